@@ -1,0 +1,126 @@
+/**
+ * The one module that touches the DuckDB driver. Everything else (ETL and API) opens databases,
+ * runs SQL with bound parameters and reads rows through these few functions, so a driver upgrade
+ * or a move to another engine changes this file only.
+ */
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { readFileSync } from "node:fs";
+
+/** Values accepted as bound parameters: positional (`$1`) or named (`$name`). */
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+
+/** A plain row: BIGINT/HUGEINT come back as `bigint` unless cast in SQL. */
+export type Row = Record<string, unknown>;
+
+export interface OpenOptions {
+  /** Open without taking the write lock, so other processes can read the file too. */
+  readOnly?: boolean;
+  /** Extra DuckDB settings, e.g. `{ threads: "2", memory_limit: "512MB" }`. */
+  settings?: Record<string, string>;
+}
+
+/**
+ * An open database file with one connection. `close()` releases the file lock.
+ *
+ * @example
+ * ```ts
+ * const db = await Database.open("data/contacts.duckdb");
+ * try { const rows = await db.all("select * from contacts where id = $1", [7]); }
+ * finally { db.close(); }
+ * ```
+ */
+export class Database {
+  readonly path: string;
+  readonly readOnly: boolean;
+  #instance: DuckDBInstance;
+  #connection: DuckDBConnection;
+  #closed = false;
+
+  private constructor(path: string, readOnly: boolean, instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.path = path;
+    this.readOnly = readOnly;
+    this.#instance = instance;
+    this.#connection = connection;
+  }
+
+  /** Opens (or creates, unless read-only) the database file at `path` (`:memory:` for none). */
+  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
+    const settings: Record<string, string> = { ...options.settings };
+    if (options.readOnly) settings.access_mode = "READ_ONLY";
+    const instance = await DuckDBInstance.create(path, settings);
+    try {
+      const connection = await instance.connect();
+      return new Database(path, options.readOnly === true, instance, connection);
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** The raw driver connection, for appenders and streaming. Only ETL/API storage modules use it. */
+  get connection(): DuckDBConnection {
+    return this.#connection;
+  }
+
+  /** Runs one or more statements and discards any result. */
+  async run(sql: string, params?: Params): Promise<void> {
+    await this.#connection.run(sql, params);
+  }
+
+  /** Returns every row as a plain object (JS values: bigint, Date, string, number, boolean, null). */
+  async all<T = Row>(sql: string, params?: Params): Promise<T[]> {
+    const reader = await this.#connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  /** Returns the first row, or undefined. */
+  async one<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params);
+    return rows[0];
+  }
+
+  /**
+   * Runs `fn` inside BEGIN/COMMIT; any throw rolls back and rethrows. DuckDB has one transaction
+   * per connection, so callers must not interleave other work on this Database meanwhile.
+   */
+  async transaction<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    await this.run("BEGIN TRANSACTION");
+    try {
+      const result = await fn(this);
+      await this.run("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await this.run("ROLLBACK");
+      } catch {
+        // The transaction may already be aborted; the original error is the one that matters.
+      }
+      throw error;
+    }
+  }
+
+  /** Closes the connection and the instance; safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+/**
+ * Reads a `.sql` file that sits beside the calling module.
+ *
+ * @example
+ * ```ts
+ * const ddl = readSql(import.meta.url, "schema.sql");
+ * ```
+ */
+export function readSql(moduleUrl: string, name: string): string {
+  return readFileSync(new URL(name, moduleUrl), "utf8");
+}
+
+/** Quotes an identifier built from data (table or column names) for DuckDB. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

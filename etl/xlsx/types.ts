@@ -1,0 +1,55 @@
+/**
+ * The data the `.xlsx` reader yields. The relationship pipeline depends only on these types and on
+ * `openWorkbook()` from `etl/xlsx/mod.ts`.
+ */
+
+/** An Excel error value such as `#N/A` or `#REF!`, kept distinct from text that looks like one. */
+export class CellError {
+  constructor(readonly code: string) {}
+  toString(): string {
+    return this.code;
+  }
+}
+
+/** A typed cell value: number, text, boolean, error, or date (from `t="d"` or a date number format). */
+export type CellValue = number | string | boolean | Date | CellError;
+
+/** One non-empty cell. `row` and `col` are 1-based; `ref` is like `'Matriz de adyacencia'!F5`. */
+export interface Cell {
+  readonly row: number;
+  readonly col: number;
+  readonly value: CellValue;
+  /** Computed on demand so that reading millions of cells does not build millions of strings. */
+  readonly ref: string;
+}
+
+/** One row with at least one value; cells are in column order; empty/style-only cells are absent. */
+export interface SheetRow {
+  readonly row: number;
+  readonly cells: readonly Cell[];
+}
+
+/** Why a workbook could not be read. Each code has a plain message naming the file (and part). */
+export type XlsxErrorCode =
+  | "not_found" // the file does not exist or cannot be opened
+  | "not_zip" // no ZIP signature: not an .xlsx at all
+  | "truncated" // a ZIP whose central directory or an entry is cut short
+  | "encrypted" // an OLE/CFB container: a password-protected workbook (or a legacy .xls)
+  | "xls" // a legacy binary .xls renamed to .xlsx
+  | "xlsb" // a binary .xlsb renamed to .xlsx
+  | "not_workbook" // a ZIP without a spreadsheet workbook part
+  | "missing_sheet" // the sheet name is not in the workbook (message lists the ones that exist)
+  | "malformed_xml" // a part's XML cannot be parsed (message says part and position)
+  | "too_large" // an entry inflates past the size cap, or at an absurd ratio (zip bomb)
+  | "unsupported"; // a ZIP feature we do not read (e.g. a compression method other than stored/deflate)
+
+export class XlsxError extends Error {
+  override readonly name = "XlsxError";
+  constructor(
+    readonly code: XlsxErrorCode,
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+  }
+}
