@@ -1,0 +1,166 @@
+// @ts-check
+/**
+ * A small force-directed layout (Fruchterman-Reingold with a cooling schedule), written by hand so
+ * the dashboard needs no graph library. Pure: no DOM, no clock, no Math.random. The start comes from
+ * a seeded generator so the same graph always lands in the same place; people remember where an
+ * actor "lives" between visits, and the screenshot and tests stay stable.
+ */
+
+/**
+ * @typedef {{ id: number }} LayoutNode
+ * @typedef {{ source: number, target: number }} LayoutEdge
+ * @typedef {{ x: number, y: number }} Point
+ * @typedef {object} LayoutOptions
+ * @property {readonly LayoutNode[]} nodes
+ * @property {readonly LayoutEdge[]} edges  edges whose ends are not in `nodes` are ignored
+ * @property {number} width
+ * @property {number} height
+ * @property {number} [seed=1]
+ * @property {number} [iterations=300]
+ * @property {number} [margin=24]  nodes are kept this far from the border (room for the label)
+ */
+
+/**
+ * Returns a deterministic pseudo-random generator (mulberry32) yielding numbers in [0, 1).
+ *
+ * @example
+ * const next = seededRandom(42); next(); // 0.6011037519201636, always
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function seededRandom(seed) {
+  let state = seed >>> 0;
+  return function next() {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Lays the graph out in a `width` x `height` box and returns each node's position by id.
+ * Cost is O(iterations * n^2): fine for the few hundred nodes the dashboard ever draws (it shows the
+ * top-N by degree for big graphs).
+ *
+ * @example
+ * const pos = forceLayout({ nodes: [{ id: 1 }, { id: 2 }], edges: [{ source: 1, target: 2 }], width: 400, height: 300 });
+ * pos.get(1); // { x: ..., y: ... } inside the box
+ * @param {LayoutOptions} options
+ * @returns {Map<number, Point>}
+ */
+export function forceLayout(options) {
+  const { nodes, edges, width, height } = options;
+  const seed = options.seed ?? 1;
+  const iterations = options.iterations ?? 300;
+  const margin = Math.min(options.margin ?? 24, width / 4, height / 4);
+  const n = nodes.length;
+  /** @type {Map<number, Point>} */
+  const result = new Map();
+  if (n === 0) return result;
+  const cx = width / 2;
+  const cy = height / 2;
+  if (n === 1) {
+    result.set(nodes[0].id, { x: cx, y: cy });
+    return result;
+  }
+
+  /** @type {Map<number, number>} */
+  const index = new Map();
+  nodes.forEach((node, i) => index.set(node.id, i));
+  /** @type {[number, number][]} */
+  const links = [];
+  const seen = new Set();
+  for (const edge of edges) {
+    const a = index.get(edge.source);
+    const b = index.get(edge.target);
+    if (a === undefined || b === undefined || a === b) continue;
+    const key = a < b ? `${a},${b}` : `${b},${a}`;
+    if (seen.has(key)) continue; // a pair drawn twice would pull twice as hard
+    seen.add(key);
+    links.push([a, b]);
+  }
+
+  // Seeded start on a jittered disc: spread evenly so no two nodes start on top of each other.
+  const random = seededRandom(seed);
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const innerW = width - 2 * margin;
+  const innerH = height - 2 * margin;
+  for (let i = 0; i < n; i++) {
+    const angle = 2 * Math.PI * random();
+    const radius = Math.sqrt(random()) * 0.45;
+    xs[i] = cx + Math.cos(angle) * radius * innerW;
+    ys[i] = cy + Math.sin(angle) * radius * innerH;
+  }
+
+  const area = innerW * innerH;
+  const k = Math.sqrt(area / n); // ideal edge length
+  const k2 = k * k;
+  const gravity = 0.05;
+  let temperature = Math.max(innerW, innerH) / 8;
+  const cooling = temperature / (iterations + 1);
+  const dx = new Float64Array(n);
+  const dy = new Float64Array(n);
+
+  for (let step = 0; step < iterations; step++) {
+    dx.fill(0);
+    dy.fill(0);
+    // Repulsion between every pair.
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        let ddx = xs[i] - xs[j];
+        let ddy = ys[i] - ys[j];
+        let dist2 = ddx * ddx + ddy * ddy;
+        if (dist2 < 1e-6) {
+          // Coincident nodes: push apart in a direction derived from the indices, not randomness.
+          ddx = ((i * 7 + j * 13) % 17) / 17 - 0.5 || 0.1;
+          ddy = ((i * 11 + j * 5) % 19) / 19 - 0.5 || 0.1;
+          dist2 = ddx * ddx + ddy * ddy;
+        }
+        const force = k2 / dist2;
+        dx[i] += ddx * force;
+        dy[i] += ddy * force;
+        dx[j] -= ddx * force;
+        dy[j] -= ddy * force;
+      }
+    }
+    // Attraction along edges.
+    for (const [a, b] of links) {
+      const ddx = xs[a] - xs[b];
+      const ddy = ys[a] - ys[b];
+      const dist = Math.sqrt(ddx * ddx + ddy * ddy) || 0.01;
+      const force = dist / k;
+      dx[a] -= ddx * force;
+      dy[a] -= ddy * force;
+      dx[b] += ddx * force;
+      dy[b] += ddy * force;
+    }
+    // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls.
+    for (let i = 0; i < n; i++) {
+      dx[i] -= (xs[i] - cx) * gravity * k / 10;
+      dy[i] -= (ys[i] - cy) * gravity * k / 10;
+    }
+    // Move, capped by the temperature, and clamp into the box.
+    for (let i = 0; i < n; i++) {
+      const len = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]);
+      if (len > 0) {
+        const capped = Math.min(len, temperature);
+        xs[i] += (dx[i] / len) * capped;
+        ys[i] += (dy[i] / len) * capped;
+      }
+      xs[i] = Math.min(width - margin, Math.max(margin, xs[i]));
+      ys[i] = Math.min(height - margin, Math.max(margin, ys[i]));
+    }
+    temperature = Math.max(temperature - cooling, 0.5);
+  }
+
+  nodes.forEach((node, i) => result.set(node.id, { x: round(xs[i]), y: round(ys[i]) }));
+  return result;
+}
+
+/** Two decimals are plenty for SVG and keep the markup short. @param {number} v */
+function round(v) {
+  return Math.round(v * 100) / 100;
+}

@@ -1,0 +1,102 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { forceLayout, seededRandom } from "./force_layout.js";
+
+/** A ring of `n` actors plus a few chords: roughly the shape of the users' 50-actor workbook. */
+function sampleGraph(n: number) {
+  const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1 }));
+  const edges: { source: number; target: number }[] = [];
+  for (let i = 1; i <= n; i++) edges.push({ source: i, target: (i % n) + 1 });
+  for (let i = 1; i <= n; i += 5) edges.push({ source: i, target: ((i + n / 2) % n) + 1 });
+  return { nodes, edges };
+}
+
+test("seededRandom() repeats for a seed and stays in [0, 1)", () => {
+  const a = seededRandom(7);
+  const b = seededRandom(7);
+  const values = Array.from({ length: 1000 }, () => a());
+  assert.deepEqual(values.slice(0, 5), Array.from({ length: 5 }, () => b()));
+  assert.ok(values.every((v) => v >= 0 && v < 1));
+  assert.notEqual(seededRandom(8)(), seededRandom(7)());
+});
+
+test("forceLayout() is deterministic for a seed", () => {
+  const graph = sampleGraph(50);
+  const one = forceLayout({ ...graph, width: 800, height: 600, seed: 3 });
+  const two = forceLayout({ ...graph, width: 800, height: 600, seed: 3 });
+  assert.deepEqual([...one], [...two]);
+  const other = forceLayout({ ...graph, width: 800, height: 600, seed: 4 });
+  assert.notDeepEqual([...one], [...other]);
+});
+
+test("forceLayout() keeps 50 actors readable", async (t) => {
+  const graph = sampleGraph(50);
+  const width = 800;
+  const height = 600;
+  const pos = forceLayout({ ...graph, width, height, margin: 20 });
+
+  await t.test("one finite position per node, inside the margins", () => {
+    assert.equal(pos.size, 50);
+    for (const { x, y } of pos.values()) {
+      assert.ok(Number.isFinite(x) && Number.isFinite(y));
+      assert.ok(x >= 20 && x <= width - 20 && y >= 20 && y <= height - 20, `${x},${y} outside`);
+    }
+  });
+
+  await t.test("no two nodes overlap (a 10 px node fits between any two)", () => {
+    const points = [...pos.values()];
+    let min = Infinity;
+    for (let i = 0; i < points.length; i++) {
+      for (let j = i + 1; j < points.length; j++) {
+        min = Math.min(min, Math.hypot(points[i].x - points[j].x, points[i].y - points[j].y));
+      }
+    }
+    assert.ok(min > 10, `closest pair is ${min.toFixed(1)} px apart`);
+  });
+
+  await t.test("linked nodes sit closer than the average pair", () => {
+    const points = [...pos.values()];
+    let all = 0;
+    let count = 0;
+    for (let i = 0; i < points.length; i++) {
+      for (let j = i + 1; j < points.length; j++) {
+        all += Math.hypot(points[i].x - points[j].x, points[i].y - points[j].y);
+        count++;
+      }
+    }
+    const linked =
+      graph.edges.reduce((sum, e) => {
+        const a = pos.get(e.source)!;
+        const b = pos.get(e.target)!;
+        return sum + Math.hypot(a.x - b.x, a.y - b.y);
+      }, 0) / graph.edges.length;
+    assert.ok(linked < (all / count) * 0.6, `linked ${linked.toFixed(1)} vs average ${(all / count).toFixed(1)}`);
+  });
+
+  await t.test("uses the box: not collapsed into the middle", () => {
+    const xs = [...pos.values()].map((p) => p.x);
+    const ys = [...pos.values()].map((p) => p.y);
+    assert.ok(Math.max(...xs) - Math.min(...xs) > width * 0.5);
+    assert.ok(Math.max(...ys) - Math.min(...ys) > height * 0.5);
+  });
+});
+
+test("forceLayout() handles edge cases", async (t) => {
+  await t.test("no nodes", () => {
+    assert.equal(forceLayout({ nodes: [], edges: [], width: 100, height: 100 }).size, 0);
+  });
+  await t.test("one node lands in the centre", () => {
+    assert.deepEqual(forceLayout({ nodes: [{ id: 9 }], edges: [], width: 100, height: 80 }).get(9), { x: 50, y: 40 });
+  });
+  await t.test("isolated nodes, self loops, duplicate and dangling edges", () => {
+    const pos = forceLayout({
+      nodes: [{ id: 1 }, { id: 2 }, { id: 3 }],
+      edges: [{ source: 1, target: 1 }, { source: 1, target: 2 }, { source: 2, target: 1 }, { source: 2, target: 99 }],
+      width: 200,
+      height: 200,
+      iterations: 50,
+    });
+    assert.equal(pos.size, 3);
+    for (const p of pos.values()) assert.ok(Number.isFinite(p.x) && Number.isFinite(p.y));
+  });
+});
