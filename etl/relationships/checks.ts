@@ -1,0 +1,82 @@
+/**
+ * The catalog of quality checks: one place that names each check, gives its severity and says how
+ * its message reads. Errors stop the load; warnings and info are published with the version.
+ */
+import type { Severity } from "../runs.ts";
+
+interface CheckDefinition {
+  severity: Severity;
+  /** The message for `count` occurrences; `examples` are the first few offending values. */
+  message: (count: number, examples: readonly string[]) => string;
+}
+
+function quoted(examples: readonly string[]): string {
+  return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${examples.length >= 5 ? ", ..." : ""})`;
+}
+
+/** Every check the relationship pipeline runs, by name. */
+export const CHECKS = {
+  matrix_not_found: {
+    severity: "error",
+    message: () => "Cannot find the matrix: no row holds consecutive actor ids (1, 2, 3, ...) in adjacent cells",
+  },
+  list_not_found: {
+    severity: "error",
+    message: () => "Cannot find the actor list: no row holds a numeric id next to a code or a name",
+  },
+  duplicate_id: {
+    severity: "error",
+    message: (n, ex) => `${n} actor id${n === 1 ? " appears" : "s appear"} more than once${quoted(ex)}`,
+  },
+  invalid_value: {
+    severity: "error",
+    message: (n, ex) => `${n} matrix cell${n === 1 ? " holds a value" : "s hold values"} other than 0 or 1${quoted(ex)}`,
+  },
+  row_without_id: {
+    severity: "warning",
+    message: (n) => `${n} matrix row${n === 1 ? " has" : "s have"} values but no numeric id; ignored`,
+  },
+  row_not_in_header: {
+    severity: "warning",
+    message: (n, ex) => `${n} matrix row id${n === 1 ? " is" : "s are"} not in the header row; their cells cannot be placed${quoted(ex)}`,
+  },
+  header_id_without_row: {
+    severity: "info",
+    message: (n, ex) => `${n} header id${n === 1 ? " has" : "s have"} no data row; their rows are unknown${quoted(ex)}`,
+  },
+  not_in_list: {
+    severity: "warning",
+    message: (n, ex) => `${n} id${n === 1 ? " is" : "s are"} in the matrix but not in the actor list${quoted(ex)}`,
+  },
+  not_in_matrix: {
+    severity: "warning",
+    message: (n, ex) => `${n} id${n === 1 ? " is" : "s are"} in the actor list but not in the matrix${quoted(ex)}`,
+  },
+  code_mismatch_matrix: {
+    severity: "warning",
+    message: (n, ex) => `${n} letter code${n === 1 ? "" : "s"} in the header row disagree${n === 1 ? "s" : ""} with the row's code${quoted(ex)}`,
+  },
+  code_mismatch_list: {
+    severity: "warning",
+    message: (n, ex) => `${n} letter code${n === 1 ? "" : "s"} in the matrix disagree${n === 1 ? "s" : ""} with the actor list${quoted(ex)}`,
+  },
+  asymmetric_pair: {
+    severity: "warning",
+    message: (n) => `${n} pair${n === 1 ? " is" : "s are"} marked in one direction and 0 in the other`,
+  },
+  diagonal_one: {
+    severity: "warning",
+    message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} marked as related to itself (1 on the diagonal)${quoted(ex)}`,
+  },
+  unknown_cells: {
+    severity: "info",
+    message: (n) => `${n} matrix cell${n === 1 ? " is" : "s are"} blank (unknown, not 0)`,
+  },
+  history_unavailable: {
+    severity: "warning",
+    message: (_n, ex) => `The previous snapshot could not be read, so this version starts a new history${quoted(ex)}`,
+  },
+} satisfies Record<string, CheckDefinition>;
+
+/** The name of a check in the catalog. */
+export type CheckName = keyof typeof CHECKS;

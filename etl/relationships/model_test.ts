@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Findings } from "./findings.ts";
+import { buildActors, forEachPair, rowString } from "./model.ts";
+import { readActorList } from "./read_actor_list.ts";
+import { readMatrix } from "./read_matrix.ts";
+import { gridRows, usersGrid, type GridValue } from "./_test_rows.ts";
+
+const M = "Matriz de adyacencia";
+const L = "Lista de actores";
+
+async function model(grid: GridValue[][], listGrid: GridValue[][]) {
+  const findings = new Findings();
+  const matrix = (await readMatrix(gridRows(M, grid), { sheet: M, findings }))!;
+  const list = await readActorList(gridRows(L, listGrid), { sheet: L, findings });
+  const actors = buildActors(matrix, list, findings);
+  const pairs: unknown[] = [];
+  forEachPair(matrix, actors, findings, (a, b, ab, ba) => pairs.push([a, b, ab, ba]));
+  return { matrix, actors, pairs, findings: findings.list() };
+}
+
+test("forEachPair() emits each unordered pair once with both directions", async () => {
+  const grid = usersGrid([
+    [0, 1, 1, 0],
+    [1, 0, 0, null],
+    [0, 0, 0, 1],
+    [null, null, null, null],
+  ]);
+  const list = [["A", 1, "Ana"], ["B", 2, "Bea"], ["C", 3, "Caro"], ["D", 4, "Dani"]];
+  const { actors, pairs, findings, matrix } = await model(grid, list);
+  assert.deepEqual(
+    (pairs as [number, number][]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+    [[1, 2, true, true], [1, 3, true, false], [3, 4, true, null]],
+  );
+  assert.deepEqual(actors.map((a) => [a.numeric_id, a.degree, a.unknown_cells]), [[1, 2, 0], [2, 1, 1], [3, 2, 0], [4, 1, 3]]);
+  const asym = findings.find((f) => f.check === "asymmetric_pair");
+  assert.deepEqual(asym?.cells, [`'${M}'!E3`, `'${M}'!C5`]);
+  assert.equal(findings.find((f) => f.check === "unknown_cells")?.count, 4);
+  assert.equal(rowString(matrix.rows[1], 4), "100.");
+});
+
+test("buildActors() cross-checks the matrix and the list", async () => {
+  const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]], ["A", "B", "C"]);
+  grid[1][4] = "X"; // header code of id 3 disagrees with its row code "C"
+  const list = [["A", 1, "Ana"], ["b", 2, "Bea"], ["E", 5, "Eva"]];
+  const { actors, findings } = await model(grid, list);
+  const byCheck = Object.fromEntries(findings.map((f) => [f.check, f]));
+  assert.deepEqual(byCheck.not_in_list.cells, [`'${M}'!A5`]);
+  assert.deepEqual(byCheck.not_in_matrix.cells, [`'${L}'!B3`]);
+  assert.deepEqual(byCheck.code_mismatch_list.cells, [`'${M}'!B4`, `'${L}'!A2`]);
+  assert.deepEqual(byCheck.code_mismatch_matrix.cells, [`'${M}'!E2`, `'${M}'!B5`]);
+  assert.deepEqual(
+    actors.map((a) => [a.numeric_id, a.letter_code, a.list_letter_code, a.actor_name, a.in_matrix, a.in_list, a.matrix_position]),
+    [[1, "A", "A", "Ana", true, true, 0], [2, "B", "b", "Bea", true, true, 1], [3, "C", null, null, true, false, 2], [5, "E", "E", "Eva", false, true, null]],
+  );
+});

@@ -1,0 +1,89 @@
+/**
+ * Finds the actor list (code | id | name) in a sheet by its shape: the first row holding an id
+ * next to text fixes the columns; titles and header rows above it have no id and are skipped, so
+ * the table may move down or right.
+ */
+import type { SheetRow } from "../xlsx/types.ts";
+import { asId, asText, show } from "./_values.ts";
+import { cellRef } from "./cell_ref.ts";
+import type { Findings } from "./findings.ts";
+
+/** One actor as listed. */
+export interface ListedActor {
+  readonly id: number;
+  readonly code: string | null;
+  readonly name: string | null;
+  /** The ref of the id cell, for findings. */
+  readonly ref: string;
+  /** The ref of the code cell (or where it would be). */
+  readonly codeRef: string | null;
+}
+
+/** The actor list as found in the sheet. */
+export interface ActorList {
+  readonly sheet: string;
+  readonly actors: readonly ListedActor[];
+}
+
+/**
+ * Reads the actor list from `rows`, recording duplicate ids and a missing table in `findings`.
+ *
+ * @example
+ * ```ts
+ * const list = await readActorList(workbook.rows("Lista de actores"), { sheet: "Lista de actores", findings });
+ * list.actors[0]; // { id: 1, code: "A", name: "Helena Durán Crane", ref: "'Lista de actores'!B5", ... }
+ * ```
+ */
+export async function readActorList(
+  rows: AsyncIterable<SheetRow>,
+  options: { sheet: string; findings: Findings },
+): Promise<ActorList> {
+  const { sheet, findings } = options;
+  let layout: { idCol: number; codeCol: number | null; nameCol: number | null } | null = null;
+  const actors: ListedActor[] = [];
+  const seen = new Map<number, string>();
+  for await (const row of rows) {
+    layout ??= findLayout(row);
+    if (!layout) continue;
+    let id: number | null = null;
+    let code: string | null = null;
+    let name: string | null = null;
+    for (const cell of row.cells) {
+      if (cell.col === layout.idCol) id = asId(cell.value);
+      else if (cell.col === layout.codeCol) code = asText(cell.value) ?? nonBlank(show(cell.value));
+      else if (cell.col === layout.nameCol) name = nonBlank(show(cell.value));
+    }
+    if (id === null) continue;
+    const ref = cellRef(sheet, row.row, layout.idCol);
+    const first = seen.get(id);
+    if (first !== undefined) {
+      findings.add("duplicate_id", [first, ref], String(id));
+      continue;
+    }
+    seen.set(id, ref);
+    const codeRef = layout.codeCol === null ? null : cellRef(sheet, row.row, layout.codeCol);
+    actors.push({ id, code, name, ref, codeRef });
+  }
+  if (!layout) findings.add("list_not_found");
+  return { sheet, actors };
+}
+
+function findLayout(row: SheetRow): { idCol: number; codeCol: number | null; nameCol: number | null } | null {
+  const cells = row.cells;
+  for (let i = 0; i < cells.length; i++) {
+    if (asId(cells[i].value) === null) continue;
+    const col = cells[i].col;
+    const left = i > 0 && cells[i - 1].col === col - 1 && asText(cells[i - 1].value) !== null;
+    const right = cells.slice(i + 1).filter((c) => asText(c.value) !== null).map((c) => c.col);
+    if (left) return { idCol: col, codeCol: col - 1, nameCol: right[0] ?? null };
+    // "id | code | name" puts two text columns on the right; "id | name" only one.
+    if (right.length >= 2) return { idCol: col, codeCol: right[0], nameCol: right[1] };
+    if (right.length === 1) return { idCol: col, codeCol: null, nameCol: right[0] };
+  }
+  return null;
+}
+
+function nonBlank(text: string): string | null {
+  const trimmed = text.trim();
+  return trimmed.length === 0 ? null : trimmed;
+}

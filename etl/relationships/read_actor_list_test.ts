@@ -1,0 +1,35 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Findings } from "./findings.ts";
+import { readActorList } from "./read_actor_list.ts";
+import { gridRows, type GridValue } from "./_test_rows.ts";
+
+const S = "Lista de actores";
+
+async function read(grid: GridValue[][]) {
+  const findings = new Findings();
+  const list = await readActorList(gridRows(S, grid), { sheet: S, findings });
+  return { list, findings: findings.list() };
+}
+
+test("readActorList() finds code | id | name below a moving title", async (t) => {
+  await t.test("the users' layout", async () => {
+    const { list, findings } = await read([[], [], [], [null, "Lista de actores"], ["A", 1, "Helena Durán Crane"], ["B", 2, " Rosa Peña "]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.ref]), [
+      [1, "A", "Helena Durán Crane", `'${S}'!B5`],
+      [2, "B", "Rosa Peña", `'${S}'!B6`],
+    ]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("moved, with a header row and an id | code | name order", async () => {
+    const { list } = await read([[null, null, "Actores"], [null, null, "ID", "Código", "Nombre"], [null, null, 7, "G", "Ana"], [null, null, 8, "H", "Luis"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[7, "G", "Ana"], [8, "H", "Luis"]]);
+  });
+});
+
+test("readActorList() reports duplicate ids and a missing table", async () => {
+  const dup = await read([["A", 1, "Ana"], ["B", 1, "Luis"]]);
+  assert.deepEqual(dup.findings.map((f) => [f.check, f.severity, f.cells]), [["duplicate_id", "error", [`'${S}'!B1`, `'${S}'!B2`]]]);
+  const none = await read([["solo texto"]]);
+  assert.equal(none.findings[0].check, "list_not_found");
+});

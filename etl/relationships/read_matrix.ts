@@ -1,0 +1,269 @@
+/**
+ * Finds the adjacency matrix in a sheet by its shape and reads it in one pass over streamed rows.
+ * Nothing is at a fixed cell: the header is the first row with adjacent, increasing actor ids;
+ * the code row sits right above or below it; the id (and code) columns are left of the header.
+ * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects.
+ */
+import type { Cell, SheetRow } from "../xlsx/types.ts";
+import { asId, asText, show } from "./_values.ts";
+import { cellRef } from "./cell_ref.ts";
+import type { Findings } from "./findings.ts";
+
+/** Cell states in a packed row. Blank is its own state: unknown is not 0. */
+export const UNKNOWN = 0;
+export const ZERO = 1;
+export const ONE = 2;
+export type CellState = typeof UNKNOWN | typeof ZERO | typeof ONE;
+
+/** One data row of the matrix. */
+export interface MatrixRow {
+  readonly id: number;
+  /** 1-based sheet row. */
+  readonly sheetRow: number;
+  readonly code: string | null;
+  /** 2 bits per header position; read with `cellState()`. */
+  readonly cells: Uint8Array;
+  /** Blank cells in this row, not counting the diagonal. */
+  readonly unknown: number;
+}
+
+/** The matrix as found in the sheet. Column of header position p is `firstCol + p`. */
+export interface Matrix {
+  readonly sheet: string;
+  readonly headerRow: number;
+  readonly firstCol: number;
+  /** Actor ids in header order. */
+  readonly ids: readonly number[];
+  /** The code above/below each header id, if the sheet has a code row. */
+  readonly headerCodes: readonly (string | null)[];
+  readonly codeRow: number | null;
+  readonly idCol: number | null;
+  readonly codeCol: number | null;
+  /** Data rows in sheet order (rows with an id; duplicates dropped after the first). */
+  readonly rows: readonly MatrixRow[];
+}
+
+/**
+ * Returns the state of header position `position` in a packed row.
+ *
+ * @example
+ * ```ts
+ * cellState(matrix.rows[0], 3) === ONE; // row 0 marks the 4th header actor
+ * ```
+ */
+export function cellState(row: MatrixRow, position: number): CellState {
+  return ((row.cells[position >> 2] >> ((position & 3) << 1)) & 3) as CellState;
+}
+
+/**
+ * Reads the matrix from `rows` (one pass), recording problems in `findings`. Returns null when no
+ * header row exists (the `matrix_not_found` error is recorded).
+ *
+ * @example
+ * ```ts
+ * const findings = new Findings();
+ * const matrix = await readMatrix(workbook.rows("Matriz de adyacencia"), { sheet: "Matriz de adyacencia", findings });
+ * matrix?.ids; // [1, 2, 3, ...]
+ * ```
+ */
+export async function readMatrix(
+  rows: AsyncIterable<SheetRow>,
+  options: { sheet: string; findings: Findings },
+): Promise<Matrix | null> {
+  const { sheet, findings } = options;
+  let previous: SheetRow | null = null;
+  let header: { row: number; firstCol: number; ids: number[] } | null = null;
+  let headerCodes: (string | null)[] = [];
+  let codeRow: number | null = null;
+  let idCol: number | null = null;
+  let codeCol: number | null = null;
+  let expectCodeRow = false;
+  const out: MatrixRow[] = [];
+  const rowIdCell = new Map<number, string>();
+  let positionOf = new Map<number, number>();
+
+  for await (const row of rows) {
+    if (!header) {
+      header = findHeader(row);
+      if (header) {
+        positionOf = checkHeaderIds(header, sheet, findings);
+        headerCodes = header.ids.map(() => null);
+        if (previous && previous.row === header.row - 1 && isCodeRow(previous, header.firstCol, header.ids.length)) {
+          headerCodes = readCodes(previous, header.firstCol, header.ids.length);
+          codeRow = previous.row;
+        } else {
+          expectCodeRow = true;
+        }
+      }
+      previous = row;
+      continue;
+    }
+    const n = header.ids.length;
+    const first = header.firstCol;
+    const last = first + n - 1;
+    if (expectCodeRow) {
+      expectCodeRow = false;
+      if (row.row === header.row + 1 && isCodeRow(row, first, n)) {
+        headerCodes = readCodes(row, first, n);
+        codeRow = row.row;
+        continue;
+      }
+    }
+
+    // Cells come in column order, so the id and code (left of the header) are known before the
+    // first matrix cell arrives.
+    const cells = row.cells;
+    let i = 0;
+    if (idCol === null) {
+      for (let k = 0; k < cells.length && cells[k].col < first; k++) {
+        if (asId(cells[k].value) !== null) idCol = cells[k].col;
+      }
+    }
+    let id: number | null = null;
+    let idCell: Cell | null = null;
+    let code: string | null = null;
+    for (; i < cells.length && cells[i].col < first; i++) {
+      const cell = cells[i];
+      if (cell.col === idCol) {
+        id = asId(cell.value);
+        idCell = cell;
+      } else if (idCol !== null && cell.col !== idCol && (codeCol === null || cell.col === codeCol)) {
+        const text = asText(cell.value);
+        if (text !== null) {
+          codeCol ??= cell.col;
+          code = text;
+        }
+      }
+    }
+    if (id === null) {
+      // Notes, totals or blank-styled rows around the table; only rows with matrix values matter.
+      let valued: Cell | null = null;
+      for (let k = i; k < cells.length && cells[k].col <= last; k++) {
+        if (!isBlank(cells[k])) {
+          valued = cells[k];
+          break;
+        }
+      }
+      if (valued) findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+      continue;
+    }
+    const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
+    const seen = rowIdCell.get(id);
+    if (seen !== undefined) {
+      findings.add("duplicate_id", [seen, idRef], String(id));
+      continue;
+    }
+    rowIdCell.set(id, idRef);
+
+    const packed = new Uint8Array((n + 3) >> 2);
+    const diagonal = positionOf.get(id) ?? -1;
+    let filled = 0;
+    for (; i < cells.length; i++) {
+      const cell = cells[i];
+      if (cell.col > last) break;
+      const p = cell.col - first;
+      const value = cell.value;
+      let state: CellState;
+      if (value === 0 || value === 1) {
+        state = value === 0 ? ZERO : ONE;
+      } else if (typeof value === "string" && (value.trim() === "0" || value.trim() === "1")) {
+        state = value.trim() === "0" ? ZERO : ONE;
+      } else if (typeof value === "string" && value.trim() === "") {
+        continue;
+      } else {
+        findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
+        continue;
+      }
+      packed[p >> 2] |= state << ((p & 3) << 1);
+      if (p !== diagonal) filled++;
+      else if (state === ONE) findings.add("diagonal_one", cellRef(sheet, cell.row, cell.col), String(id));
+    }
+    const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
+    out.push({ id, sheetRow: row.row, code, cells: packed, unknown });
+  }
+
+  if (!header) {
+    findings.add("matrix_not_found", [], undefined);
+    return null;
+  }
+  return {
+    sheet,
+    headerRow: header.row,
+    firstCol: header.firstCol,
+    ids: header.ids,
+    headerCodes,
+    codeRow,
+    idCol,
+    codeCol,
+    rows: out,
+  };
+}
+
+/**
+ * Finds the longest run of adjacent cells holding ids that starts with two increasing ids. Data
+ * rows cannot match: their cells are 0/1, and 0 is not an id, while 1 followed by 1 is not increasing.
+ */
+function findHeader(row: SheetRow): { row: number; firstCol: number; ids: number[] } | null {
+  const cells = row.cells;
+  let best: { row: number; firstCol: number; ids: number[] } | null = null;
+  for (let i = 0; i + 1 < cells.length; i++) {
+    const a = asId(cells[i].value);
+    const b = asId(cells[i + 1].value);
+    if (a === null || b === null || b <= a || cells[i + 1].col !== cells[i].col + 1) continue;
+    const ids = [a, b];
+    let j = i + 2;
+    // Extend over adjacent ids (gaps in numbering and duplicates are allowed and checked later).
+    for (; j < cells.length && cells[j].col === cells[j - 1].col + 1; j++) {
+      const id = asId(cells[j].value);
+      if (id === null) break;
+      ids.push(id);
+    }
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[i].col, ids };
+    i = j - 1;
+  }
+  return best;
+}
+
+function checkHeaderIds(header: { row: number; firstCol: number; ids: number[] }, sheet: string, findings: Findings): Map<number, number> {
+  const positionOf = new Map<number, number>();
+  header.ids.forEach((id, p) => {
+    const first = positionOf.get(id);
+    if (first !== undefined) {
+      findings.add(
+        "duplicate_id",
+        [cellRef(sheet, header.row, header.firstCol + first), cellRef(sheet, header.row, header.firstCol + p)],
+        String(id),
+      );
+    } else {
+      positionOf.set(id, p);
+    }
+  });
+  return positionOf;
+}
+
+function isCodeRow(row: SheetRow, first: number, n: number): boolean {
+  let text = 0;
+  let other = 0;
+  for (const cell of row.cells) {
+    if (cell.col < first) {
+      if (asId(cell.value) !== null) return false; // an id on the left: a data row
+      continue;
+    }
+    if (cell.col >= first + n) break;
+    if (asText(cell.value) !== null) text++;
+    else if (!isBlank(cell)) other++;
+  }
+  return text > 0 && text >= other;
+}
+
+function readCodes(row: SheetRow, first: number, n: number): (string | null)[] {
+  const codes: (string | null)[] = new Array(n).fill(null);
+  for (const cell of row.cells) {
+    if (cell.col >= first && cell.col < first + n) codes[cell.col - first] = asText(cell.value);
+  }
+  return codes;
+}
+
+function isBlank(cell: Cell): boolean {
+  return typeof cell.value === "string" && cell.value.trim() === "";
+}
