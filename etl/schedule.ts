@@ -1,0 +1,254 @@
+/**
+ * When loads run: daily at a UTC time, at start-up when the last good load is older than 24 h,
+ * and when the workbook file changes (once it has stopped changing, so a half-copied file is never
+ * read). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
+ * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
+ * until the size stops changing" needs anyway.
+ */
+import { statSync } from "node:fs";
+import { readRuns } from "./runs.ts";
+
+/** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock (its timers keep the process alive, which `--watch` relies on). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Parses a daily time "HH:MM" (UTC). Throws RangeError for anything else.
+ *
+ * @example
+ * ```ts
+ * parseDailyAt("06:30"); // { hour: 6, minute: 30 }
+ * ```
+ */
+export function parseDailyAt(text: string): { hour: number; minute: number } {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
+  const hour = match ? Number(match[1]) : NaN;
+  const minute = match ? Number(match[2]) : NaN;
+  if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59)) {
+    throw new RangeError(`Cannot use '${text}' as a daily time; write it as HH:MM in UTC, e.g. 00:00 or 06:30`);
+  }
+  return { hour, minute };
+}
+
+/**
+ * Returns the first daily run strictly after `now` at `at` UTC.
+ *
+ * @example
+ * ```ts
+ * nextDailyRun(Date.parse("2026-03-03T10:00:00Z"), "00:00"); // 2026-03-04T00:00:00.000Z
+ * ```
+ */
+export function nextDailyRun(now: number, at = "00:00"): Date {
+  const { hour, minute } = parseDailyAt(at);
+  const d = new Date(now);
+  const today = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour, minute);
+  return new Date(today > now ? today : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1, hour, minute));
+}
+
+/**
+ * Returns true when a load is due at start-up: no good load yet, or the last one is older than `maxAgeMs`.
+ *
+ * @example
+ * ```ts
+ * isStale(new Date("2026-03-01T00:00:00Z"), Date.parse("2026-03-02T01:00:00Z")); // true
+ * ```
+ */
+export function isStale(lastSuccess: Date | null, now: number, maxAgeMs = DAY_MS): boolean {
+  return lastSuccess === null || now - lastSuccess.getTime() > maxAgeMs;
+}
+
+/**
+ * Returns when the last relationship load that verified the workbook (succeeded, or skipped as
+ * unchanged) finished, from runs.jsonl; null when there is none.
+ *
+ * @example
+ * ```ts
+ * lastGoodLoad("data"); // 2026-03-03T00:00:04.120Z
+ * ```
+ */
+export function lastGoodLoad(dataDir: string): Date | null {
+  const runs = readRuns(dataDir);
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i];
+    if (run.kind === "relationships" && (run.status === "succeeded" || run.status === "skipped")) return new Date(run.finished_at);
+  }
+  return null;
+}
+
+/** A running watcher or scheduler. */
+export interface Stoppable {
+  stop(): void;
+}
+
+/**
+ * Polls `path` every `pollMs` and calls `onStable()` once the file has changed and then kept the
+ * same size, mtime and inode for `stableMs`. A missing file is never "stable".
+ *
+ * @example
+ * ```ts
+ * const w = watchFile("data/relaciones.xlsx", { onStable: () => load(), stableMs: 2000 });
+ * w.stop();
+ * ```
+ */
+export function watchFile(
+  path: string,
+  options: { onStable: () => void; clock?: Clock; pollMs?: number; stableMs?: number },
+): Stoppable {
+  const clock = options.clock ?? systemClock;
+  const pollMs = options.pollMs ?? 1000;
+  const stableMs = options.stableMs ?? 3000;
+  let baseline = signature(path);
+  let seen = baseline;
+  let changedAt = 0;
+  let pending = false;
+  let timer: unknown = null;
+  let stopped = false;
+
+  const poll = () => {
+    if (stopped) return;
+    const now = clock.now();
+    const current = signature(path);
+    if (current !== seen) {
+      seen = current;
+      changedAt = now;
+      pending = current !== baseline;
+    } else if (pending && current !== null && now - changedAt >= stableMs) {
+      pending = false;
+      baseline = current;
+      options.onStable();
+    }
+    if (!stopped) timer = clock.setTimeout(poll, pollMs);
+  };
+  timer = clock.setTimeout(poll, pollMs);
+  return {
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
+}
+
+function signature(path: string): string | null {
+  try {
+    const s = statSync(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Why a scheduled load started. */
+export type LoadReason = "startup" | "daily" | "file-changed";
+
+/** Options of `startScheduler()`. */
+export interface SchedulerOptions {
+  /** The workbook to watch. */
+  workbook: string;
+  /** The data dir whose runs.jsonl tells when the last good load was. */
+  dataDir: string;
+  /** Runs one load; the scheduler never runs two at once (a trigger during a load queues one more). */
+  runLoad: (reason: LoadReason) => Promise<unknown>;
+  /** Daily time, "HH:MM" UTC. Default "00:00" (or the ETL_DAILY_AT environment variable). */
+  dailyAt?: string;
+  /** Watch the workbook for changes. Default true. */
+  watch?: boolean;
+  clock?: Clock;
+  pollMs?: number;
+  stableMs?: number;
+  /** When the last good load finished; default reads runs.jsonl. */
+  lastSuccess?: () => Date | null;
+  /** Called when a load rejects (the scheduler keeps going). */
+  onError?: (error: unknown, reason: LoadReason) => void;
+}
+
+/** A running scheduler. */
+export interface Scheduler extends Stoppable {
+  /** The next daily run. */
+  nextDailyRun(): Date;
+  /** Resolves when no load is running or queued. */
+  idle(): Promise<void>;
+  /** Starts a load now (or queues it behind the running one). */
+  trigger(reason: LoadReason): void;
+}
+
+/**
+ * Starts the schedule: a start-up load when the last good one is older than 24 h, a load every day
+ * at `dailyAt` UTC, and one whenever the workbook changes and then settles.
+ *
+ * @example
+ * ```ts
+ * const scheduler = startScheduler({ workbook: "data/relaciones.xlsx", dataDir: "data", runLoad: childProcessLoad({ dataDir: "data" }) });
+ * process.on("SIGTERM", () => scheduler.stop());
+ * ```
+ */
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const clock = options.clock ?? systemClock;
+  const at = options.dailyAt ?? process.env.ETL_DAILY_AT ?? "00:00";
+  parseDailyAt(at); // fail at start-up on a bad setting, not at midnight
+  const lastSuccess = options.lastSuccess ?? (() => lastGoodLoad(options.dataDir));
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let queued: LoadReason | null = null;
+  let dailyTimer: unknown = null;
+  let next = nextDailyRun(clock.now(), at);
+
+  const trigger = (reason: LoadReason) => {
+    if (stopped) return;
+    if (running) {
+      queued ??= reason;
+      return;
+    }
+    running = (async () => {
+      let current: LoadReason | null = reason;
+      while (current && !stopped) {
+        try {
+          await options.runLoad(current);
+        } catch (error) {
+          options.onError?.(error, current);
+        }
+        current = queued;
+        queued = null;
+      }
+      running = null;
+    })();
+  };
+
+  const armDaily = () => {
+    next = nextDailyRun(clock.now(), at);
+    dailyTimer = clock.setTimeout(() => {
+      if (stopped) return;
+      trigger("daily");
+      armDaily();
+    }, next.getTime() - clock.now());
+  };
+  armDaily();
+  const watcher = options.watch === false
+    ? null
+    : watchFile(options.workbook, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onStable: () => trigger("file-changed") });
+  if (isStale(lastSuccess(), clock.now())) trigger("startup");
+
+  return {
+    stop() {
+      stopped = true;
+      clock.clearTimeout(dailyTimer);
+      watcher?.stop();
+    },
+    nextDailyRun: () => next,
+    idle: async () => {
+      while (running) await running;
+    },
+    trigger,
+  };
+}

@@ -1,0 +1,156 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isStale, nextDailyRun, parseDailyAt, startScheduler, watchFile, type Clock, type LoadReason } from "./schedule.ts";
+
+/** A clock whose time moves only when the test says so; timers fire in time order. */
+class FakeClock implements Clock {
+  #now: number;
+  #timers: { id: number; at: number; fn: () => void }[] = [];
+  #nextId = 1;
+  constructor(start: string) {
+    this.#now = Date.parse(start);
+  }
+  now(): number {
+    return this.#now;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#nextId++;
+    this.#timers.push({ id, at: this.#now + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#timers = this.#timers.filter((t) => t.id !== handle);
+  }
+  /** Moves time forward by `ms`, firing due timers (and timers they set) in order. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const due = this.#timers[0];
+      if (!due || due.at > end) break;
+      this.#timers.shift();
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = end;
+  }
+}
+
+test("nextDailyRun() returns the next UTC time strictly after now", () => {
+  assert.equal(nextDailyRun(Date.parse("2026-03-03T10:00:00Z")).toISOString(), "2026-03-04T00:00:00.000Z");
+  assert.equal(nextDailyRun(Date.parse("2026-03-03T00:00:00Z")).toISOString(), "2026-03-04T00:00:00.000Z");
+  assert.equal(nextDailyRun(Date.parse("2026-03-03T05:59:00Z"), "06:30").toISOString(), "2026-03-03T06:30:00.000Z");
+  assert.equal(nextDailyRun(Date.parse("2026-12-31T23:59:59Z"), "00:00").toISOString(), "2027-01-01T00:00:00.000Z");
+  assert.equal(nextDailyRun(Date.parse("2028-02-28T07:00:00Z"), "6:00").toISOString(), "2028-02-29T06:00:00.000Z");
+});
+
+test("parseDailyAt() rejects times that are not HH:MM", () => {
+  assert.deepEqual(parseDailyAt(" 23:59 "), { hour: 23, minute: 59 });
+  for (const bad of ["24:00", "7", "12:60", "noon", ""]) assert.throws(() => parseDailyAt(bad), RangeError);
+});
+
+test("isStale() is true without a good load or after 24 hours", () => {
+  const now = Date.parse("2026-03-03T12:00:00Z");
+  assert.equal(isStale(null, now), true);
+  assert.equal(isStale(new Date("2026-03-02T12:30:00Z"), now), false);
+  assert.equal(isStale(new Date("2026-03-02T11:59:00Z"), now), true);
+});
+
+test("startScheduler() runs at start-up when stale, daily at the set time, one load at a time", async (t) => {
+  await t.test("stale start-up, then daily at 00:00", async () => {
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: [LoadReason, string][] = [];
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, lastSuccess: () => null,
+      runLoad: async (reason) => void runs.push([reason, new Date(clock.now()).toISOString()]),
+    });
+    await scheduler.idle();
+    assert.deepEqual(runs, [["startup", "2026-03-03T10:00:00.000Z"]]);
+    assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-04T00:00:00.000Z");
+    clock.advance(14 * 3600_000 - 1);
+    await scheduler.idle();
+    assert.equal(runs.length, 1);
+    clock.advance(1);
+    await scheduler.idle();
+    clock.advance(24 * 3600_000);
+    await scheduler.idle();
+    assert.deepEqual(runs.slice(1), [["daily", "2026-03-04T00:00:00.000Z"], ["daily", "2026-03-05T00:00:00.000Z"]]);
+    scheduler.stop();
+    clock.advance(48 * 3600_000);
+    await scheduler.idle();
+    assert.equal(runs.length, 3);
+  });
+  await t.test("no start-up load after a recent success; custom time", async () => {
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: LoadReason[] = [];
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, dailyAt: "06:30",
+      lastSuccess: () => new Date("2026-03-03T00:00:05Z"), runLoad: async (reason) => void runs.push(reason),
+    });
+    await scheduler.idle();
+    assert.deepEqual(runs, []);
+    assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-04T06:30:00.000Z");
+    scheduler.stop();
+  });
+  await t.test("triggers during a load coalesce into one more load; a failing load does not stop the schedule", async () => {
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: LoadReason[] = [];
+    const errors: unknown[] = [];
+    let release!: () => void;
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, lastSuccess: () => null,
+      onError: (e) => errors.push(e),
+      runLoad: async (reason) => {
+        runs.push(reason);
+        if (runs.length === 1) await new Promise<void>((r) => (release = r));
+        if (runs.length === 2) throw new Error("bad file");
+      },
+    });
+    scheduler.trigger("file-changed");
+    scheduler.trigger("daily");
+    release();
+    await scheduler.idle();
+    assert.deepEqual(runs, ["startup", "file-changed"]);
+    assert.equal(errors.length, 1);
+    scheduler.trigger("daily");
+    await scheduler.idle();
+    assert.deepEqual(runs, ["startup", "file-changed", "daily"]);
+    scheduler.stop();
+  });
+});
+
+test("watchFile() fires once a changed file has stopped growing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-test-"));
+  try {
+    const file = join(dir, "relaciones.xlsx");
+    writeFileSync(file, "v1");
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    let fired = 0;
+    const watcher = watchFile(file, { clock, pollMs: 100, stableMs: 500, onStable: () => fired++ });
+    clock.advance(1000);
+    assert.equal(fired, 0, "an unchanged file does not fire");
+    for (let i = 0; i < 10; i++) {
+      appendFileSync(file, "more bytes ");
+      clock.advance(100);
+    }
+    assert.equal(fired, 0, "a file still being copied does not fire");
+    clock.advance(400);
+    assert.equal(fired, 0);
+    clock.advance(200);
+    assert.equal(fired, 1, "fires once the size stayed the same for stableMs");
+    clock.advance(5000);
+    assert.equal(fired, 1, "and only once");
+    rmSync(file);
+    clock.advance(2000);
+    assert.equal(fired, 1, "a deleted file is not a load");
+    writeFileSync(file, "v2 replaced");
+    clock.advance(1000);
+    assert.equal(fired, 2, "a file that reappears fires");
+    watcher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
