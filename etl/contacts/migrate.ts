@@ -1,0 +1,140 @@
+/**
+ * Schema migrations for contacts.duckdb: numbered `.sql` files applied in order, each in its own
+ * transaction, recorded in `schema_migrations` with a SHA-256 of the file. A recorded migration
+ * whose file has changed (or vanished) stops start-up: silently running a database whose history
+ * differs from the code is how schemas drift.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Database } from "../db.ts";
+
+/** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
+export type MigrationErrorCode = "edited" | "missing" | "bad_name" | "duplicate_version" | "failed";
+
+/** A migration problem: carries a code and the migration file concerned. */
+export class MigrationError extends Error {
+  readonly code: MigrationErrorCode;
+  readonly file: string;
+  constructor(code: MigrationErrorCode, message: string, file: string) {
+    super(message);
+    this.name = "MigrationError";
+    this.code = code;
+    this.file = file;
+  }
+}
+
+export interface MigrateOptions {
+  /** Folder of `NNN_name.sql` files; defaults to etl/contacts/migrations. Tests pass their own. */
+  dir?: string;
+}
+
+interface MigrationFile {
+  version: number;
+  name: string;
+  path: string;
+  sql: string;
+  checksum: string;
+}
+
+/** The folder of the contacts migrations shipped with the code. */
+export const defaultMigrationsDir = fileURLToPath(new URL("./migrations/", import.meta.url));
+
+const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
+
+/**
+ * Brings `db` to the latest schema and returns the names of the migrations it applied (empty
+ * when already up to date). Throws MigrationError when an applied migration was edited or
+ * removed, or when one fails (that one is rolled back; earlier ones stay applied).
+ *
+ * @example
+ * ```ts
+ * const applied = await migrate(db); // ["001_contacts.sql"] on a new file, [] afterwards
+ * ```
+ */
+export async function migrate(db: Database, options: MigrateOptions = {}): Promise<string[]> {
+  const dir = options.dir ?? defaultMigrationsDir;
+  const files = readMigrations(dir);
+  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       VARCHAR NOT NULL,
+    checksum   VARCHAR NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+  )`);
+  const applied = await db.all<{ version: number; name: string; checksum: string }>(
+    "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+  );
+  const byVersion = new Map(files.map((f) => [f.version, f]));
+  // Check the whole recorded history before applying anything new.
+  for (const row of applied) {
+    const file = byVersion.get(row.version);
+    if (file === undefined) {
+      throw new MigrationError(
+        "missing",
+        `Migration '${row.name}' is recorded in the database but its file is missing from ${dir}; ` +
+          "the database is newer than this code",
+        row.name,
+      );
+    }
+    if (file.checksum !== row.checksum) {
+      throw new MigrationError(
+        "edited",
+        `Migration file '${file.path}' was edited after it was applied (recorded checksum ${row.checksum.slice(0, 12)}, ` +
+          `file now ${file.checksum.slice(0, 12)}); restore it and put the change in a new migration`,
+        file.name,
+      );
+    }
+  }
+  const done = new Set(applied.map((row) => row.version));
+  const ran: string[] = [];
+  for (const file of files) {
+    if (done.has(file.version)) continue;
+    try {
+      await db.transaction(async (tx) => {
+        await tx.run(file.sql);
+        await tx.run("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", [
+          file.version,
+          file.name,
+          file.checksum,
+        ]);
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new MigrationError("failed", `Migration '${file.path}' failed and was rolled back: ${reason}`, file.name);
+    }
+    ran.push(file.name);
+  }
+  return ran;
+}
+
+/** Returns the sha256 (hex) of a migration's text, with line endings normalised. */
+export function migrationChecksum(sql: string): string {
+  // A checkout that turns LF into CRLF has not changed the migration; any other edit has.
+  return createHash("sha256").update(sql.replaceAll("\r\n", "\n")).digest("hex");
+}
+
+function readMigrations(dir: string): MigrationFile[] {
+  const files: MigrationFile[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    if (!entry.endsWith(".sql")) continue;
+    const match = FILE_NAME.exec(entry);
+    const path = join(dir, entry);
+    if (match === null) {
+      throw new MigrationError("bad_name", `Migration file '${path}' must be named NNN_lower_case_name.sql`, entry);
+    }
+    const sql = readFileSync(path, "utf8");
+    files.push({ version: Number(match[1]), name: entry, path, sql, checksum: migrationChecksum(sql) });
+  }
+  files.sort((a, b) => a.version - b.version);
+  for (let i = 1; i < files.length; i++) {
+    if (files[i].version === files[i - 1].version) {
+      throw new MigrationError(
+        "duplicate_version",
+        `Migrations '${files[i - 1].name}' and '${files[i].name}' share version ${files[i].version}`,
+        files[i].name,
+      );
+    }
+  }
+  return files;
+}

@@ -1,0 +1,97 @@
+/**
+ * The shape of a record definition: a plain data description of a record's fields, from which
+ * validation, SQL column lists, the CSV mapping and the JSON Schema are derived. Kept apart from
+ * the contact definition itself so a test can build an extended definition (one more field) and
+ * run the same validation and ingestion code over it.
+ */
+
+/** What a field's normaliser returns: the new value and, when it repaired something, a note. */
+export interface Normalised {
+  value: string;
+  /** A human note when the value was repaired (e.g. "Restored the leading zero"), reported as a fix. */
+  fix?: string;
+}
+
+/** One text field of a record. Every field is stored as VARCHAR; text loses nothing (zip codes). */
+export interface FieldDefinition {
+  /** Column name in the database, key in JSON and default CSV header. snake_case. */
+  readonly name: string;
+  readonly type: "string";
+  /** Required fields must be present and non-empty after trimming. */
+  readonly required?: boolean;
+  /** Maximum length in characters, checked after normalising. */
+  readonly maxLength: number;
+  /** The stored form must match this (checked after normalising). No flags: it must be valid in JSON Schema too. */
+  readonly pattern?: RegExp;
+  /** Said when `pattern` does not match, e.g. "must be two letters A-Z". */
+  readonly patternMessage?: string;
+  /** Runs on the trimmed, non-empty value before the checks (upper-casing, restoring zeros...). */
+  readonly normalise?: (value: string) => Normalised;
+  /** JSON Schema `format`, for the API document. */
+  readonly format?: "email";
+  /**
+   * Unique without regard to case. The database keeps `<name>_key = lower(<name>)` with a UNIQUE
+   * constraint; ingestion upserts by it.
+   */
+  readonly uniqueIgnoringCase?: boolean;
+  /** Header of this field in CSV files, when it differs from `name`. */
+  readonly csvColumn?: string;
+  readonly description?: string;
+  readonly example?: string;
+}
+
+/** A list of names attached to a record through a link table (contact -> departments). */
+export interface LinkDefinition {
+  /** JSON key holding the names, e.g. `departments`. */
+  readonly name: string;
+  /** The named table (`departments(id, name UNIQUE)`) and the link table. */
+  readonly table: string;
+  readonly linkTable: string;
+  /** Column of the link table pointing at the record, and the one pointing at the named row. */
+  readonly recordKey: string;
+  readonly nameKey: string;
+  /** CSV header holding ONE name per row; a record repeated on several rows collects them all. */
+  readonly csvColumn: string;
+  readonly maxLength: number;
+  readonly description?: string;
+}
+
+/** A whole record: its table, its fields in column order, its server-managed columns and links. */
+export interface RecordDefinition {
+  /** Singular name used in messages ("contact"). */
+  readonly name: string;
+  readonly table: string;
+  readonly fields: readonly FieldDefinition[];
+  /** Columns the server sets (id, timestamps, version): readable, never accepted as input. */
+  readonly readOnly: readonly string[];
+  readonly links: LinkDefinition;
+}
+
+/**
+ * Returns `record` with `extra` fields appended: the one-line way to add a field.
+ *
+ * @example
+ * ```ts
+ * const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80 });
+ * ```
+ */
+export function extendRecord(record: RecordDefinition, ...extra: FieldDefinition[]): RecordDefinition {
+  return { ...record, fields: [...record.fields, ...extra] };
+}
+
+/** Returns the CSV header a field is read from. */
+export function csvColumnOf(field: FieldDefinition): string {
+  return field.csvColumn ?? field.name;
+}
+
+/** Returns the database column holding the case-folded key of a unique-ignoring-case field. */
+export function keyColumnOf(field: FieldDefinition): string {
+  return `${field.name}_key`;
+}
+
+/** Returns the field the record is upserted by (the first unique-ignoring-case field). */
+export function upsertKeyOf(record: RecordDefinition): FieldDefinition {
+  const field = record.fields.find((f) => f.uniqueIgnoringCase);
+  if (field === undefined) throw new TypeError(`Record '${record.name}' has no unique field to upsert by`);
+  return field;
+}

@@ -1,0 +1,157 @@
+/**
+ * Validation derived from a record definition. The API validates request bodies with it and the
+ * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
+ */
+import { contactRecord } from "./contact_record.ts";
+import type { RecordDefinition } from "./record_definition.ts";
+
+/** One invalid field. `field` is the JSON key (`departments[1]` for an element, `body` for the whole). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A value the normalisers repaired (reported, never silent). */
+export interface FieldFix {
+  field: string;
+  from: string;
+  to: string;
+  message: string;
+}
+
+/** create: all required fields; replace: same (a full replacement); patch: only the fields given. */
+export type ValidationMode = "create" | "replace" | "patch";
+
+/**
+ * A validated contact. Text fields are trimmed and normalised; absent optional fields are `null`
+ * in create/replace mode and left out in patch mode. `departments` holds trimmed, distinct names.
+ */
+export interface ContactInput {
+  first_name?: string;
+  last_name?: string;
+  company_name?: string | null;
+  address?: string | null;
+  city?: string | null;
+  state?: string | null;
+  zip?: string | null;
+  phone1?: string | null;
+  phone2?: string | null;
+  email?: string;
+  departments?: string[];
+  /** Fields added to the record definition later. */
+  [field: string]: string | string[] | null | undefined;
+}
+
+export type ValidationResult =
+  | { ok: true; value: ContactInput; fixes: FieldFix[] }
+  | { ok: false; errors: FieldError[] };
+
+/**
+ * Validates `input` against `record` and returns the normalised value or EVERY field error at
+ * once (unknown and read-only fields included).
+ *
+ * @example
+ * ```ts
+ * const r = validateRecord(contactRecord, { first_name: "Ann", last_name: "Lee", email: "a@b.co", state: "ny" }, "create");
+ * if (r.ok) r.value.state; // "NY"
+ * ```
+ */
+export function validateRecord(record: RecordDefinition, input: unknown, mode: ValidationMode): ValidationResult {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ field: "body", message: `must be a JSON object describing a ${record.name}` }] };
+  }
+  const body = input as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const fixes: FieldFix[] = [];
+  const value: ContactInput = {};
+  const known = new Set([...record.fields.map((f) => f.name), record.links.name]);
+
+  for (const key of Object.keys(body)) {
+    if (record.readOnly.includes(key)) errors.push({ field: key, message: "is read-only; the server sets it" });
+    else if (!known.has(key)) errors.push({ field: key, message: `is not a field of ${record.name}` });
+  }
+
+  for (const field of record.fields) {
+    const raw = body[field.name];
+    const given = Object.hasOwn(body, field.name) && raw !== undefined;
+    if (!given) {
+      if (mode === "patch") continue;
+      if (field.required) errors.push({ field: field.name, message: "is required" });
+      else value[field.name] = null;
+      continue;
+    }
+    if (raw === null) {
+      if (field.required) errors.push({ field: field.name, message: "is required and cannot be null" });
+      else value[field.name] = null;
+      continue;
+    }
+    if (typeof raw !== "string") {
+      errors.push({ field: field.name, message: `must be a string, not ${Array.isArray(raw) ? "an array" : typeof raw}` });
+      continue;
+    }
+    let text = raw.trim();
+    if (text.length === 0) {
+      if (field.required) errors.push({ field: field.name, message: "must not be empty" });
+      else value[field.name] = null;
+      continue;
+    }
+    if (field.normalise) {
+      const normalised = field.normalise(text);
+      if (normalised.fix !== undefined) {
+        fixes.push({ field: field.name, from: text, to: normalised.value, message: normalised.fix });
+      }
+      text = normalised.value;
+    }
+    const problems: string[] = [];
+    if (text.length > field.maxLength) {
+      problems.push(`must be at most ${field.maxLength} characters (has ${text.length})`);
+    }
+    if (field.pattern && !field.pattern.test(text)) {
+      problems.push(field.patternMessage ?? `must match ${field.pattern.source}`);
+    }
+    if (problems.length > 0) {
+      errors.push({ field: field.name, message: `${problems.join("; ")}; got '${shorten(raw)}'` });
+      continue;
+    }
+    value[field.name] = text;
+  }
+
+  const links = record.links;
+  const rawLinks = body[links.name];
+  if (rawLinks === undefined || rawLinks === null) {
+    if (mode !== "patch" || rawLinks === null) value[links.name] = [];
+  } else if (!Array.isArray(rawLinks)) {
+    errors.push({ field: links.name, message: `must be an array of ${links.name} names` });
+  } else {
+    const names: string[] = [];
+    rawLinks.forEach((item: unknown, index: number) => {
+      const where = `${links.name}[${index}]`;
+      if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
+      else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
+      else if (item.trim().length > links.maxLength) {
+        errors.push({ field: where, message: `must be at most ${links.maxLength} characters` });
+      } else if (!names.includes(item.trim())) names.push(item.trim());
+    });
+    value[links.name] = names;
+  }
+
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value, fixes };
+}
+
+/**
+ * Validates a contact (request body or CSV row) and returns the normalised value or every field
+ * error at once. Unknown and read-only fields (`id`, `created_at`, ...) are errors.
+ *
+ * @example
+ * ```ts
+ * const r = validateContact({ first_name: "", email: "nope", state: "Texas" }, "create");
+ * // r.ok === false; r.errors: first_name must not be empty, last_name is required, state..., email...
+ * ```
+ */
+export function validateContact(input: unknown, mode: ValidationMode): ValidationResult {
+  return validateRecord(contactRecord, input, mode);
+}
+
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

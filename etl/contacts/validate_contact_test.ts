@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { validateContact, validateRecord } from "./validate_contact.ts";
+import { contactRecord } from "./contact_record.ts";
+import { extendRecord } from "./record_definition.ts";
+
+const ann = { first_name: " Ann ", last_name: "Lee", email: "Ann.Lee@Example.com", state: "ny", zip: "8014" };
+
+test("validateContact() normalises and reports fixes", () => {
+  const r = validateContact({ ...ann, departments: [" Sales ", "Sales", "HR"] }, "create");
+  assert.ok(r.ok);
+  assert.equal(r.value.first_name, "Ann");
+  assert.equal(r.value.state, "NY");
+  assert.equal(r.value.zip, "08014");
+  assert.equal(r.value.email, "Ann.Lee@Example.com");
+  assert.equal(r.value.city, null);
+  assert.deepEqual(r.value.departments, ["Sales", "HR"]);
+  assert.deepEqual(r.fixes.map((f) => [f.field, f.from, f.to]), [["zip", "8014", "08014"]]);
+});
+
+test("validateContact() returns every field error at once", () => {
+  const r = validateContact(
+    { first_name: "  ", email: "nope", state: "Texas", zip: 70116, id: 4, nickname: "x", departments: "Sales" },
+    "create",
+  );
+  assert.ok(!r.ok);
+  const fields = r.errors.map((e) => e.field).sort();
+  assert.deepEqual(fields, ["departments", "email", "first_name", "id", "last_name", "nickname", "state", "zip"]);
+  const byField = Object.fromEntries(r.errors.map((e) => [e.field, e.message]));
+  assert.match(byField.id, /read-only/);
+  assert.match(byField.nickname, /not a field/);
+  assert.match(byField.state, /two letters/);
+  assert.match(byField.zip, /must be a string/);
+  assert.match(byField.first_name, /empty/);
+  assert.match(byField.last_name, /required/);
+});
+
+test("validateContact() modes", async (t) => {
+  await t.test("patch validates only the fields given; null clears optional fields", () => {
+    const r = validateContact({ city: null, state: "ca" }, "patch");
+    assert.ok(r.ok);
+    assert.deepEqual(r.value, { city: null, state: "CA" });
+  });
+  await t.test("patch cannot null a required field", () => {
+    const r = validateContact({ email: null }, "patch");
+    assert.ok(!r.ok);
+    assert.equal(r.errors[0].field, "email");
+  });
+  await t.test("replace needs the required fields like create", () => {
+    const r = validateContact({ first_name: "A" }, "replace");
+    assert.ok(!r.ok);
+    assert.deepEqual(r.errors.map((e) => e.field), ["last_name", "email"]);
+  });
+  await t.test("a non-object body is one error", () => {
+    for (const body of [null, [], "x", 3]) {
+      const r = validateContact(body, "create");
+      assert.ok(!r.ok);
+      assert.equal(r.errors[0].field, "body");
+    }
+  });
+});
+
+test("validateContact() limits and patterns", () => {
+  const long = "x".repeat(101);
+  const r = validateContact({ first_name: long, last_name: "L", email: "a@b", state: "N1", zip: "123456" }, "create");
+  assert.ok(!r.ok);
+  assert.deepEqual(r.errors.map((e) => e.field), ["first_name", "state", "zip", "email"]);
+  assert.match(r.errors[0].message, /at most 100/);
+  for (const email of ["a@b.co", "first.last+tag@sub.example.org", "o'neil@example.ie"]) {
+    assert.ok(validateContact({ first_name: "A", last_name: "B", email }, "create").ok, email);
+  }
+  for (const email of ["a b@c.de", "@c.de", "a@", "a@@b.de", "a@b", "a@-b.de"]) {
+    assert.ok(!validateContact({ first_name: "A", last_name: "B", email }, "create").ok, email);
+  }
+});
+
+test("validateRecord() accepts a field added to the definition", () => {
+  const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 20 });
+  const r = validateRecord(withTitle, { ...ann, title: " Dr " }, "create");
+  assert.ok(r.ok);
+  assert.equal(r.value.title, "Dr");
+  assert.ok(!validateContact({ ...ann, title: "Dr" }, "create").ok);
+});
