@@ -1,0 +1,135 @@
+// The database enforces the contact rules on its own, and the DuckDB 1.5 index caveats that shaped
+// migrations/001_contacts.sql still hold (if DuckDB lifts them, the "still refuses" test fails and
+// the missing foreign key on contact_departments.contact_id can come back).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Database } from "../db.ts";
+import { contactSql } from "./contact_sql.ts";
+import { migrate } from "./migrate.ts";
+
+async function withDb(fn: (db: Database) => Promise<void>): Promise<void> {
+  const db = await Database.open(":memory:");
+  try {
+    await migrate(db);
+    await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const base = {
+  first_name: "Ann",
+  last_name: "Lee",
+  company_name: null,
+  address: null,
+  city: null,
+  state: "NY",
+  zip: "08014",
+  phone1: null,
+  phone2: null,
+  email: "Ann@Example.com",
+};
+
+async function insert(db: Database, fields: Record<string, string | null> = {}): Promise<number> {
+  const value: Record<string, string | null> = { ...base, ...fields };
+  const row = await db.one<{ id: number }>(contactSql.insert, contactSql.columns.map((c) => value[c] ?? null));
+  return row!.id;
+}
+
+async function link(db: Database, contactId: number, department: string): Promise<void> {
+  await db.run("INSERT INTO departments (name) VALUES ($1) ON CONFLICT DO NOTHING", [department]);
+  await db.run(
+    "INSERT INTO contact_departments (contact_id, department_id) SELECT $1, id FROM departments WHERE name = $2",
+    [contactId, department],
+  );
+}
+
+test("contacts table constraints", async (t) => {
+  await withDb(async (db) => {
+    const id = await insert(db);
+    const row = await db.one<{ email_key: string; version: number }>("SELECT email_key, version FROM contacts WHERE id = $1", [id]);
+    assert.deepEqual(row, { email_key: "ann@example.com", version: 1 });
+    const refused = async (fields: Record<string, string | null>, pattern: RegExp) =>
+      assert.rejects(insert(db, { email: "other@example.com", ...fields }), pattern);
+    await t.test("e-mail unique without regard to case", () => refused({ email: "ANN@example.COM" }, /Duplicate key/));
+    await t.test("state is two letters A-Z", async () => {
+      await refused({ state: "ny" }, /CHECK/);
+      await refused({ state: "NYC" }, /CHECK/);
+    });
+    await t.test("zip is a text ZIP code", () => refused({ zip: "8014" }, /CHECK/));
+    await t.test("names are required", async () => {
+      await refused({ first_name: null }, /NOT NULL/);
+      await refused({ last_name: "" }, /CHECK/);
+    });
+    await t.test("lengths", () => refused({ city: "x".repeat(101) }, /CHECK/));
+    await t.test("email_key must be lower(email)", () =>
+      assert.rejects(
+        db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('a', 'b', 'B@x.io', 'B@x.io')"),
+        /CHECK/,
+      ));
+    await t.test("department names are unique; links need a department", async () => {
+      await db.run("INSERT INTO departments (name) VALUES ('Sales')");
+      await assert.rejects(db.run("INSERT INTO departments (name) VALUES ('Sales')"), /Duplicate key/);
+      await assert.rejects(db.run("INSERT INTO contact_departments VALUES ($1, 9999, DEFAULT)", [id]), /foreign key/i);
+      await link(db, id, "Sales");
+      await assert.rejects(link(db, id, "Sales"), /Duplicate key/);
+    });
+  });
+});
+
+test("contactSql.update() bumps version and can change a linked contact's e-mail", async () => {
+  await withDb(async (db) => {
+    const id = await insert(db);
+    await link(db, id, "Sales");
+    const v2 = await db.one<{ version: number }>(contactSql.update(["city", "state"]), ["Albany", "NY", id]);
+    assert.equal(v2?.version, 2);
+    // The e-mail key is indexed: DuckDB turns this UPDATE into delete + insert of the row.
+    const v3 = await db.one<{ version: number }>(contactSql.update(["email"], { ifVersion: true }), ["ann.lee@example.com", id, 2]);
+    assert.equal(v3?.version, 3);
+    const stale = await db.all(contactSql.update(["city"], { ifVersion: true }), ["Troy", id, 2]);
+    assert.equal(stale.length, 0, "a stale version updates nothing");
+    const other = await insert(db, { email: "bob@example.com" });
+    await assert.rejects(db.run(contactSql.update(["email"]), ["ANN.LEE@example.com", other]), /Duplicate key/);
+    const row = await db.one("SELECT email, email_key, city, version FROM contacts WHERE id = $1", [id]);
+    assert.deepEqual(row, { email: "ann.lee@example.com", email_key: "ann.lee@example.com", city: "Albany", version: 3 });
+  });
+});
+
+test("deleting a contact and its links is one transaction", async () => {
+  await withDb(async (db) => {
+    const id = await insert(db);
+    await link(db, id, "Sales");
+    await link(db, id, "HR");
+    await db.transaction(async (tx) => {
+      await tx.run("DELETE FROM contact_departments WHERE contact_id = $1", [id]);
+      await tx.run("DELETE FROM contacts WHERE id = $1", [id]);
+    });
+    const left = await db.one<{ n: number }>(
+      "SELECT count(*)::INTEGER n FROM contact_departments l WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.contact_id)",
+    );
+    assert.equal(left?.n, 0);
+  });
+});
+
+test("DuckDB still refuses to delete or re-key a row a foreign key points at, even in one transaction", async () => {
+  const db = await Database.open(":memory:");
+  try {
+    await db.run(`CREATE TABLE p (id INTEGER PRIMARY KEY, k VARCHAR UNIQUE);
+                  CREATE TABLE c (p_id INTEGER REFERENCES p (id), n INTEGER);
+                  INSERT INTO p VALUES (1, 'a'); INSERT INTO c VALUES (1, 1);`);
+    // Why migrations/001_contacts.sql has no FK from contact_departments.contact_id to contacts.
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.run("DELETE FROM c WHERE p_id = 1");
+        await tx.run("DELETE FROM p WHERE id = 1");
+      }),
+      /foreign key/,
+    );
+    await assert.rejects(db.run("UPDATE p SET k = 'b' WHERE id = 1"), /foreign key/);
+    // Non-indexed columns update in place, which is why ingestion never SETs email_key.
+    await db.run("ALTER TABLE p ADD COLUMN note VARCHAR");
+    await db.run("UPDATE p SET note = 'fine' WHERE id = 1");
+  } finally {
+    db.close();
+  }
+});

@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../db.ts";
+import { defaultMigrationsDir, migrate, MigrationError } from "./migrate.ts";
+
+async function withTemp<T>(fn: (dir: string, open: () => Promise<Database>) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-"));
+  const opened: Database[] = [];
+  try {
+    return await fn(dir, async () => {
+      const db = await Database.open(join(dir, "contacts.duckdb"));
+      opened.push(db);
+      return db;
+    });
+  } finally {
+    for (const db of opened) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function copyMigrations(dir: string): string {
+  const target = join(dir, "migrations");
+  cpSync(defaultMigrationsDir, target, { recursive: true });
+  return target;
+}
+
+test("migrate() applies the shipped migrations once and records their checksums", async () => {
+  await withTemp(async (_dir, open) => {
+    const db = await open();
+    assert.deepEqual(await migrate(db), ["001_contacts.sql"]);
+    assert.deepEqual(await migrate(db), []);
+    const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
+      "SELECT version, name, checksum, applied_at FROM schema_migrations",
+    );
+    assert.equal(rows.length, 1);
+    const text = readFileSync(join(defaultMigrationsDir, "001_contacts.sql"), "utf8");
+    assert.equal(rows[0].checksum, createHash("sha256").update(text).digest("hex"));
+    assert.ok(rows[0].applied_at instanceof Date);
+    const tables = await db.all<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() ORDER BY 1");
+    assert.deepEqual(tables.map((t) => t.name), ["contact_departments", "contacts", "departments", "schema_migrations"]);
+  });
+});
+
+test("migrate() stops on an applied migration whose file was edited", async () => {
+  await withTemp(async (dir, open) => {
+    const migrations = copyMigrations(dir);
+    const db = await open();
+    await migrate(db, { dir: migrations });
+    appendFileSync(join(migrations, "001_contacts.sql"), "\n-- a harmless-looking edit\n");
+    await assert.rejects(migrate(db, { dir: migrations }), (error: unknown) => {
+      assert.ok(error instanceof MigrationError);
+      assert.equal(error.code, "edited");
+      assert.equal(error.file, "001_contacts.sql");
+      assert.match(error.message, /001_contacts\.sql' was edited after it was applied/);
+      return true;
+    });
+  });
+});
+
+test("migrate() treats a CRLF checkout as the same migration", async () => {
+  await withTemp(async (dir, open) => {
+    const migrations = copyMigrations(dir);
+    const db = await open();
+    await migrate(db, { dir: migrations });
+    const path = join(migrations, "001_contacts.sql");
+    writeFileSync(path, readFileSync(path, "utf8").replaceAll("\n", "\r\n"));
+    assert.deepEqual(await migrate(db, { dir: migrations }), []);
+  });
+});
+
+test("migrate() stops when an applied migration's file is gone", async () => {
+  await withTemp(async (dir, open) => {
+    const migrations = copyMigrations(dir);
+    writeFileSync(join(migrations, "002_note.sql"), "CREATE TABLE note (x INTEGER);");
+    const db = await open();
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_note.sql"]);
+    unlinkSync(join(migrations, "002_note.sql"));
+    await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
+  });
+});
+
+test("migrate() applies each migration in its own transaction", async () => {
+  await withTemp(async (dir, open) => {
+    const migrations = copyMigrations(dir);
+    writeFileSync(join(migrations, "002_good.sql"), "CREATE TABLE good (x INTEGER);");
+    writeFileSync(join(migrations, "003_bad.sql"), "CREATE TABLE half (x INTEGER);\nSELECT * FROM no_such_table;");
+    const db = await open();
+    await assert.rejects(migrate(db, { dir: migrations }), (error: unknown) => {
+      assert.ok(error instanceof MigrationError);
+      assert.equal(error.code, "failed");
+      assert.match(error.message, /003_bad\.sql' failed and was rolled back/);
+      return true;
+    });
+    const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
+    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
+    const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
+    assert.equal(half.length, 0, "the failed migration left nothing behind");
+    writeFileSync(join(migrations, "003_bad.sql"), "CREATE TABLE half (x INTEGER);");
+    // A migration that failed was never recorded, so fixing it is allowed.
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["003_bad.sql"]);
+  });
+});
+
+test("migrate() refuses badly named and duplicate migrations", async () => {
+  await withTemp(async (dir, open) => {
+    const migrations = copyMigrations(dir);
+    const db = await open();
+    writeFileSync(join(migrations, "2-oops.sql"), "SELECT 1;");
+    await assert.rejects(migrate(db, { dir: migrations }), { code: "bad_name" });
+    unlinkSync(join(migrations, "2-oops.sql"));
+    writeFileSync(join(migrations, "001_again.sql"), "SELECT 1;");
+    await assert.rejects(migrate(db, { dir: migrations }), { code: "duplicate_version" });
+  });
+});
