@@ -261,36 +261,44 @@ function textElement(s: Settings, text: string): string {
   return `<${s.p}t${preserve}>${escapeXml(text)}</${s.p}t>`;
 }
 
+// Top-level helpers on purpose: closures created per cell would cost a lot on 268 M cells.
+function cellElement(s: Settings, ref: string, attrs: string, inner: string): string {
+  return `<${s.p}c${ref}${attrs}>${inner}</${s.p}c>`;
+}
+
+function valueElement(s: Settings, text: string | number): string {
+  return `<${s.p}v>${text}</${s.p}v>`;
+}
+
 /** The XML of one non-empty cell; `ref` is ` r="B3"` or empty. */
 function cellXml(s: Settings, strings: StringTable, ref: string, value: Exclude<CellInput, null | undefined>): string {
   const p = s.p;
-  const c = (attrs: string, inner: string) => `<${p}c${ref}${attrs}>${inner}</${p}c>`;
-  const v = (text: string | number) => `<${p}v>${text}</${p}v>`;
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) return c(' t="e"', v("#NUM!"));
     // The hot path of big matrices: one template string per cell.
-    return s.flavor === "libreoffice" ? c(' s="0" t="n"', v(value)) : `<${p}c${ref}><${p}v>${value}</${p}v></${p}c>`;
+    if (s.flavor !== "libreoffice" && Number.isFinite(value)) return `<${p}c${ref}><${p}v>${value}</${p}v></${p}c>`;
+    if (!Number.isFinite(value)) return cellElement(s, ref, ' t="e"', valueElement(s, "#NUM!"));
+    return cellElement(s, ref, ' s="0" t="n"', valueElement(s, value));
   }
   if (typeof value === "string") {
-    if (!s.sharedStrings) return c(' t="inlineStr"', `<${p}is>${textElement(s, value)}</${p}is>`);
-    return c(s.flavor === "libreoffice" ? ' s="0" t="s"' : ' t="s"', v(strings.add(value)));
+    if (!s.sharedStrings) return cellElement(s, ref, ' t="inlineStr"', `<${p}is>${textElement(s, value)}</${p}is>`);
+    return cellElement(s, ref, s.flavor === "libreoffice" ? ' s="0" t="s"' : ' t="s"', valueElement(s, strings.add(value)));
   }
-  if (typeof value === "boolean") return c(' t="b"', v(value ? 1 : 0));
+  if (typeof value === "boolean") return cellElement(s, ref, ' t="b"', valueElement(s, value ? 1 : 0));
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) return c(' t="e"', v("#VALUE!"));
-    if (s.isoDates) return c(` s="${s.dateXf}" t="d"`, v(value.toISOString()));
-    return c(` s="${s.dateXf}"`, v(dateSerial(value, s.date1904)));
+    if (Number.isNaN(value.getTime())) return cellElement(s, ref, ' t="e"', valueElement(s, "#VALUE!"));
+    if (s.isoDates) return cellElement(s, ref, ` s="${s.dateXf}" t="d"`, valueElement(s, value.toISOString()));
+    return cellElement(s, ref, ` s="${s.dateXf}"`, valueElement(s, dateSerial(value, s.date1904)));
   }
   if ("formula" in value) {
     const f = `<${p}f>${escapeXml(value.formula)}</${p}f>`;
     const result = value.value;
-    if (typeof result === "number") return c("", f + v(result));
-    if (typeof result === "boolean") return c(' t="b"', f + v(result ? 1 : 0));
-    if (typeof result === "string") return c(' t="str"', f + v(escapeXml(result)));
+    if (typeof result === "number") return cellElement(s, ref, "", f + valueElement(s, result));
+    if (typeof result === "boolean") return cellElement(s, ref, ' t="b"', f + valueElement(s, result ? 1 : 0));
+    if (typeof result === "string") return cellElement(s, ref, ' t="str"', f + valueElement(s, escapeXml(result)));
     // Google Sheets writes formula errors as text results (t="str"); everyone else as t="e".
-    return c(s.flavor === "google" ? ' t="str"' : ' t="e"', f + v(escapeXml(result.error)));
+    return cellElement(s, ref, s.flavor === "google" ? ' t="str"' : ' t="e"', f + valueElement(s, escapeXml(result.error)));
   }
-  return c(' t="e"', v(escapeXml(value.error)));
+  return cellElement(s, ref, ' t="e"', valueElement(s, escapeXml(value.error)));
 }
 
 function omitted(mode: boolean | "some", index: number): boolean {
@@ -1004,8 +1012,10 @@ export function matrixPlan(options: MatrixOptions): MatrixPlan {
   const cell = (a: number, b: number): 0 | 1 | null => {
     if (a === b) return a <= filled || options.diagonalZeros ? 0 : null;
     if (a > filled) return null;
-    if (asym.has(a * 2 ** 21 + b)) return 1;
-    if (asym.has(b * 2 ** 21 + a)) return 0;
+    if (asym.size > 0) {
+      if (asym.has(a * 2 ** 21 + b)) return 1;
+      if (asym.has(b * 2 ** 21 + a)) return 0;
+    }
     return b <= filled ? symmetric(a, b) : pairHash(seed ^ 0x3c3c, a, b) < density ? 1 : 0;
   };
   return {
