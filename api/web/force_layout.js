@@ -82,17 +82,27 @@ export function forceLayout(options) {
     links.push([a, b]);
   }
 
+  // Actors with no pairs would only be pushed to the walls by repulsion; they go on a shelf along
+  // the bottom instead, where "these have no relationships" reads at a glance.
+  const linked = new Uint8Array(n);
+  for (const [a, b] of links) linked[a] = linked[b] = 1;
+  const isolated = [];
+  for (let i = 0; i < n; i++) if (!linked[i]) isolated.push(i);
+  const shelf = isolated.length > 0 && isolated.length < n ? shelfLayout(isolated.length, width, height, margin) : null;
+  const floor = shelf ? shelf.top : height - margin;
+
   // Seeded start on a jittered disc: spread evenly so no two nodes start on top of each other.
   const random = seededRandom(seed);
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   const innerW = width - 2 * margin;
-  const innerH = height - 2 * margin;
+  const innerH = floor - margin;
+  const cy2 = margin + innerH / 2;
   for (let i = 0; i < n; i++) {
     const angle = 2 * Math.PI * random();
     const radius = Math.sqrt(random()) * 0.45;
     xs[i] = cx + Math.cos(angle) * radius * innerW;
-    ys[i] = cy + Math.sin(angle) * radius * innerH;
+    ys[i] = cy2 + Math.sin(angle) * radius * innerH;
   }
 
   const area = innerW * innerH;
@@ -139,8 +149,8 @@ export function forceLayout(options) {
     }
     // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls.
     for (let i = 0; i < n; i++) {
-      dx[i] -= (xs[i] - cx) * gravity * k / 10;
-      dy[i] -= (ys[i] - cy) * gravity * k / 10;
+      dx[i] -= (xs[i] - cx) * gravity * k / 3;
+      dy[i] -= (ys[i] - cy2) * gravity * k / 3;
     }
     // Move, capped by the temperature, and clamp into the box.
     for (let i = 0; i < n; i++) {
@@ -151,13 +161,43 @@ export function forceLayout(options) {
         ys[i] += (dy[i] / len) * capped;
       }
       xs[i] = Math.min(width - margin, Math.max(margin, xs[i]));
-      ys[i] = Math.min(height - margin, Math.max(margin, ys[i]));
+      ys[i] = Math.min(floor, Math.max(margin, ys[i]));
     }
     temperature = Math.max(temperature - cooling, 0.5);
   }
 
+  if (shelf) {
+    isolated.forEach((i, slot) => {
+      xs[i] = shelf.x(slot);
+      ys[i] = shelf.y(slot);
+    });
+  }
   nodes.forEach((node, i) => result.set(node.id, { x: round(xs[i]), y: round(ys[i]) }));
   return result;
+}
+
+/**
+ * Places `count` isolated nodes in rows along the bottom, at least 28 px apart.
+ * @param {number} count
+ * @param {number} width
+ * @param {number} height
+ * @param {number} margin
+ */
+function shelfLayout(count, width, height, margin) {
+  const usable = width - 2 * margin;
+  const perRow = Math.max(1, Math.min(count, Math.floor(usable / 28) + 1));
+  const rows = Math.ceil(count / perRow);
+  const rowHeight = 24;
+  const bottom = height - margin;
+  const gap = perRow > 1 ? Math.min(usable / (perRow - 1), 56) : 0;
+  return {
+    /** Top of the shelf: the connected part of the graph stays above it. */
+    top: Math.max(margin, bottom - rows * rowHeight - 12),
+    /** @param {number} slot */
+    x: (slot) => margin + (slot % perRow) * gap,
+    /** @param {number} slot */
+    y: (slot) => bottom - (rows - 1 - Math.floor(slot / perRow)) * rowHeight,
+  };
 }
 
 /** Two decimals are plenty for SVG and keep the markup short. @param {number} v */

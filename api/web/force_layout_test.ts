@@ -88,6 +88,15 @@ test("forceLayout() handles edge cases", async (t) => {
   await t.test("one node lands in the centre", () => {
     assert.deepEqual(forceLayout({ nodes: [{ id: 9 }], edges: [], width: 100, height: 80 }).get(9), { x: 50, y: 40 });
   });
+  await t.test("actors without pairs go on a shelf along the bottom", () => {
+    const graph = sampleGraph(20);
+    graph.nodes.push({ id: 100 }, { id: 101 }, { id: 102 });
+    const pos = forceLayout({ ...graph, width: 600, height: 400, margin: 20 });
+    const shelf = [100, 101, 102].map((id) => pos.get(id)!);
+    const linkedLowest = Math.max(...graph.nodes.filter((n) => n.id < 100).map((n) => pos.get(n.id)!.y));
+    for (const p of shelf) assert.ok(p.y > linkedLowest, `shelf node at y=${p.y} is above a linked one at ${linkedLowest}`);
+    assert.equal(new Set(shelf.map((p) => p.x)).size, 3);
+  });
   await t.test("isolated nodes, self loops, duplicate and dangling edges", () => {
     const pos = forceLayout({
       nodes: [{ id: 1 }, { id: 2 }, { id: 3 }],

@@ -1,0 +1,55 @@
+// @ts-check
+/** DOM lookups that fail loudly: a missing element is a bug in index.html, not a runtime condition. */
+
+/**
+ * Returns the element with `id`, typed as `type`.
+ *
+ * @example
+ * const input = byId("contacts-q", HTMLInputElement);
+ * @template {Element} T
+ * @param {string} id
+ * @param {{ new (...args: any[]): T }} type
+ * @returns {T}
+ */
+export function byId(id, type) {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new TypeError(`Cannot find element '#${id}' of the expected type`);
+  return element;
+}
+
+/**
+ * Returns a function that calls `fn` once `ms` have passed without another call.
+ *
+ * @example
+ * input.addEventListener("input", debounce(search, 250));
+ * @template {unknown[]} A
+ * @param {(...args: A) => void} fn
+ * @param {number} ms
+ * @returns {(...args: A) => void}
+ */
+export function debounce(fn, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/**
+ * Makes SVG "buttons" (elements with role=button) answer Enter and Space like real buttons, by
+ * turning the key press into a click that bubbles to the delegated click handler.
+ *
+ * @example
+ * keyboardClicks(svgContainer);
+ * @param {HTMLElement} root
+ */
+export function keyboardClicks(root) {
+  root.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const target = event.target;
+    if (!(target instanceof Element) || target.getAttribute("role") !== "button" || target instanceof HTMLButtonElement) return;
+    event.preventDefault();
+    target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  });
+}

@@ -1,0 +1,287 @@
+// @ts-check
+/**
+ * Everything the dashboard asks the API, in one place: when a response shape changes, this is the
+ * one file to edit. Each function returns plain data in the shapes of CONTRACTS.md; failures are
+ * thrown as ApiError carrying the problem document (RFC 9457), so forms can show `errors[]`.
+ */
+
+/**
+ * @typedef {{ check: string, severity: "error" | "warning" | "info", message: string, cells: string[], count?: number }} Finding
+ * @typedef {object} RunRecord
+ * @property {string} id
+ * @property {"relationships" | "contacts"} kind
+ * @property {"succeeded" | "skipped" | "failed"} status
+ * @property {string} started_at
+ * @property {string} finished_at
+ * @property {{ name: string, path: string, size: number, sha256: string } | null} file
+ * @property {Record<string, number>} counts
+ * @property {Finding[]} findings
+ * @property {Record<string, number>} changes
+ * @property {{ code: string, message: string } | null} error
+ * @property {number | null} [version_id]
+ * @property {ChangeDetail[]} [change_details]
+ * @typedef {{ entity: string, change: string, numeric_id?: number | null, person_a?: number | null, person_b?: number | null, field?: string | null, old_value?: string | null, new_value?: string | null }} ChangeDetail
+ * @typedef {{ id: number, letter_code: string | null, name: string | null, degree: number, in_matrix: boolean, in_list: boolean, unknown_cells: number }} Actor
+ * @typedef {{ id: number, letter_code: string | null, name: string | null, a_to_b: boolean, b_to_a: boolean }} ActorRelationship
+ * @typedef {{ person_a_id: number, person_a_letter: string | null, person_a_name: string | null, person_b_id: number, person_b_letter: string | null, person_b_name: string | null, a_to_b: boolean, b_to_a: boolean }} Relationship
+ * @typedef {{ actors: { id: number, letter_code: string | null }[], rows: { id: number, cells: string }[], total: number }} MatrixPage
+ * @typedef {object} Contact
+ * @property {number} id
+ * @property {string} first_name
+ * @property {string} last_name
+ * @property {string | null} company_name
+ * @property {string | null} address
+ * @property {string | null} city
+ * @property {string | null} state
+ * @property {string | null} zip
+ * @property {string | null} phone1
+ * @property {string | null} phone2
+ * @property {string | null} email
+ * @property {string[]} departments
+ * @property {string} [created_at]
+ * @property {string} [updated_at]
+ * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: { field: string, message: string }[] }} Problem
+ */
+
+/**
+ * @template T
+ * @typedef {{ items: T[], next_cursor: string | null, total?: number }} Page
+ */
+
+/** An HTTP error from the API, with the problem document it sent (or one made up for network errors). */
+export class ApiError extends Error {
+  /** @param {Problem} problem */
+  constructor(problem) {
+    super(problem.detail || problem.title || `Request failed with status ${problem.status}`);
+    this.name = "ApiError";
+    this.problem = problem;
+    this.status = problem.status;
+  }
+}
+
+/** Where the API lives; the page is served by the API itself, so the default is the page's own origin. */
+let base = "";
+/** Optional bearer token for writes (the API requires one when API_TOKEN is set). */
+let token = "";
+
+/**
+ * Sets the API base URL and bearer token used by every later call.
+ *
+ * @example
+ * configure({ token: "s3cret" });
+ * @param {{ baseUrl?: string, token?: string }} options
+ */
+export function configure(options) {
+  if (options.baseUrl !== undefined) base = options.baseUrl.replace(/\/$/, "");
+  if (options.token !== undefined) token = options.token;
+}
+
+/**
+ * Builds a query string from the defined, non-empty values.
+ *
+ * @example
+ * query({ q: "ana", limit: 10, cursor: undefined }); // "?q=ana&limit=10"
+ * @param {Record<string, string | number | undefined | null>} params
+ * @returns {string}
+ */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === "") continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+/**
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<{ body: any, headers: Headers }>}
+ */
+async function request(path, init = {}) {
+  const headers = new Headers(init.headers);
+  headers.set("Accept", "application/json");
+  if (token && init.method && init.method !== "GET") headers.set("Authorization", `Bearer ${token}`);
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(base + path, { ...init, headers });
+  } catch {
+    throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const body = response.status === 204 ? null : type.includes("json") ? await response.json().catch(() => null) : await response.text();
+  if (!response.ok) {
+    const problem = body && typeof body === "object" ? body : { status: response.status, title: response.statusText };
+    throw new ApiError({ ...problem, status: response.status });
+  }
+  return { body, headers: response.headers };
+}
+
+/**
+ * Returns recent runs of a kind, newest first.
+ *
+ * @example
+ * const runs = await listRuns("relationships", 30);
+ * @param {"relationships" | "contacts"} kind
+ * @param {number} [limit]
+ * @returns {Promise<RunRecord[]>}
+ */
+export async function listRuns(kind, limit = 50) {
+  const { body } = await request(`/runs${query({ kind, limit })}`);
+  return body.items;
+}
+
+/**
+ * Returns one run with its `change_details`.
+ *
+ * @example
+ * const run = await getRun(runs[0].id);
+ * @param {string} id
+ * @returns {Promise<RunRecord>}
+ */
+export async function getRun(id) {
+  return (await request(`/runs/${encodeURIComponent(id)}`)).body;
+}
+
+/**
+ * Returns one page of actors.
+ *
+ * @example
+ * const { items } = await listActors({ sort: "degree", limit: 100 });
+ * @param {{ q?: string, sort?: "degree" | "name" | "id", limit?: number, cursor?: string | null }} [params]
+ * @returns {Promise<Page<Actor>>}
+ */
+export async function listActors(params = {}) {
+  return (await request(`/actors${query(params)}`)).body;
+}
+
+/**
+ * Returns the actors related to one actor; directions are relative to it (`a_to_b`: its row marks the other).
+ *
+ * @example
+ * const rels = await actorRelationships(12);
+ * @param {number} id
+ * @returns {Promise<ActorRelationship[]>}
+ */
+export async function actorRelationships(id) {
+  return (await request(`/actors/${id}/relationships`)).body.items;
+}
+
+/**
+ * Returns one page of pairs.
+ *
+ * @example
+ * const { items, next_cursor } = await listRelationships({ limit: 1000 });
+ * @param {{ actor?: number, limit?: number, cursor?: string | null }} [params]
+ * @returns {Promise<Page<Relationship>>}
+ */
+export async function listRelationships(params = {}) {
+  return (await request(`/relationships${query(params)}`)).body;
+}
+
+/**
+ * Follows `next_cursor` until the end or `max` items, returning everything gathered.
+ *
+ * @example
+ * const pairs = await collectPages((cursor) => listRelationships({ limit: 1000, cursor }), 20000);
+ * @template T
+ * @param {(cursor: string | null) => Promise<Page<T>>} fetchPage
+ * @param {number} [max]
+ * @returns {Promise<{ items: T[], complete: boolean }>}
+ */
+export async function collectPages(fetchPage, max = Infinity) {
+  /** @type {T[]} */
+  const items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  do {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    cursor = page.next_cursor ?? null;
+  } while (cursor && items.length < max);
+  return { items: items.slice(0, max), complete: !cursor && items.length <= max };
+}
+
+/**
+ * Returns matrix rows `offset`..`offset+limit` in header order, with the header and the total.
+ *
+ * @example
+ * const page = await matrixPage(0, 200);
+ * @param {number} offset
+ * @param {number} limit
+ * @returns {Promise<MatrixPage>}
+ */
+export async function matrixPage(offset, limit) {
+  return (await request(`/matrix${query({ offset, limit })}`)).body;
+}
+
+/**
+ * Returns the quality findings of the published version.
+ *
+ * @example
+ * const findings = await listFindings();
+ * @returns {Promise<Finding[]>}
+ */
+export async function listFindings() {
+  return (await request("/findings")).body.items;
+}
+
+/**
+ * Returns one page of contacts.
+ *
+ * @example
+ * const page = await listContacts({ q: "smith", state: "LA", limit: 25 });
+ * @param {{ q?: string, state?: string, department?: string, limit?: number, cursor?: string | null, total?: string }} [params]
+ * @returns {Promise<Page<Contact>>}
+ */
+export async function listContacts(params = {}) {
+  return (await request(`/contacts${query(params)}`)).body;
+}
+
+/**
+ * Returns one contact and its ETag (needed to save an edit without losing someone else's).
+ *
+ * @example
+ * const { contact, etag } = await getContact(3);
+ * @param {number} id
+ * @returns {Promise<{ contact: Contact, etag: string | null }>}
+ */
+export async function getContact(id) {
+  const { body, headers } = await request(`/contacts/${id}`);
+  return { contact: body, etag: headers.get("ETag") };
+}
+
+/**
+ * Creates (no id) or replaces (id + etag) a contact; rejects with ApiError whose `problem.errors`
+ * lists the invalid fields on 422.
+ *
+ * @example
+ * await saveContact({ first_name: "Ana", last_name: "Ruiz", email: "ana@example.com", departments: ["Sales"] });
+ * @param {Record<string, unknown>} input
+ * @param {{ id?: number, etag?: string | null }} [target]
+ * @returns {Promise<Contact>}
+ */
+export async function saveContact(input, target = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { "Content-Type": "application/json" };
+  if (target.id === undefined) {
+    // A retried create (double click, flaky network) must not make two contacts.
+    headers["Idempotency-Key"] = crypto.randomUUID();
+    return (await request("/contacts", { method: "POST", headers, body: JSON.stringify(input) })).body;
+  }
+  if (target.etag) headers["If-Match"] = target.etag;
+  return (await request(`/contacts/${target.id}`, { method: "PUT", headers, body: JSON.stringify(input) })).body;
+}
+
+/**
+ * Returns the departments with their contact counts.
+ *
+ * @example
+ * const departments = await listDepartments(); // [{ id: 1, name: "Sales", contacts: 12 }]
+ * @returns {Promise<{ id: number, name: string, contacts: number }[]>}
+ */
+export async function listDepartments() {
+  return (await request("/departments")).body.items;
+}

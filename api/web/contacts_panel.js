@@ -1,0 +1,229 @@
+// @ts-check
+/**
+ * The contacts browser: filters, a cursor-paginated table, and the create/edit form that puts the
+ * API's 422 field errors next to the fields they belong to.
+ */
+import * as api from "./api_client.js";
+import { byId } from "./_dom.js";
+import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRowsHtml, fieldErrors } from "./contacts_view.js";
+import { escapeHtml } from "./_html.js";
+
+const PAGE_SIZE = 20;
+
+/**
+ * Mounts the contacts section and returns `load()`, which fetches departments and the first page.
+ *
+ * @example
+ * await mountContacts({ announce }).load();
+ * @param {{ announce: (message: string) => void }} options
+ * @returns {{ load: () => Promise<void> }}
+ */
+export function mountContacts({ announce }) {
+  const filter = byId("contacts-filter", HTMLFormElement);
+  const q = byId("contacts-q", HTMLInputElement);
+  const state = byId("contacts-state", HTMLInputElement);
+  const department = byId("contacts-department", HTMLSelectElement);
+  const tbody = byId("contacts-rows", HTMLTableSectionElement);
+  const caption = byId("contacts-caption", HTMLElement);
+  const prev = byId("contacts-prev", HTMLButtonElement);
+  const next = byId("contacts-next", HTMLButtonElement);
+  const pageLabel = byId("contacts-page", HTMLElement);
+  const form = byId("contact-form", HTMLFormElement);
+  const formTitle = byId("contact-form-title", HTMLElement);
+  const formErrors = byId("contact-form-errors", HTMLElement);
+  const token = byId("api-token", HTMLInputElement);
+  const fieldsRoot = form.querySelector(".fields");
+  if (fieldsRoot) fieldsRoot.innerHTML = contactFieldsHtml();
+
+  /** Cursors of the pages before the current one, so "Previous" works with forward-only cursors. */
+  /** @type {(string | null)[]} */
+  let history = [];
+  /** @type {string | null} */
+  let current = null;
+  /** @type {string | null} */
+  let nextCursor = null;
+  /** @type {{ id?: number, etag?: string | null }} */
+  let editing = {};
+  /** @type {number | null} */
+  let flashId = null;
+
+  token.value = sessionStorage.getItem("api-token") ?? "";
+  api.configure({ token: token.value });
+  token.addEventListener("change", () => {
+    sessionStorage.setItem("api-token", token.value);
+    api.configure({ token: token.value });
+  });
+
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    history = [];
+    void showPage(null);
+  });
+  department.addEventListener("change", () => filter.requestSubmit());
+  next.addEventListener("click", () => {
+    history.push(current);
+    void showPage(nextCursor);
+  });
+  prev.addEventListener("click", () => {
+    const cursor = history.pop() ?? null;
+    void showPage(cursor);
+  });
+  byId("contacts-new", HTMLButtonElement).addEventListener("click", () => {
+    resetForm();
+    form.querySelector("input")?.focus();
+  });
+  byId("contact-cancel", HTMLButtonElement).addEventListener("click", resetForm);
+  tbody.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-edit-contact]") : null;
+    if (button) void edit(Number(button.getAttribute("data-edit-contact")));
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void save();
+  });
+
+  /** @param {string | null} cursor */
+  async function showPage(cursor) {
+    current = cursor;
+    tbody.setAttribute("aria-busy", "true");
+    try {
+      const page = await api.listContacts({
+        q: q.value.trim(),
+        state: state.value.trim().toUpperCase(),
+        department: department.value,
+        limit: PAGE_SIZE,
+        cursor,
+      });
+      tbody.innerHTML = contactRowsHtml(page.items);
+      if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
+      nextCursor = page.next_cursor ?? null;
+      next.disabled = !nextCursor;
+      prev.disabled = history.length === 0;
+      pageLabel.textContent = `Page ${history.length + 1}`;
+      const filters = [q.value.trim() && `matching "${q.value.trim()}"`, state.value.trim() && `in ${state.value.trim().toUpperCase()}`, department.value && `in ${department.value}`]
+        .filter(Boolean)
+        .join(", ");
+      caption.textContent = `${typeof page.total === "number" ? `${page.total} contacts` : "Contacts"}${filters ? ` ${filters}` : ""}`;
+    } catch (error) {
+      tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
+    } finally {
+      tbody.removeAttribute("aria-busy");
+    }
+  }
+
+  async function loadDepartments() {
+    try {
+      const departments = await api.listDepartments();
+      const chosen = department.value;
+      department.innerHTML =
+        `<option value="">Any</option>` +
+        departments.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)} (${d.contacts})</option>`).join("");
+      department.value = chosen;
+    } catch {
+      // Without departments the filter just offers "Any".
+    }
+  }
+
+  function clearErrors() {
+    formErrors.textContent = "";
+    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    for (const input of form.querySelectorAll("input[aria-invalid]")) input.removeAttribute("aria-invalid");
+  }
+
+  function resetForm() {
+    editing = {};
+    form.reset();
+    token.value = sessionStorage.getItem("api-token") ?? token.value;
+    clearErrors();
+    formTitle.textContent = "New contact";
+  }
+
+  /** @param {number} id */
+  async function edit(id) {
+    try {
+      const { contact, etag } = await api.getContact(id);
+      resetForm();
+      editing = { id, etag };
+      formTitle.textContent = `Edit ${contact.first_name} ${contact.last_name}`;
+      for (const f of CONTACT_FIELDS) {
+        const input = form.elements.namedItem(f.name);
+        if (!(input instanceof HTMLInputElement)) continue;
+        const value = /** @type {Record<string, unknown>} */ (contact)[f.name];
+        input.value = Array.isArray(value) ? value.join(", ") : value == null ? "" : String(value);
+      }
+      form.scrollIntoView({ block: "nearest" });
+      form.querySelector("input")?.focus();
+    } catch (error) {
+      announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async function save() {
+    clearErrors();
+    /** @type {Record<string, string>} */
+    const values = {};
+    for (const f of CONTACT_FIELDS) {
+      const input = form.elements.namedItem(f.name);
+      if (input instanceof HTMLInputElement) values[f.name] = input.value;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    if (submit instanceof HTMLButtonElement) submit.disabled = true;
+    try {
+      const saved = await api.saveContact(contactInput(values), editing);
+      const wasNew = editing.id === undefined;
+      resetForm();
+      flashId = saved.id;
+      // Show the saved contact in the table, whatever page or filter was on before.
+      q.value = saved.email || `${saved.first_name} ${saved.last_name}`;
+      state.value = "";
+      department.value = "";
+      history = [];
+      await Promise.all([showPage(null), loadDepartments()]);
+      announce(`${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`);
+    } catch (error) {
+      if (!(error instanceof api.ApiError)) throw error;
+      showProblem(error);
+    } finally {
+      if (submit instanceof HTMLButtonElement) submit.disabled = false;
+    }
+  }
+
+  /** @param {api.ApiError} error */
+  function showProblem(error) {
+    const problem = error.problem;
+    if (error.status === 409 && !problem.errors?.length) {
+      problem.errors = [{ field: "email", message: problem.detail || "Another contact already uses this email." }];
+    }
+    const byField = fieldErrors(problem);
+    /** @type {HTMLInputElement | null} */
+    let firstInvalid = null;
+    for (const [field, messages] of byField) {
+      if (field === "") continue;
+      const slot = form.querySelector(`[data-error-for="${field}"]`);
+      const input = form.elements.namedItem(field);
+      if (slot) slot.textContent = messages.join(" ");
+      if (input instanceof HTMLInputElement) {
+        input.setAttribute("aria-invalid", "true");
+        firstInvalid ??= input;
+      }
+    }
+    const general = byField.get("") ?? [];
+    const lead =
+      error.status === 412
+        ? "Someone else changed this contact since you opened it. Open it again to see their version."
+        : error.status === 401
+          ? "The server requires an API token for changes: enter it below."
+          : byField.size > general.length
+            ? "Please correct the highlighted fields."
+            : "";
+    formErrors.innerHTML = [lead, ...general].filter(Boolean).map((m) => `<p>${escapeHtml(m)}</p>`).join("");
+    announce(lead || general[0] || "The contact was not saved");
+    (firstInvalid ?? (error.status === 401 ? token : null))?.focus();
+  }
+
+  async function load() {
+    await Promise.all([loadDepartments(), showPage(current)]);
+  }
+
+  return { load };
+}

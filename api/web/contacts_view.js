@@ -1,0 +1,119 @@
+// @ts-check
+/**
+ * The contacts browser's markup: the result table and the form's fields, plus turning an API
+ * problem document into per-field messages. Pure: data -> HTML string; the page wires events.
+ */
+import { escapeHtml } from "./_html.js";
+
+/** @typedef {import("./api_client.js").Contact} Contact */
+/** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */
+
+/** The form's fields in display order; names are the API's JSON field names. */
+export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
+  { name: "first_name", label: "First name", required: true, autocomplete: "given-name" },
+  { name: "last_name", label: "Last name", required: true, autocomplete: "family-name" },
+  { name: "email", label: "Email", type: "email", autocomplete: "email" },
+  { name: "company_name", label: "Company", autocomplete: "organization" },
+  { name: "address", label: "Address", autocomplete: "street-address", wide: true },
+  { name: "city", label: "City", autocomplete: "address-level2" },
+  { name: "state", label: "State", hint: "Two letters, e.g. LA", autocomplete: "address-level1" },
+  { name: "zip", label: "ZIP", autocomplete: "postal-code" },
+  { name: "phone1", label: "Phone", type: "tel", autocomplete: "tel" },
+  { name: "phone2", label: "Other phone", type: "tel" },
+  { name: "departments", label: "Departments", hint: "Comma-separated names; new ones are created", wide: true },
+]);
+
+/**
+ * Returns the form's field markup: label, input, hint and an (empty) error slot per field, wired
+ * with aria-describedby so a screen reader reads the error with the field.
+ *
+ * @example
+ * form.querySelector(".fields").innerHTML = contactFieldsHtml();
+ * @returns {string}
+ */
+export function contactFieldsHtml() {
+  return CONTACT_FIELDS.map((f) => {
+    const id = `contact-${f.name}`;
+    const hint = f.hint ? `<span class="hint" id="${id}-hint">${escapeHtml(f.hint)}</span>` : "";
+    const described = [f.hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
+    return (
+      `<div class="field${f.wide ? " wide" : ""}" data-field="${f.name}">` +
+      `<label for="${id}">${escapeHtml(f.label)}${f.required ? ' <span aria-hidden="true">*</span>' : ""}</label>` +
+      `<input id="${id}" name="${f.name}" type="${f.type ?? "text"}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}">` +
+      hint +
+      `<span class="field-error" id="${id}-error" data-error-for="${f.name}"></span>` +
+      `</div>`
+    );
+  }).join("");
+}
+
+/**
+ * Returns the JSON body for the API from the form's raw string values: trims, turns empty optional
+ * fields into null and splits departments. Validation is the API's job; it answers 422 per field.
+ *
+ * @example
+ * contactInput({ first_name: " Ana ", email: "", departments: "Sales, IT" });
+ * // { first_name: "Ana", email: null, departments: ["Sales", "IT"] }
+ * @param {Record<string, string>} values
+ * @returns {Record<string, unknown>}
+ */
+export function contactInput(values) {
+  /** @type {Record<string, unknown>} */
+  const input = {};
+  for (const f of CONTACT_FIELDS) {
+    const raw = (values[f.name] ?? "").trim();
+    if (f.name === "departments") input.departments = raw ? raw.split(",").map((d) => d.trim()).filter(Boolean) : [];
+    else if (f.required) input[f.name] = raw;
+    else input[f.name] = raw === "" ? null : raw;
+  }
+  return input;
+}
+
+/**
+ * Returns the API's field errors by form field. Errors on unknown fields (or none given) go under
+ * "" so the form can show them at the top. `departments[0]` maps to `departments`.
+ *
+ * @example
+ * fieldErrors({ status: 422, errors: [{ field: "email", message: "must be an email address" }] });
+ * // Map { "email" => ["must be an email address"] }
+ * @param {import("./api_client.js").Problem} problem
+ * @returns {Map<string, string[]>}
+ */
+export function fieldErrors(problem) {
+  const known = new Set(CONTACT_FIELDS.map((f) => f.name));
+  /** @type {Map<string, string[]>} */
+  const byField = new Map();
+  for (const error of problem.errors ?? []) {
+    const base = String(error.field ?? "").replace(/^\/+/, "").split(/[.[/]/)[0];
+    const field = known.has(base) ? base : "";
+    const message = field ? error.message : `${error.field ? `${error.field}: ` : ""}${error.message}`;
+    byField.set(field, [...(byField.get(field) ?? []), message]);
+  }
+  if (byField.size === 0) byField.set("", [problem.detail || problem.title || `Request failed (${problem.status})`]);
+  return byField;
+}
+
+/**
+ * Returns the table rows for a page of contacts; each row has an Edit button carrying the id.
+ *
+ * @example
+ * tbody.innerHTML = contactRowsHtml(page.items);
+ * @param {readonly Contact[]} items
+ * @returns {string}
+ */
+export function contactRowsHtml(items) {
+  if (items.length === 0) return `<tr><td colspan="6" class="muted">No contacts match.</td></tr>`;
+  return items
+    .map(
+      (c) =>
+        `<tr data-contact-id="${c.id}">` +
+        `<th scope="row">${escapeHtml(`${c.first_name} ${c.last_name}`)}</th>` +
+        `<td>${c.email ? `<a href="mailto:${escapeHtml(c.email)}">${escapeHtml(c.email)}</a>` : ""}</td>` +
+        `<td>${escapeHtml(c.company_name ?? "")}</td>` +
+        `<td>${escapeHtml([c.city, c.state].filter(Boolean).join(", "))}</td>` +
+        `<td>${(c.departments ?? []).map((d) => `<span class="tag">${escapeHtml(d)}</span>`).join(" ")}</td>` +
+        `<td><button type="button" class="small" data-edit-contact="${c.id}" aria-label="Edit ${escapeHtml(`${c.first_name} ${c.last_name}`)}">Edit</button></td>` +
+        `</tr>`,
+    )
+    .join("");
+}
