@@ -233,6 +233,8 @@ function mapHeader(scan: CsvScan, record: RecordDefinition, file: string): Layou
   const names = scan.header.map((h) => h.trim().toLowerCase());
   const index = new Map<string, number>();
   names.forEach((name, i) => {
+    // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
+    if (name.length === 0) return;
     if (index.has(name)) {
       throw new ContactsCsvError("duplicate_column", `Contacts file '${file}' has the column '${name}' twice`, file);
     }
@@ -264,7 +266,12 @@ function mapHeader(scan: CsvScan, record: RecordDefinition, file: string): Layou
   if (departments === null) warnings.push(`Column '${record.links.csvColumn}' is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
   scan.header.forEach((name, i) => {
-    if (!used.has(i)) warnings.push(`Column '${name.trim()}' is not a ${record.name} field; ignored`);
+    if (used.has(i)) return;
+    warnings.push(
+      name.trim().length === 0
+        ? `Column ${i + 1} has no name; ignored`
+        : `Column '${name.trim()}' is not a ${record.name} field; ignored`,
+    );
   });
   return { record: { ...record, fields: present }, fields, departments, warnings };
 }

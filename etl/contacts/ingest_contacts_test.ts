@@ -1,12 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../db.ts";
 import { ContactsCsvError, ingestContacts, type IngestSummary } from "./ingest_contacts.ts";
-import { migrate } from "./migrate.ts";
+import { defaultMigrationsDir, migrate } from "./migrate.ts";
+import { contactRecord } from "./contact_record.ts";
+import { recordJsonSchema } from "./contact_json_schema.ts";
+import { recordSql } from "./contact_sql.ts";
+import { extendRecord } from "./record_definition.ts";
+import { validateRecord } from "./validate_contact.ts";
 
 const usersCsv = fileURLToPath(new URL("../../../shared/seed-data/sample.csv", import.meta.url));
 const ourCsv = fileURLToPath(new URL("../../data/contacts.csv", import.meta.url));
@@ -74,5 +79,226 @@ test("ingestContacts() on our generated sample", { skip: existsSync(ourCsv) ? fa
     const second = await ingestContacts(db, ourCsv);
     assert.equal(second.inserted + second.updated, 0);
     assert.equal(second.unchanged, first.contacts);
+  });
+});
+
+test("ingestContacts() reads BOM, CRLF, quoted separators and quoted newlines", async () => {
+  await withDb(async (db, dir) => {
+    const path = csv(
+      dir,
+      "\uFEFF" +
+        [
+          HEADER,
+          'Ann,Lee,"Lee, Ann & Co","1 Main St\r\nSuite 2",Albany,ny,12204,,,ann@example.com,Sales',
+          'Bob,Ray,,,Troy,NY,12180,,,bob@example.com,"Sales, East"',
+          "",
+          'Cid,"Cox ""Jr""",,,X,Texas,1,,,cid@example.com,HR',
+        ].join("\r\n") +
+        "\r\n",
+    );
+    const s = await ingestContacts(db, path);
+    assert.deepEqual(counts(s), { inserted: 2, updated: 0, unchanged: 0, rejected: 1 });
+    assert.deepEqual(
+      s.rejects.map((r) => [r.line, r.field]),
+      [
+        [6, "state"],
+        [6, "zip"],
+      ],
+      "physical lines: the quoted newline and the blank line count",
+    );
+    assert.equal(s.rejects[0].value, "Texas");
+    const ann = await db.one("SELECT company_name, address, state, zip FROM contacts WHERE email_key = 'ann@example.com'");
+    assert.deepEqual(ann, { company_name: "Lee, Ann & Co", address: "1 Main St\nSuite 2", state: "NY", zip: "12204" });
+    const names = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name");
+    assert.deepEqual(names.map((n) => n.name), ["Sales", "Sales, East"]);
+  });
+});
+
+test("ingestContacts() rejects bad rows with their line, field and reason, and loads the rest", async () => {
+  await withDb(async (db, dir) => {
+    const path = csv(
+      dir,
+      [
+        HEADER,
+        "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+        "Bob,Ray,,,,N1,12180,,,bob@example.com,Sales",
+        "Cid,Cox,,,,NY,12180,,,cid@example,Sales",
+        " ,Dee,,,,NY,12180,,,dee@example.com,Sales",
+        "Eve,Fox,,,,NY,12180,,,eve@example.com",
+        "Fay,Gil,,,,NY,12180,,,fay@example.com,Sales,extra",
+        "",
+      ].join("\n"),
+    );
+    const s = await ingestContacts(db, path);
+    assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 0, rejected: 5 });
+    assert.deepEqual(
+      s.rejects.map((r) => [r.line, r.field]),
+      [
+        [3, "state"],
+        [4, "email"],
+        [5, "first_name"],
+        [6, "*"],
+        [7, "*"],
+      ],
+    );
+    assert.match(s.rejects[0].reason, /two letters/);
+    assert.match(s.rejects[1].reason, /e-mail/);
+    assert.match(s.rejects[2].reason, /empty/);
+    assert.match(s.rejects[3].reason, /10 fields; the header has 11/);
+    assert.match(s.rejects[4].reason, /12 fields/);
+  });
+});
+
+test("ingestContacts() and the same e-mail on several lines", async () => {
+  await withDb(async (db, dir) => {
+    const path = csv(
+      dir,
+      [
+        HEADER,
+        "Ann,Lee,,,Albany,NY,12204,,,ann@example.com,Sales",
+        "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Sales",
+        "Ann,Lee,,,Albany,NY,12204,,,ann@example.com,HR",
+        "Bob,Ray,,,Utica,NY,12180,,,BOB@example.com,HR",
+      ].join("\n"),
+    );
+    const s = await ingestContacts(db, path);
+    assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 0, rejected: 2 });
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [
+      [3, "email"],
+      [5, "email"],
+    ]);
+    assert.match(s.rejects[0].reason, /appears on lines 3, 5 with different city, email; none of these lines was loaded/);
+    assert.equal(s.links, 2, "a person repeated per department with identical data is normal");
+  });
+});
+
+test("ingestContacts() upserts by e-mail and never deletes", async () => {
+  await withDb(async (db, dir) => {
+    await ingestContacts(
+      db,
+      csv(
+        dir,
+        [
+          HEADER,
+          "Ann,Lee,,,Albany,NY,12204,,,ann@example.com,Sales",
+          "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Sales",
+          "Cid,Cox,,,Utica,NY,13501,,,cid@example.com,Sales",
+        ].join("\n"),
+        "one.csv",
+      ),
+    );
+    // A contact created through the API is not in the file and must survive.
+    await db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Api', 'Made', 'api@example.com', 'api@example.com')");
+    const before = await db.all<{ email_key: string; version: number; updated_at: Date }>(
+      "SELECT email_key, version, updated_at FROM contacts ORDER BY id",
+    );
+    const s = await ingestContacts(
+      db,
+      csv(
+        dir,
+        [
+          HEADER,
+          "Ann,Lee,,,Albany,NY,12204,,,ANN@example.com,Sales", // e-mail case changed
+          "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,HR", // new department
+          "Dan,Day,,,Rome,NY,13440,,,dan@example.com,Sales", // new person
+        ].join("\n"),
+        "two.csv",
+      ),
+    );
+    assert.deepEqual(counts(s), { inserted: 1, updated: 2, unchanged: 0, rejected: 0 });
+    assert.equal(s.source, "two.csv");
+    assert.equal(s.departments_added, 1);
+    assert.equal(s.links_added, 2);
+    const after = await db.all<{ email: string; email_key: string; version: number; updated_at: Date }>(
+      "SELECT email, email_key, version, updated_at FROM contacts ORDER BY id",
+    );
+    assert.equal(after.length, 5);
+    const byKey = new Map(after.map((r) => [r.email_key, r]));
+    assert.equal(byKey.get("ann@example.com")?.email, "ANN@example.com");
+    assert.equal(byKey.get("ann@example.com")?.version, 2);
+    assert.equal(byKey.get("bob@example.com")?.version, 2, "a new department bumps the version");
+    assert.deepEqual(byKey.get("cid@example.com"), { ...before[2], email: "cid@example.com" }, "absent from the file: untouched");
+    assert.equal(byKey.get("api@example.com")?.version, 1);
+    const links = await db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contact_departments");
+    assert.equal(links?.n, 5, "links are added, never removed");
+  });
+});
+
+test("ingestContacts() keeps existing values of optional columns the file lacks", async () => {
+  await withDb(async (db, dir) => {
+    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,Acme,,Albany,NY,12204,,,ann@example.com,Sales\n`, "full.csv"));
+    const s = await ingestContacts(db, csv(dir, "email,last_name,first_name,city,note\nann@example.com,Lee,Ann,Troy,hi\n", "part.csv"));
+    assert.deepEqual(counts(s), { inserted: 0, updated: 1, unchanged: 0, rejected: 0 });
+    assert.ok(s.warnings.some((w) => /'company_name' is not in the file/.test(w)));
+    assert.ok(s.warnings.some((w) => /'note' is not a contact field/.test(w)));
+    const row = await db.one("SELECT company_name, city FROM contacts");
+    assert.deepEqual(row, { company_name: "Acme", city: "Troy" });
+  });
+});
+
+test("ingestContacts() refuses files it cannot load, naming the problem", async (t) => {
+  await withDb(async (db, dir) => {
+    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
+    const before = await snapshot(db);
+    await t.test("a missing required column", async () => {
+      const path = csv(dir, "first_name,last_name,city\nAnn,Lee,Albany\n", "noemail.csv");
+      await assert.rejects(ingestContacts(db, path), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError);
+        assert.equal(error.code, "missing_column");
+        assert.match(error.message, /noemail\.csv' has no column 'email'/);
+        return true;
+      });
+    });
+    await t.test("an empty file", () => assert.rejects(ingestContacts(db, csv(dir, "", "empty.csv")), { code: "empty_file" }));
+    await t.test("no file", () => assert.rejects(ingestContacts(db, join(dir, "nope.csv")), { code: "unreadable" }));
+    await t.test("a duplicated column", () =>
+      assert.rejects(ingestContacts(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate_column" }));
+    assert.deepEqual(await snapshot(db), before);
+  });
+});
+
+test("ingestContacts() leaves the database as it was when a write fails midway", async () => {
+  await withDb(async (db, dir) => {
+    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
+    const before = await snapshot(db);
+    // A definition that forgot to upper-case the state lets 'ny' past validation; the database's
+    // CHECK then fails the UPDATE after the INSERT of the new person has already run.
+    const sloppy = {
+      ...contactRecord,
+      fields: contactRecord.fields.map((f) => (f.name === "state" ? { ...f, normalise: undefined, pattern: undefined } : f)),
+    };
+    const path = csv(
+      dir,
+      `${HEADER}\nNew,Person,,,,NY,12204,,,new@example.com,Research\nAnn,Lee,,,,ny,12204,,,ann@example.com,Sales\n`,
+      "bad.csv",
+    );
+    await assert.rejects(ingestContacts(db, path, { record: sloppy }), /CHECK constraint/);
+    assert.deepEqual(await snapshot(db), before);
+    // The connection is usable afterwards.
+    const s = await ingestContacts(db, path);
+    assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 1, rejected: 0 });
+  });
+});
+
+test("adding a field is one migration plus one line in the record definition", async () => {
+  await withDb(async (db, dir) => {
+    const migrations = join(dir, "migrations");
+    cpSync(defaultMigrationsDir, migrations, { recursive: true });
+    writeFileSync(join(migrations, "002_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["002_contact_title.sql"]);
+    const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80 });
+
+    const path = csv(dir, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);
+    const s = await ingestContacts(db, path, { record: withTitle });
+    assert.equal(s.inserted, 1);
+    assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Dr");
+    writeFileSync(path, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales,Prof\n`);
+    assert.equal((await ingestContacts(db, path, { record: withTitle })).updated, 1);
+    assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Prof");
+    // The same line reaches validation, the SQL lists and the API schema.
+    assert.ok(recordSql(withTitle).columns.includes("title"));
+    const schema = recordJsonSchema(withTitle) as { properties: Record<string, { maxLength: number }> };
+    assert.equal(schema.properties.title.maxLength, 80);
+    assert.ok(!validateRecord(withTitle, { first_name: "A", last_name: "B", email: "a@b.co", title: "x".repeat(81) }, "create").ok);
   });
 });
