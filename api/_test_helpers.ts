@@ -1,0 +1,137 @@
+/**
+ * Test helpers for the API: temp data dirs, a server on port 0, raw HTTP requests (fetch cannot
+ * send malformed ones), and a relationship snapshot written with the pipeline's own DDL.
+ */
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../etl/db.ts";
+import { startServer, type RunningServer, type ServerOptions } from "./server.ts";
+
+/** A fresh temp dir; call the returned cleanup in `finally`/`after`. */
+export function tempDir(prefix = "api-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts a quiet server on 127.0.0.1:0 over `dataDir`. */
+export function testServer(dataDir: string, options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  return startServer({ dataDir, port: 0, host: "127.0.0.1", log: false, pollMs: 100, logError: () => {}, ...options });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json(): any;
+}
+
+/**
+ * Sends one request with node:http exactly as given (any method, path, headers, body).
+ */
+export function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, method: options.method ?? "GET", path: options.path, headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+        res.on("error", reject);
+      },
+    );
+    // A server that answers before reading the whole body (413) may reset the socket while we
+    // still write; the response already arrived, so only a missing response is a failure.
+    req.on("error", reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** The pipeline's snapshot DDL (etl/relationships/schema.sql), so tests follow the real schema. */
+const SNAPSHOT_DDL = readFileSync(new URL("../etl/relationships/schema.sql", import.meta.url), "utf8");
+
+export interface SnapshotSpec {
+  versionId: number;
+  runId?: string;
+  /** [id, letter, name] */
+  actors: [number, string, string][];
+  /** [a, b, a_to_b, b_to_a] with a < b */
+  pairs: [number, number, boolean | null, boolean | null][];
+  changes?: { entity: string; change: string; numeric_id?: number; person_a?: number; person_b?: number }[];
+}
+
+/**
+ * Writes a snapshot like the ETL does: a temp file in the same dir, then rename() over
+ * `<dir>/relationships.duckdb`.
+ */
+export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Promise<void> {
+  const temp = join(dataDir, `.relationships-test-${spec.versionId}-${Date.now()}.duckdb`);
+  const db = await Database.open(temp);
+  try {
+    await db.run(SNAPSHOT_DDL);
+    const runId = spec.runId ?? `run-${spec.versionId}`;
+    const degree = new Map<number, number>();
+    for (const [a, b] of spec.pairs) {
+      degree.set(a, (degree.get(a) ?? 0) + 1);
+      degree.set(b, (degree.get(b) ?? 0) + 1);
+    }
+    for (const [i, [id, letter, name]] of spec.actors.entries()) {
+      await db.run("insert into actors values ($1, $2, $3, $2, true, true, $4, $5, 0)", [id, letter, name, i, degree.get(id) ?? 0]);
+    }
+    for (const [a, b, ab, ba] of spec.pairs) await db.run("insert into user_relationships values ($1, $2, $3, $4)", [a, b, ab, ba]);
+    const ids = spec.actors.map((a) => a[0]);
+    for (const [i, id] of ids.entries()) {
+      const cells = ids
+        .map((other) => {
+          if (other === id) return "0";
+          const pair = spec.pairs.find((p) => (p[0] === id && p[1] === other) || (p[1] === id && p[0] === other));
+          if (pair === undefined) return "0";
+          const v = pair[0] === id ? pair[2] : pair[3];
+          return v === null ? "." : v ? "1" : "0";
+        })
+        .join("");
+      await db.run("insert into matrix_rows values ($1, $2, $3)", [id, i, cells]);
+    }
+    await db.run("insert into findings values ('asymmetric_pairs', 'warning', 'Some pairs are marked in one direction only', ['''Matriz de adyacencia''!D3'], 1)");
+    await db.run("insert into snapshot_info values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, 'Matriz de adyacencia', 'Lista de actores', 1)", [spec.versionId, runId]);
+    for (const c of spec.changes ?? []) {
+      await db.run("insert into changes values ($1, $2, now()::timestamp, $3, $4, $5, $6, $7, null, null, null)", [
+        spec.versionId,
+        runId,
+        c.entity,
+        c.change,
+        c.numeric_id ?? null,
+        c.person_a ?? null,
+        c.person_b ?? null,
+      ]);
+    }
+    await db.run("checkpoint");
+  } finally {
+    db.close();
+  }
+  renameSync(temp, join(dataDir, "relationships.duckdb"));
+}
+
+/** A small social graph: 1-2 both ways, 2-3 one way, 3-4 with a blank reverse, 5 alone. */
+export const SMALL_GRAPH: SnapshotSpec = {
+  versionId: 1,
+  actors: [
+    [1, "A", "Ana Peña"],
+    [2, "B", "Bruno Díaz"],
+    [3, "C", "Carla Ruiz"],
+    [4, "D", "Diego Sol"],
+    [5, "E", "Eva Luna"],
+  ],
+  pairs: [
+    [1, 2, true, true],
+    [2, 3, true, false],
+    [3, 4, true, null],
+  ],
+  changes: [{ entity: "actor", change: "added", numeric_id: 1 }],
+};

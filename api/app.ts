@@ -1,0 +1,209 @@
+/**
+ * The application: opens the stores, builds the route table and wraps it in the one error
+ * boundary. `app.handle(request, info)` is a web-standard handler; server.ts puts it on a socket.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { addContactRoutes } from "./contacts_routes.ts";
+import { ContactsStore } from "./contacts_store.ts";
+import { renderDocs } from "./docs_page.ts";
+import { HttpError } from "./http_error.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { addRelationshipRoutes } from "./relationship_routes.ts";
+import { empty, json, jsonText, problemResponse, send } from "./respond.ts";
+import { Router, type Context } from "./router.ts";
+import type { RouteDoc } from "./route_doc.ts";
+import { addRunRoutes, RunLog } from "./runs_routes.ts";
+import { SnapshotWatcher } from "./snapshot_watcher.ts";
+import { addStaticRoutes } from "./static_routes.ts";
+
+export interface AppOptions {
+  /** Folder with contacts.duckdb, relationships.duckdb and runs.jsonl. */
+  dataDir: string;
+  /** When set, every write needs `Authorization: Bearer <apiToken>`. */
+  apiToken?: string;
+  /** The dashboard's folder (default api/web beside this file). */
+  webDir?: string;
+  /** How often to look for a new relationship snapshot (ms, default 250). */
+  pollMs?: number;
+  /** Where unexpected errors go (default console.error); the client only ever sees an opaque 500. */
+  logError?: (message: string, error: unknown) => void;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The running application.
+ *
+ * @example
+ * ```ts
+ * const app = await App.open({ dataDir: "data" });
+ * const response = await app.handle(new Request("http://x/healthz"), { requestId: "1" });
+ * await app.close();
+ * ```
+ */
+export class App {
+  readonly router = new Router();
+  readonly contacts: ContactsStore;
+  readonly snapshot: SnapshotWatcher;
+  readonly runs: RunLog;
+  readonly #tokenDigest: Buffer | undefined;
+  readonly #logError: (message: string, error: unknown) => void;
+  #openapi: string | undefined;
+  #docs: string | undefined;
+
+  private constructor(options: AppOptions, contacts: ContactsStore, snapshot: SnapshotWatcher) {
+    this.contacts = contacts;
+    this.snapshot = snapshot;
+    this.runs = new RunLog(options.dataDir);
+    this.#tokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
+    this.#logError = options.logError ?? ((message, error) => console.error(message, error));
+    const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
+    this.#addSystemRoutes();
+    addContactRoutes(this.router, contacts);
+    addRelationshipRoutes(this.router, snapshot);
+    addRunRoutes(this.router, this.runs, snapshot);
+    addStaticRoutes(this.router, webDir);
+  }
+
+  /** Opens contacts.duckdb (migrating it) and the relationship snapshot, and builds the routes. */
+  static async open(options: AppOptions): Promise<App> {
+    const logError = options.logError ?? ((message: string, error: unknown) => console.error(message, error));
+    const contacts = await ContactsStore.open(join(options.dataDir, "contacts.duckdb"));
+    try {
+      const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
+        pollMs: options.pollMs,
+        onError: (error) => logError("Cannot open the relationship snapshot; still serving the previous one", error),
+      });
+      return new App(options, contacts, snapshot);
+    } catch (error) {
+      await contacts.close();
+      throw error;
+    }
+  }
+
+  /** Answers one request: routing, auth, the handler, and the error boundary. */
+  handle = async (request: Request, info: { requestId: string }): Promise<Response> => {
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", start);
+    const path = q === -1 ? url.slice(start) : url.slice(start, q);
+    try {
+      const method = request.method;
+      const match = this.router.match(method, path);
+      if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
+      if (match.kind === "method-not-allowed") {
+        if (method === "OPTIONS") return empty(204, { allow: [...match.allow, "OPTIONS"].join(", ") });
+        throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${match.allow.join(", ")}`, {
+          code: "method-not-allowed",
+          headers: { allow: match.allow.join(", ") },
+        });
+      }
+      if (!SAFE_METHODS.has(method)) this.#authorize(request);
+      let query: URLSearchParams;
+      try {
+        query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+      } catch {
+        throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
+      }
+      const ctx: Context = { params: match.params, query, path, requestId: info.requestId };
+      return await match.handler(request, ctx);
+    } catch (error) {
+      if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
+      // Anything else is our bug: log everything, tell the client nothing but the request id.
+      this.#logError(`Request ${info.requestId} ${request.method} ${path} failed`, error);
+      return problemResponse(
+        new HttpError(500, `The server failed to answer; quote request id ${info.requestId} when reporting it`, { code: "internal" }),
+        path.slice(0, 200),
+      );
+    }
+  };
+
+  /** Readiness: both databases open (or no snapshot published yet) and the last ETL runs. */
+  readiness(): { ready: boolean; body: Record<string, unknown> } {
+    const handle = this.snapshot.current();
+    const contactsOpen = this.contacts.isOpen;
+    const lastRel = this.runs.last("relationships");
+    const lastContacts = this.runs.last("contacts");
+    const brief = (r: typeof lastRel) => (r === undefined ? null : { id: r.id, status: r.status, finished_at: r.finished_at, version_id: r.version_id ?? null });
+    return {
+      ready: contactsOpen,
+      body: {
+        status: contactsOpen ? "ready" : "not-ready",
+        contacts: { open: contactsOpen, count: contactsOpen ? this.contacts.size : null },
+        relationships: handle === undefined ? { open: false, version_id: null } : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
+        last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
+      },
+    };
+  }
+
+  /** Closes the databases once queued writes and in-flight snapshot queries finish. */
+  async close(): Promise<void> {
+    await this.snapshot.close();
+    await this.contacts.close();
+  }
+
+  #authorize(request: Request): void {
+    if (this.#tokenDigest === undefined) return;
+    const header = request.headers.get("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // Compare digests in constant time so the token cannot be guessed byte by byte from timings.
+    if (m === null || !timingSafeEqual(digest(m[1]), this.#tokenDigest)) {
+      throw new HttpError(401, m === null ? "This write needs an `Authorization: Bearer <API_TOKEN>` header" : "The bearer token is not valid", {
+        code: "unauthorized",
+        headers: { "www-authenticate": m === null ? 'Bearer realm="relaciones"' : 'Bearer realm="relaciones", error="invalid_token"' },
+      });
+    }
+  }
+
+  #addSystemRoutes(): void {
+    const r = this.router;
+    r.add("GET", "/healthz", async () => jsonText('{"status":"ok"}', 200, { "cache-control": "no-store" }), {
+      summary: "Liveness: the process answers",
+      tag: "system",
+      responses: { "200": { description: "`{ status: \"ok\" }`" } },
+    } satisfies RouteDoc);
+    r.add(
+      "GET",
+      "/readyz",
+      async () => {
+        const { ready, body } = this.readiness();
+        return json(body, ready ? 200 : 503, { "cache-control": "no-store" });
+      },
+      {
+        summary: "Readiness: databases open, latest relationship version and ETL runs",
+        tag: "system",
+        description: "200 when contacts.duckdb is open. A missing relationship snapshot (nothing published yet) does not make the API unready; the relationship endpoints answer 503 until one exists.",
+        responses: { "200": { description: "Ready." }, "503": { description: "Not ready." } },
+      } satisfies RouteDoc,
+    );
+    r.add(
+      "GET",
+      "/openapi.json",
+      async () => {
+        this.#openapi ??= JSON.stringify(buildOpenApi(this.router));
+        return jsonText(this.#openapi, 200, { "cache-control": "no-cache" });
+      },
+      { summary: "This API's OpenAPI 3.1 document", tag: "system", responses: { "200": { description: "OpenAPI 3.1 JSON." } } } satisfies RouteDoc,
+    );
+    r.add(
+      "GET",
+      "/docs",
+      async () => {
+        this.#docs ??= renderDocs(buildOpenApi(this.router));
+        return send(this.#docs, 200, {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-cache",
+          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "x-content-type-options": "nosniff",
+        });
+      },
+      { summary: "Human-readable API documentation (self-contained HTML)", tag: "system", responses: { "200": { description: "HTML page." } } } satisfies RouteDoc,
+    );
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}

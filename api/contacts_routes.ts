@@ -1,0 +1,402 @@
+/**
+ * Contacts over HTTP: list (filters, sort, keyset pages, optional total, CSV), one, create
+ * (Idempotency-Key), replace, merge-patch, delete (If-Match), departments, and the CSV import.
+ * Reads come from the store's memory; writes go through its queue.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ContactsCsvError, contactJsonSchema, contactRecord, validateContact, type ContactInput } from "../etl/contacts/mod.ts";
+import { HttpError } from "./http_error.ts";
+import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
+import { csvResponse, wantsCsv } from "./csv_response.ts";
+import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit } from "./keyset.ts";
+import { linkNext } from "./link_header.ts";
+import { readJson, requireType } from "./request_body.ts";
+import { empty, etagMatches, json, jsonText } from "./respond.ts";
+import type { Context, Router } from "./router.ts";
+import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
+import { listSchema, parseId } from "./relationship_routes.ts";
+
+const JSON_TYPES = ["application/json"];
+const PATCH_TYPES = ["application/merge-patch+json", "application/json"];
+const CSV_TYPES = ["text/csv", "application/csv"];
+const LIST_PARAMS = new Set(["state", "city", "department", "company", "q", "sort", "limit", "cursor", "count", "format"]);
+const FIELDS = contactRecord.fields.map((f) => f.name);
+const CSV_COLUMNS = ["id", ...FIELDS, "departments", "created_at", "updated_at"];
+
+const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
+const ifMatchParam = {
+  name: "If-Match",
+  in: "header" as const,
+  description: "Optional. The ETag you read; the write fails with 412 if the contact changed since. Without it the write is unconditional.",
+  schema: { type: "string" },
+};
+
+/**
+ * Parses If-Match into the versions it names (undefined: no header or `*`).
+ *
+ * @example
+ * ```ts
+ * parseIfMatch('"3", "4"') // [3, 4]
+ * ```
+ */
+export function parseIfMatch(header: string | null): number[] | undefined {
+  if (header === null || header.trim() === "*") return undefined;
+  const versions: number[] = [];
+  for (const part of header.split(",")) {
+    // If-Match uses strong comparison: a weak tag (W/"3") never matches, so it is not listed.
+    const m = /^"(\d{1,9})"$/.exec(part.trim());
+    if (m !== null) versions.push(Number(m[1]));
+  }
+  return versions;
+}
+
+function writeError(error: unknown): never {
+  if (error instanceof ContactWriteError) {
+    const status = error.code === "not-found" ? 404 : error.code === "duplicate-email" ? 409 : 412;
+    throw new HttpError(status, error.message, { code: error.code, errors: error.code === "duplicate-email" ? [{ field: "email", message: "is already used by another contact" }] : undefined });
+  }
+  throw error;
+}
+
+function invalid(errors: { field: string; message: string }[]): HttpError {
+  return new HttpError(422, `The contact has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
+}
+
+function entryResponse(entry: ContactEntry, status: number, extra?: Record<string, string>): Response {
+  return jsonText(entry.json, status, { etag: entry.etag, "cache-control": "no-cache", ...extra });
+}
+
+/**
+ * Drops read-only fields that repeat the stored values, so a contact read with GET can be sent back
+ * with PUT as is; read-only fields with other values still reach validation and fail there.
+ */
+function withoutEchoedReadOnly(body: unknown, current: ContactEntry): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const field of ["id", "created_at", "updated_at"] as const) {
+    if (Object.hasOwn(copy, field) && copy[field] === current.view[field]) delete copy[field];
+  }
+  return copy;
+}
+
+function parseSort(text: string | null): { field: SortField; direction: 1 | -1; name: string } {
+  const raw = text === null || text === "" ? "id" : text;
+  const direction = raw.startsWith("-") ? -1 : 1;
+  const field = raw.replace(/^[-+]/, "");
+  if (!(SORT_FIELDS as readonly string[]).includes(field)) {
+    throw new HttpError(400, `sort must be one of ${SORT_FIELDS.join(", ")} (prefix - for descending); got '${raw.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  return { field: field as SortField, direction, name: `${direction === -1 ? "-" : ""}${field}` };
+}
+
+function listFilter(store: ContactsStore, query: URLSearchParams): (entry: ContactEntry) => boolean {
+  for (const name of query.keys()) {
+    if (!LIST_PARAMS.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...LIST_PARAMS].join(", ")}`, { code: "bad-parameter" });
+  }
+  const tests: ((e: ContactEntry) => boolean)[] = [];
+  const state = query.get("state")?.trim();
+  if (state) tests.push((e) => e.view.state === state.toUpperCase());
+  const city = query.get("city")?.trim();
+  if (city) {
+    const folded = fold(city);
+    tests.push((e) => fold(e.view.city) === folded);
+  }
+  const company = query.get("company")?.trim();
+  if (company) {
+    const folded = fold(company);
+    tests.push((e) => fold(e.view.company_name).includes(folded));
+  }
+  const department = query.get("department")?.trim();
+  if (department) {
+    const name = store.departmentName(department);
+    tests.push(name === undefined ? () => false : (e) => e.view.departments.includes(name));
+  }
+  const q = query.get("q")?.trim();
+  if (q) {
+    const folded = fold(q);
+    tests.push((e) => e.search.includes(folded));
+  }
+  if (tests.length === 0) return () => true;
+  return (e) => {
+    for (const t of tests) if (!t(e)) return false;
+    return true;
+  };
+}
+
+/** Adds the contacts routes, /departments and POST /imports/contacts. */
+export function addContactRoutes(router: Router, store: ContactsStore): void {
+  router.add(
+    "GET",
+    "/contacts",
+    async (request, ctx) => {
+      const keep = listFilter(store, ctx.query);
+      const sort = parseSort(ctx.query.get("sort"));
+      const { rows } = store.sorted(sort.field, sort.direction);
+      if (wantsCsv(request, ctx.query)) {
+        const matching = rows.filter((r) => keep(r.entry)).map((r) => r.entry.view);
+        return csvResponse(CSV_COLUMNS, matching, "contacts.csv");
+      }
+      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
+      const countText = ctx.query.get("count");
+      if (countText !== null && countText !== "true" && countText !== "false") {
+        throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
+      }
+      const cursor = ctx.query.get("cursor");
+      const after = cursor === null ? undefined : decodeCursor(sort.name, cursor);
+      const etag = `W/"g${store.generation}"`;
+      const headers: Record<string, string> = { etag, "cache-control": "no-cache", vary: "Accept" };
+      if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
+      const page = pageAfter(rows, (r) => r.key, sort.direction, after, (r) => keep(r.entry), limit);
+      const next = page.nextKey === undefined ? null : encodeCursor(sort.name, page.nextKey);
+      if (next !== null) headers.link = linkNext(ctx, next);
+      let body = `{"items":[${page.items.map((r) => r.entry.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
+      if (countText === "true") {
+        let total = 0;
+        for (const r of rows) if (keep(r.entry)) total++;
+        body += `,"total":${total}`;
+      }
+      return jsonText(body + "}", 200, headers);
+    },
+    {
+      summary: "List contacts",
+      tag: "contacts",
+      description:
+        "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
+      params: [
+        { name: "state", description: "Two-letter state, any case.", schema: { type: "string" } },
+        { name: "city", description: "City, exact match ignoring case and accents.", schema: { type: "string" } },
+        { name: "department", description: "Department name, ignoring case.", schema: { type: "string" } },
+        { name: "company", description: "Substring of the company name, ignoring case.", schema: { type: "string" } },
+        { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
+        { name: "sort", description: `One of ${SORT_FIELDS.join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
+        ...pagingParams(1000, 50),
+        { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
+        formatParam,
+      ],
+      responses: {
+        "200": { description: "A page of contacts (`total` only with count=true).", schema: { ...listSchema({ $ref: "#/components/schemas/Contact" }) }, csv: true },
+        "304": { description: "Not modified (If-None-Match)." },
+        "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/contacts/:id",
+    async (request, ctx) => {
+      const entry = store.get(parseId(ctx.params.id, "contact"));
+      if (entry === undefined) throw new HttpError(404, `No contact has id ${ctx.params.id}`, { code: "not-found" });
+      if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
+      return entryResponse(entry, 200);
+    },
+    {
+      summary: "One contact",
+      tag: "contacts",
+      description: "The `ETag` is the contact's version; send it back in `If-None-Match` (304) or `If-Match` (safe writes).",
+      params: [idParam],
+      responses: {
+        "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" } },
+        "304": { description: "Not modified." },
+        "404": { description: "No such contact." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "POST",
+    "/contacts",
+    async (request) => {
+      const key = request.headers.get("idempotency-key");
+      if (key !== null && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+        throw new HttpError(400, "Idempotency-Key must be 1 to 200 visible ASCII characters", { code: "bad-idempotency-key" });
+      }
+      const { value, text } = await readJson(request, JSON_TYPES);
+      const print = fingerprint(text);
+      if (key !== null) {
+        const previous = store.idempotent(key);
+        if (previous !== undefined) return replay(previous, print);
+      }
+      const result = validateContact(value, "create");
+      if (!result.ok) throw invalid(result.errors);
+      const created = await store
+        .create(result.value as ContactInput, key === null ? undefined : {
+          key,
+          fingerprint: print,
+          respond: (entry) => ({ status: 201, location: `/contacts/${entry.view.id}`, body: entry.json }),
+        })
+        .catch(writeError);
+      if (created.replay !== undefined) return replay(created.replay, print);
+      return entryResponse(created.entry, 201, { location: `/contacts/${created.entry.view.id}` });
+    },
+    {
+      summary: "Create a contact",
+      tag: "contacts",
+      auth: true,
+      description:
+        "Departments are given by name and created when new (an existing name in another case is reused). With `Idempotency-Key`, a retry with the same key and body returns the first response (with `Idempotent-Replayed: true`); the same key with another body is a 422. Keys are kept 24 h, in the database.",
+      params: [{ name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
+      body: { $ref: "#/components/schemas/ContactCreate" },
+      responses: {
+        "201": { description: "Created; `Location` and `ETag` set.", schema: { $ref: "#/components/schemas/Contact" } },
+        "400": { description: "Malformed JSON." },
+        "409": { description: "Another contact has this e-mail (ignoring case)." },
+        "413": { description: "Body over 1 MiB." },
+        "415": { description: "Not application/json." },
+        "422": { description: "Invalid fields, all listed in `errors`." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  function replay(previous: { fingerprint: string; status: number; location: string | null; body: string }, print: string): Response {
+    if (previous.fingerprint !== print) {
+      throw new HttpError(422, "This Idempotency-Key was already used with a different request body", { code: "idempotency-key-reused" });
+    }
+    const headers: Record<string, string> = { "idempotent-replayed": "true" };
+    if (previous.location !== null) headers.location = previous.location;
+    const id = previous.location === null ? undefined : Number(previous.location.split("/").pop());
+    const now = id === undefined ? undefined : store.get(id);
+    if (now !== undefined) headers.etag = now.etag;
+    return jsonText(previous.body, previous.status, headers);
+  }
+
+  async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
+    const id = parseId(ctx.params.id, "contact");
+    const { value } = await readJson(request, mode === "patch" ? PATCH_TYPES : JSON_TYPES);
+    const current = store.get(id);
+    if (current === undefined) throw new HttpError(404, `No contact has id ${id}`, { code: "not-found" });
+    const result = validateContact(withoutEchoedReadOnly(value, current), mode);
+    if (!result.ok) throw invalid(result.errors);
+    const entry = await store
+      .update(id, result.value as ContactInput, { ifMatch: parseIfMatch(request.headers.get("if-match")), partial: mode === "patch" })
+      .catch(writeError);
+    return entryResponse(entry, 200);
+  }
+
+  router.add("PUT", "/contacts/:id", (request, ctx) => write(request, ctx, "replace"), {
+    summary: "Replace a contact",
+    tag: "contacts",
+    auth: true,
+    description: "Every field is written; absent optional fields become null, absent `departments` becomes []. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
+    params: [idParam, ifMatchParam],
+    body: { $ref: "#/components/schemas/ContactReplace" },
+    responses: {
+      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
+      "404": { description: "No such contact." },
+      "409": { description: "E-mail taken." },
+      "412": { description: "If-Match does not match the current ETag." },
+      "415": { description: "Not application/json." },
+      "422": { description: "Invalid fields." },
+    },
+  } satisfies RouteDoc);
+
+  router.add("PATCH", "/contacts/:id", (request, ctx) => write(request, ctx, "patch"), {
+    summary: "Change some fields (JSON merge patch, RFC 7396)",
+    tag: "contacts",
+    auth: true,
+    description: "Members present are set; `null` clears an optional field; `departments` replaces the whole list.",
+    params: [idParam, ifMatchParam],
+    body: { $ref: "#/components/schemas/ContactPatch" },
+    bodyType: "application/merge-patch+json",
+    responses: {
+      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
+      "404": { description: "No such contact." },
+      "409": { description: "E-mail taken." },
+      "412": { description: "Stale If-Match." },
+      "415": { description: "Not application/merge-patch+json or application/json." },
+      "422": { description: "Invalid fields." },
+    },
+  } satisfies RouteDoc);
+
+  router.add(
+    "DELETE",
+    "/contacts/:id",
+    async (request, ctx) => {
+      const id = parseId(ctx.params.id, "contact");
+      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeError);
+      return empty(204);
+    },
+    {
+      summary: "Delete a contact",
+      tag: "contacts",
+      auth: true,
+      params: [idParam, ifMatchParam],
+      responses: { "204": { description: "Deleted." }, "404": { description: "No such contact." }, "412": { description: "Stale If-Match." } },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/departments",
+    async (request, ctx) => {
+      const items = store.departments();
+      if (wantsCsv(request, ctx.query)) return csvResponse(["id", "name", "contacts"], items, "departments.csv");
+      return json({ items }, 200, { vary: "Accept", "cache-control": "no-cache" });
+    },
+    {
+      summary: "Departments with how many contacts each has",
+      tag: "contacts",
+      params: [formatParam],
+      responses: {
+        "200": {
+          description: "All departments by name.",
+          csv: true,
+          schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
+        },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "POST",
+    "/imports/contacts",
+    async (request) => {
+      requireType(request, CSV_TYPES);
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      if (bytes.byteLength === 0) throw new HttpError(400, "The request body is empty; send the CSV file", { code: "empty-body" });
+      const rawName = request.headers.get("x-source-name") ?? "upload.csv";
+      const sourceName = rawName.replace(/[^\w.\- ]/g, "_").slice(0, 200) || "upload.csv";
+      const dir = mkdtempSync(join(tmpdir(), "contacts-import-"));
+      try {
+        const path = join(dir, "upload.csv");
+        writeFileSync(path, bytes);
+        const summary = await store.importCsv(path, sourceName).catch((error: unknown) => {
+          if (error instanceof ContactsCsvError) {
+            // The message names our temp file; the client knows the file by its own name.
+            throw new HttpError(422, error.message.replaceAll(path, sourceName), { code: "bad-csv" });
+          }
+          throw error;
+        });
+        return json(summary, 200);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    {
+      summary: "Load a contacts CSV (what `npm run etl` uses while the API runs)",
+      tag: "contacts",
+      auth: true,
+      description: "The body is the CSV file; `X-Source-Name` names it in the summary. Runs the same ingestion as the CLI, on the API's connection, between other writes. Limit 64 MiB.",
+      params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
+      bodyType: "text/csv",
+      body: { type: "string" },
+      responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
+    } satisfies RouteDoc,
+  );
+}
+
+/** The schemas the contacts routes refer to, for the OpenAPI document. */
+export function contactSchemas(): Record<string, object> {
+  const strip = (schema: Record<string, unknown>) => {
+    const { $schema: _ignored, ...rest } = schema;
+    return rest;
+  };
+  return {
+    Contact: strip(contactJsonSchema() as Record<string, unknown>),
+    ContactCreate: strip(contactJsonSchema("create") as Record<string, unknown>),
+    ContactReplace: strip(contactJsonSchema("replace") as Record<string, unknown>),
+    ContactPatch: strip(contactJsonSchema("patch") as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * CSV answers for list endpoints: content negotiation on `Accept` (or `?format=csv` for plain
+ * links) and a streamed body built in batches, so a large export never sits whole in memory.
+ */
+import type { HeaderRecord } from "./respond.ts";
+
+/**
+ * Returns true when the client prefers CSV: `?format=csv`, or an Accept header listing text/csv
+ * with a higher q than application/json.
+ *
+ * @example
+ * ```ts
+ * wantsCsv(new Request("http://x/a", { headers: { accept: "text/csv" } }), new URLSearchParams()) // true
+ * ```
+ */
+export function wantsCsv(request: Request, query: URLSearchParams): boolean {
+  const format = query.get("format");
+  if (format === "csv") return true;
+  if (format === "json") return false;
+  const accept = request.headers.get("accept");
+  if (accept === null || !accept.includes("text/csv")) return false;
+  let csv = 0;
+  let json = 0;
+  for (const part of accept.split(",")) {
+    const [type, ...params] = part.trim().toLowerCase().split(";");
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.trim().split("=");
+      if (k === "q") q = Number(v) || 0;
+    }
+    if (type === "text/csv") csv = Math.max(csv, q);
+    else if (type === "application/json" || type === "*/*" || type === "application/*") json = Math.max(json, type === "application/json" ? q : q - 0.001);
+  }
+  return csv > 0 && csv >= json;
+}
+
+/** Quotes one CSV field; a leading = + @ (formula in spreadsheets) gets a ' so Excel shows text. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  let text = Array.isArray(value) ? value.join("; ") : value instanceof Date ? value.toISOString() : String(value);
+  if (/^[=+@\t\r]/.test(text) || /^-[^\d.]/.test(text)) text = "'" + text;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Returns a streamed `text/csv` Response: a header row of `columns`, then one row per item.
+ *
+ * @example
+ * ```ts
+ * return csvResponse(["id", "name"], actors, "actors.csv");
+ * ```
+ */
+export function csvResponse(columns: readonly string[], rows: Iterable<Record<string, unknown>>, filename: string, extra: HeaderRecord = {}): Response {
+  const iterator = rows[Symbol.iterator]();
+  const encoder = new TextEncoder();
+  let headerSent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let chunk = "";
+      if (!headerSent) {
+        chunk += columns.join(",") + "\r\n";
+        headerSent = true;
+      }
+      for (let n = 0; n < 500; n++) {
+        const next = iterator.next();
+        if (next.done) {
+          if (chunk.length > 0) controller.enqueue(encoder.encode(chunk));
+          controller.close();
+          return;
+        }
+        const row = next.value;
+        chunk += columns.map((c) => csvField(row[c])).join(",") + "\r\n";
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename}"`,
+      vary: "Accept",
+      ...extra,
+    },
+  });
+}

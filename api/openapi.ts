@@ -1,0 +1,113 @@
+/**
+ * Builds the OpenAPI 3.1 document from the route table (each route's RouteDoc) and the contact
+ * JSON Schema derived from the record definition: the same definitions that route and validate.
+ */
+import { contactSchemas } from "./contacts_routes.ts";
+import type { Router } from "./router.ts";
+import type { RouteDoc } from "./route_doc.ts";
+
+/** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
+export const PROBLEM_TYPES: Record<string, string> = {
+  "bad-request": "400: the request line, a path escape or the query string could not be parsed.",
+  "bad-parameter": "400: a query parameter is unknown or out of range (limit, sort, count, ids).",
+  "bad-cursor": "400: the cursor was not issued by this endpoint for this sort.",
+  "malformed-json": "400: the body is not JSON.",
+  "bad-idempotency-key": "400: the Idempotency-Key header is not 1-200 visible ASCII characters.",
+  "empty-body": "400: an upload had no body.",
+  unauthorized: "401: a write without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
+  "not-found": "404: no such path or resource.",
+  "no-path": "404: the two actors are not linked by any chain of relationships.",
+  "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
+  "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
+  stale: "412: If-Match does not match the contact's current ETag; GET it again.",
+  "content-too-large": "413: the body is larger than 1 MiB (64 MiB for CSV imports).",
+  "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
+  validation: "422: invalid fields; `errors` lists every one as `{ field, message }`.",
+  "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
+  "bad-csv": "422: the uploaded CSV could not be read (missing columns, empty file...).",
+  internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
+  "no-snapshot": "503: the ETL has not published a relationship version yet.",
+};
+
+const problemSchema = {
+  type: "object",
+  required: ["type", "title", "status", "detail"],
+  properties: {
+    type: { type: "string", format: "uri-reference" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    instance: { type: "string" },
+    errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] } },
+  },
+};
+
+/**
+ * Returns the OpenAPI 3.1 document for every documented route of `router`.
+ *
+ * @example
+ * ```ts
+ * buildOpenApi(app.router).paths["/contacts/{id}"].get.summary // "One contact"
+ * ```
+ */
+export function buildOpenApi(router: Router): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of router.routes()) {
+    const doc = route.meta as RouteDoc | undefined;
+    if (doc === undefined) continue;
+    const path = route.pattern.replace(/:(\w+)/g, "{$1}").replace(/\/\*$/, "/{path}");
+    const params = (doc.params ?? []).map((p) => ({
+      name: p.name,
+      in: p.in ?? "query",
+      required: p.in === "path" ? true : p.required === true,
+      description: p.description,
+      schema: p.schema ?? { type: "string" },
+    }));
+    if (route.pattern.endsWith("/*")) params.push({ name: "path", in: "path", required: true, description: "File path under api/web.", schema: { type: "string" } });
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(doc.responses)) {
+      const ok = status.startsWith("2");
+      const content: Record<string, unknown> = {};
+      if (ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
+      if (ok && r.csv) content["text/csv"] = { schema: { type: "string" } };
+      if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
+      responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
+    }
+    if (doc.auth) responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    const operation: Record<string, unknown> = {
+      operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, "").split(/[/_-]/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join("")}`,
+      summary: doc.summary,
+      tags: [doc.tag],
+      parameters: params,
+      responses,
+    };
+    if (doc.description !== undefined) operation.description = doc.description;
+    if (doc.auth) operation.security = [{ bearer: [] }];
+    if (doc.body !== undefined) {
+      const types = doc.bodyType === "application/merge-patch+json" ? ["application/merge-patch+json", "application/json"] : [doc.bodyType ?? "application/json"];
+      operation.requestBody = { required: true, content: Object.fromEntries(types.map((t) => [t, { schema: doc.body }])) };
+    }
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Relaciones API",
+      version: "1.0.0",
+      description:
+        "Contacts (read-write) and the published relationship version (read-only). Errors are RFC 9457 problem documents. Writes need `Authorization: Bearer <API_TOKEN>` when the server has a token.",
+    },
+    servers: [{ url: "/" }],
+    tags: [
+      { name: "contacts", description: "Contacts and departments." },
+      { name: "relationships", description: "Actors and relationships of the latest published version." },
+      { name: "runs", description: "ETL runs." },
+      { name: "system", description: "Health, docs, dashboard." },
+    ],
+    paths,
+    components: {
+      schemas: { ...contactSchemas(), Problem: problemSchema },
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
+  };
+}

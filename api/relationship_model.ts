@@ -1,0 +1,211 @@
+/**
+ * The published relationship snapshot held in memory: actors, their adjacency lists and the pairs,
+ * loaded once when a snapshot file is opened. Point reads then cost a Map lookup and a cached JSON
+ * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
+ */
+import type { Database } from "../etl/db.ts";
+import { fold, type Key } from "./keyset.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_PAIRS } from "./sql.ts";
+
+/** An actor as the API shows it. */
+export interface Actor {
+  id: number;
+  letter_code: string | null;
+  name: string | null;
+  degree: number;
+  in_matrix: boolean;
+  in_list: boolean;
+  unknown_cells: number;
+  list_letter_code: string | null;
+  matrix_position: number | null;
+}
+
+/** One related actor, with directions relative to the actor asked about. */
+export interface Related {
+  id: number;
+  letter_code: string | null;
+  name: string | null;
+  /** The asked actor's row marks this one (same as `outgoing`); null = the cell was blank (unknown). */
+  a_to_b: boolean | null;
+  /** This one's row marks the asked actor (same as `incoming`); null = blank. */
+  b_to_a: boolean | null;
+  outgoing: boolean | null;
+  incoming: boolean | null;
+}
+
+/** One pair as in `v_actor_relationships`. */
+export interface Pair {
+  person_a_id: number;
+  person_a_letter: string | null;
+  person_a_name: string | null;
+  person_b_id: number;
+  person_b_letter: string | null;
+  person_b_name: string | null;
+  /** null = the cell was blank (unknown), which is not the same as 0. */
+  a_to_b: boolean | null;
+  b_to_a: boolean | null;
+}
+
+export type ActorSort = "degree" | "name" | "id";
+
+/** The in-memory model of one snapshot file. */
+export interface RelationshipModel {
+  /** `version_id` from snapshot_info, or null for a file without it. */
+  versionId: number | null;
+  runId: string | null;
+  publishedAt: string | null;
+  /** Strong ETag shared by every response computed from this snapshot. */
+  etag: string;
+  actors: Map<number, Actor>;
+  /** Actors sorted per sort order, with the key function that sorted them. */
+  sorted: Record<ActorSort, { items: Actor[]; keyOf: (a: Actor) => Key }>;
+  /** Folded "name letter_code" per actor id, for `q`. */
+  searchText: Map<number, string>;
+  adjacency: Map<number, Related[]>;
+  pairs: Pair[];
+  findings: unknown[];
+  /** Cached JSON bodies by cache key (e.g. `rel:7`), filled on first request. */
+  bodies: Map<string, string>;
+}
+
+/**
+ * Returns the model of the snapshot open in `db`; `tag` distinguishes files with the same version.
+ *
+ * @example
+ * ```ts
+ * const model = await loadRelationshipModel(db, "ino-mtime");
+ * model.adjacency.get(7) // [{ id: 9, letter_code: "B", ... }]
+ * ```
+ */
+export async function loadRelationshipModel(db: Database, tag: string): Promise<RelationshipModel> {
+  const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
+  const pairRows = await db.all<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS);
+  const findings = await safeAll(db, SNAPSHOT_FINDINGS);
+  const info = (await safeAll(db, SNAPSHOT_INFO))[0] as { version_id: number | null; run_id: string | null; published_at: Date | null } | undefined;
+
+  const actors = new Map<number, Actor>();
+  const searchText = new Map<number, string>();
+  for (const row of actorRows) {
+    const actor: Actor = {
+      id: row.id,
+      letter_code: row.letter_code,
+      name: row.name,
+      degree: row.degree,
+      in_matrix: row.in_matrix === true,
+      in_list: row.in_list === true,
+      unknown_cells: row.unknown_cells,
+      list_letter_code: row.list_letter_code,
+      matrix_position: row.matrix_position,
+    };
+    actors.set(actor.id, actor);
+    searchText.set(actor.id, `${fold(actor.name)} ${fold(actor.letter_code)} ${fold(actor.list_letter_code)}`);
+  }
+
+  const adjacency = new Map<number, Related[]>();
+  const pairs: Pair[] = [];
+  const add = (from: number, to: number, out: boolean | null, inc: boolean | null) => {
+    const other = actors.get(to);
+    let list = adjacency.get(from);
+    if (list === undefined) adjacency.set(from, (list = []));
+    list.push({
+      id: to,
+      letter_code: other?.letter_code ?? null,
+      name: other?.name ?? null,
+      a_to_b: out,
+      b_to_a: inc,
+      outgoing: out,
+      incoming: inc,
+    });
+  };
+  for (const row of pairRows) {
+    if (row.a_to_b !== true && row.b_to_a !== true) continue; // a row exists only for a 1, but be safe
+    const a = actors.get(row.a);
+    const b = actors.get(row.b);
+    pairs.push({
+      person_a_id: row.a,
+      person_a_letter: a?.letter_code ?? null,
+      person_a_name: a?.name ?? null,
+      person_b_id: row.b,
+      person_b_letter: b?.letter_code ?? null,
+      person_b_name: b?.name ?? null,
+      a_to_b: row.a_to_b,
+      b_to_a: row.b_to_a,
+    });
+    add(row.a, row.b, row.a_to_b, row.b_to_a);
+    add(row.b, row.a, row.b_to_a, row.a_to_b);
+  }
+  for (const list of adjacency.values()) list.sort((x, y) => x.id - y.id);
+
+  const all = [...actors.values()];
+  const byKey = (keyOf: (a: Actor) => Key) => ({
+    items: [...all].sort((x, y) => {
+      const kx = keyOf(x);
+      const ky = keyOf(y);
+      return kx[0] < ky[0] ? -1 : kx[0] > ky[0] ? 1 : kx[1] - ky[1];
+    }),
+    keyOf,
+  });
+  const versionId = info?.version_id ?? null;
+  return {
+    versionId,
+    runId: info?.run_id ?? null,
+    publishedAt: info?.published_at instanceof Date ? info.published_at.toISOString() : null,
+    etag: `"rel-${versionId ?? "x"}-${tag}"`,
+    actors,
+    sorted: {
+      id: byKey((a) => [a.id, a.id]),
+      degree: byKey((a) => [-a.degree, a.id]),
+      name: byKey((a) => [fold(a.name), a.id]),
+    },
+    searchText,
+    adjacency,
+    pairs,
+    findings: findings.map((f) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [] })),
+    bodies: new Map(),
+  };
+}
+
+/** Optional tables (findings, snapshot_info) may be missing in an older file: treat as empty. */
+async function safeAll(db: Database, sql: string): Promise<Record<string, unknown>[]> {
+  try {
+    return await db.all(sql);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Returns a shortest chain of actors from `from` to `to` (both included) following pairs in either
+ * direction, or undefined when none exists. Breadth-first search over the adjacency lists.
+ *
+ * @example
+ * ```ts
+ * shortestPath(model, 1, 3) // [1, 2, 3]
+ * ```
+ */
+export function shortestPath(model: RelationshipModel, from: number, to: number): number[] | undefined {
+  if (from === to) return [from];
+  const previous = new Map<number, number>([[from, from]]);
+  let frontier = [from];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const id of frontier) {
+      for (const rel of model.adjacency.get(id) ?? []) {
+        if (previous.has(rel.id)) continue;
+        previous.set(rel.id, id);
+        if (rel.id === to) {
+          const path = [to];
+          let at = to;
+          while (at !== from) {
+            at = previous.get(at)!;
+            path.push(at);
+          }
+          return path.reverse();
+        }
+        next.push(rel.id);
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}

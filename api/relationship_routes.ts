@@ -1,0 +1,340 @@
+/**
+ * Read-only relationship endpoints over the published snapshot: /actors, /actors/{id},
+ * /actors/{id}/relationships, /relationships, /relationships/path, /matrix, /findings.
+ * Everything but /matrix answers from memory; every answer carries the snapshot's ETag.
+ */
+import { HttpError } from "./http_error.ts";
+import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit, type Key } from "./keyset.ts";
+import { csvResponse, wantsCsv } from "./csv_response.ts";
+import { empty, etagMatches, jsonText } from "./respond.ts";
+import type { Context, Router } from "./router.ts";
+import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
+import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
+import { shortestPath } from "./relationship_model.ts";
+import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
+import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./sql.ts";
+import { linkNext } from "./link_header.ts";
+
+const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
+const PAIR_COLUMNS = ["person_a_id", "person_a_letter", "person_a_name", "person_b_id", "person_b_letter", "person_b_name", "a_to_b", "b_to_a"] as const;
+const BODY_CACHE_LIMIT = 20_000;
+
+/** Returns the snapshot being served, or throws 503 when the ETL has not published one yet. */
+export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
+  const handle = watcher.current();
+  if (handle === undefined) {
+    throw new HttpError(503, "No relationship version has been published yet; run `npm run etl` first", {
+      code: "no-snapshot",
+      headers: { "retry-after": "5" },
+    });
+  }
+  return handle;
+}
+
+/**
+ * Parses a positive integer id from a path or query value.
+ *
+ * @example
+ * ```ts
+ * parseId("42", "actor") // 42
+ * ```
+ */
+export function parseId(text: string | null, what: string, status: 400 | 404 = 404): number {
+  if (text !== null && /^\d{1,10}$/.test(text)) {
+    const n = Number(text);
+    if (n <= 2147483647) return n;
+  }
+  throw new HttpError(status, status === 404 ? `No ${what} has id '${String(text).slice(0, 40)}'` : `${what} must be an integer id; got '${String(text).slice(0, 40)}'`, {
+    code: status === 404 ? "not-found" : "bad-parameter",
+  });
+}
+
+function summary(actor: Actor): Record<string, unknown> {
+  return {
+    id: actor.id,
+    letter_code: actor.letter_code,
+    name: actor.name,
+    degree: actor.degree,
+    in_matrix: actor.in_matrix,
+    in_list: actor.in_list,
+    unknown_cells: actor.unknown_cells,
+  };
+}
+
+/** Answers from the per-snapshot body cache, with the snapshot ETag and 304 on If-None-Match. */
+function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string): Response {
+  const headers = { etag: model.etag, "cache-control": "no-cache" };
+  if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+  let body = model.bodies.get(key);
+  if (body === undefined) {
+    body = build();
+    if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
+  }
+  return jsonText(body, 200, headers);
+}
+
+function actorOr404(model: RelationshipModel, idText: string): Actor {
+  const id = parseId(idText, "actor");
+  const actor = model.actors.get(id);
+  if (actor === undefined) throw new HttpError(404, `No actor has id ${id} in version ${model.versionId ?? "?"}`, { code: "not-found" });
+  return actor;
+}
+
+const actorSchema = {
+  type: "object",
+  properties: {
+    id: { type: "integer" },
+    letter_code: { type: ["string", "null"] },
+    name: { type: ["string", "null"] },
+    degree: { type: "integer", description: "How many actors are related to this one, in either direction." },
+    in_matrix: { type: "boolean" },
+    in_list: { type: "boolean" },
+    unknown_cells: { type: "integer" },
+  },
+};
+const pairSchema = {
+  type: "object",
+  properties: Object.fromEntries(PAIR_COLUMNS.map((c) => [c, { type: c.endsWith("_id") ? "integer" : c.startsWith("a_") || c.startsWith("b_") ? "boolean" : ["string", "null"] }])),
+};
+
+/** Adds the relationship routes to `router`. */
+export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
+  router.add(
+    "GET",
+    "/actors",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const sortText = ctx.query.get("sort") ?? "degree";
+      if (sortText !== "degree" && sortText !== "name" && sortText !== "id") {
+        throw new HttpError(400, `sort must be one of degree, name, id; got '${sortText.slice(0, 40)}'`, { code: "bad-parameter" });
+      }
+      const sort = sortText as ActorSort;
+      const q = fold(ctx.query.get("q")?.trim());
+      const keep = q === "" ? () => true : (a: Actor) => model.searchText.get(a.id)!.includes(q);
+      const { items: sorted, keyOf } = model.sorted[sort];
+      if (wantsCsv(request, ctx.query)) {
+        return csvResponse(ACTOR_COLUMNS, sorted.filter(keep).map(summary), "actors.csv", { etag: model.etag });
+      }
+      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
+      const cursor = ctx.query.get("cursor");
+      const after = cursor === null ? undefined : decodeCursor(sort, cursor);
+      const page = pageAfter(sorted, keyOf, 1, after, keep, limit);
+      const next = page.nextKey === undefined ? null : encodeCursor(sort, page.nextKey);
+      const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
+      if (next !== null) headers.link = linkNext(ctx, next);
+      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+      return jsonText(JSON.stringify({ items: page.items.map(summary), next_cursor: next }), 200, headers);
+    },
+    {
+      summary: "List actors of the published version",
+      tag: "relationships",
+      params: [
+        { name: "q", description: "Case- and accent-insensitive search in the name and letter code." },
+        { name: "sort", description: "`degree` (most related first, default), `name` or `id`.", schema: { type: "string", enum: ["degree", "name", "id"] } },
+        ...pagingParams(1000, 50),
+        formatParam,
+      ],
+      responses: {
+        "200": { description: "A page of actors.", schema: listSchema(actorSchema), csv: true },
+        "400": { description: "Bad sort, limit or cursor." },
+        "503": { description: "No version published yet." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/actors/:id",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const actor = actorOr404(model, ctx.params.id);
+      return cachedJson(request, model, `actor:${actor.id}`, () => JSON.stringify(actor));
+    },
+    {
+      summary: "One actor, with its degree",
+      tag: "relationships",
+      params: [{ name: "id", in: "path", required: true, description: "The actor's numeric id.", schema: { type: "integer" } }],
+      responses: { "200": { description: "The actor.", schema: actorSchema }, "304": { description: "Not modified." }, "404": { description: "No such actor." } },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/actors/:id/relationships",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const actor = actorOr404(model, ctx.params.id);
+      if (wantsCsv(request, ctx.query)) {
+        return csvResponse(["id", "letter_code", "name", "outgoing", "incoming"], (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[], `actor-${actor.id}-relationships.csv`);
+      }
+      return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }));
+    },
+    {
+      summary: "The actors related to one actor, with the directions marked",
+      tag: "relationships",
+      description:
+        "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor.",
+      params: [{ name: "id", in: "path", required: true, description: "The actor's numeric id.", schema: { type: "integer" } }, formatParam],
+      responses: {
+        "200": {
+          description: "Related actors, by id.",
+          csv: true,
+          schema: listSchema({
+            type: "object",
+            properties: {
+              id: { type: "integer" },
+              letter_code: { type: ["string", "null"] },
+              name: { type: ["string", "null"] },
+              a_to_b: { type: "boolean" },
+              b_to_a: { type: "boolean" },
+              outgoing: { type: "boolean" },
+              incoming: { type: "boolean" },
+            },
+          }),
+        },
+        "404": { description: "No such actor." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/relationships",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const actorText = ctx.query.get("actor");
+      let pairs: Pair[] = model.pairs;
+      if (actorText !== null && actorText !== "") {
+        const id = parseId(actorText, "actor", 400);
+        pairs = pairs.filter((p) => p.person_a_id === id || p.person_b_id === id);
+      }
+      if (wantsCsv(request, ctx.query)) return csvResponse(PAIR_COLUMNS, pairs as unknown as Record<string, unknown>[], "relationships.csv", { etag: model.etag });
+      const limit = parseLimit(ctx.query.get("limit"), 100, 1000);
+      const cursor = ctx.query.get("cursor");
+      const after = cursor === null ? undefined : decodeCursor("pair", cursor);
+      const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
+      const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
+      const next = page.nextKey === undefined ? null : encodeCursor("pair", page.nextKey);
+      const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
+      if (next !== null) headers.link = linkNext(ctx, next);
+      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+      return jsonText(JSON.stringify({ items: page.items, next_cursor: next }), 200, headers);
+    },
+    {
+      summary: "Related pairs with both names (like v_actor_relationships)",
+      tag: "relationships",
+      params: [{ name: "actor", description: "Only pairs that include this actor id.", schema: { type: "integer" } }, ...pagingParams(1000, 100), formatParam],
+      responses: { "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: listSchema(pairSchema), csv: true }, "400": { description: "Bad parameter." } },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/relationships/path",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const from = parseId(ctx.query.get("from"), "from", 400);
+      const to = parseId(ctx.query.get("to"), "to", 400);
+      for (const id of [from, to]) {
+        if (!model.actors.has(id)) throw new HttpError(404, `No actor has id ${id}`, { code: "not-found" });
+      }
+      return cachedJson(request, model, `path:${from}:${to}`, () => {
+        const path = shortestPath(model, from, to);
+        if (path === undefined) throw new HttpError(404, `No chain of relationships links actor ${from} to actor ${to}`, { code: "no-path" });
+        return JSON.stringify({ path: path.map((id) => summary(model.actors.get(id)!)), length: path.length - 1 });
+      });
+    },
+    {
+      summary: "A shortest chain of relationships between two actors",
+      tag: "relationships",
+      description: "Follows pairs in either direction. `length` is the number of hops.",
+      params: [
+        { name: "from", required: true, description: "Start actor id.", schema: { type: "integer" } },
+        { name: "to", required: true, description: "End actor id.", schema: { type: "integer" } },
+      ],
+      responses: {
+        "200": { description: "The chain, both ends included.", schema: { type: "object", properties: { path: { type: "array", items: actorSchema }, length: { type: "integer" } } } },
+        "400": { description: "from/to missing or not integers." },
+        "404": { description: "Unknown actor, or no chain." },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/matrix",
+    async (request, ctx) => {
+      const handle = currentSnapshot(watcher);
+      const model = handle.model;
+      const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
+      const offsetText = ctx.query.get("offset") ?? "0";
+      if (!/^\d{1,9}$/.test(offsetText)) throw new HttpError(400, `offset must be a non-negative integer; got '${offsetText.slice(0, 40)}'`, { code: "bad-parameter" });
+      const offset = Number(offsetText);
+      const headers = { etag: model.etag, "cache-control": "no-cache" };
+      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+      const { rows, total } = await handle.query(async (db) => ({
+        rows: await db.all<{ id: number; cells: string }>(SNAPSHOT_MATRIX_ROWS, [limit, offset]),
+        total: (await db.one<{ n: number }>(SNAPSHOT_MATRIX_COUNT))?.n ?? 0,
+      }));
+      let header = model.bodies.get("matrix-header");
+      if (header === undefined) {
+        const inMatrix = [...model.actors.values()].filter((a) => a.matrix_position !== null).sort((a, b) => a.matrix_position! - b.matrix_position!);
+        header = JSON.stringify(inMatrix.map((a) => ({ id: a.id, letter_code: a.letter_code })));
+        model.bodies.set("matrix-header", header);
+      }
+      return jsonText(`{"actors":${header},"rows":${JSON.stringify(rows)},"total":${total},"offset":${offset}}`, 200, headers);
+    },
+    {
+      summary: "The adjacency matrix, a window of rows at a time",
+      tag: "relationships",
+      description: "`actors` is the header order; each row's `cells` has one character per header column: '1', '0' or '.' (blank/unknown).",
+      params: [
+        { name: "offset", description: "First row (0-based).", schema: { type: "integer", minimum: 0 } },
+        { name: "limit", description: "Rows, 1..2000 (default 200).", schema: { type: "integer", minimum: 1, maximum: 2000 } },
+      ],
+      responses: {
+        "200": {
+          description: "Header and rows.",
+          schema: {
+            type: "object",
+            properties: {
+              actors: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, letter_code: { type: ["string", "null"] } } } },
+              rows: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, cells: { type: "string" } } } },
+              total: { type: "integer" },
+              offset: { type: "integer" },
+            },
+          },
+        },
+      },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/findings",
+    async (request) => {
+      const model = currentSnapshot(watcher).model;
+      return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }));
+    },
+    {
+      summary: "Quality findings of the published version",
+      tag: "relationships",
+      responses: {
+        "200": {
+          description: "Findings with cell references.",
+          schema: listSchema({
+            type: "object",
+            properties: { check: { type: "string" }, severity: { type: "string" }, message: { type: "string" }, cells: { type: "array", items: { type: "string" } }, count: { type: ["integer", "null"] } },
+          }),
+        },
+      },
+    } satisfies RouteDoc,
+  );
+}
+
+/** JSON Schema of `{ items: [...], next_cursor }`. */
+export function listSchema(item: object): object {
+  return { type: "object", properties: { items: { type: "array", items: item }, next_cursor: { type: ["string", "null"] } } };
+}
+
+export type { Context };

@@ -1,0 +1,43 @@
+/**
+ * What each route says about itself; the OpenAPI document and the /docs page are generated from
+ * these, next to the handlers, so the docs cannot drift from the route table.
+ */
+
+/** A query or path parameter. */
+export interface ParamDoc {
+  name: string;
+  in?: "query" | "path" | "header";
+  description: string;
+  schema?: object;
+  required?: boolean;
+}
+
+/** A route's documentation, attached as router meta. */
+export interface RouteDoc {
+  summary: string;
+  tag: "contacts" | "relationships" | "runs" | "system";
+  description?: string;
+  params?: ParamDoc[];
+  /** JSON Schema of the request body (application/json unless `bodyType` says otherwise). */
+  body?: object;
+  bodyType?: string;
+  /** Status -> description (and optional JSON schema for the 2xx body). */
+  responses: Record<string, { description: string; schema?: object; csv?: boolean }>;
+  /** True for writes guarded by the bearer token. */
+  auth?: boolean;
+}
+
+/** The common `limit` and `cursor` parameters. */
+export function pagingParams(max: number, fallback: number): ParamDoc[] {
+  return [
+    { name: "limit", description: `Page size, 1..${max} (default ${fallback}).`, schema: { type: "integer", minimum: 1, maximum: max } },
+    { name: "cursor", description: "Opaque cursor from `next_cursor` (or the Link rel=\"next\" header) of the previous page.", schema: { type: "string" } },
+  ];
+}
+
+/** The `format` parameter of list endpoints that also speak CSV. */
+export const formatParam: ParamDoc = {
+  name: "format",
+  description: "`csv` streams every matching row as CSV (same as `Accept: text/csv`); limit and cursor are then ignored.",
+  schema: { type: "string", enum: ["json", "csv"] },
+};

@@ -1,0 +1,99 @@
+/**
+ * /runs and /runs/{id}: the ETL run log (`<data-dir>/runs.jsonl`), newest first, plus the detailed
+ * changes of a relationships run from the published snapshot. The log is re-read only when its
+ * size or mtime changed.
+ */
+import { statSync } from "node:fs";
+import { readRuns, runLogPath, type RunRecord } from "../etl/runs.ts";
+import { HttpError } from "./http_error.ts";
+import { parseLimit } from "./keyset.ts";
+import { json } from "./respond.ts";
+import type { Router } from "./router.ts";
+import type { RouteDoc } from "./route_doc.ts";
+import type { SnapshotWatcher } from "./snapshot_watcher.ts";
+import { SNAPSHOT_CHANGES_FOR_RUN } from "./sql.ts";
+
+/** Reads runs.jsonl through a cache keyed by the file's size and mtime. */
+export class RunLog {
+  readonly dataDir: string;
+  #stamp = "";
+  #newestFirst: RunRecord[] = [];
+
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+  }
+
+  /** Every run, newest first. */
+  all(): RunRecord[] {
+    let stamp = "none";
+    try {
+      const stat = statSync(runLogPath(this.dataDir));
+      stamp = `${stat.size}-${stat.mtimeMs}`;
+    } catch {
+      // No log yet: no runs.
+    }
+    if (stamp !== this.#stamp) {
+      this.#newestFirst = stamp === "none" ? [] : readRuns(this.dataDir).reverse();
+      this.#stamp = stamp;
+    }
+    return this.#newestFirst;
+  }
+
+  /** The newest run of `kind`, if any. */
+  last(kind: string): RunRecord | undefined {
+    return this.all().find((r) => r.kind === kind);
+  }
+}
+
+const MAX_CHANGE_DETAILS = 10_000;
+
+/** Adds /runs and /runs/{id}. */
+export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
+  router.add(
+    "GET",
+    "/runs",
+    async (_request, ctx) => {
+      const kind = ctx.query.get("kind");
+      const status = ctx.query.get("status");
+      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
+      const items = runs
+        .all()
+        .filter((r) => (kind === null || kind === "" || r.kind === kind) && (status === null || status === "" || r.status === status))
+        .slice(0, limit);
+      return json({ items }, 200, { "cache-control": "no-cache" });
+    },
+    {
+      summary: "ETL runs, newest first",
+      tag: "runs",
+      params: [
+        { name: "kind", description: "`relationships` or `contacts`.", schema: { type: "string", enum: ["relationships", "contacts"] } },
+        { name: "status", description: "`succeeded`, `skipped` or `failed`.", schema: { type: "string", enum: ["succeeded", "skipped", "failed"] } },
+        { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer" } },
+      ],
+      responses: { "200": { description: "`{ items: RunRecord[] }` as in etl/runs.ts." } },
+    } satisfies RouteDoc,
+  );
+
+  router.add(
+    "GET",
+    "/runs/:id",
+    async (_request, ctx) => {
+      const id = ctx.params.id;
+      const run = runs.all().find((r) => r.id === id);
+      if (run === undefined) throw new HttpError(404, `No run has id '${id.slice(0, 80)}'`, { code: "not-found" });
+      let changeDetails: unknown[] = [];
+      const handle = watcher.current();
+      if (run.kind === "relationships" && handle !== undefined) {
+        changeDetails = await handle.query((db) => db.all(SNAPSHOT_CHANGES_FOR_RUN, [id, MAX_CHANGE_DETAILS])).catch(() => []);
+      }
+      return json({ ...run, change_details: changeDetails }, 200, { "cache-control": "no-cache" });
+    },
+    {
+      summary: "One run: status, counts, findings with cell references, and the detailed changes",
+      tag: "runs",
+      description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
+      params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
+      responses: { "200": { description: "The RunRecord plus `change_details`." }, "404": { description: "No such run." } },
+    } satisfies RouteDoc,
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Puts the App on a socket: the node adapter, the request log, the body limits, and a graceful
+ * close (stop accepting, let in-flight requests finish, then close the databases).
+ */
+import type { AddressInfo } from "node:net";
+import { App, type AppOptions } from "./app.ts";
+import { createNodeServer, type Exchange } from "./node_adapter.ts";
+
+export interface ServerOptions extends AppOptions {
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  /** Receives each request log line (default: stdout). `false` disables the log. */
+  log?: ((line: string) => void) | false;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  url: string;
+  app: App;
+  /** Stops accepting, waits for in-flight requests (up to `graceMs`), closes the databases. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Returns one JSON log line for an exchange: short keys first so a terminal reads it left to right.
+ *
+ * @example
+ * ```ts
+ * logLine({ id: "a-1", method: "GET", path: "/healthz", status: 200, duration_ms: 0.4 })
+ * // '{"time":"2026-...","id":"a-1","method":"GET","path":"/healthz","status":200,"duration_ms":0.4}'
+ * ```
+ */
+export function logLine(exchange: Exchange): string {
+  return JSON.stringify({ time: new Date().toISOString(), ...exchange });
+}
+
+/**
+ * Opens the app and listens.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ dataDir: dir, port: 0, log: false });
+ * await fetch(`${server.url}/healthz`);
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const app = await App.open(options);
+  const write = options.log === false ? undefined : (options.log ?? ((line: string) => process.stdout.write(line + "\n")));
+  const server = createNodeServer(app.handle, {
+    // CSV imports may be large files; every other body is a small JSON document.
+    maxBodyBytes: (method, path) => (method === "POST" && /^\/imports\/contacts\/?$/.test(path) ? 64 * MiB : MiB),
+    onExchange: write === undefined ? undefined : (exchange) => write(logLine(exchange)),
+    onError: (error) => console.error("Unexpected error while answering", error),
+  });
+  const inFlight = new Set<import("node:http").ServerResponse>();
+  server.on("request", (_req, res) => {
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    app,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests finish; keep-alive sockets close as soon as they go idle.
+        const deadline = Date.now() + graceMs;
+        while (inFlight.size > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          server.closeIdleConnections();
+        }
+        server.closeAllConnections();
+        await closed;
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

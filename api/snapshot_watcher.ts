@@ -1,0 +1,154 @@
+/**
+ * Keeps the latest published relationship snapshot open READ-ONLY and swaps to a new one within
+ * a poll interval of the ETL's atomic rename. The swap is a pointer change: requests already using
+ * the old file finish on it (reference count), and it is closed when the last one releases it.
+ */
+import { statSync } from "node:fs";
+import { Database } from "../etl/db.ts";
+import { loadRelationshipModel, type RelationshipModel } from "./relationship_model.ts";
+
+/** One opened snapshot: its model and its read-only database, shared by requests. */
+export class SnapshotHandle {
+  readonly model: RelationshipModel;
+  readonly identity: string;
+  readonly #db: Database;
+  #refs = 0;
+  #retired = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(db: Database, model: RelationshipModel, identity: string) {
+    this.#db = db;
+    this.model = model;
+    this.identity = identity;
+  }
+
+  /**
+   * Runs `fn` with the database, one query at a time (a DuckDB connection runs one statement at
+   * a time), keeping the file open until it finishes even if a newer snapshot replaces it meanwhile.
+   */
+  query<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    this.#refs++;
+    const run = this.#queue.then(() => fn(this.#db));
+    this.#queue = run.catch(() => {});
+    return run.finally(() => {
+      this.#refs--;
+      this.#maybeClose();
+    });
+  }
+
+  /** Marks the handle replaced; it closes as soon as no query uses it. */
+  retire(): void {
+    this.#retired = true;
+    this.#maybeClose();
+  }
+
+  #maybeClose(): void {
+    if (this.#retired && this.#refs === 0) this.#db.close();
+  }
+}
+
+export interface WatcherOptions {
+  /** How often to stat the file (default 250 ms; the contract allows up to 500). */
+  pollMs?: number;
+  /** Told about a snapshot that could not be opened (the old one keeps serving). */
+  onError?: (error: unknown) => void;
+  /** Told when a new snapshot is being served. */
+  onSwap?: (model: RelationshipModel) => void;
+}
+
+/**
+ * Watches `<data-dir>/relationships.duckdb`.
+ *
+ * @example
+ * ```ts
+ * const watcher = await SnapshotWatcher.start("data/relationships.duckdb");
+ * watcher.current()?.model.actors.size
+ * await watcher.close();
+ * ```
+ */
+export class SnapshotWatcher {
+  readonly path: string;
+  #current: SnapshotHandle | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #loading: Promise<void> | undefined;
+  #failedIdentity: string | undefined;
+  #options: WatcherOptions;
+  #closed = false;
+
+  private constructor(path: string, options: WatcherOptions) {
+    this.path = path;
+    this.#options = options;
+  }
+
+  /** Opens the snapshot if it exists and starts polling for replacements. */
+  static async start(path: string, options: WatcherOptions = {}): Promise<SnapshotWatcher> {
+    const watcher = new SnapshotWatcher(path, options);
+    await watcher.check();
+    watcher.#timer = setInterval(() => void watcher.check(), options.pollMs ?? 250);
+    watcher.#timer.unref();
+    return watcher;
+  }
+
+  /** The snapshot being served, or undefined when none has been published yet. */
+  current(): SnapshotHandle | undefined {
+    return this.#current;
+  }
+
+  /** Stats the file and reloads it when its inode, mtime or size changed. Resolves when done. */
+  check(): Promise<void> {
+    this.#loading ??= this.#check().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #check(): Promise<void> {
+    if (this.#closed) return;
+    let identity: string;
+    try {
+      const stat = statSync(this.path, { bigint: true });
+      identity = `${stat.ino}-${stat.mtimeNs}-${stat.size}`;
+    } catch {
+      return; // Not published yet (or mid-rename on an odd filesystem): keep what we have.
+    }
+    if (identity === this.#current?.identity || identity === this.#failedIdentity) return;
+    let db: Database | undefined;
+    try {
+      db = await Database.open(this.path, { readOnly: true, settings: { threads: "1" } });
+      const tag = Number(BigInt.asUintN(48, BigInt("0x" + hash(identity)))).toString(36);
+      const model = await loadRelationshipModel(db, tag);
+      if (this.#closed) {
+        db.close();
+        return;
+      }
+      const previous = this.#current;
+      this.#current = new SnapshotHandle(db, model, identity);
+      this.#failedIdentity = undefined;
+      previous?.retire();
+      this.#options.onSwap?.(model);
+    } catch (error) {
+      db?.close();
+      this.#failedIdentity = identity;
+      this.#options.onError?.(error);
+    }
+  }
+
+  /** Stops polling and closes the snapshot once in-flight queries finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#loading;
+    this.#current?.retire();
+    this.#current = undefined;
+  }
+}
+
+function hash(text: string): string {
+  // FNV-1a 64-bit: a short, stable tag for ETags; not security-relevant.
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = BigInt.asUintN(64, h * 0x100000001b3n);
+  }
+  return h.toString(16);
+}

@@ -1,0 +1,94 @@
+/**
+ * Serves the dashboard: `/` is api/web/index.html and `/web/*` any file under api/web, with a
+ * content type by extension, a validator ETag, `Cache-Control: no-cache` (revalidate every time:
+ * file names are not content-hashed) and no way out of the folder.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { extname, join, resolve, sep } from "node:path";
+import { HttpError } from "./http_error.ts";
+import { empty, etagMatches, send } from "./respond.ts";
+import type { Router } from "./router.ts";
+import type { RouteDoc } from "./route_doc.ts";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+};
+
+interface Cached {
+  stamp: string;
+  etag: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Returns a function answering a file below `root` (segments already decoded), or 404.
+ *
+ * @example
+ * ```ts
+ * const serve = staticFiles("api/web");
+ * await serve(request, ["index.html"]);
+ * ```
+ */
+export function staticFiles(root: string): (request: Request, segments: string[]) => Response {
+  const base = resolve(root);
+  const cache = new Map<string, Cached>();
+  return (request, segments) => {
+    for (const s of segments) {
+      // Decoded segments: "..", "." or anything with a separator or NUL could leave the folder.
+      if (s === "" || s === "." || s === ".." || s.startsWith(".") || /[\\/\0]/.test(s)) throw notFound();
+    }
+    const file = resolve(join(base, ...segments));
+    if (!file.startsWith(base + sep)) throw notFound();
+    const type = TYPES[extname(file).toLowerCase()];
+    if (type === undefined) throw notFound();
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch {
+      throw notFound();
+    }
+    if (!stat.isFile()) throw notFound();
+    const stamp = `${stat.size}-${stat.mtimeMs}`;
+    let entry = cache.get(file);
+    if (entry === undefined || entry.stamp !== stamp) {
+      entry = { stamp, etag: `"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`, bytes: readFileSync(file) };
+      cache.set(file, entry);
+    }
+    const headers = { "content-type": type, etag: entry.etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+    if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, headers);
+    return send(entry.bytes, 200, headers);
+  };
+}
+
+function notFound(): HttpError {
+  return new HttpError(404, "No such file", { code: "not-found" });
+}
+
+/** Adds `/` and `/web/*`. */
+export function addStaticRoutes(router: Router, webDir: string): void {
+  const serve = staticFiles(webDir);
+  router.add("GET", "/", async (request) => serve(request, ["index.html"]), {
+    summary: "The dashboard (api/web/index.html)",
+    tag: "system",
+    responses: { "200": { description: "HTML page." } },
+  } satisfies RouteDoc);
+  router.add("GET", "/web/*", async (request, ctx) => serve(request, ctx.params["*"].split("\u0000")), {
+    summary: "Dashboard assets under api/web",
+    tag: "system",
+    responses: { "200": { description: "The file." }, "404": { description: "No such file." } },
+  } satisfies RouteDoc);
+}
