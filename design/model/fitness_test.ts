@@ -1,0 +1,150 @@
+// The fitness functions must be able to fail: each test breaks a copy of the hotel model the way a
+// careless change would, and asserts the check names the problem.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { hotelPlatform } from "../hotel-platform/model.ts";
+import {
+  checkCardData,
+  checkDerivedStores,
+  checkEdgeOnly,
+  checkLabels,
+  checkModel,
+  checkOwnership,
+  checkReferences,
+  checkStores,
+  checkViews,
+  derivePciSaq,
+  ownerOf,
+} from "./mod.ts";
+import type { Connection, Model } from "./mod.ts";
+
+function copy(): Model {
+  return structuredClone(hotelPlatform);
+}
+
+function connect(model: Model, conn: Partial<Connection> & Pick<Connection, "id" | "from" | "to">): Model {
+  model.connections.push({ label: "x", protocol: "HTTPS", mode: "sync", data: ["internal"], ...conn });
+  return model;
+}
+
+test("checkModel() passes the unmodified hotel model", () => {
+  assert.deepEqual(checkModel(hotelPlatform), []);
+});
+
+test("ownerOf() maps jobs to their service and stores to their owner", () => {
+  assert.equal(ownerOf(hotelPlatform, "search-indexer"), "search");
+  assert.equal(ownerOf(hotelPlatform, "hotel-db"), "hotel");
+  assert.equal(ownerOf(hotelPlatform, "booking"), "booking");
+});
+
+test("checkEdgeOnly() reports a service the browser reaches around the edge", () => {
+  const m = connect(copy(), { id: "bypass", from: "guest-browser", to: "booking" });
+  assert.deepEqual(checkEdgeOnly(m, "guest-browser", ["booking"]), ["'booking' is reachable from 'guest-browser' without passing the edge (connection 'bypass' from 'guest-browser')"]);
+});
+
+test("checkEdgeOnly() reports a third party calling a service directly (webhook around the WAF)", () => {
+  const m = connect(copy(), { id: "direct-webhook", from: "payment-provider", to: "payments" });
+  assert.ok(checkEdgeOnly(m, "guest-browser", []).some((p) => p.includes("'payments' is reachable")));
+});
+
+test("checkEdgeOnly() reports a missing or unreachable required service", () => {
+  const m = copy();
+  m.components = m.components.filter((c) => c.id !== "notifications");
+  assert.ok(checkEdgeOnly(m, "guest-browser", ["notifications"]).includes("required service 'notifications' is missing"));
+  const n = copy();
+  n.connections = n.connections.filter((c) => c.to !== "notifications");
+  assert.ok(checkEdgeOnly(n, "guest-browser", ["notifications"]).includes("required service 'notifications' is not reachable from 'guest-browser'"));
+});
+
+test("checkOwnership() reports a service reading another service's database", () => {
+  const m = connect(copy(), { id: "peek", from: "booking", to: "guest-db", access: "read" });
+  assert.deepEqual(checkOwnership(m), ["'booking' read 'guest-db', which belongs to 'guest'"]);
+});
+
+test("checkOwnership() reports a job reading a store its service does not own, and a client touching a store", () => {
+  const m = connect(copy(), { id: "indexer-peeks", from: "search-indexer", to: "hotel-db", access: "read" });
+  connect(m, { id: "browser-db", from: "guest-browser", to: "guest-db", access: "read" });
+  const problems = checkOwnership(m);
+  assert.ok(problems.includes("'search-indexer' read 'hotel-db', which belongs to 'hotel'"));
+  assert.ok(problems.includes("client 'guest-browser' touches store 'guest-db' directly"));
+});
+
+test("checkOwnership() accepts a declared, matching exception only", () => {
+  const m = connect(copy(), { id: "peek", from: "booking", to: "guest-db", access: "read" });
+  m.stores.find((s) => s.component === "guest-db")!.sharedWith = [{ component: "booking", access: "read", why: "test" }];
+  assert.deepEqual(checkOwnership(m), []);
+  m.connections.find((c) => c.id === "peek")!.access = "write";
+  assert.equal(checkOwnership(m).length, 1);
+});
+
+test("checkCardData() reports card data reaching our payments service and the SAQ it implies", () => {
+  const m = connect(copy(), { id: "card-post", from: "guest-browser", to: "waf", data: ["card"] });
+  connect(m, { id: "card-in", from: "alb", to: "payments", data: ["card"] });
+  assert.equal(derivePciSaq(m), "D");
+  const problems = checkCardData(m);
+  assert.ok(problems.includes("card data flows on 'card-in' into our 'payments'"));
+  assert.ok(problems.includes("the design claims PCI DSS SAQ A but its card flows imply SAQ D"));
+});
+
+test("checkCardData() reports a store of ours holding card numbers", () => {
+  const m = copy();
+  m.stores.find((s) => s.component === "payments-db")!.data.push("card");
+  assert.ok(checkCardData(m).includes("store 'payments-db' holds card data"));
+});
+
+test("derivePciSaq() says A-EP when our page posts the card itself", () => {
+  const m = copy();
+  m.connections.find((c) => c.id === "c-guest-psp")!.cardEntry = "direct-post";
+  assert.equal(derivePciSaq(m), "A-EP");
+});
+
+test("checkDerivedStores() reports a guest-facing writer of the search index", () => {
+  const m = connect(copy(), { id: "guest-writes", from: "search", to: "search-index", access: "write" });
+  const problems = checkDerivedStores(m);
+  assert.ok(problems.includes("'search' writes 'search-index' and takes requests from 'alb', so guests could write it"), problems.join("\n"));
+});
+
+test("checkDerivedStores() reports events from a non-owner feeding the index, and a missing source of truth", () => {
+  const m = connect(copy(), { id: "guest-publishes", from: "guest", to: "event-bus", mode: "async", messages: ["HotelChanged"] });
+  assert.ok(checkDerivedStores(m).includes("'HotelChanged' feeding 'search-index' is published by 'guest', which does not own a source of truth"));
+  const n = copy();
+  n.stores.find((s) => s.component === "search-index")!.derivedFrom = [];
+  assert.ok(checkDerivedStores(n).includes("'search-index' is a derived store that names no source of truth"));
+  const o = copy();
+  delete o.stores.find((s) => s.component === "hotel-db")!.sourceOfTruth;
+  assert.ok(checkDerivedStores(o).includes("'search-index' is derived from 'hotel-db', which is not a source of truth"));
+});
+
+test("checkStores() reports a store without RPO, and a store without a spec", () => {
+  const m = copy();
+  m.stores.find((s) => s.component === "guest-db")!.rpo = "";
+  assert.deepEqual(checkStores(m), ["store 'guest-db' declares no rpo"]);
+  const n = copy();
+  n.stores = n.stores.filter((s) => s.component !== "search-cache");
+  assert.deepEqual(checkStores(n), ["store 'search-cache' has 0 store specs; it needs exactly one"]);
+});
+
+test("checkViews() reports an orphan and a component in no view", () => {
+  const m = copy();
+  m.components.push({ id: "lonely", name: "Lonely", kind: "service", zone: "app", regions: ["eu-west-1"], tech: "x", description: "x" });
+  assert.deepEqual(checkViews(m), ["component 'lonely' appears in no view", "component 'lonely' is orphaned: no connection touches it"]);
+});
+
+test("checkLabels() reports a connection without a protocol or a label", () => {
+  const m = copy();
+  m.connections[0].protocol = " ";
+  m.connections[1].label = "";
+  assert.deepEqual(checkLabels(m), [`connection '${m.connections[0].id}' has no protocol`, `connection '${m.connections[1].id}' has no label`]);
+});
+
+test("checkReferences() reports unknown ids in connections, views, sequences and requirements", () => {
+  const m = connect(copy(), { id: "to-nowhere", from: "booking", to: "nowhere" });
+  m.views[0].elements.push("ghost");
+  m.sequences[0].steps.push({ kind: "call", via: "no-such-connection", text: "hello" });
+  m.requirements[0].components.push("phantom");
+  const problems = checkReferences(m);
+  assert.ok(problems.includes("connection 'to-nowhere' goes to unknown component 'nowhere'"));
+  assert.ok(problems.includes("view 'context' lists unknown component 'ghost'"));
+  assert.ok(problems.includes("sequence 'seq-search' step 'hello' travels on unknown connection 'no-such-connection'"));
+  assert.ok(problems.includes("requirement R1 names unknown component 'phantom'"));
+});

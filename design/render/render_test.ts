@@ -1,0 +1,123 @@
+// Renderer tests: escaping, determinism, titles, legends, protocols on every arrow, and the
+// generated-section markers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hotelPlatform } from "../hotel-platform/model.ts";
+import type { Model } from "../model/mod.ts";
+import {
+  flowchartMermaid,
+  flowchartSvg,
+  mermaidText,
+  projectView,
+  renderDesign,
+  replaceSections,
+  sequenceMermaid,
+  sequenceSvg,
+  staleFiles,
+  wrap,
+  xmlText,
+} from "./mod.ts";
+
+test("xmlText() escapes markup and quotes", () => {
+  assert.equal(xmlText(`<a href="x">&'</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+});
+
+test("mermaidText() escapes quotes, brackets, # and ;", () => {
+  assert.equal(mermaidText(`"a" <b> #1; c`), "#quot;a#quot; #lt;b#gt; #35;1#59; c");
+});
+
+test("wrap() breaks on spaces and keeps long words whole", () => {
+  assert.deepEqual(wrap("PaymentCaptured, PaymentFailed", 20), ["PaymentCaptured,", "PaymentFailed"]);
+  assert.deepEqual(wrap("", 10), [""]);
+});
+
+test("flowchartMermaid() gives every view a title, a legend, and every arrow its protocol", () => {
+  for (const view of hotelPlatform.views) {
+    const diagram = projectView(hotelPlatform, view);
+    const text = flowchartMermaid(diagram);
+    assert.ok(text.startsWith(`---\ntitle: "${diagram.title}"\n---\nflowchart LR\n`), view.id);
+    assert.match(text, /subgraph legend\["Legend"\]/);
+    const arrows = text.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
+    assert.equal(arrows.length, diagram.edges.length);
+    diagram.edges.forEach((e, i) => assert.ok(arrows[i].includes(`<br/>${mermaidText(e.protocol)}"|`), arrows[i]));
+  }
+});
+
+test("projectView() merges collapsed members in the context view and instances per region in deployment", () => {
+  const context = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.level === "context")!);
+  assert.ok(context.nodes.some((n) => n.id === "platform" && n.kind === "system"));
+  assert.ok(!context.nodes.some((n) => n.id === "booking"));
+  const psp = context.edges.find((e) => e.from === "guest-browser" && e.to === "payment-provider");
+  assert.equal(psp?.style, "card");
+  const deployment = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.level === "deployment")!);
+  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@eu-west-1"));
+  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@us-east-1"));
+  assert.ok(deployment.edges.some((e) => e.style === "replication" && e.from === "booking-db@eu-west-1" && e.to === "booking-db@us-east-1"));
+});
+
+test("sequenceMermaid() titles the diagram, adds a legend note and the protocol to each message", () => {
+  const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
+  const text = sequenceMermaid(hotelPlatform, seq);
+  assert.match(text, /^---\ntitle: "Hotel booking platform on AWS: Book and pay"\n---\nsequenceDiagram\n/);
+  assert.match(text, /Note over guest_browser,\w+: Legend:/);
+  const messages = text.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
+  assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length);
+  for (const m of messages) assert.match(m, /\[[^\]]+\]$/);
+  assert.ok(messages.some((m) => m.includes("guest_browser->>payment_provider: CARD ")));
+});
+
+test("flowchartSvg() and sequenceSvg() are deterministic, titled, legended and escape text", () => {
+  const model: Model = structuredClone(hotelPlatform);
+  model.components.find((c) => c.id === "search")!.name = `Search <"&'>`;
+  const view = model.views.find((v) => v.id === "containers")!;
+  const a = flowchartSvg(projectView(model, view));
+  const b = flowchartSvg(projectView(structuredClone(model), view));
+  assert.equal(a, b);
+  assert.match(a, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(a.includes("<title>Hotel booking platform on AWS: Containers</title>"));
+  assert.ok(a.includes(">Legend</text>"));
+  assert.ok(a.includes("Search &lt;&quot;&amp;&#39;&gt;"));
+  assert.ok(!a.includes(`Search <"`));
+  assert.doesNotMatch(a, /\d\.\d{5,}/, "coordinates are rounded so output is stable");
+  const s = sequenceSvg(model, model.sequences[0]);
+  assert.equal(s, sequenceSvg(structuredClone(model), model.sequences[0]));
+  assert.ok(s.includes(">Legend</text>"));
+});
+
+test("replaceSections() fills marked sections and refuses missing or unknown markers", () => {
+  const doc = "intro\n<!-- generated:a:start -->\nold\n<!-- generated:a:end -->\nouter\n";
+  assert.equal(replaceSections(doc, { a: "new\n" }), "intro\n<!-- generated:a:start -->\nnew\n<!-- generated:a:end -->\nouter\n");
+  assert.throws(() => replaceSections(doc, { a: "x", b: "y" }), SyntaxError);
+  assert.throws(() => replaceSections(doc, {}), /nothing generates it/);
+});
+
+test("staleFiles() reports a README edited by hand inside a generated section, and an SVG out of date", () => {
+  const dir = mkdtempSync(join(tmpdir(), "design-"));
+  try {
+    const sections = Object.keys(renderDesignSections());
+    const readme = sections.map((k) => `<!-- generated:${k}:start -->\n<!-- generated:${k}:end -->\n`).join("");
+    const files = renderDesign(hotelPlatform, readme);
+    mkdirSync(join(dir, "svg"));
+    for (const [path, text] of files) writeFileSync(join(dir, path), text);
+    assert.deepEqual(staleFiles(dir, hotelPlatform), []);
+    const model = structuredClone(hotelPlatform);
+    model.connections.find((c) => c.id === "c-booking-pms")!.protocol = "SOAP";
+    assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/containers.svg", "svg/seq-book.svg"]);
+    writeFileSync(join(dir, "svg", "old.svg"), "<svg/>");
+    assert.ok(staleFiles(dir, hotelPlatform).includes("svg/old.svg"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function renderDesignSections(): Record<string, string> {
+  // The section names come from the renderer itself, so this test never lists them by hand.
+  const names: Record<string, string> = {};
+  for (const v of hotelPlatform.views) names[`view-${v.id}`] = "";
+  for (const s of hotelPlatform.sequences) names[`sequence-${s.id}`] = "";
+  for (const t of ["traceability", "stores", "dr", "connections"]) names[t] = "";
+  return names;
+}

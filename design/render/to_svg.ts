@@ -1,0 +1,301 @@
+// Standalone SVG pictures, drawn by our own small layout: zones are columns, regions are rows,
+// boxes stack inside each cell, arrows are straight (or a bracket when both ends share a column),
+// labels sit in the gaps between columns and are nudged apart. Output is a pure function of the
+// model: integer coordinates, model order, no randomness, so regenerating gives identical bytes.
+import type { Model, Sequence } from "../model/mod.ts";
+import type { Diagram, DiagramNode } from "./project_view.ts";
+import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";
+
+/**
+ * Returns text escaped for SVG/XML content and attributes.
+ * @example xmlText('a < b & "c"') // "a &lt; b &amp; &quot;c&quot;"
+ */
+export function xmlText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/**
+ * Returns words wrapped into lines of at most `width` characters (a longer word gets a line of its own).
+ * @example wrap("PaymentCaptured, PaymentFailed", 20) // ["PaymentCaptured,", "PaymentFailed"]
+ */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.length > 0 ? lines : [""];
+}
+
+const NODE_W = 200;
+const NODE_H = 58;
+const V_GAP = 16;
+const COL_PAD = 14;
+const COL_GAP = 230;
+const MARGIN = 24;
+const HEADER_H = 74;
+const ZONE_HEAD = 28;
+const ROW_HEAD = 30;
+const CHAR_W = 5.6; // average width of a 10 px sans-serif character, for label boxes
+
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+function defs(): string[] {
+  const out = ["<defs>"];
+  for (const [name, style] of Object.entries(EDGE_STYLES)) {
+    out.push(`<marker id="arrow-${name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${style.color}"/></marker>`);
+  }
+  out.push("</defs>");
+  return out;
+}
+
+function edgeAttrs(style: string): string {
+  const color = EDGE_STYLES[style].color;
+  const width = style === "card" ? 3 : 1.4;
+  const dash = style === "async" ? ' stroke-dasharray="6 4"' : style === "replication" ? ' stroke-dasharray="2 3"' : "";
+  return `fill="none" stroke="${color}" stroke-width="${width}"${dash} marker-end="url(#arrow-${style})"`;
+}
+
+function legend(x: number, y: number, kinds: string[], styles: string[]): { svg: string[]; w: number; h: number } {
+  const svg: string[] = [];
+  const lineH = 20;
+  const h = 30 + lineH * (kinds.length + styles.length + 1);
+  const w = 300;
+  svg.push(`<g class="legend"><rect x="${x}" y="${y}" width="${w}" height="${h}" rx="6" fill="#ffffff" stroke="#9ca3af"/>`);
+  svg.push(`<text x="${x + 12}" y="${y + 20}" font-size="12" font-weight="bold">Legend</text>`);
+  let ly = y + 30;
+  for (const k of kinds) {
+    const p = PALETTE[k];
+    svg.push(`<rect x="${x + 12}" y="${ly + 3}" width="28" height="14" rx="3" fill="${p.fill}" stroke="${p.stroke}"/>`);
+    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${xmlText(p.label)}</text>`);
+    ly += lineH;
+  }
+  for (const s of styles) {
+    svg.push(`<path d="M${x + 12},${ly + 10} H${x + 40}" ${edgeAttrs(s)}/>`);
+    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${xmlText(EDGE_STYLES[s].label)}</text>`);
+    ly += lineH;
+  }
+  svg.push(`<text x="${x + 12}" y="${ly + 14}" font-size="11" fill="#374151">arrow text: label, then protocol</text>`);
+  svg.push("</g>");
+  return { svg, w, h };
+}
+
+function header(title: string, description: string): string[] {
+  return [
+    `<text x="${MARGIN}" y="${MARGIN + 18}" font-size="20" font-weight="bold">${xmlText(title)}</text>`,
+    `<text x="${MARGIN}" y="${MARGIN + 40}" font-size="12" fill="#4b5563">${xmlText(description)}</text>`,
+  ];
+}
+
+function open(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" role="img" aria-label="${xmlText(title)}">`,
+    `<title>${xmlText(title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+  ];
+}
+
+function nodeSvg(n: DiagramNode, b: Box): string[] {
+  const p = PALETTE[n.kind];
+  const rx = n.kind === "client" ? 26 : n.kind === "external" ? 2 : 8;
+  const out = [`<g class="node" id="${xmlText(n.id)}">`];
+  out.push(`<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="${rx}" fill="${p.fill}" stroke="${p.stroke}" stroke-width="1.5"/>`);
+  if (["datastore", "cache", "search-index", "object-store", "file"].includes(n.kind)) {
+    // A second top edge reads as a cylinder: the usual sign for storage.
+    out.push(`<path d="M${b.x},${b.y + 8} Q${b.x + b.w / 2},${b.y + 18} ${b.x + b.w},${b.y + 8}" fill="none" stroke="${p.stroke}"/>`);
+  }
+  const tech = wrap(n.tech, 36).slice(0, 2);
+  const top = b.y + (n.kind === "datastore" || n.kind === "cache" ? 26 : 22);
+  out.push(`<text x="${b.x + b.w / 2}" y="${top}" font-size="13" font-weight="bold" text-anchor="middle">${xmlText(n.name)}</text>`);
+  tech.forEach((t, i) => out.push(`<text x="${b.x + b.w / 2}" y="${top + 15 + i * 12}" font-size="10" fill="#374151" text-anchor="middle">${xmlText(t)}</text>`));
+  out.push("</g>");
+  return out;
+}
+
+/**
+ * Returns a standalone SVG document for a projected view: title, zone columns, region rows,
+ * boxes, labelled arrows and a legend box.
+ * @example flowchartSvg(projectView(model, view)).startsWith("<svg") // true
+ */
+export function flowchartSvg(diagram: Diagram): string {
+  const colX = new Map<string, number>();
+  diagram.columns.forEach((c, i) => colX.set(c.id, MARGIN + i * (NODE_W + 2 * COL_PAD + COL_GAP)));
+  const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
+  const boxes = new Map<string, Box>();
+  const rowBands: { id: string; name: string; y: number; h: number }[] = [];
+  let y = HEADER_H + ZONE_HEAD;
+  for (const row of diagram.rows) {
+    const bandTop = y;
+    const inner = bandTop + (deployment ? ROW_HEAD : 0) + 10;
+    let tallest = 0;
+    for (const col of diagram.columns) {
+      const members = diagram.nodes.filter((n) => n.row === row.id && n.column === col.id);
+      members.forEach((n, i) => boxes.set(n.id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * (NODE_H + V_GAP), w: NODE_W, h: NODE_H }));
+      tallest = Math.max(tallest, members.length * (NODE_H + V_GAP));
+    }
+    const h = (deployment ? ROW_HEAD : 0) + 10 + tallest + 10;
+    rowBands.push({ id: row.id, name: row.name, y: bandTop, h });
+    y = bandTop + h + (deployment ? 12 : 0);
+  }
+  const contentBottom = y;
+  const width = MARGIN * 2 + diagram.columns.length * (NODE_W + 2 * COL_PAD) + Math.max(0, diagram.columns.length - 1) * COL_GAP;
+
+  // Arrows and their labels.
+  const edgeSvg: string[] = [];
+  const labelSvg: string[] = [];
+  const placed: Box[] = [...boxes.values()];
+  const outDegree = new Map<string, number>();
+  const inDegree = new Map<string, number>();
+  for (const e of diagram.edges) {
+    outDegree.set(e.from, (outDegree.get(e.from) ?? 0) + 1);
+    inDegree.set(e.to, (inDegree.get(e.to) ?? 0) + 1);
+  }
+  const bracketCount = new Map<string, number>();
+  for (const e of diagram.edges) {
+    const a = boxes.get(e.from)!;
+    const b = boxes.get(e.to)!;
+    let path: string;
+    let lx: number;
+    let ly: number;
+    if (a.x === b.x) {
+      const k = bracketCount.get(String(a.x)) ?? 0;
+      bracketCount.set(String(a.x), k + 1);
+      const out = a.x + a.w + COL_PAD + 8 + (k % 8) * 9;
+      const ay = a.y + a.h / 2 + 6;
+      const by = b.y + b.h / 2 - 6;
+      path = `M${a.x + a.w},${ay} H${out} V${by} H${b.x + b.w}`;
+      lx = out + 6;
+      ly = Math.round((ay + by) / 2);
+    } else {
+      const forward = a.x < b.x;
+      const x1 = forward ? a.x + a.w : a.x;
+      const x2 = forward ? b.x : b.x + b.w;
+      const y1 = a.y + a.h / 2;
+      const y2 = b.y + b.h / 2;
+      path = `M${x1},${y1} L${x2},${y2}`;
+      // Put the label in the gap next to the busier end, where lines are furthest apart.
+      const nearTarget = (outDegree.get(e.from) ?? 0) >= (inDegree.get(e.to) ?? 0);
+      const gapMid = nearTarget ? x2 + (forward ? -1 : 1) * (COL_PAD + COL_GAP / 2) : x1 + (forward ? 1 : -1) * (COL_PAD + COL_GAP / 2);
+      lx = Math.round(gapMid);
+      ly = Math.round(y1 + ((y2 - y1) * (gapMid - x1)) / (x2 - x1));
+    }
+    edgeSvg.push(`<path d="${path}" ${edgeAttrs(e.style)}/>`);
+    const lines = [...wrap(e.label, 34), ...wrap(e.protocol, 34)];
+    const labelLines = wrap(e.label, 34).length;
+    const w = Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10);
+    const h = lines.length * 12 + 6;
+    const anchorLeft = a.x === b.x;
+    let box: Box = { x: anchorLeft ? lx : lx - Math.round(w / 2), y: ly - Math.round(h / 2), w, h };
+    for (let tries = 0; tries < 40 && placed.some((p) => overlaps(p, box)); tries++) {
+      // Nudge down, then up, further each time, until the label no longer covers a box or a label.
+      const step = (Math.floor(tries / 2) + 1) * 8 * (tries % 2 === 0 ? 1 : -1);
+      box = { ...box, y: ly - Math.round(h / 2) + step };
+    }
+    placed.push(box);
+    labelSvg.push(`<g class="edge-label"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
+    lines.forEach((l, i) => {
+      const weight = i < labelLines ? "" : ' font-style="italic" fill="#4b5563"';
+      labelSvg.push(`<text x="${box.x + box.w / 2}" y="${box.y + 14 + i * 12}" font-size="10" text-anchor="middle"${weight}>${xmlText(l)}</text>`);
+    });
+    labelSvg.push("</g>");
+  }
+
+  const kinds = [...new Set(diagram.nodes.map((n) => n.kind))];
+  const styles = [...new Set(diagram.edges.map((e) => e.style))];
+  const lg = legend(MARGIN, contentBottom + 20, kinds, styles);
+  const height = contentBottom + 20 + lg.h + MARGIN;
+  const svg = [...open(width, height, diagram.title), ...defs(), ...header(diagram.title, diagram.description)];
+  for (const col of diagram.columns) {
+    const x = colX.get(col.id)!;
+    svg.push(`<rect x="${x}" y="${HEADER_H}" width="${NODE_W + 2 * COL_PAD}" height="${contentBottom - HEADER_H}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
+    svg.push(`<text x="${x + 10}" y="${HEADER_H + 19}" font-size="12" font-weight="bold" fill="#374151">${xmlText(col.name)}</text>`);
+  }
+  if (deployment) {
+    for (const band of rowBands) {
+      svg.push(`<rect x="${MARGIN - 8}" y="${band.y}" width="${width - 2 * MARGIN + 16}" height="${band.h}" rx="8" fill="none" stroke="#0369a1" stroke-width="1.2"/>`);
+      svg.push(`<text x="${MARGIN}" y="${band.y + 20}" font-size="12" font-weight="bold" fill="#0369a1">${xmlText(band.name)}</text>`);
+    }
+  }
+  for (const n of diagram.nodes) svg.push(...nodeSvg(n, boxes.get(n.id)!));
+  svg.push(...edgeSvg, ...labelSvg, ...lg.svg, "</svg>");
+  return svg.join("\n") + "\n";
+}
+
+/**
+ * Returns a standalone SVG sequence diagram: participants across the top, lifelines, one row per
+ * step, protocol on every message, and a legend box.
+ * @example sequenceSvg(model, model.sequences[0]).includes("<svg") // true
+ */
+export function sequenceSvg(model: Model, sequence: Sequence): string {
+  const components = new Map(model.components.map((c) => [c.id, c]));
+  const connections = new Map(model.connections.map((c) => [c.id, c]));
+  const participants = sequenceParticipants(model, sequence);
+  const SPACING = 190;
+  const ROW = 40;
+  const x = new Map(participants.map((p, i) => [p, MARGIN + 90 + i * SPACING]));
+  const top = HEADER_H + 10;
+  const boxH = 44;
+  const firstRow = top + boxH + 30;
+  const lastY = firstRow + sequence.steps.length * ROW;
+  const title = `${model.title}: ${sequence.title}`;
+  const styles = new Set<string>();
+  const body: string[] = [];
+  sequence.steps.forEach((step, i) => {
+    const y = firstRow + i * ROW;
+    if (step.kind === "note") {
+      const xs = step.over.map((o) => x.get(o)!);
+      const left = Math.min(...xs) - 80;
+      const right = Math.max(...xs) + 80;
+      body.push(`<rect x="${left}" y="${y - 14}" width="${right - left}" height="30" fill="#fef9c3" stroke="#ca8a04"/>`);
+      wrap(step.text, Math.floor((right - left) / 5.6)).slice(0, 2).forEach((l, j) => {
+        body.push(`<text x="${(left + right) / 2}" y="${y - 1 + j * 12}" font-size="10" text-anchor="middle">${xmlText(l)}</text>`);
+      });
+      return;
+    }
+    const c = connections.get(step.via)!;
+    const from = step.kind === "call" ? c.from : c.to;
+    const to = step.kind === "call" ? c.to : c.from;
+    const style = c.data.includes("card") ? "card" : step.kind === "reply" ? "reply" : c.mode;
+    const drawStyle = style === "reply" ? "sync" : style;
+    styles.add(style);
+    const dash = style === "reply" ? ' stroke-dasharray="4 3"' : "";
+    const x1 = x.get(from)!;
+    const x2 = x.get(to)!;
+    body.push(`<path d="M${x1},${y + 6} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
+    const text = `${i + 1}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
+    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle">${xmlText(text)}</text>`);
+  });
+  const width = MARGIN * 2 + 180 + (participants.length - 1) * SPACING;
+  const legendKinds = [...new Set(participants.map((p) => components.get(p)!.kind))];
+  const legendStyles = ["sync", "async", "card"].filter((s) => styles.has(s));
+  const lg = legend(MARGIN, lastY + 30, legendKinds, legendStyles);
+  const height = lastY + 30 + lg.h + 24 + MARGIN;
+  const svg = [...open(width, height, title), ...defs(), ...header(title, sequence.description)];
+  for (const p of participants) {
+    const c = components.get(p)!;
+    const px = x.get(p)!;
+    const pal = PALETTE[c.kind];
+    svg.push(`<line x1="${px}" y1="${top + boxH}" x2="${px}" y2="${lastY}" stroke="#9ca3af" stroke-dasharray="3 3"/>`);
+    svg.push(`<rect x="${px - 85}" y="${top}" width="170" height="${boxH}" rx="6" fill="${pal.fill}" stroke="${pal.stroke}"/>`);
+    svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${xmlText(c.name)}</text>`);
+    svg.push(`<text x="${px}" y="${top + 34}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(wrap(c.tech, 34)[0])}</text>`);
+  }
+  svg.push(...body, ...lg.svg);
+  const noteY = lastY + 30 + lg.h + 18;
+  svg.push(`<text x="${MARGIN}" y="${noteY}" font-size="11" fill="#374151">${xmlText(`dashed arrows are replies${styles.has("reply") ? "" : " (none here)"}; every message ends with its protocol in brackets`)}</text>`);
+  svg.push("</svg>");
+  return svg.join("\n") + "\n";
+}

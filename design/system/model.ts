@@ -1,0 +1,137 @@
+// This product's own architecture, defined once: workbook and CSV -> ETL -> DuckDB files -> API ->
+// clients. Rendered by `npm run design` into design/system/README.md and design/system/svg/.
+import type { Component, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
+
+function call(via: string, text: string): Step {
+  return { kind: "call", via, text };
+}
+function reply(via: string, text: string): Step {
+  return { kind: "reply", via, text };
+}
+function note(over: string[], text: string): Step {
+  return { kind: "note", over, text };
+}
+
+const HOST = ["host"];
+
+const components: Component[] = [
+  { id: "browser", name: "Dashboard (browser)", kind: "client", zone: "clients", regions: ["local"], tech: "api/web static page", description: "Analysts browsing actors, relationships, runs and findings." },
+  { id: "http-client", name: "Scripts and tools", kind: "client", zone: "clients", regions: ["local"], tech: "curl, notebooks, other services", description: "Contacts CRUD and reads; writes carry the API token." },
+  { id: "operator", name: "Operator shell", kind: "client", zone: "clients", regions: ["local"], tech: "npm run etl / npm run etl -- contacts", description: "Runs a load by hand." },
+  { id: "workbook", name: "relaciones.xlsx", kind: "file", zone: "inputs", regions: HOST, tech: "Excel workbook (adjacency matrix + actor list)", description: "The users' source of truth for relationships." },
+  { id: "contacts-csv", name: "contacts.csv", kind: "file", zone: "inputs", regions: HOST, tech: "CSV, UTF-8", description: "Contacts exported from the users' address book." },
+  { id: "api", name: "API", kind: "service", zone: "process", regions: HOST, tech: "node:http, no framework", description: "Serves JSON, OpenAPI, the dashboard; owns contacts.duckdb while it runs." },
+  { id: "scheduler", name: "Daily scheduler", kind: "job", service: "api", zone: "process", regions: HOST, tech: "timer inside the API process", description: "Starts the daily relationships load as a child process." },
+  { id: "etl", name: "Relationships ETL", kind: "service", zone: "process", regions: HOST, tech: "child process: tsx etl/main.ts", description: "Reads the workbook with our .xlsx reader, checks it, builds and publishes a snapshot." },
+  { id: "loader", name: "Contacts loader", kind: "job", service: "etl", zone: "process", regions: HOST, tech: "loadContacts()", description: "Hands a CSV to the running API, or ingests directly when no API runs." },
+  { id: "staging", name: ".relationships-<run>.duckdb", kind: "file", zone: "data", regions: HOST, tech: "DuckDB file (private to one run)", description: "The snapshot being built; nobody else opens it." },
+  { id: "relationships-db", name: "relationships.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, immutable snapshot", description: "Published actors, relationships, matrix, versions, changes, findings." },
+  { id: "contacts-db", name: "contacts.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, read-write", description: "Contacts and departments; migrations in schema_migrations." },
+  { id: "runs-log", name: "runs.jsonl", kind: "file", zone: "data", regions: HOST, tech: "append-only JSON lines, fsync", description: "One record per run: succeeded, skipped or failed." },
+  { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
+];
+
+function c(id: string, from: string, to: string, label: string, protocol: string, rest: Partial<Connection> = {}): Connection {
+  return { id, from, to, label, protocol, mode: "sync", data: ["internal"], ...rest };
+}
+
+const connections: Connection[] = [
+  c("s-browser-api", "browser", "api", "dashboard, JSON reads", "HTTP/1.1 on 127.0.0.1", { data: ["internal", "personal"] }),
+  c("s-client-api", "http-client", "api", "contacts CRUD, reads", "HTTP/1.1 + Bearer API_TOKEN for writes", { data: ["personal", "credentials"] }),
+  c("s-operator-etl", "operator", "etl", "run a load now", "CLI (npm run etl)"),
+  c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- contacts)"),
+  c("s-scheduler-etl", "scheduler", "etl", "daily load", "child_process.spawn + --json on stdout", { mode: "async" }),
+  c("s-etl-workbook", "etl", "workbook", "stream rows", "our .xlsx reader (zip + inflate, streaming XML)", { access: "read" }),
+  c("s-etl-staging", "etl", "staging", "build snapshot (appender), checkpoint, fsync", "DuckDB (read-write, private file)", { access: "write" }),
+  c("s-etl-publish", "etl", "relationships-db", "publish: rename() over, fsync dir", "rename(2), atomic on one filesystem", { access: "write" }),
+  c("s-etl-runs", "etl", "runs-log", "append run record", "O_APPEND write + fsync", { access: "write" }),
+  c("s-api-rel", "api", "relationships-db", "read-only queries; reopen on inode/mtime change", "DuckDB (READ_ONLY)", { access: "read" }),
+  c("s-api-contacts", "api", "contacts-db", "contacts CRUD, imports (one writer)", "DuckDB (read-write, bound parameters)", { access: "read-write", data: ["personal"] }),
+  c("s-api-runs", "api", "runs-log", "GET /runs", "read + parse JSON lines", { access: "read" }),
+  c("s-api-json", "api", "api-json", "announce pid and url; delete on shutdown", "file write (rename)", { access: "write" }),
+  c("s-loader-csv", "loader", "contacts-csv", "read CSV bytes", "file read", { access: "read", data: ["personal"] }),
+  c("s-loader-json", "loader", "api-json", "is an API running?", "file read + GET /healthz", { access: "read" }),
+  c("s-loader-api", "loader", "api", "POST /imports/contacts (CSV body)", "HTTP/1.1 + Bearer API_TOKEN", { data: ["personal", "credentials"] }),
+  c("s-loader-db", "loader", "contacts-db", "direct ingest when no API runs", "DuckDB (read-write, file lock)", { access: "read-write", data: ["personal"] }),
+  c("s-loader-runs", "loader", "runs-log", "append contacts run record", "O_APPEND write + fsync", { access: "write" }),
+];
+
+const stores: StoreSpec[] = [
+  { component: "workbook", owner: "etl", holds: "The adjacency matrix and the actor list, as the users edit them", data: ["internal"], sourceOfTruth: true, replication: "None here: the users' shared drive", backup: "The users' own; every loaded version's sha256 and counts are kept in `versions`", rpo: "The users' backup policy", rto: "As soon as the file is back", why: "It is where the users work; we read it, never write it." },
+  { component: "contacts-csv", owner: "etl", holds: "Contacts export", data: ["personal"], sourceOfTruth: true, replication: "None here: exported by the users", backup: "The users' own", rpo: "The users' export", rto: "Re-export and reload", why: "The interchange format the users already produce." },
+  { component: "staging", owner: "etl", holds: "One run's snapshot before publication", data: ["internal"], replication: "None", backup: "None: a failed run deletes it and the next run rebuilds it", rpo: "n/a (rebuilt from the workbook)", rto: "One ETL run (seconds)", why: "Building in a private file means readers never see a half-written snapshot." },
+  { component: "relationships-db", owner: "etl", holds: "Published actors, relationships, matrix rows, versions, changes, findings", data: ["internal"], replication: "None on one machine; copies are cheap (one immutable file) for read replicas", backup: "Rebuilt from the workbook; copy the file for point-in-time history", rpo: "0 for the published version (immutable); history lives in `versions`/`changes`", rto: "One ETL run", why: "Embedded columnar SQL, one file, read-only readers need no server and no locks.", sharedWith: [{ component: "api", access: "read", why: "the published snapshot is immutable; the API opens it READ_ONLY" }] },
+  { component: "contacts-db", owner: "api", holds: "Contacts, departments, schema_migrations", data: ["personal"], sourceOfTruth: true, replication: "None on one machine (PostgreSQL path below)", backup: "Copy the file while the API is stopped, or EXPORT DATABASE nightly", rpo: "Since the last copy (24 h with a nightly copy)", rto: "Minutes: restore the file, restart", why: "One writer at a time fits DuckDB's model; the API serialises writes.", sharedWith: [{ component: "loader", access: "read-write", why: "only when no API is running; DuckDB's file lock guarantees one writer" }] },
+  { component: "runs-log", owner: "etl", holds: "One JSON record per run", data: ["internal"], replication: "None", backup: "Append-only: copy any time", rpo: "Last fsync'd line; a torn last line is skipped on read", rto: "0", why: "Survives a crashed load (the DuckDB file may not); readable with any tool.", sharedWith: [{ component: "api", access: "read", why: "GET /runs" }] },
+  { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
+];
+
+/** This product's architecture: inputs, ETL, DuckDB files, API and clients on one machine. */
+export const systemModel: Model = {
+  id: "system",
+  title: "Relaciones workspace",
+  zones: [
+    { id: "clients", name: "Clients", trust: "untrusted", description: "Anything that can reach the port." },
+    { id: "inputs", name: "Input files", trust: "third-party", description: "Files the users produce." },
+    { id: "process", name: "Processes", trust: "trusted", description: "The API process and the ETL child processes." },
+    { id: "data", name: "Data directory", trust: "restricted", description: "DuckDB files, the run log and api.json." },
+  ],
+  regions: [
+    { id: "local", name: "Users' machines / loopback", role: "external" },
+    { id: "host", name: "One machine", role: "single" },
+  ],
+  components,
+  connections,
+  stores,
+  views: [
+    {
+      id: "context",
+      title: "System context",
+      level: "context",
+      description: "The workspace from outside: files in, HTTP out.",
+      elements: ["browser", "http-client", "operator", "workbook", "contacts-csv"],
+      collapse: { id: "workspace", name: "Relaciones workspace", description: "ETL + DuckDB + API on one machine", zone: "process", members: ["api", "scheduler", "etl", "loader", "staging", "relationships-db", "contacts-db", "runs-log", "api-json"] },
+    },
+    { id: "containers", title: "Containers and data flow", level: "container", description: "Files -> ETL -> DuckDB files -> API -> clients; arrows point from the side that starts.", elements: components.map((x) => x.id) },
+  ],
+  sequences: [
+    {
+      id: "seq-publish",
+      title: "Publish a snapshot while the API serves",
+      description: "The ETL never writes the file the API reads; the rename is the only moment of change.",
+      steps: [
+        call("s-scheduler-etl", "spawn etl/main.ts --json"),
+        call("s-etl-workbook", "stream rows of both sheets"),
+        call("s-etl-staging", "CREATE tables, append rows, CHECKPOINT, fsync"),
+        call("s-etl-publish", "rename .relationships-<run>.duckdb -> relationships.duckdb; fsync data dir"),
+        call("s-etl-runs", "append {kind: relationships, status: succeeded}"),
+        note(["api"], "poll (<= 500 ms): inode changed"),
+        call("s-api-rel", "open new snapshot READ_ONLY; swap; close old after in-flight queries"),
+        call("s-browser-api", "GET /runs?kind=relationships"),
+        call("s-api-runs", "read runs.jsonl"),
+        reply("s-browser-api", "newest run first"),
+      ],
+    },
+    {
+      id: "seq-contacts",
+      title: "Load contacts while the API runs",
+      description: "One writer: the loader hands the rows to the API instead of opening the file the API owns.",
+      steps: [
+        call("s-operator-loader", "npm run etl -- contacts data/contacts.csv"),
+        call("s-loader-json", "read api.json; GET /healthz"),
+        call("s-loader-csv", "read bytes"),
+        call("s-loader-api", "POST /imports/contacts (text/csv, X-Source-Name)"),
+        call("s-api-contacts", "ingestContacts() in one transaction, serialised with other writes"),
+        reply("s-loader-api", "200 IngestSummary (422 problem+json for a bad CSV)"),
+        call("s-loader-runs", "append {kind: contacts}"),
+        note(["loader", "contacts-db"], "no API running: loader opens contacts.duckdb itself (s-loader-db)"),
+      ],
+    },
+  ],
+  requirements: [
+    { id: "S1", text: "Load the relationship workbook daily and on demand; never show a half-loaded state", components: ["scheduler", "etl", "workbook", "staging", "relationships-db"], connections: ["s-scheduler-etl", "s-etl-workbook", "s-etl-staging", "s-etl-publish"] },
+    { id: "S2", text: "Serve relationships, runs and findings to the dashboard", components: ["api", "browser", "relationships-db", "runs-log"], connections: ["s-browser-api", "s-api-rel", "s-api-runs"] },
+    { id: "S3", text: "Contacts CRUD with validation; CSV imports while the API runs", components: ["api", "loader", "contacts-db", "contacts-csv", "api-json"], connections: ["s-client-api", "s-api-contacts", "s-loader-api", "s-loader-json"] },
+    { id: "S4", text: "Every run leaves a record, even when it fails", components: ["etl", "loader", "runs-log"], connections: ["s-etl-runs", "s-loader-runs"] },
+  ],
+};
