@@ -1,0 +1,376 @@
+/**
+ * `npm run etl`: loads the relationship workbook and the contacts CSV into the data dir, prints a
+ * summary a person reads at a glance (or JSON with --json), and exits 0 on success or skip, 1 when
+ * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
+ * Errors are plain messages; a stack trace never reaches the terminal.
+ */
+import { parseArgs } from "node:util";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Finding } from "./runs.ts";
+import { loadRelationships, type LoadResult } from "./relationships/load_relationships.ts";
+import type { ChangeRow } from "./relationships/write_snapshot.ts";
+import { startScheduler, type LoadReason } from "./schedule.ts";
+
+const HELP = `Usage: npm run etl -- [options]
+
+Loads the relationship workbook and the contacts CSV into the data directory.
+
+Options:
+  --workbook PATH       relationship workbook (default: data/relaciones.xlsx)
+  --contacts PATH       contacts CSV (default: data/contacts.csv)
+  --data-dir DIR        where the .duckdb files and runs.jsonl live (default: $DATA_DIR or data)
+  --only NAME           load only 'relationships' or only 'contacts'
+  --force               load the workbook even if it is identical to the published version
+  --json                print a machine-readable summary on stdout
+  --watch               keep running: daily at --daily-at, at start-up when the last load is
+                        older than 24 h, and whenever the workbook changes
+  --daily-at HH:MM      daily time in UTC for --watch (default: $ETL_DAILY_AT or 00:00)
+  --help                show this help
+
+Exit status: 0 loaded or unchanged, 1 a load failed (the previous data stays published), 2 bad usage.`;
+
+/** Parsed command-line options. */
+export interface EtlOptions {
+  workbook: string;
+  contacts: string;
+  dataDir: string;
+  only: "relationships" | "contacts" | null;
+  force: boolean;
+  json: boolean;
+  watch: boolean;
+  dailyAt: string | undefined;
+}
+
+/** Thrown for bad command-line usage (exit 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly code = "usage";
+}
+
+/**
+ * Parses `argv` (without node and script) into options. Throws UsageError with a plain message.
+ *
+ * @example
+ * ```ts
+ * parseEtlArgs(["--only", "relationships", "--force"]).only; // "relationships"
+ * ```
+ */
+export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): EtlOptions | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        workbook: { type: "string" },
+        contacts: { type: "string" },
+        "data-dir": { type: "string" },
+        only: { type: "string" },
+        force: { type: "boolean" },
+        json: { type: "boolean" },
+        watch: { type: "boolean" },
+        "daily-at": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
+  }
+  if (values.help) return "help";
+  const only = values.only ?? null;
+  if (only !== null && only !== "relationships" && only !== "contacts") {
+    throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
+  }
+  return {
+    workbook: values.workbook ?? "data/relaciones.xlsx",
+    contacts: values.contacts ?? "data/contacts.csv",
+    dataDir: values["data-dir"] ?? env.DATA_DIR ?? "data",
+    only,
+    force: values.force ?? false,
+    json: values.json ?? false,
+    watch: values.watch ?? false,
+    dailyAt: values["daily-at"],
+  };
+}
+
+/** What the contacts step did (the contacts module owns the details). */
+interface ContactsOutcome {
+  status: "succeeded" | "failed" | "unavailable";
+  summary?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+/** The outcome of one `npm run etl`. */
+export interface EtlOutcome {
+  ok: boolean;
+  relationships: LoadResult | null;
+  contacts: ContactsOutcome | null;
+}
+
+/**
+ * Runs the loads `options` asks for and returns what happened (never throws for bad data).
+ *
+ * @example
+ * ```ts
+ * const outcome = await runEtl({ ...parseEtlArgs([]), only: "relationships" });
+ * outcome.relationships?.run.status; // "succeeded"
+ * ```
+ */
+export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } = {}): Promise<EtlOutcome> {
+  let relationships: LoadResult | null = null;
+  let contacts: ContactsOutcome | null = null;
+  if (options.only !== "contacts") {
+    const bar = hooks.progress ? progressBar(options.workbook) : null;
+    try {
+      relationships = await loadRelationships({
+        workbook: options.workbook,
+        dataDir: options.dataDir,
+        force: options.force,
+        onProgress: bar?.update,
+        onPhase: bar?.phase,
+      });
+    } finally {
+      bar?.done();
+    }
+  }
+  if (options.only !== "relationships") contacts = await runContacts(options);
+  const ok = (relationships === null || relationships.run.status !== "failed") && (contacts === null || contacts.status === "succeeded");
+  return { ok, relationships, contacts };
+}
+
+async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
+  // Loaded by a computed specifier so this CLI keeps working (and type-checking) even where the
+  // contacts module is absent or does not export loadContacts yet.
+  let mod: { loadContacts?: (o: { csvPath: string; dataDir: string; apiToken?: string }) => Promise<Record<string, unknown>> };
+  try {
+    const specifier = "./contacts/mod.ts";
+    mod = await import(specifier);
+  } catch {
+    return { status: "unavailable", error: { code: "unavailable", message: "The contacts loader is not installed; skipped contacts" } };
+  }
+  if (typeof mod.loadContacts !== "function") {
+    return { status: "unavailable", error: { code: "unavailable", message: "The contacts loader is not available yet; skipped contacts" } };
+  }
+  try {
+    const summary = await mod.loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: process.env.API_TOKEN });
+    return { status: "succeeded", summary };
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
+    return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message } };
+  }
+}
+
+/** Returns the human summary of an outcome, as lines. */
+export function formatOutcome(outcome: EtlOutcome): string[] {
+  const lines: string[] = [];
+  const r = outcome.relationships;
+  if (r) lines.push(...formatRelationships(r));
+  const c = outcome.contacts;
+  if (c) {
+    if (c.status === "succeeded" && c.summary) {
+      const s = c.summary;
+      const n = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
+      const via = s.via === "api" ? " (through the running API)" : "";
+      lines.push(
+        `Contacts: ${n("inserted")} inserted, ${n("updated")} updated, ${n("unchanged")} unchanged, ${n("rejected")} rejected${via}`,
+      );
+      const rejects = Array.isArray(s.rejects) ? (s.rejects as { line?: number; field?: string; reason?: string }[]) : [];
+      for (const reject of rejects.slice(0, 10)) lines.push(`  rejected line ${reject.line}: ${reject.field ?? ""} ${reject.reason ?? ""}`.trimEnd());
+      if (rejects.length > 10) lines.push(`  ... and ${rejects.length - 10} more (see runs.jsonl)`);
+    } else if (c.status === "unavailable") {
+      lines.push(`Contacts: ${c.error?.message}`);
+    } else {
+      lines.push(`Contacts: FAILED: ${c.error?.message}`);
+    }
+  }
+  return lines;
+}
+
+function formatRelationships(result: LoadResult): string[] {
+  const { run } = result;
+  const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
+  const file = run.file?.name ?? "the workbook";
+  const lines: string[] = [];
+  if (run.status === "skipped") {
+    lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
+    return lines;
+  }
+  if (run.status === "failed") {
+    lines.push(`Relationships: FAILED to load ${file}: ${run.error?.message}`);
+    lines.push(...formatFindings(run.findings.filter((f) => f.severity === "error")));
+    return lines;
+  }
+  const c = run.counts;
+  const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
+  lines.push(`Relationships: published version ${run.version_id} from ${file} in ${seconds}`);
+  lines.push(
+    `  ${fmt(c.actors)} actors (${fmt(c.matrix_actors)} in the matrix, ${fmt(c.list_actors)} in the list), ` +
+      `${fmt(c.pairs)} related pairs (${fmt(c.asymmetric_pairs)} asymmetric), ${fmt(c.unknown_cells)} blank cells`,
+  );
+  const ch = run.changes;
+  const parts = [
+    ["actors_added", "actor added", "actors added"], ["actors_removed", "actor removed", "actors removed"],
+    ["actors_changed", "actor changed", "actors changed"], ["pairs_added", "pair added", "pairs added"],
+    ["pairs_removed", "pair removed", "pairs removed"], ["pairs_changed", "pair changed", "pairs changed"],
+  ]
+    .filter(([k]) => (ch[k] ?? 0) > 0)
+    .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
+  if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
+  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1} (only the file bytes differ).`);
+  else {
+    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
+    for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
+    const total = Object.values(ch).reduce((a, b) => a + b, 0);
+    if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);
+  }
+  lines.push(...formatFindings(run.findings));
+  return lines;
+}
+
+function formatChange(c: ChangeRow): string {
+  const sign = c.change === "added" ? "+" : c.change === "removed" ? "-" : "~";
+  if (c.entity === "actor") {
+    if (c.change === "changed") return `${sign} actor ${c.numeric_id} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
+    return `${sign} actor ${c.numeric_id} ${show(c.change === "added" ? c.new_value : c.old_value)}`;
+  }
+  if (c.change === "changed") return `${sign} pair ${c.person_a}-${c.person_b} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
+  return `${sign} pair ${c.person_a}-${c.person_b}`;
+}
+
+function show(value: string | null): string {
+  return value === null ? "(none)" : `'${value}'`;
+}
+
+function formatFindings(findings: Finding[]): string[] {
+  const lines: string[] = [];
+  for (const f of findings) {
+    lines.push(`  ${f.severity}: ${f.message} [${f.check}]`);
+    if (f.cells.length > 0 && f.check !== "unknown_cells") {
+      const shown = f.cells.slice(0, 6).join(", ");
+      const more = (f.count ?? f.cells.length) > 6 ? ", ..." : "";
+      lines.push(`      ${shown}${more}`);
+    }
+  }
+  return lines;
+}
+
+/** A progress bar on stderr, only for a terminal and a file big enough to wait for. */
+function progressBar(workbook: string): { update: (done: number, total: number) => void; phase: (p: string) => void; done: () => void } | null {
+  let size = 0;
+  try {
+    size = statSync(workbook).size;
+  } catch {
+    return null;
+  }
+  if (!process.stderr.isTTY || size < 2 * 1024 * 1024) return null;
+  let last = 0;
+  let label = "reading";
+  const draw = (fraction: number) => {
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${label.padEnd(12)}`);
+  };
+  return {
+    update(done, total) {
+      const now = performance.now();
+      if (now - last < 100 || total <= 0) return;
+      last = now;
+      draw(Math.min(1, done / total));
+    },
+    phase(p) {
+      label = p;
+      if (p !== "hashing" && p !== "reading") draw(1);
+    },
+    done() {
+      process.stderr.write("\r\x1b[2K");
+    },
+  };
+}
+
+/**
+ * The CLI: returns the exit code instead of exiting, so tests can call it.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(["--only", "relationships", "--json"]);
+ * ```
+ */
+export async function main(argv: string[]): Promise<number> {
+  let options: EtlOptions | "help";
+  try {
+    options = parseEtlArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (options.watch) return watch(options);
+  const outcome = await runEtl(options, { progress: !options.json });
+  if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
+  else process.stdout.write(`${formatOutcome(outcome).join("\n")}\n`);
+  return outcome.ok ? 0 : 1;
+}
+
+function toJson(outcome: EtlOutcome): unknown {
+  const r = outcome.relationships;
+  return {
+    ok: outcome.ok,
+    relationships: r && { ...r.run, change_preview: r.changePreview, duration_ms: Math.round(r.durationMs) },
+    contacts: outcome.contacts,
+  };
+}
+
+async function watch(options: EtlOptions): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  let scheduler;
+  try {
+    scheduler = startScheduler({
+      workbook: options.workbook,
+      dataDir: options.dataDir,
+      dailyAt: options.dailyAt,
+      onError: (error) => log(`load failed: ${(error as Error).message}`),
+      runLoad: async (reason: LoadReason) => {
+        log(`loading (${reason})`);
+        // A changed workbook reloads relationships only; the daily run refreshes everything.
+        const only = reason === "file-changed" ? "relationships" : options.only;
+        const outcome = await runEtl({ ...options, only });
+        if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
+        else process.stdout.write(`${formatOutcome(outcome).join("\n")}\n`);
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  log(`watching ${resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      scheduler.stop();
+      done();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await scheduler.idle();
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // Last-resort boundary: a plain message, never a stack trace.
+      process.stderr.write(`The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

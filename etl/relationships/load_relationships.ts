@@ -1,0 +1,245 @@
+/**
+ * One relationship load, start to finish: lock, hash, skip-if-unchanged, read both sheets, check,
+ * build a new snapshot file, publish it atomically, and record the run. It never throws for a bad
+ * file: every outcome (succeeded, skipped, failed) is a RunRecord appended to runs.jsonl, and a
+ * failure leaves the live snapshot untouched because only a finished file is ever renamed in.
+ */
+import { createReadStream, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import { Database } from "../db.ts";
+import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs.ts";
+import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
+import { Findings } from "./findings.ts";
+import { acquireLoadLock, LockBusyError } from "./lock.ts";
+import { buildActors } from "./model.ts";
+import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
+import { readActorList, type ActorList } from "./read_actor_list.ts";
+import { readMatrix, type Matrix } from "./read_matrix.ts";
+import { writeSnapshot, type ChangeRow } from "./write_snapshot.ts";
+
+/** The sheet names of the users' workbook; other names are matched loosely (see `findSheet`). */
+export const MATRIX_SHEET = "Matriz de adyacencia";
+export const LIST_SHEET = "Lista de actores";
+
+/** A load that cannot proceed, with a code for machines and a plain message for people. */
+export class LoadError extends Error {
+  override readonly name = "LoadError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Options of `loadRelationships()`. */
+export interface LoadOptions {
+  /** The .xlsx file. */
+  workbook: string;
+  /** Where relationships.duckdb and runs.jsonl live. */
+  dataDir: string;
+  /** Load even when the file is identical to the published version. */
+  force?: boolean;
+  /** Compressed bytes of the matrix sheet consumed / total, for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+  /** Called as the load moves on, e.g. to print "building snapshot". */
+  onPhase?: (phase: "hashing" | "reading" | "building" | "publishing") => void;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** The outcome of a load: the run record as appended, plus details for a human summary. */
+export interface LoadResult {
+  run: RunRecord;
+  changePreview: ChangeRow[];
+  durationMs: number;
+}
+
+/**
+ * Loads the workbook into `<dataDir>/relationships.duckdb` and returns the recorded run.
+ *
+ * @example
+ * ```ts
+ * const { run } = await loadRelationships({ workbook: "data/relaciones.xlsx", dataDir: "data" });
+ * run.status; // "succeeded" | "skipped" | "failed"
+ * ```
+ */
+export async function loadRelationships(options: LoadOptions): Promise<LoadResult> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const runId = newRunId(started);
+  const { dataDir } = options;
+  const live = snapshotPath(dataDir);
+  const temp = tempSnapshotPath(dataDir, runId);
+  const run: RunRecord = {
+    id: runId, kind: "relationships", status: "failed", started_at: started.toISOString(), finished_at: "",
+    file: null, counts: {}, findings: [], changes: {}, error: null, version_id: null,
+  };
+  let changePreview: ChangeRow[] = [];
+  let release: (() => void) | null = null;
+  try {
+    release = acquireLoadLock(dataDir);
+    removeStaleTemps(dataDir);
+    options.onPhase?.("hashing");
+    const before = statFile(options.workbook);
+    const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: await sha256File(options.workbook) };
+    run.file = file;
+
+    const published = await publishedVersion(live);
+    if (!options.force && published && published.sha256 === file.sha256) {
+      run.status = "skipped";
+      run.version_id = published.version_id;
+      run.error = {
+        code: "unchanged",
+        message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)`,
+      };
+      return finish();
+    }
+
+    options.onPhase?.("reading");
+    const findings = new Findings();
+    const workbook = await openWorkbook(options.workbook);
+    let matrix: Matrix | null;
+    let list: ActorList;
+    let matrixSheet: string;
+    let listSheet: string;
+    try {
+      matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
+      listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
+      list = await readActorList(workbook.rows(listSheet), { sheet: listSheet, findings });
+      matrix = await readMatrix(workbook.rows(matrixSheet, { onProgress: options.onProgress }), { sheet: matrixSheet, findings });
+    } finally {
+      await workbook.close();
+    }
+    const after = statFile(options.workbook);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      throw new LoadError("file_changed", `The workbook '${file.name}' changed while it was being read; try again once it is fully written`);
+    }
+    if (!matrix || findings.hasErrors) {
+      run.findings = findings.list();
+      const first = run.findings.find((f) => f.severity === "error");
+      throw new LoadError("invalid_data", `${first?.message ?? "The workbook has errors"}; the previous version stays published`);
+    }
+
+    const actors = buildActors(matrix, list, findings);
+    options.onPhase?.("building");
+    const fallbackVersionId = (lastRun(dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
+    const summary = await writeSnapshot({
+      path: temp,
+      previousPath: published ? live : null,
+      matrix,
+      actors,
+      findings,
+      version: { runId, loadedAt: started, fileName: file.name, sha256: file.sha256, size: file.size, matrixSheet, listSheet },
+      fallbackVersionId,
+    });
+    options.onPhase?.("publishing");
+    publishSnapshot(temp, live);
+
+    const count = (check: string) => summary.findings.find((f) => f.check === check)?.count ?? 0;
+    run.status = "succeeded";
+    run.version_id = summary.versionId;
+    run.findings = summary.findings;
+    run.changes = { ...summary.changes };
+    run.counts = {
+      actors: actors.length,
+      matrix_actors: matrix.ids.length,
+      list_actors: list.actors.length,
+      pairs: summary.pairs,
+      asymmetric_pairs: count("asymmetric_pair"),
+      unknown_cells: count("unknown_cells"),
+    };
+    changePreview = summary.changePreview;
+    return finish();
+  } catch (error) {
+    rmSync(temp, { force: true });
+    rmSync(`${temp}.wal`, { force: true });
+    run.status = "failed";
+    run.error = describe(error);
+    return finish();
+  } finally {
+    release?.();
+  }
+
+  function finish(): LoadResult {
+    run.finished_at = now().toISOString();
+    appendRun(dataDir, run);
+    return { run, changePreview, durationMs: performance.now() - t0 };
+  }
+}
+
+/**
+ * Returns the version and SHA-256 of the published snapshot, or null when there is none or it
+ * cannot be read (a load then starts a new history).
+ *
+ * @example
+ * ```ts
+ * await publishedVersion("data/relationships.duckdb"); // { version_id: 3, sha256: "9f..." }
+ * ```
+ */
+export async function publishedVersion(path: string): Promise<{ version_id: number; sha256: string } | null> {
+  try {
+    statSync(path);
+  } catch {
+    return null;
+  }
+  let db: Database | null = null;
+  try {
+    db = await Database.open(path, { readOnly: true });
+    const row = await db.one<{ version_id: number; sha256: string }>("SELECT version_id, sha256 FROM snapshot_info LIMIT 1");
+    return row ?? null;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Picks the sheet named `preferred`, else one whose name matches ignoring case and accents, else
+ * one containing a hint word. Throws LoadError("missing_sheet") naming the sheets that exist.
+ *
+ * @example
+ * ```ts
+ * findSheet(["Hoja1", "MATRIZ"], "Matriz de adyacencia", ["matriz"]); // "MATRIZ"
+ * ```
+ */
+export function findSheet(names: readonly string[], preferred: string, hints: readonly string[]): string {
+  if (names.includes(preferred)) return preferred;
+  const fold = (s: string) => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim();
+  const exact = names.find((n) => fold(n) === fold(preferred));
+  if (exact) return exact;
+  const hinted = names.find((n) => hints.some((h) => fold(n).includes(h)));
+  if (hinted) return hinted;
+  throw new LoadError(
+    "missing_sheet",
+    `Cannot find sheet '${preferred}'; the workbook has ${names.map((n) => `'${n}'`).join(", ") || "no sheets"}`,
+  );
+}
+
+function statFile(path: string): { size: number; mtimeMs: number } {
+  try {
+    const s = statSync(path);
+    if (!s.isFile()) throw new LoadError("not_found", `'${path}' is not a file`);
+    return { size: s.size, mtimeMs: s.mtimeMs };
+  } catch (error) {
+    if (error instanceof LoadError) throw error;
+    throw new LoadError("not_found", `Cannot find the workbook '${path}'`);
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (error instanceof LoadError || error instanceof XlsxError || error instanceof LockBusyError) {
+    return { code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return { code: "internal", message: `The load failed unexpectedly: ${message}` };
+}

@@ -1,0 +1,261 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../db.ts";
+import { readRuns } from "../runs.ts";
+import { xlsxBytes, type Flavor } from "../../scripts/xlsx_writer.ts";
+import { loadRelationships } from "./load_relationships.ts";
+import { snapshotPath } from "./publish.ts";
+import { cells, expectedPairs, sheets, writeVersion, type Version } from "./_test_workbooks.ts";
+
+const SEED = new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url);
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "relationships-test-"));
+}
+
+async function readSnapshot(dataDir: string) {
+  const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+  try {
+    return {
+      info: (await db.one<{ version_id: number; sha256: string }>("SELECT version_id, sha256 FROM snapshot_info"))!,
+      actors: await db.all<{ numeric_id: number; letter_code: string; actor_name: string }>(
+        "SELECT numeric_id, letter_code, actor_name FROM actors ORDER BY numeric_id",
+      ),
+      pairs: (await db.all<{ a: number; b: number; ab: boolean | null; ba: boolean | null }>(
+        "SELECT person_a AS a, person_b AS b, a_to_b AS ab, b_to_a AS ba FROM user_relationships ORDER BY 1, 2",
+      )).map((p) => [p.a, p.b, p.ab, p.ba]),
+      versions: await db.all<{ version_id: number }>("SELECT version_id FROM versions ORDER BY 1"),
+      changes: await db.all<{ version_id: number; entity: string; change: string; numeric_id: number | null; person_a: number | null; person_b: number | null; field: string | null }>(
+        "SELECT version_id, entity, change, numeric_id, person_a, person_b, field FROM changes",
+      ),
+      view: Number((await db.one<{ n: bigint }>("SELECT count(*) AS n FROM v_actor_relationships WHERE person_a_name IS NOT NULL"))!.n),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The changes a correct diff of two versions lists, as sortable strings. */
+function expectedChanges(before: Version, after: Version): string[] {
+  const out: string[] = [];
+  const actors = (v: Version) => new Map(v.ids.map((id) => [id, { code: v.code(id), name: v.name(id) }]));
+  const a0 = actors(before);
+  const a1 = actors(after);
+  for (const [id, x] of a1) {
+    const y = a0.get(id);
+    if (!y) out.push(`actor added ${id}`);
+    else {
+      if (x.name !== y.name) out.push(`actor changed ${id} actor_name`);
+      if (x.code !== y.code) out.push(`actor changed ${id} letter_code`, `actor changed ${id} list_letter_code`);
+    }
+  }
+  for (const id of a0.keys()) if (!a1.has(id)) out.push(`actor removed ${id}`);
+  const pairs = (v: Version) => new Map(expectedPairs(v).map(([a, b, ab, ba]) => [`${a}-${b}`, [ab, ba]]));
+  const p0 = pairs(before);
+  const p1 = pairs(after);
+  for (const [key, [ab, ba]] of p1) {
+    const old = p0.get(key);
+    if (!old) out.push(`pair added ${key}`);
+    else {
+      if (old[0] !== ab) out.push(`pair changed ${key} a_to_b`);
+      if (old[1] !== ba) out.push(`pair changed ${key} b_to_a`);
+    }
+  }
+  for (const key of p0.keys()) if (!p1.has(key)) out.push(`pair removed ${key}`);
+  return out.sort();
+}
+
+function renderChange(c: { entity: string; change: string; numeric_id: number | null; person_a: number | null; person_b: number | null; field: string | null }): string {
+  const what = c.entity === "actor" ? String(c.numeric_id) : `${c.person_a}-${c.person_b}`;
+  return c.change === "changed" ? `${c.entity} changed ${what} ${c.field}` : `${c.entity} ${c.change} ${what}`;
+}
+
+test("loadRelationships() follows a sequence of workbook versions, keeping tables and history exact", async (t) => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  const base: Version = { ids: range(10), cell: cells(1, { filled: 6 }), code: (id) => `C${id}`, name: (id) => `Actor ${id}` };
+  const filled: Version = { ...base, cell: cells(1) };
+  const added: Version = { ...filled, ids: range(11) };
+  const renamed: Version = { ...added, name: (id) => (id === 5 ? "Quinta Persona" : `Actor ${id}`) };
+  const [ra, rb] = expectedPairs(renamed).find(([, , ab, ba]) => ab && ba)!;
+  const removed: Version = { ...renamed, cell: (a, b) => ((a === ra && b === rb) || (a === rb && b === ra) ? 0 : renamed.cell(a, b)) };
+  const moved: Version = { ...removed, origin: { row: 6, col: 4 } };
+  const steps: [string, Version, { flavor?: Flavor }?][] = [
+    ["first version, rows 7-10 blank", base],
+    ["blank rows filled in", filled],
+    ["an actor added as a new row and column", added],
+    ["an actor renamed", renamed],
+    ["a pair removed", removed],
+    ["the matrix moved away from A1", moved],
+    ["written by LibreOffice", moved, { flavor: "libreoffice" }],
+    ["written by openpyxl", moved, { flavor: "openpyxl" }],
+    ["written by Google Sheets", moved, { flavor: "google" }],
+    ["with inline strings", moved, { flavor: "inline" }],
+  ];
+  try {
+    let previous: Version | null = null;
+    for (const [index, [name, version, options]] of steps.entries()) {
+      await t.test(name, async () => {
+        const file = join(dir, `v${index + 1}.xlsx`);
+        await writeVersion(file, version, options);
+        const { run } = await loadRelationships({ workbook: file, dataDir });
+        assert.equal(run.status, "succeeded", run.error?.message);
+        const versionId = index + 1;
+        assert.equal(run.version_id, versionId);
+        const snap = await readSnapshot(dataDir);
+        assert.equal(snap.info.version_id, versionId);
+        assert.deepEqual(snap.versions.map((v) => v.version_id), range(versionId));
+        assert.deepEqual(
+          snap.actors.map((a) => [a.numeric_id, a.letter_code, a.actor_name]),
+          version.ids.map((id) => [id, version.code(id), version.name(id)]),
+        );
+        assert.deepEqual(snap.pairs, expectedPairs(version));
+        assert.equal(snap.view, snap.pairs.length);
+        const mine = snap.changes.filter((c) => c.version_id === versionId).map(renderChange).sort();
+        assert.deepEqual(mine, previous ? expectedChanges(previous, version) : []);
+        assert.equal(run.counts.pairs, snap.pairs.length);
+        previous = version;
+      });
+    }
+    await t.test("history of earlier versions is carried forward", async () => {
+      const snap = await readSnapshot(dataDir);
+      const byVersion = (v: number) => snap.changes.filter((c) => c.version_id === v).map(renderChange).sort();
+      assert.deepEqual(byVersion(4), ["actor changed 5 actor_name"]);
+      assert.deepEqual(byVersion(5), [`pair removed ${ra}-${rb}`]);
+      assert.ok(byVersion(3).includes("actor added 11"));
+      assert.ok(byVersion(2).some((c) => c.startsWith("pair changed")));
+      const runs = readRuns(dataDir).filter((r) => r.kind === "relationships");
+      assert.deepEqual(runs.map((r) => r.status), steps.map(() => "succeeded"));
+      assert.equal(runs[4].changes.pairs_removed, 1);
+      assert.equal(runs[2].changes.actors_added, 1);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() skips an unchanged file unless forced", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "r.xlsx");
+    await writeVersion(file, { ids: [1, 2, 3], cell: cells(2), code: (id) => `K${id}`, name: (id) => `N${id}` });
+    const first = await loadRelationships({ workbook: file, dataDir: dir });
+    assert.equal(first.run.status, "succeeded");
+    const second = await loadRelationships({ workbook: file, dataDir: dir });
+    assert.equal(second.run.status, "skipped");
+    assert.equal(second.run.error?.code, "unchanged");
+    assert.equal(second.run.version_id, 1);
+    assert.equal(second.run.file?.sha256, first.run.file?.sha256);
+    const forced = await loadRelationships({ workbook: file, dataDir: dir, force: true });
+    assert.equal(forced.run.status, "succeeded");
+    assert.equal(forced.run.version_id, 2);
+    assert.deepEqual(readRuns(dir).map((r) => r.status), ["succeeded", "skipped", "succeeded"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() leaves the published version intact for every broken input", async (t) => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  const good: Version = { ids: [1, 2, 3, 4], cell: cells(3), code: (id) => `G${id}`, name: (id) => `Good ${id}` };
+  const goodFile = join(dir, "good.xlsx");
+  await writeVersion(goodFile, good);
+  const goodBytes = readFileSync(goodFile);
+  try {
+    assert.equal((await loadRelationships({ workbook: goodFile, dataDir })).run.status, "succeeded");
+    const before = await readSnapshot(dataDir);
+    const withCell = (cell: (a: number, b: number) => unknown): Version => ({ ...good, cell: cell as Version["cell"] });
+    const dupSheets = sheets(good);
+    const cases: [string, () => Buffer | Uint8Array, string, RegExp][] = [
+      ["not a workbook", () => Buffer.from("id,name\n1,Ana\n"), "not_zip", /./],
+      ["a truncated file", () => goodBytes.subarray(0, Math.floor(goodBytes.length / 2)), "truncated", /./],
+      ["an empty file", () => Buffer.alloc(0), "not_zip", /./],
+      ["the matrix sheet missing", () => xlsxBytes([{ name: "Hoja1", rows: [[1, 2]] }]), "missing_sheet", /Hoja1/],
+      ["the list sheet missing", () => xlsxBytes([dupSheets[0]]), "missing_sheet", /Lista de actores/],
+      ["a duplicate id", () => xlsxBytes(sheets({ ...good, ids: [1, 2, 2, 4] })), "invalid_data", /more than once/],
+      ["text in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 2 && b === 3 ? "sí" : good.cell(a, b))))), "invalid_data", /other than 0 or 1/],
+      ["a 2 in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 4 && b === 1 ? 2 : good.cell(a, b))))), "invalid_data", /'2'/],
+      ["no matrix at all", () => xlsxBytes([{ name: "Matriz de adyacencia", rows: [["nada"]] }, dupSheets[1]]), "invalid_data", /Cannot find the matrix/],
+    ];
+    for (const [name, bytes, code, message] of cases) {
+      await t.test(name, async () => {
+        const file = join(dir, "broken.xlsx");
+        writeFileSync(file, bytes());
+        const { run } = await loadRelationships({ workbook: file, dataDir });
+        assert.equal(run.status, "failed");
+        assert.equal(run.error?.code, code, run.error?.message);
+        assert.match(run.error!.message, message);
+        assert.deepEqual(await readSnapshot(dataDir), before);
+        assert.deepEqual(readdirSync(dataDir).sort(), ["relationships.duckdb", "runs.jsonl"]);
+        const last = readRuns(dataDir).at(-1)!;
+        assert.equal(last.id, run.id);
+        assert.equal(last.status, "failed");
+      });
+    }
+    await t.test("a missing file", async () => {
+      const { run } = await loadRelationships({ workbook: join(dir, "nope.xlsx"), dataDir });
+      assert.equal(run.error?.code, "not_found");
+      assert.deepEqual(await readSnapshot(dataDir), before);
+    });
+    await t.test("errors carry cell references", async () => {
+      const file = join(dir, "broken.xlsx");
+      writeFileSync(file, xlsxBytes(sheets(withCell((a, b) => (a === 2 && b === 3 ? "x" : good.cell(a, b))))));
+      const { run } = await loadRelationships({ workbook: file, dataDir });
+      const f = run.findings.find((x) => x.check === "invalid_value");
+      assert.deepEqual(f?.cells, ["'Matriz de adyacencia'!E4"]);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() loads the users' workbook", { skip: !existsSync(SEED) }, async () => {
+  const dir = tempDir();
+  try {
+    const { run } = await loadRelationships({ workbook: SEED.pathname, dataDir: dir });
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.equal(run.counts.actors, 50);
+    assert.equal(run.counts.matrix_actors, 50);
+    assert.equal(run.counts.list_actors, 50);
+    // Rows 18-50 only have their diagonal filled: 33 rows x 49 blank cells.
+    assert.equal(run.counts.unknown_cells, 33 * 49);
+    const checks = Object.fromEntries(run.findings.map((f) => [f.check, f]));
+    assert.deepEqual(checks.code_mismatch_list.cells, ["'Matriz de adyacencia'!B50", "'Lista de actores'!A52"]);
+    assert.equal(checks.asymmetric_pair.severity, "warning");
+    assert.equal(run.findings.filter((f) => f.severity === "error").length, 0);
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      const one = await db.one<{ person_b_name: string; a_to_b: boolean; b_to_a: boolean | null }>(
+        "SELECT person_b_name, a_to_b, b_to_a FROM v_actor_relationships WHERE person_a_id = 1 AND person_b_id = 6",
+      );
+      // H3 = 1 but C8 = 0: an asymmetric pair, kept with both directions.
+      assert.deepEqual(one, { person_b_name: "Viviana González", a_to_b: true, b_to_a: false });
+      // Row 1 marks actor 29 (AE3 = 1) but row 29 is blank: the other direction is unknown, not 0.
+      const unknown = await db.one("SELECT a_to_b, b_to_a FROM user_relationships WHERE person_a = 1 AND person_b = 29");
+      assert.deepEqual(unknown, { a_to_b: true, b_to_a: null });
+      const rows = await db.one<{ n: number }>("SELECT CAST(count(*) AS INTEGER) AS n FROM matrix_rows WHERE length(cells) = 50");
+      assert.equal(rows?.n, 50);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() loads our sample workbook", { skip: !existsSync(new URL("../../data/relaciones.xlsx", import.meta.url)) }, async () => {
+  const dir = tempDir();
+  try {
+    const { run } = await loadRelationships({ workbook: new URL("../../data/relaciones.xlsx", import.meta.url).pathname, dataDir: dir });
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.ok(run.counts.actors > 0);
+    assert.ok(run.counts.pairs > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

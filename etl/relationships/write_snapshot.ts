@@ -1,0 +1,242 @@
+/**
+ * Builds one snapshot database file from a parsed workbook: the tables of schema.sql bulk-loaded
+ * with appenders, the history carried forward from the previous snapshot (attached read-only) plus
+ * this version's changes, then CHECKPOINTed and closed so the file is complete on its own (no WAL).
+ * The caller publishes the file; this module never touches the live snapshot.
+ */
+import { Database, readSql } from "../db.ts";
+import type { Finding } from "../runs.ts";
+import type { Findings } from "./findings.ts";
+import { forEachPair, rowString, type ActorRecord, type Direction } from "./model.ts";
+import type { Matrix } from "./read_matrix.ts";
+
+/** Bumped when schema.sql changes shape; readers can check `snapshot_info.schema_version`. */
+export const SCHEMA_VERSION = 1;
+
+/** What the new version is. */
+export interface VersionInfo {
+  runId: string;
+  loadedAt: Date;
+  fileName: string;
+  sha256: string;
+  size: number;
+  matrixSheet: string;
+  listSheet: string;
+}
+
+/** Counts of what changed against the previous snapshot (all zero for the first version). */
+export interface ChangeCounts {
+  actors_added: number;
+  actors_removed: number;
+  actors_changed: number;
+  pairs_added: number;
+  pairs_removed: number;
+  pairs_changed: number;
+}
+
+/** One row of the `changes` table (for summaries). */
+export interface ChangeRow {
+  entity: "actor" | "pair";
+  change: "added" | "removed" | "changed";
+  numeric_id: number | null;
+  person_a: number | null;
+  person_b: number | null;
+  field: string | null;
+  old_value: string | null;
+  new_value: string | null;
+}
+
+/** The result of building a snapshot. */
+export interface SnapshotSummary {
+  versionId: number;
+  pairs: number;
+  changes: ChangeCounts;
+  /** The first changes of this version, for a human summary. */
+  changePreview: ChangeRow[];
+  /** Findings as published (including asymmetric pairs found while loading). */
+  findings: Finding[];
+}
+
+/**
+ * Writes the snapshot to `path` (which must not exist). `previousPath` is the live snapshot, read
+ * for history only; `fallbackVersionId` numbers the version when there is no readable previous one.
+ *
+ * @example
+ * ```ts
+ * const summary = await writeSnapshot({ path: tmp, previousPath: live, matrix, actors, findings, version, fallbackVersionId: 1 });
+ * summary.versionId; // 4
+ * ```
+ */
+export async function writeSnapshot(options: {
+  path: string;
+  previousPath: string | null;
+  matrix: Matrix;
+  actors: ActorRecord[];
+  findings: Findings;
+  version: VersionInfo;
+  fallbackVersionId: number;
+  settings?: Record<string, string>;
+}): Promise<SnapshotSummary> {
+  const { matrix, actors, findings, version } = options;
+  // Two threads are plenty for appenders and a few joins; the memory limit keeps big loads
+  // inside the RSS budget by letting DuckDB spill its join state instead of growing.
+  const db = await Database.open(options.path, {
+    settings: { threads: "2", memory_limit: "256MB", preserve_insertion_order: "false", ...options.settings },
+  });
+  try {
+    await db.run(readSql(import.meta.url, "schema.sql"));
+    const pairs = await appendPairs(db, matrix, actors, findings);
+    await appendMatrixRows(db, matrix);
+    await appendActors(db, actors);
+
+    let versionId = options.fallbackVersionId;
+    const loadedAt = timestamp(version.loadedAt);
+    let hasHistory = false;
+    if (options.previousPath) {
+      try {
+        versionId = await attachPrevious(db, options.previousPath);
+        hasHistory = true;
+      } catch (error) {
+        findings.add("history_unavailable", [], (error as Error).message.split("\n")[0].slice(0, 200));
+        await db.run("DELETE FROM versions; DELETE FROM changes;");
+      }
+    }
+    if (hasHistory) {
+      for (const statement of statements(readSql(import.meta.url, "history.sql"))) {
+        await db.run(statement, { version_id: versionId, run_id: version.runId, loaded_at: loadedAt });
+      }
+      await db.run("DETACH prev");
+    }
+    await db.run(
+      `INSERT INTO versions VALUES ($version_id, $run_id, CAST($loaded_at AS TIMESTAMP), $file_name, $sha256, $size, $actors, $pairs)`,
+      {
+        version_id: versionId, run_id: version.runId, loaded_at: loadedAt, file_name: version.fileName,
+        sha256: version.sha256, size: version.size, actors: actors.length, pairs,
+      },
+    );
+    await db.run(
+      `INSERT INTO snapshot_info VALUES ($version_id, $run_id, CAST($loaded_at AS TIMESTAMP), $file_name, $sha256, $size, $matrix_sheet, $list_sheet, $schema_version)`,
+      {
+        version_id: versionId, run_id: version.runId, loaded_at: loadedAt, file_name: version.fileName,
+        sha256: version.sha256, size: version.size, matrix_sheet: version.matrixSheet, list_sheet: version.listSheet,
+        schema_version: SCHEMA_VERSION,
+      },
+    );
+    const published = findings.list();
+    await appendFindings(db, published);
+    const changes = await countChanges(db, versionId);
+    const changePreview = await db.all<ChangeRow>(
+      `SELECT entity, change, numeric_id, person_a, person_b, field, old_value, new_value FROM changes
+       WHERE version_id = $1 ORDER BY entity, change, coalesce(numeric_id, person_a), person_b, field LIMIT 20`,
+      [versionId],
+    );
+    await db.run("CHECKPOINT");
+    return { versionId, pairs, changes, changePreview, findings: published };
+  } finally {
+    db.close();
+  }
+}
+
+async function appendPairs(db: Database, matrix: Matrix, actors: ActorRecord[], findings: Findings): Promise<number> {
+  const appender = await db.connection.createAppender("user_relationships");
+  const direction = (d: Direction) => (d === null ? appender.appendNull() : appender.appendBoolean(d));
+  try {
+    return forEachPair(matrix, actors, findings, (a, b, aToB, bToA) => {
+      appender.appendInteger(a);
+      appender.appendInteger(b);
+      direction(aToB);
+      direction(bToA);
+      appender.endRow();
+    });
+  } finally {
+    appender.closeSync();
+  }
+}
+
+async function appendMatrixRows(db: Database, matrix: Matrix): Promise<void> {
+  const appender = await db.connection.createAppender("matrix_rows");
+  const position = new Map<number, number>();
+  matrix.ids.forEach((id, p) => {
+    if (!position.has(id)) position.set(id, p);
+  });
+  try {
+    for (const row of matrix.rows) {
+      appender.appendInteger(row.id);
+      const p = position.get(row.id);
+      if (p === undefined) appender.appendNull();
+      else appender.appendInteger(p);
+      appender.appendVarchar(rowString(row, matrix.ids.length));
+      appender.endRow();
+    }
+  } finally {
+    appender.closeSync();
+  }
+}
+
+async function appendActors(db: Database, actors: ActorRecord[]): Promise<void> {
+  const appender = await db.connection.createAppender("actors");
+  const text = (v: string | null) => (v === null ? appender.appendNull() : appender.appendVarchar(v));
+  const int = (v: number | null) => (v === null ? appender.appendNull() : appender.appendInteger(v));
+  try {
+    for (const a of actors) {
+      appender.appendInteger(a.numeric_id);
+      text(a.letter_code);
+      text(a.actor_name);
+      text(a.list_letter_code);
+      appender.appendBoolean(a.in_matrix);
+      appender.appendBoolean(a.in_list);
+      int(a.matrix_position);
+      appender.appendInteger(a.degree);
+      int(a.unknown_cells);
+      appender.endRow();
+    }
+  } finally {
+    appender.closeSync();
+  }
+}
+
+async function appendFindings(db: Database, findings: Finding[]): Promise<void> {
+  for (const f of findings) {
+    // The list goes in as JSON text and is cast in SQL, so db.ts stays the only driver importer.
+    await db.run("INSERT INTO findings VALUES ($1, $2, $3, CAST(json($4) AS VARCHAR[]), $5)", [
+      f.check, f.severity, f.message, JSON.stringify(f.cells), f.count ?? f.cells.length,
+    ]);
+  }
+}
+
+/** Attaches the previous snapshot read-only, copies its history, and returns the next version id. */
+async function attachPrevious(db: Database, previousPath: string): Promise<number> {
+  // ATTACH takes no bound parameters; the path is ours (the data dir), quoted as a SQL string.
+  await db.run(`ATTACH '${previousPath.replaceAll("'", "''")}' AS prev (READ_ONLY)`);
+  try {
+    const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
+    await db.run("INSERT INTO versions SELECT * FROM prev.versions");
+    await db.run("INSERT INTO changes SELECT * FROM prev.changes");
+    return row?.next ?? 1;
+  } catch (error) {
+    await db.run("DETACH prev").catch(() => {});
+    throw error;
+  }
+}
+
+async function countChanges(db: Database, versionId: number): Promise<ChangeCounts> {
+  const rows = await db.all<{ key: string; n: number }>(
+    `SELECT entity || 's_' || change AS key, CAST(count(DISTINCT coalesce(CAST(numeric_id AS VARCHAR), person_a || '-' || person_b)) AS INTEGER) AS n
+     FROM changes WHERE version_id = $1 GROUP BY ALL`,
+    [versionId],
+  );
+  const counts: ChangeCounts = { actors_added: 0, actors_removed: 0, actors_changed: 0, pairs_added: 0, pairs_removed: 0, pairs_changed: 0 };
+  for (const { key, n } of rows) counts[key as keyof ChangeCounts] = n;
+  return counts;
+}
+
+function statements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter((s) => s.length > 0);
+}
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace("T", " ").replace("Z", "");
+}
