@@ -11,7 +11,7 @@ import type { Database } from "../db.ts";
 import { quoteIdent } from "../db.ts";
 import { scanCsv, type CsvScan } from "./_csv_scan.ts";
 import { contactRecord } from "./contact_record.ts";
-import { csvColumnOf, keyColumnOf, upsertKeyOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
+import { csvColumnOf, foldName, keyColumnOf, upsertKeyOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 
 /** A rejected CSV row (one entry per invalid field). `line` is the physical line, 1-based. */
@@ -344,18 +344,38 @@ async function write(
   const cols = names.map(quoteIdent);
   const table = quoteIdent(record.table);
   const keyColumn = quoteIdent(keyColumnOf(upsertKeyOf(record)));
-  const links = record.links;
+  const linkDef = record.links;
+  const linkTable = quoteIdent(linkDef.linkTable);
+  const nameTable = quoteIdent(linkDef.table);
 
-  await tx.run(
-    "DROP TABLE IF EXISTS temp._contacts_in; DROP TABLE IF EXISTS temp._links_in; DROP TABLE IF EXISTS temp._links_new",
-  );
+  // Department names match without regard to case or accents (as the API matches them); the
+  // table is small, so it is resolved here and new names are inserted first, in file order.
+  const departmentIds = new Map<string, number>();
+  for (const d of await tx.all<{ id: number; name: string }>(`SELECT id, name FROM ${nameTable} ORDER BY id`)) {
+    if (!departmentIds.has(foldName(d.name))) departmentIds.set(foldName(d.name), d.id);
+  }
+  const fileDepartments = new Set<string>();
+  let departmentsAdded = 0;
+  for (const person of people) {
+    for (const name of person.departments) {
+      const folded = foldName(name);
+      fileDepartments.add(folded);
+      if (departmentIds.has(folded)) continue;
+      const row = await tx.one<{ id: number }>(`INSERT INTO ${nameTable} (name) VALUES ($1) RETURNING id`, [name]);
+      departmentIds.set(folded, row!.id);
+      departmentsAdded++;
+    }
+  }
+
+  await tx.run("DROP TABLE IF EXISTS temp._contacts_in; DROP TABLE IF EXISTS temp._links_in");
   await tx.run(
     `CREATE TEMP TABLE _contacts_in (key VARCHAR NOT NULL, line INTEGER, ${cols.map((c) => `${c} VARCHAR`).join(", ")})`,
   );
-  await tx.run("CREATE TEMP TABLE _links_in (key VARCHAR NOT NULL, name VARCHAR NOT NULL)");
+  await tx.run("CREATE TEMP TABLE _links_in (key VARCHAR NOT NULL, name_id INTEGER NOT NULL)");
   // Bulk rows go through the appender, not one INSERT per person.
   const contactsIn = await tx.connection.createAppender("_contacts_in", null, "temp");
   const linksIn = await tx.connection.createAppender("_links_in", null, "temp");
+  let links = 0;
   try {
     for (const person of people) {
       contactsIn.appendVarchar(person.key);
@@ -367,11 +387,13 @@ async function write(
         else contactsIn.appendVarchar(v);
       }
       contactsIn.endRow();
-      for (const department of person.departments) {
+      const ids = new Set([...person.departments].map((name) => departmentIds.get(foldName(name))!));
+      for (const id of ids) {
         linksIn.appendVarchar(person.key);
-        linksIn.appendVarchar(department);
+        linksIn.appendInteger(id);
         linksIn.endRow();
       }
+      links += ids.size;
     }
   } finally {
     contactsIn.closeSync();
@@ -395,49 +417,47 @@ async function write(
       WHERE t.${keyColumn} = i.key AND (${differs})
      RETURNING t.id`,
   );
-
-  const linkTable = quoteIdent(links.linkTable);
-  const nameTable = quoteIdent(links.table);
-  const addedNames = await tx.all(
-    `INSERT INTO ${nameTable} (name)
-     SELECT name FROM (SELECT DISTINCT name FROM temp._links_in) l
-      WHERE NOT EXISTS (SELECT 1 FROM ${nameTable} d WHERE d.name = l.name)
-      ORDER BY name
-     RETURNING id`,
-  );
-  await tx.run(
-    `CREATE TEMP TABLE _links_new AS
-     SELECT DISTINCT t.id AS record_id, d.id AS name_id
-       FROM temp._links_in l
-       JOIN ${table} t ON t.${keyColumn} = l.key
-       JOIN ${nameTable} d ON d.name = l.name
-      WHERE NOT EXISTS (SELECT 1 FROM ${linkTable} x
-                         WHERE x.${quoteIdent(links.recordKey)} = t.id AND x.${quoteIdent(links.nameKey)} = d.id)`,
-  );
-  await tx.run(
-    `INSERT INTO ${linkTable} (${quoteIdent(links.recordKey)}, ${quoteIdent(links.nameKey)})
-     SELECT record_id, name_id FROM temp._links_new ORDER BY record_id, name_id`,
+  const recordKey = quoteIdent(linkDef.recordKey);
+  const nameKey = quoteIdent(linkDef.nameKey);
+  const added = await tx.all<{ id: number }>(
+    `INSERT INTO ${linkTable} (${recordKey}, ${nameKey})
+     SELECT t.id, l.name_id
+       FROM temp._links_in l JOIN ${table} t ON t.${keyColumn} = l.key
+      WHERE NOT EXISTS (SELECT 1 FROM ${linkTable} x WHERE x.${recordKey} = t.id AND x.${nameKey} = l.name_id)
+      ORDER BY t.id, l.name_id
+     RETURNING ${recordKey} AS id`,
   );
   // A person who gained a department changed (the API's ETag covers departments) unless this run
   // already bumped them: rows written in this transaction carry updated_at = current_timestamp,
   // which DuckDB fixes at the transaction's start.
-  const bumped = await tx.all(
-    `UPDATE ${table} SET version = version + 1, updated_at = current_timestamp
-      WHERE id IN (SELECT record_id FROM temp._links_new) AND updated_at <> current_timestamp
-     RETURNING id`,
-  );
-  const counts = await tx.one<{ names: number; links: number; added: number }>(
-    `SELECT (SELECT count(DISTINCT name) FROM temp._links_in)::INTEGER AS names,
-            (SELECT count(*) FROM (SELECT DISTINCT key, name FROM temp._links_in))::INTEGER AS links,
-            (SELECT count(*) FROM temp._links_new)::INTEGER AS added`,
-  );
-  await tx.run("DROP TABLE temp._contacts_in; DROP TABLE temp._links_in; DROP TABLE temp._links_new");
+  const gained = [...new Set(added.map((a) => a.id))];
+  let bumped = 0;
+  if (gained.length > 0) {
+    await tx.run("DROP TABLE IF EXISTS temp._links_gained; CREATE TEMP TABLE _links_gained (id INTEGER)");
+    const appender = await tx.connection.createAppender("_links_gained", null, "temp");
+    try {
+      for (const id of gained) {
+        appender.appendInteger(id);
+        appender.endRow();
+      }
+    } finally {
+      appender.closeSync();
+    }
+    const rows = await tx.all(
+      `UPDATE ${table} SET version = version + 1, updated_at = current_timestamp
+        WHERE id IN (SELECT id FROM temp._links_gained) AND updated_at <> current_timestamp
+       RETURNING id`,
+    );
+    bumped = rows.length;
+    await tx.run("DROP TABLE temp._links_gained");
+  }
+  await tx.run("DROP TABLE temp._contacts_in; DROP TABLE temp._links_in");
 
   summary.inserted = inserted.length;
-  summary.updated = updated.length + bumped.length;
+  summary.updated = updated.length + bumped;
   summary.unchanged = people.length - summary.inserted - summary.updated;
-  summary.departments = counts?.names ?? 0;
-  summary.departments_added = addedNames.length;
-  summary.links = counts?.links ?? 0;
-  summary.links_added = counts?.added ?? 0;
+  summary.departments = fileDepartments.size;
+  summary.departments_added = departmentsAdded;
+  summary.links = links;
+  summary.links_added = added.length;
 }

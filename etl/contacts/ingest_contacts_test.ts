@@ -302,3 +302,22 @@ test("adding a field is one migration plus one line in the record definition", a
     assert.ok(!validateRecord(withTitle, { first_name: "A", last_name: "B", email: "a@b.co", title: "x".repeat(81) }, "create").ok);
   });
 });
+
+test("ingestContacts() matches department names without regard to case or accents", async () => {
+  await withDb(async (db, dir) => {
+    await db.run("INSERT INTO departments (name) VALUES ('Recherche et Développement')");
+    const path = csv(
+      dir,
+      [
+        HEADER,
+        "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+        "Ann,Lee,,,,NY,12204,,,ann@example.com,SALES",
+        "Bob,Ray,,,,NY,12180,,,bob@example.com,recherche et developpement",
+      ].join("\n"),
+    );
+    const s = await ingestContacts(db, path);
+    assert.deepEqual([s.departments, s.departments_added, s.links, s.links_added], [2, 1, 2, 2]);
+    const names = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY id");
+    assert.deepEqual(names.map((n) => n.name), ["Recherche et Développement", "Sales"]);
+  });
+});
