@@ -22,8 +22,8 @@
  * @property {ChangeDetail[]} [change_details]
  * @typedef {{ entity: string, change: string, numeric_id?: number | null, person_a?: number | null, person_b?: number | null, field?: string | null, old_value?: string | null, new_value?: string | null }} ChangeDetail
  * @typedef {{ id: number, letter_code: string | null, name: string | null, degree: number, in_matrix: boolean, in_list: boolean, unknown_cells: number }} Actor
- * @typedef {{ id: number, letter_code: string | null, name: string | null, a_to_b: boolean, b_to_a: boolean }} ActorRelationship
- * @typedef {{ person_a_id: number, person_a_letter: string | null, person_a_name: string | null, person_b_id: number, person_b_letter: string | null, person_b_name: string | null, a_to_b: boolean, b_to_a: boolean }} Relationship
+ * @typedef {{ id: number, letter_code: string | null, name: string | null, a_to_b: boolean | null, b_to_a: boolean | null }} ActorRelationship  null: that cell was blank (unknown)
+ * @typedef {{ person_a_id: number, person_a_letter: string | null, person_a_name: string | null, person_b_id: number, person_b_letter: string | null, person_b_name: string | null, a_to_b: boolean | null, b_to_a: boolean | null }} Relationship
  * @typedef {{ actors: { id: number, letter_code: string | null }[], rows: { id: number, cells: string }[], total: number }} MatrixPage
  * @typedef {object} Contact
  * @property {number} id

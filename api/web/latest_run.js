@@ -50,7 +50,7 @@ export function latestRunHtml(run, options = {}) {
   const changes = run.changes && Object.keys(run.changes).length
     ? changed.length
       ? `<ul class="change-summary">${changed.map(([key, label]) => `<li><strong>${formatCount(run.changes[key])}</strong> ${label}</li>`).join("")}</ul>`
-      : `<p class="muted">No changes since the previous version.</p>`
+      : `<p class="muted">${run.version_id === 1 ? "First version: nothing to compare with yet." : "No changes since the previous version."}</p>`
     : "";
   const details = run.change_details ?? [];
   const detailList = details.length

@@ -125,7 +125,16 @@ export function mountNetwork({ announce }) {
   }
 
   function draw() {
-    graph.innerHTML = networkSvg({ actors: drawn, edges, positions, width: WIDTH, height: HEIGHT, selectedId: selected, highlight });
+    graph.innerHTML = networkSvg({
+      actors: drawn,
+      edges,
+      positions,
+      width: WIDTH,
+      height: HEIGHT,
+      selectedId: selected,
+      highlight,
+      matrixSize: actors.filter((a) => a.in_matrix).length,
+    });
   }
 
   /**

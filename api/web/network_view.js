@@ -10,20 +10,22 @@ import { escapeHtml } from "./_html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
 /** @typedef {import("./api_client.js").Relationship} Relationship */
-/** @typedef {{ source: number, target: number, kind: "mutual" | "forward" | "backward" }} GraphEdge */
+/** @typedef {{ source: number, target: number, kind: "mutual" | "forward" | "backward", otherUnknown: boolean }} GraphEdge  otherUnknown: the unmarked side is a blank cell, not a 0 */
 /** @typedef {{ x: number, y: number }} Point */
 
 /**
- * Returns the kind of node an actor is drawn as.
+ * Returns the kind of node an actor is drawn as: "unknown-only" when every cell of its own matrix
+ * row is blank (the diagonal may be blank too), "list-only" when it is not in the matrix at all.
  *
  * @example
- * actorKind({ degree: 0, unknown_cells: 49, in_matrix: true }); // "unknown-only"
- * @param {Pick<Actor, "degree" | "unknown_cells" | "in_matrix">} actor
+ * actorKind({ unknown_cells: 49, in_matrix: true }, 50); // "unknown-only"
+ * @param {Pick<Actor, "unknown_cells" | "in_matrix">} actor
+ * @param {number} matrixSize  how many actors the matrix has
  * @returns {"normal" | "unknown-only" | "list-only"}
  */
-export function actorKind(actor) {
+export function actorKind(actor, matrixSize) {
   if (!actor.in_matrix) return "list-only";
-  if (actor.degree === 0 && actor.unknown_cells > 0) return "unknown-only";
+  if (actor.unknown_cells > 0 && actor.unknown_cells >= matrixSize - 1) return "unknown-only";
   return "normal";
 }
 
@@ -64,7 +66,10 @@ export function graphEdges(relationships, ids) {
     const key = `${r.person_a_id},${r.person_b_id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    edges.push({ source: r.person_a_id, target: r.person_b_id, kind: r.a_to_b && r.b_to_a ? "mutual" : r.a_to_b ? "forward" : "backward" });
+    const kind = r.a_to_b && r.b_to_a ? "mutual" : r.a_to_b ? "forward" : "backward";
+    // null (not false) on the unmarked side means that cell was blank: unknown, not "no".
+    const otherUnknown = kind === "forward" ? r.b_to_a == null : kind === "backward" ? r.a_to_b == null : false;
+    edges.push({ source: r.person_a_id, target: r.person_b_id, kind, otherUnknown });
   }
   return edges;
 }
@@ -82,10 +87,12 @@ export function graphEdges(relationships, ids) {
  * @param {number} input.height
  * @param {number | null} [input.selectedId]
  * @param {ReadonlySet<number>} [input.highlight] actors matching the search
+ * @param {number} [input.matrixSize] actors in the matrix (default: those drawn with in_matrix)
  * @returns {string}
  */
 export function networkSvg(input) {
   const { actors, edges, positions, width, height } = input;
+  const matrixSize = input.matrixSize ?? actors.filter((a) => a.in_matrix).length;
   const highlight = input.highlight ?? new Set();
   const selected = input.selectedId ?? null;
   const maxDegree = Math.max(1, ...actors.map((a) => a.degree));
@@ -103,7 +110,7 @@ export function networkSvg(input) {
 
   const parts = [
     `<svg class="network" viewBox="0 0 ${width} ${height}" role="group" aria-label="Relationship network: ${actors.length} actors, ${edges.length} pairs">`,
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow-head"/></marker></defs>`,
+    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow-head"/></marker><marker id="arrow-unknown" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow-head-unknown"/></marker></defs>`,
     `<g class="edges">`,
   ];
   for (const e of edges) {
@@ -117,19 +124,19 @@ export function networkSvg(input) {
     const ex = to.x - ((to.x - from.x) / dist) * shorten;
     const ey = to.y - ((to.y - from.y) / dist) * shorten;
     const active = selected !== null && (e.source === selected || e.target === selected);
-    const cls = `edge ${e.kind === "mutual" ? "mutual" : "asymmetric"}${active ? " active" : ""}`;
-    const marker = e.kind === "mutual" ? "" : ` marker-end="url(#arrow)"`;
+    const cls = `edge ${e.kind === "mutual" ? "mutual" : e.otherUnknown ? "one-known" : "asymmetric"}${active ? " active" : ""}`;
+    const marker = e.kind === "mutual" ? "" : e.otherUnknown ? ` marker-end="url(#arrow-unknown)"` : ` marker-end="url(#arrow)"`;
     parts.push(`<line class="${cls}" data-pair="${e.source}-${e.target}" x1="${from.x}" y1="${from.y}" x2="${ex.toFixed(2)}" y2="${ey.toFixed(2)}"${marker}/>`);
   }
   parts.push(`</g><g class="nodes">`);
   for (const actor of actors) {
     const p = positions.get(actor.id);
     if (!p) continue;
-    const kind = actorKind(actor);
+    const kind = actorKind(actor, matrixSize);
     const r = radii.get(actor.id) ?? 6;
     const code = actor.letter_code ?? "";
     const name = actor.name ?? `Actor ${actor.id}`;
-    const title = `${name}${code ? ` (${code})` : ""} · ${actor.degree} ${actor.degree === 1 ? "relationship" : "relationships"}${kind === "unknown-only" ? " · only unknown cells" : kind === "list-only" ? " · not in the matrix" : ""}`;
+    const title = `${name}${code ? ` (${code})` : ""} · ${actor.degree} ${actor.degree === 1 ? "relationship" : "relationships"}${kind === "unknown-only" ? " · own row is all blank" : kind === "list-only" ? " · not in the matrix" : ""}`;
     const classes = ["node", kind];
     if (actor.id === selected) classes.push("selected");
     if (neighbours.has(actor.id)) classes.push("neighbour");
@@ -162,7 +169,13 @@ export function relationshipListHtml(actor, items) {
   if (items.length === 0) return `<h3>${name}${code}</h3><p class="muted">No relationships marked.</p>`;
   const rows = items
     .map((r) => {
-      const direction = r.a_to_b && r.b_to_a ? "both ways" : r.a_to_b ? `${actor.name ?? actor.id} marked them` : `they marked ${actor.name ?? actor.id}`;
+      const me = actor.name ?? String(actor.id);
+      const direction =
+        r.a_to_b && r.b_to_a
+          ? "both marked each other"
+          : r.a_to_b
+            ? `${me} marked them${r.b_to_a == null ? "; their row is blank" : "; they did not mark back"}`
+            : `they marked ${me}${r.a_to_b == null ? `; ${me}'s row is blank` : `; ${me} did not mark back`}`;
       const arrow = r.a_to_b && r.b_to_a ? "↔" : r.a_to_b ? "→" : "←";
       return `<li><button type="button" class="link" data-goto-actor="${r.id}">${escapeHtml(r.name ?? `Actor ${r.id}`)}</button> <span class="code">${escapeHtml(r.letter_code ?? "")}</span> <span class="dir" title="${escapeHtml(direction)}" aria-label="${escapeHtml(direction)}">${arrow}</span></li>`;
     })
