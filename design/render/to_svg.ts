@@ -3,7 +3,7 @@
 // labels sit in the gaps between columns and are nudged apart. Output is a pure function of the
 // model: integer coordinates, model order, no randomness, so regenerating gives identical bytes.
 import type { Model, Sequence } from "../model/mod.ts";
-import type { Diagram, DiagramNode } from "./project_view.ts";
+import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
 import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";
 
 /**
@@ -35,7 +35,7 @@ const NODE_W = 200;
 const NODE_H = 58;
 const V_GAP = 16;
 const COL_PAD = 14;
-const COL_GAP = 230;
+const COL_GAP = 260;
 const MARGIN = 24;
 const HEADER_H = 74;
 const ZONE_HEAD = 28;
@@ -56,7 +56,7 @@ function overlaps(a: Box, b: Box): boolean {
 function defs(): string[] {
   const out = ["<defs>"];
   for (const [name, style] of Object.entries(EDGE_STYLES)) {
-    out.push(`<marker id="arrow-${name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${style.color}"/></marker>`);
+    out.push(`<marker id="arrow-${name}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${style.color}"/></marker>`);
   }
   out.push("</defs>");
   return out;
@@ -126,24 +126,68 @@ function nodeSvg(n: DiagramNode, b: Box): string[] {
 }
 
 /**
+ * Returns the nodes of each cell (row x column) ordered to shorten arrows: a few barycentre sweeps
+ * (each node moves towards the mean position of its neighbours), ties kept in model order.
+ * @example orderCells(diagram).get("|app") // ["web", "search", ...]
+ */
+export function orderCells(diagram: Diagram): Map<string, string[]> {
+  const cells = new Map<string, string[]>();
+  for (const n of diagram.nodes) {
+    const key = `${n.row}|${n.column}`;
+    cells.set(key, [...(cells.get(key) ?? []), n.id]);
+  }
+  const neighbours = new Map<string, string[]>();
+  for (const e of diagram.edges) {
+    neighbours.set(e.from, [...(neighbours.get(e.from) ?? []), e.to]);
+    neighbours.set(e.to, [...(neighbours.get(e.to) ?? []), e.from]);
+  }
+  const position = () => {
+    const pos = new Map<string, number>();
+    for (const ids of cells.values()) ids.forEach((id, i) => pos.set(id, i));
+    return pos;
+  };
+  for (let sweep = 0; sweep < 6; sweep++) {
+    const pos = position();
+    for (const [key, ids] of cells) {
+      const scored = ids.map((id, i) => {
+        const ns = (neighbours.get(id) ?? []).filter((n) => !ids.includes(n));
+        const bary = ns.length === 0 ? i : ns.reduce((sum, n) => sum + pos.get(n)!, 0) / ns.length;
+        return { id, i, bary };
+      });
+      scored.sort((a, b) => a.bary - b.bary || a.i - b.i);
+      cells.set(key, scored.map((x) => x.id));
+    }
+  }
+  return cells;
+}
+
+/**
  * Returns a standalone SVG document for a projected view: title, zone columns, region rows,
- * boxes, labelled arrows and a legend box.
+ * boxes, labelled arrows and a legend box. Arrows between neighbouring columns are straight; longer
+ * ones climb to a lane above the columns so they never cross a box.
  * @example flowchartSvg(projectView(model, view)).startsWith("<svg") // true
  */
 export function flowchartSvg(diagram: Diagram): string {
+  const colIndex = new Map(diagram.columns.map((c, i) => [c.id, i]));
   const colX = new Map<string, number>();
   diagram.columns.forEach((c, i) => colX.set(c.id, MARGIN + i * (NODE_W + 2 * COL_PAD + COL_GAP)));
   const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
+  const nodeById = new Map(diagram.nodes.map((n) => [n.id, n]));
+  const span = (e: DiagramEdge) => Math.abs(colIndex.get(nodeById.get(e.from)!.column)! - colIndex.get(nodeById.get(e.to)!.column)!);
+  const laneEdges = diagram.edges.filter((e) => span(e) > 1);
+  const LANE_H = 36;
+  const columnsTop = HEADER_H + laneEdges.length * LANE_H;
+  const cells = orderCells(diagram);
   const boxes = new Map<string, Box>();
   const rowBands: { id: string; name: string; y: number; h: number }[] = [];
-  let y = HEADER_H + ZONE_HEAD;
+  let y = columnsTop + ZONE_HEAD;
   for (const row of diagram.rows) {
     const bandTop = y;
     const inner = bandTop + (deployment ? ROW_HEAD : 0) + 10;
     let tallest = 0;
     for (const col of diagram.columns) {
-      const members = diagram.nodes.filter((n) => n.row === row.id && n.column === col.id);
-      members.forEach((n, i) => boxes.set(n.id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * (NODE_H + V_GAP), w: NODE_W, h: NODE_H }));
+      const members = cells.get(`${row.id}|${col.id}`) ?? [];
+      members.forEach((id, i) => boxes.set(id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * (NODE_H + V_GAP), w: NODE_W, h: NODE_H }));
       tallest = Math.max(tallest, members.length * (NODE_H + V_GAP));
     }
     const h = (deployment ? ROW_HEAD : 0) + 10 + tallest + 10;
@@ -151,9 +195,8 @@ export function flowchartSvg(diagram: Diagram): string {
     y = bandTop + h + (deployment ? 12 : 0);
   }
   const contentBottom = y;
-  const width = MARGIN * 2 + diagram.columns.length * (NODE_W + 2 * COL_PAD) + Math.max(0, diagram.columns.length - 1) * COL_GAP;
+  const columnsWidth = MARGIN * 2 + diagram.columns.length * (NODE_W + 2 * COL_PAD) + Math.max(0, diagram.columns.length - 1) * COL_GAP;
 
-  // Arrows and their labels.
   const edgeSvg: string[] = [];
   const labelSvg: string[] = [];
   const placed: Box[] = [...boxes.values()];
@@ -163,22 +206,42 @@ export function flowchartSvg(diagram: Diagram): string {
     outDegree.set(e.from, (outDegree.get(e.from) ?? 0) + 1);
     inDegree.set(e.to, (inDegree.get(e.to) ?? 0) + 1);
   }
-  const bracketCount = new Map<string, number>();
+  const bracketCount = new Map<number, number>();
+  const channelCount = new Map<number, number>();
+  const channel = (gapEdge: number, dir: number) => {
+    // Vertical runs in a gap get their own x so parallel runs stay apart.
+    const k = channelCount.get(gapEdge) ?? 0;
+    channelCount.set(gapEdge, k + 1);
+    return gapEdge + dir * (COL_PAD + 10 + (k % 12) * 7);
+  };
   for (const e of diagram.edges) {
     const a = boxes.get(e.from)!;
     const b = boxes.get(e.to)!;
     let path: string;
     let lx: number;
     let ly: number;
+    let anchorLeft = false;
+    const lane = laneEdges.indexOf(e);
     if (a.x === b.x) {
-      const k = bracketCount.get(String(a.x)) ?? 0;
-      bracketCount.set(String(a.x), k + 1);
-      const out = a.x + a.w + COL_PAD + 8 + (k % 8) * 9;
+      const k = bracketCount.get(a.x) ?? 0;
+      bracketCount.set(a.x, k + 1);
+      const out = a.x + a.w + COL_PAD + 8 + (k % 10) * 8;
       const ay = a.y + a.h / 2 + 6;
       const by = b.y + b.h / 2 - 6;
       path = `M${a.x + a.w},${ay} H${out} V${by} H${b.x + b.w}`;
       lx = out + 6;
       ly = Math.round((ay + by) / 2);
+      anchorLeft = true;
+    } else if (lane >= 0) {
+      const forward = a.x < b.x;
+      const x1 = forward ? a.x + a.w : a.x;
+      const x2 = forward ? b.x : b.x + b.w;
+      const cx1 = channel(x1, forward ? 1 : -1);
+      const cx2 = channel(x2, forward ? -1 : 1);
+      const laneY = HEADER_H + lane * LANE_H + LANE_H / 2;
+      path = `M${x1},${a.y + a.h / 2} H${cx1} V${laneY} H${cx2} V${b.y + b.h / 2} H${x2}`;
+      lx = Math.round((cx1 + cx2) / 2);
+      ly = laneY;
     } else {
       const forward = a.x < b.x;
       const x1 = forward ? a.x + a.w : a.x;
@@ -186,33 +249,35 @@ export function flowchartSvg(diagram: Diagram): string {
       const y1 = a.y + a.h / 2;
       const y2 = b.y + b.h / 2;
       path = `M${x1},${y1} L${x2},${y2}`;
-      // Put the label in the gap next to the busier end, where lines are furthest apart.
+      // Put the label nearer the busier end's opposite: where this line is furthest from its siblings.
       const nearTarget = (outDegree.get(e.from) ?? 0) >= (inDegree.get(e.to) ?? 0);
-      const gapMid = nearTarget ? x2 + (forward ? -1 : 1) * (COL_PAD + COL_GAP / 2) : x1 + (forward ? 1 : -1) * (COL_PAD + COL_GAP / 2);
-      lx = Math.round(gapMid);
-      ly = Math.round(y1 + ((y2 - y1) * (gapMid - x1)) / (x2 - x1));
+      const t = nearTarget ? 0.66 : 0.34;
+      lx = Math.round(x1 + (x2 - x1) * t);
+      ly = Math.round(y1 + (y2 - y1) * t);
     }
     edgeSvg.push(`<path d="${path}" ${edgeAttrs(e.style)}/>`);
-    const lines = [...wrap(e.label, 34), ...wrap(e.protocol, 34)];
-    const labelLines = wrap(e.label, 34).length;
+    const labelLines = wrap(e.label, 34);
+    const lines = [...labelLines, ...wrap(e.protocol, 34)];
     const w = Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10);
     const h = lines.length * 12 + 6;
-    const anchorLeft = a.x === b.x;
-    let box: Box = { x: anchorLeft ? lx : lx - Math.round(w / 2), y: ly - Math.round(h / 2), w, h };
-    for (let tries = 0; tries < 40 && placed.some((p) => overlaps(p, box)); tries++) {
-      // Nudge down, then up, further each time, until the label no longer covers a box or a label.
-      const step = (Math.floor(tries / 2) + 1) * 8 * (tries % 2 === 0 ? 1 : -1);
-      box = { ...box, y: ly - Math.round(h / 2) + step };
+    const baseY = ly - Math.round(h / 2);
+    let box: Box = { x: anchorLeft ? lx : lx - Math.round(w / 2), y: baseY, w, h };
+    for (let tries = 0; tries < 60 && lane < 0 && placed.some((p) => overlaps(p, box)); tries++) {
+      // Nudge down, then up, further each time, until the label covers no box and no other label.
+      const step = (Math.floor(tries / 2) + 1) * 7 * (tries % 2 === 0 ? 1 : -1);
+      box = { ...box, y: baseY + step };
     }
     placed.push(box);
     labelSvg.push(`<g class="edge-label"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
     lines.forEach((l, i) => {
-      const weight = i < labelLines ? "" : ' font-style="italic" fill="#4b5563"';
+      const weight = i < labelLines.length ? "" : ' font-style="italic" fill="#4b5563"';
       labelSvg.push(`<text x="${box.x + box.w / 2}" y="${box.y + 14 + i * 12}" font-size="10" text-anchor="middle"${weight}>${xmlText(l)}</text>`);
     });
     labelSvg.push("</g>");
   }
 
+  // Brackets on the last column put labels right of it: widen the picture to keep them inside.
+  const width = Math.max(columnsWidth, ...placed.map((p) => p.x + p.w + MARGIN));
   const kinds = [...new Set(diagram.nodes.map((n) => n.kind))];
   const styles = [...new Set(diagram.edges.map((e) => e.style))];
   const lg = legend(MARGIN, contentBottom + 20, kinds, styles);
@@ -220,8 +285,8 @@ export function flowchartSvg(diagram: Diagram): string {
   const svg = [...open(width, height, diagram.title), ...defs(), ...header(diagram.title, diagram.description)];
   for (const col of diagram.columns) {
     const x = colX.get(col.id)!;
-    svg.push(`<rect x="${x}" y="${HEADER_H}" width="${NODE_W + 2 * COL_PAD}" height="${contentBottom - HEADER_H}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
-    svg.push(`<text x="${x + 10}" y="${HEADER_H + 19}" font-size="12" font-weight="bold" fill="#374151">${xmlText(col.name)}</text>`);
+    svg.push(`<rect x="${x}" y="${columnsTop}" width="${NODE_W + 2 * COL_PAD}" height="${contentBottom - columnsTop}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
+    svg.push(`<text x="${x + 10}" y="${columnsTop + 19}" font-size="12" font-weight="bold" fill="#374151">${xmlText(col.name)}</text>`);
   }
   if (deployment) {
     for (const band of rowBands) {
