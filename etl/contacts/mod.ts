@@ -24,3 +24,11 @@ export {
   type RowFix,
   type RowReject,
 } from "./ingest_contacts.ts";
+export {
+  ContactsLoadError,
+  loadContacts,
+  runningApi,
+  type ApiInfo,
+  type LoadContactsOptions,
+  type LoadContactsResult,
+} from "./load_contacts.ts";

@@ -102,15 +102,12 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       }
       text = normalised.value;
     }
-    const problems: string[] = [];
-    if (text.length > field.maxLength) {
-      problems.push(`must be at most ${field.maxLength} characters (has ${text.length})`);
-    }
-    if (field.pattern && !field.pattern.test(text)) {
-      problems.push(field.patternMessage ?? `must match ${field.pattern.source}`);
-    }
-    if (problems.length > 0) {
-      errors.push({ field: field.name, message: `${problems.join("; ")}; got '${shorten(raw)}'` });
+    // A pattern says more than a length ("two letters A-Z" vs "at most 2 characters"): one message.
+    let problem: string | null = null;
+    if (field.pattern && !field.pattern.test(text)) problem = field.patternMessage ?? `must match ${field.pattern.source}`;
+    else if (text.length > field.maxLength) problem = `must be at most ${field.maxLength} characters (has ${text.length})`;
+    if (problem !== null) {
+      errors.push({ field: field.name, message: `${problem}; got '${shorten(raw)}'` });
       continue;
     }
     value[field.name] = text;

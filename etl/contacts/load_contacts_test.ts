@@ -1,0 +1,190 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { Database } from "../db.ts";
+import { readRuns } from "../runs.ts";
+import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
+import { ContactsLoadError, loadContacts, runningApi } from "./load_contacts.ts";
+import { migrate } from "./migrate.ts";
+
+const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
+const GOOD = [
+  HEADER,
+  "Ann,Lee,,,Albany,ny,2204,,,ann@example.com,Sales",
+  "Bob,Ray,,,Troy,Texas,12180,,,bob@example.com,Sales",
+  "Cid,Cox,,,Utica,NY,13501,,,cid@example.com,=HR",
+].join("\n");
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "contacts-load-"));
+}
+
+/**
+ * A real HTTP server standing in for the API's side of the hand-over: it owns contacts.duckdb and
+ * runs ingestContacts on its own connection, as api/ does.
+ */
+async function fakeApi(dataDir: string, token?: string): Promise<{ server: Server; db: Database; url: string; requests: string[] }> {
+  const db = await Database.open(join(dataDir, "contacts.duckdb"));
+  await migrate(db);
+  const requests: string[] = [];
+  const server = createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const send = (status: number, body: unknown, type = "application/json") => {
+      res.writeHead(status, { "content-type": type }).end(JSON.stringify(body));
+    };
+    if (req.method === "GET" && req.url === "/healthz") return send(200, { status: "ok" });
+    if (req.method !== "POST" || req.url !== "/imports/contacts") return send(404, { title: "Not Found" });
+    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
+      return send(401, { title: "Unauthorized", status: 401 }, "application/problem+json");
+    }
+    assert.equal(req.headers["content-type"], "text/csv");
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const dir = tempDir();
+    try {
+      const path = join(dir, "upload.csv");
+      writeFileSync(path, Buffer.concat(chunks));
+      const sourceName = String(req.headers["x-source-name"]);
+      send(200, await ingestContacts(db, path, { sourceName }));
+    } catch (error) {
+      if (error instanceof ContactsCsvError) {
+        send(422, { title: "Unprocessable CSV", status: 422, detail: error.message }, "application/problem+json");
+      } else send(500, { title: "Internal Server Error", status: 500 }, "application/problem+json");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  writeFileSync(join(dataDir, "api.json"), JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString() }));
+  return { server, db, url, requests };
+}
+
+async function stop(api: { server: Server; db: Database }): Promise<void> {
+  api.server.close();
+  api.server.closeAllConnections();
+  await once(api.server, "close");
+  api.db.close();
+}
+
+test("loadContacts() loads directly when no API runs, and records the run", async () => {
+  const dir = tempDir();
+  try {
+    const csvPath = join(dir, "contacts.csv");
+    writeFileSync(csvPath, GOOD);
+    const dataDir = join(dir, "data");
+    const result = await loadContacts({ csvPath, dataDir });
+    assert.equal(result.via, "direct");
+    assert.deepEqual([result.inserted, result.rejected, result.fixes], [2, 1, 1]);
+
+    const runs = readRuns(dataDir);
+    assert.equal(runs.length, 1);
+    const run = runs[0];
+    assert.equal(run.id, result.run_id);
+    assert.equal(run.kind, "contacts");
+    assert.equal(run.status, "succeeded");
+    assert.equal(run.file?.name, "contacts.csv");
+    assert.equal(run.counts.inserted, 2);
+    assert.equal(run.counts.rejected, 1);
+    const invalid = run.findings.find((f) => f.check === "contacts.invalid_state");
+    assert.deepEqual(invalid?.cells, ["contacts.csv:3"]);
+    assert.equal(invalid?.severity, "error");
+    const fixed = run.findings.find((f) => f.check === "contacts.fixed_zip");
+    assert.deepEqual(fixed?.cells, ["contacts.csv:2"]);
+
+    assert.equal(result.rejects_file, join(dataDir, "rejects", `contacts-${result.run_id}.csv`));
+    const report = readFileSync(result.rejects_file!, "utf8").trim().split("\r\n");
+    assert.equal(report[0], "line,field,reason,value");
+    assert.match(report[1], /^3,state,must be two letters A-Z; got 'Texas',Texas$/);
+
+    // The database is there, migrated, and a second run changes nothing.
+    const again = await loadContacts({ csvPath, dataDir });
+    assert.deepEqual([again.inserted, again.updated, again.unchanged], [0, 0, 2]);
+    const db = await Database.open(join(dataDir, "contacts.duckdb"), { readOnly: true });
+    try {
+      const dept = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name");
+      assert.deepEqual(dept.map((d) => d.name), ["=HR", "Sales"], "stored as given; only the report defuses formulas");
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadContacts() records a failed run and rethrows when the file is unusable", async () => {
+  const dir = tempDir();
+  try {
+    const csvPath = join(dir, "contacts.csv");
+    writeFileSync(csvPath, "first_name,last_name\nAnn,Lee\n");
+    await assert.rejects(loadContacts({ csvPath, dataDir: dir }), { name: "ContactsCsvError", code: "missing_column" });
+    await assert.rejects(loadContacts({ csvPath: join(dir, "none.csv"), dataDir: dir }), { code: "unreadable" });
+    const runs = readRuns(dir);
+    assert.deepEqual(runs.map((r) => [r.status, r.error?.code]), [
+      ["failed", "missing_column"],
+      ["failed", "unreadable"],
+    ]);
+    assert.match(runs[0].error!.message, /has no column 'email'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadContacts() hands the CSV to a running API", async (t) => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  const csvPath = join(dir, "contacts.csv");
+  writeFileSync(csvPath, GOOD);
+  mkdirSync(dataDir);
+  const api = await fakeApi(dataDir, "s3cret");
+  try {
+    await t.test("runningApi() finds it through api.json and /healthz", async () => {
+      assert.equal((await runningApi(dataDir))?.url, api.url);
+    });
+    await t.test("without the token the API refuses, and the run is recorded as failed", async () => {
+      await assert.rejects(loadContacts({ csvPath, dataDir }), (error: unknown) => {
+        assert.ok(error instanceof ContactsLoadError);
+        assert.equal(error.code, "api_unauthorized");
+        return true;
+      });
+      assert.equal(readRuns(dataDir).at(-1)?.error?.code, "api_unauthorized");
+    });
+    await t.test("with the token the API ingests it on its own connection", async () => {
+      const result = await loadContacts({ csvPath, dataDir, apiToken: "s3cret" });
+      assert.equal(result.via, "api");
+      assert.deepEqual([result.inserted, result.rejected], [2, 1]);
+      assert.ok(api.requests.includes("POST /imports/contacts"));
+      const n = await api.db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contacts");
+      assert.equal(n?.n, 2);
+      const runs = readRuns(dataDir).filter((r) => r.status === "succeeded");
+      assert.equal(runs.length, 1, "recorded once, by loadContacts");
+      assert.equal(runs[0].findings.find((f) => f.check === "contacts.invalid_state")?.cells[0], "contacts.csv:3");
+      assert.ok(result.rejects_file !== null && existsSync(result.rejects_file));
+    });
+    await t.test("a CSV the API cannot read fails with its reason", async () => {
+      const bad = join(dir, "bad.csv");
+      writeFileSync(bad, "first_name,email\nAnn,ann@example.com\n");
+      await assert.rejects(loadContacts({ csvPath: bad, dataDir, apiToken: "s3cret" }), (error: unknown) => {
+        assert.ok(error instanceof ContactsLoadError);
+        assert.equal(error.code, "api_rejected");
+        assert.match(error.message, /no column 'last_name'/);
+        return true;
+      });
+    });
+  } finally {
+    await stop(api);
+  }
+  await t.test("a stale api.json (nobody answering) means a direct load", async () => {
+    assert.equal(await runningApi(dataDir), null);
+    const result = await loadContacts({ csvPath, dataDir });
+    assert.equal(result.via, "direct");
+    assert.deepEqual([result.inserted, result.unchanged], [0, 2]);
+  });
+  rmSync(dir, { recursive: true, force: true });
+});
