@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Database } from "../db.ts";
+import { migrateMain } from "./migrate_main.ts";
+
+const script = fileURLToPath(new URL("./migrate_main.ts", import.meta.url));
+
+test("migrateMain() applies, then reports up to date", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-main-"));
+  try {
+    const out: string[] = [];
+    assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
+    assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
+    assert.deepEqual(out, ["Applied 001_contacts.sql", `${join(dir, "contacts.duckdb")} is up to date`]);
+    const err: string[] = [];
+    assert.equal(await migrateMain(["--nope"], () => {}, (l) => err.push(l)), 2);
+    assert.match(err[0], /Unknown option '--nope'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run migrate exits 1 with a plain message when an applied migration was edited", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-main-"));
+  try {
+    assert.equal(await migrateMain(["--data-dir", dir], () => {}), 0);
+    const db = await Database.open(join(dir, "contacts.duckdb"));
+    await db.run("UPDATE schema_migrations SET checksum = 'abc' WHERE version = 1");
+    db.close();
+    const child = spawnSync(process.execPath, [...process.execArgv, script], {
+      env: { ...process.env, DATA_DIR: dir },
+      encoding: "utf8",
+    });
+    assert.equal(child.status, 1);
+    assert.equal(child.stdout, "");
+    assert.match(child.stderr, /^Migration file '.*001_contacts\.sql' was edited after it was applied/);
+    assert.doesNotMatch(child.stderr, /\n\s+at /, "no stack trace");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
