@@ -34,6 +34,7 @@ export type XlsxErrorCode =
   | "not_found" // the file does not exist or cannot be opened
   | "not_zip" // no ZIP signature: not an .xlsx at all
   | "truncated" // a ZIP whose central directory or an entry is cut short
+  | "corrupt" // a ZIP whose structure or compressed data is damaged (not merely cut short)
   | "encrypted" // an OLE/CFB container: a password-protected workbook (or a legacy .xls)
   | "xls" // a legacy binary .xls renamed to .xlsx
   | "xlsb" // a binary .xlsb renamed to .xlsx

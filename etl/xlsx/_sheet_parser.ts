@@ -1,0 +1,530 @@
+// The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
+// the current row; numbers are parsed straight from bytes, and strings are decoded only for the
+// cells that hold text.
+import { CellError, type Cell, type CellValue, type SheetRow } from "./types.ts";
+import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
+import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
+import { hasPreserve, textOfT } from "./_text.ts";
+
+/**
+ * Column number (1-based) to letters.
+ * @example columnLetters(28); // "AB"
+ */
+export function columnLetters(col: number): string {
+  let s = "";
+  for (let n = col; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
+/** A cell; `ref` is built only when asked for, so millions of cells cost no strings. */
+export class SheetCell implements Cell {
+  readonly row: number;
+  readonly col: number;
+  readonly value: CellValue;
+  readonly #prefix: string;
+  constructor(row: number, col: number, value: CellValue, prefix: string) {
+    this.row = row;
+    this.col = col;
+    this.value = value;
+    this.#prefix = prefix;
+  }
+  get ref(): string {
+    return this.#prefix + columnLetters(this.col) + this.row;
+  }
+  toJSON(): { row: number; col: number; value: CellValue; ref: string } {
+    return { row: this.row, col: this.col, value: this.value, ref: this.ref };
+  }
+}
+
+/** `'Sheet Name'!` with quotes doubled, as Excel writes references. */
+export function sheetPrefix(sheet: string): string {
+  return `'${sheet.replaceAll("'", "''")}'!`;
+}
+
+const T_N = 0;
+const T_S = 1;
+const T_B = 2;
+const T_STR = 3;
+const T_E = 4;
+const T_D = 5;
+const T_INLINE = 6;
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+const NUMBER = /^[ \t\r\n]*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[ \t\r\n]*$/;
+const ERROR_CODES = new Set(["#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!"]);
+
+/**
+ * A plain decimal with at most 15 digits, parsed exactly: m / 10^k is one correctly rounded IEEE
+ * operation on two exact operands. Anything else (exponents, spaces) returns NaN for the slow path.
+ */
+function fastNumber(buf: Buffer, s: number, e: number): number {
+  let i = s;
+  let neg = false;
+  if (i < e && buf[i] === 45) {
+    neg = true;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < e; i++) {
+    const c = buf[i];
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) frac = 0;
+    else return NaN;
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const v = frac > 0 ? m / POW10[frac] : m;
+  return neg ? -v : v;
+}
+
+/** What a sheet needs from the rest of the workbook. */
+export interface SheetContext {
+  sheet: string;
+  sharedStrings: readonly string[];
+  dateStyles: Uint8Array;
+  date1904: boolean;
+}
+
+export class SheetParser implements XmlHandler, FastLane {
+  /** Rows completed since the caller last emptied this array. */
+  out: SheetRow[] = [];
+  readonly #t: XmlTokenizer;
+  readonly #prefix: string;
+  readonly #sst: readonly string[];
+  readonly #dates: Uint8Array;
+  readonly #date1904: boolean;
+
+  #sheetDataD = -1;
+  #rowD = -1;
+  #cellD = -1;
+  #vD = -1;
+  #isD = -1;
+  #rD = -1;
+  #tD = -1;
+
+  #prevRow = 0;
+  #rowNum = 0;
+  #rowFixed = false;
+  #cells: Cell[] = [];
+  #col = 0;
+
+  #type = T_N;
+  #style = 0;
+  #cellPos = 0;
+  #hasNum = false;
+  #num = 0;
+  #raw: string | null = null;
+  #hasStr = false;
+  #str = "";
+  #hasF = false;
+  #tText = "";
+  #tPreserve = false;
+
+  constructor(ctx: SheetContext, part: string, file: string) {
+    this.#t = new XmlTokenizer(this, part, file);
+    this.#t.fastLane = this;
+    this.#prefix = sheetPrefix(ctx.sheet);
+    this.#sst = ctx.sharedStrings;
+    this.#dates = ctx.dateStyles;
+    this.#date1904 = ctx.date1904;
+  }
+
+  get tokenizer(): XmlTokenizer {
+    return this.#t;
+  }
+
+  open(buf: Buffer, ls: number, ne: number, depth: number): void {
+    const n = ne - ls;
+    const c0 = buf[ls];
+    if (depth === this.#rowD + 1 && this.#rowD >= 0) {
+      if (n === 1 && c0 === 99) this.#startCell(buf, ls, depth);
+      return;
+    }
+    if (this.#cellD >= 0) {
+      if (depth === this.#cellD + 1) {
+        if (n === 1) {
+          if (c0 === 118) {
+            this.#vD = depth;
+            // <v></v> on a text cell is an empty string (a formula that returned "").
+            if (this.#type === T_STR) this.#hasStr = true;
+          }
+          else if (c0 === 102) this.#hasF = true;
+        } else if (n === 2 && c0 === 105 && buf[ls + 1] === 115) {
+          this.#isD = depth;
+          this.#hasStr = true;
+        }
+      } else if (this.#isD >= 0 && n === 1) {
+        if (c0 === 116 && (depth === this.#isD + 1 || (this.#rD >= 0 && depth === this.#rD + 1))) {
+          this.#tD = depth;
+          this.#tText = "";
+          this.#tPreserve = hasPreserve(this.#t, buf);
+        } else if (c0 === 114 && depth === this.#isD + 1) this.#rD = depth;
+      }
+      return;
+    }
+    if (this.#sheetDataD >= 0) {
+      if (depth === this.#sheetDataD + 1 && n === 3 && c0 === 114 && buf[ls + 1] === 111 && buf[ls + 2] === 119) this.#startRow(buf, depth);
+    } else if (depth === 2 && n === 9 && bytesEqual(buf, ls, ne, "sheetData")) {
+      this.#sheetDataD = depth;
+    }
+  }
+
+  close(_buf: Buffer, _ls: number, _ne: number, depth: number): void {
+    if (depth === this.#vD) this.#vD = -1;
+    else if (depth === this.#cellD) this.#endCell();
+    else if (depth === this.#rowD) this.#endRow();
+    else if (depth === this.#tD) {
+      this.#str += textOfT(this.#tText, this.#tPreserve);
+      this.#tD = -1;
+    } else if (depth === this.#rD) this.#rD = -1;
+    else if (depth === this.#isD) this.#isD = -1;
+    else if (depth === this.#sheetDataD) this.#sheetDataD = -1;
+  }
+
+  text(buf: Buffer, s: number, e: number, depth: number): void {
+    if (depth === this.#vD) {
+      const type = this.#type;
+      if (type <= T_B) {
+        // Numbers, shared-string indexes, booleans: parse bytes directly when the text is the
+        // whole value (followed by '</'); otherwise collect it for the slow path.
+        if (this.#raw === null && !this.#hasNum && buf[e + 1] === 47) {
+          const v = fastNumber(buf, s, e);
+          if (v === v) {
+            this.#num = v;
+            this.#hasNum = true;
+            return;
+          }
+        }
+        const str = decodeXmlText(buf, s, e);
+        if (str === null) throw this.#t.fail("a bad character reference", this.#t.base + s);
+        if (this.#hasNum) {
+          this.#raw = String(this.#num);
+          this.#hasNum = false;
+        }
+        this.#raw = (this.#raw ?? "") + str;
+      } else {
+        const str = decodeXmlText(buf, s, e);
+        if (str === null) throw this.#t.fail("a bad character reference", this.#t.base + s);
+        this.#str += str;
+        this.#hasStr = true;
+      }
+    } else if (depth === this.#tD) {
+      const str = decodeXmlText(buf, s, e);
+      if (str === null) throw this.#t.fail("a bad character reference", this.#t.base + s);
+      this.#tText += str;
+    }
+  }
+
+  cdata(buf: Buffer, s: number, e: number, depth: number): void {
+    const str = buf.toString("utf8", s, e);
+    if (depth === this.#vD) {
+      if (this.#type <= T_B) {
+        if (this.#hasNum) {
+          this.#raw = String(this.#num);
+          this.#hasNum = false;
+        }
+        this.#raw = (this.#raw ?? "") + str;
+      } else {
+        this.#str += str;
+        this.#hasStr = true;
+      }
+    } else if (depth === this.#tD) this.#tText += str;
+  }
+
+  /**
+   * The fast lane for the common shape `<c r="B2" s="1" t="s"><v>12</v></c>` (or `<c .../>`):
+   * parsed in one pass with no callbacks. Anything else (prefixes, formulas, inline strings,
+   * odd spacing, a chunk boundary) returns -1 and takes the generic path, which also reports errors.
+   */
+  fast(buf: Buffer, lt: number): number {
+    if (buf[lt + 1] !== 99) return -1;
+    const len = buf.length;
+    let i = lt + 2;
+    let col = 0;
+    let refRow = 0;
+    let type = T_N;
+    let style = 0;
+    let b = buf[i];
+    if (b !== 32 && b !== 62 && b !== 47) return -1; // e.g. <col>
+    for (;;) {
+      b = buf[i];
+      if (b === 32) {
+        i++;
+        continue;
+      }
+      if (b === 62) {
+        i++;
+        break;
+      }
+      if (b === 47) {
+        if (buf[i + 1] !== 62) return -1;
+        // A style-only cell: it still takes its column.
+        this.#commitPosition(col, refRow);
+        return i + 2;
+      }
+      const an = i;
+      while (i < len) {
+        b = buf[i];
+        if (b === 61 || b === 32 || b === 62 || b === 47 || b === 34) break;
+        i++;
+      }
+      if (b !== 61 || i >= len) return -1;
+      const anl = i - an;
+      i++;
+      if (buf[i] !== 34) return -1;
+      i++;
+      const vs = i;
+      while (i < len) {
+        b = buf[i];
+        if (b === 34 || b === 60 || b === 38) break;
+        i++;
+      }
+      if (b !== 34 || i >= len) return -1;
+      const ve = i;
+      i++;
+      b = buf[i];
+      if (b !== 32 && b !== 62 && b !== 47) return -1;
+      if (anl !== 1) continue;
+      const a = buf[an];
+      if (a === 114) {
+        let j = vs;
+        for (; j < ve; j++) {
+          const c = buf[j];
+          if (c < 65 || c > 90) break;
+          col = col * 26 + (c - 64);
+        }
+        if (j - vs > 3 || col === 0 || j === ve) return -1;
+        for (; j < ve; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9 || refRow > 1e8) return -1;
+          refRow = refRow * 10 + d;
+        }
+      } else if (a === 115) {
+        if (ve === vs || ve - vs > 8) return -1;
+        for (let j = vs; j < ve; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9) return -1;
+          style = style * 10 + d;
+        }
+      } else if (a === 116) {
+        const n = ve - vs;
+        const c = buf[vs];
+        if (n === 1) {
+          if (c === 115) type = T_S;
+          else if (c === 110) type = T_N;
+          else if (c === 98) type = T_B;
+          else return -1;
+        } else if (n === 3 && c === 115 && buf[vs + 1] === 116 && buf[vs + 2] === 114) type = T_STR;
+        else return -1;
+      }
+    }
+    // <v>text</v></c>
+    if (buf[i] !== 60 || buf[i + 1] !== 118 || buf[i + 2] !== 62) return -1;
+    i += 3;
+    const vs = i;
+    while (i < len && buf[i] !== 60) i++;
+    if (i + 8 > len) return -1;
+    const ve = i;
+    if (buf[i + 1] !== 47 || buf[i + 2] !== 118 || buf[i + 3] !== 62 || buf[i + 4] !== 60 || buf[i + 5] !== 47 || buf[i + 6] !== 99 || buf[i + 7] !== 62) return -1;
+    if (type === T_STR) {
+      if (vs === ve) return -1;
+      const s = decodeXmlText(buf, vs, ve);
+      if (s === null) return -1;
+      this.#str = s;
+      this.#hasStr = true;
+    } else {
+      const v = fastNumber(buf, vs, ve);
+      if (v !== v) return -1;
+      this.#num = v;
+      this.#hasNum = true;
+    }
+    this.#commitPosition(col, refRow);
+    this.#type = type;
+    this.#style = style;
+    this.#raw = null;
+    this.#hasF = false;
+    this.#cellPos = this.#t.base + lt;
+    this.#endCell();
+    this.#hasNum = false;
+    this.#hasStr = false;
+    this.#str = "";
+    return i + 8;
+  }
+
+  #commitPosition(col: number, refRow: number): void {
+    this.#col = col === 0 ? this.#col + 1 : col;
+    if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
+      this.#rowNum = refRow;
+      this.#rowFixed = true;
+    }
+  }
+
+  #startRow(buf: Buffer, depth: number): void {
+    this.#rowD = depth;
+    this.#t.fastDepth = depth;
+    this.#col = 0;
+    this.#rowFixed = false;
+    const t = this.#t;
+    const a = t.attrs;
+    for (let i = 0; i < t.attrCount; i++) {
+      const ns = a[i * 4];
+      if (a[i * 4 + 1] - ns === 1 && buf[ns] === 114) {
+        const vs = a[i * 4 + 2];
+        const ve = a[i * 4 + 3];
+        let r = 0;
+        for (let j = vs; j < ve; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9 || r > 1e8) throw t.fail("a row number that is not a positive whole number", t.base + vs);
+          r = r * 10 + d;
+        }
+        if (r === 0) throw t.fail("a row number that is not a positive whole number", t.base + vs);
+        this.#rowNum = r;
+        this.#rowFixed = true;
+      }
+    }
+    if (!this.#rowFixed) this.#rowNum = this.#prevRow + 1;
+  }
+
+  #endRow(): void {
+    this.#rowD = -1;
+    this.#t.fastDepth = -1;
+    this.#prevRow = this.#rowNum;
+    const cells = this.#cells;
+    if (cells.length > 0) {
+      this.out.push({ row: this.#rowNum, cells });
+      this.#cells = [];
+    }
+  }
+
+  #startCell(buf: Buffer, ls: number, depth: number): void {
+    this.#cellD = depth;
+    this.#type = T_N;
+    this.#style = 0;
+    this.#hasNum = false;
+    this.#raw = null;
+    this.#hasStr = false;
+    this.#str = "";
+    this.#hasF = false;
+    const t = this.#t;
+    const a = t.attrs;
+    this.#cellPos = t.base + ls - 1;
+    let col = 0;
+    let refRow = 0;
+    for (let i = 0; i < t.attrCount; i++) {
+      const ns = a[i * 4];
+      if (a[i * 4 + 1] - ns !== 1) continue;
+      const an = buf[ns];
+      const vs = a[i * 4 + 2];
+      const ve = a[i * 4 + 3];
+      if (an === 114) {
+        // r="AB12": letters give the column, digits the row.
+        let j = vs;
+        for (; j < ve; j++) {
+          const c = buf[j] | 0x20;
+          if (c < 97 || c > 122) break;
+          col = col * 26 + (c - 96);
+        }
+        if (j - vs > 3 || col === 0) throw t.fail("a cell reference that is not like 'B7'", t.base + vs);
+        for (; j < ve; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9 || refRow > 1e8) throw t.fail("a cell reference that is not like 'B7'", t.base + vs);
+          refRow = refRow * 10 + d;
+        }
+      } else if (an === 115) {
+        let s = 0;
+        for (let j = vs; j < ve; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9 || s > 1e8) throw t.fail("a style index that is not a whole number", t.base + vs);
+          s = s * 10 + d;
+        }
+        this.#style = s;
+      } else if (an === 116) {
+        const n = ve - vs;
+        const c = buf[vs];
+        if (n === 1) this.#type = c === 115 ? T_S : c === 98 ? T_B : c === 101 ? T_E : c === 100 ? T_D : T_N;
+        else if (n === 3 && c === 115) this.#type = T_STR;
+        else if (n === 9 && c === 105) this.#type = T_INLINE;
+        else if (n !== 0) this.#type = T_STR; // unknown type: keep the text rather than lose it
+      }
+    }
+    if (col === 0) col = this.#col + 1;
+    this.#col = col;
+    if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
+      this.#rowNum = refRow;
+      this.#rowFixed = true;
+    }
+  }
+
+  #endCell(): void {
+    this.#cellD = -1;
+    let value: CellValue;
+    switch (this.#type) {
+      case T_N: {
+        if (!this.#hasNum && this.#raw === null) return;
+        const num = this.#hasNum ? this.#num : this.#slowNumber();
+        const style = this.#style;
+        // (bounds check first: reading past a typed array's end is a slow path in V8)
+        if (style < this.#dates.length && this.#dates[style] === 1) value = excelSerialToDate(num, this.#date1904) ?? num;
+        else value = num;
+        break;
+      }
+      case T_S: {
+        if (!this.#hasNum && this.#raw === null) return;
+        const idx = this.#hasNum ? this.#num : this.#slowNumber();
+        const s = this.#sst[idx];
+        if (s === undefined || !Number.isInteger(idx)) {
+          throw this.#t.fail(`cell ${this.#here()} refers to shared string ${idx}, but the table has ${this.#sst.length}`, this.#cellPos);
+        }
+        value = s;
+        break;
+      }
+      case T_B: {
+        if (!this.#hasNum && this.#raw === null) return;
+        if (this.#hasNum) value = this.#num !== 0;
+        else {
+          const s = (this.#raw as string).trim();
+          if (s === "true" || s === "false") value = s === "true";
+          else value = this.#slowNumber() !== 0;
+        }
+        break;
+      }
+      case T_STR: {
+        if (!this.#hasStr) return;
+        const s = unescapeOoxml(this.#str);
+        // Google Sheets writes formula errors as t="str" text; a formula result that is exactly an
+        // error code is that error, not text.
+        value = this.#hasF && ERROR_CODES.has(s) ? new CellError(s) : s;
+        break;
+      }
+      case T_E:
+        if (!this.#hasStr) return;
+        value = new CellError(this.#str.trim());
+        break;
+      case T_D: {
+        if (!this.#hasStr) return;
+        const d = parseIsoDate(this.#str);
+        if (d === undefined) throw this.#t.fail(`cell ${this.#here()} has the date '${this.#str}', which is not ISO 8601`, this.#cellPos);
+        value = d;
+        break;
+      }
+      default:
+        if (!this.#hasStr) return;
+        value = this.#str;
+    }
+    this.#cells.push(new SheetCell(this.#rowNum, this.#col, value, this.#prefix));
+  }
+
+  #slowNumber(): number {
+    const raw = this.#raw as string;
+    if (!NUMBER.test(raw)) throw this.#t.fail(`cell ${this.#here()} has '${raw.slice(0, 40)}' where a number belongs`, this.#cellPos);
+    return Number(raw);
+  }
+
+  #here(): string {
+    return this.#prefix + columnLetters(this.#col) + this.#rowNum;
+  }
+}

@@ -1,0 +1,154 @@
+// Test-only helpers: temp files, reading a whole sheet into plain values, and hand-made ZIPs for
+// the cases the shared fixture writer does not produce (odd XML, broken archives).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { crc32 } from "../../scripts/xlsx_writer.ts";
+import { openWorkbook, type ReaderOptions } from "./open_workbook.ts";
+import { CellError, type CellValue } from "./types.ts";
+
+/** A temp folder removed by `cleanup()`. */
+export function tempDir(): { dir: string; path: (name: string) => string; write: (name: string, bytes: Uint8Array) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "xlsx-test-"));
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    write: (name, bytes) => {
+      const p = join(dir, name);
+      writeFileSync(p, bytes);
+      return p;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A cell value in a form assert.deepEqual compares well (errors as { error }, dates as ISO). */
+export type Plain = number | string | boolean | { error: string } | { date: string };
+
+function plain(v: CellValue): Plain {
+  if (v instanceof CellError) return { error: v.code };
+  if (v instanceof Date) return { date: v.toISOString() };
+  return v;
+}
+
+/** Reads every sheet fully: `{ sheet: { "A1": value, ... } }`, also checking refs agree with row/col. */
+export async function readAll(path: string, options?: ReaderOptions): Promise<Record<string, Record<string, Plain>>> {
+  const wb = await openWorkbook(path, options);
+  try {
+    const out: Record<string, Record<string, Plain>> = {};
+    for (const name of wb.sheetNames) {
+      const cells: Record<string, Plain> = {};
+      for await (const row of wb.rows(name)) {
+        for (const c of row.cells) {
+          if (c.row !== row.row) throw new Error(`cell ${c.ref} is in row ${row.row}`);
+          const bang = c.ref.lastIndexOf("!");
+          cells[c.ref.slice(bang + 1)] = plain(c.value);
+        }
+      }
+      out[name] = cells;
+    }
+    return out;
+  } finally {
+    await wb.close();
+  }
+}
+
+/** One entry of a hand-made ZIP. */
+export interface RawEntry {
+  name: string;
+  data: string | Uint8Array;
+  store?: boolean;
+}
+
+/** Builds a ZIP archive (deflate by default) from entries, with a proper central directory. */
+export function makeZip(entries: RawEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const raw = typeof e.data === "string" ? Buffer.from(e.data, "utf8") : Buffer.from(e.data);
+    const data = e.store ? raw : deflateRawSync(raw);
+    const name = Buffer.from(e.name, "utf8");
+    const crc = crc32(raw);
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(0x800, 6);
+    lh.writeUInt16LE(e.store ? 0 : 8, 8);
+    lh.writeUInt32LE(crc >>> 0, 14);
+    lh.writeUInt32LE(data.length, 18);
+    lh.writeUInt32LE(raw.length, 22);
+    lh.writeUInt16LE(name.length, 26);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(20, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(0x800, 8);
+    ch.writeUInt16LE(e.store ? 0 : 8, 10);
+    ch.writeUInt32LE(crc >>> 0, 16);
+    ch.writeUInt32LE(data.length, 20);
+    ch.writeUInt32LE(raw.length, 24);
+    ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt32LE(offset, 42);
+    locals.push(lh, name, data);
+    centrals.push(ch, name);
+    offset += lh.length + name.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+
+const NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+/** Parts of a minimal hand-made workbook; sheets are raw `<sheetData>` contents or whole documents. */
+export interface HandmadeOptions {
+  sheets: { name: string; xml: string; target?: string }[];
+  sharedStrings?: string;
+  styles?: string;
+  workbookPr?: string;
+  /** Replace the generated workbook.xml entirely. */
+  workbookXml?: string;
+  extra?: RawEntry[];
+  workbookPath?: string;
+}
+
+/** Wraps `<sheetData>` rows in a worksheet document. */
+export function sheetDoc(rows: string): string {
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet ${NS}><dimension ref="A1:B2"/><sheetData>${rows}</sheetData></worksheet>`;
+}
+
+/** A minimal valid .xlsx built by hand, for XML shapes the fixture writer never writes. */
+export function handmadeXlsx(o: HandmadeOptions): Buffer {
+  const wbPath = o.workbookPath ?? "xl/workbook.xml";
+  const wbDir = wbPath.slice(0, wbPath.lastIndexOf("/") + 1);
+  const wbName = wbPath.slice(wbDir.length);
+  const entries: RawEntry[] = [];
+  entries.push({
+    name: "[Content_Types].xml",
+    data: `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/${wbPath}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`,
+  });
+  entries.push({ name: "_rels/.rels", data: `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="/${wbPath}"/></Relationships>` });
+  const sheetsXml = o.sheets.map((s, i) => `<sheet name="${s.name}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`).join("");
+  entries.push({ name: wbPath, data: o.workbookXml ?? `<?xml version="1.0"?><workbook ${NS}>${o.workbookPr ?? ""}<sheets>${sheetsXml}</sheets></workbook>` });
+  let rels = o.sheets.map((s, i) => `<Relationship Id="rId${i + 1}" Type="${REL}/worksheet" Target="${s.target ?? `worksheets/sheet${i + 1}.xml`}"/>`).join("");
+  if (o.sharedStrings !== undefined) rels += `<Relationship Id="rIdS" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/>`;
+  if (o.styles !== undefined) rels += `<Relationship Id="rIdT" Type="${REL}/styles" Target="styles.xml"/>`;
+  entries.push({ name: `${wbDir}_rels/${wbName}.rels`, data: `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${rels}</Relationships>` });
+  o.sheets.forEach((s, i) => {
+    const target = s.target ?? `worksheets/sheet${i + 1}.xml`;
+    const name = target.startsWith("/") ? target.slice(1) : posix.normalize(wbDir + decodeURIComponent(target));
+    entries.push({ name, data: s.xml.includes("<worksheet") || s.xml.includes(":worksheet") ? s.xml : sheetDoc(s.xml) });
+  });
+  if (o.sharedStrings !== undefined) entries.push({ name: `${wbDir}sharedStrings.xml`, data: `<?xml version="1.0"?><sst ${NS}>${o.sharedStrings}</sst>` });
+  if (o.styles !== undefined) entries.push({ name: `${wbDir}styles.xml`, data: `<?xml version="1.0"?><styleSheet ${NS}>${o.styles}</styleSheet>` });
+  entries.push(...(o.extra ?? []));
+  return makeZip(entries);
+}

@@ -1,0 +1,136 @@
+// openWorkbook(): the reader's entry point. Opening reads only the ZIP directory and the small
+// package parts; shared strings and styles are read on the first rows() call, and each sheet is
+// streamed when iterated.
+import { XlsxError, type SheetRow } from "./types.ts";
+import { ZipArchive, type InflateLimits } from "./_zip.ts";
+import { readPackage, readSmallPart, type PackageInfo } from "./_package.ts";
+import { readSharedStrings } from "./_shared_strings.ts";
+import { dateStyles } from "./_styles.ts";
+import { SheetParser, type SheetContext } from "./_sheet_parser.ts";
+
+/** Limits against hostile files. */
+export interface ReaderOptions {
+  /** Largest inflated size of any one entry; default 2 GiB. */
+  maxEntryBytes?: number;
+  /** Largest inflated/compressed ratio of an entry; default 1000. */
+  maxRatio?: number;
+}
+
+/** Options for one sheet read. */
+export interface RowsOptions {
+  /** Called as the sheet is read with compressed bytes consumed and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** An open workbook. */
+export interface Workbook {
+  /** The path as given to openWorkbook. */
+  readonly file: string;
+  /** Sheet names in workbook order. */
+  readonly sheetNames: readonly string[];
+  /** Streams the non-empty rows of a sheet; throws XlsxError("missing_sheet") if there is no such sheet. */
+  rows(sheetName: string, options?: RowsOptions): AsyncIterable<SheetRow>;
+  /** Releases the file. */
+  close(): Promise<void>;
+}
+
+interface Shared {
+  sharedStrings: readonly string[];
+  dateStyles: Uint8Array;
+}
+
+class XlsxWorkbook implements Workbook {
+  readonly file: string;
+  readonly sheetNames: readonly string[];
+  readonly #zip: ZipArchive;
+  readonly #info: PackageInfo;
+  readonly #limits: InflateLimits;
+  #shared: Promise<Shared> | undefined;
+
+  constructor(zip: ZipArchive, info: PackageInfo, limits: InflateLimits) {
+    this.file = zip.file;
+    this.#zip = zip;
+    this.#info = info;
+    this.#limits = limits;
+    this.sheetNames = Object.freeze(info.sheets.map((s) => s.name));
+  }
+
+  rows(sheetName: string, options: RowsOptions = {}): AsyncIterable<SheetRow> {
+    const sheets = this.#info.sheets;
+    const sheet = sheets.find((s) => s.name === sheetName) ?? sheets.find((s) => s.name.toLowerCase() === sheetName.toLowerCase());
+    if (!sheet) {
+      const have = sheets.length ? `the workbook has ${sheets.map((s) => `'${s.name}'`).join(", ")}` : "the workbook has no sheets";
+      throw new XlsxError("missing_sheet", `Cannot find sheet '${sheetName}' in ${this.file}; ${have}.`, this.file);
+    }
+    return this.#rows(sheet.name, sheet.part, sheet.kind, options);
+  }
+
+  async *#rows(name: string, part: string | undefined, kind: string, options: RowsOptions): AsyncGenerator<SheetRow> {
+    const file = this.file;
+    if (kind !== "worksheet") return; // chart sheets and the like hold no cells
+    const entry = part === undefined ? undefined : this.#zip.entry(part);
+    if (!entry) {
+      throw new XlsxError("corrupt", `Cannot read sheet '${name}' in ${file}: its part '${part ?? "?"}' is missing from the file.`, file);
+    }
+    this.#shared ??= this.#loadShared();
+    const shared = await this.#shared;
+    const ctx: SheetContext = { sheet: name, sharedStrings: shared.sharedStrings, dateStyles: shared.dateStyles, date1904: this.#info.date1904 };
+    const parser = new SheetParser(ctx, entry.name, file);
+    const tokenizer = parser.tokenizer;
+    const total = entry.compressedSize;
+    const onProgress = options.onProgress;
+    let consumed = 0;
+    const onRead = onProgress ? (n: number) => void (consumed = n) : undefined;
+    for await (const chunk of this.#zip.stream(entry, this.#limits, onRead)) {
+      tokenizer.feed(chunk);
+      if (parser.out.length > 0) {
+        const rows = parser.out;
+        parser.out = [];
+        for (const row of rows) yield row;
+      }
+      onProgress?.(consumed, total);
+    }
+    tokenizer.end();
+    for (const row of parser.out) yield row;
+    parser.out = [];
+    onProgress?.(total, total);
+  }
+
+  async #loadShared(): Promise<Shared> {
+    const info = this.#info;
+    const zip = this.#zip;
+    let sharedStrings: readonly string[] = [];
+    if (info.sharedStringsPart !== undefined) {
+      const entry = zip.entry(info.sharedStringsPart);
+      if (entry) sharedStrings = await readSharedStrings(zip.stream(entry, this.#limits), entry.name, zip.file);
+    }
+    const styles = info.stylesPart === undefined ? undefined : await readSmallPart(zip, info.stylesPart, this.#limits);
+    return { sharedStrings, dateStyles: dateStyles(styles) };
+  }
+
+  async close(): Promise<void> {
+    await this.#zip.close();
+  }
+}
+
+/**
+ * Opens an .xlsx workbook for streaming. Throws XlsxError for files that are not readable
+ * workbooks (not a ZIP, truncated, encrypted, .xls/.xlsb renamed, malformed, zip bomb).
+ * @example
+ * const wb = await openWorkbook("data/relaciones.xlsx");
+ * try { for await (const row of wb.rows("Lista de actores")) console.log(row.row, row.cells.map((c) => c.value)); }
+ * finally { await wb.close(); }
+ */
+export async function openWorkbook(path: string, options: ReaderOptions = {}): Promise<Workbook> {
+  const limits: InflateLimits = {
+    maxEntryBytes: options.maxEntryBytes ?? 2 * 1024 * 1024 * 1024,
+    maxRatio: options.maxRatio ?? 1000,
+  };
+  const zip = await ZipArchive.open(path);
+  try {
+    return new XlsxWorkbook(zip, await readPackage(zip, limits), limits);
+  } catch (e) {
+    await zip.close();
+    throw e;
+  }
+}

@@ -1,0 +1,151 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { deflateRawSync } from "node:zlib";
+import { xlsxBytes } from "../../scripts/xlsx_writer.ts";
+import { openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
+import { handmadeXlsx, makeZip, readAll, tempDir } from "./_test_helpers.ts";
+
+/** Asserts that reading the file fails with `code`, a message naming the file, and `pattern`. */
+async function rejects(path: string, code: XlsxErrorCode, pattern: RegExp, options?: Parameters<typeof readAll>[1]): Promise<void> {
+  await assert.rejects(readAll(path, options), (e: unknown) => {
+    assert.ok(e instanceof XlsxError, `expected an XlsxError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.ok(e.message.includes(path), `the message names the file: ${e.message}`);
+    assert.match(e.message, pattern);
+    assert.ok(!e.message.includes("    at "), "no stack trace in the message");
+    return true;
+  });
+}
+
+const SMALL = xlsxBytes([{ name: "Hoja1", rows: [["a", 1], ["b", 2]] }]);
+
+/** A minimal OLE/CFB file whose first directory sector holds the given stream names. */
+function oleFile(names: string[]): Buffer {
+  const header = Buffer.alloc(512);
+  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(header);
+  header.writeUInt16LE(9, 30); // 512-byte sectors
+  header.writeUInt32LE(0, 48); // directory starts at sector 0 (file offset 512)
+  const dir = Buffer.alloc(512);
+  ["Root Entry", ...names].slice(0, 4).forEach((n, i) => dir.write(n, i * 128, "utf16le"));
+  return Buffer.concat([header, dir]);
+}
+
+test("openWorkbook() refuses hostile or wrong files with typed errors", async (t) => {
+  const tmp = tempDir();
+  try {
+    await t.test("missing file", async () => {
+      await rejects(tmp.path("nope.xlsx"), "not_found", /does not exist/);
+    });
+    await t.test("not a ZIP: text, empty, CSV renamed", async () => {
+      await rejects(tmp.write("text.xlsx", Buffer.from("hello world")), "not_zip", /not an \.xlsx workbook/);
+      await rejects(tmp.write("empty.xlsx", Buffer.alloc(0)), "not_zip", /not an \.xlsx/);
+      await rejects(tmp.write("csv.xlsx", Buffer.from("id,name\n1,Ana\n")), "not_zip", /ZIP/);
+    });
+    await t.test("truncated at many points", async () => {
+      for (const cut of [4, 30, 200, Math.floor(SMALL.length / 2), SMALL.length - 30, SMALL.length - 1]) {
+        await rejects(tmp.write(`cut${cut}.xlsx`, SMALL.subarray(0, cut)), "truncated", /cut off|cut short/);
+      }
+    });
+    await t.test("password-protected workbook (OLE container with EncryptedPackage)", async () => {
+      await rejects(tmp.write("enc.xlsx", oleFile(["EncryptionInfo", "EncryptedPackage"])), "encrypted", /password-protected/);
+    });
+    await t.test("legacy .xls renamed to .xlsx", async () => {
+      await rejects(tmp.write("old.xlsx", oleFile(["Workbook", "\u0005SummaryInformation"])), "xls", /legacy .*\.xls/);
+    });
+    await t.test("unknown OLE container mentions both possibilities", async () => {
+      await rejects(tmp.write("ole.xlsx", oleFile([])), "encrypted", /password-protected workbook or a legacy \.xls/);
+    });
+    await t.test(".xlsb renamed to .xlsx", async () => {
+      const zip = makeZip([
+        { name: "[Content_Types].xml", data: `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>` },
+        { name: "_rels/.rels", data: `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.bin"/></Relationships>` },
+        { name: "xl/workbook.bin", data: Buffer.from([0x83, 0x01, 0x00]) },
+      ]);
+      await rejects(tmp.write("b.xlsx", zip), "xlsb", /binary \.xlsb/);
+    });
+    await t.test("a ZIP that is not a workbook", async () => {
+      await rejects(tmp.write("doc.xlsx", makeZip([{ name: "word/document.xml", data: "<w:document/>" }])), "not_workbook", /Word document/);
+      await rejects(tmp.write("any.xlsx", makeZip([{ name: "hello.txt", data: "hi" }])), "not_workbook", /not an Excel workbook/);
+    });
+    await t.test("malformed sheet XML names the part and the position", async () => {
+      const bad = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></row>` }] });
+      await rejects(tmp.write("bad.xlsx", bad), "malformed_xml", /'xl\/worksheets\/sheet1\.xml'.*at byte \d+: the end tag <\/row> does not match/);
+      const cut = handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v>` }] });
+      await rejects(tmp.write("cut.xlsx", cut), "malformed_xml", /before all elements are closed/);
+      const entity = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="str"><v>a &nbsp; b</v></c></row>` }] });
+      await rejects(tmp.write("entity.xlsx", entity), "malformed_xml", /bad character reference/);
+      const num = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>12abc</v></c></row>` }] });
+      await rejects(tmp.write("num.xlsx", num), "malformed_xml", /'S'!A1 has '12abc' where a number belongs/);
+      const sst = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="s"><v>5</v></c></row>` }], sharedStrings: "<si><t>x</t></si>" });
+      await rejects(tmp.write("sst.xlsx", sst), "malformed_xml", /shared string 5, but the table has 1/);
+    });
+    await t.test("a DOCTYPE (entity expansion) is refused", async () => {
+      const xml = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>`;
+      await rejects(tmp.write("dtd.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml }] })), "malformed_xml", /DOCTYPE/);
+    });
+    await t.test("malformed workbook.xml", async () => {
+      const wb = handmadeXlsx({ sheets: [{ name: "S", xml: "" }], workbookXml: `<workbook><sheets><sheet name="S" r:id="rId1"></sheets></workbook>` });
+      await rejects(tmp.write("wb.xlsx", wb), "malformed_xml", /'xl\/workbook\.xml'/);
+    });
+    await t.test("zip bomb: ratio, size cap, and a lying declared size", async () => {
+      const spaces = " ".repeat(30 * 1024 * 1024);
+      const bomb = handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">${spaces}<sheetData/></worksheet>` }] });
+      const path = tmp.write("bomb.xlsx", bomb);
+      await rejects(path, "too_large", /more than 1000 times|zip bomb/);
+      await rejects(path, "too_large", /over the limit of 1048576/, { maxEntryBytes: 1024 * 1024, maxRatio: 1e9 });
+      // Now lie in the central directory: declare 100 bytes for the sheet.
+      const lying = Buffer.from(bomb);
+      const cdName = Buffer.from("xl/worksheets/sheet1.xml");
+      const at = lying.lastIndexOf(cdName);
+      lying.writeUInt32LE(100, at - 46 + 24);
+      await rejects(tmp.write("lying.xlsx", lying), "too_large", /past the 100 bytes the ZIP declares/, { maxRatio: 1e9 });
+    });
+    await t.test("a compressed stream that ends early", async () => {
+      const zip = Buffer.from(SMALL);
+      // Shrink the sheet's deflate data by lying about nothing but corrupting its tail bytes.
+      const name = Buffer.from("xl/worksheets/sheet1.xml");
+      const local = zip.indexOf(name);
+      const start = local + name.length + zip.readUInt16LE(local - 2);
+      const csize = zip.readUInt32LE(local - 12);
+      const raw = deflateRawSync(Buffer.from("<worksheet><sheetData><row r='1'><c r='A1'><v>1</v></c></row></sheetData></worksheet>"));
+      raw.subarray(0, Math.min(raw.length - 4, csize)).copy(zip, start);
+      zip.fill(0, start + raw.length - 4, start + csize);
+      await assert.rejects(readAll(tmp.write("early.xlsx", zip)), (e: unknown) => e instanceof XlsxError && ["truncated", "corrupt", "malformed_xml", "too_large"].includes(e.code));
+    });
+    await t.test("unsupported compression method and encrypted entries", async () => {
+      const zip = Buffer.from(SMALL);
+      const name = Buffer.from("xl/worksheets/sheet1.xml");
+      const cd = zip.lastIndexOf(name) - 46;
+      const bz = Buffer.from(zip);
+      bz.writeUInt16LE(12, cd + 10);
+      await rejects(tmp.write("bz.xlsx", bz), "unsupported", /compression method 12/);
+      const enc = Buffer.from(zip);
+      enc.writeUInt16LE(enc.readUInt16LE(cd + 8) | 1, cd + 8);
+      await rejects(tmp.write("encentry.xlsx", enc), "encrypted", /is encrypted/);
+    });
+    await t.test("a sheet whose part is missing", async () => {
+      const wb = handmadeXlsx({ sheets: [{ name: "S", xml: "<row/>", target: "worksheets/sheet1.xml" }] });
+      const renamed = Buffer.from(wb);
+      const name = Buffer.from("xl/worksheets/sheet1.xml");
+      for (let i = renamed.indexOf(name); i >= 0; i = renamed.indexOf(name, i + 1)) renamed.write("xl/worksheets/sheetX.xml", i);
+      await rejects(tmp.write("gone.xlsx", renamed), "corrupt", /part 'xl\/worksheets\/sheet1\.xml' is missing/);
+    });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("openWorkbook() on a closed workbook fails with a typed error", async () => {
+  const tmp = tempDir();
+  try {
+    const wb = await openWorkbook(tmp.write("a.xlsx", SMALL));
+    await wb.close();
+    await assert.rejects(async () => {
+      for await (const _ of wb.rows("Hoja1")) {
+        // nothing
+      }
+    }, XlsxError);
+  } finally {
+    tmp.cleanup();
+  }
+});
