@@ -75,6 +75,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
   const db = await Database.open(temp);
   try {
     await db.run(SNAPSHOT_DDL);
+    await db.run("BEGIN TRANSACTION"); // one commit instead of one per row
     const runId = spec.runId ?? `run-${spec.versionId}`;
     const degree = new Map<number, number>();
     for (const [a, b] of spec.pairs) {
@@ -111,6 +112,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
         c.person_b ?? null,
       ]);
     }
+    await db.run("COMMIT");
     await db.run("checkpoint");
   } finally {
     db.close();

@@ -80,7 +80,7 @@ export function nodeListener(
     res.setHeader("x-request-id", id);
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
       // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
-      writeFixed(res, 400, { "content-type": "application/problem+json" }, problemText(400, "Bad Request", "The request target must be a path"));
+      writeFixed(res, 400, { "content-type": "application/problem+json; charset=utf-8" }, problemText(400, "Bad Request", "The request target must be a path"));
       return;
     }
     const host = safeHost(req.headers.host);
@@ -98,7 +98,7 @@ export function nodeListener(
         (response) => writeResponse(res, response, onError),
         (error) => {
           onError(error);
-          if (!res.headersSent) writeFixed(res, 500, { "content-type": "application/problem+json" }, problemText(500, "Internal Server Error", "The server could not answer this request"));
+          if (!res.headersSent) writeFixed(res, 500, { "content-type": "application/problem+json; charset=utf-8" }, problemText(500, "Internal Server Error", "The server could not answer this request"));
           else res.destroy();
         },
       );
@@ -120,7 +120,7 @@ export function nodeListener(
           writeFixed(
             res,
             413,
-            { "content-type": "application/problem+json", connection: "close" },
+            { "content-type": "application/problem+json; charset=utf-8", connection: "close" },
             problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`),
           );
           res.once("finish", () => req.socket.destroySoon?.());
@@ -140,8 +140,10 @@ function safeHost(host: string | undefined): string {
   return host !== undefined && /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host) ? host : "localhost";
 }
 
+/** The few problem documents the adapter itself sends, typed like the app's (`/docs#problem-<code>`). */
 function problemText(status: number, title: string, detail: string): string {
-  return JSON.stringify({ type: "about:blank", title, status, detail });
+  const code = status === 413 ? "content-too-large" : status === 400 ? "bad-request" : "internal";
+  return JSON.stringify({ type: `/docs#problem-${code}`, title, status, detail });
 }
 
 /** Reads the whole body, or "too-large" as soon as it exceeds `limit`; settles exactly once. */

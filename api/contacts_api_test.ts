@@ -1,0 +1,295 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { raw, tempDir, testServer } from "./_test_helpers.ts";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", state: "ny", city: "New York", company_name: "Acme Corp", departments: ["Sales", "IT"] };
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
+}
+
+test("contacts API: create, read, conditional GET, replace, merge patch, delete", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    await t.test("POST 201 with Location, ETag and the normalised contact", async () => {
+      const res = await post(server.url, ann);
+      assert.equal(res.status, 201);
+      const body = res.json();
+      assert.equal(res.headers.location, `/contacts/${body.id}`);
+      assert.equal(res.headers.etag, '"1"');
+      assert.equal(body.state, "NY");
+      assert.deepEqual(body.departments, ["IT", "Sales"]);
+      assert.match(body.created_at, /^\d{4}-\d\d-\d\dT/);
+    });
+    await t.test("GET one with ETag; If-None-Match gives 304; HEAD has no body", async () => {
+      const res = await raw(server.url, { path: "/contacts/1" });
+      assert.equal(res.status, 200);
+      assert.equal(res.json().email, "ann@example.com");
+      const again = await raw(server.url, { path: "/contacts/1/", headers: { "if-none-match": res.headers.etag as string } });
+      assert.equal(again.status, 304);
+      assert.equal(again.text, "");
+      const head = await raw(server.url, { method: "HEAD", path: "/contacts/1" });
+      assert.equal(head.status, 200);
+      assert.equal(head.text, "");
+    });
+    await t.test("PATCH is a JSON merge patch: null clears, departments replace, ETag moves", async () => {
+      const res = await raw(server.url, {
+        method: "PATCH",
+        path: "/contacts/1",
+        headers: { "content-type": "application/merge-patch+json", "if-match": '"1"' },
+        body: JSON.stringify({ city: null, phone1: "555-0100", departments: ["sales", "Support"] }),
+      });
+      assert.equal(res.status, 200);
+      const body = res.json();
+      assert.equal(body.city, null);
+      assert.equal(body.phone1, "555-0100");
+      assert.equal(body.company_name, "Acme Corp");
+      assert.deepEqual(body.departments, ["Sales", "Support"]); // "sales" reused the existing "Sales"
+      assert.equal(res.headers.etag, '"2"');
+    });
+    await t.test("a stale If-Match is a 412 on PATCH, PUT and DELETE", async () => {
+      for (const method of ["PATCH", "PUT", "DELETE"]) {
+        const res = await raw(server.url, {
+          method,
+          path: "/contacts/1",
+          headers: { "content-type": "application/json", "if-match": '"1"' },
+          body: method === "DELETE" ? undefined : JSON.stringify(ann),
+        });
+        assert.equal(res.status, 412, method);
+        assert.match(String(res.headers["content-type"]), /^application\/problem\+json/);
+      }
+    });
+    await t.test("PUT replaces every field and accepts echoed read-only fields", async () => {
+      const current = (await raw(server.url, { path: "/contacts/1" })).json();
+      const res = await raw(server.url, {
+        method: "PUT",
+        path: "/contacts/1",
+        headers: { ...JSON_HEADERS, "if-match": '"2"' },
+        body: JSON.stringify({ ...current, company_name: undefined, first_name: "Anna" }),
+      });
+      assert.equal(res.status, 200, res.text);
+      const body = res.json();
+      assert.equal(body.first_name, "Anna");
+      assert.equal(body.company_name, null);
+      assert.equal(res.headers.etag, '"3"');
+    });
+    await t.test("DELETE 204, then 404", async () => {
+      const res = await raw(server.url, { method: "DELETE", path: "/contacts/1", headers: { "if-match": '"3"' } });
+      assert.equal(res.status, 204);
+      assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 404);
+      assert.equal((await raw(server.url, { method: "DELETE", path: "/contacts/1" })).status, 404);
+      assert.equal((await raw(server.url, { path: "/contacts/abc" })).status, 404);
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("contacts API: every error status is a problem document", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    assert.equal((await post(server.url, ann)).status, 201);
+    const cases: [string, () => Promise<Awaited<ReturnType<typeof raw>>>, number][] = [
+      ["400 malformed JSON", () => raw(server.url, { method: "POST", path: "/contacts", headers: JSON_HEADERS, body: '{"first_name": "A",' }), 400],
+      ["400 empty body", () => raw(server.url, { method: "POST", path: "/contacts", headers: JSON_HEADERS, body: "" }), 400],
+      ["400 bad limit", () => raw(server.url, { path: "/contacts?limit=5000" }), 400],
+      ["400 unknown parameter", () => raw(server.url, { path: "/contacts?stat=NY" }), 400],
+      ["400 bad cursor", () => raw(server.url, { path: "/contacts?cursor=nonsense" }), 400],
+      ["404 unknown path", () => raw(server.url, { path: "/nothing/here" }), 404],
+      ["405 wrong method", () => raw(server.url, { method: "DELETE", path: "/contacts" }), 405],
+      ["409 duplicate e-mail in another case", () => post(server.url, { ...ann, email: "ANN@example.COM" }), 409],
+      ["413 body over 1 MiB", () => post(server.url, { ...ann, address: "x".repeat(1024 * 1024 + 10) }), 413],
+      ["415 wrong content type", () => raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "text/plain" }, body: JSON.stringify(ann) }), 415],
+      ["415 no content type", () => raw(server.url, { method: "POST", path: "/contacts", body: JSON.stringify(ann) }), 415],
+      ["422 invalid fields", () => post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" }), 422],
+    ];
+    for (const [name, send, status] of cases) {
+      await t.test(name, async () => {
+        const res = await send();
+        assert.equal(res.status, status, res.text);
+        assert.match(String(res.headers["content-type"]), /^application\/problem\+json/);
+        const problem = res.json();
+        assert.equal(problem.status, status);
+        assert.equal(typeof problem.title, "string");
+        assert.equal(typeof problem.detail, "string");
+        assert.match(problem.type, /^\/docs#problem-/);
+      });
+    }
+    await t.test("405 lists Allow", async () => {
+      const res = await raw(server.url, { method: "PATCH", path: "/contacts" });
+      assert.equal(res.headers.allow, "GET, HEAD, POST");
+    });
+    await t.test("422 lists every invalid field at once", async () => {
+      const res = await post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" });
+      const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
+      assert.deepEqual(fields, ["color", "email", "first_name", "id", "last_name", "state"]);
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("contacts API: Idempotency-Key replays the first result, also after a restart", async () => {
+  const { dir, cleanup } = tempDir();
+  let server = await testServer(dir);
+  try {
+    const first = await post(server.url, ann, { "idempotency-key": "k-123" });
+    assert.equal(first.status, 201);
+    const retry = await post(server.url, ann, { "idempotency-key": "k-123" });
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers["idempotent-replayed"], "true");
+    assert.equal(retry.headers.location, first.headers.location);
+    assert.deepEqual(retry.json(), first.json());
+    const other = await post(server.url, { ...ann, email: "x@example.com" }, { "idempotency-key": "k-123" });
+    assert.equal(other.status, 422);
+    await server.close();
+    server = await testServer(dir);
+    const afterRestart = await post(server.url, ann, { "idempotency-key": "k-123" });
+    assert.equal(afterRestart.status, 201);
+    assert.deepEqual(afterRestart.json(), first.json());
+    const list = (await raw(server.url, { path: "/contacts?count=true" })).json();
+    assert.equal(list.total, 1);
+    // Concurrent retries of one key create one contact.
+    const burst = await Promise.all(Array.from({ length: 5 }, () => post(server.url, { ...ann, email: "b@example.com" }, { "idempotency-key": "k-burst" })));
+    assert.deepEqual(new Set(burst.map((r) => r.headers.location)).size, 1);
+    assert.ok(burst.every((r) => r.status === 201));
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("contacts API: writes need the bearer token when API_TOKEN is set", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { apiToken: "s3cret-token-value" });
+  try {
+    const none = await post(server.url, ann);
+    assert.equal(none.status, 401);
+    assert.match(String(none.headers["www-authenticate"]), /^Bearer/);
+    const wrong = await post(server.url, ann, { authorization: "Bearer nope" });
+    assert.equal(wrong.status, 401);
+    assert.match(String(wrong.headers["www-authenticate"]), /invalid_token/);
+    const ok = await post(server.url, ann, { authorization: "Bearer s3cret-token-value" });
+    assert.equal(ok.status, 201);
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 200, "reads stay open");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("contacts API: filters, sort, keyset pages with Link, total, CSV and departments", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const people = [
+      ["Zoe", "Adams", "TX", "Austin", "Globex", ["Sales"]],
+      ["Yan", "Baker", "TX", "Dallas", "Initech", ["IT"]],
+      ["Xavi", "Núñez", "CA", "San José", "Globex Labs", ["Sales", "IT"]],
+      ["Will", "Diaz", "NY", "Albany", "Umbrella", []],
+      ["Vera", "Evans", "TX", "Austin", "Acme", ["Legal"]],
+    ] as const;
+    for (const [i, [first, last, state, city, company, departments]] of people.entries()) {
+      const res = await post(server.url, { first_name: first, last_name: last, email: `p${i}@example.com`, state, city, company_name: company, departments: [...departments] });
+      assert.equal(res.status, 201, res.text);
+    }
+    const names = async (path: string) => (await raw(server.url, { path })).json().items.map((c: { first_name: string }) => c.first_name);
+    await t.test("filters combine", async () => {
+      assert.deepEqual(await names("/contacts?state=tx"), ["Zoe", "Yan", "Vera"]);
+      assert.deepEqual(await names("/contacts?state=TX&city=austin"), ["Zoe", "Vera"]);
+      assert.deepEqual(await names("/contacts?company=globex"), ["Zoe", "Xavi"]);
+      assert.deepEqual(await names("/contacts?department=it"), ["Yan", "Xavi"]);
+      assert.deepEqual(await names("/contacts?q=nunez"), ["Xavi"]);
+      assert.deepEqual(await names("/contacts?q=p3%40example"), ["Will"]);
+      assert.deepEqual(await names("/contacts?department=Nope"), []);
+      assert.deepEqual(await names("/contacts?q=%27%20OR%201%3D1%20--"), []);
+    });
+    await t.test("sort ascending and descending", async () => {
+      assert.deepEqual(await names("/contacts?sort=last_name"), ["Zoe", "Yan", "Will", "Vera", "Xavi"]);
+      assert.deepEqual(await names("/contacts?sort=-first_name"), ["Zoe", "Yan", "Xavi", "Will", "Vera"]);
+    });
+    await t.test("keyset pages follow Link rel=next to the end", async () => {
+      let path: string | undefined = "/contacts?sort=first_name&limit=2&count=true";
+      const seen: string[] = [];
+      let pages = 0;
+      while (path !== undefined) {
+        const res = await raw(server.url, { path });
+        const body = res.json();
+        if (pages === 0) assert.equal(body.total, 5);
+        seen.push(...body.items.map((c: { first_name: string }) => c.first_name));
+        pages++;
+        const link = res.headers.link as string | undefined;
+        if (body.next_cursor === null) {
+          assert.equal(link, undefined);
+          path = undefined;
+        } else {
+          const m = /^<([^>]+)>; rel="next"$/.exec(link ?? "");
+          assert.ok(m, `Link header: ${link}`);
+          path = m[1];
+        }
+      }
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, ["Vera", "Will", "Xavi", "Yan", "Zoe"]);
+    });
+    await t.test("a cursor from another sort is refused", async () => {
+      const first = (await raw(server.url, { path: "/contacts?sort=first_name&limit=1" })).json();
+      assert.equal((await raw(server.url, { path: `/contacts?sort=id&cursor=${first.next_cursor}` })).status, 400);
+    });
+    await t.test("Accept: text/csv streams CSV with Vary: Accept", async () => {
+      const res = await raw(server.url, { path: "/contacts?state=TX", headers: { accept: "text/csv" } });
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers["content-type"]), /^text\/csv/);
+      assert.match(String(res.headers.vary), /Accept/);
+      const lines = res.text.trim().split("\r\n");
+      assert.equal(lines[0], "id,first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,departments,created_at,updated_at");
+      assert.equal(lines.length, 4);
+      const json = await raw(server.url, { path: "/contacts", headers: { accept: "application/json" } });
+      assert.match(String(json.headers.vary), /Accept/);
+    });
+    await t.test("GET /departments counts contacts", async () => {
+      const items = (await raw(server.url, { path: "/departments" })).json().items;
+      assert.deepEqual(
+        items.map((d: { name: string; contacts: number }) => [d.name, d.contacts]),
+        [["IT", 2], ["Legal", 1], ["Sales", 2]],
+      );
+    });
+    await t.test("the list ETag revalidates until a write", async () => {
+      const res = await raw(server.url, { path: "/contacts" });
+      const etag = res.headers.etag as string;
+      assert.equal((await raw(server.url, { path: "/contacts", headers: { "if-none-match": etag } })).status, 304);
+      await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"city":"Houston"}' });
+      assert.equal((await raw(server.url, { path: "/contacts", headers: { "if-none-match": etag } })).status, 200);
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("POST /imports/contacts ingests a CSV on the API's connection and refreshes reads", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const csv = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\r\n" +
+      "James,Butt,\"Benton, John B Jr\",6649 N Blue Gum St,New Orleans,LA,70116,504-621-8927,504-845-1427,jbutt@gmail.com,Sales\r\n" +
+      "Art,Venere,\"Chemel, James L Cpa\",8 W Cerritos Ave #54,Bridgeport,NJ,8014,856-636-8749,856-264-4130,art@venere.org,Purchasing\r\n";
+    const res = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "contacts.csv" }, body: csv });
+    assert.equal(res.status, 200, res.text);
+    const list = (await raw(server.url, { path: "/contacts?sort=last_name" })).json();
+    assert.deepEqual(list.items.map((c: { last_name: string }) => c.last_name), ["Butt", "Venere"]);
+    assert.equal(list.items[1].zip, "08014");
+    const bad = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: "name,phone\r\nx,1\r\n" });
+    assert.equal(bad.status, 422, bad.text);
+    assert.doesNotMatch(bad.text, /contacts-import-/);
+    const wrongType = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(wrongType.status, 415);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
