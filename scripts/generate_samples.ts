@@ -72,6 +72,7 @@ export const CONTACT_COLUMNS = [
   "first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "department",
 ] as const;
 
+/** One CSV row, keyed by column name; every value is text (ZIP codes included). */
 export type ContactRow = Record<(typeof CONTACT_COLUMNS)[number], string>;
 
 /** The users' seven departments. */

@@ -9,7 +9,7 @@
  * through a deflate stream straight to disk, so a 16,384 x 16,384 matrix never exists in memory.
  */
 import * as zlib from "node:zlib";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { once } from "node:events";
 
 // ---------------------------------------------------------------------------------------------
@@ -833,9 +833,13 @@ export async function writeXlsxFile(path: string, sheets: SheetSpec[], options: 
     const cdOffset = sink.position;
     for (const e of entries) sink.write(centralHeader(e, z.zip64));
     sink.write(endRecords(entries.length, cdOffset, sink.position - cdOffset, z.zip64));
-  } finally {
+  } catch (error) {
+    // A half-written workbook would only mislead the next reader (or benchmark) of this path.
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
   }
+  closeSync(fd);
 }
 
 async function streamEntry(sink: FileSink, name: string, chunks: Iterable<string>, z: ZipOptions): Promise<ZipEntry> {

@@ -390,3 +390,13 @@ test("writeXlsxFile() streams the same workbook content as xlsxBytes()", async (
     }));
   }
 });
+
+test("writeXlsxFile() removes the file when the rows throw", withTempDir(async (dir) => {
+  const path = join(dir, "broken.xlsx");
+  function* rows(): Generator<CellInput[]> {
+    yield [1, 2];
+    throw new RangeError("rows gave up");
+  }
+  await assert.rejects(writeXlsxFile(path, [{ name: "S", rows: rows() }]), RangeError);
+  assert.throws(() => readFileSync(path), /ENOENT/);
+}));
