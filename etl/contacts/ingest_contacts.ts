@@ -137,6 +137,11 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
     const { rows, lines, fileRejects } = await readRows(tx, csvPath, scan);
     summary.rows = rows.length + fileRejects.length;
     summary.rejects.push(...fileRejects);
+    if (scan.unterminatedQuoteLine !== null) {
+      summary.warnings.push(
+        `A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`,
+      );
+    }
     if (lines === null) {
       summary.warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
     }
