@@ -88,6 +88,7 @@ export async function writeSnapshot(options: {
     const pairs = await appendPairs(db, matrix, actors, findings);
     await appendMatrixRows(db, matrix);
     await appendActors(db, actors);
+    await db.run(readSql(import.meta.url, "keys.sql"));
 
     let versionId = options.fallbackVersionId;
     const loadedAt = timestamp(version.loadedAt);
@@ -196,10 +197,11 @@ async function appendActors(db: Database, actors: ActorRecord[]): Promise<void> 
 }
 
 async function appendFindings(db: Database, findings: Finding[]): Promise<void> {
+  // A handful of rows: plain INSERTs, with one bound parameter per cell of the (capped) list.
   for (const f of findings) {
-    // The list goes in as JSON text and is cast in SQL, so db.ts stays the only driver importer.
-    await db.run("INSERT INTO findings VALUES ($1, $2, $3, CAST(json($4) AS VARCHAR[]), $5)", [
-      f.check, f.severity, f.message, JSON.stringify(f.cells), f.count ?? f.cells.length,
+    const list = f.cells.map((_, i) => `$${i + 5}`).join(", ");
+    await db.run(`INSERT INTO findings (check_name, severity, message, count, cells) VALUES ($1, $2, $3, $4, CAST([${list}] AS VARCHAR[]))`, [
+      f.check, f.severity, f.message, f.count ?? f.cells.length, ...f.cells,
     ]);
   }
 }
