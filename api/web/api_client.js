@@ -233,7 +233,7 @@ export async function listFindings() {
  *
  * @example
  * const page = await listContacts({ q: "smith", state: "LA", limit: 25 });
- * @param {{ q?: string, state?: string, department?: string, limit?: number, cursor?: string | null, total?: string }} [params]
+ * @param {{ q?: string, state?: string, department?: string, limit?: number, cursor?: string | null, count?: "true" }} [params]  count: add `total` (a full scan, so ask on the first page only)
  * @returns {Promise<Page<Contact>>}
  */
 export async function listContacts(params = {}) {

@@ -46,6 +46,8 @@ export function mountContacts({ announce }) {
   let editing = {};
   /** @type {number | null} */
   let flashId = null;
+  /** Matches across all pages, as counted on the first page. @type {number | null} */
+  let total = null;
 
   token.value = sessionStorage.getItem("api-token") ?? "";
   api.configure({ token: token.value });
@@ -93,7 +95,9 @@ export function mountContacts({ announce }) {
         department: department.value,
         limit: PAGE_SIZE,
         cursor,
+        count: cursor === null ? "true" : undefined,
       });
+      if (typeof page.total === "number") total = page.total;
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
@@ -103,7 +107,7 @@ export function mountContacts({ announce }) {
       const filters = [q.value.trim() && `matching "${q.value.trim()}"`, state.value.trim() && `in ${state.value.trim().toUpperCase()}`, department.value && `in ${department.value}`]
         .filter(Boolean)
         .join(", ");
-      caption.textContent = `${typeof page.total === "number" ? `${page.total} contacts` : "Contacts"}${filters ? ` ${filters}` : ""}`;
+      caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${filters ? ` ${filters}` : ""}`;
     } catch (error) {
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
     } finally {
@@ -197,10 +201,12 @@ export function mountContacts({ announce }) {
     const byField = fieldErrors(problem);
     /** @type {HTMLInputElement | null} */
     let firstInvalid = null;
-    for (const [field, messages] of byField) {
-      if (field === "") continue;
-      const slot = form.querySelector(`[data-error-for="${field}"]`);
-      const input = form.elements.namedItem(field);
+    // Walk the fields in form order so focus lands on the first invalid one a person would reach.
+    for (const { name } of CONTACT_FIELDS) {
+      const messages = byField.get(name);
+      if (!messages) continue;
+      const slot = form.querySelector(`[data-error-for="${name}"]`);
+      const input = form.elements.namedItem(name);
       if (slot) slot.textContent = messages.join(" ");
       if (input instanceof HTMLInputElement) {
         input.setAttribute("aria-invalid", "true");

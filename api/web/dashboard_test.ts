@@ -1,0 +1,182 @@
+// The dashboard in a real browser (Debian's headless chromium over the DevTools protocol) against
+// the real API on a temp data dir loaded by the real ETL CLI. Skips with a message when chromium
+// is not installed (CI installs it; see .ci/run).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Browser, findChromium, type Page } from "./_cdp.ts";
+import { startDemo, type Demo } from "./demo_server.ts";
+
+const chromium = findChromium();
+const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
+if (!chromium) console.log(`# ${skip}`);
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `GET ${url}`);
+  return (await response.json()) as T;
+}
+
+/** Every actor, following next_cursor. */
+async function allActors(base: string): Promise<{ id: number }[]> {
+  const items: { id: number }[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: { id: number }[]; next_cursor: string | null } = await getJson(
+      `${base}/actors?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+async function openDashboard(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const page = await browser.newPage(viewport);
+  await page.goto(url);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  return page;
+}
+
+test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => {
+  const demo: Demo = await startDemo();
+  const browser = await Browser.launch(chromium!);
+  const scratch = mkdtempSync(join(tmpdir(), "dashboard-test-"));
+  try {
+    const page = await openDashboard(browser, `${demo.url}/`);
+
+    await t.test("the network draws one node per actor", async () => {
+      const actors = await allActors(demo.url);
+      assert.ok(actors.length > 0);
+      const ids = await page.evaluate<number[]>("[...document.querySelectorAll('#network-graph [data-actor-id]')].map((n) => Number(n.dataset.actorId))");
+      assert.equal(ids.length, actors.length);
+      assert.deepEqual([...ids].sort((a, b) => a - b), actors.map((a) => a.id).sort((a, b) => a - b));
+      // Edges: one per pair, and the sample's asymmetric pairs are drawn differently.
+      const pairs = await getJson<{ items: unknown[] }>(`${demo.url}/relationships?limit=1000`);
+      assert.equal(await page.evaluate("document.querySelectorAll('#network-graph line.edge').length"), pairs.items.length);
+      assert.ok((await page.evaluate<number>("document.querySelectorAll('#network-graph line.edge:not(.mutual)').length")) > 0);
+    });
+
+    await t.test("the latest run status is shown", async () => {
+      const runs = await getJson<{ items: { status: string; file: { name: string } }[] }>(`${demo.url}/runs?kind=relationships&limit=1`);
+      assert.equal(await page.evaluate("document.querySelector('#latest [data-run-status]')?.textContent"), runs.items[0].status);
+      assert.equal(runs.items[0].status, "succeeded");
+      assert.match(await page.evaluate<string>("document.getElementById('latest-body').textContent"), new RegExp(runs.items[0].file.name));
+      assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /succeeded/);
+    });
+
+    await t.test("findings show exact cell references", async () => {
+      const text = await page.evaluate<string>("document.getElementById('findings-body').textContent");
+      assert.match(text, /'Matriz de adyacencia'!\$?[A-Z]+\d+/);
+    });
+
+    await t.test("the matrix heat map is painted in three colours", async () => {
+      const colours = await page.evaluate<number>(`(() => {
+        const c = document.getElementById('matrix-canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4 * 7) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+        return ['29,78,216', '226,232,240', '245,158,11'].filter((k) => seen.has(k)).length;
+      })()`);
+      assert.equal(colours, 3);
+    });
+
+    await t.test("clicking an actor lists its relationships; Enter works too", async () => {
+      const actors = await getJson<{ items: { id: number; name: string }[] }>(`${demo.url}/actors?sort=degree&limit=2`);
+      const [first, second] = actors.items;
+      const related = await getJson<{ items: unknown[] }>(`${demo.url}/actors/${first.id}/relationships`);
+      await page.click(`#network-graph [data-actor-id="${first.id}"]`);
+      await page.waitFor(`document.querySelectorAll('#network-detail [data-goto-actor]').length === ${related.items.length}`);
+      assert.match(await page.evaluate<string>("document.getElementById('network-detail').textContent"), new RegExp(first.name));
+      await page.evaluate(`document.querySelector('#network-graph [data-actor-id="${second.id}"]').focus()`);
+      await page.press("Enter");
+      await page.waitFor(`document.getElementById('network-detail').textContent.includes(${JSON.stringify(second.name)})`);
+      assert.equal(await page.evaluate(`document.querySelector('#network-graph .node.selected')?.dataset.actorId`), String(second.id));
+    });
+
+    await t.test("the search box highlights matching actors", async () => {
+      const { items } = await getJson<{ items: { name: string; letter_code: string }[] }>(`${demo.url}/actors?limit=1`);
+      await page.type("#network-search", items[0].name);
+      await page.waitFor("document.querySelectorAll('#network-graph .node.match').length >= 1");
+      await page.waitFor("document.querySelectorAll('#network-results button').length >= 1");
+    });
+
+    await t.test("the form shows the API's field errors next to the fields", async () => {
+      await page.type("#contact-first_name", "Zoe");
+      await page.type("#contact-last_name", "Quintero");
+      await page.type("#contact-email", "not-an-email");
+      await page.type("#contact-state", "Louisiana");
+      await page.click("#contact-form button[type=submit]");
+      await page.waitFor("document.querySelector('[data-error-for=email]').textContent.length > 0");
+      assert.equal(await page.evaluate("document.getElementById('contact-email').getAttribute('aria-invalid')"), "true");
+      assert.ok((await page.evaluate<string>("document.querySelector('[data-error-for=state]').textContent")).length > 0);
+      assert.equal(await page.evaluate("document.querySelector('[data-error-for=first_name]').textContent"), "");
+      assert.equal(await page.evaluate("document.activeElement?.id"), "contact-email");
+    });
+
+    await t.test("a contact created through the form appears in the table", async () => {
+      await page.type("#contact-email", "zoe.quintero@example.com");
+      await page.type("#contact-state", "LA");
+      await page.type("#contact-city", "New Orleans");
+      await page.type("#contact-departments", "Dashboard QA");
+      await page.click("#contact-form button[type=submit]");
+      await page.waitFor("[...document.querySelectorAll('#contacts-rows tr')].some((tr) => tr.textContent.includes('zoe.quintero@example.com'))");
+      const row = await page.evaluate<string>("[...document.querySelectorAll('#contacts-rows tr')].find((tr) => tr.textContent.includes('zoe.quintero@example.com')).textContent");
+      assert.match(row, /Zoe Quintero/);
+      assert.match(row, /Dashboard QA/);
+      assert.equal(await page.evaluate("document.querySelector('[data-error-for=email]').textContent"), "");
+      // And it really is in the API, not just on the page.
+      const found = await getJson<{ items: { email: string; departments: string[] }[] }>(`${demo.url}/contacts?q=zoe.quintero`);
+      assert.equal(found.items.length, 1);
+      assert.deepEqual(found.items[0].departments, ["Dashboard QA"]);
+    });
+
+    await t.test("the contacts table pages with next_cursor", async () => {
+      await page.type("#contacts-q", "");
+      await page.click("#contacts-filter button[type=submit]");
+      await page.waitFor("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length === 20");
+      const firstPage = await page.evaluate<string>("document.querySelector('#contacts-rows tr[data-contact-id]').dataset.contactId");
+      await page.click("#contacts-next");
+      await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 2'`);
+      await page.waitFor(`document.querySelector('#contacts-rows tr[data-contact-id]')?.dataset.contactId !== ${JSON.stringify(firstPage)}`);
+      await page.click("#contacts-prev");
+      await page.waitFor(`document.querySelector('#contacts-rows tr[data-contact-id]')?.dataset.contactId === ${JSON.stringify(firstPage)}`);
+    });
+
+    await t.test("a failed load is marked in the history and shown as the latest run", async () => {
+      const broken = join(scratch, "relaciones.xlsx");
+      writeFileSync(broken, "this is not a workbook");
+      const outcome = await demo.etl(["--only", "relationships", "--workbook", broken]);
+      assert.equal(outcome.code, 1);
+      await page.click("#refresh");
+      await page.waitFor("document.querySelector('#latest [data-run-status]')?.textContent === 'failed'", 20000);
+      await page.waitFor("document.body.dataset.loaded === 'true'");
+      assert.equal(await page.evaluate("document.querySelectorAll('#history-chart .fail-mark').length"), 1);
+      assert.equal(await page.evaluate("document.querySelectorAll('#history-chart [data-run-id]').length"), 2);
+      // The published version is untouched, so the network still shows every actor.
+      assert.equal(await page.evaluate("document.querySelectorAll('#network-graph [data-actor-id]').length"), (await allActors(demo.url)).length);
+      // Selecting the failed run shows why it failed.
+      await page.click("#history-chart .status-failed");
+      await page.waitFor("document.getElementById('findings-body').textContent.includes('Run of')");
+      assert.ok(await page.evaluate("!document.getElementById('findings-published').hidden"));
+    });
+
+    await t.test("the page ran without errors", () => {
+      assert.deepEqual(page.errors, []);
+    });
+
+    await t.test("a phone-width page does not scroll sideways", async () => {
+      const phone = await openDashboard(browser, `${demo.url}/`, { width: 390, height: 844 });
+      const widths = await phone.evaluate<{ scroll: number; client: number }>("({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })");
+      assert.ok(widths.scroll <= widths.client, `page is ${widths.scroll} px wide in a ${widths.client} px viewport`);
+      assert.ok((await phone.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length")) > 0);
+      assert.deepEqual(phone.errors, []);
+    });
+  } finally {
+    await browser.close();
+    await demo.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
