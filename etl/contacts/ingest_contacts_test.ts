@@ -63,6 +63,10 @@ test("ingestContacts() on the users' CSV", { skip: existsSync(usersCsv) ? false 
               (SELECT count(*) FROM contacts WHERE length(zip) <> 5)::INTEGER z`,
     );
     assert.deepEqual(n, { c: 100, d: 7, l: 106, z: 0 });
+    const orphans = await db.one<{ n: number }>(
+      "SELECT count(*)::INTEGER n FROM contact_departments l WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.contact_id)",
+    );
+    assert.equal(orphans?.n, 0, "every link points at a contact");
     const second = await ingestContacts(db, usersCsv);
     assert.deepEqual(counts(second), { inserted: 0, updated: 0, unchanged: 100, rejected: 0 });
     assert.equal(second.links_added, 0);
