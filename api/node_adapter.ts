@@ -47,6 +47,23 @@ export function createNodeServer(
   options: AdapterOptions = {},
 ): Server {
   const server = createServer(nodeListener(handler, options));
+  // Requests node's parser rejects (bad request line, bad header bytes, oversized headers) never
+  // reach the handler; answer them as problem documents too instead of node's bare 400.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const title = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
+    const body = problemText(status, title, status === 400 ? "The request is not valid HTTP/1.1" : title);
+    // A HEAD response must not carry a body, even an error's (the client would misparse it).
+    const packet = (error as { rawPacket?: Buffer }).rawPacket;
+    const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
+    );
+  });
   // Slow clients cannot hold sockets forever (slowloris): headers within 10 s, the whole request
   // within 60 s (a large CSV import upload), idle keep-alive sockets closed after 5 s.
   server.headersTimeout = 10_000;
@@ -142,7 +159,7 @@ function safeHost(host: string | undefined): string {
 
 /** The few problem documents the adapter itself sends, typed like the app's (`/docs#problem-<code>`). */
 function problemText(status: number, title: string, detail: string): string {
-  const code = status === 413 ? "content-too-large" : status === 400 ? "bad-request" : "internal";
+  const code = status === 413 ? "content-too-large" : status === 400 ? "bad-request" : status === 500 ? "internal" : "bad-request";
   return JSON.stringify({ type: `/docs#problem-${code}`, title, status, detail });
 }
 

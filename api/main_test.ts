@@ -1,0 +1,117 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isLoopback, readSettings } from "./main.ts";
+import { raw, tempDir, testServer } from "./_test_helpers.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+function startChild(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...process.execArgv, MAIN], {
+    env: { ...process.env, PORT: "0", ETL_SCHEDULE: "off", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForApiJson(dir: string, timeoutMs = 30_000): Promise<{ pid: number; url: string }> {
+  const path = join(dir, "api.json");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (existsSync(path)) {
+      try {
+        return JSON.parse(readFileSync(path, "utf8"));
+      } catch {
+        // Being written.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("api.json did not appear");
+}
+
+test("readSettings() refuses a non-loopback HOST without API_TOKEN", () => {
+  assert.match((readSettings({ HOST: "0.0.0.0" }) as { error: string }).error, /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
+  assert.ok(!("error" in readSettings({ HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token" })));
+  assert.ok(!("error" in readSettings({})));
+  assert.match((readSettings({ PORT: "99999" }) as { error: string }).error, /PORT/);
+  assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("localhost"));
+  assert.ok(!isLoopback("10.0.0.1") && !isLoopback("0.0.0.0"));
+});
+
+test("npm start exits 1 with a clear message on a network address without a token", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { output, exited } = startChild({ HOST: "0.0.0.0", DATA_DIR: dir, API_TOKEN: "" });
+    assert.equal(await exited, 1);
+    assert.match(output(), /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
+    assert.equal(existsSync(join(dir, "api.json")), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test("npm start writes api.json, serves, and on SIGTERM finishes and removes it", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir });
+    const info = await waitForApiJson(dir);
+    assert.equal(info.pid, child.pid);
+    const health = await raw(info.url, { path: "/healthz" });
+    assert.equal(health.status, 200);
+    const ready = await raw(info.url, { path: "/readyz" });
+    assert.equal(ready.json().contacts.open, true);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output());
+    assert.equal(existsSync(join(dir, "api.json")), false);
+    assert.match(output(), /"path":"\/healthz","status":200/);
+  } finally {
+    cleanup();
+  }
+});
+
+test("a write acknowledged with 201 survives kill -9", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited } = startChild({ DATA_DIR: dir });
+    const { url } = await waitForApiJson(dir);
+    const created = await raw(url, {
+      method: "POST",
+      path: "/contacts",
+      headers: { "content-type": "application/json", "idempotency-key": "once" },
+      body: JSON.stringify({ first_name: "Kill", last_name: "Nine", email: "k9@example.com", departments: ["Ops"] }),
+    });
+    assert.equal(created.status, 201);
+    const patched = await raw(url, { method: "PATCH", path: created.headers.location as string, headers: { "content-type": "application/json" }, body: '{"city":"Lima"}' });
+    assert.equal(patched.status, 200);
+    child.kill("SIGKILL");
+    await exited;
+    const server = await testServer(dir);
+    try {
+      const res = await raw(server.url, { path: created.headers.location as string });
+      assert.equal(res.status, 200);
+      assert.equal(res.json().city, "Lima");
+      assert.deepEqual(res.json().departments, ["Ops"]);
+      assert.equal(res.headers.etag, '"2"');
+      const retry = await raw(server.url, {
+        method: "POST",
+        path: "/contacts",
+        headers: { "content-type": "application/json", "idempotency-key": "once" },
+        body: JSON.stringify({ first_name: "Kill", last_name: "Nine", email: "k9@example.com", departments: ["Ops"] }),
+      });
+      assert.equal(retry.status, 201);
+      assert.equal(retry.headers["idempotent-replayed"], "true");
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
