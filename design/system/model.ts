@@ -28,6 +28,7 @@ const components: Component[] = [
   { id: "relationships-db", name: "relationships.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, immutable snapshot", description: "Published actors, relationships, matrix, versions, changes, findings." },
   { id: "contacts-db", name: "contacts.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, read-write", description: "Contacts and departments; migrations in schema_migrations." },
   { id: "runs-log", name: "runs.jsonl", kind: "file", zone: "data", regions: HOST, tech: "append-only JSON lines, fsync", description: "One record per run: succeeded, skipped or failed." },
+  { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid", description: "One relationship load at a time per data dir; a dead owner's lock is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
 ];
 
@@ -42,6 +43,7 @@ const connections: Connection[] = [
   c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- contacts)"),
   c("s-scheduler-etl", "scheduler", "etl", "daily load", "child_process.spawn + --json on stdout", { mode: "async" }),
   c("s-etl-workbook", "etl", "workbook", "stream rows", "our .xlsx reader (zip + inflate, streaming XML)", { access: "read" }),
+  c("s-etl-lock", "etl", "load-lock", "take the load lock (O_EXCL), release in finally", "open(O_CREAT|O_EXCL) + pid check", { access: "write" }),
   c("s-etl-staging", "etl", "staging", "build snapshot (appender), checkpoint, fsync", "DuckDB (read-write, private file)", { access: "write" }),
   c("s-etl-publish", "etl", "relationships-db", "publish: rename() over, fsync dir", "rename(2), atomic on one filesystem", { access: "write" }),
   c("s-etl-runs", "etl", "runs-log", "append run record", "O_APPEND write + fsync", { access: "write" }),
@@ -63,6 +65,7 @@ const stores: StoreSpec[] = [
   { component: "relationships-db", owner: "etl", holds: "Published actors, relationships, matrix rows, versions, changes, findings", data: ["internal"], replication: "None on one machine; copies are cheap (one immutable file) for read replicas", backup: "Rebuilt from the workbook; copy the file for point-in-time history", rpo: "0 for the published version (immutable); history lives in `versions`/`changes`", rto: "One ETL run", why: "Embedded columnar SQL, one file, read-only readers need no server and no locks.", sharedWith: [{ component: "api", access: "read", why: "the published snapshot is immutable; the API opens it READ_ONLY" }] },
   { component: "contacts-db", owner: "api", holds: "Contacts, departments, schema_migrations", data: ["personal"], sourceOfTruth: true, replication: "None on one machine (PostgreSQL path below)", backup: "Copy the file while the API is stopped, or EXPORT DATABASE nightly", rpo: "Since the last copy (24 h with a nightly copy)", rto: "Minutes: restore the file, restart", why: "One writer at a time fits DuckDB's model; the API serialises writes.", sharedWith: [{ component: "loader", access: "read-write", why: "only when no API is running; DuckDB's file lock guarantees one writer" }] },
   { component: "runs-log", owner: "etl", holds: "One JSON record per run", data: ["internal"], replication: "None", backup: "Append-only: copy any time", rpo: "Last fsync'd line; a torn last line is skipped on read", rto: "0", why: "Survives a crashed load (the DuckDB file may not); readable with any tool.", sharedWith: [{ component: "api", access: "read", why: "GET /runs" }] },
+  { component: "load-lock", owner: "etl", holds: "pid of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose pid is gone is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
@@ -90,7 +93,7 @@ export const systemModel: Model = {
       level: "context",
       description: "The workspace from outside: files in, HTTP out.",
       elements: ["browser", "http-client", "operator", "workbook", "contacts-csv"],
-      collapse: { id: "workspace", name: "Relaciones workspace", description: "ETL + DuckDB + API on one machine", zone: "process", members: ["api", "scheduler", "etl", "loader", "staging", "relationships-db", "contacts-db", "runs-log", "api-json"] },
+      collapse: { id: "workspace", name: "Relaciones workspace", description: "ETL + DuckDB + API on one machine", zone: "process", members: ["api", "scheduler", "etl", "loader", "staging", "relationships-db", "contacts-db", "runs-log", "load-lock", "api-json"] },
     },
     { id: "containers", title: "Containers and data flow", level: "container", description: "Files -> ETL -> DuckDB files -> API -> clients; arrows point from the side that starts.", elements: components.map((x) => x.id) },
   ],
@@ -101,6 +104,7 @@ export const systemModel: Model = {
       description: "The ETL never writes the file the API reads; the rename is the only moment of change.",
       steps: [
         call("s-scheduler-etl", "spawn etl/main.ts --json"),
+        call("s-etl-lock", "take the load lock (busy: record a skipped run)"),
         call("s-etl-workbook", "stream rows of both sheets"),
         call("s-etl-staging", "CREATE tables, append rows, CHECKPOINT, fsync"),
         call("s-etl-publish", "rename .relationships-<run>.duckdb -> relationships.duckdb; fsync data dir"),
@@ -129,7 +133,7 @@ export const systemModel: Model = {
     },
   ],
   requirements: [
-    { id: "S1", text: "Load the relationship workbook daily and on demand; never show a half-loaded state", components: ["scheduler", "etl", "workbook", "staging", "relationships-db"], connections: ["s-scheduler-etl", "s-etl-workbook", "s-etl-staging", "s-etl-publish"] },
+    { id: "S1", text: "Load the relationship workbook daily and on demand; never show a half-loaded state", components: ["scheduler", "etl", "workbook", "staging", "relationships-db", "load-lock"], connections: ["s-scheduler-etl", "s-etl-lock", "s-etl-workbook", "s-etl-staging", "s-etl-publish"] },
     { id: "S2", text: "Serve relationships, runs and findings to the dashboard", components: ["api", "browser", "relationships-db", "runs-log"], connections: ["s-browser-api", "s-api-rel", "s-api-runs"] },
     { id: "S3", text: "Contacts CRUD with validation; CSV imports while the API runs", components: ["api", "loader", "contacts-db", "contacts-csv", "api-json"], connections: ["s-client-api", "s-api-contacts", "s-loader-api", "s-loader-json"] },
     { id: "S4", text: "Every run leaves a record, even when it fails", components: ["etl", "loader", "runs-log"], connections: ["s-etl-runs", "s-loader-runs"] },
