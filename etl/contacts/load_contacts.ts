@@ -32,6 +32,8 @@ export interface LoadContactsOptions {
   apiToken?: string;
   /** How long to wait for the API to answer the import; default 10 minutes. */
   apiTimeoutMs?: number;
+  /** How long a locked contacts.duckdb (an API starting up?) is retried; default 5 s. */
+  lockWaitMs?: number;
 }
 
 /** The ingestion summary plus how it ran, the run id, and the rejects report (null when none). */
@@ -189,7 +191,7 @@ async function viaApi(api: ApiInfo, bytes: Buffer, source: string, options: Load
 async function direct(options: LoadContactsOptions, source: string): Promise<IngestSummary> {
   mkdirSync(options.dataDir, { recursive: true });
   const path = join(options.dataDir, "contacts.duckdb");
-  const db = await openUnlocked(path, options.dataDir);
+  const db = await openUnlocked(path, options.dataDir, options.lockWaitMs ?? 5000);
   try {
     await migrate(db);
     return await ingestContacts(db, options.csvPath, { sourceName: source });
@@ -202,13 +204,14 @@ async function direct(options: LoadContactsOptions, source: string): Promise<Ing
  * Opens contacts.duckdb. If another process holds its lock, that is usually an API that is just
  * starting (api.json not written yet): wait a little and, if it shows up, hand the load to it.
  */
-async function openUnlocked(path: string, dataDir: string): Promise<Database> {
-  for (let attempt = 0; ; attempt++) {
+async function openUnlocked(path: string, dataDir: string, waitMs: number): Promise<Database> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
     try {
       return await Database.open(path);
     } catch (error) {
       if (!/lock/i.test((error as Error).message)) throw error;
-      if (attempt >= 20) {
+      if (Date.now() >= deadline) {
         throw new ContactsLoadError(
           "locked",
           `${path} is locked by another process and no running API answers in ${join(dataDir, "api.json")}; ` +

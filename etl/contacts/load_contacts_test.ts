@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { once } from "node:events";
 import { Database } from "../db.ts";
 import { readRuns } from "../runs.ts";
@@ -187,4 +189,37 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
     assert.deepEqual([result.inserted, result.unchanged], [0, 2]);
   });
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("loadContacts() gives up with a clear error when another process holds the database", async () => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  const csvPath = join(dir, "contacts.csv");
+  writeFileSync(csvPath, GOOD);
+  // Another process (not an API: no api.json) holds the write lock.
+  const holder = join(dir, "hold.mts");
+  const dbModule = fileURLToPath(new URL("../db.ts", import.meta.url));
+  writeFileSync(
+    holder,
+    `import { Database } from ${JSON.stringify(dbModule)};\n` +
+      `const db = await Database.open(process.argv[2]);\nconsole.log("holding");\nsetInterval(() => {}, 1000);\n`,
+  );
+  const child = spawn(process.execPath, [...process.execArgv, holder, join(dataDir, "contacts.duckdb")], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("holding") && resolve());
+      child.on("exit", () => reject(new Error("the lock holder exited")));
+    });
+    await assert.rejects(loadContacts({ csvPath, dataDir, lockWaitMs: 500 }), (error: unknown) => {
+      assert.ok(error instanceof ContactsLoadError);
+      assert.equal(error.code, "locked");
+      assert.match(error.message, /is locked by another process and no running API answers/);
+      return true;
+    });
+    assert.equal(readRuns(dataDir).at(-1)?.error?.code, "locked");
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
