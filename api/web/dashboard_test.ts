@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Browser, findChromium, type Page } from "./_cdp.ts";
+import { Browser, findChromium, type Page } from "./cdp.ts";
 import { startDemo, type Demo } from "./demo_server.ts";
 
 const chromium = findChromium();
@@ -81,6 +81,21 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
         return ['29,78,216', '226,232,240', '245,158,11'].filter((k) => seen.has(k)).length;
       })()`);
       assert.equal(colours, 3);
+    });
+
+    await t.test("the heat map reads a cell on hover and zooms", async () => {
+      const box = await page.evaluate<{ x: number; y: number; w: number }>(
+        "(() => { const c = document.getElementById('matrix-canvas'); c.scrollIntoView({ block: 'center' }); const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width }; })()",
+      );
+      await page.send("Input.dispatchMouseEvent", { type: "mouseMoved", x: box.x + box.w * 0.1, y: box.y + box.w * 0.1 });
+      await page.waitFor("/^Row .* column .*: (1 \\(marked\\)|0|unknown \\/ blank)$/.test(document.getElementById('matrix-info').textContent)");
+      const before = await page.evaluate<string>("document.getElementById('matrix-canvas').toDataURL()");
+      await page.click("#matrix-zoom-in");
+      assert.notEqual(await page.evaluate<string>("document.getElementById('matrix-canvas').toDataURL()"), before);
+      await page.evaluate("document.getElementById('matrix-canvas').focus()");
+      await page.press("0");
+      assert.equal(await page.evaluate<string>("document.getElementById('matrix-canvas').toDataURL()"), before);
+      assert.match(await page.evaluate<string>("document.getElementById('matrix-summary').textContent"), /50 × 50/);
     });
 
     await t.test("clicking an actor lists its relationships; Enter works too", async () => {

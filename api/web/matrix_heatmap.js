@@ -160,3 +160,25 @@ export function matrixPixels(input) {
   }
   return pixels;
 }
+
+/**
+ * Returns how many cells of the given rows are 1, 0 and unknown (the diagonal excluded).
+ *
+ * @example
+ * countCells([[0, "01."], [1, "1.0"]]); // { one: 2, zero: 1, unknown: 1 }: the diagonal is skipped
+ * @param {Iterable<[number, string]>} rows  [row position, cells] pairs
+ * @returns {{ one: number, zero: number, unknown: number }}
+ */
+export function countCells(rows) {
+  const counts = { one: 0, zero: 0, unknown: 0 };
+  for (const [row, cells] of rows) {
+    for (let col = 0; col < cells.length; col++) {
+      if (col === row) continue;
+      const ch = cells[col];
+      if (ch === "1") counts.one++;
+      else if (ch === "0") counts.zero++;
+      else counts.unknown++;
+    }
+  }
+  return counts;
+}

@@ -5,7 +5,8 @@
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
-import { cellAt, fitView, matrixPixels, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
+import { cellAt, countCells, fitView, matrixPixels, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
+import { formatCount } from "./_html.js";
 
 const PAGE = 256;
 
@@ -20,6 +21,7 @@ const PAGE = 256;
 export function mountMatrix({ announce }) {
   const canvas = byId("matrix-canvas", HTMLCanvasElement);
   const info = byId("matrix-info", HTMLElement);
+  const summary = byId("matrix-summary", HTMLElement);
   const context = canvas.getContext("2d");
   /** @type {{ id: number, letter_code: string | null }[]} */
   let header = [];
@@ -195,7 +197,23 @@ export function mountMatrix({ announce }) {
     view = fitView(n, canvas.width, canvas.height);
     canvas.setAttribute("aria-label", `Adjacency matrix heat map of ${n} by ${n} actors. Use plus and minus to zoom, arrow keys to move.`);
     paint();
-    if (n > 0) announce(`Matrix: ${n} × ${n}`);
+    summarise(first.total);
+  }
+
+  /** @param {number} total */
+  function summarise(total) {
+    if (n === 0) {
+      summary.innerHTML = "";
+      return;
+    }
+    // Counting needs every row; for big matrices only the loaded ones are known, so say so.
+    const counts = countCells(rows.entries());
+    const partial = rows.size < total;
+    summary.innerHTML =
+      `<div class="stat"><span class="stat-value">${formatCount(n)} × ${formatCount(n)}</span><span class="stat-label">actors</span></div>` +
+      `<div class="stat"><span class="stat-value">${formatCount(counts.one)}</span><span class="stat-label">cells marked 1${partial ? " (loaded rows)" : ""}</span></div>` +
+      `<div class="stat"><span class="stat-value">${formatCount(counts.zero)}</span><span class="stat-label">cells 0</span></div>` +
+      `<div class="stat"><span class="stat-value">${formatCount(counts.unknown)}</span><span class="stat-label">blank (unknown)</span></div>`;
   }
 
   return { load };

@@ -44,18 +44,14 @@ export function runChartSvg(runs, options = {}) {
     parts.push(`<line class="grid" x1="${pad.left}" x2="${width - pad.right}" y1="${y(tick)}" y2="${y(tick)}"/>`);
     parts.push(`<text class="axis" x="${pad.left - 6}" y="${y(tick) + 4}" text-anchor="end">${formatCount(tick)}</text>`);
   }
-  // Lines join only runs that produced counts; a failed run leaves a gap rather than a fake zero.
+  // Lines join the runs that produced counts: a failed run is marked on the baseline, not drawn
+  // as a fake zero, and the published data it left in place carries on.
   for (const series of /** @type {const} */ (["actors", "pairs"])) {
     let d = "";
-    let pen = false;
     sorted.forEach((run, i) => {
       const value = run.status === "failed" ? undefined : run.counts?.[series];
-      if (value === undefined) {
-        pen = false;
-        return;
-      }
-      d += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(value).toFixed(1)}`;
-      pen = true;
+      if (value === undefined) return;
+      d += `${d ? "L" : "M"}${x(i).toFixed(1)},${y(value).toFixed(1)}`;
     });
     if (d) parts.push(`<path class="line line-${series}" d="${d}"/>`);
   }
@@ -84,11 +80,17 @@ export function runChartSvg(runs, options = {}) {
     parts.push(`</g>`);
   });
   // Time labels for the first and last run only: the chart is small.
-  const first = sorted[0];
-  const last = sorted[sorted.length - 1];
-  parts.push(`<text class="axis" x="${x(0)}" y="${height - 6}" text-anchor="start">${escapeHtml(formatTime(first.started_at).slice(0, 10))}</text>`);
-  if (sorted.length > 1) {
-    parts.push(`<text class="axis" x="${x(sorted.length - 1)}" y="${height - 6}" text-anchor="end">${escapeHtml(formatTime(last.started_at).slice(0, 10))}</text>`);
+  const first = formatTime(sorted[0].started_at);
+  const last = formatTime(sorted[sorted.length - 1].started_at);
+  // Runs on one day are told apart by the time; runs over weeks by the date.
+  const sameDay = first.slice(0, 10) === last.slice(0, 10);
+  const short = (/** @type {string} */ t) => (sameDay ? t.slice(11, 16) : t.slice(0, 10));
+  if (sorted.length === 1) {
+    parts.push(`<text class="axis" x="${x(0)}" y="${height - 6}" text-anchor="middle">${escapeHtml(first)}</text>`);
+  } else {
+    parts.push(`<text class="axis" x="${x(0)}" y="${height - 6}" text-anchor="start">${escapeHtml(short(first))}</text>`);
+    parts.push(`<text class="axis" x="${x(sorted.length - 1)}" y="${height - 6}" text-anchor="end">${escapeHtml(short(last))}</text>`);
+    if (sameDay) parts.push(`<text class="axis" x="${pad.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(first.slice(0, 10))} (UTC)</text>`);
   }
   parts.push(`</svg>`);
   return parts.join("");

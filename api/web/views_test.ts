@@ -8,7 +8,7 @@ import { findingsHtml, groupFindings } from "./findings_view.js";
 import { latestRunHtml, describeChange } from "./latest_run.js";
 import { actorKind, graphEdges, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
 import { contactInput, contactRowsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
-import { cellAt, fitView, matrixPixels, MATRIX_COLORS, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
+import { cellAt, countCells, fitView, matrixPixels, MATRIX_COLORS, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
 import { query } from "./api_client.js";
 import type { RunRecord, Actor, Relationship } from "./api_client.js";
 
@@ -63,8 +63,8 @@ test("runChartSvg() draws a focusable marker per run and marks failures", () => 
   assert.match(svg, /class="run-point status-succeeded selected" data-run-id="d"/);
   // Oldest first, whatever order the API sent: "a" is drawn before "d".
   assert.ok(svg.indexOf('data-run-id="a"') < svg.indexOf('data-run-id="d"'));
-  // The failed run breaks the line rather than dropping to zero: two segments per series.
-  assert.equal((svg.match(/class="line line-actors" d="([^"]*)"/)?.[1].match(/M/g) ?? []).length, 2);
+  // The failed run is not drawn as a zero: the line joins the three runs with counts.
+  assert.equal(svg.match(/class="line line-actors" d="([^"]*)"/)?.[1].match(/[ML]/g)?.length, 3);
   assert.match(runChartSvg([]), /No runs yet/);
   assert.equal(niceCeiling(137), 200);
   assert.equal(niceCeiling(50), 50);
@@ -213,6 +213,8 @@ test("matrix_heatmap: view math and pixels", () => {
   assert.deepEqual(at(2, 0), MATRIX_COLORS.unknown);
   assert.deepEqual(at(0, 2), MATRIX_COLORS.zero);
   assert.deepEqual(at(2, 2), MATRIX_COLORS.unknown); // row shorter than n: a missing char is unknown
+  assert.deepEqual(countCells([[0, "01."], [1, "1.0"]]), { one: 2, zero: 1, unknown: 1 });
+  assert.deepEqual(countCells(new Map([[0, "..1"]]).entries()), { one: 1, zero: 0, unknown: 1 });
   const loading = matrixPixels({ n: 2, getRow: () => undefined, view: { scale: 2, x: 0, y: 0 }, width: 4, height: 4 });
   assert.deepEqual(Array.from(loading.slice(0, 3)), MATRIX_COLORS.missing);
 });
