@@ -42,6 +42,21 @@ const ZONE_HEAD = 28;
 const ROW_HEAD = 30;
 const CHAR_W = 5.6; // average width of a 10 px sans-serif character, for label boxes
 
+// Label positions to try, nearest first: vertical moves cost 1 per px, sideways ones 0.6 per px plus 30.
+const NUDGES: [number, number][] = (() => {
+  const out: { dx: number; dy: number; cost: number }[] = [];
+  for (let k = -40; k <= 40; k++) {
+    for (const dx of [0, -120, 120, -240, 240]) {
+      const dy = k * 7;
+      out.push({ dx, dy, cost: Math.abs(dy) + (dx === 0 ? 0 : 30 + Math.abs(dx) * 0.6) });
+    }
+  }
+  out.sort((a, b) => a.cost - b.cost || a.dy - b.dy || a.dx - b.dx);
+  return out.map((o) => [o.dx, o.dy]);
+})();
+
+const LANE_NUDGES: [number, number][] = [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6].map((k) => [k * 110, 0]);
+
 interface Box {
   x: number;
   y: number;
@@ -169,15 +184,41 @@ export function orderCells(diagram: Diagram): Map<string, string[]> {
  */
 export function flowchartSvg(diagram: Diagram): string {
   const colIndex = new Map(diagram.columns.map((c, i) => [c.id, i]));
-  const colX = new Map<string, number>();
-  diagram.columns.forEach((c, i) => colX.set(c.id, MARGIN + i * (NODE_W + 2 * COL_PAD + COL_GAP)));
   const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
   const nodeById = new Map(diagram.nodes.map((n) => [n.id, n]));
-  const span = (e: DiagramEdge) => Math.abs(colIndex.get(nodeById.get(e.from)!.column)! - colIndex.get(nodeById.get(e.to)!.column)!);
+  const colOf = (id: string) => colIndex.get(nodeById.get(id)!.column)!;
+  const span = (e: DiagramEdge) => Math.abs(colOf(e.from) - colOf(e.to));
   const laneEdges = diagram.edges.filter((e) => span(e) > 1);
   const LANE_H = 36;
   const columnsTop = HEADER_H + laneEdges.length * LANE_H;
   const cells = orderCells(diagram);
+  const last = diagram.columns.length - 1;
+  // Labels live in the gaps between columns. Count them per gap (gap g lies right of column g),
+  // send each column's brackets (both ends in one column) to its quieter side, then widen busy gaps
+  // and stretch the vertical spacing so the labels of the busiest gap fit (about 38 px per label).
+  const gapLoad = new Map<number, number>();
+  const addLoad = (gap: number) => gapLoad.set(gap, (gapLoad.get(gap) ?? 0) + 1);
+  for (const e of diagram.edges) if (span(e) === 1) addLoad(Math.min(colOf(e.from), colOf(e.to)));
+  const bracketLeft = new Map<number, boolean>();
+  for (let c = 0; c <= last; c++) {
+    const left = c > 0 ? (gapLoad.get(c - 1) ?? 0) : Infinity;
+    const right = c < last ? (gapLoad.get(c) ?? 0) : Infinity;
+    bracketLeft.set(c, left < right);
+  }
+  for (const e of diagram.edges) {
+    if (span(e) !== 0) continue;
+    const c = colOf(e.from);
+    addLoad(bracketLeft.get(c) ? c - 1 : c);
+  }
+  const colX = new Map<string, number>();
+  let x = MARGIN;
+  diagram.columns.forEach((c, i) => {
+    colX.set(c.id, x);
+    x += NODE_W + 2 * COL_PAD + COL_GAP + ((gapLoad.get(i) ?? 0) > 8 ? 220 : 0);
+  });
+  const tallestStack = Math.max(1, ...[...cells.values()].map((ids) => ids.length));
+  const busiest = Math.max(0, ...[...gapLoad.values()].map((n) => (n > 8 ? n / 2 : n)));
+  const slot = deployment ? NODE_H + V_GAP : Math.max(NODE_H + V_GAP, Math.ceil((busiest * 38) / tallestStack));
   const boxes = new Map<string, Box>();
   const rowBands: { id: string; name: string; y: number; h: number }[] = [];
   let y = columnsTop + ZONE_HEAD;
@@ -187,15 +228,15 @@ export function flowchartSvg(diagram: Diagram): string {
     let tallest = 0;
     for (const col of diagram.columns) {
       const members = cells.get(`${row.id}|${col.id}`) ?? [];
-      members.forEach((id, i) => boxes.set(id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * (NODE_H + V_GAP), w: NODE_W, h: NODE_H }));
-      tallest = Math.max(tallest, members.length * (NODE_H + V_GAP));
+      members.forEach((id, i) => boxes.set(id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * slot, w: NODE_W, h: NODE_H }));
+      tallest = Math.max(tallest, members.length * slot);
     }
     const h = (deployment ? ROW_HEAD : 0) + 10 + tallest + 10;
     rowBands.push({ id: row.id, name: row.name, y: bandTop, h });
     y = bandTop + h + (deployment ? 12 : 0);
   }
   const contentBottom = y;
-  const columnsWidth = MARGIN * 2 + diagram.columns.length * (NODE_W + 2 * COL_PAD) + Math.max(0, diagram.columns.length - 1) * COL_GAP;
+  const columnsWidth = colX.get(diagram.columns[last].id)! + NODE_W + 2 * COL_PAD + MARGIN;
 
   const edgeSvg: string[] = [];
   const labelSvg: string[] = [];
@@ -220,18 +261,20 @@ export function flowchartSvg(diagram: Diagram): string {
     let path: string;
     let lx: number;
     let ly: number;
-    let anchorLeft = false;
+    let anchor: "left" | "center" | "right" = "center";
     const lane = laneEdges.indexOf(e);
     if (a.x === b.x) {
       const k = bracketCount.get(a.x) ?? 0;
       bracketCount.set(a.x, k + 1);
-      const out = a.x + a.w + COL_PAD + 8 + (k % 10) * 8;
+      const left = bracketLeft.get(colOf(e.from))!;
+      const side = left ? a.x : a.x + a.w;
+      const out = side + (left ? -1 : 1) * (COL_PAD + 8 + (k % 10) * 8);
       const ay = a.y + a.h / 2 + 6;
       const by = b.y + b.h / 2 - 6;
-      path = `M${a.x + a.w},${ay} H${out} V${by} H${b.x + b.w}`;
-      lx = out + 6;
+      path = `M${side},${ay} H${out} V${by} H${side}`;
+      lx = out + (left ? -6 : 6);
       ly = Math.round((ay + by) / 2);
-      anchorLeft = true;
+      anchor = left ? "right" : "left";
     } else if (lane >= 0) {
       const forward = a.x < b.x;
       const x1 = forward ? a.x + a.w : a.x;
@@ -261,11 +304,16 @@ export function flowchartSvg(diagram: Diagram): string {
     const w = Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10);
     const h = lines.length * 12 + 6;
     const baseY = ly - Math.round(h / 2);
-    let box: Box = { x: anchorLeft ? lx : lx - Math.round(w / 2), y: baseY, w, h };
-    for (let tries = 0; tries < 60 && lane < 0 && placed.some((p) => overlaps(p, box)); tries++) {
-      // Nudge down, then up, further each time, until the label covers no box and no other label.
-      const step = (Math.floor(tries / 2) + 1) * 7 * (tries % 2 === 0 ? 1 : -1);
-      box = { ...box, y: baseY + step };
+    const baseX = anchor === "left" ? lx : anchor === "right" ? lx - w : lx - Math.round(w / 2);
+    let box: Box = { x: baseX, y: baseY, w, h };
+    {
+      // Try spots near the line first (small vertical moves), then beside it, until the label covers
+      // no box and no other label. Candidates are in a fixed order, so the result is deterministic.
+      // Lane labels only move along their lane.
+      for (const [dx, dy] of lane < 0 ? NUDGES : LANE_NUDGES) {
+        box = { x: baseX + dx, y: baseY + dy, w, h };
+        if (!placed.some((p) => overlaps(p, box))) break;
+      }
     }
     placed.push(box);
     labelSvg.push(`<g class="edge-label"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);

@@ -75,9 +75,9 @@ export const systemModel: Model = {
   title: "Relaciones workspace",
   zones: [
     { id: "clients", name: "Clients", trust: "untrusted", description: "Anything that can reach the port." },
-    { id: "inputs", name: "Input files", trust: "third-party", description: "Files the users produce." },
     { id: "process", name: "Processes", trust: "trusted", description: "The API process and the ETL child processes." },
     { id: "data", name: "Data directory", trust: "restricted", description: "DuckDB files, the run log and api.json." },
+    { id: "inputs", name: "Input files", trust: "third-party", description: "Files the users produce." },
   ],
   regions: [
     { id: "local", name: "Users' machines / loopback", role: "external" },
