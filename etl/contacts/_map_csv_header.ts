@@ -1,0 +1,76 @@
+/**
+ * Matches a CSV header to a record definition: which column feeds which field, which required
+ * columns are missing (an error naming them) and what is ignored (warnings).
+ */
+import type { CsvScan } from "./_csv_scan.ts";
+import { ContactsCsvError } from "./contacts_csv_error.ts";
+import { csvColumnOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
+
+/** How a file's columns map to a record. */
+export interface Layout {
+  /** Record restricted to the fields present in the file. */
+  record: RecordDefinition;
+  /** Field name -> column index in the file. */
+  fields: Array<[string, number]>;
+  departments: number | null;
+  warnings: string[];
+}
+
+/**
+ * Returns the layout of `scan`'s header for `record`. Names match after trimming, without regard
+ * to case, in any order. Throws ContactsCsvError (empty_file, duplicate_column, missing_column).
+ *
+ * @example
+ * ```ts
+ * mapCsvHeader(scanCsv("email,first_name,last_name\n"), contactRecord, "x.csv").fields; // [["first_name", 1], ...]
+ * ```
+ */
+export function mapCsvHeader(scan: CsvScan, record: RecordDefinition, file: string): Layout {
+  if (scan.records.length === 0 || scan.records[0].blank) {
+    throw new ContactsCsvError("empty_file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
+  }
+  const names = scan.header.map((h) => h.trim().toLowerCase());
+  const index = new Map<string, number>();
+  names.forEach((name, i) => {
+    // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
+    if (name.length === 0) return;
+    if (index.has(name)) {
+      throw new ContactsCsvError("duplicate_column", `Contacts file '${file}' has the column '${name}' twice`, file);
+    }
+    index.set(name, i);
+  });
+  const warnings: string[] = [];
+  const missing: string[] = [];
+  const present: FieldDefinition[] = [];
+  const fields: Array<[string, number]> = [];
+  for (const field of record.fields) {
+    const at = index.get(csvColumnOf(field).toLowerCase());
+    if (at === undefined) {
+      if (field.required) missing.push(csvColumnOf(field));
+      else warnings.push(`Column '${csvColumnOf(field)}' is not in the file; existing values are kept`);
+      continue;
+    }
+    present.push(field);
+    fields.push([field.name, at]);
+  }
+  if (missing.length > 0) {
+    const list = missing.map((m) => `'${m}'`).join(", ");
+    throw new ContactsCsvError(
+      "missing_column",
+      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${scan.header.join(",")}`,
+      file,
+    );
+  }
+  const departments = index.get(record.links.csvColumn.toLowerCase()) ?? null;
+  if (departments === null) warnings.push(`Column '${record.links.csvColumn}' is not in the file; no departments are linked`);
+  const used = new Set([...fields.map(([, at]) => at), departments]);
+  scan.header.forEach((name, i) => {
+    if (used.has(i)) return;
+    warnings.push(
+      name.trim().length === 0
+        ? `Column ${i + 1} has no name; ignored`
+        : `Column '${name.trim()}' is not a ${record.name} field; ignored`,
+    );
+  });
+  return { record: { ...record, fields: present }, fields, departments, warnings };
+}
