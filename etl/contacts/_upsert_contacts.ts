@@ -15,6 +15,8 @@ export interface Accepted {
   value: Record<string, string | null>;
   signature: string;
   lines: Array<number | null>;
+  /** Data row indexes (0-based) matching `lines`, for counting rejects when lines are unknown. */
+  rows: number[];
   departments: Set<string>;
   /** Repairs on every line of this person; reported only if the person is loaded. */
   fixes: RowFix[];

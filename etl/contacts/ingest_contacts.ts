@@ -81,7 +81,8 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
     if (lines === null) {
       summary.warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
     }
-    const rejectedLines = new Set<number | string>(fileRejects.map((r) => r.line ?? "?"));
+    // Rejected data rows by index (lines may be unknown); DuckDB's rejects are one per line already.
+    const rejectedRows = new Set<number>();
     const people = new Map<string, Accepted>();
     const keyField = upsertKeyOf(record);
     const conflicts = new Map<string, Set<string>>();
@@ -94,7 +95,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       if (department.length > 0) input[record.links.name] = [department];
       const result = validateRecord(layout.record, input, "create");
       if (!result.ok) {
-        rejectedLines.add(line ?? `row${index}`);
+        rejectedRows.add(index);
         for (const error of result.errors) {
           const name = error.field.startsWith(record.links.name) ? record.links.csvColumn : error.field;
           const raw = error.field.startsWith(record.links.name) ? department : input[error.field];
@@ -109,14 +110,16 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       }
       const value: Record<string, string | null> = {};
       for (const [name] of layout.fields) value[name] = (result.value[name] as string | null | undefined) ?? null;
+      // The e-mail pattern is ASCII, so JS and DuckDB lower-case it alike (the key column is lower(email)).
       const key = (value[keyField.name] as string).toLowerCase();
       const signature = JSON.stringify(value);
       const fixes = result.fixes.map((f) => ({ line, field: f.field, from: f.from, to: f.to, reason: f.message }));
       const seen = people.get(key);
       if (seen === undefined) {
-        people.set(key, { key, line, value, signature, lines: [line], departments: new Set(), fixes });
+        people.set(key, { key, line, value, signature, lines: [line], rows: [index], departments: new Set(), fixes });
       } else {
         seen.lines.push(line);
+        seen.rows.push(index);
         seen.fixes.push(...fixes);
         if (seen.signature !== signature) {
           const fields = conflicts.get(key) ?? new Set<string>();
@@ -132,8 +135,8 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       const person = people.get(key)!;
       people.delete(key);
       const where = person.lines.map((l) => l ?? "?").join(", ");
+      for (const index of person.rows) rejectedRows.add(index);
       for (const line of person.lines) {
-        rejectedLines.add(line ?? `dup${key}`);
         summary.rejects.push({
           line,
           field: keyField.name,
@@ -149,7 +152,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
     }
     summary.rejects.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     summary.fixed.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    summary.rejected = rejectedLines.size;
+    summary.rejected = fileRejects.length + rejectedRows.size;
     summary.fixes = summary.fixed.length;
     summary.contacts = people.size;
 
