@@ -133,3 +133,32 @@ test("DuckDB still refuses to delete or re-key a row a foreign key points at, ev
     db.close();
   }
 });
+
+test("the unique e-mail key is not over-eager inside a transaction", async (t) => {
+  await withDb(async (db) => {
+    const ann = await insert(db, { email: "ann@example.com" });
+    const bob = await insert(db, { email: "bob@example.com" });
+    await link(db, ann, "Sales");
+    await t.test("two contacts swap e-mail addresses in one transaction", async () => {
+      await db.transaction(async (tx) => {
+        await tx.run(contactSql.update(["email"]), ["swap@example.invalid", ann]);
+        await tx.run(contactSql.update(["email"]), ["ann@example.com", bob]);
+        await tx.run(contactSql.update(["email"]), ["bob@example.com", ann]);
+      });
+      const rows = await db.all<{ id: number; email_key: string }>("SELECT id, email_key FROM contacts ORDER BY id");
+      assert.deepEqual(rows, [
+        { id: ann, email_key: "bob@example.com" },
+        { id: bob, email_key: "ann@example.com" },
+      ]);
+    });
+    await t.test("a deleted contact's e-mail can be reused in the same transaction", async () => {
+      await db.transaction(async (tx) => {
+        await tx.run("DELETE FROM contact_departments WHERE contact_id = $1", [bob]);
+        await tx.run("DELETE FROM contacts WHERE id = $1", [bob]);
+        await insert(tx, { email: "ANN@example.com" });
+      });
+      const n = await db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contacts WHERE email_key = 'ann@example.com'");
+      assert.equal(n?.n, 1);
+    });
+  });
+});
