@@ -1,6 +1,6 @@
 // The hotel booking platform on AWS, defined once. README diagrams, tables and SVGs are rendered
 // from this file by `npm run design`; model_test.ts holds the architecture rules it must obey.
-import type { Component, Connection, Model, Sequence, Step, StoreSpec } from "../model/mod.ts";
+import type { Boundary, Component, Connection, Model, Sequence, Step, StoreSpec } from "../model/mod.ts";
 
 const EU = "eu-west-1";
 const US = "us-east-1";
@@ -227,6 +227,87 @@ const sequences: Sequence[] = [
   },
 ];
 
+const boundaries: Boundary[] = [
+  {
+    id: "internet-edge",
+    name: "Internet → edge (guests, staff, bots)",
+    crossings: [["internet", "edge"]],
+    stride: {
+      spoofing: "Credential stuffing: e-mail OTP and passkeys instead of passwords, WAF Bot Control, rate limits per IP and per account.",
+      tampering: "Injection, request smuggling: WAF managed rules; CloudFront normalises HTTP/2 and HTTP/3 before the origin.",
+      repudiation: "Signed-in actions logged with user id, IP, user agent and trace id; CloudFront and WAF logs kept 1 year.",
+      informationDisclosure: "TLS 1.3 only, HSTS preload; no stack traces or internal headers in responses; personal data never cached at the edge.",
+      denialOfService: "Shield Advanced (L3-L7), CloudFront absorbs volume, WAF rate-based rules on search and booking.",
+      elevationOfPrivilege: "Back-office paths need a staff-pool JWT with MFA and a WAF IP allow-list.",
+    },
+  },
+  {
+    id: "edge-app",
+    name: "Edge → application and its origins",
+    crossings: [["edge", "app"], ["edge", "data"]],
+    stride: {
+      spoofing: "Requests bypassing CloudFront: ALB accepts only the CloudFront prefix list plus a rotated secret origin header; S3 only CloudFront origin access control.",
+      tampering: "Services trust forwarding headers only from the ALB; bodies validated against schemas at every service.",
+      repudiation: "ALB access logs to S3 with object lock; trace id from the edge in every log line.",
+      informationDisclosure: "Services in private subnets without public IPs; buckets private, objects served through CloudFront only.",
+      denialOfService: "Autoscaling per service, timeouts, load shedding (429) before saturation, per-route concurrency limits.",
+      elevationOfPrivilege: "JWT audience and scopes checked in every service, not only at the edge.",
+    },
+  },
+  {
+    id: "app-data",
+    name: "Application → data",
+    crossings: [["app", "data"]],
+    stride: {
+      spoofing: "IAM database authentication or rotated secrets per service; security groups admit only the owning service.",
+      tampering: "Bound parameters only; database roles without DDL at runtime (migrations run from CI).",
+      repudiation: "pgaudit for privileged statements; CloudTrail data events on S3 and DynamoDB.",
+      informationDisclosure: "KMS encryption at rest with a key per store; TLS to every store.",
+      denialOfService: "RDS Proxy and pool limits against connection storms; DynamoDB on-demand capacity.",
+      elevationOfPrivilege: "Owner-only access by IAM policy and security group, checked in the model by checkOwnership.",
+    },
+  },
+  {
+    id: "third-parties",
+    name: "Our services ↔ third parties and the current website",
+    crossings: [["app", "providers"], ["providers", "edge"], ["edge", "legacy"]],
+    stride: {
+      spoofing: "Forged webhooks: HMAC or signature verification, 5-minute timestamp tolerance, replay cache of webhook ids.",
+      tampering: "TLS with certificate validation; mTLS to the payment provider; the current site reached with an origin secret.",
+      repudiation: "PSP references, webhook ids and PMS confirmation numbers stored with each payment and booking.",
+      informationDisclosure: "The PMS receives only what a reservation needs; e-mail signed with DKIM, SPF and DMARC.",
+      denialOfService: "Circuit breakers, retries with backoff and jitter; holds expire cleanly when the PSP or a PMS is down.",
+      elevationOfPrivilege: "API keys scoped to one purpose (the PSP key cannot issue payouts); keys in Secrets Manager.",
+    },
+  },
+  {
+    id: "browser-providers",
+    name: "Guest browser → payment provider and maps (card entry)",
+    crossings: [["internet", "providers"]],
+    stride: {
+      spoofing: "Phishing copies of checkout: HSTS, domain monitoring; the PSP iframe shows the provider's own origin.",
+      tampering: "Script injection around the iframe: strict CSP, Subresource Integrity, no third-party scripts on checkout (SAQ A eligibility).",
+      repudiation: "The provider's 3-D Secure result is stored with the payment.",
+      informationDisclosure: "Card data goes only to the provider (fitness test checkCardData).",
+      denialOfService: "Provider-side; checkout shows a clear retry message and keeps the hold.",
+      elevationOfPrivilege: "Not applicable: the browser gets only a client key scoped to one payment session.",
+    },
+  },
+  {
+    id: "ci-cd",
+    name: "CI/CD → AWS accounts (no runtime connection)",
+    crossings: [],
+    stride: {
+      spoofing: "GitHub OIDC federation to short-lived IAM roles; no long-lived access keys.",
+      tampering: "Signed container images, ECR scanning, pinned dependencies, required reviews on main.",
+      repudiation: "Organisation CloudTrail in the security account.",
+      informationDisclosure: "Secrets only in Secrets Manager; secret scanning on every push.",
+      denialOfService: "Deploys are rolling and canaried; a failed pipeline leaves production untouched.",
+      elevationOfPrivilege: "Deploy roles limited to their service's stacks; break-glass role alarmed.",
+    },
+  },
+];
+
 const allIds = components.map((x) => x.id);
 
 /** The hotel booking platform: components, connections, stores, views and sequences. */
@@ -276,6 +357,7 @@ export const hotelPlatform: Model = {
     },
   ],
   sequences,
+  boundaries,
   requirements: [
     { id: "R1", text: "International guests search across all properties and get results fast (p75 LCP < 2.5 s, search API p95 < 300 ms in every region)", components: ["cdn", "alb", "web", "search", "search-index", "search-cache"], connections: ["c-guest-waf", "c-cdn-alb", "c-alb-web", "c-web-search", "c-search-index", "c-search-cache"] },
     { id: "R2", text: "Display services: hotel data, photos and location", components: ["hotel", "hotel-db", "hotel-cache", "photo-bucket", "cdn", "maps"], connections: ["c-web-hotel", "c-hotel-db", "c-hotel-cache", "c-cdn-photos", "c-guest-maps", "c-hotel-maps"] },

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
+  checkBoundaries,
   checkCardData,
   checkDerivedStores,
   checkEdgeOnly,
@@ -65,6 +66,10 @@ test("hotelPlatform: no component is orphaned or missing from every view", () =>
 
 test("hotelPlatform: every connection has a label and a protocol", () => {
   assert.deepEqual(checkLabels(model), []);
+});
+
+test("hotelPlatform: every connection that changes zone crosses a trust boundary with a STRIDE analysis", () => {
+  assert.deepEqual(checkBoundaries(model), []);
 });
 
 test("hotelPlatform: the required sequences exist", () => {

@@ -291,6 +291,29 @@ export function checkDerivedStores(model: Model): string[] {
 }
 
 /**
+ * Returns connections that cross from one zone to another without a trust boundary (and its STRIDE
+ * analysis) covering that crossing, and boundaries with an empty threat entry or an unknown zone.
+ * @example checkBoundaries(model) // ["connection 'c-x' crosses app -> providers, which no trust boundary covers"]
+ */
+export function checkBoundaries(model: Model): string[] {
+  const problems: string[] = [];
+  const components = byId(model);
+  const zones = new Set(model.zones.map((z) => z.id));
+  const covered = new Set(model.boundaries.flatMap((b) => b.crossings.map(([f, t]) => `${f}>${t}`)));
+  for (const b of model.boundaries) {
+    for (const [f, t] of b.crossings) for (const z of [f, t]) if (!zones.has(z)) problems.push(`boundary '${b.id}' names unknown zone '${z}'`);
+    for (const [threat, text] of Object.entries(b.stride)) if (!text.trim()) problems.push(`boundary '${b.id}' has no ${threat} entry`);
+  }
+  for (const c of model.connections) {
+    const f = components.get(c.from)?.zone;
+    const t = components.get(c.to)?.zone;
+    if (!f || !t || f === t) continue;
+    if (!covered.has(`${f}>${t}`)) problems.push(`connection '${c.id}' crosses ${f} -> ${t}, which no trust boundary covers`);
+  }
+  return problems;
+}
+
+/**
  * Runs every generic check (not the design-specific ones that need arguments) and returns all problems.
  * @example checkModel(model) // []
  */
@@ -303,5 +326,6 @@ export function checkModel(model: Model): string[] {
     ...checkOwnership(model),
     ...checkCardData(model),
     ...checkDerivedStores(model),
+    ...checkBoundaries(model),
   ];
 }

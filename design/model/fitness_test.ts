@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hotelPlatform } from "../hotel-platform/model.ts";
 import {
+  checkBoundaries,
   checkCardData,
   checkDerivedStores,
   checkEdgeOnly,
@@ -147,4 +148,12 @@ test("checkReferences() reports unknown ids in connections, views, sequences and
   assert.ok(problems.includes("view 'context' lists unknown component 'ghost'"));
   assert.ok(problems.includes("sequence 'seq-search' step 'hello' travels on unknown connection 'no-such-connection'"));
   assert.ok(problems.includes("requirement R1 names unknown component 'phantom'"));
+});
+
+test("checkBoundaries() reports a connection crossing zones that no STRIDE boundary covers", () => {
+  const m = connect(copy(), { id: "data-to-psp", from: "payments-db", to: "payment-provider" });
+  assert.deepEqual(checkBoundaries(m), ["connection 'data-to-psp' crosses data -> providers, which no trust boundary covers"]);
+  const n = copy();
+  n.boundaries[0].stride.repudiation = "";
+  assert.deepEqual(checkBoundaries(n), ["boundary 'internet-edge' has no repudiation entry"]);
 });

@@ -139,6 +139,24 @@ export interface Requirement {
   connections: string[];
 }
 
+/** STRIDE analysis of one trust boundary: one mitigation sentence per threat class. */
+export interface Stride {
+  spoofing: string;
+  tampering: string;
+  repudiation: string;
+  informationDisclosure: string;
+  denialOfService: string;
+  elevationOfPrivilege: string;
+}
+
+/** A trust boundary: the zone crossings it covers (from zone, to zone) and its threat model. */
+export interface Boundary {
+  id: string;
+  name: string;
+  crossings: [string, string][];
+  stride: Stride;
+}
+
 /** A whole design. */
 export interface Model {
   id: string;
@@ -151,6 +169,8 @@ export interface Model {
   views: View[];
   sequences: Sequence[];
   requirements: Requirement[];
+  /** Every connection that changes zone must cross a boundary listed here (STRIDE per trust boundary). */
+  boundaries: Boundary[];
   /** PCI DSS self-assessment questionnaire the design claims; checked against the card-data flows. */
   pciSaq?: "A" | "A-EP" | "D" | "none";
 }

@@ -81,3 +81,24 @@ export function connectionsTable(model: Model): string {
     ]),
   );
 }
+
+/**
+ * Returns the STRIDE table: one row per trust boundary with the crossings it covers.
+ * @example strideTable(model).includes("Spoofing") // true
+ */
+export function strideTable(model: Model): string {
+  const zones = new Map(model.zones.map((z) => [z.id, z.name]));
+  return table(
+    ["boundary", "crossings", "Spoofing", "Tampering", "Repudiation", "Information disclosure", "Denial of service", "Elevation of privilege"],
+    model.boundaries.map((b) => [
+      b.name,
+      b.crossings.map(([f, t]) => `${zones.get(f)} → ${zones.get(t)}`).join("; ") || "-",
+      b.stride.spoofing,
+      b.stride.tampering,
+      b.stride.repudiation,
+      b.stride.informationDisclosure,
+      b.stride.denialOfService,
+      b.stride.elevationOfPrivilege,
+    ]),
+  );
+}

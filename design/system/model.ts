@@ -1,6 +1,6 @@
 // This product's own architecture, defined once: workbook and CSV -> ETL -> DuckDB files -> API ->
 // clients. Rendered by `npm run design` into design/system/README.md and design/system/svg/.
-import type { Component, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
+import type { Boundary, Component, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
 
 function call(via: string, text: string): Step {
   return { kind: "call", via, text };
@@ -69,6 +69,48 @@ const stores: StoreSpec[] = [
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
+const boundaries: Boundary[] = [
+  {
+    id: "clients-process",
+    name: "Clients → API and CLI",
+    crossings: [["clients", "process"]],
+    stride: {
+      spoofing: "Writes need the bearer API_TOKEN (constant-time compare); the API refuses a non-loopback address without one.",
+      tampering: "Bodies validated against the one contact definition; unknown fields rejected; If-Match for safe updates.",
+      repudiation: "Loads are recorded in runs.jsonl; contact edits are not attributed to people (single-user tool on loopback).",
+      informationDisclosure: "Loopback by default; problem documents never include internals; no stack traces to users.",
+      denialOfService: "Body limits (1 MiB, 64 MiB for CSV imports), header and request timeouts, paged lists.",
+      elevationOfPrivilege: "No accounts or roles: one token for all writes; put a proxy with real authentication in front beyond one machine.",
+    },
+  },
+  {
+    id: "process-data",
+    name: "Processes → data directory",
+    crossings: [["process", "data"]],
+    stride: {
+      spoofing: "Whoever can write the data directory can change the data: run as an unprivileged user, restrict the directory.",
+      tampering: "Snapshots are immutable once published; bound parameters only; migrations checksummed.",
+      repudiation: "runs.jsonl is append-only with fsync; each snapshot keeps versions and per-field changes.",
+      informationDisclosure: "File permissions of the data directory; contacts hold personal data.",
+      denialOfService: "A load lock prevents concurrent loads; a failed load leaves the previous snapshot served.",
+      elevationOfPrivilege: "The API opens the snapshot READ_ONLY; only the ETL publishes, only by rename.",
+    },
+  },
+  {
+    id: "process-inputs",
+    name: "ETL → input files",
+    crossings: [["process", "inputs"]],
+    stride: {
+      spoofing: "Inputs are whatever file the operator points at; the run record keeps its sha256 and size.",
+      tampering: "Checks report suspicious cells with references; nothing is published silently.",
+      repudiation: "The versions table records file name, sha256, size and counts of every load.",
+      informationDisclosure: "Inputs are read, never copied elsewhere; CSV rejects report line numbers, not whole rows.",
+      denialOfService: "Zip-bomb limits (inflated size, compression ratio); streaming reader with bounded memory.",
+      elevationOfPrivilege: "The reader interprets no formulas, macros or external links.",
+    },
+  },
+];
+
 /** This product's architecture: inputs, ETL, DuckDB files, API and clients on one machine. */
 export const systemModel: Model = {
   id: "system",
@@ -132,6 +174,7 @@ export const systemModel: Model = {
       ],
     },
   ],
+  boundaries,
   requirements: [
     { id: "S1", text: "Load the relationship workbook daily and on demand; never show a half-loaded state", components: ["scheduler", "etl", "workbook", "staging", "relationships-db", "load-lock"], connections: ["s-scheduler-etl", "s-etl-lock", "s-etl-workbook", "s-etl-staging", "s-etl-publish"] },
     { id: "S2", text: "Serve relationships, runs and findings to the dashboard", components: ["api", "browser", "relationships-db", "runs-log"], connections: ["s-browser-api", "s-api-rel", "s-api-runs"] },
