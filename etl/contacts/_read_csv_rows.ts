@@ -65,7 +65,15 @@ export async function readCsvRows(tx: Database, csvPath: string, scan: CsvScan):
   return { rows, lines: lines.length === rows.length ? lines : null, fileRejects };
 }
 
-/** Trims, and turns DuckDB's NULL (an empty cell) into "" so messages say "must not be empty". */
+/**
+ * Returns a cell as text: DuckDB's NULL (an empty cell) becomes "" so messages say "must not be
+ * empty", and a quoted CRLF becomes LF.
+ *
+ * @example
+ * ```ts
+ * cleanCell(null); // ""
+ * ```
+ */
 export function cleanCell(cell: unknown): string | null {
   if (cell === null || cell === undefined) return "";
   // A quoted newline written on Windows arrives as CRLF; store one form.

@@ -108,7 +108,14 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
   return ran;
 }
 
-/** Returns the sha256 (hex) of a migration's text, with line endings normalised. */
+/**
+ * Returns the sha256 (hex) of a migration's text, with line endings normalised.
+ *
+ * @example
+ * ```ts
+ * migrationChecksum("SELECT 1;\r\n") === migrationChecksum("SELECT 1;\n"); // true
+ * ```
+ */
 export function migrationChecksum(sql: string): string {
   // A checkout that turns LF into CRLF has not changed the migration; any other edit has.
   return createHash("sha256").update(sql.replaceAll("\r\n", "\n")).digest("hex");

@@ -92,17 +92,38 @@ export function foldName(name: string): string {
   return name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 }
 
-/** Returns the CSV header a field is read from. */
+/**
+ * Returns the CSV header a field is read from.
+ *
+ * @example
+ * ```ts
+ * csvColumnOf({ name: "zip", type: "string", maxLength: 10 }); // "zip"
+ * ```
+ */
 export function csvColumnOf(field: FieldDefinition): string {
   return field.csvColumn ?? field.name;
 }
 
-/** Returns the database column holding the case-folded key of a unique-ignoring-case field. */
+/**
+ * Returns the database column holding the case-folded key of a unique-ignoring-case field.
+ *
+ * @example
+ * ```ts
+ * keyColumnOf(upsertKeyOf(contactRecord)); // "email_key"
+ * ```
+ */
 export function keyColumnOf(field: FieldDefinition): string {
   return `${field.name}_key`;
 }
 
-/** Returns the field the record is upserted by (the first unique-ignoring-case field). */
+/**
+ * Returns the field the record is upserted by (the first unique-ignoring-case field).
+ *
+ * @example
+ * ```ts
+ * upsertKeyOf(contactRecord).name; // "email"
+ * ```
+ */
 export function upsertKeyOf(record: RecordDefinition): FieldDefinition {
   const field = record.fields.find((f) => f.uniqueIgnoringCase);
   if (field === undefined) throw new TypeError(`Record '${record.name}' has no unique field to upsert by`);
