@@ -19,6 +19,7 @@ const GOOD = [
   "Ann,Lee,,,Albany,ny,2204,,,ann@example.com,Sales",
   "Bob,Ray,,,Troy,Texas,12180,,,bob@example.com,Sales",
   "Cid,Cox,,,Utica,NY,13501,,,cid@example.com,=HR",
+  "Dee,Day,,,Rome,=1+1,13440,,,dee@example.com,Sales",
 ].join("\n");
 
 function tempDir(): string {
@@ -83,7 +84,7 @@ test("loadContacts() loads directly when no API runs, and records the run", asyn
     const dataDir = join(dir, "data");
     const result = await loadContacts({ csvPath, dataDir });
     assert.equal(result.via, "direct");
-    assert.deepEqual([result.inserted, result.rejected, result.fixes], [2, 1, 1]);
+    assert.deepEqual([result.inserted, result.rejected, result.fixes], [2, 2, 1]);
 
     const runs = readRuns(dataDir);
     assert.equal(runs.length, 1);
@@ -93,9 +94,10 @@ test("loadContacts() loads directly when no API runs, and records the run", asyn
     assert.equal(run.status, "succeeded");
     assert.equal(run.file?.name, "contacts.csv");
     assert.equal(run.counts.inserted, 2);
-    assert.equal(run.counts.rejected, 1);
+    assert.equal(run.counts.rejected, 2);
     const invalid = run.findings.find((f) => f.check === "contacts.invalid_state");
-    assert.deepEqual(invalid?.cells, ["contacts.csv:3"]);
+    assert.deepEqual(invalid?.cells, ["contacts.csv:3", "contacts.csv:5"]);
+    assert.equal(invalid?.count, 2);
     assert.equal(invalid?.severity, "error");
     const fixed = run.findings.find((f) => f.check === "contacts.fixed_zip");
     assert.deepEqual(fixed?.cells, ["contacts.csv:2"]);
@@ -104,6 +106,7 @@ test("loadContacts() loads directly when no API runs, and records the run", asyn
     const report = readFileSync(result.rejects_file!, "utf8").trim().split("\r\n");
     assert.equal(report[0], "line,field,reason,value");
     assert.match(report[1], /^3,state,must be two letters A-Z; got 'Texas',Texas$/);
+    assert.match(report[2], /^5,state,.*,'=1\+1$/, "a formula-looking cell is defused");
 
     // The database is there, migrated, and a second run changes nothing.
     const again = await loadContacts({ csvPath, dataDir });
@@ -160,7 +163,7 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
     await t.test("with the token the API ingests it on its own connection", async () => {
       const result = await loadContacts({ csvPath, dataDir, apiToken: "s3cret" });
       assert.equal(result.via, "api");
-      assert.deepEqual([result.inserted, result.rejected], [2, 1]);
+      assert.deepEqual([result.inserted, result.rejected], [2, 2]);
       assert.ok(api.requests.includes("POST /imports/contacts"));
       const n = await api.db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contacts");
       assert.equal(n?.n, 2);
