@@ -49,7 +49,7 @@ export async function readCsvRows(tx: Database, csvPath: string, scan: CsvScan):
     const record = scan.records[b.line - 1];
     const reason =
       record !== undefined && (b.error_type === "MISSING COLUMNS" || b.error_type === "TOO MANY COLUMNS")
-        ? `Has ${record.fields} fields; the header has ${width}`
+        ? `Has ${record.fields} ${record.fields === 1 ? "field" : "fields"}; the header has ${width}`
         : b.error_message;
     return { line: physical(b.line), field: "*", reason, value: null };
   });
