@@ -1,6 +1,6 @@
 // The hotel booking platform on AWS, defined once. README diagrams, tables and SVGs are rendered
 // from this file by `npm run design`; model_test.ts holds the architecture rules it must obey.
-import type { Boundary, Component, Connection, Model, Sequence, Step, StoreSpec } from "../model/mod.ts";
+import type { Boundary, Component, FailureMode, Connection, Model, Sequence, Step, StoreSpec } from "../model/mod.ts";
 
 const EU = "eu-west-1";
 const US = "us-east-1";
@@ -308,6 +308,36 @@ const boundaries: Boundary[] = [
   },
 ];
 
+function f(ids: string[], failure: string, effect: string, response: string, recovery: string): FailureMode {
+  return { components: ids, failure, effect, response, recovery };
+}
+
+const failureModes: FailureMode[] = [
+  f(["dns"], "Route 53 health check flaps or a record is mis-set", "site unreachable for some resolvers", "Route 53 health check alarms, synthetic checks from 5 continents", "records are IaC: revert the change; 60 s TTLs during migration"),
+  f(["cdn"], "a PoP fails or a bad cache policy ships", "none for a PoP (next PoP serves); stale or uncached pages for a bad policy", "CloudFront 5xx and cache-hit ratio alarms", "automatic for PoPs; roll back the distribution config (CloudFront continuous deployment staging)"),
+  f(["waf"], "a new rule blocks real guests", "403 for some guests", "blocked-request ratio and 4xx alarms", "revert the web ACL version (IaC); new rules always start in count mode"),
+  f(["alb"], "an Availability Zone or the regional load balancer fails", "none for an AZ; a region's origin fails", "ALB and Route 53 health checks", "multi-AZ by design; CloudFront origin group sends traffic to the other region"),
+  f(["web"], "bad release or overload of server-side rendering", "slow or failing pages", "canary alarms during CodeDeploy blue/green, LCP and 5xx SLOs", "automatic rollback to the previous task set; CloudFront serves stale pages meanwhile"),
+  f(["web-assets"], "a deploy removes assets still referenced by cached pages", "broken styling or scripts", "RUM JavaScript error rate", "assets are versioned and kept 30 days; redeploy"),
+  f(["search", "search-index"], "OpenSearch cluster red or overloaded", "slower or failing search in one region", "latency SLO, cluster health alarms", "CloudFront fails /api/search over to the other region; scale data nodes; restore snapshot or reindex (< 1 h)"),
+  f(["search-cache", "hotel-cache"], "cache node lost", "somewhat slower pages", "cache hit ratio, DB CPU", "replica promotion; caches refill from their stores"),
+  f(["search-indexer", "hotel-outbox"], "lag or a poison event", "search shows stale hotel data", "index freshness SLO (p95 < 60 s), DLQ alarm", "fix and replay from the DLQ or the EventBridge archive; full reindex job from hotel-db"),
+  f(["hotel", "hotel-db"], "writer instance fails", "hotel editing pauses ~30 s; pages served from caches", "Aurora events", "Multi-AZ failover; point-in-time restore for logical errors"),
+  f(["photo-bucket"], "photos deleted by mistake or region unavailable", "missing images", "CloudFront 4xx on /photos, S3 replication metrics", "object versioning and lock restore deleted objects; origin group fails over to the replica bucket"),
+  f(["guest", "guest-db"], "DynamoDB throttling or a regional outage", "favourites and recently viewed unavailable; booking unaffected", "throttle and error alarms", "on-demand capacity; global table serves from the other region"),
+  f(["booking", "booking-db"], "writer fails or a deadlock storm", "booking fails ~30 s; holds kept", "booking error SLO, Aurora events", "Multi-AZ failover; clients retry with idempotency keys"),
+  f(["booking-db", "payments-db", "hotel-db"], "the whole primary region is lost", "reads continue from us-east-1; bookings and payments fail until promotion", "Route 53 health checks, origin 5xx, synthetic checkout canary", "Aurora Global Database managed failover (RPO ~1 s, RTO ~5 min); runbook moves writers; fail back after resync"),
+  f(["payments", "payment-provider"], "provider outage or 3-D Secure failures", "cannot pay; the room hold is kept 15 min", "payment success rate alarm, provider status feed", "circuit breaker with a clear message; holds expire cleanly; second provider is a risk item"),
+  f(["payments"], "webhook lost or delayed", "booking stays pending", "payments pending > 15 min alarm", "reconciliation job polls the provider; webhooks and confirms are idempotent"),
+  f(["pms"], "a hotel's PMS is unreachable or slow", "that hotel cannot be booked live", "circuit breaker per PMS, error rate per hotel", "book against the hotel's allotment and push later from a retry queue; otherwise show 'call the hotel'"),
+  f(["event-bus"], "delivery failures or a regional EventBridge issue", "e-mails and index updates late", "DLQ alarms, failed-invocation metrics", "retries, replay from archive; the global endpoint fails over"),
+  f(["notifications", "notification-log", "email"], "e-mail not sent (SES throttled or bounced)", "confirmation shown on screen only", "notification SLO (99 % within 5 min)", "retry with backoff; support can resend; SES in the other region"),
+  f(["identity", "identity-store"], "Cognito regional outage", "sign-in fails; guest checkout still works", "sign-in error rate", "switch the issuer to the standby pool (RTO 30 min); guests re-verify by e-mail"),
+  f(["maps"], "maps provider unavailable", "no map on hotel pages; address still shown", "RUM errors on the map component", "the page renders without the map; nothing to recover"),
+  f(["legacy-site"], "the current website fails during migration", "routes not yet migrated fail", "CloudFront 5xx on the legacy origin", "the current site's own runbooks; migrated routes are unaffected"),
+  f(["hotel-db", "booking-db", "payments-db", "guest-db"], "data corrupted by a bug", "wrong data shown or booked", "reconciliation jobs and anomaly alarms", "point-in-time restore to a new cluster or table, repair from it, replay events"),
+];
+
 const allIds = components.map((x) => x.id);
 
 /** The hotel booking platform: components, connections, stores, views and sequences. */
@@ -358,6 +388,7 @@ export const hotelPlatform: Model = {
   ],
   sequences,
   boundaries,
+  failureModes,
   requirements: [
     { id: "R1", text: "International guests search across all properties and get results fast (p75 LCP < 2.5 s, search API p95 < 300 ms in every region)", components: ["cdn", "alb", "web", "search", "search-index", "search-cache"], connections: ["c-guest-waf", "c-cdn-alb", "c-alb-web", "c-web-search", "c-search-index", "c-search-cache"] },
     { id: "R2", text: "Display services: hotel data, photos and location", components: ["hotel", "hotel-db", "hotel-cache", "photo-bucket", "cdn", "maps"], connections: ["c-web-hotel", "c-hotel-db", "c-hotel-cache", "c-cdn-photos", "c-guest-maps", "c-hotel-maps"] },

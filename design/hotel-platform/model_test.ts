@@ -8,6 +8,7 @@ import {
   checkCardData,
   checkDerivedStores,
   checkEdgeOnly,
+  checkFailureModes,
   checkLabels,
   checkOwnership,
   checkReferences,
@@ -70,6 +71,10 @@ test("hotelPlatform: every connection has a label and a protocol", () => {
 
 test("hotelPlatform: every connection that changes zone crosses a trust boundary with a STRIDE analysis", () => {
   assert.deepEqual(checkBoundaries(model), []);
+});
+
+test("hotelPlatform: every component except the clients has a failure mode", () => {
+  assert.deepEqual(checkFailureModes(model), []);
 });
 
 test("hotelPlatform: the required sequences exist", () => {

@@ -314,6 +314,28 @@ export function checkBoundaries(model: Model): string[] {
 }
 
 /**
+ * Returns components (other than clients) that no failure mode covers, and rows naming unknown ones.
+ * @example checkFailureModes(model) // ["component 'alb' has no failure mode"]
+ */
+export function checkFailureModes(model: Model): string[] {
+  const problems: string[] = [];
+  const components = byId(model);
+  const covered = new Set<string>();
+  model.failureModes.forEach((f, i) => {
+    if (f.components.length === 0) problems.push(`failure mode ${i + 1} ('${f.failure}') names no component`);
+    for (const id of f.components) {
+      if (!components.has(id)) problems.push(`failure mode ${i + 1} ('${f.failure}') names unknown component '${id}'`);
+      covered.add(id);
+    }
+    for (const field of ["failure", "effect", "response", "recovery"] as const) {
+      if (!f[field].trim()) problems.push(`failure mode ${i + 1} has no ${field}`);
+    }
+  });
+  for (const c of model.components) if (c.kind !== "client" && !covered.has(c.id)) problems.push(`component '${c.id}' has no failure mode`);
+  return problems;
+}
+
+/**
  * Runs every generic check (not the design-specific ones that need arguments) and returns all problems.
  * @example checkModel(model) // []
  */
@@ -327,5 +349,6 @@ export function checkModel(model: Model): string[] {
     ...checkCardData(model),
     ...checkDerivedStores(model),
     ...checkBoundaries(model),
+    ...checkFailureModes(model),
   ];
 }

@@ -6,6 +6,7 @@ import { hotelPlatform } from "../hotel-platform/model.ts";
 import {
   checkBoundaries,
   checkCardData,
+  checkFailureModes,
   checkDerivedStores,
   checkEdgeOnly,
   checkLabels,
@@ -156,4 +157,13 @@ test("checkBoundaries() reports a connection crossing zones that no STRIDE bound
   const n = copy();
   n.boundaries[0].stride.repudiation = "";
   assert.deepEqual(checkBoundaries(n), ["boundary 'internet-edge' has no repudiation entry"]);
+});
+
+test("checkFailureModes() reports a component without a failure mode and rows naming unknown components", () => {
+  const m = copy();
+  m.failureModes = m.failureModes.filter((f) => !f.components.includes("maps"));
+  assert.deepEqual(checkFailureModes(m), ["component 'maps' has no failure mode"]);
+  const n = copy();
+  n.failureModes[0].components.push("ghost");
+  assert.ok(checkFailureModes(n).some((p) => p.includes("names unknown component 'ghost'")));
 });

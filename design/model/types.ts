@@ -157,6 +157,15 @@ export interface Boundary {
   stride: Stride;
 }
 
+/** One row of the failure-mode table: what breaks, what users see, how we notice and recover. */
+export interface FailureMode {
+  components: string[];
+  failure: string;
+  effect: string;
+  response: string;
+  recovery: string;
+}
+
 /** A whole design. */
 export interface Model {
   id: string;
@@ -171,6 +180,8 @@ export interface Model {
   requirements: Requirement[];
   /** Every connection that changes zone must cross a boundary listed here (STRIDE per trust boundary). */
   boundaries: Boundary[];
+  /** Every component except clients needs at least one row. */
+  failureModes: FailureMode[];
   /** PCI DSS self-assessment questionnaire the design claims; checked against the card-data flows. */
   pciSaq?: "A" | "A-EP" | "D" | "none";
 }

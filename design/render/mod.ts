@@ -3,5 +3,5 @@ export { projectView, type Diagram, type DiagramEdge, type DiagramNode } from ".
 export { flowchartMermaid, sequenceMermaid, sequenceParticipants, mermaidText, mermaidId } from "./to_mermaid.ts";
 export { flowchartSvg, sequenceSvg, xmlText, wrap } from "./to_svg.ts";
 export { replaceSections, sectionNames } from "./generated_sections.ts";
-export { traceabilityTable, storesTable, drTable, connectionsTable, strideTable } from "./tables.ts";
+export { traceabilityTable, storesTable, drTable, connectionsTable, strideTable, failureTable } from "./tables.ts";
 export { renderDesign, staleFiles, generatedSections, type DesignFiles } from "./render_design.ts";

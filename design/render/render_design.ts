@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Model } from "../model/mod.ts";
 import { replaceSections } from "./generated_sections.ts";
 import { projectView } from "./project_view.ts";
-import { connectionsTable, drTable, storesTable, strideTable, traceabilityTable } from "./tables.ts";
+import { connectionsTable, drTable, failureTable, storesTable, strideTable, traceabilityTable } from "./tables.ts";
 import { flowchartMermaid, sequenceMermaid } from "./to_mermaid.ts";
 import { flowchartSvg, sequenceSvg } from "./to_svg.ts";
 
@@ -14,7 +14,7 @@ export type DesignFiles = Map<string, string>;
 
 /**
  * Returns the generated sections of a README: `view-<id>` and `sequence-<id>` (Mermaid + a link to
- * the SVG), and the tables `traceability`, `stores`, `dr`, `connections`, `stride`.
+ * the SVG), and the tables `traceability`, `stores`, `dr`, `connections`, `stride`, `failures`.
  * @example Object.keys(generatedSections(model)) // ["view-context", ..., "connections"]
  */
 export function generatedSections(model: Model): Record<string, string> {
@@ -31,6 +31,7 @@ export function generatedSections(model: Model): Record<string, string> {
   sections.dr = drTable(model);
   sections.connections = connectionsTable(model);
   sections.stride = strideTable(model);
+  sections.failures = failureTable(model);
   return sections;
 }
 

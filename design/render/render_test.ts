@@ -118,6 +118,6 @@ function renderDesignSections(): Record<string, string> {
   const names: Record<string, string> = {};
   for (const v of hotelPlatform.views) names[`view-${v.id}`] = "";
   for (const s of hotelPlatform.sequences) names[`sequence-${s.id}`] = "";
-  for (const t of ["traceability", "stores", "dr", "connections", "stride"]) names[t] = "";
+  for (const t of ["traceability", "stores", "dr", "connections", "stride", "failures"]) names[t] = "";
   return names;
 }

@@ -102,3 +102,15 @@ export function strideTable(model: Model): string {
     ]),
   );
 }
+
+/**
+ * Returns the failure-mode table: component, failure, effect, response (detection), recovery.
+ * @example failureTable(model).includes("recovery") // true
+ */
+export function failureTable(model: Model): string {
+  const components = new Map(model.components.map((c) => [c.id, c]));
+  return table(
+    ["component", "failure", "effect on users", "response (detection)", "recovery"],
+    model.failureModes.map((f) => [f.components.map((id) => components.get(id)?.name ?? id).join(", "), f.failure, f.effect, f.response, f.recovery]),
+  );
+}

@@ -1,6 +1,6 @@
 // This product's own architecture, defined once: workbook and CSV -> ETL -> DuckDB files -> API ->
 // clients. Rendered by `npm run design` into design/system/README.md and design/system/svg/.
-import type { Boundary, Component, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
+import type { Boundary, Component, FailureMode, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
 
 function call(via: string, text: string): Step {
   return { kind: "call", via, text };
@@ -111,6 +111,28 @@ const boundaries: Boundary[] = [
   },
 ];
 
+function f(ids: string[], failure: string, effect: string, response: string, recovery: string): FailureMode {
+  return { components: ids, failure, effect, response, recovery };
+}
+
+const failureModes: FailureMode[] = [
+  f(["workbook"], "missing, locked by Excel, or not an .xlsx", "`npm run etl` exits non-zero with one sentence naming the file and the problem; the dashboard keeps the previous version; `/runs` lists a failed run", "nothing published; failed run recorded", "fix or close the file, run again"),
+  f(["workbook"], "a sheet is missing or renamed", "\"Cannot find sheet 'Lista de actores'; the workbook has …\"", "failed run recorded", "rename the sheet, run again"),
+  f(["workbook"], "bad cells: text in the matrix, asymmetric pairs, unknown actors", "the load succeeds; findings on the dashboard with cell references ('Matriz de adyacencia'!F5)", "published with findings", "users correct the workbook"),
+  f(["workbook"], "zip bomb or corrupt archive", "failed run: inflated size over the limit, or a corrupt entry", "the reader stops at the limit", "obtain a clean file"),
+  f(["etl", "staging"], "the load crashes or is killed mid-way", "nothing changes for readers", "the next load removes the temp file", "run again"),
+  f(["load-lock"], "two loads at once (scheduler and a person), or a stale lock after kill -9", "the second load says another load (pid N) is running and records a skipped run; a dead owner's lock is taken over", "O_EXCL lock file with pid check", "wait, or nothing to do"),
+  f(["staging"], "disk full during a load", "failed run; the previous snapshot is still served", "temp file removed", "free space, run again"),
+  f(["relationships-db"], "no snapshot yet (first start)", "relationship endpoints answer 503 problem documents; contacts and /readyz keep working", "the API keeps polling for the file", "run `npm run etl`"),
+  f(["scheduler"], "the API is not running at the scheduled time", "no daily load; `/runs` shows the date of the last run", "run history makes the gap visible", "run `npm run etl` by hand"),
+  f(["contacts-csv", "loader"], "invalid CSV", "the loader prints rejected rows (line, field, message); the API answers 422 problem+json; nothing written", "one transaction, rolled back", "fix the CSV, load again"),
+  f(["loader", "api-json"], "the API is down, or api.json is stale after a crash", "nothing visible: the loader ingests directly", "pid check and GET /healthz", "none needed"),
+  f(["contacts-db"], "two editors change the same contact", "412 Precondition Failed when If-Match carries an old ETag", "version column as ETag", "reload and retry"),
+  f(["api"], "request body too large or a slow client", "413 Content Too Large or 408 Request Timeout", "reading stops at the first byte over the limit; timeouts", "none needed"),
+  f(["api"], "unexpected error in a handler", "500 problem document with no internal detail", "stack logged on the server only", "fix the bug"),
+  f(["runs-log"], "crash in the middle of appending a line", "the torn line is skipped; earlier runs are intact", "fsync after each append", "none needed"),
+];
+
 /** This product's architecture: inputs, ETL, DuckDB files, API and clients on one machine. */
 export const systemModel: Model = {
   id: "system",
@@ -175,6 +197,7 @@ export const systemModel: Model = {
     },
   ],
   boundaries,
+  failureModes,
   requirements: [
     { id: "S1", text: "Load the relationship workbook daily and on demand; never show a half-loaded state", components: ["scheduler", "etl", "workbook", "staging", "relationships-db", "load-lock"], connections: ["s-scheduler-etl", "s-etl-lock", "s-etl-workbook", "s-etl-staging", "s-etl-publish"] },
     { id: "S2", text: "Serve relationships, runs and findings to the dashboard", components: ["api", "browser", "relationships-db", "runs-log"], connections: ["s-browser-api", "s-api-rel", "s-api-runs"] },
