@@ -17,6 +17,8 @@ import {
   sequenceMermaid,
   sequenceSvg,
   staleFiles,
+  traceabilityTable,
+  failureTable,
   wrap,
   xmlText,
 } from "./mod.ts";
@@ -121,3 +123,11 @@ function renderDesignSections(): Record<string, string> {
   for (const t of ["traceability", "stores", "dr", "connections", "stride", "failures"]) names[t] = "";
   return names;
 }
+
+test("traceabilityTable() and failureTable() escape pipes and angle brackets for GitHub Markdown", () => {
+  const model: Model = structuredClone(hotelPlatform);
+  model.requirements[0].text = "a | b <run>";
+  const table = traceabilityTable(model);
+  assert.ok(table.includes("a \\| b &lt;run&gt;"));
+  assert.equal(failureTable(model).split("\n").length, model.failureModes.length + 2);
+});

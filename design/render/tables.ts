@@ -3,7 +3,8 @@ import { STORE_KINDS } from "../model/mod.ts";
 import type { Model } from "../model/mod.ts";
 
 function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  // Angle brackets would be read as HTML by GitHub (".relationships-<run>.duckdb" would lose "<run>").
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 function table(head: string[], rows: string[][]): string {
