@@ -250,6 +250,29 @@ export class SheetParser implements XmlHandler, FastLane {
     let style = 0;
     let b = buf[i];
     if (b !== 32 && b !== 62 && b !== 47) return -1; // e.g. <col>
+    // The usual first attribute, r="AB12", parsed in place.
+    if (buf[i + 1] === 114 && buf[i + 2] === 61 && buf[i + 3] === 34) {
+      i += 4;
+      const vs = i;
+      // (i < len guards: past the end a Buffer yields undefined, which fails no comparison)
+      for (; i < len; i++) {
+        b = buf[i];
+        if (b < 65 || b > 90) break;
+        col = col * 26 + (b - 64);
+      }
+      if (i - vs > 3 || col === 0 || b === 34 || i >= len) return -1;
+      for (; i < len; i++) {
+        b = buf[i];
+        if (b === 34) break;
+        const d = b - 48;
+        if (!(d >= 0 && d <= 9) || refRow > 1e8) return -1;
+        refRow = refRow * 10 + d;
+      }
+      if (i >= len) return -1;
+      i++;
+      b = buf[i];
+      if (b !== 32 && b !== 62 && b !== 47) return -1;
+    }
     for (;;) {
       b = buf[i];
       if (b === 32) {
@@ -291,6 +314,7 @@ export class SheetParser implements XmlHandler, FastLane {
       if (anl !== 1) continue;
       const a = buf[an];
       if (a === 114) {
+        if (col !== 0) return -1; // a second r=
         let j = vs;
         for (; j < ve; j++) {
           const c = buf[j];
@@ -339,6 +363,20 @@ export class SheetParser implements XmlHandler, FastLane {
     } else {
       const v = fastNumber(buf, vs, ve);
       if (v !== v) return -1;
+      const dates = this.#dates;
+      if (type === T_N && (style >= dates.length || dates[style] === 0)) {
+        // The commonest case by far: a plain number. Straight to the row.
+        this.#commitPosition(col, refRow);
+        this.#cells.push(new SheetCell(this.#rowNum, this.#col, v, this.#prefix));
+        return i + 8;
+      }
+      if (type === T_S) {
+        const text = v >= 0 && v < this.#sst.length ? this.#sst[v] : undefined;
+        if (text === undefined) return -1; // the generic path reports it
+        this.#commitPosition(col, refRow);
+        this.#cells.push(new SheetCell(this.#rowNum, this.#col, text, this.#prefix));
+        return i + 8;
+      }
       this.#num = v;
       this.#hasNum = true;
     }

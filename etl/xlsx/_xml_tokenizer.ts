@@ -68,6 +68,10 @@ export class XmlTokenizer {
   fastLane: FastLane | null = null;
   #handler: XmlHandler;
   #tail: Buffer | null = null;
+  /** Whole chunks that arrived while the tail's unit was still unfinished. */
+  #more: Buffer[] = [];
+  #moreLen = 0;
+  #scanFrom = 0;
   #stack = new Int32Array(64);
   #depth = 0;
   #sawRoot = false;
@@ -95,27 +99,57 @@ export class XmlTokenizer {
       chunk = chunk.subarray(3);
       this.base = 3;
     }
-    let buf: Buffer;
-    const tail = this.#tail;
-    if (tail === null) buf = chunk;
-    else {
-      buf = Buffer.concat([tail, chunk], tail.length + chunk.length);
-      this.#tail = null;
-    }
-    const done = this.#scan(buf);
-    if (done < buf.length) {
-      if (buf.length - done > MAX_UNIT) {
-        throw this.fail("a single tag or text runs longer than 64 MB", this.base + done);
+    let start = 0;
+    if (this.#tail !== null) {
+      const first = this.#tail;
+      // A unit cut by the previous chunk end needs a '>' (tag) or a '<' (text) to finish; until
+      // one arrives, just collect the chunks (checking each once, natively; no quadratic copying).
+      if (chunk.indexOf(first[0] === LT ? GT : LT) < 0) {
+        this.#more.push(chunk);
+        this.#moreLen += chunk.length;
+        if (first.length + this.#moreLen > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
+        return;
       }
-      // Copy so the (large) chunk can be freed; the tail is small.
-      this.#tail = Buffer.from(buf.subarray(done));
+      let tail = this.#more.length === 0 ? first : Buffer.concat([first, ...this.#more]);
+      this.#more = [];
+      this.#moreLen = 0;
+      // Finish the cut unit on a small joined buffer instead of copying the whole chunk.
+      this.#tail = null;
+      let take = Math.min(chunk.length, 4096);
+      for (;;) {
+        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        const done = this.#scan(joined, tail.length);
+        if (done >= tail.length) {
+          start = done - tail.length;
+          this.base += tail.length;
+          break;
+        }
+        if (take === chunk.length) {
+          this.#keep(joined, done);
+          return;
+        }
+        this.base += done;
+        tail = tail.subarray(done);
+        take = Math.min(chunk.length, take * 8);
+      }
     }
+    this.#scanFrom = start;
+    const done = this.#scan(chunk, chunk.length);
+    if (done < chunk.length) this.#keep(chunk, done);
+    else this.base += chunk.length;
+  }
+
+  /** Keeps buf[done..] as the unfinished tail; `base` then points at its first byte. */
+  #keep(buf: Buffer, done: number): void {
     this.base += done;
+    if (buf.length - done > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
+    // Copy so the (large) chunk can be freed; the tail is small.
+    this.#tail = Buffer.from(buf.subarray(done));
   }
 
   /** Call after the last chunk: anything unfinished means the XML is cut short. */
   end(): void {
-    const tail = this.#tail;
+    const tail = this.#tail === null ? null : Buffer.concat([this.#tail, ...this.#more]);
     if (tail !== null && tail.length > 0) {
       // Trailing text after the root is fine if it is whitespace.
       let onlySpace = this.#depth === 0;
@@ -136,12 +170,13 @@ export class XmlTokenizer {
     this.#stack[this.#depth++] = h;
   }
 
-  /** Returns how many bytes of `buf` were fully consumed. */
-  #scan(buf: Buffer): number {
+  /** Scans units from #scanFrom until `stopAt` is passed; returns how many bytes of `buf` were fully consumed. */
+  #scan(buf: Buffer, stopAt: number): number {
     const handler = this.#handler;
     const len = buf.length;
-    let pos = 0;
-    while (pos < len) {
+    let pos = this.#scanFrom;
+    this.#scanFrom = 0;
+    while (pos < len && pos < stopAt) {
       // Text up to the next '<'. A plain loop beats Buffer.indexOf for the short gaps in sheet XML.
       let lt = pos;
       while (lt < len && buf[lt] !== LT) lt++;

@@ -3,8 +3,8 @@
 // compression-ratio cap. Every offset read from the file is bounds-checked before use: the file is
 // untrusted input.
 import { open, type FileHandle } from "node:fs/promises";
-import { createInflateRaw, type InflateRaw } from "node:zlib";
-import { Readable, pipeline } from "node:stream";
+import { createInflateRaw, type InflateRaw, type ZlibOptions } from "node:zlib";
+import { Readable, pipeline, type TransformOptions } from "node:stream";
 import { XlsxError } from "./types.ts";
 
 /** One file inside the archive, as the central directory describes it. */
@@ -149,7 +149,10 @@ export class ZipArchive {
     let source: Readable = rs;
     let inflate: InflateRaw | null = null;
     if (entry.method === 8) {
-      inflate = createInflateRaw({ chunkSize: 128 * 1024 });
+      // A deep output buffer lets the thread pool inflate ahead while this thread parses.
+      // (zlib passes stream options through to its Transform; @types/node does not list them.)
+      const options: ZlibOptions & TransformOptions = { chunkSize: 128 * 1024, readableHighWaterMark: 2 * 1024 * 1024 };
+      inflate = createInflateRaw(options);
       pipeline(rs, inflate, () => {});
       source = inflate;
     }

@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { excelSerialToDate, isBuiltinDateFormat, isDateFormatCode, parseIsoDate } from "./_dates.ts";
+
+test("isDateFormatCode() looks for d/m/y/h/s outside quotes, brackets and escapes", () => {
+  for (const code of ["dd/mm/yyyy", "yyyy-mm-dd hh:mm:ss", "mmm d", "h:mm AM/PM", "[$-409]d-mmm-yy", "[Red]dd/mm/yyyy", 'd "de" mmmm', "mm:ss.0"]) {
+    assert.equal(isDateFormatCode(code), true, code);
+  }
+  for (const code of ["General", "0.00", "#,##0", '0.00" días"', "[Red][<0]0;0", "0%", "@", "\\d0", "_m0", "*d0", "0.00E+00", "[h]", '"dd/mm"0']) {
+    assert.equal(isDateFormatCode(code), false, code);
+  }
+});
+
+test("isBuiltinDateFormat() knows the built-in date ids", () => {
+  for (const id of [14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]) assert.equal(isBuiltinDateFormat(id), true, String(id));
+  for (const id of [0, 1, 2, 9, 10, 11, 12, 13, 23, 37, 44, 48, 49]) assert.equal(isBuiltinDateFormat(id), false, String(id));
+});
+
+test("excelSerialToDate() handles both epochs and the 1900 leap-year bug", () => {
+  const iso = (n: number, d1904 = false) => excelSerialToDate(n, d1904)?.toISOString();
+  assert.equal(iso(1), "1900-01-01T00:00:00.000Z");
+  assert.equal(iso(59), "1900-02-28T00:00:00.000Z");
+  assert.equal(iso(61), "1900-03-01T00:00:00.000Z");
+  assert.equal(iso(45306.75), "2024-01-15T18:00:00.000Z");
+  assert.equal(iso(0.5), "1899-12-31T12:00:00.000Z");
+  assert.equal(iso(0, true), "1904-01-01T00:00:00.000Z");
+  assert.equal(iso(43844, true), "2024-01-15T00:00:00.000Z");
+  assert.equal(excelSerialToDate(-1, false), undefined);
+  assert.equal(excelSerialToDate(3e6, false), undefined);
+});
+
+test("parseIsoDate() reads t=\"d\" values", () => {
+  assert.equal(parseIsoDate("2024-02-29")?.toISOString(), "2024-02-29T00:00:00.000Z");
+  assert.equal(parseIsoDate("2024-02-29T10:11:12.5")?.toISOString(), "2024-02-29T10:11:12.500Z");
+  assert.equal(parseIsoDate("2024-02-29T10:11:12+02:00")?.toISOString(), "2024-02-29T08:11:12.000Z");
+  assert.equal(parseIsoDate("10:30:00")?.toISOString(), "1899-12-30T10:30:00.000Z");
+  assert.equal(parseIsoDate("yesterday"), undefined);
+  assert.equal(parseIsoDate("2024-13-01"), undefined);
+});
