@@ -2,6 +2,9 @@
  * Reads a CSV's data rows with DuckDB's read_csv (explicit all-VARCHAR schema by position) and
  * gives each row its physical line number; rows DuckDB cannot parse become rejects.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Database } from "../db.ts";
 import type { CsvScan } from "./_csv_scan.ts";
 import type { RowReject } from "./ingest_summary.ts";
@@ -20,10 +23,24 @@ export interface ReadResult {
  *
  * @example
  * ```ts
- * const { rows, lines } = await readCsvRows(tx, "x.csv", scanCsv(text)); // rows[0][2] is row 1, column 3
+ * const { rows, lines } = await readCsvRows(tx, bytes, scanCsv(text)); // rows[0][2] is row 1, column 3
  * ```
  */
-export async function readCsvRows(tx: Database, csvPath: string, scan: CsvScan): Promise<ReadResult> {
+export async function readCsvRows(tx: Database, bytes: Uint8Array, scan: CsvScan): Promise<ReadResult> {
+  // DuckDB reads a private copy of the very bytes the scanner saw: the line mapping cannot be
+  // broken by the file changing in between, and a name with glob characters ('export*.csv')
+  // cannot make read_csv pick up other files.
+  const dir = mkdtempSync(join(tmpdir(), "contacts-csv-"));
+  try {
+    const copy = join(dir, "contacts.csv");
+    writeFileSync(copy, bytes);
+    return await readCopy(tx, copy, scan);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function readCopy(tx: Database, csvPath: string, scan: CsvScan): Promise<ReadResult> {
   const width = scan.records[0].fields;
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   // Column names are positional (c0, c1...): the header was read by scanCsv, and no name taken

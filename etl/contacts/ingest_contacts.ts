@@ -42,14 +42,14 @@ export interface IngestOptions {
 export async function ingestContacts(db: Database, csvPath: string, options: IngestOptions = {}): Promise<IngestSummary> {
   const record = options.record ?? contactRecord;
   const source = options.sourceName ?? basename(csvPath);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(csvPath, "utf8");
+    bytes = readFileSync(csvPath);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new ContactsCsvError("unreadable", `Cannot read contacts file '${csvPath}': ${reason}`, csvPath);
   }
-  const scan = scanCsv(text);
+  const scan = scanCsv(bytes.toString("utf8"));
   const layout = mapCsvHeader(scan, record, csvPath);
   const summary: IngestSummary = {
     source,
@@ -70,7 +70,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
   };
 
   return db.transaction(async (tx) => {
-    const { rows, lines, fileRejects } = await readCsvRows(tx, csvPath, scan);
+    const { rows, lines, fileRejects } = await readCsvRows(tx, bytes, scan);
     summary.rows = rows.length + fileRejects.length;
     summary.rejects.push(...fileRejects);
     if (scan.unterminatedQuoteLine !== null) {

@@ -170,6 +170,15 @@ test("ingestContacts() reports an unterminated quote and bytes that are not UTF-
   });
 });
 
+test("ingestContacts() reads exactly the named file, even with glob characters in its name", async () => {
+  await withDb(async (db, dir) => {
+    csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "export-a.csv");
+    const path = csv(dir, `${HEADER}\nBob,Ray,,,,NY,12180,,,bob@example.com,Sales\n`, "export*.csv");
+    const s = await ingestContacts(db, path);
+    assert.deepEqual([s.rows, s.inserted, s.source], [1, 1, "export*.csv"]);
+  });
+});
+
 test("ingestContacts() and the same e-mail on several lines", async () => {
   await withDb(async (db, dir) => {
     const path = csv(
