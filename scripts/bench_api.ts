@@ -1,0 +1,214 @@
+// `npm run bench -- api [--seconds 5] [--connections 32] [--contacts 5000] [--actors 500]`
+//
+// Measures the real API (api/main.ts in a child process, request log on, as in production) next to
+// a bare node:http server answering a fixed body (the ceiling), with the same load generator in
+// this process: keep-alive agent, N concurrent connections, a fixed duration per case. Prints
+// req/s, p50/p99 latency and the ratio to the ceiling for GET /contacts/{id}, a 50-row
+// GET /contacts and GET /actors/{id}/relationships.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { matrixWorkbook, writeXlsxFile } from "./xlsx_writer.ts";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    connections: { type: "string", default: "32" },
+    contacts: { type: "string", default: "5000" },
+    actors: { type: "string", default: "500" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const CONTACTS = Number(values.contacts);
+const ACTORS = Number(values.actors);
+const MAX_SAMPLES = 4_000_000; // bounded memory: latencies beyond this are counted, not kept
+
+interface Result {
+  name: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Drives `paths` (round robin) on `port` with CONNECTIONS concurrent keep-alive connections for
+ * `seconds`. The client speaks HTTP/1.1 on raw sockets (one request in flight per connection, like
+ * a browser or a pooled client): node's http.Agent costs more CPU per request than the servers
+ * under test, so with it we would measure the client, not the servers.
+ */
+async function load(name: string, port: number, paths: readonly string[], seconds: number): Promise<Result> {
+  const requests = paths.map((p) => Buffer.from(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n`, "latin1"));
+  const latencies = new Float64Array(MAX_SAMPLES);
+  let count = 0;
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  let next = 0;
+  const connection = () =>
+    new Promise<void>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.setNoDelay(true);
+      let buffer: Buffer = Buffer.alloc(0);
+      let started = 0;
+      const send = () => {
+        if (stop) {
+          socket.end();
+          return;
+        }
+        started = performance.now();
+        socket.write(requests[next++ % requests.length]);
+      };
+      socket.on("connect", send);
+      socket.on("data", (chunk: Buffer) => {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+        for (;;) {
+          const end = buffer.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          const head = buffer.subarray(0, end).toString("latin1");
+          const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+          if (m === null) {
+            errors++; // every measured answer has a length; anything else is a failure here
+            socket.destroy();
+            return;
+          }
+          const total = end + 4 + Number(m[1]);
+          if (buffer.length < total) return;
+          if (measuring) {
+            if (head.charCodeAt(9) !== 50 /* 2xx */) errors++;
+            if (count < MAX_SAMPLES) latencies[count] = performance.now() - started;
+            count++;
+          }
+          buffer = buffer.subarray(total);
+          send();
+        }
+      });
+      socket.on("error", () => {
+        errors++;
+      });
+      socket.on("close", () => resolve());
+    });
+  const all = Array.from({ length: CONNECTIONS }, connection);
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up (JIT, caches), not measured
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(all);
+  const kept = latencies.subarray(0, Math.min(count, MAX_SAMPLES)).sort();
+  const at = (q: number) => kept[Math.min(kept.length - 1, Math.floor(q * kept.length))] ?? NaN;
+  return { name, requests: count, errors, rps: count / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        child.stdout?.off("data", onData);
+        child.stderr?.off("data", onData);
+        resolve(m);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`child exited with ${code} before '${pattern}': ${text.slice(-500)}`)));
+  });
+}
+
+function csvOf(n: number): string {
+  const states = ["NY", "CA", "TX", "LA", "NJ", "MI", "OH", "WA"];
+  const depts = ["Sales", "IT", "Legal", "Support", "Marketing"];
+  const lines = ["first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department"];
+  for (let i = 0; i < n; i++) {
+    lines.push(`First${i},Last${i % 997},"Company ${i % 311}, Inc",${i} Main St,City${i % 53},${states[i % states.length]},${String(10000 + (i % 89999))},555-${String(i).padStart(4, "0")},,person${i}@example.com,${depts[i % depts.length]}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+async function post(port: number, path: string, body: string, type: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "POST", headers: { "content-type": type } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function getJson(port: number, path: string): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return res.json();
+}
+
+const dir = mkdtempSync(join(tmpdir(), "bench-api-"));
+const children: ChildProcess[] = [];
+try {
+  // Relationship snapshot: a synthetic workbook of ACTORS actors through the real pipeline.
+  const workbook = join(dir, "relaciones.xlsx");
+  await writeXlsxFile(workbook, matrixWorkbook({ actors: ACTORS, seed: 7 }));
+  const etl = spawnSync(process.execPath, [...process.execArgv, join(repo, "etl", "main.ts"), "--json", "--data-dir", dir, "--workbook", workbook, "--only", "relationships"], { encoding: "utf8" });
+  const haveSnapshot = etl.status === 0 && existsSync(join(dir, "relationships.duckdb"));
+  if (!haveSnapshot) console.error(`The pipeline did not publish a snapshot (${etl.stderr.slice(0, 300)}); skipping the relationships case`);
+
+  // The bare ceiling: fixed ~contact-sized JSON body.
+  const fixed = readFileSync(new URL("../package.json", import.meta.url)).subarray(0, 330).toString("latin1").replace(/[^\x20-\x7e]/g, " ");
+  const bareBody = JSON.stringify({ text: fixed });
+  const bare = spawn(process.execPath, ["-e", `
+    const body = Buffer.from(${JSON.stringify(bareBody)});
+    const s = require("node:http").createServer((q, r) => { r.writeHead(200, { "content-type": "application/json", "content-length": body.length }); r.end(body); });
+    s.keepAliveTimeout = 5000;
+    s.listen(0, "127.0.0.1", () => console.log("port " + s.address().port));
+  `], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(bare);
+  const barePort = Number((await waitForLine(bare, /port (\d+)/))[1]);
+
+  // The real API, logging each request to a discarded stdout as it would to a terminal or journal.
+  const api = spawn(process.execPath, [...process.execArgv, join(repo, "api", "main.ts")], {
+    env: { ...process.env, DATA_DIR: dir, PORT: "0", HOST: "127.0.0.1", ETL_SCHEDULE: "off", API_TOKEN: "" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.push(api);
+  const apiPort = Number((await waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  const status = await post(apiPort, "/imports/contacts", csvOf(CONTACTS), "text/csv");
+  if (status !== 200) throw new Error(`Seeding contacts failed with ${status}`);
+  const ids = (await getJson(apiPort, "/contacts?limit=1000")).items.map((c: { id: number }) => c.id) as number[];
+  const actors = haveSnapshot ? ((await getJson(apiPort, "/actors?limit=1000")).items as { id: number; degree: number }[]) : [];
+
+  console.log(`API bench: ${CONNECTIONS} connections, ${SECONDS} s per case, ${CONTACTS} contacts, ${actors.length} actors (node ${process.version})`);
+  const results: Result[] = [];
+  results.push(await load("bare node:http (ceiling)", barePort, ["/"], SECONDS));
+  results.push(await load("GET /contacts/{id}", apiPort, ids.slice(0, 500).map((id) => `/contacts/${id}`), SECONDS));
+  results.push(await load("GET /contacts?limit=50 (50 rows)", apiPort, ["/contacts?limit=50", "/contacts?limit=50&sort=last_name", "/contacts?limit=50&state=TX"], SECONDS));
+  if (actors.length > 0) {
+    results.push(await load("GET /actors/{id}/relationships", apiPort, actors.slice(0, 200).map((a) => `/actors/${a.id}/relationships`), SECONDS));
+  }
+  const ceiling = results[0].rps;
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`${pad("case", 36)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("vs ceiling", 11)}errors`);
+  for (const r of results) {
+    console.log(`${pad(r.name, 36)}${pad(Math.round(r.rps).toString(), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(((100 * r.rps) / ceiling).toFixed(0) + "%", 11)}${r.errors}`);
+  }
+  const point = results[1];
+  const ok = point.rps >= 0.25 * ceiling && point.p99 < 20;
+  console.log(`Target (point reads >= 25% of the ceiling, p99 < 20 ms): ${ok ? "met" : "NOT met"}`);
+  // The issue's reference: FastAPI + SQLAlchemy + PostgreSQL answered 308/s (point) and 91/s (50 rows).
+  console.log(`vs the FastAPI stack of the issue: point reads ${(point.rps / 308).toFixed(0)}x, 50-row list ${(results[2].rps / 91).toFixed(0)}x (target 10x)`);
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(dir, { recursive: true, force: true });
+}
