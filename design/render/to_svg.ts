@@ -247,6 +247,7 @@ export function flowchartSvg(diagram: Diagram): string {
     outDegree.set(e.from, (outDegree.get(e.from) ?? 0) + 1);
     inDegree.set(e.to, (inDegree.get(e.to) ?? 0) + 1);
   }
+  const pairs = new Set(diagram.edges.map((e) => `${e.from}\u0000${e.to}`));
   const bracketCount = new Map<number, number>();
   const channelCount = new Map<number, number>();
   const channel = (gapEdge: number, dir: number) => {
@@ -289,8 +290,10 @@ export function flowchartSvg(diagram: Diagram): string {
       const forward = a.x < b.x;
       const x1 = forward ? a.x + a.w : a.x;
       const x2 = forward ? b.x : b.x + b.w;
-      const y1 = a.y + a.h / 2;
-      const y2 = b.y + b.h / 2;
+      // A pair of arrows in both directions would overlap: move each 6 px to its own side.
+      const twin = pairs.has(`${e.to}\u0000${e.from}`) ? (e.from < e.to ? -6 : 6) : 0;
+      const y1 = a.y + a.h / 2 + twin;
+      const y2 = b.y + b.h / 2 + twin;
       path = `M${x1},${y1} L${x2},${y2}`;
       // Put the label nearer the busier end's opposite: where this line is furthest from its siblings.
       const nearTarget = (outDegree.get(e.from) ?? 0) >= (inDegree.get(e.to) ?? 0);
