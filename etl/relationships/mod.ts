@@ -1,0 +1,14 @@
+/**
+ * The relationship pipeline: workbook -> checks -> immutable DuckDB snapshot, with history.
+ *
+ * @example
+ * ```ts
+ * import { loadRelationships } from "./etl/relationships/mod.ts";
+ * const { run } = await loadRelationships({ workbook: "data/relaciones.xlsx", dataDir: "data" });
+ * ```
+ */
+export { findSheet, LIST_SHEET, loadRelationships, LoadError, MATRIX_SHEET, publishedVersion, type LoadOptions, type LoadResult } from "./load_relationships.ts";
+export { SNAPSHOT_FILE, snapshotPath } from "./publish.ts";
+export { CHECKS, type CheckName } from "./checks.ts";
+export { SCHEMA_VERSION, type ChangeCounts, type ChangeRow } from "./write_snapshot.ts";
+export { LockBusyError } from "./lock.ts";
