@@ -32,6 +32,7 @@ const components: Component[] = [
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
 ];
 
+// Positional builders on purpose (against the options-object rule): each call reads as one row of a table.
 function c(id: string, from: string, to: string, label: string, protocol: string, rest: Partial<Connection> = {}): Connection {
   return { id, from, to, label, protocol, mode: "sync", data: ["internal"], ...rest };
 }
