@@ -1,0 +1,87 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseEtlArgs, UsageError } from "./main.ts";
+import { childProcessLoad } from "./schedule.ts";
+import { cells, writeVersion } from "./relationships/_test_workbooks.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("parseEtlArgs() reads flags, DATA_DIR and defaults", () => {
+  assert.deepEqual(parseEtlArgs([], {}), {
+    workbook: "data/relaciones.xlsx", contacts: "data/contacts.csv", dataDir: "data", only: null,
+    force: false, json: false, watch: false, dailyAt: undefined,
+  });
+  const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" });
+  assert.ok(o !== "help");
+  assert.equal(o.dataDir, "/srv/d");
+  assert.equal(o.only, "relationships");
+  assert.equal(parseEtlArgs(["--help"]), "help");
+  assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
+  assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
+});
+
+test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-cli-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "r.xlsx");
+  await writeVersion(workbook, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `Q${id}`, name: (id) => `Persona ${id}` });
+  try {
+    await t.test("--help exits 0", async () => {
+      const { code, stdout } = await cli(["--help"]);
+      assert.equal(code, 0);
+      assert.match(stdout, /Usage: npm run etl/);
+    });
+    await t.test("bad usage exits 2 with a plain message", async () => {
+      const { code, stderr } = await cli(["--only", "nope"]);
+      assert.equal(code, 2);
+      assert.match(stderr, /Cannot use --only 'nope'/);
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    });
+    await t.test("a load prints a human summary and exits 0; DATA_DIR is honoured", async () => {
+      const { code, stdout, stderr } = await cli(["--workbook", workbook, "--only", "relationships"], { ...process.env, DATA_DIR: dataDir });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /published version 1 from r\.xlsx in \d+\.\d s/);
+      assert.match(stdout, /4 actors \(4 in the matrix, 4 in the list\)/);
+      assert.equal(stderr, "", "no progress bar when stderr is not a terminal");
+    });
+    await t.test("a broken workbook exits 1, --json says why, no stack trace", async () => {
+      const broken = join(dir, "broken.xlsx");
+      writeFileSync(broken, "not a zip");
+      const { code, stdout, stderr } = await cli(["--workbook", broken, "--data-dir", dataDir, "--only", "relationships", "--json"]);
+      assert.equal(code, 1);
+      const summary = JSON.parse(stdout);
+      assert.equal(summary.ok, false);
+      assert.equal(summary.relationships.status, "failed");
+      assert.equal(summary.relationships.error.code, "not_zip");
+      assert.doesNotMatch(stdout + stderr, /\n\s+at /);
+    });
+    await t.test("childProcessLoad() runs the CLI with --json for the scheduler", async () => {
+      const runLoad = childProcessLoad({ dataDir, workbook });
+      const result = await runLoad("file-changed");
+      assert.equal(result.exitCode, 0, result.stderr);
+      const summary = result.summary as { relationships: { status: string; version_id: number }; contacts: unknown };
+      assert.equal(summary.relationships.status, "skipped");
+      assert.equal(summary.relationships.version_id, 1);
+      assert.equal(summary.contacts, null, "a workbook change reloads relationships only");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
