@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { raw, tempDir, testServer } from "./_test_helpers.ts";
+import { App } from "./app.ts";
+
+test("static files: / and /web/* with content types, ETag revalidation and no way out of the folder", async () => {
+  const { dir, cleanup } = tempDir();
+  const web = join(dir, "web");
+  mkdirSync(join(web, "sub"), { recursive: true });
+  writeFileSync(join(web, "index.html"), "<!doctype html><title>x</title>");
+  writeFileSync(join(web, "app.js"), "export {};");
+  writeFileSync(join(web, "sub", "s.css"), "body{}");
+  writeFileSync(join(dir, "secret.txt"), "top secret");
+  const server = await testServer(dir, { webDir: web });
+  try {
+    const index = await raw(server.url, { path: "/" });
+    assert.equal(index.status, 200);
+    assert.match(String(index.headers["content-type"]), /^text\/html/);
+    assert.equal(index.headers["cache-control"], "no-cache");
+    assert.equal((await raw(server.url, { path: "/", headers: { "if-none-match": index.headers.etag as string } })).status, 304);
+    assert.match(String((await raw(server.url, { path: "/web/app.js" })).headers["content-type"]), /^text\/javascript/);
+    assert.match(String((await raw(server.url, { path: "/web/sub/s.css" })).headers["content-type"]), /^text\/css/);
+    for (const path of ["/web/../secret.txt", "/web/..%2fsecret.txt", "/web/%2e%2e/secret.txt", "/web/sub/..%5c..%5csecret.txt", "/web/%00", "/web/nope.js", "/web/sub", "/web/"]) {
+      const res = await raw(server.url, { path });
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.text, /top secret/);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    assert.equal(doc.openapi, "3.1.0");
+    for (const path of ["/contacts", "/contacts/{id}", "/departments", "/imports/contacts", "/actors", "/actors/{id}", "/actors/{id}/relationships", "/relationships", "/relationships/path", "/matrix", "/findings", "/runs", "/runs/{id}", "/healthz", "/readyz"]) {
+      assert.ok(doc.paths[path], `${path} documented`);
+    }
+    assert.deepEqual(Object.keys(doc.paths["/contacts/{id}"]).sort(), ["delete", "get", "patch", "put"]);
+    assert.equal(doc.components.schemas.Contact.properties.email.format, "email");
+    assert.ok(doc.paths["/contacts"].post.security);
+    const docs = await raw(server.url, { path: "/docs" });
+    assert.equal(docs.status, 200);
+    assert.match(docs.text, /GET<\/span> <code>\/contacts\/\{id\}<\/code>/);
+    assert.match(docs.text, /id="problem-validation"/);
+    assert.doesNotMatch(docs.text, /<script|<link[^>]+href="http|src="http/);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("App.handle() is a web-standard handler: OPTIONS, HEAD, request ids, opaque 500", async () => {
+  const { dir, cleanup } = tempDir();
+  const errors: unknown[] = [];
+  const app = await App.open({ dataDir: dir, logError: (_m, e) => errors.push(e) });
+  try {
+    const options = await app.handle(new Request("http://x/contacts/", { method: "OPTIONS" }), { requestId: "r1" });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
+    const health = await app.handle(new Request("http://x/healthz"), { requestId: "r2" });
+    assert.deepEqual(await health.json(), { status: "ok" });
+    app.router.add("GET", "/boom", async () => {
+      throw new Error("password=hunter2 at /srv/secret");
+    });
+    const boom = await app.handle(new Request("http://x/boom"), { requestId: "r3" });
+    assert.equal(boom.status, 500);
+    const text = await boom.text();
+    assert.doesNotMatch(text, /hunter2|srv/);
+    assert.match(text, /r3/);
+    assert.equal(errors.length, 1);
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});
+
+test("the request log has one JSON line per request with id, method, path, status and duration", async () => {
+  const { dir, cleanup } = tempDir();
+  const lines: string[] = [];
+  const server = await testServer(dir, { log: (line) => lines.push(line) });
+  try {
+    await raw(server.url, { path: "/contacts/7?q=private", headers: { "x-request-id": "trace-42" } });
+    await new Promise((r) => setTimeout(r, 50));
+    const entry = JSON.parse(lines[0]);
+    assert.deepEqual([entry.id, entry.method, entry.path, entry.status], ["trace-42", "GET", "/contacts/7", 404]);
+    assert.equal(typeof entry.duration_ms, "number");
+    assert.doesNotMatch(lines[0], /private/, "query strings (search terms) are not logged");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
