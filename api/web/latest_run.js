@@ -15,13 +15,14 @@ const COUNT_LABELS = /** @type {const} */ ([
   ["unknown_cells", "Unknown cells"],
 ]);
 
+/** [key, singular, plural] for the change summary. */
 const CHANGE_LABELS = /** @type {const} */ ([
-  ["actors_added", "actors added"],
-  ["actors_removed", "actors removed"],
-  ["actors_changed", "actors changed"],
-  ["pairs_added", "pairs added"],
-  ["pairs_removed", "pairs removed"],
-  ["pairs_changed", "pairs changed"],
+  ["actors_added", "actor added", "actors added"],
+  ["actors_removed", "actor removed", "actors removed"],
+  ["actors_changed", "actor changed", "actors changed"],
+  ["pairs_added", "pair added", "pairs added"],
+  ["pairs_removed", "pair removed", "pairs removed"],
+  ["pairs_changed", "pair changed", "pairs changed"],
 ]);
 
 /**
@@ -49,7 +50,7 @@ export function latestRunHtml(run, options = {}) {
   const changed = CHANGE_LABELS.filter(([key]) => (run.changes?.[key] ?? 0) > 0);
   const changes = run.changes && Object.keys(run.changes).length
     ? changed.length
-      ? `<ul class="change-summary">${changed.map(([key, label]) => `<li><strong>${formatCount(run.changes[key])}</strong> ${label}</li>`).join("")}</ul>`
+      ? `<ul class="change-summary">${changed.map(([key, one, many]) => `<li><strong>${formatCount(run.changes[key])}</strong> ${run.changes[key] === 1 ? one : many}</li>`).join("")}</ul>`
       : `<p class="muted">${run.version_id === 1 ? "First version: nothing to compare with yet." : "No changes since the previous version."}</p>`
     : "";
   const details = run.change_details ?? [];

@@ -91,12 +91,13 @@ test("groupFindings() and findingsHtml() group by severity then check, with cell
 
 test("latestRunHtml() shows status, file, counts and changes", () => {
   const html = latestRunHtml(
-    run({ version_id: 3, changes: { pairs_added: 2, actors_removed: 0 }, change_details: [{ entity: "pair", change: "added", person_a: 1, person_b: 2 }] }),
+    run({ version_id: 3, changes: { pairs_added: 2, actors_removed: 0, actors_changed: 1 }, change_details: [{ entity: "pair", change: "added", person_a: 1, person_b: 2 }] }),
     { names: new Map([[1, "Ana (A)"]]) },
   );
   assert.match(html, /data-run-status="succeeded"/);
   assert.match(html, /relaciones\.xlsx/);
   assert.match(html, /<strong>2<\/strong> pairs added/);
+  assert.match(html, /<strong>1<\/strong> actor changed/);
   assert.doesNotMatch(html, /actors removed/);
   assert.match(html, /Pair Ana \(A\) – 2 added/);
   const failed = latestRunHtml(run({ status: "failed", error: { code: "bad_zip", message: "Not a workbook" }, counts: {} }));
