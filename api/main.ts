@@ -3,14 +3,12 @@
  * writes `<data-dir>/api.json` (so `npm run etl` hands CSV loads to us), runs the daily ETL
  * schedule as child processes, and shuts down gracefully on SIGTERM/SIGINT.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync, renameSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { childProcessLoad, startScheduler, type Scheduler } from "../etl/mod.ts";
 import { startServer, type RunningServer } from "./server.ts";
-
-const repo = fileURLToPath(new URL("..", import.meta.url));
 
 /** The settings main() reads from the environment. */
 export interface Settings {
@@ -59,55 +57,26 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith("127.");
 }
 
-/**
- * Runs one ETL load in a child process, so a huge or crashing load cannot take the API down.
- * Resolves with the child's JSON summary (or rejects with its exit status).
- */
-export function childLoad(dataDir: string): () => Promise<unknown> {
-  return () =>
-    new Promise((resolveLoad, reject) => {
-      const args = [...process.execArgv, join(repo, "etl", "main.ts"), "--json", "--data-dir", dataDir];
-      if (process.env.WORKBOOK) args.push("--workbook", process.env.WORKBOOK);
-      if (process.env.CONTACTS_CSV) args.push("--contacts", process.env.CONTACTS_CSV);
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], cwd: repo });
-      let out = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        let summary: unknown = out;
-        try {
-          summary = JSON.parse(out);
-        } catch {
-          // Not JSON: keep the text for the log.
-        }
-        if (code === 0) resolveLoad(summary);
-        else reject(new Error(`The ETL child exited with status ${code}`));
-      });
-    });
-}
-
-async function startSchedule(settings: Settings): Promise<{ stop(): void } | undefined> {
+function startSchedule(settings: Settings): Scheduler | undefined {
   if (!settings.schedule) return undefined;
-  const modPath = join(repo, "etl", "mod.ts");
-  if (!existsSync(modPath)) {
-    // TODO(lead): etl/mod.ts (PIPELINE) does not exist yet; the API runs without the daily ETL.
-    console.error("etl/mod.ts is missing: the daily ETL schedule is not running");
-    return undefined;
-  }
-  const mod = (await import(pathToFileURL(modPath).href)) as { startScheduler?: (options: Record<string, unknown>) => { stop(): void } };
-  if (typeof mod.startScheduler !== "function") {
-    console.error("etl/mod.ts has no startScheduler: the daily ETL schedule is not running");
-    return undefined;
-  }
-  const load = childLoad(settings.dataDir);
-  return mod.startScheduler({
-    workbook: process.env.WORKBOOK ?? join(settings.dataDir, "relaciones.xlsx"),
+  const workbook = process.env.WORKBOOK ?? join(settings.dataDir, "relaciones.xlsx");
+  const contacts = process.env.CONTACTS_CSV ?? join(settings.dataDir, "contacts.csv");
+  return startScheduler({
+    workbook,
     dataDir: settings.dataDir,
-    runLoad: async (reason: string) => {
-      const summary = await load();
-      process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: "etl", reason, summary }) + "\n");
-    },
-    onError: (error: unknown, reason: string) => console.error(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
+    // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
+    // API down. The child hands contacts to us through POST /imports/contacts (api.json).
+    runLoad: childProcessLoad({
+      dataDir: settings.dataDir,
+      workbook,
+      contacts,
+      onResult: (result) => {
+        const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, summary: result.summary };
+        process.stdout.write(JSON.stringify(line) + "\n");
+        if (result.exitCode !== 0 && result.stderr) process.stderr.write(result.stderr.slice(-2000));
+      },
+    }),
+    onError: (error, reason) => console.error(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
 }
 
@@ -150,10 +119,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
   const apiJson = writeApiJson(settings.dataDir, localUrl);
-  const scheduler = await startSchedule(settings).catch((error) => {
+  let scheduler: Scheduler | undefined;
+  try {
+    scheduler = startSchedule(settings);
+  } catch (error) {
+    // A bad ETL_DAILY_AT must not keep contacts offline: serve, and say why loads will not run.
     console.error("Cannot start the ETL schedule:", error instanceof Error ? error.message : error);
-    return undefined;
-  });
+  }
   console.error(`API listening on ${server.url} (data: ${settings.dataDir}${settings.apiToken ? ", writes need the bearer token" : ""}); docs at ${localUrl}/docs`);
 
   return new Promise<number>((resolveExit) => {

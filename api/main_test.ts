@@ -115,3 +115,36 @@ test("a write acknowledged with 201 survives kill -9", async () => {
     cleanup();
   }
 });
+
+test("npm start runs the ETL schedule in a child: a start-up load publishes relationships and hands contacts to the API", async (t) => {
+  const workbook = "/work/shared/seed-data/relaciones.xlsx";
+  const csv = "/work/shared/seed-data/sample.csv";
+  if (!existsSync(workbook) || !existsSync(csv)) {
+    t.skip("the users' seed files are not present");
+    return;
+  }
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on", WORKBOOK: workbook, CONTACTS_CSV: csv });
+    try {
+      const { url } = await waitForApiJson(dir);
+      const deadline = Date.now() + 90_000;
+      let actors = 0;
+      let contacts = 0;
+      while (Date.now() < deadline && (actors === 0 || contacts === 0)) {
+        await new Promise((r) => setTimeout(r, 250));
+        const a = await raw(url, { path: "/actors?limit=1000" });
+        if (a.status === 200) actors = a.json().items.length;
+        contacts = (await raw(url, { path: "/contacts?count=true&limit=1" })).json().total;
+      }
+      assert.equal(actors, 50, output());
+      assert.ok(contacts > 50, `contacts loaded through the API: ${contacts}\n${output()}`);
+      assert.match(output(), /"path":"\/imports\/contacts","status":200/);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    cleanup();
+  }
+});
