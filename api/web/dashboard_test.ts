@@ -11,7 +11,7 @@ import { startDemo, type Demo } from "./demo_server.ts";
 
 const chromium = findChromium();
 const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
-if (!chromium) console.log(`# ${skip}`);
+if (!chromium) console.log(skip);
 
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
@@ -146,6 +146,16 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       const found = await getJson<{ items: { email: string; departments: string[] }[] }>(`${demo.url}/contacts?q=zoe.quintero`);
       assert.equal(found.items.length, 1);
       assert.deepEqual(found.items[0].departments, ["Dashboard QA"]);
+    });
+
+    await t.test("editing a contact saves through PUT with its ETag", async () => {
+      await page.click("#contacts-rows [data-edit-contact]");
+      await page.waitFor("document.getElementById('contact-email').value === 'zoe.quintero@example.com'");
+      await page.type("#contact-city", "Baton Rouge");
+      await page.click("#contact-form button[type=submit]");
+      await page.waitFor("[...document.querySelectorAll('#contacts-rows tr')].some((tr) => tr.textContent.includes('Baton Rouge, LA'))");
+      const found = await getJson<{ items: { city: string }[] }>(`${demo.url}/contacts?q=zoe.quintero`);
+      assert.equal(found.items[0].city, "Baton Rouge");
     });
 
     await t.test("the contacts table pages with next_cursor", async () => {
