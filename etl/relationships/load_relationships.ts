@@ -4,13 +4,13 @@
  * file: every outcome (succeeded, skipped, failed) is a RunRecord appended to runs.jsonl, and a
  * failure leaves the live snapshot untouched because only a finished file is ever renamed in.
  */
-import { createReadStream, rmSync, statSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db.ts";
 import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs.ts";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
+import { hashFile } from "./hash_file.ts";
 import { acquireLoadLock, LockBusyError } from "./lock.ts";
 import { buildActors } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
@@ -84,11 +84,20 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     removeStaleTemps(dataDir);
     options.onPhase?.("hashing");
     const before = statFile(options.workbook);
-    const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: await sha256File(options.workbook) };
+    const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: "" };
     run.file = file;
-
+    // The hash runs on a worker while the main thread parses; an unchanged file is detected as
+    // soon as the hash is known and the parse is abandoned.
+    const hashing = hashFile(options.workbook);
+    hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
     const published = await publishedVersion(live);
-    if (!options.force && published && published.sha256 === file.sha256) {
+    const unchanged = new AbortController();
+    if (!options.force && published) {
+      hashing.then((sha) => sha === published.sha256 && unchanged.abort(), () => {});
+    }
+    const skip = async (): Promise<LoadResult | null> => {
+      file.sha256 = await hashing;
+      if (options.force || !published || published.sha256 !== file.sha256) return null;
       run.status = "skipped";
       run.version_id = published.version_id;
       run.error = {
@@ -96,23 +105,35 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
         message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)`,
       };
       return finish();
-    }
+    };
 
     options.onPhase?.("reading");
     const findings = new Findings();
-    const workbook = await openWorkbook(options.workbook);
     let matrix: Matrix | null;
     let list: ActorList;
     let matrixSheet: string;
     let listSheet: string;
     try {
-      matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
-      listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
-      list = await readActorList(workbook.rows(listSheet), { sheet: listSheet, findings });
-      matrix = await readMatrix(workbook.rows(matrixSheet, { onProgress: options.onProgress }), { sheet: matrixSheet, findings });
-    } finally {
-      await workbook.close();
+      const workbook = await openWorkbook(options.workbook);
+      try {
+        matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
+        listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
+        list = await readActorList(abortable(workbook.rows(listSheet), unchanged.signal), { sheet: listSheet, findings });
+        matrix = await readMatrix(
+          abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), unchanged.signal),
+          { sheet: matrixSheet, findings },
+        );
+      } finally {
+        await workbook.close();
+      }
+    } catch (error) {
+      // An unchanged file is a skip even if it is one we could not read (it was loaded before).
+      const skipped = await skip().catch(() => null);
+      if (skipped) return skipped;
+      throw error;
     }
+    const skipped = await skip();
+    if (skipped) return skipped;
     const after = statFile(options.workbook);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
       throw new LoadError("file_changed", `The workbook '${file.name}' changed while it was being read; try again once it is fully written`);
@@ -156,6 +177,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   } catch (error) {
     rmSync(temp, { force: true });
     rmSync(`${temp}.wal`, { force: true });
+    if (run.file && !run.file.sha256) run.file.sha256 = await hashFile(run.file.path).catch(() => "");
     run.status = "failed";
     run.error = describe(error);
     return finish();
@@ -230,10 +252,12 @@ function statFile(path: string): { size: number; mtimeMs: number } {
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+/** Yields `rows` until `signal` aborts, then stops with the signal's reason. */
+async function* abortable<T>(rows: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  for await (const row of rows) {
+    if (signal.aborted) throw new LoadError("unchanged", "The workbook is unchanged");
+    yield row;
+  }
 }
 
 function describe(error: unknown): { code: string; message: string } {
