@@ -145,7 +145,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       }
       const cursor = ctx.query.get("cursor");
       const after = cursor === null ? undefined : decodeCursor(sort.name, cursor);
-      const etag = `W/"g${store.generation}"`;
+      const etag = `W/"g${store.boot}-${store.generation}"`;
       const headers: Record<string, string> = { etag, "cache-control": "no-cache", vary: "Accept" };
       if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
       const page = pageAfter(rows, (r) => r.key, sort.direction, after, (r) => keep(r.entry), limit);

@@ -101,6 +101,8 @@ export class ContactsStore {
   #closed = false;
   /** Bumped by every write; list ETags derive from it. */
   generation = 0;
+  /** Random per process, so a list ETag from before a restart (same generation count) never matches. */
+  readonly boot = Math.floor(Math.random() * 2 ** 32).toString(36);
 
   private constructor(path: string, db: Database) {
     this.path = path;
