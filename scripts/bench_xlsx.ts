@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   if (args[0] === "--child") return child(args[1], args[2]);
   const i = args.indexOf("--sizes");
   const sizes = (i >= 0 ? args[i + 1] : "1000,3000").split(",").map(Number);
-  const repeats = Number(args[args.indexOf("--repeat") + 1]) || 3;
+  const repeats = Number(args[args.indexOf("--repeat") + 1]) || 5;
   const { writeXlsxFile, matrixWorkbook } = await import("./xlsx_writer.ts");
   const dir = mkdtempSync(join(tmpdir(), "bench-xlsx-"));
   try {

@@ -41,6 +41,8 @@ export function sheetPrefix(sheet: string): string {
   return `'${sheet.replaceAll("'", "''")}'!`;
 }
 
+/** The fast lane only runs when at least this many bytes follow (see fast()). */
+const FAST_MARGIN = 512;
 const T_N = 0;
 const T_S = 1;
 const T_B = 2;
@@ -191,7 +193,7 @@ export class SheetParser implements XmlHandler, FastLane {
       if (type <= T_B) {
         // Numbers, shared-string indexes, booleans: parse bytes directly when the text is the
         // whole value (followed by '</'); otherwise collect it for the slow path.
-        if (this.#raw === null && !this.#hasNum && buf[e + 1] === 47) {
+        if (this.#raw === null && !this.#hasNum && e + 1 < buf.length && buf[e + 1] === 47) {
           const v = fastNumber(buf, s, e);
           if (v === v) {
             this.#num = v;
@@ -241,8 +243,10 @@ export class SheetParser implements XmlHandler, FastLane {
    * odd spacing, a chunk boundary) returns -1 and takes the generic path, which also reports errors.
    */
   fast(buf: Buffer, lt: number): number {
-    if (buf[lt + 1] !== 99) return -1;
     const len = buf.length;
+    // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
+    // throw away this function's optimised code, which costs far more than the few cells here.
+    if (lt + FAST_MARGIN > len || buf[lt + 1] !== 99) return -1;
     let i = lt + 2;
     let col = 0;
     let refRow = 0;
