@@ -148,3 +148,42 @@ test("npm start runs the ETL schedule in a child: a start-up load publishes rela
     cleanup();
   }
 });
+
+test("SIGTERM lets an in-flight request finish, refuses new connections, then exits 0", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir });
+    const { url } = await waitForApiJson(dir);
+    const { request } = await import("node:http");
+    const target = new URL(url);
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: target.hostname, port: target.port, method: "POST", path: "/contacts", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
+        (res) => {
+          let body = "";
+          res.on("data", (d) => (body += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.write('{"first_name":"Slow","last_name":"Client",');
+      // The rest arrives after the server was told to stop.
+      setTimeout(() => {
+        child.kill("SIGTERM");
+        setTimeout(() => req.end('"email":"slow@example.com"}'), 500);
+      }, 300);
+    });
+    const res = await response;
+    assert.equal(res.status, 201, res.body);
+    assert.equal(await exited, 0, output());
+    await assert.rejects(raw(url, { path: "/healthz" }));
+    const server = await testServer(dir);
+    try {
+      assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 1);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
