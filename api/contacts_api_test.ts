@@ -81,6 +81,7 @@ test("contacts API: create, read, conditional GET, replace, merge patch, delete"
       assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 404);
       assert.equal((await raw(server.url, { method: "DELETE", path: "/contacts/1" })).status, 404);
       assert.equal((await raw(server.url, { path: "/contacts/abc" })).status, 404);
+      assert.equal((await raw(server.url, { method: "DELETE", path: "/contacts/1", headers: { "if-match": "*" } })).status, 412, "If-Match: * needs the resource");
     });
   } finally {
     await server.close();

@@ -60,6 +60,14 @@ function writeError(error: unknown): never {
   throw error;
 }
 
+/** 404, or 412 for `If-Match: *` (RFC 9110: it only holds when the resource exists). */
+function missing(request: Request, id: number): HttpError {
+  if (request.headers.get("if-match")?.trim() === "*") {
+    return new HttpError(412, `If-Match: * requires contact ${id} to exist, and it does not`, { code: "stale" });
+  }
+  return new HttpError(404, `No contact has id ${id}`, { code: "not-found" });
+}
+
 function invalid(errors: { field: string; message: string }[]): HttpError {
   return new HttpError(422, `The contact has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
 }
@@ -266,7 +274,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     const id = parseId(ctx.params.id, "contact");
     const { value } = await readJson(request, mode === "patch" ? PATCH_TYPES : JSON_TYPES);
     const current = store.get(id);
-    if (current === undefined) throw new HttpError(404, `No contact has id ${id}`, { code: "not-found" });
+    if (current === undefined) throw missing(request, id);
     const result = validateContact(withoutEchoedReadOnly(value, current), mode);
     if (!result.ok) throw invalid(result.errors);
     const entry = await store
@@ -315,6 +323,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     "/contacts/:id",
     async (request, ctx) => {
       const id = parseId(ctx.params.id, "contact");
+      if (store.get(id) === undefined) throw missing(request, id);
       await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeError);
       return empty(204);
     },

@@ -62,8 +62,9 @@ function summary(actor: Actor): Record<string, unknown> {
 }
 
 /** Answers from the per-snapshot body cache, with the snapshot ETag and 304 on If-None-Match. */
-function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string): Response {
-  const headers = { etag: model.etag, "cache-control": "no-cache" };
+function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string, csvToo = false): Response {
+  const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache" };
+  if (csvToo) headers.vary = "Accept";
   if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
   let body = model.bodies.get(key);
   if (body === undefined) {
@@ -167,7 +168,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       if (wantsCsv(request, ctx.query)) {
         return csvResponse(["id", "letter_code", "name", "outgoing", "incoming"], (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[], `actor-${actor.id}-relationships.csv`);
       }
-      return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }));
+      return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }), true);
     },
     {
       summary: "The actors related to one actor, with the directions marked",

@@ -72,6 +72,7 @@ export class SnapshotWatcher {
   #timer: NodeJS.Timeout | undefined;
   #loading: Promise<void> | undefined;
   #failedIdentity: string | undefined;
+  #failedAt = 0;
   #options: WatcherOptions;
   #closed = false;
 
@@ -111,7 +112,9 @@ export class SnapshotWatcher {
     } catch {
       return; // Not published yet (or mid-rename on an odd filesystem): keep what we have.
     }
-    if (identity === this.#current?.identity || identity === this.#failedIdentity) return;
+    if (identity === this.#current?.identity) return;
+    // A file that failed to open is retried every 2 s (a transient error must not stick), not every poll.
+    if (identity === this.#failedIdentity && Date.now() - this.#failedAt < 2000) return;
     let db: Database | undefined;
     try {
       db = await Database.open(this.path, { readOnly: true, settings: { threads: "1" } });
@@ -128,8 +131,9 @@ export class SnapshotWatcher {
       this.#options.onSwap?.(model);
     } catch (error) {
       db?.close();
+      if (this.#failedIdentity !== identity) this.#options.onError?.(error);
       this.#failedIdentity = identity;
-      this.#options.onError?.(error);
+      this.#failedAt = Date.now();
     }
   }
 
