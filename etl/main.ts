@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
 import type { Finding } from "./runs.ts";
 import { loadRelationships, type LoadResult } from "./relationships/load_relationships.ts";
 import type { ChangeRow } from "./relationships/write_snapshot.ts";
@@ -96,10 +97,10 @@ export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
 }
 
-/** What the contacts step did (the contacts module owns the details). */
+/** What the contacts step did (the contacts module records the run itself). */
 interface ContactsOutcome {
-  status: "succeeded" | "failed" | "unavailable";
-  summary?: Record<string, unknown>;
+  status: "succeeded" | "failed";
+  summary?: LoadContactsResult;
   error?: { code: string; message: string };
 }
 
@@ -142,20 +143,8 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 }
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
-  // Loaded by a computed specifier so this CLI keeps working (and type-checking) even where the
-  // contacts module is absent or does not export loadContacts yet.
-  let mod: { loadContacts?: (o: { csvPath: string; dataDir: string; apiToken?: string }) => Promise<Record<string, unknown>> };
   try {
-    const specifier = "./contacts/mod.ts";
-    mod = await import(specifier);
-  } catch {
-    return { status: "unavailable", error: { code: "unavailable", message: "The contacts loader is not installed; skipped contacts" } };
-  }
-  if (typeof mod.loadContacts !== "function") {
-    return { status: "unavailable", error: { code: "unavailable", message: "The contacts loader is not available yet; skipped contacts" } };
-  }
-  try {
-    const summary = await mod.loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: process.env.API_TOKEN });
+    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: process.env.API_TOKEN });
     return { status: "succeeded", summary };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
@@ -173,16 +162,12 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
   if (c) {
     if (c.status === "succeeded" && c.summary) {
       const s = c.summary;
-      const n = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
-      const via = s.via === "api" ? " (through the running API)" : "";
-      lines.push(
-        `Contacts: ${n("inserted")} inserted, ${n("updated")} updated, ${n("unchanged")} unchanged, ${n("rejected")} rejected${via}`,
-      );
-      const rejects = Array.isArray(s.rejects) ? (s.rejects as { line?: number; field?: string; reason?: string }[]) : [];
-      for (const reject of rejects.slice(0, 10)) lines.push(`  rejected line ${reject.line}: ${reject.field ?? ""} ${reject.reason ?? ""}`.trimEnd());
-      if (rejects.length > 10) lines.push(`  ... and ${rejects.length - 10} more (see runs.jsonl)`);
-    } else if (c.status === "unavailable") {
-      lines.push(`Contacts: ${c.error?.message}`);
+      const via = s.via === "api" ? " (handed to the running API)" : "";
+      lines.push(`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`);
+      for (const reject of s.rejects.slice(0, 10)) {
+        lines.push(`  rejected ${s.source}:${reject.line ?? "?"} ${reject.field}: ${reject.reason}`);
+      }
+      if (s.rejects.length > 10) lines.push(`  ... and ${s.rejects.length - 10} more${s.rejects_file ? ` in ${s.rejects_file}` : ""}`);
     } else {
       lines.push(`Contacts: FAILED: ${c.error?.message}`);
     }

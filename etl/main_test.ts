@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { childProcessLoad } from "./schedule.ts";
 import { cells, writeVersion } from "./relationships/_test_workbooks.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -71,6 +72,12 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       assert.equal(summary.relationships.status, "failed");
       assert.equal(summary.relationships.error.code, "not_zip");
       assert.doesNotMatch(stdout + stderr, /\n\s+at /);
+    });
+    await t.test("both loads by default: relationships, then contacts", { skip: !existsSync(CONTACTS) }, async () => {
+      const { code, stdout, stderr } = await cli(["--workbook", workbook, "--contacts", CONTACTS, "--data-dir", join(dir, "both")]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /Relationships: published version 1/);
+      assert.match(stdout, /Contacts: \d+ inserted, 0 updated, 0 unchanged, \d+ rejected/);
     });
     await t.test("childProcessLoad() runs the CLI with --json for the scheduler", async () => {
       const runLoad = childProcessLoad({ dataDir, workbook });
