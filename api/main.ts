@@ -71,13 +71,42 @@ function startSchedule(settings: Settings): Scheduler | undefined {
       workbook,
       contacts,
       onResult: (result) => {
-        const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, summary: result.summary };
+        const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
         process.stdout.write(JSON.stringify(line) + "\n");
         if (result.exitCode !== 0 && result.stderr) process.stderr.write(result.stderr.slice(-2000));
       },
     }),
     onError: (error, reason) => console.error(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
+}
+
+/**
+ * Returns the part of an ETL `--json` summary worth a log line (status, version, counts); the full
+ * record, findings included, is in runs.jsonl and at GET /runs/{id}.
+ *
+ * @example
+ * ```ts
+ * briefSummary({ ok: true, relationships: { status: "succeeded", version_id: 2, findings: [...] } })
+ * // { ok: true, relationships: { status: "succeeded", version_id: 2 } }
+ * ```
+ */
+export function briefSummary(summary: unknown): unknown {
+  if (typeof summary !== "object" || summary === null) return summary;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(summary)) {
+    if (typeof value !== "object" || value === null) {
+      out[key] = value;
+      continue;
+    }
+    const v = value as Record<string, unknown>;
+    const inner = (typeof v.summary === "object" && v.summary !== null ? v.summary : {}) as Record<string, unknown>;
+    const brief: Record<string, unknown> = {};
+    for (const k of ["id", "run_id", "status", "version_id", "counts"]) if (v[k] !== undefined) brief[k] = v[k];
+    for (const k of ["inserted", "updated", "unchanged", "rejected", "via"]) if (inner[k] !== undefined) brief[k] = inner[k];
+    if (v.error) brief.error = v.error;
+    out[key] = brief;
+  }
+  return out;
 }
 
 /** Writes api.json atomically (temp file + rename) so a reader never sees half of it. */

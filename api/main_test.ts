@@ -187,3 +187,11 @@ test("SIGTERM lets an in-flight request finish, refuses new connections, then ex
     cleanup();
   }
 });
+
+test("briefSummary() keeps status, version and counts of an ETL summary for the log", async () => {
+  const { briefSummary } = await import("./main.ts");
+  assert.deepEqual(
+    briefSummary({ ok: true, relationships: { id: "r1", status: "succeeded", version_id: 2, counts: { actors: 5 }, findings: [{ cells: ["A1"] }] }, contacts: { status: "succeeded", summary: { inserted: 3, rejected: 1, fixed: [1, 2] } } }),
+    { ok: true, relationships: { id: "r1", status: "succeeded", version_id: 2, counts: { actors: 5 } }, contacts: { status: "succeeded", inserted: 3, rejected: 1 } },
+  );
+});
