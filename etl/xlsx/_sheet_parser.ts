@@ -239,162 +239,170 @@ export class SheetParser implements XmlHandler, FastLane {
 
   /**
    * The fast lane for the common shape `<c r="B2" s="1" t="s"><v>12</v></c>` (or `<c .../>`):
-   * parsed in one pass with no callbacks. Anything else (prefixes, formulas, inline strings,
-   * odd spacing, a chunk boundary) returns -1 and takes the generic path, which also reports errors.
+   * parsed in one pass with no callbacks, cell after cell. It returns where it stopped, or -1 if
+   * it took nothing; anything else (prefixes, formulas, inline strings, odd spacing, a chunk
+   * boundary) goes to the generic path, which also reports errors.
    */
-  fast(buf: Buffer, lt: number): number {
+  fast(buf: Buffer, first: number): number {
     const len = buf.length;
-    // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
-    // throw away this function's optimised code, which costs far more than the few cells here.
-    if (lt + FAST_MARGIN > len || buf[lt + 1] !== 99) return -1;
-    let i = lt + 2;
-    let col = 0;
-    let refRow = 0;
-    let type = T_N;
-    let style = 0;
-    let b = buf[i];
-    if (b !== 32 && b !== 62 && b !== 47) return -1; // e.g. <col>
-    // The usual first attribute, r="AB12", parsed in place.
-    if (buf[i + 1] === 114 && buf[i + 2] === 61 && buf[i + 3] === 34) {
-      i += 4;
-      const vs = i;
-      // (i < len guards: past the end a Buffer yields undefined, which fails no comparison)
-      for (; i < len; i++) {
-        b = buf[i];
-        if (b < 65 || b > 90) break;
-        col = col * 26 + (b - 64);
-      }
-      if (i - vs > 3 || col === 0 || b === 34 || i >= len) return -1;
-      for (; i < len; i++) {
-        b = buf[i];
-        if (b === 34) break;
-        const d = b - 48;
-        if (!(d >= 0 && d <= 9) || refRow > 1e8) return -1;
-        refRow = refRow * 10 + d;
-      }
-      if (i >= len) return -1;
-      i++;
-      b = buf[i];
-      if (b !== 32 && b !== 62 && b !== 47) return -1;
-    }
-    for (;;) {
-      b = buf[i];
-      if (b === 32) {
-        i++;
-        continue;
-      }
-      if (b === 62) {
-        i++;
-        break;
-      }
-      if (b === 47) {
-        if (buf[i + 1] !== 62) return -1;
-        // A style-only cell: it still takes its column.
-        this.#commitPosition(col, refRow);
-        return i + 2;
-      }
-      const an = i;
-      while (i < len) {
-        b = buf[i];
-        if (b === 61 || b === 32 || b === 62 || b === 47 || b === 34) break;
-        i++;
-      }
-      if (b !== 61 || i >= len) return -1;
-      const anl = i - an;
-      i++;
-      if (buf[i] !== 34) return -1;
-      i++;
-      const vs = i;
-      while (i < len) {
-        b = buf[i];
-        if (b === 34 || b === 60 || b === 38) break;
-        i++;
-      }
-      if (b !== 34 || i >= len) return -1;
-      const ve = i;
-      i++;
-      b = buf[i];
-      if (b !== 32 && b !== 62 && b !== 47) return -1;
-      if (anl !== 1) continue;
-      const a = buf[an];
-      if (a === 114) {
-        if (col !== 0) return -1; // a second r=
-        let j = vs;
-        for (; j < ve; j++) {
-          const c = buf[j];
-          if (c < 65 || c > 90) break;
-          col = col * 26 + (c - 64);
+    // One call handles a run of cells, so the tokenizer's loop is not re-entered per cell.
+    let lt = first;
+    cells: for (;;) {
+      // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
+      // throw away this function's optimised code, which costs far more than the few cells here.
+      if (lt + FAST_MARGIN > len || buf[lt] !== 60 || buf[lt + 1] !== 99) return lt === first ? -1 : lt;
+      let i = lt + 2;
+      let col = 0;
+      let refRow = 0;
+      let type = T_N;
+      let style = 0;
+      let b = buf[i];
+      if (b !== 32 && b !== 62 && b !== 47) return lt === first ? -1 : lt; // e.g. <col>
+      // The usual first attribute, r="AB12", parsed in place.
+      if (buf[i + 1] === 114 && buf[i + 2] === 61 && buf[i + 3] === 34) {
+        i += 4;
+        const vs = i;
+        // (i < len guards: past the end a Buffer yields undefined, which fails no comparison)
+        for (; i < len; i++) {
+          b = buf[i];
+          if (b < 65 || b > 90) break;
+          col = col * 26 + (b - 64);
         }
-        if (j - vs > 3 || col === 0 || j === ve) return -1;
-        for (; j < ve; j++) {
-          const d = buf[j] - 48;
-          if (d < 0 || d > 9 || refRow > 1e8) return -1;
+        if (i - vs > 3 || col === 0 || b === 34 || i >= len) return lt === first ? -1 : lt;
+        for (; i < len; i++) {
+          b = buf[i];
+          if (b === 34) break;
+          const d = b - 48;
+          if (!(d >= 0 && d <= 9) || refRow > 1e8) return lt === first ? -1 : lt;
           refRow = refRow * 10 + d;
         }
-      } else if (a === 115) {
-        if (ve === vs || ve - vs > 8) return -1;
-        for (let j = vs; j < ve; j++) {
-          const d = buf[j] - 48;
-          if (d < 0 || d > 9) return -1;
-          style = style * 10 + d;
+        if (i >= len) return lt === first ? -1 : lt;
+        i++;
+        b = buf[i];
+        if (b !== 32 && b !== 62 && b !== 47) return lt === first ? -1 : lt;
+      }
+      for (;;) {
+        b = buf[i];
+        if (b === 32) {
+          i++;
+          continue;
         }
-      } else if (a === 116) {
-        const n = ve - vs;
-        const c = buf[vs];
-        if (n === 1) {
-          if (c === 115) type = T_S;
-          else if (c === 110) type = T_N;
-          else if (c === 98) type = T_B;
-          else return -1;
-        } else if (n === 3 && c === 115 && buf[vs + 1] === 116 && buf[vs + 2] === 114) type = T_STR;
-        else return -1;
+        if (b === 62) {
+          i++;
+          break;
+        }
+        if (b === 47) {
+          if (buf[i + 1] !== 62) return lt === first ? -1 : lt;
+          // A style-only cell: it still takes its column.
+          this.#commitPosition(col, refRow);
+          lt = i + 2;
+          continue cells;
+        }
+        const an = i;
+        while (i < len) {
+          b = buf[i];
+          if (b === 61 || b === 32 || b === 62 || b === 47 || b === 34) break;
+          i++;
+        }
+        if (b !== 61 || i >= len) return lt === first ? -1 : lt;
+        const anl = i - an;
+        i++;
+        if (buf[i] !== 34) return lt === first ? -1 : lt;
+        i++;
+        const vs = i;
+        while (i < len) {
+          b = buf[i];
+          if (b === 34 || b === 60 || b === 38) break;
+          i++;
+        }
+        if (b !== 34 || i >= len) return lt === first ? -1 : lt;
+        const ve = i;
+        i++;
+        b = buf[i];
+        if (b !== 32 && b !== 62 && b !== 47) return lt === first ? -1 : lt;
+        if (anl !== 1) continue;
+        const a = buf[an];
+        if (a === 114) {
+          if (col !== 0) return lt === first ? -1 : lt; // a second r=
+          let j = vs;
+          for (; j < ve; j++) {
+            const c = buf[j];
+            if (c < 65 || c > 90) break;
+            col = col * 26 + (c - 64);
+          }
+          if (j - vs > 3 || col === 0 || j === ve) return lt === first ? -1 : lt;
+          for (; j < ve; j++) {
+            const d = buf[j] - 48;
+            if (d < 0 || d > 9 || refRow > 1e8) return lt === first ? -1 : lt;
+            refRow = refRow * 10 + d;
+          }
+        } else if (a === 115) {
+          if (ve === vs || ve - vs > 8) return lt === first ? -1 : lt;
+          for (let j = vs; j < ve; j++) {
+            const d = buf[j] - 48;
+            if (d < 0 || d > 9) return lt === first ? -1 : lt;
+            style = style * 10 + d;
+          }
+        } else if (a === 116) {
+          const n = ve - vs;
+          const c = buf[vs];
+          if (n === 1) {
+            if (c === 115) type = T_S;
+            else if (c === 110) type = T_N;
+            else if (c === 98) type = T_B;
+            else return lt === first ? -1 : lt;
+          } else if (n === 3 && c === 115 && buf[vs + 1] === 116 && buf[vs + 2] === 114) type = T_STR;
+          else return lt === first ? -1 : lt;
+        }
       }
+      // <v>text</v></c>
+      if (buf[i] !== 60 || buf[i + 1] !== 118 || buf[i + 2] !== 62) return lt === first ? -1 : lt;
+      i += 3;
+      const vs = i;
+      while (i < len && buf[i] !== 60) i++;
+      if (i + 8 > len) return lt === first ? -1 : lt;
+      const ve = i;
+      if (buf[i + 1] !== 47 || buf[i + 2] !== 118 || buf[i + 3] !== 62 || buf[i + 4] !== 60 || buf[i + 5] !== 47 || buf[i + 6] !== 99 || buf[i + 7] !== 62) return lt === first ? -1 : lt;
+      if (type === T_STR) {
+        if (vs === ve) return lt === first ? -1 : lt;
+        const s = decodeXmlText(buf, vs, ve);
+        if (s === null) return lt === first ? -1 : lt;
+        this.#str = s;
+        this.#hasStr = true;
+      } else {
+        const v = fastNumber(buf, vs, ve);
+        if (v !== v) return lt === first ? -1 : lt;
+        const dates = this.#dates;
+        if (type === T_N && (style >= dates.length || dates[style] === 0)) {
+          // The commonest case by far: a plain number. Straight to the row.
+          this.#commitPosition(col, refRow);
+          this.#cells.push(new SheetCell(this.#rowNum, this.#col, v, this.#prefix));
+          lt = i + 8;
+          continue cells;
+        }
+        if (type === T_S) {
+          const text = v >= 0 && v < this.#sst.length ? this.#sst[v] : undefined;
+          if (text === undefined) return lt === first ? -1 : lt; // the generic path reports it
+          this.#commitPosition(col, refRow);
+          this.#cells.push(new SheetCell(this.#rowNum, this.#col, text, this.#prefix));
+          lt = i + 8;
+          continue cells;
+        }
+        this.#num = v;
+        this.#hasNum = true;
+      }
+      this.#commitPosition(col, refRow);
+      this.#type = type;
+      this.#style = style;
+      this.#raw = null;
+      this.#hasF = false;
+      this.#cellPos = this.#t.base + lt;
+      this.#endCell();
+      this.#hasNum = false;
+      this.#hasStr = false;
+      this.#str = "";
+      lt = i + 8;
     }
-    // <v>text</v></c>
-    if (buf[i] !== 60 || buf[i + 1] !== 118 || buf[i + 2] !== 62) return -1;
-    i += 3;
-    const vs = i;
-    while (i < len && buf[i] !== 60) i++;
-    if (i + 8 > len) return -1;
-    const ve = i;
-    if (buf[i + 1] !== 47 || buf[i + 2] !== 118 || buf[i + 3] !== 62 || buf[i + 4] !== 60 || buf[i + 5] !== 47 || buf[i + 6] !== 99 || buf[i + 7] !== 62) return -1;
-    if (type === T_STR) {
-      if (vs === ve) return -1;
-      const s = decodeXmlText(buf, vs, ve);
-      if (s === null) return -1;
-      this.#str = s;
-      this.#hasStr = true;
-    } else {
-      const v = fastNumber(buf, vs, ve);
-      if (v !== v) return -1;
-      const dates = this.#dates;
-      if (type === T_N && (style >= dates.length || dates[style] === 0)) {
-        // The commonest case by far: a plain number. Straight to the row.
-        this.#commitPosition(col, refRow);
-        this.#cells.push(new SheetCell(this.#rowNum, this.#col, v, this.#prefix));
-        return i + 8;
-      }
-      if (type === T_S) {
-        const text = v >= 0 && v < this.#sst.length ? this.#sst[v] : undefined;
-        if (text === undefined) return -1; // the generic path reports it
-        this.#commitPosition(col, refRow);
-        this.#cells.push(new SheetCell(this.#rowNum, this.#col, text, this.#prefix));
-        return i + 8;
-      }
-      this.#num = v;
-      this.#hasNum = true;
-    }
-    this.#commitPosition(col, refRow);
-    this.#type = type;
-    this.#style = style;
-    this.#raw = null;
-    this.#hasF = false;
-    this.#cellPos = this.#t.base + lt;
-    this.#endCell();
-    this.#hasNum = false;
-    this.#hasStr = false;
-    this.#str = "";
-    return i + 8;
   }
 
   #commitPosition(col: number, refRow: number): void {
