@@ -102,7 +102,9 @@ test("loadRelationships() follows a sequence of workbook versions, keeping table
       await t.test(name, async () => {
         const file = join(dir, `v${index + 1}.xlsx`);
         await writeVersion(file, version, options);
-        const { run } = await loadRelationships({ workbook: file, dataDir });
+        // Version k is loaded on k March, so history can be asked by date.
+        const now = () => new Date(Date.UTC(2026, 2, index + 1, 9, 30));
+        const { run } = await loadRelationships({ workbook: file, dataDir, now });
         assert.equal(run.status, "succeeded", run.error?.message);
         const versionId = index + 1;
         assert.equal(run.version_id, versionId);
@@ -132,6 +134,18 @@ test("loadRelationships() follows a sequence of workbook versions, keeping table
       assert.deepEqual(runs.map((r) => r.status), steps.map(() => "succeeded"));
       assert.equal(runs[4].changes.pairs_removed, 1);
       assert.equal(runs[2].changes.actors_added, 1);
+      // "What changed on 4 March?" is one query.
+      const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+      try {
+        const onMarch4 = await db.all<{ entity: string; change: string; numeric_id: number; field: string; old_value: string; new_value: string }>(
+          "SELECT entity, change, numeric_id, field, old_value, new_value FROM changes WHERE CAST(loaded_at AS DATE) = DATE '2026-03-04'",
+        );
+        assert.deepEqual(onMarch4, [
+          { entity: "actor", change: "changed", numeric_id: 5, field: "actor_name", old_value: "Actor 5", new_value: "Quinta Persona" },
+        ]);
+      } finally {
+        db.close();
+      }
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
