@@ -1,0 +1,35 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { csvField, csvResponse, wantsCsv } from "./csv_response.ts";
+
+test("wantsCsv() follows ?format and Accept q-values", () => {
+  const req = (accept?: string) => new Request("http://x/", { headers: accept ? { accept } : {} });
+  const none = new URLSearchParams();
+  assert.equal(wantsCsv(req("text/csv"), none), true);
+  assert.equal(wantsCsv(req("application/json, text/csv;q=0.5"), none), false);
+  assert.equal(wantsCsv(req("text/csv, application/json;q=0.9"), none), true);
+  assert.equal(wantsCsv(req("text/csv;q=0"), none), false);
+  assert.equal(wantsCsv(req("*/*"), none), false);
+  assert.equal(wantsCsv(req(), new URLSearchParams("format=csv")), true);
+  assert.equal(wantsCsv(req("text/csv"), new URLSearchParams("format=json")), false);
+});
+
+test("csvField() quotes, joins arrays and defuses spreadsheet formulas", () => {
+  assert.equal(csvField('Benton, "John" B'), '"Benton, ""John"" B"');
+  assert.equal(csvField(["Sales", "IT"]), "Sales; IT");
+  assert.equal(csvField("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+  assert.equal(csvField("@SUM(A1)"), "'@SUM(A1)");
+  assert.equal(csvField("-5"), "-5");
+  assert.equal(csvField(null), "");
+  assert.equal(csvField(true), "true");
+});
+
+test("csvResponse() streams a header and every row", async () => {
+  const rows = Array.from({ length: 1234 }, (_, i) => ({ id: i, name: `n${i}` }));
+  const res = csvResponse(["id", "name"], rows, "x.csv");
+  assert.equal(res.headers.get("vary"), "Accept");
+  const lines = (await res.text()).trim().split("\r\n");
+  assert.equal(lines.length, 1235);
+  assert.equal(lines[0], "id,name");
+  assert.equal(lines[1234], "1233,n1233");
+});

@@ -1,0 +1,33 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit, type Key } from "./keyset.ts";
+import { HttpError } from "./http_error.ts";
+
+test("pageAfter() walks a sorted array in keyset pages, with filters and both directions", () => {
+  const items = [5, 1, 4, 2, 3, 6].map((id) => ({ id, group: id % 2 === 0 ? "even" : "odd" }));
+  const keyOf = (x: { id: number; group: string }): Key => [x.group, x.id];
+  for (const direction of [1, -1] as const) {
+    const sorted = [...items].sort((a, b) => direction * (a.group < b.group ? -1 : a.group > b.group ? 1 : a.id - b.id));
+    const seen: number[] = [];
+    let after: Key | undefined;
+    for (;;) {
+      const page = pageAfter(sorted, keyOf, direction, after, (x) => x.id !== 3, 2);
+      seen.push(...page.items.map((x) => x.id));
+      if (page.nextKey === undefined) break;
+      after = decodeCursor("group", encodeCursor("group", page.nextKey));
+    }
+    assert.deepEqual(seen, sorted.map((x) => x.id).filter((id) => id !== 3));
+  }
+});
+
+test("decodeCursor() refuses junk and cursors of another sort", () => {
+  assert.throws(() => decodeCursor("id", "junk"), (e: unknown) => e instanceof HttpError && e.status === 400);
+  assert.throws(() => decodeCursor("id", encodeCursor("name", ["a", 1])), HttpError);
+});
+
+test("parseLimit() and fold()", () => {
+  assert.equal(parseLimit(null, 50, 1000), 50);
+  assert.equal(parseLimit("1000", 50, 1000), 1000);
+  for (const bad of ["0", "1001", "-1", "1.5", "abc", "1e3"]) assert.throws(() => parseLimit(bad, 50, 1000), HttpError, bad);
+  assert.equal(fold("Peña ÁLVAREZ"), "pena alvarez");
+});
