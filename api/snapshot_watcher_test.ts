@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { SnapshotWatcher } from "./snapshot_watcher.ts";
+import { publishSnapshot, SMALL_GRAPH, tempDir } from "./_test_helpers.ts";
+
+test("SnapshotWatcher swaps to a replaced file and closes the old one only after its in-flight query", async () => {
+  const { dir, cleanup } = tempDir();
+  const errors: unknown[] = [];
+  const watcher = await SnapshotWatcher.start(join(dir, "relationships.duckdb"), { pollMs: 50, onError: (e) => errors.push(e) });
+  try {
+    assert.equal(watcher.current(), undefined);
+    await publishSnapshot(dir, SMALL_GRAPH);
+    await watcher.check();
+    const first = watcher.current()!;
+    assert.equal(first.model.versionId, 1);
+
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inFlight = first.query(async (db) => {
+      await gate; // still running while the file is replaced
+      return db.all<{ n: number }>("select count(*)::INTEGER as n from actors");
+    });
+    await publishSnapshot(dir, { ...SMALL_GRAPH, versionId: 2, actors: SMALL_GRAPH.actors.slice(0, 4), pairs: [[1, 2, true, true]] });
+    await watcher.check();
+    assert.equal(watcher.current()!.model.versionId, 2);
+    assert.equal(watcher.current()!.model.actors.size, 4);
+    release();
+    assert.deepEqual(await inFlight, [{ n: 5 }], "the old snapshot answered its in-flight query");
+    await assert.rejects(first.query((db) => db.all("select 1")), "closed once the last query released it");
+
+    // A broken file keeps the last good snapshot serving.
+    const path = join(dir, "relationships.duckdb");
+    writeFileSync(path + ".tmp", "not a database");
+    const { renameSync } = await import("node:fs");
+    renameSync(path + ".tmp", path);
+    await watcher.check();
+    assert.equal(watcher.current()!.model.versionId, 2);
+    assert.equal(errors.length, 1);
+  } finally {
+    await watcher.close();
+    cleanup();
+  }
+});
