@@ -72,7 +72,8 @@ export async function readMatrix(
 ): Promise<Matrix | null> {
   const { sheet, findings } = options;
   let previous: SheetRow | null = null;
-  let header: { row: number; firstCol: number; ids: number[] } | null = null;
+  let header: Header | null = null;
+  let headerChecked = false;
   let headerCodes: (string | null)[] = [];
   let codeRow: number | null = null;
   let idCol: number | null = null;
@@ -83,10 +84,18 @@ export async function readMatrix(
   let positionOf = new Map<number, number>();
 
   for await (const row of rows) {
+    // Until the first data row, a longer run of ids wins: a title row with two adjacent years
+    // above the matrix must not be taken for its header.
+    const candidate: Header | null = !header || out.length === 0 ? findHeader(row) : null;
+    if (candidate && (!header || candidate.ids.length > header.ids.length)) {
+      header = null;
+      codeRow = null;
+      expectCodeRow = false;
+    }
     if (!header) {
-      header = findHeader(row);
+      header = candidate;
       if (header) {
-        positionOf = checkHeaderIds(header, sheet, findings);
+        positionOf = headerPositions(header);
         headerCodes = header.ids.map(() => null);
         if (previous && previous.row === header.row - 1 && isCodeRow(previous, header.firstCol, header.ids.length)) {
           headerCodes = readCodes(previous, header.firstCol, header.ids.length);
@@ -155,6 +164,10 @@ export async function readMatrix(
     }
     rowIdCell.set(id, idRef);
 
+    if (!headerChecked) {
+      headerChecked = true;
+      checkHeaderIds(header, sheet, findings);
+    }
     const packed = new Uint8Array((n + 3) >> 2);
     const diagonal = positionOf.get(id) ?? -1;
     let filled = 0;
@@ -186,6 +199,7 @@ export async function readMatrix(
     findings.add("matrix_not_found", [], undefined);
     return null;
   }
+  if (!headerChecked) checkHeaderIds(header, sheet, findings);
   return {
     sheet,
     headerRow: header.row,
@@ -203,9 +217,15 @@ export async function readMatrix(
  * Finds the longest run of adjacent cells holding ids that starts with two increasing ids. Data
  * rows cannot match: their cells are 0/1, and 0 is not an id, while 1 followed by 1 is not increasing.
  */
-function findHeader(row: SheetRow): { row: number; firstCol: number; ids: number[] } | null {
+interface Header {
+  row: number;
+  firstCol: number;
+  ids: number[];
+}
+
+function findHeader(row: SheetRow): Header | null {
   const cells = row.cells;
-  let best: { row: number; firstCol: number; ids: number[] } | null = null;
+  let best: Header | null = null;
   for (let i = 0; i + 1 < cells.length; i++) {
     const a = asId(cells[i].value);
     const b = asId(cells[i + 1].value);
@@ -224,21 +244,28 @@ function findHeader(row: SheetRow): { row: number; firstCol: number; ids: number
   return best;
 }
 
-function checkHeaderIds(header: { row: number; firstCol: number; ids: number[] }, sheet: string, findings: Findings): Map<number, number> {
+function headerPositions(header: Header): Map<number, number> {
   const positionOf = new Map<number, number>();
   header.ids.forEach((id, p) => {
-    const first = positionOf.get(id);
-    if (first !== undefined) {
-      findings.add(
-        "duplicate_id",
-        [cellRef(sheet, header.row, header.firstCol + first), cellRef(sheet, header.row, header.firstCol + p)],
-        String(id),
-      );
-    } else {
-      positionOf.set(id, p);
-    }
+    if (!positionOf.has(id)) positionOf.set(id, p);
   });
   return positionOf;
+}
+
+/** Records duplicate header ids; called once the header is final (a data row follows it). */
+function checkHeaderIds(header: Header, sheet: string, findings: Findings): void {
+  const first = new Map<number, number>();
+  header.ids.forEach((id, p) => {
+    const q = first.get(id);
+    if (q === undefined) first.set(id, p);
+    else {
+      findings.add(
+        "duplicate_id",
+        [cellRef(sheet, header.row, header.firstCol + q), cellRef(sheet, header.row, header.firstCol + p)],
+        String(id),
+      );
+    }
+  });
 }
 
 function isCodeRow(row: SheetRow, first: number, n: number): boolean {

@@ -53,6 +53,13 @@ test("readMatrix() tolerates moved tables, blank rows, trailing empties and note
     assert.deepEqual(matrix?.rows.map((r) => r.id), [1, 2, 3]);
     assert.deepEqual(findings, []);
   });
+  await t.test("a title row with adjacent years above the matrix", async () => {
+    const { matrix, findings } = await read([[null, "Relaciones", 2024, 2025], [], ...base]);
+    assert.deepEqual(matrix?.ids, [1, 2, 3]);
+    assert.equal(matrix?.headerRow, 3);
+    assert.deepEqual(matrix?.rows.map((r) => r.id), [1, 2, 3]);
+    assert.deepEqual(findings, []);
+  });
   await t.test("no code row and no code column", async () => {
     const grid = [[null, 1, 2], [1, 0, 1], [2, 1, 0]];
     const { matrix } = await read(grid);
