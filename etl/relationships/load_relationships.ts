@@ -45,9 +45,18 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called as the load moves on, e.g. to print "building snapshot". */
   onPhase?: (phase: "hashing" | "reading" | "building" | "publishing") => void;
+  /** Largest inflated sheet accepted (zip-bomb guard); default `MAX_SHEET_BYTES`. */
+  maxSheetBytes?: number;
   /** Clock, for tests. */
   now?: () => Date;
 }
+
+/**
+ * The reader's default cap (2 GiB of sheet XML) is below a full 16,384-actor matrix (Excel's
+ * column limit; about 7.5 GB of XML), so the pipeline allows 16 GiB. The reader's ratio check
+ * still stops zip bombs.
+ */
+export const MAX_SHEET_BYTES = 16 * 1024 ** 3;
 
 /** The outcome of a load: the run record as appended, plus details for a human summary. */
 export interface LoadResult {
@@ -114,7 +123,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     let matrixSheet: string;
     let listSheet: string;
     try {
-      const workbook = await openWorkbook(options.workbook);
+      const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
       try {
         matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
         listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
