@@ -103,10 +103,11 @@ export async function readPackage(zip: ZipArchive, limits: InflateLimits): Promi
   const xlsb = () =>
     new XlsxError("xlsb", `Cannot read ${file}: it is a binary .xlsb workbook renamed to .xlsx. Open it in Excel and save it as .xlsx (Excel Workbook).`, file);
   const contentTypes = await readSmallPart(zip, "[Content_Types].xml", limits);
-  if (zip.entry("xl/workbook.bin")) throw xlsb();
+  if (zip.entry("xl/workbook.bin") && !zip.entry("xl/workbook.xml")) throw xlsb();
   for (const el of contentTypes?.children ?? []) {
+    // Only the main part counts: an .xlsx may embed an .xlsb object (its own "sheet.binary" type).
     const ct = el.attr("ContentType") ?? "";
-    if (ct.includes("sheet.binary") || (el.attr("PartName") ?? "").toLowerCase().endsWith("workbook.bin")) throw xlsb();
+    if (el.name === "Override" && ct.includes("sheet.binary") && ct.endsWith(".main")) throw xlsb();
   }
 
   let workbookPart: string | undefined;

@@ -91,6 +91,14 @@ export interface SheetContext {
   date1904: boolean;
 }
 
+/**
+ * Turns worksheet XML into rows: feed chunks to `parser.tokenizer`, then take `parser.out`.
+ * @example
+ * const parser = new SheetParser(ctx, "xl/worksheets/sheet1.xml", "data/x.xlsx");
+ * parser.tokenizer.feed(chunk);
+ * for (const row of parser.out) use(row);
+ * parser.out = [];
+ */
 export class SheetParser implements XmlHandler, FastLane {
   /** Rows completed since the caller last emptied this array. */
   out: SheetRow[] = [];

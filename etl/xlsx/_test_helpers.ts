@@ -118,6 +118,8 @@ export interface HandmadeOptions {
   workbookXml?: string;
   extra?: RawEntry[];
   workbookPath?: string;
+  /** More `<Default>`/`<Override>` elements for [Content_Types].xml. */
+  contentTypes?: string;
 }
 
 /** Wraps `<sheetData>` rows in a worksheet document. */
@@ -133,7 +135,7 @@ export function handmadeXlsx(o: HandmadeOptions): Buffer {
   const entries: RawEntry[] = [];
   entries.push({
     name: "[Content_Types].xml",
-    data: `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/${wbPath}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`,
+    data: `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/${wbPath}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>${o.contentTypes ?? ""}</Types>`,
   });
   entries.push({ name: "_rels/.rels", data: `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="/${wbPath}"/></Relationships>` });
   const sheetsXml = o.sheets.map((s, i) => `<sheet name="${s.name}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`).join("");

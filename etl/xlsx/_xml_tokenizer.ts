@@ -55,6 +55,13 @@ function nameHash(buf: Buffer, start: number, end: number): number {
   return h | 0;
 }
 
+/**
+ * Feeds XML bytes chunk by chunk to a handler; only an unfinished unit is carried between chunks.
+ * @example
+ * const t = new XmlTokenizer(handler, "xl/worksheets/sheet1.xml", "data/x.xlsx");
+ * for await (const chunk of chunks) t.feed(chunk);
+ * t.end();
+ */
 export class XmlTokenizer {
   /** Attribute ranges of the current start tag: [nameStart, nameEnd, valueStart, valueEnd] * attrCount. */
   attrs = new Int32Array(64);

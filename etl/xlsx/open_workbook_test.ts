@@ -217,6 +217,14 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       });
       assert.deepEqual(all, { "A & B": { A1: 1 }, "Dos <2>": { A1: 2 }, Tres: { A1: 3 } });
     });
+    await t.test("an embedded .xlsb object does not make the workbook an .xlsb", async () => {
+      const all = await read("embed.xlsx", {
+        sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></c></row>` }],
+        contentTypes: `<Default Extension="xlsb" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.12"/><Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"/>`,
+        extra: [{ name: "xl/embeddings/Microsoft_Excel_Binary_Worksheet1.xlsb", data: "PK" }, { name: "xl/printerSettings/printerSettings1.bin", data: "x" }],
+      });
+      assert.deepEqual(all["S"], { A1: 1 });
+    });
     await t.test("a UTF-8 byte order mark and a prolog with comments", async () => {
       const xml = `\ufeff<?xml version="1.0"?>\n<!-- made by hand -->\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\n  <sheetData>\n    <row r="1">\n      <c r="A1" t="inlineStr">\n        <is><t>ok</t></is>\n      </c>\n    </row>\n  </sheetData>\n</worksheet>\n`;
       const all = await read("bom.xlsx", { sheets: [{ name: "S", xml }] });
