@@ -186,6 +186,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   } catch (error) {
     rmSync(temp, { force: true });
     rmSync(`${temp}.wal`, { force: true });
+    rmSync(`${temp}.tmp`, { force: true, recursive: true });
     if (run.file && !run.file.sha256) run.file.sha256 = await hashFile(run.file.path).catch(() => "");
     run.status = "failed";
     run.error = describe(error);

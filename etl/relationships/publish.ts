@@ -53,7 +53,8 @@ export function removeStaleTemps(dataDir: string): string[] {
     return [];
   }
   const removed = names.filter((name) => TEMP_PATTERN.test(name));
-  for (const name of removed) rmSync(join(dataDir, name), { force: true });
+  // `.tmp` is DuckDB's spill directory for a database file, hence recursive.
+  for (const name of removed) rmSync(join(dataDir, name), { force: true, recursive: true });
   return removed;
 }
 
