@@ -89,6 +89,10 @@ class XlsxWorkbook implements Workbook {
         for (const row of rows) yield row;
       }
       onProgress?.(consumed, total);
+      // Let the event loop turn once per chunk: zlib schedules its next thread-pool job from a
+      // callback on this thread, and while buffered chunks are parsed back to back (promises only)
+      // that callback waits and the inflating thread idles. A turn costs microseconds.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     tokenizer.end();
     for (const row of parser.out) yield row;
