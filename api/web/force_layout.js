@@ -88,7 +88,10 @@ export function forceLayout(options) {
   for (const [a, b] of links) linked[a] = linked[b] = 1;
   const isolated = [];
   for (let i = 0; i < n; i++) if (!linked[i]) isolated.push(i);
-  const shelf = isolated.length > 0 && isolated.length < n ? shelfLayout(isolated.length, width, height, margin) : null;
+  // Only a few: when most nodes are isolated (e.g. the top-N of a big graph), a shelf would be
+  // most of the picture, so they stay in the simulation and gravity rings them around the rest.
+  const useShelf = isolated.length > 0 && isolated.length <= Math.max(8, n * 0.2);
+  const shelf = useShelf ? shelfLayout(isolated.length, width, height, margin) : null;
   const floor = shelf ? shelf.top : height - margin;
 
   // Seeded start on a jittered disc: spread evenly so no two nodes start on top of each other.
@@ -166,6 +169,23 @@ export function forceLayout(options) {
     temperature = Math.max(temperature - cooling, 0.5);
   }
 
+  // Dense graphs settle into a ball in the middle of the box: stretch the result to fill it (per
+  // axis, since the box is wide and a layout has no preferred aspect). Only ever enlarges.
+  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (shelf && !linked[i]) continue;
+    minX = Math.min(minX, xs[i]);
+    maxX = Math.max(maxX, xs[i]);
+    minY = Math.min(minY, ys[i]);
+    maxY = Math.max(maxY, ys[i]);
+  }
+  const sx = maxX > minX ? Math.max(1, (width - 2 * margin) / (maxX - minX)) : 1;
+  const sy = maxY > minY ? Math.max(1, (floor - margin) / (maxY - minY)) : 1;
+  for (let i = 0; i < n; i++) {
+    if (shelf && !linked[i]) continue;
+    xs[i] = sx > 1 ? margin + (xs[i] - minX) * sx : xs[i];
+    ys[i] = sy > 1 ? margin + (ys[i] - minY) * sy : ys[i];
+  }
   if (shelf) {
     isolated.forEach((i, slot) => {
       xs[i] = shelf.x(slot);

@@ -97,6 +97,19 @@ test("forceLayout() handles edge cases", async (t) => {
     for (const p of shelf) assert.ok(p.y > linkedLowest, `shelf node at y=${p.y} is above a linked one at ${linkedLowest}`);
     assert.equal(new Set(shelf.map((p) => p.x)).size, 3);
   });
+  await t.test("many isolated nodes stay in the simulation, spread out", () => {
+    const nodes = Array.from({ length: 60 }, (_, i) => ({ id: i }));
+    const edges = [{ source: 0, target: 1 }, { source: 1, target: 2 }];
+    const pos = forceLayout({ nodes, edges, width: 800, height: 600, margin: 20 });
+    const ys = [...pos.values()].map((p) => p.y);
+    assert.ok(Math.max(...ys) - Math.min(...ys) > 300, "not all on one shelf row");
+    const points = [...pos.values()];
+    let min = Infinity;
+    for (let i = 0; i < points.length; i++) {
+      for (let j = i + 1; j < points.length; j++) min = Math.min(min, Math.hypot(points[i].x - points[j].x, points[i].y - points[j].y));
+    }
+    assert.ok(min > 10, `closest pair is ${min.toFixed(1)} px apart`);
+  });
   await t.test("isolated nodes, self loops, duplicate and dangling edges", () => {
     const pos = forceLayout({
       nodes: [{ id: 1 }, { id: 2 }, { id: 3 }],

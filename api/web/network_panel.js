@@ -37,6 +37,7 @@ export function mountNetwork({ announce }) {
   const results = byId("network-results", HTMLUListElement);
   const limitSelect = byId("network-limit", HTMLSelectElement);
   const note = byId("network-note", HTMLElement);
+  const reset = byId("network-reset", HTMLButtonElement);
 
   /** @type {Actor[]} */
   let actors = [];
@@ -46,8 +47,12 @@ export function mountNetwork({ announce }) {
   let pairsComplete = true;
   /** @type {Map<number, Actor>} */
   const byActorId = new Map();
-  /** Actors the user asked for that must be drawn even outside the top-N. */
-  const keep = new Set();
+  /**
+   * In a big graph, an actor chosen outside the top-N replaces the picture with its own
+   * neighbourhood: the actor and its busiest neighbours. Null while showing the top-N.
+   * @type {{ id: number, ids: number[], total: number } | null}
+   */
+  let focus = null;
   /** @type {Set<number>} */
   let highlight = new Set();
   /** @type {number | null} */
@@ -80,10 +85,18 @@ export function mountNetwork({ announce }) {
       if (first instanceof HTMLButtonElement) first.click();
     }
   });
-  limitSelect.addEventListener("change", () => relayout());
+  limitSelect.addEventListener("change", () => {
+    focus = null;
+    void relayout();
+  });
+  reset.addEventListener("click", () => {
+    focus = null;
+    void relayout().then(() => limitSelect.focus());
+  });
 
   async function load() {
     graph.innerHTML = `<p class="muted">Loading actors…</p>`;
+    focus = null;
     const actorPages = await api.collectPages((cursor) => api.listActors({ sort: "degree", limit: 1000, cursor }), MAX_ACTORS);
     actors = actorPages.items;
     actorsComplete = actorPages.complete;
@@ -93,15 +106,20 @@ export function mountNetwork({ announce }) {
     pairs = pairPages.items;
     pairsComplete = pairPages.complete;
     limitSelect.parentElement?.querySelectorAll("[for=network-limit], #network-limit").forEach((el) => {
-      /** @type {HTMLElement} */ (el).hidden = actorsComplete && actors.length <= DRAW_ALL;
+      /** @type {HTMLElement} */ (el).hidden = drawsAll();
     });
     await relayout();
     return actors;
   }
 
+  /** Small graphs are drawn whole; big ones as top-N or a neighbourhood. */
+  function drawsAll() {
+    return actorsComplete && actors.length <= DRAW_ALL;
+  }
+
   async function relayout() {
-    const limit = actorsComplete && actors.length <= DRAW_ALL ? actors.length : Number(limitSelect.value);
-    drawn = topByDegree(actors, limit, keep);
+    const limit = drawsAll() ? actors.length : Number(limitSelect.value);
+    drawn = focus ? focus.ids.flatMap((id) => byActorId.get(id) ?? []) : topByDegree(actors, limit);
     const ids = new Set(drawn.map((a) => a.id));
     let drawnPairs = pairs;
     if (!pairsComplete) {
@@ -117,10 +135,13 @@ export function mountNetwork({ announce }) {
       seed: 7,
       iterations: drawn.length > 250 ? 150 : 300,
     });
-    note.textContent =
-      drawn.length < actors.length || !actorsComplete
-        ? `Showing ${formatCount(drawn.length)} of ${actorsComplete ? formatCount(actors.length) : `more than ${formatCount(actors.length)}`} actors; search to find others.`
+    const focused = focus ? byActorId.get(focus.id) : undefined;
+    note.textContent = focus && focused
+      ? `Showing ${focused.name ?? focused.id} and ${formatCount(drawn.length - 1)} of its ${formatCount(focus.total)} related actors.`
+      : drawn.length < actors.length || !actorsComplete
+        ? `Showing the ${formatCount(drawn.length)} busiest of ${actorsComplete ? formatCount(actors.length) : `more than ${formatCount(actors.length)}`} actors; search to find others.`
         : `${formatCount(actors.length)} actors, ${formatCount(edges.length)} pairs`;
+    reset.hidden = focus === null;
     draw();
   }
 
@@ -156,9 +177,7 @@ export function mountNetwork({ announce }) {
       actor = { id, letter_code: null, name: `Actor ${id}`, degree: related.length, in_matrix: true, in_list: true, unknown_cells: 0 };
     }
     if (!drawn.some((a) => a.id === id)) {
-      // Bring the chosen actor and its neighbours into the drawing.
-      keep.add(id);
-      for (const r of related) keep.add(r.id);
+      // Outside the drawing: switch to the actor's neighbourhood, busiest neighbours first.
       for (const r of related) {
         if (!byActorId.has(r.id)) {
           const neighbour = { id: r.id, letter_code: r.letter_code, name: r.name, degree: 1, in_matrix: true, in_list: true, unknown_cells: 0 };
@@ -172,6 +191,14 @@ export function mountNetwork({ announce }) {
       }
       if (!pairsComplete || !pairs.some((p) => p.person_a_id === id || p.person_b_id === id)) {
         pairs.push(...related.map((r) => toPair(id, r)));
+      }
+      if (!drawsAll()) {
+        const neighbours = related
+          .map((r) => byActorId.get(r.id))
+          .filter((a) => a !== undefined)
+          .sort((a, b) => b.degree - a.degree || a.id - b.id)
+          .slice(0, Number(limitSelect.value) - 1);
+        focus = { id, ids: [id, ...neighbours.map((a) => a.id)], total: related.length };
       }
       await relayout();
     } else {

@@ -95,10 +95,14 @@ export function networkSvg(input) {
   const matrixSize = input.matrixSize ?? actors.filter((a) => a.in_matrix).length;
   const highlight = input.highlight ?? new Set();
   const selected = input.selectedId ?? null;
-  const maxDegree = Math.max(1, ...actors.map((a) => a.degree));
+  // Size by degree relative to the drawn actors, so a top-N of similar hubs still shows a spread.
+  const maxDegree = Math.max(0, ...actors.map((a) => a.degree));
+  const minDegree = Math.min(maxDegree, ...actors.map((a) => a.degree));
+  const span = Math.max(1, maxDegree - (actors.length > 60 ? minDegree : 0));
+  const floor = actors.length > 60 ? minDegree : 0;
   const labels = actors.length <= 120; // past that, letter codes overlap into noise; hover still names them
   /** @param {number} degree */
-  const radius = (degree) => 4 + 8 * Math.sqrt(degree / maxDegree);
+  const radius = (degree) => (actors.length > 200 ? 3 : 4) + (actors.length > 200 ? 5 : 8) * Math.sqrt(Math.max(0, degree - floor) / span);
   const radii = new Map(actors.map((a) => [a.id, radius(a.degree)]));
   const neighbours = new Set();
   if (selected !== null) {
