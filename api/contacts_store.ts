@@ -46,6 +46,8 @@ export interface ContactEntry {
   version: number;
   etag: string;
   json: string;
+  /** `json` as UTF-8 bytes, encoded once instead of per request. */
+  bytes: Buffer;
   /** Folded "first last email" for `q`. */
   search: string;
 }
@@ -401,11 +403,13 @@ function toEntry(row: Record<string, unknown>, departments: string[]): ContactEn
   view.created_at = iso(row.created_at);
   view.updated_at = iso(row.updated_at);
   const version = Number(row.version);
+  const json = JSON.stringify(view);
   return {
     view,
     version,
     etag: `"${version}"`,
-    json: JSON.stringify(view),
+    json,
+    bytes: Buffer.from(json, "utf8"),
     search: `${fold(view.first_name)} ${fold(view.last_name)} ${fold(view.email)}`,
   };
 }

@@ -64,8 +64,8 @@ export interface RelationshipModel {
   adjacency: Map<number, Related[]>;
   pairs: Pair[];
   findings: unknown[];
-  /** Cached JSON bodies by cache key (e.g. `rel:7`), filled on first request. */
-  bodies: Map<string, string>;
+  /** Cached JSON bodies (UTF-8 bytes) by cache key (e.g. `rel:7`), filled on first request. */
+  bodies: Map<string, Buffer>;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { HttpError } from "./http_error.ts";
 import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit, type Key } from "./keyset.ts";
 import { csvResponse, wantsCsv } from "./csv_response.ts";
-import { empty, etagMatches, jsonText } from "./respond.ts";
+import { empty, etagMatches, jsonText, send } from "./respond.ts";
 import type { Context, Router } from "./router.ts";
 import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
@@ -68,10 +68,11 @@ function cachedJson(request: Request, model: RelationshipModel, key: string, bui
   if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
   let body = model.bodies.get(key);
   if (body === undefined) {
-    body = build();
+    body = Buffer.from(build(), "utf8");
     if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
   }
-  return jsonText(body, 200, headers);
+  headers["content-type"] = "application/json; charset=utf-8";
+  return send(body, 200, headers);
 }
 
 function actorOr404(model: RelationshipModel, idText: string): Actor {
@@ -277,12 +278,13 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         rows: await db.all<{ id: number; cells: string }>(SNAPSHOT_MATRIX_ROWS, [limit, offset]),
         total: (await db.one<{ n: number }>(SNAPSHOT_MATRIX_COUNT))?.n ?? 0,
       }));
-      let header = model.bodies.get("matrix-header");
-      if (header === undefined) {
+      let cachedHeader = model.bodies.get("matrix-header");
+      if (cachedHeader === undefined) {
         const inMatrix = [...model.actors.values()].filter((a) => a.matrix_position !== null).sort((a, b) => a.matrix_position! - b.matrix_position!);
-        header = JSON.stringify(inMatrix.map((a) => ({ id: a.id, letter_code: a.letter_code })));
-        model.bodies.set("matrix-header", header);
+        cachedHeader = Buffer.from(JSON.stringify(inMatrix.map((a) => ({ id: a.id, letter_code: a.letter_code }))), "utf8");
+        model.bodies.set("matrix-header", cachedHeader);
       }
+      const header = cachedHeader.toString("utf8");
       return jsonText(`{"actors":${header},"rows":${JSON.stringify(rows)},"total":${total},"offset":${offset}}`, 200, headers);
     },
     {
