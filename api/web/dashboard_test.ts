@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, findChromium, type Page } from "./cdp.ts";
 import { startDemo, type Demo } from "./demo_server.ts";
+import { matrixWorkbook, writeXlsxFile } from "../../scripts/xlsx_writer.ts";
 
 const chromium = findChromium();
 const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
@@ -198,6 +199,56 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       assert.ok(widths.scroll <= widths.client, `page is ${widths.scroll} px wide in a ${widths.client} px viewport`);
       assert.ok((await phone.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length")) > 0);
       assert.deepEqual(phone.errors, []);
+    });
+  } finally {
+    await browser.close();
+    await demo.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test("dashboard degrades for a big graph: top-N by degree and a searched actor's neighbourhood", { skip, timeout: 180_000 }, async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), "dashboard-big-"));
+  const workbook = join(scratch, "relaciones.xlsx");
+  await writeXlsxFile(workbook, matrixWorkbook({ actors: 220, filledActors: 200, seed: 4 }));
+  const demo = await startDemo({ workbook, contacts: null });
+  const browser = await Browser.launch(chromium!);
+  try {
+    const page = await openDashboard(browser, `${demo.url}/`);
+    const nodeIds = () => page.evaluate<number[]>("[...document.querySelectorAll('#network-graph [data-actor-id]')].map((n) => Number(n.dataset.actorId))");
+    const actors = (await getJson<{ items: { id: number; name: string; degree: number }[] }>(`${demo.url}/actors?sort=degree&limit=1000`)).items;
+    assert.equal(actors.length, 220);
+
+    await t.test("draws the 100 busiest actors by default", async () => {
+      const ids = await nodeIds();
+      assert.equal(ids.length, 100);
+      const minDrawn = Math.min(...ids.map((id) => actors.find((a) => a.id === id)!.degree));
+      const maxHidden = Math.max(...actors.filter((a) => !ids.includes(a.id)).map((a) => a.degree));
+      assert.ok(minDrawn >= maxHidden, `a hidden actor has degree ${maxHidden} > drawn ${minDrawn}`);
+      assert.match(await page.evaluate<string>("document.getElementById('network-note').textContent"), /100 busiest of 220/);
+    });
+
+    await t.test("the Show control changes N", async () => {
+      await page.evaluate("(() => { const s = document.getElementById('network-limit'); s.value = '50'; s.dispatchEvent(new Event('change')); })()");
+      await page.waitFor("document.querySelectorAll('#network-graph [data-actor-id]').length === 50");
+    });
+
+    await t.test("searching an actor outside the drawing shows its neighbourhood, and back", async () => {
+      const drawn = new Set(await nodeIds());
+      const target = actors.find((a) => !drawn.has(a.id) && a.degree > 0)!;
+      await page.type("#network-search", target.name);
+      await page.waitFor("document.querySelectorAll('#network-results button').length >= 1");
+      await page.click(`#network-results [data-goto-actor="${target.id}"]`);
+      await page.waitFor(`document.querySelector('#network-graph .node.selected')?.dataset.actorId === '${target.id}'`);
+      assert.equal((await nodeIds()).length, 1 + Math.min(49, target.degree));
+      assert.equal(await page.evaluate("document.getElementById('network-reset').hidden"), false);
+      await page.click("#network-reset");
+      await page.waitFor("document.getElementById('network-reset').hidden");
+      assert.equal((await nodeIds()).length, 50);
+    });
+
+    await t.test("the page ran without errors", () => {
+      assert.deepEqual(page.errors, []);
     });
   } finally {
     await browser.close();
