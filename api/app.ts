@@ -18,6 +18,7 @@ import { addRunRoutes, RunLog } from "./runs_routes.ts";
 import { SnapshotWatcher } from "./snapshot_watcher.ts";
 import { addStaticRoutes } from "./static_routes.ts";
 
+/** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {
   /** Folder with contacts.duckdb, relationships.duckdb and runs.jsonl. */
   dataDir: string;

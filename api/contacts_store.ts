@@ -70,7 +70,9 @@ export class ContactWriteError extends Error {
   }
 }
 
+/** The fields `GET /contacts?sort=` accepts (prefix `-` for descending). */
 export const SORT_FIELDS = ["id", "first_name", "last_name", "company_name", "city", "state", "zip", "email", "created_at", "updated_at"] as const;
+/** One of SORT_FIELDS. */
 export type SortField = (typeof SORT_FIELDS)[number];
 
 interface Sorted {

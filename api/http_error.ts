@@ -9,6 +9,7 @@ export interface FieldError {
   message: string;
 }
 
+/** Optional parts of an HttpError. */
 export interface HttpErrorOptions {
   /** A short stable slug for the problem type, e.g. `validation`; becomes `type: "/docs#problem-validation"`. */
   code?: string;

@@ -20,6 +20,7 @@ export interface AdapterInfo {
   requestId: string;
 }
 
+/** Limits and hooks of the adapter. */
 export interface AdapterOptions {
   /** The largest body accepted for this method and path, in bytes (default 1 MiB). */
   maxBodyBytes?: (method: string, path: string) => number;

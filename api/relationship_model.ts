@@ -46,6 +46,7 @@ export interface Pair {
   b_to_a: boolean | null;
 }
 
+/** The orders `GET /actors?sort=` accepts. */
 export type ActorSort = "degree" | "name" | "id";
 
 /** The in-memory model of one snapshot file. */

@@ -7,7 +7,7 @@ import { HttpError } from "./http_error.ts";
 import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit, type Key } from "./keyset.ts";
 import { csvResponse, wantsCsv } from "./csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "./respond.ts";
-import type { Context, Router } from "./router.ts";
+import type { Router } from "./router.ts";
 import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
@@ -340,4 +340,3 @@ export function listSchema(item: object): object {
   return { type: "object", properties: { items: { type: "array", items: item }, next_cursor: { type: ["string", "null"] } } };
 }
 
-export type { Context };

@@ -7,6 +7,7 @@
  */
 import { HttpError, problemOf } from "./http_error.ts";
 
+/** Response headers as a plain object (lower-case names). */
 export type HeaderRecord = Record<string, string>;
 
 /**

@@ -28,6 +28,7 @@ interface Route {
   meta: unknown;
 }
 
+/** What `match()` found: a handler, a path with other methods (405), or nothing (404). */
 export type Match =
   | { kind: "found"; handler: Handler; params: Record<string, string>; meta: unknown }
   | { kind: "method-not-allowed"; allow: string[] }

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { App, type AppOptions } from "./app.ts";
 import { createNodeServer, type Exchange } from "./node_adapter.ts";
 
+/** AppOptions plus where to listen and where the request log goes. */
 export interface ServerOptions extends AppOptions {
   host?: string;
   /** 0 picks a free port (tests). */

@@ -47,6 +47,7 @@ export class SnapshotHandle {
   }
 }
 
+/** Polling interval and hooks of a SnapshotWatcher. */
 export interface WatcherOptions {
   /** How often to stat the file (default 250 ms; the contract allows up to 500). */
   pollMs?: number;
