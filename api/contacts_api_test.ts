@@ -294,3 +294,24 @@ test("POST /imports/contacts ingests a CSV on the API's connection and refreshes
     cleanup();
   }
 });
+
+test("a CSV import and concurrent POSTs are serialised: every write lands, none is lost", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const header = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\n";
+    const rows = Array.from({ length: 500 }, (_, i) => `F${i},L${i},,,,TX,,,,csv${i}@example.com,Ops`).join("\n");
+    const [imported, ...posted] = await Promise.all([
+      raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: header + rows + "\n" }),
+      ...Array.from({ length: 10 }, (_, i) => post(server.url, { first_name: "P", last_name: `${i}`, email: `post${i}@example.com`, departments: ["Ops"] })),
+    ]);
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual(posted.map((r) => r.status), Array(10).fill(201));
+    assert.equal((await raw(server.url, { path: "/contacts?count=true&limit=1" })).json().total, 510);
+    const ops = (await raw(server.url, { path: "/departments" })).json().items.find((d: { name: string }) => d.name === "Ops");
+    assert.equal(ops.contacts, 510);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
