@@ -1,11 +1,19 @@
 // The shared-strings table (xl/sharedStrings.xml), streamed: rich-text runs are joined, phonetic
 // (<rPh>) runs are skipped, and an empty <si/> still takes its index.
-import type { XlsxError } from "./types.ts";
+import { XlsxError } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, type XmlHandler } from "./_xml_tokenizer.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
 
+/**
+ * The table is the one thing held in memory, so it is bounded: Excel's own limits are far below
+ * (a cell holds at most 32,767 characters), and past these a crafted file could exhaust the heap.
+ */
+const MAX_STRINGS = 20_000_000;
+const MAX_CHARS = 512 * 1024 * 1024;
+
 class SharedStringsHandler implements XmlHandler {
   readonly strings: string[] = [];
+  #chars = 0;
   tokenizer!: XmlTokenizer;
   #siDepth = -1;
   #rDepth = -1;
@@ -41,6 +49,11 @@ class SharedStringsHandler implements XmlHandler {
     } else if (depth === this.#rDepth) {
       this.#rDepth = -1;
     } else if (depth === this.#siDepth) {
+      this.#chars += this.#si.length;
+      if (this.strings.length >= MAX_STRINGS || this.#chars > MAX_CHARS) {
+        const t = this.tokenizer;
+        throw new XlsxError("too_large", `Cannot read ${t.file}: its shared-strings table is larger than ${MAX_STRINGS} strings or ${MAX_CHARS} characters.`, t.file);
+      }
       this.strings.push(this.#si);
       this.#siDepth = -1;
     }

@@ -1,6 +1,7 @@
 // A tiny element tree for the small package parts (content types, relationships, workbook,
 // styles). Sheets and shared strings never go through this: they are streamed.
 import { XmlTokenizer, decodeXmlText, type XmlHandler } from "./_xml_tokenizer.ts";
+import { XlsxError } from "./types.ts";
 
 /** One element: local name (prefix dropped, so strict and transitional OOXML look alike). */
 export class XmlElement {
@@ -33,20 +34,28 @@ export class XmlElement {
   }
 }
 
+/** Real package parts have thousands of elements (64,000 cell styles at most); half a million is an attack on memory. */
+const MAX_ELEMENTS = 500_000;
+const NO_ATTRIBUTES: ReadonlyMap<string, string> = new Map();
+
 class TreeBuilder implements XmlHandler {
   root: XmlElement | null = null;
+  #count = 0;
   #stack: XmlElement[] = [];
   tokenizer!: XmlTokenizer;
 
   open(buf: Buffer, localStart: number, nameEnd: number, _depth: number): void {
     const t = this.tokenizer;
-    const attrs = new Map<string, string>();
+    if (++this.#count > MAX_ELEMENTS) {
+      throw new XlsxError("too_large", `Cannot read ${t.file}: the part '${t.part}' has more than ${MAX_ELEMENTS} elements, far more than any workbook needs.`, t.file);
+    }
+    const attrs = t.attrCount === 0 ? NO_ATTRIBUTES : new Map<string, string>();
     const a = t.attrs;
     for (let i = 0; i < t.attrCount; i++) {
       const name = buf.toString("utf8", a[i * 4], a[i * 4 + 1]);
       const value = decodeXmlText(buf, a[i * 4 + 2], a[i * 4 + 3]);
       if (value === null) throw t.fail(`a bad character reference in attribute '${name}'`, t.base + a[i * 4 + 2]);
-      attrs.set(name, value);
+      (attrs as Map<string, string>).set(name, value);
     }
     const el = new XmlElement(buf.toString("utf8", localStart, nameEnd), attrs);
     const parent = this.#stack[this.#stack.length - 1];

@@ -100,6 +100,11 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       lying.writeUInt32LE(100, at - 46 + 24);
       await rejects(tmp.write("lying.xlsx", lying), "too_large", /past the 100 bytes the ZIP declares/, { maxRatio: 1e9 });
     });
+    await t.test("a package part with half a million elements (memory attack on the tree)", async () => {
+      const styles = `<cellXfs>${"<xf/>".repeat(500_001)}</cellXfs>`;
+      const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></c></row>` }], styles });
+      await rejects(tmp.write("styles.xlsx", wb), "too_large", /'xl\/styles\.xml' has more than 500000 elements/);
+    });
     await t.test("a compressed stream that ends early", async () => {
       const zip = Buffer.from(SMALL);
       // Shrink the sheet's deflate data by lying about nothing but corrupting its tail bytes.
