@@ -58,6 +58,21 @@ test("openWorkbook() reads what real writers write", async (t) => {
         assert.deepEqual(all["Datos"], EXPECTED);
         assert.deepEqual(all["Otra hoja"], { A1: 1 });
       });
+      await t.test(`${label}, long enough for the fast lane`, async () => {
+        // Small sheets fit in the generic path's 512-byte margin; 40 copies exercise the fast lane.
+        const copies = 40;
+        const rows = Array.from({ length: copies }, () => SAMPLE).flat();
+        const expected: Record<string, Plain> = {};
+        for (let k = 0; k < copies; k++) {
+          for (const [ref, v] of Object.entries(EXPECTED)) {
+            const [, col, row] = /^([A-Z]+)(\d+)$/.exec(ref) as RegExpExecArray;
+            expected[`${col}${Number(row) + k * SAMPLE.length}`] = v;
+          }
+        }
+        const file = tmp.write(`${label.replace(/\W+/g, "_")}-long.xlsx`, xlsxBytes([{ name: "Datos", rows }], options));
+        const all = await readAll(file);
+        assert.deepEqual(all["Datos"], expected);
+      });
     }
   } finally {
     tmp.cleanup();
