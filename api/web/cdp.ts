@@ -208,6 +208,7 @@ export class Browser {
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     const browser = new Browser(child, profile);
+    browser.#guardExit();
     try {
       const endpoint = await new Promise<string>((resolve, reject) => {
         let stderr = "";
@@ -290,6 +291,7 @@ export class Browser {
   /** Closes the connection, ends chromium and removes its temporary profile. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#unguard();
     const running = this.#process.exitCode === null && this.#process.signalCode === null;
     const exited = running ? new Promise((resolve) => this.#process.once("exit", resolve)) : Promise.resolve();
     if (running && this.#ws) {
@@ -319,6 +321,37 @@ export class Browser {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  }
+
+  #unguard: () => void = () => {};
+
+  /**
+   * Kills chromium if this process ends without close(): a test runner that times out or is
+   * interrupted must not leave a headless browser behind (chromium does not notice its parent die).
+   */
+  #guardExit(): void {
+    const kill = () => {
+      try {
+        this.#process.kill("SIGKILL");
+        rmSync(this.#profile, { recursive: true, force: true });
+      } catch {
+        // Already gone, or a helper still holds the profile: best effort on the way out.
+      }
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      kill();
+      this.#unguard();
+      // Re-raise with the default handler now that ours is gone, so the process still ends.
+      process.kill(process.pid, signal);
+    };
+    process.once("exit", kill);
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+    this.#unguard = () => {
+      process.off("exit", kill);
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    };
   }
 
   #dispatch(text: string): void {
