@@ -9,6 +9,7 @@ import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
 import { formatTime } from "./_html.js";
+import { listRuns } from "./api_client.js";
 
 const status = byId("status", HTMLElement);
 
@@ -49,6 +50,7 @@ async function loadAll() {
     matrix.load().catch((e) => void problems.push(failed("Matrix", e))),
     contacts.load().catch((e) => void problems.push(failed("Contacts", e))),
   ]);
+  shownRunId = latest?.id ?? null;
   const summary = latest ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}` : "No relationship load yet";
   announce(problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary);
   // A hook for the browser tests and the screenshot script: everything has settled.
@@ -56,4 +58,21 @@ async function loadAll() {
 }
 
 byId("refresh", HTMLButtonElement).addEventListener("click", () => void loadAll());
+
+/** The newest run id the page shows; a different one on the server means a load has finished. */
+let shownRunId = /** @type {string | null | undefined} */ (undefined);
+
+// A page left open (a wall screen, a tab from yesterday) follows new loads on its own. Runs are
+// one small request; everything is reloaded only when a new run has been recorded.
+setInterval(async () => {
+  if (document.hidden || document.body.dataset.loaded !== "true") return;
+  try {
+    const [newest] = await listRuns("relationships", 1);
+    const id = newest?.id ?? null;
+    if (shownRunId !== undefined && id !== shownRunId) await loadAll();
+  } catch {
+    // The API may be restarting; try again next time.
+  }
+}, 30_000);
+
 void loadAll();
