@@ -33,7 +33,7 @@ const MAX_CENTRAL_DIRECTORY = 256 * 1024 * 1024;
 const RATIO_GRACE = 1024 * 1024;
 const READ_CHUNK = 256 * 1024;
 
-/** Reads the 8 magic bytes at the start; used for sniffing OLE containers. */
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   let done = 0;
@@ -151,7 +151,9 @@ export class ZipArchive {
     if (entry.method === 8) {
       // A deep output buffer lets the thread pool inflate ahead while this thread parses.
       // (zlib passes stream options through to its Transform; @types/node does not list them.)
-      const options: ZlibOptions & TransformOptions = { chunkSize: 128 * 1024, readableHighWaterMark: 2 * 1024 * 1024 };
+      // Big output chunks: each one costs a main-thread callback and a trip through our loop, and
+      // 512 KiB measured a little faster than 64 or 128 KiB on the 238 MB sheet.
+      const options: ZlibOptions & TransformOptions = { chunkSize: 512 * 1024, readableHighWaterMark: 2 * 1024 * 1024 };
       inflate = createInflateRaw(options);
       pipeline(rs, inflate, () => {});
       source = inflate;
