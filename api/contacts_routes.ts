@@ -199,7 +199,11 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
         formatParam,
       ],
       responses: {
-        "200": { description: "A page of contacts (`total` only with count=true).", schema: { ...listSchema({ $ref: "#/components/schemas/Contact" }) }, csv: true },
+        "200": {
+          description: "A page of contacts (`total` only with count=true).",
+          schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
+          csv: true,
+        },
         "304": { description: "Not modified (If-None-Match)." },
         "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
       },
@@ -409,6 +413,11 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
     } satisfies RouteDoc,
   );
+}
+
+function withTotal(schema: object): object {
+  const s = schema as { properties: Record<string, unknown> };
+  return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
 }
 
 /** The schemas the contacts routes refer to, for the OpenAPI document. */
