@@ -484,7 +484,7 @@ export class Page {
 
   /** Presses one key (e.g. "Enter", "Tab") on the focused element. */
   async press(key: string): Promise<void> {
-    const codes: Record<string, number> = { Enter: 13, Tab: 9, Escape: 27, " ": 32 };
+    const codes: Record<string, number> = { Enter: 13, Tab: 9, Escape: 27, " ": 32, ArrowLeft: 37, ArrowUp: 38, ArrowRight: 39, ArrowDown: 40 };
     const code = codes[key] ?? key.charCodeAt(0);
     const text = key === "Enter" ? "\r" : key === " " ? " " : undefined;
     await this.send("Input.dispatchKeyEvent", { type: "keyDown", key, code: key === " " ? "Space" : key, windowsVirtualKeyCode: code, text });

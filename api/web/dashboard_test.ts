@@ -110,6 +110,20 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       await page.press("Enter");
       await page.waitFor(`document.getElementById('network-detail').textContent.includes(${JSON.stringify(second.name)})`);
       assert.equal(await page.evaluate(`document.querySelector('#network-graph .node.selected')?.dataset.actorId`), String(second.id));
+      // Only one node is in the Tab order; the arrow keys move between nodes.
+      assert.equal(await page.evaluate("document.querySelectorAll('#network-graph [data-actor-id][tabindex=\"0\"]').length"), 1);
+      await page.evaluate(`document.querySelector('#network-graph [data-actor-id="${second.id}"]').focus()`);
+      let moved = false;
+      for (const key of ["ArrowRight", "ArrowLeft", "ArrowDown", "ArrowUp"]) {
+        await page.press(key);
+        const focused = await page.evaluate<string | undefined>("document.activeElement?.dataset?.actorId");
+        if (focused && focused !== String(second.id)) {
+          moved = true;
+          assert.equal(await page.evaluate("document.activeElement.getAttribute('tabindex')"), "0");
+          break;
+        }
+      }
+      assert.ok(moved, "an arrow key moved the focus to another actor");
     });
 
     await t.test("the search box highlights matching actors", async () => {
@@ -183,9 +197,16 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       assert.equal(await page.evaluate("document.querySelectorAll('#history-chart [data-run-id]').length"), 2);
       // The published version is untouched, so the network still shows every actor.
       assert.equal(await page.evaluate("document.querySelectorAll('#network-graph [data-actor-id]').length"), (await allActors(demo.url)).length);
+      // Keyboard: the newest run is the one Tab stop; ArrowLeft reaches the older one, Enter opens it.
+      await page.evaluate("document.querySelector('#history-chart [tabindex=\"0\"]').focus()");
+      assert.equal(await page.evaluate("document.activeElement.classList.contains('status-failed')"), true);
+      await page.press("ArrowLeft");
+      assert.equal(await page.evaluate("document.activeElement.classList.contains('status-succeeded')"), true);
+      await page.press("Enter");
+      await page.waitFor("document.getElementById('findings-body').textContent.includes('(succeeded')");
       // Selecting the failed run shows why it failed.
       await page.click("#history-chart .status-failed");
-      await page.waitFor("document.getElementById('findings-body').textContent.includes('Run of')");
+      await page.waitFor("document.getElementById('findings-body').textContent.includes('(failed')");
       assert.ok(await page.evaluate("!document.getElementById('findings-published').hidden"));
     });
 

@@ -8,7 +8,7 @@
 import * as api from "./api_client.js";
 import { byId, debounce, keyboardClicks } from "./_dom.js";
 import { forceLayout } from "./force_layout.js";
-import { graphEdges, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
+import { graphEdges, nearestInDirection, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
 import { escapeHtml, formatCount } from "./_html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
@@ -57,6 +57,8 @@ export function mountNetwork({ announce }) {
   let highlight = new Set();
   /** @type {number | null} */
   let selected = null;
+  /** The node in the Tab order, moved by the arrow keys. @type {number | null} */
+  let focusId = null;
   /** @type {Actor[]} */
   let drawn = [];
   /** @type {import("./network_view.js").GraphEdge[]} */
@@ -65,6 +67,19 @@ export function mountNetwork({ announce }) {
   let positions = new Map();
 
   keyboardClicks(graph);
+  graph.addEventListener("keydown", (event) => {
+    const node = event.target instanceof Element ? event.target.closest("[data-actor-id]") : null;
+    if (!node || !["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(event.key)) return;
+    event.preventDefault();
+    const key = /** @type {"ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"} */ (event.key);
+    const next = nearestInDirection(positions, Number(node.getAttribute("data-actor-id")), key);
+    const target = next === null ? null : graph.querySelector(`[data-actor-id="${next}"]`);
+    if (!(target instanceof SVGElement)) return;
+    node.setAttribute("tabindex", "-1");
+    target.setAttribute("tabindex", "0");
+    target.focus();
+    focusId = next;
+  });
   graph.addEventListener("click", (event) => {
     const node = event.target instanceof Element ? event.target.closest("[data-actor-id]") : null;
     if (node) void select(Number(node.getAttribute("data-actor-id")));
@@ -154,6 +169,7 @@ export function mountNetwork({ announce }) {
       height: HEIGHT,
       selectedId: selected,
       highlight,
+      focusId: selected ?? focusId,
       matrixSize: actors.filter((a) => a.in_matrix).length,
     });
   }

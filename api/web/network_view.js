@@ -88,6 +88,7 @@ export function graphEdges(relationships, ids) {
  * @param {number | null} [input.selectedId]
  * @param {ReadonlySet<number>} [input.highlight] actors matching the search
  * @param {number} [input.matrixSize] actors in the matrix (default: those drawn with in_matrix)
+ * @param {number | null} [input.focusId] the one node in the Tab order (default: selected, else the first)
  * @returns {string}
  */
 export function networkSvg(input) {
@@ -95,6 +96,9 @@ export function networkSvg(input) {
   const matrixSize = input.matrixSize ?? actors.filter((a) => a.in_matrix).length;
   const highlight = input.highlight ?? new Set();
   const selected = input.selectedId ?? null;
+  // One node in the Tab order (roving tabindex); arrow keys move between nodes, so a keyboard
+  // user does not tab through every actor to reach the rest of the page.
+  const tabId = [input.focusId, selected, actors[0]?.id].find((id) => id != null && positions.has(id) && actors.some((a) => a.id === id)) ?? null;
   // Size by degree relative to the drawn actors, so a top-N of similar hubs still shows a spread.
   const maxDegree = Math.max(0, ...actors.map((a) => a.degree));
   const minDegree = Math.min(maxDegree, ...actors.map((a) => a.degree));
@@ -151,7 +155,7 @@ export function networkSvg(input) {
         : `<circle cx="${p.x}" cy="${p.y}" r="${r.toFixed(2)}"/>`;
     const text = labels && code ? `<text x="${(p.x + r + 2).toFixed(2)}" y="${(p.y + 4).toFixed(2)}">${escapeHtml(code)}</text>` : "";
     parts.push(
-      `<g class="${classes.join(" ")}" data-actor-id="${actor.id}" tabindex="0" role="button" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${shape}${text}</g>`,
+      `<g class="${classes.join(" ")}" data-actor-id="${actor.id}" tabindex="${actor.id === tabId ? 0 : -1}" role="button" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${shape}${text}</g>`,
     );
   }
   parts.push(`</g></svg>`);
@@ -185,4 +189,37 @@ export function relationshipListHtml(actor, items) {
     })
     .join("");
   return `<h3>${name}${code}</h3><p class="muted">${items.length} ${items.length === 1 ? "relationship" : "relationships"}</p><ul class="rel-list">${rows}</ul>`;
+}
+
+/**
+ * Returns the node nearest to `fromId` in an arrow key's direction (within a 45° cone on each side,
+ * favouring nodes straight ahead), or null when there is none that way.
+ *
+ * @example
+ * nearestInDirection(positions, 3, "ArrowRight"); // 7
+ * @param {Map<number, Point>} positions
+ * @param {number} fromId
+ * @param {"ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"} key
+ * @returns {number | null}
+ */
+export function nearestInDirection(positions, fromId, key) {
+  const from = positions.get(fromId);
+  if (!from) return null;
+  const [ux, uy] = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
+  let best = null;
+  let bestScore = Infinity;
+  for (const [id, p] of positions) {
+    if (id === fromId) continue;
+    const dx = p.x - from.x;
+    const dy = p.y - from.y;
+    const along = dx * ux + dy * uy;
+    const across = Math.abs(dx * uy - dy * ux);
+    if (along <= 0 || across > along) continue;
+    const score = along + 2 * across;
+    if (score < bestScore) {
+      bestScore = score;
+      best = id;
+    }
+  }
+  return best;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actorKind, graphEdges, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
+import { actorKind, graphEdges, nearestInDirection, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
 import type { Actor, Relationship } from "./api_client.js";
 
 function actor(id: number, degree: number, extra: Partial<Actor> = {}): Actor {
@@ -43,6 +43,24 @@ test("network_view: kinds, top-N, edges and SVG", async (t) => {
     assert.match(svg, /class="node unknown-only neighbour"/);
     assert.match(svg, /class="node normal selected"/);
     assert.match(svg, /class="node normal neighbour match"/);
+    // Roving tabindex: only the selected node is in the Tab order.
+    assert.equal(svg.match(/tabindex="0"/g)?.length, 1);
+    assert.match(svg, /data-actor-id="1" tabindex="0"/);
+  });
+  await t.test("nearestInDirection() follows the arrow keys", () => {
+    const positions = new Map([
+      [1, { x: 100, y: 100 }],
+      [2, { x: 200, y: 110 }],
+      [3, { x: 150, y: 300 }],
+      [4, { x: 20, y: 90 }],
+      [5, { x: 300, y: 100 }],
+    ]);
+    assert.equal(nearestInDirection(positions, 1, "ArrowRight"), 2);
+    assert.equal(nearestInDirection(positions, 1, "ArrowLeft"), 4);
+    assert.equal(nearestInDirection(positions, 1, "ArrowDown"), 3);
+    assert.equal(nearestInDirection(positions, 1, "ArrowUp"), null);
+    assert.equal(nearestInDirection(positions, 2, "ArrowRight"), 5);
+    assert.equal(nearestInDirection(positions, 99, "ArrowRight"), null);
   });
   await t.test("relationshipListHtml() spells out directions", () => {
     const html = relationshipListHtml(actor(1, 2), [

@@ -55,14 +55,16 @@ export function runChartSvg(runs, options = {}) {
     });
     if (d) parts.push(`<path class="line line-${series}" d="${d}"/>`);
   }
-  // One focusable marker per run.
+  // One marker per run; only one is in the Tab order (the selected run, else the newest) and the
+  // left/right arrow keys move between them, so sixty runs are not sixty Tab presses.
+  const tabId = sorted.some((r) => r.id === options.selectedId) ? options.selectedId : sorted[sorted.length - 1].id;
   sorted.forEach((run, i) => {
     const selected = run.id === options.selectedId;
     const when = formatTime(run.finished_at || run.started_at);
     const counts = `${formatCount(run.counts?.actors)} actors, ${formatCount(run.counts?.pairs)} pairs`;
     const text = run.status === "failed" ? `${when}: failed${run.error ? ` (${run.error.message})` : ""}` : `${when}: ${run.status}, ${counts}`;
     parts.push(
-      `<g class="run-point status-${escapeHtml(run.status)}${selected ? " selected" : ""}" data-run-id="${escapeHtml(run.id)}" tabindex="0" role="button" aria-pressed="${selected}" aria-label="${escapeHtml(text)}"><title>${escapeHtml(text)}</title>`,
+      `<g class="run-point status-${escapeHtml(run.status)}${selected ? " selected" : ""}" data-run-id="${escapeHtml(run.id)}" tabindex="${run.id === tabId ? 0 : -1}" role="button" aria-pressed="${selected}" aria-label="${escapeHtml(text)}"><title>${escapeHtml(text)}</title>`,
     );
     const hit = Math.max(8, Math.min(step / 2, 14));
     parts.push(`<rect class="hit" x="${(x(i) - hit).toFixed(1)}" y="${pad.top}" width="${(2 * hit).toFixed(1)}" height="${plotH + 10}"/>`);

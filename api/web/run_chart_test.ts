@@ -29,7 +29,9 @@ test("runChartSvg() draws a focusable marker per run and marks failures", () => 
   ];
   const svg = runChartSvg([...runs].reverse(), { selectedId: "d" });
   assert.equal(svg.match(/data-run-id=/g)?.length, 4);
-  assert.equal(svg.match(/tabindex="0"/g)?.length, 4);
+  assert.equal(svg.match(/tabindex="0"/g)?.length, 1);
+  assert.match(svg, /data-run-id="d" tabindex="0"/);
+  assert.match(runChartSvg(runs), /data-run-id="d" tabindex="0"/); // nothing selected: the newest
   assert.equal(svg.match(/class="fail-mark"/g)?.length, 1);
   assert.match(svg, /status-failed[^>]*aria-label="[^"]*failed \(Cannot find sheet\)/);
   assert.match(svg, /class="run-point status-succeeded selected" data-run-id="d"/);

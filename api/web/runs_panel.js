@@ -8,7 +8,7 @@ import { byId, keyboardClicks } from "./_dom.js";
 import { latestRunHtml } from "./latest_run.js";
 import { runChartSvg } from "./run_chart.js";
 import { findingsHtml } from "./findings_view.js";
-import { formatTime } from "./_html.js";
+import { escapeHtml, formatTime } from "./_html.js";
 
 /** @typedef {import("./api_client.js").RunRecord} RunRecord */
 
@@ -37,6 +37,17 @@ export function mountRuns({ announce }) {
   let names = new Map();
 
   keyboardClicks(chart);
+  chart.addEventListener("keydown", (event) => {
+    const point = event.target instanceof Element ? event.target.closest("[data-run-id]") : null;
+    if (!point || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
+    event.preventDefault();
+    const points = [...chart.querySelectorAll("[data-run-id]")];
+    const next = points[points.indexOf(point) + (event.key === "ArrowRight" ? 1 : -1)];
+    if (!(next instanceof SVGElement)) return;
+    point.setAttribute("tabindex", "-1");
+    next.setAttribute("tabindex", "0");
+    next.focus();
+  });
   chart.addEventListener("click", (event) => {
     const point = event.target instanceof Element ? event.target.closest("[data-run-id]") : null;
     const id = point?.getAttribute("data-run-id");
@@ -75,17 +86,10 @@ export function mountRuns({ announce }) {
     if (point instanceof SVGElement) point.focus();
     const run = runs.find((r) => r.id === id) ?? (await api.getRun(id));
     const caption = `Run of ${formatTime(run.finished_at)} (${run.status}${run.file ? `, ${run.file.name}` : ""})`;
-    const error = run.error ? `<p class="run-error"><strong>${run.error.code}</strong>: ${escape(run.error.message)}</p>` : "";
+    const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
     findingsBody.innerHTML = error + findingsHtml(run.findings ?? [], { caption });
     publishedButton.hidden = false;
     announce(`Showing findings of the ${run.status} run of ${formatTime(run.finished_at)}`);
-  }
-
-  /** @param {string} text */
-  function escape(text) {
-    const span = document.createElement("span");
-    span.textContent = text;
-    return span.innerHTML;
   }
 
   async function load() {
