@@ -160,15 +160,19 @@ async function appendMatrixRows(db: Database, matrix: Matrix): Promise<void> {
   matrix.ids.forEach((id, p) => {
     if (!position.has(id)) position.set(id, p);
   });
+  // The appender buffers rows until it has thousands of them; 16,384 rows of 16,384 chars would
+  // be 268 MB held at once (past the memory limit), so flush about every 8 MB instead.
+  const rowsPerFlush = Math.max(64, Math.floor((8 << 20) / Math.max(1, matrix.ids.length)));
   try {
-    for (const row of matrix.rows) {
+    matrix.rows.forEach((row, r) => {
       appender.appendInteger(row.id);
       const p = position.get(row.id);
       if (p === undefined) appender.appendNull();
       else appender.appendInteger(p);
       appender.appendVarchar(rowString(row, matrix.ids.length));
       appender.endRow();
-    }
+      if ((r + 1) % rowsPerFlush === 0) appender.flushSync();
+    });
   } finally {
     appender.closeSync();
   }
