@@ -88,7 +88,6 @@ export async function writeSnapshot(options: {
     const pairs = await appendPairs(db, matrix, actors, findings);
     await appendMatrixRows(db, matrix);
     await appendActors(db, actors);
-    await db.run(readSql(import.meta.url, "keys.sql"));
 
     let versionId = options.fallbackVersionId;
     const loadedAt = timestamp(version.loadedAt);
