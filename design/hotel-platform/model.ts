@@ -1,20 +1,11 @@
 // The hotel booking platform on AWS, defined once. README diagrams, tables and SVGs are rendered
 // from this file by `npm run design`; model_test.ts holds the architecture rules it must obey.
-import type { Boundary, Component, FailureMode, Connection, Model, Sequence, Step, StoreSpec } from "../model/mod.ts";
+import { call, connection as c, failureMode as f, note, reply } from "../model/mod.ts";
+import type { Boundary, Component, FailureMode, Connection, Model, Sequence, StoreSpec } from "../model/mod.ts";
 
 const EU = "eu-west-1";
 const US = "us-east-1";
 const BOTH = [EU, US];
-
-function call(via: string, text: string): Step {
-  return { kind: "call", via, text };
-}
-function reply(via: string, text: string): Step {
-  return { kind: "reply", via, text };
-}
-function note(over: string[], text: string): Step {
-  return { kind: "note", over, text };
-}
 
 const components: Component[] = [
   // Internet: clients and the guest's side of every interaction.
@@ -56,11 +47,6 @@ const components: Component[] = [
   { id: "pms", name: "Hotels' PMS / channel manager", kind: "external", zone: "providers", regions: ["internet"], tech: "Existing PMS APIs (OTA/REST)", description: "Rates, availability and reservations for each property." },
   { id: "legacy-site", name: "Current website", kind: "external", zone: "legacy", regions: ["internet"], tech: "Existing on-premises stack", description: "Serves every route not yet migrated (strangler fig)." },
 ];
-
-// Positional builders on purpose (against the options-object rule): each call reads as one row of a table.
-function c(id: string, from: string, to: string, label: string, protocol: string, rest: Partial<Connection> = {}): Connection {
-  return { id, from, to, label, protocol, mode: "sync", data: ["internal"], ...rest };
-}
 
 const TLS = "HTTPS (TLS 1.3)";
 const PG = "PostgreSQL wire (TLS)";
@@ -308,10 +294,6 @@ const boundaries: Boundary[] = [
     },
   },
 ];
-
-function f(ids: string[], failure: string, effect: string, response: string, recovery: string): FailureMode {
-  return { components: ids, failure, effect, response, recovery };
-}
 
 const failureModes: FailureMode[] = [
   f(["dns"], "Route 53 health check flaps or a record is mis-set", "site unreachable for some resolvers", "Route 53 health check alarms, synthetic checks from 5 continents", "records are IaC: revert the change; 60 s TTLs during migration"),

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { designs } from "../designs.ts";
 import { hotelPlatform } from "../hotel-platform/model.ts";
 import type { Model } from "../model/mod.ts";
 import {
@@ -19,6 +20,7 @@ import {
   staleFiles,
   traceabilityTable,
   failureTable,
+  generatedSections,
   wrap,
   xmlText,
 } from "./mod.ts";
@@ -117,11 +119,7 @@ test("staleFiles() reports a README edited by hand inside a generated section, a
 
 function renderDesignSections(): Record<string, string> {
   // The section names come from the renderer itself, so this test never lists them by hand.
-  const names: Record<string, string> = {};
-  for (const v of hotelPlatform.views) names[`view-${v.id}`] = "";
-  for (const s of hotelPlatform.sequences) names[`sequence-${s.id}`] = "";
-  for (const t of ["traceability", "stores", "dr", "connections", "stride", "failures"]) names[t] = "";
-  return names;
+  return generatedSections(hotelPlatform);
 }
 
 test("traceabilityTable() and failureTable() escape pipes and angle brackets for GitHub Markdown", () => {
@@ -130,4 +128,37 @@ test("traceabilityTable() and failureTable() escape pipes and angle brackets for
   const table = traceabilityTable(model);
   assert.ok(table.includes("a \\| b &lt;run&gt;"));
   assert.equal(failureTable(model).split("\n").length, model.failureModes.length + 2);
+});
+
+test("every diagram of every design has a title and a legend, and every arrow a label and a protocol", () => {
+  for (const { model } of designs) {
+    for (const view of model.views) {
+      const diagram = projectView(model, view);
+      const where = `${model.id}/${view.id}`;
+      const mermaid = flowchartMermaid(diagram);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(diagram.title)}"\n---\nflowchart LR\n`), where);
+      assert.match(mermaid, /subgraph legend\["Legend"\]/, where);
+      const arrows = mermaid.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
+      assert.equal(arrows.length, diagram.edges.length, where);
+      diagram.edges.forEach((e, i) => {
+        assert.ok(e.label.trim() && e.protocol.trim(), `${where}: ${e.from} -> ${e.to} needs a label and a protocol`);
+        assert.ok(arrows[i].includes(`|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"|`), arrows[i]);
+      });
+      const svg = flowchartSvg(diagram);
+      assert.ok(svg.includes(`<title>${xmlText(diagram.title)}</title>`), where);
+      assert.ok(svg.includes(">Legend</text>"), where);
+    }
+    for (const seq of model.sequences) {
+      const where = `${model.id}/${seq.id}`;
+      const mermaid = sequenceMermaid(model, seq);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\n---\nsequenceDiagram\n`), where);
+      assert.match(mermaid, /Note over \w+,\w+: Legend:/, where);
+      const messages = mermaid.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
+      assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length, where);
+      for (const m of messages) assert.match(m, /\[[^\]]+\]$/, `${where}: every message ends with its protocol`);
+      const svg = sequenceSvg(model, seq);
+      assert.ok(svg.includes(`<title>${xmlText(`${model.title}: ${seq.title}`)}</title>`), where);
+      assert.ok(svg.includes(">Legend</text>"), where);
+    }
+  }
 });

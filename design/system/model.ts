@@ -1,16 +1,7 @@
 // This product's own architecture, defined once: workbook and CSV -> ETL -> DuckDB files -> API ->
 // clients. Rendered by `npm run design` into design/system/README.md and design/system/svg/.
-import type { Boundary, Component, FailureMode, Connection, Model, Step, StoreSpec } from "../model/mod.ts";
-
-function call(via: string, text: string): Step {
-  return { kind: "call", via, text };
-}
-function reply(via: string, text: string): Step {
-  return { kind: "reply", via, text };
-}
-function note(over: string[], text: string): Step {
-  return { kind: "note", over, text };
-}
+import { call, connection as c, failureMode as f, note, reply } from "../model/mod.ts";
+import type { Boundary, Component, FailureMode, Connection, Model, StoreSpec } from "../model/mod.ts";
 
 const HOST = ["host"];
 
@@ -31,11 +22,6 @@ const components: Component[] = [
   { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid", description: "One relationship load at a time per data dir; a dead owner's lock is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
 ];
-
-// Positional builders on purpose (against the options-object rule): each call reads as one row of a table.
-function c(id: string, from: string, to: string, label: string, protocol: string, rest: Partial<Connection> = {}): Connection {
-  return { id, from, to, label, protocol, mode: "sync", data: ["internal"], ...rest };
-}
 
 const connections: Connection[] = [
   c("s-browser-api", "browser", "api", "dashboard, JSON reads", "HTTP/1.1 on 127.0.0.1", { data: ["internal", "personal"] }),
@@ -111,10 +97,6 @@ const boundaries: Boundary[] = [
     },
   },
 ];
-
-function f(ids: string[], failure: string, effect: string, response: string, recovery: string): FailureMode {
-  return { components: ids, failure, effect, response, recovery };
-}
 
 const failureModes: FailureMode[] = [
   f(["workbook"], "missing, locked by Excel, or not an .xlsx", "`npm run etl` exits non-zero with one sentence naming the file and the problem; the dashboard keeps the previous version; `/runs` lists a failed run", "nothing published; failed run recorded", "fix or close the file, run again"),
