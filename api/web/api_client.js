@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Everything the dashboard asks the API, in one place: when a response shape changes, this is the
- * one file to edit. Each function returns plain data in the shapes of CONTRACTS.md; failures are
- * thrown as ApiError carrying the problem document (RFC 9457), so forms can show `errors[]`.
+ * one file to edit. Each function returns plain data in the shapes api/README.md documents; failures
+ * are thrown as ApiError carrying the problem document (RFC 9457), so forms can show `errors[]`.
  */
 
 /**
