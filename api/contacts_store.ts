@@ -14,7 +14,6 @@ import {
   DEPARTMENT_INSERT,
   DEPARTMENTS_ALL,
   IDEMPOTENCY_ALL,
-  IDEMPOTENCY_DDL,
   IDEMPOTENCY_INSERT,
   IDEMPOTENCY_PURGE,
   LINK_INSERT,
@@ -118,7 +117,6 @@ export class ContactsStore {
     const db = await Database.open(path);
     try {
       await migrate(db);
-      await db.run(IDEMPOTENCY_DDL);
       await db.run(IDEMPOTENCY_PURGE);
       const store = new ContactsStore(path, db);
       await store.#reload();

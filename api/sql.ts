@@ -1,6 +1,7 @@
 /**
  * Every SQL statement the API runs, in one place. Values always arrive as bound parameters ($1...).
- * The contacts tables belong to etl/contacts (its migrations); the API only adds its idempotency table.
+ * Every table of contacts.duckdb, the API's `api_idempotency_keys` included, is created by the
+ * migrations in etl/contacts/migrations/: the schema has one home.
  */
 
 /** Relationship snapshot: the whole actor table, loaded into memory on open. */
@@ -38,19 +39,9 @@ export const SNAPSHOT_MATRIX_ROWS = `
 export const SNAPSHOT_MATRIX_COUNT = `select count(*)::INTEGER as n from matrix_rows`;
 
 /**
- * The API's own table in contacts.duckdb: Idempotency-Key records of acknowledged POSTs, written in
- * the same transaction as the contact they created, so a retry after a crash still finds them.
+ * Idempotency keys are kept 24 h (purged at start-up). The table (etl/contacts/migrations/002) is
+ * written in the same transaction as the contact a POST created, so a retry after a crash finds it.
  */
-export const IDEMPOTENCY_DDL = `
-  CREATE TABLE IF NOT EXISTS api_idempotency_keys (
-    key         VARCHAR PRIMARY KEY,
-    fingerprint VARCHAR NOT NULL,
-    status      INTEGER NOT NULL,
-    location    VARCHAR,
-    body        VARCHAR NOT NULL,
-    created_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
-  )`;
-/** Idempotency keys are kept 24 h (purged at start-up). */
 export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL 24 HOUR`;
 /** Every stored key, loaded into memory at start-up. */
 export const IDEMPOTENCY_ALL = `SELECT key, fingerprint, status, location, body FROM api_idempotency_keys`;

@@ -314,8 +314,8 @@ test("adding a field is one migration plus one line in the record definition", a
   await withDb(async (db, dir) => {
     const migrations = join(dir, "migrations");
     cpSync(defaultMigrationsDir, migrations, { recursive: true });
-    writeFileSync(join(migrations, "002_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["002_contact_title.sql"]);
+    writeFileSync(join(migrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["900_contact_title.sql"]);
     const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80 });
 
     const path = csv(dir, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);

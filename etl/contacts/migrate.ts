@@ -50,7 +50,7 @@ const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
  *
  * @example
  * ```ts
- * const applied = await migrate(db); // ["001_contacts.sql"] on a new file, [] afterwards
+ * const applied = await migrate(db); // ["001_contacts.sql", "002_api_idempotency_keys.sql"] on a new file, [] afterwards
  * ```
  */
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<string[]> {

@@ -17,7 +17,7 @@ const USAGE = "Usage: npm run migrate -- [--data-dir DIR]   (default: $DATA_DIR 
  *
  * @example
  * ```ts
- * const code = await migrateMain(["--data-dir", "/tmp/d"]); // prints "Applied 001_contacts.sql", returns 0
+ * const code = await migrateMain(["--data-dir", "/tmp/d"]); // prints "Applied 001_contacts.sql" ..., returns 0
  * ```
  */
 export async function migrateMain(

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,17 +31,44 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    assert.deepEqual(await migrate(db), ["001_contacts.sql"]);
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql"];
+    assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
-      "SELECT version, name, checksum, applied_at FROM schema_migrations",
+      "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version",
     );
-    assert.equal(rows.length, 1);
-    const text = readFileSync(join(defaultMigrationsDir, "001_contacts.sql"), "utf8");
-    assert.equal(rows[0].checksum, createHash("sha256").update(text).digest("hex"));
-    assert.ok(rows[0].applied_at instanceof Date);
+    assert.equal(rows.length, shipped.length);
+    for (const [i, name] of shipped.entries()) {
+      const text = readFileSync(join(defaultMigrationsDir, name), "utf8");
+      assert.equal(rows[i].name, name);
+      assert.equal(rows[i].checksum, createHash("sha256").update(text).digest("hex"));
+      assert.ok(rows[i].applied_at instanceof Date);
+    }
     const tables = await db.all<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() ORDER BY 1");
-    assert.deepEqual(tables.map((t) => t.name), ["contact_departments", "contacts", "departments", "schema_migrations"]);
+    assert.deepEqual(
+      tables.map((t) => t.name),
+      ["api_idempotency_keys", "contact_departments", "contacts", "departments", "schema_migrations"],
+    );
+  });
+});
+
+test("migrate() adopts the idempotency table an older API build created itself", async () => {
+  // Before migration 002 the API ran CREATE TABLE IF NOT EXISTS api_idempotency_keys at start-up:
+  // such a database has 001 recorded and the table already there, with live keys in it.
+  await withTemp(async (dir, open) => {
+    const only001 = join(dir, "only001");
+    mkdirSync(only001);
+    copyFileSync(join(defaultMigrationsDir, "001_contacts.sql"), join(only001, "001_contacts.sql"));
+    const db = await open();
+    assert.deepEqual(await migrate(db, { dir: only001 }), ["001_contacts.sql"]);
+    await db.run(`CREATE TABLE IF NOT EXISTS api_idempotency_keys (
+      key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
+      body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
+    await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql"]);
+    const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
+    assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
+    assert.deepEqual(await migrate(db), []);
   });
 });
 
@@ -75,10 +102,10 @@ test("migrate() treats a CRLF checkout as the same migration", async () => {
 test("migrate() stops when an applied migration's file is gone", async () => {
   await withTemp(async (dir, open) => {
     const migrations = copyMigrations(dir);
-    writeFileSync(join(migrations, "002_note.sql"), "CREATE TABLE note (x INTEGER);");
+    writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_note.sql"]);
-    unlinkSync(join(migrations, "002_note.sql"));
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "900_note.sql"]);
+    unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
 });
@@ -86,22 +113,22 @@ test("migrate() stops when an applied migration's file is gone", async () => {
 test("migrate() applies each migration in its own transaction", async () => {
   await withTemp(async (dir, open) => {
     const migrations = copyMigrations(dir);
-    writeFileSync(join(migrations, "002_good.sql"), "CREATE TABLE good (x INTEGER);");
-    writeFileSync(join(migrations, "003_bad.sql"), "CREATE TABLE half (x INTEGER);\nSELECT * FROM no_such_table;");
+    writeFileSync(join(migrations, "900_good.sql"), "CREATE TABLE good (x INTEGER);");
+    writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);\nSELECT * FROM no_such_table;");
     const db = await open();
     await assert.rejects(migrate(db, { dir: migrations }), (error: unknown) => {
       assert.ok(error instanceof MigrationError);
       assert.equal(error.code, "failed");
-      assert.match(error.message, /003_bad\.sql' failed and was rolled back/);
+      assert.match(error.message, /901_bad\.sql' failed and was rolled back/);
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
-    writeFileSync(join(migrations, "003_bad.sql"), "CREATE TABLE half (x INTEGER);");
+    writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
     // A migration that failed was never recorded, so fixing it is allowed.
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["003_bad.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["901_bad.sql"]);
   });
 });
 
