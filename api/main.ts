@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/mod.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
@@ -17,17 +17,27 @@ export interface Settings {
   dataDir: string;
   apiToken: string | undefined;
   schedule: boolean;
+  /** Inputs of the scheduled ETL child, absolute (the child must not depend on anyone's cwd). */
+  workbook: string;
+  contactsCsv: string;
 }
 
+/** The repo's data/ folder: the default DATA_DIR whatever the working directory. */
+export const defaultDataDir = fileURLToPath(new URL("../data/", import.meta.url));
+
 /**
- * Returns the settings from `env`, or an error message for a bad or unsafe combination.
+ * Returns the settings from `env`, or an error message for a bad or unsafe combination. Paths
+ * come back absolute: DATA_DIR, WORKBOOK and CONTACTS_CSV given as relative paths resolve against
+ * `cwd` (where the user typed them); without DATA_DIR the repo's data/ folder is used, and the
+ * ETL inputs default to `relaciones.xlsx` and `contacts.csv` inside the data dir.
  *
  * @example
  * ```ts
  * readSettings({ HOST: "0.0.0.0" }) // { error: "Refusing to listen on 0.0.0.0 without API_TOKEN ..." }
+ * readSettings({}).workbook // "/path/to/repo/data/relaciones.xlsx", from any cwd
  * ```
  */
-export function readSettings(env: NodeJS.ProcessEnv): Settings | { error: string } {
+export function readSettings(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Settings | { error: string } {
   const host = env.HOST?.trim() || "127.0.0.1";
   const portText = env.PORT?.trim() || "8000";
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return { error: `PORT must be a number from 0 to 65535; got '${portText}'` };
@@ -42,12 +52,18 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings | { error: string
   if (apiToken !== undefined && apiToken.length < 16 && !isLoopback(host)) {
     return { error: "API_TOKEN is shorter than 16 characters; use a long random secret on a network address" };
   }
+  const dataDirText = env.DATA_DIR?.trim();
+  const dataDir = dataDirText ? resolve(cwd, dataDirText) : resolve(defaultDataDir);
+  const workbookText = env.WORKBOOK?.trim();
+  const contactsText = env.CONTACTS_CSV?.trim();
   return {
     host,
     port: Number(portText),
-    dataDir: resolve(env.DATA_DIR?.trim() || "data"),
+    dataDir,
     apiToken,
     schedule: env.ETL_SCHEDULE !== "off",
+    workbook: workbookText ? resolve(cwd, workbookText) : join(dataDir, "relaciones.xlsx"),
+    contactsCsv: contactsText ? resolve(cwd, contactsText) : join(dataDir, "contacts.csv"),
   };
 }
 
@@ -59,8 +75,7 @@ export function isLoopback(host: string): boolean {
 
 function startSchedule(settings: Settings): Scheduler | undefined {
   if (!settings.schedule) return undefined;
-  const workbook = process.env.WORKBOOK ?? join(settings.dataDir, "relaciones.xlsx");
-  const contacts = process.env.CONTACTS_CSV ?? join(settings.dataDir, "contacts.csv");
+  const { workbook, contactsCsv: contacts } = settings;
   return startScheduler({
     workbook,
     dataDir: settings.dataDir,

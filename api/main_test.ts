@@ -2,15 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isLoopback, readSettings } from "./main.ts";
+import { isLoopback, readSettings, type Settings } from "./main.ts";
 import { raw, tempDir, testServer } from "./_test_helpers.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
-function startChild(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startChild(env: Record<string, string>, cwd?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [...process.execArgv, MAIN], {
+    cwd,
     env: { ...process.env, PORT: "0", ETL_SCHEDULE: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -44,6 +46,18 @@ test("readSettings() refuses a non-loopback HOST without API_TOKEN", () => {
   assert.match((readSettings({ PORT: "99999" }) as { error: string }).error, /PORT/);
   assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("localhost"));
   assert.ok(!isLoopback("10.0.0.1") && !isLoopback("0.0.0.0"));
+});
+
+test("readSettings() resolves the data dir and the ETL inputs to absolute paths, whatever the cwd", () => {
+  const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
+  const fromTmp = readSettings({}, "/tmp") as Settings;
+  assert.equal(fromTmp.dataDir, repoData, "without DATA_DIR: the repo's data/, not <cwd>/data");
+  assert.equal(fromTmp.workbook, join(repoData, "relaciones.xlsx"));
+  assert.equal(fromTmp.contactsCsv, join(repoData, "contacts.csv"));
+  const relative = readSettings({ DATA_DIR: "d", WORKBOOK: "in/w.xlsx", CONTACTS_CSV: "in/c.csv" }, "/srv/x") as Settings;
+  assert.deepEqual([relative.dataDir, relative.workbook, relative.contactsCsv], ["/srv/x/d", "/srv/x/in/w.xlsx", "/srv/x/in/c.csv"]);
+  const dataDirOnly = readSettings({ DATA_DIR: "/var/lib/app" }, "/tmp") as Settings;
+  assert.deepEqual([dataDirOnly.workbook, dataDirOnly.contactsCsv], ["/var/lib/app/relaciones.xlsx", "/var/lib/app/contacts.csv"]);
 });
 
 test("npm start exits 1 with a clear message on a network address without a token", async () => {
@@ -125,7 +139,13 @@ test("npm start runs the ETL schedule in a child: a start-up load publishes rela
   }
   const { dir, cleanup } = tempDir();
   try {
-    const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on", WORKBOOK: workbook, CONTACTS_CSV: csv });
+    // Started from another directory with inputs given relative to it: the scheduled child (whose
+    // cwd is that directory too) must get them resolved, like `cd /tmp && npm --prefix repo start`.
+    const elsewhere = tmpdir();
+    const { child, exited, output } = startChild(
+      { DATA_DIR: dir, ETL_SCHEDULE: "on", WORKBOOK: relative(elsewhere, workbook), CONTACTS_CSV: relative(elsewhere, csv) },
+      elsewhere,
+    );
     try {
       const { url } = await waitForApiJson(dir);
       const deadline = Date.now() + 90_000;
