@@ -1,19 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { mulberry32 } from "../scripts/xlsx_writer.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "./_test_helpers.ts";
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 
@@ -21,7 +10,8 @@ test(`1,000 malformed requests get no 5xx and the server stays up (seed ${SEED})
   const { dir, cleanup } = tempDir();
   await publishSnapshot(dir, SMALL_GRAPH);
   const server = await testServer(dir);
-  const random = prng(SEED);
+  // Seeded, so a failure can be replayed with FUZZ_SEED.
+  const random = mulberry32(SEED);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(1 + Math.floor(random() * 0x2fff))).join("");
   const sqlish = ["' OR 1=1 --", "1; DROP TABLE contacts", "\" UNION SELECT * FROM schema_migrations --", "%27%3B%20DELETE%20FROM%20contacts", "$1", "?", "NULL", "1e999", "-0", "0x10", "../../etc/passwd"];

@@ -103,3 +103,32 @@ export function parseLimit(value: string | null, fallback: number, max: number):
   if (n < 1 || n > max) throw new HttpError(400, `limit must be an integer from 1 to ${max}; got ${n}`, { code: "bad-parameter" });
   return n;
 }
+
+/**
+ * Reads the keyset paging parameters of a list request: `limit` (default `fallback`, 1..`max`)
+ * and `cursor` (decoded for `sort`; a cursor made for another sort is refused). Throws
+ * HttpError(400) for either being malformed, so every list endpoint refuses them alike.
+ *
+ * @example
+ * ```ts
+ * pageQuery(new URLSearchParams("limit=2"), "degree", 50, 1000) // { limit: 2, after: undefined }
+ * ```
+ */
+export function pageQuery(query: URLSearchParams, sort: string, fallback: number, max: number): { limit: number; after: Key | undefined } {
+  const limit = parseLimit(query.get("limit"), fallback, max);
+  const cursor = query.get("cursor");
+  return { limit, after: cursor === null ? undefined : decodeCursor(sort, cursor) };
+}
+
+/**
+ * Returns the `next_cursor` of a page from pageAfter(): the encoded key of its last item, or
+ * null at the end.
+ *
+ * @example
+ * ```ts
+ * nextCursor("pair", { nextKey: undefined }) // null
+ * ```
+ */
+export function nextCursor(sort: string, page: { nextKey: Key | undefined }): string | null {
+  return page.nextKey === undefined ? null : encodeCursor(sort, page.nextKey);
+}

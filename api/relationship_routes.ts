@@ -4,10 +4,10 @@
  * Everything but /matrix answers from memory; every answer carries the snapshot's ETag.
  */
 import { HttpError } from "./http_error.ts";
-import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit, type Key } from "./keyset.ts";
+import { fold, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "./keyset.ts";
 import { csvResponse, wantsCsv } from "./csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "./respond.ts";
-import type { Router } from "./router.ts";
+import type { Context, Router } from "./router.ts";
 import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
@@ -75,6 +75,14 @@ function cachedJson(request: Request, model: RelationshipModel, key: string, bui
   return send(body, 200, headers);
 }
 
+// One page of a snapshot list: the snapshot's ETag (304 when it still matches), Link to the next page.
+function pageJson(request: Request, ctx: Context, model: RelationshipModel, items: unknown[], next: string | null): Response {
+  const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
+  if (next !== null) headers.link = linkNext(ctx, next);
+  if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+  return jsonText(JSON.stringify({ items, next_cursor: next }), 200, headers);
+}
+
 function actorOr404(model: RelationshipModel, idText: string): Actor {
   const id = parseId(idText, "actor");
   const actor = model.actors.get(id);
@@ -117,15 +125,9 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       if (wantsCsv(request, ctx.query)) {
         return csvResponse(ACTOR_COLUMNS, sorted.filter(keep).map(summary), "actors.csv", { etag: model.etag });
       }
-      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
-      const cursor = ctx.query.get("cursor");
-      const after = cursor === null ? undefined : decodeCursor(sort, cursor);
+      const { limit, after } = pageQuery(ctx.query, sort, 50, 1000);
       const page = pageAfter(sorted, keyOf, 1, after, keep, limit);
-      const next = page.nextKey === undefined ? null : encodeCursor(sort, page.nextKey);
-      const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
-      if (next !== null) headers.link = linkNext(ctx, next);
-      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
-      return jsonText(JSON.stringify({ items: page.items.map(summary), next_cursor: next }), 200, headers);
+      return pageJson(request, ctx, model, page.items.map(summary), nextCursor(sort, page));
     },
     {
       summary: "List actors of the published version",
@@ -211,16 +213,10 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         pairs = pairs.filter((p) => p.person_a_id === id || p.person_b_id === id);
       }
       if (wantsCsv(request, ctx.query)) return csvResponse(PAIR_COLUMNS, pairs as unknown as Record<string, unknown>[], "relationships.csv", { etag: model.etag });
-      const limit = parseLimit(ctx.query.get("limit"), 100, 1000);
-      const cursor = ctx.query.get("cursor");
-      const after = cursor === null ? undefined : decodeCursor("pair", cursor);
+      const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
       const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
-      const next = page.nextKey === undefined ? null : encodeCursor("pair", page.nextKey);
-      const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
-      if (next !== null) headers.link = linkNext(ctx, next);
-      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
-      return jsonText(JSON.stringify({ items: page.items, next_cursor: next }), 200, headers);
+      return pageJson(request, ctx, model, page.items, nextCursor("pair", page));
     },
     {
       summary: "Related pairs with both names (like v_actor_relationships)",
