@@ -6,7 +6,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addContactRoutes } from "./contacts_routes.ts";
-import { ContactsStore } from "./contacts_store.ts";
+import { ContactsStore, type ContactsStoreOptions } from "./contacts_store.ts";
 import { renderDocs } from "./docs_page.ts";
 import { HttpError } from "./http_error.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -30,6 +30,11 @@ export interface AppOptions {
   pollMs?: number;
   /** Where unexpected errors go (default console.error); the client only ever sees an opaque 500. */
   logError?: (message: string, error: unknown) => void;
+  /**
+   * The contact definition and its migrations folder; default what ships. A test passes a record
+   * with one more field and a folder with one more migration to show that is all a field takes.
+   */
+  contacts?: ContactsStoreOptions;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -71,7 +76,7 @@ export class App {
   /** Opens contacts.duckdb (migrating it) and the relationship snapshot, and builds the routes. */
   static async open(options: AppOptions): Promise<App> {
     const logError = options.logError ?? ((message: string, error: unknown) => console.error(message, error));
-    const contacts = await ContactsStore.open(join(options.dataDir, "contacts.duckdb"));
+    const contacts = await ContactsStore.open(join(options.dataDir, "contacts.duckdb"), options.contacts);
     try {
       const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
         pollMs: options.pollMs,
@@ -183,7 +188,7 @@ export class App {
       "GET",
       "/openapi.json",
       async () => {
-        this.#openapi ??= JSON.stringify(buildOpenApi(this.router));
+        this.#openapi ??= JSON.stringify(buildOpenApi(this.router, this.contacts.record));
         return jsonText(this.#openapi, 200, { "cache-control": "no-cache" });
       },
       { summary: "This API's OpenAPI 3.1 document", tag: "system", responses: { "200": { description: "OpenAPI 3.1 JSON." } } } satisfies RouteDoc,
@@ -192,7 +197,7 @@ export class App {
       "GET",
       "/docs",
       async () => {
-        this.#docs ??= renderDocs(buildOpenApi(this.router));
+        this.#docs ??= renderDocs(buildOpenApi(this.router, this.contacts.record));
         return send(this.#docs, 200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",

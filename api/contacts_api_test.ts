@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { contactRecord, defaultMigrationsDir, extendRecord } from "../etl/contacts/mod.ts";
 import { raw, tempDir, testServer } from "./_test_helpers.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -310,6 +313,55 @@ test("a CSV import and concurrent POSTs are serialised: every write lands, none 
     assert.equal((await raw(server.url, { path: "/contacts?count=true&limit=1" })).json().total, 510);
     const ops = (await raw(server.url, { path: "/departments" })).json().items.find((d: { name: string }) => d.name === "Ops");
     assert.equal(ops.contacts, 510);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("adding a field is one migration plus one line: the API accepts, validates, returns, exports and documents it", async () => {
+  const { dir, cleanup } = tempDir();
+  // The migration and the definition line a developer would add (here in a temp folder and an
+  // extended record, so the shipped ones stay as they are).
+  const migrations = join(dir, "migrations");
+  cpSync(defaultMigrationsDir, migrations, { recursive: true });
+  writeFileSync(join(migrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
+  const record = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80, description: "Job title.", example: "Dr" });
+  const server = await testServer(dir, { contacts: { record, migrationsDir: migrations } });
+  try {
+    const created = await post(server.url, { ...ann, title: "  Dr " });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json().title, "Dr", "trimmed like every field");
+    const id = created.json().id;
+    assert.equal((await raw(server.url, { path: `/contacts/${id}` })).json().title, "Dr");
+
+    const invalid = await post(server.url, { ...ann, email: "nope", title: "x".repeat(81) });
+    assert.equal(invalid.status, 422);
+    assert.deepEqual(invalid.json().errors.map((e: { field: string }) => e.field).sort(), ["email", "title"]);
+
+    const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"title":"Prof"}' });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.json().title, "Prof");
+    assert.equal(patched.json().first_name, "Ann");
+
+    const csv = await raw(server.url, { path: "/contacts", headers: { accept: "text/csv" } });
+    assert.match(csv.text.split("\r\n")[0], /,email,title,departments,/);
+
+    const imported = await raw(server.url, {
+      method: "POST",
+      path: "/imports/contacts",
+      headers: { "content-type": "text/csv" },
+      body: "first_name,last_name,email,title\r\nBob,Ray,bob@example.com,Eng\r\n",
+    });
+    assert.equal(imported.status, 200, imported.text);
+    const bob = (await raw(server.url, { path: "/contacts?q=bob" })).json().items[0];
+    assert.equal(bob.title, "Eng");
+
+    const openapi = (await raw(server.url, { path: "/openapi.json" })).json();
+    for (const name of ["Contact", "ContactCreate", "ContactReplace", "ContactPatch"]) {
+      assert.equal(openapi.components.schemas[name].properties.title.maxLength, 80, name);
+    }
+    assert.equal(openapi.components.schemas.Contact.properties.title.description, "Job title.");
   } finally {
     await server.close();
     cleanup();

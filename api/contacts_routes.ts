@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContactsCsvError, contactJsonSchema, contactRecord, validateContact, type ContactInput } from "../etl/contacts/mod.ts";
+import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { HttpError } from "./http_error.ts";
 import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "./csv_response.ts";
-import { decodeCursor, encodeCursor, fold, pageAfter, parseLimit } from "./keyset.ts";
+import { fold, nextCursor, pageAfter, pageQuery } from "./keyset.ts";
 import { linkNext } from "./link_header.ts";
 import { readJson, requireType } from "./request_body.ts";
 import { empty, etagMatches, json, jsonText, send } from "./respond.ts";
@@ -22,8 +22,6 @@ const JSON_TYPES = ["application/json"];
 const PATCH_TYPES = ["application/merge-patch+json", "application/json"];
 const CSV_TYPES = ["text/csv", "application/csv"];
 const LIST_PARAMS = new Set(["state", "city", "department", "company", "q", "sort", "limit", "cursor", "count", "format"]);
-const FIELDS = contactRecord.fields.map((f) => f.name);
-const CSV_COLUMNS = ["id", ...FIELDS, "departments", "created_at", "updated_at"];
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
 const ifMatchParam = {
@@ -135,6 +133,9 @@ function listFilter(store: ContactsStore, query: URLSearchParams): (entry: Conta
 
 /** Adds the contacts routes, /departments and POST /imports/contacts. */
 export function addContactRoutes(router: Router, store: ContactsStore): void {
+  // Everything below follows the store's record definition: a field added there is accepted,
+  // validated, returned and exported without a change here.
+  const csvColumns = ["id", ...store.record.fields.map((f) => f.name), "departments", "created_at", "updated_at"];
   const pageCache = { generation: -1, pages: new Map<string, { body: Buffer; link: string | undefined }>() };
   router.add(
     "GET",
@@ -145,15 +146,13 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       const { rows } = store.sorted(sort.field, sort.direction);
       if (wantsCsv(request, ctx.query)) {
         const matching = rows.filter((r) => keep(r.entry)).map((r) => r.entry.view);
-        return csvResponse(CSV_COLUMNS, matching, "contacts.csv");
+        return csvResponse(csvColumns, matching, "contacts.csv");
       }
-      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
+      const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000);
       const countText = ctx.query.get("count");
       if (countText !== null && countText !== "true" && countText !== "false") {
         throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
       }
-      const cursor = ctx.query.get("cursor");
-      const after = cursor === null ? undefined : decodeCursor(sort.name, cursor);
       const etag = `W/"g${store.boot}-${store.generation}"`;
       const headers: Record<string, string> = { etag, "cache-control": "no-cache", vary: "Accept" };
       if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
@@ -166,7 +165,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       let cached = pageCache.pages.get(cacheKey);
       if (cached === undefined) {
         const page = pageAfter(rows, (r) => r.key, sort.direction, after, (r) => keep(r.entry), limit);
-        const next = page.nextKey === undefined ? null : encodeCursor(sort.name, page.nextKey);
+        const next = nextCursor(sort.name, page);
         let body = `{"items":[${page.items.map((r) => r.entry.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
         if (countText === "true") {
           let total = 0;
@@ -246,7 +245,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
         const previous = store.idempotent(key);
         if (previous !== undefined) return replay(previous, print);
       }
-      const result = validateContact(value, "create");
+      const result = validateRecord(store.record, value, "create");
       if (!result.ok) throw invalid(result.errors);
       const created = await store
         .create(result.value as ContactInput, key === null ? undefined : {
@@ -294,7 +293,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     const { value } = await readJson(request, mode === "patch" ? PATCH_TYPES : JSON_TYPES);
     const current = store.get(id);
     if (current === undefined) throw missing(request, id);
-    const result = validateContact(withoutEchoedReadOnly(value, current), mode);
+    const result = validateRecord(store.record, withoutEchoedReadOnly(value, current), mode);
     if (!result.ok) throw invalid(result.errors);
     const entry = await store
       .update(id, result.value as ContactInput, { ifMatch: parseIfMatch(request.headers.get("if-match")), partial: mode === "patch" })
@@ -420,16 +419,24 @@ function withTotal(schema: object): object {
   return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
 }
 
-/** The schemas the contacts routes refer to, for the OpenAPI document. */
-export function contactSchemas(): Record<string, object> {
+/**
+ * Returns the schemas the contacts routes refer to, for the OpenAPI document, derived from
+ * `record` (the store's definition).
+ *
+ * @example
+ * ```ts
+ * Object.keys(contactSchemas()) // ["Contact", "ContactCreate", "ContactReplace", "ContactPatch"]
+ * ```
+ */
+export function contactSchemas(record: RecordDefinition = contactRecord): Record<string, object> {
   const strip = (schema: Record<string, unknown>) => {
     const { $schema: _ignored, ...rest } = schema;
     return rest;
   };
   return {
-    Contact: strip(contactJsonSchema() as Record<string, unknown>),
-    ContactCreate: strip(contactJsonSchema("create") as Record<string, unknown>),
-    ContactReplace: strip(contactJsonSchema("replace") as Record<string, unknown>),
-    ContactPatch: strip(contactJsonSchema("patch") as Record<string, unknown>),
+    Contact: strip(recordJsonSchema(record) as Record<string, unknown>),
+    ContactCreate: strip(recordJsonSchema(record, "create") as Record<string, unknown>),
+    ContactReplace: strip(recordJsonSchema(record, "replace") as Record<string, unknown>),
+    ContactPatch: strip(recordJsonSchema(record, "patch") as Record<string, unknown>),
   };
 }

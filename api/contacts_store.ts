@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { Database } from "../etl/db.ts";
-import { contactRecord, contactSql, ingestContacts, migrate, type ContactInput } from "../etl/contacts/mod.ts";
+import { contactRecord, ingestContacts, migrate, recordSql, type ContactInput, type RecordDefinition, type RecordSql } from "../etl/contacts/mod.ts";
 import { fold, type Key } from "./keyset.ts";
 import {
   CONTACT_DELETE,
@@ -78,7 +78,13 @@ interface Sorted {
   rows: { entry: ContactEntry; key: Key }[];
 }
 
-const FIELDS = contactRecord.fields.map((f) => f.name);
+/** How to open the store; both default to what ships (tests pass an extended record and its migrations). */
+export interface ContactsStoreOptions {
+  /** The record definition the API validates, stores and shows; default contactRecord. */
+  record?: RecordDefinition;
+  /** Folder of the migrations; default etl/contacts/migrations. */
+  migrationsDir?: string;
+}
 
 /**
  * The contacts database plus its read model.
@@ -93,7 +99,11 @@ const FIELDS = contactRecord.fields.map((f) => f.name);
  */
 export class ContactsStore {
   readonly path: string;
+  /** The record definition every write is validated against and every read shows. */
+  readonly record: RecordDefinition;
   readonly #db: Database;
+  readonly #sql: RecordSql;
+  readonly #fields: readonly string[];
   #entries = new Map<number, ContactEntry>();
   #byEmail = new Map<string, number>();
   /** Folded name -> department, so "sales" reuses "Sales" instead of creating a near-duplicate. */
@@ -107,18 +117,21 @@ export class ContactsStore {
   /** Random per process, so a list ETag from before a restart (same generation count) never matches. */
   readonly boot = Math.floor(Math.random() * 2 ** 32).toString(36);
 
-  private constructor(path: string, db: Database) {
+  private constructor(path: string, db: Database, record: RecordDefinition) {
     this.path = path;
     this.#db = db;
+    this.record = record;
+    this.#sql = recordSql(record);
+    this.#fields = record.fields.map((f) => f.name);
   }
 
   /** Opens (creating if needed) and migrates the file, then loads the read model. */
-  static async open(path: string): Promise<ContactsStore> {
+  static async open(path: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
     const db = await Database.open(path);
     try {
-      await migrate(db);
+      await migrate(db, { dir: options.migrationsDir });
       await db.run(IDEMPOTENCY_PURGE);
-      const store = new ContactsStore(path, db);
+      const store = new ContactsStore(path, db, options.record ?? contactRecord);
       await store.#reload();
       return store;
     } catch (error) {
@@ -196,7 +209,7 @@ export class ContactsStore {
       this.#assertEmailFree(input.email!, undefined);
       let stored: IdempotentResult | undefined;
       const entry = await this.#write(async (db) => {
-        const row = await db.one<{ id: number }>(contactSql.insert, FIELDS.map((f) => (input[f] as string | null | undefined) ?? null));
+        const row = await db.one<{ id: number }>(this.#sql.insert, this.#fields.map((f) => (input[f] as string | null | undefined) ?? null));
         const id = Number(row!.id);
         await this.#link(db, id, input.departments ?? []);
         const entry = await this.#readEntry(db, id);
@@ -224,9 +237,9 @@ export class ContactsStore {
       if (current === undefined) throw new ContactWriteError("not-found", `No contact has id ${id}`);
       assertMatch(current, options.ifMatch);
       if (input.email !== undefined) this.#assertEmailFree(input.email, id);
-      const fields = options.partial ? FIELDS.filter((f) => Object.hasOwn(input, f)) : FIELDS;
+      const fields = options.partial ? this.#fields.filter((f) => Object.hasOwn(input, f)) : this.#fields;
       const entry = await this.#write(async (db) => {
-        const sql = contactSql.update(fields, { ifVersion: true });
+        const sql = this.#sql.update(fields, { ifVersion: true });
         const row = await db.one(sql, [...fields.map((f) => (input[f] as string | null | undefined) ?? null), id, current.version]);
         if (row === undefined) throw new ContactWriteError("stale", `Contact ${id} changed while being written; retry`);
         if (!options.partial || input.departments !== undefined) {
@@ -261,7 +274,7 @@ export class ContactsStore {
   importCsv(csvPath: string, sourceName: string): Promise<unknown> {
     return this.#exclusive(async () => {
       try {
-        return await ingestContacts(this.#db, csvPath, { sourceName });
+        return await ingestContacts(this.#db, csvPath, { sourceName, record: this.record });
       } finally {
         await this.#reload();
       }
@@ -314,12 +327,12 @@ export class ContactsStore {
   #pendingDepartments: string[] = [];
 
   async #readEntry(db: Database, id: number): Promise<ContactEntry> {
-    const row = await db.one<Record<string, unknown>>(`SELECT ${contactSql.selectList} FROM ${contactSql.table} WHERE id = $1`, [id]);
+    const row = await db.one<Record<string, unknown>>(`SELECT ${this.#sql.selectList} FROM ${this.#sql.table} WHERE id = $1`, [id]);
     const links = await db.all<{ name: string }>(
       `SELECT d.name FROM contact_departments cd JOIN departments d ON d.id = cd.department_id WHERE cd.contact_id = $1 ORDER BY d.name`,
       [id],
     );
-    return toEntry(row!, links.map((l) => l.name));
+    return toEntry(this.#fields, row!, links.map((l) => l.name));
   }
 
   #put(entry: ContactEntry): void {
@@ -336,7 +349,7 @@ export class ContactsStore {
   }
 
   async #reload(): Promise<void> {
-    const rows = await this.#db.all<Record<string, unknown>>(`SELECT ${contactSql.selectList} FROM ${contactSql.table} ORDER BY id`);
+    const rows = await this.#db.all<Record<string, unknown>>(`SELECT ${this.#sql.selectList} FROM ${this.#sql.table} ORDER BY id`);
     const links = await this.#db.all<{ contact_id: number; name: string }>(CONTACT_LINKS_ALL);
     const departments = await this.#db.all<{ id: number; name: string }>(DEPARTMENTS_ALL);
     const keys = await this.#db.all<{ key: string; fingerprint: string; status: number; location: string | null; body: string }>(IDEMPOTENCY_ALL);
@@ -349,7 +362,7 @@ export class ContactsStore {
     this.#entries = new Map();
     this.#byEmail = new Map();
     for (const row of rows) {
-      const entry = toEntry(row, byContact.get(Number(row.id)) ?? []);
+      const entry = toEntry(this.#fields, row, byContact.get(Number(row.id)) ?? []);
       this.#entries.set(entry.view.id, entry);
       this.#byEmail.set(entry.view.email.toLowerCase(), entry.view.id);
     }
@@ -396,9 +409,9 @@ function iso(value: unknown): string {
   return String(value);
 }
 
-function toEntry(row: Record<string, unknown>, departments: string[]): ContactEntry {
+function toEntry(fields: readonly string[], row: Record<string, unknown>, departments: string[]): ContactEntry {
   const view = { id: Number(row.id) } as ContactView;
-  for (const f of FIELDS) view[f] = (row[f] as string | null | undefined) ?? null;
+  for (const f of fields) view[f] = (row[f] as string | null | undefined) ?? null;
   view.departments = departments;
   view.created_at = iso(row.created_at);
   view.updated_at = iso(row.updated_at);

@@ -2,6 +2,7 @@
  * Builds the OpenAPI 3.1 document from the route table (each route's RouteDoc) and the contact
  * JSON Schema derived from the record definition: the same definitions that route and validate.
  */
+import { contactRecord, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { contactSchemas } from "./contacts_routes.ts";
 import type { Router } from "./router.ts";
 import type { RouteDoc } from "./route_doc.ts";
@@ -43,14 +44,15 @@ const problemSchema = {
 };
 
 /**
- * Returns the OpenAPI 3.1 document for every documented route of `router`.
+ * Returns the OpenAPI 3.1 document for every documented route of `router`; the contact schemas
+ * come from `record` (the definition the contacts store validates with).
  *
  * @example
  * ```ts
  * buildOpenApi(app.router).paths["/contacts/{id}"].get.summary // "One contact"
  * ```
  */
-export function buildOpenApi(router: Router): Record<string, unknown> {
+export function buildOpenApi(router: Router, record: RecordDefinition = contactRecord): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of router.routes()) {
     const doc = route.meta as RouteDoc | undefined;
@@ -106,7 +108,7 @@ export function buildOpenApi(router: Router): Record<string, unknown> {
     ],
     paths,
     components: {
-      schemas: { ...contactSchemas(), Problem: problemSchema },
+      schemas: { ...contactSchemas(record), Problem: problemSchema },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };
