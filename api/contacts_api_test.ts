@@ -97,6 +97,9 @@ test("contacts API: every error status is a problem document", async (t) => {
   const server = await testServer(dir);
   try {
     assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await post(server.url, { ...ann, email: "bob@example.com" })).status, 201);
+    const patch = (path: string, body: string, headers: Record<string, string> = {}) =>
+      raw(server.url, { method: "PATCH", path, headers: { ...JSON_HEADERS, ...headers }, body });
     const cases: [string, () => Promise<Awaited<ReturnType<typeof raw>>>, number][] = [
       ["400 malformed JSON", () => raw(server.url, { method: "POST", path: "/contacts", headers: JSON_HEADERS, body: '{"first_name": "A",' }), 400],
       ["400 empty body", () => raw(server.url, { method: "POST", path: "/contacts", headers: JSON_HEADERS, body: "" }), 400],
@@ -110,6 +113,15 @@ test("contacts API: every error status is a problem document", async (t) => {
       ["415 wrong content type", () => raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "text/plain" }, body: JSON.stringify(ann) }), 415],
       ["415 no content type", () => raw(server.url, { method: "POST", path: "/contacts", body: JSON.stringify(ann) }), 415],
       ["422 invalid fields", () => post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" }), 422],
+      ["400 malformed JSON on PATCH", () => patch("/contacts/1", "{nope"), 400],
+      ["404 unknown contact", () => raw(server.url, { path: "/contacts/999" }), 404],
+      ["404 PATCH of an unknown contact", () => patch("/contacts/999", '{"city":"X"}'), 404],
+      ["405 wrong method on one contact", () => raw(server.url, { method: "POST", path: "/contacts/1" }), 405],
+      ["409 PATCH to another contact's e-mail in another case", () => patch("/contacts/2", '{"email":"Ann@Example.com"}'), 409],
+      ["409 PUT to another contact's e-mail in another case", () => raw(server.url, { method: "PUT", path: "/contacts/2", headers: JSON_HEADERS, body: JSON.stringify({ ...ann, email: "ANN@example.com" }) }), 409],
+      ["412 stale If-Match", () => patch("/contacts/1", '{"city":"X"}', { "if-match": '"99"' }), 412],
+      ["415 PATCH as text/plain", () => raw(server.url, { method: "PATCH", path: "/contacts/1", headers: { "content-type": "text/plain" }, body: "{}" }), 415],
+      ["422 PATCH with invalid fields", () => patch("/contacts/1", '{"state":"Texas","email":"x","last_name":"","color":1}'), 422],
     ];
     for (const [name, send, status] of cases) {
       await t.test(name, async () => {
@@ -126,6 +138,20 @@ test("contacts API: every error status is a problem document", async (t) => {
     await t.test("405 lists Allow", async () => {
       const res = await raw(server.url, { method: "PATCH", path: "/contacts" });
       assert.equal(res.headers.allow, "GET, HEAD, POST");
+      const one = await raw(server.url, { method: "POST", path: "/contacts/1" });
+      assert.equal(one.headers.allow, "DELETE, GET, HEAD, PATCH, PUT");
+    });
+    await t.test("409 names the e-mail field; nothing changed", async () => {
+      const res = await patch("/contacts/2", '{"email":"ANN@EXAMPLE.COM","city":"Boston"}');
+      assert.equal(res.status, 409);
+      assert.deepEqual(res.json().errors.map((e: { field: string }) => e.field), ["email"]);
+      const bob = (await raw(server.url, { path: "/contacts/2" })).json();
+      assert.deepEqual([bob.email, bob.city], ["bob@example.com", "New York"]);
+    });
+    await t.test("422 on PATCH lists every invalid field at once", async () => {
+      const res = await patch("/contacts/1", '{"state":"Texas","email":"x","last_name":"","color":1}');
+      const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
+      assert.deepEqual(fields, ["color", "email", "last_name", "state"]);
     });
     await t.test("422 lists every invalid field at once", async () => {
       const res = await post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" });
@@ -175,12 +201,27 @@ test("contacts API: writes need the bearer token when API_TOKEN is set", async (
     const none = await post(server.url, ann);
     assert.equal(none.status, 401);
     assert.match(String(none.headers["www-authenticate"]), /^Bearer/);
+    assert.match(String(none.headers["content-type"]), /^application\/problem\+json/);
+    assert.equal(none.json().status, 401);
+    assert.match(none.json().type, /^\/docs#problem-/);
     const wrong = await post(server.url, ann, { authorization: "Bearer nope" });
     assert.equal(wrong.status, 401);
     assert.match(String(wrong.headers["www-authenticate"]), /invalid_token/);
     const ok = await post(server.url, ann, { authorization: "Bearer s3cret-token-value" });
     assert.equal(ok.status, 201);
     assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 200, "reads stay open");
+    // Every other write is guarded too, before its body is even looked at.
+    for (const [method, path, type] of [
+      ["PUT", "/contacts/1", "application/json"],
+      ["PATCH", "/contacts/1", "application/merge-patch+json"],
+      ["DELETE", "/contacts/1", undefined],
+      ["POST", "/imports/contacts", "text/csv"],
+    ] as const) {
+      const res = await raw(server.url, { method, path, headers: type ? { "content-type": type } : {}, body: type ? "{}" : undefined });
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.match(String(res.headers["content-type"]), /^application\/problem\+json/);
+    }
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).json().first_name, "Ann", "nothing was written");
   } finally {
     await server.close();
     cleanup();

@@ -91,6 +91,34 @@ test("npm start writes api.json, serves, and on SIGTERM finishes and removes it"
   }
 });
 
+test("npm start stops the same way on SIGINT (Ctrl-C): exit 0, databases closed, api.json removed", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir });
+    const info = await waitForApiJson(dir);
+    const created = await raw(info.url, {
+      method: "POST",
+      path: "/contacts",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ first_name: "Int", last_name: "Rupt", email: "sigint@example.com" }),
+    });
+    assert.equal(created.status, 201, created.text);
+    child.kill("SIGINT");
+    assert.equal(await exited, 0, output());
+    assert.match(output(), /SIGINT: finishing in-flight requests/);
+    assert.equal(existsSync(join(dir, "api.json")), false);
+    // Closed cleanly: the file opens again at once (no lock left) with the write in it.
+    const server = await testServer(dir);
+    try {
+      assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 1);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test("a write acknowledged with 201 survives kill -9", async () => {
   const { dir, cleanup } = tempDir();
   try {

@@ -106,3 +106,11 @@ test("createNodeServer() turns a handler crash into an opaque 500", async () => 
     },
   );
 });
+
+test("createNodeServer() bounds slow clients: header, whole-request and keep-alive timeouts", () => {
+  // Values, not waits: node checks these timers every 30 s, far too slow for a unit test.
+  const server = createNodeServer(async () => json({}));
+  assert.equal(server.headersTimeout, 10_000);
+  assert.equal(server.requestTimeout, 60_000);
+  assert.equal(server.keepAliveTimeout, 5_000);
+});
