@@ -1,24 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { latestRunHtml, describeChange } from "./latest_run.js";
-import type { RunRecord } from "./api_client.js";
-
-function run(overrides: Partial<RunRecord>): RunRecord {
-  return {
-    id: "r1",
-    kind: "relationships",
-    status: "succeeded",
-    started_at: "2026-11-20T02:00:00.000Z",
-    finished_at: "2026-11-20T02:00:03.000Z",
-    file: { name: "relaciones.xlsx", path: "data/relaciones.xlsx", size: 21831, sha256: "ab".repeat(32) },
-    counts: { actors: 50, pairs: 120 },
-    findings: [],
-    changes: {},
-    error: null,
-    version_id: 1,
-    ...overrides,
-  };
-}
+import { runFixture as run } from "./_run_fixture.ts";
 
 test("latestRunHtml() shows status, file, counts and changes", () => {
   const html = latestRunHtml(
