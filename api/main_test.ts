@@ -39,6 +39,17 @@ async function waitForApiJson(dir: string, timeoutMs = 30_000): Promise<{ pid: n
   throw new Error("api.json did not appear");
 }
 
+// Opens the data dir with a fresh in-process server (which fails if the old one left a lock) and
+// returns how many contacts it holds.
+async function contactsAfterRestart(dir: string): Promise<number> {
+  const server = await testServer(dir);
+  try {
+    return (await raw(server.url, { path: "/contacts?count=true" })).json().total;
+  } finally {
+    await server.close();
+  }
+}
+
 test("readSettings() refuses a non-loopback HOST without API_TOKEN", () => {
   assert.match((readSettings({ HOST: "0.0.0.0" }) as { error: string }).error, /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
   assert.ok(!("error" in readSettings({ HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token" })));
@@ -108,12 +119,7 @@ test("npm start stops the same way on SIGINT (Ctrl-C): exit 0, databases closed,
     assert.match(output(), /SIGINT: finishing in-flight requests/);
     assert.equal(existsSync(join(dir, "api.json")), false);
     // Closed cleanly: the file opens again at once (no lock left) with the write in it.
-    const server = await testServer(dir);
-    try {
-      assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 1);
-    } finally {
-      await server.close();
-    }
+    assert.equal(await contactsAfterRestart(dir), 1);
   } finally {
     cleanup();
   }
@@ -225,12 +231,7 @@ test("SIGTERM lets an in-flight request finish, refuses new connections, then ex
     assert.equal(res.status, 201, res.body);
     assert.equal(await exited, 0, output());
     await assert.rejects(raw(url, { path: "/healthz" }));
-    const server = await testServer(dir);
-    try {
-      assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 1);
-    } finally {
-      await server.close();
-    }
+    assert.equal(await contactsAfterRestart(dir), 1);
   } finally {
     cleanup();
   }

@@ -4,7 +4,7 @@
  * reports one record per finished exchange for the request log. It makes no decisions about routes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
-import { LightResponse } from "./respond.ts";
+import { delegateToReal, LightResponse } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
 export interface Exchange {
@@ -309,19 +309,9 @@ class NodeRequest {
   }
 }
 
-for (const name of ["signal", "body", "bodyUsed", "cache", "credentials", "destination", "integrity", "mode", "redirect", "referrer", "referrerPolicy", "keepalive"] as const) {
-  Object.defineProperty(NodeRequest.prototype, name, {
-    get(this: NodeRequest) {
-      return (this.real() as unknown as Record<string, unknown>)[name];
-    },
-  });
-}
-for (const name of ["text", "json", "arrayBuffer", "blob", "formData", "clone"] as const) {
-  Object.defineProperty(NodeRequest.prototype, name, {
-    value(this: NodeRequest) {
-      const real = this.real();
-      return (real[name] as () => unknown).call(real);
-    },
-  });
-}
+delegateToReal(
+  NodeRequest.prototype,
+  ["signal", "body", "bodyUsed", "cache", "credentials", "destination", "integrity", "mode", "redirect", "referrer", "referrerPolicy", "keepalive"],
+  ["text", "json", "arrayBuffer", "blob", "formData", "clone"],
+);
 Object.setPrototypeOf(NodeRequest.prototype, Request.prototype);

@@ -50,21 +50,7 @@ export class LightResponse {
 }
 
 // Everything else a Response has delegates to the real one, so a LightResponse behaves as one.
-for (const name of ["statusText", "body", "bodyUsed", "type", "url", "redirected"] as const) {
-  Object.defineProperty(LightResponse.prototype, name, {
-    get(this: LightResponse) {
-      return this.real()[name];
-    },
-  });
-}
-for (const name of ["text", "json", "arrayBuffer", "blob", "formData", "clone"] as const) {
-  Object.defineProperty(LightResponse.prototype, name, {
-    value(this: LightResponse) {
-      const real = this.real();
-      return (real[name] as () => unknown).call(real);
-    },
-  });
-}
+delegateToReal(LightResponse.prototype, ["statusText", "body", "bodyUsed", "type", "url", "redirected"], ["text", "json", "arrayBuffer", "blob", "formData", "clone"]);
 Object.setPrototypeOf(LightResponse.prototype, Response.prototype);
 
 /**
@@ -136,4 +122,31 @@ export function etagMatches(header: string | null, etag: string): boolean {
     if (tag === bare) return true;
   }
   return false;
+}
+
+/**
+ * Makes `getters` and `methods` of `proto` forward to `this.real()`: how a lazy stand-in (for a
+ * Request or a Response) behaves like the real object it builds only when something needs it.
+ *
+ * @example
+ * ```ts
+ * delegateToReal(LightResponse.prototype, ["body"], ["text"]); // light.text() === light.real().text()
+ * ```
+ */
+export function delegateToReal(proto: { real(): object }, getters: readonly string[], methods: readonly string[]): void {
+  for (const name of getters) {
+    Object.defineProperty(proto, name, {
+      get(this: { real(): Record<string, unknown> }) {
+        return this.real()[name];
+      },
+    });
+  }
+  for (const name of methods) {
+    Object.defineProperty(proto, name, {
+      value(this: { real(): Record<string, unknown> }) {
+        const real = this.real();
+        return (real[name] as () => unknown).call(real);
+      },
+    });
+  }
 }
