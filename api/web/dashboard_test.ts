@@ -1,7 +1,7 @@
 // The dashboard in a real browser (Debian's headless chromium over the DevTools protocol) against
 // the real API on a temp data dir loaded by the real ETL CLI. Skips with a message when chromium
 // is not installed (CI installs it; see .ci/run).
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +34,41 @@ async function allActors(base: string): Promise<{ id: number }[]> {
   return items;
 }
 
+// One chromium for the whole file, and the big graph's workbook and ETL load prepared while the
+// first test drives the browser: the slow parts (starting chromium, writing a 220-actor workbook,
+// a tsx ETL child process) no longer run one after the other.
+let browser: Browser;
+let bigDemo: Promise<{ demo: Demo; scratch: string }>;
+
+before(async () => {
+  if (!chromium) return;
+  bigDemo = startBigDemo();
+  bigDemo.catch(() => {}); // reported by the test that awaits it, not as an unhandled rejection
+  browser = await Browser.launch(chromium);
+});
+
+after(async () => {
+  if (!chromium) return;
+  await browser?.close();
+  const big = await bigDemo.catch(() => null);
+  if (big) {
+    await big.demo.close();
+    rmSync(big.scratch, { recursive: true, force: true });
+  }
+});
+
+async function startBigDemo(): Promise<{ demo: Demo; scratch: string }> {
+  const scratch = mkdtempSync(join(tmpdir(), "dashboard-big-"));
+  try {
+    const workbook = join(scratch, "relaciones.xlsx");
+    await writeXlsxFile(workbook, matrixWorkbook({ actors: 220, filledActors: 200, seed: 4 }));
+    return { demo: await startDemo({ workbook, contacts: null }), scratch };
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 async function openDashboard(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
   const page = await browser.newPage(viewport);
   await page.goto(url);
@@ -43,7 +78,6 @@ async function openDashboard(browser: Browser, url: string, viewport = { width: 
 
 test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => {
   const demo: Demo = await startDemo();
-  const browser = await Browser.launch(chromium!);
   const scratch = mkdtempSync(join(tmpdir(), "dashboard-test-"));
   try {
     const page = await openDashboard(browser, `${demo.url}/`);
@@ -210,6 +244,14 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       assert.ok(await page.evaluate("!document.getElementById('findings-published').hidden"));
     });
 
+    await t.test("every control has a label and the skip link leads to the content", async () => {
+      const unlabelled = await page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea, button, canvas[tabindex]')]
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+        .map((el) => el.id || el.outerHTML.slice(0, 80))`);
+      assert.deepEqual(unlabelled, []);
+      assert.equal(await page.evaluate("document.querySelector('a.skip')?.getAttribute('href')"), "#main");
+    });
+
     await t.test("the page ran without errors", () => {
       assert.deepEqual(page.errors, []);
     });
@@ -219,61 +261,52 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       const widths = await phone.evaluate<{ scroll: number; client: number }>("({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })");
       assert.ok(widths.scroll <= widths.client, `page is ${widths.scroll} px wide in a ${widths.client} px viewport`);
       assert.ok((await phone.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length")) > 0);
+      // The drawing keeps a legible size and scrolls inside its box instead of shrinking to a smudge.
+      assert.ok((await phone.evaluate<number>("document.querySelector('#network-graph svg').getBoundingClientRect().width")) >= 600);
       assert.deepEqual(phone.errors, []);
     });
   } finally {
-    await browser.close();
     await demo.close();
     rmSync(scratch, { recursive: true, force: true });
   }
 });
 
 test("dashboard degrades for a big graph: top-N by degree and a searched actor's neighbourhood", { skip, timeout: 180_000 }, async (t) => {
-  const scratch = mkdtempSync(join(tmpdir(), "dashboard-big-"));
-  const workbook = join(scratch, "relaciones.xlsx");
-  await writeXlsxFile(workbook, matrixWorkbook({ actors: 220, filledActors: 200, seed: 4 }));
-  const demo = await startDemo({ workbook, contacts: null });
-  const browser = await Browser.launch(chromium!);
-  try {
-    const page = await openDashboard(browser, `${demo.url}/`);
-    const nodeIds = () => page.evaluate<number[]>("[...document.querySelectorAll('#network-graph [data-actor-id]')].map((n) => Number(n.dataset.actorId))");
-    const actors = (await getJson<{ items: { id: number; name: string; degree: number }[] }>(`${demo.url}/actors?sort=degree&limit=1000`)).items;
-    assert.equal(actors.length, 220);
+  const { demo } = await bigDemo;
+  const page = await openDashboard(browser, `${demo.url}/`);
+  const nodeIds = () => page.evaluate<number[]>("[...document.querySelectorAll('#network-graph [data-actor-id]')].map((n) => Number(n.dataset.actorId))");
+  const actors = (await getJson<{ items: { id: number; name: string; degree: number }[] }>(`${demo.url}/actors?sort=degree&limit=1000`)).items;
+  assert.equal(actors.length, 220);
 
-    await t.test("draws the 100 busiest actors by default", async () => {
-      const ids = await nodeIds();
-      assert.equal(ids.length, 100);
-      const minDrawn = Math.min(...ids.map((id) => actors.find((a) => a.id === id)!.degree));
-      const maxHidden = Math.max(...actors.filter((a) => !ids.includes(a.id)).map((a) => a.degree));
-      assert.ok(minDrawn >= maxHidden, `a hidden actor has degree ${maxHidden} > drawn ${minDrawn}`);
-      assert.match(await page.evaluate<string>("document.getElementById('network-note').textContent"), /100 busiest of 220/);
-    });
+  await t.test("draws the 100 busiest actors by default", async () => {
+    const ids = await nodeIds();
+    assert.equal(ids.length, 100);
+    const minDrawn = Math.min(...ids.map((id) => actors.find((a) => a.id === id)!.degree));
+    const maxHidden = Math.max(...actors.filter((a) => !ids.includes(a.id)).map((a) => a.degree));
+    assert.ok(minDrawn >= maxHidden, `a hidden actor has degree ${maxHidden} > drawn ${minDrawn}`);
+    assert.match(await page.evaluate<string>("document.getElementById('network-note').textContent"), /100 busiest of 220/);
+  });
 
-    await t.test("the Show control changes N", async () => {
-      await page.evaluate("(() => { const s = document.getElementById('network-limit'); s.value = '50'; s.dispatchEvent(new Event('change')); })()");
-      await page.waitFor("document.querySelectorAll('#network-graph [data-actor-id]').length === 50");
-    });
+  await t.test("the Show control changes N", async () => {
+    await page.evaluate("(() => { const s = document.getElementById('network-limit'); s.value = '50'; s.dispatchEvent(new Event('change')); })()");
+    await page.waitFor("document.querySelectorAll('#network-graph [data-actor-id]').length === 50");
+  });
 
-    await t.test("searching an actor outside the drawing shows its neighbourhood, and back", async () => {
-      const drawn = new Set(await nodeIds());
-      const target = actors.find((a) => !drawn.has(a.id) && a.degree > 0)!;
-      await page.type("#network-search", target.name);
-      await page.waitFor("document.querySelectorAll('#network-results button').length >= 1");
-      await page.click(`#network-results [data-goto-actor="${target.id}"]`);
-      await page.waitFor(`document.querySelector('#network-graph .node.selected')?.dataset.actorId === '${target.id}'`);
-      assert.equal((await nodeIds()).length, 1 + Math.min(49, target.degree));
-      assert.equal(await page.evaluate("document.getElementById('network-reset').hidden"), false);
-      await page.click("#network-reset");
-      await page.waitFor("document.getElementById('network-reset').hidden");
-      assert.equal((await nodeIds()).length, 50);
-    });
+  await t.test("searching an actor outside the drawing shows its neighbourhood, and back", async () => {
+    const drawn = new Set(await nodeIds());
+    const target = actors.find((a) => !drawn.has(a.id) && a.degree > 0)!;
+    await page.type("#network-search", target.name);
+    await page.waitFor("document.querySelectorAll('#network-results button').length >= 1");
+    await page.click(`#network-results [data-goto-actor="${target.id}"]`);
+    await page.waitFor(`document.querySelector('#network-graph .node.selected')?.dataset.actorId === '${target.id}'`);
+    assert.equal((await nodeIds()).length, 1 + Math.min(49, target.degree));
+    assert.equal(await page.evaluate("document.getElementById('network-reset').hidden"), false);
+    await page.click("#network-reset");
+    await page.waitFor("document.getElementById('network-reset').hidden");
+    assert.equal((await nodeIds()).length, 50);
+  });
 
-    await t.test("the page ran without errors", () => {
-      assert.deepEqual(page.errors, []);
-    });
-  } finally {
-    await browser.close();
-    await demo.close();
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  await t.test("the page ran without errors", () => {
+    assert.deepEqual(page.errors, []);
+  });
 });
