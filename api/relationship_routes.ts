@@ -90,6 +90,8 @@ function actorOr404(model: RelationshipModel, idText: string): Actor {
   return actor;
 }
 
+const actorIdParam = { name: "id", in: "path" as const, required: true, description: "The actor's numeric id.", schema: { type: "integer" } };
+
 const actorSchema = {
   type: "object",
   properties: {
@@ -157,7 +159,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     {
       summary: "One actor, with its degree",
       tag: "relationships",
-      params: [{ name: "id", in: "path", required: true, description: "The actor's numeric id.", schema: { type: "integer" } }],
+      params: [actorIdParam],
       responses: { "200": { description: "The actor.", schema: actorSchema }, "304": { description: "Not modified." }, "404": { description: "No such actor." } },
     } satisfies RouteDoc,
   );
@@ -178,7 +180,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       tag: "relationships",
       description:
         "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor.",
-      params: [{ name: "id", in: "path", required: true, description: "The actor's numeric id.", schema: { type: "integer" } }, formatParam],
+      params: [actorIdParam, formatParam],
       responses: {
         "200": {
           description: "Related actors, by id.",
