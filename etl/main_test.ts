@@ -92,3 +92,66 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("npm run etl -- --watch: loads at start-up, reloads a changed workbook once it settles, stops on SIGTERM", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-watch-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "r.xlsx");
+  const version = { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` };
+  await writeVersion(workbook, version);
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--json", "--only", "relationships", "--workbook", workbook, "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  // Each load prints one JSON summary line; hand them out in order.
+  const summaries: { at: number; value: { relationships: { status: string; version_id: number; changes: Record<string, number> } } }[] = [];
+  let wake = () => {};
+  let buffered = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    buffered += c;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      summaries.push({ at: Date.now(), value: JSON.parse(buffered.slice(0, nl)) });
+      buffered = buffered.slice(nl + 1);
+    }
+    wake();
+  });
+  const nth = async (n: number, within: number) => {
+    const deadline = Date.now() + within;
+    while (summaries.length < n) {
+      assert.ok(Date.now() < deadline, `load ${n} did not happen within ${within} ms; stderr:\n${stderr}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+    return summaries[n - 1];
+  };
+  try {
+    const first = await nth(1, 20_000);
+    assert.equal(first.value.relationships.status, "succeeded", "no good load yet: a start-up load");
+    assert.equal(first.value.relationships.version_id, 1);
+    assert.match(stderr, /loading \(startup\)/);
+
+    // A new version with actor 4 added: reloaded only after the file has kept still (~3 s).
+    const written = Date.now();
+    await writeVersion(workbook, { ...version, ids: [1, 2, 3, 4] });
+    const second = await nth(2, 20_000);
+    assert.ok(second.at - written >= 2500, `reloaded ${second.at - written} ms after the write: not debounced`);
+    assert.equal(second.value.relationships.status, "succeeded");
+    assert.equal(second.value.relationships.version_id, 2);
+    assert.equal(second.value.relationships.changes.actors_added, 1);
+    assert.match(stderr, /loading \(file-changed\)/);
+
+    child.kill("SIGTERM");
+    const { code, signal } = await exited;
+    assert.equal(signal, null, "SIGTERM is handled, not fatal");
+    assert.equal(code, 0, stderr);
+    assert.equal(summaries.length, 2, "one load per change, none after stopping");
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
