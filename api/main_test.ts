@@ -165,8 +165,9 @@ test("a write acknowledged with 201 survives kill -9", async () => {
 });
 
 test("npm start runs the ETL schedule in a child: a start-up load publishes relationships and hands contacts to the API", async (t) => {
-  const workbook = "/work/shared/seed-data/relaciones.xlsx";
-  const csv = "/work/shared/seed-data/sample.csv";
+  // The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
+  const workbook = fileURLToPath(new URL("../../shared/seed-data/relaciones.xlsx", import.meta.url));
+  const csv = fileURLToPath(new URL("../../shared/seed-data/sample.csv", import.meta.url));
   if (!existsSync(workbook) || !existsSync(csv)) {
     t.skip("the users' seed files are not present");
     return;

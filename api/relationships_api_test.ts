@@ -170,7 +170,8 @@ test("a newly published snapshot is served within 2 s with no failed request dur
   }
 });
 
-const SEED = "/work/shared/seed-data/relaciones.xlsx";
+// The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
+const SEED = fileURLToPath(new URL("../../shared/seed-data/relaciones.xlsx", import.meta.url));
 
 test("relationship endpoints on the users' workbook, loaded by the real pipeline", async (t) => {
   if (!existsSync(SEED)) {
