@@ -1,0 +1,49 @@
+// The prose around the models: every ADR has the four parts and is listed in its README, and every
+// relative link in a design's Markdown leads to a file that exists.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { designs } from "./designs.ts";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+function markdownFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return markdownFiles(path);
+    return entry.name.endsWith(".md") ? [path] : [];
+  });
+}
+
+test("every ADR states status, context, decision and consequences, and its README lists it", () => {
+  for (const { dir } of designs) {
+    const readme = readFileSync(join(dir, "README.md"), "utf8");
+    const adrs = readdirSync(join(dir, "adr")).filter((name) => name.endsWith(".md"));
+    assert.ok(adrs.length > 0, `${relative(root, dir)} has no ADRs`);
+    for (const name of adrs) {
+      const text = readFileSync(join(dir, "adr", name), "utf8");
+      const where = `${relative(root, dir)}/adr/${name}`;
+      assert.match(text, /^- Status: (proposed|accepted|superseded|deprecated)/m, where);
+      for (const part of ["Context", "Decision", "Consequences"]) assert.match(text, new RegExp(`^## ${part}$`, "m"), `${where}: ## ${part}`);
+      assert.ok(readme.includes(`](adr/${name})`), `${relative(root, dir)}/README.md does not link adr/${name}`);
+    }
+  }
+});
+
+test("every relative link in design/ Markdown leads to an existing file", () => {
+  const broken: string[] = [];
+  let checked = 0;
+  for (const file of markdownFiles(root)) {
+    const text = readFileSync(file, "utf8").replace(/```[\s\S]*?```/g, "");
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:|^#/.test(target)) continue;
+      const path = join(dirname(file), decodeURIComponent(target.split("#")[0]));
+      checked++;
+      if (!existsSync(path)) broken.push(`${relative(root, file)} -> ${target}`);
+    }
+  }
+  assert.deepEqual(broken, []);
+  assert.ok(checked > 20, `only ${checked} links found: the pattern no longer matches the Markdown`);
+});
