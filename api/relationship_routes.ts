@@ -313,16 +313,21 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
   router.add(
     "GET",
     "/findings",
-    async (request) => {
+    async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
-      return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }));
+      if (wantsCsv(request, ctx.query)) {
+        return csvResponse(["check", "severity", "message", "cells", "count"], model.findings as unknown as Record<string, unknown>[], "findings.csv", { etag: model.etag });
+      }
+      return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }), true);
     },
     {
       summary: "Quality findings of the published version",
       tag: "relationships",
+      params: [formatParam],
       responses: {
         "200": {
-          description: "Findings with cell references.",
+          description: "Findings with cell references (in CSV, `cells` are joined with `; `).",
+          csv: true,
           schema: listSchema({
             type: "object",
             properties: { check: { type: "string" }, severity: { type: "string" }, message: { type: "string" }, cells: { type: "array", items: { type: "string" } }, count: { type: ["integer", "null"] } },

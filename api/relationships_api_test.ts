@@ -111,6 +111,24 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(one.change_details[0].numeric_id, 1);
       assert.equal((await get("/runs/nope")).status, 404);
     });
+    await t.test("GET /runs and /findings answer CSV too (Accept: text/csv), with Vary: Accept", async () => {
+      const runs = await get("/runs?kind=relationships", { accept: "text/csv" });
+      assert.equal(runs.status, 200);
+      assert.match(String(runs.headers["content-type"]), /^text\/csv/);
+      assert.match(String(runs.headers.vary), /Accept/);
+      assert.deepEqual(runs.text.trim().split("\r\n"), [
+        "id,kind,status,started_at,finished_at,file,version_id,counts,changes,findings,error",
+        "run-1,relationships,succeeded,2026-01-01T00:00:00Z,2026-01-01T00:00:01Z,,1,actors=5; pairs=3,actors_added=5,0,",
+      ]);
+      assert.match(String((await get("/runs")).headers.vary), /Accept/);
+      const findings = await get("/findings?format=csv");
+      assert.match(String(findings.headers["content-type"]), /^text\/csv/);
+      assert.deepEqual(findings.text.trim().split("\r\n"), [
+        "check,severity,message,cells,count",
+        "asymmetric_pairs,warning,Some pairs are marked in one direction only,'Matriz de adyacencia'!D3,1",
+      ]);
+      assert.match(String((await get("/findings")).headers.vary), /Accept/);
+    });
     await t.test("GET /readyz reports the version and last runs", async () => {
       const body = (await get("/readyz")).json();
       assert.equal(body.relationships.version_id, 1);

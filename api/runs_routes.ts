@@ -5,11 +5,12 @@
  */
 import { statSync } from "node:fs";
 import { readRuns, runLogPath, type RunRecord } from "../etl/runs.ts";
+import { csvResponse, wantsCsv } from "./csv_response.ts";
 import { HttpError } from "./http_error.ts";
 import { parseLimit } from "./keyset.ts";
 import { json } from "./respond.ts";
 import type { Router } from "./router.ts";
-import type { RouteDoc } from "./route_doc.ts";
+import { formatParam, type RouteDoc } from "./route_doc.ts";
 import type { SnapshotWatcher } from "./snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "./sql.ts";
 
@@ -47,12 +48,32 @@ export class RunLog {
 
 const MAX_CHANGE_DETAILS = 10_000;
 
+const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_at", "file", "version_id", "counts", "changes", "findings", "error"];
+
+// A run as one spreadsheet line: nested parts flattened to text (the JSON answer keeps them whole).
+function flatRun(run: RunRecord): Record<string, unknown> {
+  const pairs = (o: Record<string, number> | undefined) => Object.entries(o ?? {}).map(([k, v]) => `${k}=${v}`);
+  return {
+    id: run.id,
+    kind: run.kind,
+    status: run.status,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    file: run.file?.name ?? null,
+    version_id: run.version_id ?? null,
+    counts: pairs(run.counts),
+    changes: pairs(run.changes),
+    findings: run.findings?.length ?? 0,
+    error: run.error === null || run.error === undefined ? null : `${run.error.code}: ${run.error.message}`,
+  };
+}
+
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
   router.add(
     "GET",
     "/runs",
-    async (_request, ctx) => {
+    async (request, ctx) => {
       const kind = ctx.query.get("kind");
       const status = ctx.query.get("status");
       const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
@@ -60,7 +81,8 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
         .all()
         .filter((r) => (kind === null || kind === "" || r.kind === kind) && (status === null || status === "" || r.status === status))
         .slice(0, limit);
-      return json({ items }, 200, { "cache-control": "no-cache" });
+      if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, items.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
+      return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
     },
     {
       summary: "ETL runs, newest first",
@@ -69,8 +91,14 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
         { name: "kind", description: "`relationships` or `contacts`.", schema: { type: "string", enum: ["relationships", "contacts"] } },
         { name: "status", description: "`succeeded`, `skipped` or `failed`.", schema: { type: "string", enum: ["succeeded", "skipped", "failed"] } },
         { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer" } },
+        formatParam,
       ],
-      responses: { "200": { description: "`{ items: RunRecord[] }` as in etl/runs.ts." } },
+      responses: {
+        "200": {
+          description: `\`{ items: RunRecord[] }\` as in etl/runs.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
+          csv: true,
+        },
+      },
     } satisfies RouteDoc,
   );
 
