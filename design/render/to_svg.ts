@@ -189,8 +189,16 @@ export function flowchartSvg(diagram: Diagram): string {
   const colOf = (id: string) => colIndex.get(nodeById.get(id)!.column)!;
   const span = (e: DiagramEdge) => Math.abs(colOf(e.from) - colOf(e.to));
   const laneEdges = diagram.edges.filter((e) => span(e) > 1);
-  const LANE_H = 36;
-  const columnsTop = HEADER_H + laneEdges.length * LANE_H;
+  // Each long edge runs in its own horizontal lane above the columns; a lane is as tall as its
+  // label (at least 36 px), so a three-line label never touches the next lane's.
+  const labelHeight = (e: DiagramEdge) => (wrap(e.label, 34).length + wrap(e.protocol, 34).length) * 12 + 6;
+  const laneTops: number[] = [];
+  let laneBottom = HEADER_H;
+  for (const e of laneEdges) {
+    laneTops.push(laneBottom);
+    laneBottom += Math.max(36, labelHeight(e) + 6);
+  }
+  const columnsTop = laneBottom;
   const cells = orderCells(diagram);
   const last = diagram.columns.length - 1;
   // Labels live in the gaps between columns. Count them per gap (gap g lies right of column g),
@@ -282,7 +290,7 @@ export function flowchartSvg(diagram: Diagram): string {
       const x2 = forward ? b.x : b.x + b.w;
       const cx1 = channel(x1, forward ? 1 : -1);
       const cx2 = channel(x2, forward ? -1 : 1);
-      const laneY = HEADER_H + lane * LANE_H + LANE_H / 2;
+      const laneY = Math.round((laneTops[lane] + (laneTops[lane + 1] ?? columnsTop)) / 2);
       path = `M${x1},${a.y + a.h / 2} H${cx1} V${laneY} H${cx2} V${b.y + b.h / 2} H${x2}`;
       lx = Math.round((cx1 + cx2) / 2);
       ly = laneY;
