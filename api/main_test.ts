@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Database } from "../etl/db.ts";
 import { isLoopback, readSettings, type Settings } from "./main.ts";
 import { raw, tempDir, testServer } from "./_test_helpers.ts";
 
@@ -77,6 +78,26 @@ test("npm start exits 1 with a clear message on a network address without a toke
     const { output, exited } = startChild({ HOST: "0.0.0.0", DATA_DIR: dir, API_TOKEN: "" });
     assert.equal(await exited, 1);
     assert.match(output(), /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
+    assert.equal(existsSync(join(dir, "api.json")), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test("npm start refuses to start, with a plain message, when an applied migration was edited", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    assert.equal(await contactsAfterRestart(dir), 0); // creates and migrates contacts.duckdb
+    const db = await Database.open(join(dir, "contacts.duckdb"));
+    try {
+      await db.run("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
+    } finally {
+      db.close();
+    }
+    const { exited, output } = startChild({ DATA_DIR: dir });
+    assert.equal(await exited, 1, output());
+    assert.match(output(), /Cannot start the API: Migration file '.*001_contacts\.sql' was edited after it was applied/);
+    assert.doesNotMatch(output(), /\n\s+at /, "no stack trace");
     assert.equal(existsSync(join(dir, "api.json")), false);
   } finally {
     cleanup();
