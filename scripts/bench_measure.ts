@@ -1,0 +1,138 @@
+// What the benchmarks share: each measurement runs in a child process (so peak RSS is its own) and
+// prints one JSON line, and the "floor" every read is compared with is inflating the sheet's ZIP
+// entry and doing nothing else. The entry is found with a tiny central-directory scan of its own:
+// locating it with the reader's ZIP code would make the floor depend on the code being measured.
+import { spawnSync } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { createInflateRaw } from "node:zlib";
+
+/** Peak RSS and CPU time of this process so far. */
+export interface Usage {
+  cpuSeconds: number;
+  maxRssMb: number;
+}
+
+/**
+ * Returns this process's CPU seconds and peak RSS (MB), for a child's JSON line.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(JSON.stringify({ seconds, ...usage() }) + "\n");
+ * ```
+ */
+export function usage(): Usage {
+  const u = process.resourceUsage();
+  return { cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: u.maxRSS / 1024 };
+}
+
+/**
+ * Inflates the ZIP entry `entry` of `file` and discards it; returns the inflated byte count. This
+ * is the floor: no reader can be faster than inflating what it reads.
+ *
+ * @example
+ * ```ts
+ * await inflateFloor(".bench/relaciones-3000-seed7.xlsx"); // 237_800_000
+ * ```
+ */
+export async function inflateFloor(file: string, entry = "xl/worksheets/sheet1.xml"): Promise<number> {
+  const { start, size } = await entryRange(file, entry);
+  const inflate = createInflateRaw({ chunkSize: 128 * 1024 });
+  createReadStream(file, { start, end: start + size - 1, highWaterMark: 256 * 1024 }).pipe(inflate);
+  let bytes = 0;
+  for await (const chunk of inflate as AsyncIterable<Buffer>) bytes += chunk.length;
+  return bytes;
+}
+
+/**
+ * Returns the data offset and compressed size of the ZIP entry `entry` (ZIP64 records included).
+ *
+ * @example
+ * ```ts
+ * await entryRange("m.xlsx", "xl/worksheets/sheet1.xml"); // { start: 1123, size: 24_000_000 }
+ * ```
+ */
+export async function entryRange(file: string, entry: string): Promise<{ start: number; size: number }> {
+  const h = await open(file, "r");
+  try {
+    const { size } = await h.stat();
+    const tailLen = Math.min(size, 65557 + 20);
+    const tail = Buffer.alloc(tailLen);
+    await h.read(tail, 0, tailLen, size - tailLen);
+    const e = tail.lastIndexOf(Buffer.from([0x50, 0x4b, 5, 6]));
+    if (e < 0) throw new Error(`${file} is not a ZIP archive`);
+    let cdOffset = tail.readUInt32LE(e + 16);
+    let cdSize = tail.readUInt32LE(e + 12);
+    if (e >= 20 && tail.readUInt32LE(e - 20) === 0x07064b50) {
+      // ZIP64 end of central directory: the real size and offset live there.
+      const rec = Buffer.alloc(56);
+      await h.read(rec, 0, 56, Number(tail.readBigUInt64LE(e - 12)));
+      cdSize = Number(rec.readBigUInt64LE(40));
+      cdOffset = Number(rec.readBigUInt64LE(48));
+    }
+    const cd = Buffer.alloc(cdSize);
+    await h.read(cd, 0, cdSize, cdOffset);
+    for (let p = 0; p < cd.length; ) {
+      let csize = cd.readUInt32LE(p + 20);
+      const nameLen = cd.readUInt16LE(p + 28);
+      const extraLen = cd.readUInt16LE(p + 30);
+      let local = cd.readUInt32LE(p + 42);
+      const name = cd.toString("utf8", p + 46, p + 46 + nameLen);
+      if (csize === 0xffffffff || local === 0xffffffff) {
+        let f = p + 46 + nameLen + 4; // ZIP64 extra: uncompressed, compressed, offset (those that overflowed)
+        if (cd.readUInt32LE(p + 24) === 0xffffffff) f += 8;
+        if (csize === 0xffffffff) (csize = Number(cd.readBigUInt64LE(f))), (f += 8);
+        if (local === 0xffffffff) local = Number(cd.readBigUInt64LE(f));
+      }
+      if (name === entry) {
+        const lh = Buffer.alloc(30);
+        await h.read(lh, 0, 30, local);
+        return { start: local + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28), size: csize };
+      }
+      p += 46 + nameLen + extraLen + cd.readUInt16LE(p + 32);
+    }
+    throw new Error(`No ${entry} in ${file}`);
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Runs `script --child ...args` in a fresh Node process and returns the JSON of its last stdout
+ * line. A failing child throws with the tail of its stderr (no stack frames).
+ *
+ * @example
+ * ```ts
+ * const floor = runChild<{ seconds: number }>(import.meta.url, ["floor", file]);
+ * ```
+ */
+export function runChild<T>(script: string | URL, args: string[]): T {
+  const path = fileURLToPath(script);
+  const r = spawnSync(process.execPath, [...process.execArgv, path, "--child", ...args], { encoding: "utf8", maxBuffer: 1 << 20 });
+  if (r.status !== 0) {
+    const why = r.stderr.split("\n").filter((line) => line.trim() && !/^\s+at |^Node\.js v/.test(line)).slice(-5).join("\n");
+    throw new Error(`The ${args[0]} run failed (exit ${r.status ?? r.signal}):\n${why}`);
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop() as string) as T;
+}
+
+/**
+ * Runs `measureOnce` `repeats` times for each of the named modes, alternating between them so disk
+ * cache and CPU load treat them alike, and returns the fastest result of each mode.
+ *
+ * @example
+ * ```ts
+ * const { floor, read } = bestOf(3, ["floor", "read"], (mode) => runChild(import.meta.url, [mode, file]));
+ * ```
+ */
+export function bestOf<M extends string, T extends { seconds: number }>(repeats: number, modes: readonly M[], measureOnce: (mode: M) => T): Record<M, T> {
+  const best = {} as Record<M, T>;
+  for (let k = 0; k < repeats; k++) {
+    for (const mode of modes) {
+      const m = measureOnce(mode);
+      if (!best[mode] || m.seconds < best[mode].seconds) best[mode] = m;
+    }
+  }
+  return best;
+}
