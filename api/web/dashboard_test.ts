@@ -219,6 +219,25 @@ test("dashboard in headless chromium", { skip, timeout: 180_000 }, async (t) => 
       await page.waitFor(`document.querySelector('#contacts-rows tr[data-contact-id]')?.dataset.contactId === ${JSON.stringify(firstPage)}`);
     });
 
+    await t.test("the contacts filter by state and department", async () => {
+      const { items } = await getJson<{ items: { state: string | null; departments: string[] }[] }>(`${demo.url}/contacts?limit=100`);
+      const sample = items.find((c) => c.state && c.departments.length > 0)!;
+      const [state, department] = [sample.state!, sample.departments[0]];
+      const expected = await getJson<{ items: { id: number; state: string; departments: string[] }[] }>(
+        `${demo.url}/contacts?state=${encodeURIComponent(state)}&department=${encodeURIComponent(department)}&limit=20`,
+      );
+      assert.ok(expected.items.length > 0 && expected.items.every((c) => c.state === state && c.departments.includes(department)));
+      const shown = "[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((tr) => tr.dataset.contactId).join()";
+      await page.type("#contacts-state", state);
+      await page.evaluate(`(() => { const s = document.getElementById('contacts-department'); s.value = ${JSON.stringify(department)}; s.dispatchEvent(new Event('change')); })()`);
+      await page.waitFor(`${shown} === ${JSON.stringify(expected.items.map((c) => String(c.id)).join())}`);
+      assert.match(await page.evaluate<string>("document.getElementById('contacts-caption').textContent"), new RegExp(`in ${state}`));
+      // Clear both filters again for the tests that follow.
+      await page.type("#contacts-state", "");
+      await page.evaluate("(() => { const s = document.getElementById('contacts-department'); s.value = ''; s.dispatchEvent(new Event('change')); })()");
+      await page.waitFor("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length === 20");
+    });
+
     await t.test("a failed load is marked in the history and shown as the latest run", async () => {
       const broken = join(scratch, "relaciones.xlsx");
       writeFileSync(broken, "this is not a workbook");
