@@ -5,7 +5,7 @@
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
 import { parseArgs } from "node:util";
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
@@ -295,6 +295,14 @@ export async function main(argv: string[]): Promise<number> {
   if (options === "help") {
     process.stdout.write(`${HELP}\n`);
     return 0;
+  }
+  try {
+    // Every load records its run in the data dir: a dir that cannot be created is one plain
+    // message up front, not an errno from deep inside the first load.
+    mkdirSync(options.dataDir, { recursive: true });
+  } catch (error) {
+    process.stderr.write(`Cannot use the data directory '${options.dataDir}': ${(error as Error).message.split("\n")[0]}\n`);
+    return 1;
   }
   if (options.watch) return watch(options);
   const outcome = await runEtl(options, { progress: !options.json });

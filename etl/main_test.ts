@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule.ts";
-import { cells, writeVersion } from "./relationships/_test_workbooks.ts";
+import { cells, sheets, writeVersion } from "./relationships/_test_workbooks.ts";
+import { xlsxBytes } from "../scripts/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
@@ -72,6 +73,30 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       assert.equal(summary.relationships.status, "failed");
       assert.equal(summary.relationships.error.code, "not_zip");
       assert.doesNotMatch(stdout + stderr, /\n\s+at /);
+    });
+    await t.test("every broken input: exit 1 and one plain message naming the file, sheet and cell", async () => {
+      const bad = (name: string, v: Parameters<typeof sheets>[0]) => {
+        writeFileSync(join(dir, name), xlsxBytes(sheets(v)));
+        return join(dir, name);
+      };
+      const base = { ids: [1, 2, 3], cell: cells(5), code: (id: number) => `Q${id}`, name: (id: number) => `Persona ${id}` };
+      writeFileSync(join(dir, "hoja.xlsx"), xlsxBytes([{ name: "Hoja1", rows: [[1, 2]] }]));
+      writeFileSync(join(dir, "notes.xlsx"), "just some text");
+      const cases: [string[], RegExp][] = [
+        [["--workbook", join(dir, "nope.xlsx")], /FAILED to load the workbook: Cannot find the workbook '.*nope\.xlsx'/],
+        [["--workbook", join(dir, "notes.xlsx")], /FAILED to load notes\.xlsx: .*not an \.xlsx workbook/],
+        [["--workbook", join(dir, "hoja.xlsx")], /FAILED to load hoja\.xlsx: Cannot find sheet 'Matriz de adyacencia'; the workbook has 'Hoja1'/],
+        [["--workbook", bad("dup.xlsx", { ...base, rows: [1, 2, 2, 3] })], /FAILED to load dup\.xlsx: .*more than once \('2'\)[^]*'Matriz de adyacencia'!A4, 'Matriz de adyacencia'!A5/],
+        [["--workbook", bad("text.xlsx", { ...base, cell: (a, b) => (a === 2 && b === 3 ? ("sí" as unknown as 0) : 0) })], /FAILED to load text\.xlsx: .*other than 0 or 1 \('sí'\)[^]*'Matriz de adyacencia'!E4/],
+        [["--workbook", workbook, "--data-dir", join(workbook, "data")], /^Cannot use the data directory '.*r\.xlsx\/data': ENOTDIR/],
+      ];
+      // In parallel: each is a fresh process, and they share nothing but the read-only inputs.
+      await Promise.all(cases.map(async ([args, message], i) => {
+        const { code, stdout, stderr } = await cli(["--only", "relationships", "--data-dir", join(dir, `broken-${i}`), ...args]);
+        assert.equal(code, 1, `${args.join(" ")}: ${stdout}${stderr}`);
+        assert.match(stdout + stderr, message);
+        assert.doesNotMatch(stdout + stderr, /\n\s+at |Error:|node:internal/);
+      }));
     });
     await t.test("both loads by default: relationships, then contacts", { skip: !existsSync(CONTACTS) }, async () => {
       const { code, stdout, stderr } = await cli(["--workbook", workbook, "--contacts", CONTACTS, "--data-dir", join(dir, "both")]);
