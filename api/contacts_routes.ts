@@ -15,8 +15,8 @@ import { linkNext } from "./link_header.ts";
 import { readJson, requireType } from "./request_body.ts";
 import { empty, etagMatches, json, jsonText, send } from "./respond.ts";
 import type { Context, Router } from "./router.ts";
-import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
-import { listSchema, parseId } from "./relationship_routes.ts";
+import { parseId } from "./parse_id.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "./route_doc.ts";
 
 const JSON_TYPES = ["application/json"];
 const PATCH_TYPES = ["application/merge-patch+json", "application/json"];

@@ -8,7 +8,8 @@ import { fold, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "./
 import { csvResponse, wantsCsv } from "./csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "./respond.ts";
 import type { Context, Router } from "./router.ts";
-import { formatParam, pagingParams, type RouteDoc } from "./route_doc.ts";
+import { parseId } from "./parse_id.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "./route_doc.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
@@ -29,24 +30,6 @@ export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
     });
   }
   return handle;
-}
-
-/**
- * Parses a positive integer id from a path or query value.
- *
- * @example
- * ```ts
- * parseId("42", "actor") // 42
- * ```
- */
-export function parseId(text: string | null, what: string, status: 400 | 404 = 404): number {
-  if (text !== null && /^\d{1,10}$/.test(text)) {
-    const n = Number(text);
-    if (n <= 2147483647) return n;
-  }
-  throw new HttpError(status, status === 404 ? `No ${what} has id '${String(text).slice(0, 40)}'` : `${what} must be an integer id; got '${String(text).slice(0, 40)}'`, {
-    code: status === 404 ? "not-found" : "bad-parameter",
-  });
 }
 
 function summary(actor: Actor): Record<string, unknown> {
@@ -337,9 +320,3 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     } satisfies RouteDoc,
   );
 }
-
-/** JSON Schema of `{ items: [...], next_cursor }`. */
-export function listSchema(item: object): object {
-  return { type: "object", properties: { items: { type: "array", items: item }, next_cursor: { type: ["string", "null"] } } };
-}
-

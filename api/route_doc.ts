@@ -41,3 +41,15 @@ export const formatParam: ParamDoc = {
   description: "`csv` streams every matching row as CSV (same as `Accept: text/csv`); limit and cursor are then ignored.",
   schema: { type: "string", enum: ["json", "csv"] },
 };
+
+/**
+ * Returns the JSON Schema of a list answer, `{ items: [...], next_cursor }`.
+ *
+ * @example
+ * ```ts
+ * listSchema({ type: "object" }).properties.items // { type: "array", items: { type: "object" } }
+ * ```
+ */
+export function listSchema(item: object): object {
+  return { type: "object", properties: { items: { type: "array", items: item }, next_cursor: { type: ["string", "null"] } } };
+}

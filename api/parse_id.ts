@@ -1,0 +1,22 @@
+/**
+ * Numeric ids in paths and query strings, parsed one way for every route.
+ */
+import { HttpError } from "./http_error.ts";
+
+/**
+ * Parses a positive integer id from a path or query value.
+ *
+ * @example
+ * ```ts
+ * parseId("42", "actor") // 42
+ * ```
+ */
+export function parseId(text: string | null, what: string, status: 400 | 404 = 404): number {
+  if (text !== null && /^\d{1,10}$/.test(text)) {
+    const n = Number(text);
+    if (n <= 2147483647) return n;
+  }
+  throw new HttpError(status, status === 404 ? `No ${what} has id '${String(text).slice(0, 40)}'` : `${what} must be an integer id; got '${String(text).slice(0, 40)}'`, {
+    code: status === 404 ? "not-found" : "bad-parameter",
+  });
+}
