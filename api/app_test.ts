@@ -45,6 +45,15 @@ test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained
     assert.deepEqual(Object.keys(doc.paths["/contacts/{id}"]).sort(), ["delete", "get", "patch", "put"]);
     assert.equal(doc.components.schemas.Contact.properties.email.format, "email");
     assert.ok(doc.paths["/contacts"].post.security);
+    // Every documented error is a problem document; relationship routes document their 503.
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { tags: string[]; responses: Record<string, { content?: object }> }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) >= 400) assert.ok(response.content && "application/problem+json" in response.content, `${method} ${path} ${status}`);
+        }
+        if (op.tags[0] === "relationships") assert.ok(op.responses["503"], `${method} ${path} documents 503`);
+      }
+    }
     const docs = await raw(server.url, { path: "/docs" });
     assert.equal(docs.status, 200);
     assert.match(docs.text, /GET<\/span> <code>\/contacts\/\{id\}<\/code>/);

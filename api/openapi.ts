@@ -75,6 +75,10 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
       responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
     }
+    // Every relationship route answers 503 until the ETL has published a first version.
+    if (doc.tag === "relationships" && responses["503"] === undefined) {
+      responses["503"] = { description: "No version published yet.", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    }
     if (doc.auth) responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
     const operation: Record<string, unknown> = {
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, "").split(/[/_-]/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join("")}`,
