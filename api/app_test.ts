@@ -52,6 +52,9 @@ test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained
           if (Number(status) >= 400) assert.ok(response.content && "application/problem+json" in response.content, `${method} ${path} ${status}`);
         }
         if (op.tags[0] === "relationships") assert.ok(op.responses["503"], `${method} ${path} documents 503`);
+        if ((op as { requestBody?: object }).requestBody) {
+          for (const status of ["400", "413", "415"]) assert.ok(op.responses[status], `${method} ${path} documents ${status}`);
+        }
       }
     }
     const docs = await raw(server.url, { path: "/docs" });

@@ -75,6 +75,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
       responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
     }
+    // Every route with a body can meet a malformed or oversized one, and a wrong Content-Type.
+    if (doc.body !== undefined) {
+      const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+      responses["400"] ??= { description: "Malformed body.", content: problem };
+      responses["413"] ??= { description: "Body over the size limit.", content: problem };
+      responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
+    }
     // Every relationship route answers 503 until the ETL has published a first version.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = { description: "No version published yet.", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
