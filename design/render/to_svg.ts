@@ -371,12 +371,13 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
   const ROW = 40;
   const x = new Map(participants.map((p, i) => [p, MARGIN + 90 + i * SPACING]));
   const top = HEADER_H + 10;
-  const boxH = 44;
+  const boxH = 54;
   const firstRow = top + boxH + 30;
   const lastY = firstRow + sequence.steps.length * ROW;
   const title = `${model.title}: ${sequence.title}`;
   const styles = new Set<string>();
   const body: string[] = [];
+  let messageNumber = 0; // notes take a row but no number
   sequence.steps.forEach((step, i) => {
     const y = firstRow + i * ROW;
     if (step.kind === "note") {
@@ -399,8 +400,9 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
     const x1 = x.get(from)!;
     const x2 = x.get(to)!;
     body.push(`<path d="M${x1},${y + 6} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
-    const text = `${i + 1}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
-    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle">${xmlText(text)}</text>`);
+    const text = `${++messageNumber}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
+    // A white halo keeps the message readable where it crosses the dashed lifelines.
+    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xmlText(text)}</text>`);
   });
   const width = MARGIN * 2 + 180 + (participants.length - 1) * SPACING;
   const legendKinds = [...new Set(participants.map((p) => components.get(p)!.kind))];
@@ -415,7 +417,10 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
     svg.push(`<line x1="${px}" y1="${top + boxH}" x2="${px}" y2="${lastY}" stroke="#9ca3af" stroke-dasharray="3 3"/>`);
     svg.push(`<rect x="${px - 85}" y="${top}" width="170" height="${boxH}" rx="6" fill="${pal.fill}" stroke="${pal.stroke}"/>`);
     svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${xmlText(c.name)}</text>`);
-    svg.push(`<text x="${px}" y="${top + 34}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(wrap(c.tech, 34)[0])}</text>`);
+    // Two lines of technology fit the box; a longer one ends in an ellipsis rather than silently.
+    const tech = wrap(c.tech, 34);
+    if (tech.length > 2) tech.splice(1, tech.length - 1, `${wrap(tech.slice(1).join(" "), 32)[0]}…`);
+    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 33 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(line)}</text>`));
   }
   svg.push(...body, ...lg.svg);
   const noteY = lastY + 30 + lg.h + 18;
