@@ -110,6 +110,11 @@ test("staleFiles() reports a README edited by hand inside a generated section, a
     const model = structuredClone(hotelPlatform);
     model.connections.find((c) => c.id === "c-booking-pms")!.protocol = "SOAP";
     assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/containers.svg", "svg/seq-book.svg"]);
+    // Editing the docs but not the model fails too: a hand edit inside a generated section.
+    const rendered = files.get("README.md")!;
+    writeFileSync(join(dir, "README.md"), rendered.replace("| R1 |", "| R1 (edited) |"));
+    assert.deepEqual(staleFiles(dir, hotelPlatform), ["README.md"]);
+    writeFileSync(join(dir, "README.md"), rendered);
     writeFileSync(join(dir, "svg", "old.svg"), "<svg/>");
     assert.ok(staleFiles(dir, hotelPlatform).includes("svg/old.svg"));
   } finally {
