@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule.ts";
 import { cells, sheets, writeVersion } from "./relationships/_test_workbooks.ts";
-import { xlsxBytes } from "../scripts/xlsx_writer.ts";
+import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
@@ -177,6 +177,37 @@ test("npm run etl -- --watch: loads at start-up, reloads a changed workbook once
     assert.doesNotMatch(stderr, /\n\s+at /);
   } finally {
     child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// util-linux `script` runs the CLI on a pseudo-terminal, the only way to see what a person sees.
+const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).stdout?.includes("util-linux") ?? false;
+
+test("npm run etl draws a progress bar on a terminal for a big workbook", { skip: !hasScript && "needs util-linux script(1)", timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-tty-"));
+  try {
+    const workbook = join(dir, "big.xlsx");
+    await writeXlsxFile(workbook, matrixWorkbook({ actors: 1000, seed: 3 }));
+    assert.ok(statSync(workbook).size > 2 * 1024 * 1024, "big enough to show the bar");
+    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, ...process.execArgv, MAIN, "--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data")]
+      .map(quote)
+      .join(" ");
+    const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn("script", ["-qfec", command, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+      child.stderr.setEncoding("utf8").on("data", (c: string) => (out += c));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    assert.equal(result.code, 0, result.out);
+    assert.match(result.out, /\r\[#*\.*\] +\d+% /, "a bar with a percentage");
+    assert.match(result.out, /\r\[#{30}\] 100% (building|publishing)/, "the bar reaches 100% and names the phase");
+    assert.match(result.out, /\r\x1b\[2K/, "the bar is cleared before the summary");
+    assert.match(result.out, /published version 1 from big\.xlsx/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
