@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,8 +52,11 @@ test("kill -9 during a large load leaves the last good version readable", { time
         const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
         let done = false;
         void exited.then(() => (done = true));
-        const building = () => readdirSync(dataDir).some((name) => /^\.relationships-.*\.duckdb$/.test(name));
-        // "reading": the lock is taken and the workbook is being parsed; "building": the temp file exists.
+        // The temp file is created (empty tables, ~12 KB, a 4 KB WAL) while the workbook is still
+        // being read; it grows past that only once rows are appended.
+        const building = () =>
+          readdirSync(dataDir).some((name) => /^\.relationships-.*\.duckdb(\.wal)?$/.test(name) && sizeOf(join(dataDir, name)) > 64 * 1024);
+        // "reading": the lock is taken and the workbook is being parsed; "building": rows are going into the temp file.
         const ready = moment === "reading" ? () => existsSync(join(dataDir, ".relationships.lock")) : building;
         while (!done && !ready()) await sleep(5);
         assert.ok(!done, "the load finished before it could be killed");
@@ -85,3 +88,11 @@ test("kill -9 during a large load leaves the last good version readable", { time
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // renamed or removed between listing and stat
+  }
+}

@@ -16,7 +16,7 @@ import { buildActors } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
-import { writeSnapshot, type ChangeRow } from "./write_snapshot.ts";
+import { createSnapshot, writeSnapshot, type ChangeRow } from "./write_snapshot.ts";
 
 /** The sheet names of the users' workbook; other names are matched loosely (see `findSheet`). */
 export const MATRIX_SHEET = "Matriz de adyacencia";
@@ -88,6 +88,24 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   };
   let changePreview: ChangeRow[] = [];
   let release: (() => void) | null = null;
+  // The new snapshot file is created while the workbook is still being read (once the hash says
+  // the file is new), so DuckDB's start-up overlaps the parse. `settled` stops a late hash from
+  // creating it after the load has already ended.
+  let snapshot: Promise<Database> | null = null;
+  let settled = false;
+  const startSnapshot = () => {
+    if (!settled && !snapshot) {
+      snapshot = createSnapshot(temp);
+      snapshot.catch(() => {}); // awaited when building; this only keeps an early failure quiet
+    }
+    return snapshot;
+  };
+  const dropSnapshot = async () => {
+    settled = true;
+    const db = snapshot && (await snapshot.catch(() => null));
+    db?.close();
+    for (const path of [temp, `${temp}.wal`, `${temp}.tmp`]) rmSync(path, { force: true, recursive: true });
+  };
   try {
     release = acquireLoadLock(dataDir);
     removeStaleTemps(dataDir);
@@ -104,6 +122,12 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     if (!options.force && published) {
       hashing.then((sha) => sha === published.sha256 && unchanged.abort(), () => {});
     }
+    hashing.then(
+      (sha) => {
+        if (options.force || !published || sha !== published.sha256) startSnapshot();
+      },
+      () => {},
+    );
     const skip = async (): Promise<LoadResult | null> => {
       file.sha256 = await hashing;
       if (options.force || !published || published.sha256 !== file.sha256) return null;
@@ -156,8 +180,10 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     const actors = buildActors(matrix, list, findings);
     options.onPhase?.("building");
     const fallbackVersionId = (lastRun(dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
+    const db = await startSnapshot();
+    if (!db) throw new LoadError("internal", "The new snapshot could not be started");
     const summary = await writeSnapshot({
-      path: temp,
+      db,
       previousPath: published ? live : null,
       matrix,
       actors,
@@ -184,14 +210,14 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     changePreview = summary.changePreview;
     return finish();
   } catch (error) {
-    rmSync(temp, { force: true });
-    rmSync(`${temp}.wal`, { force: true });
-    rmSync(`${temp}.tmp`, { force: true, recursive: true });
+    await dropSnapshot();
     if (run.file && !run.file.sha256) run.file.sha256 = await hashFile(run.file.path).catch(() => "");
     run.status = "failed";
     run.error = describe(error);
     return finish();
   } finally {
+    // A skipped load (or one that failed) must not leave its half-made file behind.
+    if (run.status !== "succeeded") await dropSnapshot();
     release?.();
   }
 

@@ -168,6 +168,7 @@ test("loadRelationships() skips an unchanged file unless forced", async () => {
     assert.equal(forced.run.status, "succeeded");
     assert.equal(forced.run.version_id, 2);
     assert.deepEqual(readRuns(dir).map((r) => r.status), ["succeeded", "skipped", "succeeded"]);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".")), [], "no temp file or lock left behind");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

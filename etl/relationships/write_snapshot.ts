@@ -58,33 +58,53 @@ export interface SnapshotSummary {
 }
 
 /**
- * Writes the snapshot to `path` (which must not exist). `previousPath` is the live snapshot, read
- * for history only; `fallbackVersionId` numbers the version when there is no readable previous one.
+ * Creates a new snapshot file at `path` (which must not exist) with the tables of schema.sql and
+ * returns it open, for `writeSnapshot()`. The load starts this while it is still reading the
+ * workbook: opening DuckDB and running the DDL take a few hundred milliseconds on other threads.
  *
  * @example
  * ```ts
- * const summary = await writeSnapshot({ path: tmp, previousPath: live, matrix, actors, findings, version, fallbackVersionId: 1 });
+ * const db = await createSnapshot("data/.relationships-20260303T000000Z-ab12.duckdb");
+ * ```
+ */
+export async function createSnapshot(path: string, settings?: Record<string, string>): Promise<Database> {
+  // Two threads are plenty for appenders and a few joins; the memory limit keeps big loads
+  // inside the RSS budget by letting DuckDB spill its join state instead of growing.
+  const db = await Database.open(path, {
+    settings: { threads: "2", memory_limit: "256MB", preserve_insertion_order: "false", ...settings },
+  });
+  try {
+    await db.run(readSql(import.meta.url, "schema.sql"));
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Fills the new snapshot `db` (from `createSnapshot()`), checkpoints and closes it. `previousPath`
+ * is the live snapshot, read for history only; `fallbackVersionId` numbers the version when there
+ * is no readable previous one. The caller publishes the file.
+ *
+ * @example
+ * ```ts
+ * const db = await createSnapshot(tmp);
+ * const summary = await writeSnapshot({ db, previousPath: live, matrix, actors, findings, version, fallbackVersionId: 1 });
  * summary.versionId; // 4
  * ```
  */
 export async function writeSnapshot(options: {
-  path: string;
+  db: Database;
   previousPath: string | null;
   matrix: Matrix;
   actors: ActorRecord[];
   findings: Findings;
   version: VersionInfo;
   fallbackVersionId: number;
-  settings?: Record<string, string>;
 }): Promise<SnapshotSummary> {
-  const { matrix, actors, findings, version } = options;
-  // Two threads are plenty for appenders and a few joins; the memory limit keeps big loads
-  // inside the RSS budget by letting DuckDB spill its join state instead of growing.
-  const db = await Database.open(options.path, {
-    settings: { threads: "2", memory_limit: "256MB", preserve_insertion_order: "false", ...options.settings },
-  });
+  const { db, matrix, actors, findings, version } = options;
   try {
-    await db.run(readSql(import.meta.url, "schema.sql"));
     const pairs = await appendPairs(db, matrix, actors, findings);
     await appendMatrixRows(db, matrix);
     await appendActors(db, actors);
