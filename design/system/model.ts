@@ -8,7 +8,7 @@ const HOST = ["host"];
 const components: Component[] = [
   { id: "browser", name: "Dashboard (browser)", kind: "client", zone: "clients", regions: ["local"], tech: "api/web static page", description: "Analysts browsing actors, relationships, runs and findings." },
   { id: "http-client", name: "Scripts and tools", kind: "client", zone: "clients", regions: ["local"], tech: "curl, notebooks, other services", description: "Contacts CRUD and reads; writes carry the API token." },
-  { id: "operator", name: "Operator shell", kind: "client", zone: "clients", regions: ["local"], tech: "npm run etl / npm run etl -- contacts", description: "Runs a load by hand." },
+  { id: "operator", name: "Operator shell", kind: "client", zone: "clients", regions: ["local"], tech: "npm run etl, npm run etl -- --only contacts", description: "Runs a load by hand." },
   { id: "workbook", name: "relaciones.xlsx", kind: "file", zone: "inputs", regions: HOST, tech: "Excel workbook (adjacency matrix + actor list)", description: "The users' source of truth for relationships." },
   { id: "contacts-csv", name: "contacts.csv", kind: "file", zone: "inputs", regions: HOST, tech: "CSV, UTF-8", description: "Contacts exported from the users' address book." },
   { id: "api", name: "API", kind: "service", zone: "process", regions: HOST, tech: "node:http, no framework", description: "Serves JSON, OpenAPI, the dashboard; owns contacts.duckdb while it runs." },
