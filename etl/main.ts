@@ -328,6 +328,8 @@ async function watch(options: EtlOptions): Promise<number> {
       workbook: options.workbook,
       dataDir: options.dataDir,
       dailyAt: options.dailyAt,
+      // With --only contacts the workbook is not this process's to load: no file-change reloads.
+      watch: options.only !== "contacts",
       onError: (error) => log(`load failed: ${(error as Error).message}`),
       runLoad: async (reason: LoadReason) => {
         log(`loading (${reason})`);

@@ -211,3 +211,39 @@ test("npm run etl draws a progress bar on a terminal for a big workbook", { skip
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("npm run etl -- --watch --only contacts: a changed workbook does not load relationships", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-watch-contacts-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "r.xlsx");
+  const version = { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` };
+  await writeVersion(workbook, version);
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, MAIN, "--watch", "--json", "--only", "contacts", "--workbook", workbook, "--contacts", CONTACTS, "--data-dir", dataDir],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes("\n")) {
+      assert.ok(Date.now() < deadline, `no start-up load; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await writeVersion(workbook, { ...version, ids: [1, 2, 3, 4] });
+    // Past the watcher's debounce (about 3 s of stillness plus a 1 s poll).
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    const summaries = stdout.trim().split("\n").map((line) => JSON.parse(line) as { relationships: unknown });
+    for (const s of summaries) assert.equal(s.relationships, null, `--only contacts loaded relationships:\n${stdout}`);
+    assert.ok(!existsSync(join(dataDir, "relationships.duckdb")), "no relationships snapshot was published");
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
