@@ -180,6 +180,10 @@ function formatRelationships(result: LoadResult): string[] {
   const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
   const file = run.file?.name ?? "the workbook";
   const lines: string[] = [];
+  if (run.status === "skipped" && run.error?.code === "busy") {
+    lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
+    return lines;
+  }
   if (run.status === "skipped") {
     lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
     return lines;

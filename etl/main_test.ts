@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEtlArgs, UsageError } from "./main.ts";
+import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule.ts";
 import { cells, sheets, writeVersion } from "./relationships/_test_workbooks.ts";
 import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/xlsx_writer.ts";
@@ -246,4 +246,14 @@ test("npm run etl -- --watch --only contacts: a changed workbook does not load r
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("formatOutcome() says a busy lock skipped the load, not that the workbook is unchanged", () => {
+  const run = {
+    id: "x", kind: "relationships" as const, status: "skipped" as const, started_at: "", finished_at: "", file: null,
+    counts: {}, findings: [], changes: {}, version_id: null,
+    error: { code: "busy", message: "Another relationship load (pid 7) is running; try again when it finishes" },
+  };
+  const lines = formatOutcome({ ok: true, relationships: { run, changePreview: [], durationMs: 1 }, contacts: null });
+  assert.deepEqual(lines, ["Relationships: skipped the workbook: Another relationship load (pid 7) is running; try again when it finishes"]);
 });

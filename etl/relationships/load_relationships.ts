@@ -212,7 +212,8 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   } catch (error) {
     await dropSnapshot();
     if (run.file && !run.file.sha256) run.file.sha256 = await hashFile(run.file.path).catch(() => "");
-    run.status = "failed";
+    // A busy lock is another load doing the work: a skip (design/system), not a failure.
+    run.status = error instanceof LockBusyError ? "skipped" : "failed";
     run.error = describe(error);
     return finish();
   } finally {

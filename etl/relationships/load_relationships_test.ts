@@ -8,6 +8,7 @@ import { readRuns } from "../runs.ts";
 import { xlsxBytes, type Flavor } from "../../scripts/xlsx_writer.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
+import { acquireLoadLock } from "./lock.ts";
 import { cells, expectedPairs, sheets, writeVersion, type Version } from "./_test_workbooks.ts";
 
 const SEED = new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url);
@@ -270,6 +271,27 @@ test("loadRelationships() loads our sample workbook", { skip: !existsSync(new UR
     assert.equal(run.status, "succeeded", run.error?.message);
     assert.ok(run.counts.actors > 0);
     assert.ok(run.counts.pairs > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() records a skipped run, not a failure, when another load holds the lock", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "r.xlsx");
+    await writeVersion(file, { ids: [1, 2, 3], cell: cells(2), code: (id) => `K${id}`, name: (id) => `N${id}` });
+    const release = acquireLoadLock(dir);
+    let busy;
+    try {
+      busy = await loadRelationships({ workbook: file, dataDir: dir });
+    } finally {
+      release();
+    }
+    assert.equal(busy.run.status, "skipped", "design/system: a busy lock records a skipped run");
+    assert.equal(busy.run.error?.code, "busy");
+    assert.deepEqual(readRuns(dir).map((r) => r.status), ["skipped"]);
+    assert.ok(!existsSync(snapshotPath(dir)), "nothing published");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
