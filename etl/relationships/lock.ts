@@ -1,10 +1,11 @@
 /**
  * One relationship load at a time per data dir. The scheduler, a watcher and a person typing
  * `npm run etl` may all start a load; two loads would race on history (both read version N and
- * both publish N+1). The lock is a file holding the owner's pid, created with O_EXCL; a lock
- * whose pid is gone (the load was killed) is taken over.
+ * both publish N+1). The lock is a file holding the owner's pid, linked into place so it is never
+ * seen empty; a lock whose pid is gone (the load was killed) is taken over.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync, mkdirSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 
 /** Thrown when another live process holds the load lock. */
@@ -28,21 +29,65 @@ export class LockBusyError extends Error {
 export function acquireLoadLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, ".relationships.lock");
+  const token = `${process.pid}`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (linkFilled(path, token)) {
+      // Release only a lock that is still ours: a takeover by someone else must not be undone.
+      return () => {
+        if (readText(path) === token) rmSync(path, { force: true });
+      };
     }
-    const owner = Number.parseInt(readText(path), 10);
+    const seen = readText(path);
+    const owner = Number.parseInt(seen, 10);
     if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isAlive(owner))) throw new LockBusyError(owner);
-    // Dead owner (or a torn, empty lock from a crash between create and write): take it over.
-    rmSync(path, { force: true });
+    takeOverStale(path, seen);
   }
   throw new LockBusyError(0);
+}
+
+/**
+ * Creates `path` holding `content`, or returns false when it exists. The content is written to a
+ * private file first and hard-linked into place, so the lock is never visible empty (an empty lock
+ * would look like a crash leftover to another process and be taken over while its owner lives).
+ */
+function linkFilled(path: string, content: string): boolean {
+  const temp = `${path}.${process.pid}.${randomUUID()}`;
+  writeFileSync(temp, content, { flag: "wx" });
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Removes a dead owner's lock. Two processes may both see the same dead owner; renaming is atomic,
+ * so only one of them moves the stale file away. If what was moved is not the stale lock that was
+ * seen (someone took over in between), it is linked back so the new owner keeps its lock.
+ */
+function takeOverStale(path: string, seen: string): void {
+  const moved = `${path}.stale.${process.pid}.${randomUUID()}`;
+  try {
+    renameSync(path, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  try {
+    if (readText(moved) !== seen) {
+      try {
+        linkSync(moved, path);
+      } catch {
+        // Another process created a lock meanwhile; that one stands.
+      }
+    }
+  } finally {
+    rmSync(moved, { force: true });
+  }
 }
 
 function readText(path: string): string {

@@ -46,6 +46,13 @@ test("acquireLoadLock() allows one load at a time and takes over a dead owner's 
     const again = acquireLoadLock(dir);
     assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), String(process.pid));
     again();
+    assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
+    // A release after someone else took the lock over leaves their lock alone.
+    const mine = acquireLoadLock(dir);
+    writeFileSync(join(dir, ".relationships.lock"), "1");
+    mine();
+    assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), "1");
+    assert.throws(() => acquireLoadLock(dir), LockBusyError, "pid 1 is alive, so its lock stands");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
