@@ -30,7 +30,7 @@ Options:
   --daily-at HH:MM      daily time in UTC for --watch (default: $ETL_DAILY_AT or 00:00)
   --help                show this help
 
-Exit status: 0 loaded or unchanged, 1 a load failed (the previous data stays published), 2 bad usage.`;
+Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
 
 /** Parsed command-line options. */
 export interface EtlOptions {
