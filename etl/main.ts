@@ -311,7 +311,8 @@ export async function main(argv: string[]): Promise<number> {
   if (options.watch) return watch(options);
   const outcome = await runEtl(options, { progress: !options.json });
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
-  else process.stdout.write(`${formatOutcome(outcome).join("\n")}\n`);
+  // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
+  else (outcome.ok ? process.stdout : process.stderr).write(`${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
 }
 

@@ -95,6 +95,7 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
         const { code, stdout, stderr } = await cli(["--only", "relationships", "--data-dir", join(dir, `broken-${i}`), ...args]);
         assert.equal(code, 1, `${args.join(" ")}: ${stdout}${stderr}`);
         assert.match(stdout + stderr, message);
+        assert.match(stderr, message, "a failure is reported on stderr");
         assert.doesNotMatch(stdout + stderr, /\n\s+at |Error:|node:internal/);
       }));
     });
