@@ -713,12 +713,18 @@ function endRecords(count: number, cdOffset: number, cdSize: number, forceZip64:
   return Buffer.concat(parts);
 }
 
+/** General-purpose flags: bit 3 for data descriptors, bit 11 when the name needs UTF-8 (APPNOTE 4.4.4). */
+function entryFlags(name: Buffer, dataDescriptors: boolean): number {
+  return (dataDescriptors ? 8 : 0) | (name.some((b) => b > 0x7f) ? 0x800 : 0);
+}
+
 function memoryEntry(name: string, data: Buffer, offset: number, z: ZipOptions): { entry: ZipEntry; bytes: Buffer[] } {
   const payload = z.method === 8 ? zlib.deflateRawSync(data, { level: z.level }) : data;
+  const nameBytes = Buffer.from(name, "utf8");
   const entry: ZipEntry = {
-    name: Buffer.from(name, "utf8"),
+    name: nameBytes,
     method: z.method,
-    flags: z.dataDescriptors ? 8 : 0,
+    flags: entryFlags(nameBytes, z.dataDescriptors),
     crc: crc32(data),
     compressedSize: payload.length,
     size: data.length,
@@ -743,7 +749,6 @@ function memoryEntry(name: string, data: Buffer, offset: number, z: ZipOptions):
 export function xlsxBytes(sheets: SheetSpec[], options: WriteOptions = {}): Uint8Array {
   validateSheets(sheets);
   const s = settingsFor(options);
-  const z = zipOptions(options);
   const strings = new StringTable();
   const parts: [string, string][] = fixedParts(s, sheets);
   sheets.forEach((sheet, i) => {
@@ -752,11 +757,30 @@ export function xlsxBytes(sheets: SheetSpec[], options: WriteOptions = {}): Uint
   });
   if (s.sharedStrings) parts.push(["xl/sharedStrings.xml", sharedStringsXml(s, strings)]);
   const ordered = options.shuffleEntries ? shuffled(parts, (p) => p[0] === "[Content_Types].xml") : parts;
+  return zipBytes(ordered.map(([name, data]) => ({ name, data })), options);
+}
+
+/** One entry of a ZIP built in memory; `store` overrides the archive's compression for it. */
+export interface ZipInput {
+  name: string;
+  data: string | Uint8Array;
+  store?: boolean;
+}
+
+/**
+ * Builds a ZIP archive in memory from named entries, with the same records as the workbooks
+ * (tests use it for archives that are not workbooks, or not valid ones).
+ * @example
+ * const bytes = zipBytes([{ name: "hello.txt", data: "hi" }], { compression: "store" });
+ */
+export function zipBytes(inputs: readonly ZipInput[], options: Pick<WriteOptions, "compression" | "dataDescriptors" | "zip64" | "level"> = {}): Uint8Array {
+  const z = zipOptions(options);
   const chunks: Buffer[] = [];
   const entries: ZipEntry[] = [];
   let offset = 0;
-  for (const [name, text] of ordered) {
-    const { entry, bytes } = memoryEntry(name, Buffer.from(text, "utf8"), offset, z);
+  for (const input of inputs) {
+    const data = typeof input.data === "string" ? Buffer.from(input.data, "utf8") : Buffer.from(input.data);
+    const { entry, bytes } = memoryEntry(input.name, data, offset, input.store ? { ...z, method: 0 } : z);
     entries.push(entry);
     for (const b of bytes) {
       chunks.push(b);
@@ -843,10 +867,11 @@ export async function writeXlsxFile(path: string, sheets: SheetSpec[], options: 
 }
 
 async function streamEntry(sink: FileSink, name: string, chunks: Iterable<string>, z: ZipOptions): Promise<ZipEntry> {
+  const nameBytes = Buffer.from(name, "utf8");
   const entry: ZipEntry = {
-    name: Buffer.from(name, "utf8"),
+    name: nameBytes,
     method: z.method,
-    flags: z.dataDescriptors ? 8 : 0,
+    flags: entryFlags(nameBytes, z.dataDescriptors),
     crc: 0,
     compressedSize: 0,
     size: 0,

@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { deflateRawSync } from "node:zlib";
-import { crc32 } from "../../scripts/xlsx_writer.ts";
+import { zipBytes, type ZipInput } from "../../scripts/xlsx_writer.ts";
 import { openWorkbook, type ReaderOptions } from "./open_workbook.ts";
 import { CellError, type CellValue } from "./types.ts";
 
@@ -55,54 +54,11 @@ export async function readAll(path: string, options?: ReaderOptions): Promise<Re
 }
 
 /** One entry of a hand-made ZIP. */
-export interface RawEntry {
-  name: string;
-  data: string | Uint8Array;
-  store?: boolean;
-}
+export type RawEntry = ZipInput;
 
-/** Builds a ZIP archive (deflate by default) from entries, with a proper central directory. */
+/** Builds a ZIP archive (deflate by default) from entries, with the shared writer's records. */
 export function makeZip(entries: RawEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const raw = typeof e.data === "string" ? Buffer.from(e.data, "utf8") : Buffer.from(e.data);
-    const data = e.store ? raw : deflateRawSync(raw);
-    const name = Buffer.from(e.name, "utf8");
-    const crc = crc32(raw);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(0x800, 6);
-    lh.writeUInt16LE(e.store ? 0 : 8, 8);
-    lh.writeUInt32LE(crc >>> 0, 14);
-    lh.writeUInt32LE(data.length, 18);
-    lh.writeUInt32LE(raw.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0x800, 8);
-    ch.writeUInt16LE(e.store ? 0 : 8, 10);
-    ch.writeUInt32LE(crc >>> 0, 16);
-    ch.writeUInt32LE(data.length, 20);
-    ch.writeUInt32LE(raw.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    locals.push(lh, name, data);
-    centrals.push(ch, name);
-    offset += lh.length + name.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
+  return Buffer.from(zipBytes(entries));
 }
 
 const NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
