@@ -5,18 +5,18 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { addContactRoutes } from "./contacts_routes.ts";
-import { ContactsStore, type ContactsStoreOptions } from "./contacts_store.ts";
-import { renderDocs } from "./docs_page.ts";
-import { HttpError } from "./http_error.ts";
-import { buildOpenApi } from "./openapi.ts";
-import { addRelationshipRoutes } from "./relationship_routes.ts";
-import { empty, json, jsonText, problemResponse, send } from "./respond.ts";
-import { Router, type Context } from "./router.ts";
-import type { RouteDoc } from "./route_doc.ts";
-import { addRunRoutes, RunLog } from "./runs_routes.ts";
-import { SnapshotWatcher } from "./snapshot_watcher.ts";
-import { addStaticRoutes } from "./static_routes.ts";
+import { addContactRoutes } from "./contacts/contacts_routes.ts";
+import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
+import { renderDocs } from "./docs/docs_page.ts";
+import { HttpError } from "./http/http_error.ts";
+import { buildOpenApi } from "./docs/openapi.ts";
+import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
+import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
+import { Router, type Context } from "./http/router.ts";
+import type { RouteDoc } from "./http/route_doc.ts";
+import { addRunRoutes, RunLog } from "./runs/runs_routes.ts";
+import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
+import { addStaticRoutes } from "./http/static_routes.ts";
 
 /** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {

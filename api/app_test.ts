@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { raw, tempDir, testServer } from "./_test_helpers.ts";
+import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 import { App } from "./app.ts";
 
 test("static files: / and /web/* with content types, ETag revalidation and no way out of the folder", async () => {

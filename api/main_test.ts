@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "../etl/db.ts";
+import { Database } from "../etl/db/database.ts";
 import { isLoopback, readSettings, type Settings } from "./main.ts";
-import { raw, tempDir, testServer } from "./_test_helpers.ts";
+import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { App, type AppOptions } from "./app.ts";
-import { createNodeServer, type Exchange } from "./node_adapter.ts";
+import { createNodeServer, type Exchange } from "./http/node_adapter.ts";
 
 /** AppOptions plus where to listen and where the request log goes. */
 export interface ServerOptions extends AppOptions {

@@ -9,10 +9,10 @@ import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import type { Finding } from "./runs.ts";
+import type { Finding } from "./runs/run_log.ts";
 import { loadRelationships, type LoadResult } from "./relationships/load_relationships.ts";
 import type { ChangeRow } from "./relationships/write_snapshot.ts";
-import { startScheduler, type LoadReason } from "./schedule.ts";
+import { startScheduler, type LoadReason } from "./schedule/schedule.ts";
 
 const HELP = `Usage: npm run etl -- [options]
 

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
-import { childProcessLoad } from "./schedule.ts";
-import { cells, sheets, writeVersion } from "./relationships/_test_workbooks.ts";
-import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/xlsx_writer.ts";
+import { childProcessLoad } from "./schedule/schedule.ts";
+import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
+import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));

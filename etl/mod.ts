@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { childProcessLoad, startScheduler } from "../etl/mod.ts";
+ * import { childProcessLoad, startScheduler } from "./mod.ts";
  * const scheduler = startScheduler({ workbook: "data/relaciones.xlsx", dataDir: "data", runLoad: childProcessLoad({ dataDir: "data" }) });
  * ```
  */
@@ -23,4 +23,4 @@ export {
   type LoadReason,
   type Scheduler,
   type SchedulerOptions,
-} from "./schedule.ts";
+} from "./schedule/schedule.ts";

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { matrixWorkbook, writeXlsxFile } from "./xlsx_writer.ts";
+import { matrixWorkbook, writeXlsxFile } from "./testing/xlsx_writer.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({

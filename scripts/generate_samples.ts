@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { matrixPlan, matrixWorkbook, mulberry32, xlsxBytes, type MatrixOptions, type MatrixPlan, type SheetSpec } from "./xlsx_writer.ts";
+import { matrixPlan, matrixWorkbook, mulberry32, xlsxBytes, type MatrixOptions, type MatrixPlan, type SheetSpec } from "./testing/xlsx_writer.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The relationship workbook

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { openWorkbook, CellError } from "../etl/xlsx/mod.ts";
-import { xlsxBytes, type CellInput, type SheetSpec } from "./xlsx_writer.ts";
-import { startDemo, sampleWorkbook, repoRoot } from "../api/web/demo_server.ts";
-import { Browser, findChromium } from "../api/web/cdp.ts";
+import { xlsxBytes, type CellInput, type SheetSpec } from "./testing/xlsx_writer.ts";
+import { startDemo, sampleWorkbook, repoRoot } from "./testing/demo_server.ts";
+import { Browser, findChromium } from "./testing/cdp.ts";
 
 const MATRIX = "Matriz de adyacencia";
 const LIST = "Lista de actores";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { latestRunHtml, describeChange } from "./latest_run.js";
-import { runFixture as run } from "./_run_fixture.ts";
+import { runFixture as run } from "../../scripts/testing/run_fixture.ts";
 
 test("latestRunHtml() shows status, file, counts and changes", () => {
   const html = latestRunHtml(

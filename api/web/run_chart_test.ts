@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runChartSvg, niceCeiling } from "./run_chart.js";
-import { runFixture as run } from "./_run_fixture.ts";
+import { runFixture as run } from "../../scripts/testing/run_fixture.ts";
 
 test("runChartSvg() draws a focusable marker per run and marks failures", () => {
   const runs = [

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Database } from "../db.ts";
+import type { Database } from "../db/database.ts";
 import type { CsvScan } from "./_csv_scan.ts";
 import type { RowReject } from "./ingest_summary.ts";
 

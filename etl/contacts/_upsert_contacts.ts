@@ -2,8 +2,8 @@
  * Writes validated people to the database inside the caller's transaction: inserts the new ones,
  * updates the changed ones (version + 1), adds departments and links, and fills the counts.
  */
-import type { Database } from "../db.ts";
-import { quoteIdent } from "../db.ts";
+import type { Database } from "../db/database.ts";
+import { quoteIdent } from "../db/database.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import type { IngestSummary, RowFix } from "./ingest_summary.ts";
 import { foldName, keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";

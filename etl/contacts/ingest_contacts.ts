@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import type { Database } from "../db.ts";
+import type { Database } from "../db/database.ts";
 import { scanCsv } from "./_csv_scan.ts";
 import { mapCsvHeader } from "./_map_csv_header.ts";
 import { cleanCell, readCsvRows } from "./_read_csv_rows.ts";

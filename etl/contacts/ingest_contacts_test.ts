@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "../db.ts";
+import { Database } from "../db/database.ts";
 import { ContactsCsvError, ingestContacts, type IngestSummary } from "./ingest_contacts.ts";
 import { defaultMigrationsDir, migrate } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";

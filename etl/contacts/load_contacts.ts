@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database } from "../db.ts";
-import { appendRun, newRunId, type Finding, type RunRecord } from "../runs.ts";
+import { Database } from "../db/database.ts";
+import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/run_log.ts";
 import { ContactsCsvError, ingestContacts, type IngestSummary, type RowReject } from "./ingest_contacts.ts";
 import { migrate, MigrationError } from "./migrate.ts";
 

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { once } from "node:events";
-import { Database } from "../db.ts";
-import { readRuns } from "../runs.ts";
+import { Database } from "../db/database.ts";
+import { readRuns } from "../runs/run_log.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ContactsLoadError, loadContacts, runningApi } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
@@ -202,7 +202,7 @@ test("loadContacts() gives up with a clear error when another process holds the 
   writeFileSync(csvPath, GOOD);
   // Another process (not an API: no api.json) holds the write lock.
   const holder = join(dir, "hold.mts");
-  const dbModule = fileURLToPath(new URL("../db.ts", import.meta.url));
+  const dbModule = fileURLToPath(new URL("../db/database.ts", import.meta.url));
   writeFileSync(
     holder,
     `import { Database } from ${JSON.stringify(dbModule)};\n` +

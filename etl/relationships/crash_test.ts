@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database } from "../db.ts";
-import { readRuns } from "../runs.ts";
-import { matrixWorkbook, writeXlsxFile } from "../../scripts/xlsx_writer.ts";
+import { Database } from "../db/database.ts";
+import { readRuns } from "../runs/run_log.ts";
+import { matrixWorkbook, writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
-import { cells, writeVersion } from "./_test_workbooks.ts";
+import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 

@@ -6,8 +6,8 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { Database } from "../db.ts";
-import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs.ts";
+import { Database } from "../db/database.ts";
+import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs/run_log.ts";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";

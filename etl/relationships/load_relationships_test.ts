@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "../db.ts";
-import { readRuns } from "../runs.ts";
-import { xlsxBytes, type Flavor } from "../../scripts/xlsx_writer.ts";
+import { Database } from "../db/database.ts";
+import { readRuns } from "../runs/run_log.ts";
+import { xlsxBytes, type Flavor } from "../../scripts/testing/xlsx_writer.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
 import { acquireLoadLock } from "./lock.ts";
-import { cells, expectedPairs, sheets, writeVersion, type Version } from "./_test_workbooks.ts";
+import { cells, expectedPairs, sheets, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 
 const SEED = new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url);
 

@@ -4,7 +4,7 @@ import { Findings } from "./findings.ts";
 import { buildActors, forEachPair, rowString } from "./model.ts";
 import { readActorList } from "./read_actor_list.ts";
 import { readMatrix } from "./read_matrix.ts";
-import { gridRows, usersGrid, type GridValue } from "./_test_rows.ts";
+import { gridRows, usersGrid, type GridValue } from "../../scripts/testing/sheet_rows.ts";
 
 const M = "Matriz de adyacencia";
 const L = "Lista de actores";

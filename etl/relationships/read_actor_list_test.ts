@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Findings } from "./findings.ts";
 import { readActorList } from "./read_actor_list.ts";
-import { gridRows, type GridValue } from "./_test_rows.ts";
+import { gridRows, type GridValue } from "../../scripts/testing/sheet_rows.ts";
 
 const S = "Lista de actores";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Findings } from "./findings.ts";
 import { cellState, ONE, readMatrix, UNKNOWN, ZERO } from "./read_matrix.ts";
-import { gridRows, moveGrid, usersGrid, type GridValue } from "./_test_rows.ts";
+import { gridRows, moveGrid, usersGrid, type GridValue } from "../../scripts/testing/sheet_rows.ts";
 
 const S = "Matriz de adyacencia";
 

@@ -4,8 +4,8 @@
  * this version's changes, then CHECKPOINTed and closed so the file is complete on its own (no WAL).
  * The caller publishes the file; this module never touches the live snapshot.
  */
-import { Database, readSql } from "../db.ts";
-import type { Finding } from "../runs.ts";
+import { Database, readSql } from "../db/database.ts";
+import type { Finding } from "../runs/run_log.ts";
 import type { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord, type Direction } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mulberry32, xlsxBytes, type WriteOptions } from "../../scripts/xlsx_writer.ts";
+import { mulberry32, xlsxBytes, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
 import { XlsxError } from "./mod.ts";
-import { readAll, tempDir } from "./_test_helpers.ts";
+import { readAll, tempDir } from "../../scripts/testing/xlsx_cells.ts";
 
 const ROWS = [
   ["Código", "Nombre", "Fecha", "Valor"],

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deflateRawSync } from "node:zlib";
-import { xlsxBytes } from "../../scripts/xlsx_writer.ts";
+import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 import { openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
-import { handmadeXlsx, makeZip, readAll, tempDir } from "./_test_helpers.ts";
+import { handmadeXlsx, makeZip, readAll, tempDir } from "../../scripts/testing/xlsx_cells.ts";
 
 /** Asserts that reading the file fails with `code`, a message naming the file, and `pattern`. */
 async function rejects(path: string, code: XlsxErrorCode, pattern: RegExp, options?: Parameters<typeof readAll>[1]): Promise<void> {

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeXlsxFile, matrixWorkbook } from "../../scripts/xlsx_writer.ts";
+import { writeXlsxFile, matrixWorkbook } from "../../scripts/testing/xlsx_writer.ts";
 import { openWorkbook } from "./mod.ts";
-import { tempDir } from "./_test_helpers.ts";
+import { tempDir } from "../../scripts/testing/xlsx_cells.ts";
 
 // The reader holds one chunk of XML and one row at a time: the heap it needs while streaming a
 // sheet must not depend on the sheet's size. Reading a small and a 16x bigger sheet (4 M cells,

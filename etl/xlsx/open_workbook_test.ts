@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { xlsxBytes, writeXlsxFile, matrixWorkbook, type CellInput, type WriteOptions } from "../../scripts/xlsx_writer.ts";
+import { xlsxBytes, writeXlsxFile, matrixWorkbook, type CellInput, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
 import { openWorkbook, CellError, XlsxError } from "./mod.ts";
-import { handmadeXlsx, readAll, sheetDoc, tempDir, type Plain } from "./_test_helpers.ts";
+import { handmadeXlsx, readAll, sheetDoc, tempDir, type Plain } from "../../scripts/testing/xlsx_cells.ts";
 
 const d = (iso: string): { date: string } => ({ date: new Date(iso).toISOString() });
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, type RunningServer } from "../server.ts";
+import { startServer, type RunningServer } from "../../api/server.ts";
 
 /** The repository root (the ETL CLI is run from there). */
 export const repoRoot: string = fileURLToPath(new URL("../../", import.meta.url));

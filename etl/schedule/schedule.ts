@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "../runs/run_log.ts";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -285,7 +285,7 @@ export function childProcessLoad(options: {
   env?: NodeJS.ProcessEnv;
   onResult?: (result: ChildLoadResult) => void;
 }): (reason: LoadReason) => Promise<ChildLoadResult> {
-  const mainPath = fileURLToPath(new URL("./main.ts", import.meta.url));
+  const mainPath = fileURLToPath(new URL("../main.ts", import.meta.url));
   return (reason) =>
     new Promise((resolveResult, reject) => {
       const args = [...process.execArgv, mainPath, "--json", "--data-dir", options.dataDir];

@@ -1,7 +1,7 @@
 // Test helper: a relationship "version" described as plain functions, written as a real .xlsx in
 // the users' layout, plus the tables a correct load must produce from it (a slow, obvious reference
 // implementation to compare the pipeline against).
-import { writeXlsxFile, type CellInput, type SheetSpec, type WriteOptions } from "../../scripts/xlsx_writer.ts";
+import { writeXlsxFile, type CellInput, type SheetSpec, type WriteOptions } from "./xlsx_writer.ts";
 
 export interface Version {
   /** Actor ids in header order. */

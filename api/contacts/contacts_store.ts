@@ -5,9 +5,9 @@
  * writer of the file (CSV loads reach it through POST /imports/contacts), which keeps the model exact.
  */
 import { createHash } from "node:crypto";
-import { Database } from "../etl/db.ts";
-import { contactRecord, ingestContacts, migrate, recordSql, type ContactInput, type RecordDefinition, type RecordSql } from "../etl/contacts/mod.ts";
-import { fold, type Key } from "./keyset.ts";
+import { Database } from "../../etl/db/database.ts";
+import { contactRecord, ingestContacts, migrate, recordSql, type ContactInput, type RecordDefinition, type RecordSql } from "../../etl/contacts/mod.ts";
+import { fold, type Key } from "../http/keyset.ts";
 import {
   CONTACT_DELETE,
   CONTACT_LINKS_ALL,
@@ -18,7 +18,7 @@ import {
   IDEMPOTENCY_PURGE,
   LINK_INSERT,
   LINKS_DELETE,
-} from "./sql.ts";
+} from "../relationships/snapshot_sql.ts";
 
 /** A contact as the API shows it. */
 export interface ContactView {

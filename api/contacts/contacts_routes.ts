@@ -6,17 +6,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type RecordDefinition } from "../etl/contacts/mod.ts";
-import { HttpError } from "./http_error.ts";
+import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
-import { csvResponse, wantsCsv } from "./csv_response.ts";
-import { fold, nextCursor, pageAfter, pageQuery } from "./keyset.ts";
-import { linkNext } from "./link_header.ts";
-import { readJson, requireType } from "./request_body.ts";
-import { empty, etagMatches, json, jsonText, send } from "./respond.ts";
-import type { Context, Router } from "./router.ts";
-import { parseId } from "./parse_id.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "./route_doc.ts";
+import { csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { fold, nextCursor, pageAfter, pageQuery } from "../http/keyset.ts";
+import { linkNext } from "../http/link_header.ts";
+import { readJson, requireType } from "../http/request_body.ts";
+import { empty, etagMatches, json, jsonText, send } from "../http/respond.ts";
+import type { Context, Router } from "../http/router.ts";
+import { parseId } from "../http/parse_id.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 
 const JSON_TYPES = ["application/json"];
 const PATCH_TYPES = ["application/merge-patch+json", "application/json"];

@@ -7,8 +7,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { Database } from "../db.ts";
-import { migrate, MigrationError } from "./migrate.ts";
+import { Database } from "./db/database.ts";
+import { migrate, MigrationError } from "./contacts/migrate.ts";
 
 const USAGE = "Usage: npm run migrate -- [--data-dir DIR]   (default: $DATA_DIR or data/)";
 

@@ -3,18 +3,18 @@
  * /actors/{id}/relationships, /relationships, /relationships/path, /matrix, /findings.
  * Everything but /matrix answers from memory; every answer carries the snapshot's ETag.
  */
-import { HttpError } from "./http_error.ts";
-import { fold, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "./keyset.ts";
-import { csvResponse, wantsCsv } from "./csv_response.ts";
-import { empty, etagMatches, jsonText, send } from "./respond.ts";
-import type { Context, Router } from "./router.ts";
-import { parseId } from "./parse_id.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "./route_doc.ts";
+import { HttpError } from "../http/http_error.ts";
+import { fold, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
+import { csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
+import type { Context, Router } from "../http/router.ts";
+import { parseId } from "../http/parse_id.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
-import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./sql.ts";
-import { linkNext } from "./link_header.ts";
+import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./snapshot_sql.ts";
+import { linkNext } from "../http/link_header.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
 const PAIR_COLUMNS = ["person_a_id", "person_a_letter", "person_a_name", "person_b_id", "person_b_letter", "person_b_name", "a_to_b", "b_to_a"] as const;

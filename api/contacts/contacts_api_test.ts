@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contactRecord, defaultMigrationsDir, extendRecord } from "../etl/contacts/mod.ts";
-import { raw, tempDir, testServer } from "./_test_helpers.ts";
+import { contactRecord, defaultMigrationsDir, extendRecord } from "../../etl/contacts/mod.ts";
+import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", state: "ny", city: "New York", company_name: "Acme Corp", departments: ["Sales", "IT"] };

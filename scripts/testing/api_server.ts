@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "../etl/db.ts";
-import { startServer, type RunningServer, type ServerOptions } from "./server.ts";
+import { Database } from "../../etl/db/database.ts";
+import { startServer, type RunningServer, type ServerOptions } from "../../api/server.ts";
 
 /** A fresh temp dir; call the returned cleanup in `finally`/`after`. */
 export function tempDir(prefix = "api-test-"): { dir: string; cleanup: () => void } {
@@ -54,7 +54,7 @@ export function raw(url: string, options: { method?: string; path: string; heade
 }
 
 /** The pipeline's snapshot DDL (etl/relationships/schema.sql), so tests follow the real schema. */
-const SNAPSHOT_DDL = readFileSync(new URL("../etl/relationships/schema.sql", import.meta.url), "utf8");
+const SNAPSHOT_DDL = readFileSync(new URL("../../etl/relationships/schema.sql", import.meta.url), "utf8");
 
 export interface SnapshotSpec {
   versionId: number;

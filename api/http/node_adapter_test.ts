@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { createNodeServer, type Exchange } from "./node_adapter.ts";
 import { json } from "./respond.ts";
-import { raw } from "./_test_helpers.ts";
+import { raw } from "../../scripts/testing/api_server.ts";
 
 async function withServer(handler: (req: Request) => Promise<Response>, fn: (url: string, log: Exchange[]) => Promise<void>): Promise<void> {
   const log: Exchange[] = [];

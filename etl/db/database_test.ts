@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database, quoteIdent } from "./db.ts";
+import { Database, quoteIdent } from "./database.ts";
 
 test("Database.open() writes a real file and reads it back read-only", async () => {
   const dir = mkdtempSync(join(tmpdir(), "db-test-"));

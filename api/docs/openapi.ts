@@ -2,10 +2,10 @@
  * Builds the OpenAPI 3.1 document from the route table (each route's RouteDoc) and the contact
  * JSON Schema derived from the record definition: the same definitions that route and validate.
  */
-import { contactRecord, type RecordDefinition } from "../etl/contacts/mod.ts";
-import { contactSchemas } from "./contacts_routes.ts";
-import type { Router } from "./router.ts";
-import type { RouteDoc } from "./route_doc.ts";
+import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { contactSchemas } from "../contacts/contacts_routes.ts";
+import type { Router } from "../http/router.ts";
+import type { RouteDoc } from "../http/route_doc.ts";
 
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { appendRun, type RunRecord } from "../etl/runs.ts";
-import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "./_test_helpers.ts";
+import { appendRun, type RunRecord } from "../../etl/runs/run_log.ts";
+import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "../../scripts/testing/api_server.ts";
 
 test("relationship endpoints answer 503 before the first published version", async () => {
   const { dir, cleanup } = tempDir();
@@ -189,7 +189,7 @@ test("a newly published snapshot is served within 2 s with no failed request dur
 });
 
 // The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
-const SEED = fileURLToPath(new URL("../../shared/seed-data/relaciones.xlsx", import.meta.url));
+const SEED = fileURLToPath(new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url));
 
 test("relationship endpoints on the users' workbook, loaded by the real pipeline", async (t) => {
   if (!existsSync(SEED)) {
@@ -198,7 +198,7 @@ test("relationship endpoints on the users' workbook, loaded by the real pipeline
   }
   const { dir, cleanup } = tempDir();
   try {
-    const etl = fileURLToPath(new URL("../etl/main.ts", import.meta.url));
+    const etl = fileURLToPath(new URL("../../etl/main.ts", import.meta.url));
     const result = spawnSync(process.execPath, [...process.execArgv, etl, "--json", "--data-dir", dir, "--workbook", SEED, "--only", "relationships"], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
     const server = await testServer(dir);

@@ -4,15 +4,15 @@
  * size or mtime changed.
  */
 import { statSync } from "node:fs";
-import { readRuns, runLogPath, type RunRecord } from "../etl/runs.ts";
-import { csvResponse, wantsCsv } from "./csv_response.ts";
-import { HttpError } from "./http_error.ts";
-import { parseLimit } from "./keyset.ts";
-import { json } from "./respond.ts";
-import type { Router } from "./router.ts";
-import { formatParam, type RouteDoc } from "./route_doc.ts";
-import type { SnapshotWatcher } from "./snapshot_watcher.ts";
-import { SNAPSHOT_CHANGES_FOR_RUN } from "./sql.ts";
+import { readRuns, runLogPath, type RunRecord } from "../../etl/runs/run_log.ts";
+import { csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { HttpError } from "../http/http_error.ts";
+import { parseLimit } from "../http/keyset.ts";
+import { json } from "../http/respond.ts";
+import type { Router } from "../http/router.ts";
+import { formatParam, type RouteDoc } from "../http/route_doc.ts";
+import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
+import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
 
 /** Reads runs.jsonl through a cache keyed by the file's size and mtime. */
 export class RunLog {

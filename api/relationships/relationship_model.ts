@@ -3,9 +3,9 @@
  * loaded once when a snapshot file is opened. Point reads then cost a Map lookup and a cached JSON
  * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
  */
-import type { Database } from "../etl/db.ts";
-import { fold, type Key } from "./keyset.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_PAIRS } from "./sql.ts";
+import type { Database } from "../../etl/db/database.ts";
+import { fold, type Key } from "../http/keyset.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 /** An actor as the API shows it. */
 export interface Actor {

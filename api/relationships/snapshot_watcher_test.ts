@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { SnapshotWatcher } from "./snapshot_watcher.ts";
-import { publishSnapshot, SMALL_GRAPH, tempDir } from "./_test_helpers.ts";
+import { publishSnapshot, SMALL_GRAPH, tempDir } from "../../scripts/testing/api_server.ts";
 
 test("SnapshotWatcher swaps to a replaced file and closes the old one only after its in-flight query", async () => {
   const { dir, cleanup } = tempDir();
