@@ -14,7 +14,8 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context } from "./http/router.ts";
 import type { RouteDoc } from "./http/route_doc.ts";
-import { addRunRoutes, RunLog } from "./runs/runs_routes.ts";
+import { RunLog } from "../etl/runs/mod.ts";
+import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
 

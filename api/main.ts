@@ -1,77 +1,23 @@
 /**
- * `npm start`: reads HOST, PORT, DATA_DIR, API_TOKEN, migrates and opens the databases, listens,
- * writes `<data-dir>/api.json` (so `npm run etl` hands CSV loads to us), runs the daily ETL
- * schedule as child processes, and shuts down gracefully on SIGTERM/SIGINT.
+ * `npm start`: reads its settings (etl/settings), migrates and opens the databases, listens,
+ * writes `<data-dir>/api.json` (so `npm run etl` hands CSV loads to us, etl/handover), runs the
+ * daily ETL schedule as child processes, and shuts down gracefully on SIGTERM/SIGINT.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { isIP } from "node:net";
-import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { childProcessLoad, startScheduler, type Scheduler } from "../etl/mod.ts";
+import { mkdirSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
+import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
+import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
-/** The settings main() reads from the environment. */
-export interface Settings {
-  host: string;
-  port: number;
-  dataDir: string;
-  apiToken: string | undefined;
-  schedule: boolean;
-  /** Inputs of the scheduled ETL child, absolute (the child must not depend on anyone's cwd). */
-  workbook: string;
-  contactsCsv: string;
-}
+const HELP = `Usage: npm start [-- options]
 
-/** The repo's data/ folder: the default DATA_DIR whatever the working directory. */
-export const defaultDataDir = fileURLToPath(new URL("../data/", import.meta.url));
+Serves the contacts API, the relationship endpoints and the dashboard, and runs the ETL schedule.
 
-/**
- * Returns the settings from `env`, or an error message for a bad or unsafe combination. Paths
- * come back absolute: DATA_DIR, WORKBOOK and CONTACTS_CSV given as relative paths resolve against
- * `cwd` (where the user typed them); without DATA_DIR the repo's data/ folder is used, and the
- * ETL inputs default to `relaciones.xlsx` and `contacts.csv` inside the data dir.
- *
- * @example
- * ```ts
- * readSettings({ HOST: "0.0.0.0" }) // { error: "Refusing to listen on 0.0.0.0 without API_TOKEN ..." }
- * readSettings({}).workbook // "/path/to/repo/data/relaciones.xlsx", from any cwd
- * ```
- */
-export function readSettings(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Settings | { error: string } {
-  const host = env.HOST?.trim() || "127.0.0.1";
-  const portText = env.PORT?.trim() || "8000";
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return { error: `PORT must be a number from 0 to 65535; got '${portText}'` };
-  const apiToken = env.API_TOKEN?.trim() || undefined;
-  if (!isLoopback(host) && apiToken === undefined) {
-    return {
-      error:
-        `Refusing to listen on ${host} without API_TOKEN: anyone on the network could change contacts. ` +
-        `Set API_TOKEN to a long random secret (writes then need "Authorization: Bearer <token>"), or use HOST=127.0.0.1.`,
-    };
-  }
-  if (apiToken !== undefined && apiToken.length < 16 && !isLoopback(host)) {
-    return { error: "API_TOKEN is shorter than 16 characters; use a long random secret on a network address" };
-  }
-  const dataDirText = env.DATA_DIR?.trim();
-  const dataDir = dataDirText ? resolve(cwd, dataDirText) : resolve(defaultDataDir);
-  const workbookText = env.WORKBOOK?.trim();
-  const contactsText = env.CONTACTS_CSV?.trim();
-  return {
-    host,
-    port: Number(portText),
-    dataDir,
-    apiToken,
-    schedule: env.ETL_SCHEDULE !== "off",
-    workbook: workbookText ? resolve(cwd, workbookText) : join(dataDir, "relaciones.xlsx"),
-    contactsCsv: contactsText ? resolve(cwd, contactsText) : join(dataDir, "contacts.csv"),
-  };
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1" || host === "[::1]") return true;
-  return isIP(host) === 4 && host.startsWith("127.");
-}
+Options (each also read from the environment variable named; a flag wins):
+${settingsHelp("start").join("\n")}
+  --help                show this help`;
 
 function startSchedule(settings: Settings): Scheduler | undefined {
   if (!settings.schedule) return undefined;
@@ -79,6 +25,7 @@ function startSchedule(settings: Settings): Scheduler | undefined {
   return startScheduler({
     workbook,
     dataDir: settings.dataDir,
+    dailyAt: settings.dailyAt,
     // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
     // API down. The child hands contacts to us through POST /imports/contacts (api.json).
     runLoad: childProcessLoad({
@@ -124,33 +71,39 @@ export function briefSummary(summary: unknown): unknown {
   return out;
 }
 
-/** Writes api.json atomically (temp file + rename) so a reader never sees half of it. */
-function writeApiJson(dataDir: string, url: string): string {
-  const path = join(dataDir, "api.json");
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString() }) + "\n");
-  renameSync(temp, path);
-  return path;
-}
-
-function removeApiJson(path: string): void {
+/**
+ * Starts the API from flags and the environment; returns the exit code when it stops (or fails to
+ * start: 1, or 2 for bad usage).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(["--port", "0"], { DATA_DIR: "/srv/data" });
+ * ```
+ */
+export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let settings: Settings;
   try {
-    // Only our own: a second API on another port must not lose its file because we stopped.
-    const current = JSON.parse(readFileSync(path, "utf8")) as { pid?: number };
-    if (current.pid === process.pid) rmSync(path, { force: true });
-  } catch {
-    // Already gone.
+    const { values } = parseArgs({ args: argv, options: { ...settingFlags("start"), help: { type: "boolean", short: "h" } }, strict: true });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    settings = readSettings("start", { flags: values, env });
+  } catch (error) {
+    // A setting with an unusable value is a refusal to start (1); an unknown flag is bad usage (2).
+    if (error instanceof SettingsError) {
+      console.error(error.message);
+      return 1;
+    }
+    console.error(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
+    return 2;
   }
-}
-
-/** Starts the API from the environment; returns the exit code when it stops (or fails to start). */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const settings = readSettings(env);
-  if ("error" in settings) {
-    console.error(settings.error);
+  try {
+    mkdirSync(settings.dataDir, { recursive: true });
+  } catch (error) {
+    console.error(`Cannot use the data directory '${settings.dataDir}': ${(error as Error).message.split("\n")[0]}`);
     return 1;
   }
-  mkdirSync(settings.dataDir, { recursive: true });
   let server: RunningServer;
   try {
     server = await startServer({ host: settings.host, port: settings.port, dataDir: settings.dataDir, apiToken: settings.apiToken });
@@ -162,7 +115,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     return 1;
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
-  const apiJson = writeApiJson(settings.dataDir, localUrl);
+  const apiJson = writeApiInfo(settings.dataDir, localUrl);
   let scheduler: Scheduler | undefined;
   try {
     scheduler = startSchedule(settings);
@@ -181,12 +134,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       scheduler?.stop();
       server.close().then(
         () => {
-          removeApiJson(apiJson);
+          removeApiInfo(apiJson);
           resolveExit(0);
         },
         (error) => {
           console.error("Shutdown failed:", error);
-          removeApiJson(apiJson);
+          removeApiInfo(apiJson);
           resolveExit(1);
         },
       );
@@ -197,5 +150,5 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().then((code) => process.exit(code));
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -5,8 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "../etl/db/database.ts";
-import { isLoopback, readSettings, type Settings } from "./main.ts";
+import { Database } from "../etl/db/mod.ts";
 import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -50,27 +49,6 @@ async function contactsAfterRestart(dir: string): Promise<number> {
     await server.close();
   }
 }
-
-test("readSettings() refuses a non-loopback HOST without API_TOKEN", () => {
-  assert.match((readSettings({ HOST: "0.0.0.0" }) as { error: string }).error, /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
-  assert.ok(!("error" in readSettings({ HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token" })));
-  assert.ok(!("error" in readSettings({})));
-  assert.match((readSettings({ PORT: "99999" }) as { error: string }).error, /PORT/);
-  assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("localhost"));
-  assert.ok(!isLoopback("10.0.0.1") && !isLoopback("0.0.0.0"));
-});
-
-test("readSettings() resolves the data dir and the ETL inputs to absolute paths, whatever the cwd", () => {
-  const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
-  const fromTmp = readSettings({}, "/tmp") as Settings;
-  assert.equal(fromTmp.dataDir, repoData, "without DATA_DIR: the repo's data/, not <cwd>/data");
-  assert.equal(fromTmp.workbook, join(repoData, "relaciones.xlsx"));
-  assert.equal(fromTmp.contactsCsv, join(repoData, "contacts.csv"));
-  const relative = readSettings({ DATA_DIR: "d", WORKBOOK: "in/w.xlsx", CONTACTS_CSV: "in/c.csv" }, "/srv/x") as Settings;
-  assert.deepEqual([relative.dataDir, relative.workbook, relative.contactsCsv], ["/srv/x/d", "/srv/x/in/w.xlsx", "/srv/x/in/c.csv"]);
-  const dataDirOnly = readSettings({ DATA_DIR: "/var/lib/app" }, "/tmp") as Settings;
-  assert.deepEqual([dataDirOnly.workbook, dataDirOnly.contactsCsv], ["/var/lib/app/relaciones.xlsx", "/var/lib/app/contacts.csv"]);
-});
 
 test("npm start exits 1 with a clear message on a network address without a token", async () => {
   const { dir, cleanup } = tempDir();

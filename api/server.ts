@@ -3,6 +3,7 @@
  * close (stop accepting, let in-flight requests finish, then close the databases).
  */
 import type { AddressInfo } from "node:net";
+import { IMPORT_CONTACTS_PATH, IMPORT_MAX_BYTES } from "../etl/handover/mod.ts";
 import { App, type AppOptions } from "./app.ts";
 import { createNodeServer, type Exchange } from "./http/node_adapter.ts";
 
@@ -73,7 +74,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const write = options.log === false ? undefined : (options.log ?? batchedStdout());
   const server = createNodeServer(app.handle, {
     // CSV imports may be large files; every other body is a small JSON document.
-    maxBodyBytes: (method, path) => (method === "POST" && /^\/imports\/contacts\/?$/.test(path) ? 64 * MiB : MiB),
+    maxBodyBytes: (method, path) => (method === "POST" && (path === IMPORT_CONTACTS_PATH || path === `${IMPORT_CONTACTS_PATH}/`) ? IMPORT_MAX_BYTES : MiB),
     onExchange: write === undefined ? undefined : (exchange) => write(logLine(exchange)),
     onError: (error) => console.error("Unexpected error while answering", error),
   });

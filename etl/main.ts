@@ -9,39 +9,39 @@ import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import type { Finding } from "./runs/run_log.ts";
-import { loadRelationships, type LoadResult } from "./relationships/load_relationships.ts";
-import type { ChangeRow } from "./relationships/write_snapshot.ts";
-import { startScheduler, type LoadReason } from "./schedule/schedule.ts";
+import { loadRelationships, type ChangeRow, type LoadResult } from "./relationships/mod.ts";
+import type { Finding } from "./runs/mod.ts";
+import { startScheduler, type LoadReason } from "./schedule/mod.ts";
+import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.ts";
 
 const HELP = `Usage: npm run etl -- [options]
 
 Loads the relationship workbook and the contacts CSV into the data directory.
 
+Settings (each also read from the environment variable named; a flag wins):
+${settingsHelp("etl").join("\n")}
+
 Options:
-  --workbook PATH       relationship workbook (default: data/relaciones.xlsx)
-  --contacts PATH       contacts CSV (default: data/contacts.csv)
-  --data-dir DIR        where the .duckdb files and runs.jsonl live (default: $DATA_DIR or data)
   --only NAME           load only 'relationships' or only 'contacts'
   --force               load the workbook even if it is identical to the published version
   --json                print a machine-readable summary on stdout
   --watch               keep running: daily at --daily-at, at start-up when the last load is
                         older than 24 h, and whenever the workbook changes
-  --daily-at HH:MM      daily time in UTC for --watch (default: $ETL_DAILY_AT or 00:00)
   --help                show this help
 
 Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
 
-/** Parsed command-line options. */
+/** Parsed command-line options: the settings the ETL reads plus what this run should do. */
 export interface EtlOptions {
   workbook: string;
   contacts: string;
   dataDir: string;
+  dailyAt: string;
+  apiToken: string | undefined;
   only: "relationships" | "contacts" | null;
   force: boolean;
   json: boolean;
   watch: boolean;
-  dailyAt: string | undefined;
 }
 
 /** Thrown for bad command-line usage (exit 2). */
@@ -51,27 +51,26 @@ export class UsageError extends Error {
 }
 
 /**
- * Parses `argv` (without node and script) into options. Throws UsageError with a plain message.
+ * Parses `argv` (without node and script) into options, the settings through etl/settings (so
+ * `npm start` and `npm run etl` read DATA_DIR and the inputs alike). Throws UsageError with a
+ * plain message.
  *
  * @example
  * ```ts
  * parseEtlArgs(["--only", "relationships", "--force"]).only; // "relationships"
  * ```
  */
-export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): EtlOptions | "help" {
+export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): EtlOptions | "help" {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        workbook: { type: "string" },
-        contacts: { type: "string" },
-        "data-dir": { type: "string" },
+        ...settingFlags("etl"),
         only: { type: "string" },
         force: { type: "boolean" },
         json: { type: "boolean" },
         watch: { type: "boolean" },
-        "daily-at": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -85,15 +84,22 @@ export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (only !== null && only !== "relationships" && only !== "contacts") {
     throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
   }
+  let settings: Settings;
+  try {
+    settings = readSettings("etl", { flags: values, env, cwd });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
-    workbook: values.workbook ?? "data/relaciones.xlsx",
-    contacts: values.contacts ?? "data/contacts.csv",
-    dataDir: values["data-dir"] ?? env.DATA_DIR ?? "data",
+    workbook: settings.workbook,
+    contacts: settings.contactsCsv,
+    dataDir: settings.dataDir,
+    dailyAt: settings.dailyAt,
+    apiToken: settings.apiToken,
     only,
     force: values.force ?? false,
     json: values.json ?? false,
     watch: values.watch ?? false,
-    dailyAt: values["daily-at"],
   };
 }
 
@@ -144,7 +150,7 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
-    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: process.env.API_TOKEN });
+    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken });
     return { status: "succeeded", summary };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };

@@ -1,21 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
-import { childProcessLoad } from "./schedule/schedule.ts";
+import { childProcessLoad } from "./schedule/mod.ts";
 import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
 import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -25,18 +25,44 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ co
   });
 }
 
-test("parseEtlArgs() reads flags, DATA_DIR and defaults", () => {
-  assert.deepEqual(parseEtlArgs([], {}), {
-    workbook: "data/relaciones.xlsx", contacts: "data/contacts.csv", dataDir: "data", only: null,
-    force: false, json: false, watch: false, dailyAt: undefined,
+test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings module", () => {
+  const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
+  assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
+    workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
+    force: false, json: false, watch: false, dailyAt: "00:00", apiToken: undefined,
   });
-  const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" });
+  const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
   assert.ok(o !== "help");
   assert.equal(o.dataDir, "/srv/d");
+  assert.equal(o.workbook, "/home/u/w.xlsx");
+  assert.equal(o.contacts, "/srv/d/contacts.csv", "the inputs default to files inside DATA_DIR, as for npm start");
   assert.equal(o.only, "relationships");
+  assert.equal(o.dailyAt, "06:00");
   assert.equal(parseEtlArgs(["--help"]), "help");
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
+  assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+});
+
+test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes there, from any working directory", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-datadir-"));
+  try {
+    const dataDir = join(dir, "srv-data");
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, "relaciones.xlsx"), xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
+    copyFileSync(CONTACTS, join(dataDir, "contacts.csv"));
+    const elsewhere = join(dir, "elsewhere");
+    mkdirSync(elsewhere);
+    const result = await cli(["--json"], { ...process.env, DATA_DIR: dataDir }, elsewhere);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    assert.equal(summary.relationships.file.path, join(dataDir, "relaciones.xlsx"));
+    assert.equal(summary.contacts.status, "succeeded");
+    for (const name of ["relationships.duckdb", "contacts.duckdb", "runs.jsonl"]) assert.ok(existsSync(join(dataDir, name)), name);
+    assert.ok(!existsSync(join(elsewhere, "data")), "nothing is written under the working directory");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }, async (t) => {

@@ -7,10 +7,17 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { Database } from "./db/database.ts";
-import { migrate, MigrationError } from "./contacts/migrate.ts";
+import { migrate, MigrationError } from "./contacts/mod.ts";
+import { Database } from "./db/mod.ts";
+import { readSettings, settingFlags, settingsHelp } from "./settings/mod.ts";
 
-const USAGE = "Usage: npm run migrate -- [--data-dir DIR]   (default: $DATA_DIR or data/)";
+const USAGE = `Usage: npm run migrate -- [options]
+
+Brings <data dir>/contacts.duckdb to the latest schema (npm run etl and npm start do it on their own).
+
+Options (each also read from the environment variable named; a flag wins):
+${settingsHelp("migrate").join("\n")}
+  --help            show this help`;
 
 /**
  * Runs the CLI with `argv` and returns the exit code; output goes to `out`/`err`.
@@ -24,19 +31,20 @@ export async function migrateMain(
   argv: string[],
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let dataDir: string;
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { ...settingFlags("migrate"), help: { type: "boolean", short: "h" } },
       strict: true,
     });
     if (values.help) {
       out(USAGE);
       return 0;
     }
-    dataDir = values["data-dir"] ?? process.env.DATA_DIR ?? "data";
+    dataDir = readSettings("migrate", { flags: values, env }).dataDir;
   } catch (error) {
     err(`${(error as Error).message}\n${USAGE}`);
     return 2;

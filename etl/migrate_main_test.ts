@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "./db/database.ts";
+import { Database } from "./db/mod.ts";
 import { migrateMain } from "./migrate_main.ts";
 
 const script = fileURLToPath(new URL("./migrate_main.ts", import.meta.url));

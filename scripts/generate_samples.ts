@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { matrixPlan, matrixWorkbook, mulberry32, xlsxBytes, type MatrixOptions, type MatrixPlan, type SheetSpec } from "./testing/xlsx_writer.ts";
+import { fold } from "../etl/text/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The relationship workbook
@@ -113,12 +114,14 @@ const PLACES: [string, string, string, string][] = [
 ];
 const MAIL_HOSTS = ["gmail.com", "yahoo.com", "hotmail.com", "aol.com", "cox.net"];
 
-function csvField(value: string): string {
+// An input file is written the way the users' tools write one: quoted where needed, never
+// formula-neutralised (that rule, etl/text csvField, is for the files we export).
+function inputCsvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 function asciiLower(text: string): string {
-  return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z]/g, "");
+  return fold(text).replace(/[^a-z]/g, "");
 }
 
 /**
@@ -169,7 +172,7 @@ export function sampleContacts(): ContactRow[] {
  */
 export function sampleContactsCsv(): string {
   const lines = [CONTACT_COLUMNS.join(",")];
-  for (const row of sampleContacts()) lines.push(CONTACT_COLUMNS.map((c) => csvField(row[c])).join(","));
+  for (const row of sampleContacts()) lines.push(CONTACT_COLUMNS.map((c) => inputCsvField(row[c])).join(","));
   return lines.join("\n") + "\n";
 }
 

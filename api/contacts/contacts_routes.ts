@@ -6,11 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IMPORT_CONTACTS_PATH, IMPORT_CONTENT_TYPES, SOURCE_NAME_HEADER } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { fold, nextCursor, pageAfter, pageQuery } from "../http/keyset.ts";
+import { fold } from "../../etl/text/mod.ts";
+import { nextCursor, pageAfter, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { readJson, requireType } from "../http/request_body.ts";
 import { empty, etagMatches, json, jsonText, send } from "../http/respond.ts";
@@ -20,7 +22,7 @@ import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/ro
 
 const JSON_TYPES = ["application/json"];
 const PATCH_TYPES = ["application/merge-patch+json", "application/json"];
-const CSV_TYPES = ["text/csv", "application/csv"];
+
 const LIST_PARAMS = new Set(["state", "city", "department", "company", "q", "sort", "limit", "cursor", "count", "format"]);
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
@@ -378,12 +380,12 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
 
   router.add(
     "POST",
-    "/imports/contacts",
+    IMPORT_CONTACTS_PATH,
     async (request) => {
-      requireType(request, CSV_TYPES);
+      requireType(request, IMPORT_CONTENT_TYPES);
       const bytes = new Uint8Array(await request.arrayBuffer());
       if (bytes.byteLength === 0) throw new HttpError(400, "The request body is empty; send the CSV file", { code: "empty-body" });
-      const rawName = request.headers.get("x-source-name") ?? "upload.csv";
+      const rawName = request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv";
       const sourceName = rawName.replace(/[^\w.\- ]/g, "_").slice(0, 200) || "upload.csv";
       const dir = mkdtempSync(join(tmpdir(), "contacts-import-"));
       try {

@@ -5,9 +5,10 @@
  * writer of the file (CSV loads reach it through POST /imports/contacts), which keeps the model exact.
  */
 import { createHash } from "node:crypto";
-import { Database } from "../../etl/db/database.ts";
+import { Database } from "../../etl/db/mod.ts";
 import { contactRecord, ingestContacts, migrate, recordSql, type ContactInput, type RecordDefinition, type RecordSql } from "../../etl/contacts/mod.ts";
-import { fold, type Key } from "../http/keyset.ts";
+import { fold } from "../../etl/text/mod.ts";
+import { compareKeys, type Key } from "../http/keyset.ts";
 import {
   CONTACT_DELETE,
   CONTACT_LINKS_ALL,
@@ -165,12 +166,7 @@ export class ContactsStore {
     let sorted = this.#sorted.get(name);
     if (sorted === undefined) {
       const rows = [...this.#entries.values()].map((entry) => ({ entry, key: keyFor(entry.view, field) }));
-      rows.sort((a, b) => {
-        const av = a.key[0];
-        const bv = b.key[0];
-        const c = av < bv ? -1 : av > bv ? 1 : a.key[1] - b.key[1];
-        return c * direction;
-      });
+      rows.sort((a, b) => compareKeys(a.key, b.key, direction));
       sorted = { rows };
       this.#sorted.set(name, sorted);
     }

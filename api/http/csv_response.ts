@@ -2,6 +2,7 @@
  * CSV answers for list endpoints: content negotiation on `Accept` (or `?format=csv` for plain
  * links) and a streamed body built in batches, so a large export never sits whole in memory.
  */
+import { csvField } from "../../etl/text/mod.ts";
 import type { HeaderRecord } from "./respond.ts";
 
 /**
@@ -32,14 +33,6 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
     else if (type === "application/json" || type === "*/*" || type === "application/*") json = Math.max(json, type === "application/json" ? q : q - 0.001);
   }
   return csv > 0 && csv >= json;
-}
-
-/** Quotes one CSV field; a leading = + @ (formula in spreadsheets) gets a ' so Excel shows text. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  let text = Array.isArray(value) ? value.join("; ") : value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+@\t\r]/.test(text) || /^-[^\d.]/.test(text)) text = "'" + text;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /**

@@ -87,12 +87,6 @@ export function pageAfter<T>(
   return { items, nextKey: undefined };
 }
 
-/** Folds text for search and name sorting: lower case, accents removed ("Peña" -> "pena"). */
-export function fold(text: string | null | undefined): string {
-  if (text === null || text === undefined) return "";
-  return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-}
-
 /**
  * Reads `limit` from a query: default `fallback`, an integer 1..max, else HttpError(400).
  */

@@ -3,8 +3,9 @@
  * loaded once when a snapshot file is opened. Point reads then cost a Map lookup and a cached JSON
  * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
  */
-import type { Database } from "../../etl/db/database.ts";
-import { fold, type Key } from "../http/keyset.ts";
+import type { Database } from "../../etl/db/mod.ts";
+import { fold } from "../../etl/text/mod.ts";
+import { compareKeys, type Key } from "../http/keyset.ts";
 import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 /** An actor as the API shows it. */
@@ -139,11 +140,7 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
 
   const all = [...actors.values()];
   const byKey = (keyOf: (a: Actor) => Key) => ({
-    items: [...all].sort((x, y) => {
-      const kx = keyOf(x);
-      const ky = keyOf(y);
-      return kx[0] < ky[0] ? -1 : kx[0] > ky[0] ? 1 : kx[1] - ky[1];
-    }),
+    items: [...all].sort((x, y) => compareKeys(keyOf(x), keyOf(y))),
     keyOf,
   });
   const versionId = info?.version_id ?? null;

@@ -4,7 +4,8 @@
  * Everything but /matrix answers from memory; every answer carries the snapshot's ETag.
  */
 import { HttpError } from "../http/http_error.ts";
-import { fold, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
+import { fold } from "../../etl/text/mod.ts";
+import { nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";

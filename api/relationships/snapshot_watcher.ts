@@ -4,7 +4,7 @@
  * the old file finish on it (reference count), and it is closed when the last one releases it.
  */
 import { statSync } from "node:fs";
-import { Database } from "../../etl/db/database.ts";
+import { Database } from "../../etl/db/mod.ts";
 import { loadRelationshipModel, type RelationshipModel } from "./relationship_model.ts";
 
 /** One opened snapshot: its model and its read-only database, shared by requests. */

@@ -3,8 +3,7 @@
  * changes of a relationships run from the published snapshot. The log is re-read only when its
  * size or mtime changed.
  */
-import { statSync } from "node:fs";
-import { readRuns, runLogPath, type RunRecord } from "../../etl/runs/run_log.ts";
+import type { RunLog, RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
 import { parseLimit } from "../http/keyset.ts";
@@ -13,38 +12,6 @@ import type { Router } from "../http/router.ts";
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
-
-/** Reads runs.jsonl through a cache keyed by the file's size and mtime. */
-export class RunLog {
-  readonly dataDir: string;
-  #stamp = "";
-  #newestFirst: RunRecord[] = [];
-
-  constructor(dataDir: string) {
-    this.dataDir = dataDir;
-  }
-
-  /** Every run, newest first. */
-  all(): RunRecord[] {
-    let stamp = "none";
-    try {
-      const stat = statSync(runLogPath(this.dataDir));
-      stamp = `${stat.size}-${stat.mtimeMs}`;
-    } catch {
-      // No log yet: no runs.
-    }
-    if (stamp !== this.#stamp) {
-      this.#newestFirst = stamp === "none" ? [] : readRuns(this.dataDir).reverse();
-      this.#stamp = stamp;
-    }
-    return this.#newestFirst;
-  }
-
-  /** The newest run of `kind`, if any. */
-  last(kind: string): RunRecord | undefined {
-    return this.all().find((r) => r.kind === kind);
-  }
-}
 
 const MAX_CHANGE_DETAILS = 10_000;
 

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Database } from "../db/database.ts";
+import type { Database } from "../db/mod.ts";
 import type { CsvScan } from "./_csv_scan.ts";
-import type { RowReject } from "./ingest_summary.ts";
+import type { RowReject } from "../handover/mod.ts";
 
 /** The rows read, their lines, and the rows that could not be parsed. */
 export interface ReadResult {

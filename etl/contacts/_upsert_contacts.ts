@@ -2,11 +2,12 @@
  * Writes validated people to the database inside the caller's transaction: inserts the new ones,
  * updates the changed ones (version + 1), adds departments and links, and fills the counts.
  */
-import type { Database } from "../db/database.ts";
-import { quoteIdent } from "../db/database.ts";
+import type { Database } from "../db/mod.ts";
+import { quoteIdent } from "../db/mod.ts";
 import type { Layout } from "./_map_csv_header.ts";
-import type { IngestSummary, RowFix } from "./ingest_summary.ts";
-import { foldName, keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import type { IngestSummary, RowFix } from "../handover/mod.ts";
+import { fold } from "../text/mod.ts";
+import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** One person from the file: the first line's values, every line they appear on, their departments. */
 export interface Accepted {
@@ -49,13 +50,13 @@ export async function upsertContacts(
   // table is small, so it is resolved here and new names are inserted first, in file order.
   const departmentIds = new Map<string, number>();
   for (const d of await tx.all<{ id: number; name: string }>(`SELECT id, name FROM ${nameTable} ORDER BY id`)) {
-    if (!departmentIds.has(foldName(d.name))) departmentIds.set(foldName(d.name), d.id);
+    if (!departmentIds.has(fold(d.name))) departmentIds.set(fold(d.name), d.id);
   }
   const fileDepartments = new Set<string>();
   let departmentsAdded = 0;
   for (const person of people) {
     for (const name of person.departments) {
-      const folded = foldName(name);
+      const folded = fold(name);
       fileDepartments.add(folded);
       if (departmentIds.has(folded)) continue;
       const row = await tx.one<{ id: number }>(`INSERT INTO ${nameTable} (name) VALUES ($1) RETURNING id`, [name]);
@@ -70,31 +71,21 @@ export async function upsertContacts(
   );
   await tx.run("CREATE TEMP TABLE _links_in (key VARCHAR NOT NULL, name_id INTEGER NOT NULL)");
   // Bulk rows go through the appender, not one INSERT per person.
-  const contactsIn = await tx.connection.createAppender("_contacts_in", null, "temp");
-  const linksIn = await tx.connection.createAppender("_links_in", null, "temp");
+  const contactsIn = await tx.appender("_contacts_in", { schema: "temp" });
+  const linksIn = await tx.appender("_links_in", { schema: "temp" });
   let links = 0;
   try {
     for (const person of people) {
-      contactsIn.appendVarchar(person.key);
-      if (person.line === null) contactsIn.appendNull();
-      else contactsIn.appendInteger(person.line);
-      for (const name of names) {
-        const v = person.value[name];
-        if (v === null) contactsIn.appendNull();
-        else contactsIn.appendVarchar(v);
-      }
+      contactsIn.text(person.key).int(person.line);
+      for (const name of names) contactsIn.text(person.value[name]);
       contactsIn.endRow();
-      const ids = new Set([...person.departments].map((name) => departmentIds.get(foldName(name))!));
-      for (const id of ids) {
-        linksIn.appendVarchar(person.key);
-        linksIn.appendInteger(id);
-        linksIn.endRow();
-      }
+      const ids = new Set([...person.departments].map((name) => departmentIds.get(fold(name))!));
+      for (const id of ids) linksIn.text(person.key).int(id).endRow();
       links += ids.size;
     }
   } finally {
-    contactsIn.closeSync();
-    linksIn.closeSync();
+    contactsIn.close();
+    linksIn.close();
   }
 
   const differs = names.map((c) => `t.${quoteIdent(c)} IS DISTINCT FROM i.${quoteIdent(c)}`).join(" OR ");
@@ -131,14 +122,11 @@ export async function upsertContacts(
   let bumped = 0;
   if (gained.length > 0) {
     await tx.run("DROP TABLE IF EXISTS temp._links_gained; CREATE TEMP TABLE _links_gained (id INTEGER)");
-    const appender = await tx.connection.createAppender("_links_gained", null, "temp");
+    const ids = await tx.appender("_links_gained", { schema: "temp" });
     try {
-      for (const id of gained) {
-        appender.appendInteger(id);
-        appender.endRow();
-      }
+      for (const id of gained) ids.int(id).endRow();
     } finally {
-      appender.closeSync();
+      ids.close();
     }
     const rows = await tx.all(
       `UPDATE ${table} SET version = version + 1, updated_at = current_timestamp

@@ -3,7 +3,7 @@
 // the missing foreign key on contact_departments.contact_id can come back).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Database } from "../db/database.ts";
+import { Database } from "../db/mod.ts";
 import { contactSql } from "./contact_sql.ts";
 import { migrate } from "./migrate.ts";
 

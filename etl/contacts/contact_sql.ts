@@ -2,7 +2,7 @@
  * SQL column lists and statements derived from a record definition, for the ingestion and the
  * API. Statements use positional parameters in the order of `columns`.
  */
-import { quoteIdent } from "../db/database.ts";
+import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
 import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 

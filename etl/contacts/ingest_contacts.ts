@@ -7,19 +7,18 @@
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import type { Database } from "../db/database.ts";
+import type { Database } from "../db/mod.ts";
 import { scanCsv } from "./_csv_scan.ts";
 import { mapCsvHeader } from "./_map_csv_header.ts";
 import { cleanCell, readCsvRows } from "./_read_csv_rows.ts";
 import { upsertContacts, type Accepted } from "./_upsert_contacts.ts";
 import { contactRecord } from "./contact_record.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
-import type { IngestSummary, RowFix } from "./ingest_summary.ts";
+import type { IngestSummary, RowFix } from "../handover/mod.ts";
 import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 
 export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
-export type { IngestSummary, RowFix, RowReject } from "./ingest_summary.ts";
 
 export interface IngestOptions {
   /** Name used in messages and references; defaults to the file's base name. */

@@ -4,8 +4,9 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "../db/database.ts";
-import { ContactsCsvError, ingestContacts, type IngestSummary } from "./ingest_contacts.ts";
+import { Database } from "../db/mod.ts";
+import type { IngestSummary } from "../handover/mod.ts";
+import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { defaultMigrationsDir, migrate } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
 import { recordJsonSchema } from "./contact_json_schema.ts";

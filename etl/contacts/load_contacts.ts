@@ -5,17 +5,20 @@
  * runs.jsonl, here and only here, and the rejects are written as a CSV report.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database } from "../db/database.ts";
-import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/run_log.ts";
-import { ContactsCsvError, ingestContacts, type IngestSummary, type RowReject } from "./ingest_contacts.ts";
+import { Database } from "../db/mod.ts";
+import { writeFileAtomic } from "../files/mod.ts";
+import { csvField } from "../text/mod.ts";
+import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
+import { HandoverError, importThroughApi, runningApi, type IngestSummary, type RowReject } from "../handover/mod.ts";
+import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { migrate, MigrationError } from "./migrate.ts";
 
-export type ContactsLoadErrorCode = "api_rejected" | "api_unauthorized" | "api_failed" | "locked";
+export type ContactsLoadErrorCode = "locked";
 
-/** The hand-over or the database could not be used. `message` is meant for the person running the load. */
+/** The database is locked by a process that is not a running API. `message` is for the person running the load. */
 export class ContactsLoadError extends Error {
   readonly code: ContactsLoadErrorCode;
   constructor(code: ContactsLoadErrorCode, message: string) {
@@ -39,19 +42,12 @@ export interface LoadContactsOptions {
 /** The ingestion summary plus how it ran, the run id, and the rejects report (null when none). */
 export type LoadContactsResult = IngestSummary & { via: "direct" | "api"; run_id: string; rejects_file: string | null };
 
-/** What api.json holds while the API listens (written by api/main.ts). */
-export interface ApiInfo {
-  pid: number;
-  url: string;
-  started_at: string;
-}
-
 const CELL_CAP = 50;
 
 /**
  * Loads the contacts CSV (directly, or through the running API) and appends a contacts run to
  * runs.jsonl. On failure the run is recorded as failed and the error is rethrown (ContactsCsvError,
- * MigrationError, ContactsLoadError, or a database error).
+ * MigrationError, ContactsLoadError, HandoverError, or a database error).
  *
  * @example
  * ```ts
@@ -73,7 +69,10 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       sha256: createHash("sha256").update(bytes).digest("hex"),
     };
     const api = await runningApi(options.dataDir);
-    const summary = api !== null ? await viaApi(api, bytes, source, options) : await direct(options, source);
+    const summary =
+      api !== null
+        ? await importThroughApi(api, bytes, { sourceName: source, apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
+        : await direct(options, source);
     const via: "api" | "direct" = api !== null ? "api" : "direct";
     const rejectsFile = summary.rejects.length > 0 ? writeRejects(options.dataDir, runId, summary.rejects) : null;
     appendRun(options.dataDir, {
@@ -121,73 +120,6 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   }
 }
 
-/**
- * Returns the running API announced in `<data-dir>/api.json`, or null when there is none: no
- * file, a dead pid (a crashed API leaves the file behind), or no answer from GET /healthz.
- *
- * @example
- * ```ts
- * const api = await runningApi("data"); // { pid: 4242, url: "http://127.0.0.1:8000", ... } or null
- * ```
- */
-export async function runningApi(dataDir: string): Promise<ApiInfo | null> {
-  let info: ApiInfo;
-  try {
-    info = JSON.parse(readFileSync(join(dataDir, "api.json"), "utf8")) as ApiInfo;
-  } catch {
-    return null;
-  }
-  if (typeof info?.url !== "string" || !Number.isInteger(info.pid)) return null;
-  try {
-    process.kill(info.pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else; it may well be the API.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return null;
-  }
-  try {
-    const response = await fetch(new URL("/healthz", info.url), { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok ? info : null;
-  } catch {
-    return null;
-  }
-}
-
-async function viaApi(api: ApiInfo, bytes: Buffer, source: string, options: LoadContactsOptions): Promise<IngestSummary> {
-  const headers: Record<string, string> = { "content-type": "text/csv", "x-source-name": source };
-  if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
-  let response: Response;
-  try {
-    response = await fetch(new URL("/imports/contacts", api.url), {
-      method: "POST",
-      headers,
-      body: new Uint8Array(bytes),
-      signal: AbortSignal.timeout(options.apiTimeoutMs ?? 600_000),
-    });
-  } catch (error) {
-    throw new ContactsLoadError("api_failed", `The running API at ${api.url} did not take the import: ${(error as Error).message}`);
-  }
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // A non-JSON answer is described by its status below.
-  }
-  if (response.status === 200) return body as unknown as IngestSummary;
-  const detail = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : text.slice(0, 200);
-  if (response.status === 422 || response.status === 400) {
-    throw new ContactsLoadError("api_rejected", detail);
-  }
-  if (response.status === 401 || response.status === 403) {
-    throw new ContactsLoadError(
-      "api_unauthorized",
-      `The running API at ${api.url} refused the import (${response.status}); set API_TOKEN to the API's token`,
-    );
-  }
-  throw new ContactsLoadError("api_failed", `The running API at ${api.url} answered ${response.status}: ${detail}`);
-}
-
 async function direct(options: LoadContactsOptions, source: string): Promise<IngestSummary> {
   mkdirSync(options.dataDir, { recursive: true });
   const path = join(options.dataDir, "contacts.duckdb");
@@ -230,18 +162,9 @@ function writeRejects(dataDir: string, runId: string, rejects: readonly RowRejec
   const dir = join(dataDir, "rejects");
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `contacts-${runId}.csv`);
-  const lines = ["line,field,reason,value", ...rejects.map((r) => [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvCell).join(","))];
-  // Written beside and renamed, so nobody opens half a report.
-  writeFileSync(`${path}.tmp`, lines.join("\r\n") + "\r\n");
-  renameSync(`${path}.tmp`, path);
+  const lines = ["line,field,reason,value", ...rejects.map((r) => [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","))];
+  writeFileAtomic(path, lines.join("\r\n") + "\r\n");
   return path;
-}
-
-function csvCell(value: string | number): string {
-  const text = String(value);
-  // A leading = + - @ makes spreadsheets run the cell as a formula; a quote prefix defuses it.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 function findingsOf(summary: IngestSummary, source: string, rejectsFile: string | null): Finding[] {
@@ -281,7 +204,7 @@ function findingsOf(summary: IngestSummary, source: string, rejectsFile: string 
 }
 
 function errorCode(error: unknown): string {
-  if (error instanceof ContactsCsvError || error instanceof MigrationError || error instanceof ContactsLoadError) {
+  if (error instanceof ContactsCsvError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
     return error.code;
   }
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return "unreadable";

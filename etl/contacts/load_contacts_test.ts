@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { once } from "node:events";
-import { Database } from "../db/database.ts";
-import { readRuns } from "../runs/run_log.ts";
+import { Database } from "../db/mod.ts";
+import { readRuns } from "../runs/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
-import { ContactsLoadError, loadContacts, runningApi } from "./load_contacts.ts";
+import { HandoverError, runningApi } from "../handover/mod.ts";
+import { ContactsLoadError, loadContacts } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
 
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
@@ -154,11 +155,11 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
     });
     await t.test("without the token the API refuses, and the run is recorded as failed", async () => {
       await assert.rejects(loadContacts({ csvPath, dataDir }), (error: unknown) => {
-        assert.ok(error instanceof ContactsLoadError);
-        assert.equal(error.code, "api_unauthorized");
+        assert.ok(error instanceof HandoverError);
+        assert.equal(error.code, "api-unauthorized");
         return true;
       });
-      assert.equal(readRuns(dataDir).at(-1)?.error?.code, "api_unauthorized");
+      assert.equal(readRuns(dataDir).at(-1)?.error?.code, "api-unauthorized");
     });
     await t.test("with the token the API ingests it on its own connection", async () => {
       const result = await loadContacts({ csvPath, dataDir, apiToken: "s3cret" });
@@ -176,8 +177,8 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
       const bad = join(dir, "bad.csv");
       writeFileSync(bad, "first_name,email\nAnn,ann@example.com\n");
       await assert.rejects(loadContacts({ csvPath: bad, dataDir, apiToken: "s3cret" }), (error: unknown) => {
-        assert.ok(error instanceof ContactsLoadError);
-        assert.equal(error.code, "api_rejected");
+        assert.ok(error instanceof HandoverError);
+        assert.equal(error.code, "api-rejected");
         assert.match(error.message, /no column 'last_name'/);
         return true;
       });
@@ -202,7 +203,7 @@ test("loadContacts() gives up with a clear error when another process holds the 
   writeFileSync(csvPath, GOOD);
   // Another process (not an API: no api.json) holds the write lock.
   const holder = join(dir, "hold.mts");
-  const dbModule = fileURLToPath(new URL("../db/database.ts", import.meta.url));
+  const dbModule = fileURLToPath(new URL("../db/mod.ts", import.meta.url));
   writeFileSync(
     holder,
     `import { Database } from ${JSON.stringify(dbModule)};\n` +

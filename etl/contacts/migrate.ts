@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Database } from "../db/database.ts";
+import type { Database } from "../db/mod.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
 export type MigrationErrorCode = "edited" | "missing" | "bad_name" | "duplicate_version" | "failed";

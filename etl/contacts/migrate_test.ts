@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileS
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "../db/database.ts";
+import { Database } from "../db/mod.ts";
 import { defaultMigrationsDir, migrate, MigrationError } from "./migrate.ts";
 
 async function withTemp<T>(fn: (dir: string, open: () => Promise<Database>) => Promise<T>): Promise<T> {

@@ -20,15 +20,10 @@ export {
   ContactsCsvError,
   ingestContacts,
   type IngestOptions,
-  type IngestSummary,
-  type RowFix,
-  type RowReject,
 } from "./ingest_contacts.ts";
 export {
   ContactsLoadError,
   loadContacts,
-  runningApi,
-  type ApiInfo,
   type LoadContactsOptions,
   type LoadContactsResult,
 } from "./load_contacts.ts";

@@ -80,19 +80,6 @@ export function extendRecord(record: RecordDefinition, ...extra: FieldDefinition
 }
 
 /**
- * Returns the form in which link names (departments) are compared: without regard to case or
- * accents, so "Sales", "sales" and "Salés" are one department. The first spelling stored wins.
- *
- * @example
- * ```ts
- * foldName("Recherche et Développement"); // "recherche et developpement"
- * ```
- */
-export function foldName(name: string): string {
-  return name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-}
-
-/**
  * Returns the CSV header a field is read from.
  *
  * @example

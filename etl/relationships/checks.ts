@@ -2,7 +2,7 @@
  * The catalog of quality checks: one place that names each check, gives its severity and says how
  * its message reads. Errors stop the load; warnings and info are published with the version.
  */
-import type { Severity } from "../runs/run_log.ts";
+import type { Severity } from "../runs/mod.ts";
 
 interface CheckDefinition {
   severity: Severity;

@@ -3,7 +3,7 @@
  * matrix (every blank cell, every asymmetric pair), so each finding keeps a capped list of cells
  * and a full count instead of growing with the data.
  */
-import type { Finding } from "../runs/run_log.ts";
+import type { Finding } from "../runs/mod.ts";
 import { CHECKS, type CheckName } from "./checks.ts";
 
 /** How many cell references a finding keeps; `count` still says how many there were. */

@@ -6,8 +6,9 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { Database } from "../db/database.ts";
-import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs/run_log.ts";
+import { Database } from "../db/mod.ts";
+import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs/mod.ts";
+import { fold } from "../text/mod.ts";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";
@@ -267,10 +268,10 @@ export async function publishedVersion(path: string): Promise<{ version_id: numb
  */
 export function findSheet(names: readonly string[], preferred: string, hints: readonly string[]): string {
   if (names.includes(preferred)) return preferred;
-  const fold = (s: string) => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim();
-  const exact = names.find((n) => fold(n) === fold(preferred));
+  const key = (s: string) => fold(s).trim();
+  const exact = names.find((n) => key(n) === key(preferred));
   if (exact) return exact;
-  const hinted = names.find((n) => hints.some((h) => fold(n).includes(h)));
+  const hinted = names.find((n) => hints.some((h) => key(n).includes(h)));
   if (hinted) return hinted;
   throw new LoadError(
     "missing_sheet",

@@ -3,8 +3,9 @@
  * temp file beside the live one, so the final rename() is a same-directory, same-filesystem atomic
  * swap: readers that opened the old file keep their inode; new opens see the new file whole.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { replaceFile } from "../files/mod.ts";
 
 /** The live snapshot's file name inside the data dir. */
 export const SNAPSHOT_FILE = "relationships.duckdb";
@@ -59,8 +60,8 @@ export function removeStaleTemps(dataDir: string): string[] {
 }
 
 /**
- * Makes `tempPath` the live snapshot: fsync the file (its bytes are on disk before the name
- * points at them), rename over the live name, fsync the directory (the rename itself is durable).
+ * Makes `tempPath` the live snapshot, durably and atomically (`replaceFile`: fsync, rename over the
+ * live name, fsync the directory). Readers that opened the old file keep reading it.
  *
  * @example
  * ```ts
@@ -68,16 +69,5 @@ export function removeStaleTemps(dataDir: string): string[] {
  * ```
  */
 export function publishSnapshot(tempPath: string, livePath: string): void {
-  fsyncPath(tempPath, "r+");
-  renameSync(tempPath, livePath);
-  fsyncPath(join(livePath, ".."), "r");
-}
-
-function fsyncPath(path: string, flags: string): void {
-  const fd = openSync(path, flags);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  replaceFile(tempPath, livePath);
 }

@@ -4,10 +4,10 @@
  * this version's changes, then CHECKPOINTed and closed so the file is complete on its own (no WAL).
  * The caller publishes the file; this module never touches the live snapshot.
  */
-import { Database, readSql } from "../db/database.ts";
-import type { Finding } from "../runs/run_log.ts";
+import { Database, readSql } from "../db/mod.ts";
+import type { Finding } from "../runs/mod.ts";
 import type { Findings } from "./findings.ts";
-import { forEachPair, rowString, type ActorRecord, type Direction } from "./model.ts";
+import { forEachPair, rowString, type ActorRecord } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";
 
 /** Bumped when schema.sql changes shape; readers can check `snapshot_info.schema_version`. */
@@ -158,23 +158,16 @@ export async function writeSnapshot(options: {
 }
 
 async function appendPairs(db: Database, matrix: Matrix, actors: ActorRecord[], findings: Findings): Promise<number> {
-  const appender = await db.connection.createAppender("user_relationships");
-  const direction = (d: Direction) => (d === null ? appender.appendNull() : appender.appendBoolean(d));
+  const rows = await db.appender("user_relationships");
   try {
-    return forEachPair(matrix, actors, findings, (a, b, aToB, bToA) => {
-      appender.appendInteger(a);
-      appender.appendInteger(b);
-      direction(aToB);
-      direction(bToA);
-      appender.endRow();
-    });
+    return forEachPair(matrix, actors, findings, (a, b, aToB, bToA) => rows.int(a).int(b).bool(aToB).bool(bToA).endRow());
   } finally {
-    appender.closeSync();
+    rows.close();
   }
 }
 
 async function appendMatrixRows(db: Database, matrix: Matrix): Promise<void> {
-  const appender = await db.connection.createAppender("matrix_rows");
+  const rows = await db.appender("matrix_rows");
   const position = new Map<number, number>();
   matrix.ids.forEach((id, p) => {
     if (!position.has(id)) position.set(id, p);
@@ -184,38 +177,23 @@ async function appendMatrixRows(db: Database, matrix: Matrix): Promise<void> {
   const rowsPerFlush = Math.max(64, Math.floor((8 << 20) / Math.max(1, matrix.ids.length)));
   try {
     matrix.rows.forEach((row, r) => {
-      appender.appendInteger(row.id);
-      const p = position.get(row.id);
-      if (p === undefined) appender.appendNull();
-      else appender.appendInteger(p);
-      appender.appendVarchar(rowString(row, matrix.ids.length));
-      appender.endRow();
-      if ((r + 1) % rowsPerFlush === 0) appender.flushSync();
+      rows.int(row.id).int(position.get(row.id) ?? null).text(rowString(row, matrix.ids.length)).endRow();
+      if ((r + 1) % rowsPerFlush === 0) rows.flush();
     });
   } finally {
-    appender.closeSync();
+    rows.close();
   }
 }
 
 async function appendActors(db: Database, actors: ActorRecord[]): Promise<void> {
-  const appender = await db.connection.createAppender("actors");
-  const text = (v: string | null) => (v === null ? appender.appendNull() : appender.appendVarchar(v));
-  const int = (v: number | null) => (v === null ? appender.appendNull() : appender.appendInteger(v));
+  const rows = await db.appender("actors");
   try {
     for (const a of actors) {
-      appender.appendInteger(a.numeric_id);
-      text(a.letter_code);
-      text(a.actor_name);
-      text(a.list_letter_code);
-      appender.appendBoolean(a.in_matrix);
-      appender.appendBoolean(a.in_list);
-      int(a.matrix_position);
-      appender.appendInteger(a.degree);
-      int(a.unknown_cells);
-      appender.endRow();
+      rows.int(a.numeric_id).text(a.letter_code).text(a.actor_name).text(a.list_letter_code);
+      rows.bool(a.in_matrix).bool(a.in_list).int(a.matrix_position).int(a.degree).int(a.unknown_cells).endRow();
     }
   } finally {
-    appender.closeSync();
+    rows.close();
   }
 }
 

@@ -1,64 +1,15 @@
 /**
- * The run record: one definition of what every ETL run (relationships or contacts) leaves behind,
- * and the append-only log `<data-dir>/runs.jsonl` that keeps them. The log lives outside the
- * published snapshot on purpose: a failed or skipped run must be recorded without touching the
- * last good version, and the API must be able to read the log while a load is running.
+ * The append-only log `<data-dir>/runs.jsonl` of run records. It lives outside the published
+ * snapshot on purpose: a failed or skipped run must be recorded without touching the last good
+ * version, and the API must be able to read the log while a load is running.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, mkdirSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-
-export type RunKind = "relationships" | "contacts";
-export type RunStatus = "succeeded" | "skipped" | "failed";
-export type Severity = "error" | "warning" | "info";
-
-/** A quality finding: a named check, its severity, and the cells (or CSV lines) involved. */
-export interface Finding {
-  check: string;
-  severity: Severity;
-  message: string;
-  /** Cell references like `'Matriz de adyacencia'!F5`, or `contacts.csv:12` for CSV lines. Capped. */
-  cells: string[];
-  /** How many cells/lines in all, when `cells` was capped or the finding is a count. */
-  count?: number;
-}
-
-export interface RunFile {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-export interface RunRecord {
-  id: string;
-  kind: RunKind;
-  status: RunStatus;
-  started_at: string;
-  finished_at: string;
-  file: RunFile | null;
-  /** Kind-specific counts, e.g. `{ actors: 50, pairs: 120 }` or `{ inserted: 3, rejected: 1 }`. */
-  counts: Record<string, number>;
-  findings: Finding[];
-  /** Summary of what changed against the previous version, e.g. `{ pairs_added: 2 }`. */
-  changes: Record<string, number>;
-  /** Set when the status is failed (and for skips: why it was skipped). */
-  error: { code: string; message: string } | null;
-  /** The published version this run produced (relationships), if any. */
-  version_id?: number | null;
-}
+import type { RunKind, RunRecord, RunStatus } from "./run_record.ts";
 
 /** The path of the run log inside a data directory. */
 export function runLogPath(dataDir: string): string {
   return join(dataDir, "runs.jsonl");
-}
-
-/**
- * Returns a new run id that sorts by time: `20261129T095045123Z-3f9a`.
- */
-export function newRunId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:.]/g, "");
-  const random = crypto.getRandomValues(new Uint8Array(2));
-  return `${stamp}-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /**
@@ -108,3 +59,43 @@ export function lastRun(dataDir: string, kind: RunKind, status?: RunStatus): Run
   return undefined;
 }
 
+/**
+ * Reads runs.jsonl through a cache keyed by the file's size and mtime: a reader polled per request
+ * (the API's /runs, /readyz) re-reads the log only when a run was appended.
+ *
+ * @example
+ * ```ts
+ * const log = new RunLog("data");
+ * log.last("relationships")?.status; // "succeeded"
+ * ```
+ */
+export class RunLog {
+  readonly dataDir: string;
+  #stamp = "";
+  #newestFirst: RunRecord[] = [];
+
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+  }
+
+  /** Every run, newest first. */
+  all(): RunRecord[] {
+    let stamp = "none";
+    try {
+      const stat = statSync(runLogPath(this.dataDir));
+      stamp = `${stat.size}-${stat.mtimeMs}`;
+    } catch {
+      // No log yet: no runs.
+    }
+    if (stamp !== this.#stamp) {
+      this.#newestFirst = stamp === "none" ? [] : readRuns(this.dataDir).reverse();
+      this.#stamp = stamp;
+    }
+    return this.#newestFirst;
+  }
+
+  /** The newest run of `kind`, if any. */
+  last(kind: string): RunRecord | undefined {
+    return this.all().find((r) => r.kind === kind);
+  }
+}

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { appendRun, lastRun, newRunId, readRuns, runLogPath, type RunRecord } from "./run_log.ts";
+import { appendRun, lastRun, newRunId, readRuns, runLogPath, type RunRecord } from "./mod.ts";
 
 function run(id: string, status: RunRecord["status"]): RunRecord {
   const now = new Date().toISOString();

@@ -5,10 +5,9 @@
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
-import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { readRuns } from "../runs/run_log.ts";
+import { readRuns } from "../runs/mod.ts";
+import { parseDailyAt } from "../settings/mod.ts";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -25,24 +24,6 @@ export const systemClock: Clock = {
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/**
- * Parses a daily time "HH:MM" (UTC). Throws RangeError for anything else.
- *
- * @example
- * ```ts
- * parseDailyAt("06:30"); // { hour: 6, minute: 30 }
- * ```
- */
-export function parseDailyAt(text: string): { hour: number; minute: number } {
-  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
-  const hour = match ? Number(match[1]) : NaN;
-  const minute = match ? Number(match[2]) : NaN;
-  if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59)) {
-    throw new RangeError(`Cannot use '${text}' as a daily time; write it as HH:MM in UTC, e.g. 00:00 or 06:30`);
-  }
-  return { hour, minute };
-}
 
 /**
  * Returns the first daily run strictly after `now` at `at` UTC.
@@ -162,7 +143,7 @@ export interface SchedulerOptions {
   dataDir: string;
   /** Runs one load; the scheduler never runs two at once (a trigger during a load queues one more). */
   runLoad: (reason: LoadReason) => Promise<unknown>;
-  /** Daily time, "HH:MM" UTC. Default "00:00" (or the ETL_DAILY_AT environment variable). */
+  /** Daily time, "HH:MM" UTC (the `dailyAt` setting). Default "00:00". */
   dailyAt?: string;
   /** Watch the workbook for changes. Default true. */
   watch?: boolean;
@@ -197,7 +178,7 @@ export interface Scheduler extends Stoppable {
  */
 export function startScheduler(options: SchedulerOptions): Scheduler {
   const clock = options.clock ?? systemClock;
-  const at = options.dailyAt ?? process.env.ETL_DAILY_AT ?? "00:00";
+  const at = options.dailyAt ?? "00:00";
   parseDailyAt(at); // fail at start-up on a bad setting, not at midnight
   const lastSuccess = options.lastSuccess ?? (() => lastGoodLoad(options.dataDir));
   let stopped = false;
@@ -253,66 +234,4 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     },
     trigger,
   };
-}
-
-/** What a load run in a child process reported. */
-export interface ChildLoadResult {
-  reason: LoadReason;
-  /** 0 loaded or skipped, 1 a load failed (recorded in runs.jsonl), other: crashed or killed. */
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  /** The `--json` summary printed by `etl/main.ts`, when it got that far. */
-  summary: unknown;
-  /** The child's stderr (capped), for logs. */
-  stderr: string;
-}
-
-/**
- * Returns a `runLoad` for `startScheduler()` that runs each load as `etl/main.ts --json` in a child
- * process, so a huge or crashing load never takes the caller (the API) down. A workbook change
- * reloads relationships only; daily and start-up runs load everything. It resolves (never rejects)
- * once the child exits; the child itself records the run in runs.jsonl.
- *
- * @example
- * ```ts
- * startScheduler({ workbook, dataDir, runLoad: childProcessLoad({ dataDir, workbook, onResult: (r) => log(r) }) });
- * ```
- */
-export function childProcessLoad(options: {
-  dataDir: string;
-  workbook?: string;
-  contacts?: string;
-  env?: NodeJS.ProcessEnv;
-  onResult?: (result: ChildLoadResult) => void;
-}): (reason: LoadReason) => Promise<ChildLoadResult> {
-  const mainPath = fileURLToPath(new URL("../main.ts", import.meta.url));
-  return (reason) =>
-    new Promise((resolveResult, reject) => {
-      const args = [...process.execArgv, mainPath, "--json", "--data-dir", options.dataDir];
-      if (options.workbook) args.push("--workbook", options.workbook);
-      if (options.contacts) args.push("--contacts", options.contacts);
-      if (reason === "file-changed") args.push("--only", "relationships");
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        if (stdout.length < 16 * 1024 * 1024) stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        if (stderr.length < 64 * 1024) stderr += chunk;
-      });
-      child.on("error", reject);
-      child.on("close", (exitCode, signal) => {
-        let summary: unknown = null;
-        const last = stdout.trim().split("\n").at(-1);
-        try {
-          summary = last ? JSON.parse(last) : null;
-        } catch {
-          // A child killed mid-write leaves no summary; its exit code says enough.
-        }
-        const result: ChildLoadResult = { reason, exitCode, signal, summary, stderr };
-        options.onResult?.(result);
-        resolveResult(result);
-      });
-    });
 }

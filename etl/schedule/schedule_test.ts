@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isStale, nextDailyRun, parseDailyAt, startScheduler, watchFile, type Clock, type LoadReason } from "./schedule.ts";
+import { parseDailyAt, SettingsError } from "../settings/mod.ts";
+import { isStale, nextDailyRun, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */
 class FakeClock implements Clock {
@@ -49,7 +50,7 @@ test("nextDailyRun() returns the next UTC time strictly after now", () => {
 
 test("parseDailyAt() rejects times that are not HH:MM", () => {
   assert.deepEqual(parseDailyAt(" 23:59 "), { hour: 23, minute: 59 });
-  for (const bad of ["24:00", "7", "12:60", "noon", ""]) assert.throws(() => parseDailyAt(bad), RangeError);
+  for (const bad of ["24:00", "7", "12:60", "noon", ""]) assert.throws(() => parseDailyAt(bad), SettingsError);
 });
 
 test("isStale() is true without a good load or after 24 hours", () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "../../etl/db/database.ts";
+import { Database } from "../../etl/db/mod.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../api/server.ts";
 
 /** A fresh temp dir; call the returned cleanup in `finally`/`after`. */

@@ -1,0 +1,12 @@
+/**
+ * The run record (what every ETL run leaves behind) and its append-only log `runs.jsonl`.
+ *
+ * @example
+ * ```ts
+ * import { appendRun, newRunId, readRuns } from "../runs/mod.ts";
+ * appendRun("data", { id: newRunId(), kind: "contacts", status: "succeeded", ... });
+ * readRuns("data").at(-1)?.status; // "succeeded"
+ * ```
+ */
+export { newRunId, type Finding, type RunFile, type RunKind, type RunRecord, type RunStatus, type Severity } from "./run_record.ts";
+export { appendRun, lastRun, readRuns, RunLog, runLogPath } from "./run_log.ts";

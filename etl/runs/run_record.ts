@@ -1,0 +1,54 @@
+/**
+ * The run record: one definition of what every ETL run (relationships or contacts) leaves behind.
+ * The ETL writes it (run_log.ts), the API serves it (GET /runs) and the dashboard shows it.
+ */
+
+export type RunKind = "relationships" | "contacts";
+export type RunStatus = "succeeded" | "skipped" | "failed";
+export type Severity = "error" | "warning" | "info";
+
+/** A quality finding: a named check, its severity, and the cells (or CSV lines) involved. */
+export interface Finding {
+  check: string;
+  severity: Severity;
+  message: string;
+  /** Cell references like `'Matriz de adyacencia'!F5`, or `contacts.csv:12` for CSV lines. Capped. */
+  cells: string[];
+  /** How many cells/lines in all, when `cells` was capped or the finding is a count. */
+  count?: number;
+}
+
+export interface RunFile {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface RunRecord {
+  id: string;
+  kind: RunKind;
+  status: RunStatus;
+  started_at: string;
+  finished_at: string;
+  file: RunFile | null;
+  /** Kind-specific counts, e.g. `{ actors: 50, pairs: 120 }` or `{ inserted: 3, rejected: 1 }`. */
+  counts: Record<string, number>;
+  findings: Finding[];
+  /** Summary of what changed against the previous version, e.g. `{ pairs_added: 2 }`. */
+  changes: Record<string, number>;
+  /** Set when the status is failed (and for skips: why it was skipped). */
+  error: { code: string; message: string } | null;
+  /** The published version this run produced (relationships), if any. */
+  version_id?: number | null;
+}
+
+/**
+ * Returns a new run id that sorts by time: `20261129T095045123Z-3f9a`.
+ */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, "");
+  const random = crypto.getRandomValues(new Uint8Array(2));
+  return `${stamp}-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+

@@ -1,0 +1,24 @@
+/**
+ * The settings of every command, read from flags, the environment and defaults in one place.
+ *
+ * @example
+ * ```ts
+ * import { readSettings } from "../settings/mod.ts";
+ * const { dataDir, workbook } = readSettings("etl", { flags: values });
+ * ```
+ */
+export {
+  isLoopback,
+  parseDailyAt,
+  readSettings,
+  REPO_DATA_DIR,
+  SETTINGS,
+  settingFlags,
+  SettingsError,
+  settingsHelp,
+  settingsTable,
+  type Command,
+  type SettingDefinition,
+  type Settings,
+  type SettingsSource,
+} from "./settings.ts";

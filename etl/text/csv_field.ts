@@ -1,0 +1,27 @@
+/**
+ * One CSV field as every CSV writer of the project writes it (API exports, the rejects report).
+ *
+ * Formula neutralising follows OWASP's rule: text that starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return gets a leading `'`, so a spreadsheet shows it as text instead of running it
+ * (`-2+3+cmd|' /C calc'!A0` is a formula to Excel). The one exception: values that are numbers in
+ * our records (counts, ids, line numbers) are written as numbers, a negative one included; only
+ * text is neutralised, so `"-5"` as text becomes `'-5`.
+ *
+ * @example
+ * ```ts
+ * csvField("=1+1");       // "'=1+1"
+ * csvField(-5);           // "-5"
+ * csvField('say "hi"');   // '"say ""hi"""'
+ * csvField(["a", "b"]);   // "a; b"
+ * ```
+ */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
+  let text = Array.isArray(value) ? value.join("; ") : value instanceof Date ? value.toISOString() : String(value);
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;

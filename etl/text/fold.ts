@@ -1,0 +1,15 @@
+/**
+ * Returns `text` folded for comparison and search: accents and other combining marks removed,
+ * lower case ("Peña" -> "pena", "Salés" -> "sales"); null and undefined fold to "". Departments,
+ * sheet names, sort keys and `q` searches all compare through this one rule, so the API and the
+ * ETL never disagree on whether two names are the same.
+ *
+ * @example
+ * ```ts
+ * fold("Recherche et Développement"); // "recherche et developpement"
+ * ```
+ */
+export function fold(text: string | null | undefined): string {
+  if (text === null || text === undefined) return "";
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
