@@ -13,7 +13,7 @@ import { buildOpenApi } from "./docs/openapi.ts";
 import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context } from "./http/router.ts";
-import type { RouteDoc } from "./http/route_doc.ts";
+import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
@@ -166,11 +166,7 @@ export class App {
 
   #addSystemRoutes(): void {
     const r = this.router;
-    r.add("GET", "/healthz", async () => jsonText('{"status":"ok"}', 200, { "cache-control": "no-store" }), {
-      summary: "Liveness: the process answers",
-      tag: "system",
-      responses: { "200": { description: "`{ status: \"ok\" }`" } },
-    } satisfies RouteDoc);
+    r.add("GET", "/healthz", async () => jsonText('{"status":"ok"}', 200, { "cache-control": "no-store" }), systemDocs.healthz);
     r.add(
       "GET",
       "/readyz",
@@ -178,12 +174,7 @@ export class App {
         const { ready, body } = this.readiness();
         return json(body, ready ? 200 : 503, { "cache-control": "no-store" });
       },
-      {
-        summary: "Readiness: databases open, latest relationship version and ETL runs",
-        tag: "system",
-        description: "200 when contacts.duckdb is open. A missing relationship snapshot (nothing published yet) does not make the API unready; the relationship endpoints answer 503 until one exists.",
-        responses: { "200": { description: "Ready." }, "503": { description: "Not ready." } },
-      } satisfies RouteDoc,
+      systemDocs.readyz,
     );
     r.add(
       "GET",
@@ -192,7 +183,7 @@ export class App {
         this.#openapi ??= JSON.stringify(buildOpenApi(this.router, this.contacts.record));
         return jsonText(this.#openapi, 200, { "cache-control": "no-cache" });
       },
-      { summary: "This API's OpenAPI 3.1 document", tag: "system", responses: { "200": { description: "OpenAPI 3.1 JSON." } } } satisfies RouteDoc,
+      systemDocs.openapi,
     );
     r.add(
       "GET",
@@ -206,7 +197,7 @@ export class App {
           "x-content-type-options": "nosniff",
         });
       },
-      { summary: "Human-readable API documentation (self-contained HTML)", tag: "system", responses: { "200": { description: "HTML page." } } } satisfies RouteDoc,
+      systemDocs.docs,
     );
   }
 }

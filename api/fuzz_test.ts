@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { mulberry32 } from "../scripts/testing/xlsx_writer.ts";
+import { mulberry32 } from "../scripts/testing/random.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../scripts/testing/api_server.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129);

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule/mod.ts";
 import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
-import { matrixWorkbook, writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
+import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
+import { writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));

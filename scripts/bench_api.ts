@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { matrixWorkbook, writeXlsxFile } from "./testing/xlsx_writer.ts";
+import { matrixWorkbook } from "./testing/matrix_workbook.ts";
+import { writeXlsxFile } from "./testing/xlsx_writer.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({

@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   };
   const actors = option("--actors", 3000);
   const repeats = option("--repeat", actors > 5000 ? 1 : 3);
-  const { writeXlsxFile, matrixWorkbook } = await import("./testing/xlsx_writer.ts");
+  const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
+  const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
   // Generated workbooks are kept in .bench/ (git-ignored): a 16,384-actor one takes minutes to write.
   const cache = fileURLToPath(new URL("../.bench/", import.meta.url));
   mkdirSync(cache, { recursive: true });

@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   const i = args.indexOf("--sizes");
   const sizes = (i >= 0 ? args[i + 1] : "1000,3000").split(",").map(Number);
   const repeats = Number(args[args.indexOf("--repeat") + 1]) || 5;
-  const { writeXlsxFile, matrixWorkbook } = await import("./testing/xlsx_writer.ts");
+  const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
+  const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
   const dir = mkdtempSync(join(tmpdir(), "bench-xlsx-"));
   try {
     for (const n of sizes) {

@@ -9,7 +9,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { matrixPlan, matrixWorkbook, mulberry32, xlsxBytes, type MatrixOptions, type MatrixPlan, type SheetSpec } from "./testing/xlsx_writer.ts";
+import { matrixPlan, matrixWorkbook, type MatrixOptions, type MatrixPlan } from "./testing/matrix_workbook.ts";
+import { mulberry32 } from "./testing/random.ts";
+import { xlsxBytes, type SheetSpec } from "./testing/xlsx_writer.ts";
 import { fold } from "../etl/text/mod.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -18,20 +18,12 @@ import { readJson, requireType } from "../http/request_body.ts";
 import { empty, etagMatches, json, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { contactDocs } from "./contacts_docs.ts";
 
 const JSON_TYPES = ["application/json"];
 const PATCH_TYPES = ["application/merge-patch+json", "application/json"];
 
 const LIST_PARAMS = new Set(["state", "city", "department", "company", "q", "sort", "limit", "cursor", "count", "format"]);
-
-const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
-const ifMatchParam = {
-  name: "If-Match",
-  in: "header" as const,
-  description: "Optional. The ETag you read; the write fails with 412 if the contact changed since. Without it the write is unconditional.",
-  schema: { type: "string" },
-};
 
 /**
  * Parses If-Match into the versions it names (undefined: no header or `*`).
@@ -183,32 +175,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       headers["content-type"] = "application/json; charset=utf-8";
       return send(cached.body, 200, headers);
     },
-    {
-      summary: "List contacts",
-      tag: "contacts",
-      description:
-        "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
-      params: [
-        { name: "state", description: "Two-letter state, any case.", schema: { type: "string" } },
-        { name: "city", description: "City, exact match ignoring case and accents.", schema: { type: "string" } },
-        { name: "department", description: "Department name, ignoring case.", schema: { type: "string" } },
-        { name: "company", description: "Substring of the company name, ignoring case.", schema: { type: "string" } },
-        { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
-        { name: "sort", description: `One of ${SORT_FIELDS.join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
-        ...pagingParams(1000, 50),
-        { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
-        formatParam,
-      ],
-      responses: {
-        "200": {
-          description: "A page of contacts (`total` only with count=true).",
-          schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
-          csv: true,
-        },
-        "304": { description: "Not modified (If-None-Match)." },
-        "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
-      },
-    } satisfies RouteDoc,
+    contactDocs.list,
   );
 
   router.add(
@@ -220,17 +187,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
       return entryResponse(entry, 200);
     },
-    {
-      summary: "One contact",
-      tag: "contacts",
-      description: "The `ETag` is the contact's version; send it back in `If-None-Match` (304) or `If-Match` (safe writes).",
-      params: [idParam],
-      responses: {
-        "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" } },
-        "304": { description: "Not modified." },
-        "404": { description: "No such contact." },
-      },
-    } satisfies RouteDoc,
+    contactDocs.get,
   );
 
   router.add(
@@ -259,23 +216,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       if (created.replay !== undefined) return replay(created.replay, print);
       return entryResponse(created.entry, 201, { location: `/contacts/${created.entry.view.id}` });
     },
-    {
-      summary: "Create a contact",
-      tag: "contacts",
-      auth: true,
-      description:
-        "Departments are given by name and created when new (an existing name in another case is reused). With `Idempotency-Key`, a retry with the same key and body returns the first response (with `Idempotent-Replayed: true`); the same key with another body is a 422. Keys are kept 24 h, in the database.",
-      params: [{ name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
-      body: { $ref: "#/components/schemas/ContactCreate" },
-      responses: {
-        "201": { description: "Created; `Location` and `ETag` set.", schema: { $ref: "#/components/schemas/Contact" } },
-        "400": { description: "Malformed JSON." },
-        "409": { description: "Another contact has this e-mail (ignoring case)." },
-        "413": { description: "Body over 1 MiB." },
-        "415": { description: "Not application/json." },
-        "422": { description: "Invalid fields, all listed in `errors`." },
-      },
-    } satisfies RouteDoc,
+    contactDocs.create,
   );
 
   function replay(previous: { fingerprint: string; status: number; location: string | null; body: string }, print: string): Response {
@@ -303,40 +244,9 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     return entryResponse(entry, 200);
   }
 
-  router.add("PUT", "/contacts/:id", (request, ctx) => write(request, ctx, "replace"), {
-    summary: "Replace a contact",
-    tag: "contacts",
-    auth: true,
-    description: "Every field is written; absent optional fields become null, absent `departments` becomes []. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
-    params: [idParam, ifMatchParam],
-    body: { $ref: "#/components/schemas/ContactReplace" },
-    responses: {
-      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
-      "404": { description: "No such contact." },
-      "409": { description: "E-mail taken." },
-      "412": { description: "If-Match does not match the current ETag." },
-      "415": { description: "Not application/json." },
-      "422": { description: "Invalid fields." },
-    },
-  } satisfies RouteDoc);
+  router.add("PUT", "/contacts/:id", (request, ctx) => write(request, ctx, "replace"), contactDocs.replace);
 
-  router.add("PATCH", "/contacts/:id", (request, ctx) => write(request, ctx, "patch"), {
-    summary: "Change some fields (JSON merge patch, RFC 7396)",
-    tag: "contacts",
-    auth: true,
-    description: "Members present are set; `null` clears an optional field; `departments` replaces the whole list.",
-    params: [idParam, ifMatchParam],
-    body: { $ref: "#/components/schemas/ContactPatch" },
-    bodyType: "application/merge-patch+json",
-    responses: {
-      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
-      "404": { description: "No such contact." },
-      "409": { description: "E-mail taken." },
-      "412": { description: "Stale If-Match." },
-      "415": { description: "Not application/merge-patch+json or application/json." },
-      "422": { description: "Invalid fields." },
-    },
-  } satisfies RouteDoc);
+  router.add("PATCH", "/contacts/:id", (request, ctx) => write(request, ctx, "patch"), contactDocs.patch);
 
   router.add(
     "DELETE",
@@ -347,13 +257,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeError);
       return empty(204);
     },
-    {
-      summary: "Delete a contact",
-      tag: "contacts",
-      auth: true,
-      params: [idParam, ifMatchParam],
-      responses: { "204": { description: "Deleted." }, "404": { description: "No such contact." }, "412": { description: "Stale If-Match." } },
-    } satisfies RouteDoc,
+    contactDocs.remove,
   );
 
   router.add(
@@ -364,18 +268,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       if (wantsCsv(request, ctx.query)) return csvResponse(["id", "name", "contacts"], items, "departments.csv");
       return json({ items }, 200, { vary: "Accept", "cache-control": "no-cache" });
     },
-    {
-      summary: "Departments with how many contacts each has",
-      tag: "contacts",
-      params: [formatParam],
-      responses: {
-        "200": {
-          description: "All departments by name.",
-          csv: true,
-          schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
-        },
-      },
-    } satisfies RouteDoc,
+    contactDocs.departments,
   );
 
   router.add(
@@ -403,22 +296,8 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
         rmSync(dir, { recursive: true, force: true });
       }
     },
-    {
-      summary: "Load a contacts CSV (what `npm run etl` uses while the API runs)",
-      tag: "contacts",
-      auth: true,
-      description: "The body is the CSV file; `X-Source-Name` names it in the summary. Runs the same ingestion as the CLI, on the API's connection, between other writes. Limit 64 MiB.",
-      params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
-      bodyType: "text/csv",
-      body: { type: "string" },
-      responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
-    } satisfies RouteDoc,
+    contactDocs.importCsv,
   );
-}
-
-function withTotal(schema: object): object {
-  const s = schema as { properties: Record<string, unknown> };
-  return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
 }
 
 /**

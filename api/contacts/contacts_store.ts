@@ -6,20 +6,26 @@
  */
 import { createHash } from "node:crypto";
 import { Database } from "../../etl/db/mod.ts";
-import { contactRecord, ingestContacts, migrate, recordSql, type ContactInput, type RecordDefinition, type RecordSql } from "../../etl/contacts/mod.ts";
-import { fold } from "../../etl/text/mod.ts";
-import { compareKeys, type Key } from "../http/keyset.ts";
 import {
   CONTACT_DELETE,
   CONTACT_LINKS_ALL,
+  contactRecord,
   DEPARTMENT_INSERT,
   DEPARTMENTS_ALL,
   IDEMPOTENCY_ALL,
   IDEMPOTENCY_INSERT,
   IDEMPOTENCY_PURGE,
+  ingestContacts,
   LINK_INSERT,
   LINKS_DELETE,
-} from "../relationships/snapshot_sql.ts";
+  migrate,
+  recordSql,
+  type ContactInput,
+  type RecordDefinition,
+  type RecordSql,
+} from "../../etl/contacts/mod.ts";
+import { fold } from "../../etl/text/mod.ts";
+import { compareKeys, type Key } from "../http/keyset.ts";
 
 /** A contact as the API shows it. */
 export interface ContactView {

@@ -2,15 +2,12 @@
  * Renders the OpenAPI document as one self-contained HTML page (inline CSS, no script, no CDN),
  * so /docs works offline and under a strict Content-Security-Policy.
  */
+import { escapeHtml } from "../web/_html.js";
 import { PROBLEM_TYPES } from "./openapi.ts";
-
-function esc(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Inline code spans: `x` becomes <code>x</code> (after escaping). */
 function md(text: unknown): string {
-  return esc(text).replace(/`([^`]+)`/g, "<code>$1</code>");
+  return escapeHtml(text).replace(/`([^`]+)`/g, "<code>$1</code>");
 }
 
 function schemaText(schema: unknown): string {
@@ -36,28 +33,28 @@ export function renderDocs(openapi: Record<string, unknown>): string {
       const params = (op.parameters as { name: string; in: string; required: boolean; description: string }[]) ?? [];
       const responses = op.responses as Record<string, { description: string }>;
       const id = `${method}-${path}`.replace(/[^\w]+/g, "-");
-      const html = `<section class="op" id="${esc(id)}">
-<h3><span class="m m-${esc(method)}">${esc(method.toUpperCase())}</span> <code>${esc(path)}</code>${op.security ? ' <span class="lock">token</span>' : ""}</h3>
+      const html = `<section class="op" id="${escapeHtml(id)}">
+<h3><span class="m m-${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code>${op.security ? ' <span class="lock">token</span>' : ""}</h3>
 <p>${md(op.summary)}</p>${op.description ? `<p class="desc">${md(op.description)}</p>` : ""}
-${params.length > 0 ? `<table><tr><th>parameter</th><th>in</th><th>description</th></tr>${params.map((p) => `<tr><td><code>${esc(p.name)}</code>${p.required ? " *" : ""}</td><td>${esc(p.in)}</td><td>${md(p.description)}</td></tr>`).join("")}</table>` : ""}
-${op.requestBody ? `<p><b>Body:</b> ${Object.keys((op.requestBody as { content: object }).content).map((t) => `<code>${esc(t)}</code>`).join(" or ")}</p>` : ""}
-<ul class="res">${Object.entries(responses).map(([s, r]) => `<li><b>${esc(s)}</b> ${md(r.description)}</li>`).join("")}</ul>
+${params.length > 0 ? `<table><tr><th>parameter</th><th>in</th><th>description</th></tr>${params.map((p) => `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? " *" : ""}</td><td>${escapeHtml(p.in)}</td><td>${md(p.description)}</td></tr>`).join("")}</table>` : ""}
+${op.requestBody ? `<p><b>Body:</b> ${Object.keys((op.requestBody as { content: object }).content).map((t) => `<code>${escapeHtml(t)}</code>`).join(" or ")}</p>` : ""}
+<ul class="res">${Object.entries(responses).map(([s, r]) => `<li><b>${escapeHtml(s)}</b> ${md(r.description)}</li>`).join("")}</ul>
 </section>`;
       const list = byTag.get(tag) ?? [];
       list.push(html);
       byTag.set(tag, list);
     }
   }
-  const sections = [...byTag.entries()].map(([tag, ops]) => `<h2 id="tag-${esc(tag)}">${esc(tag)}</h2>${ops.join("\n")}`).join("\n");
+  const sections = [...byTag.entries()].map(([tag, ops]) => `<h2 id="tag-${escapeHtml(tag)}">${escapeHtml(tag)}</h2>${ops.join("\n")}`).join("\n");
   const problems = Object.entries(PROBLEM_TYPES)
-    .map(([code, text]) => `<li id="problem-${esc(code)}"><code>/docs#problem-${esc(code)}</code> ${md(text)}</li>`)
+    .map(([code, text]) => `<li id="problem-${escapeHtml(code)}"><code>/docs#problem-${escapeHtml(code)}</code> ${md(text)}</li>`)
     .join("");
   const schemaBlocks = Object.entries(schemas)
-    .map(([name, s]) => `<details id="schema-${esc(name)}"><summary>${esc(name)}</summary><pre>${esc(schemaText(s))}</pre></details>`)
+    .map(([name, s]) => `<details id="schema-${escapeHtml(name)}"><summary>${escapeHtml(name)}</summary><pre>${escapeHtml(schemaText(s))}</pre></details>`)
     .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(info.title)}</title>
+<title>${escapeHtml(info.title)}</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#1d232a}
 h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ccd;margin-top:2.2rem;text-transform:capitalize}
@@ -69,7 +66,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem} td,th{border-top:1px 
 code{background:#f3f4f7;padding:0 .2rem;border-radius:3px} pre{background:#f3f4f7;padding:.6rem;overflow:auto;font-size:.8rem}
 .res{margin:.3rem 0;padding-left:1.2rem;font-size:.9rem} .desc{color:#444}
 </style></head><body>
-<h1>${esc(info.title)} <small>${esc(info.version)}</small></h1>
+<h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
 <p>${md(info.description)}</p>
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Conventions: JSON bodies; lists are <code>{ items, next_cursor }</code> with a
 <code>Link: rel="next"</code> header, <code>Accept: text/csv</code> (or <code>?format=csv</code>) streams CSV; every contact has an <code>ETag</code>

@@ -3,6 +3,7 @@
  * JSON Schema derived from the record definition: the same definitions that route and validate.
  */
 import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas } from "../contacts/contacts_routes.ts";
 import type { Router } from "../http/router.ts";
 import type { RouteDoc } from "../http/route_doc.ts";
@@ -21,7 +22,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
   stale: "412: If-Match does not match the contact's current ETag; GET it again.",
-  "content-too-large": "413: the body is larger than 1 MiB (64 MiB for CSV imports).",
+  "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   validation: "422: invalid fields; `errors` lists every one as `{ field, message }`.",
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",

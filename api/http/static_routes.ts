@@ -78,17 +78,23 @@ function notFound(): HttpError {
   return new HttpError(404, "No such file", { code: "not-found" });
 }
 
-/** Adds `/` and `/web/*`. */
-export function addStaticRoutes(router: Router, webDir: string): void {
-  const serve = staticFiles(webDir);
-  router.add("GET", "/", async (request) => serve(request, ["index.html"]), {
+/** What the dashboard routes say about themselves (for OpenAPI and /docs). */
+const staticDocs = {
+  index: {
     summary: "The dashboard (api/web/index.html)",
     tag: "system",
     responses: { "200": { description: "HTML page." } },
-  } satisfies RouteDoc);
-  router.add("GET", "/web/*", async (request, ctx) => serve(request, ctx.params["*"].split("\u0000")), {
+  },
+  web: {
     summary: "Dashboard assets under api/web",
     tag: "system",
     responses: { "200": { description: "The file." }, "404": { description: "No such file." } },
-  } satisfies RouteDoc);
+  },
+} satisfies Record<string, RouteDoc>;
+
+/** Adds `/` and `/web/*`. */
+export function addStaticRoutes(router: Router, webDir: string): void {
+  const serve = staticFiles(webDir);
+  router.add("GET", "/", async (request) => serve(request, ["index.html"]), staticDocs.index);
+  router.add("GET", "/web/*", async (request, ctx) => serve(request, ctx.params["*"].split("\u0000")), staticDocs.web);
 }

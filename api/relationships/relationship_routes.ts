@@ -10,7 +10,7 @@ import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
@@ -18,7 +18,6 @@ import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./snapshot_sql.ts";
 import { linkNext } from "../http/link_header.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
-const PAIR_COLUMNS = ["person_a_id", "person_a_letter", "person_a_name", "person_b_id", "person_b_letter", "person_b_name", "a_to_b", "b_to_a"] as const;
 const BODY_CACHE_LIMIT = 20_000;
 
 /** Returns the snapshot being served, or throws 503 when the ETL has not published one yet. */
@@ -74,25 +73,6 @@ function actorOr404(model: RelationshipModel, idText: string): Actor {
   return actor;
 }
 
-const actorIdParam = { name: "id", in: "path" as const, required: true, description: "The actor's numeric id.", schema: { type: "integer" } };
-
-const actorSchema = {
-  type: "object",
-  properties: {
-    id: { type: "integer" },
-    letter_code: { type: ["string", "null"] },
-    name: { type: ["string", "null"] },
-    degree: { type: "integer", description: "How many actors are related to this one, in either direction." },
-    in_matrix: { type: "boolean" },
-    in_list: { type: "boolean" },
-    unknown_cells: { type: "integer" },
-  },
-};
-const pairSchema = {
-  type: "object",
-  properties: Object.fromEntries(PAIR_COLUMNS.map((c) => [c, { type: c.endsWith("_id") ? "integer" : c.startsWith("a_") || c.startsWith("b_") ? "boolean" : ["string", "null"] }])),
-};
-
 /** Adds the relationship routes to `router`. */
 export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
   router.add(
@@ -115,21 +95,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const page = pageAfter(sorted, keyOf, 1, after, keep, limit);
       return pageJson(request, ctx, model, page.items.map(summary), nextCursor(sort, page));
     },
-    {
-      summary: "List actors of the published version",
-      tag: "relationships",
-      params: [
-        { name: "q", description: "Case- and accent-insensitive search in the name and letter code." },
-        { name: "sort", description: "`degree` (most related first, default), `name` or `id`.", schema: { type: "string", enum: ["degree", "name", "id"] } },
-        ...pagingParams(1000, 50),
-        formatParam,
-      ],
-      responses: {
-        "200": { description: "A page of actors.", schema: listSchema(actorSchema), csv: true },
-        "400": { description: "Bad sort, limit or cursor." },
-        "503": { description: "No version published yet." },
-      },
-    } satisfies RouteDoc,
+    relationshipDocs.actors,
   );
 
   router.add(
@@ -140,12 +106,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const actor = actorOr404(model, ctx.params.id);
       return cachedJson(request, model, `actor:${actor.id}`, () => JSON.stringify(actor));
     },
-    {
-      summary: "One actor, with its degree",
-      tag: "relationships",
-      params: [actorIdParam],
-      responses: { "200": { description: "The actor.", schema: actorSchema }, "304": { description: "Not modified." }, "404": { description: "No such actor." } },
-    } satisfies RouteDoc,
+    relationshipDocs.actor,
   );
 
   router.add(
@@ -159,32 +120,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       }
       return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }), true);
     },
-    {
-      summary: "The actors related to one actor, with the directions marked",
-      tag: "relationships",
-      description:
-        "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor.",
-      params: [actorIdParam, formatParam],
-      responses: {
-        "200": {
-          description: "Related actors, by id.",
-          csv: true,
-          schema: listSchema({
-            type: "object",
-            properties: {
-              id: { type: "integer" },
-              letter_code: { type: ["string", "null"] },
-              name: { type: ["string", "null"] },
-              a_to_b: { type: "boolean" },
-              b_to_a: { type: "boolean" },
-              outgoing: { type: "boolean" },
-              incoming: { type: "boolean" },
-            },
-          }),
-        },
-        "404": { description: "No such actor." },
-      },
-    } satisfies RouteDoc,
+    relationshipDocs.actorRelationships,
   );
 
   router.add(
@@ -204,12 +140,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
       return pageJson(request, ctx, model, page.items, nextCursor("pair", page));
     },
-    {
-      summary: "Related pairs with both names (like v_actor_relationships)",
-      tag: "relationships",
-      params: [{ name: "actor", description: "Only pairs that include this actor id.", schema: { type: "integer" } }, ...pagingParams(1000, 100), formatParam],
-      responses: { "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: listSchema(pairSchema), csv: true }, "400": { description: "Bad parameter." } },
-    } satisfies RouteDoc,
+    relationshipDocs.relationships,
   );
 
   router.add(
@@ -228,20 +159,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         return JSON.stringify({ path: path.map((id) => summary(model.actors.get(id)!)), length: path.length - 1 });
       });
     },
-    {
-      summary: "A shortest chain of relationships between two actors",
-      tag: "relationships",
-      description: "Follows pairs in either direction. `length` is the number of hops.",
-      params: [
-        { name: "from", required: true, description: "Start actor id.", schema: { type: "integer" } },
-        { name: "to", required: true, description: "End actor id.", schema: { type: "integer" } },
-      ],
-      responses: {
-        "200": { description: "The chain, both ends included.", schema: { type: "object", properties: { path: { type: "array", items: actorSchema }, length: { type: "integer" } } } },
-        "400": { description: "from/to missing or not integers." },
-        "404": { description: "Unknown actor, or no chain." },
-      },
-    } satisfies RouteDoc,
+    relationshipDocs.path,
   );
 
   router.add(
@@ -269,29 +187,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const header = cachedHeader.toString("utf8");
       return jsonText(`{"actors":${header},"rows":${JSON.stringify(rows)},"total":${total},"offset":${offset}}`, 200, headers);
     },
-    {
-      summary: "The adjacency matrix, a window of rows at a time",
-      tag: "relationships",
-      description: "`actors` is the header order; each row's `cells` has one character per header column: '1', '0' or '.' (blank/unknown).",
-      params: [
-        { name: "offset", description: "First row (0-based).", schema: { type: "integer", minimum: 0 } },
-        { name: "limit", description: "Rows, 1..2000 (default 200).", schema: { type: "integer", minimum: 1, maximum: 2000 } },
-      ],
-      responses: {
-        "200": {
-          description: "Header and rows.",
-          schema: {
-            type: "object",
-            properties: {
-              actors: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, letter_code: { type: ["string", "null"] } } } },
-              rows: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, cells: { type: "string" } } } },
-              total: { type: "integer" },
-              offset: { type: "integer" },
-            },
-          },
-        },
-      },
-    } satisfies RouteDoc,
+    relationshipDocs.matrix,
   );
 
   router.add(
@@ -304,20 +200,6 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       }
       return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }), true);
     },
-    {
-      summary: "Quality findings of the published version",
-      tag: "relationships",
-      params: [formatParam],
-      responses: {
-        "200": {
-          description: "Findings with cell references (in CSV, `cells` are joined with `; `).",
-          csv: true,
-          schema: listSchema({
-            type: "object",
-            properties: { check: { type: "string" }, severity: { type: "string" }, message: { type: "string" }, cells: { type: "array", items: { type: "string" } }, count: { type: ["integer", "null"] } },
-          }),
-        },
-      },
-    } satisfies RouteDoc,
+    relationshipDocs.findings,
   );
 }

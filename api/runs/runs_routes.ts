@@ -9,13 +9,11 @@ import { HttpError } from "../http/http_error.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
-import { formatParam, type RouteDoc } from "../http/route_doc.ts";
+import { MAX_CHANGE_DETAILS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
 
-const MAX_CHANGE_DETAILS = 10_000;
 
-const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_at", "file", "version_id", "counts", "changes", "findings", "error"];
 
 // A run as one spreadsheet line: nested parts flattened to text (the JSON answer keeps them whole).
 function flatRun(run: RunRecord): Record<string, unknown> {
@@ -51,22 +49,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, items.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
       return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
     },
-    {
-      summary: "ETL runs, newest first",
-      tag: "runs",
-      params: [
-        { name: "kind", description: "`relationships` or `contacts`.", schema: { type: "string", enum: ["relationships", "contacts"] } },
-        { name: "status", description: "`succeeded`, `skipped` or `failed`.", schema: { type: "string", enum: ["succeeded", "skipped", "failed"] } },
-        { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer" } },
-        formatParam,
-      ],
-      responses: {
-        "200": {
-          description: `\`{ items: RunRecord[] }\` as in etl/runs.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
-          csv: true,
-        },
-      },
-    } satisfies RouteDoc,
+    runDocs.runs,
   );
 
   router.add(
@@ -83,12 +66,6 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       }
       return json({ ...run, change_details: changeDetails }, 200, { "cache-control": "no-cache" });
     },
-    {
-      summary: "One run: status, counts, findings with cell references, and the detailed changes",
-      tag: "runs",
-      description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
-      params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
-      responses: { "200": { description: "The RunRecord plus `change_details`." }, "404": { description: "No such run." } },
-    } satisfies RouteDoc,
+    runDocs.run,
   );
 }

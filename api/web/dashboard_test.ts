@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
 import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
-import { matrixWorkbook, writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
+import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
+import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
 
 const chromium = findChromium();
 const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";

@@ -22,12 +22,8 @@ import {
   failureTable,
   generatedSections,
   wrap,
-  xmlText,
 } from "./mod.ts";
-
-test("xmlText() escapes markup and quotes", () => {
-  assert.equal(xmlText(`<a href="x">&'</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-});
+import { escapeHtml } from "../../api/web/_html.js";
 
 test("mermaidText() escapes quotes, brackets, # and ;", () => {
   assert.equal(mermaidText(`"a" <b> #1; c`), "#quot;a#quot; #lt;b#gt; #35;1#59; c");
@@ -150,7 +146,7 @@ test("every diagram of every design has a title and a legend, and every arrow a 
         assert.ok(arrows[i].includes(`|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"|`), arrows[i]);
       });
       const svg = flowchartSvg(diagram);
-      assert.ok(svg.includes(`<title>${xmlText(diagram.title)}</title>`), where);
+      assert.ok(svg.includes(`<title>${escapeHtml(diagram.title)}</title>`), where);
       assert.ok(svg.includes(">Legend</text>"), where);
     }
     for (const seq of model.sequences) {
@@ -162,7 +158,7 @@ test("every diagram of every design has a title and a legend, and every arrow a 
       assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length, where);
       for (const m of messages) assert.match(m, /\[[^\]]+\]$/, `${where}: every message ends with its protocol`);
       const svg = sequenceSvg(model, seq);
-      assert.ok(svg.includes(`<title>${xmlText(`${model.title}: ${seq.title}`)}</title>`), where);
+      assert.ok(svg.includes(`<title>${escapeHtml(`${model.title}: ${seq.title}`)}</title>`), where);
       assert.ok(svg.includes(">Legend</text>"), where);
     }
   }

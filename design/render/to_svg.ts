@@ -2,17 +2,10 @@
 // boxes stack inside each cell, arrows are straight (or a bracket when both ends share a column),
 // labels sit in the gaps between columns and are nudged apart. Output is a pure function of the
 // model: integer coordinates, model order, no randomness, so regenerating gives identical bytes.
+import { escapeHtml } from "../../api/web/_html.js";
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
 import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";
-
-/**
- * Returns text escaped for SVG/XML content and attributes.
- * @example xmlText('a < b & "c"') // "a &lt; b &amp; &quot;c&quot;"
- */
-export function xmlText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
 
 /**
  * Returns words wrapped into lines of at most `width` characters (a longer word gets a line of its own).
@@ -95,12 +88,12 @@ function legend(x: number, y: number, kinds: string[], styles: string[]): { svg:
   for (const k of kinds) {
     const p = PALETTE[k];
     svg.push(`<rect x="${x + 12}" y="${ly + 3}" width="28" height="14" rx="3" fill="${p.fill}" stroke="${p.stroke}"/>`);
-    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${xmlText(p.label)}</text>`);
+    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${escapeHtml(p.label)}</text>`);
     ly += lineH;
   }
   for (const s of styles) {
     svg.push(`<path d="M${x + 12},${ly + 10} H${x + 40}" ${edgeAttrs(s)}/>`);
-    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${xmlText(EDGE_STYLES[s].label)}</text>`);
+    svg.push(`<text x="${x + 50}" y="${ly + 14}" font-size="11">${escapeHtml(EDGE_STYLES[s].label)}</text>`);
     ly += lineH;
   }
   svg.push(`<text x="${x + 12}" y="${ly + 14}" font-size="11" fill="#374151">arrow text: label, then protocol</text>`);
@@ -110,15 +103,15 @@ function legend(x: number, y: number, kinds: string[], styles: string[]): { svg:
 
 function header(title: string, description: string): string[] {
   return [
-    `<text x="${MARGIN}" y="${MARGIN + 18}" font-size="20" font-weight="bold">${xmlText(title)}</text>`,
-    `<text x="${MARGIN}" y="${MARGIN + 40}" font-size="12" fill="#4b5563">${xmlText(description)}</text>`,
+    `<text x="${MARGIN}" y="${MARGIN + 18}" font-size="20" font-weight="bold">${escapeHtml(title)}</text>`,
+    `<text x="${MARGIN}" y="${MARGIN + 40}" font-size="12" fill="#4b5563">${escapeHtml(description)}</text>`,
   ];
 }
 
 function open(width: number, height: number, title: string): string[] {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" role="img" aria-label="${xmlText(title)}">`,
-    `<title>${xmlText(title)}</title>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" role="img" aria-label="${escapeHtml(title)}">`,
+    `<title>${escapeHtml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
   ];
 }
@@ -126,7 +119,7 @@ function open(width: number, height: number, title: string): string[] {
 function nodeSvg(n: DiagramNode, b: Box): string[] {
   const p = PALETTE[n.kind];
   const rx = n.kind === "client" ? 26 : n.kind === "external" ? 2 : 8;
-  const out = [`<g class="node" id="${xmlText(n.id)}">`];
+  const out = [`<g class="node" id="${escapeHtml(n.id)}">`];
   out.push(`<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="${rx}" fill="${p.fill}" stroke="${p.stroke}" stroke-width="1.5"/>`);
   if (["datastore", "cache", "search-index", "object-store", "file"].includes(n.kind)) {
     // A second top edge reads as a cylinder: the usual sign for storage.
@@ -134,8 +127,8 @@ function nodeSvg(n: DiagramNode, b: Box): string[] {
   }
   const tech = wrap(n.tech, 36).slice(0, 2);
   const top = b.y + (n.kind === "datastore" || n.kind === "cache" ? 26 : 22);
-  out.push(`<text x="${b.x + b.w / 2}" y="${top}" font-size="13" font-weight="bold" text-anchor="middle">${xmlText(n.name)}</text>`);
-  tech.forEach((t, i) => out.push(`<text x="${b.x + b.w / 2}" y="${top + 15 + i * 12}" font-size="10" fill="#374151" text-anchor="middle">${xmlText(t)}</text>`));
+  out.push(`<text x="${b.x + b.w / 2}" y="${top}" font-size="13" font-weight="bold" text-anchor="middle">${escapeHtml(n.name)}</text>`);
+  tech.forEach((t, i) => out.push(`<text x="${b.x + b.w / 2}" y="${top + 15 + i * 12}" font-size="10" fill="#374151" text-anchor="middle">${escapeHtml(t)}</text>`));
   out.push("</g>");
   return out;
 }
@@ -330,7 +323,7 @@ export function flowchartSvg(diagram: Diagram): string {
     labelSvg.push(`<g class="edge-label"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
     lines.forEach((l, i) => {
       const weight = i < labelLines.length ? "" : ' font-style="italic" fill="#4b5563"';
-      labelSvg.push(`<text x="${box.x + box.w / 2}" y="${box.y + 14 + i * 12}" font-size="10" text-anchor="middle"${weight}>${xmlText(l)}</text>`);
+      labelSvg.push(`<text x="${box.x + box.w / 2}" y="${box.y + 14 + i * 12}" font-size="10" text-anchor="middle"${weight}>${escapeHtml(l)}</text>`);
     });
     labelSvg.push("</g>");
   }
@@ -345,12 +338,12 @@ export function flowchartSvg(diagram: Diagram): string {
   for (const col of diagram.columns) {
     const x = colX.get(col.id)!;
     svg.push(`<rect x="${x}" y="${columnsTop}" width="${NODE_W + 2 * COL_PAD}" height="${contentBottom - columnsTop}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
-    svg.push(`<text x="${x + 10}" y="${columnsTop + 19}" font-size="12" font-weight="bold" fill="#374151">${xmlText(col.name)}</text>`);
+    svg.push(`<text x="${x + 10}" y="${columnsTop + 19}" font-size="12" font-weight="bold" fill="#374151">${escapeHtml(col.name)}</text>`);
   }
   if (deployment) {
     for (const band of rowBands) {
       svg.push(`<rect x="${MARGIN - 8}" y="${band.y}" width="${width - 2 * MARGIN + 16}" height="${band.h}" rx="8" fill="none" stroke="#0369a1" stroke-width="1.2"/>`);
-      svg.push(`<text x="${MARGIN}" y="${band.y + 20}" font-size="12" font-weight="bold" fill="#0369a1">${xmlText(band.name)}</text>`);
+      svg.push(`<text x="${MARGIN}" y="${band.y + 20}" font-size="12" font-weight="bold" fill="#0369a1">${escapeHtml(band.name)}</text>`);
     }
   }
   for (const n of diagram.nodes) svg.push(...nodeSvg(n, boxes.get(n.id)!));
@@ -386,7 +379,7 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
       const right = Math.max(...xs) + 80;
       body.push(`<rect x="${left}" y="${y - 14}" width="${right - left}" height="30" fill="#fef9c3" stroke="#ca8a04"/>`);
       wrap(step.text, Math.floor((right - left) / 5.6)).slice(0, 2).forEach((l, j) => {
-        body.push(`<text x="${(left + right) / 2}" y="${y - 1 + j * 12}" font-size="10" text-anchor="middle">${xmlText(l)}</text>`);
+        body.push(`<text x="${(left + right) / 2}" y="${y - 1 + j * 12}" font-size="10" text-anchor="middle">${escapeHtml(l)}</text>`);
       });
       return;
     }
@@ -402,7 +395,7 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
     body.push(`<path d="M${x1},${y + 6} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
     const text = `${++messageNumber}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
     // A white halo keeps the message readable where it crosses the dashed lifelines.
-    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xmlText(text)}</text>`);
+    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeHtml(text)}</text>`);
   });
   const width = MARGIN * 2 + 180 + (participants.length - 1) * SPACING;
   const legendKinds = [...new Set(participants.map((p) => components.get(p)!.kind))];
@@ -416,15 +409,15 @@ export function sequenceSvg(model: Model, sequence: Sequence): string {
     const pal = PALETTE[c.kind];
     svg.push(`<line x1="${px}" y1="${top + boxH}" x2="${px}" y2="${lastY}" stroke="#9ca3af" stroke-dasharray="3 3"/>`);
     svg.push(`<rect x="${px - 85}" y="${top}" width="170" height="${boxH}" rx="6" fill="${pal.fill}" stroke="${pal.stroke}"/>`);
-    svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${xmlText(c.name)}</text>`);
+    svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${escapeHtml(c.name)}</text>`);
     // Two lines of technology fit the box; a longer one ends in an ellipsis rather than silently.
     const tech = wrap(c.tech, 34);
     if (tech.length > 2) tech.splice(1, tech.length - 1, `${wrap(tech.slice(1).join(" "), 32)[0]}…`);
-    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 33 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(line)}</text>`));
+    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 33 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${escapeHtml(line)}</text>`));
   }
   svg.push(...body, ...lg.svg);
   const noteY = lastY + 30 + lg.h + 18;
-  svg.push(`<text x="${MARGIN}" y="${noteY}" font-size="11" fill="#374151">${xmlText(`dashed arrows are replies${styles.has("reply") ? "" : " (none here)"}; every message ends with its protocol in brackets`)}</text>`);
+  svg.push(`<text x="${MARGIN}" y="${noteY}" font-size="11" fill="#374151">${escapeHtml(`dashed arrows are replies${styles.has("reply") ? "" : " (none here)"}; every message ends with its protocol in brackets`)}</text>`);
   svg.push("</svg>");
   return svg.join("\n") + "\n";
 }

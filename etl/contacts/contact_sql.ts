@@ -71,3 +71,31 @@ export function recordSql(record: RecordDefinition): RecordSql {
 
 /** The contacts table's SQL (see recordSql). */
 export const contactSql: RecordSql = recordSql(contactRecord);
+
+// The API's statements on contacts.duckdb (the tables are the migrations' in ./migrations/).
+
+/**
+ * Idempotency keys are kept 24 h (purged at start-up). The table (migrations/002) is
+ * written in the same transaction as the contact a POST created, so a retry after a crash finds it.
+ */
+export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL 24 HOUR`;
+/** Every stored key, loaded into memory at start-up. */
+export const IDEMPOTENCY_ALL = `SELECT key, fingerprint, status, location, body FROM api_idempotency_keys`;
+/** Records a key in the transaction of the contact it created. */
+export const IDEMPOTENCY_INSERT = `INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ($1, $2, $3, $4, $5)`;
+
+/** Contacts: department links of every contact, for the in-memory read model. */
+export const CONTACT_LINKS_ALL = `
+  SELECT cd.contact_id::INTEGER AS contact_id, d.name
+  FROM contact_departments cd JOIN departments d ON d.id = cd.department_id
+  ORDER BY cd.contact_id, d.name`;
+/** Contacts: every department. */
+export const DEPARTMENTS_ALL = `SELECT id::INTEGER AS id, name FROM departments ORDER BY name, id`;
+/** Contacts: a department created on first use. */
+export const DEPARTMENT_INSERT = `INSERT INTO departments (name) VALUES ($1) RETURNING id::INTEGER AS id, name`;
+/** Contacts: links a contact to a department. */
+export const LINK_INSERT = `INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)`;
+/** Contacts: drops a contact's department links (before relinking or deleting it). */
+export const LINKS_DELETE = `DELETE FROM contact_departments WHERE contact_id = $1`;
+/** Contacts: deletes a contact if still at the version checked (returns nothing otherwise). */
+export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;

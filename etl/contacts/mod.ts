@@ -14,7 +14,20 @@ export {
   type ValidationResult,
 } from "./validate_contact.ts";
 export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_json_schema.ts";
-export { contactSql, recordSql, type RecordSql } from "./contact_sql.ts";
+export {
+  CONTACT_DELETE,
+  CONTACT_LINKS_ALL,
+  contactSql,
+  DEPARTMENT_INSERT,
+  DEPARTMENTS_ALL,
+  IDEMPOTENCY_ALL,
+  IDEMPOTENCY_INSERT,
+  IDEMPOTENCY_PURGE,
+  LINK_INSERT,
+  LINKS_DELETE,
+  recordSql,
+  type RecordSql,
+} from "./contact_sql.ts";
 export { defaultMigrationsDir, migrate, MigrationError, type MigrateOptions } from "./migrate.ts";
 export {
   ContactsCsvError,

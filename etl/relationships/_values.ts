@@ -1,6 +1,6 @@
 // Value helpers shared by the matrix and list readers. Workbooks written by other tools store ids
 // as numbers or as numeric text ("12"), so both count.
-import type { CellValue } from "../xlsx/types.ts";
+import type { CellValue } from "../xlsx/mod.ts";
 
 /** Returns a positive integer id held by the cell, or null. */
 export function asId(value: CellValue): number | null {

@@ -12,3 +12,4 @@ export { SNAPSHOT_FILE, snapshotPath } from "./publish.ts";
 export { CHECKS, type CheckName } from "./checks.ts";
 export { SCHEMA_VERSION, type ChangeCounts, type ChangeRow } from "./write_snapshot.ts";
 export { LockBusyError } from "./lock.ts";
+export { cellRef, rangeRef } from "./cell_ref.ts";

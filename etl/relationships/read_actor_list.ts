@@ -3,7 +3,7 @@
  * next to text fixes the columns; titles and header rows above it have no id and are skipped, so
  * the table may move down or right.
  */
-import type { SheetRow } from "../xlsx/types.ts";
+import type { SheetRow } from "../xlsx/mod.ts";
 import { asId, asText, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";

@@ -4,7 +4,7 @@
  * the code row sits right above or below it; the id (and code) columns are left of the header.
  * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects.
  */
-import type { Cell, SheetRow } from "../xlsx/types.ts";
+import type { Cell, SheetRow } from "../xlsx/mod.ts";
 import { asId, asText, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";

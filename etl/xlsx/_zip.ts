@@ -3,7 +3,7 @@
 // compression-ratio cap. Every offset read from the file is bounds-checked before use: the file is
 // untrusted input.
 import { open, type FileHandle } from "node:fs/promises";
-import { createInflateRaw, type InflateRaw, type ZlibOptions } from "node:zlib";
+import { crc32, createInflateRaw, type InflateRaw, type ZlibOptions } from "node:zlib";
 import { Readable, pipeline, type TransformOptions } from "node:stream";
 import { XlsxError } from "./types.ts";
 
@@ -12,6 +12,8 @@ export interface ZipEntry {
   readonly name: string;
   readonly method: number; // 0 stored, 8 deflate
   readonly flags: number;
+  /** CRC-32 of the inflated bytes, from the central directory (always there, data descriptor or not). */
+  readonly crc: number;
   readonly compressedSize: number;
   readonly uncompressedSize: number;
   readonly localHeaderOffset: number;
@@ -159,9 +161,11 @@ export class ZipArchive {
       source = inflate;
     }
     let produced = 0;
+    let crc = 0;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
         produced += chunk.length;
+        crc = crc32(chunk, crc);
         if (produced > limits.maxEntryBytes) throw tooLarge(`inflates past the limit of ${limits.maxEntryBytes} bytes`);
         if (produced > RATIO_GRACE && produced > limits.maxRatio * Math.max(consumed, 1)) {
           throw tooLarge(`inflates more than ${limits.maxRatio} times its compressed size`);
@@ -189,6 +193,11 @@ export class ZipArchive {
     if (produced !== entry.uncompressedSize) {
       throw corrupt(file, entry, `inflates to ${produced} bytes but the ZIP declares ${entry.uncompressedSize}`);
     }
+    // Without this, a damaged stored entry (or deflate data that still decodes) would be read as
+    // wrong cell values; the CRC turns it into a clear error once the entry has been read.
+    if (crc !== entry.crc) {
+      throw corrupt(file, entry, `fails its checksum (CRC-32 ${hex(crc)}, the ZIP declares ${hex(entry.crc)})`);
+    }
   }
 
   /** Reads a whole (small) entry into one buffer, with the same limits. */
@@ -209,6 +218,10 @@ export class ZipArchive {
     if (start + entry.compressedSize > this.size) throw truncated(file, `the entry '${entry.name}' is cut short`);
     return start;
   }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
 }
 
 function truncated(file: string, why: string): XlsxError {
@@ -271,6 +284,7 @@ async function readDirectory(file: string, handle: FileHandle, size: number): Pr
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) throw corruptArchive(file, `directory record ${n + 1} is broken`);
     const flags = cd.readUInt16LE(p + 8);
     const method = cd.readUInt16LE(p + 10);
+    const crc = cd.readUInt32LE(p + 16);
     let compressedSize = cd.readUInt32LE(p + 20);
     let uncompressedSize = cd.readUInt32LE(p + 24);
     const nameLen = cd.readUInt16LE(p + 28);
@@ -304,7 +318,7 @@ async function readDirectory(file: string, handle: FileHandle, size: number): Pr
     if (localHeaderOffset + 30 > size || compressedSize > size) {
       throw truncated(file, `the entry '${name}' lies past the end of the file`);
     }
-    entries.set(name.toLowerCase(), { name, method, flags, compressedSize, uncompressedSize, localHeaderOffset });
+    entries.set(name.toLowerCase(), { name, method, flags, crc, compressedSize, uncompressedSize, localHeaderOffset });
     p = next;
   }
   return entries;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mulberry32, xlsxBytes, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
+import { mulberry32 } from "../../scripts/testing/random.ts";
+import { xlsxBytes, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
 import { XlsxError } from "./mod.ts";
 import { readAll, tempDir } from "../../scripts/testing/xlsx_cells.ts";
 

@@ -128,6 +128,14 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       enc.writeUInt16LE(enc.readUInt16LE(cd + 8) | 1, cd + 8);
       await rejects(tmp.write("encentry.xlsx", enc), "encrypted", /is encrypted/);
     });
+    await t.test("a damaged stored entry whose XML still parses fails its CRC (no wrong values)", async () => {
+      const stored = Buffer.from(xlsxBytes([{ name: "Hoja1", rows: [["a", 1], ["b", 2]] }], { compression: "store" }));
+      // Read as is, the sheet gives 1 and 2; flip the cached value 2 to 7 in the stored bytes.
+      const at = stored.indexOf("<v>2</v>");
+      assert.ok(at > 0);
+      stored.write("7", at + 3);
+      await rejects(tmp.write("crc.xlsx", stored), "corrupt", /sheet1\.xml' fails its checksum/);
+    });
     await t.test("a sheet whose part is missing", async () => {
       const wb = handmadeXlsx({ sheets: [{ name: "S", xml: "<row/>", target: "worksheets/sheet1.xml" }] });
       const renamed = Buffer.from(wb);

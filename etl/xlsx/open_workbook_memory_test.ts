@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeXlsxFile, matrixWorkbook } from "../../scripts/testing/xlsx_writer.ts";
+import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
+import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { openWorkbook } from "./mod.ts";
 import { tempDir } from "../../scripts/testing/xlsx_cells.ts";
 

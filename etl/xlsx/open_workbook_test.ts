@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { xlsxBytes, writeXlsxFile, matrixWorkbook, type CellInput, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
+import { xlsxBytes, writeXlsxFile, type CellInput, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
+import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { openWorkbook, CellError, XlsxError } from "./mod.ts";
 import { handmadeXlsx, readAll, sheetDoc, tempDir, type Plain } from "../../scripts/testing/xlsx_cells.ts";
 

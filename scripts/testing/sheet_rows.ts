@@ -1,7 +1,7 @@
 // Test helper: turns a grid of values into the reader's SheetRow stream, so shape detection can be
 // tested without writing .xlsx bytes. rows[0] is sheet row 1; column index 0 is column A.
-import type { Cell, CellValue, SheetRow } from "../../etl/xlsx/types.ts";
-import { cellRef } from "../../etl/relationships/cell_ref.ts";
+import type { Cell, CellValue, SheetRow } from "../../etl/xlsx/mod.ts";
+import { cellRef } from "../../etl/relationships/mod.ts";
 
 export type GridValue = CellValue | null | undefined;
 

@@ -3,9 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { zipBytes, type ZipInput } from "./xlsx_writer.ts";
-import { openWorkbook, type ReaderOptions } from "../../etl/xlsx/open_workbook.ts";
-import { CellError, type CellValue } from "../../etl/xlsx/types.ts";
+import { zipBytes, type ZipInput } from "./zip_writer.ts";
+import { CellError, openWorkbook, type CellValue, type ReaderOptions } from "../../etl/xlsx/mod.ts";
 
 /** A temp folder removed by `cleanup()`. */
 export function tempDir(): { dir: string; path: (name: string) => string; write: (name: string, bytes: Uint8Array) => string; cleanup: () => void } {

@@ -1,0 +1,140 @@
+/**
+ * What each contacts route says about itself (summary, parameters, bodies, answers): data beside
+ * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
+ */
+import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { SORT_FIELDS } from "./contacts_store.ts";
+
+const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
+const ifMatchParam = {
+  name: "If-Match",
+  in: "header" as const,
+  description: "Optional. The ETag you read; the write fails with 412 if the contact changed since. Without it the write is unconditional.",
+  schema: { type: "string" },
+};
+
+function withTotal(schema: object): object {
+  const s = schema as { properties: Record<string, unknown> };
+  return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
+}
+
+/** The docs of the contacts routes, by handler. */
+export const contactDocs = {
+  list: {
+    summary: "List contacts",
+    tag: "contacts",
+    description:
+      "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
+    params: [
+      { name: "state", description: "Two-letter state, any case.", schema: { type: "string" } },
+      { name: "city", description: "City, exact match ignoring case and accents.", schema: { type: "string" } },
+      { name: "department", description: "Department name, ignoring case.", schema: { type: "string" } },
+      { name: "company", description: "Substring of the company name, ignoring case.", schema: { type: "string" } },
+      { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
+      { name: "sort", description: `One of ${SORT_FIELDS.join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
+      ...pagingParams(1000, 50),
+      { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
+      formatParam,
+    ],
+    responses: {
+      "200": {
+        description: "A page of contacts (`total` only with count=true).",
+        schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
+        csv: true,
+      },
+      "304": { description: "Not modified (If-None-Match)." },
+      "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
+    },
+  },
+  get: {
+    summary: "One contact",
+    tag: "contacts",
+    description: "The `ETag` is the contact's version; send it back in `If-None-Match` (304) or `If-Match` (safe writes).",
+    params: [idParam],
+    responses: {
+      "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" } },
+      "304": { description: "Not modified." },
+      "404": { description: "No such contact." },
+    },
+  },
+  create: {
+    summary: "Create a contact",
+    tag: "contacts",
+    auth: true,
+    description:
+      "Departments are given by name and created when new (an existing name in another case is reused). With `Idempotency-Key`, a retry with the same key and body returns the first response (with `Idempotent-Replayed: true`); the same key with another body is a 422. Keys are kept 24 h, in the database.",
+    params: [{ name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
+    body: { $ref: "#/components/schemas/ContactCreate" },
+    responses: {
+      "201": { description: "Created; `Location` and `ETag` set.", schema: { $ref: "#/components/schemas/Contact" } },
+      "400": { description: "Malformed JSON." },
+      "409": { description: "Another contact has this e-mail (ignoring case)." },
+      "413": { description: "Body over 1 MiB." },
+      "415": { description: "Not application/json." },
+      "422": { description: "Invalid fields, all listed in `errors`." },
+    },
+  },
+  replace: {
+    summary: "Replace a contact",
+    tag: "contacts",
+    auth: true,
+    description: "Every field is written; absent optional fields become null, absent `departments` becomes []. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
+    params: [idParam, ifMatchParam],
+    body: { $ref: "#/components/schemas/ContactReplace" },
+    responses: {
+      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
+      "404": { description: "No such contact." },
+      "409": { description: "E-mail taken." },
+      "412": { description: "If-Match does not match the current ETag." },
+      "415": { description: "Not application/json." },
+      "422": { description: "Invalid fields." },
+    },
+  },
+  patch: {
+    summary: "Change some fields (JSON merge patch, RFC 7396)",
+    tag: "contacts",
+    auth: true,
+    description: "Members present are set; `null` clears an optional field; `departments` replaces the whole list.",
+    params: [idParam, ifMatchParam],
+    body: { $ref: "#/components/schemas/ContactPatch" },
+    bodyType: "application/merge-patch+json",
+    responses: {
+      "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
+      "404": { description: "No such contact." },
+      "409": { description: "E-mail taken." },
+      "412": { description: "Stale If-Match." },
+      "415": { description: "Not application/merge-patch+json or application/json." },
+      "422": { description: "Invalid fields." },
+    },
+  },
+  remove: {
+    summary: "Delete a contact",
+    tag: "contacts",
+    auth: true,
+    params: [idParam, ifMatchParam],
+    responses: { "204": { description: "Deleted." }, "404": { description: "No such contact." }, "412": { description: "Stale If-Match." } },
+  },
+  departments: {
+    summary: "Departments with how many contacts each has",
+    tag: "contacts",
+    params: [formatParam],
+    responses: {
+      "200": {
+        description: "All departments by name.",
+        csv: true,
+        schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
+      },
+    },
+  },
+  importCsv: {
+    summary: "Load a contacts CSV (what `npm run etl` uses while the API runs)",
+    tag: "contacts",
+    auth: true,
+    description: `The body is the CSV file; \`X-Source-Name\` names it in the summary. Runs the same ingestion as the CLI, on the API's connection, between other writes. Limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB.`,
+    params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
+    bodyType: "text/csv",
+    body: { type: "string" },
+    responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
+  },
+} satisfies Record<string, RouteDoc>;
