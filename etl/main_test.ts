@@ -98,7 +98,7 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       const summary = JSON.parse(stdout);
       assert.equal(summary.ok, false);
       assert.equal(summary.relationships.status, "failed");
-      assert.equal(summary.relationships.error.code, "not_zip");
+      assert.equal(summary.relationships.error.code, "not-zip");
       assert.doesNotMatch(stdout + stderr, /\n\s+at /);
     });
     await t.test("every broken input: exit 1 and one plain message naming the file, sheet and cell", async () => {

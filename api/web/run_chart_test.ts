@@ -6,7 +6,7 @@ import { runFixture as run } from "../../scripts/testing/run_fixture.ts";
 test("runChartSvg() draws a focusable marker per run and marks failures", () => {
   const runs = [
     run({ id: "a", started_at: "2026-11-20T02:00:00Z", counts: { actors: 48, pairs: 110 } }),
-    run({ id: "b", started_at: "2026-11-21T02:00:00Z", status: "failed", counts: {}, error: { code: "missing_sheet", message: "Cannot find sheet" } }),
+    run({ id: "b", started_at: "2026-11-21T02:00:00Z", status: "failed", counts: {}, error: { code: "missing-sheet", message: "Cannot find sheet" } }),
     run({ id: "c", started_at: "2026-11-22T02:00:00Z", status: "skipped" }),
     run({ id: "d", started_at: "2026-11-23T02:00:00Z", counts: { actors: 50, pairs: 120 } }),
   ];

@@ -27,7 +27,7 @@ export interface Layout {
  */
 export function mapCsvHeader(scan: CsvScan, record: RecordDefinition, file: string): Layout {
   if (scan.records.length === 0 || scan.records[0].blank) {
-    throw new ContactsCsvError("empty_file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
+    throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
   const names = scan.header.map((h) => h.trim().toLowerCase());
   const index = new Map<string, number>();
@@ -35,7 +35,7 @@ export function mapCsvHeader(scan: CsvScan, record: RecordDefinition, file: stri
     // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
     if (name.length === 0) return;
     if (index.has(name)) {
-      throw new ContactsCsvError("duplicate_column", `Contacts file '${file}' has the column '${name}' twice`, file);
+      throw new ContactsCsvError("duplicate-column", `Contacts file '${file}' has the column '${name}' twice`, file);
     }
     index.set(name, i);
   });
@@ -56,7 +56,7 @@ export function mapCsvHeader(scan: CsvScan, record: RecordDefinition, file: stri
   if (missing.length > 0) {
     const list = missing.map((m) => `'${m}'`).join(", ");
     throw new ContactsCsvError(
-      "missing_column",
+      "missing-column",
       `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${scan.header.join(",")}`,
       file,
     );

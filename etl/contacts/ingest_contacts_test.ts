@@ -275,15 +275,15 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
       const path = csv(dir, "first_name,last_name,city\nAnn,Lee,Albany\n", "noemail.csv");
       await assert.rejects(ingestContacts(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
-        assert.equal(error.code, "missing_column");
+        assert.equal(error.code, "missing-column");
         assert.match(error.message, /noemail\.csv' has no column 'email'/);
         return true;
       });
     });
-    await t.test("an empty file", () => assert.rejects(ingestContacts(db, csv(dir, "", "empty.csv")), { code: "empty_file" }));
+    await t.test("an empty file", () => assert.rejects(ingestContacts(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingestContacts(db, join(dir, "nope.csv")), { code: "unreadable" }));
     await t.test("a duplicated column", () =>
-      assert.rejects(ingestContacts(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate_column" }));
+      assert.rejects(ingestContacts(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
     assert.deepEqual(await snapshot(db), before);
   });
 });

@@ -208,7 +208,7 @@ function errorCode(error: unknown): string {
     return error.code;
   }
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return "unreadable";
-  return "ingest_failed";
+  return "ingest-failed";
 }
 
 function plainMessage(error: unknown, csvPath: string): string {

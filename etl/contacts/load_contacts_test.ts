@@ -129,11 +129,11 @@ test("loadContacts() records a failed run and rethrows when the file is unusable
   try {
     const csvPath = join(dir, "contacts.csv");
     writeFileSync(csvPath, "first_name,last_name\nAnn,Lee\n");
-    await assert.rejects(loadContacts({ csvPath, dataDir: dir }), { name: "ContactsCsvError", code: "missing_column" });
+    await assert.rejects(loadContacts({ csvPath, dataDir: dir }), { name: "ContactsCsvError", code: "missing-column" });
     await assert.rejects(loadContacts({ csvPath: join(dir, "none.csv"), dataDir: dir }), { code: "unreadable" });
     const runs = readRuns(dir);
     assert.deepEqual(runs.map((r) => [r.status, r.error?.code]), [
-      ["failed", "missing_column"],
+      ["failed", "missing-column"],
       ["failed", "unreadable"],
     ]);
     assert.match(runs[0].error!.message, /has no column 'email'/);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Database } from "../db/mod.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
-export type MigrationErrorCode = "edited" | "missing" | "bad_name" | "duplicate_version" | "failed";
+export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
 
 /** A migration problem: carries a code and the migration file concerned. */
 export class MigrationError extends Error {
@@ -128,7 +128,7 @@ function readMigrations(dir: string): MigrationFile[] {
     const match = FILE_NAME.exec(entry);
     const path = join(dir, entry);
     if (match === null) {
-      throw new MigrationError("bad_name", `Migration file '${path}' must be named NNN_lower_case_name.sql`, entry);
+      throw new MigrationError("bad-name", `Migration file '${path}' must be named NNN_lower_case_name.sql`, entry);
     }
     const sql = readFileSync(path, "utf8");
     files.push({ version: Number(match[1]), name: entry, path, sql, checksum: migrationChecksum(sql) });
@@ -137,7 +137,7 @@ function readMigrations(dir: string): MigrationFile[] {
   for (let i = 1; i < files.length; i++) {
     if (files[i].version === files[i - 1].version) {
       throw new MigrationError(
-        "duplicate_version",
+        "duplicate-version",
         `Migrations '${files[i - 1].name}' and '${files[i].name}' share version ${files[i].version}`,
         files[i].name,
       );

@@ -137,9 +137,9 @@ test("migrate() refuses badly named and duplicate migrations", async () => {
     const migrations = copyMigrations(dir);
     const db = await open();
     writeFileSync(join(migrations, "2-oops.sql"), "SELECT 1;");
-    await assert.rejects(migrate(db, { dir: migrations }), { code: "bad_name" });
+    await assert.rejects(migrate(db, { dir: migrations }), { code: "bad-name" });
     unlinkSync(join(migrations, "2-oops.sql"));
     writeFileSync(join(migrations, "001_again.sql"), "SELECT 1;");
-    await assert.rejects(migrate(db, { dir: migrations }), { code: "duplicate_version" });
+    await assert.rejects(migrate(db, { dir: migrations }), { code: "duplicate-version" });
   });
 });

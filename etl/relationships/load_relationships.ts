@@ -7,17 +7,17 @@
 import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db/mod.ts";
-import { appendRun, lastRun, newRunId, type RunFile, type RunRecord } from "../runs/mod.ts";
+import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunRecord } from "../runs/mod.ts";
 import { fold } from "../text/mod.ts";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";
 import { acquireLoadLock, LockBusyError } from "./lock.ts";
-import { buildActors } from "./model.ts";
+import { buildActors, type ActorRecord } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
-import { createSnapshot, writeSnapshot, type ChangeRow } from "./write_snapshot.ts";
+import { createSnapshot, writeSnapshot, type ChangeRow, type SnapshotSummary } from "./write_snapshot.ts";
 
 /** The sheet names of the users' workbook; other names are matched loosely (see `findSheet`). */
 export const MATRIX_SHEET = "Matriz de adyacencia";
@@ -29,6 +29,8 @@ export class LoadError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The findings that stopped the load, when the data (not the file) is to blame. */
+    readonly findings?: Finding[],
   ) {
     super(message);
   }
@@ -67,7 +69,8 @@ export interface LoadResult {
 }
 
 /**
- * Loads the workbook into `<dataDir>/relationships.duckdb` and returns the recorded run.
+ * Loads the workbook into `<dataDir>/relationships.duckdb` and returns the recorded run. The
+ * phases, in order: lock, hash (skip an unchanged file), read, check, build, publish, record.
  *
  * @example
  * ```ts
@@ -76,157 +79,239 @@ export interface LoadResult {
  * ```
  */
 export async function loadRelationships(options: LoadOptions): Promise<LoadResult> {
-  const now = options.now ?? (() => new Date());
-  const started = now();
-  const t0 = performance.now();
-  const runId = newRunId(started);
-  const { dataDir } = options;
-  const live = snapshotPath(dataDir);
-  const temp = tempSnapshotPath(dataDir, runId);
-  const run: RunRecord = {
-    id: runId, kind: "relationships", status: "failed", started_at: started.toISOString(), finished_at: "",
-    file: null, counts: {}, findings: [], changes: {}, error: null, version_id: null,
-  };
-  let changePreview: ChangeRow[] = [];
+  const load = new RelationshipLoad(options);
   let release: (() => void) | null = null;
-  // The new snapshot file is created while the workbook is still being read (once the hash says
-  // the file is new), so DuckDB's start-up overlaps the parse. `settled` stops a late hash from
-  // creating it after the load has already ended.
-  let snapshot: Promise<Database> | null = null;
-  let settled = false;
-  const startSnapshot = () => {
-    if (!settled && !snapshot) {
-      snapshot = createSnapshot(temp);
-      snapshot.catch(() => {}); // awaited when building; this only keeps an early failure quiet
-    }
-    return snapshot;
-  };
-  const dropSnapshot = async () => {
-    settled = true;
-    const db = snapshot && (await snapshot.catch(() => null));
-    db?.close();
-    for (const path of [temp, `${temp}.wal`, `${temp}.tmp`]) rmSync(path, { force: true, recursive: true });
-  };
   try {
-    release = acquireLoadLock(dataDir);
-    removeStaleTemps(dataDir);
-    options.onPhase?.("hashing");
-    const before = statFile(options.workbook);
-    const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: "" };
-    run.file = file;
-    // The hash runs on a worker while the main thread parses; an unchanged file is detected as
-    // soon as the hash is known and the parse is abandoned.
-    const hashing = hashFile(options.workbook);
-    hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-    const published = await publishedVersion(live);
-    const unchanged = new AbortController();
-    if (!options.force && published) {
-      hashing.then((sha) => sha === published.sha256 && unchanged.abort(), () => {});
-    }
-    hashing.then(
-      (sha) => {
-        if (options.force || !published || sha !== published.sha256) startSnapshot();
-      },
-      () => {},
-    );
-    const skip = async (): Promise<LoadResult | null> => {
-      file.sha256 = await hashing;
-      if (options.force || !published || published.sha256 !== file.sha256) return null;
-      run.status = "skipped";
-      run.version_id = published.version_id;
-      run.error = {
-        code: "unchanged",
-        message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)`,
-      };
-      return finish();
-    };
-
-    options.onPhase?.("reading");
-    const findings = new Findings();
-    let matrix: Matrix | null;
-    let list: ActorList;
-    let matrixSheet: string;
-    let listSheet: string;
-    try {
-      const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
-      try {
-        matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
-        listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
-        list = await readActorList(abortable(workbook.rows(listSheet), unchanged.signal), { sheet: listSheet, findings });
-        matrix = await readMatrix(
-          abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), unchanged.signal),
-          { sheet: matrixSheet, findings },
-        );
-      } finally {
-        await workbook.close();
-      }
-    } catch (error) {
+    release = lock(options.dataDir);
+    const hash = await startHash(load, options);
+    const sheets = await readSheets(options, hash.unchanged.signal).catch(async (error: unknown) => {
       // An unchanged file is a skip even if it is one we could not read (it was loaded before).
-      const skipped = await skip().catch(() => null);
-      if (skipped) return skipped;
+      if (await hash.isUnchanged().catch(() => false)) return null;
       throw error;
-    }
-    const skipped = await skip();
-    if (skipped) return skipped;
-    const after = statFile(options.workbook);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      throw new LoadError("file_changed", `The workbook '${file.name}' changed while it was being read; try again once it is fully written`);
-    }
-    if (!matrix || findings.hasErrors) {
-      run.findings = findings.list();
-      const first = run.findings.find((f) => f.severity === "error");
-      throw new LoadError("invalid_data", `${first?.message ?? "The workbook has errors"}; the previous version stays published`);
-    }
-
-    const actors = buildActors(matrix, list, findings);
-    options.onPhase?.("building");
-    const fallbackVersionId = (lastRun(dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
-    const db = await startSnapshot();
-    if (!db) throw new LoadError("internal", "The new snapshot could not be started");
-    const summary = await writeSnapshot({
-      db,
-      previousPath: published ? live : null,
-      matrix,
-      actors,
-      findings,
-      version: { runId, loadedAt: started, fileName: file.name, sha256: file.sha256, size: file.size, matrixSheet, listSheet },
-      fallbackVersionId,
     });
+    if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!);
+    const { actors, findings } = check(load, sheets);
+    const summary = await build(load, sheets, actors, findings, hash.published !== null);
     options.onPhase?.("publishing");
-    publishSnapshot(temp, live);
+    publishSnapshot(load.temp, load.live);
+    return load.recordSuccess(summary, sheets, actors);
+  } catch (error) {
+    return load.recordFailure(error);
+  } finally {
+    // A skipped load (or one that failed) must not leave its half-made file behind.
+    if (load.run.status !== "succeeded") await load.dropSnapshot();
+    release?.();
+  }
+}
 
+/** Lock: one relationship load at a time per data dir; stale temp files of dead loads go. */
+function lock(dataDir: string): () => void {
+  const release = acquireLoadLock(dataDir);
+  removeStaleTemps(dataDir);
+  return release;
+}
+
+/** What the hash phase knows: the published version, and whether this file is that one. */
+interface HashCheck {
+  published: { version_id: number; sha256: string } | null;
+  /** Aborted as soon as the hash shows the file is the published one: the read stops early. */
+  unchanged: AbortController;
+  /** Resolves once the hash is known: true when there is nothing to load. */
+  isUnchanged(): Promise<boolean>;
+}
+
+/**
+ * Hash: the SHA-256 runs on a worker while the main thread parses. An unchanged file aborts the
+ * read as soon as the hash is known; a new one starts the snapshot file at once, so DuckDB's
+ * start-up overlaps the parse.
+ */
+async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<HashCheck> {
+  options.onPhase?.("hashing");
+  const before = statFile(options.workbook);
+  const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: "" };
+  load.file = file;
+  load.before = before;
+  const hashing = hashFile(options.workbook);
+  hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+  const published = await publishedVersion(load.live);
+  const unchanged = new AbortController();
+  const same = (sha: string) => !options.force && published !== null && sha === published.sha256;
+  hashing.then(
+    (sha) => {
+      if (same(sha)) unchanged.abort();
+      else load.startSnapshot();
+    },
+    () => {},
+  );
+  return {
+    published,
+    unchanged,
+    isUnchanged: async () => {
+      file.sha256 = await hashing;
+      return same(file.sha256);
+    },
+  };
+}
+
+/** The two sheets of a workbook, parsed. */
+interface Sheets {
+  matrix: Matrix | null;
+  list: ActorList;
+  matrixSheet: string;
+  listSheet: string;
+  findings: Findings;
+}
+
+/** Read: both sheets, streamed; `signal` stops the parse when the hash shows nothing changed. */
+async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sheets> {
+  options.onPhase?.("reading");
+  const findings = new Findings();
+  const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
+  try {
+    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
+    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
+    const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), signal), { sheet: matrixSheet, findings });
+    return { matrix, list, matrixSheet, listSheet, findings };
+  } finally {
+    await workbook.close();
+  }
+}
+
+/**
+ * Check: the file did not change while it was read, the sheets have no error findings, and the
+ * actors of both sheets reconcile. Throws LoadError; the previous version stays published.
+ */
+function check(load: RelationshipLoad, sheets: Sheets): { actors: ActorRecord[]; findings: Findings } {
+  const file = load.file!;
+  const after = statFile(load.options.workbook);
+  if (after.size !== load.before.size || after.mtimeMs !== load.before.mtimeMs) {
+    throw new LoadError("file-changed", `The workbook '${file.name}' changed while it was being read; try again once it is fully written`);
+  }
+  const { matrix, list, findings } = sheets;
+  if (!matrix || findings.hasErrors) {
+    const first = findings.list().find((f) => f.severity === "error");
+    throw new LoadError("invalid-data", `${first?.message ?? "The workbook has errors"}; the previous version stays published`, findings.list());
+  }
+  return { actors: buildActors(matrix, list, findings), findings };
+}
+
+/** Build: the new snapshot file, with the history carried forward from the published one. */
+async function build(load: RelationshipLoad, sheets: Sheets, actors: ActorRecord[], findings: Findings, hasPrevious: boolean): Promise<SnapshotSummary> {
+  load.options.onPhase?.("building");
+  const fallbackVersionId = (lastRun(load.options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
+  const db = await load.startSnapshot();
+  if (!db) throw new LoadError("internal", "The new snapshot could not be started");
+  const file = load.file!;
+  return writeSnapshot({
+    db,
+    previousPath: hasPrevious ? load.live : null,
+    matrix: sheets.matrix!,
+    actors,
+    findings,
+    version: {
+      runId: load.run.id, loadedAt: load.started, fileName: file.name, sha256: file.sha256, size: file.size,
+      matrixSheet: sheets.matrixSheet, listSheet: sheets.listSheet,
+    },
+    fallbackVersionId,
+  });
+}
+
+/** One load's run record and its snapshot file, as the phases fill them in; `record*` appends the run. */
+class RelationshipLoad {
+  readonly options: LoadOptions;
+  readonly started: Date;
+  readonly run: RunRecord;
+  readonly live: string;
+  readonly temp: string;
+  /** The workbook's size and mtime before the read; check() compares them with those after it. */
+  before = { size: 0, mtimeMs: 0 };
+  readonly #t0 = performance.now();
+  readonly #now: () => Date;
+  #snapshot: Promise<Database> | null = null;
+  #settled = false;
+
+  constructor(options: LoadOptions) {
+    this.options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.started = this.#now();
+    const id = newRunId(this.started);
+    this.live = snapshotPath(options.dataDir);
+    this.temp = tempSnapshotPath(options.dataDir, id);
+    this.run = {
+      id, kind: "relationships", status: "failed", started_at: this.started.toISOString(), finished_at: "",
+      file: null, counts: {}, findings: [], changes: {}, error: null, version_id: null,
+    };
+  }
+
+  get file(): RunFile | null {
+    return this.run.file;
+  }
+
+  set file(file: RunFile | null) {
+    this.run.file = file;
+  }
+
+
+  /** Creates the new snapshot file once (and never after the load has ended). */
+  startSnapshot(): Promise<Database> | null {
+    if (!this.#settled && !this.#snapshot) {
+      this.#snapshot = createSnapshot(this.temp);
+      this.#snapshot.catch(() => {}); // awaited when building; this only keeps an early failure quiet
+    }
+    return this.#snapshot;
+  }
+
+  /** Closes and deletes the snapshot file of a load that did not publish. */
+  async dropSnapshot(): Promise<void> {
+    this.#settled = true;
+    const db = this.#snapshot && (await this.#snapshot.catch(() => null));
+    db?.close();
+    for (const path of [this.temp, `${this.temp}.wal`, `${this.temp}.tmp`]) rmSync(path, { force: true, recursive: true });
+  }
+
+  recordSkip(published: { version_id: number }): LoadResult {
+    this.run.status = "skipped";
+    this.run.version_id = published.version_id;
+    this.run.error = {
+      code: "unchanged",
+      message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)`,
+    };
+    return this.#record([]);
+  }
+
+  recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[]): LoadResult {
     const count = (check: string) => summary.findings.find((f) => f.check === check)?.count ?? 0;
-    run.status = "succeeded";
-    run.version_id = summary.versionId;
-    run.findings = summary.findings;
-    run.changes = { ...summary.changes };
-    run.counts = {
+    this.run.status = "succeeded";
+    this.run.version_id = summary.versionId;
+    this.run.findings = summary.findings;
+    this.run.changes = { ...summary.changes };
+    this.run.counts = {
       actors: actors.length,
-      matrix_actors: matrix.ids.length,
-      list_actors: list.actors.length,
+      matrix_actors: sheets.matrix!.ids.length,
+      list_actors: sheets.list.actors.length,
       pairs: summary.pairs,
       asymmetric_pairs: count("asymmetric_pair"),
       unknown_cells: count("unknown_cells"),
     };
-    changePreview = summary.changePreview;
-    return finish();
-  } catch (error) {
-    await dropSnapshot();
-    if (run.file && !run.file.sha256) run.file.sha256 = await hashFile(run.file.path).catch(() => "");
-    // A busy lock is another load doing the work: a skip (design/system), not a failure.
-    run.status = error instanceof LockBusyError ? "skipped" : "failed";
-    run.error = describe(error);
-    return finish();
-  } finally {
-    // A skipped load (or one that failed) must not leave its half-made file behind.
-    if (run.status !== "succeeded") await dropSnapshot();
-    release?.();
+    return this.#record(summary.changePreview);
   }
 
-  function finish(): LoadResult {
-    run.finished_at = now().toISOString();
-    appendRun(dataDir, run);
-    return { run, changePreview, durationMs: performance.now() - t0 };
+  async recordFailure(error: unknown): Promise<LoadResult> {
+    await this.dropSnapshot();
+    const file = this.run.file;
+    if (file && !file.sha256) file.sha256 = await hashFile(file.path).catch(() => "");
+    // A busy lock is another load doing the work: a skip (design/system), not a failure.
+    this.run.status = error instanceof LockBusyError ? "skipped" : "failed";
+    this.run.error = describe(error);
+    if (error instanceof LoadError && error.findings !== undefined) this.run.findings = error.findings;
+    return this.#record([]);
+  }
+
+  #record(changePreview: ChangeRow[]): LoadResult {
+    this.run.finished_at = this.#now().toISOString();
+    appendRun(this.options.dataDir, this.run);
+    return { run: this.run, changePreview, durationMs: performance.now() - this.#t0 };
   }
 }
 
@@ -259,7 +344,7 @@ export async function publishedVersion(path: string): Promise<{ version_id: numb
 
 /**
  * Picks the sheet named `preferred`, else one whose name matches ignoring case and accents, else
- * one containing a hint word. Throws LoadError("missing_sheet") naming the sheets that exist.
+ * one containing a hint word. Throws LoadError("missing-sheet") naming the sheets that exist.
  *
  * @example
  * ```ts
@@ -274,7 +359,7 @@ export function findSheet(names: readonly string[], preferred: string, hints: re
   const hinted = names.find((n) => hints.some((h) => key(n).includes(h)));
   if (hinted) return hinted;
   throw new LoadError(
-    "missing_sheet",
+    "missing-sheet",
     `Cannot find sheet '${preferred}'; the workbook has ${names.map((n) => `'${n}'`).join(", ") || "no sheets"}`,
   );
 }
@@ -282,11 +367,11 @@ export function findSheet(names: readonly string[], preferred: string, hints: re
 function statFile(path: string): { size: number; mtimeMs: number } {
   try {
     const s = statSync(path);
-    if (!s.isFile()) throw new LoadError("not_found", `'${path}' is not a file`);
+    if (!s.isFile()) throw new LoadError("not-found", `'${path}' is not a file`);
     return { size: s.size, mtimeMs: s.mtimeMs };
   } catch (error) {
     if (error instanceof LoadError) throw error;
-    throw new LoadError("not_found", `Cannot find the workbook '${path}'`);
+    throw new LoadError("not-found", `Cannot find the workbook '${path}'`);
   }
 }
 

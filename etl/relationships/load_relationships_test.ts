@@ -188,15 +188,15 @@ test("loadRelationships() leaves the published version intact for every broken i
     const withCell = (cell: (a: number, b: number) => unknown): Version => ({ ...good, cell: cell as Version["cell"] });
     const dupSheets = sheets(good);
     const cases: [string, () => Buffer | Uint8Array, string, RegExp][] = [
-      ["not a workbook", () => Buffer.from("id,name\n1,Ana\n"), "not_zip", /./],
+      ["not a workbook", () => Buffer.from("id,name\n1,Ana\n"), "not-zip", /./],
       ["a truncated file", () => goodBytes.subarray(0, Math.floor(goodBytes.length / 2)), "truncated", /./],
-      ["an empty file", () => Buffer.alloc(0), "not_zip", /./],
-      ["the matrix sheet missing", () => xlsxBytes([{ name: "Hoja1", rows: [[1, 2]] }]), "missing_sheet", /Hoja1/],
-      ["the list sheet missing", () => xlsxBytes([dupSheets[0]]), "missing_sheet", /Lista de actores/],
-      ["a duplicate id", () => xlsxBytes(sheets({ ...good, ids: [1, 2, 2, 4] })), "invalid_data", /more than once/],
-      ["text in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 2 && b === 3 ? "sí" : good.cell(a, b))))), "invalid_data", /other than 0 or 1/],
-      ["a 2 in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 4 && b === 1 ? 2 : good.cell(a, b))))), "invalid_data", /'2'/],
-      ["no matrix at all", () => xlsxBytes([{ name: "Matriz de adyacencia", rows: [["nada"]] }, dupSheets[1]]), "invalid_data", /Cannot find the matrix/],
+      ["an empty file", () => Buffer.alloc(0), "not-zip", /./],
+      ["the matrix sheet missing", () => xlsxBytes([{ name: "Hoja1", rows: [[1, 2]] }]), "missing-sheet", /Hoja1/],
+      ["the list sheet missing", () => xlsxBytes([dupSheets[0]]), "missing-sheet", /Lista de actores/],
+      ["a duplicate id", () => xlsxBytes(sheets({ ...good, ids: [1, 2, 2, 4] })), "invalid-data", /more than once/],
+      ["text in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 2 && b === 3 ? "sí" : good.cell(a, b))))), "invalid-data", /other than 0 or 1/],
+      ["a 2 in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 4 && b === 1 ? 2 : good.cell(a, b))))), "invalid-data", /'2'/],
+      ["no matrix at all", () => xlsxBytes([{ name: "Matriz de adyacencia", rows: [["nada"]] }, dupSheets[1]]), "invalid-data", /Cannot find the matrix/],
     ];
     for (const [name, bytes, code, message] of cases) {
       await t.test(name, async () => {
@@ -215,7 +215,7 @@ test("loadRelationships() leaves the published version intact for every broken i
     }
     await t.test("a missing file", async () => {
       const { run } = await loadRelationships({ workbook: join(dir, "nope.xlsx"), dataDir });
-      assert.equal(run.error?.code, "not_found");
+      assert.equal(run.error?.code, "not-found");
       assert.deepEqual(await readSnapshot(dataDir), before);
     });
     await t.test("errors carry cell references", async () => {

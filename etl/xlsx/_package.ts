@@ -123,7 +123,7 @@ export async function readPackage(zip: ZipArchive, limits: InflateLimits): Promi
   const wbRoot = workbookPart === undefined ? undefined : await readSmallPart(zip, workbookPart, limits);
   if (workbookPart === undefined || wbRoot === undefined || wbRoot.name !== "workbook") {
     const what = zip.entry("word/document.xml") ? " (it looks like a Word document)" : zip.entry("ppt/presentation.xml") ? " (it looks like a PowerPoint file)" : "";
-    throw new XlsxError("not_workbook", `Cannot read ${file}: it is a ZIP file but not an Excel workbook${what}.`, file);
+    throw new XlsxError("not-workbook", `Cannot read ${file}: it is a ZIP file but not an Excel workbook${what}.`, file);
   }
 
   const pr = wbRoot.first("workbookPr");

@@ -52,7 +52,7 @@ class SharedStringsHandler implements XmlHandler {
       this.#chars += this.#si.length;
       if (this.strings.length >= MAX_STRINGS || this.#chars > MAX_CHARS) {
         const t = this.tokenizer;
-        throw new XlsxError("too_large", `Cannot read ${t.file}: its shared-strings table is larger than ${MAX_STRINGS} strings or ${MAX_CHARS} characters.`, t.file);
+        throw new XlsxError("too-large", `Cannot read ${t.file}: its shared-strings table is larger than ${MAX_STRINGS} strings or ${MAX_CHARS} characters.`, t.file);
       }
       this.strings.push(this.#si);
       this.#siDepth = -1;

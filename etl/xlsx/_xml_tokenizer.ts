@@ -3,7 +3,7 @@
 // only the unfinished tail (a tag or text cut by the chunk boundary) for the next chunk.
 //
 // It checks well-formedness cheaply (tag nesting by a hash of the qualified name, attribute
-// syntax, no DOCTYPE, one root) and reports problems as XlsxError("malformed_xml") with the part
+// syntax, no DOCTYPE, one root) and reports problems as XlsxError("malformed-xml") with the part
 // name and byte position. Handlers receive byte ranges, not strings, so the hot path allocates
 // nothing; they decode only what they keep.
 import { XlsxError } from "./types.ts";
@@ -93,7 +93,7 @@ export class XmlTokenizer {
   /** Builds the typed error for a problem at absolute byte `pos` of the part. */
   fail(what: string, pos: number): XlsxError {
     return new XlsxError(
-      "malformed_xml",
+      "malformed-xml",
       `Cannot read ${this.file}: the part '${this.part}' has malformed XML at byte ${pos}: ${what}.`,
       this.file,
     );

@@ -71,7 +71,7 @@ test("XmlTokenizer reports malformed XML with part and byte position", () => {
   for (const [xml, pattern] of cases) {
     assert.throws(
       () => tokenize(xml, [3]),
-      (e: unknown) => e instanceof XlsxError && e.code === "malformed_xml" && /'part\.xml'/.test(e.message) && pattern.test(e.message),
+      (e: unknown) => e instanceof XlsxError && e.code === "malformed-xml" && /'part\.xml'/.test(e.message) && pattern.test(e.message),
       xml,
     );
   }

@@ -47,7 +47,7 @@ class TreeBuilder implements XmlHandler {
   open(buf: Buffer, localStart: number, nameEnd: number, _depth: number): void {
     const t = this.tokenizer;
     if (++this.#count > MAX_ELEMENTS) {
-      throw new XlsxError("too_large", `Cannot read ${t.file}: the part '${t.part}' has more than ${MAX_ELEMENTS} elements, far more than any workbook needs.`, t.file);
+      throw new XlsxError("too-large", `Cannot read ${t.file}: the part '${t.part}' has more than ${MAX_ELEMENTS} elements, far more than any workbook needs.`, t.file);
     }
     const attrs = t.attrCount === 0 ? NO_ATTRIBUTES : new Map<string, string>();
     const a = t.attrs;
@@ -80,7 +80,7 @@ class TreeBuilder implements XmlHandler {
 }
 
 /**
- * Parses a whole (small) XML part into a tree, throwing XlsxError("malformed_xml") on bad XML.
+ * Parses a whole (small) XML part into a tree, throwing XlsxError("malformed-xml") on bad XML.
  * @example const root = await parseXmlTree(chunks, "xl/workbook.xml", "data/x.xlsx"); root.first("sheets");
  */
 export async function parseXmlTree(chunks: AsyncIterable<Buffer>, part: string, file: string): Promise<XmlElement> {

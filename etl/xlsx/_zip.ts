@@ -75,7 +75,7 @@ export class ZipArchive {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "it is a folder" : `the file cannot be opened (${code ?? "error"})`;
-      throw new XlsxError("not_found", `Cannot read ${file}: ${why}.`, file);
+      throw new XlsxError("not-found", `Cannot read ${file}: ${why}.`, file);
     }
     try {
       const size = (await handle.stat()).size;
@@ -110,7 +110,7 @@ export class ZipArchive {
    */
   async *stream(entry: ZipEntry, limits: InflateLimits, onRead?: (consumed: number) => void): AsyncGenerator<Buffer> {
     const file = this.file;
-    if (this.#closed) throw new XlsxError("not_found", `Cannot read ${file}: the workbook was already closed.`, file);
+    if (this.#closed) throw new XlsxError("not-found", `Cannot read ${file}: the workbook was already closed.`, file);
     if (entry.flags & 1) {
       throw new XlsxError("encrypted", `Cannot read ${file}: the ZIP entry '${entry.name}' is encrypted.`, file);
     }
@@ -118,7 +118,7 @@ export class ZipArchive {
       throw new XlsxError("unsupported", `Cannot read ${file}: the ZIP entry '${entry.name}' uses compression method ${entry.method}; only stored and deflate are supported.`, file);
     }
     const tooLarge = (why: string) =>
-      new XlsxError("too_large", `Cannot read ${file}: the entry '${entry.name}' ${why}; refusing to read it (possible zip bomb).`, file);
+      new XlsxError("too-large", `Cannot read ${file}: the entry '${entry.name}' ${why}; refusing to read it (possible zip bomb).`, file);
     if (entry.uncompressedSize > limits.maxEntryBytes) {
       throw tooLarge(`would inflate to ${entry.uncompressedSize} bytes, over the limit of ${limits.maxEntryBytes}`);
     }
@@ -183,7 +183,7 @@ export class ZipArchive {
       }
       if (typeof code === "string" && code.startsWith("Z_")) throw corrupt(file, entry, "has damaged compressed data");
       if (code === "EBADF" || code === "ERR_USE_AFTER_CLOSE" || this.#closed) {
-        throw new XlsxError("not_found", `Cannot read ${file}: the workbook was closed while reading '${entry.name}'.`, file);
+        throw new XlsxError("not-found", `Cannot read ${file}: the workbook was closed while reading '${entry.name}'.`, file);
       }
       throw corrupt(file, entry, `could not be read (${(e as Error).message})`);
     } finally {
@@ -241,7 +241,7 @@ async function readDirectory(file: string, handle: FileHandle, size: number): Pr
   const head = await readAt(handle, 0, Math.min(size, 8));
   if (head.length >= 8 && head.equals(OLE_MAGIC)) throw await oleError(file, handle, size);
   if (head.length < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
-    throw new XlsxError("not_zip", `Cannot read ${file}: it is not an .xlsx workbook (an .xlsx file is a ZIP archive, and this one does not start like one).`, file);
+    throw new XlsxError("not-zip", `Cannot read ${file}: it is not an .xlsx workbook (an .xlsx file is a ZIP archive, and this one does not start like one).`, file);
   }
   // The EOCD record is 22 bytes plus a comment of up to 65535 bytes at the very end.
   const tailLen = Math.min(size, 22 + 65535 + 20);
@@ -274,7 +274,7 @@ async function readDirectory(file: string, handle: FileHandle, size: number): Pr
   const eocdAbs = tailStart + eocd;
   if (cdOffset + cdSize > eocdAbs) throw truncated(file, "the ZIP central directory lies past the end of the file");
   if (cdSize > MAX_CENTRAL_DIRECTORY) {
-    throw new XlsxError("too_large", `Cannot read ${file}: its ZIP directory is ${cdSize} bytes, far more than any workbook needs.`, file);
+    throw new XlsxError("too-large", `Cannot read ${file}: its ZIP directory is ${cdSize} bytes, far more than any workbook needs.`, file);
   }
   const cd = await readAt(handle, cdOffset, cdSize);
   if (cd.length < cdSize) throw truncated(file, "the ZIP central directory is cut short");

@@ -28,7 +28,7 @@ export interface Workbook {
   readonly file: string;
   /** Sheet names in workbook order. */
   readonly sheetNames: readonly string[];
-  /** Streams the non-empty rows of a sheet; throws XlsxError("missing_sheet") if there is no such sheet. */
+  /** Streams the non-empty rows of a sheet; throws XlsxError("missing-sheet") if there is no such sheet. */
   rows(sheetName: string, options?: RowsOptions): AsyncIterable<SheetRow>;
   /** Releases the file. */
   close(): Promise<void>;
@@ -60,7 +60,7 @@ class XlsxWorkbook implements Workbook {
     const sheet = sheets.find((s) => s.name === sheetName) ?? sheets.find((s) => s.name.toLowerCase() === sheetName.toLowerCase());
     if (!sheet) {
       const have = sheets.length ? `the workbook has ${sheets.map((s) => `'${s.name}'`).join(", ")}` : "the workbook has no sheets";
-      throw new XlsxError("missing_sheet", `Cannot find sheet '${sheetName}' in ${this.file}; ${have}.`, this.file);
+      throw new XlsxError("missing-sheet", `Cannot find sheet '${sheetName}' in ${this.file}; ${have}.`, this.file);
     }
     return this.#rows(sheet.name, sheet.part, sheet.kind, options);
   }

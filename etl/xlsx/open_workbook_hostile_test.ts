@@ -34,12 +34,12 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
   const tmp = tempDir();
   try {
     await t.test("missing file", async () => {
-      await rejects(tmp.path("nope.xlsx"), "not_found", /does not exist/);
+      await rejects(tmp.path("nope.xlsx"), "not-found", /does not exist/);
     });
     await t.test("not a ZIP: text, empty, CSV renamed", async () => {
-      await rejects(tmp.write("text.xlsx", Buffer.from("hello world")), "not_zip", /not an \.xlsx workbook/);
-      await rejects(tmp.write("empty.xlsx", Buffer.alloc(0)), "not_zip", /not an \.xlsx/);
-      await rejects(tmp.write("csv.xlsx", Buffer.from("id,name\n1,Ana\n")), "not_zip", /ZIP/);
+      await rejects(tmp.write("text.xlsx", Buffer.from("hello world")), "not-zip", /not an \.xlsx workbook/);
+      await rejects(tmp.write("empty.xlsx", Buffer.alloc(0)), "not-zip", /not an \.xlsx/);
+      await rejects(tmp.write("csv.xlsx", Buffer.from("id,name\n1,Ana\n")), "not-zip", /ZIP/);
     });
     await t.test("truncated at many points", async () => {
       for (const cut of [4, 30, 200, Math.floor(SMALL.length / 2), SMALL.length - 30, SMALL.length - 1]) {
@@ -64,46 +64,46 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       await rejects(tmp.write("b.xlsx", zip), "xlsb", /binary \.xlsb/);
     });
     await t.test("a ZIP that is not a workbook", async () => {
-      await rejects(tmp.write("doc.xlsx", makeZip([{ name: "word/document.xml", data: "<w:document/>" }])), "not_workbook", /Word document/);
-      await rejects(tmp.write("any.xlsx", makeZip([{ name: "hello.txt", data: "hi" }])), "not_workbook", /not an Excel workbook/);
+      await rejects(tmp.write("doc.xlsx", makeZip([{ name: "word/document.xml", data: "<w:document/>" }])), "not-workbook", /Word document/);
+      await rejects(tmp.write("any.xlsx", makeZip([{ name: "hello.txt", data: "hi" }])), "not-workbook", /not an Excel workbook/);
     });
     await t.test("malformed sheet XML names the part and the position", async () => {
       const bad = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></row>` }] });
-      await rejects(tmp.write("bad.xlsx", bad), "malformed_xml", /'xl\/worksheets\/sheet1\.xml'.*at byte \d+: the end tag <\/row> does not match/);
+      await rejects(tmp.write("bad.xlsx", bad), "malformed-xml", /'xl\/worksheets\/sheet1\.xml'.*at byte \d+: the end tag <\/row> does not match/);
       const cut = handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v>` }] });
-      await rejects(tmp.write("cut.xlsx", cut), "malformed_xml", /before all elements are closed/);
+      await rejects(tmp.write("cut.xlsx", cut), "malformed-xml", /before all elements are closed/);
       const entity = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="str"><v>a &nbsp; b</v></c></row>` }] });
-      await rejects(tmp.write("entity.xlsx", entity), "malformed_xml", /bad character reference/);
+      await rejects(tmp.write("entity.xlsx", entity), "malformed-xml", /bad character reference/);
       const num = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>12abc</v></c></row>` }] });
-      await rejects(tmp.write("num.xlsx", num), "malformed_xml", /'S'!A1 has '12abc' where a number belongs/);
+      await rejects(tmp.write("num.xlsx", num), "malformed-xml", /'S'!A1 has '12abc' where a number belongs/);
       const sst = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="s"><v>5</v></c></row>` }], sharedStrings: "<si><t>x</t></si>" });
-      await rejects(tmp.write("sst.xlsx", sst), "malformed_xml", /shared string 5, but the table has 1/);
+      await rejects(tmp.write("sst.xlsx", sst), "malformed-xml", /shared string 5, but the table has 1/);
     });
     await t.test("a DOCTYPE (entity expansion) is refused", async () => {
       const xml = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>`;
-      await rejects(tmp.write("dtd.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml }] })), "malformed_xml", /DOCTYPE/);
+      await rejects(tmp.write("dtd.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml }] })), "malformed-xml", /DOCTYPE/);
     });
     await t.test("malformed workbook.xml", async () => {
       const wb = handmadeXlsx({ sheets: [{ name: "S", xml: "" }], workbookXml: `<workbook><sheets><sheet name="S" r:id="rId1"></sheets></workbook>` });
-      await rejects(tmp.write("wb.xlsx", wb), "malformed_xml", /'xl\/workbook\.xml'/);
+      await rejects(tmp.write("wb.xlsx", wb), "malformed-xml", /'xl\/workbook\.xml'/);
     });
     await t.test("zip bomb: ratio, size cap, and a lying declared size", async () => {
       const spaces = " ".repeat(30 * 1024 * 1024);
       const bomb = handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">${spaces}<sheetData/></worksheet>` }] });
       const path = tmp.write("bomb.xlsx", bomb);
-      await rejects(path, "too_large", /more than 1000 times|zip bomb/);
-      await rejects(path, "too_large", /over the limit of 1048576/, { maxEntryBytes: 1024 * 1024, maxRatio: 1e9 });
+      await rejects(path, "too-large", /more than 1000 times|zip bomb/);
+      await rejects(path, "too-large", /over the limit of 1048576/, { maxEntryBytes: 1024 * 1024, maxRatio: 1e9 });
       // Now lie in the central directory: declare 100 bytes for the sheet.
       const lying = Buffer.from(bomb);
       const cdName = Buffer.from("xl/worksheets/sheet1.xml");
       const at = lying.lastIndexOf(cdName);
       lying.writeUInt32LE(100, at - 46 + 24);
-      await rejects(tmp.write("lying.xlsx", lying), "too_large", /past the 100 bytes the ZIP declares/, { maxRatio: 1e9 });
+      await rejects(tmp.write("lying.xlsx", lying), "too-large", /past the 100 bytes the ZIP declares/, { maxRatio: 1e9 });
     });
     await t.test("a package part with half a million elements (memory attack on the tree)", async () => {
       const styles = `<cellXfs>${"<xf/>".repeat(500_001)}</cellXfs>`;
       const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></c></row>` }], styles });
-      await rejects(tmp.write("styles.xlsx", wb), "too_large", /'xl\/styles\.xml' has more than 500000 elements/);
+      await rejects(tmp.write("styles.xlsx", wb), "too-large", /'xl\/styles\.xml' has more than 500000 elements/);
     });
     await t.test("a compressed stream that ends early", async () => {
       const zip = Buffer.from(SMALL);
@@ -115,7 +115,7 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       const raw = deflateRawSync(Buffer.from("<worksheet><sheetData><row r='1'><c r='A1'><v>1</v></c></row></sheetData></worksheet>"));
       raw.subarray(0, Math.min(raw.length - 4, csize)).copy(zip, start);
       zip.fill(0, start + raw.length - 4, start + csize);
-      await assert.rejects(readAll(tmp.write("early.xlsx", zip)), (e: unknown) => e instanceof XlsxError && ["truncated", "corrupt", "malformed_xml", "too_large"].includes(e.code));
+      await assert.rejects(readAll(tmp.write("early.xlsx", zip)), (e: unknown) => e instanceof XlsxError && ["truncated", "corrupt", "malformed-xml", "too-large"].includes(e.code));
     });
     await t.test("unsupported compression method and encrypted entries", async () => {
       const zip = Buffer.from(SMALL);

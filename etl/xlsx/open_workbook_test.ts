@@ -260,7 +260,7 @@ test("openWorkbook() rows() names the sheets that exist when one is missing", as
     assert.throws(
       () => wb.rows("Lista de actores"),
       (e: unknown) =>
-        e instanceof XlsxError && e.code === "missing_sheet" && e.file === file &&
+        e instanceof XlsxError && e.code === "missing-sheet" && e.file === file &&
         e.message === `Cannot find sheet 'Lista de actores' in ${file}; the workbook has 'Hoja1', 'Hoja2'.`,
     );
     await wb.close();

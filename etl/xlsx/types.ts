@@ -31,17 +31,17 @@ export interface SheetRow {
 
 /** Why a workbook could not be read. Each code has a plain message naming the file (and part). */
 export type XlsxErrorCode =
-  | "not_found" // the file does not exist or cannot be opened
-  | "not_zip" // no ZIP signature: not an .xlsx at all
+  | "not-found" // the file does not exist or cannot be opened
+  | "not-zip" // no ZIP signature: not an .xlsx at all
   | "truncated" // a ZIP whose central directory or an entry is cut short
   | "corrupt" // a ZIP whose structure or compressed data is damaged (not merely cut short)
   | "encrypted" // an OLE/CFB container: a password-protected workbook (or a legacy .xls)
   | "xls" // a legacy binary .xls renamed to .xlsx
   | "xlsb" // a binary .xlsb renamed to .xlsx
-  | "not_workbook" // a ZIP without a spreadsheet workbook part
-  | "missing_sheet" // the sheet name is not in the workbook (message lists the ones that exist)
-  | "malformed_xml" // a part's XML cannot be parsed (message says part and position)
-  | "too_large" // an entry inflates past the size cap, or at an absurd ratio (zip bomb)
+  | "not-workbook" // a ZIP without a spreadsheet workbook part
+  | "missing-sheet" // the sheet name is not in the workbook (message lists the ones that exist)
+  | "malformed-xml" // a part's XML cannot be parsed (message says part and position)
+  | "too-large" // an entry inflates past the size cap, or at an absurd ratio (zip bomb)
   | "unsupported"; // a ZIP feature we do not read (e.g. a compression method other than stored/deflate)
 
 export class XlsxError extends Error {
