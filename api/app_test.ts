@@ -35,9 +35,9 @@ test("static files: / and /web/* with content types, ETag revalidation and no wa
 
 test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained", async () => {
   const { dir, cleanup } = tempDir();
-  const server = await testServer(dir);
+  const app = await App.open({ dataDir: dir });
   try {
-    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    const doc = (await (await app.request("/openapi.json")).json()) as any;
     assert.equal(doc.openapi, "3.1.0");
     for (const path of ["/contacts", "/contacts/{id}", "/departments", "/imports/contacts", "/actors", "/actors/{id}", "/actors/{id}/relationships", "/relationships", "/relationships/path", "/matrix", "/findings", "/runs", "/runs/{id}", "/healthz", "/readyz"]) {
       assert.ok(doc.paths[path], `${path} documented`);
@@ -57,13 +57,14 @@ test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained
         }
       }
     }
-    const docs = await raw(server.url, { path: "/docs" });
+    const docs = await app.request("/docs");
     assert.equal(docs.status, 200);
-    assert.match(docs.text, /GET<\/span> <code>\/contacts\/\{id\}<\/code>/);
-    assert.match(docs.text, /id="problem-validation"/);
-    assert.doesNotMatch(docs.text, /<script|<link[^>]+href="http|src="http/);
+    const html = await docs.text();
+    assert.match(html, /GET<\/span> <code>\/contacts\/\{id\}<\/code>/);
+    assert.match(html, /id="problem-validation"/);
+    assert.doesNotMatch(html, /<script|<link[^>]+href="http|src="http/);
   } finally {
-    await server.close();
+    await app.close();
     cleanup();
   }
 });
@@ -73,10 +74,10 @@ test("App.handle() is a web-standard handler: OPTIONS, HEAD, request ids, opaque
   const errors: unknown[] = [];
   const app = await App.open({ dataDir: dir, logError: (_m, e) => errors.push(e) });
   try {
-    const options = await app.handle(new Request("http://x/contacts/", { method: "OPTIONS" }), { requestId: "r1" });
+    const options = await app.request("/contacts/", { method: "OPTIONS" });
     assert.equal(options.status, 204);
     assert.equal(options.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
-    const health = await app.handle(new Request("http://x/healthz"), { requestId: "r2" });
+    const health = await app.request("/healthz");
     assert.deepEqual(await health.json(), { status: "ok" });
     app.router.add("GET", "/boom", async () => {
       throw new Error("password=hunter2 at /srv/secret");

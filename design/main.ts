@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from "node:path";
 import { designs } from "./designs.ts";
 import { renderDesign } from "./render/mod.ts";
+import { packageDiagramFiles } from "./system/package_files.ts";
 
 let changed = 0;
 try {
@@ -24,6 +25,12 @@ try {
       console.log(`removed ${relative(process.cwd(), join(svgDir, name))}`);
       changed++;
     }
+  }
+  for (const [full, text] of packageDiagramFiles()) {
+    if (readFileSync(full, "utf8") === text) continue;
+    writeFileSync(full, text);
+    console.log(`wrote ${relative(process.cwd(), full)}`);
+    changed++;
   }
   console.log(changed === 0 ? "design: everything up to date" : `design: ${changed} file(s) updated`);
 } catch (error) {

@@ -3,11 +3,13 @@
 // the inflate floor (only inflating the matrix sheet's ZIP entry) measured in the same run. Each
 // measurement runs in its own child process so peak RSS is its own. `--actors 16384` checks the
 // Excel maximum stays under 1 GB.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bestOf, inflateFloor, runChild, usage } from "./bench_measure.ts";
+import { replaceFile } from "../etl/files/mod.ts";
+import { readSettings } from "../etl/settings/mod.ts";
 
 interface Measure {
   seconds: number;
@@ -54,8 +56,8 @@ async function main(): Promise<void> {
   const repeats = option("--repeat", actors > 5000 ? 1 : 3);
   const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
   const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
-  // Generated workbooks are kept in .bench/ (git-ignored): a 16,384-actor one takes minutes to write.
-  const cache = fileURLToPath(new URL("../.bench/", import.meta.url));
+  // Generated workbooks are kept in BENCH_DIR (.bench/, git-ignored): a 16,384-actor one takes minutes to write.
+  const cache = readSettings("bench").benchDir;
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), "bench-etl-"));
   try {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     if (!existsSync(file)) {
       const t0 = performance.now();
       await writeXlsxFile(`${file}.partial`, matrixWorkbook({ actors, seed: 7 }));
-      renameSync(`${file}.partial`, file);
+      replaceFile(`${file}.partial`, file);
       console.log(`N=${actors}: generated ${(statSync(file).size / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } else {
       console.log(`N=${actors}: using ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)`);

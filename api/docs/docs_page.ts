@@ -2,7 +2,7 @@
  * Renders the OpenAPI document as one self-contained HTML page (inline CSS, no script, no CDN),
  * so /docs works offline and under a strict Content-Security-Policy.
  */
-import { escapeHtml } from "../web/_html.js";
+import { escapeHtml } from "../web/html.js";
 import { PROBLEM_TYPES } from "./openapi.ts";
 
 /** Inline code spans: `x` becomes <code>x</code> (after escaping). */

@@ -304,7 +304,7 @@ class NodeRequest {
   real(): Request {
     // GET/HEAD may not carry a body in a Request; a body sent with them is ignored, as HTTP allows.
     const body = this.#method === "GET" || this.#method === "HEAD" ? null : this.#body;
-    this.#real ??= new Request(this.#url, { method: this.#method, headers: this.headers, body: body as unknown as BodyInit | null });
+    this.#real ??= new Request(this.#url, { method: this.#method, headers: this.headers, body: body as unknown as RequestInit["body"] });
     return this.#real;
   }
 }

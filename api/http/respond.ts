@@ -34,7 +34,7 @@ export class LightResponse {
 
   /** The real Response, built on first use. */
   real(): Response {
-    this.#real ??= new Response(this.#body as BodyInit | null, { status: this.#status, headers: this.#headers });
+    this.#real ??= new Response(this.#body as ConstructorParameters<typeof Response>[0], { status: this.#status, headers: this.#headers });
     return this.#real;
   }
 

@@ -21,6 +21,9 @@ export interface Actor {
   matrix_position: number | null;
 }
 
+/** An actor as lists show it (`GET /actors`, paths): the parts a person reads. */
+export type ActorSummary = Pick<Actor, "id" | "letter_code" | "name" | "degree" | "in_matrix" | "in_list" | "unknown_cells">;
+
 /** One related actor, with directions relative to the actor asked about. */
 export interface Related {
   id: number;

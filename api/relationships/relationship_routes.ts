@@ -11,7 +11,7 @@ import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
 import { PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
-import type { Actor, ActorSort, Pair, RelationshipModel } from "./relationship_model.ts";
+import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { shortestPath } from "./relationship_model.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
 import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./snapshot_sql.ts";
@@ -32,7 +32,7 @@ export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
   return handle;
 }
 
-function summary(actor: Actor): Record<string, unknown> {
+function summary(actor: Actor): ActorSummary {
   return {
     id: actor.id,
     letter_code: actor.letter_code,

@@ -3,6 +3,7 @@
  * changes of a relationships run from the published snapshot. The log is re-read only when its
  * size or mtime changed.
  */
+import type { ChangeRow } from "../../etl/relationships/mod.ts";
 import type { RunLog, RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
@@ -32,6 +33,9 @@ function flatRun(run: RunRecord): Record<string, unknown> {
     error: run.error === null || run.error === undefined ? null : `${run.error.code}: ${run.error.message}`,
   };
 }
+
+/** A run as the API shows it: the run record, plus (from GET /runs/{id}) the detailed changes of its version. */
+export type RunView = RunRecord & { change_details?: ChangeRow[] };
 
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {

@@ -6,41 +6,17 @@
  */
 
 /**
- * @typedef {{ check: string, severity: "error" | "warning" | "info", message: string, cells: string[], count?: number }} Finding
- * @typedef {object} RunRecord
- * @property {string} id
- * @property {"relationships" | "contacts"} kind
- * @property {"succeeded" | "skipped" | "failed"} status
- * @property {string} started_at
- * @property {string} finished_at
- * @property {{ name: string, path: string, size: number, sha256: string } | null} file
- * @property {Record<string, number>} counts
- * @property {Finding[]} findings
- * @property {Record<string, number>} changes
- * @property {{ code: string, message: string } | null} error
- * @property {number | null} [version_id]
- * @property {ChangeDetail[]} [change_details]
- * @typedef {{ entity: string, change: string, numeric_id?: number | null, person_a?: number | null, person_b?: number | null, field?: string | null, old_value?: string | null, new_value?: string | null }} ChangeDetail
- * @typedef {{ id: number, letter_code: string | null, name: string | null, degree: number, in_matrix: boolean, in_list: boolean, unknown_cells: number }} Actor
- * @typedef {{ id: number, letter_code: string | null, name: string | null, a_to_b: boolean | null, b_to_a: boolean | null }} ActorRelationship  null: that cell was blank (unknown)
- * @typedef {{ person_a_id: number, person_a_letter: string | null, person_a_name: string | null, person_b_id: number, person_b_letter: string | null, person_b_name: string | null, a_to_b: boolean | null, b_to_a: boolean | null }} Relationship
+ * The shapes the API answers with, taken from their one definition on the server (type imports
+ * only: nothing from there is loaded in the browser).
+ * @typedef {import("../../etl/runs/mod.ts").Finding} Finding
+ * @typedef {import("../../etl/relationships/mod.ts").ChangeRow} ChangeDetail
+ * @typedef {import("../runs/runs_routes.ts").RunView} RunRecord
+ * @typedef {import("../relationships/relationship_model.ts").ActorSummary} Actor
+ * @typedef {import("../relationships/relationship_model.ts").Related} ActorRelationship  null: that cell was blank (unknown)
+ * @typedef {import("../relationships/relationship_model.ts").Pair} Relationship
+ * @typedef {import("../contacts/contacts_store.ts").ContactView} Contact
  * @typedef {{ actors: { id: number, letter_code: string | null }[], rows: { id: number, cells: string }[], total: number }} MatrixPage
- * @typedef {object} Contact
- * @property {number} id
- * @property {string} first_name
- * @property {string} last_name
- * @property {string | null} company_name
- * @property {string | null} address
- * @property {string | null} city
- * @property {string | null} state
- * @property {string | null} zip
- * @property {string | null} phone1
- * @property {string | null} phone2
- * @property {string | null} email
- * @property {string[]} departments
- * @property {string} [created_at]
- * @property {string} [updated_at]
- * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: { field: string, message: string }[] }} Problem
+ * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: { field: string, message: string }[] }} Problem  also made up here for network errors, so every part but status is optional
  */
 
 /**

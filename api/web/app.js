@@ -8,7 +8,7 @@ import { mountRuns } from "./runs_panel.js";
 import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
-import { formatTime } from "./_html.js";
+import { formatTime } from "./html.js";
 import { listRuns } from "./api_client.js";
 
 const status = byId("status", HTMLElement);

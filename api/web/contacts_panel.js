@@ -6,7 +6,7 @@
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
 import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRowsHtml, fieldErrors } from "./contacts_view.js";
-import { escapeHtml } from "./_html.js";
+import { escapeHtml } from "./html.js";
 
 const PAGE_SIZE = 20;
 

@@ -3,7 +3,7 @@
  * The contacts browser's markup: the result table and the form's fields, plus turning an API
  * problem document into per-field messages. Pure: data -> HTML string; the page wires events.
  */
-import { escapeHtml } from "./_html.js";
+import { escapeHtml } from "./html.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
 /** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */

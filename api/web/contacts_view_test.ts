@@ -34,7 +34,7 @@ test("contacts_view: form fields, input, errors and rows", () => {
   assert.deepEqual(errors.get(""), ["nickname: is not a known field"]);
   assert.deepEqual([...fieldErrors({ status: 500, title: "Internal error" })], [["", ["Internal error"]]]);
   const rows = contactRowsHtml([
-    { id: 7, first_name: "Ana", last_name: "<Ruiz>", company_name: null, address: null, city: "Lima", state: "LA", zip: null, phone1: null, phone2: null, email: "a@b.co", departments: ["Sales"] },
+    { id: 7, first_name: "Ana", last_name: "<Ruiz>", company_name: null, address: null, city: "Lima", state: "LA", zip: null, phone1: null, phone2: null, email: "a@b.co", departments: ["Sales"], created_at: "2026-11-20T00:00:00.000Z", updated_at: "2026-11-20T00:00:00.000Z" },
   ]);
   assert.match(rows, /data-contact-id="7"/);
   assert.match(rows, /Ana &lt;Ruiz&gt;/);

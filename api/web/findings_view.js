@@ -3,7 +3,7 @@
  * Quality findings grouped by severity, then by check, with the exact cell references so a data
  * engineer can jump to `'Matriz de adyacencia'!F5` in the workbook. Pure: data -> HTML string.
  */
-import { escapeHtml, formatCount } from "./_html.js";
+import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").Finding} Finding */
 

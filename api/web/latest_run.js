@@ -3,7 +3,7 @@
  * The "latest run" card: did last night's load work, on which file, when, how big, and what changed
  * since the previous version. Pure: data -> HTML string.
  */
-import { escapeHtml, formatCount, formatTime } from "./_html.js";
+import { escapeHtml, formatCount, formatTime } from "./html.js";
 
 /** @typedef {import("./api_client.js").RunRecord} RunRecord */
 /** @typedef {import("./api_client.js").ChangeDetail} ChangeDetail */

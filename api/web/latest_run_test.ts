@@ -5,7 +5,7 @@ import { runFixture as run } from "../../scripts/testing/run_fixture.ts";
 
 test("latestRunHtml() shows status, file, counts and changes", () => {
   const html = latestRunHtml(
-    run({ version_id: 3, changes: { pairs_added: 2, actors_removed: 0, actors_changed: 1 }, change_details: [{ entity: "pair", change: "added", person_a: 1, person_b: 2 }] }),
+    run({ version_id: 3, changes: { pairs_added: 2, actors_removed: 0, actors_changed: 1 }, change_details: [{ entity: "pair", change: "added", numeric_id: null, person_a: 1, person_b: 2, field: null, old_value: null, new_value: null }] }),
     { names: new Map([[1, "Ana (A)"]]) },
   );
   assert.match(html, /data-run-status="succeeded"/);
@@ -20,7 +20,7 @@ test("latestRunHtml() shows status, file, counts and changes", () => {
   assert.match(latestRunHtml(run({ changes: { pairs_added: 0 } })), /First version/);
   assert.match(latestRunHtml(undefined), /No relationship load has run yet/);
   assert.equal(
-    describeChange({ entity: "actor", change: "changed", numeric_id: 3, field: "actor_name", old_value: "Ana", new_value: "Ana María" }, new Map()),
+    describeChange({ entity: "actor", change: "changed", numeric_id: 3, person_a: null, person_b: null, field: "actor_name", old_value: "Ana", new_value: "Ana María" }, new Map()),
     "Actor 3 actor_name changed: 'Ana' → 'Ana María'",
   );
 });

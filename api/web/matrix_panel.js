@@ -6,7 +6,7 @@
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
 import { cellAt, countCells, fitView, matrixPixels, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
-import { formatCount } from "./_html.js";
+import { formatCount } from "./html.js";
 
 const PAGE = 256;
 

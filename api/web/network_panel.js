@@ -9,7 +9,7 @@ import * as api from "./api_client.js";
 import { byId, debounce, keyboardClicks } from "./_dom.js";
 import { forceLayout } from "./force_layout.js";
 import { graphEdges, nearestInDirection, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
-import { escapeHtml, formatCount } from "./_html.js";
+import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
 /** @typedef {import("./api_client.js").Relationship} Relationship */

@@ -6,7 +6,7 @@
  * and grey, and actors only in the list (not in the matrix) are drawn as squares. Pure: data in,
  * string out; the page attaches the events.
  */
-import { escapeHtml } from "./_html.js";
+import { escapeHtml } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
 /** @typedef {import("./api_client.js").Relationship} Relationship */

@@ -64,8 +64,8 @@ test("network_view: kinds, top-N, edges and SVG", async (t) => {
   });
   await t.test("relationshipListHtml() spells out directions", () => {
     const html = relationshipListHtml(actor(1, 2), [
-      { id: 2, letter_code: "B", name: "Bea", a_to_b: true, b_to_a: true },
-      { id: 3, letter_code: "C", name: "Cris", a_to_b: true, b_to_a: null },
+      { id: 2, letter_code: "B", name: "Bea", a_to_b: true, b_to_a: true, outgoing: true, incoming: true },
+      { id: 3, letter_code: "C", name: "Cris", a_to_b: true, b_to_a: null, outgoing: true, incoming: null },
     ]);
     assert.match(html, /data-goto-actor="2"/);
     assert.match(html, /both marked each other/);

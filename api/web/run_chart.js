@@ -4,7 +4,7 @@
  * with a red cross on the baseline, skipped runs as hollow dots. Pure (data -> SVG string). Every
  * run is a focusable button (data-run-id) so the page can open its findings by click or keyboard.
  */
-import { escapeHtml, formatCount, formatTime } from "./_html.js";
+import { escapeHtml, formatCount, formatTime } from "./html.js";
 
 /** @typedef {import("./api_client.js").RunRecord} RunRecord */
 

@@ -8,7 +8,7 @@ import { byId, keyboardClicks } from "./_dom.js";
 import { latestRunHtml } from "./latest_run.js";
 import { runChartSvg } from "./run_chart.js";
 import { findingsHtml } from "./findings_view.js";
-import { escapeHtml, formatTime } from "./_html.js";
+import { escapeHtml, formatTime } from "./html.js";
 
 /** @typedef {import("./api_client.js").RunRecord} RunRecord */
 

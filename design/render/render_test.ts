@@ -23,7 +23,7 @@ import {
   generatedSections,
   wrap,
 } from "./mod.ts";
-import { escapeHtml } from "../../api/web/_html.js";
+import { escapeHtml } from "../../api/web/html.js";
 
 test("mermaidText() escapes quotes, brackets, # and ;", () => {
   assert.equal(mermaidText(`"a" <b> #1; c`), "#quot;a#quot; #lt;b#gt; #35;1#59; c");

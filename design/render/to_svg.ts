@@ -2,7 +2,7 @@
 // boxes stack inside each cell, arrows are straight (or a bracket when both ends share a column),
 // labels sit in the gaps between columns and are nudged apart. Output is a pure function of the
 // model: integer coordinates, model order, no randomness, so regenerating gives identical bytes.
-import { escapeHtml } from "../../api/web/_html.js";
+import { escapeHtml } from "../../api/web/html.js";
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
 import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";

@@ -20,11 +20,12 @@ export type ContactsLoadErrorCode = "locked";
 
 /** The database is locked by a process that is not a running API. `message` is for the person running the load. */
 export class ContactsLoadError extends Error {
-  readonly code: ContactsLoadErrorCode;
-  constructor(code: ContactsLoadErrorCode, message: string) {
+  override readonly name = "ContactsLoadError";
+  constructor(
+    readonly code: ContactsLoadErrorCode,
+    message: string,
+  ) {
     super(message);
-    this.name = "ContactsLoadError";
-    this.code = code;
   }
 }
 

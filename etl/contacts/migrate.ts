@@ -15,13 +15,13 @@ export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-
 
 /** A migration problem: carries a code and the migration file concerned. */
 export class MigrationError extends Error {
-  readonly code: MigrationErrorCode;
-  readonly file: string;
-  constructor(code: MigrationErrorCode, message: string, file: string) {
+  override readonly name = "MigrationError";
+  constructor(
+    readonly code: MigrationErrorCode,
+    message: string,
+    readonly file: string,
+  ) {
     super(message);
-    this.name = "MigrationError";
-    this.code = code;
-    this.file = file;
   }
 }
 

@@ -1,6 +1,6 @@
 // A relationship run record for the view tests: one place for the shape, each test overrides what
 // it is about.
-import type { RunRecord } from "../../api/web/api_client.js";
+import type { RunView as RunRecord } from "../../api/runs/runs_routes.ts";
 
 /**
  * Returns a succeeded relationships run of the sample workbook, with `overrides` applied.

@@ -8,7 +8,7 @@
  * `xlsxBytes()` builds a small workbook in memory. `writeXlsxFile()` streams each sheet's XML
  * through a deflate stream straight to disk, so a 16,384 x 16,384 matrix never exists in memory.
  */
-import { escapeHtml } from "../../api/web/_html.js";
+import { escapeHtml } from "../../api/web/html.js";
 import { mulberry32 } from "./random.ts";
 import { writeZipFile, zipBytes, type ZipPart, type ZipWriteOptions } from "./zip_writer.ts";
 

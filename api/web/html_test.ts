@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeHtml, formatCount, formatTime } from "./_html.js";
+import { escapeHtml, formatCount, formatTime } from "./html.js";
 import { query } from "./api_client.js";
 
 test("escapeHtml(), formatCount(), formatTime() and api_client query() format safely", () => {
