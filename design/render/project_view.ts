@@ -66,11 +66,12 @@ export function projectView(model: Model, view: View): Diagram {
         }
       }
     }
-    for (const s of model.stores) {
-      const c = components.get(s.component);
-      if (!c || !drawn.has(c.id) || !s.replicationLink || c.regions.length < 2) continue;
+    for (const id of view.elements) {
+      const c = components.get(id)!;
+      const link = c.regionLink ?? model.stores.find((s) => s.component === id)?.replicationLink;
+      if (!link || c.regions.length < 2) continue;
       for (const r of c.regions.slice(1)) {
-        edges.push({ from: `${c.id}@${c.regions[0]}`, to: `${c.id}@${r}`, label: s.replicationLink.label, protocol: s.replicationLink.protocol, style: "replication" });
+        edges.push({ from: `${c.id}@${c.regions[0]}`, to: `${c.id}@${r}`, label: link.label, protocol: link.protocol, style: "replication" });
       }
     }
   } else {

@@ -12,6 +12,7 @@ import {
   flowchartMermaid,
   flowchartSvg,
   mermaidText,
+  projectSequence,
   projectView,
   renderDesign,
   replaceSections,
@@ -56,32 +57,48 @@ test("projectView() merges collapsed members in the context view and instances p
   assert.ok(!context.nodes.some((n) => n.id === "booking"));
   const psp = context.edges.find((e) => e.from === "guest-browser" && e.to === "payment-provider");
   assert.equal(psp?.style, "card");
-  const deployment = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.level === "deployment")!);
-  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@eu-west-1"));
-  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@us-east-1"));
-  assert.ok(deployment.edges.some((e) => e.style === "replication" && e.from === "booking-db@eu-west-1" && e.to === "booking-db@us-east-1"));
+  const data = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.id === "deployment-data")!);
+  assert.ok(data.nodes.some((n) => n.id === "booking-db@us-east-1"));
+  assert.ok(data.nodes.some((n) => n.id === "booking-db@us-west-2"));
+  assert.ok(data.edges.some((e) => e.style === "replication" && e.from === "booking-db@us-east-1" && e.to === "booking-db@us-west-2"));
+  // A component's own region link (the bus forwarding events) is drawn like a store's replication.
+  const app = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.id === "deployment-app")!);
+  assert.ok(app.edges.some((e) => e.from === "event-bus@us-east-1" && e.to === "event-bus@us-west-2" && e.label === "HotelChanged forwarded"));
+  assert.ok(!app.nodes.some((n) => n.id === "booking-outbox@us-west-2"), "relays run in the writer region only");
 });
 
 test("sequenceMermaid() titles the diagram, adds a legend note and the protocol to each message", () => {
   const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
   const text = sequenceMermaid(hotelPlatform, seq);
-  assert.match(text, /^---\ntitle: "Hotel booking platform on AWS: Book and pay"\n---\nsequenceDiagram\n/);
+  assert.match(text, /^---\ntitle: "Resort booking platform on AWS: Book and pay: hold, authorise, commit, capture"\n---\nsequenceDiagram\n/);
   assert.match(text, /Note over guest_browser,\w+: Legend:/);
   const messages = text.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
-  assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length);
+  assert.equal(messages.length, projectSequence(hotelPlatform, seq).items.filter((i) => i.kind === "message").length);
   for (const m of messages) assert.match(m, /\[[^\]]+\]$/);
   assert.ok(messages.some((m) => m.includes("guest_browser->>payment_provider: CARD ")));
+});
+
+test("projectSequence() draws a group as one lifeline and leaves out calls inside it", () => {
+  const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
+  const diagram = projectSequence(hotelPlatform, seq);
+  const ids = diagram.lifelines.map((l) => l.id);
+  assert.ok(ids.includes("edge") && ids.includes("events"));
+  for (const member of ["waf", "alb", "event-bus", "booking-outbox"]) assert.ok(!ids.includes(member), member);
+  assert.ok(diagram.items.every((i) => i.kind === "note" || i.from !== i.to));
+  assert.ok(diagram.lifelines.length <= 10, `${diagram.lifelines.length} lifelines do not fit the page`);
+  const ungrouped = projectSequence(hotelPlatform, { ...seq, groups: [] });
+  assert.ok(ungrouped.lifelines.length > diagram.lifelines.length);
 });
 
 test("flowchartSvg() and sequenceSvg() are deterministic, titled, legended and escape text", () => {
   const model: Model = structuredClone(hotelPlatform);
   model.components.find((c) => c.id === "search")!.name = `Search <"&'>`;
-  const view = model.views.find((v) => v.id === "containers")!;
+  const view = model.views.find((v) => v.id === "content")!;
   const a = flowchartSvg(projectView(model, view));
   const b = flowchartSvg(projectView(structuredClone(model), view));
   assert.equal(a, b);
   assert.match(a, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-  assert.ok(a.includes("<title>Hotel booking platform on AWS: Containers</title>"));
+  assert.ok(a.includes("<title>Resort booking platform on AWS: Content and search</title>"));
   assert.ok(a.includes(">Legend</text>"));
   assert.ok(a.includes("Search &lt;&quot;&amp;&#39;&gt;"));
   assert.ok(!a.includes(`Search <"`));
@@ -108,8 +125,8 @@ test("staleFiles() reports a README edited by hand inside a generated section, a
     for (const [path, text] of files) writeFileSync(join(dir, path), text);
     assert.deepEqual(staleFiles(dir, hotelPlatform), []);
     const model = structuredClone(hotelPlatform);
-    model.connections.find((c) => c.id === "c-booking-pms")!.protocol = "SOAP";
-    assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/containers.svg", "svg/seq-book.svg"]);
+    model.connections.find((c) => c.id === "c-ari-crs")!.protocol = "SOAP";
+    assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/landscape.svg", "svg/ari.svg", "svg/seq-ari.svg"]);
     // Editing the docs but not the model fails too: a hand edit inside a generated section.
     const rendered = files.get("README.md")!;
     writeFileSync(join(dir, "README.md"), rendered.replace("| R1 |", "| R1 (edited) |"));
@@ -159,7 +176,7 @@ test("every diagram of every design has a title and a legend, and every arrow a 
       assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\n---\nsequenceDiagram\n`), where);
       assert.match(mermaid, /Note over \w+,\w+: Legend:/, where);
       const messages = mermaid.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
-      assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length, where);
+      assert.equal(messages.length, projectSequence(model, seq).items.filter((i) => i.kind === "message").length, where);
       for (const m of messages) assert.match(m, /\[[^\]]+\]$/, `${where}: every message ends with its protocol`);
       const svg = sequenceSvg(model, seq);
       assert.ok(svg.includes(`<title>${xmlText(`${model.title}: ${seq.title}`)}</title>`), where);

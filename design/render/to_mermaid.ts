@@ -2,6 +2,7 @@
 // a title (front matter) and a legend; every arrow shows its protocol.
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramNode } from "./project_view.ts";
+import { projectSequence } from "./sequence_view.ts";
 
 /** Kind -> fill, stroke; shared with the SVG renderer so both pictures use one palette. */
 export const PALETTE: Record<string, { fill: string; stroke: string; label: string }> = {
@@ -116,54 +117,24 @@ export function flowchartMermaid(diagram: Diagram): string {
 }
 
 /**
- * Returns the participants of a sequence in order of first appearance.
- * @example sequenceParticipants(model, seq)[0] // "guest-browser"
- */
-export function sequenceParticipants(model: Model, sequence: Sequence): string[] {
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const seen: string[] = [];
-  const add = (id: string) => {
-    if (!seen.includes(id)) seen.push(id);
-  };
-  for (const step of sequence.steps) {
-    if (step.kind === "note") step.over.forEach(add);
-    else {
-      const c = connections.get(step.via)!;
-      if (step.kind === "call") [c.from, c.to].forEach(add);
-      else [c.to, c.from].forEach(add);
-    }
-  }
-  return seen;
-}
-
-/**
  * Returns a Mermaid sequence diagram: messages travel on model connections and show their protocol;
- * a legend note spans all participants.
+ * a legend note spans all lifelines.
  * @example sequenceMermaid(model, model.sequences[0]).includes("sequenceDiagram") // true
  */
 export function sequenceMermaid(model: Model, sequence: Sequence): string {
-  const components = new Map(model.components.map((c) => [c.id, c]));
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const participants = sequenceParticipants(model, sequence);
-  const lines = [...frontMatter(`${model.title}: ${sequence.title}`), "sequenceDiagram"];
-  for (const p of participants) {
-    const c = components.get(p)!;
-    const keyword = c.kind === "client" ? "actor" : "participant";
-    lines.push(`  ${keyword} ${mermaidId(p)} as ${mermaidText(c.name)}`);
-  }
-  const first = mermaidId(participants[0]);
-  const last = mermaidId(participants[participants.length - 1]);
+  const diagram = projectSequence(model, sequence);
+  const lines = [...frontMatter(diagram.title), "sequenceDiagram"];
+  for (const l of diagram.lifelines) lines.push(`  ${l.kind === "client" ? "actor" : "participant"} ${mermaidId(l.id)} as ${mermaidText(l.name)}`);
+  const first = mermaidId(diagram.lifelines[0].id);
+  const last = mermaidId(diagram.lifelines[diagram.lifelines.length - 1].id);
   lines.push(`  Note over ${first},${last}: Legend: solid arrow = call, dashed = reply, open arrow = async event, [..] = protocol, CARD = cardholder data`);
-  for (const step of sequence.steps) {
-    if (step.kind === "note") {
-      lines.push(`  Note over ${step.over.map(mermaidId).join(",")}: ${mermaidText(step.text)}`);
+  for (const item of diagram.items) {
+    if (item.kind === "note") {
+      lines.push(`  Note over ${item.over.map(mermaidId).join(",")}: ${mermaidText(item.text)}`);
       continue;
     }
-    const c = connections.get(step.via)!;
-    const card = c.data.includes("card") ? "CARD " : "";
-    const text = `${card}${mermaidText(step.text)} [${mermaidText(c.protocol)}]`;
-    if (step.kind === "call") lines.push(`  ${mermaidId(c.from)}${c.mode === "async" ? "-)" : "->>"}${mermaidId(c.to)}: ${text}`);
-    else lines.push(`  ${mermaidId(c.to)}-->>${mermaidId(c.from)}: ${text}`);
+    const arrow = { sync: "->>", card: "->>", async: "-)", reply: "-->>" }[item.style];
+    lines.push(`  ${mermaidId(item.from)}${arrow}${mermaidId(item.to)}: ${mermaidText(item.text)} [${mermaidText(item.protocol)}]`);
   }
   return lines.join("\n") + "\n";
 }

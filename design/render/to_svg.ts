@@ -4,7 +4,8 @@
 // model: integer coordinates, model order, no randomness, so regenerating gives identical bytes.
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
-import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";
+import { EDGE_STYLES, PALETTE } from "./to_mermaid.ts";
+import { projectSequence } from "./sequence_view.ts";
 
 /**
  * Returns text escaped for SVG/XML content and attributes.
@@ -359,68 +360,71 @@ export function flowchartSvg(diagram: Diagram): string {
 }
 
 /**
- * Returns a standalone SVG sequence diagram: participants across the top, lifelines, one row per
- * step, protocol on every message, and a legend box.
+ * Returns a standalone SVG sequence diagram: lifelines across the top, one row per message or note,
+ * the protocol on every message, and a legend box. Lifelines stand as far apart as their longest
+ * message needs (within limits; longer text wraps onto a second line above its arrow).
  * @example sequenceSvg(model, model.sequences[0]).includes("<svg") // true
  */
 export function sequenceSvg(model: Model, sequence: Sequence): string {
-  const components = new Map(model.components.map((c) => [c.id, c]));
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const participants = sequenceParticipants(model, sequence);
-  const SPACING = 190;
-  const ROW = 40;
-  const x = new Map(participants.map((p, i) => [p, MARGIN + 90 + i * SPACING]));
+  const diagram = projectSequence(model, sequence);
+  const index = new Map(diagram.lifelines.map((l, i) => [l.id, i]));
+  const messages = diagram.items.filter((m) => m.kind === "message");
+  const texts = messages.map((m, i) => `${i + 1}. ${m.text} [${m.protocol}]`);
+  // Half a message per lifeline gap on two lines: spacing grows with the longest text, up to a limit.
+  const need = Math.max(...messages.map((m, i) => (texts[i].length * CHAR_W) / 2 / Math.max(1, Math.abs(index.get(m.from)! - index.get(m.to)!)) + 30));
+  const SPACING = Math.round(Math.min(300, Math.max(190, need)));
+  const ROW = 44;
+  const x = new Map(diagram.lifelines.map((l, i) => [l.id, MARGIN + 90 + i * SPACING]));
   const top = HEADER_H + 10;
   const boxH = 54;
-  const firstRow = top + boxH + 30;
-  const lastY = firstRow + sequence.steps.length * ROW;
-  const title = `${model.title}: ${sequence.title}`;
+  const firstRow = top + boxH + 36;
+  const lastY = firstRow + diagram.items.length * ROW;
   const styles = new Set<string>();
   const body: string[] = [];
-  let messageNumber = 0; // notes take a row but no number
-  sequence.steps.forEach((step, i) => {
+  let n = 0;
+  diagram.items.forEach((item, i) => {
     const y = firstRow + i * ROW;
-    if (step.kind === "note") {
-      const xs = step.over.map((o) => x.get(o)!);
+    if (item.kind === "note") {
+      const xs = item.over.map((o) => x.get(o)!);
       const left = Math.min(...xs) - 80;
       const right = Math.max(...xs) + 80;
       body.push(`<rect x="${left}" y="${y - 14}" width="${right - left}" height="30" fill="#fef9c3" stroke="#ca8a04"/>`);
-      wrap(step.text, Math.floor((right - left) / 5.6)).slice(0, 2).forEach((l, j) => {
+      wrap(item.text, Math.floor((right - left) / CHAR_W)).slice(0, 2).forEach((l, j) => {
         body.push(`<text x="${(left + right) / 2}" y="${y - 1 + j * 12}" font-size="10" text-anchor="middle">${xmlText(l)}</text>`);
       });
       return;
     }
-    const c = connections.get(step.via)!;
-    const from = step.kind === "call" ? c.from : c.to;
-    const to = step.kind === "call" ? c.to : c.from;
-    const style = c.data.includes("card") ? "card" : step.kind === "reply" ? "reply" : c.mode;
-    const drawStyle = style === "reply" ? "sync" : style;
-    styles.add(style);
-    const dash = style === "reply" ? ' stroke-dasharray="4 3"' : "";
-    const x1 = x.get(from)!;
-    const x2 = x.get(to)!;
-    body.push(`<path d="M${x1},${y + 6} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
-    const text = `${++messageNumber}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
-    // A white halo keeps the message readable where it crosses the dashed lifelines.
-    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xmlText(text)}</text>`);
+    styles.add(item.style);
+    const drawStyle = item.style === "reply" ? "sync" : item.style;
+    const dash = item.style === "reply" ? ' stroke-dasharray="4 3"' : "";
+    const x1 = x.get(item.from)!;
+    const x2 = x.get(item.to)!;
+    body.push(`<path class="message" d="M${x1},${y + 8} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
+    const width = Math.max(Math.abs(x2 - x1), SPACING) - 16;
+    const lines = wrap(texts[n++], Math.floor(width / CHAR_W)).slice(0, 2);
+    // The text sits just above its own arrow; a white halo keeps it readable across lifelines.
+    lines.forEach((l, j) => {
+      body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 3 - (lines.length - 1 - j) * 12}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xmlText(l)}</text>`);
+    });
   });
-  const width = MARGIN * 2 + 180 + (participants.length - 1) * SPACING;
-  const legendKinds = [...new Set(participants.map((p) => components.get(p)!.kind))];
+  const width = MARGIN * 2 + 180 + (diagram.lifelines.length - 1) * SPACING;
+  const legendKinds = [...new Set(diagram.lifelines.map((l) => l.kind))];
   const legendStyles = ["sync", "async", "card"].filter((s) => styles.has(s));
   const lg = legend(MARGIN, lastY + 30, legendKinds, legendStyles);
   const height = lastY + 30 + lg.h + 24 + MARGIN;
-  const svg = [...open(width, height, title), ...defs(), ...header(title, sequence.description)];
-  for (const p of participants) {
-    const c = components.get(p)!;
-    const px = x.get(p)!;
-    const pal = PALETTE[c.kind];
+  const svg = [...open(width, height, diagram.title), ...defs(), ...header(diagram.title, diagram.description)];
+  for (const l of diagram.lifelines) {
+    const px = x.get(l.id)!;
+    const pal = PALETTE[l.kind];
     svg.push(`<line x1="${px}" y1="${top + boxH}" x2="${px}" y2="${lastY}" stroke="#9ca3af" stroke-dasharray="3 3"/>`);
     svg.push(`<rect x="${px - 85}" y="${top}" width="170" height="${boxH}" rx="6" fill="${pal.fill}" stroke="${pal.stroke}"/>`);
-    svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${xmlText(c.name)}</text>`);
-    // Two lines of technology fit the box; a longer one ends in an ellipsis rather than silently.
-    const tech = wrap(c.tech, 34);
-    if (tech.length > 2) tech.splice(1, tech.length - 1, `${wrap(tech.slice(1).join(" "), 32)[0]}…`);
-    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 33 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(line)}</text>`));
+    const name = wrap(l.name, 26).slice(0, 2);
+    name.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 17 + j * 13}" font-size="12" font-weight="bold" text-anchor="middle">${xmlText(line)}</text>`));
+    // What is left of the box holds the technology; a longer one ends in an ellipsis rather than silently.
+    const room = name.length > 1 ? 1 : 2;
+    const tech = wrap(l.tech, 34);
+    if (tech.length > room) tech.splice(room - 1, tech.length, `${wrap(tech.slice(room - 1).join(" "), 32)[0]}…`);
+    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 20 + name.length * 13 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${xmlText(line)}</text>`));
   }
   svg.push(...body, ...lg.svg);
   const noteY = lastY + 30 + lg.h + 18;
