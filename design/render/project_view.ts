@@ -60,8 +60,12 @@ export function projectView(model: Model, view: View): Diagram {
       const to = instances(conn.to);
       // Calls between two multi-region components stay inside a region; the containers view shows them.
       if (from.length > 1 && to.length > 1) continue;
+      // A component placed in some of the other's regions (a relay in the writer region) calls its own region's instance.
+      const region = (instance: string) => instance.slice(instance.indexOf("@") + 1);
+      const shared = from.some((f) => to.some((t) => region(f) === region(t)));
       for (const f of from) {
         for (const t of to) {
+          if (shared && region(f) !== region(t)) continue;
           edges.push({ from: f, to: t, label: conn.label, protocol: conn.protocol, style: conn.data.includes("card") ? "card" : conn.mode });
         }
       }

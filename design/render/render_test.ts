@@ -24,7 +24,9 @@ import {
   generatedSections,
   wrap,
   xmlText,
+  zoneLayers,
 } from "./mod.ts";
+import { distanceToPolyline, intersects, svgGeometry } from "./svg_geometry.ts";
 
 test("xmlText() escapes markup and quotes", () => {
   assert.equal(xmlText(`<a href="x">&'</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
@@ -183,4 +185,40 @@ test("every diagram of every design has a title and a legend, and every arrow a 
       assert.ok(svg.includes(">Legend</text>"), where);
     }
   }
+});
+
+test("flowchartSvg() centres every label on its own arrow, never on a box, in every view of every design", () => {
+  for (const { model } of designs) {
+    for (const view of model.views) {
+      const diagram = projectView(model, view);
+      const geometry = svgGeometry(flowchartSvg(diagram));
+      const where = `${model.id}/${view.id}`;
+      assert.equal(geometry.edges.length, diagram.edges.length, where);
+      let crossings = 0;
+      for (const e of geometry.edges) {
+        const centre = { x: e.label.x + e.label.w / 2, y: e.label.y + e.label.h / 2 };
+        const what = `${where}: '${diagram.edges[e.index].label}'`;
+        assert.ok(distanceToPolyline(centre, e.points) <= 1.5, `${what} is ${distanceToPolyline(centre, e.points).toFixed(1)} px off its line`);
+        assert.ok(!geometry.nodes.some((n) => intersects(n, e.label)), `${what} covers a box`);
+        crossings += geometry.edges.filter((o) => o.index > e.index && intersects(o.label, e.label)).length;
+      }
+      // Where two arrows cross inside one gap their labels may touch; more than one such pair means the layout failed.
+      assert.ok(crossings <= 1, `${where}: ${crossings} pairs of labels overlap`);
+    }
+  }
+});
+
+test("svgGeometry() and distanceToPolyline() read what flowchartSvg() wrote", () => {
+  assert.equal(distanceToPolyline({ x: 5, y: 1 }, [{ x: 0, y: 0 }, { x: 10, y: 0 }]), 1);
+  assert.equal(distanceToPolyline({ x: 12, y: 5 }, [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }]), 2);
+  const geometry = svgGeometry('<g class="node" id="a">\n<rect x="1" y="2" width="3" height="4" rx="8"/></g><path class="edge" data-edge="0" d="M0,0 L10,0"/><g class="edge-label" data-edge="0"><rect x="2" y="-3" width="6" height="6" rx="3"/>');
+  assert.deepEqual(geometry.nodes, [{ x: 1, y: 2, w: 3, h: 4 }]);
+  assert.deepEqual(geometry.edges, [{ index: 0, points: [{ x: 0, y: 0 }, { x: 10, y: 0 }], label: { x: 2, y: -3, w: 6, h: 6 } }]);
+});
+
+test("zoneLayers() runs calls inside a zone left to right and breaks cycles", () => {
+  const node = (id: string) => ({ id, name: id, tech: "", kind: "service" as const, column: "app", row: "" });
+  const edge = (from: string, to: string) => ({ from, to, label: "x", protocol: "y", style: "sync" as const });
+  const diagram = { id: "t", title: "t", description: "", columns: [{ id: "app", name: "App" }], rows: [{ id: "", name: "" }], nodes: ["a", "b", "c"].map(node), edges: [edge("a", "b"), edge("b", "c"), edge("c", "a")] };
+  assert.deepEqual([...zoneLayers(diagram)], [["a", 0], ["b", 1], ["c", 2]]);
 });
