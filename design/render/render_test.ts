@@ -9,6 +9,7 @@ import { designs } from "../designs.ts";
 import { hotelPlatform } from "../hotel-platform/model.ts";
 import type { Model } from "../model/mod.ts";
 import {
+  edgeText,
   flowchartMermaid,
   flowchartSvg,
   mermaidText,
@@ -45,11 +46,13 @@ test("flowchartMermaid() gives every view a title, a legend, and every arrow its
   for (const view of hotelPlatform.views) {
     const diagram = projectView(hotelPlatform, view);
     const text = flowchartMermaid(diagram);
-    assert.ok(text.startsWith(`---\ntitle: "${diagram.title}"\n---\nflowchart LR\n`), view.id);
+    assert.ok(text.startsWith(`---\ntitle: "${diagram.title}"\nconfig:\n`), view.id);
+    // Deployment views keep each region's boxes in a column; the others flow top to bottom to fit the page.
+    assert.match(text, view.level === "deployment" ? /\n---\nflowchart LR\n/ : /\n---\nflowchart TB\n/, view.id);
     assert.match(text, /subgraph legend\["Legend"\]/);
     const arrows = text.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
     assert.equal(arrows.length, diagram.edges.length);
-    diagram.edges.forEach((e, i) => assert.ok(arrows[i].includes(`<br/>${mermaidText(e.protocol)}"|`), arrows[i]));
+    diagram.edges.forEach((e, i) => assert.ok(arrows[i].includes(`|"${edgeText(e)}"|`), arrows[i]));
   }
 });
 
@@ -72,7 +75,7 @@ test("projectView() merges collapsed members in the context view and instances p
 test("sequenceMermaid() titles the diagram, adds a legend note and the protocol to each message", () => {
   const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
   const text = sequenceMermaid(hotelPlatform, seq);
-  assert.match(text, /^---\ntitle: "Resort booking platform on AWS: Book and pay: hold, authorise, commit, capture"\n---\nsequenceDiagram\n/);
+  assert.match(text, /^---\ntitle: "Resort booking platform on AWS: Book and pay: hold, authorise, commit, capture"\nconfig:\n  sequence:\n    wrap: true\n[^]*?---\nsequenceDiagram\n/);
   assert.match(text, /Note over guest_browser,\w+: Legend:/);
   const messages = text.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
   assert.equal(messages.length, projectSequence(hotelPlatform, seq).items.filter((i) => i.kind === "message").length);
@@ -160,13 +163,15 @@ test("every diagram of every design has a title and a legend, and every arrow a 
       const diagram = projectView(model, view);
       const where = `${model.id}/${view.id}`;
       const mermaid = flowchartMermaid(diagram);
-      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(diagram.title)}"\n---\nflowchart LR\n`), where);
+      assert.match(mermaid, /^---\ntitle: "[^"]+"\nconfig:\n[^]*?---\nflowchart (LR|TB)\n/, where);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(diagram.title)}"\n`), where);
       assert.match(mermaid, /subgraph legend\["Legend"\]/, where);
       const arrows = mermaid.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
       assert.equal(arrows.length, diagram.edges.length, where);
       diagram.edges.forEach((e, i) => {
         assert.ok(e.label.trim() && e.protocol.trim(), `${where}: ${e.from} -> ${e.to} needs a label and a protocol`);
-        assert.ok(arrows[i].includes(`|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"|`), arrows[i]);
+        assert.ok(arrows[i].includes(`|"${edgeText(e)}"|`), arrows[i]);
+        assert.ok(edgeText(e).replace(/<br\/>/g, " ").includes(mermaidText(e.protocol).split(" ")[0]), arrows[i]);
       });
       const svg = flowchartSvg(diagram);
       assert.ok(svg.includes(`<title>${xmlText(diagram.title)}</title>`), where);
@@ -175,7 +180,8 @@ test("every diagram of every design has a title and a legend, and every arrow a 
     for (const seq of model.sequences) {
       const where = `${model.id}/${seq.id}`;
       const mermaid = sequenceMermaid(model, seq);
-      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\n---\nsequenceDiagram\n`), where);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\nconfig:\n`), where);
+      assert.match(mermaid, /\n---\nsequenceDiagram\n/, where);
       assert.match(mermaid, /Note over \w+,\w+: Legend:/, where);
       const messages = mermaid.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
       assert.equal(messages.length, projectSequence(model, seq).items.filter((i) => i.kind === "message").length, where);

@@ -47,7 +47,7 @@ export function mermaidId(id: string): string {
 }
 
 function shape(node: DiagramNode): string {
-  const text = `"${mermaidText(node.name)}<br/>[${mermaidText(node.tech)}]"`;
+  const text = `"${narrow(node.name, 22)}<br/>[${narrow(node.tech, 24)}]"`;
   switch (node.kind) {
     case "client":
       return `([${text}])`;
@@ -68,9 +68,36 @@ function shape(node: DiagramNode): string {
   }
 }
 
-function frontMatter(title: string): string[] {
+function frontMatter(title: string, config: string[] = []): string[] {
   // A title line in YAML: quoting keeps colons in titles from breaking the front matter.
-  return ["---", `title: "${title.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`, "---"];
+  return ["---", `title: "${title.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`, ...config, "---"];
+}
+
+/** Text broken into lines of about `width` characters with `<br/>`, so a box or label stays narrow on the page. */
+function narrow(text: string, width: number): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.map(mermaidText).join("<br/>");
+}
+
+// GitHub scales a diagram to the page: narrow boxes and labels, and top-to-bottom flow for views
+// (deployment views stay left to right so each region's boxes stack in a column).
+const FLOWCHART_CONFIG = ["config:", "  flowchart:", "    nodeSpacing: 24", "    rankSpacing: 36", "    wrappingWidth: 170"];
+const SEQUENCE_CONFIG = ["config:", "  sequence:", "    wrap: true", "    width: 130", "    actorMargin: 24", "    messageFontSize: 14", "    noteFontSize: 13"];
+
+/**
+ * Returns an arrow's text in a Mermaid flowchart: its label, then its protocol, each wrapped narrow.
+ * @example edgeText({ label: "hold, commit, cancel", protocol: "HTTPS (OTA XML)", ... }) // "hold, commit, cancel<br/>HTTPS (OTA XML)"
+ */
+export function edgeText(e: { label: string; protocol: string }): string {
+  return `${narrow(e.label, 22)}<br/>${narrow(e.protocol, 22)}`;
 }
 
 /**
@@ -79,8 +106,8 @@ function frontMatter(title: string): string[] {
  * @example flowchartMermaid(projectView(model, view)).startsWith("---") // true
  */
 export function flowchartMermaid(diagram: Diagram): string {
-  const lines = [...frontMatter(diagram.title), "flowchart LR"];
   const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
+  const lines = [...frontMatter(diagram.title, FLOWCHART_CONFIG), `flowchart ${deployment ? "LR" : "TB"}`];
   for (const row of diagram.rows) {
     const indent = deployment ? "    " : "  ";
     if (deployment) lines.push(`  subgraph ${mermaidId(`r_${row.id}`)}["${mermaidText(row.name)}"]`);
@@ -95,7 +122,7 @@ export function flowchartMermaid(diagram: Diagram): string {
   }
   const arrows = { sync: "-->", async: "-.->", card: "==>", replication: "-.->" } as const;
   diagram.edges.forEach((e) => {
-    lines.push(`  ${mermaidId(e.from)} ${arrows[e.style]}|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"| ${mermaidId(e.to)}`);
+    lines.push(`  ${mermaidId(e.from)} ${arrows[e.style]}|"${edgeText(e)}"| ${mermaidId(e.to)}`);
   });
   diagram.edges.forEach((e, i) => {
     if (e.style !== "sync") lines.push(`  linkStyle ${i} stroke:${EDGE_STYLES[e.style].color},stroke-width:${e.style === "card" ? 3 : 1.5}px`);
@@ -123,7 +150,7 @@ export function flowchartMermaid(diagram: Diagram): string {
  */
 export function sequenceMermaid(model: Model, sequence: Sequence): string {
   const diagram = projectSequence(model, sequence);
-  const lines = [...frontMatter(diagram.title), "sequenceDiagram"];
+  const lines = [...frontMatter(diagram.title, SEQUENCE_CONFIG), "sequenceDiagram"];
   for (const l of diagram.lifelines) lines.push(`  ${l.kind === "client" ? "actor" : "participant"} ${mermaidId(l.id)} as ${mermaidText(l.name)}`);
   const first = mermaidId(diagram.lifelines[0].id);
   const last = mermaidId(diagram.lifelines[diagram.lifelines.length - 1].id);
