@@ -1,7 +1,7 @@
 // The hotel platform's key flows, each a sequence over model connections, and the saga rules their
 // acts must obey (checked by checkStepRules). Kept apart from model.ts so each file reads as one table.
 import { call, note, read, reply, write } from "../model/mod.ts";
-import type { Sequence, SequenceGroup, StepRule } from "../model/mod.ts";
+import type { Sequence, SequenceGroup, Step, StepRule } from "../model/mod.ts";
 
 // Lifelines that stand for several boxes, so no diagram needs more than ten participants.
 const EDGE: SequenceGroup = { id: "edge", name: "Edge: WAF, CloudFront, origin router, ALB", members: ["waf", "cdn", "origin-router", "alb"] };
@@ -31,6 +31,11 @@ export const stepRules: StepRule[] = [
   { act: ACT.refund, after: ACT.cancel, why: "We refund what the CRS has cancelled, never a stay that still holds a room." },
   { act: ACT.refund, then: [ACT.reverse], why: "Every refund reverses its ledger entries, so the ledger matches the PSP's settlement report." },
 ];
+
+// Both booking flows start the same way: the guest's request reaches the writer region.
+function requestBooking(pinned: string): Step[] {
+  return [call("c-guest-waf", "POST /api/bookings {resort, room type, rate plan, dates, guests}, Idempotency-Key"), call("c-alb-booking", pinned)];
+}
 
 export const sequences: Sequence[] = [
   {
@@ -83,8 +88,7 @@ export const sequences: Sequence[] = [
     description: "The CRS holds the room for every channel before the card is authorised; the reservation is committed before the money is captured. Card data stays in the PSP's fields (SAQ A).",
     groups: [EDGE, EVENTS],
     steps: [
-      call("c-guest-waf", "POST /api/bookings {resort, room type, rate plan, dates, guests}, Idempotency-Key"),
-      call("c-alb-booking", "writer region: the origin router pins /api/bookings"),
+      ...requestBooking("writer region: the origin router pins /api/bookings"),
       call("c-booking-ari", "quote the chosen room and rate"),
       reply("c-booking-ari", "USD 2,214.50 with taxes, quote q-81, valid 20 min"),
       call("c-booking-crs", "OTA_HotelResRQ ResStatus=Initiate, HoldDuration=PT20M", ACT.hold),
@@ -121,8 +125,7 @@ export const sequences: Sequence[] = [
     description: "A 3-D Secure challenge or a webhook that outlives the hold: the sweeper releases the room, and a late authorisation is either re-booked or voided automatically.",
     groups: [EDGE, EVENTS],
     steps: [
-      call("c-guest-waf", "POST /api/bookings {...}, Idempotency-Key"),
-      call("c-alb-booking", "writer region"),
+      ...requestBooking("writer region"),
       call("c-booking-crs", "OTA_HotelResRQ ResStatus=Initiate, HoldDuration=PT20M", ACT.hold),
       write("c-booking-db", "INSERT booking HELD, expires_at = now + 20 min"),
       call("c-booking-payments", "payment session that expires with the hold"),

@@ -3,6 +3,7 @@
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramNode } from "./project_view.ts";
 import { projectSequence } from "./sequence_view.ts";
+import { wrap } from "./text.ts";
 
 /** Kind -> fill, stroke; shared with the SVG renderer so both pictures use one palette. */
 export const PALETTE: Record<string, { fill: string; stroke: string; label: string }> = {
@@ -75,16 +76,7 @@ function frontMatter(title: string, config: string[] = []): string[] {
 
 /** Text broken into lines of about `width` characters with `<br/>`, so a box or label stays narrow on the page. */
 function narrow(text: string, width: number): string {
-  const out: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out.map(mermaidText).join("<br/>");
+  return wrap(text, width).map(mermaidText).join("<br/>");
 }
 
 // GitHub scales a diagram to the page: narrow boxes and labels, and top-to-bottom flow for views

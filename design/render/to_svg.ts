@@ -6,6 +6,9 @@ import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
 import { EDGE_STYLES, PALETTE } from "./to_mermaid.ts";
 import { projectSequence } from "./sequence_view.ts";
+import { wrap } from "./text.ts";
+
+export { wrap };
 
 /**
  * Returns text escaped for SVG/XML content and attributes.
@@ -13,23 +16,6 @@ import { projectSequence } from "./sequence_view.ts";
  */
 export function xmlText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
-
-/**
- * Returns words wrapped into lines of at most `width` characters (a longer word gets a line of its own).
- * @example wrap("PaymentCaptured, PaymentFailed", 20) // ["PaymentCaptured,", "PaymentFailed"]
- */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.length > 0 ? lines : [""];
 }
 
 const NODE_W = 200;
