@@ -6,12 +6,19 @@ import { fileURLToPath } from "node:url";
 import {
   checkBoundaries,
   checkCardData,
+  checkCosts,
+  checkDataMasters,
+  checkDeploymentViews,
   checkDerivedStores,
   checkEdgeOnly,
   checkFailureModes,
   checkLabels,
+  checkMessages,
+  checkOutbox,
   checkOwnership,
   checkReferences,
+  checkRegionPinning,
+  checkStepRules,
   checkStores,
   checkViews,
   derivePciSaq,
@@ -19,7 +26,7 @@ import {
 import { staleFiles } from "../render/mod.ts";
 import { hotelPlatform as model } from "./model.ts";
 
-const REQUIRED = ["payments", "hotel", "guest", "search", "booking", "identity", "notifications"];
+const REQUIRED = ["payments", "hotel", "guest", "search", "booking", "identity", "notifications", "ari"];
 
 test("hotelPlatform references resolve", () => {
   assert.deepEqual(checkReferences(model), []);
@@ -28,8 +35,11 @@ test("hotelPlatform references resolve", () => {
 test("hotelPlatform: every required service is present and reachable from the guest browser only through the edge", () => {
   assert.deepEqual(checkEdgeOnly(model, "guest-browser", REQUIRED), []);
   assert.deepEqual(checkEdgeOnly(model, "staff-console", []), []);
+  for (const partner of ["crs", "call-centre", "payment-provider"]) assert.deepEqual(checkEdgeOnly(model, partner, []), [], partner);
   const edge = model.components.filter((c) => c.kind === "edge").map((c) => c.id);
-  for (const id of ["cdn", "waf"]) assert.ok(edge.includes(id), `the edge must include '${id}'`);
+  for (const id of ["cdn", "waf", "pool-waf", "origin-router"]) assert.ok(edge.includes(id), `the edge must include '${id}'`);
+  // An ALB cannot target Cognito: sign-in reaches the user pool through its own WAF, never the ALB.
+  assert.ok(!model.connections.some((c) => c.from === "alb" && c.to === "identity"));
 });
 
 test("hotelPlatform: no service reads another service's database", () => {
@@ -48,7 +58,7 @@ test("hotelPlatform: no card-data flow ends at one of our services, so the quest
 test("hotelPlatform: the search index is fed from source-of-truth stores and never written by guests", () => {
   assert.deepEqual(checkDerivedStores(model), []);
   const index = model.stores.find((s) => s.component === "search-index");
-  assert.deepEqual(index?.derivedFrom, ["hotel-db", "booking-db"]);
+  assert.deepEqual(index?.derivedFrom, ["hotel-db"]);
 });
 
 test("hotelPlatform: every data store declares replication, backup, RPO and RTO", () => {
@@ -79,11 +89,56 @@ test("hotelPlatform: every component except the clients has a failure mode", () 
 
 test("hotelPlatform: the required sequences exist", () => {
   const titles = model.sequences.map((s) => s.title.toLowerCase());
-  for (const t of ["search and view a hotel", "book and pay", "index sync after a hotel is edited"]) assert.ok(titles.includes(t), t);
+  for (const t of ["search by dates and occupancy", "view a resort", "book and pay: hold, authorise, commit, capture", "book and pay: the hold expires before the payment result", "cancel a booking and refund", "availability and rates pushed by the crs", "content edit to search in both regions"]) {
+    assert.ok(titles.includes(t), t);
+  }
 });
 
 test("hotelPlatform: generated docs and SVGs are up to date with the model", () => {
   const dir = fileURLToPath(new URL(".", import.meta.url));
   const stale = staleFiles(dir, model);
   assert.deepEqual(stale, [], `design/hotel-platform is out of date (${stale.join(", ")}): run \`npm run design\` and commit the result`);
+});
+
+test("hotelPlatform: the booking saga holds, authorises, commits and captures in that order, and compensates", () => {
+  assert.deepEqual(checkStepRules(model), []);
+  const rules = (model.stepRules ?? []).map((r) => `${r.act}${r.after ? ` after ${r.after}` : ""}${r.then ? ` then ${r.then.join("|")}` : ""}`);
+  for (const rule of ["payment.capture after reservation.commit", "reservation.commit after payment.authorise", "payment.authorise after reservation.hold", "payment.authorise then payment.capture|payment.void", "reservation.rejected then payment.void|payment.refund", "payment.refund then ledger.reverse"]) {
+    assert.ok(rules.includes(rule), rule);
+  }
+});
+
+test("hotelPlatform: every event producer writes through an outbox drained in the writer region, and every event has a consumer", () => {
+  assert.deepEqual(checkOutbox(model), []);
+  assert.deepEqual(checkMessages(model), []);
+  for (const store of ["hotel-db", "booking-db", "payments-db"]) assert.ok(model.stores.find((s) => s.component === store)?.outbox, store);
+});
+
+test("hotelPlatform: writes, and reads after a write in one flow, are pinned to the writer region", () => {
+  assert.deepEqual(checkRegionPinning(model), []);
+  for (const id of ["c-alb-booking", "c-alb-payments", "c-alb-hotel-admin", "c-alb-ari"]) assert.equal(model.connections.find((c) => c.id === id)?.routing, "writer-region", id);
+});
+
+test("hotelPlatform: the CRS is the one master of inventory and ARI the one owner of price", () => {
+  assert.deepEqual(checkDataMasters(model), []);
+  const master = (data: string) => model.dataMasters?.find((m) => m.data.startsWith(data))?.master;
+  assert.equal(master("Room inventory"), "crs");
+  assert.equal(master("Price"), "ari");
+});
+
+test("hotelPlatform: every cost line pays for components of the model, and every component we run has a cost line", () => {
+  assert.deepEqual(checkCosts(model), []);
+  assert.deepEqual(model.scenarios?.map((s) => s.id), ["base", "growth"]);
+});
+
+test("hotelPlatform: the deployment views draw every component placed in a region, indexers, relays and caches included", () => {
+  assert.deepEqual(checkDeploymentViews(model), []);
+  const drawn = model.views.filter((v) => v.level === "deployment").flatMap((v) => v.elements);
+  for (const id of ["search-indexer", "hotel-outbox", "booking-outbox", "payments-outbox", "hotel-cache", "quote-cache"]) assert.ok(drawn.includes(id), id);
+});
+
+test("hotelPlatform: the primary region is in the US, where most guests are, and the secondary in another US region", () => {
+  const role = (r: string) => model.regions.find((x) => x.role === r)?.id;
+  assert.equal(role("primary"), "us-east-1");
+  assert.equal(role("secondary"), "us-west-2");
 });

@@ -3,11 +3,28 @@
 import type { Connection, FailureMode, Step } from "./types.ts";
 
 /**
- * Returns a sequence step that sends a message along the model connection `via`.
- * @example call("c-guest-waf", "GET /search?where=Lisbon")
+ * Returns a sequence step that sends a message along the model connection `via`, optionally naming
+ * the business act it performs (checked by the model's step rules).
+ * @example call("c-payments-psp", "capture by PSP reference", "payment.capture")
  */
-export function call(via: string, text: string): Step {
-  return { kind: "call", via, text };
+export function call(via: string, text: string, act?: string): Step {
+  return act ? { kind: "call", via, text, act } : { kind: "call", via, text };
+}
+
+/**
+ * Returns a call step that only reads the store at the end of a read-write connection.
+ * @example read("c-booking-db", "SELECT booking")
+ */
+export function read(via: string, text: string): Step {
+  return { kind: "call", via, text, access: "read" };
+}
+
+/**
+ * Returns a call step that writes the store at the end of a read-write connection.
+ * @example write("c-booking-db", "UPDATE booking SET status = 'CONFIRMED'")
+ */
+export function write(via: string, text: string, act?: string): Step {
+  return act ? { kind: "call", via, text, access: "write", act } : { kind: "call", via, text, access: "write" };
 }
 
 /**

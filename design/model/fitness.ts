@@ -63,7 +63,12 @@ export function checkReferences(model: Model): string[] {
     }
     if (v.collapse && !zones.has(v.collapse.zone)) problems.push(`view '${v.id}' collapses into unknown zone '${v.collapse.zone}'`);
   }
+  for (const s of model.stores) {
+    const placed = components.get(s.component)?.regions ?? [];
+    for (const r of s.writerRegions ?? []) if (!placed.includes(r)) problems.push(`store '${s.component}' takes writes in '${r}', where it is not placed`);
+  }
   for (const s of model.sequences) {
+    for (const g of s.groups ?? []) for (const m of g.members) if (!components.has(m)) problems.push(`sequence '${s.id}' groups unknown '${m}'`);
     for (const step of s.steps) {
       if (step.kind === "note") {
         for (const o of step.over) if (!components.has(o)) problems.push(`sequence '${s.id}' has a note over unknown '${o}'`);
@@ -164,18 +169,25 @@ export function checkOwnership(model: Model): string[] {
 }
 
 /**
- * Returns the components reachable from `start` following connections, never entering `blocked`.
+ * Returns the components reachable from `start` following connections, never entering `blocked`. A
+ * job that reads a reached store (an outbox relay, a sweeper) is reached too: what was written there
+ * is what makes it run.
  * @example reachable(model, "guest-browser", new Set(["cdn"])) // Set {"guest-browser", "maps", ...}
  */
 export function reachable(model: Model, start: string, blocked: ReadonlySet<string> = new Set()): Set<string> {
+  const components = byId(model);
   const seen = new Set([start]);
   const queue = [start];
+  const visit = (id: string) => {
+    if (seen.has(id) || blocked.has(id)) return;
+    seen.add(id);
+    queue.push(id);
+  };
   while (queue.length > 0) {
     const at = queue.shift()!;
     for (const c of model.connections) {
-      if (c.from !== at || seen.has(c.to) || blocked.has(c.to)) continue;
-      seen.add(c.to);
-      queue.push(c.to);
+      if (c.from === at) visit(c.to);
+      else if (c.to === at && c.access !== "write" && components.get(c.from)?.kind === "job" && storeOf(model, at)) visit(c.from);
     }
   }
   return seen;
@@ -333,22 +345,4 @@ export function checkFailureModes(model: Model): string[] {
   });
   for (const c of model.components) if (c.kind !== "client" && !covered.has(c.id)) problems.push(`component '${c.id}' has no failure mode`);
   return problems;
-}
-
-/**
- * Runs every generic check (not the design-specific ones that need arguments) and returns all problems.
- * @example checkModel(model) // []
- */
-export function checkModel(model: Model): string[] {
-  return [
-    ...checkReferences(model),
-    ...checkLabels(model),
-    ...checkStores(model),
-    ...checkViews(model),
-    ...checkOwnership(model),
-    ...checkCardData(model),
-    ...checkDerivedStores(model),
-    ...checkBoundaries(model),
-    ...checkFailureModes(model),
-  ];
 }

@@ -53,6 +53,8 @@ export interface Component {
   description: string;
   /** For jobs: the service that owns and deploys it (ownership rules treat it as that service). */
   service?: string;
+  /** A link the component keeps between its region instances (e.g. events forwarded by a cross-Region rule); drawn in deployment views from the first region to the others. */
+  regionLink?: { label: string; protocol: string };
 }
 
 /** Data classes a connection carries or a store holds; "card" is cardholder data (PAN, CVC). */
@@ -73,6 +75,12 @@ export interface Connection {
   messages?: string[];
   /** For card data: how the card is captured (decides the PCI DSS self-assessment questionnaire). */
   cardEntry?: "hosted-fields" | "redirect" | "direct-post" | "server-api";
+  /**
+   * For calls into a component that runs in several regions: which region serves them. "writer-region"
+   * means the region that holds the writer of the callee's stores (the edge's origin choice, or where
+   * the consumer's queue is drained); "nearest-region" (the default) means any healthy region.
+   */
+  routing?: "writer-region" | "nearest-region";
 }
 
 /** A component from another service allowed to touch a store, and why (the exception is the documentation). */
@@ -103,13 +111,17 @@ export interface StoreSpec {
   /** Cross-region replication drawn in deployment views (from the first region to the others). */
   replicationLink?: { label: string; protocol: string };
   sharedWith?: SharedAccess[];
+  /** Regions where the store accepts writes; every region it is placed in when absent (multi-writer). */
+  writerRegions?: string[];
+  /** True when the store holds a transactional outbox table that a relay job publishes from. */
+  outbox?: boolean;
 }
 
 /** A diagram: which elements appear, at which C4 level. */
 export interface View {
   id: string;
   title: string;
-  level: "context" | "container" | "deployment";
+  level: "context" | "landscape" | "container" | "deployment";
   description: string;
   /** Component ids drawn in this view. */
   elements: string[];
@@ -117,11 +129,22 @@ export interface View {
   collapse?: { id: string; name: string; description: string; zone: string; members: string[] };
 }
 
-/** One line in a sequence diagram. `via` names the model connection the message travels on. */
+/**
+ * One line in a sequence diagram. `via` names the model connection the message travels on. A call
+ * may name the business act it performs (`act`, e.g. "payment.capture"), which the step rules check,
+ * and whether it reads or writes a store reached on a read-write connection (`access`).
+ */
 export type Step =
-  | { kind: "call"; via: string; text: string }
+  | { kind: "call"; via: string; text: string; act?: string; access?: "read" | "write" }
   | { kind: "reply"; via: string; text: string }
   | { kind: "note"; over: string[]; text: string };
+
+/** Participants drawn as one lifeline in a sequence diagram (e.g. the whole edge); calls between members are left out. */
+export interface SequenceGroup {
+  id: string;
+  name: string;
+  members: string[];
+}
 
 /** A sequence diagram built only from connections that exist in the model. */
 export interface Sequence {
@@ -129,6 +152,71 @@ export interface Sequence {
   title: string;
   description: string;
   steps: Step[];
+  /** Lifelines that stand for several components, so a diagram stays narrow enough to read. */
+  groups?: SequenceGroup[];
+}
+
+/**
+ * An ordering rule over the acts of sequence steps, checked in every sequence: each step doing `act`
+ * must come after a step doing `after` (when given), and be followed by a step doing one of `then`
+ * (when given).
+ */
+export interface StepRule {
+  act: string;
+  after?: string;
+  then?: string[];
+  why: string;
+}
+
+/** The one system of record for a kind of data, the stores of ours that keep copies, and who must ask the master. */
+export interface DataMaster {
+  data: string;
+  master: string;
+  copies: string[];
+  /** Components that use the data: each must call the master or read one of its copies. */
+  readers: string[];
+  why: string;
+}
+
+/** A sizing scenario: the base case the design is costed for, and the cases it must grow into. */
+export interface Scenario {
+  id: string;
+  name: string;
+  /** Bookings a month, for the cost per booking. */
+  bookingsPerMonth: number;
+}
+
+/** One row of the assumptions table: a value per scenario and where it comes from. */
+export interface Assumption {
+  quantity: string;
+  values: Record<string, string>;
+  source: string;
+}
+
+/** One row of the capacity table: the arithmetic and its result per scenario. */
+export interface Estimate {
+  quantity: string;
+  arithmetic: string;
+  values: Record<string, string>;
+}
+
+/** One line of the monthly cost table (USD per scenario), tied to the components it pays for. */
+export interface CostLine {
+  item: string;
+  /** Components this line pays for; empty only for platform-wide lines, which say why in `basis`. */
+  components: string[];
+  monthly: Record<string, number>;
+  basis: string;
+}
+
+/** A deployment environment: what runs there, where, and with what data. */
+export interface Environment {
+  id: string;
+  name: string;
+  accounts: string;
+  regions: string;
+  data: string;
+  purpose: string;
 }
 
 /** A requirement and what satisfies it (rendered as the traceability table). */
@@ -184,4 +272,13 @@ export interface Model {
   failureModes: FailureMode[];
   /** PCI DSS self-assessment questionnaire the design claims; checked against the card-data flows. */
   pciSaq?: "A" | "A-EP" | "D" | "none";
+  /** Ordering rules over the acts of sequence steps (sagas). */
+  stepRules?: StepRule[];
+  /** The system of record for each kind of data that more than one component holds. */
+  dataMasters?: DataMaster[];
+  scenarios?: Scenario[];
+  assumptions?: Assumption[];
+  capacity?: Estimate[];
+  costs?: CostLine[];
+  environments?: Environment[];
 }

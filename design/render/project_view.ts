@@ -60,17 +60,22 @@ export function projectView(model: Model, view: View): Diagram {
       const to = instances(conn.to);
       // Calls between two multi-region components stay inside a region; the containers view shows them.
       if (from.length > 1 && to.length > 1) continue;
+      // A component placed in some of the other's regions (a relay in the writer region) calls its own region's instance.
+      const region = (instance: string) => instance.slice(instance.indexOf("@") + 1);
+      const shared = from.some((f) => to.some((t) => region(f) === region(t)));
       for (const f of from) {
         for (const t of to) {
+          if (shared && region(f) !== region(t)) continue;
           edges.push({ from: f, to: t, label: conn.label, protocol: conn.protocol, style: conn.data.includes("card") ? "card" : conn.mode });
         }
       }
     }
-    for (const s of model.stores) {
-      const c = components.get(s.component);
-      if (!c || !drawn.has(c.id) || !s.replicationLink || c.regions.length < 2) continue;
+    for (const id of view.elements) {
+      const c = components.get(id)!;
+      const link = c.regionLink ?? model.stores.find((s) => s.component === id)?.replicationLink;
+      if (!link || c.regions.length < 2) continue;
       for (const r of c.regions.slice(1)) {
-        edges.push({ from: `${c.id}@${c.regions[0]}`, to: `${c.id}@${r}`, label: s.replicationLink.label, protocol: s.replicationLink.protocol, style: "replication" });
+        edges.push({ from: `${c.id}@${c.regions[0]}`, to: `${c.id}@${r}`, label: link.label, protocol: link.protocol, style: "replication" });
       }
     }
   } else {

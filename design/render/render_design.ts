@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Model } from "../model/mod.ts";
 import { replaceSections } from "./generated_sections.ts";
 import { projectView } from "./project_view.ts";
-import { connectionsTable, drTable, failureTable, storesTable, strideTable, traceabilityTable } from "./tables.ts";
+import { assumptionsTable, capacityTable, connectionsTable, costTable, drTable, environmentsTable, eventsTable, failureTable, mastersTable, stepRulesTable, storesTable, strideTable, traceabilityTable } from "./tables.ts";
 import { flowchartMermaid, sequenceMermaid } from "./to_mermaid.ts";
 import { flowchartSvg, sequenceSvg } from "./to_svg.ts";
 
@@ -14,7 +14,9 @@ export type DesignFiles = Map<string, string>;
 
 /**
  * Returns the generated sections of a README: `view-<id>` and `sequence-<id>` (Mermaid + a link to
- * the SVG), and the tables `traceability`, `stores`, `dr`, `connections`, `stride`, `failures`.
+ * the SVG), the tables `traceability`, `stores`, `dr`, `connections`, `stride`, `failures`, and, when
+ * the model has what they show, `events`, `step-rules`, `masters`, `assumptions`, `capacity`, `costs`,
+ * `environments`.
  * @example Object.keys(generatedSections(model)) // ["view-context", ..., "connections"]
  */
 export function generatedSections(model: Model): Record<string, string> {
@@ -32,6 +34,13 @@ export function generatedSections(model: Model): Record<string, string> {
   sections.connections = connectionsTable(model);
   sections.stride = strideTable(model);
   sections.failures = failureTable(model);
+  if (model.connections.some((c) => c.messages?.length)) sections.events = eventsTable(model);
+  if (model.stepRules?.length) sections["step-rules"] = stepRulesTable(model);
+  if (model.dataMasters?.length) sections.masters = mastersTable(model);
+  if (model.assumptions?.length) sections.assumptions = assumptionsTable(model);
+  if (model.capacity?.length) sections.capacity = capacityTable(model);
+  if (model.costs?.length) sections.costs = costTable(model);
+  if (model.environments?.length) sections.environments = environmentsTable(model);
   return sections;
 }
 

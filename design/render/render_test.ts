@@ -9,9 +9,11 @@ import { designs } from "../designs.ts";
 import { hotelPlatform } from "../hotel-platform/model.ts";
 import type { Model } from "../model/mod.ts";
 import {
+  edgeText,
   flowchartMermaid,
   flowchartSvg,
   mermaidText,
+  projectSequence,
   projectView,
   renderDesign,
   replaceSections,
@@ -22,7 +24,9 @@ import {
   failureTable,
   generatedSections,
   wrap,
+  zoneLayers,
 } from "./mod.ts";
+import { distanceToPolyline, intersects, svgGeometry } from "./svg_geometry.ts";
 import { escapeHtml } from "../../api/web/html.js";
 
 test("mermaidText() escapes quotes, brackets, # and ;", () => {
@@ -38,11 +42,13 @@ test("flowchartMermaid() gives every view a title, a legend, and every arrow its
   for (const view of hotelPlatform.views) {
     const diagram = projectView(hotelPlatform, view);
     const text = flowchartMermaid(diagram);
-    assert.ok(text.startsWith(`---\ntitle: "${diagram.title}"\n---\nflowchart LR\n`), view.id);
+    assert.ok(text.startsWith(`---\ntitle: "${diagram.title}"\nconfig:\n`), view.id);
+    // Deployment views keep each region's boxes in a column; the others flow top to bottom to fit the page.
+    assert.match(text, view.level === "deployment" ? /\n---\nflowchart LR\n/ : /\n---\nflowchart TB\n/, view.id);
     assert.match(text, /subgraph legend\["Legend"\]/);
     const arrows = text.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
     assert.equal(arrows.length, diagram.edges.length);
-    diagram.edges.forEach((e, i) => assert.ok(arrows[i].includes(`<br/>${mermaidText(e.protocol)}"|`), arrows[i]));
+    diagram.edges.forEach((e, i) => assert.ok(arrows[i].includes(`|"${edgeText(e)}"|`), arrows[i]));
   }
 });
 
@@ -52,32 +58,48 @@ test("projectView() merges collapsed members in the context view and instances p
   assert.ok(!context.nodes.some((n) => n.id === "booking"));
   const psp = context.edges.find((e) => e.from === "guest-browser" && e.to === "payment-provider");
   assert.equal(psp?.style, "card");
-  const deployment = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.level === "deployment")!);
-  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@eu-west-1"));
-  assert.ok(deployment.nodes.some((n) => n.id === "booking-db@us-east-1"));
-  assert.ok(deployment.edges.some((e) => e.style === "replication" && e.from === "booking-db@eu-west-1" && e.to === "booking-db@us-east-1"));
+  const data = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.id === "deployment-data")!);
+  assert.ok(data.nodes.some((n) => n.id === "booking-db@us-east-1"));
+  assert.ok(data.nodes.some((n) => n.id === "booking-db@us-west-2"));
+  assert.ok(data.edges.some((e) => e.style === "replication" && e.from === "booking-db@us-east-1" && e.to === "booking-db@us-west-2"));
+  // A component's own region link (the bus forwarding events) is drawn like a store's replication.
+  const app = projectView(hotelPlatform, hotelPlatform.views.find((v) => v.id === "deployment-app")!);
+  assert.ok(app.edges.some((e) => e.from === "event-bus@us-east-1" && e.to === "event-bus@us-west-2" && e.label === "HotelChanged forwarded"));
+  assert.ok(!app.nodes.some((n) => n.id === "booking-outbox@us-west-2"), "relays run in the writer region only");
 });
 
 test("sequenceMermaid() titles the diagram, adds a legend note and the protocol to each message", () => {
   const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
   const text = sequenceMermaid(hotelPlatform, seq);
-  assert.match(text, /^---\ntitle: "Hotel booking platform on AWS: Book and pay"\n---\nsequenceDiagram\n/);
+  assert.match(text, /^---\ntitle: "Resort booking platform on AWS: Book and pay: hold, authorise, commit, capture"\nconfig:\n  sequence:\n    wrap: true\n[^]*?---\nsequenceDiagram\n/);
   assert.match(text, /Note over guest_browser,\w+: Legend:/);
   const messages = text.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
-  assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length);
+  assert.equal(messages.length, projectSequence(hotelPlatform, seq).items.filter((i) => i.kind === "message").length);
   for (const m of messages) assert.match(m, /\[[^\]]+\]$/);
   assert.ok(messages.some((m) => m.includes("guest_browser->>payment_provider: CARD ")));
+});
+
+test("projectSequence() draws a group as one lifeline and leaves out calls inside it", () => {
+  const seq = hotelPlatform.sequences.find((s) => s.id === "seq-book")!;
+  const diagram = projectSequence(hotelPlatform, seq);
+  const ids = diagram.lifelines.map((l) => l.id);
+  assert.ok(ids.includes("edge") && ids.includes("events"));
+  for (const member of ["waf", "alb", "event-bus", "booking-outbox"]) assert.ok(!ids.includes(member), member);
+  assert.ok(diagram.items.every((i) => i.kind === "note" || i.from !== i.to));
+  assert.ok(diagram.lifelines.length <= 10, `${diagram.lifelines.length} lifelines do not fit the page`);
+  const ungrouped = projectSequence(hotelPlatform, { ...seq, groups: [] });
+  assert.ok(ungrouped.lifelines.length > diagram.lifelines.length);
 });
 
 test("flowchartSvg() and sequenceSvg() are deterministic, titled, legended and escape text", () => {
   const model: Model = structuredClone(hotelPlatform);
   model.components.find((c) => c.id === "search")!.name = `Search <"&'>`;
-  const view = model.views.find((v) => v.id === "containers")!;
+  const view = model.views.find((v) => v.id === "content")!;
   const a = flowchartSvg(projectView(model, view));
   const b = flowchartSvg(projectView(structuredClone(model), view));
   assert.equal(a, b);
   assert.match(a, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-  assert.ok(a.includes("<title>Hotel booking platform on AWS: Containers</title>"));
+  assert.ok(a.includes("<title>Resort booking platform on AWS: Content and search</title>"));
   assert.ok(a.includes(">Legend</text>"));
   assert.ok(a.includes("Search &lt;&quot;&amp;&#39;&gt;"));
   assert.ok(!a.includes(`Search <"`));
@@ -104,8 +126,8 @@ test("staleFiles() reports a README edited by hand inside a generated section, a
     for (const [path, text] of files) writeFileSync(join(dir, path), text);
     assert.deepEqual(staleFiles(dir, hotelPlatform), []);
     const model = structuredClone(hotelPlatform);
-    model.connections.find((c) => c.id === "c-booking-pms")!.protocol = "SOAP";
-    assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/containers.svg", "svg/seq-book.svg"]);
+    model.connections.find((c) => c.id === "c-ari-crs")!.protocol = "SOAP";
+    assert.deepEqual(staleFiles(dir, model), ["README.md", "svg/context.svg", "svg/landscape.svg", "svg/ari.svg", "svg/seq-ari.svg"]);
     // Editing the docs but not the model fails too: a hand edit inside a generated section.
     const rendered = files.get("README.md")!;
     writeFileSync(join(dir, "README.md"), rendered.replace("| R1 |", "| R1 (edited) |"));
@@ -137,13 +159,15 @@ test("every diagram of every design has a title and a legend, and every arrow a 
       const diagram = projectView(model, view);
       const where = `${model.id}/${view.id}`;
       const mermaid = flowchartMermaid(diagram);
-      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(diagram.title)}"\n---\nflowchart LR\n`), where);
+      assert.match(mermaid, /^---\ntitle: "[^"]+"\nconfig:\n[^]*?---\nflowchart (LR|TB)\n/, where);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(diagram.title)}"\n`), where);
       assert.match(mermaid, /subgraph legend\["Legend"\]/, where);
       const arrows = mermaid.split("\n").filter((l) => / (-->|-\.->|==>)\|/.test(l));
       assert.equal(arrows.length, diagram.edges.length, where);
       diagram.edges.forEach((e, i) => {
         assert.ok(e.label.trim() && e.protocol.trim(), `${where}: ${e.from} -> ${e.to} needs a label and a protocol`);
-        assert.ok(arrows[i].includes(`|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"|`), arrows[i]);
+        assert.ok(arrows[i].includes(`|"${edgeText(e)}"|`), arrows[i]);
+        assert.ok(edgeText(e).replace(/<br\/>/g, " ").includes(mermaidText(e.protocol).split(" ")[0]), arrows[i]);
       });
       const svg = flowchartSvg(diagram);
       assert.ok(svg.includes(`<title>${escapeHtml(diagram.title)}</title>`), where);
@@ -152,14 +176,51 @@ test("every diagram of every design has a title and a legend, and every arrow a 
     for (const seq of model.sequences) {
       const where = `${model.id}/${seq.id}`;
       const mermaid = sequenceMermaid(model, seq);
-      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\n---\nsequenceDiagram\n`), where);
+      assert.ok(mermaid.startsWith(`---\ntitle: "${mermaidText(`${model.title}: ${seq.title}`)}"\nconfig:\n`), where);
+      assert.match(mermaid, /\n---\nsequenceDiagram\n/, where);
       assert.match(mermaid, /Note over \w+,\w+: Legend:/, where);
       const messages = mermaid.split("\n").filter((l) => /(->>|-->>|-\))\w+: /.test(l));
-      assert.equal(messages.length, seq.steps.filter((s) => s.kind !== "note").length, where);
+      assert.equal(messages.length, projectSequence(model, seq).items.filter((i) => i.kind === "message").length, where);
       for (const m of messages) assert.match(m, /\[[^\]]+\]$/, `${where}: every message ends with its protocol`);
       const svg = sequenceSvg(model, seq);
       assert.ok(svg.includes(`<title>${escapeHtml(`${model.title}: ${seq.title}`)}</title>`), where);
       assert.ok(svg.includes(">Legend</text>"), where);
     }
   }
+});
+
+test("flowchartSvg() centres every label on its own arrow, never on a box, in every view of every design", () => {
+  for (const { model } of designs) {
+    for (const view of model.views) {
+      const diagram = projectView(model, view);
+      const geometry = svgGeometry(flowchartSvg(diagram));
+      const where = `${model.id}/${view.id}`;
+      assert.equal(geometry.edges.length, diagram.edges.length, where);
+      let crossings = 0;
+      for (const e of geometry.edges) {
+        const centre = { x: e.label.x + e.label.w / 2, y: e.label.y + e.label.h / 2 };
+        const what = `${where}: '${diagram.edges[e.index].label}'`;
+        assert.ok(distanceToPolyline(centre, e.points) <= 1.5, `${what} is ${distanceToPolyline(centre, e.points).toFixed(1)} px off its line`);
+        assert.ok(!geometry.nodes.some((n) => intersects(n, e.label)), `${what} covers a box`);
+        crossings += geometry.edges.filter((o) => o.index > e.index && intersects(o.label, e.label)).length;
+      }
+      // Where two arrows cross inside one gap their labels may touch; more than one such pair means the layout failed.
+      assert.ok(crossings <= 1, `${where}: ${crossings} pairs of labels overlap`);
+    }
+  }
+});
+
+test("svgGeometry() and distanceToPolyline() read what flowchartSvg() wrote", () => {
+  assert.equal(distanceToPolyline({ x: 5, y: 1 }, [{ x: 0, y: 0 }, { x: 10, y: 0 }]), 1);
+  assert.equal(distanceToPolyline({ x: 12, y: 5 }, [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }]), 2);
+  const geometry = svgGeometry('<g class="node" id="a">\n<rect x="1" y="2" width="3" height="4" rx="8"/></g><path class="edge" data-edge="0" d="M0,0 L10,0"/><g class="edge-label" data-edge="0"><rect x="2" y="-3" width="6" height="6" rx="3"/>');
+  assert.deepEqual(geometry.nodes, [{ x: 1, y: 2, w: 3, h: 4 }]);
+  assert.deepEqual(geometry.edges, [{ index: 0, points: [{ x: 0, y: 0 }, { x: 10, y: 0 }], label: { x: 2, y: -3, w: 6, h: 6 } }]);
+});
+
+test("zoneLayers() runs calls inside a zone left to right and breaks cycles", () => {
+  const node = (id: string) => ({ id, name: id, tech: "", kind: "service" as const, column: "app", row: "" });
+  const edge = (from: string, to: string) => ({ from, to, label: "x", protocol: "y", style: "sync" as const });
+  const diagram = { id: "t", title: "t", description: "", columns: [{ id: "app", name: "App" }], rows: [{ id: "", name: "" }], nodes: ["a", "b", "c"].map(node), edges: [edge("a", "b"), edge("b", "c"), edge("c", "a")] };
+  assert.deepEqual([...zoneLayers(diagram)], [["a", 0], ["b", 1], ["c", 2]]);
 });

@@ -115,3 +115,105 @@ export function failureTable(model: Model): string {
     model.failureModes.map((f) => [f.components.map((id) => components.get(id)?.name ?? id).join(", "), f.failure, f.effect, f.response, f.recovery]),
   );
 }
+
+/**
+ * Returns the assumptions table: quantity, a value per scenario, and its source.
+ * @example assumptionsTable(model).startsWith("| assumption |") // true
+ */
+export function assumptionsTable(model: Model): string {
+  const scenarios = model.scenarios ?? [];
+  return table(
+    ["assumption", ...scenarios.map((s) => s.name), "source"],
+    (model.assumptions ?? []).map((a) => [a.quantity, ...scenarios.map((s) => a.values[s.id] ?? "-"), a.source]),
+  );
+}
+
+/**
+ * Returns the capacity table: quantity, arithmetic, and the result per scenario.
+ * @example capacityTable(model).includes("arithmetic") // true
+ */
+export function capacityTable(model: Model): string {
+  const scenarios = model.scenarios ?? [];
+  return table(
+    ["quantity", "arithmetic", ...scenarios.map((s) => s.name)],
+    (model.capacity ?? []).map((e) => [e.quantity, e.arithmetic, ...scenarios.map((s) => e.values[s.id] ?? "-")]),
+  );
+}
+
+function usd(value: number): string {
+  return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+/**
+ * Returns the monthly cost table with the components each line pays for, a total row and the cost
+ * per booking, all summed here so the total always matches its lines.
+ * @example costTable(model).includes("**Total**") // true
+ */
+export function costTable(model: Model): string {
+  const scenarios = model.scenarios ?? [];
+  const lines = model.costs ?? [];
+  const names = new Map(model.components.map((c) => [c.id, c.name]));
+  const total = (id: string) => lines.reduce((sum, l) => sum + (l.monthly[id] ?? 0), 0);
+  const rows = lines.map((l) => [l.item, l.components.map((id) => names.get(id) ?? id).join(", ") || "(platform)", ...scenarios.map((s) => usd(l.monthly[s.id] ?? 0)), l.basis]);
+  rows.push(["**Total**", "", ...scenarios.map((s) => `**${usd(total(s.id))}**`), "sum of the lines above"]);
+  rows.push(["Per web booking", "", ...scenarios.map((s) => usd(Math.round((total(s.id) / s.bookingsPerMonth) * 100) / 100)), `total / bookings a month (${scenarios.map((s) => usd(s.bookingsPerMonth)).join(" / ")})`]);
+  return table(["item", "pays for", ...scenarios.map((s) => `${s.name} (USD/month)`), "basis"], rows);
+}
+
+/**
+ * Returns the data-master table: each kind of data, its one master, the copies and who must ask it.
+ * @example mastersTable(model).includes("master") // true
+ */
+export function mastersTable(model: Model): string {
+  const names = new Map(model.components.map((c) => [c.id, c.name]));
+  const list = (ids: string[]) => ids.map((id) => names.get(id) ?? id).join(", ") || "-";
+  return table(["data", "master", "copies", "used by (ask the master or a copy)", "why"], (model.dataMasters ?? []).map((m) => [m.data, names.get(m.master) ?? m.master, list(m.copies), list(m.readers), m.why]));
+}
+
+/**
+ * Returns one row per message on a queue: who publishes it (through which relay) and who consumes it.
+ * @example eventsTable(model).includes("consumed by") // true
+ */
+export function eventsTable(model: Model): string {
+  const components = new Map(model.components.map((c) => [c.id, c]));
+  const name = (id: string) => components.get(id)?.name ?? id;
+  const rows: string[][] = [];
+  for (const queue of model.components.filter((c) => c.kind === "queue")) {
+    const into = model.connections.filter((c) => c.to === queue.id);
+    const out = model.connections.filter((c) => c.from === queue.id);
+    for (const m of [...new Set(into.flatMap((c) => c.messages ?? []))]) {
+      const producers = into.filter((c) => c.messages?.includes(m)).map((c) => {
+        const p = components.get(c.from);
+        return p?.service ? `${name(p.service)} (via ${name(p.id)})` : name(c.from);
+      });
+      const consumers = out.filter((c) => c.messages?.includes(m)).map((c) => name(c.to));
+      rows.push([m, producers.join(", "), consumers.join(", ") || "-", name(queue.id)]);
+    }
+  }
+  return table(["event", "published by", "consumed by", "bus"], rows);
+}
+
+/**
+ * Returns the step rules (saga ordering) and the sequences each one applies to.
+ * @example stepRulesTable(model).includes("must follow") // true
+ */
+export function stepRulesTable(model: Model): string {
+  return table(
+    ["act", "must follow", "must be followed by one of", "why", "checked in"],
+    (model.stepRules ?? []).map((r) => [
+      `\`${r.act}\``,
+      r.after ? `\`${r.after}\`` : "-",
+      r.then?.map((t) => `\`${t}\``).join(", ") ?? "-",
+      r.why,
+      model.sequences.filter((s) => s.steps.some((st) => st.kind === "call" && st.act === r.act)).map((s) => s.title).join("; ") || "-",
+    ]),
+  );
+}
+
+/**
+ * Returns the deployment environments: accounts, regions, data and purpose.
+ * @example environmentsTable(model).includes("accounts") // true
+ */
+export function environmentsTable(model: Model): string {
+  return table(["environment", "accounts", "regions", "data", "purpose"], (model.environments ?? []).map((e) => [e.name, e.accounts, e.regions, e.data, e.purpose]));
+}

@@ -2,6 +2,8 @@
 // a title (front matter) and a legend; every arrow shows its protocol.
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramNode } from "./project_view.ts";
+import { projectSequence } from "./sequence_view.ts";
+import { wrap } from "./text.ts";
 
 /** Kind -> fill, stroke; shared with the SVG renderer so both pictures use one palette. */
 export const PALETTE: Record<string, { fill: string; stroke: string; label: string }> = {
@@ -46,7 +48,7 @@ export function mermaidId(id: string): string {
 }
 
 function shape(node: DiagramNode): string {
-  const text = `"${mermaidText(node.name)}<br/>[${mermaidText(node.tech)}]"`;
+  const text = `"${narrow(node.name, 22)}<br/>[${narrow(node.tech, 24)}]"`;
   switch (node.kind) {
     case "client":
       return `([${text}])`;
@@ -67,9 +69,27 @@ function shape(node: DiagramNode): string {
   }
 }
 
-function frontMatter(title: string): string[] {
+function frontMatter(title: string, config: string[] = []): string[] {
   // A title line in YAML: quoting keeps colons in titles from breaking the front matter.
-  return ["---", `title: "${title.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`, "---"];
+  return ["---", `title: "${title.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`, ...config, "---"];
+}
+
+/** Text broken into lines of about `width` characters with `<br/>`, so a box or label stays narrow on the page. */
+function narrow(text: string, width: number): string {
+  return wrap(text, width).map(mermaidText).join("<br/>");
+}
+
+// GitHub scales a diagram to the page: narrow boxes and labels, and top-to-bottom flow for views
+// (deployment views stay left to right so each region's boxes stack in a column).
+const FLOWCHART_CONFIG = ["config:", "  flowchart:", "    nodeSpacing: 24", "    rankSpacing: 36", "    wrappingWidth: 170"];
+const SEQUENCE_CONFIG = ["config:", "  sequence:", "    wrap: true", "    width: 130", "    actorMargin: 24", "    messageFontSize: 14", "    noteFontSize: 13"];
+
+/**
+ * Returns an arrow's text in a Mermaid flowchart: its label, then its protocol, each wrapped narrow.
+ * @example edgeText({ label: "hold, commit, cancel", protocol: "HTTPS (OTA XML)", ... }) // "hold, commit, cancel<br/>HTTPS (OTA XML)"
+ */
+export function edgeText(e: { label: string; protocol: string }): string {
+  return `${narrow(e.label, 22)}<br/>${narrow(e.protocol, 22)}`;
 }
 
 /**
@@ -78,8 +98,8 @@ function frontMatter(title: string): string[] {
  * @example flowchartMermaid(projectView(model, view)).startsWith("---") // true
  */
 export function flowchartMermaid(diagram: Diagram): string {
-  const lines = [...frontMatter(diagram.title), "flowchart LR"];
   const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
+  const lines = [...frontMatter(diagram.title, FLOWCHART_CONFIG), `flowchart ${deployment ? "LR" : "TB"}`];
   for (const row of diagram.rows) {
     const indent = deployment ? "    " : "  ";
     if (deployment) lines.push(`  subgraph ${mermaidId(`r_${row.id}`)}["${mermaidText(row.name)}"]`);
@@ -94,7 +114,7 @@ export function flowchartMermaid(diagram: Diagram): string {
   }
   const arrows = { sync: "-->", async: "-.->", card: "==>", replication: "-.->" } as const;
   diagram.edges.forEach((e) => {
-    lines.push(`  ${mermaidId(e.from)} ${arrows[e.style]}|"${mermaidText(e.label)}<br/>${mermaidText(e.protocol)}"| ${mermaidId(e.to)}`);
+    lines.push(`  ${mermaidId(e.from)} ${arrows[e.style]}|"${edgeText(e)}"| ${mermaidId(e.to)}`);
   });
   diagram.edges.forEach((e, i) => {
     if (e.style !== "sync") lines.push(`  linkStyle ${i} stroke:${EDGE_STYLES[e.style].color},stroke-width:${e.style === "card" ? 3 : 1.5}px`);
@@ -116,54 +136,24 @@ export function flowchartMermaid(diagram: Diagram): string {
 }
 
 /**
- * Returns the participants of a sequence in order of first appearance.
- * @example sequenceParticipants(model, seq)[0] // "guest-browser"
- */
-export function sequenceParticipants(model: Model, sequence: Sequence): string[] {
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const seen: string[] = [];
-  const add = (id: string) => {
-    if (!seen.includes(id)) seen.push(id);
-  };
-  for (const step of sequence.steps) {
-    if (step.kind === "note") step.over.forEach(add);
-    else {
-      const c = connections.get(step.via)!;
-      if (step.kind === "call") [c.from, c.to].forEach(add);
-      else [c.to, c.from].forEach(add);
-    }
-  }
-  return seen;
-}
-
-/**
  * Returns a Mermaid sequence diagram: messages travel on model connections and show their protocol;
- * a legend note spans all participants.
+ * a legend note spans all lifelines.
  * @example sequenceMermaid(model, model.sequences[0]).includes("sequenceDiagram") // true
  */
 export function sequenceMermaid(model: Model, sequence: Sequence): string {
-  const components = new Map(model.components.map((c) => [c.id, c]));
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const participants = sequenceParticipants(model, sequence);
-  const lines = [...frontMatter(`${model.title}: ${sequence.title}`), "sequenceDiagram"];
-  for (const p of participants) {
-    const c = components.get(p)!;
-    const keyword = c.kind === "client" ? "actor" : "participant";
-    lines.push(`  ${keyword} ${mermaidId(p)} as ${mermaidText(c.name)}`);
-  }
-  const first = mermaidId(participants[0]);
-  const last = mermaidId(participants[participants.length - 1]);
+  const diagram = projectSequence(model, sequence);
+  const lines = [...frontMatter(diagram.title, SEQUENCE_CONFIG), "sequenceDiagram"];
+  for (const l of diagram.lifelines) lines.push(`  ${l.kind === "client" ? "actor" : "participant"} ${mermaidId(l.id)} as ${mermaidText(l.name)}`);
+  const first = mermaidId(diagram.lifelines[0].id);
+  const last = mermaidId(diagram.lifelines[diagram.lifelines.length - 1].id);
   lines.push(`  Note over ${first},${last}: Legend: solid arrow = call, dashed = reply, open arrow = async event, [..] = protocol, CARD = cardholder data`);
-  for (const step of sequence.steps) {
-    if (step.kind === "note") {
-      lines.push(`  Note over ${step.over.map(mermaidId).join(",")}: ${mermaidText(step.text)}`);
+  for (const item of diagram.items) {
+    if (item.kind === "note") {
+      lines.push(`  Note over ${item.over.map(mermaidId).join(",")}: ${mermaidText(item.text)}`);
       continue;
     }
-    const c = connections.get(step.via)!;
-    const card = c.data.includes("card") ? "CARD " : "";
-    const text = `${card}${mermaidText(step.text)} [${mermaidText(c.protocol)}]`;
-    if (step.kind === "call") lines.push(`  ${mermaidId(c.from)}${c.mode === "async" ? "-)" : "->>"}${mermaidId(c.to)}: ${text}`);
-    else lines.push(`  ${mermaidId(c.to)}-->>${mermaidId(c.from)}: ${text}`);
+    const arrow = { sync: "->>", card: "->>", async: "-)", reply: "-->>" }[item.style];
+    lines.push(`  ${mermaidId(item.from)}${arrow}${mermaidId(item.to)}: ${mermaidText(item.text)} [${mermaidText(item.protocol)}]`);
   }
   return lines.join("\n") + "\n";
 }

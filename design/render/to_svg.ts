@@ -5,24 +5,11 @@
 import { escapeHtml } from "../../api/web/html.js";
 import type { Model, Sequence } from "../model/mod.ts";
 import type { Diagram, DiagramEdge, DiagramNode } from "./project_view.ts";
-import { EDGE_STYLES, PALETTE, sequenceParticipants } from "./to_mermaid.ts";
+import { EDGE_STYLES, PALETTE } from "./to_mermaid.ts";
+import { projectSequence } from "./sequence_view.ts";
+import { wrap } from "./text.ts";
 
-/**
- * Returns words wrapped into lines of at most `width` characters (a longer word gets a line of its own).
- * @example wrap("PaymentCaptured, PaymentFailed", 20) // ["PaymentCaptured,", "PaymentFailed"]
- */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.length > 0 ? lines : [""];
-}
+export { wrap };
 
 const NODE_W = 200;
 const NODE_H = 58;
@@ -35,30 +22,11 @@ const ZONE_HEAD = 28;
 const ROW_HEAD = 30;
 const CHAR_W = 5.6; // average width of a 10 px sans-serif character, for label boxes
 
-// Label positions to try, nearest first: vertical moves cost 1 per px, sideways ones 0.6 per px plus 30.
-const NUDGES: [number, number][] = (() => {
-  const out: { dx: number; dy: number; cost: number }[] = [];
-  for (let k = -40; k <= 40; k++) {
-    for (const dx of [0, -120, 120, -240, 240]) {
-      const dy = k * 7;
-      out.push({ dx, dy, cost: Math.abs(dy) + (dx === 0 ? 0 : 30 + Math.abs(dx) * 0.6) });
-    }
-  }
-  out.sort((a, b) => a.cost - b.cost || a.dy - b.dy || a.dx - b.dx);
-  return out.map((o) => [o.dx, o.dy]);
-})();
-
-const LANE_NUDGES: [number, number][] = [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6].map((k) => [k * 110, 0]);
-
 interface Box {
   x: number;
   y: number;
   w: number;
   h: number;
-}
-
-function overlaps(a: Box, b: Box): boolean {
-  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 function defs(): string[] {
@@ -134,14 +102,14 @@ function nodeSvg(n: DiagramNode, b: Box): string[] {
 }
 
 /**
- * Returns the nodes of each cell (row x column) ordered to shorten arrows: a few barycentre sweeps
+ * Returns the nodes of each cell (row x slot) ordered to shorten arrows: a few barycentre sweeps
  * (each node moves towards the mean position of its neighbours), ties kept in model order.
- * @example orderCells(diagram).get("|app") // ["web", "search", ...]
+ * @example orderCells(diagram, slotOf).get("|app#0") // ["web", ...]
  */
-export function orderCells(diagram: Diagram): Map<string, string[]> {
+export function orderCells(diagram: Diagram, slotOf: (id: string) => string): Map<string, string[]> {
   const cells = new Map<string, string[]>();
   for (const n of diagram.nodes) {
-    const key = `${n.row}|${n.column}`;
+    const key = `${n.row}|${slotOf(n.id)}`;
     cells.set(key, [...(cells.get(key) ?? []), n.id]);
   }
   const neighbours = new Map<string, string[]>();
@@ -170,250 +138,340 @@ export function orderCells(diagram: Diagram): Map<string, string[]> {
 }
 
 /**
- * Returns a standalone SVG document for a projected view: title, zone columns, region rows,
- * boxes, labelled arrows and a legend box. Arrows between neighbouring columns are straight; longer
- * ones climb to a lane above the columns so they never cross a box.
+ * Returns the layer of every node inside its zone: calls between two boxes of one zone go left to
+ * right (longest path, cycles broken in model order), so they never need a bracket.
+ * @example zoneLayers(diagram).get("payments") // 3 when booking (2) calls it
+ */
+export function zoneLayers(diagram: Diagram): Map<string, number> {
+  const node = new Map(diagram.nodes.map((n) => [n.id, n]));
+  const inner = diagram.edges.filter((e) => e.style !== "replication" && node.get(e.from)!.column === node.get(e.to)!.column && node.get(e.from)!.row === node.get(e.to)!.row && e.from !== e.to);
+  const out = new Map<string, string[]>();
+  for (const e of inner) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+  // Drop the edges that close a cycle (found by a depth-first walk in model order).
+  const kept: [string, string][] = [];
+  const state = new Map<string, "open" | "done">();
+  const walk = (id: string) => {
+    state.set(id, "open");
+    for (const to of out.get(id) ?? []) {
+      if (state.get(to) === "open") continue;
+      kept.push([id, to]);
+      if (!state.has(to)) walk(to);
+    }
+    state.set(id, "done");
+  };
+  for (const n of diagram.nodes) if (!state.has(n.id)) walk(n.id);
+  const layer = new Map(diagram.nodes.map((n) => [n.id, 0]));
+  for (let round = 0; round < diagram.nodes.length; round++) {
+    let moved = false;
+    for (const [a, b] of kept) {
+      if (layer.get(b)! < layer.get(a)! + 1) {
+        layer.set(b, layer.get(a)! + 1);
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return layer;
+}
+
+interface Point {
+  x: number;
+  y: number;
+}
+
+/** The point at fraction `f` of a polyline's length. */
+function along(points: Point[], f: number): Point {
+  const lengths = points.slice(1).map((p, i) => Math.abs(p.x - points[i].x) + Math.abs(p.y - points[i].y) || Math.hypot(p.x - points[i].x, p.y - points[i].y));
+  let left = lengths.reduce((a, b) => a + b, 0) * f;
+  for (let i = 0; i < lengths.length; i++) {
+    if (left <= lengths[i] || i === lengths.length - 1) {
+      const t = lengths[i] === 0 ? 0 : Math.min(1, left / lengths[i]);
+      return { x: Math.round(points[i].x + (points[i + 1].x - points[i].x) * t), y: Math.round(points[i].y + (points[i + 1].y - points[i].y) * t) };
+    }
+    left -= lengths[i];
+  }
+  return points[0];
+}
+
+/** Whether the segment p-q passes through the box (tested on 16 points along it: boxes are large). */
+function segmentHitsBox(p: Point, q: Point, box: Box): boolean {
+  for (let i = 1; i < 16; i++) {
+    const x = p.x + ((q.x - p.x) * i) / 16;
+    const y = p.y + ((q.y - p.y) * i) / 16;
+    if (x > box.x && x < box.x + box.w && y > box.y && y < box.y + box.h) return true;
+  }
+  return false;
+}
+
+function overlapArea(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+// Where along its own line a label may sit, middle first.
+const FRACTIONS = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.12, 0.88];
+
+/**
+ * Returns a standalone SVG document for a projected view: title, zone columns (split into layers so
+ * calls inside a zone run left to right), region rows, boxes, arrows and a legend. Every label is
+ * centred on its own arrow; when labels cannot all sit free of boxes and of each other, the layout is
+ * spread vertically and drawn again.
  * @example flowchartSvg(projectView(model, view)).startsWith("<svg") // true
  */
 export function flowchartSvg(diagram: Diagram): string {
-  const colIndex = new Map(diagram.columns.map((c, i) => [c.id, i]));
-  const deployment = diagram.rows.length > 1 || diagram.rows[0].id !== "";
+  let best = drawFlowchart(diagram, NODE_H + V_GAP);
+  for (let slotH = NODE_H + V_GAP + 30; best.collisions > 0 && slotH <= NODE_H + V_GAP + 180; slotH += 30) {
+    const next = drawFlowchart(diagram, slotH);
+    if (next.collisions < best.collisions) best = next;
+  }
+  return best.svg;
+}
+
+/**
+ * Returns a deployment diagram with its regions side by side: each (region, zone) becomes a column and
+ * every box one row, so a store's copy in the next region sits level with it and the replication arrow
+ * runs straight across the gap. Also returns the columns of each region, for the region frames.
+ * @example sideBySide(diagram).regions[0].columns // ["us-east-1/data"]
+ */
+export function sideBySide(diagram: Diagram): { diagram: Diagram; regions: { name: string; columns: string[] }[] } {
+  const regions = diagram.rows.map((r) => ({ name: r.name, columns: diagram.columns.filter((c) => diagram.nodes.some((n) => n.row === r.id && n.column === c.id)).map((c) => `${r.id}/${c.id}`) }));
+  const names = new Map(diagram.columns.map((c) => [c.id, c.name]));
+  const columns = regions.flatMap((r) => r.columns.map((id) => ({ id, name: names.get(id.slice(id.indexOf("/") + 1))! })));
+  const nodes = diagram.nodes.map((n) => ({ ...n, column: `${n.row}/${n.column}`, row: "" }));
+  return { diagram: { ...diagram, columns, rows: [{ id: "", name: "" }], nodes }, regions };
+}
+
+function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions: number } {
+  const deployment = input.rows.length > 1 || input.rows[0].id !== "";
+  const { diagram, regions } = deployment ? sideBySide(input) : { diagram: input, regions: [] };
   const nodeById = new Map(diagram.nodes.map((n) => [n.id, n]));
-  const colOf = (id: string) => colIndex.get(nodeById.get(id)!.column)!;
-  const span = (e: DiagramEdge) => Math.abs(colOf(e.from) - colOf(e.to));
-  const laneEdges = diagram.edges.filter((e) => span(e) > 1);
-  // Each long edge runs in its own horizontal lane above the columns; a lane is as tall as its
-  // label (at least 36 px), so a three-line label never touches the next lane's.
-  const labelHeight = (e: DiagramEdge) => (wrap(e.label, 34).length + wrap(e.protocol, 34).length) * 12 + 6;
+  const layers = zoneLayers(diagram);
+  // Slots: one per (zone, layer), in zone order then layer order.
+  const slots: { zone: string; layer: number }[] = [];
+  for (const col of diagram.columns) {
+    const used = [...new Set(diagram.nodes.filter((n) => n.column === col.id).map((n) => layers.get(n.id)!))].sort((a, b) => a - b);
+    for (const layer of used) slots.push({ zone: col.id, layer });
+  }
+  const slotIndex = new Map(slots.map((s, i) => [`${s.zone}#${s.layer}`, i]));
+  const slotOf = (id: string) => slotIndex.get(`${nodeById.get(id)!.column}#${layers.get(id)}`)!;
+  const slotSpan = (e: DiagramEdge) => Math.abs(slotOf(e.from) - slotOf(e.to));
+  const labelLines = (e: DiagramEdge) => [...wrap(e.label, 34), ...wrap(e.protocol, 34)];
+  const slotX: number[] = [];
+  let x = MARGIN;
+  slots.forEach((s, i) => {
+    const newZone = i > 0 && slots[i - 1].zone !== s.zone;
+    if (newZone) x += 2 * COL_PAD;
+    // Region frames sit around their zones: leave room for the frame between two regions.
+    if (newZone && regions.some((r) => r.columns[0] === s.zone)) x += 24;
+    slotX.push(x + COL_PAD);
+    x += NODE_W + COL_GAP;
+  });
+  const cells = orderCells(diagram, (id) => String(slotOf(id)));
+  // Boxes are placed from y = 0 first, to find which long arrows can go straight; the lanes for the
+  // others then push everything down by the same amount.
+  const place = (top: number) => {
+    const boxes = new Map<string, Box>();
+    let y = top + ZONE_HEAD;
+    for (const row of diagram.rows) {
+      const bandTop = y;
+      const inner = bandTop + 10;
+      let tallest = 0;
+      slots.forEach((_, i) => {
+        const members = cells.get(`${row.id}|${i}`) ?? [];
+        members.forEach((id, k) => boxes.set(id, { x: slotX[i], y: inner + k * slotH, w: NODE_W, h: NODE_H }));
+        tallest = Math.max(tallest, members.length * slotH);
+      });
+      y = bandTop + 10 + tallest + 10;
+    }
+    return { boxes, bottom: y };
+  };
+  const draft = place(0).boxes;
+  const crossesABox = (e: DiagramEdge) => {
+    const a = draft.get(e.from)!;
+    const b = draft.get(e.to)!;
+    const p = { x: a.x < b.x ? a.x + a.w : a.x, y: a.y + a.h / 2 };
+    const q = { x: a.x < b.x ? b.x : b.x + b.w, y: b.y + b.h / 2 };
+    return [...draft.entries()].some(([id, box]) => id !== e.from && id !== e.to && segmentHitsBox(p, q, { x: box.x - 8, y: box.y - 8, w: box.w + 16, h: box.h + 16 }));
+  };
+  // Arrows that skip a slot go straight when nothing is in the way, else over the top in a lane of their own.
+  const laneEdges = diagram.edges.filter((e) => slotSpan(e) > 1 && crossesABox(e));
+  const span = (e: DiagramEdge) => (laneEdges.includes(e) ? 2 : Math.min(1, slotSpan(e)));
   const laneTops: number[] = [];
   let laneBottom = HEADER_H;
   for (const e of laneEdges) {
     laneTops.push(laneBottom);
-    laneBottom += Math.max(36, labelHeight(e) + 6);
+    laneBottom += Math.max(36, labelLines(e).length * 12 + 12);
   }
-  const columnsTop = laneBottom;
-  const cells = orderCells(diagram);
-  const last = diagram.columns.length - 1;
-  // Labels live in the gaps between columns. Count them per gap (gap g lies right of column g),
-  // send each column's brackets (both ends in one column) to its quieter side, then widen busy gaps
-  // and stretch the vertical spacing so the labels of the busiest gap fit (about 38 px per label).
-  const gapLoad = new Map<number, number>();
-  const addLoad = (gap: number) => gapLoad.set(gap, (gapLoad.get(gap) ?? 0) + 1);
-  for (const e of diagram.edges) if (span(e) === 1) addLoad(Math.min(colOf(e.from), colOf(e.to)));
-  const bracketLeft = new Map<number, boolean>();
-  for (let c = 0; c <= last; c++) {
-    const left = c > 0 ? (gapLoad.get(c - 1) ?? 0) : Infinity;
-    const right = c < last ? (gapLoad.get(c) ?? 0) : Infinity;
-    bracketLeft.set(c, left < right);
-  }
-  for (const e of diagram.edges) {
-    if (span(e) !== 0) continue;
-    const c = colOf(e.from);
-    addLoad(bracketLeft.get(c) ? c - 1 : c);
-  }
-  const colX = new Map<string, number>();
-  let x = MARGIN;
-  diagram.columns.forEach((c, i) => {
-    colX.set(c.id, x);
-    x += NODE_W + 2 * COL_PAD + COL_GAP + ((gapLoad.get(i) ?? 0) > 8 ? 220 : 0);
-  });
-  const tallestStack = Math.max(1, ...[...cells.values()].map((ids) => ids.length));
-  const busiest = Math.max(0, ...[...gapLoad.values()].map((n) => (n > 8 ? n / 2 : n)));
-  const slot = deployment ? NODE_H + V_GAP : Math.max(NODE_H + V_GAP, Math.ceil((busiest * 38) / tallestStack));
-  const boxes = new Map<string, Box>();
-  const rowBands: { id: string; name: string; y: number; h: number }[] = [];
-  let y = columnsTop + ZONE_HEAD;
-  for (const row of diagram.rows) {
-    const bandTop = y;
-    const inner = bandTop + (deployment ? ROW_HEAD : 0) + 10;
-    let tallest = 0;
-    for (const col of diagram.columns) {
-      const members = cells.get(`${row.id}|${col.id}`) ?? [];
-      members.forEach((id, i) => boxes.set(id, { x: colX.get(col.id)! + COL_PAD, y: inner + i * slot, w: NODE_W, h: NODE_H }));
-      tallest = Math.max(tallest, members.length * slot);
-    }
-    const h = (deployment ? ROW_HEAD : 0) + 10 + tallest + 10;
-    rowBands.push({ id: row.id, name: row.name, y: bandTop, h });
-    y = bandTop + h + (deployment ? 12 : 0);
-  }
+  // Region frames need a header line above the zone frames.
+  const columnsTop = laneBottom + (deployment ? ROW_HEAD : 0);
+  const { boxes, bottom } = place(columnsTop);
+  let y = bottom;
   const contentBottom = y;
-  const columnsWidth = colX.get(diagram.columns[last].id)! + NODE_W + 2 * COL_PAD + MARGIN;
 
   const edgeSvg: string[] = [];
   const labelSvg: string[] = [];
   const placed: Box[] = [...boxes.values()];
-  const outDegree = new Map<string, number>();
-  const inDegree = new Map<string, number>();
-  for (const e of diagram.edges) {
-    outDegree.set(e.from, (outDegree.get(e.from) ?? 0) + 1);
-    inDegree.set(e.to, (inDegree.get(e.to) ?? 0) + 1);
-  }
+  let collisions = 0;
   const pairs = new Set(diagram.edges.map((e) => `${e.from}\u0000${e.to}`));
   const bracketCount = new Map<number, number>();
   const channelCount = new Map<number, number>();
-  const channel = (gapEdge: number, dir: number) => {
+  const channel = (edgeX: number, dir: number) => {
     // Vertical runs in a gap get their own x so parallel runs stay apart.
-    const k = channelCount.get(gapEdge) ?? 0;
-    channelCount.set(gapEdge, k + 1);
-    return gapEdge + dir * (COL_PAD + 10 + (k % 12) * 7);
+    const k = channelCount.get(edgeX) ?? 0;
+    channelCount.set(edgeX, k + 1);
+    return edgeX + dir * (COL_PAD + 10 + (k % 12) * 7);
   };
-  for (const e of diagram.edges) {
+  diagram.edges.forEach((e, index) => {
     const a = boxes.get(e.from)!;
     const b = boxes.get(e.to)!;
-    let path: string;
-    let lx: number;
-    let ly: number;
-    let anchor: "left" | "center" | "right" = "center";
-    const lane = laneEdges.indexOf(e);
-    if (a.x === b.x) {
+    let points: Point[];
+    if (span(e) === 0) {
+      // Same slot (replication between regions, or a cycle): a bracket on the right of the slot.
       const k = bracketCount.get(a.x) ?? 0;
       bracketCount.set(a.x, k + 1);
-      const left = bracketLeft.get(colOf(e.from))!;
-      const side = left ? a.x : a.x + a.w;
-      const out = side + (left ? -1 : 1) * (COL_PAD + 8 + (k % 10) * 8);
-      const ay = a.y + a.h / 2 + 6;
-      const by = b.y + b.h / 2 - 6;
-      path = `M${side},${ay} H${out} V${by} H${side}`;
-      lx = out + (left ? -6 : 6);
-      ly = Math.round((ay + by) / 2);
-      anchor = left ? "right" : "left";
-    } else if (lane >= 0) {
+      const side = a.x + a.w;
+      const out = side + COL_PAD + 16 + (k % 8) * 14;
+      points = [{ x: side, y: a.y + a.h / 2 + 6 }, { x: out, y: a.y + a.h / 2 + 6 }, { x: out, y: b.y + b.h / 2 - 6 }, { x: side, y: b.y + b.h / 2 - 6 }];
+    } else if (span(e) > 1) {
+      const lane = laneEdges.indexOf(e);
       const forward = a.x < b.x;
       const x1 = forward ? a.x + a.w : a.x;
       const x2 = forward ? b.x : b.x + b.w;
       const cx1 = channel(x1, forward ? 1 : -1);
       const cx2 = channel(x2, forward ? -1 : 1);
       const laneY = Math.round((laneTops[lane] + (laneTops[lane + 1] ?? columnsTop)) / 2);
-      path = `M${x1},${a.y + a.h / 2} H${cx1} V${laneY} H${cx2} V${b.y + b.h / 2} H${x2}`;
-      lx = Math.round((cx1 + cx2) / 2);
-      ly = laneY;
+      points = [{ x: x1, y: a.y + a.h / 2 }, { x: cx1, y: a.y + a.h / 2 }, { x: cx1, y: laneY }, { x: cx2, y: laneY }, { x: cx2, y: b.y + b.h / 2 }, { x: x2, y: b.y + b.h / 2 }];
     } else {
       const forward = a.x < b.x;
-      const x1 = forward ? a.x + a.w : a.x;
-      const x2 = forward ? b.x : b.x + b.w;
       // A pair of arrows in both directions would overlap: move each 6 px to its own side.
       const twin = pairs.has(`${e.to}\u0000${e.from}`) ? (e.from < e.to ? -6 : 6) : 0;
-      const y1 = a.y + a.h / 2 + twin;
-      const y2 = b.y + b.h / 2 + twin;
-      path = `M${x1},${y1} L${x2},${y2}`;
-      // Put the label nearer the busier end's opposite: where this line is furthest from its siblings.
-      const nearTarget = (outDegree.get(e.from) ?? 0) >= (inDegree.get(e.to) ?? 0);
-      const t = nearTarget ? 0.66 : 0.34;
-      lx = Math.round(x1 + (x2 - x1) * t);
-      ly = Math.round(y1 + (y2 - y1) * t);
+      points = [{ x: forward ? a.x + a.w : a.x, y: a.y + a.h / 2 + twin }, { x: forward ? b.x : b.x + b.w, y: b.y + b.h / 2 + twin }];
     }
-    edgeSvg.push(`<path d="${path}" ${edgeAttrs(e.style)}/>`);
-    const labelLines = wrap(e.label, 34);
-    const lines = [...labelLines, ...wrap(e.protocol, 34)];
+    const d = `M${points[0].x},${points[0].y} ` + points.slice(1).map((p) => `L${p.x},${p.y}`).join(" ");
+    edgeSvg.push(`<path class="edge" data-edge="${index}" d="${d}" ${edgeAttrs(e.style)}/>`);
+    const lines = labelLines(e);
     const w = Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10);
     const h = lines.length * 12 + 6;
-    const baseY = ly - Math.round(h / 2);
-    const baseX = anchor === "left" ? lx : anchor === "right" ? lx - w : lx - Math.round(w / 2);
-    let box: Box = { x: baseX, y: baseY, w, h };
-    {
-      // Try spots near the line first (small vertical moves), then beside it, until the label covers
-      // no box and no other label. Candidates are in a fixed order, so the result is deterministic.
-      // Lane labels only move along their lane.
-      for (const [dx, dy] of lane < 0 ? NUDGES : LANE_NUDGES) {
-        box = { x: baseX + dx, y: baseY + dy, w, h };
-        if (!placed.some((p) => overlaps(p, box))) break;
-      }
+    // A lane label only needs the lane's horizontal run; other labels try spots along the whole line.
+    const run = span(e) > 1 ? points.slice(2, 4) : span(e) === 0 ? points.slice(1, 3) : points;
+    let best: { box: Box; cost: number } | undefined;
+    // Two arrows between the same boxes run side by side: start their labels at opposite ends.
+    const twin = pairs.has(`${e.to}\u0000${e.from}`);
+    const fractions = twin ? FRACTIONS.map((f) => (e.from < e.to ? f * 0.6 : 1 - f * 0.6)) : FRACTIONS;
+    for (const f of fractions) {
+      const c = along(run, f);
+      const box = { x: c.x - Math.round(w / 2), y: c.y - Math.round(h / 2), w, h };
+      // Covering a box hides what the picture is about: it costs ten times covering a label.
+      const cost = placed.reduce((sum, p, k) => sum + overlapArea(p, box) * (k < boxes.size ? 10 : 1), 0);
+      if (!best || cost < best.cost) best = { box, cost };
+      if (cost === 0) break;
     }
+    const box = best!.box;
+    if (best!.cost > 0) collisions++;
     placed.push(box);
-    labelSvg.push(`<g class="edge-label"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
+    labelSvg.push(`<g class="edge-label" data-edge="${index}"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
     lines.forEach((l, i) => {
-      const weight = i < labelLines.length ? "" : ' font-style="italic" fill="#4b5563"';
+      const weight = i < wrap(e.label, 34).length ? "" : ' font-style="italic" fill="#4b5563"';
       labelSvg.push(`<text x="${box.x + box.w / 2}" y="${box.y + 14 + i * 12}" font-size="10" text-anchor="middle"${weight}>${escapeHtml(l)}</text>`);
     });
     labelSvg.push("</g>");
-  }
+  });
 
-  // Brackets on the last column put labels right of it: widen the picture to keep them inside.
-  const width = Math.max(columnsWidth, ...placed.map((p) => p.x + p.w + MARGIN));
+  const lastSlot = slots.length - 1;
+  const columnsWidth = slotX[lastSlot] + NODE_W + COL_PAD + MARGIN;
+  // Brackets and labels can reach beyond the last column: widen the picture to keep them inside.
+  const width = Math.max(columnsWidth, ...placed.map((p) => p.x + p.w + MARGIN), ...[...bracketCount.keys()].map((bx) => bx + NODE_W + COL_PAD + 140));
   const kinds = [...new Set(diagram.nodes.map((n) => n.kind))];
   const styles = [...new Set(diagram.edges.map((e) => e.style))];
   const lg = legend(MARGIN, contentBottom + 20, kinds, styles);
   const height = contentBottom + 20 + lg.h + MARGIN;
   const svg = [...open(width, height, diagram.title), ...defs(), ...header(diagram.title, diagram.description)];
   for (const col of diagram.columns) {
-    const x = colX.get(col.id)!;
-    svg.push(`<rect x="${x}" y="${columnsTop}" width="${NODE_W + 2 * COL_PAD}" height="${contentBottom - columnsTop}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
-    svg.push(`<text x="${x + 10}" y="${columnsTop + 19}" font-size="12" font-weight="bold" fill="#374151">${escapeHtml(col.name)}</text>`);
+    const own = slots.map((s, i) => (s.zone === col.id ? i : -1)).filter((i) => i >= 0);
+    const left = slotX[own[0]] - COL_PAD;
+    const right = slotX[own[own.length - 1]] + NODE_W + COL_PAD;
+    svg.push(`<rect x="${left}" y="${columnsTop}" width="${right - left}" height="${contentBottom - columnsTop}" rx="8" fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/>`);
+    svg.push(`<text x="${left + 10}" y="${columnsTop + 19}" font-size="12" font-weight="bold" fill="#374151">${escapeHtml(col.name)}</text>`);
   }
-  if (deployment) {
-    for (const band of rowBands) {
-      svg.push(`<rect x="${MARGIN - 8}" y="${band.y}" width="${width - 2 * MARGIN + 16}" height="${band.h}" rx="8" fill="none" stroke="#0369a1" stroke-width="1.2"/>`);
-      svg.push(`<text x="${MARGIN}" y="${band.y + 20}" font-size="12" font-weight="bold" fill="#0369a1">${escapeHtml(band.name)}</text>`);
-    }
+  for (const region of regions) {
+    const own = slots.map((s, i) => (region.columns.includes(s.zone) ? i : -1)).filter((i) => i >= 0);
+    const left = slotX[own[0]] - COL_PAD - 8;
+    const right = slotX[own[own.length - 1]] + NODE_W + COL_PAD + 8;
+    svg.push(`<rect x="${left}" y="${columnsTop - ROW_HEAD}" width="${right - left}" height="${contentBottom - columnsTop + ROW_HEAD + 8}" rx="8" fill="none" stroke="#0369a1" stroke-width="1.2"/>`);
+    svg.push(`<text x="${left + 8}" y="${columnsTop - ROW_HEAD + 19}" font-size="12" font-weight="bold" fill="#0369a1">${escapeHtml(region.name)}</text>`);
   }
   for (const n of diagram.nodes) svg.push(...nodeSvg(n, boxes.get(n.id)!));
   svg.push(...edgeSvg, ...labelSvg, ...lg.svg, "</svg>");
-  return svg.join("\n") + "\n";
+  return { svg: svg.join("\n") + "\n", collisions };
 }
 
 /**
- * Returns a standalone SVG sequence diagram: participants across the top, lifelines, one row per
- * step, protocol on every message, and a legend box.
+ * Returns a standalone SVG sequence diagram: lifelines across the top, one row per message or note,
+ * the protocol on every message, and a legend box. Lifelines stand as far apart as their longest
+ * message needs (within limits; longer text wraps onto a second line above its arrow).
  * @example sequenceSvg(model, model.sequences[0]).includes("<svg") // true
  */
 export function sequenceSvg(model: Model, sequence: Sequence): string {
-  const components = new Map(model.components.map((c) => [c.id, c]));
-  const connections = new Map(model.connections.map((c) => [c.id, c]));
-  const participants = sequenceParticipants(model, sequence);
-  const SPACING = 190;
-  const ROW = 40;
-  const x = new Map(participants.map((p, i) => [p, MARGIN + 90 + i * SPACING]));
+  const diagram = projectSequence(model, sequence);
+  const index = new Map(diagram.lifelines.map((l, i) => [l.id, i]));
+  const messages = diagram.items.filter((m) => m.kind === "message");
+  const texts = messages.map((m, i) => `${i + 1}. ${m.text} [${m.protocol}]`);
+  // Half a message per lifeline gap on two lines: spacing grows with the longest text, up to a limit.
+  const need = Math.max(...messages.map((m, i) => (texts[i].length * CHAR_W) / 2 / Math.max(1, Math.abs(index.get(m.from)! - index.get(m.to)!)) + 30));
+  const SPACING = Math.round(Math.min(300, Math.max(190, need)));
+  const ROW = 44;
+  const x = new Map(diagram.lifelines.map((l, i) => [l.id, MARGIN + 90 + i * SPACING]));
   const top = HEADER_H + 10;
   const boxH = 54;
-  const firstRow = top + boxH + 30;
-  const lastY = firstRow + sequence.steps.length * ROW;
-  const title = `${model.title}: ${sequence.title}`;
+  const firstRow = top + boxH + 36;
+  const lastY = firstRow + diagram.items.length * ROW;
   const styles = new Set<string>();
   const body: string[] = [];
-  let messageNumber = 0; // notes take a row but no number
-  sequence.steps.forEach((step, i) => {
+  let n = 0;
+  diagram.items.forEach((item, i) => {
     const y = firstRow + i * ROW;
-    if (step.kind === "note") {
-      const xs = step.over.map((o) => x.get(o)!);
+    if (item.kind === "note") {
+      const xs = item.over.map((o) => x.get(o)!);
       const left = Math.min(...xs) - 80;
       const right = Math.max(...xs) + 80;
       body.push(`<rect x="${left}" y="${y - 14}" width="${right - left}" height="30" fill="#fef9c3" stroke="#ca8a04"/>`);
-      wrap(step.text, Math.floor((right - left) / 5.6)).slice(0, 2).forEach((l, j) => {
+      wrap(item.text, Math.floor((right - left) / CHAR_W)).slice(0, 2).forEach((l, j) => {
         body.push(`<text x="${(left + right) / 2}" y="${y - 1 + j * 12}" font-size="10" text-anchor="middle">${escapeHtml(l)}</text>`);
       });
       return;
     }
-    const c = connections.get(step.via)!;
-    const from = step.kind === "call" ? c.from : c.to;
-    const to = step.kind === "call" ? c.to : c.from;
-    const style = c.data.includes("card") ? "card" : step.kind === "reply" ? "reply" : c.mode;
-    const drawStyle = style === "reply" ? "sync" : style;
-    styles.add(style);
-    const dash = style === "reply" ? ' stroke-dasharray="4 3"' : "";
-    const x1 = x.get(from)!;
-    const x2 = x.get(to)!;
-    body.push(`<path d="M${x1},${y + 6} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
-    const text = `${++messageNumber}. ${c.data.includes("card") ? "CARD " : ""}${step.text} [${c.protocol}]`;
-    // A white halo keeps the message readable where it crosses the dashed lifelines.
-    body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 1}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeHtml(text)}</text>`);
+    styles.add(item.style);
+    const drawStyle = item.style === "reply" ? "sync" : item.style;
+    const dash = item.style === "reply" ? ' stroke-dasharray="4 3"' : "";
+    const x1 = x.get(item.from)!;
+    const x2 = x.get(item.to)!;
+    body.push(`<path class="message" d="M${x1},${y + 8} H${x2}" ${edgeAttrs(drawStyle).replace('fill="none"', `fill="none"${dash}`)}/>`);
+    const width = Math.max(Math.abs(x2 - x1), SPACING) - 16;
+    const lines = wrap(texts[n++], Math.floor(width / CHAR_W)).slice(0, 2);
+    // The text sits just above its own arrow; a white halo keeps it readable across lifelines.
+    lines.forEach((l, j) => {
+      body.push(`<text x="${Math.round((x1 + x2) / 2)}" y="${y + 3 - (lines.length - 1 - j) * 12}" font-size="10" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeHtml(l)}</text>`);
+    });
   });
-  const width = MARGIN * 2 + 180 + (participants.length - 1) * SPACING;
-  const legendKinds = [...new Set(participants.map((p) => components.get(p)!.kind))];
+  const width = MARGIN * 2 + 180 + (diagram.lifelines.length - 1) * SPACING;
+  const legendKinds = [...new Set(diagram.lifelines.map((l) => l.kind))];
   const legendStyles = ["sync", "async", "card"].filter((s) => styles.has(s));
   const lg = legend(MARGIN, lastY + 30, legendKinds, legendStyles);
   const height = lastY + 30 + lg.h + 24 + MARGIN;
-  const svg = [...open(width, height, title), ...defs(), ...header(title, sequence.description)];
-  for (const p of participants) {
-    const c = components.get(p)!;
-    const px = x.get(p)!;
-    const pal = PALETTE[c.kind];
+  const svg = [...open(width, height, diagram.title), ...defs(), ...header(diagram.title, diagram.description)];
+  for (const l of diagram.lifelines) {
+    const px = x.get(l.id)!;
+    const pal = PALETTE[l.kind];
     svg.push(`<line x1="${px}" y1="${top + boxH}" x2="${px}" y2="${lastY}" stroke="#9ca3af" stroke-dasharray="3 3"/>`);
     svg.push(`<rect x="${px - 85}" y="${top}" width="170" height="${boxH}" rx="6" fill="${pal.fill}" stroke="${pal.stroke}"/>`);
-    svg.push(`<text x="${px}" y="${top + 19}" font-size="12" font-weight="bold" text-anchor="middle">${escapeHtml(c.name)}</text>`);
-    // Two lines of technology fit the box; a longer one ends in an ellipsis rather than silently.
-    const tech = wrap(c.tech, 34);
-    if (tech.length > 2) tech.splice(1, tech.length - 1, `${wrap(tech.slice(1).join(" "), 32)[0]}…`);
-    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 33 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${escapeHtml(line)}</text>`));
+    const name = wrap(l.name, 26).slice(0, 2);
+    name.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 17 + j * 13}" font-size="12" font-weight="bold" text-anchor="middle">${escapeHtml(line)}</text>`));
+    // What is left of the box holds the technology; a longer one ends in an ellipsis rather than silently.
+    const room = name.length > 1 ? 1 : 2;
+    const tech = wrap(l.tech, 34);
+    if (tech.length > room) tech.splice(room - 1, tech.length, `${wrap(tech.slice(room - 1).join(" "), 32)[0]}…`);
+    tech.forEach((line, j) => svg.push(`<text x="${px}" y="${top + 20 + name.length * 13 + j * 11}" font-size="9" fill="#374151" text-anchor="middle">${escapeHtml(line)}</text>`));
   }
   svg.push(...body, ...lg.svg);
   const noteY = lastY + 30 + lg.h + 18;
