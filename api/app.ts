@@ -12,7 +12,10 @@ import { HttpError } from "./http/http_error.ts";
 import { buildOpenApi } from "./docs/openapi.ts";
 import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
-import { Router, type Context } from "./http/router.ts";
+import { Router, type Context, type Match } from "./http/router.ts";
+import type { Admitted, RequestHead } from "./http/node_adapter.ts";
+import { requireType, type HeaderSource } from "./http/request_body.ts";
+import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -39,6 +42,11 @@ export interface AppOptions {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** What admission hands the handler: the route it found and the body limit. */
+export interface Admission extends Admitted {
+  match: Extract<Match, { kind: "found" }>;
+}
 
 /**
  * The running application.
@@ -90,42 +98,66 @@ export class App {
     }
   }
 
-  /** Answers one request: routing, auth, the handler, and the error boundary. */
-  handle = async (request: Request, info: { requestId: string }): Promise<Response> => {
+  /**
+   * Decides on a request from its line and headers alone, before any body byte is read: a
+   * Response to send as it is (404, 405, 401, 415, or OPTIONS' 204), or the route found and the
+   * body limit it accepts. The node adapter calls it first, so a refused upload is never read;
+   * `handle()` calls it for requests that did not come through the adapter.
+   */
+  admit = (head: RequestHead): Response | Admission => {
+    try {
+      return this.#admit(head);
+    } catch (error) {
+      return this.#errorResponse(error, `${head.method} ${head.path}`, head.path);
+    }
+  };
+
+  #admit({ method, path, headers }: RequestHead): Response | Admission {
+    const match = this.router.match(method, path);
+    if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
+    if (match.kind === "method-not-allowed") {
+      if (method === "OPTIONS") return empty(204, { allow: [...match.allow, "OPTIONS"].join(", ") });
+      throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${match.allow.join(", ")}`, {
+        code: "method-not-allowed",
+        headers: { allow: match.allow.join(", ") },
+      });
+    }
+    if (!SAFE_METHODS.has(method)) this.#authorize(headers);
+    const doc = match.meta as RouteDoc | undefined;
+    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
+    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  }
+
+  /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */
+  handle = async (request: Request, info: { requestId: string; admitted?: Admission }): Promise<Response> => {
     const url = request.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const q = url.indexOf("?", start);
     const path = q === -1 ? url.slice(start) : url.slice(start, q);
+    const admitted = info.admitted ?? this.admit({ method: request.method, path, headers: request.headers });
+    if (admitted instanceof Response) return admitted;
     try {
-      const method = request.method;
-      const match = this.router.match(method, path);
-      if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
-      if (match.kind === "method-not-allowed") {
-        if (method === "OPTIONS") return empty(204, { allow: [...match.allow, "OPTIONS"].join(", ") });
-        throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${match.allow.join(", ")}`, {
-          code: "method-not-allowed",
-          headers: { allow: match.allow.join(", ") },
-        });
-      }
-      if (!SAFE_METHODS.has(method)) this.#authorize(request);
       let query: URLSearchParams;
       try {
         query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
       } catch {
         throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
       }
-      const ctx: Context = { params: match.params, query, path, requestId: info.requestId };
-      return await match.handler(request, ctx);
+      const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
+      return await admitted.match.handler(request, ctx);
     } catch (error) {
-      if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
-      // Anything else is our bug: log everything, tell the client nothing but the request id.
-      this.#logError(`Request ${info.requestId} ${request.method} ${path} failed`, error);
-      return problemResponse(
-        new HttpError(500, `The server failed to answer; quote request id ${info.requestId} when reporting it`, { code: "internal" }),
-        path.slice(0, 200),
-      );
+      return this.#errorResponse(error, `${request.method} ${path}`, path, info.requestId);
     }
   };
+
+  /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
+  #errorResponse(error: unknown, what: string, path: string, requestId?: string): Response {
+    if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
+    // Anything else is our bug: log everything, tell the client nothing but the request id.
+    this.#logError(`Request ${requestId ?? "(admission)"} ${what} failed`, error);
+    const quote = requestId === undefined ? "" : `; quote request id ${requestId} when reporting it`;
+    return problemResponse(new HttpError(500, `The server failed to answer${quote}`, { code: "internal" }), path.slice(0, 200));
+  }
 
   /**
    * Answers a request in process, without a socket (Hono's `app.request()`): for tests of routes and
@@ -167,9 +199,9 @@ export class App {
     await this.contacts.close();
   }
 
-  #authorize(request: Request): void {
+  #authorize(headers: HeaderSource): void {
     if (this.#tokenDigest === undefined) return;
-    const header = request.headers.get("authorization") ?? "";
+    const header = headers.get("authorization") ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     // Compare digests in constant time so the token cannot be guessed byte by byte from timings.
     if (m === null || !timingSafeEqual(digest(m[1]), this.#tokenDigest)) {

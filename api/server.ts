@@ -1,11 +1,10 @@
 /**
- * Puts the App on a socket: the node adapter, the request log, the body limits, and a graceful
+ * Puts the App on a socket: the node adapter (with the app's admission), the request log, and a graceful
  * close (stop accepting, let in-flight requests finish, then close the databases).
  */
 import type { AddressInfo } from "node:net";
-import { IMPORT_CONTACTS_PATH, IMPORT_MAX_BYTES } from "../etl/handover/mod.ts";
 import { App, type AppOptions } from "./app.ts";
-import { createNodeServer, type Exchange } from "./http/node_adapter.ts";
+import { createNodeServer, type BodyStats, type Exchange } from "./http/node_adapter.ts";
 
 /** AppOptions plus where to listen and where the request log goes. */
 export interface ServerOptions extends AppOptions {
@@ -20,11 +19,11 @@ export interface ServerOptions extends AppOptions {
 export interface RunningServer {
   url: string;
   app: App;
+  /** Request body bytes the server kept in memory so far (what a refused upload must not add to). */
+  readonly stats: BodyStats;
   /** Stops accepting, waits for in-flight requests (up to `graceMs`), closes the databases. */
   close(graceMs?: number): Promise<void>;
 }
-
-const MiB = 1024 * 1024;
 
 /**
  * Returns one JSON log line for an exchange: short keys first so a terminal reads it left to right.
@@ -72,9 +71,12 @@ function batchedStdout(): (line: string) => void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = await App.open(options);
   const write = options.log === false ? undefined : (options.log ?? batchedStdout());
+  const stats: BodyStats = { buffered: 0, discarded: 0 };
   const server = createNodeServer(app.handle, {
-    // CSV imports may be large files; every other body is a small JSON document.
-    maxBodyBytes: (method, path) => (method === "POST" && (path === IMPORT_CONTACTS_PATH || path === `${IMPORT_CONTACTS_PATH}/`) ? IMPORT_MAX_BYTES : MiB),
+    stats,
+    // Route, token and Content-Type are decided, and the route's body limit known, before a byte
+    // of the body is read.
+    admit: app.admit,
     onExchange: write === undefined ? undefined : (exchange) => write(logLine(exchange)),
     onError: (error) => console.error("Unexpected error while answering", error),
   });
@@ -96,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${host}:${address.port}`,
     app,
+    stats,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@
  * What each contacts route says about itself (summary, parameters, bodies, answers): data beside
  * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
  */
-import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
+import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { SORT_FIELDS } from "./contacts_store.ts";
 
@@ -98,7 +98,7 @@ export const contactDocs = {
     description: "Members present are set; `null` clears an optional field; `departments` replaces the whole list.",
     params: [idParam, ifMatchParam],
     body: { $ref: "#/components/schemas/ContactPatch" },
-    bodyType: "application/merge-patch+json",
+    bodyTypes: ["application/merge-patch+json", "application/json"],
     responses: {
       "200": { description: "The new state; new ETag.", schema: { $ref: "#/components/schemas/Contact" } },
       "404": { description: "No such contact." },
@@ -133,7 +133,8 @@ export const contactDocs = {
     auth: true,
     description: `The body is the CSV file; \`X-Source-Name\` names it in the summary. Runs the same ingestion as the CLI, on the API's connection, between other writes. Limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB.`,
     params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
-    bodyType: "text/csv",
+    bodyTypes: IMPORT_CONTENT_TYPES,
+    maxBodyBytes: IMPORT_MAX_BYTES,
     body: { type: "string" },
     responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
   },

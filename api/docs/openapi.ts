@@ -6,7 +6,7 @@ import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts"
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas } from "../contacts/contacts_routes.ts";
 import type { Router } from "../http/router.ts";
-import type { RouteDoc } from "../http/route_doc.ts";
+import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
 
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {
@@ -98,7 +98,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.description !== undefined) operation.description = doc.description;
     if (doc.auth) operation.security = [{ bearer: [] }];
     if (doc.body !== undefined) {
-      const types = doc.bodyType === "application/merge-patch+json" ? ["application/merge-patch+json", "application/json"] : [doc.bodyType ?? "application/json"];
+      const types = doc.bodyTypes ?? DEFAULT_BODY_TYPES;
       operation.requestBody = { required: true, content: Object.fromEntries(types.map((t) => [t, { schema: doc.body }])) };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;

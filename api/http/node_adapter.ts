@@ -4,7 +4,8 @@
  * reports one record per finished exchange for the request log. It makes no decisions about routes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
-import { delegateToReal, LightResponse } from "./respond.ts";
+import type { Socket } from "node:net";
+import { delegateToReal, LightResponse, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
 export interface Exchange {
@@ -15,19 +16,60 @@ export interface Exchange {
   duration_ms: number;
 }
 
-/** What the adapter passes to the handler next to the Request. */
-export interface AdapterInfo {
-  requestId: string;
+/** The request line and headers: all admission sees, since no body byte has been read yet. */
+export interface RequestHead {
+  method: string;
+  /** The path as sent, without the query string. */
+  path: string;
+  headers: { get(name: string): string | null };
 }
 
-/** Limits and hooks of the adapter. */
-export interface AdapterOptions {
-  /** The largest body accepted for this method and path, in bytes (default 1 MiB). */
-  maxBodyBytes?: (method: string, path: string) => number;
+/** Admission's yes: read a body of at most `maxBodyBytes` (413 beyond). */
+export interface Admitted {
+  maxBodyBytes: number;
+}
+
+/** What the adapter passes to the handler next to the Request. */
+export interface AdapterInfo<A extends Admitted = Admitted> {
+  requestId: string;
+  /** What admission returned for this request (the handler need not decide it again). */
+  admitted?: A;
+}
+
+/** How long and how much a connection whose body we refused keeps being read and dropped. */
+export interface LingerLimits {
+  /** Total time after the answer (default 30 s, nginx's `lingering_time`). */
+  maxMs: number;
+  /** Time without a byte from the client (default 5 s, nginx's `lingering_timeout`). */
+  idleMs: number;
+  /** Bytes read and dropped at most (default 128 MiB: twice the largest body accepted anywhere). */
+  maxBytes: number;
+}
+
+/** Request body bytes the adapter handled, counted since the server started. */
+export interface BodyStats {
+  /** Bytes kept in memory to hand to a handler. */
+  buffered: number;
+  /** Bytes of refused bodies read and dropped at once (lingering close). */
+  discarded: number;
+}
+
+/** Admission, limits and hooks of the adapter. */
+export interface AdapterOptions<A extends Admitted = Admitted> {
+  /**
+   * Decides on the request line and headers, before a byte of the body is read: a Response to send
+   * as it is (a refusal, or an answer that needs no body such as OPTIONS), after which the body is
+   * dropped unread; or the body limit. Default: every request admitted with 1 MiB.
+   */
+  admit?: (head: RequestHead) => Response | A;
   /** Called once per request after the response finished (or the client went away). */
   onExchange?: (exchange: Exchange) => void;
   /** Called with unexpected errors (handler threw, stream failed). */
   onError?: (error: unknown) => void;
+  /** Counts body bytes; the adapter adds to it (tests read it). */
+  stats?: BodyStats;
+  /** Overrides of the lingering close's bounds. */
+  linger?: Partial<LingerLimits>;
 }
 
 const MiB = 1024 * 1024;
@@ -43,15 +85,22 @@ let counter = 0;
  * server.listen(0, "127.0.0.1");
  * ```
  */
-export function createNodeServer(
-  handler: (request: Request, info: AdapterInfo) => Promise<Response>,
-  options: AdapterOptions = {},
+export function createNodeServer<A extends Admitted = Admitted>(
+  handler: (request: Request, info: AdapterInfo<A>) => Promise<Response>,
+  options: AdapterOptions<A> = {},
 ): Server {
-  const server = createServer(nodeListener(handler, options));
+  const listener = nodeListener(handler, options);
+  const server = createServer(listener);
+  // With `Expect: 100-continue` node would say "100 Continue" before we saw the request; the
+  // listener says it only once admission let the request in, so a refused client sends no body.
+  server.on("checkContinue", listener);
   // Requests node's parser rejects (bad request line, bad header bytes, oversized headers) never
   // reach the handler; answer them as problem documents too instead of node's bare 400.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (error.code === "ECONNRESET" || !socket.writable) {
+    // No second answer on a socket that already carries one (node's own rule, `_httpMessage` is its
+    // response in flight), nor on one closing after a refused body: the client would misparse it.
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true || lingering.has(socket as Socket)) {
       socket.destroy();
       return;
     }
@@ -74,15 +123,23 @@ export function createNodeServer(
 }
 
 /** Returns a `(req, res)` listener for node:http that runs `handler` (see createNodeServer). */
-export function nodeListener(
-  handler: (request: Request, info: AdapterInfo) => Promise<Response>,
-  options: AdapterOptions = {},
+export function nodeListener<A extends Admitted = Admitted>(
+  handler: (request: Request, info: AdapterInfo<A>) => Promise<Response>,
+  options: AdapterOptions<A> = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const maxBodyBytes = options.maxBodyBytes ?? (() => MiB);
+  const admit = options.admit ?? (() => ({ maxBodyBytes: MiB }) as A);
   const onExchange = options.onExchange;
   const onError = options.onError ?? ((error) => console.error(error));
+  const stats = options.stats ?? { buffered: 0, discarded: 0 };
+  const linger: LingerLimits = { maxMs: 30_000, idleMs: 5_000, maxBytes: 128 * MiB, ...options.linger };
+  const problemHeaders = () => ({ "content-type": "application/problem+json; charset=utf-8" });
 
   return (req, res) => {
+    // A request pipelined behind a body we refused: the connection is closing, answer nothing.
+    if (lingering.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
     const started = performance.now();
     const incomingId = req.headers["x-request-id"];
     const id = typeof incomingId === "string" && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : `${BOOT}-${(++counter).toString(36)}`;
@@ -96,19 +153,38 @@ export function nodeListener(
       });
     }
     res.setHeader("x-request-id", id);
+    const length = req.headers["content-length"];
+    const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
       // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
-      writeFixed(res, 400, { "content-type": "application/problem+json; charset=utf-8" }, problemText(400, "Bad Request", "The request target must be a path"));
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, 400, problemHeaders(), problemText(400, "Bad Request", "The request target must be a path"));
       return;
     }
+
+    // Everything that can refuse a request (host, route, method, origin, token, Content-Type)
+    // decides here, on the headers alone: a refused upload costs no memory, whatever its size.
+    let admitted: Response | A;
+    try {
+      admitted = admit({ method, path, headers: { get: (name) => headerValue(req.headers, name) } });
+    } catch (error) {
+      onError(error);
+      admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request"), 500, problemHeaders());
+    }
+    if (admitted instanceof Response) {
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeResponse(res, admitted, onError);
+      return;
+    }
+
     const host = safeHost(req.headers.host);
     const url = `http://${host}${rawUrl}`;
-
+    const info: AdapterInfo<A> = { requestId: id, admitted };
     const finish = (body: Buffer | null) => {
       const request = new NodeRequest(method, url, req.headers, body);
       let result: Promise<Response>;
       try {
-        result = handler(request as unknown as Request, { requestId: id });
+        result = handler(request as unknown as Request, info);
       } catch (error) {
         result = Promise.reject(error);
       }
@@ -116,42 +192,103 @@ export function nodeListener(
         (response) => writeResponse(res, response, onError),
         (error) => {
           onError(error);
-          if (!res.headersSent) writeFixed(res, 500, { "content-type": "application/problem+json; charset=utf-8" }, problemText(500, "Internal Server Error", "The server could not answer this request"));
+          if (!res.headersSent) writeFixed(res, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request"));
           else res.destroy();
         },
       );
     };
 
-    const length = req.headers["content-length"];
-    const chunked = req.headers["transfer-encoding"] !== undefined;
-    if (!chunked && (length === undefined || length === "0")) {
+    if (!hasBody) {
       finish(null);
       return;
     }
-    const limit = maxBodyBytes(method, path);
-    readBody(req, limit, length).then(
-      (body) => {
-        if (body === "too-large") {
-          // Stop at the first byte over the limit: answer now and close the connection instead of
-          // draining the rest of an upload we will never use.
-          res.shouldKeepAlive = false;
-          writeFixed(
-            res,
-            413,
-            { "content-type": "application/problem+json; charset=utf-8", connection: "close" },
-            problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`),
-          );
-          res.once("finish", () => req.socket.destroySoon?.());
-          return;
-        }
-        finish(body);
-      },
+    const limit = admitted.maxBodyBytes;
+    // Trusted from Content-Length before reading, or met at the first byte over the limit:
+    // answer now and drop the rest of an upload we will never use.
+    const tooLarge = () => {
+      lingeringClose(req, res, linger, stats);
+      writeFixed(res, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`));
+    };
+    if (length !== undefined && Number(length) > limit) {
+      tooLarge();
+      return;
+    }
+    if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+    readBody(req, limit, stats).then(
+      (body) => (body === "too-large" ? tooLarge() : finish(body)),
       () => {
         // The client went away mid-body: there is nobody to answer.
         res.destroy();
       },
     );
   };
+}
+
+/** Sockets in a lingering close: whatever more they carry is dropped. */
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Prepares `res` to end the connection the way nginx does when it will not read a request's body
+ * ("lingering close"): the answer goes out with `Connection: close`, our side half-closes, and what
+ * the client still sends is read and dropped (never kept) until its body ends, it half-closes, or
+ * the bounds in `limits` run out; then the socket closes. Closing at once instead would reset the
+ * connection under a client still writing, and the reset can destroy our answer in the client's
+ * receive buffer before it reads it: EPIPE or ECONNRESET instead of a 413.
+ */
+function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: LingerLimits, stats: BodyStats): void {
+  const socket = req.socket;
+  lingering.add(socket);
+  res.shouldKeepAlive = false;
+  let answered = false;
+  let bodyDone = req.complete;
+  let dropped = 0;
+  const close = () => {
+    clearTimeout(total);
+    clearTimeout(idle);
+    if (socket.destroyed) return;
+    // Our answer and FIN first (node's socket.end() queued them), then the close.
+    if (socket.writableFinished) socket.destroy();
+    else socket.once("finish", () => socket.destroy());
+  };
+  const total = setTimeout(() => socket.destroy(), limits.maxMs);
+  let idle = setTimeout(() => socket.destroy(), limits.idleMs);
+  total.unref();
+  idle.unref();
+  socket.once("close", () => {
+    clearTimeout(total);
+    clearTimeout(idle);
+  });
+  // node:http calls destroySoon() once a `Connection: close` answer is written, and that would
+  // close the socket with the body still arriving; half-close instead and keep reading.
+  socket.destroySoon = () => {
+    answered = true;
+    if (socket.writable) socket.end();
+    if (bodyDone) close();
+  };
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    stats.discarded += chunk.length;
+    if (dropped > limits.maxBytes) {
+      socket.destroy();
+      return;
+    }
+    clearTimeout(idle);
+    idle = setTimeout(() => socket.destroy(), limits.idleMs);
+    idle.unref();
+  });
+  req.once("end", () => {
+    bodyDone = true;
+    if (answered) close();
+  });
+  // The client half-closed: nothing more will come.
+  socket.once("end", () => close());
+  req.resume();
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function safeHost(host: string | undefined): string {
@@ -165,8 +302,7 @@ function problemText(status: number, title: string, detail: string): string {
 }
 
 /** Reads the whole body, or "too-large" as soon as it exceeds `limit`; settles exactly once. */
-function readBody(req: IncomingMessage, limit: number, declared: string | undefined): Promise<Buffer | "too-large"> {
-  if (declared !== undefined && Number(declared) > limit) return Promise.resolve("too-large");
+function readBody(req: IncomingMessage, limit: number, stats: BodyStats): Promise<Buffer | "too-large"> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -188,6 +324,7 @@ function readBody(req: IncomingMessage, limit: number, declared: string | undefi
         return;
       }
       chunks.push(chunk);
+      stats.buffered += chunk.length;
     };
     const onEnd = () => settle(() => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
     const onFail = (error?: unknown) => settle(() => reject(error ?? new Error("aborted")));

@@ -2,13 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { createNodeServer, type Exchange } from "./node_adapter.ts";
+import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange } from "./node_adapter.ts";
 import { json } from "./respond.ts";
-import { raw } from "../../scripts/testing/api_server.ts";
+import { raw, rawUpload } from "../../scripts/testing/api_server.ts";
 
-async function withServer(handler: (req: Request) => Promise<Response>, fn: (url: string, log: Exchange[]) => Promise<void>): Promise<void> {
+async function withServer(
+  handler: (req: Request) => Promise<Response>,
+  fn: (url: string, log: Exchange[]) => Promise<void>,
+  options: AdapterOptions = {},
+): Promise<void> {
   const log: Exchange[] = [];
-  const server = createNodeServer(handler, { maxBodyBytes: () => 1024, onExchange: (e) => log.push(e), onError: () => {} });
+  const server = createNodeServer(handler, { admit: () => ({ maxBodyBytes: 1024 }), onExchange: (e) => log.push(e), onError: () => {}, ...options });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   try {
@@ -113,4 +117,74 @@ test("createNodeServer() bounds slow clients: header, whole-request and keep-ali
   assert.equal(server.headersTimeout, 10_000);
   assert.equal(server.requestTimeout, 60_000);
   assert.equal(server.keepAliveTimeout, 5_000);
+});
+
+test("createNodeServer() reads no body when admission refuses, not even after Expect: 100-continue", async () => {
+  const stats: BodyStats = { buffered: 0, discarded: 0 };
+  let called = false;
+  const handler = async () => {
+    called = true;
+    return json({});
+  };
+  await withServer(
+    handler,
+    async (url) => {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), "127.0.0.1");
+      const answer = await new Promise<string>((resolve) => {
+        let text = "";
+        socket.on("data", (d) => (text += d.toString()));
+        socket.on("close", () => resolve(text));
+        socket.write("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n");
+        // A client waiting for 100 Continue sends nothing more; it closes once it has its answer.
+        socket.once("data", () => socket.end());
+      });
+      assert.match(answer, /^HTTP\/1\.1 401 /, "the refusal comes first, with no 100 Continue before it");
+      assert.match(answer, /\r\nconnection: close\r\n/i);
+      assert.equal(called, false);
+      assert.equal(stats.buffered, 0);
+    },
+    { admit: () => json({ title: "no" }, 401), stats },
+  );
+});
+
+test("createNodeServer() drops at most linger.maxBytes of a refused body, then closes", async () => {
+  const stats: BodyStats = { buffered: 0, discarded: 0 };
+  await withServer(
+    async () => json({}),
+    async (url) => {
+      const result = await rawUpload(url, {
+        head: `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n`,
+        bodyBytes: 32 * 1024 * 1024,
+        client: "writes-first",
+      });
+      assert.notEqual(result.error, null, "a client sending more than the bound is cut off");
+      assert.ok(stats.discarded > 0 && stats.discarded <= 256 * 1024 + 64 * 1024, `dropped ${stats.discarded} bytes`);
+      assert.equal(stats.buffered, 0);
+    },
+    { admit: () => json({ title: "no" }, 401), stats, linger: { maxBytes: 256 * 1024 } },
+  );
+});
+
+test("createNodeServer() closes a lingering connection whose client goes quiet (linger.idleMs)", async () => {
+  const server = createNodeServer(async () => json({}), { admit: () => json({ title: "no" }, 401), linger: { idleMs: 50 }, onError: () => {} });
+  // Seen from the server's side: a client that stays half-open hears nothing more once we closed.
+  const serverSideClosed = new Promise<void>((resolve) => server.once("connection", (s) => s.once("close", () => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  // allowHalfOpen: the server's FIN after its answer does not make this client close too.
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+  try {
+    let answer = "";
+    socket.on("data", (d) => (answer += d.toString()));
+    socket.on("error", () => {});
+    // Declares 1 MB, sends 10 bytes, then neither sends nor closes: the server must give up.
+    socket.write(`POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n${"a".repeat(10)}`);
+    await serverSideClosed;
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+  } finally {
+    socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

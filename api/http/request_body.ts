@@ -1,26 +1,32 @@
 /**
- * Reading request bodies at the HTTP edge: the Content-Type check (415) and JSON parsing (400)
- * in one place. The size limit is the adapter's job (it never hands over more than the limit).
+ * Request bodies at the HTTP edge: the Content-Type check (415), run by admission before a byte of
+ * the body is read, and JSON decoding (400). The size limit is the adapter's job (it never hands
+ * over more than the limit).
  */
 import { HttpError } from "./http_error.ts";
 
+/** Request headers, as a web `Headers` or the adapter's view of node's headers has them. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
 /** Returns the media type of a Content-Type header, lower-cased, without parameters. */
-export function mediaType(request: Request): string {
-  const header = request.headers.get("content-type");
+export function mediaType(headers: HeaderSource): string {
+  const header = headers.get("content-type");
   if (header === null) return "";
   return header.split(";")[0].trim().toLowerCase();
 }
 
 /**
- * Throws HttpError(415) unless the request's media type is one of `accepted`.
+ * Throws HttpError(415) unless the Content-Type's media type is one of `accepted`.
  *
  * @example
  * ```ts
- * requireType(request, ["application/json"]);
+ * requireType(request.headers, ["application/json"]);
  * ```
  */
-export function requireType(request: Request, accepted: readonly string[]): void {
-  const type = mediaType(request);
+export function requireType(headers: HeaderSource, accepted: readonly string[]): void {
+  const type = mediaType(headers);
   if (!accepted.includes(type)) {
     throw new HttpError(415, `Send the body as ${accepted.join(" or ")}; got ${type === "" ? "no Content-Type" : `'${type.slice(0, 80)}'`}`, {
       code: "unsupported-media-type",
@@ -30,15 +36,16 @@ export function requireType(request: Request, accepted: readonly string[]): void
 }
 
 /**
- * Returns the parsed JSON body and its text after checking the Content-Type.
+ * Returns the parsed JSON body and its text. The Content-Type was checked by admission
+ * (`requireType`, from the route's `bodyTypes`). Throws HttpError(400) for a body that is empty,
+ * or not JSON (`malformed-json`).
  *
  * @example
  * ```ts
- * const { value, text } = await readJson(request, ["application/json"]);
+ * const { value, text } = await readJson(request);
  * ```
  */
-export async function readJson(request: Request, accepted: readonly string[]): Promise<{ value: unknown; text: string }> {
-  requireType(request, accepted);
+export async function readJson(request: Request): Promise<{ value: unknown; text: string }> {
   const text = await request.text();
   if (text.trim() === "") throw new HttpError(400, "The request body is empty; send a JSON object", { code: "malformed-json" });
   try {

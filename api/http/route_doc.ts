@@ -18,14 +18,27 @@ export interface RouteDoc {
   tag: "contacts" | "relationships" | "runs" | "system";
   description?: string;
   params?: ParamDoc[];
-  /** JSON Schema of the request body (application/json unless `bodyType` says otherwise). */
+  /** JSON Schema of the request body. */
   body?: object;
-  bodyType?: string;
+  /**
+   * The media types the route accepts for its body, the first one documented first (default
+   * `application/json`). Admission checks the Content-Type against it before reading the body;
+   * the OpenAPI document lists it.
+   */
+  bodyTypes?: readonly string[];
+  /** The largest body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
   /** Status -> description (and optional JSON schema for the 2xx body). */
   responses: Record<string, { description: string; schema?: object; csv?: boolean }>;
   /** True for writes guarded by the bearer token. */
   auth?: boolean;
 }
+
+/** The body types a route accepts when its doc names none. */
+export const DEFAULT_BODY_TYPES: readonly string[] = ["application/json"];
+
+/** The body limit of a route whose doc names none: a JSON document is small. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** The common `limit` and `cursor` parameters. */
 export function pagingParams(max: number, fallback: number): ParamDoc[] {

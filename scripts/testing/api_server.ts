@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
@@ -51,6 +52,63 @@ export function raw(url: string, options: { method?: string; path: string; heade
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/** What a raw-socket upload saw. */
+export interface UploadResult {
+  /** Body bytes handed to the socket before the client stopped. */
+  written: number;
+  /** Everything the server sent, as text (status line, headers, body). */
+  answer: string;
+  /** The socket error the client met (`EPIPE`, `ECONNRESET`), or null for a clean close. */
+  error: string | null;
+}
+
+/**
+ * Sends `head` (request line and headers, ending in a blank line), then `bodyBytes` bytes of body
+ * over a plain socket, and resolves with what came back once the server closes. `client` says
+ * how the client behaves: "writes-first" reads nothing until it has written the whole body (Python's
+ * urllib does that), "stops-on-answer" stops writing and half-closes as soon as an answer arrives.
+ *
+ * @example
+ * ```ts
+ * const r = await rawUpload(url, { head: "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n", bodyBytes: 9, client: "writes-first" });
+ * ```
+ */
+export async function rawUpload(url: string, options: { head: string; bodyBytes: number; client: "writes-first" | "stops-on-answer" }): Promise<UploadResult> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  const chunks: Buffer[] = [];
+  let error: string | null = null;
+  let written = 0;
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.on("error", (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  // Not reading keeps the answer in the kernel's buffer, as for a client busy writing.
+  if (options.client === "writes-first") socket.pause();
+  await new Promise<void>((resolve) => {
+    socket.once("connect", resolve);
+    socket.once("close", resolve);
+  });
+  const block = Buffer.alloc(64 * 1024, 0x61);
+  // A head saying `Transfer-Encoding: chunked` gets its body framed as chunks.
+  const chunked = /\r\ntransfer-encoding: *chunked\r\n/i.test(options.head);
+  if (!socket.destroyed) socket.write(options.head);
+  while (written < options.bodyBytes && !socket.destroyed && !(options.client === "stops-on-answer" && chunks.length > 0)) {
+    const piece = block.subarray(0, Math.min(block.length, options.bodyBytes - written));
+    written += piece.length;
+    const framed = chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from(written === options.bodyBytes ? "\r\n0\r\n\r\n" : "\r\n")]) : piece;
+    if (!socket.write(framed)) {
+      await new Promise<void>((resolve) => {
+        socket.once("drain", resolve);
+        socket.once("close", resolve);
+      });
+    }
+  }
+  if (options.client === "stops-on-answer" && !socket.destroyed) socket.end();
+  socket.resume();
+  await closed;
+  return { written, answer: Buffer.concat(chunks).toString("latin1"), error };
 }
 
 /** The pipeline's snapshot DDL (etl/relationships/schema.sql), so tests follow the real schema. */
