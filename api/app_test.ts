@@ -110,3 +110,39 @@ test("the request log has one JSON line per request with id, method, path, statu
     cleanup();
   }
 });
+
+test("the API refuses bodies it would misread: not UTF-8 (400), another charset (415), control characters (422 naming the field)", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const app = await App.open({ dataDir: dir });
+  const post = (body: string | Uint8Array, type = "application/json") => app.request("/contacts", { method: "POST", headers: { "content-type": type }, body });
+  const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com" };
+  try {
+    await t.test("Latin-1 bytes: 400 invalid-utf8, nothing stored", async () => {
+      const res = await post(Buffer.from(JSON.stringify({ ...ann, first_name: "José" }), "latin1"));
+      assert.equal(res.status, 400);
+      assert.equal(((await res.json()) as { type: string }).type, "/docs#problem-invalid-utf8");
+    });
+    await t.test("charset=iso-8859-1: 415 unsupported-charset", async () => {
+      const res = await post(JSON.stringify(ann), "application/json; charset=iso-8859-1");
+      assert.equal(res.status, 415);
+      assert.equal(((await res.json()) as { type: string }).type, "/docs#problem-unsupported-charset");
+    });
+    await t.test("\\u0000 in a name: 422 naming first_name", async () => {
+      const res = await post(JSON.stringify({ ...ann, first_name: "Ann\u0000" }));
+      assert.equal(res.status, 422);
+      assert.deepEqual(((await res.json()) as { errors: { field: string }[] }).errors.map((e: { field: string }) => e.field), ["first_name"]);
+    });
+    await t.test("a CSV import rejects the row, naming the field", async () => {
+      const csv = "first_name,last_name,city,email\r\nAnn,Lee,\"Bo\u001b]0;x\u0007ston\",ann@example.com\r\nBob,Ray,Austin,bob@example.com\r\n";
+      const res = await app.request("/imports/contacts", { method: "POST", headers: { "content-type": "text/csv" }, body: csv });
+      assert.equal(res.status, 200);
+      const summary = (await res.json()) as { rejected: number; rejects: { field: string; line: number }[] };
+      assert.equal(summary.rejected, 1);
+      assert.deepEqual(summary.rejects.map((r) => [r.line, r.field]), [[2, "city"]]);
+    });
+    assert.equal(((await (await app.request("/contacts?count=true")).json()) as { total: number }).total, 1, "only Bob was stored");
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});

@@ -18,7 +18,9 @@ export function mediaType(headers: HeaderSource): string {
 }
 
 /**
- * Throws HttpError(415) unless the Content-Type's media type is one of `accepted`.
+ * Throws HttpError(415) unless the Content-Type's media type is one of `accepted` and it declares
+ * no charset or UTF-8: every body this API reads as text is read as UTF-8, so a body declared as
+ * another charset would be misread rather than refused.
  *
  * @example
  * ```ts
@@ -27,18 +29,40 @@ export function mediaType(headers: HeaderSource): string {
  */
 export function requireType(headers: HeaderSource, accepted: readonly string[]): void {
   const type = mediaType(headers);
+  const acceptHeaders = { "accept-post": accepted.join(", "), "accept-patch": accepted.join(", ") };
   if (!accepted.includes(type)) {
     throw new HttpError(415, `Send the body as ${accepted.join(" or ")}; got ${type === "" ? "no Content-Type" : `'${type.slice(0, 80)}'`}`, {
       code: "unsupported-media-type",
-      headers: { "accept-post": accepted.join(", "), "accept-patch": accepted.join(", ") },
+      headers: acceptHeaders,
+    });
+  }
+  const charset = charsetOf(headers.get("content-type") ?? "");
+  if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
+    throw new HttpError(415, `Send the body as UTF-8; the Content-Type declares charset '${charset.slice(0, 40)}'`, {
+      code: "unsupported-charset",
+      headers: acceptHeaders,
     });
   }
 }
 
+/** The `charset` parameter of a Content-Type, lower-cased and unquoted, or null. */
+function charsetOf(contentType: string): string | null {
+  for (const parameter of contentType.split(";").slice(1)) {
+    const eq = parameter.indexOf("=");
+    if (eq === -1 || parameter.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    return parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+  }
+  return null;
+}
+
+// fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD, which would store
+// something the client never sent.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Returns the parsed JSON body and its text. The Content-Type was checked by admission
  * (`requireType`, from the route's `bodyTypes`). Throws HttpError(400) for a body that is empty,
- * or not JSON (`malformed-json`).
+ * not UTF-8 (`invalid-utf8`) or not JSON (`malformed-json`).
  *
  * @example
  * ```ts
@@ -46,7 +70,12 @@ export function requireType(headers: HeaderSource, accepted: readonly string[]):
  * ```
  */
 export async function readJson(request: Request): Promise<{ value: unknown; text: string }> {
-  const text = await request.text();
+  let text: string;
+  try {
+    text = UTF8.decode(await request.arrayBuffer());
+  } catch {
+    throw new HttpError(400, "The request body is not valid UTF-8; send JSON encoded as UTF-8", { code: "invalid-utf8" });
+  }
   if (text.trim() === "") throw new HttpError(400, "The request body is empty; send a JSON object", { code: "malformed-json" });
   try {
     return { value: JSON.parse(text), text };

@@ -42,7 +42,7 @@ export const contactRecord: RecordDefinition = {
     { ...text("first_name", 100, "Given name.", "James"), required: true },
     { ...text("last_name", 100, "Family name.", "Butt"), required: true },
     text("company_name", 200, "Company the person works for.", "Benton, John B Jr"),
-    text("address", 200, "Street address; may span lines.", "6649 N Blue Gum St"),
+    { ...text("address", 200, "Street address; may span lines.", "6649 N Blue Gum St"), multiline: true },
     text("city", 100, "City.", "New Orleans"),
     {
       ...text("state", 2, "US state or territory code, upper-cased on input.", "LA"),

@@ -27,6 +27,11 @@ export interface FieldDefinition {
   readonly patternMessage?: string;
   /** Runs on the trimmed, non-empty value before the checks (upper-casing, restoring zeros...). */
   readonly normalise?: (value: string) => Normalised;
+  /**
+   * The value may span lines: line feed, carriage return and tab are allowed in it. Every other
+   * control character is refused in every field (see `controlCharacterProblem`).
+   */
+  readonly multiline?: boolean;
   /** JSON Schema `format`, for the API document. */
   readonly format?: "email";
   /**

@@ -89,6 +89,11 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       errors.push({ field: field.name, message: `must be a string, not ${Array.isArray(raw) ? "an array" : typeof raw}` });
       continue;
     }
+    const control = controlCharacterProblem(raw, field.multiline === true);
+    if (control !== null) {
+      errors.push({ field: field.name, message: control });
+      continue;
+    }
     let text = raw.trim();
     if (text.length === 0) {
       if (field.required) errors.push({ field: field.name, message: "must not be empty" });
@@ -123,7 +128,9 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     const names: string[] = [];
     rawLinks.forEach((item: unknown, index: number) => {
       const where = `${links.name}[${index}]`;
+      const control = typeof item === "string" ? controlCharacterProblem(item, false) : null;
       if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
+      else if (control !== null) errors.push({ field: where, message: control });
       else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
       else if (item.trim().length > links.maxLength) {
         errors.push({ field: where, message: `must be at most ${links.maxLength} characters` });
@@ -147,6 +154,29 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
  */
 export function validateContact(input: unknown, mode: ValidationMode): ValidationResult {
   return validateRecord(contactRecord, input, mode);
+}
+
+// C0 controls, DEL and C1 controls (Unicode category Cc). NUL breaks C strings and some exports;
+// ESC and CSI (U+009B) drive terminals; none belongs in a name, a phone number or an e-mail.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A multi-line field keeps its line breaks (LF, CR) and tabs, as typed in a text area or a CSV cell.
+const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/**
+ * Returns why `text` cannot be stored (the first control character, by code point and position),
+ * or null. A multi-line field may hold line feeds, carriage returns and tabs.
+ *
+ * @example
+ * ```ts
+ * controlCharacterProblem("Ann\u0000", false); // "must not contain the control character U+0000 (at character 4)"
+ * controlCharacterProblem("Flat 2\n1 Main St", true); // null
+ * ```
+ */
+function controlCharacterProblem(text: string, multiline: boolean): string | null {
+  const match = (multiline ? CONTROL_EXCEPT_LINES : CONTROL).exec(text);
+  if (match === null) return null;
+  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return `must not contain the control character U+${code} (at character ${match.index + 1})`;
 }
 
 function shorten(text: string): string {

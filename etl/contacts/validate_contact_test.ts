@@ -81,3 +81,34 @@ test("validateRecord() accepts a field added to the definition", () => {
   assert.equal(r.value.title, "Dr");
   assert.ok(!validateContact({ ...ann, title: "Dr" }, "create").ok);
 });
+
+test("validateRecord() refuses control characters in text fields, naming the field; address may span lines", async (t) => {
+  const base = { first_name: "Ann", last_name: "Lee", email: "ann@example.com" };
+  for (const [field, value] of [
+    ["first_name", "Ann\u0000"],
+    ["last_name", "L\u001b]0;pwned\u0007ee"],
+    ["city", "New\nYork"],
+    ["company_name", "Acme\tInc"],
+    ["phone1", "555\u007f"],
+    ["city", "Bo\u009bston"],
+    ["address", "1 Main St\u0000"],
+    ["address", "1 Main St\u001b[2J"],
+  ] as const) {
+    await t.test(`${field} ${JSON.stringify(value)}`, () => {
+      const r = validateContact({ ...base, [field]: value }, "create");
+      assert.ok(!r.ok, "refused");
+      assert.deepEqual(r.errors.map((e) => e.field), [field]);
+      assert.match(r.errors[0].message, /control character U\+00[0-9A-F]{2}/);
+    });
+  }
+  await t.test("department names too", () => {
+    const r = validateContact({ ...base, departments: ["Sales\u0000"] }, "create");
+    assert.ok(!r.ok);
+    assert.deepEqual(r.errors.map((e) => e.field), ["departments[0]"]);
+  });
+  await t.test("address (multi-line) keeps line breaks and tabs", () => {
+    const r = validateContact({ ...base, address: "Flat 2\r\n1 Main St\tRear" }, "create");
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    assert.equal(r.value.address, "Flat 2\r\n1 Main St\tRear");
+  });
+});

@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HttpError } from "./http_error.ts";
+import { readJson, requireType } from "./request_body.ts";
+
+function post(body: string | Uint8Array, type = "application/json"): Request {
+  return new Request("http://localhost/x", { method: "POST", headers: { "content-type": type }, body });
+}
+
+test("readJson() refuses a body that is not UTF-8 instead of storing U+FFFD (400 invalid-utf8)", async (t) => {
+  for (const [name, bytes] of [
+    ["Latin-1 é", Buffer.from('{"first_name":"Jos\xe9"}', "latin1")],
+    ["a lone continuation byte", Buffer.from([0x22, 0x80, 0x22])],
+    ["an overlong encoding of '/'", Buffer.from([0x22, 0xc0, 0xaf, 0x22])],
+    ["a UTF-16 surrogate encoded as UTF-8", Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])],
+  ] as const) {
+    await t.test(name, async () => {
+      await assert.rejects(readJson(post(bytes)), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 400);
+        assert.equal(error.code, "invalid-utf8");
+        assert.match(error.message, /not valid UTF-8/);
+        return true;
+      });
+    });
+  }
+  await t.test("valid UTF-8 (and a leading BOM) is read", async () => {
+    assert.deepEqual((await readJson(post(Buffer.from('\ufeff{"a":"José 💩"}', "utf8")))).value, { a: "José 💩" });
+  });
+});
+
+test("requireType() refuses a declared charset other than UTF-8 (415 unsupported-charset)", async (t) => {
+  for (const type of ["application/json; charset=iso-8859-1", 'application/json; charset="latin1"', "application/json;charset=UTF-16"]) {
+    await t.test(type, () => {
+      assert.throws(() => requireType(new Headers({ "content-type": type }), ["application/json"]), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 415);
+        assert.equal(error.code, "unsupported-charset");
+        assert.match(error.message, /UTF-8/);
+        return true;
+      });
+    });
+  }
+  for (const type of ["application/json", "application/json; charset=utf-8", 'application/json; Charset="UTF-8"', "application/json; charset=utf8"]) {
+    await t.test(`${type} is accepted`, () => requireType(new Headers({ "content-type": type }), ["application/json"]));
+  }
+});
