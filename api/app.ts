@@ -15,6 +15,7 @@ import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts"
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { requireType, type HeaderSource } from "./http/request_body.ts";
+import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
@@ -28,6 +29,11 @@ export interface AppOptions {
   dataDir: string;
   /** When set, every write needs `Authorization: Bearer <apiToken>`. */
   apiToken?: string;
+  /**
+   * Host names answered besides loopback names (lower case, no port; `*`: any). Default none:
+   * only `localhost`, `127.x.x.x` and `[::1]` (the `ALLOWED_HOSTS` setting).
+   */
+  allowedHosts?: readonly string[];
   /** The dashboard's folder (default api/web beside this file). */
   webDir?: string;
   /** How often to look for a new relationship snapshot (ms, default 250). */
@@ -64,6 +70,7 @@ export class App {
   readonly snapshot: SnapshotWatcher;
   readonly runs: RunLog;
   readonly #tokenDigest: Buffer | undefined;
+  readonly #allowedHosts: readonly string[];
   readonly #logError: (message: string, error: unknown) => void;
   #openapi: string | undefined;
   #docs: string | undefined;
@@ -73,6 +80,7 @@ export class App {
     this.snapshot = snapshot;
     this.runs = new RunLog(options.dataDir);
     this.#tokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
+    this.#allowedHosts = options.allowedHosts ?? [];
     this.#logError = options.logError ?? ((message, error) => console.error(message, error));
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
@@ -100,7 +108,7 @@ export class App {
 
   /**
    * Decides on a request from its line and headers alone, before any body byte is read: a
-   * Response to send as it is (404, 405, 401, 415, or OPTIONS' 204), or the route found and the
+   * Response to send as it is (421, 404, 405, 403, 401, 415, or OPTIONS' 204), or the route found and the
    * body limit it accepts. The node adapter calls it first, so a refused upload is never read;
    * `handle()` calls it for requests that did not come through the adapter.
    */
@@ -113,6 +121,7 @@ export class App {
   };
 
   #admit({ method, path, headers }: RequestHead): Response | Admission {
+    checkHost(headers.get("host"), this.#allowedHosts);
     const match = this.router.match(method, path);
     if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
     if (match.kind === "method-not-allowed") {
@@ -122,7 +131,10 @@ export class App {
         headers: { allow: match.allow.join(", ") },
       });
     }
-    if (!SAFE_METHODS.has(method)) this.#authorize(headers);
+    if (!SAFE_METHODS.has(method)) {
+      checkSameOrigin(headers);
+      this.#authorize(headers);
+    }
     const doc = match.meta as RouteDoc | undefined;
     if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
     return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };

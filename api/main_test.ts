@@ -85,11 +85,13 @@ test("npm start refuses to start, with a plain message, when an applied migratio
 test("npm start writes api.json, serves, and on SIGTERM finishes and removes it", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const { child, exited, output } = startChild({ DATA_DIR: dir });
+    const { child, exited, output } = startChild({ DATA_DIR: dir, ALLOWED_HOSTS: "contacts.example.org" });
     const info = await waitForApiJson(dir);
     assert.equal(info.pid, child.pid);
     const health = await raw(info.url, { path: "/healthz" });
     assert.equal(health.status, 200);
+    assert.equal((await raw(info.url, { path: "/healthz", headers: { host: "contacts.example.org" } })).status, 200, "ALLOWED_HOSTS reaches the app");
+    assert.equal((await raw(info.url, { path: "/healthz", headers: { host: "evil.example" } })).status, 421, "other names are refused");
     const ready = await raw(info.url, { path: "/readyz" });
     assert.equal(ready.json().contacts.open, true);
     child.kill("SIGTERM");

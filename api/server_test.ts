@@ -79,3 +79,94 @@ test("startServer() answers an over-limit upload with 413 that a client writing 
     });
   }
 });
+
+test("startServer() on loopback answers only loopback Host names, so DNS rebinding cannot reach it", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const servers = {
+    loopback: await testServer(dir),
+    listed: await testServer(dir, { allowedHosts: ["contacts.example.org"] }),
+  };
+  const port = (url: string) => new URL(url).port;
+  const ann = JSON.stringify({ first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
+  try {
+    await t.test("a rebound name gets 421 host-not-allowed, for reads and writes, and nothing is written", async () => {
+      const url = servers.loopback.url;
+      for (const host of [`evil.example:${port(url)}`, "evil.example", `localhost.evil.example:${port(url)}`, `127.0.0.1.nip.io:${port(url)}`]) {
+        const read = await raw(url, { path: "/contacts", headers: { host } });
+        assert.equal(read.status, 421, host);
+        assert.match(String(read.headers["content-type"]), /^application\/problem\+json/);
+        assert.equal(read.json().type, "/docs#problem-host-not-allowed");
+        const write = await raw(url, { method: "POST", path: "/contacts", headers: { host, "content-type": "application/json" }, body: ann });
+        assert.equal(write.status, 421, host);
+      }
+      assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 0);
+    });
+    await t.test("loopback names are answered", async () => {
+      const url = servers.loopback.url;
+      for (const host of [`127.0.0.1:${port(url)}`, `localhost:${port(url)}`, `LOCALHOST:${port(url)}`, `[::1]:${port(url)}`, `127.1.2.3:${port(url)}`, "localhost"]) {
+        assert.equal((await raw(url, { path: "/healthz", headers: { host } })).status, 200, host);
+      }
+    });
+    await t.test("ALLOWED_HOSTS adds names for a deployment; others stay refused", async () => {
+      const url = servers.listed.url;
+      assert.equal((await raw(url, { path: "/healthz", headers: { host: "contacts.example.org" } })).status, 200);
+      assert.equal((await raw(url, { path: "/healthz", headers: { host: `Contacts.Example.org:${port(url)}` } })).status, 200);
+      assert.equal((await raw(url, { path: "/healthz", headers: { host: `127.0.0.1:${port(url)}` } })).status, 200);
+      assert.equal((await raw(url, { path: "/healthz", headers: { host: "evil.example" } })).status, 421);
+    });
+  } finally {
+    await servers.loopback.close();
+    await servers.listed.close();
+    cleanup();
+  }
+});
+
+test("startServer() refuses cross-site browser writes (Origin, Sec-Fetch-Site) and keeps same-origin and non-browser ones", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  const { host } = new URL(server.url);
+  let n = 0;
+  const create = (headers: Record<string, string>) =>
+    raw(server.url, {
+      method: "POST",
+      path: "/contacts",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ first_name: "Ann", last_name: "Lee", email: `ann${++n}@example.com` }),
+    });
+  try {
+    for (const [name, headers] of [
+      ["Origin of another site", { origin: "http://evil.example" }],
+      ["Origin of another port on this host", { origin: `http://127.0.0.1:1` }],
+      ["Origin: null (sandboxed frame, file:)", { origin: "null" }],
+      ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }],
+      ["Sec-Fetch-Site: same-site", { "sec-fetch-site": "same-site", origin: `http://localhost:${new URL(server.url).port}` }],
+      ["Sec-Fetch-Site wins over a matching Origin", { "sec-fetch-site": "cross-site", origin: `http://${host}` }],
+    ] as const) {
+      await t.test(`403 cross-site-write: ${name}`, async () => {
+        const res = await create(headers);
+        assert.equal(res.status, 403, res.text);
+        assert.equal(res.json().type, "/docs#problem-cross-site-write");
+      });
+    }
+    await t.test("a DELETE from another site is refused too", async () => {
+      const res = await raw(server.url, { method: "DELETE", path: "/contacts/1", headers: { origin: "http://evil.example" } });
+      assert.equal(res.status, 403);
+    });
+    assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 0, "nothing was written");
+    for (const [name, headers] of [
+      ["same-origin browser write (Sec-Fetch-Site and Origin)", { "sec-fetch-site": "same-origin", origin: `http://${host}` }],
+      ["same-origin write from a browser without Sec-Fetch-Site", { origin: `http://${host}` }],
+      ["a non-browser client (no Origin, no Sec-Fetch-Site)", {}],
+    ] as const) {
+      await t.test(`201: ${name}`, async () => assert.equal((await create(headers)).status, 201));
+    }
+    await t.test("reads from another origin are not refused (no CORS headers: the browser keeps the answer from the page)", async () => {
+      const res = await raw(server.url, { path: "/contacts", headers: { origin: "http://evil.example", "sec-fetch-site": "cross-site" } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["access-control-allow-origin"], undefined);
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

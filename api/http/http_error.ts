@@ -30,6 +30,7 @@ const TITLES: Record<number, string> = {
   412: "Precondition Failed",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  421: "Misdirected Request",
   422: "Unprocessable Content",
   428: "Precondition Required",
   500: "Internal Server Error",

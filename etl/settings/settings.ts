@@ -18,6 +18,8 @@ export interface Settings {
   dailyAt: string;
   schedule: boolean;
   host: string;
+  /** Host names the API answers to besides loopback names (lower case); `["*"]`: any. */
+  allowedHosts: string[];
   port: number;
   apiToken: string | undefined;
   benchDir: string;
@@ -72,6 +74,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
     key: "host", env: "HOST", flag: "host", placeholder: "ADDRESS", commands: ["start"],
     defaultText: "`127.0.0.1`",
     description: "Address to listen on; a non-loopback address is refused without `API_TOKEN`.",
+  },
+  {
+    key: "allowedHosts", env: "ALLOWED_HOSTS", flag: "allowed-hosts", placeholder: "NAMES", commands: ["start"],
+    defaultText: "loopback names only; any name when `HOST` is not loopback",
+    description:
+      "Host names (comma-separated, no port; `*` for any) the API answers to besides `localhost`, `127.x.x.x` and `[::1]`: other `Host` headers get a 421, so a page using DNS rebinding cannot reach a local API. List the names clients use behind a proxy.",
   },
   {
     key: "port", env: "PORT", flag: "port", placeholder: "N", commands: ["start"],
@@ -154,6 +162,7 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     }
     if (apiToken.length < 16) throw new SettingsError("API_TOKEN is shorter than 16 characters; use a long random secret on a network address");
   }
+  const allowedHosts = raw("allowedHosts");
   return {
     dataDir,
     workbook: path("workbook", join(dataDir, "relaciones.xlsx")),
@@ -161,10 +170,26 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     dailyAt: dailyAt?.text ?? "00:00",
     schedule: schedule?.text !== "off",
     host,
+    // On a network address the token guards writes and anyone on the network reads anyway; on
+    // loopback the Host check is what keeps a rebound web page out.
+    allowedHosts: allowedHosts === undefined ? (isLoopback(host) ? [] : ["*"]) : parseHostList(allowedHosts.text, allowedHosts.from),
     port: port === undefined ? 8000 : Number(port.text),
     apiToken,
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
   };
+}
+
+/** A host name, IPv4 address or bracketed IPv6 address, lower case, without a port. */
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
+
+function parseHostList(text: string, from: string): string[] {
+  const names = text.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+  for (const name of names) {
+    if (name !== "*" && !HOST_NAME.test(name)) {
+      throw new SettingsError(`${from} has '${name}'; list host names without a port, separated by commas (or * for any)`);
+    }
+  }
+  return names;
 }
 
 /**

@@ -70,3 +70,13 @@ test("the README's settings table is the one generated from SETTINGS", () => {
   assert.ok(start >= 0 && end > start, "README.md has the settings markers");
   assert.equal(readme.slice(start + "<!-- settings:start -->".length, end).trim(), settingsTable());
 });
+
+test("readSettings() reads ALLOWED_HOSTS: loopback names only by default on loopback, any name on a network address", () => {
+  assert.deepEqual(readSettings("start", { env: {} }).allowedHosts, []);
+  assert.deepEqual(readSettings("start", { env: { ALLOWED_HOSTS: " Contacts.Example.org, 10.0.0.5 ,[fd00::1]" } }).allowedHosts, ["contacts.example.org", "10.0.0.5", "[fd00::1]"]);
+  assert.deepEqual(readSettings("start", { flags: { "allowed-hosts": "a.example" }, env: { ALLOWED_HOSTS: "b.example" } }).allowedHosts, ["a.example"]);
+  assert.deepEqual(readSettings("start", { env: { HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token" } }).allowedHosts, ["*"]);
+  assert.deepEqual(readSettings("start", { env: { HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token", ALLOWED_HOSTS: "api.example" } }).allowedHosts, ["api.example"]);
+  assert.throws(() => readSettings("start", { env: { ALLOWED_HOSTS: "api.example:8000" } }), /ALLOWED_HOSTS .*'api\.example:8000'.*without a port/);
+  assert.throws(() => readSettings("start", { flags: { "allowed-hosts": "a b" } }), /--allowed-hosts/);
+});
