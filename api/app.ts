@@ -5,6 +5,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { format } from "node:util";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
 import { renderDocs } from "./docs/docs_page.ts";
@@ -19,6 +20,7 @@ import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
+import { terminalText } from "../etl/text/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
@@ -38,7 +40,7 @@ export interface AppOptions {
   webDir?: string;
   /** How often to look for a new relationship snapshot (ms, default 250). */
   pollMs?: number;
-  /** Where unexpected errors go (default console.error); the client only ever sees an opaque 500. */
+  /** Where unexpected errors go (default `logToStderr`); the client only ever sees an opaque 500. */
   logError?: (message: string, error: unknown) => void;
   /**
    * The contact definition and its migrations folder; default what ships. A test passes a record
@@ -81,7 +83,7 @@ export class App {
     this.runs = new RunLog(options.dataDir);
     this.#tokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
     this.#allowedHosts = options.allowedHosts ?? [];
-    this.#logError = options.logError ?? ((message, error) => console.error(message, error));
+    this.#logError = options.logError ?? logToStderr;
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
     addContactRoutes(this.router, contacts);
@@ -92,7 +94,7 @@ export class App {
 
   /** Opens contacts.duckdb (migrating it) and the relationship snapshot, and builds the routes. */
   static async open(options: AppOptions): Promise<App> {
-    const logError = options.logError ?? ((message: string, error: unknown) => console.error(message, error));
+    const logError = options.logError ?? logToStderr;
     const contacts = await ContactsStore.open(join(options.dataDir, "contacts.duckdb"), options.contacts);
     try {
       const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
@@ -260,6 +262,19 @@ export class App {
       systemDocs.docs,
     );
   }
+}
+
+/**
+ * Writes `parts` to stderr as `console.error` would, with control characters escaped: error
+ * messages quote values from requests and files, and the terminal must not obey them.
+ *
+ * @example
+ * ```ts
+ * logToStderr("Cannot open the snapshot", error);
+ * ```
+ */
+export function logToStderr(...parts: unknown[]): void {
+  process.stderr.write(`${terminalText(format(...parts))}\n`);
 }
 
 function digest(text: string): Buffer {

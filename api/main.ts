@@ -9,6 +9,8 @@ import { parseArgs } from "node:util";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
 import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
+import { terminalText } from "../etl/text/mod.ts";
+import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 const HELP = `Usage: npm start [-- options]
@@ -34,11 +36,11 @@ function startSchedule(settings: Settings): Scheduler | undefined {
       contacts,
       onResult: (result) => {
         const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
-        process.stdout.write(JSON.stringify(line) + "\n");
-        if (result.exitCode !== 0 && result.stderr) process.stderr.write(result.stderr.slice(-2000));
+        process.stdout.write(terminalText(JSON.stringify(line)) + "\n");
+        if (result.exitCode !== 0 && result.stderr) process.stderr.write(terminalText(result.stderr.slice(-2000)));
       },
     }),
-    onError: (error, reason) => console.error(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
+    onError: (error, reason) => logToStderr(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
 }
 
@@ -92,16 +94,16 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   } catch (error) {
     // A setting with an unusable value is a refusal to start (1); an unknown flag is bad usage (2).
     if (error instanceof SettingsError) {
-      console.error(error.message);
+      logToStderr(error.message);
       return 1;
     }
-    console.error(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
+    logToStderr(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
     return 2;
   }
   try {
     mkdirSync(settings.dataDir, { recursive: true });
   } catch (error) {
-    console.error(`Cannot use the data directory '${settings.dataDir}': ${(error as Error).message.split("\n")[0]}`);
+    logToStderr(`Cannot use the data directory '${settings.dataDir}': ${(error as Error).message.split("\n")[0]}`);
     return 1;
   }
   let server: RunningServer;
@@ -109,9 +111,9 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     server = await startServer({ host: settings.host, port: settings.port, dataDir: settings.dataDir, apiToken: settings.apiToken, allowedHosts: settings.allowedHosts });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") console.error(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
-    else if (code === "EACCES") console.error(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
-    else console.error(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
+    if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
+    else if (code === "EACCES") logToStderr(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
+    else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
@@ -121,16 +123,16 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     scheduler = startSchedule(settings);
   } catch (error) {
     // A bad ETL_DAILY_AT must not keep contacts offline: serve, and say why loads will not run.
-    console.error("Cannot start the ETL schedule:", error instanceof Error ? error.message : error);
+    logToStderr("Cannot start the ETL schedule:", error instanceof Error ? error.message : error);
   }
-  console.error(`API listening on ${server.url} (data: ${settings.dataDir}${settings.apiToken ? ", writes need the bearer token" : ""}); docs at ${localUrl}/docs`);
+  logToStderr(`API listening on ${server.url} (data: ${settings.dataDir}${settings.apiToken ? ", writes need the bearer token" : ""}); docs at ${localUrl}/docs`);
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.error(`${signal}: finishing in-flight requests, then closing the databases`);
+      logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
       scheduler?.stop();
       server.close().then(
         () => {
@@ -138,7 +140,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
           resolveExit(0);
         },
         (error) => {
-          console.error("Shutdown failed:", error);
+          logToStderr("Shutdown failed:", error);
           removeApiInfo(apiJson);
           resolveExit(1);
         },

@@ -83,7 +83,9 @@ test("npm start refuses to start, with a plain message, when an applied migratio
 });
 
 test("npm start writes api.json, serves, and on SIGTERM finishes and removes it", async () => {
-  const { dir, cleanup } = tempDir();
+  const { dir: parent, cleanup } = tempDir();
+  // A data dir whose name would retitle the terminal: the API's stderr lines show it escaped.
+  const dir = join(parent, "data\u001b]0;pwned\u0007");
   try {
     const { child, exited, output } = startChild({ DATA_DIR: dir, ALLOWED_HOSTS: "contacts.example.org" });
     const info = await waitForApiJson(dir);
@@ -98,6 +100,8 @@ test("npm start writes api.json, serves, and on SIGTERM finishes and removes it"
     assert.equal(await exited, 0, output());
     assert.equal(existsSync(join(dir, "api.json")), false);
     assert.match(output(), /"path":"\/healthz","status":200/);
+    assert.match(output(), /API listening on .*data\\u001b\]0;pwned\\u0007/);
+    assert.doesNotMatch(output(), /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, "no control character reaches the terminal");
   } finally {
     cleanup();
   }

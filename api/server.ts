@@ -3,7 +3,7 @@
  * close (stop accepting, let in-flight requests finish, then close the databases).
  */
 import type { AddressInfo } from "node:net";
-import { App, type AppOptions } from "./app.ts";
+import { App, logToStderr, type AppOptions } from "./app.ts";
 import { createNodeServer, type BodyStats, type Exchange } from "./http/node_adapter.ts";
 
 /** AppOptions plus where to listen and where the request log goes. */
@@ -35,6 +35,8 @@ export interface RunningServer {
  * ```
  */
 export function logLine(exchange: Exchange): string {
+  // No terminalText here: node's parser refuses control and non-ASCII bytes in the request line,
+  // the request id is checked against [\w.:-], and JSON.stringify escapes the rest.
   return JSON.stringify({ time: new Date().toISOString(), ...exchange });
 }
 
@@ -78,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // of the body is read.
     admit: app.admit,
     onExchange: write === undefined ? undefined : (exchange) => write(logLine(exchange)),
-    onError: (error) => console.error("Unexpected error while answering", error),
+    onError: (error) => logToStderr("Unexpected error while answering", error),
   });
   const inFlight = new Set<import("node:http").ServerResponse>();
   server.on("request", (_req, res) => {

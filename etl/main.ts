@@ -13,6 +13,7 @@ import { loadRelationships, type ChangeRow, type LoadResult } from "./relationsh
 import type { Finding } from "./runs/mod.ts";
 import { startScheduler, type LoadReason } from "./schedule/mod.ts";
 import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.ts";
+import { terminalText } from "./text/mod.ts";
 
 const HELP = `Usage: npm run etl -- [options]
 
@@ -287,6 +288,14 @@ function progressBar(workbook: string): { update: (done: number, total: number) 
 }
 
 /**
+ * Writes `text` to the terminal (or wherever the stream goes) with control characters escaped:
+ * reports, messages and logs quote headers, cells, sheet and file names from the user's files.
+ */
+function say(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(terminalText(text));
+}
+
+/**
  * The CLI: returns the exit code instead of exiting, so tests can call it.
  *
  * @example
@@ -299,7 +308,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     options = parseEtlArgs(argv);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
   if (options === "help") {
@@ -311,14 +320,14 @@ export async function main(argv: string[]): Promise<number> {
     // message up front, not an errno from deep inside the first load.
     mkdirSync(options.dataDir, { recursive: true });
   } catch (error) {
-    process.stderr.write(`Cannot use the data directory '${options.dataDir}': ${(error as Error).message.split("\n")[0]}\n`);
+    say(process.stderr, `Cannot use the data directory '${options.dataDir}': ${(error as Error).message.split("\n")[0]}\n`);
     return 1;
   }
   if (options.watch) return watch(options);
   const outcome = await runEtl(options, { progress: !options.json });
-  if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
+  if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
   // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
-  else (outcome.ok ? process.stdout : process.stderr).write(`${formatOutcome(outcome).join("\n")}\n`);
+  else say(outcome.ok ? process.stdout : process.stderr, `${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
 }
 
@@ -332,7 +341,7 @@ function toJson(outcome: EtlOutcome): unknown {
 }
 
 async function watch(options: EtlOptions): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
   let scheduler;
   try {
     scheduler = startScheduler({
@@ -347,12 +356,12 @@ async function watch(options: EtlOptions): Promise<number> {
         // A changed workbook reloads relationships only; the daily run refreshes everything.
         const only = reason === "file-changed" ? "relationships" : options.only;
         const outcome = await runEtl({ ...options, only });
-        if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
-        else process.stdout.write(`${formatOutcome(outcome).join("\n")}\n`);
+        if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
+        else say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
       },
     });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
   log(`watching ${resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
@@ -375,7 +384,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     },
     (error: unknown) => {
       // Last-resort boundary: a plain message, never a stack trace.
-      process.stderr.write(`The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+      say(process.stderr, `The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
       process.exitCode = 1;
     },
   );

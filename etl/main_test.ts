@@ -285,3 +285,21 @@ test("formatOutcome() says a busy lock skipped the load, not that the workbook i
   const lines = formatOutcome({ ok: true, relationships: { run, changePreview: [], durationMs: 1 }, contacts: null });
   assert.deepEqual(lines, ["Relationships: skipped the workbook: Another relationship load (pid 7) is running; try again when it finishes"]);
 });
+
+test("npm run etl shows text from the user's files with control characters escaped, never raw to the terminal", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-escape-"));
+  try {
+    // A header cell and a file name carrying an OSC title sequence (ESC ] 0 ; ... BEL) and a CSI
+    // clear-screen: echoed raw, they would retitle or wipe the user's terminal.
+    const csv = join(dir, "contacts\u001b[2J.csv");
+    writeFileSync(csv, "first_name,last_name,\u001b]0;pwned\u0007\r\nAnn,Lee,x\r\n");
+    const { code, stdout, stderr } = await cli(["--only", "contacts", "--contacts", csv, "--data-dir", join(dir, "data")]);
+    assert.equal(code, 1, stdout + stderr);
+    assert.match(stderr, /has no column 'email'/);
+    assert.doesNotMatch(stdout + stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, "no control character reaches the terminal");
+    assert.match(stderr, /\\u001b\]0;pwned\\u0007/, "the header is shown, escaped");
+    assert.match(stderr, /contacts\\u001b\[2J\.csv/, "the file name is shown, escaped");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 /**
  * Small text rules every part of the project shares, each with exactly one home: folding names for
- * comparison and search, and writing a CSV field safely.
+ * comparison and search, writing a CSV field safely, and showing text on a terminal safely.
  *
  * @example
  * ```ts
@@ -11,3 +11,4 @@
  */
 export { csvField } from "./csv_field.ts";
 export { fold } from "./fold.ts";
+export { terminalText } from "./terminal_text.ts";

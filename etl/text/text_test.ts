@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { csvField, fold } from "./mod.ts";
+import { csvField, fold, terminalText } from "./mod.ts";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -39,4 +39,19 @@ test("csvField() quotes commas, quotes and newlines, joins lists and writes date
   assert.equal(csvField(null), "");
   assert.equal(csvField(undefined), "");
   assert.equal(csvField("plain"), "plain");
+});
+
+test("terminalText() escapes control characters so text from files cannot drive the terminal", () => {
+  assert.equal(terminalText("Título ok"), "Título ok");
+  assert.equal(terminalText("\u001b]0;pwned\u0007"), "\\u001b]0;pwned\\u0007");
+  assert.equal(terminalText("a\u0000b\rc\u007fd\u009be"), "a\\u0000b\\u000dc\\u007fd\\u009be");
+  // Line breaks and tabs lay out our own reports: kept.
+  assert.equal(terminalText("line 1\n\tline 2"), "line 1\n\tline 2");
+});
+
+test("terminalText() keeps a JSON line valid JSON with the same value", () => {
+  const value = { path: "/a\u009b2J\u007f", name: "\u001b]0;x\u0007" };
+  const line = terminalText(JSON.stringify(value));
+  assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f]/);
+  assert.deepEqual(JSON.parse(line), value);
 });
