@@ -1,9 +1,9 @@
 /**
  * Serves the dashboard: `/` is api/web/index.html and `/web/*` any file under api/web, with a
  * content type by extension, a validator ETag, `Cache-Control: no-cache` (revalidate every time:
- * file names are not content-hashed) and no way out of the folder.
+ * file names are not content-hashed) and no way out of the folder, symlinks included.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { HttpError } from "./http_error.ts";
 import { empty, etagMatches, send } from "./respond.ts";
@@ -44,14 +44,22 @@ interface Cached {
  * ```
  */
 export function staticFiles(root: string): (request: Request, segments: string[]) => Response {
-  const base = resolve(root);
+  const base = realFolder(root);
   const cache = new Map<string, Cached>();
   return (request, segments) => {
+    // Guard 1, on the decoded segments: "..", "." or a separator or NUL could leave the folder, and
+    // hidden files (.env, .git) inside it are never the dashboard's.
     for (const s of segments) {
-      // Decoded segments: "..", "." or anything with a separator or NUL could leave the folder.
       if (s === "" || s === "." || s === ".." || s.startsWith(".") || /[\\/\0]/.test(s)) throw notFound();
     }
-    const file = resolve(join(base, ...segments));
+    // Guard 2, on the real path (symlinks followed): the file must be below the folder itself,
+    // not merely start with its name ("web2" starts with "web"), so the separator is part of it.
+    let file: string;
+    try {
+      file = realpathSync(join(base, ...segments));
+    } catch {
+      throw notFound();
+    }
     if (!file.startsWith(base + sep)) throw notFound();
     const type = TYPES[extname(file).toLowerCase()];
     if (type === undefined) throw notFound();
@@ -72,6 +80,15 @@ export function staticFiles(root: string): (request: Request, segments: string[]
     if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, headers);
     return send(entry.bytes, 200, headers);
   };
+}
+
+/** The folder's real path (symlinks resolved), or its plain absolute path while it does not exist. */
+function realFolder(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return resolve(root);
+  }
 }
 
 function notFound(): HttpError {
