@@ -118,7 +118,7 @@ export class App {
     try {
       return this.#admit(head);
     } catch (error) {
-      return this.#errorResponse(error, `${head.method} ${head.path}`, head.path);
+      return this.#errorResponse(error, head);
     }
   };
 
@@ -160,15 +160,15 @@ export class App {
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
       return await admitted.match.handler(request, ctx);
     } catch (error) {
-      return this.#errorResponse(error, `${request.method} ${path}`, path, info.requestId);
+      return this.#errorResponse(error, { method: request.method, path }, info.requestId);
     }
   };
 
   /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
-  #errorResponse(error: unknown, what: string, path: string, requestId?: string): Response {
+  #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
     if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
     // Anything else is our bug: log everything, tell the client nothing but the request id.
-    this.#logError(`Request ${requestId ?? "(admission)"} ${what} failed`, error);
+    this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);
     const quote = requestId === undefined ? "" : `; quote request id ${requestId} when reporting it`;
     return problemResponse(new HttpError(500, `The server failed to answer${quote}`, { code: "internal" }), path.slice(0, 200));
   }

@@ -91,7 +91,11 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = { description: "No version published yet.", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
     }
-    if (doc.auth) responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    if (doc.auth) {
+      const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+      responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: problem };
+      responses["403"] ??= { description: "Sent by a browser from another site's page (`cross-site-write`).", content: problem };
+    }
     const operation: Record<string, unknown> = {
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, "").split(/[/_-]/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join("")}`,
       summary: doc.summary,
