@@ -23,6 +23,22 @@ async function withServer(
   }
 }
 
+/**
+ * Writes `writes` on a fresh socket and resolves with everything the server sent once it closes;
+ * with `endOnAnswer` the client half-closes at the first byte back, done once answered.
+ */
+function socketExchange(url: string, writes: string[], options: { endOnAnswer?: boolean } = {}): Promise<string> {
+  const socket = connect(Number(new URL(url).port), "127.0.0.1");
+  return new Promise<string>((resolve) => {
+    let text = "";
+    socket.on("data", (d) => (text += d.toString()));
+    socket.on("close", () => resolve(text));
+    socket.on("error", () => resolve(text));
+    if (options.endOnAnswer) socket.once("data", () => socket.end());
+    for (const w of writes) socket.write(w);
+  });
+}
+
 test("createNodeServer() passes method, url, headers and body as a web Request", async () => {
   await withServer(
     async (req) => json({ method: req.method, url: req.url, type: req.headers.get("content-type"), body: await req.text(), isRequest: req instanceof Request }),
@@ -59,17 +75,9 @@ test("createNodeServer() stops a chunked upload at the first byte over the limit
   await withServer(
     async () => json({}),
     async (url) => {
-      const { port } = new URL(url);
-      const socket = connect(Number(port), "127.0.0.1");
-      const answer = await new Promise<string>((resolve) => {
-        let text = "";
-        socket.on("data", (d) => (text += d.toString()));
-        socket.on("close", () => resolve(text));
-        socket.on("error", () => resolve(text));
-        socket.write("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n");
-        // 4 chunks of 600 bytes: the server must answer after the second and close.
-        for (let i = 0; i < 4; i++) socket.write(`258\r\n${"a".repeat(600)}\r\n`);
-      });
+      // 4 chunks of 600 bytes: the server must answer after the second and close.
+      const chunks = Array.from({ length: 4 }, () => `258\r\n${"a".repeat(600)}\r\n`);
+      const answer = await socketExchange(url, ["POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n", ...chunks]);
       assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1);
       assert.match(answer, /^HTTP\/1\.1 413/);
     },
@@ -129,16 +137,8 @@ test("createNodeServer() reads no body when admission refuses, not even after Ex
   await withServer(
     handler,
     async (url) => {
-      const { port } = new URL(url);
-      const socket = connect(Number(port), "127.0.0.1");
-      const answer = await new Promise<string>((resolve) => {
-        let text = "";
-        socket.on("data", (d) => (text += d.toString()));
-        socket.on("close", () => resolve(text));
-        socket.write("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n");
-        // A client waiting for 100 Continue sends nothing more; it closes once it has its answer.
-        socket.once("data", () => socket.end());
-      });
+      // A client waiting for 100 Continue sends nothing more; it closes once it has its answer.
+      const answer = await socketExchange(url, ["POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n"], { endOnAnswer: true });
       assert.match(answer, /^HTTP\/1\.1 401 /, "the refusal comes first, with no 100 Continue before it");
       assert.match(answer, /\r\nconnection: close\r\n/i);
       assert.equal(called, false);
