@@ -1,7 +1,9 @@
 /**
  * The only module that touches `node:http`. It converts: IncomingMessage -> Request (reading the
  * body up to a limit), Response -> ServerResponse (streaming bodies with backpressure), and
- * reports one record per finished exchange for the request log. It makes no decisions about routes.
+ * reports one record per finished exchange for the request log. It makes no decisions about routes:
+ * it asks `admit` (the app's) on the headers before reading a body, and ends refused or over-limit
+ * uploads with a lingering close.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
