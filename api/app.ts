@@ -20,6 +20,7 @@ import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
+import { cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
@@ -43,10 +44,13 @@ export interface AppOptions {
   /** Where unexpected errors go (default `logToStderr`); the client only ever sees an opaque 500. */
   logError?: (message: string, error: unknown) => void;
   /**
-   * The contact definition and its migrations folder; default what ships. A test passes a record
-   * with one more field and a folder with one more migration to show that is all a field takes.
+   * The contact definition and its migrations folders, the point-read cache size; default what
+   * ships. A test passes a record with one more field and a folder with one more migration to show
+   * that is all a field takes.
    */
   contacts?: ContactsStoreOptions;
+  /** `postgres://...`: contacts in PostgreSQL (DATABASE_URL) instead of `<data dir>/contacts.duckdb`. */
+  databaseUrl?: string;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -86,16 +90,21 @@ export class App {
     this.#logError = options.logError ?? logToStderr;
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
-    addContactRoutes(this.router, contacts);
+    addContactRoutes(this.router, contacts, options.dataDir);
     addRelationshipRoutes(this.router, snapshot);
     addRunRoutes(this.router, this.runs, snapshot);
     addStaticRoutes(this.router, webDir);
   }
 
-  /** Opens contacts.duckdb (migrating it) and the relationship snapshot, and builds the routes. */
+  /**
+   * Opens the contacts database (contacts.duckdb, or PostgreSQL with `databaseUrl`; migrating it)
+   * and the relationship snapshot, and builds the routes. Uploads left by a crash are removed first:
+   * nothing can be loading one before we start.
+   */
   static async open(options: AppOptions): Promise<App> {
     const logError = options.logError ?? logToStderr;
-    const contacts = await ContactsStore.open(join(options.dataDir, "contacts.duckdb"), options.contacts);
+    cleanUploads(options.dataDir);
+    const contacts = await ContactsStore.open(options.dataDir, { ...options.contacts, databaseUrl: options.databaseUrl ?? options.contacts?.databaseUrl });
     try {
       const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
         pollMs: options.pollMs,
@@ -190,9 +199,12 @@ export class App {
   #requests = 0;
 
   /** Readiness: both databases open (or no snapshot published yet) and the last ETL runs. */
-  readiness(): { ready: boolean; body: Record<string, unknown> } {
+  async readiness(): Promise<{ ready: boolean; body: Record<string, unknown> }> {
     const handle = this.snapshot.current();
-    const contactsOpen = this.contacts.isOpen;
+    let contactsOpen = this.contacts.isOpen;
+    // One count query: it also proves the contacts database answers (PostgreSQL may be down).
+    const count = contactsOpen ? await this.contacts.count().catch(() => null) : null;
+    if (count === null) contactsOpen = false;
     const lastRel = this.runs.last("relationships");
     const lastContacts = this.runs.last("contacts");
     const brief = (r: typeof lastRel) => (r === undefined ? null : { id: r.id, status: r.status, finished_at: r.finished_at, version_id: r.version_id ?? null });
@@ -200,7 +212,7 @@ export class App {
       ready: contactsOpen,
       body: {
         status: contactsOpen ? "ready" : "not-ready",
-        contacts: { open: contactsOpen, count: contactsOpen ? this.contacts.size : null },
+        contacts: { open: contactsOpen, backend: this.contacts.backend, count },
         relationships: handle === undefined ? { open: false, version_id: null } : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },
@@ -233,7 +245,7 @@ export class App {
       "GET",
       "/readyz",
       async () => {
-        const { ready, body } = this.readiness();
+        const { ready, body } = await this.readiness();
         return json(body, ready ? 200 : 503, { "cache-control": "no-store" });
       },
       systemDocs.readyz,

@@ -1,6 +1,7 @@
 // The layout's rules, checked on every file's imports, so the README's layout table and the code
 // cannot drift apart: data flows files -> etl/ -> DuckDB files -> api/ -> clients; api/ reaches the
-// ETL only through package entry points (mod.ts); only etl/db/ touches the DuckDB driver; test
+// ETL only through package entry points (mod.ts); only etl/db/ touches the database drivers (DuckDB
+// and the PostgreSQL client, which etl/db/postgres.ts alone loads, on demand); test
 // tooling under scripts/ is never imported by product code; there are no import cycles.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,8 +47,13 @@ test("data flows one way: etl/ imports nothing from api/ or design/", () => {
   assert.deepEqual(violations((e) => top(e.from) === "etl" && (top(e.to) === "api" || top(e.to) === "design")), []);
 });
 
-test("only etl/db/ imports the DuckDB driver", () => {
-  assert.deepEqual(violations((e) => e.to.startsWith("@duckdb/") && !e.from.startsWith("etl/db/")), []);
+test("only etl/db/ imports the database drivers (DuckDB, and the PostgreSQL client)", () => {
+  const driver = (to: string) => to.startsWith("@duckdb/") || to === "postgres" || to.startsWith("postgres/") || to === "pg" || to.startsWith("pg-");
+  assert.deepEqual(violations((e) => driver(e.to) && !e.from.startsWith("etl/db/")), []);
+  // The PostgreSQL client is loaded only when DATABASE_URL asks for it: by a dynamic import, never a static one.
+  const postgresFile = readFileSync(join(root, "etl/db/postgres.ts"), "utf8");
+  assert.match(postgresFile, /await import\("postgres"\)/);
+  assert.doesNotMatch(postgresFile, /^import [^;]*from "postgres"/m);
 });
 
 test("the dashboard's browser code imports only its own folder's modules", () => {

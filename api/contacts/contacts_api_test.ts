@@ -331,8 +331,15 @@ test("POST /imports/contacts ingests a CSV on the API's connection and refreshes
     const bad = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: "name,phone\r\nx,1\r\n" });
     assert.equal(bad.status, 422, bad.text);
     assert.doesNotMatch(bad.text, /contacts-import-/);
-    const wrongType = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: "{}" });
+    const wrongType = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/zip" }, body: "PK" });
     assert.equal(wrongType.status, 415);
+    // JSON names an upload in the data dir's uploads folder (what npm run etl sends), never a path.
+    for (const upload of [undefined, "../contacts.duckdb", "/etc/passwd", ".hidden.csv", "x.txt"]) {
+      const named = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ upload }) });
+      assert.equal(named.status, 422, `${upload}: ${named.text}`);
+    }
+    const absent = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"nothing-here.csv"}' });
+    assert.equal(absent.status, 404, absent.text);
   } finally {
     await server.close();
     cleanup();

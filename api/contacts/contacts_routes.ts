@@ -1,21 +1,21 @@
 /**
  * Contacts over HTTP: list (filters, sort, keyset pages, optional total, CSV), one, create
  * (Idempotency-Key), replace, merge-patch, delete (If-Match), departments, and the CSV import.
- * Reads come from the store's memory; writes go through its queue.
+ * Every read is a query (or a hit in the store's bounded point-read cache); writes go through the
+ * store, which commits them.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomUUID } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
+import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
-import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
+import { ContactWriteError, fingerprint, SORT_FIELDS, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { fold } from "../../etl/text/mod.ts";
-import { nextCursor, pageAfter, pageQuery } from "../http/keyset.ts";
+import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
-import { readJson } from "../http/request_body.ts";
-import { empty, etagMatches, json, jsonText, send } from "../http/respond.ts";
+import { mediaType, readJson } from "../http/request_body.ts";
+import { empty, etagMatches, json, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
 import { contactDocs } from "./contacts_docs.ts";
@@ -43,7 +43,7 @@ export function parseIfMatch(header: string | null): number[] | undefined {
 
 function writeError(error: unknown): never {
   if (error instanceof ContactWriteError) {
-    const status = error.code === "not-found" ? 404 : error.code === "duplicate-email" ? 409 : 412;
+    const status = error.code === "not-found" ? 404 : error.code === "stale" ? 412 : 409;
     throw new HttpError(status, error.message, { code: error.code, errors: error.code === "duplicate-email" ? [{ field: "email", message: "is already used by another contact" }] : undefined });
   }
   throw error;
@@ -61,8 +61,9 @@ function invalid(errors: { field: string; message: string }[]): HttpError {
   return new HttpError(422, `The contact has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
 }
 
-function entryResponse(entry: ContactEntry, status: number, extra?: Record<string, string>): Response {
-  return send(entry.bytes, status, { "content-type": "application/json; charset=utf-8", etag: entry.etag, "cache-control": "no-cache", ...extra });
+function entryResponse(entry: ContactEntry, status: number, extra?: Record<string, string>, fixes: readonly FieldFix[] = []): Response {
+  const body = fixes.length === 0 ? entry.bytes : writtenBody(entry, fixes);
+  return send(body, status, { "content-type": "application/json; charset=utf-8", etag: entry.etag, "cache-control": "no-cache", ...extra });
 }
 
 /**
@@ -88,89 +89,54 @@ function parseSort(text: string | null): { field: SortField; direction: 1 | -1; 
   return { field: field as SortField, direction, name: `${direction === -1 ? "-" : ""}${field}` };
 }
 
-function listFilter(store: ContactsStore, query: URLSearchParams): (entry: ContactEntry) => boolean {
+function listFilters(query: URLSearchParams): ListFilters {
   for (const name of query.keys()) {
     if (!LIST_PARAMS.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...LIST_PARAMS].join(", ")}`, { code: "bad-parameter" });
   }
-  const tests: ((e: ContactEntry) => boolean)[] = [];
-  const state = query.get("state")?.trim();
-  if (state) tests.push((e) => e.view.state === state.toUpperCase());
-  const city = query.get("city")?.trim();
-  if (city) {
-    const folded = fold(city);
-    tests.push((e) => fold(e.view.city) === folded);
+  const filters: ListFilters = {};
+  for (const name of ["state", "city", "company", "department", "q"] as const) {
+    const value = query.get(name)?.trim();
+    if (value) filters[name] = value;
   }
-  const company = query.get("company")?.trim();
-  if (company) {
-    const folded = fold(company);
-    tests.push((e) => fold(e.view.company_name).includes(folded));
-  }
-  const department = query.get("department")?.trim();
-  if (department) {
-    const name = store.departmentName(department);
-    tests.push(name === undefined ? () => false : (e) => e.view.departments.includes(name));
-  }
-  const q = query.get("q")?.trim();
-  if (q) {
-    const folded = fold(q);
-    tests.push((e) => e.search.includes(folded));
-  }
-  if (tests.length === 0) return () => true;
-  return (e) => {
-    for (const t of tests) if (!t(e)) return false;
-    return true;
-  };
+  return filters;
 }
 
-/** Adds the contacts routes, /departments and POST /imports/contacts. */
-export function addContactRoutes(router: Router, store: ContactsStore): void {
+/** Adds the contacts routes, /departments and POST /imports/contacts; uploads wait in `<dataDir>/uploads/`. */
+export function addContactRoutes(router: Router, store: ContactsStore, dataDir: string): void {
   // Everything below follows the store's record definition: a field added there is accepted,
   // validated, returned and exported without a change here.
   const csvColumns = ["id", ...store.record.fields.map((f) => f.name), "departments", "created_at", "updated_at"];
-  const pageCache = { generation: -1, pages: new Map<string, { body: Buffer; link: string | undefined }>() };
+  // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On
+  // PostgreSQL other processes write too: lists carry no ETag there rather than a wrong one.
+  const listEtag = () => (store.backend === "duckdb" ? `W/"g${BOOT}-${store.generation}"` : undefined);
   router.add(
     "GET",
     "/contacts",
     async (request, ctx) => {
-      const keep = listFilter(store, ctx.query);
+      const filters = listFilters(ctx.query);
       const sort = parseSort(ctx.query.get("sort"));
-      const { rows } = store.sorted(sort.field, sort.direction);
-      if (wantsCsv(request, ctx.query)) {
-        const matching = rows.filter((r) => keep(r.entry)).map((r) => r.entry.view);
-        return csvResponse(csvColumns, matching, "contacts.csv");
-      }
+      const order = { field: sort.field, descending: sort.direction === -1 };
+      if (wantsCsv(request, ctx.query)) return csvResponse(csvColumns, store.views(filters, order), "contacts.csv");
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000);
       const countText = ctx.query.get("count");
       if (countText !== null && countText !== "true" && countText !== "false") {
         throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
       }
-      const etag = `W/"g${store.boot}-${store.generation}"`;
-      const headers: Record<string, string> = { etag, "cache-control": "no-cache", vary: "Accept" };
-      if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
-      // Identical list requests between two writes get the same bytes: keep the last pages built.
-      const cacheKey = ctx.query.toString();
-      if (pageCache.generation !== store.generation) {
-        pageCache.generation = store.generation;
-        pageCache.pages.clear();
+      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
+      const etag = listEtag();
+      if (etag !== undefined) {
+        headers.etag = etag;
+        if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
       }
-      let cached = pageCache.pages.get(cacheKey);
-      if (cached === undefined) {
-        const page = pageAfter(rows, (r) => r.key, sort.direction, after, (r) => keep(r.entry), limit);
-        const next = nextCursor(sort.name, page);
-        let body = `{"items":[${page.items.map((r) => r.entry.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
-        if (countText === "true") {
-          let total = 0;
-          for (const r of rows) if (keep(r.entry)) total++;
-          body += `,"total":${total}`;
-        }
-        // Kept as bytes: encoding ~18 KB of UTF-8 per request would be most of the work.
-        cached = { body: Buffer.from(body + "}", "utf8"), link: next === null ? undefined : linkNext(ctx, next) };
-        if (pageCache.pages.size >= 500) pageCache.pages.delete(pageCache.pages.keys().next().value!);
-        pageCache.pages.set(cacheKey, cached);
-      }
-      if (cached.link !== undefined) headers.link = cached.link;
+      // Nothing is cached per query: answers are built from SQL each time, so no client can make
+      // the server keep more by asking many different questions.
+      const page = await store.page(filters, order, after, limit, countText === "true");
+      const next = nextCursor(sort.name, page);
+      let body = `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
+      if (page.total !== undefined) body += `,"total":${page.total}`;
+      if (next !== null) headers.link = linkNext(ctx, next);
       headers["content-type"] = "application/json; charset=utf-8";
-      return send(cached.body, 200, headers);
+      return send(body + "}", 200, headers);
     },
     contactDocs.list,
   );
@@ -179,7 +145,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     "GET",
     "/contacts/:id",
     async (request, ctx) => {
-      const entry = store.get(parseId(ctx.params.id, "contact"));
+      const entry = await store.get(parseId(ctx.params.id, "contact"));
       if (entry === undefined) throw new HttpError(404, `No contact has id ${ctx.params.id}`, { code: "not-found" });
       if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
       return entryResponse(entry, 200);
@@ -198,7 +164,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
       const { value, text } = await readJson(request);
       const print = fingerprint(text);
       if (key !== null) {
-        const previous = store.idempotent(key);
+        const previous = await store.idempotent(key);
         if (previous !== undefined) return replay(previous, print);
       }
       const result = validateRecord(store.record, value, "create");
@@ -207,38 +173,41 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
         .create(result.value as ContactInput, key === null ? undefined : {
           key,
           fingerprint: print,
-          respond: (entry) => ({ status: 201, location: `/contacts/${entry.view.id}`, body: entry.json }),
+          respond: (entry) => ({ status: 201, location: `/contacts/${entry.view.id}`, body: writtenBody(entry, result.fixes) }),
         })
         .catch(writeError);
       if (created.replay !== undefined) return replay(created.replay, print);
-      return entryResponse(created.entry, 201, { location: `/contacts/${created.entry.view.id}` });
+      return entryResponse(created.entry, 201, { location: `/contacts/${created.entry.view.id}` }, result.fixes);
     },
     contactDocs.create,
   );
 
-  function replay(previous: { fingerprint: string; status: number; location: string | null; body: string }, print: string): Response {
+  /**
+   * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
+   * ETag that body had. Never the current ETag: a client holding the first body must not be able
+   * to overwrite a later change with it (If-Match on the replayed ETag gets a 412).
+   */
+  function replay(previous: IdempotentResult, print: string): Response {
     if (previous.fingerprint !== print) {
       throw new HttpError(422, "This Idempotency-Key was already used with a different request body", { code: "idempotency-key-reused" });
     }
-    const headers: Record<string, string> = { "idempotent-replayed": "true" };
+    const headers: Record<string, string> = { "idempotent-replayed": "true", "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" };
     if (previous.location !== null) headers.location = previous.location;
-    const id = previous.location === null ? undefined : Number(previous.location.split("/").pop());
-    const now = id === undefined ? undefined : store.get(id);
-    if (now !== undefined) headers.etag = now.etag;
-    return jsonText(previous.body, previous.status, headers);
+    if (previous.etag !== null) headers.etag = previous.etag;
+    return send(previous.body, Number(previous.status), headers);
   }
 
   async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
     const id = parseId(ctx.params.id, "contact");
     const { value } = await readJson(request);
-    const current = store.get(id);
+    const current = await store.get(id);
     if (current === undefined) throw missing(request, id);
     const result = validateRecord(store.record, withoutEchoedReadOnly(value, current), mode);
     if (!result.ok) throw invalid(result.errors);
     const entry = await store
       .update(id, result.value as ContactInput, { ifMatch: parseIfMatch(request.headers.get("if-match")), partial: mode === "patch" })
       .catch(writeError);
-    return entryResponse(entry, 200);
+    return entryResponse(entry, 200, undefined, result.fixes);
   }
 
   router.add("PUT", "/contacts/:id", (request, ctx) => write(request, ctx, "replace"), contactDocs.replace);
@@ -250,8 +219,10 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     "/contacts/:id",
     async (request, ctx) => {
       const id = parseId(ctx.params.id, "contact");
-      if (store.get(id) === undefined) throw missing(request, id);
-      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeError);
+      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch((error: unknown) => {
+        if (error instanceof ContactWriteError && error.code === "not-found") throw missing(request, id);
+        return writeError(error);
+      });
       return empty(204);
     },
     contactDocs.remove,
@@ -261,7 +232,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
     "GET",
     "/departments",
     async (request, ctx) => {
-      const items = store.departments();
+      const items = await store.departments();
       if (wantsCsv(request, ctx.query)) return csvResponse(["id", "name", "contacts"], items, "departments.csv");
       return json({ items }, 200, { vary: "Accept", "cache-control": "no-cache" });
     },
@@ -269,32 +240,68 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
   );
 
   router.add(
+    "DELETE",
+    "/departments/:id",
+    async (_request, ctx) => {
+      const id = parseId(ctx.params.id, "department");
+      await store.deleteDepartment(id).catch(writeError);
+      return empty(204);
+    },
+    contactDocs.removeDepartment,
+  );
+
+  router.add(
     "POST",
     IMPORT_CONTACTS_PATH,
     async (request) => {
-      const bytes = new Uint8Array(await request.arrayBuffer());
-      if (bytes.byteLength === 0) throw new HttpError(400, "The request body is empty; send the CSV file", { code: "empty-body" });
-      const rawName = request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv";
-      const sourceName = rawName.replace(/[^\w.\- ]/g, "_").slice(0, 200) || "upload.csv";
-      const dir = mkdtempSync(join(tmpdir(), "contacts-import-"));
+      const uploads = uploadsDir(dataDir);
+      let path: string;
+      let sourceName: string;
+      let rejectsFile: string | undefined;
+      let written = false;
+      if (mediaType(request.headers) === "application/json") {
+        // The ETL's hand-over: a copy it placed in our uploads folder, named, never a path.
+        const { value } = await readJson(request);
+        const named = value as Partial<ImportRequest>;
+        if (typeof named?.upload !== "string" || !UPLOAD_NAME.test(named.upload)) {
+          throw new HttpError(422, "Name the upload as {\"upload\": \"<name>.csv\", \"source_name\": \"<file>\"}: a file in the data dir's uploads folder", { code: "bad-upload" });
+        }
+        path = join(uploads, named.upload);
+        sourceName = cleanName(typeof named.source_name === "string" ? named.source_name : named.upload);
+        // The loader's run id names the rejects report, in the data dir both share.
+        if (typeof named.run_id === "string" && /^[\w.-]{1,80}$/.test(named.run_id)) rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
+      } else {
+        // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
+        sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
+        path = join(uploads, `body-${randomUUID()}.csv`);
+        writeFileSync(path, new Uint8Array(await request.arrayBuffer()), { mode: 0o600 });
+        written = true;
+      }
       try {
-        const path = join(dir, "upload.csv");
-        writeFileSync(path, bytes);
-        const summary = await store.importCsv(path, sourceName).catch((error: unknown) => {
+        const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads }).catch((error: unknown) => {
           if (error instanceof ContactsCsvError) {
-            // The message names our temp file; the client knows the file by its own name.
-            throw new HttpError(422, error.message.replaceAll(path, sourceName), { code: "bad-csv" });
+            // The message names our copy; the client knows the file by its own name.
+            const status = error.code === "unreadable" && !written ? 404 : 422;
+            throw new HttpError(status, error.message.replaceAll(path, sourceName), { code: error.code === "unreadable" ? "bad-upload" : error.code });
           }
           throw error;
         });
         return json(summary, 200);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(path, { force: true });
       }
     },
     contactDocs.importCsv,
   );
 }
+
+/** A file name safe to show and log. */
+function cleanName(raw: string): string {
+  return raw.replace(/[^\w.\- ]/g, "_").slice(0, 200) || "upload.csv";
+}
+
+/** Random per process, so a list ETag from before a restart (same write count) never matches. */
+const BOOT = Math.floor(Math.random() * 2 ** 32).toString(36);
 
 /**
  * Returns the schemas the contacts routes refer to, for the OpenAPI document, derived from
@@ -302,7 +309,7 @@ export function addContactRoutes(router: Router, store: ContactsStore): void {
  *
  * @example
  * ```ts
- * Object.keys(contactSchemas()) // ["Contact", "ContactCreate", "ContactReplace", "ContactPatch"]
+ * Object.keys(contactSchemas()) // ["Contact", "ContactCreate", "ContactReplace", "ContactPatch", "ContactWritten"]
  * ```
  */
 export function contactSchemas(record: RecordDefinition = contactRecord): Record<string, object> {
@@ -315,5 +322,27 @@ export function contactSchemas(record: RecordDefinition = contactRecord): Record
     ContactCreate: strip(recordJsonSchema(record, "create") as Record<string, unknown>),
     ContactReplace: strip(recordJsonSchema(record, "replace") as Record<string, unknown>),
     ContactPatch: strip(recordJsonSchema(record, "patch") as Record<string, unknown>),
+    ContactWritten: writtenSchema(strip(recordJsonSchema(record) as Record<string, unknown>)),
+  };
+}
+
+/** The answer of a write: the contact, plus `warnings` when the server repaired a value. */
+function writtenSchema(contact: Record<string, unknown>): Record<string, unknown> {
+  const properties = contact.properties as Record<string, unknown>;
+  return {
+    ...contact,
+    title: "ContactWritten",
+    properties: {
+      ...properties,
+      warnings: {
+        type: "array",
+        description: "Only when the server repaired a value of the request (e.g. a 4-digit ZIP code given its leading zero back): which, from what, to what.",
+        items: {
+          type: "object",
+          required: ["field", "from", "to", "message"],
+          properties: { field: { type: "string" }, from: { type: "string" }, to: { type: "string" }, message: { type: "string" } },
+        },
+      },
+    },
   };
 }

@@ -1,31 +1,43 @@
 /**
- * contacts.duckdb, owned by the API while it runs: every write goes through one queue, in one
- * DuckDB transaction (committed = durable), and then updates an in-memory read model (a Map by id
- * holding each contact's JSON and ETag), so reads never touch the database. The API is the only
- * writer of the file (CSV loads reach it through POST /imports/contacts), which keeps the model exact.
+ * The contacts database behind the API, on DuckDB (`contacts.duckdb`, the embedded default) or
+ * PostgreSQL (`DATABASE_URL`). Reads are SQL: keyset pages, filters, counts and `q` run in the
+ * database, and only a byte-bounded LRU of hot point reads (contact JSON + ETag) is kept in memory,
+ * so start-up reads nothing and memory does not grow with the table. Writes run the same statements
+ * on both backends (etl/contacts/contact_sql.ts); how they commit is the engine's business
+ * (contacts_engines.ts): group commit through one writer on DuckDB, one transaction per write on a
+ * pool on PostgreSQL, where several API processes may write at once.
  */
 import { createHash } from "node:crypto";
-import { Database } from "../../etl/db/mod.ts";
 import {
   CONTACT_DELETE,
-  CONTACT_LINKS_ALL,
   contactRecord,
+  CONTACTS_COUNT,
+  DEPARTMENT_BY_NAME,
+  DEPARTMENT_DELETE,
   DEPARTMENT_INSERT,
+  DEPARTMENT_USE,
   DEPARTMENTS_ALL,
-  IDEMPOTENCY_ALL,
+  DEPARTMENTS_WITH_COUNTS,
+  IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
-  IDEMPOTENCY_PURGE,
-  ingestContacts,
-  LINK_INSERT,
+  LINK_NAMES,
   LINKS_DELETE,
-  migrate,
+  LINKS_INSERT,
+  readSql,
   recordSql,
+  WRITE_CHECK,
   type ContactInput,
+  type FieldFix,
+  type ListFilters,
+  type ListSort,
   type RecordDefinition,
   type RecordSql,
 } from "../../etl/contacts/mod.ts";
+import type { IngestSummary } from "../../etl/handover/mod.ts";
+import type { SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.ts";
-import { compareKeys, type Key } from "../http/keyset.ts";
+import { openEngine, type Engine, type WriteContext } from "./contacts_engines.ts";
+import { ByteLru } from "./byte_lru.ts";
 
 /** A contact as the API shows it. */
 export interface ContactView {
@@ -46,7 +58,7 @@ export interface ContactView {
   [field: string]: unknown;
 }
 
-/** One contact in the read model: its view, version, ETag and serialised JSON. */
+/** One contact as served: its view, version, ETag and serialised JSON. */
 export interface ContactEntry {
   view: ContactView;
   version: number;
@@ -54,25 +66,29 @@ export interface ContactEntry {
   json: string;
   /** `json` as UTF-8 bytes, encoded once instead of per request. */
   bytes: Buffer;
-  /** Folded "first last email" for `q`. */
-  search: string;
 }
 
-/** A stored Idempotency-Key result. */
+/** A stored Idempotency-Key answer: replayed exactly as first sent, ETag included. */
 export interface IdempotentResult {
   fingerprint: string;
   status: number;
   location: string | null;
   body: string;
+  /** null for answers stored before ETags were kept: replayed without one. */
+  etag: string | null;
 }
 
-/** Why a write was refused; the HTTP layer maps these to 404/409/412. */
+/** What a refused write is; the HTTP layer maps these to 404/409/412. */
+export type ContactWriteCode = "not-found" | "duplicate-email" | "stale" | "department-in-use";
+
+/** A write refused by a rule (not a failure): thrown before the write changed anything. */
 export class ContactWriteError extends Error {
-  readonly code: "not-found" | "duplicate-email" | "stale";
-  constructor(code: "not-found" | "duplicate-email" | "stale", message: string) {
+  override readonly name = "ContactWriteError";
+  constructor(
+    readonly code: ContactWriteCode,
+    message: string,
+  ) {
     super(message);
-    this.name = "ContactWriteError";
-    this.code = code;
   }
 }
 
@@ -81,328 +97,346 @@ export const SORT_FIELDS = ["id", "first_name", "last_name", "company_name", "ci
 /** One of SORT_FIELDS. */
 export type SortField = (typeof SORT_FIELDS)[number];
 
-interface Sorted {
-  rows: { entry: ContactEntry; key: Key }[];
-}
+/** A sort key of a page's last row (the cursor): the sorted value, then the id. */
+export type PageKey = [string | number, number];
 
-/** How to open the store; both default to what ships (tests pass an extended record and its migrations). */
+/** How to open the store; everything defaults to what ships. */
 export interface ContactsStoreOptions {
   /** The record definition the API validates, stores and shows; default contactRecord. */
   record?: RecordDefinition;
-  /** Folder of the migrations; default etl/contacts/migrations. */
+  /** Folder of the DuckDB migrations; default etl/contacts/migrations. */
   migrationsDir?: string;
+  /** Folder of the PostgreSQL migrations; default etl/contacts/migrations/postgres. */
+  postgresMigrationsDir?: string;
+  /** `postgres://...`: contacts live in PostgreSQL instead of `<data dir>/contacts.duckdb`. */
+  databaseUrl?: string;
+  /**
+   * Bytes of contact JSON kept for point reads (default 32 MiB). Only on DuckDB, where this process
+   * is the only writer and so knows exactly when an entry goes stale; on PostgreSQL other processes
+   * write too, and every read asks the database.
+   */
+  cacheBytes?: number;
+}
+
+/** What the point-read cache holds. */
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
 }
 
 /**
- * The contacts database plus its read model.
+ * The contacts database of a running API.
  *
  * @example
  * ```ts
- * const store = await ContactsStore.open("data/contacts.duckdb");
- * const entry = await store.create({ first_name: "Ann", last_name: "Lee", email: "a@b.co", departments: ["Sales"] });
- * store.get(entry.view.id)?.etag // '"1"'
- * store.close();
+ * const store = await ContactsStore.open("data");
+ * const { entry } = await store.create({ first_name: "Ann", last_name: "Lee", email: "a@b.co", departments: ["Sales"] });
+ * (await store.get(entry.view.id))?.etag; // '"1"'
+ * await store.close();
  * ```
  */
 export class ContactsStore {
-  readonly path: string;
   /** The record definition every write is validated against and every read shows. */
   readonly record: RecordDefinition;
-  readonly #db: Database;
+  readonly #engine: Engine;
   readonly #sql: RecordSql;
+  readonly #reads: ReturnType<typeof readSql>;
   readonly #fields: readonly string[];
-  #entries = new Map<number, ContactEntry>();
-  #byEmail = new Map<string, number>();
-  /** Folded name -> department, so "sales" reuses "Sales" instead of creating a near-duplicate. */
-  #departments = new Map<string, { id: number; name: string }>();
-  #idempotency = new Map<string, IdempotentResult>();
-  #sorted = new Map<string, Sorted>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #cache: ByteLru<ContactEntry>;
+  /** Bumped after every commit: a read that began before it does not fill the cache. */
+  #generation = 0;
   #closed = false;
-  /** Bumped by every write; list ETags derive from it. */
-  generation = 0;
-  /** Random per process, so a list ETag from before a restart (same generation count) never matches. */
-  readonly boot = Math.floor(Math.random() * 2 ** 32).toString(36);
 
-  private constructor(path: string, db: Database, record: RecordDefinition) {
-    this.path = path;
-    this.#db = db;
+  private constructor(engine: Engine, record: RecordDefinition, cacheBytes: number) {
+    this.#engine = engine;
     this.record = record;
     this.#sql = recordSql(record);
+    this.#reads = readSql(record, engine.dialect);
     this.#fields = record.fields.map((f) => f.name);
+    this.#cache = new ByteLru(cacheBytes);
   }
 
-  /** Opens (creating if needed) and migrates the file, then loads the read model. */
-  static async open(path: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
-    const db = await Database.open(path);
-    try {
-      await migrate(db, { dir: options.migrationsDir });
-      await db.run(IDEMPOTENCY_PURGE);
-      const store = new ContactsStore(path, db, options.record ?? contactRecord);
-      await store.#reload();
-      return store;
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+  /**
+   * Opens the contacts database for `dataDir` (or `options.databaseUrl`), migrating it and purging
+   * Idempotency-Keys older than 24 h. Reads no contact.
+   */
+  static async open(dataDir: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
+    const record = options.record ?? contactRecord;
+    const engine = await openEngine(dataDir, { ...options, record });
+    const cacheBytes = engine.dialect === "duckdb" ? (options.cacheBytes ?? 32 * 1024 * 1024) : 0;
+    return new ContactsStore(engine, record, cacheBytes);
+  }
+
+  /** "duckdb" or "postgres". */
+  get backend(): "duckdb" | "postgres" {
+    return this.#engine.dialect;
   }
 
   get isOpen(): boolean {
     return !this.#closed;
   }
 
-  /** How many contacts there are. */
-  get size(): number {
-    return this.#entries.size;
+  /** Where the contacts live, for the log: a file path, or the database URL without its password. */
+  get location(): string {
+    return this.#engine.location;
   }
 
-  /** One contact, or undefined. */
-  get(id: number): ContactEntry | undefined {
-    return this.#entries.get(id);
+  /** Bumped after every committed write; list ETags derive from it (per process). */
+  get generation(): number {
+    return this.#generation;
   }
 
-  /** A stored POST result for an Idempotency-Key, if any. */
-  idempotent(key: string): IdempotentResult | undefined {
-    return this.#idempotency.get(key);
+  cacheStats(): CacheStats {
+    return this.#cache.stats();
   }
 
-  /** Every contact sorted by `field` (`direction` -1: descending), with the keys used. Cached until the next write. */
-  sorted(field: SortField, direction: 1 | -1): Sorted {
-    const name = `${field}:${direction}`;
-    let sorted = this.#sorted.get(name);
-    if (sorted === undefined) {
-      const rows = [...this.#entries.values()].map((entry) => ({ entry, key: keyFor(entry.view, field) }));
-      rows.sort((a, b) => compareKeys(a.key, b.key, direction));
-      sorted = { rows };
-      this.#sorted.set(name, sorted);
-    }
-    return sorted;
+  /** How many contacts there are (one count query). */
+  async count(): Promise<number> {
+    return Number((await this.#engine.read.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0);
   }
 
-  /** Every department with how many contacts it has, by name. */
-  departments(): { id: number; name: string; contacts: number }[] {
-    const counts = new Map<string, number>();
-    for (const entry of this.#entries.values()) {
-      for (const d of entry.view.departments) counts.set(d, (counts.get(d) ?? 0) + 1);
-    }
-    return [...this.#departments.values()]
-      .map((d) => ({ id: d.id, name: d.name, contacts: counts.get(d.name) ?? 0 }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-  }
-
-  /** The canonical stored name of a department given in any case, or undefined. */
-  departmentName(name: string): string | undefined {
-    return this.#departments.get(fold(name.trim()))?.name;
+  /** One contact, or undefined: from the cache, else one query. */
+  async get(id: number): Promise<ContactEntry | undefined> {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return cached;
+    const generation = this.#generation;
+    const row = await this.#engine.read.one<Record<string, unknown>>(this.#reads.byId, [id]);
+    if (row === undefined) return undefined;
+    const entry = toEntry(this.#fields, row);
+    this.#remember(entry, generation);
+    return entry;
   }
 
   /**
-   * Creates a contact. With `idempotency`, the key and the response are stored in the same
-   * transaction; `respond` builds that response from the new entry.
+   * One page of contacts matching `filters` in `sort` order after `after`, at most `limit`, the
+   * key of its last row when more follow, and (with `withTotal`) how many match in all.
+   */
+  async page(
+    filters: ListFilters,
+    sort: ListSort,
+    after: PageKey | undefined,
+    limit: number,
+    withTotal: boolean,
+  ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
+    const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
+    const counting = withTotal ? this.#engine.read.one<{ n: number }>(this.#reads.count(filters).sql, this.#reads.count(filters).params) : undefined;
+    const keys = await this.#engine.read.all<{ id: number; sort_key: unknown }>(sql, params);
+    const more = keys.length > limit;
+    const shown = keys.slice(0, limit);
+    const entries = await this.#many(shown.map((k) => Number(k.id)));
+    const last = shown.at(-1);
+    const nextKey: PageKey | undefined =
+      more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
+    const total = counting === undefined ? undefined : Number((await counting)?.n ?? 0);
+    return { entries, nextKey, ...(total === undefined ? {} : { total }) };
+  }
+
+  /** Every contact matching `filters`, in `sort` order, as views, streamed from a database cursor. */
+  async *views(filters: ListFilters, sort: ListSort): AsyncGenerator<ContactView> {
+    const { sql, params } = this.#reads.all(filters, sort);
+    for await (const rows of this.#engine.stream(sql, params)) {
+      for (const row of rows) yield toEntry(this.#fields, row).view;
+    }
+  }
+
+  /** Every department with how many contacts link to it, by name. */
+  departments(): Promise<{ id: number; name: string; contacts: number }[]> {
+    return this.#engine.read.all(DEPARTMENTS_WITH_COUNTS);
+  }
+
+  /** The stored answer of a POST /contacts for an Idempotency-Key, if any. */
+  async idempotent(key: string): Promise<IdempotentResult | undefined> {
+    return this.#engine.read.one<IdempotentResult>(IDEMPOTENCY_GET, [key]);
+  }
+
+  /**
+   * Creates a contact. With `idempotency`, the key and the answer (built by `respond` from the new
+   * entry) are stored in the same transaction; a key already stored gives its answer as `replay`.
    */
   create(
     input: ContactInput,
     idempotency?: { key: string; fingerprint: string; respond: (entry: ContactEntry) => { status: number; location: string; body: string } },
-  ): Promise<{ entry: ContactEntry; replay?: IdempotentResult }> {
-    return this.#exclusive(async () => {
+  ): Promise<{ entry: ContactEntry; replay?: undefined } | { entry?: undefined; replay: IdempotentResult }> {
+    return this.#write(async (tx, ctx) => {
       if (idempotency !== undefined) {
-        const previous = this.#idempotency.get(idempotency.key);
-        if (previous !== undefined) return { entry: undefined as unknown as ContactEntry, replay: previous };
+        const previous = await tx.one<IdempotentResult>(IDEMPOTENCY_GET, [idempotency.key]);
+        if (previous !== undefined) return { replay: previous };
       }
-      this.#assertEmailFree(input.email!, undefined);
-      let stored: IdempotentResult | undefined;
-      const entry = await this.#write(async (db) => {
-        const row = await db.one<{ id: number }>(this.#sql.insert, this.#fields.map((f) => (input[f] as string | null | undefined) ?? null));
-        const id = Number(row!.id);
-        await this.#link(db, id, input.departments ?? []);
-        const entry = await this.#readEntry(db, id);
-        if (idempotency !== undefined) {
-          const response = idempotency.respond(entry);
-          stored = { fingerprint: idempotency.fingerprint, status: response.status, location: response.location, body: response.body };
-          await db.run(IDEMPOTENCY_INSERT, [idempotency.key, stored.fingerprint, stored.status, stored.location, stored.body]);
-        }
-        return entry;
-      });
-      this.#put(entry);
-      if (idempotency !== undefined && stored !== undefined) this.#idempotency.set(idempotency.key, stored);
+      const email = input.email!;
+      const owner = await tx.one<{ id: number }>(WRITE_CHECK, [0, email.toLowerCase()]);
+      if (owner !== undefined) throw duplicate(Number(owner.id), email);
+      const departments = await this.#departmentIds(tx, input.departments ?? []);
+      const row = await tx.one<Record<string, unknown>>(this.#sql.insert, this.#fields.map((f) => (input[f] as string | null | undefined) ?? null));
+      const id = Number(row!.id);
+      if (departments.ids.length > 0) await tx.run(LINKS_INSERT, [id, departments.ids]);
+      const entry = toEntry(this.#fields, { ...row, departments: departments.names });
+      ctx.touch(id);
+      if (idempotency !== undefined) {
+        const answer = idempotency.respond(entry);
+        await tx.run(IDEMPOTENCY_INSERT, [idempotency.key, idempotency.fingerprint, answer.status, answer.location, answer.body, entry.etag]);
+      }
       return { entry };
     });
   }
 
   /**
    * Writes `input` over contact `id`: every field for a replace, only the given ones for a patch.
-   * `ifMatch` (the versions an If-Match header named) makes it conditional: "stale" when the
-   * stored version is not among them. The check runs inside the write queue, so it cannot race.
+   * `ifMatch` (the versions an If-Match header named) makes it conditional: "stale" unless the
+   * stored version is among them. The check and the write are one transaction, so it cannot race.
    */
   update(id: number, input: ContactInput, options: { ifMatch?: readonly number[]; partial: boolean }): Promise<ContactEntry> {
-    return this.#exclusive(async () => {
-      const current = this.#entries.get(id);
+    return this.#write(async (tx, ctx) => {
+      const email = typeof input.email === "string" ? input.email.toLowerCase() : "";
+      const checked = await tx.all<{ id: number; version: number; email: string }>(WRITE_CHECK, [id, email]);
+      const current = checked.find((r) => Number(r.id) === id);
       if (current === undefined) throw new ContactWriteError("not-found", `No contact has id ${id}`);
-      assertMatch(current, options.ifMatch);
-      if (input.email !== undefined) this.#assertEmailFree(input.email, id);
-      const fields = options.partial ? this.#fields.filter((f) => Object.hasOwn(input, f)) : this.#fields;
-      const entry = await this.#write(async (db) => {
-        const sql = this.#sql.update(fields, { ifVersion: true });
-        const row = await db.one(sql, [...fields.map((f) => (input[f] as string | null | undefined) ?? null), id, current.version]);
-        if (row === undefined) throw new ContactWriteError("stale", `Contact ${id} changed while being written; retry`);
-        if (!options.partial || input.departments !== undefined) {
-          await db.run(LINKS_DELETE, [id]);
-          await this.#link(db, id, input.departments ?? []);
-        }
-        return this.#readEntry(db, id);
-      });
-      this.#remove(current);
-      this.#put(entry);
-      return entry;
+      assertMatch(id, Number(current.version), options.ifMatch);
+      const owner = checked.find((r) => Number(r.id) !== id);
+      if (owner !== undefined) throw duplicate(Number(owner.id), input.email!);
+      // An e-mail written back unchanged is left out, so its key column is not rewritten: DuckDB
+      // turns an UPDATE of an indexed column into delete + insert.
+      const fields = (options.partial ? this.#fields.filter((f) => Object.hasOwn(input, f)) : this.#fields).filter(
+        (f) => f !== this.#sql.keyField || input[f] !== current.email,
+      );
+      const relink = !options.partial || input.departments !== undefined;
+      const departments = relink ? await this.#departmentIds(tx, input.departments ?? []) : undefined;
+      const row = await tx.one<Record<string, unknown>>(this.#sql.update(fields, { ifVersion: true }), [
+        ...fields.map((f) => (input[f] as string | null | undefined) ?? null),
+        id,
+        Number(current.version),
+      ]);
+      // A conditional UPDATE that matches nothing after the check means someone else wrote in
+      // between (another PostgreSQL process): the same answer a stale If-Match gets.
+      if (row === undefined) throw new ContactWriteError("stale", `Contact ${id} changed while being written; read it again and retry`);
+      let names: string[];
+      if (departments !== undefined) {
+        await tx.run(LINKS_DELETE, [id]);
+        if (departments.ids.length > 0) await tx.run(LINKS_INSERT, [id, departments.ids]);
+        names = departments.names;
+      } else names = (await tx.all<{ name: string }>(LINK_NAMES, [id])).map((r) => r.name);
+      ctx.touch(id);
+      return toEntry(this.#fields, { ...row, departments: names });
     });
   }
 
   /** Deletes contact `id` (conditionally on `ifMatch`, as in update). */
   delete(id: number, ifMatch?: readonly number[]): Promise<void> {
-    return this.#exclusive(async () => {
-      const current = this.#entries.get(id);
+    return this.#write(async (tx, ctx) => {
+      const current = (await tx.all<{ id: number; version: number }>(WRITE_CHECK, [id, ""])).find((r) => Number(r.id) === id);
       if (current === undefined) throw new ContactWriteError("not-found", `No contact has id ${id}`);
-      assertMatch(current, ifMatch);
-      await this.#write(async (db) => {
-        await db.run(LINKS_DELETE, [id]);
-        const gone = await db.all(CONTACT_DELETE, [id, current.version]);
-        if (gone.length === 0) throw new ContactWriteError("stale", `Contact ${id} changed while being deleted; retry`);
-      });
-      this.#remove(current);
-      this.generation++;
+      assertMatch(id, Number(current.version), ifMatch);
+      await tx.run(LINKS_DELETE, [id]);
+      const gone = await tx.all(CONTACT_DELETE, [id, Number(current.version)]);
+      if (gone.length === 0) throw new ContactWriteError("stale", `Contact ${id} changed while being deleted; read it again and retry`);
+      ctx.touch(id);
     });
   }
 
-  /** Runs the CSV ingestion on this connection, between other writes, then reloads the model. */
-  importCsv(csvPath: string, sourceName: string): Promise<unknown> {
-    return this.#exclusive(async () => {
-      try {
-        return await ingestContacts(this.#db, csvPath, { sourceName, record: this.record });
-      } finally {
-        await this.#reload();
+  /** Deletes department `id` when no contact links to it; "department-in-use" (with the count) otherwise. */
+  deleteDepartment(id: number): Promise<void> {
+    return this.#write(async (tx) => {
+      const use = await tx.one<{ contacts: number; found: number }>(DEPARTMENT_USE, [id]);
+      if (Number(use?.found ?? 0) === 0) throw new ContactWriteError("not-found", `No department has id ${id}`);
+      const contacts = Number(use?.contacts ?? 0);
+      if (contacts > 0) {
+        throw new ContactWriteError("department-in-use", `Department ${id} still has ${contacts} ${contacts === 1 ? "contact" : "contacts"}; remove it from them first`);
       }
+      const gone = await tx.all(DEPARTMENT_DELETE, [id]);
+      if (gone.length === 0) throw new ContactWriteError("department-in-use", `Department ${id} was given a contact meanwhile; it is kept`);
     });
+  }
+
+  /**
+   * Loads the CSV file at `csvPath` (a file of this machine the API may read) with the set-based
+   * ingestion, between other writes; the point-read cache is emptied when it commits.
+   */
+  async importCsv(csvPath: string, load: { sourceName: string; rejectsFile?: string; workDir: string }): Promise<IngestSummary> {
+    try {
+      return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
+    } finally {
+      this.#cache.clear();
+      this.#generation++;
+    }
   }
 
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#exclusive(async () => {
-      this.#closed = true;
-      this.#db.close();
+    this.#closed = true;
+    await this.#engine.close();
+  }
+
+  /** Runs `op` through the engine; after its commit, forgets what it touched before anyone hears of it. */
+  #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("The contacts database is closed"));
+    return this.#engine.write(op, (touched) => {
+      for (const id of touched) this.#cache.delete(id);
+      this.#generation++;
     });
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
-      if (this.#closed) throw new Error("The contacts database is closed");
-      return fn();
-    });
-    this.#queue = run.catch(() => {});
-    return run;
+  #remember(entry: ContactEntry, generation: number): void {
+    // A write committed while this read ran may have changed the row: do not keep what was read.
+    // Its size: the UTF-8 bytes, the JSON string (UTF-16) and the view object, about 4x the bytes.
+    if (generation === this.#generation) this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
   }
 
-  #assertEmailFree(email: string, self: number | undefined): void {
-    const owner = this.#byEmail.get(email.toLowerCase());
-    if (owner !== undefined && owner !== self) {
-      throw new ContactWriteError("duplicate-email", `Contact ${owner} already has the e-mail address '${email}' (compared without regard to case)`);
+  /** Entries for `ids` in that order (missing ones skipped): cached ones, the rest in one query. */
+  async #many(ids: number[]): Promise<ContactEntry[]> {
+    const found = new Map<number, ContactEntry>();
+    const missing: number[] = [];
+    for (const id of ids) {
+      const cached = this.#cache.get(id);
+      if (cached === undefined) missing.push(id);
+      else found.set(id, cached);
     }
-  }
-
-  async #link(db: Database, id: number, names: readonly string[]): Promise<void> {
-    const done = new Set<number>();
-    for (const raw of names) {
-      const folded = fold(raw);
-      let dept = this.#departments.get(folded);
-      if (dept === undefined) {
-        const row = await db.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw]);
-        dept = { id: Number(row!.id), name: row!.name };
-        // Known at once so a repeated name in the same body reuses it; #write forgets it on rollback.
-        this.#departments.set(folded, dept);
-        this.#pendingDepartments.push(folded);
+    if (missing.length > 0) {
+      const generation = this.#generation;
+      for (const row of await this.#engine.read.all<Record<string, unknown>>(this.#reads.byIds, [missing])) {
+        const entry = toEntry(this.#fields, row);
+        found.set(entry.view.id, entry);
+        this.#remember(entry, generation);
       }
-      if (done.has(dept.id)) continue;
-      done.add(dept.id);
-      await db.run(LINK_INSERT, [id, dept.id]);
     }
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
-  #pendingDepartments: string[] = [];
-
-  async #readEntry(db: Database, id: number): Promise<ContactEntry> {
-    const row = await db.one<Record<string, unknown>>(`SELECT ${this.#sql.selectList} FROM ${this.#sql.table} WHERE id = $1`, [id]);
-    const links = await db.all<{ name: string }>(
-      `SELECT d.name FROM contact_departments cd JOIN departments d ON d.id = cd.department_id WHERE cd.contact_id = $1 ORDER BY d.name`,
-      [id],
-    );
-    return toEntry(this.#fields, row!, links.map((l) => l.name));
-  }
-
-  #put(entry: ContactEntry): void {
-    this.#entries.set(entry.view.id, entry);
-    this.#byEmail.set(entry.view.email.toLowerCase(), entry.view.id);
-    this.#sorted.clear();
-    this.generation++;
-  }
-
-  #remove(entry: ContactEntry): void {
-    this.#entries.delete(entry.view.id);
-    if (this.#byEmail.get(entry.view.email.toLowerCase()) === entry.view.id) this.#byEmail.delete(entry.view.email.toLowerCase());
-    this.#sorted.clear();
-  }
-
-  async #reload(): Promise<void> {
-    const rows = await this.#db.all<Record<string, unknown>>(`SELECT ${this.#sql.selectList} FROM ${this.#sql.table} ORDER BY id`);
-    const links = await this.#db.all<{ contact_id: number; name: string }>(CONTACT_LINKS_ALL);
-    const departments = await this.#db.all<{ id: number; name: string }>(DEPARTMENTS_ALL);
-    const keys = await this.#db.all<{ key: string; fingerprint: string; status: number; location: string | null; body: string }>(IDEMPOTENCY_ALL);
-    const byContact = new Map<number, string[]>();
-    for (const link of links) {
-      let list = byContact.get(link.contact_id);
-      if (list === undefined) byContact.set(link.contact_id, (list = []));
-      list.push(link.name);
+  /**
+   * The ids and stored names of `names` (given in any case or accents: "sales" is "Sales"), creating
+   * the new ones; a name repeated in another spelling is linked once.
+   */
+  async #departmentIds(tx: SqlRunner, names: readonly string[]): Promise<{ ids: number[]; names: string[] }> {
+    if (names.length === 0) return { ids: [], names: [] };
+    const known = new Map<string, { id: number; name: string }>();
+    for (const d of await tx.all<{ id: number; name: string }>(DEPARTMENTS_ALL)) {
+      if (!known.has(fold(d.name))) known.set(fold(d.name), { id: Number(d.id), name: d.name });
     }
-    this.#entries = new Map();
-    this.#byEmail = new Map();
-    for (const row of rows) {
-      const entry = toEntry(this.#fields, row, byContact.get(Number(row.id)) ?? []);
-      this.#entries.set(entry.view.id, entry);
-      this.#byEmail.set(entry.view.email.toLowerCase(), entry.view.id);
+    const chosen = new Map<number, string>();
+    for (const raw of names) {
+      let department = known.get(fold(raw));
+      if (department === undefined) {
+        // Another process may create the same name meanwhile (PostgreSQL): take theirs.
+        const row = (await tx.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw])) ?? (await tx.one<{ id: number; name: string }>(DEPARTMENT_BY_NAME, [raw]));
+        if (row === undefined) throw new Error(`Department '${raw}' could not be created or found`);
+        department = { id: Number(row.id), name: row.name };
+        known.set(fold(raw), department);
+      }
+      chosen.set(department.id, department.name);
     }
-    this.#departments = new Map(departments.map((d) => [fold(d.name), { id: d.id, name: d.name }]));
-    this.#idempotency = new Map(keys.map((k) => [k.key, { fingerprint: k.fingerprint, status: k.status, location: k.location, body: k.body }]));
-    this.#sorted.clear();
-    this.generation++;
-  }
-
-  /** One transaction; on rollback, departments created inside it are forgotten again. */
-  async #write<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-    this.#pendingDepartments = [];
-    try {
-      return await this.#db.transaction(fn);
-    } catch (error) {
-      for (const folded of this.#pendingDepartments) this.#departments.delete(folded);
-      return mapConstraint(error);
-    } finally {
-      this.#pendingDepartments = [];
-    }
+    const sorted = [...chosen].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    return { ids: sorted.map(([id]) => id), names: sorted.map(([, name]) => name) };
   }
 }
 
-function assertMatch(current: ContactEntry, ifMatch: readonly number[] | undefined): void {
-  if (ifMatch !== undefined && !ifMatch.includes(current.version)) {
-    throw new ContactWriteError(
-      "stale",
-      `Contact ${current.view.id} changed since you read it (its ETag is now ${current.etag}); GET it again and retry`,
-    );
-  }
+function duplicate(owner: number, email: string): ContactWriteError {
+  return new ContactWriteError("duplicate-email", `Contact ${owner} already has the e-mail address '${email}' (compared without regard to case)`);
 }
 
-function mapConstraint(error: unknown): never {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/duplicate key|unique constraint/i.test(message) && /email/i.test(message)) {
-    throw new ContactWriteError("duplicate-email", "Another contact already has this e-mail address (compared without regard to case)");
+function assertMatch(id: number, version: number, ifMatch: readonly number[] | undefined): void {
+  if (ifMatch !== undefined && !ifMatch.includes(version)) {
+    throw new ContactWriteError("stale", `Contact ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
   }
-  throw error;
 }
 
 function iso(value: unknown): string {
@@ -411,28 +445,24 @@ function iso(value: unknown): string {
   return String(value);
 }
 
-function toEntry(fields: readonly string[], row: Record<string, unknown>, departments: string[]): ContactEntry {
+/** A database row (fields, timestamps, version, departments) as the API shows it. */
+function toEntry(fields: readonly string[], row: Record<string, unknown>): ContactEntry {
   const view = { id: Number(row.id) } as ContactView;
   for (const f of fields) view[f] = (row[f] as string | null | undefined) ?? null;
-  view.departments = departments;
+  const departments = (row.departments as string[] | null | undefined) ?? [];
+  view.departments = [...departments].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   view.created_at = iso(row.created_at);
   view.updated_at = iso(row.updated_at);
   const version = Number(row.version);
   const json = JSON.stringify(view);
-  return {
-    view,
-    version,
-    etag: `"${version}"`,
-    json,
-    bytes: Buffer.from(json, "utf8"),
-    search: `${fold(view.first_name)} ${fold(view.last_name)} ${fold(view.email)}`,
-  };
+  return { view, version, etag: `"${version}"`, json, bytes: Buffer.from(json, "utf8") };
 }
 
-function keyFor(view: ContactView, field: SortField): Key {
-  if (field === "id") return [view.id, view.id];
-  const value = view[field];
-  return [field === "created_at" || field === "updated_at" ? String(value) : fold(value as string | null), view.id];
+/** The body a write answers with: the contact, plus `warnings` naming each value the server repaired. */
+export function writtenBody(entry: ContactEntry, fixes: readonly FieldFix[]): string {
+  if (fixes.length === 0) return entry.json;
+  const warnings = fixes.map((f) => ({ field: f.field, from: f.from, to: f.to, message: f.message }));
+  return `${entry.json.slice(0, -1)},"warnings":${JSON.stringify(warnings)}}`;
 }
 
 /** A stable fingerprint of a request body, to refuse an Idempotency-Key reused for a different body. */

@@ -43,19 +43,26 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
  * return csvResponse(["id", "name"], actors, "actors.csv");
  * ```
  */
-export function csvResponse(columns: readonly string[], rows: Iterable<Record<string, unknown>>, filename: string, extra: HeaderRecord = {}): Response {
-  const iterator = rows[Symbol.iterator]();
+export function csvResponse(
+  columns: readonly string[],
+  rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  filename: string,
+  extra: HeaderRecord = {},
+): Response {
+  // Rows may come from a database cursor (async): the body is pulled as the client reads it.
+  const iterator: Iterator<Record<string, unknown>> | AsyncIterator<Record<string, unknown>> =
+    Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : rows[Symbol.iterator]();
   const encoder = new TextEncoder();
   let headerSent = false;
   const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
+    async pull(controller) {
       let chunk = "";
       if (!headerSent) {
         chunk += columns.join(",") + "\r\n";
         headerSent = true;
       }
       for (let n = 0; n < 500; n++) {
-        const next = iterator.next();
+        const next = await iterator.next();
         if (next.done) {
           if (chunk.length > 0) controller.enqueue(encoder.encode(chunk));
           controller.close();
@@ -65,6 +72,9 @@ export function csvResponse(columns: readonly string[], rows: Iterable<Record<st
         chunk += columns.map((c) => csvField(row[c])).join(",") + "\r\n";
       }
       controller.enqueue(encoder.encode(chunk));
+    },
+    async cancel() {
+      await iterator.return?.();
     },
   });
   return new Response(stream, {

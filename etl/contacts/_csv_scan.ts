@@ -1,95 +1,175 @@
 /**
- * A quote-aware pass over a CSV text that finds where each record starts (physical line, 1-based)
- * and how many fields it has. DuckDB's read_csv parses the data; it cannot say on which physical
- * line a record starts when earlier fields hold quoted newlines, and users need the line their
- * editor shows. This scanner only counts; it never decides values.
+ * One streaming pass over a CSV file: its SHA-256, its header, and a SPARSE map from record number
+ * to physical line. DuckDB's read_csv parses the data; it cannot say on which physical line a
+ * record starts when earlier fields hold quoted newlines, and users need the line their editor
+ * shows. Only the records where the line offset changes (after a quoted newline) and the blank
+ * lines are kept, so memory is one 4 MiB chunk plus O(multi-line records + blank lines), whatever
+ * the file's size. This scanner only counts; it never decides values.
  */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 
-/** One CSV record: its first physical line, its field count, and whether the line was empty. */
-export interface ScannedRecord {
-  line: number;
-  fields: number;
-  /** An empty line (no characters at all): DuckDB skips it but still counts it as a line. */
-  blank: boolean;
-}
-
+/** What the scan found. */
 export interface CsvScan {
+  sha256: string;
+  bytes: number;
+  /** Records including the header (record 0) and blank lines. */
+  records: number;
   /** Header names as written (BOM removed, quotes removed, not trimmed). */
   header: string[];
-  /** Every record including the header (index 0) and blank lines, in file order. */
-  records: ScannedRecord[];
+  /** The header line is missing or blank. */
+  headerBlank: boolean;
+  /** `[record, extra]`: from `record` on, a record's physical line is `record + 1 + extra`. */
+  extras: Array<[number, number]>;
+  /** Records that are empty lines (DuckDB skips them but counts them). */
+  blanks: number[];
   /** Physical line where a quoted field is still open at the end of the file, if any. */
   unterminatedQuoteLine: number | null;
 }
 
 const QUOTE = 0x22;
-const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Returns the records of `text` (comma-separated, `"`-quoted, `""` escapes; LF, CRLF or CR).
+ * Scans the file at `path` (comma-separated, `"`-quoted, `""` escapes; LF, CRLF or CR line ends).
+ * Throws the file system's error when it cannot be read.
  *
  * @example
  * ```ts
- * scanCsv('a,b\n"x\ny",1\n2,3\n').records.map((r) => r.line); // [1, 2, 4]
+ * const scan = scanCsvFile("contacts.csv");
+ * physicalLine(scan, 2); // the line record 2 starts on
  * ```
  */
-export function scanCsv(text: string): CsvScan {
-  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const records: ScannedRecord[] = [];
-  const header: string[] = [];
+export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
+  const fd = openSync(path, "r");
+  const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(chunkSize);
   let line = 1;
+  let record = 0;
   let recordLine = 1;
-  let fields = 1;
   let inQuotes = false;
   let quoteLine = 0;
   let empty = true;
-  // The header's field text, collected only while reading record 0.
-  let cell = "";
-  const inHeader = () => records.length === 0;
-
+  let previousCR = false;
+  let extra = 0;
+  let bytes = 0;
+  const extras: Array<[number, number]> = [];
+  const blanks: number[] = [];
+  const head: Buffer[] = [];
+  let headBytes = 0;
   const endRecord = () => {
-    if (inHeader()) header.push(cell);
-    records.push({ line: recordLine, fields: empty ? 0 : fields, blank: empty });
-    fields = 1;
+    if (empty) blanks.push(record);
+    const offset = recordLine - (record + 1);
+    if (offset !== extra) {
+      extras.push([record, offset]);
+      extra = offset;
+    }
+    record++;
     empty = true;
-    cell = "";
   };
-
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inQuotes) {
-      if (c === QUOTE) {
-        if (text.charCodeAt(i + 1) === QUOTE) {
-          if (inHeader()) cell += '"';
-          i++;
-        } else inQuotes = false;
-      } else {
-        if (c === LF || (c === CR && text.charCodeAt(i + 1) !== LF)) line++;
-        if (inHeader()) cell += text[i];
+  try {
+    for (;;) {
+      const n = readSync(fd, buffer, 0, chunkSize, null);
+      if (n === 0) break;
+      const chunk = n === chunkSize ? buffer : buffer.subarray(0, n);
+      hash.update(chunk);
+      // The header is read from the first 64 KiB at most (no header is longer).
+      if (headBytes < 65536) {
+        head.push(Buffer.from(chunk.subarray(0, Math.min(n, 65536 - headBytes))));
+        headBytes += Math.min(n, 65536 - headBytes);
       }
-      continue;
-    }
-    if (c === LF || c === CR) {
-      if (c === CR && text.charCodeAt(i + 1) === LF) i++;
-      endRecord();
-      line++;
-      recordLine = line;
-      continue;
-    }
-    empty = false;
-    if (c === QUOTE) {
-      inQuotes = true;
-      quoteLine = line;
-    } else if (c === COMMA) {
-      fields++;
-      if (inHeader()) {
-        header.push(cell);
-        cell = "";
+      let i = bytes === 0 && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+      bytes += n;
+      for (; i < n; i++) {
+        const c = chunk[i];
+        if (previousCR) {
+          previousCR = false;
+          if (c === LF) continue;
+        }
+        if (inQuotes) {
+          // A doubled quote inside quotes is an escaped quote: leaving and re-entering is the same.
+          if (c === QUOTE) inQuotes = false;
+          else if (c === LF) line++;
+          else if (c === CR) {
+            line++;
+            previousCR = true;
+          }
+          continue;
+        }
+        if (c === LF || c === CR) {
+          if (c === CR) previousCR = true;
+          endRecord();
+          line++;
+          recordLine = line;
+          continue;
+        }
+        if (empty) empty = false;
+        if (c === QUOTE) {
+          inQuotes = true;
+          quoteLine = line;
+        }
       }
-    } else if (inHeader()) cell += text[i];
+    }
+  } finally {
+    closeSync(fd);
   }
   if (!empty || inQuotes) endRecord();
-  return { header, records, unterminatedQuoteLine: inQuotes ? quoteLine : null };
+  const { header, blank } = parseHeader(Buffer.concat(head));
+  return {
+    sha256: hash.digest("hex"),
+    bytes,
+    records: record,
+    header,
+    headerBlank: record === 0 || blank,
+    extras,
+    blanks,
+    unterminatedQuoteLine: inQuotes ? quoteLine : null,
+  };
+}
+
+/**
+ * Returns the physical line (1-based) record `record` starts on.
+ *
+ * @example
+ * ```ts
+ * physicalLine({ extras: [[2, 1]] } as CsvScan, 3); // 5: record 1 spans two lines
+ * ```
+ */
+export function physicalLine(scan: Pick<CsvScan, "extras">, record: number): number {
+  let extra = 0;
+  for (const [from, offset] of scan.extras) {
+    if (from > record) break;
+    extra = offset;
+  }
+  return record + 1 + extra;
+}
+
+/** The first record's fields (BOM and quotes removed, `""` unescaped), and whether it is blank. */
+function parseHeader(bytes: Buffer): { header: string[]; blank: boolean } {
+  const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
+  const fields: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else cell += c;
+      continue;
+    }
+    if (c === "\n" || c === "\r") break;
+    if (c === '"') quoted = true;
+    else if (c === ",") {
+      fields.push(cell);
+      cell = "";
+    } else cell += c;
+  }
+  fields.push(cell);
+  return { header: fields, blank: fields.length === 1 && fields[0] === "" };
 }

@@ -22,11 +22,11 @@ export interface Layout {
  *
  * @example
  * ```ts
- * mapCsvHeader(scanCsv("email,first_name,last_name\n"), contactRecord, "x.csv").fields; // [["first_name", 1], ...]
+ * mapCsvHeader({ header: ["email", "first_name", "last_name"], headerBlank: false }, contactRecord, "x.csv").fields; // [["first_name", 1], ...]
  * ```
  */
-export function mapCsvHeader(scan: CsvScan, record: RecordDefinition, file: string): Layout {
-  if (scan.records.length === 0 || scan.records[0].blank) {
+export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, record: RecordDefinition, file: string): Layout {
+  if (scan.headerBlank) {
     throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
   const names = scan.header.map((h) => h.trim().toLowerCase());

@@ -3,25 +3,18 @@
  * the CSV mapping (ingest_contacts.ts) and the API's JSON Schema (contact_json_schema.ts) are all
  * derived from this list. Adding a field = one migration adding the column + one line here.
  */
-import type { FieldDefinition, Normalised, RecordDefinition } from "./record_definition.ts";
+import type { FieldDefinition, NormaliseSpec, RecordDefinition } from "./record_definition.ts";
 
 // The WHATWG (HTML) e-mail grammar, with at least one dot in the domain: what browsers accept in
 // <input type=email>, minus intranet hosts, which a contact list exported from a server never has.
 const EMAIL =
   /^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-function upperCase(value: string): Normalised {
-  return { value: value.toUpperCase() };
-}
+const upperCase: NormaliseSpec = { kind: "upper" };
 
 // Spreadsheets that treated the ZIP column as a number turned 08014 into 8014. A 4-digit US ZIP
 // does not exist, so the leading zero is restored, and reported, rather than rejecting the row.
-function restoreZip(value: string): Normalised {
-  if (/^[0-9]{4}(-[0-9]{4})?$/.test(value)) {
-    return { value: `0${value}`, fix: `Restored the leading zero of ZIP code '${value}'` };
-  }
-  return { value };
-}
+const restoreZip: NormaliseSpec = { kind: "prefix", when: /^[0-9]{4}(-[0-9]{4})?$/, prefix: "0", fix: "Restored the leading zero of ZIP code '{value}'" };
 
 function text(name: string, maxLength: number, description: string, example: string): FieldDefinition {
   return { name, type: "string", maxLength, description, example };
@@ -39,19 +32,21 @@ export const contactRecord: RecordDefinition = {
   name: "contact",
   table: "contacts",
   fields: [
-    { ...text("first_name", 100, "Given name.", "James"), required: true },
-    { ...text("last_name", 100, "Family name.", "Butt"), required: true },
-    text("company_name", 200, "Company the person works for.", "Benton, John B Jr"),
+    { ...text("first_name", 100, "Given name.", "James"), required: true, sortable: true, searchable: true },
+    { ...text("last_name", 100, "Family name.", "Butt"), required: true, sortable: true, searchable: true },
+    { ...text("company_name", 200, "Company the person works for.", "Benton, John B Jr"), sortable: true },
     { ...text("address", 200, "Street address; may span lines.", "6649 N Blue Gum St"), multiline: true },
-    text("city", 100, "City.", "New Orleans"),
+    { ...text("city", 100, "City.", "New Orleans"), sortable: true },
     {
       ...text("state", 2, "US state or territory code, upper-cased on input.", "LA"),
+      sortable: true,
       pattern: /^[A-Z]{2}$/,
       patternMessage: "must be two letters A-Z",
       normalise: upperCase,
     },
     {
-      ...text("zip", 10, "US ZIP code as text (leading zeros kept; a 4-digit code gets its zero back).", "70116"),
+      ...text("zip", 10, "US ZIP code as text (leading zeros kept; a 4-digit code gets its zero back, reported in `warnings`).", "70116"),
+      sortable: true,
       pattern: /^[0-9]{5}(-[0-9]{4})?$/,
       patternMessage: "must be a US ZIP code: 5 digits, optionally -4 more",
       normalise: restoreZip,
@@ -65,6 +60,7 @@ export const contactRecord: RecordDefinition = {
       patternMessage: "must be an e-mail address like name@example.com",
       format: "email",
       uniqueIgnoringCase: true,
+      searchable: true,
     },
   ],
   readOnly: ["id", "created_at", "updated_at", "version"],

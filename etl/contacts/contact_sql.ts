@@ -1,10 +1,36 @@
 /**
- * SQL column lists and statements derived from a record definition, for the ingestion and the
- * API. Statements use positional parameters in the order of `columns`.
+ * Every SQL statement on the contacts tables, derived from a record definition, for both backends.
+ * Statements use positional parameters (`$1`...) and run unchanged on DuckDB and PostgreSQL; the few
+ * expressions that differ between the two are named in `DIALECTS` below. Nothing here is built from
+ * request data: identifiers come from the record definition (quoted), values are always bound.
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+
+/** The two backends. */
+export type Dialect = "duckdb" | "postgres";
+
+/** The expressions that are spelled differently on the two backends. */
+interface DialectSql {
+  /** A timestamp column as integer microseconds since 1970 (keyset cursors must not lose precision). */
+  epochMicros(column: string): string;
+  /** `column` contains the text `value` (a bound parameter, already folded). */
+  contains(column: string, value: string): string;
+}
+
+const DIALECTS: Record<Dialect, DialectSql> = {
+  duckdb: {
+    epochMicros: (column) => `epoch_us(${column})`,
+    contains: (column, value) => `contains(${column}, ${value})`,
+  },
+  postgres: {
+    // Matches the expression indexes of migrations/postgres/001, so keyset pages on timestamps use them.
+    epochMicros: (column) => `(extract(epoch FROM ${column}) * 1000000)::bigint`,
+    // LIKE is what the trigram indexes serve; the value's own % _ \ are escaped to mean themselves.
+    contains: (column, value) => `${column} LIKE '%' || replace(replace(replace(${value}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`,
+  },
+};
 
 /** Statements and column lists for one record table. */
 export interface RecordSql {
@@ -17,15 +43,20 @@ export interface RecordSql {
   readonly keyColumn: string;
   /** `id, first_name, ..., created_at, updated_at, version` (quoted), for SELECTs. */
   readonly selectList: string;
-  /** INSERT of every field column ($1..$n in `columns` order) + the key column; RETURNING id, version. */
+  /**
+   * INSERT of every field column ($1..$n in `columns` order) + the key, sort and search columns;
+   * RETURNING the whole row (selectList).
+   */
   readonly insert: string;
   /**
    * UPDATE of `fields` ($1..$k in the given order) WHERE id = $k+1 (AND version = $k+2 when
-   * `ifVersion`), bumping version and updated_at; RETURNING version. Sets the key column only when
-   * the key field is among `fields`: DuckDB rewrites an UPDATE of an indexed column as delete +
+   * `ifVersion`), bumping version and updated_at; RETURNING the whole row. Sets the key column only
+   * when the key field is among `fields`: DuckDB rewrites an UPDATE of an indexed column as delete +
    * insert, which is needless work (and fails if a foreign key ever points at the row).
    */
   update(fields: readonly string[], options?: { ifVersion?: boolean }): string;
+  /** `SET` items keeping the sort and search columns of `fields` in step, given each field's SQL value. */
+  derivedSets(fields: readonly string[], valueOf: (field: string) => string): string[];
 }
 
 /**
@@ -34,37 +65,56 @@ export interface RecordSql {
  * @example
  * ```ts
  * const sql = recordSql(contactRecord);
- * await db.all(sql.insert, sql.columns.map((c) => value[c] ?? null)); // [{ id: 1, version: 1 }]
+ * await db.all(sql.insert, sql.columns.map((c) => value[c] ?? null)); // [{ id: 1, version: 1, ... }]
  * ```
  */
 export function recordSql(record: RecordDefinition): RecordSql {
   const columns = record.fields.map((f) => f.name);
   const key = upsertKeyOf(record);
   const keyColumn = keyColumnOf(key);
-  const keyIndex = columns.indexOf(key.name) + 1;
   const table = quoteIdent(record.table);
   const quoted = columns.map(quoteIdent);
+  const selectList = ["id", ...quoted, "created_at", "updated_at", "version"].join(", ");
+  const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
+  // fold() is the SQL twin of etl/text fold(): a macro (DuckDB) or function (PostgreSQL) created by
+  // the migrations. Sort keys and the search text are plain columns written with the row.
+  const derived = (fields: readonly string[], valueOf: (field: string) => string): [string, string][] => {
+    const pairs: [string, string][] = [];
+    if (fields.includes(key.name)) pairs.push([quoteIdent(keyColumn), `lower(${valueOf(key.name)})`]);
+    for (const f of record.fields) if (f.sortable && fields.includes(f.name)) pairs.push([quoteIdent(sortColumnOf(f)), `fold(${valueOf(f.name)})`]);
+    if (searchable.length > 0 && searchable.some((f) => fields.includes(f))) {
+      pairs.push([quoteIdent(SEARCH_COLUMN), searchable.map((f) => `fold(${valueOf(f)})`).join(" || ' ' || ")]);
+    }
+    return pairs;
+  };
+  const position = (f: string) => `$${columns.indexOf(f) + 1}`;
+  const inserted = derived(columns, position);
   const insert =
-    `INSERT INTO ${table} (${[...quoted, quoteIdent(keyColumn)].join(", ")}) ` +
-    `VALUES (${[...columns.map((_, i) => `$${i + 1}`), `lower($${keyIndex})`].join(", ")}) RETURNING id, version`;
+    `INSERT INTO ${table} (${[...quoted, ...inserted.map(([c]) => c)].join(", ")}) ` +
+    `VALUES (${[...columns.map((_, i) => `$${i + 1}`), ...inserted.map(([, v]) => v)].join(", ")}) RETURNING ${selectList}`;
   return {
     table,
     columns,
     keyField: key.name,
     keyColumn,
-    selectList: ["id", ...quoted, "created_at", "updated_at", "version"].join(", "),
+    selectList,
     insert,
     update(fields, options = {}) {
       for (const f of fields) {
         if (!columns.includes(f)) throw new TypeError(`'${f}' is not a column of ${record.table}`);
       }
+      const at = (f: string) => `$${fields.indexOf(f) + 1}`;
+      // The search text joins several fields: one not being written keeps its stored value.
+      const valueOf = (f: string) => (fields.includes(f) ? at(f) : quoteIdent(f));
       const sets = fields.map((f, i) => `${quoteIdent(f)} = $${i + 1}`);
-      const keyAt = fields.indexOf(key.name);
-      if (keyAt >= 0) sets.push(`${quoteIdent(keyColumn)} = lower($${keyAt + 1})`);
+      for (const [column, value] of derived(fields, valueOf)) sets.push(`${column} = ${value}`);
       sets.push("version = version + 1", "updated_at = current_timestamp");
       const id = fields.length + 1;
       const guard = options.ifVersion ? ` AND version = $${id + 1}` : "";
-      return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id}${guard} RETURNING version`;
+      return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id}${guard} RETURNING ${selectList}`;
+    },
+    derivedSets(fields, valueOf) {
+      return derived(fields, (f) => (fields.includes(f) ? valueOf(f) : quoteIdent(f))).map(([c, v]) => `${c} = ${v}`);
     },
   };
 }
@@ -72,30 +122,147 @@ export function recordSql(record: RecordDefinition): RecordSql {
 /** The contacts table's SQL (see recordSql). */
 export const contactSql: RecordSql = recordSql(contactRecord);
 
-// The API's statements on contacts.duckdb (the tables are the migrations' in ./migrations/).
+/** A list filter, as SQL over the contacts table `c`, with its bound values. */
+export interface ListFilters {
+  state?: string;
+  city?: string;
+  company?: string;
+  department?: string;
+  q?: string;
+}
+
+/** How a list is sorted: a field name (sortable, `id`, the key field, or a timestamp) and direction. */
+export interface ListSort {
+  field: string;
+  descending: boolean;
+}
 
 /**
- * Idempotency keys are kept 24 h (purged at start-up). The table (migrations/002) is
- * written in the same transaction as the contact a POST created, so a retry after a crash finds it.
+ * The read statements of the API (lists, counts, pages, point reads), for one record and dialect.
+ *
+ * @example
+ * ```ts
+ * const reads = readSql(contactRecord, "duckdb");
+ * const { sql, params } = reads.page({ state: "CA" }, { field: "last_name", descending: false }, undefined, 51);
+ * ```
  */
-export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL 24 HOUR`;
-/** Every stored key, loaded into memory at start-up. */
-export const IDEMPOTENCY_ALL = `SELECT key, fingerprint, status, location, body FROM api_idempotency_keys`;
-/** Records a key in the transaction of the contact it created. */
-export const IDEMPOTENCY_INSERT = `INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ($1, $2, $3, $4, $5)`;
+export function readSql(record: RecordDefinition, dialect: Dialect) {
+  const base = recordSql(record);
+  const d = DIALECTS[dialect];
+  const links = record.links;
+  const linkTable = quoteIdent(links.linkTable);
+  const nameTable = quoteIdent(links.table);
+  const recordKey = quoteIdent(links.recordKey);
+  const nameKey = quoteIdent(links.nameKey);
+  const sortable = new Set(record.fields.filter((f) => f.sortable).map((f) => f.name));
 
-/** Contacts: department links of every contact, for the in-memory read model. */
-export const CONTACT_LINKS_ALL = `
-  SELECT cd.contact_id::INTEGER AS contact_id, d.name
-  FROM contact_departments cd JOIN departments d ON d.id = cd.department_id
-  ORDER BY cd.contact_id, d.name`;
-/** Contacts: every department. */
+  /** The key a sort orders by: a number (id, microseconds) or text (a folded value). */
+  function sortKey(field: string): string {
+    if (field === "id") return "c.id";
+    if (field === "created_at" || field === "updated_at") return d.epochMicros(`c.${field}`);
+    if (field === base.keyField) return `c.${quoteIdent(base.keyColumn)}`;
+    if (sortable.has(field)) return `c.${quoteIdent(`${field}_sort`)}`;
+    throw new TypeError(`'${field}' is not a sortable field of ${record.table}`);
+  }
+
+  function where(filters: ListFilters, params: unknown[]): string[] {
+    const clauses: string[] = [];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    if (filters.state) clauses.push(`c.state = upper(${bind(filters.state)})`);
+    if (filters.city) clauses.push(`c.city_sort = fold(${bind(filters.city)})`);
+    if (filters.company) clauses.push(d.contains("c.company_name_sort", `fold(${bind(filters.company)})`));
+    if (filters.q) clauses.push(d.contains(`c.${SEARCH_COLUMN}`, `fold(${bind(filters.q)})`));
+    if (filters.department) {
+      clauses.push(
+        `c.id IN (SELECT l.${recordKey} FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE fold(n.name) = fold(${bind(filters.department)}))`,
+      );
+    }
+    return clauses;
+  }
+
+  const departmentsOf = `(SELECT array_agg(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = c.id)`;
+  const rowList = `${base.selectList.split(", ").map((col) => `c.${col}`).join(", ")}, ${departmentsOf} AS ${quoteIdent(links.name)}`;
+
+  return {
+    /** One contact with its department names, by id ($1). */
+    byId: `SELECT ${rowList} FROM ${base.table} c WHERE c.id = $1`,
+    /** Contacts by ids ($1, an integer list), any order. */
+    byIds: `SELECT ${rowList} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
+    /**
+     * The ids and sort keys of one page: rows matching `filters` after the cursor `after` (the
+     * sort key and id of the last row of the previous page), `limit` of them, in sort order.
+     */
+    page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number) {
+      const params: unknown[] = [];
+      const clauses = where(filters, params);
+      const key = sortKey(sort.field);
+      const op = sort.descending ? "<" : ">";
+      if (after !== undefined) {
+        const numeric = sort.field === "id" || sort.field === "created_at" || sort.field === "updated_at";
+        const value = `$${params.push(numeric ? Number(after[0]) : String(after[0]))}${numeric ? "::BIGINT" : ""}`;
+        clauses.push(`(${key}, c.id) ${op} (${value}, $${params.push(after[1])}::INTEGER)`);
+      }
+      const dir = sort.descending ? " DESC" : "";
+      const sql =
+        `SELECT c.id, ${key} AS sort_key FROM ${base.table} c` +
+        (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
+        ` ORDER BY ${key}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
+      return { sql, params };
+    },
+    /** How many contacts match `filters`. */
+    count(filters: ListFilters) {
+      const params: unknown[] = [];
+      const clauses = where(filters, params);
+      return { sql: `SELECT count(*)::INTEGER AS n FROM ${base.table} c${clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : ""}`, params };
+    },
+    /** Every matching row in sort order (CSV exports stream it). */
+    all(filters: ListFilters, sort: ListSort) {
+      const params: unknown[] = [];
+      const clauses = where(filters, params);
+      const dir = sort.descending ? " DESC" : "";
+      const sql =
+        `SELECT ${rowList} FROM ${base.table} c${clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : ""}` +
+        ` ORDER BY ${sortKey(sort.field)}${dir}, c.id${dir}`;
+      return { sql, params };
+    },
+  };
+}
+
+// The write statements of the API on the contacts tables (the tables are the migrations').
+
+/** Departments, for matching names without regard to case or accents (a small table). */
 export const DEPARTMENTS_ALL = `SELECT id::INTEGER AS id, name FROM departments ORDER BY name, id`;
-/** Contacts: a department created on first use. */
-export const DEPARTMENT_INSERT = `INSERT INTO departments (name) VALUES ($1) RETURNING id::INTEGER AS id, name`;
-/** Contacts: links a contact to a department. */
-export const LINK_INSERT = `INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)`;
-/** Contacts: drops a contact's department links (before relinking or deleting it). */
+/** Departments with how many contacts link to each. */
+export const DEPARTMENTS_WITH_COUNTS = `
+  SELECT d.id::INTEGER AS id, d.name, (SELECT count(*) FROM contact_departments l WHERE l.department_id = d.id)::INTEGER AS contacts
+  FROM departments d ORDER BY d.name, d.id`;
+/** A department created on first use; nothing when another writer created the same name first. */
+export const DEPARTMENT_INSERT = `INSERT INTO departments (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id::INTEGER AS id, name`;
+/** A department by its exact name (after an insert found it taken). */
+export const DEPARTMENT_BY_NAME = `SELECT id::INTEGER AS id, name FROM departments WHERE name = $1`;
+/** How many contacts link to department $1, and whether it exists. */
+export const DEPARTMENT_USE = `SELECT (SELECT count(*) FROM contact_departments WHERE department_id = $1)::INTEGER AS contacts, (SELECT count(*) FROM departments WHERE id = $1)::INTEGER AS found`;
+/** Deletes department $1 if no contact links to it (returns nothing otherwise). */
+export const DEPARTMENT_DELETE = `DELETE FROM departments WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM contact_departments WHERE department_id = $1) RETURNING id`;
+/** Links contact $1 to every department id in $2 (an integer list). */
+export const LINKS_INSERT = `INSERT INTO contact_departments (contact_id, department_id) SELECT $1, unnest($2::INTEGER[])`;
+/** Drops a contact's department links (before relinking or deleting it). */
 export const LINKS_DELETE = `DELETE FROM contact_departments WHERE contact_id = $1`;
-/** Contacts: deletes a contact if still at the version checked (returns nothing otherwise). */
+/** A contact's department names, by name. */
+export const LINK_NAMES = `SELECT d.name FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = $1 ORDER BY d.name`;
+/** The version and e-mail of contact $1, and the contact owning e-mail key $2 (if any), in one round trip. */
+export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE id = $1 OR email_key = $2`;
+/** Deletes a contact if still at the version checked (returns nothing otherwise). */
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
+/** How many contacts there are. */
+export const CONTACTS_COUNT = `SELECT count(*)::INTEGER AS n FROM contacts`;
+
+/**
+ * Idempotency keys are kept 24 h (purged at start-up). The table is written in the same transaction
+ * as the contact a POST created, so a retry after a crash, or on another API process, finds it.
+ */
+export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours'`;
+/** The stored answer for one key. */
+export const IDEMPOTENCY_GET = `SELECT fingerprint, status::INTEGER AS status, location, body, etag FROM api_idempotency_keys WHERE key = $1`;
+/** Records a key and the answer as first sent, in the transaction of the contact it created. */
+export const IDEMPOTENCY_INSERT = `INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, etag) VALUES ($1, $2, $3, $4, $5, $6)`;

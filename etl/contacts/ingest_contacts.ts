@@ -1,30 +1,49 @@
 /**
- * CSV -> contacts.duckdb, in one transaction. DuckDB's read_csv parses the file with an explicit
- * all-text schema (no type guessing that eats ZIP zeros); every row is trimmed, normalised and
- * validated with the record definition; people are upserted by e-mail (case-insensitive) and their
- * departments merged. Nothing is deleted, nothing is dropped silently: a bad row becomes a reject
- * with its physical CSV line number.
+ * CSV -> contacts.duckdb, set-based. One streaming pass hashes the file and maps records to
+ * physical lines (`_csv_scan.ts`); read_csv stages it and SQL validates, groups and collects rejects
+ * (`_stage_csv.ts`); then ONE transaction inserts the new people, updates the changed ones and adds
+ * departments and links. No row is turned into a JavaScript object, so a million rows take seconds
+ * and DuckDB's bounded memory. A file identical to the last one loaded, into tables nobody changed
+ * since, is recognised from its hash without being read. Nothing is deleted, nothing is dropped
+ * silently: a bad row becomes a reject with its physical line number.
  */
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
-import type { Database } from "../db/mod.ts";
-import { scanCsv } from "./_csv_scan.ts";
-import { mapCsvHeader } from "./_map_csv_header.ts";
-import { cleanCell, readCsvRows } from "./_read_csv_rows.ts";
-import { upsertContacts, type Accepted } from "./_upsert_contacts.ts";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Database, SqlRunner } from "../db/mod.ts";
+import type { IngestSummary } from "../handover/mod.ts";
+import { csvField, fold } from "../text/mod.ts";
+import { writeFileAtomic } from "../files/mod.ts";
+import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
+import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
+import { dropStaging, stageCsv, type Staged } from "./_stage_csv.ts";
+import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
+import { recordSql } from "./contact_sql.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
-import type { IngestSummary, RowFix } from "../handover/mod.ts";
-import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
-import { validateRecord } from "./validate_contact.ts";
+import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
 
 export interface IngestOptions {
   /** Name used in messages and references; defaults to the file's base name. */
   sourceName?: string;
+  /** How messages name the file (default `csvPath`): the original when `csvPath` is a copy. */
+  displayPath?: string;
   /** The record definition to load with; defaults to contactRecord. Tests pass extended ones. */
   record?: RecordDefinition;
+  /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
+  rejectsFile?: string;
+}
+
+/** What a writer needs to know about the file being loaded. */
+export interface LoadPlan {
+  scan: CsvScan;
+  layout: Layout;
+  record: RecordDefinition;
+  source: string;
+  /** sha256 of the record definition: the same file read with another definition is another load. */
+  definition: string;
 }
 
 /**
@@ -39,123 +58,263 @@ export interface IngestOptions {
  * ```
  */
 export async function ingestContacts(db: Database, csvPath: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  const plan = planLoad(csvPath, options);
+  const fingerprintNow = () => tablesFingerprint(db, plan.record);
+  const unchanged = await unchangedSince(db, plan, fingerprintNow);
+  if (unchanged !== undefined) return unchanged;
+  return withReadablePath(db, csvPath, async (readPath) => {
+    try {
+      const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record);
+      const summary = await db.transaction(async (tx) => {
+        const written = await writeDuckDb(tx, plan, staged);
+        if (staged.contacts > 0) await recordLoad(tx, plan, written, await fingerprintNow());
+        return written;
+      });
+      summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
+      return summary;
+    } finally {
+      await dropStaging(db);
+    }
+  });
+}
+
+/** Scans the file and maps its header; throws ContactsCsvError for a file that cannot be loaded. */
+export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   const record = options.record ?? contactRecord;
-  const source = options.sourceName ?? basename(csvPath);
-  let bytes: Buffer;
+  const shown = options.displayPath ?? csvPath;
+  let scan: CsvScan;
   try {
-    bytes = readFileSync(csvPath);
+    scan = scanCsvFile(csvPath);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    throw new ContactsCsvError("unreadable", `Cannot read contacts file '${csvPath}': ${reason}`, csvPath);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
+    throw new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
   }
-  const scan = scanCsv(bytes.toString("utf8"));
-  const layout = mapCsvHeader(scan, record, csvPath);
-  const summary: IngestSummary = {
-    source,
-    rows: 0,
-    contacts: 0,
+  if (scan.headerBlank && scan.bytes === 0) {
+    throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
+  }
+  const layout = mapCsvHeader(scan, record, shown);
+  const definition = createHash("sha256")
+    .update(JSON.stringify(record, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)))
+    .digest("hex");
+  return { scan, layout, record, source: options.sourceName ?? basename(shown), definition };
+}
+
+/**
+ * The summary of the last load when `plan`'s file is byte for byte the one it loaded, with the same
+ * definition, into tables whose fingerprint has not moved since: loading it again would change
+ * nothing, so nothing is read.
+ */
+export async function unchangedSince(db: SqlRunner, plan: LoadPlan, fingerprint: () => Promise<string>): Promise<IngestSummary | undefined> {
+  const last = await db.one<{ sha256: string; definition: string; fingerprint: string; summary: string; loaded_at: unknown }>(
+    "SELECT sha256, definition, fingerprint, summary, loaded_at FROM contact_loads ORDER BY loaded_at DESC LIMIT 1",
+  );
+  if (last === undefined || last.sha256 !== plan.scan.sha256 || last.definition !== plan.definition) return undefined;
+  if (last.fingerprint !== (await fingerprint())) return undefined;
+  const previous = JSON.parse(last.summary) as IngestSummary;
+  const since = last.loaded_at instanceof Date ? last.loaded_at.toISOString() : String(last.loaded_at);
+  return {
+    ...previous,
+    source: plan.source,
+    inserted: 0,
+    updated: 0,
+    unchanged: previous.contacts,
+    departments_added: 0,
+    links_added: 0,
+    rejects_file: null,
+    warnings: [...previous.warnings, `Unchanged since the load of ${since}: the file and the tables are as that load left them, so nothing was read`],
+    unchanged_since: since,
+  };
+}
+
+/**
+ * A fingerprint of the contacts tables that every write moves: counts, the sum of versions (every
+ * update bumps one), the highest ids (every insert takes a new one), links and departments.
+ */
+export async function tablesFingerprint(db: SqlRunner, record: RecordDefinition): Promise<string> {
+  const t = q(record.table);
+  const row = await db.one<{ f: string }>(
+    `SELECT (SELECT count(*) FROM ${t})::VARCHAR || ':' || (SELECT coalesce(sum(version), 0) FROM ${t})::VARCHAR || ':' ||
+            (SELECT coalesce(max(id), 0) FROM ${t})::VARCHAR || ':' || (SELECT count(*) FROM ${q(record.links.linkTable)})::VARCHAR || ':' ||
+            (SELECT count(*) FROM ${q(record.links.table)})::VARCHAR || ':' || (SELECT coalesce(max(id), 0) FROM ${q(record.links.table)})::VARCHAR AS f`,
+  );
+  return String(row?.f);
+}
+
+/** Records a committed load (its summary without the row lists) for unchanged-file detection. */
+export async function recordLoad(tx: SqlRunner, plan: LoadPlan, summary: IngestSummary, fingerprint: string): Promise<void> {
+  const { rejects: _r, fixed: _f, rejects_file: _file, ...kept } = summary;
+  await tx.run("INSERT INTO contact_loads (sha256, definition, fingerprint, summary) VALUES ($1, $2, $3, $4)", [
+    plan.scan.sha256,
+    plan.definition,
+    fingerprint,
+    JSON.stringify({ ...kept, rejects: [], fixed: [] }),
+  ]);
+}
+
+/** The summary's fields that staging already knows. */
+export function stagedSummary(plan: LoadPlan, staged: Staged): IngestSummary {
+  return {
+    source: plan.source,
+    rows: staged.rows,
+    contacts: staged.contacts,
     inserted: 0,
     updated: 0,
     unchanged: 0,
-    rejected: 0,
-    fixes: 0,
+    rejected: staged.rejected,
+    fixes: staged.fixes,
     departments: 0,
     departments_added: 0,
     links: 0,
     links_added: 0,
-    rejects: [],
-    fixed: [],
-    warnings: layout.warnings,
+    rejects: staged.rejects,
+    fixed: staged.fixed,
+    rejects_by_field: staged.rejectsByField,
+    fixes_by_field: staged.fixesByField,
+    rejects_file: null,
+    warnings: staged.warnings,
   };
+}
 
-  return db.transaction(async (tx) => {
-    const { rows, lines, fileRejects } = await readCsvRows(tx, bytes, scan);
-    summary.rows = rows.length + fileRejects.length;
-    summary.rejects.push(...fileRejects);
-    if (scan.unterminatedQuoteLine !== null) {
-      summary.warnings.push(
-        `A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`,
-      );
+/**
+ * The department names of the loaded lines (a handful), matched to stored departments without
+ * regard to case or accents, the new ones created in file order. Returns name -> id and the counts.
+ */
+export async function resolveDepartments(
+  names: readonly string[],
+  existing: readonly { id: number; name: string }[],
+  create: (name: string) => Promise<number>,
+): Promise<{ ids: Map<string, number>; distinct: number; added: number }> {
+  const byFold = new Map<string, number>();
+  for (const d of existing) if (!byFold.has(fold(d.name))) byFold.set(fold(d.name), Number(d.id));
+  const ids = new Map<string, number>();
+  const seen = new Set<string>();
+  let added = 0;
+  for (const name of names) {
+    const folded = fold(name);
+    seen.add(folded);
+    if (!byFold.has(folded)) {
+      byFold.set(folded, await create(name));
+      added++;
     }
-    if (lines === null) {
-      summary.warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
-    }
-    // Rejected data rows by index (lines may be unknown); DuckDB's rejects are one per line already.
-    const rejectedRows = new Set<number>();
-    const people = new Map<string, Accepted>();
-    const keyField = upsertKeyOf(record);
-    const conflicts = new Map<string, Set<string>>();
+    ids.set(name, byFold.get(folded)!);
+  }
+  return { ids, distinct: seen.size, added };
+}
 
-    rows.forEach((row, index) => {
-      const line = lines === null ? null : lines[index];
-      const input: Record<string, unknown> = {};
-      for (const [name, column] of layout.fields) input[name] = cleanCell(row[column]);
-      const department = layout.departments === null ? "" : (cleanCell(row[layout.departments]) ?? "").trim();
-      if (department.length > 0) input[record.links.name] = [department];
-      const result = validateRecord(layout.record, input, "create");
-      if (!result.ok) {
-        rejectedRows.add(index);
-        for (const error of result.errors) {
-          const name = error.field.startsWith(record.links.name) ? record.links.csvColumn : error.field;
-          const raw = error.field.startsWith(record.links.name) ? department : input[error.field];
-          summary.rejects.push({
-            line,
-            field: name,
-            reason: lines === null ? `Data row ${index + 1}: ${error.message}` : error.message,
-            value: typeof raw === "string" ? raw : null,
-          });
-        }
-        return;
-      }
-      const value: Record<string, string | null> = {};
-      for (const [name] of layout.fields) value[name] = (result.value[name] as string | null | undefined) ?? null;
-      // The e-mail pattern is ASCII, so JS and DuckDB lower-case it alike (the key column is lower(email)).
-      const key = (value[keyField.name] as string).toLowerCase();
-      const signature = JSON.stringify(value);
-      const fixes = result.fixes.map((f) => ({ line, field: f.field, from: f.from, to: f.to, reason: f.message }));
-      const seen = people.get(key);
-      if (seen === undefined) {
-        people.set(key, { key, line, value, signature, lines: [line], rows: [index], departments: new Set(), fixes });
-      } else {
-        seen.lines.push(line);
-        seen.rows.push(index);
-        seen.fixes.push(...fixes);
-        if (seen.signature !== signature) {
-          const fields = conflicts.get(key) ?? new Set<string>();
-          for (const [name] of layout.fields) if (seen.value[name] !== value[name]) fields.add(name);
-          conflicts.set(key, fields);
-        }
-      }
-      if (department.length > 0) people.get(key)!.departments.add(department);
-    });
+/** The DuckDB writer: set-based statements over the staged temp tables, inside the caller's transaction. */
+async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promise<IngestSummary> {
+  const summary = stagedSummary(plan, staged);
+  const { record } = plan;
+  const sql = recordSql(record);
+  const table = q(record.table);
+  const keyColumn = q(keyColumnOf(upsertKeyOf(record)));
+  const names = staged.fields;
+  const cols = names.map(q);
+  const links = record.links;
 
-    // The same e-mail with different data: nobody can tell which line is right, so none is loaded.
-    for (const [key, fields] of conflicts) {
-      const person = people.get(key)!;
-      people.delete(key);
-      const where = person.lines.map((l) => l ?? "?").join(", ");
-      for (const index of person.rows) rejectedRows.add(index);
-      for (const line of person.lines) {
-        summary.rejects.push({
-          line,
-          field: keyField.name,
-          reason:
-            `The ${keyField.name} '${person.value[keyField.name]}' appears on lines ${where} with different ` +
-            `${[...fields].join(", ")}; none of these lines was loaded`,
-          value: person.value[keyField.name],
-        });
-      }
-    }
-    for (const person of people.values()) {
-      summary.fixed.push(...person.fixes);
-    }
-    summary.rejects.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    summary.fixed.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    summary.rejected = fileRejects.length + rejectedRows.size;
-    summary.fixes = summary.fixed.length;
-    summary.contacts = people.size;
+  const departmentNames = await tx.all<{ name: string }>(
+    "SELECT o.dept AS name FROM _okrows o WHERE o.dept <> '' GROUP BY o.dept ORDER BY min(o.ord)",
+  );
+  const departments = await resolveDepartments(
+    departmentNames.map((d) => d.name),
+    await tx.all<{ id: number; name: string }>(`SELECT id::INTEGER AS id, name FROM ${q(links.table)} ORDER BY id`),
+    async (name) => Number((await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) RETURNING id::INTEGER AS id`, [name]))!.id),
+  );
+  await tx.run("DROP TABLE IF EXISTS temp._dept_map; CREATE TEMP TABLE _dept_map (name VARCHAR, id INTEGER)");
+  const map = await tx.appender("_dept_map", { schema: "temp" });
+  try {
+    for (const [name, id] of departments.ids) map.text(name).int(id).endRow();
+  } finally {
+    map.close();
+  }
 
-    await upsertContacts(tx, record, layout, [...people.values()], summary);
-    return summary;
-  });
+  // New people, in file order; their sort and search columns derived as every write derives them.
+  // Every sort column gets a value (fold of NULL is ''), also for columns the file lacks.
+  const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
+  const inserted = await tx.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key)`);
+  if (Number(inserted!.n) > 0) {
+    await tx.run(
+      `INSERT INTO ${table} (${[...cols, ...derivedInsert.map(([c]) => c)].join(", ")})
+       SELECT ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
+       FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key) ORDER BY p.first_ord`,
+    );
+  }
+  // Changed people: only the columns present in the file are compared and set. The key column is
+  // what matched, so it is only rewritten when the e-mail's case changed.
+  const differs = names.map((n) => `t.${q(n)} IS DISTINCT FROM p.${q(n)}`).join(" OR ");
+  await tx.run(
+    `DROP TABLE IF EXISTS temp._changed; CREATE TEMP TABLE _changed AS SELECT t.id, ${names.map((n) => `p.${q(n)} AS ${q(`v_${n}`)}`).join(", ")}
+     FROM _people p JOIN ${table} t ON t.${keyColumn} = p.key WHERE ${differs}`,
+  );
+  const updated = Number((await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _changed"))!.n);
+  if (updated > 0) {
+    const sets = [
+      ...names.filter((n) => n !== sql.keyField).map((n) => `${q(n)} = c.${q(`v_${n}`)}`),
+      ...(names.includes(sql.keyField) ? [`${q(sql.keyField)} = c.${q(`v_${sql.keyField}`)}`] : []),
+      ...sql.derivedSets(names.filter((n) => n !== sql.keyField), (f) => `c.${q(`v_${f}`)}`),
+    ];
+    await tx.run(`UPDATE ${table} SET ${sets.join(", ")}, version = version + 1, updated_at = current_timestamp FROM _changed c WHERE ${table}.id = c.id`);
+  }
+
+  const recordKey = q(links.recordKey);
+  const nameKey = q(links.nameKey);
+  const linkTable = q(links.linkTable);
+  await tx.run(`DROP TABLE IF EXISTS temp._links; DROP TABLE IF EXISTS temp._new_links;
+    CREATE TEMP TABLE _links AS SELECT DISTINCT t.id AS cid, m.id AS did FROM _okrows o JOIN _dept_map m ON m.name = o.dept JOIN ${table} t ON t.${keyColumn} = o.key;
+    CREATE TEMP TABLE _new_links AS SELECT l.cid, l.did FROM _links l WHERE NOT EXISTS (SELECT 1 FROM ${linkTable} x WHERE x.${recordKey} = l.cid AND x.${nameKey} = l.did)`);
+  const linkCounts = await tx.one<{ links: number; added: number }>("SELECT (SELECT count(*) FROM _links)::INTEGER AS links, (SELECT count(*) FROM _new_links)::INTEGER AS added");
+  let bumped = 0;
+  if (Number(linkCounts!.added) > 0) {
+    await tx.run(`INSERT INTO ${linkTable} (${recordKey}, ${nameKey}) SELECT cid, did FROM _new_links ORDER BY cid, did`);
+    // A person who gained a department changed (the API's ETag covers departments) unless this
+    // load already bumped them: rows written in this transaction carry updated_at = current_timestamp.
+    const gained = `id IN (SELECT DISTINCT cid FROM _new_links) AND updated_at <> current_timestamp`;
+    bumped = Number((await tx.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table} WHERE ${gained}`))!.n);
+    if (bumped > 0) await tx.run(`UPDATE ${table} SET version = version + 1, updated_at = current_timestamp WHERE ${gained}`);
+  }
+  await tx.run("DROP TABLE temp._dept_map; DROP TABLE temp._changed; DROP TABLE temp._links; DROP TABLE temp._new_links");
+
+  summary.inserted = Number(inserted!.n);
+  summary.updated = updated + bumped;
+  summary.unchanged = summary.contacts - summary.inserted - summary.updated;
+  summary.departments = departments.distinct;
+  summary.departments_added = departments.added;
+  summary.links = Number(linkCounts!.links);
+  summary.links_added = Number(linkCounts!.added);
+  return summary;
+}
+
+/**
+ * Streams every reject of the staged load to `path` as CSV (`line,field,reason,value`, the one
+ * formula-safe csvField rule of etl/text), chunk by chunk, and returns the path.
+ */
+export async function writeRejectsReport(db: Database, path: string): Promise<string> {
+  const lines: string[] = ["line,field,reason,value"];
+  for await (const rows of db.stream<{ line: number | null; field: string; reason: string; value: string | null }>(
+    "SELECT line, field, reason, value FROM _rejects ORDER BY line NULLS FIRST, o",
+  )) {
+    for (const r of rows) lines.push([r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","));
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, lines.join("\r\n") + "\r\n");
+  return path;
+}
+
+/**
+ * Runs `fn` with a path DuckDB reads as exactly this file. read_csv takes `*`, `?`, `[` and `{` as a
+ * pattern (`export*.csv` would read every export): such a name is copied to a private name first,
+ * beside the database (never /tmp), and removed afterwards.
+ */
+async function withReadablePath<T>(db: Database, csvPath: string, fn: (path: string) => Promise<T>): Promise<T> {
+  if (!/[*?[\]{}]/.test(csvPath)) return fn(csvPath);
+  const dir = db.path === ":memory:" || db.path === "" ? join(dirname(csvPath), ".contacts-load") : join(dirname(db.path), "uploads");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const copy = join(dir, `copy-${process.pid}-${Date.now()}.csv`);
+  copyFileSync(csvPath, copy);
+  try {
+    return await fn(copy);
+  } finally {
+    rmSync(copy, { force: true });
+  }
 }

@@ -4,21 +4,23 @@
  * its own connection between its other writes. Either way one contacts RunRecord is appended to
  * runs.jsonl, here and only here, and the rejects are written as a CSV report.
  */
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database } from "../db/mod.ts";
-import { writeFileAtomic } from "../files/mod.ts";
-import { csvField } from "../text/mod.ts";
+import { Database, PostgresDatabase } from "../db/mod.ts";
 import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
-import { HandoverError, importThroughApi, runningApi, type IngestSummary, type RowReject } from "../handover/mod.ts";
+import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
-import { migrate, MigrationError } from "./migrate.ts";
+import { ingestContactsPostgres } from "./ingest_postgres.ts";
+import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
 
-export type ContactsLoadErrorCode = "locked";
+export type ContactsLoadErrorCode = "locked" | "all-rejected";
 
-/** The database is locked by a process that is not a running API. `message` is for the person running the load. */
+/**
+ * The load could not be done: the database is locked by a process that is not a running API
+ * ("locked"), or every row of the file was rejected ("all-rejected": a failed run, nothing loaded).
+ * `message` is for the person running the load.
+ */
 export class ContactsLoadError extends Error {
   override readonly name = "ContactsLoadError";
   constructor(
@@ -38,12 +40,12 @@ export interface LoadContactsOptions {
   apiTimeoutMs?: number;
   /** How long a locked contacts.duckdb (an API starting up?) is retried; default 5 s. */
   lockWaitMs?: number;
+  /** `postgres://...` (DATABASE_URL): load straight into PostgreSQL, which any number of processes may write. */
+  databaseUrl?: string;
 }
 
 /** The ingestion summary plus how it ran, the run id, and the rejects report (null when none). */
-export type LoadContactsResult = IngestSummary & { via: "direct" | "api"; run_id: string; rejects_file: string | null };
-
-const CELL_CAP = 50;
+export type LoadContactsResult = IngestSummary & { via: "direct" | "api" | "postgres"; run_id: string; rejects_file: string | null };
 
 /**
  * Loads the contacts CSV (directly, or through the running API) and appends a contacts run to
@@ -60,41 +62,66 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   const runId = newRunId();
   const startedAt = new Date().toISOString();
   const source = basename(options.csvPath);
+  const rejectsFile = join(options.dataDir, "rejects", `contacts-${runId}.csv`);
   let file: RunRecord["file"] = null;
+  let upload: { name: string; path: string } | undefined;
+  let summary: IngestSummary | undefined;
   try {
-    const bytes = readFileSync(options.csvPath);
-    file = {
-      name: source,
-      path: resolve(options.csvPath),
-      size: bytes.byteLength,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
+    mkdirSync(options.dataDir, { recursive: true });
+    // A private copy in the data dir is what gets loaded (the original may change meanwhile), hashed
+    // on the way; the running API reads it there, so the hand-over has no size limit.
+    try {
+      const placed = placeUpload(options.dataDir, options.csvPath, runId);
+      upload = placed;
+      file = { name: source, path: resolve(options.csvPath), size: placed.size, sha256: placed.sha256 };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message.split("\n")[0];
+      throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
+    }
+    let via: LoadContactsResult["via"];
+    if (options.databaseUrl) {
+      via = "postgres";
+      summary = await intoPostgres(options, upload.path, source, rejectsFile);
+    } else {
+      const api = await runningApi(options.dataDir);
+      via = api !== null ? "api" : "direct";
+      summary =
+        api !== null
+          ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
+          : await direct(options, upload.path, source, rejectsFile);
+    }
+    const counts = {
+      rows: summary.rows,
+      contacts: summary.contacts,
+      inserted: summary.inserted,
+      updated: summary.updated,
+      unchanged: summary.unchanged,
+      rejected: summary.rejected,
+      fixes: summary.fixes,
+      departments: summary.departments,
+      links: summary.links,
     };
-    const api = await runningApi(options.dataDir);
-    const summary =
-      api !== null
-        ? await importThroughApi(api, bytes, { sourceName: source, apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
-        : await direct(options, source);
-    const via: "api" | "direct" = api !== null ? "api" : "direct";
-    const rejectsFile = summary.rejects.length > 0 ? writeRejects(options.dataDir, runId, summary.rejects) : null;
+    const report = summary.rejects_file;
+    // Thresholds a data team wants: nothing loadable is a failed load; some rejects are a warning.
+    if (summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows) {
+      throw Object.assign(
+        new ContactsLoadError("all-rejected", `${source}: all ${summary.rows} rows were rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`),
+        { counts },
+      );
+    }
+    if (summary.unchanged_since === undefined && summary.rejected > 0) {
+      summary.warnings.push(`${summary.rejected} of ${summary.rows} rows ${summary.rejected === 1 ? "was" : "were"} rejected; see ${report ?? "the run's findings"}`);
+    }
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
-      status: "succeeded",
+      status: summary.unchanged_since === undefined ? "succeeded" : "skipped",
       started_at: startedAt,
       finished_at: new Date().toISOString(),
       file,
-      counts: {
-        rows: summary.rows,
-        contacts: summary.contacts,
-        inserted: summary.inserted,
-        updated: summary.updated,
-        unchanged: summary.unchanged,
-        rejected: summary.rejected,
-        fixes: summary.fixes,
-        departments: summary.departments,
-        links: summary.links,
-      },
-      findings: findingsOf(summary, source, rejectsFile),
+      counts,
+      findings: findingsOf(summary, source, report),
       changes: {
         inserted: summary.inserted,
         updated: summary.updated,
@@ -103,7 +130,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       },
       error: null,
     });
-    return { ...summary, via, run_id: runId, rejects_file: rejectsFile };
+    return { ...summary, via, run_id: runId, rejects_file: report };
   } catch (error) {
     appendRun(options.dataDir, {
       id: runId,
@@ -112,24 +139,35 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       started_at: startedAt,
       finished_at: new Date().toISOString(),
       file,
-      counts: {},
-      findings: [],
+      counts: (error as { counts?: Record<string, number> }).counts ?? {},
+      findings: summary === undefined ? [] : findingsOf(summary, source, summary.rejects_file),
       changes: {},
       error: { code: errorCode(error), message: plainMessage(error, options.csvPath) },
     });
-    throw normalise(error, options.csvPath);
+    throw error;
+  } finally {
+    if (upload !== undefined) rmSync(upload.path, { force: true });
   }
 }
 
-async function direct(options: LoadContactsOptions, source: string): Promise<IngestSummary> {
-  mkdirSync(options.dataDir, { recursive: true });
+async function direct(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string): Promise<IngestSummary> {
   const path = join(options.dataDir, "contacts.duckdb");
   const db = await openUnlocked(path, options.dataDir, options.lockWaitMs ?? 5000);
   try {
     await migrate(db);
-    return await ingestContacts(db, options.csvPath, { sourceName: source });
+    return await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile });
   } finally {
     db.close();
+  }
+}
+
+async function intoPostgres(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string): Promise<IngestSummary> {
+  const pg = await PostgresDatabase.connect(options.databaseUrl!, { max: 2, applicationName: "relaciones-etl" });
+  try {
+    await migratePostgres(pg);
+    return await ingestContactsPostgres(pg, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, workDir: join(options.dataDir, "uploads") });
+  } finally {
+    await pg.close();
   }
 }
 
@@ -159,43 +197,30 @@ async function openUnlocked(path: string, dataDir: string, waitMs: number): Prom
   }
 }
 
-function writeRejects(dataDir: string, runId: string, rejects: readonly RowReject[]): string {
-  const dir = join(dataDir, "rejects");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `contacts-${runId}.csv`);
-  const lines = ["line,field,reason,value", ...rejects.map((r) => [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","))];
-  writeFileAtomic(path, lines.join("\r\n") + "\r\n");
-  return path;
-}
-
+/** Findings from the per-field tallies the ingestion counted in the database (linear, however many). */
 function findingsOf(summary: IngestSummary, source: string, rejectsFile: string | null): Finding[] {
   const findings: Finding[] = [];
   const ref = (line: number | null) => (line === null ? source : `${source}:${line}`);
-  const byField = new Map<string, RowReject[]>();
-  for (const reject of summary.rejects) byField.set(reject.field, [...(byField.get(reject.field) ?? []), reject]);
-  for (const [field, rejects] of byField) {
-    const lines = [...new Set(rejects.map((r) => r.line))];
-    const what = field === "*" ? "could not be parsed" : `have an invalid '${field}'`;
+  for (const t of summary.rejects_by_field ?? []) {
+    const what = t.field === "*" ? "could not be parsed" : `have an invalid '${t.field}'`;
     findings.push({
-      check: field === "*" ? "contacts.unparsable_row" : `contacts.invalid_${field}`,
+      check: t.field === "*" ? "contacts.unparsable_row" : `contacts.invalid_${t.field}`,
       severity: "error",
       message:
-        `${lines.length} ${lines.length === 1 ? "line" : "lines"} ${what} and ${lines.length === 1 ? "was" : "were"} not loaded; ` +
-        `first: ${ref(rejects[0].line)}: ${rejects[0].reason}` +
+        `${t.count} ${t.count === 1 ? "line" : "lines"} ${what} and ${t.count === 1 ? "was" : "were"} not loaded; ` +
+        `first: ${ref(t.lines[0] ?? null)}: ${t.first_reason}` +
         (rejectsFile === null ? "" : ` (all rejects: ${rejectsFile})`),
-      cells: lines.slice(0, CELL_CAP).map(ref),
-      count: lines.length,
+      cells: t.lines.map(ref),
+      count: t.count,
     });
   }
-  const fixesByField = new Map<string, IngestSummary["fixed"]>();
-  for (const fix of summary.fixed) fixesByField.set(fix.field, [...(fixesByField.get(fix.field) ?? []), fix]);
-  for (const [field, fixes] of fixesByField) {
+  for (const t of summary.fixes_by_field ?? []) {
     findings.push({
-      check: `contacts.fixed_${field}`,
+      check: `contacts.fixed_${t.field}`,
       severity: "info",
-      message: `${fixes.length} '${field}' ${fixes.length === 1 ? "value was" : "values were"} repaired; first: ${fixes[0].reason}`,
-      cells: fixes.slice(0, CELL_CAP).map((f) => ref(f.line)),
-      count: fixes.length,
+      message: `${t.count} '${t.field}' ${t.count === 1 ? "value was" : "values were"} repaired; first: ${t.first_reason}`,
+      cells: t.lines.map(ref),
+      count: t.count,
     });
   }
   for (const warning of summary.warnings) {
@@ -217,11 +242,4 @@ function plainMessage(error: unknown, csvPath: string): string {
   const message = error instanceof Error ? error.message : String(error);
   // DuckDB messages can run to many lines of hints; the first says what went wrong.
   return message.split("\n")[0];
-}
-
-function normalise(error: unknown, csvPath: string): unknown {
-  if ((error as NodeJS.ErrnoException)?.code === "ENOENT" && !(error instanceof ContactsCsvError)) {
-    return new ContactsCsvError("unreadable", plainMessage(error, csvPath), csvPath);
-  }
-  return error;
 }

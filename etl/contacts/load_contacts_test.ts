@@ -45,21 +45,19 @@ async function fakeApi(dataDir: string, token?: string): Promise<{ server: Serve
     if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
       return send(401, { title: "Unauthorized", status: 401 }, "application/problem+json");
     }
-    assert.equal(req.headers["content-type"], "text/csv");
+    // The loader names its copy in the data dir's uploads folder (etl/handover/contract.ts).
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const dir = tempDir();
     try {
-      const path = join(dir, "upload.csv");
-      writeFileSync(path, Buffer.concat(chunks));
-      const sourceName = String(req.headers["x-source-name"]);
-      send(200, await ingestContacts(db, path, { sourceName }));
+      assert.equal(req.headers["content-type"], "application/json");
+      const named = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { upload: string; source_name: string; run_id: string };
+      const path = join(dataDir, "uploads", named.upload);
+      const rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
+      send(200, await ingestContacts(db, path, { sourceName: named.source_name, rejectsFile }));
     } catch (error) {
       if (error instanceof ContactsCsvError) {
         send(422, { title: "Unprocessable CSV", status: 422, detail: error.message }, "application/problem+json");
-      } else send(500, { title: "Internal Server Error", status: 500 }, "application/problem+json");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      } else send(500, { title: "Internal Server Error", status: 500, detail: String(error) }, "application/problem+json");
     }
   });
   server.listen(0, "127.0.0.1");

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Database } from "../db/mod.ts";
+import type { Database, PostgresDatabase, SqlRunner } from "../db/mod.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
 export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
@@ -38,8 +38,10 @@ interface MigrationFile {
   checksum: string;
 }
 
-/** The folder of the contacts migrations shipped with the code. */
+/** The folder of the contacts migrations shipped with the code (DuckDB). */
 export const defaultMigrationsDir = fileURLToPath(new URL("./migrations/", import.meta.url));
+/** The PostgreSQL set: the same record in PostgreSQL's dialect, numbered on its own. */
+export const defaultPostgresMigrationsDir = fileURLToPath(new URL("./migrations/postgres/", import.meta.url));
 
 const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 
@@ -56,12 +58,72 @@ const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<string[]> {
   const dir = options.dir ?? defaultMigrationsDir;
   const files = readMigrations(dir);
-  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  await db.run(SCHEMA_MIGRATIONS);
+  const pending = await checkHistory(db, files, dir);
+  const ran: string[] = [];
+  for (const file of pending) {
+    try {
+      await db.transaction((tx) => apply(tx, file));
+    } catch (error) {
+      throw failed(file, error);
+    }
+    ran.push(file.name);
+  }
+  return ran;
+}
+
+/**
+ * Brings a PostgreSQL database to the latest schema (the `migrations/postgres/` set, or `dir`) and
+ * returns the migrations it applied. Everything runs in one transaction holding an advisory lock,
+ * so of several API processes starting together one migrates and the others wait, then find
+ * nothing to do; a failure leaves the database as it was. Throws MigrationError as `migrate` does.
+ *
+ * @example
+ * ```ts
+ * await migratePostgres(pg); // ["001_contacts.sql"] on an empty database, [] afterwards
+ * ```
+ */
+export async function migratePostgres(pg: PostgresDatabase, options: MigrateOptions = {}): Promise<string[]> {
+  const dir = options.dir ?? defaultPostgresMigrationsDir;
+  const files = readMigrations(dir);
+  let current: MigrationFile | undefined;
+  try {
+    return await pg.transaction(async (tx) => {
+      // Transaction-scoped: released by COMMIT or ROLLBACK, and by the server if this process dies.
+      await tx.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.migrations'))");
+      await tx.run(SCHEMA_MIGRATIONS);
+      const pending = await checkHistory(tx, files, dir);
+      for (const file of pending) {
+        current = file;
+        await apply(tx, file);
+      }
+      return pending.map((f) => f.name);
+    });
+  } catch (error) {
+    if (error instanceof MigrationError || current === undefined) throw error;
+    throw failed(current, error);
+  }
+}
+
+const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       VARCHAR NOT NULL,
     checksum   VARCHAR NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
-  )`);
+  )`;
+
+async function apply(tx: SqlRunner, file: MigrationFile): Promise<void> {
+  await tx.run(file.sql);
+  await tx.run("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", [file.version, file.name, file.checksum]);
+}
+
+function failed(file: MigrationFile, error: unknown): MigrationError {
+  const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return new MigrationError("failed", `Migration '${file.path}' failed and was rolled back: ${reason}`, file.name);
+}
+
+/** Checks the recorded history against the files (edited or missing ones throw) and returns what is new. */
+async function checkHistory(db: SqlRunner, files: MigrationFile[], dir: string): Promise<MigrationFile[]> {
   const applied = await db.all<{ version: number; name: string; checksum: string }>(
     "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
   );
@@ -86,26 +148,8 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       );
     }
   }
-  const done = new Set(applied.map((row) => row.version));
-  const ran: string[] = [];
-  for (const file of files) {
-    if (done.has(file.version)) continue;
-    try {
-      await db.transaction(async (tx) => {
-        await tx.run(file.sql);
-        await tx.run("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", [
-          file.version,
-          file.name,
-          file.checksum,
-        ]);
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new MigrationError("failed", `Migration '${file.path}' failed and was rolled back: ${reason}`, file.name);
-    }
-    ran.push(file.name);
-  }
-  return ran;
+  const done = new Set(applied.map((row) => Number(row.version)));
+  return files.filter((file) => !done.has(file.version));
 }
 
 /**

@@ -3,7 +3,7 @@
  * ingestion and the hand-over to a running API. Other folders (api/, etl/main.ts) import from here.
  */
 export { contactRecord } from "./contact_record.ts";
-export { extendRecord, type FieldDefinition, type LinkDefinition, type RecordDefinition } from "./record_definition.ts";
+export { extendRecord, normaliseValue, type FieldDefinition, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
 export {
   validateContact,
   validateRecord,
@@ -16,24 +16,35 @@ export {
 export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_json_schema.ts";
 export {
   CONTACT_DELETE,
-  CONTACT_LINKS_ALL,
   contactSql,
+  CONTACTS_COUNT,
+  DEPARTMENT_BY_NAME,
+  DEPARTMENT_DELETE,
   DEPARTMENT_INSERT,
+  DEPARTMENT_USE,
   DEPARTMENTS_ALL,
-  IDEMPOTENCY_ALL,
+  DEPARTMENTS_WITH_COUNTS,
+  IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
   IDEMPOTENCY_PURGE,
-  LINK_INSERT,
+  LINK_NAMES,
   LINKS_DELETE,
+  LINKS_INSERT,
+  readSql,
   recordSql,
+  WRITE_CHECK,
+  type Dialect,
+  type ListFilters,
+  type ListSort,
   type RecordSql,
 } from "./contact_sql.ts";
-export { defaultMigrationsDir, migrate, MigrationError, type MigrateOptions } from "./migrate.ts";
+export { defaultMigrationsDir, defaultPostgresMigrationsDir, migrate, migratePostgres, MigrationError, type MigrateOptions } from "./migrate.ts";
 export {
   ContactsCsvError,
   ingestContacts,
   type IngestOptions,
 } from "./ingest_contacts.ts";
+export { ingestContactsPostgres, type PostgresIngestOptions } from "./ingest_postgres.ts";
 export {
   ContactsLoadError,
   loadContacts,

@@ -12,6 +12,29 @@ export interface Normalised {
   fix?: string;
 }
 
+/**
+ * A normaliser as data, not code, so the API (JavaScript, `normaliseValue`) and the CSV load (SQL
+ * over a whole file, `etl/contacts/_ingest_sql.ts`) apply the same rule from one definition.
+ * - `upper`: ASCII letters upper-cased (`ny` -> `NY`); not a repair, nothing is reported.
+ * - `prefix`: when the value matches `when` (whole value), `prefix` is put in front and the repair is
+ *   reported with `fix`, where `{value}` stands for the value as given.
+ */
+export type NormaliseSpec = { readonly kind: "upper" } | { readonly kind: "prefix"; readonly when: RegExp; readonly prefix: string; readonly fix: string };
+
+/**
+ * Returns `value` normalised by `spec` (the JavaScript side of a NormaliseSpec).
+ *
+ * @example
+ * ```ts
+ * normaliseValue({ kind: "prefix", when: /^[0-9]{4}$/, prefix: "0", fix: "Restored '{value}'" }, "8014"); // { value: "08014", fix: "Restored '8014'" }
+ * ```
+ */
+export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
+  if (spec.kind === "upper") return { value: value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) };
+  const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
+  return whole.test(value) ? { value: spec.prefix + value, fix: spec.fix.replaceAll("{value}", value) } : { value };
+}
+
 /** One text field of a record. Every field is stored as VARCHAR; text loses nothing (zip codes). */
 export interface FieldDefinition {
   /** Column name in the database, key in JSON and default CSV header. snake_case. */
@@ -25,8 +48,15 @@ export interface FieldDefinition {
   readonly pattern?: RegExp;
   /** Said when `pattern` does not match, e.g. "must be two letters A-Z". */
   readonly patternMessage?: string;
-  /** Runs on the trimmed, non-empty value before the checks (upper-casing, restoring zeros...). */
-  readonly normalise?: (value: string) => Normalised;
+  /** Applied to the trimmed, non-empty value before the checks (upper-casing, restoring zeros...). */
+  readonly normalise?: NormaliseSpec;
+  /**
+   * Lists can be sorted by this field. The database keeps `<name>_sort` = the folded value (lower
+   * case, no accents, '' for none), set by every write, so a sorted page is read in key order.
+   */
+  readonly sortable?: boolean;
+  /** `q` searches this field: it is part of the `search_text` column (folded values joined by spaces). */
+  readonly searchable?: boolean;
   /**
    * The value may span lines: line feed, carriage return and tab are allowed in it. Every other
    * control character is refused in every field (see `controlCharacterProblem`).
@@ -107,6 +137,21 @@ export function csvColumnOf(field: FieldDefinition): string {
 export function keyColumnOf(field: FieldDefinition): string {
   return `${field.name}_key`;
 }
+
+/**
+ * Returns the database column holding the sort key of a sortable field.
+ *
+ * @example
+ * ```ts
+ * sortColumnOf(contactRecord.fields[1]); // "last_name_sort"
+ * ```
+ */
+export function sortColumnOf(field: FieldDefinition): string {
+  return `${field.name}_sort`;
+}
+
+/** The column holding the folded text `q` searches (every searchable field, in definition order). */
+export const SEARCH_COLUMN = "search_text";
 
 /**
  * Returns the field the record is upserted by (the first unique-ignoring-case field).

@@ -3,7 +3,7 @@
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
 import { contactRecord } from "./contact_record.ts";
-import type { RecordDefinition } from "./record_definition.ts";
+import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
 
 /** One invalid field. `field` is the JSON key (`departments[1]` for an element, `body` for the whole). */
 export interface FieldError {
@@ -101,7 +101,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       continue;
     }
     if (field.normalise) {
-      const normalised = field.normalise(text);
+      const normalised = normaliseValue(field.normalise, text);
       if (normalised.fix !== undefined) {
         fixes.push({ field: field.name, from: text, to: normalised.value, message: normalised.fix });
       }
@@ -110,7 +110,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     // A pattern says more than a length ("two letters A-Z" vs "at most 2 characters"): one message.
     let problem: string | null = null;
     if (field.pattern && !field.pattern.test(text)) problem = field.patternMessage ?? `must match ${field.pattern.source}`;
-    else if (text.length > field.maxLength) problem = `must be at most ${field.maxLength} characters (has ${text.length})`;
+    else if (characters(text) > field.maxLength) problem = `must be at most ${field.maxLength} characters (has ${characters(text)})`;
     if (problem !== null) {
       errors.push({ field: field.name, message: `${problem}; got '${shorten(raw)}'` });
       continue;
@@ -132,7 +132,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
       else if (control !== null) errors.push({ field: where, message: control });
       else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
-      else if (item.trim().length > links.maxLength) {
+      else if (characters(item.trim()) > links.maxLength) {
         errors.push({ field: where, message: `must be at most ${links.maxLength} characters` });
       } else if (!names.includes(item.trim())) names.push(item.trim());
     });
@@ -177,6 +177,14 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
   if (match === null) return null;
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
   return `must not contain the control character U+${code} (at character ${match.index + 1})`;
+}
+
+// Characters are code points, as the databases count them (length() in DuckDB and PostgreSQL, and
+// the CSV load's SQL): an emoji is one character, not two UTF-16 units.
+function characters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 function shorten(text: string): string {

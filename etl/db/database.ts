@@ -3,14 +3,17 @@
  * runs SQL with bound parameters, appends bulk rows and reads rows through this class, so a driver
  * upgrade changes this file only (an architecture test checks nobody else imports the driver).
  */
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
 
-/** Values accepted as bound parameters: positional (`$1`) or named (`$name`). */
-export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+/** One bound value: a DuckDB value, or a JS array of them (bound as a LIST, e.g. `$1::INTEGER[]`). */
+export type Param = DuckDBValue | readonly DuckDBValue[];
+
+/** Values accepted as bound parameters (each a Param): positional (`$1`) or named (`$name`). */
+export type Params = readonly unknown[] | Record<string, unknown>;
 
 /** A plain row: BIGINT/HUGEINT come back as `bigint` unless cast in SQL. */
-export type Row = Record<string, unknown>;
+import type { Row } from "./sql_runner.ts";
 
 export interface OpenOptions {
   /** Open without taking the write lock, so other processes can read the file too. */
@@ -34,13 +37,31 @@ export class Database {
   readonly readOnly: boolean;
   #instance: DuckDBInstance;
   #connection: DuckDBConnection;
+  /** Only the Database that opened the instance closes it; connect() siblings close their connection. */
+  readonly #ownsInstance: boolean;
   #closed = false;
 
-  private constructor(path: string, readOnly: boolean, instance: DuckDBInstance, connection: DuckDBConnection) {
+  private constructor(path: string, readOnly: boolean, instance: DuckDBInstance, connection: DuckDBConnection, ownsInstance = true) {
     this.path = path;
     this.readOnly = readOnly;
     this.#instance = instance;
     this.#connection = connection;
+    this.#ownsInstance = ownsInstance;
+  }
+
+  /**
+   * Returns another connection to the same open database. Each connection runs one statement at a
+   * time and has its own transaction, so readers on their own connections see committed data
+   * (MVCC) while a writer's transaction is open. Close it before the Database that made it.
+   *
+   * @example
+   * ```ts
+   * const reader = await db.connect();
+   * try { await reader.all("select count(*) from contacts"); } finally { reader.close(); }
+   * ```
+   */
+  async connect(): Promise<Database> {
+    return new Database(this.path, this.readOnly, this.#instance, await this.#instance.connect(), false);
   }
 
   /** Opens (or creates, unless read-only) the database file at `path` (`:memory:` for none). */
@@ -73,13 +94,27 @@ export class Database {
 
   /** Runs one or more statements and discards any result. */
   async run(sql: string, params?: Params): Promise<void> {
-    await this.#connection.run(sql, params);
+    await this.#connection.run(sql, bind(params));
   }
 
   /** Returns every row as a plain object (JS values: bigint, Date, string, number, boolean, null). */
   async all<T = Row>(sql: string, params?: Params): Promise<T[]> {
-    const reader = await this.#connection.runAndReadAll(sql, params);
+    const reader = await this.#connection.runAndReadAll(sql, bind(params));
     return reader.getRowObjectsJS() as T[];
+  }
+
+  /**
+   * Yields the rows of a query in chunks (DuckDB's vectors, about 2048 rows each) as they are
+   * produced, so a result of any size is never held whole.
+   *
+   * @example
+   * ```ts
+   * for await (const rows of db.stream("select * from big")) write(rows);
+   * ```
+   */
+  async *stream<T = Row>(sql: string, params?: Params): AsyncGenerator<T[]> {
+    const result = await this.#connection.stream(sql, bind(params));
+    for await (const rows of result.yieldRowObjectJs()) yield rows as T[];
   }
 
   /** Returns the first row, or undefined. */
@@ -113,8 +148,16 @@ export class Database {
     if (this.#closed) return;
     this.#closed = true;
     this.#connection.closeSync();
-    this.#instance.closeSync();
+    if (this.#ownsInstance) this.#instance.closeSync();
   }
+}
+
+/** JS arrays become DuckDB LIST values; everything else is bound as it is. */
+function bind(params: Params | undefined): DuckDBValue[] | Record<string, DuckDBValue> | undefined {
+  if (params === undefined) return undefined;
+  const one = (value: unknown): DuckDBValue => (Array.isArray(value) ? listValue(value as DuckDBValue[]) : (value as DuckDBValue));
+  if (Array.isArray(params)) return (params as readonly unknown[]).map(one);
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, one(v)]));
 }
 
 /**

@@ -3,12 +3,19 @@
  *
  * DuckDB lets one process write a file. While the API runs it holds `contacts.duckdb`, so the ETL
  * does not open it: it finds the API through `<data-dir>/api.json` (written by `npm start`,
- * removed when it stops) and sends the CSV to `POST /imports/contacts`. The API runs the same
- * ingestion on its own connection, between its other writes, and answers with the same
- * `IngestSummary` a direct load returns. The ETL then records the run either way.
+ * removed when it stops), copies the CSV into `<data-dir>/uploads/` (the API runs on the same
+ * machine and reads that folder; no body to send, so no size limit) and names the copy in
+ * `POST /imports/contacts` (JSON `ImportRequest`). The API runs the same ingestion between its other
+ * writes, deletes the copy, and answers with the same `IngestSummary` a direct load returns. The
+ * ETL then records the run either way. A crash at any point leaves at most a copy in uploads/,
+ * which the API's start-up removes. (Clients elsewhere may still POST the CSV as a `text/csv` body.)
  *
- *     npm run etl ──reads──▶ api.json ──url──▶ POST /imports/contacts (text/csv, X-Source-Name)
+ *     npm run etl ──copies──▶ uploads/<run>.csv
+ *                 ──reads──▶ api.json ──url──▶ POST /imports/contacts {"upload": "<run>.csv", "source_name": ...}
  *                 ◀──────────── 200 IngestSummary | 4xx problem+json ─────────────┘
+ *
+ * With PostgreSQL (DATABASE_URL) there is no hand-over: every process may write, and the loader
+ * loads directly.
  */
 
 /** The file a listening API announces itself in, inside the data dir. */
@@ -26,13 +33,29 @@ export interface ApiInfo {
 /** The route the ETL posts a contacts CSV to. */
 export const IMPORT_CONTACTS_PATH = "/imports/contacts";
 
-/** Content types the import route accepts; the first is what the ETL sends. */
-export const IMPORT_CONTENT_TYPES = ["text/csv", "application/csv"] as const;
+/** Content types the import route accepts: the ETL sends JSON naming an upload; others may send the CSV. */
+export const IMPORT_CONTENT_TYPES = ["application/json", "text/csv", "application/csv"] as const;
+
+/** The folder of the data dir where CSV files wait for the API to load them; emptied at API start-up. */
+export const UPLOADS_DIR = "uploads";
+
+/** What the ETL posts: the name of its copy in `<data-dir>/uploads/`, and the file's own name. */
+export interface ImportRequest {
+  /** A file name in the uploads folder (letters, digits, `.`, `_`, `-`; ends in `.csv`). */
+  upload: string;
+  /** The CSV's own file name, for the summary and messages. */
+  source_name: string;
+  /** The loader's run id: the API writes the rejects report as `<data-dir>/rejects/contacts-<run_id>.csv`. */
+  run_id?: string;
+}
+
+/** The names an upload may have: no path, nothing hidden. */
+export const UPLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.csv$/;
 
 /** Header naming the file in the summary and in messages (the body is only bytes). */
 export const SOURCE_NAME_HEADER = "x-source-name";
 
-/** The largest CSV the running API accepts in one import. */
+/** The largest CSV body the running API accepts (a named upload has no limit). */
 export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** A rejected CSV row (one entry per invalid field). `line` is the physical line, 1-based. */
@@ -53,9 +76,23 @@ export interface RowFix {
   reason: string;
 }
 
+/** Rejects or repairs of one field, counted in the database however many there are. */
+export interface FieldTally {
+  /** The field (`*` for a row that could not be parsed). */
+  field: string;
+  /** Lines concerned. */
+  count: number;
+  /** The first 50 of those lines, in order. */
+  lines: Array<number | null>;
+  /** The first line's reason. */
+  first_reason: string;
+}
+
 /**
  * What an ingestion did: the answer of `POST /imports/contacts`, and what a direct load returns.
- * Counts are of people (contacts) unless said otherwise.
+ * Counts are of people (contacts) unless said otherwise. `rejects` and `fixed` hold the first 100
+ * (a million-row file may have a hundred thousand): every reject is in the rejects report, and the
+ * per-field tallies count them all.
  */
 export interface IngestSummary {
   /** File name used in messages and line references (`contacts.csv`). */
@@ -78,8 +115,19 @@ export interface IngestSummary {
   /** Distinct (person, department) links in the accepted rows, and how many were new. */
   links: number;
   links_added: number;
+  /** The first 100 rejects, by line. */
   rejects: RowReject[];
+  /** The first 100 repairs, by line. */
   fixed: RowFix[];
+  rejects_by_field: FieldTally[];
+  fixes_by_field: FieldTally[];
+  /** The rejects report the ingestion wrote (every reject), or null when there were none or none was asked for. */
+  rejects_file: string | null;
   /** File-level remarks: ignored columns, optional columns absent (their values are kept). */
   warnings: string[];
+  /**
+   * Set when the file is byte for byte the one last loaded, with the same record definition, and
+   * the tables are as that load left them: nothing was read or written (counts are that load's).
+   */
+  unchanged_since?: string;
 }

@@ -1,7 +1,7 @@
 /**
  * The ETL's side of the hand-over: send a contacts CSV to the running API and read its answer.
  */
-import { IMPORT_CONTACTS_PATH, IMPORT_CONTENT_TYPES, SOURCE_NAME_HEADER, type ApiInfo, type IngestSummary } from "./contract.ts";
+import { IMPORT_CONTACTS_PATH, type ApiInfo, type ImportRequest, type IngestSummary } from "./contract.ts";
 
 /** Why the running API did not take an import. */
 export type HandoverErrorCode = "api-rejected" | "api-unauthorized" | "api-failed";
@@ -19,8 +19,6 @@ export class HandoverError extends Error {
 
 /** Options of `importThroughApi()`. */
 export interface ImportOptions {
-  /** The CSV file's name, for the summary and messages. */
-  sourceName: string;
   /** Sent as `Authorization: Bearer ...` (the API's API_TOKEN). */
   apiToken?: string;
   /** How long to wait for the API to finish the import; default 10 minutes. */
@@ -28,24 +26,24 @@ export interface ImportOptions {
 }
 
 /**
- * Posts `bytes` to the API's import route and returns its summary. Throws HandoverError for a
- * refused import (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; anything else,
- * including no answer: "api-failed").
+ * Asks the API to load an upload the loader placed in the data dir (`placeUpload`) and returns its
+ * summary. Throws HandoverError for a refused import (bad CSV: "api-rejected"; wrong token:
+ * "api-unauthorized"; anything else, including no answer: "api-failed").
  *
  * @example
  * ```ts
- * const summary = await importThroughApi(api, readFileSync("data/contacts.csv"), { sourceName: "contacts.csv" });
+ * const summary = await importThroughApi(api, { upload: "run-1.csv", source_name: "contacts.csv", run_id: "run-1" }, {});
  * ```
  */
-export async function importThroughApi(api: ApiInfo, bytes: Uint8Array, options: ImportOptions): Promise<IngestSummary> {
-  const headers: Record<string, string> = { "content-type": IMPORT_CONTENT_TYPES[0], [SOURCE_NAME_HEADER]: options.sourceName };
+export async function importThroughApi(api: ApiInfo, request: ImportRequest, options: ImportOptions = {}): Promise<IngestSummary> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
   let response: Response;
   try {
     response = await fetch(new URL(IMPORT_CONTACTS_PATH, api.url), {
       method: "POST",
       headers,
-      body: bytes as Uint8Array<ArrayBuffer>,
+      body: JSON.stringify(request),
       signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
     });
   } catch (error) {
@@ -60,7 +58,7 @@ export async function importThroughApi(api: ApiInfo, bytes: Uint8Array, options:
   }
   if (response.status === 200) return body as unknown as IngestSummary;
   const detail = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : text.slice(0, 200);
-  if (response.status === 422 || response.status === 400) throw new HandoverError("api-rejected", detail);
+  if (response.status === 422 || response.status === 400 || response.status === 404) throw new HandoverError("api-rejected", detail);
   if (response.status === 401 || response.status === 403) {
     throw new HandoverError(
       "api-unauthorized",

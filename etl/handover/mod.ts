@@ -16,10 +16,15 @@ export {
   IMPORT_CONTENT_TYPES,
   IMPORT_MAX_BYTES,
   SOURCE_NAME_HEADER,
+  UPLOAD_NAME,
+  UPLOADS_DIR,
   type ApiInfo,
+  type FieldTally,
+  type ImportRequest,
   type IngestSummary,
   type RowFix,
   type RowReject,
 } from "./contract.ts";
 export { removeApiInfo, runningApi, writeApiInfo } from "./api_info.ts";
+export { cleanUploads, placeUpload, uploadsDir } from "./uploads.ts";
 export { HandoverError, importThroughApi, type HandoverErrorCode, type ImportOptions } from "./import_client.ts";

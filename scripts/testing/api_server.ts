@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
+import { removeApiInfo, writeApiInfo } from "../../etl/handover/mod.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../api/server.ts";
 
 /** A fresh temp dir; call the returned cleanup in `finally`/`after`. */
@@ -16,9 +17,17 @@ export function tempDir(prefix = "api-test-"): { dir: string; cleanup: () => voi
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts a quiet server on 127.0.0.1:0 over `dataDir`. */
-export function testServer(dataDir: string, options: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  return startServer({ dataDir, port: 0, host: "127.0.0.1", log: false, pollMs: 100, logError: () => {}, ...options });
+/**
+ * Starts a quiet server on 127.0.0.1:0 over `dataDir`. With `announce`, it writes `api.json` as
+ * `npm start` does (removed again on close), so `npm run etl`'s loader hands its CSV to it.
+ */
+export async function testServer(dataDir: string, options: Partial<ServerOptions> & { announce?: boolean } = {}): Promise<RunningServer> {
+  const { announce, ...rest } = options;
+  const server = await startServer({ dataDir, port: 0, host: "127.0.0.1", log: false, pollMs: 100, logError: () => {}, ...rest });
+  if (!announce) return server;
+  const info = writeApiInfo(dataDir, server.url);
+  const close = server.close.bind(server);
+  return Object.assign(server, { close: (graceMs?: number) => close(graceMs).finally(() => removeApiInfo(info)) });
 }
 
 export interface RawResponse {

@@ -1,0 +1,284 @@
+/**
+ * How the contacts store talks to each backend: where reads run, how writes commit, how a CSV is
+ * loaded. The statements are the same on both (etl/contacts/contact_sql.ts); what differs is here.
+ *
+ * - DuckDB (`<data dir>/contacts.duckdb`): one process may write the file. Reads run on a few
+ *   connections of their own (MVCC: they see committed data while a write is open). Writes go
+ *   through one writer connection with GROUP COMMIT: the writes queued while a commit is on disk
+ *   run in the next transaction together, each acknowledged only after the COMMIT that holds it.
+ *   Each write checks its rules (404, 409, 412, a known Idempotency-Key) before it writes, so a
+ *   refused write leaves the transaction clean for the others; if a write fails unexpectedly (a
+ *   CHECK constraint), the group is rolled back and replayed one write per transaction, so only
+ *   that write fails. One commit (WAL fsync) then serves many writes.
+ * - PostgreSQL (`DATABASE_URL`): many processes may write. Each write is its own transaction on a
+ *   pooled connection; the database serialises what conflicts (row locks, the conditional UPDATE,
+ *   unique keys) and commits concurrent transactions together in its WAL.
+ */
+import { join } from "node:path";
+import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
+import {
+  ingestContacts,
+  ingestContactsPostgres,
+  migrate,
+  migratePostgres,
+  type Dialect,
+  type RecordDefinition,
+} from "../../etl/contacts/mod.ts";
+import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
+import type { IngestSummary } from "../../etl/handover/mod.ts";
+
+/** What a write tells the store: the contacts whose cached reads it made stale. */
+export interface WriteContext {
+  touch(id: number): void;
+}
+
+/** A write: statements on `tx`, inside a transaction the engine owns. */
+export type WriteOp<T> = (tx: SqlRunner, ctx: WriteContext) => Promise<T>;
+
+/** One backend. */
+export interface Engine {
+  readonly dialect: Dialect;
+  /** For the log: a file path, or the database URL without its password. */
+  readonly location: string;
+  /** Where reads run (committed data only). */
+  readonly read: SqlRunner;
+  /** Rows of a query in chunks, from a cursor. */
+  stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]>;
+  /** Runs `op` in a transaction; `committed(touched)` runs right after its commit, before the caller hears. */
+  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T>;
+  importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
+  close(): Promise<void>;
+}
+
+/** One CSV load's names: the file's own name, the rejects report to write, where work files go. */
+export interface CsvLoad {
+  sourceName: string;
+  record: RecordDefinition;
+  rejectsFile?: string;
+  workDir: string;
+}
+
+/** Options the engines read (a subset of ContactsStoreOptions). */
+export interface EngineOptions {
+  record: RecordDefinition;
+  databaseUrl?: string;
+  migrationsDir?: string;
+  postgresMigrationsDir?: string;
+}
+
+/** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
+export async function openEngine(dataDir: string, options: EngineOptions): Promise<Engine> {
+  return options.databaseUrl ? PostgresEngine.open(options.databaseUrl, options) : DuckDbEngine.open(join(dataDir, "contacts.duckdb"), options);
+}
+
+/** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
+const MAX_GROUP = 256;
+/** Read connections on DuckDB: a couple per core is enough to keep them busy. */
+const READ_CONNECTIONS = 4;
+
+interface Pending {
+  run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
+  committed: (touched: number[]) => void;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** A job that needs the writer alone (a CSV load runs its own transaction). */
+  exclusive?: boolean;
+}
+
+/** A write refused by a rule, not a failure: the store's ContactWriteError (checked by name to avoid a cycle). */
+function isRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === "ContactWriteError";
+}
+
+class DuckDbEngine implements Engine {
+  readonly dialect = "duckdb" as const;
+  readonly location: string;
+  readonly read: SqlRunner;
+  readonly #writer: Database;
+  readonly #readers: Database[];
+  readonly #idle: Database[];
+  readonly #waiting: ((db: Database) => void)[] = [];
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+
+  private constructor(path: string, writer: Database, readers: Database[]) {
+    this.location = path;
+    this.#writer = writer;
+    this.#readers = readers;
+    this.#idle = [...readers];
+    const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
+    this.read = {
+      run: (sql, params) => borrow((db) => db.run(sql, params)),
+      all: (sql, params) => borrow((db) => db.all(sql, params)),
+      one: (sql, params) => borrow((db) => db.one(sql, params)),
+    };
+  }
+
+  static async open(path: string, options: EngineOptions): Promise<DuckDbEngine> {
+    const writer = await Database.open(path);
+    const readers: Database[] = [];
+    try {
+      await migrate(writer, { dir: options.migrationsDir });
+      await writer.run(IDEMPOTENCY_PURGE);
+      for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect());
+      return new DuckDbEngine(path, writer, readers);
+    } catch (error) {
+      for (const r of readers) r.close();
+      writer.close();
+      throw error;
+    }
+  }
+
+  async *stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> {
+    // A connection of its own for as long as the client reads: a slow download holds no reader.
+    const db = await this.#writer.connect();
+    try {
+      yield* db.stream(sql, params);
+    } finally {
+      db.close();
+    }
+  }
+
+  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject });
+      this.#drain();
+    });
+  }
+
+  importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary> {
+    return new Promise<IngestSummary>((resolve, reject) => {
+      this.#queue.push({
+        exclusive: true,
+        run: () => ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile }),
+        committed: () => {},
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.#drain();
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+    for (const r of this.#readers) r.close();
+    this.#writer.close();
+  }
+
+  #drain(): void {
+    this.#draining ??= (async () => {
+      try {
+        while (this.#queue.length > 0) {
+          const head = this.#queue[0];
+          if (head.exclusive) {
+            this.#queue.shift();
+            await head.run(this.#writer, { touch() {} }).then(head.resolve, head.reject);
+            continue;
+          }
+          const end = this.#queue.findIndex((p, i) => p.exclusive || i >= MAX_GROUP);
+          const group = this.#queue.splice(0, end === -1 ? this.#queue.length : end);
+          await this.#commitGroup(group);
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+  }
+
+  /** One transaction for the whole group; on an unexpected failure, each write alone. */
+  async #commitGroup(group: Pending[]): Promise<void> {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const touched: number[] = [];
+    const ctx: WriteContext = { touch: (id) => touched.push(id) };
+    try {
+      await this.#writer.run("BEGIN TRANSACTION");
+      for (const p of group) {
+        try {
+          outcomes.push({ ok: true, value: await p.run(this.#writer, ctx) });
+        } catch (error) {
+          // A refusal is thrown before its write changed anything: the others go on.
+          if (!isRefusal(error) || group.length === 1) throw error;
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      await this.#writer.run("COMMIT");
+    } catch (error) {
+      await this.#writer.run("ROLLBACK").catch(() => {});
+      if (group.length === 1) {
+        group[0].reject(error);
+        return;
+      }
+      for (const p of group) await this.#commitGroup([p]);
+      return;
+    }
+    // Acknowledged only now, after the commit that holds them; the store forgets stale reads first.
+    for (const p of group) p.committed(touched);
+    group.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
+  }
+
+  async #borrow<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    const db = this.#idle.pop() ?? (await new Promise<Database>((resolve) => this.#waiting.push(resolve)));
+    try {
+      return await fn(db);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next !== undefined) next(db);
+      else this.#idle.push(db);
+    }
+  }
+}
+
+class PostgresEngine implements Engine {
+  readonly dialect = "postgres" as const;
+  readonly location: string;
+  readonly read: SqlRunner;
+  readonly #pg: PostgresDatabase;
+
+  private constructor(pg: PostgresDatabase) {
+    this.#pg = pg;
+    this.read = pg;
+    this.location = redact(pg.url);
+  }
+
+  static async open(url: string, options: EngineOptions): Promise<PostgresEngine> {
+    const pg = await PostgresDatabase.connect(url, { max: 16, applicationName: "relaciones-api" });
+    try {
+      await migratePostgres(pg, { dir: options.postgresMigrationsDir });
+      await pg.run(IDEMPOTENCY_PURGE);
+      return new PostgresEngine(pg);
+    } catch (error) {
+      await pg.close();
+      throw error;
+    }
+  }
+
+  stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> {
+    return this.#pg.stream(sql, params);
+  }
+
+  async write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T> {
+    const touched: number[] = [];
+    const value = await this.#pg.transaction((tx) => op(tx, { touch: (id) => touched.push(id) }));
+    committed(touched);
+    return value;
+  }
+
+  importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary> {
+    return ingestContactsPostgres(this.#pg, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, workDir: load.workDir });
+  }
+
+  close(): Promise<void> {
+    return this.#pg.close();
+  }
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparsable URL)";
+  }
+}

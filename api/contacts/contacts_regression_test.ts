@@ -1,0 +1,140 @@
+// Regression tests for defects found in the contacts API (issues 11 and 16), each seen failing on
+// the code before its fix. They run on every backend the machine has (see scripts/testing/backends.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", zip: "12204", departments: ["Sales"] };
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
+}
+
+test("an Idempotency-Key replay never pairs the first body with the contact's current ETag", async () => {
+  const { dir, cleanup } = tempDir();
+  let server = await testServer(dir);
+  try {
+    const first = await post(server.url, ann, { "idempotency-key": "k-etag" });
+    assert.equal(first.status, 201);
+    assert.equal(first.headers.etag, '"1"');
+    const patched = await raw(server.url, { method: "PATCH", path: first.headers.location as string, headers: JSON_HEADERS, body: '{"city":"Troy"}' });
+    assert.equal(patched.headers.etag, '"2"');
+    for (const round of ["same process", "after a restart"]) {
+      const replay = await post(server.url, ann, { "idempotency-key": "k-etag" });
+      assert.equal(replay.status, 201, round);
+      assert.equal(replay.headers["idempotent-replayed"], "true", round);
+      // The stored answer exactly as first sent: its body and its own ETag, never the current one.
+      assert.deepEqual(replay.json(), first.json(), round);
+      assert.equal(replay.headers.etag, '"1"', round);
+      // A conditional write built from the replayed answer cannot overwrite the PATCH.
+      const put = await raw(server.url, {
+        method: "PUT",
+        path: first.headers.location as string,
+        headers: { ...JSON_HEADERS, "if-match": replay.headers.etag as string },
+        body: JSON.stringify({ ...ann, city: "Albany" }),
+      });
+      assert.equal(put.status, 412, round);
+      await server.close();
+      server = await testServer(dir);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a weak or unparseable If-Match never makes a write unconditional", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    assert.equal((await post(server.url, ann)).status, 201);
+    for (const ifMatch of ['W/"1"', "1", '"one"', '"1', "garbage, W/\"1\""]) {
+      for (const method of ["PATCH", "PUT", "DELETE"]) {
+        const res = await raw(server.url, {
+          method,
+          path: "/contacts/1",
+          headers: { ...JSON_HEADERS, "if-match": ifMatch },
+          body: method === "DELETE" ? undefined : JSON.stringify({ ...ann, city: "Nowhere" }),
+        });
+        assert.equal(res.status, 412, `${method} with If-Match: ${ifMatch}`);
+      }
+    }
+    const now = (await raw(server.url, { path: "/contacts/1" })).json();
+    assert.equal(now.city, null, "nothing was written");
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).headers.etag, '"1"');
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a write that repairs a value says so in `warnings` (a 4-digit ZIP gets its zero back)", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await post(server.url, { ...ann, zip: "7102" });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json().zip, "07102");
+    assert.deepEqual(created.json().warnings, [{ field: "zip", from: "7102", to: "07102", message: "Restored the leading zero of ZIP code '7102'" }]);
+    const patched = await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"zip":"8014-1234"}' });
+    assert.equal(patched.json().zip, "08014-1234");
+    assert.equal(patched.json().warnings[0].to, "08014-1234");
+    const clean = await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"zip":"12204"}' });
+    assert.equal(clean.json().warnings, undefined, "no repair, no warnings");
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).json().warnings, undefined, "a read never carries warnings");
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    assert.ok(doc.components.schemas.ContactWritten.properties.warnings, "documented");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("DELETE /departments/{id}: 204 when no contact links to it, 409 with the count otherwise", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    assert.equal((await post(server.url, { ...ann, departments: ["Sales", "Legal"] })).status, 201);
+    assert.equal((await post(server.url, { ...ann, email: "bob@example.com", departments: ["Sales"] })).status, 201);
+    const ids = new Map<string, number>(
+      (await raw(server.url, { path: "/departments" })).json().items.map((d: { id: number; name: string }) => [d.name, d.id]),
+    );
+    const busy = await raw(server.url, { method: "DELETE", path: `/departments/${ids.get("Sales")}` });
+    assert.equal(busy.status, 409);
+    assert.equal(busy.json().type, "/docs#problem-department-in-use");
+    assert.match(busy.json().detail, /2 contacts/);
+    assert.equal((await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"departments":["Sales"]}' })).status, 200);
+    assert.equal((await raw(server.url, { method: "DELETE", path: `/departments/${ids.get("Legal")}` })).status, 204);
+    assert.deepEqual((await raw(server.url, { path: "/departments" })).json().items.map((d: { name: string }) => d.name), ["Sales"]);
+    assert.equal((await raw(server.url, { method: "DELETE", path: `/departments/${ids.get("Legal")}` })).status, 404);
+    assert.equal((await raw(server.url, { method: "DELETE", path: "/departments/abc" })).status, 404);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("reads cannot grow the server's memory: 500 distinct list queries keep nothing, point reads are bounded in bytes", async () => {
+  const { dir, cleanup } = tempDir();
+  // A point-read cache of 4 KiB: room for a handful of contacts, so the bound is what is tested.
+  const server = await testServer(dir, { contacts: { cacheBytes: 4096 } });
+  try {
+    for (let i = 0; i < 30; i++) assert.equal((await post(server.url, { ...ann, email: `p${i}@example.com` })).status, 201);
+    const store = server.app.contacts;
+    // 300 distinct list queries (the old page cache kept each answer until the next write).
+    for (let limit = 1; limit <= 300; limit++) assert.equal((await raw(server.url, { path: `/contacts?limit=${limit}&count=true` })).status, 200);
+    const lists = store.cacheStats();
+    assert.ok(lists.bytes <= lists.maxBytes && lists.entries <= 30, `list answers are not kept; rows are, within the bound: ${JSON.stringify(lists)}`);
+    for (let round = 0; round < 3; round++) {
+      for (let id = 1; id <= 30; id++) assert.equal((await raw(server.url, { path: `/contacts/${id}` })).status, 200);
+    }
+    const after = store.cacheStats();
+    assert.equal(after.maxBytes, 4096);
+    assert.ok(after.entries > 0 && after.entries < 30, `the cache holds some contacts, not all: ${after.entries}`);
+    assert.ok(after.bytes <= after.maxBytes, `${after.bytes} <= ${after.maxBytes}`);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

@@ -1,0 +1,107 @@
+/**
+ * The record definition's validation as DuckDB SQL expressions, so a CSV of any size is validated
+ * set-based, in the database, by the same rules `validateRecord()` applies in JavaScript to API
+ * bodies: control characters refused, `String.prototype.trim()`, the declarative normalisers,
+ * patterns, lengths in characters. `ingest_contacts_test.ts` checks both sides agree on a corpus.
+ */
+import { quoteIdent } from "../db/mod.ts";
+import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
+
+/** A SQL string literal. Only ever used for texts of the record definition, never for data. */
+export function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+// What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
+const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
+// C0 controls, DEL and C1 controls; a multi-line field may hold tab, line feed and carriage return.
+const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}]";
+const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7F}-\\x{9F}]";
+
+/** A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF is LF (cleanCell). */
+export function cleanSql(column: string): string {
+  return `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
+}
+
+/** `String.prototype.trim()` in SQL. */
+export function trimSql(text: string): string {
+  return `regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g')`;
+}
+
+/** The message for the first control character of `raw`, or NULL: "must not contain the control character U+0000 (at character 4)". */
+export function controlSql(raw: string, multiline: boolean): string {
+  const cls = multiline ? CONTROL_EXCEPT_LINES : CONTROL;
+  const ch = `regexp_extract(${raw}, '${cls}')`;
+  return `CASE WHEN regexp_matches(${raw}, '${cls}') THEN 'must not contain the control character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${raw}, ${ch}) || ')' END`;
+}
+
+/** JavaScript's shorten() for messages: 60 characters at most. */
+export function shortenSql(text: string): string {
+  return `CASE WHEN length(${text}) > 60 THEN left(${text}, 57) || '...' ELSE ${text} END`;
+}
+
+function normaliseSql(spec: NormaliseSpec | undefined, trimmed: string): { value: string; fixed: string | null; fixMessage: ((from: string) => string) | null } {
+  if (spec === undefined) return { value: trimmed, fixed: null, fixMessage: null };
+  // ASCII upper-casing; the pattern then refuses anything else, as in JavaScript.
+  if (spec.kind === "upper") return { value: `upper(${trimmed})`, fixed: null, fixMessage: null };
+  const when = `regexp_full_match(${trimmed}, ${literal(spec.when.source.replace(/^\^|\$$/g, ""))})`;
+  const [before, after = ""] = spec.fix.split("{value}");
+  return {
+    value: `CASE WHEN ${when} THEN ${literal(spec.prefix)} || ${trimmed} ELSE ${trimmed} END`,
+    fixed: when,
+    fixMessage: (from) => `${literal(before)} || ${from} || ${literal(after)}`,
+  };
+}
+
+/** The SQL of one field over a cleaned column `raw`: its stored value, its error (or NULL) and its repair. */
+export interface FieldSql {
+  /** The stored value: NULL for an empty optional field. */
+  value: string;
+  /** The problem as validateRecord words it ("must not be empty", "...; got 'x'"), or NULL. */
+  error: string;
+  /** True when the normaliser repaired the value (a fix to report). */
+  fixed: string;
+  /** The repair's message, given the SQL of the value before it. */
+  fixMessage: (from: string) => string;
+}
+
+/**
+ * Returns the SQL of `field` over the cleaned cell `raw`.
+ *
+ * @example
+ * ```ts
+ * fieldSql(zipField, "r.c6").value; // CASE WHEN regexp_full_match(...) THEN '0' || ... END
+ * ```
+ */
+export function fieldSql(field: FieldDefinition, raw: string): FieldSql {
+  const trimmed = trimSql(raw);
+  const normalised = normaliseSql(field.normalise, trimmed);
+  const n = normalised.value;
+  const got = `'; got ''' || ${shortenSql(raw)} || ''''`;
+  const checks: string[] = [`WHEN ${controlSql(raw, field.multiline === true)} IS NOT NULL THEN ${controlSql(raw, field.multiline === true)}`];
+  checks.push(`WHEN ${trimmed} = '' THEN ${field.required ? "'must not be empty'" : "NULL"}`);
+  // A pattern says more than a length: one message, as in validateRecord.
+  if (field.pattern) {
+    const message = field.patternMessage ?? `must match ${field.pattern.source}`;
+    checks.push(`WHEN NOT regexp_full_match(${n}, ${literal(field.pattern.source.replace(/^\^|\$$/g, ""))}) THEN ${literal(message)} || ${got}`);
+  }
+  checks.push(`WHEN length(${n}) > ${field.maxLength} THEN 'must be at most ${field.maxLength} characters (has ' || length(${n}) || ')' || ${got}`);
+  return {
+    value: `CASE WHEN ${trimmed} = '' THEN NULL ELSE ${n} END`,
+    error: `CASE ${checks.join(" ")} END`,
+    fixed: normalised.fixed === null ? "false" : `(${trimmed} <> '' AND ${normalised.fixed})`,
+    fixMessage: normalised.fixMessage ?? (() => "NULL"),
+  };
+}
+
+/** The SQL of the link column (one department name per row): its name (or '') and its error. */
+export function linkSql(raw: string, maxLength: number): { name: string; error: string } {
+  const trimmed = trimSql(raw);
+  return {
+    name: trimmed,
+    error: `CASE WHEN ${controlSql(raw, false)} IS NOT NULL THEN ${controlSql(raw, false)} WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters' END`,
+  };
+}
+
+/** A quoted column name. */
+export const q = quoteIdent;

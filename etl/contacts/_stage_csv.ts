@@ -1,0 +1,182 @@
+/**
+ * The first half of every CSV load, on a DuckDB connection whatever the target backend: read the
+ * file with read_csv (all text, by position) into a temp table, validate every row with the record
+ * definition's SQL (`_ingest_sql.ts`), group rows by person, and collect rejects and repairs with
+ * their physical line numbers, all set-based: no row crosses into JavaScript, so time is linear and
+ * memory is DuckDB's (bounded by its memory_limit, spilling to disk), whatever the file's size.
+ *
+ * It leaves these temp tables for the writer (DuckDB: ingest_contacts.ts; PostgreSQL: ingest_postgres.ts):
+ * - `_people(first_ord, key, <field>...)`: one row per person to load (the first line's values);
+ * - `_okrows(ord, key, dept)`: every loaded line, for the department links;
+ * - `_rejects(line, field, o, reason, value)` and `_fixes(line, field, o, "from", "to", reason)`.
+ */
+import type { Database } from "../db/mod.ts";
+import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
+import type { CsvScan } from "./_csv_scan.ts";
+import { cleanSql, fieldSql, linkSql, literal, q, shortenSql, trimSql } from "./_ingest_sql.ts";
+import type { Layout } from "./_map_csv_header.ts";
+import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+
+/** Temp tables a load creates; dropped by dropStaging(). */
+const TABLES = ["_stage", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_v", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
+
+/** What staging found, before anything is written. */
+export interface Staged {
+  rows: number;
+  contacts: number;
+  rejected: number;
+  fixes: number;
+  /** The fields present in the file, in definition order. */
+  fields: string[];
+  warnings: string[];
+  rejects: RowReject[];
+  fixed: RowFix[];
+  rejectsByField: FieldTally[];
+  fixesByField: FieldTally[];
+}
+
+/**
+ * Reads and validates `csvPath` (already scanned) into the temp tables above and returns what it
+ * found. `readPath` must be a plain file name DuckDB will not take as a glob.
+ */
+export async function stageCsv(db: Database, readPath: string, scan: CsvScan, layout: Layout, record: RecordDefinition): Promise<Staged> {
+  await dropStaging(db);
+  const width = scan.header.length;
+  const warnings = [...layout.warnings];
+  if (scan.unterminatedQuoteLine !== null) {
+    warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`);
+  }
+  const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
+  // Autocommitted, outside the write transaction: its rowids are then 0..n-1 in file order. Column
+  // names are positional (c0, c1...): no name from the file reaches the SQL text.
+  await db.run(
+    `CREATE TEMP TABLE _stage AS SELECT * FROM read_csv($1, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+       encoding = 'utf-8', columns = {${columns}}, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`,
+    [readPath],
+  );
+
+  // Record -> physical line, sparse: the line offsets after quoted newlines, and the records that
+  // are not staged rows (blank lines, and lines DuckDB rejected; its `line` is our record + 1).
+  await db.run("CREATE TEMP TABLE _extras (rec INTEGER, extra INTEGER); CREATE TEMP TABLE _skips (rec INTEGER)");
+  const extras = await db.appender("_extras", { schema: "temp" });
+  try {
+    for (const [rec, extra] of scan.extras) extras.int(rec).int(extra).endRow();
+  } finally {
+    extras.close();
+  }
+  const skips = await db.appender("_skips", { schema: "temp" });
+  try {
+    for (const rec of scan.blanks) skips.int(rec).endRow();
+  } finally {
+    skips.close();
+  }
+  await db.run(`INSERT INTO _skips SELECT DISTINCT line::INTEGER - 1 FROM temp._csv_rejects;
+    CREATE TEMP TABLE _skipat AS SELECT rec - row_number() OVER (ORDER BY rec) AS ord_from, row_number() OVER (ORDER BY rec) AS skipped FROM (SELECT DISTINCT rec FROM _skips)`);
+  const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
+    `SELECT (SELECT count(*) FROM _stage)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
+            (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
+  );
+  const staged = Number(counts!.staged);
+  const linesKnown = staged + Number(counts!.skipped) === scan.records - 1;
+  if (!linesKnown) warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
+  // ord (0-based staged row) -> its physical line, for the few rows that need one.
+  const withLine = (sub: string) =>
+    linesKnown
+      ? `(SELECT t.*, (t.ord + 1 + coalesce(k.skipped, 0) + 1 + coalesce(x.extra, 0))::INTEGER AS line FROM (${sub}) t
+           ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from ASOF LEFT JOIN _extras x ON t.ord + 1 + coalesce(k.skipped, 0) >= x.rec)`
+      : `(SELECT t.*, NULL::INTEGER AS line FROM (${sub}) t)`;
+  const reason = (message: string) => (linesKnown ? message : `'Data row ' || (ord + 1) || ': ' || ${message}`);
+
+  // Validation: per field its value, error and repair, from the record definition.
+  const fields = layout.record.fields.map((f) => ({ f, col: `c${layout.fields.find(([n]) => n === f.name)![1]}` }));
+  const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, cleanSql(`s.${col}`)) }));
+  const link = layout.departments === null ? null : linkSql(cleanSql(`s.c${layout.departments}`), record.links.maxLength);
+  const keyField = upsertKeyOf(record);
+  const K = q(keyField.name);
+  const names = fields.map(({ f }) => f.name);
+  await db.run(`CREATE TEMP TABLE _v AS SELECT s.rowid::INTEGER AS ord,
+      ${link === null ? "''" : link.name} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
+      ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}, ${s.error} AS ${q(`e_${f.name}`)}, ${s.fixed} AS ${q(`x_${f.name}`)}`).join(",\n      ")}
+      ${sql.filter(({ s }) => s.fixed !== "false").map(({ f, col }) => `, CASE WHEN ${fieldSql(f, cleanSql(`s.${col}`)).fixed} THEN ${trimSql(cleanSql(`s.${col}`))} END AS ${q(`t_${f.name}`)}`).join("")}
+    FROM _stage s`);
+  const badOf = (alias: string) => [...names.map((n) => `${alias}${q(`e_${n}`)} IS NOT NULL`), `${alias}e_dept IS NOT NULL`].join(" OR ");
+  const bad = badOf("");
+  // People: the first valid line of an e-mail (any case) holds the values; a later line that agrees
+  // on every other field adds its department; one that disagrees is rejected, naming the fields.
+  const others = names.filter((n) => n !== keyField.name);
+  await db.run(`CREATE TEMP TABLE _first AS
+      SELECT lower(${K}) AS key, arg_min(ord, ord) AS first_ord FROM _v WHERE NOT (${bad}) GROUP BY 1;
+    CREATE TEMP TABLE _conflicts AS
+      SELECT v.ord, lower(v.${K}) AS key, v.${K} AS shown, f.first_ord,
+        concat_ws(', ', ${others.length === 0 ? "NULL" : others.map((n) => `CASE WHEN v.${q(n)} IS DISTINCT FROM w.${q(n)} THEN ${literal(n)} END`).join(", ")}) AS differs
+      FROM _v v JOIN _first f ON f.key = lower(v.${K}) JOIN _v w ON w.ord = f.first_ord
+      WHERE NOT (${badOf("v.")}) AND v.ord <> f.first_ord
+        AND (${others.length === 0 ? "false" : others.map((n) => `v.${q(n)} IS DISTINCT FROM w.${q(n)}`).join(" OR ")});
+    CREATE TEMP TABLE _people AS
+      SELECT f.first_ord, f.key, ${names.map((n) => `w.${q(n)}`).join(", ")} FROM _first f JOIN _v w ON w.ord = f.first_ord;
+    CREATE TEMP TABLE _okrows AS
+      SELECT v.ord, lower(v.${K}) AS key, v.dept FROM _v v WHERE NOT (${badOf("v.")})
+        AND v.ord NOT IN (SELECT ord FROM _conflicts)`);
+
+  // Rejects, every one with its line: rows DuckDB could not parse, invalid fields, conflicts.
+  const fieldCount = `(length(regexp_replace(r.csv_line, '"[^"]*"', '', 'g')) - length(replace(regexp_replace(r.csv_line, '"[^"]*"', '', 'g'), ',', '')) + 1)`;
+  const parts = [
+    `SELECT (r.line + coalesce(x.extra, 0))::INTEGER AS line, '*' AS field, -1 AS o,
+       CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+         THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
+         ELSE r.error_message END AS reason, NULL::VARCHAR AS value
+     FROM (SELECT line::INTEGER AS line, arg_min(error_type, column_idx) AS error_type, arg_min(error_message, column_idx) AS error_message,
+                  arg_min(csv_line, column_idx) AS csv_line FROM temp._csv_rejects GROUP BY line) r
+     ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
+    ...sql.map(
+      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`)}, ${cleanSql(`s.${col}`)}
+        FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)} FROM _v WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v JOIN _stage s ON s.rowid = v.ord`,
+    ),
+    `SELECT line, ${literal(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
+    `SELECT c.line, ${literal(keyField.name)}, ${sql.length + 1},
+       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`)},
+       c.shown
+     FROM ${withLine("SELECT ord, shown, first_ord, differs FROM _conflicts")} c
+     JOIN ${withLine("SELECT ord FROM _v WHERE ord IN (SELECT first_ord FROM _conflicts)")} w ON w.ord = c.first_ord`,
+  ];
+  await db.run(`CREATE TEMP TABLE _rejects AS ${parts.join("\nUNION ALL ")}`);
+  const fixable = sql.filter(({ s }) => s.fixed !== "false");
+  const fixParts = fixable.map(
+    ({ f, s }, i) => `SELECT v.line, ${literal(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason
+      FROM ${withLine(`SELECT v.ord, v.${q(`t_${f.name}`)} AS "from", v.${q(f.name)} AS "to" FROM _v v WHERE v.${q(`x_${f.name}`)} AND v.ord IN (SELECT ord FROM _okrows)`)} v`,
+  );
+  await db.run(
+    `CREATE TEMP TABLE _fixes AS ${fixParts.join(" UNION ALL ") || `SELECT NULL::INTEGER AS line, '' AS field, 0 AS o, '' AS "from", '' AS "to", '' AS reason WHERE false`}`,
+  );
+
+  const totals = await db.one<{ contacts: number; bad_rows: number; fixes: number }>(
+    `SELECT (SELECT count(*) FROM _people)::INTEGER AS contacts, ((SELECT count(*) FROM _v) - (SELECT count(*) FROM _okrows))::INTEGER AS bad_rows,
+            (SELECT count(*) FROM _fixes)::INTEGER AS fixes`,
+  );
+  const tally = (table: string) =>
+    db.all<FieldTally>(
+      `SELECT field, count(DISTINCT line)::INTEGER AS count, list(DISTINCT line ORDER BY line)[1:50] AS lines, arg_min(reason, coalesce(line, 0) * 10000 + o) AS first_reason
+       FROM ${table} GROUP BY field ORDER BY min(coalesce(line, 0)), field`,
+    );
+  return {
+    rows: staged + Number(counts!.file_rejects),
+    contacts: Number(totals!.contacts),
+    rejected: Number(counts!.file_rejects) + Number(totals!.bad_rows),
+    fixes: Number(totals!.fixes),
+    fields: names,
+    warnings,
+    rejects: await db.all<RowReject>("SELECT line, field, reason, value FROM _rejects ORDER BY line NULLS FIRST, o LIMIT 100"),
+    fixed: await db.all<RowFix>(`SELECT line, field, "from", "to", reason FROM _fixes ORDER BY line NULLS FIRST, o LIMIT 100`),
+    rejectsByField: (await tally("_rejects")).map(plainTally),
+    fixesByField: (await tally("_fixes")).map(plainTally),
+  };
+}
+
+function plainTally(t: FieldTally): FieldTally {
+  return { field: t.field, count: Number(t.count), lines: [...(t.lines ?? [])], first_reason: t.first_reason };
+}
+
+/** Drops every temp table a load made (also after a failure). */
+export async function dropStaging(db: Database): Promise<void> {
+  await db.run(TABLES.map((t) => `DROP TABLE IF EXISTS temp.${t};`).join(" "));
+}

@@ -1,0 +1,162 @@
+/**
+ * CSV -> contacts in PostgreSQL. The file is read and validated exactly as for DuckDB (the same
+ * staging, `_stage_csv.ts`, in an in-memory DuckDB that spills to disk), so both backends accept and
+ * reject the same rows with the same messages. The people and their department links then go to
+ * PostgreSQL with `COPY ... FROM STDIN` (streamed from files DuckDB wrote, never through JavaScript
+ * objects) into temp tables, and ONE transaction upserts them. Other API processes may write
+ * meanwhile: new people are inserted with ON CONFLICT DO NOTHING and links likewise, so a
+ * concurrent create never fails the load.
+ */
+import { createReadStream, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import type { IngestSummary } from "../handover/mod.ts";
+import { literal, q } from "./_ingest_sql.ts";
+import { dropStaging, stageCsv } from "./_stage_csv.ts";
+import { recordSql } from "./contact_sql.ts";
+import {
+  planLoad,
+  recordLoad,
+  resolveDepartments,
+  stagedSummary,
+  tablesFingerprint,
+  unchangedSince,
+  writeRejectsReport,
+  type IngestOptions,
+} from "./ingest_contacts.ts";
+import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+
+/** Options of a PostgreSQL load: those of ingestContacts plus a folder for DuckDB's work files. */
+export interface PostgresIngestOptions extends IngestOptions {
+  /** Where the staging spills and the COPY files are written (default: beside the CSV). Removed after. */
+  workDir?: string;
+}
+
+/**
+ * Loads the CSV at `csvPath` into PostgreSQL (already migrated) and returns what it did, as
+ * `ingestContacts` does for DuckDB (same rules, same summary, same errors).
+ *
+ * @example
+ * ```ts
+ * const summary = await ingestContactsPostgres(pg, "data/uploads/run-1.csv", { sourceName: "contacts.csv" });
+ * ```
+ */
+export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: string, options: PostgresIngestOptions = {}): Promise<IngestSummary> {
+  const plan = planLoad(csvPath, options);
+  const unchanged = await unchangedSince(pg, plan, () => tablesFingerprint(pg, plan.record));
+  if (unchanged !== undefined) return unchanged;
+  const work = join(options.workDir ?? join(csvPath, ".."), `.pg-load-${process.pid}-${Date.now()}`);
+  mkdirSync(work, { recursive: true, mode: 0o700 });
+  // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
+  const duck = await Database.open(":memory:", { settings: { memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
+  try {
+    if (/[*?[\]{}]/.test(csvPath)) throw new TypeError(`Load a copy with a plain name, not '${csvPath}'`);
+    const staged = await stageCsv(duck, csvPath, plan.scan, plan.layout, plan.record);
+    const summary = stagedSummary(plan, staged);
+    const names = staged.fields;
+    const people = join(work, "people.csv");
+    const links = join(work, "links.csv");
+    // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
+    await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${literal(people)} (FORMAT csv, HEADER false)`);
+    await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${literal(links)} (FORMAT csv, HEADER false)`);
+    const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord)")).map((d) => d.name);
+    const written = await pg.session(async (session) => {
+      await session.run(
+        `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
+         CREATE TEMP TABLE _l (key text, dept text)`,
+      );
+      try {
+        await session.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
+        await session.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
+        await session.run("ANALYZE _p; ANALYZE _l");
+        await session.run("BEGIN");
+        try {
+          const result = await writePostgres(session, plan.record, names, departmentNames, summary);
+          if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
+          await session.run("COMMIT");
+          return result;
+        } catch (error) {
+          await session.run("ROLLBACK").catch(() => {});
+          throw error;
+        }
+      } finally {
+        await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l").catch(() => {});
+      }
+    });
+    written.rejects_file = options.rejectsFile !== undefined && written.rejected > 0 ? await writeRejectsReport(duck, options.rejectsFile) : null;
+    return written;
+  } finally {
+    await dropStaging(duck).catch(() => {});
+    duck.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The upsert, in PostgreSQL, inside the caller's transaction, from the temp tables `_p` and `_l`. */
+async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: string[], departmentNames: string[], summary: IngestSummary): Promise<IngestSummary> {
+  const sql = recordSql(record);
+  const table = q(record.table);
+  const keyColumn = q(keyColumnOf(upsertKeyOf(record)));
+  const links = record.links;
+  const value = (n: string) => `p.${q(`v_${n}`)}`;
+
+  const departments = await resolveDepartments(
+    departmentNames,
+    await tx.all<{ id: number; name: string }>(`SELECT id, name FROM ${q(links.table)} ORDER BY id`),
+    async (name) => {
+      // Another process may create the same department meanwhile: take theirs.
+      const row = (await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id`, [name])) ??
+        (await tx.one<{ id: number }>(`SELECT id FROM ${q(links.table)} WHERE fold(name) = fold($1)`, [name]));
+      return Number(row!.id);
+    },
+  );
+  await tx.run("CREATE TEMP TABLE _dept_map (name text, id integer) ON COMMIT DROP");
+  if (departments.ids.size > 0) {
+    await tx.run("INSERT INTO _dept_map SELECT unnest($1::text[]), unnest($2::integer[])", [[...departments.ids.keys()], [...departments.ids.values()]]);
+  }
+
+  const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? value(f) : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
+  const inserted = await tx.one<{ n: number }>(
+    `WITH ins AS (
+       INSERT INTO ${table} (${[...names.map(q), ...derivedInsert.map(([c]) => c)].join(", ")})
+       SELECT ${[...names.map(value), ...derivedInsert.map(([, v]) => v)].join(", ")}
+       FROM _p p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key) ORDER BY p.first_ord
+       ON CONFLICT (${keyColumn}) DO NOTHING RETURNING 1)
+     SELECT count(*)::integer AS n FROM ins`,
+  );
+  const others = names.filter((n) => n !== sql.keyField);
+  const sets = [
+    ...names.map((n) => `${q(n)} = ${value(n)}`),
+    ...sql.derivedSets(others, value),
+  ];
+  await tx.run("CREATE TEMP TABLE _updated (id integer) ON COMMIT DROP");
+  await tx.run(
+    `WITH upd AS (
+       UPDATE ${table} t SET ${sets.join(", ")}, version = t.version + 1, updated_at = now()
+       FROM _p p WHERE t.${keyColumn} = p.key AND (${names.map((n) => `t.${q(n)}`).join(", ")}) IS DISTINCT FROM (${names.map(value).join(", ")})
+       RETURNING t.id)
+     INSERT INTO _updated SELECT id FROM upd`,
+  );
+  const updated = Number((await tx.one<{ n: number }>("SELECT count(*)::integer AS n FROM _updated"))!.n);
+  const linkCounts = await tx.one<{ links: number; added: number }>(
+    `WITH wanted AS (
+       SELECT DISTINCT t.id AS cid, m.id AS did FROM _l l JOIN _dept_map m ON m.name = l.dept JOIN ${table} t ON t.${keyColumn} = l.key),
+     added AS (
+       INSERT INTO ${q(links.linkTable)} (${q(links.recordKey)}, ${q(links.nameKey)}) SELECT cid, did FROM wanted ORDER BY cid, did
+       ON CONFLICT DO NOTHING RETURNING ${q(links.recordKey)} AS cid),
+     bumped AS (
+       -- A person who gained a department changed (the ETag covers departments) unless updated above.
+       UPDATE ${table} SET version = version + 1, updated_at = now()
+       WHERE id IN (SELECT cid FROM added) AND id NOT IN (SELECT id FROM _updated) RETURNING id)
+     SELECT (SELECT count(*) FROM wanted)::integer AS links, (SELECT count(*) FROM added)::integer AS added, (SELECT count(*) FROM bumped)::integer AS bumped`,
+  );
+  const bumped = Number((linkCounts as unknown as { bumped: number }).bumped);
+  summary.inserted = Number(inserted!.n);
+  summary.updated = updated + bumped;
+  summary.unchanged = summary.contacts - summary.inserted - summary.updated;
+  summary.departments = departments.distinct;
+  summary.departments_added = departments.added;
+  summary.links = Number(linkCounts!.links);
+  summary.links_added = Number(linkCounts!.added);
+  return summary;
+}

@@ -1,0 +1,118 @@
+// Regression tests for contacts-load defects (issues 11 and 12), each seen failing before its fix:
+// they run the real loader against a real API on port 0 (the hand-over) and directly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readRuns } from "../runs/mod.ts";
+import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { Database } from "../db/mod.ts";
+import { ingestContacts } from "./ingest_contacts.ts";
+import { loadContacts } from "./load_contacts.ts";
+import { migrate } from "./migrate.ts";
+
+const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
+
+/** Runs `fn` once for a direct load and once for a hand-over to a running API on the same data dir. */
+async function bothPaths(fn: (via: "direct" | "api", dir: string) => Promise<void>): Promise<void> {
+  for (const via of ["direct", "api"] as const) {
+    const { dir, cleanup } = tempDir("contacts-regression-");
+    const server = via === "api" ? await testServer(dir, { announce: true }) : undefined;
+    try {
+      await fn(via, dir);
+    } finally {
+      await server?.close();
+      cleanup();
+    }
+  }
+}
+
+test("a file whose every row is rejected is a failed run; some rejected is a success with a warning", async (t) => {
+  await bothPaths(async (via, dir) => {
+    await t.test(`${via}: all rejected`, async () => {
+      const csvPath = join(dir, "bad.csv");
+      writeFileSync(csvPath, `${HEADER}\nAnn,Lee,,,,Texas,12204,,,ann@example.com,Sales\nBob,Ray,,,,NY,1,,,bob@example,Sales\n`);
+      await assert.rejects(loadContacts({ csvPath, dataDir: dir }), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, "all-rejected");
+        assert.match((error as Error).message, /bad\.csv: all 2 rows were rejected/);
+        assert.match((error as Error).message, /rejects[/\\]contacts-.*\.csv/, "names the rejects report");
+        return true;
+      });
+      const run = readRuns(dir).at(-1)!;
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "all-rejected");
+      assert.equal(run.counts.rejected, 2);
+    });
+    await t.test(`${via}: some rejected`, async () => {
+      const csvPath = join(dir, "some.csv");
+      writeFileSync(csvPath, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\nBob,Ray,,,,NY,1,,,bob@example,Sales\n`);
+      const result = await loadContacts({ csvPath, dataDir: dir });
+      assert.equal(result.via, via);
+      assert.equal(readRuns(dir).at(-1)?.status, "succeeded");
+      assert.equal(result.warnings.filter((w) => /1 of 2 rows was rejected; see .*rejects/.test(w)).length, 1, result.warnings.join("\n"));
+    });
+  });
+});
+
+test("an empty CSV is named in the error whichever path the load took", async () => {
+  await bothPaths(async (via, dir) => {
+    const csvPath = join(dir, "empty-export.csv");
+    writeFileSync(csvPath, "");
+    await assert.rejects(loadContacts({ csvPath, dataDir: dir }), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, via === "api" ? "api-rejected" : "empty-file", via);
+      assert.match((error as Error).message, /empty-export\.csv' is empty/, via);
+      return true;
+    });
+  });
+});
+
+test("the rejects report neutralises formula cells starting with - and @ (and = +)", async () => {
+  const { dir, cleanup } = tempDir("contacts-regression-");
+  try {
+    const csvPath = join(dir, "formulas.csv");
+    writeFileSync(
+      csvPath,
+      `${HEADER}\nAnn,Lee,,,,-2+3+cmd,12204,,,ann@example.com,Sales\nBob,Ray,,,,@SUM(A1),12204,,,bob@example.com,Sales\n` +
+        `Cid,Cox,,,,=1+1,12204,,,cid@example.com,Sales\nDee,Day,,,,+1,12204,,,dee@example.com,Sales\nEve,Fox,,,,NY,12204,,,eve@example.com,Sales\n`,
+    );
+    const result = await loadContacts({ csvPath, dataDir: dir });
+    const report = readFileSync(result.rejects_file!, "utf8").trim().split("\r\n").slice(1);
+    const values = report.map((line) => line.slice(line.lastIndexOf(",") + 1));
+    assert.deepEqual(values, ["'-2+3+cmd", "'@SUM(A1)", "'=1+1", "'+1"]);
+  } finally {
+    cleanup();
+  }
+});
+
+test("rows that differ only by e-mail case or department merge; only a true conflict is rejected, naming its fields", async () => {
+  const { dir, cleanup } = tempDir("contacts-regression-");
+  const db = await Database.open(join(dir, "contacts.duckdb"));
+  try {
+    await migrate(db);
+    const csvPath = join(dir, "people.csv");
+    writeFileSync(
+      csvPath,
+      [
+        HEADER,
+        "Ann,Lee,,,Albany,NY,12204,,,ann@example.com,Sales",
+        "Ann,Lee,,,Albany,NY,12204,,,ANN@Example.com,HR", // same person: e-mail case and department differ
+        "Ann,Lee,,,Troy,NY,12204,555-0100,,ann@example.com,Legal", // a true conflict: city and phone1
+        "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Sales",
+      ].join("\n"),
+    );
+    const s = await ingestContacts(db, csvPath);
+    assert.deepEqual([s.inserted, s.rejected], [2, 1]);
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[4, "email"]]);
+    assert.match(s.rejects[0].reason, /differs from line 2 in city, phone1/);
+    assert.doesNotMatch(s.rejects[0].reason, /different .*email/);
+    const ann = await db.all<{ name: string }>(
+      "SELECT d.name FROM contact_departments l JOIN departments d ON d.id = l.department_id JOIN contacts c ON c.id = l.contact_id WHERE c.email_key = 'ann@example.com' ORDER BY d.name",
+    );
+    assert.deepEqual(ann.map((r) => r.name), ["HR", "Sales"], "the departments of the agreeing rows are merged");
+    const stored = await db.one<{ email: string; city: string }>("SELECT email, city FROM contacts WHERE email_key = 'ann@example.com'");
+    assert.deepEqual(stored, { email: "ann@example.com", city: "Albany" }, "the first line's values are kept");
+  } finally {
+    db.close();
+    cleanup();
+  }
+});

@@ -1,0 +1,141 @@
+/**
+ * The one module that touches the PostgreSQL client (`postgres`, porsager/postgres). It is loaded
+ * with a dynamic import only when a DATABASE_URL is given, so the embedded DuckDB default needs
+ * nothing of it. Same small vocabulary as the DuckDB `Database`: `run`, `all`, `one`, `transaction`,
+ * plus what a server offers: a pool, `COPY ... FROM STDIN`, `LISTEN`, advisory locks via SQL.
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Row, SqlRunner } from "./sql_runner.ts";
+
+type PostgresSql = import("postgres").Sql<Record<string, never>>;
+type PostgresTx = import("postgres").TransactionSql<Record<string, never>>;
+type Reserved = import("postgres").ReservedSql<Record<string, never>>;
+type Unsafe = Pick<PostgresSql, "unsafe">;
+
+/** How to connect. */
+export interface PostgresOptions {
+  /** Pool size (default 10): concurrent statements this process may run. */
+  max?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** A PostgreSQL error's SQLSTATE (`23505` unique violation...) and constraint, when it is one. */
+export function postgresErrorOf(error: unknown): { code: string; constraint: string | undefined } | undefined {
+  const e = error as { name?: string; code?: unknown; constraint_name?: string };
+  return e?.name === "PostgresError" && typeof e.code === "string" ? { code: e.code, constraint: e.constraint_name } : undefined;
+}
+
+function runner(sql: Unsafe): SqlRunner {
+  // With parameters: a named prepared statement (parsed once per connection). Without: the simple
+  // protocol, which also runs a script of several statements (a migration file).
+  const query = (text: string, params: readonly unknown[] | undefined) =>
+    params === undefined || params.length === 0 ? sql.unsafe(text) : sql.unsafe(text, params as never[], { prepare: true });
+  return {
+    async run(text, params) {
+      await query(text, params);
+    },
+    async all<T = Row>(text: string, params?: readonly unknown[]) {
+      return [...(await query(text, params))] as T[];
+    },
+    async one<T = Row>(text: string, params?: readonly unknown[]) {
+      return (await query(text, params))[0] as T | undefined;
+    },
+  };
+}
+
+/**
+ * A pool of connections to one PostgreSQL database.
+ *
+ * @example
+ * ```ts
+ * const pg = await PostgresDatabase.connect(process.env.DATABASE_URL!);
+ * try { await pg.all("select count(*)::int as n from contacts"); } finally { await pg.close(); }
+ * ```
+ */
+export class PostgresDatabase implements SqlRunner {
+  readonly url: string;
+  readonly #sql: PostgresSql;
+  readonly #runner: SqlRunner;
+  #closed = false;
+
+  private constructor(url: string, sql: PostgresSql) {
+    this.url = url;
+    this.#sql = sql;
+    this.#runner = runner(sql);
+  }
+
+  /** Connects (and checks the connection with one query); throws the client's error when it cannot. */
+  static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      connect_timeout: 10,
+      transform: { undefined: null },
+      connection: { application_name: options.applicationName ?? "relaciones" },
+    }) as unknown as PostgresSql;
+    try {
+      await sql.unsafe("SELECT 1");
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw error;
+    }
+    return new PostgresDatabase(url, sql);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<void> {
+    return this.#runner.run(sql, params);
+  }
+
+  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.#runner.all<T>(sql, params);
+  }
+
+  one<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return this.#runner.one<T>(sql, params);
+  }
+
+  /** Yields the rows of a query in chunks of about 1000, from a server-side cursor. */
+  async *stream<T = Row>(text: string, params?: readonly unknown[]): AsyncGenerator<T[]> {
+    const query = params === undefined || params.length === 0 ? this.#sql.unsafe(text) : this.#sql.unsafe(text, params as never[], { prepare: true });
+    for await (const rows of query.cursor(1000)) yield rows as unknown as T[];
+  }
+
+  /** Runs `fn` in BEGIN/COMMIT on one pooled connection; a throw rolls back and rethrows. */
+  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return (await this.#sql.begin((tx: PostgresTx) => fn(runner(tx)))) as T;
+  }
+
+  /**
+   * Runs `fn` on one connection taken from the pool for its whole duration (temp tables live on
+   * one connection), with `copyIn` for `COPY ... FROM STDIN`; the connection goes back afterwards.
+   */
+  async session<T>(fn: (session: SqlRunner & { copyIn(sql: string, source: Readable): Promise<void> }) => Promise<T>): Promise<T> {
+    const reserved: Reserved = await this.#sql.reserve();
+    try {
+      return await fn({
+        ...runner(reserved),
+        async copyIn(sql: string, source: Readable) {
+          await pipeline(source, await reserved.unsafe(sql).writable());
+        },
+      });
+    } finally {
+      reserved.release();
+    }
+  }
+
+  /** Calls `onMessage` for every NOTIFY on `channel` (a dedicated connection); returns a stop function. */
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const { unlisten } = await this.#sql.listen(channel, onMessage);
+    return unlisten;
+  }
+
+  /** Waits for running queries (up to 5 s) and closes the pool; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sql.end({ timeout: 5 });
+  }
+}

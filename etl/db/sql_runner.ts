@@ -1,0 +1,15 @@
+/**
+ * What code that runs SQL on either backend needs: `run`, `all`, `one` with positional parameters
+ * (`$1`, `$2`...). DuckDB's `Database` (and each of its connections) and PostgreSQL's pool,
+ * transactions and sessions all have this shape, so statements written once run on both.
+ */
+
+/** A plain row: column name to JS value. */
+export type Row = Record<string, unknown>;
+
+/** Runs SQL with bound positional parameters. */
+export interface SqlRunner {
+  run(sql: string, params?: readonly unknown[]): Promise<void>;
+  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  one<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+}

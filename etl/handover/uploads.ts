@@ -1,0 +1,82 @@
+/**
+ * `<data-dir>/uploads/`: where a CSV waits for the running API to load it (see contract.ts). Files
+ * here hold personal data, so every path that writes one also removes it, and the API's start-up
+ * empties the folder, which covers a crash at any point.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { UPLOAD_NAME, UPLOADS_DIR } from "./contract.ts";
+
+/**
+ * Returns the uploads folder of `dataDir`, created (owner-only) if missing.
+ *
+ * @example
+ * ```ts
+ * uploadsDir("data"); // "data/uploads"
+ * ```
+ */
+export function uploadsDir(dataDir: string): string {
+  const dir = join(dataDir, UPLOADS_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/**
+ * Copies `csvPath` into the uploads folder as `<id>.csv` and returns its name, path, size and
+ * SHA-256 (one pass reads, hashes and writes). The copy is what gets loaded: the original may change
+ * or vanish meanwhile, and its name (`export*.csv`) never reaches a reader that could take it as a
+ * pattern. Throws the file system's error when `csvPath` cannot be read.
+ *
+ * @example
+ * ```ts
+ * const { name, path, sha256 } = placeUpload("data", "~/Downloads/contacts.csv", "20260301-120000-ab12");
+ * ```
+ */
+export function placeUpload(dataDir: string, csvPath: string, id: string): { name: string; path: string; size: number; sha256: string } {
+  const name = `${id}.csv`;
+  if (!UPLOAD_NAME.test(name)) throw new TypeError(`'${name}' is not a valid upload name`);
+  const source = openSync(csvPath, "r");
+  const path = join(uploadsDir(dataDir), name);
+  try {
+    const target = openSync(path, "w", 0o600);
+    const hash = createHash("sha256");
+    const buffer = Buffer.allocUnsafe(4 << 20);
+    let size = 0;
+    try {
+      for (let n; (n = readSync(source, buffer, 0, buffer.length, null)) > 0; ) {
+        const chunk = buffer.subarray(0, n);
+        hash.update(chunk);
+        writeSync(target, chunk);
+        size += n;
+      }
+    } finally {
+      closeSync(target);
+    }
+    return { name, path, size, sha256: hash.digest("hex") };
+  } catch (error) {
+    rmSync(path, { force: true });
+    throw error;
+  } finally {
+    closeSync(source);
+  }
+}
+
+/**
+ * Removes everything in the uploads folder (the API calls it at start-up: nothing can be loading
+ * then) and returns how many files it removed.
+ *
+ * @example
+ * ```ts
+ * cleanUploads("data"); // 0
+ * ```
+ */
+export function cleanUploads(dataDir: string): number {
+  const dir = uploadsDir(dataDir);
+  let removed = 0;
+  for (const entry of readdirSync(dir)) {
+    rmSync(join(dir, entry), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
