@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contactRecord, defaultMigrationsDir, extendRecord } from "../../etl/contacts/mod.ts";
+import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord } from "../../etl/contacts/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -303,7 +303,7 @@ test("contacts API: filters, sort, keyset pages with Link, total, CSV and depart
         [["IT", 2], ["Legal", 1], ["Sales", 2]],
       );
     });
-    await t.test("the list ETag revalidates until a write", async () => {
+    await t.test("the list ETag revalidates until a write", { skip: server.app.contacts.backend === "postgres" ? "on PostgreSQL other processes write too: lists carry no ETag" : false }, async () => {
       const res = await raw(server.url, { path: "/contacts" });
       const etag = res.headers.etag as string;
       assert.equal((await raw(server.url, { path: "/contacts", headers: { "if-none-match": etag } })).status, 304);
@@ -374,8 +374,12 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   const migrations = join(dir, "migrations");
   cpSync(defaultMigrationsDir, migrations, { recursive: true });
   writeFileSync(join(migrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
+  // One migration per backend: PostgreSQL's set gets the same column in its dialect.
+  const postgresMigrations = join(dir, "postgres-migrations");
+  cpSync(defaultPostgresMigrationsDir, postgresMigrations, { recursive: true });
+  writeFileSync(join(postgresMigrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title text;\n");
   const record = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80, description: "Job title.", example: "Dr" });
-  const server = await testServer(dir, { contacts: { record, migrationsDir: migrations } });
+  const server = await testServer(dir, { contacts: { record, migrationsDir: migrations, postgresMigrationsDir: postgresMigrations } });
   try {
     const created = await post(server.url, { ...ann, title: "  Dr " });
     assert.equal(created.status, 201, created.text);

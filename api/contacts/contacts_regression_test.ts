@@ -130,6 +130,11 @@ test("reads cannot grow the server's memory: 500 distinct list queries keep noth
       for (let id = 1; id <= 30; id++) assert.equal((await raw(server.url, { path: `/contacts/${id}` })).status, 200);
     }
     const after = store.cacheStats();
+    if (store.backend === "postgres") {
+      // Other processes write too, so nothing is cached: every read asks the database.
+      assert.deepEqual(after, { entries: 0, bytes: 0, maxBytes: 0 });
+      return;
+    }
     assert.equal(after.maxBytes, 4096);
     assert.ok(after.entries > 0 && after.entries < 30, `the cache holds some contacts, not all: ${after.entries}`);
     assert.ok(after.bytes <= after.maxBytes, `${after.bytes} <= ${after.maxBytes}`);

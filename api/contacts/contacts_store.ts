@@ -259,12 +259,14 @@ export class ContactsStore {
     idempotency?: { key: string; fingerprint: string; respond: (entry: ContactEntry) => { status: number; location: string; body: string } },
   ): Promise<{ entry: ContactEntry; replay?: undefined } | { entry?: undefined; replay: IdempotentResult }> {
     return this.#write(async (tx, ctx) => {
+      const email = input.email!;
+      const owner = await tx.one<{ id: number }>(WRITE_CHECK, [0, email.toLowerCase()]);
+      // The key is looked up after the e-mail: on PostgreSQL each statement sees the latest commits,
+      // so a retry of this very request committed by another process meanwhile is seen as such.
       if (idempotency !== undefined) {
         const previous = await tx.one<IdempotentResult>(IDEMPOTENCY_GET, [idempotency.key]);
         if (previous !== undefined) return { replay: previous };
       }
-      const email = input.email!;
-      const owner = await tx.one<{ id: number }>(WRITE_CHECK, [0, email.toLowerCase()]);
       if (owner !== undefined) throw duplicate(Number(owner.id), email);
       const departments = await this.#departmentIds(tx, input.departments ?? []);
       const row = await tx.one<Record<string, unknown>>(this.#sql.insert, this.#fields.map((f) => (input[f] as string | null | undefined) ?? null));
@@ -367,13 +369,24 @@ export class ContactsStore {
     await this.#engine.close();
   }
 
-  /** Runs `op` through the engine; after its commit, forgets what it touched before anyone hears of it. */
-  #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error("The contacts database is closed"));
-    return this.#engine.write(op, (touched) => {
+  /**
+   * Runs `op` through the engine; after its commit, forgets what it touched before anyone hears of
+   * it. A unique key taken between the checks and the write (another PostgreSQL process created the
+   * same e-mail or Idempotency-Key meanwhile) runs the write once more: its checks then see the
+   * other's commit and answer as if it had come first (409, or the stored answer to replay).
+   */
+  async #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error("The contacts database is closed");
+    const committed = (touched: number[]) => {
       for (const id of touched) this.#cache.delete(id);
       this.#generation++;
-    });
+    };
+    try {
+      return await this.#engine.write(op, committed);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.#engine.write(op, committed);
+    }
   }
 
   #remember(entry: ContactEntry, generation: number): void {
@@ -427,6 +440,12 @@ export class ContactsStore {
     const sorted = [...chosen].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     return { ids: sorted.map(([id]) => id), names: sorted.map(([, name]) => name) };
   }
+}
+
+/** A unique constraint refused a row: PostgreSQL's SQLSTATE 23505, DuckDB's "Duplicate key". */
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
 }
 
 function duplicate(owner: number, email: string): ContactWriteError {

@@ -25,8 +25,9 @@ const DIALECTS: Record<Dialect, DialectSql> = {
     contains: (column, value) => `contains(${column}, ${value})`,
   },
   postgres: {
-    // Matches the expression indexes of migrations/postgres/001, so keyset pages on timestamps use them.
-    epochMicros: (column) => `(extract(epoch FROM ${column}) * 1000000)::bigint`,
+    // epoch_us(), as DuckDB names it, is a function of migrations/postgres/001; its expression
+    // indexes serve keyset pages on timestamps.
+    epochMicros: (column) => `epoch_us(${column})`,
     // LIKE is what the trigram indexes serve; the value's own % _ \ are escaped to mean themselves.
     contains: (column, value) => `${column} LIKE '%' || replace(replace(replace(${value}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`,
   },

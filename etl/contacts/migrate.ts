@@ -69,6 +69,10 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
     }
     ran.push(file.name);
   }
+  // Schema changes go into the database file now, not only the WAL: DuckDB 1.5 fails to replay a
+  // WAL holding CREATE MACRO and table DDL together after a crash ("GetDefaultDatabase with no
+  // default database set"; api/main_test.ts kills a server right after its first write).
+  if (ran.length > 0) await db.run("CHECKPOINT");
   return ran;
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../../etl/handover/mod.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../api/server.ts";
+import { onPostgres, postgresDatabaseFor } from "./backends.ts";
 
 /** A fresh temp dir; call the returned cleanup in `finally`/`after`. */
 export function tempDir(prefix = "api-test-"): { dir: string; cleanup: () => void } {
@@ -23,7 +24,9 @@ export function tempDir(prefix = "api-test-"): { dir: string; cleanup: () => voi
  */
 export async function testServer(dataDir: string, options: Partial<ServerOptions> & { announce?: boolean } = {}): Promise<RunningServer> {
   const { announce, ...rest } = options;
-  const server = await startServer({ dataDir, port: 0, host: "127.0.0.1", log: false, pollMs: 100, logError: () => {}, ...rest });
+  // On PostgreSQL (a *_postgres_test.ts wrapper), each data dir has a database of its own.
+  const databaseUrl = rest.databaseUrl ?? (onPostgres() ? await postgresDatabaseFor(dataDir) : undefined);
+  const server = await startServer({ dataDir, port: 0, host: "127.0.0.1", log: false, pollMs: 100, logError: () => {}, ...rest, databaseUrl });
   if (!announce) return server;
   const info = writeApiInfo(dataDir, server.url);
   const close = server.close.bind(server);
