@@ -108,7 +108,14 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   let server: RunningServer;
   try {
-    server = await startServer({ host: settings.host, port: settings.port, dataDir: settings.dataDir, apiToken: settings.apiToken, allowedHosts: settings.allowedHosts });
+    server = await startServer({
+      host: settings.host,
+      port: settings.port,
+      dataDir: settings.dataDir,
+      apiToken: settings.apiToken,
+      allowedHosts: settings.allowedHosts,
+      databaseUrl: settings.databaseUrl,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
@@ -125,7 +132,9 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     // A bad ETL_DAILY_AT must not keep contacts offline: serve, and say why loads will not run.
     logToStderr("Cannot start the ETL schedule:", error instanceof Error ? error.message : error);
   }
-  logToStderr(`API listening on ${server.url} (data: ${settings.dataDir}${settings.apiToken ? ", writes need the bearer token" : ""}); docs at ${localUrl}/docs`);
+  logToStderr(
+    `API listening on ${server.url} (data: ${settings.dataDir}; contacts: ${server.app.contacts.location}${settings.apiToken ? "; writes need the bearer token" : ""}); docs at ${localUrl}/docs`,
+  );
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

@@ -39,6 +39,7 @@ export interface EtlOptions {
   dataDir: string;
   dailyAt: string;
   apiToken: string | undefined;
+  databaseUrl: string | undefined;
   only: "relationships" | "contacts" | null;
   force: boolean;
   json: boolean;
@@ -97,6 +98,7 @@ export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
     apiToken: settings.apiToken,
+    databaseUrl: settings.databaseUrl,
     only,
     force: values.force ?? false,
     json: values.json ?? false,
@@ -151,7 +153,7 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
-    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken });
+    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken, databaseUrl: options.databaseUrl });
     return { status: "succeeded", summary };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
@@ -169,12 +171,14 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
   if (c) {
     if (c.status === "succeeded" && c.summary) {
       const s = c.summary;
-      const via = s.via === "api" ? " (handed to the running API)" : "";
+      const via = s.via === "api" ? " (handed to the running API)" : s.via === "postgres" ? " (into PostgreSQL)" : "";
       lines.push(`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`);
       for (const reject of s.rejects.slice(0, 10)) {
         lines.push(`  rejected ${s.source}:${reject.line ?? "?"} ${reject.field}: ${reject.reason}`);
       }
-      if (s.rejects.length > 10) lines.push(`  ... and ${s.rejects.length - 10} more${s.rejects_file ? ` in ${s.rejects_file}` : ""}`);
+      if (s.rejected > 10) lines.push(`  ... and more${s.rejects_file ? ` in ${s.rejects_file}` : ""}`);
+      // File warnings, and "N of M rows were rejected; see <rejects report>".
+      for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
     } else {
       lines.push(`Contacts: FAILED: ${c.error?.message}`);
     }

@@ -7,8 +7,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { migrate, MigrationError } from "./contacts/mod.ts";
-import { Database } from "./db/mod.ts";
+import { migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
+import { Database, PostgresDatabase } from "./db/mod.ts";
 import { readSettings, settingFlags, settingsHelp } from "./settings/mod.ts";
 
 const USAGE = `Usage: npm run migrate -- [options]
@@ -34,6 +34,7 @@ export async function migrateMain(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let dataDir: string;
+  let databaseUrl: string | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
@@ -44,11 +45,12 @@ export async function migrateMain(
       out(USAGE);
       return 0;
     }
-    dataDir = readSettings("migrate", { flags: values, env }).dataDir;
+    ({ dataDir, databaseUrl } = readSettings("migrate", { flags: values, env }));
   } catch (error) {
     err(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
+  if (databaseUrl !== undefined) return migrateOnPostgres(databaseUrl, out, err);
   const path = join(dataDir, "contacts.duckdb");
   let db: Database;
   try {
@@ -74,6 +76,29 @@ export async function migrateMain(
     return 1;
   } finally {
     db.close();
+  }
+}
+
+/** DATABASE_URL set: the PostgreSQL set, under its advisory lock (safe while APIs run). */
+async function migrateOnPostgres(url: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const shown = url.replace(/:[^:@/]*@/, ":***@");
+  let pg: PostgresDatabase;
+  try {
+    pg = await PostgresDatabase.connect(url, { max: 1, applicationName: "relaciones-migrate" });
+  } catch (error) {
+    err(`Cannot connect to ${shown}: ${(error as Error).message.split("\n")[0]}`);
+    return 1;
+  }
+  try {
+    const applied = await migratePostgres(pg);
+    if (applied.length === 0) out(`${shown} is up to date`);
+    for (const name of applied) out(`Applied ${name}`);
+    return 0;
+  } catch (error) {
+    err(error instanceof MigrationError ? error.message : `Migrating ${shown} failed: ${(error as Error).message.split("\n")[0]}`);
+    return 1;
+  } finally {
+    await pg.close();
   }
 }
 

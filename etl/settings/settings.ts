@@ -22,6 +22,8 @@ export interface Settings {
   allowedHosts: string[];
   port: number;
   apiToken: string | undefined;
+  /** `postgres://...`: contacts in PostgreSQL instead of `<data dir>/contacts.duckdb`. */
+  databaseUrl: string | undefined;
   benchDir: string;
 }
 
@@ -92,6 +94,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: "When set, every write needs `Authorization: Bearer <token>`; `npm run etl` sends it when it hands contacts to the API. Environment only, so it never shows in `ps`.",
   },
   {
+    key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate"],
+    defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
+    description:
+      "`postgres://user:password@host:5432/db`: contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it. The client library is loaded only when this is set. Environment only: it may hold a password.",
+  },
+  {
     key: "benchDir", env: "BENCH_DIR", flag: "bench-dir", placeholder: "DIR", commands: ["bench"],
     defaultText: "`.bench/` in the repository",
     description: "Where benchmarks keep the large workbooks they generate (minutes to write, so kept).",
@@ -152,6 +160,10 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     throw new SettingsError(`${port.from} must be a number from 0 to 65535; got '${port.text}'`);
   }
   const host = raw("host")?.text ?? "127.0.0.1";
+  const databaseUrl = raw("databaseUrl");
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
+    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${databaseUrl.text.replace(/:[^:@/]*@/, ":***@").slice(0, 80)}'`);
+  }
   const apiToken = raw("apiToken")?.text;
   if (command === "start" && !isLoopback(host)) {
     if (apiToken === undefined) {
@@ -175,6 +187,7 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     allowedHosts: allowedHosts === undefined ? (isLoopback(host) ? [] : ["*"]) : parseHostList(allowedHosts.text, allowedHosts.from),
     port: port === undefined ? 8000 : Number(port.text),
     apiToken,
+    databaseUrl: databaseUrl?.text,
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
   };
 }
