@@ -4,10 +4,12 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "../db/mod.ts";
+import { Database, PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
-import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
-import { defaultMigrationsDir, migrate } from "./migrate.ts";
+import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
+import { ingestContactsPostgres } from "./ingest_postgres.ts";
+import { defaultMigrationsDir, defaultPostgresMigrationsDir, migrate, migratePostgres } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
 import { recordJsonSchema } from "./contact_json_schema.ts";
 import { recordSql } from "./contact_sql.ts";
@@ -18,16 +20,33 @@ const usersCsv = fileURLToPath(new URL("../../../shared/seed-data/sample.csv", i
 const ourCsv = fileURLToPath(new URL("../../data/contacts.csv", import.meta.url));
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 
-async function withDb<T>(fn: (db: Database, dir: string) => Promise<T>): Promise<T> {
+/** The database a test loads into: DuckDB, or PostgreSQL when ingest_contacts_postgres_test.ts runs this suite. */
+type TestDb = SqlRunner & { duck?: Database; pg?: PostgresDatabase; dir: string };
+
+async function withDb<T>(fn: (db: TestDb, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "contacts-ingest-"));
-  const db = await Database.open(join(dir, "contacts.duckdb"));
+  let db: TestDb;
+  if (onPostgres()) {
+    const pg = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 2 });
+    await migratePostgres(pg);
+    db = { run: (q, p) => pg.run(q, p), all: (q, p) => pg.all(q, p), one: (q, p) => pg.one(q, p), pg, dir };
+  } else {
+    const duck = await Database.open(join(dir, "contacts.duckdb"));
+    await migrate(duck);
+    db = { run: (q, p) => duck.run(q, p), all: (q, p) => duck.all(q, p), one: (q, p) => duck.one(q, p), duck, dir };
+  }
   try {
-    await migrate(db);
     return await fn(db, dir);
   } finally {
-    db.close();
+    db.duck?.close();
+    await db.pg?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The load of the backend under test: the same file, rules and summary on both. */
+function ingest(db: TestDb, path: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  return db.pg !== undefined ? ingestContactsPostgres(db.pg, path, { ...options, workDir: db.dir }) : ingestContacts(db.duck!, path, options);
 }
 
 function csv(dir: string, text: string | Uint8Array, name = "contacts.csv"): string {
@@ -36,7 +55,7 @@ function csv(dir: string, text: string | Uint8Array, name = "contacts.csv"): str
   return path;
 }
 
-async function snapshot(db: Database): Promise<unknown> {
+async function snapshot(db: SqlRunner): Promise<unknown> {
   return {
     contacts: await db.all("SELECT * FROM contacts ORDER BY id"),
     departments: await db.all("SELECT * FROM departments ORDER BY id"),
@@ -50,7 +69,7 @@ function counts(s: IngestSummary) {
 
 test("ingestContacts() on the users' CSV", { skip: existsSync(usersCsv) ? false : `no ${usersCsv}` }, async () => {
   await withDb(async (db) => {
-    const first = await ingestContacts(db, usersCsv);
+    const first = await ingest(db, usersCsv);
     assert.deepEqual(counts(first), { inserted: 100, updated: 0, unchanged: 0, rejected: 0 });
     assert.equal(first.rows, 106);
     assert.equal(first.departments, 7);
@@ -68,7 +87,7 @@ test("ingestContacts() on the users' CSV", { skip: existsSync(usersCsv) ? false 
       "SELECT count(*)::INTEGER n FROM contact_departments l WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.contact_id)",
     );
     assert.equal(orphans?.n, 0, "every link points at a contact");
-    const second = await ingestContacts(db, usersCsv);
+    const second = await ingest(db, usersCsv);
     assert.deepEqual(counts(second), { inserted: 0, updated: 0, unchanged: 100, rejected: 0 });
     assert.equal(second.links_added, 0);
     assert.deepEqual(await snapshot(db), db1, "a second run changes nothing");
@@ -78,10 +97,10 @@ test("ingestContacts() on the users' CSV", { skip: existsSync(usersCsv) ? false 
 test("ingestContacts() on our generated sample", { skip: existsSync(ourCsv) ? false : `no ${ourCsv} yet` }, async () => {
   await withDb(async (db) => {
     // The numbers data/README.md promises for the generated file.
-    const first = await ingestContacts(db, ourCsv);
+    const first = await ingest(db, ourCsv);
     assert.deepEqual(counts(first), { inserted: 60, updated: 0, unchanged: 0, rejected: 0 });
     assert.deepEqual([first.rows, first.departments, first.links, first.fixes], [82, 7, 82, 22]);
-    const second = await ingestContacts(db, ourCsv);
+    const second = await ingest(db, ourCsv);
     assert.equal(second.inserted + second.updated, 0);
     assert.equal(second.unchanged, first.contacts);
   });
@@ -101,7 +120,7 @@ test("ingestContacts() reads BOM, CRLF, quoted separators and quoted newlines", 
         ].join("\r\n") +
         "\r\n",
     );
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     assert.deepEqual(counts(s), { inserted: 2, updated: 0, unchanged: 0, rejected: 1 });
     assert.deepEqual(
       s.rejects.map((r) => [r.line, r.field]),
@@ -134,7 +153,7 @@ test("ingestContacts() rejects bad rows with their line, field and reason, and l
         "",
       ].join("\n"),
     );
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 0, rejected: 5 });
     assert.deepEqual(
       s.rejects.map((r) => [r.line, r.field]),
@@ -162,10 +181,10 @@ test("ingestContacts() reports an unterminated quote and bytes that are not UTF-
       Buffer.from([0xff]),
       Buffer.from("b,Ray,,,,NY,12204,,,bob@example.com,Sales\n"),
     ]);
-    const encoded = await ingestContacts(db, csv(dir, notUtf8, "latin.csv"));
+    const encoded = await ingest(db, csv(dir, notUtf8, "latin.csv"));
     assert.deepEqual(encoded.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
     assert.match(encoded.rejects[0].reason, /utf-8/i);
-    const open = await ingestContacts(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\nCid,Cox\n`, "open.csv"));
+    const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\nCid,Cox\n`, "open.csv"));
     assert.deepEqual(open.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
     assert.ok(open.warnings.some((w) => /opened on line 3 is never closed/.test(w)));
   });
@@ -175,7 +194,7 @@ test("ingestContacts() reads exactly the named file, even with glob characters i
   await withDb(async (db, dir) => {
     csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "export-a.csv");
     const path = csv(dir, `${HEADER}\nBob,Ray,,,,NY,12180,,,bob@example.com,Sales\n`, "export*.csv");
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     assert.deepEqual([s.rows, s.inserted, s.source], [1, 1, "export*.csv"]);
   });
 });
@@ -192,7 +211,7 @@ test("ingestContacts() and the same e-mail on several lines", async () => {
         "Bob,Ray,,,Utica,NY,12180,,,BOB@example.com,HR",
       ].join("\n"),
     );
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     // The first line of a person wins; a later line that disagrees (here the city; the e-mail's
     // case is not a difference) is the only one rejected, and says where and how it differs.
     assert.deepEqual(counts(s), { inserted: 2, updated: 0, unchanged: 0, rejected: 1 });
@@ -204,7 +223,7 @@ test("ingestContacts() and the same e-mail on several lines", async () => {
 
 test("ingestContacts() upserts by e-mail and never deletes", async () => {
   await withDb(async (db, dir) => {
-    await ingestContacts(
+    await ingest(
       db,
       csv(
         dir,
@@ -222,7 +241,7 @@ test("ingestContacts() upserts by e-mail and never deletes", async () => {
     const before = await db.all<{ email_key: string; version: number; updated_at: Date }>(
       "SELECT email_key, version, updated_at FROM contacts ORDER BY id",
     );
-    const s = await ingestContacts(
+    const s = await ingest(
       db,
       csv(
         dir,
@@ -256,8 +275,8 @@ test("ingestContacts() upserts by e-mail and never deletes", async () => {
 
 test("ingestContacts() keeps existing values of optional columns the file lacks", async () => {
   await withDb(async (db, dir) => {
-    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,Acme,,Albany,NY,12204,,,ann@example.com,Sales\n`, "full.csv"));
-    const s = await ingestContacts(db, csv(dir, "email,last_name,first_name,city,note\nann@example.com,Lee,Ann,Troy,hi\n", "part.csv"));
+    await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,Acme,,Albany,NY,12204,,,ann@example.com,Sales\n`, "full.csv"));
+    const s = await ingest(db, csv(dir, "email,last_name,first_name,city,note\nann@example.com,Lee,Ann,Troy,hi\n", "part.csv"));
     assert.deepEqual(counts(s), { inserted: 0, updated: 1, unchanged: 0, rejected: 0 });
     assert.ok(s.warnings.some((w) => /'company_name' is not in the file/.test(w)));
     assert.ok(s.warnings.some((w) => /'note' is not a contact field/.test(w)));
@@ -268,28 +287,28 @@ test("ingestContacts() keeps existing values of optional columns the file lacks"
 
 test("ingestContacts() refuses files it cannot load, naming the problem", async (t) => {
   await withDb(async (db, dir) => {
-    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
+    await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
     const before = await snapshot(db);
     await t.test("a missing required column", async () => {
       const path = csv(dir, "first_name,last_name,city\nAnn,Lee,Albany\n", "noemail.csv");
-      await assert.rejects(ingestContacts(db, path), (error: unknown) => {
+      await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
         assert.equal(error.code, "missing-column");
         assert.match(error.message, /noemail\.csv' has no column 'email'/);
         return true;
       });
     });
-    await t.test("an empty file", () => assert.rejects(ingestContacts(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
-    await t.test("no file", () => assert.rejects(ingestContacts(db, join(dir, "nope.csv")), { code: "unreadable" }));
+    await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
+    await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
     await t.test("a duplicated column", () =>
-      assert.rejects(ingestContacts(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
+      assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
     assert.deepEqual(await snapshot(db), before);
   });
 });
 
 test("ingestContacts() leaves the database as it was when a write fails midway", async () => {
   await withDb(async (db, dir) => {
-    await ingestContacts(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
+    await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "ok.csv"));
     const before = await snapshot(db);
     // A definition that forgot to upper-case the state lets 'ny' past validation; the database's
     // CHECK then fails the UPDATE after the INSERT of the new person has already run.
@@ -302,28 +321,29 @@ test("ingestContacts() leaves the database as it was when a write fails midway",
       `${HEADER}\nNew,Person,,,,NY,12204,,,new@example.com,Research\nAnn,Lee,,,,ny,12204,,,ann@example.com,Sales\n`,
       "bad.csv",
     );
-    await assert.rejects(ingestContacts(db, path, { record: sloppy }), /CHECK constraint/);
+    await assert.rejects(ingest(db, path, { record: sloppy }), /check constraint/i);
     assert.deepEqual(await snapshot(db), before);
     // The connection is usable afterwards.
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 1, rejected: 0 });
   });
 });
 
 test("adding a field is one migration plus one line in the record definition", async () => {
   await withDb(async (db, dir) => {
+    // One migration per backend: the DuckDB set and the PostgreSQL set each get the column.
     const migrations = join(dir, "migrations");
-    cpSync(defaultMigrationsDir, migrations, { recursive: true });
-    writeFileSync(join(migrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["900_contact_title.sql"]);
+    cpSync(db.pg ? defaultPostgresMigrationsDir : defaultMigrationsDir, migrations, { recursive: true });
+    writeFileSync(join(migrations, "900_contact_title.sql"), `ALTER TABLE contacts ADD COLUMN title ${db.pg ? "text" : "VARCHAR"};\n`);
+    assert.deepEqual(db.pg ? await migratePostgres(db.pg, { dir: migrations }) : await migrate(db.duck!, { dir: migrations }), ["900_contact_title.sql"]);
     const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80 });
 
     const path = csv(dir, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);
-    const s = await ingestContacts(db, path, { record: withTitle });
+    const s = await ingest(db, path, { record: withTitle });
     assert.equal(s.inserted, 1);
     assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Dr");
     writeFileSync(path, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales,Prof\n`);
-    assert.equal((await ingestContacts(db, path, { record: withTitle })).updated, 1);
+    assert.equal((await ingest(db, path, { record: withTitle })).updated, 1);
     assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Prof");
     // The same line reaches validation, the SQL lists and the API schema.
     assert.ok(recordSql(withTitle).columns.includes("title"));
@@ -345,7 +365,7 @@ test("ingestContacts() matches department names without regard to case or accent
         "Bob,Ray,,,,NY,12180,,,bob@example.com,recherche et developpement",
       ].join("\n"),
     );
-    const s = await ingestContacts(db, path);
+    const s = await ingest(db, path);
     assert.deepEqual([s.departments, s.departments_added, s.links, s.links_added], [2, 1, 2, 2]);
     const names = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY id");
     assert.deepEqual(names.map((n) => n.name), ["Recherche et Développement", "Sales"]);

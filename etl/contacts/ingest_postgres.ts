@@ -7,7 +7,7 @@
  * meanwhile: new people are inserted with ON CONFLICT DO NOTHING and links likewise, so a
  * concurrent create never fails the load.
  */
-import { createReadStream, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
@@ -50,8 +50,10 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
   const duck = await Database.open(":memory:", { settings: { memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
   try {
-    if (/[*?[\]{}]/.test(csvPath)) throw new TypeError(`Load a copy with a plain name, not '${csvPath}'`);
-    const staged = await stageCsv(duck, csvPath, plan.scan, plan.layout, plan.record);
+    // read_csv takes `*?[]{}` as a pattern: such a name is read from a plain-named copy.
+    let readPath = csvPath;
+    if (/[*?[\]{}]/.test(csvPath)) copyFileSync(csvPath, (readPath = join(work, "input.csv")));
+    const staged = await stageCsv(duck, readPath, plan.scan, plan.layout, plan.record);
     const summary = stagedSummary(plan, staged);
     const names = staged.fields;
     const people = join(work, "people.csv");
@@ -145,9 +147,10 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
        INSERT INTO ${q(links.linkTable)} (${q(links.recordKey)}, ${q(links.nameKey)}) SELECT cid, did FROM wanted ORDER BY cid, did
        ON CONFLICT DO NOTHING RETURNING ${q(links.recordKey)} AS cid),
      bumped AS (
-       -- A person who gained a department changed (the ETag covers departments) unless updated above.
+       -- A person who gained a department changed (the ETag covers departments) unless this load
+       -- already wrote the row (inserted or updated: updated_at is then now(), the transaction's start).
        UPDATE ${table} SET version = version + 1, updated_at = now()
-       WHERE id IN (SELECT cid FROM added) AND id NOT IN (SELECT id FROM _updated) RETURNING id)
+       WHERE id IN (SELECT cid FROM added) AND updated_at <> now() RETURNING id)
      SELECT (SELECT count(*) FROM wanted)::integer AS links, (SELECT count(*) FROM added)::integer AS added, (SELECT count(*) FROM bumped)::integer AS bumped`,
   );
   const bumped = Number((linkCounts as unknown as { bumped: number }).bumped);
