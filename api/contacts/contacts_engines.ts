@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
+  CONTACTS_DUCKDB_SETTINGS,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
@@ -115,7 +116,7 @@ class DuckDbEngine implements Engine {
   }
 
   static async open(path: string, options: EngineOptions): Promise<DuckDbEngine> {
-    const writer = await Database.open(path);
+    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS } });
     const readers: Database[] = [];
     try {
       await migrate(writer, { dir: options.migrationsDir });

@@ -23,9 +23,18 @@ export function cleanSql(column: string): string {
   return `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
 }
 
-/** `String.prototype.trim()` in SQL. */
+// The same set as code points, for the cheap test below.
+const WHITESPACE_CODES = "9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279";
+
+/** `String.prototype.trim()` in SQL; the regular expression runs only for the few cells that need it. */
 export function trimSql(text: string): string {
-  return `regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g')`;
+  return `CASE WHEN unicode(left(${text}, 1)) IN (${WHITESPACE_CODES}) OR unicode(right(${text}, 1)) IN (${WHITESPACE_CODES})
+    THEN regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g') ELSE ${text} END`;
+}
+
+/** True when any of `cells` holds a control character (one test per row instead of one per cell). */
+export function anyControlSql(cells: readonly string[]): string {
+  return cells.length === 0 ? "false" : `regexp_matches(${cells.join(" || ")}, '${CONTROL}')`;
 }
 
 /** The message for the first control character of `raw`, or NULL: "must not contain the control character U+0000 (at character 4)". */
@@ -66,19 +75,21 @@ export interface FieldSql {
 }
 
 /**
- * Returns the SQL of `field` over the cleaned cell `raw`.
+ * Returns the SQL of `field` over the cleaned cell `raw` and its trimmed form `trimmed` (columns a
+ * subquery computed once: each appears several times below).
  *
  * @example
  * ```ts
- * fieldSql(zipField, "r.c6").value; // CASE WHEN regexp_full_match(...) THEN '0' || ... END
+ * fieldSql(zipField, "r.r6", "r.t6").value; // CASE WHEN r.t6 = '' THEN NULL ELSE CASE WHEN regexp_full_match(r.t6, ...) ...
  * ```
  */
-export function fieldSql(field: FieldDefinition, raw: string): FieldSql {
-  const trimmed = trimSql(raw);
+export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, anyControl = "true"): FieldSql {
   const normalised = normaliseSql(field.normalise, trimmed);
   const n = normalised.value;
   const got = `'; got ''' || ${shortenSql(raw)} || ''''`;
-  const checks: string[] = [`WHEN ${controlSql(raw, field.multiline === true)} IS NOT NULL THEN ${controlSql(raw, field.multiline === true)}`];
+  const control = controlSql(raw, field.multiline === true);
+  // Most cells hold no control character: one cheap test guards the message's work.
+  const checks: string[] = [`WHEN ${anyControl} AND regexp_matches(${raw}, '${field.multiline === true ? CONTROL_EXCEPT_LINES : CONTROL}') THEN ${control}`];
   checks.push(`WHEN ${trimmed} = '' THEN ${field.required ? "'must not be empty'" : "NULL"}`);
   // A pattern says more than a length: one message, as in validateRecord.
   if (field.pattern) {
@@ -94,12 +105,11 @@ export function fieldSql(field: FieldDefinition, raw: string): FieldSql {
   };
 }
 
-/** The SQL of the link column (one department name per row): its name (or '') and its error. */
-export function linkSql(raw: string, maxLength: number): { name: string; error: string } {
-  const trimmed = trimSql(raw);
+/** The SQL of the link column (one department name per row) over its cleaned and trimmed cell: its name (or '') and its error. */
+export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true"): { name: string; error: string } {
   return {
     name: trimmed,
-    error: `CASE WHEN ${controlSql(raw, false)} IS NOT NULL THEN ${controlSql(raw, false)} WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters' END`,
+    error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters' END`,
   };
 }
 

@@ -13,12 +13,12 @@
 import type { Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import type { CsvScan } from "./_csv_scan.ts";
-import { cleanSql, fieldSql, linkSql, literal, q, shortenSql, trimSql } from "./_ingest_sql.ts";
+import { anyControlSql, cleanSql, fieldSql, linkSql, literal, q, shortenSql, trimSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
-const TABLES = ["_stage", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_v", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
+const TABLES = ["_new", "_changed", "_cells", "_stage", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_v", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
 
 /** What staging found, before anything is written. */
 export interface Staged {
@@ -49,8 +49,10 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   // Autocommitted, outside the write transaction: its rowids are then 0..n-1 in file order. Column
   // names are positional (c0, c1...): no name from the file reaches the SQL text.
+  // Cells are staged cleaned (NULL -> '', quoted CRLF -> LF: what validation and reject reports see).
   await db.run(
-    `CREATE TEMP TABLE _stage AS SELECT * FROM read_csv($1, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+    `CREATE TEMP TABLE _stage AS SELECT ${Array.from({ length: width }, (_, i) => `${cleanSql(`c${i}`)} AS c${i}`).join(", ")}
+     FROM read_csv($1, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
        encoding = 'utf-8', columns = {${columns}}, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`,
     [readPath],
   );
@@ -89,16 +91,27 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
 
   // Validation: per field its value, error and repair, from the record definition.
   const fields = layout.record.fields.map((f) => ({ f, col: `c${layout.fields.find(([n]) => n === f.name)![1]}` }));
-  const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, cleanSql(`s.${col}`)) }));
-  const link = layout.departments === null ? null : linkSql(cleanSql(`s.c${layout.departments}`), record.links.maxLength);
+  const control = "s.any_control";
+  const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, `s.${q(`r_${col}`)}`, `s.${q(`t_${col}`)}`, control) }));
+  const deptCol = layout.departments === null ? null : `c${layout.departments}`;
+  const link = deptCol === null ? null : linkSql(`s.${q(`r_${deptCol}`)}`, `s.${q(`t_${deptCol}`)}`, record.links.maxLength, control);
+  // Each cell is cleaned and trimmed once, in a subquery; validation refers to those columns. A row
+  // is searched for control characters once; only the rare row with one is searched cell by cell.
+  const cells = [...fields.map(({ col }) => col), ...(deptCol === null ? [] : [deptCol])];
+  // Trimmed cells are computed once into a table: a subquery's columns would be recomputed at each use.
+  await db.run(
+    `CREATE TEMP TABLE _cells AS SELECT rowid AS ord, ${cells.map((c) => `${c} AS ${q(`r_${c}`)}, ${trimSql(c)} AS ${q(`t_${c}`)}`).join(", ")},
+       ${anyControlSql(cells)} AS any_control FROM _stage`,
+  );
+  const trimmed = "_cells";
   const keyField = upsertKeyOf(record);
   const K = q(keyField.name);
   const names = fields.map(({ f }) => f.name);
-  await db.run(`CREATE TEMP TABLE _v AS SELECT s.rowid::INTEGER AS ord,
+  await db.run(`CREATE TEMP TABLE _v AS SELECT s.ord::INTEGER AS ord,
       ${link === null ? "''" : link.name} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
       ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}, ${s.error} AS ${q(`e_${f.name}`)}, ${s.fixed} AS ${q(`x_${f.name}`)}`).join(",\n      ")}
-      ${sql.filter(({ s }) => s.fixed !== "false").map(({ f, col }) => `, CASE WHEN ${fieldSql(f, cleanSql(`s.${col}`)).fixed} THEN ${trimSql(cleanSql(`s.${col}`))} END AS ${q(`t_${f.name}`)}`).join("")}
-    FROM _stage s`);
+      ${sql.filter(({ s }) => s.fixed !== "false").map(({ f, col, s }) => `, CASE WHEN ${s.fixed} THEN s.${q(`t_${col}`)} END AS ${q(`t_${f.name}`)}`).join("")}
+    FROM ${trimmed} s`);
   const badOf = (alias: string) => [...names.map((n) => `${alias}${q(`e_${n}`)} IS NOT NULL`), `${alias}e_dept IS NOT NULL`].join(" OR ");
   const bad = badOf("");
   // People: the first valid line of an e-mail (any case) holds the values; a later line that agrees
@@ -129,7 +142,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
                   arg_min(csv_line, column_idx) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
-      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`)}, ${cleanSql(`s.${col}`)}
+      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`)}, s.${col}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)} FROM _v WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v JOIN _stage s ON s.rowid = v.ord`,
     ),
     `SELECT line, ${literal(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
@@ -155,7 +168,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   );
   const tally = (table: string) =>
     db.all<FieldTally>(
-      `SELECT field, count(DISTINCT line)::INTEGER AS count, list(DISTINCT line ORDER BY line)[1:50] AS lines, arg_min(reason, coalesce(line, 0) * 10000 + o) AS first_reason
+      `SELECT field, count(DISTINCT line)::INTEGER AS count, list(DISTINCT line ORDER BY line)[1:50] AS lines, arg_min(reason, coalesce(line, 0)::BIGINT * 10000 + o) AS first_reason
        FROM ${table} GROUP BY field ORDER BY min(coalesce(line, 0)), field`,
     );
   return {

@@ -11,6 +11,12 @@ import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type RecordDefin
 /** The two backends. */
 export type Dialect = "duckdb" | "postgres";
 
+/**
+ * DuckDB settings for contacts.duckdb (the API and `npm run etl`): a bounded memory budget, so a
+ * CSV load of any size spills to disk (`<file>.tmp/`) instead of growing the process.
+ */
+export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: "512MB" };
+
 /** The expressions that are spelled differently on the two backends. */
 interface DialectSql {
   /** A timestamp column as integer microseconds since 1970 (keyset cursors must not lose precision). */

@@ -65,6 +65,10 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
   return withReadablePath(db, csvPath, async (readPath) => {
     try {
       const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record);
+      // What to insert and update is worked out before the transaction (one writer: the API's
+      // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
+      // transaction-local ones; inside it only the writes run.
+      await planWrites(db, plan, staged);
       const summary = await db.transaction(async (tx) => {
         const written = await writeDuckDb(tx, plan, staged);
         if (staged.contacts > 0) await recordLoad(tx, plan, written, await fingerprintNow());
@@ -202,6 +206,20 @@ export async function resolveDepartments(
   return { ids, distinct: seen.size, added };
 }
 
+/** `_new` (people to insert, with their key) and `_changed` (stored people whose values differ). */
+async function planWrites(db: Database, plan: LoadPlan, staged: Staged): Promise<void> {
+  const table = q(plan.record.table);
+  const keyColumn = q(keyColumnOf(upsertKeyOf(plan.record)));
+  const names = staged.fields;
+  const differs = names.map((n) => `t.${q(n)} IS DISTINCT FROM p.${q(n)}`).join(" OR ");
+  await db.run(
+    `DROP TABLE IF EXISTS temp._new; DROP TABLE IF EXISTS temp._changed;
+     CREATE TEMP TABLE _new AS SELECT p.* FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key);
+     CREATE TEMP TABLE _changed AS SELECT t.id, ${names.map((n) => `p.${q(n)} AS ${q(`v_${n}`)}`).join(", ")}
+       FROM _people p JOIN ${table} t ON t.${keyColumn} = p.key WHERE ${differs}`,
+  );
+}
+
 /** The DuckDB writer: set-based statements over the staged temp tables, inside the caller's transaction. */
 async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promise<IngestSummary> {
   const summary = stagedSummary(plan, staged);
@@ -232,21 +250,16 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   // New people, in file order; their sort and search columns derived as every write derives them.
   // Every sort column gets a value (fold of NULL is ''), also for columns the file lacks.
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
-  const inserted = await tx.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key)`);
+  const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");
   if (Number(inserted!.n) > 0) {
     await tx.run(
       `INSERT INTO ${table} (${[...cols, ...derivedInsert.map(([c]) => c)].join(", ")})
        SELECT ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
-       FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key) ORDER BY p.first_ord`,
+       FROM _new p ORDER BY p.first_ord`,
     );
   }
-  // Changed people: only the columns present in the file are compared and set. The key column is
-  // what matched, so it is only rewritten when the e-mail's case changed.
-  const differs = names.map((n) => `t.${q(n)} IS DISTINCT FROM p.${q(n)}`).join(" OR ");
-  await tx.run(
-    `DROP TABLE IF EXISTS temp._changed; CREATE TEMP TABLE _changed AS SELECT t.id, ${names.map((n) => `p.${q(n)} AS ${q(`v_${n}`)}`).join(", ")}
-     FROM _people p JOIN ${table} t ON t.${keyColumn} = p.key WHERE ${differs}`,
-  );
+  // Changed people (_changed, planWrites): only the columns present in the file are compared and
+  // set. The key column is what matched, so it is never rewritten.
   const updated = Number((await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _changed"))!.n);
   if (updated > 0) {
     const sets = [
@@ -273,7 +286,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
     bumped = Number((await tx.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table} WHERE ${gained}`))!.n);
     if (bumped > 0) await tx.run(`UPDATE ${table} SET version = version + 1, updated_at = current_timestamp WHERE ${gained}`);
   }
-  await tx.run("DROP TABLE temp._dept_map; DROP TABLE temp._changed; DROP TABLE temp._links; DROP TABLE temp._new_links");
+  await tx.run("DROP TABLE temp._dept_map; DROP TABLE temp._links; DROP TABLE temp._new_links");
 
   summary.inserted = Number(inserted!.n);
   summary.updated = updated + bumped;

@@ -13,6 +13,7 @@ import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSu
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
+import { CONTACTS_DUCKDB_SETTINGS } from "./contact_sql.ts";
 
 export type ContactsLoadErrorCode = "locked" | "all-rejected";
 
@@ -179,7 +180,7 @@ async function openUnlocked(path: string, dataDir: string, waitMs: number): Prom
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      return await Database.open(path);
+      return await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS } });
     } catch (error) {
       if (!/lock/i.test((error as Error).message)) throw error;
       if (Date.now() >= deadline) {

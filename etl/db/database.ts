@@ -64,7 +64,10 @@ export class Database {
     return new Database(this.path, this.readOnly, this.#instance, await this.#instance.connect(), false);
   }
 
-  /** Opens (or creates, unless read-only) the database file at `path` (`:memory:` for none). */
+  /**
+   * Opens (or creates, unless read-only) the database file at `path` (`:memory:` for none). DuckDB
+   * takes 80% of the machine's memory by default; callers that load files bound it in `settings`.
+   */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
     const settings: Record<string, string> = { ...options.settings };
     if (options.readOnly) settings.access_mode = "READ_ONLY";
