@@ -10,13 +10,13 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";
 import { writeXlsxFile } from "./testing/xlsx_writer.ts";
+import { httpRequest, load, type LoadResult } from "./bench_http.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -33,86 +33,14 @@ const ROUNDS = Math.max(1, Number(values.rounds));
 const CONNECTIONS = Number(values.connections);
 const CONTACTS = Number(values.contacts);
 const ACTORS = Number(values.actors);
-const MAX_SAMPLES = 4_000_000; // bounded memory: latencies beyond this are counted, not kept
 
-interface Result {
-  name: string;
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p99: number;
-}
+type Result = LoadResult;
 
-/**
- * Drives `paths` (round robin) on `port` with CONNECTIONS concurrent keep-alive connections for
- * `seconds`. The client speaks HTTP/1.1 on raw sockets (one request in flight per connection, like
- * a browser or a pooled client): node's http.Agent costs more CPU per request than the servers
- * under test, so with it we would measure the client, not the servers.
- */
-async function load(name: string, port: number, paths: readonly string[], seconds: number): Promise<Result> {
-  const requests = paths.map((p) => Buffer.from(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n`, "latin1"));
-  const latencies = new Float64Array(MAX_SAMPLES);
-  let count = 0;
-  let errors = 0;
-  let measuring = false;
-  let stop = false;
+/** Drives `paths` (round robin) on `port` with CONNECTIONS connections for `seconds` (scripts/bench_http.ts). */
+function loadPaths(name: string, port: number, paths: readonly string[], seconds: number): Promise<Result> {
+  const requests = paths.map((p) => httpRequest("GET", p));
   let next = 0;
-  const connection = () =>
-    new Promise<void>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.setNoDelay(true);
-      let buffer: Buffer = Buffer.alloc(0);
-      let started = 0;
-      const send = () => {
-        if (stop) {
-          socket.end();
-          return;
-        }
-        started = performance.now();
-        socket.write(requests[next++ % requests.length]);
-      };
-      socket.on("connect", send);
-      socket.on("data", (chunk: Buffer) => {
-        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-        for (;;) {
-          const end = buffer.indexOf("\r\n\r\n");
-          if (end === -1) return;
-          const head = buffer.subarray(0, end).toString("latin1");
-          const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-          if (m === null) {
-            errors++; // every measured answer has a length; anything else is a failure here
-            socket.destroy();
-            return;
-          }
-          const total = end + 4 + Number(m[1]);
-          if (buffer.length < total) return;
-          if (measuring) {
-            if (head.charCodeAt(9) !== 50 /* 2xx */) errors++;
-            if (count < MAX_SAMPLES) latencies[count] = performance.now() - started;
-            count++;
-          }
-          buffer = buffer.subarray(total);
-          send();
-        }
-      });
-      socket.on("error", () => {
-        errors++;
-      });
-      socket.on("close", () => resolve());
-    });
-  const all = Array.from({ length: CONNECTIONS }, connection);
-  await new Promise((r) => setTimeout(r, 1000)); // warm-up (JIT, caches), not measured
-  measuring = true;
-  const started = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  stop = true;
-  await Promise.all(all);
-  const kept = latencies.subarray(0, Math.min(count, MAX_SAMPLES)).sort();
-  const at = (q: number) => kept[Math.min(kept.length - 1, Math.floor(q * kept.length))] ?? NaN;
-  return { name, requests: count, errors, rps: count / elapsed, p50: at(0.5), p99: at(0.99) };
+  return load({ name, port, connections: CONNECTIONS, seconds, next: () => requests[next++ % requests.length] });
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
@@ -203,7 +131,7 @@ try {
   const rounds: Result[][] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const round: Result[] = [];
-    for (const [name, port, paths] of cases) round.push(await load(name, port, paths, SECONDS));
+    for (const [name, port, paths] of cases) round.push(await loadPaths(name, port, paths, SECONDS));
     rounds.push(round);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

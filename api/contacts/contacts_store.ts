@@ -196,16 +196,9 @@ export class ContactsStore {
     return Number((await this.#engine.read.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0);
   }
 
-  /** One contact, or undefined: from the cache, else one query. */
+  /** One contact, or undefined: from the cache, else from the database. */
   async get(id: number): Promise<ContactEntry | undefined> {
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) return cached;
-    const generation = this.#generation;
-    const row = await this.#engine.read.one<Record<string, unknown>>(this.#reads.byId, [id]);
-    if (row === undefined) return undefined;
-    const entry = toEntry(this.#fields, row);
-    this.#remember(entry, generation);
-    return entry;
+    return (await this.#many([id]))[0];
   }
 
   /**
@@ -395,7 +388,7 @@ export class ContactsStore {
     if (generation === this.#generation) this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
   }
 
-  /** Entries for `ids` in that order (missing ones skipped): cached ones, the rest in one query. */
+  /** Entries for `ids` in that order (missing ones skipped): cached ones, the rest from the database. */
   async #many(ids: number[]): Promise<ContactEntry[]> {
     const found = new Map<number, ContactEntry>();
     const missing: number[] = [];
@@ -404,15 +397,33 @@ export class ContactsStore {
       if (cached === undefined) missing.push(id);
       else found.set(id, cached);
     }
-    if (missing.length > 0) {
-      const generation = this.#generation;
-      for (const row of await this.#engine.read.all<Record<string, unknown>>(this.#reads.byIds, [missing])) {
-        const entry = toEntry(this.#fields, row);
-        found.set(entry.view.id, entry);
-        this.#remember(entry, generation);
-      }
-    }
+    if (missing.length > 0) for (const entry of await this.#fetch(missing)) found.set(entry.view.id, entry);
     return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  /**
+   * Reads `ids` from the database. On DuckDB the rows and their links are two queries, possibly on
+   * two snapshots: if a write committed meanwhile (the generation moved), they are read again, so
+   * an answer never pairs one version's fields with another's departments.
+   */
+  async #fetch(ids: number[]): Promise<ContactEntry[]> {
+    const one = ids.length === 1;
+    for (;;) {
+      const generation = this.#generation;
+      const linksSql = one ? this.#reads.linksById : this.#reads.linksByIds;
+      const [rows, links] = await Promise.all([
+        this.#engine.read.all<Record<string, unknown>>(one ? this.#reads.byId : this.#reads.byIds, [one ? ids[0] : ids]),
+        linksSql === null ? Promise.resolve(undefined) : this.#engine.read.all<{ id: number; name: string }>(linksSql, [one ? ids[0] : ids]),
+      ]);
+      if (links !== undefined && generation !== this.#generation) continue;
+      const names = new Map<number, string[]>();
+      for (const l of links ?? []) names.set(Number(l.id), [...(names.get(Number(l.id)) ?? []), l.name]);
+      return rows.map((row) => {
+        const entry = toEntry(this.#fields, links === undefined ? row : { ...row, departments: names.get(Number(row.id)) ?? [] });
+        this.#remember(entry, generation);
+        return entry;
+      });
+    }
   }
 
   /**

@@ -1,0 +1,273 @@
+// `npm run bench -- contacts [--rows 100000,1000000] [--seconds 3] [--connections 32] [--backends duckdb,postgres]`
+//
+// Contacts at scale, on each backend: deterministic CSVs of the users' shape (BENCH_DIR), then per
+// file size the CSV load (first and unchanged) next to its floor (DuckDB: read_csv into a table;
+// PostgreSQL: COPY of the raw file into an unlogged table), and on the largest file the API: time to
+// ready, RSS, req/s and p99 of point reads, a 50-row page, a filter, a count, a rare `q`, a deep page,
+// POST and PUT at N connections, next to a bare node:http server measured in the same run, and the
+// p99 of reads while a 100k-row CSV is imported through the running API. PostgreSQL runs when
+// DATABASE_URL names a server the bench may create databases on; each measurement is a child
+// process, so peak RSS is its own.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runChild, usage } from "./bench_measure.ts";
+import { httpRequest, load, type LoadResult } from "./bench_http.ts";
+import { readSettings } from "../etl/settings/mod.ts";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+
+interface Measure {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssMb: number;
+  counts?: Record<string, number>;
+  status?: string;
+}
+
+/** Child modes: floor-duckdb FILE DIR | floor-postgres FILE URL | load FILE DATA_DIR [URL]. Prints one JSON line. */
+async function child(mode: string, file: string, target: string, url?: string): Promise<void> {
+  const { Database, PostgresDatabase } = await import("../etl/db/mod.ts");
+  const { loadContacts } = await import("../etl/contacts/mod.ts");
+  const started = performance.now();
+  const measure: Partial<Measure> = {};
+  if (mode === "floor-duckdb") {
+    const db = await Database.open(join(target, "floor.duckdb"), { settings: { memory_limit: "512MB" } });
+    try {
+      const columns = Array.from({ length: 11 }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
+      await db.run(`CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv($1, header = true, auto_detect = false, columns = {${columns}}, ignore_errors = true)`, [file]);
+    } finally {
+      db.close();
+    }
+  } else if (mode === "floor-postgres") {
+    const { createReadStream } = await import("node:fs");
+    const pg = await PostgresDatabase.connect(target, { max: 1 });
+    try {
+      await pg.session(async (s) => {
+        await s.run(`DROP TABLE IF EXISTS raw; CREATE UNLOGGED TABLE raw (${Array.from({ length: 11 }, (_, i) => `c${i} text`).join(", ")})`);
+        await s.copyIn("COPY raw FROM STDIN (FORMAT csv, HEADER true)", createReadStream(file, { highWaterMark: 1 << 20 }));
+      });
+    } finally {
+      await pg.close();
+    }
+  } else {
+    const result = await loadContacts({ csvPath: file, dataDir: target, databaseUrl: url || undefined });
+    measure.status = result.unchanged_since === undefined ? "loaded" : "unchanged";
+    measure.counts = { rows: result.rows, contacts: result.contacts, inserted: result.inserted, rejected: result.rejected };
+  }
+  process.stdout.write(JSON.stringify({ ...measure, seconds: (performance.now() - started) / 1000, ...usage() }) + "\n");
+}
+
+/** A fresh PostgreSQL database on the server of `url` (dropped first if a previous run left it). */
+async function freshDatabase(url: string, name: string): Promise<string> {
+  const { PostgresDatabase } = await import("../etl/db/mod.ts");
+  const admin = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    await admin.run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.run(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        child.stderr?.off("data", onData);
+        resolve(m);
+      }
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`child exited with ${code} before '${pattern}': ${text.slice(-500)}`)));
+  });
+}
+
+/** VmRSS and VmHWM (peak) of a process, in MB. */
+function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+async function getJson(port: number, path: string): Promise<any> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`)).json();
+}
+
+interface ApiFigures {
+  readyMs: number;
+  rss: { rss: number; peak: number };
+  cases: (LoadResult & { ratio: number })[];
+  duringImport?: LoadResult & { importSeconds: number };
+}
+
+/** Starts the API on `dataDir` (and `url`), measures it, stops it. */
+async function benchApi(dataDir: string, url: string | undefined, options: { seconds: number; connections: number; barePort: number; importFile: string }): Promise<ApiFigures> {
+  const started = performance.now();
+  const api = spawn(process.execPath, [...process.execArgv, join(repo, "api", "main.ts")], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", ETL_SCHEDULE: "off", API_TOKEN: "", DATABASE_URL: url ?? "" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  try {
+    const port = Number((await waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      if (res?.status === 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const readyMs = performance.now() - started;
+    const total = (await getJson(port, "/contacts?count=true&limit=1")).total as number;
+    const maxId = (await getJson(port, "/contacts?sort=-id&limit=1")).items[0].id as number;
+    // Deep pages: the cursors of pages 100..110 of a last-name sort, walked once here.
+    const deep: string[] = [];
+    let path = "/contacts?sort=last_name&limit=50";
+    for (let page = 1; page <= 110 && path; page++) {
+      const body = await getJson(port, path);
+      if (page >= 100) deep.push(path);
+      path = body.next_cursor === null ? "" : `/contacts?sort=last_name&limit=50&cursor=${body.next_cursor}`;
+    }
+    const states = ["CA", "NY", "TX", "NJ", "MA", "FL", "WA", "IL", "CO", "OH", "AZ", "LA", "CT", "RI"];
+    const cities = ["Newark", "Boston", "Austin", "Denver", "Seattle", "Tampa", "San José", "Albany", "Buffalo", "Phoenix", "Chicago"];
+    let n = 0;
+    const rnd = () => Math.floor(Math.random() * 1e9);
+    const cases: [string, number, () => Buffer][] = [
+      ["bare node:http (floor)", options.barePort, () => httpRequest("GET", "/")],
+      ["GET /contacts/{id}", port, () => httpRequest("GET", `/contacts/${1 + (rnd() % maxId)}`)],
+      ["50-row page (sort varies)", port, () => httpRequest("GET", `/contacts?limit=50&sort=${["id", "last_name", "-created_at", "city"][n++ % 4]}`)],
+      ["filter state+city, 50 rows", port, () => httpRequest("GET", `/contacts?limit=50&state=${states[n % states.length]}&city=${encodeURIComponent(cities[n++ % cities.length])}`)],
+      ["count, a different filter each time", port, () => httpRequest("GET", `/contacts?count=true&limit=1&state=${states[n % states.length]}&company=${["inc", "llc", "esq", "group", "co"][n++ % 5]}${rnd() % 10}`)],
+      ["rare q", port, () => httpRequest("GET", `/contacts?q=${rnd().toString(36)}x`)],
+      ["page 100-110, sort=last_name", port, () => httpRequest("GET", deep[n++ % deep.length])],
+      ["POST /contacts", port, () => httpRequest("POST", "/contacts", JSON.stringify({ first_name: "Bench", last_name: `P${n++}`, email: `bench-${process.pid}-${n}-${rnd()}@example.com`, departments: ["Sales"] }))],
+      ["PUT /contacts/{id}", port, () => httpRequest("PUT", `/contacts/${1 + (rnd() % maxId)}`, JSON.stringify({ first_name: "Put", last_name: `P${n++}`, email: `put-${process.pid}-${n}-${rnd()}@example.com`, city: "Austin", state: "TX", departments: ["Sales"] }))],
+    ];
+    const results: (LoadResult & { ratio: number })[] = [];
+    let floor = 0;
+    for (const [name, target, next] of cases) {
+      const r = await load({ name, port: target, connections: options.connections, seconds: options.seconds, next });
+      if (target === options.barePort) floor = r.rps;
+      results.push({ ...r, ratio: r.rps / floor });
+    }
+    const rss = rssOf(api.pid!);
+    // Reads at 8 connections while a CSV is imported through this API (the hand-over of npm run etl).
+    const importer = spawn(process.execPath, [...process.execArgv, join(repo, "etl", "main.ts"), "--only", "contacts", "--json", "--contacts", options.importFile, "--data-dir", dataDir], {
+      env: { ...process.env, API_TOKEN: "", DATABASE_URL: url ?? "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const importStart = performance.now();
+    const importDone = new Promise<number>((resolve) => importer.once("exit", () => resolve((performance.now() - importStart) / 1000)));
+    const reads = [
+      () => httpRequest("GET", `/contacts/${1 + (rnd() % maxId)}`),
+      () => httpRequest("GET", `/contacts?limit=50&state=${states[n++ % states.length]}`),
+    ];
+    const during = await load({ name: "reads during an import", port, connections: 8, seconds: Math.max(2, options.seconds), warmupMs: 300, next: () => reads[n++ % 2]() });
+    const importSeconds = await importDone;
+    return { readyMs, rss: { rss: Math.max(rss.rss, rssOf(api.pid!).rss), peak: rssOf(api.pid!).peak }, cases: results, duringImport: { ...during, importSeconds } };
+  } finally {
+    api.kill("SIGTERM");
+    await new Promise((r) => api.once("exit", r));
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === "--child") return child(argv[1], argv[2], argv[3], argv[4]);
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rows: { type: "string", default: "100000,1000000" },
+      seconds: { type: "string", default: "3" },
+      connections: { type: "string", default: "32" },
+      backends: { type: "string", default: "duckdb,postgres" },
+      repeat: { type: "string", default: "1" },
+    },
+  });
+  const sizes = values.rows!.split(",").map(Number);
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  const repeat = Math.max(1, Number(values.repeat));
+  const postgresUrl = process.env.DATABASE_URL || undefined;
+  const backends = values.backends!.split(",").filter((b) => b === "duckdb" || (b === "postgres" && postgresUrl !== undefined));
+  if (values.backends!.includes("postgres") && postgresUrl === undefined) console.log("PostgreSQL skipped: set DATABASE_URL to a server the bench may create databases on");
+  const cache = readSettings("bench").benchDir;
+  mkdirSync(cache, { recursive: true });
+  const { writeContactsCsv } = await import("./testing/contacts_csv.ts");
+  const files = sizes.map((rows) => {
+    const file = join(cache, `contacts-${rows}-seed7.csv`);
+    if (!existsSync(file)) writeContactsCsv(file, rows, 7);
+    return { rows, file, mb: statSync(file).size / 1e6 };
+  });
+  const importFile = join(cache, "contacts-import-100000-seed11.csv");
+  if (!existsSync(importFile)) writeContactsCsv(importFile, 100_000, 11);
+
+  const bare = spawn(process.execPath, ["-e", `
+    const body = Buffer.from(JSON.stringify({ id: 1, first_name: "James", last_name: "Butt", company_name: "Benton, John B Jr", address: "6649 N Blue Gum St", city: "New Orleans", state: "LA", zip: "70116", phone1: "504-621-8927", phone2: "504-845-1427", email: "jbutt@gmail.com", departments: ["Sales"], created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z" }));
+    const s = require("node:http").createServer((q, r) => { r.writeHead(200, { "content-type": "application/json", "content-length": body.length }); r.end(body); });
+    s.keepAliveTimeout = 5000;
+    s.listen(0, "127.0.0.1", () => console.error("port " + s.address().port));
+  `], { stdio: ["ignore", "ignore", "pipe"] });
+  const barePort = Number((await waitForLine(bare, /port (\d+)/))[1]);
+  const work = mkdtempSync(join(tmpdir(), "bench-contacts-"));
+  console.log(`Contacts bench: ${files.map((f) => `${f.rows.toLocaleString("en-US")} rows (${f.mb.toFixed(0)} MB)`).join(", ")}; ${connections} connections, ${seconds} s per case; best of ${repeat} for loads; node ${process.version}`);
+  try {
+    for (const backend of backends) {
+      for (const { rows, file } of files) {
+        const best = (mode: string, args: () => string[]) => {
+          let kept: Measure | undefined;
+          for (let k = 0; k < repeat; k++) {
+            const m = runChild<Measure>(import.meta.url, [mode, ...args()]);
+            if (kept === undefined || m.seconds < kept.seconds) kept = m;
+          }
+          return kept!;
+        };
+        const dataDir = join(work, `${backend}-${rows}`);
+        let url: string | undefined;
+        const fresh = async () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          mkdirSync(dataDir, { recursive: true });
+          if (backend === "postgres") url = await freshDatabase(postgresUrl!, `bench_contacts_${rows}`);
+        };
+        const floorDir = join(work, "floor");
+        mkdirSync(floorDir, { recursive: true });
+        const floor =
+          backend === "duckdb"
+            ? best("floor-duckdb", () => [file, floorDir])
+            : (await freshDatabase(postgresUrl!, "bench_contacts_floor"), best("floor-postgres", () => [file, new URL("/bench_contacts_floor", postgresUrl).toString()]));
+        let first: Measure | undefined;
+        for (let k = 0; k < repeat; k++) {
+          await fresh();
+          const m = runChild<Measure>(import.meta.url, ["load", file, dataDir, url ?? ""]);
+          if (first === undefined || m.seconds < first.seconds) first = m;
+        }
+        const again = best("load", () => [file, dataDir, url ?? ""]);
+        console.log(
+          `${backend.padEnd(9)} ${String(rows).padStart(8)} rows  load ${first!.seconds.toFixed(1)} s, ${first!.maxRssMb.toFixed(0)} MB peak (${first!.counts?.contacts} contacts, ${first!.counts?.rejected} rejected)` +
+            ` | unchanged ${again.seconds.toFixed(2)} s (${again.status}) | floor ${floor.seconds.toFixed(1)} s, ${floor.maxRssMb.toFixed(0)} MB: ${(first!.seconds / floor.seconds).toFixed(1)}x`,
+        );
+        if (rows !== Math.max(...sizes)) continue;
+        const api = await benchApi(dataDir, url, { seconds, connections, barePort, importFile });
+        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the run (peak ${api.rss.peak.toFixed(0)} MB)`);
+        console.log(`  ${"case".padEnd(38)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"vs floor".padStart(10)}${"errors".padStart(8)}`);
+        for (const r of api.cases) {
+          console.log(`  ${r.name.padEnd(38)}${Math.round(r.rps).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${`${(100 * r.ratio).toFixed(0)}%`.padStart(10)}${String(r.errors).padStart(8)}`);
+        }
+        const d = api.duringImport!;
+        console.log(`  ${`reads at 8 conns during a 100k import (${d.importSeconds.toFixed(1)} s)`.padEnd(38)}${Math.round(d.rps).toString().padStart(9)}${d.p50.toFixed(2).padStart(9)}${d.p99.toFixed(2).padStart(9)}${"".padStart(10)}${String(d.errors).padStart(8)}`);
+      }
+    }
+  } finally {
+    bare.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

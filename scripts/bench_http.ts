@@ -1,0 +1,108 @@
+// The HTTP load generator the benchmarks share: N keep-alive connections on raw sockets, one request
+// in flight per connection (like a browser or a pooled client), for a fixed time after a warm-up.
+// node's http.Agent costs more CPU per request than the servers under test, so with it we would
+// measure the client, not the servers.
+import { connect } from "node:net";
+
+/** What one case measured. */
+export interface LoadResult {
+  name: string;
+  requests: number;
+  /** Answers that were not 2xx, and socket errors. */
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** Latencies beyond this many are counted, not kept (bounded memory). */
+const MAX_SAMPLES = 4_000_000;
+
+/**
+ * Returns a request's bytes: method, path, and a JSON body when given.
+ *
+ * @example
+ * ```ts
+ * httpRequest("GET", "/contacts/1");
+ * ```
+ */
+export function httpRequest(method: string, path: string, body?: string, headers: Record<string, string> = {}): Buffer {
+  let head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  if (body === undefined) return Buffer.from(head + "\r\n", "latin1");
+  const bytes = Buffer.from(body, "utf8");
+  return Buffer.concat([Buffer.from(`${head}Content-Type: application/json\r\nContent-Length: ${bytes.length}\r\n\r\n`, "latin1"), bytes]);
+}
+
+/**
+ * Drives `port` with `connections` concurrent keep-alive connections for `seconds` (after 1 s of
+ * warm-up that is not measured), each sending `next()`'s request as soon as the previous answer is in.
+ *
+ * @example
+ * ```ts
+ * const r = await load({ name: "point", port, connections: 32, seconds: 3, next: () => httpRequest("GET", "/contacts/1") });
+ * ```
+ */
+export async function load(options: { name: string; port: number; connections: number; seconds: number; next: () => Buffer; warmupMs?: number }): Promise<LoadResult> {
+  const latencies = new Float64Array(MAX_SAMPLES);
+  let count = 0;
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  const connection = () =>
+    new Promise<void>((resolve) => {
+      const socket = connect(options.port, "127.0.0.1");
+      socket.setNoDelay(true);
+      let buffer: Buffer = Buffer.alloc(0);
+      let started = 0;
+      const send = () => {
+        if (stop) {
+          socket.end();
+          return;
+        }
+        started = performance.now();
+        socket.write(options.next());
+      };
+      socket.on("connect", send);
+      socket.on("data", (chunk: Buffer) => {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+        for (;;) {
+          const end = buffer.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          const head = buffer.subarray(0, end).toString("latin1");
+          const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+          const bodyless = / (204|304) /.test(head.slice(0, 16));
+          if (m === null && !bodyless) {
+            errors++; // every measured answer has a length; anything else is a failure here
+            socket.destroy();
+            return;
+          }
+          const total = end + 4 + (m === null ? 0 : Number(m[1]));
+          if (buffer.length < total) return;
+          if (measuring) {
+            if (head.charCodeAt(9) !== 50 /* 2xx */) errors++;
+            if (count < MAX_SAMPLES) latencies[count] = performance.now() - started;
+            count++;
+          }
+          buffer = buffer.subarray(total);
+          send();
+        }
+      });
+      socket.on("error", () => {
+        errors++;
+      });
+      socket.on("close", () => resolve());
+    });
+  const all = Array.from({ length: options.connections }, connection);
+  await new Promise((r) => setTimeout(r, options.warmupMs ?? 1000));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, options.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(all);
+  const kept = latencies.subarray(0, Math.min(count, MAX_SAMPLES)).sort();
+  const at = (q: number) => kept[Math.min(kept.length - 1, Math.floor(q * kept.length))] ?? NaN;
+  return { name: options.name, requests: count, errors, rps: count / elapsed, p50: at(0.5), p99: at(0.99) };
+}
