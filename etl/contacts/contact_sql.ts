@@ -269,7 +269,9 @@ export const LINKS_DELETE = `DELETE FROM contact_departments WHERE contact_id = 
 /** A contact's department names, by name. */
 export const LINK_NAMES = `SELECT d.name FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = $1 ORDER BY d.name`;
 /** The version and e-mail of contact $1, and the contact owning e-mail key $2 (if any), in one round trip. */
-export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE id = $1 OR email_key = $2`;
+// UNION ALL, not OR: each side is an index lookup (DuckDB scans the whole table for the OR: 30 ms at 1M rows).
+export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE id = $1
+  UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE email_key = $2 AND id <> $1`;
 /** Deletes a contact if still at the version checked (returns nothing otherwise). */
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */
