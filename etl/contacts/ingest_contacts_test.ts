@@ -371,3 +371,55 @@ test("ingestContacts() matches department names without regard to case or accent
     assert.deepEqual(names.map((n) => n.name), ["Recherche et Développement", "Sales"]);
   });
 });
+
+test("the CSV load's SQL validation agrees with validateRecord() on a corpus of awkward values", async () => {
+  await withDb(async (db, dir) => {
+    const corpus: Record<string, string[]> = {
+      first_name: ["Ann", " Ann ", "\tAnn\t", "Ann\u0000", "Ann\u001b[2J", "", "   ", "x".repeat(100), "x".repeat(101), "😀".repeat(60), "Zoë\u00a0", "\u2003Ana"],
+      state: ["ny", "NY", " tx ", "Texas", "N1", "ß", "é"],
+      zip: ["8014", "08014", "1234-5678", "123", "12345-1", " 2204 ", "abcde"],
+      email: ["a@b.co", "A@B.CO", "a@b", "a b@c.de", "x@" + "y".repeat(250) + ".com"],
+      address: ["1 Main\nSuite 2", "1 Main\tSt", "x\u0007y", "x".repeat(201)],
+      city: ["Troy", "x\u009by"],
+    };
+    const rows: { line: number; input: Record<string, string> }[] = [];
+    let n = 0;
+    for (const [field, values] of Object.entries(corpus)) {
+      for (const value of values) {
+        n++;
+        const input: Record<string, string> = { first_name: "Ann", last_name: "Lee", email: `p${n}@example.com`, [field]: value };
+        if (field === "email" && value !== "") input.email = value.replace("@", `${n}@`);
+        rows.push({ line: n + 1, input });
+      }
+    }
+    const columns = ["first_name", "last_name", "address", "city", "state", "zip", "email"];
+    const field = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const text = [columns.join(","), ...rows.map((r) => columns.map((c) => field(r.input[c] ?? "")).join(","))].join("\n") + "\n";
+    // A value with a quoted newline spans two physical lines: lines are counted from the file.
+    let physical = 2;
+    for (const r of rows) {
+      r.line = physical;
+      physical += columns.map((c) => r.input[c] ?? "").join("").split("\n").length - 1 + 1;
+    }
+    const s = await ingest(db, csv(dir, text, "corpus.csv"));
+    const stored = new Map((await db.all<Record<string, string | null>>(`SELECT ${columns.join(", ")} FROM contacts`)).map((r) => [String(r.email).toLowerCase(), r]));
+    const rejectsByLine = new Map<number, { field: string; reason: string }[]>();
+    for (const r of s.rejects) rejectsByLine.set(r.line!, [...(rejectsByLine.get(r.line!) ?? []), { field: r.field, reason: r.reason }]);
+    for (const r of rows) {
+      const js = validateRecord(contactRecord, Object.fromEntries(columns.map((c) => [c, r.input[c] ?? ""])), "create");
+      const where = `line ${r.line} ${JSON.stringify(r.input)}`;
+      if (js.ok) {
+        assert.equal(rejectsByLine.get(r.line), undefined, `SQL rejected what JavaScript accepts: ${where}`);
+        const row = stored.get(String(js.value.email).toLowerCase());
+        assert.ok(row, `not stored: ${where}`);
+        for (const c of columns) assert.equal(row[c], js.value[c] ?? null, `${c} of ${where}`);
+      } else {
+        assert.deepEqual(
+          (rejectsByLine.get(r.line) ?? []).map((e) => [e.field, e.reason]),
+          js.errors.map((e) => [e.field, e.message]),
+          `the same errors, in the same words: ${where}`,
+        );
+      }
+    }
+  });
+});

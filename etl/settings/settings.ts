@@ -94,10 +94,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: "When set, every write needs `Authorization: Bearer <token>`; `npm run etl` sends it when it hands contacts to the API. Environment only, so it never shows in `ps`.",
   },
   {
-    key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate"],
+    key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
     defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
     description:
-      "`postgres://user:password@host:5432/db`: contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it. The client library is loaded only when this is set. Environment only: it may hold a password.",
+      "`postgres://user:password@host:5432/db`: contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
     key: "benchDir", env: "BENCH_DIR", flag: "bench-dir", placeholder: "DIR", commands: ["bench"],
