@@ -36,6 +36,13 @@ export interface WriteContext {
 /** A write: statements on `tx`, inside a transaction the engine owns. */
 export type WriteOp<T> = (tx: SqlRunner, ctx: WriteContext) => Promise<T>;
 
+/**
+ * Writes described as data, so a group of them can be applied with a few set-based statements
+ * (`batch`) instead of each write's own (`WriteOp`). What `batch` returns per write: its value, or
+ * the refusal to reject it with. Anything it throws makes the engine fall back to the WriteOps.
+ */
+export type Batcher<D> = (tx: SqlRunner, ctx: WriteContext, writes: readonly D[]) => Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]>;
+
 /** One backend. */
 export interface Engine {
   readonly dialect: Dialect;
@@ -45,8 +52,15 @@ export interface Engine {
   readonly read: SqlRunner;
   /** Rows of a query in chunks, from a cursor. */
   stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]>;
-  /** Runs `op` in a transaction; `committed(touched)` runs right after its commit, before the caller hears. */
-  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T>;
+  /**
+   * Runs `op` in a transaction; `committed(touched)` runs right after its commit, before the caller
+   * hears. `data` describes the same write for the engine's batcher, if it has one.
+   */
+  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T>;
+  /** Lets the engine apply groups of writes set-based (DuckDB); engines without groups ignore it. */
+  useBatcher(batch: Batcher<unknown>): void;
+  /** Commits so far: how many, how many writes they held, how many went the set-based way. */
+  readonly commits: CommitStats;
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
   close(): Promise<void>;
 }
@@ -57,6 +71,15 @@ export interface CsvLoad {
   record: RecordDefinition;
   rejectsFile?: string;
   workDir: string;
+}
+
+/** Counters of an engine's commits. */
+export interface CommitStats {
+  commits: number;
+  writes: number;
+  /** Groups applied set-based (DuckDB), and groups that fell back to one write after another. */
+  batched: number;
+  fallbacks: number;
 }
 
 /** Options the engines read (a subset of ContactsStoreOptions). */
@@ -84,6 +107,8 @@ interface Pending {
   reject: (error: unknown) => void;
   /** A job that needs the writer alone (a CSV load runs its own transaction). */
   exclusive?: boolean;
+  /** The write as data, for the batcher. */
+  data?: unknown;
 }
 
 /** A write refused by a rule, not a failure: the store's ContactWriteError (checked by name to avoid a cycle). */
@@ -101,6 +126,8 @@ class DuckDbEngine implements Engine {
   readonly #waiting: ((db: Database) => void)[] = [];
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
+  #batch: Batcher<unknown> | undefined;
+  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
 
   private constructor(path: string, writer: Database, readers: Database[]) {
     this.location = path;
@@ -108,6 +135,7 @@ class DuckDbEngine implements Engine {
     this.#readers = readers;
     this.#idle = [...readers];
     const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
+    // DuckDB plans every query for its values: the plan option has nothing to change.
     this.read = {
       run: (sql, params) => borrow((db) => db.run(sql, params)),
       all: (sql, params) => borrow((db) => db.all(sql, params)),
@@ -140,11 +168,15 @@ class DuckDbEngine implements Engine {
     }
   }
 
-  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T> {
+  write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject, data });
       this.#drain();
     });
+  }
+
+  useBatcher(batch: Batcher<unknown>): void {
+    this.#batch = batch;
   }
 
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary> {
@@ -186,11 +218,37 @@ class DuckDbEngine implements Engine {
     })();
   }
 
-  /** One transaction for the whole group; on an unexpected failure, each write alone. */
+  /**
+   * One transaction for the whole group: set-based through the batcher when every write has a data
+   * form, else each write's own statements; on an unexpected failure, each write alone.
+   */
   async #commitGroup(group: Pending[]): Promise<void> {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const touched: number[] = [];
     const ctx: WriteContext = { touch: (id) => touched.push(id) };
+    if (group.length > 1 && this.#batch !== undefined && group.every((p) => p.data !== undefined)) {
+      try {
+        await this.#writer.run("BEGIN TRANSACTION");
+        const results = await this.#batch(this.#writer, ctx, group.map((p) => p.data));
+        await this.#writer.run("COMMIT");
+        this.commits.commits++;
+        this.commits.writes += group.length;
+        this.commits.batched++;
+        for (const p of group) p.committed(touched);
+        group.forEach((p, i) => {
+          const r = results[i];
+          if (r.ok) p.resolve(r.value);
+          else p.reject(r.error);
+        });
+        return;
+      } catch (error) {
+        if (process.env.DEBUG_BATCH) console.error("batch fell back:", error);
+        // Whatever the batcher did not foresee: roll back and let each write run its own statements.
+        await this.#writer.run("ROLLBACK").catch(() => {});
+        touched.length = 0;
+        this.commits.fallbacks++;
+      }
+    }
     try {
       await this.#writer.run("BEGIN TRANSACTION");
       for (const p of group) {
@@ -203,6 +261,8 @@ class DuckDbEngine implements Engine {
         }
       }
       await this.#writer.run("COMMIT");
+      this.commits.commits++;
+      this.commits.writes += group.length;
     } catch (error) {
       await this.#writer.run("ROLLBACK").catch(() => {});
       if (group.length === 1) {
@@ -231,6 +291,7 @@ class DuckDbEngine implements Engine {
 
 class PostgresEngine implements Engine {
   readonly dialect = "postgres" as const;
+  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
   readonly location: string;
   readonly read: SqlRunner;
   readonly #pg: PostgresDatabase;
@@ -257,9 +318,15 @@ class PostgresEngine implements Engine {
     return this.#pg.stream(sql, params);
   }
 
+  useBatcher(): void {
+    // Each write is its own transaction on a pool: PostgreSQL commits concurrent ones together.
+  }
+
   async write<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T> {
     const touched: number[] = [];
     const value = await this.#pg.transaction((tx) => op(tx, { touch: (id) => touched.push(id) }));
+    this.commits.commits++;
+    this.commits.writes++;
     committed(touched);
     return value;
   }

@@ -143,3 +143,51 @@ test("reads cannot grow the server's memory: 500 distinct list queries keep noth
     cleanup();
   }
 });
+
+test("group commit: concurrent writes get exactly the answers one write after another would", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const person = (i: number, extra: Record<string, unknown> = {}) => ({ first_name: "P", last_name: `N${i}`, email: `p${i}@example.com`, departments: ["Ops", "ops"], ...extra });
+    // Creates: 12 people, each e-mail sent twice at once (the second in another case): one 201, one 409.
+    const creates = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => post(server.url, person(i % 12, { email: i < 12 ? `p${i}@example.com` : `P${i - 12}@EXAMPLE.com` }))),
+    );
+    for (let i = 0; i < 12; i++) assert.deepEqual([creates[i].status, creates[i + 12].status].sort(), [201, 409], `e-mail p${i}`);
+    const ids = creates.filter((r) => r.status === 201).map((r) => r.json().id as number).sort((a, b) => a - b);
+    const emailOf = new Map(creates.filter((r) => r.status === 201).map((r) => [r.json().id as number, r.json().email as string]));
+    assert.equal(ids.length, 12);
+    assert.deepEqual(creates.find((r) => r.status === 201)!.json().departments, ["Ops"], "a name repeated in another case is one department");
+    // Conditional writes at once: the right version wins on each contact, a stale one is refused,
+    // an unknown id is a 404, and an e-mail taken by another contact is a 409.
+    const writes = await Promise.all([
+      ...ids.slice(0, 8).map((id) => raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": '"1"' }, body: JSON.stringify({ city: `C${id}`, departments: ["Sales"] }) })),
+      raw(server.url, { method: "PATCH", path: `/contacts/${ids[8]}`, headers: { ...JSON_HEADERS, "if-match": '"7"' }, body: '{"city":"X"}' }),
+      raw(server.url, { method: "PUT", path: "/contacts/99999", headers: JSON_HEADERS, body: JSON.stringify(person(99)) }),
+      raw(server.url, { method: "PUT", path: `/contacts/${ids[9]}`, headers: JSON_HEADERS, body: JSON.stringify(person(9, { email: emailOf.get(ids[0])!.toUpperCase() })) }),
+      raw(server.url, { method: "PUT", path: `/contacts/${ids[10]}`, headers: JSON_HEADERS, body: JSON.stringify(person(10, { email: "moved@example.com", city: "Troy" })) }),
+      post(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
+      post(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
+    ]);
+    assert.deepEqual(writes.map((r) => r.status), [200, 200, 200, 200, 200, 200, 200, 200, 412, 404, 409, 200, 201, 201]);
+    assert.equal(writes[12].headers.location, writes[13].headers.location, "one contact for one Idempotency-Key");
+    for (const [i, id] of ids.slice(0, 8).entries()) {
+      const now = await raw(server.url, { path: `/contacts/${id}` });
+      assert.equal(now.headers.etag, '"2"');
+      assert.equal(now.json().city, `C${id}`, `contact ${i}`);
+      assert.deepEqual(now.json().departments, ["Sales"]);
+    }
+    const moved = (await raw(server.url, { path: `/contacts/${ids[10]}` })).json();
+    assert.deepEqual([moved.email, moved.city, moved.departments], ["moved@example.com", "Troy", ["Ops"]]);
+    assert.equal((await raw(server.url, { path: `/contacts/${ids[9]}` })).json().email, emailOf.get(ids[9]), "the refused write changed nothing");
+    assert.equal((await raw(server.url, { path: "/contacts?count=true&limit=1" })).json().total, 13);
+    const stats = server.app.contacts.commitStats();
+    // DuckDB commits groups (several writes per commit, some set-based); PostgreSQL one transaction per write.
+    if (server.app.contacts.backend === "duckdb") {
+      assert.ok(stats.commits < stats.writes && stats.batched > 0, `groups, some set-based: ${JSON.stringify(stats)}`);
+    } else assert.equal(stats.commits, stats.writes);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

@@ -3,7 +3,7 @@
  * runs SQL with bound parameters, appends bulk rows and reads rows through this class, so a driver
  * upgrade changes this file only (an architecture test checks nobody else imports the driver).
  */
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
 
 /** One bound value: a DuckDB value, or a JS array of them (bound as a LIST, e.g. `$1::INTEGER[]`). */
@@ -97,12 +97,12 @@ export class Database {
 
   /** Runs one or more statements and discards any result. */
   async run(sql: string, params?: Params): Promise<void> {
-    await this.#connection.run(sql, bind(params));
+    await this.#connection.run(sql, bind(params), typesOf(params));
   }
 
   /** Returns every row as a plain object (JS values: bigint, Date, string, number, boolean, null). */
   async all<T = Row>(sql: string, params?: Params): Promise<T[]> {
-    const reader = await this.#connection.runAndReadAll(sql, bind(params));
+    const reader = await this.#connection.runAndReadAll(sql, bind(params), typesOf(params));
     return reader.getRowObjectsJS() as T[];
   }
 
@@ -116,7 +116,7 @@ export class Database {
    * ```
    */
   async *stream<T = Row>(sql: string, params?: Params): AsyncGenerator<T[]> {
-    const result = await this.#connection.stream(sql, bind(params));
+    const result = await this.#connection.stream(sql, bind(params), typesOf(params));
     for await (const rows of result.yieldRowObjectJs()) yield rows as T[];
   }
 
@@ -155,10 +155,21 @@ export class Database {
   }
 }
 
+/**
+ * Types for the lists DuckDB cannot infer: an empty list, or one of NULLs only, is bound as a list
+ * of VARCHAR (the SQL casts it, `$1::INTEGER[]`); every other parameter is inferred from its value.
+ */
+function typesOf(params: Params | undefined): DuckDBType[] | undefined {
+  if (!Array.isArray(params)) return undefined;
+  const untyped = (v: unknown) => Array.isArray(v) && v.every((item) => item === null || item === undefined);
+  if (!(params as readonly unknown[]).some(untyped)) return undefined;
+  return (params as readonly unknown[]).map((v) => (untyped(v) ? LIST(VARCHAR) : (undefined as unknown as DuckDBType)));
+}
+
 /** JS arrays become DuckDB LIST values; everything else is bound as it is. */
 function bind(params: Params | undefined): DuckDBValue[] | Record<string, DuckDBValue> | undefined {
   if (params === undefined) return undefined;
-  const one = (value: unknown): DuckDBValue => (Array.isArray(value) ? listValue(value as DuckDBValue[]) : (value as DuckDBValue));
+  const one = (value: unknown): DuckDBValue => (Array.isArray(value) ? listValue((value as unknown[]).map((v) => (v === undefined ? null : v)) as DuckDBValue[]) : (value as DuckDBValue));
   if (Array.isArray(params)) return (params as readonly unknown[]).map(one);
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, one(v)]));
 }

@@ -11,4 +11,4 @@
  */
 export { Appender, Database, quoteIdent, readSql, type OpenOptions, type Param, type Params } from "./database.ts";
 export { PostgresDatabase, postgresErrorOf, type PostgresOptions } from "./postgres.ts";
-export type { Row, SqlRunner } from "./sql_runner.ts";
+export type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";

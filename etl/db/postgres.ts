@@ -6,7 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Row, SqlRunner } from "./sql_runner.ts";
+import type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";
 
 type PostgresSql = import("postgres").Sql<Record<string, never>>;
 type PostgresTx = import("postgres").TransactionSql<Record<string, never>>;
@@ -30,17 +30,19 @@ export function postgresErrorOf(error: unknown): { code: string; constraint: str
 function runner(sql: Unsafe): SqlRunner {
   // With parameters: a named prepared statement (parsed once per connection). Without: the simple
   // protocol, which also runs a script of several statements (a migration file).
-  const query = (text: string, params: readonly unknown[] | undefined) =>
-    params === undefined || params.length === 0 ? sql.unsafe(text) : sql.unsafe(text, params as never[], { prepare: true });
+  const query = (text: string, params: readonly unknown[] | undefined, options?: QueryOptions) =>
+    params === undefined || params.length === 0
+      ? sql.unsafe(text)
+      : sql.unsafe(text, params as never[], { prepare: options?.plan !== "custom" });
   return {
     async run(text, params) {
       await query(text, params);
     },
-    async all<T = Row>(text: string, params?: readonly unknown[]) {
-      return [...(await query(text, params))] as T[];
+    async all<T = Row>(text: string, params?: readonly unknown[], options?: QueryOptions) {
+      return [...(await query(text, params, options))] as T[];
     },
-    async one<T = Row>(text: string, params?: readonly unknown[]) {
-      return (await query(text, params))[0] as T | undefined;
+    async one<T = Row>(text: string, params?: readonly unknown[], options?: QueryOptions) {
+      return (await query(text, params, options))[0] as T | undefined;
     },
   };
 }
@@ -89,12 +91,12 @@ export class PostgresDatabase implements SqlRunner {
     return this.#runner.run(sql, params);
   }
 
-  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.#runner.all<T>(sql, params);
+  all<T = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]> {
+    return this.#runner.all<T>(sql, params, options);
   }
 
-  one<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
-    return this.#runner.one<T>(sql, params);
+  one<T = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T | undefined> {
+    return this.#runner.one<T>(sql, params, options);
   }
 
   /** Yields the rows of a query in chunks of about 1000, from a server-side cursor. */

@@ -10,6 +10,16 @@ export type Row = Record<string, unknown>;
 /** Runs SQL with bound positional parameters. */
 export interface SqlRunner {
   run(sql: string, params?: readonly unknown[]): Promise<void>;
-  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  one<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  all<T = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]>;
+  one<T = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T | undefined>;
+}
+
+/** How to run one query. */
+export interface QueryOptions {
+  /**
+   * `custom`: plan it for these very values, every time (PostgreSQL: an unnamed statement). For
+   * filters whose selectivity depends on the value (a state, a rare `q`): a cached generic plan
+   * would pick one path for all of them. DuckDB plans every query anyway and ignores it.
+   */
+  plan?: "custom";
 }

@@ -81,6 +81,10 @@ CREATE INDEX contacts_last_name_sort ON contacts (last_name_sort, id);
 CREATE INDEX contacts_company_name_sort ON contacts (company_name_sort, id);
 CREATE INDEX contacts_city_sort ON contacts (city_sort, id);
 CREATE INDEX contacts_state ON contacts (state, id);
+-- State and city together (the dashboard's usual pair), in id order: an empty combination is found
+-- at once instead of by walking the primary key; and statistics of how the two depend on each other.
+CREATE INDEX contacts_state_city ON contacts (state, city_sort, id);
+CREATE STATISTICS contacts_state_city_stats (dependencies, mcv) ON state, city_sort FROM contacts;
 CREATE INDEX contacts_state_sort ON contacts (state_sort, id);
 CREATE INDEX contacts_zip_sort ON contacts (zip_sort, id);
 CREATE INDEX contacts_email_key_sort ON contacts (email_key, id);
