@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";
 import { writeXlsxFile } from "./testing/xlsx_writer.ts";
-import { httpRequest, load, type LoadResult } from "./bench_http.ts";
+import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -41,24 +41,6 @@ function loadPaths(name: string, port: number, paths: readonly string[], seconds
   const requests = paths.map((p) => httpRequest("GET", p));
   let next = 0;
   return load({ name, port, connections: CONNECTIONS, seconds, next: () => requests[next++ % requests.length] });
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const onData = (d: Buffer) => {
-      text += d.toString();
-      const m = pattern.exec(text);
-      if (m) {
-        child.stdout?.off("data", onData);
-        child.stderr?.off("data", onData);
-        resolve(m);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`child exited with ${code} before '${pattern}': ${text.slice(-500)}`)));
-  });
 }
 
 function csvOf(n: number): string {

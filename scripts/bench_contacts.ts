@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runChild, usage } from "./bench_measure.ts";
-import { httpRequest, load, type LoadResult } from "./bench_http.ts";
+import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
 import { readSettings } from "../etl/settings/mod.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -74,22 +74,6 @@ async function freshDatabase(url: string, name: string): Promise<string> {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const onData = (d: Buffer) => {
-      text += d.toString();
-      const m = pattern.exec(text);
-      if (m) {
-        child.stderr?.off("data", onData);
-        resolve(m);
-      }
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`child exited with ${code} before '${pattern}': ${text.slice(-500)}`)));
-  });
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */

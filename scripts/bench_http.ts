@@ -2,7 +2,35 @@
 // in flight per connection (like a browser or a pooled client), for a fixed time after a warm-up.
 // node's http.Agent costs more CPU per request than the servers under test, so with it we would
 // measure the client, not the servers.
+import type { ChildProcess } from "node:child_process";
 import { connect } from "node:net";
+
+/**
+ * Resolves with the first match of `pattern` in what `child` prints (stdout and stderr), or rejects
+ * when it exits first: how the benchmarks learn a server's port.
+ *
+ * @example
+ * ```ts
+ * const port = Number((await waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+ * ```
+ */
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        child.stdout?.off("data", onData);
+        child.stderr?.off("data", onData);
+        resolve(m);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`child exited with ${code} before '${pattern}': ${text.slice(-500)}`)));
+  });
+}
 
 /** What one case measured. */
 export interface LoadResult {

@@ -12,10 +12,16 @@ import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type RecordDefin
 export type Dialect = "duckdb" | "postgres";
 
 /**
- * DuckDB settings for contacts.duckdb (the API and `npm run etl`): a bounded memory budget, so a
- * CSV load of any size spills to disk (`<file>.tmp/`) instead of growing the process.
+ * DuckDB settings for contacts.duckdb when `npm run etl` loads it: a bounded memory budget, so a CSV
+ * load of any size spills to disk (`<file>.tmp/`) instead of growing the process.
  */
 export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: "512MB" };
+
+/**
+ * The API's budget: smaller, because the API lives for days next to its own heap; a load through it
+ * spills a little more, and DuckDB's page cache (the bulk of the API's memory) stays bounded.
+ */
+export const CONTACTS_DUCKDB_API_SETTINGS: Readonly<Record<string, string>> = { memory_limit: "256MB" };
 
 /** The expressions that are spelled differently on the two backends. */
 interface DialectSql {

@@ -288,13 +288,21 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   }
   await tx.run("DROP TABLE temp._dept_map; DROP TABLE temp._links; DROP TABLE temp._new_links");
 
-  summary.inserted = Number(inserted!.n);
-  summary.updated = updated + bumped;
-  summary.unchanged = summary.contacts - summary.inserted - summary.updated;
-  summary.departments = departments.distinct;
-  summary.departments_added = departments.added;
-  summary.links = Number(linkCounts!.links);
-  summary.links_added = Number(linkCounts!.added);
+  return withWrites(summary, { inserted: Number(inserted!.n), updated: updated + bumped, departments, links: Number(linkCounts!.links), linksAdded: Number(linkCounts!.added) });
+}
+
+/** The summary with what a writer did (both backends count the same things). */
+export function withWrites(
+  summary: IngestSummary,
+  done: { inserted: number; updated: number; departments: { distinct: number; added: number }; links: number; linksAdded: number },
+): IngestSummary {
+  summary.inserted = done.inserted;
+  summary.updated = done.updated;
+  summary.unchanged = summary.contacts - done.inserted - done.updated;
+  summary.departments = done.departments.distinct;
+  summary.departments_added = done.departments.added;
+  summary.links = done.links;
+  summary.links_added = done.linksAdded;
   return summary;
 }
 

@@ -107,7 +107,10 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // Thresholds a data team wants: nothing loadable is a failed load; some rejects are a warning.
     if (summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows) {
       throw Object.assign(
-        new ContactsLoadError("all-rejected", `${source}: all ${summary.rows} rows were rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`),
+        new ContactsLoadError(
+          "all-rejected",
+          `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`,
+        ),
         { counts },
       );
     }

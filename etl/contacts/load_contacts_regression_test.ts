@@ -116,3 +116,29 @@ test("rows that differ only by e-mail case or department merge; only a true conf
     cleanup();
   }
 });
+
+test("npm run etl prints the rejects warning with the report's path, and exits 1 when every row is rejected, in both paths", async () => {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const main = fileURLToPath(new URL("../main.ts", import.meta.url));
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, main, "--only", "contacts", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, API_TOKEN: "" } });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.once("exit", (code) => resolve({ code, out }));
+    });
+  await bothPaths(async (via, dir) => {
+    const some = join(dir, "some.csv");
+    writeFileSync(some, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\nBob,Ray,,,,NY,1,,,bob@example,Sales\n`);
+    const ok = await run(["--contacts", some, "--data-dir", dir]);
+    assert.equal(ok.code, 0, `${via}: ${ok.out}`);
+    assert.match(ok.out, /warning: 1 of 2 rows was rejected; see .*rejects[/\\]contacts-[^ ]+\.csv/, via);
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, `${HEADER}\nBob,Ray,,,,NY,1,,,bob@example,Sales\n`);
+    const failed = await run(["--contacts", bad, "--data-dir", dir]);
+    assert.equal(failed.code, 1, `${via}: ${failed.out}`);
+    assert.match(failed.out, /FAILED: bad\.csv: all 1 row was rejected; nothing was loaded \(every reason is in .*rejects/, via);
+  });
+});
