@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "./db/mod.ts";
 import { migrateMain } from "./migrate_main.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../scripts/testing/backends.ts";
 
 const script = fileURLToPath(new URL("./migrate_main.ts", import.meta.url));
 
@@ -16,7 +17,7 @@ test("migrateMain() applies, then reports up to date", async () => {
     const out: string[] = [];
     assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
     assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
-    assert.deepEqual(out, ["Applied 001_contacts.sql", "Applied 002_api_idempotency_keys.sql", `${join(dir, "contacts.duckdb")} is up to date`]);
+    assert.deepEqual(out, ["Applied 001_contacts.sql", "Applied 002_api_idempotency_keys.sql", "Applied 003_sql_reads.sql", `${join(dir, "contacts.duckdb")} is up to date`]);
     const err: string[] = [];
     assert.equal(await migrateMain(["--nope"], () => {}, (l) => err.push(l)), 2);
     assert.match(err[0], /Unknown option '--nope'/);
@@ -43,4 +44,17 @@ test("npm run migrate exits 1 with a plain message when an applied migration was
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("migrateMain() with DATABASE_URL migrates PostgreSQL once, under its advisory lock", { skip: POSTGRES_SKIP }, async () => {
+  const url = await postgresDatabaseFor("migrate-main");
+  const runs = await Promise.all([0, 1].map(async () => {
+    const out: string[] = [];
+    const code = await migrateMain([], (line) => out.push(line), (line) => out.push(line), { DATABASE_URL: url });
+    return { code, out };
+  }));
+  assert.deepEqual(runs.map((r) => r.code), [0, 0]);
+  // Two at once: one applies the set, the other waits for the lock and finds nothing to do.
+  assert.deepEqual(runs.flatMap((r) => r.out).filter((l) => l.startsWith("Applied")), ["Applied 001_contacts.sql"]);
+  assert.ok(runs.some((r) => /is up to date/.test(r.out.join("\n"))));
 });
