@@ -148,7 +148,11 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
       stdio: ["ignore", "pipe", "pipe"],
     });
     const importStart = performance.now();
-    const importDone = new Promise<number>((resolve) => importer.once("exit", () => resolve((performance.now() - importStart) / 1000)));
+    let importOut = "";
+    importer.stdout!.on("data", (d) => (importOut += d));
+    const importDone = new Promise<number>((resolve, reject) =>
+      importer.once("exit", (code) => (code === 0 ? resolve((performance.now() - importStart) / 1000) : reject(new Error(`The import failed (exit ${code}): ${importOut.slice(0, 300)}`)))),
+    );
     const reads = [
       () => httpRequest("GET", `/contacts/${1 + (rnd() % maxId)}`),
       () => httpRequest("GET", `/contacts?limit=50&state=${states[n++ % states.length]}`),
