@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
-  CONTACTS_DUCKDB_API_SETTINGS,
+  CONTACTS_DUCKDB_SETTINGS,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
@@ -144,7 +144,7 @@ class DuckDbEngine implements Engine {
   }
 
   static async open(path: string, options: EngineOptions): Promise<DuckDbEngine> {
-    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_API_SETTINGS } });
+    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS } });
     const readers: Database[] = [];
     try {
       await migrate(writer, { dir: options.migrationsDir });

@@ -16,7 +16,6 @@ export {
 export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_json_schema.ts";
 export {
   CONTACT_DELETE,
-  CONTACTS_DUCKDB_API_SETTINGS,
   CONTACTS_DUCKDB_SETTINGS,
   contactSql,
   CONTACTS_COUNT,
