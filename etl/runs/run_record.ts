@@ -41,6 +41,35 @@ export interface RunRecord {
   error: { code: string; message: string } | null;
   /** The published version this run produced (relationships), if any. */
   version_id?: number | null;
+  /**
+   * What became of the alert about this run (etl/alerts), when one was due. The run is appended
+   * first and the outcome after it as an amendment line (see `RunAmendment`), so a webhook that
+   * hangs can never hold back or lose the record of the load itself.
+   */
+  alert?: RunAlert;
+}
+
+/** The outcome of posting a run's alert to the webhook. */
+export interface RunAlert {
+  status: "sent" | "failed";
+  /** POSTs made, retries included. */
+  attempts: number;
+  /** When the last attempt ended. */
+  at: string;
+  /** The HTTP status of the last answer, when there was one. */
+  http_status?: number;
+  /** Why it failed; never holds the webhook's URL (on Slack the URL is the secret). */
+  error?: { code: string; message: string };
+}
+
+/**
+ * A line of runs.jsonl that adds to an earlier run instead of being a run: `readRuns()` merges
+ * `alert` into the run whose id is `amends`, so the log stays append-only and every reader (the
+ * API's /runs, the schedule) sees one record per run.
+ */
+export interface RunAmendment {
+  amends: string;
+  alert: RunAlert;
 }
 
 /**
