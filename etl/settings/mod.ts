@@ -8,8 +8,12 @@
  * ```
  */
 export {
+  etlChildEnv,
+  isLocalNetworkHost,
   isLoopback,
+  isUrl,
   parseDailyAt,
+  parseDuration,
   readSettings,
   REPO_DATA_DIR,
   SETTINGS,
@@ -17,6 +21,7 @@ export {
   SettingsError,
   settingsHelp,
   settingsTable,
+  type AlertSeverity,
   type Command,
   type SettingDefinition,
   type Settings,

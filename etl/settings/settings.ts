@@ -23,7 +23,25 @@ export interface Settings {
   port: number;
   apiToken: string | undefined;
   benchDir: string;
+  /** Where alerts are POSTed; undefined: no alerts. */
+  alertWebhook: string | undefined;
+  alertMinSeverity: AlertSeverity;
+  /** Time allowed for one alert POST. */
+  alertTimeoutMs: number;
+  /** The dashboard's address for links (no trailing slash); undefined: the running API's. */
+  publicUrl: string | undefined;
+  /** GET /metrics without the token even when API_TOKEN is set. */
+  metricsPublic: boolean;
+  /** The header sent with every request for a URL workbook. */
+  workbookAuthHeader: { name: string; value: string } | undefined;
+  /** How often a URL workbook is polled; null: only at the daily time. */
+  workbookPollMs: number | null;
+  /** Largest workbook download accepted, in bytes. */
+  workbookMaxBytes: number;
 }
+
+/** The severities an alert can be set to start at (the run record's `Severity`). */
+export type AlertSeverity = "error" | "warning" | "info";
 
 /** One setting: where it is read from, which commands read it, and what it means. */
 export interface SettingDefinition {
@@ -53,7 +71,23 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {
     key: "workbook", env: "WORKBOOK", flag: "workbook", placeholder: "PATH", commands: ["etl", "start"],
     defaultText: "`<data dir>/relaciones.xlsx`",
-    description: "The relationship workbook to load (and, for `--watch` and `npm start`, to watch).",
+    description:
+      "The relationship workbook to load (and, for `--watch` and `npm start`, to watch): a path, or an `https://` URL (`http://` only for hosts on the local network) fetched with a conditional GET into `<data dir>/fetched/`.",
+  },
+  {
+    key: "workbookAuthHeader", env: "WORKBOOK_AUTH_HEADER", commands: ["etl", "start"],
+    defaultText: "unset",
+    description: "A header sent with every request for a URL workbook, as `Name: value` (e.g. `Authorization: Bearer <token>`); not sent on a redirect to another host. Environment only; never logged, never in run records.",
+  },
+  {
+    key: "workbookPollMs", env: "WORKBOOK_POLL", flag: "workbook-poll", placeholder: "DURATION|off", commands: ["etl", "start"],
+    defaultText: "`10m`",
+    description: "How often `--watch` and `npm start` ask a URL workbook whether it changed (an unchanged file costs one 304), besides the daily load; `30s`, `10m`, `1h` (at least `10s`), or `off`.",
+  },
+  {
+    key: "workbookMaxBytes", env: "WORKBOOK_MAX_MB", flag: "workbook-max-mb", placeholder: "N", commands: ["etl", "start"],
+    defaultText: "`1024`",
+    description: "Largest workbook download accepted, in MiB: a larger one is stopped, the load fails and the previous version stays published.",
   },
   {
     key: "contactsCsv", env: "CONTACTS_CSV", flag: "contacts", placeholder: "PATH", commands: ["etl", "start"],
@@ -90,6 +124,32 @@ export const SETTINGS: readonly SettingDefinition[] = [
     key: "apiToken", env: "API_TOKEN", commands: ["start", "etl"],
     defaultText: "unset",
     description: "When set, every write needs `Authorization: Bearer <token>`; `npm run etl` sends it when it hands contacts to the API. Environment only, so it never shows in `ps`.",
+  },
+  {
+    key: "alertWebhook", env: "ALERT_WEBHOOK_URL", flag: "alert-webhook", placeholder: "URL", commands: ["etl", "start"],
+    defaultText: "unset (no alerts)",
+    description:
+      "Where to POST an alert when a load fails or finds problems at or above `ALERT_MIN_SEVERITY`: JSON with a `text` line for Slack, Mattermost and Teams incoming webhooks and the run for machines. Prefer the variable: a webhook URL is a secret, and flags show in `ps`.",
+  },
+  {
+    key: "alertMinSeverity", env: "ALERT_MIN_SEVERITY", flag: "alert-min-severity", placeholder: "error|warning|info", commands: ["etl", "start"],
+    defaultText: "`error`",
+    description: "The least severe finding that makes a load that did not fail send an alert (a failed load always does).",
+  },
+  {
+    key: "alertTimeoutMs", env: "ALERT_TIMEOUT", flag: "alert-timeout", placeholder: "DURATION", commands: ["etl", "start"],
+    defaultText: "`5s`",
+    description: "Time allowed for each alert POST; 3 attempts at most (backoff 0.25 s, 0.5 s), so a webhook that is down delays the end of a load by at most 3× this plus 0.75 s and never fails it.",
+  },
+  {
+    key: "publicUrl", env: "PUBLIC_URL", flag: "public-url", placeholder: "URL", commands: ["etl", "start"],
+    defaultText: "the running API's address (`api.json`), else `http://127.0.0.1:8000`",
+    description: "The address people open the dashboard at, for the links in alerts.",
+  },
+  {
+    key: "metricsPublic", env: "METRICS_PUBLIC", flag: "metrics-public", placeholder: "on|off", commands: ["start"],
+    defaultText: "`off`",
+    description: "`on`: `GET /metrics` answers without the bearer token even when `API_TOKEN` is set (a Prometheus on a trusted network); `off`: it needs the token, like writes.",
   },
   {
     key: "benchDir", env: "BENCH_DIR", flag: "bench-dir", placeholder: "DIR", commands: ["bench"],
@@ -143,10 +203,7 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
   const dataDir = path("dataDir", resolve(REPO_DATA_DIR));
   const dailyAt = raw("dailyAt");
   if (dailyAt !== undefined) parseDailyAt(dailyAt.text, dailyAt.from);
-  const schedule = raw("schedule");
-  if (schedule !== undefined && schedule.text !== "on" && schedule.text !== "off") {
-    throw new SettingsError(`${schedule.from} must be 'on' or 'off'; got '${schedule.text}'`);
-  }
+  const schedule = onOff(raw("schedule"));
   const port = raw("port");
   if (port !== undefined && (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535)) {
     throw new SettingsError(`${port.from} must be a number from 0 to 65535; got '${port.text}'`);
@@ -163,12 +220,13 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     if (apiToken.length < 16) throw new SettingsError("API_TOKEN is shorter than 16 characters; use a long random secret on a network address");
   }
   const allowedHosts = raw("allowedHosts");
+  const workbook = raw("workbook");
   return {
     dataDir,
-    workbook: path("workbook", join(dataDir, "relaciones.xlsx")),
+    workbook: workbook !== undefined && isUrl(workbook.text) ? checkedUrl(workbook, { localHttpOnly: true }) : path("workbook", join(dataDir, "relaciones.xlsx")),
     contactsCsv: path("contactsCsv", join(dataDir, "contacts.csv")),
     dailyAt: dailyAt?.text ?? "00:00",
-    schedule: schedule?.text !== "off",
+    schedule: schedule ?? true,
     host,
     // On a network address the token guards writes and anyone on the network reads anyway; on
     // loopback the Host check is what keeps a rebound web page out.
@@ -176,7 +234,145 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
     port: port === undefined ? 8000 : Number(port.text),
     apiToken,
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
+    ...alertAndFetchSettings(raw),
   };
+}
+
+type RawSetting = { text: string; from: string } | undefined;
+
+/** The settings of alerts, metrics and URL workbooks (parts of issue 12), parsed and checked. */
+function alertAndFetchSettings(raw: (key: keyof Settings) => RawSetting): Pick<
+  Settings,
+  "alertWebhook" | "alertMinSeverity" | "alertTimeoutMs" | "publicUrl" | "metricsPublic" | "workbookAuthHeader" | "workbookPollMs" | "workbookMaxBytes"
+> {
+  const webhook = raw("alertWebhook");
+  const severity = raw("alertMinSeverity");
+  if (severity !== undefined && !["error", "warning", "info"].includes(severity.text)) {
+    throw new SettingsError(`${severity.from} must be 'error', 'warning' or 'info'; got '${severity.text}'`);
+  }
+  const timeout = raw("alertTimeoutMs");
+  const publicUrl = raw("publicUrl");
+  const poll = raw("workbookPollMs");
+  const pollMs = poll === undefined || poll.text === "off" ? undefined : parseDuration(poll.text, poll.from);
+  if (pollMs !== undefined && pollMs < 10_000) throw new SettingsError(`${poll!.from} must be at least 10s (or 'off'); got '${poll!.text}'`);
+  const maxMb = raw("workbookMaxBytes");
+  if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1; got '${maxMb.text}'`);
+  return {
+    alertWebhook: webhook === undefined ? undefined : checkedUrl(webhook, { localHttpOnly: true }),
+    alertMinSeverity: (severity?.text as AlertSeverity | undefined) ?? "error",
+    alertTimeoutMs: timeout === undefined ? 5000 : parseDuration(timeout.text, timeout.from),
+    publicUrl: publicUrl === undefined ? undefined : checkedUrl(publicUrl, { localHttpOnly: false }).replace(/\/+$/, ""),
+    metricsPublic: onOff(raw("metricsPublic")) ?? false,
+    workbookAuthHeader: parseHeaderLine(raw("workbookAuthHeader")),
+    workbookPollMs: poll === undefined ? 10 * 60_000 : (pollMs ?? null),
+    workbookMaxBytes: (maxMb === undefined ? 1024 : Number(maxMb.text)) * 1024 * 1024,
+  };
+}
+
+/**
+ * Returns `env` plus the variables that give a child `npm run etl` (the loads `npm start`
+ * schedules) the alert and download settings this process read, flags included: the child
+ * gets its paths as flags and everything else from its environment.
+ *
+ * @example
+ * ```ts
+ * spawn(process.execPath, [etlMain, "--json"], { env: etlChildEnv(readSettings("start")) });
+ * ```
+ */
+export function etlChildEnv(settings: Settings, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  if (settings.alertWebhook !== undefined) out.ALERT_WEBHOOK_URL = settings.alertWebhook;
+  if (settings.publicUrl !== undefined) out.PUBLIC_URL = settings.publicUrl;
+  out.ALERT_MIN_SEVERITY = settings.alertMinSeverity;
+  out.ALERT_TIMEOUT = `${settings.alertTimeoutMs}ms`;
+  out.WORKBOOK_MAX_MB = String(Math.floor(settings.workbookMaxBytes / (1024 * 1024)));
+  return out;
+}
+
+function onOff(value: RawSetting): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value.text !== "on" && value.text !== "off") throw new SettingsError(`${value.from} must be 'on' or 'off'; got '${value.text}'`);
+  return value.text === "on";
+}
+
+/**
+ * Parses a duration: `250ms`, `5s`, `10m`, `1h`. Throws SettingsError naming `from` otherwise.
+ *
+ * @example
+ * ```ts
+ * parseDuration("10m"); // 600000
+ * ```
+ */
+export function parseDuration(text: string, from = "The duration"): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
+  const ms = match === null ? NaN : Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
+  return Math.round(ms);
+}
+
+/**
+ * True for text that is an http:// or https:// URL rather than a path.
+ *
+ * @example
+ * ```ts
+ * isUrl("https://example.org/relaciones.xlsx"); // true
+ * isUrl("data/relaciones.xlsx"); // false
+ * ```
+ */
+export function isUrl(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+}
+
+/**
+ * Returns the URL in `value` when it is usable: http(s), no user:password (a URL is printed and
+ * shown in `ps`; credentials go in a header), and, with `localHttpOnly`, plain http only to hosts
+ * on the local network (what travels in clear text must stay there).
+ */
+function checkedUrl(value: { text: string; from: string }, options: { localHttpOnly: boolean }): string {
+  let url: URL;
+  try {
+    url = new URL(value.text);
+  } catch {
+    throw new SettingsError(`${value.from} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new SettingsError(`${value.from} must be an https:// or http:// URL; got '${url.protocol}'`);
+  // Not quoted back: the URL may hold the very credentials we refuse to show.
+  if (url.username !== "" || url.password !== "") throw new SettingsError(`${value.from} must not hold a user name or password; send credentials in a header instead`);
+  if (options.localHttpOnly && url.protocol === "http:" && !isLocalNetworkHost(url.hostname)) {
+    throw new SettingsError(`${value.from} uses plain http:// to '${url.hostname}', which is not on the local network; use https://`);
+  }
+  return url.href;
+}
+
+/**
+ * True for hosts on this machine or the local network: loopback, private and link-local
+ * addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10), `localhost`, names
+ * without a dot and names under `.local`, `.lan`, `.internal`, `.home.arpa`.
+ *
+ * @example
+ * ```ts
+ * isLocalNetworkHost("192.168.1.20"); // true
+ * isLocalNetworkHost("example.org"); // false
+ * ```
+ */
+export function isLocalNetworkHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (isIP(host) === 4) {
+    const [a, b] = host.split(".").map(Number);
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (isIP(host) === 6) return host === "::1" || /^f[cd][0-9a-f]{0,2}:/.test(host) || /^fe[89ab][0-9a-f]?:/.test(host);
+  return host === "localhost" || !host.includes(".") || /\.(local|lan|internal|home\.arpa|localhost)$/.test(host);
+}
+
+/** Parses `Name: value`; the value is never quoted back, it is a secret. */
+function parseHeaderLine(value: RawSetting): { name: string; value: string } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*$/.exec(value.text);
+  if (match === null || match[2] === "") {
+    throw new SettingsError(`${value.from} must be one header as 'Name: value', e.g. 'Authorization: Bearer <token>'`);
+  }
+  return { name: match[1], value: match[2] };
 }
 
 /** A host name, IPv4 address or bracketed IPv6 address, lower case, without a port. */
