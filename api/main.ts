@@ -6,9 +6,10 @@
 import { mkdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
-import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
+import { etlChildEnv, isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
 import { terminalText } from "../etl/text/mod.ts";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -28,12 +29,23 @@ function startSchedule(settings: Settings): Scheduler | undefined {
     workbook,
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
+    // A URL workbook is polled here (a 304 is cheap); the download and the load run in the child.
+    watchWorkbook: urlWorkbookWatcher({
+      workbook,
+      dataDir: settings.dataDir,
+      pollMs: settings.workbookPollMs,
+      authHeader: settings.workbookAuthHeader,
+      maxBytes: settings.workbookMaxBytes,
+      onError: (error) => logToStderr("Cannot poll the workbook:", error instanceof Error ? error.message : error),
+    }),
     // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
     // API down. The child hands contacts to us through POST /imports/contacts (api.json).
     runLoad: childProcessLoad({
       dataDir: settings.dataDir,
       workbook,
       contacts,
+      // Alert and download settings given to us as flags reach the child through its environment.
+      env: etlChildEnv(settings),
       onResult: (result) => {
         const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
         process.stdout.write(terminalText(JSON.stringify(line)) + "\n");

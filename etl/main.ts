@@ -8,11 +8,13 @@ import { parseArgs } from "node:util";
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { alertRuns } from "./alerts/mod.ts";
 import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import { loadRelationships, type ChangeRow, type LoadResult } from "./relationships/mod.ts";
-import type { Finding } from "./runs/mod.ts";
+import { loadWorkbook, shownUrl, urlWorkbookWatcher, type DownloadOptions } from "./fetch/mod.ts";
+import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
+import { collectRuns, type Finding, type RunAlert } from "./runs/mod.ts";
 import { startScheduler, type LoadReason } from "./schedule/mod.ts";
-import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.ts";
+import { isUrl, readSettings, settingFlags, settingsHelp, type AlertSeverity, type Settings } from "./settings/mod.ts";
 import { terminalText } from "./text/mod.ts";
 
 const HELP = `Usage: npm run etl -- [options]
@@ -43,6 +45,10 @@ export interface EtlOptions {
   force: boolean;
   json: boolean;
   watch: boolean;
+  /** Where and when alerts go (ALERT_*, PUBLIC_URL); null: no webhook set. */
+  alert: { webhook: string; minSeverity: AlertSeverity; timeoutMs: number; publicUrl: string | undefined } | null;
+  /** How a URL workbook is downloaded and how often `--watch` polls it (WORKBOOK_*). */
+  download: { authHeader: DownloadOptions["authHeader"]; maxBytes: number; pollMs: number | null };
 }
 
 /** Thrown for bad command-line usage (exit 2). */
@@ -101,6 +107,11 @@ export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     force: values.force ?? false,
     json: values.json ?? false,
     watch: values.watch ?? false,
+    alert:
+      settings.alertWebhook === undefined
+        ? null
+        : { webhook: settings.alertWebhook, minSeverity: settings.alertMinSeverity, timeoutMs: settings.alertTimeoutMs, publicUrl: settings.publicUrl },
+    download: { authHeader: settings.workbookAuthHeader, maxBytes: settings.workbookMaxBytes, pollMs: settings.workbookPollMs },
   };
 }
 
@@ -116,6 +127,8 @@ export interface EtlOutcome {
   ok: boolean;
   relationships: LoadResult | null;
   contacts: ContactsOutcome | null;
+  /** The alerts sent about this outcome's runs, by run id (none without a webhook). */
+  alerts?: Map<string, RunAlert>;
 }
 
 /**
@@ -128,12 +141,21 @@ export interface EtlOutcome {
  * ```
  */
 export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } = {}): Promise<EtlOutcome> {
+  // The loads record their runs themselves; alerts about them go out after, in one place, so an
+  // unreachable webhook can delay the end of a run (bounded by ALERT_TIMEOUT) but never change it.
+  const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
+  if (options.alert !== null) outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir });
+  return outcome;
+}
+
+async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
   let contacts: ContactsOutcome | null = null;
   if (options.only !== "contacts") {
     const bar = hooks.progress ? progressBar(options.workbook) : null;
     try {
-      relationships = await loadRelationships({
+      relationships = await loadWorkbook({
+        download: options.download,
         workbook: options.workbook,
         dataDir: options.dataDir,
         force: options.force,
@@ -178,6 +200,10 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
     } else {
       lines.push(`Contacts: FAILED: ${c.error?.message}`);
     }
+  }
+  for (const alert of outcome.alerts?.values() ?? []) {
+    const tries = `${alert.attempts} ${alert.attempts === 1 ? "attempt" : "attempts"}`;
+    lines.push(alert.status === "sent" ? `Alert sent (${tries}).` : `Alert NOT sent (${tries}): ${alert.error?.message ?? "failed"}`);
   }
   return lines;
 }
@@ -337,6 +363,7 @@ function toJson(outcome: EtlOutcome): unknown {
     ok: outcome.ok,
     relationships: r && { ...r.run, change_preview: r.changePreview, duration_ms: Math.round(r.durationMs) },
     contacts: outcome.contacts,
+    alerts: outcome.alerts && Object.fromEntries(outcome.alerts),
   };
 }
 
@@ -350,6 +377,12 @@ async function watch(options: EtlOptions): Promise<number> {
       dailyAt: options.dailyAt,
       // With --only contacts the workbook is not this process's to load: no file-change reloads.
       watch: options.only !== "contacts",
+      watchWorkbook: urlWorkbookWatcher({
+        ...options.download,
+        workbook: options.workbook,
+        dataDir: options.dataDir,
+        onError: (error) => log(`cannot poll the workbook: ${(error as Error).message}`),
+      }),
       onError: (error) => log(`load failed: ${(error as Error).message}`),
       runLoad: async (reason: LoadReason) => {
         log(`loading (${reason})`);
@@ -364,7 +397,7 @@ async function watch(options: EtlOptions): Promise<number> {
     say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
-  log(`watching ${resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
+  log(`watching ${isUrl(options.workbook) ? shownUrl(options.workbook) : resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
   await new Promise<void>((done) => {
     const stop = () => {
       scheduler.stop();

@@ -31,6 +31,7 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
     force: false, json: false, watch: false, dailyAt: "00:00", apiToken: undefined,
+    alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
   assert.ok(o !== "help");

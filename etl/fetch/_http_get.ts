@@ -5,7 +5,7 @@
  * can go wrong turned into a FetchError.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, openSync } from "node:fs";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream } from "node:stream/web";
@@ -77,7 +77,9 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
         done(null, chunk);
       },
     });
-    const out = sink === undefined ? new Writable({ write: (_chunk, _encoding, done) => done() }) : createWriteStream(sink, { flags: "wx" });
+    // The file is created here, synchronously: a stream that opened it lazily could create it
+    // after a failed download's cleanup had already run, leaving a partial file behind.
+    const out = sink === undefined ? new Writable({ write: (_chunk, _encoding, done) => done() }) : createWriteStream("", { fd: openSync(sink, "wx") });
     await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), meter, out, { signal: controller.signal });
     if (Number.isFinite(declared) && size !== declared) throw lost(url, size, declared);
     return {

@@ -12,4 +12,4 @@
 export { FetchError, shownUrl, type FetchErrorCode } from "./fetch_error.ts";
 export { fetchWorkbook, type DownloadOptions, type FetchResult } from "./fetch_workbook.ts";
 export { loadWorkbook } from "./load_workbook.ts";
-export { watchUrl, type UrlWatcher, type WatchUrlOptions } from "./watch_url.ts";
+export { urlWorkbookWatcher, watchUrl, type UrlWatcher, type WatchUrlOptions } from "./watch_url.ts";

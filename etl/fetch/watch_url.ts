@@ -7,6 +7,7 @@
  */
 import { getOnce } from "./_http_get.ts";
 import { fetchDir, readState } from "./_fetch_state.ts";
+import { isUrl } from "../settings/mod.ts";
 import type { DownloadOptions } from "./fetch_workbook.ts";
 
 /** A running watcher. */
@@ -65,4 +66,21 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
     },
     idle: () => polling,
   };
+}
+
+/**
+ * Returns the schedule's `watchWorkbook` for `workbook`: polling it every `pollMs` when it is a URL;
+ * undefined for a path (the schedule watches files itself) or when polling is off.
+ *
+ * @example
+ * ```ts
+ * startScheduler({ workbook, dataDir, runLoad, watchWorkbook: urlWorkbookWatcher({ workbook, dataDir, pollMs: 600_000 }) });
+ * ```
+ */
+export function urlWorkbookWatcher(
+  options: Omit<WatchUrlOptions, "intervalMs" | "onChanged"> & { workbook: string; pollMs: number | null },
+): ((onChanged: () => void) => UrlWatcher) | undefined {
+  const { workbook, pollMs, ...watch } = options;
+  if (!isUrl(workbook) || pollMs === null) return undefined;
+  return (onChanged) => watchUrl(workbook, { ...watch, intervalMs: pollMs, onChanged });
 }

@@ -147,6 +147,11 @@ export interface SchedulerOptions {
   dailyAt?: string;
   /** Watch the workbook for changes. Default true. */
   watch?: boolean;
+  /**
+   * How to notice the workbook changed, when it is not a file to poll with `watchFile()` (a URL:
+   * etl/fetch's `watchUrl()`); it calls `onChanged` once per change.
+   */
+  watchWorkbook?: (onChanged: () => void) => Stoppable;
   clock?: Clock;
   pollMs?: number;
   stableMs?: number;
@@ -219,7 +224,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   armDaily();
   const watcher = options.watch === false
     ? null
-    : watchFile(options.workbook, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onStable: () => trigger("file-changed") });
+    : (options.watchWorkbook?.(() => trigger("file-changed")) ??
+      watchFile(options.workbook, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onStable: () => trigger("file-changed") }));
   if (isStale(lastSuccess(), clock.now())) trigger("startup");
 
   return {
