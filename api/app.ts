@@ -24,6 +24,7 @@ import { terminalText } from "../etl/text/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
+import { Metrics } from "./metrics/metrics_route.ts";
 
 /** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {
@@ -47,6 +48,8 @@ export interface AppOptions {
    * with one more field and a folder with one more migration to show that is all a field takes.
    */
   contacts?: ContactsStoreOptions;
+  /** GET /metrics without the token even when `apiToken` is set (METRICS_PUBLIC=on). Default false. */
+  metricsPublic?: boolean;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -71,6 +74,8 @@ export class App {
   readonly contacts: ContactsStore;
   readonly snapshot: SnapshotWatcher;
   readonly runs: RunLog;
+  /** Request counts the server feeds, and everything GET /metrics reports. */
+  readonly metrics: Metrics;
   readonly #tokenDigest: Buffer | undefined;
   readonly #allowedHosts: readonly string[];
   readonly #logError: (message: string, error: unknown) => void;
@@ -86,6 +91,15 @@ export class App {
     this.#logError = options.logError ?? logToStderr;
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
+    this.metrics = new Metrics({
+      contacts: () => contacts.count(),
+      snapshot: () => {
+        const model = snapshot.current()?.model;
+        return model && { versionId: model.versionId, publishedAt: model.publishedAt };
+      },
+      runs: () => this.runs.all(),
+    });
+    this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts);
     addRelationshipRoutes(this.router, snapshot);
     addRunRoutes(this.router, this.runs, snapshot);
@@ -133,13 +147,16 @@ export class App {
         headers: { allow: match.allow.join(", ") },
       });
     }
+    const doc = match.meta as RouteDoc | undefined;
     if (!SAFE_METHODS.has(method)) {
       checkSameOrigin(headers);
       this.#authorize(headers);
+    } else if (doc?.auth === true) {
+      // A read that needs the token (GET /metrics): no write, so no cross-site check.
+      this.#authorize(headers);
     }
-    const doc = match.meta as RouteDoc | undefined;
     if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
-    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, route: match.pattern };
   }
 
   /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */
@@ -209,6 +226,7 @@ export class App {
 
   /** Closes the databases once queued writes and in-flight snapshot queries finish. */
   async close(): Promise<void> {
+    this.metrics.close();
     await this.snapshot.close();
     await this.contacts.close();
   }

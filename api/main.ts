@@ -120,7 +120,14 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   let server: RunningServer;
   try {
-    server = await startServer({ host: settings.host, port: settings.port, dataDir: settings.dataDir, apiToken: settings.apiToken, allowedHosts: settings.allowedHosts });
+    server = await startServer({
+      host: settings.host,
+      port: settings.port,
+      dataDir: settings.dataDir,
+      apiToken: settings.apiToken,
+      allowedHosts: settings.allowedHosts,
+      metricsPublic: settings.metricsPublic,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);

@@ -17,7 +17,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "invalid-utf8": "400: the body is not valid UTF-8 (it is refused, never stored with U+FFFD replacements).",
   "bad-idempotency-key": "400: the Idempotency-Key header is not 1-200 visible ASCII characters.",
   "empty-body": "400: an upload had no body.",
-  unauthorized: "401: a write without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
+  unauthorized: "401: a write, or GET /metrics unless METRICS_PUBLIC=on, without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
   "cross-site-write": "403: a browser sent this write from another site's page (`Sec-Fetch-Site` / `Origin`); reads are not affected.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
@@ -94,7 +94,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.auth) {
       const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
       responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: problem };
-      responses["403"] ??= { description: "Sent by a browser from another site's page (`cross-site-write`).", content: problem };
+      if (route.method !== "GET") responses["403"] ??= { description: "Sent by a browser from another site's page (`cross-site-write`).", content: problem };
     }
     const operation: Record<string, unknown> = {
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, "").split(/[/_-]/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join("")}`,

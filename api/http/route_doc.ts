@@ -30,7 +30,7 @@ export interface RouteDoc {
   maxBodyBytes?: number;
   /** Status -> description (and optional JSON schema for the 2xx body). */
   responses: Record<string, { description: string; schema?: object; csv?: boolean }>;
-  /** True for writes guarded by the bearer token. */
+  /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
 
