@@ -2,31 +2,18 @@
 // load's duration is compared with the alert timeout) against real receivers on 127.0.0.1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseEtlArgs, runEtl } from "../main.ts";
 import { readRuns } from "../runs/mod.ts";
+import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { downUrl, localServer } from "../../scripts/testing/local_http.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const CSV_HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A data dir with a workbook that cannot load (no matrix sheet) and a CSV with one bad e-mail. */
 function brokenInputs(): { dir: string; cleanup: () => void } {
@@ -43,7 +30,7 @@ test("npm run etl with ALERT_WEBHOOK_URL: a failed workbook load and a contacts 
   const { dir, cleanup } = brokenInputs();
   const hook = await localServer((_req, res) => res.end("ok"));
   try {
-    const result = await cli([], { ...process.env, DATA_DIR: dir, ALERT_WEBHOOK_URL: `${hook.url}/hooks/abc`, PUBLIC_URL: "https://relaciones.example.org" });
+    const result = await etlCli([], { env: { ...process.env, DATA_DIR: dir, ALERT_WEBHOOK_URL: `${hook.url}/hooks/abc`, PUBLIC_URL: "https://relaciones.example.org" } });
     assert.equal(result.code, 1, "the workbook load failed; the alerts change nothing about that");
     assert.match(result.stderr, /^Alert sent \(1 attempt\)\.$/m);
     const bodies = hook.requests.map((r) => JSON.parse(r.body.toString()));

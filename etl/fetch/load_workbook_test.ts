@@ -1,20 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { publishedVersion, snapshotPath } from "../relationships/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { loadWorkbook } from "./mod.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
+import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { localServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const V1 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
 const V2 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 7, seed: 4 })));
 const FAST = { backoffMs: 10, idleTimeoutMs: 5000 };
@@ -41,17 +39,6 @@ function publisher(current: () => Buffer, mode: () => "serve" | "drop" | "404" =
   };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test("loadWorkbook() from a URL: 200 publishes, 304 skips, a drop halfway fails and keeps the published version, then the next version loads", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "load-url-"));
@@ -100,14 +87,14 @@ test("npm run etl --workbook URL: loads with the auth header, and a dropped down
   try {
     const env = { ...process.env, DATA_DIR: dir, WORKBOOK_AUTH_HEADER: "Authorization: Bearer very-secret-token" };
     const args = ["--only", "relationships", "--workbook", `${server.url}/relaciones.xlsx?sig=url-secret`];
-    const ok = await cli(args, env);
+    const ok = await etlCli(args, { env });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^Relationships: published version 1 from relaciones\.xlsx/m);
     assert.equal(server.requests[0].headers.authorization, "Bearer very-secret-token");
 
     body = V2;
     mode = "drop";
-    const failed = await cli(args, env);
+    const failed = await etlCli(args, { env });
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /Relationships: FAILED to load relaciones\.xlsx: Cannot download the workbook: The download of http:\/\/127\.0\.0\.1:\d+\/relaciones\.xlsx broke off after [\d,]+ of [\d,]+ bytes \(the connection closed\) \(3 attempts\); nothing was loaded and the previous version stays published/);
     assert.equal((await publishedVersion(snapshotPath(dir)))?.version_id, 1);
