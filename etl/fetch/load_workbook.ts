@@ -26,11 +26,16 @@ export async function loadWorkbook(options: LoadOptions & { download?: DownloadO
   if (!isUrl(options.workbook)) return loadRelationships(load);
   const t0 = performance.now();
   const started = new Date();
+  let path: string;
   try {
-    const fetched = await fetchWorkbook(options.workbook, { ...download, dataDir: options.dataDir });
-    return await loadRelationships({ ...load, workbook: fetched.path });
+    path = (await fetchWorkbook(options.workbook, { ...download, dataDir: options.dataDir })).path;
   } catch (error) {
-    if (!(error instanceof FetchError)) throw error;
+    // Anything else (the disk is full, the data dir is read-only) is a failed run too: like
+    // loadRelationships(), this never throws because a file could not be had.
+    const failure =
+      error instanceof FetchError
+        ? { code: error.code, message: error.message }
+        : { code: "download-failed", message: `Cannot store the download: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` };
     const run: RunRecord = {
       id: newRunId(started),
       kind: "relationships",
@@ -42,10 +47,11 @@ export async function loadWorkbook(options: LoadOptions & { download?: DownloadO
       counts: {},
       findings: [],
       changes: {},
-      error: { code: error.code, message: `Cannot download the workbook: ${error.message}; nothing was loaded and the previous version stays published` },
+      error: { code: failure.code, message: `Cannot download the workbook: ${failure.message}; nothing was loaded and the previous version stays published` },
       version_id: null,
     };
     appendRun(options.dataDir, run);
     return { run, changePreview: [], durationMs: performance.now() - t0 };
   }
+  return loadRelationships({ ...load, workbook: path });
 }

@@ -1,13 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publishedVersion, snapshotPath } from "../relationships/mod.ts";
 import { readRuns } from "../runs/mod.ts";
-import { loadWorkbook } from "./mod.ts";
+import { startScheduler } from "../schedule/mod.ts";
+import { loadWorkbook, urlWorkbookWatcher } from "./mod.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
@@ -106,3 +107,58 @@ test("npm run etl --workbook URL: loads with the auth header, and a dropped down
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("loadWorkbook(): a download that cannot be stored is a failed run, not an exception", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "load-url-"));
+  const server = await localServer(publisher(() => V1));
+  try {
+    writeFileSync(join(dir, "fetched"), "a file where the folder should be");
+    const { run } = await loadWorkbook({ workbook: `${server.url}/relaciones.xlsx`, dataDir: dir, download: FAST });
+    assert.deepEqual([run.status, run.error?.code], ["failed", "download-failed"]);
+    assert.match(run.error!.message, /^Cannot download the workbook: Cannot store the download: /);
+    assert.equal(readRuns(dir).length, 1);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("startScheduler() with urlWorkbookWatcher(): a new version at the URL is noticed by the poll and published", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "schedule-url-"));
+  let body = V1;
+  const server = await localServer(publisher(() => body));
+  const workbook = `${server.url}/relaciones.xlsx`;
+  const reasons: string[] = [];
+  const scheduler = startScheduler({
+    workbook,
+    dataDir: dir,
+    watchWorkbook: urlWorkbookWatcher({ workbook, dataDir: dir, pollMs: 50 }),
+    runLoad: async (reason) => {
+      reasons.push(reason);
+      await loadWorkbook({ workbook, dataDir: dir, download: FAST });
+    },
+  });
+  try {
+    await until(async () => (await publishedVersion(snapshotPath(dir)))?.version_id === 1);
+    const pollsBefore = server.requests.length;
+    await until(async () => server.requests.length > pollsBefore + 3);
+    assert.deepEqual(reasons, ["startup"], "polls of an unchanged URL (304s) start no load");
+    body = V2;
+    await until(async () => (await publishedVersion(snapshotPath(dir)))?.version_id === 2);
+    assert.equal(reasons[1], "file-changed");
+  } finally {
+    scheduler.stop();
+    await scheduler.idle();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Waits until `done()` holds, polling; fails after `ms` (a state to reach, not a time to assert). */
+async function until(done: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
