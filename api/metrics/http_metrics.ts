@@ -28,17 +28,22 @@ interface Series {
  * ```
  */
 export class HttpMetrics {
-  readonly #series = new Map<string, Series>();
+  // Route -> method -> status: lookups by the strings and number at hand, no key built per request.
+  readonly #series = new Map<string, Map<string, Map<number, Series>>>();
   /** Requests being answered now; the server that owns the sockets sets it. */
   inFlight: () => number = () => 0;
 
   /** Records one finished request; `route` is the matched template, undefined when none was. */
   observe(method: string, route: string | undefined, status: number, durationMs: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.#series.get(key);
+    const label = route ?? UNROUTED;
+    let byMethod = this.#series.get(label);
+    if (byMethod === undefined) this.#series.set(label, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
     if (series === undefined) {
-      series = { labels: { method, route: route ?? UNROUTED, status: String(status) }, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0 };
-      this.#series.set(key, series);
+      series = { labels: { method, route: label, status: String(status) }, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0 };
+      byStatus.set(status, series);
     }
     const seconds = durationMs / 1000;
     series.counts[bucketIndex(LATENCY_BUCKETS, seconds)]++;
@@ -47,7 +52,7 @@ export class HttpMetrics {
 
   /** The request families: counts, latency histograms and requests in flight. */
   families(): Family[] {
-    const series = [...this.#series.values()];
+    const series = [...this.#series.values()].flatMap((byMethod) => [...byMethod.values()].flatMap((byStatus) => [...byStatus.values()]));
     return [
       {
         name: "http_requests_total",
