@@ -18,6 +18,7 @@ import { RunLog } from "../etl/runs/mod.ts";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
+import { compress } from "./http/compression.ts";
 
 /** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {
@@ -115,7 +116,7 @@ export class App {
         throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
       }
       const ctx: Context = { params: match.params, query, path, requestId: info.requestId };
-      return await match.handler(request, ctx);
+      return compress(request, await match.handler(request, ctx));
     } catch (error) {
       if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
       // Anything else is our bug: log everything, tell the client nothing but the request id.

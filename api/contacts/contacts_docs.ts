@@ -5,6 +5,7 @@
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { SORT_FIELDS } from "./contacts_store.ts";
+import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
 const ifMatchParam = {
@@ -135,6 +136,6 @@ export const contactDocs = {
     params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
     bodyType: "text/csv",
     body: { type: "string" },
-    responses: { "200": { description: "The ingestion summary." }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
+    responses: { "200": { description: "The ingestion summary.", schema: ingestSummarySchema.json }, "415": { description: "Not text/csv." }, "422": { description: "The CSV could not be read." } },
   },
 } satisfies Record<string, RouteDoc>;

@@ -15,14 +15,14 @@ export interface ParamDoc {
 /** A route's documentation, attached as router meta. */
 export interface RouteDoc {
   summary: string;
-  tag: "contacts" | "relationships" | "runs" | "system";
+  tag: "contacts" | "relationships" | "history" | "runs" | "system";
   description?: string;
   params?: ParamDoc[];
   /** JSON Schema of the request body (application/json unless `bodyType` says otherwise). */
   body?: object;
   bodyType?: string;
-  /** Status -> description (and optional JSON schema for the 2xx body). */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean }>;
+  /** Status -> description (and optional JSON schema for the 2xx body; `binary`: also application/octet-stream). */
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean }>;
   /** True for writes guarded by the bearer token. */
   auth?: boolean;
 }

@@ -81,7 +81,9 @@ test("relationship endpoints on a published snapshot", async (t) => {
       const rest = (await get(`/relationships?limit=2&cursor=${page.next_cursor}`)).json();
       assert.deepEqual(rest.items.map((p: { person_b_id: number }) => p.person_b_id), [4]);
       assert.equal(rest.next_cursor, null);
-      assert.equal((await get("/relationships?actor=x")).status, 400);
+      assert.equal((await get("/relationships?actor=x-1")).status, 400);
+      assert.deepEqual((await get("/relationships?actor=ZZ")).json().items, [], "an unknown code matches nothing");
+      assert.deepEqual((await get("/relationships?actor=c")).json().items.map((p: { person_a_id: number }) => p.person_a_id), [2, 3], "a letter code, any case");
       const csv = await get("/relationships", { accept: "text/csv" });
       assert.match(csv.text, /^person_a_id,person_a_letter/);
     });
