@@ -115,6 +115,7 @@ export const relationshipDocs = {
     params: [
       { name: "limit", description: "Actors, 1..1000 (default 100).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
       { name: "around", description: `Center the subgraph on this actor: ${ACTOR_REF}`, schema: { type: "string" } },
+      { name: "include", description: "Comma-separated actors (ids or codes, at most 20) to add whatever their rank, e.g. the other end of a pair a finding points at.", schema: { type: "string" } },
     ],
     responses: {
       "200": { description: "Actors (busiest first) and their pairs.", schema: subgraphSchema.json },

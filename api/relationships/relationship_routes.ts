@@ -129,7 +129,7 @@ function filterActor(model: RelationshipModel, text: string): number {
  * subgraph(model, 100, null).actors.length // 100
  * ```
  */
-export function subgraph(model: RelationshipModel, limit: number, around: Actor | null): Subgraph {
+export function subgraph(model: RelationshipModel, limit: number, around: Actor | null, include: readonly Actor[] = []): Subgraph {
   let chosen: Actor[];
   if (around === null) {
     chosen = model.sorted.degree.items.slice(0, limit);
@@ -141,6 +141,8 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
       .slice(0, limit - 1);
     chosen = [around, ...neighbours];
   }
+  // Actors a view must show whatever their rank (the other end of a pair a finding points at).
+  for (const actor of include) if (!chosen.some((a) => a.id === actor.id)) chosen.push(actor);
   const ids = new Set(chosen.map((a) => a.id));
   const pairs: Pair[] = [];
   for (const id of [...ids].sort((a, b) => a - b)) {
@@ -301,7 +303,10 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const limit = parseLimit(ctx.query.get("limit"), 100, 1000);
       const aroundText = ctx.query.get("around");
       const around = aroundText === null || aroundText === "" ? null : resolveActor(model, aroundText, "around", 400);
-      return cachedJson(request, model, `subgraph:${around?.id ?? ""}:${limit}`, () => JSON.stringify(subgraph(model, limit, around)));
+      const includeText = ctx.query.get("include") ?? "";
+      const include = includeText === "" ? [] : includeText.split(",").slice(0, 20).map((t) => resolveActor(model, t, "include", 400));
+      const key = `subgraph:${around?.id ?? ""}:${limit}:${include.map((a) => a.id).join(",")}`;
+      return cachedJson(request, model, key, () => JSON.stringify(subgraph(model, limit, around, include)));
     },
     relationshipDocs.subgraph,
   );

@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * A small force-directed layout (Fruchterman-Reingold with a cooling schedule), written by hand so
- * the dashboard needs no graph library. Pure: no DOM, no clock, no Math.random. The start comes from
- * a seeded generator so the same graph always lands in the same place; people remember where an
- * actor "lives" between visits, and the screenshot and tests stay stable.
+ * the dashboard needs no graph library. Pure: no DOM, no clock, no Math.random. Each actor's start
+ * comes from its own id (not its place in the list), and a layout can start from earlier positions
+ * (yesterday's version) and only settle from there, so an actor keeps where it "lives" across
+ * versions: two days can be compared by eye, and the screenshot and tests stay stable.
  */
 
 /**
@@ -18,6 +19,8 @@
  * @property {number} [seed=1]
  * @property {number} [iterations=300]
  * @property {number} [margin=24]  nodes are kept this far from the border (room for the label)
+ * @property {Map<number, Point>} [initial]  earlier positions, as fractions of the box (0..1): nodes
+ *   start there and the layout only settles them (a new node starts beside its placed neighbours)
  */
 
 /**
@@ -37,6 +40,20 @@ export function seededRandom(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Returns a number in [0, 1) that depends only on `id` and `salt`: where an actor starts does not
+ * change when others are added or removed.
+ *
+ * @example
+ * idUnit(42, 1) === idUnit(42, 1); // true
+ * @param {number} id
+ * @param {number} salt
+ * @returns {number}
+ */
+export function idUnit(id, salt) {
+  return seededRandom(Math.imul(id, 0x9e3779b1) ^ Math.imul(salt, 0x85ebca77))();
 }
 
 /**
@@ -94,25 +111,58 @@ export function forceLayout(options) {
   const shelf = useShelf ? shelfLayout(isolated.length, width, height, margin) : null;
   const floor = shelf ? shelf.top : height - margin;
 
-  // Seeded start on a jittered disc: spread evenly so no two nodes start on top of each other.
-  const random = seededRandom(seed);
+  // Start on a jittered disc, each node at a place drawn from its own id, so no two nodes start on
+  // top of each other and a node's start does not depend on who else is drawn.
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   const innerW = width - 2 * margin;
   const innerH = floor - margin;
   const cy2 = margin + innerH / 2;
+  const initial = options.initial;
+  const placed = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const angle = 2 * Math.PI * random();
-    const radius = Math.sqrt(random()) * 0.45;
+    const start = initial?.get(nodes[i].id);
+    if (start) {
+      xs[i] = margin + start.x * innerW;
+      ys[i] = margin + start.y * innerH;
+      placed[i] = 1;
+      continue;
+    }
+    const angle = 2 * Math.PI * idUnit(nodes[i].id, seed);
+    const radius = Math.sqrt(idUnit(nodes[i].id, seed + 1)) * 0.45;
     xs[i] = cx + Math.cos(angle) * radius * innerW;
     ys[i] = cy2 + Math.sin(angle) * radius * innerH;
+  }
+  // A node new since the earlier layout starts beside the neighbours that were there.
+  const warm = initial !== undefined && placed.some((p) => p === 1);
+  if (warm) {
+    for (let i = 0; i < n; i++) {
+      if (placed[i]) continue;
+      let sx = 0;
+      let sy = 0;
+      let count = 0;
+      for (const [a, b] of links) {
+        const other = a === i ? b : b === i ? a : -1;
+        if (other >= 0 && placed[other]) {
+          sx += xs[other];
+          sy += ys[other];
+          count++;
+        }
+      }
+      if (count > 0) {
+        xs[i] = sx / count + (idUnit(nodes[i].id, seed + 2) - 0.5) * 20;
+        ys[i] = sy / count + (idUnit(nodes[i].id, seed + 3) - 0.5) * 20;
+      }
+    }
   }
 
   const area = innerW * innerH;
   const k = Math.sqrt(area / n); // ideal edge length
   const k2 = k * k;
   const gravity = 0.05;
-  let temperature = Math.max(innerW, innerH) / 8;
+  // From earlier positions the layout only settles: a low start temperature caps how far anything
+  // moves, so what was left of an actor yesterday is still left of it today.
+  let temperature = warm ? k / 4 : Math.max(innerW, innerH) / 8;
   const cooling = temperature / (iterations + 1);
   const dx = new Float64Array(n);
   const dy = new Float64Array(n);
@@ -223,4 +273,26 @@ function shelfLayout(count, width, height, margin) {
 /** Two decimals are plenty for SVG and keep the markup short. @param {number} v */
 function round(v) {
   return Math.round(v * 100) / 100;
+}
+
+/**
+ * Returns positions as fractions of the box inside the margins (0..1), the form `initial` takes:
+ * how positions are kept from one version (and one box size) to the next.
+ *
+ * @example
+ * fractionsOf(new Map([[1, { x: 24, y: 300 }]]), 800, 600); // Map { 1 => { x: 0, y: 0.5 } }
+ * @param {Map<number, Point>} positions
+ * @param {number} width
+ * @param {number} height
+ * @param {number} [margin]
+ * @returns {Map<number, Point>}
+ */
+export function fractionsOf(positions, width, height, margin = 24) {
+  const m = Math.min(margin, width / 4, height / 4);
+  /** @type {Map<number, Point>} */
+  const out = new Map();
+  for (const [id, p] of positions) {
+    out.set(id, { x: Math.round(((p.x - m) / (width - 2 * m)) * 1e4) / 1e4, y: Math.round(((p.y - m) / (height - 2 * m)) * 1e4) / 1e4 });
+  }
+  return out;
 }
