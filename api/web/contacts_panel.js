@@ -91,10 +91,13 @@ export function mountContacts({ announce }) {
     const deleteButton = target?.closest("[data-delete-contact]");
     if (deleteButton) void askDelete(Number(deleteButton.getAttribute("data-delete-contact")));
   });
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "delete") void confirmDelete();
+  // The answer is read from the form's submit (synchronous, the button that was pressed) rather
+  // than the dialog's close event, which a browser may hold back for a tab in the background.
+  dialog.querySelector("form")?.addEventListener("submit", (event) => {
+    if (event.submitter instanceof HTMLButtonElement && event.submitter.value === "delete") void confirmDelete();
     else deleting = null;
   });
+  dialog.addEventListener("cancel", () => (deleting = null));
   for (const input of [q, state, department]) input.addEventListener("input", updateCsvLink);
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -68,7 +68,12 @@ export function idUnit(id, salt) {
  * @returns {Map<number, Point>}
  */
 export function forceLayout(options) {
-  const { nodes, edges, width, height } = options;
+  const { width, height } = options;
+  // Sorted by id, nodes and links alike: the result must not depend on the order the caller lists
+  // them in (busiest first today, another order tomorrow), or a rebuilt previous version would not
+  // land where it landed the day before.
+  const nodes = [...options.nodes].sort((a, b) => a.id - b.id);
+  const edges = [...options.edges].sort((a, b) => Math.min(a.source, a.target) - Math.min(b.source, b.target) || Math.max(a.source, a.target) - Math.max(b.source, b.target));
   const seed = options.seed ?? 1;
   const iterations = options.iterations ?? 300;
   const margin = Math.min(options.margin ?? 24, width / 4, height / 4);
@@ -123,8 +128,9 @@ export function forceLayout(options) {
   for (let i = 0; i < n; i++) {
     const start = initial?.get(nodes[i].id);
     if (start) {
-      xs[i] = margin + start.x * innerW;
-      ys[i] = margin + start.y * innerH;
+      // The same frame as fractionsOf() (the whole box inside the margins, shelf or not).
+      xs[i] = margin + start.x * (width - 2 * margin);
+      ys[i] = margin + start.y * (height - 2 * margin);
       placed[i] = 1;
       continue;
     }
@@ -160,14 +166,19 @@ export function forceLayout(options) {
   const k = Math.sqrt(area / n); // ideal edge length
   const k2 = k * k;
   const gravity = 0.05;
-  // From earlier positions the layout only settles: a low start temperature caps how far anything
-  // moves, so what was left of an actor yesterday is still left of it today.
-  let temperature = warm ? k / 4 : Math.max(innerW, innerH) / 8;
-  const cooling = temperature / (iterations + 1);
+  // From earlier positions the layout only settles: each node is held to where it was by a spring,
+  // the temperature starts low and there are fewer rounds, so what was left of an actor yesterday is
+  // still left of it today and only the actors whose pairs changed move much.
+  const rounds = warm ? Math.min(iterations, 80) : iterations;
+  const anchorX = Float64Array.from(xs);
+  const anchorY = Float64Array.from(ys);
+  const anchor = warm ? k / 3 : 0;
+  let temperature = warm ? k / 8 : Math.max(innerW, innerH) / 8;
+  const cooling = temperature / (rounds + 1);
   const dx = new Float64Array(n);
   const dy = new Float64Array(n);
 
-  for (let step = 0; step < iterations; step++) {
+  for (let step = 0; step < rounds; step++) {
     dx.fill(0);
     dy.fill(0);
     // Repulsion between every pair.
@@ -200,10 +211,15 @@ export function forceLayout(options) {
       dx[b] += ddx * force;
       dy[b] += ddy * force;
     }
-    // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls.
+    // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls; the anchor
+    // (warm starts only) pulls each placed node back towards its earlier position.
     for (let i = 0; i < n; i++) {
       dx[i] -= (xs[i] - cx) * gravity * k / 3;
       dy[i] -= (ys[i] - cy2) * gravity * k / 3;
+      if (anchor > 0 && placed[i]) {
+        dx[i] -= (xs[i] - anchorX[i]) * anchor;
+        dy[i] -= (ys[i] - anchorY[i]) * anchor;
+      }
     }
     // Move, capped by the temperature, and clamp into the box.
     for (let i = 0; i < n; i++) {
@@ -229,8 +245,10 @@ export function forceLayout(options) {
     minY = Math.min(minY, ys[i]);
     maxY = Math.max(maxY, ys[i]);
   }
-  const sx = maxX > minX ? Math.max(1, (width - 2 * margin) / (maxX - minX)) : 1;
-  const sy = maxY > minY ? Math.max(1, (floor - margin) / (maxY - minY)) : 1;
+  // A warm start already fills the box as the earlier picture did; stretching it again would move
+  // every actor a little each version.
+  const sx = !warm && maxX > minX ? Math.max(1, (width - 2 * margin) / (maxX - minX)) : 1;
+  const sy = !warm && maxY > minY ? Math.max(1, (floor - margin) / (maxY - minY)) : 1;
   for (let i = 0; i < n; i++) {
     if (shelf && !linked[i]) continue;
     xs[i] = sx > 1 ? margin + (xs[i] - minX) * sx : xs[i];

@@ -85,14 +85,17 @@ export function mountMatrix({ announce }) {
     ctx.fillStyle = "#334155";
     ctx.textBaseline = "middle";
     ctx.textAlign = "right";
-    for (const r of axisLabels(view, data.n, height, font * 1.3, "y")) {
+    const rowLabels = axisLabels(view, data.n, height, font * 1.15, "y");
+    const colLabels = axisLabels(view, data.n, width, font * 1.15, "x");
+    canvas.dataset.labelled = `${rowLabels.length},${colLabels.length}`;
+    for (const r of rowLabels) {
       const y = g + (r - view.y + 0.5) * view.scale;
       ctx.font = `${hover?.row === r || mark?.row === r ? "bold " : ""}${font}px system-ui, sans-serif`;
       ctx.fillText(meta.actors[r]?.letter_code ?? "", g - 4 * dpr, y);
     }
     ctx.save();
     ctx.textAlign = "left";
-    for (const c of axisLabels(view, data.n, width, font * 1.3, "x")) {
+    for (const c of colLabels) {
       const x = g + (c - view.x + 0.5) * view.scale;
       ctx.setTransform(1, 0, 0, 1, x, g - 4 * dpr);
       ctx.rotate(-Math.PI / 2);
