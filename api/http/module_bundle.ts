@@ -58,8 +58,9 @@ function wrap(file: string, text: string): string {
     names.push(name);
     return declaration.replace(/^export\s+/, "");
   });
-  const leftover = /^\s*(import\s|export\s)|\bimport\s*\(|\bimport\.meta\b/m.exec(body.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ""));
-  if (leftover) throw new SyntaxError(`Cannot join the dashboard's modules: '${file}' uses a form the joiner does not handle: '${leftover[0].trim()}'`);
+  const code = body.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+  const leftover = /^[ \t]*(?:import|export)\s.*$|^.*\bimport\s*\(.*$|^.*\bimport\.meta\b.*$/m.exec(code);
+  if (leftover) throw new SyntaxError(`Cannot join the dashboard's modules: '${file}' uses a form the joiner does not handle: '${leftover[0].trim().slice(0, 80)}'`);
   return `// ---- ${file}\nconst ${moduleVar(file)} = (() => {\n${body}\nreturn { ${names.join(", ")} };\n})();`;
 }
 
