@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
-import { renderDocs } from "./docs/docs_page.ts";
+import { DOCS_CSP, renderDocs } from "./docs/docs_page.ts";
 import { HttpError } from "./http/http_error.ts";
 import { buildOpenApi } from "./docs/openapi.ts";
 import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
@@ -210,7 +210,7 @@ export class App {
         return send(this.#docs, 200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",
-          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "content-security-policy": DOCS_CSP,
           "x-content-type-options": "nosniff",
         });
       },

@@ -63,7 +63,12 @@ test("/openapi.json is OpenAPI 3.1 covering every route, /docs is self-contained
     const html = await docs.text();
     assert.match(html, /GET<\/span> <code>\/contacts\/\{id\}<\/code>/);
     assert.match(html, /id="problem-validation"/);
-    assert.doesNotMatch(html, /<script|<link[^>]+href="http|src="http/);
+    // One script, from this origin; the CSP allows no other (and nothing inline).
+    assert.deepEqual([...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]), ['<script type="module" src="/web/docs_try.js">']);
+    assert.doesNotMatch(html, /<link[^>]+href="http|src="http/);
+    assert.match(docs.headers.get("content-security-policy") ?? "", /script-src 'self';/);
+    assert.doesNotMatch(docs.headers.get("content-security-policy") ?? "", /script-src[^;]*unsafe/);
+    assert.match(html, /<form class="try-form" data-method="POST" data-path="\/contacts">/);
   } finally {
     await app.close();
     cleanup();
