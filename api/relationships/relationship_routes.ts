@@ -19,6 +19,7 @@ import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
 import { linkNext } from "../http/link_header.ts";
 import { matrixBytes, packMatrix, rowText, type PackedMatrix } from "./matrix_cells.ts";
 import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
+import { compress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
 const BODY_CACHE_LIMIT = 20_000;
@@ -171,6 +172,31 @@ function packedOf(handle: SnapshotHandle): Promise<PackedMatrix> {
   return packed;
 }
 
+/** Cache key of the binary matrix body for a window of rows. */
+const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
+
+/**
+ * Packs a newly served snapshot's matrix and compresses its whole-matrix answer in the background,
+ * so the first page opened after a nightly load gets the heat map as fast as the next one does.
+ */
+function warmMatrix(handle: SnapshotHandle): void {
+  const n = handle.model.header.length;
+  if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
+  setTimeout(() => {
+    packedOf(handle)
+      .then((packed) => {
+        const model = handle.model;
+        const key = matrixKey(0, n);
+        let body = model.bodies.get(key);
+        if (body === undefined) model.bodies.set(key, (body = matrixBytes(packed, 0, n)));
+        for (const encoding of ["br", "gzip"]) {
+          compress(new Request("http://warm/", { headers: { "accept-encoding": encoding } }), send(body, 200, { "content-type": "application/octet-stream" }));
+        }
+      })
+      .catch(() => {}); // a retired or unreadable snapshot: the request path reports it
+  }, 0);
+}
+
 /** True when the client asks for the binary matrix (`format=binary` or `Accept: application/octet-stream`). */
 function wantsBinary(request: Request, query: URLSearchParams): boolean {
   const format = query.get("format");
@@ -214,6 +240,7 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
 
 /** Adds the relationship routes to `router`. */
 export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
+  watcher.onServe(warmMatrix);
   router.add(
     "GET",
     "/actors",
@@ -325,7 +352,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       if (wantsBinary(request, ctx.query)) {
         // The whole matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
         const limit = parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384);
-        return cachedBody(request, model, `matrix-bin:${offset}:${limit}`, () => matrixBytes(packed, offset, limit), "application/octet-stream", true);
+        return cachedBody(request, model, matrixKey(offset, limit), () => matrixBytes(packed, offset, limit), "application/octet-stream", true);
       }
       const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
       return cachedJson(

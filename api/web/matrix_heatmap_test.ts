@@ -45,4 +45,20 @@ test("matrix_heatmap: packed cells and pixels", () => {
   // One 1 among four cells still shows: the 1s weigh sqrt(1/4) = half.
   const one = matrixPixels({ data: fromText(["10", "00"]), view: { scale: 0.5, x: 0, y: 0 }, width: 1, height: 1 });
   assert.deepEqual(Array.from(one.slice(0, 3)), MATRIX_COLORS.one.map((c, k) => Math.round((c + MATRIX_COLORS.zero[k]) / 2)));
+
+  // Far out (4+ cells a pixel) pixels are summed from 4 x 4 blocks; padding past the last column
+  // of a 6-wide matrix is not counted as blank.
+  const allOnes = fromText(Array.from({ length: 6 }, () => "111111"));
+  const far = matrixPixels({ data: allOnes, view: { scale: 0.25, x: 0, y: 0 }, width: 2, height: 2 });
+  assert.deepEqual(Array.from(far.slice(0, 3)), MATRIX_COLORS.one);
+  const blankRow = fromText(["1111", "....", "1111", "1111"]);
+  const mixed = Array.from(matrixPixels({ data: blankRow, view: { scale: 0.25, x: 0, y: 0 }, width: 1, height: 1 }).slice(0, 3));
+  // 12 ones of 16 cells: sqrt(3/4) of the 1-colour, the rest all blank.
+  const w = Math.sqrt(12 / 16);
+  assert.deepEqual(mixed, MATRIX_COLORS.one.map((c, k) => Math.round(w * c + (1 - w) * MATRIX_COLORS.unknown[k])));
+  // New rows change the picture (the block sums are rebuilt, not reused).
+  const growing = emptyMatrix(4);
+  const before = Array.from(matrixPixels({ data: growing, view: { scale: 0.25, x: 0, y: 0 }, width: 1, height: 1 }).slice(0, 3));
+  putRows(growing, 0, 4, new Uint8Array([0b10101010, 0b10101010, 0b10101010, 0b10101010]));
+  assert.notDeepEqual(Array.from(matrixPixels({ data: growing, view: { scale: 0.25, x: 0, y: 0 }, width: 1, height: 1 }).slice(0, 3)), before);
 });
