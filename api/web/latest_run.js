@@ -73,11 +73,12 @@ export function servedVersionHtml(version, run, options = {}) {
  * was, why it did not publish, and the cells its errors point at.
  *
  * @example
- * element.innerHTML = attemptHtml(runs[0]);
+ * element.innerHTML = attemptHtml(runs[0], { served: true });
  * @param {RunRecord} run
+ * @param {{ served?: boolean }} [options]  served: some version is still being served
  * @returns {string}
  */
-export function attemptHtml(run) {
+export function attemptHtml(run, options = {}) {
   const errors = run.findings.filter((f) => f.severity === "error");
   const cells = errors.flatMap((f) => f.cells);
   const why = run.error ? `<p class="run-error" role="note"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
@@ -87,7 +88,8 @@ export function attemptHtml(run) {
         .map((c) => `<code>${escapeHtml(c)}</code>`)
         .join(" ")}${cells.length > 6 ? " …" : ""}</p>`
     : "";
-  const what = run.status === "failed" ? "did not load; the version above is still served" : run.status === "skipped" ? "was skipped" : "ran";
+  const kept = options.served === false ? "nothing is published yet" : "the version above is still served";
+  const what = run.status === "failed" ? `did not load; ${kept}` : run.status === "skipped" ? "was skipped" : "ran";
   return (
     `<div class="attempt attempt-${escapeHtml(run.status)}" data-attempt="${escapeHtml(run.id)}">` +
     `<h3>Newest attempt <span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></h3>` +

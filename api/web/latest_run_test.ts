@@ -55,6 +55,7 @@ test("attemptHtml() shows a failed newest attempt: why, and which cells", () => 
   assert.match(html, /the version above is still served/);
   assert.match(html, /2 cells to fix: <code>&#39;Matriz de adyacencia&#39;!D7<\/code>/);
   assert.match(html, /data-select-run="r2"/);
+  assert.match(attemptHtml(failed, { served: false }), /did not load; nothing is published yet/);
 });
 
 test("runSummaryHtml() and changesHtml() describe any run", () => {

@@ -245,6 +245,7 @@ export function mountMatrix({ announce }) {
    */
   async function load(page, whole) {
     generation++;
+    canvas.closest("section")?.removeAttribute("data-empty");
     meta = page;
     pending.clear();
     mark = null;
@@ -272,6 +273,7 @@ export function mountMatrix({ announce }) {
   /** @param {string} message */
   function empty(message) {
     meta = null;
+    canvas.closest("section")?.setAttribute("data-empty", "");
     data = emptyMatrix(0);
     paint();
     summary.innerHTML = "";

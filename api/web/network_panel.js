@@ -209,6 +209,7 @@ export function mountNetwork({ announce }) {
     include = [];
     pair = null;
     selected = null;
+    graph.closest("section")?.removeAttribute("data-empty");
     graph.innerHTML = `<p class="muted">Loading the network…</p>`;
     await fetchAndDraw();
   }
@@ -216,6 +217,7 @@ export function mountNetwork({ announce }) {
   /** @param {string} message */
   function empty(message) {
     sub = null;
+    graph.closest("section")?.setAttribute("data-empty", "");
     graph.innerHTML = `<p class="muted empty-state">${escapeHtml(message)}</p>`;
     note.textContent = "";
     detail.innerHTML = `<p class="muted">Nothing to select yet.</p>`;
@@ -328,8 +330,8 @@ export function mountNetwork({ announce }) {
     include = [];
     selected = id;
     await fetchAndDraw();
-    graph.querySelector(`[data-actor-id="${id}"]`)?.scrollIntoView({ block: "nearest" });
-    announce(`Showing the neighbourhood of actor ${id}`);
+    const centre = sub?.actors.find((a) => a.id === id);
+    announce(`Showing the neighbourhood of ${centre?.name ?? `actor ${id}`}`);
   }
 
   /**

@@ -93,7 +93,7 @@ export function mountRuns({ announce, context, onShow }) {
 
   function drawLatest() {
     const newest = runs[0];
-    const attempt = newest && newest.id !== version?.run_id ? attemptHtml(newest) : "";
+    const attempt = newest && newest.id !== version?.run_id ? attemptHtml(newest, { served: version !== null }) : "";
     const served = servedVersionHtml(version, servedRun(), { changes: servedChanges, moreChanges: moreServedChanges });
     latestBody.innerHTML = `<div class="served">${served}</div>${attempt}`;
   }
