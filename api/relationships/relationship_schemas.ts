@@ -3,7 +3,7 @@
  * schema-bearing definition (api/http/json_schema.ts) from which both the TypeScript type
  * (relationship_model.ts, the dashboard's JSDoc) and the OpenAPI schema are derived.
  */
-import { array, boolean, integer, mapOf, nullable, object, oneOf, optional, string, type Infer } from "../http/json_schema.ts";
+import { array, boolean, integer, nullable, object, oneOf, optional, string, type Infer } from "../http/json_schema.ts";
 
 const actorMembers = {
   id: integer({ description: "The actor's numeric id (column A of the matrix, the list's id)." }),
@@ -109,10 +109,17 @@ export const subgraphSchema = object({
   total_pairs: integer({ description: "Pairs in the version." }),
 });
 
-const changeKind = oneOf(["added", "removed", "changed"]);
-
-/** Per-version change counts, as in a run's `changes`. */
-export const changeCountsSchema = mapOf(integer(), { description: "e.g. `{ pairs_added: 2, actors_changed: 1 }`." });
+/** One row of the snapshot's `changes` table as stored (etl/relationships `ChangeRow`). */
+export const changeRowMembers = {
+  entity: oneOf(["actor", "pair"]),
+  change: oneOf(["added", "removed", "changed"]),
+  numeric_id: nullable(integer({ description: "The actor (entity actor)." })),
+  person_a: nullable(integer({ description: "The pair's smaller id (entity pair)." })),
+  person_b: nullable(integer()),
+  field: nullable(string({ description: "What changed: an actor column, or `a_to_b`/`b_to_a` of a pair." })),
+  old_value: nullable(string()),
+  new_value: nullable(string()),
+};
 
 /** `GET /versions` item: one published version. */
 export const versionSchema = object({
@@ -147,14 +154,7 @@ export const changeSchema = object({
   version_id: integer(),
   run_id: string(),
   loaded_at: string({ format: "date-time" }),
-  entity: oneOf(["actor", "pair"]),
-  change: changeKind,
-  numeric_id: nullable(integer({ description: "The actor (entity actor)." })),
-  person_a: nullable(integer({ description: "The pair's smaller id (entity pair)." })),
-  person_b: nullable(integer()),
-  field: nullable(string({ description: "What changed: an actor column, or `a_to_b`/`b_to_a` of a pair." })),
-  old_value: nullable(string()),
-  new_value: nullable(string()),
+  ...changeRowMembers,
   // Names come from the version being served (null when it no longer has that actor), so a
   // person reads "Ana Peña (A)" instead of an id.
   actor_letter: nullable(string()),

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { request } from "node:http";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -129,32 +128,32 @@ test("relationship endpoints on a published snapshot", async (t) => {
       // SMALL_GRAPH: 3 cells hold 1 (1->2, 2->1, 2->3, 3->4 minus none... counted below), one is blank (4->3).
       assert.deepEqual(m.counts, { one: 4, zero: 15, unknown: 1 });
       assert.equal(m.layout, null, "a snapshot without matrix_layout has no layout");
-      const bin = await rawBytes(server.url, "/matrix?format=binary");
+      const bin = await raw(server.url, { path: "/matrix?format=binary" });
       assert.equal(bin.headers["content-type"], "application/octet-stream");
-      assert.equal(bin.body.subarray(0, 4).toString("latin1"), "RMX1");
-      assert.deepEqual([bin.body.readUInt32LE(4), bin.body.readUInt32LE(8), bin.body.readUInt32LE(12)], [5, 0, 5]);
+      assert.equal(bin.bytes.subarray(0, 4).toString("latin1"), "RMX1");
+      assert.deepEqual([bin.bytes.readUInt32LE(4), bin.bytes.readUInt32LE(8), bin.bytes.readUInt32LE(12)], [5, 0, 5]);
       const rows = (await get("/matrix?limit=5")).json().rows.map((r: { cells: string }) => r.cells);
       const decoded = [0, 1, 2, 3, 4].map((r) =>
-        [0, 1, 2, 3, 4].map((c) => ".01?"[(bin.body[16 + r * 2 + (c >> 2)] >> ((c & 3) * 2)) & 3]).join(""),
+        [0, 1, 2, 3, 4].map((c) => ".01?"[(bin.bytes[16 + r * 2 + (c >> 2)] >> ((c & 3) * 2)) & 3]).join(""),
       );
       assert.deepEqual(decoded, rows);
-      const window = await rawBytes(server.url, "/matrix?offset=3&limit=9", { accept: "application/octet-stream" });
-      assert.deepEqual([window.body.readUInt32LE(8), window.body.readUInt32LE(12), window.body.length], [3, 2, 16 + 2 * 2]);
+      const window = await raw(server.url, { path: "/matrix?offset=3&limit=9", headers: { accept: "application/octet-stream" } });
+      assert.deepEqual([window.bytes.readUInt32LE(8), window.bytes.readUInt32LE(12), window.bytes.length], [3, 2, 16 + 2 * 2]);
     });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
-      const plain = await rawBytes(server.url, path);
+      const plain = await raw(server.url, { path: path });
       assert.equal(plain.headers["content-encoding"], undefined);
       assert.match(String(plain.headers.vary), /Accept-Encoding/);
-      const br = await rawBytes(server.url, path, { "accept-encoding": "gzip, deflate, br" });
+      const br = await raw(server.url, { path: path, headers: { "accept-encoding": "gzip, deflate, br" } });
       assert.equal(br.headers["content-encoding"], "br");
-      assert.deepEqual(brotliDecompressSync(br.body), plain.body);
-      assert.ok(br.body.length < plain.body.length / 3, `${br.body.length} of ${plain.body.length} bytes`);
-      const gz = await rawBytes(server.url, path, { "accept-encoding": "gzip;q=1, br;q=0" });
+      assert.deepEqual(brotliDecompressSync(br.bytes), plain.bytes);
+      assert.ok(br.bytes.length < plain.bytes.length / 3, `${br.bytes.length} of ${plain.bytes.length} bytes`);
+      const gz = await raw(server.url, { path: path, headers: { "accept-encoding": "gzip;q=1, br;q=0" } });
       assert.equal(gz.headers["content-encoding"], "gzip");
-      assert.deepEqual(gunzipSync(gz.body), plain.body);
+      assert.deepEqual(gunzipSync(gz.bytes), plain.bytes);
       // A tiny answer goes as it is: the headers would eat the gain.
-      assert.equal((await rawBytes(server.url, "/healthz", { "accept-encoding": "br" })).headers["content-encoding"], undefined);
+      assert.equal((await raw(server.url, { path: "/healthz", headers: { "accept-encoding": "br" } })).headers["content-encoding"], undefined);
     });
     await t.test("GET /versions and /changes: the history, with names, filters and CSV", async () => {
       const versions = (await get("/versions")).json();
@@ -239,21 +238,6 @@ test("a letter code two actors share is a 409 naming both, never a guess", async
     cleanup();
   }
 });
-
-/** GET `path` keeping the raw body bytes (compressed answers are not decoded). */
-function rawBytes(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 test("a newly published snapshot is served within 2 s with no failed request during the switch", async () => {
   const { dir, cleanup } = tempDir();

@@ -6,7 +6,7 @@
 import type { ChangeRow } from "../../etl/relationships/mod.ts";
 import type { RunRecord } from "../../etl/runs/mod.ts";
 import { array, integer, mapOf, nullable, object, oneOf, optional, ref, string, type Infer, type Same } from "../http/json_schema.ts";
-import { findingSchema } from "../relationships/relationship_schemas.ts";
+import { changeRowMembers, findingSchema } from "../relationships/relationship_schemas.ts";
 
 const runMembers = {
     id: string({ description: "Sorts by time, e.g. `20261129T095045123Z-3f9a`." }),
@@ -26,17 +26,7 @@ const runMembers = {
 export const runSchema = object(runMembers, { open: true });
 
 /** One row of a version's changes, as in `change_details`. */
-export const changeRowSchema = object({
-  version_id: integer(),
-  entity: oneOf(["actor", "pair"]),
-  change: oneOf(["added", "removed", "changed"]),
-  numeric_id: nullable(integer()),
-  person_a: nullable(integer()),
-  person_b: nullable(integer()),
-  field: nullable(string()),
-  old_value: nullable(string()),
-  new_value: nullable(string()),
-});
+export const changeRowSchema = object({ version_id: integer(), ...changeRowMembers });
 
 /** `GET /runs/{id}`: the run plus, for a relationships run, the detailed changes of its version. */
 export const runViewSchema = object({ ...runMembers, change_details: optional(array(changeRowSchema)) }, { open: true });

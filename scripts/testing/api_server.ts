@@ -23,6 +23,8 @@ export function testServer(dataDir: string, options: Partial<ServerOptions> = {}
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The body as it came over the wire (not decompressed). */
+  bytes: Buffer;
   text: string;
   json(): any;
 }
@@ -39,8 +41,9 @@ export function raw(url: string, options: { method?: string; path: string; heade
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, text, json: () => JSON.parse(text) });
         });
         res.on("error", reject);
       },
