@@ -125,7 +125,7 @@ test("relationship endpoints on a published snapshot", async (t) => {
     });
     await t.test("GET /matrix counts cells on the server and answers a documented binary form", async () => {
       const m = (await get("/matrix?limit=1")).json();
-      // SMALL_GRAPH: 3 cells hold 1 (1->2, 2->1, 2->3, 3->4 minus none... counted below), one is blank (4->3).
+      // SMALL_GRAPH's 20 off-diagonal cells: 1 at 1->2, 2->1, 2->3 and 3->4; blank at 4->3; the rest 0.
       assert.deepEqual(m.counts, { one: 4, zero: 15, unknown: 1 });
       assert.equal(m.layout, null, "a snapshot without matrix_layout has no layout");
       const bin = await raw(server.url, { path: "/matrix?format=binary" });
@@ -142,14 +142,14 @@ test("relationship endpoints on a published snapshot", async (t) => {
     });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
-      const plain = await raw(server.url, { path: path });
+      const plain = await raw(server.url, { path });
       assert.equal(plain.headers["content-encoding"], undefined);
       assert.match(String(plain.headers.vary), /Accept-Encoding/);
-      const br = await raw(server.url, { path: path, headers: { "accept-encoding": "gzip, deflate, br" } });
+      const br = await raw(server.url, { path, headers: { "accept-encoding": "gzip, deflate, br" } });
       assert.equal(br.headers["content-encoding"], "br");
       assert.deepEqual(brotliDecompressSync(br.bytes), plain.bytes);
       assert.ok(br.bytes.length < plain.bytes.length / 3, `${br.bytes.length} of ${plain.bytes.length} bytes`);
-      const gz = await raw(server.url, { path: path, headers: { "accept-encoding": "gzip;q=1, br;q=0" } });
+      const gz = await raw(server.url, { path, headers: { "accept-encoding": "gzip;q=1, br;q=0" } });
       assert.equal(gz.headers["content-encoding"], "gzip");
       assert.deepEqual(gunzipSync(gz.bytes), plain.bytes);
       // A tiny answer goes as it is: the headers would eat the gain.
