@@ -576,6 +576,26 @@ test("an 800-actor workbook: first view budget, server counts, a readable busies
     await shot(page, "actors-800-finding-shown");
   });
 
+  await t.test("3: at 800 actors every k-th row and column is labelled, and labels thicken as one zooms in", async () => {
+    await page.click("#matrix-fit");
+    const labelled = async () => (await page.evaluate<string>("document.getElementById('matrix-canvas').dataset.labelled")).split(",").map(Number);
+    const [rows, cols] = await labelled();
+    assert.ok(rows >= 20 && rows < 800 && cols >= 20 && cols < 800, `${rows} row and ${cols} column labels at fit`);
+    await page.click("#matrix-zoom-in");
+    await page.click("#matrix-zoom-in");
+    await page.click("#matrix-zoom-in");
+    const [zoomedRows] = await labelled();
+    const text = await hoverCell(page, 0, 0, 800);
+    assert.match(text, /^Row: .+ \(\w+\) → column: .+ · 'Matriz de adyacencia'![A-Z]+\d+ = /);
+    assert.ok(zoomedRows > 0);
+    await page.click("#matrix-fit");
+  });
+
+  await t.test("10: without a contacts load, the contacts section says how to get one", async () => {
+    assert.match(await page.evaluate<string>("document.getElementById('contact-runs').textContent"), /No contacts load has run yet: npm run etl loads contacts\.csv/);
+    assert.equal(new URL(await page.evaluate<string>("document.getElementById('contacts-csv').href")).search, "?format=csv");
+  });
+
   await t.test("9: at phone width the five-digit numbers fit and nothing scrolls sideways", async () => {
     const { page: phone } = await openDashboard(`${demo.url}/`, { width: 390, height: 844 });
     assert.ok(await phone.evaluate(NUMBERS_FIT), "a number overflows its tile");
@@ -584,6 +604,17 @@ test("an 800-actor workbook: first view budget, server counts, a readable busies
     assert.ok(widths.scroll <= widths.client);
     await shot(phone, "actors-800-phone");
     assert.deepEqual(phone.errors, []);
+  });
+
+  await t.test("1: a failed load of the next day's 800-actor file leaves version 1 served, counts and all", async () => {
+    writeFileSync(join(demo.dataDir, "broken.xlsx"), "not a workbook");
+    assert.equal((await demo.etl(["--only", "relationships", "--workbook", join(demo.dataDir, "broken.xlsx")])).code, 1);
+    await page.click("#refresh");
+    await page.waitFor("document.querySelector('.attempt [data-run-status]')?.textContent === 'failed' && document.body.dataset.loaded === 'true'", 20000);
+    assert.equal(await page.evaluate("document.querySelector('[data-served-version]').dataset.servedVersion"), "1");
+    assert.match(await page.evaluate<string>("document.getElementById('latest-body').textContent"), /800\s*Actors/);
+    assert.equal(await page.evaluate("document.querySelectorAll('#network-graph [data-actor-id]').length"), 50, "the drawing keeps its N");
+    assert.equal(await page.evaluate("document.body.dataset.matrixRows"), "800");
   });
 
   await t.test("the page ran without errors", () => {
