@@ -1,8 +1,9 @@
 /**
  * The matrix in the compact form the heat map reads: 2 bits per cell, one row per header position,
- * built once per snapshot from its `matrix_rows` text and kept with the snapshot. A 3000 x 3000
- * matrix is 2.25 MB this way (9 MB as text, about 20 MB as the JSON pages it replaces), and the
- * cell counts come out of the same pass, so the dashboard never counts the rows it happened to load.
+ * packed from the snapshot's `matrix_rows` text for the rows asked for (the caller keeps the
+ * answer with the snapshot). A 3000 x 3000 matrix is 2.25 MB this way (9 MB as text, about 20 MB
+ * as the JSON pages it replaces). The cell counts of the whole matrix are DuckDB's, so the dashboard
+ * never counts the rows it happened to load.
  *
  * Binary layout of `GET /matrix` with `Accept: application/octet-stream` (little-endian):
  *
@@ -15,7 +16,7 @@
  */
 import type { Database } from "../../etl/db/mod.ts";
 import type { CellCounts } from "./relationship_schemas.ts";
-import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
+import { SNAPSHOT_MATRIX_COUNTS, SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 
 /** Cell states in the packed form (the same numbers the ETL's reader uses). */
 export const BLANK = 0;
@@ -27,16 +28,16 @@ export const MATRIX_MAGIC = "RMX1";
 /** Bytes before the first row. */
 export const MATRIX_HEADER_BYTES = 16;
 
-/** A whole matrix, packed. */
-export interface PackedMatrix {
-  /** Actors in the header. */
+/** Rows `offset` .. `offset + rows - 1` of the matrix, packed. */
+export interface PackedRows {
+  /** Actors in the header (= columns). */
   n: number;
+  offset: number;
+  rows: number;
   /** Bytes per row: ceil(n / 4). */
   stride: number;
-  /** n rows of `stride` bytes, in header order; a header actor without a data row is all blank. */
+  /** `rows` rows of `stride` bytes, in header order; a header actor without a data row is all blank. */
   cells: Uint8Array;
-  /** 1, 0 and blank cells, the diagonal excluded. */
-  counts: CellCounts;
 }
 
 // Rows are read in windows so a 16,384-actor matrix (268 MB as text) never sits whole in memory.
@@ -46,75 +47,67 @@ STATE_OF["0".charCodeAt(0)] = ZERO;
 STATE_OF["1".charCodeAt(0)] = ONE;
 
 /**
- * Returns the packed matrix of the snapshot open in `db`, whose header has `n` actors.
+ * Returns rows `offset` .. `offset + rows - 1` (clamped to the matrix) of the snapshot open in
+ * `db`, whose header has `n` actors, packed 2 bits a cell.
  *
  * @example
  * ```ts
- * const packed = await packMatrix(db, model.header.length);
- * packed.counts.unknown; // 1617
+ * const packed = await packRows(db, model.header.length, 0, model.header.length); // the whole matrix
  * ```
  */
-export async function packMatrix(db: Database, n: number): Promise<PackedMatrix> {
+export async function packRows(db: Database, n: number, offset: number, rows: number): Promise<PackedRows> {
+  const first = Math.min(offset, n);
+  const count = Math.max(0, Math.min(rows, n - first));
   const stride = Math.ceil(n / 4);
-  const cells = new Uint8Array(n * stride);
-  const filled = new Uint8Array(n);
-  const counts = { one: 0, zero: 0, unknown: 0 };
-  for (let start = 0; start < n; start += WINDOW_ROWS) {
-    const rows = await db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [start, start + WINDOW_ROWS]);
-    for (const { position, cells: text } of rows) {
-      if (position < 0 || position >= n || filled[position]) continue;
-      filled[position] = 1;
-      const base = position * stride;
+  const cells = new Uint8Array(count * stride);
+  const filled = new Uint8Array(count);
+  for (let start = first; start < first + count; start += WINDOW_ROWS) {
+    const window = await db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [start, Math.min(first + count, start + WINDOW_ROWS)]);
+    for (const { position, cells: text } of window) {
+      const r = position - first;
+      if (r < 0 || r >= count || filled[r]) continue;
+      filled[r] = 1;
+      const base = r * stride;
       for (let j = 0; j < n; j++) {
         const state = STATE_OF[text.charCodeAt(j) & 127];
         if (state !== BLANK) cells[base + (j >> 2)] |= state << ((j & 3) << 1);
-        if (j === position) continue;
-        if (state === ONE) counts.one++;
-        else if (state === ZERO) counts.zero++;
-        else counts.unknown++;
       }
     }
   }
-  // A header actor with no data row: its whole row is unknown.
-  for (let p = 0; p < n; p++) if (!filled[p]) counts.unknown += n - 1;
-  return { n, stride, cells, counts };
+  return { n, offset: first, rows: count, stride, cells };
 }
 
 /**
- * Returns the binary answer for rows `offset` .. `offset + rows - 1` (see the layout above).
+ * Returns how many cells of the whole matrix (diagonal excluded) are 1, 0 and blank, counted by
+ * DuckDB over the snapshot's text rows; a header actor without a data row counts as blank.
  *
  * @example
  * ```ts
- * const body = matrixBytes(packed, 0, packed.n); // the whole matrix
+ * await countCells(db, 50); // { one: 160, zero: 673, unknown: 1617 }
  * ```
  */
-export function matrixBytes(packed: PackedMatrix, offset: number, rows: number): Uint8Array {
-  const first = Math.min(offset, packed.n);
-  const count = Math.max(0, Math.min(rows, packed.n - first));
-  const out = new Uint8Array(MATRIX_HEADER_BYTES + count * packed.stride);
+export async function countCells(db: Database, n: number): Promise<CellCounts> {
+  const row = await db.one<{ one: number | null; zero: number | null }>(SNAPSHOT_MATRIX_COUNTS, [n]);
+  const one = Number(row?.one ?? 0);
+  const zero = Number(row?.zero ?? 0);
+  return { one, zero, unknown: n * (n - 1) - one - zero };
+}
+
+/**
+ * Returns the binary answer for packed rows (see the layout above).
+ *
+ * @example
+ * ```ts
+ * const body = matrixBytes(await packRows(db, n, 0, n)); // the whole matrix
+ * ```
+ */
+export function matrixBytes(packed: PackedRows): Uint8Array {
+  const out = new Uint8Array(MATRIX_HEADER_BYTES + packed.cells.length);
   out.set(new TextEncoder().encode(MATRIX_MAGIC), 0);
   const view = new DataView(out.buffer);
   view.setUint32(4, packed.n, true);
-  view.setUint32(8, first, true);
-  view.setUint32(12, count, true);
-  out.set(packed.cells.subarray(first * packed.stride, (first + count) * packed.stride), MATRIX_HEADER_BYTES);
+  view.setUint32(8, packed.offset, true);
+  view.setUint32(12, packed.rows, true);
+  out.set(packed.cells, MATRIX_HEADER_BYTES);
   return out;
-}
-
-/**
- * Returns row `position` as the text form ('1', '0', '.' per column) of the JSON answer.
- *
- * @example
- * ```ts
- * rowText(packed, 0); // "0010.."
- * ```
- */
-export function rowText(packed: PackedMatrix, position: number): string {
-  const chars = new Array<string>(packed.n);
-  const base = position * packed.stride;
-  for (let j = 0; j < packed.n; j++) {
-    const state = (packed.cells[base + (j >> 2)] >> ((j & 3) << 1)) & 3;
-    chars[j] = state === ONE ? "1" : state === ZERO ? "0" : ".";
-  }
-  return chars.join("");
 }

@@ -17,8 +17,10 @@ import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
 import { linkNext } from "../http/link_header.ts";
-import { matrixBytes, packMatrix, rowText, type PackedMatrix } from "./matrix_cells.ts";
+import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
+import type { CellCounts } from "./relationship_schemas.ts";
 import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
+import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { compress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
@@ -159,36 +161,47 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   };
 }
 
-// The packed matrix is built on first use and kept with its snapshot.
-const packedMatrices = new WeakMap<RelationshipModel, Promise<PackedMatrix>>();
+// The cell counts are read once per snapshot (the file never changes).
+const cellCounts = new WeakMap<RelationshipModel, Promise<CellCounts>>();
 
-function packedOf(handle: SnapshotHandle): Promise<PackedMatrix> {
-  let packed = packedMatrices.get(handle.model);
-  if (packed === undefined) {
-    packed = handle.query((db) => packMatrix(db, handle.model.header.length));
-    packedMatrices.set(handle.model, packed);
-    packed.catch(() => packedMatrices.delete(handle.model));
+function countsOf(handle: SnapshotHandle): Promise<CellCounts> {
+  let counts = cellCounts.get(handle.model);
+  if (counts === undefined) {
+    counts = handle.query((db) => countCells(db, handle.model.header.length));
+    cellCounts.set(handle.model, counts);
+    counts.catch(() => cellCounts.delete(handle.model));
   }
-  return packed;
+  return counts;
 }
 
 /** Cache key of the binary matrix body for a window of rows. */
 const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
 
 /**
- * Packs a newly served snapshot's matrix and compresses its whole-matrix answer in the background,
- * so the first page opened after a nightly load gets the heat map as fast as the next one does.
+ * Returns the binary answer for a window of rows, packed on first use and kept with the snapshot
+ * (the same bytes object every time, so its compressed form is kept too).
+ */
+async function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Promise<Uint8Array> {
+  const model = handle.model;
+  const key = matrixKey(offset, limit);
+  let body = model.bodies.get(key);
+  if (body === undefined) {
+    body = matrixBytes(await handle.query((db) => packRows(db, model.header.length, offset, limit)));
+    if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
+  }
+  return body;
+}
+
+/**
+ * Packs a newly served snapshot's whole matrix and compresses it in the background, so the first
+ * page opened after a nightly load gets the heat map as fast as the next one does.
  */
 function warmMatrix(handle: SnapshotHandle): void {
   const n = handle.model.header.length;
   if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
   setTimeout(() => {
-    packedOf(handle)
-      .then((packed) => {
-        const model = handle.model;
-        const key = matrixKey(0, n);
-        let body = model.bodies.get(key);
-        if (body === undefined) model.bodies.set(key, (body = matrixBytes(packed, 0, n)));
+    Promise.all([countsOf(handle), matrixBody(handle, 0, n)])
+      .then(([, body]) => {
         for (const encoding of ["br", "gzip"]) {
           compress(new Request("http://warm/", { headers: { "accept-encoding": encoding } }), send(body, 200, { "content-type": "application/octet-stream" }));
         }
@@ -348,24 +361,25 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const offset = parseOffset(ctx.query.get("offset"));
       const headers = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
       if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
-      const packed = await packedOf(handle);
       if (wantsBinary(request, ctx.query)) {
         // The whole matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
         const limit = parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384);
-        return cachedBody(request, model, matrixKey(offset, limit), () => matrixBytes(packed, offset, limit), "application/octet-stream", true);
+        const body = await matrixBody(handle, offset, limit);
+        return send(body, 200, { ...headers, "content-type": "application/octet-stream" });
       }
       const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
-      return cachedJson(
-        request,
-        model,
-        `matrix:${offset}:${limit}`,
-        () => {
-          const rows = [];
-          for (let p = offset; p < Math.min(n, offset + limit); p++) rows.push({ id: model.header[p].id, cells: rowText(packed, p) });
-          return JSON.stringify({ actors: model.header, rows, total: n, offset, counts: packed.counts, layout: model.layout });
-        },
-        true,
-      );
+      const key = `matrix:${offset}:${limit}`;
+      let body = model.bodies.get(key);
+      if (body === undefined) {
+        const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
+        const text = new Map(window.map((r) => [r.position, r.cells]));
+        const rows = [];
+        // Row i is header position i; an actor of the header without a data row is a blank row.
+        for (let p = offset; p < Math.min(n, offset + limit); p++) rows.push({ id: model.header[p].id, cells: text.get(p) ?? ".".repeat(n) });
+        body = Buffer.from(JSON.stringify({ actors: model.header, rows, total: n, offset, counts, layout: model.layout }), "utf8");
+      }
+      const built = body;
+      return cachedBody(request, model, key, () => built, "application/json; charset=utf-8", true);
     },
     relationshipDocs.matrix,
   );

@@ -41,6 +41,16 @@ export const SNAPSHOT_MATRIX_WINDOW = `
   select matrix_position::INTEGER as position, cells from matrix_rows
   where matrix_position >= $1 and matrix_position < $2`;
 
+/**
+ * Relationship snapshot: the 1s and 0s of the whole matrix ($1 = actors in the header), the
+ * diagonal excluded (each row's own position), for the cell counts.
+ */
+export const SNAPSHOT_MATRIX_COUNTS = `
+  select sum(length(cells) - length(replace(cells, '1', '')) - (substr(cells, matrix_position + 1, 1) = '1')::INTEGER)::BIGINT as one,
+         sum(length(cells) - length(replace(cells, '0', '')) - (substr(cells, matrix_position + 1, 1) = '0')::INTEGER)::BIGINT as zero
+  from (select distinct on (matrix_position) matrix_position, cells from matrix_rows
+        where matrix_position is not null and matrix_position < $1 order by matrix_position)`;
+
 /** Relationship snapshot: every published version, newest first. */
 export const SNAPSHOT_VERSIONS = `
   select version_id::INTEGER as version_id, run_id, loaded_at, file_name, sha256, size::DOUBLE as size,
