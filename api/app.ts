@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
-import { renderDocs } from "./docs/docs_page.ts";
+import { DOCS_CSP, renderDocs } from "./docs/docs_page.ts";
 import { HttpError } from "./http/http_error.ts";
 import { buildOpenApi } from "./docs/openapi.ts";
 import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
@@ -25,6 +25,7 @@ import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
 import { Metrics } from "./metrics/metrics_route.ts";
+import { compress } from "./http/compression.ts";
 
 /** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {
@@ -175,7 +176,7 @@ export class App {
         throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
       }
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
-      return await admitted.match.handler(request, ctx);
+      return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {
       return this.#errorResponse(error, { method: request.method, path }, info.requestId);
     }
@@ -273,7 +274,7 @@ export class App {
         return send(this.#docs, 200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",
-          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "content-security-policy": DOCS_CSP,
           "x-content-type-options": "nosniff",
         });
       },

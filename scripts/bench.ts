@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { readSettings } from "../etl/settings/mod.ts";
 
-const names = ["xlsx", "etl", "api"];
+const names = ["xlsx", "etl", "api", "dashboard"];
 const argv = process.argv.slice(2);
 const at = argv.indexOf("--bench-dir");
 const settings = readSettings("bench", { flags: at >= 0 ? { "bench-dir": argv.splice(at, 2)[1] } : {} });

@@ -7,6 +7,8 @@ import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas } from "../contacts/contacts_routes.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
+import { relationshipSchemas } from "../relationships/relationship_docs.ts";
+import { runSchemas } from "../runs/runs_docs.ts";
 
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {
@@ -21,6 +23,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "cross-site-write": "403: a browser sent this write from another site's page (`Sec-Fetch-Site` / `Origin`); reads are not affected.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
+  "ambiguous-code": "409: the letter code given for an actor belongs to more than one actor; use the numeric id.",
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
   stale: "412: If-Match does not match the contact's current ETag; GET it again.",
@@ -77,7 +80,11 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       const content: Record<string, unknown> = {};
       if (ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
       if (ok && r.csv) content["text/csv"] = { schema: { type: "string" } };
-      if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
+      if (ok && r.binary) content["application/octet-stream"] = { schema: { type: "string", contentMediaType: "application/octet-stream" } };
+      if (ok && r.html) content["text/html"] = { schema: { type: "string" } };
+      // An error answer is a problem document unless the route documents its own (readiness).
+      if (!ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
+      else if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
       responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
     }
     // Every route with a body can meet a malformed or oversized one, and a wrong Content-Type.
@@ -123,12 +130,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     tags: [
       { name: "contacts", description: "Contacts and departments." },
       { name: "relationships", description: "Actors and relationships of the latest published version." },
+      { name: "history", description: "Published versions and what changed in each." },
       { name: "runs", description: "ETL runs." },
       { name: "system", description: "Health, docs, dashboard." },
     ],
     paths,
     components: {
-      schemas: { ...contactSchemas(record), Problem: problemSchema },
+      schemas: { ...contactSchemas(record), ...relationshipSchemas, ...runSchemas, Problem: problemSchema },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };

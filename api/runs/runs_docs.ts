@@ -2,6 +2,10 @@
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
+import { runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
+
+/** The named schemas the run answers refer to. */
+export const runSchemas = { Run: runSchema.json };
 
 /** At most this many changes are listed in one run's `change_details`. */
 export const MAX_CHANGE_DETAILS = 10_000;
@@ -21,8 +25,9 @@ export const runDocs = {
     ],
     responses: {
       "200": {
-        description: `\`{ items: RunRecord[] }\` as in etl/runs/run_record.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
+        description: `\`{ items: Run[] }\` as in etl/runs/run_record.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
         csv: true,
+        schema: runsAnswerSchema.json,
       },
     },
   },
@@ -31,6 +36,6 @@ export const runDocs = {
     tag: "runs",
     description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
     params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
-    responses: { "200": { description: "The RunRecord plus `change_details`." }, "404": { description: "No such run." } },
+    responses: { "200": { description: "The run plus `change_details`.", schema: runViewSchema.json }, "404": { description: "No such run." } },
   },
 } satisfies Record<string, RouteDoc>;

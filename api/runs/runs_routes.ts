@@ -3,7 +3,6 @@
  * changes of a relationships run from the published snapshot. The log is re-read only when its
  * size or mtime changed.
  */
-import type { ChangeRow } from "../../etl/relationships/mod.ts";
 import type { RunLog, RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
@@ -13,8 +12,6 @@ import type { Router } from "../http/router.ts";
 import { MAX_CHANGE_DETAILS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
-
-
 
 // A run as one spreadsheet line: nested parts flattened to text (the JSON answer keeps them whole).
 function flatRun(run: RunRecord): Record<string, unknown> {
@@ -34,8 +31,7 @@ function flatRun(run: RunRecord): Record<string, unknown> {
   };
 }
 
-/** A run as the API shows it: the run record, plus (from GET /runs/{id}) the detailed changes of its version. */
-export type RunView = RunRecord & { change_details?: ChangeRow[] };
+export type { RunView } from "./run_schemas.ts";
 
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contactInput, contactRowsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { contactInput, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { contactRecord } from "../../etl/contacts/mod.ts";
+import { runFixture } from "../../scripts/testing/run_fixture.ts";
 
 test("contacts_view: form fields, input, errors and rows", () => {
   const fields = contactFieldsHtml();
@@ -11,7 +13,7 @@ test("contacts_view: form fields, input, errors and rows", () => {
   assert.deepEqual(contactInput({ first_name: " Ana ", last_name: "Ruiz", email: "", departments: "Sales, IT ,," }), {
     first_name: "Ana",
     last_name: "Ruiz",
-    email: null,
+    email: "",
     company_name: null,
     address: null,
     city: null,
@@ -39,5 +41,33 @@ test("contacts_view: form fields, input, errors and rows", () => {
   assert.match(rows, /data-contact-id="7"/);
   assert.match(rows, /Ana &lt;Ruiz&gt;/);
   assert.match(rows, /data-edit-contact="7"/);
+  assert.match(rows, /data-delete-contact="7" aria-label="Delete Ana &lt;Ruiz&gt;"/);
   assert.match(contactRowsHtml([]), /No contacts match/);
+});
+
+test("contacts_view: the form marks exactly the fields the contact definition requires", () => {
+  const required = contactRecord.fields.filter((f) => f.required).map((f) => f.name);
+  assert.deepEqual(CONTACT_FIELDS.filter((f) => f.required).map((f) => f.name), required);
+  assert.ok(required.includes("email"));
+  const html = contactFieldsHtml();
+  for (const name of required) assert.match(html, new RegExp(`<label for="contact-${name}">[^<]+ <span class="required" aria-hidden="true">\\*</span>`));
+});
+
+test("contactRunsHtml() lists contact loads with their counts and rejected lines", () => {
+  const html = contactRunsHtml([
+    runFixture({
+      id: "c2",
+      kind: "contacts",
+      counts: { inserted: 1, updated: 2, unchanged: 57, rejected: 1, fixes: 0 },
+      findings: [{ check: "contacts.invalid_email", severity: "error", message: "1 line have an invalid 'email' and was not loaded; first: contacts.csv:3: must be an e-mail address", cells: ["contacts.csv:3"], count: 1 }],
+    }),
+    runFixture({ id: "c1", kind: "contacts", counts: { inserted: 60, rejected: 0 } }),
+  ]);
+  assert.match(html, /data-contact-run="c2" open/);
+  assert.match(html, /data-count="rejected"><strong>1<\/strong> rejected/);
+  assert.match(html, /Rows rejected: invalid email/);
+  assert.match(html, /contacts\.csv:3: must be an e-mail address/);
+  assert.match(html, /Line 3/);
+  assert.match(html, /data-contact-run="c1">/);
+  assert.match(contactRunsHtml([]), /No contacts load has run yet/);
 });

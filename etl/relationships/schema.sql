@@ -99,3 +99,17 @@ CREATE TABLE snapshot_info (
   list_sheet   VARCHAR NOT NULL,
   schema_version INTEGER NOT NULL
 );
+
+-- Where the matrix sits in its sheet, so a reader can name any cell as the workbook does
+-- ('Matriz de adyacencia'!F5) without the workbook: header position p is column first_col + p,
+-- and its data row is sheet row sheet_rows[p + 1] (NULL when that actor has no data row).
+-- Added in schema version 2; older snapshots lack it.
+CREATE TABLE matrix_layout (
+  sheet      VARCHAR NOT NULL,
+  header_row INTEGER NOT NULL,
+  first_col  INTEGER NOT NULL,
+  code_row   INTEGER,
+  id_col     INTEGER,
+  code_col   INTEGER,
+  sheet_rows INTEGER[] NOT NULL
+);

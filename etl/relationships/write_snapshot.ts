@@ -11,7 +11,7 @@ import { forEachPair, rowString, type ActorRecord } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";
 
 /** Bumped when schema.sql changes shape; readers can check `snapshot_info.schema_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** What the new version is. */
 export interface VersionInfo {
@@ -107,6 +107,7 @@ export async function writeSnapshot(options: {
   try {
     const pairs = await appendPairs(db, matrix, actors, findings);
     await appendMatrixRows(db, matrix);
+    await insertMatrixLayout(db, matrix);
     await appendActors(db, actors);
 
     let versionId = options.fallbackVersionId;
@@ -183,6 +184,20 @@ async function appendMatrixRows(db: Database, matrix: Matrix): Promise<void> {
   } finally {
     rows.close();
   }
+}
+
+async function insertMatrixLayout(db: Database, matrix: Matrix): Promise<void> {
+  // One row; the per-position sheet rows go in as one list literal (16,384 bound parameters
+  // would be one per element).
+  const rowOf = new Map(matrix.rows.map((row) => [row.id, row.sheetRow]));
+  const sheetRows = `[${matrix.ids.map((id) => rowOf.get(id) ?? "NULL").join(",")}]`;
+  await db.run(
+    "INSERT INTO matrix_layout VALUES ($sheet, $header_row, $first_col, $code_row, $id_col, $code_col, CAST($sheet_rows AS INTEGER[]))",
+    {
+      sheet: matrix.sheet, header_row: matrix.headerRow, first_col: matrix.firstCol, code_row: matrix.codeRow,
+      id_col: matrix.idCol, code_col: matrix.codeCol, sheet_rows: sheetRows,
+    },
+  );
 }
 
 async function appendActors(db: Database, actors: ActorRecord[]): Promise<void> {

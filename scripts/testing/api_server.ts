@@ -24,6 +24,8 @@ export function testServer(dataDir: string, options: Partial<ServerOptions> = {}
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The body as it came over the wire (not decompressed). */
+  bytes: Buffer;
   text: string;
   json(): any;
 }
@@ -40,8 +42,9 @@ export function raw(url: string, options: { method?: string; path: string; heade
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, text, json: () => JSON.parse(text) });
         });
         res.on("error", reject);
       },
@@ -158,6 +161,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
       await db.run("insert into matrix_rows values ($1, $2, $3)", [id, i, cells]);
     }
     await db.run("insert into findings values ('asymmetric_pairs', 'warning', 'Some pairs are marked in one direction only', ['''Matriz de adyacencia''!D3'], 1)");
+    await db.run("insert into versions values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, $3, $4)", [spec.versionId, runId, spec.actors.length, spec.pairs.length]);
     await db.run("insert into snapshot_info values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, 'Matriz de adyacencia', 'Lista de actores', 1)", [spec.versionId, runId]);
     for (const c of spec.changes ?? []) {
       await db.run("insert into changes values ($1, $2, now()::timestamp, $3, $4, $5, $6, $7, null, null, null)", [

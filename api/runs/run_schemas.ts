@@ -1,0 +1,44 @@
+/**
+ * The run record as the API answers with it, written once as a schema-bearing definition and
+ * pinned at compile time to its TypeScript definition in etl/runs (which the ETL writes with): if
+ * either changes without the other, `npm run check` fails here.
+ */
+import type { ChangeRow } from "../../etl/relationships/mod.ts";
+import type { RunRecord } from "../../etl/runs/mod.ts";
+import { array, integer, mapOf, nullable, object, oneOf, optional, ref, string, type Infer, type Same } from "../http/json_schema.ts";
+import { changeRowMembers, findingSchema } from "../relationships/relationship_schemas.ts";
+
+const runMembers = {
+    id: string({ description: "Sorts by time, e.g. `20261129T095045123Z-3f9a`." }),
+    kind: oneOf(["relationships", "contacts"]),
+    status: oneOf(["succeeded", "skipped", "failed"]),
+    started_at: string({ format: "date-time" }),
+    finished_at: string({ format: "date-time" }),
+    file: nullable(object({ name: string(), path: string(), size: integer(), sha256: string() })),
+    counts: mapOf(integer(), { description: "Kind-specific, e.g. `{ actors: 50, pairs: 120 }` or `{ inserted: 3, rejected: 1 }`." }),
+    findings: array(findingSchema),
+    changes: mapOf(integer(), { description: "What changed against the previous version, e.g. `{ pairs_added: 2 }`." }),
+    error: nullable(object({ code: string(), message: string() })),
+    version_id: optional(nullable(integer({ description: "The published version this run produced (relationships)." }))),
+};
+
+/** One run of the ETL (etl/runs/run_record.ts). Open: older log lines may carry fields since dropped. */
+export const runSchema = object(runMembers, { open: true });
+
+/** One row of a version's changes, as in `change_details`. */
+export const changeRowSchema = object({ version_id: integer(), ...changeRowMembers });
+
+/** `GET /runs/{id}`: the run plus, for a relationships run, the detailed changes of its version. */
+export const runViewSchema = object({ ...runMembers, change_details: optional(array(changeRowSchema)) }, { open: true });
+
+/** A run as `GET /runs/{id}` answers. */
+export type RunView = Infer<typeof runViewSchema>;
+
+/** `GET /runs`. */
+export const runsAnswerSchema = object({ items: array(ref("Run", runSchema)) });
+
+// Compile-time pins: the definitions above and the ETL's types describe the same values.
+const runPinned: Same<Infer<typeof runSchema>, RunRecord> = true;
+const changePinned: Same<Omit<Infer<typeof changeRowSchema>, "version_id">, ChangeRow> = true;
+void runPinned;
+void changePinned;
