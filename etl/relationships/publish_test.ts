@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
-import { acquireLoadLock, LockBusyError } from "./lock.ts";
 
 test("removeStaleTemps() deletes only a dead load's temp files, spill directory included", () => {
   const dir = mkdtempSync(join(tmpdir(), "publish-test-"));
@@ -30,29 +29,6 @@ test("publishSnapshot() replaces the live file by rename", () => {
     publishSnapshot(tempSnapshotPath(dir, "r1"), snapshotPath(dir));
     assert.equal(readFileSync(snapshotPath(dir), "utf8"), "new");
     assert.deepEqual(readdirSync(dir), ["relationships.duckdb"]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("acquireLoadLock() allows one load at a time and takes over a dead owner's lock", () => {
-  const dir = mkdtempSync(join(tmpdir(), "lock-test-"));
-  try {
-    const release = acquireLoadLock(dir);
-    assert.throws(() => acquireLoadLock(dir), LockBusyError);
-    release();
-    // A lock left by a killed process (a pid that cannot exist) is stale.
-    writeFileSync(join(dir, ".relationships.lock"), "2147483646");
-    const again = acquireLoadLock(dir);
-    assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), String(process.pid));
-    again();
-    assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
-    // A release after someone else took the lock over leaves their lock alone.
-    const mine = acquireLoadLock(dir);
-    writeFileSync(join(dir, ".relationships.lock"), "1");
-    mine();
-    assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), "1");
-    assert.throws(() => acquireLoadLock(dir), LockBusyError, "pid 1 is alive, so its lock stands");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
