@@ -5,7 +5,7 @@
  * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects.
  */
 import type { Cell, SheetRow } from "../xlsx/mod.ts";
-import { asId, asText, show } from "./_values.ts";
+import { asId, asMatrixValue, asText, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -173,20 +173,20 @@ export async function readMatrix(
     let filled = 0;
     for (; i < cells.length; i++) {
       const cell = cells[i];
-      if (cell.col > last) break;
-      const p = cell.col - first;
       const value = cell.value;
-      let state: CellState;
-      if (value === 0 || value === 1) {
-        state = value === 0 ? ZERO : ONE;
-      } else if (typeof value === "string" && (value.trim() === "0" || value.trim() === "1")) {
-        state = value.trim() === "0" ? ZERO : ONE;
-      } else if (typeof value === "string" && value.trim() === "") {
+      const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
+      if (bit === "blank") continue;
+      if (cell.col > last) {
+        // No header id above it: the value cannot be placed, but it must not vanish silently.
+        findings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
-      } else {
+      }
+      if (bit === null) {
         findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
+      const p = cell.col - first;
+      const state: CellState = bit === 0 ? ZERO : ONE;
       packed[p >> 2] |= state << ((p & 3) << 1);
       if (p !== diagonal) filled++;
       else if (state === ONE) findings.add("diagonal_one", cellRef(sheet, cell.row, cell.col), String(id));
@@ -292,5 +292,5 @@ function readCodes(row: SheetRow, first: number, n: number): (string | null)[] {
 }
 
 function isBlank(cell: Cell): boolean {
-  return typeof cell.value === "string" && cell.value.trim() === "";
+  return asMatrixValue(cell.value) === "blank";
 }
