@@ -109,7 +109,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
       const cells = asymmetric.flatMap(([a, b, ab]) => (ab ? [ref(a, b), ref(b, a)] : [ref(b, a), ref(a, b)]));
       const check = CHECKS.asymmetric_pair;
       await db.run(`insert into findings values ('asymmetric_pair', $1, $2, CAST([${cells.map((_, i) => `$${i + 4}`).join(", ")}] AS VARCHAR[]), $3)`, [
-        check.severity, check.message(asymmetric.length, []), asymmetric.length, ...cells,
+        check.severity, check.message(asymmetric.length), asymmetric.length, ...cells,
       ]);
     }
     await db.run("insert into snapshot_info values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, 'Matriz de adyacencia', 'Lista de actores', 1)", [spec.versionId, runId]);
