@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
-import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
+import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.js";
 import { startServer, type RunningServer } from "./server.ts";
 
 const HELP = `Usage: npm start [-- options]

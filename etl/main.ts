@@ -12,7 +12,7 @@ import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
 import { loadRelationships, type ChangeRow, type LoadResult } from "./relationships/mod.ts";
 import type { Finding } from "./runs/mod.ts";
 import { startScheduler, type LoadReason } from "./schedule/mod.ts";
-import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.ts";
+import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.js";
 
 const HELP = `Usage: npm run etl -- [options]
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bestOf, inflateFloor, runChild, usage } from "./bench_measure.ts";
 import { replaceFile } from "../etl/files/mod.ts";
-import { readSettings } from "../etl/settings/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 
 interface Measure {
   seconds: number;

@@ -7,7 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { readRuns } from "../runs/mod.ts";
-import { parseDailyAt } from "../settings/mod.ts";
+import { parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {

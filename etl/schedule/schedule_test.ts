@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDailyAt, SettingsError } from "../settings/mod.ts";
+import { parseDailyAt, SettingsError } from "../settings/mod.js";
 import { isStale, nextDailyRun, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */

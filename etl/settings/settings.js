@@ -2,47 +2,52 @@
  * Every setting of every command (`npm run etl`, `npm start`, `npm run migrate`, `npm run bench`),
  * read in one place: a flag wins over the environment, which wins over the default. The same
  * DATA_DIR therefore means the same files to every command, whatever folder it runs from.
+ *
+ * Plain JavaScript with JSDoc types (checked by `npm run check` like the TypeScript): `npm run etl`
+ * answers `--help`, `--version` and usage errors with bare Node, before any TypeScript loader
+ * starts (etl/etl.js), and those answers are built from this module.
  */
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The commands that read settings. */
-export type Command = "etl" | "start" | "migrate" | "bench";
+/** @typedef {"etl" | "start" | "migrate" | "bench"} Command The commands that read settings. */
 
-/** The resolved settings. Paths are absolute. */
-export interface Settings {
-  dataDir: string;
-  workbook: string;
-  contactsCsv: string;
-  dailyAt: string;
-  schedule: boolean;
-  host: string;
-  port: number;
-  apiToken: string | undefined;
-  benchDir: string;
-}
+/**
+ * The resolved settings. Paths are absolute.
+ * @typedef {object} Settings
+ * @property {string} dataDir
+ * @property {string} workbook
+ * @property {string} contactsCsv
+ * @property {string} dailyAt
+ * @property {boolean} schedule
+ * @property {string} host
+ * @property {number} port
+ * @property {string | undefined} apiToken
+ * @property {string} benchDir
+ */
 
-/** One setting: where it is read from, which commands read it, and what it means. */
-export interface SettingDefinition {
-  readonly key: keyof Settings;
-  readonly env: string;
-  /** The command-line flag (`--data-dir`); none for secrets, which must not show in `ps`. */
-  readonly flag?: string;
-  /** What the flag's value looks like in help text (`DIR`). */
-  readonly placeholder?: string;
-  readonly commands: readonly Command[];
-  /** The default, as a person reads it. */
-  readonly defaultText: string;
-  readonly description: string;
-}
+/**
+ * One setting: where it is read from, which commands read it, and what it means.
+ * @typedef {object} SettingDefinition
+ * @property {keyof Settings} key
+ * @property {string} env
+ * @property {string} [flag] The command-line flag (`--data-dir`); none for secrets, which must not show in `ps`.
+ * @property {string} [placeholder] What the flag's value looks like in help text (`DIR`).
+ * @property {readonly Command[]} commands
+ * @property {string} defaultText The default, as a person reads it.
+ * @property {string} description
+ */
 
 /** The repository's data/ folder: the default data dir from any working directory. */
-export const REPO_DATA_DIR: string = fileURLToPath(new URL("../../data/", import.meta.url));
-const REPO_BENCH_DIR: string = fileURLToPath(new URL("../../.bench/", import.meta.url));
+export const REPO_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
+const REPO_BENCH_DIR = fileURLToPath(new URL("../../.bench/", import.meta.url));
 
-/** Every setting, in the order the README's table and the help texts list them. */
-export const SETTINGS: readonly SettingDefinition[] = [
+/**
+ * Every setting, in the order the README's table and the help texts list them.
+ * @type {readonly SettingDefinition[]}
+ */
+export const SETTINGS = [
   {
     key: "dataDir", env: "DATA_DIR", flag: "data-dir", placeholder: "DIR", commands: ["etl", "start", "migrate"],
     defaultText: "`data/` in the repository",
@@ -92,18 +97,19 @@ export const SETTINGS: readonly SettingDefinition[] = [
 
 /** A setting has a value that cannot be used; the CLIs print `message` and exit 2. */
 export class SettingsError extends Error {
-  override readonly name = "SettingsError";
-  readonly code = "bad-setting";
+  /** @override @readonly */
+  name = "SettingsError";
+  /** @readonly */
+  code = "bad-setting";
 }
 
-/** Where settings are read from; each defaults to this process's own. */
-export interface SettingsSource {
-  /** Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them. */
-  flags?: Record<string, string | boolean | undefined>;
-  env?: NodeJS.ProcessEnv;
-  /** Relative paths resolve against this folder (where the user typed them). */
-  cwd?: string;
-}
+/**
+ * Where settings are read from; each defaults to this process's own.
+ * @typedef {object} SettingsSource
+ * @property {Record<string, string | boolean | undefined>} [flags] Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them.
+ * @property {NodeJS.ProcessEnv} [env]
+ * @property {string} [cwd] Relative paths resolve against this folder (where the user typed them).
+ */
 
 /**
  * Returns the settings `command` reads, from flags, then the environment, then the defaults.
@@ -114,20 +120,25 @@ export interface SettingsSource {
  * readSettings("etl", { env: { DATA_DIR: "/srv/data" } }).workbook; // "/srv/data/relaciones.xlsx"
  * readSettings("start", { env: { HOST: "0.0.0.0" } }); // throws: refusing to listen ... without API_TOKEN
  * ```
+ * @param {Command} command
+ * @param {SettingsSource} [source]
+ * @returns {Settings}
  */
-export function readSettings(command: Command, source: SettingsSource = {}): Settings {
+export function readSettings(command, source = {}) {
   const flags = source.flags ?? {};
   const env = source.env ?? process.env;
   const cwd = source.cwd ?? process.cwd();
-  const raw = (key: keyof Settings): { text: string; from: string } | undefined => {
-    const def = SETTINGS.find((d) => d.key === key)!;
+  /** @type {(key: keyof Settings) => { text: string, from: string } | undefined} */
+  const raw = (key) => {
+    const def = /** @type {SettingDefinition} */ (SETTINGS.find((d) => d.key === key));
     if (!def.commands.includes(command)) return undefined;
     const flag = def.flag === undefined ? undefined : flags[def.flag];
     if (typeof flag === "string") return { text: flag, from: `--${def.flag}` };
     const value = env[def.env]?.trim();
     return value ? { text: value, from: def.env } : undefined;
   };
-  const path = (key: keyof Settings, fallback: string) => {
+  /** @type {(key: keyof Settings, fallback: string) => string} */
+  const path = (key, fallback) => {
     const value = raw(key);
     return value === undefined ? fallback : resolve(cwd, value.text);
   };
@@ -174,9 +185,12 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
  * ```ts
  * parseArgs({ args, options: { ...settingFlags("migrate"), help: { type: "boolean" } } });
  * ```
+ * @param {Command} command
+ * @returns {Record<string, { type: "string" }>}
  */
-export function settingFlags(command: Command): Record<string, { type: "string" }> {
-  const options: Record<string, { type: "string" }> = {};
+export function settingFlags(command) {
+  /** @type {Record<string, { type: "string" }>} */
+  const options = {};
   for (const def of SETTINGS) if (def.flag !== undefined && def.commands.includes(command)) options[def.flag] = { type: "string" };
   return options;
 }
@@ -188,12 +202,16 @@ export function settingFlags(command: Command): Record<string, { type: "string" 
  * ```ts
  * settingsHelp("migrate"); // ["  --data-dir DIR  Where the DuckDB files ... ($DATA_DIR; default: data/ in the repository)"]
  * ```
+ * @param {Command} command
+ * @returns {string[]}
  */
-export function settingsHelp(command: Command): string[] {
+export function settingsHelp(command) {
   const defs = SETTINGS.filter((d) => d.commands.includes(command));
-  const left = (d: SettingDefinition) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
+  /** @type {(d: SettingDefinition) => string} */
+  const left = (d) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
   const width = Math.max(...defs.map((d) => left(d).length)) + 2;
-  const plain = (text: string) => text.replaceAll("`", "");
+  /** @type {(text: string) => string} */
+  const plain = (text) => text.replaceAll("`", "");
   return defs.map((d) => {
     const where = d.flag === undefined ? "" : `$${d.env}; `;
     return `${left(d).padEnd(width)}${plain(d.description)} (${where}default: ${plain(d.defaultText)})`;
@@ -207,8 +225,9 @@ export function settingsHelp(command: Command): string[] {
  * ```ts
  * settingsTable().split("\n")[0]; // "| variable | flag | commands | default | meaning |"
  * ```
+ * @returns {string}
  */
-export function settingsTable(): string {
+export function settingsTable() {
   const rows = SETTINGS.map((d) =>
     `| \`${d.env}\` | ${d.flag === undefined ? "—" : `\`--${d.flag}\``} | ${d.commands.map((c) => `\`${c}\``).join(", ")} | ${d.defaultText} | ${d.description} |`,
   );
@@ -222,8 +241,11 @@ export function settingsTable(): string {
  * ```ts
  * parseDailyAt("06:30"); // { hour: 6, minute: 30 }
  * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {{ hour: number, minute: number }}
  */
-export function parseDailyAt(text: string, from = "The daily time"): { hour: number; minute: number } {
+export function parseDailyAt(text, from = "The daily time") {
   const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
   const hour = match ? Number(match[1]) : NaN;
   const minute = match ? Number(match[2]) : NaN;
@@ -240,8 +262,10 @@ export function parseDailyAt(text: string, from = "The daily time"): { hour: num
  * ```ts
  * isLoopback("127.0.0.1"); // true
  * ```
+ * @param {string} host
+ * @returns {boolean}
  */
-export function isLoopback(host: string): boolean {
+export function isLoopback(host) {
   if (host === "localhost" || host === "::1" || host === "[::1]") return true;
   return isIP(host) === 4 && host.startsWith("127.");
 }
