@@ -4,104 +4,19 @@
  * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
-import { parseArgs } from "node:util";
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import { loadRelationships, type ChangeRow, type LoadResult } from "./relationships/mod.ts";
+// Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
+// the scheduler, and each load path imports what it needs when it runs (a cold import of the load
+// modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
+import type { LoadContactsResult } from "./contacts/mod.ts";
+import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
 import type { Finding } from "./runs/mod.ts";
-import { startScheduler, type LoadReason } from "./schedule/mod.ts";
-import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.js";
+import type { LoadReason } from "./schedule/mod.ts";
+import { ETL_HELP, exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
 
-const HELP = `Usage: npm run etl -- [options]
-
-Loads the relationship workbook and the contacts CSV into the data directory.
-
-Settings (each also read from the environment variable named; a flag wins):
-${settingsHelp("etl").join("\n")}
-
-Options:
-  --only NAME           load only 'relationships' or only 'contacts'
-  --force               load the workbook even if it is identical to the published version
-  --json                print a machine-readable summary on stdout
-  --watch               keep running: daily at --daily-at, at start-up when the last load is
-                        older than 24 h, and whenever the workbook changes
-  --help                show this help
-
-Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
-
-/** Parsed command-line options: the settings the ETL reads plus what this run should do. */
-export interface EtlOptions {
-  workbook: string;
-  contacts: string;
-  dataDir: string;
-  dailyAt: string;
-  apiToken: string | undefined;
-  only: "relationships" | "contacts" | null;
-  force: boolean;
-  json: boolean;
-  watch: boolean;
-}
-
-/** Thrown for bad command-line usage (exit 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "usage";
-}
-
-/**
- * Parses `argv` (without node and script) into options, the settings through etl/settings (so
- * `npm start` and `npm run etl` read DATA_DIR and the inputs alike). Throws UsageError with a
- * plain message.
- *
- * @example
- * ```ts
- * parseEtlArgs(["--only", "relationships", "--force"]).only; // "relationships"
- * ```
- */
-export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): EtlOptions | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...settingFlags("etl"),
-        only: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        watch: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
-  }
-  if (values.help) return "help";
-  const only = values.only ?? null;
-  if (only !== null && only !== "relationships" && only !== "contacts") {
-    throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
-  }
-  let settings: Settings;
-  try {
-    settings = readSettings("etl", { flags: values, env, cwd });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    workbook: settings.workbook,
-    contacts: settings.contactsCsv,
-    dataDir: settings.dataDir,
-    dailyAt: settings.dailyAt,
-    apiToken: settings.apiToken,
-    only,
-    force: values.force ?? false,
-    json: values.json ?? false,
-    watch: values.watch ?? false,
-  };
-}
+export { ETL_HELP, parseEtlArgs, UsageError, type EtlOptions };
 
 /** What the contacts step did (the contacts module records the run itself). */
 interface ContactsOutcome {
@@ -132,6 +47,7 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
   if (options.only !== "contacts") {
     const bar = hooks.progress ? progressBar(options.workbook) : null;
     try {
+      const { loadRelationships } = await import("./relationships/mod.ts");
       relationships = await loadRelationships({
         workbook: options.workbook,
         dataDir: options.dataDir,
@@ -150,6 +66,7 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
+    const { loadContacts } = await import("./contacts/mod.ts");
     const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken });
     return { status: "succeeded", summary };
   } catch (error) {
@@ -295,17 +212,20 @@ function progressBar(workbook: string): { update: (done: number, total: number) 
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
-  let options: EtlOptions | "help";
-  try {
-    options = parseEtlArgs(argv);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const parsed = parseOrAnswer(argv);
+  return "exitCode" in parsed ? parsed.exitCode : runCli(parsed.options);
+}
+
+/**
+ * Runs what parsed `options` ask for (one load, `--watch`, or `--standby`) and returns the exit
+ * code. The launcher (etl.js) calls this once it has parsed the command line itself.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(parseEtlArgs(["--json"]) as EtlOptions);
+ * ```
+ */
+export async function runCli(options: EtlOptions): Promise<number> {
   try {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
     // message up front, not an errno from deep inside the first load.
@@ -315,11 +235,50 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (options.watch) return watch(options);
+  if (options.standby) {
+    const go = await standby(options);
+    if (go === null) return 0; // the scheduler went away or stopped before asking for a load
+    options = { ...options, only: go.only };
+  }
   const outcome = await runEtl(options, { progress: !options.json });
   if (options.json) process.stdout.write(`${JSON.stringify(toJson(outcome))}\n`);
   // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
   else (outcome.ok ? process.stdout : process.stderr).write(`${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
+}
+
+/**
+ * `--standby`: loads what a load needs (the load modules and the DuckDB driver), tells the parent
+ * "ready" over the IPC channel, and waits for its go-ahead, which says what to load. Resolves null
+ * if the channel closes first. This is how `npm start` keeps its next scheduled load started
+ * ahead of time (etl/schedule/child_load.ts) while each load still runs in a fresh process.
+ */
+async function standby(options: EtlOptions): Promise<{ only: EtlOptions["only"] } | null> {
+  if (!process.send) throw new UsageError("--standby needs an IPC channel (it is started by the scheduler)");
+  const [, , { Database }] = await Promise.all([
+    options.only !== "contacts" ? import("./relationships/mod.ts") : null,
+    options.only !== "relationships" ? import("./contacts/mod.ts") : null,
+    import("./db/mod.ts"),
+  ]);
+  Database.loadDriver();
+  return new Promise((resolveGo) => {
+    const onMessage = (message: unknown) => {
+      const m = message as { go?: boolean; only?: EtlOptions["only"] };
+      if (!m?.go) return;
+      process.off("disconnect", onDisconnect);
+      process.off("message", onMessage);
+      // The channel must not keep this process alive once the load is done.
+      process.channel?.unref();
+      resolveGo({ only: m.only === undefined ? options.only : m.only });
+    };
+    const onDisconnect = () => {
+      process.off("message", onMessage);
+      resolveGo(null);
+    };
+    process.on("message", onMessage);
+    process.once("disconnect", onDisconnect);
+    process.send!({ ready: true });
+  });
 }
 
 function toJson(outcome: EtlOutcome): unknown {
@@ -333,6 +292,7 @@ function toJson(outcome: EtlOutcome): unknown {
 
 async function watch(options: EtlOptions): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const { startScheduler } = await import("./schedule/mod.ts");
   let scheduler;
   try {
     scheduler = startScheduler({
@@ -368,15 +328,4 @@ async function watch(options: EtlOptions): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // Last-resort boundary: a plain message, never a stack trace.
-      process.stderr.write(`The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void exitWith(main(process.argv.slice(2)));

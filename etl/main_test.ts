@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,19 +30,48 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
-    force: false, json: false, watch: false, dailyAt: "00:00", apiToken: undefined,
+    force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined,
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
-  assert.ok(o !== "help");
+  assert.ok(typeof o === "object");
   assert.equal(o.dataDir, "/srv/d");
   assert.equal(o.workbook, "/home/u/w.xlsx");
   assert.equal(o.contacts, "/srv/d/contacts.csv", "the inputs default to files inside DATA_DIR, as for npm start");
   assert.equal(o.only, "relationships");
   assert.equal(o.dailyAt, "06:00");
   assert.equal(parseEtlArgs(["--help"]), "help");
+  assert.equal(parseEtlArgs(["--version"]), "version");
+  assert.throws(() => parseEtlArgs(["--standby", "--watch"]), UsageError);
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+});
+
+test("--help, --version and usage errors load neither DuckDB nor the reader nor the loads", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-startup-"));
+  const LAUNCHER = fileURLToPath(new URL("./etl.js", import.meta.url));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  const heavy = /@duckdb|\/etl\/(xlsx|relationships|contacts|schedule|db)\//;
+  try {
+    // The launcher as npm runs it (plain Node, no TypeScript loader), and main.ts as the tests and
+    // the scheduler run it (with tsx).
+    const ways: [string, string[]][] = [["npm run etl (etl/etl.js)", [LAUNCHER]], ["etl/main.ts", [...process.execArgv, MAIN]]];
+    for (const [way, command] of ways) {
+      for (const [args, code, output] of [[["--help"], 0, /Usage: npm run etl/], [["--version"], 0, /^relaciones-workspace \d+\.\d+\.\d+\n$/], [["--only", "nope"], 2, /Cannot use --only 'nope'/], [["--daily-at", "noon"], 2, /--daily-at must be HH:MM/]] as const) {
+        await t.test(`${way} ${args.join(" ")}`, () => {
+          const log = join(dir, `${way.length}-${args[0]}.log`);
+          const r = spawnSync(process.execPath, ["--import", HOOK, ...command, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+          assert.equal(r.status, code, r.stderr);
+          assert.match(code === 0 ? r.stdout : r.stderr, output);
+          const loaded = readFileSync(log, "utf8").split("\n");
+          assert.ok(loaded.some((m) => m.includes("etl_args.js")), "the log works");
+          assert.deepEqual(loaded.filter((m) => heavy.test(m)), []);
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes there, from any working directory", { timeout: 120_000 }, async () => {
