@@ -171,7 +171,8 @@ async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sh
     const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
     const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
     const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), signal), { sheet: matrixSheet, findings });
+    const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), signal), { sheet: matrixSheet, findings, pack });
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();

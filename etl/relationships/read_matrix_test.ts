@@ -197,3 +197,45 @@ test("readMatrix() reports cells right of the header's last id, naming them", as
   assert.match(f!.message, /2 cells lie right of the matrix/);
   assert.equal(cellState(matrix!.rows[0], 1), ONE, "the matrix itself is read as before");
 });
+
+test("readMatrix() reads the same matrix and findings whether the reader packs 0/1 cells or not", async () => {
+  // 300 actors with everything a row can hold: blanks, diagonal 1s, text and invalid values,
+  // values right of the header, rows without an id, a duplicate row. Packed or not, the rows,
+  // states, unknown counts and findings (in order, with their cells) must be the same.
+  const n = 300;
+  const grid: CellInput[][] = [[null, null, ...Array.from({ length: n }, (_, i) => i + 1)], [null, null, ...Array.from({ length: n }, (_, i) => `C${i + 1}`)]];
+  for (let a = 1; a <= n; a++) {
+    const row: CellInput[] = [a, `C${a}`];
+    for (let b = 1; b <= n; b++) {
+      const h = (a * 7919 + b * 104729) % 1000;
+      row.push(a === b ? (a % 17 === 0 ? 1 : 0) : h < 40 ? null : h < 45 ? " 1 " : h < 46 && a % 5 === 0 ? 2 : h < 200 ? 1 : 0);
+    }
+    if (a % 31 === 0) row.push(null, 1);
+    grid.push(row);
+    if (a % 97 === 0) grid.push([null, null, 1, 0, 1]);
+  }
+  grid.push([150, "dup", 1, 1]);
+  const tmp = tempDir();
+  try {
+    const file = tmp.write("m.xlsx", xlsxBytes([{ name: S, rows: grid }]));
+    const read = async (pack?: { first: number; count: number }) => {
+      const workbook = await openWorkbook(file);
+      try {
+        const findings = new Findings();
+        const matrix = await readMatrix(workbook.rows(S, { pack }), { sheet: S, findings, pack });
+        return { rows: matrix!.rows.map((r) => ({ ...r, cells: Buffer.from(r.cells).toString("hex") })), findings: findings.list() };
+      } finally {
+        await workbook.close();
+      }
+    };
+    const pack = { first: 0, count: 0 };
+    const packed = await read(pack);
+    assert.equal(pack.count, n, "readMatrix asked for the header's columns");
+    assert.deepEqual(packed, await read());
+    const checks = new Set(packed.findings.map((f) => f.check));
+    for (const check of ["duplicate_id", "invalid_value", "row_without_id", "cell_beyond_header", "diagonal_one"]) assert.ok(checks.has(check), check);
+    assert.ok(packed.findings.some((f) => f.check === "diagonal_one" && f.count === Math.floor(n / 17)));
+  } finally {
+    tmp.cleanup();
+  }
+});

@@ -1,7 +1,7 @@
 // The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
 // the current row; numbers are parsed straight from bytes, and strings are decoded only for the
 // cells that hold text.
-import { CellError, type Cell, type CellValue, type SheetRow } from "./types.ts";
+import { CellError, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
 import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
@@ -102,6 +102,13 @@ export interface SheetContext {
 export class SheetParser implements XmlHandler, FastLane {
   /** Rows completed since the caller last emptied this array. */
   out: SheetRow[] = [];
+  /** Columns to pack (see PackColumns); looked at when each row starts. */
+  pack: PackColumns | null = null;
+  /** The current row's packed states, or null when this row is not packed. */
+  #packed: Uint8Array | null = null;
+  #packedCount = 0;
+  #packFirst = 0;
+  #packLast = -1;
   readonly #t: XmlTokenizer;
   readonly #prefix: string;
   readonly #sst: readonly string[];
@@ -255,10 +262,18 @@ export class SheetParser implements XmlHandler, FastLane {
     const len = buf.length;
     // One call handles a run of cells, so the tokenizer's loop is not re-entered per cell.
     let lt = first;
+    const packed = this.#packed;
     cells: for (;;) {
       // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
       // throw away this function's optimised code, which costs far more than the few cells here.
       if (lt + FAST_MARGIN > len || buf[lt] !== 60 || buf[lt + 1] !== 99) return lt === first ? -1 : lt;
+      if (packed !== null) {
+        const taken = this.#packRun(buf, lt, packed);
+        if (taken !== lt) {
+          lt = taken;
+          continue cells;
+        }
+      }
       let i = lt + 2;
       let col = 0;
       let refRow = 0;
@@ -413,6 +428,66 @@ export class SheetParser implements XmlHandler, FastLane {
     }
   }
 
+  /**
+   * The packed lane: takes a run of cells of exactly the shape `<c r="COLROW"( s="N")?( t="n")?>
+   * <v>0|1</v></c>` in the packed columns, writing 2-bit states straight into the row's array (no
+   * Cell, no value dispatch), and returns where the run stopped (`lt` itself when the first cell
+   * is of another shape, which the generic code then takes). Stays FAST_MARGIN bytes clear of the
+   * buffer's end, like fast(); the row number comes from `<row r=>` (packing needs it).
+   */
+  #packRun(buf: Buffer, lt: number, packed: Uint8Array): number {
+    const stop = buf.length - FAST_MARGIN;
+    const pf = this.#packFirst;
+    const pl = this.#packLast;
+    const dates = this.#dates;
+    let count = 0;
+    let lastCol = 0;
+    while (lt <= stop) {
+      if (buf[lt] !== 60 || buf[lt + 1] !== 99 || buf[lt + 2] !== 32 || buf[lt + 3] !== 114 || buf[lt + 4] !== 61 || buf[lt + 5] !== 34) break;
+      let i = lt + 6;
+      let b = buf[i];
+      let col = 0;
+      for (let k = 0; k < 3 && b >= 65 && b <= 90; k++) {
+        col = col * 26 + (b - 64);
+        b = buf[++i];
+      }
+      if (col < pf || col > pl) break;
+      let digits = 0;
+      for (; digits < 10 && b >= 48 && b <= 57; digits++) b = buf[++i];
+      if (digits === 0 || b !== 34) break;
+      b = buf[++i];
+      if (b === 32 && buf[i + 1] === 115 && buf[i + 2] === 61 && buf[i + 3] === 34) {
+        // s="N": fine unless style N formats the number as a date.
+        i += 4;
+        let style = 0;
+        let n = 0;
+        for (b = buf[i]; n < 8 && b >= 48 && b <= 57; n++, b = buf[++i]) style = style * 10 + (b - 48);
+        if (n === 0 || b !== 34 || (style < dates.length && dates[style] !== 0)) break;
+        b = buf[++i];
+      }
+      if (b === 32 && buf[i + 1] === 116 && buf[i + 2] === 61 && buf[i + 3] === 34 && buf[i + 4] === 110 && buf[i + 5] === 34) {
+        i += 6; // t="n", the default type spelled out
+        b = buf[i];
+      }
+      const v = buf[i + 4];
+      if (
+        b !== 62 || buf[i + 1] !== 60 || buf[i + 2] !== 118 || buf[i + 3] !== 62 || (v !== 48 && v !== 49) ||
+        buf[i + 5] !== 60 || buf[i + 6] !== 47 || buf[i + 7] !== 118 || buf[i + 8] !== 62 ||
+        buf[i + 9] !== 60 || buf[i + 10] !== 47 || buf[i + 11] !== 99 || buf[i + 12] !== 62
+      ) break;
+      const p = col - pf;
+      packed[p >> 2] |= (v === 49 ? 2 : 1) << ((p & 3) << 1);
+      count++;
+      lastCol = col;
+      lt = i + 13;
+    }
+    if (count > 0) {
+      this.#packedCount += count;
+      this.#col = lastCol; // a following cell without r= is the next column
+    }
+    return lt;
+  }
+
   #commitPosition(col: number, refRow: number): void {
     this.#col = col === 0 ? this.#col + 1 : col;
     if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
@@ -445,6 +520,13 @@ export class SheetParser implements XmlHandler, FastLane {
       }
     }
     if (!this.#rowFixed) this.#rowNum = this.#prevRow + 1;
+    const pack = this.pack;
+    if (pack !== null && pack.count > 0 && this.#rowFixed) {
+      this.#packFirst = pack.first;
+      this.#packLast = pack.first + pack.count - 1;
+      this.#packed = new Uint8Array((pack.count + 3) >> 2);
+      this.#packedCount = 0;
+    } else this.#packed = null;
   }
 
   #endRow(): void {
@@ -452,10 +534,15 @@ export class SheetParser implements XmlHandler, FastLane {
     this.#t.fastDepth = -1;
     this.#prevRow = this.#rowNum;
     const cells = this.#cells;
-    if (cells.length > 0) {
+    const packed = this.#packed;
+    if (packed !== null && this.#packedCount > 0) {
+      this.out.push({ row: this.#rowNum, cells, packed, packedCount: this.#packedCount });
+      this.#cells = [];
+    } else if (cells.length > 0) {
       this.out.push({ row: this.#rowNum, cells });
       this.#cells = [];
     }
+    this.#packed = null;
   }
 
   #startCell(buf: Buffer, ls: number, depth: number): void {
