@@ -74,6 +74,27 @@ test("--help, --version and usage errors load neither DuckDB nor the reader nor 
   }
 });
 
+test("npm run etl skips an unchanged workbook without loading DuckDB (the run log names the published version)", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-skip-"));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  try {
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
+    const args = ["--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data"), "--json"];
+    const first = await cli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const log = join(dir, "modules.log");
+    const r = spawnSync(process.execPath, ["--import", HOOK, ...process.execArgv, MAIN, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).relationships.status, "skipped");
+    const loaded = readFileSync(log, "utf8").split("\n");
+    assert.ok(loaded.some((m) => m.includes("/etl/xlsx/")), "the log works: the reader was loaded");
+    assert.deepEqual(loaded.filter((m) => m.includes("@duckdb")), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes there, from any working directory", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "etl-datadir-"));
   try {
