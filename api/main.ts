@@ -22,22 +22,25 @@ ${settingsHelp("start").join("\n")}
 function startSchedule(settings: Settings): Scheduler | undefined {
   if (!settings.schedule) return undefined;
   const { workbook, contactsCsv: contacts } = settings;
+  // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
+  // API down. The child hands contacts to us through POST /imports/contacts (api.json). When a
+  // load is coming the child is started ahead (prepareLoad), so the load pays no start-up.
+  const runLoad = childProcessLoad({
+    dataDir: settings.dataDir,
+    workbook,
+    contacts,
+    onResult: (result) => {
+      const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
+      process.stdout.write(JSON.stringify(line) + "\n");
+      if (result.exitCode !== 0 && result.stderr) process.stderr.write(result.stderr.slice(-2000));
+    },
+  });
   return startScheduler({
     workbook,
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
-    // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
-    // API down. The child hands contacts to us through POST /imports/contacts (api.json).
-    runLoad: childProcessLoad({
-      dataDir: settings.dataDir,
-      workbook,
-      contacts,
-      onResult: (result) => {
-        const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
-        process.stdout.write(JSON.stringify(line) + "\n");
-        if (result.exitCode !== 0 && result.stderr) process.stderr.write(result.stderr.slice(-2000));
-      },
-    }),
+    runLoad,
+    prepareLoad: runLoad.prepare,
     onError: (error, reason) => console.error(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
 }

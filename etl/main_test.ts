@@ -185,6 +185,7 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
     await t.test("childProcessLoad() runs the CLI with --json for the scheduler", async () => {
       const runLoad = childProcessLoad({ dataDir, workbook });
       const result = await runLoad("file-changed");
+      runLoad.close();
       assert.equal(result.exitCode, 0, result.stderr);
       const summary = result.summary as { relationships: { status: string; version_id: number }; contacts: unknown };
       assert.equal(summary.relationships.status, "skipped");
