@@ -235,6 +235,10 @@ export async function runCli(options: EtlOptions): Promise<number> {
     return 1;
   }
   if (options.watch) return watch(options);
+  if (options.standby && !process.send) {
+    process.stderr.write("--standby waits for the scheduler's go-ahead on an IPC channel; this process has none (it is for npm start's schedule)\n");
+    return 2;
+  }
   if (options.standby) {
     const go = await standby(options);
     if (go === null) return 0; // the scheduler went away or stopped before asking for a load
@@ -254,7 +258,6 @@ export async function runCli(options: EtlOptions): Promise<number> {
  * ahead of time (etl/schedule/child_load.ts) while each load still runs in a fresh process.
  */
 async function standby(options: EtlOptions): Promise<{ only: EtlOptions["only"] } | null> {
-  if (!process.send) throw new UsageError("--standby needs an IPC channel (it is started by the scheduler)");
   const [, , { Database }] = await Promise.all([
     options.only !== "contacts" ? import("./relationships/mod.ts") : null,
     options.only !== "relationships" ? import("./contacts/mod.ts") : null,

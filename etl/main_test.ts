@@ -132,6 +132,9 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       assert.equal(code, 2);
       assert.match(stderr, /Cannot use --only 'nope'/);
       assert.doesNotMatch(stderr, /\n\s+at /);
+      const standby = await cli(["--standby", "--data-dir", dataDir]);
+      assert.equal(standby.code, 2, "--standby without the scheduler's IPC channel");
+      assert.match(standby.stderr, /--standby waits for the scheduler's go-ahead/);
     });
     await t.test("a load prints a human summary and exits 0; DATA_DIR is honoured", async () => {
       const { code, stdout, stderr } = await cli(["--workbook", workbook, "--only", "relationships"], { ...process.env, DATA_DIR: dataDir });
