@@ -20,7 +20,7 @@ import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { systemDocs } from "./system_docs.ts";
 import { RunLog } from "../etl/runs/mod.ts";
-import { terminalText } from "../etl/text/mod.ts";
+import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";

@@ -4,116 +4,21 @@
  * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
-import { parseArgs } from "node:util";
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { alertRuns } from "./alerts/mod.ts";
-import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import { loadWorkbook, shownUrl, urlWorkbookWatcher, type DownloadOptions } from "./fetch/mod.ts";
+// Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
+// the scheduler, and each load path imports what it needs when it runs (a cold import of the load
+// modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
+import type { LoadContactsResult } from "./contacts/mod.ts";
 import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
 import { collectRuns, type Finding, type RunAlert } from "./runs/mod.ts";
-import { startScheduler, type LoadReason } from "./schedule/mod.ts";
-import { isUrl, readSettings, settingFlags, settingsHelp, type AlertSeverity, type Settings } from "./settings/mod.ts";
-import { terminalText } from "./text/mod.ts";
+import type { LoadReason } from "./schedule/mod.ts";
+import { isUrl } from "./settings/mod.js";
+import { terminalText } from "./text/mod.js";
+import { ETL_HELP, exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
 
-const HELP = `Usage: npm run etl -- [options]
-
-Loads the relationship workbook and the contacts CSV into the data directory.
-
-Settings (each also read from the environment variable named; a flag wins):
-${settingsHelp("etl").join("\n")}
-
-Options:
-  --only NAME           load only 'relationships' or only 'contacts'
-  --force               load the workbook even if it is identical to the published version
-  --json                print a machine-readable summary on stdout
-  --watch               keep running: daily at --daily-at, at start-up when the last load is
-                        older than 24 h, and whenever the workbook changes
-  --help                show this help
-
-Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
-
-/** Parsed command-line options: the settings the ETL reads plus what this run should do. */
-export interface EtlOptions {
-  workbook: string;
-  contacts: string;
-  dataDir: string;
-  dailyAt: string;
-  apiToken: string | undefined;
-  only: "relationships" | "contacts" | null;
-  force: boolean;
-  json: boolean;
-  watch: boolean;
-  /** Where and when alerts go (ALERT_*, PUBLIC_URL); null: no webhook set. */
-  alert: { webhook: string; minSeverity: AlertSeverity; timeoutMs: number; publicUrl: string | undefined } | null;
-  /** How a URL workbook is downloaded and how often `--watch` polls it (WORKBOOK_*). */
-  download: { authHeader: DownloadOptions["authHeader"]; maxBytes: number; pollMs: number | null };
-}
-
-/** Thrown for bad command-line usage (exit 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "usage";
-}
-
-/**
- * Parses `argv` (without node and script) into options, the settings through etl/settings (so
- * `npm start` and `npm run etl` read DATA_DIR and the inputs alike). Throws UsageError with a
- * plain message.
- *
- * @example
- * ```ts
- * parseEtlArgs(["--only", "relationships", "--force"]).only; // "relationships"
- * ```
- */
-export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): EtlOptions | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...settingFlags("etl"),
-        only: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        watch: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
-  }
-  if (values.help) return "help";
-  const only = values.only ?? null;
-  if (only !== null && only !== "relationships" && only !== "contacts") {
-    throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
-  }
-  let settings: Settings;
-  try {
-    settings = readSettings("etl", { flags: values, env, cwd });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    workbook: settings.workbook,
-    contacts: settings.contactsCsv,
-    dataDir: settings.dataDir,
-    dailyAt: settings.dailyAt,
-    apiToken: settings.apiToken,
-    only,
-    force: values.force ?? false,
-    json: values.json ?? false,
-    watch: values.watch ?? false,
-    alert:
-      settings.alertWebhook === undefined
-        ? null
-        : { webhook: settings.alertWebhook, minSeverity: settings.alertMinSeverity, timeoutMs: settings.alertTimeoutMs, publicUrl: settings.publicUrl },
-    download: { authHeader: settings.workbookAuthHeader, maxBytes: settings.workbookMaxBytes, pollMs: settings.workbookPollMs },
-  };
-}
+export { ETL_HELP, parseEtlArgs, UsageError, type EtlOptions };
 
 /** What the contacts step did (the contacts module records the run itself). */
 interface ContactsOutcome {
@@ -144,7 +49,10 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
   // The loads record their runs themselves; alerts about them go out after, in one place, so an
   // unreachable webhook can delay the end of a run (bounded by ALERT_TIMEOUT) but never change it.
   const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
-  if (options.alert !== null) outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir });
+  if (options.alert !== null) {
+    const { alertRuns } = await import("./alerts/mod.ts");
+    outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir });
+  }
   return outcome;
 }
 
@@ -154,6 +62,8 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
   if (options.only !== "contacts") {
     const bar = hooks.progress ? progressBar(options.workbook) : null;
     try {
+      // loadWorkbook() downloads a URL workbook first, then runs the relationship load.
+      const { loadWorkbook } = await import("./fetch/mod.ts");
       relationships = await loadWorkbook({
         download: options.download,
         workbook: options.workbook,
@@ -173,6 +83,7 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
+    const { loadContacts } = await import("./contacts/mod.ts");
     const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken });
     return { status: "succeeded", summary };
   } catch (error) {
@@ -314,14 +225,6 @@ function progressBar(workbook: string): { update: (done: number, total: number) 
 }
 
 /**
- * Writes `text` to the terminal (or wherever the stream goes) with control characters escaped:
- * reports, messages and logs quote headers, cells, sheet and file names from the user's files.
- */
-function say(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(terminalText(text));
-}
-
-/**
  * The CLI: returns the exit code instead of exiting, so tests can call it.
  *
  * @example
@@ -330,17 +233,20 @@ function say(stream: NodeJS.WriteStream, text: string): void {
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
-  let options: EtlOptions | "help";
-  try {
-    options = parseEtlArgs(argv);
-  } catch (error) {
-    say(process.stderr, `${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const parsed = parseOrAnswer(argv);
+  return "exitCode" in parsed ? parsed.exitCode : runCli(parsed.options);
+}
+
+/**
+ * Runs what parsed `options` ask for (one load, `--watch`, or `--standby`) and returns the exit
+ * code. The launcher (etl.js) calls this once it has parsed the command line itself.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(parseEtlArgs(["--json"]) as EtlOptions);
+ * ```
+ */
+export async function runCli(options: EtlOptions): Promise<number> {
   try {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
     // message up front, not an errno from deep inside the first load.
@@ -350,11 +256,53 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (options.watch) return watch(options);
+  if (options.standby && !process.send) {
+    say(process.stderr, "--standby waits for the scheduler's go-ahead on an IPC channel; this process has none (it is for npm start's schedule)\n");
+    return 2;
+  }
+  if (options.standby) {
+    const go = await standby(options);
+    if (go === null) return 0; // the scheduler went away or stopped before asking for a load
+    options = { ...options, only: go.only };
+  }
   const outcome = await runEtl(options, { progress: !options.json });
   if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
   // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
   else say(outcome.ok ? process.stdout : process.stderr, `${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
+}
+
+/**
+ * `--standby`: loads what a load needs (the load modules and the DuckDB driver), tells the parent
+ * "ready" over the IPC channel, and waits for its go-ahead, which says what to load. Resolves null
+ * if the channel closes first. This is how `npm start` keeps its next scheduled load started
+ * ahead of time (etl/schedule/child_load.ts) while each load still runs in a fresh process.
+ */
+async function standby(options: EtlOptions): Promise<{ only: EtlOptions["only"] } | null> {
+  const [, , { Database }] = await Promise.all([
+    options.only !== "contacts" ? import("./relationships/mod.ts") : null,
+    options.only !== "relationships" ? import("./contacts/mod.ts") : null,
+    import("./db/mod.ts"),
+  ]);
+  Database.loadDriver();
+  return new Promise((resolveGo) => {
+    const onMessage = (message: unknown) => {
+      const m = message as { go?: boolean; only?: EtlOptions["only"] };
+      if (!m?.go) return;
+      process.off("disconnect", onDisconnect);
+      process.off("message", onMessage);
+      // The channel must not keep this process alive once the load is done.
+      process.channel?.unref();
+      resolveGo({ only: m.only === undefined ? options.only : m.only });
+    };
+    const onDisconnect = () => {
+      process.off("message", onMessage);
+      resolveGo(null);
+    };
+    process.on("message", onMessage);
+    process.once("disconnect", onDisconnect);
+    process.send!({ ready: true });
+  });
 }
 
 function toJson(outcome: EtlOutcome): unknown {
@@ -367,8 +315,17 @@ function toJson(outcome: EtlOutcome): unknown {
   };
 }
 
+/**
+ * Writes `text` to the terminal (or wherever the stream goes) with control characters escaped:
+ * reports, messages and logs quote headers, cells, sheet and file names from the user's files.
+ */
+function say(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(terminalText(text));
+}
+
 async function watch(options: EtlOptions): Promise<number> {
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
+  const [{ startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   let scheduler;
   try {
     scheduler = startScheduler({
@@ -410,15 +367,4 @@ async function watch(options: EtlOptions): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // Last-resort boundary: a plain message, never a stack trace.
-      say(process.stderr, `The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void exitWith(main(process.argv.slice(2)));

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,20 +30,70 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
-    force: false, json: false, watch: false, dailyAt: "00:00", apiToken: undefined,
+    force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined,
     alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
-  assert.ok(o !== "help");
+  assert.ok(typeof o === "object");
   assert.equal(o.dataDir, "/srv/d");
   assert.equal(o.workbook, "/home/u/w.xlsx");
   assert.equal(o.contacts, "/srv/d/contacts.csv", "the inputs default to files inside DATA_DIR, as for npm start");
   assert.equal(o.only, "relationships");
   assert.equal(o.dailyAt, "06:00");
   assert.equal(parseEtlArgs(["--help"]), "help");
+  assert.equal(parseEtlArgs(["--version"]), "version");
+  assert.throws(() => parseEtlArgs(["--standby", "--watch"]), UsageError);
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+});
+
+test("--help, --version and usage errors load neither DuckDB nor the reader nor the loads", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-startup-"));
+  const LAUNCHER = fileURLToPath(new URL("./etl.js", import.meta.url));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  const heavy = /@duckdb|\/etl\/(xlsx|relationships|contacts|schedule|db)\//;
+  try {
+    // The launcher as npm runs it (plain Node, no TypeScript loader), and main.ts as the tests and
+    // the scheduler run it (with tsx).
+    const ways: [string, string[]][] = [["npm run etl (etl/etl.js)", [LAUNCHER]], ["etl/main.ts", [...process.execArgv, MAIN]]];
+    for (const [way, command] of ways) {
+      for (const [args, code, output] of [[["--help"], 0, /Usage: npm run etl/], [["--version"], 0, /^relaciones-workspace \d+\.\d+\.\d+\n$/], [["--only", "nope"], 2, /Cannot use --only 'nope'/], [["--daily-at", "noon"], 2, /--daily-at must be HH:MM/]] as const) {
+        await t.test(`${way} ${args.join(" ")}`, () => {
+          const log = join(dir, `${way.length}-${args[0]}.log`);
+          const r = spawnSync(process.execPath, ["--import", HOOK, ...command, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+          assert.equal(r.status, code, r.stderr);
+          assert.match(code === 0 ? r.stdout : r.stderr, output);
+          const loaded = readFileSync(log, "utf8").split("\n");
+          assert.ok(loaded.some((m) => m.includes("etl_args.js")), "the log works");
+          assert.deepEqual(loaded.filter((m) => heavy.test(m)), []);
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl skips an unchanged workbook without loading DuckDB (the run log names the published version)", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-skip-"));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  try {
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
+    const args = ["--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data"), "--json"];
+    const first = await cli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const log = join(dir, "modules.log");
+    const r = spawnSync(process.execPath, ["--import", HOOK, ...process.execArgv, MAIN, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).relationships.status, "skipped");
+    const loaded = readFileSync(log, "utf8").split("\n");
+    assert.ok(loaded.some((m) => m.includes("/etl/xlsx/")), "the log works: the reader was loaded");
+    assert.deepEqual(loaded.filter((m) => m.includes("@duckdb")), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes there, from any working directory", { timeout: 120_000 }, async () => {
@@ -83,6 +133,9 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       assert.equal(code, 2);
       assert.match(stderr, /Cannot use --only 'nope'/);
       assert.doesNotMatch(stderr, /\n\s+at /);
+      const standby = await cli(["--standby", "--data-dir", dataDir]);
+      assert.equal(standby.code, 2, "--standby without the scheduler's IPC channel");
+      assert.match(standby.stderr, /--standby waits for the scheduler's go-ahead/);
     });
     await t.test("a load prints a human summary and exits 0; DATA_DIR is honoured", async () => {
       const { code, stdout, stderr } = await cli(["--workbook", workbook, "--only", "relationships"], { ...process.env, DATA_DIR: dataDir });
@@ -136,6 +189,7 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
     await t.test("childProcessLoad() runs the CLI with --json for the scheduler", async () => {
       const runLoad = childProcessLoad({ dataDir, workbook });
       const result = await runLoad("file-changed");
+      runLoad.close();
       assert.equal(result.exitCode, 0, result.stderr);
       const summary = result.summary as { relationships: { status: string; version_id: number }; contacts: unknown };
       assert.equal(summary.relationships.status, "skipped");

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { migrate, MigrationError } from "./contacts/mod.ts";
 import { Database } from "./db/mod.ts";
-import { readSettings, settingFlags, settingsHelp } from "./settings/mod.ts";
+import { readSettings, settingFlags, settingsHelp } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
 

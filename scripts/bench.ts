@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readSettings } from "../etl/settings/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 
 const names = ["xlsx", "etl", "api", "dashboard"];
 const argv = process.argv.slice(2);

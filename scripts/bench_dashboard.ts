@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { brotliCompressSync, constants } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { replaceFile } from "../etl/files/mod.ts";
-import { readSettings } from "../etl/settings/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 import { Browser, findChromium, type Page } from "./testing/cdp.ts";
 import { startDemo } from "./testing/demo_server.ts";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";

@@ -11,7 +11,7 @@ import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, SORT_FIELDS, type ContactEntry, type ContactsStore, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { nextCursor, pageAfter, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { readJson } from "../http/request_body.ts";

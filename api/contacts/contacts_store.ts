@@ -24,7 +24,7 @@ import {
   type RecordDefinition,
   type RecordSql,
 } from "../../etl/contacts/mod.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 
 /** A contact as the API shows it. */

@@ -4,7 +4,7 @@
  * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
  */
 import type { Database } from "../../etl/db/mod.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
 import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";

@@ -6,7 +6,7 @@
  * an actor is named (`{id}`, `actor`, `from`, `to`, `around`), its letter code works as well as its id.
  */
 import { HttpError } from "../http/http_error.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";

@@ -101,8 +101,8 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(m.actors.length, 5);
       assert.deepEqual(m.rows, [{ id: 2, cells: "10100" }, { id: 3, cells: "00010" }]);
       const f = (await get("/findings")).json();
-      assert.equal(f.items[0].check, "asymmetric_pairs");
-      assert.deepEqual(f.items[0].cells, ["'Matriz de adyacencia'!D3"]);
+      assert.equal(f.items[0].check, "asymmetric_pair");
+      assert.deepEqual(f.items[0].cells, ["'Matriz de adyacencia'!E4", "'Matriz de adyacencia'!D5"], "2 marks 3; 3 does not mark 2");
     });
     await t.test("every {id} of an actor, `actor`, `from` and `to` take a letter code too, in any case", async () => {
       assert.equal((await get("/actors/C")).json().id, 3);
@@ -196,7 +196,7 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.match(String(findings.headers["content-type"]), /^text\/csv/);
       assert.deepEqual(findings.text.trim().split("\r\n"), [
         "check,severity,message,cells,count",
-        "asymmetric_pairs,warning,Some pairs are marked in one direction only,'Matriz de adyacencia'!D3,1",
+        "asymmetric_pair,warning,1 pair is marked in one direction and 0 in the other,'Matriz de adyacencia'!E4; 'Matriz de adyacencia'!D5,1",
       ]);
       assert.match(String((await get("/findings")).headers.vary), /Accept/);
     });

@@ -19,7 +19,7 @@ const components: Component[] = [
   { id: "relationships-db", name: "relationships.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, immutable snapshot", description: "Published actors, relationships, matrix, versions, changes, findings." },
   { id: "contacts-db", name: "contacts.duckdb", kind: "datastore", zone: "data", regions: HOST, tech: "DuckDB, read-write", description: "Contacts and departments; migrations in schema_migrations." },
   { id: "runs-log", name: "runs.jsonl", kind: "file", zone: "data", regions: HOST, tech: "append-only JSON lines, fsync", description: "One record per run: succeeded, skipped or failed." },
-  { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid", description: "One relationship load at a time per data dir; a dead owner's lock is taken over." },
+  { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid, start time and boot id", description: "One relationship load at a time per data dir; a dead owner's lock (or one whose pid now names another process) is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
 ];
 
@@ -30,7 +30,7 @@ const connections: Connection[] = [
   c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- contacts)"),
   c("s-scheduler-etl", "scheduler", "etl", "daily load", "child_process.spawn + --json on stdout", { mode: "async" }),
   c("s-etl-workbook", "etl", "workbook", "stream rows", "our .xlsx reader (zip + inflate, streaming XML)", { access: "read" }),
-  c("s-etl-lock", "etl", "load-lock", "take the load lock (O_EXCL), release in finally", "open(O_CREAT|O_EXCL) + pid check", { access: "write" }),
+  c("s-etl-lock", "etl", "load-lock", "take the load lock (O_EXCL), release in finally", "open(O_CREAT|O_EXCL) + owner check (pid, start time, boot id)", { access: "write" }),
   c("s-etl-staging", "etl", "staging", "build snapshot (appender), checkpoint, fsync", "DuckDB (read-write, private file)", { access: "write" }),
   c("s-etl-publish", "etl", "relationships-db", "publish: rename() over, fsync dir", "rename(2), atomic on one filesystem", { access: "write" }),
   c("s-etl-runs", "etl", "runs-log", "append run record", "O_APPEND write + fsync", { access: "write" }),
@@ -52,7 +52,7 @@ const stores: StoreSpec[] = [
   { component: "relationships-db", owner: "etl", holds: "Published actors, relationships, matrix rows, versions, changes, findings", data: ["internal"], replication: "None on one machine; copies are cheap (one immutable file) for read replicas", backup: "Rebuilt from the workbook; copy the file for point-in-time history", rpo: "0 for the published version (immutable); history lives in `versions`/`changes`", rto: "One ETL run", why: "Embedded columnar SQL, one file, read-only readers need no server and no locks.", sharedWith: [{ component: "api", access: "read", why: "the published snapshot is immutable; the API opens it READ_ONLY" }] },
   { component: "contacts-db", owner: "api", holds: "Contacts, departments, schema_migrations", data: ["personal"], sourceOfTruth: true, replication: "None on one machine (PostgreSQL path below)", backup: "Copy the file while the API is stopped, or EXPORT DATABASE nightly", rpo: "Since the last copy (24 h with a nightly copy)", rto: "Minutes: restore the file, restart", why: "One writer at a time fits DuckDB's model; the API serialises writes.", sharedWith: [{ component: "loader", access: "read-write", why: "only when no API is running; DuckDB's file lock guarantees one writer" }] },
   { component: "runs-log", owner: "etl", holds: "One JSON record per run", data: ["internal"], replication: "None", backup: "Append-only: copy any time", rpo: "Last fsync'd line; a torn last line is skipped on read", rto: "0", why: "Survives a crashed load (the DuckDB file may not); readable with any tool.", sharedWith: [{ component: "api", access: "read", why: "GET /runs" }] },
-  { component: "load-lock", owner: "etl", holds: "pid of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose pid is gone is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
+  { component: "load-lock", owner: "etl", holds: "pid, start time and boot id of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose owner is gone (or whose pid was reused) is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
@@ -104,7 +104,7 @@ const failureModes: FailureMode[] = [
   f(["workbook"], "bad cells: text in the matrix, asymmetric pairs, unknown actors", "the load succeeds; findings on the dashboard with cell references ('Matriz de adyacencia'!F5)", "published with findings", "users correct the workbook"),
   f(["workbook"], "zip bomb or corrupt archive", "failed run: inflated size over the limit, or a corrupt entry", "the reader stops at the limit", "obtain a clean file"),
   f(["etl", "staging"], "the load crashes or is killed mid-way", "nothing changes for readers", "the next load removes the temp file", "run again"),
-  f(["load-lock"], "two loads at once (scheduler and a person), or a stale lock after kill -9", "the second load says another load (pid N) is running and records a skipped run; a dead owner's lock is taken over", "O_EXCL lock file with pid check", "wait, or nothing to do"),
+  f(["load-lock"], "two loads at once (scheduler and a person), or a stale lock after kill -9", "the second load says another load (pid N) is running and records a skipped run; a dead owner's lock is taken over", "O_EXCL lock file with owner check (pid, start time, boot id)", "wait, or nothing to do"),
   f(["staging"], "disk full during a load", "failed run; the previous snapshot is still served", "temp file removed", "free space, run again"),
   f(["relationships-db"], "no snapshot yet (first start)", "relationship endpoints answer 503 problem documents; contacts and /readyz keep working", "the API keeps polling for the file", "run `npm run etl`"),
   f(["scheduler"], "the API is not running at the scheduled time", "no daily load; `/runs` shows the date of the last run", "run history makes the gap visible", "run `npm run etl` by hand"),

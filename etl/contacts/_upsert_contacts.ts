@@ -6,7 +6,7 @@ import type { Database } from "../db/mod.ts";
 import { quoteIdent } from "../db/mod.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import type { IngestSummary, RowFix } from "../handover/mod.ts";
-import { fold } from "../text/mod.ts";
+import { fold } from "../text/mod.js";
 import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** One person from the file: the first line's values, every line they appear on, their departments. */

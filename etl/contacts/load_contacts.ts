@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database } from "../db/mod.ts";
 import { writeFileAtomic } from "../files/mod.ts";
-import { csvField } from "../text/mod.ts";
+import { csvField } from "../text/mod.js";
 import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
 import { HandoverError, importThroughApi, runningApi, type IngestSummary, type RowReject } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";

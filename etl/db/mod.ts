@@ -9,4 +9,4 @@
  * try { await db.all("select count(*) as n from contacts"); } finally { db.close(); }
  * ```
  */
-export { Appender, Database, quoteIdent, readSql, type OpenOptions, type Params, type Row } from "./database.ts";
+export { Appender, ChunkAppender, Database, quoteIdent, readSql, type OpenOptions, type Params, type Row } from "./database.ts";

@@ -9,7 +9,7 @@ import { createWriteStream, openSync } from "node:fs";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream } from "node:stream/web";
-import { isLocalNetworkHost } from "../settings/mod.ts";
+import { isLocalNetworkHost } from "../settings/mod.js";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 
 /** How one GET is made and bounded. */

@@ -6,7 +6,7 @@
  */
 import { loadRelationships, type LoadOptions, type LoadResult } from "../relationships/mod.ts";
 import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
-import { isUrl } from "../settings/mod.ts";
+import { isUrl } from "../settings/mod.js";
 import { copyName } from "./_fetch_state.ts";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 import { fetchWorkbook, type DownloadOptions } from "./fetch_workbook.ts";

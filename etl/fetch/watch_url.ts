@@ -7,7 +7,7 @@
  */
 import { getOnce } from "./_http_get.ts";
 import { fetchDir, readState } from "./_fetch_state.ts";
-import { isUrl } from "../settings/mod.ts";
+import { isUrl } from "../settings/mod.js";
 import type { DownloadOptions } from "./fetch_workbook.ts";
 
 /** A running watcher. */

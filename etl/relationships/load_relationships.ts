@@ -8,7 +8,7 @@ import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db/mod.ts";
 import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunRecord } from "../runs/mod.ts";
-import { fold } from "../text/mod.ts";
+import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";
@@ -133,7 +133,7 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   load.before = before;
   const hashing = hashFile(options.workbook);
   hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  const published = await publishedVersion(load.live);
+  const published = loggedVersion(load.live, options.dataDir) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
   const same = (sha: string) => !options.force && published !== null && sha === published.sha256;
   hashing.then(
@@ -171,7 +171,8 @@ async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sh
     const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
     const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
     const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), signal), { sheet: matrixSheet, findings });
+    const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), signal), { sheet: matrixSheet, findings, pack });
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();
@@ -313,6 +314,28 @@ class RelationshipLoad {
     appendRun(this.options.dataDir, this.run);
     return { run: this.run, changePreview, durationMs: performance.now() - this.#t0 };
   }
+}
+
+/**
+ * Returns the published version as the run log knows it, when the live snapshot is provably the
+ * file that run published (last written between the run's start and finish), else null. This
+ * keeps DuckDB out of a load until the hash says the file is new: an unchanged file (the daily
+ * run, usually) is skipped without loading the driver at all, and a new one does not wait for a
+ * DuckDB open of the live file before it starts reading. A snapshot replaced by hand, or a crash
+ * between publishing and logging, fails the check and `publishedVersion()` reads the file.
+ */
+function loggedVersion(live: string, dataDir: string): { version_id: number; sha256: string } | null {
+  const run = lastRun(dataDir, "relationships", "succeeded");
+  if (!run?.version_id || !run.file?.sha256) return null;
+  let written: number;
+  try {
+    written = statSync(live).mtimeMs;
+  } catch {
+    return null;
+  }
+  // 1 s of slack for filesystems that keep mtimes in whole seconds.
+  const during = written >= Date.parse(run.started_at) - 1000 && written <= Date.parse(run.finished_at) + 1000;
+  return during ? { version_id: run.version_id, sha256: run.file.sha256 } : null;
 }
 
 /**

@@ -8,7 +8,7 @@
  * ```
  */
 export { findSheet, LIST_SHEET, loadRelationships, LoadError, MATRIX_SHEET, publishedVersion, type LoadOptions, type LoadResult } from "./load_relationships.ts";
-export { SNAPSHOT_FILE, snapshotPath } from "./publish.ts";
+export { publishSnapshot, SNAPSHOT_FILE, snapshotPath, tempSnapshotPath } from "./publish.ts";
 export { CHECKS, type CheckName } from "./checks.ts";
 export { SCHEMA_VERSION, type ChangeCounts, type ChangeRow } from "./write_snapshot.ts";
 export { LockBusyError } from "./lock.ts";

@@ -159,7 +159,9 @@ export async function writeSnapshot(options: {
 }
 
 async function appendPairs(db: Database, matrix: Matrix, actors: ActorRecord[], findings: Findings): Promise<number> {
-  const rows = await db.appender("user_relationships");
+  // Chunks of typed arrays: 450 k pairs at 3000 actors took 0.38 s row by row (five native calls
+  // a pair) and take ~0.1 s this way; 13.4 M at 16,384 went from 15.7 s to ~8 s.
+  const rows = await db.chunkAppender("user_relationships");
   try {
     return forEachPair(matrix, actors, findings, (a, b, aToB, bToA) => rows.int(a).int(b).bool(aToB).bool(bToA).endRow());
   } finally {

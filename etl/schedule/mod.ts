@@ -5,13 +5,15 @@
  * @example
  * ```ts
  * import { childProcessLoad, startScheduler } from "../etl/schedule/mod.ts";
- * const scheduler = startScheduler({ workbook, dataDir, runLoad: childProcessLoad({ dataDir }) });
+ * const runLoad = childProcessLoad({ dataDir });
+ * const scheduler = startScheduler({ workbook, dataDir, runLoad, prepareLoad: runLoad.prepare });
  * ```
  */
 export {
   isStale,
   lastGoodLoad,
   nextDailyRun,
+  PREPARE_MS,
   startScheduler,
   systemClock,
   watchFile,
@@ -21,4 +23,4 @@ export {
   type SchedulerOptions,
   type Stoppable,
 } from "./schedule.ts";
-export { childProcessLoad, type ChildLoadResult } from "./child_load.ts";
+export { childProcessLoad, type ChildLoad, type ChildLoadOptions, type ChildLoadResult } from "./child_load.ts";

@@ -7,7 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { readRuns } from "../runs/mod.ts";
-import { parseDailyAt } from "../settings/mod.ts";
+import { parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -87,7 +87,14 @@ export interface Stoppable {
  */
 export function watchFile(
   path: string,
-  options: { onStable: () => void; clock?: Clock; pollMs?: number; stableMs?: number },
+  options: {
+    onStable: () => void;
+    /** Called when a change is first seen, before the file has settled (a load is coming). */
+    onChange?: () => void;
+    clock?: Clock;
+    pollMs?: number;
+    stableMs?: number;
+  },
 ): Stoppable {
   const clock = options.clock ?? systemClock;
   const pollMs = options.pollMs ?? 1000;
@@ -106,7 +113,9 @@ export function watchFile(
     if (current !== seen) {
       seen = current;
       changedAt = now;
+      const was = pending;
       pending = current !== baseline;
+      if (pending && !was) options.onChange?.();
     } else if (pending && current !== null && now - changedAt >= stableMs) {
       pending = false;
       baseline = current;
@@ -159,7 +168,16 @@ export interface SchedulerOptions {
   lastSuccess?: () => Date | null;
   /** Called when a load rejects (the scheduler keeps going). */
   onError?: (error: unknown, reason: LoadReason) => void;
+  /**
+   * Called when a load is likely soon, so `runLoad` can get ready for it (childProcessLoad's
+   * `prepare`): when the workbook starts changing (the load waits for it to settle) and
+   * `PREPARE_MS` before the daily run.
+   */
+  prepareLoad?: () => void;
 }
+
+/** How long before the daily run `prepareLoad` is called. */
+export const PREPARE_MS = 60_000;
 
 /** A running scheduler. */
 export interface Scheduler extends Stoppable {
@@ -213,25 +231,39 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     })();
   };
 
+  let prepareTimer: unknown = null;
   const armDaily = () => {
     next = nextDailyRun(clock.now(), at);
+    const wait = next.getTime() - clock.now();
+    if (options.prepareLoad && wait > PREPARE_MS) {
+      prepareTimer = clock.setTimeout(() => {
+        if (!stopped) options.prepareLoad?.();
+      }, wait - PREPARE_MS);
+    }
     dailyTimer = clock.setTimeout(() => {
       if (stopped) return;
       trigger("daily");
       armDaily();
-    }, next.getTime() - clock.now());
+    }, wait);
   };
   armDaily();
   const watcher = options.watch === false
     ? null
     : (options.watchWorkbook?.(() => trigger("file-changed")) ??
-      watchFile(options.workbook, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onStable: () => trigger("file-changed") }));
+      watchFile(options.workbook, {
+        clock,
+        pollMs: options.pollMs,
+        stableMs: options.stableMs,
+        onChange: () => options.prepareLoad?.(),
+        onStable: () => trigger("file-changed"),
+      }));
   if (isStale(lastSuccess(), clock.now())) trigger("startup");
 
   return {
     stop() {
       stopped = true;
       clock.clearTimeout(dailyTimer);
+      clock.clearTimeout(prepareTimer);
       watcher?.stop();
     },
     nextDailyRun: () => next,

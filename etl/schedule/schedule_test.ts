@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDailyAt, SettingsError } from "../settings/mod.ts";
-import { isStale, nextDailyRun, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
+import { parseDailyAt, SettingsError } from "../settings/mod.js";
+import { isStale, nextDailyRun, PREPARE_MS, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */
 class FakeClock implements Clock {
@@ -151,6 +151,36 @@ test("watchFile() fires once a changed file has stopped growing", () => {
     clock.advance(1000);
     assert.equal(fired, 2, "a file that reappears fires");
     watcher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("startScheduler() calls prepareLoad before the loads it can see coming: a changing workbook, the daily run", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "prepare-test-"));
+  try {
+    const file = join(dir, "relaciones.xlsx");
+    writeFileSync(file, "v1");
+    const clock = new FakeClock("2026-03-03T23:50:00Z");
+    const events: string[] = [];
+    const at = () => new Date(clock.now()).toISOString().slice(11, 19);
+    const scheduler = startScheduler({
+      workbook: file, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      prepareLoad: () => events.push(`prepare ${at()}`),
+      runLoad: async (reason) => void events.push(`${reason} ${at()}`),
+    });
+    clock.advance(1000);
+    appendFileSync(file, " being copied");
+    clock.advance(100);
+    appendFileSync(file, " still");
+    clock.advance(5000);
+    await scheduler.idle();
+    assert.deepEqual(events, ["prepare 23:50:01", "file-changed 23:50:04"], "prepared when the change is first seen, once");
+    clock.advance(10 * 60_000);
+    await scheduler.idle();
+    assert.equal(PREPARE_MS, 60_000);
+    assert.deepEqual(events.slice(2), ["prepare 23:59:00", "daily 00:00:00"], "prepared a minute before the daily run");
+    scheduler.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { etlChildEnv, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.ts";
+import { etlChildEnv, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
 
 const COMMANDS: Command[] = ["etl", "start", "migrate"];
 

@@ -2,67 +2,65 @@
  * Every setting of every command (`npm run etl`, `npm start`, `npm run migrate`, `npm run bench`),
  * read in one place: a flag wins over the environment, which wins over the default. The same
  * DATA_DIR therefore means the same files to every command, whatever folder it runs from.
+ *
+ * Plain JavaScript with JSDoc types (checked by `npm run check` like the TypeScript): `npm run etl`
+ * answers `--help`, `--version` and usage errors with bare Node, before any TypeScript loader
+ * starts (etl/etl.js), and those answers are built from this module.
  */
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The commands that read settings. */
-export type Command = "etl" | "start" | "migrate" | "bench";
+/** @typedef {"etl" | "start" | "migrate" | "bench"} Command The commands that read settings. */
 
-/** The resolved settings. Paths are absolute. */
-export interface Settings {
-  dataDir: string;
-  workbook: string;
-  contactsCsv: string;
-  dailyAt: string;
-  schedule: boolean;
-  host: string;
-  /** Host names the API answers to besides loopback names (lower case); `["*"]`: any. */
-  allowedHosts: string[];
-  port: number;
-  apiToken: string | undefined;
-  benchDir: string;
-  /** Where alerts are POSTed; undefined: no alerts. */
-  alertWebhook: string | undefined;
-  alertMinSeverity: AlertSeverity;
-  /** Time allowed for one alert POST. */
-  alertTimeoutMs: number;
-  /** The dashboard's address for links (no trailing slash); undefined: the running API's. */
-  publicUrl: string | undefined;
-  /** GET /metrics without the token even when API_TOKEN is set. */
-  metricsPublic: boolean;
-  /** The header sent with every request for a URL workbook. */
-  workbookAuthHeader: { name: string; value: string } | undefined;
-  /** How often a URL workbook is polled; null: only at the daily time. */
-  workbookPollMs: number | null;
-  /** Largest workbook download accepted, in bytes. */
-  workbookMaxBytes: number;
-}
+/**
+ * The resolved settings. Paths are absolute.
+ * @typedef {object} Settings
+ * @property {string} dataDir
+ * @property {string} workbook
+ * @property {string} contactsCsv
+ * @property {string} dailyAt
+ * @property {boolean} schedule
+ * @property {string} host
+ * @property {string[]} allowedHosts Host names the API answers to besides loopback names (lower case); `["*"]`: any.
+ * @property {number} port
+ * @property {string | undefined} apiToken
+ * @property {string} benchDir
+ * @property {string | undefined} alertWebhook Where alerts are POSTed; undefined: no alerts.
+ * @property {AlertSeverity} alertMinSeverity
+ * @property {number} alertTimeoutMs Time allowed for one alert POST.
+ * @property {string | undefined} publicUrl The dashboard's address for links (no trailing slash); undefined: the running API's.
+ * @property {boolean} metricsPublic GET /metrics without the token even when API_TOKEN is set.
+ * @property {{ name: string, value: string } | undefined} workbookAuthHeader The header sent with every request for a URL workbook.
+ * @property {number | null} workbookPollMs How often a URL workbook is polled; null: only at the daily time.
+ * @property {number} workbookMaxBytes Largest workbook download accepted, in bytes.
+ */
 
-/** The severities an alert can be set to start at (the run record's `Severity`). */
-export type AlertSeverity = "error" | "warning" | "info";
+/** @typedef {"error" | "warning" | "info"} AlertSeverity The severities an alert can be set to start at (the run record's `Severity`). */
 
-/** One setting: where it is read from, which commands read it, and what it means. */
-export interface SettingDefinition {
-  readonly key: keyof Settings;
-  readonly env: string;
-  /** The command-line flag (`--data-dir`); none for secrets, which must not show in `ps`. */
-  readonly flag?: string;
-  /** What the flag's value looks like in help text (`DIR`). */
-  readonly placeholder?: string;
-  readonly commands: readonly Command[];
-  /** The default, as a person reads it. */
-  readonly defaultText: string;
-  readonly description: string;
-}
+/**
+ * One setting: where it is read from, which commands read it, and what it means.
+ * @typedef {object} SettingDefinition
+ * @property {keyof Settings} key
+ * @property {string} env
+ * @property {string} [flag] The command-line flag (`--data-dir`); none for secrets, which must not show in `ps`.
+ * @property {string} [placeholder] What the flag's value looks like in help text (`DIR`).
+ * @property {readonly Command[]} commands
+ * @property {string} defaultText The default, as a person reads it.
+ * @property {string} description
+ */
+
+/** @typedef {{ text: string, from: string } | undefined} RawSetting */
 
 /** The repository's data/ folder: the default data dir from any working directory. */
-export const REPO_DATA_DIR: string = fileURLToPath(new URL("../../data/", import.meta.url));
-const REPO_BENCH_DIR: string = fileURLToPath(new URL("../../.bench/", import.meta.url));
+export const REPO_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
+const REPO_BENCH_DIR = fileURLToPath(new URL("../../.bench/", import.meta.url));
 
-/** Every setting, in the order the README's table and the help texts list them. */
-export const SETTINGS: readonly SettingDefinition[] = [
+/**
+ * Every setting, in the order the README's table and the help texts list them.
+ * @type {readonly SettingDefinition[]}
+ */
+export const SETTINGS = [
   {
     key: "dataDir", env: "DATA_DIR", flag: "data-dir", placeholder: "DIR", commands: ["etl", "start", "migrate"],
     defaultText: "`data/` in the repository",
@@ -160,18 +158,19 @@ export const SETTINGS: readonly SettingDefinition[] = [
 
 /** A setting has a value that cannot be used; the CLIs print `message` and exit 2. */
 export class SettingsError extends Error {
-  override readonly name = "SettingsError";
-  readonly code = "bad-setting";
+  /** @override @readonly */
+  name = "SettingsError";
+  /** @readonly */
+  code = "bad-setting";
 }
 
-/** Where settings are read from; each defaults to this process's own. */
-export interface SettingsSource {
-  /** Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them. */
-  flags?: Record<string, string | boolean | undefined>;
-  env?: NodeJS.ProcessEnv;
-  /** Relative paths resolve against this folder (where the user typed them). */
-  cwd?: string;
-}
+/**
+ * Where settings are read from; each defaults to this process's own.
+ * @typedef {object} SettingsSource
+ * @property {Record<string, string | boolean | undefined>} [flags] Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them.
+ * @property {NodeJS.ProcessEnv} [env]
+ * @property {string} [cwd] Relative paths resolve against this folder (where the user typed them).
+ */
 
 /**
  * Returns the settings `command` reads, from flags, then the environment, then the defaults.
@@ -182,20 +181,25 @@ export interface SettingsSource {
  * readSettings("etl", { env: { DATA_DIR: "/srv/data" } }).workbook; // "/srv/data/relaciones.xlsx"
  * readSettings("start", { env: { HOST: "0.0.0.0" } }); // throws: refusing to listen ... without API_TOKEN
  * ```
+ * @param {Command} command
+ * @param {SettingsSource} [source]
+ * @returns {Settings}
  */
-export function readSettings(command: Command, source: SettingsSource = {}): Settings {
+export function readSettings(command, source = {}) {
   const flags = source.flags ?? {};
   const env = source.env ?? process.env;
   const cwd = source.cwd ?? process.cwd();
-  const raw = (key: keyof Settings): { text: string; from: string } | undefined => {
-    const def = SETTINGS.find((d) => d.key === key)!;
+  /** @type {(key: keyof Settings) => RawSetting} */
+  const raw = (key) => {
+    const def = /** @type {SettingDefinition} */ (SETTINGS.find((d) => d.key === key));
     if (!def.commands.includes(command)) return undefined;
     const flag = def.flag === undefined ? undefined : flags[def.flag];
     if (typeof flag === "string") return { text: flag, from: `--${def.flag}` };
     const value = env[def.env]?.trim();
     return value ? { text: value, from: def.env } : undefined;
   };
-  const path = (key: keyof Settings, fallback: string) => {
+  /** @type {(key: keyof Settings, fallback: string) => string} */
+  const path = (key, fallback) => {
     const value = raw(key);
     return value === undefined ? fallback : resolve(cwd, value.text);
   };
@@ -238,13 +242,12 @@ export function readSettings(command: Command, source: SettingsSource = {}): Set
   };
 }
 
-type RawSetting = { text: string; from: string } | undefined;
-
-/** The settings of alerts, metrics and URL workbooks (parts of issue 12), parsed and checked. */
-function alertAndFetchSettings(raw: (key: keyof Settings) => RawSetting): Pick<
-  Settings,
-  "alertWebhook" | "alertMinSeverity" | "alertTimeoutMs" | "publicUrl" | "metricsPublic" | "workbookAuthHeader" | "workbookPollMs" | "workbookMaxBytes"
-> {
+/**
+ * The settings of alerts, metrics and URL workbooks, parsed and checked.
+ * @param {(key: keyof Settings) => RawSetting} raw
+ * @returns {Pick<Settings, "alertWebhook" | "alertMinSeverity" | "alertTimeoutMs" | "publicUrl" | "metricsPublic" | "workbookAuthHeader" | "workbookPollMs" | "workbookMaxBytes">}
+ */
+function alertAndFetchSettings(raw) {
   const webhook = raw("alertWebhook");
   const severity = raw("alertMinSeverity");
   if (severity !== undefined && !["error", "warning", "info"].includes(severity.text)) {
@@ -254,12 +257,12 @@ function alertAndFetchSettings(raw: (key: keyof Settings) => RawSetting): Pick<
   const publicUrl = raw("publicUrl");
   const poll = raw("workbookPollMs");
   const pollMs = poll === undefined || poll.text === "off" ? undefined : parseDuration(poll.text, poll.from);
-  if (pollMs !== undefined && pollMs < 10_000) throw new SettingsError(`${poll!.from} must be at least 10s (or 'off'); got '${poll!.text}'`);
+  if (poll !== undefined && pollMs !== undefined && pollMs < 10_000) throw new SettingsError(`${poll.from} must be at least 10s (or 'off'); got '${poll.text}'`);
   const maxMb = raw("workbookMaxBytes");
   if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1; got '${maxMb.text}'`);
   return {
     alertWebhook: webhook === undefined ? undefined : checkedUrl(webhook, { localHttpOnly: true }),
-    alertMinSeverity: (severity?.text as AlertSeverity | undefined) ?? "error",
+    alertMinSeverity: /** @type {AlertSeverity | undefined} */ (severity?.text) ?? "error",
     alertTimeoutMs: timeout === undefined ? 5000 : parseDuration(timeout.text, timeout.from),
     publicUrl: publicUrl === undefined ? undefined : checkedUrl(publicUrl, { localHttpOnly: false }).replace(/\/+$/, ""),
     metricsPublic: onOff(raw("metricsPublic")) ?? false,
@@ -278,9 +281,13 @@ function alertAndFetchSettings(raw: (key: keyof Settings) => RawSetting): Pick<
  * ```ts
  * spawn(process.execPath, [etlMain, "--json"], { env: etlChildEnv(readSettings("start")) });
  * ```
+ * @param {Settings} settings
+ * @param {NodeJS.ProcessEnv} [env]
+ * @returns {NodeJS.ProcessEnv}
  */
-export function etlChildEnv(settings: Settings, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env };
+export function etlChildEnv(settings, env = process.env) {
+  /** @type {NodeJS.ProcessEnv} */
+  const out = { ...env };
   if (settings.alertWebhook !== undefined) out.ALERT_WEBHOOK_URL = settings.alertWebhook;
   if (settings.publicUrl !== undefined) out.PUBLIC_URL = settings.publicUrl;
   out.ALERT_MIN_SEVERITY = settings.alertMinSeverity;
@@ -289,11 +296,17 @@ export function etlChildEnv(settings: Settings, env: NodeJS.ProcessEnv = process
   return out;
 }
 
-function onOff(value: RawSetting): boolean | undefined {
+/**
+ * @param {RawSetting} value
+ * @returns {boolean | undefined}
+ */
+function onOff(value) {
   if (value === undefined) return undefined;
   if (value.text !== "on" && value.text !== "off") throw new SettingsError(`${value.from} must be 'on' or 'off'; got '${value.text}'`);
   return value.text === "on";
 }
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * Parses a duration: `250ms`, `5s`, `10m`, `1h`. Throws SettingsError naming `from` otherwise.
@@ -302,10 +315,13 @@ function onOff(value: RawSetting): boolean | undefined {
  * ```ts
  * parseDuration("10m"); // 600000
  * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {number}
  */
-export function parseDuration(text: string, from = "The duration"): number {
+export function parseDuration(text, from = "The duration") {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
-  const ms = match === null ? NaN : Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
   if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
   return Math.round(ms);
 }
@@ -318,8 +334,10 @@ export function parseDuration(text: string, from = "The duration"): number {
  * isUrl("https://example.org/relaciones.xlsx"); // true
  * isUrl("data/relaciones.xlsx"); // false
  * ```
+ * @param {string} text
+ * @returns {boolean}
  */
-export function isUrl(text: string): boolean {
+export function isUrl(text) {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
 }
 
@@ -327,9 +345,12 @@ export function isUrl(text: string): boolean {
  * Returns the URL in `value` when it is usable: http(s), no user:password (a URL is printed and
  * shown in `ps`; credentials go in a header), and, with `localHttpOnly`, plain http only to hosts
  * on the local network (what travels in clear text must stay there).
+ * @param {{ text: string, from: string }} value
+ * @param {{ localHttpOnly: boolean }} options
+ * @returns {string}
  */
-function checkedUrl(value: { text: string; from: string }, options: { localHttpOnly: boolean }): string {
-  let url: URL;
+function checkedUrl(value, options) {
+  let url;
   try {
     url = new URL(value.text);
   } catch {
@@ -354,8 +375,10 @@ function checkedUrl(value: { text: string; from: string }, options: { localHttpO
  * isLocalNetworkHost("192.168.1.20"); // true
  * isLocalNetworkHost("example.org"); // false
  * ```
+ * @param {string} hostname
+ * @returns {boolean}
  */
-export function isLocalNetworkHost(hostname: string): boolean {
+export function isLocalNetworkHost(hostname) {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   if (isIP(host) === 4) {
     const [a, b] = host.split(".").map(Number);
@@ -365,8 +388,12 @@ export function isLocalNetworkHost(hostname: string): boolean {
   return host === "localhost" || !host.includes(".") || /\.(local|lan|internal|home\.arpa|localhost)$/.test(host);
 }
 
-/** Parses `Name: value`; the value is never quoted back, it is a secret. */
-function parseHeaderLine(value: RawSetting): { name: string; value: string } | undefined {
+/**
+ * Parses `Name: value`; the value is never quoted back, it is a secret.
+ * @param {RawSetting} value
+ * @returns {{ name: string, value: string } | undefined}
+ */
+function parseHeaderLine(value) {
   if (value === undefined) return undefined;
   const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*$/.exec(value.text);
   if (match === null || match[2] === "") {
@@ -378,7 +405,12 @@ function parseHeaderLine(value: RawSetting): { name: string; value: string } | u
 /** A host name, IPv4 address or bracketed IPv6 address, lower case, without a port. */
 const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 
-function parseHostList(text: string, from: string): string[] {
+/**
+ * @param {string} text
+ * @param {string} from
+ * @returns {string[]}
+ */
+function parseHostList(text, from) {
   const names = text.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
   for (const name of names) {
     if (name !== "*" && !HOST_NAME.test(name)) {
@@ -395,9 +427,12 @@ function parseHostList(text: string, from: string): string[] {
  * ```ts
  * parseArgs({ args, options: { ...settingFlags("migrate"), help: { type: "boolean" } } });
  * ```
+ * @param {Command} command
+ * @returns {Record<string, { type: "string" }>}
  */
-export function settingFlags(command: Command): Record<string, { type: "string" }> {
-  const options: Record<string, { type: "string" }> = {};
+export function settingFlags(command) {
+  /** @type {Record<string, { type: "string" }>} */
+  const options = {};
   for (const def of SETTINGS) if (def.flag !== undefined && def.commands.includes(command)) options[def.flag] = { type: "string" };
   return options;
 }
@@ -409,12 +444,16 @@ export function settingFlags(command: Command): Record<string, { type: "string" 
  * ```ts
  * settingsHelp("migrate"); // ["  --data-dir DIR  Where the DuckDB files ... ($DATA_DIR; default: data/ in the repository)"]
  * ```
+ * @param {Command} command
+ * @returns {string[]}
  */
-export function settingsHelp(command: Command): string[] {
+export function settingsHelp(command) {
   const defs = SETTINGS.filter((d) => d.commands.includes(command));
-  const left = (d: SettingDefinition) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
+  /** @type {(d: SettingDefinition) => string} */
+  const left = (d) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
   const width = Math.max(...defs.map((d) => left(d).length)) + 2;
-  const plain = (text: string) => text.replaceAll("`", "");
+  /** @type {(text: string) => string} */
+  const plain = (text) => text.replaceAll("`", "");
   return defs.map((d) => {
     const where = d.flag === undefined ? "" : `$${d.env}; `;
     return `${left(d).padEnd(width)}${plain(d.description)} (${where}default: ${plain(d.defaultText)})`;
@@ -428,8 +467,9 @@ export function settingsHelp(command: Command): string[] {
  * ```ts
  * settingsTable().split("\n")[0]; // "| variable | flag | commands | default | meaning |"
  * ```
+ * @returns {string}
  */
-export function settingsTable(): string {
+export function settingsTable() {
   const rows = SETTINGS.map((d) =>
     `| \`${d.env}\` | ${d.flag === undefined ? "—" : `\`--${d.flag}\``} | ${d.commands.map((c) => `\`${c}\``).join(", ")} | ${d.defaultText} | ${d.description} |`,
   );
@@ -443,8 +483,11 @@ export function settingsTable(): string {
  * ```ts
  * parseDailyAt("06:30"); // { hour: 6, minute: 30 }
  * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {{ hour: number, minute: number }}
  */
-export function parseDailyAt(text: string, from = "The daily time"): { hour: number; minute: number } {
+export function parseDailyAt(text, from = "The daily time") {
   const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
   const hour = match ? Number(match[1]) : NaN;
   const minute = match ? Number(match[2]) : NaN;
@@ -461,8 +504,10 @@ export function parseDailyAt(text: string, from = "The daily time"): { hour: num
  * ```ts
  * isLoopback("127.0.0.1"); // true
  * ```
+ * @param {string} host
+ * @returns {boolean}
  */
-export function isLoopback(host: string): boolean {
+export function isLoopback(host) {
   if (host === "localhost" || host === "::1" || host === "[::1]") return true;
   return isIP(host) === 4 && host.startsWith("127.");
 }
