@@ -42,6 +42,7 @@ function startSchedule(settings: Settings): Scheduler | undefined {
   });
   return startScheduler({
     workbook,
+    contacts,
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
     // A URL workbook is polled here (a 304 is cheap); the download and the load run in the child.

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -200,6 +200,39 @@ test("npm start runs the ETL schedule in a child: a start-up load publishes rela
       assert.equal(actors, 50, output());
       assert.ok(contacts > 50, `contacts loaded through the API: ${contacts}\n${output()}`);
       assert.match(output(), /"path":"\/imports\/contacts","status":200/);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("npm start's schedule loads a changed contacts CSV once it settles, handing it to the API", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    copyFileSync(fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url)), join(dir, "relaciones.xlsx"));
+    const csv = join(dir, "contacts.csv");
+    copyFileSync(fileURLToPath(new URL("../data/contacts.csv", import.meta.url)), csv);
+    const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on" });
+    try {
+      const { url } = await waitForApiJson(dir);
+      const total = async () => (await raw(url, { path: "/contacts?count=true&limit=1" })).json().total as number;
+      const until = async (what: string, done: () => Promise<boolean>) => {
+        const deadline = Date.now() + 60_000;
+        while (!(await done())) {
+          assert.ok(Date.now() < deadline, `${what}\n${output()}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      await until("the start-up load did not load contacts", async () => (await total()) > 0);
+      const before = await total();
+      appendFileSync(csv, "Nora,Vidal,,,,,,,,nora.vidal@example.com,Sales\n");
+      await until("the changed CSV was not loaded", async () => (await total()) === before + 1);
+      assert.match(output(), /"event":"etl","reason":"contacts-changed"/);
+      const runs = (await raw(url, { path: "/runs?kind=contacts" })).json().items as { status: string; counts: { inserted: number } }[];
+      assert.deepEqual([runs[0].status, runs[0].counts.inserted], ["succeeded", 1]);
     } finally {
       child.kill("SIGTERM");
       await exited;

@@ -325,14 +325,15 @@ function say(stream: NodeJS.WriteStream, text: string): void {
 
 async function watch(options: EtlOptions): Promise<number> {
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
-  const [{ startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
+  const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   let scheduler;
   try {
     scheduler = startScheduler({
       workbook: options.workbook,
+      // With --only the other input is not this process's to load: its changes start nothing.
+      contacts: options.only === "relationships" ? undefined : options.contacts,
       dataDir: options.dataDir,
       dailyAt: options.dailyAt,
-      // With --only contacts the workbook is not this process's to load: no file-change reloads.
       watch: options.only !== "contacts",
       watchWorkbook: urlWorkbookWatcher({
         ...options.download,
@@ -343,8 +344,8 @@ async function watch(options: EtlOptions): Promise<number> {
       onError: (error) => log(`load failed: ${(error as Error).message}`),
       runLoad: async (reason: LoadReason) => {
         log(`loading (${reason})`);
-        // A changed workbook reloads relationships only; the daily run refreshes everything.
-        const only = reason === "file-changed" ? "relationships" : options.only;
+        // A changed file reloads its own input only; the daily run refreshes everything asked for.
+        const only = loadOnly(reason) ?? options.only;
         const outcome = await runEtl({ ...options, only });
         if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
         else say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
@@ -354,7 +355,11 @@ async function watch(options: EtlOptions): Promise<number> {
     say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
-  log(`watching ${isUrl(options.workbook) ? shownUrl(options.workbook) : resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
+  const watched = [
+    options.only !== "contacts" ? (isUrl(options.workbook) ? shownUrl(options.workbook) : resolve(options.workbook)) : null,
+    options.only !== "relationships" ? resolve(options.contacts) : null,
+  ].filter((w) => w !== null);
+  log(`watching ${watched.join(" and ")}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
   await new Promise<void>((done) => {
     const stop = () => {
       scheduler.stop();

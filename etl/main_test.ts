@@ -264,6 +264,63 @@ test("npm run etl -- --watch: loads at start-up, reloads a changed workbook once
   }
 });
 
+test("npm run etl -- --watch loads the contacts CSV when it appears and when it changes, once it settles", { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-watch-csv-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "r.xlsx");
+  const csv = join(dir, "contacts.csv");
+  await writeVersion(workbook, { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` });
+  // Relationships are fresh (no start-up load is due) and there is no CSV yet: a data dir that so
+  // far only ever got `--only relationships`.
+  const before = await cli(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]);
+  assert.equal(before.code, 0, before.stderr);
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--json", "--workbook", workbook, "--contacts", csv, "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  type Summary = { relationships: unknown; contacts: { status: string; summary: { inserted: number; unchanged: number } } };
+  const summaries = () => stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Summary);
+  const loads = async (n: number) => {
+    const deadline = Date.now() + 30_000;
+    while (summaries().length < n) {
+      assert.ok(Date.now() < deadline, `load ${n} did not happen; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return summaries()[n - 1];
+  };
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes("watching")) {
+      assert.ok(Date.now() < deadline, `not watching; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(stderr, /watching .*r\.xlsx and .*contacts\.csv/);
+    assert.equal(summaries().length, 0, "nothing was due at start-up");
+    const written = Date.now();
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana.ruiz@example.com\n");
+    const first = await loads(1);
+    assert.ok(Date.now() - written >= 2500, "loaded only once the file kept still");
+    assert.equal(first.relationships, null, "a CSV change loads contacts only");
+    assert.equal(first.contacts.status, "succeeded");
+    assert.equal(first.contacts.summary.inserted, 1);
+    assert.ok(existsSync(join(dataDir, "contacts.duckdb")), "the data dir got contacts.duckdb from --watch");
+    assert.match(stderr, /loading \(contacts-changed\)/);
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana.ruiz@example.com\nBea,Soto,bea.soto@example.com\n");
+    const second = await loads(2);
+    assert.deepEqual([second.contacts.summary.inserted, second.contacts.summary.unchanged], [1, 1]);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    assert.equal(summaries().length, 2);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // util-linux `script` runs the CLI on a pseudo-terminal, the only way to see what a person sees.
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).stdout?.includes("util-linux") ?? false;
 

@@ -15,7 +15,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { LoadReason } from "./schedule.ts";
+import type { RunKind } from "../runs/mod.ts";
+import { loadOnly, type LoadReason } from "./schedule.ts";
 
 /** What a load run in a child process reported. */
 export interface ChildLoadResult {
@@ -58,7 +59,8 @@ export interface ChildLoad {
 /**
  * Returns a `runLoad` for `startScheduler()` that runs each load as `etl/main.ts --json` in a child
  * process, so a huge or crashing load never takes the caller (the API) down. A workbook change
- * reloads relationships only; daily and start-up runs load everything. It resolves (never rejects)
+ * reloads relationships only, a contacts CSV change contacts only (`loadOnly()`); daily and
+ * start-up runs load everything. It resolves (never rejects)
  * once the child exits; the child itself records the run in runs.jsonl. After `prepare()` the child
  * for the next load is started ahead and waits (`--standby`), so that load does not pay Node's,
  * tsx's and DuckDB's start-up.
@@ -92,7 +94,7 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
   };
 
   const runLoad = async (reason: LoadReason): Promise<ChildLoadResult> => {
-    const only = reason === "file-changed" ? "relationships" : null;
+    const only = loadOnly(reason);
     const ahead = waiting;
     waiting = null;
     if (expiry) clearTimeout(expiry);
@@ -183,7 +185,7 @@ class Standby {
   }
 
   /** Hands the load over; the child runs it and exits. */
-  go(only: "relationships" | null): Run {
+  go(only: RunKind | null): Run {
     this.#run.child.send({ go: true, only });
     return this.#run;
   }
