@@ -10,31 +10,15 @@ import { pathToFileURL } from "node:url";
 // Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
 // the scheduler, and each load path imports what it needs when it runs (a cold import of the load
 // modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
-import type { LoadContactsResult } from "./contacts/mod.ts";
-import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
-import { collectRuns, type Finding, type RunAlert } from "./runs/mod.ts";
+import type { LoadResult } from "./relationships/mod.ts";
+import { collectRuns } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
 import { ETL_HELP, exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
+import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
-export { ETL_HELP, parseEtlArgs, UsageError, type EtlOptions };
-
-/** What the contacts step did (the contacts module records the run itself). */
-interface ContactsOutcome {
-  status: "succeeded" | "failed";
-  summary?: LoadContactsResult;
-  error?: { code: string; message: string };
-}
-
-/** The outcome of one `npm run etl`. */
-export interface EtlOutcome {
-  ok: boolean;
-  relationships: LoadResult | null;
-  contacts: ContactsOutcome | null;
-  /** The alerts sent about this outcome's runs, by run id (none without a webhook). */
-  alerts?: Map<string, RunAlert>;
-}
+export { ETL_HELP, formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
 
 /**
  * Runs the loads `options` asks for and returns what happened (never throws for bad data).
@@ -91,104 +75,6 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
     return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message } };
   }
-}
-
-/** Returns the human summary of an outcome, as lines. */
-export function formatOutcome(outcome: EtlOutcome): string[] {
-  const lines: string[] = [];
-  const r = outcome.relationships;
-  if (r) lines.push(...formatRelationships(r));
-  const c = outcome.contacts;
-  if (c) {
-    if (c.status === "succeeded" && c.summary) {
-      const s = c.summary;
-      const via = s.via === "api" ? " (handed to the running API)" : "";
-      lines.push(`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`);
-      for (const reject of s.rejects.slice(0, 10)) {
-        lines.push(`  rejected ${s.source}:${reject.line ?? "?"} ${reject.field}: ${reject.reason}`);
-      }
-      if (s.rejects.length > 10) lines.push(`  ... and ${s.rejects.length - 10} more${s.rejects_file ? ` in ${s.rejects_file}` : ""}`);
-    } else {
-      lines.push(`Contacts: FAILED: ${c.error?.message}`);
-    }
-  }
-  for (const alert of outcome.alerts?.values() ?? []) {
-    const tries = `${alert.attempts} ${alert.attempts === 1 ? "attempt" : "attempts"}`;
-    lines.push(alert.status === "sent" ? `Alert sent (${tries}).` : `Alert NOT sent (${tries}): ${alert.error?.message ?? "failed"}`);
-  }
-  return lines;
-}
-
-function formatRelationships(result: LoadResult): string[] {
-  const { run } = result;
-  const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
-  const file = run.file?.name ?? "the workbook";
-  const lines: string[] = [];
-  if (run.status === "skipped" && run.error?.code === "busy") {
-    lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
-    return lines;
-  }
-  if (run.status === "skipped") {
-    lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
-    return lines;
-  }
-  if (run.status === "failed") {
-    lines.push(`Relationships: FAILED to load ${file}: ${run.error?.message}`);
-    lines.push(...formatFindings(run.findings.filter((f) => f.severity === "error")));
-    return lines;
-  }
-  const c = run.counts;
-  const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
-  lines.push(`Relationships: published version ${run.version_id} from ${file} in ${seconds}`);
-  lines.push(
-    `  ${fmt(c.actors)} actors (${fmt(c.matrix_actors)} in the matrix, ${fmt(c.list_actors)} in the list), ` +
-      `${fmt(c.pairs)} related pairs (${fmt(c.asymmetric_pairs)} asymmetric), ${fmt(c.unknown_cells)} blank cells`,
-  );
-  const ch = run.changes;
-  const parts = [
-    ["actors_added", "actor added", "actors added"], ["actors_removed", "actor removed", "actors removed"],
-    ["actors_changed", "actor changed", "actors changed"], ["pairs_added", "pair added", "pairs added"],
-    ["pairs_removed", "pair removed", "pairs removed"], ["pairs_changed", "pair changed", "pairs changed"],
-  ]
-    .filter(([k]) => (ch[k] ?? 0) > 0)
-    .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
-  if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1} (only the file bytes differ).`);
-  else {
-    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
-    for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
-    const total = Object.values(ch).reduce((a, b) => a + b, 0);
-    if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);
-  }
-  lines.push(...formatFindings(run.findings));
-  return lines;
-}
-
-function formatChange(c: ChangeRow): string {
-  const sign = c.change === "added" ? "+" : c.change === "removed" ? "-" : "~";
-  if (c.entity === "actor") {
-    if (c.change === "changed") return `${sign} actor ${c.numeric_id} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
-    return `${sign} actor ${c.numeric_id} ${show(c.change === "added" ? c.new_value : c.old_value)}`;
-  }
-  if (c.change === "changed") return `${sign} pair ${c.person_a}-${c.person_b} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
-  return `${sign} pair ${c.person_a}-${c.person_b}`;
-}
-
-function show(value: string | null): string {
-  return value === null ? "(none)" : `'${value}'`;
-}
-
-function formatFindings(findings: Finding[]): string[] {
-  const lines: string[] = [];
-  for (const f of findings) {
-    lines.push(`  ${f.severity}: ${f.message} [${f.check}]`);
-    if (f.cells.length > 0 && f.check !== "unknown_cells") {
-      const shown = f.cells.slice(0, 6).join(", ");
-      const more = (f.count ?? f.cells.length) > 6 ? ", ..." : "";
-      lines.push(`      ${shown}${more}`);
-    }
-  }
-  return lines;
 }
 
 /** A progress bar on stderr, only for a terminal and a file big enough to wait for. */
