@@ -23,6 +23,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "cross-site-write": "403: a browser sent this write from another site's page (`Sec-Fetch-Site` / `Origin`); reads are not affected.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
+  "no-rejects": "404: the run is not a contacts load, or it refused no rows, so it has no rejects file.",
   "ambiguous-code": "409: the letter code given for an actor belongs to more than one actor; use the numeric id.",
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeApiInfo } from "../../etl/handover/mod.ts";
 import { startDemo } from "../../scripts/testing/demo_server.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
@@ -31,6 +32,10 @@ test("every JSON answer of every route validates against its OpenAPI schema", { 
     assert.equal((await demo.etl(["--only", "relationships", "--workbook", second])).code, 0);
     writeFileSync(join(scratch, "broken.xlsx"), "not a workbook");
     assert.equal((await demo.etl(["--only", "relationships", "--workbook", join(scratch, "broken.xlsx")])).code, 1);
+    // A contacts load with rejected rows, handed to the running API as under `npm start`.
+    writeFileSync(join(scratch, "contacts.csv"), "first_name,last_name,email,state\nLuz,Marín,luz.marin@example.com,LA\nRay,Ochoa,not-an-email,Texas\n");
+    writeApiInfo(demo.dataDir, demo.url);
+    assert.equal((await demo.etl(["--only", "contacts", "--contacts", join(scratch, "contacts.csv")])).code, 0);
     await new Promise((r) => setTimeout(r, 400)); // the watcher swaps to version 2 within its poll
 
     const doc = (await (await fetch(`${demo.url}/openapi.json`)).json()) as {
@@ -49,7 +54,9 @@ test("every JSON answer of every route validates against its OpenAPI schema", { 
       assert.deepEqual([...new Set(schemas.flatMap(unsupportedKeywords))], []);
     });
 
-    const runs = (await (await fetch(`${demo.url}/runs?limit=10`)).json()) as { items: { id: string }[] };
+    const runs = (await (await fetch(`${demo.url}/runs?limit=10`)).json()) as { items: { id: string; kind: string; counts: { rejected?: number } }[] };
+    const rejecting = runs.items.find((r) => r.kind === "contacts" && (r.counts.rejected ?? 0) > 0)!.id;
+    const relationshipsRun = runs.items.find((r) => r.kind === "relationships")!.id;
     const contacts = (await (await fetch(`${demo.url}/contacts?limit=1`)).json()) as { items: { id: number }[] };
     const actors = (await (await fetch(`${demo.url}/actors?limit=2`)).json()) as { items: { id: number; letter_code: string }[] };
     const [a, b] = actors.items;
@@ -97,6 +104,11 @@ test("every JSON answer of every route validates against its OpenAPI schema", { 
       { method: "GET", path: "/runs?limit=5" },
       ...runs.items.map((r) => ({ method: "GET", path: `/runs/${r.id}` })),
       { method: "GET", path: "/runs/nope" },
+      { method: "GET", path: `/runs/${rejecting}/rejects?limit=1` },
+      { method: "GET", path: `/runs/${rejecting}/rejects.csv` },
+      { method: "GET", path: `/runs/${relationshipsRun}/rejects` },
+      { method: "GET", path: "/runs/..%2Fruns.jsonl/rejects.csv" },
+      { method: "GET", path: `/runs/${rejecting}/rejects?limit=0` },
       { method: "GET", path: "/nowhere" },
     ];
     // Any documented route the table above forgot (a route added later) still gets a plain GET.

@@ -4,6 +4,7 @@
  * either changes without the other, `npm run check` fails here.
  */
 import type { ChangeRow } from "../../etl/relationships/mod.ts";
+import type { RowReject } from "../../etl/handover/mod.ts";
 import type { RunRecord } from "../../etl/runs/mod.ts";
 import { array, integer, mapOf, nullable, object, oneOf, optional, ref, string, type Infer, type Same } from "../http/json_schema.ts";
 import { changeRowMembers, findingSchema } from "../relationships/relationship_schemas.ts";
@@ -37,8 +38,29 @@ export type RunView = Infer<typeof runViewSchema>;
 /** `GET /runs`. */
 export const runsAnswerSchema = object({ items: array(ref("Run", runSchema)) });
 
+/** One rejected CSV value of a contacts run: a row of its rejects file (the hand-over's `RowReject`). */
+export const rejectSchema = object({
+  line: nullable(integer({ description: "The physical line of the CSV, 1-based; null when it could not be told." })),
+  field: string({ description: "The column at fault, or `*` for a row that could not be read at all." }),
+  reason: string(),
+  value: nullable(string({ description: "The value as the rejects file holds it (text starting with `=`, `+`, `-` or `@` keeps a leading `'`); null when empty." })),
+});
+
+/** `GET /runs/{id}/rejects`: the first rejects of a contacts run and where the whole file is. */
+export const rejectsAnswerSchema = object({
+  run_id: string(),
+  total: integer({ description: "Rejects in the file, one per invalid field of a row (the run's `counts.rejected` counts rows)." }),
+  items: array(ref("Reject", rejectSchema)),
+  download: string({ format: "uri-reference", description: "The whole file as CSV: `/runs/{id}/rejects.csv`." }),
+});
+
+/** What `GET /runs/{id}/rejects` answers. */
+export type RejectsAnswer = Infer<typeof rejectsAnswerSchema>;
+
 // Compile-time pins: the definitions above and the ETL's types describe the same values.
 const runPinned: Same<Infer<typeof runSchema>, RunRecord> = true;
 const changePinned: Same<Omit<Infer<typeof changeRowSchema>, "version_id">, ChangeRow> = true;
+const rejectPinned: Same<Infer<typeof rejectSchema>, RowReject> = true;
 void runPinned;
 void changePinned;
+void rejectPinned;

@@ -2,10 +2,13 @@
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
-import { runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
+import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
 
 /** The named schemas the run answers refer to. */
-export const runSchemas = { Run: runSchema.json };
+export const runSchemas = { Run: runSchema.json, Reject: rejectSchema.json };
+
+/** The most rejects `GET /runs/{id}/rejects` lists in one answer (the CSV has them all). */
+export const MAX_REJECTS = 1000;
 
 /** At most this many changes are listed in one run's `change_details`. */
 export const MAX_CHANGE_DETAILS = 10_000;
@@ -37,5 +40,32 @@ export const runDocs = {
     description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
     params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
     responses: { "200": { description: "The run plus `change_details`.", schema: runViewSchema.json }, "404": { description: "No such run." } },
+  },
+  rejects: {
+    summary: "The rows a contacts run refused: line, field, reason, value",
+    tag: "runs",
+    description:
+      "The first rows of the run's rejects file (`<data dir>/rejects/contacts-<run id>.csv`), for a screen; `download` is the whole file. " +
+      "`Accept: text/csv` or `format=csv` answers the file itself, as `/runs/{id}/rejects.csv` does.",
+    params: [
+      { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } },
+      { name: "limit", description: `At most this many rejects (1..${MAX_REJECTS}, default 100).`, schema: { type: "integer", minimum: 1, maximum: MAX_REJECTS } },
+      formatParam,
+    ],
+    responses: {
+      "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
+      "400": { description: "`limit` is not an integer in range (`bad-parameter`)." },
+      "404": { description: "No such run, not a contacts run (`not-found`), or a run that rejected nothing (`no-rejects`)." },
+    },
+  },
+  rejectsCsv: {
+    summary: "Download the rejects file of a contacts run",
+    tag: "runs",
+    description: "`line,field,reason,value`, one line per invalid field of a refused row (a row with two bad fields has two), as the load wrote it.",
+    params: [{ name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } }],
+    responses: {
+      "200": { description: "The CSV file (`Content-Disposition: attachment`).", csv: true },
+      "404": { description: "No such run, not a contacts run (`not-found`), or a run that rejected nothing (`no-rejects`)." },
+    },
   },
 } satisfies Record<string, RouteDoc>;
