@@ -21,6 +21,7 @@
  * @typedef {import("../relationships/relationship_schemas.ts").MatrixLayout} MatrixLayout
  * @typedef {import("../relationships/relationship_schemas.ts").CellCounts} CellCounts
  * @typedef {import("../contacts/contacts_store.ts").ContactView} Contact
+ * @typedef {import("../runs/run_schemas.ts").RejectsAnswer} Rejects
  * @typedef {{ actors: MatrixActor[], rows: { id: number, cells: string }[], total: number, offset: number, counts: CellCounts, layout: MatrixLayout | null }} MatrixPage
  * @typedef {{ n: number, offset: number, rows: number, stride: number, cells: Uint8Array }} MatrixCells  2 bits a cell: 0 blank, 1 = 0, 2 = 1
  * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: { field: string, message: string }[] }} Problem  also made up here for network errors, so every part but status is optional
@@ -114,6 +115,31 @@ async function request(path, init = {}) {
 export async function listRuns(kind, limit = 50) {
   const { body } = await request(`/runs${query({ kind, limit })}`);
   return body.items;
+}
+
+/**
+ * Returns the first rows a contacts run rejected (line, field, reason, value) and how many in all.
+ *
+ * @example
+ * const { items, total } = await listRejects(run.id, 20);
+ * @param {string} runId
+ * @param {number} [limit]
+ * @returns {Promise<Rejects>}
+ */
+export async function listRejects(runId, limit = 20) {
+  return (await request(`/runs/${encodeURIComponent(runId)}/rejects${query({ limit })}`)).body;
+}
+
+/**
+ * Returns the link that downloads a contacts run's whole rejects file as CSV.
+ *
+ * @example
+ * link.href = rejectsCsvUrl(run.id); // "/runs/20261130T000000000Z-3f9a/rejects.csv"
+ * @param {string} runId
+ * @returns {string}
+ */
+export function rejectsCsvUrl(runId) {
+  return `${base}/runs/${encodeURIComponent(runId)}/rejects.csv`;
 }
 
 /**

@@ -3,14 +3,17 @@
  * The contacts browser: filters, a cursor-paginated table with a CSV download of the current
  * filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
  * to, deletion behind a confirmation (sent with the contact's ETag in If-Match), and the contact
- * loads with their rejected lines.
+ * loads (their own card beside the workbook's run history) with their rejected rows and a download
+ * of the rejects file.
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
-import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
+import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
 import { escapeHtml } from "./html.js";
 
 const PAGE_SIZE = 20;
+/** Rejected rows listed per run; the download has them all. */
+const REJECTS_SHOWN = 20;
 
 /**
  * Mounts the contacts section and returns `load()`, which fetches departments and the first page.
@@ -157,8 +160,30 @@ export function mountContacts({ announce }) {
       runsBody.innerHTML = contactRunsHtml(await api.listRuns("contacts", 10));
     } catch {
       runsBody.innerHTML = `<p class="muted">The contact loads are not available.</p>`;
+      return;
+    }
+    // The rejected rows of the open run now; a folded run's when it is opened.
+    const open = runsBody.querySelector("details[open] [data-rejects-for]");
+    if (open instanceof HTMLElement) await loadRejects(open);
+  }
+
+  /** Fills a run's rejects slot with its first rejected rows. @param {HTMLElement} slot */
+  async function loadRejects(slot) {
+    if (slot.dataset.loaded) return;
+    slot.dataset.loaded = "true";
+    try {
+      slot.innerHTML = contactRejectsHtml(await api.listRejects(slot.dataset.rejectsFor ?? "", REJECTS_SHOWN));
+    } catch (error) {
+      slot.innerHTML = `<p class="muted">The rejected rows cannot be shown: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
     }
   }
+
+  runsBody.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.open) return;
+    const slot = details.querySelector("[data-rejects-for]");
+    if (slot instanceof HTMLElement) void loadRejects(slot);
+  }, true);
 
   /** @param {string | null} cursor */
   async function showPage(cursor) {

@@ -3,6 +3,7 @@
  * The contacts browser's markup: the result table and the form's fields, plus turning an API
  * problem document into per-field messages. Pure: data -> HTML string; the page wires events.
  */
+import { rejectsCsvUrl } from "./api_client.js";
 import { escapeHtml, formatCount, formatTime } from "./html.js";
 import { findingsHtml } from "./findings_view.js";
 
@@ -125,7 +126,9 @@ export function contactRowsHtml(items) {
 
 /**
  * Returns the contact loads: per run its status, time, file and counts; the newest open with its
- * rejected lines (line and reason, from the run's findings), the older ones folded.
+ * findings (rejected lines by rule, repairs) and, when it refused rows, a slot for its rejects
+ * table (`contactRejectsHtml`, filled by the panel) and the link that downloads them all; the older
+ * ones folded.
  *
  * @example
  * element.innerHTML = contactRunsHtml(await listRuns("contacts", 10));
@@ -147,8 +150,41 @@ export function contactRunsHtml(runs) {
         (run.file ? ` <code>${escapeHtml(run.file.name)}</code>` : "") +
         (counts ? ` <span class="counts">${counts}</span>` : "");
       const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
-      const body = error + (run.findings.length ? findingsHtml(run.findings, { maxRows: 20 }) : `<p class="ok-note">Every row was loaded.</p>`);
+      const rejected = run.counts?.rejected ?? 0;
+      const rejects =
+        rejected > 0
+          ? `<div class="rejects" data-rejects-for="${escapeHtml(run.id)}"><p class="muted">Loading the rejected rows…</p></div>` +
+            `<p><a class="button-link" href="${escapeHtml(rejectsCsvUrl(run.id))}" download data-rejects-download>Download the rejected rows (CSV)</a></p>`
+          : "";
+      const body = error + (run.findings.length ? findingsHtml(run.findings, { maxRows: 20 }) : `<p class="ok-note">Every row was loaded.</p>`) + rejects;
       return `<details class="contact-run" data-contact-run="${escapeHtml(run.id)}"${i === 0 ? " open" : ""}><summary>${head}</summary>${body}</details>`;
     })
     .join("");
+}
+
+/**
+ * Returns the rejects of one contacts run as a table: the CSV line, the field, the reason and the
+ * value, and how many more the download holds.
+ *
+ * @example
+ * slot.innerHTML = contactRejectsHtml(await listRejects(run.id, 20));
+ * @param {import("./api_client.js").Rejects} rejects
+ * @returns {string}
+ */
+export function contactRejectsHtml(rejects) {
+  if (rejects.items.length === 0) return `<p class="muted">The rejects file is empty.</p>`;
+  const rows = rejects.items
+    .map(
+      (r) =>
+        `<tr><td class="num">${r.line === null ? "?" : escapeHtml(r.line)}</td><td><code>${escapeHtml(r.field === "*" ? "(row)" : r.field)}</code></td>` +
+        `<td>${escapeHtml(r.reason)}</td><td>${r.value === null ? "" : `<code>${escapeHtml(r.value)}</code>`}</td></tr>`,
+    )
+    .join("");
+  const more = rejects.total - rejects.items.length;
+  return (
+    `<div class="table-wrap"><table class="rejects-table"><caption>Rejected values (${formatCount(rejects.total)})</caption>` +
+    `<thead><tr><th scope="col">Line</th><th scope="col">Field</th><th scope="col">Reason</th><th scope="col">Value</th></tr></thead>` +
+    `<tbody>${rows}</tbody></table></div>` +
+    (more > 0 ? `<p class="muted">${formatCount(more)} more in the download.</p>` : "")
+  );
 }

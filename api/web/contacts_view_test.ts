@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contactInput, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
 import { contactRecord } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
 
@@ -69,5 +69,26 @@ test("contactRunsHtml() lists contact loads with their counts and rejected lines
   assert.match(html, /contacts\.csv:3: must be an e-mail address/);
   assert.match(html, /Line 3/);
   assert.match(html, /data-contact-run="c1">/);
+  assert.match(html, /<div class="rejects" data-rejects-for="c2">/, "a slot for the rejected rows of the run that refused some");
+  assert.match(html, /href="\/runs\/c2\/rejects\.csv" download data-rejects-download>Download the rejected rows \(CSV\)/);
+  assert.equal(html.match(/data-rejects-for/g)?.length, 1, "a run that refused nothing has neither");
   assert.match(contactRunsHtml([]), /No contacts load has run yet/);
+});
+
+test("contactRejectsHtml() lists the rejected values with line, field, reason and value, escaped, and how many more the file has", () => {
+  const html = contactRejectsHtml({
+    run_id: "c2",
+    total: 5,
+    download: "/runs/c2/rejects.csv",
+    items: [
+      { line: 3, field: "email", reason: "must be an e-mail address like name@example.com; got 'nope'", value: "nope" },
+      { line: null, field: "*", reason: "Has 3 fields; the header has 5", value: null },
+      { line: 7, field: "state", reason: "must be two letters A-Z", value: "<b>TX</b>" },
+    ],
+  });
+  assert.match(html, /<caption>Rejected values \(5\)<\/caption>/);
+  assert.match(html, /<tr><td class="num">3<\/td><td><code>email<\/code><\/td><td>must be an e-mail address like name@example\.com; got &#39;nope&#39;<\/td><td><code>nope<\/code><\/td><\/tr>/);
+  assert.match(html, /<td class="num">\?<\/td><td><code>\(row\)<\/code><\/td>/);
+  assert.match(html, /&lt;b&gt;TX&lt;\/b&gt;/);
+  assert.match(html, /2 more in the download\./);
 });

@@ -367,7 +367,15 @@ test("dashboard on the sample workbook: yesterday's version, today's, then a bro
       await page.waitFor("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length === 20");
     });
 
-    await t.test("10: the contact loads: status, counts, and rejected lines with line and reason", async () => {
+    await t.test("10: the contact loads: status, counts, and rejected lines with line and reason, the rejects CSV to download, beside the workbook's runs", async () => {
+      // Its own card in the column of the workbook's run history, below it, beside the served version.
+      const box = await page.evaluate<Record<string, { left: number; right: number; top: number; bottom: number }>>(
+        "Object.fromEntries(['latest', 'history', 'contact-loads'].map((id) => [id, document.getElementById(id).getBoundingClientRect().toJSON()]))",
+      );
+      assert.equal(box["contact-loads"].left, box.history.left, "under the run history");
+      assert.ok(box["contact-loads"].top >= box.history.bottom, "below it");
+      assert.ok(box["contact-loads"].left >= box.latest.right, "beside the served version");
+      assert.ok(box["contact-loads"].top < box.latest.bottom, "level with the served version");
       assert.equal(await page.evaluate("document.querySelector('#contact-runs [data-run-status]').textContent"), "succeeded");
       assert.match(await page.evaluate<string>("document.querySelector('#contact-runs .contact-run').textContent"), /60 new/);
       const bad = join(scratch, "contacts.csv");
@@ -382,6 +390,17 @@ test("dashboard on the sample workbook: yesterday's version, today's, then a bro
       assert.match(text, /Rows rejected: invalid email/);
       assert.match(text, /contacts\.csv:3: must be an e-mail address/);
       assert.match(text, /Line 3/);
+      // Each rejected value as a row of its own: line, field, reason, value.
+      await page.waitFor("document.querySelector('#contact-runs .contact-run .rejects-table tbody tr') !== null", 20000);
+      const rows = await page.evaluate<string[][]>("[...document.querySelectorAll('#contact-runs .contact-run .rejects-table tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent))");
+      assert.deepEqual(rows, [["3", "email", "must be an e-mail address like name@example.com; got 'not-an-email'", "not-an-email"]]);
+      const [newest] = (await getJson<{ items: { id: string }[] }>(`${demo.url}/runs?kind=contacts&limit=1`)).items;
+      const href = await page.evaluate<string>("document.querySelector('#contact-runs .contact-run [data-rejects-download]').href");
+      assert.equal(new URL(href).pathname, `/runs/${newest.id}/rejects.csv`);
+      const download = await fetch(href);
+      assert.equal(download.headers.get("content-disposition"), `attachment; filename="contacts-${newest.id}-rejects.csv"`);
+      assert.match(await download.text(), /^line,field,reason,value\r\n3,email,/);
+      await shot(page, "sample-contact-loads");
     });
 
     // A broken file: the load fails and the version above must stay in view.

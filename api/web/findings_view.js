@@ -238,7 +238,8 @@ function findingHtml(f, context, maxRows) {
   // The load keeps the first 50 cells of a check but counts them all: say how many are not listed.
   // Blank cells are counted one by one yet listed one row range each, so there the rows are all we know.
   const counted = f.check === "unknown_cells" ? rows.length : Math.max(rows.length, f.count ?? rows.length);
-  const more = counted - shown.length;
+  // A finding that names no cell (a remark about the whole file) has nothing more to list.
+  const more = rows.length === 0 ? 0 : counted - shown.length;
   const table = shown.length
     ? `<table class="finding-rows"><tbody>${shown
         .map((row) => {

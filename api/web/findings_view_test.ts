@@ -71,3 +71,10 @@ test("findingsHtml() shows titles, code names, rows with Show buttons, and how m
   assert.match(html, /and 2 more/);
   assert.match(findingsHtml([]), /No quality findings/);
 });
+
+test("findingsHtml() says 'and N more' only for cells it did not list, never for a remark that names no cell", () => {
+  const remark = findingsHtml([{ check: "contacts.file", severity: "warning", message: "Column 'city' is not in the file; existing values are kept", cells: [], count: 1 }]);
+  assert.doesNotMatch(remark, /more/);
+  const capped = findingsHtml([{ check: "contacts.invalid_email", severity: "error", message: "x", cells: ["contacts.csv:3"], count: 4 }]);
+  assert.match(capped, /and 3 more/);
+});
