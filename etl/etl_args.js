@@ -22,7 +22,9 @@ Options:
   --force               load the workbook even if it is identical to the published version
   --json                print a machine-readable summary on stdout
   --watch               keep running: daily at --daily-at, at start-up when the last load is
-                        older than 24 h, and whenever the workbook changes
+                        older than 24 h, and whenever the workbook or the contacts CSV changes
+  --restore VERSION     publish a kept earlier relationship version again, as a new version
+                        (see --keep-versions); the workbook is not read
   --standby             start, then wait for the go-ahead on the IPC channel before loading
                         (how npm start keeps its next scheduled load ready; see etl/schedule)
   --version             print the version
@@ -43,6 +45,9 @@ Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a 
  * @property {boolean} json
  * @property {boolean} watch
  * @property {boolean} standby
+ * @property {number | null} restore The relationship version `--restore` publishes again; null: a load.
+ * @property {string | null} parquetDir Where published versions are also written as Parquet (PARQUET_DIR); null: not written.
+ * @property {import("./settings/mod.js").KeepVersions} keepVersions Which published snapshots are kept (KEEP_VERSIONS).
  * @property {{ webhook: string, minSeverity: import("./settings/mod.js").AlertSeverity, timeoutMs: number, publicUrl: string | undefined } | null} alert
  *   Where and when alerts go (ALERT_*, PUBLIC_URL); null: no webhook set.
  * @property {{ authHeader: { name: string, value: string } | undefined, maxBytes: number, pollMs: number | null }} download
@@ -97,6 +102,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = process.cwd()) {
         json: { type: "boolean" },
         watch: { type: "boolean" },
         standby: { type: "boolean" },
+        restore: { type: "string" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -113,6 +119,11 @@ export function parseEtlArgs(argv, env = process.env, cwd = process.cwd()) {
     throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
   }
   if (values.standby && values.watch) throw new UsageError("Cannot use --standby with --watch; --standby runs one load");
+  const restore = values.restore === undefined ? null : parseVersion(values.restore);
+  if (restore !== null) {
+    const clash = values.watch ? "--watch" : values.standby ? "--standby" : only === "contacts" ? "--only contacts" : values.force ? "--force" : null;
+    if (clash !== null) throw new UsageError(`Cannot use --restore with ${clash}; --restore publishes one kept relationship version and loads nothing`);
+  }
   let settings;
   try {
     settings = readSettings("etl", { flags: values, env, cwd });
@@ -130,12 +141,24 @@ export function parseEtlArgs(argv, env = process.env, cwd = process.cwd()) {
     json: values.json ?? false,
     watch: values.watch ?? false,
     standby: values.standby ?? false,
+    restore,
+    parquetDir: settings.parquetDir,
+    keepVersions: settings.keepVersions,
     alert:
       settings.alertWebhook === undefined
         ? null
         : { webhook: settings.alertWebhook, minSeverity: settings.alertMinSeverity, timeoutMs: settings.alertTimeoutMs, publicUrl: settings.publicUrl },
     download: { authHeader: settings.workbookAuthHeader, maxBytes: settings.workbookMaxBytes, pollMs: settings.workbookPollMs },
   };
+}
+
+/**
+ * @param {string} text
+ * @returns {number}
+ */
+function parseVersion(text) {
+  if (!/^[1-9]\d{0,8}$/.test(text.trim())) throw new UsageError(`Cannot use --restore '${text}'; give the number of a published version, e.g. --restore 3`);
+  return Number(text);
 }
 
 /**

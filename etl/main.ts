@@ -43,6 +43,12 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
   let contacts: ContactsOutcome | null = null;
+  if (options.restore !== null) {
+    // A restore publishes a kept version again and loads nothing (etl_args.js refuses --only contacts).
+    const { restoreVersion } = await import("./relationships/mod.ts");
+    relationships = await restoreVersion({ dataDir: options.dataDir, version: options.restore, parquetDir: options.parquetDir, keepVersions: options.keepVersions });
+    return { ok: relationships.run.status !== "failed", relationships, contacts: null };
+  }
   if (options.only !== "contacts") {
     const bar = hooks.progress ? progressBar(options.workbook) : null;
     try {
@@ -53,6 +59,8 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
         workbook: options.workbook,
         dataDir: options.dataDir,
         force: options.force,
+        parquetDir: options.parquetDir,
+        keepVersions: options.keepVersions,
         onProgress: bar?.update,
         onPhase: bar?.phase,
       });

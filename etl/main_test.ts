@@ -32,6 +32,7 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
     force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined,
     alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
+    restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 },
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
   assert.ok(typeof o === "object");
@@ -46,6 +47,11 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+  assert.equal((parseEtlArgs(["--restore", "3"]) as { restore: number }).restore, 3);
+  assert.throws(() => parseEtlArgs(["--restore", "0"]), /Cannot use --restore '0'; give the number of a published version/);
+  assert.throws(() => parseEtlArgs(["--restore", "v2"]), UsageError);
+  assert.throws(() => parseEtlArgs(["--restore", "2", "--watch"]), /Cannot use --restore with --watch/);
+  assert.throws(() => parseEtlArgs(["--restore", "2", "--only", "contacts"]), /Cannot use --restore with --only contacts/);
 });
 
 test("--help, --version and usage errors load neither DuckDB nor the reader nor the loads", { timeout: 60_000 }, async (t) => {

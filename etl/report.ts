@@ -44,12 +44,17 @@ function formatRelationships(result: LoadResult): string[] {
   const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
   const file = run.file?.name ?? "the workbook";
   const lines: string[] = [];
-  if (run.status === "skipped" && run.error?.code === "busy") {
+  // Busy (another load runs) and withdrawn (a restore set this file aside) say why themselves.
+  if (run.status === "skipped" && run.error && run.error.code !== "unchanged") {
     lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
     return lines;
   }
   if (run.status === "skipped") {
     lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
+    return lines;
+  }
+  if (run.status === "failed" && run.restored_from !== undefined) {
+    lines.push(`Relationships: FAILED: ${run.error?.message}`);
     return lines;
   }
   if (run.status === "failed") {
@@ -59,7 +64,11 @@ function formatRelationships(result: LoadResult): string[] {
   }
   const c = run.counts;
   const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
-  lines.push(`Relationships: published version ${run.version_id} from ${file} in ${seconds}`);
+  lines.push(
+    run.restored_from === undefined
+      ? `Relationships: published version ${run.version_id} from ${file} in ${seconds}`
+      : `Relationships: restored version ${run.restored_from} (from ${file}), published as version ${run.version_id} in ${seconds}`,
+  );
   lines.push(
     `  ${fmt(c.actors)} actors (${fmt(c.matrix_actors)} in the matrix, ${fmt(c.list_actors)} in the list), ` +
       `${fmt(c.pairs)} related pairs (${fmt(c.asymmetric_pairs)} asymmetric), ${fmt(c.unknown_cells)} blank cells`,
@@ -73,7 +82,7 @@ function formatRelationships(result: LoadResult): string[] {
     .filter(([k]) => (ch[k] ?? 0) > 0)
     .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
   if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1} (only the file bytes differ).`);
+  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}${run.restored_from === undefined ? " (only the file bytes differ)" : ""}.`);
   else {
     lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
     for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
@@ -81,6 +90,23 @@ function formatRelationships(result: LoadResult): string[] {
     if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);
   }
   lines.push(...formatFindings(run.findings));
+  lines.push(...formatPublication(run));
+  return lines;
+}
+
+/** What the publication left besides the snapshot: the Parquet copy and the kept versions. */
+function formatPublication(run: LoadResult["run"]): string[] {
+  const lines: string[] = [];
+  const p = run.parquet;
+  const list = (versions: readonly number[]) => `${versions.length === 1 ? "version" : "versions"} ${versions.join(", ")}`;
+  if (p?.status === "written") lines.push(p.files === 0 ? `  Parquet: already in ${p.dir}` : `  Parquet: ${list(p.versions)} written to ${p.dir} (${p.files} files)`);
+  else if (p?.status === "failed") lines.push(`  Parquet NOT written: ${p.error?.message}`);
+  const k = run.kept;
+  if (k !== undefined) {
+    const pruned = k.pruned.length > 0 ? `; deleted ${list(k.pruned)} (KEEP_VERSIONS)` : "";
+    lines.push(`  Kept for --restore: ${k.versions.length > 0 ? list(k.versions) : "none"}${pruned}`);
+    if (k.error) lines.push(`  ${k.error.message}`);
+  }
   return lines;
 }
 

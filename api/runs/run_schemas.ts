@@ -21,6 +21,29 @@ const runMembers = {
     changes: mapOf(integer(), { description: "What changed against the previous version, e.g. `{ pairs_added: 2 }`." }),
     error: nullable(object({ code: string(), message: string() })),
     version_id: optional(nullable(integer({ description: "The published version this run produced (relationships)." }))),
+    restored_from: optional(integer({ description: "A restore (`npm run etl -- --restore V`): the version whose data `version_id` publishes again." })),
+    parquet: optional(
+      object(
+        {
+          status: oneOf(["written", "failed"]),
+          dir: string(),
+          versions: array(integer(), { description: "Versions whose files this run wrote (the published one, and earlier ones that were missing)." }),
+          files: integer(),
+          error: optional(object({ code: string(), message: string() })),
+        },
+        { description: "The Parquet copy of the published version (absent when PARQUET_DIR=off); a failure never fails the load." },
+      ),
+    ),
+    kept: optional(
+      object(
+        {
+          versions: array(integer(), { description: "Versions that can be restored, oldest first." }),
+          pruned: array(integer(), { description: "Versions deleted under KEEP_VERSIONS by this run." }),
+          error: optional(object({ code: string(), message: string() })),
+        },
+        { description: "The snapshots kept for `--restore` after this run published." },
+      ),
+    ),
 };
 
 /** One run of the ETL (etl/runs/run_record.ts). Open: older log lines may carry fields since dropped. */

@@ -14,8 +14,10 @@ export {
   isLocalNetworkHost,
   isLoopback,
   isUrl,
+  keepVersionsText,
   parseDailyAt,
   parseDuration,
+  parseKeepVersions,
   readSettings,
   REPO_DATA_DIR,
   SETTINGS,
@@ -26,6 +28,7 @@ export {
 } from "./settings.js";
 /** @typedef {import("./settings.js").AlertSeverity} AlertSeverity */
 /** @typedef {import("./settings.js").Command} Command */
+/** @typedef {import("./settings.js").KeepVersions} KeepVersions */
 /** @typedef {import("./settings.js").SettingDefinition} SettingDefinition */
 /** @typedef {import("./settings.js").Settings} Settings */
 /** @typedef {import("./settings.js").SettingsSource} SettingsSource */

@@ -34,6 +34,14 @@ import { fileURLToPath } from "node:url";
  * @property {{ name: string, value: string } | undefined} workbookAuthHeader The header sent with every request for a URL workbook.
  * @property {number | null} workbookPollMs How often a URL workbook is polled; null: only at the daily time.
  * @property {number} workbookMaxBytes Largest workbook download accepted, in bytes.
+ * @property {string | null} parquetDir Where published versions are also written as Parquet; null: not written.
+ * @property {KeepVersions} keepVersions Which published snapshots are kept for `--restore`.
+ */
+
+/**
+ * Which published snapshots are kept: the newest `newest`, and every one published in the last
+ * `days` days (0: none by age).
+ * @typedef {{ newest: number, days: number }} KeepVersions
  */
 
 /** @typedef {"error" | "warning" | "info"} AlertSeverity The severities an alert can be set to start at (the run record's `Severity`). */
@@ -91,6 +99,18 @@ export const SETTINGS = [
     key: "contactsCsv", env: "CONTACTS_CSV", flag: "contacts", placeholder: "PATH", commands: ["etl", "start"],
     defaultText: "`<data dir>/contacts.csv`",
     description: "The contacts CSV to load.",
+  },
+  {
+    key: "parquetDir", env: "PARQUET_DIR", flag: "parquet", placeholder: "DIR|off", commands: ["etl", "start"],
+    defaultText: "`<data dir>/parquet`",
+    description:
+      "Where every published relationship version is also written as Parquet (zstd) in Hive-style folders, `table=<name>/version=<N>/data.parquet`, with the `changes` history, so Spark, Trino, pandas or DuckDB read each version without the API; `off` writes none. A failed export is recorded in the run; the load still succeeds.",
+  },
+  {
+    key: "keepVersions", env: "KEEP_VERSIONS", flag: "keep-versions", placeholder: "N|Nd", commands: ["etl", "start"],
+    defaultText: "`7d`",
+    description:
+      "Which published snapshots stay in `<data dir>/snapshots/` for `npm run etl -- --restore VERSION`: `Nd` keeps every version published in the last N days and never fewer than the newest N (a week of daily loads even when loads were rare); `N` keeps the newest N.",
   },
   {
     key: "dailyAt", env: "ETL_DAILY_AT", flag: "daily-at", placeholder: "HH:MM", commands: ["etl", "start"],
@@ -239,7 +259,58 @@ export function readSettings(command, source = {}) {
     apiToken,
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
     ...alertAndFetchSettings(raw),
+    ...publicationSettings(raw, dataDir, cwd),
   };
+}
+
+/**
+ * The settings of what a publication leaves besides the snapshot: Parquet files, kept versions.
+ * @param {(key: keyof Settings) => RawSetting} raw
+ * @param {string} dataDir
+ * @param {string} cwd
+ * @returns {Pick<Settings, "parquetDir" | "keepVersions">}
+ */
+function publicationSettings(raw, dataDir, cwd) {
+  const parquet = raw("parquetDir");
+  const keep = raw("keepVersions");
+  return {
+    parquetDir: parquet === undefined ? join(dataDir, "parquet") : parquet.text === "off" ? null : resolve(cwd, parquet.text),
+    keepVersions: keep === undefined ? { newest: 7, days: 7 } : parseKeepVersions(keep.text, keep.from),
+  };
+}
+
+/**
+ * Parses KEEP_VERSIONS: `N` (the newest N) or `Nd` (the last N days, at least the newest N).
+ * Throws SettingsError naming `from` otherwise.
+ *
+ * @example
+ * ```ts
+ * parseKeepVersions("7d"); // { newest: 7, days: 7 }
+ * parseKeepVersions("30"); // { newest: 30, days: 0 }
+ * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {KeepVersions}
+ */
+export function parseKeepVersions(text, from = "KEEP_VERSIONS") {
+  const match = /^([1-9]\d{0,3})(d?)$/.exec(text.trim());
+  if (match === null) throw new SettingsError(`${from} must be a number of versions (7) or of days (7d), from 1; got '${text}'`);
+  const n = Number(match[1]);
+  return { newest: n, days: match[2] === "d" ? n : 0 };
+}
+
+/**
+ * Returns KEEP_VERSIONS as text, the inverse of `parseKeepVersions()`.
+ *
+ * @example
+ * ```ts
+ * keepVersionsText({ newest: 7, days: 7 }); // "7d"
+ * ```
+ * @param {KeepVersions} keep
+ * @returns {string}
+ */
+export function keepVersionsText(keep) {
+  return keep.days > 0 ? `${keep.days}d` : String(keep.newest);
 }
 
 /**
@@ -274,8 +345,8 @@ function alertAndFetchSettings(raw) {
 
 /**
  * Returns `env` plus the variables that give a child `npm run etl` (the loads `npm start`
- * schedules) the alert and download settings this process read, flags included: the child
- * gets its paths as flags and everything else from its environment.
+ * schedules) the alert, download and publication settings this process read, flags included: the
+ * child gets its inputs and data dir as flags and everything else from its environment.
  *
  * @example
  * ```ts
@@ -293,6 +364,8 @@ export function etlChildEnv(settings, env = process.env) {
   out.ALERT_MIN_SEVERITY = settings.alertMinSeverity;
   out.ALERT_TIMEOUT = `${settings.alertTimeoutMs}ms`;
   out.WORKBOOK_MAX_MB = String(Math.floor(settings.workbookMaxBytes / (1024 * 1024)));
+  out.PARQUET_DIR = settings.parquetDir ?? "off";
+  out.KEEP_VERSIONS = keepVersionsText(settings.keepVersions);
   return out;
 }
 

@@ -136,3 +136,18 @@ test("isLocalNetworkHost() accepts loopback, private and link-local addresses an
   }
   for (const host of ["172.32.0.1", "8.8.8.8", "[2001:db8::1]", "example.org", "localhost.example.org"]) assert.ok(!isLocalNetworkHost(host), host);
 });
+
+test("readSettings() reads PARQUET_DIR and KEEP_VERSIONS: Parquet inside the data dir and a week of versions by default (issue 12, part 4)", () => {
+  const s = readSettings("etl", { env: { DATA_DIR: "/srv/data" } });
+  assert.equal(s.parquetDir, "/srv/data/parquet");
+  assert.deepEqual(s.keepVersions, { newest: 7, days: 7 });
+  assert.equal(readSettings("etl", { env: { PARQUET_DIR: "off" } }).parquetDir, null);
+  assert.equal(readSettings("etl", { flags: { parquet: "lake" }, env: { PARQUET_DIR: "off" }, cwd: "/x" }).parquetDir, "/x/lake");
+  assert.deepEqual(readSettings("etl", { env: { KEEP_VERSIONS: "30" } }).keepVersions, { newest: 30, days: 0 });
+  assert.deepEqual(readSettings("start", { flags: { "keep-versions": "14d" } }).keepVersions, { newest: 14, days: 14 });
+  for (const bad of ["0", "-1", "7w", "d", "1.5"]) {
+    assert.throws(() => readSettings("etl", { env: { KEEP_VERSIONS: bad } }), /KEEP_VERSIONS must be a number of versions \(7\) or of days \(7d\)/, bad);
+  }
+  const child = readSettings("etl", { env: etlChildEnv(readSettings("start", { flags: { parquet: "off", "keep-versions": "3" }, env: {} }), {}) });
+  assert.deepEqual([child.parquetDir, child.keepVersions], [null, { newest: 3, days: 0 }], "npm start's settings reach its child loads");
+});
