@@ -7,7 +7,7 @@ import { encodeCursor, type Key } from "../http/keyset.ts";
 import type { RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
 import type { SnapshotHandle } from "./snapshot_watcher.ts";
-import { SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_VERSIONS } from "./snapshot_sql.ts";
+import { SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2 } from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
 export interface ChangeFilter {
@@ -35,7 +35,8 @@ export function listVersions(handle: SnapshotHandle): Promise<Version[]> {
   let versions = versionsCache.get(handle.model);
   if (versions === undefined) {
     versions = handle.query(async (db) => {
-      const rows = await db.all<Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown }>(SNAPSHOT_VERSIONS);
+      type Row = Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown };
+      const rows = await db.all<Row>(SNAPSHOT_VERSIONS).catch(() => db.all<Row>(SNAPSHOT_VERSIONS_V2));
       const counts = await db.all<{ version_id: number; key: string; n: number }>(SNAPSHOT_CHANGE_COUNTS);
       return rows.map((row) => {
         const changes = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Version["changes"];

@@ -131,6 +131,7 @@ export const versionSchema = object({
   size: integer(),
   actors: integer(),
   pairs: integer(),
+  restored_from: nullable(integer({ description: "For a version made by `npm run etl -- --restore V`: V, whose data it publishes again; null for a load." })),
   changes: object({
     actors_added: integer(),
     actors_removed: integer(),

@@ -2,8 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { Database } from "../../etl/db/mod.ts";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "../../scripts/testing/api_server.ts";
 
@@ -331,6 +333,25 @@ test("relationship endpoints on the users' workbook, loaded by the real pipeline
       await server.close();
     }
   } finally {
+    cleanup();
+  }
+});
+
+test("GET /versions reads a snapshot written before restores existed (schema version 2, no restored_from)", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "B", "Bea"]], pairs: [[1, 2, true, true]] });
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    await db.run("ALTER TABLE versions DROP COLUMN restored_from; CHECKPOINT");
+  } finally {
+    db.close();
+  }
+  const server = await testServer(dir);
+  try {
+    const versions = (await raw(server.url, { path: "/versions" })).json();
+    assert.deepEqual(versions.items.map((v: { version_id: number; restored_from: number | null }) => [v.version_id, v.restored_from]), [[1, null]]);
+  } finally {
+    await server.close();
     cleanup();
   }
 });

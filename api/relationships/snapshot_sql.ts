@@ -54,8 +54,11 @@ export const SNAPSHOT_MATRIX_COUNTS = `
 /** Relationship snapshot: every published version, newest first. */
 export const SNAPSHOT_VERSIONS = `
   select version_id::INTEGER as version_id, run_id, loaded_at, file_name, sha256, size::DOUBLE as size,
-         actors::INTEGER as actors, pairs::INTEGER as pairs
+         actors::INTEGER as actors, pairs::INTEGER as pairs, restored_from::INTEGER as restored_from
   from versions order by version_id desc`;
+
+/** The same for a snapshot of schema version 2 or older, which has no restores. */
+export const SNAPSHOT_VERSIONS_V2 = SNAPSHOT_VERSIONS.replace("restored_from::INTEGER", "NULL::INTEGER");
 
 /** Relationship snapshot: how many actors and pairs each version added, removed and changed. */
 export const SNAPSHOT_CHANGE_COUNTS = `

@@ -60,7 +60,9 @@ export function servedVersionHtml(version, run, options = {}) {
   const counts = run?.counts && Object.keys(run.counts).length ? run.counts : { actors: version.actors, pairs: version.pairs };
   return (
     `<div class="run-head"><span class="status status-succeeded" data-served-version="${version.version_id}">Version ${formatCount(version.version_id)}</span>` +
-    ` <span class="muted">served since <time datetime="${escapeHtml(version.loaded_at)}">${escapeHtml(formatTime(version.loaded_at))}</time></span></div>` +
+    ` <span class="muted">served since <time datetime="${escapeHtml(version.loaded_at)}">${escapeHtml(formatTime(version.loaded_at))}</time></span>` +
+    (version.restored_from == null ? "" : ` <span class="restored" data-restored-from="${version.restored_from}">restored from version ${formatCount(version.restored_from)}</span>`) +
+    `</div>` +
     `<dl class="run-meta"><dt>File</dt><dd><code>${escapeHtml(version.file_name)}</code> <span class="muted">${formatCount(Math.round(version.size / 1024))} KiB · sha256 ${escapeHtml(version.sha256.slice(0, 12))}</span></dd></dl>` +
     countsHtml(counts) +
     `<h3>Changes since ${version.version_id > 1 ? `version ${formatCount(version.version_id - 1)}` : "the previous version"}</h3>` +
@@ -110,7 +112,8 @@ export function attemptHtml(run, options = {}) {
  * @returns {string}
  */
 export function runSummaryHtml(run, options = {}) {
-  const version = run.version_id != null && run.status === "succeeded" ? ` <span class="muted">published version ${formatCount(run.version_id)}${options.served ? " (served)" : ""}</span>` : "";
+  const restore = run.restored_from != null ? `, restoring version ${formatCount(run.restored_from)}` : "";
+  const version = run.version_id != null && run.status === "succeeded" ? ` <span class="muted">published version ${formatCount(run.version_id)}${restore}${options.served ? " (served)" : ""}</span>` : "";
   const skippedOf = run.status === "skipped" && run.version_id != null ? ` <span class="muted">(same file as version ${formatCount(run.version_id)})</span>` : "";
   const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
   return (

@@ -13,6 +13,7 @@ const version: Version = {
   size: 21831,
   actors: 50,
   pairs: 120,
+  restored_from: null,
   changes: { actors_added: 0, actors_removed: 0, actors_changed: 1, pairs_added: 2, pairs_removed: 0, pairs_changed: 0 },
   current: true,
 };
@@ -38,6 +39,12 @@ test("servedVersionHtml() says which version is served, since when, its counts a
   assert.match(servedVersionHtml(null, undefined), /No version is published yet/);
   // Without its run (older than the history fetched), the version's own counts stand in.
   assert.match(servedVersionHtml(version, undefined), /data-count="pairs"><span class="stat-value">120/);
+  assert.doesNotMatch(html, /restored/);
+});
+
+test("a restored version says so: the served card and its run's summary name the version restored", () => {
+  assert.match(servedVersionHtml({ ...version, restored_from: 1 }, undefined), /<span class="restored" data-restored-from="1">restored from version 1<\/span>/);
+  assert.match(runSummaryHtml(run({ version_id: 3, restored_from: 1 })), /published version 3, restoring version 1/);
 });
 
 test("attemptHtml() shows a failed newest attempt: why, and which cells", () => {
