@@ -21,6 +21,8 @@ const components: Component[] = [
   { id: "runs-log", name: "runs.jsonl", kind: "file", zone: "data", regions: HOST, tech: "append-only JSON lines, fsync", description: "One record per run: succeeded, skipped or failed." },
   { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid, start time and boot id", description: "One relationship load at a time per data dir; a dead owner's lock (or one whose pid now names another process) is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
+  { id: "kept-snapshots", name: "snapshots/relationships-v<N>.duckdb", kind: "file", zone: "data", regions: HOST, tech: "hard links to published snapshots", description: "The published versions kept for `npm run etl -- --restore N` (KEEP_VERSIONS)." },
+  { id: "parquet", name: "parquet/table=<t>/version=<N>/", kind: "datastore", zone: "data", regions: HOST, tech: "Parquet (zstd), Hive-style partitions", description: "Every published version and its changes, for Spark, Trino, pandas and BI tools." },
 ];
 
 const connections: Connection[] = [
@@ -34,6 +36,8 @@ const connections: Connection[] = [
   c("s-etl-staging", "etl", "staging", "build snapshot (appender), checkpoint, fsync", "DuckDB (read-write, private file)", { access: "write" }),
   c("s-etl-publish", "etl", "relationships-db", "publish: rename() over, fsync dir", "rename(2), atomic on one filesystem", { access: "write" }),
   c("s-etl-runs", "etl", "runs-log", "append run record", "O_APPEND write + fsync", { access: "write" }),
+  c("s-etl-keep", "etl", "kept-snapshots", "keep the published file (hard link), prune by KEEP_VERSIONS; --restore reads one", "link(2); DuckDB ATTACH (READ_ONLY)", { access: "read-write" }),
+  c("s-etl-parquet", "etl", "parquet", "write the published version after publication (temp name, rename)", "DuckDB COPY ... (FORMAT parquet, COMPRESSION zstd)", { access: "write" }),
   c("s-api-rel", "api", "relationships-db", "read-only queries; reopen on inode/mtime change", "DuckDB (READ_ONLY)", { access: "read" }),
   c("s-api-contacts", "api", "contacts-db", "contacts CRUD, imports (one writer)", "DuckDB (read-write, bound parameters)", { access: "read-write", data: ["personal"] }),
   c("s-api-runs", "api", "runs-log", "GET /runs", "read + parse JSON lines", { access: "read" }),
@@ -53,6 +57,8 @@ const stores: StoreSpec[] = [
   { component: "contacts-db", owner: "api", holds: "Contacts, departments, schema_migrations", data: ["personal"], sourceOfTruth: true, replication: "None on one machine (PostgreSQL path below)", backup: "Copy the file while the API is stopped, or EXPORT DATABASE nightly", rpo: "Since the last copy (24 h with a nightly copy)", rto: "Minutes: restore the file, restart", why: "One writer at a time fits DuckDB's model; the API serialises writes.", sharedWith: [{ component: "loader", access: "read-write", why: "only when no API is running; DuckDB's file lock guarantees one writer" }] },
   { component: "runs-log", owner: "etl", holds: "One JSON record per run", data: ["internal"], replication: "None", backup: "Append-only: copy any time", rpo: "Last fsync'd line; a torn last line is skipped on read", rto: "0", why: "Survives a crashed load (the DuckDB file may not); readable with any tool.", sharedWith: [{ component: "api", access: "read", why: "GET /runs" }] },
   { component: "load-lock", owner: "etl", holds: "pid, start time and boot id of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose owner is gone (or whose pid was reused) is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
+  { component: "kept-snapshots", owner: "etl", holds: "The last published snapshot files (a week by default)", data: ["internal"], replication: "None", backup: "They are the short-term backup: `--restore N` publishes one again", rpo: "The previous version (each publication keeps itself)", rto: "One restore (seconds)", why: "A bad day is undone by one command instead of hunting for yesterday's workbook; hard links cost no copy." },
+  { component: "parquet", owner: "etl", holds: "Every published version's actors, pairs, pair view, findings, changes and versions rows", data: ["internal"], replication: "None; plain files any tool can copy or sync", backup: "Never rewritten: copy or sync the folder", rpo: "The newest version (written right after publication; a failed export is filled in by the next)", rto: "0 for readers; the next load rewrites what is missing", why: "Other engines (Spark, Trino, pandas, BI tools) read a version from the files, without the API or DuckDB's file format; zstd Parquet is about half a snapshot's size." },
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
@@ -114,6 +120,8 @@ const failureModes: FailureMode[] = [
   f(["contacts-db"], "two editors change the same contact", "412 Precondition Failed when If-Match carries an old ETag", "version column as ETag", "reload and retry"),
   f(["api"], "request body too large or a slow client", "413 Content Too Large or 408 Request Timeout", "reading stops at the first byte over the limit; timeouts", "none needed"),
   f(["api"], "unexpected error in a handler", "500 problem document with no internal detail", "stack logged on the server only", "fix the bug"),
+  f(["parquet"], "the Parquet folder is full or not writable", "the load still publishes; its run says `parquet: failed` with the reason", "temp files removed; the next publication writes the versions that are missing", "free space or fix the folder; the next load fills in"),
+  f(["kept-snapshots"], "a version to restore is no longer kept", "`--restore N` fails naming the kept versions and the KEEP_VERSIONS rule; nothing changes", "failed run recorded", "restore a kept version, or load that day's workbook"),
   f(["runs-log"], "crash in the middle of appending a line", "the torn line is skipped; earlier runs are intact", "fsync after each append", "none needed"),
 ];
 
