@@ -15,6 +15,10 @@ export const MAX_CHANGE_DETAILS = 10_000;
 /** The columns of GET /runs in CSV. */
 export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_at", "file", "version_id", "counts", "changes", "findings", "error"];
 
+/** What both rejects routes take and answer when there is nothing to give. */
+const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
+const noRejects = { description: "No such run (`not-found`), or not a contacts run or one that rejected nothing (`no-rejects`)." };
+
 /** The docs of the run routes, by handler. */
 export const runDocs = {
   runs: {
@@ -48,24 +52,24 @@ export const runDocs = {
       "The first rows of the run's rejects file (`<data dir>/rejects/contacts-<run id>.csv`), for a screen; `download` is the whole file. " +
       "`Accept: text/csv` or `format=csv` answers the file itself, as `/runs/{id}/rejects.csv` does.",
     params: [
-      { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } },
+      contactsRunId,
       { name: "limit", description: `At most this many rejects (1..${MAX_REJECTS}, default 100).`, schema: { type: "integer", minimum: 1, maximum: MAX_REJECTS } },
       formatParam,
     ],
     responses: {
       "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
       "400": { description: "`limit` is not an integer in range (`bad-parameter`)." },
-      "404": { description: "No such run, not a contacts run (`not-found`), or a run that rejected nothing (`no-rejects`)." },
+      "404": noRejects,
     },
   },
   rejectsCsv: {
     summary: "Download the rejects file of a contacts run",
     tag: "runs",
     description: "`line,field,reason,value`, one line per invalid field of a refused row (a row with two bad fields has two), as the load wrote it.",
-    params: [{ name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } }],
+    params: [contactsRunId],
     responses: {
       "200": { description: "The CSV file (`Content-Disposition: attachment`).", csv: true },
-      "404": { description: "No such run, not a contacts run (`not-found`), or a run that rejected nothing (`no-rejects`)." },
+      "404": noRejects,
     },
   },
 } satisfies Record<string, RouteDoc>;

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { Database } from "../db/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
+import { sqlString } from "./write_snapshot.ts";
 
 /** The tables of one snapshot written per version, with the order that makes each file stable. */
 const DATA_TABLES: readonly { name: string; query: string }[] = [
@@ -138,8 +139,4 @@ export function parquetVersions(dir: string): number[] {
   } catch {
     return [];
   }
-}
-
-function sqlString(path: string): string {
-  return `'${path.replaceAll("'", "''")}'`;
 }

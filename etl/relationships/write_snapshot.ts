@@ -357,8 +357,16 @@ async function countChanges(db: Database, versionId: number): Promise<ChangeCoun
   return counts;
 }
 
-/** ATTACH takes no bound parameters; the paths are ours (the data dir), quoted as a SQL string. */
-function sqlString(path: string): string {
+/**
+ * Returns `path` as a SQL string literal, for ATTACH and COPY, which take no bound parameters (the
+ * paths are ours: the data dir, PARQUET_DIR).
+ *
+ * @example
+ * ```ts
+ * sqlString("/srv/o'neil/x.duckdb"); // "'/srv/o''neil/x.duckdb'"
+ * ```
+ */
+export function sqlString(path: string): string {
   return `'${path.replaceAll("'", "''")}'`;
 }
 
