@@ -230,7 +230,8 @@ test("npm start's schedule loads a changed contacts CSV once it settles, handing
       const before = await total();
       appendFileSync(csv, "Nora,Vidal,,,,,,,,nora.vidal@example.com,Sales\n");
       await until("the changed CSV was not loaded", async () => (await total()) === before + 1);
-      assert.match(output(), /"event":"etl","reason":"contacts-changed"/);
+      // The log line comes once the child has exited, a moment after the import it made.
+      await until("no log line for the load", async () => /"event":"etl","reason":"contacts-changed","exit_code":0/.test(output()));
       const runs = (await raw(url, { path: "/runs?kind=contacts" })).json().items as { status: string; counts: { inserted: number } }[];
       assert.deepEqual([runs[0].status, runs[0].counts.inserted], ["succeeded", 1]);
     } finally {
