@@ -129,6 +129,13 @@ test("npm run etl -- --restore: version 1, version 2, restore 1; the API serves 
       const again = await json("--restore", "2");
       assert.deepEqual([again.code, again.run.status, again.run.version_id, again.run.restored_from], [0, "succeeded", 5, 2]);
     });
+
+    await t.test("--force loads a withdrawn workbook all the same", async () => {
+      const skipped = await json("--only", "relationships", "--workbook", workbook);
+      assert.deepEqual([skipped.run.status, skipped.run.error.code], ["skipped", "withdrawn"], "version 4's workbook, withdrawn by restoring version 2");
+      const forced = await json("--only", "relationships", "--workbook", workbook, "--force");
+      assert.deepEqual([forced.run.status, forced.run.version_id, forced.run.restored_from], ["succeeded", 6, undefined]);
+    });
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
