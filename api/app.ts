@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
-import { renderDocs } from "./docs/docs_page.ts";
+import { DOCS_CSP, renderDocs } from "./docs/docs_page.ts";
 import { HttpError } from "./http/http_error.ts";
 import { buildOpenApi } from "./docs/openapi.ts";
 import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
@@ -18,13 +18,16 @@ import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
-import { systemDocs } from "./system_docs.ts";
+import { readinessSchema, systemDocs } from "./system_docs.ts";
+import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
 import { cleanUploads } from "../etl/handover/mod.ts";
-import { terminalText } from "../etl/text/mod.ts";
+import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
+import { Metrics } from "./metrics/metrics_route.ts";
+import { compress } from "./http/compression.ts";
 
 /** Where the app keeps its data and how it guards writes. */
 export interface AppOptions {
@@ -51,6 +54,8 @@ export interface AppOptions {
   contacts?: ContactsStoreOptions;
   /** `postgres://...`: contacts in PostgreSQL (DATABASE_URL) instead of `<data dir>/contacts.duckdb`. */
   databaseUrl?: string;
+  /** GET /metrics without the token even when `apiToken` is set (METRICS_PUBLIC=on). Default false. */
+  metricsPublic?: boolean;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -75,6 +80,8 @@ export class App {
   readonly contacts: ContactsStore;
   readonly snapshot: SnapshotWatcher;
   readonly runs: RunLog;
+  /** Request counts the server feeds, and everything GET /metrics reports. */
+  readonly metrics: Metrics;
   readonly #tokenDigest: Buffer | undefined;
   readonly #allowedHosts: readonly string[];
   readonly #logError: (message: string, error: unknown) => void;
@@ -90,6 +97,15 @@ export class App {
     this.#logError = options.logError ?? logToStderr;
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
+    this.metrics = new Metrics({
+      contacts: () => contacts.count(),
+      snapshot: () => {
+        const model = snapshot.current()?.model;
+        return model && { versionId: model.versionId, publishedAt: model.publishedAt };
+      },
+      runs: () => this.runs.all(),
+    });
+    this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts, options.dataDir);
     addRelationshipRoutes(this.router, snapshot);
     addRunRoutes(this.router, this.runs, snapshot);
@@ -142,13 +158,16 @@ export class App {
         headers: { allow: match.allow.join(", ") },
       });
     }
+    const doc = match.meta as RouteDoc | undefined;
     if (!SAFE_METHODS.has(method)) {
       checkSameOrigin(headers);
       this.#authorize(headers);
+    } else if (doc?.auth === true) {
+      // A read that needs the token (GET /metrics): no write, so no cross-site check.
+      this.#authorize(headers);
     }
-    const doc = match.meta as RouteDoc | undefined;
     if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
-    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, route: match.pattern };
   }
 
   /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */
@@ -167,7 +186,7 @@ export class App {
         throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
       }
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
-      return await admitted.match.handler(request, ctx);
+      return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {
       return this.#errorResponse(error, { method: request.method, path }, info.requestId);
     }
@@ -199,7 +218,7 @@ export class App {
   #requests = 0;
 
   /** Readiness: both databases open (or no snapshot published yet) and the last ETL runs. */
-  async readiness(): Promise<{ ready: boolean; body: Record<string, unknown> }> {
+  async readiness(): Promise<{ ready: boolean; body: Infer<typeof readinessSchema> }> {
     const handle = this.snapshot.current();
     let contactsOpen = this.contacts.isOpen;
     // One count query: it also proves the contacts database answers (PostgreSQL may be down).
@@ -221,6 +240,7 @@ export class App {
 
   /** Closes the databases once queued writes and in-flight snapshot queries finish. */
   async close(): Promise<void> {
+    this.metrics.close();
     await this.snapshot.close();
     await this.contacts.close();
   }
@@ -267,7 +287,7 @@ export class App {
         return send(this.#docs, 200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",
-          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "content-security-policy": DOCS_CSP,
           "x-content-type-options": "nosniff",
         });
       },

@@ -6,10 +6,11 @@
 import { mkdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
-import { isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.ts";
-import { terminalText } from "../etl/text/mod.ts";
+import { etlChildEnv, isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.js";
+import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
@@ -24,22 +25,37 @@ ${settingsHelp("start").join("\n")}
 function startSchedule(settings: Settings): Scheduler | undefined {
   if (!settings.schedule) return undefined;
   const { workbook, contactsCsv: contacts } = settings;
+  // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
+  // API down. The child hands contacts to us through POST /imports/contacts (api.json). When a
+  // load is coming the child is started ahead (prepareLoad), so the load pays no start-up.
+  const runLoad = childProcessLoad({
+    dataDir: settings.dataDir,
+    workbook,
+    contacts,
+    // Alert and download settings given to us as flags reach the child through its environment.
+    env: etlChildEnv(settings),
+    onResult: (result) => {
+      const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
+      process.stdout.write(terminalText(JSON.stringify(line)) + "\n");
+      if (result.exitCode !== 0 && result.stderr) process.stderr.write(terminalText(result.stderr.slice(-2000)));
+    },
+  });
   return startScheduler({
     workbook,
+    contacts,
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
-    // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
-    // API down. The child hands contacts to us through POST /imports/contacts (api.json).
-    runLoad: childProcessLoad({
-      dataDir: settings.dataDir,
+    // A URL workbook is polled here (a 304 is cheap); the download and the load run in the child.
+    watchWorkbook: urlWorkbookWatcher({
       workbook,
-      contacts,
-      onResult: (result) => {
-        const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
-        process.stdout.write(terminalText(JSON.stringify(line)) + "\n");
-        if (result.exitCode !== 0 && result.stderr) process.stderr.write(terminalText(result.stderr.slice(-2000)));
-      },
+      dataDir: settings.dataDir,
+      pollMs: settings.workbookPollMs,
+      authHeader: settings.workbookAuthHeader,
+      maxBytes: settings.workbookMaxBytes,
+      onError: (error) => logToStderr("Cannot poll the workbook:", error instanceof Error ? error.message : error),
     }),
+    runLoad,
+    prepareLoad: runLoad.prepare,
     onError: (error, reason) => logToStderr(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
 }
@@ -115,6 +131,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       apiToken: settings.apiToken,
       allowedHosts: settings.allowedHosts,
       databaseUrl: settings.databaseUrl,
+      metricsPublic: settings.metricsPublic,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

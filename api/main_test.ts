@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -169,6 +169,33 @@ test("a write acknowledged with 201 survives kill -9", async () => {
   }
 });
 
+test("an upload left by a kill -9 during POST /imports/contacts is in the data dir, and the next start removes it", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  const { child, exited } = startChild({ DATA_DIR: dir });
+  try {
+    const { url } = await waitForApiJson(dir);
+    const header = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\n";
+    const rows = Array.from({ length: 200_000 }, (_, i) => `F${i},L${i},,,,TX,,,,crash${i}@example.com,Ops`).join("\n");
+    const uploads = join(dir, "uploads");
+    // The import is not awaited: the server is killed while it loads, so the request fails.
+    const importing = raw(url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: header + rows + "\n" }).catch(() => null);
+    let left: string[] = [];
+    while (left.length === 0) {
+      if (existsSync(uploads)) left = readdirSync(uploads);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGKILL");
+    await exited;
+    await importing;
+    assert.ok(readdirSync(uploads).length > 0, "the crash left the upload (names, e-mails) behind, under the data dir");
+    assert.equal(await contactsAfterRestart(dir), 0, "the import did not happen");
+    assert.deepEqual(readdirSync(uploads), [], "start-up removed what the crash left");
+  } finally {
+    child.kill("SIGKILL");
+    cleanup();
+  }
+});
+
 test("npm start runs the ETL schedule in a child: a start-up load publishes relationships and hands contacts to the API", async (t) => {
   // The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
   const workbook = fileURLToPath(new URL("../../shared/seed-data/relaciones.xlsx", import.meta.url));
@@ -200,6 +227,40 @@ test("npm start runs the ETL schedule in a child: a start-up load publishes rela
       assert.equal(actors, 50, output());
       assert.ok(contacts > 50, `contacts loaded through the API: ${contacts}\n${output()}`);
       assert.match(output(), /"path":"\/imports\/contacts","status":200/);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("npm start's schedule loads a changed contacts CSV once it settles, handing it to the API", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    copyFileSync(fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url)), join(dir, "relaciones.xlsx"));
+    const csv = join(dir, "contacts.csv");
+    copyFileSync(fileURLToPath(new URL("../data/contacts.csv", import.meta.url)), csv);
+    const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on" });
+    try {
+      const { url } = await waitForApiJson(dir);
+      const total = async () => (await raw(url, { path: "/contacts?count=true&limit=1" })).json().total as number;
+      const until = async (what: string, done: () => Promise<boolean>) => {
+        const deadline = Date.now() + 60_000;
+        while (!(await done())) {
+          assert.ok(Date.now() < deadline, `${what}\n${output()}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      await until("the start-up load did not load contacts", async () => (await total()) > 0);
+      const before = await total();
+      appendFileSync(csv, "Nora,Vidal,,,,,,,,nora.vidal@example.com,Sales\n");
+      await until("the changed CSV was not loaded", async () => (await total()) === before + 1);
+      // The log line comes once the child has exited, a moment after the import it made.
+      await until("no log line for the load", async () => /"event":"etl","reason":"contacts-changed","exit_code":0/.test(output()));
+      const runs = (await raw(url, { path: "/runs?kind=contacts" })).json().items as { status: string; counts: { inserted: number } }[];
+      assert.deepEqual([runs[0].status, runs[0].counts.inserted], ["succeeded", 1]);
     } finally {
       child.kill("SIGTERM");
       await exited;

@@ -79,7 +79,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Route, token and Content-Type are decided, and the route's body limit known, before a byte
     // of the body is read.
     admit: app.admit,
-    onExchange: write === undefined ? undefined : (exchange) => write(logLine(exchange)),
+    onExchange: (exchange, route) => {
+      app.metrics.http.observe(exchange.method, route, exchange.status, exchange.duration_ms);
+      write?.(logLine(exchange));
+    },
     onError: (error) => logToStderr("Unexpected error while answering", error),
   });
   const inFlight = new Set<import("node:http").ServerResponse>();
@@ -87,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     inFlight.add(res);
     res.once("close", () => inFlight.delete(res));
   });
+  app.metrics.http.inFlight = () => inFlight.size;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => {

@@ -2,21 +2,49 @@
  * What the system routes (health, readiness, the API documents) say about themselves: data beside
  * their handlers in app.ts.
  */
+import { boolean, integer, nullable, object, oneOf, optional, string } from "./http/json_schema.ts";
 import type { RouteDoc } from "./http/route_doc.ts";
+
+const lastRun = nullable(object({ id: string(), status: oneOf(["succeeded", "skipped", "failed"]), finished_at: string({ format: "date-time" }), version_id: nullable(integer()) }));
+
+/** `GET /readyz`: what `App.readiness()` reports. */
+export const readinessSchema = object({
+  status: oneOf(["ready", "not-ready"]),
+  contacts: object({
+    open: boolean({ description: "False when the contacts database does not answer (PostgreSQL down)." }),
+    backend: oneOf(["duckdb", "postgres"], { description: "contacts.duckdb, or PostgreSQL (DATABASE_URL)." }),
+    count: nullable(integer()),
+  }),
+  relationships: object({
+    open: boolean({ description: "False until the ETL has published a first version." }),
+    version_id: nullable(integer()),
+    published_at: optional(nullable(string({ format: "date-time" }))),
+    actors: optional(integer()),
+  }),
+  last_runs: object({ relationships: lastRun, contacts: lastRun }),
+});
 
 /** The docs of the system routes, by handler. */
 export const systemDocs = {
   healthz: {
     summary: "Liveness: the process answers",
     tag: "system",
-    responses: { "200": { description: "`{ status: \"ok\" }`" } },
+    responses: { "200": { description: "`{ status: \"ok\" }`", schema: object({ status: oneOf(["ok"]) }).json } },
   },
   readyz: {
     summary: "Readiness: databases open, latest relationship version and ETL runs",
     tag: "system",
-    description: "200 when contacts.duckdb is open. A missing relationship snapshot (nothing published yet) does not make the API unready; the relationship endpoints answer 503 until one exists.",
-    responses: { "200": { description: "Ready." }, "503": { description: "Not ready." } },
+    description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a count. A missing relationship snapshot (nothing published yet) does not make the API unready; the relationship endpoints answer 503 until one exists.",
+    responses: { "200": { description: "Ready.", schema: readinessSchema.json }, "503": { description: "Not ready (the same document, `status: not-ready`).", schema: readinessSchema.json } },
   },
-  openapi: { summary: "This API's OpenAPI 3.1 document", tag: "system", responses: { "200": { description: "OpenAPI 3.1 JSON." } } },
-  docs: { summary: "Human-readable API documentation (self-contained HTML)", tag: "system", responses: { "200": { description: "HTML page." } } },
+  openapi: {
+    summary: "This API's OpenAPI 3.1 document",
+    tag: "system",
+    responses: { "200": { description: "OpenAPI 3.1 JSON.", schema: object({ openapi: oneOf(["3.1.0"]) }, { open: true }).json } },
+  },
+  docs: {
+    summary: "Human-readable API documentation with a form to try each operation (HTML, one same-origin script)",
+    tag: "system",
+    responses: { "200": { description: "HTML page.", html: true } },
+  },
 } satisfies Record<string, RouteDoc>;

@@ -4,121 +4,21 @@
  * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
-import { parseArgs } from "node:util";
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadContacts, type LoadContactsResult } from "./contacts/mod.ts";
-import { loadRelationships, type ChangeRow, type LoadResult } from "./relationships/mod.ts";
-import type { Finding } from "./runs/mod.ts";
-import { startScheduler, type LoadReason } from "./schedule/mod.ts";
-import { readSettings, settingFlags, settingsHelp, type Settings } from "./settings/mod.ts";
-import { terminalText } from "./text/mod.ts";
+// Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
+// the scheduler, and each load path imports what it needs when it runs (a cold import of the load
+// modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
+import type { LoadResult } from "./relationships/mod.ts";
+import { collectRuns } from "./runs/mod.ts";
+import type { LoadReason } from "./schedule/mod.ts";
+import { isUrl } from "./settings/mod.js";
+import { terminalText } from "./text/mod.js";
+import { ETL_HELP, exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
+import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
-const HELP = `Usage: npm run etl -- [options]
-
-Loads the relationship workbook and the contacts CSV into the data directory.
-
-Settings (each also read from the environment variable named; a flag wins):
-${settingsHelp("etl").join("\n")}
-
-Options:
-  --only NAME           load only 'relationships' or only 'contacts'
-  --force               load the workbook even if it is identical to the published version
-  --json                print a machine-readable summary on stdout
-  --watch               keep running: daily at --daily-at, at start-up when the last load is
-                        older than 24 h, and whenever the workbook changes
-  --help                show this help
-
-Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
-
-/** Parsed command-line options: the settings the ETL reads plus what this run should do. */
-export interface EtlOptions {
-  workbook: string;
-  contacts: string;
-  dataDir: string;
-  dailyAt: string;
-  apiToken: string | undefined;
-  databaseUrl: string | undefined;
-  only: "relationships" | "contacts" | null;
-  force: boolean;
-  json: boolean;
-  watch: boolean;
-}
-
-/** Thrown for bad command-line usage (exit 2). */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "usage";
-}
-
-/**
- * Parses `argv` (without node and script) into options, the settings through etl/settings (so
- * `npm start` and `npm run etl` read DATA_DIR and the inputs alike). Throws UsageError with a
- * plain message.
- *
- * @example
- * ```ts
- * parseEtlArgs(["--only", "relationships", "--force"]).only; // "relationships"
- * ```
- */
-export function parseEtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): EtlOptions | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...settingFlags("etl"),
-        only: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        watch: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split("\n")[0]}. Run with --help to see the options`);
-  }
-  if (values.help) return "help";
-  const only = values.only ?? null;
-  if (only !== null && only !== "relationships" && only !== "contacts") {
-    throw new UsageError(`Cannot use --only '${only}'; choose 'relationships' or 'contacts'`);
-  }
-  let settings: Settings;
-  try {
-    settings = readSettings("etl", { flags: values, env, cwd });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    workbook: settings.workbook,
-    contacts: settings.contactsCsv,
-    dataDir: settings.dataDir,
-    dailyAt: settings.dailyAt,
-    apiToken: settings.apiToken,
-    databaseUrl: settings.databaseUrl,
-    only,
-    force: values.force ?? false,
-    json: values.json ?? false,
-    watch: values.watch ?? false,
-  };
-}
-
-/** What the contacts step did (the contacts module records the run itself). */
-interface ContactsOutcome {
-  status: "succeeded" | "failed";
-  summary?: LoadContactsResult;
-  error?: { code: string; message: string };
-}
-
-/** The outcome of one `npm run etl`. */
-export interface EtlOutcome {
-  ok: boolean;
-  relationships: LoadResult | null;
-  contacts: ContactsOutcome | null;
-}
+export { ETL_HELP, formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
 
 /**
  * Runs the loads `options` asks for and returns what happened (never throws for bad data).
@@ -130,15 +30,37 @@ export interface EtlOutcome {
  * ```
  */
 export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } = {}): Promise<EtlOutcome> {
+  // The loads record their runs themselves; alerts about them go out after, in one place, so an
+  // unreachable webhook can delay the end of a run (bounded by ALERT_TIMEOUT) but never change it.
+  const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
+  if (options.alert !== null) {
+    const { alertRuns } = await import("./alerts/mod.ts");
+    outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir });
+  }
+  return outcome;
+}
+
+async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
   let contacts: ContactsOutcome | null = null;
+  if (options.restore !== null) {
+    // A restore publishes a kept version again and loads nothing (etl_args.js refuses --only contacts).
+    const { restoreVersion } = await import("./relationships/mod.ts");
+    relationships = await restoreVersion({ dataDir: options.dataDir, version: options.restore, parquetDir: options.parquetDir, keepVersions: options.keepVersions });
+    return { ok: relationships.run.status !== "failed", relationships, contacts: null };
+  }
   if (options.only !== "contacts") {
     const bar = hooks.progress ? progressBar(options.workbook) : null;
     try {
-      relationships = await loadRelationships({
+      // loadWorkbook() downloads a URL workbook first, then runs the relationship load.
+      const { loadWorkbook } = await import("./fetch/mod.ts");
+      relationships = await loadWorkbook({
+        download: options.download,
         workbook: options.workbook,
         dataDir: options.dataDir,
         force: options.force,
+        parquetDir: options.parquetDir,
+        keepVersions: options.keepVersions,
         onProgress: bar?.update,
         onPhase: bar?.phase,
       });
@@ -153,6 +75,7 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
+    const { loadContacts } = await import("./contacts/mod.ts");
     const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken, databaseUrl: options.databaseUrl });
     return { status: "succeeded", summary };
   } catch (error) {
@@ -160,102 +83,6 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
     return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message } };
   }
-}
-
-/** Returns the human summary of an outcome, as lines. */
-export function formatOutcome(outcome: EtlOutcome): string[] {
-  const lines: string[] = [];
-  const r = outcome.relationships;
-  if (r) lines.push(...formatRelationships(r));
-  const c = outcome.contacts;
-  if (c) {
-    if (c.status === "succeeded" && c.summary) {
-      const s = c.summary;
-      const via = s.via === "api" ? " (handed to the running API)" : s.via === "postgres" ? " (into PostgreSQL)" : "";
-      lines.push(`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`);
-      for (const reject of s.rejects.slice(0, 10)) {
-        lines.push(`  rejected ${s.source}:${reject.line ?? "?"} ${reject.field}: ${reject.reason}`);
-      }
-      if (s.rejected > 10) lines.push(`  ... and more${s.rejects_file ? ` in ${s.rejects_file}` : ""}`);
-      // File warnings, and "N of M rows were rejected; see <rejects report>".
-      for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
-    } else {
-      lines.push(`Contacts: FAILED: ${c.error?.message}`);
-    }
-  }
-  return lines;
-}
-
-function formatRelationships(result: LoadResult): string[] {
-  const { run } = result;
-  const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
-  const file = run.file?.name ?? "the workbook";
-  const lines: string[] = [];
-  if (run.status === "skipped" && run.error?.code === "busy") {
-    lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
-    return lines;
-  }
-  if (run.status === "skipped") {
-    lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
-    return lines;
-  }
-  if (run.status === "failed") {
-    lines.push(`Relationships: FAILED to load ${file}: ${run.error?.message}`);
-    lines.push(...formatFindings(run.findings.filter((f) => f.severity === "error")));
-    return lines;
-  }
-  const c = run.counts;
-  const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
-  lines.push(`Relationships: published version ${run.version_id} from ${file} in ${seconds}`);
-  lines.push(
-    `  ${fmt(c.actors)} actors (${fmt(c.matrix_actors)} in the matrix, ${fmt(c.list_actors)} in the list), ` +
-      `${fmt(c.pairs)} related pairs (${fmt(c.asymmetric_pairs)} asymmetric), ${fmt(c.unknown_cells)} blank cells`,
-  );
-  const ch = run.changes;
-  const parts = [
-    ["actors_added", "actor added", "actors added"], ["actors_removed", "actor removed", "actors removed"],
-    ["actors_changed", "actor changed", "actors changed"], ["pairs_added", "pair added", "pairs added"],
-    ["pairs_removed", "pair removed", "pairs removed"], ["pairs_changed", "pair changed", "pairs changed"],
-  ]
-    .filter(([k]) => (ch[k] ?? 0) > 0)
-    .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
-  if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1} (only the file bytes differ).`);
-  else {
-    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
-    for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
-    const total = Object.values(ch).reduce((a, b) => a + b, 0);
-    if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);
-  }
-  lines.push(...formatFindings(run.findings));
-  return lines;
-}
-
-function formatChange(c: ChangeRow): string {
-  const sign = c.change === "added" ? "+" : c.change === "removed" ? "-" : "~";
-  if (c.entity === "actor") {
-    if (c.change === "changed") return `${sign} actor ${c.numeric_id} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
-    return `${sign} actor ${c.numeric_id} ${show(c.change === "added" ? c.new_value : c.old_value)}`;
-  }
-  if (c.change === "changed") return `${sign} pair ${c.person_a}-${c.person_b} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
-  return `${sign} pair ${c.person_a}-${c.person_b}`;
-}
-
-function show(value: string | null): string {
-  return value === null ? "(none)" : `'${value}'`;
-}
-
-function formatFindings(findings: Finding[]): string[] {
-  const lines: string[] = [];
-  for (const f of findings) {
-    lines.push(`  ${f.severity}: ${f.message} [${f.check}]`);
-    if (f.cells.length > 0 && f.check !== "unknown_cells") {
-      const shown = f.cells.slice(0, 6).join(", ");
-      const more = (f.count ?? f.cells.length) > 6 ? ", ..." : "";
-      lines.push(`      ${shown}${more}`);
-    }
-  }
-  return lines;
 }
 
 /** A progress bar on stderr, only for a terminal and a file big enough to wait for. */
@@ -292,14 +119,6 @@ function progressBar(workbook: string): { update: (done: number, total: number) 
 }
 
 /**
- * Writes `text` to the terminal (or wherever the stream goes) with control characters escaped:
- * reports, messages and logs quote headers, cells, sheet and file names from the user's files.
- */
-function say(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(terminalText(text));
-}
-
-/**
  * The CLI: returns the exit code instead of exiting, so tests can call it.
  *
  * @example
@@ -308,17 +127,20 @@ function say(stream: NodeJS.WriteStream, text: string): void {
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
-  let options: EtlOptions | "help";
-  try {
-    options = parseEtlArgs(argv);
-  } catch (error) {
-    say(process.stderr, `${(error as Error).message}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const parsed = parseOrAnswer(argv);
+  return "exitCode" in parsed ? parsed.exitCode : runCli(parsed.options);
+}
+
+/**
+ * Runs what parsed `options` ask for (one load, `--watch`, or `--standby`) and returns the exit
+ * code. The launcher (etl.js) calls this once it has parsed the command line itself.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(parseEtlArgs(["--json"]) as EtlOptions);
+ * ```
+ */
+export async function runCli(options: EtlOptions): Promise<number> {
   try {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
     // message up front, not an errno from deep inside the first load.
@@ -328,11 +150,53 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (options.watch) return watch(options);
+  if (options.standby && !process.send) {
+    say(process.stderr, "--standby waits for the scheduler's go-ahead on an IPC channel; this process has none (it is for npm start's schedule)\n");
+    return 2;
+  }
+  if (options.standby) {
+    const go = await standby(options);
+    if (go === null) return 0; // the scheduler went away or stopped before asking for a load
+    options = { ...options, only: go.only };
+  }
   const outcome = await runEtl(options, { progress: !options.json });
   if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
   // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
   else say(outcome.ok ? process.stdout : process.stderr, `${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
+}
+
+/**
+ * `--standby`: loads what a load needs (the load modules and the DuckDB driver), tells the parent
+ * "ready" over the IPC channel, and waits for its go-ahead, which says what to load. Resolves null
+ * if the channel closes first. This is how `npm start` keeps its next scheduled load started
+ * ahead of time (etl/schedule/child_load.ts) while each load still runs in a fresh process.
+ */
+async function standby(options: EtlOptions): Promise<{ only: EtlOptions["only"] } | null> {
+  const [, , { Database }] = await Promise.all([
+    options.only !== "contacts" ? import("./relationships/mod.ts") : null,
+    options.only !== "relationships" ? import("./contacts/mod.ts") : null,
+    import("./db/mod.ts"),
+  ]);
+  Database.loadDriver();
+  return new Promise((resolveGo) => {
+    const onMessage = (message: unknown) => {
+      const m = message as { go?: boolean; only?: EtlOptions["only"] };
+      if (!m?.go) return;
+      process.off("disconnect", onDisconnect);
+      process.off("message", onMessage);
+      // The channel must not keep this process alive once the load is done.
+      process.channel?.unref();
+      resolveGo({ only: m.only === undefined ? options.only : m.only });
+    };
+    const onDisconnect = () => {
+      process.off("message", onMessage);
+      resolveGo(null);
+    };
+    process.on("message", onMessage);
+    process.once("disconnect", onDisconnect);
+    process.send!({ ready: true });
+  });
 }
 
 function toJson(outcome: EtlOutcome): unknown {
@@ -341,24 +205,41 @@ function toJson(outcome: EtlOutcome): unknown {
     ok: outcome.ok,
     relationships: r && { ...r.run, change_preview: r.changePreview, duration_ms: Math.round(r.durationMs) },
     contacts: outcome.contacts,
+    alerts: outcome.alerts && Object.fromEntries(outcome.alerts),
   };
+}
+
+/**
+ * Writes `text` to the terminal (or wherever the stream goes) with control characters escaped:
+ * reports, messages and logs quote headers, cells, sheet and file names from the user's files.
+ */
+function say(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(terminalText(text));
 }
 
 async function watch(options: EtlOptions): Promise<number> {
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
+  const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   let scheduler;
   try {
     scheduler = startScheduler({
       workbook: options.workbook,
+      // With --only the other input is not this process's to load: its changes start nothing.
+      contacts: options.only === "relationships" ? undefined : options.contacts,
       dataDir: options.dataDir,
       dailyAt: options.dailyAt,
-      // With --only contacts the workbook is not this process's to load: no file-change reloads.
       watch: options.only !== "contacts",
+      watchWorkbook: urlWorkbookWatcher({
+        ...options.download,
+        workbook: options.workbook,
+        dataDir: options.dataDir,
+        onError: (error) => log(`cannot poll the workbook: ${(error as Error).message}`),
+      }),
       onError: (error) => log(`load failed: ${(error as Error).message}`),
       runLoad: async (reason: LoadReason) => {
         log(`loading (${reason})`);
-        // A changed workbook reloads relationships only; the daily run refreshes everything.
-        const only = reason === "file-changed" ? "relationships" : options.only;
+        // A changed file reloads its own input only; the daily run refreshes everything asked for.
+        const only = loadOnly(reason) ?? options.only;
         const outcome = await runEtl({ ...options, only });
         if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
         else say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
@@ -368,7 +249,11 @@ async function watch(options: EtlOptions): Promise<number> {
     say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
-  log(`watching ${resolve(options.workbook)}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
+  const watched = [
+    options.only !== "contacts" ? (isUrl(options.workbook) ? shownUrl(options.workbook) : resolve(options.workbook)) : null,
+    options.only !== "relationships" ? resolve(options.contacts) : null,
+  ].filter((w) => w !== null);
+  log(`watching ${watched.join(" and ")}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
   await new Promise<void>((done) => {
     const stop = () => {
       scheduler.stop();
@@ -381,15 +266,4 @@ async function watch(options: EtlOptions): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // Last-resort boundary: a plain message, never a stack trace.
-      say(process.stderr, `The ETL stopped unexpectedly: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void exitWith(main(process.argv.slice(2)));

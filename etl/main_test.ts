@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,19 +30,76 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
-    force: false, json: false, watch: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
+    force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
+    alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
+    restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 },
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
-  assert.ok(o !== "help");
+  assert.ok(typeof o === "object");
   assert.equal(o.dataDir, "/srv/d");
   assert.equal(o.workbook, "/home/u/w.xlsx");
   assert.equal(o.contacts, "/srv/d/contacts.csv", "the inputs default to files inside DATA_DIR, as for npm start");
   assert.equal(o.only, "relationships");
   assert.equal(o.dailyAt, "06:00");
   assert.equal(parseEtlArgs(["--help"]), "help");
+  assert.equal(parseEtlArgs(["--version"]), "version");
+  assert.throws(() => parseEtlArgs(["--standby", "--watch"]), UsageError);
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+  assert.equal((parseEtlArgs(["--restore", "3"]) as { restore: number }).restore, 3);
+  assert.throws(() => parseEtlArgs(["--restore", "0"]), /Cannot use --restore '0'; give the number of a published version/);
+  assert.throws(() => parseEtlArgs(["--restore", "v2"]), UsageError);
+  assert.throws(() => parseEtlArgs(["--restore", "2", "--watch"]), /Cannot use --restore with --watch/);
+  assert.throws(() => parseEtlArgs(["--restore", "2", "--only", "contacts"]), /Cannot use --restore with --only contacts/);
+});
+
+test("--help, --version and usage errors load neither DuckDB nor the reader nor the loads", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-startup-"));
+  const LAUNCHER = fileURLToPath(new URL("./etl.js", import.meta.url));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  const heavy = /@duckdb|\/etl\/(xlsx|relationships|contacts|schedule|db)\//;
+  try {
+    // The launcher as npm runs it (plain Node, no TypeScript loader), and main.ts as the tests and
+    // the scheduler run it (with tsx).
+    const ways: [string, string[]][] = [["npm run etl (etl/etl.js)", [LAUNCHER]], ["etl/main.ts", [...process.execArgv, MAIN]]];
+    for (const [way, command] of ways) {
+      for (const [args, code, output] of [[["--help"], 0, /Usage: npm run etl/], [["--version"], 0, /^relaciones-workspace \d+\.\d+\.\d+\n$/], [["--only", "nope"], 2, /Cannot use --only 'nope'/], [["--daily-at", "noon"], 2, /--daily-at must be HH:MM/]] as const) {
+        await t.test(`${way} ${args.join(" ")}`, () => {
+          const log = join(dir, `${way.length}-${args[0]}.log`);
+          const r = spawnSync(process.execPath, ["--import", HOOK, ...command, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+          assert.equal(r.status, code, r.stderr);
+          assert.match(code === 0 ? r.stdout : r.stderr, output);
+          const loaded = readFileSync(log, "utf8").split("\n");
+          assert.ok(loaded.some((m) => m.includes("etl_args.js")), "the log works");
+          assert.deepEqual(loaded.filter((m) => heavy.test(m)), []);
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl skips an unchanged workbook without loading DuckDB (the run log names the published version)", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-skip-"));
+  const HOOK = fileURLToPath(new URL("../scripts/testing/log_modules.js", import.meta.url));
+  try {
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
+    const args = ["--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data"), "--json"];
+    const first = await cli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const log = join(dir, "modules.log");
+    const r = spawnSync(process.execPath, ["--import", HOOK, ...process.execArgv, MAIN, ...args], { env: { ...process.env, LOG_MODULES: log }, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).relationships.status, "skipped");
+    const loaded = readFileSync(log, "utf8").split("\n");
+    assert.ok(loaded.some((m) => m.includes("/etl/xlsx/")), "the log works: the reader was loaded");
+    assert.deepEqual(loaded.filter((m) => m.includes("@duckdb")), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes there, from any working directory", { timeout: 120_000 }, async () => {
@@ -82,6 +139,9 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       assert.equal(code, 2);
       assert.match(stderr, /Cannot use --only 'nope'/);
       assert.doesNotMatch(stderr, /\n\s+at /);
+      const standby = await cli(["--standby", "--data-dir", dataDir]);
+      assert.equal(standby.code, 2, "--standby without the scheduler's IPC channel");
+      assert.match(standby.stderr, /--standby waits for the scheduler's go-ahead/);
     });
     await t.test("a load prints a human summary and exits 0; DATA_DIR is honoured", async () => {
       const { code, stdout, stderr } = await cli(["--workbook", workbook, "--only", "relationships"], { ...process.env, DATA_DIR: dataDir });
@@ -135,6 +195,7 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
     await t.test("childProcessLoad() runs the CLI with --json for the scheduler", async () => {
       const runLoad = childProcessLoad({ dataDir, workbook });
       const result = await runLoad("file-changed");
+      runLoad.close();
       assert.equal(result.exitCode, 0, result.stderr);
       const summary = result.summary as { relationships: { status: string; version_id: number }; contacts: unknown };
       assert.equal(summary.relationships.status, "skipped");
@@ -203,6 +264,63 @@ test("npm run etl -- --watch: loads at start-up, reloads a changed workbook once
     assert.equal(code, 0, stderr);
     assert.equal(summaries.length, 2, "one load per change, none after stopping");
     assert.doesNotMatch(stderr, /\n\s+at /);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl -- --watch loads the contacts CSV when it appears and when it changes, once it settles", { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-watch-csv-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "r.xlsx");
+  const csv = join(dir, "contacts.csv");
+  await writeVersion(workbook, { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` });
+  // Relationships are fresh (no start-up load is due) and there is no CSV yet: a data dir that so
+  // far only ever got `--only relationships`.
+  const before = await cli(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]);
+  assert.equal(before.code, 0, before.stderr);
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--json", "--workbook", workbook, "--contacts", csv, "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  type Summary = { relationships: unknown; contacts: { status: string; summary: { inserted: number; unchanged: number } } };
+  const summaries = () => stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Summary);
+  const loads = async (n: number) => {
+    const deadline = Date.now() + 30_000;
+    while (summaries().length < n) {
+      assert.ok(Date.now() < deadline, `load ${n} did not happen; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return summaries()[n - 1];
+  };
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes("watching")) {
+      assert.ok(Date.now() < deadline, `not watching; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(stderr, /watching .*r\.xlsx and .*contacts\.csv/);
+    assert.equal(summaries().length, 0, "nothing was due at start-up");
+    const written = Date.now();
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana.ruiz@example.com\n");
+    const first = await loads(1);
+    assert.ok(Date.now() - written >= 2500, "loaded only once the file kept still");
+    assert.equal(first.relationships, null, "a CSV change loads contacts only");
+    assert.equal(first.contacts.status, "succeeded");
+    assert.equal(first.contacts.summary.inserted, 1);
+    assert.ok(existsSync(join(dataDir, "contacts.duckdb")), "the data dir got contacts.duckdb from --watch");
+    assert.match(stderr, /loading \(contacts-changed\)/);
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana.ruiz@example.com\nBea,Soto,bea.soto@example.com\n");
+    const second = await loads(2);
+    assert.deepEqual([second.contacts.summary.inserted, second.contacts.summary.unchanged], [1, 1]);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    assert.equal(summaries().length, 2);
   } finally {
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });

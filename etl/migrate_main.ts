@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, PostgresDatabase } from "./db/mod.ts";
-import { readSettings, settingFlags, settingsHelp } from "./settings/mod.ts";
+import { readSettings, settingFlags, settingsHelp } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
 

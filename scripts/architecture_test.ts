@@ -1,7 +1,8 @@
 // The layout's rules, checked on every file's imports, so the README's layout table and the code
 // cannot drift apart: data flows files -> etl/ -> DuckDB files -> api/ -> clients; api/ reaches the
-// ETL only through package entry points (mod.ts); only etl/db/ touches the database drivers (DuckDB
-// and the PostgreSQL client, which etl/db/postgres.ts alone loads, on demand); test
+// ETL only through package entry points (mod.ts; mod.js for etl/settings, which is plain JavaScript
+// so `npm run etl --help` needs no TypeScript loader); only etl/db/ touches the database drivers
+// (DuckDB and the PostgreSQL client, which etl/db/postgres.ts alone loads, on demand); test
 // tooling under scripts/ is never imported by product code; there are no import cycles.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -28,16 +29,16 @@ test("product code never imports test tooling from scripts/ (tests may)", () => 
   assert.deepEqual(violations((e) => top(e.from) !== "scripts" && top(e.to) === "scripts" && !isTest(e.from)), []);
 });
 
-test("api/ reaches etl/ only through package entry points (mod.ts)", () => {
-  assert.deepEqual(violations((e) => top(e.from) === "api" && top(e.to) === "etl" && !e.to.endsWith("/mod.ts")), []);
+test("api/ reaches etl/ only through package entry points (mod.ts or mod.js)", () => {
+  assert.deepEqual(violations((e) => top(e.from) === "api" && top(e.to) === "etl" && !/\/mod\.(ts|js)$/.test(e.to)), []);
 });
 
-test("etl/ packages reach each other only through mod.ts", () => {
+test("etl/ packages reach each other only through mod.ts or mod.js", () => {
   assert.deepEqual(
     violations((e) => {
       const from = etlPackage(e.from);
       const to = etlPackage(e.to);
-      return top(e.from) === "etl" && to !== null && to !== from && !e.to.endsWith("/mod.ts");
+      return top(e.from) === "etl" && to !== null && to !== from && !/\/mod\.(ts|js)$/.test(e.to);
     }),
     [],
   );

@@ -4,9 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readSettings } from "../etl/settings/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 
-const names = ["xlsx", "etl", "api", "contacts"];
+const names = ["xlsx", "etl", "api", "dashboard", "contacts"];
 const argv = process.argv.slice(2);
 const at = argv.indexOf("--bench-dir");
 const settings = readSettings("bench", { flags: at >= 0 ? { "bench-dir": argv.splice(at, 2)[1] } : {} });

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runChild, usage } from "./bench_measure.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
-import { readSettings } from "../etl/settings/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 

@@ -3,8 +3,10 @@
 // entry and doing nothing else. The entry is found with a tiny central-directory scan of its own:
 // locating it with the reader's ZIP code would make the floor depend on the code being measured.
 import { spawnSync } from "node:child_process";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInflateRaw } from "node:zlib";
 
@@ -135,4 +137,52 @@ export function bestOf<M extends string, T extends { seconds: number }>(repeats:
     }
   }
   return best;
+}
+
+/** What `timeCommand()` measured. */
+export interface CommandMeasure {
+  seconds: number;
+  /** Peak RSS of the largest process of the command (via GNU time), null where that is not installed. */
+  maxRssMb: number | null;
+  status: number | null;
+}
+
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Runs `command args` to completion with its output discarded and returns its wall time and, when
+ * GNU time is installed, the peak RSS of the largest process it ran (for `npm run etl` that is the
+ * ETL's Node, not npm).
+ *
+ * @example
+ * ```ts
+ * timeCommand("unzip", ["-p", "m.xlsx", "xl/worksheets/sheet1.xml"]); // { seconds: 1.04, maxRssMb: 3, status: 0 }
+ * ```
+ */
+export function timeCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CommandMeasure {
+  const timed = existsSync(GNU_TIME);
+  const dir = timed ? mkdtempSync(join(tmpdir(), "bench-time-")) : null;
+  try {
+    const out = dir ? join(dir, "time.txt") : "";
+    const [file, argv] = dir ? [GNU_TIME, ["-f", "%M", "-o", out, command, ...args]] : [command, args];
+    const started = performance.now();
+    const r = spawnSync(file, argv, { cwd: options.cwd, env: options.env, stdio: "ignore" });
+    const seconds = (performance.now() - started) / 1000;
+    const kb = dir ? Number(readFileSync(out, "utf8").trim().split("\n").at(-1)) : NaN;
+    return { seconds, maxRssMb: Number.isFinite(kb) ? kb / 1024 : null, status: r.status };
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * True when `command` can be run (found on PATH).
+ *
+ * @example
+ * ```ts
+ * hasCommand("unzip"); // true on most Linux machines
+ * ```
+ */
+export function hasCommand(command: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }

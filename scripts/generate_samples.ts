@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { matrixPlan, matrixWorkbook, type MatrixOptions, type MatrixPlan } from "./testing/matrix_workbook.ts";
 import { mulberry32 } from "./testing/random.ts";
 import { xlsxBytes, type SheetSpec } from "./testing/xlsx_writer.ts";
-import { fold } from "../etl/text/mod.ts";
+import { fold } from "../etl/text/mod.js";
 
 // ---------------------------------------------------------------------------------------------
 // The relationship workbook

@@ -5,6 +5,7 @@
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { SORT_FIELDS } from "./contacts_store.ts";
+import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
 const ifMatchParam = {
@@ -148,7 +149,7 @@ export const contactDocs = {
     maxBodyBytes: IMPORT_MAX_BYTES,
     body: { type: "string" },
     responses: {
-      "200": { description: "The ingestion summary." },
+      "200": { description: "The ingestion summary.", schema: ingestSummarySchema.json },
       "404": { description: "The named upload is not in the uploads folder." },
       "415": { description: "Not application/json or text/csv." },
       "422": { description: "The CSV could not be read (the message names the file), or the upload name is invalid." },

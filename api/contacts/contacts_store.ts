@@ -35,7 +35,7 @@ import {
 } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import type { SqlRunner } from "../../etl/db/mod.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { openEngine, type CommitStats, type Engine, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
 

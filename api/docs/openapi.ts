@@ -7,6 +7,8 @@ import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas } from "../contacts/contacts_routes.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
+import { relationshipSchemas } from "../relationships/relationship_docs.ts";
+import { runSchemas } from "../runs/runs_docs.ts";
 
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {
@@ -17,10 +19,12 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "invalid-utf8": "400: the body is not valid UTF-8 (it is refused, never stored with U+FFFD replacements).",
   "bad-idempotency-key": "400: the Idempotency-Key header is not 1-200 visible ASCII characters.",
   "empty-body": "400: an upload had no body.",
-  unauthorized: "401: a write without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
+  unauthorized: "401: a write, or GET /metrics unless METRICS_PUBLIC=on, without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
   "cross-site-write": "403: a browser sent this write from another site's page (`Sec-Fetch-Site` / `Origin`); reads are not affected.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
+  "no-rejects": "404: the run is not a contacts load, or it refused no rows, so it has no rejects file.",
+  "ambiguous-code": "409: the letter code given for an actor belongs to more than one actor; use the numeric id.",
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
   stale: "412: If-Match does not match the contact's current ETag; GET it again.",
@@ -77,7 +81,11 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       const content: Record<string, unknown> = {};
       if (ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
       if (ok && r.csv) content["text/csv"] = { schema: { type: "string" } };
-      if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
+      if (ok && r.binary) content["application/octet-stream"] = { schema: { type: "string", contentMediaType: "application/octet-stream" } };
+      if (ok && r.html) content["text/html"] = { schema: { type: "string" } };
+      // An error answer is a problem document unless the route documents its own (readiness).
+      if (!ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
+      else if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
       responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
     }
     // Every route with a body can meet a malformed or oversized one, and a wrong Content-Type.
@@ -94,7 +102,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.auth) {
       const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
       responses["401"] = { description: "Missing or wrong bearer token (when API_TOKEN is set).", content: problem };
-      responses["403"] ??= { description: "Sent by a browser from another site's page (`cross-site-write`).", content: problem };
+      if (route.method !== "GET") responses["403"] ??= { description: "Sent by a browser from another site's page (`cross-site-write`).", content: problem };
     }
     const operation: Record<string, unknown> = {
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, "").split(/[/_-]/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join("")}`,
@@ -123,12 +131,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     tags: [
       { name: "contacts", description: "Contacts and departments." },
       { name: "relationships", description: "Actors and relationships of the latest published version." },
+      { name: "history", description: "Published versions and what changed in each." },
       { name: "runs", description: "ETL runs." },
       { name: "system", description: "Health, docs, dashboard." },
     ],
     paths,
     components: {
-      schemas: { ...contactSchemas(record), Problem: problemSchema },
+      schemas: { ...contactSchemas(record), ...relationshipSchemas, ...runSchemas, Problem: problemSchema },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };

@@ -2,7 +2,7 @@
  * CSV answers for list endpoints: content negotiation on `Accept` (or `?format=csv` for plain
  * links) and a streamed body built in batches, so a large export never sits whole in memory.
  */
-import { csvField } from "../../etl/text/mod.ts";
+import { csvField } from "../../etl/text/mod.js";
 import type { HeaderRecord } from "./respond.ts";
 
 /**

@@ -29,6 +29,8 @@ export interface RequestHead {
 /** Admission's yes: read a body of at most `maxBodyBytes` (413 beyond). */
 export interface Admitted {
   maxBodyBytes: number;
+  /** The route template chosen (`/contacts/:id`), handed back with the exchange for metrics. */
+  route?: string;
 }
 
 /** What the adapter passes to the handler next to the Request. */
@@ -64,8 +66,11 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    * dropped unread; or the body limit. Default: every request admitted with 1 MiB.
    */
   admit?: (head: RequestHead) => Response | A;
-  /** Called once per request after the response finished (or the client went away). */
-  onExchange?: (exchange: Exchange) => void;
+  /**
+   * Called once per request after the response finished (or the client went away), with the
+   * route admission chose (undefined when it refused the request).
+   */
+  onExchange?: (exchange: Exchange, route: string | undefined) => void;
   /** Called with unexpected errors (handler threw, stream failed). */
   onError?: (error: unknown) => void;
   /** Counts body bytes; the adapter adds to it (tests read it). */
@@ -149,9 +154,10 @@ export function nodeListener<A extends Admitted = Admitted>(
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    let route: string | undefined;
     if (onExchange !== undefined) {
       res.once("close", () => {
-        onExchange({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 });
+        onExchange({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
       });
     }
     res.setHeader("x-request-id", id);
@@ -178,6 +184,7 @@ export function nodeListener<A extends Admitted = Admitted>(
       writeResponse(res, admitted, onError);
       return;
     }
+    route = admitted.route;
 
     const host = safeHost(req.headers.host);
     const url = `http://${host}${rawUrl}`;

@@ -2,7 +2,7 @@
  * Checks on where a request comes from, made at admission before anything else: the `Host` it
  * names (DNS rebinding) and, for writes, the site a browser sent it from (cross-site writes).
  */
-import { isLoopback } from "../../etl/settings/mod.ts";
+import { isLoopback } from "../../etl/settings/mod.js";
 import { HttpError } from "./http_error.ts";
 import type { HeaderSource } from "./request_body.ts";
 

@@ -15,7 +15,7 @@ export interface ParamDoc {
 /** A route's documentation, attached as router meta. */
 export interface RouteDoc {
   summary: string;
-  tag: "contacts" | "relationships" | "runs" | "system";
+  tag: "contacts" | "relationships" | "history" | "runs" | "system";
   description?: string;
   params?: ParamDoc[];
   /** JSON Schema of the request body. */
@@ -28,9 +28,9 @@ export interface RouteDoc {
   bodyTypes?: readonly string[];
   /** The largest body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Status -> description (and optional JSON schema for the 2xx body). */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean }>;
-  /** True for writes guarded by the bearer token. */
+  /** Status -> description (and optional JSON schema for the 2xx body; `binary`: also application/octet-stream). */
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean }>;
+  /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
 

@@ -22,6 +22,8 @@ export type Handler = (request: Request, ctx: Context) => Promise<Response>;
 
 interface Route {
   method: string;
+  /** As added (`/actors/:id`): the label metrics count requests under. */
+  pattern: string;
   segments: string[];
   handler: Handler;
   /** Extra data a route carries (the OpenAPI generator reads it). */
@@ -30,7 +32,7 @@ interface Route {
 
 /** What `match()` found: a handler, a path with other methods (405), or nothing (404). */
 export type Match =
-  | { kind: "found"; handler: Handler; params: Record<string, string>; meta: unknown }
+  | { kind: "found"; handler: Handler; params: Record<string, string>; meta: unknown; pattern: string }
   | { kind: "method-not-allowed"; allow: string[] }
   | { kind: "not-found" };
 
@@ -51,7 +53,7 @@ export class Router {
 
   /** Adds a route; `pattern` like `/actors/:id/relationships`. */
   add(method: string, pattern: string, handler: Handler, meta?: unknown): void {
-    const route: Route = { method: method.toUpperCase(), segments: splitPath(pattern), handler, meta };
+    const route: Route = { method: method.toUpperCase(), pattern, segments: splitPath(pattern), handler, meta };
     this.#routes.push(route);
     if (!route.segments.some((s) => s.startsWith(":") || s === "*")) {
       const key = route.segments.join("/");
@@ -74,14 +76,14 @@ export class Router {
     const literal = this.#literal.get(segments.join("/"));
     if (literal !== undefined) {
       for (const route of literal) {
-        if (route.method === wanted) return { kind: "found", handler: route.handler, params: {}, meta: route.meta };
+        if (route.method === wanted) return { kind: "found", handler: route.handler, params: {}, meta: route.meta, pattern: route.pattern };
         allow.add(route.method);
       }
     }
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, segments);
       if (params === undefined) continue;
-      if (route.method === wanted) return { kind: "found", handler: route.handler, params, meta: route.meta };
+      if (route.method === wanted) return { kind: "found", handler: route.handler, params, meta: route.meta, pattern: route.pattern };
       allow.add(route.method);
     }
     if (allow.size === 0) return { kind: "not-found" };

@@ -9,6 +9,7 @@ import { HttpError } from "./http_error.ts";
 import { empty, etagMatches, send } from "./respond.ts";
 import type { Router } from "./router.ts";
 import type { RouteDoc } from "./route_doc.ts";
+import { cachedBundle } from "./module_bundle.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -102,6 +103,11 @@ const staticDocs = {
     tag: "system",
     responses: { "200": { description: "HTML page." } },
   },
+  bundle: {
+    summary: "The dashboard's scripts joined into one (api/web/app.js and what it imports)",
+    tag: "system",
+    responses: { "200": { description: "JavaScript." } },
+  },
   web: {
     summary: "Dashboard assets under api/web",
     tag: "system",
@@ -113,5 +119,17 @@ const staticDocs = {
 export function addStaticRoutes(router: Router, webDir: string): void {
   const serve = staticFiles(webDir);
   router.add("GET", "/", async (request) => serve(request, ["index.html"]), staticDocs.index);
+  // One request for the page's code instead of one per module; the modules stay reachable below.
+  const bundle = cachedBundle(webDir, "app.js");
+  router.add(
+    "GET",
+    "/web/dashboard.js",
+    async (request) => {
+      const { bytes, etag } = bundle();
+      const headers = { "content-type": "text/javascript; charset=utf-8", etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+      return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
+    },
+    staticDocs.bundle,
+  );
   router.add("GET", "/web/*", async (request, ctx) => serve(request, ctx.params["*"].split("\u0000")), staticDocs.web);
 }

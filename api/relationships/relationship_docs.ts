@@ -1,29 +1,40 @@
 /**
  * What each relationship route says about itself: data beside the handlers in
- * relationship_routes.ts, read by the OpenAPI generator and the /docs page.
+ * relationship_routes.ts, read by the OpenAPI generator and the /docs page. Answer schemas are the
+ * definitions of relationship_schemas.ts, the same ones the handlers' types come from.
  */
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
+import { page, ref } from "../http/json_schema.ts";
+import { MATRIX_HEADER_BYTES } from "./matrix_cells.ts";
+import {
+  actorSchema,
+  actorSummarySchema,
+  changesAnswerSchema,
+  findingsAnswerSchema,
+  matrixAnswerSchema,
+  pairSchema,
+  pathAnswerSchema,
+  relatedSchema,
+  subgraphSchema,
+  versionsAnswerSchema,
+} from "./relationship_schemas.ts";
 
 export const PAIR_COLUMNS = ["person_a_id", "person_a_letter", "person_a_name", "person_b_id", "person_b_letter", "person_b_name", "a_to_b", "b_to_a"] as const;
 
-const actorIdParam = { name: "id", in: "path" as const, required: true, description: "The actor's numeric id.", schema: { type: "integer" } };
+/** The columns of `GET /changes` in CSV: the JSON members, in order. */
+export const CHANGE_COLUMNS = Object.keys((changesAnswerSchema.json.properties as { items: { items: { properties: object } } }).items.items.properties);
 
-const actorSchema = {
-  type: "object",
-  properties: {
-    id: { type: "integer" },
-    letter_code: { type: ["string", "null"] },
-    name: { type: ["string", "null"] },
-    degree: { type: "integer", description: "How many actors are related to this one, in either direction." },
-    in_matrix: { type: "boolean" },
-    in_list: { type: "boolean" },
-    unknown_cells: { type: "integer" },
-  },
+/** The named schemas the relationship answers refer to (OpenAPI `components.schemas`). */
+export const relationshipSchemas = {
+  Actor: actorSchema.json,
+  ActorSummary: actorSummarySchema.json,
+  Related: relatedSchema.json,
+  Pair: pairSchema.json,
 };
-const pairSchema = {
-  type: "object",
-  properties: Object.fromEntries(PAIR_COLUMNS.map((c) => [c, { type: c.endsWith("_id") ? "integer" : c.startsWith("a_") || c.startsWith("b_") ? "boolean" : ["string", "null"] }])),
-};
+
+const ACTOR_REF = "A numeric id, or a letter code (the matrix's or the list's, any case, e.g. `AÑ`).";
+const actorIdParam: ParamDoc = { name: "id", in: "path", required: true, description: `The actor: ${ACTOR_REF}`, schema: { type: "string", examples: ["2"] } };
+const summaryRef = ref("ActorSummary", actorSummarySchema);
 
 /** The docs of the relationship routes, by handler. */
 export const relationshipDocs = {
@@ -37,84 +48,97 @@ export const relationshipDocs = {
       formatParam,
     ],
     responses: {
-      "200": { description: "A page of actors.", schema: listSchema(actorSchema), csv: true },
+      "200": { description: "A page of actors, each with its degree.", schema: page(summaryRef).json, csv: true },
+      "304": { description: "Not modified (If-None-Match)." },
       "400": { description: "Bad sort, limit or cursor." },
-      "503": { description: "No version published yet." },
     },
   },
   actor: {
-    summary: "One actor, with its degree",
+    summary: "One actor, with its degree and where it sits in the workbook",
     tag: "relationships",
     params: [actorIdParam],
-    responses: { "200": { description: "The actor.", schema: actorSchema }, "304": { description: "Not modified." }, "404": { description: "No such actor." } },
+    responses: {
+      "200": { description: "The actor.", schema: ref("Actor", actorSchema).json },
+      "304": { description: "Not modified." },
+      "404": { description: "No such actor." },
+      "409": { description: "The letter code belongs to more than one actor." },
+    },
   },
   actorRelationships: {
     summary: "The actors related to one actor, with the directions marked",
     tag: "relationships",
     description:
-      "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor.",
+      "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor. `null` means that cell was blank (unknown), not 0.",
     params: [actorIdParam, formatParam],
     responses: {
-      "200": {
-        description: "Related actors, by id.",
-        csv: true,
-        schema: listSchema({
-          type: "object",
-          properties: {
-            id: { type: "integer" },
-            letter_code: { type: ["string", "null"] },
-            name: { type: ["string", "null"] },
-            a_to_b: { type: "boolean" },
-            b_to_a: { type: "boolean" },
-            outgoing: { type: "boolean" },
-            incoming: { type: "boolean" },
-          },
-        }),
-      },
+      "200": { description: "Related actors, by id.", csv: true, schema: { type: "object", properties: { items: { type: "array", items: ref("Related", relatedSchema).json } }, required: ["items"], additionalProperties: false } },
+      "304": { description: "Not modified." },
       "404": { description: "No such actor." },
+      "409": { description: "The letter code belongs to more than one actor." },
     },
   },
   relationships: {
     summary: "Related pairs with both names (like v_actor_relationships)",
     tag: "relationships",
-    params: [{ name: "actor", description: "Only pairs that include this actor id.", schema: { type: "integer" } }, ...pagingParams(1000, 100), formatParam],
-    responses: { "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: listSchema(pairSchema), csv: true }, "400": { description: "Bad parameter." } },
+    params: [
+      { name: "actor", description: `Only pairs that include this actor (${ACTOR_REF}); read from the actor's own index.`, schema: { type: "string" } },
+      ...pagingParams(1000, 100),
+      formatParam,
+    ],
+    responses: {
+      "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: page(ref("Pair", pairSchema)).json, csv: true },
+      "304": { description: "Not modified." },
+      "400": { description: "Bad parameter." },
+    },
   },
   path: {
     summary: "A shortest chain of relationships between two actors",
     tag: "relationships",
     description: "Follows pairs in either direction. `length` is the number of hops.",
     params: [
-      { name: "from", required: true, description: "Start actor id.", schema: { type: "integer" } },
-      { name: "to", required: true, description: "End actor id.", schema: { type: "integer" } },
+      { name: "from", required: true, description: `Start actor: ${ACTOR_REF}`, schema: { type: "string", examples: ["1"] } },
+      { name: "to", required: true, description: `End actor: ${ACTOR_REF}`, schema: { type: "string", examples: ["3"] } },
     ],
     responses: {
-      "200": { description: "The chain, both ends included.", schema: { type: "object", properties: { path: { type: "array", items: actorSchema }, length: { type: "integer" } } } },
-      "400": { description: "from/to missing or not integers." },
+      "200": { description: "The chain, both ends included.", schema: pathAnswerSchema.json },
+      "304": { description: "Not modified." },
+      "400": { description: "from/to missing or neither an id nor a letter code." },
       "404": { description: "Unknown actor, or no chain." },
+      "409": { description: "A letter code belongs to more than one actor." },
+    },
+  },
+  subgraph: {
+    summary: "The part of the network a view draws: the busiest actors, or one actor's neighbourhood",
+    tag: "relationships",
+    description:
+      "Without `around`: the `limit` actors with the highest degree (ties by id) and every pair between two of them. With `around`: that actor and its `limit - 1` busiest neighbours. One request instead of every pair page.",
+    params: [
+      { name: "limit", description: "Actors, 1..1000 (default 100).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
+      { name: "around", description: `Center the subgraph on this actor: ${ACTOR_REF}`, schema: { type: "string" } },
+      { name: "include", description: "Comma-separated actors (ids or codes, at most 20) to add whatever their rank, e.g. the other end of a pair a finding points at.", schema: { type: "string" } },
+    ],
+    responses: {
+      "200": { description: "Actors (busiest first) and their pairs.", schema: subgraphSchema.json },
+      "304": { description: "Not modified." },
+      "400": { description: "Bad limit or around." },
+      "404": { description: "No such actor." },
     },
   },
   matrix: {
-    summary: "The adjacency matrix, a window of rows at a time",
+    summary: "The adjacency matrix: cell counts, the header and rows, as JSON or compact binary",
     tag: "relationships",
-    description: "`actors` is the header order; each row's `cells` has one character per header column: '1', '0' or '.' (blank/unknown).",
+    description:
+      "Row i and column i are `actors[i]` (the header order). JSON: a window of rows, each `cells` one character per column, '1', '0' or '.' (blank/unknown), plus `counts` of the whole matrix (diagonal excluded) and `layout` (where the matrix sits in its sheet, to name cells like `'Matriz de adyacencia'!F5`: column = first_col + i, row = actors[i].sheet_row). " +
+      `Binary (\`Accept: application/octet-stream\` or \`format=binary\`; the whole matrix unless limit is given), little-endian: bytes 0-3 \`RMX1\`, 4-7 n (uint32), 8-11 offset, 12-15 rows, then from byte ${MATRIX_HEADER_BYTES} \`rows\` rows of ceil(n/4) bytes where column j is bits 2(j mod 4)..2(j mod 4)+1 of byte floor(j/4): 0 blank, 1 = 0, 2 = 1. Both forms are cached per snapshot.`,
     params: [
-      { name: "offset", description: "First row (0-based).", schema: { type: "integer", minimum: 0 } },
-      { name: "limit", description: "Rows, 1..2000 (default 200).", schema: { type: "integer", minimum: 1, maximum: 2000 } },
+      { name: "offset", description: "First row (0-based header position).", schema: { type: "integer", minimum: 0 } },
+      { name: "limit", description: "Rows: JSON 1..2000 (default 200); binary 1..16384 (default all).", schema: { type: "integer", minimum: 1, maximum: 16384 } },
+      { name: "format", description: "`json` (default) or `binary` (same as `Accept: application/octet-stream`).", schema: { type: "string", enum: ["json", "binary"] } },
     ],
     responses: {
-      "200": {
-        description: "Header and rows.",
-        schema: {
-          type: "object",
-          properties: {
-            actors: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, letter_code: { type: ["string", "null"] } } } },
-            rows: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, cells: { type: "string" } } } },
-            total: { type: "integer" },
-            offset: { type: "integer" },
-          },
-        },
-      },
+      "200": { description: "Header, counts and rows (JSON), or the packed rows (binary).", schema: matrixAnswerSchema.json, binary: true },
+      "304": { description: "Not modified." },
+      "400": { description: "Bad offset or limit." },
     },
   },
   findings: {
@@ -122,14 +146,41 @@ export const relationshipDocs = {
     tag: "relationships",
     params: [formatParam],
     responses: {
-      "200": {
-        description: "Findings with cell references (in CSV, `cells` are joined with `; `).",
-        csv: true,
-        schema: listSchema({
-          type: "object",
-          properties: { check: { type: "string" }, severity: { type: "string" }, message: { type: "string" }, cells: { type: "array", items: { type: "string" } }, count: { type: ["integer", "null"] } },
-        }),
+      "200": { description: "Findings with cell references (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
+      "304": { description: "Not modified." },
+    },
+  },
+  versions: {
+    summary: "Published versions, newest first, with what each changed",
+    tag: "history",
+    description: "From the history the served snapshot carries. Before the first load: an empty list (`current_version_id` null), not an error.",
+    params: pagingParams(1000, 50),
+    responses: {
+      "200": { description: "A page of versions; `current` marks the one being served.", schema: versionsAnswerSchema.json },
+      "304": { description: "Not modified." },
+      "400": { description: "Bad limit or cursor." },
+    },
+  },
+  changes: {
+    summary: "What changed between versions: every added, removed and changed actor and pair",
+    tag: "history",
+    description: "Newest version first. Names are those of the version being served. Before the first load: an empty list.",
+    params: [
+      { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
+      { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
+      { name: "actor", description: `Only changes of this actor or of its pairs: ${ACTOR_REF}`, schema: { type: "string" } },
+      {
+        name: "kind",
+        description: "`actor` or `pair`, `added`, `removed` or `changed`, or both as `pair-added`.",
+        schema: { type: "string", enum: ["actor", "pair", "added", "removed", "changed", "actor-added", "actor-removed", "actor-changed", "pair-added", "pair-removed", "pair-changed"] },
       },
+      ...pagingParams(1000, 100),
+      formatParam,
+    ],
+    responses: {
+      "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
+      "304": { description: "Not modified." },
+      "400": { description: "Bad filter, limit or cursor." },
     },
   },
 } satisfies Record<string, RouteDoc>;

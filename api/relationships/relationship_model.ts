@@ -4,51 +4,12 @@
  * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
  */
 import type { Database } from "../../etl/db/mod.ts";
-import { fold } from "../../etl/text/mod.ts";
+import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
+import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
-/** An actor as the API shows it. */
-export interface Actor {
-  id: number;
-  letter_code: string | null;
-  name: string | null;
-  degree: number;
-  in_matrix: boolean;
-  in_list: boolean;
-  unknown_cells: number;
-  list_letter_code: string | null;
-  matrix_position: number | null;
-}
-
-/** An actor as lists show it (`GET /actors`, paths): the parts a person reads. */
-export type ActorSummary = Pick<Actor, "id" | "letter_code" | "name" | "degree" | "in_matrix" | "in_list" | "unknown_cells">;
-
-/** One related actor, with directions relative to the actor asked about. */
-export interface Related {
-  id: number;
-  letter_code: string | null;
-  name: string | null;
-  /** The asked actor's row marks this one (same as `outgoing`); null = the cell was blank (unknown). */
-  a_to_b: boolean | null;
-  /** This one's row marks the asked actor (same as `incoming`); null = blank. */
-  b_to_a: boolean | null;
-  outgoing: boolean | null;
-  incoming: boolean | null;
-}
-
-/** One pair as in `v_actor_relationships`. */
-export interface Pair {
-  person_a_id: number;
-  person_a_letter: string | null;
-  person_a_name: string | null;
-  person_b_id: number;
-  person_b_letter: string | null;
-  person_b_name: string | null;
-  /** null = the cell was blank (unknown), which is not the same as 0. */
-  a_to_b: boolean | null;
-  b_to_a: boolean | null;
-}
+export type { Actor, ActorSummary, Pair, Related } from "./relationship_schemas.ts";
 
 /** The orders `GET /actors?sort=` accepts. */
 export type ActorSort = "degree" | "name" | "id";
@@ -68,9 +29,17 @@ export interface RelationshipModel {
   searchText: Map<number, string>;
   adjacency: Map<number, Related[]>;
   pairs: Pair[];
+  /** The matrix header in order: position i is row i and column i of the heat map. */
+  header: MatrixActor[];
+  /** Where the matrix sits in its sheet; null for snapshots older than schema version 2. */
+  layout: MatrixLayout | null;
+  /** Actor ids by upper-cased letter code (matrix and list codes), for `{id}` given as a code. */
+  byCode: Map<string, number[]>;
+  /** Each actor's pairs, built from the adjacency list on first use (see `pairsOf()`). */
+  pairsByActor: Map<number, Pair[]>;
   findings: unknown[];
-  /** Cached JSON bodies (UTF-8 bytes) by cache key (e.g. `rel:7`), filled on first request. */
-  bodies: Map<string, Buffer>;
+  /** Cached bodies (JSON as UTF-8 bytes, the binary matrix) by cache key (e.g. `rel:7`), filled on first request. */
+  bodies: Map<string, Uint8Array>;
 }
 
 /**
@@ -86,6 +55,7 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
   const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
   const pairRows = await db.all<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS);
   const findings = await safeAll(db, SNAPSHOT_FINDINGS);
+  const layoutRow = (await safeAll(db, SNAPSHOT_LAYOUT))[0] as (MatrixLayout & { sheet_rows: (number | null)[] }) | undefined;
   const info = (await safeAll(db, SNAPSHOT_INFO))[0] as { version_id: number | null; run_id: string | null; published_at: Date | null } | undefined;
 
   const actors = new Map<number, Actor>();
@@ -142,6 +112,19 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
   for (const list of adjacency.values()) list.sort((x, y) => x.id - y.id);
 
   const all = [...actors.values()];
+  const byCode = new Map<string, number[]>();
+  for (const actor of all) {
+    for (const code of new Set([actor.letter_code, actor.list_letter_code].map((c) => c?.toUpperCase()))) {
+      if (code) byCode.set(code, [...(byCode.get(code) ?? []), actor.id]);
+    }
+  }
+  const header = all
+    .filter((a) => a.matrix_position !== null)
+    .sort((a, b) => a.matrix_position! - b.matrix_position!)
+    .map((a): MatrixActor => ({ id: a.id, letter_code: a.letter_code, name: a.name, sheet_row: layoutRow?.sheet_rows[a.matrix_position!] ?? null }));
+  const layout: MatrixLayout | null = layoutRow === undefined
+    ? null
+    : { sheet: layoutRow.sheet, header_row: layoutRow.header_row, first_col: layoutRow.first_col, code_row: layoutRow.code_row, id_col: layoutRow.id_col, code_col: layoutRow.code_col };
   const byKey = (keyOf: (a: Actor) => Key) => ({
     items: [...all].sort((x, y) => compareKeys(keyOf(x), keyOf(y))),
     keyOf,
@@ -161,9 +144,47 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
     searchText,
     adjacency,
     pairs,
+    header,
+    layout,
+    byCode,
+    pairsByActor: new Map(),
     findings: findings.map((f) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [] })),
     bodies: new Map(),
   };
+}
+
+/**
+ * Returns the pairs that include actor `id`, ordered by (person_a_id, person_b_id) like
+ * `GET /relationships`: read from the actor's adjacency list (sorted by the other id, so the pairs
+ * where it is person_b come first, already in order), not by filtering every pair.
+ *
+ * @example
+ * ```ts
+ * pairsOf(model, 3) // [{ person_a_id: 2, person_b_id: 3, ... }, { person_a_id: 3, person_b_id: 4, ... }]
+ * ```
+ */
+export function pairsOf(model: RelationshipModel, id: number): Pair[] {
+  let pairs = model.pairsByActor.get(id);
+  if (pairs === undefined) {
+    const me = model.actors.get(id);
+    pairs = (model.adjacency.get(id) ?? []).map((r): Pair => {
+      const other = { id: r.id, letter: r.letter_code, name: r.name };
+      const self = { id, letter: me?.letter_code ?? null, name: me?.name ?? null };
+      const [a, b] = r.id < id ? [other, self] : [self, other];
+      return {
+        person_a_id: a.id,
+        person_a_letter: a.letter,
+        person_a_name: a.name,
+        person_b_id: b.id,
+        person_b_letter: b.letter,
+        person_b_name: b.name,
+        a_to_b: r.id < id ? r.b_to_a : r.a_to_b,
+        b_to_a: r.id < id ? r.a_to_b : r.b_to_a,
+      };
+    });
+    model.pairsByActor.set(id, pairs);
+  }
+  return pairs;
 }
 
 /** Optional tables (findings, snapshot_info) may be missing in an older file: treat as empty. */

@@ -1,21 +1,27 @@
 /**
  * Read-only relationship endpoints over the published snapshot: /actors, /actors/{id},
- * /actors/{id}/relationships, /relationships, /relationships/path, /matrix, /findings.
- * Everything but /matrix answers from memory; every answer carries the snapshot's ETag.
+ * /actors/{id}/relationships, /relationships, /relationships/path, /relationships/subgraph,
+ * /matrix, /findings, and the history (/versions, /changes). Everything but the matrix's first
+ * packing and the history answers from memory; every answer carries the snapshot's ETag. Wherever
+ * an actor is named (`{id}`, `actor`, `from`, `to`, `around`), its letter code works as well as its id.
  */
 import { HttpError } from "../http/http_error.ts";
-import { fold } from "../../etl/text/mod.ts";
-import { nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
+import { fold } from "../../etl/text/mod.js";
+import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { parseId } from "../http/parse_id.ts";
-import { PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
+import { CHANGE_COLUMNS, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
-import { shortestPath } from "./relationship_model.ts";
+import { pairsOf, shortestPath } from "./relationship_model.ts";
+import type { Subgraph } from "./relationship_schemas.ts";
 import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
-import { SNAPSHOT_MATRIX_COUNT, SNAPSHOT_MATRIX_ROWS } from "./snapshot_sql.ts";
 import { linkNext } from "../http/link_header.ts";
+import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
+import type { CellCounts } from "./relationship_schemas.ts";
+import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
+import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
+import { compress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
 const BODY_CACHE_LIMIT = 20_000;
@@ -46,15 +52,20 @@ function summary(actor: Actor): ActorSummary {
 
 /** Answers from the per-snapshot body cache, with the snapshot ETag and 304 on If-None-Match. */
 function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string, csvToo = false): Response {
+  return cachedBody(request, model, key, () => Buffer.from(build(), "utf8"), "application/json; charset=utf-8", csvToo);
+}
+
+function cachedBody(request: Request, model: RelationshipModel, key: string, build: () => Uint8Array, type: string, varyAccept = false): Response {
   const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache" };
-  if (csvToo) headers.vary = "Accept";
+  if (varyAccept) headers.vary = "Accept";
   if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
   let body = model.bodies.get(key);
   if (body === undefined) {
-    body = Buffer.from(build(), "utf8");
+    body = build();
+    // The same bytes object on every request: the compression layer remembers its compressed form.
     if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
   }
-  headers["content-type"] = "application/json; charset=utf-8";
+  headers["content-type"] = type;
   return send(body, 200, headers);
 }
 
@@ -66,15 +77,183 @@ function pageJson(request: Request, ctx: Context, model: RelationshipModel, item
   return jsonText(JSON.stringify({ items, next_cursor: next }), 200, headers);
 }
 
-function actorOr404(model: RelationshipModel, idText: string): Actor {
-  const id = parseId(idText, "actor");
-  const actor = model.actors.get(id);
-  if (actor === undefined) throw new HttpError(404, `No actor has id ${id} in version ${model.versionId ?? "?"}`, { code: "not-found" });
-  return actor;
+/**
+ * Returns the actor named by `text`: a numeric id, or a letter code (the matrix's or the list's,
+ * any case). A code two actors share is a 409 naming both, never a guess.
+ *
+ * @example
+ * ```ts
+ * resolveActor(model, "AÑ", "actor").id // 42
+ * ```
+ */
+export function resolveActor(model: RelationshipModel, text: string | null, what: string, status: 400 | 404 = 404): Actor {
+  const value = (text ?? "").trim();
+  if (value === "") throw new HttpError(400, `${what} is required: an actor id or letter code`, { code: "bad-parameter" });
+  if (/^\d{1,10}$/.test(value)) {
+    const actor = model.actors.get(Number(value));
+    if (actor === undefined) throw new HttpError(404, `No actor has id ${value} in version ${model.versionId ?? "?"}`, { code: "not-found" });
+    return actor;
+  }
+  if (value.length > 16 || !/^\p{L}+$/u.test(value)) {
+    throw new HttpError(status, `${what} must be an actor id or a letter code; got '${value.slice(0, 40)}'`, { code: status === 404 ? "not-found" : "bad-parameter" });
+  }
+  const ids = model.byCode.get(value.toUpperCase()) ?? [];
+  if (ids.length === 0) throw new HttpError(404, `No actor has letter code '${value}' in version ${model.versionId ?? "?"}`, { code: "not-found" });
+  if (ids.length > 1) {
+    throw new HttpError(409, `Letter code '${value}' belongs to ${ids.length} actors (ids ${ids.join(", ")}); use the id`, { code: "ambiguous-code" });
+  }
+  return model.actors.get(ids[0])!;
+}
+
+/**
+ * Returns the id a list filter names (`?actor=`): like `resolveActor()`, except that an actor the
+ * version does not have matches nothing (an empty list, as a filter should) instead of a 404.
+ *
+ * @example
+ * ```ts
+ * filterActor(model, "999") // 999: no pairs will match
+ * ```
+ */
+function filterActor(model: RelationshipModel, text: string): number {
+  try {
+    return resolveActor(model, text, "actor", 400).id;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return /^\d+$/.test(text.trim()) ? Number(text.trim()) : -1;
+    throw error;
+  }
+}
+
+/**
+ * Returns the subgraph the network view draws: the `limit` busiest actors (or, `around` an actor,
+ * that actor and its `limit - 1` busiest neighbours) and every pair between two of them.
+ *
+ * @example
+ * ```ts
+ * subgraph(model, 100, null).actors.length // 100
+ * ```
+ */
+export function subgraph(model: RelationshipModel, limit: number, around: Actor | null, include: readonly Actor[] = []): Subgraph {
+  let chosen: Actor[];
+  if (around === null) {
+    chosen = model.sorted.degree.items.slice(0, limit);
+  } else {
+    const neighbours = (model.adjacency.get(around.id) ?? [])
+      .map((r) => model.actors.get(r.id))
+      .filter((a) => a !== undefined)
+      .sort((a, b) => b.degree - a.degree || a.id - b.id)
+      .slice(0, limit - 1);
+    chosen = [around, ...neighbours];
+  }
+  // Actors a view must show whatever their rank (the other end of a pair a finding points at).
+  for (const actor of include) if (!chosen.some((a) => a.id === actor.id)) chosen.push(actor);
+  const ids = new Set(chosen.map((a) => a.id));
+  const pairs: Pair[] = [];
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    for (const pair of pairsOf(model, id)) if (pair.person_a_id === id && ids.has(pair.person_b_id)) pairs.push(pair);
+  }
+  return {
+    actors: chosen.map(summary),
+    pairs,
+    center: around?.id ?? null,
+    center_degree: around === null ? null : (model.adjacency.get(around.id)?.length ?? 0),
+    total_actors: model.actors.size,
+    total_pairs: model.pairs.length,
+  };
+}
+
+// The cell counts are read once per snapshot (the file never changes).
+const cellCounts = new WeakMap<RelationshipModel, Promise<CellCounts>>();
+
+function countsOf(handle: SnapshotHandle): Promise<CellCounts> {
+  let counts = cellCounts.get(handle.model);
+  if (counts === undefined) {
+    counts = handle.query((db) => countCells(db, handle.model.header.length));
+    cellCounts.set(handle.model, counts);
+    counts.catch(() => cellCounts.delete(handle.model));
+  }
+  return counts;
+}
+
+/** Cache key of the binary matrix body for a window of rows. */
+const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
+
+/**
+ * Returns the binary answer for a window of rows, packed on first use and kept with the snapshot
+ * (the same bytes object every time, so its compressed form is kept too).
+ */
+async function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Promise<Uint8Array> {
+  const model = handle.model;
+  const key = matrixKey(offset, limit);
+  let body = model.bodies.get(key);
+  if (body === undefined) {
+    body = matrixBytes(await handle.query((db) => packRows(db, model.header.length, offset, limit)));
+    if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
+  }
+  return body;
+}
+
+/**
+ * Packs a newly served snapshot's whole matrix and compresses it in the background, so the first
+ * page opened after a nightly load gets the heat map as fast as the next one does.
+ */
+function warmMatrix(handle: SnapshotHandle): void {
+  const n = handle.model.header.length;
+  if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
+  setTimeout(() => {
+    Promise.all([countsOf(handle), matrixBody(handle, 0, n)])
+      .then(([, body]) => {
+        for (const encoding of ["br", "gzip"]) {
+          compress(new Request("http://warm/", { headers: { "accept-encoding": encoding } }), send(body, 200, { "content-type": "application/octet-stream" }));
+        }
+      })
+      .catch(() => {}); // a retired or unreadable snapshot: the request path reports it
+  }, 0);
+}
+
+/** True when the client asks for the binary matrix (`format=binary` or `Accept: application/octet-stream`). */
+function wantsBinary(request: Request, query: URLSearchParams): boolean {
+  const format = query.get("format");
+  if (format !== null) return format === "binary";
+  return (request.headers.get("accept") ?? "").includes("application/octet-stream");
+}
+
+function parseOffset(text: string | null): number {
+  const value = text ?? "0";
+  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `offset must be a non-negative integer; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  return Number(value);
+}
+
+function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeFilter {
+  const versionText = query.get("version");
+  if (versionText !== null && versionText !== "" && !/^\d{1,9}$/.test(versionText)) {
+    throw new HttpError(400, `version must be a version number; got '${versionText.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  const since = query.get("since");
+  if (since !== null && since !== "" && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
+    throw new HttpError(400, `since must be a date or an ISO 8601 time in UTC such as 2026-03-03 or 2026-03-03T08:00:00Z; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  const kind = query.get("kind") ?? "";
+  const [first, second] = kind.split("-");
+  const entities = ["actor", "pair"];
+  const changes = ["added", "removed", "changed"];
+  const entity = entities.includes(first) ? first : null;
+  const change = changes.includes(second ?? "") ? second : changes.includes(first) ? first : null;
+  if (kind !== "" && (entity === null && change === null || (second !== undefined && (entity === null || change === null)))) {
+    throw new HttpError(400, `kind must be actor, pair, added, removed, changed or entity-change such as pair-added; got '${kind.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  const actorText = query.get("actor");
+  return {
+    version: versionText === null || versionText === "" ? null : Number(versionText),
+    since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
+    actor: actorText === null || actorText === "" ? null : filterActor(model, actorText),
+    entity: entity as ChangeFilter["entity"],
+    change: change as ChangeFilter["change"],
+  };
 }
 
 /** Adds the relationship routes to `router`. */
 export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
+  watcher.onServe(warmMatrix);
   router.add(
     "GET",
     "/actors",
@@ -103,7 +282,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "/actors/:id",
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
-      const actor = actorOr404(model, ctx.params.id);
+      const actor = resolveActor(model, ctx.params.id, "actor");
       return cachedJson(request, model, `actor:${actor.id}`, () => JSON.stringify(actor));
     },
     relationshipDocs.actor,
@@ -114,7 +293,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "/actors/:id/relationships",
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
-      const actor = actorOr404(model, ctx.params.id);
+      const actor = resolveActor(model, ctx.params.id, "actor");
       if (wantsCsv(request, ctx.query)) {
         return csvResponse(["id", "letter_code", "name", "outgoing", "incoming"], (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[], `actor-${actor.id}-relationships.csv`);
       }
@@ -129,11 +308,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
       const actorText = ctx.query.get("actor");
-      let pairs: Pair[] = model.pairs;
-      if (actorText !== null && actorText !== "") {
-        const id = parseId(actorText, "actor", 400);
-        pairs = pairs.filter((p) => p.person_a_id === id || p.person_b_id === id);
-      }
+      // Indexed by actor: an actor's pairs come from its adjacency list, not a scan of every pair.
+      const pairs: Pair[] = actorText === null || actorText === "" ? model.pairs : pairsOf(model, filterActor(model, actorText));
       if (wantsCsv(request, ctx.query)) return csvResponse(PAIR_COLUMNS, pairs as unknown as Record<string, unknown>[], "relationships.csv", { etag: model.etag });
       const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
@@ -148,11 +324,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "/relationships/path",
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
-      const from = parseId(ctx.query.get("from"), "from", 400);
-      const to = parseId(ctx.query.get("to"), "to", 400);
-      for (const id of [from, to]) {
-        if (!model.actors.has(id)) throw new HttpError(404, `No actor has id ${id}`, { code: "not-found" });
-      }
+      const from = resolveActor(model, ctx.query.get("from"), "from", 400).id;
+      const to = resolveActor(model, ctx.query.get("to"), "to", 400).id;
       return cachedJson(request, model, `path:${from}:${to}`, () => {
         const path = shortestPath(model, from, to);
         if (path === undefined) throw new HttpError(404, `No chain of relationships links actor ${from} to actor ${to}`, { code: "no-path" });
@@ -164,28 +337,49 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
 
   router.add(
     "GET",
+    "/relationships/subgraph",
+    async (request, ctx) => {
+      const model = currentSnapshot(watcher).model;
+      const limit = parseLimit(ctx.query.get("limit"), 100, 1000);
+      const aroundText = ctx.query.get("around");
+      const around = aroundText === null || aroundText === "" ? null : resolveActor(model, aroundText, "around", 400);
+      const includeText = ctx.query.get("include") ?? "";
+      const include = includeText === "" ? [] : includeText.split(",").slice(0, 20).map((t) => resolveActor(model, t, "include", 400));
+      const key = `subgraph:${around?.id ?? ""}:${limit}:${include.map((a) => a.id).join(",")}`;
+      return cachedJson(request, model, key, () => JSON.stringify(subgraph(model, limit, around, include)));
+    },
+    relationshipDocs.subgraph,
+  );
+
+  router.add(
+    "GET",
     "/matrix",
     async (request, ctx) => {
       const handle = currentSnapshot(watcher);
       const model = handle.model;
-      const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
-      const offsetText = ctx.query.get("offset") ?? "0";
-      if (!/^\d{1,9}$/.test(offsetText)) throw new HttpError(400, `offset must be a non-negative integer; got '${offsetText.slice(0, 40)}'`, { code: "bad-parameter" });
-      const offset = Number(offsetText);
-      const headers = { etag: model.etag, "cache-control": "no-cache" };
+      const n = model.header.length;
+      const offset = parseOffset(ctx.query.get("offset"));
+      const headers = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
       if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
-      const { rows, total } = await handle.query(async (db) => ({
-        rows: await db.all<{ id: number; cells: string }>(SNAPSHOT_MATRIX_ROWS, [limit, offset]),
-        total: (await db.one<{ n: number }>(SNAPSHOT_MATRIX_COUNT))?.n ?? 0,
-      }));
-      let cachedHeader = model.bodies.get("matrix-header");
-      if (cachedHeader === undefined) {
-        const inMatrix = [...model.actors.values()].filter((a) => a.matrix_position !== null).sort((a, b) => a.matrix_position! - b.matrix_position!);
-        cachedHeader = Buffer.from(JSON.stringify(inMatrix.map((a) => ({ id: a.id, letter_code: a.letter_code }))), "utf8");
-        model.bodies.set("matrix-header", cachedHeader);
+      if (wantsBinary(request, ctx.query)) {
+        // The whole matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
+        const limit = parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384);
+        const body = await matrixBody(handle, offset, limit);
+        return send(body, 200, { ...headers, "content-type": "application/octet-stream" });
       }
-      const header = cachedHeader.toString("utf8");
-      return jsonText(`{"actors":${header},"rows":${JSON.stringify(rows)},"total":${total},"offset":${offset}}`, 200, headers);
+      const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
+      const key = `matrix:${offset}:${limit}`;
+      let body = model.bodies.get(key);
+      if (body === undefined) {
+        const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
+        const text = new Map(window.map((r) => [r.position, r.cells]));
+        const rows = [];
+        // Row i is header position i; an actor of the header without a data row is a blank row.
+        for (let p = offset; p < Math.min(n, offset + limit); p++) rows.push({ id: model.header[p].id, cells: text.get(p) ?? ".".repeat(n) });
+        body = Buffer.from(JSON.stringify({ actors: model.header, rows, total: n, offset, counts, layout: model.layout }), "utf8");
+      }
+      const built = body;
+      return cachedBody(request, model, key, () => built, "application/json; charset=utf-8", true);
     },
     relationshipDocs.matrix,
   );
@@ -201,5 +395,58 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }), true);
     },
     relationshipDocs.findings,
+  );
+
+  router.add(
+    "GET",
+    "/versions",
+    async (request, ctx) => {
+      const handle = watcher.current();
+      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
+      const cursor = ctx.query.get("cursor");
+      const after = cursor === null ? undefined : decodeCursor("version", cursor);
+      // Before the first load there is simply no version: an empty list, not an error, so a
+      // first-run page can tell "nothing yet" from "broken".
+      const all = handle === undefined ? [] : await listVersions(handle);
+      const page = pageAfter(all, (v): Key => [-v.version_id, v.version_id], 1, after, () => true, limit);
+      const next = nextCursor("version", page);
+      const headers: Record<string, string> = { "cache-control": "no-cache" };
+      if (handle !== undefined) headers.etag = handle.model.etag;
+      if (next !== null) headers.link = linkNext(ctx, next);
+      if (handle !== undefined && etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
+      return jsonText(JSON.stringify({ items: page.items, current_version_id: handle?.model.versionId ?? null, next_cursor: next }), 200, headers);
+    },
+    relationshipDocs.versions,
+  );
+
+  router.add(
+    "GET",
+    "/changes",
+    async (request, ctx) => {
+      const handle = watcher.current();
+      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
+      if (handle === undefined) {
+        if (wantsCsv(request, ctx.query)) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
+        return jsonText('{"items":[],"next_cursor":null}', 200, headers);
+      }
+      const filter = changeFilter(handle.model, ctx.query);
+      headers.etag = handle.model.etag;
+      if (wantsCsv(request, ctx.query)) {
+        const rows = [];
+        let after: Key | undefined;
+        do {
+          const page = await changesPage(handle, filter, after, 10_000);
+          rows.push(...page.items);
+          after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
+        } while (after !== undefined);
+        return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
+      }
+      const { limit, after } = pageQuery(ctx.query, "changes", 100, 1000);
+      if (etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
+      const page = await changesPage(handle, filter, after, limit);
+      if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
+      return jsonText(JSON.stringify(page), 200, headers);
+    },
+    relationshipDocs.changes,
   );
 }

@@ -2,7 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { Database } from "../../etl/db/mod.ts";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "../../scripts/testing/api_server.ts";
 
@@ -81,7 +84,9 @@ test("relationship endpoints on a published snapshot", async (t) => {
       const rest = (await get(`/relationships?limit=2&cursor=${page.next_cursor}`)).json();
       assert.deepEqual(rest.items.map((p: { person_b_id: number }) => p.person_b_id), [4]);
       assert.equal(rest.next_cursor, null);
-      assert.equal((await get("/relationships?actor=x")).status, 400);
+      assert.equal((await get("/relationships?actor=x-1")).status, 400);
+      assert.deepEqual((await get("/relationships?actor=ZZ")).json().items, [], "an unknown code matches nothing");
+      assert.deepEqual((await get("/relationships?actor=c")).json().items.map((p: { person_a_id: number }) => p.person_a_id), [2, 3], "a letter code, any case");
       const csv = await get("/relationships", { accept: "text/csv" });
       assert.match(csv.text, /^person_a_id,person_a_letter/);
     });
@@ -98,8 +103,76 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(m.actors.length, 5);
       assert.deepEqual(m.rows, [{ id: 2, cells: "10100" }, { id: 3, cells: "00010" }]);
       const f = (await get("/findings")).json();
-      assert.equal(f.items[0].check, "asymmetric_pairs");
-      assert.deepEqual(f.items[0].cells, ["'Matriz de adyacencia'!D3"]);
+      assert.equal(f.items[0].check, "asymmetric_pair");
+      assert.deepEqual(f.items[0].cells, ["'Matriz de adyacencia'!E4", "'Matriz de adyacencia'!D5"], "2 marks 3; 3 does not mark 2");
+    });
+    await t.test("every {id} of an actor, `actor`, `from` and `to` take a letter code too, in any case", async () => {
+      assert.equal((await get("/actors/C")).json().id, 3);
+      assert.equal((await get("/actors/c/relationships")).json().items.length, 2);
+      assert.deepEqual((await get("/relationships/path?from=a&to=D")).json().path.map((a: { id: number }) => a.id), [1, 2, 3, 4]);
+      assert.equal((await get("/actors/ZZ")).status, 404);
+      assert.equal((await get("/actors/A-1")).status, 404);
+      assert.equal((await get("/relationships/path?from=A&to=!")).status, 400);
+    });
+    await t.test("GET /relationships/subgraph: the busiest actors and the pairs between them, or one actor's neighbourhood", async () => {
+      const top = (await get("/relationships/subgraph?limit=2")).json();
+      assert.deepEqual(top.actors.map((a: { id: number }) => a.id), [2, 3]);
+      assert.deepEqual(top.pairs.map((p: { person_a_id: number; person_b_id: number }) => [p.person_a_id, p.person_b_id]), [[2, 3]]);
+      assert.deepEqual([top.center, top.total_actors, top.total_pairs], [null, 5, 3]);
+      const around = (await get("/relationships/subgraph?around=D&limit=3")).json();
+      assert.deepEqual(around.actors.map((a: { id: number }) => a.id), [4, 3]);
+      assert.deepEqual([around.center, around.center_degree], [4, 1]);
+      assert.equal(around.pairs[0].b_to_a, null, "the blank side stays unknown");
+      assert.equal((await get("/relationships/subgraph?limit=0")).status, 400);
+    });
+    await t.test("GET /matrix counts cells on the server and answers a documented binary form", async () => {
+      const m = (await get("/matrix?limit=1")).json();
+      // SMALL_GRAPH's 20 off-diagonal cells: 1 at 1->2, 2->1, 2->3 and 3->4; blank at 4->3; the rest 0.
+      assert.deepEqual(m.counts, { one: 4, zero: 15, unknown: 1 });
+      assert.equal(m.layout, null, "a snapshot without matrix_layout has no layout");
+      const bin = await raw(server.url, { path: "/matrix?format=binary" });
+      assert.equal(bin.headers["content-type"], "application/octet-stream");
+      assert.equal(bin.bytes.subarray(0, 4).toString("latin1"), "RMX1");
+      assert.deepEqual([bin.bytes.readUInt32LE(4), bin.bytes.readUInt32LE(8), bin.bytes.readUInt32LE(12)], [5, 0, 5]);
+      const rows = (await get("/matrix?limit=5")).json().rows.map((r: { cells: string }) => r.cells);
+      const decoded = [0, 1, 2, 3, 4].map((r) =>
+        [0, 1, 2, 3, 4].map((c) => ".01?"[(bin.bytes[16 + r * 2 + (c >> 2)] >> ((c & 3) * 2)) & 3]).join(""),
+      );
+      assert.deepEqual(decoded, rows);
+      const window = await raw(server.url, { path: "/matrix?offset=3&limit=9", headers: { accept: "application/octet-stream" } });
+      assert.deepEqual([window.bytes.readUInt32LE(8), window.bytes.readUInt32LE(12), window.bytes.length], [3, 2, 16 + 2 * 2]);
+    });
+    await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
+      const path = "/openapi.json";
+      const plain = await raw(server.url, { path });
+      assert.equal(plain.headers["content-encoding"], undefined);
+      assert.match(String(plain.headers.vary), /Accept-Encoding/);
+      const br = await raw(server.url, { path, headers: { "accept-encoding": "gzip, deflate, br" } });
+      assert.equal(br.headers["content-encoding"], "br");
+      assert.deepEqual(brotliDecompressSync(br.bytes), plain.bytes);
+      assert.ok(br.bytes.length < plain.bytes.length / 3, `${br.bytes.length} of ${plain.bytes.length} bytes`);
+      const gz = await raw(server.url, { path, headers: { "accept-encoding": "gzip;q=1, br;q=0" } });
+      assert.equal(gz.headers["content-encoding"], "gzip");
+      assert.deepEqual(gunzipSync(gz.bytes), plain.bytes);
+      // A tiny answer goes as it is: the headers would eat the gain.
+      assert.equal((await raw(server.url, { path: "/healthz", headers: { "accept-encoding": "br" } })).headers["content-encoding"], undefined);
+    });
+    await t.test("GET /versions and /changes: the history, with names, filters and CSV", async () => {
+      const versions = (await get("/versions")).json();
+      assert.equal(versions.current_version_id, 1);
+      assert.deepEqual(versions.items.map((v: { version_id: number; current: boolean }) => [v.version_id, v.current]), [[1, true]]);
+      assert.equal(versions.items[0].changes.actors_added, 1);
+      const changes = (await get("/changes")).json();
+      assert.equal(changes.items.length, 1);
+      assert.deepEqual([changes.items[0].entity, changes.items[0].change, changes.items[0].actor_name, changes.items[0].actor_letter], ["actor", "added", "Ana Peña", "A"]);
+      assert.equal((await get("/changes?actor=A&kind=actor-added&version=1&since=2000-01-01")).json().items.length, 1);
+      assert.equal((await get("/changes?kind=pair")).json().items.length, 0);
+      assert.equal((await get("/changes?version=2")).json().items.length, 0);
+      assert.equal((await get("/changes?kind=sideways")).status, 400);
+      assert.equal((await get("/changes?since=yesterday")).status, 400);
+      const csv = await get("/changes?format=csv");
+      assert.match(csv.text.split("\r\n")[0], /^version_id,run_id,loaded_at,entity,change,numeric_id/);
+      assert.equal(csv.text.trim().split("\r\n").length, 2);
     });
     await t.test("GET /runs and /runs/{id} with change details", async () => {
       const runs = (await get("/runs?kind=relationships&limit=5")).json();
@@ -125,7 +198,7 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.match(String(findings.headers["content-type"]), /^text\/csv/);
       assert.deepEqual(findings.text.trim().split("\r\n"), [
         "check,severity,message,cells,count",
-        "asymmetric_pairs,warning,Some pairs are marked in one direction only,'Matriz de adyacencia'!D3,1",
+        "asymmetric_pair,warning,1 pair is marked in one direction and 0 in the other,'Matriz de adyacencia'!E4; 'Matriz de adyacencia'!D5,1",
       ]);
       assert.match(String((await get("/findings")).headers.vary), /Accept/);
     });
@@ -134,6 +207,34 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(body.relationships.version_id, 1);
       assert.equal(body.last_runs.relationships.id, "run-1");
     });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("history and first-run answers before any version: empty lists, not errors", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    assert.deepEqual((await raw(server.url, { path: "/versions" })).json(), { items: [], current_version_id: null, next_cursor: null });
+    assert.deepEqual((await raw(server.url, { path: "/changes" })).json(), { items: [], next_cursor: null });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a letter code two actors share is a 409 naming both, never a guess", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "A", "Alba"], [3, "B", "Bea"]], pairs: [[1, 3, true, true]] });
+  const server = await testServer(dir);
+  try {
+    const res = await raw(server.url, { path: "/actors/a" });
+    assert.equal(res.status, 409);
+    assert.match(res.json().detail, /ids 1, 2/);
+    assert.equal(res.json().type, "/docs#problem-ambiguous-code");
+    assert.equal((await raw(server.url, { path: "/actors/b" })).json().id, 3);
   } finally {
     await server.close();
     cleanup();
@@ -232,6 +333,25 @@ test("relationship endpoints on the users' workbook, loaded by the real pipeline
       await server.close();
     }
   } finally {
+    cleanup();
+  }
+});
+
+test("GET /versions reads a snapshot written before restores existed (schema version 2, no restored_from)", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "B", "Bea"]], pairs: [[1, 2, true, true]] });
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    await db.run("ALTER TABLE versions DROP COLUMN restored_from; CHECKPOINT");
+  } finally {
+    db.close();
+  }
+  const server = await testServer(dir);
+  try {
+    const versions = (await raw(server.url, { path: "/versions" })).json();
+    assert.deepEqual(versions.items.map((v: { version_id: number; restored_from: number | null }) => [v.version_id, v.restored_from]), [[1, null]]);
+  } finally {
+    await server.close();
     cleanup();
   }
 });

@@ -22,6 +22,12 @@ export const SNAPSHOT_FINDINGS = `
 /** Relationship snapshot: which version this file holds. */
 export const SNAPSHOT_INFO = `select version_id::INTEGER as version_id, run_id, published_at from snapshot_info limit 1`;
 
+/** Relationship snapshot: where the matrix sits in its sheet (schema version 2 and later). */
+export const SNAPSHOT_LAYOUT = `
+  select sheet, header_row::INTEGER as header_row, first_col::INTEGER as first_col, code_row::INTEGER as code_row,
+         id_col::INTEGER as id_col, code_col::INTEGER as code_col, sheet_rows
+  from matrix_layout limit 1`;
+
 /** Relationship snapshot: the changes one run made. */
 export const SNAPSHOT_CHANGES_FOR_RUN = `
   select version_id::INTEGER as version_id, entity, change, numeric_id::INTEGER as numeric_id,
@@ -30,9 +36,50 @@ export const SNAPSHOT_CHANGES_FOR_RUN = `
   order by entity, change, numeric_id nulls last, person_a nulls last, person_b nulls last, field nulls last
   limit $2`;
 
-/** Relationship snapshot: a window of the matrix rows in header order. */
-export const SNAPSHOT_MATRIX_ROWS = `
-  select numeric_id::INTEGER as id, cells from matrix_rows order by matrix_position limit $1 offset $2`;
+/** Relationship snapshot: the data rows of header positions $1 (inclusive) to $2 (exclusive). */
+export const SNAPSHOT_MATRIX_WINDOW = `
+  select matrix_position::INTEGER as position, cells from matrix_rows
+  where matrix_position >= $1 and matrix_position < $2`;
 
-/** Relationship snapshot: how many matrix rows there are. */
-export const SNAPSHOT_MATRIX_COUNT = `select count(*)::INTEGER as n from matrix_rows`;
+/**
+ * Relationship snapshot: the 1s and 0s of the whole matrix ($1 = actors in the header), the
+ * diagonal excluded (each row's own position), for the cell counts.
+ */
+export const SNAPSHOT_MATRIX_COUNTS = `
+  select sum(length(cells) - length(replace(cells, '1', '')) - (substr(cells, matrix_position + 1, 1) = '1')::INTEGER)::BIGINT as one,
+         sum(length(cells) - length(replace(cells, '0', '')) - (substr(cells, matrix_position + 1, 1) = '0')::INTEGER)::BIGINT as zero
+  from (select distinct on (matrix_position) matrix_position, cells from matrix_rows
+        where matrix_position is not null and matrix_position < $1 order by matrix_position)`;
+
+/** Relationship snapshot: every published version, newest first. */
+export const SNAPSHOT_VERSIONS = `
+  select version_id::INTEGER as version_id, run_id, loaded_at, file_name, sha256, size::DOUBLE as size,
+         actors::INTEGER as actors, pairs::INTEGER as pairs, restored_from::INTEGER as restored_from
+  from versions order by version_id desc`;
+
+/** The same for a snapshot of schema version 2 or older, which has no restores. */
+export const SNAPSHOT_VERSIONS_V2 = SNAPSHOT_VERSIONS.replace("restored_from::INTEGER", "NULL::INTEGER");
+
+/** Relationship snapshot: how many actors and pairs each version added, removed and changed. */
+export const SNAPSHOT_CHANGE_COUNTS = `
+  select version_id::INTEGER as version_id, entity || 's_' || change as key,
+         count(distinct coalesce(numeric_id::VARCHAR, person_a || '-' || person_b))::INTEGER as n
+  from changes group by all`;
+
+/**
+ * Relationship snapshot: one page of changes, newest version first, then in the order the load
+ * wrote them. Filters are NULL when not given: $1 version, $2 since (timestamp), $3 actor id,
+ * $4 entity, $5 change; $6/$7 the cursor (version, rowid) to continue after; $8 the page size.
+ */
+export const SNAPSHOT_CHANGES_PAGE = `
+  select version_id::INTEGER as version_id, run_id, loaded_at, entity, change, numeric_id::INTEGER as numeric_id,
+         person_a::INTEGER as person_a, person_b::INTEGER as person_b, field, old_value, new_value, rowid::DOUBLE as row_key
+  from changes
+  where ($1::INTEGER is null or version_id = $1)
+    and ($2::TIMESTAMP is null or loaded_at >= $2::TIMESTAMP)
+    and ($3::INTEGER is null or numeric_id = $3 or person_a = $3 or person_b = $3)
+    and ($4::VARCHAR is null or entity = $4)
+    and ($5::VARCHAR is null or change = $5)
+    and ($6::INTEGER is null or version_id < $6 or (version_id = $6 and rowid > $7::BIGINT))
+  order by version_id desc, rowid
+  limit $8`;

@@ -96,6 +96,17 @@ export class SnapshotWatcher {
     return this.#current;
   }
 
+  #listeners: ((handle: SnapshotHandle) => void)[] = [];
+
+  /**
+   * Calls `listener` with every snapshot that starts being served, the current one included, so
+   * work that depends only on the snapshot (the packed matrix) can be done before anyone asks.
+   */
+  onServe(listener: (handle: SnapshotHandle) => void): void {
+    this.#listeners.push(listener);
+    if (this.#current !== undefined) listener(this.#current);
+  }
+
   /** Stats the file and reloads it when its inode, mtime or size changed. Resolves when done. */
   check(): Promise<void> {
     this.#loading ??= this.#check().finally(() => {
@@ -130,6 +141,7 @@ export class SnapshotWatcher {
       this.#failedIdentity = undefined;
       previous?.retire();
       this.#options.onSwap?.(model);
+      for (const listener of this.#listeners) listener(this.#current);
     } catch (error) {
       db?.close();
       if (this.#failedIdentity !== identity) this.#options.onError?.(error);

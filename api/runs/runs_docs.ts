@@ -2,11 +2,22 @@
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
+import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
+
+/** The named schemas the run answers refer to. */
+export const runSchemas = { Run: runSchema.json, Reject: rejectSchema.json };
+
+/** The most rejects `GET /runs/{id}/rejects` lists in one answer (the CSV has them all). */
+export const MAX_REJECTS = 1000;
 
 /** At most this many changes are listed in one run's `change_details`. */
 export const MAX_CHANGE_DETAILS = 10_000;
 /** The columns of GET /runs in CSV. */
 export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_at", "file", "version_id", "counts", "changes", "findings", "error"];
+
+/** What both rejects routes take and answer when there is nothing to give. */
+const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
+const noRejects = { description: "No such run (`not-found`), or not a contacts run or one that rejected nothing (`no-rejects`)." };
 
 /** The docs of the run routes, by handler. */
 export const runDocs = {
@@ -21,8 +32,9 @@ export const runDocs = {
     ],
     responses: {
       "200": {
-        description: `\`{ items: RunRecord[] }\` as in etl/runs/run_record.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
+        description: `\`{ items: Run[] }\` as in etl/runs/run_record.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
         csv: true,
+        schema: runsAnswerSchema.json,
       },
     },
   },
@@ -31,6 +43,33 @@ export const runDocs = {
     tag: "runs",
     description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
     params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
-    responses: { "200": { description: "The RunRecord plus `change_details`." }, "404": { description: "No such run." } },
+    responses: { "200": { description: "The run plus `change_details`.", schema: runViewSchema.json }, "404": { description: "No such run." } },
+  },
+  rejects: {
+    summary: "The rows a contacts run refused: line, field, reason, value",
+    tag: "runs",
+    description:
+      "The first rows of the run's rejects file (`<data dir>/rejects/contacts-<run id>.csv`), for a screen; `download` is the whole file. " +
+      "`Accept: text/csv` or `format=csv` answers the file itself, as `/runs/{id}/rejects.csv` does.",
+    params: [
+      contactsRunId,
+      { name: "limit", description: `At most this many rejects (1..${MAX_REJECTS}, default 100).`, schema: { type: "integer", minimum: 1, maximum: MAX_REJECTS } },
+      formatParam,
+    ],
+    responses: {
+      "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
+      "400": { description: "`limit` is not an integer in range (`bad-parameter`)." },
+      "404": noRejects,
+    },
+  },
+  rejectsCsv: {
+    summary: "Download the rejects file of a contacts run",
+    tag: "runs",
+    description: "`line,field,reason,value`, one line per invalid field of a refused row (a row with two bad fields has two), as the load wrote it.",
+    params: [contactsRunId],
+    responses: {
+      "200": { description: "The CSV file (`Content-Disposition: attachment`).", csv: true },
+      "404": noRejects,
+    },
   },
 } satisfies Record<string, RouteDoc>;

@@ -1,20 +1,21 @@
 /**
  * /runs and /runs/{id}: the ETL run log (`<data-dir>/runs.jsonl`), newest first, plus the detailed
- * changes of a relationships run from the published snapshot. The log is re-read only when its
- * size or mtime changed.
+ * changes of a relationships run from the published snapshot, and the rejects file of a contacts
+ * run (`/runs/{id}/rejects`, `/runs/{id}/rejects.csv`). The log is re-read only when its size or
+ * mtime changed.
  */
-import type { ChangeRow } from "../../etl/relationships/mod.ts";
+import { Readable } from "node:stream";
 import type { RunLog, RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
-import { MAX_CHANGE_DETAILS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
+import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
+import type { RejectsAnswer } from "./run_schemas.ts";
+import { openRejects, readRejects } from "./rejects_file.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
-
-
 
 // A run as one spreadsheet line: nested parts flattened to text (the JSON answer keeps them whole).
 function flatRun(run: RunRecord): Record<string, unknown> {
@@ -34,8 +35,7 @@ function flatRun(run: RunRecord): Record<string, unknown> {
   };
 }
 
-/** A run as the API shows it: the run record, plus (from GET /runs/{id}) the detailed changes of its version. */
-export type RunView = RunRecord & { change_details?: ChangeRow[] };
+export type { RunView } from "./run_schemas.ts";
 
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
@@ -72,4 +72,41 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     },
     runDocs.run,
   );
+
+  // The file as the load wrote it, streamed: a download link, and what CSV clients ask for.
+  const rejectsFile = async (id: string): Promise<Response> => {
+    const handle = await openRejects(runs.dataDir, runs.all(), id);
+    const body = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
+    return new Response(body, {
+      status: 200,
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="contacts-${id}-rejects.csv"`,
+        // The file of a run never changes, but a browser need not keep it: it is personal data.
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+      },
+    });
+  };
+
+  router.add(
+    "GET",
+    "/runs/:id/rejects",
+    async (request, ctx) => {
+      const id = ctx.params.id;
+      const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
+      if (wantsCsv(request, ctx.query)) return rejectsFile(id);
+      const handle = await openRejects(runs.dataDir, runs.all(), id);
+      try {
+        const { items, total } = await readRejects(handle, limit);
+        const answer: RejectsAnswer = { run_id: id, total, items, download: `/runs/${id}/rejects.csv` };
+        return json(answer, 200, { "cache-control": "no-store", vary: "Accept" });
+      } finally {
+        await handle.close();
+      }
+    },
+    runDocs.rejects,
+  );
+
+  router.add("GET", "/runs/:id/rejects.csv", async (_request, ctx) => rejectsFile(ctx.params.id), runDocs.rejectsCsv);
 }

@@ -9,13 +9,21 @@
  * The shapes the API answers with, taken from their one definition on the server (type imports
  * only: nothing from there is loaded in the browser).
  * @typedef {import("../../etl/runs/mod.ts").Finding} Finding
- * @typedef {import("../../etl/relationships/mod.ts").ChangeRow} ChangeDetail
  * @typedef {import("../runs/runs_routes.ts").RunView} RunRecord
- * @typedef {import("../relationships/relationship_model.ts").ActorSummary} Actor
- * @typedef {import("../relationships/relationship_model.ts").Related} ActorRelationship  null: that cell was blank (unknown)
- * @typedef {import("../relationships/relationship_model.ts").Pair} Relationship
+ * @typedef {NonNullable<RunRecord["change_details"]>[number]} ChangeDetail
+ * @typedef {import("../relationships/relationship_schemas.ts").ActorSummary} Actor
+ * @typedef {import("../relationships/relationship_schemas.ts").Related} ActorRelationship  null: that cell was blank (unknown)
+ * @typedef {import("../relationships/relationship_schemas.ts").Pair} Relationship
+ * @typedef {import("../relationships/relationship_schemas.ts").Subgraph} Subgraph
+ * @typedef {import("../relationships/relationship_schemas.ts").Version} Version
+ * @typedef {import("../relationships/relationship_schemas.ts").Change} Change
+ * @typedef {import("../relationships/relationship_schemas.ts").MatrixActor} MatrixActor
+ * @typedef {import("../relationships/relationship_schemas.ts").MatrixLayout} MatrixLayout
+ * @typedef {import("../relationships/relationship_schemas.ts").CellCounts} CellCounts
  * @typedef {import("../contacts/contacts_store.ts").ContactView} Contact
- * @typedef {{ actors: { id: number, letter_code: string | null }[], rows: { id: number, cells: string }[], total: number }} MatrixPage
+ * @typedef {import("../runs/run_schemas.ts").RejectsAnswer} Rejects
+ * @typedef {{ actors: MatrixActor[], rows: { id: number, cells: string }[], total: number, offset: number, counts: CellCounts, layout: MatrixLayout | null }} MatrixPage
+ * @typedef {{ n: number, offset: number, rows: number, stride: number, cells: Uint8Array }} MatrixCells  2 bits a cell: 0 blank, 1 = 0, 2 = 1
  * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: { field: string, message: string }[] }} Problem  also made up here for network errors, so every part but status is optional
  */
 
@@ -110,6 +118,31 @@ export async function listRuns(kind, limit = 50) {
 }
 
 /**
+ * Returns the first rows a contacts run rejected (line, field, reason, value) and how many in all.
+ *
+ * @example
+ * const { items, total } = await listRejects(run.id, 20);
+ * @param {string} runId
+ * @param {number} [limit]
+ * @returns {Promise<Rejects>}
+ */
+export async function listRejects(runId, limit = 20) {
+  return (await request(`/runs/${encodeURIComponent(runId)}/rejects${query({ limit })}`)).body;
+}
+
+/**
+ * Returns the link that downloads a contacts run's whole rejects file as CSV.
+ *
+ * @example
+ * link.href = rejectsCsvUrl(run.id); // "/runs/20261130T000000000Z-3f9a/rejects.csv"
+ * @param {string} runId
+ * @returns {string}
+ */
+export function rejectsCsvUrl(runId) {
+  return `${base}/runs/${encodeURIComponent(runId)}/rejects.csv`;
+}
+
+/**
  * Returns one run with its `change_details`.
  *
  * @example
@@ -158,39 +191,78 @@ export async function listRelationships(params = {}) {
 }
 
 /**
- * Follows `next_cursor` until the end or `max` items, returning everything gathered.
+ * Returns what the network view draws: the `limit` busiest actors, or `around` one actor (with
+ * `include`d others), and every pair between them, in one request.
  *
  * @example
- * const pairs = await collectPages((cursor) => listRelationships({ limit: 1000, cursor }), 20000);
- * @template T
- * @param {(cursor: string | null) => Promise<Page<T>>} fetchPage
- * @param {number} [max]
- * @returns {Promise<{ items: T[], complete: boolean }>}
+ * const { actors, pairs } = await subgraph({ limit: 100 });
+ * @param {{ limit?: number, around?: number | null, include?: number[] }} [params]
+ * @returns {Promise<Subgraph>}
  */
-export async function collectPages(fetchPage, max = Infinity) {
-  /** @type {T[]} */
-  const items = [];
-  /** @type {string | null} */
-  let cursor = null;
-  do {
-    const page = await fetchPage(cursor);
-    items.push(...page.items);
-    cursor = page.next_cursor ?? null;
-  } while (cursor && items.length < max);
-  return { items: items.slice(0, max), complete: !cursor && items.length <= max };
+export async function subgraph(params = {}) {
+  const include = params.include?.length ? params.include.join(",") : undefined;
+  return (await request(`/relationships/subgraph${query({ limit: params.limit, around: params.around, include })}`)).body;
 }
 
 /**
- * Returns matrix rows `offset`..`offset+limit` in header order, with the header and the total.
+ * Returns the matrix header (names, sheet rows), the server's cell counts and the sheet layout,
+ * with `limit` rows as text.
  *
  * @example
- * const page = await matrixPage(0, 200);
- * @param {number} offset
- * @param {number} limit
+ * const { actors, counts, layout } = await matrixInfo();
+ * @param {number} [limit]
  * @returns {Promise<MatrixPage>}
  */
-export async function matrixPage(offset, limit) {
-  return (await request(`/matrix${query({ offset, limit })}`)).body;
+export async function matrixInfo(limit = 1) {
+  return (await request(`/matrix${query({ offset: 0, limit })}`)).body;
+}
+
+/**
+ * Returns matrix rows in the compact binary form (2 bits a cell; layout in /docs): the whole
+ * matrix unless `offset`/`limit` say otherwise.
+ *
+ * @example
+ * const { n, stride, cells } = await matrixCells();
+ * @param {{ offset?: number, limit?: number }} [window]
+ * @returns {Promise<MatrixCells>}
+ */
+export async function matrixCells(window = {}) {
+  let response;
+  try {
+    response = await fetch(`${base}/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { headers: { Accept: "application/octet-stream" } });
+  } catch {
+    throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
+  }
+  if (!response.ok) throw new ApiError(await response.json().catch(() => ({ status: response.status })));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "RMX1") throw new ApiError({ status: 502, detail: "The matrix answer is not in the RMX1 layout" });
+  const n = view.getUint32(4, true);
+  return { n, offset: view.getUint32(8, true), rows: view.getUint32(12, true), stride: Math.ceil(n / 4), cells: bytes.subarray(16) };
+}
+
+/**
+ * Returns published versions, newest first, and which one is served (empty before the first load).
+ *
+ * @example
+ * const { items, current_version_id } = await listVersions(1);
+ * @param {number} [limit]
+ * @returns {Promise<{ items: Version[], current_version_id: number | null }>}
+ */
+export async function listVersions(limit = 50) {
+  return (await request(`/versions${query({ limit })}`)).body;
+}
+
+/**
+ * Returns a page of changes (with the actors' names), newest version first.
+ *
+ * @example
+ * const { items } = await listChanges({ version: 3, limit: 1000 });
+ * @param {{ version?: number, since?: string, actor?: number | string, kind?: string, limit?: number }} [params]
+ * @returns {Promise<Page<Change>>}
+ */
+export async function listChanges(params = {}) {
+  return (await request(`/changes${query(params)}`)).body;
 }
 
 /**
@@ -249,6 +321,34 @@ export async function saveContact(input, target = {}) {
   }
   if (target.etag) headers["If-Match"] = target.etag;
   return (await request(`/contacts/${target.id}`, { method: "PUT", headers, body: JSON.stringify(input) })).body;
+}
+
+/**
+ * Deletes a contact, only if it still has the version `etag` names (412 otherwise).
+ *
+ * @example
+ * await deleteContact(7, '"3"');
+ * @param {number} id
+ * @param {string | null} etag
+ * @returns {Promise<void>}
+ */
+export async function deleteContact(id, etag) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (etag) headers["If-Match"] = etag;
+  await request(`/contacts/${id}`, { method: "DELETE", headers });
+}
+
+/**
+ * Returns the link that downloads every contact matching the filters as CSV (all pages).
+ *
+ * @example
+ * link.href = contactsCsvUrl({ state: "LA" }); // "/contacts?state=LA&format=csv"
+ * @param {{ q?: string, state?: string, department?: string }} filters
+ * @returns {string}
+ */
+export function contactsCsvUrl(filters) {
+  return `${base}/contacts${query({ ...filters, format: "csv" })}`;
 }
 
 /**

@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * The dashboard's entry module: mounts each section and loads them independently, so a section
- * whose data is missing (no version published yet, API still starting) does not blank the others.
+ * The dashboard's entry module. It first asks what exists (the runs and the served version, two
+ * small requests), then loads only what the page can show: with no version yet it shows how to make
+ * one instead of asking for a network and a matrix that are not there. Each section loads on its
+ * own, so one failing does not blank the others.
  */
 import { byId } from "./_dom.js";
 import { mountRuns } from "./runs_panel.js";
@@ -9,19 +11,30 @@ import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
 import { formatTime } from "./html.js";
-import { listRuns } from "./api_client.js";
+import * as api from "./api_client.js";
 
 const status = byId("status", HTMLElement);
+const firstRun = byId("first-run", HTMLElement);
 
 /** Puts `message` in the polite live region, read out by screen readers. @param {string} message */
 function announce(message) {
   status.textContent = message;
 }
 
-const runs = mountRuns({ announce });
-const network = mountNetwork({ announce });
 const matrix = mountMatrix({ announce });
+const network = mountNetwork({ announce });
+const runs = mountRuns({
+  announce,
+  context: () => matrix.context(),
+  onShow: ({ row, col, pair }) => {
+    if (row !== null) matrix.showCell(row, col);
+    if (pair) void network.showPair(pair[0], pair[1]);
+  },
+});
 const contacts = mountContacts({ announce });
+
+/** Changes worth fetching in one go: the served card lists a dozen, the network marks the pairs. */
+const CHANGES_PAGE = 1000;
 
 /**
  * @param {string} section
@@ -38,20 +51,45 @@ async function loadAll() {
   document.body.dataset.loaded = "false";
   /** @type {string[]} */
   const problems = [];
-  const [latest] = await Promise.all([
-    runs.load().catch((e) => void problems.push(failed("Runs", e))),
-    network
-      .load()
-      .then((actors) => runs.setNames(new Map(actors.map((a) => [a.id, `${a.name ?? a.id}${a.letter_code ? ` (${a.letter_code})` : ""}`]))))
-      .catch((e) => {
-        byId("network-graph", HTMLElement).innerHTML = `<p class="muted">No relationship version is published yet.</p>`;
-        problems.push(failed("Network", e));
-      }),
-    matrix.load().catch((e) => void problems.push(failed("Matrix", e))),
-    contacts.load().catch((e) => void problems.push(failed("Contacts", e))),
-  ]);
-  shownRunId = latest?.id ?? null;
-  const summary = latest ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}` : "No relationship load yet";
+  const contactsLoaded = contacts.load().catch((e) => void problems.push(failed("Contacts", e)));
+  let latest;
+  try {
+    const [runList, versions] = await Promise.all([api.listRuns("relationships", 60), api.listVersions(1)]);
+    latest = runList[0];
+    shownRunId = latest?.id ?? null;
+    const version = versions.items[0] ?? null;
+    firstRun.hidden = version !== null;
+    byId("first-run-runs", HTMLElement).textContent = latest
+      ? `The newest load ${latest.status === "failed" ? "failed" : latest.status} (${formatTime(latest.finished_at)}); see the run history below for why.`
+      : "No load has run yet.";
+    const changed = version ? Object.values(version.changes).reduce((n, v) => n + v, 0) : 0;
+    const changes = version && changed > 0 ? api.listChanges({ version: version.version_id, limit: CHANGES_PAGE }) : Promise.resolve({ items: [], next_cursor: null });
+    if (!version) {
+      network.empty("The network appears after the first successful load.");
+      matrix.empty("The matrix appears after the first successful load.");
+      await runs.show({ runs: runList, version, changes: [], moreChanges: false });
+    } else {
+      // The matrix's two requests go out first and together: the heat map is the heaviest answer,
+      // so it should not wait behind the network's layout or the other sections' drawing.
+      const matrixInfo = api.matrixInfo();
+      const matrixCells = api.matrixCells();
+      matrixCells.catch(() => {}); // reported through matrix.load()
+      await Promise.all([
+        changes.then((page) => runs.show({ runs: runList, version, changes: page.items, moreChanges: page.next_cursor !== null })).catch((e) => void problems.push(failed("Runs", e))),
+        changes.then((page) => network.load({ versionId: version.version_id, changes: page.items })).catch((e) => {
+          network.empty("The network could not be loaded.");
+          problems.push(failed("Network", e));
+        }),
+        matrixInfo.then((info) => matrix.load(info, matrixCells)).catch((e) => void problems.push(failed("Matrix", e))),
+      ]);
+      // Findings name actors and cell values from the matrix, which may have arrived last.
+      runs.refreshFindings();
+    }
+  } catch (e) {
+    problems.push(failed("Runs", e));
+  }
+  await contactsLoaded;
+  const summary = latest ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}` : "No relationship load yet: run npm run etl";
   announce(problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary);
   // A hook for the browser tests and the screenshot script: everything has settled.
   document.body.dataset.loaded = "true";
@@ -67,7 +105,7 @@ let shownRunId = /** @type {string | null | undefined} */ (undefined);
 setInterval(async () => {
   if (document.hidden || document.body.dataset.loaded !== "true") return;
   try {
-    const [newest] = await listRuns("relationships", 1);
+    const [newest] = await api.listRuns("relationships", 1);
     const id = newest?.id ?? null;
     if (shownRunId !== undefined && id !== shownRunId) await loadAll();
   } catch {

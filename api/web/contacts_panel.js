@@ -1,14 +1,19 @@
 // @ts-check
 /**
- * The contacts browser: filters, a cursor-paginated table, and the create/edit form that puts the
- * API's 422 field errors next to the fields they belong to.
+ * The contacts browser: filters, a cursor-paginated table with a CSV download of the current
+ * filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
+ * to, deletion behind a confirmation (sent with the contact's ETag in If-Match), and the contact
+ * loads (their own card beside the workbook's run history) with their rejected rows and a download
+ * of the rejects file.
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
-import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRowsHtml, fieldErrors } from "./contacts_view.js";
+import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
 import { escapeHtml } from "./html.js";
 
 const PAGE_SIZE = 20;
+/** Rejected rows listed per run; the download has them all. */
+const REJECTS_SHOWN = 20;
 
 /**
  * Mounts the contacts section and returns `load()`, which fetches departments and the first page.
@@ -32,6 +37,13 @@ export function mountContacts({ announce }) {
   const formTitle = byId("contact-form-title", HTMLElement);
   const formErrors = byId("contact-form-errors", HTMLElement);
   const token = byId("api-token", HTMLInputElement);
+  const csvLink = byId("contacts-csv", HTMLAnchorElement);
+  const runsBody = byId("contact-runs", HTMLElement);
+  const dialog = byId("contact-delete-dialog", HTMLDialogElement);
+  const dialogText = byId("contact-delete-text", HTMLElement);
+  const dialogError = byId("contact-delete-error", HTMLElement);
+  /** The contact the dialog is about, with the ETag read when it opened. @type {{ id: number, etag: string | null, name: string } | null} */
+  let deleting = null;
   const fieldsRoot = form.querySelector(".fields");
   if (fieldsRoot) fieldsRoot.innerHTML = contactFieldsHtml();
 
@@ -76,23 +88,111 @@ export function mountContacts({ announce }) {
   });
   byId("contact-cancel", HTMLButtonElement).addEventListener("click", resetForm);
   tbody.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-edit-contact]") : null;
-    if (button) void edit(Number(button.getAttribute("data-edit-contact")));
+    const target = event.target instanceof Element ? event.target : null;
+    const editButton = target?.closest("[data-edit-contact]");
+    if (editButton) void edit(Number(editButton.getAttribute("data-edit-contact")));
+    const deleteButton = target?.closest("[data-delete-contact]");
+    if (deleteButton) void askDelete(Number(deleteButton.getAttribute("data-delete-contact")));
   });
+  // The answer is read from the form's submit (synchronous, the button that was pressed) rather
+  // than the dialog's close event, which a browser may hold back for a tab in the background.
+  dialog.querySelector("form")?.addEventListener("submit", (event) => {
+    if (event.submitter instanceof HTMLButtonElement && event.submitter.value === "delete") void confirmDelete();
+    else deleting = null;
+  });
+  dialog.addEventListener("cancel", () => (deleting = null));
+  for (const input of [q, state, department]) input.addEventListener("input", updateCsvLink);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void save();
   });
 
+  function filters() {
+    return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value };
+  }
+
+  /** The CSV link always downloads what the table shows: every page of the current filter. */
+  function updateCsvLink() {
+    csvLink.href = api.contactsCsvUrl(filters());
+  }
+
+  /**
+   * Opens the confirmation for deleting a contact, reading its ETag first: the delete then fails
+   * (412) instead of removing a contact someone changed in the meantime.
+   * @param {number} id
+   */
+  async function askDelete(id) {
+    try {
+      const { contact, etag } = await api.getContact(id);
+      deleting = { id, etag, name: `${contact.first_name} ${contact.last_name}` };
+      dialogText.textContent = `Delete ${deleting.name}${contact.email ? ` (${contact.email})` : ""}? This cannot be undone.`;
+      dialogError.textContent = "";
+      dialog.returnValue = "";
+      dialog.showModal();
+    } catch (error) {
+      announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async function confirmDelete() {
+    const target = deleting;
+    deleting = null;
+    if (!target) return;
+    try {
+      await api.deleteContact(target.id, target.etag);
+      if (editing.id === target.id) resetForm();
+      await Promise.all([showPage(current), loadDepartments()]);
+      announce(`Deleted ${target.name}`);
+    } catch (error) {
+      const message =
+        error instanceof api.ApiError && error.status === 412
+          ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
+          : error instanceof api.ApiError && error.status === 401
+            ? "The server requires an API token for changes: enter it in the form below."
+            : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
+      announce(message);
+      formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+    }
+  }
+
+  async function loadRuns() {
+    try {
+      runsBody.innerHTML = contactRunsHtml(await api.listRuns("contacts", 10));
+    } catch {
+      runsBody.innerHTML = `<p class="muted">The contact loads are not available.</p>`;
+      return;
+    }
+    // The rejected rows of the open run now; a folded run's when it is opened.
+    const open = runsBody.querySelector("details[open] [data-rejects-for]");
+    if (open instanceof HTMLElement) await loadRejects(open);
+  }
+
+  /** Fills a run's rejects slot with its first rejected rows. @param {HTMLElement} slot */
+  async function loadRejects(slot) {
+    if (slot.dataset.loaded) return;
+    slot.dataset.loaded = "true";
+    try {
+      slot.innerHTML = contactRejectsHtml(await api.listRejects(slot.dataset.rejectsFor ?? "", REJECTS_SHOWN));
+    } catch (error) {
+      slot.innerHTML = `<p class="muted">The rejected rows cannot be shown: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
+    }
+  }
+
+  runsBody.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.open) return;
+    const slot = details.querySelector("[data-rejects-for]");
+    if (slot instanceof HTMLElement) void loadRejects(slot);
+  }, true);
+
   /** @param {string | null} cursor */
   async function showPage(cursor) {
+    updateCsvLink();
     current = cursor;
     tbody.setAttribute("aria-busy", "true");
     try {
       const page = await api.listContacts({
-        q: q.value.trim(),
-        state: state.value.trim().toUpperCase(),
-        department: department.value,
+        ...filters(),
         limit: PAGE_SIZE,
         cursor,
         count: cursor === null ? "true" : undefined,
@@ -104,10 +204,10 @@ export function mountContacts({ announce }) {
       next.disabled = !nextCursor;
       prev.disabled = history.length === 0;
       pageLabel.textContent = `Page ${history.length + 1}`;
-      const filters = [q.value.trim() && `matching "${q.value.trim()}"`, state.value.trim() && `in ${state.value.trim().toUpperCase()}`, department.value && `in ${department.value}`]
+      const said = [q.value.trim() && `matching "${q.value.trim()}"`, state.value.trim() && `in ${state.value.trim().toUpperCase()}`, department.value && `in ${department.value}`]
         .filter(Boolean)
         .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${filters ? ` ${filters}` : ""}`;
+      caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
     } catch (error) {
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
     } finally {
@@ -228,7 +328,7 @@ export function mountContacts({ announce }) {
   }
 
   async function load() {
-    await Promise.all([loadDepartments(), showPage(current)]);
+    await Promise.all([loadDepartments(), showPage(current), loadRuns()]);
   }
 
   return { load };

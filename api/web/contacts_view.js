@@ -3,16 +3,21 @@
  * The contacts browser's markup: the result table and the form's fields, plus turning an API
  * problem document into per-field messages. Pure: data -> HTML string; the page wires events.
  */
-import { escapeHtml } from "./html.js";
+import { rejectsCsvUrl } from "./api_client.js";
+import { escapeHtml, formatCount, formatTime } from "./html.js";
+import { findingsHtml } from "./findings_view.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
 /** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */
 
-/** The form's fields in display order; names are the API's JSON field names. */
+/**
+ * The form's fields in display order; names are the API's JSON field names. `required` follows the
+ * contact definition (etl/contacts/contact_record.ts); contacts_view_test.ts checks they agree.
+ */
 export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
   { name: "first_name", label: "First name", required: true, autocomplete: "given-name" },
   { name: "last_name", label: "Last name", required: true, autocomplete: "family-name" },
-  { name: "email", label: "Email", type: "email", autocomplete: "email" },
+  { name: "email", label: "Email", type: "email", required: true, autocomplete: "email" },
   { name: "company_name", label: "Company", autocomplete: "organization" },
   { name: "address", label: "Address", autocomplete: "street-address", wide: true },
   { name: "city", label: "City", autocomplete: "address-level2" },
@@ -38,7 +43,7 @@ export function contactFieldsHtml() {
     const described = [f.hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
     return (
       `<div class="field${f.wide ? " wide" : ""}" data-field="${f.name}">` +
-      `<label for="${id}">${escapeHtml(f.label)}${f.required ? ' <span aria-hidden="true">*</span>' : ""}</label>` +
+      `<label for="${id}">${escapeHtml(f.label)}${f.required ? ' <span class="required" aria-hidden="true">*</span><span class="sr-only"> (required)</span>' : ""}</label>` +
       `<input id="${id}" name="${f.name}" type="${f.type ?? "text"}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}">` +
       hint +
       `<span class="field-error" id="${id}-error" data-error-for="${f.name}"></span>` +
@@ -112,8 +117,74 @@ export function contactRowsHtml(items) {
         `<td>${escapeHtml(c.company_name ?? "")}</td>` +
         `<td>${escapeHtml([c.city, c.state].filter(Boolean).join(", "))}</td>` +
         `<td>${(c.departments ?? []).map((d) => `<span class="tag">${escapeHtml(d)}</span>`).join(" ")}</td>` +
-        `<td><button type="button" class="small" data-edit-contact="${c.id}" aria-label="Edit ${escapeHtml(`${c.first_name} ${c.last_name}`)}">Edit</button></td>` +
+        `<td class="row-actions"><button type="button" class="small" data-edit-contact="${c.id}" aria-label="Edit ${escapeHtml(`${c.first_name} ${c.last_name}`)}">Edit</button> ` +
+        `<button type="button" class="small danger" data-delete-contact="${c.id}" aria-label="Delete ${escapeHtml(`${c.first_name} ${c.last_name}`)}">Delete</button></td>` +
         `</tr>`,
     )
     .join("");
+}
+
+/**
+ * Returns the contact loads: per run its status, time, file and counts; the newest open with its
+ * findings (rejected lines by rule, repairs) and, when it refused rows, a slot for its rejects
+ * table (`contactRejectsHtml`, filled by the panel) and the link that downloads them all; the older
+ * ones folded.
+ *
+ * @example
+ * element.innerHTML = contactRunsHtml(await listRuns("contacts", 10));
+ * @param {readonly import("./api_client.js").RunRecord[]} runs  newest first
+ * @returns {string}
+ */
+export function contactRunsHtml(runs) {
+  if (runs.length === 0) return `<p class="muted">No contacts load has run yet: <code>npm run etl</code> loads <code>contacts.csv</code> from the data folder.</p>`;
+  const keys = /** @type {const} */ ([["inserted", "new"], ["updated", "updated"], ["unchanged", "unchanged"], ["rejected", "rejected"], ["fixes", "repaired"]]);
+  return runs
+    .map((run, i) => {
+      const counts = keys
+        .filter(([k]) => run.counts?.[k] !== undefined)
+        .map(([k, label]) => `<span class="count${k === "rejected" && run.counts[k] > 0 ? " bad" : ""}" data-count="${k}"><strong>${formatCount(run.counts[k])}</strong> ${label}</span>`)
+        .join(" ");
+      const head =
+        `<span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span> ` +
+        `<time datetime="${escapeHtml(run.finished_at)}">${escapeHtml(formatTime(run.finished_at))}</time>` +
+        (run.file ? ` <code>${escapeHtml(run.file.name)}</code>` : "") +
+        (counts ? ` <span class="counts">${counts}</span>` : "");
+      const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
+      const rejected = run.counts?.rejected ?? 0;
+      const rejects =
+        rejected > 0
+          ? `<div class="rejects" data-rejects-for="${escapeHtml(run.id)}"><p class="muted">Loading the rejected rows…</p></div>` +
+            `<p><a class="button-link" href="${escapeHtml(rejectsCsvUrl(run.id))}" download data-rejects-download>Download the rejected rows (CSV)</a></p>`
+          : "";
+      const body = error + (run.findings.length ? findingsHtml(run.findings, { maxRows: 20 }) : `<p class="ok-note">Every row was loaded.</p>`) + rejects;
+      return `<details class="contact-run" data-contact-run="${escapeHtml(run.id)}"${i === 0 ? " open" : ""}><summary>${head}</summary>${body}</details>`;
+    })
+    .join("");
+}
+
+/**
+ * Returns the rejects of one contacts run as a table: the CSV line, the field, the reason and the
+ * value, and how many more the download holds.
+ *
+ * @example
+ * slot.innerHTML = contactRejectsHtml(await listRejects(run.id, 20));
+ * @param {import("./api_client.js").Rejects} rejects
+ * @returns {string}
+ */
+export function contactRejectsHtml(rejects) {
+  if (rejects.items.length === 0) return `<p class="muted">The rejects file is empty.</p>`;
+  const rows = rejects.items
+    .map(
+      (r) =>
+        `<tr><td class="num">${r.line === null ? "?" : escapeHtml(r.line)}</td><td><code>${escapeHtml(r.field === "*" ? "(row)" : r.field)}</code></td>` +
+        `<td>${escapeHtml(r.reason)}</td><td>${r.value === null ? "" : `<code>${escapeHtml(r.value)}</code>`}</td></tr>`,
+    )
+    .join("");
+  const more = rejects.total - rejects.items.length;
+  return (
+    `<div class="table-wrap"><table class="rejects-table"><caption>Rejected values (${formatCount(rejects.total)})</caption>` +
+    `<thead><tr><th scope="col">Line</th><th scope="col">Field</th><th scope="col">Reason</th><th scope="col">Value</th></tr></thead>` +
+    `<tbody>${rows}</tbody></table></div>` +
+    (more > 0 ? `<p class="muted">${formatCount(more)} more in the download.</p>` : "")
+  );
 }

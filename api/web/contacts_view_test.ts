@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contactInput, contactRowsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { contactRecord } from "../../etl/contacts/mod.ts";
+import { runFixture } from "../../scripts/testing/run_fixture.ts";
 
 test("contacts_view: form fields, input, errors and rows", () => {
   const fields = contactFieldsHtml();
@@ -11,7 +13,7 @@ test("contacts_view: form fields, input, errors and rows", () => {
   assert.deepEqual(contactInput({ first_name: " Ana ", last_name: "Ruiz", email: "", departments: "Sales, IT ,," }), {
     first_name: "Ana",
     last_name: "Ruiz",
-    email: null,
+    email: "",
     company_name: null,
     address: null,
     city: null,
@@ -39,5 +41,54 @@ test("contacts_view: form fields, input, errors and rows", () => {
   assert.match(rows, /data-contact-id="7"/);
   assert.match(rows, /Ana &lt;Ruiz&gt;/);
   assert.match(rows, /data-edit-contact="7"/);
+  assert.match(rows, /data-delete-contact="7" aria-label="Delete Ana &lt;Ruiz&gt;"/);
   assert.match(contactRowsHtml([]), /No contacts match/);
+});
+
+test("contacts_view: the form marks exactly the fields the contact definition requires", () => {
+  const required = contactRecord.fields.filter((f) => f.required).map((f) => f.name);
+  assert.deepEqual(CONTACT_FIELDS.filter((f) => f.required).map((f) => f.name), required);
+  assert.ok(required.includes("email"));
+  const html = contactFieldsHtml();
+  for (const name of required) assert.match(html, new RegExp(`<label for="contact-${name}">[^<]+ <span class="required" aria-hidden="true">\\*</span>`));
+});
+
+test("contactRunsHtml() lists contact loads with their counts and rejected lines", () => {
+  const html = contactRunsHtml([
+    runFixture({
+      id: "c2",
+      kind: "contacts",
+      counts: { inserted: 1, updated: 2, unchanged: 57, rejected: 1, fixes: 0 },
+      findings: [{ check: "contacts.invalid_email", severity: "error", message: "1 line have an invalid 'email' and was not loaded; first: contacts.csv:3: must be an e-mail address", cells: ["contacts.csv:3"], count: 1 }],
+    }),
+    runFixture({ id: "c1", kind: "contacts", counts: { inserted: 60, rejected: 0 } }),
+  ]);
+  assert.match(html, /data-contact-run="c2" open/);
+  assert.match(html, /data-count="rejected"><strong>1<\/strong> rejected/);
+  assert.match(html, /Rows rejected: invalid email/);
+  assert.match(html, /contacts\.csv:3: must be an e-mail address/);
+  assert.match(html, /Line 3/);
+  assert.match(html, /data-contact-run="c1">/);
+  assert.match(html, /<div class="rejects" data-rejects-for="c2">/, "a slot for the rejected rows of the run that refused some");
+  assert.match(html, /href="\/runs\/c2\/rejects\.csv" download data-rejects-download>Download the rejected rows \(CSV\)/);
+  assert.equal(html.match(/data-rejects-for/g)?.length, 1, "a run that refused nothing has neither");
+  assert.match(contactRunsHtml([]), /No contacts load has run yet/);
+});
+
+test("contactRejectsHtml() lists the rejected values with line, field, reason and value, escaped, and how many more the file has", () => {
+  const html = contactRejectsHtml({
+    run_id: "c2",
+    total: 5,
+    download: "/runs/c2/rejects.csv",
+    items: [
+      { line: 3, field: "email", reason: "must be an e-mail address like name@example.com; got 'nope'", value: "nope" },
+      { line: null, field: "*", reason: "Has 3 fields; the header has 5", value: null },
+      { line: 7, field: "state", reason: "must be two letters A-Z", value: "<b>TX</b>" },
+    ],
+  });
+  assert.match(html, /<caption>Rejected values \(5\)<\/caption>/);
+  assert.match(html, /<tr><td class="num">3<\/td><td><code>email<\/code><\/td><td>must be an e-mail address like name@example\.com; got &#39;nope&#39;<\/td><td><code>nope<\/code><\/td><\/tr>/);
+  assert.match(html, /<td class="num">\?<\/td><td><code>\(row\)<\/code><\/td>/);
+  assert.match(html, /&lt;b&gt;TX&lt;\/b&gt;/);
+  assert.match(html, /2 more in the download\./);
 });

@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * A small force-directed layout (Fruchterman-Reingold with a cooling schedule), written by hand so
- * the dashboard needs no graph library. Pure: no DOM, no clock, no Math.random. The start comes from
- * a seeded generator so the same graph always lands in the same place; people remember where an
- * actor "lives" between visits, and the screenshot and tests stay stable.
+ * the dashboard needs no graph library. Pure: no DOM, no clock, no Math.random. Each actor's start
+ * comes from its own id (not its place in the list), and a layout can start from earlier positions
+ * (yesterday's version) and only settle from there, so an actor keeps where it "lives" across
+ * versions: two days can be compared by eye, and the screenshot and tests stay stable.
  */
 
 /**
@@ -18,6 +19,8 @@
  * @property {number} [seed=1]
  * @property {number} [iterations=300]
  * @property {number} [margin=24]  nodes are kept this far from the border (room for the label)
+ * @property {Map<number, Point>} [initial]  earlier positions, as fractions of the box (0..1): nodes
+ *   start there and the layout only settles them (a new node starts beside its placed neighbours)
  */
 
 /**
@@ -40,6 +43,20 @@ export function seededRandom(seed) {
 }
 
 /**
+ * Returns a number in [0, 1) that depends only on `id` and `salt`: where an actor starts does not
+ * change when others are added or removed.
+ *
+ * @example
+ * idUnit(42, 1) === idUnit(42, 1); // true
+ * @param {number} id
+ * @param {number} salt
+ * @returns {number}
+ */
+export function idUnit(id, salt) {
+  return seededRandom(Math.imul(id, 0x9e3779b1) ^ Math.imul(salt, 0x85ebca77))();
+}
+
+/**
  * Lays the graph out in a `width` x `height` box and returns each node's position by id.
  * Cost is O(iterations * n^2): fine for the few hundred nodes the dashboard ever draws (it shows the
  * top-N by degree for big graphs).
@@ -51,7 +68,12 @@ export function seededRandom(seed) {
  * @returns {Map<number, Point>}
  */
 export function forceLayout(options) {
-  const { nodes, edges, width, height } = options;
+  const { width, height } = options;
+  // Sorted by id, nodes and links alike: the result must not depend on the order the caller lists
+  // them in (busiest first today, another order tomorrow), or a rebuilt previous version would not
+  // land where it landed the day before.
+  const nodes = [...options.nodes].sort((a, b) => a.id - b.id);
+  const edges = [...options.edges].sort((a, b) => Math.min(a.source, a.target) - Math.min(b.source, b.target) || Math.max(a.source, a.target) - Math.max(b.source, b.target));
   const seed = options.seed ?? 1;
   const iterations = options.iterations ?? 300;
   const margin = Math.min(options.margin ?? 24, width / 4, height / 4);
@@ -94,30 +116,69 @@ export function forceLayout(options) {
   const shelf = useShelf ? shelfLayout(isolated.length, width, height, margin) : null;
   const floor = shelf ? shelf.top : height - margin;
 
-  // Seeded start on a jittered disc: spread evenly so no two nodes start on top of each other.
-  const random = seededRandom(seed);
+  // Start on a jittered disc, each node at a place drawn from its own id, so no two nodes start on
+  // top of each other and a node's start does not depend on who else is drawn.
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   const innerW = width - 2 * margin;
   const innerH = floor - margin;
   const cy2 = margin + innerH / 2;
+  const initial = options.initial;
+  const placed = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const angle = 2 * Math.PI * random();
-    const radius = Math.sqrt(random()) * 0.45;
+    const start = initial?.get(nodes[i].id);
+    if (start) {
+      // The same frame as fractionsOf() (the whole box inside the margins, shelf or not).
+      xs[i] = margin + start.x * (width - 2 * margin);
+      ys[i] = margin + start.y * (height - 2 * margin);
+      placed[i] = 1;
+      continue;
+    }
+    const angle = 2 * Math.PI * idUnit(nodes[i].id, seed);
+    const radius = Math.sqrt(idUnit(nodes[i].id, seed + 1)) * 0.45;
     xs[i] = cx + Math.cos(angle) * radius * innerW;
     ys[i] = cy2 + Math.sin(angle) * radius * innerH;
+  }
+  // A node new since the earlier layout starts beside the neighbours that were there.
+  const warm = initial !== undefined && placed.some((p) => p === 1);
+  if (warm) {
+    for (let i = 0; i < n; i++) {
+      if (placed[i]) continue;
+      let sx = 0;
+      let sy = 0;
+      let count = 0;
+      for (const [a, b] of links) {
+        const other = a === i ? b : b === i ? a : -1;
+        if (other >= 0 && placed[other]) {
+          sx += xs[other];
+          sy += ys[other];
+          count++;
+        }
+      }
+      if (count > 0) {
+        xs[i] = sx / count + (idUnit(nodes[i].id, seed + 2) - 0.5) * 20;
+        ys[i] = sy / count + (idUnit(nodes[i].id, seed + 3) - 0.5) * 20;
+      }
+    }
   }
 
   const area = innerW * innerH;
   const k = Math.sqrt(area / n); // ideal edge length
   const k2 = k * k;
   const gravity = 0.05;
-  let temperature = Math.max(innerW, innerH) / 8;
-  const cooling = temperature / (iterations + 1);
+  // From earlier positions the layout only settles: each node is held to where it was by a spring,
+  // the temperature starts low and there are fewer rounds, so what was left of an actor yesterday is
+  // still left of it today and only the actors whose pairs changed move much.
+  const rounds = warm ? Math.min(iterations, 80) : iterations;
+  const anchorX = Float64Array.from(xs);
+  const anchorY = Float64Array.from(ys);
+  const anchor = warm ? k / 3 : 0;
+  let temperature = warm ? k / 8 : Math.max(innerW, innerH) / 8;
+  const cooling = temperature / (rounds + 1);
   const dx = new Float64Array(n);
   const dy = new Float64Array(n);
 
-  for (let step = 0; step < iterations; step++) {
+  for (let step = 0; step < rounds; step++) {
     dx.fill(0);
     dy.fill(0);
     // Repulsion between every pair.
@@ -150,10 +211,15 @@ export function forceLayout(options) {
       dx[b] += ddx * force;
       dy[b] += ddy * force;
     }
-    // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls.
+    // Gravity keeps isolated nodes (actors with no pairs) from drifting to the walls; the anchor
+    // (warm starts only) pulls each placed node back towards its earlier position.
     for (let i = 0; i < n; i++) {
       dx[i] -= (xs[i] - cx) * gravity * k / 3;
       dy[i] -= (ys[i] - cy2) * gravity * k / 3;
+      if (anchor > 0 && placed[i]) {
+        dx[i] -= (xs[i] - anchorX[i]) * anchor;
+        dy[i] -= (ys[i] - anchorY[i]) * anchor;
+      }
     }
     // Move, capped by the temperature, and clamp into the box.
     for (let i = 0; i < n; i++) {
@@ -179,8 +245,10 @@ export function forceLayout(options) {
     minY = Math.min(minY, ys[i]);
     maxY = Math.max(maxY, ys[i]);
   }
-  const sx = maxX > minX ? Math.max(1, (width - 2 * margin) / (maxX - minX)) : 1;
-  const sy = maxY > minY ? Math.max(1, (floor - margin) / (maxY - minY)) : 1;
+  // A warm start already fills the box as the earlier picture did; stretching it again would move
+  // every actor a little each version.
+  const sx = !warm && maxX > minX ? Math.max(1, (width - 2 * margin) / (maxX - minX)) : 1;
+  const sy = !warm && maxY > minY ? Math.max(1, (floor - margin) / (maxY - minY)) : 1;
   for (let i = 0; i < n; i++) {
     if (shelf && !linked[i]) continue;
     xs[i] = sx > 1 ? margin + (xs[i] - minX) * sx : xs[i];
@@ -223,4 +291,26 @@ function shelfLayout(count, width, height, margin) {
 /** Two decimals are plenty for SVG and keep the markup short. @param {number} v */
 function round(v) {
   return Math.round(v * 100) / 100;
+}
+
+/**
+ * Returns positions as fractions of the box inside the margins (0..1), the form `initial` takes:
+ * how positions are kept from one version (and one box size) to the next.
+ *
+ * @example
+ * fractionsOf(new Map([[1, { x: 24, y: 300 }]]), 800, 600); // Map { 1 => { x: 0, y: 0.5 } }
+ * @param {Map<number, Point>} positions
+ * @param {number} width
+ * @param {number} height
+ * @param {number} [margin]
+ * @returns {Map<number, Point>}
+ */
+export function fractionsOf(positions, width, height, margin = 24) {
+  const m = Math.min(margin, width / 4, height / 4);
+  /** @type {Map<number, Point>} */
+  const out = new Map();
+  for (const [id, p] of positions) {
+    out.set(id, { x: Math.round(((p.x - m) / (width - 2 * m)) * 1e4) / 1e4, y: Math.round(((p.y - m) / (height - 2 * m)) * 1e4) / 1e4 });
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { forceLayout, seededRandom } from "./force_layout.js";
+import { forceLayout, fractionsOf, seededRandom } from "./force_layout.js";
 
 /** A ring of `n` actors plus a few chords: roughly the shape of the users' 50-actor workbook. */
 function sampleGraph(n: number) {
@@ -121,4 +121,34 @@ test("forceLayout() handles edge cases", async (t) => {
     assert.equal(pos.size, 3);
     for (const p of pos.values()) assert.ok(Number.isFinite(p.x) && Number.isFinite(p.y));
   });
+});
+
+test("forceLayout() does not depend on the order nodes and edges are listed in", () => {
+  const graph = sampleGraph(30);
+  const one = forceLayout({ ...graph, width: 600, height: 400 });
+  const two = forceLayout({ nodes: [...graph.nodes].reverse(), edges: [...graph.edges].reverse(), width: 600, height: 400 });
+  assert.deepEqual([...one].sort((a, b) => a[0] - b[0]), [...two].sort((a, b) => a[0] - b[0]));
+});
+
+test("forceLayout() from earlier positions moves actors little when a few pairs change", () => {
+  const graph = sampleGraph(40);
+  const width = 800;
+  const height = 500;
+  const yesterday = forceLayout({ ...graph, width, height });
+  const initial = fractionsOf(yesterday, width, height);
+  // Today: two pairs more, one node more.
+  const today = {
+    nodes: [...graph.nodes, { id: 41 }],
+    edges: [...graph.edges, { source: 3, target: 17 }, { source: 8, target: 30 }, { source: 41, target: 5 }],
+  };
+  const settled = forceLayout({ ...today, width, height, initial });
+  const moves = graph.nodes.map(({ id }) => Math.hypot(settled.get(id)!.x - yesterday.get(id)!.x, settled.get(id)!.y - yesterday.get(id)!.y)).sort((a, b) => a - b);
+  assert.ok(moves[moves.length >> 1] < 15, `median move ${moves[moves.length >> 1].toFixed(1)} px`);
+  // The new actor starts beside its neighbour, not somewhere at random.
+  const near = Math.hypot(settled.get(41)!.x - settled.get(5)!.x, settled.get(41)!.y - settled.get(5)!.y);
+  assert.ok(near < 150, `new actor ${near.toFixed(0)} px from its only neighbour`);
+  // A fresh layout of the same graph, by contrast, lands elsewhere.
+  const fresh = forceLayout({ ...today, width, height, seed: 9 });
+  const freshMoves = graph.nodes.map(({ id }) => Math.hypot(fresh.get(id)!.x - yesterday.get(id)!.x, fresh.get(id)!.y - yesterday.get(id)!.y)).sort((a, b) => a - b);
+  assert.ok(freshMoves[freshMoves.length >> 1] > 50, "the warm start is what keeps the places");
 });

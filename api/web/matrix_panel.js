@@ -1,127 +1,171 @@
 // @ts-check
 /**
- * The heat-map section: fetches GET /matrix in pages of PAGE rows as they scroll into view, paints
- * with matrixPixels(), and handles zoom (wheel, buttons, +/-), pan (drag, arrow keys) and hover.
+ * The heat-map section: the header, the server's cell counts and the sheet layout from one small
+ * JSON request, then the cells in the compact binary form (the whole matrix at once up to 4,096
+ * actors, else windows of rows as they scroll into view). Rows and columns are labelled with letter
+ * codes in gutters, a hovered cell is named as the workbook names it, and a finding can jump to a
+ * cell (`showCell`).
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
-import { cellAt, countCells, fitView, matrixPixels, panBy, visibleRows, zoomAt } from "./matrix_heatmap.js";
-import { formatCount } from "./html.js";
+import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
+import { cellName, rowOfSheetRow } from "./cell_refs.js";
+import { escapeHtml, formatCount } from "./html.js";
 
-const PAGE = 256;
+/** @typedef {import("./api_client.js").MatrixPage} MatrixPage */
+/** @typedef {import("./findings_view.js").FindingContext} FindingContext */
+
+const WHOLE_UP_TO = 4096;
+const WINDOW = 512;
+const GUTTER = 34;
 
 /**
- * Mounts the matrix section and returns `load()`, which fetches the header and first page.
+ * Mounts the matrix section.
  *
  * @example
- * await mountMatrix({ announce }).load();
+ * const matrix = mountMatrix({ announce });
+ * await matrix.load(await api.matrixInfo());
  * @param {{ announce: (message: string) => void }} options
- * @returns {{ load: () => Promise<void> }}
+ * @returns {{ load: (info: MatrixPage, whole?: Promise<import("./api_client.js").MatrixCells>) => Promise<void>, empty: (message: string) => void, showCell: (row: number, col: number | null) => void, context: () => FindingContext | null }}
  */
 export function mountMatrix({ announce }) {
   const canvas = byId("matrix-canvas", HTMLCanvasElement);
   const info = byId("matrix-info", HTMLElement);
   const summary = byId("matrix-summary", HTMLElement);
-  const context = canvas.getContext("2d");
-  /** @type {{ id: number, letter_code: string | null }[]} */
-  let header = [];
-  let n = 0;
-  /** @type {Map<number, string>} */
-  let rows = new Map();
-  /** @type {Map<number, number>} row position -> actor id */
-  let rowIds = new Map();
+  const ctx = canvas.getContext("2d");
+  /** @type {MatrixPage | null} */
+  let meta = null;
+  let data = emptyMatrix(0);
+  /** @type {Map<number, number>} */
+  let rowBySheetRow = new Map();
   /** @type {Set<number>} */
   const pending = new Set();
   /** @type {import("./matrix_heatmap.js").MatrixView} */
   let view = { scale: 1, x: 0, y: 0 };
+  /** @type {{ row: number, col: number | null } | null} */
+  let mark = null;
+  /** @type {{ row: number, col: number } | null} */
+  let hover = null;
   let generation = 0;
+  let dpr = 1;
 
-  const size = () => ({ n, width: canvas.width, height: canvas.height });
+  const plot = () => ({ n: data.n, width: canvas.width - gutter(), height: canvas.height - gutter() });
+  const gutter = () => Math.round(GUTTER * dpr);
 
   function resize() {
-    // Paint at the displayed size (times the pixel ratio) so cells stay crisp.
+    // Paint at the displayed size (times the pixel ratio) so cells and labels stay crisp.
+    dpr = Math.min(window.devicePixelRatio || 1, 2);
     const cssWidth = Math.round(canvas.getBoundingClientRect().width) || 600;
-    const px = Math.max(200, Math.round(cssWidth * Math.min(window.devicePixelRatio || 1, 2)));
+    const px = Math.max(200, Math.round(cssWidth * dpr));
     if (canvas.width !== px) {
-      const fitted = view.scale === fitView(n, canvas.width, canvas.height).scale;
+      const fitted = view.scale <= fitView(data.n, plot().width, plot().height).scale;
       canvas.width = px;
       canvas.height = px;
-      if (fitted || view.scale < fitView(n, px, px).scale) view = fitView(n, px, px);
+      if (fitted) view = fitView(data.n, plot().width, plot().height);
     }
   }
 
   function paint() {
-    if (!context) return;
-    if (n === 0) {
-      context.clearRect(0, 0, canvas.width, canvas.height);
-      context.fillStyle = "#5b6472";
-      context.font = "16px system-ui, sans-serif";
-      context.fillText("No matrix published yet", 20, 40);
-      return;
-    }
-    const data = matrixPixels({ n, getRow: (i) => rows.get(i), view, width: canvas.width, height: canvas.height });
-    context.putImageData(new ImageData(data, canvas.width, canvas.height), 0, 0);
-    // Letter codes along the top and left once the cells are big enough to hold them.
-    if (view.scale >= 14) {
-      context.fillStyle = "rgba(15, 23, 42, 0.85)";
-      context.font = `${Math.min(12, view.scale * 0.6)}px system-ui, sans-serif`;
-      const { start, end } = visibleRows(view, n, canvas.height);
-      for (let r = start; r < end; r++) {
-        const label = header[r]?.letter_code ?? "";
-        context.fillText(label, 2, (r - view.y) * view.scale + view.scale * 0.7);
-      }
-    }
+    if (!ctx) return;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (data.n === 0) return;
+    const g = gutter();
+    const { width, height } = plot();
+    ctx.putImageData(new ImageData(matrixPixels({ data, view, width, height }), width, height), g, g);
+    drawLabels(g, width, height);
+    drawMarks(g);
     void fetchVisible();
   }
 
+  /** Letter codes in the gutters: every row/column when they fit, else every k-th. */
+  function drawLabels(/** @type {number} */ g, /** @type {number} */ width, /** @type {number} */ height) {
+    if (!ctx || !meta) return;
+    const font = Math.round(10 * dpr);
+    ctx.font = `${font}px system-ui, sans-serif`;
+    ctx.fillStyle = "#334155";
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "right";
+    const rowLabels = axisLabels(view, data.n, height, font * 1.15, "y");
+    const colLabels = axisLabels(view, data.n, width, font * 1.15, "x");
+    canvas.dataset.labelled = `${rowLabels.length},${colLabels.length}`;
+    for (const r of rowLabels) {
+      const y = g + (r - view.y + 0.5) * view.scale;
+      ctx.font = `${hover?.row === r || mark?.row === r ? "bold " : ""}${font}px system-ui, sans-serif`;
+      ctx.fillText(meta.actors[r]?.letter_code ?? "", g - 4 * dpr, y);
+    }
+    ctx.save();
+    ctx.textAlign = "left";
+    for (const c of colLabels) {
+      const x = g + (c - view.x + 0.5) * view.scale;
+      ctx.setTransform(1, 0, 0, 1, x, g - 4 * dpr);
+      ctx.rotate(-Math.PI / 2);
+      ctx.font = `${hover?.col === c || mark?.col === c ? "bold " : ""}${font}px system-ui, sans-serif`;
+      ctx.fillText(meta.actors[c]?.letter_code ?? "", 0, 0);
+    }
+    ctx.restore();
+  }
+
+  /** The cell (or row) a finding jumped to, outlined so it can be found at any zoom. */
+  function drawMarks(/** @type {number} */ g) {
+    if (!ctx || !mark) return;
+    const s = view.scale;
+    ctx.lineWidth = Math.max(2, 2 * dpr);
+    ctx.strokeStyle = "#dc2626";
+    const y = g + (mark.row - view.y) * s;
+    if (mark.col === null) {
+      ctx.strokeRect(g, y, plot().width, Math.max(s, 2));
+    } else {
+      const x = g + (mark.col - view.x) * s;
+      const size = Math.max(s, 6 * dpr);
+      ctx.strokeRect(x - (size - s) / 2, y - (size - s) / 2, size, size);
+    }
+  }
+
   async function fetchVisible() {
-    const { start, end } = visibleRows(view, n, canvas.height);
-    const firstPage = Math.floor(start / PAGE);
-    const lastPage = Math.floor(Math.max(start, end - 1) / PAGE);
+    if (data.n <= WHOLE_UP_TO) return; // asked for whole in load()
+    const { start, end } = visibleRows(view, data.n, plot().height);
     const mine = generation;
-    for (let p = firstPage; p <= lastPage; p++) {
-      if (pending.has(p) || rows.has(p * PAGE)) continue;
-      pending.add(p);
+    for (let w = Math.floor(start / WINDOW); w * WINDOW < end; w++) {
+      if (pending.has(w) || data.loaded[w * WINDOW]) continue;
+      pending.add(w);
       api
-        .matrixPage(p * PAGE, PAGE)
-        .then((page) => {
+        .matrixCells({ offset: w * WINDOW, limit: WINDOW })
+        .then((rows) => {
           if (mine !== generation) return;
-          page.rows.forEach((row, i) => {
-            rows.set(p * PAGE + i, row.cells);
-            rowIds.set(p * PAGE + i, row.id);
-          });
+          putRows(data, rows.offset, rows.rows, rows.cells);
           paint();
         })
         .catch(() => {
           info.textContent = "Some matrix rows could not be loaded.";
         })
-        .finally(() => pending.delete(p));
+        .finally(() => pending.delete(w));
     }
   }
 
   /** @param {number} factor @param {number} [px] @param {number} [py] */
-  function zoom(factor, px = canvas.width / 2, py = canvas.height / 2) {
-    view = zoomAt(view, factor, px, py, size());
+  function zoom(factor, px = plot().width / 2, py = plot().height / 2) {
+    view = zoomAt(view, factor, px, py, plot());
     paint();
   }
 
   /** @param {MouseEvent} event */
-  function canvasPoint(event) {
+  function plotPoint(event) {
     const rect = canvas.getBoundingClientRect();
-    return { px: ((event.clientX - rect.left) / rect.width) * canvas.width, py: ((event.clientY - rect.top) / rect.height) * canvas.height };
+    const ratio = canvas.width / (rect.width || canvas.width);
+    return { px: (event.clientX - rect.left) * ratio - gutter(), py: (event.clientY - rect.top) * ratio - gutter() };
   }
 
   byId("matrix-zoom-in", HTMLButtonElement).addEventListener("click", () => zoom(2));
   byId("matrix-zoom-out", HTMLButtonElement).addEventListener("click", () => zoom(0.5));
   byId("matrix-fit", HTMLButtonElement).addEventListener("click", () => {
-    view = fitView(n, canvas.width, canvas.height);
+    view = fitView(data.n, plot().width, plot().height);
     paint();
   });
   canvas.addEventListener(
     "wheel",
     (event) => {
       event.preventDefault();
-      const { px, py } = canvasPoint(event);
+      const { px, py } = plotPoint(event);
       zoom(event.deltaY < 0 ? 1.25 : 0.8, px, py);
     },
     { passive: false },
@@ -136,35 +180,33 @@ export function mountMatrix({ announce }) {
   canvas.addEventListener("pointermove", (event) => {
     const ratio = canvas.width / (canvas.getBoundingClientRect().width || canvas.width);
     if (drag) {
-      view = panBy(view, (event.clientX - drag.x) * ratio, (event.clientY - drag.y) * ratio, size());
+      view = panBy(view, (event.clientX - drag.x) * ratio, (event.clientY - drag.y) * ratio, plot());
       drag = { x: event.clientX, y: event.clientY };
       paint();
       return;
     }
-    const { px, py } = canvasPoint(event);
-    const cell = cellAt(view, px, py, n);
+    const { px, py } = plotPoint(event);
+    const cell = cellAt(view, px, py, data.n);
     if (!cell) return;
-    const value = rows.get(cell.row)?.[cell.col];
-    const row = header[cell.row];
-    const col = header[cell.col];
-    const meaning = value === "1" ? "1 (marked)" : value === "0" ? "0" : value === undefined ? "loading" : "unknown / blank";
-    info.textContent = `Row ${row?.letter_code ?? ""} (id ${rowIds.get(cell.row) ?? row?.id ?? "?"}) → column ${col?.letter_code ?? ""} (id ${col?.id ?? "?"}): ${meaning}`;
+    hover = cell;
+    info.textContent = describeCell(cell.row, cell.col);
+    paint();
   });
   canvas.addEventListener("keydown", (event) => {
-    const step = canvas.width / 8;
+    const step = plot().width / 8;
     /** @type {Record<string, () => void>} */
     const actions = {
       "+": () => zoom(2),
       "=": () => zoom(2),
       "-": () => zoom(0.5),
       "0": () => {
-        view = fitView(n, canvas.width, canvas.height);
+        view = fitView(data.n, plot().width, plot().height);
         paint();
       },
-      ArrowLeft: () => ((view = panBy(view, step, 0, size())), paint()),
-      ArrowRight: () => ((view = panBy(view, -step, 0, size())), paint()),
-      ArrowUp: () => ((view = panBy(view, 0, step, size())), paint()),
-      ArrowDown: () => ((view = panBy(view, 0, -step, size())), paint()),
+      ArrowLeft: () => ((view = panBy(view, step, 0, plot())), paint()),
+      ArrowRight: () => ((view = panBy(view, -step, 0, plot())), paint()),
+      ArrowUp: () => ((view = panBy(view, 0, step, plot())), paint()),
+      ArrowDown: () => ((view = panBy(view, 0, -step, plot())), paint()),
     };
     const action = actions[event.key];
     if (action) {
@@ -181,40 +223,105 @@ export function mountMatrix({ announce }) {
     }, 150);
   });
 
-  async function load() {
-    generation++;
-    rows = new Map();
-    rowIds = new Map();
-    pending.clear();
-    const first = await api.matrixPage(0, PAGE);
-    header = first.actors;
-    n = header.length;
-    first.rows.forEach((row, i) => {
-      rows.set(i, row.cells);
-      rowIds.set(i, row.id);
-    });
-    resize();
-    view = fitView(n, canvas.width, canvas.height);
-    canvas.setAttribute("aria-label", `Adjacency matrix heat map of ${n} by ${n} actors. Use plus and minus to zoom, arrow keys to move.`);
-    paint();
-    summarise(first.total);
+  /**
+   * "Row: Ana Peña (A) → column: Bruno Díaz (B) · 'Matriz de adyacencia'!D3 = 1 (marked)"
+   * @param {number} row
+   * @param {number} col
+   */
+  function describeCell(row, col) {
+    const actor = (/** @type {number} */ p) => {
+      const a = meta?.actors[p];
+      return a ? `${a.name ?? `Actor ${a.id}`} (${a.letter_code ?? a.id})` : `position ${p}`;
+    };
+    const state = cellState(data, row, col);
+    const meaning = state === ONE ? "1 (marked)" : state === ZERO ? "0" : state === -1 ? "loading" : "blank (unknown)";
+    const ref = cellName(meta?.layout ?? null, meta?.actors ?? [], row, col);
+    return `Row: ${actor(row)} → column: ${actor(col)} · ${ref ?? "cell"} = ${meaning}`;
   }
 
-  /** @param {number} total */
-  function summarise(total) {
-    if (n === 0) {
+  /**
+   * @param {MatrixPage} page  from api.matrixInfo(): header, counts, layout
+   * @param {Promise<import("./api_client.js").MatrixCells>} [whole]  the whole matrix, already asked for
+   */
+  async function load(page, whole) {
+    generation++;
+    canvas.closest("section")?.removeAttribute("data-empty");
+    meta = page;
+    pending.clear();
+    mark = null;
+    data = emptyMatrix(page.total);
+    rowBySheetRow = rowOfSheetRow(page.actors);
+    document.body.dataset.matrixRows = "0";
+    resize();
+    view = fitView(data.n, plot().width, plot().height);
+    canvas.setAttribute("aria-label", `Adjacency matrix heat map of ${data.n} by ${data.n} actors. Use plus and minus to zoom, arrow keys to move.`);
+    summarise();
+    if (data.n > 0 && data.n <= WHOLE_UP_TO) {
+      // One request for the whole matrix: 2 bits a cell, compressed, cached per version.
+      const rows = await (whole ?? api.matrixCells());
+      if (rows.n !== data.n) throw new Error(`The matrix has ${rows.n} columns but its header ${data.n}; a new version arrived meanwhile`);
+      putRows(data, rows.offset, rows.rows, rows.cells);
+    } else {
+      whole?.catch(() => {});
+    }
+    paint();
+    // Hooks for the browser tests and the benchmark: every row is on screen, and since when.
+    document.body.dataset.matrixRows = String(data.loaded.reduce((n, v) => n + v, 0));
+    if (data.n > 0 && data.n <= WHOLE_UP_TO) performance.mark("matrix-painted");
+  }
+
+  /** @param {string} message */
+  function empty(message) {
+    meta = null;
+    canvas.closest("section")?.setAttribute("data-empty", "");
+    data = emptyMatrix(0);
+    paint();
+    summary.innerHTML = "";
+    info.innerHTML = `<span class="empty-state">${escapeHtml(message)}</span>`;
+  }
+
+  /** The counts of the whole matrix, as the server counted them in the snapshot. */
+  function summarise() {
+    if (!meta || data.n === 0) {
       summary.innerHTML = "";
       return;
     }
-    // Counting needs every row; for big matrices only the loaded ones are known, so say so.
-    const counts = countCells(rows.entries());
-    const partial = rows.size < total;
+    const c = meta.counts;
     summary.innerHTML =
-      `<div class="stat"><span class="stat-value">${formatCount(n)} × ${formatCount(n)}</span><span class="stat-label">actors</span></div>` +
-      `<div class="stat"><span class="stat-value">${formatCount(counts.one)}</span><span class="stat-label">cells marked 1${partial ? " (loaded rows)" : ""}</span></div>` +
-      `<div class="stat"><span class="stat-value">${formatCount(counts.zero)}</span><span class="stat-label">cells 0</span></div>` +
-      `<div class="stat"><span class="stat-value">${formatCount(counts.unknown)}</span><span class="stat-label">blank (unknown)</span></div>`;
+      `<div class="stat"><span class="stat-value">${formatCount(data.n)} × ${formatCount(data.n)}</span><span class="stat-label">actors</span></div>` +
+      `<div class="stat" data-count="one"><span class="stat-value">${formatCount(c.one)}</span><span class="stat-label">cells marked 1</span></div>` +
+      `<div class="stat" data-count="zero"><span class="stat-value">${formatCount(c.zero)}</span><span class="stat-label">cells 0</span></div>` +
+      `<div class="stat" data-count="unknown"><span class="stat-value">${formatCount(c.unknown)}</span><span class="stat-label">blank (unknown)</span></div>`;
   }
 
-  return { load };
+  /**
+   * Jumps to a cell (or a whole row when `col` is null) and outlines it.
+   * @param {number} row
+   * @param {number | null} col
+   */
+  function showCell(row, col) {
+    if (row < 0 || row >= data.n) return;
+    mark = { row, col };
+    view = centreOn(row, col ?? row, Math.max(view.scale, 14 * dpr), plot());
+    canvas.scrollIntoView({ block: "nearest" });
+    info.textContent = col === null ? `Row of ${meta?.actors[row]?.name ?? row}` : describeCell(row, col);
+    canvas.dataset.mark = `${row},${col ?? ""}`;
+    paint();
+    announce(info.textContent ?? "");
+  }
+
+  function findingContext() {
+    if (!meta) return null;
+    return {
+      layout: meta.layout,
+      header: meta.actors,
+      rowBySheetRow,
+      valueAt: (/** @type {number} */ r, /** @type {number} */ c) => {
+        const state = cellState(data, r, c);
+        return state === ONE ? "1" : state === ZERO ? "0" : state === -1 ? undefined : "blank";
+      },
+    };
+  }
+
+  return { load, empty, showCell, context: () => /** @type {FindingContext | null} */ (findingContext()) };
 }

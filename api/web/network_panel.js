@@ -1,34 +1,34 @@
 // @ts-check
 /**
- * The network section: loads actors and pairs, lays them out with forceLayout(), draws the SVG and
- * handles selection and search. Up to DRAW_ALL actors are all drawn; past that only the top-N by
- * degree (plus whatever the user searched for and its neighbours), because a hairball of thousands
- * of nodes tells nobody anything.
+ * The network section. It asks the server for exactly what it draws (GET /relationships/subgraph:
+ * the busiest actors and the pairs between them, or one actor's neighbourhood) instead of every
+ * pair, lays it out so actors keep their places across versions (from the positions this browser
+ * last drew, else from the previous version rebuilt out of today's changes), marks the pairs added,
+ * removed and changed since the previous version, and fits the drawing to its box with pan and zoom.
  */
 import * as api from "./api_client.js";
 import { byId, debounce, keyboardClicks } from "./_dom.js";
-import { forceLayout } from "./force_layout.js";
-import { graphEdges, nearestInDirection, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
+import { forceLayout, fractionsOf } from "./force_layout.js";
+import { graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, relationshipListHtml } from "./network_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
-/** @typedef {import("./api_client.js").Relationship} Relationship */
+/** @typedef {import("./api_client.js").Change} Change */
+/** @typedef {import("./api_client.js").Subgraph} Subgraph */
+/** @typedef {{ x: number, y: number, w: number, h: number }} ViewBox */
 
 const DRAW_ALL = 150;
-const MAX_ACTORS = 5000;
-const MAX_PAIRS = 20000;
-const WIDTH = 860;
-const HEIGHT = 540;
+const POSITIONS_KEY = "relaciones.network.positions";
+const MAX_STORED = 3000;
 
 /**
- * Mounts the network section and returns `load()`, resolving to every loaded actor (for names
- * elsewhere on the page).
+ * Mounts the network section.
  *
  * @example
  * const network = mountNetwork({ announce });
- * const actors = await network.load();
+ * await network.load({ version, changes });
  * @param {{ announce: (message: string) => void }} options
- * @returns {{ load: () => Promise<Actor[]> }}
+ * @returns {{ load: (served: { versionId: number, changes: readonly Change[] }) => Promise<void>, empty: (message: string) => void, showPair: (a: number, b: number) => Promise<void> }}
  */
 export function mountNetwork({ announce }) {
   const graph = byId("network-graph", HTMLElement);
@@ -39,36 +39,40 @@ export function mountNetwork({ announce }) {
   const note = byId("network-note", HTMLElement);
   const reset = byId("network-reset", HTMLButtonElement);
 
-  /** @type {Actor[]} */
-  let actors = [];
-  let actorsComplete = true;
-  /** @type {Relationship[]} */
-  let pairs = [];
-  let pairsComplete = true;
-  /** @type {Map<number, Actor>} */
-  const byActorId = new Map();
-  /**
-   * In a big graph, an actor chosen outside the top-N replaces the picture with its own
-   * neighbourhood: the actor and its busiest neighbours. Null while showing the top-N.
-   * @type {{ id: number, ids: number[], total: number } | null}
-   */
-  let focus = null;
+  /** @type {Subgraph | null} */
+  let sub = null;
+  let versionId = 0;
+  /** @type {Map<string, "added" | "changed" | "removed">} */
+  let changed = new Map();
+  /** The actor whose neighbourhood is drawn instead of the busiest, or null. @type {number | null} */
+  let around = null;
+  /** @type {number[]} */
+  let include = [];
   /** @type {Set<number>} */
   let highlight = new Set();
   /** @type {number | null} */
   let selected = null;
+  /** @type {[number, number] | null} */
+  let pair = null;
   /** The node in the Tab order, moved by the arrow keys. @type {number | null} */
   let focusId = null;
-  /** @type {Actor[]} */
-  let drawn = [];
   /** @type {import("./network_view.js").GraphEdge[]} */
   let edges = [];
   /** @type {Map<number, {x: number, y: number}>} */
   let positions = new Map();
+  let box = { width: 860, height: 540 };
+  /** @type {ViewBox} */
+  let view = { x: 0, y: 0, w: 860, h: 540 };
 
   keyboardClicks(graph);
   graph.addEventListener("keydown", (event) => {
     const node = event.target instanceof Element ? event.target.closest("[data-actor-id]") : null;
+    if (["+", "=", "-", "0"].includes(event.key)) {
+      event.preventDefault();
+      if (event.key === "0") fit();
+      else zoom(event.key === "-" ? 1.5 : 1 / 1.5);
+      return;
+    }
     if (!node || !["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(event.key)) return;
     event.preventDefault();
     const key = /** @type {"ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"} */ (event.key);
@@ -81,17 +85,19 @@ export function mountNetwork({ announce }) {
     focusId = next;
   });
   graph.addEventListener("click", (event) => {
+    if (dragged) return;
     const node = event.target instanceof Element ? event.target.closest("[data-actor-id]") : null;
     if (node) void select(Number(node.getAttribute("data-actor-id")));
   });
-  detail.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-goto-actor]") : null;
-    if (button) void select(Number(button.getAttribute("data-goto-actor")), { focus: true });
-  });
-  results.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-goto-actor]") : null;
-    if (button) void select(Number(button.getAttribute("data-goto-actor")), { focus: true });
-  });
+  for (const root of [detail, results]) {
+    root.addEventListener("click", (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const go = target?.closest("[data-goto-actor]");
+      if (go) void select(Number(go.getAttribute("data-goto-actor")), { focus: true });
+      const hood = target?.closest("[data-neighbourhood]");
+      if (hood) void showAround(Number(hood.getAttribute("data-neighbourhood")));
+    });
+  }
   search.addEventListener("input", debounce(() => void runSearch(), 250));
   search.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
@@ -101,77 +107,190 @@ export function mountNetwork({ announce }) {
     }
   });
   limitSelect.addEventListener("change", () => {
-    focus = null;
-    void relayout();
+    around = null;
+    include = [];
+    void fetchAndDraw();
   });
   reset.addEventListener("click", () => {
-    focus = null;
-    void relayout().then(() => limitSelect.focus());
+    around = null;
+    include = [];
+    pair = null;
+    void fetchAndDraw().then(() => limitSelect.focus());
   });
+  byId("network-zoom-in", HTMLButtonElement).addEventListener("click", () => zoom(1 / 1.5));
+  byId("network-zoom-out", HTMLButtonElement).addEventListener("click", () => zoom(1.5));
+  byId("network-fit", HTMLButtonElement).addEventListener("click", fit);
 
-  async function load() {
-    graph.innerHTML = `<p class="muted">Loading actors…</p>`;
-    focus = null;
-    const actorPages = await api.collectPages((cursor) => api.listActors({ sort: "degree", limit: 1000, cursor }), MAX_ACTORS);
-    actors = actorPages.items;
-    actorsComplete = actorPages.complete;
-    byActorId.clear();
-    for (const actor of actors) byActorId.set(actor.id, actor);
-    const pairPages = await api.collectPages((cursor) => api.listRelationships({ limit: 1000, cursor }), MAX_PAIRS);
-    pairs = pairPages.items;
-    pairsComplete = pairPages.complete;
-    limitSelect.parentElement?.querySelectorAll("[for=network-limit], #network-limit").forEach((el) => {
-      /** @type {HTMLElement} */ (el).hidden = drawsAll();
-    });
-    await relayout();
-    return actors;
-  }
-
-  /** Small graphs are drawn whole; big ones as top-N or a neighbourhood. */
-  function drawsAll() {
-    return actorsComplete && actors.length <= DRAW_ALL;
-  }
-
-  async function relayout() {
-    const limit = drawsAll() ? actors.length : Number(limitSelect.value);
-    drawn = focus ? focus.ids.flatMap((id) => byActorId.get(id) ?? []) : topByDegree(actors, limit);
-    const ids = new Set(drawn.map((a) => a.id));
-    let drawnPairs = pairs;
-    if (!pairsComplete) {
-      // Too many pairs to fetch them all: ask for the drawn actors' pairs one actor at a time.
-      drawnPairs = (await Promise.all(drawn.map((a) => api.listRelationships({ actor: a.id, limit: 1000 }).then((p) => p.items)))).flat();
+  // Pan with a drag, zoom with the wheel or two fingers: the drawing fits its box (even a phone's)
+  // and a busy corner can be looked at closely.
+  /** @type {Map<number, { x: number, y: number }>} */
+  const pointers = new Map();
+  let dragged = false;
+  let pinch = 0;
+  graph.addEventListener("pointerdown", (event) => {
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    dragged = false;
+    pinch = pointers.size === 2 ? spread() : 0;
+  });
+  graph.addEventListener("pointermove", (event) => {
+    const last = pointers.get(event.pointerId);
+    if (!last) return;
+    const svg = graph.querySelector("svg");
+    if (!svg) return;
+    const scale = view.w / (svg.getBoundingClientRect().width || 1);
+    if (pointers.size === 2) {
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      const now = spread();
+      if (pinch > 0 && now > 0) zoom(pinch / now);
+      pinch = now;
+      dragged = true;
+      return;
     }
-    edges = graphEdges(drawnPairs, ids);
-    positions = forceLayout({
-      nodes: drawn,
-      edges,
-      width: WIDTH,
-      height: HEIGHT,
-      seed: 7,
-      iterations: drawn.length > 250 ? 150 : 300,
-    });
-    const focused = focus ? byActorId.get(focus.id) : undefined;
-    note.textContent = focus && focused
-      ? `Showing ${focused.name ?? focused.id} and ${formatCount(drawn.length - 1)} of its ${formatCount(focus.total)} related actors.`
-      : drawn.length < actors.length || !actorsComplete
-        ? `Showing the ${formatCount(drawn.length)} busiest of ${actorsComplete ? formatCount(actors.length) : `more than ${formatCount(actors.length)}`} actors; search to find others.`
-        : `${formatCount(actors.length)} actors, ${formatCount(edges.length)} pairs`;
-    reset.hidden = focus === null;
+    const dx = event.clientX - last.x;
+    const dy = event.clientY - last.y;
+    if (!dragged && Math.hypot(dx, dy) < 4) return;
+    if (!dragged) graph.setPointerCapture(event.pointerId);
+    dragged = true;
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    setView({ ...view, x: view.x - dx * scale, y: view.y - dy * scale });
+  });
+  const release = (/** @type {PointerEvent} */ event) => {
+    pointers.delete(event.pointerId);
+    if (pointers.size < 2) pinch = 0;
+    // A click that ends a drag must not select the node under the pointer.
+    if (dragged) setTimeout(() => (dragged = false), 0);
+  };
+  graph.addEventListener("pointerup", release);
+  graph.addEventListener("pointercancel", release);
+  graph.addEventListener(
+    "wheel",
+    (event) => {
+      const svg = graph.querySelector("svg");
+      if (!svg || !(event.ctrlKey || event.metaKey || document.activeElement?.closest("#network-graph"))) return;
+      event.preventDefault();
+      const rect = svg.getBoundingClientRect();
+      zoom(event.deltaY > 0 ? 1.25 : 0.8, view.x + ((event.clientX - rect.left) / rect.width) * view.w, view.y + ((event.clientY - rect.top) / rect.height) * view.h);
+    },
+    { passive: false },
+  );
+
+  function spread() {
+    const [a, b] = [...pointers.values()];
+    return a && b ? Math.hypot(a.x - b.x, a.y - b.y) : 0;
+  }
+
+  /** @param {number} factor  below 1 zooms in @param {number} [cx] @param {number} [cy] */
+  function zoom(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
+    const w = Math.min(box.width, Math.max(box.width / 12, view.w * factor));
+    const h = (w / box.width) * box.height;
+    setView({ x: cx - ((cx - view.x) / view.w) * w, y: cy - ((cy - view.y) / view.h) * h, w, h });
+  }
+
+  function fit() {
+    setView({ x: 0, y: 0, w: box.width, h: box.height });
+  }
+
+  /** @param {ViewBox} next */
+  function setView(next) {
+    const x = Math.min(box.width - next.w, Math.max(0, next.x));
+    const y = Math.min(box.height - next.h, Math.max(0, next.y));
+    view = { x, y, w: next.w, h: next.h };
+    graph.querySelector("svg")?.setAttribute("viewBox", `${x.toFixed(1)} ${y.toFixed(1)} ${view.w.toFixed(1)} ${view.h.toFixed(1)}`);
+    graph.dataset.zoom = (box.width / view.w).toFixed(2);
+  }
+
+  /**
+   * @param {{ versionId: number, changes: readonly Change[] }} served
+   */
+  async function load(served) {
+    versionId = served.versionId;
+    changed = pairChanges(served.changes);
+    around = null;
+    include = [];
+    pair = null;
+    selected = null;
+    graph.closest("section")?.removeAttribute("data-empty");
+    graph.innerHTML = `<p class="muted">Loading the network…</p>`;
+    await fetchAndDraw();
+  }
+
+  /** @param {string} message */
+  function empty(message) {
+    sub = null;
+    graph.closest("section")?.setAttribute("data-empty", "");
+    graph.innerHTML = `<p class="muted empty-state">${escapeHtml(message)}</p>`;
+    note.textContent = "";
+    detail.innerHTML = `<p class="muted">Nothing to select yet.</p>`;
+  }
+
+  async function fetchAndDraw() {
+    const limit = Number(limitSelect.value);
+    sub = await api.subgraph({ limit: around === null ? Math.max(limit, 1) : limit, around, include });
+    // A graph small enough to draw whole is drawn whole, whatever N says.
+    if (around === null && sub.total_actors > sub.actors.length && sub.total_actors <= DRAW_ALL) sub = await api.subgraph({ limit: DRAW_ALL });
+    const all = around === null && sub.actors.length >= sub.total_actors;
+    for (const el of limitSelect.parentElement?.querySelectorAll("[for=network-limit], #network-limit") ?? []) /** @type {HTMLElement} */ (el).hidden = all && sub.total_actors <= DRAW_ALL;
+    layout();
+    const centre = around === null ? undefined : sub.actors.find((a) => a.id === around);
+    note.textContent = centre
+      ? `Showing ${centre.name ?? centre.id} and ${formatCount(sub.actors.length - 1)} of its ${formatCount(sub.center_degree)} related actors.`
+      : all
+        ? `${formatCount(sub.total_actors)} actors, ${formatCount(sub.pairs.length)} pairs`
+        : `Showing the ${formatCount(sub.actors.length)} busiest of ${formatCount(sub.total_actors)} actors (${formatCount(sub.pairs.length)} of ${formatCount(sub.total_pairs)} pairs); search to find others.`;
+    reset.hidden = around === null;
     draw();
+    fit();
+  }
+
+  /** Positions: reused when this browser drew the same actors, settled from earlier ones otherwise. */
+  function layout() {
+    if (!sub) return;
+    const width = Math.max(300, Math.round(graph.clientWidth || 860));
+    box = { width, height: Math.round(Math.min(560, Math.max(320, width * 0.62))) };
+    const ids = new Set(sub.actors.map((a) => a.id));
+    edges = graphEdges(sub.pairs, ids, changed);
+    const stored = readStored();
+    const key = `${versionId}:${around ?? ""}:${[...ids].sort((a, b) => a - b).join(",")}`;
+    /** @type {Map<number, {x: number, y: number}> | undefined} */
+    let initial = new Map();
+    for (const id of ids) {
+      const p = stored.positions[id];
+      if (p) initial.set(id, { x: p[0], y: p[1] });
+    }
+    const common = { nodes: sub.actors, width: box.width, height: box.height, seed: 7, iterations: sub.actors.length > 250 ? 150 : 300 };
+    if (stored.key === key && initial.size === ids.size) {
+      // The same actors of the same version as last time: the same picture, no layout at all.
+      positions = new Map([...initial].map(([id, p]) => [id, { x: round(24 + p.x * (box.width - 48)), y: round(24 + p.y * (box.height - 48)) }]));
+    } else {
+      if (initial.size < ids.size / 2 && changed.size > 0) {
+        // Nothing remembered: lay out the previous version first (today's pairs, minus the added,
+        // plus the removed), then settle today's from there, so the changes show as changes.
+        const before = forceLayout({ ...common, edges: previousEdges(edges) });
+        initial = fractionsOf(before, box.width, box.height);
+      }
+      positions = forceLayout({ ...common, edges: edges.filter((e) => e.kind !== "removed"), initial: initial.size > 0 ? initial : undefined });
+    }
+    store(key, fractionsOf(positions, box.width, box.height));
   }
 
   function draw() {
+    if (!sub) return;
+    const labels = labelledActors(sub.actors, edges, { selected, highlight });
+    if (pair) for (const id of pair) labels.add(id);
     graph.innerHTML = networkSvg({
-      actors: drawn,
+      actors: sub.actors,
       edges,
       positions,
-      width: WIDTH,
-      height: HEIGHT,
+      width: box.width,
+      height: box.height,
       selectedId: selected,
       highlight,
       focusId: selected ?? focusId,
-      matrixSize: actors.filter((a) => a.in_matrix).length,
+      matrixSize: sub.total_actors,
+      labels,
+      pair,
     });
+    setView(view.w > box.width ? { x: 0, y: 0, w: box.width, h: box.height } : { ...view, h: (view.w / box.width) * box.height });
   }
 
   /**
@@ -180,7 +299,6 @@ export function mountNetwork({ announce }) {
    */
   async function select(id, options = {}) {
     selected = id;
-    let actor = byActorId.get(id);
     /** @type {import("./api_client.js").ActorRelationship[]} */
     let related = [];
     try {
@@ -189,91 +307,103 @@ export function mountNetwork({ announce }) {
       detail.innerHTML = `<p class="muted">Cannot load the relationships of actor ${id}: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
       return;
     }
-    if (!actor) {
-      actor = { id, letter_code: null, name: `Actor ${id}`, degree: related.length, in_matrix: true, in_list: true, unknown_cells: 0 };
-    }
-    if (!drawn.some((a) => a.id === id)) {
+    if (!sub?.actors.some((a) => a.id === id)) {
       // Outside the drawing: switch to the actor's neighbourhood, busiest neighbours first.
-      for (const r of related) {
-        if (!byActorId.has(r.id)) {
-          const neighbour = { id: r.id, letter_code: r.letter_code, name: r.name, degree: 1, in_matrix: true, in_list: true, unknown_cells: 0 };
-          byActorId.set(r.id, neighbour);
-          actors.push(neighbour);
-        }
-      }
-      if (!byActorId.has(id)) {
-        byActorId.set(id, actor);
-        actors.push(actor);
-      }
-      if (!pairsComplete || !pairs.some((p) => p.person_a_id === id || p.person_b_id === id)) {
-        pairs.push(...related.map((r) => toPair(id, r)));
-      }
-      if (!drawsAll()) {
-        const neighbours = related
-          .map((r) => byActorId.get(r.id))
-          .filter((a) => a !== undefined)
-          .sort((a, b) => b.degree - a.degree || a.id - b.id)
-          .slice(0, Number(limitSelect.value) - 1);
-        focus = { id, ids: [id, ...neighbours.map((a) => a.id)], total: related.length };
-      }
-      await relayout();
+      around = id;
+      include = [];
+      await fetchAndDraw();
     } else {
       draw();
     }
-    detail.innerHTML = relationshipListHtml(actor, related);
+    const actor = sub?.actors.find((a) => a.id === id) ?? { id, letter_code: null, name: `Actor ${id}` };
+    detail.innerHTML =
+      relationshipListHtml(actor, related) +
+      (around !== id && related.length > 0 ? `<p><button type="button" class="small" data-neighbourhood="${id}">Show only ${escapeHtml(actor.name ?? `actor ${id}`)}'s neighbourhood</button></p>` : "");
     announce(`${actor.name ?? `Actor ${id}`}: ${related.length} relationships`);
-    if (options.focus) {
-      const node = graph.querySelector(`[data-actor-id="${id}"]`);
-      if (node instanceof SVGElement) node.focus();
+    const node = graph.querySelector(`[data-actor-id="${id}"]`);
+    if (node instanceof SVGElement && (options.focus || document.activeElement === document.body)) node.focus();
+  }
+
+  /** @param {number} id */
+  async function showAround(id) {
+    around = id;
+    include = [];
+    selected = id;
+    await fetchAndDraw();
+    const centre = sub?.actors.find((a) => a.id === id);
+    announce(`Showing the neighbourhood of ${centre?.name ?? `actor ${id}`}`);
+  }
+
+  /**
+   * Highlights a pair (a finding's Show): both actors and their line, switching to the first
+   * actor's neighbourhood when the pair is not drawn.
+   * @param {number} a
+   * @param {number} b
+   */
+  async function showPair(a, b) {
+    pair = [a, b];
+    if (!sub?.actors.some((x) => x.id === a) || !sub.actors.some((x) => x.id === b)) {
+      around = a;
+      include = [b];
+      await fetchAndDraw();
     } else {
-      // Keep keyboard focus on the node that was activated, now re-rendered.
-      const node = graph.querySelector(`[data-actor-id="${id}"]`);
-      if (node instanceof SVGElement && document.activeElement === document.body) node.focus();
+      draw();
     }
+    selected = null;
+    graph.dataset.pair = `${a}-${b}`;
   }
 
   async function runSearch() {
-    const q = search.value.trim().toLowerCase();
+    const q = search.value.trim();
     if (!q) {
       highlight = new Set();
       results.innerHTML = "";
       draw();
       return;
     }
-    /** @type {Actor[]} */
-    let found;
-    if (actorsComplete) {
-      found = actors.filter((a) => (a.name ?? "").toLowerCase().includes(q) || (a.letter_code ?? "").toLowerCase() === q || String(a.id) === q);
-    } else {
-      found = (await api.listActors({ q, sort: "degree", limit: 20 })).items;
-    }
+    // The server searches every actor (names and codes, ignoring accents), not just those drawn.
+    const found = (await api.listActors({ q, sort: "degree", limit: 20 })).items;
     highlight = new Set(found.map((a) => a.id));
     results.innerHTML = found
       .slice(0, 12)
       .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
       .join("");
-    announce(`${found.length} ${found.length === 1 ? "actor matches" : "actors match"} "${search.value.trim()}"`);
+    announce(`${found.length} ${found.length === 1 ? "actor matches" : "actors match"} "${q}"`);
     draw();
   }
 
-  return { load };
+  return { load, empty, showPair };
+}
+
+/** @returns {{ key: string, positions: Record<string, [number, number]> }} */
+function readStored() {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(POSITIONS_KEY) ?? "null");
+    if (parsed && typeof parsed.key === "string" && parsed.positions && typeof parsed.positions === "object") return parsed;
+  } catch {
+    // Storage off or garbage: lay out afresh.
+  }
+  return { key: "", positions: {} };
 }
 
 /**
- * @param {number} id
- * @param {import("./api_client.js").ActorRelationship} r
- * @returns {Relationship}
+ * Remembers where each drawn actor is (fractions of the box), keeping other actors' earlier places.
+ * @param {string} key
+ * @param {Map<number, {x: number, y: number}>} fractions
  */
-function toPair(id, r) {
-  const forward = id < r.id;
-  return {
-    person_a_id: forward ? id : r.id,
-    person_a_letter: null,
-    person_a_name: null,
-    person_b_id: forward ? r.id : id,
-    person_b_letter: null,
-    person_b_name: null,
-    a_to_b: forward ? r.a_to_b : r.b_to_a,
-    b_to_a: forward ? r.b_to_a : r.a_to_b,
-  };
+function store(key, fractions) {
+  const positions = readStored().positions;
+  for (const [id, p] of fractions) positions[id] = [p.x, p.y];
+  const ids = Object.keys(positions);
+  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_STORED))) delete positions[id];
+  try {
+    localStorage.setItem(POSITIONS_KEY, JSON.stringify({ key, positions }));
+  } catch {
+    // A full or disabled storage only costs stability across visits.
+  }
+}
+
+/** @param {number} v */
+function round(v) {
+  return Math.round(v * 100) / 100;
 }

@@ -10,7 +10,8 @@ import { escapeHtml } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
 /** @typedef {import("./api_client.js").Relationship} Relationship */
-/** @typedef {{ source: number, target: number, kind: "mutual" | "forward" | "backward", otherUnknown: boolean }} GraphEdge  otherUnknown: the unmarked side is a blank cell, not a 0 */
+/** @typedef {{ source: number, target: number, kind: "mutual" | "forward" | "backward" | "removed", otherUnknown: boolean, change?: "added" | "changed" | "removed" }} GraphEdge  otherUnknown: the unmarked side is a blank cell, not a 0; change: since the previous version */
+/** @typedef {import("./api_client.js").Change} Change */
 /** @typedef {{ x: number, y: number }} Point */
 
 /**
@@ -55,12 +56,19 @@ export function topByDegree(actors, limit, keep = new Set()) {
  * graphEdges(relationships, new Set([1, 2])); // [{ source: 1, target: 2, kind: "mutual" }]
  * @param {readonly Relationship[]} relationships
  * @param {ReadonlySet<number>} ids
+ * @param {Map<string, "added" | "changed" | "removed">} [changes]  by "a-b" (a < b), from `pairChanges()`
  * @returns {GraphEdge[]}
  */
-export function graphEdges(relationships, ids) {
+export function graphEdges(relationships, ids, changes = new Map()) {
   /** @type {GraphEdge[]} */
   const edges = [];
   const seen = new Set();
+  // Pairs gone since the previous version are drawn as ghosts when both actors are still drawn.
+  for (const [key, change] of changes) {
+    if (change !== "removed") continue;
+    const [a, b] = key.split("-").map(Number);
+    if (ids.has(a) && ids.has(b)) edges.push({ source: a, target: b, kind: "removed", otherUnknown: false, change });
+  }
   for (const r of relationships) {
     if (!ids.has(r.person_a_id) || !ids.has(r.person_b_id) || (!r.a_to_b && !r.b_to_a)) continue;
     const key = `${r.person_a_id},${r.person_b_id}`;
@@ -69,9 +77,68 @@ export function graphEdges(relationships, ids) {
     const kind = r.a_to_b && r.b_to_a ? "mutual" : r.a_to_b ? "forward" : "backward";
     // null (not false) on the unmarked side means that cell was blank: unknown, not "no".
     const otherUnknown = kind === "forward" ? r.b_to_a == null : kind === "backward" ? r.a_to_b == null : false;
-    edges.push({ source: r.person_a_id, target: r.person_b_id, kind, otherUnknown });
+    const change = changes.get(key.replace(",", "-"));
+    edges.push(change === "added" || change === "changed" ? { source: r.person_a_id, target: r.person_b_id, kind, otherUnknown, change } : { source: r.person_a_id, target: r.person_b_id, kind, otherUnknown });
   }
   return edges;
+}
+
+/**
+ * Returns what happened to each pair in a version's changes, by "a-b" (a < b). A pair both added
+ * and changed in one version is added.
+ *
+ * @example
+ * pairChanges([{ entity: "pair", change: "added", person_a: 1, person_b: 2, ... }]); // Map { "1-2" => "added" }
+ * @param {readonly Change[]} changes
+ * @returns {Map<string, "added" | "changed" | "removed">}
+ */
+export function pairChanges(changes) {
+  /** @type {Map<string, "added" | "changed" | "removed">} */
+  const out = new Map();
+  for (const c of changes) {
+    if (c.entity !== "pair" || c.person_a === null || c.person_b === null) continue;
+    const key = `${c.person_a}-${c.person_b}`;
+    if (out.get(key) !== "added") out.set(key, c.change);
+  }
+  return out;
+}
+
+/**
+ * Returns the edges of the previous version among the same actors: today's, minus the pairs added
+ * since, plus those removed. The network is laid out on these first and then settled on today's, so
+ * actors stay where yesterday's picture had them.
+ *
+ * @example
+ * previousEdges(edges); // today's edges without the added ones, with the removed ones back
+ * @param {readonly GraphEdge[]} edges  from graphEdges(), removed ghosts included
+ * @returns {{ source: number, target: number }[]}
+ */
+export function previousEdges(edges) {
+  return edges.filter((e) => e.change !== "added");
+}
+
+/**
+ * Returns the actors worth a text label: all of them in a small drawing; in a big one only the
+ * `top` busiest, the selected one and its neighbours, and search matches, so labels stay readable.
+ *
+ * @example
+ * labelledActors(actors, edges, { selected: 7, highlight: new Set([3]) });
+ * @param {readonly Actor[]} actors
+ * @param {readonly GraphEdge[]} edges
+ * @param {{ selected?: number | null, highlight?: ReadonlySet<number>, top?: number, all?: number }} [options]
+ * @returns {Set<number>}
+ */
+export function labelledActors(actors, edges, options = {}) {
+  if (actors.length <= (options.all ?? 60)) return new Set(actors.map((a) => a.id));
+  const chosen = new Set(topByDegree(actors, options.top ?? 12).map((a) => a.id));
+  for (const id of options.highlight ?? []) chosen.add(id);
+  const selected = options.selected ?? null;
+  if (selected !== null) {
+    chosen.add(selected);
+    const around = edges.filter((e) => e.kind !== "removed" && (e.source === selected || e.target === selected));
+    if (around.length <= 40) for (const e of around) chosen.add(e.source === selected ? e.target : e.source);
+  }
+  return chosen;
 }
 
 /**
@@ -89,6 +156,8 @@ export function graphEdges(relationships, ids) {
  * @param {ReadonlySet<number>} [input.highlight] actors matching the search
  * @param {number} [input.matrixSize] actors in the matrix (default: those drawn with in_matrix)
  * @param {number | null} [input.focusId] the one node in the Tab order (default: selected, else the first)
+ * @param {ReadonlySet<number>} [input.labels] actors drawn with their letter code (default: all, up to 120 actors)
+ * @param {[number, number] | null} [input.pair] a pair to highlight (a finding's "Show")
  * @returns {string}
  */
 export function networkSvg(input) {
@@ -104,7 +173,9 @@ export function networkSvg(input) {
   const minDegree = Math.min(maxDegree, ...actors.map((a) => a.degree));
   const span = Math.max(1, maxDegree - (actors.length > 60 ? minDegree : 0));
   const floor = actors.length > 60 ? minDegree : 0;
-  const labels = actors.length <= 120; // past that, letter codes overlap into noise; hover still names them
+  // Past ~120 actors every letter code would overlap into noise: only the chosen ones get a label.
+  const labels = input.labels ?? (actors.length <= 120 ? new Set(actors.map((a) => a.id)) : new Set());
+  const pair = input.pair ?? null;
   /** @param {number} degree */
   const radius = (degree) => (actors.length > 200 ? 3 : 4) + (actors.length > 200 ? 5 : 8) * Math.sqrt(Math.max(0, degree - floor) / span);
   const radii = new Map(actors.map((a) => [a.id, radius(a.degree)]));
@@ -116,8 +187,11 @@ export function networkSvg(input) {
     }
   }
 
+  // Hundreds of lines drawn at full strength hide the nodes: a dense drawing fades them, and the
+  // selected actor's own lines stand out.
+  const dense = edges.length > 250;
   const parts = [
-    `<svg class="network" viewBox="0 0 ${width} ${height}" role="group" aria-label="Relationship network: ${actors.length} actors, ${edges.length} pairs">`,
+    `<svg class="network${dense ? " dense" : ""}${selected !== null ? " has-selection" : ""}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Relationship network: ${actors.length} actors, ${edges.filter((e) => e.kind !== "removed").length} pairs">`,
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow-head"/></marker><marker id="arrow-unknown" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow-head-unknown"/></marker></defs>`,
     `<g class="edges">`,
   ];
@@ -131,9 +205,10 @@ export function networkSvg(input) {
     const shorten = (radii.get(toId) ?? 6) + 2;
     const ex = to.x - ((to.x - from.x) / dist) * shorten;
     const ey = to.y - ((to.y - from.y) / dist) * shorten;
-    const active = selected !== null && (e.source === selected || e.target === selected);
-    const cls = `edge ${e.kind === "mutual" ? "mutual" : e.otherUnknown ? "one-known" : "asymmetric"}${active ? " active" : ""}`;
-    const marker = e.kind === "mutual" ? "" : e.otherUnknown ? ` marker-end="url(#arrow-unknown)"` : ` marker-end="url(#arrow)"`;
+    const active = (selected !== null && (e.source === selected || e.target === selected)) || (pair !== null && pair.includes(e.source) && pair.includes(e.target));
+    const style = e.kind === "removed" ? "removed" : e.kind === "mutual" ? "mutual" : e.otherUnknown ? "one-known" : "asymmetric";
+    const cls = `edge ${style}${e.change && e.change !== "removed" ? ` ${e.change}` : ""}${active ? " active" : ""}`;
+    const marker = e.kind === "mutual" || e.kind === "removed" ? "" : e.otherUnknown ? ` marker-end="url(#arrow-unknown)"` : ` marker-end="url(#arrow)"`;
     parts.push(`<line class="${cls}" data-pair="${e.source}-${e.target}" x1="${from.x}" y1="${from.y}" x2="${ex.toFixed(2)}" y2="${ey.toFixed(2)}"${marker}/>`);
   }
   parts.push(`</g><g class="nodes">`);
@@ -148,12 +223,12 @@ export function networkSvg(input) {
     const classes = ["node", kind];
     if (actor.id === selected) classes.push("selected");
     if (neighbours.has(actor.id)) classes.push("neighbour");
-    if (highlight.has(actor.id)) classes.push("match");
+    if (highlight.has(actor.id) || pair?.includes(actor.id)) classes.push("match");
     const shape =
       kind === "list-only"
         ? `<rect x="${(p.x - r).toFixed(2)}" y="${(p.y - r).toFixed(2)}" width="${(2 * r).toFixed(2)}" height="${(2 * r).toFixed(2)}"/>`
         : `<circle cx="${p.x}" cy="${p.y}" r="${r.toFixed(2)}"/>`;
-    const text = labels && code ? `<text x="${(p.x + r + 2).toFixed(2)}" y="${(p.y + 4).toFixed(2)}">${escapeHtml(code)}</text>` : "";
+    const text = labels.has(actor.id) && code ? `<text x="${(p.x + r + 2).toFixed(2)}" y="${(p.y + 4).toFixed(2)}">${escapeHtml(code)}</text>` : "";
     parts.push(
       `<g class="${classes.join(" ")}" data-actor-id="${actor.id}" tabindex="${actor.id === tabId ? 0 : -1}" role="button" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${shape}${text}</g>`,
     );

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actorKind, graphEdges, nearestInDirection, networkSvg, relationshipListHtml, topByDegree } from "./network_view.js";
+import { actorKind, graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, relationshipListHtml, topByDegree } from "./network_view.js";
 import type { Actor, Relationship } from "./api_client.js";
 
 function actor(id: number, degree: number, extra: Partial<Actor> = {}): Actor {
@@ -71,4 +71,26 @@ test("network_view: kinds, top-N, edges and SVG", async (t) => {
     assert.match(html, /both marked each other/);
     assert.match(html, /their row is blank/);
   });
+});
+
+test("network_view: changes since the previous version, the previous edges, which actors get labels", () => {
+  const change = (kind: "added" | "removed" | "changed", a: number, b: number) =>
+    ({ version_id: 2, run_id: "r", loaded_at: "", entity: "pair", change: kind, numeric_id: null, person_a: a, person_b: b, field: null, old_value: null, new_value: null, actor_letter: null, actor_name: null, person_a_letter: null, person_a_name: null, person_b_letter: null, person_b_name: null }) as const;
+  const changes = pairChanges([change("added", 1, 2), change("changed", 2, 3), change("removed", 1, 3), change("removed", 1, 9)]);
+  assert.deepEqual([...changes], [["1-2", "added"], ["2-3", "changed"], ["1-3", "removed"], ["1-9", "removed"]]);
+  const edges = graphEdges([pair(1, 2, true, true), pair(2, 3, true, false)], new Set([1, 2, 3]), changes);
+  // The removed pair comes back as a ghost (both actors drawn); 1-9 does not (9 is not drawn).
+  assert.deepEqual(edges.map((e) => [e.source, e.target, e.kind, e.change]), [[1, 3, "removed", "removed"], [1, 2, "mutual", "added"], [2, 3, "forward", "changed"]]);
+  assert.deepEqual(previousEdges(edges).map((e) => [e.source, e.target]), [[1, 3], [2, 3]]);
+  const svg = networkSvg({ actors: [actor(1, 2), actor(2, 2), actor(3, 1)], edges, positions: new Map([[1, { x: 10, y: 10 }], [2, { x: 50, y: 10 }], [3, { x: 30, y: 40 }]]), width: 100, height: 60 });
+  assert.match(svg, /class="edge mutual added"/);
+  assert.match(svg, /class="edge asymmetric changed"/);
+  assert.match(svg, /class="edge removed"[^>]*x2/);
+  assert.match(svg, /aria-label="Relationship network: 3 actors, 2 pairs"/, "ghosts are not counted as pairs");
+  // 200 actors: labels for the 12 busiest, the selected one and its neighbours, and search matches.
+  const many = Array.from({ length: 200 }, (_, i) => actor(i + 1, 200 - i));
+  const manyEdges = [{ source: 150, target: 170, kind: "mutual" as const, otherUnknown: false }];
+  const labels = labelledActors(many, manyEdges, { selected: 150, highlight: new Set([199]) });
+  assert.deepEqual([...labels].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 150, 170, 199]);
+  assert.equal(labelledActors(many.slice(0, 40), []).size, 40);
 });

@@ -14,7 +14,7 @@ import { escapeHtml, formatCount, formatTime } from "./html.js";
  * @example
  * element.innerHTML = runChartSvg(runs, { width: 560, height: 180, selectedId: runs[0].id });
  * @param {readonly RunRecord[]} runs
- * @param {{ width?: number, height?: number, selectedId?: string | null }} [options]
+ * @param {{ width?: number, height?: number, selectedId?: string | null, servedRunId?: string | null }} [options]  servedRunId: the run whose version is served, ringed
  * @returns {string}
  */
 export function runChartSvg(runs, options = {}) {
@@ -24,7 +24,7 @@ export function runChartSvg(runs, options = {}) {
   const sorted = [...runs].sort((a, b) => String(a.started_at).localeCompare(String(b.started_at)));
   const label = `Run history: ${sorted.length} runs, actors and pairs per run`;
   if (sorted.length === 0) {
-    return `<svg class="run-chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="No runs yet"><text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">No runs yet</text></svg>`;
+    return `<svg class="run-chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="No runs yet"><text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="axis">No runs yet</text></svg>`;
   }
   const max = Math.max(1, ...sorted.flatMap((r) => [r.counts?.actors ?? 0, r.counts?.pairs ?? 0]));
   const niceMax = niceCeiling(max);
@@ -39,8 +39,9 @@ export function runChartSvg(runs, options = {}) {
 
   const parts = [];
   parts.push(`<svg class="run-chart" viewBox="0 0 ${width} ${height}" role="group" aria-label="${escapeHtml(label)}">`);
-  // Grid and axis labels.
-  for (const tick of [0, niceMax / 2, niceMax]) {
+  // Grid and axis labels; the middle tick only when it is a whole number (counts are), so a chart of
+  // failed runs with no counts does not read "1, 1, 0".
+  for (const tick of Number.isInteger(niceMax / 2) ? [0, niceMax / 2, niceMax] : [0, niceMax]) {
     parts.push(`<line class="grid" x1="${pad.left}" x2="${width - pad.right}" y1="${y(tick)}" y2="${y(tick)}"/>`);
     parts.push(`<text class="axis" x="${pad.left - 6}" y="${y(tick) + 4}" text-anchor="end">${formatCount(tick)}</text>`);
   }
@@ -60,11 +61,12 @@ export function runChartSvg(runs, options = {}) {
   const tabId = sorted.some((r) => r.id === options.selectedId) ? options.selectedId : sorted[sorted.length - 1].id;
   sorted.forEach((run, i) => {
     const selected = run.id === options.selectedId;
+    const served = run.id === options.servedRunId;
     const when = formatTime(run.finished_at || run.started_at);
     const counts = `${formatCount(run.counts?.actors)} actors, ${formatCount(run.counts?.pairs)} pairs`;
-    const text = run.status === "failed" ? `${when}: failed${run.error ? ` (${run.error.message})` : ""}` : `${when}: ${run.status}, ${counts}`;
+    const text = run.status === "failed" ? `${when}: failed${run.error ? ` (${run.error.message})` : ""}` : `${when}: ${run.status}, ${counts}${served ? " (served)" : ""}`;
     parts.push(
-      `<g class="run-point status-${escapeHtml(run.status)}${selected ? " selected" : ""}" data-run-id="${escapeHtml(run.id)}" tabindex="${run.id === tabId ? 0 : -1}" role="button" aria-pressed="${selected}" aria-label="${escapeHtml(text)}"><title>${escapeHtml(text)}</title>`,
+      `<g class="run-point status-${escapeHtml(run.status)}${selected ? " selected" : ""}${served ? " served" : ""}" data-run-id="${escapeHtml(run.id)}" tabindex="${run.id === tabId ? 0 : -1}" role="button" aria-pressed="${selected}" aria-label="${escapeHtml(text)}"><title>${escapeHtml(text)}</title>`,
     );
     const hit = Math.max(8, Math.min(step / 2, 14));
     parts.push(`<rect class="hit" x="${(x(i) - hit).toFixed(1)}" y="${pad.top}" width="${(2 * hit).toFixed(1)}" height="${plotH + 10}"/>`);
@@ -73,6 +75,7 @@ export function runChartSvg(runs, options = {}) {
       const cy = baseline;
       parts.push(`<path class="fail-mark" d="M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}"/>`);
     } else {
+      if (served && run.counts?.pairs !== undefined) parts.push(`<circle class="served-ring" cx="${x(i).toFixed(1)}" cy="${y(run.counts.pairs).toFixed(1)}" r="8"/>`);
       for (const series of /** @type {const} */ (["actors", "pairs"])) {
         const value = run.counts?.[series];
         if (value === undefined) continue;

@@ -27,3 +27,12 @@ test("runChartSvg() draws a focusable marker per run and marks failures", () => 
   assert.equal(niceCeiling(50), 50);
   assert.equal(niceCeiling(0), 1);
 });
+
+test("runChartSvg() rings the served run; failed runs alone read 0 and 1 on the axis, not 1, 1, 0", () => {
+  const svg = runChartSvg([run({ id: "a", counts: { actors: 50, pairs: 120 } })], { servedRunId: "a" });
+  assert.match(svg, /class="run-point status-succeeded served"/);
+  assert.match(svg, /class="served-ring"/);
+  const failedOnly = runChartSvg([run({ id: "f", status: "failed", counts: {}, error: { code: "truncated", message: "cut off" } })]);
+  const ticks = [...failedOnly.matchAll(/<text class="axis"[^>]*text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.deepEqual(ticks, ["0", "1"]);
+});

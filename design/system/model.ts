@@ -21,8 +21,10 @@ const components: Component[] = [
   { id: "contacts-pg", name: "PostgreSQL (DATABASE_URL)", kind: "datastore", zone: "data", regions: HOST, tech: "PostgreSQL 15, postgres client", description: "Contacts and departments instead of contacts.duckdb when DATABASE_URL is set; several API processes share it." },
   { id: "uploads", name: "uploads/", kind: "file", zone: "data", regions: HOST, tech: "CSV copies, owner-only", description: "A CSV waiting for the API to load it; emptied at API start-up." },
   { id: "runs-log", name: "runs.jsonl", kind: "file", zone: "data", regions: HOST, tech: "append-only JSON lines, fsync", description: "One record per run: succeeded, skipped or failed." },
-  { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid", description: "One relationship load at a time per data dir; a dead owner's lock is taken over." },
+  { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid, start time and boot id", description: "One relationship load at a time per data dir; a dead owner's lock (or one whose pid now names another process) is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
+  { id: "kept-snapshots", name: "snapshots/relationships-v<N>.duckdb", kind: "file", zone: "data", regions: HOST, tech: "hard links to published snapshots", description: "The published versions kept for `npm run etl -- --restore N` (KEEP_VERSIONS)." },
+  { id: "parquet", name: "parquet/table=<t>/version=<N>/", kind: "datastore", zone: "data", regions: HOST, tech: "Parquet (zstd), Hive-style partitions", description: "Every published version and its changes, for Spark, Trino, pandas and BI tools." },
 ];
 
 const connections: Connection[] = [
@@ -32,10 +34,12 @@ const connections: Connection[] = [
   c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- contacts)"),
   c("s-scheduler-etl", "scheduler", "etl", "daily load", "child_process.spawn + --json on stdout", { mode: "async" }),
   c("s-etl-workbook", "etl", "workbook", "stream rows", "our .xlsx reader (zip + inflate, streaming XML)", { access: "read" }),
-  c("s-etl-lock", "etl", "load-lock", "take the load lock (O_EXCL), release in finally", "open(O_CREAT|O_EXCL) + pid check", { access: "write" }),
+  c("s-etl-lock", "etl", "load-lock", "take the load lock (O_EXCL), release in finally", "open(O_CREAT|O_EXCL) + owner check (pid, start time, boot id)", { access: "write" }),
   c("s-etl-staging", "etl", "staging", "build snapshot (appender), checkpoint, fsync", "DuckDB (read-write, private file)", { access: "write" }),
   c("s-etl-publish", "etl", "relationships-db", "publish: rename() over, fsync dir", "rename(2), atomic on one filesystem", { access: "write" }),
   c("s-etl-runs", "etl", "runs-log", "append run record", "O_APPEND write + fsync", { access: "write" }),
+  c("s-etl-keep", "etl", "kept-snapshots", "keep the published file (hard link), prune by KEEP_VERSIONS; --restore reads one", "link(2); DuckDB ATTACH (READ_ONLY)", { access: "read-write" }),
+  c("s-etl-parquet", "etl", "parquet", "write the published version after publication (temp name, rename)", "DuckDB COPY ... (FORMAT parquet, COMPRESSION zstd)", { access: "write" }),
   c("s-api-rel", "api", "relationships-db", "read-only queries; reopen on inode/mtime change", "DuckDB (READ_ONLY)", { access: "read" }),
   c("s-api-contacts", "api", "contacts-db", "contacts CRUD, imports (one writer)", "DuckDB (read-write, bound parameters)", { access: "read-write", data: ["personal"] }),
   c("s-api-runs", "api", "runs-log", "GET /runs", "read + parse JSON lines", { access: "read" }),
@@ -60,7 +64,9 @@ const stores: StoreSpec[] = [
   { component: "contacts-pg", owner: "api", holds: "The same tables in PostgreSQL's dialect (its own migration set)", data: ["personal"], sourceOfTruth: true, replication: "The server's: streaming replicas, a managed service's Multi-AZ", backup: "pg_dump nightly, or the managed service's point-in-time recovery", rpo: "0 with synchronous replication; the backup interval otherwise", rto: "The server's failover (a managed service: minutes)", why: "Several writers and processes: row locks, conditional UPDATE, unique keys, advisory locks.", sharedWith: [{ component: "loader", access: "read-write", why: "loads straight into it: every process may write" }] },
   { component: "uploads", owner: "api", holds: "CSV files waiting to be loaded (names, e-mails)", data: ["personal"], replication: "None", backup: "None: transient; the loader still has the original", rpo: "n/a", rto: "0", why: "The hand-over names a file on this machine instead of sending a body: no size limit, and nothing in /tmp.", sharedWith: [{ component: "loader", access: "write", why: "places the copy the API loads" }] },
   { component: "runs-log", owner: "etl", holds: "One JSON record per run", data: ["internal"], replication: "None", backup: "Append-only: copy any time", rpo: "Last fsync'd line; a torn last line is skipped on read", rto: "0", why: "Survives a crashed load (the DuckDB file may not); readable with any tool.", sharedWith: [{ component: "api", access: "read", why: "GET /runs" }] },
-  { component: "load-lock", owner: "etl", holds: "pid of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose pid is gone is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
+  { component: "load-lock", owner: "etl", holds: "pid, start time and boot id of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose owner is gone (or whose pid was reused) is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
+  { component: "kept-snapshots", owner: "etl", holds: "The last published snapshot files (a week by default)", data: ["internal"], replication: "None", backup: "They are the short-term backup: `--restore N` publishes one again", rpo: "The previous version (each publication keeps itself)", rto: "One restore (seconds)", why: "A bad day is undone by one command instead of hunting for yesterday's workbook; hard links cost no copy." },
+  { component: "parquet", owner: "etl", holds: "Every published version's actors, pairs, pair view, findings, changes and versions rows", data: ["internal"], replication: "None; plain files any tool can copy or sync", backup: "Never rewritten: copy or sync the folder", rpo: "The newest version (written right after publication; a failed export is filled in by the next)", rto: "0 for readers; the next load rewrites what is missing", why: "Other engines (Spark, Trino, pandas, BI tools) read a version from the files, without the API or DuckDB's file format; zstd Parquet is about half a snapshot's size." },
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
@@ -112,7 +118,7 @@ const failureModes: FailureMode[] = [
   f(["workbook"], "bad cells: text in the matrix, asymmetric pairs, unknown actors", "the load succeeds; findings on the dashboard with cell references ('Matriz de adyacencia'!F5)", "published with findings", "users correct the workbook"),
   f(["workbook"], "zip bomb or corrupt archive", "failed run: inflated size over the limit, or a corrupt entry", "the reader stops at the limit", "obtain a clean file"),
   f(["etl", "staging"], "the load crashes or is killed mid-way", "nothing changes for readers", "the next load removes the temp file", "run again"),
-  f(["load-lock"], "two loads at once (scheduler and a person), or a stale lock after kill -9", "the second load says another load (pid N) is running and records a skipped run; a dead owner's lock is taken over", "O_EXCL lock file with pid check", "wait, or nothing to do"),
+  f(["load-lock"], "two loads at once (scheduler and a person), or a stale lock after kill -9", "the second load says another load (pid N) is running and records a skipped run; a dead owner's lock is taken over", "O_EXCL lock file with owner check (pid, start time, boot id)", "wait, or nothing to do"),
   f(["staging"], "disk full during a load", "failed run; the previous snapshot is still served", "temp file removed", "free space, run again"),
   f(["relationships-db"], "no snapshot yet (first start)", "relationship endpoints answer 503 problem documents; contacts and /readyz keep working", "the API keeps polling for the file", "run `npm run etl`"),
   f(["scheduler"], "the API is not running at the scheduled time", "no daily load; `/runs` shows the date of the last run", "run history makes the gap visible", "run `npm run etl` by hand"),
@@ -125,6 +131,8 @@ const failureModes: FailureMode[] = [
   f(["contacts-pg"], "PostgreSQL is down or unreachable", "/readyz answers 503; contact requests fail with 500s; relationships keep being served", "each request asks the pool, which reconnects", "restore the server"),
   f(["api"], "request body too large or a slow client", "413 Content Too Large or 408 Request Timeout", "reading stops at the first byte over the limit; timeouts", "none needed"),
   f(["api"], "unexpected error in a handler", "500 problem document with no internal detail", "stack logged on the server only", "fix the bug"),
+  f(["parquet"], "the Parquet folder is full or not writable", "the load still publishes; its run says `parquet: failed` with the reason", "temp files removed; the next publication writes the versions that are missing", "free space or fix the folder; the next load fills in"),
+  f(["kept-snapshots"], "a version to restore is no longer kept", "`--restore N` fails naming the kept versions and the KEEP_VERSIONS rule; nothing changes", "failed run recorded", "restore a kept version, or load that day's workbook"),
   f(["runs-log"], "crash in the middle of appending a line", "the torn line is skipped; earlier runs are intact", "fsync after each append", "none needed"),
 ];
 

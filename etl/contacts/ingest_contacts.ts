@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Database, SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
-import { csvField, fold } from "../text/mod.ts";
+import { csvField, fold } from "../text/mod.js";
 import { writeFileAtomic } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
 import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";

@@ -20,6 +20,37 @@ export function asText(value: CellValue): string | null {
   return text;
 }
 
+/**
+ * Text that is a number as a number cell would hold it (`<v>` text): optional sign, digits with an
+ * optional fraction, optional exponent. No thousands separators, no decimal comma, no hex.
+ */
+const NUMBER_TEXT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/**
+ * Returns what a matrix cell says, by one rule for numbers and text alike: a cell counts as the
+ * number it holds, where text counts as the number it spells once surrounding whitespace is
+ * ignored ("1", " 1 ", "1.0", "1e0" are 1); 0 and 1 are the only valid numbers. Empty or
+ * whitespace-only text is "blank" (unknown, never 0). Anything else returns null (invalid).
+ *
+ * @example
+ * ```ts
+ * asMatrixValue(" 1.0 "); // 1
+ * asMatrixValue("  ");    // "blank"
+ * asMatrixValue("uno");   // null
+ * ```
+ */
+export function asMatrixValue(value: CellValue): 0 | 1 | "blank" | null {
+  let number: number;
+  if (typeof value === "number") number = value;
+  else if (typeof value === "string") {
+    const text = value.trim();
+    if (text.length === 0) return "blank";
+    if (!NUMBER_TEXT.test(text)) return null;
+    number = Number(text);
+  } else return null;
+  return number === 0 ? 0 : number === 1 ? 1 : null;
+}
+
 /** Renders a value for a finding's message. */
 export function show(value: CellValue): string {
   if (value instanceof Date) return value.toISOString().slice(0, 10);

@@ -32,6 +32,13 @@ export const CHECKS = {
     severity: "error",
     message: (n, ex) => `${n} matrix cell${n === 1 ? " holds a value" : "s hold values"} other than 0 or 1${quoted(ex)}`,
   },
+  cell_beyond_header: {
+    // A warning, not an error: a notes column beside the matrix is common and harmless, and the
+    // matrix itself is complete; but a 1 with no actor above it is a relationship nobody will see,
+    // so the cells are named.
+    severity: "warning",
+    message: (n, ex) => `${n} cell${n === 1 ? " lies" : "s lie"} right of the matrix (no header id above ${n === 1 ? "it" : "them"}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
+  },
   row_without_id: {
     severity: "warning",
     message: (n) => `${n} matrix row${n === 1 ? " has" : "s have"} values but no numeric id; ignored`,

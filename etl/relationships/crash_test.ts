@@ -1,9 +1,11 @@
 // kill -9 in the middle of a large load: the published snapshot must stay the last good version,
-// readable throughout, and the next load must clean up after the dead one.
+// readable throughout, and the next load must clean up after the dead one. The load stops itself
+// at the moment under test (scripts/testing/stop_at.ts) and is killed there: no race with the
+// clock, so a fast machine cannot finish the load before the kill.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +19,17 @@ import { snapshotPath } from "./publish.ts";
 import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const STOP_AT = new URL("../../scripts/testing/stop_at.ts", import.meta.url).href;
+
+/** The state letter of process `pid` (/proc/<pid>/stat field 3): "T" when stopped; null once it is gone. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return null;
+  }
+}
 
 async function snapshotState(dataDir: string) {
   const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
@@ -29,7 +42,7 @@ async function snapshotState(dataDir: string) {
   }
 }
 
-test("kill -9 during a large load leaves the last good version readable", { timeout: 300_000 }, async (t) => {
+test("kill -9 during a large load leaves the last good version readable", { timeout: 300_000, skip: !existsSync("/proc/self/stat") && "needs /proc" }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "relationships-crash-"));
   const dataDir = join(dir, "data");
   const children: ReturnType<typeof spawn>[] = [];
@@ -44,26 +57,25 @@ test("kill -9 during a large load leaves the last good version readable", { time
     const big = join(dir, "big.xlsx");
     await writeXlsxFile(big, matrixWorkbook({ actors: 2000, seed: 11 }));
 
-    for (const moment of ["reading", "building"] as const) {
-      await t.test(`killed while ${moment}`, async () => {
-        const child = spawn(process.execPath, [...process.execArgv, MAIN, "--workbook", big, "--data-dir", dataDir, "--only", "relationships", "--json"], {
+    for (const moment of ["snapshot-created", "appending-pairs"] as const) {
+      await t.test(`killed when ${moment}`, async () => {
+        const child = spawn(process.execPath, [...process.execArgv, `--import=${STOP_AT}`, MAIN, "--workbook", big, "--data-dir", dataDir, "--only", "relationships", "--json"], {
           stdio: "ignore",
+          env: { ...process.env, STOP_AT: moment },
         });
         children.push(child);
         const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-        let done = false;
-        void exited.then(() => (done = true));
-        // The temp file is created (empty tables, ~12 KB, a 4 KB WAL) while the workbook is still
-        // being read; it grows past that only once rows are appended.
-        const building = () =>
-          readdirSync(dataDir).some((name) => /^\.relationships-.*\.duckdb(\.wal)?$/.test(name) && sizeOf(join(dataDir, name)) > 64 * 1024);
-        // "reading": the lock is taken and the workbook is being parsed; "building": rows are going into the temp file.
-        const ready = moment === "reading" ? () => existsSync(join(dataDir, ".relationships.lock")) : building;
-        while (!done && !ready()) await sleep(5);
-        assert.ok(!done, "the load finished before it could be killed");
+        // Wait for the state, not for a time: the load stops itself there.
+        let state = processState(child.pid!);
+        while (state !== "T" && state !== null) {
+          await sleep(10);
+          state = processState(child.pid!);
+        }
+        assert.equal(state, "T", "the load stopped at the moment under test");
+        assert.ok(existsSync(join(dataDir, ".relationships.lock")), "it holds the load lock");
+        assert.ok(readdirSync(dataDir).some((name) => /^\.relationships-.*\.duckdb$/.test(name)), "its new snapshot file exists");
         // Readers are not blocked while a load runs: a fresh read-only open works now.
         assert.deepEqual(await snapshotState(dataDir), good);
-        if (moment === "building") await sleep(20);
         child.kill("SIGKILL");
         assert.equal(await exited, "SIGKILL");
         assert.deepEqual(await snapshotState(dataDir), good);
@@ -89,11 +101,3 @@ test("kill -9 during a large load leaves the last good version readable", { time
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0; // renamed or removed between listing and stat
-  }
-}

@@ -7,8 +7,9 @@
 import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db/mod.ts";
-import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunRecord } from "../runs/mod.ts";
-import { fold } from "../text/mod.ts";
+import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
+import type { KeepVersions } from "../settings/mod.js";
+import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";
@@ -17,6 +18,8 @@ import { buildActors, type ActorRecord } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
+import { exportParquet } from "./export_parquet.ts";
+import { keepSnapshot } from "./keep_versions.ts";
 import { createSnapshot, writeSnapshot, type ChangeRow, type SnapshotSummary } from "./write_snapshot.ts";
 
 /** The sheet names of the users' workbook; other names are matched loosely (see `findSheet`). */
@@ -47,7 +50,11 @@ export interface LoadOptions {
   /** Compressed bytes of the matrix sheet consumed / total, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
   /** Called as the load moves on, e.g. to print "building snapshot". */
-  onPhase?: (phase: "hashing" | "reading" | "building" | "publishing") => void;
+  onPhase?: (phase: "hashing" | "reading" | "building" | "publishing" | "exporting") => void;
+  /** Where the published version is also written as Parquet (PARQUET_DIR); null or absent: nowhere. */
+  parquetDir?: string | null;
+  /** Which published snapshots stay for `--restore` (KEEP_VERSIONS); absent: none are kept. */
+  keepVersions?: KeepVersions;
   /** Largest inflated sheet accepted (zip-bomb guard); default `MAX_SHEET_BYTES`. */
   maxSheetBytes?: number;
   /** Clock, for tests. */
@@ -70,7 +77,8 @@ export interface LoadResult {
 
 /**
  * Loads the workbook into `<dataDir>/relationships.duckdb` and returns the recorded run. The
- * phases, in order: lock, hash (skip an unchanged file), read, check, build, publish, record.
+ * phases, in order: lock, hash (skip an unchanged file, or one a restore withdrew), read, check,
+ * build, publish, keep and export (`afterPublish()`), record.
  *
  * @example
  * ```ts
@@ -89,12 +97,13 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
       if (await hash.isUnchanged().catch(() => false)) return null;
       throw error;
     });
-    if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!);
+    if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!, load.file!.sha256);
     const { actors, findings } = check(load, sheets);
     const summary = await build(load, sheets, actors, findings, hash.published !== null);
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
-    return load.recordSuccess(summary, sheets, actors);
+    options.onPhase?.("exporting");
+    return load.recordSuccess(summary, sheets, actors, await afterPublish(options, load.live, summary.versionId));
   } catch (error) {
     return load.recordFailure(error);
   } finally {
@@ -104,8 +113,23 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   }
 }
 
+/**
+ * What a publication leaves besides the live snapshot: the snapshot kept for `--restore` (and old
+ * ones pruned), and the Parquet copy. Neither can fail the load: the version is published already,
+ * and a failure is said in the run record.
+ */
+export async function afterPublish(
+  options: { dataDir: string; parquetDir?: string | null; keepVersions?: KeepVersions },
+  live: string,
+  versionId: number,
+): Promise<{ kept?: RunKept; parquet?: RunParquet }> {
+  const kept = options.keepVersions ? keepSnapshot({ dataDir: options.dataDir, live, version: versionId, keep: options.keepVersions }) : undefined;
+  const parquet = options.parquetDir ? await exportParquet({ dataDir: options.dataDir, dir: options.parquetDir, live, version: versionId }) : undefined;
+  return { kept, parquet };
+}
+
 /** Lock: one relationship load at a time per data dir; stale temp files of dead loads go. */
-function lock(dataDir: string): () => void {
+export function lock(dataDir: string): () => void {
   const release = acquireLoadLock(dataDir);
   removeStaleTemps(dataDir);
   return release;
@@ -113,7 +137,7 @@ function lock(dataDir: string): () => void {
 
 /** What the hash phase knows: the published version, and whether this file is that one. */
 interface HashCheck {
-  published: { version_id: number; sha256: string } | null;
+  published: PublishedVersion | null;
   /** Aborted as soon as the hash shows the file is the published one: the read stops early. */
   unchanged: AbortController;
   /** Resolves once the hash is known: true when there is nothing to load. */
@@ -133,9 +157,11 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   load.before = before;
   const hashing = hashFile(options.workbook);
   hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  const published = await publishedVersion(load.live);
+  const published = loggedVersion(load.live, options.dataDir) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
-  const same = (sha: string) => !options.force && published !== null && sha === published.sha256;
+  // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
+  // (or --force) replaces the restored version.
+  const same = (sha: string) => !options.force && published !== null && (sha === published.sha256 || published.withdrawn.some((w) => w.sha256 === sha));
   hashing.then(
     (sha) => {
       if (same(sha)) unchanged.abort();
@@ -171,7 +197,8 @@ async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sh
     const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
     const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"]);
     const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress }), signal), { sheet: matrixSheet, findings });
+    const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), signal), { sheet: matrixSheet, findings, pack });
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();
@@ -217,8 +244,11 @@ async function build(load: RelationshipLoad, sheets: Sheets, actors: ActorRecord
   });
 }
 
-/** One load's run record and its snapshot file, as the phases fill them in; `record*` appends the run. */
-class RelationshipLoad {
+/**
+ * One run's record and its snapshot file, as the phases fill them in; `record*` appends the run.
+ * A load uses it, and so does a restore (restore_version.ts), with the kept snapshot as its file.
+ */
+export class RelationshipLoad {
   readonly options: LoadOptions;
   readonly started: Date;
   readonly run: RunRecord;
@@ -270,30 +300,40 @@ class RelationshipLoad {
     for (const path of [this.temp, `${this.temp}.wal`, `${this.temp}.tmp`]) rmSync(path, { force: true, recursive: true });
   }
 
-  recordSkip(published: { version_id: number }): LoadResult {
+  recordSkip(published: PublishedVersion, sha256: string): LoadResult {
     this.run.status = "skipped";
     this.run.version_id = published.version_id;
-    this.run.error = {
-      code: "unchanged",
-      message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)`,
-    };
+    const withdrawn = sha256 === published.sha256 ? undefined : published.withdrawn.find((w) => w.sha256 === sha256);
+    this.run.error =
+      withdrawn === undefined
+        ? { code: "unchanged", message: `The workbook is identical to published version ${published.version_id}; nothing to load (use --force to reload)` }
+        : {
+            code: "withdrawn",
+            message:
+              `The workbook is identical to version ${withdrawn.version_id}, which restoring version ${published.restored_from} (published as version ` +
+              `${published.version_id}) withdrew; nothing to load until the file changes (use --force to load it anyway)`,
+          };
     return this.#record([]);
   }
 
-  recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[]): LoadResult {
+  recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
+    return this.recordPublished(summary, { actors: actors.length, matrix_actors: sheets.matrix!.ids.length, list_actors: sheets.list.actors.length }, extras);
+  }
+
+  /** Records a published version: its counts (actors, pairs and those the findings count), changes and findings. */
+  recordPublished(
+    summary: SnapshotSummary,
+    counts: { actors: number; matrix_actors: number; list_actors: number },
+    extras: { kept?: RunKept; parquet?: RunParquet },
+  ): LoadResult {
     const count = (check: string) => summary.findings.find((f) => f.check === check)?.count ?? 0;
     this.run.status = "succeeded";
     this.run.version_id = summary.versionId;
     this.run.findings = summary.findings;
     this.run.changes = { ...summary.changes };
-    this.run.counts = {
-      actors: actors.length,
-      matrix_actors: sheets.matrix!.ids.length,
-      list_actors: sheets.list.actors.length,
-      pairs: summary.pairs,
-      asymmetric_pairs: count("asymmetric_pair"),
-      unknown_cells: count("unknown_cells"),
-    };
+    this.run.counts = { ...counts, pairs: summary.pairs, asymmetric_pairs: count("asymmetric_pair"), unknown_cells: count("unknown_cells") };
+    if (extras.kept) this.run.kept = extras.kept;
+    if (extras.parquet) this.run.parquet = extras.parquet;
     return this.#record(summary.changePreview);
   }
 
@@ -316,6 +356,41 @@ class RelationshipLoad {
 }
 
 /**
+ * Returns the published version as the run log knows it, when the live snapshot is provably the
+ * file that run published (last written between the run's start and finish), else null. This
+ * keeps DuckDB out of a load until the hash says the file is new: an unchanged file (the daily
+ * run, usually) is skipped without loading the driver at all, and a new one does not wait for a
+ * DuckDB open of the live file before it starts reading. A snapshot replaced by hand, or a crash
+ * between publishing and logging, fails the check and `publishedVersion()` reads the file.
+ */
+function loggedVersion(live: string, dataDir: string): PublishedVersion | null {
+  const run = lastRun(dataDir, "relationships", "succeeded");
+  // After a restore the snapshot is read: it knows which workbooks the restore withdrew.
+  if (!run?.version_id || !run.file?.sha256 || run.restored_from !== undefined) return null;
+  let written: number;
+  try {
+    written = statSync(live).mtimeMs;
+  } catch {
+    return null;
+  }
+  // 1 s of slack for filesystems that keep mtimes in whole seconds.
+  const during = written >= Date.parse(run.started_at) - 1000 && written <= Date.parse(run.finished_at) + 1000;
+  return during ? { version_id: run.version_id, sha256: run.file.sha256, restored_from: null, withdrawn: [] } : null;
+}
+
+/**
+ * The published version as a load needs to know it: its number and workbook hash and, when it is
+ * a restore, the versions the restore withdrew (between the restored one and the restore), whose
+ * workbooks a load skips.
+ */
+export interface PublishedVersion {
+  version_id: number;
+  sha256: string;
+  restored_from: number | null;
+  withdrawn: { version_id: number; sha256: string }[];
+}
+
+/**
  * Returns the version and SHA-256 of the published snapshot, or null when there is none or it
  * cannot be read (a load then starts a new history).
  *
@@ -324,7 +399,7 @@ class RelationshipLoad {
  * await publishedVersion("data/relationships.duckdb"); // { version_id: 3, sha256: "9f..." }
  * ```
  */
-export async function publishedVersion(path: string): Promise<{ version_id: number; sha256: string } | null> {
+export async function publishedVersion(path: string): Promise<PublishedVersion | null> {
   try {
     statSync(path);
   } catch {
@@ -334,7 +409,21 @@ export async function publishedVersion(path: string): Promise<{ version_id: numb
   try {
     db = await Database.open(path, { readOnly: true });
     const row = await db.one<{ version_id: number; sha256: string }>("SELECT version_id, sha256 FROM snapshot_info LIMIT 1");
-    return row ?? null;
+    if (row === undefined) return null;
+    // Apart: a snapshot of schema version 2 has no restored_from, and is no restore.
+    const restore = await db
+      .all<{ restored_from: number | null; version_id: number | null; sha256: string | null }>(
+        `SELECT r.restored_from, w.version_id, w.sha256 FROM versions r
+         LEFT JOIN versions w ON w.version_id > r.restored_from AND w.version_id < r.version_id AND w.sha256 <> r.sha256
+         WHERE r.version_id = $1 AND r.restored_from IS NOT NULL ORDER BY w.version_id`,
+        [row.version_id],
+      )
+      .catch(() => []);
+    return {
+      ...row,
+      restored_from: restore[0]?.restored_from ?? null,
+      withdrawn: restore.filter((w) => w.version_id !== null).map((w) => ({ version_id: w.version_id!, sha256: w.sha256! })),
+    };
   } catch {
     return null;
   } finally {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
@@ -170,6 +170,28 @@ test("loadRelationships() skips an unchanged file unless forced", async () => {
     assert.equal(forced.run.version_id, 2);
     assert.deepEqual(readRuns(dir).map((r) => r.status), ["succeeded", "skipped", "succeeded"]);
     assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".")), [], "no temp file or lock left behind");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadRelationships() trusts the run log's published version only for the file that run wrote", async () => {
+  // The log says version 1 is a.xlsx; then the live snapshot is replaced by hand with one built
+  // from b.xlsx. Loading b.xlsx must see b's snapshot (unchanged: a skip), not the log's a.
+  const dir = tempDir();
+  try {
+    const a = join(dir, "a.xlsx");
+    const b = join(dir, "b.xlsx");
+    await writeVersion(a, { ids: [1, 2, 3], cell: cells(2), code: (id) => `K${id}`, name: (id) => `N${id}` });
+    await writeVersion(b, { ids: [1, 2, 3, 4], cell: cells(3), code: (id) => `K${id}`, name: (id) => `N${id}` });
+    assert.equal((await loadRelationships({ workbook: a, dataDir: dir })).run.status, "succeeded");
+    const other = join(dir, "other");
+    assert.equal((await loadRelationships({ workbook: b, dataDir: other })).run.status, "succeeded");
+    copyFileSync(snapshotPath(other), snapshotPath(dir)); // written now, after the logged run ended
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(snapshotPath(dir), later, later);
+    const { run } = await loadRelationships({ workbook: b, dataDir: dir });
+    assert.equal(run.status, "skipped", "the live file is b's version: nothing to load");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

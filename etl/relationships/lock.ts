@@ -1,10 +1,18 @@
 /**
  * One relationship load at a time per data dir. The scheduler, a watcher and a person typing
  * `npm run etl` may all start a load; two loads would race on history (both read version N and
- * both publish N+1). The lock is a file holding the owner's pid, linked into place so it is never
- * seen empty; a lock whose pid is gone (the load was killed) is taken over.
+ * both publish N+1). The lock is a file naming its owner, linked into place so it is never seen
+ * empty; a lock whose owner is gone (the load was killed) is taken over.
+ *
+ * A pid alone does not name a process: after a crash and a reboot (or just enough time) the pid is
+ * reused, and a lock that only checked "is this pid alive?" would block every load for ever while
+ * each run exits 0 as "skipped". So the lock holds `pid start-time boot-id` (start time in clock
+ * ticks since boot from /proc/<pid>/stat, the kernel's boot id): the owner is alive only if a process
+ * with that pid exists, started at that tick, in this boot. Without /proc (not Linux) only the pid
+ * can be checked. Locks written by older versions hold a bare pid; those count as stale when the
+ * process with that pid started after the lock file was written.
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 
@@ -29,7 +37,7 @@ export class LockBusyError extends Error {
 export function acquireLoadLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, ".relationships.lock");
-  const token = `${process.pid}`;
+  const token = ownerToken(process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkFilled(path, token)) {
       // Release only a lock that is still ours: a takeover by someone else must not be undone.
@@ -39,10 +47,58 @@ export function acquireLoadLock(dataDir: string): () => void {
     }
     const seen = readText(path);
     const owner = Number.parseInt(seen, 10);
-    if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isAlive(owner))) throw new LockBusyError(owner);
+    // Our own pid counts like any other: after a reboot this process may have the pid of a load that died.
+    if (Number.isInteger(owner) && owner > 0 && ownerAlive(seen, path)) throw new LockBusyError(owner);
     takeOverStale(path, seen);
   }
   throw new LockBusyError(0);
+}
+
+/** What the lock says about its owner: `pid start-ticks boot-id` ("-" where /proc has no answer). */
+function ownerToken(pid: number): string {
+  return `${pid} ${startTicks(pid) ?? "-"} ${bootId() ?? "-"}`;
+}
+
+/**
+ * True when the process that wrote lock `text` (at `path`) still runs: its pid is alive and, where
+ * the lock and /proc say, it is the same process (same start tick, same boot).
+ */
+function ownerAlive(text: string, path: string): boolean {
+  const [pidText, start, boot] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!isAlive(pid)) return false;
+  const nowStart = startTicks(pid);
+  if (start === undefined) {
+    // A bare pid (older versions): a process that started after the lock was written is not its owner.
+    return nowStart === null || !startedAfter(nowStart, path);
+  }
+  if (boot !== undefined && boot !== "-" && bootId() !== null && boot !== bootId()) return false;
+  return start === "-" || nowStart === null || start === nowStart;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time, clock ticks since boot), or null without /proc. */
+function startTicks(pid: number): string | null {
+  const stat = readText(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields.length > 19 && /^\d+$/.test(fields[19]) ? fields[19] : null;
+}
+
+function bootId(): string | null {
+  return readText("/proc/sys/kernel/random/boot_id").trim() || null;
+}
+
+/** True when a process that started `ticks` after boot started after the file at `path` was last written. */
+function startedAfter(ticks: string, path: string): boolean {
+  const btime = /^btime (\d+)$/m.exec(readText("/proc/stat"));
+  if (!btime) return false;
+  // USER_HZ is 100 on every Linux that Node supports; the 1 s margin covers its rounding.
+  const startedMs = (Number(btime[1]) + Number(ticks) / 100) * 1000;
+  try {
+    return startedMs > statSync(path).mtimeMs + 1000;
+  } catch {
+    return false;
+  }
 }
 
 /**

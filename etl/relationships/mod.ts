@@ -7,8 +7,21 @@
  * const { run } = await loadRelationships({ workbook: "data/relaciones.xlsx", dataDir: "data" });
  * ```
  */
-export { findSheet, LIST_SHEET, loadRelationships, LoadError, MATRIX_SHEET, publishedVersion, type LoadOptions, type LoadResult } from "./load_relationships.ts";
-export { SNAPSHOT_FILE, snapshotPath } from "./publish.ts";
+export {
+  findSheet,
+  LIST_SHEET,
+  loadRelationships,
+  LoadError,
+  MATRIX_SHEET,
+  publishedVersion,
+  type LoadOptions,
+  type LoadResult,
+  type PublishedVersion,
+} from "./load_relationships.ts";
+export { restoreVersion, type RestoreOptions } from "./restore_version.ts";
+export { keptSnapshotPath, keptVersions, SNAPSHOTS_DIR } from "./keep_versions.ts";
+export { parquetPath, parquetVersions } from "./export_parquet.ts";
+export { publishSnapshot, SNAPSHOT_FILE, snapshotPath, tempSnapshotPath } from "./publish.ts";
 export { CHECKS, type CheckName } from "./checks.ts";
 export { SCHEMA_VERSION, type ChangeCounts, type ChangeRow } from "./write_snapshot.ts";
 export { LockBusyError } from "./lock.ts";

@@ -126,8 +126,10 @@ export function forEachPair(
   // Per header position: the data row of that actor (-1 if none), so the mirror cell is an array lookup.
   const rowOfPos = Int32Array.from(ids, (id) => rowIndexById.get(id) ?? -1);
   const degreeById = new Map(actors.map((a) => [a.numeric_id, a]));
-  const degree = new Map<number, number>();
-  const bump = (id: number) => degree.set(id, (degree.get(id) ?? 0) + 1);
+  // Degrees are counted in typed arrays (by data row, and by header position for actors without a
+  // row) and summed per id once at the end: two Map updates per pair cost more than the scan.
+  const byRow = new Int32Array(rows.length);
+  const byPosition = new Int32Array(ids.length);
   let pairs = 0;
 
   for (let r = 0; r < rows.length; r++) {
@@ -156,12 +158,17 @@ export function forEachPair(
         const there = toDirection(mirror);
         if (a < b) onPair(a, b, true, there);
         else onPair(b, a, there, true);
-        bump(a);
-        bump(b);
+        byRow[r]++;
+        if (mirrorRow >= 0) byRow[mirrorRow]++;
+        else byPosition[p]++;
         pairs++;
       }
     }
   }
+  const degree = new Map<number, number>();
+  const add = (id: number, d: number) => d > 0 && degree.set(id, (degree.get(id) ?? 0) + d);
+  for (let r = 0; r < rows.length; r++) add(rows[r].id, byRow[r]);
+  for (let p = 0; p < ids.length; p++) add(ids[p], byPosition[p]);
   for (const [id, d] of degree) {
     const actor = degreeById.get(id);
     if (actor) actor.degree = d;

@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Database } from "../db/mod.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
-import { acquireLoadLock, LockBusyError } from "./lock.ts";
 
 test("removeStaleTemps() deletes only a dead load's temp files, spill directory included", () => {
   const dir = mkdtempSync(join(tmpdir(), "publish-test-"));
@@ -35,25 +35,48 @@ test("publishSnapshot() replaces the live file by rename", () => {
   }
 });
 
-test("acquireLoadLock() allows one load at a time and takes over a dead owner's lock", () => {
-  const dir = mkdtempSync(join(tmpdir(), "lock-test-"));
+test("publishSnapshot() moves the new file into place: readers of the old one keep reading the old version", async () => {
+  // Copying the new file over the live one (and deleting the temp) would leave the same names
+  // behind, but it rewrites the file readers have open: they would see a mix of two versions.
+  const dir = mkdtempSync(join(tmpdir(), "publish-test-"));
+  const version = async (path: string, v: number) => {
+    const db = await Database.open(path);
+    try {
+      await db.run("CREATE TABLE snapshot_info AS SELECT CAST($1 AS INTEGER) AS version_id, repeat('x', 100000) AS pad", [v]);
+      await db.run("CHECKPOINT");
+    } finally {
+      db.close();
+    }
+  };
+  const live = snapshotPath(dir);
+  const temp = tempSnapshotPath(dir, "r2");
+  let reader: Database | null = null;
+  let fd: number | null = null;
   try {
-    const release = acquireLoadLock(dir);
-    assert.throws(() => acquireLoadLock(dir), LockBusyError);
-    release();
-    // A lock left by a killed process (a pid that cannot exist) is stale.
-    writeFileSync(join(dir, ".relationships.lock"), "2147483646");
-    const again = acquireLoadLock(dir);
-    assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), String(process.pid));
-    again();
-    assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
-    // A release after someone else took the lock over leaves their lock alone.
-    const mine = acquireLoadLock(dir);
-    writeFileSync(join(dir, ".relationships.lock"), "1");
-    mine();
-    assert.equal(readFileSync(join(dir, ".relationships.lock"), "utf8"), "1");
-    assert.throws(() => acquireLoadLock(dir), LockBusyError, "pid 1 is alive, so its lock stands");
+    await version(live, 1);
+    await version(temp, 2);
+    const oldBytes = readFileSync(live);
+    const newInode = statSync(temp).ino;
+    reader = await Database.open(live, { readOnly: true });
+    fd = openSync(live, "r");
+
+    publishSnapshot(temp, live);
+
+    assert.equal(statSync(live).ino, newInode, "the new file itself is now the live one (renamed, not copied)");
+    const seen = Buffer.alloc(oldBytes.length);
+    readSync(fd, seen, 0, seen.length, 0);
+    assert.ok(seen.equals(oldBytes), "an open descriptor still reads the old version's bytes");
+    const old = await reader.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info");
+    assert.equal(old?.v, 1, "an open DuckDB reader still answers from the old version");
+    const fresh = await Database.open(live, { readOnly: true });
+    try {
+      assert.equal((await fresh.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info"))?.v, 2, "a new open sees the new version");
+    } finally {
+      fresh.close();
+    }
   } finally {
+    if (fd !== null) closeSync(fd);
+    reader?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

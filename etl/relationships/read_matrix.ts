@@ -2,10 +2,12 @@
  * Finds the adjacency matrix in a sheet by its shape and reads it in one pass over streamed rows.
  * Nothing is at a fixed cell: the header is the first row with adjacent, increasing actor ids;
  * the code row sits right above or below it; the id (and code) columns are left of the header.
- * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects.
+ * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects; once the
+ * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
+ * objects at all.
  */
-import type { Cell, SheetRow } from "../xlsx/mod.ts";
-import { asId, asText, show } from "./_values.ts";
+import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import { asId, asMatrixValue, asText, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -64,13 +66,22 @@ export function cellState(row: MatrixRow, position: number): CellState {
  * const findings = new Findings();
  * const matrix = await readMatrix(workbook.rows("Matriz de adyacencia"), { sheet: "Matriz de adyacencia", findings });
  * matrix?.ids; // [1, 2, 3, ...]
+ *
+ * // Faster: let the reader pack the matrix's 0/1 cells once readMatrix knows its columns.
+ * const pack = { first: 0, count: 0 };
+ * await readMatrix(workbook.rows(sheet, { pack }), { sheet, findings, pack });
  * ```
  */
 export async function readMatrix(
   rows: AsyncIterable<SheetRow>,
-  options: { sheet: string; findings: Findings },
+  options: {
+    sheet: string;
+    findings: Findings;
+    /** The `pack` passed to `rows()`: filled in with the header's columns once the header is final. */
+    pack?: PackColumns;
+  },
 ): Promise<Matrix | null> {
-  const { sheet, findings } = options;
+  const { sheet, findings, pack } = options;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
   let headerChecked = false;
@@ -153,7 +164,7 @@ export async function readMatrix(
           break;
         }
       }
-      if (valued) findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+      if (valued || (row.packedCount ?? 0) > 0) findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
       continue;
     }
     const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
@@ -167,30 +178,53 @@ export async function readMatrix(
     if (!headerChecked) {
       headerChecked = true;
       checkHeaderIds(header, sheet, findings);
+      // The header is final (no header search after the first data row): from the next row on,
+      // the reader may pack the plain 0/1 cells of its columns.
+      if (pack) {
+        pack.first = first;
+        pack.count = n;
+      }
     }
-    const packed = new Uint8Array((n + 3) >> 2);
     const diagonal = positionOf.get(id) ?? -1;
+    let packed: Uint8Array;
     let filled = 0;
+    // A 1 on the diagonal that came packed is reported when the loop below passes its column, so
+    // findings keep the column order they have when every cell is a Cell.
+    let packedDiagonalOne = false;
+    if (row.packed !== undefined && row.packed.length === (n + 3) >> 2) {
+      packed = row.packed;
+      filled = row.packedCount ?? 0;
+      if (diagonal >= 0) {
+        const state = (packed[diagonal >> 2] >> ((diagonal & 3) << 1)) & 3;
+        if (state !== UNKNOWN) filled--;
+        packedDiagonalOne = state === ONE;
+      }
+    } else packed = new Uint8Array((n + 3) >> 2);
     for (; i < cells.length; i++) {
       const cell = cells[i];
-      if (cell.col > last) break;
-      const p = cell.col - first;
+      if (packedDiagonalOne && cell.col > first + diagonal) {
+        packedDiagonalOne = false;
+        findings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
+      }
       const value = cell.value;
-      let state: CellState;
-      if (value === 0 || value === 1) {
-        state = value === 0 ? ZERO : ONE;
-      } else if (typeof value === "string" && (value.trim() === "0" || value.trim() === "1")) {
-        state = value.trim() === "0" ? ZERO : ONE;
-      } else if (typeof value === "string" && value.trim() === "") {
+      const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
+      if (bit === "blank") continue;
+      if (cell.col > last) {
+        // No header id above it: the value cannot be placed, but it must not vanish silently.
+        findings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
-      } else {
+      }
+      if (bit === null) {
         findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
+      const p = cell.col - first;
+      const state: CellState = bit === 0 ? ZERO : ONE;
       packed[p >> 2] |= state << ((p & 3) << 1);
       if (p !== diagonal) filled++;
       else if (state === ONE) findings.add("diagonal_one", cellRef(sheet, cell.row, cell.col), String(id));
     }
+    if (packedDiagonalOne) findings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
     const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
     out.push({ id, sheetRow: row.row, code, cells: packed, unknown });
   }
@@ -292,5 +326,5 @@ function readCodes(row: SheetRow, first: number, n: number): (string | null)[] {
 }
 
 function isBlank(cell: Cell): boolean {
-  return typeof cell.value === "string" && cell.value.trim() === "";
+  return asMatrixValue(cell.value) === "blank";
 }

@@ -1,8 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { openWorkbook } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { cellState, ONE, readMatrix, UNKNOWN, ZERO } from "./read_matrix.ts";
 import { gridRows, moveGrid, usersGrid, type GridValue } from "../../scripts/testing/sheet_rows.ts";
+import { tempDir } from "../../scripts/testing/xlsx_cells.ts";
+import { xlsxBytes, type CellInput, type Flavor } from "../../scripts/testing/xlsx_writer.ts";
 
 const S = "Matriz de adyacencia";
 
@@ -10,6 +13,24 @@ async function read(grid: GridValue[][]) {
   const findings = new Findings();
   const matrix = await readMatrix(gridRows(S, grid), { sheet: S, findings });
   return { matrix, findings: findings.list() };
+}
+
+/** Reads `grid` as a real .xlsx written by the fixture writer (text cells as the writer stores them). */
+async function readXlsx(grid: CellInput[][], flavor: Flavor = "excel") {
+  const tmp = tempDir();
+  try {
+    const file = tmp.write("m.xlsx", xlsxBytes([{ name: S, rows: grid }], { flavor }));
+    const workbook = await openWorkbook(file);
+    try {
+      const findings = new Findings();
+      const matrix = await readMatrix(workbook.rows(S), { sheet: S, findings });
+      return { matrix, findings: findings.list() };
+    } finally {
+      await workbook.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
 }
 
 const base = usersGrid([
@@ -111,4 +132,110 @@ test("readMatrix() reports problems with cell references", async (t) => {
     assert.equal(findings[0].check, "matrix_not_found");
     assert.equal(findings[0].severity, "error");
   });
+});
+
+test("readMatrix() judges every cell by one rule: its value as a number, surrounding spaces ignored", async (t) => {
+  // Row 1 of a 2-actor matrix holds [diagonal 0, the cell under test]; row 2 is all zeros. Each
+  // case goes through real .xlsx bytes, as shared strings (Excel) and as inline strings.
+  const cases: [string, CellInput, "0" | "1" | "blank" | "invalid"][] = [
+    ["number 1", 1, "1"],
+    ["number 0", 0, "0"],
+    ["text '1'", "1", "1"],
+    ["text '0'", "0", "0"],
+    ["text ' 1 ' (spaces kept by xml:space)", " 1 ", "1"],
+    ["text '1.0'", "1.0", "1"],
+    ["text '0.00'", "0.00", "0"],
+    ["text '01'", "01", "1"],
+    ["text '1e0'", "1e0", "1"],
+    ["text '\\u00a01' (a non-breaking space pasted from the web)", "\u00a01", "1"],
+    ["empty text", "", "blank"],
+    ["text of spaces only", "   ", "blank"],
+    ["text '2'", "2", "invalid"],
+    ["text '0.5'", "0.5", "invalid"],
+    ["text '1,0' (a decimal comma is text, not a number)", "1,0", "invalid"],
+    ["text 'uno'", "uno", "invalid"],
+    ["text '0x1'", "0x1", "invalid"],
+    ["number 2", 2, "invalid"],
+    ["boolean TRUE", true, "invalid"],
+  ];
+  for (const flavor of ["excel", "inline"] as const) {
+    await t.test(flavor, async (t) => {
+      for (const [name, value, expected] of cases) {
+        await t.test(name, async () => {
+          const grid: CellInput[][] = [[null, null, 1, 2], [null, null, "A", "B"], [1, "A", 0, value], [2, "B", 0, 0]];
+          const { matrix, findings } = await readXlsx(grid, flavor);
+          const invalid = findings.find((f) => f.check === "invalid_value");
+          if (expected === "invalid") {
+            assert.deepEqual(invalid?.cells, [`'${S}'!D3`]);
+            return;
+          }
+          assert.equal(invalid, undefined, `no invalid_value finding: ${JSON.stringify(findings)}`);
+          const state = cellState(matrix!.rows[0], 1);
+          assert.equal(state, { "0": ZERO, "1": ONE, blank: UNKNOWN }[expected]);
+          assert.equal(matrix!.rows[0].unknown, expected === "blank" ? 1 : 0, "a blank cell is unknown, never 0");
+        });
+      }
+    });
+  }
+});
+
+test("readMatrix() reports cells right of the header's last id, naming them", async () => {
+  // The header ends at D (ids 1, 2); a 1 in G3 and text in F4 have no actor above them.
+  const grid: CellInput[][] = [
+    [null, null, 1, 2],
+    [null, null, "A", "B"],
+    [1, "A", 0, 1, null, null, 1],
+    [2, "B", 1, 0, null, "nota"],
+    [null, null, null, null, null, null, 1], // no id: not a data row
+  ];
+  const { matrix, findings } = await readXlsx(grid);
+  assert.deepEqual(matrix?.ids, [1, 2]);
+  const f = findings.find((x) => x.check === "cell_beyond_header");
+  assert.equal(f?.severity, "warning");
+  assert.equal(f?.count, 2);
+  assert.deepEqual(f?.cells, [`'${S}'!G3`, `'${S}'!F4`]);
+  assert.match(f!.message, /2 cells lie right of the matrix/);
+  assert.equal(cellState(matrix!.rows[0], 1), ONE, "the matrix itself is read as before");
+});
+
+test("readMatrix() reads the same matrix and findings whether the reader packs 0/1 cells or not", async () => {
+  // 300 actors with everything a row can hold: blanks, diagonal 1s, text and invalid values,
+  // values right of the header, rows without an id, a duplicate row. Packed or not, the rows,
+  // states, unknown counts and findings (in order, with their cells) must be the same.
+  const n = 300;
+  const grid: CellInput[][] = [[null, null, ...Array.from({ length: n }, (_, i) => i + 1)], [null, null, ...Array.from({ length: n }, (_, i) => `C${i + 1}`)]];
+  for (let a = 1; a <= n; a++) {
+    const row: CellInput[] = [a, `C${a}`];
+    for (let b = 1; b <= n; b++) {
+      const h = (a * 7919 + b * 104729) % 1000;
+      row.push(a === b ? (a % 17 === 0 ? 1 : 0) : h < 40 ? null : h < 45 ? " 1 " : h < 46 && a % 5 === 0 ? 2 : h < 200 ? 1 : 0);
+    }
+    if (a % 31 === 0) row.push(null, 1);
+    grid.push(row);
+    if (a % 97 === 0) grid.push([null, null, 1, 0, 1]);
+  }
+  grid.push([150, "dup", 1, 1]);
+  const tmp = tempDir();
+  try {
+    const file = tmp.write("m.xlsx", xlsxBytes([{ name: S, rows: grid }]));
+    const read = async (pack?: { first: number; count: number }) => {
+      const workbook = await openWorkbook(file);
+      try {
+        const findings = new Findings();
+        const matrix = await readMatrix(workbook.rows(S, { pack }), { sheet: S, findings, pack });
+        return { rows: matrix!.rows.map((r) => ({ ...r, cells: Buffer.from(r.cells).toString("hex") })), findings: findings.list() };
+      } finally {
+        await workbook.close();
+      }
+    };
+    const pack = { first: 0, count: 0 };
+    const packed = await read(pack);
+    assert.equal(pack.count, n, "readMatrix asked for the header's columns");
+    assert.deepEqual(packed, await read());
+    const checks = new Set(packed.findings.map((f) => f.check));
+    for (const check of ["duplicate_id", "invalid_value", "row_without_id", "cell_beyond_header", "diagonal_one"]) assert.ok(checks.has(check), check);
+    assert.ok(packed.findings.some((f) => f.check === "diagonal_one" && f.count === Math.floor(n / 17)));
+  } finally {
+    tmp.cleanup();
+  }
 });

@@ -49,16 +49,20 @@ CREATE TABLE matrix_rows (
   cells           VARCHAR NOT NULL
 );
 
--- Every version loaded so far (carried forward from the previous snapshot).
+-- Every version loaded so far (carried forward from the previous snapshot). A version made by
+-- `npm run etl -- --restore V` holds version V's data again: restored_from = V (NULL for loads);
+-- its file_name, sha256 and size are those of V's workbook, and its changes go from the version
+-- it replaced back to V's data. (Schema version 3; older snapshots lack the column.)
 CREATE TABLE versions (
-  version_id INTEGER PRIMARY KEY,
-  run_id     VARCHAR NOT NULL,
-  loaded_at  TIMESTAMP NOT NULL,
-  file_name  VARCHAR NOT NULL,
-  sha256     VARCHAR NOT NULL,
-  size       BIGINT NOT NULL,
-  actors     INTEGER NOT NULL,
-  pairs      INTEGER NOT NULL
+  version_id    INTEGER PRIMARY KEY,
+  run_id        VARCHAR NOT NULL,
+  loaded_at     TIMESTAMP NOT NULL,
+  file_name     VARCHAR NOT NULL,
+  sha256        VARCHAR NOT NULL,
+  size          BIGINT NOT NULL,
+  actors        INTEGER NOT NULL,
+  pairs         INTEGER NOT NULL,
+  restored_from INTEGER
 );
 
 -- What changed in each version against the one before (carried forward). The first version is
@@ -98,4 +102,18 @@ CREATE TABLE snapshot_info (
   matrix_sheet VARCHAR NOT NULL,
   list_sheet   VARCHAR NOT NULL,
   schema_version INTEGER NOT NULL
+);
+
+-- Where the matrix sits in its sheet, so a reader can name any cell as the workbook does
+-- ('Matriz de adyacencia'!F5) without the workbook: header position p is column first_col + p,
+-- and its data row is sheet row sheet_rows[p + 1] (NULL when that actor has no data row).
+-- Added in schema version 2; older snapshots lack it.
+CREATE TABLE matrix_layout (
+  sheet      VARCHAR NOT NULL,
+  header_row INTEGER NOT NULL,
+  first_col  INTEGER NOT NULL,
+  code_row   INTEGER,
+  id_col     INTEGER,
+  code_col   INTEGER,
+  sheet_rows INTEGER[] NOT NULL
 );

@@ -8,5 +8,17 @@
  * readRuns("data").at(-1)?.status; // "succeeded"
  * ```
  */
-export { newRunId, type Finding, type RunFile, type RunKind, type RunRecord, type RunStatus, type Severity } from "./run_record.ts";
-export { appendRun, lastRun, readRuns, RunLog, runLogPath } from "./run_log.ts";
+export {
+  newRunId,
+  type Finding,
+  type RunAlert,
+  type RunAmendment,
+  type RunFile,
+  type RunKept,
+  type RunKind,
+  type RunParquet,
+  type RunRecord,
+  type RunStatus,
+  type Severity,
+} from "./run_record.ts";
+export { amendRun, appendRun, collectRuns, lastRun, readRuns, RunLog, runLogPath } from "./run_log.ts";

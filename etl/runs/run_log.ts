@@ -3,9 +3,10 @@
  * snapshot on purpose: a failed or skipped run must be recorded without touching the last good
  * version, and the API must be able to read the log while a load is running.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { RunKind, RunRecord, RunStatus } from "./run_record.ts";
+import type { RunAmendment, RunKind, RunRecord, RunStatus } from "./run_record.ts";
 
 /** The path of the run log inside a data directory. */
 export function runLogPath(dataDir: string): string {
@@ -18,17 +19,58 @@ export function runLogPath(dataDir: string): string {
  * `readRuns()` tolerates by skipping an unterminated last line.
  */
 export function appendRun(dataDir: string, run: RunRecord): void {
+  appendLine(dataDir, JSON.stringify(run));
+  collector.getStore()?.push(run);
+}
+
+/**
+ * Appends an amendment to an earlier run (its alert's outcome), merged into that run by
+ * `readRuns()`: the log stays append-only and the run itself was durable before the amendment.
+ *
+ * @example
+ * ```ts
+ * amendRun("data", { amends: run.id, alert: { status: "sent", attempts: 1, at: new Date().toISOString() } });
+ * ```
+ */
+export function amendRun(dataDir: string, amendment: RunAmendment): void {
+  appendLine(dataDir, JSON.stringify(amendment));
+}
+
+function appendLine(dataDir: string, line: string): void {
   mkdirSync(dataDir, { recursive: true });
   const fd = openSync(runLogPath(dataDir), "a");
   try {
-    writeSync(fd, JSON.stringify(run) + "\n");
+    writeSync(fd, line + "\n");
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Returns every run in the log, oldest first. Lines that are not valid JSON are skipped. */
+// Async context rather than a global listener list: two loads in one process (tests, a watcher)
+// each see only the runs their own call chain appended.
+const collector = new AsyncLocalStorage<RunRecord[]>();
+
+/**
+ * Runs `fn` and returns its value with every run appended (by `appendRun()`) inside its async call
+ * chain: how `npm run etl` learns which runs its loads recorded without the loads knowing.
+ *
+ * @example
+ * ```ts
+ * const { value, runs } = await collectRuns(() => loadRelationships({ workbook, dataDir }));
+ * runs.map((r) => r.status); // ["succeeded"]
+ * ```
+ */
+export async function collectRuns<T>(fn: () => Promise<T>): Promise<{ value: T; runs: RunRecord[] }> {
+  const runs: RunRecord[] = [];
+  const value = await collector.run(runs, fn);
+  return { value, runs };
+}
+
+/**
+ * Returns every run in the log, oldest first, with its amendments merged in. Lines that are not
+ * valid JSON are skipped.
+ */
 export function readRuns(dataDir: string): RunRecord[] {
   let text: string;
   try {
@@ -38,13 +80,24 @@ export function readRuns(dataDir: string): RunRecord[] {
     throw error;
   }
   const runs: RunRecord[] = [];
+  const byId = new Map<string, RunRecord>();
   for (const line of text.split("\n")) {
     if (line.length === 0) continue;
+    let entry: RunRecord | RunAmendment;
     try {
-      runs.push(JSON.parse(line) as RunRecord);
+      entry = JSON.parse(line) as RunRecord | RunAmendment;
     } catch {
       // A torn last line after a crash; everything before it is intact.
+      continue;
     }
+    if (typeof entry !== "object" || entry === null) continue;
+    if ("amends" in entry) {
+      const run = byId.get(entry.amends);
+      if (run !== undefined) run.alert = entry.alert;
+      continue;
+    }
+    runs.push(entry);
+    byId.set(entry.id, entry);
   }
   return runs;
 }

@@ -41,6 +41,66 @@ export interface RunRecord {
   error: { code: string; message: string } | null;
   /** The published version this run produced (relationships), if any. */
   version_id?: number | null;
+  /** A restore (`npm run etl -- --restore V`): the version whose data `version_id` publishes again. */
+  restored_from?: number;
+  /** What became of the Parquet copy of the published version (absent when PARQUET_DIR=off). */
+  parquet?: RunParquet;
+  /** The snapshots kept for `--restore` once this run published (KEEP_VERSIONS). */
+  kept?: RunKept;
+  /**
+   * What became of the alert about this run (etl/alerts), when one was due. The run is appended
+   * first and the outcome after it as an amendment line (see `RunAmendment`), so a webhook that
+   * hangs can never hold back or lose the record of the load itself.
+   */
+  alert?: RunAlert;
+}
+
+/**
+ * The Parquet export after a publication (etl/relationships export_parquet.ts). A failure is
+ * recorded here and never fails or unpublishes the load.
+ */
+export interface RunParquet {
+  status: "written" | "failed";
+  /** The Parquet folder (PARQUET_DIR). */
+  dir: string;
+  /** Versions whose files this run wrote: the published one, and earlier ones that were missing. */
+  versions: number[];
+  /** Files written. */
+  files: number;
+  error?: { code: string; message: string };
+}
+
+/** The snapshots in `<data dir>/snapshots/` after a publication, and any trouble keeping them. */
+export interface RunKept {
+  /** Versions that can be restored, oldest first (the published one included). */
+  versions: number[];
+  /** Versions this run deleted under KEEP_VERSIONS. */
+  pruned: number[];
+  /** Why the published version could not be kept or an old one not pruned (the load still succeeded). */
+  error?: { code: string; message: string };
+}
+
+/** The outcome of posting a run's alert to the webhook. */
+export interface RunAlert {
+  status: "sent" | "failed";
+  /** POSTs made, retries included. */
+  attempts: number;
+  /** When the last attempt ended. */
+  at: string;
+  /** The HTTP status of the last answer, when there was one. */
+  http_status?: number;
+  /** Why it failed; never holds the webhook's URL (on Slack the URL is the secret). */
+  error?: { code: string; message: string };
+}
+
+/**
+ * A line of runs.jsonl that adds to an earlier run instead of being a run: `readRuns()` merges
+ * `alert` into the run whose id is `amends`, so the log stays append-only and every reader (the
+ * API's /runs, the schedule) sees one record per run.
+ */
+export interface RunAmendment {
+  amends: string;
+  alert: RunAlert;
 }
 
 /**

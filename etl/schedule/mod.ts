@@ -1,17 +1,20 @@
 /**
- * When loads run (daily, at start-up when stale, when the workbook changes) and how `npm start`
+ * When loads run (daily, at start-up when stale, when the workbook or the contacts CSV changes) and how `npm start`
  * runs them (a child process per load).
  *
  * @example
  * ```ts
  * import { childProcessLoad, startScheduler } from "../etl/schedule/mod.ts";
- * const scheduler = startScheduler({ workbook, dataDir, runLoad: childProcessLoad({ dataDir }) });
+ * const runLoad = childProcessLoad({ dataDir });
+ * const scheduler = startScheduler({ workbook, dataDir, runLoad, prepareLoad: runLoad.prepare });
  * ```
  */
 export {
   isStale,
   lastGoodLoad,
+  loadOnly,
   nextDailyRun,
+  PREPARE_MS,
   startScheduler,
   systemClock,
   watchFile,
@@ -21,4 +24,4 @@ export {
   type SchedulerOptions,
   type Stoppable,
 } from "./schedule.ts";
-export { childProcessLoad, type ChildLoadResult } from "./child_load.ts";
+export { childProcessLoad, type ChildLoad, type ChildLoadOptions, type ChildLoadResult } from "./child_load.ts";

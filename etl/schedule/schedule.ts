@@ -1,13 +1,13 @@
 /**
  * When loads run: daily at a UTC time, at start-up when the last good load is older than 24 h,
- * and when the workbook file changes (once it has stopped changing, so a half-copied file is never
- * read). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
+ * and when the workbook or the contacts CSV changes (once it has stopped changing, so a
+ * half-copied file is never read). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
 import { statSync } from "node:fs";
-import { readRuns } from "../runs/mod.ts";
-import { parseDailyAt } from "../settings/mod.ts";
+import { readRuns, type RunKind } from "../runs/mod.ts";
+import { parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -53,19 +53,21 @@ export function isStale(lastSuccess: Date | null, now: number, maxAgeMs = DAY_MS
 }
 
 /**
- * Returns when the last relationship load that verified the workbook (succeeded, or skipped as
- * unchanged) finished, from runs.jsonl; null when there is none.
+ * Returns when the last good load of `kind` finished, from runs.jsonl; null when there is none. A
+ * relationship load is good when it verified the workbook (succeeded, or skipped as unchanged); a
+ * contacts load when it succeeded (it has no skip: an unchanged CSV loads as "unchanged" rows).
  *
  * @example
  * ```ts
  * lastGoodLoad("data"); // 2026-03-03T00:00:04.120Z
+ * lastGoodLoad("data", "contacts"); // null: no contacts load has succeeded yet
  * ```
  */
-export function lastGoodLoad(dataDir: string): Date | null {
+export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): Date | null {
   const runs = readRuns(dataDir);
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i];
-    if (run.kind === "relationships" && (run.status === "succeeded" || run.status === "skipped")) return new Date(run.finished_at);
+    if (run.kind === kind && (run.status === "succeeded" || (run.status === "skipped" && kind === "relationships"))) return new Date(run.finished_at);
   }
   return null;
 }
@@ -87,7 +89,14 @@ export interface Stoppable {
  */
 export function watchFile(
   path: string,
-  options: { onStable: () => void; clock?: Clock; pollMs?: number; stableMs?: number },
+  options: {
+    onStable: () => void;
+    /** Called when a change is first seen, before the file has settled (a load is coming). */
+    onChange?: () => void;
+    clock?: Clock;
+    pollMs?: number;
+    stableMs?: number;
+  },
 ): Stoppable {
   const clock = options.clock ?? systemClock;
   const pollMs = options.pollMs ?? 1000;
@@ -106,7 +115,9 @@ export function watchFile(
     if (current !== seen) {
       seen = current;
       changedAt = now;
+      const was = pending;
       pending = current !== baseline;
+      if (pending && !was) options.onChange?.();
     } else if (pending && current !== null && now - changedAt >= stableMs) {
       pending = false;
       baseline = current;
@@ -123,6 +134,10 @@ export function watchFile(
   };
 }
 
+function exists(path: string): boolean {
+  return signature(path) !== null;
+}
+
 function signature(path: string): string | null {
   try {
     const s = statSync(path);
@@ -132,13 +147,37 @@ function signature(path: string): string | null {
   }
 }
 
-/** Why a scheduled load started. */
-export type LoadReason = "startup" | "daily" | "file-changed";
+/**
+ * Why a scheduled load started: `startup` and `daily` load both inputs; `file-changed` is the
+ * workbook settling after a change; `contacts-changed` the contacts CSV settling after a change,
+ * and `contacts-startup` a start-up whose relationship data is fresh but whose contacts are not.
+ */
+export type LoadReason = "startup" | "daily" | "file-changed" | "contacts-changed" | "contacts-startup";
+
+/**
+ * Returns what a load started for `reason` loads: one input (`--only`), or null for both.
+ *
+ * @example
+ * ```ts
+ * loadOnly("contacts-changed"); // "contacts"
+ * loadOnly("daily"); // null
+ * ```
+ */
+export function loadOnly(reason: LoadReason): RunKind | null {
+  if (reason === "file-changed") return "relationships";
+  if (reason === "contacts-changed" || reason === "contacts-startup") return "contacts";
+  return null;
+}
 
 /** Options of `startScheduler()`. */
 export interface SchedulerOptions {
   /** The workbook to watch. */
   workbook: string;
+  /**
+   * The contacts CSV to watch, with the workbook's settle rule; a change loads contacts only.
+   * Unset: contacts load only with the daily and start-up loads (`--only relationships`).
+   */
+  contacts?: string;
   /** The data dir whose runs.jsonl tells when the last good load was. */
   dataDir: string;
   /** Runs one load; the scheduler never runs two at once (a trigger during a load queues one more). */
@@ -147,14 +186,30 @@ export interface SchedulerOptions {
   dailyAt?: string;
   /** Watch the workbook for changes. Default true. */
   watch?: boolean;
+  /**
+   * How to notice the workbook changed, when it is not a file to poll with `watchFile()` (a URL:
+   * etl/fetch's `watchUrl()`); it calls `onChanged` once per change.
+   */
+  watchWorkbook?: (onChanged: () => void) => Stoppable;
   clock?: Clock;
   pollMs?: number;
   stableMs?: number;
   /** When the last good load finished; default reads runs.jsonl. */
   lastSuccess?: () => Date | null;
+  /** When the last good contacts load finished; default reads runs.jsonl. */
+  lastContactsSuccess?: () => Date | null;
   /** Called when a load rejects (the scheduler keeps going). */
   onError?: (error: unknown, reason: LoadReason) => void;
+  /**
+   * Called when a load is likely soon, so `runLoad` can get ready for it (childProcessLoad's
+   * `prepare`): when the workbook starts changing (the load waits for it to settle) and
+   * `PREPARE_MS` before the daily run.
+   */
+  prepareLoad?: () => void;
 }
+
+/** How long before the daily run `prepareLoad` is called. */
+export const PREPARE_MS = 60_000;
 
 /** A running scheduler. */
 export interface Scheduler extends Stoppable {
@@ -167,8 +222,9 @@ export interface Scheduler extends Stoppable {
 }
 
 /**
- * Starts the schedule: a start-up load when the last good one is older than 24 h, a load every day
- * at `dailyAt` UTC, and one whenever the workbook changes and then settles.
+ * Starts the schedule: a start-up load when the last good one is older than 24 h (of contacts
+ * only, when only they are stale and their CSV exists), a load every day at `dailyAt` UTC, and one
+ * whenever the workbook or the contacts CSV changes and then settles.
  *
  * @example
  * ```ts
@@ -181,52 +237,87 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const at = options.dailyAt ?? "00:00";
   parseDailyAt(at); // fail at start-up on a bad setting, not at midnight
   const lastSuccess = options.lastSuccess ?? (() => lastGoodLoad(options.dataDir));
+  const lastContactsSuccess = options.lastContactsSuccess ?? (() => lastGoodLoad(options.dataDir, "contacts"));
   let stopped = false;
   let running: Promise<void> | null = null;
-  let queued: LoadReason | null = null;
+  // Loads waiting for the running one, at most one per input: a load of both inputs covers any
+  // single-input load, so it replaces them (it reads both files when it starts).
+  let queued: LoadReason[] = [];
+  const enqueue = (reason: LoadReason) => {
+    const only = loadOnly(reason);
+    if (queued.some((q) => loadOnly(q) === null || loadOnly(q) === only)) return;
+    queued = only === null ? [reason] : [...queued, reason];
+  };
   let dailyTimer: unknown = null;
   let next = nextDailyRun(clock.now(), at);
 
   const trigger = (reason: LoadReason) => {
     if (stopped) return;
     if (running) {
-      queued ??= reason;
+      enqueue(reason);
       return;
     }
     running = (async () => {
-      let current: LoadReason | null = reason;
+      let current: LoadReason | undefined = reason;
       while (current && !stopped) {
         try {
           await options.runLoad(current);
         } catch (error) {
           options.onError?.(error, current);
         }
-        current = queued;
-        queued = null;
+        current = queued.shift();
       }
       running = null;
     })();
   };
 
+  let prepareTimer: unknown = null;
   const armDaily = () => {
     next = nextDailyRun(clock.now(), at);
+    const wait = next.getTime() - clock.now();
+    if (options.prepareLoad && wait > PREPARE_MS) {
+      prepareTimer = clock.setTimeout(() => {
+        if (!stopped) options.prepareLoad?.();
+      }, wait - PREPARE_MS);
+    }
     dailyTimer = clock.setTimeout(() => {
       if (stopped) return;
       trigger("daily");
       armDaily();
-    }, next.getTime() - clock.now());
+    }, wait);
   };
   armDaily();
   const watcher = options.watch === false
     ? null
-    : watchFile(options.workbook, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onStable: () => trigger("file-changed") });
+    : (options.watchWorkbook?.(() => trigger("file-changed")) ??
+      watchFile(options.workbook, {
+        clock,
+        pollMs: options.pollMs,
+        stableMs: options.stableMs,
+        onChange: () => options.prepareLoad?.(),
+        onStable: () => trigger("file-changed"),
+      }));
+  const contactsWatcher = options.contacts === undefined
+    ? null
+    : watchFile(options.contacts, {
+        clock,
+        pollMs: options.pollMs,
+        stableMs: options.stableMs,
+        onChange: () => options.prepareLoad?.(),
+        onStable: () => trigger("contacts-changed"),
+      });
   if (isStale(lastSuccess(), clock.now())) trigger("startup");
+  // Fresh relationships say nothing about contacts: a CSV put in place after the last load, or a
+  // data dir whose loads so far were `--only relationships`, would otherwise wait for the daily run.
+  else if (options.contacts !== undefined && exists(options.contacts) && isStale(lastContactsSuccess(), clock.now())) trigger("contacts-startup");
 
   return {
     stop() {
       stopped = true;
       clock.clearTimeout(dailyTimer);
+      clock.clearTimeout(prepareTimer);
       watcher?.stop();
+      contactsWatcher?.stop();
     },
     nextDailyRun: () => next,
     idle: async () => {

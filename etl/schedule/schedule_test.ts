@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDailyAt, SettingsError } from "../settings/mod.ts";
-import { isStale, nextDailyRun, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
+import { parseDailyAt, SettingsError } from "../settings/mod.js";
+import { appendRun } from "../runs/mod.ts";
+import { isStale, lastGoodLoad, loadOnly, nextDailyRun, PREPARE_MS, startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */
 class FakeClock implements Clock {
@@ -96,7 +97,7 @@ test("startScheduler() runs at start-up when stale, daily at the set time, one l
     assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-04T06:30:00.000Z");
     scheduler.stop();
   });
-  await t.test("triggers during a load coalesce into one more load; a failing load does not stop the schedule", async () => {
+  await t.test("triggers during a load coalesce: one more load per input, a load of both covers both; a failing load does not stop the schedule", async () => {
     const clock = new FakeClock("2026-03-03T10:00:00Z");
     const runs: LoadReason[] = [];
     const errors: unknown[] = [];
@@ -106,19 +107,28 @@ test("startScheduler() runs at start-up when stale, daily at the set time, one l
       onError: (e) => errors.push(e),
       runLoad: async (reason) => {
         runs.push(reason);
-        if (runs.length === 1) await new Promise<void>((r) => (release = r));
+        if (runs.length === 1 || runs.length === 4) await new Promise<void>((r) => (release = r));
         if (runs.length === 2) throw new Error("bad file");
       },
     });
     scheduler.trigger("file-changed");
+    scheduler.trigger("contacts-changed");
+    scheduler.trigger("file-changed");
+    release();
+    await scheduler.idle();
+    assert.deepEqual(runs, ["startup", "file-changed", "contacts-changed"], "a workbook change does not swallow a contacts change");
+    assert.equal(errors.length, 1);
+    scheduler.trigger("daily");
+    scheduler.trigger("contacts-changed");
+    release();
+    await scheduler.idle();
+    assert.deepEqual(runs.slice(3), ["daily", "contacts-changed"], "a change during a load of both still loads once more");
+    scheduler.trigger("file-changed");
+    scheduler.trigger("contacts-changed");
     scheduler.trigger("daily");
     release();
     await scheduler.idle();
-    assert.deepEqual(runs, ["startup", "file-changed"]);
-    assert.equal(errors.length, 1);
-    scheduler.trigger("daily");
-    await scheduler.idle();
-    assert.deepEqual(runs, ["startup", "file-changed", "daily"]);
+    assert.deepEqual(runs.slice(5), ["file-changed", "daily"], "a queued load of both replaces the single-input loads waiting");
     scheduler.stop();
   });
 });
@@ -151,6 +161,131 @@ test("watchFile() fires once a changed file has stopped growing", () => {
     clock.advance(1000);
     assert.equal(fired, 2, "a file that reappears fires");
     watcher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("startScheduler() calls prepareLoad before the loads it can see coming: a changing workbook, the daily run", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "prepare-test-"));
+  try {
+    const file = join(dir, "relaciones.xlsx");
+    writeFileSync(file, "v1");
+    const clock = new FakeClock("2026-03-03T23:50:00Z");
+    const events: string[] = [];
+    const at = () => new Date(clock.now()).toISOString().slice(11, 19);
+    const scheduler = startScheduler({
+      workbook: file, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      prepareLoad: () => events.push(`prepare ${at()}`),
+      runLoad: async (reason) => void events.push(`${reason} ${at()}`),
+    });
+    clock.advance(1000);
+    appendFileSync(file, " being copied");
+    clock.advance(100);
+    appendFileSync(file, " still");
+    clock.advance(5000);
+    await scheduler.idle();
+    assert.deepEqual(events, ["prepare 23:50:01", "file-changed 23:50:04"], "prepared when the change is first seen, once");
+    clock.advance(10 * 60_000);
+    await scheduler.idle();
+    assert.equal(PREPARE_MS, 60_000);
+    assert.deepEqual(events.slice(2), ["prepare 23:59:00", "daily 00:00:00"], "prepared a minute before the daily run");
+    scheduler.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("startScheduler() loads a changed contacts CSV, with the workbook's settle rule, contacts only", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-watch-"));
+  try {
+    const workbook = join(dir, "relaciones.xlsx");
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(workbook, "v1");
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const events: string[] = [];
+    const at = () => new Date(clock.now()).toISOString().slice(11, 19);
+    const scheduler = startScheduler({
+      workbook, contacts: csv, dataDir: dir, clock, pollMs: 100, stableMs: 3000,
+      lastSuccess: () => new Date(clock.now()), lastContactsSuccess: () => new Date(clock.now()),
+      prepareLoad: () => events.push(`prepare ${at()}`),
+      runLoad: async (reason) => void events.push(`${reason} ${at()} ${loadOnly(reason)}`),
+    });
+    clock.advance(1000);
+    await scheduler.idle();
+    assert.equal(events.length, 0, "no CSV yet: nothing to load");
+    writeFileSync(csv, "first_name,last_name,email\n");
+    clock.advance(100);
+    appendFileSync(csv, "Ana,Ruiz,ana@example.com\n");
+    clock.advance(2000);
+    await scheduler.idle();
+    assert.deepEqual(events, ["prepare 10:00:01"], "a CSV still being written is not loaded");
+    clock.advance(2000);
+    await scheduler.idle();
+    assert.deepEqual(events, ["prepare 10:00:01", "contacts-changed 10:00:04 contacts"], "loaded once it kept still for 3 s");
+    appendFileSync(csv, "Bea,Soto,bea@example.com\n");
+    writeFileSync(workbook, "v2");
+    clock.advance(5000);
+    await scheduler.idle();
+    // Both settle at 10:00:08; the second waits for the first to finish.
+    assert.deepEqual(events.slice(2).filter((e) => !e.startsWith("prepare")).map((e) => e.replace(/ \S+ /, " ")).sort(), ["contacts-changed contacts", "file-changed relationships"]);
+    scheduler.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("startScheduler() at start-up: stale relationships load both; fresh ones with stale contacts load contacts, if the CSV exists", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-startup-"));
+  const csv = join(dir, "contacts.csv");
+  const now = "2026-03-03T10:00:00Z";
+  const start = (lastContacts: Date | null) => {
+    const clock = new FakeClock(now);
+    const runs: LoadReason[] = [];
+    const scheduler = startScheduler({
+      workbook: join(dir, "relaciones.xlsx"), contacts: csv, dataDir: dir, watch: false, clock,
+      lastSuccess: () => new Date("2026-03-03T09:00:00Z"), lastContactsSuccess: () => lastContacts,
+      runLoad: async (reason) => void runs.push(reason),
+    });
+    return { runs, scheduler };
+  };
+  try {
+    await t.test("no CSV: nothing to load (a missing file is not a failed run at every start)", async () => {
+      const { runs, scheduler } = start(null);
+      await scheduler.idle();
+      scheduler.stop();
+      assert.deepEqual(runs, []);
+    });
+    writeFileSync(csv, "first_name,last_name,email\n");
+    await t.test("a CSV never loaded: contacts only", async () => {
+      const { runs, scheduler } = start(null);
+      await scheduler.idle();
+      scheduler.stop();
+      assert.deepEqual(runs, ["contacts-startup"]);
+      assert.equal(loadOnly("contacts-startup"), "contacts");
+    });
+    await t.test("contacts loaded within 24 h: nothing", async () => {
+      const { runs, scheduler } = start(new Date("2026-03-02T12:00:00Z"));
+      await scheduler.idle();
+      scheduler.stop();
+      assert.deepEqual(runs, []);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("lastGoodLoad() reads each kind from runs.jsonl: a skip counts for relationships, only a success for contacts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "last-good-"));
+  try {
+    const run = (id: string, kind: "relationships" | "contacts", status: "succeeded" | "skipped" | "failed", at: string) =>
+      appendRun(dir, { id, kind, status, started_at: at, finished_at: at, file: null, counts: {}, findings: [], changes: {}, error: null });
+    assert.equal(lastGoodLoad(dir, "contacts"), null);
+    run("1", "contacts", "succeeded", "2026-03-01T00:00:00.000Z");
+    run("2", "relationships", "skipped", "2026-03-02T00:00:00.000Z");
+    run("3", "contacts", "failed", "2026-03-03T00:00:00.000Z");
+    assert.equal(lastGoodLoad(dir)?.toISOString(), "2026-03-02T00:00:00.000Z");
+    assert.equal(lastGoodLoad(dir, "contacts")?.toISOString(), "2026-03-01T00:00:00.000Z");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

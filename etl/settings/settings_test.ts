@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.ts";
+import { etlChildEnv, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
 
 const COMMANDS: Command[] = ["etl", "start", "migrate"];
 
@@ -79,4 +79,75 @@ test("readSettings() reads ALLOWED_HOSTS: loopback names only by default on loop
   assert.deepEqual(readSettings("start", { env: { HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token", ALLOWED_HOSTS: "api.example" } }).allowedHosts, ["api.example"]);
   assert.throws(() => readSettings("start", { env: { ALLOWED_HOSTS: "api.example:8000" } }), /ALLOWED_HOSTS .*'api\.example:8000'.*without a port/);
   assert.throws(() => readSettings("start", { flags: { "allowed-hosts": "a b" } }), /--allowed-hosts/);
+});
+
+test("readSettings() reads the alert, metrics and URL-workbook settings (issue 12)", async (t) => {
+  await t.test("defaults: no alerts, errors only, 5 s; metrics need the token; a URL workbook is polled every 10 minutes", () => {
+    const s = readSettings("start", { env: {} });
+    assert.deepEqual(
+      [s.alertWebhook, s.alertMinSeverity, s.alertTimeoutMs, s.publicUrl, s.metricsPublic, s.workbookAuthHeader, s.workbookPollMs, s.workbookMaxBytes],
+      [undefined, "error", 5000, undefined, false, undefined, 600_000, 1024 * 1024 * 1024],
+    );
+  });
+  await t.test("a URL workbook stays a URL; a path is still resolved", () => {
+    assert.equal(readSettings("etl", { env: { WORKBOOK: "https://files.example.org/r/relaciones.xlsx" }, cwd: "/x" }).workbook, "https://files.example.org/r/relaciones.xlsx");
+    assert.equal(readSettings("etl", { flags: { workbook: "http://192.168.1.20:8080/relaciones.xlsx" } }).workbook, "http://192.168.1.20:8080/relaciones.xlsx");
+    assert.equal(readSettings("etl", { env: { WORKBOOK: "in/w.xlsx" }, cwd: "/x" }).workbook, "/x/in/w.xlsx");
+  });
+  await t.test("plain http only on the local network, no credentials in URLs, no other schemes", () => {
+    assert.throws(() => readSettings("etl", { env: { WORKBOOK: "http://files.example.org/w.xlsx" } }), /^SettingsError: WORKBOOK uses plain http:\/\/ to 'files\.example\.org'.*use https/);
+    assert.throws(() => readSettings("etl", { env: { ALERT_WEBHOOK_URL: "http://hooks.example.com/x" } }), /ALERT_WEBHOOK_URL uses plain http/);
+    const secret = "s3cret-in-url";
+    assert.throws(
+      () => readSettings("etl", { env: { WORKBOOK: `https://u:${secret}@files.example.org/w.xlsx` } }),
+      (e: Error) => /must not hold a user name or password/.test(e.message) && !e.message.includes(secret),
+    );
+    assert.throws(() => readSettings("etl", { env: { WORKBOOK: "ftp://files.example.org/w.xlsx" } }), /https:\/\/ or http:\/\//);
+    assert.equal(readSettings("etl", { env: { PUBLIC_URL: "http://relaciones.example.org/" } }).publicUrl, "http://relaciones.example.org", "a link may be plain http");
+  });
+  await t.test("severities, durations, on/off and sizes are checked, naming the setting", () => {
+    assert.equal(readSettings("etl", { flags: { "alert-min-severity": "warning" } }).alertMinSeverity, "warning");
+    assert.throws(() => readSettings("etl", { env: { ALERT_MIN_SEVERITY: "fatal" } }), /ALERT_MIN_SEVERITY must be 'error', 'warning' or 'info'/);
+    assert.equal(readSettings("etl", { env: { ALERT_TIMEOUT: "200ms" } }).alertTimeoutMs, 200);
+    assert.throws(() => readSettings("etl", { env: { ALERT_TIMEOUT: "soon" } }), /ALERT_TIMEOUT must be a duration/);
+    assert.equal(readSettings("etl", { env: { WORKBOOK_POLL: "1h" } }).workbookPollMs, 3_600_000);
+    assert.equal(readSettings("etl", { env: { WORKBOOK_POLL: "off" } }).workbookPollMs, null);
+    assert.throws(() => readSettings("etl", { env: { WORKBOOK_POLL: "1s" } }), /WORKBOOK_POLL must be at least 10s/);
+    assert.equal(readSettings("etl", { env: { WORKBOOK_MAX_MB: "5" } }).workbookMaxBytes, 5 * 1024 * 1024);
+    assert.throws(() => readSettings("etl", { env: { WORKBOOK_MAX_MB: "0" } }), /WORKBOOK_MAX_MB must be a whole number/);
+    assert.equal(readSettings("start", { env: { METRICS_PUBLIC: "on" } }).metricsPublic, true);
+    assert.throws(() => readSettings("start", { env: { METRICS_PUBLIC: "yes" } }), /METRICS_PUBLIC must be 'on' or 'off'/);
+  });
+  await t.test("the auth header is 'Name: value' and its value is never quoted in an error", () => {
+    assert.deepEqual(readSettings("etl", { env: { WORKBOOK_AUTH_HEADER: "Authorization: Bearer abc123 " } }).workbookAuthHeader, { name: "Authorization", value: "Bearer abc123" });
+    assert.throws(() => readSettings("etl", { env: { WORKBOOK_AUTH_HEADER: "Bearer abc123" } }), (e: Error) => /'Name: value'/.test(e.message) && !e.message.includes("abc123"));
+  });
+  await t.test("etlChildEnv() hands npm start's alert and download settings, flags included, to its child loads", () => {
+    const s = readSettings("start", { flags: { "alert-webhook": "https://hooks.example.com/T/B/x", "alert-timeout": "2s", "workbook-max-mb": "7" }, env: {} });
+    const env = etlChildEnv(s, { PATH: "/bin" });
+    const child = readSettings("etl", { env });
+    assert.deepEqual([child.alertWebhook, child.alertTimeoutMs, child.workbookMaxBytes, env.PATH], ["https://hooks.example.com/T/B/x", 2000, 7 * 1024 * 1024, "/bin"]);
+  });
+});
+
+test("isLocalNetworkHost() accepts loopback, private and link-local addresses and local names only", () => {
+  for (const host of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.1", "192.168.0.9", "169.254.1.1", "[::1]", "[fd12::1]", "[fe80::1]", "localhost", "fileserver", "nas.local", "x.home.arpa"]) {
+    assert.ok(isLocalNetworkHost(host), host);
+  }
+  for (const host of ["172.32.0.1", "8.8.8.8", "[2001:db8::1]", "example.org", "localhost.example.org"]) assert.ok(!isLocalNetworkHost(host), host);
+});
+
+test("readSettings() reads PARQUET_DIR and KEEP_VERSIONS: Parquet inside the data dir and a week of versions by default (issue 12, part 4)", () => {
+  const s = readSettings("etl", { env: { DATA_DIR: "/srv/data" } });
+  assert.equal(s.parquetDir, "/srv/data/parquet");
+  assert.deepEqual(s.keepVersions, { newest: 7, days: 7 });
+  assert.equal(readSettings("etl", { env: { PARQUET_DIR: "off" } }).parquetDir, null);
+  assert.equal(readSettings("etl", { flags: { parquet: "lake" }, env: { PARQUET_DIR: "off" }, cwd: "/x" }).parquetDir, "/x/lake");
+  assert.deepEqual(readSettings("etl", { env: { KEEP_VERSIONS: "30" } }).keepVersions, { newest: 30, days: 0 });
+  assert.deepEqual(readSettings("start", { flags: { "keep-versions": "14d" } }).keepVersions, { newest: 14, days: 14 });
+  for (const bad of ["0", "-1", "7w", "d", "1.5"]) {
+    assert.throws(() => readSettings("etl", { env: { KEEP_VERSIONS: bad } }), /KEEP_VERSIONS must be a number of versions \(7\) or of days \(7d\)/, bad);
+  }
+  const child = readSettings("etl", { env: etlChildEnv(readSettings("start", { flags: { parquet: "off", "keep-versions": "3" }, env: {} }), {}) });
+  assert.deepEqual([child.parquetDir, child.keepVersions], [null, { newest: 3, days: 0 }], "npm start's settings reach its child loads");
 });

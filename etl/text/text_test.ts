@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { csvField, fold, terminalText } from "./mod.ts";
+import { csvField, fold, terminalText } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");

@@ -1,7 +1,7 @@
 // The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
 // the current row; numbers are parsed straight from bytes, and strings are decoded only for the
 // cells that hold text.
-import { CellError, type Cell, type CellValue, type SheetRow } from "./types.ts";
+import { CellError, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
 import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
@@ -43,6 +43,12 @@ export function sheetPrefix(sheet: string): string {
 
 /** The fast lane only runs when at least this many bytes follow (see fast()). */
 const FAST_MARGIN = 512;
+// The packed lane's fixed parts as little-endian 32/16-bit words: `<c r`, `="`, `"><v`, `</v>`, `</c>`.
+const W_C_R = 0x7220633c;
+const W_EQ_QUOTE = 0x223d;
+const W_QUOTE_GT_LT_V = 0x763c3e22;
+const W_END_V = 0x3e762f3c;
+const W_END_C = 0x3e632f3c;
 const T_N = 0;
 const T_S = 1;
 const T_B = 2;
@@ -102,6 +108,13 @@ export interface SheetContext {
 export class SheetParser implements XmlHandler, FastLane {
   /** Rows completed since the caller last emptied this array. */
   out: SheetRow[] = [];
+  /** Columns to pack (see PackColumns); looked at when each row starts. */
+  pack: PackColumns | null = null;
+  /** The current row's packed states, or null when this row is not packed. */
+  #packed: Uint8Array | null = null;
+  #packedCount = 0;
+  #packFirst = 0;
+  #packLast = -1;
   readonly #t: XmlTokenizer;
   readonly #prefix: string;
   readonly #sst: readonly string[];
@@ -255,10 +268,18 @@ export class SheetParser implements XmlHandler, FastLane {
     const len = buf.length;
     // One call handles a run of cells, so the tokenizer's loop is not re-entered per cell.
     let lt = first;
+    const packed = this.#packed;
     cells: for (;;) {
       // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
       // throw away this function's optimised code, which costs far more than the few cells here.
       if (lt + FAST_MARGIN > len || buf[lt] !== 60 || buf[lt + 1] !== 99) return lt === first ? -1 : lt;
+      if (packed !== null) {
+        const taken = this.#packRun(buf, lt, packed);
+        if (taken !== lt) {
+          lt = taken;
+          continue cells;
+        }
+      }
       let i = lt + 2;
       let col = 0;
       let refRow = 0;
@@ -413,6 +434,64 @@ export class SheetParser implements XmlHandler, FastLane {
     }
   }
 
+  /**
+   * The packed lane: takes a run of cells of exactly the shape `<c r="COLROW"( s="N")?( t="n")?>
+   * <v>0|1</v></c>` in the packed columns, writing 2-bit states straight into the row's array (no
+   * Cell, no value dispatch), and returns where the run stopped (`lt` itself when the first cell
+   * is of another shape, which the generic code then takes). Stays FAST_MARGIN bytes clear of the
+   * buffer's end, like fast(); the row number comes from `<row r=>` (packing needs it).
+   */
+  #packRun(buf: Buffer, lt: number, packed: Uint8Array): number {
+    // Fixed parts are compared four bytes at a time (little-endian words): a byte-by-byte check of
+    // the ~25 bytes of every cell was most of the read's time.
+    const words = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    const stop = buf.length - FAST_MARGIN;
+    const pf = this.#packFirst;
+    const pl = this.#packLast;
+    const dates = this.#dates;
+    let count = 0;
+    let lastCol = 0;
+    while (lt <= stop) {
+      if (words.getUint32(lt, true) !== W_C_R || words.getUint16(lt + 4, true) !== W_EQ_QUOTE) break;
+      let i = lt + 6;
+      let b = buf[i];
+      let col = 0;
+      for (let k = 0; k < 3 && b >= 65 && b <= 90; k++) {
+        col = col * 26 + (b - 64);
+        b = buf[++i];
+      }
+      if (col < pf || col > pl) break;
+      let digits = 0;
+      for (; digits < 10 && b >= 48 && b <= 57; digits++) b = buf[++i];
+      if (digits === 0 || b !== 34) break;
+      if (buf[i + 1] === 32) {
+        i++;
+        if (buf[i + 1] === 115 && buf[i + 2] === 61 && buf[i + 3] === 34) {
+          // s="N": fine unless style N formats the number as a date.
+          i += 4;
+          let style = 0;
+          let n = 0;
+          for (b = buf[i]; n < 8 && b >= 48 && b <= 57; n++, b = buf[++i]) style = style * 10 + (b - 48);
+          if (n === 0 || b !== 34 || (style < dates.length && dates[style] !== 0)) break;
+        } else i--;
+        if (buf[i + 1] === 32 && buf[i + 2] === 116 && buf[i + 3] === 61 && buf[i + 4] === 34 && buf[i + 5] === 110 && buf[i + 6] === 34) i += 6; // t="n"
+      }
+      // i is at the closing quote: `"><v>` D `</v></c>`
+      const v = buf[i + 5];
+      if (words.getUint32(i, true) !== W_QUOTE_GT_LT_V || buf[i + 4] !== 62 || (v !== 48 && v !== 49) || words.getUint32(i + 6, true) !== W_END_V || words.getUint32(i + 10, true) !== W_END_C) break;
+      const p = col - pf;
+      packed[p >> 2] |= (v === 49 ? 2 : 1) << ((p & 3) << 1);
+      count++;
+      lastCol = col;
+      lt = i + 14;
+    }
+    if (count > 0) {
+      this.#packedCount += count;
+      this.#col = lastCol; // a following cell without r= is the next column
+    }
+    return lt;
+  }
+
   #commitPosition(col: number, refRow: number): void {
     this.#col = col === 0 ? this.#col + 1 : col;
     if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
@@ -445,6 +524,13 @@ export class SheetParser implements XmlHandler, FastLane {
       }
     }
     if (!this.#rowFixed) this.#rowNum = this.#prevRow + 1;
+    const pack = this.pack;
+    if (pack !== null && pack.count > 0 && this.#rowFixed) {
+      this.#packFirst = pack.first;
+      this.#packLast = pack.first + pack.count - 1;
+      this.#packed = new Uint8Array((pack.count + 3) >> 2);
+      this.#packedCount = 0;
+    } else this.#packed = null;
   }
 
   #endRow(): void {
@@ -452,10 +538,15 @@ export class SheetParser implements XmlHandler, FastLane {
     this.#t.fastDepth = -1;
     this.#prevRow = this.#rowNum;
     const cells = this.#cells;
-    if (cells.length > 0) {
+    const packed = this.#packed;
+    if (packed !== null && this.#packedCount > 0) {
+      this.out.push({ row: this.#rowNum, cells, packed, packedCount: this.#packedCount });
+      this.#cells = [];
+    } else if (cells.length > 0) {
       this.out.push({ row: this.#rowNum, cells });
       this.#cells = [];
     }
+    this.#packed = null;
   }
 
   #startCell(buf: Buffer, ls: number, depth: number): void {

@@ -73,6 +73,11 @@ export class XmlTokenizer {
   /** Depth at which start tags are offered to the fast lane; -1 for never. */
   fastDepth = -1;
   fastLane: FastLane | null = null;
+  /**
+   * Bytes copied to carry units across chunk ends, so far. Tests check it stays proportional to
+   * the input (a quadratic re-copy of a growing unit would show here long before it shows in time).
+   */
+  copiedBytes = 0;
   #handler: XmlHandler;
   #tail: Buffer | null = null;
   /** Whole chunks that arrived while the tail's unit was still unfinished. */
@@ -118,6 +123,7 @@ export class XmlTokenizer {
         return;
       }
       let tail = this.#more.length === 0 ? first : Buffer.concat([first, ...this.#more]);
+      if (this.#more.length > 0) this.copiedBytes += tail.length;
       this.#more = [];
       this.#moreLen = 0;
       // Finish the cut unit on a small joined buffer instead of copying the whole chunk.
@@ -125,6 +131,7 @@ export class XmlTokenizer {
       let take = Math.min(chunk.length, 4096);
       for (;;) {
         const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        this.copiedBytes += joined.length;
         const done = this.#scan(joined, tail.length);
         if (done >= tail.length) {
           start = done - tail.length;
@@ -152,6 +159,7 @@ export class XmlTokenizer {
     if (buf.length - done > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
     // Copy so the (large) chunk can be freed; the tail is small.
     this.#tail = Buffer.from(buf.subarray(done));
+    this.copiedBytes += this.#tail.length;
   }
 
   /** Call after the last chunk: anything unfinished means the XML is cut short. */

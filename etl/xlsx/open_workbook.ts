@@ -1,7 +1,7 @@
 // openWorkbook(): the reader's entry point. Opening reads only the ZIP directory and the small
 // package parts; shared strings and styles are read on the first rows() call, and each sheet is
 // streamed when iterated.
-import { XlsxError, type SheetRow } from "./types.ts";
+import { XlsxError, type PackColumns, type SheetRow } from "./types.ts";
 import { ZipArchive, type InflateLimits } from "./_zip.ts";
 import { readPackage, readSmallPart, type PackageInfo } from "./_package.ts";
 import { readSharedStrings } from "./_shared_strings.ts";
@@ -20,6 +20,8 @@ export interface ReaderOptions {
 export interface RowsOptions {
   /** Called as the sheet is read with compressed bytes consumed and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Columns whose plain 0/1 cells come packed in `SheetRow.packed` (may be filled in while reading). */
+  pack?: PackColumns;
 }
 
 /** An open workbook. */
@@ -76,6 +78,7 @@ class XlsxWorkbook implements Workbook {
     const shared = await this.#shared;
     const ctx: SheetContext = { sheet: name, sharedStrings: shared.sharedStrings, dateStyles: shared.dateStyles, date1904: this.#info.date1904 };
     const parser = new SheetParser(ctx, entry.name, file);
+    parser.pack = options.pack ?? null;
     const tokenizer = parser.tokenizer;
     const total = entry.compressedSize;
     const onProgress = options.onProgress;

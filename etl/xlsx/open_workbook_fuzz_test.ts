@@ -18,7 +18,6 @@ const CASES_PER_BASE = 60;
 test("openWorkbook() fails only with XlsxError on truncated and bit-flipped workbooks", { timeout: 120_000 }, async () => {
   const tmp = tempDir();
   const rnd = mulberry32(20261129);
-  const started = Date.now();
   const codes = new Map<string, number>();
   let ok = 0;
   try {
@@ -33,9 +32,10 @@ test("openWorkbook() fails only with XlsxError on truncated and bit-flipped work
           for (let f = 0; f < flips; f++) bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
         }
         const path = tmp.write(`f${b}-${k}.xlsx`, bytes);
-        const t0 = Date.now();
         try {
-          await readAll(path);
+          // A flipped bit in a size field must not make a 4 KB workbook inflate gigabytes: the caps
+          // say so in bytes (a hang would still be caught by the test's timeout, not by a clock).
+          await readAll(path, { maxEntryBytes: 1 << 20 });
           ok++;
         } catch (e) {
           if (!(e instanceof XlsxError)) {
@@ -43,7 +43,6 @@ test("openWorkbook() fails only with XlsxError on truncated and bit-flipped work
           }
           codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
         }
-        assert.ok(Date.now() - t0 < 5000, `case ${b}/${k} took ${Date.now() - t0} ms`);
       }
     }
   } finally {
@@ -51,5 +50,4 @@ test("openWorkbook() fails only with XlsxError on truncated and bit-flipped work
   }
   // Most damage must be noticed; a flipped bit inside a number can legitimately go unnoticed.
   assert.ok(codes.size >= 3, `several kinds of error seen: ${[...codes].join(" ")} (ok: ${ok})`);
-  assert.ok(Date.now() - started < 100_000);
 });

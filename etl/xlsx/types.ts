@@ -23,10 +23,32 @@ export interface Cell {
   readonly ref: string;
 }
 
-/** One row with at least one value; cells are in column order; empty/style-only cells are absent. */
+/**
+ * One row with at least one value; cells are in column order; empty/style-only cells are absent.
+ * When the read asked for packed columns (`RowsOptions.pack`), the plain 0/1 cells of those
+ * columns may be in `packed` instead of `cells` (see `PackColumns`).
+ */
 export interface SheetRow {
   readonly row: number;
   readonly cells: readonly Cell[];
+  /** 2 bits per packed column, column `first + i` at bits `2 * (i % 4)` of byte `i >> 2`: 1 = a 0, 2 = a 1, 0 = not here (see `cells`). */
+  readonly packed?: Uint8Array;
+  /** How many cells `packed` holds. */
+  readonly packedCount?: number;
+}
+
+/**
+ * Columns `first .. first + count - 1` (1-based) whose number cells holding exactly 0 or 1 the
+ * consumer wants as 2-bit states in `SheetRow.packed` rather than as `Cell` objects: for a 0/1
+ * matrix that is most of the cells, and building, dispatching and dropping one object per cell was
+ * the reader's largest cost. The reader looks at `count` at each row start, so a consumer that only
+ * learns the columns from the first rows sets it then (0 = off). Only cells in the common shape
+ * (`<c r="F7"><v>1</v></c>`, optionally with a non-date ` s="N"` and ` t="n"`, in a row that has
+ * `r=`) are packed; every other cell in those columns still arrives in `cells`.
+ */
+export interface PackColumns {
+  first: number;
+  count: number;
 }
 
 /** Why a workbook could not be read. Each code has a plain message naming the file (and part). */

@@ -1,14 +1,16 @@
 /**
  * Test helpers for the API: temp data dirs, a server on port 0, raw HTTP requests (fetch cannot
- * send malformed ones), and a relationship snapshot written with the pipeline's own DDL.
+ * send malformed ones), and a relationship snapshot written with the pipeline's own DDL and
+ * published by the pipeline's own `publishSnapshot()` (so a broken publication fails API tests too).
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../../etl/handover/mod.ts";
+import { CHECKS, cellRef, publishSnapshot as publishSnapshotFile, snapshotPath, tempSnapshotPath } from "../../etl/relationships/mod.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../api/server.ts";
 import { onPostgres, postgresDatabaseFor } from "./backends.ts";
 
@@ -36,6 +38,8 @@ export async function testServer(dataDir: string, options: Partial<ServerOptions
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The body as it came over the wire (not decompressed). */
+  bytes: Buffer;
   text: string;
   json(): any;
 }
@@ -52,8 +56,9 @@ export function raw(url: string, options: { method?: string; path: string; heade
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, text, json: () => JSON.parse(text) });
         });
         res.on("error", reject);
       },
@@ -137,11 +142,12 @@ export interface SnapshotSpec {
 }
 
 /**
- * Writes a snapshot like the ETL does: a temp file in the same dir, then rename() over
- * `<dir>/relationships.duckdb`.
+ * Writes a snapshot of `spec` into a temp file beside `<dir>/relationships.duckdb` and publishes it
+ * with the pipeline's `publishSnapshot()`, as a load does. The matrix is the users' layout (ids in
+ * row 1 from column C, one data row per actor from row 3), so finding cell references are real.
  */
 export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Promise<void> {
-  const temp = join(dataDir, `.relationships-test-${spec.versionId}-${Date.now()}.duckdb`);
+  const temp = tempSnapshotPath(dataDir, `test-${spec.versionId}-${Date.now()}`);
   const db = await Database.open(temp);
   try {
     await db.run(SNAPSHOT_DDL);
@@ -169,7 +175,17 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
         .join("");
       await db.run("insert into matrix_rows values ($1, $2, $3)", [id, i, cells]);
     }
-    await db.run("insert into findings values ('asymmetric_pairs', 'warning', 'Some pairs are marked in one direction only', ['''Matriz de adyacencia''!D3'], 1)");
+    // The asymmetric pairs as the pipeline reports them: the 1 and the 0 that disagree.
+    const asymmetric = spec.pairs.filter(([, , ab, ba]) => (ab === true && ba === false) || (ab === false && ba === true));
+    if (asymmetric.length > 0) {
+      const ref = (row: number, col: number) => cellRef("Matriz de adyacencia", 3 + ids.indexOf(row), 3 + ids.indexOf(col));
+      const cells = asymmetric.flatMap(([a, b, ab]) => (ab ? [ref(a, b), ref(b, a)] : [ref(b, a), ref(a, b)]));
+      const check = CHECKS.asymmetric_pair;
+      await db.run(`insert into findings values ('asymmetric_pair', $1, $2, CAST([${cells.map((_, i) => `$${i + 4}`).join(", ")}] AS VARCHAR[]), $3)`, [
+        check.severity, check.message(asymmetric.length), asymmetric.length, ...cells,
+      ]);
+    }
+    await db.run("insert into versions values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, $3, $4, NULL)", [spec.versionId, runId, spec.actors.length, spec.pairs.length]);
     await db.run("insert into snapshot_info values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, 'Matriz de adyacencia', 'Lista de actores', 1)", [spec.versionId, runId]);
     for (const c of spec.changes ?? []) {
       await db.run("insert into changes values ($1, $2, now()::timestamp, $3, $4, $5, $6, $7, null, null, null)", [
@@ -187,7 +203,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
   } finally {
     db.close();
   }
-  renameSync(temp, join(dataDir, "relationships.duckdb"));
+  publishSnapshotFile(temp, snapshotPath(dataDir));
 }
 
 /** A small social graph: 1-2 both ways, 2-3 one way, 3-4 with a blank reverse, 5 alone. */

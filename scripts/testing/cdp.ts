@@ -373,6 +373,24 @@ export class Browser {
   }
 }
 
+/** One request a tab made, as recorded by `Page.recordNetwork()`. */
+export interface NetworkRequest {
+  url: string;
+  method: string;
+  status: number;
+  /** Bytes received for it: headers plus the (compressed) body. */
+  bytes: number;
+  /** `Content-Encoding` of the answer, if any. */
+  encoding: string | null;
+  finished: boolean;
+}
+
+/** What `Page.recordNetwork()` collects until `stop()`. */
+export interface NetworkRecord {
+  requests: NetworkRequest[];
+  stop(): void;
+}
+
 /** One tab, addressed through its flattened session. */
 export class Page {
   #browser: Browser;
@@ -396,6 +414,51 @@ export class Page {
   /** Sends a protocol command to this tab. */
   send(method: string, params: object = {}): Promise<any> {
     return this.#browser.send(method, params, this.sessionId);
+  }
+
+  /** Subscribes to a protocol event of this tab; returns the unsubscribe function. */
+  on(event: string, listener: (params: any) => void): () => void {
+    return this.#browser.on(event, (params, session) => {
+      if (session === this.sessionId) listener(params);
+    });
+  }
+
+  /**
+   * Starts recording this tab's network traffic: every request with its status and the bytes that
+   * crossed the wire (headers and compressed body), as the browser counted them.
+   *
+   * @example
+   * const traffic = await page.recordNetwork();
+   * await page.goto(url);
+   * traffic.requests.length; // 12
+   */
+  async recordNetwork(): Promise<NetworkRecord> {
+    await this.send("Network.enable");
+    const byId = new Map<string, NetworkRequest>();
+    const record: NetworkRecord = { requests: [], stop: () => {} };
+    const offs = [
+      this.on("Network.requestWillBeSent", (p) => {
+        if (p.request.url.startsWith("data:")) return;
+        const entry = { url: p.request.url, method: p.request.method, status: 0, bytes: 0, encoding: null, finished: false };
+        byId.set(p.requestId, entry);
+        record.requests.push(entry);
+      }),
+      this.on("Network.responseReceived", (p) => {
+        const entry = byId.get(p.requestId);
+        if (!entry) return;
+        entry.status = p.response.status;
+        const headers = Object.fromEntries(Object.entries(p.response.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+        entry.encoding = headers["content-encoding"] ?? null;
+      }),
+      this.on("Network.loadingFinished", (p) => {
+        const entry = byId.get(p.requestId);
+        if (!entry) return;
+        entry.bytes = p.encodedDataLength;
+        entry.finished = true;
+      }),
+    ];
+    record.stop = () => offs.forEach((off) => off());
+    return record;
   }
 
   /**

@@ -9,7 +9,8 @@ export async function* gridRows(sheet: string, grid: readonly (readonly GridValu
   for (let r = 0; r < grid.length; r++) {
     const cells: Cell[] = [];
     grid[r].forEach((value, c) => {
-      if (value === null || value === undefined || value === "") return;
+      // An empty string is a value (the reader yields one for an empty text cell); only null is no cell.
+      if (value === null || value === undefined) return;
       cells.push({ row: r + 1, col: c + 1, value, get ref() { return cellRef(sheet, r + 1, c + 1); } });
     });
     if (cells.length > 0) yield { row: r + 1, cells };

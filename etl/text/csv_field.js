@@ -14,8 +14,10 @@
  * csvField('say "hi"');   // '"say ""hi"""'
  * csvField(["a", "b"]);   // "a; b"
  * ```
+ * @param {unknown} value
+ * @returns {string}
  */
-export function csvField(value: unknown): string {
+export function csvField(value) {
   if (value === null || value === undefined) return "";
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
   let text = Array.isArray(value) ? value.join("; ") : value instanceof Date ? value.toISOString() : String(value);

@@ -8,8 +8,10 @@
  * ```ts
  * fold("Recherche et Développement"); // "recherche et developpement"
  * ```
+ * @param {string | null | undefined} text
+ * @returns {string}
  */
-export function fold(text: string | null | undefined): string {
+export function fold(text) {
   if (text === null || text === undefined) return "";
   return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
 }

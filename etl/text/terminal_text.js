@@ -12,8 +12,10 @@
  * terminalText("\u001b]0;pwned\u0007"); // "\\u001b]0;pwned\\u0007"
  * terminalText("line 1\n\tline 2");      // unchanged
  * ```
+ * @param {string} text
+ * @returns {string}
  */
-export function terminalText(text: string): string {
+export function terminalText(text) {
   if (!CONTROL.test(text)) return text;
   return text.replace(CONTROL_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

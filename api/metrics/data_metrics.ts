@@ -1,0 +1,146 @@
+/**
+ * What the data looks like to an operator: contacts total, the published snapshot's version and
+ * age, and the ETL runs (per kind: last success, durations, rows rejected, findings by severity,
+ * alerts). The run figures come from runs.jsonl, which is append-only, so totals over it only grow
+ * and are proper counters; they are recomputed only when the log changed.
+ */
+import type { RunRecord, Severity } from "../../etl/runs/mod.ts";
+import { bucketIndex, type Family } from "./prometheus_text.ts";
+
+/** Upper bounds (seconds) of the load-duration buckets: a small CSV up to the 16,384-actor workbook. */
+export const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+const KINDS = ["relationships", "contacts"] as const;
+const STATUSES = ["succeeded", "skipped", "failed"] as const;
+const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
+
+/** Where the data figures are read from at scrape time. */
+export interface DataSources {
+  /** How many contacts there are (the contacts store's `count()`). */
+  contacts(): Promise<number> | number;
+  /** The published relationship version, or undefined before the first. */
+  snapshot(): { versionId: number | null; publishedAt: string | null } | undefined;
+  /** Every run, newest first (RunLog.all(): the same array until the log changes). */
+  runs(): readonly RunRecord[];
+}
+
+/**
+ * Renders the data families; run figures are cached per runs array.
+ *
+ * @example
+ * ```ts
+ * const data = new DataMetrics({ contacts: () => store.count(), snapshot: () => ..., runs: () => log.all() });
+ * await data.families();
+ * ```
+ */
+export class DataMetrics {
+  readonly #sources: DataSources;
+  #runsSeen: readonly RunRecord[] | null = null;
+  #runFamilies: Family[] = [];
+
+  constructor(sources: DataSources) {
+    this.#sources = sources;
+  }
+
+  async families(now = Date.now()): Promise<Family[]> {
+    const snapshot = this.#sources.snapshot();
+    const published = snapshot?.publishedAt ? Date.parse(snapshot.publishedAt) : NaN;
+    const runs = this.#sources.runs();
+    if (runs !== this.#runsSeen) {
+      this.#runFamilies = runFamilies(runs);
+      this.#runsSeen = runs;
+    }
+    return [
+      { name: "relaciones_contacts", help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL).", type: "gauge", samples: [{ value: await this.#sources.contacts() }] },
+      {
+        name: "relaciones_snapshot_version",
+        help: "Version id of the published relationship snapshot (absent before the first).",
+        type: "gauge",
+        samples: snapshot?.versionId == null ? [] : [{ value: snapshot.versionId }],
+      },
+      {
+        name: "relaciones_snapshot_published_timestamp_seconds",
+        help: "When the served relationship snapshot was published, in seconds since the Unix epoch.",
+        type: "gauge",
+        samples: Number.isNaN(published) ? [] : [{ value: published / 1000 }],
+      },
+      {
+        name: "relaciones_snapshot_age_seconds",
+        help: "Age of the served relationship snapshot.",
+        type: "gauge",
+        samples: Number.isNaN(published) ? [] : [{ value: Math.max(0, (now - published) / 1000) }],
+      },
+      ...this.#runFamilies,
+    ];
+  }
+}
+
+function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
+  const totals = new Map<string, number>();
+  const durations = new Map<string, { counts: Float64Array; sum: number }>();
+  const rejected = new Map<string, number>();
+  const alerts = new Map<string, number>();
+  const lastSuccess = new Map<string, number>();
+  const last = new Map<string, RunRecord>();
+  for (const kind of KINDS) {
+    durations.set(kind, { counts: new Float64Array(LOAD_BUCKETS.length + 1), sum: 0 });
+    rejected.set(kind, 0);
+  }
+  for (const run of newestFirst) {
+    const kind = run.kind;
+    totals.set(`${kind} ${run.status}`, (totals.get(`${kind} ${run.status}`) ?? 0) + 1);
+    if (!last.has(kind)) last.set(kind, run);
+    const finished = Date.parse(run.finished_at);
+    if (run.status === "succeeded" && !lastSuccess.has(kind) && !Number.isNaN(finished)) lastSuccess.set(kind, finished / 1000);
+    const seconds = (finished - Date.parse(run.started_at)) / 1000;
+    const histogram = durations.get(kind);
+    // Skips are not loads: they would drown the durations of real ones.
+    if (histogram !== undefined && run.status !== "skipped" && seconds >= 0) {
+      histogram.counts[bucketIndex(LOAD_BUCKETS, seconds)]++;
+      histogram.sum += seconds;
+    }
+    rejected.set(kind, (rejected.get(kind) ?? 0) + (run.counts?.rejected ?? 0));
+    if (run.alert !== undefined) alerts.set(run.alert.status, (alerts.get(run.alert.status) ?? 0) + 1);
+  }
+  return [
+    {
+      name: "relaciones_etl_runs_total",
+      help: "ETL runs recorded in runs.jsonl, by kind and status.",
+      type: "counter",
+      samples: KINDS.flatMap((kind) => STATUSES.map((status) => ({ labels: { kind, status }, value: totals.get(`${kind} ${status}`) ?? 0 }))),
+    },
+    {
+      name: "relaciones_etl_last_success_timestamp_seconds",
+      help: "When the newest successful load of each kind finished, in seconds since the Unix epoch (absent before the first).",
+      type: "gauge",
+      samples: KINDS.filter((kind) => lastSuccess.has(kind)).map((kind) => ({ labels: { kind }, value: lastSuccess.get(kind)! })),
+    },
+    {
+      name: "relaciones_etl_load_duration_seconds",
+      help: "Duration of each load that succeeded or failed (skips left out), by kind.",
+      type: "histogram",
+      buckets: LOAD_BUCKETS,
+      samples: KINDS.map((kind) => ({ labels: { kind }, ...durations.get(kind)! })),
+    },
+    {
+      name: "relaciones_etl_rows_rejected_total",
+      help: "Input rows refused by loads (the rejects reports), by kind.",
+      type: "counter",
+      samples: KINDS.map((kind) => ({ labels: { kind }, value: rejected.get(kind) ?? 0 })),
+    },
+    {
+      name: "relaciones_etl_last_run_findings",
+      help: "Quality findings of the newest run of each kind, by severity.",
+      type: "gauge",
+      samples: KINDS.flatMap((kind) =>
+        SEVERITIES.map((severity) => ({ labels: { kind, severity }, value: last.get(kind)?.findings.filter((f) => f.severity === severity).length ?? 0 })),
+      ),
+    },
+    {
+      name: "relaciones_etl_alerts_total",
+      help: "Alerts about runs, by outcome (sent, or failed after its retries).",
+      type: "counter",
+      samples: ["sent", "failed"].map((status) => ({ labels: { status }, value: alerts.get(status) ?? 0 })),
+    },
+  ];
+}

@@ -1,0 +1,112 @@
+// GET /metrics over a real socket: the exposition validated against the format's rules, and the
+// figures checked against what the test did (requests, contacts, snapshot, runs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
+import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { validateExposition, type ParsedSample } from "../../scripts/testing/prometheus_format.ts";
+
+function run(overrides: Partial<RunRecord>): RunRecord {
+  return {
+    id: "r", kind: "relationships", status: "succeeded", started_at: "2026-03-03T00:00:00.000Z", finished_at: "2026-03-03T00:00:02.000Z",
+    file: null, counts: {}, findings: [], changes: {}, error: null, ...overrides,
+  };
+}
+
+/** The value of the one sample named `name` whose labels include `labels`. */
+function value(samples: ParsedSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  assert.ok(found.length <= 1, `${name} ${JSON.stringify(labels)} matches ${found.length} samples`);
+  return found[0]?.value;
+}
+
+test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template, contacts, snapshot, ETL runs and the process", async () => {
+  const { dir, cleanup } = tempDir("metrics-test-");
+  try {
+    await publishSnapshot(dir, SMALL_GRAPH);
+    const warning = { check: "asymmetric_pair", severity: "warning" as const, message: "m", cells: ["'Matriz de adyacencia'!C4"] };
+    appendRun(dir, run({ id: "r1", findings: [warning, { ...warning, severity: "info" }] }));
+    appendRun(dir, run({ id: "r2", status: "failed", started_at: "2026-03-04T00:00:00.000Z", finished_at: "2026-03-04T00:00:40.000Z", error: { code: "invalid-data", message: "x" } }));
+    appendRun(dir, run({ id: "c1", kind: "contacts", counts: { rejected: 2 }, findings: [{ ...warning, severity: "error" }] }));
+    amendRun(dir, { amends: "r2", alert: { status: "sent", attempts: 1, at: "2026-03-04T00:00:41.000Z" } });
+    const server = await testServer(dir);
+    try {
+      const body = { first_name: "Ann", last_name: "Lee", email: "ann@example.com" };
+      assert.equal((await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status, 201);
+      assert.equal((await raw(server.url, { path: "/contacts/999" })).status, 404);
+      assert.equal((await raw(server.url, { path: "/contacts/998" })).status, 404);
+      assert.equal((await raw(server.url, { path: "/no/such/thing" })).status, 404);
+
+      const response = await raw(server.url, { path: "/metrics" });
+      assert.equal(response.status, 200);
+      assert.match(String(response.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
+      const { violations, samples } = validateExposition(response.text);
+      assert.deepEqual(violations, []);
+
+      // Requests by template: two ids, one series; the unknown path under (unrouted).
+      assert.equal(value(samples, "http_requests_total", { method: "GET", route: "/contacts/:id", status: "404" }), 2);
+      assert.equal(value(samples, "http_requests_total", { method: "POST", route: "/contacts", status: "201" }), 1);
+      assert.equal(value(samples, "http_requests_total", { route: "(unrouted)", status: "404" }), 1);
+      assert.equal(value(samples, "http_request_duration_seconds_count", { route: "/contacts/:id", status: "404" }), 2);
+      assert.equal(value(samples, "http_request_duration_seconds_bucket", { route: "/contacts/:id", status: "404", le: "+Inf" }), 2);
+      assert.ok(value(samples, "http_requests_in_flight")! >= 1, "the scrape itself is in flight");
+
+      assert.equal(value(samples, "relaciones_contacts"), 1);
+      assert.equal(value(samples, "relaciones_snapshot_version"), 1);
+      assert.ok(value(samples, "relaciones_snapshot_age_seconds")! >= 0);
+
+      assert.equal(value(samples, "relaciones_etl_runs_total", { kind: "relationships", status: "succeeded" }), 1);
+      assert.equal(value(samples, "relaciones_etl_runs_total", { kind: "relationships", status: "failed" }), 1);
+      assert.equal(value(samples, "relaciones_etl_last_success_timestamp_seconds", { kind: "relationships" }), Date.parse("2026-03-03T00:00:02.000Z") / 1000);
+      assert.equal(value(samples, "relaciones_etl_load_duration_seconds_count", { kind: "relationships" }), 2);
+      assert.equal(value(samples, "relaciones_etl_load_duration_seconds_sum", { kind: "relationships" }), 42);
+      assert.equal(value(samples, "relaciones_etl_load_duration_seconds_bucket", { kind: "relationships", le: "2.5" }), 1);
+      assert.equal(value(samples, "relaciones_etl_rows_rejected_total", { kind: "contacts" }), 2);
+      // The newest relationships run (the failed one) has no findings; the contacts run has an error.
+      assert.equal(value(samples, "relaciones_etl_last_run_findings", { kind: "relationships", severity: "warning" }), 0);
+      assert.equal(value(samples, "relaciones_etl_last_run_findings", { kind: "contacts", severity: "error" }), 1);
+      assert.equal(value(samples, "relaciones_etl_alerts_total", { status: "sent" }), 1);
+
+      assert.ok(value(samples, "process_resident_memory_bytes")! > 0);
+      assert.ok(value(samples, "nodejs_heap_used_bytes")! > 0);
+      assert.ok(value(samples, "nodejs_eventloop_lag_seconds", { stat: "p99" })! >= 0);
+
+      // A second scrape sees the first one counted, and stays valid.
+      const again = validateExposition((await raw(server.url, { path: "/metrics" })).text);
+      assert.deepEqual(again.violations, []);
+      assert.equal(value(again.samples, "http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 1);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("GET /metrics needs the token when API_TOKEN is set, unless METRICS_PUBLIC=on", async (t) => {
+  const { dir, cleanup } = tempDir("metrics-test-");
+  const token = "a-long-enough-secret-token";
+  try {
+    await t.test("with a token: 401 without it, 200 with it", async () => {
+      const server = await testServer(dir, { apiToken: token });
+      try {
+        assert.equal((await raw(server.url, { path: "/metrics" })).status, 401);
+        assert.equal((await raw(server.url, { path: "/metrics", headers: { authorization: "Bearer wrong-token-wrong-token" } })).status, 401);
+        assert.equal((await raw(server.url, { path: "/metrics", headers: { authorization: `Bearer ${token}` } })).status, 200);
+        assert.equal((await raw(server.url, { path: "/contacts" })).status, 200, "other reads stay open");
+      } finally {
+        await server.close();
+      }
+    });
+    await t.test("METRICS_PUBLIC=on: 200 without it", async () => {
+      const server = await testServer(dir, { apiToken: token, metricsPublic: true });
+      try {
+        assert.equal((await raw(server.url, { path: "/metrics" })).status, 200);
+      } finally {
+        await server.close();
+      }
+    });
+  } finally {
+    cleanup();
+  }
+});

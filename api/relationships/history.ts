@@ -1,0 +1,120 @@
+/**
+ * The history a snapshot carries (every version loaded so far and every change of each): the
+ * versions with their change counts, read once per snapshot, and pages of changes with the names
+ * of the actors they concern, read on request with bound filters.
+ */
+import { encodeCursor, type Key } from "../http/keyset.ts";
+import type { RelationshipModel } from "./relationship_model.ts";
+import type { Change, Version } from "./relationship_schemas.ts";
+import type { SnapshotHandle } from "./snapshot_watcher.ts";
+import { SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2 } from "./snapshot_sql.ts";
+
+/** What `GET /changes` may filter on (null = not given). */
+export interface ChangeFilter {
+  version: number | null;
+  /** A timestamp DuckDB can cast, e.g. `2026-03-03` or `2026-03-03 08:00:00`. */
+  since: string | null;
+  actor: number | null;
+  entity: "actor" | "pair" | null;
+  change: "added" | "removed" | "changed" | null;
+}
+
+const COUNT_KEYS = ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"] as const;
+const versionsCache = new WeakMap<RelationshipModel, Promise<Version[]>>();
+
+/**
+ * Returns every published version of the snapshot, newest first, with its change counts (read
+ * once per snapshot: the file never changes).
+ *
+ * @example
+ * ```ts
+ * (await listVersions(handle))[0].current // true
+ * ```
+ */
+export function listVersions(handle: SnapshotHandle): Promise<Version[]> {
+  let versions = versionsCache.get(handle.model);
+  if (versions === undefined) {
+    versions = handle.query(async (db) => {
+      type Row = Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown };
+      const rows = await db.all<Row>(SNAPSHOT_VERSIONS).catch(() => db.all<Row>(SNAPSHOT_VERSIONS_V2));
+      const counts = await db.all<{ version_id: number; key: string; n: number }>(SNAPSHOT_CHANGE_COUNTS);
+      return rows.map((row) => {
+        const changes = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Version["changes"];
+        for (const c of counts) if (c.version_id === row.version_id && c.key in changes) changes[c.key as keyof Version["changes"]] = c.n;
+        return { ...row, loaded_at: isoTime(row.loaded_at), size: Number(row.size), changes, current: row.version_id === handle.model.versionId };
+      });
+    });
+    versionsCache.set(handle.model, versions);
+    versions.catch(() => versionsCache.delete(handle.model));
+  }
+  return versions;
+}
+
+/**
+ * Returns up to `limit` changes matching `filter` after the cursor key `after` (version, row),
+ * newest version first, and the cursor of the next page (null at the end).
+ *
+ * @example
+ * ```ts
+ * const { items } = await changesPage(handle, { version: 3, since: null, actor: null, entity: "pair", change: null }, undefined, 100);
+ * ```
+ */
+export async function changesPage(
+  handle: SnapshotHandle,
+  filter: ChangeFilter,
+  after: Key | undefined,
+  limit: number,
+): Promise<{ items: Change[]; next_cursor: string | null }> {
+  const rows = await handle.query((db) =>
+    db.all<ChangeRowWithKey>(SNAPSHOT_CHANGES_PAGE, [
+      filter.version,
+      filter.since,
+      filter.actor,
+      filter.entity,
+      filter.change,
+      after === undefined ? null : Number(after[0]),
+      after === undefined ? null : after[1],
+      limit + 1,
+    ]),
+  );
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((row) => named(handle.model, row)),
+    next_cursor: more && last !== undefined ? encodeCursor("changes", [last.version_id, last.row_key]) : null,
+  };
+}
+
+type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key: number };
+
+function named(model: RelationshipModel, row: ChangeRowWithKey): Change {
+  const who = (id: number | null) => (id === null ? undefined : model.actors.get(id));
+  const actor = who(row.numeric_id);
+  const a = who(row.person_a);
+  const b = who(row.person_b);
+  return {
+    version_id: row.version_id,
+    run_id: row.run_id,
+    loaded_at: isoTime(row.loaded_at),
+    entity: row.entity,
+    change: row.change,
+    numeric_id: row.numeric_id,
+    person_a: row.person_a,
+    person_b: row.person_b,
+    field: row.field,
+    old_value: row.old_value,
+    new_value: row.new_value,
+    actor_letter: actor?.letter_code ?? null,
+    actor_name: actor?.name ?? null,
+    person_a_letter: a?.letter_code ?? null,
+    person_a_name: a?.name ?? null,
+    person_b_letter: b?.letter_code ?? null,
+    person_b_name: b?.name ?? null,
+  };
+}
+
+/** DuckDB TIMESTAMPs (UTC, no zone) come back as Dates; answers carry ISO 8601 with `Z`. */
+function isoTime(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}

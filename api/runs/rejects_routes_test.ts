@@ -1,0 +1,89 @@
+// GET /runs/{id}/rejects and /runs/{id}/rejects.csv over a real contacts load (its rejects file
+// written by the real loadContacts), the real server on port 0, and requests that try to reach
+// other files: path escapes, encoded slashes, a symlink planted in the rejects folder.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadContacts } from "../../etl/contacts/mod.ts";
+import { appendRun } from "../../etl/runs/mod.ts";
+import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+
+test("GET /runs/{id}/rejects lists a contacts run's rejected rows; /rejects.csv downloads the file; nothing else is reachable", async (t) => {
+  const { dir, cleanup } = tempDir("rejects-route-");
+  const dataDir = join(dir, "data");
+  try {
+    const csv = join(dir, "contacts.csv");
+    // Line 3 has a bad e-mail, line 4 two bad fields, line 5 a value a spreadsheet would run.
+    writeFileSync(csv, 'first_name,last_name,state,email\nAna,Ruiz,LA,ana@example.com\nBea,Soto,LA,nope\nCai,,Texas,cai@example.com\nDan,Ode,LA,"=1+1, ""x"""\n');
+    const bad = await loadContacts({ csvPath: csv, dataDir });
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.com\n");
+    const clean = await loadContacts({ csvPath: csv, dataDir });
+    assert.equal(clean.rejects_file, null);
+    appendRun(dataDir, {
+      id: "20261130T000000000Z-0a0b", kind: "relationships", status: "failed", started_at: "2026-11-30T00:00:00.000Z",
+      finished_at: "2026-11-30T00:00:01.000Z", file: null, counts: {}, findings: [], changes: {}, error: { code: "not-zip", message: "x" },
+    });
+    // A link where the clean run's report would be, pointing at a file that must never be served.
+    symlinkSync(join(dataDir, "runs.jsonl"), join(dataDir, "rejects", `contacts-${clean.run_id}.csv`));
+    const server = await testServer(dataDir);
+    try {
+      await t.test("JSON: the first rejects with line, field, reason and value, the total and the download link", async () => {
+        const r = await raw(server.url, { path: `/runs/${bad.run_id}/rejects?limit=3` });
+        assert.equal(r.status, 200, r.text);
+        const body = r.json();
+        assert.equal(body.run_id, bad.run_id);
+        assert.equal(body.total, bad.rejects.length);
+        assert.equal(body.download, `/runs/${bad.run_id}/rejects.csv`);
+        // The file writes a missing value and an empty one alike; both read back as null.
+        assert.deepEqual(body.items, bad.rejects.slice(0, 3).map((r) => ({ ...r, value: r.value || null })));
+        const all = (await raw(server.url, { path: `/runs/${bad.run_id}/rejects` })).json();
+        assert.deepEqual(all.items.map((i: { line: number }) => i.line), [3, 4, 4, 5]);
+        assert.equal(all.items[3].value, "'=1+1, \"x\"", "a formula keeps the guard the file gives it; quotes and commas survive");
+      });
+      await t.test("CSV: the file as the load wrote it, as an attachment (also by Accept or format=csv)", async () => {
+        const expected = readFileSync(bad.rejects_file!, "utf8");
+        const r = await raw(server.url, { path: `/runs/${bad.run_id}/rejects.csv` });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers["content-type"], "text/csv; charset=utf-8");
+        assert.equal(r.headers["content-disposition"], `attachment; filename="contacts-${bad.run_id}-rejects.csv"`);
+        assert.equal(r.text, expected);
+        assert.equal((await raw(server.url, { path: `/runs/${bad.run_id}/rejects`, headers: { accept: "text/csv" } })).text, expected);
+        assert.equal((await raw(server.url, { path: `/runs/${bad.run_id}/rejects?format=csv` })).text, expected);
+        assert.equal((await raw(server.url, { method: "HEAD", path: `/runs/${bad.run_id}/rejects.csv` })).status, 200);
+      });
+      await t.test("404 with a reason: unknown run, a relationships run, a run that rejected nothing", async () => {
+        for (const [path, code, detail] of [
+          ["/runs/20261130T000000000Z-ffff/rejects.csv", "not-found", /No run has id/],
+          ["/runs/20261130T000000000Z-0a0b/rejects.csv", "no-rejects", /is a relationships load/],
+          [`/runs/${clean.run_id}/rejects`, "no-rejects", /has no rejects file \(it rejected 0 rows\)/],
+        ] as const) {
+          const r = await raw(server.url, { path });
+          assert.equal(r.status, 404, path);
+          assert.equal(r.json().type, `/docs#problem-${code}`, path);
+          assert.match(r.json().detail, detail);
+        }
+      });
+      await t.test("path tricks reach nothing: dot segments, encoded slashes, NUL, a planted symlink", async () => {
+        const runsJsonl = readFileSync(join(dataDir, "runs.jsonl"), "utf8");
+        for (const path of [
+          `/runs/${clean.run_id}/rejects.csv`,
+          "/runs/..%2Fruns.jsonl%00/rejects.csv",
+          "/runs/..%2F..%2Fdata%2Fruns.jsonl/rejects.csv",
+          "/runs/%2E%2E/rejects.csv",
+          "/runs/../rejects.csv",
+          `/runs/${bad.run_id}%2F..%2F..%2Fruns.jsonl/rejects.csv`,
+          `/runs/${bad.run_id}/../../runs.jsonl`,
+        ]) {
+          const r = await raw(server.url, { path });
+          assert.ok(r.status === 404 || r.status === 400, `${path}: ${r.status}`);
+          assert.ok(!r.text.includes(runsJsonl.slice(0, 40)), `${path} served runs.jsonl`);
+        }
+      });
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { appendRun, readRuns, type Finding, type RunRecord } from "../runs/mod.ts";
+import { alertDocument, alertDue, alertRuns, sendAlert } from "./mod.ts";
+import { downUrl, localServer } from "../../scripts/testing/local_http.ts";
+
+function run(overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: "20260303T000000000Z-ab12", kind: "relationships", status: "succeeded",
+    started_at: "2026-03-03T00:00:00.000Z", finished_at: "2026-03-03T00:00:02.000Z",
+    file: { name: "relaciones.xlsx", path: "/srv/data/relaciones.xlsx", size: 1234, sha256: "ab".repeat(32) },
+    counts: { actors: 3 }, findings: [], changes: {}, error: null, version_id: 4, ...overrides,
+  };
+}
+
+const asymmetric: Finding = { check: "asymmetric_pair", severity: "warning", message: "2 pairs are marked in one direction only", cells: ["'Matriz de adyacencia'!C4", "'Matriz de adyacencia'!E2"], count: 2 };
+const badCell: Finding = { check: "invalid_cell", severity: "error", message: "Cell is not 0, 1 or blank", cells: ["'Matriz de adyacencia'!F5"], count: 1 };
+
+function withDataDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), "alerts-test-"));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test("alertDue() alerts on failed runs and on findings at or above the minimum severity", () => {
+  assert.equal(alertDue(run({ status: "failed", error: { code: "invalid-data", message: "x" } }), "error"), true);
+  assert.equal(alertDue(run({ findings: [asymmetric] }), "error"), false);
+  assert.equal(alertDue(run({ findings: [asymmetric] }), "warning"), true);
+  assert.equal(alertDue(run({ findings: [badCell] }), "error"), true);
+  assert.equal(alertDue(run({ status: "skipped" }), "info"), false);
+});
+
+test("alertDocument() is a chat message and a machine-readable run with cell references and links", () => {
+  const doc = alertDocument(run({ status: "failed", error: { code: "invalid-data", message: "Cell F5 is 'x'; the previous version stays published" }, findings: [asymmetric, badCell] }), {
+    baseUrl: "https://relaciones.example.org/",
+    minSeverity: "error",
+  });
+  assert.equal(doc.reason, "failed");
+  assert.equal(doc.severity, "error");
+  assert.equal(doc.run.status, "failed");
+  assert.deepEqual(doc.run.findings.map((f) => f.cells[0]), ["'Matriz de adyacencia'!C4", "'Matriz de adyacencia'!F5"]);
+  assert.deepEqual(doc.run.file, { name: "relaciones.xlsx", size: 1234, sha256: "ab".repeat(32) }, "no local path");
+  assert.deepEqual(doc.links, { run: "https://relaciones.example.org/runs/20260303T000000000Z-ab12", dashboard: "https://relaciones.example.org/#history" });
+  const lines = doc.text.split("\n");
+  assert.equal(lines[0], "Relaciones: relationships load FAILED (relaciones.xlsx)");
+  assert.ok(lines.indexOf("error: Cell is not 0, 1 or blank at 'Matriz de adyacencia'!F5") < lines.findIndex((l) => l.startsWith("warning:")), "errors first");
+  assert.ok(doc.text.includes(doc.links.run));
+});
+
+test("alertDocument() makes text from the files inert in a chat (Slack commands, mentions, control characters)", () => {
+  const hostile: Finding = { check: "name_mismatch", severity: "error", message: "Actor '<!channel> @here \u001b[31m&'", cells: [] };
+  const { text } = alertDocument(run({ findings: [hostile] }), { baseUrl: "http://x", minSeverity: "error" });
+  assert.ok(text.includes("&lt;!channel&gt;"), text);
+  assert.ok(text.includes("@\u2060here"));
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(text));
+  assert.ok(text.includes("[31m&amp;'"), text);
+});
+
+test("sendAlert() against a real local receiver", async (t) => {
+  await t.test("a receiver that takes it: one POST of JSON, status sent", async () => {
+    const hook = await localServer((_req, res) => res.end("ok"));
+    try {
+      const outcome = await sendAlert(`${hook.url}/hooks/T0/B0/secret`, { text: "hi" });
+      assert.deepEqual([outcome.status, outcome.attempts, outcome.http_status], ["sent", 1, 200]);
+      assert.equal(hook.requests[0].method, "POST");
+      assert.match(String(hook.requests[0].headers["content-type"]), /^application\/json/);
+      assert.deepEqual(JSON.parse(hook.requests[0].body.toString()), { text: "hi" });
+    } finally {
+      await hook.close();
+    }
+  });
+  await t.test("a receiver that fails once (503) gets a second attempt after the backoff", async () => {
+    const hook = await localServer((_req, res, n) => {
+      res.statusCode = n === 1 ? 503 : 200;
+      res.end();
+    });
+    try {
+      const outcome = await sendAlert(hook.url, { text: "hi" }, { backoffMs: 10 });
+      assert.deepEqual([outcome.status, outcome.attempts], ["sent", 2]);
+    } finally {
+      await hook.close();
+    }
+  });
+  await t.test("a 4xx is not retried: the request itself is wrong", async () => {
+    const hook = await localServer((_req, res) => {
+      res.statusCode = 404;
+      res.end("no_service");
+    });
+    try {
+      const outcome = await sendAlert(hook.url, { text: "hi" }, { backoffMs: 10 });
+      assert.deepEqual([outcome.status, outcome.attempts, outcome.http_status, outcome.error?.code], ["failed", 1, 404, "http-error"]);
+    } finally {
+      await hook.close();
+    }
+  });
+  await t.test("a receiver that is down: every attempt, then failed with a message naming the host, not the URL", async () => {
+    const url = `${await downUrl()}/services/T0/B0/the-secret-part`;
+    const outcome = await sendAlert(url, { text: "hi" }, { backoffMs: 10 });
+    assert.deepEqual([outcome.status, outcome.attempts, outcome.error?.code], ["failed", 3, "unreachable"]);
+    assert.ok(!outcome.error!.message.includes("the-secret-part"), outcome.error!.message);
+    assert.ok(outcome.error!.message.includes(new URL(url).host));
+  });
+  await t.test("a receiver that never answers: each attempt times out and the whole send stays bounded", async () => {
+    const hook = await localServer(() => {});
+    try {
+      const started = performance.now();
+      const outcome = await sendAlert(hook.url, { text: "hi" }, { timeoutMs: 200, backoffMs: 10 });
+      const elapsed = performance.now() - started;
+      assert.deepEqual([outcome.status, outcome.attempts, outcome.error?.code], ["failed", 3, "timeout"]);
+      assert.equal(hook.requests.length, 3);
+      // Generous bound (3 × 200 ms + backoff would be ~0.65 s): "never hangs", not a speed test.
+      assert.ok(elapsed < 10_000, `${elapsed} ms`);
+    } finally {
+      await hook.close();
+    }
+  });
+});
+
+test("alertRuns() posts only due runs, with a dashboard link, and records each outcome with its run", withDataDir(async (dir) => {
+  const hook = await localServer((_req, res) => res.end("ok"));
+  try {
+    const failed = run({ id: "r-failed", status: "failed", error: { code: "invalid-data", message: "bad" }, findings: [badCell] });
+    const fine = run({ id: "r-fine", findings: [asymmetric] });
+    const contacts = run({ id: "r-contacts", kind: "contacts", findings: [{ check: "contacts.invalid_email", severity: "error", message: "1 line has an invalid 'email'", cells: ["contacts.csv:7"], count: 1 }] });
+    for (const r of [failed, fine, contacts]) appendRun(dir, r);
+    const outcomes = await alertRuns([failed, fine, contacts], { webhook: hook.url, dataDir: dir, publicUrl: "https://rel.example.org" });
+    assert.deepEqual([...outcomes.keys()].sort(), ["r-contacts", "r-failed"]);
+    const bodies = hook.requests.map((r) => JSON.parse(r.body.toString()));
+    assert.deepEqual(bodies.map((b) => b.run.id).sort(), ["r-contacts", "r-failed"]);
+    const contactsDoc = bodies.find((b) => b.run.kind === "contacts");
+    assert.deepEqual(contactsDoc.run.findings[0].cells, ["contacts.csv:7"]);
+    assert.equal(contactsDoc.links.run, "https://rel.example.org/runs/r-contacts");
+    assert.equal(typeof contactsDoc.text, "string");
+    const recorded = new Map(readRuns(dir).map((r) => [r.id, r]));
+    assert.equal(recorded.get("r-failed")?.alert?.status, "sent");
+    assert.equal(recorded.get("r-contacts")?.alert?.attempts, 1);
+    assert.equal(recorded.get("r-fine")?.alert, undefined);
+    assert.equal(failed.alert?.status, "sent", "the run object carries it too, for the summary printed next");
+  } finally {
+    await hook.close();
+  }
+}));

@@ -1,0 +1,74 @@
+/**
+ * Posting an alert: a few attempts with backoff, each with a timeout, and an outcome that is a
+ * value, never an exception. A load has already been recorded when its alert goes out, and a
+ * webhook that is down or hangs must neither fail it nor keep it running for long.
+ */
+import type { RunAlert } from "../runs/mod.ts";
+
+/** How hard to try. */
+export interface SendOptions {
+  /** Time allowed for one POST, answer included (default 5 s, the ALERT_TIMEOUT setting). */
+  timeoutMs?: number;
+  /** POSTs at most (default 3). */
+  attempts?: number;
+  /** Wait before the second attempt, doubled before each further one (default 250 ms). */
+  backoffMs?: number;
+}
+
+/**
+ * POSTs `body` as JSON to `url`, retrying on network errors, timeouts, 408, 429 and 5xx answers,
+ * and returns the outcome. It never throws, and ends within about
+ * `attempts × timeoutMs + backoffMs × (2^(attempts-1) - 1)`. Messages name the webhook's host
+ * only: on Slack and Teams the URL's path is the secret.
+ *
+ * @example
+ * ```ts
+ * const outcome = await sendAlert("https://hooks.slack.com/services/T/B/x", { text: "Load failed" });
+ * outcome.status; // "sent" | "failed"
+ * ```
+ */
+export async function sendAlert(url: string, body: unknown, options: SendOptions = {}): Promise<RunAlert> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const attempts = Math.max(1, options.attempts ?? 3);
+  const backoffMs = options.backoffMs ?? 250;
+  const host = new URL(url).host;
+  const payload = JSON.stringify(body);
+  let outcome: RunAlert = { status: "failed", attempts: 0, at: new Date().toISOString() };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) await new Promise((done) => setTimeout(done, backoffMs * 2 ** (attempt - 2)));
+    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs });
+    outcome = { ...alert, attempts: attempt, at: new Date().toISOString() };
+    if (!retry) break;
+  }
+  return outcome;
+}
+
+async function postOnce(url: string, payload: string, { host, timeoutMs }: { host: string; timeoutMs: number }): Promise<{ alert: Omit<RunAlert, "attempts" | "at">; retry: boolean }> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=utf-8", "user-agent": "relaciones-etl" },
+      body: payload,
+      signal,
+      // A webhook that redirects is misconfigured; following it could send the run elsewhere.
+      redirect: "manual",
+    });
+    // The answer's body is not needed (Slack says "ok"); dropping it frees the connection and
+    // keeps a receiver that streams forever from holding us.
+    await response.body?.cancel();
+    if (response.ok) return { alert: { status: "sent", http_status: response.status }, retry: false };
+    const retry = response.status === 408 || response.status === 429 || response.status >= 500;
+    return {
+      alert: { status: "failed", http_status: response.status, error: { code: "http-error", message: `The webhook at ${host} answered ${response.status} ${response.statusText}`.trim() } },
+      retry,
+    };
+  } catch (error) {
+    if (signal.aborted) {
+      return { alert: { status: "failed", error: { code: "timeout", message: `The webhook at ${host} did not answer within ${timeoutMs} ms` } }, retry: true };
+    }
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    return { alert: { status: "failed", error: { code: "unreachable", message: `Cannot reach the webhook at ${host}: ${why}` } }, retry: true };
+  }
+}

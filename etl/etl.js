@@ -1,0 +1,18 @@
+/**
+ * `npm run etl` starts here, in plain JavaScript: bare Node answers `--help`, `--version` and
+ * usage errors (a TypeScript loader would add ~0.2 s and a hooks thread to each of them); anything
+ * else registers tsx in this same process (the tsx CLI would start a second Node process) and
+ * runs the load from main.ts. `node --import tsx etl/main.ts` still works, as tests and the
+ * scheduler run it.
+ */
+import { exitWith, parseOrAnswer } from "./etl_args.js";
+
+const parsed = parseOrAnswer(process.argv.slice(2));
+if ("exitCode" in parsed) process.exitCode = parsed.exitCode;
+else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  /** @type {typeof import("./main.ts")} */
+  const { runCli } = await import("./main.ts");
+  await exitWith(runCli(parsed.options));
+}

@@ -1,0 +1,94 @@
+/**
+ * Downloading a URL workbook into the data dir: a conditional GET (an unchanged file costs one
+ * 304), streamed to a temp file under a size cap and timeouts, retried with backoff when the
+ * failure may pass, and only a complete file becomes the copy the load reads.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { replaceFile } from "../files/mod.ts";
+import { getOnce } from "./_http_get.ts";
+import { copyName, fetchDir, readState, removeOldCopies, writeState } from "./_fetch_state.ts";
+import { FetchError } from "./fetch_error.ts";
+
+/** How a workbook is downloaded (the WORKBOOK_* settings, and bounds tests shorten). */
+export interface DownloadOptions {
+  /** Sent with every request to the workbook's origin (WORKBOOK_AUTH_HEADER). */
+  authHeader?: { name: string; value: string };
+  /** Default 1 GiB (WORKBOOK_MAX_MB). */
+  maxBytes?: number;
+  /** Longest wait for the headers and between two chunks; default 30 s. */
+  idleTimeoutMs?: number;
+  /** Longest one attempt may take; default 30 min (a large file on a slow link). */
+  totalTimeoutMs?: number;
+  /** Attempts at most; default 3. */
+  attempts?: number;
+  /** Wait before the second attempt, doubled before each further one; default 1 s. */
+  backoffMs?: number;
+}
+
+/** A workbook ready to load: freshly downloaded, or the copy the server says is current (304). */
+export interface FetchResult {
+  status: "downloaded" | "not-modified";
+  /** The local copy to load. */
+  path: string;
+  size: number;
+  sha256: string;
+  attempts: number;
+}
+
+/**
+ * Fetches `url` into `<dataDir>/fetched/` and returns the local copy to load. Throws FetchError
+ * (with the attempts made in its message) when no complete copy could be had; the previous copy
+ * and whatever is published stay as they were.
+ *
+ * @example
+ * ```ts
+ * const { path, status } = await fetchWorkbook("https://files.example.org/relaciones.xlsx", { dataDir: "data" });
+ * status; // "downloaded", or "not-modified" when the server answered 304
+ * ```
+ */
+export async function fetchWorkbook(url: string, options: DownloadOptions & { dataDir: string }): Promise<FetchResult> {
+  const dir = fetchDir(options.dataDir);
+  const attempts = Math.max(1, options.attempts ?? 3);
+  for (let attempt = 1; ; attempt++) {
+    const state = readState(dir, url);
+    const temp = join(dir, `.part-${process.pid}-${randomBytes(4).toString("hex")}`);
+    try {
+      const got = await getOnce(
+        url,
+        {
+          authHeader: options.authHeader,
+          validators: state ?? undefined,
+          idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+          totalTimeoutMs: options.totalTimeoutMs ?? 30 * 60_000,
+          maxBytes: options.maxBytes ?? 1024 ** 3,
+        },
+        temp,
+      );
+      if (got.status === "not-modified") {
+        if (state === null) throw new FetchError("http-status", "The server answered 304 Not Modified to a request without validators", false, 304);
+        return { status: "not-modified", path: state.path, size: state.size, sha256: state.sha256, attempts: attempt };
+      }
+      const folder = got.sha256.slice(0, 16);
+      const file = join(folder, copyName(url));
+      const path = join(dir, file);
+      mkdirSync(join(dir, folder), { recursive: true });
+      // Same content, same name: a copy already there is this one.
+      if (existsSync(path)) rmSync(temp, { force: true });
+      else replaceFile(temp, path);
+      writeState(dir, url, { file, sha256: got.sha256, size: got.size, etag: got.etag, lastModified: got.lastModified });
+      removeOldCopies(dir, folder);
+      return { status: "downloaded", path, size: got.size, sha256: got.sha256, attempts: attempt };
+    } catch (error) {
+      rmSync(temp, { force: true });
+      if (!(error instanceof FetchError)) throw error;
+      if (!error.retry || attempt >= attempts) {
+        if (attempt === 1) throw error;
+        throw new FetchError(error.code, `${error.message} (${attempt} attempts)`, false, error.httpStatus);
+      }
+      await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1));
+    }
+  }
+}

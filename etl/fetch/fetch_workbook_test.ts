@@ -1,0 +1,195 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ServerResponse } from "node:http";
+import { FetchError, fetchWorkbook, type DownloadOptions } from "./mod.ts";
+import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
+
+const BYTES = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7919) % 251));
+const ETAG = `"${createHash("sha256").update(BYTES).digest("hex").slice(0, 12)}"`;
+const FAST: DownloadOptions = { backoffMs: 10, idleTimeoutMs: 2000 };
+
+/** A publisher that honours If-None-Match, as a web server or object store does. */
+function publisher(body: () => Buffer, etag: () => string) {
+  return (req: ReceivedRequest, res: ServerResponse) => {
+    if (req.headers["if-none-match"] === etag()) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader("etag", etag());
+    res.setHeader("content-length", body().length);
+    res.end(body());
+  };
+}
+
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fetch-test-"));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+async function serving(answer: Parameters<typeof localServer>[0], fn: (server: LocalServer) => Promise<void>): Promise<void> {
+  const server = await localServer(answer);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Whatever is left in the fetch folder besides state.json and complete copies. */
+function leftovers(dir: string): string[] {
+  return readdirSync(join(dir, "fetched")).filter((name) => name.startsWith(".part"));
+}
+
+test("fetchWorkbook(): 200 stores a copy and its validators; the next fetch is a 304 that reuses the copy", withDir(async (dir) => {
+  await serving(publisher(() => BYTES, () => ETAG), async (server) => {
+    const url = `${server.url}/shared/Relaciones%202026.xlsx?sig=secret-token`;
+    const first = await fetchWorkbook(url, { ...FAST, dataDir: dir, authHeader: { name: "Authorization", value: "Bearer abc" } });
+    assert.equal(first.status, "downloaded");
+    assert.ok(first.path.endsWith("/Relaciones 2026.xlsx"), first.path);
+    assert.deepEqual(readFileSync(first.path), BYTES);
+    assert.equal(server.requests[0].headers.authorization, "Bearer abc");
+    assert.equal(server.requests[0].headers["if-none-match"], undefined);
+
+    const second = await fetchWorkbook(url, { ...FAST, dataDir: dir });
+    assert.deepEqual([second.status, second.path, second.sha256], ["not-modified", first.path, first.sha256]);
+    assert.equal(server.requests[1].headers["if-none-match"], ETAG);
+    const state = readFileSync(join(dir, "fetched", "state.json"), "utf8");
+    assert.ok(!state.includes("secret-token") && !state.includes("Bearer"), "no token of the URL or the header is stored");
+    assert.deepEqual(leftovers(dir), []);
+  });
+}));
+
+test("fetchWorkbook() sends If-Modified-Since when the server gave only Last-Modified", withDir(async (dir) => {
+  const stamp = "Tue, 03 Mar 2026 06:00:00 GMT";
+  await serving((req, res) => {
+    if (req.headers["if-modified-since"] === stamp) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader("last-modified", stamp);
+    res.end(BYTES);
+  }, async (server) => {
+    assert.equal((await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir })).status, "downloaded");
+    assert.equal((await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir })).status, "not-modified");
+  });
+}));
+
+test("fetchWorkbook(): a 404 fails at once with the status and the URL without its query", withDir(async (dir) => {
+  await serving((_req, res) => {
+    res.statusCode = 404;
+    res.end("gone");
+  }, async (server) => {
+    await assert.rejects(fetchWorkbook(`${server.url}/missing.xlsx?token=s3cret`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+      assert.equal(error.code, "http-status");
+      assert.equal(error.httpStatus, 404);
+      assert.equal(error.message, `${server.url}/missing.xlsx answered 404 Not Found`);
+      return true;
+    });
+    assert.equal(server.requests.length, 1, "a 404 is not retried");
+  });
+}));
+
+test("fetchWorkbook(): a connection dropped halfway is retried, then fails clearly; no partial file is kept", withDir(async (dir) => {
+  const half = (_req: ReceivedRequest, res: ServerResponse) => {
+    res.setHeader("content-length", BYTES.length);
+    res.write(BYTES.subarray(0, 20_000), () => res.destroy());
+  };
+  await serving(half, async (server) => {
+    await assert.rejects(fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+      assert.equal(error.code, "connection-lost");
+      assert.match(error.message, /^The download of http:\/\/127\.0\.0\.1:\d+\/w\.xlsx broke off after [\d,]+ of 50,000 bytes \(the connection closed\) \(3 attempts\)$/);
+      return true;
+    });
+    assert.equal(server.requests.length, 3);
+    assert.deepEqual(leftovers(dir), []);
+    assert.deepEqual(readdirSync(join(dir, "fetched")), [], "no copy, no state");
+  });
+}));
+
+test("fetchWorkbook(): a drop on the first attempt and a full answer on the second is a download", withDir(async (dir) => {
+  await serving((req, res, n) => {
+    if (n === 1) {
+      res.setHeader("content-length", BYTES.length);
+      res.write(BYTES.subarray(0, 1000), () => res.destroy());
+    } else publisher(() => BYTES, () => ETAG)(req, res);
+  }, async (server) => {
+    const result = await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir });
+    assert.deepEqual([result.status, result.attempts], ["downloaded", 2]);
+    assert.deepEqual(readFileSync(result.path), BYTES);
+  });
+}));
+
+test("fetchWorkbook(): a server that never answers times out on every attempt, within a bounded time", withDir(async (dir) => {
+  await serving(() => {}, async (server) => {
+    const started = performance.now();
+    await assert.rejects(fetchWorkbook(`${server.url}/w.xlsx`, { dataDir: dir, idleTimeoutMs: 200, backoffMs: 10 }), (error: FetchError) => error.code === "timeout" && /200 ms without a byte/.test(error.message));
+    assert.equal(server.requests.length, 3);
+    assert.ok(performance.now() - started < 10_000, "bounded (3 × 200 ms expected; generous limit)");
+  });
+}));
+
+test("fetchWorkbook(): a slow server that keeps sending within the idle timeout is waited for", withDir(async (dir) => {
+  await serving((_req, res) => {
+    res.setHeader("content-length", BYTES.length);
+    let sent = 0;
+    const tick = setInterval(() => {
+      res.write(BYTES.subarray(sent, sent + 10_000));
+      sent += 10_000;
+      if (sent >= BYTES.length) {
+        clearInterval(tick);
+        res.end();
+      }
+    }, 60);
+  }, async (server) => {
+    const result = await fetchWorkbook(`${server.url}/w.xlsx`, { dataDir: dir, idleTimeoutMs: 2000, backoffMs: 10 });
+    assert.deepEqual([result.status, result.attempts], ["downloaded", 1]);
+    assert.deepEqual(readFileSync(result.path), BYTES);
+  });
+}));
+
+test("fetchWorkbook() stops a download over the size cap, declared or not, without retrying", withDir(async (dir) => {
+  await serving((req, res) => {
+    // Chunked, no Content-Length: the cap is met while counting.
+    if (req.path === "/chunked.xlsx") {
+      res.write(BYTES.subarray(0, 30_000));
+      res.end(BYTES.subarray(30_000));
+    } else res.end(BYTES);
+  }, async (server) => {
+    for (const path of ["/declared.xlsx", "/chunked.xlsx"]) {
+      await assert.rejects(fetchWorkbook(`${server.url}${path}`, { ...FAST, dataDir: dir, maxBytes: 40_000 }), (error: FetchError) => error.code === "too-large", path);
+    }
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(leftovers(dir), []);
+  });
+}));
+
+test("fetchWorkbook() follows a redirect, and the auth header does not follow it to another origin", withDir(async (dir) => {
+  await serving(publisher(() => BYTES, () => ETAG), async (files) => {
+    await serving((_req, res) => {
+      res.statusCode = 302;
+      res.setHeader("location", `${files.url}/blob/w.xlsx`);
+      res.end();
+    }, async (front) => {
+      const result = await fetchWorkbook(`${front.url}/w.xlsx`, { ...FAST, dataDir: dir, authHeader: { name: "X-Api-Key", value: "k3y" } });
+      assert.equal(result.status, "downloaded");
+      assert.equal(front.requests[0].headers["x-api-key"], "k3y");
+      assert.equal(files.requests[0].headers["x-api-key"], undefined);
+    });
+  });
+}));
+
+test("fetchWorkbook(): nobody listening is 'unreachable' after every attempt", withDir(async (dir) => {
+  await assert.rejects(fetchWorkbook(`${await downUrl()}/w.xlsx`, { ...FAST, dataDir: dir }), (error: FetchError) => error.code === "unreachable" && /ECONNREFUSED.*\(3 attempts\)$/.test(error.message));
+}));

@@ -1,0 +1,86 @@
+/**
+ * Noticing that a URL workbook changed, for the schedule (`--watch`, `npm start`): every interval a
+ * conditional GET with the validators of the last download. A 304 costs nothing more; a 200 is
+ * streamed through a hash (nothing stored) and compared with the last download, so a server that
+ * sends no validators still triggers a load only when the bytes differ. The load itself then
+ * downloads the file (fetch_workbook.ts): the watcher never writes the data dir.
+ */
+import { getOnce } from "./_http_get.ts";
+import { fetchDir, readState } from "./_fetch_state.ts";
+import { isUrl } from "../settings/mod.js";
+import type { DownloadOptions } from "./fetch_workbook.ts";
+
+/** A running watcher. */
+export interface UrlWatcher {
+  stop(): void;
+  /** Resolves once the poll in progress, if any, has finished. */
+  idle(): Promise<void>;
+}
+
+/** Options of `watchUrl()`. */
+export interface WatchUrlOptions extends Pick<DownloadOptions, "authHeader" | "maxBytes" | "idleTimeoutMs" | "totalTimeoutMs"> {
+  /** Whose `fetched/state.json` holds the last download's validators and hash. */
+  dataDir: string;
+  intervalMs: number;
+  /** Called when the server has other bytes than the last download (or there was none). */
+  onChanged: () => void;
+  /** Called when a poll fails (server down, 404...); polling goes on. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Polls `url` every `intervalMs` and calls `onChanged()` when it holds a new workbook.
+ *
+ * @example
+ * ```ts
+ * const watcher = watchUrl(url, { dataDir: "data", intervalMs: 600_000, onChanged: () => scheduler.trigger("file-changed") });
+ * watcher.stop();
+ * ```
+ */
+export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
+  let stopped = false;
+  let polling: Promise<void> = Promise.resolve();
+  const poll = async () => {
+    const state = readState(fetchDir(options.dataDir), url);
+    try {
+      const got = await getOnce(url, {
+        authHeader: options.authHeader,
+        validators: state ?? undefined,
+        idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+        totalTimeoutMs: options.totalTimeoutMs ?? 30 * 60_000,
+        maxBytes: options.maxBytes ?? 1024 ** 3,
+      });
+      if (!stopped && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
+    } catch (error) {
+      if (!stopped) options.onError?.(error);
+    }
+  };
+  const timer = setInterval(() => {
+    // One poll at a time: a slow server must not pile up requests.
+    polling = polling.then(() => (stopped ? undefined : poll()));
+  }, options.intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+    idle: () => polling,
+  };
+}
+
+/**
+ * Returns the schedule's `watchWorkbook` for `workbook`: polling it every `pollMs` when it is a URL;
+ * undefined for a path (the schedule watches files itself) or when polling is off.
+ *
+ * @example
+ * ```ts
+ * startScheduler({ workbook, dataDir, runLoad, watchWorkbook: urlWorkbookWatcher({ workbook, dataDir, pollMs: 600_000 }) });
+ * ```
+ */
+export function urlWorkbookWatcher(
+  options: Omit<WatchUrlOptions, "intervalMs" | "onChanged"> & { workbook: string; pollMs: number | null },
+): ((onChanged: () => void) => UrlWatcher) | undefined {
+  const { workbook, pollMs, ...watch } = options;
+  if (!isUrl(workbook) || pollMs === null) return undefined;
+  return (onChanged) => watchUrl(workbook, { ...watch, intervalMs: pollMs, onChanged });
+}

@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fetchWorkbook, urlWorkbookWatcher, watchUrl } from "./mod.ts";
+import { localServer } from "../../scripts/testing/local_http.ts";
+
+/** Waits until `done()` holds, polling; fails after `ms` (a state to reach, not a timing to assert). */
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("watchUrl() reports a change only when the server has other bytes than the last download", { timeout: 60_000 }, async (t) => {
+  for (const validators of [true, false]) {
+    await t.test(validators ? "a server with ETags: unchanged polls are 304s" : "a server without validators: the body's hash decides", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "watch-url-"));
+      let body = Buffer.from("version one");
+      const server = await localServer((req, res) => {
+        const etag = `"${body.length}-${body[8]}"`;
+        if (validators && req.headers["if-none-match"] === etag) {
+          res.statusCode = 304;
+          res.end();
+          return;
+        }
+        if (validators) res.setHeader("etag", etag);
+        res.end(body);
+      });
+      let changes = 0;
+      const url = `${server.url}/w.xlsx`;
+      await fetchWorkbook(url, { dataDir: dir });
+      const watcher = watchUrl(url, { dataDir: dir, intervalMs: 30, onChanged: () => changes++ });
+      try {
+        await until(() => server.requests.length >= 4);
+        assert.equal(changes, 0, "the downloaded version is not a change");
+        if (validators) assert.ok(server.requests.slice(1).every((r) => r.headers["if-none-match"] !== undefined));
+        body = Buffer.from("version TWO");
+        await until(() => changes > 0);
+        watcher.stop();
+        await watcher.idle();
+      } finally {
+        watcher.stop();
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+test("watchUrl() keeps polling after a failed poll and reports it", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-url-"));
+  const server = await localServer((_req, res, n) => {
+    res.statusCode = n === 1 ? 503 : 200;
+    res.end("bytes");
+  });
+  const errors: unknown[] = [];
+  let changes = 0;
+  const watcher = watchUrl(`${server.url}/w.xlsx`, { dataDir: dir, intervalMs: 30, onChanged: () => changes++, onError: (e) => errors.push(e) });
+  try {
+    await until(() => changes > 0);
+    assert.match(String((errors[0] as Error).message), /answered 503/);
+  } finally {
+    watcher.stop();
+    await watcher.idle();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("urlWorkbookWatcher() polls URLs only, and not when polling is off", () => {
+  assert.equal(urlWorkbookWatcher({ workbook: "/srv/data/relaciones.xlsx", dataDir: "/srv/data", pollMs: 1000 }), undefined);
+  assert.equal(urlWorkbookWatcher({ workbook: "https://files.example.org/w.xlsx", dataDir: "/srv/data", pollMs: null }), undefined);
+  assert.equal(typeof urlWorkbookWatcher({ workbook: "https://files.example.org/w.xlsx", dataDir: "/srv/data", pollMs: 1000 }), "function");
+});

@@ -1,0 +1,142 @@
+/**
+ * Every published version as Parquet, for engines that do not speak DuckDB's file format (Spark,
+ * Trino, pandas, polars, BI tools): after each publication the version's tables are written with
+ * DuckDB's `COPY ... (FORMAT parquet, COMPRESSION zstd)` into Hive-style folders,
+ *
+ *     <parquet dir>/table=<name>/version=<N>/data.parquet
+ *
+ * for `actors`, `user_relationships`, `v_actor_relationships` (the view's rows, names included),
+ * `findings`, and the history: `changes` (the changes version N made) and `versions` (version N's
+ * row). Each file is written under a temp name and renamed, so a reader never sees half of one;
+ * `versions` is written last, so a reader that starts from it sees only versions whose files are
+ * all there. Files are never rewritten: a version's data does not change once published.
+ *
+ * What is missing is filled in too: kept snapshots (`<data dir>/snapshots/`) whose data files are
+ * not there (Parquet turned on later, or an export that failed), and the `changes` and `versions`
+ * of every version in the live snapshot's history.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Database } from "../db/mod.ts";
+import type { RunParquet } from "../runs/mod.ts";
+import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
+import { sqlString } from "./write_snapshot.ts";
+
+/** The tables of one snapshot written per version, with the order that makes each file stable. */
+const DATA_TABLES: readonly { name: string; query: string }[] = [
+  { name: "actors", query: "SELECT * FROM s.actors ORDER BY numeric_id" },
+  { name: "user_relationships", query: "SELECT * FROM s.user_relationships ORDER BY person_a, person_b" },
+  { name: "v_actor_relationships", query: "SELECT * FROM s.v_actor_relationships ORDER BY person_a_id, person_b_id" },
+  { name: "findings", query: "SELECT * FROM s.findings ORDER BY severity, check_name" },
+];
+
+/** The history tables, one partition per version; `versions` last (see above). */
+const HISTORY_TABLES: readonly { name: string; query: string }[] = [
+  { name: "changes", query: "SELECT * FROM s.changes WHERE version_id = {version} ORDER BY rowid" },
+  { name: "versions", query: "SELECT * FROM s.versions WHERE version_id = {version}" },
+];
+
+/**
+ * Returns the Parquet file of `table` for `version` under `dir`.
+ *
+ * @example
+ * ```ts
+ * parquetPath("data/parquet", "actors", 3); // "data/parquet/table=actors/version=3/data.parquet"
+ * ```
+ */
+export function parquetPath(dir: string, table: string, version: number): string {
+  return join(dir, `table=${table}`, `version=${version}`, "data.parquet");
+}
+
+/**
+ * Writes the live snapshot (version `version`) to `dir` as Parquet, with whatever earlier versions
+ * are missing there, and returns what it did. Never throws: a failure is returned as
+ * `{ status: "failed", error }` (temp files removed), for the run record; the load stays published.
+ *
+ * @example
+ * ```ts
+ * await exportParquet({ dataDir: "data", dir: "data/parquet", live: "data/relationships.duckdb", version: 3 });
+ * // { status: "written", dir: "data/parquet", versions: [3], files: 6 }
+ * ```
+ */
+export async function exportParquet(options: { dataDir: string; dir: string; live: string; version: number }): Promise<RunParquet> {
+  const { dir } = options;
+  const written = new Set<number>();
+  let files = 0;
+  const temps: string[] = [];
+  let db: Database | null = null;
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Two threads and a memory limit, as for the load: the export runs in the same process.
+    db = await Database.open(":memory:", { settings: { threads: "2", memory_limit: "256MB" } });
+    const copy = async (table: { name: string; query: string }, version: number) => {
+      const target = parquetPath(dir, table.name, version);
+      if (existsSync(target)) return;
+      mkdirSync(join(target, ".."), { recursive: true });
+      const temp = `${target}.${process.pid}.tmp`;
+      temps.push(temp);
+      // COPY takes no bound parameters: the path is ours, quoted as a SQL string, and the version
+      // an integer from the snapshot itself.
+      const query = table.query.replace("{version}", String(Math.trunc(version)));
+      await db!.run(`COPY (${query}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+      renameSync(temp, target);
+      files++;
+      written.add(version);
+    };
+    const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
+    const seen = new Set<number>();
+    for (const source of sources) {
+      if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
+      seen.add(source.version);
+      await db.run(`ATTACH ${sqlString(source.path)} AS s (READ_ONLY)`);
+      try {
+        for (const table of DATA_TABLES) await copy(table, source.version);
+        for (const table of HISTORY_TABLES) await copy(table, source.version);
+      } finally {
+        await db.run("DETACH s");
+      }
+    }
+    // Versions no longer kept still have their changes in the live snapshot's history.
+    await db.run(`ATTACH ${sqlString(options.live)} AS s (READ_ONLY)`);
+    try {
+      const history = await db.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
+      for (const { version_id } of history) for (const table of HISTORY_TABLES) await copy(table, version_id);
+    } finally {
+      await db.run("DETACH s");
+    }
+    return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
+  } catch (error) {
+    for (const temp of temps) rmSync(temp, { force: true });
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    return {
+      status: "failed",
+      dir,
+      versions: [...written].sort((a, b) => a - b),
+      files,
+      error: { code: "parquet-failed", message: `Cannot write version ${options.version} as Parquet to '${dir}': ${message}; the version is published all the same` },
+    };
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Returns the versions that have Parquet files under `dir` (their `versions` partition, written
+ * last), oldest first.
+ *
+ * @example
+ * ```ts
+ * parquetVersions("data/parquet"); // [1, 2, 3]
+ * ```
+ */
+export function parquetVersions(dir: string): number[] {
+  try {
+    return readdirSync(join(dir, "table=versions"))
+      .map((name) => /^version=([1-9]\d*)$/.exec(name))
+      .filter((m) => m !== null && existsSync(join(dir, "table=versions", m[0], "data.parquet")))
+      .map((m) => Number(m![1]))
+      .sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}

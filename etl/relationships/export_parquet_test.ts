@@ -1,0 +1,116 @@
+// The Parquet copy of each published version, read back with DuckDB's own read_parquet (Hive
+// partitions) and compared with the snapshot it came from; real workbooks, real loads, real files.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../db/mod.ts";
+import { readRuns } from "../runs/mod.ts";
+import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
+import { loadRelationships, parquetPath, parquetVersions, snapshotPath } from "./mod.ts";
+
+const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
+// The next day: an actor more, other pairs, one name changed. (The partition columns, `table` and
+// `version`, come from the folder names; the files themselves hold the snapshot's columns only.)
+const v2: Version = { ...v1, ids: [1, 2, 3, 4, 5], cell: cells(6, { density: 0.5 }), name: (id) => (id === 2 ? "Persona Dos" : `Persona ${id}`) };
+
+/** Rows as comparable text: DuckDB values (bigint, Date, lists) through one JSON form, in order. */
+async function rows(db: Database, sql: string): Promise<string[]> {
+  return (await db.all(sql)).map((row) => JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
+}
+
+test("each published version is written as Parquet in Hive partitions and reads back equal to its snapshot", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-"));
+  const dataDir = join(dir, "data");
+  const parquetDir = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, v1);
+    const first = await loadRelationships({ workbook, dataDir, parquetDir });
+    assert.deepEqual(first.run.parquet, { status: "written", dir: parquetDir, versions: [1], files: 6 });
+    const db = await Database.open(":memory:");
+    const glob = (table: string) => `read_parquet('${join(parquetDir, `table=${table}`, "*", "*.parquet")}', hive_partitioning = true)`;
+    try {
+      await t.test("version 1 reads back as the snapshot's tables", async () => {
+        await db.run(`ATTACH '${snapshotPath(dataDir)}' AS s (READ_ONLY)`);
+        for (const [table, order] of [["actors", "numeric_id"], ["user_relationships", "person_a, person_b"], ["v_actor_relationships", "person_a_id, person_b_id"], ["findings", "check_name"]]) {
+          const parquet = await rows(db, `SELECT * EXCLUDE (version, "table") FROM ${glob(table)} WHERE version = 1 ORDER BY ${order}`);
+          assert.deepEqual(parquet, await rows(db, `SELECT * FROM s.${table} ORDER BY ${order}`), table);
+          assert.ok(parquet.length > 0 || table === "findings", table);
+        }
+        await db.run("DETACH s");
+      });
+
+      const v1File = statSync(parquetPath(parquetDir, "actors", 1));
+      await writeVersion(workbook, v2);
+      const second = await loadRelationships({ workbook, dataDir, parquetDir });
+      const again = statSync(parquetPath(parquetDir, "actors", 1));
+      assert.deepEqual([again.ino, again.mtimeMs], [v1File.ino, v1File.mtimeMs], "version 1's files are not rewritten");
+      assert.equal(second.run.version_id, 2);
+      assert.equal(second.run.parquet?.status, "written");
+      await t.test("version 2 is a partition of its own; version 1's files are untouched; every change of the history is there", async () => {
+        await db.run(`ATTACH '${snapshotPath(dataDir)}' AS s (READ_ONLY)`);
+        assert.deepEqual(
+          await rows(db, `SELECT * EXCLUDE (version, "table") FROM ${glob("actors")} WHERE version = 2 ORDER BY numeric_id`),
+          await rows(db, "SELECT * FROM s.actors ORDER BY numeric_id"),
+        );
+        assert.deepEqual(
+          await rows(db, `SELECT * EXCLUDE (version, "table") FROM ${glob("user_relationships")} WHERE version = 2 ORDER BY person_a, person_b`),
+          await rows(db, "SELECT * FROM s.user_relationships ORDER BY person_a, person_b"),
+        );
+        assert.deepEqual(
+          await rows(db, `SELECT version, count(*)::INTEGER AS actors FROM ${glob("actors")} GROUP BY version ORDER BY version`),
+          ['{"version":1,"actors":4}', '{"version":2,"actors":5}'],
+        );
+        const order = "version_id, entity, change, numeric_id, person_a, person_b, field";
+        const changes = await rows(db, `SELECT * EXCLUDE (version, "table") FROM ${glob("changes")} ORDER BY ${order}`);
+        assert.deepEqual(changes, await rows(db, `SELECT * FROM s.changes ORDER BY ${order}`));
+        assert.ok(changes.length > 0);
+        assert.deepEqual(await rows(db, `SELECT * EXCLUDE (version, "table") FROM ${glob("versions")} ORDER BY version_id`), await rows(db, "SELECT * FROM s.versions ORDER BY version_id"));
+        // Every table has a file per version, empty ones included (version 1 changed nothing), as a
+        // lake engine lists them.
+        const files = await db.all<{ file: string }>(`SELECT file FROM glob('${join(parquetDir, "*", "*", "*.parquet")}') ORDER BY file`);
+        assert.deepEqual(
+          files.map((f) => f.file.slice(parquetDir.length + 1)),
+          ["actors", "changes", "findings", "user_relationships", "v_actor_relationships", "versions"].flatMap((t) => [1, 2].map((v) => `table=${t}/version=${v}/data.parquet`)),
+        );
+        await db.run("DETACH s");
+      });
+      assert.deepEqual(parquetVersions(parquetDir), [1, 2]);
+      assert.deepEqual(readdirSync(join(parquetDir, "table=actors", "version=2")), ["data.parquet"], "no temp file is left");
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a failed Parquet export is recorded in the run and neither fails nor unpublishes the load; the next export fills the gap", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-fail-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  try {
+    await writeVersion(workbook, v1);
+    // A file where the folder should be: nothing can be written under it.
+    writeFileSync(parquetDir, "not a folder");
+    const { run } = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions: { newest: 7, days: 0 } });
+    assert.equal(run.status, "succeeded");
+    assert.equal(run.version_id, 1);
+    assert.equal(run.parquet?.status, "failed");
+    assert.equal(run.parquet?.error?.code, "parquet-failed");
+    assert.match(run.parquet!.error!.message, new RegExp(`^Cannot write version 1 as Parquet to '${parquetDir}': .*; the version is published all the same$`));
+    assert.deepEqual(readRuns(dataDir).at(-1)?.parquet, run.parquet, "the failure is in runs.jsonl");
+    assert.ok(existsSync(snapshotPath(dataDir)), "version 1 is published");
+
+    rmSync(parquetDir);
+    await writeVersion(workbook, v2);
+    const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions: { newest: 7, days: 0 } });
+    assert.deepEqual(next.run.parquet, { status: "written", dir: parquetDir, versions: [1, 2], files: 12 }, "version 1 comes from its kept snapshot");
+    assert.ok(existsSync(parquetPath(parquetDir, "user_relationships", 1)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,89 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { acquireLoadLock, LockBusyError } from "./lock.ts";
+
+const LOCK = ".relationships.lock";
+const onLinux = existsSync("/proc/self/stat");
+
+/** Runs `fn` with a live process that has nothing to do with any load (a `sleep`), then kills it. */
+async function withUnrelatedProcess(fn: (pid: number) => void): Promise<void> {
+  const child = spawn("sleep", ["60"], { stdio: "ignore" });
+  await new Promise<void>((resolve, reject) => child.once("spawn", resolve).once("error", reject));
+  try {
+    fn(child.pid!);
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+/** The start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTicks(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+function bootId(): string {
+  return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+}
+
+test("acquireLoadLock() allows one load at a time and takes over a dead owner's lock", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lock-test-"));
+  try {
+    const release = acquireLoadLock(dir);
+    assert.throws(() => acquireLoadLock(dir), LockBusyError);
+    release();
+    // A lock left by a killed process (a pid that cannot exist) is stale.
+    writeFileSync(join(dir, LOCK), "2147483646");
+    const again = acquireLoadLock(dir);
+    assert.match(readFileSync(join(dir, LOCK), "utf8"), new RegExp(`^${process.pid}\\b`));
+    again();
+    assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
+    // A release after someone else took the lock over leaves their lock alone.
+    const mine = acquireLoadLock(dir);
+    writeFileSync(join(dir, LOCK), "1");
+    mine();
+    assert.equal(readFileSync(join(dir, LOCK), "utf8"), "1");
+    assert.throws(() => acquireLoadLock(dir), LockBusyError, "pid 1 is alive and older than the lock, so its lock stands");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("acquireLoadLock() takes over a lock whose pid now belongs to another process", { skip: !onLinux && "needs /proc" }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "lock-test-"));
+  try {
+    await t.test("the pid is alive but started at another time than the lock's owner", () =>
+      withUnrelatedProcess((pid) => {
+        const wrongStart = String(Number(startTicks(pid)) - 1);
+        writeFileSync(join(dir, LOCK), `${pid} ${wrongStart} ${bootId()}`);
+        const release = acquireLoadLock(dir);
+        assert.match(readFileSync(join(dir, LOCK), "utf8"), new RegExp(`^${process.pid} `), "the lock is ours now");
+        release();
+      }));
+    await t.test("the pid is alive but the lock was written before the last boot", () =>
+      withUnrelatedProcess((pid) => {
+        writeFileSync(join(dir, LOCK), `${pid} ${startTicks(pid)} 00000000-0000-0000-0000-000000000000`);
+        acquireLoadLock(dir)();
+      }));
+    await t.test("a lock in the old format (a bare pid) whose process started after the lock was written", () =>
+      withUnrelatedProcess((pid) => {
+        writeFileSync(join(dir, LOCK), String(pid));
+        const anHourAgo = new Date(Date.now() - 3600_000);
+        utimesSync(join(dir, LOCK), anHourAgo, anHourAgo);
+        acquireLoadLock(dir)();
+      }));
+    await t.test("the same pid, start time and boot: the owner is alive and its lock stands", () =>
+      withUnrelatedProcess((pid) => {
+        writeFileSync(join(dir, LOCK), `${pid} ${startTicks(pid)} ${bootId()}`);
+        assert.throws(() => acquireLoadLock(dir), (e: unknown) => e instanceof LockBusyError && e.pid === pid);
+        rmSync(join(dir, LOCK));
+      }));
+    assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,82 @@
+/**
+ * `npm run etl -- --restore VERSION`: publishes a kept earlier version again, as a run of its own.
+ * It is a load whose input is the kept snapshot instead of a workbook, in the same phases: lock
+ * (the load lock, so it never races a load), build (a new snapshot file holding the kept version's
+ * data as the next version number, with the whole history carried forward and `restored_from`
+ * saying what it is), publish (the same atomic rename), keep and export, record. Numbering it as a
+ * new version rather than putting the old file back keeps versions and history append-only: the
+ * next load compares against what is served, and the bad version stays in the history, marked.
+ */
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { lastRun } from "../runs/mod.ts";
+import type { KeepVersions } from "../settings/mod.js";
+import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
+import { afterPublish, lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
+import { publishSnapshot } from "./publish.ts";
+import { copySnapshot } from "./write_snapshot.ts";
+
+/** Options of `restoreVersion()`. */
+export interface RestoreOptions {
+  dataDir: string;
+  /** The version to publish again; it must be kept in `<data dir>/snapshots/`. */
+  version: number;
+  /** As for a load: where the new version is also written as Parquet; null or absent: nowhere. */
+  parquetDir?: string | null;
+  /** As for a load: which snapshots stay kept afterwards (and in the message when one is missing). */
+  keepVersions?: KeepVersions;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/**
+ * Publishes kept version `options.version` again as a new version and returns the recorded run
+ * (kind relationships, `restored_from` set). Never throws: a version that is not kept is a failed
+ * run, a busy lock a skipped one, like a load's.
+ *
+ * @example
+ * ```ts
+ * const { run } = await restoreVersion({ dataDir: "data", version: 3 });
+ * run.version_id; // 6: version 3's data, published as version 6
+ * ```
+ */
+export async function restoreVersion(options: RestoreOptions): Promise<LoadResult> {
+  const source = keptSnapshotPath(options.dataDir, options.version);
+  const load = new RelationshipLoad({ workbook: source, dataDir: options.dataDir, now: options.now });
+  load.run.restored_from = options.version;
+  let release: (() => void) | null = null;
+  try {
+    release = lock(options.dataDir);
+    if (!existsSync(source)) throw notKept(options);
+    const published = await publishedVersion(load.live);
+    const fallbackVersionId = (lastRun(options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
+    const db = await load.startSnapshot();
+    if (!db) throw new LoadError("internal", "The new snapshot could not be started");
+    const { summary, source: copied, counts } = await copySnapshot({
+      db, sourcePath: source, previousPath: published === null ? null : load.live, runId: load.run.id, loadedAt: load.started, fallbackVersionId,
+    });
+    // The run names the workbook the restored data came from, and the kept file it was read from.
+    load.file = { name: copied.fileName, path: source, size: copied.size, sha256: copied.sha256 };
+    publishSnapshot(load.temp, load.live);
+    return load.recordPublished(summary, counts, await afterPublish(options, load.live, summary.versionId));
+  } catch (error) {
+    return load.recordFailure(error);
+  } finally {
+    if (load.run.status !== "succeeded") await load.dropSnapshot();
+    release?.();
+  }
+}
+
+function notKept(options: RestoreOptions): LoadError {
+  const kept = keptVersions(options.dataDir).map((k) => k.version);
+  const rule = options.keepVersions
+    ? options.keepVersions.days > 0
+      ? `KEEP_VERSIONS keeps the versions of the last ${options.keepVersions.days} days and at least the newest ${options.keepVersions.newest}`
+      : `KEEP_VERSIONS keeps the newest ${options.keepVersions.newest}`
+    : "versions are kept only when KEEP_VERSIONS is set";
+  return new LoadError(
+    "version-not-kept",
+    `Cannot restore version ${options.version}: it is not kept in '${dirname(keptSnapshotPath(options.dataDir, options.version))}' ` +
+      `(kept: ${kept.length > 0 ? kept.join(", ") : "none"}; ${rule}); nothing was published`,
+  );
+}

@@ -1,0 +1,243 @@
+/**
+ * The human report of `npm run etl`: what each load did, in lines a person reads at a glance
+ * (`--json` prints the records instead). Kept apart from main.ts, which runs the loads.
+ */
+import type { LoadContactsResult } from "./contacts/mod.ts";
+import type { FieldTally } from "./handover/mod.ts";
+import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
+import type { Finding, RunAlert } from "./runs/mod.ts";
+
+/** What the contacts step did (the contacts module records the run itself). */
+export interface ContactsOutcome {
+  status: "succeeded" | "failed";
+  summary?: LoadContactsResult;
+  error?: { code: string; message: string };
+}
+
+/** The outcome of one `npm run etl`. */
+export interface EtlOutcome {
+  ok: boolean;
+  relationships: LoadResult | null;
+  contacts: ContactsOutcome | null;
+  /** The alerts sent about this outcome's runs, by run id (none without a webhook). */
+  alerts?: Map<string, RunAlert>;
+}
+
+/** Returns the human summary of an outcome, as lines. */
+export function formatOutcome(outcome: EtlOutcome): string[] {
+  const lines: string[] = [];
+  const r = outcome.relationships;
+  if (r) lines.push(...formatRelationships(r));
+  const c = outcome.contacts;
+  if (c) {
+    if (c.status === "succeeded" && c.summary) lines.push(...formatContacts(c.summary));
+    else lines.push(`Contacts: FAILED: ${c.error?.message}`);
+  }
+  for (const alert of outcome.alerts?.values() ?? []) {
+    const tries = `${alert.attempts} ${alert.attempts === 1 ? "attempt" : "attempts"}`;
+    lines.push(alert.status === "sent" ? `Alert sent (${tries}).` : `Alert NOT sent (${tries}): ${alert.error?.message ?? "failed"}`);
+  }
+  return lines;
+}
+
+function formatRelationships(result: LoadResult): string[] {
+  const { run } = result;
+  const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
+  const file = run.file?.name ?? "the workbook";
+  const lines: string[] = [];
+  // Busy (another load runs) and withdrawn (a restore set this file aside) say why themselves.
+  if (run.status === "skipped" && run.error && run.error.code !== "unchanged") {
+    lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
+    return lines;
+  }
+  if (run.status === "skipped") {
+    lines.push(`Relationships: ${file} is unchanged since version ${run.version_id}; skipped (${seconds}). Use --force to reload.`);
+    return lines;
+  }
+  if (run.status === "failed" && run.restored_from !== undefined) {
+    lines.push(`Relationships: FAILED: ${run.error?.message}`);
+    return lines;
+  }
+  if (run.status === "failed") {
+    lines.push(`Relationships: FAILED to load ${file}: ${run.error?.message}`);
+    lines.push(...formatFindings(run.findings.filter((f) => f.severity === "error")));
+    return lines;
+  }
+  const c = run.counts;
+  const fmt = (n: number | undefined) => (n ?? 0).toLocaleString("en-US");
+  lines.push(
+    run.restored_from === undefined
+      ? `Relationships: published version ${run.version_id} from ${file} in ${seconds}`
+      : `Relationships: restored version ${run.restored_from} (from ${file}), published as version ${run.version_id} in ${seconds}`,
+  );
+  lines.push(
+    `  ${fmt(c.actors)} actors (${fmt(c.matrix_actors)} in the matrix, ${fmt(c.list_actors)} in the list), ` +
+      `${fmt(c.pairs)} related pairs (${fmt(c.asymmetric_pairs)} asymmetric), ${fmt(c.unknown_cells)} blank cells`,
+  );
+  const ch = run.changes;
+  const parts = [
+    ["actors_added", "actor added", "actors added"], ["actors_removed", "actor removed", "actors removed"],
+    ["actors_changed", "actor changed", "actors changed"], ["pairs_added", "pair added", "pairs added"],
+    ["pairs_removed", "pair removed", "pairs removed"], ["pairs_changed", "pair changed", "pairs changed"],
+  ]
+    .filter(([k]) => (ch[k] ?? 0) > 0)
+    .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
+  if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
+  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}${run.restored_from === undefined ? " (only the file bytes differ)" : ""}.`);
+  else {
+    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
+    for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
+    const total = Object.values(ch).reduce((a, b) => a + b, 0);
+    if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);
+  }
+  lines.push(...formatFindings(run.findings));
+  lines.push(...formatPublication(run));
+  return lines;
+}
+
+/** What the publication left besides the snapshot: the Parquet copy and the kept versions. */
+function formatPublication(run: LoadResult["run"]): string[] {
+  const lines: string[] = [];
+  const p = run.parquet;
+  const list = (versions: readonly number[]) => `${versions.length === 1 ? "version" : "versions"} ${versions.join(", ")}`;
+  if (p?.status === "written") lines.push(p.files === 0 ? `  Parquet: already in ${p.dir}` : `  Parquet: ${list(p.versions)} written to ${p.dir} (${p.files} files)`);
+  else if (p?.status === "failed") lines.push(`  Parquet NOT written: ${p.error?.message}`);
+  const k = run.kept;
+  if (k !== undefined) {
+    const pruned = k.pruned.length > 0 ? `; deleted ${list(k.pruned)} (KEEP_VERSIONS)` : "";
+    lines.push(`  Kept for --restore: ${k.versions.length > 0 ? list(k.versions) : "none"}${pruned}`);
+    if (k.error) lines.push(`  ${k.error.message}`);
+  }
+  return lines;
+}
+
+function formatChange(c: ChangeRow): string {
+  const sign = c.change === "added" ? "+" : c.change === "removed" ? "-" : "~";
+  if (c.entity === "actor") {
+    if (c.change === "changed") return `${sign} actor ${c.numeric_id} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
+    return `${sign} actor ${c.numeric_id} ${show(c.change === "added" ? c.new_value : c.old_value)}`;
+  }
+  if (c.change === "changed") return `${sign} pair ${c.person_a}-${c.person_b} ${c.field}: ${show(c.old_value)} -> ${show(c.new_value)}`;
+  return `${sign} pair ${c.person_a}-${c.person_b}`;
+}
+
+function show(value: string | null): string {
+  return value === null ? "(none)" : `'${value}'`;
+}
+
+function formatFindings(findings: Finding[]): string[] {
+  const lines: string[] = [];
+  for (const f of findings) {
+    lines.push(`  ${f.severity}: ${f.message} [${f.check}]`);
+    if (f.cells.length > 0 && f.check !== "unknown_cells") {
+      const shown = f.cells.slice(0, 6).join(", ");
+      const more = (f.count ?? f.cells.length) > 6 ? ", ..." : "";
+      lines.push(`      ${shown}${more}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Returns the contacts part of the report: the counts, the rejected rows grouped by field and kind
+ * of reason (each with its first lines), the repairs grouped the same way, and where the rejects
+ * file went. Every reject, with its value, is in that file; the report says how many of what.
+ *
+ * @example
+ * ```ts
+ * formatContacts(summary);
+ * // ["Contacts: 58 inserted, 0 updated, 0 unchanged, 2 rejected",
+ * //  "  Rejected 2 rows:", "    2 rows: 'email' must be an e-mail address like name@example.com (lines 3, 7)",
+ * //  "  Repaired 12 values:", "    12 'zip' values: Restored the leading zero of ZIP code (lines 2, 4, 5, 9, 11, 12, ...)",
+ * //  "  Rejects file: data/rejects/contacts-20261130T061820102Z-3f9a.csv (line, field, reason and value of each)"]
+ * ```
+ */
+export function formatContacts(s: LoadContactsResult): string[] {
+  const via = s.via === "api" ? " (handed to the running API)" : s.via === "postgres" ? " (into PostgreSQL)" : "";
+  const lines = [`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`];
+  // The summary lists the first 100 rejects and repairs; past that, the counts come from the
+  // per-field tallies the ingestion made over all of them (grouped by field, first reason shown).
+  const rejects = complete(s.rejects, s.rejects_by_field) ? groupByKind(s.rejects) : groupByField(s.rejects_by_field);
+  if (rejects.length > 0) {
+    lines.push(`  Rejected ${plural(s.rejected, "row")}:`);
+    for (const g of rejects) {
+      const what = g.field === "*" ? "could not be read:" : `'${g.field}'`;
+      lines.push(`    ${plural(g.count, "row")}: ${what} ${g.kind}${linesText(g.lines, g.count)}`);
+    }
+  }
+  const fixes = complete(s.fixed, s.fixes_by_field) ? groupByKind(s.fixed) : groupByField(s.fixes_by_field);
+  if (fixes.length > 0) {
+    lines.push(`  Repaired ${plural(s.fixes, "value")}:`);
+    for (const g of fixes) lines.push(`    ${plural(g.count, `'${g.field}' value`)}: ${g.kind}${linesText(g.lines, g.count)}`);
+  }
+  if (s.rejects_file !== null) lines.push(`  Rejects file: ${s.rejects_file} (line, field, reason and value of each)`);
+  // File-level remarks (absent or unknown columns) and "N of M rows were rejected; see <report>".
+  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  return lines;
+}
+
+/** Rejects or repairs of one field and one kind of reason, with the lines they are on. */
+interface KindGroup {
+  field: string;
+  kind: string;
+  /** Distinct lines, in file order (a row with two bad values in one field counts once); the first 50 at most. */
+  lines: (number | null)[];
+  /** Rows (rejects) or values (repairs) in all. */
+  count: number;
+}
+
+/** Whether `listed` holds every entry the tallies counted (a small file), not just the first 100. */
+function complete(listed: readonly unknown[], tallies: readonly FieldTally[] | undefined): boolean {
+  return tallies === undefined || listed.length >= tallies.reduce((n, t) => n + t.count, 0);
+}
+
+function groupByField(tallies: readonly FieldTally[]): KindGroup[] {
+  return tallies
+    .map((t) => ({ field: t.field, kind: `${reasonKind(t.first_reason)}${t.count > 1 ? " (the first; other reasons in the rejects file)" : ""}`, lines: t.lines, count: t.count }))
+    .sort((a, b) => b.count - a.count || a.field.localeCompare(b.field));
+}
+
+function groupByKind(entries: readonly { line: number | null; field: string; reason: string }[]): KindGroup[] {
+  const groups = new Map<string, KindGroup>();
+  for (const e of entries) {
+    const kind = reasonKind(e.reason);
+    const key = `${e.field}\u0000${kind}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { field: e.field, kind, lines: [], count: 0 }));
+    if (e.line === null || !g.lines.includes(e.line)) {
+      g.lines.push(e.line);
+      g.count++;
+    }
+  }
+  return [...groups.values()].sort((a, b) => b.lines.length - a.lines.length || a.field.localeCompare(b.field));
+}
+
+/**
+ * Returns the kind of a reject or repair reason: the reason without what differs from row to row
+ * (the value quoted back, line numbers), so rows refused for the same rule count together.
+ *
+ * @example
+ * ```ts
+ * reasonKind("must be two letters A-Z; got 'Texas'"); // "must be two letters A-Z"
+ * reasonKind("Restored the leading zero of ZIP code '8014'"); // "Restored the leading zero of ZIP code"
+ * ```
+ */
+export function reasonKind(reason: string): string {
+  return reason
+    .replace(/^Data row \d+: /, "")
+    .replace(/;\s*got '[\s\S]*'$/, "")
+    .replace(/\s*'[^']*'$/, "")
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\b(lines?) [\d?]+(?:, [\d?]+)*/g, "$1 …");
+}
+
+function linesText(lines: readonly (number | null)[], count: number): string {
+  const known = lines.filter((l) => l !== null);
+  if (known.length === 0) return "";
+  const shown = known.slice(0, 6).join(", ");
+  return ` (${count === 1 ? "line" : "lines"} ${shown}${Math.max(known.length, count) > 6 ? ", ..." : ""})`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}

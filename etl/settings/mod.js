@@ -1,0 +1,34 @@
+/**
+ * The settings of every command, read from flags, the environment and defaults in one place.
+ * Plain JavaScript (JSDoc types), so `npm run etl --help` can read it without a TypeScript loader;
+ * hence `mod.js`, the package entry, where the TypeScript packages have `mod.ts`.
+ *
+ * @example
+ * ```ts
+ * import { readSettings } from "../settings/mod.js";
+ * const { dataDir, workbook } = readSettings("etl", { flags: values });
+ * ```
+ */
+export {
+  etlChildEnv,
+  isLocalNetworkHost,
+  isLoopback,
+  isUrl,
+  keepVersionsText,
+  parseDailyAt,
+  parseDuration,
+  parseKeepVersions,
+  readSettings,
+  REPO_DATA_DIR,
+  SETTINGS,
+  settingFlags,
+  SettingsError,
+  settingsHelp,
+  settingsTable,
+} from "./settings.js";
+/** @typedef {import("./settings.js").AlertSeverity} AlertSeverity */
+/** @typedef {import("./settings.js").Command} Command */
+/** @typedef {import("./settings.js").KeepVersions} KeepVersions */
+/** @typedef {import("./settings.js").SettingDefinition} SettingDefinition */
+/** @typedef {import("./settings.js").Settings} Settings */
+/** @typedef {import("./settings.js").SettingsSource} SettingsSource */

@@ -1,0 +1,598 @@
+/**
+ * Every setting of every command (`npm run etl`, `npm start`, `npm run migrate`, `npm run bench`),
+ * read in one place: a flag wins over the environment, which wins over the default. The same
+ * DATA_DIR therefore means the same files to every command, whatever folder it runs from.
+ *
+ * Plain JavaScript with JSDoc types (checked by `npm run check` like the TypeScript): `npm run etl`
+ * answers `--help`, `--version` and usage errors with bare Node, before any TypeScript loader
+ * starts (etl/etl.js), and those answers are built from this module.
+ */
+import { isIP } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** @typedef {"etl" | "start" | "migrate" | "bench"} Command The commands that read settings. */
+
+/**
+ * The resolved settings. Paths are absolute.
+ * @typedef {object} Settings
+ * @property {string} dataDir
+ * @property {string} workbook
+ * @property {string} contactsCsv
+ * @property {string} dailyAt
+ * @property {boolean} schedule
+ * @property {string} host
+ * @property {string[]} allowedHosts Host names the API answers to besides loopback names (lower case); `["*"]`: any.
+ * @property {number} port
+ * @property {string | undefined} apiToken
+ * @property {string | undefined} databaseUrl `postgres://...`: contacts in PostgreSQL instead of `<data dir>/contacts.duckdb`.
+ * @property {string} benchDir
+ * @property {string | undefined} alertWebhook Where alerts are POSTed; undefined: no alerts.
+ * @property {AlertSeverity} alertMinSeverity
+ * @property {number} alertTimeoutMs Time allowed for one alert POST.
+ * @property {string | undefined} publicUrl The dashboard's address for links (no trailing slash); undefined: the running API's.
+ * @property {boolean} metricsPublic GET /metrics without the token even when API_TOKEN is set.
+ * @property {{ name: string, value: string } | undefined} workbookAuthHeader The header sent with every request for a URL workbook.
+ * @property {number | null} workbookPollMs How often a URL workbook is polled; null: only at the daily time.
+ * @property {number} workbookMaxBytes Largest workbook download accepted, in bytes.
+ * @property {string | null} parquetDir Where published versions are also written as Parquet; null: not written.
+ * @property {KeepVersions} keepVersions Which published snapshots are kept for `--restore`.
+ */
+
+/**
+ * Which published snapshots are kept: the newest `newest`, and every one published in the last
+ * `days` days (0: none by age).
+ * @typedef {{ newest: number, days: number }} KeepVersions
+ */
+
+/** @typedef {"error" | "warning" | "info"} AlertSeverity The severities an alert can be set to start at (the run record's `Severity`). */
+
+/**
+ * One setting: where it is read from, which commands read it, and what it means.
+ * @typedef {object} SettingDefinition
+ * @property {keyof Settings} key
+ * @property {string} env
+ * @property {string} [flag] The command-line flag (`--data-dir`); none for secrets, which must not show in `ps`.
+ * @property {string} [placeholder] What the flag's value looks like in help text (`DIR`).
+ * @property {readonly Command[]} commands
+ * @property {string} defaultText The default, as a person reads it.
+ * @property {string} description
+ */
+
+/** @typedef {{ text: string, from: string } | undefined} RawSetting */
+
+/** The repository's data/ folder: the default data dir from any working directory. */
+export const REPO_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
+const REPO_BENCH_DIR = fileURLToPath(new URL("../../.bench/", import.meta.url));
+
+/**
+ * Every setting, in the order the README's table and the help texts list them.
+ * @type {readonly SettingDefinition[]}
+ */
+export const SETTINGS = [
+  {
+    key: "dataDir", env: "DATA_DIR", flag: "data-dir", placeholder: "DIR", commands: ["etl", "start", "migrate"],
+    defaultText: "`data/` in the repository",
+    description: "Where the DuckDB files, `runs.jsonl`, `api.json` and the reject reports live; the inputs default to files inside it.",
+  },
+  {
+    key: "workbook", env: "WORKBOOK", flag: "workbook", placeholder: "PATH", commands: ["etl", "start"],
+    defaultText: "`<data dir>/relaciones.xlsx`",
+    description:
+      "The relationship workbook to load (and, for `--watch` and `npm start`, to watch): a path, or an `https://` URL (`http://` only for hosts on the local network) fetched with a conditional GET into `<data dir>/fetched/`.",
+  },
+  {
+    key: "workbookAuthHeader", env: "WORKBOOK_AUTH_HEADER", commands: ["etl", "start"],
+    defaultText: "unset",
+    description: "A header sent with every request for a URL workbook, as `Name: value` (e.g. `Authorization: Bearer <token>`); not sent on a redirect to another host. Environment only; never logged, never in run records.",
+  },
+  {
+    key: "workbookPollMs", env: "WORKBOOK_POLL", flag: "workbook-poll", placeholder: "DURATION|off", commands: ["etl", "start"],
+    defaultText: "`10m`",
+    description: "How often `--watch` and `npm start` ask a URL workbook whether it changed (an unchanged file costs one 304), besides the daily load; `30s`, `10m`, `1h` (at least `10s`), or `off`.",
+  },
+  {
+    key: "workbookMaxBytes", env: "WORKBOOK_MAX_MB", flag: "workbook-max-mb", placeholder: "N", commands: ["etl", "start"],
+    defaultText: "`1024`",
+    description: "Largest workbook download accepted, in MiB: a larger one is stopped, the load fails and the previous version stays published.",
+  },
+  {
+    key: "contactsCsv", env: "CONTACTS_CSV", flag: "contacts", placeholder: "PATH", commands: ["etl", "start"],
+    defaultText: "`<data dir>/contacts.csv`",
+    description: "The contacts CSV to load.",
+  },
+  {
+    key: "parquetDir", env: "PARQUET_DIR", flag: "parquet", placeholder: "DIR|off", commands: ["etl", "start"],
+    defaultText: "`<data dir>/parquet`",
+    description:
+      "Where every published relationship version is also written as Parquet (zstd) in Hive-style folders, `table=<name>/version=<N>/data.parquet`, with the `changes` history, so Spark, Trino, pandas or DuckDB read each version without the API; `off` writes none. A failed export is recorded in the run; the load still succeeds.",
+  },
+  {
+    key: "keepVersions", env: "KEEP_VERSIONS", flag: "keep-versions", placeholder: "N|Nd", commands: ["etl", "start"],
+    defaultText: "`7d`",
+    description:
+      "Which published snapshots stay in `<data dir>/snapshots/` for `npm run etl -- --restore VERSION`: `Nd` keeps every version published in the last N days and never fewer than the newest N (a week of daily loads even when loads were rare); `N` keeps the newest N.",
+  },
+  {
+    key: "dailyAt", env: "ETL_DAILY_AT", flag: "daily-at", placeholder: "HH:MM", commands: ["etl", "start"],
+    defaultText: "`00:00`",
+    description: "Time of the daily load, UTC (`--watch` and `npm start`).",
+  },
+  {
+    key: "schedule", env: "ETL_SCHEDULE", flag: "schedule", placeholder: "on|off", commands: ["start"],
+    defaultText: "`on`",
+    description: "`off`: `npm start` runs no loads of its own (use cron or `npm run etl -- --watch`).",
+  },
+  {
+    key: "host", env: "HOST", flag: "host", placeholder: "ADDRESS", commands: ["start"],
+    defaultText: "`127.0.0.1`",
+    description: "Address to listen on; a non-loopback address is refused without `API_TOKEN`.",
+  },
+  {
+    key: "allowedHosts", env: "ALLOWED_HOSTS", flag: "allowed-hosts", placeholder: "NAMES", commands: ["start"],
+    defaultText: "loopback names only; any name when `HOST` is not loopback",
+    description:
+      "Host names (comma-separated, no port; `*` for any) the API answers to besides `localhost`, `127.x.x.x` and `[::1]`: other `Host` headers get a 421, so a page using DNS rebinding cannot reach a local API. List the names clients use behind a proxy.",
+  },
+  {
+    key: "port", env: "PORT", flag: "port", placeholder: "N", commands: ["start"],
+    defaultText: "`8000`",
+    description: "Port to listen on; `0` picks a free one.",
+  },
+  {
+    key: "apiToken", env: "API_TOKEN", commands: ["start", "etl"],
+    defaultText: "unset",
+    description: "When set, every write needs `Authorization: Bearer <token>`; `npm run etl` sends it when it hands contacts to the API. Environment only, so it never shows in `ps`.",
+  },
+  {
+    key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
+    defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
+    description:
+      "`postgres://user:password@host:5432/db`: contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
+  },
+  {
+    key: "alertWebhook", env: "ALERT_WEBHOOK_URL", flag: "alert-webhook", placeholder: "URL", commands: ["etl", "start"],
+    defaultText: "unset (no alerts)",
+    description:
+      "Where to POST an alert when a load fails or finds problems at or above `ALERT_MIN_SEVERITY`: JSON with a `text` line for Slack, Mattermost and Teams incoming webhooks and the run for machines. Prefer the variable: a webhook URL is a secret, and flags show in `ps`.",
+  },
+  {
+    key: "alertMinSeverity", env: "ALERT_MIN_SEVERITY", flag: "alert-min-severity", placeholder: "error|warning|info", commands: ["etl", "start"],
+    defaultText: "`error`",
+    description: "The least severe finding that makes a load that did not fail send an alert (a failed load always does).",
+  },
+  {
+    key: "alertTimeoutMs", env: "ALERT_TIMEOUT", flag: "alert-timeout", placeholder: "DURATION", commands: ["etl", "start"],
+    defaultText: "`5s`",
+    description: "Time allowed for each alert POST; 3 attempts at most (backoff 0.25 s, 0.5 s), so a webhook that is down delays the end of a load by at most 3× this plus 0.75 s and never fails it.",
+  },
+  {
+    key: "publicUrl", env: "PUBLIC_URL", flag: "public-url", placeholder: "URL", commands: ["etl", "start"],
+    defaultText: "the running API's address (`api.json`), else `http://127.0.0.1:8000`",
+    description: "The address people open the dashboard at, for the links in alerts.",
+  },
+  {
+    key: "metricsPublic", env: "METRICS_PUBLIC", flag: "metrics-public", placeholder: "on|off", commands: ["start"],
+    defaultText: "`off`",
+    description: "`on`: `GET /metrics` answers without the bearer token even when `API_TOKEN` is set (a Prometheus on a trusted network); `off`: it needs the token, like writes.",
+  },
+  {
+    key: "benchDir", env: "BENCH_DIR", flag: "bench-dir", placeholder: "DIR", commands: ["bench"],
+    defaultText: "`.bench/` in the repository",
+    description: "Where benchmarks keep the large workbooks they generate (minutes to write, so kept).",
+  },
+];
+
+/** A setting has a value that cannot be used; the CLIs print `message` and exit 2. */
+export class SettingsError extends Error {
+  /** @override @readonly */
+  name = "SettingsError";
+  /** @readonly */
+  code = "bad-setting";
+}
+
+/**
+ * Where settings are read from; each defaults to this process's own.
+ * @typedef {object} SettingsSource
+ * @property {Record<string, string | boolean | undefined>} [flags] Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them.
+ * @property {NodeJS.ProcessEnv} [env]
+ * @property {string} [cwd] Relative paths resolve against this folder (where the user typed them).
+ */
+
+/**
+ * Returns the settings `command` reads, from flags, then the environment, then the defaults.
+ * Throws SettingsError naming the flag or variable for a value that cannot be used.
+ *
+ * @example
+ * ```ts
+ * readSettings("etl", { env: { DATA_DIR: "/srv/data" } }).workbook; // "/srv/data/relaciones.xlsx"
+ * readSettings("start", { env: { HOST: "0.0.0.0" } }); // throws: refusing to listen ... without API_TOKEN
+ * ```
+ * @param {Command} command
+ * @param {SettingsSource} [source]
+ * @returns {Settings}
+ */
+export function readSettings(command, source = {}) {
+  const flags = source.flags ?? {};
+  const env = source.env ?? process.env;
+  const cwd = source.cwd ?? process.cwd();
+  /** @type {(key: keyof Settings) => RawSetting} */
+  const raw = (key) => {
+    const def = /** @type {SettingDefinition} */ (SETTINGS.find((d) => d.key === key));
+    if (!def.commands.includes(command)) return undefined;
+    const flag = def.flag === undefined ? undefined : flags[def.flag];
+    if (typeof flag === "string") return { text: flag, from: `--${def.flag}` };
+    const value = env[def.env]?.trim();
+    return value ? { text: value, from: def.env } : undefined;
+  };
+  /** @type {(key: keyof Settings, fallback: string) => string} */
+  const path = (key, fallback) => {
+    const value = raw(key);
+    return value === undefined ? fallback : resolve(cwd, value.text);
+  };
+
+  const dataDir = path("dataDir", resolve(REPO_DATA_DIR));
+  const dailyAt = raw("dailyAt");
+  if (dailyAt !== undefined) parseDailyAt(dailyAt.text, dailyAt.from);
+  const schedule = onOff(raw("schedule"));
+  const port = raw("port");
+  if (port !== undefined && (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535)) {
+    throw new SettingsError(`${port.from} must be a number from 0 to 65535; got '${port.text}'`);
+  }
+  const host = raw("host")?.text ?? "127.0.0.1";
+  const databaseUrl = raw("databaseUrl");
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
+    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${databaseUrl.text.replace(/:[^:@/]*@/, ":***@").slice(0, 80)}'`);
+  }
+  const apiToken = raw("apiToken")?.text;
+  if (command === "start" && !isLoopback(host)) {
+    if (apiToken === undefined) {
+      throw new SettingsError(
+        `Refusing to listen on ${host} without API_TOKEN: anyone on the network could change contacts. ` +
+          `Set API_TOKEN to a long random secret (writes then need "Authorization: Bearer <token>"), or use HOST=127.0.0.1.`,
+      );
+    }
+    if (apiToken.length < 16) throw new SettingsError("API_TOKEN is shorter than 16 characters; use a long random secret on a network address");
+  }
+  const allowedHosts = raw("allowedHosts");
+  const workbook = raw("workbook");
+  return {
+    dataDir,
+    workbook: workbook !== undefined && isUrl(workbook.text) ? checkedUrl(workbook, { localHttpOnly: true }) : path("workbook", join(dataDir, "relaciones.xlsx")),
+    contactsCsv: path("contactsCsv", join(dataDir, "contacts.csv")),
+    dailyAt: dailyAt?.text ?? "00:00",
+    schedule: schedule ?? true,
+    host,
+    // On a network address the token guards writes and anyone on the network reads anyway; on
+    // loopback the Host check is what keeps a rebound web page out.
+    allowedHosts: allowedHosts === undefined ? (isLoopback(host) ? [] : ["*"]) : parseHostList(allowedHosts.text, allowedHosts.from),
+    port: port === undefined ? 8000 : Number(port.text),
+    apiToken,
+    databaseUrl: databaseUrl?.text,
+    benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
+    ...alertAndFetchSettings(raw),
+    ...publicationSettings(raw, dataDir, cwd),
+  };
+}
+
+/**
+ * The settings of what a publication leaves besides the snapshot: Parquet files, kept versions.
+ * @param {(key: keyof Settings) => RawSetting} raw
+ * @param {string} dataDir
+ * @param {string} cwd
+ * @returns {Pick<Settings, "parquetDir" | "keepVersions">}
+ */
+function publicationSettings(raw, dataDir, cwd) {
+  const parquet = raw("parquetDir");
+  const keep = raw("keepVersions");
+  return {
+    parquetDir: parquet === undefined ? join(dataDir, "parquet") : parquet.text === "off" ? null : resolve(cwd, parquet.text),
+    keepVersions: keep === undefined ? { newest: 7, days: 7 } : parseKeepVersions(keep.text, keep.from),
+  };
+}
+
+/**
+ * Parses KEEP_VERSIONS: `N` (the newest N) or `Nd` (the last N days, at least the newest N).
+ * Throws SettingsError naming `from` otherwise.
+ *
+ * @example
+ * ```ts
+ * parseKeepVersions("7d"); // { newest: 7, days: 7 }
+ * parseKeepVersions("30"); // { newest: 30, days: 0 }
+ * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {KeepVersions}
+ */
+export function parseKeepVersions(text, from = "KEEP_VERSIONS") {
+  const match = /^([1-9]\d{0,3})(d?)$/.exec(text.trim());
+  if (match === null) throw new SettingsError(`${from} must be a number of versions (7) or of days (7d), from 1; got '${text}'`);
+  const n = Number(match[1]);
+  return { newest: n, days: match[2] === "d" ? n : 0 };
+}
+
+/**
+ * Returns KEEP_VERSIONS as text, the inverse of `parseKeepVersions()`.
+ *
+ * @example
+ * ```ts
+ * keepVersionsText({ newest: 7, days: 7 }); // "7d"
+ * ```
+ * @param {KeepVersions} keep
+ * @returns {string}
+ */
+export function keepVersionsText(keep) {
+  return keep.days > 0 ? `${keep.days}d` : String(keep.newest);
+}
+
+/**
+ * The settings of alerts, metrics and URL workbooks, parsed and checked.
+ * @param {(key: keyof Settings) => RawSetting} raw
+ * @returns {Pick<Settings, "alertWebhook" | "alertMinSeverity" | "alertTimeoutMs" | "publicUrl" | "metricsPublic" | "workbookAuthHeader" | "workbookPollMs" | "workbookMaxBytes">}
+ */
+function alertAndFetchSettings(raw) {
+  const webhook = raw("alertWebhook");
+  const severity = raw("alertMinSeverity");
+  if (severity !== undefined && !["error", "warning", "info"].includes(severity.text)) {
+    throw new SettingsError(`${severity.from} must be 'error', 'warning' or 'info'; got '${severity.text}'`);
+  }
+  const timeout = raw("alertTimeoutMs");
+  const publicUrl = raw("publicUrl");
+  const poll = raw("workbookPollMs");
+  const pollMs = poll === undefined || poll.text === "off" ? undefined : parseDuration(poll.text, poll.from);
+  if (poll !== undefined && pollMs !== undefined && pollMs < 10_000) throw new SettingsError(`${poll.from} must be at least 10s (or 'off'); got '${poll.text}'`);
+  const maxMb = raw("workbookMaxBytes");
+  if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1; got '${maxMb.text}'`);
+  return {
+    alertWebhook: webhook === undefined ? undefined : checkedUrl(webhook, { localHttpOnly: true }),
+    alertMinSeverity: /** @type {AlertSeverity | undefined} */ (severity?.text) ?? "error",
+    alertTimeoutMs: timeout === undefined ? 5000 : parseDuration(timeout.text, timeout.from),
+    publicUrl: publicUrl === undefined ? undefined : checkedUrl(publicUrl, { localHttpOnly: false }).replace(/\/+$/, ""),
+    metricsPublic: onOff(raw("metricsPublic")) ?? false,
+    workbookAuthHeader: parseHeaderLine(raw("workbookAuthHeader")),
+    workbookPollMs: poll === undefined ? 10 * 60_000 : (pollMs ?? null),
+    workbookMaxBytes: (maxMb === undefined ? 1024 : Number(maxMb.text)) * 1024 * 1024,
+  };
+}
+
+/**
+ * Returns `env` plus the variables that give a child `npm run etl` (the loads `npm start`
+ * schedules) the alert, download and publication settings this process read, flags included: the
+ * child gets its inputs and data dir as flags and everything else from its environment.
+ *
+ * @example
+ * ```ts
+ * spawn(process.execPath, [etlMain, "--json"], { env: etlChildEnv(readSettings("start")) });
+ * ```
+ * @param {Settings} settings
+ * @param {NodeJS.ProcessEnv} [env]
+ * @returns {NodeJS.ProcessEnv}
+ */
+export function etlChildEnv(settings, env = process.env) {
+  /** @type {NodeJS.ProcessEnv} */
+  const out = { ...env };
+  if (settings.alertWebhook !== undefined) out.ALERT_WEBHOOK_URL = settings.alertWebhook;
+  if (settings.publicUrl !== undefined) out.PUBLIC_URL = settings.publicUrl;
+  out.ALERT_MIN_SEVERITY = settings.alertMinSeverity;
+  out.ALERT_TIMEOUT = `${settings.alertTimeoutMs}ms`;
+  out.WORKBOOK_MAX_MB = String(Math.floor(settings.workbookMaxBytes / (1024 * 1024)));
+  out.PARQUET_DIR = settings.parquetDir ?? "off";
+  out.KEEP_VERSIONS = keepVersionsText(settings.keepVersions);
+  return out;
+}
+
+/**
+ * @param {RawSetting} value
+ * @returns {boolean | undefined}
+ */
+function onOff(value) {
+  if (value === undefined) return undefined;
+  if (value.text !== "on" && value.text !== "off") throw new SettingsError(`${value.from} must be 'on' or 'off'; got '${value.text}'`);
+  return value.text === "on";
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration: `250ms`, `5s`, `10m`, `1h`. Throws SettingsError naming `from` otherwise.
+ *
+ * @example
+ * ```ts
+ * parseDuration("10m"); // 600000
+ * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {number}
+ */
+export function parseDuration(text, from = "The duration") {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
+  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
+  if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
+  return Math.round(ms);
+}
+
+/**
+ * True for text that is an http:// or https:// URL rather than a path.
+ *
+ * @example
+ * ```ts
+ * isUrl("https://example.org/relaciones.xlsx"); // true
+ * isUrl("data/relaciones.xlsx"); // false
+ * ```
+ * @param {string} text
+ * @returns {boolean}
+ */
+export function isUrl(text) {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+}
+
+/**
+ * Returns the URL in `value` when it is usable: http(s), no user:password (a URL is printed and
+ * shown in `ps`; credentials go in a header), and, with `localHttpOnly`, plain http only to hosts
+ * on the local network (what travels in clear text must stay there).
+ * @param {{ text: string, from: string }} value
+ * @param {{ localHttpOnly: boolean }} options
+ * @returns {string}
+ */
+function checkedUrl(value, options) {
+  let url;
+  try {
+    url = new URL(value.text);
+  } catch {
+    throw new SettingsError(`${value.from} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new SettingsError(`${value.from} must be an https:// or http:// URL; got '${url.protocol}'`);
+  // Not quoted back: the URL may hold the very credentials we refuse to show.
+  if (url.username !== "" || url.password !== "") throw new SettingsError(`${value.from} must not hold a user name or password; send credentials in a header instead`);
+  if (options.localHttpOnly && url.protocol === "http:" && !isLocalNetworkHost(url.hostname)) {
+    throw new SettingsError(`${value.from} uses plain http:// to '${url.hostname}', which is not on the local network; use https://`);
+  }
+  return url.href;
+}
+
+/**
+ * True for hosts on this machine or the local network: loopback, private and link-local
+ * addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10), `localhost`, names
+ * without a dot and names under `.local`, `.lan`, `.internal`, `.home.arpa`.
+ *
+ * @example
+ * ```ts
+ * isLocalNetworkHost("192.168.1.20"); // true
+ * isLocalNetworkHost("example.org"); // false
+ * ```
+ * @param {string} hostname
+ * @returns {boolean}
+ */
+export function isLocalNetworkHost(hostname) {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (isIP(host) === 4) {
+    const [a, b] = host.split(".").map(Number);
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (isIP(host) === 6) return host === "::1" || /^f[cd][0-9a-f]{0,2}:/.test(host) || /^fe[89ab][0-9a-f]?:/.test(host);
+  return host === "localhost" || !host.includes(".") || /\.(local|lan|internal|home\.arpa|localhost)$/.test(host);
+}
+
+/**
+ * Parses `Name: value`; the value is never quoted back, it is a secret.
+ * @param {RawSetting} value
+ * @returns {{ name: string, value: string } | undefined}
+ */
+function parseHeaderLine(value) {
+  if (value === undefined) return undefined;
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*$/.exec(value.text);
+  if (match === null || match[2] === "") {
+    throw new SettingsError(`${value.from} must be one header as 'Name: value', e.g. 'Authorization: Bearer <token>'`);
+  }
+  return { name: match[1], value: match[2] };
+}
+
+/** A host name, IPv4 address or bracketed IPv6 address, lower case, without a port. */
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
+
+/**
+ * @param {string} text
+ * @param {string} from
+ * @returns {string[]}
+ */
+function parseHostList(text, from) {
+  const names = text.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+  for (const name of names) {
+    if (name !== "*" && !HOST_NAME.test(name)) {
+      throw new SettingsError(`${from} has '${name}'; list host names without a port, separated by commas (or * for any)`);
+    }
+  }
+  return names;
+}
+
+/**
+ * Returns the `util.parseArgs` options for the flags of `command`'s settings.
+ *
+ * @example
+ * ```ts
+ * parseArgs({ args, options: { ...settingFlags("migrate"), help: { type: "boolean" } } });
+ * ```
+ * @param {Command} command
+ * @returns {Record<string, { type: "string" }>}
+ */
+export function settingFlags(command) {
+  /** @type {Record<string, { type: "string" }>} */
+  const options = {};
+  for (const def of SETTINGS) if (def.flag !== undefined && def.commands.includes(command)) options[def.flag] = { type: "string" };
+  return options;
+}
+
+/**
+ * Returns the help lines for `command`'s settings: flag, meaning, variable and default.
+ *
+ * @example
+ * ```ts
+ * settingsHelp("migrate"); // ["  --data-dir DIR  Where the DuckDB files ... ($DATA_DIR; default: data/ in the repository)"]
+ * ```
+ * @param {Command} command
+ * @returns {string[]}
+ */
+export function settingsHelp(command) {
+  const defs = SETTINGS.filter((d) => d.commands.includes(command));
+  /** @type {(d: SettingDefinition) => string} */
+  const left = (d) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
+  const width = Math.max(...defs.map((d) => left(d).length)) + 2;
+  /** @type {(text: string) => string} */
+  const plain = (text) => text.replaceAll("`", "");
+  return defs.map((d) => {
+    const where = d.flag === undefined ? "" : `$${d.env}; `;
+    return `${left(d).padEnd(width)}${plain(d.description)} (${where}default: ${plain(d.defaultText)})`;
+  });
+}
+
+/**
+ * Returns the README's settings table (Markdown), generated from SETTINGS so it cannot drift.
+ *
+ * @example
+ * ```ts
+ * settingsTable().split("\n")[0]; // "| variable | flag | commands | default | meaning |"
+ * ```
+ * @returns {string}
+ */
+export function settingsTable() {
+  const rows = SETTINGS.map((d) =>
+    `| \`${d.env}\` | ${d.flag === undefined ? "—" : `\`--${d.flag}\``} | ${d.commands.map((c) => `\`${c}\``).join(", ")} | ${d.defaultText} | ${d.description} |`,
+  );
+  return ["| variable | flag | commands | default | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/**
+ * Parses a daily time "HH:MM" (UTC). Throws SettingsError naming `from` for anything else.
+ *
+ * @example
+ * ```ts
+ * parseDailyAt("06:30"); // { hour: 6, minute: 30 }
+ * ```
+ * @param {string} text
+ * @param {string} [from]
+ * @returns {{ hour: number, minute: number }}
+ */
+export function parseDailyAt(text, from = "The daily time") {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
+  const hour = match ? Number(match[1]) : NaN;
+  const minute = match ? Number(match[2]) : NaN;
+  if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59)) {
+    throw new SettingsError(`${from} must be HH:MM in UTC, e.g. 00:00 or 06:30; got '${text}'`);
+  }
+  return { hour, minute };
+}
+
+/**
+ * True for 127.0.0.0/8, ::1 and localhost.
+ *
+ * @example
+ * ```ts
+ * isLoopback("127.0.0.1"); // true
+ * ```
+ * @param {string} host
+ * @returns {boolean}
+ */
+export function isLoopback(host) {
+  if (host === "localhost" || host === "::1" || host === "[::1]") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
+}

@@ -1,0 +1,16 @@
+/**
+ * Small text rules every part of the project shares, each with exactly one home: folding names for
+ * comparison and search, writing a CSV field safely, and showing text on a terminal safely. Plain
+ * JavaScript with JSDoc types, like etl/settings: `npm run etl` escapes its usage errors with it
+ * before any TypeScript loader starts.
+ *
+ * @example
+ * ```ts
+ * import { csvField, fold } from "../text/mod.js";
+ * fold("Peña") === fold("pena"); // true
+ * csvField("@SUM(A1)"); // "'@SUM(A1)"
+ * ```
+ */
+export { csvField } from "./csv_field.js";
+export { fold } from "./fold.js";
+export { terminalText } from "./terminal_text.js";
