@@ -9,21 +9,14 @@ import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule/mod.ts";
 import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
 import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
+import { etlCli } from "../scripts/testing/etl_cli.ts";
 import { writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return etlCli(args, { env, cwd });
 }
 
 test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings module", () => {
