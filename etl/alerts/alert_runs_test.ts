@@ -111,13 +111,12 @@ test("sendAlert() against a real local receiver", async (t) => {
   await t.test("a receiver that never answers: each attempt times out and the whole send stays bounded", async () => {
     const hook = await localServer(() => {});
     try {
-      const started = performance.now();
       const outcome = await sendAlert(hook.url, { text: "hi" }, { timeoutMs: 200, backoffMs: 10 });
-      const elapsed = performance.now() - started;
+      // Bounded by attempts, not by a clock: three tries, each ended by the configured timeout
+      // (the test's own timeout catches a hang; no elapsed-time assertion, CI machines are slow).
       assert.deepEqual([outcome.status, outcome.attempts, outcome.error?.code], ["failed", 3, "timeout"]);
       assert.equal(hook.requests.length, 3);
-      // Generous bound (3 × 200 ms + backoff would be ~0.65 s): "never hangs", not a speed test.
-      assert.ok(elapsed < 10_000, `${elapsed} ms`);
+      assert.match(outcome.error!.message, /within 200 ms/);
     } finally {
       await hook.close();
     }

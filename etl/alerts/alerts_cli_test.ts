@@ -62,20 +62,16 @@ test("runEtl(): a webhook that never answers, or is down, does not fail the load
           writeFileSync(join(dir, "relaciones.xlsx"), xlsxBytes(matrixWorkbook({ actors: 6, seed: 3, asymmetric: 1 })));
           const options = parseEtlArgs(["--only", "relationships", "--alert-min-severity", "warning"], { DATA_DIR: dir, ALERT_WEBHOOK_URL: url, ALERT_TIMEOUT: "200ms" });
           assert.ok(options !== "help" && options !== "version");
-          const started = performance.now();
           const outcome = await runEtl(options);
-          const elapsed = performance.now() - started;
           assert.equal(outcome.ok, true);
           assert.equal(outcome.relationships?.run.status, "succeeded");
           const alert = outcome.alerts?.get(outcome.relationships!.run.id);
           assert.deepEqual([alert?.status, alert?.attempts], ["failed", 3]);
           assert.equal(readRuns(dir)[0].alert?.status, "failed");
           assert.equal(readRuns(dir)[0].status, "succeeded");
-          // The alert phase is 3 × 200 ms + 0.75 s of backoff; with the default 5 s timeout it would
-          // be over 15 s. Generous bounds: no hang, and the configured timeout is the one used.
-          const alertPhase = Date.parse(alert!.at) - Date.parse(outcome.relationships!.run.finished_at);
-          assert.ok(alertPhase < 10_000, `alert phase ${alertPhase} ms`);
-          assert.ok(elapsed < 60_000, `${elapsed} ms`);
+          // The configured ALERT_TIMEOUT is the one used (the default is 5 s): said by the outcome,
+          // not measured with a clock; a hang is caught by the test's own timeout.
+          if (name === "never answers") assert.match(alert?.error?.message ?? "", /within 200 ms/);
         } finally {
           cleanup();
         }
