@@ -21,6 +21,8 @@
  * @typedef {import("../relationships/relationship_schemas.ts").MatrixLayout} MatrixLayout
  * @typedef {import("../relationships/relationship_schemas.ts").CellCounts} CellCounts
  * @typedef {import("../contacts/contacts_store.ts").ContactView} Contact
+ * @typedef {{ field: string, from: string, to: string, message: string }} Repair  a value the server repaired on a write (a 4-digit ZIP code's leading zero)
+ * @typedef {Contact & { warnings?: Repair[] }} WrittenContact  what a create or replace answers
  * @typedef {import("../runs/run_schemas.ts").RejectsAnswer} Rejects
  * @typedef {{ actors: MatrixActor[], rows: { id: number, cells: string }[], total: number, offset: number, counts: CellCounts, layout: MatrixLayout | null }} MatrixPage
  * @typedef {{ n: number, offset: number, rows: number, stride: number, cells: Uint8Array }} MatrixCells  2 bits a cell: 0 blank, 1 = 0, 2 = 1
@@ -309,7 +311,7 @@ export async function getContact(id) {
  * await saveContact({ first_name: "Ana", last_name: "Ruiz", email: "ana@example.com", departments: ["Sales"] });
  * @param {Record<string, unknown>} input
  * @param {{ id?: number, etag?: string | null }} [target]
- * @returns {Promise<Contact>}
+ * @returns {Promise<WrittenContact>}
  */
 export async function saveContact(input, target = {}) {
   /** @type {Record<string, string>} */

@@ -34,6 +34,7 @@ export function mountContacts({ announce }) {
   const next = byId("contacts-next", HTMLButtonElement);
   const pageLabel = byId("contacts-page", HTMLElement);
   const form = byId("contact-form", HTMLFormElement);
+  const notice = byId("contact-form-notice", HTMLElement);
   const formTitle = byId("contact-form-title", HTMLElement);
   const formErrors = byId("contact-form-errors", HTMLElement);
   const token = byId("api-token", HTMLInputElement);
@@ -230,6 +231,7 @@ export function mountContacts({ announce }) {
 
   function clearErrors() {
     formErrors.textContent = "";
+    notice.textContent = "";
     for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
     for (const input of form.querySelectorAll("input[aria-invalid]")) input.removeAttribute("aria-invalid");
   }
@@ -283,7 +285,12 @@ export function mountContacts({ announce }) {
       department.value = "";
       history = [];
       await Promise.all([showPage(null), loadDepartments()]);
-      announce(`${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`);
+      const done = `${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
+      // The server repairs some values (a ZIP code that lost its leading zero): say so where the
+      // person typed them, not only in the saved row.
+      const repairs = (saved.warnings ?? []).map((w) => `${w.field} '${w.from}' was saved as '${w.to}'`);
+      notice.textContent = repairs.length ? `${done}. ${repairs.join("; ")}.` : "";
+      announce(done);
     } catch (error) {
       if (!(error instanceof api.ApiError)) throw error;
       showProblem(error);

@@ -338,6 +338,26 @@ test("dashboard on the sample workbook: yesterday's version, today's, then a bro
       assert.equal((await fetch(`${demo.url}/contacts/${zoe.id}`)).status, 404);
     });
 
+    await t.test("14: a value the server repaired is said beside the form (a ZIP code's lost leading zero)", async () => {
+      await page.click("#contact-cancel");
+      await page.type("#contact-first_name", "Ana");
+      await page.type("#contact-last_name", "Ruiz");
+      await page.type("#contact-email", "ana.ruiz.zip@example.com");
+      await page.type("#contact-state", "NJ");
+      await page.type("#contact-zip", "7102");
+      await page.click("#contact-form button[type=submit]");
+      await page.waitFor("document.getElementById('contact-form-notice').textContent.length > 0");
+      assert.equal(await page.evaluate("document.getElementById('contact-form-notice').textContent"), "Created Ana Ruiz. zip '7102' was saved as '07102'.");
+      await shot(page, "14-contact-zip-repaired");
+      assert.equal((await getJson<{ items: { zip: string }[] }>(`${demo.url}/contacts?q=ana.ruiz.zip`)).items[0].zip, "07102");
+      // A save without a repair leaves no notice behind.
+      await page.click("#contacts-rows [data-edit-contact]");
+      await page.waitFor("document.getElementById('contact-email').value.length > 0");
+      await page.click("#contact-form button[type=submit]");
+      await page.waitFor("document.getElementById('status').textContent === 'Saved Ana Ruiz'");
+      assert.equal(await page.evaluate("document.getElementById('contact-form-notice').textContent"), "");
+    });
+
     await t.test("10: the CSV download is the current filter, every page of it", async () => {
       await page.type("#contacts-q", "");
       await page.type("#contacts-state", "LA");
