@@ -25,85 +25,74 @@ async function parquetRows(path: string, orderBy: string): Promise<Record<string
   }
 }
 
-async function withContactsDb<T>(dir: string, fn: (db: Database) => Promise<T>): Promise<T> {
+/** A contacts.duckdb in a temp data dir, loaded from CSV, and its export folder. */
+async function withLoadedDb(fn: (db: Database, out: string, dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir("contacts-export-");
   const db = await Database.open(join(dir, "contacts.duckdb"));
   try {
+    writeFileSync(join(dir, "in.csv"), CSV);
     await migrate(db);
-    return await fn(db);
+    await ingestContacts(db, join(dir, "in.csv"));
+    await fn(db, contactsExportDir(dir), dir);
   } finally {
     db.close();
+    cleanup();
   }
 }
 
 test("exportContacts() writes the three tables and export.json from one snapshot, without internal columns or idempotency keys", async () => {
-  const { dir, cleanup } = tempDir("contacts-export-");
-  try {
-    writeFileSync(join(dir, "in.csv"), CSV);
-    const out = contactsExportDir(dir);
-    await withContactsDb(dir, async (db) => {
-      await ingestContacts(db, join(dir, "in.csv"));
-      await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k', 'f', 201, '/contacts/1', '{}')");
-      const result = await exportContacts(db, out, { writtenBy: "etl" });
-      assert.equal(result.status, "written", JSON.stringify(result));
-      assert.deepEqual(readdirSync(out).sort(), ["contact_departments.parquet", "contacts.parquet", "departments.parquet", "export.json"], "no temp files, nothing else");
-      const info = readContactsExport(out)!;
-      assert.deepEqual(info.rows, { contacts: 2, departments: 2, contact_departments: 2 });
-      assert.equal(info.written_by, "etl");
-      assert.equal(info.generation, null);
+  await withLoadedDb(async (db, out) => {
+    await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k', 'f', 201, '/contacts/1', '{}')");
+    const result = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(result.status, "written", JSON.stringify(result));
+    assert.deepEqual(readdirSync(out).sort(), ["contact_departments.parquet", "contacts.parquet", "departments.parquet", "export.json"], "no temp files, nothing else");
+    const info = readContactsExport(out)!;
+    assert.deepEqual(info.rows, { contacts: 2, departments: 2, contact_departments: 2 });
+    assert.equal(info.written_by, "etl");
+    assert.equal(info.generation, null);
 
-      const contacts = await parquetRows(join(out, "contacts.parquet"), "id");
-      assert.deepEqual(Object.keys(contacts[0]), ["id", "first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "created_at", "updated_at", "version"]);
-      assert.deepEqual(await db.all("SELECT id, first_name, last_name, company_name, address, city, state, zip, phone1, phone2, email, created_at, updated_at, version FROM contacts ORDER BY id"), contacts);
-      assert.equal(contacts[0].zip, "07102", "text stays text: the leading zero is kept");
-      assert.deepEqual(await parquetRows(join(out, "departments.parquet"), "id"), await db.all("SELECT id, name, created_at FROM departments ORDER BY id"));
-      assert.deepEqual(await parquetRows(join(out, "contact_departments.parquet"), "1, 2"), await db.all("SELECT contact_id, department_id, created_at FROM contact_departments ORDER BY 1, 2"));
-      assert.equal(await contactsExportIsCurrent(db, out), true);
+    const contacts = await parquetRows(join(out, "contacts.parquet"), "id");
+    assert.deepEqual(Object.keys(contacts[0]), ["id", "first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "created_at", "updated_at", "version"]);
+    assert.deepEqual(await db.all("SELECT id, first_name, last_name, company_name, address, city, state, zip, phone1, phone2, email, created_at, updated_at, version FROM contacts ORDER BY id"), contacts);
+    assert.equal(contacts[0].zip, "07102", "text stays text: the leading zero is kept");
+    assert.deepEqual(await parquetRows(join(out, "departments.parquet"), "id"), await db.all("SELECT id, name, created_at FROM departments ORDER BY id"));
+    assert.deepEqual(await parquetRows(join(out, "contact_departments.parquet"), "1, 2"), await db.all("SELECT contact_id, department_id, created_at FROM contact_departments ORDER BY 1, 2"));
+    assert.equal(await contactsExportIsCurrent(db, out), true);
 
-      await db.run("UPDATE contacts SET city = 'Boston', version = version + 1 WHERE id = 1");
-      assert.equal(await contactsExportIsCurrent(db, out), false, "a write makes the files out of date");
-      rmSync(join(out, "departments.parquet"));
-      await exportContacts(db, out, { writtenBy: "etl" });
-      assert.equal(await contactsExportIsCurrent(db, out), true);
-      rmSync(join(out, "departments.parquet"));
-      assert.equal(await contactsExportIsCurrent(db, out), false, "a missing file is not current");
-    });
-  } finally {
-    cleanup();
-  }
+    await db.run("UPDATE contacts SET city = 'Boston', version = version + 1 WHERE id = 1");
+    assert.equal(await contactsExportIsCurrent(db, out), false, "a write makes the files out of date");
+    rmSync(join(out, "departments.parquet"));
+    await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(await contactsExportIsCurrent(db, out), true);
+    rmSync(join(out, "departments.parquet"));
+    assert.equal(await contactsExportIsCurrent(db, out), false, "a missing file is not current");
+  });
 });
 
 test("a failed export names the folder, removes its temp files and leaves the previous files as they were", async () => {
-  const { dir, cleanup } = tempDir("contacts-export-");
-  try {
-    writeFileSync(join(dir, "in.csv"), CSV);
-    const out = contactsExportDir(dir);
-    await withContactsDb(dir, async (db) => {
-      await ingestContacts(db, join(dir, "in.csv"));
-      assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
-      const before = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f))]));
-      await db.run("DELETE FROM contact_departments WHERE contact_id = 2; DELETE FROM contacts WHERE id = 2");
+  await withLoadedDb(async (db, out, dir) => {
+    assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    const before = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f))]));
+    await db.run("DELETE FROM contact_departments WHERE contact_id = 2; DELETE FROM contacts WHERE id = 2");
 
-      // A file cannot be created in the folder (what a read-only folder or a full disk does; the
-      // tests run as root, which any mode bits let through): a folder where a temp file goes.
-      mkdirSync(join(out, "departments.parquet.tmp"));
-      writeFileSync(join(out, "departments.parquet.tmp", "x"), "x");
-      const failed = await exportContacts(db, out, { writtenBy: "etl" });
-      assert.equal(failed.status, "failed");
-      assert.equal(failed.status === "failed" && failed.error.code, "export-failed");
-      assert.match(failed.status === "failed" ? failed.error.message : "", new RegExp(`^Cannot write the contacts export to '${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}': `));
-      assert.deepEqual(readdirSync(out).sort(), [...before.keys(), "departments.parquet.tmp"].sort(), "the contacts temp file written before the failure is gone");
-      for (const [f, bytes] of before) assert.deepEqual(readFileSync(join(out, f)), bytes, `${f} is as it was`);
+    // A file cannot be created in the folder (what a read-only folder or a full disk does; the
+    // tests run as root, which any mode bits let through): a folder where a temp file goes.
+    mkdirSync(join(out, "departments.parquet.tmp"));
+    writeFileSync(join(out, "departments.parquet.tmp", "x"), "x");
+    const failed = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.status === "failed" && failed.error.code, "export-failed");
+    assert.match(failed.status === "failed" ? failed.error.message : "", new RegExp(`^Cannot write the contacts export to '${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}': `));
+    assert.deepEqual(readdirSync(out).sort(), [...before.keys(), "departments.parquet.tmp"].sort(), "the contacts temp file written before the failure is gone");
+    for (const [f, bytes] of before) assert.deepEqual(readFileSync(join(out, f)), bytes, `${f} is as it was`);
 
-      // No folder can be made: a file where it should be.
-      rmSync(join(dir, "exports"), { recursive: true });
-      writeFileSync(join(dir, "exports"), "not a folder");
-      const noFolder = await exportContacts(db, out, { writtenBy: "etl" });
-      assert.equal(noFolder.status, "failed");
-      assert.match(noFolder.status === "failed" ? noFolder.error.message : "", /Cannot write the contacts export to '.*exports\/contacts': /);
-    });
-  } finally {
-    cleanup();
-  }
+    // No folder can be made: a file where it should be.
+    rmSync(join(dir, "exports"), { recursive: true });
+    writeFileSync(join(dir, "exports"), "not a folder");
+    const noFolder = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(noFolder.status, "failed");
+    assert.match(noFolder.status === "failed" ? noFolder.error.message : "", /Cannot write the contacts export to '.*exports\/contacts': /);
+  });
 });
 
 test("a direct load (npm run etl, no API) refreshes the export at its end; an unchanged file leaves it; off writes none", async () => {
