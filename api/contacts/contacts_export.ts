@@ -93,6 +93,7 @@ export class ContactsExporter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     while (this.#running !== undefined) await this.#running;
+    // Not during a streak of failures: a folder that refuses files must not slow the stop down.
     if (this.#store.generation !== this.#exported && this.#failedAt === undefined) await this.#export();
   }
 
