@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
+import { ContactsExporter } from "./contacts/contacts_export.ts";
 import { DOCS_CSP, renderDocs } from "./docs/docs_page.ts";
 import { HttpError } from "./http/http_error.ts";
 import { buildOpenApi } from "./docs/openapi.ts";
@@ -56,6 +57,12 @@ export interface AppOptions {
   databaseUrl?: string;
   /** GET /metrics without the token even when `apiToken` is set (METRICS_PUBLIC=on). Default false. */
   metricsPublic?: boolean;
+  /**
+   * The analysts' Parquet copy in `<data dir>/exports/contacts/` (CONTACTS_EXPORT): at most one
+   * export per `intervalMs` after writes; failures go to `log` (default stderr), once per streak.
+   * Default none (`npm start` passes the setting); never on PostgreSQL.
+   */
+  contactsExport?: { intervalMs: number; log?: (message: string) => void };
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -80,6 +87,8 @@ export class App {
   readonly contacts: ContactsStore;
   readonly snapshot: SnapshotWatcher;
   readonly runs: RunLog;
+  /** Keeps the Parquet copy of the contacts tables current; undefined when off or on PostgreSQL. */
+  readonly contactsExport: ContactsExporter | undefined;
   /** Request counts the server feeds, and everything GET /metrics reports. */
   readonly metrics: Metrics;
   readonly #tokenDigest: Buffer | undefined;
@@ -91,6 +100,11 @@ export class App {
   private constructor(options: AppOptions, contacts: ContactsStore, snapshot: SnapshotWatcher) {
     this.contacts = contacts;
     this.snapshot = snapshot;
+    const exportSetting = options.contactsExport;
+    this.contactsExport =
+      exportSetting === undefined || contacts.backend !== "duckdb"
+        ? undefined
+        : ContactsExporter.start(contacts, { dataDir: options.dataDir, intervalMs: exportSetting.intervalMs, log: exportSetting.log ?? ((m) => logToStderr(m)) });
     this.runs = new RunLog(options.dataDir);
     this.#tokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
     this.#allowedHosts = options.allowedHosts ?? [];
@@ -104,6 +118,7 @@ export class App {
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };
       },
       runs: () => this.runs.all(),
+      contactsExport: () => this.contactsExport?.exportedAt,
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts, options.dataDir);
@@ -242,6 +257,8 @@ export class App {
   async close(): Promise<void> {
     this.metrics.close();
     await this.snapshot.close();
+    // Before the database: it may write a last export of the writes since the previous one.
+    await this.contactsExport?.close();
     await this.contacts.close();
   }
 

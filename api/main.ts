@@ -132,6 +132,8 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       allowedHosts: settings.allowedHosts,
       databaseUrl: settings.databaseUrl,
       metricsPublic: settings.metricsPublic,
+      // On PostgreSQL analysts query the database itself (the setting's description says so).
+      contactsExport: settings.contactsExportMs === null || settings.databaseUrl !== undefined ? undefined : { intervalMs: settings.contactsExportMs },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -130,6 +130,26 @@ test("npm start stops the same way on SIGINT (Ctrl-C): exit 0, databases closed,
   }
 });
 
+test("npm start reads CONTACTS_EXPORT: writes reach exports/contacts/ (at the latest when it stops), and off writes nothing", async () => {
+  const { dir: parent, cleanup } = tempDir();
+  try {
+    for (const value of ["off", "1h"]) {
+      const dir = join(parent, value);
+      const { child, exited, output } = startChild({ DATA_DIR: dir, CONTACTS_EXPORT: value });
+      const { url } = await waitForApiJson(dir);
+      const body = JSON.stringify({ first_name: "Ex", last_name: "Port", email: "ex@example.com", departments: ["Ops"] });
+      assert.equal((await raw(url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body })).status, 201);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, output());
+      const info = join(dir, "exports", "contacts", "export.json");
+      if (value === "off") assert.equal(existsSync(join(dir, "exports")), false, "off: nothing written");
+      else assert.deepEqual(JSON.parse(readFileSync(info, "utf8")).rows, { contacts: 1, departments: 1, contact_departments: 1 }, "the write is in the copy a stopped API leaves");
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test("a write acknowledged with 201 survives kill -9", async () => {
   const { dir, cleanup } = tempDir();
   try {

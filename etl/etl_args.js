@@ -49,6 +49,7 @@ Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a 
  * @property {number | null} restore The relationship version `--restore` publishes again; null: a load.
  * @property {string | null} parquetDir Where published versions are also written as Parquet (PARQUET_DIR); null: not written.
  * @property {import("./settings/mod.js").KeepVersions} keepVersions Which published snapshots are kept (KEEP_VERSIONS).
+ * @property {boolean} contactsExport A direct contacts load refreshes `<data dir>/exports/contacts/` at its end (CONTACTS_EXPORT not `off`).
  * @property {{ webhook: string, minSeverity: import("./settings/mod.js").AlertSeverity, timeoutMs: number, publicUrl: string | undefined } | null} alert
  *   Where and when alerts go (ALERT_*, PUBLIC_URL); null: no webhook set.
  * @property {{ authHeader: { name: string, value: string } | undefined, maxBytes: number, pollMs: number | null }} download
@@ -146,6 +147,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = process.cwd()) {
     restore,
     parquetDir: settings.parquetDir,
     keepVersions: settings.keepVersions,
+    contactsExport: settings.contactsExportMs !== null,
     alert:
       settings.alertWebhook === undefined
         ? null

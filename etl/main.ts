@@ -76,7 +76,13 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
 async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   try {
     const { loadContacts } = await import("./contacts/mod.ts");
-    const summary = await loadContacts({ csvPath: options.contacts, dataDir: options.dataDir, apiToken: options.apiToken, databaseUrl: options.databaseUrl });
+    const summary = await loadContacts({
+      csvPath: options.contacts,
+      dataDir: options.dataDir,
+      apiToken: options.apiToken,
+      databaseUrl: options.databaseUrl,
+      exportContacts: options.contactsExport,
+    });
     return { status: "succeeded", summary };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };

@@ -25,7 +25,7 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
     force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
     alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
-    restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 },
+    restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 }, contactsExport: true,
   });
   const o = parseEtlArgs(["--workbook", "w.xlsx", "--only", "relationships", "--force", "--json", "--daily-at", "06:00"], { DATA_DIR: "/srv/d" }, "/home/u");
   assert.ok(typeof o === "object");

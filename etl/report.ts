@@ -171,6 +171,10 @@ export function formatContacts(s: LoadContactsResult): string[] {
     for (const g of fixes) lines.push(`    ${plural(g.count, `'${g.field}' value`)}: ${g.kind}${linesText(g.lines, g.count)}`);
   }
   if (s.rejects_file !== null) lines.push(`  Rejects file: ${s.rejects_file} (line, field, reason and value of each)`);
+  const e = s.export;
+  if (e?.status === "written") lines.push(`  Parquet for analysts: ${plural(e.info.rows.contacts ?? 0, "contact")} written to ${e.dir} in ${(e.info.duration_ms / 1000).toFixed(1)} s`);
+  else if (e?.status === "current") lines.push(`  Parquet for analysts: already current in ${e.dir}`);
+  else if (e?.status === "failed") lines.push(`  Parquet for analysts NOT written: ${e.error.message}; the load succeeded`);
   // File-level remarks (absent or unknown columns) and "N of M rows were rejected; see <report>".
   for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
   return lines;

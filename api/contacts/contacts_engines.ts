@@ -62,6 +62,11 @@ export interface Engine {
   /** Commits so far: how many, how many writes they held, how many went the set-based way. */
   readonly commits: CommitStats;
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
+  /**
+   * Runs `fn` on a connection of its own, outside the write queue (DuckDB: MVCC, so a long read
+   * transaction there holds up no write). Undefined on PostgreSQL, where other tools connect anyway.
+   */
+  readonly withConnection?: <T>(fn: (db: Database) => Promise<T>) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -167,6 +172,15 @@ class DuckDbEngine implements Engine {
       db.close();
     }
   }
+
+  readonly withConnection = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+    const db = await this.#writer.connect();
+    try {
+      return await fn(db);
+    } finally {
+      db.close();
+    }
+  };
 
   write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {

@@ -11,6 +11,9 @@ import { createHash } from "node:crypto";
 import {
   CONTACT_DELETE,
   contactRecord,
+  contactsExportIsCurrent,
+  exportContacts,
+  exportFailure,
   CONTACTS_COUNT,
   DEPARTMENT_BY_NAME,
   DEPARTMENT_DELETE,
@@ -27,6 +30,7 @@ import {
   recordSql,
   WRITE_CHECK,
   type ContactInput,
+  type ContactsExportResult,
   type FieldFix,
   type ListFilters,
   type ListSort,
@@ -146,6 +150,8 @@ export class ContactsStore {
   readonly #cache: ByteLru<ContactEntry>;
   /** Bumped after every commit: a read that began before it does not fill the cache. */
   #generation = 0;
+  /** Told after every commit (the Parquet export's trigger). */
+  readonly #commitListeners = new Set<() => void>();
   #closed = false;
 
   private constructor(engine: Engine, record: RecordDefinition, cacheBytes: number) {
@@ -186,6 +192,40 @@ export class ContactsStore {
   /** Bumped after every committed write; list ETags derive from it (per process). */
   get generation(): number {
     return this.#generation;
+  }
+
+  /**
+   * Calls `listener` after every committed write or import (before its caller hears); returns the
+   * function that stops it. Listeners must be quick: they run on every write's path.
+   */
+  onCommit(listener: () => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
+  }
+
+  /**
+   * Writes the committed contacts tables to `dir` as Parquet (etl/contacts `exportContacts`), from
+   * one read transaction on a connection of its own: writes go on meanwhile. DuckDB only. Never
+   * throws: a failure is the result's `error`.
+   */
+  async exportTables(dir: string): Promise<ContactsExportResult> {
+    const generation = this.#generation;
+    const withConnection = this.#engine.withConnection;
+    if (withConnection === undefined) throw new Error("The Parquet export is for contacts.duckdb; on PostgreSQL, query the database");
+    try {
+      // The generation is read before the snapshot is taken, so every write it counts is in the files.
+      return await withConnection((db) => exportContacts(db, dir, { writtenBy: "api", generation, record: this.record }));
+    } catch (error) {
+      // A connection that could not be opened.
+      return exportFailure(dir, error);
+    }
+  }
+
+  /** True when `dir` holds an export of the contacts tables exactly as they are now (DuckDB only). */
+  exportIsCurrent(dir: string): Promise<boolean> {
+    const withConnection = this.#engine.withConnection;
+    if (withConnection === undefined) return Promise.resolve(false);
+    return withConnection((db) => contactsExportIsCurrent(db, dir, this.record));
   }
 
   cacheStats(): CacheStats {
@@ -363,6 +403,7 @@ export class ContactsStore {
     } finally {
       this.#cache.clear();
       this.#generation++;
+      for (const listener of this.#commitListeners) listener();
     }
   }
 
@@ -384,6 +425,7 @@ export class ContactsStore {
     const committed = (touched: number[]) => {
       for (const id of touched) this.#cache.delete(id);
       this.#generation++;
+      for (const listener of this.#commitListeners) listener();
     };
     try {
       return await this.#engine.write(op, committed, data);

@@ -22,6 +22,8 @@ export interface DataSources {
   snapshot(): { versionId: number | null; publishedAt: string | null } | undefined;
   /** Every run, newest first (RunLog.all(): the same array until the log changes). */
   runs(): readonly RunRecord[];
+  /** When the contacts' Parquet copy was taken (ISO 8601); undefined when off or not written yet. */
+  contactsExport?(): string | undefined;
 }
 
 /**
@@ -45,6 +47,8 @@ export class DataMetrics {
   async families(now = Date.now()): Promise<Family[]> {
     const snapshot = this.#sources.snapshot();
     const published = snapshot?.publishedAt ? Date.parse(snapshot.publishedAt) : NaN;
+    const exportedAt = this.#sources.contactsExport?.();
+    const exported = exportedAt === undefined ? NaN : Date.parse(exportedAt);
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
       this.#runFamilies = runFamilies(runs);
@@ -69,6 +73,12 @@ export class DataMetrics {
         help: "Age of the served relationship snapshot.",
         type: "gauge",
         samples: Number.isNaN(published) ? [] : [{ value: Math.max(0, (now - published) / 1000) }],
+      },
+      {
+        name: "relaciones_contacts_export_age_seconds",
+        help: "Age of the snapshot in the contacts' Parquet copy (exports/contacts/); absent when CONTACTS_EXPORT is off, on PostgreSQL, or before the first export.",
+        type: "gauge",
+        samples: Number.isNaN(exported) ? [] : [{ value: Math.max(0, (now - exported) / 1000) }],
       },
       ...this.#runFamilies,
     ];

@@ -24,6 +24,7 @@ const components: Component[] = [
   { id: "load-lock", name: ".relationships.lock", kind: "file", zone: "data", regions: HOST, tech: "O_EXCL file holding the owner's pid, start time and boot id", description: "One relationship load at a time per data dir; a dead owner's lock (or one whose pid now names another process) is taken over." },
   { id: "api-json", name: "api.json", kind: "file", zone: "data", regions: HOST, tech: "JSON: pid, url, started_at", description: "Tells loaders where the running API listens." },
   { id: "kept-snapshots", name: "snapshots/relationships-v<N>.duckdb", kind: "file", zone: "data", regions: HOST, tech: "hard links to published snapshots", description: "The published versions kept for `npm run etl -- --restore N` (KEEP_VERSIONS)." },
+  { id: "contacts-export", name: "exports/contacts/", kind: "datastore", zone: "data", regions: HOST, tech: "Parquet (zstd) per table + export.json", description: "contacts, departments, contact_departments as of one snapshot, for analysts while the API holds contacts.duckdb (CONTACTS_EXPORT)." },
   { id: "parquet", name: "parquet/table=<t>/version=<N>/", kind: "datastore", zone: "data", regions: HOST, tech: "Parquet (zstd), Hive-style partitions", description: "Every published version and its changes, for Spark, Trino, pandas and BI tools." },
 ];
 
@@ -53,6 +54,8 @@ const connections: Connection[] = [
   c("s-loader-pg", "loader", "contacts-pg", "direct load: COPY FROM STDIN + one upsert", "PostgreSQL protocol (COPY)", { access: "read-write", data: ["personal"] }),
   c("s-loader-db", "loader", "contacts-db", "direct ingest when no API runs", "DuckDB (read-write, file lock)", { access: "read-write", data: ["personal"] }),
   c("s-loader-runs", "loader", "runs-log", "append contacts run record", "O_APPEND write + fsync", { access: "write" }),
+  c("s-api-export", "api", "contacts-export", "after writes, at most once per CONTACTS_EXPORT: one read transaction on a connection of its own, temp names, renames, export.json last", "DuckDB COPY ... (FORMAT parquet, COMPRESSION zstd)", { access: "write", mode: "async", data: ["personal"] }),
+  c("s-loader-export", "loader", "contacts-export", "refresh after a direct load when out of date", "DuckDB COPY ... (FORMAT parquet, COMPRESSION zstd)", { access: "write", data: ["personal"] }),
 ];
 
 const stores: StoreSpec[] = [
@@ -67,6 +70,7 @@ const stores: StoreSpec[] = [
   { component: "load-lock", owner: "etl", holds: "pid, start time and boot id of the process running a relationship load", data: ["internal"], replication: "None", backup: "None: a lock whose owner is gone (or whose pid was reused) is taken over", rpo: "n/a", rto: "0 (stale lock taken over on the next run)", why: "Two loads would both read version N and publish N+1; the file lock serialises the scheduler, a person and any watcher." },
   { component: "kept-snapshots", owner: "etl", holds: "The last published snapshot files (a week by default)", data: ["internal"], replication: "None", backup: "They are the short-term backup: `--restore N` publishes one again", rpo: "The previous version (each publication keeps itself)", rto: "One restore (seconds)", why: "A bad day is undone by one command instead of hunting for yesterday's workbook; hard links cost no copy." },
   { component: "parquet", owner: "etl", holds: "Every published version's actors, pairs, pair view, findings, changes and versions rows", data: ["internal"], replication: "None; plain files any tool can copy or sync", backup: "Never rewritten: copy or sync the folder", rpo: "The newest version (written right after publication; a failed export is filled in by the next)", rto: "0 for readers; the next load rewrites what is missing", why: "Other engines (Spark, Trino, pandas, BI tools) read a version from the files, without the API or DuckDB's file format; zstd Parquet is about half a snapshot's size." },
+  { component: "contacts-export", owner: "api", holds: "The contacts, departments and links tables (no idempotency answers, no internal columns), one consistent snapshot", data: ["personal"], replication: "None; plain files any tool can copy", backup: "None needed: rewritten from contacts.duckdb", rpo: "At most CONTACTS_EXPORT (60 s) plus one export (about 4 s at 728k contacts) behind the last acknowledged write", rto: "The next write, start-up or direct load rewrites it", why: "DuckDB lets one process open contacts.duckdb; analysts read these files with DuckDB, pandas or Spark without stopping the API.", sharedWith: [{ component: "loader", access: "write", why: "a direct load (no API running) refreshes it" }] },
   { component: "api-json", owner: "api", holds: "pid, url and start time of the running API", data: ["internal"], replication: "None", backup: "None: rewritten at start", rpo: "n/a", rto: "0", why: "Lets a loader find a running API without configuration.", sharedWith: [{ component: "loader", access: "read", why: "to hand rows to the running API" }] },
 ];
 
@@ -132,6 +136,7 @@ const failureModes: FailureMode[] = [
   f(["api"], "request body too large or a slow client", "413 Content Too Large or 408 Request Timeout", "reading stops at the first byte over the limit; timeouts", "none needed"),
   f(["api"], "unexpected error in a handler", "500 problem document with no internal detail", "stack logged on the server only", "fix the bug"),
   f(["parquet"], "the Parquet folder is full or not writable", "the load still publishes; its run says `parquet: failed` with the reason", "temp files removed; the next publication writes the versions that are missing", "free space or fix the folder; the next load fills in"),
+  f(["contacts-export"], "the export folder is full or not writable", "writes and the API go on; the files there stay as they were (older); the failure is logged once per streak", "temp files removed; the next write (or a minute later) tries again; /metrics shows the export's age", "free space or fix the folder"),
   f(["kept-snapshots"], "a version to restore is no longer kept", "`--restore N` fails naming the kept versions and the KEEP_VERSIONS rule; nothing changes", "failed run recorded", "restore a kept version, or load that day's workbook"),
   f(["runs-log"], "crash in the middle of appending a line", "the torn line is skipped; earlier runs are intact", "fsync after each append", "none needed"),
 ];

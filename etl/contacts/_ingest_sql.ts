@@ -7,7 +7,7 @@
 import { quoteIdent } from "../db/mod.ts";
 import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
 
-/** A SQL string literal. Only ever used for texts of the record definition, never for data. */
+/** A SQL string literal. Only ever used for texts of the record definition and our own file paths (COPY), never for data. */
 export function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }

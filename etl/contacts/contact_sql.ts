@@ -288,3 +288,33 @@ export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created
 export const IDEMPOTENCY_GET = `SELECT fingerprint, status::INTEGER AS status, location, body, etag FROM api_idempotency_keys WHERE key = $1`;
 /** Records a key and the answer as first sent, in the transaction of the contact it created. */
 export const IDEMPOTENCY_INSERT = `INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, etag) VALUES ($1, $2, $3, $4, $5, $6)`;
+
+/** One table of the analysts' Parquet copy: its file name (without `.parquet`) and its query. */
+export interface ExportTable {
+  readonly name: string;
+  readonly query: string;
+}
+
+/**
+ * The queries of the analysts' Parquet copy (`<data dir>/exports/contacts/`), in a stable order:
+ * the record's table with the columns the API shows (not the key, sort and search columns, which
+ * are the database's own), its named table and the link table. Never `api_idempotency_keys`: it
+ * holds stored answers, and nothing there is for analysis.
+ *
+ * @example
+ * ```ts
+ * exportTables(contactRecord).map((t) => t.name); // ["contacts", "departments", "contact_departments"]
+ * ```
+ */
+export function exportTables(record: RecordDefinition): readonly ExportTable[] {
+  const { table, selectList } = recordSql(record);
+  const links = record.links;
+  return [
+    { name: record.table, query: `SELECT ${selectList} FROM ${table} ORDER BY id` },
+    { name: links.table, query: `SELECT id, name, created_at FROM ${quoteIdent(links.table)} ORDER BY id` },
+    {
+      name: links.linkTable,
+      query: `SELECT ${quoteIdent(links.recordKey)}, ${quoteIdent(links.nameKey)}, created_at FROM ${quoteIdent(links.linkTable)} ORDER BY 1, 2`,
+    },
+  ];
+}

@@ -14,6 +14,7 @@ import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
 import { CONTACTS_DUCKDB_SETTINGS } from "./contact_sql.ts";
+import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
 export type ContactsLoadErrorCode = "locked" | "all-rejected";
 
@@ -43,10 +44,22 @@ export interface LoadContactsOptions {
   lockWaitMs?: number;
   /** `postgres://...` (DATABASE_URL): load straight into PostgreSQL, which any number of processes may write. */
   databaseUrl?: string;
+  /**
+   * A direct load refreshes the analysts' Parquet copy (`<data dir>/exports/contacts/`) at its end
+   * when it is out of date (CONTACTS_EXPORT not `off`). Through the API, the API does it; on
+   * PostgreSQL there is none. Default false.
+   */
+  exportContacts?: boolean;
 }
 
+/**
+ * The analysts' copy after a direct load: written, already current (nothing to write), or failed
+ * (the load still succeeded). null: not this load's job (off, through the API, PostgreSQL).
+ */
+export type LoadContactsExport = ContactsExportResult | { status: "current"; dir: string } | null;
+
 /** The ingestion summary plus how it ran, the run id, and the rejects report (null when none). */
-export type LoadContactsResult = IngestSummary & { via: "direct" | "api" | "postgres"; run_id: string; rejects_file: string | null };
+export type LoadContactsResult = IngestSummary & { via: "direct" | "api" | "postgres"; run_id: string; rejects_file: string | null; export: LoadContactsExport };
 
 /**
  * Loads the contacts CSV (directly, or through the running API) and appends a contacts run to
@@ -67,6 +80,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   let file: RunRecord["file"] = null;
   let upload: { name: string; path: string } | undefined;
   let summary: IngestSummary | undefined;
+  let exported: LoadContactsExport = null;
   try {
     mkdirSync(options.dataDir, { recursive: true });
     // A private copy in the data dir is what gets loaded (the original may change meanwhile), hashed
@@ -90,7 +104,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       summary =
         api !== null
           ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
-          : await direct(options, upload.path, source, rejectsFile);
+          : await direct(options, upload.path, source, rejectsFile, (result) => (exported = result));
     }
     const counts = {
       rows: summary.rows,
@@ -134,7 +148,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       },
       error: null,
     });
-    return { ...summary, via, run_id: runId, rejects_file: report };
+    return { ...summary, via, run_id: runId, rejects_file: report, export: exported };
   } catch (error) {
     appendRun(options.dataDir, {
       id: runId,
@@ -154,12 +168,25 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   }
 }
 
-async function direct(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string): Promise<IngestSummary> {
+async function direct(
+  options: LoadContactsOptions,
+  csvPath: string,
+  source: string,
+  rejectsFile: string,
+  onExport: (result: LoadContactsExport) => void,
+): Promise<IngestSummary> {
   const path = join(options.dataDir, "contacts.duckdb");
   const db = await openUnlocked(path, options.dataDir, options.lockWaitMs ?? 5000);
   try {
     await migrate(db);
-    return await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile });
+    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile });
+    if (options.exportContacts) {
+      // While we hold the lock nobody else can refresh the copy; an unchanged file costs one
+      // fingerprint query. A failed export is reported, and the load stays a success.
+      const dir = contactsExportDir(options.dataDir);
+      onExport((await contactsExportIsCurrent(db, dir)) ? { status: "current", dir } : await exportContacts(db, dir, { writtenBy: "etl" }));
+    }
+    return summary;
   } finally {
     db.close();
   }

@@ -25,6 +25,7 @@ export {
   DEPARTMENT_USE,
   DEPARTMENTS_ALL,
   DEPARTMENTS_WITH_COUNTS,
+  exportTables,
   IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
   IDEMPOTENCY_PURGE,
@@ -35,6 +36,7 @@ export {
   recordSql,
   WRITE_CHECK,
   type Dialect,
+  type ExportTable,
   type ListFilters,
   type ListSort,
   type RecordSql,
@@ -45,10 +47,22 @@ export {
   ingestContacts,
   type IngestOptions,
 } from "./ingest_contacts.ts";
+export {
+  CONTACTS_EXPORT_DIR,
+  contactsExportDir,
+  contactsExportIsCurrent,
+  EXPORT_INFO_FILE,
+  exportContacts,
+  exportFailure,
+  readContactsExport,
+  type ContactsExportInfo,
+  type ContactsExportResult,
+} from "./export_contacts.ts";
 export { ingestContactsPostgres, type PostgresIngestOptions } from "./ingest_postgres.ts";
 export {
   ContactsLoadError,
   loadContacts,
+  type LoadContactsExport,
   type LoadContactsOptions,
   type LoadContactsResult,
 } from "./load_contacts.ts";

@@ -37,6 +37,7 @@ import { fileURLToPath } from "node:url";
  * @property {number} workbookMaxBytes Largest workbook download accepted, in bytes.
  * @property {string | null} parquetDir Where published versions are also written as Parquet; null: not written.
  * @property {KeepVersions} keepVersions Which published snapshots are kept for `--restore`.
+ * @property {number | null} contactsExportMs How old the Parquet copy of the contacts tables may get after a write before it is written again; null: no copy.
  */
 
 /**
@@ -112,6 +113,12 @@ export const SETTINGS = [
     defaultText: "`7d`",
     description:
       "Which published snapshots stay in `<data dir>/snapshots/` for `npm run etl -- --restore VERSION`: `Nd` keeps every version published in the last N days and never fewer than the newest N (a week of daily loads even when loads were rare); `N` keeps the newest N.",
+  },
+  {
+    key: "contactsExportMs", env: "CONTACTS_EXPORT", flag: "contacts-export", placeholder: "DURATION|off", commands: ["etl", "start"],
+    defaultText: "`60s`",
+    description:
+      "The contacts tables (`contacts`, `departments`, `contact_departments`) as Parquet (zstd) in `<data dir>/exports/contacts/`, for analysts while the API holds `contacts.duckdb`: written from one consistent snapshot after writes, at most once per this interval (`30s`, `5m`), at the API's start-up when out of date, and at the end of a direct `npm run etl` load; so the files lag a write by at most this plus one export. `off` writes none. Not with `DATABASE_URL`: query PostgreSQL itself. A failed export is logged; writes go on.",
   },
   {
     key: "dailyAt", env: "ETL_DAILY_AT", flag: "daily-at", placeholder: "HH:MM", commands: ["etl", "start"],
@@ -276,18 +283,21 @@ export function readSettings(command, source = {}) {
 }
 
 /**
- * The settings of what a publication leaves besides the snapshot: Parquet files, kept versions.
+ * The settings of what a load leaves besides its database: Parquet files, kept versions, the
+ * contacts export.
  * @param {(key: keyof Settings) => RawSetting} raw
  * @param {string} dataDir
  * @param {string} cwd
- * @returns {Pick<Settings, "parquetDir" | "keepVersions">}
+ * @returns {Pick<Settings, "parquetDir" | "keepVersions" | "contactsExportMs">}
  */
 function publicationSettings(raw, dataDir, cwd) {
   const parquet = raw("parquetDir");
   const keep = raw("keepVersions");
+  const contactsExport = raw("contactsExportMs");
   return {
     parquetDir: parquet === undefined ? join(dataDir, "parquet") : parquet.text === "off" ? null : resolve(cwd, parquet.text),
     keepVersions: keep === undefined ? { newest: 7, days: 7 } : parseKeepVersions(keep.text, keep.from),
+    contactsExportMs: contactsExport === undefined ? 60_000 : contactsExport.text === "off" ? null : parseDuration(contactsExport.text, contactsExport.from),
   };
 }
 
@@ -378,6 +388,7 @@ export function etlChildEnv(settings, env = process.env) {
   out.WORKBOOK_MAX_MB = String(Math.floor(settings.workbookMaxBytes / (1024 * 1024)));
   out.PARQUET_DIR = settings.parquetDir ?? "off";
   out.KEEP_VERSIONS = keepVersionsText(settings.keepVersions);
+  out.CONTACTS_EXPORT = settings.contactsExportMs === null ? "off" : `${settings.contactsExportMs}ms`;
   return out;
 }
 

@@ -151,3 +151,16 @@ test("readSettings() reads PARQUET_DIR and KEEP_VERSIONS: Parquet inside the dat
   const child = readSettings("etl", { env: etlChildEnv(readSettings("start", { flags: { parquet: "off", "keep-versions": "3" }, env: {} }), {}) });
   assert.deepEqual([child.parquetDir, child.keepVersions], [null, { newest: 3, days: 0 }], "npm start's settings reach its child loads");
 });
+
+test("readSettings() reads CONTACTS_EXPORT: a duration, 60s by default, or off (issue 12, part 4)", () => {
+  assert.equal(readSettings("start", { env: {} }).contactsExportMs, 60_000);
+  assert.equal(readSettings("etl", { env: { CONTACTS_EXPORT: "5m" } }).contactsExportMs, 300_000);
+  assert.equal(readSettings("start", { flags: { "contacts-export": "off" }, env: { CONTACTS_EXPORT: "5m" } }).contactsExportMs, null);
+  for (const bad of ["0", "soon", "-5s", "on"]) {
+    assert.throws(() => readSettings("start", { env: { CONTACTS_EXPORT: bad } }), /CONTACTS_EXPORT must be a duration such as 500ms, 5s, 10m or 1h/, bad);
+  }
+  for (const value of ["off", "90s"]) {
+    const child = readSettings("etl", { env: etlChildEnv(readSettings("start", { env: { CONTACTS_EXPORT: value } }), {}) });
+    assert.equal(child.contactsExportMs, value === "off" ? null : 90_000, "npm start's setting reaches its child loads");
+  }
+});

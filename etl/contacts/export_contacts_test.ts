@@ -1,0 +1,132 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Database } from "../db/mod.ts";
+import { tempDir } from "../../scripts/testing/api_server.ts";
+import { etlCli } from "../../scripts/testing/etl_cli.ts";
+import { parseEtlArgs, type EtlOptions } from "../etl_args.js";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+import { contactsExportDir, contactsExportIsCurrent, exportContacts, ingestContacts, loadContacts, migrate, readContactsExport } from "./mod.ts";
+
+const CSV = `first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department
+Ann,Lee,"Lee, Inc.",1 Elm St,Newark,nj,7102,555-1,,ann@example.com,Sales
+Ann,Lee,"Lee, Inc.",1 Elm St,Newark,nj,7102,555-1,,ann@example.com,Support
+Bo,O'Neil,,,,,,,,bo@example.com,
+`;
+
+/** The rows of a Parquet file, read by a DuckDB of its own (as an analyst's would). */
+async function parquetRows(path: string, orderBy: string): Promise<Record<string, unknown>[]> {
+  const db = await Database.open(":memory:");
+  try {
+    return await db.all(`SELECT * FROM read_parquet('${path.replaceAll("'", "''")}') ORDER BY ${orderBy}`);
+  } finally {
+    db.close();
+  }
+}
+
+/** A contacts.duckdb in a temp data dir, loaded from CSV, and its export folder. */
+async function withLoadedDb(fn: (db: Database, out: string, dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir("contacts-export-");
+  const db = await Database.open(join(dir, "contacts.duckdb"));
+  try {
+    writeFileSync(join(dir, "in.csv"), CSV);
+    await migrate(db);
+    await ingestContacts(db, join(dir, "in.csv"));
+    await fn(db, contactsExportDir(dir), dir);
+  } finally {
+    db.close();
+    cleanup();
+  }
+}
+
+test("exportContacts() writes the three tables and export.json from one snapshot, without internal columns or idempotency keys", async () => {
+  await withLoadedDb(async (db, out) => {
+    await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k', 'f', 201, '/contacts/1', '{}')");
+    const result = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(result.status, "written", JSON.stringify(result));
+    assert.deepEqual(readdirSync(out).sort(), ["contact_departments.parquet", "contacts.parquet", "departments.parquet", "export.json"], "no temp files, nothing else");
+    const info = readContactsExport(out)!;
+    assert.deepEqual(info.rows, { contacts: 2, departments: 2, contact_departments: 2 });
+    assert.equal(info.written_by, "etl");
+    assert.equal(info.generation, null);
+
+    const contacts = await parquetRows(join(out, "contacts.parquet"), "id");
+    assert.deepEqual(Object.keys(contacts[0]), ["id", "first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "created_at", "updated_at", "version"]);
+    assert.deepEqual(await db.all("SELECT id, first_name, last_name, company_name, address, city, state, zip, phone1, phone2, email, created_at, updated_at, version FROM contacts ORDER BY id"), contacts);
+    assert.equal(contacts[0].zip, "07102", "text stays text: the leading zero is kept");
+    assert.deepEqual(await parquetRows(join(out, "departments.parquet"), "id"), await db.all("SELECT id, name, created_at FROM departments ORDER BY id"));
+    assert.deepEqual(await parquetRows(join(out, "contact_departments.parquet"), "1, 2"), await db.all("SELECT contact_id, department_id, created_at FROM contact_departments ORDER BY 1, 2"));
+    assert.equal(await contactsExportIsCurrent(db, out), true);
+
+    await db.run("UPDATE contacts SET city = 'Boston', version = version + 1 WHERE id = 1");
+    assert.equal(await contactsExportIsCurrent(db, out), false, "a write makes the files out of date");
+    rmSync(join(out, "departments.parquet"));
+    await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(await contactsExportIsCurrent(db, out), true);
+    rmSync(join(out, "departments.parquet"));
+    assert.equal(await contactsExportIsCurrent(db, out), false, "a missing file is not current");
+  });
+});
+
+test("a failed export names the folder, removes its temp files and leaves the previous files as they were", async () => {
+  await withLoadedDb(async (db, out, dir) => {
+    assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    const before = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f))]));
+    await db.run("DELETE FROM contact_departments WHERE contact_id = 2; DELETE FROM contacts WHERE id = 2");
+
+    // A file cannot be created in the folder (what a read-only folder or a full disk does; the
+    // tests run as root, which any mode bits let through): a folder where a temp file goes.
+    mkdirSync(join(out, "departments.parquet.tmp"));
+    writeFileSync(join(out, "departments.parquet.tmp", "x"), "x");
+    const failed = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.status === "failed" && failed.error.code, "export-failed");
+    assert.match(failed.status === "failed" ? failed.error.message : "", new RegExp(`^Cannot write the contacts export to '${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}': `));
+    assert.deepEqual(readdirSync(out).sort(), [...before.keys(), "departments.parquet.tmp"].sort(), "the contacts temp file written before the failure is gone");
+    for (const [f, bytes] of before) assert.deepEqual(readFileSync(join(out, f)), bytes, `${f} is as it was`);
+
+    // No folder can be made: a file where it should be.
+    rmSync(join(dir, "exports"), { recursive: true });
+    writeFileSync(join(dir, "exports"), "not a folder");
+    const noFolder = await exportContacts(db, out, { writtenBy: "etl" });
+    assert.equal(noFolder.status, "failed");
+    assert.match(noFolder.status === "failed" ? noFolder.error.message : "", /Cannot write the contacts export to '.*exports\/contacts': /);
+  });
+});
+
+test("a direct load (npm run etl, no API) refreshes the export at its end; an unchanged file leaves it; off writes none", async () => {
+  const { dir, cleanup } = tempDir("contacts-export-");
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 300, 3);
+    const out = contactsExportDir(dir);
+    const first = await loadContacts({ csvPath: csv, dataDir: dir, exportContacts: true });
+    assert.equal(first.via, "direct");
+    assert.equal(first.export?.status, "written");
+    const info = readContactsExport(out)!;
+    assert.equal(info.rows.contacts, first.contacts);
+    assert.equal((await parquetRows(join(out, "contacts.parquet"), "id")).length, first.contacts);
+
+    const again = await loadContacts({ csvPath: csv, dataDir: dir, exportContacts: true });
+    assert.deepEqual(again.export, { status: "current", dir: out });
+    assert.equal(readContactsExport(out)!.exported_at, info.exported_at, "not written again");
+
+    // The command as users run it: the setting reaches the load, and the report says where.
+    writeFileSync(csv, CSV);
+    const cli = await etlCli(["--only", "contacts"], { env: { ...process.env, DATA_DIR: dir, CONTACTS_EXPORT: "5m" } });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Parquet for analysts: \d+ contacts written to .*exports\/contacts/);
+    const emails = (await parquetRows(join(out, "contacts.parquet"), "id")).map((r) => r.email);
+    assert.ok(emails.includes("ann@example.com") && emails.includes("bo@example.com"), "the new file's people are in the export");
+
+    assert.equal((parseEtlArgs([], { ...process.env, CONTACTS_EXPORT: "off" }) as EtlOptions).contactsExport, false, "off: the load is not asked to export");
+    const offDir = join(dir, "off");
+    mkdirSync(offDir);
+    writeFileSync(join(offDir, "contacts.csv"), CSV);
+    assert.equal((await loadContacts({ csvPath: join(offDir, "contacts.csv"), dataDir: offDir })).export, null);
+    assert.equal(existsSync(join(offDir, "exports")), false);
+  } finally {
+    cleanup();
+  }
+});
