@@ -98,7 +98,7 @@ interface ApiFigures {
 async function benchApi(dataDir: string, url: string | undefined, options: { seconds: number; connections: number; barePort: number; importFile: string }): Promise<ApiFigures> {
   const started = performance.now();
   const api = spawn(process.execPath, [...process.execArgv, join(repo, "api", "main.ts")], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", ETL_SCHEDULE: "off", API_TOKEN: "", DATABASE_URL: url ?? "" },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", ETL_SCHEDULE: "off", CONTACTS_EXPORT: "off", API_TOKEN: "", DATABASE_URL: url ?? "" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   try {
