@@ -87,7 +87,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       ? `(SELECT t.*, (t.ord + 1 + coalesce(k.skipped, 0) + 1 + coalesce(x.extra, 0))::INTEGER AS line FROM (${sub}) t
            ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from ASOF LEFT JOIN _extras x ON t.ord + 1 + coalesce(k.skipped, 0) >= x.rec)`
       : `(SELECT t.*, NULL::INTEGER AS line FROM (${sub}) t)`;
-  const reason = (message: string) => (linesKnown ? message : `'Data row ' || (ord + 1) || ': ' || ${message}`);
+  // `ord` names the row's ord column where a join brings two (the conflicts join `c` and `w`).
+  const reason = (message: string, ord = "ord") => (linesKnown ? message : `'Data row ' || (${ord} + 1) || ': ' || ${message}`);
 
   // Validation: per field its value, error and repair, from the record definition.
   const fields = layout.record.fields.map((f) => ({ f, col: `c${layout.fields.find(([n]) => n === f.name)![1]}` }));
@@ -142,12 +143,12 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
                   arg_min(csv_line, column_idx) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
-      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`)}, s.${col}
+      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, s.${col}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)} FROM _v WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v JOIN _stage s ON s.rowid = v.ord`,
     ),
     `SELECT line, ${literal(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
     `SELECT c.line, ${literal(keyField.name)}, ${sql.length + 1},
-       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`)},
+       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
        c.shown
      FROM ${withLine("SELECT ord, shown, first_ord, differs FROM _conflicts")} c
      JOIN ${withLine("SELECT ord FROM _v WHERE ord IN (SELECT first_ord FROM _conflicts)")} w ON w.ord = c.first_ord`,

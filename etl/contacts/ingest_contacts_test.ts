@@ -190,6 +190,24 @@ test("ingestContacts() reports an unterminated quote and bytes that are not UTF-
   });
 });
 
+test("ingestContacts() names data rows when a stray quote hides the line numbers, and loads the rest", async () => {
+  await withDb(async (db, dir) => {
+    // An unclosed quote followed by a quoted field later on: DuckDB reads the rows between as one
+    // field, so physical lines cannot be mapped and every reject names its data row instead.
+    const text = [
+      HEADER,
+      "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+      'Bob,"Unclosed,ACME,,,TX,,,,bob@example.com,Sales',
+      'Cai,Lin,"Chanay, Jeff",,,MA,02110,,,cai@example.com,Sales',
+      "Dan,Ode,,,,NY,10001,,,dan@example.com,Sales",
+      "",
+    ].join("\n");
+    const s = await ingest(db, csv(dir, text, "stray-quote.csv"));
+    assert.ok(s.inserted >= 1 && s.rejected >= 1, JSON.stringify(counts(s)));
+    assert.ok(s.rejects.every((r) => r.line !== null || /^Data row \d+: /.test(r.reason)), JSON.stringify(s.rejects));
+  });
+});
+
 test("ingestContacts() reads exactly the named file, even with glob characters in its name", async () => {
   await withDb(async (db, dir) => {
     csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "export-a.csv");

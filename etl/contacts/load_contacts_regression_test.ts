@@ -142,3 +142,24 @@ test("npm run etl prints the rejects warning with the report's path, and exits 1
     assert.match(failed.out, /FAILED: bad\.csv: all 1 row was rejected; nothing was loaded \(every reason is in .*rejects/, via);
   });
 });
+
+test("a stray quote that hides the line numbers is a rejected row naming its data row, not a SQL error or a 500", async () => {
+  // Found by a fresh-clone review: with line numbers unknown, every reject names its data row, and
+  // the query of the conflicting-lines rejects could not tell which row's number to use.
+  const csv = [
+    HEADER,
+    "Ana,Ruiz,,,,NJ,07102,,,ana@example.com,Sales",
+    'Bob,"Unclosed,ACME,,,TX,,,,bob@example.com,Sales',
+    'Cai,Lin,"Chanay, Jeff",,,MA,02110,,,cai@example.com,Sales',
+    "Dan,Ode,,,,NY,10001,,,dan@example.com,Sales",
+    "",
+  ].join("\n");
+  await bothPaths(async (via, dir) => {
+    const path = join(dir, "stray-quote.csv");
+    writeFileSync(path, csv);
+    const result = await loadContacts({ csvPath: path, dataDir: dir });
+    assert.ok(result.inserted >= 1, `${via}: the rows before the stray quote load`);
+    assert.ok(result.rejected >= 1, via);
+    assert.ok(result.rejects.every((r) => r.line !== null || /^Data row \d+: /.test(r.reason)), `${via}: ${JSON.stringify(result.rejects)}`);
+  });
+});
