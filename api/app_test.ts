@@ -138,6 +138,11 @@ test("the API refuses bodies it would misread: not UTF-8 (400), another charset 
       assert.equal(res.status, 422);
       assert.deepEqual(((await res.json()) as { errors: { field: string }[] }).errors.map((e: { field: string }) => e.field), ["first_name"]);
     });
+    await t.test("half of a surrogate pair escaped in JSON (\\ud800): 422 naming first_name, not stored as U+FFFD", async () => {
+      const res = await post('{"first_name":"\\ud800","last_name":"Lee","email":"sur@example.com"}');
+      assert.equal(res.status, 422);
+      assert.deepEqual(((await res.json()) as { errors: { field: string }[] }).errors.map((e: { field: string }) => e.field), ["first_name"]);
+    });
     await t.test("a CSV import rejects the row, naming the field", async () => {
       const csv = "first_name,last_name,city,email\r\nAnn,Lee,\"Bo\u001b]0;x\u0007ston\",ann@example.com\r\nBob,Ray,Austin,bob@example.com\r\n";
       const res = await app.request("/imports/contacts", { method: "POST", headers: { "content-type": "text/csv" }, body: csv });

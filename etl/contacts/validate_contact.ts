@@ -161,10 +161,13 @@ export function validateContact(input: unknown, mode: ValidationMode): Validatio
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // A multi-line field keeps its line breaks (LF, CR) and tabs, as typed in a text area or a CSV cell.
 const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// With the u flag, \p{Cs} matches only a surrogate without its partner.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Returns why `text` cannot be stored (the first control character, by code point and position),
- * or null. A multi-line field may hold line feeds, carriage returns and tabs.
+ * Returns why `text` cannot be stored (the first control character, by code point and position,
+ * or half of a surrogate pair), or null. A multi-line field may hold line feeds, carriage returns
+ * and tabs.
  *
  * @example
  * ```ts
@@ -173,6 +176,12 @@ const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u00
  * ```
  */
 function controlCharacterProblem(text: string, multiline: boolean): string | null {
+  // JSON may escape half of a surrogate pair ("\ud800"): not a character, and stored as U+FFFD.
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone !== null) {
+    const code = lone[0].charCodeAt(0).toString(16);
+    return `must not contain half of a surrogate pair (\\u${code} at character ${lone.index + 1}): it is not a character and would be stored as U+FFFD`;
+  }
   const match = (multiline ? CONTROL_EXCEPT_LINES : CONTROL).exec(text);
   if (match === null) return null;
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");

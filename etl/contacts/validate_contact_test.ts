@@ -101,6 +101,15 @@ test("validateRecord() refuses control characters in text fields, naming the fie
       assert.match(r.errors[0].message, /control character U\+00[0-9A-F]{2}/);
     });
   }
+  await t.test("half of a surrogate pair (JSON's \\ud800), which a database would store as U+FFFD", () => {
+    for (const value of ["\ud800", "Ann\udfff", "\udc00\ud800"]) {
+      const r = validateContact({ ...base, first_name: value }, "create");
+      assert.ok(!r.ok, JSON.stringify(value));
+      assert.deepEqual(r.errors.map((e) => e.field), ["first_name"]);
+      assert.match(r.errors[0].message, /half of a surrogate pair/);
+    }
+    assert.ok(validateContact({ ...base, first_name: "Ann \ud83d\ude00" }, "create").ok, "a whole pair (an emoji) is a character");
+  });
   await t.test("department names too", () => {
     const r = validateContact({ ...base, departments: ["Sales\u0000"] }, "create");
     assert.ok(!r.ok);
