@@ -154,10 +154,13 @@ function formatFindings(findings: Finding[]): string[] {
  */
 export function formatContacts(s: LoadContactsResult): string[] {
   const via = s.via === "api" ? " (handed to the running API)" : s.via === "postgres" ? " (into PostgreSQL)" : "";
+  if (s.unchanged_since !== undefined) return formatUnchanged(s, via);
   const lines = [`Contacts: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${via}`];
   // The summary lists the first 100 rejects and repairs; past that, the counts come from the
   // per-field tallies the ingestion made over all of them (grouped by field, first reason shown).
-  const rejects = complete(s.rejects, s.rejects_by_field) ? groupByKind(s.rejects) : groupByField(s.rejects_by_field);
+  const rejects = complete(s.rejects, s.rejects_by_field)
+    ? groupByKind(s.rejects)
+    : groupByField(s.rejects_by_field, s.rejects_file === null ? "" : " (the first row's reason; each row's is in the rejects file)");
   if (rejects.length > 0) {
     lines.push(`  Rejected ${plural(s.rejected, "row")}:`);
     for (const g of rejects) {
@@ -165,18 +168,32 @@ export function formatContacts(s: LoadContactsResult): string[] {
       lines.push(`    ${plural(g.count, "row")}: ${what} ${g.kind}${linesText(g.lines, g.count)}`);
     }
   }
-  const fixes = complete(s.fixed, s.fixes_by_field) ? groupByKind(s.fixed) : groupByField(s.fixes_by_field);
+  const fixes = complete(s.fixed, s.fixes_by_field) ? groupByKind(s.fixed) : groupByField(s.fixes_by_field, "");
   if (fixes.length > 0) {
     lines.push(`  Repaired ${plural(s.fixes, "value")}:`);
     for (const g of fixes) lines.push(`    ${plural(g.count, `'${g.field}' value`)}: ${g.kind}${linesText(g.lines, g.count)}`);
   }
   if (s.rejects_file !== null) lines.push(`  Rejects file: ${s.rejects_file} (line, field, reason and value of each)`);
+  return [...lines, ...exportAndWarnings(s, s.warnings)];
+}
+
+// A file loaded before, byte for byte, into tables as that load left them: nothing was read, so
+// nothing was rejected or repaired now; say so, and how that load went.
+function formatUnchanged(s: LoadContactsResult, via: string): string[] {
+  const lines = [`Contacts: ${s.source} is unchanged since the load of ${s.unchanged_since}; nothing was read or written${via}`];
+  if (s.rejected > 0) lines.push(`  That load rejected ${plural(s.rejected, "row")} of it and repaired ${plural(s.fixes, "value")}; its run in runs.jsonl has them`);
+  else if (s.fixes > 0) lines.push(`  That load repaired ${plural(s.fixes, "value")} of it`);
+  return [...lines, ...exportAndWarnings(s, s.warnings.filter((w) => !w.startsWith("Unchanged since")))];
+}
+
+function exportAndWarnings(s: LoadContactsResult, warnings: readonly string[]): string[] {
+  const lines: string[] = [];
   const e = s.export;
   if (e?.status === "written") lines.push(`  Parquet for analysts: ${plural(e.info.rows.contacts ?? 0, "contact")} written to ${e.dir} in ${(e.info.duration_ms / 1000).toFixed(1)} s`);
   else if (e?.status === "current") lines.push(`  Parquet for analysts: already current in ${e.dir}`);
   else if (e?.status === "failed") lines.push(`  Parquet for analysts NOT written: ${e.error.message}; the load succeeded`);
   // File-level remarks (absent or unknown columns) and "N of M rows were rejected; see <report>".
-  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  for (const warning of warnings) lines.push(`  warning: ${warning}`);
   return lines;
 }
 
@@ -188,6 +205,8 @@ interface KindGroup {
   lines: (number | null)[];
   /** Rows (rejects) or values (repairs) in all. */
   count: number;
+  /** The whole reason, while the group holds one entry. */
+  only?: string;
 }
 
 /** Whether `listed` holds every entry the tallies counted (a small file), not just the first 100. */
@@ -195,9 +214,9 @@ function complete(listed: readonly unknown[], tallies: readonly FieldTally[] | u
   return tallies === undefined || listed.length >= tallies.reduce((n, t) => n + t.count, 0);
 }
 
-function groupByField(tallies: readonly FieldTally[]): KindGroup[] {
+function groupByField(tallies: readonly FieldTally[], more: string): KindGroup[] {
   return tallies
-    .map((t) => ({ field: t.field, kind: `${reasonKind(t.first_reason)}${t.count > 1 ? " (the first; other reasons in the rejects file)" : ""}`, lines: t.lines, count: t.count }))
+    .map((t) => ({ field: t.field, kind: t.count > 1 ? `${reasonKind(t.first_reason)}${more}` : t.first_reason, lines: t.lines, count: t.count }))
     .sort((a, b) => b.count - a.count || a.field.localeCompare(b.field));
 }
 
@@ -212,8 +231,13 @@ function groupByKind(entries: readonly { line: number | null; field: string; rea
       g.lines.push(e.line);
       g.count++;
     }
+    // A kind met once is shown in full: the value and the lines it names are then the point
+    // (which earlier line a conflicting one differs from, and in what).
+    g.only = g.count === 1 ? e.reason.replace(/^Data row \d+: /, "") : undefined;
   }
-  return [...groups.values()].sort((a, b) => b.lines.length - a.lines.length || a.field.localeCompare(b.field));
+  return [...groups.values()]
+    .map((g) => (g.only === undefined ? g : { ...g, kind: g.only }))
+    .sort((a, b) => b.lines.length - a.lines.length || a.field.localeCompare(b.field));
 }
 
 /**

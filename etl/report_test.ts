@@ -42,7 +42,7 @@ test("formatContacts() says how many rows of which kind were rejected, the repai
       "  Rejected 4 rows:",
       "    2 rows: 'email' must be an e-mail address like name@example.com (lines 5, 7)",
       "    1 row: could not be read: Has 3 fields; the header has 5 (line 8)",
-      "    1 row: 'state' must be two letters A-Z (line 6)",
+      "    1 row: 'state' must be two letters A-Z; got 'Texas' (line 6)",
       "  Repaired 3 values:",
       "    3 'zip' values: Restored the leading zero of ZIP code (lines 2, 3, 4)",
       `  Rejects file: ${result.rejects_file} (line, field, reason and value of each)`,
@@ -69,8 +69,8 @@ test("formatContacts() counts every reject past the first 100 the summary lists,
     assert.equal(result.rejects.length, 100, "the summary lists the first 100");
     const report = formatContacts(result);
     assert.equal(report[1], "  Rejected 153 rows:");
-    assert.equal(report[2], "    150 rows: 'email' must be an e-mail address like name@example.com (the first; other reasons in the rejects file) (lines 2, 3, 4, 5, 6, 7, ...)");
-    assert.equal(report[3], "    3 rows: 'state' must be two letters A-Z (the first; other reasons in the rejects file) (lines 152, 153, 154)");
+    assert.equal(report[2], "    150 rows: 'email' must be an e-mail address like name@example.com (the first row's reason; each row's is in the rejects file) (lines 2, 3, 4, 5, 6, 7, ...)");
+    assert.equal(report[3], "    3 rows: 'state' must be two letters A-Z (the first row's reason; each row's is in the rejects file) (lines 152, 153, 154)");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -86,6 +86,22 @@ test("npm run etl prints the rejects and repairs in the human report, not only i
     assert.match(stdout, /^Contacts: 3 inserted, 0 updated, 0 unchanged, 4 rejected\n {2}Rejected 4 rows:\n {4}2 rows: 'email' must be an e-mail address/m);
     assert.match(stdout, /\n {4}3 'zip' values: Restored the leading zero of ZIP code \(lines 2, 3, 4\)\n/);
     assert.match(stdout, /\n {2}Rejects file: .*\/data\/rejects\/contacts-\d{8}T\d{9}Z-[0-9a-f]{4}\.csv /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("formatContacts() shows a reason met once in full, and says an unchanged file was not read again", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "report-unchanged-"));
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, ["first_name,last_name,address,zip,email", "Ana,Ruiz,1 Main St,7102,ana@example.com", "Ana,Ruiz,2 Oak Ave,7102,ana@example.com", ""].join("\n"));
+    const first = formatContacts(await loadContacts({ csvPath: csv, dataDir: join(dir, "data") }));
+    assert.equal(first[2], "    1 row: 'email' The email 'ana@example.com' is also on line 2; this line differs from line 2 in address and was not loaded (line 3)");
+    const again = formatContacts(await loadContacts({ csvPath: csv, dataDir: join(dir, "data") }));
+    assert.match(again[0], /^Contacts: contacts\.csv is unchanged since the load of \d{4}-\d\d-\d\dT[\d:.]+Z; nothing was read or written$/);
+    assert.equal(again[1], "  That load rejected 1 row of it and repaired 1 value; its run in runs.jsonl has them");
+    assert.ok(!again.some((l) => /Repaired|rejects file|Unchanged since/.test(l)), again.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

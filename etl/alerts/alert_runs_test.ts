@@ -115,7 +115,8 @@ test("sendAlert() against a real local receiver", async (t) => {
       // Bounded by attempts, not by a clock: three tries, each ended by the configured timeout
       // (the test's own timeout catches a hang; no elapsed-time assertion, CI machines are slow).
       assert.deepEqual([outcome.status, outcome.attempts, outcome.error?.code], ["failed", 3, "timeout"]);
-      assert.equal(hook.requests.length, 3);
+      // Counted by the client: on a loaded machine an attempt may time out before the receiver saw it.
+      assert.ok(hook.requests.length >= 1 && hook.requests.length <= 3, `${hook.requests.length} requests`);
       assert.match(outcome.error!.message, /within 200 ms/);
     } finally {
       await hook.close();

@@ -133,9 +133,14 @@ test("fetchWorkbook(): a drop on the first attempt and a full answer on the seco
 
 test("fetchWorkbook(): a server that never answers times out on every attempt, within a bounded time", withDir(async (dir) => {
   await serving(() => {}, async (server) => {
-    // Bounded by attempts, each ended by the idle timeout it names; no elapsed-time assertion.
-    await assert.rejects(fetchWorkbook(`${server.url}/w.xlsx`, { dataDir: dir, idleTimeoutMs: 200, backoffMs: 10 }), (error: FetchError) => error.code === "timeout" && /200 ms without a byte/.test(error.message));
-    assert.equal(server.requests.length, 3);
+    // Bounded by attempts, each ended by the idle timeout it names; no elapsed-time assertion. The
+    // attempts are counted by the client: on a loaded machine an attempt can time out before its
+    // request has reached the server, so the server may have seen fewer.
+    await assert.rejects(
+      fetchWorkbook(`${server.url}/w.xlsx`, { dataDir: dir, idleTimeoutMs: 200, backoffMs: 10 }),
+      (error: FetchError) => error.code === "timeout" && /200 ms without a byte.*\(3 attempts\)$/.test(error.message),
+    );
+    assert.ok(server.requests.length >= 1 && server.requests.length <= 3, `${server.requests.length} requests`);
   });
 }));
 
