@@ -92,7 +92,7 @@ export function etlVersion() {
  * @param {string} [cwd]
  * @returns {EtlOptions | "help" | "version"}
  */
-export function parseEtlArgs(argv, env = process.env, cwd = process.cwd()) {
+export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
   let values;
   try {
     ({ values } = parseArgs({

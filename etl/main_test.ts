@@ -116,6 +116,24 @@ test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes ther
   }
 });
 
+test("npm run etl resolves relative paths against the folder the user typed it in, not the repository", { timeout: 120_000 }, async () => {
+  // npm starts scripts in the package's folder; found by a fresh-clone review, where
+  // `npm --prefix <repo> run etl -- --data-dir out` wrote <repo>/out.
+  const dir = mkdtempSync(join(tmpdir(), "etl-relative-"));
+  try {
+    copyFileSync(CONTACTS, join(dir, "mine.csv"));
+    const repo = fileURLToPath(new URL("..", import.meta.url));
+    const env = { ...process.env };
+    delete env.INIT_CWD; // npm sets it for the command below, as for a person typing it
+    const run = spawnSync("npm", ["--prefix", repo, "run", "-s", "etl", "--", "--only", "contacts", "--contacts", "mine.csv", "--data-dir", "out"], { cwd: dir, env, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.ok(existsSync(join(dir, "out", "contacts.duckdb")), "the data dir is under the folder the command was typed in");
+    assert.ok(!existsSync(join(repo, "out")), "nothing written in the repository");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "etl-cli-"));
   const dataDir = join(dir, "data");

@@ -11,6 +11,7 @@
  */
 export {
   etlChildEnv,
+  invokedFrom,
   isLocalNetworkHost,
   isLoopback,
   isUrl,

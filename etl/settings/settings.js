@@ -65,6 +65,25 @@ import { fileURLToPath } from "node:url";
 /** The repository's data/ folder: the default data dir from any working directory. */
 export const REPO_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
 const REPO_BENCH_DIR = fileURLToPath(new URL("../../.bench/", import.meta.url));
+const REPO_ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+
+/**
+ * Returns the folder the user typed the command in. `npm run` starts scripts in the package's
+ * folder and says where it was invoked in INIT_CWD; a process started anywhere else (a test's
+ * child, `node etl/etl.js` from another folder) is where it says it is.
+ *
+ * @example
+ * ```js
+ * // cd ~/work/reports && npm --prefix ~/relaciones run etl -- --data-dir out
+ * invokedFrom(); // "~/work/reports", so the data dir is ~/work/reports/out
+ * ```
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {string} [cwd]
+ * @returns {string}
+ */
+export function invokedFrom(env = process.env, cwd = process.cwd()) {
+  return env.INIT_CWD !== undefined && env.INIT_CWD !== "" && resolve(cwd) === REPO_ROOT ? env.INIT_CWD : cwd;
+}
 
 /**
  * Every setting, in the order the README's table and the help texts list them.
@@ -203,7 +222,7 @@ export class SettingsError extends Error {
  * @typedef {object} SettingsSource
  * @property {Record<string, string | boolean | undefined>} [flags] Flag values by flag name (`{ "data-dir": "/srv/data" }`), as `util.parseArgs` returns them.
  * @property {NodeJS.ProcessEnv} [env]
- * @property {string} [cwd] Relative paths resolve against this folder (where the user typed them).
+ * @property {string} [cwd] Relative paths resolve against this folder; default where the user typed the command (`invokedFrom()`).
  */
 
 /**
@@ -222,7 +241,7 @@ export class SettingsError extends Error {
 export function readSettings(command, source = {}) {
   const flags = source.flags ?? {};
   const env = source.env ?? process.env;
-  const cwd = source.cwd ?? process.cwd();
+  const cwd = source.cwd ?? invokedFrom(env);
   /** @type {(key: keyof Settings) => RawSetting} */
   const raw = (key) => {
     const def = /** @type {SettingDefinition} */ (SETTINGS.find((d) => d.key === key));

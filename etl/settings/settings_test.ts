@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { etlChildEnv, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
+import { etlChildEnv, invokedFrom, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
 
 const COMMANDS: Command[] = ["etl", "start", "migrate"];
 
@@ -35,6 +35,14 @@ test("readSettings() resolves relative paths against the cwd and defaults to the
   assert.equal(fromTmp.workbook, join(repoData, "relaciones.xlsx"));
   const relative = readSettings("etl", { env: { DATA_DIR: "d", WORKBOOK: "in/w.xlsx", CONTACTS_CSV: "in/c.csv" }, cwd: "/srv/x" });
   assert.deepEqual([relative.dataDir, relative.workbook, relative.contactsCsv], ["/srv/x/d", "/srv/x/in/w.xlsx", "/srv/x/in/c.csv"]);
+});
+
+test("invokedFrom(): under npm run (started in the repository) the folder npm was typed in; elsewhere the cwd", () => {
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+  assert.equal(invokedFrom({ INIT_CWD: "/home/u/reports" }, repo), "/home/u/reports");
+  assert.equal(invokedFrom({ INIT_CWD: "/home/u/reports" }, "/tmp/child"), "/tmp/child", "a process started elsewhere is where it is");
+  assert.equal(invokedFrom({}, repo), repo);
+  assert.equal(readSettings("etl", { env: { INIT_CWD: "/home/u/reports" }, flags: { "data-dir": "out" }, cwd: invokedFrom({ INIT_CWD: "/home/u/reports" }, repo) }).dataDir, "/home/u/reports/out");
 });
 
 test("readSettings() refuses unusable values, naming the flag or variable", () => {
