@@ -1,21 +1,40 @@
-// `npm run bench -- NAME [args]` runs scripts/bench_NAME.ts; with no name, runs them all in turn.
+// `npm run bench -- NAME [args]` runs scripts/bench_NAME.ts; with no name, runs them all in turn;
+// `--help` lists them with their arguments (the first line of each script says them).
 // Settings (BENCH_DIR / --bench-dir) come from etl/settings like every command's, and reach the
 // benchmark processes through their environment.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readSettings } from "../etl/settings/mod.js";
+import { readSettings, settingsHelp } from "../etl/settings/mod.js";
 
 const names = ["xlsx", "etl", "api", "dashboard", "contacts"];
+const fileOf = (bench: string) => fileURLToPath(new URL(`bench_${bench}.ts`, import.meta.url));
 const argv = process.argv.slice(2);
+
+if (argv.includes("--help") || argv.includes("-h")) {
+  // Each script's first comment line is its usage: `npm run bench -- NAME [--flag N]`: what it does.
+  const usage = (bench: string) => /^\/\/ `([^`]+)`/.exec(readFileSync(fileOf(bench), "utf8"))?.[1] ?? `npm run bench -- ${bench}`;
+  console.log(`Usage: npm run bench -- [NAME [options]]
+
+Runs one benchmark, or with no NAME all of them in turn (the contacts one generates 1M-row files and
+takes many minutes). Each prints its figures as ratios to a floor measured in the same run.
+
+Benchmarks:
+${names.map((n) => `  ${usage(n)}`).join("\n")}
+
+Settings (each also read from the environment variable named; a flag wins):
+${settingsHelp("bench").join("\n")}`);
+  process.exit(0);
+}
+
 const at = argv.indexOf("--bench-dir");
 const settings = readSettings("bench", { flags: at >= 0 ? { "bench-dir": argv.splice(at, 2)[1] } : {} });
 const [name, ...rest] = argv;
 const chosen = name ? [name] : names;
 for (const bench of chosen) {
-  const file = fileURLToPath(new URL(`bench_${bench}.ts`, import.meta.url));
-  if (!existsSync(file)) {
-    console.error(`Unknown benchmark '${bench}'; choose one of: ${names.join(", ")}`);
+  const file = fileOf(bench);
+  if (!names.includes(bench) || !existsSync(file)) {
+    console.error(`Unknown benchmark '${bench}'; choose one of: ${names.join(", ")} (npm run bench -- --help)`);
     process.exit(2);
   }
   const result = spawnSync(process.execPath, [...process.execArgv, file, ...rest], { stdio: "inherit", env: { ...process.env, BENCH_DIR: settings.benchDir } });
