@@ -7,6 +7,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../etl/db/mod.ts";
 import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
+import { seedFile, seedSkip } from "../scripts/testing/seed_data.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -190,11 +191,11 @@ test("a write acknowledged with 201 survives kill -9", async () => {
 });
 
 test("npm start runs the ETL schedule in a child: a start-up load publishes relationships and hands contacts to the API", async (t) => {
-  // The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
-  const workbook = fileURLToPath(new URL("../../shared/seed-data/relaciones.xlsx", import.meta.url));
-  const csv = fileURLToPath(new URL("../../shared/seed-data/sample.csv", import.meta.url));
+  // The users' files (SEED_DATA_DIR, else ../shared/seed-data beside the repo).
+  const workbook = seedFile("relaciones.xlsx");
+  const csv = seedFile("sample.csv");
   if (!existsSync(workbook) || !existsSync(csv)) {
-    t.skip("the users' seed files are not present");
+    t.skip(seedSkip(workbook) || seedSkip(csv) || undefined);
     return;
   }
   const { dir, cleanup } = tempDir();

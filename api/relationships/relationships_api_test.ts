@@ -8,6 +8,7 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Database } from "../../etl/db/mod.ts";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "../../scripts/testing/api_server.ts";
+import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 
 test("relationship endpoints answer 503 before the first published version", async () => {
   const { dir, cleanup } = tempDir();
@@ -294,12 +295,12 @@ test("a newly published snapshot is served once the watcher sees it, with no fai
   }
 });
 
-// The users' files sit beside the repo (../shared/seed-data), wherever it is checked out.
-const SEED = fileURLToPath(new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url));
+// The users' workbook (SEED_DATA_DIR, else ../shared/seed-data beside the repo).
+const SEED = seedFile("relaciones.xlsx");
 
 test("relationship endpoints on the users' workbook, loaded by the real pipeline", async (t) => {
   if (!existsSync(SEED)) {
-    t.skip(`${SEED} is not present`);
+    t.skip(seedSkip(SEED) || undefined);
     return;
   }
   const { dir, cleanup } = tempDir();

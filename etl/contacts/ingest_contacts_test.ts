@@ -15,8 +15,9 @@ import { recordJsonSchema } from "./contact_json_schema.ts";
 import { recordSql } from "./contact_sql.ts";
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
+import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 
-const usersCsv = fileURLToPath(new URL("../../../shared/seed-data/sample.csv", import.meta.url));
+const usersCsv = seedFile("sample.csv");
 const ourCsv = fileURLToPath(new URL("../../data/contacts.csv", import.meta.url));
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 
@@ -67,7 +68,7 @@ function counts(s: IngestSummary) {
   return { inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected };
 }
 
-test("ingestContacts() on the users' CSV", { skip: existsSync(usersCsv) ? false : `no ${usersCsv}` }, async () => {
+test("ingestContacts() on the users' CSV", { skip: seedSkip(usersCsv) }, async () => {
   await withDb(async (db) => {
     const first = await ingest(db, usersCsv);
     assert.deepEqual(counts(first), { inserted: 100, updated: 0, unchanged: 0, rejected: 0 });

@@ -10,8 +10,9 @@ import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
 import { acquireLoadLock } from "./lock.ts";
 import { cells, expectedPairs, sheets, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
+import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 
-const SEED = new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url);
+const SEED = seedFile("relaciones.xlsx");
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "relationships-test-"));
@@ -252,10 +253,10 @@ test("loadRelationships() leaves the published version intact for every broken i
   }
 });
 
-test("loadRelationships() loads the users' workbook", { skip: !existsSync(SEED) && `${SEED.pathname} is absent (it is only on the development machine)` }, async () => {
+test("loadRelationships() loads the users' workbook", { skip: seedSkip(SEED) }, async () => {
   const dir = tempDir();
   try {
-    const { run } = await loadRelationships({ workbook: SEED.pathname, dataDir: dir });
+    const { run } = await loadRelationships({ workbook: SEED, dataDir: dir });
     assert.equal(run.status, "succeeded", run.error?.message);
     assert.equal(run.counts.actors, 50);
     assert.equal(run.counts.matrix_actors, 50);

@@ -3,10 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { openWorkbook, type CellValue } from "./mod.ts";
+import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 
-const SEED = fileURLToPath(new URL("../../../shared/seed-data/relaciones.xlsx", import.meta.url));
+const SEED = seedFile("relaciones.xlsx");
 
 async function cellsOf(sheet: string): Promise<Map<string, CellValue>> {
   const wb = await openWorkbook(SEED);
@@ -21,7 +21,7 @@ async function cellsOf(sheet: string): Promise<Map<string, CellValue>> {
 
 test("openWorkbook() reads the users' relaciones.xlsx", async (t) => {
   if (!existsSync(SEED)) {
-    t.skip(`${SEED} is absent (it is only on the development machine)`);
+    t.skip(seedSkip(SEED) || undefined);
     return;
   }
   const wb = await openWorkbook(SEED);
