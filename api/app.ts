@@ -176,10 +176,10 @@ export class App {
     const doc = match.meta as RouteDoc | undefined;
     if (!SAFE_METHODS.has(method)) {
       checkSameOrigin(headers);
-      this.#authorize(headers);
+      this.#authorize(headers, "This write");
     } else if (doc?.auth === true) {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
-      this.#authorize(headers);
+      this.#authorize(headers, `GET ${match.pattern}`);
     }
     if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
     return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, route: match.pattern };
@@ -262,13 +262,14 @@ export class App {
     await this.contacts.close();
   }
 
-  #authorize(headers: HeaderSource): void {
+  /** `what` names the request in the 401: "This write", or the read that needs the token. */
+  #authorize(headers: HeaderSource, what: string): void {
     if (this.#tokenDigest === undefined) return;
     const header = headers.get("authorization") ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     // Compare digests in constant time so the token cannot be guessed byte by byte from timings.
     if (m === null || !timingSafeEqual(digest(m[1]), this.#tokenDigest)) {
-      throw new HttpError(401, m === null ? "This write needs an `Authorization: Bearer <API_TOKEN>` header" : "The bearer token is not valid", {
+      throw new HttpError(401, m === null ? `${what} needs an \`Authorization: Bearer <API_TOKEN>\` header` : "The bearer token is not valid", {
         code: "unauthorized",
         headers: { "www-authenticate": m === null ? 'Bearer realm="relaciones"' : 'Bearer realm="relaciones", error="invalid_token"' },
       });

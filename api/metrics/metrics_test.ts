@@ -90,7 +90,9 @@ test("GET /metrics needs the token when API_TOKEN is set, unless METRICS_PUBLIC=
     await t.test("with a token: 401 without it, 200 with it", async () => {
       const server = await testServer(dir, { apiToken: token });
       try {
-        assert.equal((await raw(server.url, { path: "/metrics" })).status, 401);
+        const refused = await raw(server.url, { path: "/metrics" });
+        assert.equal(refused.status, 401);
+        assert.match(refused.json().detail, /^GET \/metrics needs an `Authorization: Bearer <API_TOKEN>` header$/, "a read, not called a write");
         assert.equal((await raw(server.url, { path: "/metrics", headers: { authorization: "Bearer wrong-token-wrong-token" } })).status, 401);
         assert.equal((await raw(server.url, { path: "/metrics", headers: { authorization: `Bearer ${token}` } })).status, 200);
         assert.equal((await raw(server.url, { path: "/contacts" })).status, 200, "other reads stay open");
