@@ -123,7 +123,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
   if (rawLinks === undefined || rawLinks === null) {
     if (mode !== "patch" || rawLinks === null) value[links.name] = [];
   } else if (!Array.isArray(rawLinks)) {
-    errors.push({ field: links.name, message: `must be an array of ${links.name} names` });
+    errors.push({ field: links.name, message: `must be an array of ${links.csvColumn} names` });
   } else {
     const names: string[] = [];
     rawLinks.forEach((item: unknown, index: number) => {
