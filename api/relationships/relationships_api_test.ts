@@ -184,6 +184,13 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(one.change_details.length, 1);
       assert.equal(one.change_details[0].numeric_id, 1);
       assert.equal((await get("/runs/nope")).status, 404);
+      // A misspelt filter is a 400 naming the choices, not an empty list that reads as "no runs".
+      for (const bad of ["/runs?kind=relationship", "/runs?status=success"]) {
+        const res = await get(bad);
+        assert.equal(res.status, 400, bad);
+        assert.match(res.json().detail, /must be one of/);
+      }
+      assert.equal((await get("/runs?kind=&status=")).status, 200, "empty values filter nothing");
     });
     await t.test("GET /runs and /findings answer CSV too (Accept: text/csv), with Vary: Accept", async () => {
       const runs = await get("/runs?kind=relationships", { accept: "text/csv" });

@@ -3,6 +3,7 @@
  */
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
 import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
+import type { RunRecord } from "../../etl/runs/mod.ts";
 
 /** The named schemas the run answers refer to. */
 export const runSchemas = { Run: runSchema.json, Reject: rejectSchema.json };
@@ -19,14 +20,18 @@ export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_
 const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
 const noRejects = { description: "No such run (`not-found`), or not a contacts run or one that rejected nothing (`no-rejects`)." };
 
+/** The values the `kind` and `status` filters take (the run record's). */
+export const RUN_KINDS = ["relationships", "contacts"] as const satisfies readonly RunRecord["kind"][];
+export const RUN_STATUSES = ["succeeded", "skipped", "failed"] as const satisfies readonly RunRecord["status"][];
+
 /** The docs of the run routes, by handler. */
 export const runDocs = {
   runs: {
     summary: "ETL runs, newest first",
     tag: "runs",
     params: [
-      { name: "kind", description: "`relationships` or `contacts`.", schema: { type: "string", enum: ["relationships", "contacts"] } },
-      { name: "status", description: "`succeeded`, `skipped` or `failed`.", schema: { type: "string", enum: ["succeeded", "skipped", "failed"] } },
+      { name: "kind", description: "`relationships` or `contacts`; another value is a 400.", schema: { type: "string", enum: [...RUN_KINDS] } },
+      { name: "status", description: "`succeeded`, `skipped` or `failed`; another value is a 400.", schema: { type: "string", enum: [...RUN_STATUSES] } },
       { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer" } },
       formatParam,
     ],
@@ -36,6 +41,7 @@ export const runDocs = {
         csv: true,
         schema: runsAnswerSchema.json,
       },
+      "400": { description: "A `kind` or `status` that is not one of the values (`bad-parameter`)." },
     },
   },
   run: {

@@ -11,7 +11,7 @@ import { HttpError } from "../http/http_error.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
-import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
+import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, RUN_KINDS, RUN_STATUSES, runDocs } from "./runs_docs.ts";
 import type { RejectsAnswer } from "./run_schemas.ts";
 import { openRejects, readRejects } from "./rejects_file.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
@@ -37,18 +37,25 @@ function flatRun(run: RunRecord): Record<string, unknown> {
 
 export type { RunView } from "./run_schemas.ts";
 
+/** A filter value from `values`, or null when absent or empty; anything else is a 400 (a typo must not read as "no runs"). */
+function oneOfOrNull(value: string | null, name: string, values: readonly string[]): string | null {
+  if (value === null || value === "") return null;
+  if (!values.includes(value)) throw new HttpError(400, `${name} must be one of ${values.join(", ")}; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  return value;
+}
+
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
   router.add(
     "GET",
     "/runs",
     async (request, ctx) => {
-      const kind = ctx.query.get("kind");
-      const status = ctx.query.get("status");
+      const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
+      const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
       const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
       const items = runs
         .all()
-        .filter((r) => (kind === null || kind === "" || r.kind === kind) && (status === null || status === "" || r.status === status))
+        .filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status))
         .slice(0, limit);
       if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, items.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
       return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
