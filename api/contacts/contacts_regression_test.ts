@@ -58,6 +58,8 @@ test("a weak or unparseable If-Match never makes a write unconditional", async (
           body: method === "DELETE" ? undefined : JSON.stringify({ ...ann, city: "Nowhere" }),
         });
         assert.equal(res.status, 412, `${method} with If-Match: ${ifMatch}`);
+        // Nothing changed: the message says what is wrong with the header, not "changed since".
+        assert.match(res.json().detail, /If-Match names no strong ETag of contact 1 .*send its ETag, "1"/, `${method} ${ifMatch}`);
       }
     }
     const now = (await raw(server.url, { path: "/contacts/1" })).json();

@@ -496,7 +496,7 @@ export class ContactsStore {
         continue;
       }
       if (w.ifMatch !== undefined && !w.ifMatch.includes(current.version)) {
-        results.push({ ok: false, error: new ContactWriteError("stale", `Contact ${w.id} changed since you read it (its ETag is now "${current.version}"); GET it again and retry`) });
+        results.push({ ok: false, error: staleError(w.id, current.version, w.ifMatch) });
         continue;
       }
       const newKey = typeof w.input.email === "string" ? w.input.email.toLowerCase() : current.emailKey;
@@ -709,9 +709,15 @@ function duplicate(owner: number, email: string): ContactWriteError {
 }
 
 function assertMatch(id: number, version: number, ifMatch: readonly number[] | undefined): void {
-  if (ifMatch !== undefined && !ifMatch.includes(version)) {
-    throw new ContactWriteError("stale", `Contact ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
-  }
+  if (ifMatch !== undefined && !ifMatch.includes(version)) throw staleError(id, version, ifMatch);
+}
+
+// An If-Match that named no strong ETag (a weak W/"3", or something else) did not fail because the
+// contact changed: say what was wrong with the header instead.
+function staleError(id: number, version: number, ifMatch: readonly number[]): ContactWriteError {
+  return ifMatch.length === 0
+    ? new ContactWriteError("stale", `If-Match names no strong ETag of contact ${id} (a weak W/"..." never matches a write); send its ETag, "${version}"`)
+    : new ContactWriteError("stale", `Contact ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
 }
 
 function iso(value: unknown): string {
