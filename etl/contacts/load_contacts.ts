@@ -128,6 +128,10 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         { counts },
       );
     }
+    if (summary.unchanged_since === undefined && summary.rows === 0) {
+      // A header and nothing else is most often an export that went wrong: loaded (nothing to do), but said.
+      summary.warnings.push(`${source} has a header and no data rows; nothing was loaded`);
+    }
     if (summary.unchanged_since === undefined && summary.rejected > 0) {
       summary.warnings.push(`${summary.rejected} of ${summary.rows} rows ${summary.rejected === 1 ? "was" : "were"} rejected; see ${report ?? "the run's findings"}`);
     }

@@ -163,3 +163,13 @@ test("a stray quote that hides the line numbers is a rejected row naming its dat
     assert.ok(result.rejects.every((r) => r.line !== null || /^Data row \d+: /.test(r.reason)), `${via}: ${JSON.stringify(result.rejects)}`);
   });
 });
+
+test("a file with a header and no data rows loads nothing and says so", async () => {
+  await bothPaths(async (via, dir) => {
+    const path = join(dir, "header-only.csv");
+    writeFileSync(path, `${HEADER}\n`);
+    const result = await loadContacts({ csvPath: path, dataDir: dir });
+    assert.deepEqual([result.rows, result.inserted], [0, 0], via);
+    assert.ok(result.warnings.includes("header-only.csv has a header and no data rows; nothing was loaded"), `${via}: ${JSON.stringify(result.warnings)}`);
+  });
+});
