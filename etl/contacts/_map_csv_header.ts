@@ -55,9 +55,13 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, reco
   }
   if (missing.length > 0) {
     const list = missing.map((m) => `'${m}'`).join(", ");
+    const header = scan.header.join(",");
+    // A spreadsheet saved with another separator (Excel in many locales uses ';') reads as one column.
+    const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
+    const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
     throw new ContactsCsvError(
       "missing-column",
-      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${scan.header.join(",")}`,
+      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}`,
       file,
     );
   }
@@ -73,4 +77,9 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, reco
     );
   });
   return { record: { ...record, fields: present }, fields, departments, warnings };
+}
+
+// A binary file read as CSV has a "header" of garbage: show its start, not all of it.
+function shortHeader(header: string): string {
+  return header.length > 200 ? `${header.slice(0, 200)}... (${header.length} characters)` : header;
 }

@@ -317,6 +317,23 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         return true;
       });
     });
+    await t.test("a file separated by semicolons (Excel's CSV in many locales) says so", async () => {
+      const path = csv(dir, "first_name;last_name;email\nAnn;Lee;ann@example.com\n", "semicolons.csv");
+      await assert.rejects(ingest(db, path), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError);
+        assert.match(error.message, /its header is: first_name;last_name;email\. It looks separated by ';': save it as CSV with commas$/);
+        return true;
+      });
+    });
+    await t.test("a binary file's header is shown cut short", async () => {
+      const path = csv(dir, Buffer.from(`PK\u0003\u0004${"x".repeat(5000)}\n`), "binary.csv");
+      await assert.rejects(ingest(db, path), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError);
+        assert.ok(error.message.length < 600, error.message.slice(0, 300));
+        assert.match(error.message, /\.\.\. \(\d+ characters\)/);
+        return true;
+      });
+    });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
     await t.test("a duplicated column", () =>
