@@ -6,6 +6,17 @@ import { designs } from "./designs.ts";
 import { renderDesign } from "./render/mod.ts";
 import { packageDiagramFiles } from "./system/package_files.ts";
 
+const USAGE = "Usage: npm run design   (regenerates every design's diagrams and tables; takes no options)";
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.length > 0) {
+  console.error(`Unknown argument '${args[0]}'\n${USAGE}`);
+  process.exit(2);
+}
+
 let changed = 0;
 try {
   for (const { dir, model } of designs) {

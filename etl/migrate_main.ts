@@ -16,8 +16,7 @@ const USAGE = `Usage: npm run migrate -- [options]
 Brings <data dir>/contacts.duckdb to the latest schema (npm run etl and npm start do it on their own).
 
 Options (each also read from the environment variable named; a flag wins):
-${settingsHelp("migrate").join("\n")}
-  --help            show this help`;
+${settingsHelp("migrate", [["--help", "show this help"]]).join("\n")}`;
 
 /**
  * Runs the CLI with `argv` and returns the exit code; output goes to `out`/`err`.
@@ -35,19 +34,27 @@ export async function migrateMain(
 ): Promise<number> {
   let dataDir: string;
   let databaseUrl: string | undefined;
+  let values;
   try {
-    const { values } = parseArgs({
+    ({ values } = parseArgs({
       args: argv,
       options: { ...settingFlags("migrate"), help: { type: "boolean", short: "h" } },
       strict: true,
-    });
-    if (values.help) {
-      out(USAGE);
-      return 0;
-    }
+    }));
+  } catch (error) {
+    // A flag we do not know: the options are the answer.
+    err(`${(error as Error).message.split("\n")[0]}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  try {
     ({ dataDir, databaseUrl } = readSettings("migrate", { flags: values, env }));
   } catch (error) {
-    err(`${(error as Error).message}\n${USAGE}`);
+    // A setting with an unusable value: its message names it; the whole usage would bury it.
+    err((error as Error).message);
     return 2;
   }
   if (databaseUrl !== undefined) return migrateOnPostgres(databaseUrl, out, err);

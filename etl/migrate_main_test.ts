@@ -26,6 +26,12 @@ test("migrateMain() applies, then reports up to date", async () => {
   }
 });
 
+test("migrateMain(): an unusable setting is one line naming it, without the whole usage", async () => {
+  const err: string[] = [];
+  assert.equal(await migrateMain([], () => {}, (l) => err.push(l), { DATABASE_URL: "mysql://x" }), 2);
+  assert.deepEqual(err, ["DATABASE_URL must be a postgres:// or postgresql:// URL; got 'mysql://x'"]);
+});
+
 test("npm run migrate exits 1 with a plain message when an applied migration was edited", async () => {
   const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-main-"));
   try {

@@ -13,6 +13,7 @@ import { matrixPlan, matrixWorkbook, type MatrixOptions, type MatrixPlan } from 
 import { mulberry32 } from "./testing/random.ts";
 import { xlsxBytes, type SheetSpec } from "./testing/xlsx_writer.ts";
 import { fold } from "../etl/text/mod.js";
+import { parseArgs } from "node:util";
 
 // ---------------------------------------------------------------------------------------------
 // The relationship workbook
@@ -195,13 +196,21 @@ export async function generateSamples(outDir: string): Promise<{ workbook: strin
   return { workbook, contacts };
 }
 
+const SAMPLES_USAGE = "Usage: npm run samples [-- --out DIR]   (default DIR: data/)";
+
 async function main(argv: string[]): Promise<number> {
-  const at = argv.indexOf("--out");
-  if (argv.includes("--help")) {
-    console.log("Usage: npm run samples [-- --out DIR]   (default DIR: data/)");
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    console.error(`${(error as Error).message.split("\n")[0]}\n${SAMPLES_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(SAMPLES_USAGE);
     return 0;
   }
-  const outDir = at >= 0 && argv[at + 1] ? resolve(argv[at + 1]) : fileURLToPath(new URL("../data", import.meta.url));
+  const outDir = values.out ? resolve(values.out) : fileURLToPath(new URL("../data", import.meta.url));
   const { workbook, contacts } = await generateSamples(outDir);
   const { plan } = sampleWorkbook();
   const rows = sampleContacts();

@@ -469,7 +469,7 @@ function checkedUrl(value, options) {
   try {
     url = new URL(value.text);
   } catch {
-    throw new SettingsError(`${value.from} is not a valid URL`);
+    throw new SettingsError(`${value.from} is not a valid URL such as https://host.example.org/path (not shown: it may hold a secret)`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new SettingsError(`${value.from} must be an https:// or http:// URL; got '${url.protocol}'`);
   // Not quoted back: the URL may hold the very credentials we refuse to show.
@@ -553,26 +553,32 @@ export function settingFlags(command) {
 }
 
 /**
- * Returns the help lines for `command`'s settings: flag, meaning, variable and default.
+ * Returns the help lines for `command`'s settings: flag, meaning, variable and default, followed
+ * by the command's own `extra` options ([flag, meaning]), all in one column.
  *
  * @example
  * ```ts
- * settingsHelp("migrate"); // ["  --data-dir DIR  Where the DuckDB files ... ($DATA_DIR; default: data/ in the repository)"]
+ * settingsHelp("migrate", [["--help", "show this help"]]);
+ * // ["  --data-dir DIR  Where the DuckDB files ... ($DATA_DIR; default: data/ in the repository)", ..., "  --help          show this help"]
  * ```
  * @param {Command} command
+ * @param {readonly [string, string][]} [extra]
  * @returns {string[]}
  */
-export function settingsHelp(command) {
+export function settingsHelp(command, extra = []) {
   const defs = SETTINGS.filter((d) => d.commands.includes(command));
   /** @type {(d: SettingDefinition) => string} */
   const left = (d) => (d.flag === undefined ? `  $${d.env}` : `  --${d.flag} ${d.placeholder ?? "VALUE"}`);
-  const width = Math.max(...defs.map((d) => left(d).length)) + 2;
+  const width = Math.max(...defs.map((d) => left(d).length), ...extra.map(([flag]) => flag.length + 2)) + 2;
   /** @type {(text: string) => string} */
   const plain = (text) => text.replaceAll("`", "");
-  return defs.map((d) => {
-    const where = d.flag === undefined ? "" : `$${d.env}; `;
-    return `${left(d).padEnd(width)}${plain(d.description)} (${where}default: ${plain(d.defaultText)})`;
-  });
+  return [
+    ...defs.map((d) => {
+      const where = d.flag === undefined ? "" : `$${d.env}; `;
+      return `${left(d).padEnd(width)}${plain(d.description)} (${where}default: ${plain(d.defaultText)})`;
+    }),
+    ...extra.map(([flag, meaning]) => `${`  ${flag}`.padEnd(width)}${meaning}`),
+  ];
 }
 
 /**
