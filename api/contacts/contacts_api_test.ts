@@ -105,6 +105,7 @@ test("contacts API: every error status is a problem document", async (t) => {
       ["400 empty body", () => raw(server.url, { method: "POST", path: "/contacts", headers: JSON_HEADERS, body: "" }), 400],
       ["400 bad limit", () => raw(server.url, { path: "/contacts?limit=5000" }), 400],
       ["400 unknown parameter", () => raw(server.url, { path: "/contacts?stat=NY" }), 400],
+      ["400 a filter given twice", () => raw(server.url, { path: "/contacts?state=NJ&state=NY" }), 400],
       ["400 bad cursor", () => raw(server.url, { path: "/contacts?cursor=nonsense" }), 400],
       ["404 unknown path", () => raw(server.url, { path: "/nothing/here" }), 404],
       ["405 wrong method", () => raw(server.url, { method: "DELETE", path: "/contacts" }), 405],

@@ -92,6 +92,8 @@ function parseSort(text: string | null): { field: SortField; direction: 1 | -1; 
 function listFilters(query: URLSearchParams): ListFilters {
   for (const name of query.keys()) {
     if (!LIST_PARAMS.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...LIST_PARAMS].join(", ")}`, { code: "bad-parameter" });
+    // Filters are AND-ed, one value each: a second value would be silently dropped otherwise.
+    if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
   }
   const filters: ListFilters = {};
   for (const name of ["state", "city", "company", "department", "q"] as const) {
