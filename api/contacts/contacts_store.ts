@@ -705,7 +705,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 function duplicate(owner: number, email: string): ContactWriteError {
-  return new ContactWriteError("duplicate-email", `Contact ${owner} already has the e-mail address '${email}' (compared without regard to case)`);
+  return new ContactWriteError("duplicate-email", `The e-mail address '${email}' is already used by contact ${owner} (e-mail addresses are compared without regard to case)`);
 }
 
 function assertMatch(id: number, version: number, ifMatch: readonly number[] | undefined): void {
