@@ -316,6 +316,15 @@ export class RelationshipLoad {
     return this.#record([]);
   }
 
+  /** A restore of the data that is served already: nothing to publish (a new version would change nothing). */
+  recordAlreadyServed(published: PublishedVersion, version: number): LoadResult {
+    this.run.status = "skipped";
+    this.run.version_id = published.version_id;
+    const served = published.version_id === version ? `version ${version} is the one served` : `version ${published.version_id}, the one served, is already a restore of version ${version}`;
+    this.run.error = { code: "already-served", message: `Nothing to restore: ${served}` };
+    return this.#record([]);
+  }
+
   recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
     return this.recordPublished(summary, { actors: actors.length, matrix_actors: sheets.matrix!.ids.length, list_actors: sheets.list.actors.length }, extras);
   }

@@ -49,6 +49,9 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
     release = lock(options.dataDir);
     if (!existsSync(source)) throw notKept(options);
     const published = await publishedVersion(load.live);
+    if (published !== null && (published.version_id === options.version || published.restored_from === options.version)) {
+      return load.recordAlreadyServed(published, options.version);
+    }
     const fallbackVersionId = (lastRun(options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
     const db = await load.startSnapshot();
     if (!db) throw new LoadError("internal", "The new snapshot could not be started");

@@ -95,6 +95,16 @@ test("npm run etl -- --restore: version 1, version 2, restore 1; the API serves 
       assert.deepEqual(versions.map((v) => [v.version_id, v.restored_from]), [[3, 1], [2, null], [1, null]], "GET /versions says it too");
     });
 
+    await t.test("restoring the data that is served (version 3 is a restore of 1) publishes nothing, and says so", async () => {
+      for (const version of ["1", "3"]) {
+        const again = await etlCli(["--restore", version, "--data-dir", dataDir, "--keep-versions", "3"]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stdout, /^Relationships: skipped .*: Nothing to restore: version 3/);
+        assert.deepEqual([readRuns(dataDir).at(-1)!.status, readRuns(dataDir).at(-1)!.error?.code], ["skipped", "already-served"]);
+      }
+      await served(server.url, 3);
+    });
+
     await t.test("the next load skips the workbook the restore withdrew; a new file loads", async () => {
       const skipped = await json("--only", "relationships", "--workbook", workbook);
       assert.equal(skipped.code, 0);
