@@ -53,5 +53,5 @@ export async function loadWorkbook(options: LoadOptions & { download?: DownloadO
     appendRun(options.dataDir, run);
     return { run, changePreview: [], durationMs: performance.now() - t0 };
   }
-  return loadRelationships({ ...load, workbook: path });
+  return loadRelationships({ ...load, workbook: path, shownAs: `${shownUrl(options.workbook)} (downloaded to ${path})` });
 }

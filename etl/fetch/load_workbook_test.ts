@@ -108,6 +108,21 @@ test("npm run etl --workbook URL: loads with the auth header, and a dropped down
   }
 });
 
+test("loadWorkbook(): a downloaded file that is not a workbook fails naming the URL, not only the local copy", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "load-url-"));
+  const server = await localServer(publisher(() => V1.subarray(0, V1.length >> 1)));
+  try {
+    const url = `${server.url}/relaciones.xlsx`;
+    const { run } = await loadWorkbook({ workbook: url, dataDir: dir, download: FAST });
+    assert.equal(run.status, "failed");
+    assert.ok(run.error!.message.includes(`${url} (downloaded to ${join(dir, "fetched")}`), run.error!.message);
+    assert.equal(readRuns(dir)[0].error?.message, run.error!.message, "runs.jsonl says the same");
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("loadWorkbook(): a download that cannot be stored is a failed run, not an exception", async () => {
   const dir = mkdtempSync(join(tmpdir(), "load-url-"));
   const server = await localServer(publisher(() => V1));

@@ -59,6 +59,11 @@ export interface LoadOptions {
   maxSheetBytes?: number;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * How messages name the workbook when `workbook` is a local copy of it (a URL workbook's
+   * download): "https://host/relaciones.xlsx (downloaded to data/fetched/...)".
+   */
+  shownAs?: string;
 }
 
 /**
@@ -353,6 +358,8 @@ export class RelationshipLoad {
     // A busy lock is another load doing the work: a skip (design/system), not a failure.
     this.run.status = error instanceof LockBusyError ? "skipped" : "failed";
     this.run.error = describe(error);
+    const shownAs = this.options.shownAs;
+    if (shownAs !== undefined) this.run.error.message = this.run.error.message.replaceAll(this.options.workbook, shownAs);
     if (error instanceof LoadError && error.findings !== undefined) this.run.findings = error.findings;
     return this.#record([]);
   }
