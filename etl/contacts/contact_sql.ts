@@ -25,12 +25,19 @@ interface DialectSql {
   epochMicros(column: string): string;
   /** `column` contains the text `value` (a bound parameter, already folded). */
   contains(column: string, value: string): string;
+  /**
+   * What ORDER BY names for a timestamp sort: the same order as epochMicros(column). DuckDB sorts the
+   * stored column (half the time of sorting a computed key at 1M rows); PostgreSQL names the
+   * expression its indexes are built on.
+   */
+  timestampOrder(column: string): string;
 }
 
 const DIALECTS: Record<Dialect, DialectSql> = {
   duckdb: {
     epochMicros: (column) => `epoch_us(${column})`,
     contains: (column, value) => `contains(${column}, ${value})`,
+    timestampOrder: (column) => column,
   },
   postgres: {
     // epoch_us(), as DuckDB names it, is a function of migrations/postgres/001; its expression
@@ -38,6 +45,7 @@ const DIALECTS: Record<Dialect, DialectSql> = {
     epochMicros: (column) => `epoch_us(${column})`,
     // LIKE is what the trigram indexes serve; the value's own % _ \ are escaped to mean themselves.
     contains: (column, value) => `${column} LIKE '%' || replace(replace(replace(${value}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`,
+    timestampOrder: (column) => `epoch_us(${column})`,
   },
 };
 
@@ -174,6 +182,11 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     throw new TypeError(`'${field}' is not a sortable field of ${record.table}`);
   }
 
+  /** What ORDER BY names for `field`: its sort key, or a timestamp column in the same order. */
+  function orderKey(field: string): string {
+    return field === "created_at" || field === "updated_at" ? d.timestampOrder(`c.${field}`) : sortKey(field);
+  }
+
   function where(filters: ListFilters, params: unknown[]): string[] {
     const clauses: string[] = [];
     const bind = (value: unknown) => `$${params.push(value)}`;
@@ -226,7 +239,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
       const sql =
         `SELECT c.id, ${key} AS sort_key FROM ${base.table} c` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
-        ` ORDER BY ${key}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
+        ` ORDER BY ${orderKey(sort.field)}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
       return { sql, params };
     },
     /** How many contacts match `filters`. */
@@ -242,7 +255,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
       const dir = sort.descending ? " DESC" : "";
       const sql =
         `SELECT ${rowList} FROM ${base.table} c${clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : ""}` +
-        ` ORDER BY ${sortKey(sort.field)}${dir}, c.id${dir}`;
+        ` ORDER BY ${orderKey(sort.field)}${dir}, c.id${dir}`;
       return { sql, params };
     },
   };
