@@ -99,6 +99,8 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
 const MAX_GROUP = 256;
 /** Read connections on DuckDB: a couple per core is enough to keep them busy. */
 const READ_CONNECTIONS = 4;
+/** Prepared statements each reader keeps: the point reads and whatever else repeats its text. */
+const READER_STATEMENTS = 32;
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -135,11 +137,12 @@ class DuckDbEngine implements Engine {
     this.#readers = readers;
     this.#idle = [...readers];
     const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
-    // DuckDB plans every query for its values: the plan option has nothing to change.
+    // Each reader keeps its prepared statements; a query asked for with { plan: "custom" } (a
+    // filter, whose best plan depends on its values) is planned for its values each time.
     this.read = {
       run: (sql, params) => borrow((db) => db.run(sql, params)),
-      all: (sql, params) => borrow((db) => db.all(sql, params)),
-      one: (sql, params) => borrow((db) => db.one(sql, params)),
+      all: (sql, params, options) => borrow((db) => db.all(sql, params, options)),
+      one: (sql, params, options) => borrow((db) => db.one(sql, params, options)),
     };
   }
 
@@ -149,7 +152,7 @@ class DuckDbEngine implements Engine {
     try {
       await migrate(writer, { dir: options.migrationsDir });
       await writer.run(IDEMPOTENCY_PURGE);
-      for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect());
+      for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect({ statements: READER_STATEMENTS }));
       return new DuckDbEngine(path, writer, readers);
     } catch (error) {
       for (const r of readers) r.close();
