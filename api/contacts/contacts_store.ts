@@ -596,18 +596,19 @@ export class ContactsStore {
   }
 
   /**
-   * Reads `ids` from the database. On DuckDB the rows and their links are two queries, possibly on
-   * two snapshots: if a write committed meanwhile (the generation moved), they are read again, so
-   * an answer never pairs one version's fields with another's departments.
+   * Reads `ids` from the database. One id is one statement (the contact and its departments). On
+   * DuckDB several are two queries (the rows, then their links), possibly on two snapshots: if a
+   * write committed meanwhile (the generation moved), they are read again, so an answer never pairs
+   * one version's fields with another's departments.
    */
   async #fetch(ids: number[]): Promise<ContactEntry[]> {
     const one = ids.length === 1;
     for (;;) {
       const generation = this.#generation;
-      const linksSql = one ? this.#reads.linksById : this.#reads.linksByIds;
+      const linksSql = one ? null : this.#reads.linksByIds;
       const [rows, links] = await Promise.all([
         this.#engine.read.all<Record<string, unknown>>(one ? this.#reads.byId : this.#reads.byIds, [one ? ids[0] : ids]),
-        linksSql === null ? Promise.resolve(undefined) : this.#engine.read.all<{ id: number; name: string }>(linksSql, [one ? ids[0] : ids]),
+        linksSql === null ? Promise.resolve(undefined) : this.#engine.read.all<{ id: number; name: string }>(linksSql, [ids]),
       ]);
       if (links !== undefined && generation !== this.#generation) continue;
       const names = new Map<number, string[]>();

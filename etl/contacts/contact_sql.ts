@@ -206,20 +206,25 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   const linkNames = `SELECT l.${recordKey}::INTEGER AS id, n.name FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey}`;
 
   const departmentsOf = `(SELECT array_agg(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = c.id) AS ${quoteIdent(links.name)}`;
-  // On DuckDB a point read is two lookups (the contact, then its links): a correlated subquery would
-  // be computed for the whole table (1.3 s at 1M rows). PostgreSQL runs the subquery per row through
-  // its index, and one statement reads one snapshot, which matters when other processes write.
+  // On DuckDB a correlated subquery is computed for the whole table (1.3 s at 1M rows), so a point
+  // read names its id twice instead: the subquery is then a lookup of its own, and the contact and
+  // its links are one statement, one round trip, one snapshot. Several contacts are two lookups (the
+  // rows, then their links; joined in one statement they took longer than both). PostgreSQL runs the
+  // correlated subquery per row through its index, and one statement reads one snapshot, which
+  // matters when other processes write.
+  const pointDepartments =
+    dialect === "postgres"
+      ? departmentsOf
+      : `(SELECT list(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = $1) AS ${quoteIdent(links.name)}`;
   const together = dialect === "postgres";
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
   const rowList = `${contactColumns}, ${departmentsOf}`;
   return {
-    /** One contact by id ($1); with its departments on PostgreSQL (else linksById has them). */
-    byId: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = $1`,
-    /** Contacts by ids ($1, an integer list), any order; departments as in byId. */
+    /** One contact by id ($1) with its departments. */
+    byId: `SELECT ${contactColumns}, ${pointDepartments} FROM ${base.table} c WHERE c.id = $1`,
+    /** Contacts by ids ($1, an integer list), any order; with their departments on PostgreSQL (else linksByIds has them). */
     byIds: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
-    /** The department names of contact $1, rows (id, name); null when byId has them. */
-    linksById: together ? null : `${linkNames} WHERE l.${recordKey} = $1`,
-    /** The department names of the contacts in $1 (an integer list); null when byIds has them. */
+    /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */
     linksByIds: together ? null : `${linkNames} WHERE l.${recordKey} = ANY($1::INTEGER[])`,
     /**
      * The ids and sort keys of one page: rows matching `filters` after the cursor `after` (the
