@@ -408,8 +408,10 @@ export class ContactsStore {
     const emails = writes.flatMap((w) => (typeof w.input.email === "string" ? [w.input.email.toLowerCase()] : []));
     const idempotencyKeys = writes.flatMap((w) => (w.kind === "create" && w.idempotency ? [w.idempotency.key] : []));
     const rows = await tx.all<{ id: number; version: number; email: string; email_key: string }>(
+      // IN (SELECT unnest(...)) for the e-mails: DuckDB probes the unique index with each, where
+      // = ANY($2) compared every stored key with the list.
       `SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE id = ANY($1::INTEGER[])
-       UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE email_key = ANY($2::VARCHAR[])`,
+       UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE email_key IN (SELECT unnest($2::VARCHAR[]))`,
       [updates, emails],
     );
     const stored = new Map<string, IdempotentResult>();
@@ -519,11 +521,14 @@ export class ContactsStore {
     for (const [, same] of bySet) {
       const fields = same[0].fields;
       const lists = [same.map((a) => a.id), ...fields.map((f) => same.map((a) => value(a, f)))];
-      const unnest = ["id", ...fields].map((c, i) => `unnest($${i + 1}::${i === 0 ? "INTEGER" : "VARCHAR"}[]) AS ${c === "id" ? "id" : `"v_${c}"`}`).join(", ");
-      const sets = [...fields.map((f) => `"${f}" = u."v_${f}"`), ...this.#sql.derivedSets(fields, (f) => `u."v_${f}"`)];
+      // Each row's values are picked from the lists by its id's position, and the rows by
+      // `id = ANY($1)`, which DuckDB serves from the primary key: joining an unnested list instead
+      // scanned every id of the table (24-38 ms against 11 ms for 16 PUTs at 1M rows).
+      const valueOf = (f: string) => `list_extract($${fields.indexOf(f) + 2}::VARCHAR[], list_position($1::INTEGER[], id))`;
+      const sets = [...fields.map((f) => `"${f}" = ${valueOf(f)}`), ...this.#sql.derivedSets(fields, valueOf)];
       sets.push("version = version + 1", "updated_at = current_timestamp");
       const returned = await tx.all<Record<string, unknown>>(
-        `UPDATE ${this.#sql.table} SET ${sets.join(", ")} FROM (SELECT ${unnest}) u WHERE ${this.#sql.table}.id = u.id RETURNING ${this.#sql.selectList.split(", ").map((c) => `${this.#sql.table}.${c}`).join(", ")}`,
+        `UPDATE ${this.#sql.table} SET ${sets.join(", ")} WHERE id = ANY($1::INTEGER[]) RETURNING ${this.#sql.selectList}`,
         lists,
       );
       if (returned.length !== same.length) throw new Error("an update matched no row");
