@@ -144,6 +144,13 @@ export class ContactsStore {
   readonly #reads: ReturnType<typeof readSql>;
   readonly #fields: readonly string[];
   readonly #cache: ByteLru<ContactEntry>;
+  /**
+   * Counts by filter, as of the current generation (DuckDB only, like the point cache): a client
+   * paging through a filter with `count=true` asks the same count on every page, and a count is a
+   * scan of the table. Emptied by every commit.
+   */
+  readonly #counts = new Map<string, number>();
+  readonly #maxCounts: number;
   /** Bumped after every commit: a read that began before it does not fill the cache. */
   #generation = 0;
   #closed = false;
@@ -155,6 +162,7 @@ export class ContactsStore {
     this.#reads = readSql(record, engine.dialect);
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
+    this.#maxCounts = cacheBytes > 0 ? MAX_COUNTS : 0;
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
   }
 
@@ -221,8 +229,7 @@ export class ContactsStore {
     const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
     // Planned for these values each time: a filter's cost depends on which value it has.
     const custom = { plan: "custom" } as const;
-    const count = this.#reads.count(filters);
-    const counting = withTotal ? this.#engine.read.one<{ n: number }>(count.sql, count.params, custom) : undefined;
+    const counting = withTotal ? this.#count(filters) : undefined;
     const keys = await this.#engine.read.all<{ id: number; sort_key: unknown }>(sql, params, custom);
     const more = keys.length > limit;
     const shown = keys.slice(0, limit);
@@ -230,8 +237,28 @@ export class ContactsStore {
     const last = shown.at(-1);
     const nextKey: PageKey | undefined =
       more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
-    const total = counting === undefined ? undefined : Number((await counting)?.n ?? 0);
+    const total = counting === undefined ? undefined : await counting;
     return { entries, nextKey, ...(total === undefined ? {} : { total }) };
+  }
+
+  /** How many contacts match `filters`: kept from earlier in this generation, else one count query. */
+  async #count(filters: ListFilters): Promise<number> {
+    const { sql, params } = this.#reads.count(filters);
+    const key = JSON.stringify([sql, params]);
+    const kept = this.#counts.get(key);
+    if (kept !== undefined) {
+      this.#counts.delete(key);
+      this.#counts.set(key, kept);
+      return kept;
+    }
+    const generation = this.#generation;
+    const n = Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0);
+    // A commit while it ran may have changed the answer: it is given, not kept.
+    if (this.#maxCounts > 0 && generation === this.#generation) {
+      this.#counts.set(key, n);
+      if (this.#counts.size > this.#maxCounts) this.#counts.delete(this.#counts.keys().next().value!);
+    }
+    return n;
   }
 
   /** Every contact matching `filters`, in `sort` order, as views, streamed from a database cursor. */
@@ -362,6 +389,7 @@ export class ContactsStore {
       return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
     } finally {
       this.#cache.clear();
+      this.#counts.clear();
       this.#generation++;
     }
   }
@@ -383,6 +411,7 @@ export class ContactsStore {
     if (this.#closed) throw new Error("The contacts database is closed");
     const committed = (touched: number[]) => {
       for (const id of touched) this.#cache.delete(id);
+      this.#counts.clear();
       this.#generation++;
     };
     try {
@@ -652,6 +681,9 @@ export class ContactsStore {
     return { ids: sorted.map(([id]) => id), names: sorted.map(([, name]) => name) };
   }
 }
+
+/** Counts kept per generation (a few KB): the filters a handful of clients are paging through. */
+const MAX_COUNTS = 256;
 
 /** A create or update as data, for group commit's set-based path. */
 type WriteData =
