@@ -144,7 +144,7 @@ test("migrate() refuses badly named and duplicate migrations", async () => {
   });
 });
 
-test("migrate() 004 keeps every contact of a 003 database and stores the scanned text columns uncompressed", async () => {
+test("migrate() 004 keeps every contact of a 003 database and stores the scanned and sorted text columns uncompressed", async () => {
   await withTemp(async (dir, open) => {
     const upTo003 = join(dir, "upTo003");
     mkdirSync(upTo003);
@@ -165,10 +165,12 @@ test("migrate() 004 keeps every contact of a 003 database and stores the scanned
     await assert.rejects(db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'a1@b.co', 'a1@b.co')"), /constraint|Duplicate/i);
     await db.run("CHECKPOINT");
     const stored = await db.all<{ column_name: string; compression: string }>(
-      "SELECT DISTINCT column_name, compression FROM pragma_storage_info('contacts') WHERE column_name IN ('search_text', 'company_name_sort') AND segment_type = 'VARCHAR' ORDER BY 1",
+      "SELECT DISTINCT column_name, compression FROM pragma_storage_info('contacts') WHERE column_name IN ('search_text', 'company_name_sort', 'first_name_sort', 'last_name_sort') AND segment_type = 'VARCHAR' ORDER BY 1",
     );
     assert.deepEqual(stored, [
       { column_name: "company_name_sort", compression: "Uncompressed" },
+      { column_name: "first_name_sort", compression: "Uncompressed" },
+      { column_name: "last_name_sort", compression: "Uncompressed" },
       { column_name: "search_text", compression: "Uncompressed" },
     ]);
   });
