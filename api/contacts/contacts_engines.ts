@@ -104,6 +104,17 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
 const MAX_GROUP = 256;
 /** Read connections on DuckDB: a couple per core is enough to keep them busy. */
 const READ_CONNECTIONS = 4;
+/** Prepared statements each reader keeps: the point reads and whatever else repeats its text. */
+const READER_STATEMENTS = 32;
+/**
+ * DuckDB worker threads while the API serves: one, so each query runs on the thread that asked for
+ * it. With four readers on two cores, queries already run side by side; splitting each one across
+ * threads too only added scheduling (measured at 1M contacts, 32 concurrent requests, in process:
+ * point reads 315 -> 410/s, state+city filters 266-292 -> 297-334/s, counts, q and pages unchanged;
+ * a single scan alone takes up to twice as long). A CSV load gets the default (every core) back
+ * for its duration.
+ */
+const SERVING_THREADS = "1";
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -140,21 +151,22 @@ class DuckDbEngine implements Engine {
     this.#readers = readers;
     this.#idle = [...readers];
     const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
-    // DuckDB plans every query for its values: the plan option has nothing to change.
+    // Each reader keeps its prepared statements; a query asked for with { plan: "custom" } (a
+    // filter, whose best plan depends on its values) is planned for its values each time.
     this.read = {
       run: (sql, params) => borrow((db) => db.run(sql, params)),
-      all: (sql, params) => borrow((db) => db.all(sql, params)),
-      one: (sql, params) => borrow((db) => db.one(sql, params)),
+      all: (sql, params, options) => borrow((db) => db.all(sql, params, options)),
+      one: (sql, params, options) => borrow((db) => db.one(sql, params, options)),
     };
   }
 
   static async open(path: string, options: EngineOptions): Promise<DuckDbEngine> {
-    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS } });
+    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS, threads: SERVING_THREADS } });
     const readers: Database[] = [];
     try {
       await migrate(writer, { dir: options.migrationsDir });
       await writer.run(IDEMPOTENCY_PURGE);
-      for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect());
+      for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect({ statements: READER_STATEMENTS }));
       return new DuckDbEngine(path, writer, readers);
     } catch (error) {
       for (const r of readers) r.close();
@@ -197,7 +209,14 @@ class DuckDbEngine implements Engine {
     return new Promise<IngestSummary>((resolve, reject) => {
       this.#queue.push({
         exclusive: true,
-        run: () => ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile }),
+        run: async () => {
+          await this.#writer.run("RESET threads");
+          try {
+            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile });
+          } finally {
+            await this.#writer.run(`SET threads = ${SERVING_THREADS}`);
+          }
+        },
         committed: () => {},
         resolve: resolve as (v: unknown) => void,
         reject,

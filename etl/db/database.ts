@@ -8,7 +8,7 @@
  * Node's ESM loader pre-parses one by one (`import` took 0.22-0.24 s here, `require` 0.11 s). So a
  * command that never opens a database (`--help`, a usage error) never pays for it.
  */
-import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBType, DuckDBValue } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
@@ -34,7 +34,7 @@ export type Param = DuckDBValue | readonly DuckDBValue[];
 export type Params = readonly unknown[] | Record<string, unknown>;
 
 /** A plain row: BIGINT/HUGEINT come back as `bigint` unless cast in SQL. */
-import type { Row } from "./sql_runner.ts";
+import type { QueryOptions, Row } from "./sql_runner.ts";
 
 export interface OpenOptions {
   /** Open without taking the write lock, so other processes can read the file too. */
@@ -60,14 +60,20 @@ export class Database {
   #connection: DuckDBConnection;
   /** Only the Database that opened the instance closes it; connect() siblings close their connection. */
   readonly #ownsInstance: boolean;
+  /** Prepared statements by SQL text, least recently used first (connect({ statements })). */
+  readonly #statements = new Map<string, DuckDBPreparedStatement>();
+  readonly #maxStatements: number;
+  /** Statements bound and running now: a second caller of the same text runs it unprepared. */
+  readonly #busy = new Set<DuckDBPreparedStatement>();
   #closed = false;
 
-  private constructor(path: string, readOnly: boolean, instance: DuckDBInstance, connection: DuckDBConnection, ownsInstance = true) {
+  private constructor(path: string, readOnly: boolean, instance: DuckDBInstance, connection: DuckDBConnection, ownsInstance = true, maxStatements = 0) {
     this.path = path;
     this.readOnly = readOnly;
     this.#instance = instance;
     this.#connection = connection;
     this.#ownsInstance = ownsInstance;
+    this.#maxStatements = maxStatements;
   }
 
   /**
@@ -75,14 +81,19 @@ export class Database {
    * time and has its own transaction, so readers on their own connections see committed data
    * (MVCC) while a writer's transaction is open. Close it before the Database that made it.
    *
+   * With `statements`, `all()` and `one()` with parameters keep up to that many prepared statements
+   * (by SQL text) and run the same text again by binding new values: parsing, binding and planning
+   * happen once (measured: a one-row `SELECT $1` 0.8 ms each time against 0.15 ms prepared). A
+   * query asked for with `{ plan: "custom" }` is planned for its values every time instead.
+   *
    * @example
    * ```ts
-   * const reader = await db.connect();
-   * try { await reader.all("select count(*) from contacts"); } finally { reader.close(); }
+   * const reader = await db.connect({ statements: 32 });
+   * try { await reader.all("select * from contacts where id = $1", [7]); } finally { reader.close(); }
    * ```
    */
-  async connect(): Promise<Database> {
-    return new Database(this.path, this.readOnly, this.#instance, await this.#instance.connect(), false);
+  async connect(options: { statements?: number } = {}): Promise<Database> {
+    return new Database(this.path, this.readOnly, this.#instance, await this.#instance.connect(), false, options.statements ?? 0);
   }
 
   /**
@@ -150,10 +161,54 @@ export class Database {
     await this.#connection.run(sql, bind(params), typesOf(params));
   }
 
-  /** Returns every row as a plain object (JS values: bigint, Date, string, number, boolean, null). */
-  async all<T = Row>(sql: string, params?: Params): Promise<T[]> {
-    const reader = await this.#connection.runAndReadAll(sql, bind(params), typesOf(params));
-    return reader.getRowObjectsJS() as T[];
+  /**
+   * Returns every row as a plain object (JS values: bigint, Date, string, number, boolean, null).
+   * On a connection made with `connect({ statements })`, through a kept prepared statement unless
+   * `options.plan` is "custom".
+   */
+  async all<T = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<T[]> {
+    const statement = params !== undefined && options?.plan !== "custom" ? await this.#claim(sql) : undefined;
+    if (statement === undefined) {
+      const reader = await this.#connection.runAndReadAll(sql, bind(params), typesOf(params));
+      return reader.getRowObjectsJS() as T[];
+    }
+    try {
+      statement.bind(bind(params)!, typesOf(params));
+      return (await statement.runAndReadAll()).getRowObjectsJS() as T[];
+    } finally {
+      this.#busy.delete(statement);
+    }
+  }
+
+  /**
+   * The kept statement for `sql` (prepared now if new), marked busy for the caller, who must delete
+   * it from #busy when done; undefined when none is kept here or it is in use.
+   */
+  async #claim(sql: string): Promise<DuckDBPreparedStatement | undefined> {
+    if (this.#maxStatements === 0) return undefined;
+    const kept = this.#statements.get(sql);
+    if (kept !== undefined) {
+      if (this.#busy.has(kept)) return undefined;
+      this.#busy.add(kept);
+      this.#statements.delete(sql);
+      this.#statements.set(sql, kept);
+      return kept;
+    }
+    const statement = await this.#connection.prepare(sql);
+    if (this.#statements.has(sql)) {
+      // Another call prepared the same text meanwhile: keep that one, run this call unprepared.
+      statement.destroySync();
+      return undefined;
+    }
+    this.#busy.add(statement);
+    this.#statements.set(sql, statement);
+    for (const [text, old] of this.#statements) {
+      if (this.#statements.size <= this.#maxStatements) break;
+      if (this.#busy.has(old)) continue;
+      this.#statements.delete(text);
+      old.destroySync();
+    }
+    return statement;
   }
 
   /**
@@ -171,8 +226,8 @@ export class Database {
   }
 
   /** Returns the first row, or undefined. */
-  async one<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
-    const rows = await this.all<T>(sql, params);
+  async one<T = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params, options);
     return rows[0];
   }
 
@@ -200,6 +255,8 @@ export class Database {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const statement of this.#statements.values()) statement.destroySync();
+    this.#statements.clear();
     this.#connection.closeSync();
     if (this.#ownsInstance) this.#instance.closeSync();
   }

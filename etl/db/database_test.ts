@@ -98,3 +98,28 @@ test("Database.chunkAppender() refuses tables with columns it cannot copy, and r
     db.close();
   }
 });
+
+test("Database.connect({ statements }) answers repeated, concurrent and custom-planned queries with their own values", async () => {
+  const db = await Database.open(":memory:");
+  const reader = await db.connect({ statements: 2 });
+  try {
+    await db.run("create table t (id integer primary key, name varchar)");
+    await db.run("insert into t select i, 'n' || i from range(100) r(i)");
+    const byId = "select name from t where id = $1";
+    for (const id of [3, 7, 3]) assert.deepEqual(await reader.all(byId, [id]), [{ name: `n${id}` }]);
+    // The same text at once: each gets its own values (one runs unprepared while the other is bound).
+    const names = await Promise.all([1, 2, 3, 4].map((id) => reader.one<{ name: string }>(byId, [id])));
+    assert.deepEqual(names.map((r) => r?.name), ["n1", "n2", "n3", "n4"]);
+    assert.deepEqual(await reader.all("select count(*)::integer as n from t where id < $1", [10], { plan: "custom" }), [{ n: 10 }]);
+    // More texts than kept: the oldest go, every answer stays right; an empty list is still typed.
+    for (let i = 0; i < 5; i++) assert.deepEqual(await reader.all(`select $1::integer + ${i} as v`, [1]), [{ v: 1 + i }]);
+    assert.deepEqual(await reader.all("select count(*)::integer as n from t where id = any($1::integer[])", [[]]), [{ n: 0 }]);
+    assert.deepEqual(await reader.all(byId, [8]), [{ name: "n8" }]);
+    // Rows written after a statement was prepared are seen by its next run.
+    await db.run("insert into t values (500, 'late')");
+    assert.deepEqual(await reader.all(byId, [500]), [{ name: "late" }]);
+  } finally {
+    reader.close();
+    db.close();
+  }
+});
