@@ -85,9 +85,10 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
     });
     return { status: "succeeded", summary };
   } catch (error) {
-    const e = error as { code?: unknown; message?: unknown };
+    const e = error as { code?: unknown; message?: unknown; result?: ContactsOutcome["summary"] };
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
-    return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message } };
+    // Every row rejected: the report still says which rows and why, under the failure.
+    return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message }, summary: e?.result };
   }
 }
 

@@ -31,7 +31,7 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
   const c = outcome.contacts;
   if (c) {
     if (c.status === "succeeded" && c.summary) lines.push(...formatContacts(c.summary));
-    else lines.push(`Contacts: FAILED: ${c.error?.message}`);
+    else lines.push(`Contacts: FAILED: ${c.error?.message}`, ...(c.summary ? formatContacts(c.summary).slice(1) : []));
   }
   for (const alert of outcome.alerts?.values() ?? []) {
     const tries = `${alert.attempts} ${alert.attempts === 1 ? "attempt" : "attempts"}`;

@@ -28,6 +28,8 @@ export class ContactsLoadError extends Error {
   constructor(
     readonly code: ContactsLoadErrorCode,
     message: string,
+    /** For "all-rejected": what the load found, so the report can say which rows and why. */
+    readonly result?: LoadContactsResult,
   ) {
     super(message);
   }
@@ -124,6 +126,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         new ContactsLoadError(
           "all-rejected",
           `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`,
+          { ...summary, via, run_id: runId, rejects_file: report, export: null },
         ),
         { counts },
       );

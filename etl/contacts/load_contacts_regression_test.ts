@@ -140,6 +140,8 @@ test("npm run etl prints the rejects warning with the report's path, and exits 1
     const failed = await run(["--contacts", bad, "--data-dir", dir]);
     assert.equal(failed.code, 1, `${via}: ${failed.out}`);
     assert.match(failed.out, /FAILED: bad\.csv: all 1 row was rejected; nothing was loaded \(every reason is in .*rejects/, via);
+    // Which rows and why, as for a load that succeeded with rejects.
+    assert.match(failed.out, /\n {2}Rejected 1 row:\n {4}1 row: 'email' must be an e-mail address[^\n]*\n {4}1 row: 'zip' must be a US ZIP code/, `${via}: ${failed.out}`);
   });
 });
 
