@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import {
   CONTACT_DELETE,
+  CONTACT_LOCK_POSTGRES,
   contactRecord,
   contactsExportIsCurrent,
   exportContacts,
@@ -361,6 +362,7 @@ export class ContactsStore {
     const data: WriteData = { kind: "update", id, input, ifMatch: options.ifMatch, partial: options.partial };
     return this.#write(async (tx, ctx) => {
       const email = typeof input.email === "string" ? input.email.toLowerCase() : "";
+      await this.#lockRow(tx, id);
       const checked = await tx.all<{ id: number; version: number; email: string }>(WRITE_CHECK, [id, email]);
       const current = checked.find((r) => Number(r.id) === id);
       if (current === undefined) throw new ContactWriteError("not-found", `No contact has id ${id}`);
@@ -396,6 +398,7 @@ export class ContactsStore {
   /** Deletes contact `id` (conditionally on `ifMatch`, as in update). */
   delete(id: number, ifMatch?: readonly number[]): Promise<void> {
     return this.#write(async (tx, ctx) => {
+      await this.#lockRow(tx, id);
       const current = (await tx.all<{ id: number; version: number }>(WRITE_CHECK, [id, ""])).find((r) => Number(r.id) === id);
       if (current === undefined) throw new ContactWriteError("not-found", `No contact has id ${id}`);
       assertMatch(id, Number(current.version), ifMatch);
@@ -448,6 +451,11 @@ export class ContactsStore {
    * same e-mail or Idempotency-Key meanwhile) runs the write once more: its checks then see the
    * other's commit and answer as if it had come first (409, or the stored answer to replay).
    */
+  /** On PostgreSQL, holds contact `id`'s row for the rest of the write (see CONTACT_LOCK_POSTGRES). */
+  async #lockRow(tx: SqlRunner, id: number): Promise<void> {
+    if (this.#engine.dialect === "postgres") await tx.run(CONTACT_LOCK_POSTGRES, [id]);
+  }
+
   async #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>, data?: WriteData): Promise<T> {
     if (this.#closed) throw new Error("The contacts database is closed");
     const committed = (touched: number[]) => {

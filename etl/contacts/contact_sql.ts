@@ -292,6 +292,12 @@ export const LINK_NAMES = `SELECT d.name FROM contact_departments l JOIN departm
 // UNION ALL, not OR: each side is an index lookup (DuckDB scans the whole table for the OR: 30 ms at 1M rows).
 export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE id = $1
   UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email FROM contacts WHERE email_key = $2 AND id <> $1`;
+/**
+ * PostgreSQL only: locks contact $1's row until the transaction ends, so the check that follows and
+ * the write see the same version even with other processes writing (an unconditional write that
+ * raced another would otherwise fail its version condition). DuckDB has one writer: no lock needed.
+ */
+export const CONTACT_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`;
 /** Deletes a contact if still at the version checked (returns nothing otherwise). */
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */

@@ -17,6 +17,7 @@ export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_
 export {
   CONTACT_DELETE,
   CONTACTS_DUCKDB_SETTINGS,
+  CONTACT_LOCK_POSTGRES,
   contactSql,
   CONTACTS_COUNT,
   DEPARTMENT_BY_NAME,
