@@ -215,3 +215,25 @@ test("writes without If-Match are unconditional even when they race: every PATCH
     cleanup();
   }
 });
+
+test("a PUT of a body read before someone else's change, with its If-Match, is a 412, not a 422 about updated_at", async () => {
+  // Found by a chaos test: the echoed updated_at of the old read failed validation first.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    assert.equal((await post(server.url, ann)).status, 201);
+    const read = await raw(server.url, { path: "/contacts/1" });
+    await new Promise((r) => setTimeout(r, 5)); // updated_at must differ from the read's
+    assert.equal((await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"city":"Elsewhere"}' })).status, 200);
+    for (const method of ["PUT", "PATCH"]) {
+      const body = method === "PUT" ? { ...read.json(), city: "Mine" } : { updated_at: read.json().updated_at, city: "Mine" };
+      const res = await raw(server.url, { method, path: "/contacts/1", headers: { ...JSON_HEADERS, "if-match": read.headers.etag as string }, body: JSON.stringify(body) });
+      assert.equal(res.status, 412, `${method}: ${res.text}`);
+      assert.match(res.json().detail, /changed since you read it/);
+    }
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).json().city, "Elsewhere");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
-import { ContactWriteError, fingerprint, SORT_FIELDS, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
+import { ContactWriteError, fingerprint, SORT_FIELDS, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
@@ -204,11 +204,14 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     const { value } = await readJson(request);
     const current = await store.get(id);
     if (current === undefined) throw missing(request, id);
+    // The precondition before the body (RFC 9110 13.2.2): a body read from an older version echoes
+    // that version's updated_at, which would otherwise be a 422 instead of the 412 it is. The store
+    // checks again in the write's transaction.
+    const ifMatch = parseIfMatch(request.headers.get("if-match"));
+    if (ifMatch !== undefined && !ifMatch.includes(current.version)) writeError(staleError(id, current.version, ifMatch));
     const result = validateRecord(store.record, withoutEchoedReadOnly(value, current), mode);
     if (!result.ok) throw invalid(result.errors);
-    const entry = await store
-      .update(id, result.value as ContactInput, { ifMatch: parseIfMatch(request.headers.get("if-match")), partial: mode === "patch" })
-      .catch(writeError);
+    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeError);
     return entryResponse(entry, 200, undefined, result.fixes);
   }
 

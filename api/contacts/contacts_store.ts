@@ -758,9 +758,12 @@ function assertMatch(id: number, version: number, ifMatch: readonly number[] | u
   if (ifMatch !== undefined && !ifMatch.includes(version)) throw staleError(id, version, ifMatch);
 }
 
-// An If-Match that named no strong ETag (a weak W/"3", or something else) did not fail because the
-// contact changed: say what was wrong with the header instead.
-function staleError(id: number, version: number, ifMatch: readonly number[]): ContactWriteError {
+/**
+ * The "stale" error of a write whose If-Match (`ifMatch`, the versions it named) does not name
+ * contact `id`'s `version`. An If-Match that named no strong ETag (a weak W/"3", or something else)
+ * did not fail because the contact changed: the message then says what was wrong with the header.
+ */
+export function staleError(id: number, version: number, ifMatch: readonly number[]): ContactWriteError {
   return ifMatch.length === 0
     ? new ContactWriteError("stale", `If-Match names no strong ETag of contact ${id} (a weak W/"..." never matches a write); send its ETag, "${version}"`)
     : new ContactWriteError("stale", `Contact ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
