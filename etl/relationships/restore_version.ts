@@ -47,11 +47,12 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
   let release: (() => void) | null = null;
   try {
     release = lock(options.dataDir);
-    if (!existsSync(source)) throw notKept(options);
+    // Before the kept files: the served data needs no kept copy (and its source may be pruned).
     const published = await publishedVersion(load.live);
     if (published !== null && (published.version_id === options.version || published.restored_from === options.version)) {
       return load.recordAlreadyServed(published, options.version);
     }
+    if (!existsSync(source)) throw notKept(options);
     const fallbackVersionId = (lastRun(options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
     const db = await load.startSnapshot();
     if (!db) throw new LoadError("internal", "The new snapshot could not be started");

@@ -12,7 +12,7 @@ import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { cells, expectedPairs, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { keepSnapshot, keptSnapshotPath, keptVersions, versionsToKeep } from "./keep_versions.ts";
 import { acquireLoadLock } from "./lock.ts";
-import { loadRelationships, snapshotPath } from "./mod.ts";
+import { loadRelationships, restoreVersion, snapshotPath } from "./mod.ts";
 
 const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `R${id}`, name: (id) => `Persona ${id}` };
 // A bad day: an actor more, other pairs, a name garbled.
@@ -202,6 +202,27 @@ test("a live snapshot of schema version 2 (no restored_from) still hands its his
     } finally {
       db.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("restoreVersion() of the version a served restore came from is already served, even once its kept copy is pruned", async () => {
+  // Found by a chaos test: with KEEP_VERSIONS=2, restoring 1 as version 3 pruned version 1's copy,
+  // and restoring 1 again failed "not kept" instead of saying it is what is served.
+  const dir = mkdtempSync(join(tmpdir(), "restore-pruned-"));
+  try {
+    const workbook = join(dir, "relaciones.xlsx");
+    const keepVersions = { newest: 2, days: 0 };
+    for (const version of [v1, v2]) {
+      await writeVersion(workbook, version);
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, keepVersions })).run.status, "succeeded");
+    }
+    assert.equal((await restoreVersion({ version: 1, dataDir: dir, keepVersions })).run.version_id, 3);
+    assert.ok(!existsSync(keptSnapshotPath(dir, 1)), "version 1's copy was pruned");
+    const again = await restoreVersion({ version: 1, dataDir: dir, keepVersions });
+    assert.deepEqual([again.run.status, again.run.error?.code], ["skipped", "already-served"]);
+    assert.match(again.run.error!.message, /version 3, the one served, is already a restore of version 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
