@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord } from "../../etl/contacts/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
@@ -345,6 +345,15 @@ test("POST /imports/contacts ingests a CSV on the API's connection and refreshes
     }
     const absent = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"nothing-here.csv"}' });
     assert.equal(absent.status, 404, absent.text);
+    // A link planted in the uploads folder is not followed (found by a chaos test: it read /etc/passwd).
+    const secret = join(dir, "secret.csv");
+    writeFileSync(secret, "first_name,last_name,email\nTop,Secret,top@secret.example\n");
+    mkdirSync(join(dir, "uploads"), { recursive: true });
+    symlinkSync(secret, join(dir, "uploads", "evil.csv"));
+    const linked = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"evil.csv"}' });
+    assert.equal(linked.status, 422, linked.text);
+    assert.doesNotMatch(linked.text, /Secret|top@secret/);
+    assert.equal((await raw(server.url, { path: "/contacts?q=top" })).json().items.length, 0);
   } finally {
     await server.close();
     cleanup();

@@ -5,7 +5,7 @@
  * store, which commits them.
  */
 import { randomUUID } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
@@ -272,6 +272,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           throw new HttpError(422, "Name the upload as {\"upload\": \"<name>.csv\", \"source_name\": \"<file>\"}: a file in the data dir's uploads folder", { code: "bad-upload" });
         }
         path = join(uploads, named.upload);
+        // Only a file the loader placed: a link planted in the folder must not make us read elsewhere.
+        const entry = lstatSync(path, { throwIfNoEntry: false });
+        if (entry !== undefined && !entry.isFile()) {
+          throw new HttpError(422, `The upload '${named.upload}' is not a regular file in the uploads folder`, { code: "bad-upload" });
+        }
         sourceName = cleanName(typeof named.source_name === "string" ? named.source_name : named.upload);
         // The loader's run id names the rejects report, in the data dir both share.
         if (typeof named.run_id === "string" && /^[\w.-]{1,80}$/.test(named.run_id)) rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
