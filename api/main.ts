@@ -139,7 +139,11 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
     else if (code === "EACCES") logToStderr(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
-    else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
+    else if (settings.databaseUrl !== undefined && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|CONNECT_TIMEOUT|28P01|3D000)$/.test(String(code))) {
+      // The database named by DATABASE_URL, shown without its password.
+      const where = settings.databaseUrl.replace(/:[^:@/]*@/, ":***@");
+      logToStderr(`Cannot start the API: the PostgreSQL server of DATABASE_URL (${where}) refused or did not answer: ${(error as Error).message}`);
+    } else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;

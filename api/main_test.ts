@@ -63,6 +63,18 @@ test("npm start exits 1 with a clear message on a network address without a toke
   }
 });
 
+test("npm start with DATABASE_URL naming a server that does not answer exits 1 naming DATABASE_URL, not its password", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { output, exited } = startChild({ DATA_DIR: dir, DATABASE_URL: "postgres://app:s3cret@127.0.0.1:1/contacts" });
+    assert.equal(await exited, 1);
+    assert.match(output(), /Cannot start the API: the PostgreSQL server of DATABASE_URL \(postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/contacts\) refused or did not answer/);
+    assert.doesNotMatch(output(), /s3cret|\n\s+at /);
+  } finally {
+    cleanup();
+  }
+});
+
 test("npm start refuses to start, with a plain message, when an applied migration was edited", async () => {
   const { dir, cleanup } = tempDir();
   try {
