@@ -37,6 +37,7 @@ Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a 
  * @typedef {object} EtlOptions
  * @property {string} workbook
  * @property {string} contacts
+ * @property {boolean} contactsGiven Whether `--contacts` or CONTACTS_CSV named the file (else it is the data dir's default).
  * @property {string} dataDir
  * @property {string} dailyAt
  * @property {string | undefined} apiToken
@@ -135,6 +136,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
   return {
     workbook: settings.workbook,
     contacts: settings.contactsCsv,
+    contactsGiven: /** @type {Record<string, unknown>} */ (values).contacts !== undefined || (env.CONTACTS_CSV ?? "") !== "",
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
     apiToken: settings.apiToken,

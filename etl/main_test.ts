@@ -22,7 +22,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string)
 test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings module", () => {
   const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
-    workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), dataDir: repoData, only: null,
+    workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), contactsGiven: false, dataDir: repoData, only: null,
     force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
     alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
     restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 }, contactsExport: true,
@@ -129,6 +129,25 @@ test("npm run etl resolves relative paths against the folder the user typed it i
     assert.equal(run.status, 0, run.stderr + run.stdout);
     assert.ok(existsSync(join(dir, "out", "contacts.duckdb")), "the data dir is under the folder the command was typed in");
     assert.ok(!existsSync(join(repo, "out")), "nothing written in the repository");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl without a contacts file at the default path loads the workbook and skips contacts; asked for one, it fails", { timeout: 120_000 }, async () => {
+  // Found by a chaos test: a team that only sends workbooks got a failed contacts run (and an alert) every day.
+  const dir = mkdtempSync(join(tmpdir(), "etl-no-contacts-"));
+  try {
+    writeFileSync(join(dir, "relaciones.xlsx"), xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
+    const env = { ...process.env, DATA_DIR: dir, CONTACTS_CSV: "" };
+    const quiet = await cli([], env);
+    assert.equal(quiet.code, 0, quiet.stderr + quiet.stdout);
+    assert.match(quiet.stdout, /Contacts: skipped: No contacts file at .*contacts\.csv; contacts not loaded \(set CONTACTS_CSV or --contacts/);
+    assert.ok(!readFileSync(join(dir, "runs.jsonl"), "utf8").includes('"kind":"contacts"'), "no contacts run recorded");
+    const asked = await cli(["--only", "contacts"], env);
+    assert.equal(asked.code, 1, "--only contacts names the file it needs");
+    const named = await cli(["--contacts", join(dir, "missing.csv")], env);
+    assert.equal(named.code, 1, "--contacts names a file that must be there");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

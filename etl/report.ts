@@ -9,7 +9,8 @@ import type { Finding, RunAlert } from "./runs/mod.ts";
 
 /** What the contacts step did (the contacts module records the run itself). */
 export interface ContactsOutcome {
-  status: "succeeded" | "failed";
+  /** "skipped": no contacts file at the data dir's default path, and none was asked for. */
+  status: "succeeded" | "failed" | "skipped";
   summary?: LoadContactsResult;
   error?: { code: string; message: string };
 }
@@ -31,6 +32,7 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
   const c = outcome.contacts;
   if (c) {
     if (c.status === "succeeded" && c.summary) lines.push(...formatContacts(c.summary));
+    else if (c.status === "skipped") lines.push(`Contacts: skipped: ${c.error?.message}`);
     else lines.push(`Contacts: FAILED: ${c.error?.message}`, ...(c.summary ? formatContacts(c.summary).slice(1) : []));
   }
   for (const alert of outcome.alerts?.values() ?? []) {
