@@ -3,7 +3,9 @@
  * writes `<data-dir>/api.json` (so `npm run etl` hands CSV loads to us, etl/handover), runs the
  * daily ETL schedule as child processes, and shuts down gracefully on SIGTERM/SIGINT.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { contactsExportDir, EXPORT_INFO_FILE } from "../etl/contacts/mod.ts";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
@@ -148,6 +150,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
   const apiJson = writeApiInfo(settings.dataDir, localUrl);
+  warnStaleExport(settings);
   let scheduler: Scheduler | undefined;
   try {
     scheduler = startSchedule(settings);
@@ -185,4 +188,14 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
+}
+
+// An export left by an earlier run goes on being read by analysts: when this run will not refresh
+// it, say so once (it is theirs to delete; we never remove files people may be using).
+function warnStaleExport(settings: Settings): void {
+  if (settings.contactsExportMs !== null && settings.databaseUrl === undefined) return;
+  const dir = contactsExportDir(settings.dataDir);
+  if (!existsSync(join(dir, EXPORT_INFO_FILE))) return;
+  const why = settings.databaseUrl !== undefined ? "contacts live in PostgreSQL (DATABASE_URL)" : "CONTACTS_EXPORT=off";
+  logToStderr(`${dir} holds an earlier export of the contacts that is no longer refreshed (${why}); delete it if analysts should not read it`);
 }

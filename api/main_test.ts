@@ -158,6 +158,12 @@ test("npm start reads CONTACTS_EXPORT: writes reach exports/contacts/ (at the la
       if (value === "off") assert.equal(existsSync(join(dir, "exports")), false, "off: nothing written");
       else assert.deepEqual(JSON.parse(readFileSync(info, "utf8")).rows, { contacts: 1, departments: 1, contact_departments: 1 }, "the write is in the copy a stopped API leaves");
     }
+    // Off again over the export "1h" left: analysts would read old data; the log says so once.
+    const { child, exited, output } = startChild({ DATA_DIR: join(parent, "1h"), CONTACTS_EXPORT: "off" });
+    await waitForApiJson(join(parent, "1h"));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output());
+    assert.match(output(), /exports[/\\]contacts holds an earlier export of the contacts that is no longer refreshed \(CONTACTS_EXPORT=off\)/);
   } finally {
     cleanup();
   }
