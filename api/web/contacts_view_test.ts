@@ -59,7 +59,7 @@ test("contactRunsHtml() lists contact loads with their counts and rejected lines
       id: "c2",
       kind: "contacts",
       counts: { inserted: 1, updated: 2, unchanged: 57, rejected: 1, fixes: 0 },
-      findings: [{ check: "contacts.invalid_email", severity: "error", message: "1 line have an invalid 'email' and was not loaded; first: contacts.csv:3: must be an e-mail address", cells: ["contacts.csv:3"], count: 1 }],
+      findings: [{ check: "contacts.invalid_email", severity: "error", message: "1 line has an invalid 'email' and was not loaded; first: contacts.csv:3: must be an e-mail address", cells: ["contacts.csv:3"], count: 1 }],
     }),
     runFixture({ id: "c1", kind: "contacts", counts: { inserted: 60, rejected: 0 } }),
   ]);

@@ -240,7 +240,7 @@ function findingsOf(summary: IngestSummary, source: string, rejectsFile: string 
   const findings: Finding[] = [];
   const ref = (line: number | null) => (line === null ? source : `${source}:${line}`);
   for (const t of summary.rejects_by_field ?? []) {
-    const what = t.field === "*" ? "could not be parsed" : `have an invalid '${t.field}'`;
+    const what = t.field === "*" ? "could not be parsed" : `${t.count === 1 ? "has" : "have"} an invalid '${t.field}'`;
     findings.push({
       check: t.field === "*" ? "contacts.unparsable_row" : `contacts.invalid_${t.field}`,
       severity: "error",
