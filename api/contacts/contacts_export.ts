@@ -21,7 +21,7 @@ const RETRY_MS = 60_000;
 export interface ContactsExporterOptions {
   /** The data dir: the files go to `<dataDir>/exports/contacts/`. */
   dataDir: string;
-  /** Least time between the starts of two exports (CONTACTS_EXPORT); 0: after every commit. */
+  /** Least time between the starts of two exports (CONTACTS_EXPORT, above 0); 0 (tests only): after every commit. */
   intervalMs: number;
   /** Where a failure (once per streak) and the recovery after it are said. */
   log: (message: string) => void;
