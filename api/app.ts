@@ -22,6 +22,7 @@ import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./htt
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
+import { isDatabaseUnavailable } from "../etl/db/mod.ts";
 import { cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -207,9 +208,24 @@ export class App {
     }
   };
 
+  #unavailableLoggedAt = 0;
+
   /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
   #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
     if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
+    if (isDatabaseUnavailable(error)) {
+      // PostgreSQL restarting or gone: not our bug, and not one stack per request. One line per
+      // outage (a minute apart at most), and a 503 the client may retry.
+      const now = Date.now();
+      if (now - this.#unavailableLoggedAt > 60_000) {
+        this.#unavailableLoggedAt = now;
+        logToStderr(`The contacts database does not answer (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503 until it does`);
+      }
+      return problemResponse(
+        new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
+        path.slice(0, 200),
+      );
+    }
     // Anything else is our bug: log everything, tell the client nothing but the request id.
     this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);
     const quote = requestId === undefined ? "" : `; quote request id ${requestId} when reporting it`;

@@ -37,6 +37,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "bad-csv": "422: the uploaded CSV could not be read (missing columns, empty file...).",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
+  "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer: restarting, failing over or gone; retry after `Retry-After` seconds.",
 };
 
 const problemSchema = {

@@ -10,5 +10,5 @@
  * ```
  */
 export { Appender, ChunkAppender, Database, quoteIdent, readSql, type OpenOptions, type Param, type Params } from "./database.ts";
-export { PostgresDatabase, postgresErrorOf, type PostgresOptions } from "./postgres.ts";
+export { isDatabaseUnavailable, PostgresDatabase, postgresErrorOf, type PostgresOptions } from "./postgres.ts";
 export type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";

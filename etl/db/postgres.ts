@@ -28,6 +28,30 @@ export function postgresErrorOf(error: unknown): { code: string; constraint: str
   return e?.name === "PostgresError" && typeof e.code === "string" ? { code: e.code, constraint: e.constraint_name } : undefined;
 }
 
+// The client's own codes for a lost or refused connection, the socket's, and PostgreSQL's SQLSTATEs
+// for "no server to talk to": class 08 (connection exception), 57P01-57P03 (shut down, crashed,
+// starting), 3D000 (the database is gone).
+const UNAVAILABLE = new Set([
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
+  "57P01", "57P02", "57P03", "3D000",
+]);
+
+/**
+ * Whether `error` means the PostgreSQL server cannot be reached or has gone (a restart, a failover,
+ * a dropped database), as opposed to a query it refused: the API answers those with 503 and
+ * Retry-After, not an opaque 500.
+ *
+ * @example
+ * ```ts
+ * await PostgresDatabase.connect("postgres://127.0.0.1:1/x").catch(isDatabaseUnavailable); // true
+ * ```
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+
 function runner(sql: Unsafe): SqlRunner {
   // With parameters: a named prepared statement (parsed once per connection). Without: the simple
   // protocol, which also runs a script of several statements (a migration file).
