@@ -207,8 +207,8 @@ interface KindGroup {
   lines: (number | null)[];
   /** Rows (rejects) or values (repairs) in all. */
   count: number;
-  /** The whole reason, while the group holds one entry. */
-  only?: string;
+  /** The first entry's whole reason: shown instead of the kind when the group holds one row. */
+  first: string;
 }
 
 /** Whether `listed` holds every entry the tallies counted (a small file), not just the first 100. */
@@ -218,7 +218,7 @@ function complete(listed: readonly unknown[], tallies: readonly FieldTally[] | u
 
 function groupByField(tallies: readonly FieldTally[], more: string): KindGroup[] {
   return tallies
-    .map((t) => ({ field: t.field, kind: t.count > 1 ? `${reasonKind(t.first_reason)}${more}` : t.first_reason, lines: t.lines, count: t.count }))
+    .map((t) => ({ field: t.field, kind: t.count > 1 ? `${reasonKind(t.first_reason)}${more}` : t.first_reason, lines: t.lines, count: t.count, first: t.first_reason }))
     .sort((a, b) => b.count - a.count || a.field.localeCompare(b.field));
 }
 
@@ -228,17 +228,16 @@ function groupByKind(entries: readonly { line: number | null; field: string; rea
     const kind = reasonKind(e.reason);
     const key = `${e.field}\u0000${kind}`;
     let g = groups.get(key);
-    if (g === undefined) groups.set(key, (g = { field: e.field, kind, lines: [], count: 0 }));
+    if (g === undefined) groups.set(key, (g = { field: e.field, kind, lines: [], count: 0, first: e.reason.replace(/^Data row \d+: /, "") }));
     if (e.line === null || !g.lines.includes(e.line)) {
       g.lines.push(e.line);
       g.count++;
     }
-    // A kind met once is shown in full: the value and the lines it names are then the point
-    // (which earlier line a conflicting one differs from, and in what).
-    g.only = g.count === 1 ? e.reason.replace(/^Data row \d+: /, "") : undefined;
   }
+  // A kind met on one row is shown in full: the value and the lines it names are then the point
+  // (which earlier line a conflicting one differs from, and in what).
   return [...groups.values()]
-    .map((g) => (g.only === undefined ? g : { ...g, kind: g.only }))
+    .map((g) => (g.count === 1 ? { ...g, kind: g.first } : g))
     .sort((a, b) => b.lines.length - a.lines.length || a.field.localeCompare(b.field));
 }
 
