@@ -6,12 +6,13 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { contactsExportDir, EXPORT_INFO_FILE } from "../etl/contacts/mod.ts";
+import { isDatabaseUnavailable } from "../etl/db/mod.ts";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
-import { etlChildEnv, isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, type Settings } from "../etl/settings/mod.js";
+import { etlChildEnv, isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -124,6 +125,9 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     logToStderr(`Cannot use the data directory '${settings.dataDir}': ${(error as Error).message.split("\n")[0]}`);
     return 1;
   }
+  // The analysts' Parquet copy: every CONTACTS_EXPORT, unless off; none on PostgreSQL, where
+  // analysts query the database itself (the setting's description says so).
+  const exportMs = settings.databaseUrl === undefined ? settings.contactsExportMs : null;
   let server: RunningServer;
   try {
     server = await startServer({
@@ -134,23 +138,21 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       allowedHosts: settings.allowedHosts,
       databaseUrl: settings.databaseUrl,
       metricsPublic: settings.metricsPublic,
-      // On PostgreSQL analysts query the database itself (the setting's description says so).
-      contactsExport: settings.contactsExportMs === null || settings.databaseUrl !== undefined ? undefined : { intervalMs: settings.contactsExportMs },
+      contactsExport: exportMs === null ? undefined : { intervalMs: exportMs },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
     else if (code === "EACCES") logToStderr(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
-    else if (settings.databaseUrl !== undefined && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|CONNECT_TIMEOUT|28P01|3D000)$/.test(String(code))) {
-      // The database named by DATABASE_URL, shown without its password.
-      const where = settings.databaseUrl.replace(/:[^:@/]*@/, ":***@");
-      logToStderr(`Cannot start the API: the PostgreSQL server of DATABASE_URL (${where}) refused or did not answer: ${(error as Error).message}`);
+    else if (settings.databaseUrl !== undefined && (isDatabaseUnavailable(error) || code === "28P01")) {
+      // Unreachable, or a refused password (28P01): name DATABASE_URL, without the password.
+      logToStderr(`Cannot start the API: the PostgreSQL server of DATABASE_URL (${withoutPassword(settings.databaseUrl)}) refused or did not answer: ${(error as Error).message}`);
     } else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
   const apiJson = writeApiInfo(settings.dataDir, localUrl);
-  warnStaleExport(settings);
+  if (exportMs === null) warnStaleExport(settings);
   let scheduler: Scheduler | undefined;
   try {
     scheduler = startSchedule(settings);
@@ -193,7 +195,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
 // An export left by an earlier run goes on being read by analysts: when this run will not refresh
 // it, say so once (it is theirs to delete; we never remove files people may be using).
 function warnStaleExport(settings: Settings): void {
-  if (settings.contactsExportMs !== null && settings.databaseUrl === undefined) return;
   const dir = contactsExportDir(settings.dataDir);
   if (!existsSync(join(dir, EXPORT_INFO_FILE))) return;
   const why = settings.databaseUrl !== undefined ? "contacts live in PostgreSQL (DATABASE_URL)" : "CONTACTS_EXPORT=off";

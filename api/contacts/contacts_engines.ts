@@ -27,6 +27,7 @@ import {
 } from "../../etl/contacts/mod.ts";
 import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
+import { withoutPassword } from "../../etl/settings/mod.js";
 
 /** What a write tells the store: the contacts whose cached reads it made stale. */
 export interface WriteContext {
@@ -332,7 +333,7 @@ class PostgresEngine implements Engine {
   private constructor(pg: PostgresDatabase) {
     this.#pg = pg;
     this.read = pg;
-    this.location = redact(pg.url);
+    this.location = withoutPassword(pg.url);
   }
 
   static async open(url: string, options: EngineOptions): Promise<PostgresEngine> {
@@ -373,13 +374,3 @@ class PostgresEngine implements Engine {
   }
 }
 
-/** The URL without its password, for logs. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "postgres://(unparsable URL)";
-  }
-}

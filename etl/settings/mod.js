@@ -26,6 +26,7 @@ export {
   SettingsError,
   settingsHelp,
   settingsTable,
+  withoutPassword,
 } from "./settings.js";
 /** @typedef {import("./settings.js").AlertSeverity} AlertSeverity */
 /** @typedef {import("./settings.js").Command} Command */

@@ -268,7 +268,7 @@ export function readSettings(command, source = {}) {
   const host = raw("host")?.text ?? "127.0.0.1";
   const databaseUrl = raw("databaseUrl");
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
-    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${databaseUrl.text.replace(/:[^:@/]*@/, ":***@").slice(0, 80)}'`);
+    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutPassword(databaseUrl.text).slice(0, 80)}'`);
   }
   const apiToken = raw("apiToken")?.text;
   if (command === "start" && !isLoopback(host)) {
@@ -439,6 +439,22 @@ export function parseDuration(text, from = "The duration") {
   const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
   if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
   return Math.round(ms);
+}
+
+/**
+ * Returns `url` with the password of its `user:password@` part replaced by `***`, for messages and
+ * logs (DATABASE_URL may hold one). Text, not URL parsing: it must also work on a value refused as
+ * unparsable.
+ *
+ * @example
+ * ```ts
+ * withoutPassword("postgres://app:s3cret@db:5432/contacts"); // "postgres://app:***@db:5432/contacts"
+ * ```
+ * @param {string} url
+ * @returns {string}
+ */
+export function withoutPassword(url) {
+  return url.replace(/:[^:@/]*@/, ":***@");
 }
 
 /**
