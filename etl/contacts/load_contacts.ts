@@ -120,13 +120,15 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       links: summary.links,
     };
     const report = summary.rejects_file;
+    // The warnings pushed below are the summary's own array: they reach the run's findings and the result.
+    const result: LoadContactsResult = { ...summary, via, run_id: runId, rejects_file: report, export: exported };
     // Thresholds a data team wants: nothing loadable is a failed load; some rejects are a warning.
     if (summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows) {
       throw Object.assign(
         new ContactsLoadError(
           "all-rejected",
           `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`,
-          { ...summary, via, run_id: runId, rejects_file: report, export: null },
+          result,
         ),
         { counts },
       );
@@ -155,7 +157,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       },
       error: null,
     });
-    return { ...summary, via, run_id: runId, rejects_file: report, export: exported };
+    return result;
   } catch (error) {
     appendRun(options.dataDir, {
       id: runId,
