@@ -146,6 +146,36 @@ test("reads cannot grow the server's memory: 500 distinct list queries keep noth
   }
 });
 
+test("point reads that miss the cache in one turn of the event loop are one database read, each answered with its own contact", async () => {
+  const { dir, cleanup } = tempDir();
+  // No cache: every point read goes to the database.
+  const server = await testServer(dir, { contacts: { cacheBytes: 0 } });
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await post(server.url, { ...ann, last_name: `L${i}`, email: `r${i}@example.com`, departments: [`D${i % 3}`] })).json().id);
+    const store = server.app.contacts;
+    const before = store.pointReadStats();
+    const missing = Math.max(...ids) + 1000;
+    const found = await Promise.all([...ids, missing].map((id) => store.get(id)));
+    const after = store.pointReadStats();
+    assert.equal(after.misses - before.misses, 41);
+    assert.equal(after.fetches - before.fetches, 1, "41 point reads in one turn are one read of the database");
+    assert.equal(found.at(-1), undefined, "a missing contact is still missing");
+    found.slice(0, -1).forEach((entry, i) => {
+      assert.equal(entry?.view.id, ids[i]);
+      assert.equal(entry?.view.last_name, `L${i}`);
+      assert.deepEqual(entry?.view.departments, [`D${i % 3}`]);
+      assert.equal(entry?.etag, '"1"');
+    });
+    // The next turn is a read of its own.
+    assert.equal((await store.get(ids[0]))?.view.email, "r0@example.com");
+    assert.equal(store.pointReadStats().fetches - after.fetches, 1);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("group commit: concurrent writes get exactly the answers one write after another would", async () => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);

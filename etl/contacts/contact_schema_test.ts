@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Database } from "../db/mod.ts";
-import { contactSql } from "./contact_sql.ts";
+import { contactSql, readSql } from "./contact_sql.ts";
+import { contactRecord } from "./contact_record.ts";
 import { migrate } from "./migrate.ts";
 
 async function withDb(fn: (db: Database) => Promise<void>): Promise<void> {
@@ -160,5 +161,42 @@ test("the unique e-mail key is not over-eager inside a transaction", async (t) =
       const n = await db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contacts WHERE email_key = 'ann@example.com'");
       assert.equal(n?.n, 1);
     });
+  });
+});
+
+interface PlanNode {
+  operator_type?: string;
+  extra_info?: Record<string, string>;
+  children?: PlanNode[];
+}
+
+/** How `sql` read `table` when it ran (DuckDB decides on an index scan while running, so EXPLAIN alone does not say). */
+async function scansOf(db: Database, sql: string, params: unknown[], table: string): Promise<string[]> {
+  await db.run("PRAGMA enable_profiling = 'json'");
+  try {
+    const [row] = await db.all<{ explain_value: string }>(`EXPLAIN ANALYZE ${sql}`, params);
+    const found: string[] = [];
+    const walk = (node: PlanNode) => {
+      if (node.operator_type === "TABLE_SCAN" && node.extra_info?.Table?.endsWith(`.${table}`)) found.push(node.extra_info.Type ?? "?");
+      for (const child of node.children ?? []) walk(child);
+    };
+    walk(JSON.parse(row.explain_value) as PlanNode);
+    return found;
+  } finally {
+    await db.run("PRAGMA disable_profiling");
+  }
+}
+
+test("a contact's departments are found through an index, not by scanning every link", async () => {
+  await withDb(async (db) => {
+    await db.run("INSERT INTO departments (name) VALUES ('Sales'), ('Support')");
+    await db.run(`INSERT INTO contacts (first_name, last_name, email, email_key) SELECT 'A', 'B', 'a' || i || '@b.co', 'a' || i || '@b.co' FROM range(20000) r(i)`);
+    await db.run("INSERT INTO contact_departments (contact_id, department_id) SELECT c.id, d.id FROM contacts c, departments d");
+    const reads = readSql(contactRecord, "duckdb");
+    // A point read, and the links of a page's contacts.
+    assert.deepEqual(await scansOf(db, reads.byId, [123], "contact_departments"), ["Index Scan"]);
+    assert.deepEqual(await scansOf(db, reads.linksByIds!, [[5, 7000, 19000]], "contact_departments"), ["Index Scan"]);
+    const rows = await db.all<{ id: number; name: string }>(reads.linksByIds!, [[5, 7000]]);
+    assert.deepEqual(rows.map((r) => `${r.id} ${r.name}`).sort(), ["5 Sales", "5 Support", "7000 Sales", "7000 Support"]);
   });
 });

@@ -203,7 +203,6 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   }
 
   const contactColumns = base.selectList.split(", ").map((col) => `c.${col}`).join(", ");
-  const linkNames = `SELECT l.${recordKey}::INTEGER AS id, n.name FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey}`;
 
   const departmentsOf = `(SELECT array_agg(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = c.id) AS ${quoteIdent(links.name)}`;
   // On DuckDB a correlated subquery is computed for the whole table (1.3 s at 1M rows), so a point
@@ -212,10 +211,13 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   // rows, then their links; joined in one statement they took longer than both). PostgreSQL runs the
   // correlated subquery per row through its index, and one statement reads one snapshot, which
   // matters when other processes write.
+  // The names are looked up per link (a scalar subquery), not joined: with a join DuckDB scanned
+  // every link before filtering them by contact (17 ms for 32 contacts at 1M links, 3 ms this way).
+  const nameOfLink = `(SELECT n.name FROM ${nameTable} n WHERE n.id = l.${nameKey})`;
   const pointDepartments =
     dialect === "postgres"
       ? departmentsOf
-      : `(SELECT list(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = $1) AS ${quoteIdent(links.name)}`;
+      : `(SELECT list(name ORDER BY name) FROM (SELECT ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = $1)) AS ${quoteIdent(links.name)}`;
   const together = dialect === "postgres";
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
   const rowList = `${contactColumns}, ${departmentsOf}`;
@@ -225,7 +227,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     /** Contacts by ids ($1, an integer list), any order; with their departments on PostgreSQL (else linksByIds has them). */
     byIds: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
     /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */
-    linksByIds: together ? null : `${linkNames} WHERE l.${recordKey} = ANY($1::INTEGER[])`,
+    linksByIds: together ? null : `SELECT l.${recordKey}::INTEGER AS id, ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = ANY($1::INTEGER[])`,
     /**
      * The ids and sort keys of one page: rows matching `filters` after the cursor `after` (the
      * sort key and id of the last row of the previous page), `limit` of them, in sort order.
