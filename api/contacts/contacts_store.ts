@@ -706,18 +706,18 @@ export class ContactsStore {
   }
 
   /**
-   * Reads `ids` from the database. One id is one statement (the contact and its departments). On
-   * DuckDB several are two queries (the rows, then their links), possibly on two snapshots: if a
-   * write committed meanwhile (the generation moved), they are read again, so an answer never pairs
-   * one version's fields with another's departments.
+   * Reads `ids` from the database. On PostgreSQL one statement (one id: byId; several: byIds, each
+   * row with its departments). On DuckDB two queries run side by side (the rows, then their links),
+   * possibly on two snapshots: if a write committed meanwhile (the generation moved), they are read
+   * again, so an answer never pairs one version's fields with another's departments.
    */
   async #fetch(ids: number[]): Promise<ContactEntry[]> {
-    const one = ids.length === 1;
+    const byId = ids.length === 1 ? this.#reads.byId : null;
     for (;;) {
       const generation = this.#generation;
-      const linksSql = one ? null : this.#reads.linksByIds;
+      const linksSql = this.#reads.linksByIds;
       const [rows, links] = await Promise.all([
-        this.#engine.read.all<Record<string, unknown>>(one ? this.#reads.byId : this.#reads.byIds, [one ? ids[0] : ids]),
+        this.#engine.read.all<Record<string, unknown>>(byId ?? this.#reads.byIds, [byId === null ? ids : ids[0]]),
         linksSql === null ? Promise.resolve(undefined) : this.#engine.read.all<{ id: number; name: string }>(linksSql, [ids]),
       ]);
       if (links !== undefined && generation !== this.#generation) continue;

@@ -205,25 +205,20 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   const contactColumns = base.selectList.split(", ").map((col) => `c.${col}`).join(", ");
 
   const departmentsOf = `(SELECT array_agg(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = c.id) AS ${quoteIdent(links.name)}`;
-  // On DuckDB a correlated subquery is computed for the whole table (1.3 s at 1M rows), so a point
-  // read names its id twice instead: the subquery is then a lookup of its own, and the contact and
-  // its links are one statement, one round trip, one snapshot. Several contacts are two lookups (the
-  // rows, then their links; joined in one statement they took longer than both). PostgreSQL runs the
-  // correlated subquery per row through its index, and one statement reads one snapshot, which
-  // matters when other processes write.
-  // The names are looked up per link (a scalar subquery), not joined: with a join DuckDB scanned
-  // every link before filtering them by contact (17 ms for 32 contacts at 1M links, 3 ms this way).
+  // PostgreSQL runs the correlated subquery per row through its index, so a contact and its
+  // departments are one statement and one snapshot, which matters when other processes write. On
+  // DuckDB a correlated subquery is computed for the whole table (1.3 s at 1M rows), and even one
+  // bound to a single id cost 4-6 ms (its decorrelation), so contacts are read in two statements,
+  // the rows then their links (1.2 and 2 ms for one contact, 4 and 3 ms for 32, at 728k contacts),
+  // which the store runs side by side and pairs by snapshot. Names are looked up per link (a
+  // scalar subquery), not joined: with a join DuckDB scanned every link before filtering them.
   const nameOfLink = `(SELECT n.name FROM ${nameTable} n WHERE n.id = l.${nameKey})`;
-  const pointDepartments =
-    dialect === "postgres"
-      ? departmentsOf
-      : `(SELECT list(name ORDER BY name) FROM (SELECT ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = $1)) AS ${quoteIdent(links.name)}`;
   const together = dialect === "postgres";
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
   const rowList = `${contactColumns}, ${departmentsOf}`;
   return {
-    /** One contact by id ($1) with its departments. */
-    byId: `SELECT ${contactColumns}, ${pointDepartments} FROM ${base.table} c WHERE c.id = $1`,
+    /** One contact by id ($1) with its departments, on PostgreSQL; null on DuckDB (byIds and linksByIds read it). */
+    byId: together ? `SELECT ${contactColumns}, ${departmentsOf} FROM ${base.table} c WHERE c.id = $1` : null,
     /** Contacts by ids ($1, an integer list), any order; with their departments on PostgreSQL (else linksByIds has them). */
     byIds: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
     /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */

@@ -31,7 +31,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -65,7 +65,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -104,7 +104,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -123,7 +123,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -144,7 +144,7 @@ test("migrate() refuses badly named and duplicate migrations", async () => {
   });
 });
 
-test("migrate() 004 keeps every contact of a 003 database and stores the scanned and sorted text columns uncompressed", async () => {
+test("migrate() 004-006 keep every contact of a 003 database and store the scanned, sorted and fetched text columns uncompressed", async () => {
   await withTemp(async (dir, open) => {
     const upTo003 = join(dir, "upTo003");
     mkdirSync(upTo003);
@@ -157,7 +157,7 @@ test("migrate() 004 keeps every contact of a 003 database and stores the scanned
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -165,10 +165,12 @@ test("migrate() 004 keeps every contact of a 003 database and stores the scanned
     await assert.rejects(db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'a1@b.co', 'a1@b.co')"), /constraint|Duplicate/i);
     await db.run("CHECKPOINT");
     const stored = await db.all<{ column_name: string; compression: string }>(
-      "SELECT DISTINCT column_name, compression FROM pragma_storage_info('contacts') WHERE column_name IN ('search_text', 'company_name_sort', 'first_name_sort', 'last_name_sort') AND segment_type = 'VARCHAR' ORDER BY 1",
+      "SELECT DISTINCT column_name, compression FROM pragma_storage_info('contacts') WHERE column_name IN ('search_text', 'company_name_sort', 'first_name_sort', 'last_name_sort', 'company_name', 'email') AND segment_type = 'VARCHAR' AND compression <> 'Constant' ORDER BY 1",
     );
     assert.deepEqual(stored, [
+      { column_name: "company_name", compression: "Uncompressed" },
       { column_name: "company_name_sort", compression: "Uncompressed" },
+      { column_name: "email", compression: "Uncompressed" },
       { column_name: "first_name_sort", compression: "Uncompressed" },
       { column_name: "last_name_sort", compression: "Uncompressed" },
       { column_name: "search_text", compression: "Uncompressed" },
