@@ -51,6 +51,8 @@ export interface Engine {
   readonly location: string;
   /** Where reads run (committed data only). */
   readonly read: SqlRunner;
+  /** Groups of point reads the store runs at once (api/contacts/contacts_store.ts `get`). */
+  readonly pointReadGroups: number;
   /** Rows of a query in chunks, from a cursor. */
   stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]>;
   /**
@@ -101,6 +103,8 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
   return options.databaseUrl ? PostgresEngine.open(options.databaseUrl, options) : DuckDbEngine.open(join(dataDir, "contacts.duckdb"), options);
 }
 
+/** PostgreSQL connections of one API process. */
+const POOL_SIZE = 16;
 /** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
 const MAX_GROUP = 256;
 /** Read connections on DuckDB: a couple per core is enough to keep them busy. */
@@ -135,6 +139,9 @@ function isRefusal(error: unknown): boolean {
 
 class DuckDbEngine implements Engine {
   readonly dialect = "duckdb" as const;
+  // Each group is two statements (the rows, their links), so two groups keep the four readers busy
+  // and leave none idle for a page; more would only split the same reads into smaller groups.
+  readonly pointReadGroups = READ_CONNECTIONS / 2;
   readonly location: string;
   readonly read: SqlRunner;
   readonly #writer: Database;
@@ -325,6 +332,9 @@ class DuckDbEngine implements Engine {
 
 class PostgresEngine implements Engine {
   readonly dialect = "postgres" as const;
+  // One statement per group, on a pool of POOL_SIZE: half of it, so lists and writes still find
+  // connections while point reads stream in.
+  readonly pointReadGroups = POOL_SIZE / 2;
   readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
   readonly location: string;
   readonly read: SqlRunner;
@@ -337,7 +347,7 @@ class PostgresEngine implements Engine {
   }
 
   static async open(url: string, options: EngineOptions): Promise<PostgresEngine> {
-    const pg = await PostgresDatabase.connect(url, { max: 16, applicationName: "relaciones-api" });
+    const pg = await PostgresDatabase.connect(url, { max: POOL_SIZE, applicationName: "relaciones-api" });
     try {
       await migratePostgres(pg, { dir: options.postgresMigrationsDir });
       await pg.run(IDEMPOTENCY_PURGE);

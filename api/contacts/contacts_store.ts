@@ -157,7 +157,10 @@ export class ContactsStore {
   readonly #counts = new Map<string, number>();
   readonly #maxCounts: number;
   /** The point reads waiting for the next turn of the event loop, read together then. */
-  #pointBatch: { ids: Set<number>; entries: Promise<Map<number, ContactEntry>> } | undefined;
+  #pointBatch: PointBatch | undefined;
+  /** Groups of point reads not yet started, and how many are running. */
+  readonly #pointWaiting: PointBatch[] = [];
+  #pointFetches = 0;
   readonly #pointReads = { misses: 0, fetches: 0 };
   /** Bumped after every commit: a read that began before it does not fill the cache. */
   #generation = 0;
@@ -261,25 +264,44 @@ export class ContactsStore {
 
   /**
    * One contact, or undefined: from the cache, else from the database. Point reads that miss the
-   * cache while the same turn of the event loop is handled are read together, with the statements
-   * of a page (per contact, a read of 32 costs a tenth of one alone on DuckDB).
+   * cache are read together, with the statements of a page (per contact, a read of 32 costs a
+   * tenth of one alone on DuckDB): those asked for in the same turn of the event loop, and, while
+   * the engine's `pointReadGroups` reads are running, every one asked for meanwhile (the group
+   * commit's idea, for reads: under load the groups grow instead of the queue).
    */
   get(id: number): Promise<ContactEntry | undefined> {
     const cached = this.#cache.get(id);
     if (cached !== undefined) return Promise.resolve(cached);
     let batch = this.#pointBatch;
     if (batch === undefined || batch.ids.size >= MAX_POINT_BATCH) {
-      const ids = new Set<number>();
-      const entries = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        if (this.#pointBatch?.ids === ids) this.#pointBatch = undefined;
-        this.#pointReads.fetches++;
-        return new Map((await this.#fetch([...ids])).map((e) => [e.view.id, e]));
-      });
-      batch = this.#pointBatch = { ids, entries };
+      let settle!: (result: Promise<Map<number, ContactEntry>>) => void;
+      const entries = new Promise<Map<number, ContactEntry>>((resolve) => (settle = resolve));
+      batch = this.#pointBatch = { ids: new Set(), entries, settle };
+      this.#pointWaiting.push(batch);
+      setImmediate(() => this.#startPointReads());
     }
     batch.ids.add(id);
     this.#pointReads.misses++;
     return batch.entries.then((found) => found.get(id));
+  }
+
+  /** Starts the waiting groups of point reads, as many as may run at once. */
+  #startPointReads(): void {
+    while (this.#pointFetches < this.#engine.pointReadGroups && this.#pointWaiting.length > 0) {
+      const batch = this.#pointWaiting.shift()!;
+      // Started: later reads go to a new group.
+      if (this.#pointBatch === batch) this.#pointBatch = undefined;
+      this.#pointFetches++;
+      this.#pointReads.fetches++;
+      const read = this.#fetch([...batch.ids]).then((found) => new Map(found.map((e) => [e.view.id, e])));
+      batch.settle(read);
+      void read
+        .catch(() => undefined)
+        .finally(() => {
+          this.#pointFetches--;
+          this.#startPointReads();
+        });
+    }
   }
 
   /**
@@ -762,6 +784,13 @@ export class ContactsStore {
 const MAX_COUNTS = 256;
 /** Point reads read together at most (a page reads up to 1000; this bounds one statement's list). */
 const MAX_POINT_BATCH = 256;
+
+/** Point reads to be read together, and their answer once read. */
+interface PointBatch {
+  ids: Set<number>;
+  entries: Promise<Map<number, ContactEntry>>;
+  settle(result: Promise<Map<number, ContactEntry>>): void;
+}
 
 /** A create or update as data, for group commit's set-based path. */
 type WriteData =
