@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Database } from "../db/mod.ts";
-import { contactSql, readSql } from "./contact_sql.ts";
+import { contactSql, readSql, WRITE_CHECK } from "./contact_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { migrate } from "./migrate.ts";
 
@@ -213,5 +213,19 @@ test("a contact's own text fields are stored uncompressed, so reading a row by i
     for (const column of ["first_name", "last_name", "company_name", "address", "phone1", "phone2", "email"]) {
       assert.deepEqual(of(column), ["Uncompressed"], column);
     }
+  });
+});
+
+test("a write's check finds the contact and the e-mail's owner through indexes, not by scanning every contact", async () => {
+  await withDb(async (db) => {
+    await db.run(`INSERT INTO contacts (first_name, last_name, email, email_key) SELECT 'A', 'B', 'a' || i || '@b.co', 'a' || i || '@b.co' FROM range(20000) r(i)`);
+    // An update of contact 5 to another's e-mail, to its own, and a create (id 0) of a new one.
+    for (const params of [[5, "a70@b.co"], [5, "a4@b.co"]]) {
+      assert.deepEqual(await scansOf(db, WRITE_CHECK, params, "contacts"), ["Index Scan", "Index Scan"], String(params));
+    }
+    // (DuckDB may answer this one without scanning at all: no id 0, no such key.)
+    assert.ok(!(await scansOf(db, WRITE_CHECK, [0, "new@b.co"], "contacts")).includes("Sequential Scan"));
+    const rows = await db.all<{ id: number }>(WRITE_CHECK, [5, "a70@b.co"]);
+    assert.deepEqual(rows.map((r) => Number(r.id)).sort((a, b) => a - b), [5, 71]);
   });
 });
