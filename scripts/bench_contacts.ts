@@ -89,7 +89,8 @@ async function getJson(port: number, path: string): Promise<any> {
 
 interface ApiFigures {
   readyMs: number;
-  rss: { rss: number; peak: number };
+  /** RSS after the request cases, after the import that follows them, and the peak (VmHWM). */
+  rss: { rss: number; afterImport: number; peak: number };
   cases: (LoadResult & { ratio: number })[];
   duringImport?: LoadResult & { importSeconds: number };
 }
@@ -159,7 +160,8 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     ];
     const during = await load({ name: "reads during an import", port, connections: 8, seconds: Math.max(2, options.seconds), warmupMs: 300, next: () => reads[n++ % 2]() });
     const importSeconds = await importDone;
-    return { readyMs, rss: { rss: Math.max(rss.rss, rssOf(api.pid!).rss), peak: rssOf(api.pid!).peak }, cases: results, duringImport: { ...during, importSeconds } };
+    const end = rssOf(api.pid!);
+    return { readyMs, rss: { rss: rss.rss, afterImport: end.rss, peak: end.peak }, cases: results, duringImport: { ...during, importSeconds } };
   } finally {
     api.kill("SIGTERM");
     await new Promise((r) => api.once("exit", r));
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
         );
         if (rows !== Math.max(...sizes)) continue;
         const api = await benchApi(dataDir, url, { seconds, connections, barePort, importFile });
-        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the run (peak ${api.rss.peak.toFixed(0)} MB)`);
+        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import (peak ${api.rss.peak.toFixed(0)} MB)`);
         console.log(`  ${"case".padEnd(38)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"vs floor".padStart(10)}${"errors".padStart(8)}`);
         for (const r of api.cases) {
           console.log(`  ${r.name.padEnd(38)}${Math.round(r.rps).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${`${(100 * r.ratio).toFixed(0)}%`.padStart(10)}${String(r.errors).padStart(8)}`);

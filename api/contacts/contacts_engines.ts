@@ -120,6 +120,13 @@ const READER_STATEMENTS = 32;
  * for its duration.
  */
 const SERVING_THREADS = "1";
+/**
+ * DuckDB's memory while the API serves: what the lists scan (the sort, filter and search columns,
+ * about 150 MB at 1M contacts) plus room, so the process stays near 400 MB at that size; beyond it,
+ * DuckDB reads the columns again from the file (the OS page cache, not this process). A CSV load
+ * gets the load's budget (CONTACTS_DUCKDB_SETTINGS) for its duration.
+ */
+const SERVING_MEMORY = "256MB";
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -169,7 +176,7 @@ class DuckDbEngine implements Engine {
   }
 
   static async open(path: string, options: EngineOptions): Promise<DuckDbEngine> {
-    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS, threads: SERVING_THREADS } });
+    const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS, threads: SERVING_THREADS, memory_limit: SERVING_MEMORY } });
     const readers: Database[] = [];
     try {
       await migrate(writer, { dir: options.migrationsDir });
@@ -218,11 +225,11 @@ class DuckDbEngine implements Engine {
       this.#queue.push({
         exclusive: true,
         run: async () => {
-          await this.#writer.run("RESET threads");
+          await this.#writer.run(`RESET threads; SET memory_limit = '${CONTACTS_DUCKDB_SETTINGS.memory_limit}'`);
           try {
             return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile });
           } finally {
-            await this.#writer.run(`SET threads = ${SERVING_THREADS}`);
+            await this.#writer.run(`SET threads = ${SERVING_THREADS}; SET memory_limit = '${SERVING_MEMORY}'`);
           }
         },
         committed: () => {},
