@@ -116,8 +116,10 @@ const READER_STATEMENTS = 32;
  * it. With four readers on two cores, queries already run side by side; splitting each one across
  * threads too only added scheduling (measured at 1M contacts, 32 concurrent requests, in process:
  * point reads 315 -> 410/s, state+city filters 266-292 -> 297-334/s, counts, q and pages unchanged;
- * a single scan alone takes up to twice as long). A CSV load gets the default (every core) back
- * for its duration.
+ * a single scan alone takes up to twice as long). A CSV imported through the API keeps the one
+ * thread, so the readers keep a core: on a 100k-row import beside reads at 8 connections, with every
+ * core the import took 10.3 s and the reads' p99 was 64-69 ms, with one 8.6-9.3 s and 52-57 ms
+ * (1M contacts). `npm run etl` alone loads with every core.
  */
 const SERVING_THREADS = "1";
 /**
@@ -225,11 +227,11 @@ class DuckDbEngine implements Engine {
       this.#queue.push({
         exclusive: true,
         run: async () => {
-          await this.#writer.run(`RESET threads; SET memory_limit = '${CONTACTS_DUCKDB_SETTINGS.memory_limit}'`);
+          await this.#writer.run(`SET memory_limit = '${CONTACTS_DUCKDB_SETTINGS.memory_limit}'`);
           try {
             return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile });
           } finally {
-            await this.#writer.run(`SET threads = ${SERVING_THREADS}; SET memory_limit = '${SERVING_MEMORY}'`);
+            await this.#writer.run(`SET memory_limit = '${SERVING_MEMORY}'`);
           }
         },
         committed: () => {},
