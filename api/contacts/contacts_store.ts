@@ -728,29 +728,27 @@ export class ContactsStore {
   }
 
   /**
-   * Reads `ids` from the database. On PostgreSQL one statement (one id: byId; several: byIds, each
-   * row with its departments). On DuckDB two queries run side by side (the rows, then their links),
-   * possibly on two snapshots: if a write committed meanwhile (the generation moved), they are read
-   * again, so an answer never pairs one version's fields with another's departments.
+   * Reads `ids` from the database, on one snapshot: on PostgreSQL one statement (one id: byId;
+   * several: byIds, each row with its departments); on DuckDB the rows, then their links, in one
+   * read transaction, so an answer never pairs one version's fields with another's departments,
+   * whatever commits meanwhile (a load's included).
    */
   async #fetch(ids: number[]): Promise<ContactEntry[]> {
+    const generation = this.#generation;
     const byId = ids.length === 1 ? this.#reads.byId : null;
-    for (;;) {
-      const generation = this.#generation;
-      const linksSql = this.#reads.linksByIds;
-      const [rows, links] = await Promise.all([
-        this.#engine.read.all<Record<string, unknown>>(byId ?? this.#reads.byIds, [byId === null ? ids : ids[0]]),
-        linksSql === null ? Promise.resolve(undefined) : this.#engine.read.all<{ id: number; name: string }>(linksSql, [ids]),
-      ]);
-      if (links !== undefined && generation !== this.#generation) continue;
-      const names = new Map<number, string[]>();
-      for (const l of links ?? []) names.set(Number(l.id), [...(names.get(Number(l.id)) ?? []), l.name]);
-      return rows.map((row) => {
-        const entry = toEntry(this.#fields, links === undefined ? row : { ...row, departments: names.get(Number(row.id)) ?? [] });
-        this.#remember(entry, generation);
-        return entry;
-      });
-    }
+    const linksSql = this.#reads.linksByIds;
+    const { rows, links } = await this.#engine.snapshot(async (read) => {
+      const rows = await read.all<Record<string, unknown>>(byId ?? this.#reads.byIds, [byId === null ? ids : ids[0]]);
+      const links = linksSql === null || rows.length === 0 ? undefined : await read.all<{ id: number; name: string }>(linksSql, [ids]);
+      return { rows, links };
+    });
+    const names = new Map<number, string[]>();
+    for (const l of links ?? []) names.set(Number(l.id), [...(names.get(Number(l.id)) ?? []), l.name]);
+    return rows.map((row) => {
+      const entry = toEntry(this.#fields, linksSql === null ? row : { ...row, departments: names.get(Number(row.id)) ?? [] });
+      this.#remember(entry, generation);
+      return entry;
+    });
   }
 
   /**
