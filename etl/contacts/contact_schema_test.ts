@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Database } from "../db/mod.ts";
-import { contactSql, readSql, WRITE_CHECK } from "./contact_sql.ts";
+import { contactSql, LINK_NAMES, readSql, WRITE_CHECK } from "./contact_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { migrate } from "./migrate.ts";
 
@@ -196,6 +196,9 @@ test("a contact's departments are found through an index, not by scanning every 
     // The links of a point read, and of a page's contacts.
     assert.deepEqual(await scansOf(db, reads.linksByIds!, [[123]], "contact_departments"), ["Index Scan"]);
     assert.deepEqual(await scansOf(db, reads.linksByIds!, [[5, 7000, 19000]], "contact_departments"), ["Index Scan"]);
+    // And the departments a write answers with when it did not relink them.
+    assert.deepEqual(await scansOf(db, LINK_NAMES, [123], "contact_departments"), ["Index Scan"]);
+    assert.deepEqual((await db.all<{ name: string }>(LINK_NAMES, [123])).map((r) => r.name), ["Sales", "Support"]);
     const rows = await db.all<{ id: number; name: string }>(reads.linksByIds!, [[5, 7000]]);
     assert.deepEqual(rows.map((r) => `${r.id} ${r.name}`).sort(), ["5 Sales", "5 Support", "7000 Sales", "7000 Support"]);
   });

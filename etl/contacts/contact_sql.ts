@@ -210,8 +210,8 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   // DuckDB a correlated subquery is computed for the whole table (1.3 s at 1M rows), and even one
   // bound to a single id cost 4-6 ms (its decorrelation), so contacts are read in two statements,
   // the rows then their links (1.2 and 2 ms for one contact, 4 and 3 ms for 32, at 728k contacts),
-  // which the store runs side by side and pairs by snapshot. Names are looked up per link (a
-  // scalar subquery), not joined: with a join DuckDB scanned every link before filtering them.
+  // which the store reads in one read transaction. Names are looked up per link (a scalar
+  // subquery), not joined: with a join DuckDB scanned every link before filtering them.
   const nameOfLink = `(SELECT n.name FROM ${nameTable} n WHERE n.id = l.${nameKey})`;
   const together = dialect === "postgres";
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
@@ -283,8 +283,8 @@ export const DEPARTMENT_DELETE = `DELETE FROM departments WHERE id = $1 AND NOT 
 export const LINKS_INSERT = `INSERT INTO contact_departments (contact_id, department_id) SELECT $1, unnest($2::INTEGER[])`;
 /** Drops a contact's department links (before relinking or deleting it). */
 export const LINKS_DELETE = `DELETE FROM contact_departments WHERE contact_id = $1`;
-/** A contact's department names, by name. */
-export const LINK_NAMES = `SELECT d.name FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = $1 ORDER BY d.name`;
+/** A contact's department names, by name (looked up per link: a join made DuckDB scan every link, see readSql). */
+export const LINK_NAMES = `SELECT (SELECT d.name FROM departments d WHERE d.id = l.department_id) AS name FROM contact_departments l WHERE l.contact_id = $1 ORDER BY name`;
 /**
  * The version and e-mail of contact $1, and the contact owning e-mail key $2 (if any), in one round
  * trip; when $1 owns $2 its row comes twice (the caller tells them apart by id).
