@@ -479,11 +479,21 @@ export class ContactsStore {
     try {
       return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
     } finally {
-      this.#cache.clear();
-      this.#counts.clear();
-      this.#generation++;
-      for (const listener of this.#commitListeners) listener();
+      this.#afterCommit("all");
     }
+  }
+
+  /**
+   * What every commit (a write's, or an import's: "all") makes stale, forgotten before anyone hears
+   * of it: the cached contacts it touched, the kept counts; then the generation moves on and the
+   * listeners are told.
+   */
+  #afterCommit(touched: readonly number[] | "all"): void {
+    if (touched === "all") this.#cache.clear();
+    else for (const id of touched) this.#cache.delete(id);
+    this.#counts.clear();
+    this.#generation++;
+    for (const listener of this.#commitListeners) listener();
   }
 
   /** Waits for queued writes, then closes the database. */
@@ -493,25 +503,20 @@ export class ContactsStore {
     await this.#engine.close();
   }
 
+  /** On PostgreSQL, holds contact `id`'s row for the rest of the write (see CONTACT_LOCK_POSTGRES). */
+  async #lockRow(tx: SqlRunner, id: number): Promise<void> {
+    if (this.#engine.dialect === "postgres") await tx.run(CONTACT_LOCK_POSTGRES, [id]);
+  }
+
   /**
    * Runs `op` through the engine; after its commit, forgets what it touched before anyone hears of
    * it. A unique key taken between the checks and the write (another PostgreSQL process created the
    * same e-mail or Idempotency-Key meanwhile) runs the write once more: its checks then see the
    * other's commit and answer as if it had come first (409, or the stored answer to replay).
    */
-  /** On PostgreSQL, holds contact `id`'s row for the rest of the write (see CONTACT_LOCK_POSTGRES). */
-  async #lockRow(tx: SqlRunner, id: number): Promise<void> {
-    if (this.#engine.dialect === "postgres") await tx.run(CONTACT_LOCK_POSTGRES, [id]);
-  }
-
   async #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>, data?: WriteData): Promise<T> {
     if (this.#closed) throw new Error("The contacts database is closed");
-    const committed = (touched: number[]) => {
-      for (const id of touched) this.#cache.delete(id);
-      this.#counts.clear();
-      this.#generation++;
-      for (const listener of this.#commitListeners) listener();
-    };
+    const committed = (touched: number[]) => this.#afterCommit(touched);
     try {
       return await this.#engine.write(op, committed, data);
     } catch (error) {
@@ -669,12 +674,7 @@ export class ContactsStore {
       await tx.run(`INSERT INTO contact_departments (contact_id, department_id) SELECT unnest($1::INTEGER[]), unnest($2::INTEGER[])`, [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
     }
     const kept = updated.filter((a) => !a.relink).map((a) => a.id);
-    const keptNames = new Map<number, string[]>();
-    if (kept.length > 0) {
-      for (const l of await tx.all<{ id: number; name: string }>(this.#reads.linksByIds!, [kept])) {
-        keptNames.set(Number(l.id), [...(keptNames.get(Number(l.id)) ?? []), l.name]);
-      }
-    }
+    const keptNames = namesByContact(kept.length > 0 ? await tx.all<{ id: number; name: string }>(this.#reads.linksByIds!, [kept]) : []);
     const entries = new Map<number, ContactEntry>();
     for (const a of accepted) {
       const entry = toEntry(this.#fields, { ...written.get(a.id)!, departments: a.relink ? departmentOf.get(a.id)!.names : (keptNames.get(a.id) ?? []) });
@@ -742,8 +742,7 @@ export class ContactsStore {
       const links = linksSql === null || rows.length === 0 ? undefined : await read.all<{ id: number; name: string }>(linksSql, [ids]);
       return { rows, links };
     });
-    const names = new Map<number, string[]>();
-    for (const l of links ?? []) names.set(Number(l.id), [...(names.get(Number(l.id)) ?? []), l.name]);
+    const names = namesByContact(links ?? []);
     return rows.map((row) => {
       const entry = toEntry(this.#fields, linksSql === null ? row : { ...row, departments: names.get(Number(row.id)) ?? [] });
       this.#remember(entry, generation);
@@ -803,6 +802,18 @@ type WriteData =
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
   return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
+}
+
+/** Department names by contact id, from link rows (id, name) in any order. */
+function namesByContact(links: readonly { id: number; name: string }[]): Map<number, string[]> {
+  const names = new Map<number, string[]>();
+  for (const l of links) {
+    const id = Number(l.id);
+    const list = names.get(id);
+    if (list === undefined) names.set(id, [l.name]);
+    else list.push(l.name);
+  }
+  return names;
 }
 
 function duplicate(owner: number, email: string): ContactWriteError {
