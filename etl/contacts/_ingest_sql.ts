@@ -4,13 +4,9 @@
  * bodies: control characters refused, `String.prototype.trim()`, the declarative normalisers,
  * patterns, lengths in characters. `ingest_contacts_test.ts` checks both sides agree on a corpus.
  */
-import { quoteIdent } from "../db/mod.ts";
+import { quoteIdent, quoteLiteral } from "../db/mod.ts";
 import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
 
-/** A SQL string literal. Only ever used for texts of the record definition and our own file paths (COPY), never for data. */
-export function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 // What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
 const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
@@ -53,12 +49,12 @@ function normaliseSql(spec: NormaliseSpec | undefined, trimmed: string): { value
   if (spec === undefined) return { value: trimmed, fixed: null, fixMessage: null };
   // ASCII upper-casing; the pattern then refuses anything else, as in JavaScript.
   if (spec.kind === "upper") return { value: `upper(${trimmed})`, fixed: null, fixMessage: null };
-  const when = `regexp_full_match(${trimmed}, ${literal(spec.when.source.replace(/^\^|\$$/g, ""))})`;
+  const when = `regexp_full_match(${trimmed}, ${quoteLiteral(spec.when.source.replace(/^\^|\$$/g, ""))})`;
   const [before, after = ""] = spec.fix.split("{value}");
   return {
-    value: `CASE WHEN ${when} THEN ${literal(spec.prefix)} || ${trimmed} ELSE ${trimmed} END`,
+    value: `CASE WHEN ${when} THEN ${quoteLiteral(spec.prefix)} || ${trimmed} ELSE ${trimmed} END`,
     fixed: when,
-    fixMessage: (from) => `${literal(before)} || ${from} || ${literal(after)}`,
+    fixMessage: (from) => `${quoteLiteral(before)} || ${from} || ${quoteLiteral(after)}`,
   };
 }
 
@@ -94,7 +90,7 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   // A pattern says more than a length: one message, as in validateRecord.
   if (field.pattern) {
     const message = field.patternMessage ?? `must match ${field.pattern.source}`;
-    checks.push(`WHEN NOT regexp_full_match(${n}, ${literal(field.pattern.source.replace(/^\^|\$$/g, ""))}) THEN ${literal(message)} || ${got}`);
+    checks.push(`WHEN NOT regexp_full_match(${n}, ${quoteLiteral(field.pattern.source.replace(/^\^|\$$/g, ""))}) THEN ${quoteLiteral(message)} || ${got}`);
   }
   checks.push(`WHEN length(${n}) > ${field.maxLength} THEN 'must be at most ${field.maxLength} characters (has ' || length(${n}) || ')' || ${got}`);
   return {

@@ -10,10 +10,10 @@
  * - `_okrows(ord, key, dept)`: every loaded line, for the department links;
  * - `_rejects(line, field, o, reason, value)` and `_fixes(line, field, o, "from", "to", reason)`.
  */
-import type { Database } from "../db/mod.ts";
+import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import type { CsvScan } from "./_csv_scan.ts";
-import { anyControlSql, cleanSql, fieldSql, linkSql, literal, q, shortenSql, trimSql } from "./_ingest_sql.ts";
+import { anyControlSql, cleanSql, fieldSql, linkSql, q, shortenSql, trimSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -122,7 +122,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       SELECT lower(${K}) AS key, arg_min(ord, ord) AS first_ord FROM _v WHERE NOT (${bad}) GROUP BY 1;
     CREATE TEMP TABLE _conflicts AS
       SELECT v.ord, lower(v.${K}) AS key, v.${K} AS shown, f.first_ord,
-        concat_ws(', ', ${others.length === 0 ? "NULL" : others.map((n) => `CASE WHEN v.${q(n)} IS DISTINCT FROM w.${q(n)} THEN ${literal(n)} END`).join(", ")}) AS differs
+        concat_ws(', ', ${others.length === 0 ? "NULL" : others.map((n) => `CASE WHEN v.${q(n)} IS DISTINCT FROM w.${q(n)} THEN ${quoteLiteral(n)} END`).join(", ")}) AS differs
       FROM _v v JOIN _first f ON f.key = lower(v.${K}) JOIN _v w ON w.ord = f.first_ord
       WHERE NOT (${badOf("v.")}) AND v.ord <> f.first_ord
         AND (${others.length === 0 ? "false" : others.map((n) => `v.${q(n)} IS DISTINCT FROM w.${q(n)}`).join(" OR ")});
@@ -143,11 +143,11 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
                   arg_min(csv_line, column_idx) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
-      ({ f, col }, i) => `SELECT v.line, ${literal(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, s.${col}
+      ({ f, col }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, s.${col}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)} FROM _v WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v JOIN _stage s ON s.rowid = v.ord`,
     ),
-    `SELECT line, ${literal(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
-    `SELECT c.line, ${literal(keyField.name)}, ${sql.length + 1},
+    `SELECT line, ${quoteLiteral(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
+    `SELECT c.line, ${quoteLiteral(keyField.name)}, ${sql.length + 1},
        ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
        c.shown
      FROM ${withLine("SELECT ord, shown, first_ord, differs FROM _conflicts")} c
@@ -156,7 +156,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   await db.run(`CREATE TEMP TABLE _rejects AS ${parts.join("\nUNION ALL ")}`);
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const fixParts = fixable.map(
-    ({ f, s }, i) => `SELECT v.line, ${literal(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason
+    ({ f, s }, i) => `SELECT v.line, ${quoteLiteral(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason
       FROM ${withLine(`SELECT v.ord, v.${q(`t_${f.name}`)} AS "from", v.${q(f.name)} AS "to" FROM _v v WHERE v.${q(`x_${f.name}`)} AND v.ord IN (SELECT ord FROM _okrows)`)} v`,
   );
   await db.run(

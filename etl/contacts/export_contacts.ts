@@ -16,13 +16,13 @@
 import { readFileSync, rmSync, mkdirSync, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import type { Database } from "../db/mod.ts";
+import { quoteLiteral, type Database } from "../db/mod.ts";
 import { replaceFile, writeFileAtomic } from "../files/mod.ts";
-import { literal } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { exportTables } from "./contact_sql.ts";
 import { tablesFingerprint } from "./ingest_contacts.ts";
 import type { RecordDefinition } from "./record_definition.ts";
+import { firstLine } from "../text/mod.js";
 
 /** The export's folder inside the data dir. */
 export const CONTACTS_EXPORT_DIR = join("exports", "contacts");
@@ -94,7 +94,7 @@ export async function exportContacts(
     const fingerprint = await db.transaction(async (tx) => {
       for (const [i, table] of tables.entries()) {
         // COPY takes no bound parameters: the path is ours (the data dir), quoted as a literal.
-        const copied = await tx.one<{ Count: bigint }>(`COPY (${table.query}) TO ${literal(temps[i])} (FORMAT parquet, COMPRESSION zstd)`);
+        const copied = await tx.one<{ Count: bigint }>(`COPY (${table.query}) TO ${quoteLiteral(temps[i])} (FORMAT parquet, COMPRESSION zstd)`);
         rows[table.name] = Number(copied?.Count ?? 0);
       }
       return tablesFingerprint(tx, record);
@@ -136,7 +136,7 @@ export async function exportContacts(
  * ```
  */
 export function exportFailure(dir: string, error: unknown): Extract<ContactsExportResult, { status: "failed" }> {
-  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  const message = firstLine(error);
   return { status: "failed", dir, error: { code: "export-failed", message: `Cannot write the contacts export to '${dir}': ${message}` } };
 }
 

@@ -9,9 +9,9 @@
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { Database, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
-import { literal, q } from "./_ingest_sql.ts";
+import { q } from "./_ingest_sql.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
 import { recordSql } from "./contact_sql.ts";
 import {
@@ -60,8 +60,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     const people = join(work, "people.csv");
     const links = join(work, "links.csv");
     // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
-    await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${literal(people)} (FORMAT csv, HEADER false)`);
-    await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${literal(links)} (FORMAT csv, HEADER false)`);
+    await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
+    await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord)")).map((d) => d.name);
     const written = await pg.session(async (session) => {
       await session.run(

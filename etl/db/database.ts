@@ -454,3 +454,16 @@ export function readSql(moduleUrl: string, name: string): string {
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/**
+ * Returns `text` as a SQL string literal, for what takes no bound parameter: ATTACH and COPY paths
+ * (ours: the data dir, PARQUET_DIR) and texts of the record definition. Never for data.
+ *
+ * @example
+ * ```ts
+ * quoteLiteral("/srv/o'neil/x.duckdb"); // "'/srv/o''neil/x.duckdb'"
+ * ```
+ */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

@@ -17,10 +17,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Database } from "../db/mod.ts";
+import { Database, quoteLiteral } from "../db/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
-import { sqlString } from "./write_snapshot.ts";
+import { firstLine } from "../text/mod.js";
 
 /** The tables of one snapshot written per version, with the order that makes each file stable. */
 const DATA_TABLES: readonly { name: string; query: string }[] = [
@@ -78,7 +78,7 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
       // COPY takes no bound parameters: the path is ours, quoted as a SQL string, and the version
       // an integer from the snapshot itself.
       const query = table.query.replace("{version}", String(Math.trunc(version)));
-      await db!.run(`COPY (${query}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db!.run(`COPY (${query}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION zstd)`);
       renameSync(temp, target);
       files++;
       written.add(version);
@@ -88,7 +88,7 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     for (const source of sources) {
       if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
       seen.add(source.version);
-      await db.run(`ATTACH ${sqlString(source.path)} AS s (READ_ONLY)`);
+      await db.run(`ATTACH ${quoteLiteral(source.path)} AS s (READ_ONLY)`);
       try {
         for (const table of DATA_TABLES) await copy(table, source.version);
         for (const table of HISTORY_TABLES) await copy(table, source.version);
@@ -97,7 +97,7 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
       }
     }
     // Versions no longer kept still have their changes in the live snapshot's history.
-    await db.run(`ATTACH ${sqlString(options.live)} AS s (READ_ONLY)`);
+    await db.run(`ATTACH ${quoteLiteral(options.live)} AS s (READ_ONLY)`);
     try {
       const history = await db.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
       for (const { version_id } of history) for (const table of HISTORY_TABLES) await copy(table, version_id);
@@ -107,7 +107,7 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
   } catch (error) {
     for (const temp of temps) rmSync(temp, { force: true });
-    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    const message = firstLine(error);
     return {
       status: "failed",
       dir,

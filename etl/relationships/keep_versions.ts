@@ -9,6 +9,7 @@ import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, sta
 import { join } from "node:path";
 import type { RunKept } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
+import { firstLine } from "../text/mod.js";
 
 /** The folder of kept snapshots inside the data dir. */
 export const SNAPSHOTS_DIR = "snapshots";
@@ -132,8 +133,4 @@ function linkOrCopy(from: string, to: string): void {
     rmSync(temp, { force: true });
     throw error;
   }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
 }

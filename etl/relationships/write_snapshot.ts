@@ -4,7 +4,7 @@
  * this version's changes, then CHECKPOINTed and closed so the file is complete on its own (no WAL).
  * The caller publishes the file; this module never touches the live snapshot.
  */
-import { Database, readSql } from "../db/mod.ts";
+import { Database, quoteLiteral, readSql } from "../db/mod.ts";
 import type { Finding } from "../runs/mod.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
@@ -158,7 +158,7 @@ export async function copySnapshot(options: {
 }): Promise<{ summary: SnapshotSummary; source: CopiedVersion; counts: { actors: number; matrix_actors: number; list_actors: number } }> {
   const { db } = options;
   try {
-    await db.run(`ATTACH ${sqlString(options.sourcePath)} AS src (READ_ONLY)`);
+    await db.run(`ATTACH ${quoteLiteral(options.sourcePath)} AS src (READ_ONLY)`);
     const info = await db.one<{ version_id: number; file_name: string; sha256: string; size: bigint; matrix_sheet: string; list_sheet: string }>(
       "SELECT version_id, file_name, sha256, size, matrix_sheet, list_sheet FROM src.snapshot_info LIMIT 1",
     );
@@ -333,7 +333,7 @@ async function appendFindings(db: Database, findings: Finding[]): Promise<void> 
 
 /** Attaches the previous snapshot read-only, copies its history, and returns the next version id. */
 async function attachPrevious(db: Database, previousPath: string): Promise<number> {
-  await db.run(`ATTACH ${sqlString(previousPath)} AS prev (READ_ONLY)`);
+  await db.run(`ATTACH ${quoteLiteral(previousPath)} AS prev (READ_ONLY)`);
   try {
     const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
@@ -355,19 +355,6 @@ async function countChanges(db: Database, versionId: number): Promise<ChangeCoun
   const counts: ChangeCounts = { actors_added: 0, actors_removed: 0, actors_changed: 0, pairs_added: 0, pairs_removed: 0, pairs_changed: 0 };
   for (const { key, n } of rows) counts[key as keyof ChangeCounts] = n;
   return counts;
-}
-
-/**
- * Returns `path` as a SQL string literal, for ATTACH and COPY, which take no bound parameters (the
- * paths are ours: the data dir, PARQUET_DIR).
- *
- * @example
- * ```ts
- * sqlString("/srv/o'neil/x.duckdb"); // "'/srv/o''neil/x.duckdb'"
- * ```
- */
-export function sqlString(path: string): string {
-  return `'${path.replaceAll("'", "''")}'`;
 }
 
 function statements(sql: string): string[] {

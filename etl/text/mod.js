@@ -1,6 +1,7 @@
 /**
  * Small text rules every part of the project shares, each with exactly one home: folding names for
- * comparison and search, writing a CSV field safely, and showing text on a terminal safely. Plain
+ * comparison and search, writing a CSV field safely, showing text on a terminal safely, and the
+ * first line of an error. Plain
  * JavaScript with JSDoc types, like etl/settings: `npm run etl` escapes its usage errors with it
  * before any TypeScript loader starts.
  *
@@ -12,5 +13,6 @@
  * ```
  */
 export { csvField } from "./csv_field.js";
+export { firstLine } from "./first_line.js";
 export { fold } from "./fold.js";
 export { terminalText } from "./terminal_text.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { csvField, fold, terminalText } from "./mod.js";
+import { csvField, firstLine, fold, terminalText } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -54,4 +54,10 @@ test("terminalText() keeps a JSON line valid JSON with the same value", () => {
   const line = terminalText(JSON.stringify(value));
   assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f]/);
   assert.deepEqual(JSON.parse(line), value);
+});
+
+test("firstLine() keeps the first line of an error's message, or of a thrown value", () => {
+  assert.equal(firstLine(new Error("IO Error: No space left on device\n\nLINE 1: COPY (SELECT 1)")), "IO Error: No space left on device");
+  assert.equal(firstLine("plain"), "plain");
+  assert.equal(firstLine(42), "42");
 });
