@@ -269,12 +269,15 @@ export class SheetParser implements XmlHandler, FastLane {
     // One call handles a run of cells, so the tokenizer's loop is not re-entered per cell.
     let lt = first;
     const packed = this.#packed;
+    // The packed lane's view of this buffer, made once per call (not per cell it is tried at).
+    let words: DataView | undefined;
     cells: for (;;) {
       // Near the chunk end, leave it to the generic path: reading past a Buffer's end makes V8
       // throw away this function's optimised code, which costs far more than the few cells here.
       if (lt + FAST_MARGIN > len || buf[lt] !== 60 || buf[lt + 1] !== 99) return lt === first ? -1 : lt;
       if (packed !== null) {
-        const taken = this.#packRun(buf, lt, packed);
+        words ??= new DataView(buf.buffer, buf.byteOffset, buf.length);
+        const taken = this.#packRun(buf, words, lt, packed);
         if (taken !== lt) {
           lt = taken;
           continue cells;
@@ -441,10 +444,9 @@ export class SheetParser implements XmlHandler, FastLane {
    * is of another shape, which the generic code then takes). Stays FAST_MARGIN bytes clear of the
    * buffer's end, like fast(); the row number comes from `<row r=>` (packing needs it).
    */
-  #packRun(buf: Buffer, lt: number, packed: Uint8Array): number {
-    // Fixed parts are compared four bytes at a time (little-endian words): a byte-by-byte check of
-    // the ~25 bytes of every cell was most of the read's time.
-    const words = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  #packRun(buf: Buffer, words: DataView, lt: number, packed: Uint8Array): number {
+    // Fixed parts are compared four bytes at a time (little-endian words, `words` is `buf`): a
+    // byte-by-byte check of the ~25 bytes of every cell was most of the read's time.
     const stop = buf.length - FAST_MARGIN;
     const pf = this.#packFirst;
     const pl = this.#packLast;
