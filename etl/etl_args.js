@@ -74,7 +74,7 @@ export class UsageError extends Error {
  * ```
  * @returns {string}
  */
-export function etlVersion() {
+function etlVersion() {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   return `${pkg.name} ${pkg.version}`;
 }

@@ -15,10 +15,10 @@ import { collectRuns } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
-import { ETL_HELP, exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
+import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
-export { ETL_HELP, formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
+export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
 
 /**
  * Runs the loads `options` asks for and returns what happened (never throws for bad data).
@@ -185,7 +185,8 @@ export async function runCli(options: EtlOptions): Promise<number> {
  */
 async function standby(options: EtlOptions): Promise<{ only: EtlOptions["only"] } | null> {
   const [, , { Database }] = await Promise.all([
-    options.only !== "contacts" ? import("./relationships/mod.ts") : null,
+    // What the load itself imports: the workbook load (fetch/mod.ts, which brings relationships/).
+    options.only !== "contacts" ? import("./fetch/mod.ts") : null,
     options.only !== "relationships" ? import("./contacts/mod.ts") : null,
     import("./db/mod.ts"),
   ]);

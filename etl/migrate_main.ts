@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, PostgresDatabase } from "./db/mod.ts";
-import { readSettings, settingFlags, settingsHelp } from "./settings/mod.js";
+import { readSettings, settingFlags, settingsHelp, withoutPassword } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
 
@@ -88,7 +88,7 @@ export async function migrateMain(
 
 /** DATABASE_URL set: the PostgreSQL set, under its advisory lock (safe while APIs run). */
 async function migrateOnPostgres(url: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const shown = url.replace(/:[^:@/]*@/, ":***@");
+  const shown = withoutPassword(url);
   let pg: PostgresDatabase;
   try {
     pg = await PostgresDatabase.connect(url, { max: 1, applicationName: "relaciones-migrate" });

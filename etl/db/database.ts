@@ -401,12 +401,6 @@ export class ChunkAppender {
     if (++this.#row === CHUNK_ROWS) this.#appendChunk();
   }
 
-  /** Hands the buffered rows to the table now. */
-  flush(): void {
-    this.#appendChunk();
-    this.#inner.flushSync();
-  }
-
   /** Appends what is left, flushes and closes; the appender cannot be used afterwards. */
   close(): void {
     try {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../files/mod.ts";
 
 /** The folder under the data dir. */
-export const FETCH_DIR = "fetched";
+const FETCH_DIR = "fetched";
 /** Copies and partial downloads older than this that no state points at are removed. */
 const KEEP_MS = 24 * 60 * 60 * 1000;
 

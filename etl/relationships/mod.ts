@@ -16,10 +16,8 @@ export {
   publishedVersion,
   type LoadOptions,
   type LoadResult,
-  type PublishedVersion,
 } from "./load_relationships.ts";
 export { restoreVersion, type RestoreOptions } from "./restore_version.ts";
-export { keptSnapshotPath, keptVersions, SNAPSHOTS_DIR } from "./keep_versions.ts";
 export { parquetPath, parquetVersions } from "./export_parquet.ts";
 export { publishSnapshot, SNAPSHOT_FILE, snapshotPath, tempSnapshotPath } from "./publish.ts";
 export { CHECKS, type CheckName } from "./checks.ts";

@@ -287,25 +287,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     }, wait);
   };
   armDaily();
-  const watcher = options.watch === false
-    ? null
-    : (options.watchWorkbook?.(() => trigger("file-changed")) ??
-      watchFile(options.workbook, {
-        clock,
-        pollMs: options.pollMs,
-        stableMs: options.stableMs,
-        onChange: () => options.prepareLoad?.(),
-        onStable: () => trigger("file-changed"),
-      }));
-  const contactsWatcher = options.contacts === undefined
-    ? null
-    : watchFile(options.contacts, {
-        clock,
-        pollMs: options.pollMs,
-        stableMs: options.stableMs,
-        onChange: () => options.prepareLoad?.(),
-        onStable: () => trigger("contacts-changed"),
-      });
+  // A changing file gets a load child started ahead; once it has settled, its load runs.
+  const watch = (path: string, reason: "file-changed" | "contacts-changed") =>
+    watchFile(path, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onChange: () => options.prepareLoad?.(), onStable: () => trigger(reason) });
+  const watcher = options.watch === false ? null : (options.watchWorkbook?.(() => trigger("file-changed")) ?? watch(options.workbook, "file-changed"));
+  const contactsWatcher = options.contacts === undefined ? null : watch(options.contacts, "contacts-changed");
   if (isStale(lastSuccess(), clock.now())) trigger("startup");
   // Fresh relationships say nothing about contacts: a CSV put in place after the last load, or a
   // data dir whose loads so far were `--only relationships`, would otherwise wait for the daily run.

@@ -333,7 +333,7 @@ function publicationSettings(raw, dataDir, cwd) {
  * @param {string} [from]
  * @returns {KeepVersions}
  */
-export function parseKeepVersions(text, from = "KEEP_VERSIONS") {
+function parseKeepVersions(text, from = "KEEP_VERSIONS") {
   const match = /^([1-9]\d{0,3})(d?)$/.exec(text.trim());
   if (match === null) throw new SettingsError(`${from} must be a number of versions (7) or of days (7d), from 1; got '${text}'`);
   const n = Number(match[1]);
@@ -350,7 +350,7 @@ export function parseKeepVersions(text, from = "KEEP_VERSIONS") {
  * @param {KeepVersions} keep
  * @returns {string}
  */
-export function keepVersionsText(keep) {
+function keepVersionsText(keep) {
   return keep.days > 0 ? `${keep.days}d` : String(keep.newest);
 }
 
@@ -434,7 +434,7 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
  * @param {string} [from]
  * @returns {number}
  */
-export function parseDuration(text, from = "The duration") {
+function parseDuration(text, from = "The duration") {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
   const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
   if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
