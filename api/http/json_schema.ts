@@ -53,11 +53,6 @@ export function integer(options: Notes & { minimum?: number } = {}): Schema<numb
   return make({ type: "integer", ...rest }, { description });
 }
 
-/** Returns a number definition (fractions allowed). */
-export function number(notes: Notes = {}): Schema<number> {
-  return make({ type: "number" }, notes);
-}
-
 /** Returns a boolean definition. */
 export function boolean(notes: Notes = {}): Schema<boolean> {
   return make({ type: "boolean" }, notes);

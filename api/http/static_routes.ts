@@ -77,10 +77,14 @@ export function staticFiles(root: string): (request: Request, segments: string[]
       entry = { stamp, etag: `"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`, bytes: readFileSync(file) };
       cache.set(file, entry);
     }
-    const headers = { "content-type": type, etag: entry.etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
-    if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, headers);
-    return send(entry.bytes, 200, headers);
+    return answerFile(request, type, entry.etag, entry.bytes);
   };
+}
+
+/** A static file's answer: its bytes with their ETag, or 304 when the client has them. */
+function answerFile(request: Request, type: string, etag: string, bytes: Uint8Array): Response {
+  const headers = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+  return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
 }
 
 /** The folder's real path (symlinks resolved), or its plain absolute path while it does not exist. */
@@ -126,8 +130,7 @@ export function addStaticRoutes(router: Router, webDir: string): void {
     "/web/dashboard.js",
     async (request) => {
       const { bytes, etag } = bundle();
-      const headers = { "content-type": "text/javascript; charset=utf-8", etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
-      return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
+      return answerFile(request, "text/javascript; charset=utf-8", etag, bytes);
     },
     staticDocs.bundle,
   );

@@ -8,7 +8,7 @@ import type { RunRecord, Severity } from "../../etl/runs/mod.ts";
 import { bucketIndex, type Family } from "./prometheus_text.ts";
 
 /** Upper bounds (seconds) of the load-duration buckets: a small CSV up to the 16,384-actor workbook. */
-export const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 const KINDS = ["relationships", "contacts"] as const;
 const STATUSES = ["succeeded", "skipped", "failed"] as const;

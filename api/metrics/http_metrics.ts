@@ -6,10 +6,10 @@
 import { bucketIndex, type Family } from "./prometheus_text.ts";
 
 /** Upper bounds (seconds) of the latency buckets: sub-millisecond reads up to slow CSV exports. */
-export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The route label of requests refused before a route was chosen (404, 405, 421) or at admission. */
-export const UNROUTED = "(unrouted)";
+const UNROUTED = "(unrouted)";
 
 interface Series {
   labels: { method: string; route: string; status: string };

@@ -12,7 +12,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderFamilies } from "./prometheus_text.ts";
 import { RuntimeMetrics } from "./runtime_metrics.ts";
 
 /** What /metrics says about itself. */
-export function metricsDoc(isPublic: boolean): RouteDoc {
+function metricsDoc(isPublic: boolean): RouteDoc {
   return {
     summary: "Metrics in the Prometheus text format (version 0.0.4)",
     tag: "system",

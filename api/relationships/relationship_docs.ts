@@ -4,7 +4,7 @@
  * definitions of relationship_schemas.ts, the same ones the handlers' types come from.
  */
 import { formatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
-import { page, ref } from "../http/json_schema.ts";
+import { array, object, page, ref } from "../http/json_schema.ts";
 import { MATRIX_HEADER_BYTES } from "./matrix_cells.ts";
 import {
   actorSchema,
@@ -71,7 +71,7 @@ export const relationshipDocs = {
       "`outgoing` (= `a_to_b`): the actor's own matrix row marks the other one; `incoming` (= `b_to_a`): the other's row marks this actor. `null` means that cell was blank (unknown), not 0.",
     params: [actorIdParam, formatParam],
     responses: {
-      "200": { description: "Related actors, by id.", csv: true, schema: { type: "object", properties: { items: { type: "array", items: ref("Related", relatedSchema).json } }, required: ["items"], additionalProperties: false } },
+      "200": { description: "Related actors, by id.", csv: true, schema: object({ items: array(ref("Related", relatedSchema)) }).json },
       "304": { description: "Not modified." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },

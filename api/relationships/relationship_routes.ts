@@ -86,7 +86,7 @@ function pageJson(request: Request, ctx: Context, model: RelationshipModel, item
  * resolveActor(model, "AÑ", "actor").id // 42
  * ```
  */
-export function resolveActor(model: RelationshipModel, text: string | null, what: string, status: 400 | 404 = 404): Actor {
+function resolveActor(model: RelationshipModel, text: string | null, what: string, status: 400 | 404 = 404): Actor {
   const value = (text ?? "").trim();
   if (value === "") throw new HttpError(400, `${what} is required: an actor id or letter code`, { code: "bad-parameter" });
   if (/^\d{1,10}$/.test(value)) {
@@ -402,9 +402,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "/versions",
     async (request, ctx) => {
       const handle = watcher.current();
-      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
-      const cursor = ctx.query.get("cursor");
-      const after = cursor === null ? undefined : decodeCursor("version", cursor);
+      const { limit, after } = pageQuery(ctx.query, "version", 50, 1000);
       // Before the first load there is simply no version: an empty list, not an error, so a
       // first-run page can tell "nothing yet" from "broken".
       const all = handle === undefined ? [] : await listVersions(handle);

@@ -53,8 +53,6 @@ export interface WatcherOptions {
   pollMs?: number;
   /** Told about a snapshot that could not be opened (the old one keeps serving). */
   onError?: (error: unknown) => void;
-  /** Told when a new snapshot is being served. */
-  onSwap?: (model: RelationshipModel) => void;
 }
 
 /**
@@ -140,7 +138,6 @@ export class SnapshotWatcher {
       this.#current = new SnapshotHandle(db, model, identity);
       this.#failedIdentity = undefined;
       previous?.retire();
-      this.#options.onSwap?.(model);
       for (const listener of this.#listeners) listener(this.#current);
     } catch (error) {
       db?.close();
