@@ -225,13 +225,13 @@ export async function matrixInfo(limit = 1) {
  *
  * @example
  * const { n, stride, cells } = await matrixCells();
- * @param {{ offset?: number, limit?: number }} [window]
+ * @param {{ offset?: number, limit?: number, signal?: AbortSignal }} [window]  `signal` cancels the download
  * @returns {Promise<MatrixCells>}
  */
 export async function matrixCells(window = {}) {
   let response;
   try {
-    response = await fetch(`${base}/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { headers: { Accept: "application/octet-stream" } });
+    response = await fetch(`${base}/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { headers: { Accept: "application/octet-stream" }, signal: window.signal });
   } catch {
     throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
   }

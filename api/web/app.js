@@ -72,7 +72,8 @@ async function loadAll() {
       // The matrix's two requests go out first and together: the heat map is the heaviest answer,
       // so it should not wait behind the network's layout or the other sections' drawing.
       const matrixInfo = api.matrixInfo();
-      const matrixCells = api.matrixCells();
+      const wholeMatrix = new AbortController();
+      const matrixCells = api.matrixCells({ signal: wholeMatrix.signal });
       matrixCells.catch(() => {}); // reported through matrix.load()
       await Promise.all([
         changes.then((page) => runs.show({ runs: runList, version, changes: page.items, moreChanges: page.next_cursor !== null })).catch((e) => void problems.push(failed("Runs", e))),
@@ -80,7 +81,7 @@ async function loadAll() {
           network.empty("The network could not be loaded.");
           problems.push(failed("Network", e));
         }),
-        matrixInfo.then((info) => matrix.load(info, matrixCells)).catch((e) => void problems.push(failed("Matrix", e))),
+        matrixInfo.then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort())).catch((e) => void problems.push(failed("Matrix", e))),
       ]);
       // Findings name actors and cell values from the matrix, which may have arrived last.
       runs.refreshFindings();
