@@ -181,18 +181,6 @@ export async function actorRelationships(id) {
 }
 
 /**
- * Returns one page of pairs.
- *
- * @example
- * const { items, next_cursor } = await listRelationships({ limit: 1000 });
- * @param {{ actor?: number, limit?: number, cursor?: string | null }} [params]
- * @returns {Promise<Page<Relationship>>}
- */
-export async function listRelationships(params = {}) {
-  return (await request(`/relationships${query(params)}`)).body;
-}
-
-/**
  * Returns what the network view draws: the `limit` busiest actors, or `around` one actor (with
  * `include`d others), and every pair between them, in one request.
  *
@@ -265,17 +253,6 @@ export async function listVersions(limit = 50) {
  */
 export async function listChanges(params = {}) {
   return (await request(`/changes${query(params)}`)).body;
-}
-
-/**
- * Returns the quality findings of the published version.
- *
- * @example
- * const findings = await listFindings();
- * @returns {Promise<Finding[]>}
- */
-export async function listFindings() {
-  return (await request("/findings")).body.items;
 }
 
 /**

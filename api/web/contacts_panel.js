@@ -42,7 +42,6 @@ export function mountContacts({ announce }) {
   const runsBody = byId("contact-runs", HTMLElement);
   const dialog = byId("contact-delete-dialog", HTMLDialogElement);
   const dialogText = byId("contact-delete-text", HTMLElement);
-  const dialogError = byId("contact-delete-error", HTMLElement);
   /** The contact the dialog is about, with the ETag read when it opened. @type {{ id: number, etag: string | null, name: string } | null} */
   let deleting = null;
   const fieldsRoot = form.querySelector(".fields");
@@ -127,7 +126,6 @@ export function mountContacts({ announce }) {
       const { contact, etag } = await api.getContact(id);
       deleting = { id, etag, name: `${contact.first_name} ${contact.last_name}` };
       dialogText.textContent = `Delete ${deleting.name}${contact.email ? ` (${contact.email})` : ""}? This cannot be undone.`;
-      dialogError.textContent = "";
       dialog.returnValue = "";
       dialog.showModal();
     } catch (error) {
@@ -205,7 +203,8 @@ export function mountContacts({ announce }) {
       next.disabled = !nextCursor;
       prev.disabled = history.length === 0;
       pageLabel.textContent = `Page ${history.length + 1}`;
-      const said = [q.value.trim() && `matching "${q.value.trim()}"`, state.value.trim() && `in ${state.value.trim().toUpperCase()}`, department.value && `in ${department.value}`]
+      const shown = filters();
+      const said = [shown.q && `matching "${shown.q}"`, shown.state && `in ${shown.state}`, shown.department && `in ${shown.department}`]
         .filter(Boolean)
         .join(", ");
       caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
