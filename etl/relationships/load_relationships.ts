@@ -104,7 +104,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     });
     if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!, load.file!.sha256);
     const { actors, findings } = check(load, sheets);
-    const summary = await build(load, sheets, actors, findings, hash.published !== null);
+    const summary = await build(load, sheets, actors, findings, hash.published !== null, hash.lastSucceeded);
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
     options.onPhase?.("exporting");
@@ -140,9 +140,11 @@ export function lock(dataDir: string): () => void {
   return release;
 }
 
-/** What the hash phase knows: the published version, and whether this file is that one. */
+/** What the hash phase knows: the published version, the last succeeded run, and whether this file is that one. */
 interface HashCheck {
   published: PublishedVersion | null;
+  /** The last succeeded relationships run in runs.jsonl, if any. */
+  lastSucceeded: RunRecord | undefined;
   /** Aborted as soon as the hash shows the file is the published one: the read stops early. */
   unchanged: AbortController;
   /** Resolves once the hash is known: true when there is nothing to load. */
@@ -162,7 +164,10 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   load.before = before;
   const hashing = hashFile(options.workbook);
   hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  const published = loggedVersion(load.live, options.dataDir) ?? (await publishedVersion(load.live));
+  // Read once: the unchanged check and the new version's fallback number both need it, and the
+  // load lock keeps it the last one meanwhile.
+  const lastSucceeded = lastRun(options.dataDir, "relationships", "succeeded");
+  const published = loggedVersion(load.live, lastSucceeded) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
   // (or --force) replaces the restored version.
@@ -176,6 +181,7 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   );
   return {
     published,
+    lastSucceeded,
     unchanged,
     isUnchanged: async () => {
       file.sha256 = await hashing;
@@ -229,9 +235,16 @@ function check(load: RelationshipLoad, sheets: Sheets): { actors: ActorRecord[];
 }
 
 /** Build: the new snapshot file, with the history carried forward from the published one. */
-async function build(load: RelationshipLoad, sheets: Sheets, actors: ActorRecord[], findings: Findings, hasPrevious: boolean): Promise<SnapshotSummary> {
+async function build(
+  load: RelationshipLoad,
+  sheets: Sheets,
+  actors: ActorRecord[],
+  findings: Findings,
+  hasPrevious: boolean,
+  lastSucceeded: RunRecord | undefined,
+): Promise<SnapshotSummary> {
   load.options.onPhase?.("building");
-  const fallbackVersionId = (lastRun(load.options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
+  const fallbackVersionId = (lastSucceeded?.version_id ?? 0) + 1;
   const db = await load.startSnapshot();
   if (!db) throw new LoadError("internal", "The new snapshot could not be started");
   const file = load.file!;
@@ -372,15 +385,15 @@ export class RelationshipLoad {
 }
 
 /**
- * Returns the published version as the run log knows it, when the live snapshot is provably the
- * file that run published (last written between the run's start and finish), else null. This
- * keeps DuckDB out of a load until the hash says the file is new: an unchanged file (the daily
- * run, usually) is skipped without loading the driver at all, and a new one does not wait for a
- * DuckDB open of the live file before it starts reading. A snapshot replaced by hand, or a crash
- * between publishing and logging, fails the check and `publishedVersion()` reads the file.
+ * Returns the published version as `run` (the last succeeded load in the run log) knows it, when
+ * the live snapshot is provably the file that run published (last written between the run's start
+ * and finish), else null. This keeps DuckDB out of a load until the hash says the file is new: an
+ * unchanged file (the daily run, usually) is skipped without loading the driver at all, and a new
+ * one does not wait for a DuckDB open of the live file before it starts reading. A snapshot
+ * replaced by hand, or a crash between publishing and logging, fails the check and
+ * `publishedVersion()` reads the file.
  */
-function loggedVersion(live: string, dataDir: string): PublishedVersion | null {
-  const run = lastRun(dataDir, "relationships", "succeeded");
+function loggedVersion(live: string, run: RunRecord | undefined): PublishedVersion | null {
   // After a restore the snapshot is read: it knows which workbooks the restore withdrew.
   if (!run?.version_id || !run.file?.sha256 || run.restored_from !== undefined) return null;
   let written: number;
