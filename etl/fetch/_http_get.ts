@@ -24,6 +24,23 @@ export interface GetOptions {
   maxBytes: number;
 }
 
+/**
+ * The GetOptions of a download as its caller was configured (limits it left out get the defaults:
+ * 30 s without a byte, 30 min in all, 1 GiB), with the validators of the copy already fetched.
+ */
+export function getOptions(
+  options: { authHeader?: GetOptions["authHeader"]; idleTimeoutMs?: number; totalTimeoutMs?: number; maxBytes?: number },
+  validators: GetOptions["validators"],
+): GetOptions {
+  return {
+    authHeader: options.authHeader,
+    validators,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    totalTimeoutMs: options.totalTimeoutMs ?? 30 * 60_000,
+    maxBytes: options.maxBytes ?? 1024 ** 3,
+  };
+}
+
 /** What one GET brought: nothing new (304), or a body of `size` bytes with its SHA-256. */
 export type GetOutcome =
   | { status: "not-modified" }

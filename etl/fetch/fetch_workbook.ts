@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { replaceFile } from "../files/mod.ts";
-import { getOnce } from "./_http_get.ts";
+import { getOnce, getOptions } from "./_http_get.ts";
 import { copyName, fetchDir, readState, removeOldCopies, writeState } from "./_fetch_state.ts";
 import { FetchError } from "./fetch_error.ts";
 
@@ -56,17 +56,7 @@ export async function fetchWorkbook(url: string, options: DownloadOptions & { da
     const state = readState(dir, url);
     const temp = join(dir, `.part-${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
-      const got = await getOnce(
-        url,
-        {
-          authHeader: options.authHeader,
-          validators: state ?? undefined,
-          idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
-          totalTimeoutMs: options.totalTimeoutMs ?? 30 * 60_000,
-          maxBytes: options.maxBytes ?? 1024 ** 3,
-        },
-        temp,
-      );
+      const got = await getOnce(url, getOptions(options, state ?? undefined), temp);
       if (got.status === "not-modified") {
         if (state === null) throw new FetchError("http-status", "The server answered 304 Not Modified to a request without validators", false, 304);
         return { status: "not-modified", path: state.path, size: state.size, sha256: state.sha256, attempts: attempt };

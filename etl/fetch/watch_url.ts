@@ -5,7 +5,7 @@
  * sends no validators still triggers a load only when the bytes differ. The load itself then
  * downloads the file (fetch_workbook.ts): the watcher never writes the data dir.
  */
-import { getOnce } from "./_http_get.ts";
+import { getOnce, getOptions } from "./_http_get.ts";
 import { fetchDir, readState } from "./_fetch_state.ts";
 import { isUrl } from "../settings/mod.js";
 import type { DownloadOptions } from "./fetch_workbook.ts";
@@ -43,13 +43,7 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
   const poll = async () => {
     const state = readState(fetchDir(options.dataDir), url);
     try {
-      const got = await getOnce(url, {
-        authHeader: options.authHeader,
-        validators: state ?? undefined,
-        idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
-        totalTimeoutMs: options.totalTimeoutMs ?? 30 * 60_000,
-        maxBytes: options.maxBytes ?? 1024 ** 3,
-      });
+      const got = await getOnce(url, getOptions(options, state ?? undefined));
       if (!stopped && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
     } catch (error) {
       if (!stopped) options.onError?.(error);
