@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";
 import { writeXlsxFile } from "./testing/xlsx_writer.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
+import { median } from "./bench_measure.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -116,7 +117,6 @@ try {
     for (const [name, port, paths] of cases) round.push(await loadPaths(name, port, paths, SECONDS));
     rounds.push(round);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad("case (median of rounds)", 36)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("vs ceiling", 11)}errors`);
   const summary = cases.map(([name], i) => ({

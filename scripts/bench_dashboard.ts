@@ -6,16 +6,13 @@
 // and paints a canvas of the same size, which no heat map page can beat. It also counts the first
 // view's requests and bytes, which are deterministic: targets < 15 requests and < 1 MB.
 import { createServer } from "node:http";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants } from "node:zlib";
 import type { AddressInfo } from "node:net";
-import { replaceFile } from "../etl/files/mod.ts";
-import { readSettings } from "../etl/settings/mod.js";
 import { Browser, findChromium, type Page } from "./testing/cdp.ts";
 import { startDemo } from "./testing/demo_server.ts";
-import { matrixWorkbook } from "./testing/matrix_workbook.ts";
-import { writeXlsxFile } from "./testing/xlsx_writer.ts";
+import { benchWorkbook, median } from "./bench_measure.ts";
 
 interface FirstView {
   ms: number;
@@ -80,14 +77,8 @@ async function main(): Promise<void> {
   const repeats = option("--repeat", 3);
   const chromium = findChromium();
   if (!chromium) throw new Error("Cannot find chromium: install it (apt-get install -y chromium) or set CHROMIUM_PATH");
-  // The same generated workbook as `npm run bench -- etl` (kept in BENCH_DIR: minutes to write).
-  const cache = readSettings("bench").benchDir;
-  mkdirSync(cache, { recursive: true });
-  const file = join(cache, `relaciones-${actors}-seed7.xlsx`);
-  if (!existsSync(file)) {
-    await writeXlsxFile(`${file}.partial`, matrixWorkbook({ actors, seed: 7 }));
-    replaceFile(`${file}.partial`, file);
-  }
+  // The same generated workbook as `npm run bench -- etl`.
+  const { file } = await benchWorkbook(actors);
   console.log(`N=${actors}: ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)`);
   const demo = await startDemo({ workbook: file });
   const browser = await Browser.launch(chromium);
@@ -107,7 +98,6 @@ async function main(): Promise<void> {
         pages.push(page);
         floors.push(bare);
       }
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
       const pageMs = median(pages.map((p) => p.ms));
       const floorMs = median(floors);
       const best = pages.reduce((a, b) => (b.ms < a.ms ? b : a));

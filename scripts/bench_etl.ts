@@ -10,14 +10,12 @@
 // and measure alike; peak RSS of each. `--actors 16384` checks the Excel maximum stays under 1 GB.
 // The Parquet copy a publication writes (PARQUET_DIR, on by default) is timed on its own, after
 // the load, and left out of both load figures, so they compare with the floors as before.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { bestOf, hasCommand, inflateFloor, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
-import { replaceFile } from "../etl/files/mod.ts";
-import { readSettings } from "../etl/settings/mod.js";
+import { benchWorkbook, bestOf, bestOfAsync, hasCommand, inflateFloor, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -88,23 +86,13 @@ async function main(): Promise<void> {
   const repeats = Number(values.repeat ?? (actors > 5000 ? 1 : 3));
   // The whole command at 16,384 actors is a minute per run (and unzip half a minute): opt in.
   const whole = values["no-whole"] ? false : (values.whole ?? actors <= 5000);
-  const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
-  const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
-  // Generated workbooks are kept in BENCH_DIR (.bench/, git-ignored): a 16,384-actor one takes minutes to write.
-  const cache = readSettings("bench").benchDir;
-  mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), "bench-etl-"));
   const load = () => loadavg()[0].toFixed(1);
   try {
-    const file = join(cache, `relaciones-${actors}-seed7.xlsx`);
-    if (!existsSync(file)) {
-      const t0 = performance.now();
-      await writeXlsxFile(`${file}.partial`, matrixWorkbook({ actors, seed: 7 }));
-      replaceFile(`${file}.partial`, file);
-      console.log(`N=${actors}: generated ${(statSync(file).size / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    } else {
-      console.log(`N=${actors}: using ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)`);
-    }
+    // Generated workbooks are kept in BENCH_DIR (.bench/, git-ignored).
+    const { file, generatedSeconds } = await benchWorkbook(actors);
+    if (generatedSeconds !== null) console.log(`N=${actors}: generated ${(statSync(file).size / 1e6).toFixed(1)} MB in ${generatedSeconds.toFixed(1)} s`);
+    else console.log(`N=${actors}: using ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)`);
     console.log(`  machine: ${availableParallelism()} cores, load average ${load()} at the start`);
 
     // Start-up: the CLI as a user types it, next to Node doing nothing.
@@ -177,17 +165,6 @@ async function scheduledLoad(workbook: string, dataDir: string, prepared: boolea
   } finally {
     runLoad.close();
   }
-}
-
-async function bestOfAsync<M extends string, T extends { seconds: number }>(repeats: number, modes: readonly M[], measureOnce: (mode: M) => Promise<T>): Promise<Record<M, number>> {
-  const best = {} as Record<M, number>;
-  for (let k = 0; k < repeats; k++) {
-    for (const mode of modes) {
-      const { seconds } = await measureOnce(mode);
-      if (best[mode] === undefined || seconds < best[mode]) best[mode] = seconds;
-    }
-  }
-  return best;
 }
 
 /** Bytes of the files under `dir`. */

@@ -3,12 +3,14 @@
 // entry and doing nothing else. The entry is found with a tiny central-directory scan of its own:
 // locating it with the reader's ZIP code would make the floor depend on the code being measured.
 import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInflateRaw } from "node:zlib";
+import { replaceFile } from "../etl/files/mod.ts";
+import { readSettings } from "../etl/settings/mod.js";
 
 /** Peak RSS and CPU time of this process so far. */
 export interface Usage {
@@ -137,6 +139,40 @@ export function bestOf<M extends string, T extends { seconds: number }>(repeats:
     }
   }
   return best;
+}
+
+/** bestOf() for measurements that are promises; the best seconds of each mode. */
+export async function bestOfAsync<M extends string, T extends { seconds: number }>(repeats: number, modes: readonly M[], measureOnce: (mode: M) => Promise<T>): Promise<Record<M, number>> {
+  const best = {} as Record<M, number>;
+  for (let k = 0; k < repeats; k++) {
+    for (const mode of modes) {
+      const { seconds } = await measureOnce(mode);
+      if (best[mode] === undefined || seconds < best[mode]) best[mode] = seconds;
+    }
+  }
+  return best;
+}
+
+/** The middle value of `values` (the upper one of the two middles for an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
+/**
+ * The generated `actors`-actor workbook the etl and dashboard benches share, kept in BENCH_DIR
+ * (minutes to write at 16,384 actors): its path, and how long writing it took (null: it was there).
+ */
+export async function benchWorkbook(actors: number): Promise<{ file: string; generatedSeconds: number | null }> {
+  const cache = readSettings("bench").benchDir;
+  mkdirSync(cache, { recursive: true });
+  const file = join(cache, `relaciones-${actors}-seed7.xlsx`);
+  if (existsSync(file)) return { file, generatedSeconds: null };
+  const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
+  const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
+  const t0 = performance.now();
+  await writeXlsxFile(`${file}.partial`, matrixWorkbook({ actors, seed: 7 }));
+  replaceFile(`${file}.partial`, file);
+  return { file, generatedSeconds: (performance.now() - t0) / 1000 };
 }
 
 /** What `timeCommand()` measured. */
