@@ -4,8 +4,9 @@
  */
 import { boolean, integer, nullable, object, oneOf, optional, string } from "./http/json_schema.ts";
 import type { RouteDoc } from "./http/route_doc.ts";
+import { RUN_STATUSES } from "../etl/runs/mod.ts";
 
-const lastRun = nullable(object({ id: string(), status: oneOf(["succeeded", "skipped", "failed"]), finished_at: string({ format: "date-time" }), version_id: nullable(integer()) }));
+const lastRun = nullable(object({ id: string(), status: oneOf(RUN_STATUSES), finished_at: string({ format: "date-time" }), version_id: nullable(integer()) }));
 
 /** `GET /readyz`: what `App.readiness()` reports. */
 export const readinessSchema = object({

@@ -4,15 +4,12 @@
  * alerts). The run figures come from runs.jsonl, which is append-only, so totals over it only grow
  * and are proper counters; they are recomputed only when the log changed.
  */
-import type { RunRecord, Severity } from "../../etl/runs/mod.ts";
+import { RUN_KINDS as KINDS, RUN_STATUSES as STATUSES, SEVERITIES, type RunRecord } from "../../etl/runs/mod.ts";
 import { bucketIndex, type Family } from "./prometheus_text.ts";
 
 /** Upper bounds (seconds) of the load-duration buckets: a small CSV up to the 16,384-actor workbook. */
 const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
-const KINDS = ["relationships", "contacts"] as const;
-const STATUSES = ["succeeded", "skipped", "failed"] as const;
-const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
 
 /** Where the data figures are read from at scrape time. */
 export interface DataSources {

@@ -4,6 +4,7 @@
  * (relationship_model.ts, the dashboard's JSDoc) and the OpenAPI schema are derived.
  */
 import { array, boolean, integer, nullable, object, oneOf, optional, string, type Infer } from "../http/json_schema.ts";
+import { SEVERITIES } from "../../etl/runs/mod.ts";
 
 const actorMembers = {
   id: integer({ description: "The actor's numeric id (column A of the matrix, the list's id)." }),
@@ -53,7 +54,7 @@ export const pairSchema = object({
 /** A quality finding (the run record's, etl/runs). */
 export const findingSchema = object({
   check: string({ description: "The check's code name, e.g. `asymmetric_pair`." }),
-  severity: oneOf(["error", "warning", "info"]),
+  severity: oneOf(SEVERITIES),
   message: string(),
   cells: array(string(), { description: "Cell references like `'Matriz de adyacencia'!F5` (capped at 50), or `contacts.csv:12` lines." }),
   count: optional(integer({ description: "How many cells or lines in all." })),

@@ -5,14 +5,14 @@
  */
 import type { ChangeRow } from "../../etl/relationships/mod.ts";
 import type { RowReject } from "../../etl/handover/mod.ts";
-import type { RunRecord } from "../../etl/runs/mod.ts";
+import { RUN_KINDS, RUN_STATUSES, type RunRecord } from "../../etl/runs/mod.ts";
 import { array, integer, mapOf, nullable, object, oneOf, optional, ref, string, type Infer, type Same } from "../http/json_schema.ts";
 import { changeRowMembers, findingSchema } from "../relationships/relationship_schemas.ts";
 
 const runMembers = {
     id: string({ description: "Sorts by time, e.g. `20261129T095045123Z-3f9a`." }),
-    kind: oneOf(["relationships", "contacts"]),
-    status: oneOf(["succeeded", "skipped", "failed"]),
+    kind: oneOf(RUN_KINDS),
+    status: oneOf(RUN_STATUSES),
     started_at: string({ format: "date-time" }),
     finished_at: string({ format: "date-time" }),
     file: nullable(object({ name: string(), path: string(), size: integer(), sha256: string() })),

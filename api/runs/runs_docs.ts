@@ -3,7 +3,7 @@
  */
 import { formatParam, type RouteDoc } from "../http/route_doc.ts";
 import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
-import type { RunRecord } from "../../etl/runs/mod.ts";
+import { RUN_KINDS, RUN_STATUSES } from "../../etl/runs/mod.ts";
 
 /** The named schemas the run answers refer to. */
 export const runSchemas = { Run: runSchema.json, Reject: rejectSchema.json };
@@ -20,9 +20,6 @@ export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_
 const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
 const noRejects = { description: "No such run (`not-found`), or not a contacts run or one that rejected nothing (`no-rejects`)." };
 
-/** The values the `kind` and `status` filters take (the run record's). */
-export const RUN_KINDS = ["relationships", "contacts"] as const satisfies readonly RunRecord["kind"][];
-export const RUN_STATUSES = ["succeeded", "skipped", "failed"] as const satisfies readonly RunRecord["status"][];
 
 /** The docs of the run routes, by handler. */
 export const runDocs = {

@@ -5,13 +5,13 @@
  * mtime changed.
  */
 import { Readable } from "node:stream";
-import type { RunLog, RunRecord } from "../../etl/runs/mod.ts";
+import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
-import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, RUN_KINDS, RUN_STATUSES, runDocs } from "./runs_docs.ts";
+import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
 import type { RejectsAnswer } from "./run_schemas.ts";
 import { openRejects, readRejects } from "./rejects_file.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";

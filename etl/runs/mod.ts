@@ -20,5 +20,8 @@ export {
   type RunRecord,
   type RunStatus,
   type Severity,
+  RUN_KINDS,
+  RUN_STATUSES,
+  SEVERITIES,
 } from "./run_record.ts";
 export { amendRun, appendRun, collectRuns, lastRun, readRuns, RunLog, runLogPath } from "./run_log.ts";

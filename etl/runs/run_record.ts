@@ -3,9 +3,14 @@
  * The ETL writes it (run_log.ts), the API serves it (GET /runs) and the dashboard shows it.
  */
 
-export type RunKind = "relationships" | "contacts";
-export type RunStatus = "succeeded" | "skipped" | "failed";
-export type Severity = "error" | "warning" | "info";
+/** The kinds of run, the outcomes of a run and the severities of a finding, as values (filters, schemas, metrics). */
+export const RUN_KINDS = ["relationships", "contacts"] as const;
+export const RUN_STATUSES = ["succeeded", "skipped", "failed"] as const;
+export const SEVERITIES = ["error", "warning", "info"] as const;
+
+export type RunKind = (typeof RUN_KINDS)[number];
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type Severity = (typeof SEVERITIES)[number];
 
 /** A quality finding: a named check, its severity, and the cells (or CSV lines) involved. */
 export interface Finding {
