@@ -244,9 +244,7 @@ async function build(
   lastSucceeded: RunRecord | undefined,
 ): Promise<SnapshotSummary> {
   load.options.onPhase?.("building");
-  const fallbackVersionId = (lastSucceeded?.version_id ?? 0) + 1;
-  const db = await load.startSnapshot();
-  if (!db) throw new LoadError("internal", "The new snapshot could not be started");
+  const { db, fallbackVersionId } = await load.newSnapshot(lastSucceeded);
   const file = load.file!;
   return writeSnapshot({
     db,
@@ -308,6 +306,16 @@ export class RelationshipLoad {
       this.#snapshot.catch(() => {}); // awaited when building; this only keeps an early failure quiet
     }
     return this.#snapshot;
+  }
+
+  /**
+   * The new snapshot file, open (started now unless the hash phase did), and the version id to use
+   * when no published snapshot says which comes next: one past `lastSucceeded`'s.
+   */
+  async newSnapshot(lastSucceeded: RunRecord | undefined): Promise<{ db: Database; fallbackVersionId: number }> {
+    const db = await this.startSnapshot();
+    if (!db) throw new LoadError("internal", "The new snapshot could not be started");
+    return { db, fallbackVersionId: (lastSucceeded?.version_id ?? 0) + 1 };
   }
 
   /** Closes and deletes the snapshot file of a load that did not publish. */

@@ -53,9 +53,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
       return load.recordAlreadyServed(published, options.version);
     }
     if (!existsSync(source)) throw notKept(options);
-    const fallbackVersionId = (lastRun(options.dataDir, "relationships", "succeeded")?.version_id ?? 0) + 1;
-    const db = await load.startSnapshot();
-    if (!db) throw new LoadError("internal", "The new snapshot could not be started");
+    const { db, fallbackVersionId } = await load.newSnapshot(lastRun(options.dataDir, "relationships", "succeeded"));
     const { summary, source: copied, counts } = await copySnapshot({
       db, sourcePath: source, previousPath: published === null ? null : load.live, runId: load.run.id, loadedAt: load.started, fallbackVersionId,
     });
