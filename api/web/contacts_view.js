@@ -6,6 +6,7 @@
 import { rejectsCsvUrl } from "./api_client.js";
 import { escapeHtml, formatCount, formatTime } from "./html.js";
 import { findingsHtml } from "./findings_view.js";
+import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
 /** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */
@@ -145,11 +146,11 @@ export function contactRunsHtml(runs) {
         .map(([k, label]) => `<span class="count${k === "rejected" && run.counts[k] > 0 ? " bad" : ""}" data-count="${k}"><strong>${formatCount(run.counts[k])}</strong> ${label}</span>`)
         .join(" ");
       const head =
-        `<span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span> ` +
+        `${runStatusHtml(run)} ` +
         `<time datetime="${escapeHtml(run.finished_at)}">${escapeHtml(formatTime(run.finished_at))}</time>` +
         (run.file ? ` <code>${escapeHtml(run.file.name)}</code>` : "") +
         (counts ? ` <span class="counts">${counts}</span>` : "");
-      const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
+      const error = runErrorHtml(run);
       const rejected = run.counts?.rejected ?? 0;
       const rejects =
         rejected > 0

@@ -83,7 +83,7 @@ export function servedVersionHtml(version, run, options = {}) {
 export function attemptHtml(run, options = {}) {
   const errors = run.findings.filter((f) => f.severity === "error");
   const cells = errors.flatMap((f) => f.cells);
-  const why = run.error ? `<p class="run-error" role="note"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
+  const why = runErrorHtml(run, { note: true });
   const where = cells.length
     ? `<p class="attempt-cells">${formatCount(errors.reduce((n, f) => n + (f.count ?? f.cells.length), 0))} ${errors.length === 1 && errors[0].count === 1 ? "cell" : "cells"} to fix: ${cells
         .slice(0, 6)
@@ -94,12 +94,38 @@ export function attemptHtml(run, options = {}) {
   const what = run.status === "failed" ? `did not load; ${kept}` : run.status === "skipped" ? "was skipped" : "ran";
   return (
     `<div class="attempt attempt-${escapeHtml(run.status)}" data-attempt="${escapeHtml(run.id)}">` +
-    `<h3>Newest attempt <span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></h3>` +
+    `<h3>Newest attempt ${runStatusHtml(run)}</h3>` +
     `<p><time datetime="${escapeHtml(run.finished_at)}">${escapeHtml(formatTime(run.finished_at))}</time>${run.file ? `, <code>${escapeHtml(run.file.name)}</code>` : ""} ${what}.</p>` +
     why +
     where +
     `<button type="button" class="small" data-select-run="${escapeHtml(run.id)}">Show this run</button></div>`
   );
+}
+
+/**
+ * Returns a run's status badge (`data-run-status` is what the browser tests read).
+ *
+ * @example
+ * runStatusHtml(run); // '<span class="status status-failed" data-run-status="failed">failed</span>'
+ * @param {Pick<RunRecord, "status">} run
+ * @returns {string}
+ */
+export function runStatusHtml(run) {
+  return `<span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span>`;
+}
+
+/**
+ * Returns why a run failed (its error's code and message), or "" when it has no error.
+ *
+ * @example
+ * runErrorHtml(run, { note: true }); // '<p class="run-error" role="note"><strong>locked</strong>: ...</p>'
+ * @param {Pick<RunRecord, "error">} run
+ * @param {{ note?: boolean }} [options]  note: mark it role="note" (the newest attempt's)
+ * @returns {string}
+ */
+export function runErrorHtml(run, options = {}) {
+  if (!run.error) return "";
+  return `<p class="run-error"${options.note ? ' role="note"' : ""}><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>`;
 }
 
 /**
@@ -115,9 +141,9 @@ export function runSummaryHtml(run, options = {}) {
   const restore = run.restored_from != null ? `, restoring version ${formatCount(run.restored_from)}` : "";
   const version = run.version_id != null && run.status === "succeeded" ? ` <span class="muted">published version ${formatCount(run.version_id)}${restore}${options.served ? " (served)" : ""}</span>` : "";
   const skippedOf = run.status === "skipped" && run.version_id != null ? ` <span class="muted">(same file as version ${formatCount(run.version_id)})</span>` : "";
-  const error = run.error ? `<p class="run-error"><strong>${escapeHtml(run.error.code)}</strong>: ${escapeHtml(run.error.message)}</p>` : "";
+  const error = runErrorHtml(run);
   return (
-    `<div class="run-head"><span class="status status-${escapeHtml(run.status)}" data-run-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span>${version}${skippedOf}</div>` +
+    `<div class="run-head">${runStatusHtml(run)}${version}${skippedOf}</div>` +
     `<dl class="run-meta"><dt>Finished</dt><dd><time datetime="${escapeHtml(run.finished_at)}">${escapeHtml(formatTime(run.finished_at))}</time></dd>` +
     `<dt>File</dt>${run.file ? `<dd><code>${escapeHtml(run.file.name)}</code> <span class="muted">${formatCount(Math.round(run.file.size / 1024))} KiB</span></dd>` : `<dd class="muted">none</dd>`}</dl>` +
     error +
