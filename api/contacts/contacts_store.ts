@@ -116,9 +116,10 @@ export interface ContactsStoreOptions {
   /** `postgres://...`: contacts live in PostgreSQL instead of `<data dir>/contacts.duckdb`. */
   databaseUrl?: string;
   /**
-   * Bytes of contact JSON kept for point reads (default 32 MiB). Only on DuckDB, where this process
-   * is the only writer and so knows exactly when an entry goes stale; on PostgreSQL other processes
-   * write too, and every read asks the database.
+   * Bytes of contact JSON kept (default 32 MiB). On DuckDB this process is the only writer and knows
+   * exactly when an entry goes stale: point reads and pages use what it holds. On PostgreSQL other
+   * processes write too: a point read always asks the database, and a page uses a kept contact only
+   * when its query found the same version (every change to a contact bumps its version).
    */
   cacheBytes?: number;
 }
@@ -149,6 +150,8 @@ export class ContactsStore {
   readonly #reads: ReturnType<typeof readSql>;
   readonly #fields: readonly string[];
   readonly #cache: ByteLru<ContactEntry>;
+  /** Whether a kept entry is current without asking (DuckDB: this process is the only writer). */
+  readonly #trustCache: boolean;
   /**
    * Counts by filter, as of the current generation (DuckDB only, like the point cache): a client
    * paging through a filter with `count=true` asks the same count on every page, and a count is a
@@ -175,7 +178,8 @@ export class ContactsStore {
     this.#reads = readSql(record, engine.dialect);
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
-    this.#maxCounts = cacheBytes > 0 ? MAX_COUNTS : 0;
+    this.#trustCache = engine.dialect === "duckdb";
+    this.#maxCounts = cacheBytes > 0 && this.#trustCache ? MAX_COUNTS : 0;
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
   }
 
@@ -186,8 +190,7 @@ export class ContactsStore {
   static async open(dataDir: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
     const record = options.record ?? contactRecord;
     const engine = await openEngine(dataDir, { ...options, record });
-    const cacheBytes = engine.dialect === "duckdb" ? (options.cacheBytes ?? 32 * 1024 * 1024) : 0;
-    return new ContactsStore(engine, record, cacheBytes);
+    return new ContactsStore(engine, record, options.cacheBytes ?? 32 * 1024 * 1024);
   }
 
   /** "duckdb" or "postgres". */
@@ -270,7 +273,7 @@ export class ContactsStore {
    * commit's idea, for reads: under load the groups grow instead of the queue).
    */
   get(id: number): Promise<ContactEntry | undefined> {
-    const cached = this.#cache.get(id);
+    const cached = this.#trustCache ? this.#cache.get(id) : undefined;
     if (cached !== undefined) return Promise.resolve(cached);
     let batch = this.#pointBatch;
     if (batch === undefined || batch.ids.size >= MAX_POINT_BATCH) {
@@ -319,10 +322,10 @@ export class ContactsStore {
     // Planned for these values each time: a filter's cost depends on which value it has.
     const custom = { plan: "custom" } as const;
     const counting = withTotal ? this.#count(filters) : undefined;
-    const keys = await this.#engine.read.all<{ id: number; sort_key: unknown }>(sql, params, custom);
+    const keys = await this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, custom);
     const more = keys.length > limit;
     const shown = keys.slice(0, limit);
-    const entries = await this.#many(shown.map((k) => Number(k.id)));
+    const entries = await this.#many(shown.map((k) => [Number(k.id), k.version === undefined ? undefined : Number(k.version)]));
     const last = shown.at(-1);
     const nextKey: PageKey | undefined =
       more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
@@ -714,17 +717,21 @@ export class ContactsStore {
     if (generation === this.#generation) this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
   }
 
-  /** Entries for `ids` in that order (missing ones skipped): cached ones, the rest from the database. */
-  async #many(ids: number[]): Promise<ContactEntry[]> {
+  /**
+   * Entries for `ids` in that order (missing ones skipped): kept ones, the rest from the database.
+   * An id that comes with a version (the page query read it, on PostgreSQL) takes a kept entry only
+   * at that version: what another process wrote since is read again.
+   */
+  async #many(ids: readonly (readonly [id: number, version: number | undefined])[]): Promise<ContactEntry[]> {
     const found = new Map<number, ContactEntry>();
     const missing: number[] = [];
-    for (const id of ids) {
+    for (const [id, version] of ids) {
       const cached = this.#cache.get(id);
-      if (cached === undefined) missing.push(id);
-      else found.set(id, cached);
+      if (cached !== undefined && (version === undefined ? this.#trustCache : cached.version === version)) found.set(id, cached);
+      else missing.push(id);
     }
     if (missing.length > 0) for (const entry of await this.#fetch(missing)) found.set(entry.view.id, entry);
-    return ids.flatMap((id) => found.get(id) ?? []);
+    return ids.flatMap(([id]) => found.get(id) ?? []);
   }
 
   /**

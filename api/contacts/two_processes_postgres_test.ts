@@ -52,6 +52,8 @@ test("two npm start processes on one PostgreSQL: one winner per conditional writ
 
     for (let round = 1; round <= 15; round++) {
       const etag = `"${round}"`;
+      // Both read a page holding the contact first: each keeps it, at this version.
+      for (const server of [a, b]) assert.equal((await raw(server.url, { path: "/contacts?limit=10" })).json().items[0].id, created.json().id);
       const writers = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b));
       const answers = await Promise.all(
         writers.map((server, i) =>
@@ -62,6 +64,9 @@ test("two npm start processes on one PostgreSQL: one winner per conditional writ
       assert.deepEqual(statuses, [200, 412, 412, 412, 412, 412, 412, 412], `round ${round}: ${answers.map((r) => r.status)}`);
       const winner = answers.find((r) => r.status === 200)!.json();
       for (const server of [a, b]) {
+        // The page first: a point read would refresh what the process keeps.
+        const listed = (await raw(server.url, { path: "/contacts?limit=10" })).json().items[0];
+        assert.equal(listed.city, winner.city, `round ${round}: a page shows the new version at once, not a kept one`);
         const now = await raw(server.url, { path });
         assert.equal(now.headers.etag, `"${round + 1}"`, `round ${round}: both processes serve the new version at once`);
         assert.equal(now.json().city, winner.city);

@@ -225,7 +225,9 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     linksByIds: together ? null : `SELECT l.${recordKey}::INTEGER AS id, ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = ANY($1::INTEGER[])`,
     /**
      * The ids and sort keys of one page: rows matching `filters` after the cursor `after` (the
-     * sort key and id of the last row of the previous page), `limit` of them, in sort order.
+     * sort key and id of the last row of the previous page), `limit` of them, in sort order. On
+     * PostgreSQL also each row's version, against which the API checks the contacts it keeps (other
+     * processes write); DuckDB's API knows every commit, and would scan one more column for it.
      */
     page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number) {
       const params: unknown[] = [];
@@ -239,7 +241,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
       }
       const dir = sort.descending ? " DESC" : "";
       const sql =
-        `SELECT c.id, ${key} AS sort_key FROM ${base.table} c` +
+        `SELECT c.id, ${key} AS sort_key${together ? ", c.version" : ""} FROM ${base.table} c` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
         ` ORDER BY ${orderKey(sort.field)}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
       return { sql, params };
