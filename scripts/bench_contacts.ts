@@ -231,7 +231,7 @@ async function main(): Promise<void> {
         const floor =
           backend === "duckdb"
             ? best("floor-duckdb", () => [file, floorDir])
-            : (await freshDatabase(postgresUrl!, "bench_contacts_floor"), best("floor-postgres", () => [file, new URL("/bench_contacts_floor", postgresUrl).toString()]));
+            : await freshDatabase(postgresUrl!, "bench_contacts_floor").then((floorUrl) => best("floor-postgres", () => [file, floorUrl]));
         let first: Measure | undefined;
         for (let k = 0; k < repeat; k++) {
           await fresh();

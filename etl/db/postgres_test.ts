@@ -1,0 +1,47 @@
+// DATABASE_URL as libpq reads it: `?host=<folder>` reaches a local server by its Unix socket.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectionOf, isDatabaseUnavailable, PostgresDatabase } from "./mod.ts";
+import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
+
+test("connectionOf() turns libpq's host and port parameters into the client's options and keeps the rest", () => {
+  assert.deepEqual(connectionOf("postgres://u:p@db.example:5433/contacts"), { url: "postgres://u:p@db.example:5433/contacts" });
+  assert.deepEqual(connectionOf("postgres:///contacts?host=/run/postgresql"), { url: "postgres:///contacts", host: "/run/postgresql" });
+  assert.deepEqual(connectionOf("postgres://u@localhost/contacts?host=%2Ftmp%2Fpg&port=5544&sslmode=disable"), {
+    url: "postgres://u@localhost/contacts?sslmode=disable",
+    host: "/tmp/pg",
+    port: 5544,
+  });
+  assert.deepEqual(connectionOf("not a url"), { url: "not a url" });
+});
+
+test("a DATABASE_URL naming a socket folder connects over the Unix socket; an empty folder is an unavailable database", { skip: POSTGRES_SKIP }, async () => {
+  const tcp = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  let folder: string;
+  let port: number;
+  try {
+    assert.equal((await tcp.one<{ socket: boolean }>("SELECT inet_server_addr() IS NULL AS socket"))?.socket, false, "the test server's URL is TCP");
+    folder = String((await tcp.one<{ dirs: string }>("SELECT current_setting('unix_socket_directories') AS dirs"))?.dirs).split(",")[0].trim();
+    port = Number((await tcp.one<{ port: string }>("SELECT current_setting('port') AS port"))?.port);
+  } finally {
+    await tcp.close();
+  }
+  const url = new URL(TEST_POSTGRES_URL!);
+  const socketUrl = `postgres://${url.username}@localhost${url.pathname}?host=${encodeURIComponent(folder)}&port=${port}`;
+  const local = await PostgresDatabase.connect(socketUrl, { max: 1 });
+  try {
+    assert.equal((await local.one<{ socket: boolean }>("SELECT inet_server_addr() IS NULL AS socket"))?.socket, true, `${socketUrl} is a Unix socket connection`);
+  } finally {
+    await local.close();
+  }
+  const empty = mkdtempSync(join(tmpdir(), "no-postgres-"));
+  try {
+    const error = await PostgresDatabase.connect(`postgres://nobody@localhost/none?host=${encodeURIComponent(empty)}&port=${port}`, { max: 1 }).then(() => null, (e: unknown) => e);
+    assert.equal(isDatabaseUnavailable(error), true, String(error));
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
