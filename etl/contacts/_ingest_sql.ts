@@ -22,10 +22,14 @@ export function cleanSql(column: string): string {
 // The same set as code points, for the cheap test below.
 const WHITESPACE_CODES = "9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279";
 
-/** `String.prototype.trim()` in SQL; the regular expression runs only for the few cells that need it. */
-export function trimSql(text: string): string {
+/**
+ * `String.prototype.trim()` in SQL, NULL when it would change nothing (so a table of trimmed cells
+ * holds only the few that differ: read it as `coalesce(trimmed, text)`); the regular expression runs
+ * only for the cells that need it.
+ */
+export function trimmedOrNullSql(text: string): string {
   return `CASE WHEN unicode(left(${text}, 1)) IN (${WHITESPACE_CODES}) OR unicode(right(${text}, 1)) IN (${WHITESPACE_CODES})
-    THEN regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g') ELSE ${text} END`;
+    THEN regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g') END`;
 }
 
 /** True when any of `cells` holds a control character (one test per row instead of one per cell). */
