@@ -81,34 +81,48 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
       }
       let i = bytes === 0 && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
       bytes += n;
-      for (; i < n; i++) {
-        const c = chunk[i];
+      // Only quotes and line ends matter: jump from one to the next (Buffer.indexOf, native) instead
+      // of looking at every byte in JavaScript (0.8-1.1 s for a 127 MB file). Each byte's next
+      // position is kept until passed, so each is searched for once per chunk.
+      let nextQuote = -1;
+      let nextLf = -1;
+      let nextCr = -1;
+      while (i < n) {
         if (previousCR) {
           previousCR = false;
-          if (c === LF) continue;
+          if (chunk[i] === LF) {
+            i++;
+            continue;
+          }
         }
+        if (nextQuote < i) nextQuote = indexOrEnd(chunk, QUOTE, i, n);
+        if (nextLf < i) nextLf = indexOrEnd(chunk, LF, i, n);
+        if (nextCr < i) nextCr = indexOrEnd(chunk, CR, i, n);
+        const at = Math.min(nextQuote, nextLf, nextCr);
+        // Bytes before it, outside quotes, make the record non-empty.
+        if (at > i && !inQuotes) empty = false;
+        if (at === n) break;
+        const c = chunk[at];
+        i = at + 1;
         if (inQuotes) {
           // A doubled quote inside quotes is an escaped quote: leaving and re-entering is the same.
           if (c === QUOTE) inQuotes = false;
-          else if (c === LF) line++;
-          else if (c === CR) {
+          else {
             line++;
-            previousCR = true;
+            previousCR = c === CR;
           }
           continue;
         }
-        if (c === LF || c === CR) {
-          if (c === CR) previousCR = true;
-          endRecord();
-          line++;
-          recordLine = line;
-          continue;
-        }
-        if (empty) empty = false;
         if (c === QUOTE) {
+          empty = false;
           inQuotes = true;
           quoteLine = line;
+          continue;
         }
+        previousCR = c === CR;
+        endRecord();
+        line++;
+        recordLine = line;
       }
     }
   } finally {
@@ -126,6 +140,12 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
   };
+}
+
+/** The position of `byte` in `chunk` from `from`, or `end` when there is none. */
+function indexOrEnd(chunk: Buffer, byte: number, from: number, end: number): number {
+  const at = chunk.indexOf(byte, from);
+  return at === -1 || at >= end ? end : at;
 }
 
 /**

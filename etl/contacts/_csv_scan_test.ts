@@ -49,3 +49,75 @@ test("scanCsvFile() finds the physical line of each record", async (t) => {
     assert.equal(scan.records, 10_001);
   });
 });
+
+/** The scanner's rules one byte at a time, the way it was first written: the oracle for the one that jumps. */
+function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, number]>; blanks: number[]; unterminatedQuoteLine: number | null } {
+  let line = 1;
+  let record = 0;
+  let recordLine = 1;
+  let inQuotes = false;
+  let quoteLine = 0;
+  let empty = true;
+  let previousCR = false;
+  let extra = 0;
+  const extras: Array<[number, number]> = [];
+  const blanks: number[] = [];
+  const endRecord = () => {
+    if (empty) blanks.push(record);
+    const offset = recordLine - (record + 1);
+    if (offset !== extra) {
+      extras.push([record, offset]);
+      extra = offset;
+    }
+    record++;
+    empty = true;
+  };
+  for (let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (previousCR) {
+      previousCR = false;
+      if (c === 10) continue;
+    }
+    if (inQuotes) {
+      if (c === 34) inQuotes = false;
+      else if (c === 10 || c === 13) {
+        line++;
+        previousCR = c === 13;
+      }
+      continue;
+    }
+    if (c === 10 || c === 13) {
+      previousCR = c === 13;
+      endRecord();
+      line++;
+      recordLine = line;
+      continue;
+    }
+    empty = false;
+    if (c === 34) {
+      inQuotes = true;
+      quoteLine = line;
+    }
+  }
+  if (!empty || inQuotes) endRecord();
+  return { records: record, extras, blanks, unterminatedQuoteLine: inQuotes ? quoteLine : null };
+}
+
+test("scanCsvFile() agrees with a byte-by-byte reading on random files of quotes, commas, CR, LF and text, in any chunk size", () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const alphabet = ['"', ",", "\r", "\n", "a", "é", " "];
+  for (let round = 0; round < 300; round++) {
+    const text = (random() < 0.2 ? "\uFEFF" : "") + Array.from({ length: Math.floor(random() * 60) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    const expected = scanBytes(Buffer.from(text));
+    // A byte-order mark is looked for in a first chunk of 3 bytes or more.
+    for (const chunkSize of text.startsWith("\uFEFF") ? [3, 5, 4 << 20] : [1, 2, 5, 4 << 20]) {
+      const scan = scanText(text, chunkSize);
+      assert.deepEqual(
+        { records: scan.records, extras: scan.extras, blanks: scan.blanks, unterminatedQuoteLine: scan.unterminatedQuoteLine },
+        expected,
+        `${JSON.stringify(text)} in chunks of ${chunkSize}`,
+      );
+    }
+  }
+});
