@@ -316,7 +316,7 @@ function publicationSettings(raw, dataDir, cwd) {
   return {
     parquetDir: parquet === undefined ? join(dataDir, "parquet") : parquet.text === "off" ? null : resolve(cwd, parquet.text),
     keepVersions: keep === undefined ? { newest: 7, days: 7 } : parseKeepVersions(keep.text, keep.from),
-    contactsExportMs: contactsExport === undefined ? 60_000 : contactsExport.text === "off" ? null : parseDuration(contactsExport.text, contactsExport.from),
+    contactsExportMs: durationOrOff(contactsExport, 60_000),
   };
 }
 
@@ -367,9 +367,6 @@ function alertAndFetchSettings(raw) {
   }
   const timeout = raw("alertTimeoutMs");
   const publicUrl = raw("publicUrl");
-  const poll = raw("workbookPollMs");
-  const pollMs = poll === undefined || poll.text === "off" ? undefined : parseDuration(poll.text, poll.from);
-  if (poll !== undefined && pollMs !== undefined && pollMs < 10_000) throw new SettingsError(`${poll.from} must be at least 10s (or 'off'); got '${poll.text}'`);
   const maxMb = raw("workbookMaxBytes");
   if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1; got '${maxMb.text}'`);
   return {
@@ -379,7 +376,7 @@ function alertAndFetchSettings(raw) {
     publicUrl: publicUrl === undefined ? undefined : checkedUrl(publicUrl, { localHttpOnly: false }).replace(/\/+$/, ""),
     metricsPublic: onOff(raw("metricsPublic")) ?? false,
     workbookAuthHeader: parseHeaderLine(raw("workbookAuthHeader")),
-    workbookPollMs: poll === undefined ? 10 * 60_000 : (pollMs ?? null),
+    workbookPollMs: durationOrOff(raw("workbookPollMs"), 10 * 60_000, 10_000),
     workbookMaxBytes: (maxMb === undefined ? 1024 : Number(maxMb.text)) * 1024 * 1024,
   };
 }
@@ -439,6 +436,27 @@ function parseDuration(text, from = "The duration") {
   const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
   if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
   return Math.round(ms);
+}
+
+/**
+ * A `DURATION|off` setting: its milliseconds, null for `off`, `fallback` when it is not set. Throws
+ * SettingsError naming the setting for anything else, or for less than `minMs`.
+ *
+ * @example
+ * ```ts
+ * durationOrOff({ text: "off", from: "WORKBOOK_POLL" }, 600_000); // null
+ * ```
+ * @param {RawSetting} setting
+ * @param {number} fallback
+ * @param {number} [minMs]
+ * @returns {number | null}
+ */
+function durationOrOff(setting, fallback, minMs = 0) {
+  if (setting === undefined) return fallback;
+  if (setting.text === "off") return null;
+  const ms = parseDuration(setting.text, setting.from);
+  if (ms < minMs) throw new SettingsError(`${setting.from} must be at least ${minMs / 1000}s (or 'off'); got '${setting.text}'`);
+  return ms;
 }
 
 /**
