@@ -73,12 +73,32 @@ export function compress(request: Request, response: Response): Response {
   if (typeof parts.body === "string") {
     bytes = encode(encoding, Buffer.from(parts.body, "utf8"));
   } else {
-    const cache = remembered.get(parts.body) ?? {};
-    bytes = cache[encoding] ??= encode(encoding, parts.body);
-    remembered.set(parts.body, cache);
+    bytes = encodedOnce(encoding, parts.body);
   }
   const out: HeaderRecord = { ...headers, vary, "content-encoding": encoding };
   return send(bytes, parts.status, out);
+}
+
+/**
+ * Compresses `body` ahead of its first request, in every encoding served, so that request finds it
+ * done (a body kept and sent again is compressed once, by `compress`).
+ *
+ * @example
+ * ```ts
+ * precompress(matrixBytes); // the first GET /matrix?format=binary sends the kept brotli bytes
+ * ```
+ */
+export function precompress(body: Uint8Array): void {
+  if (body.byteLength < MIN_COMPRESS_BYTES) return;
+  for (const encoding of ["br", "gzip"] as const) encodedOnce(encoding, body);
+}
+
+/** `body` in `encoding`, compressed on first use and remembered with the bytes object. */
+function encodedOnce(encoding: Encoding, body: Uint8Array): Buffer {
+  const cache = remembered.get(body) ?? {};
+  const bytes = (cache[encoding] ??= encode(encoding, body));
+  remembered.set(body, cache);
+  return bytes;
 }
 
 function encode(encoding: Encoding, bytes: Uint8Array): Buffer {

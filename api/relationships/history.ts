@@ -6,7 +6,7 @@
 import { encodeCursor, type Key } from "../http/keyset.ts";
 import type { RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
-import type { SnapshotHandle } from "./snapshot_watcher.ts";
+import { oncePerSnapshot, type SnapshotHandle } from "./snapshot_watcher.ts";
 import { SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2 } from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
@@ -20,7 +20,6 @@ export interface ChangeFilter {
 }
 
 const COUNT_KEYS = ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"] as const;
-const versionsCache = new WeakMap<RelationshipModel, Promise<Version[]>>();
 
 /**
  * Returns every published version of the snapshot, newest first, with its change counts (read
@@ -31,24 +30,18 @@ const versionsCache = new WeakMap<RelationshipModel, Promise<Version[]>>();
  * (await listVersions(handle))[0].current // true
  * ```
  */
-export function listVersions(handle: SnapshotHandle): Promise<Version[]> {
-  let versions = versionsCache.get(handle.model);
-  if (versions === undefined) {
-    versions = handle.query(async (db) => {
-      type Row = Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown };
-      const rows = await db.all<Row>(SNAPSHOT_VERSIONS).catch(() => db.all<Row>(SNAPSHOT_VERSIONS_V2));
-      const counts = await db.all<{ version_id: number; key: string; n: number }>(SNAPSHOT_CHANGE_COUNTS);
-      return rows.map((row) => {
-        const changes = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Version["changes"];
-        for (const c of counts) if (c.version_id === row.version_id && c.key in changes) changes[c.key as keyof Version["changes"]] = c.n;
-        return { ...row, loaded_at: isoTime(row.loaded_at), size: Number(row.size), changes, current: row.version_id === handle.model.versionId };
-      });
+export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = oncePerSnapshot((handle) =>
+  handle.query(async (db) => {
+    type Row = Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown };
+    const rows = await db.all<Row>(SNAPSHOT_VERSIONS).catch(() => db.all<Row>(SNAPSHOT_VERSIONS_V2));
+    const counts = await db.all<{ version_id: number; key: string; n: number }>(SNAPSHOT_CHANGE_COUNTS);
+    return rows.map((row) => {
+      const changes = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Version["changes"];
+      for (const c of counts) if (c.version_id === row.version_id && c.key in changes) changes[c.key as keyof Version["changes"]] = c.n;
+      return { ...row, loaded_at: isoTime(row.loaded_at), size: Number(row.size), changes, current: row.version_id === handle.model.versionId };
     });
-    versionsCache.set(handle.model, versions);
-    versions.catch(() => versionsCache.delete(handle.model));
-  }
-  return versions;
-}
+  }),
+);
 
 /**
  * Returns up to `limit` changes matching `filter` after the cursor key `after` (version, row),

@@ -15,13 +15,13 @@ import { CHANGE_COLUMNS, PAIR_COLUMNS, relationshipDocs } from "./relationship_d
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
-import type { SnapshotHandle, SnapshotWatcher } from "./snapshot_watcher.ts";
+import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./snapshot_watcher.ts";
 import { linkNext } from "../http/link_header.ts";
 import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
 import type { CellCounts } from "./relationship_schemas.ts";
 import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
 import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
-import { compress } from "../http/compression.ts";
+import { precompress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
 const BODY_CACHE_LIMIT = 20_000;
@@ -51,17 +51,24 @@ function summary(actor: Actor): ActorSummary {
 }
 
 /** Answers from the per-snapshot body cache, with the snapshot ETag and 304 on If-None-Match. */
-function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string, csvToo = false): Response {
+function cachedJson(request: Request, model: RelationshipModel, key: string, build: () => string, csvToo = false): Promise<Response> {
   return cachedBody(request, model, key, () => Buffer.from(build(), "utf8"), "application/json; charset=utf-8", csvToo);
 }
 
-function cachedBody(request: Request, model: RelationshipModel, key: string, build: () => Uint8Array, type: string, varyAccept = false): Response {
+async function cachedBody(
+  request: Request,
+  model: RelationshipModel,
+  key: string,
+  build: () => Uint8Array | Promise<Uint8Array>,
+  type: string,
+  varyAccept = false,
+): Promise<Response> {
   const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache" };
   if (varyAccept) headers.vary = "Accept";
   if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
   let body = model.bodies.get(key);
   if (body === undefined) {
-    body = build();
+    body = await build();
     // The same bytes object on every request: the compression layer remembers its compressed form.
     if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
   }
@@ -161,18 +168,8 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   };
 }
 
-// The cell counts are read once per snapshot (the file never changes).
-const cellCounts = new WeakMap<RelationshipModel, Promise<CellCounts>>();
-
-function countsOf(handle: SnapshotHandle): Promise<CellCounts> {
-  let counts = cellCounts.get(handle.model);
-  if (counts === undefined) {
-    counts = handle.query((db) => countCells(db, handle.model.header.length));
-    cellCounts.set(handle.model, counts);
-    counts.catch(() => cellCounts.delete(handle.model));
-  }
-  return counts;
-}
+// The cell counts are read once per snapshot.
+const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((db) => countCells(db, handle.model.header.length)));
 
 /** Cache key of the binary matrix body for a window of rows. */
 const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
@@ -201,11 +198,7 @@ function warmMatrix(handle: SnapshotHandle): void {
   if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
   setTimeout(() => {
     Promise.all([countsOf(handle), matrixBody(handle, 0, n)])
-      .then(([, body]) => {
-        for (const encoding of ["br", "gzip"]) {
-          compress(new Request("http://warm/", { headers: { "accept-encoding": encoding } }), send(body, 200, { "content-type": "application/octet-stream" }));
-        }
-      })
+      .then(([, body]) => precompress(body))
       .catch(() => {}); // a retired or unreadable snapshot: the request path reports it
   }, 0);
 }
@@ -368,18 +361,21 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         return send(body, 200, { ...headers, "content-type": "application/octet-stream" });
       }
       const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
-      const key = `matrix:${offset}:${limit}`;
-      let body = model.bodies.get(key);
-      if (body === undefined) {
-        const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
-        const text = new Map(window.map((r) => [r.position, r.cells]));
-        const rows = [];
-        // Row i is header position i; an actor of the header without a data row is a blank row.
-        for (let p = offset; p < Math.min(n, offset + limit); p++) rows.push({ id: model.header[p].id, cells: text.get(p) ?? ".".repeat(n) });
-        body = Buffer.from(JSON.stringify({ actors: model.header, rows, total: n, offset, counts, layout: model.layout }), "utf8");
-      }
-      const built = body;
-      return cachedBody(request, model, key, () => built, "application/json; charset=utf-8", true);
+      return cachedBody(
+        request,
+        model,
+        `matrix:${offset}:${limit}`,
+        async () => {
+          const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
+          const text = new Map(window.map((r) => [r.position, r.cells]));
+          const rows = [];
+          // Row i is header position i; an actor of the header without a data row is a blank row.
+          for (let p = offset; p < Math.min(n, offset + limit); p++) rows.push({ id: model.header[p].id, cells: text.get(p) ?? ".".repeat(n) });
+          return Buffer.from(JSON.stringify({ actors: model.header, rows, total: n, offset, counts, layout: model.layout }), "utf8");
+        },
+        "application/json; charset=utf-8",
+        true,
+      );
     },
     relationshipDocs.matrix,
   );

@@ -47,6 +47,29 @@ export class SnapshotHandle {
   }
 }
 
+/**
+ * Returns `read` remembered per snapshot: its answer is computed on first use and kept while the
+ * snapshot is (the file never changes); a failed read is forgotten, so the next call tries again.
+ *
+ * @example
+ * ```ts
+ * const countOf = oncePerSnapshot((handle) => handle.query((db) => db.one("SELECT count(*) AS n FROM actors")));
+ * await countOf(handle); // read once; the same promise afterwards
+ * ```
+ */
+export function oncePerSnapshot<T>(read: (handle: SnapshotHandle) => Promise<T>): (handle: SnapshotHandle) => Promise<T> {
+  const kept = new WeakMap<RelationshipModel, Promise<T>>();
+  return (handle) => {
+    let answer = kept.get(handle.model);
+    if (answer === undefined) {
+      answer = read(handle);
+      kept.set(handle.model, answer);
+      answer.catch(() => kept.delete(handle.model));
+    }
+    return answer;
+  };
+}
+
 /** Polling interval and hooks of a SnapshotWatcher. */
 export interface WatcherOptions {
   /** How often to stat the file (default 250 ms; the contract allows up to 500). */
