@@ -81,16 +81,17 @@ export function compress(request: Request, response: Response): Response {
 
 /**
  * Compresses `body` ahead of its first request, in every encoding served, so that request finds it
- * done (a body kept and sent again is compressed once, by `compress`).
+ * done (a body kept and sent again is compressed once, by `compress`). Returns the forms made; none
+ * for a body too small to compress.
  *
  * @example
  * ```ts
- * precompress(matrixBytes); // the first GET /matrix?format=binary sends the kept brotli bytes
+ * precompress(matrixBytes); // the first GET /matrix?format=binary sends these brotli bytes
  * ```
  */
-export function precompress(body: Uint8Array): void {
-  if (body.byteLength < MIN_COMPRESS_BYTES) return;
-  for (const encoding of ["br", "gzip"] as const) encodedOnce(encoding, body);
+export function precompress(body: Uint8Array): Partial<Record<Encoding, Buffer>> {
+  if (body.byteLength < MIN_COMPRESS_BYTES) return {};
+  return { br: encodedOnce("br", body), gzip: encodedOnce("gzip", body) };
 }
 
 /** `body` in `encoding`, compressed on first use and remembered with the bytes object. */

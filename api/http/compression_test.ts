@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { brotliDecompressSync } from "node:zlib";
-import { chooseEncoding, compress, MIN_COMPRESS_BYTES } from "./compression.ts";
+import { chooseEncoding, compress, MIN_COMPRESS_BYTES, precompress } from "./compression.ts";
 import { send } from "./respond.ts";
 
 test("chooseEncoding() follows Accept-Encoding: brotli first, gzip next, q=0 refuses", () => {
@@ -33,4 +33,15 @@ test("compress() compresses big text once per cached body and leaves the rest al
   assert.equal(plain.headers.get("content-encoding"), null);
   assert.equal(plain.headers.get("vary"), "Accept-Encoding", "the answer could have differed");
   assert.equal(compress(request, send(null, 304, { etag: '"v1"' })).status, 304);
+});
+
+test("precompress() makes the forms compress() then sends for the same bytes", () => {
+  const parts = (response: Response) => (response as unknown as { fastParts(): { body: Buffer } }).fastParts();
+  const body = Buffer.from("0123456789abcdef".repeat(4096));
+  const done = precompress(body);
+  for (const encoding of ["br", "gzip"] as const) {
+    const request = new Request("http://x/", { headers: { "accept-encoding": encoding } });
+    assert.equal(parts(compress(request, send(body, 200, { "content-type": "application/octet-stream" }))).body, done[encoding], `${encoding}: the bytes made ahead`);
+  }
+  assert.deepEqual(precompress(Buffer.from("tiny")), {});
 });
