@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database, PostgresDatabase } from "../db/mod.ts";
+import { Database, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
 import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
 import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
@@ -273,11 +273,14 @@ function errorCode(error: unknown): string {
   if (error instanceof ContactsCsvError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
     return error.code;
   }
+  // Before ENOENT: a Unix socket of DATABASE_URL with no server behind it is one too.
+  if (isDatabaseUnavailable(error)) return "database-unavailable";
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return "unreadable";
   return "ingest-failed";
 }
 
 function plainMessage(error: unknown, csvPath: string): string {
+  if (isDatabaseUnavailable(error)) return `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}`;
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return `Cannot read contacts file '${csvPath}': no such file`;
   const message = error instanceof Error ? error.message : String(error);
   // DuckDB messages can run to many lines of hints; the first says what went wrong.

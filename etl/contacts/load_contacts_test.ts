@@ -225,3 +225,19 @@ test("loadContacts() gives up with a clear error when another process holds the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a load into a PostgreSQL socket folder with no server is recorded as the database not answering, not as a missing CSV", async () => {
+  const dir = tempDir();
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, GOOD);
+    const noServer = join(dir, "no-server");
+    mkdirSync(noServer);
+    await assert.rejects(loadContacts({ csvPath: csv, dataDir: join(dir, "data"), databaseUrl: `postgres://nobody@localhost/none?host=${encodeURIComponent(noServer)}` }));
+    const error = readRuns(join(dir, "data")).at(-1)?.error;
+    assert.equal(error?.code, "database-unavailable");
+    assert.match(error?.message ?? "", /^The PostgreSQL server of DATABASE_URL refused or did not answer: connect ENOENT /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -33,7 +33,7 @@ export function postgresErrorOf(error: unknown): { code: string; constraint: str
 // starting), 3D000 (the database is gone).
 const UNAVAILABLE = new Set([
   "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
-  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ENOENT", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
+  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
   "57P01", "57P02", "57P03", "3D000",
 ]);
 
@@ -48,7 +48,10 @@ const UNAVAILABLE = new Set([
  * ```
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  // ENOENT only from connecting: a Unix socket that is not there (no server listening). Any other
+  // missing file is not the database's.
+  if (code === "ENOENT") return syscall === "connect";
   return typeof code === "string" && (UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code));
 }
 
@@ -65,15 +68,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * ```
  */
 export function connectionOf(url: string): { url: string; host?: string; port?: number } {
+  if (!/[?&](host|port)=/.test(url)) return { url };
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    // libpq allows an empty host before the path (`postgres://user@/db?host=/run/postgresql`); a URL
+    // parser does not, and the host parameter overrides it anyway.
+    parsed = new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/?#@]*@)(?=[/?])/, "$1localhost"));
   } catch {
     return { url };
   }
   const host = parsed.searchParams.get("host") ?? undefined;
   const port = parsed.searchParams.get("port") ?? undefined;
-  if (host === undefined && port === undefined) return { url };
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new Error(`DATABASE_URL's port parameter must be a number; got '${port}'`);
   parsed.searchParams.delete("host");
   parsed.searchParams.delete("port");
   return { url: parsed.toString(), ...(host === undefined ? {} : { host }), ...(port === undefined ? {} : { port: Number(port) }) };

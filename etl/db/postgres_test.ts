@@ -15,7 +15,9 @@ test("connectionOf() turns libpq's host and port parameters into the client's op
     host: "/tmp/pg",
     port: 5544,
   });
+  assert.deepEqual(connectionOf("postgres://u@/contacts?host=/run/postgresql"), { url: "postgres://u@localhost/contacts", host: "/run/postgresql" });
   assert.deepEqual(connectionOf("not a url"), { url: "not a url" });
+  assert.throws(() => connectionOf("postgres://u@localhost/contacts?port=five"), /DATABASE_URL's port parameter must be a number; got 'five'/);
 });
 
 test("a DATABASE_URL naming a socket folder connects over the Unix socket; an empty folder is an unavailable database", { skip: POSTGRES_SKIP }, async () => {
@@ -44,4 +46,9 @@ test("a DATABASE_URL naming a socket folder connects over the Unix socket; an em
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test("isDatabaseUnavailable() counts a missing file only when connecting to it", () => {
+  assert.equal(isDatabaseUnavailable(Object.assign(new Error("connect ENOENT /run/postgresql/.s.PGSQL.5432"), { code: "ENOENT", syscall: "connect" })), true);
+  assert.equal(isDatabaseUnavailable(Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: "ENOENT", syscall: "open" })), false);
 });
