@@ -81,13 +81,16 @@ export function query(params) {
 }
 
 /**
+ * Fetches `path` asking for `accept`, with the token on writes; returns the response when it is ok,
+ * and throws ApiError otherwise (with the problem document's fields when the API sent one).
  * @param {string} path
- * @param {RequestInit} [init]
- * @returns {Promise<{ body: any, headers: Headers }>}
+ * @param {RequestInit} init
+ * @param {string} accept
+ * @returns {Promise<Response>}
  */
-async function request(path, init = {}) {
+async function fetchOk(path, init, accept) {
   const headers = new Headers(init.headers);
-  headers.set("Accept", "application/json");
+  headers.set("Accept", accept);
   if (token && init.method && init.method !== "GET") headers.set("Authorization", `Bearer ${token}`);
   /** @type {Response} */
   let response;
@@ -96,12 +99,24 @@ async function request(path, init = {}) {
   } catch {
     throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
   }
-  const type = response.headers.get("Content-Type") || "";
-  const body = response.status === 204 ? null : type.includes("json") ? await response.json().catch(() => null) : await response.text();
   if (!response.ok) {
+    const type = response.headers.get("Content-Type") || "";
+    const body = type.includes("json") ? await response.json().catch(() => null) : null;
     const problem = body && typeof body === "object" ? body : { status: response.status, title: response.statusText };
     throw new ApiError({ ...problem, status: response.status });
   }
+  return response;
+}
+
+/**
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<{ body: any, headers: Headers }>}
+ */
+async function request(path, init = {}) {
+  const response = await fetchOk(path, init, "application/json");
+  const type = response.headers.get("Content-Type") || "";
+  const body = response.status === 204 ? null : type.includes("json") ? await response.json().catch(() => null) : await response.text();
   return { body, headers: response.headers };
 }
 
@@ -217,13 +232,7 @@ export async function matrixInfo(limit = 1) {
  * @returns {Promise<MatrixCells>}
  */
 export async function matrixCells(window = {}) {
-  let response;
-  try {
-    response = await fetch(`${base}/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { headers: { Accept: "application/octet-stream" }, signal: window.signal });
-  } catch {
-    throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
-  }
-  if (!response.ok) throw new ApiError(await response.json().catch(() => ({ status: response.status })));
+  const response = await fetchOk(`/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { signal: window.signal }, "application/octet-stream");
   const bytes = new Uint8Array(await response.arrayBuffer());
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "RMX1") throw new ApiError({ status: 502, detail: "The matrix answer is not in the RMX1 layout" });
