@@ -760,17 +760,16 @@ export class ContactsStore {
   }
 
   /**
-   * Reads `ids` from the database, on one snapshot: on PostgreSQL one statement (one id: byId;
-   * several: byIds, each row with its departments); on DuckDB the rows, then their links, in one
-   * read transaction, so an answer never pairs one version's fields with another's departments,
-   * whatever commits meanwhile (a load's included).
+   * Reads `ids` from the database, on one snapshot: on PostgreSQL one statement (each row with its
+   * departments); on DuckDB the rows, then their links, in one read transaction, so an answer never
+   * pairs one version's fields with another's departments, whatever commits meanwhile (a load's
+   * included).
    */
   async #fetch(ids: number[]): Promise<ContactEntry[]> {
     const generation = this.#generation;
-    const byId = ids.length === 1 ? this.#reads.byId : null;
     const linksSql = this.#reads.linksByIds;
     const { rows, links } = await this.#engine.snapshot(async (read) => {
-      const rows = await read.all<Record<string, unknown>>(byId ?? this.#reads.byIds, [byId === null ? ids : ids[0]]);
+      const rows = await read.all<Record<string, unknown>>(this.#reads.byIds, [ids]);
       const links = linksSql === null || rows.length === 0 ? undefined : await read.all<{ id: number; name: string }>(linksSql, [ids]);
       return { rows, links };
     });

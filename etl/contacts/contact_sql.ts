@@ -217,8 +217,6 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
   const rowList = `${contactColumns}, ${departmentsOf}`;
   return {
-    /** One contact by id ($1) with its departments, on PostgreSQL; null on DuckDB (byIds and linksByIds read it). */
-    byId: together ? `SELECT ${contactColumns}, ${departmentsOf} FROM ${base.table} c WHERE c.id = $1` : null,
     /** Contacts by ids ($1, an integer list), any order; with their departments on PostgreSQL (else linksByIds has them). */
     byIds: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
     /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */
