@@ -169,7 +169,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       counts: (error as { counts?: Record<string, number> }).counts ?? {},
       findings: summary === undefined ? [] : findingsOf(summary, source, summary.rejects_file),
       changes: {},
-      error: { code: errorCode(error), message: plainMessage(error, options.csvPath) },
+      error: runError(error, options.csvPath),
     });
     throw error;
   } finally {
@@ -269,20 +269,17 @@ function findingsOf(summary: IngestSummary, source: string, rejectsFile: string 
   return findings;
 }
 
-function errorCode(error: unknown): string {
+/** A failed load's error for its run: the code, and a message for the person running the load. */
+function runError(error: unknown, csvPath: string): { code: string; message: string } {
+  // DuckDB messages can run to many lines of hints; the first says what went wrong.
+  const firstLine = (error instanceof Error ? error.message : String(error)).split("\n")[0];
   if (error instanceof ContactsCsvError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
-    return error.code;
+    return { code: error.code, message: firstLine };
   }
   // Before ENOENT: a Unix socket of DATABASE_URL with no server behind it is one too.
-  if (isDatabaseUnavailable(error)) return "database-unavailable";
-  if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return "unreadable";
-  return "ingest-failed";
-}
-
-function plainMessage(error: unknown, csvPath: string): string {
-  if (isDatabaseUnavailable(error)) return `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}`;
-  if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return `Cannot read contacts file '${csvPath}': no such file`;
-  const message = error instanceof Error ? error.message : String(error);
-  // DuckDB messages can run to many lines of hints; the first says what went wrong.
-  return message.split("\n")[0];
+  if (isDatabaseUnavailable(error)) {
+    return { code: "database-unavailable", message: `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}` };
+  }
+  if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return { code: "unreadable", message: `Cannot read contacts file '${csvPath}': no such file` };
+  return { code: "ingest-failed", message: firstLine };
 }
