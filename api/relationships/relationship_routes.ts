@@ -66,14 +66,22 @@ async function cachedBody(
   const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache" };
   if (varyAccept) headers.vary = "Accept";
   if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+  const body = await keptBody(model, key, build);
+  headers["content-type"] = type;
+  return send(body, 200, headers);
+}
+
+/**
+ * The body kept with the snapshot under `key`, built on first use: the same bytes object on every
+ * request, so the compression layer remembers its compressed form.
+ */
+async function keptBody(model: RelationshipModel, key: string, build: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
   let body = model.bodies.get(key);
   if (body === undefined) {
     body = await build();
-    // The same bytes object on every request: the compression layer remembers its compressed form.
     if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
   }
-  headers["content-type"] = type;
-  return send(body, 200, headers);
+  return body;
 }
 
 // One page of a snapshot list: the snapshot's ETag (304 when it still matches), Link to the next page.
@@ -174,19 +182,9 @@ const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((
 /** Cache key of the binary matrix body for a window of rows. */
 const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
 
-/**
- * Returns the binary answer for a window of rows, packed on first use and kept with the snapshot
- * (the same bytes object every time, so its compressed form is kept too).
- */
-async function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Promise<Uint8Array> {
-  const model = handle.model;
-  const key = matrixKey(offset, limit);
-  let body = model.bodies.get(key);
-  if (body === undefined) {
-    body = matrixBytes(await handle.query((db) => packRows(db, model.header.length, offset, limit)));
-    if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
-  }
-  return body;
+/** The binary answer for a window of rows, packed on first use and kept with the snapshot. */
+function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Promise<Uint8Array> {
+  return keptBody(handle.model, matrixKey(offset, limit), async () => matrixBytes(await handle.query((db) => packRows(db, handle.model.header.length, offset, limit))));
 }
 
 /**
