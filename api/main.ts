@@ -151,9 +151,34 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     return 1;
   }
   const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
-  const apiJson = writeApiInfo(settings.dataDir, localUrl);
-  if (exportMs === null) warnStaleExport(settings);
+  // The signal listeners first: until one is registered a SIGTERM ends the process outright (no
+  // graceful stop, api.json left behind), and api.json is what tells tools they may send one.
   let scheduler: Scheduler | undefined;
+  let apiJson: string | undefined;
+  const finished = new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
+      scheduler?.stop();
+      server.close().then(
+        () => {
+          if (apiJson !== undefined) removeApiInfo(apiJson);
+          resolveExit(0);
+        },
+        (error) => {
+          logToStderr("Shutdown failed:", error);
+          if (apiJson !== undefined) removeApiInfo(apiJson);
+          resolveExit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  apiJson = writeApiInfo(settings.dataDir, localUrl);
+  if (exportMs === null) warnStaleExport(settings);
   try {
     scheduler = startSchedule(settings);
   } catch (error) {
@@ -163,29 +188,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   logToStderr(
     `API listening on ${server.url} (data: ${settings.dataDir}; contacts: ${server.app.contacts.location}${settings.apiToken ? "; writes need the bearer token" : ""}); docs at ${localUrl}/docs`,
   );
-
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
-      scheduler?.stop();
-      server.close().then(
-        () => {
-          removeApiInfo(apiJson);
-          resolveExit(0);
-        },
-        (error) => {
-          logToStderr("Shutdown failed:", error);
-          removeApiInfo(apiJson);
-          resolveExit(1);
-        },
-      );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  return finished;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
