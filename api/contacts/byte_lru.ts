@@ -3,17 +3,17 @@
  * its callers declare, and the oldest entries go first when a new one would pass the bound. Map
  * keeps insertion order, so "recently used" is "deleted and set again".
  */
-export class ByteLru<V> {
+export class ByteLru<K, V> {
   readonly maxBytes: number;
   #bytes = 0;
-  readonly #map = new Map<number, { value: V; size: number }>();
+  readonly #map = new Map<K, { value: V; size: number }>();
 
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
   }
 
   /** The value for `key`, now the most recently used; undefined when absent. */
-  get(key: number): V | undefined {
+  get(key: K): V | undefined {
     const hit = this.#map.get(key);
     if (hit === undefined) return undefined;
     this.#map.delete(key);
@@ -22,7 +22,7 @@ export class ByteLru<V> {
   }
 
   /** Keeps `value` (of `size` bytes) unless it alone is over the bound; evicts the oldest as needed. */
-  set(key: number, value: V, size: number): void {
+  set(key: K, value: V, size: number): void {
     this.delete(key);
     // Each entry also costs the Map's slot and the objects around the bytes: count it.
     const cost = size + ENTRY_OVERHEAD;
@@ -36,7 +36,7 @@ export class ByteLru<V> {
     }
   }
 
-  delete(key: number): void {
+  delete(key: K): void {
     const hit = this.#map.get(key);
     if (hit === undefined) return;
     this.#map.delete(key);

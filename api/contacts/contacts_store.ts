@@ -1,11 +1,12 @@
 /**
  * The contacts database behind the API, on DuckDB (`contacts.duckdb`, the embedded default) or
  * PostgreSQL (`DATABASE_URL`). Reads are SQL: keyset pages, filters, counts and `q` run in the
- * database, and only a byte-bounded LRU of hot point reads (contact JSON + ETag) is kept in memory,
- * so start-up reads nothing and memory does not grow with the table. Writes run the same statements
- * on both backends (etl/contacts/contact_sql.ts); how they commit is the engine's business
- * (contacts_engines.ts): group commit through one writer on DuckDB, one transaction per write on a
- * pool on PostgreSQL, where several API processes may write at once.
+ * database, and only byte-bounded LRUs are kept in memory (hot point reads, contact JSON + ETag; on
+ * DuckDB also list answers until the next commit), so start-up reads nothing and memory does not
+ * grow with the table. Writes run the same statements on both backends (etl/contacts/contact_sql.ts);
+ * how they commit is the engine's business (contacts_engines.ts): group commit through one writer on
+ * DuckDB, one transaction per write on a pool on PostgreSQL, where several API processes may write
+ * at once.
  */
 import { createHash } from "node:crypto";
 import {
@@ -122,6 +123,11 @@ export interface ContactsStoreOptions {
    * when its query found the same version (every change to a contact bumps its version).
    */
   cacheBytes?: number;
+  /**
+   * Bytes of list answers kept (default 4 MiB; DuckDB only, and none when `cacheBytes` is 0): the
+   * ids and sort keys of pages and the counts asked since the last commit.
+   */
+  answerBytes?: number;
 }
 
 /** What the point-read cache holds. */
@@ -149,16 +155,19 @@ export class ContactsStore {
   readonly #sql: RecordSql;
   readonly #reads: ReturnType<typeof readSql>;
   readonly #fields: readonly string[];
-  readonly #cache: ByteLru<ContactEntry>;
+  readonly #cache: ByteLru<number, ContactEntry>;
   /** Whether a kept entry is current without asking (DuckDB: this process is the only writer). */
   readonly #trustCache: boolean;
   /**
-   * Counts by filter, as of the current generation (DuckDB only, like the point cache): a client
-   * paging through a filter with `count=true` asks the same count on every page, and a count is a
-   * scan of the table. Emptied by every commit.
+   * Answers of list queries (the ids and sort keys of a page, a count) by statement and values, as
+   * of the current generation, DuckDB only like the point cache: a dashboard asks for the same
+   * first pages and counts again and again, and each is a scan of the table. Bounded in bytes;
+   * emptied by every commit.
    */
-  readonly #counts = new Map<string, number>();
-  readonly #maxCounts: number;
+  readonly #answers: ByteLru<string, unknown>;
+  /** The list queries running now, by the same key: a second asker waits for the first's answer. */
+  readonly #asked = new Map<string, Promise<unknown>>();
+  readonly #answerReads = { asked: 0, read: 0 };
   /** The point reads waiting for the next turn of the event loop, read together then. */
   #pointBatch: PointBatch | undefined;
   /** Groups of point reads not yet started, and how many are running. */
@@ -171,7 +180,7 @@ export class ContactsStore {
   readonly #commitListeners = new Set<() => void>();
   #closed = false;
 
-  private constructor(engine: Engine, record: RecordDefinition, cacheBytes: number) {
+  private constructor(engine: Engine, record: RecordDefinition, cacheBytes: number, answerBytes: number) {
     this.#engine = engine;
     this.record = record;
     this.#sql = recordSql(record);
@@ -179,7 +188,7 @@ export class ContactsStore {
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
     this.#trustCache = engine.dialect === "duckdb";
-    this.#maxCounts = cacheBytes > 0 && this.#trustCache ? MAX_COUNTS : 0;
+    this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? answerBytes : 0);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
   }
 
@@ -190,7 +199,7 @@ export class ContactsStore {
   static async open(dataDir: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
     const record = options.record ?? contactRecord;
     const engine = await openEngine(dataDir, { ...options, record });
-    return new ContactsStore(engine, record, options.cacheBytes ?? 32 * 1024 * 1024);
+    return new ContactsStore(engine, record, options.cacheBytes ?? 32 * 1024 * 1024, options.answerBytes ?? ANSWER_BYTES);
   }
 
   /** "duckdb" or "postgres". */
@@ -248,6 +257,11 @@ export class ContactsStore {
 
   cacheStats(): CacheStats {
     return this.#cache.stats();
+  }
+
+  /** What the list answers hold, and how many list queries were asked and how many the database read. */
+  answerStats(): CacheStats & { asked: number; read: number } {
+    return { ...this.#answers.stats(), ...this.#answerReads };
   }
 
   /** Point reads asked for so far that missed the cache, and the database reads that served them. */
@@ -319,10 +333,11 @@ export class ContactsStore {
     withTotal: boolean,
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
     const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
-    // Planned for these values each time: a filter's cost depends on which value it has.
-    const custom = { plan: "custom" } as const;
     const counting = withTotal ? this.#count(filters) : undefined;
-    const keys = await this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, custom);
+    const keys = await this.#answer(sql, params, (rows) => rows.length * PAGE_KEY_BYTES, () =>
+      // Planned for these values each time: a filter's cost depends on which value it has.
+      this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, { plan: "custom" }),
+    );
     const more = keys.length > limit;
     const shown = keys.slice(0, limit);
     const entries = await this.#many(shown.map((k) => [Number(k.id), k.version === undefined ? undefined : Number(k.version)]));
@@ -333,24 +348,40 @@ export class ContactsStore {
     return { entries, nextKey, ...(total === undefined ? {} : { total }) };
   }
 
-  /** How many contacts match `filters`: kept from earlier in this generation, else one count query. */
+  /** How many contacts match `filters`: one count query, or its answer kept from earlier in this generation. */
   async #count(filters: ListFilters): Promise<number> {
     const { sql, params } = this.#reads.count(filters);
+    return this.#answer(sql, params, () => 0, async () => Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0));
+  }
+
+  /**
+   * The answer of the list query `sql` with `params`: kept from earlier in this generation, or
+   * the one already being read, or read now by `read` and kept (at `size` bytes beyond its key)
+   * unless a commit came meanwhile. Only where kept answers are trusted (DuckDB): elsewhere other
+   * processes write, and every asker reads.
+   */
+  async #answer<T>(sql: string, params: readonly unknown[], size: (answer: T) => number, read: () => Promise<T>): Promise<T> {
+    this.#answerReads.asked++;
+    if (this.#answers.maxBytes === 0) {
+      this.#answerReads.read++;
+      return read();
+    }
     const key = JSON.stringify([sql, params]);
-    const kept = this.#counts.get(key);
-    if (kept !== undefined) {
-      this.#counts.delete(key);
-      this.#counts.set(key, kept);
-      return kept;
-    }
+    const kept = this.#answers.get(key);
+    if (kept !== undefined) return kept as T;
+    const asked = this.#asked.get(key);
+    if (asked !== undefined) return asked as Promise<T>;
     const generation = this.#generation;
-    const n = Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0);
-    // A commit while it ran may have changed the answer: it is given, not kept.
-    if (this.#maxCounts > 0 && generation === this.#generation) {
-      this.#counts.set(key, n);
-      if (this.#counts.size > this.#maxCounts) this.#counts.delete(this.#counts.keys().next().value!);
+    this.#answerReads.read++;
+    const reading = read();
+    this.#asked.set(key, reading);
+    try {
+      const answer = await reading;
+      if (generation === this.#generation) this.#answers.set(key, answer, key.length * 2 + size(answer));
+      return answer;
+    } finally {
+      if (this.#asked.get(key) === reading) this.#asked.delete(key);
     }
-    return n;
   }
 
   /** Every contact matching `filters`, in `sort` order, as views, streamed from a database cursor. */
@@ -495,13 +526,14 @@ export class ContactsStore {
 
   /**
    * What every commit (a write's, or an import's: "all") makes stale, forgotten before anyone hears
-   * of it: the cached contacts it touched, the kept counts; then the generation moves on and the
-   * listeners are told.
+   * of it: the cached contacts it touched, the kept list answers; then the generation moves on and
+   * the listeners are told.
    */
   #afterCommit(touched: readonly number[] | "all"): void {
     if (touched === "all") this.#cache.clear();
     else for (const id of touched) this.#cache.delete(id);
-    this.#counts.clear();
+    this.#answers.clear();
+    this.#asked.clear();
     this.#generation++;
     for (const listener of this.#commitListeners) listener();
   }
@@ -809,8 +841,13 @@ export class ContactsStore {
   }
 }
 
-/** Counts kept per generation (a few KB): the filters a handful of clients are paging through. */
-const MAX_COUNTS = 256;
+/**
+ * Bytes of list answers kept per generation: a few thousand pages' keys, enough for the first
+ * pages and counts of the filters clients are paging through (a page of 50 keys is ~3 KB).
+ */
+const ANSWER_BYTES = 4 * 1024 * 1024;
+/** Rough bytes of one row of a page's answer: its object, id, sort key text and version. */
+const PAGE_KEY_BYTES = 96;
 /** Point reads read together at most (a page reads up to 1000; this bounds one statement's list). */
 const MAX_POINT_BATCH = 256;
 
