@@ -22,7 +22,7 @@ import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./htt
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
-import { isDatabaseUnavailable } from "../etl/db/mod.ts";
+import { duckDbFailure, isDatabaseUnavailable } from "../etl/db/mod.ts";
 import { cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -225,6 +225,17 @@ export class App {
         new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
         path.slice(0, 200),
       );
+    }
+    const failure = duckDbFailure(error);
+    if (failure !== undefined) {
+      // Not the request's fault: a capacity limit the client may retry, or a database that needs the
+      // process restarted. Logged like any failure (the operator must see both), answered as 503.
+      this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);
+      const detail =
+        failure === "out-of-memory"
+          ? "The contacts database has not the memory for this request now; retry in a few seconds"
+          : "The contacts database stopped after a fatal error; the API must be restarted";
+      return problemResponse(new HttpError(503, detail, { code: `database-${failure}`, headers: { "retry-after": failure === "out-of-memory" ? "2" : "30" } }), path.slice(0, 200));
     }
     // Anything else is our bug: log everything, tell the client nothing but the request id.
     this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);

@@ -17,13 +17,16 @@
 import { join } from "node:path";
 import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
+  CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
+  CONTACTS_LOAD_MEMORY_MB,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
   migratePostgres,
   type Dialect,
   type RecordDefinition,
+  servingMemoryMb,
 } from "../../etl/contacts/mod.ts";
 import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
@@ -101,6 +104,8 @@ export interface EngineOptions {
   databaseUrl?: string;
   migrationsDir?: string;
   postgresMigrationsDir?: string;
+  /** DuckDB's memory while serving, in MB (default servingMemoryMb() of the contacts); tests set a small one. */
+  duckdbMemoryMb?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -128,13 +133,17 @@ const READER_STATEMENTS = 32;
  */
 const SERVING_THREADS = "1";
 /**
- * DuckDB's memory while the API serves: what the lists scan (the sort, filter and search columns,
- * about 150 MB at 1M contacts) plus room; beyond it, DuckDB reads the columns again from the file
- * (the OS page cache, not this process). At 1M contacts the API stays at 343-358 MB while it reads;
- * writes to random rows fill the budget (each touches a row group and the indexes), ~500 MB. The
- * migrations and a CSV import get the load's budget (CONTACTS_DUCKDB_SETTINGS) while they run.
+ * DuckDB's memory while the API serves, in MB: servingMemoryMb() of the contacts there are (at open
+ * and after each import), unless EngineOptions says. 256 MB up to a million contacts, which holds
+ * what the lists scan (the sort, filter and search columns, about 150 MB at 1M contacts); beyond
+ * it, DuckDB reads the columns again from the file (the OS page cache, not this process). At 1M
+ * contacts the API stays at 343-358 MB while it reads; writes to random rows fill the budget (each
+ * touches a row group and the indexes), ~500 MB. Migrations and a CSV import get at least the
+ * load's budget (CONTACTS_LOAD_MEMORY_MB) while they run.
  */
-const SERVING_MEMORY = "256MB";
+function servingMb(contacts: number, options: EngineOptions): number {
+  return options.duckdbMemoryMb ?? servingMemoryMb(contacts);
+}
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -170,11 +179,16 @@ class DuckDbEngine implements Engine {
   #batch: Batcher<unknown> | undefined;
   readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
 
-  private constructor(path: string, writer: Database, readers: Database[]) {
+  readonly #options: EngineOptions;
+  /** DuckDB's memory_limit while serving, in MB. */
+  #servingMb = 0;
+
+  private constructor(path: string, writer: Database, readers: Database[], options: EngineOptions) {
     this.location = path;
     this.#writer = writer;
     this.#readers = readers;
     this.#idle = [...readers];
+    this.#options = options;
     const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
     // Each reader keeps its prepared statements; a query asked for with { plan: "custom" } (a
     // filter, whose best plan depends on its values) is planned for its values each time.
@@ -191,10 +205,12 @@ class DuckDbEngine implements Engine {
     try {
       // With the load's memory: a migration may copy the whole table (004, 006).
       await migrate(writer, { dir: options.migrationsDir });
-      await writer.run(`SET memory_limit = '${SERVING_MEMORY}'`);
+      const engine = new DuckDbEngine(path, writer, readers, options);
+      await engine.#serve();
       await writer.run(IDEMPOTENCY_PURGE);
       for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect({ statements: READER_STATEMENTS }));
-      return new DuckDbEngine(path, writer, readers);
+      engine.#idle.push(...readers);
+      return engine;
     } catch (error) {
       for (const r of readers) r.close();
       writer.close();
@@ -237,11 +253,13 @@ class DuckDbEngine implements Engine {
       this.#queue.push({
         exclusive: true,
         run: async () => {
-          await this.#writer.run(`SET memory_limit = '${CONTACTS_DUCKDB_SETTINGS.memory_limit}'`);
+          const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
+          await this.#writer.run(`SET memory_limit = '${memoryMb}MB'`);
           try {
-            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile });
+            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb });
           } finally {
-            await this.#writer.run(`SET memory_limit = '${SERVING_MEMORY}'`);
+            // For the contacts there are now; not over the import's own error.
+            await this.#serve().catch(() => undefined);
           }
         },
         committed: () => {},
@@ -250,6 +268,13 @@ class DuckDbEngine implements Engine {
       });
       this.#drain();
     });
+  }
+
+  /** DuckDB's memory for serving the contacts there are now (a metadata count: no scan). */
+  async #serve(): Promise<void> {
+    const contacts = Number((await this.#writer.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0);
+    this.#servingMb = servingMb(contacts, this.#options);
+    await this.#writer.run(`SET memory_limit = '${this.#servingMb}MB'`);
   }
 
   async close(): Promise<void> {

@@ -128,6 +128,8 @@ export interface ContactsStoreOptions {
    * ids and sort keys of pages and the counts asked since the last commit.
    */
   answerBytes?: number;
+  /** DuckDB's memory while serving, in MB (default: by the number of contacts, etl/contacts servingMemoryMb). */
+  duckdbMemoryMb?: number;
 }
 
 /** What the point-read cache holds. */

@@ -38,6 +38,8 @@ export const PROBLEM_TYPES: Record<string, string> = {
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer: restarting, failing over or gone; retry after `Retry-After` seconds.",
+  "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
+  "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",
 };
 
 const problemSchema = {

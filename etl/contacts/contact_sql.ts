@@ -11,13 +11,53 @@ import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type RecordDefin
 /** The two backends. */
 export type Dialect = "duckdb" | "postgres";
 
+/** DuckDB's memory, in MB, for migrations and CSV loads of up to a million rows. */
+export const CONTACTS_LOAD_MEMORY_MB = 512;
+
 /**
  * DuckDB settings for contacts.duckdb (the API and `npm run etl`): a bounded memory budget, so a CSV
- * load of any size spills to disk (`<file>.tmp/`) instead of growing the process. Not less: at a
+ * load spills its work tables to disk (`<file>.tmp/`) instead of growing the process. Not less: at a
  * million contacts, a 100k-row load through an API that had just taken a burst of updates ran out
  * of a 256 MB budget (DuckDB keeps indexes and uncheckpointed updates in memory).
  */
-export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: "512MB" };
+export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: `${CONTACTS_LOAD_MEMORY_MB}MB` };
+
+/**
+ * DuckDB's memory, in MB, for the transaction of a load of `rows` CSV rows: at least `floorMb`,
+ * and 384 MB plus 128 bytes a row. DuckDB holds the index entries (ART) of the rows a transaction
+ * writes in memory until it commits, and cannot spill them: ~100 bytes a row of the users' shape
+ * (a 3M-row file, 2.18M contacts and 2.98M links: 301 MB of index at its commit). With a fixed
+ * 512 MB that file failed ("Out of Memory") after its work tables had spilled 1.7 GB to disk; with
+ * 700 MB it loaded. So a load's memory grows with the rows it writes, not with the file's bytes or
+ * the table; a 1M-row file keeps 512 MB.
+ *
+ * @example
+ * ```ts
+ * loadMemoryMb(1_000_000, 512); // 512
+ * loadMemoryMb(3_000_000, 512); // 751
+ * ```
+ */
+export function loadMemoryMb(rows: number, floorMb: number): number {
+  return Math.max(floorMb, 384 + Math.ceil((rows * 128) / 2 ** 20));
+}
+
+/**
+ * DuckDB's memory, in MB, while the API serves `contacts`: 256 MB, and past a million contacts
+ * 256 bytes each. Writes to random contacts load and dirty the indexes (ART) of the whole table,
+ * which stay in memory until a checkpoint; short of memory, DuckDB fails the write ("Out of
+ * Memory"), may fail the rollback too and invalidate the database until the process restarts, and
+ * in one case aborted the process. Measured with PUTs at 32 connections: at 728k contacts 256 MB
+ * holds; at 2.18M, 256 and 352 MB failed within seconds and 512 MB held.
+ *
+ * @example
+ * ```ts
+ * servingMemoryMb(728_124); // 256
+ * servingMemoryMb(2_186_343); // 534
+ * ```
+ */
+export function servingMemoryMb(contacts: number): number {
+  return Math.max(256, Math.ceil((contacts * 256) / 2 ** 20));
+}
 
 /** The expressions that are spelled differently on the two backends. */
 interface DialectSql {

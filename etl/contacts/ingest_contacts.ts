@@ -19,7 +19,7 @@ import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
 import { dropStaging, stageCsv, type Staged } from "./_stage_csv.ts";
 import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
-import { recordSql } from "./contact_sql.ts";
+import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql } from "./contact_sql.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
 import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -34,6 +34,8 @@ export interface IngestOptions {
   record?: RecordDefinition;
   /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
   rejectsFile?: string;
+  /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
+  memoryMb?: number;
 }
 
 /** What a writer needs to know about the file being loaded. */
@@ -69,11 +71,21 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
       // transaction-local ones; inside it only the writes run.
       await planWrites(db, plan, staged);
-      const summary = await db.transaction(async (tx) => {
-        const written = await writeDuckDb(tx, plan, staged);
-        if (staged.contacts > 0) await recordLoad(tx, plan, written, await fingerprintNow());
-        return written;
-      });
+      // Raised for the transaction only: the index entries it writes cannot spill (loadMemoryMb).
+      const floor = options.memoryMb ?? CONTACTS_LOAD_MEMORY_MB;
+      const budget = loadMemoryMb(staged.rows, floor);
+      if (budget > floor) await db.run(`SET memory_limit = '${budget}MB'`);
+      let summary: IngestSummary;
+      try {
+        summary = await db.transaction(async (tx) => {
+          const written = await writeDuckDb(tx, plan, staged);
+          if (staged.contacts > 0) await recordLoad(tx, plan, written, await fingerprintNow());
+          return written;
+        });
+      } finally {
+        // Not over the load's own error: a failed load may have left the connection unusable.
+        if (budget > floor) await db.run(`SET memory_limit = '${floor}MB'`).catch(() => undefined);
+      }
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
       return summary;
     } finally {

@@ -17,6 +17,9 @@ export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_
 export {
   CONTACT_DELETE,
   CONTACTS_DUCKDB_SETTINGS,
+  CONTACTS_LOAD_MEMORY_MB,
+  loadMemoryMb,
+  servingMemoryMb,
   CONTACT_LOCK_POSTGRES,
   contactSql,
   CONTACTS_COUNT,

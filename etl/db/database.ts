@@ -36,6 +36,25 @@ export type Params = readonly unknown[] | Record<string, unknown>;
 /** A plain row: BIGINT/HUGEINT come back as `bigint` unless cast in SQL. */
 import type { QueryOptions, Row } from "./sql_runner.ts";
 
+/**
+ * How DuckDB failed, when it is not the statement's fault: "out-of-memory" (the memory_limit could
+ * not hold the work: the same statement may pass once other work has finished) or "invalidated" (a
+ * fatal error, e.g. a rollback that itself ran out of memory: DuckDB refuses every statement until
+ * the database is opened again). Undefined for anything else. DuckDB's errors carry no code, only
+ * these messages' prefixes.
+ *
+ * @example
+ * ```ts
+ * duckDbFailure(new Error("Out of Memory Error: failed to pin block of size 256.0 KiB")); // "out-of-memory"
+ * ```
+ */
+export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" | undefined {
+  const message = error instanceof Error ? error.message : "";
+  if (/^(FATAL Error|INTERNAL Error)|database has been invalidated/.test(message)) return "invalidated";
+  if (/^Out of Memory Error|^TransactionContext Error: Failed to commit: (could not allocate|failed to pin) block/.test(message)) return "out-of-memory";
+  return undefined;
+}
+
 export interface OpenOptions {
   /** Open without taking the write lock, so other processes can read the file too. */
   readOnly?: boolean;

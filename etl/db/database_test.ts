@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database, quoteIdent } from "./database.ts";
+import { Database, duckDbFailure, quoteIdent } from "./database.ts";
 
 test("Database.open() writes a real file and reads it back read-only", async () => {
   const dir = mkdtempSync(join(tmpdir(), "db-test-"));
@@ -122,4 +122,21 @@ test("Database.connect({ statements }) answers repeated, concurrent and custom-p
     reader.close();
     db.close();
   }
+});
+
+test("duckDbFailure tells DuckDB's out-of-memory and invalidated database from a statement's own error", async () => {
+  const db = await Database.open(":memory:", { settings: { memory_limit: "1MB", threads: "1" } });
+  try {
+    const oom = await db.run("CREATE TABLE big AS SELECT range AS i, repeat('x', 100) AS s FROM range(100000)").then(() => undefined, (e: unknown) => e);
+    assert.equal(duckDbFailure(oom), "out-of-memory", String(oom));
+    const syntax = await db.run("SELEC 1").then(() => undefined, (e: unknown) => e);
+    assert.equal(duckDbFailure(syntax), undefined);
+  } finally {
+    db.close();
+  }
+  // Not reproducible on demand: DuckDB's words for a database a fatal error has invalidated.
+  const invalidated = new Error("FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.");
+  assert.equal(duckDbFailure(invalidated), "invalidated");
+  assert.equal(duckDbFailure(new Error("TransactionContext Error: Failed to commit: failed to pin block of size 256.0 KiB (22.8 MiB/22.8 MiB used)")), "out-of-memory");
+  assert.equal(duckDbFailure("Out of Memory Error"), undefined, "only errors");
 });
