@@ -1,6 +1,7 @@
 /**
  * The ETL's side of the hand-over: send a contacts CSV to the running API and read its answer.
  */
+import { request as httpRequest } from "node:http";
 import { IMPORT_CONTACTS_PATH, type ApiInfo, type ImportRequest, type IngestSummary } from "./contract.ts";
 
 /** Why the running API did not take an import. */
@@ -21,7 +22,10 @@ export class HandoverError extends Error {
 export interface ImportOptions {
   /** Sent as `Authorization: Bearer ...` (the API's API_TOKEN). */
   apiToken?: string;
-  /** How long to wait for the API to finish the import; default 10 minutes. */
+  /**
+   * How long to wait for the API to finish the import; default: as long as it takes (the API holds
+   * the connection while it loads, and closes it if it stops).
+   */
   timeoutMs?: number;
 }
 
@@ -38,32 +42,46 @@ export interface ImportOptions {
 export async function importThroughApi(api: ApiInfo, request: ImportRequest, options: ImportOptions = {}): Promise<IngestSummary> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await fetch(new URL(IMPORT_CONTACTS_PATH, api.url), {
-      method: "POST",
-      headers,
-      body: JSON.stringify(request),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
-    });
+    response = await post(new URL(IMPORT_CONTACTS_PATH, api.url), headers, JSON.stringify(request), options.timeoutMs);
   } catch (error) {
     throw new HandoverError("api-failed", `The running API at ${api.url} did not take the import: ${(error as Error).message}`);
   }
-  const text = await response.text();
+  const { status, text } = response;
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // A non-JSON answer is described by its status below.
   }
-  if (response.status === 200) return body as unknown as IngestSummary;
+  if (status === 200) return body as unknown as IngestSummary;
   const detail = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : text.slice(0, 200);
-  if (response.status === 422 || response.status === 400 || response.status === 404) throw new HandoverError("api-rejected", detail);
-  if (response.status === 401 || response.status === 403) {
-    throw new HandoverError(
-      "api-unauthorized",
-      `The running API at ${api.url} refused the import (${response.status}); set API_TOKEN to the API's token`,
-    );
+  if (status === 422 || status === 400 || status === 404) throw new HandoverError("api-rejected", detail);
+  if (status === 401 || status === 403) {
+    throw new HandoverError("api-unauthorized", `The running API at ${api.url} refused the import (${status}); set API_TOKEN to the API's token`);
   }
-  throw new HandoverError("api-failed", `The running API at ${api.url} answered ${response.status}: ${detail}`);
+  throw new HandoverError("api-failed", `The running API at ${api.url} answered ${status}: ${detail}`);
+}
+
+/**
+ * One POST with node:http, not fetch: fetch (undici) gives up on an answer whose headers take more
+ * than 300 s, and an import of 10M rows takes longer; undici's own Agent, which lifts that, is not a
+ * dependency of ours. No limit unless `timeoutMs`.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", agent: false, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.once("error", reject);
+    });
+    req.once("error", reject);
+    if (timeoutMs !== undefined) {
+      const timer = setTimeout(() => req.destroy(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      req.once("close", () => clearTimeout(timer));
+    }
+    req.end(body);
+  });
 }
