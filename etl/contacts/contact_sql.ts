@@ -24,21 +24,22 @@ export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memo
 
 /**
  * DuckDB's memory, in MB, for the transaction of a load of `rows` CSV rows: at least `floorMb`,
- * and 384 MB plus 128 bytes a row. DuckDB holds the index entries (ART) of the rows a transaction
- * writes in memory until it commits, and cannot spill them: ~100 bytes a row of the users' shape
- * (a 3M-row file, 2.18M contacts and 2.98M links: 301 MB of index at its commit). With a fixed
- * 512 MB that file failed ("Out of Memory") after its work tables had spilled 1.7 GB to disk; with
- * 700 MB it loaded. So a load's memory grows with the rows it writes, not with the file's bytes or
- * the table; a 1M-row file keeps 512 MB.
+ * and 256 MB plus 224 bytes a row. DuckDB holds the index entries (ART) of the rows a transaction
+ * writes in memory until it commits, and cannot spill them: ~100 bytes a row of the users' shape (a
+ * 3M-row file, 2.18M contacts and 2.98M links: 301 MB of index before its commit), and the commit
+ * merges them into the table's indexes, which needs about as much again. Measured: a 3M-row file
+ * failed ("Out of Memory") at a fixed 512 MB after its work tables had spilled 1.7 GB to disk and
+ * loaded with 700 MB; a 10M-row file failed in its COMMIT with 384 MB + 128 bytes a row (1.6 GB).
+ * So a load's memory grows with the rows it writes, not with the table; a 1M-row file keeps 512 MB.
  *
  * @example
  * ```ts
  * loadMemoryMb(1_000_000, 512); // 512
- * loadMemoryMb(3_000_000, 512); // 751
+ * loadMemoryMb(3_000_000, 512); // 897
  * ```
  */
 export function loadMemoryMb(rows: number, floorMb: number): number {
-  return Math.max(floorMb, 384 + Math.ceil((rows * 128) / 2 ** 20));
+  return Math.max(floorMb, 256 + Math.ceil((rows * 224) / 2 ** 20));
 }
 
 /**
