@@ -209,6 +209,7 @@ export class App {
   };
 
   #unavailableLoggedAt = 0;
+  #duckDbLoggedAt = 0;
 
   /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
   #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
@@ -229,8 +230,13 @@ export class App {
     const failure = duckDbFailure(error);
     if (failure !== undefined) {
       // Not the request's fault: a capacity limit the client may retry, or a database that needs the
-      // process restarted. Logged like any failure (the operator must see both), answered as 503.
-      this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);
+      // process restarted. The operator must see both, once a minute at most (not one stack per
+      // request); the client gets a 503.
+      const now = Date.now();
+      if (now - this.#duckDbLoggedAt > 60_000) {
+        this.#duckDbLoggedAt = now;
+        this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed (answering 503 to such failures for a minute without logging them)`, error);
+      }
       const detail =
         failure === "out-of-memory"
           ? "The contacts database has not the memory for this request now; retry in a few seconds"

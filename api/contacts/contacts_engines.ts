@@ -20,6 +20,7 @@ import {
   CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
   CONTACTS_LOAD_MEMORY_MB,
+  fitMemoryToContacts,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
@@ -203,7 +204,8 @@ class DuckDbEngine implements Engine {
     const writer = await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS, threads: SERVING_THREADS } });
     const readers: Database[] = [];
     try {
-      // With the load's memory: a migration may copy the whole table (004, 006).
+      // With the load's memory at least: a migration may copy the whole table (004, 006).
+      await fitMemoryToContacts(writer, CONTACTS_LOAD_MEMORY_MB);
       await migrate(writer, { dir: options.migrationsDir });
       const engine = new DuckDbEngine(path, writer, readers, options);
       await engine.#serve();
@@ -254,7 +256,7 @@ class DuckDbEngine implements Engine {
         exclusive: true,
         run: async () => {
           const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
-          await this.#writer.run(`SET memory_limit = '${memoryMb}MB'`);
+          await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
           try {
             return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb });
           } finally {
@@ -270,11 +272,21 @@ class DuckDbEngine implements Engine {
     });
   }
 
-  /** DuckDB's memory for serving the contacts there are now (a metadata count: no scan). */
+  /**
+   * DuckDB's memory for serving the contacts there are now (a metadata count: no scan). Lowering it
+   * fails while DuckDB holds more than the new limit (after a big import, until its checkpoint):
+   * then once more after a CHECKPOINT, and if that fails too the larger budget stays, and is what
+   * the next import starts from.
+   */
   async #serve(): Promise<void> {
     const contacts = Number((await this.#writer.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0);
-    this.#servingMb = servingMb(contacts, this.#options);
-    await this.#writer.run(`SET memory_limit = '${this.#servingMb}MB'`);
+    const mb = servingMb(contacts, this.#options);
+    const set = () => this.#writer.run(`SET memory_limit = '${mb}MiB'`);
+    await set().catch(async () => {
+      await this.#writer.run("CHECKPOINT");
+      await set();
+    });
+    this.#servingMb = mb;
   }
 
   async close(): Promise<void> {

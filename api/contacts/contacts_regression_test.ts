@@ -318,7 +318,8 @@ test("DuckDB short of memory: requests get 503 with Retry-After, never a 500, an
       await post(server.url, { ...ann, email: "other@example.com" }),
       await raw(server.url, { path: `/contacts/${id}` }),
       await raw(server.url, { path: "/contacts?state=NY" }),
-      await raw(server.url, { path: "/contacts/1" }),
+      // The page and its count fail together: neither failure may go unhandled (the process would end).
+      await raw(server.url, { path: "/contacts?state=NY&count=true" }),
     ];
     for (const res of answers) {
       assert.equal(res.status, 503, res.text);
@@ -326,7 +327,8 @@ test("DuckDB short of memory: requests get 503 with Retry-After, never a 500, an
       assert.equal(res.headers["retry-after"], "2");
       assert.doesNotMatch(res.text, /Out of Memory Error|at .*\.ts/, "DuckDB's own message stays in the log");
     }
-    assert.ok(errors.length >= answers.length, "the operator sees each failure in the log");
+    // One line a minute at most, as for an unreachable PostgreSQL: not one stack per request.
+    assert.equal(errors.length, 1, "the operator sees the failure in the log, once");
     assert.equal((await raw(server.url, { path: "/healthz" })).status, 200);
   } finally {
     await server.close();

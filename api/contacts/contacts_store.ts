@@ -335,18 +335,22 @@ export class ContactsStore {
     withTotal: boolean,
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
     const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
-    const counting = withTotal ? this.#count(filters) : undefined;
-    const keys = await this.#answer(sql, params, (rows) => rows.length * PAGE_KEY_BYTES, () =>
-      // Planned for these values each time: a filter's cost depends on which value it has.
-      this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, { plan: "custom" }),
-    );
-    const more = keys.length > limit;
-    const shown = keys.slice(0, limit);
-    const entries = await this.#many(shown.map((k) => [Number(k.id), k.version === undefined ? undefined : Number(k.version)]));
+    // The count runs beside the page, awaited with it: a count that fails while the page is still
+    // being read must not be a rejection nobody handles (Node ends the process on one).
+    const counting = withTotal ? this.#count(filters) : Promise.resolve(undefined);
+    const paging = (async () => {
+      const keys = await this.#answer(sql, params, (rows) => rows.reduce((n, r) => n + PAGE_KEY_BYTES + (typeof r.sort_key === "string" ? r.sort_key.length * 2 : 0), 0), () =>
+        // Planned for these values each time: a filter's cost depends on which value it has.
+        this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, { plan: "custom" }),
+      );
+      const shown = keys.slice(0, limit);
+      const entries = await this.#many(shown.map((k) => [Number(k.id), k.version === undefined ? undefined : Number(k.version)]));
+      return { more: keys.length > limit, shown, entries };
+    })();
+    const [{ more, shown, entries }, total] = await Promise.all([paging, counting]);
     const last = shown.at(-1);
     const nextKey: PageKey | undefined =
       more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
-    const total = counting === undefined ? undefined : await counting;
     return { entries, nextKey, ...(total === undefined ? {} : { total }) };
   }
 
@@ -848,7 +852,7 @@ export class ContactsStore {
  * pages and counts of the filters clients are paging through (a page of 50 keys is ~3 KB).
  */
 const ANSWER_BYTES = 4 * 1024 * 1024;
-/** Rough bytes of one row of a page's answer: its object, id, sort key text and version. */
+/** Rough bytes of one row of a page's answer: its object, id and version, beside its sort key's text (counted apart). */
 const PAGE_KEY_BYTES = 96;
 /** Point reads read together at most (a page reads up to 1000; this bounds one statement's list). */
 const MAX_POINT_BATCH = 256;

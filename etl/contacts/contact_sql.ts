@@ -20,7 +20,7 @@ export const CONTACTS_LOAD_MEMORY_MB = 512;
  * million contacts, a 100k-row load through an API that had just taken a burst of updates ran out
  * of a 256 MB budget (DuckDB keeps indexes and uncheckpointed updates in memory).
  */
-export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: `${CONTACTS_LOAD_MEMORY_MB}MB` };
+export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: `${CONTACTS_LOAD_MEMORY_MB}MiB` };
 
 /**
  * DuckDB's memory, in MB, for the transaction of a load of `rows` CSV rows: at least `floorMb`,
@@ -345,6 +345,9 @@ export const CONTACT_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = $1 FOR 
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */
 export const CONTACTS_COUNT = `SELECT count(*)::INTEGER AS n FROM contacts`;
+
+/** About how many contacts there are, from DuckDB's catalog: 0 before the first migration made the table. */
+export const CONTACTS_ESTIMATED_COUNT = `SELECT coalesce((SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'contacts'), 0)::BIGINT AS n`;
 
 /**
  * Idempotency keys are kept 24 h (purged at start-up). The table is written in the same transaction

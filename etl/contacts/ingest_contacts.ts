@@ -74,7 +74,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       // Raised for the transaction only: the index entries it writes cannot spill (loadMemoryMb).
       const floor = options.memoryMb ?? CONTACTS_LOAD_MEMORY_MB;
       const budget = loadMemoryMb(staged.rows, floor);
-      if (budget > floor) await db.run(`SET memory_limit = '${budget}MB'`);
+      if (budget > floor) await db.run(`SET memory_limit = '${budget}MiB'`);
       let summary: IngestSummary;
       try {
         summary = await db.transaction(async (tx) => {
@@ -83,8 +83,10 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
           return written;
         });
       } finally {
-        // Not over the load's own error: a failed load may have left the connection unusable.
-        if (budget > floor) await db.run(`SET memory_limit = '${floor}MB'`).catch(() => undefined);
+        // Not over the load's own error: a failed load may have left the connection unusable, and
+        // DuckDB refuses a limit below what it holds (the API's engine sets its own after, and tries
+        // again after a checkpoint).
+        if (budget > floor) await db.run(`SET memory_limit = '${floor}MiB'`).catch(() => undefined);
       }
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
       return summary;

@@ -13,7 +13,8 @@ import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSu
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
-import { CONTACTS_DUCKDB_SETTINGS } from "./contact_sql.ts";
+import { CONTACTS_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
+import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
 export type ContactsLoadErrorCode = "locked" | "all-rejected";
@@ -187,8 +188,10 @@ async function direct(
   const path = join(options.dataDir, "contacts.duckdb");
   const db = await openUnlocked(path, options.dataDir, options.lockWaitMs ?? 5000);
   try {
+    // At least the load's budget, more for a table whose indexes need it (fitMemoryToContacts).
+    const memoryMb = await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
     await migrate(db);
-    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile });
+    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb });
     if (options.exportContacts) {
       // While we hold the lock nobody else can refresh the copy; an unchanged file costs one
       // fingerprint query. A failed export is reported, and the load stays a success.

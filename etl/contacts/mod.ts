@@ -13,6 +13,7 @@ export {
   type ValidationMode,
   type ValidationResult,
 } from "./validate_contact.ts";
+export { fitMemoryToContacts } from "./duckdb_memory.ts";
 export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_json_schema.ts";
 export {
   CONTACT_DELETE,

@@ -51,7 +51,8 @@ import type { QueryOptions, Row } from "./sql_runner.ts";
 export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" | undefined {
   const message = error instanceof Error ? error.message : "";
   if (/^(FATAL Error|INTERNAL Error)|database has been invalidated/.test(message)) return "invalidated";
-  if (/^Out of Memory Error|^TransactionContext Error: Failed to commit: (could not allocate|failed to pin) block/.test(message)) return "out-of-memory";
+  // A COMMIT reports its cause after "Failed to commit: ", without the error's type.
+  if (/^(TransactionContext Error: Failed to commit: )?(Out of Memory Error|could not allocate|failed to (pin|allocate|resize))/i.test(message)) return "out-of-memory";
   return undefined;
 }
 

@@ -78,6 +78,9 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
       res.once("error", reject);
     });
     req.once("error", reject);
+    // With no limit, a peer gone without a FIN (a machine that died) must still end the wait: TCP
+    // keep-alive probes find it.
+    req.once("socket", (socket) => socket.setKeepAlive(true, 30_000));
     if (timeoutMs !== undefined) {
       const timer = setTimeout(() => req.destroy(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
       req.once("close", () => clearTimeout(timer));
