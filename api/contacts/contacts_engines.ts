@@ -88,6 +88,8 @@ export interface CsvLoad {
   record: RecordDefinition;
   rejectsFile?: string;
   workDir: string;
+  /** Aborted when the import's client went away: DuckDB stops the load unless it has committed. */
+  signal?: AbortSignal;
 }
 
 /** Counters of an engine's commits. */
@@ -258,7 +260,7 @@ class DuckDbEngine implements Engine {
           const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
           await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
           try {
-            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb });
+            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
           } finally {
             // For the contacts there are now; not over the import's own error.
             await this.#serve().catch(() => undefined);

@@ -288,7 +288,12 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         written = true;
       }
       try {
-        const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads }).catch((error: unknown) => {
+        // DuckDB stops the load if the client goes before it commits (PostgreSQL finishes it).
+        const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads, signal: request.signal }).catch((error: unknown) => {
+          // Stopped by its client's going, before it wrote: DuckDB's interrupt, or not yet begun.
+          if (request.signal.aborted && error instanceof Error && (error.name === "AbortError" || /^INTERRUPT Error/.test(error.message))) {
+            throw new HttpError(400, "The client closed the connection before the import was written; it was stopped and nothing was written", { code: "client-closed-request" });
+          }
           if (error instanceof ContactsCsvError) {
             // The message names our copy; the client knows the file by its own name.
             const status = error.code === "unreadable" && !written ? 404 : 422;

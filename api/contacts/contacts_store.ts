@@ -522,7 +522,7 @@ export class ContactsStore {
    * Loads the CSV file at `csvPath` (a file of this machine the API may read) with the set-based
    * ingestion, between other writes; the point-read cache is emptied when it commits.
    */
-  async importCsv(csvPath: string, load: { sourceName: string; rejectsFile?: string; workDir: string }): Promise<IngestSummary> {
+  async importCsv(csvPath: string, load: { sourceName: string; rejectsFile?: string; workDir: string; signal?: AbortSignal }): Promise<IngestSummary> {
     try {
       return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
     } finally {

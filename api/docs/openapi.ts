@@ -35,6 +35,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   validation: "422: invalid fields (control characters included); `errors` lists every one as `{ field, message }`.",
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
   "bad-csv": "422: the uploaded CSV could not be read (missing columns, empty file...).",
+  "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer: restarting, failing over or gone; retry after `Retry-After` seconds.",

@@ -190,7 +190,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     const url = `http://${host}${rawUrl}`;
     const info: AdapterInfo<A> = { requestId: id, admitted };
     const finish = (body: Buffer | null) => {
-      const request = new NodeRequest(method, url, req.headers, body);
+      const request = new NodeRequest(method, url, req.headers, body, res);
       let result: Promise<Response>;
       try {
         result = handler(request as unknown as Request, info);
@@ -419,14 +419,31 @@ class NodeRequest {
   readonly #url: string;
   readonly #incoming: IncomingHttpHeaders;
   readonly #body: Buffer | null;
+  readonly #res: ServerResponse;
   #headers: Headers | undefined;
   #real: Request | undefined;
+  #gone: AbortController | undefined;
 
-  constructor(method: string, url: string, incoming: IncomingHttpHeaders, body: Buffer | null) {
+  constructor(method: string, url: string, incoming: IncomingHttpHeaders, body: Buffer | null, res: ServerResponse) {
     this.#method = method;
     this.#url = url;
     this.#incoming = incoming;
     this.#body = body;
+    this.#res = res;
+  }
+
+  /**
+   * Aborted when the client goes before the answer is sent (its connection closed), as Deno's and
+   * Bun's servers do: a handler doing long work for it (an import) may stop. Made on first use.
+   */
+  get signal(): AbortSignal {
+    if (this.#gone === undefined) {
+      const gone = (this.#gone = new AbortController());
+      const res = this.#res;
+      if (res.destroyed && !res.writableFinished) gone.abort();
+      else res.once("close", () => !res.writableFinished && gone.abort());
+    }
+    return this.#gone.signal;
   }
 
   get method(): string {
@@ -457,7 +474,7 @@ class NodeRequest {
 
 delegateToReal(
   NodeRequest.prototype,
-  ["signal", "body", "bodyUsed", "cache", "credentials", "destination", "integrity", "mode", "redirect", "referrer", "referrerPolicy", "keepalive"],
+  ["body", "bodyUsed", "cache", "credentials", "destination", "integrity", "mode", "redirect", "referrer", "referrerPolicy", "keepalive"],
   ["text", "json", "arrayBuffer", "blob", "formData", "clone"],
 );
 Object.setPrototypeOf(NodeRequest.prototype, Request.prototype);

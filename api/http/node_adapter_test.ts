@@ -188,3 +188,35 @@ test("createNodeServer() closes a lingering connection whose client goes quiet (
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test("request.signal aborts when the client goes before the answer, and not once it is answered", async () => {
+  const seen: string[] = [];
+  let gone!: () => void;
+  const left = new Promise<void>((resolve) => (gone = resolve));
+  await withServer(
+    async (req) => {
+      const signal = req.signal;
+      if (new URL(req.url).pathname === "/quick") {
+        setTimeout(() => seen.push(`quick aborted: ${signal.aborted}`), 50);
+        return json({ ok: true });
+      }
+      // Long work that stops when its client goes.
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      seen.push("slow: aborted");
+      gone();
+      return json({ ok: false });
+    },
+    async (url) => {
+      assert.equal((await raw(url, { path: "/quick" })).status, 200);
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      setTimeout(() => socket.destroy(), 50);
+      // A guard, not a timing: without the abort the handler would wait for ever and keep the server open.
+      let guard: NodeJS.Timeout | undefined;
+      await Promise.race([left, new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("the handler never saw its client go")), 20_000)))]);
+      clearTimeout(guard);
+      await new Promise((r) => setTimeout(r, 60));
+    },
+  );
+  assert.deepEqual(seen.sort(), ["quick aborted: false", "slow: aborted"]);
+});

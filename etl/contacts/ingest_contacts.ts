@@ -34,6 +34,11 @@ export interface IngestOptions {
   record?: RecordDefinition;
   /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
   rejectsFile?: string;
+  /**
+   * Stops the load when aborted (the API's client went away): before its transaction commits, the
+   * running statement fails and nothing is written; after, it finishes.
+   */
+  signal?: AbortSignal;
   /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
   memoryMb?: number;
 }
@@ -64,8 +69,13 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
   const fingerprintNow = () => tablesFingerprint(db, plan.record);
   const unchanged = await unchangedSince(db, plan, fingerprintNow);
   if (unchanged !== undefined) return unchanged;
+  const signal = options.signal;
+  // Stopped when told, until the transaction has committed: DuckDB fails the running statement.
+  const stop = () => db.interrupt();
   return withReadablePath(db, csvPath, async (readPath) => {
+    signal?.addEventListener("abort", stop, { once: true });
     try {
+      signal?.throwIfAborted();
       const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record);
       // What to insert and update is worked out before the transaction (one writer: the API's
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
@@ -88,9 +98,12 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
         // again after a checkpoint).
         if (budget > floor) await db.run(`SET memory_limit = '${floor}MiB'`).catch(() => undefined);
       }
+      // Committed: what follows (the rejects report, the clean-up) is not to be stopped.
+      signal?.removeEventListener("abort", stop);
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
       return summary;
     } finally {
+      signal?.removeEventListener("abort", stop);
       await dropStaging(db);
     }
   });

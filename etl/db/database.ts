@@ -271,6 +271,15 @@ export class Database {
     }
   }
 
+  /**
+   * Stops the statement this connection is running, which then fails with DuckDB's "INTERRUPT
+   * Error" (a transaction it was in must then be rolled back, as after any failure). Does nothing
+   * when none runs or the connection is closed.
+   */
+  interrupt(): void {
+    if (!this.#closed) this.#connection.interrupt();
+  }
+
   /** Closes the connection and the instance; safe to call twice. */
   close(): void {
     if (this.#closed) return;
