@@ -214,6 +214,37 @@ test("a list query asked again before the next commit is one database read, and 
   }
 });
 
+test("a first page that holds every match is its own total: no count query for it", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await post(server.url, { ...ann, last_name: `L${i}`, email: `f${i}@example.com`, state: i < 2 ? "NY" : "CA" })).status, 201);
+    const store = server.app.contacts;
+    const asked = () => store.answerStats().asked;
+    const list = async (query: string) => (await raw(server.url, { path: `/contacts?${query}` })).json();
+    let before = asked();
+    // Two match, a page of 10 holds both: its rows are the total.
+    assert.equal((await list("state=ny&count=true&limit=10")).total, 2);
+    assert.equal(asked() - before, 1, "the page's query only");
+    before = asked();
+    assert.equal((await list("state=tx&count=true")).total, 0);
+    assert.equal(asked() - before, 1);
+    // More after the first page: counted.
+    before = asked();
+    const first = await list("count=true&limit=2&sort=last_name");
+    assert.equal(first.total, 3);
+    assert.equal(asked() - before, 2, "the page and the count");
+    // A later page counts beside the page, as it cannot know what came before.
+    before = asked();
+    const second = await list(`count=true&limit=2&sort=last_name&cursor=${first.next_cursor}`);
+    assert.deepEqual([second.total, second.items.length], [3, 1]);
+    assert.equal(asked() - before, 2);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("group commit: concurrent writes get exactly the answers one write after another would", async () => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);

@@ -335,9 +335,13 @@ export class ContactsStore {
     withTotal: boolean,
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
     const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
-    // The count runs beside the page, awaited with it: a count that fails while the page is still
-    // being read must not be a rejection nobody handles (Node ends the process on one).
-    const counting = withTotal ? this.#count(filters) : Promise.resolve(undefined);
+    // A first page that holds every match is its own count: for a narrow filter (most counts a
+    // client asks, and every one that matches nothing) the count's scan is not run at all. Later
+    // pages, and first pages with more after them, count beside the page; awaited with it, as a
+    // count that fails while the page is still being read must not be a rejection nobody handles
+    // (Node ends the process on one).
+    const countApart = withTotal && after !== undefined;
+    const counting = countApart ? this.#count(filters) : Promise.resolve(undefined);
     const paging = (async () => {
       const keys = await this.#answer(sql, params, (rows) => rows.reduce((n, r) => n + PAGE_KEY_BYTES + (typeof r.sort_key === "string" ? r.sort_key.length * 2 : 0), 0), () =>
         // Planned for these values each time: a filter's cost depends on which value it has.
@@ -347,7 +351,9 @@ export class ContactsStore {
       const entries = await this.#many(shown.map((k) => [Number(k.id), k.version === undefined ? undefined : Number(k.version)]));
       return { more: keys.length > limit, shown, entries };
     })();
-    const [{ more, shown, entries }, total] = await Promise.all([paging, counting]);
+    const [{ more, shown, entries }, counted] = await Promise.all([paging, counting]);
+    let total: number | undefined;
+    if (withTotal) total = countApart ? counted : more ? await this.#count(filters) : shown.length;
     const last = shown.at(-1);
     const nextKey: PageKey | undefined =
       more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
