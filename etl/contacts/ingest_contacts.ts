@@ -35,8 +35,8 @@ export interface IngestOptions {
   /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
   rejectsFile?: string;
   /**
-   * Stops the load when aborted (the API's client went away): before its transaction commits, the
-   * running statement fails and nothing is written; after, it finishes.
+   * Stops the load when aborted (the API's client went away): up to its transaction's COMMIT, the
+   * load fails and nothing is written; once the COMMIT has begun, it finishes.
    */
   signal?: AbortSignal;
   /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
@@ -70,7 +70,9 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
   const unchanged = await unchangedSince(db, plan, fingerprintNow);
   if (unchanged !== undefined) return unchanged;
   const signal = options.signal;
-  // Stopped when told, until the transaction has committed: DuckDB fails the running statement.
+  // Stopped when told, up to its COMMIT: DuckDB fails the running statement. Not the COMMIT itself:
+  // an interrupted COMMIT reports a failure but has committed. And DuckDB ignores an interrupt that
+  // lands between statements, so the signal is also checked at each step.
   const stop = () => db.interrupt();
   return withReadablePath(db, csvPath, async (readPath) => {
     signal?.addEventListener("abort", stop, { once: true });
@@ -80,7 +82,9 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       // What to insert and update is worked out before the transaction (one writer: the API's
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
       // transaction-local ones; inside it only the writes run.
+      signal?.throwIfAborted();
       await planWrites(db, plan, staged);
+      signal?.throwIfAborted();
       // Raised for the transaction only: the index entries it writes cannot spill (loadMemoryMb).
       const floor = options.memoryMb ?? CONTACTS_LOAD_MEMORY_MB;
       const budget = loadMemoryMb(staged.rows, floor);
@@ -90,6 +94,9 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
         summary = await db.transaction(async (tx) => {
           const written = await writeDuckDb(tx, plan, staged);
           if (staged.contacts > 0) await recordLoad(tx, plan, written, await fingerprintNow());
+          // The last moment to stop: the transaction's COMMIT follows, and is not to be interrupted.
+          signal?.removeEventListener("abort", stop);
+          signal?.throwIfAborted();
           return written;
         });
       } finally {
@@ -98,8 +105,6 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
         // again after a checkpoint).
         if (budget > floor) await db.run(`SET memory_limit = '${floor}MiB'`).catch(() => undefined);
       }
-      // Committed: what follows (the rejects report, the clean-up) is not to be stopped.
-      signal?.removeEventListener("abort", stop);
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
       return summary;
     } finally {

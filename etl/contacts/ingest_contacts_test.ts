@@ -16,6 +16,7 @@ import { loadMemoryMb, recordSql, servingMemoryMb } from "./contact_sql.ts";
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 
 const usersCsv = seedFile("sample.csv");
 const ourCsv = fileURLToPath(new URL("../../data/contacts.csv", import.meta.url));
@@ -475,5 +476,37 @@ test("a load's memory grows with the rows it writes (their index entries cannot 
     writeFileSync(csv, `${HEADER}\nAnn,Lee,,,,,,,,ann@example.com,Sales\n`);
     assert.equal((await ingestContacts(db.duck, csv, { memoryMb: 200 })).contacts, 1);
     assert.equal((await db.duck.one<{ m: string }>("SELECT current_setting('memory_limit') AS m"))?.m, "200.0 MiB");
+  });
+});
+
+test("a load told to stop writes nothing up to its COMMIT, and once its COMMIT has begun finishes", async (t) => {
+  await withDb(async (db, dir) => {
+    if (db.duck === undefined) return t.skip("DuckDB's interrupt");
+    const duck = db.duck;
+    const csv = join(dir, "c.csv");
+    writeContactsCsv(csv, 20_000, 5);
+    const count = async () => (await duck.one<{ n: number }>("SELECT (SELECT count(*) FROM contacts)::INTEGER + (SELECT count(*) FROM contact_loads)::INTEGER AS n"))?.n;
+    // The loader's statements are real; only the moment the client goes is placed, by watching them.
+    const stopAt = async (when: (sql: string) => boolean) => {
+      const stop = new AbortController();
+      const run = duck.run.bind(duck);
+      duck.run = (sql, params) => {
+        const running = run(sql, params);
+        if (when(sql)) setTimeout(() => stop.abort(), sql === "COMMIT" ? 1 : 0);
+        return running;
+      };
+      try {
+        return await ingestContacts(duck, csv, { signal: stop.signal }).then((s) => s.inserted, (e: Error) => `${e.name}: ${e.message}`);
+      } finally {
+        duck.run = run;
+      }
+    };
+    // As the last statement before the COMMIT starts (DuckDB ignores an interrupt that lands before
+    // a statement runs): stopped all the same, by DuckDB or by the check that follows; nothing written.
+    assert.match(String(await stopAt((sql) => sql.startsWith("INSERT INTO contact_loads"))), /^AbortError|INTERRUPT Error/);
+    assert.equal(await count(), 0);
+    // During the COMMIT: not interrupted (an interrupted COMMIT reports a failure yet has committed).
+    assert.ok(Number(await stopAt((sql) => sql === "COMMIT")) > 10_000);
+    assert.ok((await count())! > 10_000);
   });
 });
