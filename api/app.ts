@@ -208,8 +208,16 @@ export class App {
     }
   };
 
-  #unavailableLoggedAt = 0;
-  #duckDbLoggedAt = 0;
+  /** When each kind of database failure was last logged: one line a minute at most per kind. */
+  readonly #loggedAt = new Map<string, number>();
+
+  /** Whether a failure of `kind` is to be logged now: not when one was, less than a minute ago. */
+  #logDue(kind: string): boolean {
+    const now = Date.now();
+    if (now - (this.#loggedAt.get(kind) ?? 0) <= 60_000) return false;
+    this.#loggedAt.set(kind, now);
+    return true;
+  }
 
   /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
   #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
@@ -217,9 +225,7 @@ export class App {
     if (isDatabaseUnavailable(error)) {
       // PostgreSQL restarting or gone: not our bug, and not one stack per request. One line per
       // outage (a minute apart at most), and a 503 the client may retry.
-      const now = Date.now();
-      if (now - this.#unavailableLoggedAt > 60_000) {
-        this.#unavailableLoggedAt = now;
+      if (this.#logDue("unavailable")) {
         logToStderr(`The contacts database does not answer (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503 until it does`);
       }
       return problemResponse(
@@ -232,9 +238,7 @@ export class App {
       // Not the request's fault: a capacity limit the client may retry, or a database that needs the
       // process restarted. The operator must see both, once a minute at most (not one stack per
       // request); the client gets a 503.
-      const now = Date.now();
-      if (now - this.#duckDbLoggedAt > 60_000) {
-        this.#duckDbLoggedAt = now;
+      if (this.#logDue("duckdb")) {
         this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed (answering 503 to such failures for a minute without logging them)`, error);
       }
       const detail =
