@@ -290,8 +290,8 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       try {
         // DuckDB stops the load if the client goes before it commits (PostgreSQL finishes it).
         const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads, signal: request.signal }).catch((error: unknown) => {
-          // Stopped by its client's going, before it wrote: DuckDB's interrupt, or not yet begun.
-          if (request.signal.aborted && error instanceof Error && (error.name === "AbortError" || /^INTERRUPT Error/.test(error.message))) {
+          // Stopped by its client's going, before it wrote (the load answers the abort with it).
+          if (request.signal.aborted && error === request.signal.reason) {
             throw new HttpError(400, "The client closed the connection before the import was written; it was stopped and nothing was written", { code: "client-closed-request" });
           }
           if (error instanceof ContactsCsvError) {

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Database, SqlRunner } from "../db/mod.ts";
+import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { csvField, fold } from "../text/mod.js";
 import { writeFileAtomic } from "../files/mod.ts";
@@ -36,7 +36,8 @@ export interface IngestOptions {
   rejectsFile?: string;
   /**
    * Stops the load when aborted (the API's client went away): up to its transaction's COMMIT, the
-   * load fails and nothing is written; once the COMMIT has begun, it finishes.
+   * load fails with the signal's abort (an AbortError) and nothing is written; once the COMMIT has
+   * begun, it finishes.
    */
   signal?: AbortSignal;
   /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
@@ -107,6 +108,10 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
       }
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
       return summary;
+    } catch (error) {
+      // Stopped by DuckDB's interrupt: the caller hears the abort it asked for.
+      if (signal?.aborted && isInterrupted(error)) signal.throwIfAborted();
+      throw error;
     } finally {
       signal?.removeEventListener("abort", stop);
       await dropStaging(db);

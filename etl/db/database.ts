@@ -56,6 +56,18 @@ export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" |
   return undefined;
 }
 
+/**
+ * Whether `error` is DuckDB's for a statement stopped by `Database.interrupt()`.
+ *
+ * @example
+ * ```ts
+ * isInterrupted(new Error("INTERRUPT Error: Interrupted!")); // true
+ * ```
+ */
+export function isInterrupted(error: unknown): boolean {
+  return error instanceof Error && /^INTERRUPT Error/.test(error.message);
+}
+
 export interface OpenOptions {
   /** Open without taking the write lock, so other processes can read the file too. */
   readOnly?: boolean;
