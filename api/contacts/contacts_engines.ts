@@ -32,6 +32,7 @@ import {
 import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { withoutPassword } from "../../etl/settings/mod.js";
+import { Cohort } from "./cohort.ts";
 
 /** What a write tells the store: the contacts whose cached reads it made stale. */
 export interface WriteContext {
@@ -120,6 +121,13 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
 const POOL_SIZE = 16;
 /** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
 const MAX_GROUP = 256;
+/**
+ * How long, at most, a DuckDB write group waits for the writers it expects (Cohort): about what a
+ * client's next request takes to arrive once its answer is written. Measured at 1M contacts, 32
+ * connections, with the PUT route no longer reading before it writes: PUT 274-289 -> 330-419/s,
+ * POST 599 -> 943/s.
+ */
+const GATHER_MS = 4;
 /** Read connections on DuckDB: a couple per core is enough to keep them busy. */
 const READ_CONNECTIONS = 4;
 /** Prepared statements each reader keeps: the point reads and whatever else repeats its text. */
@@ -181,6 +189,8 @@ class DuckDbEngine implements Engine {
   #draining: Promise<void> | undefined;
   #batch: Batcher<unknown> | undefined;
   readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
+  /** How many writes a group waits for before it starts (see Cohort). */
+  readonly #writers = new Cohort(GATHER_MS, MAX_GROUP);
 
   readonly #options: EngineOptions;
   /** DuckDB's memory_limit while serving, in MB. */
@@ -244,6 +254,7 @@ class DuckDbEngine implements Engine {
   write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject, data });
+      this.#writers.arrived(this.#queue.length);
       this.#drain();
     });
   }
@@ -307,9 +318,15 @@ class DuckDbEngine implements Engine {
             await head.run(this.#writer, { touch() {} }).then(head.resolve, head.reject);
             continue;
           }
+          await this.#writers.gather(() => this.#queue.length);
           const end = this.#queue.findIndex((p, i) => p.exclusive || i >= MAX_GROUP);
           const group = this.#queue.splice(0, end === -1 ? this.#queue.length : end);
-          await this.#commitGroup(group);
+          this.#writers.started(group.length, this.#queue.length);
+          try {
+            await this.#commitGroup(group);
+          } finally {
+            this.#writers.finished(group.length);
+          }
         }
       } finally {
         this.#draining = undefined;

@@ -44,6 +44,7 @@ import type { SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { openEngine, type CommitStats, type Engine, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
+import { Cohort } from "./cohort.ts";
 
 /** A contact as the API shows it. */
 export interface ContactView {
@@ -128,6 +129,8 @@ export interface ContactsStoreOptions {
    * ids and sort keys of pages and the counts asked since the last commit.
    */
   answerBytes?: number;
+  /** How long, at most, a group of point reads waits for the reads it expects, in ms (default 2; see Cohort). */
+  pointGatherMs?: number;
   /** DuckDB's memory while serving, in MB (default: by the number of contacts, etl/contacts servingMemoryMb). */
   duckdbMemoryMb?: number;
 }
@@ -175,6 +178,10 @@ export class ContactsStore {
   /** Groups of point reads not yet started, and how many are running. */
   readonly #pointWaiting: PointBatch[] = [];
   #pointFetches = 0;
+  /** How many point reads a group waits for before it starts (see Cohort). */
+  readonly #pointCohort: Cohort;
+  /** A group is waiting for its cohort: no other starts meanwhile. */
+  #pointGathering = false;
   readonly #pointReads = { misses: 0, fetches: 0 };
   /** Bumped after every commit: a read that began before it does not fill the cache. */
   #generation = 0;
@@ -182,7 +189,8 @@ export class ContactsStore {
   readonly #commitListeners = new Set<() => void>();
   #closed = false;
 
-  private constructor(engine: Engine, record: RecordDefinition, cacheBytes: number, answerBytes: number) {
+  private constructor(engine: Engine, record: RecordDefinition, options: ContactsStoreOptions) {
+    const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
     this.#engine = engine;
     this.record = record;
     this.#sql = recordSql(record);
@@ -190,7 +198,8 @@ export class ContactsStore {
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
     this.#trustCache = engine.dialect === "duckdb";
-    this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? answerBytes : 0);
+    this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
+    this.#pointCohort = new Cohort(options.pointGatherMs ?? POINT_GATHER_MS, MAX_POINT_BATCH);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
   }
 
@@ -201,7 +210,7 @@ export class ContactsStore {
   static async open(dataDir: string, options: ContactsStoreOptions = {}): Promise<ContactsStore> {
     const record = options.record ?? contactRecord;
     const engine = await openEngine(dataDir, { ...options, record });
-    return new ContactsStore(engine, record, options.cacheBytes ?? 32 * 1024 * 1024, options.answerBytes ?? ANSWER_BYTES);
+    return new ContactsStore(engine, record, options);
   }
 
   /** "duckdb" or "postgres". */
@@ -301,23 +310,38 @@ export class ContactsStore {
     }
     batch.ids.add(id);
     this.#pointReads.misses++;
+    this.#pointCohort.arrived(this.#pointWaiting.reduce((n, b) => n + b.ids.size, 0));
     return batch.entries.then((found) => found.get(id));
   }
 
-  /** Starts the waiting groups of point reads, as many as may run at once. */
+  /** Starts the waiting groups of point reads, as many as may run at once, each once its cohort has come. */
   #startPointReads(): void {
-    while (this.#pointFetches < this.#engine.pointReadGroups && this.#pointWaiting.length > 0) {
+    while (!this.#pointGathering && this.#pointFetches < this.#engine.pointReadGroups && this.#pointWaiting.length > 0) {
+      const next = this.#pointWaiting[0];
+      // Only where groups run one at a time (DuckDB): there the cohorts form.
+      if (!next.gathered && this.#engine.pointReadGroups === 1) {
+        next.gathered = true;
+        this.#pointGathering = true;
+        void this.#pointCohort.gather(() => next.ids.size).then(() => {
+          this.#pointGathering = false;
+          this.#startPointReads();
+        });
+        return;
+      }
       const batch = this.#pointWaiting.shift()!;
       // Started: later reads go to a new group.
       if (this.#pointBatch === batch) this.#pointBatch = undefined;
       this.#pointFetches++;
       this.#pointReads.fetches++;
+      const size = batch.ids.size;
+      this.#pointCohort.started(size, this.#pointWaiting.reduce((n, b) => n + b.ids.size, 0));
       const read = this.#fetch([...batch.ids]).then((found) => new Map(found.map((e) => [e.view.id, e])));
       batch.settle(read);
       void read
         .catch(() => undefined)
         .finally(() => {
           this.#pointFetches--;
+          this.#pointCohort.finished(size);
           this.#startPointReads();
         });
     }
@@ -865,10 +889,18 @@ const ANSWER_BYTES = 4 * 1024 * 1024;
 const PAGE_KEY_BYTES = 96;
 /** Point reads read together at most (a page reads up to 1000; this bounds one statement's list). */
 const MAX_POINT_BATCH = 256;
+/**
+ * How long, at most, a group of point reads waits for the reads it expects (Cohort). Measured at 1M
+ * contacts, 32 connections, DuckDB: groups of 1-32 (most 11-32) at 2,075-2,405 point reads/s
+ * without; with 2 ms, nearly all 32, 2,632-2,930/s and p99 28-30 -> 20-25 ms.
+ */
+const POINT_GATHER_MS = 2;
 
 /** Point reads to be read together, and their answer once read. */
 interface PointBatch {
   ids: Set<number>;
+  /** It has waited for its cohort (Cohort.gather). */
+  gathered?: boolean;
   entries: Promise<Map<number, ContactEntry>>;
   settle(result: Promise<Map<number, ContactEntry>>): void;
 }
