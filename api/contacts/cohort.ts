@@ -8,7 +8,12 @@
  * COMMIT, not its rows, cost most). A Cohort remembers how many were in flight (queued plus the
  * running group) while the last group ran, and lets the next group wait, at most `maxWaitMs`, until
  * that many are queued. A client alone is never kept waiting (the peak it leaves is 1), and when
- * clients stop coming the expectation falls to those that came.
+ * clients stop coming the expectation falls to those that came. A group that left members queued
+ * (more in flight than a group takes) lets the next start at once: those it waits for would be
+ * the answered clients of groups still ahead of it.
+ *
+ * Members are requests, not what they ask for: 32 reads of one contact are 32 (a group reads the
+ * contact once).
  */
 export class Cohort {
   readonly #maxWaitMs: number;
@@ -19,6 +24,8 @@ export class Cohort {
   #peak = 0;
   /** How many the next group waits for. */
   #expected = 1;
+  /** The last group left members queued (more were in flight than a group takes): no wait then. */
+  #backlog = false;
   /** Set while a group waits: ends the wait. */
   #wake: (() => void) | undefined;
 
@@ -36,7 +43,8 @@ export class Cohort {
 
   /** Resolves when `queued()` reaches the expected size, or after maxWaitMs. */
   async gather(queued: () => number): Promise<void> {
-    if (queued() >= this.#expected) return;
+    // Behind a backlog the clients of the groups ahead are not coming back before this one runs.
+    if (this.#backlog || queued() >= this.#expected) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
@@ -49,6 +57,7 @@ export class Cohort {
 
   /** A group of `size` starts, `queued` left waiting. */
   started(size: number, queued: number): void {
+    this.#backlog = queued > 0;
     this.#running += size;
     this.#peak = queued + this.#running;
   }

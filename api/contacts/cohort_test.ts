@@ -41,7 +41,8 @@ test("the next group waits for as many as were in flight while the last one ran,
 
 test("when the expected members do not come, the wait ends and the next expects those that came", { timeout: 10_000 }, async () => {
   const cohort = new Cohort(1, 256);
-  cohort.started(1, 31);
+  cohort.started(1, 0);
+  cohort.arrived(31);
   cohort.finished(1);
   assert.equal(cohort.expected, 32);
   await cohort.gather(() => 5);
@@ -53,4 +54,18 @@ test("the expectation never exceeds the largest group", () => {
   cohort.started(8, 100);
   cohort.finished(8);
   assert.equal(cohort.expected, 8);
+});
+
+test("a group that left members queued lets the next start at once", { timeout: 10_000 }, async () => {
+  // 600 in flight, groups of 256: 256, 256, then 88, whose members were all queued before it. The
+  // clients it would wait for are those of the groups ahead, which come back only after it.
+  const cohort = new Cohort(MINUTE, 256);
+  cohort.started(256, 344);
+  cohort.finished(256);
+  cohort.started(256, 88);
+  cohort.finished(256);
+  assert.equal(await settled(cohort.gather(() => 88)), true, "the last 88 start without waiting");
+  cohort.started(88, 0);
+  cohort.finished(88);
+  assert.equal(cohort.expected, 88, "and the group after them waits for them");
 });

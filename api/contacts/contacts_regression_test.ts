@@ -412,6 +412,35 @@ test("DuckDB: readers that each ask again once answered share one database read 
   }
 });
 
+test("DuckDB: readers of one contact count as readers, not as one contact, in the wait for a group's cohort", { timeout: 30_000 }, async (t) => {
+  // Found by review: the wait counted distinct ids, so 32 readers of one uncached contact made the
+  // next group expect two ids, which a group of readers of one contact never holds: it waited its
+  // whole time. The wait is a minute here, longer than this test may take.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: { cacheBytes: 0, pointGatherMs: 60_000 } });
+  try {
+    const store = server.app.contacts;
+    if (store.backend !== "duckdb") return t.skip("PostgreSQL reads several groups at once");
+    assert.equal((await post(server.url, ann)).status, 201);
+    const before = store.pointReadStats();
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    // One read starts a group; 31 more arrive while it runs: 32 in flight.
+    const first = store.get(1);
+    await turn();
+    const queued = Array.from({ length: 31 }, () => store.get(1));
+    assert.equal((await first)?.view.id, 1);
+    await turn();
+    // The next group waits for 32 readers; the 32nd comes now.
+    const last = store.get(1);
+    for (const entry of await Promise.all([...queued, last])) assert.equal(entry?.view.id, 1);
+    const after = store.pointReadStats();
+    assert.deepEqual([after.misses - before.misses, after.fetches - before.fetches], [33, 2]);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("DuckDB short of memory: requests get 503 with Retry-After, never a 500, and the API keeps answering", async (t) => {
   const { dir, cleanup } = tempDir();
   const errors: unknown[] = [];

@@ -304,13 +304,14 @@ export class ContactsStore {
     if (batch === undefined || batch.ids.size >= MAX_POINT_BATCH) {
       let settle!: (result: Promise<Map<number, ContactEntry>>) => void;
       const entries = new Promise<Map<number, ContactEntry>>((resolve) => (settle = resolve));
-      batch = this.#pointBatch = { ids: new Set(), entries, settle };
+      batch = this.#pointBatch = { ids: new Set(), requests: 0, entries, settle };
       this.#pointWaiting.push(batch);
       setImmediate(() => this.#startPointReads());
     }
     batch.ids.add(id);
+    batch.requests++;
     this.#pointReads.misses++;
-    this.#pointCohort.arrived(this.#pointWaiting.reduce((n, b) => n + b.ids.size, 0));
+    this.#pointCohort.arrived(this.#pointWaiting.reduce((n, b) => n + b.requests, 0));
     return batch.entries.then((found) => found.get(id));
   }
 
@@ -322,7 +323,7 @@ export class ContactsStore {
       if (!next.gathered && this.#engine.pointReadGroups === 1) {
         next.gathered = true;
         this.#pointGathering = true;
-        void this.#pointCohort.gather(() => next.ids.size).then(() => {
+        void this.#pointCohort.gather(() => next.requests).then(() => {
           this.#pointGathering = false;
           this.#startPointReads();
         });
@@ -333,8 +334,8 @@ export class ContactsStore {
       if (this.#pointBatch === batch) this.#pointBatch = undefined;
       this.#pointFetches++;
       this.#pointReads.fetches++;
-      const size = batch.ids.size;
-      this.#pointCohort.started(size, this.#pointWaiting.reduce((n, b) => n + b.ids.size, 0));
+      const size = batch.requests;
+      this.#pointCohort.started(size, this.#pointWaiting.reduce((n, b) => n + b.requests, 0));
       const read = this.#fetch([...batch.ids]).then((found) => new Map(found.map((e) => [e.view.id, e])));
       batch.settle(read);
       void read
@@ -899,6 +900,8 @@ const POINT_GATHER_MS = 2;
 /** Point reads to be read together, and their answer once read. */
 interface PointBatch {
   ids: Set<number>;
+  /** The reads asking for them (a contact asked twice is read once, for both). */
+  requests: number;
   /** It has waited for its cohort (Cohort.gather). */
   gathered?: boolean;
   entries: Promise<Map<number, ContactEntry>>;
