@@ -64,6 +64,8 @@ export const contactRecord: RecordDefinition = {
     },
   ],
   readOnly: ["id", "created_at", "updated_at", "version"],
+  // Lists are filtered by state most (the dashboard's state picker, counts per state).
+  clusterBy: ["state", "city"],
   links: {
     name: "departments",
     table: "departments",

@@ -479,6 +479,22 @@ test("a load's memory grows with the rows it writes (their index entries cannot 
   });
 });
 
+test("a load writes its new contacts in state and city order, ids in file order", async (t) => {
+  // So DuckDB's min/max per row group let a filter on state skip the other states' rows.
+  await withDb(async (db, dir) => {
+    if (db.duck === undefined) return t.skip("the physical order of DuckDB's rows");
+    const rows = ["TX,Austin", "CA,Oakland", "NY,Albany", "CA,Fresno", "TX,Dallas", ",", "NY,Albany"].map(
+      (place, i) => `P${i},L${i},,,${place.split(",")[1]},${place.split(",")[0]},,,,p${i}@example.com,Sales`,
+    );
+    await ingest(db, csv(dir, `${HEADER}\n${rows.join("\n")}\n`));
+    const stored = await db.duck.all<{ id: number; state: string | null; city: string | null }>("SELECT id::INTEGER AS id, state, city FROM contacts ORDER BY rowid");
+    assert.deepEqual(
+      stored.map((r) => `${r.id} ${r.state} ${r.city}`),
+      ["4 CA Fresno", "2 CA Oakland", "3 NY Albany", "7 NY Albany", "1 TX Austin", "5 TX Dallas", "6 null null"],
+    );
+  });
+});
+
 test("a load told to stop writes nothing up to its COMMIT, and once its COMMIT has begun finishes", async (t) => {
   await withDb(async (db, dir) => {
     if (db.duck === undefined) return t.skip("DuckDB's interrupt");
