@@ -286,7 +286,11 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
 
   // New people, ids in file order; their sort and search columns derived as every write derives
   // them. Every sort column gets a value (fold of NULL is ''), also for columns the file lacks.
-  // Written in the order of the record's clusterBy fields the file has (see RecordDefinition).
+  // Written in the order of the record's clusterBy fields the file has (see RecordDefinition), then
+  // of their ids. Only new records: rows already stored keep their place. Reordering a stored table
+  // takes a copy declared with every column (as migrations 004 and 006 did), which would fail on
+  // any install that added a column of its own with a migration ("adding a field"), so none is
+  // shipped: a table loaded before this order gains it as its contacts are loaded anew.
   const cluster = (record.clusterBy ?? []).filter((n) => names.includes(n));
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
   const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");
@@ -308,7 +312,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
       `DROP TABLE IF EXISTS temp._rank; CREATE TEMP TABLE _rank AS SELECT first_ord, (row_number() OVER (ORDER BY first_ord))::INTEGER AS r FROM _new;
        INSERT INTO ${table} (id, ${[...cols, ...derivedInsert.map(([c]) => c)].join(", ")})
        SELECT ${first} + k.r - 1, ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
-       FROM _new p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}` : ""};
+       FROM _new p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}, k.r` : ""};
        DROP TABLE temp._rank`,
     );
   }

@@ -31,7 +31,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_contacts_by_state.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -65,7 +65,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_contacts_by_state.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -104,7 +104,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_contacts_by_state.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -123,7 +123,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -157,7 +157,7 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_contacts_by_state.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -175,31 +175,5 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
       { column_name: "last_name_sort", compression: "Uncompressed" },
       { column_name: "search_text", compression: "Uncompressed" },
     ]);
-  });
-});
-
-test("migration 007 stores existing contacts in state and city order, keeping ids, links and the id sequence", async () => {
-  await withTemp(async (dir, open) => {
-    const upTo006 = join(dir, "upTo006");
-    mkdirSync(upTo006);
-    for (const file of ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]) {
-      copyFileSync(join(defaultMigrationsDir, file), join(upTo006, file));
-    }
-    const db = await open();
-    await migrate(db, { dir: upTo006 });
-    // File order, as loads wrote before 007: every state everywhere.
-    for (const [i, state, city] of [[1, "TX", "Austin"], [2, "CA", "Oakland"], [3, "NY", "Albany"], [4, "CA", "Fresno"]] as const) {
-      await db.run("INSERT INTO contacts (first_name, last_name, email, email_key, state, city) VALUES ($1, 'L', $2, $2, $3, $4)", [`P${i}`, `p${i}@example.com`, state, city]);
-    }
-    await db.run("INSERT INTO departments (name) VALUES ('Sales')");
-    await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES (4, 1)");
-    assert.deepEqual(await migrate(db), ["007_contacts_by_state.sql"]);
-    const rows = await db.all<{ id: number; first_name: string; state: string }>("SELECT id::INTEGER AS id, first_name, state FROM contacts ORDER BY rowid");
-    assert.deepEqual(rows.map((r) => `${r.id} ${r.first_name} ${r.state}`), ["4 P4 CA", "2 P2 CA", "3 P3 NY", "1 P1 TX"]);
-    const linked = await db.one<{ first_name: string }>("SELECT c.first_name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id");
-    assert.equal(linked?.first_name, "P4");
-    await db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('New', 'L', 'new@example.com', 'new@example.com')");
-    assert.equal((await db.one<{ id: number }>("SELECT id::INTEGER AS id FROM contacts WHERE first_name = 'New'"))?.id, 5, "the sequence goes on");
-    await assert.rejects(db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Dup', 'L', 'P1@example.com', 'p1@example.com')"), /[Dd]uplicate|unique/, "the e-mail stays unique");
   });
 });

@@ -103,7 +103,8 @@ export interface RecordDefinition {
   /**
    * Fields a CSV load writes its new records in the order of (on DuckDB), so that a filter on the
    * first skips most of the table: DuckDB keeps each column's min and max per row group (122,880
-   * rows) and reads only the row groups a filter's value may be in. Ids stay in file order.
+   * rows) and reads only the row groups a filter's value may be in. Ids stay in file order; records
+   * already stored keep their place.
    */
   readonly clusterBy?: readonly string[];
 }
