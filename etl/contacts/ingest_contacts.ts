@@ -290,7 +290,8 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   // of their ids. Only new records: rows already stored keep their place. Reordering a stored table
   // takes a copy declared with every column (as migrations 004 and 006 did), which would fail on
   // any install that added a column of its own with a migration ("adding a field"), so none is
-  // shipped: a table loaded before this order gains it as its contacts are loaded anew.
+  // shipped: a table filled before keeps its order for the contacts it holds (a load updates them
+  // in place), and writes the contacts new to it in this order.
   const cluster = (record.clusterBy ?? []).filter((n) => names.includes(n));
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
   const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");
