@@ -311,8 +311,13 @@ export class ContactsStore {
     batch.ids.add(id);
     batch.requests++;
     this.#pointReads.misses++;
-    this.#pointCohort.arrived(this.#pointWaiting.reduce((n, b) => n + b.requests, 0));
+    this.#pointCohort.arrived(this.#queuedReads());
     return batch.entries.then((found) => found.get(id));
+  }
+
+  /** Point reads waiting in groups not yet started. */
+  #queuedReads(): number {
+    return this.#pointWaiting.reduce((n, b) => n + b.requests, 0);
   }
 
   /** Starts the waiting groups of point reads, as many as may run at once, each once its cohort has come. */
@@ -335,7 +340,7 @@ export class ContactsStore {
       this.#pointFetches++;
       this.#pointReads.fetches++;
       const size = batch.requests;
-      this.#pointCohort.started(size, this.#pointWaiting.reduce((n, b) => n + b.requests, 0));
+      this.#pointCohort.started(size, this.#queuedReads());
       const read = this.#fetch([...batch.ids]).then((found) => new Map(found.map((e) => [e.view.id, e])));
       batch.settle(read);
       void read
