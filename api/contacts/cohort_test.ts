@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate as turn } from "node:timers/promises";
 import { Cohort } from "./cohort.ts";
 
 /** Whether `promise` has settled after the pending callbacks of this turn have run. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
   void promise.then(() => (done = true));
-  await new Promise((resolve) => setImmediate(resolve));
+  await turn();
   return done;
 }
 

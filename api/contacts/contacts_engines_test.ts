@@ -3,6 +3,7 @@
 // statement, so it has no such pair to keep together. And its group commit's waiting for its cohort.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate as turn } from "node:timers/promises";
 import { contactRecord } from "../../etl/contacts/mod.ts";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { openEngine } from "./contacts_engines.ts";
@@ -36,7 +37,6 @@ test("DuckDB: writers that each send their next write once answered share one co
   try {
     const writers = 32;
     const rounds = 8;
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let round = 0; round < rounds; round++) {

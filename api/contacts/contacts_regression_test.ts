@@ -2,6 +2,7 @@
 // the code before its fix. They run on every backend the machine has (see scripts/testing/backends.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate as turn } from "node:timers/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
@@ -393,7 +394,6 @@ test("DuckDB: readers that each ask again once answered share one database read 
     const readers = 32;
     const rounds = 8;
     const before = store.pointReadStats();
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     await Promise.all(
       Array.from({ length: readers }, async (_, r) => {
         for (let round = 0; round < rounds; round++) {
@@ -423,7 +423,6 @@ test("DuckDB: readers of one contact count as readers, not as one contact, in th
     if (store.backend !== "duckdb") return t.skip("PostgreSQL reads several groups at once");
     assert.equal((await post(server.url, ann)).status, 201);
     const before = store.pointReadStats();
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     // One read starts a group; 31 more arrive while it runs: 32 in flight.
     const first = store.get(1);
     await turn();
