@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,16 @@ async function withTemp<T>(fn: (dir: string, open: () => Promise<Database>) => P
   }
 }
 
+/** A folder holding the shipped migrations numbered up to `last`: a database as an older build left it. */
+function shippedUpTo(dir: string, last: number): string {
+  const target = join(dir, `upTo${last}`);
+  mkdirSync(target);
+  for (const name of readdirSync(defaultMigrationsDir)) {
+    if (name.endsWith(".sql") && Number(name.slice(0, 3)) <= last) copyFileSync(join(defaultMigrationsDir, name), join(target, name));
+  }
+  return target;
+}
+
 function copyMigrations(dir: string): string {
   const target = join(dir, "migrations");
   cpSync(defaultMigrationsDir, target, { recursive: true });
@@ -31,7 +41,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -65,7 +75,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -104,7 +114,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -123,7 +133,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -146,18 +156,15 @@ test("migrate() refuses badly named and duplicate migrations", async () => {
 
 test("migrate() 004-006 keep every contact of a 003 database and store the scanned, sorted and fetched text columns uncompressed", async () => {
   await withTemp(async (dir, open) => {
-    const upTo003 = join(dir, "upTo003");
-    mkdirSync(upTo003);
-    for (const name of ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql"]) copyFileSync(join(defaultMigrationsDir, name), join(upTo003, name));
     const db = await open();
-    await migrate(db, { dir: upTo003 });
+    await migrate(db, { dir: shippedUpTo(dir, 3) });
     await db.run(`INSERT INTO contacts (first_name, last_name, company_name, email, email_key, company_name_sort, search_text)
       SELECT 'Ann', 'Lee ' || i, 'Acme ' || i, 'a' || i || '@b.co', 'a' || i || '@b.co', 'acme ' || i, 'ann lee ' || i || ' a' || i || '@b.co' FROM range(5000) r(i)`);
     const rows = "SELECT * EXCLUDE (company_name_sort, search_text), company_name_sort, search_text FROM contacts ORDER BY id";
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -175,5 +182,49 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
       { column_name: "last_name_sort", compression: "Uncompressed" },
       { column_name: "search_text", compression: "Uncompressed" },
     ]);
+  });
+});
+
+test("migrate() 007 keeps every link of a 006 database, its foreign key and its index by contact, and drops only the pair key", async () => {
+  await withTemp(async (dir, open) => {
+    const db = await open();
+    await migrate(db, { dir: shippedUpTo(dir, 6) });
+    await db.run(`INSERT INTO departments (name) VALUES ('Sales'), ('Ops'), ('HR');
+      INSERT INTO contacts (first_name, last_name, email, email_key) SELECT 'Ann', 'Lee ' || i, 'a' || i || '@b.co', 'a' || i || '@b.co' FROM range(3000) r(i);
+      INSERT INTO contact_departments (contact_id, department_id, created_at)
+        SELECT c.id, d.id, TIMESTAMPTZ '2026-01-02 03:04:05+00' + to_seconds(c.id) FROM contacts c JOIN departments d ON (c.id + d.id) % 3 <> 0`);
+    const links = "SELECT contact_id, department_id, created_at FROM contact_departments ORDER BY 1, 2";
+    const before = await db.all(links);
+    assert.equal(before.length, 6000);
+    const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contact_departments' ORDER BY ordinal_position";
+    const shape = await db.all(columns);
+    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql"]);
+    assert.deepEqual(await db.all(links), before);
+    assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
+    const constraints = await db.all<{ type: string }>("SELECT constraint_type AS type FROM duckdb_constraints() WHERE table_name = 'contact_departments' AND constraint_type <> 'NOT NULL' ORDER BY 1");
+    assert.deepEqual(constraints.map((c) => c.type), ["FOREIGN KEY"]);
+    const indexes = await db.all<{ name: string }>("SELECT index_name AS name FROM duckdb_indexes() WHERE table_name = 'contact_departments'");
+    assert.deepEqual(indexes.map((i) => i.name), ["contact_departments_contact"]);
+    await assert.rejects(db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES (1, 9999)"), /foreign key/i);
+    await assert.rejects(db.run("INSERT INTO contact_departments (contact_id) VALUES (1)"), /NOT NULL/i);
+    // Departments still know the table that points at them: one no longer linked can be deleted.
+    await db.run("DELETE FROM contact_departments WHERE department_id = 3; DELETE FROM departments WHERE id = 3");
+    assert.deepEqual(await db.all("SELECT name FROM departments ORDER BY id"), [{ name: "Sales" }, { name: "Ops" }]);
+  });
+});
+
+test("migrate() 007 stops, and changes nothing, when the links table has a column it does not know", async () => {
+  await withTemp(async (dir, open) => {
+    const db = await open();
+    await migrate(db, { dir: shippedUpTo(dir, 6) });
+    await db.run(`INSERT INTO departments (name) VALUES ('Sales');
+      INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Ann', 'Lee', 'a@b.co', 'a@b.co');
+      ALTER TABLE contact_departments ADD COLUMN role VARCHAR;
+      INSERT INTO contact_departments (contact_id, department_id, role) VALUES (1, 1, 'lead')`);
+    const before = await db.all("SELECT * FROM contact_departments");
+    await assert.rejects(migrate(db), (error: unknown) => error instanceof MigrationError && error.code === "failed" && /007_links_without_pair_key\.sql/.test(error.message));
+    assert.deepEqual(await db.all("SELECT * FROM contact_departments"), before, "the column and its values are still there");
+    const recorded = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
+    assert.deepEqual(recorded.map((r) => r.version), [1, 2, 3, 4, 5, 6]);
   });
 });
