@@ -74,7 +74,7 @@ test("contacts table constraints", async (t) => {
       await assert.rejects(db.run("INSERT INTO contact_departments VALUES ($1, 9999, DEFAULT)", [id]), /foreign key/i);
       await link(db, id, "Sales");
       // Migration 007 took the (contact_id, department_id) key away (every relinking write paid for
-      // it); the loads and the API write each pair once, and their tests count the stored pairs.
+      // it); the loads and the API write each pair once, and their tests look for a pair stored twice.
       await link(db, id, "Sales");
       const pairs = await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contact_departments WHERE contact_id = $1", [id]);
       assert.equal(pairs?.n, 2, "DuckDB stores a pair twice if told to");
