@@ -13,7 +13,7 @@ import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSu
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
-import { CONTACTS_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
+import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
@@ -222,7 +222,7 @@ async function openUnlocked(path: string, dataDir: string, waitMs: number): Prom
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      return await Database.open(path, { settings: { ...CONTACTS_DUCKDB_SETTINGS } });
+      return await Database.open(path, { settings: { ...CONTACTS_LOAD_DUCKDB_SETTINGS } });
     } catch (error) {
       if (!/lock/i.test((error as Error).message)) throw error;
       if (Date.now() >= deadline) {

@@ -13,6 +13,7 @@ import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { HandoverError, runningApi } from "../handover/mod.ts";
 import { ContactsLoadError, loadContacts } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
+import { CONTACTS_LOAD_DUCKDB_SETTINGS } from "./contact_sql.ts";
 
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 const GOOD = [
@@ -238,6 +239,21 @@ test("a load into a PostgreSQL socket folder with no server is recorded as the d
     assert.equal(error?.code, "database-unavailable");
     assert.match(error?.message ?? "", /^The PostgreSQL server of DATABASE_URL refused or did not answer: connect ENOENT /);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a direct load's DuckDB settings are ones DuckDB knows, and take effect", async () => {
+  // An unknown or renamed setting would stop every `npm run etl` at the database's open.
+  const dir = tempDir();
+  const db = await Database.open(join(dir, "contacts.duckdb"), { settings: { ...CONTACTS_LOAD_DUCKDB_SETTINGS } });
+  try {
+    const row = await db.one<{ flush: string; background: boolean }>(
+      "SELECT current_setting('allocator_flush_threshold') AS flush, current_setting('allocator_background_threads') AS background",
+    );
+    assert.deepEqual(row, { flush: "32.0 MiB", background: true });
+  } finally {
+    db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
