@@ -23,12 +23,16 @@ export const CONTACTS_LOAD_MEMORY_MB = 512;
 export const CONTACTS_DUCKDB_SETTINGS: Readonly<Record<string, string>> = { memory_limit: `${CONTACTS_LOAD_MEMORY_MB}MiB` };
 
 /**
- * DuckDB settings for a load that has contacts.duckdb to itself (`npm run etl` without an API): what
- * DuckDB frees goes back to the system sooner (its threads flush the memory they keep past 32 MiB,
- * not 128, and a background thread purges). The budget bounds what DuckDB uses, not what the
- * process keeps: the 1M-row load peaked at 783-1,067 MB RSS (3 runs in 7 over 1 GB), with these at
- * 748-904 MB, in the same time (14.1-18.8 s against 15.0-18.9 s, alternating, a busy machine). Not
- * the API's: there the same settings kept more (608-623 MB after reads and writes, against 531-564).
+ * DuckDB settings for a load that has contacts.duckdb to itself (`npm run etl` without an API): its
+ * allocator purges freed memory in a background thread, and, with that thread on, DuckDB's trims
+ * leave glibc 32 MiB a thread instead of 128. The budget bounds what DuckDB uses, not what the
+ * process keeps. Peak RSS of the 1M-row load, in process, alternating: defaults 766-1,067 MB (3 runs
+ * in 11 over 1 GB); these settings 748-904 MB (7 runs); the background thread alone 764-924 MB
+ * (7); the 32 MiB without the thread, which then flushes each thread's cache instead, 782-1,042 MB
+ * and slower (4). Times alike otherwise. Not the API's: there the background thread turns that
+ * per-thread flush off, and the API kept more (608-623 MB after reads and writes, against 531-564).
+ * The thread is the allocator's, one for the process: a DuckDB database opened with other settings
+ * while a load runs turns it off.
  */
 export const CONTACTS_LOAD_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
   ...CONTACTS_DUCKDB_SETTINGS,

@@ -218,7 +218,7 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
  * Opens contacts.duckdb. If another process holds its lock, that is usually an API that is just
  * starting (api.json not written yet): wait a little and, if it shows up, hand the load to it.
  */
-async function openUnlocked(path: string, dataDir: string, waitMs: number): Promise<Database> {
+export async function openUnlocked(path: string, dataDir: string, waitMs: number): Promise<Database> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {

@@ -11,9 +11,8 @@ import { Database } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { HandoverError, runningApi } from "../handover/mod.ts";
-import { ContactsLoadError, loadContacts } from "./load_contacts.ts";
+import { ContactsLoadError, loadContacts, openUnlocked } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
-import { CONTACTS_LOAD_DUCKDB_SETTINGS } from "./contact_sql.ts";
 
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 const GOOD = [
@@ -243,15 +242,16 @@ test("a load into a PostgreSQL socket folder with no server is recorded as the d
   }
 });
 
-test("a direct load's DuckDB settings are ones DuckDB knows, and take effect", async () => {
+test("a direct load opens contacts.duckdb with the load's DuckDB settings, which DuckDB knows", async () => {
   // An unknown or renamed setting would stop every `npm run etl` at the database's open.
   const dir = tempDir();
-  const db = await Database.open(join(dir, "contacts.duckdb"), { settings: { ...CONTACTS_LOAD_DUCKDB_SETTINGS } });
+  const db = await openUnlocked(join(dir, "contacts.duckdb"), dir, 0);
   try {
-    const row = await db.one<{ flush: string; background: boolean }>(
-      "SELECT current_setting('allocator_flush_threshold') AS flush, current_setting('allocator_background_threads') AS background",
+    const row = await db.one<{ memory: string; flush: string; background: boolean }>(
+      `SELECT current_setting('memory_limit') AS memory, current_setting('allocator_flush_threshold') AS flush,
+              current_setting('allocator_background_threads') AS background`,
     );
-    assert.deepEqual(row, { flush: "32.0 MiB", background: true });
+    assert.deepEqual(row, { memory: "512.0 MiB", flush: "32.0 MiB", background: true });
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
