@@ -665,7 +665,9 @@ export class ContactsStore {
     }
     const creates = writes.filter((w) => w.kind === "create").length;
     const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM range(${creates}) ORDER BY 1`)).map((r) => Number(r.id));
-    const createdHere = new Set(fresh);
+    // A contact the group creates and also updates would be relinked twice, its pairs inserted twice
+    // (nothing in DuckDB refuses them, 007): like one contact updated twice, the writes run one by one.
+    if (updates.some((id) => fresh.includes(id))) throw new Error("a contact created and updated in one group");
     const sameGroupKey = new Map<string, number>();
     type Accepted = { index: number; id: number; fields: string[]; rekey: boolean; relink: boolean };
     const accepted: Accepted[] = [];
@@ -688,9 +690,6 @@ export class ContactsStore {
         }
         continue;
       }
-      // A contact this group creates is new to the stored links: relinked twice, once as created
-      // and once as updated, its pairs would be inserted twice (nothing in DuckDB refuses them, 007).
-      if (createdHere.has(w.id)) throw new Error("an update of a contact created in the same group");
       const current = state.get(w.id);
       if (current === undefined) {
         results.push({ ok: false, error: new ContactWriteError("not-found", `No contact has id ${w.id}`) });
