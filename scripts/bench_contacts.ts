@@ -5,9 +5,9 @@
 // PostgreSQL: COPY of the raw file into an unlogged table), and on the largest file the API: time to
 // ready, RSS, req/s and p99 of point reads, a 50-row page, a filter, a count, a rare `q`, a deep page,
 // POST and PUT at N connections, next to a bare node:http server measured in the same run, and the
-// p99 of reads while a 100k-row CSV is imported through the running API. PostgreSQL runs when
-// DATABASE_URL names a server the bench may create databases on; each measurement is a child
-// process, so peak RSS is its own.
+// p99 of reads while a 100k-row CSV is imported through the running API, and its RSS at rest after.
+// PostgreSQL runs when DATABASE_URL names a server the bench may create databases on; each
+// measurement is a child process, so peak RSS is its own.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,8 +89,11 @@ async function getJson(port: number, path: string): Promise<any> {
 
 interface ApiFigures {
   readyMs: number;
-  /** RSS after the request cases, after the import that follows them, and the peak (VmHWM). */
-  rss: { rss: number; afterImport: number; peak: number };
+  /**
+   * RSS after the request cases, after the import that follows them, at rest (once the API has been
+   * idle long enough to trim, IDLE_TRIM_MS), and the peak (VmHWM).
+   */
+  rss: { rss: number; afterImport: number; atRest: number; restSeconds: number; peak: number };
   cases: (LoadResult & { ratio: number })[];
   duringImport?: LoadResult & { importSeconds: number };
 }
@@ -161,7 +164,16 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const during = await load({ name: "reads during an import", port, connections: 8, seconds: Math.max(2, options.seconds), warmupMs: 300, next: () => reads[n++ % 2]() });
     const importSeconds = await importDone;
     const end = rssOf(api.pid!);
-    return { readyMs, rss: { rss: rss.rss, afterImport: end.rss, peak: end.peak }, cases: results, duringImport: { ...during, importSeconds } };
+    // At rest: what the API holds once nothing has come for a while. On DuckDB, once its trim after
+    // the writes is done (its counter in /metrics); PostgreSQL has none, so the same wait.
+    const { IDLE_TRIM_MS } = await import("../api/contacts/contacts_engines.ts");
+    const trimsDone = async () => Number(/^relaciones_contacts_memory_trims_total\{outcome="done"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] ?? NaN);
+    const restStart = performance.now();
+    const before = await trimsDone();
+    await new Promise((r) => setTimeout(r, IDLE_TRIM_MS + 1000));
+    while (Number.isFinite(before) && !((await trimsDone()) > before) && performance.now() - restStart < IDLE_TRIM_MS + 60_000) await new Promise((r) => setTimeout(r, 500));
+    const rest = rssOf(api.pid!);
+    return { readyMs, rss: { rss: rss.rss, afterImport: end.rss, atRest: rest.rss, restSeconds: (performance.now() - restStart) / 1000, peak: rest.peak }, cases: results, duringImport: { ...during, importSeconds } };
   } finally {
     api.kill("SIGTERM");
     await new Promise((r) => api.once("exit", r));
@@ -245,7 +257,7 @@ async function main(): Promise<void> {
         );
         if (rows !== Math.max(...sizes)) continue;
         const api = await benchApi(dataDir, url, { seconds, connections, barePort, importFile });
-        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import (peak ${api.rss.peak.toFixed(0)} MB)`);
+        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import, ${api.rss.atRest.toFixed(0)} MB at rest (${api.rss.restSeconds.toFixed(0)} s later; peak ${api.rss.peak.toFixed(0)} MB)`);
         console.log(`  ${"case".padEnd(38)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"vs floor".padStart(10)}${"errors".padStart(8)}`);
         for (const r of api.cases) {
           console.log(`  ${r.name.padEnd(38)}${Math.round(r.rps).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${`${(100 * r.ratio).toFixed(0)}%`.padStart(10)}${String(r.errors).padStart(8)}`);

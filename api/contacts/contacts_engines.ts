@@ -74,6 +74,8 @@ export interface Engine {
   useBatcher(batch: Batcher<unknown>): void;
   /** Commits so far: how many, how many writes they held, how many went the set-based way. */
   readonly commits: CommitStats;
+  /** DuckDB's trims after writes (see IDLE_TRIM_MS): done, put off because something was reading, failed. */
+  readonly trims?: { readonly done: number; readonly putOff: number; readonly failed: number };
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
   /**
    * Runs `fn` on a connection of its own, outside the write queue (DuckDB: MVCC, so a long read
@@ -110,6 +112,8 @@ export interface EngineOptions {
   postgresMigrationsDir?: string;
   /** DuckDB's memory while serving, in MB (default servingMemoryMb() of the contacts); tests set a small one. */
   duckdbMemoryMb?: number;
+  /** How long DuckDB's writer stays idle after writes before memory is given back, in ms (default IDLE_TRIM_MS). */
+  idleTrimMs?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -149,12 +153,27 @@ const SERVING_THREADS = "1";
  * what the lists scan (the sort, filter and search columns, about 150 MB at 1M contacts); beyond
  * it, DuckDB reads the columns again from the file (the OS page cache, not this process). At 1M
  * contacts the API stays at 343-358 MB while it reads; writes to random rows fill the budget (each
- * touches a row group and the indexes), ~500 MB. Migrations and a CSV import get at least the
- * load's budget (CONTACTS_LOAD_MEMORY_MB) while they run.
+ * touches a row group and the indexes), ~500 MB, until the trim after them (IDLE_TRIM_MS).
+ * Migrations and a CSV import get at least the load's budget (CONTACTS_LOAD_MEMORY_MB) while they run.
  */
 function servingMb(contacts: number, options: EngineOptions): number {
   return options.duckdbMemoryMb ?? servingMemoryMb(contacts);
 }
+
+/**
+ * How long the DuckDB writer stays idle after writes before the engine gives back what they left in
+ * memory (DuckDbEngine #trim): a checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant
+ * and set back, so DuckDB drops the buffers and index blocks it keeps. Writes to random rows leave
+ * the process at ~520-590 MB at 1M contacts; after a trim it held 296-317 MB (two bench runs). The
+ * price: writes that arrive during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and
+ * the first writes after it load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms
+ * instead of ~14 ms standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M
+ * contacts). So the wait is long enough that a steady trickle of writes never pays it, and short
+ * enough that a quiet API holds less.
+ */
+export const IDLE_TRIM_MS = 10_000;
+/** DuckDB's budget, in MB, for the instant of a trim: under what it keeps, so it drops every buffer it may. */
+const TRIM_MB = 64;
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -193,8 +212,17 @@ class DuckDbEngine implements Engine {
   readonly #writers = new Cohort(GATHER_MS, MAX_GROUP);
 
   readonly #options: EngineOptions;
-  /** DuckDB's memory_limit while serving, in MB. */
+  /** DuckDB's memory_limit in force, in MB: the serving budget, or an import's when #serve could not lower it. */
   #servingMb = 0;
+  readonly trims = { done: 0, putOff: 0, failed: 0 };
+  /** Something was written since the last trim. */
+  #wrote = false;
+  #trimTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Connections outside the readers (downloads, Parquet exports): no trim lowers the budget under them. */
+  #outside = 0;
+  /** Set while a trim's budget is low: such a connection waits for it. */
+  #lowBudget: Promise<void> | undefined;
 
   private constructor(path: string, writer: Database, readers: Database[], options: EngineOptions) {
     this.location = path;
@@ -234,22 +262,39 @@ class DuckDbEngine implements Engine {
 
   async *stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> {
     // A connection of its own for as long as the client reads: a slow download holds no reader.
-    const db = await this.#writer.connect();
+    const db = await this.#connectOutside();
     try {
       yield* db.stream(sql, params);
     } finally {
-      db.close();
+      this.#closeOutside(db);
     }
   }
 
   readonly withConnection = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
-    const db = await this.#writer.connect();
+    const db = await this.#connectOutside();
     try {
       return await fn(db);
     } finally {
-      db.close();
+      this.#closeOutside(db);
     }
   };
+
+  /** A connection outside the readers, once no trim has the budget low; counted until #closeOutside. */
+  async #connectOutside(): Promise<Database> {
+    while (this.#lowBudget !== undefined) await this.#lowBudget;
+    this.#outside++;
+    try {
+      return await this.#writer.connect();
+    } catch (error) {
+      this.#outside--;
+      throw error;
+    }
+  }
+
+  #closeOutside(db: Database): void {
+    this.#outside--;
+    db.close();
+  }
 
   write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -270,6 +315,7 @@ class DuckDbEngine implements Engine {
         run: async () => {
           const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
           await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
+          this.#servingMb = memoryMb;
           try {
             return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
           } finally {
@@ -303,6 +349,8 @@ class DuckDbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#trimTimer);
     while (this.#draining !== undefined) await this.#draining;
     for (const r of this.#readers) r.close();
     this.#writer.close();
@@ -312,6 +360,7 @@ class DuckDbEngine implements Engine {
     this.#draining ??= (async () => {
       try {
         while (this.#queue.length > 0) {
+          this.#wrote = true;
           const head = this.#queue[0];
           if (head.exclusive) {
             this.#queue.shift();
@@ -330,8 +379,75 @@ class DuckDbEngine implements Engine {
         }
       } finally {
         this.#draining = undefined;
+        this.#trimWhenIdle();
       }
     })();
+  }
+
+  /** After writes, a trim once the writer has been idle for idleTrimMs (IDLE_TRIM_MS). */
+  #trimWhenIdle(): void {
+    clearTimeout(this.#trimTimer);
+    if (!this.#wrote || this.#closed) return;
+    this.#trimTimer = setTimeout(() => {
+      // A write came meanwhile: the end of its drain sets the timer again.
+      if (this.#draining !== undefined || this.#queue.length > 0 || this.#closed) return;
+      // Held as a drain, so writes queue behind the trim.
+      this.#draining = this.#trim()
+        // Setting the budget back failed three times (raising it has never failed): counted, and
+        // tried again by the trim after the next quiet spell.
+        .catch(() => {
+          this.trims.failed++;
+          this.#wrote = true;
+        })
+        .finally(() => {
+          this.#draining = undefined;
+          if (this.#queue.length > 0) this.#drain();
+          else this.#trimWhenIdle();
+        });
+    }, this.#options.idleTrimMs ?? IDLE_TRIM_MS);
+    this.#trimTimer.unref();
+  }
+
+  /**
+   * Gives back what writes left in memory (see IDLE_TRIM_MS): a checkpoint, then, with every reader
+   * idle and held and no other connection open, the budget lowered to TRIM_MB and set back. Put off
+   * to the next quiet spell when DuckDB cannot checkpoint (a read transaction older than the last
+   * write) or anything is reading: a lower budget would fail its query. Readers are not waited
+   * for: one may be held by a snapshot that waits for a write, which waits for this.
+   */
+  async #trim(): Promise<void> {
+    this.#wrote = false;
+    const putOff = () => {
+      this.#wrote = true;
+      this.trims.putOff++;
+    };
+    if (this.#outside > 0) return putOff();
+    try {
+      await this.#writer.run("CHECKPOINT");
+    } catch {
+      return putOff();
+    }
+    if (this.#outside > 0 || this.#idle.length < this.#readers.length) return putOff();
+    // Taken at once: reads asked for from now on wait in #waiting until the budget is back.
+    const held = this.#idle.splice(0);
+    try {
+      let lifted!: () => void;
+      this.#lowBudget = new Promise<void>((resolve) => (lifted = resolve));
+      try {
+        // Lowering fails when DuckDB cannot drop enough; what it dropped stays dropped.
+        await this.#writer.run(`SET memory_limit = '${Math.min(TRIM_MB, this.#servingMb)}MiB'`).catch(() => undefined);
+      } finally {
+        try {
+          await this.#restoreBudget();
+        } finally {
+          this.#lowBudget = undefined;
+          lifted();
+        }
+      }
+      this.trims.done++;
+    } finally {
+      for (const db of held) this.#release(db);
+    }
   }
 
   /**
@@ -397,15 +513,30 @@ class DuckDbEngine implements Engine {
     return this.#borrow((db) => db.transaction(fn));
   }
 
+  /** Sets the budget back after a trim's instant at TRIM_MB. */
+  async #restoreBudget(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#writer.run(`SET memory_limit = '${this.#servingMb}MiB'`);
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+
   async #borrow<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     const db = this.#idle.pop() ?? (await new Promise<Database>((resolve) => this.#waiting.push(resolve)));
     try {
       return await fn(db);
     } finally {
-      const next = this.#waiting.shift();
-      if (next !== undefined) next(db);
-      else this.#idle.push(db);
+      this.#release(db);
     }
+  }
+
+  #release(db: Database): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next(db);
+    else this.#idle.push(db);
   }
 }
 

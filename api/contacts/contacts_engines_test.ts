@@ -1,12 +1,17 @@
 // The DuckDB engine's read snapshot: what the store's point reads stand on (the rows, then their
 // links, read in two statements that must see the same commits). PostgreSQL reads a contact with one
-// statement, so it has no such pair to keep together. And its group commit's waiting for its cohort.
+// statement, so it has no such pair to keep together. Its group commit's waiting for its cohort. And
+// its trim after writes, which must never run under a read.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setImmediate as turn } from "node:timers/promises";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { setImmediate as turn, setTimeout as sleep } from "node:timers/promises";
 import { contactRecord } from "../../etl/contacts/mod.ts";
+import { Database } from "../../etl/db/mod.ts";
 import { tempDir } from "../../scripts/testing/api_server.ts";
-import { openEngine } from "./contacts_engines.ts";
+import { until } from "../../scripts/testing/until.ts";
+import { openEngine, type Engine } from "./contacts_engines.ts";
 
 test("DuckDB: reads in one snapshot do not see a write that commits between them", async () => {
   const { dir, cleanup } = tempDir();
@@ -51,6 +56,127 @@ test("DuckDB: writers that each send their next write once answered share one co
     // The first write starts alone (nothing was in flight before it); then one group per round.
     assert.ok(commits <= rounds + 2, `${commits} commits for ${rounds} rounds of ${writers} writers`);
   } finally {
+    await engine.close();
+    cleanup();
+  }
+});
+
+const DEPARTMENTS = "SELECT count(*)::INTEGER AS n FROM departments";
+const addDepartment = (engine: Engine, name: string) => engine.write((tx) => tx.run("INSERT INTO departments (name) VALUES ($1)", [name]), () => {});
+const trims = (engine: Engine) => engine.trims!;
+
+test("DuckDB: a quiet spell after writes checkpoints and gives memory back, once, and sets the budget back", async () => {
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+  try {
+    const limit = "SELECT current_setting('memory_limit') AS v";
+    const budget = (await engine.read.one<{ v: string }>(limit))!.v;
+    for (let i = 0; i < 5; i++) await addDepartment(engine, `D${i}`);
+    const wal = join(dir, "contacts.duckdb.wal");
+    assert.ok(existsSync(wal) && statSync(wal).size > 0, "the writes are in the WAL before the trim");
+    await until("a trim after the writes", () => trims(engine).done === 1);
+    assert.ok(!existsSync(wal) || statSync(wal).size === 0, "the trim's checkpoint moved the writes into the file");
+    assert.equal((await engine.read.one<{ v: string }>(limit))!.v, budget, "the budget is set back after the trim");
+    assert.equal((await engine.read.one<{ n: number }>(DEPARTMENTS))!.n, 5);
+    // Without writes no trim is due: none comes in the time ten would take.
+    await sleep(200);
+    assert.deepEqual(trims(engine), { done: 1, putOff: 0, failed: 0 });
+    await addDepartment(engine, "D5");
+    await until("a trim after the next write", () => trims(engine).done === 2);
+    assert.equal((await engine.read.one<{ n: number }>(DEPARTMENTS))!.n, 6);
+  } finally {
+    await engine.close();
+    cleanup();
+  }
+});
+
+test("DuckDB: a trim is put off while an export, a download or a read snapshot reads, and runs once they end", async () => {
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20 });
+  try {
+    await addDepartment(engine, "D0");
+    await engine.withConnection!(async (db) => {
+      await until("a trim put off by the export", () => trims(engine).putOff >= 1);
+      assert.equal(trims(engine).done, 0, "no trim while the export reads");
+      assert.equal((await db.one<{ n: number }>(DEPARTMENTS))!.n, 1);
+    });
+    await until("the trim once the export ended", () => trims(engine).done === 1);
+
+    await addDepartment(engine, "D1");
+    let putOff = trims(engine).putOff;
+    const rows = engine.stream("SELECT range AS n FROM range(3)", [])[Symbol.asyncIterator]();
+    assert.equal((await rows.next()).done, false);
+    await until("a trim put off by the download", () => trims(engine).putOff > putOff);
+    assert.equal(trims(engine).done, 1, "no trim while the download reads");
+    while (!(await rows.next()).done);
+    await until("the trim once the download ended", () => trims(engine).done === 2);
+
+    await addDepartment(engine, "D2");
+    putOff = trims(engine).putOff;
+    await engine.snapshot(async (read) => {
+      await until("a trim put off by the snapshot", () => trims(engine).putOff > putOff);
+      assert.equal(trims(engine).done, 2, "no trim while the snapshot reads");
+      assert.equal((await read.one<{ n: number }>(DEPARTMENTS))!.n, 3);
+    });
+    await until("the trim once the snapshot ended", () => trims(engine).done === 3);
+    assert.equal(trims(engine).failed, 0);
+  } finally {
+    await engine.close();
+    cleanup();
+  }
+});
+
+test("DuckDB: reads asked for while a trim has the budget low wait for it, and run with the budget back", async () => {
+  // The instant of the trim's low budget is caught where the writer sets it: a read and an export
+  // asked for right then must not run under it (a query that needs more than 64 MiB would fail).
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+  const run = Database.prototype.run;
+  const limit = "SELECT current_setting('memory_limit') AS v";
+  const during: Promise<string>[] = [];
+  try {
+    const budget = (await engine.read.one<{ v: string }>(limit))!.v;
+    Database.prototype.run = function (this: Database, sql, params) {
+      if (/SET memory_limit = '64MiB'/.test(sql) && during.length === 0) {
+        during.push(
+          engine.read.one<{ v: string }>(limit).then((r) => r!.v),
+          engine.withConnection!((db) => db.one<{ v: string }>(limit)).then((r) => r!.v),
+        );
+      }
+      return run.call(this, sql, params);
+    };
+    await addDepartment(engine, "D0");
+    await until("a trim", () => trims(engine).done === 1);
+    assert.equal(during.length, 2, "the trim lowered the budget");
+    assert.deepEqual(await Promise.all(during), [budget, budget], "a read ran while the budget was low");
+  } finally {
+    Database.prototype.run = run;
+    await engine.close();
+    cleanup();
+  }
+});
+
+test("DuckDB: a budget a trim cannot set back is counted as failed, and the next trim sets it back", async () => {
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+  const run = Database.prototype.run;
+  const limit = "SELECT current_setting('memory_limit') AS v";
+  try {
+    const budget = (await engine.read.one<{ v: string }>(limit))!.v;
+    let refusals = 3;
+    Database.prototype.run = function (this: Database, sql, params) {
+      if (/SET memory_limit = '96MiB'/.test(sql) && refusals > 0) {
+        refusals--;
+        return Promise.reject(new Error("refused by the test"));
+      }
+      return run.call(this, sql, params);
+    };
+    await addDepartment(engine, "D0");
+    await until("a trim that could not set the budget back, then one that did", () => trims(engine).failed === 1 && trims(engine).done === 1);
+    assert.equal(refusals, 0, "the budget was tried three times");
+    assert.equal((await engine.read.one<{ v: string }>(limit))!.v, budget);
+  } finally {
+    Database.prototype.run = run;
     await engine.close();
     cleanup();
   }

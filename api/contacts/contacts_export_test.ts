@@ -2,20 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Database } from "../../etl/db/mod.ts";
 import { contactsExportDir, readContactsExport } from "../../etl/contacts/mod.ts";
 import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { until } from "../../scripts/testing/until.ts";
 import type { RunningServer } from "../server.ts";
-
-/** Waits for a state (not a time): `done()` true, or fails naming `what` after a generous deadline. */
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Waits until export.json says the files hold every write the API had committed by now. */
 async function exportedNow(server: RunningServer, dir: string): Promise<void> {

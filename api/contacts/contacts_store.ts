@@ -133,6 +133,8 @@ export interface ContactsStoreOptions {
   pointGatherMs?: number;
   /** DuckDB's memory while serving, in MB (default: by the number of contacts, etl/contacts servingMemoryMb). */
   duckdbMemoryMb?: number;
+  /** How long DuckDB's writer stays idle after writes before memory is given back, in ms (default 10 s, IDLE_TRIM_MS). */
+  idleTrimMs?: number;
 }
 
 /** What the point-read cache holds. */
@@ -283,6 +285,11 @@ export class ContactsStore {
   /** Commits so far: how many, how many writes they held, how many groups went the set-based way. */
   commitStats(): CommitStats {
     return { ...this.#engine.commits };
+  }
+
+  /** DuckDB's trims after writes (done, put off, failed); undefined on PostgreSQL, which has none. */
+  trimStats(): { done: number; putOff: number; failed: number } | undefined {
+    return this.#engine.trims && { ...this.#engine.trims };
   }
 
   /** How many contacts there are (one count query). */

@@ -21,6 +21,8 @@ export interface DataSources {
   runs(): readonly RunRecord[];
   /** When the contacts' Parquet copy was taken (ISO 8601); undefined when off or not written yet. */
   contactsExport?(): string | undefined;
+  /** The contacts database's trims after writes (DuckDB); undefined on PostgreSQL. */
+  contactsTrims?(): { done: number; putOff: number; failed: number } | undefined;
 }
 
 /**
@@ -46,6 +48,7 @@ export class DataMetrics {
     const published = snapshot?.publishedAt ? Date.parse(snapshot.publishedAt) : NaN;
     const exportedAt = this.#sources.contactsExport?.();
     const exported = exportedAt === undefined ? NaN : Date.parse(exportedAt);
+    const trims = this.#sources.contactsTrims?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
       this.#runFamilies = runFamilies(runs);
@@ -76,6 +79,19 @@ export class DataMetrics {
         help: "Age of the snapshot in the contacts' Parquet copy (exports/contacts/); absent when CONTACTS_EXPORT is off, on PostgreSQL, or before the first export.",
         type: "gauge",
         samples: Number.isNaN(exported) ? [] : [{ value: Math.max(0, (now - exported) / 1000) }],
+      },
+      {
+        name: "relaciones_contacts_memory_trims_total",
+        help: "Times contacts.duckdb gave back memory after writes (checkpoint, buffers dropped), by outcome: done, put_off (something was reading), failed (its budget could not be set back). Absent on PostgreSQL.",
+        type: "counter",
+        samples:
+          trims === undefined
+            ? []
+            : [
+                { labels: { outcome: "done" }, value: trims.done },
+                { labels: { outcome: "put_off" }, value: trims.putOff },
+                { labels: { outcome: "failed" }, value: trims.failed },
+              ],
       },
       ...this.#runFamilies,
     ];

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { validateExposition, type ParsedSample } from "../../scripts/testing/prometheus_format.ts";
+import { until } from "../../scripts/testing/until.ts";
 
 function run(overrides: Partial<RunRecord>): RunRecord {
   return {
@@ -29,7 +30,7 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
     appendRun(dir, run({ id: "r2", status: "failed", started_at: "2026-03-04T00:00:00.000Z", finished_at: "2026-03-04T00:00:40.000Z", error: { code: "invalid-data", message: "x" } }));
     appendRun(dir, run({ id: "c1", kind: "contacts", counts: { rejected: 2 }, findings: [{ ...warning, severity: "error" }] }));
     amendRun(dir, { amends: "r2", alert: { status: "sent", attempts: 1, at: "2026-03-04T00:00:41.000Z" } });
-    const server = await testServer(dir);
+    const server = await testServer(dir, { contacts: { idleTrimMs: 50 } });
     try {
       const body = { first_name: "Ann", last_name: "Lee", email: "ann@example.com" };
       assert.equal((await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status, 201);
@@ -75,6 +76,11 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
       const again = validateExposition((await raw(server.url, { path: "/metrics" })).text);
       assert.deepEqual(again.violations, []);
       assert.equal(value(again.samples, "http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 1);
+
+      // contacts.duckdb gives memory back once the writes have stopped for a while (idleTrimMs here).
+      const trims = async (outcome: string) => value(validateExposition((await raw(server.url, { path: "/metrics" })).text).samples, "relaciones_contacts_memory_trims_total", { outcome });
+      await until("a trim after the POST", async () => (await trims("done")) === 1);
+      assert.equal(await trims("failed"), 0);
     } finally {
       await server.close();
     }
