@@ -93,7 +93,7 @@ interface ApiFigures {
    * RSS after the request cases, after the import that follows them, at rest (once the API has been
    * idle long enough to trim, IDLE_TRIM_MS), and the peak (VmHWM).
    */
-  rss: { rss: number; afterImport: number; atRest: number; restSeconds: number; peak: number };
+  rss: { rss: number; afterImport: number; atRest: number; restSeconds: number; trimmed: boolean | undefined; peak: number };
   cases: (LoadResult & { ratio: number })[];
   duringImport?: LoadResult & { importSeconds: number };
 }
@@ -171,9 +171,11 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const restStart = performance.now();
     const before = await trimsDone();
     await new Promise((r) => setTimeout(r, IDLE_TRIM_MS + 1000));
-    while (Number.isFinite(before) && !((await trimsDone()) > before) && performance.now() - restStart < IDLE_TRIM_MS + 60_000) await new Promise((r) => setTimeout(r, 500));
+    const trimmed = async () => (Number.isFinite(before) ? (await trimsDone()) > before : undefined);
+    while ((await trimmed()) === false && performance.now() - restStart < IDLE_TRIM_MS + 60_000) await new Promise((r) => setTimeout(r, 500));
     const rest = rssOf(api.pid!);
-    return { readyMs, rss: { rss: rss.rss, afterImport: end.rss, atRest: rest.rss, restSeconds: (performance.now() - restStart) / 1000, peak: rest.peak }, cases: results, duringImport: { ...during, importSeconds } };
+    const rssFigures = { rss: rss.rss, afterImport: end.rss, atRest: rest.rss, restSeconds: (performance.now() - restStart) / 1000, trimmed: await trimmed(), peak: rest.peak };
+    return { readyMs, rss: rssFigures, cases: results, duringImport: { ...during, importSeconds } };
   } finally {
     api.kill("SIGTERM");
     await new Promise((r) => api.once("exit", r));
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
         );
         if (rows !== Math.max(...sizes)) continue;
         const api = await benchApi(dataDir, url, { seconds, connections, barePort, importFile });
-        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import, ${api.rss.atRest.toFixed(0)} MB at rest (${api.rss.restSeconds.toFixed(0)} s later; peak ${api.rss.peak.toFixed(0)} MB)`);
+        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import, ${api.rss.atRest.toFixed(0)} MB at rest (${api.rss.restSeconds.toFixed(0)} s later${api.rss.trimmed === false ? ", no trim seen" : ""}; peak ${api.rss.peak.toFixed(0)} MB)`);
         console.log(`  ${"case".padEnd(38)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"vs floor".padStart(10)}${"errors".padStart(8)}`);
         for (const r of api.cases) {
           console.log(`  ${r.name.padEnd(38)}${Math.round(r.rps).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${`${(100 * r.ratio).toFixed(0)}%`.padStart(10)}${String(r.errors).padStart(8)}`);

@@ -223,6 +223,8 @@ class DuckDbEngine implements Engine {
   #outside = 0;
   /** Set while a trim's budget is low: such a connection waits for it. */
   #lowBudget: Promise<void> | undefined;
+  /** A trim could not set the budget back: the next drain or trim tries first. */
+  #budgetLeftLow = false;
 
   private constructor(path: string, writer: Database, readers: Database[], options: EngineOptions) {
     this.location = path;
@@ -361,6 +363,7 @@ class DuckDbEngine implements Engine {
       try {
         while (this.#queue.length > 0) {
           this.#wrote = true;
+          if (this.#budgetLeftLow) await this.#restoreBudget(this.#servingMb).catch(() => undefined);
           const head = this.#queue[0];
           if (head.exclusive) {
             this.#queue.shift();
@@ -394,9 +397,10 @@ class DuckDbEngine implements Engine {
       // Held as a drain, so writes queue behind the trim.
       this.#draining = this.#trim()
         // Setting the budget back failed three times (raising it has never failed): counted, and
-        // tried again by the trim after the next quiet spell.
+        // tried again before the next write and by the trim after the next quiet spell.
         .catch(() => {
           this.trims.failed++;
+          this.#budgetLeftLow = true;
           this.#wrote = true;
         })
         .finally(() => {
@@ -421,12 +425,17 @@ class DuckDbEngine implements Engine {
       this.#wrote = true;
       this.trims.putOff++;
     };
+    // Raising the budget is safe under running reads.
+    if (this.#budgetLeftLow) await this.#restoreBudget(this.#servingMb);
     if (this.#outside > 0) return putOff();
     try {
       await this.#writer.run("CHECKPOINT");
     } catch {
       return putOff();
     }
+    // Set back to the serving budget of the contacts there are: with its buffers dropped, DuckDB can
+    // take it even after an import whose #serve could not lower the budget.
+    const serving = servingMb(Number((await this.#writer.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0), this.#options);
     if (this.#outside > 0 || this.#idle.length < this.#readers.length) return putOff();
     // Taken at once: reads asked for from now on wait in #waiting until the budget is back.
     const held = this.#idle.splice(0);
@@ -435,10 +444,10 @@ class DuckDbEngine implements Engine {
       this.#lowBudget = new Promise<void>((resolve) => (lifted = resolve));
       try {
         // Lowering fails when DuckDB cannot drop enough; what it dropped stays dropped.
-        await this.#writer.run(`SET memory_limit = '${Math.min(TRIM_MB, this.#servingMb)}MiB'`).catch(() => undefined);
+        await this.#writer.run(`SET memory_limit = '${Math.min(TRIM_MB, serving)}MiB'`).catch(() => undefined);
       } finally {
         try {
-          await this.#restoreBudget();
+          await this.#restoreBudget(serving);
         } finally {
           this.#lowBudget = undefined;
           lifted();
@@ -513,11 +522,14 @@ class DuckDbEngine implements Engine {
     return this.#borrow((db) => db.transaction(fn));
   }
 
-  /** Sets the budget back after a trim's instant at TRIM_MB. */
-  async #restoreBudget(): Promise<void> {
+  /** Sets the budget to `mb` after a trim's instant at TRIM_MB; three tries. */
+  async #restoreBudget(mb: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#writer.run(`SET memory_limit = '${this.#servingMb}MiB'`);
+        await this.#writer.run(`SET memory_limit = '${mb}MiB'`);
+        this.#servingMb = mb;
+        this.#budgetLeftLow = false;
+        return;
       } catch (error) {
         if (attempt === 3) throw error;
       }

@@ -11,6 +11,7 @@ import { contactRecord } from "../../etl/contacts/mod.ts";
 import { Database } from "../../etl/db/mod.ts";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { until } from "../../scripts/testing/until.ts";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { openEngine, type Engine } from "./contacts_engines.ts";
 
 test("DuckDB: reads in one snapshot do not see a write that commits between them", async () => {
@@ -137,13 +138,16 @@ test("DuckDB: reads asked for while a trim has the budget low wait for it, and r
   try {
     const budget = (await engine.read.one<{ v: string }>(limit))!.v;
     Database.prototype.run = function (this: Database, sql, params) {
-      if (/SET memory_limit = '64MiB'/.test(sql) && during.length === 0) {
+      if (!/SET memory_limit = '64MiB'/.test(sql) || during.length > 0) return run.call(this, sql, params);
+      // Asked for once the budget is low; the trim then waits a moment, in which a read that did
+      // not wait for the budget would run and see it low. One that waits cannot fail here.
+      return run.call(this, sql, params).then(async () => {
         during.push(
           engine.read.one<{ v: string }>(limit).then((r) => r!.v),
           engine.withConnection!((db) => db.one<{ v: string }>(limit)).then((r) => r!.v),
         );
-      }
-      return run.call(this, sql, params);
+        await Promise.race([Promise.allSettled(during), sleep(300)]);
+      });
     };
     await addDepartment(engine, "D0");
     await until("a trim", () => trims(engine).done === 1);
@@ -156,28 +160,121 @@ test("DuckDB: reads asked for while a trim has the budget low wait for it, and r
   }
 });
 
-test("DuckDB: a budget a trim cannot set back is counted as failed, and the next trim sets it back", async () => {
-  const { dir, cleanup } = tempDir();
-  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
-  const run = Database.prototype.run;
+test("DuckDB: a budget a trim cannot set back is counted as failed, and set back before the next write or trim", async (t) => {
   const limit = "SELECT current_setting('memory_limit') AS v";
-  try {
+  const run = Database.prototype.run;
+  t.after(() => void (Database.prototype.run = run));
+  /** An engine whose trims cannot set the budget back while `refusing()`; `onRefused` sees each refusal. */
+  const failing = async (refusing: () => boolean, onRefused: (refused: number) => void) => {
+    const { dir, cleanup } = tempDir();
+    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
     const budget = (await engine.read.one<{ v: string }>(limit))!.v;
-    let refusals = 3;
+    let refused = 0;
     Database.prototype.run = function (this: Database, sql, params) {
-      if (/SET memory_limit = '96MiB'/.test(sql) && refusals > 0) {
-        refusals--;
+      if (/SET memory_limit = '96MiB'/.test(sql) && refusing()) {
+        onRefused(++refused);
         return Promise.reject(new Error("refused by the test"));
       }
       return run.call(this, sql, params);
     };
-    await addDepartment(engine, "D0");
-    await until("a trim that could not set the budget back, then one that did", () => trims(engine).failed === 1 && trims(engine).done === 1);
-    assert.equal(refusals, 0, "the budget was tried three times");
-    assert.equal((await engine.read.one<{ v: string }>(limit))!.v, budget);
-  } finally {
-    Database.prototype.run = run;
-    await engine.close();
-    cleanup();
-  }
+    const done = async () => {
+      Database.prototype.run = run;
+      await engine.close();
+      cleanup();
+    };
+    return { engine, budget, done };
+  };
+
+  await t.test("a write queued during the failed trim runs with the budget back", async () => {
+    let refusing = true;
+    let write: Promise<string> | undefined;
+    const { engine, budget, done } = await failing(
+      () => refusing,
+      (refused) => {
+        if (refused < 3) return;
+        // The third refusal: the trim fails, and this write is queued behind it.
+        refusing = false;
+        write = engine.write(async (tx) => (await tx.one<{ v: string }>(limit))!.v, () => {});
+      },
+    );
+    try {
+      await addDepartment(engine, "D0");
+      await until("a trim that could not set the budget back", () => trims(engine).failed === 1);
+      assert.equal(await write, budget, "the write ran under the trim's low budget");
+    } finally {
+      await done();
+    }
+  });
+
+  await t.test("an export reading puts the trims off, but not the budget's return", async () => {
+    let refusing = true;
+    const { engine, budget, done } = await failing(() => refusing, () => {});
+    try {
+      await addDepartment(engine, "D0");
+      await until("a trim that could not set the budget back", () => trims(engine).failed >= 1);
+      await engine.withConnection!(async (db) => {
+        refusing = false;
+        await until("the budget set back while the export reads", async () => (await db.one<{ v: string }>(limit))!.v === budget);
+      });
+      await until("a trim once the export ended", () => trims(engine).done === 1);
+      assert.equal((await engine.read.one<{ v: string }>(limit))!.v, budget);
+    } finally {
+      await done();
+    }
+  });
+});
+
+test("DuckDB: the trim sets the serving budget back even after an import that could not lower it, and never raises a small one", async (t) => {
+  const limit = "SELECT current_setting('memory_limit') AS v";
+  const run = Database.prototype.run;
+  t.after(() => void (Database.prototype.run = run));
+
+  await t.test("after an import", async () => {
+    const { dir, cleanup } = tempDir();
+    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+    try {
+      const budget = (await engine.read.one<{ v: string }>(limit))!.v;
+      const csv = join(dir, "contacts.csv");
+      writeContactsCsv(csv, 50, 3);
+      // The import's #serve lowers the budget, and once more after a CHECKPOINT: both refused.
+      let refusals = 2;
+      Database.prototype.run = function (this: Database, sql, params) {
+        if (/SET memory_limit = '96MiB'/.test(sql) && refusals > 0) {
+          refusals--;
+          return Promise.reject(new Error("refused by the test"));
+        }
+        return run.call(this, sql, params);
+      };
+      await engine.importCsv(csv, { sourceName: "contacts.csv", record: contactRecord, workDir: dir });
+      assert.equal(refusals, 0);
+      assert.notEqual((await engine.read.one<{ v: string }>(limit))!.v, budget, "the import's budget stayed");
+      await until("the trim after the import", () => trims(engine).done === 1);
+      assert.equal((await engine.read.one<{ v: string }>(limit))!.v, budget);
+    } finally {
+      Database.prototype.run = run;
+      await engine.close();
+      cleanup();
+    }
+  });
+
+  await t.test("a budget under the trim's 64 MiB", async () => {
+    const { dir, cleanup } = tempDir();
+    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 32 });
+    const set: number[] = [];
+    try {
+      Database.prototype.run = function (this: Database, sql, params) {
+        const mb = /SET memory_limit = '(\d+)MiB'/.exec(sql)?.[1];
+        if (mb !== undefined) set.push(Number(mb));
+        return run.call(this, sql, params);
+      };
+      await addDepartment(engine, "D0");
+      await until("a trim", () => trims(engine).done === 1);
+      assert.ok(set.length >= 2, "the trim set the budget");
+      assert.deepEqual(set.filter((mb) => mb > 32), [], "a trim raised a budget of 32 MiB");
+    } finally {
+      Database.prototype.run = run;
+      await engine.close();
+      cleanup();
+    }
+  });
 });
