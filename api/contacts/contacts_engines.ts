@@ -161,10 +161,12 @@ function servingMb(contacts: number, options: EngineOptions): number {
 }
 
 /**
- * How long the DuckDB writer stays idle after writes before the engine gives back what they left in
- * memory (DuckDbEngine #trim): a checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant
- * and set back, so DuckDB drops the buffers and index blocks it keeps. Writes to random rows leave
- * the process at ~520-590 MB at 1M contacts; after a trim it held 296-317 MB (two bench runs). The
+ * How long the DuckDB writer stays idle after writes (or a download or Parquet export, which reads
+ * every row) before the engine gives back what they left in memory (DuckDbEngine #trim): a
+ * checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant and set back, so DuckDB drops
+ * the buffers and index blocks it keeps. Writes to random rows leave the process at ~520-590 MB at
+ * 1M contacts; after a trim it held 296-383 MB (three bench runs). An export after the writes' trim
+ * took it back to 470 MB until exports brought a trim of their own (205 MB, the load driver). The
  * price: writes that arrive during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and
  * the first writes after it load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms
  * instead of ~14 ms standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M
@@ -215,8 +217,11 @@ class DuckDbEngine implements Engine {
   /** DuckDB's memory_limit in force, in MB: the serving budget, or an import's when #serve could not lower it. */
   #servingMb = 0;
   readonly trims = { done: 0, putOff: 0, failed: 0 };
-  /** Something was written since the last trim. */
-  #wrote = false;
+  /**
+   * Something filled DuckDB's buffers since the last trim: writes, or a download or Parquet export
+   * (each reads every row it asks for; the export runs after writes, often after their trim).
+   */
+  #filled = false;
   #trimTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Connections outside the readers (downloads, Parquet exports): no trim lowers the budget under them. */
@@ -296,6 +301,8 @@ class DuckDbEngine implements Engine {
   #closeOutside(db: Database): void {
     this.#outside--;
     db.close();
+    this.#filled = true;
+    if (this.#draining === undefined && this.#queue.length === 0) this.#trimWhenIdle();
   }
 
   write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
@@ -362,7 +369,7 @@ class DuckDbEngine implements Engine {
     this.#draining ??= (async () => {
       try {
         while (this.#queue.length > 0) {
-          this.#wrote = true;
+          this.#filled = true;
           if (this.#budgetLeftLow) await this.#restoreBudget(this.#servingMb).catch(() => undefined);
           const head = this.#queue[0];
           if (head.exclusive) {
@@ -387,10 +394,10 @@ class DuckDbEngine implements Engine {
     })();
   }
 
-  /** After writes, a trim once the writer has been idle for idleTrimMs (IDLE_TRIM_MS). */
+  /** After writes (or a download or export), a trim once the writer has been idle for idleTrimMs (IDLE_TRIM_MS). */
   #trimWhenIdle(): void {
     clearTimeout(this.#trimTimer);
-    if (!this.#wrote || this.#closed) return;
+    if (!this.#filled || this.#closed) return;
     this.#trimTimer = setTimeout(() => {
       // A write came meanwhile: the end of its drain sets the timer again.
       if (this.#draining !== undefined || this.#queue.length > 0 || this.#closed) return;
@@ -401,7 +408,7 @@ class DuckDbEngine implements Engine {
         .catch(() => {
           this.trims.failed++;
           this.#budgetLeftLow = true;
-          this.#wrote = true;
+          this.#filled = true;
         })
         .finally(() => {
           this.#draining = undefined;
@@ -420,9 +427,9 @@ class DuckDbEngine implements Engine {
    * for: one may be held by a snapshot that waits for a write, which waits for this.
    */
   async #trim(): Promise<void> {
-    this.#wrote = false;
+    this.#filled = false;
     const putOff = () => {
-      this.#wrote = true;
+      this.#filled = true;
       this.trims.putOff++;
     };
     // Raising the budget is safe under running reads.

@@ -91,6 +91,22 @@ test("DuckDB: a quiet spell after writes checkpoints and gives memory back, once
   }
 });
 
+test("DuckDB: a download or Parquet export brings a trim too, without writes", async () => {
+  // The export runs after writes, often after their trim, and reads every row: what it loaded would
+  // otherwise stay.
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20 });
+  try {
+    await engine.withConnection!((db) => db.one(DEPARTMENTS));
+    await until("a trim after the export", () => trims(engine).done === 1);
+    for await (const rows of engine.stream("SELECT range AS n FROM range(3)", [])) assert.equal(rows.length, 3);
+    await until("a trim after the download", () => trims(engine).done === 2);
+  } finally {
+    await engine.close();
+    cleanup();
+  }
+});
+
 test("DuckDB: a trim is put off while an export, a download or a read snapshot reads, and runs once they end", async () => {
   const { dir, cleanup } = tempDir();
   const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20 });
