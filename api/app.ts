@@ -121,6 +121,7 @@ export class App {
       runs: () => this.runs.all(),
       contactsExport: () => this.contactsExport?.exportedAt,
       contactsTrims: () => contacts.trimStats(),
+      contactsSearchFilters: () => contacts.searchFilters()?.bytes,
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts, options.dataDir);

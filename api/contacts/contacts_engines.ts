@@ -19,12 +19,14 @@ import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/
 import {
   CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
+  CONTAINS_COLUMNS,
   CONTACTS_LOAD_MEMORY_MB,
   fitMemoryToContacts,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
   migratePostgres,
+  readSql,
   type Dialect,
   type RecordDefinition,
   servingMemoryMb,
@@ -33,6 +35,7 @@ import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
+import { ContainsFilters } from "./contains_filters.ts";
 
 /** What a write tells the store: the contacts whose cached reads it made stale. */
 export interface WriteContext {
@@ -74,6 +77,11 @@ export interface Engine {
   useBatcher(batch: Batcher<unknown>): void;
   /** Commits so far: how many, how many writes they held, how many went the set-based way. */
   readonly commits: CommitStats;
+  /**
+   * DuckDB's trigram filters of the `contains()` columns (contains_filters.ts), built in the
+   * background after open and after each import; undefined on PostgreSQL (its trigram indexes).
+   */
+  readonly contains?: ContainsFilters;
   /** DuckDB's trims after writes (see IDLE_TRIM_MS): done, put off because something was reading, failed. */
   readonly trims?: { readonly done: number; readonly putOff: number; readonly failed: number };
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
@@ -230,6 +238,10 @@ class DuckDbEngine implements Engine {
   #lowBudget: Promise<void> | undefined;
   /** A trim could not set the budget back: the next drain or trim tries first. */
   #budgetLeftLow = false;
+  readonly contains = new ContainsFilters(Object.values(CONTAINS_COLUMNS));
+  readonly #containsSql: ReturnType<typeof readSql>;
+  /** The trigram filters' build running (#buildFilters). */
+  #building: Promise<void> | undefined;
 
   private constructor(path: string, writer: Database, readers: Database[], options: EngineOptions) {
     this.location = path;
@@ -237,6 +249,7 @@ class DuckDbEngine implements Engine {
     this.#readers = readers;
     this.#idle = [...readers];
     this.#options = options;
+    this.#containsSql = readSql(options.record, "duckdb");
     const borrow = <T>(fn: (db: Database) => Promise<T>) => this.#borrow(fn);
     // Each reader keeps its prepared statements; a query asked for with { plan: "custom" } (a
     // filter, whose best plan depends on its values) is planned for its values each time.
@@ -259,6 +272,7 @@ class DuckDbEngine implements Engine {
       await writer.run(IDEMPOTENCY_PURGE);
       for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect({ statements: READER_STATEMENTS }));
       engine.#idle.push(...readers);
+      engine.#buildFilters();
       return engine;
     } catch (error) {
       for (const r of readers) r.close();
@@ -318,26 +332,69 @@ class DuckDbEngine implements Engine {
   }
 
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary> {
-    return new Promise<IngestSummary>((resolve, reject) => {
-      this.#queue.push({
-        exclusive: true,
-        run: async () => {
-          const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
-          await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
-          this.#servingMb = memoryMb;
-          try {
-            return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
-          } finally {
-            // For the contacts there are now; not over the import's own error.
-            await this.#serve().catch(() => undefined);
-          }
-        },
-        committed: () => {},
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
+    return this.#exclusive(async () => {
+      // Rows change wholesale, unrecorded: contains() filters scan until the filters are built again.
+      this.contains.invalidate();
+      const memoryMb = Math.max(CONTACTS_LOAD_MEMORY_MB, this.#servingMb);
+      try {
+        await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
+        this.#servingMb = memoryMb;
+        return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
+      } finally {
+        // For the contacts there are now; not over the import's own error.
+        await this.#serve().catch(() => undefined);
+        this.#buildFilters();
+      }
+    });
+  }
+
+  /** Runs `run` with the writer alone, between two write groups. */
+  #exclusive<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ exclusive: true, run, committed: () => {}, resolve: resolve as (v: unknown) => void, reject });
       this.#drain();
     });
+  }
+
+  /**
+   * Builds the trigram filters in the background (one build at a time; a later one replaces it):
+   * on a connection of its own, from a snapshot started while the writer is held, so every write is
+   * either in the snapshot or recorded in the build (ContainsFilters). Until one is done, and if it
+   * fails, contains() filters scan every row, as they did before the filters.
+   */
+  #buildFilters(): void {
+    const before = this.#building;
+    const building: Promise<void> = (async () => {
+      await before;
+      if (this.#closed) return;
+      const db = await this.#connectOutside();
+      try {
+        const build = await this.#exclusive(async () => {
+          await db.run("BEGIN TRANSACTION");
+          return this.contains.begin(Number((await db.one<{ id: number }>(this.#containsSql.maxId))?.id ?? 0));
+        });
+        for await (const rows of db.stream(this.#containsSql.containsAll, [])) {
+          if (this.#closed || !this.contains.current(build)) return;
+          this.contains.fill(build, rows);
+        }
+        this.contains.finish(build);
+      } catch {
+        // Not built: the filters stay out of use, and the next import builds them again.
+      } finally {
+        await db.run("ROLLBACK").catch(() => undefined);
+        this.#closeOutside(db);
+      }
+    })();
+    const tracked: Promise<void> = building.finally(() => {
+      if (this.#building === tracked) this.#building = undefined;
+    });
+    this.#building = tracked;
+  }
+
+  /** Records in the trigram filters the rows of the contacts a write group touched, before its COMMIT. */
+  async #recordWritten(touched: readonly number[]): Promise<void> {
+    if (touched.length === 0 || !this.contains.recording) return;
+    this.contains.record(await this.#writer.all(this.#containsSql.containsByIds, [touched]));
   }
 
   /**
@@ -360,6 +417,8 @@ class DuckDbEngine implements Engine {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#trimTimer);
+    // A build still reading stops at its next chunk; one not started yet, at once.
+    while (this.#building !== undefined) await this.#building;
     while (this.#draining !== undefined) await this.#draining;
     for (const r of this.#readers) r.close();
     this.#writer.close();
@@ -478,6 +537,7 @@ class DuckDbEngine implements Engine {
       try {
         await this.#writer.run("BEGIN TRANSACTION");
         const results = await this.#batch(this.#writer, ctx, group.map((p) => p.data));
+        await this.#recordWritten(touched);
         await this.#writer.run("COMMIT");
         this.commits.commits++;
         this.commits.writes += group.length;
@@ -508,6 +568,7 @@ class DuckDbEngine implements Engine {
           outcomes.push({ ok: false, value: error });
         }
       }
+      await this.#recordWritten(touched);
       await this.#writer.run("COMMIT");
       this.commits.commits++;
       this.commits.writes += group.length;

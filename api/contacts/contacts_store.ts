@@ -29,6 +29,8 @@ import {
   LINKS_DELETE,
   LINKS_INSERT,
   readSql,
+  CONTAINS_COLUMNS,
+  type IdRanges,
   recordSql,
   WRITE_CHECK,
   type ContactInput,
@@ -292,6 +294,16 @@ export class ContactsStore {
     return this.#engine.trims && { ...this.#engine.trims };
   }
 
+  /**
+   * The trigram filters that narrow `q` and `company` (DuckDB): their memory in bytes (0 while
+   * they are built, after open and each import, when those filters scan every row) and how many
+   * lists they have narrowed; undefined on PostgreSQL (trigram indexes).
+   */
+  searchFilters(): { bytes: number; narrowed: number } | undefined {
+    const contains = this.#engine.contains;
+    return contains && { bytes: contains.bytes, narrowed: contains.narrowed };
+  }
+
   /** How many contacts there are (one count query). */
   async count(): Promise<number> {
     return Number((await this.#engine.read.one<{ n: number }>(CONTACTS_COUNT))?.n ?? 0);
@@ -371,14 +383,17 @@ export class ContactsStore {
     limit: number,
     withTotal: boolean,
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
-    const { sql, params } = this.#reads.page(filters, sort, after, limit + 1);
+    const within = this.#within(filters);
+    // No contact's text has every trigram asked for: nothing matches, and DuckDB need not be asked.
+    if (within?.length === 0) return { entries: [], nextKey: undefined, ...(withTotal ? { total: 0 } : {}) };
+    const { sql, params } = this.#reads.page(filters, sort, after, limit + 1, within);
     // A first page that holds every match is its own count: for a narrow filter (most counts a
     // client asks, and every one that matches nothing) the count's scan is not run at all. Later
     // pages, and first pages with more after them, count beside the page; awaited with it, as a
     // count that fails while the page is still being read must not be a rejection nobody handles
     // (Node ends the process on one).
     const countApart = withTotal && after !== undefined;
-    const counting = countApart ? this.#count(filters) : Promise.resolve(undefined);
+    const counting = countApart ? this.#count(filters, within) : Promise.resolve(undefined);
     const paging = (async () => {
       const keys = await this.#answer(sql, params, (rows) => rows.reduce((n, r) => n + PAGE_KEY_BYTES + (typeof r.sort_key === "string" ? r.sort_key.length * 2 : 0), 0), () =>
         // Planned for these values each time: a filter's cost depends on which value it has.
@@ -393,16 +408,32 @@ export class ContactsStore {
     // What the page shows, when it shows every match (on PostgreSQL a contact deleted between the
     // page's two reads is neither shown nor counted). A full first page counts after it, not beside
     // it: slower for a broad filter, but a narrow one, the usual count, is spared its scan.
-    if (withTotal) total = countApart ? counted : more ? await this.#count(filters) : entries.length;
+    if (withTotal) total = countApart ? counted : more ? await this.#count(filters, within) : entries.length;
     const last = shown.at(-1);
     const nextKey: PageKey | undefined =
       more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
     return { entries, nextKey, ...(total === undefined ? {} : { total }) };
   }
 
+  /**
+   * The ids that may match the `contains()` filters of `filters`, from the engine's trigram
+   * filters (DuckDB), the fewest ranges of them; undefined when none can narrow them.
+   */
+  #within(filters: ListFilters): IdRanges | undefined {
+    const contains = this.#engine.contains;
+    if (contains === undefined) return undefined;
+    let fewest: IdRanges | undefined;
+    for (const [filter, column] of Object.entries(CONTAINS_COLUMNS)) {
+      const text = filters[filter as keyof typeof CONTAINS_COLUMNS];
+      const ranges = text ? contains.narrow(column, text) : undefined;
+      if (ranges !== undefined && (fewest === undefined || ranges.length < fewest.length)) fewest = ranges;
+    }
+    return fewest;
+  }
+
   /** How many contacts match `filters`: one count query, or its answer kept from earlier in this generation. */
-  async #count(filters: ListFilters): Promise<number> {
-    const { sql, params } = this.#reads.count(filters);
+  async #count(filters: ListFilters, within: IdRanges | undefined): Promise<number> {
+    const { sql, params } = this.#reads.count(filters, within);
     return this.#answer(sql, params, () => 0, async () => Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0));
   }
 

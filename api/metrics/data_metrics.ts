@@ -23,6 +23,8 @@ export interface DataSources {
   contactsExport?(): string | undefined;
   /** The contacts database's trims after writes (DuckDB); undefined on PostgreSQL. */
   contactsTrims?(): { done: number; putOff: number; failed: number } | undefined;
+  /** Bytes of the contacts' search filters in use (DuckDB); undefined on PostgreSQL. */
+  contactsSearchFilters?(): number | undefined;
 }
 
 /**
@@ -49,6 +51,7 @@ export class DataMetrics {
     const exportedAt = this.#sources.contactsExport?.();
     const exported = exportedAt === undefined ? NaN : Date.parse(exportedAt);
     const trims = this.#sources.contactsTrims?.();
+    const searchFilters = this.#sources.contactsSearchFilters?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
       this.#runFamilies = runFamilies(runs);
@@ -92,6 +95,12 @@ export class DataMetrics {
                 { labels: { outcome: "put_off" }, value: trims.putOff },
                 { labels: { outcome: "failed" }, value: trims.failed },
               ],
+      },
+      {
+        name: "relaciones_contacts_search_filters_bytes",
+        help: "Memory of the trigram filters that narrow the q and company filters on contacts.duckdb; 0 while they are built (after start and after each import), when those filters scan every contact. Absent on PostgreSQL.",
+        type: "gauge",
+        samples: searchFilters === undefined ? [] : [{ value: searchFilters }],
       },
       ...this.#runFamilies,
     ];

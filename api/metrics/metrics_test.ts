@@ -81,6 +81,9 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
       const trims = async (outcome: string) => value(validateExposition((await raw(server.url, { path: "/metrics" })).text).samples, "relaciones_contacts_memory_trims_total", { outcome });
       await until("a trim after the POST", async () => (await trims("done")) === 1);
       assert.equal(await trims("failed"), 0);
+
+      // The search filters are built in the background after start: then they hold memory.
+      await until("the search filters", async () => (value(validateExposition((await raw(server.url, { path: "/metrics" })).text).samples, "relaciones_contacts_search_filters_bytes") ?? 0) > 0);
     } finally {
       await server.close();
     }

@@ -198,6 +198,12 @@ export function recordSql(record: RecordDefinition): RecordSql {
 /** The contacts table's SQL (see recordSql). */
 export const contactSql: RecordSql = recordSql(contactRecord);
 
+/** The column each `contains()` filter reads (folded text). */
+export const CONTAINS_COLUMNS = { company: "company_name_sort", q: SEARCH_COLUMN } as const;
+
+/** Id ranges [first, last], inclusive (api/contacts/trigram_blocks.ts). */
+export type IdRanges = readonly (readonly [number, number])[];
+
 /** A list filter, as SQL over the contacts table `c`, with its bound values. */
 export interface ListFilters {
   state?: string;
@@ -251,8 +257,8 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     const bind = (value: unknown) => `$${params.push(value)}`;
     if (filters.state) clauses.push(`c.state = upper(${bind(filters.state)})`);
     if (filters.city) clauses.push(`c.city_sort = fold(${bind(filters.city)})`);
-    if (filters.company) clauses.push(d.contains("c.company_name_sort", `fold(${bind(filters.company)})`));
-    if (filters.q) clauses.push(d.contains(`c.${SEARCH_COLUMN}`, `fold(${bind(filters.q)})`));
+    if (filters.company) clauses.push(d.contains(`c.${CONTAINS_COLUMNS.company}`, `fold(${bind(filters.company)})`));
+    if (filters.q) clauses.push(d.contains(`c.${CONTAINS_COLUMNS.q}`, `fold(${bind(filters.q)})`));
     if (filters.department) {
       clauses.push(
         `c.id IN (SELECT l.${recordKey} FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE fold(n.name) = fold(${bind(filters.department)}))`,
@@ -261,6 +267,19 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     return clauses;
   }
 
+  /**
+   * The table as `c`, or only its rows with ids in `within` (ranges a trigram filter left, from
+   * api/contacts/trigram_blocks.ts): a union of id ranges, as DuckDB skips the row groups outside
+   * one range but scans everything for several ORed together.
+   */
+  function source(within: IdRanges | undefined, params: unknown[]): string {
+    if (within === undefined) return `${base.table} c`;
+    if (within.length === 0) return `(SELECT * FROM ${base.table} WHERE false) c`;
+    const parts = within.map(([first, last]) => `SELECT * FROM ${base.table} WHERE id BETWEEN $${params.push(first)}::INTEGER AND $${params.push(last)}::INTEGER`);
+    return `(${parts.join(" UNION ALL ")}) c`;
+  }
+
+  const containsList = Object.values(CONTAINS_COLUMNS).map(quoteIdent).join(", ");
   const contactColumns = base.selectList.split(", ").map((col) => `c.${col}`).join(", ");
 
   const departmentsOf = `(SELECT array_agg(n.name ORDER BY n.name) FROM ${linkTable} l JOIN ${nameTable} n ON n.id = l.${nameKey} WHERE l.${recordKey} = c.id) AS ${quoteIdent(links.name)}`;
@@ -286,8 +305,9 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
      * PostgreSQL also each row's version, against which the API checks the contacts it keeps (other
      * processes write); DuckDB's API knows every commit, and would scan one more column for it.
      */
-    page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number) {
+    page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number, within?: IdRanges) {
       const params: unknown[] = [];
+      const from = source(within, params);
       const clauses = where(filters, params);
       const key = sortKey(sort.field);
       const op = sort.descending ? "<" : ">";
@@ -298,17 +318,24 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
       }
       const dir = sort.descending ? " DESC" : "";
       const sql =
-        `SELECT c.id, ${key} AS sort_key${together ? ", c.version" : ""} FROM ${base.table} c` +
+        `SELECT c.id, ${key} AS sort_key${together ? ", c.version" : ""} FROM ${from}` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
         ` ORDER BY ${orderKey(sort.field)}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
       return { sql, params };
     },
-    /** How many contacts match `filters`. */
-    count(filters: ListFilters) {
+    /** How many contacts match `filters` (among the ids `within`, when given). */
+    count(filters: ListFilters, within?: IdRanges) {
       const params: unknown[] = [];
+      const from = source(within, params);
       const clauses = where(filters, params);
-      return { sql: `SELECT count(*)::INTEGER AS n FROM ${base.table} c${clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : ""}`, params };
+      return { sql: `SELECT count(*)::INTEGER AS n FROM ${from}${clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : ""}`, params };
     },
+    /** Every contact's id and CONTAINS_COLUMNS values: what the trigram filters are built from. */
+    containsAll: `SELECT id::INTEGER AS id, ${containsList} FROM ${base.table}`,
+    /** The same for the contacts in $1 (an integer list): what a write records in them. */
+    containsByIds: `SELECT id::INTEGER AS id, ${containsList} FROM ${base.table} WHERE id = ANY($1::INTEGER[])`,
+    /** The largest id (0 when there are none). */
+    maxId: `SELECT coalesce(max(id), 0)::INTEGER AS id FROM ${base.table}`,
     /** Every matching row in sort order (CSV exports stream it). */
     all(filters: ListFilters, sort: ListSort) {
       const params: unknown[] = [];
