@@ -35,7 +35,7 @@ import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
-import { ContainsFilters } from "./contains_filters.ts";
+import { type Build, ContainsFilters } from "./contains_filters.ts";
 
 /** What a write tells the store: the contacts whose cached reads it made stale. */
 export interface WriteContext {
@@ -368,18 +368,20 @@ class DuckDbEngine implements Engine {
       await before;
       if (this.#closed) return;
       const db = await this.#connectOutside();
+      let build: Build | undefined;
       try {
-        const build = await this.#exclusive(async () => {
+        await this.#exclusive(async () => {
           await db.run("BEGIN TRANSACTION");
-          return this.contains.begin(Number((await db.one<{ id: number }>(this.#containsSql.maxId))?.id ?? 0));
+          build = this.contains.begin(Number((await db.one<{ id: number }>(this.#containsSql.maxId))?.id ?? 0));
         });
         for await (const rows of db.stream(this.#containsSql.containsAll, [])) {
-          if (this.#closed || !this.contains.current(build)) return;
-          this.contains.fill(build, rows);
+          if (this.#closed || !this.contains.current(build!)) return;
+          this.contains.fill(build!, rows);
         }
-        this.contains.finish(build);
+        this.contains.finish(build!);
       } catch {
-        // Not built: the filters stay out of use, and the next import builds them again.
+        // Not built: the filters stay out of use (after an import) until the next import builds them again.
+        this.contains.abandon(build);
       } finally {
         await db.run("ROLLBACK").catch(() => undefined);
         this.#closeOutside(db);

@@ -76,6 +76,11 @@ export class ContainsFilters {
     return true;
   }
 
+  /** Drops `build` after it failed: writes stop recording in it (the filters in use, if any, stay). */
+  abandon(build: Build | undefined): void {
+    if (build !== undefined && this.#next === build) this.#next = undefined;
+  }
+
   /** Rows (id and the columns) read by a build into `build`. */
   fill(build: Build, rows: readonly Row[]): void {
     for (const [column, f] of build) for (const row of rows) f.add(Number(row.id), String(row[column] ?? ""));
