@@ -357,7 +357,8 @@ class DuckDbEngine implements Engine {
   }
 
   /**
-   * Builds the trigram filters in the background (one build at a time; a later one replaces it):
+   * Builds the trigram filters in the background (one build at a time: a later one starts when the
+   * one before ends, which it abandons if an import came meanwhile):
    * on a connection of its own, from a snapshot started while the writer is held, so every write is
    * either in the snapshot or recorded in the build (ContainsFilters). Until one is done, and if it
    * fails, contains() filters scan every row, as they did before the filters.
@@ -367,7 +368,9 @@ class DuckDbEngine implements Engine {
     const building: Promise<void> = (async () => {
       await before;
       if (this.#closed) return;
-      const db = await this.#connectOutside();
+      // Never rejects: nobody awaits a build but close().
+      const db = await this.#connectOutside().catch(() => undefined);
+      if (db === undefined) return;
       let build: Build | undefined;
       try {
         await this.#exclusive(async () => {

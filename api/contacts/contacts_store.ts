@@ -46,6 +46,7 @@ import type { SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { openEngine, type CommitStats, type Engine, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
+import { covers } from "./trigram_blocks.ts";
 import { Cohort } from "./cohort.ts";
 
 /** A contact as the API shows it. */
@@ -383,9 +384,27 @@ export class ContactsStore {
     limit: number,
     withTotal: boolean,
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
-    const within = this.#within(filters);
-    // No contact's text has every trigram asked for: nothing matches, and DuckDB need not be asked.
-    if (within?.length === 0) return { entries: [], nextKey: undefined, ...(withTotal ? { total: 0 } : {}) };
+    for (let attempt = 1; ; attempt++) {
+      // After two lists overtaken by writes, one that scans (see below).
+      const within = attempt <= 2 ? this.#within(filters) : undefined;
+      // No contact's text has every trigram asked for, now: nothing matches, and DuckDB need not be asked.
+      if (within?.length === 0) return { entries: [], nextKey: undefined, ...(withTotal ? { total: 0 } : {}) };
+      const answer = await this.#pageWithin(filters, sort, after, limit, withTotal, within);
+      // The queries' snapshots start after the ranges were taken: a write that committed in between
+      // may be in them and outside the ranges. Every write records its rows before its commit, so
+      // such a write shows as ranges that now reach further; if they do not, the answer holds.
+      if (within === undefined || covers(within, this.#within(filters))) return answer;
+    }
+  }
+
+  async #pageWithin(
+    filters: ListFilters,
+    sort: ListSort,
+    after: PageKey | undefined,
+    limit: number,
+    withTotal: boolean,
+    within: IdRanges | undefined,
+  ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
     const { sql, params } = this.#reads.page(filters, sort, after, limit + 1, within);
     // A first page that holds every match is its own count: for a narrow filter (most counts a
     // client asks, and every one that matches nothing) the count's scan is not run at all. Later

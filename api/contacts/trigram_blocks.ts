@@ -133,6 +133,12 @@ export class TrigramBlocks {
   }
 }
 
+/** Whether `outer` holds every id of `inner` (false for undefined: the filters could not narrow). */
+export function covers(outer: IdRanges, inner: IdRanges | undefined): boolean {
+  if (inner === undefined) return false;
+  return inner.every(([first, last]) => outer.some(([from, to]) => from <= first && last <= to));
+}
+
 /** The filter bit of a trigram of UTF-16 code units (a multiply-xorshift mix). */
 function trigramBit(a: number, b: number, c: number): number {
   let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d);

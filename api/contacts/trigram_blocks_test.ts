@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../scripts/testing/random.ts";
-import { MAX_RANGES, TrigramBlocks } from "./trigram_blocks.ts";
+import { covers, MAX_RANGES, TrigramBlocks } from "./trigram_blocks.ts";
 
 /**
  * A stand-in for SQL's fold(): ASCII lower-cased, and some characters folded to other lengths, as
@@ -80,4 +80,12 @@ test("adjacent blocks are one range, and too many ranges are none", () => {
   assert.deepEqual(blocks.narrow("same"), [[0, 255]]);
   for (let i = 0; i <= MAX_RANGES; i++) blocks.add(1000 + i * 128, "apart");
   assert.equal(blocks.narrow("apart"), undefined, "more ranges than a scan is worth");
+});
+
+test("covers(): every id of the inner ranges in the outer ones", () => {
+  assert.equal(covers([[0, 127], [512, 639]], [[0, 127]]), true);
+  assert.equal(covers([[0, 127], [512, 639]], []), true);
+  assert.equal(covers([[0, 127]], [[0, 255]]), false, "a range that reaches further");
+  assert.equal(covers([[0, 127]], [[0, 127], [256, 383]]), false, "a new range");
+  assert.equal(covers([[0, 127]], undefined), false, "the filters can no longer say");
 });
