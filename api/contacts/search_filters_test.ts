@@ -112,13 +112,23 @@ test("DuckDB: a list narrowed to id ranges reads only those ids", async () => {
   }
 });
 
-test("DuckDB: writes committed while a build reads the table are in it", async () => {
+/** Runs `fn` on a store right after an import of 60,000 CSV rows (its filters' build just started). */
+async function afterImport(fn: (store: ContactsStore) => Promise<void>): Promise<void> {
   const { dir, cleanup } = tempDir();
   const csv = join(dir, "contacts.csv");
   writeContactsCsv(csv, 60_000, 9);
   const store = await ContactsStore.open(dir, { idleTrimMs: 60_000 });
   try {
     await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+    await fn(store);
+  } finally {
+    await store.close();
+    cleanup();
+  }
+}
+
+test("DuckDB: writes committed while a build reads the table are in it", () =>
+  afterImport(async (store) => {
     // One at a time while the build after the import runs: each commits after its snapshot began
     // (the first may come before it), so the build has them only as recorded writes.
     const made: [number, string][] = [];
@@ -129,22 +139,13 @@ test("DuckDB: writes committed while a build reads the table are in it", async (
     }
     assert.ok(made.length >= 2, `${made.length} writes during the build`);
     for (const [id, text] of made) assert.deepEqual((await matches(store, { q: text })).ids, [id], text);
-  } finally {
-    await store.close();
-    cleanup();
-  }
-});
+  }));
 
-test("DuckDB: a list whose ranges were taken before a commit its query sees asks again", async () => {
+test("DuckDB: a list whose ranges were taken before a commit its query sees asks again", () =>
   // The list's ranges are taken when it is asked for; its query waits for a reader and sees the
   // commits made meanwhile. A contact given the text in another block, and the only earlier match
   // losing it, must not make the list come back empty: at every instant one contact matched.
-  const { dir, cleanup } = tempDir();
-  const csv = join(dir, "contacts.csv");
-  writeContactsCsv(csv, 60_000, 9);
-  const store = await ContactsStore.open(dir, { idleTrimMs: 60_000 });
-  try {
-    await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+  afterImport(async (store) => {
     let holder = (await store.create({ first_name: "Old", last_name: "Zqxvab", email: "old@example.com" })).entry!.view.id as number;
     await until("the search filters", () => store.searchFilters()!.bytes > 0);
     for (let round = 0; round < 4; round++) {
@@ -159,8 +160,4 @@ test("DuckDB: a list whose ranges were taken before a commit its query sees asks
       await Promise.all(busy);
       assert.equal(got.total, 1, `round ${round}: ${JSON.stringify(got.entries.map((e) => e.view.id))}`);
     }
-  } finally {
-    await store.close();
-    cleanup();
-  }
-});
+  }));
