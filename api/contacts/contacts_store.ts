@@ -529,7 +529,7 @@ export class ContactsStore {
       const row = await tx.one<Record<string, unknown>>(this.#sql.insert, this.#fields.map((f) => (input[f] as string | null | undefined) ?? null));
       const id = Number(row!.id);
       const entry = toEntry(this.#fields, { ...row, departments: departments.names });
-      ctx.touch(id);
+      ctx.touch(id, row);
       const answer = idempotency?.respond(entry);
       await this.#together([
         () => (departments.ids.length > 0 ? tx.run(LINKS_INSERT, [id, departments.ids]) : Promise.resolve()),
@@ -582,7 +582,7 @@ export class ContactsStore {
         await this.#together([() => tx.run(LINKS_DELETE, [id]), () => (departments.ids.length > 0 ? tx.run(LINKS_INSERT, [id, departments.ids]) : Promise.resolve())]);
         names = departments.names;
       } else names = (await tx.all<{ name: string }>(LINK_NAMES, [id])).map((r) => r.name);
-      ctx.touch(id);
+      ctx.touch(id, row);
       return toEntry(this.#fields, { ...row, departments: names });
     }, data);
   }
@@ -807,7 +807,7 @@ export class ContactsStore {
       for (const row of await tx.all<Record<string, unknown>>(
         `INSERT INTO ${this.#sql.table} (id, ${this.#fields.map((f) => `"${f}"`).join(", ")}, ${derived.map(([c]) => c).join(", ")})
          SELECT u.id, ${this.#fields.map((f) => `u."v_${f}"`).join(", ")}, ${derived.map(([, v]) => v).join(", ")} FROM (SELECT ${unnest}) u
-         RETURNING ${this.#sql.selectList}`,
+         RETURNING ${this.#sql.returningList}`,
         lists,
       )) written.set(Number(row.id), row);
     }
@@ -825,7 +825,7 @@ export class ContactsStore {
       const sets = [...fields.map((f) => `"${f}" = ${valueOf(f)}`), ...this.#sql.derivedSets(fields, valueOf)];
       sets.push("version = version + 1", "updated_at = current_timestamp");
       const returned = await tx.all<Record<string, unknown>>(
-        `UPDATE ${this.#sql.table} SET ${sets.join(", ")} WHERE id = ANY($1::INTEGER[]) RETURNING ${this.#sql.selectList}`,
+        `UPDATE ${this.#sql.table} SET ${sets.join(", ")} WHERE id = ANY($1::INTEGER[]) RETURNING ${this.#sql.returningList}`,
         lists,
       );
       if (returned.length !== same.length) throw new Error("an update matched no row");
@@ -844,7 +844,7 @@ export class ContactsStore {
     for (const a of accepted) {
       const entry = toEntry(this.#fields, { ...written.get(a.id)!, departments: a.relink ? departmentOf.get(a.id)!.names : (keptNames.get(a.id) ?? []) });
       entries.set(a.index, entry);
-      ctx.touch(a.id);
+      ctx.touch(a.id, written.get(a.id));
     }
     // Idempotency answers, in the same transaction as the contacts they created.
     const answers: IdempotentResult[] = [];

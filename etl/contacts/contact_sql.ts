@@ -108,6 +108,9 @@ const DIALECTS: Record<Dialect, DialectSql> = {
   },
 };
 
+/** The column each `contains()` filter reads (folded text). */
+export const CONTAINS_COLUMNS = { company: "company_name_sort", q: SEARCH_COLUMN } as const;
+
 /** Statements and column lists for one record table. */
 export interface RecordSql {
   /** Quoted table name. */
@@ -120,13 +123,18 @@ export interface RecordSql {
   /** `id, first_name, ..., created_at, updated_at, version` (quoted), for SELECTs. */
   readonly selectList: string;
   /**
+   * What writes return: selectList, then the CONTAINS_COLUMNS as stored, which the DuckDB engine
+   * records in its search filters (api/contacts/contains_filters.ts) without reading them back.
+   */
+  readonly returningList: string;
+  /**
    * INSERT of every field column ($1..$n in `columns` order) + the key, sort and search columns;
-   * RETURNING the whole row (selectList).
+   * RETURNING the whole row (returningList).
    */
   readonly insert: string;
   /**
    * UPDATE of `fields` ($1..$k in the given order) WHERE id = $k+1 (AND version = $k+2 when
-   * `ifVersion`), bumping version and updated_at; RETURNING the whole row. Sets the key column only
+   * `ifVersion`), bumping version and updated_at; RETURNING the whole row (returningList). Sets the key column only
    * when the key field is among `fields`: DuckDB rewrites an UPDATE of an indexed column as delete +
    * insert, which is needless work (and fails if a foreign key ever points at the row).
    */
@@ -151,6 +159,7 @@ export function recordSql(record: RecordDefinition): RecordSql {
   const table = quoteIdent(record.table);
   const quoted = columns.map(quoteIdent);
   const selectList = ["id", ...quoted, "created_at", "updated_at", "version"].join(", ");
+  const returningList = [selectList, ...Object.values(CONTAINS_COLUMNS).map(quoteIdent)].join(", ");
   const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
   // fold() is the SQL twin of etl/text fold(): a macro (DuckDB) or function (PostgreSQL) created by
   // the migrations. Sort keys and the search text are plain columns written with the row.
@@ -167,13 +176,14 @@ export function recordSql(record: RecordDefinition): RecordSql {
   const inserted = derived(columns, position);
   const insert =
     `INSERT INTO ${table} (${[...quoted, ...inserted.map(([c]) => c)].join(", ")}) ` +
-    `VALUES (${[...columns.map((_, i) => `$${i + 1}`), ...inserted.map(([, v]) => v)].join(", ")}) RETURNING ${selectList}`;
+    `VALUES (${[...columns.map((_, i) => `$${i + 1}`), ...inserted.map(([, v]) => v)].join(", ")}) RETURNING ${returningList}`;
   return {
     table,
     columns,
     keyField: key.name,
     keyColumn,
     selectList,
+    returningList,
     insert,
     update(fields, options = {}) {
       for (const f of fields) {
@@ -187,7 +197,7 @@ export function recordSql(record: RecordDefinition): RecordSql {
       sets.push("version = version + 1", "updated_at = current_timestamp");
       const id = fields.length + 1;
       const guard = options.ifVersion ? ` AND version = $${id + 1}` : "";
-      return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id}${guard} RETURNING ${selectList}`;
+      return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id}${guard} RETURNING ${returningList}`;
     },
     derivedSets(fields, valueOf) {
       return derived(fields, (f) => (fields.includes(f) ? valueOf(f) : quoteIdent(f))).map(([c, v]) => `${c} = ${v}`);
@@ -197,9 +207,6 @@ export function recordSql(record: RecordDefinition): RecordSql {
 
 /** The contacts table's SQL (see recordSql). */
 export const contactSql: RecordSql = recordSql(contactRecord);
-
-/** The column each `contains()` filter reads (folded text). */
-export const CONTAINS_COLUMNS = { company: "company_name_sort", q: SEARCH_COLUMN } as const;
 
 /** Id ranges [first, last], inclusive (api/contacts/trigram_blocks.ts). */
 export type IdRanges = readonly (readonly [number, number])[];
