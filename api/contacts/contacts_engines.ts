@@ -402,7 +402,7 @@ class DuckDbEngine implements Engine {
   /**
    * Records in the trigram filters the rows a write group stored, before its COMMIT: those the
    * writes returned, and the others it touched read back (a delete's: none). Reading them all back
-   * cost POSTs 13-24% (824 and 743 against 942 and 982 req/s, alternating, at 1M contacts).
+   * cost POSTs 15-35% (690-700 against 805-948 req/s, alternating, at 1M contacts).
    */
   async #recordWritten(touched: readonly number[], stored: readonly Row[]): Promise<void> {
     if (touched.length === 0 || !this.contains.recording) return;

@@ -386,14 +386,17 @@ export class ContactsStore {
   ): Promise<{ entries: ContactEntry[]; nextKey: PageKey | undefined; total?: number }> {
     for (let attempt = 1; ; attempt++) {
       // After two lists overtaken by writes, one that scans (see below).
+      const epoch = this.#engine.contains?.epoch;
       const within = attempt <= 2 ? this.#within(filters) : undefined;
       // No contact's text has every trigram asked for, now: nothing matches, and DuckDB need not be asked.
       if (within?.length === 0) return { entries: [], nextKey: undefined, ...(withTotal ? { total: 0 } : {}) };
       const answer = await this.#pageWithin(filters, sort, after, limit, withTotal, within);
       // The queries' snapshots start after the ranges were taken: a write that committed in between
       // may be in them and outside the ranges. Every write records its rows before its commit, so
-      // such a write shows as ranges that now reach further; if they do not, the answer holds.
-      if (within === undefined || covers(within, this.#within(filters))) return answer;
+      // such a write shows as ranges that now reach further; if they do not, the answer holds. Unless
+      // the filters were replaced meanwhile (an import, then a build): new ones need not hold a
+      // value the old ones did, that the queries' snapshots saw.
+      if (within === undefined || (this.#engine.contains?.epoch === epoch && covers(within, this.#within(filters)))) return answer;
     }
   }
 

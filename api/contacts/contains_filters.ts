@@ -49,8 +49,15 @@ export class ContainsFilters {
     return this.#live !== undefined || this.#next !== undefined;
   }
 
+  /**
+   * Moves on whenever the filters in use are replaced (an import, a build done): ranges taken before
+   * and after do not compare, as new filters need not hold what the old ones did.
+   */
+  epoch = 0;
+
   /** Out of use, and any build abandoned: rows are about to change without being recorded. */
   invalidate(): void {
+    this.epoch++;
     this.#live = undefined;
     this.#next = undefined;
   }
@@ -71,6 +78,7 @@ export class ContainsFilters {
   /** Puts `build` in use once it has read every row, unless it was abandoned meanwhile. */
   finish(build: Build): boolean {
     if (this.#next !== build) return false;
+    this.epoch++;
     this.#live = build;
     this.#next = undefined;
     return true;
