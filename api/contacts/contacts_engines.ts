@@ -9,7 +9,9 @@
  *   Each write checks its rules (404, 409, 412, a known Idempotency-Key) before it writes, so a
  *   refused write leaves the transaction clean for the others; if a write fails unexpectedly (a
  *   CHECK constraint), the group is rolled back and replayed one write per transaction, so only
- *   that write fails. One commit (WAL fsync) then serves many writes.
+ *   that write fails. One commit (WAL fsync) then serves many writes. The engine also keeps the
+ *   trigram filters that narrow `q` and `company` lists (contains_filters.ts): built in the background
+ *   after open and each import, every write's rows recorded in them before its COMMIT.
  * - PostgreSQL (`DATABASE_URL`): many processes may write. Each write is its own transaction on a
  *   pooled connection; the database serialises what conflicts (row locks, the conditional UPDATE,
  *   unique keys) and commits concurrent transactions together in its WAL.
@@ -19,8 +21,8 @@ import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/
 import {
   CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
-  CONTAINS_COLUMNS,
   CONTACTS_LOAD_MEMORY_MB,
+  CONTAINS_COLUMNS,
   fitMemoryToContacts,
   ingestContacts,
   ingestContactsPostgres,
