@@ -87,6 +87,13 @@ async function getJson(port: number, path: string): Promise<any> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).json();
 }
 
+/** The value of `sample` (a name with its labels, as /metrics writes it) in the API's /metrics; NaN when absent. */
+async function metric(port: number, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? NaN : Number(line.slice(sample.length + 1));
+}
+
 interface ApiFigures {
   readyMs: number;
   /** From start until DuckDB's search filters were in use (built in the background); undefined on PostgreSQL. */
@@ -117,7 +124,7 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const readyMs = performance.now() - started;
     // DuckDB builds the filters that narrow q and company in the background after it is ready; the
     // cases start once they are in use (until then those filters scan), and the wait is printed.
-    const filterBytes = async () => Number(/^relaciones_contacts_search_filters_bytes (\S+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] ?? NaN);
+    const filterBytes = () => metric(port, "relaciones_contacts_search_filters_bytes");
     let filtersMs: number | undefined;
     if (Number.isFinite(await filterBytes())) {
       while ((await filterBytes()) === 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
@@ -177,7 +184,7 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     // At rest: what the API holds once nothing has come for a while. On DuckDB, once its trim after
     // the writes is done (its counter in /metrics); PostgreSQL has none, so the same wait.
     const { IDLE_TRIM_MS } = await import("../api/contacts/contacts_engines.ts");
-    const trimsDone = async () => Number(/^relaciones_contacts_memory_trims_total\{outcome="done"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] ?? NaN);
+    const trimsDone = () => metric(port, 'relaciones_contacts_memory_trims_total{outcome="done"}');
     const restStart = performance.now();
     const before = await trimsDone();
     await new Promise((r) => setTimeout(r, IDLE_TRIM_MS + 1000));

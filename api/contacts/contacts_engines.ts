@@ -378,15 +378,15 @@ class DuckDbEngine implements Engine {
       if (db === undefined) return;
       let build: Build | undefined;
       try {
-        await this.#exclusive(async () => {
+        build = await this.#exclusive(async () => {
           await db.run("BEGIN TRANSACTION");
-          build = this.contains.begin(Number((await db.one<{ id: number }>(this.#containsSql.maxId))?.id ?? 0));
+          return this.contains.begin(Number((await db.one<{ id: number }>(this.#containsSql.maxId))?.id ?? 0));
         });
         for await (const rows of db.stream(this.#containsSql.containsAll, [])) {
-          if (this.#closed || !this.contains.current(build!)) return;
-          this.contains.fill(build!, rows);
+          if (this.#closed || !this.contains.current(build)) return;
+          this.contains.fill(build, rows);
         }
-        this.contains.finish(build!);
+        this.contains.finish(build);
       } catch {
         // Not built: the filters stay out of use (after an import) until the next import builds them again.
         this.contains.abandon(build);

@@ -51,11 +51,6 @@ export class TrigramBlocks {
     this.#fit(maxId);
   }
 
-  /** Empties every filter: what a rebuild starts from. */
-  clear(): void {
-    this.#words.fill(0);
-  }
-
   /** Records the trigrams of `text`, a stored value of contact `id`. */
   add(id: number, text: string): void {
     if (text.length < 3) return;
