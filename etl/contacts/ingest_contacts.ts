@@ -287,11 +287,12 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   // New people, ids in file order; their sort and search columns derived as every write derives
   // them. Every sort column gets a value (fold of NULL is ''), also for columns the file lacks.
   // Written in the order of the record's clusterBy fields the file has (see RecordDefinition), then
-  // of their ids. Only new records: rows already stored keep their place. Reordering a stored table
+  // of their ids. Only new records: stored ones are not reordered. Reordering a stored table
   // takes a copy declared with every column (as migrations 004 and 006 did), which would fail on
   // any install that added a column of its own with a migration ("adding a field"), so none is
-  // shipped: a table filled before keeps its order for the contacts it holds (a load updates them
-  // in place), and writes the contacts new to it in this order.
+  // shipped: a table filled before keeps its order for the contacts nobody changed, and writes the
+  // contacts new to it in this order. A changed contact moves to the table's end: DuckDB runs any
+  // update of this table as a delete and an insert (contact_schema_test.ts says why).
   const cluster = (record.clusterBy ?? []).filter((n) => names.includes(n));
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
   const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");
