@@ -73,6 +73,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Extra DuckDB settings, e.g. `{ threads: "2", memory_limit: "512MB" }`. */
   settings?: Record<string, string>;
+  /** Prepared statements this connection keeps, as `connect({ statements })` does for another one. */
+  statements?: number;
 }
 
 /**
@@ -151,7 +153,7 @@ export class Database {
     const instance = await driver().DuckDBInstance.create(path, settings);
     try {
       const connection = await instance.connect();
-      return new Database(path, options.readOnly === true, instance, connection);
+      return new Database(path, options.readOnly === true, instance, connection, true, options.statements ?? 0);
     } catch (error) {
       instance.closeSync();
       throw error;

@@ -124,6 +124,30 @@ test("Database.connect({ statements }) answers repeated, concurrent and custom-p
   }
 });
 
+test("Database.open({ statements }) keeps the writer's statements through transactions and a table replaced under them", async () => {
+  const db = await Database.open(":memory:", { statements: 4 });
+  try {
+    await db.run("create table t (id integer primary key, name varchar)");
+    const update = "update t set name = $2 where id = $1 returning id, name";
+    await db.run("insert into t values (1, 'a')");
+    assert.deepEqual(await db.all(update, [1, "b"]), [{ id: 1, name: "b" }]);
+    // A rolled-back run leaves nothing, and the kept statement runs again afterwards.
+    await assert.rejects(db.transaction(async (tx) => {
+      await tx.all(update, [1, "c"]);
+      throw new Error("roll back");
+    }), /roll back/);
+    assert.deepEqual(await db.all("select name from t", []), [{ name: "b" }]);
+    assert.deepEqual(await db.all(update, [1, "d"]), [{ id: 1, name: "d" }]);
+    assert.deepEqual(await db.all("select * from t where id = $1", [1]), [{ id: 1, name: "d" }]);
+    // The table replaced with other columns (as a migration copies one): the same text binds anew.
+    await db.run("drop table t; create table t (id integer primary key, name varchar, extra integer default 7); insert into t values (1, 'x', 8)");
+    assert.deepEqual(await db.all(update, [1, "y"]), [{ id: 1, name: "y" }]);
+    assert.deepEqual(await db.all("select * from t where id = $1", [1]), [{ id: 1, name: "y", extra: 8 }]);
+  } finally {
+    db.close();
+  }
+});
+
 test("duckDbFailure tells DuckDB's out-of-memory and invalidated database from a statement's own error", async () => {
   const db = await Database.open(":memory:", { settings: { memory_limit: "1MB", threads: "1" } });
   try {
