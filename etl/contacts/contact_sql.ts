@@ -135,8 +135,8 @@ export interface RecordSql {
   /**
    * UPDATE of `fields` ($1..$k in the given order) WHERE id = $k+1 (AND version = $k+2 when
    * `ifVersion`), bumping version and updated_at; RETURNING the whole row (returningList). Sets the key column only
-   * when the key field is among `fields`: DuckDB rewrites an UPDATE of an indexed column as delete +
-   * insert, which is needless work (and fails if a foreign key ever points at the row).
+   * when the key field is among `fields` (DuckDB rewrites an UPDATE of an indexed column as delete +
+   * insert; with RETURNING it does so anyway, contact_schema_test.ts).
    */
   update(fields: readonly string[], options?: { ifVersion?: boolean }): string;
   /** `SET` items keeping the sort and search columns of `fields` in step, given each field's SQL value. */

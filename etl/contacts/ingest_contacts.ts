@@ -291,8 +291,8 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   // takes a copy declared with every column (as migrations 004 and 006 did), which would fail on
   // any install that added a column of its own with a migration ("adding a field"), so none is
   // shipped: a table filled before keeps its order for the contacts nobody changed, and writes the
-  // contacts new to it in this order. A changed contact moves to the table's end: DuckDB runs any
-  // update of this table as a delete and an insert (contact_schema_test.ts says why).
+  // contacts new to it in this order. A changed contact is updated in place (since migration 008;
+  // the API's writes, with RETURNING, move theirs to the table's end: contact_schema_test.ts).
   const cluster = (record.clusterBy ?? []).filter((n) => names.includes(n));
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
   const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");

@@ -290,6 +290,9 @@ test("ingestContacts() upserts by e-mail and never deletes", async () => {
     assert.equal(byKey.get("api@example.com")?.version, 1);
     const links = await db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contact_departments");
     assert.equal(links?.n, 5, "links are added, never removed");
+    // DuckDB no longer checks it (migration 008): the writers derive it, the load's too.
+    const offKey = await db.one<{ n: number }>("SELECT count(*)::INTEGER n FROM contacts WHERE email_key <> lower(email)");
+    assert.equal(offKey?.n, 0);
   });
 });
 
@@ -495,10 +498,16 @@ test("a load writes its new contacts in state and city order, ids in file order"
     );
     await ingest(db, csv(dir, `${HEADER}\n${rows.join("\n")}\n`));
     const stored = await db.duck.all<{ id: number; state: string | null; city: string | null }>("SELECT id::INTEGER AS id, state, city FROM contacts ORDER BY rowid");
-    assert.deepEqual(
-      stored.map((r) => `${r.id} ${r.state} ${r.city}`),
-      ["4 CA Fresno", "2 CA Oakland", "3 NY Albany", "7 NY Albany", "1 TX Austin", "5 TX Dallas", "6 null null"],
-    );
+    const order = ["4 CA Fresno", "2 CA Oakland", "3 NY Albany", "7 NY Albany", "1 TX Austin", "5 TX Dallas", "6 null null"];
+    assert.deepEqual(stored.map((r) => `${r.id} ${r.state} ${r.city}`), order);
+    // A later file changing some of them updates them where they are (since migration 008; before,
+    // DuckDB deleted and inserted each, at the table's end), and appends the new one.
+    const changed = rows.map((row, i) => (i === 0 || i === 3 ? row.replace(",,,,", ",,,555-0100,") : row));
+    const s = await ingest(db, csv(dir, `${HEADER}
+${[...changed, "P9,L9,,,Austin,TX,,,,p9@example.com,Sales"].join("\n")}\n`, "two.csv"));
+    assert.equal(s.updated, 2);
+    const after = await db.duck.all<{ id: number; state: string | null; city: string | null }>("SELECT id::INTEGER AS id, state, city FROM contacts ORDER BY rowid");
+    assert.deepEqual(after.map((r) => `${r.id} ${r.state} ${r.city}`), [...order, "8 TX Austin"]);
   });
 });
 

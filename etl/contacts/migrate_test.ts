@@ -41,7 +41,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -75,7 +75,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -114,7 +114,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -133,7 +133,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 8, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -164,7 +164,7 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -198,7 +198,7 @@ test("migrate() 007 keeps every link of a 006 database, its foreign key and its 
     assert.equal(before.length, 6000);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contact_departments' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql"]);
+    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql", "008_email_key_without_check.sql"]);
     assert.deepEqual(await db.all(links), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const constraints = await db.all<{ type: string }>("SELECT constraint_type AS type FROM duckdb_constraints() WHERE table_name = 'contact_departments' AND constraint_type <> 'NOT NULL' ORDER BY 1");
@@ -226,5 +226,46 @@ test("migrate() 007 stops, and changes nothing, when the links table has a colum
     assert.deepEqual(await db.all("SELECT * FROM contact_departments"), before, "the column and its values are still there");
     const recorded = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
     assert.deepEqual(recorded.map((r) => r.version), [1, 2, 3, 4, 5, 6]);
+  });
+});
+
+test("migrate() 008 keeps every contact in its place, drops only the e-mail CHECK, and a load's update then stays in place", async () => {
+  await withTemp(async (dir, open) => {
+    const db = await open();
+    await migrate(db, { dir: shippedUpTo(dir, 7) });
+    // Stored out of id order, as loads write them (by state and city).
+    await db.run(`INSERT INTO contacts (id, first_name, last_name, state, email, email_key, first_name_sort)
+      SELECT i, 'Ann', 'Lee ' || i, ['TX', 'CA', 'NY'][i % 3 + 1], 'A' || i || '@b.co', 'a' || i || '@b.co', 'ann' FROM range(1, 3001) r(i) ORDER BY i % 3, i DESC`);
+    const stored = "SELECT * FROM contacts"; // no ORDER BY: the order they are stored in
+    const before = await db.all(stored);
+    const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
+    const shape = await db.all(columns);
+    const constraintsSql = "SELECT constraint_type AS type, constraint_text AS text FROM duckdb_constraints() WHERE table_name = 'contacts' ORDER BY 1, 2";
+    const constraints = await db.all<{ type: string; text: string }>(constraintsSql);
+    assert.deepEqual(await migrate(db), ["008_email_key_without_check.sql"]);
+    assert.deepEqual(await db.all(stored), before, "every row and value, in the same order");
+    assert.deepEqual(await db.all(columns), shape);
+    assert.deepEqual(await db.all(constraintsSql), constraints.filter((c) => c.text !== "CHECK((email_key = lower(email)))"));
+    assert.equal(constraints.length - (await db.all(constraintsSql)).length, 1);
+    await assert.rejects(db.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'x@y.co', 'a7@b.co')"), /Duplicate key/);
+    // What the migration is for: an update without RETURNING (a load's) keeps the row where it is.
+    const rowid = async () => (await db.one<{ r: bigint }>("SELECT rowid AS r FROM contacts WHERE id = 2"))!.r;
+    const at = await rowid();
+    await db.run("UPDATE contacts SET phone1 = '555-0100', version = version + 1 WHERE id = 2");
+    assert.equal(await rowid(), at);
+  });
+});
+
+test("migrate() 008 stops, and changes nothing, when contacts has a column it does not know", async () => {
+  await withTemp(async (dir, open) => {
+    const db = await open();
+    await migrate(db, { dir: shippedUpTo(dir, 7) });
+    await db.run(`ALTER TABLE contacts ADD COLUMN title VARCHAR;
+      INSERT INTO contacts (first_name, last_name, email, email_key, title) VALUES ('Ann', 'Lee', 'a@b.co', 'a@b.co', 'Dr')`);
+    const before = await db.all("SELECT * FROM contacts");
+    await assert.rejects(migrate(db), (error: unknown) => error instanceof MigrationError && error.code === "failed" && /008_email_key_without_check\.sql/.test(error.message));
+    assert.deepEqual(await db.all("SELECT * FROM contacts"), before, "the column and its values are still there");
+    const recorded = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
+    assert.deepEqual(recorded.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7]);
   });
 });

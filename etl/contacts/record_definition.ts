@@ -104,8 +104,9 @@ export interface RecordDefinition {
    * Fields a CSV load writes its new records in the order of (on DuckDB), so that a filter on the
    * first skips most of the table: DuckDB keeps each column's min and max per row group (122,880
    * rows) and reads only the row groups a filter's value may be in. Ids stay in file order. Records
-   * already stored are not reordered, but every update moves one to the table's end (DuckDB runs
-   * it as a delete and an insert: contact_schema_test.ts), so the order decays with updates.
+   * already stored are not reordered: a load updates them in place, but each update through the
+   * API moves one to the table's end (DuckDB runs an UPDATE ... RETURNING as a delete and an
+   * insert: contact_schema_test.ts), so the order decays with the API's writes.
    */
   readonly clusterBy?: readonly string[];
 }
