@@ -547,3 +547,19 @@ test("a load told to stop writes nothing up to its COMMIT, and once its COMMIT h
     assert.ok((await count())! > 10_000);
   });
 });
+
+test("the next day's file (the bench's): every tenth person changed, and only they are updated", async () => {
+  await withDb(async (db, dir) => {
+    const base = join(dir, "day1.csv");
+    const next = join(dir, "day2.csv");
+    const written = writeContactsCsv(base, 3_000, 3);
+    assert.deepEqual(writeContactsCsv(next, 3_000, 3, { changeEvery: 10 }), written, "the same rows and people");
+    const first = await ingest(db, base);
+    const second = await ingest(db, next);
+    // People 3, 13, 23...: a tenth of those loaded, give or take the rejected ones.
+    assert.ok(second.updated > first.contacts / 10 - 20 && second.updated <= Math.ceil(written.people / 10), `updated ${second.updated} of ${first.contacts}`);
+    assert.deepEqual(counts(second), { inserted: 0, updated: second.updated, unchanged: first.contacts - second.updated, rejected: first.rejected });
+    const phones = await db.all<{ phone1: string }>("SELECT phone1 FROM contacts WHERE phone1 LIKE '555.%'");
+    assert.equal(phones.length, second.updated);
+  });
+});

@@ -4,7 +4,8 @@
  * lower-case states, quoted company names with commas, a multi-line address now and then, and a
  * small share of rows a load must reject (bad state, bad e-mail, empty name, a line that
  * disagrees with the same person's earlier line). Deterministic: the same rows and seed give the
- * same bytes. Written in blocks, so memory does not grow with the file.
+ * same bytes. Written in blocks, so memory does not grow with the file. With `changeEvery` n, every
+ * n-th person gets another phone1 and the rest is byte for byte the same file: the next day's file.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { CONTACT_COLUMNS, DEPARTMENTS } from "../generate_samples.ts";
@@ -31,9 +32,10 @@ function field(value: string): string {
  * @example
  * ```ts
  * writeContactsCsv(".bench/contacts-100000.csv", 100_000, 7); // 72_000 people or so
+ * writeContactsCsv(".bench/contacts-100000-changed.csv", 100_000, 7, { changeEvery: 10 }); // 7_200 of them changed
  * ```
  */
-export function writeContactsCsv(path: string, rows: number, seed = 7): { rows: number; people: number } {
+export function writeContactsCsv(path: string, rows: number, seed = 7, options: { changeEvery?: number } = {}): { rows: number; people: number } {
   const rnd = mulberry32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
   const name = () => {
@@ -66,7 +68,10 @@ export function writeContactsCsv(path: string, rows: number, seed = 7): { rows: 
       else if (bad < 0.004) email = email.replace(/\.[a-z]+$/, "");
       else if (bad < 0.005) firstOut = " ";
       const phone = () => `${digits(3)}-${digits(3)}-${digits(4)}`;
-      const [p1, p2] = [phone(), phone()];
+      const [drawn, p2] = [phone(), phone()];
+      // Not drawn: the random sequence, and so every other value, stays that of the unchanged file.
+      const changed = options.changeEvery !== undefined && person % options.changeEvery === 3;
+      const p1 = changed ? `555.${String(person % 1000).padStart(3, "0")}.${String(person % 10000).padStart(4, "0")}` : drawn;
       const count = person % 6 === 2 ? 2 : person % 10 === 5 ? 3 : 1;
       const start = Math.floor(rnd() * DEPARTMENTS.length);
       const conflict = count > 1 && rnd() < 0.003;
