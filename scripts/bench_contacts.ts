@@ -1,7 +1,8 @@
 // `npm run bench -- contacts [--rows 100000,1000000] [--seconds 3] [--connections 32] [--backends duckdb,postgres]`
 //
 // Contacts at scale, on each backend: deterministic CSVs of the users' shape (BENCH_DIR), then per
-// file size the CSV load (first and unchanged) next to its floor (DuckDB: read_csv into a table;
+// file size the CSV load (first, unchanged, and the next day's file with a tenth of its people
+// changed) next to its floor (DuckDB: read_csv into a table;
 // PostgreSQL: COPY of the raw file into an unlogged table), and on the largest file the API: time to
 // ready, RSS, req/s and p99 of point reads, a 50-row page, a filter, a count, a rare `q`, a deep page,
 // POST and PUT at N connections, next to a bare node:http server measured in the same run, and the
