@@ -566,8 +566,8 @@ export class ContactsStore {
       assertMatch(id, Number(current.version), options.ifMatch);
       const owner = checked.find((r) => Number(r.id) !== id);
       if (owner !== undefined) throw duplicate(Number(owner.id), input.email!);
-      // An e-mail written back unchanged is left out, so its key column is not rewritten: DuckDB
-      // turns an UPDATE of an indexed column into delete + insert.
+      // An e-mail written back unchanged is left out, and with it its key column: no index entry to
+      // rewrite (on DuckDB the UPDATE's RETURNING makes it a delete and an insert anyway).
       const fields = (options.partial ? this.#fields.filter((f) => Object.hasOwn(input, f)) : this.#fields).filter(
         (f) => f !== this.#sql.keyField || input[f] !== current.email,
       );

@@ -288,11 +288,12 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   // them. Every sort column gets a value (fold of NULL is ''), also for columns the file lacks.
   // Written in the order of the record's clusterBy fields the file has (see RecordDefinition), then
   // of their ids. Only new records: stored ones are not reordered. Reordering a stored table
-  // takes a copy declared with every column (as migrations 004 and 006 did), which would fail on
-  // any install that added a column of its own with a migration ("adding a field"), so none is
-  // shipped: a table filled before keeps its order for the contacts nobody changed, and writes the
-  // contacts new to it in this order. A changed contact is updated in place (since migration 008;
-  // the API's writes, with RETURNING, move theirs to the table's end: contact_schema_test.ts).
+  // takes a copy declared with every column, which stops on any install that added a column of its
+  // own with a migration ("adding a field"; 008 is such a copy, made for a larger gain and with the
+  // way out in etl/contacts/README.md), so none is shipped for the order alone: a table filled
+  // before keeps its order, and writes the contacts new to it in this order. A changed contact is
+  // updated in place (since migration 008; the API's writes, with RETURNING, move theirs to the
+  // table's end: contact_schema_test.ts).
   const cluster = (record.clusterBy ?? []).filter((n) => names.includes(n));
   const derivedInsert = sql.derivedSets(sql.columns, (f) => (names.includes(f) ? `p.${q(f)}` : "NULL")).map((set) => [set.slice(0, set.indexOf(" = ")), set.slice(set.indexOf(" = ") + 3)]);
   const inserted = await tx.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _new");

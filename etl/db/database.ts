@@ -294,6 +294,11 @@ export class Database {
     if (!this.#closed) this.#connection.interrupt();
   }
 
+  /** How many prepared statements this connection keeps now (`statements` in open() or connect()). */
+  get statementsKept(): number {
+    return this.#statements.size;
+  }
+
   /** Closes the connection and the instance; safe to call twice. */
   close(): void {
     if (this.#closed) return;

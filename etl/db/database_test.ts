@@ -131,6 +131,7 @@ test("Database.open({ statements }) keeps the writer's statements through transa
     const update = "update t set name = $2 where id = $1 returning id, name";
     await db.run("insert into t values (1, 'a')");
     assert.deepEqual(await db.all(update, [1, "b"]), [{ id: 1, name: "b" }]);
+    assert.equal(db.statementsKept, 1, "kept on the connection open() made");
     // A rolled-back run leaves nothing, and the kept statement runs again afterwards.
     await assert.rejects(db.transaction(async (tx) => {
       await tx.all(update, [1, "c"]);

@@ -9,12 +9,14 @@
 -- city order loads write. Measured at 728k contacts, a file with a tenth of its people changed (63k
 -- updated, 97k new), in process: the load's UPDATE 5.2 s -> under 1.1 s, its COMMIT 2.9 -> 1.7-2.2 s,
 -- the load 21.9 -> 14.9-16.4 s; `npm run etl` of it, alternating the same tables with and without
--- the CHECK, 18.7-22.0 -> 16.7-17.9 s. This copy takes 8.5 s once at that size.
+-- the CHECK, 18.7-22.0 -> 16.7-17.9 s. This copy takes 8.5-16 s once at that size (start-up waits).
 --
--- email_key is still lower(email): every writer derives it from the e-mail in one place
--- (recordSql's derived columns, for the API and the loads alike), and contact_schema_test.ts checks
--- each of them. The API's own updates still delete and insert (their RETURNING sets every column),
--- which costs them nothing measurable (24 rows in place or moved, 16-26 ms either way).
+-- email_key is still lower(email), derived by every writer: the API's with recordSql's derived
+-- columns (one write's statement and a group's set-based UPDATE alike), a load's inserts with the
+-- same, and a load's updates never rewrite it (people are matched on it). contact_schema_test.ts,
+-- contacts_regression_test.ts and ingest_contacts_test.ts check each. The API's own updates still
+-- delete and insert (their RETURNING sets every column), which costs them nothing measurable (24
+-- rows in place or moved, 16-26 ms either way).
 --
 -- DuckDB cannot drop a constraint, so the table is copied into one declared as 006 left it without
 -- the CHECK, and takes its name, as 004 and 006 did. In the order it is stored (no ORDER BY:
