@@ -69,7 +69,8 @@ test("contacts table constraints", async (t) => {
       assert.equal(await key(other), "mixed.case@example.com");
       await db.run(contactSql.update(["email"]), ["Other.Case@Example.COM", other]);
       assert.equal(await key(other), "other.case@example.com");
-      // The load derives it with the same SQL (recordSql's derived columns); load_contacts_test.ts checks it.
+      // A load's inserts use the same derived columns, and its updates never set it (people are
+      // matched on it); ingest_contacts_test.ts checks a load, contacts_regression_test.ts a write group.
       assert.ok(contactSql.derivedSets(["email"], () => "'X@Y.io'").includes(`"email_key" = lower('X@Y.io')`));
     });
     await t.test("department names are unique; links need a department; a pair is kept once by its writers, not by a key", async () => {

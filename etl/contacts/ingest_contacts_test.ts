@@ -503,8 +503,7 @@ test("a load writes its new contacts in state and city order, ids in file order"
     // A later file changing some of them updates them where they are (since migration 008; before,
     // DuckDB deleted and inserted each, at the table's end), and appends the new one.
     const changed = rows.map((row, i) => (i === 0 || i === 3 ? row.replace(",,,,", ",,,555-0100,") : row));
-    const s = await ingest(db, csv(dir, `${HEADER}
-${[...changed, "P9,L9,,,Austin,TX,,,,p9@example.com,Sales"].join("\n")}\n`, "two.csv"));
+    const s = await ingest(db, csv(dir, `${HEADER}\n${[...changed, "P9,L9,,,Austin,TX,,,,p9@example.com,Sales"].join("\n")}\n`, "two.csv"));
     assert.equal(s.updated, 2);
     const after = await db.duck.all<{ id: number; state: string | null; city: string | null }>("SELECT id::INTEGER AS id, state, city FROM contacts ORDER BY rowid");
     assert.deepEqual(after.map((r) => `${r.id} ${r.state} ${r.city}`), [...order, "8 TX Austin"]);
