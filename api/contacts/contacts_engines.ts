@@ -37,6 +37,7 @@ import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
+import { collectGarbage } from "./collect_garbage.ts";
 import { type Build, ContainsFilters } from "./contains_filters.ts";
 
 /**
@@ -184,12 +185,13 @@ function servingMb(contacts: number, options: EngineOptions): number {
  * every row) before the engine gives back what they left in memory (DuckDbEngine #trim): a
  * checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant and set back, so DuckDB drops
  * the buffers and index blocks it keeps. Writes to random rows leave the process at ~520-590 MB at
- * 1M contacts; after a trim it held 296-383 MB (three bench runs). An export after the writes' trim
- * took it back to 470 MB until exports brought a trim of their own (205 MB, the load driver). The
- * price: writes that arrive during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and
- * the first writes after it load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms
- * instead of ~14 ms standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M
- * contacts). So the wait is long enough that a steady trickle of writes never pays it, and short
+ * 1M contacts; after a trim it held 296-383 MB (three bench runs). Since the trim also collects
+ * V8's garbage (collect_garbage.ts), 254-295 MB, on a faster machine where it held 471-483 MB
+ * without (three runs and two). An export after the writes' trim took it back to 470 MB until
+ * exports brought a trim of their own (205 MB, the load driver). The price: writes that arrive
+ * during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and the first writes after it
+ * load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms instead of ~14 ms
+ * standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M contacts). So the wait is long enough that a steady trickle of writes never pays it, and short
  * enough that a quiet API holds less.
  */
 export const IDLE_TRIM_MS = 10_000;
@@ -542,6 +544,9 @@ class DuckDbEngine implements Engine {
           lifted();
         }
       }
+      // And V8's heap, which the requests' garbage grew and nothing shrinks while the API idles
+      // (collect_garbage.ts). Its pause, 18-26 ms at 1M contacts, comes once per quiet spell.
+      collectGarbage();
       this.trims.done++;
     } finally {
       for (const db of held) this.#release(db);
