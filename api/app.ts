@@ -121,6 +121,7 @@ export class App {
       runs: () => this.runs.all(),
       contactsExport: () => this.contactsExport?.exportedAt,
       contactsTrims: () => contacts.trimStats(),
+      contactsGinMerges: () => contacts.ginMergeStats(),
       contactsSearchFilters: () => contacts.searchFilters()?.bytes,
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });

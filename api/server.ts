@@ -1,9 +1,11 @@
 /**
- * Puts the App on a socket: the node adapter (with the app's admission), the request log, and a graceful
- * close (stop accepting, let in-flight requests finish, then close the databases).
+ * Puts the App on a socket: the node adapter (with the app's admission), the request log, V8's garbage
+ * collected once requests stop, and a graceful close (stop accepting, let in-flight requests finish,
+ * then close the databases).
  */
 import type { AddressInfo } from "node:net";
 import { App, logToStderr, type AppOptions } from "./app.ts";
+import { idleCollector } from "./collect_garbage.ts";
 import { createNodeServer, type BodyStats, type Exchange } from "./http/node_adapter.ts";
 
 /** AppOptions plus where to listen and where the request log goes. */
@@ -13,6 +15,8 @@ export interface ServerOptions extends AppOptions {
   port?: number;
   /** Receives each request log line (default: stdout). `false` disables the log. */
   log?: ((line: string) => void) | false;
+  /** How long without requests before V8's garbage is collected (default IDLE_COLLECT_MS). */
+  idleCollectMs?: number;
 }
 
 /** A listening server. */
@@ -86,9 +90,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onError: (error) => logToStderr("Unexpected error while answering", error),
   });
   const inFlight = new Set<import("node:http").ServerResponse>();
+  // V8 keeps the requests' garbage while the API idles: collected once it goes quiet (collect_garbage.ts).
+  const idle = idleCollector({ idleMs: options.idleCollectMs, busy: () => inFlight.size > 0 });
   server.on("request", (_req, res) => {
     inFlight.add(res);
-    res.once("close", () => inFlight.delete(res));
+    idle.touch();
+    res.once("close", () => {
+      inFlight.delete(res);
+      idle.touch();
+    });
   });
   app.metrics.http.inFlight = () => inFlight.size;
   await new Promise<void>((resolve, reject) => {
@@ -107,6 +117,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     stats,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        idle.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // In-flight requests finish; keep-alive sockets close as soon as they go idle.

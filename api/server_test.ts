@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { rawUpload, tempDir, testServer, raw } from "../scripts/testing/api_server.ts";
+import { until } from "../scripts/testing/until.ts";
+import { garbageCollections } from "./collect_garbage.ts";
 
 const MiB = 1024 * 1024;
 
@@ -169,4 +172,16 @@ test("startServer() refuses cross-site browser writes (Origin, Sec-Fetch-Site) a
     await server.close();
     cleanup();
   }
+});
+
+test("startServer() collects V8's garbage once requests stop, and not while none came", async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir, { idleCollectMs: 20 });
+  t.after(() => server.close());
+  const before = garbageCollections();
+  await sleep(100);
+  assert.equal(garbageCollections(), before, "no requests, no collection");
+  assert.equal((await raw(server.url, { path: "/healthz" })).status, 200);
+  await until("the collection after the request", () => garbageCollections() > before);
 });

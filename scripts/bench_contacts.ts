@@ -182,13 +182,14 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const during = await load({ name: "reads during an import", port, connections: 8, seconds: Math.max(2, options.seconds), warmupMs: 300, next: () => reads[n++ % 2]() });
     const importSeconds = await importDone;
     const end = rssOf(api.pid!);
-    // At rest: what the API holds once nothing has come for a while. On DuckDB, once its trim after
-    // the writes is done (its counter in /metrics); PostgreSQL has none, so the same wait.
+    // At rest: what the API holds once nothing has come for a while: after its collection of V8's
+    // garbage, and on DuckDB once its trim after the writes is done (its counter in /metrics).
     const { IDLE_TRIM_MS } = await import("../api/contacts/contacts_engines.ts");
+    const { IDLE_COLLECT_MS } = await import("../api/collect_garbage.ts");
     const trimsDone = () => metric(port, 'relaciones_contacts_memory_trims_total{outcome="done"}');
     const restStart = performance.now();
     const before = await trimsDone();
-    await new Promise((r) => setTimeout(r, IDLE_TRIM_MS + 1000));
+    await new Promise((r) => setTimeout(r, Math.max(IDLE_TRIM_MS, IDLE_COLLECT_MS) + 1000));
     const trimmed = async () => (Number.isFinite(before) ? (await trimsDone()) > before : undefined);
     while ((await trimmed()) === false && performance.now() - restStart < IDLE_TRIM_MS + 60_000) await new Promise((r) => setTimeout(r, 500));
     const rest = rssOf(api.pid!);

@@ -2,8 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord } from "../../etl/contacts/mod.ts";
+import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord, GIN_PENDING_CLEANUP } from "../../etl/contacts/mod.ts";
+import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { until } from "../../scripts/testing/until.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", state: "ny", city: "New York", company_name: "Acme Corp", departments: ["Sales", "IT"] };
@@ -432,4 +435,24 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     await server.close();
     cleanup();
   }
+});
+
+test("contacts API on PostgreSQL: writes merge the trigram indexes' pending lists in the background, so searches do not read through them", { skip: onPostgres() ? false : "PostgreSQL only (DuckDB has no such lists)" }, async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir, { contacts: { ginMergeEvery: 3 } });
+  t.after(() => server.close());
+  for (let i = 0; i < 3; i++) assert.equal((await post(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
+  const merges = () => server.app.contacts.ginMergeStats()!;
+  await until("the merge after three contacts", () => merges().done === 1);
+  assert.deepEqual(merges(), { done: 1, failed: 0 });
+  // What the three writes put in both lists is in the indexes: a merge now finds nothing left.
+  const pg = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => pg.close());
+  assert.deepEqual((await pg.all<{ merged: number }>(GIN_PENDING_CLEANUP, ["contacts"])).map((r) => Number(r.merged)), [0, 0]);
+  const metrics = (await raw(server.url, { path: "/metrics" })).text;
+  assert.match(metrics, /relaciones_contacts_index_merges_total\{outcome="done"\} 1/);
+  // The next merge comes after three more.
+  for (let i = 3; i < 5; i++) assert.equal((await post(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
+  assert.equal(merges().done, 1);
 });

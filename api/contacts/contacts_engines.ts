@@ -24,6 +24,7 @@ import {
   CONTACTS_LOAD_MEMORY_MB,
   CONTAINS_COLUMNS,
   fitMemoryToContacts,
+  GIN_PENDING_CLEANUP,
   ingestContacts,
   ingestContactsPostgres,
   migrate,
@@ -37,7 +38,6 @@ import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
-import { collectGarbage } from "./collect_garbage.ts";
 import { type Build, ContainsFilters } from "./contains_filters.ts";
 
 /**
@@ -90,6 +90,8 @@ export interface Engine {
   readonly contains?: ContainsFilters;
   /** DuckDB's trims after writes (see IDLE_TRIM_MS): done, put off because something was reading, failed. */
   readonly trims?: { readonly done: number; readonly putOff: number; readonly failed: number };
+  /** PostgreSQL's merges of the trigram indexes' pending lists (see GIN_MERGE_EVERY): done, failed. */
+  readonly ginMerges?: { readonly done: number; readonly failed: number };
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary>;
   /**
    * Runs `fn` on a connection of its own, outside the write queue (DuckDB: MVCC, so a long read
@@ -128,6 +130,8 @@ export interface EngineOptions {
   duckdbMemoryMb?: number;
   /** How long DuckDB's writer stays idle after writes before memory is given back, in ms (default IDLE_TRIM_MS). */
   idleTrimMs?: number;
+  /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default GIN_MERGE_EVERY). */
+  ginMergeEvery?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -185,9 +189,9 @@ function servingMb(contacts: number, options: EngineOptions): number {
  * every row) before the engine gives back what they left in memory (DuckDbEngine #trim): a
  * checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant and set back, so DuckDB drops
  * the buffers and index blocks it keeps. Writes to random rows leave the process at ~520-590 MB at
- * 1M contacts; after a trim it held 296-383 MB (three bench runs). Since the trim also collects
- * V8's garbage (collect_garbage.ts), 254-295 MB, on a faster machine where it held 471-483 MB
- * without (three runs and two). An export after the writes' trim took it back to 470 MB until
+ * 1M contacts; after a trim it held 296-383 MB (three bench runs). V8's garbage is the server's to
+ * give back (api/collect_garbage.ts): with both, 254-295 MB at rest, on a faster machine where the
+ * trim alone left 471-483 MB (four runs and two). An export after the writes' trim took it back to 470 MB until
  * exports brought a trim of their own (205 MB, the load driver). The price: writes that arrive
  * during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and the first writes after it
  * load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms instead of ~14 ms
@@ -544,9 +548,6 @@ class DuckDbEngine implements Engine {
           lifted();
         }
       }
-      // And V8's heap, which the requests' garbage grew and nothing shrinks while the API idles
-      // (collect_garbage.ts). Its pause, 18-26 ms at 1M contacts, comes once per quiet spell.
-      collectGarbage();
       this.trims.done++;
     } finally {
       for (const db of held) this.#release(db);
@@ -655,6 +656,15 @@ class DuckDbEngine implements Engine {
   }
 }
 
+/**
+ * PostgreSQL: contacts this process writes between two merges of the trigram indexes' pending
+ * lists (GIN_PENDING_CLEANUP), run in the background on a pooled connection. Each write adds its
+ * row to both lists (PostgreSQL's fastupdate); every `q` and `company` search reads them whole,
+ * and the writer that finds one past 4 MB merges it inside its request (~0.65 s at 1M contacts).
+ * A thousand rows merge in ~10 ms, and searches then read a few pages at most.
+ */
+const GIN_MERGE_EVERY = 1_000;
+
 class PostgresEngine implements Engine {
   readonly dialect = "postgres" as const;
   // One statement per group, on a pool of POOL_SIZE: half of it, so lists and writes still find
@@ -663,12 +673,19 @@ class PostgresEngine implements Engine {
   readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
   readonly location: string;
   readonly read: SqlRunner;
+  readonly ginMerges = { done: 0, failed: 0 };
   readonly #pg: PostgresDatabase;
+  readonly #table: string;
+  readonly #mergeEvery: number;
+  #sinceMerge = 0;
+  #merging: Promise<void> | undefined;
 
-  private constructor(pg: PostgresDatabase) {
+  private constructor(pg: PostgresDatabase, options: EngineOptions) {
     this.#pg = pg;
     this.read = pg;
     this.location = withoutPassword(pg.url);
+    this.#table = options.record.table;
+    this.#mergeEvery = options.ginMergeEvery ?? GIN_MERGE_EVERY;
   }
 
   snapshot<T>(fn: (read: SqlRunner) => Promise<T>): Promise<T> {
@@ -680,7 +697,7 @@ class PostgresEngine implements Engine {
     try {
       await migratePostgres(pg, { dir: options.postgresMigrationsDir });
       await pg.run(IDEMPOTENCY_PURGE);
-      return new PostgresEngine(pg);
+      return new PostgresEngine(pg, options);
     } catch (error) {
       await pg.close();
       throw error;
@@ -701,6 +718,16 @@ class PostgresEngine implements Engine {
     this.commits.commits++;
     this.commits.writes++;
     committed(touched);
+    this.#sinceMerge += touched.length;
+    if (this.#sinceMerge >= this.#mergeEvery && this.#merging === undefined) {
+      this.#sinceMerge = 0;
+      // Not awaited: no request waits for it. A failure (the database gone) is counted; the next
+      // thousand writes try again.
+      this.#merging = this.#pg
+        .all(GIN_PENDING_CLEANUP, [this.#table])
+        .then(() => void this.ginMerges.done++, () => void this.ginMerges.failed++)
+        .finally(() => (this.#merging = undefined));
+    }
     return value;
   }
 
@@ -708,7 +735,8 @@ class PostgresEngine implements Engine {
     return ingestContactsPostgres(this.#pg, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, workDir: load.workDir });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#merging;
     return this.#pg.close();
   }
 }

@@ -138,6 +138,8 @@ export interface ContactsStoreOptions {
   duckdbMemoryMb?: number;
   /** How long DuckDB's writer stays idle after writes before memory is given back, in ms (default 10 s, IDLE_TRIM_MS). */
   idleTrimMs?: number;
+  /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default 1,000, GIN_MERGE_EVERY). */
+  ginMergeEvery?: number;
 }
 
 /** What the point-read cache holds. */
@@ -294,6 +296,11 @@ export class ContactsStore {
   trimStats(): { done: number; putOff: number; failed: number } | undefined {
     return this.#engine.trims && { ...this.#engine.trims };
   }
+  /** PostgreSQL's background merges of the trigram indexes' pending lists (done, failed); undefined on DuckDB. */
+  ginMergeStats(): { done: number; failed: number } | undefined {
+    return this.#engine.ginMerges && { ...this.#engine.ginMerges };
+  }
+
 
   /**
    * The trigram filters that narrow `q` and `company` (DuckDB): their memory in bytes (0 while

@@ -23,6 +23,8 @@ export interface DataSources {
   contactsExport?(): string | undefined;
   /** The contacts database's trims after writes (DuckDB); undefined on PostgreSQL. */
   contactsTrims?(): { done: number; putOff: number; failed: number } | undefined;
+  /** The background merges of the trigram indexes' pending lists (PostgreSQL); undefined on DuckDB. */
+  contactsGinMerges?(): { done: number; failed: number } | undefined;
   /** Bytes of the contacts' search filters in use (DuckDB); undefined on PostgreSQL. */
   contactsSearchFilters?(): number | undefined;
 }
@@ -51,6 +53,7 @@ export class DataMetrics {
     const exportedAt = this.#sources.contactsExport?.();
     const exported = exportedAt === undefined ? NaN : Date.parse(exportedAt);
     const trims = this.#sources.contactsTrims?.();
+    const merges = this.#sources.contactsGinMerges?.();
     const searchFilters = this.#sources.contactsSearchFilters?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
@@ -94,6 +97,18 @@ export class DataMetrics {
                 { labels: { outcome: "done" }, value: trims.done },
                 { labels: { outcome: "put_off" }, value: trims.putOff },
                 { labels: { outcome: "failed" }, value: trims.failed },
+              ],
+      },
+      {
+        name: "relaciones_contacts_index_merges_total",
+        help: "Times this process merged the pending lists of the contacts' trigram indexes after its writes (every 1,000 contacts written), by outcome: done, failed. Absent on DuckDB.",
+        type: "counter",
+        samples:
+          merges === undefined
+            ? []
+            : [
+                { labels: { outcome: "done" }, value: merges.done },
+                { labels: { outcome: "failed" }, value: merges.failed },
               ],
       },
       {
