@@ -1,6 +1,7 @@
 /**
- * Gives V8's garbage back once the API goes quiet: a full collection a fixed time after the last
- * answered request (startServer arms it).
+ * Gives V8's garbage back once the API goes quiet: a full collection once no request has started or
+ * ended for a while and none is running (startServer arms it; health probes and metric scrapes do
+ * not count, or a probe every few seconds would keep the API from ever going quiet).
  *
  * Under load V8 grows its heap with the requests' garbage (182-233 MB of heap after the bench's
  * request cases at 1M contacts, 16-50 MB of it live) and keeps it while the process idles: nothing
@@ -47,8 +48,9 @@ export function garbageCollections(): number {
 
 /**
  * Calls `collect` once `idleMs` has passed without a `touch()` and nothing is `busy()`, once per
- * quiet spell (a spell starts with a touch). A touch costs an assignment; the timer runs only while
- * a spell is open and does not keep the process alive.
+ * quiet spell (a spell starts with a touch). Found busy, it waits for the next touch: the caller
+ * touches when the busy work ends. A touch costs an assignment; the timer runs only while a spell
+ * is open and does not keep the process alive.
  *
  * @example
  * ```ts
@@ -63,13 +65,13 @@ export function idleCollector(options: { idleMs?: number; busy?: () => boolean; 
   let stopped = false;
   const check = () => {
     const quiet = performance.now() - last;
-    if (quiet < idleMs || busy()) {
-      // A request still running (a long download or import) counts as not quiet.
-      timer = setTimeout(check, Math.max(idleMs - quiet, 1)).unref();
+    if (quiet < idleMs) {
+      timer = setTimeout(check, idleMs - quiet).unref();
       return;
     }
     timer = undefined;
-    collect();
+    // A request still running (a long download or import) is not quiet; its end touches again.
+    if (!busy()) collect();
   };
   return {
     touch() {

@@ -20,16 +20,19 @@ test("collectGarbage() collects what nothing references, and counts its runs", a
 test("idleCollector() collects once a quiet spell is long enough and nothing is busy, once per spell", async () => {
   let collected = 0;
   let busy = true;
-  const idle = idleCollector({ idleMs: 20, busy: () => busy, collect: () => collected++ });
+  let asked = 0;
+  const idle = idleCollector({ idleMs: 20, busy: () => (asked++, busy), collect: () => collected++ });
   try {
     // No spell without a touch: nothing comes in the time several would take.
     await sleep(100);
     assert.equal(collected, 0);
     idle.touch();
-    // A request still running holds it off, however long it runs.
-    await sleep(100);
+    // A request still running holds it off, however long it runs, without polling for its end.
+    await sleep(200);
     assert.equal(collected, 0, "not while something is busy");
+    assert.equal(asked, 1, "asked once, then waits for the touch that ends the busy work");
     busy = false;
+    idle.touch();
     await until("the collection after the spell", () => collected === 1);
     await sleep(100);
     assert.equal(collected, 1, "once per spell");

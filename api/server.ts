@@ -64,6 +64,9 @@ function batchedStdout(): (line: string) => void {
   };
 }
 
+/** Paths that health checks and metric scrapers poll (exactly, as they ask for them). */
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
+
 /**
  * Opens the app and listens.
  *
@@ -92,12 +95,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const inFlight = new Set<import("node:http").ServerResponse>();
   // V8 keeps the requests' garbage while the API idles: collected once it goes quiet (collect_garbage.ts).
   const idle = idleCollector({ idleMs: options.idleCollectMs, busy: () => inFlight.size > 0 });
-  server.on("request", (_req, res) => {
+  server.on("request", (req, res) => {
     inFlight.add(res);
-    idle.touch();
+    // Probes and scrapes come every few seconds and leave next to no garbage: they do not count.
+    const counts = !PROBES.has(req.url ?? "");
+    if (counts) idle.touch();
     res.once("close", () => {
       inFlight.delete(res);
-      idle.touch();
+      if (counts) idle.touch();
     });
   });
   app.metrics.http.inFlight = () => inFlight.size;

@@ -586,3 +586,38 @@ test("PostgreSQL: a load leaves the trigram indexes without a pending list, and 
     await until("the second load's ANALYZE", async () => (await analyzed()) === 1);
   });
 });
+
+test("PostgreSQL: a loader role granted only reads and writes loads all the same, and leaves the pending lists to autovacuum", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    const base = join(dir, "day1.csv");
+    const next = join(dir, "day2.csv");
+    writeContactsCsv(base, 300, 6);
+    writeContactsCsv(next, 300, 6, { changeEvery: 5 });
+    await ingest(db, base);
+    // Roles belong to the whole server: a name of this process's own, dropped after.
+    const role = `t_loader_${process.pid}`;
+    await db.run(`DROP ROLE IF EXISTS ${role}`);
+    await db.run(`CREATE ROLE ${role} LOGIN`);
+    try {
+      await db.run(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role};
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+      const url = new URL(await postgresDatabaseFor(dir));
+      url.username = role;
+      const loader = await PostgresDatabase.connect(url.toString(), { max: 2 });
+      let second: IngestSummary;
+      try {
+        second = await ingestContactsPostgres(loader, next, { workDir: dir });
+      } finally {
+        await loader.close();
+      }
+      assert.ok(second.updated > 0, "the load committed");
+      assert.deepEqual(second.warnings.filter((w) => /pending lists/.test(w)), [], "nothing it could not do was tried");
+      // The owner still finds what the load left in the lists.
+      const merged = (await db.all<{ merged: number }>(GIN_PENDING_CLEANUP, ["contacts"])).map((r) => Number(r.merged));
+      assert.ok(merged.every((n) => n > 0), `pending pages ${merged}`);
+    } finally {
+      await db.run(`DROP OWNED BY ${role}`);
+      await db.run(`DROP ROLE ${role}`);
+    }
+  });
+});
