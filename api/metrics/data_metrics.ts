@@ -29,6 +29,11 @@ export interface DataSources {
   contactsSearchFilters?(): number | undefined;
 }
 
+/** A counter's samples, one per outcome label; none when the counts are absent (the other backend). */
+function byOutcome(counts: Record<string, number> | undefined): { labels: { outcome: string }; value: number }[] {
+  return counts === undefined ? [] : Object.entries(counts).map(([outcome, value]) => ({ labels: { outcome }, value }));
+}
+
 /**
  * Renders the data families; run figures are cached per runs array.
  *
@@ -90,26 +95,13 @@ export class DataMetrics {
         name: "relaciones_contacts_memory_trims_total",
         help: "Times contacts.duckdb gave back memory after writes (checkpoint, buffers dropped), by outcome: done, put_off (something was reading), failed (its budget could not be set back). Absent on PostgreSQL.",
         type: "counter",
-        samples:
-          trims === undefined
-            ? []
-            : [
-                { labels: { outcome: "done" }, value: trims.done },
-                { labels: { outcome: "put_off" }, value: trims.putOff },
-                { labels: { outcome: "failed" }, value: trims.failed },
-              ],
+        samples: byOutcome(trims && { done: trims.done, put_off: trims.putOff, failed: trims.failed }),
       },
       {
         name: "relaciones_contacts_index_merges_total",
         help: "Times this process merged the pending lists of the contacts' trigram indexes after its writes (every 1,000 contacts written), by outcome: done, failed. Absent on DuckDB.",
         type: "counter",
-        samples:
-          merges === undefined
-            ? []
-            : [
-                { labels: { outcome: "done" }, value: merges.done },
-                { labels: { outcome: "failed" }, value: merges.failed },
-              ],
+        samples: byOutcome(merges),
       },
       {
         name: "relaciones_contacts_search_filters_bytes",
