@@ -721,10 +721,15 @@ class PostgresEngine implements Engine {
     this.#sinceMerge += touched.length;
     if (this.#sinceMerge >= this.#mergeEvery && this.#merging === undefined) {
       this.#sinceMerge = 0;
-      // Not awaited: no request waits for it. A failure (the database gone) is counted; the next
+      // Not awaited: no request waits for it. It gives up after a second waiting for a lock
+      // (another process's load rebuilding the indexes holds them for its whole transaction, and
+      // the merge would hold a pooled connection meanwhile). A failure is counted; the next
       // thousand writes try again.
       this.#merging = this.#pg
-        .all(GIN_PENDING_CLEANUP, [this.#table])
+        .transaction(async (tx) => {
+          await tx.run("SET LOCAL lock_timeout = '1s'");
+          await tx.all(GIN_PENDING_CLEANUP, [this.#table]);
+        })
         .then(() => void this.ginMerges.done++, () => void this.ginMerges.failed++)
         .finally(() => (this.#merging = undefined));
     }
