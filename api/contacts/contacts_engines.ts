@@ -190,13 +190,14 @@ function servingMb(contacts: number, options: EngineOptions): number {
  * checkpoint, then DuckDB's budget lowered to TRIM_MB for an instant and set back, so DuckDB drops
  * the buffers and index blocks it keeps. Writes to random rows leave the process at ~520-590 MB at
  * 1M contacts; after a trim it held 296-383 MB (three bench runs). V8's garbage is the server's to
- * give back (api/collect_garbage.ts): with both, 254-295 MB at rest, on a faster machine where the
- * trim alone left 471-483 MB (four runs and two). An export after the writes' trim took it back to 470 MB until
- * exports brought a trim of their own (205 MB, the load driver). The price: writes that arrive
- * during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and the first writes after it
- * load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms instead of ~14 ms
- * standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M contacts). So the wait is long enough that a steady trickle of writes never pays it, and short
- * enough that a quiet API holds less.
+ * give back (api/collect_garbage.ts): with both, 254-295 MB at rest (six runs), on a faster machine
+ * where the trim alone left 471-483 MB (two runs). An export after the writes' trim took it back to
+ * 470 MB until exports brought a trim of their own (205 MB, the load driver). The price: writes
+ * that arrive during a trim wait for its checkpoint (0.4-0.8 s at 1M contacts), and the first
+ * writes after it load what they touch again (a group of 32 PUTs took 106, 59 and 41 ms instead of
+ * ~14 ms standalone; through the API a single PUT 65-149 ms instead of 24-42, at 1M contacts). So
+ * the wait is long enough that a steady trickle of writes never pays it, and short enough that a
+ * quiet API holds less.
  */
 export const IDLE_TRIM_MS = 10_000;
 /** DuckDB's budget, in MB, for the instant of a trim: under what it keeps, so it drops every buffer it may. */
