@@ -679,7 +679,7 @@ class PostgresEngine implements Engine {
   readonly #table: string;
   readonly #mergeEvery: number;
   #sinceMerge = 0;
-  #merging: Promise<void> | undefined;
+  #merging = false;
 
   private constructor(pg: PostgresDatabase, options: EngineOptions) {
     this.#pg = pg;
@@ -720,19 +720,20 @@ class PostgresEngine implements Engine {
     this.commits.writes++;
     committed(touched);
     this.#sinceMerge += touched.length;
-    if (this.#sinceMerge >= this.#mergeEvery && this.#merging === undefined) {
+    if (this.#sinceMerge >= this.#mergeEvery && !this.#merging) {
       this.#sinceMerge = 0;
       // Not awaited: no request waits for it. It gives up after a second waiting for a lock
       // (another process's load rebuilding the indexes holds them for its whole transaction, and
       // the merge would hold a pooled connection meanwhile). A failure is counted; the next
       // thousand writes try again.
-      this.#merging = this.#pg
+      this.#merging = true;
+      void this.#pg
         .transaction(async (tx) => {
           await tx.run("SET LOCAL lock_timeout = '1s'");
           await tx.all(GIN_PENDING_CLEANUP, [this.#table]);
         })
         .then(() => void this.ginMerges.done++, () => void this.ginMerges.failed++)
-        .finally(() => (this.#merging = undefined));
+        .finally(() => (this.#merging = false));
     }
     return value;
   }

@@ -296,11 +296,11 @@ export class ContactsStore {
   trimStats(): { done: number; putOff: number; failed: number } | undefined {
     return this.#engine.trims && { ...this.#engine.trims };
   }
+
   /** PostgreSQL's background merges of the trigram indexes' pending lists (done, failed); undefined on DuckDB. */
   ginMergeStats(): { done: number; failed: number } | undefined {
     return this.#engine.ginMerges && { ...this.#engine.ginMerges };
   }
-
 
   /**
    * The trigram filters that narrow `q` and `company` (DuckDB): their memory in bytes (0 while

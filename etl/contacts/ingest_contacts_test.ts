@@ -548,12 +548,17 @@ test("a load told to stop writes nothing up to its COMMIT, and once its COMMIT h
   });
 });
 
+/** A day's file and the next day's (every `changeEvery`-th person with another phone), in `dir`. */
+function twoDays(dir: string, rows: number, seed: number, changeEvery: number) {
+  const base = join(dir, "day1.csv");
+  const next = join(dir, "day2.csv");
+  return { base, next, written: writeContactsCsv(base, rows, seed), changed: writeContactsCsv(next, rows, seed, { changeEvery }) };
+}
+
 test("the next day's file (the bench's): every tenth person changed, and only they are updated", async () => {
   await withDb(async (db, dir) => {
-    const base = join(dir, "day1.csv");
-    const next = join(dir, "day2.csv");
-    const written = writeContactsCsv(base, 3_000, 3);
-    assert.deepEqual(writeContactsCsv(next, 3_000, 3, { changeEvery: 10 }), written, "the same rows and people");
+    const { base, next, written, changed } = twoDays(dir, 3_000, 3, 10);
+    assert.deepEqual(changed, written, "the same rows and people");
     const first = await ingest(db, base);
     const second = await ingest(db, next);
     // People 3, 13, 23...: a tenth of those loaded, give or take the rejected ones.
@@ -566,10 +571,7 @@ test("the next day's file (the bench's): every tenth person changed, and only th
 
 test("PostgreSQL: a load leaves the trigram indexes without a pending list, and one changing a twentieth of the table gathers statistics", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
   await withDb(async (db, dir) => {
-    const base = join(dir, "day1.csv");
-    const next = join(dir, "day2.csv");
-    writeContactsCsv(base, 30_000, 5);
-    writeContactsCsv(next, 30_000, 5, { changeEvery: 14 });
+    const { base, next } = twoDays(dir, 30_000, 5, 14);
     const first = await ingest(db, base);
     const analyzed = async () =>
       (await db.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_user_tables WHERE relname = 'contacts' AND last_analyze IS NOT NULL"))!.n;
@@ -589,10 +591,7 @@ test("PostgreSQL: a load leaves the trigram indexes without a pending list, and 
 
 test("PostgreSQL: a loader role granted only reads and writes loads all the same, and leaves the pending lists to autovacuum", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
   await withDb(async (db, dir) => {
-    const base = join(dir, "day1.csv");
-    const next = join(dir, "day2.csv");
-    writeContactsCsv(base, 300, 6);
-    writeContactsCsv(next, 300, 6, { changeEvery: 5 });
+    const { base, next } = twoDays(dir, 300, 6, 5);
     await ingest(db, base);
     // Roles belong to the whole server: a name of this process's own, dropped after.
     const role = `t_loader_${process.pid}`;
