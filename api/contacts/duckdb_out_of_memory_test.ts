@@ -1,6 +1,6 @@
 // DuckDB short of memory answers 503, never a 500 or a crash (a regression test, moved here from
 // contacts_regression_test.ts). Alone in its file, so in a process of its own: in that file, twice
-// in nine CI runs and twice in 31 runs here, the process ended with SIGSEGV inside this test, in
+// in nine CI runs and twice in 46 runs here, the process ended with SIGSEGV inside this test, in
 // DuckDB's scan of a string column under the 1 MB budget (the core's backtrace:
 // UncompressedStringStorage::ReadStringMarker), each time after fifteen other tests had opened and
 // closed their databases in that process, one of them idle for a minute. Alone, or after an idle
