@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Database } from "../etl/db/mod.ts";
 import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 import { seedFile, seedSkip } from "../scripts/testing/seed_data.ts";
+import { until } from "../scripts/testing/until.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -289,23 +290,24 @@ test("SIGTERM lets an in-flight request finish, refuses new connections, then ex
     const { url } = await waitForApiJson(dir);
     const { request } = await import("node:http");
     const target = new URL(url);
+    const req = request({ host: target.hostname, port: target.port, method: "POST", path: "/contacts", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        { host: target.hostname, port: target.port, method: "POST", path: "/contacts", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
-        (res) => {
-          let body = "";
-          res.on("data", (d) => (body += d));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
       req.on("error", reject);
-      req.write('{"first_name":"Slow","last_name":"Client",');
-      // The rest arrives after the server was told to stop.
-      setTimeout(() => {
-        child.kill("SIGTERM");
-        setTimeout(() => req.end('"email":"slow@example.com"}'), 500);
-      }, 300);
     });
+    req.write('{"first_name":"Slow","last_name":"Client",');
+    // States, not times (fixed delays failed once the child was 350 ms slow to read the headers):
+    // the request is in flight (the scrape asking is the other one), the server has begun to stop,
+    // and only then does the rest of the body arrive.
+    const inFlight = async () => Number(/^http_requests_in_flight (\d+)/m.exec((await raw(url, { path: "/metrics" })).text)?.[1] ?? 0);
+    await until("the slow request in flight", async () => (await inFlight()) >= 2);
+    child.kill("SIGTERM");
+    await until("the server stopping", () => /SIGTERM: finishing in-flight requests/.test(output()));
+    req.end('"email":"slow@example.com"}');
     const res = await response;
     assert.equal(res.status, 201, res.body);
     assert.equal(await exited, 0, output());
