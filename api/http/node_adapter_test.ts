@@ -193,6 +193,8 @@ test("request.signal aborts when the client goes before the answer, and not once
   const seen: string[] = [];
   let gone!: () => void;
   const left = new Promise<void>((resolve) => (gone = resolve));
+  let listening!: () => void;
+  const started = new Promise<void>((resolve) => (listening = resolve));
   await withServer(
     async (req) => {
       const signal = req.signal;
@@ -201,7 +203,9 @@ test("request.signal aborts when the client goes before the answer, and not once
         return json({ ok: true });
       }
       // Long work that stops when its client goes.
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      listening();
+      await aborted;
       seen.push("slow: aborted");
       gone();
       return json({ ok: false });
@@ -210,7 +214,9 @@ test("request.signal aborts when the client goes before the answer, and not once
       assert.equal((await raw(url, { path: "/quick" })).status, 200);
       const socket = connect(Number(new URL(url).port), "127.0.0.1");
       socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-      setTimeout(() => socket.destroy(), 50);
+      // Gone once the handler runs (a fixed 50 ms could end the socket before its request was read).
+      await started;
+      socket.destroy();
       // A guard, not a timing: without the abort the handler would wait for ever and keep the server open.
       let guard: NodeJS.Timeout | undefined;
       await Promise.race([left, new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("the handler never saw its client go")), 20_000)))]);
