@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
 import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
 import { etlCli } from "../scripts/testing/etl_cli.ts";
 import { writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
+import { until } from "../scripts/testing/until.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
@@ -392,11 +393,13 @@ test("npm run etl -- --watch --only contacts: a changed workbook does not load r
   const dir = mkdtempSync(join(tmpdir(), "etl-watch-contacts-"));
   const dataDir = join(dir, "data");
   const workbook = join(dir, "r.xlsx");
+  const contacts = join(dir, "contacts.csv");
+  copyFileSync(CONTACTS, contacts);
   const version = { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` };
   await writeVersion(workbook, version);
   const child = spawn(
     process.execPath,
-    [...process.execArgv, MAIN, "--watch", "--json", "--only", "contacts", "--workbook", workbook, "--contacts", CONTACTS, "--data-dir", dataDir],
+    [...process.execArgv, MAIN, "--watch", "--json", "--only", "contacts", "--workbook", workbook, "--contacts", contacts, "--data-dir", dataDir],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -405,14 +408,13 @@ test("npm run etl -- --watch --only contacts: a changed workbook does not load r
   child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 20_000;
-    while (!stdout.includes("\n")) {
-      assert.ok(Date.now() < deadline, `no start-up load; stderr:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const waitFor = (what: string, done: () => boolean) => until(what, done).catch((e: Error) => assert.fail(`${e.message}; stderr:\n${stderr}`));
+    await waitFor("the start-up load", () => stdout.includes("\n"));
     await writeVersion(workbook, { ...version, ids: [1, 2, 3, 4] });
-    // Past the watcher's debounce (about 3 s of stillness plus a 1 s poll).
-    await new Promise((resolve) => setTimeout(resolve, 7000));
+    // Then the CSV changes, and its load is waited for (not a time): the workbook changed first and
+    // settles by the same rule, so a load it wrongly started would come no later.
+    appendFileSync(contacts, "Nora,Vidal,,,,,,,,nora.vidal@example.com,Sales\n");
+    await waitFor("the changed CSV's load", () => /"inserted":1\b/.test(stdout));
     child.kill("SIGTERM");
     assert.equal(await exited, 0, stderr);
     const summaries = stdout.trim().split("\n").map((line) => JSON.parse(line) as { relationships: unknown });
