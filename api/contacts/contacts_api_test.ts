@@ -4,23 +4,19 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord, GIN_PENDING_CLEANUP } from "../../etl/contacts/mod.ts";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
-import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { until } from "../../scripts/testing/until.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", state: "ny", city: "New York", company_name: "Acme Corp", departments: ["Sales", "IT"] };
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  return raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
-}
-
 test("contacts API: create, read, conditional GET, replace, merge patch, delete", async (t) => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
     await t.test("POST 201 with Location, ETag and the normalised contact", async () => {
-      const res = await post(server.url, ann);
+      const res = await postContact(server.url, ann);
       assert.equal(res.status, 201);
       const body = res.json();
       assert.equal(res.headers.location, `/contacts/${body.id}`);
@@ -99,8 +95,8 @@ test("contacts API: every error status is a problem document", async (t) => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    assert.equal((await post(server.url, ann)).status, 201);
-    assert.equal((await post(server.url, { ...ann, email: "bob@example.com" })).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, { ...ann, email: "bob@example.com" })).status, 201);
     const patch = (path: string, body: string, headers: Record<string, string> = {}) =>
       raw(server.url, { method: "PATCH", path, headers: { ...JSON_HEADERS, ...headers }, body });
     const cases: [string, () => Promise<Awaited<ReturnType<typeof raw>>>, number][] = [
@@ -112,11 +108,11 @@ test("contacts API: every error status is a problem document", async (t) => {
       ["400 bad cursor", () => raw(server.url, { path: "/contacts?cursor=nonsense" }), 400],
       ["404 unknown path", () => raw(server.url, { path: "/nothing/here" }), 404],
       ["405 wrong method", () => raw(server.url, { method: "DELETE", path: "/contacts" }), 405],
-      ["409 duplicate e-mail in another case", () => post(server.url, { ...ann, email: "ANN@example.COM" }), 409],
-      ["413 body over 1 MiB", () => post(server.url, { ...ann, address: "x".repeat(1024 * 1024 + 10) }), 413],
+      ["409 duplicate e-mail in another case", () => postContact(server.url, { ...ann, email: "ANN@example.COM" }), 409],
+      ["413 body over 1 MiB", () => postContact(server.url, { ...ann, address: "x".repeat(1024 * 1024 + 10) }), 413],
       ["415 wrong content type", () => raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "text/plain" }, body: JSON.stringify(ann) }), 415],
       ["415 no content type", () => raw(server.url, { method: "POST", path: "/contacts", body: JSON.stringify(ann) }), 415],
-      ["422 invalid fields", () => post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" }), 422],
+      ["422 invalid fields", () => postContact(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" }), 422],
       ["400 malformed JSON on PATCH", () => patch("/contacts/1", "{nope"), 400],
       ["404 unknown contact", () => raw(server.url, { path: "/contacts/999" }), 404],
       ["404 PATCH of an unknown contact", () => patch("/contacts/999", '{"city":"X"}'), 404],
@@ -158,7 +154,7 @@ test("contacts API: every error status is a problem document", async (t) => {
       assert.deepEqual(fields, ["color", "email", "last_name", "state"]);
     });
     await t.test("422 lists every invalid field at once", async () => {
-      const res = await post(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" });
+      const res = await postContact(server.url, { first_name: "", email: "nope", state: "Texas", id: 9, color: "red" });
       const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
       assert.deepEqual(fields, ["color", "email", "first_name", "id", "last_name", "state"]);
     });
@@ -172,24 +168,24 @@ test("contacts API: Idempotency-Key replays the first result, also after a resta
   const { dir, cleanup } = tempDir();
   let server = await testServer(dir);
   try {
-    const first = await post(server.url, ann, { "idempotency-key": "k-123" });
+    const first = await postContact(server.url, ann, { "idempotency-key": "k-123" });
     assert.equal(first.status, 201);
-    const retry = await post(server.url, ann, { "idempotency-key": "k-123" });
+    const retry = await postContact(server.url, ann, { "idempotency-key": "k-123" });
     assert.equal(retry.status, 201);
     assert.equal(retry.headers["idempotent-replayed"], "true");
     assert.equal(retry.headers.location, first.headers.location);
     assert.deepEqual(retry.json(), first.json());
-    const other = await post(server.url, { ...ann, email: "x@example.com" }, { "idempotency-key": "k-123" });
+    const other = await postContact(server.url, { ...ann, email: "x@example.com" }, { "idempotency-key": "k-123" });
     assert.equal(other.status, 422);
     await server.close();
     server = await testServer(dir);
-    const afterRestart = await post(server.url, ann, { "idempotency-key": "k-123" });
+    const afterRestart = await postContact(server.url, ann, { "idempotency-key": "k-123" });
     assert.equal(afterRestart.status, 201);
     assert.deepEqual(afterRestart.json(), first.json());
     const list = (await raw(server.url, { path: "/contacts?count=true" })).json();
     assert.equal(list.total, 1);
     // Concurrent retries of one key create one contact.
-    const burst = await Promise.all(Array.from({ length: 5 }, () => post(server.url, { ...ann, email: "b@example.com" }, { "idempotency-key": "k-burst" })));
+    const burst = await Promise.all(Array.from({ length: 5 }, () => postContact(server.url, { ...ann, email: "b@example.com" }, { "idempotency-key": "k-burst" })));
     assert.deepEqual(new Set(burst.map((r) => r.headers.location)).size, 1);
     assert.ok(burst.every((r) => r.status === 201));
     // A count given before a write is not given again after it (DuckDB keeps counts per commit).
@@ -206,16 +202,16 @@ test("contacts API: writes need the bearer token when API_TOKEN is set", async (
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir, { apiToken: "s3cret-token-value" });
   try {
-    const none = await post(server.url, ann);
+    const none = await postContact(server.url, ann);
     assert.equal(none.status, 401);
     assert.match(String(none.headers["www-authenticate"]), /^Bearer/);
     assert.match(String(none.headers["content-type"]), /^application\/problem\+json/);
     assert.equal(none.json().status, 401);
     assert.match(none.json().type, /^\/docs#problem-/);
-    const wrong = await post(server.url, ann, { authorization: "Bearer nope" });
+    const wrong = await postContact(server.url, ann, { authorization: "Bearer nope" });
     assert.equal(wrong.status, 401);
     assert.match(String(wrong.headers["www-authenticate"]), /invalid_token/);
-    const ok = await post(server.url, ann, { authorization: "Bearer s3cret-token-value" });
+    const ok = await postContact(server.url, ann, { authorization: "Bearer s3cret-token-value" });
     assert.equal(ok.status, 201);
     assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 200, "reads stay open");
     // Every other write is guarded too, before its body is even looked at.
@@ -248,7 +244,7 @@ test("contacts API: filters, sort, keyset pages with Link, total, CSV and depart
       ["Vera", "Evans", "TX", "Austin", "Acme", ["Legal"]],
     ] as const;
     for (const [i, [first, last, state, city, company, departments]] of people.entries()) {
-      const res = await post(server.url, { first_name: first, last_name: last, email: `p${i}@example.com`, state, city, company_name: company, departments: [...departments] });
+      const res = await postContact(server.url, { first_name: first, last_name: last, email: `p${i}@example.com`, state, city, company_name: company, departments: [...departments] });
       assert.equal(res.status, 201, res.text);
     }
     const names = async (path: string) => (await raw(server.url, { path })).json().items.map((c: { first_name: string }) => c.first_name);
@@ -371,7 +367,7 @@ test("a CSV import and concurrent POSTs are serialised: every write lands, none 
     const rows = Array.from({ length: 500 }, (_, i) => `F${i},L${i},,,,TX,,,,csv${i}@example.com,Ops`).join("\n");
     const [imported, ...posted] = await Promise.all([
       raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: header + rows + "\n" }),
-      ...Array.from({ length: 10 }, (_, i) => post(server.url, { first_name: "P", last_name: `${i}`, email: `post${i}@example.com`, departments: ["Ops"] })),
+      ...Array.from({ length: 10 }, (_, i) => postContact(server.url, { first_name: "P", last_name: `${i}`, email: `post${i}@example.com`, departments: ["Ops"] })),
     ]);
     assert.equal(imported.status, 200, imported.text);
     assert.deepEqual(posted.map((r) => r.status), Array(10).fill(201));
@@ -398,13 +394,13 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   const record = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80, description: "Job title.", example: "Dr" });
   const server = await testServer(dir, { contacts: { record, migrationsDir: migrations, postgresMigrationsDir: postgresMigrations } });
   try {
-    const created = await post(server.url, { ...ann, title: "  Dr " });
+    const created = await postContact(server.url, { ...ann, title: "  Dr " });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json().title, "Dr", "trimmed like every field");
     const id = created.json().id;
     assert.equal((await raw(server.url, { path: `/contacts/${id}` })).json().title, "Dr");
 
-    const invalid = await post(server.url, { ...ann, email: "nope", title: "x".repeat(81) });
+    const invalid = await postContact(server.url, { ...ann, email: "nope", title: "x".repeat(81) });
     assert.equal(invalid.status, 422);
     assert.deepEqual(invalid.json().errors.map((e: { field: string }) => e.field).sort(), ["email", "title"]);
 
@@ -442,7 +438,7 @@ test("contacts API on PostgreSQL: writes merge the trigram indexes' pending list
   t.after(cleanup);
   const server = await testServer(dir, { contacts: { ginMergeEvery: 3 } });
   t.after(() => server.close());
-  for (let i = 0; i < 3; i++) assert.equal((await post(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
+  for (let i = 0; i < 3; i++) assert.equal((await postContact(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
   const merges = () => server.app.contacts.ginMergeStats()!;
   await until("the merge after three contacts", () => merges().done === 1);
   assert.deepEqual(merges(), { done: 1, failed: 0 });
@@ -453,6 +449,6 @@ test("contacts API on PostgreSQL: writes merge the trigram indexes' pending list
   const metrics = (await raw(server.url, { path: "/metrics" })).text;
   assert.match(metrics, /relaciones_contacts_index_merges_total\{outcome="done"\} 1/);
   // The next merge comes after three more.
-  for (let i = 3; i < 5; i++) assert.equal((await post(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
+  for (let i = 3; i < 5; i++) assert.equal((await postContact(server.url, { ...ann, email: `merge${i}@example.com` })).status, 201);
   assert.equal(merges().done, 1);
 });

@@ -5,28 +5,24 @@ import assert from "node:assert/strict";
 import { setImmediate as turn } from "node:timers/promises";
 import { request } from "node:http";
 import { join } from "node:path";
-import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { placeUpload } from "../../etl/handover/mod.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", zip: "12204", departments: ["Sales"] };
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  return raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
-}
-
 test("an Idempotency-Key replay never pairs the first body with the contact's current ETag", async () => {
   const { dir, cleanup } = tempDir();
   let server = await testServer(dir);
   try {
-    const first = await post(server.url, ann, { "idempotency-key": "k-etag" });
+    const first = await postContact(server.url, ann, { "idempotency-key": "k-etag" });
     assert.equal(first.status, 201);
     assert.equal(first.headers.etag, '"1"');
     const patched = await raw(server.url, { method: "PATCH", path: first.headers.location as string, headers: JSON_HEADERS, body: '{"city":"Troy"}' });
     assert.equal(patched.headers.etag, '"2"');
     for (const round of ["same process", "after a restart"]) {
-      const replay = await post(server.url, ann, { "idempotency-key": "k-etag" });
+      const replay = await postContact(server.url, ann, { "idempotency-key": "k-etag" });
       assert.equal(replay.status, 201, round);
       assert.equal(replay.headers["idempotent-replayed"], "true", round);
       // The stored answer exactly as first sent: its body and its own ETag, never the current one.
@@ -53,7 +49,7 @@ test("a weak or unparseable If-Match never makes a write unconditional", async (
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
     for (const ifMatch of ['W/"1"', "1", '"one"', '"1', "garbage, W/\"1\""]) {
       for (const method of ["PATCH", "PUT", "DELETE"]) {
         const res = await raw(server.url, {
@@ -80,7 +76,7 @@ test("a write that repairs a value says so in `warnings` (a 4-digit ZIP gets its
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    const created = await post(server.url, { ...ann, zip: "7102" });
+    const created = await postContact(server.url, { ...ann, zip: "7102" });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json().zip, "07102");
     assert.deepEqual(created.json().warnings, [{ field: "zip", from: "7102", to: "07102", message: "Restored the leading zero of ZIP code '7102'" }]);
@@ -102,8 +98,8 @@ test("DELETE /departments/{id}: 204 when no contact links to it, 409 with the co
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    assert.equal((await post(server.url, { ...ann, departments: ["Sales", "Legal"] })).status, 201);
-    assert.equal((await post(server.url, { ...ann, email: "bob@example.com", departments: ["Sales"] })).status, 201);
+    assert.equal((await postContact(server.url, { ...ann, departments: ["Sales", "Legal"] })).status, 201);
+    assert.equal((await postContact(server.url, { ...ann, email: "bob@example.com", departments: ["Sales"] })).status, 201);
     const ids = new Map<string, number>(
       (await raw(server.url, { path: "/departments" })).json().items.map((d: { id: number; name: string }) => [d.name, d.id]),
     );
@@ -127,7 +123,7 @@ test("reads cannot grow the server's memory: 300 distinct list queries keep answ
   // A point-read cache of 4 KiB and list answers of 8 KiB: room for a handful of each, so the bounds are what is tested.
   const server = await testServer(dir, { contacts: { cacheBytes: 4096, answerBytes: 8192 } });
   try {
-    for (let i = 0; i < 30; i++) assert.equal((await post(server.url, { ...ann, email: `p${i}@example.com` })).status, 201);
+    for (let i = 0; i < 30; i++) assert.equal((await postContact(server.url, { ...ann, email: `p${i}@example.com` })).status, 201);
     const store = server.app.contacts;
     // 300 distinct list queries (the old page cache kept each answer, unbounded, until the next write).
     for (let limit = 1; limit <= 300; limit++) assert.equal((await raw(server.url, { path: `/contacts?limit=${limit}&count=true` })).status, 200);
@@ -162,7 +158,7 @@ test("point reads that miss the cache in one turn of the event loop are one data
   const server = await testServer(dir, { contacts: { cacheBytes: 0 } });
   try {
     const ids: number[] = [];
-    for (let i = 0; i < 40; i++) ids.push((await post(server.url, { ...ann, last_name: `L${i}`, email: `r${i}@example.com`, departments: [`D${i % 3}`] })).json().id);
+    for (let i = 0; i < 40; i++) ids.push((await postContact(server.url, { ...ann, last_name: `L${i}`, email: `r${i}@example.com`, departments: [`D${i % 3}`] })).json().id);
     const store = server.app.contacts;
     const before = store.pointReadStats();
     const missing = Math.max(...ids) + 1000;
@@ -190,7 +186,7 @@ test("a list query asked again before the next commit is one database read, and 
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    for (let i = 0; i < 5; i++) assert.equal((await post(server.url, { ...ann, last_name: `L${i}`, email: `l${i}@example.com`, state: "NY" })).status, 201);
+    for (let i = 0; i < 5; i++) assert.equal((await postContact(server.url, { ...ann, last_name: `L${i}`, email: `l${i}@example.com`, state: "NY" })).status, 201);
     const store = server.app.contacts;
     const page = async () => (await raw(server.url, { path: "/contacts?state=ny&sort=last_name&limit=2&count=true" })).json();
     const before = store.answerStats();
@@ -204,7 +200,7 @@ test("a list query asked again before the next commit is one database read, and 
     // PostgreSQL: other processes write too, so every ask reads.
     assert.equal(asked.read - before.read, store.backend === "duckdb" ? 2 : 30);
     // A write is in the next answer at once: the kept ones are forgotten when it commits.
-    assert.equal((await post(server.url, { ...ann, last_name: "A", email: "a@example.com", state: "NY" })).status, 201);
+    assert.equal((await postContact(server.url, { ...ann, last_name: "A", email: "a@example.com", state: "NY" })).status, 201);
     const after = await page();
     assert.deepEqual(after.items.map((c: { last_name: string }) => c.last_name), ["A", "L0"]);
     assert.equal(after.total, 6);
@@ -219,7 +215,7 @@ test("a first page that holds every match is its own total: no count query for i
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    for (let i = 0; i < 3; i++) assert.equal((await post(server.url, { ...ann, last_name: `L${i}`, email: `f${i}@example.com`, state: i < 2 ? "NY" : "CA" })).status, 201);
+    for (let i = 0; i < 3; i++) assert.equal((await postContact(server.url, { ...ann, last_name: `L${i}`, email: `f${i}@example.com`, state: i < 2 ? "NY" : "CA" })).status, 201);
     const store = server.app.contacts;
     const asked = () => store.answerStats().asked;
     const list = async (query: string) => (await raw(server.url, { path: `/contacts?${query}` })).json();
@@ -283,7 +279,7 @@ test("group commit: concurrent writes get exactly the answers one write after an
     const person = (i: number, extra: Record<string, unknown> = {}) => ({ first_name: "P", last_name: `N${i}`, email: `p${i}@example.com`, departments: ["Ops", "ops"], ...extra });
     // Creates: 12 people, each e-mail sent twice at once (the second in another case): one 201, one 409.
     const creates = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => post(server.url, person(i % 12, { email: i < 12 ? `p${i}@example.com` : `P${i - 12}@EXAMPLE.com` }))),
+      Array.from({ length: 24 }, (_, i) => postContact(server.url, person(i % 12, { email: i < 12 ? `p${i}@example.com` : `P${i - 12}@EXAMPLE.com` }))),
     );
     for (let i = 0; i < 12; i++) assert.deepEqual([creates[i].status, creates[i + 12].status].sort(), [201, 409], `e-mail p${i}`);
     const ids = creates.filter((r) => r.status === 201).map((r) => r.json().id as number).sort((a, b) => a - b);
@@ -298,8 +294,8 @@ test("group commit: concurrent writes get exactly the answers one write after an
       raw(server.url, { method: "PUT", path: "/contacts/99999", headers: JSON_HEADERS, body: JSON.stringify(person(99)) }),
       raw(server.url, { method: "PUT", path: `/contacts/${ids[9]}`, headers: JSON_HEADERS, body: JSON.stringify(person(9, { email: emailOf.get(ids[0])!.toUpperCase() })) }),
       raw(server.url, { method: "PUT", path: `/contacts/${ids[10]}`, headers: JSON_HEADERS, body: JSON.stringify(person(10, { email: "moved@example.com", city: "Troy" })) }),
-      post(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
-      post(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
+      postContact(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
+      postContact(server.url, person(50, { email: "fresh@example.com" }), { "idempotency-key": "k-group" }),
     ]);
     assert.deepEqual(writes.map((r) => r.status), [200, 200, 200, 200, 200, 200, 200, 200, 412, 404, 409, 200, 201, 201]);
     assert.equal(writes[12].headers.location, writes[13].headers.location, "one contact for one Idempotency-Key");
@@ -322,8 +318,8 @@ test("group commit: concurrent writes get exactly the answers one write after an
     } else assert.equal(stats.commits, stats.writes);
     // The e-mail key moved with the e-mail in the group's own UPDATE (DuckDB no longer checks it,
     // migration 008): the new address is taken in any case, the old one is free again.
-    assert.equal((await post(server.url, person(60, { email: "MOVED@example.COM" }))).status, 409);
-    assert.equal((await post(server.url, person(61, { email: emailOf.get(ids[10])!.toUpperCase() }))).status, 201);
+    assert.equal((await postContact(server.url, person(60, { email: "MOVED@example.COM" }))).status, 409);
+    assert.equal((await postContact(server.url, person(61, { email: emailOf.get(ids[10])!.toUpperCase() }))).status, 201);
   } finally {
     await server.close();
     cleanup();
@@ -336,7 +332,7 @@ test("writes without If-Match are unconditional even when they race: every PATCH
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
     const patches = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: JSON.stringify({ city: `City ${i}` }) }),
@@ -357,7 +353,7 @@ test("a PUT of a body read before someone else's change, with its If-Match, is a
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
-    assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
     const read = await raw(server.url, { path: "/contacts/1" });
     await new Promise((r) => setTimeout(r, 5)); // updated_at must differ from the read's
     assert.equal((await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"city":"Elsewhere"}' })).status, 200);
@@ -380,7 +376,7 @@ test("a PUT or PATCH without read-only fields reads nothing before its write, an
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir, { contacts: { cacheBytes: 0 } });
   try {
-    assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
     const store = server.app.contacts;
     const send = (method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
       raw(server.url, { method, path, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
@@ -428,7 +424,7 @@ test("DuckDB: readers that each ask again once answered share one database read 
   try {
     const store = server.app.contacts;
     if (store.backend !== "duckdb") return t.skip("PostgreSQL reads several groups at once");
-    for (let i = 0; i < 32; i++) assert.equal((await post(server.url, { ...ann, email: `c${i}@example.com` })).status, 201);
+    for (let i = 0; i < 32; i++) assert.equal((await postContact(server.url, { ...ann, email: `c${i}@example.com` })).status, 201);
     const readers = 32;
     const rounds = 8;
     const before = store.pointReadStats();
@@ -459,7 +455,7 @@ test("DuckDB: readers of one contact count as readers, not as one contact, in th
   try {
     const store = server.app.contacts;
     if (store.backend !== "duckdb") return t.skip("PostgreSQL reads several groups at once");
-    assert.equal((await post(server.url, ann)).status, 201);
+    assert.equal((await postContact(server.url, ann)).status, 201);
     const before = store.pointReadStats();
     // One read starts a group; 31 more arrive while it runs: 32 in flight.
     const first = store.get(1);
@@ -498,7 +494,7 @@ test("an import whose client goes away before it is written is stopped, and noth
       req.end(body, () => setTimeout(() => req.destroy(), 300));
     });
     // Writes queue behind the import: when this one is answered, the import has ended.
-    const after = await post(server.url, ann);
+    const after = await postContact(server.url, ann);
     assert.equal(after.status, 201, after.text);
     const list = (await raw(server.url, { path: "/contacts?count=true&limit=1" })).json();
     assert.equal(list.total, 1, "only the contact written after the import: the import wrote nothing");

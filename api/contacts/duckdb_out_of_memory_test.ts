@@ -8,13 +8,9 @@
 // budget no server is given (servingMemoryMb).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
 const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", zip: "12204", departments: ["Sales"] };
-
-function post(url: string, body: unknown) {
-  return raw(url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
 
 test("DuckDB short of memory: requests get 503 with Retry-After, never a 500, and the API keeps answering", async (t) => {
   const { dir, cleanup } = tempDir();
@@ -23,13 +19,13 @@ test("DuckDB short of memory: requests get 503 with Retry-After, never a 500, an
   // DuckDB before it commits (the case a big table's indexes make of the default budget; a failure
   // inside a COMMIT may abort the process, which is why the budget grows with the table).
   const first = await testServer(dir);
-  const id = (await post(first.url, ann)).json().id;
+  const id = (await postContact(first.url, ann)).json().id;
   await first.close();
   const server = await testServer(dir, { contacts: { duckdbMemoryMb: 1 }, logError: (_message: string, error: unknown) => errors.push(error) });
   try {
     if (server.app.contacts.backend !== "duckdb") return t.skip("DuckDB's memory budget");
     const answers = [
-      await post(server.url, { ...ann, email: "other@example.com" }),
+      await postContact(server.url, { ...ann, email: "other@example.com" }),
       await raw(server.url, { path: `/contacts/${id}` }),
       await raw(server.url, { path: "/contacts?state=NY" }),
       // The page and its count fail together: neither failure may go unhandled (the process would end).

@@ -71,6 +71,11 @@ export function raw(url: string, options: { method?: string; path: string; heade
   });
 }
 
+/** POST /contacts with a JSON body (and any extra headers, such as Idempotency-Key). */
+export function postContact(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return raw(url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+}
+
 /** What a raw-socket upload saw. */
 export interface UploadResult {
   /** Body bytes handed to the socket before the client stopped. */
