@@ -48,7 +48,6 @@ function failed(section, error) {
 
 async function loadAll() {
   announce("Loading…");
-  document.body.dataset.loaded = "false";
   /** @type {string[]} */
   const problems = [];
   const contactsLoaded = contacts.load().catch((e) => void problems.push(failed("Contacts", e)));
@@ -92,11 +91,40 @@ async function loadAll() {
   await contactsLoaded;
   const summary = latest ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}` : "No relationship load yet: run npm run etl";
   announce(problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary);
-  // A hook for the browser tests and the screenshot script: everything has settled.
-  document.body.dataset.loaded = "true";
 }
 
-byId("refresh", HTMLButtonElement).addEventListener("click", () => void loadAll());
+/** The load in progress, and whether another was asked for while it ran. */
+let loading = /** @type {Promise<void> | null} */ (null);
+let askedAgain = false;
+
+/**
+ * Loads everything, one load at a time: asked during a load, it runs once more after that one.
+ * Two loads side by side could finish in either order, and the older one's answers, arriving last,
+ * would overwrite the newer ones (a version published between two clicks of Refresh, shown and then
+ * replaced by the one before). The page always ends on answers asked for after the last request.
+ */
+function refresh() {
+  if (loading) {
+    askedAgain = true;
+    return loading;
+  }
+  document.body.dataset.loaded = "false";
+  loading = (async () => {
+    try {
+      do {
+        askedAgain = false;
+        await loadAll();
+      } while (askedAgain);
+    } finally {
+      loading = null;
+      // A hook for the browser tests and the screenshot script: everything has settled.
+      document.body.dataset.loaded = "true";
+    }
+  })();
+  return loading;
+}
+
+byId("refresh", HTMLButtonElement).addEventListener("click", () => void refresh());
 
 /** The newest run id the page shows; a different one on the server means a load has finished. */
 let shownRunId = /** @type {string | null | undefined} */ (undefined);
@@ -108,10 +136,10 @@ setInterval(async () => {
   try {
     const [newest] = await api.listRuns("relationships", 1);
     const id = newest?.id ?? null;
-    if (shownRunId !== undefined && id !== shownRunId) await loadAll();
+    if (shownRunId !== undefined && id !== shownRunId) await refresh();
   } catch {
     // The API may be restarting; try again next time.
   }
 }, 30_000);
 
-void loadAll();
+void refresh();

@@ -88,6 +88,47 @@ async function served(demo: Demo, version: number): Promise<void> {
   }
 }
 
+/**
+ * Counts, in `window.loads`, the dashboard's loads begun and ended, as its status line says them
+ * ("Loading…", then "Latest load …" or "No relationship load yet …"): equal counts mean no load is
+ * in flight, whichever way the page orders them.
+ */
+const COUNT_LOADS = `(() => {
+  const loads = (window.loads = { started: 0, ended: 0 });
+  new MutationObserver((records) => {
+    for (const r of records) for (const node of r.addedNodes) {
+      if (node.textContent === "Loading…") loads.started++;
+      else if (/^(Latest load|No relationship load)/.test(node.textContent ?? "")) loads.ended++;
+    }
+  }).observe(document.getElementById("status"), { childList: true });
+})()`;
+
+/**
+ * Holds the next answer to the dashboard's list of runs in the browser, once it has arrived from
+ * the server, until `release`: the load that asked for it stays in flight with an answer older
+ * than what the server has by then. Other requests pass.
+ */
+async function holdRunsAnswer(page: Page): Promise<{ held: Promise<void>; release: () => Promise<void> }> {
+  let heldId: string | undefined;
+  let onHeld!: () => void;
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const off = page.on("Fetch.requestPaused", (p) => {
+    if (heldId === undefined && /\/runs\?kind=relationships&limit=60$/.test(p.request.url)) {
+      heldId = p.requestId;
+      onHeld();
+    } else void page.send("Fetch.continueRequest", { requestId: p.requestId });
+  });
+  await page.send("Fetch.enable", { patterns: [{ urlPattern: "*/runs*", requestStage: "Response" }] });
+  return {
+    held,
+    release: async () => {
+      await page.send("Fetch.continueRequest", { requestId: heldId });
+      await page.send("Fetch.disable");
+      off();
+    },
+  };
+}
+
 /** Each drawn actor's position in the drawing's own units. */
 function positionsOf(page: Page): Promise<Record<string, [number, number]>> {
   return page.evaluate(`Object.fromEntries([...document.querySelectorAll('#network-graph [data-actor-id]')].map((g) => {
@@ -148,11 +189,24 @@ test("dashboard on the sample workbook: yesterday's version, today's, then a bro
       assert.ok(bytes < 200_000, `${bytes} bytes for the first view`);
     });
 
-    // Today's file: the sample itself (four pairs added, an actor renamed since yesterday).
+    // Today's file (the sample itself: four pairs added, an actor renamed since yesterday) is
+    // published while a refresh is in flight, holding yesterday's list of runs; Refresh is pressed
+    // again, and the held answer arrives once it is all that is still in flight: last.
+    await page.evaluate(COUNT_LOADS);
+    const runs = await holdRunsAnswer(page);
+    await page.click("#refresh");
+    await runs.held;
     assert.equal((await demo.etl(["--only", "relationships", "--workbook", sampleWorkbook])).code, 0);
     await served(demo, 2);
     await page.click("#refresh");
-    await page.waitFor("document.querySelector('[data-served-version]')?.dataset.servedVersion === '2' && document.body.dataset.loaded === 'true'", 20000);
+    await page.waitFor("window.loads.started - window.loads.ended === 1", 20000);
+    await runs.release();
+    await page.waitFor("window.loads.started === window.loads.ended && document.body.dataset.loaded === 'true'", 20000);
+
+    await t.test("a refresh during a refresh ends on the newer answers, not on the held older one", async () => {
+      assert.equal(await page.evaluate("document.querySelector('[data-served-version]')?.dataset.servedVersion"), "2", "the served version shown");
+      assert.deepEqual(await page.evaluate("window.loads"), { started: 2, ended: 2 });
+    });
 
     await t.test("1: the served version says since when and what changed, with names", async () => {
       const card = await page.evaluate<string>("document.getElementById('latest-body').textContent");
