@@ -8,9 +8,10 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as turn, setTimeout as sleep } from "node:timers/promises";
 import { contactRecord } from "../../etl/contacts/mod.ts";
-import { Database } from "../../etl/db/mod.ts";
+import { Database, PostgresDatabase } from "../../etl/db/mod.ts";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { until } from "../../scripts/testing/until.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { openEngine, type Engine } from "./contacts_engines.ts";
 
@@ -293,4 +294,33 @@ test("DuckDB: the trim sets the serving budget back even after an import that co
       cleanup();
     }
   });
+});
+
+test("PostgreSQL: a merge of the trigram lists that waits a second for a lock gives up, counted, and the next one runs", { skip: POSTGRES_SKIP }, async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const url = await postgresDatabaseFor(dir);
+  const engine = await openEngine(dir, { record: contactRecord, databaseUrl: url, ginMergeEvery: 1 });
+  t.after(() => engine.close());
+  const other = await PostgresDatabase.connect(url, { max: 1 });
+  t.after(() => other.close());
+  // A write that touches one contact (the merge counts touched contacts) without inserting into
+  // the contacts table, whose indexes the other session holds.
+  const write = (name: string) =>
+    engine.write(async (tx, { touch }) => {
+      await tx.run("INSERT INTO departments (name) VALUES ($1)", [name]);
+      touch(1);
+    }, () => {});
+  // The other session holds both trigram indexes for its whole transaction, as another process's
+  // load rebuilding them does: the merge after the write waits for them, a second at most.
+  await other.transaction(async (tx) => {
+    await tx.run("ALTER INDEX contacts_search_trgm SET (fastupdate = on)");
+    await tx.run("ALTER INDEX contacts_company_trgm SET (fastupdate = on)");
+    await write("D1");
+    await until("the merge giving up", () => engine.ginMerges!.failed === 1, 20_000);
+  });
+  assert.deepEqual(engine.ginMerges, { done: 0, failed: 1 });
+  await write("D2");
+  await until("the next merge", () => engine.ginMerges!.done === 1, 20_000);
+  assert.deepEqual(engine.ginMerges, { done: 1, failed: 1 });
 });
