@@ -39,12 +39,10 @@ export async function readActorList(
   options: { sheet: string; findings: Findings },
 ): Promise<ActorList> {
   const { sheet, findings } = options;
-  let layout: { idCol: number; codeCol: number | null; nameCol: number | null } | null = null;
+  let layout: Layout | null = null;
   const actors: ListedActor[] = [];
   const seen = new Map<number, string>();
-  for await (const row of rows) {
-    layout ??= findLayout(row);
-    if (!layout) continue;
+  const take = (row: SheetRow, layout: Layout) => {
     let id: number | null = null;
     let code: string | null = null;
     let name: string | null = null;
@@ -53,22 +51,46 @@ export async function readActorList(
       else if (cell.col === layout.codeCol) code = asText(cell.value) ?? nonBlank(show(cell.value));
       else if (cell.col === layout.nameCol) name = nonBlank(show(cell.value));
     }
-    if (id === null) continue;
+    if (id === null) return;
     const ref = cellRef(sheet, row.row, layout.idCol);
     const first = seen.get(id);
     if (first !== undefined) {
       findings.add("duplicate_id", [first, ref], String(id));
-      continue;
+      return;
     }
     seen.set(id, ref);
     const codeRef = layout.codeCol === null ? null : cellRef(sheet, row.row, layout.codeCol);
     actors.push({ id, code, name, ref, codeRef });
+  };
+  // The columns are fixed by the first row with both a code and a name, not by the first row with
+  // an id: that one's name or code may be blank, and would drop the column for every actor. Rows
+  // read before it wait (all of them when no row has both: then the most complete layout is used).
+  const waiting: SheetRow[] = [];
+  for await (const row of rows) {
+    if (layout === null || completeness(layout) < 2) {
+      const found = findLayout(row);
+      if (found && (layout === null || (found.idCol === layout.idCol && completeness(found) > completeness(layout)))) layout = found;
+      if (layout === null) continue;
+      waiting.push(row);
+      if (completeness(layout) < 2) continue;
+      for (const w of waiting) take(w, layout);
+      waiting.length = 0;
+      continue;
+    }
+    take(row, layout);
   }
+  if (layout) for (const w of waiting) take(w, layout);
   if (!layout) findings.add("list_not_found");
   return { sheet, actors };
 }
 
-function findLayout(row: SheetRow): { idCol: number; codeCol: number | null; nameCol: number | null } | null {
+type Layout = { idCol: number; codeCol: number | null; nameCol: number | null };
+
+function completeness(layout: Layout): number {
+  return (layout.codeCol === null ? 0 : 1) + (layout.nameCol === null ? 0 : 1);
+}
+
+function findLayout(row: SheetRow): Layout | null {
   const cells = row.cells;
   for (let i = 0; i < cells.length; i++) {
     if (asId(cells[i].value) === null) continue;

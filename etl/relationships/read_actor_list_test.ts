@@ -33,3 +33,25 @@ test("readActorList() reports duplicate ids and a missing table", async () => {
   const none = await read([["solo texto"]]);
   assert.equal(none.findings[0].check, "list_not_found");
 });
+
+test("readActorList() takes its columns from the first row with both a code and a name, not from a first row missing one", async (t) => {
+  // The first row fixed the columns: a blank name there dropped every actor's name, and in the
+  // id | code | name order read the codes as names.
+  await t.test("code | id | name, the first name blank", async () => {
+    const { list, findings } = await read([["A", 1, null], ["B", 2, "Rosa Peña"], ["C", 3, "Ana"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", "Rosa Peña"], [3, "C", "Ana"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("id | code | name, the first name blank", async () => {
+    const { list } = await read([[null, "Actores"], [1, "A", null], [2, "B", "Rosa Peña"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", "Rosa Peña"]]);
+  });
+  await t.test("code | id | name, the first code blank", async () => {
+    const { list } = await read([[null, 1, "Helena"], ["B", 2, "Rosa Peña"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, null, "Helena", `'${S}'!A1`], [2, "B", "Rosa Peña", `'${S}'!A2`]]);
+  });
+  await t.test("no row has both: the most complete layout is used for all", async () => {
+    const { list } = await read([["A", 1], ["B", 2]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", null]]);
+  });
+});
