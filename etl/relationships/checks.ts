@@ -20,9 +20,17 @@ export const CHECKS = {
     severity: "error",
     message: () => "Cannot find the matrix: no row holds consecutive actor ids (1, 2, 3, ...) in adjacent cells",
   },
+  rows_not_found: {
+    severity: "error",
+    message: (n) => `Cannot find the matrix's rows: ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
+  },
   list_not_found: {
     severity: "error",
     message: () => "Cannot find the actor list: no row holds a numeric id next to a code or a name",
+  },
+  header_gap: {
+    severity: "error",
+    message: () => "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so the columns right of it cannot be placed",
   },
   duplicate_id: {
     severity: "error",
@@ -31,6 +39,11 @@ export const CHECKS = {
   invalid_value: {
     severity: "error",
     message: (n, ex) => `${n} matrix cell${n === 1 ? " holds a value" : "s hold values"} other than 0 or 1${quoted(ex)}`,
+  },
+  formula_not_calculated: {
+    severity: "error",
+    message: (n) =>
+      `${n} matrix cell${n === 1 ? " holds a formula" : "s hold formulas"} saved without ${n === 1 ? "its result" : "their results"}: the file was written by a program that does not calculate formulas; open it in Excel or LibreOffice, save it, and load it again`,
   },
   cell_beyond_header: {
     // A warning, not an error: a notes column beside the matrix is common and harmless, and the

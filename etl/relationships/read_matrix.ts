@@ -6,7 +6,7 @@
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
  */
-import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import { CellError, UNCALCULATED, type Cell, type PackColumns, type SheetRow } from "../xlsx/mod.ts";
 import { asId, asMatrixValue, asText, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
@@ -93,6 +93,7 @@ export async function readMatrix(
   const out: MatrixRow[] = [];
   const rowIdCell = new Map<number, string>();
   let positionOf = new Map<number, number>();
+  let rowsWithoutId = 0;
 
   for await (const row of rows) {
     // Until the first data row, a longer run of ids wins: a title row with two adjacent years
@@ -164,7 +165,10 @@ export async function readMatrix(
           break;
         }
       }
-      if (valued || (row.packedCount ?? 0) > 0) findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+      if (valued || (row.packedCount ?? 0) > 0) {
+        rowsWithoutId++;
+        findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+      }
       continue;
     }
     const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
@@ -215,7 +219,8 @@ export async function readMatrix(
         continue;
       }
       if (bit === null) {
-        findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
+        if (value instanceof CellError && value.code === UNCALCULATED) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
+        else findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
       const p = cell.col - first;
@@ -234,6 +239,8 @@ export async function readMatrix(
     return null;
   }
   if (!headerChecked) checkHeaderIds(header, sheet, findings);
+  // Values under the header but not one row with an id: publishing would drop every relationship.
+  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", [], undefined, rowsWithoutId);
   return {
     sheet,
     headerRow: header.row,
@@ -255,6 +262,8 @@ interface Header {
   row: number;
   firstCol: number;
   ids: number[];
+  /** The column where the run of ids stopped although more ids lie beyond it in the row, else null. */
+  gap: number | null;
 }
 
 function findHeader(row: SheetRow): Header | null {
@@ -264,7 +273,12 @@ function findHeader(row: SheetRow): Header | null {
     const a = asId(cells[i].value);
     const b = asId(cells[i + 1].value);
     if (a === null || b === null || b <= a || cells[i + 1].col !== cells[i].col + 1) continue;
-    const ids = [a, b];
+    // The increasing pair only proves this is a header (data rows hold 0/1); the header itself may
+    // start left of it in any order (2, 1, 3, ...): take the adjacent ids before the pair too.
+    let start = i;
+    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && asId(cells[start - 1].value) !== null) start--;
+    const ids = cells.slice(start, i).map((c) => asId(c.value)!);
+    ids.push(a, b);
     let j = i + 2;
     // Extend over adjacent ids (gaps in numbering and duplicates are allowed and checked later).
     for (; j < cells.length && cells[j].col === cells[j - 1].col + 1; j++) {
@@ -272,7 +286,11 @@ function findHeader(row: SheetRow): Header | null {
       if (id === null) break;
       ids.push(id);
     }
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[i].col, ids };
+    // A header cell cleared or broken (#REF!) mid-row would silently cut the matrix there, the
+    // shorter side lost: note the hole when ids lie beyond the run on either side.
+    const isId = (c: (typeof cells)[number]) => asId(c.value) !== null;
+    const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap };
     i = j - 1;
   }
   return best;
@@ -288,6 +306,7 @@ function headerPositions(header: Header): Map<number, number> {
 
 /** Records duplicate header ids; called once the header is final (a data row follows it). */
 function checkHeaderIds(header: Header, sheet: string, findings: Findings): void {
+  if (header.gap !== null) findings.add("header_gap", cellRef(sheet, header.row, header.gap));
   const first = new Map<number, number>();
   header.ids.forEach((id, p) => {
     const q = first.get(id);

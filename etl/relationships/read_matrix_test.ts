@@ -239,3 +239,84 @@ test("readMatrix() reads the same matrix and findings whether the reader packs 0
     tmp.cleanup();
   }
 });
+
+test("readMatrix() reads a header whose ids are in any order, the first two too", async () => {
+  // Actors sorted by name: the header starts 2, 1. The run of ids was taken from the first
+  // increasing pair (1, 3), so column C (actor 2) and its 1s were lost.
+  const grid: CellInput[][] = [
+    [null, null, 2, 1, 3],
+    [null, null, "B", "A", "C"],
+    [1, "A", 1, 0, 0],
+    [2, "B", 0, 1, 1],
+    [3, "C", 0, 1, 0],
+  ];
+  const { matrix, findings } = await readXlsx(grid);
+  assert.deepEqual(findings, []);
+  assert.deepEqual(matrix?.ids, [2, 1, 3]);
+  assert.deepEqual(matrix?.headerCodes, ["B", "A", "C"]);
+  assert.equal(matrix?.firstCol, 3);
+  assert.equal(cellState(matrix!.rows[0], 0), ONE, "C3: actor 1 is related to actor 2");
+  assert.equal(cellState(matrix!.rows[1], 2), ONE, "E4: actor 2 is related to actor 3");
+});
+
+test("readMatrix() refuses a header with a hole between ids, naming the cell, instead of cutting the matrix there", async (t) => {
+  const rows = (header: CellInput[]): CellInput[][] => [
+    header,
+    [null, null, "A", "B", "C", "D", "E"],
+    [1, "A", 0, 1, 1, 1, 1],
+    [2, "B", 1, 0, 1, 1, 1],
+  ];
+  for (const [name, header] of [
+    ["the longer side first", [null, null, 1, 2, 3, null, 5]],
+    ["the longer side last", [null, null, 1, null, 3, 4, 5]],
+    ["a #REF! in it", [null, null, 1, 2, { error: "#REF!" }, 4, 5]],
+  ] as [string, CellInput[]][]) {
+    await t.test(name, async () => {
+      const { findings } = await readXlsx(rows(header));
+      const f = findings.find((x) => x.check === "header_gap");
+      assert.equal(f?.severity, "error", JSON.stringify(findings));
+      const hole = `'${S}'!${"CDEFG"[header.findIndex((v, i) => i >= 2 && (v === null || typeof v === "object")) - 2]}1`;
+      assert.deepEqual(f?.cells, [hole]);
+    });
+  }
+  await t.test("ids and text beyond the header's end without a hole are not one", async () => {
+    const { findings } = await readXlsx([[null, null, 1, 2, "Total"], [null, null, "A", "B"], [1, "A", 0, 1], [2, "B", 1, 0]]);
+    assert.deepEqual(findings, []);
+  });
+});
+
+test("readMatrix() refuses a matrix whose rows carry no id, instead of reading it as empty", async () => {
+  // The id column deleted: rows labelled by code only. Each row was a warning and the matrix was
+  // published with no pairs, dropping every relationship of the version before.
+  const grid: CellInput[][] = [
+    [null, 1, 2, 3],
+    [null, "A", "B", "C"],
+    ["A", 0, 1, 0],
+    ["B", 1, 0, 1],
+    ["C", 0, 1, 0],
+  ];
+  const { findings } = await readXlsx(grid);
+  const f = findings.find((x) => x.check === "rows_not_found");
+  assert.equal(f?.severity, "error", JSON.stringify(findings));
+  assert.match(f!.message, /3 rows have values but no numeric id/);
+});
+
+test("readMatrix() refuses formulas saved without their results, instead of reading them as blank", async () => {
+  // A script mirrored the upper triangle into the lower with formulas and never calculated them
+  // (openpyxl writes <f> without <v>): every lower cell read as blank, so each pair lost a direction.
+  const grid: CellInput[][] = [
+    [null, null, 1, 2, 3],
+    [null, null, "A", "B", "C"],
+    [1, "A", 0, 1, 0],
+    [2, "B", { formula: "D3" }, 0, 1],
+    [3, "C", { formula: "E3" }, { formula: "E4" }, 0],
+  ];
+  for (const flavor of ["excel", "inline"] as const) {
+    const { findings } = await readXlsx(grid, flavor);
+    const f = findings.find((x) => x.check === "formula_not_calculated");
+    assert.equal(f?.severity, "error", JSON.stringify(findings));
+    assert.deepEqual(f?.cells, [`'${S}'!C4`, `'${S}'!C5`, `'${S}'!D5`]);
+    assert.match(f!.message, /3 matrix cells hold formulas saved without their results.*open it in Excel or LibreOffice, save it/);
+    assert.equal(findings.find((x) => x.check === "invalid_value"), undefined);
+  }
+});

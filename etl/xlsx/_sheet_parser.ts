@@ -1,7 +1,7 @@
 // The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
 // the current row; numbers are parsed straight from bytes, and strings are decoded only for the
 // cells that hold text.
-import { CellError, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
+import { CellError, UNCALCULATED, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
 import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
@@ -615,7 +615,7 @@ export class SheetParser implements XmlHandler, FastLane {
     let value: CellValue;
     switch (this.#type) {
       case T_N: {
-        if (!this.#hasNum && this.#raw === null) return;
+        if (!this.#hasNum && this.#raw === null) return this.#noValue();
         const num = this.#hasNum ? this.#num : this.#slowNumber();
         const style = this.#style;
         // (bounds check first: reading past a typed array's end is a slow path in V8)
@@ -624,7 +624,7 @@ export class SheetParser implements XmlHandler, FastLane {
         break;
       }
       case T_S: {
-        if (!this.#hasNum && this.#raw === null) return;
+        if (!this.#hasNum && this.#raw === null) return this.#noValue();
         const idx = this.#hasNum ? this.#num : this.#slowNumber();
         const s = this.#sst[idx];
         if (s === undefined || !Number.isInteger(idx)) {
@@ -634,7 +634,7 @@ export class SheetParser implements XmlHandler, FastLane {
         break;
       }
       case T_B: {
-        if (!this.#hasNum && this.#raw === null) return;
+        if (!this.#hasNum && this.#raw === null) return this.#noValue();
         if (this.#hasNum) value = this.#num !== 0;
         else {
           const s = (this.#raw as string).trim();
@@ -644,7 +644,7 @@ export class SheetParser implements XmlHandler, FastLane {
         break;
       }
       case T_STR: {
-        if (!this.#hasStr) return;
+        if (!this.#hasStr) return this.#noValue();
         const s = unescapeOoxml(this.#str);
         // Google Sheets writes formula errors as t="str" text; a formula result that is exactly an
         // error code is that error, not text.
@@ -652,21 +652,26 @@ export class SheetParser implements XmlHandler, FastLane {
         break;
       }
       case T_E:
-        if (!this.#hasStr) return;
+        if (!this.#hasStr) return this.#noValue();
         value = new CellError(this.#str.trim());
         break;
       case T_D: {
-        if (!this.#hasStr) return;
+        if (!this.#hasStr) return this.#noValue();
         const d = parseIsoDate(this.#str);
         if (d === undefined) throw this.#t.fail(`cell ${this.#here()} has the date '${this.#str}', which is not ISO 8601`, this.#cellPos);
         value = d;
         break;
       }
       default:
-        if (!this.#hasStr) return;
+        if (!this.#hasStr) return this.#noValue();
         value = this.#str;
     }
     this.#cells.push(new SheetCell(this.#rowNum, this.#col, value, this.#prefix));
+  }
+
+  /** A cell without a value: nothing, unless it holds a formula whose result was never saved. */
+  #noValue(): void {
+    if (this.#hasF) this.#cells.push(new SheetCell(this.#rowNum, this.#col, new CellError(UNCALCULATED), this.#prefix));
   }
 
   #slowNumber(): number {

@@ -11,5 +11,5 @@
  * }
  */
 export { openWorkbook, type ReaderOptions, type RowsOptions, type Workbook } from "./open_workbook.ts";
-export { CellError, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow, type XlsxErrorCode } from "./types.ts";
+export { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow, type XlsxErrorCode } from "./types.ts";
 export { columnLetters } from "./_sheet_parser.ts";

@@ -189,7 +189,7 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       const all = await read("types.xlsx", {
         sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="b"><v>0</v></c><c r="C1" t="e"><v>#REF!</v></c><c r="D1" t="d"><v>2024-02-29T10:11:12Z</v></c><c r="E1" t="d"><v>2024-03-01</v></c><c r="F1" t="str"><f>A1</f><v>#N/A</v></c><c r="G1" t="str"><v>#N/A</v></c><c r="H1"><f>SUM(A1:A2)</f></c><c r="I1" t="str"><f>""</f><v></v></c><c r="J1" s="0"/></row>` }],
       });
-      assert.deepEqual(all["S"], { A1: true, B1: false, C1: { error: "#REF!" }, D1: d("2024-02-29T10:11:12Z"), E1: d("2024-03-01T00:00:00Z"), F1: { error: "#N/A" }, G1: "#N/A", I1: "" });
+      assert.deepEqual(all["S"], { A1: true, B1: false, C1: { error: "#REF!" }, D1: d("2024-02-29T10:11:12Z"), E1: d("2024-03-01T00:00:00Z"), F1: { error: "#N/A" }, G1: "#N/A", H1: { error: "#UNCALCULATED" }, I1: "" });
     });
     await t.test("error values stay distinct from text", async () => {
       const wb = await openWorkbook(tmp.write("err.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="e"><v>#DIV/0!</v></c><c r="B1" t="inlineStr"><is><t>#DIV/0!</t></is></c></row>` }] })));

@@ -11,6 +11,13 @@ export class CellError {
   }
 }
 
+/**
+ * The code of the `CellError` a formula saved without its result reads as: a library wrote the
+ * file and no spreadsheet program has calculated it since. Its value is not known, which an empty
+ * cell would hide.
+ */
+export const UNCALCULATED = "#UNCALCULATED";
+
 /** A typed cell value: number, text, boolean, error, or date (from `t="d"` or a date number format). */
 export type CellValue = number | string | boolean | Date | CellError;
 

@@ -23,7 +23,8 @@ export type CellInput =
   | boolean
   | Date
   | { error: string }
-  | { formula: string; value: number | string | boolean | { error: string } }
+  /** No `value`: the formula alone, as a library writes it that does not calculate (openpyxl). */
+  | { formula: string; value?: number | string | boolean | { error: string } }
   | null
   | undefined;
 
@@ -240,6 +241,7 @@ function cellXml(s: Settings, strings: StringTable, ref: string, value: Exclude<
   if ("formula" in value) {
     const f = `<${p}f>${escapeXml(value.formula)}</${p}f>`;
     const result = value.value;
+    if (result === undefined) return cellElement(s, ref, "", f);
     if (typeof result === "number") return cellElement(s, ref, "", f + valueElement(s, result));
     if (typeof result === "boolean") return cellElement(s, ref, ' t="b"', f + valueElement(s, result ? 1 : 0));
     if (typeof result === "string") return cellElement(s, ref, ' t="str"', f + valueElement(s, escapeXml(result)));
