@@ -35,7 +35,8 @@ export function parseIfMatch(header: string | null): number[] | undefined {
   const versions: number[] = [];
   for (const part of header.split(",")) {
     // If-Match uses strong comparison: a weak tag (W/"3") never matches, so it is not listed.
-    const m = /^"(\d{1,9})"$/.exec(part.trim());
+    // Strong comparison is character-by-character (RFC 9110 8.8.3.2): "01" is not "1".
+    const m = /^"([1-9]\d{0,8})"$/.exec(part.trim());
     if (m !== null) versions.push(Number(m[1]));
   }
   return versions;
@@ -103,6 +104,22 @@ function parseSort(text: string | null): { field: SortField; direction: 1 | -1; 
   return { field: field as SortField, direction, name: `${direction === -1 ? "-" : ""}${field}` };
 }
 
+/**
+ * A cursor's key must have the types its sort's SQL binds (an integer id, an integer or text value):
+ * a tampered or corrupted cursor is the client's 400, not a database error's 500.
+ */
+function checkCursorKey(field: SortField, key: [string | number, number]): void {
+  const numeric = field === "id" || field === "created_at" || field === "updated_at";
+  const [value, id] = key;
+  // PostgreSQL hands BIGINT sort keys (timestamps) over as decimal text, so cursors carry either form.
+  const valueOk = numeric
+    ? (typeof value === "number" && Number.isSafeInteger(value)) || (typeof value === "string" && /^-?\d{1,18}$/.test(value))
+    : typeof value === "string";
+  if (!valueOk || !Number.isInteger(id) || id < 0 || id > 2147483647) {
+    throw new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
+  }
+}
+
 function listFilters(query: URLSearchParams): ListFilters {
   for (const name of query.keys()) {
     if (!LIST_PARAMS.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...LIST_PARAMS].join(", ")}`, { code: "bad-parameter" });
@@ -134,6 +151,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       const order = { field: sort.field, descending: sort.direction === -1 };
       if (wantsCsv(request, ctx.query)) return csvResponse(csvColumns, store.views(filters, order), "contacts.csv");
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000);
+      if (after !== undefined) checkCursorKey(sort.field, after);
       const countText = ctx.query.get("count");
       if (countText !== null && countText !== "true" && countText !== "false") {
         throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });

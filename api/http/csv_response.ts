@@ -3,11 +3,13 @@
  * links) and a streamed body built in batches, so a large export never sits whole in memory.
  */
 import { csvField } from "../../etl/text/mod.js";
+import { HttpError } from "./http_error.ts";
 import type { HeaderRecord } from "./respond.ts";
 
 /**
  * Returns true when the client prefers CSV: `?format=csv`, or an Accept header listing text/csv
- * with a higher q than application/json.
+ * with a higher q than application/json (media types in any case, RFC 9110 8.3.1). Another
+ * `format` is the client's 400: a typo must not quietly answer JSON.
  *
  * @example
  * ```ts
@@ -18,12 +20,13 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
   const format = query.get("format");
   if (format === "csv") return true;
   if (format === "json") return false;
-  const accept = request.headers.get("accept");
-  if (accept === null || !accept.includes("text/csv")) return false;
+  if (format !== null) throw new HttpError(400, `format must be csv or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
+  const accept = request.headers.get("accept")?.toLowerCase();
+  if (accept === undefined || !accept.includes("text/csv")) return false;
   let csv = 0;
   let json = 0;
   for (const part of accept.split(",")) {
-    const [type, ...params] = part.trim().toLowerCase().split(";");
+    const [type, ...params] = part.trim().split(";");
     let q = 1;
     for (const p of params) {
       const [k, v] = p.trim().split("=");

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { csvResponse, wantsCsv } from "./csv_response.ts";
+import { HttpError } from "./http_error.ts";
 
 test("wantsCsv() follows ?format and Accept q-values", () => {
   const req = (accept?: string) => new Request("http://x/", { headers: accept ? { accept } : {} });
@@ -12,6 +13,14 @@ test("wantsCsv() follows ?format and Accept q-values", () => {
   assert.equal(wantsCsv(req("*/*"), none), false);
   assert.equal(wantsCsv(req(), new URLSearchParams("format=csv")), true);
   assert.equal(wantsCsv(req("text/csv"), new URLSearchParams("format=json")), false);
+});
+
+test("wantsCsv() reads media types in any case, and refuses a format it does not know", () => {
+  // "Text/CSV" answered JSON, and ?format=cvs (a typo) answered JSON without a word.
+  const req = (accept: string) => new Request("http://x/", { headers: { accept } });
+  assert.equal(wantsCsv(req("Text/CSV"), new URLSearchParams()), true);
+  assert.equal(wantsCsv(req("TEXT/CSV;Q=0.5, Application/JSON"), new URLSearchParams()), false);
+  assert.throws(() => wantsCsv(req("*/*"), new URLSearchParams("format=cvs")), (e: unknown) => e instanceof HttpError && e.status === 400 && /format must be csv or json; got 'cvs'/.test(e.message));
 });
 
 test("csvResponse() writes every field through the shared CSV rule (formulas neutralised)", async () => {

@@ -366,8 +366,13 @@ export const DEPARTMENTS_WITH_COUNTS = `
   FROM departments d ORDER BY d.name, d.id`;
 /** A department created on first use; nothing when another writer created the same name first. */
 export const DEPARTMENT_INSERT = `INSERT INTO departments (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id::INTEGER AS id, name`;
-/** A department by its exact name (after an insert found it taken). */
-export const DEPARTMENT_BY_NAME = `SELECT id::INTEGER AS id, name FROM departments WHERE name = $1`;
+/**
+ * The department an insert found taken: by its folded name, as PostgreSQL's unique index
+ * `departments_folded` compares (the CSV load's fallback does the same). By the exact name only,
+ * a name that SQL's fold() equates with a stored one but etl/text fold() does not (final sigma:
+ * "ΟΔΟΣ" and "οδοσ") found nothing, and the write failed with a 500.
+ */
+export const DEPARTMENT_BY_NAME = `SELECT id::INTEGER AS id, name FROM departments WHERE name = $1 OR fold(name) = fold($1) ORDER BY name <> $1, id LIMIT 1`;
 /** How many contacts link to department $1, and whether it exists. */
 export const DEPARTMENT_USE = `SELECT (SELECT count(*) FROM contact_departments WHERE department_id = $1)::INTEGER AS contacts, (SELECT count(*) FROM departments WHERE id = $1)::INTEGER AS found`;
 /** Deletes department $1 if no contact links to it (returns nothing otherwise). */
