@@ -63,6 +63,28 @@ test("contacts API: create, read, conditional GET, replace, merge patch, delete"
         assert.equal(res.status, 412, method);
       }
     });
+    await t.test("If-None-Match on PATCH, PUT and DELETE: false (* or the current ETag) is a 412 and nothing is written", async () => {
+      // It was ignored: PUT with If-None-Match: * overwrote the contact, DELETE removed it.
+      const before = (await raw(server.url, { path: "/contacts/1" })).json();
+      for (const method of ["PATCH", "PUT", "DELETE"]) {
+        for (const condition of ["*", '"2"', 'W/"2"', '"7", "2"']) {
+          const res = await raw(server.url, {
+            method,
+            path: "/contacts/1",
+            headers: { "content-type": "application/json", "if-none-match": condition },
+            body: method === "DELETE" ? undefined : JSON.stringify({ ...ann, first_name: "Overwritten" }),
+          });
+          assert.equal(res.status, 412, `${method} with If-None-Match: ${condition}: ${res.text}`);
+        }
+      }
+      assert.deepEqual((await raw(server.url, { path: "/contacts/1" })).json(), before);
+      // A condition that holds (another ETag) lets the write through; on a missing contact it is a 404.
+      const other = (await postContact(server.url, { ...ann, email: "inm@example.com" })).json();
+      const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${other.id}`, headers: { "content-type": "application/json", "if-none-match": '"7"' }, body: JSON.stringify({ city: "Lima" }) });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal((await raw(server.url, { method: "DELETE", path: `/contacts/${other.id}`, headers: { "if-none-match": '"1"' } })).status, 204);
+      assert.equal((await raw(server.url, { method: "DELETE", path: "/contacts/999", headers: { "if-none-match": "*" } })).status, 404);
+    });
     await t.test("a stale If-Match is a 412 on PATCH, PUT and DELETE", async () => {
       for (const method of ["PATCH", "PUT", "DELETE"]) {
         const res = await raw(server.url, {

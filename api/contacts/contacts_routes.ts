@@ -58,6 +58,21 @@ function missing(request: Request, id: number): HttpError {
   return new HttpError(404, `No contact has id ${id}`, { code: "not-found" });
 }
 
+/**
+ * RFC 9110 13.1.2: on a write, If-None-Match is false when it is `*` (the contact exists) or names
+ * the contact's current ETag (weak comparison), and the write must then be a 412, not performed.
+ * (Not in the write's transaction: `*` cannot race, as ids are never reused; a listed tag could.)
+ */
+async function checkIfNoneMatch(request: Request, store: ContactsStore, id: number): Promise<void> {
+  const header = request.headers.get("if-none-match");
+  if (header === null) return;
+  const current = await store.get(id);
+  if (current === undefined) throw missing(request, id);
+  if (etagMatches(header, current.etag)) {
+    throw new HttpError(412, `If-None-Match: contact ${id} exists with ETag ${current.etag}, so the condition is false`, { code: "stale" });
+  }
+}
+
 /** writeError for a write to contact `id`, whose absence answers as `missing` does. */
 function writeRefused(request: Request, id: number): (error: unknown) => never {
   return (error) => {
@@ -235,6 +250,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     const id = parseId(ctx.params.id, "contact");
     const { value } = await readJson(request);
     const ifMatch = parseIfMatch(request.headers.get("if-match"));
+    await checkIfNoneMatch(request, store, id);
     /**
      * The stored contact, or the 404 or 412 that comes before any verdict on the body (RFC 9110
      * 13.2.2: a body read from an older version echoes that version's updated_at, which would
@@ -270,6 +286,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "/contacts/:id",
     async (request, ctx) => {
       const id = parseId(ctx.params.id, "contact");
+      await checkIfNoneMatch(request, store, id);
       await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeRefused(request, id));
       return empty(204);
     },
