@@ -1,5 +1,8 @@
 // @ts-check
-/** DOM lookups that fail loudly: a missing element is a bug in index.html, not a runtime condition. */
+/**
+ * DOM lookups that fail loudly (a missing element is a bug in index.html, not a runtime condition),
+ * and the timing helpers the panels share.
+ */
 
 /**
  * Returns the element with `id`, typed as `type`.
@@ -33,6 +36,28 @@ export function debounce(fn, ms) {
   return (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/**
+ * Returns `begin()`: each call starts a request and returns `isLatest()`, true until `begin()` is
+ * called again. Answers can arrive in any order; a panel draws one only while it is the latest
+ * asked for, so an older answer arriving last never replaces a newer one.
+ *
+ * @example
+ * const searches = latestOnly();
+ * async function search(q) {
+ *   const isLatest = searches();
+ *   const found = await api.listActors({ q });
+ *   if (isLatest()) draw(found);
+ * }
+ * @returns {() => () => boolean}
+ */
+export function latestOnly() {
+  let turn = 0;
+  return () => {
+    const mine = ++turn;
+    return () => mine === turn;
   };
 }
 

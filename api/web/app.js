@@ -62,7 +62,14 @@ async function loadAll() {
       ? `The newest load ${latest.status === "failed" ? "failed" : latest.status} (${formatTime(latest.finished_at)}); see the run history below for why.`
       : "No load has run yet.";
     const changed = version ? Object.values(version.changes).reduce((n, v) => n + v, 0) : 0;
-    const changes = version && changed > 0 ? api.listChanges({ version: version.version_id, limit: CHANGES_PAGE }) : Promise.resolve({ items: [], next_cursor: null });
+    const none = { items: [], next_cursor: null };
+    // Without its changes the version, its run and the network are still shown, only unmarked.
+    const changes = version && changed > 0
+      ? api.listChanges({ version: version.version_id, limit: CHANGES_PAGE }).catch((e) => {
+          problems.push(failed("Changes", e));
+          return none;
+        })
+      : Promise.resolve(none);
     if (!version) {
       network.empty("The network appears after the first successful load.");
       matrix.empty("The matrix appears after the first successful load.");
@@ -87,9 +94,20 @@ async function loadAll() {
     }
   } catch (e) {
     problems.push(failed("Runs", e));
+    // Nothing was drawn yet: each section says so instead of "Loading…" for good. A later
+    // refresh that fails keeps what is on screen (the status line names what was not loaded).
+    if (shownRunId === undefined) {
+      runs.unavailable(`The runs could not be loaded (${e instanceof Error ? e.message : String(e)}). Press Refresh to try again.`);
+      network.empty("The network could not be loaded.");
+      matrix.empty("The matrix could not be loaded.");
+    }
   }
   await contactsLoaded;
-  const summary = latest ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}` : "No relationship load yet: run npm run etl";
+  const summary = latest
+    ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}`
+    : problems.some((p) => p.startsWith("Runs:"))
+      ? "The runs could not be loaded"
+      : "No relationship load yet: run npm run etl";
   announce(problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary);
 }
 

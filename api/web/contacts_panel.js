@@ -7,7 +7,7 @@
  * of the rejects file.
  */
 import * as api from "./api_client.js";
-import { byId } from "./_dom.js";
+import { byId, latestOnly } from "./_dom.js";
 import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
 import { escapeHtml } from "./html.js";
 
@@ -60,6 +60,9 @@ export function mountContacts({ announce }) {
   let flashId = null;
   /** Matches across all pages, as counted on the first page. @type {number | null} */
   let total = null;
+  /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
+  const pages = latestOnly();
+  const forms = latestOnly();
 
   token.value = sessionStorage.getItem("api-token") ?? "";
   api.configure({ token: token.value });
@@ -188,7 +191,11 @@ export function mountContacts({ announce }) {
   async function showPage(cursor) {
     updateCsvLink();
     current = cursor;
+    const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
+    // Until this page is shown, Next would push the same cursor again and ask for it twice.
+    next.disabled = true;
+    prev.disabled = true;
     try {
       const page = await api.listContacts({
         ...filters(),
@@ -196,6 +203,8 @@ export function mountContacts({ announce }) {
         cursor,
         count: cursor === null ? "true" : undefined,
       });
+      // A filter or page asked for since: its answer is the one to show.
+      if (!isLatest()) return;
       if (typeof page.total === "number") total = page.total;
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
@@ -209,9 +218,11 @@ export function mountContacts({ announce }) {
         .join(", ");
       caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
     } catch (error) {
+      if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
+      prev.disabled = history.length === 0;
     } finally {
-      tbody.removeAttribute("aria-busy");
+      if (isLatest()) tbody.removeAttribute("aria-busy");
     }
   }
 
@@ -236,6 +247,8 @@ export function mountContacts({ announce }) {
   }
 
   function resetForm() {
+    // An Edit still loading must not fill the form over what is typed from now on.
+    forms();
     editing = {};
     form.reset();
     token.value = sessionStorage.getItem("api-token") ?? token.value;
@@ -245,8 +258,11 @@ export function mountContacts({ announce }) {
 
   /** @param {number} id */
   async function edit(id) {
+    const isLatest = forms();
     try {
       const { contact, etag } = await api.getContact(id);
+      // Another Edit, New contact or Clear came after this one.
+      if (!isLatest()) return;
       resetForm();
       editing = { id, etag };
       formTitle.textContent = `Edit ${contact.first_name} ${contact.last_name}`;
@@ -259,7 +275,7 @@ export function mountContacts({ announce }) {
       form.scrollIntoView({ block: "nearest" });
       form.querySelector("input")?.focus();
     } catch (error) {
-      announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (isLatest()) announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

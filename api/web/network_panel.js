@@ -7,7 +7,7 @@
  * removed and changed since the previous version, and fits the drawing to its box with pan and zoom.
  */
 import * as api from "./api_client.js";
-import { byId, debounce, keyboardClicks } from "./_dom.js";
+import { byId, debounce, keyboardClicks, latestOnly } from "./_dom.js";
 import { forceLayout, fractionsOf } from "./force_layout.js";
 import { graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, relationshipListHtml } from "./network_view.js";
 import { escapeHtml, formatCount } from "./html.js";
@@ -52,6 +52,9 @@ export function mountNetwork({ announce }) {
   let highlight = new Set();
   /** @type {number | null} */
   let selected = null;
+  /** The relationships of the chosen actor and the search's matches: only the latest asked for are drawn. */
+  const selections = latestOnly();
+  const searches = latestOnly();
   /** @type {[number, number] | null} */
   let pair = null;
   /** The node in the Tab order, moved by the arrow keys. @type {number | null} */
@@ -299,11 +302,15 @@ export function mountNetwork({ announce }) {
    */
   async function select(id, options = {}) {
     selected = id;
+    // Another actor chosen meanwhile: its relationships are the ones to list.
+    const isLatest = selections();
     /** @type {import("./api_client.js").ActorRelationship[]} */
     let related = [];
     try {
       related = await api.actorRelationships(id);
+      if (!isLatest()) return;
     } catch (error) {
+      if (!isLatest()) return;
       detail.innerHTML = `<p class="muted">Cannot load the relationships of actor ${id}: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
       return;
     }
@@ -312,6 +319,7 @@ export function mountNetwork({ announce }) {
       around = id;
       include = [];
       await fetchAndDraw();
+      if (!isLatest()) return;
     } else {
       draw();
     }
@@ -355,6 +363,8 @@ export function mountNetwork({ announce }) {
 
   async function runSearch() {
     const q = search.value.trim();
+    // The box may change again before the answer comes: only its latest text's answer is drawn.
+    const isLatest = searches();
     if (!q) {
       highlight = new Set();
       results.innerHTML = "";
@@ -362,7 +372,15 @@ export function mountNetwork({ announce }) {
       return;
     }
     // The server searches every actor (names and codes, ignoring accents), not just those drawn.
-    const found = (await api.listActors({ q, sort: "degree", limit: 20 })).items;
+    /** @type {Actor[]} */
+    let found;
+    try {
+      found = (await api.listActors({ q, sort: "degree", limit: 20 })).items;
+    } catch (error) {
+      if (isLatest()) results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(error instanceof Error ? error.message : String(error))}</li>`;
+      return;
+    }
+    if (!isLatest()) return;
     highlight = new Set(found.map((a) => a.id));
     results.innerHTML = found
       .slice(0, 12)

@@ -7,7 +7,7 @@
  * rows with actors' names and a Show button wired to the matrix and the network.
  */
 import * as api from "./api_client.js";
-import { byId, keyboardClicks } from "./_dom.js";
+import { byId, keyboardClicks, latestOnly } from "./_dom.js";
 import { attemptHtml, changesHtml, runSummaryHtml, servedVersionHtml } from "./latest_run.js";
 import { runChartSvg } from "./run_chart.js";
 import { findingsHtml } from "./findings_view.js";
@@ -25,7 +25,7 @@ import { escapeHtml, formatTime } from "./html.js";
  * const runs = mountRuns({ announce, context: () => matrix.context(), onShow });
  * await runs.show({ runs: list, version, changes });
  * @param {{ announce: (message: string) => void, context: () => FindingContext | null, onShow: (target: { row: number | null, col: number | null, pair: [number, number] | null }) => void }} options
- * @returns {{ show: (state: { runs: RunRecord[], version: Version | null, changes: Change[], moreChanges: boolean }) => Promise<void>, refreshFindings: () => void }}
+ * @returns {{ show: (state: { runs: RunRecord[], version: Version | null, changes: Change[], moreChanges: boolean }) => Promise<void>, unavailable: (message: string) => void, refreshFindings: () => void }}
  */
 export function mountRuns({ announce, context, onShow }) {
   const latestBody = byId("latest-body", HTMLElement);
@@ -41,6 +41,8 @@ export function mountRuns({ announce, context, onShow }) {
   let moreServedChanges = false;
   /** @type {string | null} */
   let selectedId = null;
+  /** Each choice of a run to show (or of the served version): only the latest is drawn. */
+  const choices = latestOnly();
   /** The run whose details are shown, and its changes, so findings can be redrawn. @type {{ run: RunRecord, changes: Change[], more: boolean } | null} */
   let shown = null;
 
@@ -99,6 +101,8 @@ export function mountRuns({ announce, context, onShow }) {
   }
 
   async function showServed() {
+    // A run still loading must not replace the served version's details.
+    choices();
     servedButton.hidden = true;
     const run = servedRun();
     if (!version || !run) {
@@ -124,6 +128,7 @@ export function mountRuns({ announce, context, onShow }) {
       const point = chart.querySelector(`[data-run-id="${CSS.escape(id)}"]`);
       if (point instanceof SVGElement) point.focus();
     }
+    const isLatest = choices();
     const run = runs.find((r) => r.id === id) ?? (await api.getRun(id));
     /** @type {Change[]} */
     let changes = [];
@@ -138,6 +143,8 @@ export function mountRuns({ announce, context, onShow }) {
         more = page.next_cursor !== null;
       }
     }
+    // Another run (or the served version) chosen while this one's changes loaded.
+    if (!isLatest()) return;
     shown = { run, changes, more };
     drawDetails();
     servedButton.hidden = run.id === version?.run_id;
@@ -188,5 +195,16 @@ export function mountRuns({ announce, context, onShow }) {
     resizeTimer = window.setTimeout(drawChart, 150);
   });
 
-  return { show, refreshFindings: drawDetails };
+  /**
+   * Says why there is nothing to show, in place of the served version and the run details, when
+   * the runs could not be read before anything was drawn.
+   * @param {string} message
+   */
+  function unavailable(message) {
+    const html = `<p class="muted">${escapeHtml(message)}</p>`;
+    latestBody.innerHTML = html;
+    detailsBody.innerHTML = html;
+  }
+
+  return { show, unavailable, refreshFindings: drawDetails };
 }

@@ -1,0 +1,82 @@
+/**
+ * Makes a page's answers arrive in the order a test chooses: a request matching a rule is held in
+ * the browser (DevTools `Fetch` domain) until the test lets it go, or answered with an error, and
+ * every other request passes. The page also counts the answers it has read (each Response body),
+ * so a test waits for "the page has read the answer it was holding", a state, never for a time:
+ * once the body is read, what the page does with it runs before any later evaluation.
+ */
+import type { Page } from "./cdp.ts";
+
+/** A held request. */
+export interface Held {
+  url: string;
+  /** Lets the request go to the server. */
+  release(): Promise<void>;
+  /** Waits until the page has read this request's answer (after `release`). */
+  read(): Promise<void>;
+}
+
+type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } };
+
+// Runs in the page before its own scripts: each Response body read is recorded by URL.
+const COUNT_READS = `(() => {
+  const reads = (window.__answersRead = []);
+  for (const name of ["json", "text", "arrayBuffer"]) {
+    const read = Response.prototype[name];
+    Response.prototype[name] = function () {
+      const url = this.url;
+      return read.call(this).finally(() => reads.push(url));
+    };
+  }
+})()`;
+
+/**
+ * Starts holding for `page`; call before `page.goto` so the first load's requests are seen too.
+ *
+ * @example
+ * const requests = await holdRequests(page);
+ * const search = requests.hold(/\/actors\?q=a&/);
+ * await page.goto(url);
+ * const held = await search; // the page asked; the answer waits
+ * await held.release();
+ * await held.read();
+ */
+export async function holdRequests(page: Page): Promise<{
+  hold(match: RegExp): Promise<Held>;
+  fail(match: RegExp, status: number, detail: string): void;
+}> {
+  const rules: Rule[] = [];
+  const readsOf = (url: string) => page.evaluate<number>(`window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`);
+  page.on("Fetch.requestPaused", (p: { requestId: string; request: { url: string } }) => {
+    const i = rules.findIndex((r) => r.match.test(p.request.url));
+    if (i < 0) return void page.send("Fetch.continueRequest", { requestId: p.requestId });
+    const [{ action }] = rules.splice(i, 1);
+    if ("status" in action) {
+      const body = JSON.stringify({ type: "about:blank", title: "Held by the test", status: action.status, detail: action.detail });
+      return void page.send("Fetch.fulfillRequest", {
+        requestId: p.requestId,
+        responseCode: action.status,
+        responseHeaders: [{ name: "Content-Type", value: "application/problem+json" }],
+        body: Buffer.from(body).toString("base64"),
+      });
+    }
+    let readsBefore = 0;
+    action.hold({
+      url: p.request.url,
+      async release() {
+        readsBefore = await readsOf(p.request.url);
+        await page.send("Fetch.continueRequest", { requestId: p.requestId });
+      },
+      async read() {
+        await page.waitFor(`window.__answersRead.filter((u) => u === ${JSON.stringify(p.request.url)}).length > ${readsBefore}`, 20_000);
+      },
+    });
+  });
+  await page.send("Page.addScriptToEvaluateOnNewDocument", { source: COUNT_READS });
+  await page.evaluate(`window.__answersRead ? undefined : ${COUNT_READS}`);
+  await page.send("Fetch.enable", { patterns: [{ urlPattern: "*", requestStage: "Request" }] });
+  return {
+    hold: (match) => new Promise<Held>((resolve) => rules.push({ match, action: { hold: resolve } })),
+    fail: (match, status, detail) => void rules.push({ match, action: { status, detail } }),
+  };
+}
