@@ -14,6 +14,7 @@ import { repoRoot, sampleWorkbook, startDemo, type Demo } from "../../scripts/te
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { writeXlsxFile, xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 import { olderVersion } from "../../scripts/testing/workbook_versions.ts";
+import { holdRequests } from "../../scripts/testing/held_requests.ts";
 import { writeApiInfo } from "../../etl/handover/mod.ts";
 
 const chromium = findChromium();
@@ -104,32 +105,6 @@ const COUNT_LOADS = `(() => {
   }).observe(document.getElementById("status"), { childList: true });
 })()`;
 
-/**
- * Holds the next answer to the dashboard's list of runs in the browser, once it has arrived from
- * the server, until `release`: the load that asked for it stays in flight with an answer older
- * than what the server has by then. Other requests pass.
- */
-async function holdRunsAnswer(page: Page): Promise<{ held: Promise<void>; release: () => Promise<void> }> {
-  let heldId: string | undefined;
-  let onHeld!: () => void;
-  const held = new Promise<void>((resolve) => (onHeld = resolve));
-  const off = page.on("Fetch.requestPaused", (p) => {
-    if (heldId === undefined && /\/runs\?kind=relationships&limit=60$/.test(p.request.url)) {
-      heldId = p.requestId;
-      onHeld();
-    } else void page.send("Fetch.continueRequest", { requestId: p.requestId });
-  });
-  await page.send("Fetch.enable", { patterns: [{ urlPattern: "*/runs*", requestStage: "Response" }] });
-  return {
-    held,
-    release: async () => {
-      await page.send("Fetch.continueRequest", { requestId: heldId });
-      await page.send("Fetch.disable");
-      off();
-    },
-  };
-}
-
 /** Each drawn actor's position in the drawing's own units. */
 function positionsOf(page: Page): Promise<Record<string, [number, number]>> {
   return page.evaluate(`Object.fromEntries([...document.querySelectorAll('#network-graph [data-actor-id]')].map((g) => {
@@ -194,14 +169,14 @@ test("dashboard on the sample workbook: yesterday's version, today's, then a bro
     // published while a refresh is in flight, holding yesterday's list of runs; Refresh is pressed
     // again, and the held answer arrives once it is all that is still in flight: last.
     await page.evaluate(COUNT_LOADS);
-    const runs = await holdRunsAnswer(page);
+    const runsAnswer = (await holdRequests(page)).hold(/\/runs\?kind=relationships&limit=60$/);
     await page.click("#refresh");
-    await runs.held;
+    const held = await runsAnswer;
     assert.equal((await demo.etl(["--only", "relationships", "--workbook", sampleWorkbook])).code, 0);
     await served(demo, 2);
     await page.click("#refresh");
     await page.waitFor("window.loads.started - window.loads.ended === 1", 20000);
-    await runs.release();
+    await held.release();
     await page.waitFor("window.loads.started === window.loads.ended && document.body.dataset.loaded === 'true'", 20000);
 
     await t.test("a refresh during a refresh ends on the newer answers, not on the held older one", async () => {

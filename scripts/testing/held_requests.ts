@@ -1,7 +1,8 @@
 /**
- * Makes a page's answers arrive in the order a test chooses: a request matching a rule is held in
- * the browser (DevTools `Fetch` domain) until the test lets it go, or answered with an error, and
- * every other request passes. The page also counts the answers it has read (each Response body),
+ * Makes a page's answers arrive in the order a test chooses: the answer to a request matching a
+ * rule is held in the browser once the server gave it (DevTools `Fetch` domain, response stage: it
+ * is the server's answer of that moment) until the test lets it go, or an error is answered in its
+ * place; every other request passes. The page also counts the answers it has read (each Response body),
  * so a test waits for "the page has read the answer it was holding", a state, never for a time:
  * once the body is read, what the page does with it runs before any later evaluation.
  */
@@ -10,7 +11,7 @@ import type { Page } from "./cdp.ts";
 /** A held request. */
 export interface Held {
   url: string;
-  /** Lets the request go to the server. */
+  /** Lets the answer go on to the page. */
   release(): Promise<void>;
   /** Waits until the page has read this request's answer (after `release`). */
   read(): Promise<void>;
@@ -37,7 +38,7 @@ const COUNT_READS = `(() => {
  * const requests = await holdRequests(page);
  * const search = requests.hold(/\/actors\?q=a&/);
  * await page.goto(url);
- * const held = await search; // the page asked; the answer waits
+ * const held = await search; // the page asked, the server answered; the answer waits
  * await held.release();
  * await held.read();
  */
@@ -74,7 +75,7 @@ export async function holdRequests(page: Page): Promise<{
   });
   await page.send("Page.addScriptToEvaluateOnNewDocument", { source: COUNT_READS });
   await page.evaluate(`window.__answersRead ? undefined : ${COUNT_READS}`);
-  await page.send("Fetch.enable", { patterns: [{ urlPattern: "*", requestStage: "Request" }] });
+  await page.send("Fetch.enable", { patterns: [{ urlPattern: "*", requestStage: "Response" }] });
   return {
     hold: (match) => new Promise<Held>((resolve) => rules.push({ match, action: { hold: resolve } })),
     fail: (match, status, detail) => void rules.push({ match, action: { status, detail } }),
