@@ -60,6 +60,8 @@ export function mountContacts({ announce }) {
   let flashId = null;
   /** Matches across all pages, as counted on the first page. @type {number | null} */
   let total = null;
+  /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
+  let applied = { q: "", state: "", department: "" };
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
   const pages = latestOnly();
   const forms = latestOnly();
@@ -74,6 +76,7 @@ export function mountContacts({ announce }) {
   filter.addEventListener("submit", (event) => {
     event.preventDefault();
     history = [];
+    applied = filters();
     void showPage(null);
   });
   department.addEventListener("change", () => filter.requestSubmit());
@@ -104,7 +107,6 @@ export function mountContacts({ announce }) {
     else deleting = null;
   });
   dialog.addEventListener("cancel", () => (deleting = null));
-  for (const input of [q, state, department]) input.addEventListener("input", updateCsvLink);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void save();
@@ -114,10 +116,6 @@ export function mountContacts({ announce }) {
     return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value };
   }
 
-  /** The CSV link always downloads what the table shows: every page of the current filter. */
-  function updateCsvLink() {
-    csvLink.href = api.contactsCsvUrl(filters());
-  }
 
   /**
    * Opens the confirmation for deleting a contact, reading its ETag first: the delete then fails
@@ -143,7 +141,7 @@ export function mountContacts({ announce }) {
     try {
       await api.deleteContact(target.id, target.etag);
       if (editing.id === target.id) resetForm();
-      await Promise.all([showPage(current), loadDepartments()]);
+      await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
       announce(`Deleted ${target.name}`);
     } catch (error) {
       const message =
@@ -187,9 +185,16 @@ export function mountContacts({ announce }) {
     if (slot instanceof HTMLElement) void loadRejects(slot);
   }, true);
 
-  /** @param {string | null} cursor */
-  async function showPage(cursor) {
-    updateCsvLink();
+  /**
+   * Shows the page after `cursor` of the applied filter. The total is counted on the first page,
+   * and again when asked (after a delete, or a refresh, on any page).
+   * @param {string | null} cursor
+   * @param {{ recount?: boolean }} [options]
+   */
+  async function showPage(cursor, options = {}) {
+    // The CSV link downloads what the table shows: every page of the filter applied, not of text
+    // typed in the boxes but not yet applied.
+    csvLink.href = api.contactsCsvUrl(applied);
     current = cursor;
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
@@ -198,10 +203,10 @@ export function mountContacts({ announce }) {
     prev.disabled = true;
     try {
       const page = await api.listContacts({
-        ...filters(),
+        ...applied,
         limit: PAGE_SIZE,
         cursor,
-        count: cursor === null ? "true" : undefined,
+        count: cursor === null || options.recount ? "true" : undefined,
       });
       // A filter or page asked for since: its answer is the one to show.
       if (!isLatest()) return;
@@ -212,8 +217,7 @@ export function mountContacts({ announce }) {
       next.disabled = !nextCursor;
       prev.disabled = history.length === 0;
       pageLabel.textContent = `Page ${history.length + 1}`;
-      const shown = filters();
-      const said = [shown.q && `matching "${shown.q}"`, shown.state && `in ${shown.state}`, shown.department && `in ${shown.department}`]
+      const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
         .join(", ");
       caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
@@ -298,6 +302,7 @@ export function mountContacts({ announce }) {
       q.value = saved.email || `${saved.first_name} ${saved.last_name}`;
       state.value = "";
       department.value = "";
+      applied = filters();
       history = [];
       await Promise.all([showPage(null), loadDepartments()]);
       const done = `${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
@@ -350,7 +355,7 @@ export function mountContacts({ announce }) {
   }
 
   async function load() {
-    await Promise.all([loadDepartments(), showPage(current), loadRuns()]);
+    await Promise.all([loadDepartments(), showPage(current, { recount: true }), loadRuns()]);
   }
 
   return { load };

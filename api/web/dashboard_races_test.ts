@@ -173,3 +173,41 @@ test("first load: runs or changes that cannot be read leave no section on 'Loadi
     assert.match((await text(page, "#status"))!, /Not loaded: Changes/);
   });
 });
+
+test("network: a redraw for a changed N that fails says so and keeps the drawing", { skip, timeout: 60_000 }, async () => {
+  const { page, requests } = await open();
+  const drawn = await page.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length");
+  const reads = () => page.evaluate<number>("window.__answersRead.filter((u) => u.includes('/relationships/subgraph')).length");
+  const before = await reads();
+  requests.fail(/\/relationships\/subgraph/, 503, "The data is being swapped");
+  // The sample draws every actor, so the control is hidden; its change event is what a user fires.
+  await page.evaluate("document.getElementById('network-limit').dispatchEvent(new Event('change'))");
+  await page.waitFor(`window.__answersRead.filter((u) => u.includes('/relationships/subgraph')).length > ${before}`);
+  assert.ok((await reads()) > before);
+  assert.match((await text(page, "#status"))!, /The network could not be redrawn: The data is being swapped/);
+  assert.equal(await page.evaluate("document.querySelectorAll('#network-graph [data-actor-id]').length"), drawn);
+  assert.deepEqual(page.errors, [], "no unhandled error");
+});
+
+test("contacts: the table shows the filter applied, not text typed since; a delete on page 2 recounts", { skip, timeout: 60_000 }, async (t) => {
+  const { page } = await open();
+  const csv = () => page.evaluate<string>("document.getElementById('contacts-csv').getAttribute('href')");
+  const linkBefore = await csv();
+  await t.test("typing without Filter changes neither the CSV link nor the pages Next shows", async () => {
+    await page.type("#contacts-q", "zzzz");
+    assert.equal(await csv(), linkBefore, "the CSV link followed the typed text");
+    await page.click("#contacts-next");
+    await page.waitFor("document.getElementById('contacts-page').textContent === 'Page 2' && !document.getElementById('contacts-rows').hasAttribute('aria-busy')");
+    assert.ok((await contactIds(page)).length > 0, "page 2 of the typed filter instead of the applied one");
+    assert.equal(await csv(), linkBefore);
+  });
+  await t.test("a delete on page 2 updates the count", async () => {
+    const id = (await contactIds(page))[0];
+    await page.click(`[data-delete-contact="${id}"]`);
+    await page.waitFor("document.getElementById('contact-delete-dialog').open");
+    await page.click("#contact-delete-confirm");
+    await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
+    const total = ((await (await fetch(`${demo.url}/contacts?count=true&limit=1`)).json()) as { total: number }).total;
+    assert.match((await text(page, "#contacts-caption"))!, new RegExp(`^${total} contacts`));
+  });
+});

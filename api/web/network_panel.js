@@ -112,13 +112,13 @@ export function mountNetwork({ announce }) {
   limitSelect.addEventListener("change", () => {
     around = null;
     include = [];
-    void fetchAndDraw();
+    void redraw();
   });
   reset.addEventListener("click", () => {
     around = null;
     include = [];
     pair = null;
-    void fetchAndDraw().then(() => limitSelect.focus());
+    void redraw().then(() => limitSelect.focus());
   });
   byId("network-zoom-in", HTMLButtonElement).addEventListener("click", () => zoom(1 / 1.5));
   byId("network-zoom-out", HTMLButtonElement).addEventListener("click", () => zoom(1.5));
@@ -224,6 +224,11 @@ export function mountNetwork({ announce }) {
     graph.innerHTML = `<p class="muted empty-state">${escapeHtml(message)}</p>`;
     note.textContent = "";
     detail.innerHTML = `<p class="muted">Nothing to select yet.</p>`;
+  }
+
+  /** fetchAndDraw() for a control's change: a failure is said, and the drawing on screen stays. */
+  function redraw() {
+    return fetchAndDraw().catch((error) => announce(`The network could not be redrawn: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   async function fetchAndDraw() {
