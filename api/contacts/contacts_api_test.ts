@@ -51,29 +51,24 @@ test("contacts API: create, read, conditional GET, replace, merge patch, delete"
       assert.deepEqual(body.departments, ["Sales", "Support"]); // "sales" reused the existing "Sales"
       assert.equal(res.headers.etag, '"2"');
     });
+    /** A PATCH, PUT or DELETE of contact 1 under `condition` (its body: `ann`, changed by `change`). */
+    const conditional = (method: string, condition: Record<string, string>, change: object = {}) =>
+      raw(server.url, {
+        method,
+        path: "/contacts/1",
+        headers: { "content-type": "application/json", ...condition },
+        body: method === "DELETE" ? undefined : JSON.stringify({ ...ann, ...change }),
+      });
     await t.test("If-Match compares ETags as text: \"02\" is not \"2\"", async () => {
-      // The version was compared as a number, so "01" matched "1" and the write went through.
-      for (const method of ["PATCH", "PUT", "DELETE"]) {
-        const res = await raw(server.url, {
-          method,
-          path: "/contacts/1",
-          headers: { "content-type": "application/json", "if-match": '"02"' },
-          body: method === "DELETE" ? undefined : JSON.stringify(ann),
-        });
-        assert.equal(res.status, 412, method);
-      }
+      // The version was compared as a number, so "02" matched "2" and the write went through.
+      for (const method of ["PATCH", "PUT", "DELETE"]) assert.equal((await conditional(method, { "if-match": '"02"' })).status, 412, method);
     });
     await t.test("If-None-Match on PATCH, PUT and DELETE: false (* or the current ETag) is a 412 and nothing is written", async () => {
       // It was ignored: PUT with If-None-Match: * overwrote the contact, DELETE removed it.
       const before = (await raw(server.url, { path: "/contacts/1" })).json();
       for (const method of ["PATCH", "PUT", "DELETE"]) {
         for (const condition of ["*", '"2"', 'W/"2"', '"7", "2"']) {
-          const res = await raw(server.url, {
-            method,
-            path: "/contacts/1",
-            headers: { "content-type": "application/json", "if-none-match": condition },
-            body: method === "DELETE" ? undefined : JSON.stringify({ ...ann, first_name: "Overwritten" }),
-          });
+          const res = await conditional(method, { "if-none-match": condition }, { first_name: "Overwritten" });
           assert.equal(res.status, 412, `${method} with If-None-Match: ${condition}: ${res.text}`);
         }
       }
@@ -87,12 +82,7 @@ test("contacts API: create, read, conditional GET, replace, merge patch, delete"
     });
     await t.test("a stale If-Match is a 412 on PATCH, PUT and DELETE", async () => {
       for (const method of ["PATCH", "PUT", "DELETE"]) {
-        const res = await raw(server.url, {
-          method,
-          path: "/contacts/1",
-          headers: { "content-type": "application/json", "if-match": '"1"' },
-          body: method === "DELETE" ? undefined : JSON.stringify(ann),
-        });
+        const res = await conditional(method, { "if-match": '"1"' });
         assert.equal(res.status, 412, method);
         assert.match(String(res.headers["content-type"]), /^application\/problem\+json/);
       }
