@@ -61,7 +61,9 @@ function missing(request: Request, id: number): HttpError {
 /**
  * RFC 9110 13.1.2: on a write, If-None-Match is false when it is `*` (the contact exists) or names
  * the contact's current ETag (weak comparison), and the write must then be a 412, not performed.
- * (Not in the write's transaction: `*` cannot race, as ids are never reused; a listed tag could.)
+ * Checked before the write's transaction, which cannot change the verdict: ids are never reused,
+ * so an existing contact stays existing or is gone (404), and a listed tag names a version the
+ * contact had or has, while versions only grow.
  */
 async function checkIfNoneMatch(request: Request, store: ContactsStore, id: number): Promise<void> {
   const header = request.headers.get("if-none-match");

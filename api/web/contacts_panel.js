@@ -58,7 +58,7 @@ export function mountContacts({ announce }) {
   let editing = {};
   /** @type {number | null} */
   let flashId = null;
-  /** Matches across all pages, as counted on the first page. @type {number | null} */
+  /** Matches across all pages, as last counted (the first page, a delete, a refresh). @type {number | null} */
   let total = null;
   /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
   let applied = { q: "", state: "", department: "" };
@@ -115,7 +115,6 @@ export function mountContacts({ announce }) {
   function filters() {
     return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value };
   }
-
 
   /**
    * Opens the confirmation for deleting a contact, reading its ETag first: the delete then fails
