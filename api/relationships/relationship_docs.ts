@@ -138,7 +138,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Header, counts and rows (JSON), or the packed rows (binary).", schema: matrixAnswerSchema.json, binary: true },
       "304": { description: "Not modified." },
-      "400": { description: "Bad offset or limit." },
+      "400": { description: "Bad offset, limit or format." },
     },
   },
   findings: {

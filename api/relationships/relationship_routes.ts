@@ -201,11 +201,17 @@ function warmMatrix(handle: SnapshotHandle): void {
   }, 0);
 }
 
-/** True when the client asks for the binary matrix (`format=binary` or `Accept: application/octet-stream`). */
+/**
+ * True when the client asks for the binary matrix (`format=binary` or `Accept:
+ * application/octet-stream`, in any case); `format` is binary or json, and anything else a 400
+ * (a typo must not quietly answer JSON), as for the CSV lists.
+ */
 function wantsBinary(request: Request, query: URLSearchParams): boolean {
   const format = query.get("format");
-  if (format !== null) return format === "binary";
-  return (request.headers.get("accept") ?? "").includes("application/octet-stream");
+  if (format === "binary") return true;
+  if (format === "json") return false;
+  if (format !== null) throw new HttpError(400, `format must be binary or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
+  return (request.headers.get("accept") ?? "").toLowerCase().includes("application/octet-stream");
 }
 
 function parseOffset(text: string | null): number {

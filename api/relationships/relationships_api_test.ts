@@ -142,6 +142,12 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.deepEqual(decoded, rows);
       const window = await raw(server.url, { path: "/matrix?offset=3&limit=9", headers: { accept: "application/octet-stream" } });
       assert.deepEqual([window.bytes.readUInt32LE(8), window.bytes.readUInt32LE(12), window.bytes.length], [3, 2, 16 + 2 * 2]);
+      // Media types in any case; a format it does not know is a 400, not a quiet JSON answer.
+      assert.equal((await raw(server.url, { path: "/matrix", headers: { accept: "Application/Octet-Stream" } })).headers["content-type"], "application/octet-stream");
+      assert.equal((await get("/matrix?format=json&limit=1")).status, 200);
+      const typo = await get("/matrix?format=bin");
+      assert.equal(typo.status, 400);
+      assert.match(typo.json().detail, /format must be binary or json; got 'bin'/);
     });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
