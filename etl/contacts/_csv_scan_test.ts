@@ -60,6 +60,7 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
   let empty = true;
   let previousCR = false;
   let extra = 0;
+  let closedAt = -2;
   const extras: Array<[number, number]> = [];
   const blanks: number[] = [];
   const endRecord = () => {
@@ -79,8 +80,10 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
       if (c === 10) continue;
     }
     if (inQuotes) {
-      if (c === 34) inQuotes = false;
-      else if (c === 10 || c === 13) {
+      if (c === 34) {
+        inQuotes = false;
+        closedAt = i;
+      } else if (c === 10 || c === 13) {
         line++;
         previousCR = c === 13;
       }
@@ -94,7 +97,9 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
       continue;
     }
     empty = false;
-    if (c === 34) {
+    // A quote opens a quoted field only at a field's start, or right after a closing quote (`""`).
+    const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    if (c === 34 && (i === start || [44, 10, 13].includes(bytes[i - 1]) || closedAt === i - 1)) {
       inQuotes = true;
       quoteLine = line;
     }

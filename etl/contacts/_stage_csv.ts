@@ -103,7 +103,10 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     skips.close();
   }
   await db.run(`INSERT INTO _skips SELECT DISTINCT line::INTEGER - 1 FROM temp._csv_rejects;
-    CREATE TEMP TABLE _skipat AS SELECT rec - row_number() OVER (ORDER BY rec) AS ord_from, row_number() OVER (ORDER BY rec) AS skipped FROM (SELECT DISTINCT rec FROM _skips)`);
+    CREATE TEMP TABLE _skipat AS SELECT ord_from, max(skipped) AS skipped FROM (
+      SELECT rec - row_number() OVER (ORDER BY rec) AS ord_from, row_number() OVER (ORDER BY rec) AS skipped FROM (SELECT DISTINCT rec FROM _skips))
+      -- Consecutive skipped records share an ord_from: keep the last count, or ASOF picks any of them.
+      GROUP BY ord_from`);
   const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
     `SELECT (SELECT count(*) FROM _v)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
@@ -150,8 +153,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
        CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
          ELSE r.error_message END AS reason, NULL::VARCHAR AS value
-     FROM (SELECT line::INTEGER AS line, arg_min(error_type, column_idx) AS error_type, arg_min(error_message, column_idx) AS error_message,
-                  arg_min(csv_line, column_idx) AS csv_line FROM temp._csv_rejects GROUP BY line) r
+     FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
+                  arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
       ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}

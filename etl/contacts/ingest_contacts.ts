@@ -135,6 +135,14 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }
   const layout = mapCsvHeader(scan, record, shown);
+  if (scan.mixedLineEnds !== null) {
+    const { line, first, other } = scan.mixedLineEnds;
+    throw new ContactsCsvError(
+      "unreadable",
+      `Contacts file '${shown}' mixes line ends: its lines end with ${first} but line ${line} ends with ${other}; save it again with one kind of line end`,
+      shown,
+    );
+  }
   const definition = createHash("sha256")
     .update(JSON.stringify(record, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)))
     .digest("hex");

@@ -211,6 +211,55 @@ test("ingestContacts() names data rows when a stray quote hides the line numbers
   });
 });
 
+test("ingestContacts() counts lines right after several skipped lines in a row", async () => {
+  await withDb(async (db, dir) => {
+    // Two blank lines, a row of the wrong width then a blank line, a blank line then such a row:
+    // consecutive skipped lines once shifted every later line number (line 5 reported as 4).
+    const ok = (n: number) => `P${n},Q,,,,NY,12204,,,p${n}@example.com,Sales`;
+    const text = [HEADER, ok(1), "", "", "N2,L2,,,,CA,bad2,,,n2@example.com,Sales", "short,row", "", ok(3), "", "x,y", "N4,L4,,,,X1,12204,,,n4@example.com,Sales", ""].join("\n");
+    const s = await ingest(db, csv(dir, text, "skips.csv"));
+    assert.deepEqual(
+      s.rejects.map((r) => [r.line, r.field]),
+      [
+        [5, "zip"],
+        [6, "*"],
+        [10, "*"],
+        [11, "state"],
+      ],
+    );
+  });
+});
+
+test("ingestContacts() names the lines of rows with a quote inside an unquoted value", async () => {
+  await withDb(async (db, dir) => {
+    // DuckDB reads `24" Monitors` and `Robert "Bob"` as text (a quote opens a quoted field only at
+    // its start); the line scanner took them for open quotes, lost every line number and warned of a
+    // quote never closed.
+    const text = [
+      HEADER,
+      'Art,Venere,24" Monitors,,,NJ,08014,,,art@example.com,Sales',
+      'Robert "Bob",Smith,,,,NY,1,,,bob@example.com,Sales',
+      'Cai,Lin,"Chanay, Jeff",,,MA,02110,,,cai@example.com,Sales',
+      "Dan,Ode,,,,NY,2,,,dan@example.com,Sales",
+      "",
+    ].join("\n");
+    const s = await ingest(db, csv(dir, text, "inner-quotes.csv"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "zip"], [5, "zip"]]);
+    assert.deepEqual(s.warnings.filter((w) => /never closed/.test(w)), []);
+    assert.equal(s.inserted, 2);
+  });
+});
+
+test("ingestContacts() gives a line over DuckDB's 2 MB line limit a reason", async () => {
+  await withDb(async (db, dir) => {
+    // DuckDB names no column for this error, and the reason was taken per column: it came out null.
+    const text = [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`, ""].join("\n");
+    const s = await ingest(db, csv(dir, text, "long.csv"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
+    assert.match(String(s.rejects[0].reason), /line size/i);
+  });
+});
+
 test("ingestContacts() reads exactly the named file, even with glob characters in its name", async () => {
   await withDb(async (db, dir) => {
     csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "export-a.csv");
@@ -341,6 +390,17 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
     });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
+    await t.test("line ends of two kinds (two exports joined), naming the first line that differs", async () => {
+      // DuckDB's reader takes one kind of line end per file and failed the whole file with "The CSV
+      // Parser state machine reached an invalid state", naming neither the file nor a line.
+      const path = csv(dir, `${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\nBob,Ray,,,,NY,12204,,,bob@example.com,Sales\nCid,Cox,,,,NY,12204,,,cid@example.com,Sales\r\n`, "mixed.csv");
+      await assert.rejects(ingest(db, path), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError);
+        assert.equal(error.code, "unreadable");
+        assert.match(error.message, /mixed\.csv' mixes line ends: its lines end with CRLF but line 3 ends with LF/);
+        return true;
+      });
+    });
     await t.test("a duplicated column", () =>
       assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
     assert.deepEqual(await snapshot(db), before);
