@@ -14,9 +14,15 @@ const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{
 const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}]";
 const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7F}-\\x{9F}]";
 
-/** A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF is LF (cleanCell). */
+/**
+ * A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF is LF, and the
+ * apostrophe a CSV export puts before a value starting with =, +, -, @, a tab or a carriage return
+ * (ours, etl/text csvField, and spreadsheets', so that the value is not run as a formula) is taken
+ * off again: a file the API exported loads back unchanged ('+1 504-621-8927 is +1 504-621-8927).
+ */
 export function cleanSql(column: string): string {
-  return `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
+  const cell = `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
+  return `CASE WHEN starts_with(${column}, '''') AND regexp_matches(${column}, '^''[=+@\\t\\r-]') THEN substr(${cell}, 2) ELSE ${cell} END`;
 }
 
 // The same set as code points, for the cheap test below.
