@@ -30,11 +30,15 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, reco
     throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
   const names = scan.header.map((h) => h.trim().toLowerCase());
+  // Twice is an error only for a column that is read (which of the two would it be?); a column the
+  // record does not use is ignored below however often it comes (Notes, notes).
+  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), record.links.csvColumn.toLowerCase()]);
   const index = new Map<string, number>();
   names.forEach((name, i) => {
     // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
     if (name.length === 0) return;
     if (index.has(name)) {
+      if (!read.has(name)) return;
       throw new ContactsCsvError("duplicate-column", `Contacts file '${file}' has the column '${name}' twice`, file);
     }
     index.set(name, i);
@@ -58,7 +62,12 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, reco
     const header = scan.header.join(",");
     // A spreadsheet saved with another separator (Excel in many locales uses ';') reads as one column.
     const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
-    const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
+    // UTF-16 (Excel's "Unicode text") reads as UTF-8 with a NUL byte beside every ASCII letter.
+    const hint = header.includes("\u0000")
+      ? ". It looks encoded as UTF-16 (a NUL byte between the letters): save it as CSV UTF-8"
+      : separator === undefined
+        ? ""
+        : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
     throw new ContactsCsvError(
       "missing-column",
       `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}`,

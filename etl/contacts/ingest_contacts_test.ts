@@ -260,6 +260,15 @@ test("ingestContacts() gives a line over DuckDB's 2 MB line limit a reason", asy
   });
 });
 
+test("ingestContacts() ignores a column it does not read however often it comes", async () => {
+  await withDb(async (db, dir) => {
+    // Notes and notes: refused as a duplicated column, though neither is read.
+    const s = await ingest(db, csv(dir, "first_name,last_name,email,Notes,notes\nAnn,Lee,ann@example.com,a,b\n", "notes.csv"));
+    assert.equal(s.inserted, 1);
+    assert.ok(s.warnings.some((w) => /Column 'Notes' is not a contact field; ignored/.test(w)), JSON.stringify(s.warnings));
+  });
+});
+
 test("ingestContacts() reads exactly the named file, even with glob characters in its name", async () => {
   await withDb(async (db, dir) => {
     csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`, "export-a.csv");
@@ -403,6 +412,14 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
     });
     await t.test("a duplicated column", () =>
       assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
+    await t.test("a file in UTF-16 (Excel's Unicode text) says so", async () => {
+      const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\n`, "utf16le")]);
+      await assert.rejects(ingest(db, csv(dir, bytes, "unicode.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError);
+        assert.match(error.message, /It looks encoded as UTF-16 \(a NUL byte between the letters\): save it as CSV UTF-8$/);
+        return true;
+      });
+    });
     assert.deepEqual(await snapshot(db), before);
   });
 });
