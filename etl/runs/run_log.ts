@@ -4,7 +4,7 @@
  * version, and the API must be able to read the log while a load is running.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunAmendment, RunKind, RunRecord, RunStatus } from "./run_record.ts";
 
@@ -38,9 +38,16 @@ export function amendRun(dataDir: string, amendment: RunAmendment): void {
 
 function appendLine(dataDir: string, line: string): void {
   mkdirSync(dataDir, { recursive: true });
-  const fd = openSync(runLogPath(dataDir), "a");
+  const fd = openSync(runLogPath(dataDir), "a+");
   try {
-    writeSync(fd, line + "\n");
+    const size = fstatSync(fd).size;
+    // A torn last line (a crash, a full disk) must not swallow this record: start on a new line.
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    const bytes = Buffer.from(`${torn ? "\n" : ""}${line}\n`);
+    // writeSync may write less than asked (ENOSPC part-way): loop until all is written or it
+    // throws; a record left partial then is healed by the next append's check above.
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

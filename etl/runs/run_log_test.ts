@@ -24,6 +24,10 @@ test("appendRun() and readRuns() keep runs in order and survive a torn last line
     assert.equal(lastRun(dir, "relationships", "succeeded")?.id, "a");
     assert.equal(lastRun(dir, "relationships")?.id, "b");
     assert.equal(lastRun(dir, "contacts"), undefined);
+    // The next run after the torn line (a crash, or a disk full part-way) is kept: it was appended
+    // onto the torn line and lost with it.
+    appendRun(dir, run("d", "succeeded"));
+    assert.deepEqual(readRuns(dir).map((r) => r.id), ["a", "b", "d"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
