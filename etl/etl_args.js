@@ -27,10 +27,16 @@ Options:
                         (see --keep-versions); the workbook is not read
   --standby             start, then wait for the go-ahead on the IPC channel before loading
                         (how npm start keeps its next scheduled load ready; see etl/schedule)
+  --wait                when another load is running, wait for it to end (30 min at most)
+                        and then load, instead of skipping; the schedule's loads do (the
+                        other load may be reading an older file)
   --version             print the version
   --help                show this help
 
 Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage.`;
+
+/** How long `--wait` waits for a load already running to end: 30 min (a 16,384-actor load takes under one). */
+export const WAIT_MS = 30 * 60_000;
 
 /**
  * Parsed command-line options: the settings the ETL reads plus what this run should do.
@@ -47,6 +53,7 @@ Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a 
  * @property {boolean} json
  * @property {boolean} watch
  * @property {boolean} standby
+ * @property {boolean} wait Wait for a load already running instead of skipping (`--wait`; the schedule's loads).
  * @property {number | null} restore The relationship version `--restore` publishes again; null: a load.
  * @property {string | null} parquetDir Where published versions are also written as Parquet (PARQUET_DIR); null: not written.
  * @property {import("./settings/mod.js").KeepVersions} keepVersions Which published snapshots are kept (KEEP_VERSIONS).
@@ -105,6 +112,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
         json: { type: "boolean" },
         watch: { type: "boolean" },
         standby: { type: "boolean" },
+        wait: { type: "boolean" },
         restore: { type: "string" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -146,6 +154,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
     json: values.json ?? false,
     watch: values.watch ?? false,
     standby: values.standby ?? false,
+    wait: values.wait ?? false,
     restore,
     parquetDir: settings.parquetDir,
     keepVersions: settings.keepVersions,

@@ -15,7 +15,7 @@ import { collectRuns } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
-import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, type EtlOptions } from "./etl_args.js";
+import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
 export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
@@ -59,6 +59,7 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
         workbook: options.workbook,
         dataDir: options.dataDir,
         force: options.force,
+        lockWaitMs: options.wait ? WAIT_MS : 0,
         parquetDir: options.parquetDir,
         keepVersions: options.keepVersions,
         onProgress: bar?.update,
@@ -86,6 +87,7 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
       apiToken: options.apiToken,
       databaseUrl: options.databaseUrl,
       exportContacts: options.contactsExport,
+      ...(options.wait ? { lockWaitMs: WAIT_MS } : {}),
     });
     return { status: "succeeded", summary };
   } catch (error) {
@@ -252,7 +254,8 @@ async function watch(options: EtlOptions): Promise<number> {
         log(`loading (${reason})`);
         // A changed file reloads its own input only; the daily run refreshes everything asked for.
         const only = loadOnly(reason) ?? options.only;
-        const outcome = await runEtl({ ...options, only });
+        // Waiting for a load already running, not skipping: see --wait.
+        const outcome = await runEtl({ ...options, only, wait: true });
         if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
         else say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
       },

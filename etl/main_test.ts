@@ -24,7 +24,7 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   const repoData = fileURLToPath(new URL("../data/", import.meta.url)).replace(/\/$/, "");
   assert.deepEqual(parseEtlArgs([], {}, "/somewhere/else"), {
     workbook: join(repoData, "relaciones.xlsx"), contacts: join(repoData, "contacts.csv"), contactsGiven: false, dataDir: repoData, only: null,
-    force: false, json: false, watch: false, standby: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
+    force: false, json: false, watch: false, standby: false, wait: false, dailyAt: "00:00", apiToken: undefined, databaseUrl: undefined,
     alert: null, download: { authHeader: undefined, maxBytes: 1024 ** 3, pollMs: 600_000 },
     restore: null, parquetDir: join(repoData, "parquet"), keepVersions: { newest: 7, days: 7 }, contactsExport: true,
   });
@@ -38,6 +38,7 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   assert.equal(parseEtlArgs(["--help"]), "help");
   assert.equal(parseEtlArgs(["--version"]), "version");
   assert.throws(() => parseEtlArgs(["--standby", "--watch"]), UsageError);
+  assert.equal((parseEtlArgs(["--wait"]) as { wait: boolean }).wait, true);
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);

@@ -57,6 +57,13 @@ export interface LoadOptions {
   keepVersions?: KeepVersions;
   /** Largest inflated sheet accepted (zip-bomb guard); default `MAX_SHEET_BYTES`. */
   maxSheetBytes?: number;
+  /**
+   * How long to wait for another load holding the lock before skipping as busy, in ms; default 0
+   * (a load started by hand says at once that another is running). The schedule's loads wait
+   * (`--wait`, `WAIT_MS` in etl_args.js): the load holding the lock may be reading an older file, and the
+   * change that started this one would otherwise wait for the next day.
+   */
+  lockWaitMs?: number;
   /** Clock, for tests. */
   now?: () => Date;
   /**
@@ -95,7 +102,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   const load = new RelationshipLoad(options);
   let release: (() => void) | null = null;
   try {
-    release = lock(options.dataDir);
+    release = await lockWaiting(options.dataDir, options.lockWaitMs ?? 0);
     const hash = await startHash(load, options);
     const sheets = await readSheets(options, hash.unchanged.signal).catch(async (error: unknown) => {
       // An unchanged file is a skip even if it is one we could not read (it was loaded before).
@@ -138,6 +145,19 @@ export function lock(dataDir: string): () => void {
   const release = acquireLoadLock(dataDir);
   removeStaleTemps(dataDir);
   return release;
+}
+
+/** `lock()`, retried while another live load holds it, for `waitMs` at most (then LockBusyError). */
+async function lockWaiting(dataDir: string, waitMs: number): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return lock(dataDir);
+    } catch (error) {
+      if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** What the hash phase knows: the published version, the last succeeded run, and whether this file is that one. */

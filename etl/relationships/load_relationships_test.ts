@@ -299,6 +299,25 @@ test("loadRelationships() loads our sample workbook", { skip: !existsSync(new UR
   }
 });
 
+test("loadRelationships() told to wait for the lock (the schedule's --wait) loads once the other load ends", async () => {
+  // The schedule's load skipped as busy while a person's load of the old file held the lock; the
+  // new file then waited for the next day.
+  const dir = tempDir();
+  try {
+    const file = join(dir, "r.xlsx");
+    await writeVersion(file, { ids: [1, 2, 3], cell: cells(2), code: (id) => `K${id}`, name: (id) => `N${id}` });
+    const release = acquireLoadLock(dir);
+    // Its first try at the lock happens before loadRelationships() returns its promise: busy.
+    const waiting = loadRelationships({ workbook: file, dataDir: dir, lockWaitMs: 60_000 });
+    release();
+    const { run } = await waiting;
+    assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+    assert.deepEqual(readRuns(dir).map((r) => r.status), ["succeeded"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("loadRelationships() records a skipped run, not a failure, when another load holds the lock", async () => {
   const dir = tempDir();
   try {

@@ -73,7 +73,9 @@ export interface ChildLoad {
  */
 export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
   const mainPath = fileURLToPath(new URL("../main.ts", import.meta.url));
-  const args = [...loaderArgs(process.execArgv), mainPath, "--json", "--data-dir", options.dataDir];
+  // --wait: a load the schedule starts waits for one already running (a person's npm run etl, which
+  // may be reading an older file) instead of skipping, and so loads the change that started it.
+  const args = [...loaderArgs(process.execArgv), mainPath, "--json", "--wait", "--data-dir", options.dataDir];
   if (options.workbook) args.push("--workbook", options.workbook);
   if (options.contacts) args.push("--contacts", options.contacts);
   const env = options.env ?? process.env;

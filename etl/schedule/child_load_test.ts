@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -44,6 +44,8 @@ test("childProcessLoad() runs a prepared load in a child started ahead, and a cr
       assert.ok(waiting !== null);
       runLoad.prepare();
       assert.equal(runLoad.waitingPid(), waiting, "one waiting child at most");
+      // The schedule's loads wait for a load already running instead of skipping (etl --wait).
+      if (existsSync(`/proc/${waiting}/cmdline`)) assert.ok(readFileSync(`/proc/${waiting}/cmdline`, "utf8").split("\0").includes("--wait"));
       const result = await runLoad("file-changed");
       assert.equal(result.exitCode, 0, result.stderr);
       assert.equal(result.standby, true);

@@ -67,7 +67,9 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
   const runs = readRuns(dataDir);
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i];
-    if (run.kind === kind && (run.status === "succeeded" || (run.status === "skipped" && kind === "relationships"))) return new Date(run.finished_at);
+    // A skip for a busy lock verified nothing: the load holding the lock may yet fail.
+    const verified = run.status === "skipped" && kind === "relationships" && run.error?.code !== "busy";
+    if (run.kind === kind && (run.status === "succeeded" || verified)) return new Date(run.finished_at);
   }
   return null;
 }

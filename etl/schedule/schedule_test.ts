@@ -286,6 +286,10 @@ test("lastGoodLoad() reads each kind from runs.jsonl: a skip counts for relation
     run("3", "contacts", "failed", "2026-03-03T00:00:00.000Z");
     assert.equal(lastGoodLoad(dir)?.toISOString(), "2026-03-02T00:00:00.000Z");
     assert.equal(lastGoodLoad(dir, "contacts")?.toISOString(), "2026-03-01T00:00:00.000Z");
+    // A skip because another load held the lock verified nothing (that load may yet fail): it
+    // counted as good, so a restart did not see the data as stale.
+    appendRun(dir, { id: "4", kind: "relationships", status: "skipped", started_at: "2026-03-04T00:00:00.000Z", finished_at: "2026-03-04T00:00:00.000Z", file: null, counts: {}, findings: [], changes: {}, error: { code: "busy", message: "Another relationship load (pid 1) is running" } });
+    assert.equal(lastGoodLoad(dir)?.toISOString(), "2026-03-02T00:00:00.000Z");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
