@@ -5,7 +5,7 @@
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
-import { statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { readRuns, type RunKind } from "../runs/mod.ts";
 import { parseDailyAt } from "../settings/mod.js";
 
@@ -98,11 +98,19 @@ export function watchFile(
     clock?: Clock;
     pollMs?: number;
     stableMs?: number;
+    /**
+     * Whether the settled file looks whole (`endsWithLineEnd` for a CSV). One that does not gets
+     * `wholeMs` to settle instead of `stableMs` (a copy stalled mid-line over a slow network),
+     * then fires all the same (a file saved without a last line end).
+     */
+    looksWhole?: (path: string) => boolean;
+    wholeMs?: number;
   },
 ): Stoppable {
   const clock = options.clock ?? systemClock;
   const pollMs = options.pollMs ?? 1000;
   const stableMs = options.stableMs ?? 3000;
+  const wholeMs = options.wholeMs ?? 60_000;
   let baseline = signature(path);
   let seen = baseline;
   let changedAt = 0;
@@ -120,7 +128,7 @@ export function watchFile(
       const was = pending;
       pending = current !== baseline;
       if (pending && !was) options.onChange?.();
-    } else if (pending && current !== null && now - changedAt >= stableMs) {
+    } else if (pending && current !== null && now - changedAt >= stableMs && (now - changedAt >= wholeMs || options.looksWhole?.(path) !== false)) {
       pending = false;
       baseline = current;
       options.onStable();
@@ -134,6 +142,30 @@ export function watchFile(
       clock.clearTimeout(timer);
     },
   };
+}
+
+/**
+ * True when the file's last byte is a line end (or it is empty): a CSV cut off by a copy that
+ * stalled ends mid-line, and loading it would store the cut value (`Human` for `Human Resources`)
+ * for good, as loads never delete departments or contacts.
+ *
+ * @example
+ * ```ts
+ * endsWithLineEnd("data/contacts.csv"); // true
+ * ```
+ */
+export function endsWithLineEnd(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    return size === 0 || (readSync(fd, last, 0, 1, size - 1) === 1 && (last[0] === 0x0a || last[0] === 0x0d));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function exists(path: string): boolean {
@@ -291,7 +323,15 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   armDaily();
   // A changing file gets a load child started ahead; once it has settled, its load runs.
   const watch = (path: string, reason: "file-changed" | "contacts-changed") =>
-    watchFile(path, { clock, pollMs: options.pollMs, stableMs: options.stableMs, onChange: () => options.prepareLoad?.(), onStable: () => trigger(reason) });
+    watchFile(path, {
+      clock,
+      pollMs: options.pollMs,
+      stableMs: options.stableMs,
+      // A cut .xlsx fails to open (its ZIP directory is at the end); a cut CSV reads as rows.
+      looksWhole: reason === "contacts-changed" ? endsWithLineEnd : undefined,
+      onChange: () => options.prepareLoad?.(),
+      onStable: () => trigger(reason),
+    });
   const watcher = options.watch === false ? null : (options.watchWorkbook?.(() => trigger("file-changed")) ?? watch(options.workbook, "file-changed"));
   const contactsWatcher = options.contacts === undefined ? null : watch(options.contacts, "contacts-changed");
   if (isStale(lastSuccess(), clock.now())) trigger("startup");

@@ -229,6 +229,26 @@ test("startScheduler() loads a changed contacts CSV, with the workbook's settle 
     await scheduler.idle();
     // Both settle at 10:00:08; the second waits for the first to finish.
     assert.deepEqual(events.slice(2).filter((e) => !e.startsWith("prepare")).map((e) => e.replace(/ \S+ /, " ")).sort(), ["contacts-changed contacts", "file-changed relationships"]);
+    // A copy that stalls mid-line (a slow network) is not loaded when it keeps still for 3 s: the
+    // cut row would be stored for good ("Human" for "Human Resources").
+    const loads = () => events.filter((e) => e.startsWith("contacts-changed")).length;
+    const before = loads();
+    appendFileSync(csv, "Zed,Zulu,zed@zulu.com,Human");
+    clock.advance(10_000);
+    await scheduler.idle();
+    assert.equal(loads(), before, "a CSV cut mid-line is not loaded");
+    appendFileSync(csv, " Resources\n");
+    clock.advance(4000);
+    await scheduler.idle();
+    assert.equal(loads(), before + 1, "loaded once whole and still");
+    // A file saved without a last line end loads all the same, after a minute of keeping still.
+    appendFileSync(csv, "Yan,Ye,yan@example.com");
+    clock.advance(30_000);
+    await scheduler.idle();
+    assert.equal(loads(), before + 1);
+    clock.advance(31_000);
+    await scheduler.idle();
+    assert.equal(loads(), before + 2);
     scheduler.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
