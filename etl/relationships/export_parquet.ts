@@ -12,8 +12,8 @@
  * all there. Files are never rewritten: a version's data does not change once published.
  *
  * What is missing is filled in too: kept snapshots (`<data dir>/snapshots/`) whose data files are
- * not there (Parquet turned on later, or an export that failed), and the `changes` and `versions`
- * of every version in the live snapshot's history.
+ * not there (Parquet turned on later, or an export that failed), and the `changes` of every version
+ * in the live snapshot's history (with its `versions` row when its data files are there).
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -96,11 +96,18 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
         await db.run("DETACH s");
       }
     }
-    // Versions no longer kept still have their changes in the live snapshot's history.
+    // Versions no longer kept still have their changes in the live snapshot's history. Their
+    // `versions` row only with their data files: a version listed there has all its files (one
+    // never exported, Parquet turned on later or a load killed before its export, has only changes).
     await db.run(`ATTACH ${quoteLiteral(options.live)} AS s (READ_ONLY)`);
     try {
       const history = await db.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
-      for (const { version_id } of history) for (const table of HISTORY_TABLES) await copy(table, version_id);
+      for (const { version_id } of history) {
+        for (const table of HISTORY_TABLES) {
+          if (table.name === "versions" && !DATA_TABLES.every((t) => existsSync(parquetPath(dir, t.name, version_id)))) continue;
+          await copy(table, version_id);
+        }
+      }
     } finally {
       await db.run("DETACH s");
     }

@@ -114,3 +114,25 @@ test("a failed Parquet export is recorded in the run and neither fails nor unpub
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a version neither kept nor exported has its changes in Parquet, but no versions row: a listed version has all its files", async () => {
+  // Parquet turned on at version 2, version 1 not kept (or a load killed between publishing and
+  // exporting): version 1 was listed in `versions` with no actors, pairs or findings.
+  const dir = mkdtempSync(join(tmpdir(), "parquet-later-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir })).run.status, "succeeded");
+    await writeVersion(workbook, v2);
+    const { run } = await loadRelationships({ workbook, dataDir, parquetDir });
+    assert.equal(run.parquet?.status, "written");
+    assert.deepEqual(parquetVersions(parquetDir), [2]);
+    assert.ok(existsSync(parquetPath(parquetDir, "changes", 1)), "version 1's changes, from the live history");
+    assert.ok(!existsSync(parquetPath(parquetDir, "versions", 1)), "version 1 listed without its files");
+    assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
