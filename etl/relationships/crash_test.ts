@@ -101,3 +101,58 @@ test("kill -9 during a large load leaves the last good version readable", { time
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("kill -9 right after publishing: the next load records that version, keeps it and exports it", { timeout: 120_000, skip: !existsSync("/proc/self/stat") && "needs /proc" }, async () => {
+  // Its run, its kept snapshot and its Parquet data all came after the rename: the version stayed
+  // served with no run in /runs, `--restore` could not find it, and Parquet listed it without data.
+  const dir = mkdtempSync(join(tmpdir(), "relationships-published-"));
+  const dataDir = join(dir, "data");
+  const parquetDir = join(dir, "lake");
+  const keepVersions = { newest: 7, days: 0 };
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    const v1 = join(dir, "v1.xlsx");
+    await writeVersion(v1, { ids: [1, 2, 3, 4, 5], cell: cells(9), code: (id) => `S${id}`, name: (id) => `Small ${id}` });
+    const first = await loadRelationships({ workbook: v1, dataDir, parquetDir, keepVersions });
+    assert.equal(first.run.status, "succeeded");
+    // The log takes a live file written within a second of a recorded run for that run's (whole-
+    // second mtimes); a load published and killed inside that second is not seen (see loggedVersion).
+    while (Date.now() <= Date.parse(first.run.finished_at) + 1000) await sleep(50);
+    const v2 = join(dir, "v2.xlsx");
+    await writeVersion(v2, { ids: [1, 2, 3, 4, 5, 6], cell: cells(9), code: (id) => `S${id}`, name: (id) => `Small ${id}` });
+    child = spawn(process.execPath, [...process.execArgv, `--import=${STOP_AT}`, MAIN, "--workbook", v2, "--data-dir", dataDir, "--only", "relationships", "--parquet", parquetDir, "--keep-versions", "7"], {
+      stdio: "ignore",
+      env: { ...process.env, STOP_AT: "published" },
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child!.on("exit", (_code, signal) => resolve(signal)));
+    let state = processState(child.pid!);
+    while (state !== "T" && state !== null) {
+      await sleep(10);
+      state = processState(child.pid!);
+    }
+    assert.equal(state, "T", "the load stopped right after publishing");
+    child.kill("SIGKILL");
+    assert.equal(await exited, "SIGKILL");
+    assert.equal((await snapshotState(dataDir))?.version_id, 2, "version 2 is served");
+    assert.deepEqual(readRuns(dataDir).map((r) => r.version_id), [1], "and its run never recorded");
+
+    // The next load, of the same file: nothing new to load, but version 2's run is recorded first.
+    const { run } = await loadRelationships({ workbook: v2, dataDir, parquetDir, keepVersions });
+    assert.equal(run.status, "skipped", run.error?.message);
+    const runs = readRuns(dataDir);
+    assert.deepEqual(runs.map((r) => [r.status, r.version_id ?? null]), [["succeeded", 1], ["succeeded", 2], ["skipped", 2]]);
+    const recovered = runs[1];
+    assert.equal(recovered.counts.actors, 6);
+    assert.equal(recovered.changes.actors_added, 1);
+    assert.equal(recovered.findings.at(-1)?.check, "run_recovered");
+    assert.deepEqual(recovered.kept?.versions, [1, 2], "kept for --restore");
+    assert.equal(recovered.parquet?.status, "written");
+    assert.ok(existsSync(join(parquetDir, "table=actors", "version=2", "data.parquet")), "exported");
+    // Recorded once: the load after does not record it again.
+    await loadRelationships({ workbook: v2, dataDir, parquetDir, keepVersions });
+    assert.equal(readRuns(dataDir).filter((r) => r.status === "succeeded" && r.version_id === 2).length, 1);
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,8 +18,8 @@ import { buildActors, type ActorRecord } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
-import { exportParquet } from "./export_parquet.ts";
-import { keepSnapshot } from "./keep_versions.ts";
+import { afterPublish } from "./after_publish.ts";
+import { recoverUnrecorded } from "./recover_run.ts";
 import { createSnapshot, writeSnapshot, type ChangeRow, type SnapshotSummary } from "./write_snapshot.ts";
 
 /** The sheet names of the users' workbook; other names are matched loosely (see `findSheet`). */
@@ -103,6 +103,9 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   let release: (() => void) | null = null;
   try {
     release = await lockWaiting(options.dataDir, options.lockWaitMs ?? 0);
+    // The log does not prove the live file (a restore, or a load killed after publishing): finish
+    // what a killed load left undone first. An unchanged daily run never opens DuckDB for this.
+    if (loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) === null) await recoverUnrecorded(options, load.live);
     const hash = await startHash(load, options);
     const sheets = await readSheets(options, hash.unchanged.signal).catch(async (error: unknown) => {
       // An unchanged file is a skip even if it is one we could not read (it was loaded before).
@@ -123,21 +126,6 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     if (load.run.status !== "succeeded") await load.dropSnapshot();
     release?.();
   }
-}
-
-/**
- * What a publication leaves besides the live snapshot: the snapshot kept for `--restore` (and old
- * ones pruned), and the Parquet copy. Neither can fail the load: the version is published already,
- * and a failure is said in the run record.
- */
-export async function afterPublish(
-  options: { dataDir: string; parquetDir?: string | null; keepVersions?: KeepVersions },
-  live: string,
-  versionId: number,
-): Promise<{ kept?: RunKept; parquet?: RunParquet }> {
-  const kept = options.keepVersions ? keepSnapshot({ dataDir: options.dataDir, live, version: versionId, keep: options.keepVersions }) : undefined;
-  const parquet = options.parquetDir ? await exportParquet({ dataDir: options.dataDir, dir: options.parquetDir, live, version: versionId }) : undefined;
-  return { kept, parquet };
 }
 
 /** Lock: one relationship load at a time per data dir; stale temp files of dead loads go. */

@@ -12,7 +12,8 @@ import { dirname } from "node:path";
 import { lastRun } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
-import { afterPublish, lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
+import { afterPublish } from "./after_publish.ts";
+import { lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
 import { publishSnapshot } from "./publish.ts";
 import { copySnapshot } from "./write_snapshot.ts";
 

@@ -3,8 +3,10 @@
 // that state (kill -9 it, read meanwhile) however fast or slow the machine is.
 //   STOP_AT=snapshot-created  the new snapshot file exists, the lock is held, the workbook is being read
 //   STOP_AT=appending-pairs   10,000 pairs have gone into the new snapshot file
+//   STOP_AT=published         the new snapshot was just renamed into place, nothing after it done
 // The load's own classes are patched: modules are instances per URL, so these are the very
 // classes the load uses.
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import { ChunkAppender, Database } from "../../etl/db/mod.ts";
 
 const stop = () => process.kill(process.pid, "SIGSTOP");
@@ -23,4 +25,13 @@ if (process.env.STOP_AT === "snapshot-created") {
     endRow.call(this);
     if (++rows === 10_000) stop();
   };
+} else if (process.env.STOP_AT === "published") {
+  // The rename is node:fs's: patched on the module object, then pushed to its ESM named exports.
+  const fs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
+  const rename = fs.renameSync;
+  fs.renameSync = (from, to) => {
+    rename(from, to);
+    if (/\.relationships-[^/]*\.duckdb$/.test(String(from)) && /relationships\.duckdb$/.test(String(to))) stop();
+  };
+  syncBuiltinESMExports();
 }
