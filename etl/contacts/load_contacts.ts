@@ -9,7 +9,7 @@ import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
 import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
-import { HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
+import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
@@ -86,6 +86,8 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   let exported: LoadContactsExport = null;
   try {
     mkdirSync(options.dataDir, { recursive: true });
+    // A load killed after placing its copy left it (personal data) where no API start empties it.
+    cleanStaleUploads(options.dataDir);
     // A private copy in the data dir is what gets loaded (the original may change meanwhile), hashed
     // on the way; the running API reads it there, so the hand-over has no size limit.
     try {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -117,6 +117,29 @@ test("loadContacts() loads directly when no API runs, and records the run", asyn
     } finally {
       db.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadContacts() removes copies of CSVs that killed loads left in uploads/, not ones a load may still use", async () => {
+  // A load killed after placing its copy left the CSV (personal data) there until an API started,
+  // which, for a data dir loaded by --watch or into PostgreSQL, may be never.
+  const dir = tempDir();
+  try {
+    const csvPath = join(dir, "contacts.csv");
+    writeFileSync(csvPath, GOOD);
+    const dataDir = join(dir, "data");
+    const uploads = join(dataDir, "uploads");
+    mkdirSync(uploads, { recursive: true });
+    const old = join(uploads, "20260101T000000000Z-dead.csv");
+    const recent = join(uploads, "20260101T000000000Z-busy.csv");
+    writeFileSync(old, GOOD);
+    writeFileSync(recent, GOOD);
+    const sevenHoursAgo = new Date(Date.now() - 7 * 60 * 60_000);
+    utimesSync(old, sevenHoursAgo, sevenHoursAgo);
+    assert.equal((await loadContacts({ csvPath, dataDir })).via, "direct");
+    assert.deepEqual(readdirSync(uploads), ["20260101T000000000Z-busy.csv"], "the old copy gone, the recent one (a load waiting?) kept, the load's own removed");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,5 +26,5 @@ export {
   type RowReject,
 } from "./contract.ts";
 export { removeApiInfo, runningApi, writeApiInfo } from "./api_info.ts";
-export { cleanUploads, placeUpload, uploadsDir } from "./uploads.ts";
+export { cleanStaleUploads, cleanUploads, placeUpload, uploadsDir } from "./uploads.ts";
 export { HandoverError, importThroughApi, type HandoverErrorCode, type ImportOptions } from "./import_client.ts";

@@ -1,10 +1,11 @@
 /**
  * `<data-dir>/uploads/`: where a CSV waits for the running API to load it (see contract.ts). Files
  * here hold personal data, so every path that writes one also removes it, and the API's start-up
- * empties the folder, which covers a crash at any point.
+ * empties the folder, which covers a crash at any point; a load removes copies old enough that no
+ * load can still be using them (`cleanStaleUploads`), which covers a crash where no API starts.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { UPLOAD_NAME, UPLOADS_DIR } from "./contract.ts";
 
@@ -77,6 +78,34 @@ export function cleanUploads(dataDir: string): number {
   for (const entry of readdirSync(dir)) {
     rmSync(join(dir, entry), { recursive: true, force: true });
     removed++;
+  }
+  return removed;
+}
+
+/** How old a copy in uploads/ must be to be anyone's leftover: no load waits or reads for that long. */
+export const STALE_UPLOAD_MS = 6 * 60 * 60_000;
+
+/**
+ * Removes the copies in the uploads folder last written more than `maxAgeMs` ago (a load killed
+ * after placing its copy, with no API start since to empty the folder) and returns how many.
+ *
+ * @example
+ * ```ts
+ * cleanStaleUploads("data"); // 1
+ * ```
+ */
+export function cleanStaleUploads(dataDir: string, maxAgeMs = STALE_UPLOAD_MS, now = Date.now()): number {
+  const dir = uploadsDir(dataDir);
+  let removed = 0;
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    try {
+      if (now - statSync(path).mtimeMs <= maxAgeMs) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // Gone meanwhile (its load finished): nothing to do.
+    }
   }
   return removed;
 }
