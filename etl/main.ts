@@ -93,8 +93,11 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown; result?: ContactsOutcome["summary"] };
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
+    const code = typeof e?.code === "string" ? e.code : "failed";
+    // Another contacts load of this data dir is running: it does the work (exit 0, as for relationships).
+    if (code === "busy") return { status: "skipped", error: { code, message } };
     // Every row rejected: the report still says which rows and why, under the failure.
-    return { status: "failed", error: { code: typeof e?.code === "string" ? e.code : "failed", message }, summary: e?.result };
+    return { status: "failed", error: { code, message }, summary: e?.result };
   }
 }
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatOutcome, parseEtlArgs, UsageError } from "./main.ts";
 import { childProcessLoad } from "./schedule/mod.ts";
+import { acquireLoadLock } from "./files/mod.ts";
 import { cells, sheets, writeVersion } from "../scripts/testing/workbooks.ts";
 import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
 import { etlCli } from "../scripts/testing/etl_cli.ts";
@@ -423,6 +424,25 @@ test("npm run etl -- --watch --only contacts: a changed workbook does not load r
     assert.ok(!existsSync(join(dataDir, "relationships.duckdb")), "no relationships snapshot was published");
   } finally {
     child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl --only contacts while another contacts load runs: skipped, exit 0, no alert", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-contacts-busy-"));
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, "first_name,last_name,email\nAnn,Lee,ann@example.com\n");
+    const dataDir = join(dir, "data");
+    const release = acquireLoadLock(dataDir, "contacts");
+    try {
+      const { code, stdout, stderr } = await cli(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]);
+      assert.equal(code, 0, stdout + stderr);
+      assert.match(stdout, /^Contacts: skipped: Another contacts load \(pid \d+\) is running; try again when it finishes$/m);
+    } finally {
+      release();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

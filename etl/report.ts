@@ -9,7 +9,10 @@ import type { Finding, RunAlert } from "./runs/mod.ts";
 
 /** What the contacts step did (the contacts module records the run itself). */
 export interface ContactsOutcome {
-  /** "skipped": no contacts file at the data dir's default path, and none was asked for. */
+  /**
+   * "skipped": no contacts file at the data dir's default path, and none was asked for; or another
+   * contacts load of the data dir was running (`error.code` "busy").
+   */
   status: "succeeded" | "failed" | "skipped";
   summary?: LoadContactsResult;
   error?: { code: string; message: string };

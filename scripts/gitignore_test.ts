@@ -16,7 +16,7 @@ function ignored(path: string): boolean {
 test("git ignores every output in data/ and keeps the samples", { skip: !isCheckout && "not a git checkout" }, () => {
   const outputs = [
     "data/relationships.duckdb", "data/.relationships-20261130T000000000Z-ab12.duckdb", "data/contacts.duckdb", "data/contacts.duckdb.wal",
-    "data/runs.jsonl", "data/api.json", "data/.relationships.lock", "data/rejects/contacts-x.csv",
+    "data/runs.jsonl", "data/api.json", "data/.relationships.lock", "data/.contacts.lock", "data/rejects/contacts-x.csv",
     "data/parquet/table=actors/version=1/data.parquet", "data/snapshots/relationships-v1.duckdb",
     "data/fetched/abc/relaciones.xlsx", "data/exports/contacts/contacts.parquet", "data/uploads/body-1.csv",
   ];

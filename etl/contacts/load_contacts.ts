@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
+import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
@@ -43,7 +44,11 @@ export interface LoadContactsOptions {
   apiToken?: string;
   /** How long to wait for the API to answer the import; default 10 minutes. */
   apiTimeoutMs?: number;
-  /** How long a locked contacts.duckdb (an API starting up?) is retried; default 5 s. */
+  /**
+   * How long to wait for another contacts load of this data dir to end before skipping (default 0:
+   * a load started by hand says at once that another runs; the schedule's wait, `--wait`), and for
+   * a contacts.duckdb locked by another process (an API starting up?) to come free (default 5 s).
+   */
   lockWaitMs?: number;
   /** `postgres://...` (DATABASE_URL): load straight into PostgreSQL, which any number of processes may write. */
   databaseUrl?: string;
@@ -100,16 +105,28 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
     }
     let via: LoadContactsResult["via"];
+    // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
+    // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
+    const locked = async <T>(load: () => Promise<T>): Promise<T> => {
+      const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0);
+      try {
+        return await load();
+      } finally {
+        release();
+      }
+    };
     if (options.databaseUrl) {
       via = "postgres";
-      summary = await intoPostgres(options, upload.path, source, rejectsFile);
+      const csv = upload.path;
+      summary = await locked(() => intoPostgres(options, csv, source, rejectsFile));
     } else {
       const api = await runningApi(options.dataDir);
       via = api !== null ? "api" : "direct";
+      const csv = upload.path;
       summary =
         api !== null
           ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
-          : await direct(options, upload.path, source, rejectsFile, (result) => (exported = result));
+          : await locked(() => direct(options, csv, source, rejectsFile, (result) => (exported = result)));
     }
     const counts = {
       rows: summary.rows,
@@ -165,7 +182,8 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
-      status: "failed",
+      // Another load of the contacts is doing the work: a skip, as for relationships.
+      status: error instanceof LockBusyError ? "skipped" : "failed",
       started_at: startedAt,
       finished_at: new Date().toISOString(),
       file,
@@ -278,7 +296,7 @@ function findingsOf(summary: IngestSummary, source: string, rejectsFile: string 
 function runError(error: unknown, csvPath: string): { code: string; message: string } {
   // DuckDB messages can run to many lines of hints; the first says what went wrong.
   const firstLine = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-  if (error instanceof ContactsCsvError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
+  if (error instanceof ContactsCsvError || error instanceof LockBusyError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
     return { code: error.code, message: firstLine };
   }
   // Before ENOENT: a Unix socket of DATABASE_URL with no server behind it is one too.

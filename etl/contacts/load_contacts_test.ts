@@ -13,6 +13,7 @@ import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { HandoverError, runningApi } from "../handover/mod.ts";
 import { ContactsLoadError, loadContacts, openUnlocked } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
+import { acquireLoadLock, LockBusyError } from "../files/mod.ts";
 
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 const GOOD = [
@@ -214,6 +215,43 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
     assert.deepEqual([result.inserted, result.unchanged], [0, 2]);
   });
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("loadContacts() while another contacts load runs: a skip at once, or with lockWaitMs (--wait) a wait and then the load", async (t) => {
+  // The second direct load found contacts.duckdb locked and failed (exit 1, an alert, "stop that
+  // process or start the API"), where a load of either kind that finds another running is a skip.
+  const dir = tempDir();
+  try {
+    const csvPath = join(dir, "contacts.csv");
+    writeFileSync(csvPath, GOOD);
+    const dataDir = join(dir, "data");
+    await t.test("skipped, recorded as such", async () => {
+      const release = acquireLoadLock(dataDir, "contacts");
+      try {
+        await assert.rejects(loadContacts({ csvPath, dataDir }), (error: unknown) => {
+          assert.ok(error instanceof LockBusyError);
+          assert.match(error.message, /^Another contacts load \(pid \d+\) is running/);
+          return true;
+        });
+      } finally {
+        release();
+      }
+      assert.deepEqual(readRuns(dataDir).map((r) => [r.status, r.error?.code]), [["skipped", "busy"]]);
+    });
+    await t.test("with lockWaitMs, loaded once the other ends", async () => {
+      const release = acquireLoadLock(dataDir, "contacts");
+      // Released a timer turn later: by then the load has placed its copy and found no API (no
+      // api.json), and tried the lock (the waiting itself is load_relationships_test's, the same
+      // acquireLoadLockWaiting). Either way it must end loaded, not skipped.
+      const waiting = loadContacts({ csvPath, dataDir, lockWaitMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 0));
+      release();
+      assert.equal((await waiting).inserted, 2);
+      assert.deepEqual(readRuns(dataDir).map((r) => r.status), ["skipped", "succeeded"]);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("loadContacts() gives up with a clear error when another process holds the database", async () => {

@@ -1,5 +1,6 @@
 /**
- * Publishing files atomically: a reader sees the old file or the new one, never half of one.
+ * Files shared between processes: publishing them atomically (a reader sees the old file or the
+ * new one, never half of one), and the lock files that let one load of a kind run at a time.
  *
  * @example
  * ```ts
@@ -8,3 +9,4 @@
  * ```
  */
 export { replaceFile, writeFileAtomic } from "./replace_file.ts";
+export { acquireLoadLock, acquireLoadLockWaiting, LockBusyError, type LoadKind } from "./load_lock.ts";

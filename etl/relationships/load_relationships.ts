@@ -13,7 +13,7 @@ import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { hashFile } from "./hash_file.ts";
-import { acquireLoadLock, LockBusyError } from "./lock.ts";
+import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { buildActors, type ActorRecord } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
@@ -102,7 +102,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   const load = new RelationshipLoad(options);
   let release: (() => void) | null = null;
   try {
-    release = await lockWaiting(options.dataDir, options.lockWaitMs ?? 0);
+    release = await lock(options.dataDir, options.lockWaitMs ?? 0);
     // The log does not prove the live file (a restore, or a load killed after publishing): finish
     // what a killed load left undone first. An unchanged daily run never opens DuckDB for this.
     if (loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) === null) await recoverUnrecorded(options, load.live);
@@ -128,24 +128,14 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   }
 }
 
-/** Lock: one relationship load at a time per data dir; stale temp files of dead loads go. */
-export function lock(dataDir: string): () => void {
-  const release = acquireLoadLock(dataDir);
+/**
+ * Lock: one relationship load at a time per data dir, waiting `waitMs` at most for another to end
+ * (then LockBusyError); stale temp files of dead loads go.
+ */
+export async function lock(dataDir: string, waitMs = 0): Promise<() => void> {
+  const release = await acquireLoadLockWaiting(dataDir, "relationships", waitMs);
   removeStaleTemps(dataDir);
   return release;
-}
-
-/** `lock()`, retried while another live load holds it, for `waitMs` at most (then LockBusyError). */
-async function lockWaiting(dataDir: string, waitMs: number): Promise<() => void> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      return lock(dataDir);
-    } catch (error) {
-      if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** What the hash phase knows: the published version, the last succeeded run, and whether this file is that one. */

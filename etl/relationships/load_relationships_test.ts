@@ -8,7 +8,7 @@ import { readRuns } from "../runs/mod.ts";
 import { xlsxBytes, type Flavor } from "../../scripts/testing/xlsx_writer.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
-import { acquireLoadLock } from "./lock.ts";
+import { acquireLoadLock } from "../files/mod.ts";
 import { cells, expectedPairs, sheets, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 

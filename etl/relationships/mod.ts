@@ -22,5 +22,5 @@ export { parquetPath, parquetVersions } from "./export_parquet.ts";
 export { publishSnapshot, SNAPSHOT_FILE, snapshotPath, tempSnapshotPath } from "./publish.ts";
 export { CHECKS, type CheckName } from "./checks.ts";
 export { SCHEMA_VERSION, type ChangeCounts, type ChangeRow } from "./write_snapshot.ts";
-export { LockBusyError } from "./lock.ts";
+export { LockBusyError } from "../files/mod.ts";
 export { cellRef, rangeRef } from "./cell_ref.ts";

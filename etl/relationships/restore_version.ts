@@ -47,7 +47,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
   load.run.restored_from = options.version;
   let release: (() => void) | null = null;
   try {
-    release = lock(options.dataDir);
+    release = await lock(options.dataDir);
     // Before the kept files: the served data needs no kept copy (and its source may be pruned).
     const published = await publishedVersion(load.live);
     if (published !== null && (published.version_id === options.version || published.restored_from === options.version)) {

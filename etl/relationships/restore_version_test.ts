@@ -11,7 +11,7 @@ import { raw, testServer } from "../../scripts/testing/api_server.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { cells, expectedPairs, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { keepSnapshot, keptSnapshotPath, keptVersions, versionsToKeep } from "./keep_versions.ts";
-import { acquireLoadLock } from "./lock.ts";
+import { acquireLoadLock } from "../files/mod.ts";
 import { loadRelationships, restoreVersion, snapshotPath } from "./mod.ts";
 
 const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `R${id}`, name: (id) => `Persona ${id}` };

@@ -1,7 +1,8 @@
 /**
- * One relationship load at a time per data dir. The scheduler, a watcher and a person typing
- * `npm run etl` may all start a load; two loads would race on history (both read version N and
- * both publish N+1). The lock is a file naming its owner, linked into place so it is never seen
+ * One load of a kind at a time per data dir (`.relationships.lock`, `.contacts.lock`). The
+ * scheduler, a watcher and a person typing `npm run etl` may all start a load; two relationship
+ * loads would race on history (both read version N and both publish N+1), and a second direct
+ * contacts load would find contacts.duckdb locked and fail instead of waiting or skipping. The lock is a file naming its owner, linked into place so it is never seen
  * empty; a lock whose owner is gone (the load was killed) is taken over.
  *
  * A pid alone does not name a process: after a crash and a reboot (or just enough time) the pid is
@@ -16,17 +17,23 @@ import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeF
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 
+/** The kinds of load that each have a lock. */
+export type LoadKind = "relationships" | "contacts";
+
 /** Thrown when another live process holds the load lock. */
 export class LockBusyError extends Error {
   override readonly name = "LockBusyError";
   readonly code = "busy";
-  constructor(readonly pid: number) {
-    super(`Another relationship load (pid ${pid}) is running; try again when it finishes`);
+  constructor(
+    readonly pid: number,
+    kind: LoadKind = "relationships",
+  ) {
+    super(`Another ${kind === "relationships" ? "relationship" : "contacts"} load (pid ${pid}) is running; try again when it finishes`);
   }
 }
 
 /**
- * Takes the load lock of `dataDir` and returns its release function.
+ * Takes the `kind` load lock of `dataDir` and returns its release function.
  *
  * @example
  * ```ts
@@ -34,9 +41,9 @@ export class LockBusyError extends Error {
  * try { ... } finally { release(); }
  * ```
  */
-export function acquireLoadLock(dataDir: string): () => void {
+export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships"): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, ".relationships.lock");
+  const path = join(dataDir, `.${kind}.lock`);
   const token = ownerToken(process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkFilled(path, token)) {
@@ -48,10 +55,31 @@ export function acquireLoadLock(dataDir: string): () => void {
     const seen = readText(path);
     const owner = Number.parseInt(seen, 10);
     // Our own pid counts like any other: after a reboot this process may have the pid of a load that died.
-    if (Number.isInteger(owner) && owner > 0 && ownerAlive(seen, path)) throw new LockBusyError(owner);
+    if (Number.isInteger(owner) && owner > 0 && ownerAlive(seen, path)) throw new LockBusyError(owner, kind);
     takeOverStale(path, seen);
   }
-  throw new LockBusyError(0);
+  throw new LockBusyError(0, kind);
+}
+
+/**
+ * `acquireLoadLock()`, tried again while another live load holds it, for `waitMs` at most (then
+ * its LockBusyError). The first try happens before the returned promise does.
+ *
+ * @example
+ * ```ts
+ * const release = await acquireLoadLockWaiting("data", "contacts", 30 * 60_000);
+ * ```
+ */
+export async function acquireLoadLockWaiting(dataDir: string, kind: LoadKind, waitMs: number): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return acquireLoadLock(dataDir, kind);
+    } catch (error) {
+      if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** What the lock says about its owner: `pid start-ticks boot-id` ("-" where /proc has no answer). */

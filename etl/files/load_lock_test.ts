@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { acquireLoadLock, LockBusyError } from "./lock.ts";
+import { acquireLoadLock, LockBusyError } from "./load_lock.ts";
 
 const LOCK = ".relationships.lock";
 const onLinux = existsSync("/proc/self/stat");
