@@ -61,12 +61,16 @@ export function chooseEncoding(header: string | null): Encoding | null {
 export function compress(request: Request, response: Response): Response {
   if (!(response instanceof LightResponse)) return response;
   const parts = (response as LightResponse).fastParts();
-  if (parts === undefined || parts.body === null || parts.status === 204 || parts.status === 304) return response;
+  if (parts === undefined) return response;
   const headers = parts.headers;
+  const vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
+  // A 304 carries the Vary its 200 would have (RFC 9110 15.4.5); so every compressible 200 says
+  // it, whatever its size, and a cache keeps the coded forms apart.
+  if (parts.status === 304) return send(null, 304, { ...headers, vary });
+  if (parts.body === null || parts.status === 204) return response;
   if (headers["content-encoding"] !== undefined || !COMPRESSIBLE.test(headers["content-type"] ?? "")) return response;
   const size = typeof parts.body === "string" ? Buffer.byteLength(parts.body) : parts.body.byteLength;
-  if (size < MIN_COMPRESS_BYTES) return response;
-  const vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
+  if (size < MIN_COMPRESS_BYTES) return send(parts.body, parts.status, { ...headers, vary });
   const encoding = chooseEncoding(request.headers.get("accept-encoding"));
   if (encoding === null) return send(parts.body, parts.status, { ...headers, vary });
   let bytes: Buffer;

@@ -16,5 +16,6 @@ import type { Context } from "./router.ts";
 export function linkNext(ctx: Pick<Context, "path" | "query">, cursor: string): string {
   const query = new URLSearchParams(ctx.query);
   query.set("cursor", cursor);
-  return `<${ctx.path}?${query.toString()}>; rel="next"`;
+  // "//actors" is served as "/actors", but as a reference it names the host "actors" (RFC 3986 4.2).
+  return `<${ctx.path.replace(/\/{2,}/g, "/")}?${query.toString()}>; rel="next"`;
 }

@@ -163,6 +163,14 @@ export function nodeListener<A extends Admitted = Admitted>(
     res.setHeader("x-request-id", id);
     const length = req.headers["content-length"];
     const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+    // node keeps the first of several Host lines; RFC 9112 3.2 says such a request is a 400.
+    let hosts = 0;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === "host") hosts++;
+    if (hosts > 1) {
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header"));
+      return;
+    }
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
       // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
       if (hasBody) lingeringClose(req, res, linger, stats);

@@ -25,6 +25,9 @@ import { precompress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
 const BODY_CACHE_LIMIT = 20_000;
+/** Bytes of bodies kept per snapshot: keys come from query parameters, so the count alone bounds nothing. */
+const BODY_CACHE_BYTES = 64 * 1024 * 1024;
+const keptBytes = new WeakMap<RelationshipModel, number>();
 
 /** Returns the snapshot being served, or throws 503 when the ETL has not published one yet. */
 export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
@@ -79,7 +82,11 @@ async function keptBody(model: RelationshipModel, key: string, build: () => Uint
   let body = model.bodies.get(key);
   if (body === undefined) {
     body = await build();
-    if (model.bodies.size < BODY_CACHE_LIMIT) model.bodies.set(key, body);
+    const bytes = keptBytes.get(model) ?? 0;
+    if (model.bodies.size < BODY_CACHE_LIMIT && bytes + body.byteLength <= BODY_CACHE_BYTES) {
+      model.bodies.set(key, body);
+      keptBytes.set(model, bytes + body.byteLength);
+    }
   }
   return body;
 }
@@ -220,6 +227,24 @@ function parseOffset(text: string | null): number {
   return Number(value);
 }
 
+const outOfInteger = (id: number) => (id > 2147483647 ? -1 : id);
+
+function validUtc(text: string): boolean {
+  const iso = text.replace(" ", "T");
+  const withZone = iso.length === 10 ? `${iso}T00:00:00Z` : iso.endsWith("Z") ? iso : `${iso}Z`;
+  const date = new Date(withZone);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso.slice(0, 10) && date.toISOString().slice(11, 16) === withZone.slice(11, 16);
+}
+
+/** A /changes cursor's key as the SQL binds it: INTEGER version, BIGINT row; anything else a 400. */
+function changesCursor(query: URLSearchParams, fallback: number, max: number) {
+  const { limit, after } = pageQuery(query, "changes", fallback, max);
+  if (after !== undefined && !(Number.isInteger(after[0]) && (after[0] as number) >= 0 && (after[0] as number) <= 2147483647 && Number.isSafeInteger(after[1]) && after[1] >= 0)) {
+    throw new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
+  }
+  return { limit, after };
+}
+
 function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeFilter {
   const versionText = query.get("version");
   if (versionText !== null && versionText !== "" && !/^\d{1,9}$/.test(versionText)) {
@@ -228,6 +253,10 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
   const since = query.get("since");
   if (since !== null && since !== "" && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
     throw new HttpError(400, `since must be a date or an ISO 8601 time in UTC such as 2026-03-03 or 2026-03-03T08:00:00Z; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  // The regex admits 2026-13-45 and 25:61; DuckDB's cast would then fail as a 500.
+  if (since !== null && since !== "" && !validUtc(since)) {
+    throw new HttpError(400, `since is not a real date or time; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   const kind = query.get("kind") ?? "";
   const [first, second] = kind.split("-");
@@ -242,7 +271,8 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
   return {
     version: versionText === null || versionText === "" ? null : Number(versionText),
     since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
-    actor: actorText === null || actorText === "" ? null : filterActor(model, actorText),
+    // An id beyond INTEGER matches nothing (the SQL binds $3::INTEGER).
+    actor: actorText === null || actorText === "" ? null : outOfInteger(filterActor(model, actorText)),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
   };
@@ -323,11 +353,14 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const from = resolveActor(model, ctx.query.get("from"), "from", 400).id;
       const to = resolveActor(model, ctx.query.get("to"), "to", 400).id;
-      return cachedJson(request, model, `path:${from}:${to}`, () => {
+      const build = () => {
         const path = shortestPath(model, from, to);
         if (path === undefined) throw new HttpError(404, `No chain of relationships links actor ${from} to actor ${to}`, { code: "no-path" });
-        return JSON.stringify({ path: path.map((id) => summary(model.actors.get(id)!)), length: path.length - 1 });
-      });
+        return Buffer.from(JSON.stringify({ path: path.map((id) => summary(model.actors.get(id)!)), length: path.length - 1 }), "utf8");
+      };
+      // The 404 first: a precondition must not turn "no such chain" into 304 (RFC 9110 13.2.1).
+      const body = await keptBody(model, `path:${from}:${to}`, build);
+      return cachedBody(request, model, `path:${from}:${to}`, () => body, "application/json; charset=utf-8");
     },
     relationshipDocs.path,
   );
@@ -357,18 +390,20 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const n = model.header.length;
       const offset = parseOffset(ctx.query.get("offset"));
       const headers = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
+      const binary = wantsBinary(request, ctx.query);
+      // The whole binary matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
+      const limit = binary ? parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384) : parseLimit(ctx.query.get("limit"), 200, 2000);
+      // Only after the parameters are valid: a 400 stays a 400 whatever If-None-Match says.
       if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
-      if (wantsBinary(request, ctx.query)) {
-        // The whole matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
-        const limit = parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384);
-        const body = await matrixBody(handle, offset, limit);
+      if (binary) {
+        // Rows past the end pack to nothing: limit=3001 and limit=3002 are the same body, one key.
+        const body = await matrixBody(handle, offset, offset < n ? Math.min(limit, n - offset) : 1);
         return send(body, 200, { ...headers, "content-type": "application/octet-stream" });
       }
-      const limit = parseLimit(ctx.query.get("limit"), 200, 2000);
       return cachedBody(
         request,
         model,
-        `matrix:${offset}:${limit}`,
+        `matrix:${offset}:${offset < n ? Math.min(limit, n - offset) : 1}`,
         async () => {
           const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
           const text = new Map(window.map((r) => [r.position, r.cells]));
@@ -439,7 +474,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         } while (after !== undefined);
         return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
       }
-      const { limit, after } = pageQuery(ctx.query, "changes", 100, 1000);
+      const { limit, after } = changesCursor(ctx.query, 100, 1000);
       if (etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
       const page = await changesPage(handle, filter, after, limit);
       if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { connect } from "node:net";
 import { Database } from "../../etl/db/mod.ts";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type SnapshotSpec } from "../../scripts/testing/api_server.ts";
@@ -364,6 +365,80 @@ test("GET /versions reads a snapshot written before restores existed (schema ver
   try {
     const versions = (await raw(server.url, { path: "/versions" })).json();
     assert.deepEqual(versions.items.map((v: { version_id: number; restored_from: number | null }) => [v.version_id, v.restored_from]), [[1, null]]);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("relationship endpoints refuse what they cannot answer, before any precondition, and stay bounded in memory", async (t) => {
+  // A review found each of these on the code before: 500s from the database for out-of-range
+  // input, a 304 where the plain request is a 404 or 400, a 304 without its 200's Vary, a Link
+  // that a client reads as another host, two Host headers served, a /runs CSV cut to `limit`, and
+  // one kept body per distinct /matrix limit (RSS 194 MB -> 1.7 GB at 1,500 actors).
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, SMALL_GRAPH);
+  const run: RunRecord = {
+    id: "run-1", kind: "relationships", status: "succeeded", started_at: "2026-01-01T00:00:00Z", finished_at: "2026-01-01T00:00:01Z",
+    file: null, counts: {}, findings: [], changes: {}, error: null, version_id: 1,
+  };
+  for (let i = 0; i < 3; i++) appendRun(dir, { ...run, id: `run-${i}` });
+  const server = await testServer(dir);
+  const get = (path: string, headers?: Record<string, string>) => raw(server.url, { path, headers });
+  const cursor = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString("base64url");
+  try {
+    const etag = String((await get("/matrix?limit=1")).headers.etag);
+    await t.test("GET /changes: impossible dates and out-of-range cursors are 400, a huge actor id matches nothing", async () => {
+      for (const path of ["/changes?since=2026-13-45", "/changes?since=2026-02-30T25:61:59Z", `/changes?cursor=${cursor(["changes", "abc", 1])}`, `/changes?cursor=${cursor(["changes", 1, 1e20])}`, `/changes?cursor=${cursor(["changes", 99999999999, 1])}`]) {
+        const res = await get(path);
+        assert.equal(res.status, 400, `${path}: ${res.text}`);
+      }
+      const huge = await get("/changes?actor=9999999999");
+      assert.equal(huge.status, 200, huge.text);
+      assert.deepEqual(huge.json().items, []);
+      assert.equal((await get("/changes?since=2026-01-01T08:00Z")).status, 200);
+    });
+    await t.test("a precondition does not turn a 404 or a 400 into a 304", async () => {
+      assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": etag })).status, 404);
+      assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": "*" })).status, 404);
+      assert.equal((await get("/matrix?limit=0", { "if-none-match": etag })).status, 400);
+      assert.equal((await get("/matrix?format=bogus", { "if-none-match": etag })).status, 400);
+      assert.equal((await get("/relationships/path?from=1&to=4", { "if-none-match": etag })).status, 304);
+    });
+    await t.test("a 304 carries the Vary its 200 carries", async () => {
+      const full = await get("/matrix?limit=5", { "accept-encoding": "gzip" });
+      const notModified = await get("/matrix?limit=5", { "accept-encoding": "gzip", "if-none-match": etag });
+      assert.equal(notModified.status, 304);
+      assert.equal(notModified.headers.vary, full.headers.vary);
+      assert.match(String(full.headers.vary), /Accept-Encoding/);
+    });
+    await t.test("the next page's Link is a path, however many slashes the request had", async () => {
+      const link = String((await get("//actors?limit=2")).headers.link);
+      assert.match(link, /^<\/actors\?limit=2&cursor=[^>]+>; rel="next"$/);
+      assert.equal(new URL(link.slice(1, link.indexOf(">")), "http://127.0.0.1:1").host, "127.0.0.1:1");
+    });
+    await t.test("two Host headers are a 400 (RFC 9112 3.2)", async () => {
+      const { port } = new URL(server.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1", () => socket.end("GET /actors HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"));
+        let text = "";
+        socket.setEncoding("latin1").on("data", (d: string) => (text += d)).on("end", () => resolve(text)).on("error", reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+    });
+    await t.test("the /runs CSV has every run, whatever limit says", async () => {
+      const lines = (await get("/runs?format=csv&limit=1")).text.trim().split("\r\n");
+      assert.equal(lines.length, 1 + 3);
+    });
+    await t.test("limits past the matrix's end are one kept body, not one each", async () => {
+      const model = () => server.app.snapshot.current()!.model;
+      const before = model().bodies.size;
+      for (let limit = 6; limit < 106; limit++) {
+        assert.equal((await get(`/matrix?format=binary&limit=${limit}`)).status, 200);
+        assert.equal((await get(`/matrix?limit=${limit}`)).status, 200);
+      }
+      assert.ok(model().bodies.size - before <= 2, `${model().bodies.size - before} bodies kept for 200 requests of the same two answers`);
+    });
   } finally {
     await server.close();
     cleanup();

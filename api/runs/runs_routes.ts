@@ -53,11 +53,10 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
       const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
-      const items = runs
-        .all()
-        .filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status))
-        .slice(0, limit);
-      if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, items.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
+      const matching = runs.all().filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
+      // CSV is every matching row, limit ignored, as the README and the format parameter say.
+      if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, matching.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
+      const items = matching.slice(0, limit);
       return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
     },
     runDocs.runs,
