@@ -120,11 +120,23 @@ test("createNodeServer() turns a handler crash into an opaque 500", async () => 
 });
 
 test("createNodeServer() bounds slow clients: header, whole-request and keep-alive timeouts", () => {
-  // Values, not waits: node checks these timers every 30 s, far too slow for a unit test.
+  // Values, not waits. Node checks the first two every connectionsCheckingInterval, 30 s by
+  // default: a header timeout of 10 s then cut a client dribbling its headers after up to 40 s.
   const server = createNodeServer(async () => json({}));
   assert.equal(server.headersTimeout, 10_000);
   assert.equal(server.requestTimeout, 60_000);
   assert.equal(server.keepAliveTimeout, 5_000);
+  assert.equal((server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval, 1000);
+});
+
+test("createNodeServer() answers headers over node's limit with a 431 problem document of its own type", async () => {
+  await withServer(async () => json({}), async (url) => {
+    const answer = await socketExchange(url, [`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`]);
+    assert.match(answer, /^HTTP\/1\.1 431 /);
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+    assert.equal(body.type, "/docs#problem-header-fields-too-large", "it said bad-request");
+    assert.equal(body.status, 431);
+  });
 });
 
 test("createNodeServer() reads no body when admission refuses, not even after Expect: 100-continue", async () => {
