@@ -60,6 +60,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "The actor.", schema: ref("Actor", actorSchema).json },
       "304": { description: "Not modified." },
+      "400": { description: "`format` is neither json nor csv." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },
     },
@@ -148,6 +149,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Findings with cell references (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
       "304": { description: "Not modified." },
+      "400": { description: "`format` is neither json nor csv." },
     },
   },
   versions: {

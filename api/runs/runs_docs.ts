@@ -29,7 +29,7 @@ export const runDocs = {
     params: [
       { name: "kind", description: "`relationships` or `contacts`; another value is a 400.", schema: { type: "string", enum: [...RUN_KINDS] } },
       { name: "status", description: "`succeeded`, `skipped` or `failed`; another value is a 400.", schema: { type: "string", enum: [...RUN_STATUSES] } },
-      { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer" } },
+      { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
       formatParam,
     ],
     responses: {
