@@ -22,7 +22,7 @@ import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./htt
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
-import { duckDbFailure, isDatabaseUnavailable } from "../etl/db/mod.ts";
+import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable } from "../etl/db/mod.ts";
 import { cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -233,6 +233,13 @@ export class App {
       }
       return problemResponse(
         new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
+        path.slice(0, 200),
+      );
+    }
+    if (isDatabaseBusy(error)) {
+      if (this.#logDue("busy")) logToStderr(`The contacts database is busy (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503`);
+      return problemResponse(
+        new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
         path.slice(0, 200),
       );
     }

@@ -521,6 +521,60 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   }
 });
 
+test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 503 after the lock timeout, and the process keeps answering", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
+  // It waited with no bound: 20 PATCHes of a contact an analyst's session held took all 16 pooled
+  // connections, and every other request, /readyz included, hung until the lock was released.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
+  t.after(() => server.close());
+  const id = (await postContact(server.url, ann)).json().id;
+  const other = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => other.close());
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held!: () => void;
+  const holding = new Promise<void>((r) => (held = r));
+  const session = other.transaction(async (tx) => {
+    await tx.run("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", [id]);
+    held();
+    // Let go after 20 s at the latest, so the code before this fix (no timeout) ends too.
+    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
+  });
+  try {
+    await holding;
+    const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' });
+    assert.equal(patched.status, 503, patched.text);
+    assert.ok(Number(patched.headers["retry-after"]) > 0);
+    assert.equal(patched.json().type, "/docs#problem-database-unavailable");
+    assert.equal((await raw(server.url, { path: "/readyz" })).status, 200);
+    assert.equal((await raw(server.url, { path: `/contacts/${id}` })).status, 200, "reads of the locked row do not wait");
+  } finally {
+    release();
+    await session;
+  }
+  assert.equal((await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' })).status, 200, "once released, the write goes through");
+});
+
+test("contacts API on PostgreSQL: writers creating the same new departments in opposite orders all succeed", { skip: onPostgres() ? false : "PostgreSQL only", timeout: 120_000 }, async (t) => {
+  // Each insert holds its name in departments_folded until commit: [A, B] beside [B, A] deadlocked,
+  // and PostgreSQL's "deadlock detected" reached the client as a 500 (20 of 120 POSTs in a review).
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir);
+  t.after(() => server.close());
+  const statuses: number[] = [];
+  for (let round = 0; round < 30; round++) {
+    const a = `Dx ${round}`;
+    const b = `Dy ${round}`;
+    const answers = await Promise.all(
+      [[a, b], [b, a], [a, b], [b, a]].map((departments, i) => postContact(server.url, { ...ann, email: `dl${round}-${i}@example.com`, departments })),
+    );
+    statuses.push(...answers.map((r) => r.status));
+  }
+  assert.deepEqual([...new Set(statuses)], [201], `${statuses.filter((s) => s !== 201).length} of ${statuses.length} POSTs failed`);
+});
+
 test("contacts API on PostgreSQL: writes merge the trigram indexes' pending lists in the background, so searches do not read through them", { skip: onPostgres() ? false : "PostgreSQL only (DuckDB has no such lists)" }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

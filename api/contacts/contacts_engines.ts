@@ -132,6 +132,8 @@ export interface EngineOptions {
   idleTrimMs?: number;
   /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default GIN_MERGE_EVERY). */
   ginMergeEvery?: number;
+  /** PostgreSQL: how long a request waits for a lock before its 503 (default PG_LOCK_TIMEOUT_MS); tests set a short one. */
+  pgLockTimeoutMs?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -141,6 +143,14 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
 
 /** PostgreSQL connections of one API process. */
 const POOL_SIZE = 16;
+/**
+ * How long a request's statement waits for a lock, and runs at most, on PostgreSQL: a row held by
+ * another session (an analyst's open transaction), or a load rebuilding the indexes, then costs a
+ * request a 503 (Retry-After) and gives its pooled connection back, instead of holding it and, once
+ * all 16 wait, every request of the process, /readyz included. Loads and migrations lift both.
+ */
+export const PG_LOCK_TIMEOUT_MS = 5_000;
+export const PG_STATEMENT_TIMEOUT_MS = 30_000;
 /** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
 const MAX_GROUP = 256;
 /**
@@ -694,7 +704,14 @@ class PostgresEngine implements Engine {
   }
 
   static async open(url: string, options: EngineOptions): Promise<PostgresEngine> {
-    const pg = await PostgresDatabase.connect(url, { max: POOL_SIZE, applicationName: "relaciones-api" });
+    // Bounded waits: a request behind a row lock held elsewhere (or a load's index rebuild) gives
+    // its pooled connection back with a 503 instead of holding it, and every later request, for ever.
+    const pg = await PostgresDatabase.connect(url, {
+      max: POOL_SIZE,
+      applicationName: "relaciones-api",
+      lockTimeoutMs: options.pgLockTimeoutMs ?? PG_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: PG_STATEMENT_TIMEOUT_MS,
+    });
     try {
       await migratePostgres(pg, { dir: options.postgresMigrationsDir });
       await pg.run(IDEMPOTENCY_PURGE);

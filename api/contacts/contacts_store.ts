@@ -140,6 +140,8 @@ export interface ContactsStoreOptions {
   idleTrimMs?: number;
   /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default 1,000, GIN_MERGE_EVERY). */
   ginMergeEvery?: number;
+  /** PostgreSQL: how long a request waits for a lock before its 503 (default 5 s, PG_LOCK_TIMEOUT_MS). */
+  pgLockTimeoutMs?: number;
 }
 
 /** What the point-read cache holds. */
@@ -692,7 +694,8 @@ export class ContactsStore {
     try {
       return await this.#engine.write(op, committed, data);
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      // A deadlock or serialization failure rolled the transaction back: running it again is safe.
+      if (!isUniqueViolation(error) && !isTransientConflict(error)) throw error;
       return this.#engine.write(op, committed, data);
     }
   }
@@ -939,6 +942,15 @@ export class ContactsStore {
     for (const d of stored ?? (await this.#storedDepartments(tx, names))) {
       if (!known.has(fold(d.name))) known.set(fold(d.name), { id: Number(d.id), name: d.name });
     }
+    // New names are created in one order (by folded name) whatever order the request gave them in:
+    // two writers creating [A, B] and [B, A] at once each held one and waited for the other's
+    // (departments_folded), and PostgreSQL answered one with "deadlock detected".
+    for (const raw of [...names].sort((a, b) => (fold(a) < fold(b) ? -1 : fold(a) > fold(b) ? 1 : 0))) {
+      if (known.has(fold(raw))) continue;
+      const row = (await tx.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw])) ?? (await tx.one<{ id: number; name: string }>(DEPARTMENT_BY_NAME, [raw]));
+      if (row === undefined) throw new Error(`Department '${raw}' could not be created or found`);
+      known.set(fold(raw), { id: Number(row.id), name: row.name });
+    }
     const chosen = new Map<number, string>();
     for (const raw of names) {
       let department = known.get(fold(raw));
@@ -996,6 +1008,12 @@ type WriteData =
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
   return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
+}
+
+/** PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization conflict (40001). */
+function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "40P01" || code === "40001";
 }
 
 /** Department names by contact id, from link rows (id, name) in any order. */

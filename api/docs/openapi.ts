@@ -40,7 +40,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
-  "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer: restarting, failing over or gone; retry after `Retry-After` seconds.",
+  "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s); retry after `Retry-After` seconds.",
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",
 };

@@ -64,6 +64,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord)")).map((d) => d.name);
     const written = await pg.session(async (session) => {
+      // A load runs as long as it takes, whatever the pool's timeouts for requests (reset on release below).
+      await session.run("SET lock_timeout = 0; SET statement_timeout = 0");
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
          CREATE TEMP TABLE _l (key text, dept text)`,
@@ -83,7 +85,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
           throw error;
         }
       } finally {
-        await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l").catch(() => {});
+        await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l; RESET lock_timeout; RESET statement_timeout").catch(() => {});
       }
     });
     const changed = written.inserted + written.updated;

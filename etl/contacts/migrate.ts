@@ -93,6 +93,9 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
   let current: MigrationFile | undefined;
   try {
     return await pg.transaction(async (tx) => {
+      // Migrations wait for another process's and take as long as they take, whatever timeouts the
+      // pool sets for requests (the API's: 5 s for a lock, 30 s a statement).
+      await tx.run("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
       // Transaction-scoped: released by COMMIT or ROLLBACK, and by the server if this process dies.
       await tx.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.migrations'))");
       await tx.run(SCHEMA_MIGRATIONS);

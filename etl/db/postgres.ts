@@ -20,6 +20,9 @@ export interface PostgresOptions {
   max?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** PostgreSQL's lock_timeout and statement_timeout for this pool's sessions, in ms (default: the server's). */
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
 }
 
 /** A PostgreSQL error's SQLSTATE (`23505` unique violation...) and constraint, when it is one. */
@@ -53,6 +56,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // missing file is not the database's.
   if (code === "ENOENT") return syscall === "connect";
   return typeof code === "string" && (UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+
+// The server is there but cannot take this statement now: out of connections (class 53, 53300),
+// a statement cancelled by statement_timeout (57014), a lock not granted within lock_timeout (55P03).
+const BUSY = new Set(["53000", "53100", "53200", "53300", "57014", "55P03"]);
+
+/** Whether `error` is PostgreSQL being too busy or too slow for a statement (answered 503, not 500). */
+export function isDatabaseBusy(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === "string" && BUSY.has(code);
 }
 
 /**
@@ -138,7 +151,11 @@ export class PostgresDatabase implements SqlRunner {
       onnotice: () => {},
       connect_timeout: 10,
       transform: { undefined: null },
-      connection: { application_name: options.applicationName ?? "relaciones" },
+      connection: {
+        application_name: options.applicationName ?? "relaciones",
+        ...(options.lockTimeoutMs === undefined ? {} : { lock_timeout: options.lockTimeoutMs }),
+        ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+      },
     }) as unknown as PostgresSql;
     try {
       await sql.unsafe("SELECT 1");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionOf, isDatabaseUnavailable, PostgresDatabase } from "./mod.ts";
+import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, PostgresDatabase } from "./mod.ts";
 import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
 
 test("connectionOf() turns libpq's host and port parameters into the client's options and keeps the rest", () => {
@@ -51,4 +51,30 @@ test("a DATABASE_URL naming a socket folder connects over the Unix socket; an em
 test("isDatabaseUnavailable() counts a missing file only when connecting to it", () => {
   assert.equal(isDatabaseUnavailable(Object.assign(new Error("connect ENOENT /run/postgresql/.s.PGSQL.5432"), { code: "ENOENT", syscall: "connect" })), true);
   assert.equal(isDatabaseUnavailable(Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: "ENOENT", syscall: "open" })), false);
+});
+
+test("isDatabaseBusy() knows PostgreSQL's statement and lock timeouts, from real errors; a pool's timeouts are set on its sessions", { skip: POSTGRES_SKIP }, async () => {
+  const pg = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 2, lockTimeoutMs: 100, statementTimeoutMs: 200 });
+  const other = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  try {
+    const slow = await pg.run("SELECT pg_sleep(2)").then(() => null, (e: unknown) => e);
+    assert.equal((slow as { code?: string })?.code, "57014", String(slow));
+    assert.equal(isDatabaseBusy(slow), true);
+    const table = `busy_${process.pid}`;
+    await other.run(`CREATE TABLE ${table} (id int)`);
+    try {
+      const locked = await other.transaction(async (tx) => {
+        await tx.run(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+        return pg.run(`SELECT * FROM ${table}`).then(() => null, (e: unknown) => e);
+      });
+      assert.equal((locked as { code?: string })?.code, "55P03", String(locked));
+      assert.equal(isDatabaseBusy(locked), true);
+    } finally {
+      await other.run(`DROP TABLE ${table}`);
+    }
+    assert.equal(isDatabaseBusy(Object.assign(new Error("duplicate key"), { code: "23505" })), false);
+  } finally {
+    await pg.close();
+    await other.close();
+  }
 });
