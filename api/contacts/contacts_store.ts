@@ -947,20 +947,14 @@ export class ContactsStore {
     // (departments_folded), and PostgreSQL answered one with "deadlock detected".
     for (const raw of [...names].sort((a, b) => (fold(a) < fold(b) ? -1 : fold(a) > fold(b) ? 1 : 0))) {
       if (known.has(fold(raw))) continue;
+      // Another process may create the same name meanwhile (PostgreSQL): take theirs.
       const row = (await tx.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw])) ?? (await tx.one<{ id: number; name: string }>(DEPARTMENT_BY_NAME, [raw]));
       if (row === undefined) throw new Error(`Department '${raw}' could not be created or found`);
       known.set(fold(raw), { id: Number(row.id), name: row.name });
     }
     const chosen = new Map<number, string>();
     for (const raw of names) {
-      let department = known.get(fold(raw));
-      if (department === undefined) {
-        // Another process may create the same name meanwhile (PostgreSQL): take theirs.
-        const row = (await tx.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw])) ?? (await tx.one<{ id: number; name: string }>(DEPARTMENT_BY_NAME, [raw]));
-        if (row === undefined) throw new Error(`Department '${raw}' could not be created or found`);
-        department = { id: Number(row.id), name: row.name };
-        known.set(fold(raw), department);
-      }
+      const department = known.get(fold(raw))!;
       chosen.set(department.id, department.name);
     }
     const sorted = [...chosen].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
