@@ -408,6 +408,32 @@ test("the API's CSV export loads back unchanged: the apostrophe that guards a le
   }
 });
 
+test("contacts API: search, filters and departments ignore case and marks the same way on both backends, Greek and Arabic included", async () => {
+  // Greek surnames end in ς, which a capital Σ never lower-cases to, so q=Παπαδόπουλος missed
+  // ΠΑΠΑΔΟΠΟΥΛΟΣ on both backends; PostgreSQL dropped only Latin accents, so q=محمد missed مُحَمَّد there.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const greek = await postContact(server.url, { ...ann, first_name: "Γιώργος", last_name: "ΠΑΠΑΔΟΠΟΥΛΟΣ", city: "Πειραιάς", departments: ["Πωλήσεις"] });
+    assert.equal(greek.status, 201, greek.text);
+    const arabic = await postContact(server.url, { ...ann, first_name: "مُحَمَّد", last_name: "Ali", email: "m@example.com", departments: ["מְכִירוֹת"] });
+    assert.equal(arabic.status, 201, arabic.text);
+    const ids = async (query: string) => (await raw(server.url, { path: `/contacts?${query}` })).json().items.map((c: { id: number }) => c.id);
+    for (const query of [`q=${encodeURIComponent("Παπαδόπουλος")}`, `q=${encodeURIComponent("ΓΙΩΡΓΟΣ")}`, `city=${encodeURIComponent("ΠΕΙΡΑΙΑΣ")}`, `department=${encodeURIComponent("ΠΩΛΗΣΕΙΣ")}`]) {
+      assert.deepEqual(await ids(query), [greek.json().id], decodeURIComponent(query));
+    }
+    for (const query of [`q=${encodeURIComponent("محمد")}`, `department=${encodeURIComponent("מכירות")}`]) {
+      assert.deepEqual(await ids(query), [arabic.json().id], decodeURIComponent(query));
+    }
+    // A department written the other way is the same department.
+    const again = await postContact(server.url, { ...ann, email: "b@example.com", departments: ["ΠΩΛΗΣΕΙΣ"] });
+    assert.deepEqual(again.json().departments, ["Πωλήσεις"]);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("POST /imports/contacts ingests a CSV on the API's connection and refreshes reads", async () => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);

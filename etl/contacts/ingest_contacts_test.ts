@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,7 @@ import { recordJsonSchema } from "./contact_json_schema.ts";
 import { GIN_PENDING_CLEANUP, loadMemoryMb, recordSql, servingMemoryMb } from "./contact_sql.ts";
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
+import { fold } from "../text/mod.js";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { until } from "../../scripts/testing/until.ts";
@@ -696,4 +697,44 @@ test("PostgreSQL: a loader role granted only reads and writes loads all the same
       await db.run(`DROP ROLE ${role}`);
     }
   });
+});
+
+test("PostgreSQL 002: fold() drops every combining mark and folds the final sigma; departments it makes one are merged", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-fold-002-"));
+  const pg = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 2 });
+  try {
+    // A database of 001, written by the code before: its fold kept Arabic marks and a typed ς.
+    const upTo1 = join(dir, "pg-001");
+    mkdirSync(upTo1);
+    cpSync(join(defaultPostgresMigrationsDir, "001_contacts.sql"), join(upTo1, "001_contacts.sql"));
+    await migratePostgres(pg, { dir: upTo1 });
+    const write = (first: string, last: string, email: string) =>
+      pg.one<{ id: number }>(
+        `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text)
+         VALUES ($1, $2, $3, lower($3), fold($1), fold($2), fold($1) || ' ' || fold($2) || ' ' || fold($3)) RETURNING id`,
+        [first, last, email],
+      );
+    const mohamed = (await write("مُحَمَّد", "Ali", "m@example.com"))!.id;
+    const giorgos = (await write("Γιώργος", "Παπαδόπουλος", "g@example.com"))!.id;
+    const ann = (await write("Ann", "Lee", "ann@example.com"))!.id;
+    // Two departments 001's fold kept apart, a contact in each, and one in both.
+    const upper = (await pg.one<{ id: number }>("INSERT INTO departments (name) VALUES ('ΟΔΟΣ') RETURNING id"))!.id;
+    const lower = (await pg.one<{ id: number }>("INSERT INTO departments (name) VALUES ('οδος') RETURNING id"))!.id;
+    await pg.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2), ($3, $4), ($3, $2)", [mohamed, upper, giorgos, lower]);
+    const annBefore = await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]);
+
+    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql"]);
+    const search = async (q: string) => (await pg.all<{ id: number }>("SELECT id FROM contacts WHERE search_text LIKE '%' || fold($1) || '%' ORDER BY id", [q])).map((r) => r.id);
+    assert.deepEqual(await search("محمد"), [mohamed], "marks outside U+0300-036F");
+    assert.deepEqual(await search("ΠΑΠΑΔΟΠΟΥΛΟΣ"), [giorgos], "a capital Σ meets a typed ς");
+    assert.equal((await pg.one<{ f: string }>("SELECT fold($1) AS f", ["a\u1dc4bΟΔΟΣ"]))!.f, fold("a\u1dc4bΟΔΟΣ"), "SQL's fold is etl/text fold()");
+    // One department left, the older; both contacts in it, each once; their versions moved on.
+    assert.deepEqual(await pg.all("SELECT id, name FROM departments ORDER BY id"), [{ id: upper, name: "ΟΔΟΣ" }]);
+    assert.deepEqual(await pg.all("SELECT contact_id, department_id FROM contact_departments ORDER BY 1"), [{ contact_id: mohamed, department_id: upper }, { contact_id: giorgos, department_id: upper }]);
+    assert.deepEqual((await pg.all<{ version: number }>("SELECT version FROM contacts WHERE id = ANY($1) ORDER BY id", [[mohamed, giorgos]])).map((r) => r.version), [1, 2]);
+    assert.deepEqual(await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]), annBefore, "an ASCII contact is not written again");
+  } finally {
+    await pg.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

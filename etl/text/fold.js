@@ -1,8 +1,10 @@
 /**
  * Returns `text` folded for comparison and search: accents and other combining marks removed,
- * lower case ("Peña" -> "pena", "Salés" -> "sales"); null and undefined fold to "". Departments,
- * sheet names, sort keys and `q` searches all compare through this one rule, so the API and the
- * ETL never disagree on whether two names are the same.
+ * lower case ("Peña" -> "pena", "Salés" -> "sales"), the Greek final sigma as σ (lower case keeps
+ * a typed ς but makes a capital Σ σ, so "ΠΑΠΑΔΟΠΟΥΛΟΣ" and "Παπαδόπουλος" would never meet); null
+ * and undefined fold to "". Departments, sheet names, sort keys and `q` searches all compare
+ * through this one rule, so the API and the ETL never disagree on whether two names are the same;
+ * SQL has the same rule as `fold()` (etl/contacts migrations 009, PostgreSQL 002).
  *
  * @example
  * ```ts
@@ -13,5 +15,5 @@
  */
 export function fold(text) {
   if (text === null || text === undefined) return "";
-  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replaceAll("ς", "σ");
 }

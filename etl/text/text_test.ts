@@ -8,6 +8,10 @@ test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Ñandú"), "nandu");
   // A combining mark outside U+0300-036F (here U+1DC4) is still a mark.
   assert.equal(fold("a\u1dc4b"), "ab");
+  // The Greek final sigma: a capital Σ lower-cases to σ (or ς at a word's end, in JavaScript), a
+  // typed ς stays ς; both spellings of a name must meet.
+  assert.equal(fold("ΠΑΠΑΔΟΠΟΥΛΟΣ"), fold("Παπαδόπουλος"));
+  assert.equal(fold("Παπαδόπουλος"), "παπαδοπουλοσ");
   assert.equal(fold(null), "");
   assert.equal(fold(undefined), "");
 });
