@@ -171,10 +171,12 @@ export class App {
     const match = this.router.match(method, path);
     if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
     if (match.kind === "method-not-allowed") {
-      if (method === "OPTIONS") return empty(204, { allow: [...match.allow, "OPTIONS"].join(", ") });
-      throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${match.allow.join(", ")}`, {
+      // Every path answers OPTIONS: the 405's Allow says so too, as the OPTIONS answer does.
+      const allow = [...match.allow, "OPTIONS"].join(", ");
+      if (method === "OPTIONS") return empty(204, { allow });
+      throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${allow}`, {
         code: "method-not-allowed",
-        headers: { allow: match.allow.join(", ") },
+        headers: { allow },
       });
     }
     const doc = match.meta as RouteDoc | undefined;

@@ -83,6 +83,10 @@ test("App.handle() is a web-standard handler: OPTIONS, HEAD, request ids, opaque
     const options = await app.request("/contacts/", { method: "OPTIONS" });
     assert.equal(options.status, 204);
     assert.equal(options.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
+    // The 405 for another method lists OPTIONS too (it omitted it, unlike the OPTIONS answer).
+    const refused = await app.request("/contacts/", { method: "PATCH" });
+    assert.equal(refused.status, 405);
+    assert.equal(refused.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
     const health = await app.request("/healthz");
     assert.deepEqual(await health.json(), { status: "ok" });
     app.router.add("GET", "/boom", async () => {

@@ -161,9 +161,9 @@ test("contacts API: every error status is a problem document", async (t) => {
     }
     await t.test("405 lists Allow", async () => {
       const res = await raw(server.url, { method: "PATCH", path: "/contacts" });
-      assert.equal(res.headers.allow, "GET, HEAD, POST");
+      assert.equal(res.headers.allow, "GET, HEAD, POST, OPTIONS");
       const one = await raw(server.url, { method: "POST", path: "/contacts/1" });
-      assert.equal(one.headers.allow, "DELETE, GET, HEAD, PATCH, PUT");
+      assert.equal(one.headers.allow, "DELETE, GET, HEAD, PATCH, PUT, OPTIONS");
     });
     await t.test("409 names the e-mail field; nothing changed", async () => {
       const res = await patch("/contacts/2", '{"email":"ANN@EXAMPLE.COM","city":"Boston"}');
