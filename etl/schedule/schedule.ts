@@ -245,6 +245,9 @@ export interface SchedulerOptions {
 /** How long before the daily run `prepareLoad` is called. */
 export const PREPARE_MS = 60_000;
 
+/** The longest the schedule waits before it looks at the clock again (see stepDaily). */
+export const DAILY_STEP_MS = 60_000;
+
 /** A running scheduler. */
 export interface Scheduler extends Stoppable {
   /** The next daily run. */
@@ -305,20 +308,29 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     })();
   };
 
-  let prepareTimer: unknown = null;
-  const armDaily = () => {
-    next = nextDailyRun(clock.now(), at);
+  let prepared = false;
+  // The wait for the daily run goes in steps of at most DAILY_STEP_MS, each comparing the clock with
+  // the time due: a timer counts only time the process was awake, so one timer for the whole wait
+  // ran late by as long as the machine slept (and missed a clock set forward or back).
+  const stepDaily = () => {
+    if (stopped) return;
     const wait = next.getTime() - clock.now();
-    if (options.prepareLoad && wait > PREPARE_MS) {
-      prepareTimer = clock.setTimeout(() => {
-        if (!stopped) options.prepareLoad?.();
-      }, wait - PREPARE_MS);
-    }
-    dailyTimer = clock.setTimeout(() => {
-      if (stopped) return;
+    if (wait <= 0) {
       trigger("daily");
       armDaily();
-    }, wait);
+      return;
+    }
+    if (options.prepareLoad && !prepared && wait <= PREPARE_MS) {
+      prepared = true;
+      options.prepareLoad();
+    }
+    const untilPrepare = options.prepareLoad && !prepared ? wait - PREPARE_MS : wait;
+    dailyTimer = clock.setTimeout(stepDaily, Math.min(untilPrepare, DAILY_STEP_MS));
+  };
+  const armDaily = () => {
+    next = nextDailyRun(clock.now(), at);
+    prepared = false;
+    stepDaily();
   };
   armDaily();
   // A changing file gets a load child started ahead; once it has settled, its load runs.
@@ -343,7 +355,6 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     stop() {
       stopped = true;
       clock.clearTimeout(dailyTimer);
-      clock.clearTimeout(prepareTimer);
       watcher?.stop();
       contactsWatcher?.stop();
     },

@@ -39,6 +39,14 @@ class FakeClock implements Clock {
     }
     this.#now = end;
   }
+  /**
+   * The machine sleeps for `ms`: the wall clock moves on, and Node's timers, which count only time
+   * awake, come due that much later.
+   */
+  sleep(ms: number): void {
+    this.#now += ms;
+    for (const timer of this.#timers) timer.at += ms;
+  }
 }
 
 test("nextDailyRun() returns the next UTC time strictly after now", () => {
@@ -84,6 +92,22 @@ test("startScheduler() runs at start-up when stale, daily at the set time, one l
     clock.advance(48 * 3600_000);
     await scheduler.idle();
     assert.equal(runs.length, 3);
+  });
+  await t.test("a machine that slept through the daily time loads within a minute of waking, not as late as it slept", async () => {
+    // One timer for the whole wait counted only time awake: asleep 22:00-02:00, the 00:00 load ran at 04:00.
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: string[] = [];
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, lastSuccess: () => new Date(clock.now()),
+      runLoad: async () => void runs.push(new Date(clock.now()).toISOString()),
+    });
+    clock.advance(12 * 3600_000);
+    clock.sleep(4 * 3600_000);
+    clock.advance(60_000);
+    await scheduler.idle();
+    assert.deepEqual(runs, ["2026-03-04T02:01:00.000Z"]);
+    assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-05T00:00:00.000Z");
+    scheduler.stop();
   });
   await t.test("no start-up load after a recent success; custom time", async () => {
     const clock = new FakeClock("2026-03-03T10:00:00Z");
