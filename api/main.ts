@@ -137,6 +137,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       apiToken: settings.apiToken,
       allowedHosts: settings.allowedHosts,
       databaseUrl: settings.databaseUrl,
+      contacts: { pgLockTimeoutMs: settings.pgLockTimeoutMs, pgStatementTimeoutMs: settings.pgStatementTimeoutMs },
       metricsPublic: settings.metricsPublic,
       contactsExport: exportMs === null ? undefined : { intervalMs: exportMs },
     });

@@ -132,8 +132,10 @@ export interface EngineOptions {
   idleTrimMs?: number;
   /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default GIN_MERGE_EVERY). */
   ginMergeEvery?: number;
-  /** PostgreSQL: how long a request waits for a lock before its 503 (default PG_LOCK_TIMEOUT_MS); tests set a short one. */
+  /** PostgreSQL: how long a request waits for a lock before its 503 (default PG_LOCK_TIMEOUT_MS; the PG_LOCK_TIMEOUT setting). */
   pgLockTimeoutMs?: number;
+  /** PostgreSQL: how long a request's statement may run before its 503 (default PG_STATEMENT_TIMEOUT_MS; PG_STATEMENT_TIMEOUT). */
+  pgStatementTimeoutMs?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -147,7 +149,8 @@ const POOL_SIZE = 16;
  * How long a request's statement waits for a lock, and runs at most, on PostgreSQL: a row held by
  * another session (an analyst's open transaction), or a load rebuilding the indexes, then costs a
  * request a 503 (Retry-After) and gives its pooled connection back, instead of holding it and, once
- * all 16 wait, every request of the process, /readyz included. Loads and migrations lift both.
+ * all 16 wait, every request of the process, /readyz included. Loads and migrations lift both. The
+ * defaults of the PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT settings.
  */
 export const PG_LOCK_TIMEOUT_MS = 5_000;
 export const PG_STATEMENT_TIMEOUT_MS = 30_000;
@@ -710,7 +713,7 @@ class PostgresEngine implements Engine {
       max: POOL_SIZE,
       applicationName: "relaciones-api",
       lockTimeoutMs: options.pgLockTimeoutMs ?? PG_LOCK_TIMEOUT_MS,
-      statementTimeoutMs: PG_STATEMENT_TIMEOUT_MS,
+      statementTimeoutMs: options.pgStatementTimeoutMs ?? PG_STATEMENT_TIMEOUT_MS,
     });
     try {
       await migratePostgres(pg, { dir: options.postgresMigrationsDir });

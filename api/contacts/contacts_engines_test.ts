@@ -324,3 +324,13 @@ test("PostgreSQL: a merge of the trigram lists that waits a second for a lock gi
   await until("the next merge", () => engine.ginMerges!.done === 1, 20_000);
   assert.deepEqual(engine.ginMerges, { done: 1, failed: 1 });
 });
+
+test("PostgreSQL: the engine's pool bounds a request's lock wait and statement by its settings (PG_LOCK_TIMEOUT, PG_STATEMENT_TIMEOUT)", { skip: POSTGRES_SKIP }, async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const engine = await openEngine(dir, { record: contactRecord, databaseUrl: await postgresDatabaseFor(dir), pgLockTimeoutMs: 1_500, pgStatementTimeoutMs: 2_500 });
+  t.after(() => engine.close());
+  const shown = async (name: string) => (await engine.read.one<{ v: string }>(`SELECT current_setting('${name}') AS v`))!.v;
+  assert.equal(await shown("lock_timeout"), "1500ms");
+  assert.equal(await shown("statement_timeout"), "2500ms");
+});

@@ -140,8 +140,10 @@ export interface ContactsStoreOptions {
   idleTrimMs?: number;
   /** PostgreSQL: contacts written between two merges of the trigram indexes' pending lists (default 1,000, GIN_MERGE_EVERY). */
   ginMergeEvery?: number;
-  /** PostgreSQL: how long a request waits for a lock before its 503 (default 5 s, PG_LOCK_TIMEOUT_MS). */
+  /** PostgreSQL: how long a request waits for a lock before its 503 (default 5 s, PG_LOCK_TIMEOUT). */
   pgLockTimeoutMs?: number;
+  /** PostgreSQL: how long a request's statement may run before its 503 (default 30 s, PG_STATEMENT_TIMEOUT). */
+  pgStatementTimeoutMs?: number;
 }
 
 /** What the point-read cache holds. */

@@ -26,6 +26,8 @@ import { fileURLToPath } from "node:url";
  * @property {number} port
  * @property {string | undefined} apiToken
  * @property {string | undefined} databaseUrl `postgres://...`: contacts in PostgreSQL instead of `<data dir>/contacts.duckdb`.
+ * @property {number} pgLockTimeoutMs How long an API request waits for a PostgreSQL lock before its 503.
+ * @property {number} pgStatementTimeoutMs How long an API request's PostgreSQL statement may run before its 503.
  * @property {string} benchDir
  * @property {string | undefined} alertWebhook Where alerts are POSTed; undefined: no alerts.
  * @property {AlertSeverity} alertMinSeverity
@@ -177,6 +179,17 @@ export const SETTINGS = [
       "`postgres://user:password@host:5432/db`, or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP: README, Benchmarks): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
+    key: "pgLockTimeoutMs", env: "PG_LOCK_TIMEOUT", flag: "pg-lock-timeout", placeholder: "DURATION", commands: ["start"],
+    defaultText: "`5s`",
+    description:
+      "With `DATABASE_URL`: how long a request waits for a row or table lock another session holds (an analyst's open transaction, a load rebuilding the indexes) before it answers 503 with `Retry-After` and gives its pooled connection back (PostgreSQL's `lock_timeout`; loads and migrations wait as long as they need).",
+  },
+  {
+    key: "pgStatementTimeoutMs", env: "PG_STATEMENT_TIMEOUT", flag: "pg-statement-timeout", placeholder: "DURATION", commands: ["start"],
+    defaultText: "`30s`",
+    description: "With `DATABASE_URL`: how long one statement of a request may run before it is cancelled and answered 503 (PostgreSQL's `statement_timeout`; not for loads and migrations).",
+  },
+  {
     key: "alertWebhook", env: "ALERT_WEBHOOK_URL", flag: "alert-webhook", placeholder: "URL", commands: ["etl", "start"],
     defaultText: "unset (no alerts)",
     description:
@@ -295,10 +308,23 @@ export function readSettings(command, source = {}) {
     port: port === undefined ? 8000 : Number(port.text),
     apiToken,
     databaseUrl: databaseUrl?.text,
+    pgLockTimeoutMs: durationOr(raw("pgLockTimeoutMs"), 5_000),
+    pgStatementTimeoutMs: durationOr(raw("pgStatementTimeoutMs"), 30_000),
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
     ...alertAndFetchSettings(raw),
     ...publicationSettings(raw, dataDir, cwd),
   };
+}
+
+/**
+ * A duration setting (`parseDuration`: never 0, which PostgreSQL would take for "no limit"), or
+ * `fallback` when unset.
+ * @param {RawSetting} setting
+ * @param {number} fallback
+ * @returns {number}
+ */
+function durationOr(setting, fallback) {
+  return setting === undefined ? fallback : parseDuration(setting.text, setting.from);
 }
 
 /**

@@ -172,3 +172,13 @@ test("readSettings() reads CONTACTS_EXPORT: a duration, 60s by default, or off (
     assert.equal(child.contactsExportMs, value === "off" ? null : 90_000, "npm start's setting reaches its child loads");
   }
 });
+
+test("readSettings() reads PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT for npm start: durations, 5 s and 30 s by default, never 0", () => {
+  const defaults = readSettings("start", { env: {} });
+  assert.deepEqual([defaults.pgLockTimeoutMs, defaults.pgStatementTimeoutMs], [5_000, 30_000]);
+  const set = readSettings("start", { env: { PG_LOCK_TIMEOUT: "2s", PG_STATEMENT_TIMEOUT: "2m" } });
+  assert.deepEqual([set.pgLockTimeoutMs, set.pgStatementTimeoutMs], [2_000, 120_000]);
+  assert.equal(readSettings("start", { flags: { "pg-lock-timeout": "750ms" }, env: { PG_LOCK_TIMEOUT: "2s" } }).pgLockTimeoutMs, 750);
+  // 0 is "no limit" to PostgreSQL: the wait these settings bound.
+  assert.throws(() => readSettings("start", { env: { PG_LOCK_TIMEOUT: "0s" } }), /PG_LOCK_TIMEOUT must be a duration such as 500ms, 5s, 10m or 1h; got '0s'/);
+});
