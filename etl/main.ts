@@ -46,7 +46,13 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
   if (options.restore !== null) {
     // A restore publishes a kept version again and loads nothing (etl_args.js refuses --only contacts).
     const { restoreVersion } = await import("./relationships/mod.ts");
-    relationships = await restoreVersion({ dataDir: options.dataDir, version: options.restore, parquetDir: options.parquetDir, keepVersions: options.keepVersions });
+    relationships = await restoreVersion({
+      dataDir: options.dataDir,
+      version: options.restore,
+      parquetDir: options.parquetDir,
+      keepVersions: options.keepVersions,
+      lockWaitMs: options.wait ? WAIT_MS : 0,
+    });
     return { ok: relationships.run.status !== "failed", relationships, contacts: null };
   }
   if (options.only !== "contacts") {

@@ -26,6 +26,8 @@ export interface RestoreOptions {
   parquetDir?: string | null;
   /** As for a load: which snapshots stay kept afterwards (and in the message when one is missing). */
   keepVersions?: KeepVersions;
+  /** As for a load: how long to wait for another load holding the lock before skipping (`--wait`); default 0. */
+  lockWaitMs?: number;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -47,7 +49,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
   load.run.restored_from = options.version;
   let release: (() => void) | null = null;
   try {
-    release = await lock(options.dataDir);
+    release = await lock(options.dataDir, options.lockWaitMs ?? 0);
     // Before the kept files: the served data needs no kept copy (and its source may be pruned).
     const published = await publishedVersion(load.live);
     if (published !== null && (published.version_id === options.version || published.restored_from === options.version)) {

@@ -227,3 +227,24 @@ test("restoreVersion() of the version a served restore came from is already serv
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("restoreVersion() told to wait for the lock (--restore with --wait) publishes once the other load ends", async () => {
+  // --wait was accepted with --restore and ignored: a held lock still made the restore a skip.
+  const dir = mkdtempSync(join(tmpdir(), "restore-wait-"));
+  try {
+    const workbook = join(dir, "r.xlsx");
+    const keep = { newest: 7, days: 0 };
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir: dir, keepVersions: keep });
+    await writeVersion(workbook, v2);
+    await loadRelationships({ workbook, dataDir: dir, keepVersions: keep });
+    const release = acquireLoadLock(dir);
+    // Its first try at the lock happens before restoreVersion() returns its promise: busy.
+    const waiting = restoreVersion({ dataDir: dir, version: 1, keepVersions: keep, lockWaitMs: 60_000 });
+    release();
+    const { run } = await waiting;
+    assert.deepEqual([run.status, run.version_id, run.restored_from], ["succeeded", 3, 1], JSON.stringify(run.error));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
