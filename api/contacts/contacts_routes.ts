@@ -12,12 +12,12 @@ import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, SORT_FIELDS, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { nextCursor, pageQuery } from "../http/keyset.ts";
+import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
 import { empty, etagMatches, json, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { parseId } from "../http/parse_id.ts";
+import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs } from "./contacts_docs.ts";
 
 const LIST_PARAMS = new Set(["state", "city", "department", "company", "q", "sort", "limit", "cursor", "count", "format"]);
@@ -122,19 +122,16 @@ function parseSort(text: string | null): { field: SortField; direction: 1 | -1; 
 }
 
 /**
- * A cursor's key must have the types its sort's SQL binds (an integer id, an integer or text value):
- * a tampered or corrupted cursor is the client's 400, not a database error's 500.
+ * Whether a cursor's key has the types its sort's SQL binds: an INTEGER id, and an integer (id,
+ * timestamps) or text value (pageQuery's `keyFits`).
  */
-function checkCursorKey(field: SortField, key: [string | number, number]): void {
+function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   const numeric = field === "id" || field === "created_at" || field === "updated_at";
-  const [value, id] = key;
   // PostgreSQL hands BIGINT sort keys (timestamps) over as decimal text, so cursors carry either form.
   const valueOk = numeric
     ? (typeof value === "number" && Number.isSafeInteger(value)) || (typeof value === "string" && /^-?\d{1,18}$/.test(value))
     : typeof value === "string";
-  if (!valueOk || !Number.isInteger(id) || id < 0 || id > 2147483647) {
-    throw new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
-  }
+  return valueOk && id >= 0 && id <= MAX_ID;
 }
 
 function listFilters(query: URLSearchParams): ListFilters {
@@ -167,8 +164,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       const sort = parseSort(ctx.query.get("sort"));
       const order = { field: sort.field, descending: sort.direction === -1 };
       if (wantsCsv(request, ctx.query)) return csvResponse(csvColumns, store.views(filters, order), "contacts.csv");
-      const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000);
-      if (after !== undefined) checkCursorKey(sort.field, after);
+      const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
       const countText = ctx.query.get("count");
       if (countText !== null && countText !== "true" && countText !== "false") {
         throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });

@@ -44,9 +44,13 @@ export function decodeCursor(sort: string, cursor: string): Key {
     (typeof parsed[1] !== "string" && typeof parsed[1] !== "number") ||
     !Number.isInteger(parsed[2])
   ) {
-    throw new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
+    throw badCursor();
   }
   return [parsed[1], parsed[2]];
+}
+
+function badCursor(): HttpError {
+  return new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
 }
 
 /**
@@ -100,18 +104,29 @@ export function parseLimit(value: string | null, fallback: number, max: number):
 
 /**
  * Reads the keyset paging parameters of a list request: `limit` (default `fallback`, 1..`max`)
- * and `cursor` (decoded for `sort`; a cursor made for another sort is refused). Throws
- * HttpError(400) for either being malformed, so every list endpoint refuses them alike.
+ * and `cursor` (decoded for `sort`; a cursor made for another sort, or whose key `keyFits` refuses,
+ * is refused). Throws HttpError(400) for either being malformed, so every list endpoint refuses
+ * them alike.
  *
  * @example
  * ```ts
  * pageQuery(new URLSearchParams("limit=2"), "degree", 50, 1000) // { limit: 2, after: undefined }
  * ```
  */
-export function pageQuery(query: URLSearchParams, sort: string, fallback: number, max: number): { limit: number; after: Key | undefined } {
+export function pageQuery(
+  query: URLSearchParams,
+  sort: string,
+  fallback: number,
+  max: number,
+  keyFits?: (key: Key) => boolean,
+): { limit: number; after: Key | undefined } {
   const limit = parseLimit(query.get("limit"), fallback, max);
   const cursor = query.get("cursor");
-  return { limit, after: cursor === null ? undefined : decodeCursor(sort, cursor) };
+  const after = cursor === null ? undefined : decodeCursor(sort, cursor);
+  // A key the page's SQL cannot bind (text for an integer, a number past its type) would be the
+  // database's error, a 500: an edited cursor is the client's 400 like any other.
+  if (after !== undefined && keyFits !== undefined && !keyFits(after)) throw badCursor();
+  return { limit, after };
 }
 
 /**

@@ -3,6 +3,9 @@
  */
 import { HttpError } from "./http_error.ts";
 
+/** The largest id the databases store (INTEGER, 32 bits). */
+export const MAX_ID = 2147483647;
+
 /**
  * Parses a positive integer id from a path or query value.
  *
@@ -14,7 +17,7 @@ import { HttpError } from "./http_error.ts";
 export function parseId(text: string | null, what: string, status: 400 | 404 = 404): number {
   if (text !== null && /^\d{1,10}$/.test(text)) {
     const n = Number(text);
-    if (n <= 2147483647) return n;
+    if (n <= MAX_ID) return n;
   }
   throw new HttpError(status, status === 404 ? `No ${what} has id '${String(text).slice(0, 40)}'` : `${what} must be an integer id; got '${String(text).slice(0, 40)}'`, {
     code: status === 404 ? "not-found" : "bad-parameter",

@@ -6,6 +6,7 @@
  * an actor is named (`{id}`, `actor`, `from`, `to`, `around`), its letter code works as well as its id.
  */
 import { HttpError } from "../http/http_error.ts";
+import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
@@ -140,7 +141,8 @@ function filterActor(model: RelationshipModel, text: string): number {
   try {
     return resolveActor(model, text, "actor", 400).id;
   } catch (error) {
-    if (error instanceof HttpError && error.status === 404) return /^\d+$/.test(text.trim()) ? Number(text.trim()) : -1;
+    // An unknown id filters to nothing; one past INTEGER to nothing too (the SQL binds it as INTEGER).
+    if (error instanceof HttpError && error.status === 404) return /^\d+$/.test(text.trim()) && Number(text.trim()) <= MAX_ID ? Number(text.trim()) : -1;
     throw error;
   }
 }
@@ -227,8 +229,6 @@ function parseOffset(text: string | null): number {
   return Number(value);
 }
 
-const outOfInteger = (id: number) => (id > 2147483647 ? -1 : id);
-
 function validUtc(text: string): boolean {
   const iso = text.replace(" ", "T");
   const withZone = iso.length === 10 ? `${iso}T00:00:00Z` : iso.endsWith("Z") ? iso : `${iso}Z`;
@@ -236,14 +236,8 @@ function validUtc(text: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso.slice(0, 10) && date.toISOString().slice(11, 16) === withZone.slice(11, 16);
 }
 
-/** A /changes cursor's key as the SQL binds it: INTEGER version, BIGINT row; anything else a 400. */
-function changesCursor(query: URLSearchParams, fallback: number, max: number) {
-  const { limit, after } = pageQuery(query, "changes", fallback, max);
-  if (after !== undefined && !(Number.isInteger(after[0]) && (after[0] as number) >= 0 && (after[0] as number) <= 2147483647 && Number.isSafeInteger(after[1]) && after[1] >= 0)) {
-    throw new HttpError(400, "The cursor is not one this endpoint issued for this sort; start again without it", { code: "bad-cursor" });
-  }
-  return { limit, after };
-}
+/** Whether a /changes cursor's key is what its SQL binds: an INTEGER version, a BIGINT row. */
+const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (version as number) >= 0 && (version as number) <= MAX_ID && Number.isSafeInteger(row) && row >= 0;
 
 function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeFilter {
   const versionText = query.get("version");
@@ -271,8 +265,7 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
   return {
     version: versionText === null || versionText === "" ? null : Number(versionText),
     since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
-    // An id beyond INTEGER matches nothing (the SQL binds $3::INTEGER).
-    actor: actorText === null || actorText === "" ? null : outOfInteger(filterActor(model, actorText)),
+    actor: actorText === null || actorText === "" ? null : filterActor(model, actorText),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
   };
@@ -395,15 +388,16 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const limit = binary ? parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384) : parseLimit(ctx.query.get("limit"), 200, 2000);
       // Only after the parameters are valid: a 400 stays a 400 whatever If-None-Match says.
       if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+      // Rows past the end are no rows: limit=3001 and limit=3002 are the same answer, one kept body.
+      const rows = offset < n ? Math.min(limit, n - offset) : 1;
       if (binary) {
-        // Rows past the end pack to nothing: limit=3001 and limit=3002 are the same body, one key.
-        const body = await matrixBody(handle, offset, offset < n ? Math.min(limit, n - offset) : 1);
+        const body = await matrixBody(handle, offset, rows);
         return send(body, 200, { ...headers, "content-type": "application/octet-stream" });
       }
       return cachedBody(
         request,
         model,
-        `matrix:${offset}:${offset < n ? Math.min(limit, n - offset) : 1}`,
+        `matrix:${offset}:${rows}`,
         async () => {
           const [counts, window] = await Promise.all([countsOf(handle), handle.query((db) => db.all<{ position: number; cells: string }>(SNAPSHOT_MATRIX_WINDOW, [offset, offset + limit]))]);
           const text = new Map(window.map((r) => [r.position, r.cells]));
@@ -474,7 +468,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         } while (after !== undefined);
         return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
       }
-      const { limit, after } = changesCursor(ctx.query, 100, 1000);
+      const { limit, after } = pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits);
       if (etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
       const page = await changesPage(handle, filter, after, limit);
       if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
