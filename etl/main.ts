@@ -43,16 +43,12 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
 async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
   let contacts: ContactsOutcome | null = null;
+  // What a restore and a load of the workbook both publish by.
+  const publication = { dataDir: options.dataDir, parquetDir: options.parquetDir, keepVersions: options.keepVersions, lockWaitMs: options.wait ? WAIT_MS : 0 };
   if (options.restore !== null) {
     // A restore publishes a kept version again and loads nothing (etl_args.js refuses --only contacts).
     const { restoreVersion } = await import("./relationships/mod.ts");
-    relationships = await restoreVersion({
-      dataDir: options.dataDir,
-      version: options.restore,
-      parquetDir: options.parquetDir,
-      keepVersions: options.keepVersions,
-      lockWaitMs: options.wait ? WAIT_MS : 0,
-    });
+    relationships = await restoreVersion({ ...publication, version: options.restore });
     return { ok: relationships.run.status !== "failed", relationships, contacts: null };
   }
   if (options.only !== "contacts") {
@@ -61,13 +57,10 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
       // loadWorkbook() downloads a URL workbook first, then runs the relationship load.
       const { loadWorkbook } = await import("./fetch/mod.ts");
       relationships = await loadWorkbook({
+        ...publication,
         download: options.download,
         workbook: options.workbook,
-        dataDir: options.dataDir,
         force: options.force,
-        lockWaitMs: options.wait ? WAIT_MS : 0,
-        parquetDir: options.parquetDir,
-        keepVersions: options.keepVersions,
         onProgress: bar?.update,
         onPhase: bar?.phase,
       });

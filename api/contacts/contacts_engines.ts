@@ -36,7 +36,7 @@ import {
 } from "../../etl/contacts/mod.ts";
 import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
-import { withoutPassword } from "../../etl/settings/mod.js";
+import { PG_LOCK_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
 import { type Build, ContainsFilters } from "./contains_filters.ts";
 
@@ -145,15 +145,6 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
 
 /** PostgreSQL connections of one API process. */
 const POOL_SIZE = 16;
-/**
- * How long a request's statement waits for a lock, and runs at most, on PostgreSQL: a row held by
- * another session (an analyst's open transaction), or a load rebuilding the indexes, then costs a
- * request a 503 (Retry-After) and gives its pooled connection back, instead of holding it and, once
- * all 16 wait, every request of the process, /readyz included. Loads and migrations lift both. The
- * defaults of the PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT settings.
- */
-export const PG_LOCK_TIMEOUT_MS = 5_000;
-export const PG_STATEMENT_TIMEOUT_MS = 30_000;
 /** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
 const MAX_GROUP = 256;
 /**
@@ -707,8 +698,9 @@ class PostgresEngine implements Engine {
   }
 
   static async open(url: string, options: EngineOptions): Promise<PostgresEngine> {
-    // Bounded waits: a request behind a row lock held elsewhere (or a load's index rebuild) gives
-    // its pooled connection back with a 503 instead of holding it, and every later request, for ever.
+    // Bounded waits: a request behind a row lock held elsewhere (an analyst's open transaction, a
+    // load's index rebuild) gives its pooled connection back with a 503 instead of holding it and,
+    // once all 16 wait, every request of the process, /readyz included. Loads and migrations lift both.
     const pg = await PostgresDatabase.connect(url, {
       max: POOL_SIZE,
       applicationName: "relaciones-api",

@@ -16,6 +16,8 @@ export {
   isLoopback,
   isUrl,
   parseDailyAt,
+  PG_LOCK_TIMEOUT_MS,
+  PG_STATEMENT_TIMEOUT_MS,
   readSettings,
   REPO_DATA_DIR,
   SETTINGS,

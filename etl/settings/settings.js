@@ -308,13 +308,20 @@ export function readSettings(command, source = {}) {
     port: port === undefined ? 8000 : Number(port.text),
     apiToken,
     databaseUrl: databaseUrl?.text,
-    pgLockTimeoutMs: durationOr(raw("pgLockTimeoutMs"), 5_000),
-    pgStatementTimeoutMs: durationOr(raw("pgStatementTimeoutMs"), 30_000),
+    pgLockTimeoutMs: durationOr(raw("pgLockTimeoutMs"), PG_LOCK_TIMEOUT_MS),
+    pgStatementTimeoutMs: durationOr(raw("pgStatementTimeoutMs"), PG_STATEMENT_TIMEOUT_MS),
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
     ...alertAndFetchSettings(raw),
     ...publicationSettings(raw, dataDir, cwd),
   };
 }
+
+/**
+ * The defaults of PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT: how long an API request on PostgreSQL
+ * waits for a lock and runs at most before its 503 (the contacts engine's defaults too).
+ */
+export const PG_LOCK_TIMEOUT_MS = 5_000;
+export const PG_STATEMENT_TIMEOUT_MS = 30_000;
 
 /**
  * A duration setting (`parseDuration`: never 0, which PostgreSQL would take for "no limit"), or
