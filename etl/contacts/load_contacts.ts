@@ -115,14 +115,13 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         release();
       }
     };
+    const csv = upload.path;
     if (options.databaseUrl) {
       via = "postgres";
-      const csv = upload.path;
       summary = await locked(() => intoPostgres(options, csv, source, rejectsFile));
     } else {
       const api = await runningApi(options.dataDir);
       via = api !== null ? "api" : "direct";
-      const csv = upload.path;
       summary =
         api !== null
           ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })

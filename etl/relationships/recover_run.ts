@@ -49,7 +49,7 @@ export async function recoverUnrecorded(
   const known = (version: number) => readRuns(options.dataDir).some((r) => r.kind === "relationships" && r.status === "succeeded" && r.version_id === version);
   let db: Database | null = null;
   let version: LiveVersion | undefined;
-  let changes: Record<string, number> = {};
+  const changes: Record<string, number> = {};
   let findings: Finding[] = [];
   try {
     db = await Database.open(live, { readOnly: true });
