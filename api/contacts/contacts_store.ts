@@ -42,7 +42,7 @@ import {
   type RecordSql,
 } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
-import type { SqlRunner } from "../../etl/db/mod.ts";
+import { isTransientConflict, type SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { openEngine, type CommitStats, type Engine, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
@@ -1004,12 +1004,6 @@ type WriteData =
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
   return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
-}
-
-/** PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization conflict (40001). */
-function isTransientConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === "40P01" || code === "40001";
 }
 
 /** Department names by contact id, from link rows (id, name) in any order. */

@@ -738,3 +738,25 @@ test("PostgreSQL 002: fold() drops every combining mark and folds the final sigm
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("PostgreSQL: a load that PostgreSQL rolls back to break a deadlock runs its transaction once more and commits", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    const { base, next } = twoDays(dir, 300, 8, 5);
+    await ingest(db, base);
+    // What an API write creating a department while holding a contact the load updates ends in
+    // (PostgreSQL picks the load as the deadlock's victim): 40P01 on the load's first UPDATE of a
+    // contact, once. A sequence, not a row, counts the attempts: the rollback does not undo it.
+    await db.run(`CREATE SEQUENCE t_attempts;
+      CREATE FUNCTION t_deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('t_attempts') = 1 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER t_deadlock_once BEFORE UPDATE ON contacts FOR EACH STATEMENT EXECUTE FUNCTION t_deadlock_once()`);
+    const second = await ingest(db, next);
+    assert.ok(second.updated > 0, "the load committed");
+    const phones = await db.all<{ phone1: string }>("SELECT phone1 FROM contacts WHERE phone1 LIKE '555.%'");
+    assert.equal(phones.length, second.updated, "every change of the file is stored, once");
+    assert.ok(Number((await db.one<{ n: number }>("SELECT last_value AS n FROM t_attempts"))!.n) >= 2, "the transaction ran twice");
+  });
+});

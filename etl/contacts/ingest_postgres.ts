@@ -9,7 +9,7 @@
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Database, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { Database, isTransientConflict, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
@@ -26,6 +26,9 @@ import {
   type IngestOptions,
 } from "./ingest_contacts.ts";
 import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+
+/** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
+const LOAD_ATTEMPTS = 3;
 
 /** Options of a PostgreSQL load: those of ingestContacts plus a folder for DuckDB's work files. */
 export interface PostgresIngestOptions extends IngestOptions {
@@ -74,15 +77,22 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
         await session.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
         await session.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
         await session.run("ANALYZE _p; ANALYZE _l");
-        await session.run("BEGIN");
-        try {
-          const result = await writePostgres(session, plan.record, names, departmentNames, summary);
-          if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
-          await session.run("COMMIT");
-          return result;
-        } catch (error) {
-          await session.run("ROLLBACK").catch(() => {});
-          throw error;
+        for (let attempt = 1; ; attempt++) {
+          await session.run("BEGIN");
+          try {
+            const result = await writePostgres(session, plan.record, names, departmentNames, summary);
+            if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
+            await session.run("COMMIT");
+            return result;
+          } catch (error) {
+            await session.run("ROLLBACK").catch(() => {});
+            // An API write creating a department the load creates too, while holding a contact the
+            // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
+            // it did is undone and the staged rows are still there, so it runs again (the API's
+            // writes do the same). Twice more at most: a third is not chance.
+            if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
+            throw error;
+          }
         }
       } finally {
         await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l; RESET lock_timeout; RESET statement_timeout").catch(() => {});

@@ -69,6 +69,15 @@ export function isDatabaseBusy(error: unknown): boolean {
 }
 
 /**
+ * Whether PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization
+ * conflict (40001): nothing it did stays, so running it again is safe.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "40P01" || code === "40001";
+}
+
+/**
  * `url` as libpq reads it, for the client: `?host=/run/postgresql` names the folder of a Unix socket
  * (how Debian's package listens, and authenticates a local user by name) and `?port=` its port. The
  * client takes neither from the query (it would send them to the server as settings), so they become
