@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
+import type { RunFile } from "../runs/mod.ts";
 import { csvField, fold } from "../text/mod.js";
 import { writeFileAtomic } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
@@ -42,6 +43,21 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
   memoryMb?: number;
+  /**
+   * The run this load is part of, stored with the load in its transaction: a load killed after its
+   * COMMIT and before its run reached runs.jsonl is recorded by the next (recover_run.ts). `file`
+   * defaults to the file read, as `displayPath` names it.
+   */
+  run?: { id: string; started_at: string; origin: string; file?: RunFile | null };
+}
+
+/** The run a load stored with itself (contact_loads.run). */
+export interface LoadRun {
+  id: string;
+  started_at: string;
+  /** The machine and data dir whose runs.jsonl the run belongs in (runOrigin): PostgreSQL may be loaded from several. */
+  origin: string;
+  file: RunFile | null;
 }
 
 /** What a writer needs to know about the file being loaded. */
@@ -52,6 +68,7 @@ export interface LoadPlan {
   source: string;
   /** sha256 of the record definition: the same file read with another definition is another load. */
   definition: string;
+  run: LoadRun | null;
 }
 
 /**
@@ -146,7 +163,9 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   const definition = createHash("sha256")
     .update(JSON.stringify(record, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)))
     .digest("hex");
-  return { scan, layout, record, source: options.sourceName ?? basename(shown), definition };
+  const source = options.sourceName ?? basename(shown);
+  const run = options.run === undefined ? null : { id: options.run.id, started_at: options.run.started_at, origin: options.run.origin, file: options.run.file ?? { name: source, path: shown, size: scan.bytes, sha256: scan.sha256 } };
+  return { scan, layout, record, source, definition, run };
 }
 
 /**
@@ -193,11 +212,12 @@ export async function tablesFingerprint(db: SqlRunner, record: RecordDefinition)
 /** Records a committed load (its summary without the row lists) for unchanged-file detection. */
 export async function recordLoad(tx: SqlRunner, plan: LoadPlan, summary: IngestSummary, fingerprint: string): Promise<void> {
   const { rejects: _r, fixed: _f, rejects_file: _file, ...kept } = summary;
-  await tx.run("INSERT INTO contact_loads (sha256, definition, fingerprint, summary) VALUES ($1, $2, $3, $4)", [
+  await tx.run("INSERT INTO contact_loads (sha256, definition, fingerprint, summary, run) VALUES ($1, $2, $3, $4, $5)", [
     plan.scan.sha256,
     plan.definition,
     fingerprint,
     JSON.stringify({ ...kept, rejects: [], fixed: [] }),
+    plan.run === null ? null : JSON.stringify(plan.run),
   ]);
 }
 

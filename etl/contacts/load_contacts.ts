@@ -9,11 +9,13 @@ import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
-import { appendRun, newRunId, type Finding, type RunRecord } from "../runs/mod.ts";
+import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
+import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
-import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
+import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
+import { recoverContactsRun, runOrigin } from "./recover_run.ts";
 import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
@@ -118,26 +120,16 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     const csv = upload.path;
     if (options.databaseUrl) {
       via = "postgres";
-      summary = await locked(() => intoPostgres(options, csv, source, rejectsFile));
+      summary = await locked(() => intoPostgres(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }));
     } else {
       const api = await runningApi(options.dataDir);
       via = api !== null ? "api" : "direct";
       summary =
         api !== null
           ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
-          : await locked(() => direct(options, csv, source, rejectsFile, (result) => (exported = result)));
+          : await locked(() => direct(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }, (result) => (exported = result)));
     }
-    const counts = {
-      rows: summary.rows,
-      contacts: summary.contacts,
-      inserted: summary.inserted,
-      updated: summary.updated,
-      unchanged: summary.unchanged,
-      rejected: summary.rejected,
-      fixes: summary.fixes,
-      departments: summary.departments,
-      links: summary.links,
-    };
+    const counts = runCounts(summary);
     const report = summary.rejects_file;
     // The warnings pushed below are the summary's own array: they reach the run's findings and the result.
     const result: LoadContactsResult = { ...summary, via, run_id: runId, rejects_file: report, export: exported };
@@ -152,13 +144,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         { counts },
       );
     }
-    if (summary.unchanged_since === undefined && summary.rows === 0) {
-      // A header and nothing else is most often an export that went wrong: loaded (nothing to do), but said.
-      summary.warnings.push(`${source} has a header and no data rows; nothing was loaded`);
-    }
-    if (summary.unchanged_since === undefined && summary.rejected > 0) {
-      summary.warnings.push(`${summary.rejected} of ${summary.rows} rows ${summary.rejected === 1 ? "was" : "were"} rejected; see ${report ?? "the run's findings"}`);
-    }
+    addLoadWarnings(summary, source, report);
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
@@ -168,12 +154,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       file,
       counts,
       findings: findingsOf(summary, source, report),
-      changes: {
-        inserted: summary.inserted,
-        updated: summary.updated,
-        departments_added: summary.departments_added,
-        links_added: summary.links_added,
-      },
+      changes: runChanges(summary),
       error: null,
     });
     return result;
@@ -202,6 +183,7 @@ async function direct(
   csvPath: string,
   source: string,
   rejectsFile: string,
+  run: IngestOptions["run"],
   onExport: (result: LoadContactsExport) => void,
 ): Promise<IngestSummary> {
   const path = join(options.dataDir, "contacts.duckdb");
@@ -210,7 +192,8 @@ async function direct(
     // At least the load's budget, more for a table whose indexes need it (fitMemoryToContacts).
     const memoryMb = await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
     await migrate(db);
-    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb });
+    await recoverContactsRun(db, options.dataDir);
+    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run });
     if (options.exportContacts) {
       // While we hold the lock nobody else can refresh the copy; an unchanged file costs one
       // fingerprint query. A failed export is reported, and the load stays a success.
@@ -223,11 +206,12 @@ async function direct(
   }
 }
 
-async function intoPostgres(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string): Promise<IngestSummary> {
+async function intoPostgres(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string, run: IngestOptions["run"]): Promise<IngestSummary> {
   const pg = await PostgresDatabase.connect(options.databaseUrl!, { max: 2, applicationName: "relaciones-etl" });
   try {
     await migratePostgres(pg);
-    return await ingestContactsPostgres(pg, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, workDir: join(options.dataDir, "uploads") });
+    await recoverContactsRun(pg, options.dataDir);
+    return await ingestContactsPostgres(pg, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, workDir: join(options.dataDir, "uploads"), run });
   } finally {
     await pg.close();
   }
@@ -257,38 +241,6 @@ export async function openUnlocked(path: string, dataDir: string, waitMs: number
       }
     }
   }
-}
-
-/** Findings from the per-field tallies the ingestion counted in the database (linear, however many). */
-function findingsOf(summary: IngestSummary, source: string, rejectsFile: string | null): Finding[] {
-  const findings: Finding[] = [];
-  const ref = (line: number | null) => (line === null ? source : `${source}:${line}`);
-  for (const t of summary.rejects_by_field ?? []) {
-    const what = t.field === "*" ? "could not be parsed" : `${t.count === 1 ? "has" : "have"} an invalid '${t.field}'`;
-    findings.push({
-      check: t.field === "*" ? "contacts.unparsable_row" : `contacts.invalid_${t.field}`,
-      severity: "error",
-      message:
-        `${t.count} ${t.count === 1 ? "line" : "lines"} ${what} and ${t.count === 1 ? "was" : "were"} not loaded; ` +
-        `first: ${ref(t.lines[0] ?? null)}: ${t.first_reason}` +
-        (rejectsFile === null ? "" : ` (all rejects: ${rejectsFile})`),
-      cells: t.lines.map(ref),
-      count: t.count,
-    });
-  }
-  for (const t of summary.fixes_by_field ?? []) {
-    findings.push({
-      check: `contacts.fixed_${t.field}`,
-      severity: "info",
-      message: `${t.count} '${t.field}' ${t.count === 1 ? "value was" : "values were"} repaired; first: ${t.first_reason}`,
-      cells: t.lines.map(ref),
-      count: t.count,
-    });
-  }
-  for (const warning of summary.warnings) {
-    findings.push({ check: "contacts.file", severity: "warning", message: warning, cells: [], count: 1 });
-  }
-  return findings;
 }
 
 /** A failed load's error for its run: the code, and a message for the person running the load. */

@@ -4,6 +4,7 @@
 //   STOP_AT=snapshot-created  the new snapshot file exists, the lock is held, the workbook is being read
 //   STOP_AT=appending-pairs   10,000 pairs have gone into the new snapshot file
 //   STOP_AT=published         the new snapshot was just renamed into place, nothing after it done
+//   STOP_AT=contacts-committed  a contacts load (DuckDB) has just committed, its run not yet recorded
 // The load's own classes are patched: modules are instances per URL, so these are the very
 // classes the load uses.
 import { createRequire, syncBuiltinESMExports } from "node:module";
@@ -24,6 +25,15 @@ if (process.env.STOP_AT === "snapshot-created") {
   ChunkAppender.prototype.endRow = function (this: ChunkAppender) {
     endRow.call(this);
     if (++rows === 10_000) stop();
+  };
+} else if (process.env.STOP_AT === "contacts-committed") {
+  const run = Database.prototype.run;
+  let recorded = false;
+  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
+    const result = await run.apply(this, args);
+    if (args[0].startsWith("INSERT INTO contact_loads")) recorded = true;
+    else if (args[0] === "COMMIT" && recorded) stop();
+    return result;
   };
 } else if (process.env.STOP_AT === "published") {
   // The rename is node:fs's: patched on the module object, then pushed to its ESM named exports.

@@ -1,0 +1,69 @@
+/**
+ * A contacts load killed after its COMMIT and before it appended its run to runs.jsonl (Ctrl-C
+ * during the Parquet export or PostgreSQL's ANALYZE, kill -9, a power cut) changed the tables with
+ * no run saying so, and the same file loaded again is then "unchanged" and skipped: the history
+ * would never show the load. The load stored its run with itself (contact_loads.run, in the same
+ * transaction), so the next load, holding the lock, records it from there, with a warning saying so.
+ */
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import type { SqlRunner } from "../db/mod.ts";
+import type { IngestSummary } from "../handover/mod.ts";
+import { appendRun, readRuns, type RunRecord } from "../runs/mod.ts";
+import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
+import type { LoadRun } from "./ingest_contacts.ts";
+
+/** Where a load's run is recorded: this machine's `dataDir` (another machine may load the same PostgreSQL). */
+export function runOrigin(dataDir: string): string {
+  return `${hostname()}:${resolve(dataDir)}`;
+}
+
+/**
+ * Records the run of the last committed load when runs.jsonl does not have it; returns that run, or
+ * null when there was nothing to do. Call with `dataDir`'s contacts load lock held, on migrated tables.
+ *
+ * @example
+ * ```ts
+ * const recovered = await recoverContactsRun(db, "data");
+ * recovered?.findings.at(-1)?.check; // "run_recovered"
+ * ```
+ */
+export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promise<RunRecord | null> {
+  const last = await db.one<{ run: string | null; summary: string; loaded_at: unknown }>(
+    "SELECT run, summary, loaded_at FROM contact_loads ORDER BY loaded_at DESC LIMIT 1",
+  );
+  if (last === undefined || last.run === null) return null;
+  const run = JSON.parse(last.run) as LoadRun;
+  // Another data dir's load is its own to record (its lock is not ours: it may be running now).
+  if (run.origin !== runOrigin(dataDir) || readRuns(dataDir).some((r) => r.id === run.id)) return null;
+  const summary = JSON.parse(last.summary) as IngestSummary;
+  // The report is written after the COMMIT: there when the load got that far.
+  const rejectsFile = join(dataDir, "rejects", `contacts-${run.id}.csv`);
+  const report = summary.rejected > 0 && existsSync(rejectsFile) ? rejectsFile : null;
+  addLoadWarnings(summary, summary.source, report);
+  const loadedAt = last.loaded_at instanceof Date ? last.loaded_at : new Date(String(last.loaded_at));
+  const record: RunRecord = {
+    id: run.id,
+    kind: "contacts",
+    status: "succeeded",
+    started_at: run.started_at,
+    finished_at: Number.isNaN(loadedAt.getTime()) ? run.started_at : loadedAt.toISOString(),
+    file: run.file,
+    counts: runCounts(summary),
+    findings: [
+      ...findingsOf(summary, summary.source, report),
+      {
+        check: "run_recovered",
+        severity: "warning",
+        message: `The load of ${summary.source} that started at ${run.started_at} committed but ended before recording its run (killed, or the machine stopped); the next load recorded it`,
+        cells: [],
+        count: 1,
+      },
+    ],
+    changes: runChanges(summary),
+    error: null,
+  };
+  appendRun(dataDir, record);
+  return record;
+}

@@ -1,0 +1,99 @@
+// A contacts load killed after its COMMIT, before its run reached runs.jsonl: the next load records
+// that run (recover_run.ts). The DuckDB load stops itself right after its COMMIT
+// (scripts/testing/stop_at.ts) and is killed there, so no clock decides where it dies.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Database } from "../db/mod.ts";
+import { readRuns, runLogPath } from "../runs/mod.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+import { loadContacts } from "./load_contacts.ts";
+
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const STOP_AT = new URL("../../scripts/testing/stop_at.ts", import.meta.url).href;
+
+/** The state letter of process `pid` (/proc/<pid>/stat field 3): "T" when stopped; null once it is gone. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return null;
+  }
+}
+
+test("kill -9 right after a contacts load's COMMIT: the next load records its run, then skips the unchanged file", { timeout: 120_000, skip: !existsSync("/proc/self/stat") && "needs /proc" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-recover-"));
+  const dataDir = join(dir, "data");
+  const csv = join(dir, "contacts.csv");
+  writeContactsCsv(csv, 500, 4);
+  const child = spawn(process.execPath, [...process.execArgv, `--import=${STOP_AT}`, MAIN, "--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"], {
+    stdio: "ignore",
+    env: { ...process.env, STOP_AT: "contacts-committed", API_TOKEN: "", DATABASE_URL: "" },
+  });
+  try {
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    let state = processState(child.pid!);
+    while (state !== "T" && state !== null) {
+      await sleep(10);
+      state = processState(child.pid!);
+    }
+    assert.equal(state, "T", "the load stopped right after its COMMIT");
+    child.kill("SIGKILL");
+    assert.equal(await exited, "SIGKILL");
+    assert.deepEqual(readRuns(dataDir), [], "the killed load recorded no run");
+    const db = await Database.open(join(dataDir, "contacts.duckdb"), { readOnly: true });
+    const stored = Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n);
+    db.close();
+    assert.ok(stored > 0, "but its contacts are committed");
+
+    const next = await loadContacts({ csvPath: csv, dataDir });
+    const runs = readRuns(dataDir);
+    assert.deepEqual(runs.map((r) => r.status), ["succeeded", "skipped"], "the killed load's run, then this one's");
+    const [recovered] = runs;
+    assert.notEqual(recovered.id, next.run_id);
+    assert.equal(recovered.kind, "contacts");
+    assert.equal(recovered.counts.inserted, stored);
+    assert.equal(recovered.changes.inserted, stored);
+    assert.equal(recovered.file?.sha256, runs[1].file?.sha256, "the same file");
+    assert.equal(recovered.findings.at(-1)?.check, "run_recovered");
+    assert.ok(recovered.started_at <= recovered.finished_at);
+    assert.ok(next.unchanged_since !== undefined, "the same file again is unchanged");
+
+    await loadContacts({ csvPath: csv, dataDir });
+    assert.equal(readRuns(dataDir).filter((r) => r.id === recovered.id).length, 1, "recorded once");
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("PostgreSQL: a load whose run is missing from runs.jsonl is recorded by the next load from the same data dir, not by another's", { skip: POSTGRES_SKIP }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contacts-recover-pg-"));
+  try {
+    const databaseUrl = await postgresDatabaseFor(dir);
+    assert.ok(TEST_POSTGRES_URL);
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 300, 5);
+    const first = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
+    // What a kill between the COMMIT and the append leaves: the tables loaded, no run.
+    writeFileSync(runLogPath(dataDir), "");
+    const elsewhere = join(dir, "other-data");
+    await loadContacts({ csvPath: csv, dataDir: elsewhere, databaseUrl });
+    assert.deepEqual(readRuns(elsewhere).map((r) => r.status), ["skipped"], "another data dir's load is not ours to record");
+    await loadContacts({ csvPath: csv, dataDir, databaseUrl });
+    const runs = readRuns(dataDir);
+    assert.deepEqual(runs.map((r) => [r.id, r.status]), [[first.run_id, "succeeded"], [runs[1].id, "skipped"]]);
+    assert.equal(runs[0].counts.inserted, first.inserted);
+    assert.equal(runs[0].findings.at(-1)?.check, "run_recovered");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
