@@ -88,6 +88,7 @@ function formatRelationships(result: LoadResult): string[] {
     .filter(([k]) => (ch[k] ?? 0) > 0)
     .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
   if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
+  else if (run.findings.some((f) => f.check === "history_unavailable")) lines.push(`  Not compared with version ${(run.version_id ?? 1) - 1}: its snapshot could not be read, so the history starts again here.`);
   else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}${run.restored_from === undefined ? " (only the file bytes differ)" : ""}.`);
   else {
     lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);

@@ -83,6 +83,22 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
       files++;
       written.add(version);
     };
+    // Files are never rewritten, so a version number the folder already holds from another load
+    // (a PARQUET_DIR shared by two data dirs, or kept when the data dir was started again) would
+    // silently keep that load's data: refuse it instead.
+    await db.run(`ATTACH ${quoteLiteral(options.live)} AS s (READ_ONLY)`);
+    try {
+      for (const { version_id, run_id } of await db.all<{ version_id: number; run_id: string }>("SELECT version_id, run_id FROM s.versions ORDER BY version_id")) {
+        const target = parquetPath(dir, "versions", version_id);
+        if (!existsSync(target)) continue;
+        const theirs = (await db.all<{ run_id: string }>(`SELECT run_id FROM read_parquet(${quoteLiteral(target)})`))[0]?.run_id;
+        if (theirs !== undefined && theirs !== run_id) {
+          throw new Error(`it already holds a version ${version_id} written by another load (run ${theirs}; this data dir's version ${version_id} is run ${run_id}); give each data dir its own PARQUET_DIR`);
+        }
+      }
+    } finally {
+      await db.run("DETACH s");
+    }
     const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
     const seen = new Set<number>();
     for (const source of sources) {

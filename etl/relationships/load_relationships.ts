@@ -4,7 +4,7 @@
  * file: every outcome (succeeded, skipped, failed) is a RunRecord appended to runs.jsonl, and a
  * failure leaves the live snapshot untouched because only a finished file is ever renamed in.
  */
-import { rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db/mod.ts";
 import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
@@ -114,7 +114,10 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     });
     if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!, load.file!.sha256);
     const { actors, findings } = check(load, sheets);
-    const summary = await build(load, sheets, actors, findings, hash.published !== null, hash.lastSucceeded);
+    // A live file that cannot be read (publishedVersion() said null) still has a history to carry:
+    // attaching it fails in writeSnapshot, which says so (`history_unavailable`) instead of
+    // starting a new history in silence.
+    const summary = await build(load, sheets, actors, findings, hash.published !== null || existsSync(load.live), hash.lastSucceeded);
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
     options.onPhase?.("exporting");

@@ -59,7 +59,14 @@ export async function recoverUnrecorded(
        FROM snapshot_info i JOIN versions v USING (version_id) LIMIT 1`,
     );
     if (version === undefined || known(version.version_id)) return null;
-    for (const row of await db.all<{ key: string; n: number }>("SELECT entity || 's_' || change AS key, count(*)::INTEGER AS n FROM changes WHERE version_id = $1 GROUP BY 1", [version.version_id])) {
+    // Counted as a load counts them (write_snapshot.ts countChanges): actors and pairs, not rows;
+    // an actor with two fields changed, or a pair with both directions, is one.
+    for (const key of ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"]) changes[key] = 0;
+    for (const row of await db.all<{ key: string; n: number }>(
+      `SELECT entity || 's_' || change AS key, count(DISTINCT coalesce(CAST(numeric_id AS VARCHAR), person_a || '-' || person_b))::INTEGER AS n
+       FROM changes WHERE version_id = $1 GROUP BY 1`,
+      [version.version_id],
+    )) {
       changes[row.key] = row.n;
     }
     findings = (await db.all<{ check_name: string; severity: Severity; message: string; cells: string[]; count: number }>("SELECT * FROM findings")).map((f) => ({

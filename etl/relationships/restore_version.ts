@@ -58,7 +58,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
     if (!existsSync(source)) throw notKept(options);
     const { db, fallbackVersionId } = await load.newSnapshot(lastRun(options.dataDir, "relationships", "succeeded"));
     const { summary, source: copied, counts } = await copySnapshot({
-      db, sourcePath: source, previousPath: published === null ? null : load.live, runId: load.run.id, loadedAt: load.started, fallbackVersionId,
+      db, sourcePath: source, previousPath: published === null && !existsSync(load.live) ? null : load.live, runId: load.run.id, loadedAt: load.started, fallbackVersionId,
     });
     // The run names the workbook the restored data came from, and the kept file it was read from.
     load.file = { name: copied.fileName, path: source, size: copied.size, sha256: copied.sha256 };

@@ -338,7 +338,11 @@ async function attachPrevious(db: Database, previousPath: string): Promise<numbe
     const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
     await db.run("INSERT INTO versions BY NAME SELECT * FROM prev.versions");
-    await db.run("INSERT INTO changes SELECT * FROM prev.changes");
+    // In the previous file's row order: the snapshot runs with preserve_insertion_order = false,
+    // under which a plain INSERT ... SELECT reorders a large table, and `GET /changes` pages (and
+    // the Parquet export orders) by rowid, so a cursor taken on the previous version must still
+    // point at the same row in this one.
+    await db.run("INSERT INTO changes SELECT * FROM prev.changes ORDER BY rowid");
     return row?.next ?? 1;
   } catch (error) {
     await db.run("DETACH prev").catch(() => {});

@@ -1,0 +1,135 @@
+// Sequences of real workbooks loaded into one data dir, checked against what each version holds:
+// the history a load carries forward, and what the run, the report and the API say about it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../db/mod.ts";
+import { formatOutcome } from "../report.ts";
+import { readRuns, runLogPath } from "../runs/mod.ts";
+import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
+import { loadRelationships, parquetPath, snapshotPath } from "./mod.ts";
+
+const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
+const v2: Version = { ...v1, ids: [1, 2, 3], cell: cells(6, { density: 0.5 }), name: (id) => (id === 2 ? "Persona Dos" : `Persona ${id}`) };
+
+test("a live snapshot that cannot be read: the next version says its history restarts, and never 'no changes'", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, v1);
+    const first = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(first.run.version_id, 1);
+    // The live file is damaged afterwards (a disk error, a bad copy from a backup), written later
+    // than version 1's run: the run log cannot vouch for it.
+    const live = snapshotPath(dataDir);
+    writeFileSync(live, Buffer.alloc(64 * 1024, 0x5a));
+    const later = new Date(Date.parse(first.run.finished_at) + 60_000);
+    utimesSync(live, later, later);
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(second.run.status, "succeeded");
+    assert.equal(second.run.version_id, 2);
+    assert.ok(second.run.findings.some((f) => f.check === "history_unavailable"), "the run says the history could not be carried");
+    const db = await Database.open(live, { readOnly: true });
+    try {
+      assert.deepEqual((await db.all<{ check_name: string }>("SELECT check_name FROM findings WHERE check_name = 'history_unavailable'")).length, 1);
+    } finally {
+      db.close();
+    }
+    const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
+    assert.doesNotMatch(report, /No changes since version 1/, report);
+    assert.match(report, /Not compared with version 1/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the history carried forward keeps its rows in place: a /changes cursor (version, rowid) from the previous version still points at the same row", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  // Enough changed pairs (two versions of ~120,000) that DuckDB scans the history in parallel.
+  const ids = Array.from({ length: 700 }, (_, i) => i + 1);
+  const version = (seed: number): Version => ({ ids, cell: cells(seed, { density: 0.5 }), code: (id) => `C${id}`, name: (id) => `N${id}` });
+  try {
+    for (const seed of [1, 2, 3, 4]) {
+      await writeVersion(workbook, version(seed));
+      const { run } = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions: { newest: 10, days: 0 } });
+      assert.equal(run.status, "succeeded");
+    }
+    const order = "SELECT rowid AS r, version_id, entity, change, person_a, person_b, field FROM changes WHERE version_id <= 3 ORDER BY rowid";
+    const read = async (path: string) => {
+      const db = await Database.open(path, { readOnly: true });
+      try {
+        return (await db.all(order)).map((row) => JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
+      } finally {
+        db.close();
+      }
+    };
+    const before = await read(join(dataDir, "snapshots", "relationships-v3.duckdb"));
+    const after = await read(snapshotPath(dataDir));
+    assert.ok(before.length > 200_000, `history of ${before.length} rows`);
+    const moved = before.filter((row, i) => row !== after[i]).length;
+    assert.equal(moved, 0, `${moved} of ${before.length} history rows have another rowid in version 4 than in version 3`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a Parquet dir that already holds a version number from another load is not reported as written with that load's data", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const lake = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir: join(dir, "old-data"), parquetDir: lake })).run.parquet?.status, "written");
+    // The data dir is started again (a new server, a fresh install) with the same PARQUET_DIR.
+    await writeVersion(workbook, v2);
+    const { run } = await loadRelationships({ workbook, dataDir: join(dir, "data"), parquetDir: lake });
+    assert.equal(run.version_id, 1);
+    const db = await Database.open(":memory:");
+    try {
+      const names = (await db.all<{ actor_name: string }>(`SELECT actor_name FROM read_parquet('${parquetPath(lake, "actors", 1)}') ORDER BY numeric_id`)).map((r) => r.actor_name);
+      const holdsThisVersion = JSON.stringify(names) === JSON.stringify(v2.ids.map((id) => v2.name(id)));
+      // Either the files are this version's, or the run says they are not.
+      assert.ok(holdsThisVersion || run.parquet?.status === "failed", `run.parquet ${JSON.stringify(run.parquet)} while version=1 holds ${JSON.stringify(names)}`);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a run recovered from the snapshot counts its changes as the load would have (actors and pairs, not rows)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  // Version 2: actor 3's code changes in both sheets (two fields), pair 2-3 changes side (two directions).
+  const a: Version = { ids: [1, 2, 3], code: (id) => `P${id}`, name: (id) => `Persona ${id}`, cell: (x, y) => (x === 2 && y === 3 ? 1 : x === 3 && y === 2 ? 0 : x === y ? 0 : 1) };
+  const b: Version = { ...a, code: (id) => (id === 3 ? "Z" : `P${id}`), cell: (x, y) => (x === 2 && y === 3 ? 0 : x === 3 && y === 2 ? 1 : x === y ? 0 : 1) };
+  const c: Version = { ...b, ids: [1, 2, 3, 4] };
+  try {
+    await writeVersion(workbook, a);
+    await loadRelationships({ workbook, dataDir, parquetDir: null });
+    await writeVersion(workbook, b);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.deepEqual(second.run.changes, { actors_added: 0, actors_removed: 0, actors_changed: 1, pairs_added: 0, pairs_removed: 0, pairs_changed: 1 });
+    // The load is killed between publishing version 2 and recording it.
+    const lines = readFileSync(runLogPath(dataDir), "utf8").trimEnd().split("\n");
+    writeFileSync(runLogPath(dataDir), lines.slice(0, -1).join("\n") + "\n");
+    const live = snapshotPath(dataDir);
+    const later = new Date(Date.parse(second.run.finished_at) + 60_000);
+    utimesSync(live, later, later);
+    await writeVersion(workbook, c);
+    await loadRelationships({ workbook, dataDir, parquetDir: null });
+    const recovered = readRuns(dataDir).find((r) => r.version_id === 2 && r.status === "succeeded");
+    assert.ok(recovered?.findings.some((f) => f.check === "run_recovered"));
+    assert.deepEqual(recovered?.changes, second.run.changes);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
