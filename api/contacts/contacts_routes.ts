@@ -130,7 +130,7 @@ function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   // PostgreSQL hands BIGINT sort keys (timestamps) over as decimal text, so cursors carry either form.
   const valueOk = numeric
     ? (typeof value === "number" && Number.isSafeInteger(value)) || (typeof value === "string" && /^-?\d{1,18}$/.test(value))
-    : typeof value === "string";
+    : typeof value === "string" && !value.includes("\u0000");
   return valueOk && id >= 0 && id <= MAX_ID;
 }
 
@@ -139,6 +139,10 @@ function listFilters(query: URLSearchParams): ListFilters {
     if (!LIST_PARAMS.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...LIST_PARAMS].join(", ")}`, { code: "bad-parameter" });
     // Filters are AND-ed, one value each: a second value would be silently dropped otherwise.
     if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+    // PostgreSQL refuses U+0000 in any text it is sent (a 500, or a CSV cut off after its header),
+    // and no stored value holds one (control characters are refused on write): a client's 400 on
+    // both backends alike.
+    if (query.get(name)!.includes("\u0000")) throw new HttpError(400, `Query parameter '${name}' contains a NUL character (%00)`, { code: "bad-parameter" });
   }
   const filters: ListFilters = {};
   for (const name of ["state", "city", "company", "department", "q"] as const) {

@@ -36,7 +36,11 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
   validation: "422: invalid fields (control characters included); `errors` lists every one as `{ field, message }`.",
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
-  "bad-csv": "422: the uploaded CSV could not be read (missing columns, empty file...).",
+  "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
+  "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
+  "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
+  "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`).",
+  "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
@@ -104,6 +108,15 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     // Every relationship route answers 503 until the ETL has published a first version.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = { description: "No version published yet.", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+    }
+    // Every contacts route reads or writes the contacts database, which may be unavailable or busy
+    // (PostgreSQL) or out of memory (DuckDB): the 503 the error boundary answers, with Retry-After.
+    if (doc.tag === "contacts" && responses["503"] === undefined) {
+      responses["503"] = {
+        description: "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`) or stopped (`database-invalidated`); retry after `Retry-After` seconds.",
+        headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
+        content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+      };
     }
     if (doc.auth) {
       const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };

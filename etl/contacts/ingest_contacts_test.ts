@@ -723,7 +723,7 @@ test("PostgreSQL 002: fold() drops every combining mark and folds the final sigm
     await pg.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2), ($3, $4), ($3, $2)", [mohamed, upper, giorgos, lower]);
     const annBefore = await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]);
 
-    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql"]);
+    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql"]);
     const search = async (q: string) => (await pg.all<{ id: number }>("SELECT id FROM contacts WHERE search_text LIKE '%' || fold($1) || '%' ORDER BY id", [q])).map((r) => r.id);
     assert.deepEqual(await search("محمد"), [mohamed], "marks outside U+0300-036F");
     assert.deepEqual(await search("ΠΑΠΑΔΟΠΟΥΛΟΣ"), [giorgos], "a capital Σ meets a typed ς");

@@ -1,5 +1,6 @@
 /**
- * Returns `text` folded for comparison and search: accents and other combining marks removed,
+ * Returns `text` folded for comparison and search: accents and other combining marks removed (the
+ * rest composed again, NFC, as DuckDB's strip_accents() leaves it: Korean syllables stay whole),
  * lower case ("Peña" -> "pena", "Salés" -> "sales"), the Greek final sigma as σ (lower case keeps
  * a typed ς but makes a capital Σ σ, so "ΠΑΠΑΔΟΠΟΥΛΟΣ" and "Παπαδόπουλος" would never meet); null
  * and undefined fold to "". Departments, sheet names, sort keys and `q` searches all compare
@@ -15,5 +16,5 @@
  */
 export function fold(text) {
   if (text === null || text === undefined) return "";
-  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replaceAll("ς", "σ");
+  return text.normalize("NFD").replace(/\p{M}/gu, "").normalize("NFC").toLowerCase().replaceAll("ς", "σ");
 }

@@ -1,0 +1,83 @@
+// What the contacts routes answer when they fail is what /openapi.json and /docs say: every problem
+// `type` they send has its entry on /docs (RFC 9457 3.1.1: a type URI should lead to its
+// documentation), and every contacts operation documents the 503 (with Retry-After) that a busy or
+// unavailable contacts database gets. Before: imports answered `missing-column`, `empty-file`,
+// `duplicate-column` and `bad-upload` while /docs listed only `bad-csv` (never sent), DELETE
+// /departments/{id} answered `department-in-use` with no entry, and no contacts route had a 503.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PostgresDatabase } from "../../etl/db/mod.ts";
+import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { validate } from "../../scripts/testing/json_schema_validator.ts";
+
+const CSV = { "content-type": "text/csv" };
+
+test("every problem type the contacts routes send has its entry on /docs", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await postContact(server.url, { first_name: "Ana", last_name: "Ruiz", email: "ana@example.com", departments: ["Sales"] });
+    assert.equal(created.status, 201);
+    const department = (await raw(server.url, { path: "/departments" })).json().items[0].id;
+    const failures = [
+      await raw(server.url, { method: "POST", path: "/imports/contacts", headers: CSV, body: "first_name,last_name\nA,B\n" }),
+      await raw(server.url, { method: "POST", path: "/imports/contacts", headers: CSV, body: "" }),
+      await raw(server.url, { method: "POST", path: "/imports/contacts", headers: CSV, body: "email,email,first_name,last_name\na@b.co,a@b.co,A,B\n" }),
+      await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"nope.csv"}' }),
+      await raw(server.url, { method: "DELETE", path: `/departments/${department}` }),
+    ];
+    const docs = (await raw(server.url, { path: "/docs" })).text;
+    for (const failure of failures) {
+      assert.ok(failure.status >= 400, failure.text);
+      const type: string = failure.json().type;
+      const anchor = type.replace("/docs#", "");
+      assert.ok(docs.includes(`id="${anchor}"`), `${failure.status} ${type} has no entry on /docs`);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("every contacts operation documents its 503 and Retry-After", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    for (const [path, item] of Object.entries<Record<string, { tags: string[]; responses: Record<string, { headers?: object }> }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.tags.includes("contacts")) continue;
+        assert.ok(op.responses["503"], `${method.toUpperCase()} ${path} documents no 503`);
+        assert.ok(op.responses["503"].headers && "Retry-After" in op.responses["503"].headers, `${method.toUpperCase()} ${path}: no Retry-After`);
+      }
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("PostgreSQL busy: GET /contacts answers the 503 its document describes", { skip: POSTGRES_SKIP }, async () => {
+  const { dir, cleanup } = tempDir();
+  const url = await postgresDatabaseFor(dir);
+  const server = await testServer(dir, { databaseUrl: url, contacts: { pgLockTimeoutMs: 200 } });
+  const holder = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    let busy: Awaited<ReturnType<typeof raw>> | undefined;
+    await holder.transaction(async (tx) => {
+      await tx.run("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
+      busy = await raw(server.url, { path: "/contacts" });
+    });
+    assert.equal(busy!.status, 503, busy!.text);
+    assert.ok(busy!.headers["retry-after"]);
+    const documented = doc.paths["/contacts"].get.responses["503"];
+    assert.ok(documented, "GET /contacts documents no 503");
+    assert.deepEqual(validate(documented.content["application/problem+json"].schema, busy!.json(), doc.components.schemas), []);
+  } finally {
+    await holder.close();
+    await server.close();
+    cleanup();
+  }
+});
