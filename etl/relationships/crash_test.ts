@@ -115,8 +115,9 @@ test("kill -9 right after publishing: the next load records that version, keeps 
     await writeVersion(v1, { ids: [1, 2, 3, 4, 5], cell: cells(9), code: (id) => `S${id}`, name: (id) => `Small ${id}` });
     const first = await loadRelationships({ workbook: v1, dataDir, parquetDir, keepVersions });
     assert.equal(first.run.status, "succeeded");
-    // The log takes a live file written within a second of a recorded run for that run's (whole-
-    // second mtimes); a load published and killed inside that second is not seen (see loggedVersion).
+    // On a file system with whole-second mtimes the log takes a live file written within a second
+    // of a recorded run for that run's, so a load published and killed inside that second is not
+    // seen there (see loggedVersion): this test waits that second out to hold everywhere.
     while (Date.now() <= Date.parse(first.run.finished_at) + 1000) await sleep(50);
     const v2 = join(dir, "v2.xlsx");
     await writeVersion(v2, { ids: [1, 2, 3, 4, 5, 6], cell: cells(9), code: (id) => `S${id}`, name: (id) => `Small ${id}` });

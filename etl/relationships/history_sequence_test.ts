@@ -133,3 +133,30 @@ test("a run recovered from the snapshot counts its changes as the load would hav
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a load killed after publishing, within a second of the run before it: the next load reads the live file, records that version and loads the older file as a new one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const first = join(dir, "v1.xlsx");
+  const second = join(dir, "v2.xlsx");
+  // Big enough that the second load writes its file well after the first run's end (tens of ms).
+  const ids = Array.from({ length: 200 }, (_, i) => i + 1);
+  try {
+    await writeVersion(first, { ids, cell: cells(1, { density: 0.3 }), code: (id) => `C${id}`, name: (id) => `N${id}` });
+    await writeVersion(second, { ids, cell: cells(2, { density: 0.3 }), code: (id) => `C${id}`, name: (id) => `N${id}` });
+    assert.equal((await loadRelationships({ workbook: first, dataDir, parquetDir: null })).run.version_id, 1);
+    assert.equal((await loadRelationships({ workbook: second, dataDir, parquetDir: null })).run.version_id, 2);
+    // Version 2's load is killed between publishing and recording.
+    const lines = readFileSync(runLogPath(dataDir), "utf8").trimEnd().split("\n");
+    writeFileSync(runLogPath(dataDir), lines.slice(0, -1).join("\n") + "\n");
+    // The older workbook again: it is not the published version (2), so it is loaded.
+    const { run } = await loadRelationships({ workbook: first, dataDir, parquetDir: null });
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.equal(run.version_id, 3);
+    const runs = readRuns(dataDir);
+    assert.deepEqual(runs.map((r) => [r.status, r.version_id]), [["succeeded", 1], ["succeeded", 2], ["succeeded", 3]]);
+    assert.equal(runs[1].findings.at(-1)?.check, "run_recovered");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -411,8 +411,12 @@ function loggedVersion(live: string, run: RunRecord | undefined): PublishedVersi
   } catch {
     return null;
   }
-  // 1 s of slack for filesystems that keep mtimes in whole seconds.
-  const during = written >= Date.parse(run.started_at) - 1000 && written <= Date.parse(run.finished_at) + 1000;
+  // Slack for the file system's clock: 1 s where mtimes are whole seconds, else the few ms by which
+  // the kernel's coarse clock, which stamps files, trails Date.now(). Not 1 s everywhere: a load
+  // killed between publishing and recording, within a second of the run before it, left a file
+  // that run seemed to vouch for, and the next load trusted the log over the file.
+  const slack = written % 1000 === 0 ? 1000 : 20;
+  const during = written >= Date.parse(run.started_at) - slack && written <= Date.parse(run.finished_at) + slack;
   return during ? { version_id: run.version_id, sha256: run.file.sha256, restored_from: null, withdrawn: [] } : null;
 }
 
