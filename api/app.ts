@@ -18,7 +18,7 @@ import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
-import { DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
+import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
@@ -206,6 +206,7 @@ export class App {
       } catch {
         throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
       }
+      checkQueryNames(query, admitted.match.meta as RouteDoc | undefined);
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
       return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {

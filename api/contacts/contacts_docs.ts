@@ -5,6 +5,7 @@
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { SORT_FIELDS } from "./contacts_store.ts";
+import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
@@ -35,7 +36,7 @@ export const contactDocs = {
       { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
       { name: "sort", description: `One of ${SORT_FIELDS.join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),
-      { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
+      { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
       formatParam,
     ],
     responses: {
@@ -45,7 +46,7 @@ export const contactDocs = {
         csv: true,
       },
       "304": { description: "Not modified (If-None-Match)." },
-      "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
+      "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
     },
   },
   get: {
@@ -126,6 +127,7 @@ export const contactDocs = {
         csv: true,
         schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
       },
+      "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
     },
   },
   removeDepartment: {
@@ -147,7 +149,8 @@ export const contactDocs = {
     params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
     bodyTypes: IMPORT_CONTENT_TYPES,
     maxBodyBytes: IMPORT_MAX_BYTES,
-    body: { type: "string" },
+    body: importRequestSchema.json,
+    bodyByType: Object.fromEntries(IMPORT_CONTENT_TYPES.filter((t) => t !== "application/json").map((t) => [t, { type: "string", description: "The CSV itself." }])),
     responses: {
       "200": { description: "The ingestion summary.", schema: ingestSummarySchema.json },
       "404": { description: "The named upload is not in the uploads folder." },

@@ -134,7 +134,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.auth) operation.security = [{ bearer: [] }];
     if (doc.body !== undefined) {
       const types = doc.bodyTypes ?? DEFAULT_BODY_TYPES;
-      operation.requestBody = { required: true, content: Object.fromEntries(types.map((t) => [t, { schema: doc.body }])) };
+      operation.requestBody = { required: true, content: Object.fromEntries(types.map((t) => [t, { schema: doc.bodyByType?.[t] ?? doc.body }])) };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }

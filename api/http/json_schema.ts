@@ -59,14 +59,15 @@ export function boolean(notes: Notes = {}): Schema<boolean> {
 }
 
 /**
- * Returns a string definition, optionally with a `format` annotation (not checked).
+ * Returns a string definition, optionally with a `format` annotation (not checked) or a `pattern`
+ * (an ECMAScript regular expression's source).
  *
  * @example
  * ```ts
  * string({ format: "date-time" }).json // { type: "string", format: "date-time" }
  * ```
  */
-export function string(options: Notes & { format?: "date-time" | "date" | "uri-reference" } = {}): Schema<string> {
+export function string(options: Notes & { format?: "date-time" | "date" | "uri-reference"; pattern?: string } = {}): Schema<string> {
   const { description, ...rest } = options;
   return make({ type: "string", ...rest }, { description });
 }

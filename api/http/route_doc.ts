@@ -1,7 +1,9 @@
 /**
  * What each route says about itself; the OpenAPI document and the /docs page are generated from
- * these, next to the handlers, so the docs cannot drift from the route table.
+ * these, next to the handlers, so the docs cannot drift from the route table. A route's query
+ * parameters are the ones its doc lists (checkQueryNames).
  */
+import { HttpError } from "./http_error.ts";
 
 /** A query or path parameter. */
 export interface ParamDoc {
@@ -20,6 +22,8 @@ export interface RouteDoc {
   params?: ParamDoc[];
   /** JSON Schema of the request body. */
   body?: object;
+  /** The body's JSON Schema for the media types of `bodyTypes` whose body is not `body` (a CSV beside JSON). */
+  bodyByType?: Readonly<Record<string, object>>;
   /**
    * The media types the route accepts for its body, the first one documented first (default
    * `application/json`). Admission checks the Content-Type against it before reading the body;
@@ -33,6 +37,29 @@ export interface RouteDoc {
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
+
+/**
+ * Throws HttpError(400, `bad-parameter`) for a query parameter `doc` does not list, when it lists
+ * any: a misspelt filter or limit must not quietly answer as if it were absent. A route that takes
+ * no query parameters ignores its query string.
+ *
+ * @example
+ * ```ts
+ * checkQueryNames(new URLSearchParams("limt=5"), relationshipDocs.actors); // throws 400
+ * ```
+ */
+export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefined): void {
+  if (doc === undefined || query.size === 0) return;
+  // Worked out once per route, not on every request (point reads run this tens of thousands of times a second).
+  let names = QUERY_NAMES.get(doc);
+  if (names === undefined) QUERY_NAMES.set(doc, (names = new Set((doc.params ?? []).filter((p) => (p.in ?? "query") === "query").map((p) => p.name))));
+  if (names.size === 0) return;
+  for (const name of query.keys()) {
+    if (!names.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...names].join(", ")}`, { code: "bad-parameter" });
+  }
+}
+
+const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
 
 /** The body types a route accepts when its doc names none. */
 export const DEFAULT_BODY_TYPES: readonly string[] = ["application/json"];

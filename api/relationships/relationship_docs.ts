@@ -36,6 +36,9 @@ const ACTOR_REF = "A numeric id, or a letter code (the matrix's or the list's, a
 const actorIdParam: ParamDoc = { name: "id", in: "path", required: true, description: `The actor: ${ACTOR_REF}`, schema: { type: "string", examples: ["2"] } };
 const summaryRef = ref("ActorSummary", actorSummarySchema);
 
+/** The most actors `GET /relationships/subgraph` takes in `include`. */
+export const MAX_INCLUDE = 20;
+
 /** The docs of the relationship routes, by handler. */
 export const relationshipDocs = {
   actors: {
@@ -50,7 +53,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of actors, each with its degree.", schema: page(summaryRef).json, csv: true },
       "304": { description: "Not modified (If-None-Match)." },
-      "400": { description: "Bad sort, limit or cursor." },
+      "400": { description: "Unknown parameter, bad sort, limit, cursor or format." },
     },
   },
   actor: {
@@ -60,7 +63,6 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "The actor.", schema: ref("Actor", actorSchema).json },
       "304": { description: "Not modified." },
-      "400": { description: "`format` is neither json nor csv." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },
     },
@@ -74,6 +76,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Related actors, by id.", csv: true, schema: object({ items: array(ref("Related", relatedSchema)) }).json },
       "304": { description: "Not modified." },
+      "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },
     },
@@ -89,7 +92,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: page(ref("Pair", pairSchema)).json, csv: true },
       "304": { description: "Not modified." },
-      "400": { description: "Bad parameter." },
+      "400": { description: "Unknown parameter, bad actor, limit, cursor or format." },
     },
   },
   path: {
@@ -103,7 +106,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "The chain, both ends included.", schema: pathAnswerSchema.json },
       "304": { description: "Not modified." },
-      "400": { description: "from/to missing or neither an id nor a letter code." },
+      "400": { description: "Unknown parameter; from/to missing or neither an id nor a letter code." },
       "404": { description: "Unknown actor, or no chain." },
       "409": { description: "A letter code belongs to more than one actor." },
     },
@@ -116,12 +119,12 @@ export const relationshipDocs = {
     params: [
       { name: "limit", description: "Actors, 1..1000 (default 100).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
       { name: "around", description: `Center the subgraph on this actor: ${ACTOR_REF}`, schema: { type: "string" } },
-      { name: "include", description: "Comma-separated actors (ids or codes, at most 20) to add whatever their rank, e.g. the other end of a pair a finding points at.", schema: { type: "string" } },
+      { name: "include", description: `Comma-separated actors (ids or codes, at most ${MAX_INCLUDE}) to add whatever their rank, e.g. the other end of a pair a finding points at.`, schema: { type: "string" } },
     ],
     responses: {
       "200": { description: "Actors (busiest first) and their pairs.", schema: subgraphSchema.json },
       "304": { description: "Not modified." },
-      "400": { description: "Bad limit or around." },
+      "400": { description: `Unknown parameter, bad limit, around or include, or more than ${MAX_INCLUDE} actors in include.` },
       "404": { description: "No such actor." },
     },
   },
@@ -139,7 +142,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Header, counts and rows (JSON), or the packed rows (binary).", schema: matrixAnswerSchema.json, binary: true },
       "304": { description: "Not modified." },
-      "400": { description: "Bad offset, limit or format." },
+      "400": { description: "Unknown parameter, bad offset, limit or format." },
     },
   },
   findings: {
@@ -149,7 +152,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Findings with cell references (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
       "304": { description: "Not modified." },
-      "400": { description: "`format` is neither json nor csv." },
+      "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
     },
   },
   versions: {
@@ -160,7 +163,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of versions; `current` marks the one being served.", schema: versionsAnswerSchema.json },
       "304": { description: "Not modified." },
-      "400": { description: "Bad limit or cursor." },
+      "400": { description: "Unknown parameter, bad limit or cursor." },
     },
   },
   changes: {
@@ -182,7 +185,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
-      "400": { description: "Bad filter, limit or cursor." },
+      "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format." },
     },
   },
 } satisfies Record<string, RouteDoc>;

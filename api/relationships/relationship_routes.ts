@@ -12,7 +12,7 @@ import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } 
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { CHANGE_COLUMNS, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
+import { CHANGE_COLUMNS, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
@@ -241,8 +241,9 @@ const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (ve
 
 function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeFilter {
   const versionText = query.get("version");
-  if (versionText !== null && versionText !== "" && !/^\d{1,9}$/.test(versionText)) {
-    throw new HttpError(400, `version must be a version number; got '${versionText.slice(0, 40)}'`, { code: "bad-parameter" });
+  // Versions are numbered from 1, as the document's `minimum: 1` says: 0 is a 400, not an empty list.
+  if (versionText !== null && versionText !== "" && !/^[1-9]\d{0,8}$/.test(versionText)) {
+    throw new HttpError(400, `version must be a version number, 1 or more; got '${versionText.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   const since = query.get("since");
   if (since !== null && since !== "" && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
@@ -367,7 +368,11 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const aroundText = ctx.query.get("around");
       const around = aroundText === null || aroundText === "" ? null : resolveActor(model, aroundText, "around", 400);
       const includeText = ctx.query.get("include") ?? "";
-      const include = includeText === "" ? [] : includeText.split(",").slice(0, 20).map((t) => resolveActor(model, t, "include", 400));
+      const includeList = includeText === "" ? [] : includeText.split(",");
+      if (includeList.length > MAX_INCLUDE) {
+        throw new HttpError(400, `include names at most ${MAX_INCLUDE} actors; got ${includeList.length}`, { code: "bad-parameter" });
+      }
+      const include = includeList.map((t) => resolveActor(model, t, "include", 400));
       const key = `subgraph:${around?.id ?? ""}:${limit}:${include.map((a) => a.id).join(",")}`;
       return cachedJson(request, model, key, () => JSON.stringify(subgraph(model, limit, around, include)));
     },

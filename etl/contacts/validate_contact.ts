@@ -120,8 +120,11 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
 
   const links = record.links;
   const rawLinks = body[links.name];
-  if (rawLinks === undefined || rawLinks === null) {
-    if (mode !== "patch" || rawLinks === null) value[links.name] = [];
+  if (rawLinks === undefined) {
+    if (mode !== "patch") value[links.name] = [];
+  } else if (rawLinks === null && mode === "patch") {
+    // A merge patch's null clears the list (RFC 7396); a whole body says [] instead, as its schema does.
+    value[links.name] = [];
   } else if (!Array.isArray(rawLinks)) {
     errors.push({ field: links.name, message: `must be an array of ${links.csvColumn} names` });
   } else {

@@ -51,6 +51,16 @@ test("validateContact() modes", async (t) => {
     assert.ok(!r.ok);
     assert.deepEqual(r.errors.map((e) => e.field), ["last_name", "email"]);
   });
+  await t.test("departments: null clears them in a patch only; create and replace want an array, as their schemas say", () => {
+    const patched = validateContact({ departments: null }, "patch");
+    assert.ok(patched.ok);
+    assert.deepEqual(patched.value, { departments: [] });
+    for (const mode of ["create", "replace"] as const) {
+      const r = validateContact({ ...ann, departments: null }, mode);
+      assert.ok(!r.ok, mode);
+      assert.deepEqual(r.errors.map((e) => e.field), ["departments"]);
+    }
+  });
   await t.test("a non-object body is one error", () => {
     for (const body of [null, [], "x", 3]) {
       const r = validateContact(body, "create");

@@ -1,0 +1,131 @@
+// What /openapi.json says a route refuses, the route refuses, and what a route answers, the document
+// lists. A review found each of these on the code before: POST /contacts took `departments: null`
+// (ContactCreate says array), /changes took version=0 (`minimum: 1`), /relationships/subgraph
+// dropped include actors past 20 without a word, /actors/{id} documented a 400 for a `format` it does
+// not take, two routes answered an undocumented 400 for a bad `format`, /contacts ignored a bad
+// `count` with CSV, every list but /contacts ignored unknown query parameters, and POST
+// /imports/contacts documented its JSON body as a string.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { postContact, publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+import { validate } from "../../scripts/testing/json_schema_validator.ts";
+
+type Schema = Record<string, unknown>;
+interface Operation {
+  parameters: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const ann = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: ["Sales"] };
+
+test("the routes refuse what /openapi.json refuses, and document every refusal they answer", async (t) => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, SMALL_GRAPH);
+  const server = await testServer(dir);
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json() as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+    const components = doc.components.schemas;
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })));
+    const queryNames = (op: Operation) => op.parameters.filter((p) => p.in === "query").map((p) => p.name);
+
+    /** `res` is a `status` problem that the document lists for `method template`, in the shape it gives. */
+    const assertDocumented = (res: RawResponse, status: number, method: string, template: string) => {
+      assert.equal(res.status, status, res.text);
+      const response = doc.paths[template][method.toLowerCase()].responses[String(status)];
+      assert.ok(response, `${method} ${template} documents no ${status}`);
+      assert.deepEqual(validate(response.content!["application/problem+json"].schema, res.json(), components), []);
+    };
+
+    await t.test("POST and PUT /contacts refuse `departments: null` as their schemas do (422 naming the field); PATCH clears with it", async () => {
+      for (const name of ["ContactCreate", "ContactReplace"]) assert.notDeepEqual(validate(components[name], { ...ann, departments: null }, components), [], name);
+      assert.deepEqual(validate(components.ContactPatch, { departments: null }, components), []);
+      const refused = await postContact(server.url, { ...ann, departments: null });
+      assertDocumented(refused, 422, "POST", "/contacts");
+      assert.deepEqual(refused.json().errors.map((e: { field: string }) => e.field), ["departments"]);
+      const created = await postContact(server.url, ann);
+      assert.equal(created.status, 201, created.text);
+      const path = `/contacts/${created.json().id}`;
+      const replaced = await raw(server.url, { method: "PUT", path, headers: JSON_HEADERS, body: JSON.stringify({ ...ann, departments: null }) });
+      assertDocumented(replaced, 422, "PUT", "/contacts/{id}");
+      assert.deepEqual(replaced.json().errors.map((e: { field: string }) => e.field), ["departments"]);
+      const patched = await raw(server.url, { method: "PATCH", path, headers: { "content-type": "application/merge-patch+json" }, body: '{"departments":null}' });
+      assert.equal(patched.status, 200, patched.text);
+      assert.deepEqual(patched.json().departments, []);
+    });
+
+    await t.test("GET /changes?version=0 is a 400, as `minimum: 1` says", async () => {
+      const version = doc.paths["/changes"].get.parameters.find((p) => p.name === "version") as { schema: { minimum: number } } | undefined;
+      assert.equal(version?.schema.minimum, 1);
+      assertDocumented(await raw(server.url, { path: "/changes?version=0" }), 400, "GET", "/changes");
+      assert.equal((await raw(server.url, { path: "/changes?version=1" })).status, 200);
+    });
+
+    await t.test("GET /relationships/subgraph refuses more include actors than the documented 20, naming the limit", async () => {
+      const include = doc.paths["/relationships/subgraph"].get.parameters.find((p) => p.name === "include") as { description: string } | undefined;
+      assert.match(include?.description ?? "", /at most 20\b/);
+      const ids = (n: number) => Array.from({ length: n }, (_, i) => (i % 5) + 1).join(",");
+      const refused = await raw(server.url, { path: `/relationships/subgraph?include=${ids(25)}` });
+      assertDocumented(refused, 400, "GET", "/relationships/subgraph");
+      assert.match(refused.json().detail, /at most 20 actors; got 25/);
+      assert.equal((await raw(server.url, { path: `/relationships/subgraph?include=${ids(20)}` })).status, 200);
+    });
+
+    await t.test("a route documents a 400 about `format` only when it takes `format`: GET /actors/{id} takes none", async () => {
+      for (const { name, op } of operations) {
+        const about = Object.values(op.responses).some((r) => /`format`/.test(r.description));
+        if (about) assert.ok(queryNames(op).includes("format"), `${name} documents a 400 for a format it does not take`);
+      }
+      assert.equal(doc.paths["/actors/{id}"].get.responses["400"], undefined);
+      assert.equal((await raw(server.url, { path: "/actors/1?format=xml" })).status, 200, "a route without query parameters ignores its query string");
+    });
+
+    await t.test("a `format` neither json nor csv is a documented 400 on GET /actors/{id}/relationships and /departments", async () => {
+      assertDocumented(await raw(server.url, { path: "/actors/1/relationships?format=xml" }), 400, "GET", "/actors/{id}/relationships");
+      assertDocumented(await raw(server.url, { path: "/departments?format=xml" }), 400, "GET", "/departments");
+      // A query parameter can always be unknown or out of range: every route that takes one documents its 400.
+      for (const { name, op } of operations) if (queryNames(op).length > 0) assert.ok(op.responses["400"], `${name} documents no 400`);
+    });
+
+    await t.test("GET /contacts?format=csv&count=yes is a 400, as with JSON", async () => {
+      assertDocumented(await raw(server.url, { path: "/contacts?count=yes" }), 400, "GET", "/contacts");
+      assertDocumented(await raw(server.url, { path: "/contacts?format=csv&count=yes" }), 400, "GET", "/contacts");
+      const csv = await raw(server.url, { path: "/contacts?format=csv&count=true" });
+      assert.equal(csv.status, 200);
+      assert.match(String(csv.headers["content-type"]), /^text\/csv/);
+    });
+
+    await t.test("every route that takes query parameters refuses an unknown one, as /contacts does", async () => {
+      const examples = ["/departments?cursor=abc", "/runs?cursor=abc", "/versions?sort=id", "/actors?limt=5", "/relationships?actors=1", "/contacts?stat=NY"];
+      const everyRoute = operations
+        .filter(({ name, op }) => name.startsWith("GET ") && queryNames(op).length > 0)
+        .map(({ path }) => `${path.replaceAll(/\{\w+\}/g, "1")}?bogus=1`);
+      for (const path of [...examples, ...everyRoute]) {
+        const res = await raw(server.url, { path });
+        const template = operations.find((o) => o.name.startsWith("GET ") && new RegExp(`^${o.path.replaceAll(/\{\w+\}/g, "[^/]+")}$`).test(path.split("?")[0]))!.path;
+        assertDocumented(res, 400, "GET", template);
+        assert.equal(res.json().type, "/docs#problem-bad-parameter");
+        assert.match(res.json().detail, /^Unknown query parameter '(cursor|sort|limt|actors|stat|bogus)'; use /, path);
+      }
+      // The names they do take still pass, as the dashboard sends them.
+      for (const path of ["/runs?kind=relationships&limit=60", "/versions?limit=1", "/actors?q=ana&sort=degree&limit=20", "/departments", "/relationships?actor=1&limit=5"]) {
+        assert.equal((await raw(server.url, { path })).status, 200, path);
+      }
+    });
+
+    await t.test("POST /imports/contacts documents its JSON body as the hand-over's ImportRequest, its CSV body as text", () => {
+      const content = doc.paths["/imports/contacts"].post.requestBody!.content;
+      const body = content["application/json"].schema;
+      assert.deepEqual(validate(body, { upload: "run-1.csv", source_name: "contacts.csv", run_id: "run-1" }, components), []);
+      assert.deepEqual(validate(body, { upload: "run-1.csv", source_name: "contacts.csv" }, components), []);
+      for (const wrong of ["run-1.csv", { source_name: "contacts.csv" }, { upload: "../etc/passwd", source_name: "x" }]) {
+        assert.notDeepEqual(validate(body, wrong, components), [], JSON.stringify(wrong));
+      }
+      assert.deepEqual(content["text/csv"].schema.type, "string");
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
