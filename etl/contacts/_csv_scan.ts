@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
+import { Utf8Checker } from "./_utf8_check.ts";
 
 /** What the scan found. */
 export interface CsvScan {
@@ -30,6 +31,12 @@ export interface CsvScan {
    * both kinds: DuckDB's reader takes one kind per file and fails the whole file on another.
    */
   mixedLineEnds: { line: number; first: string; other: string } | null;
+  /**
+   * The file is not UTF-8: it has bytes that are not UTF-8 and no UTF-8 letter beyond ASCII (a
+   * spreadsheet's "CSV" in Windows-1252 or Mac Roman), with the line of the first such byte. A UTF-8
+   * file with a few damaged bytes is not this: its damaged lines are rejected one by one.
+   */
+  notUtf8: { line: number } | null;
 }
 
 const QUOTE = 0x22;
@@ -64,6 +71,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   const blanks: number[] = [];
   const head: Buffer[] = [];
   let headBytes = 0;
+  const utf8 = new Utf8Checker();
+  let invalidLine = 0;
   // A quote opens a quoted field only at the start of a field (as DuckDB reads it); elsewhere
   // (`24" Monitors`, `Robert "Bob" Lee`) it is a character. So: the byte before each quote, and
   // where the last quoted field closed (a quote right after it is an escaped `""`).
@@ -102,6 +111,9 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
       const dataFrom = i;
       const base = bytes;
       bytes += n;
+      utf8.chunk(chunk, base);
+      const invalid = utf8.result.firstInvalid;
+      if (invalidLine === 0 && invalid >= 0) invalidLine = line + lineEnds(chunk, Math.max(0, invalid - base));
       // Only quotes and line ends matter: jump from one to the next (Buffer.indexOf, native) instead
       // of looking at every byte in JavaScript (0.8-1.1 s for a 127 MB file). Each byte's next
       // position is kept until passed, so each is searched for once per chunk.
@@ -173,7 +185,18 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
     mixedLineEnds: mixed,
+    notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
   };
+}
+
+/** The line ends (LF, CRLF or CR) in `chunk` before `end`. */
+function lineEnds(chunk: Buffer, end: number): number {
+  let ends = 0;
+  for (let i = 0; i < end; i++) {
+    if (chunk[i] === LF) ends++;
+    else if (chunk[i] === CR && chunk[i + 1] !== LF) ends++;
+  }
+  return ends;
 }
 
 /** The position of `byte` in `chunk` from `from`, or `end` when there is none. */

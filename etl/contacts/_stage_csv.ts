@@ -12,7 +12,7 @@
  */
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
-import type { CsvScan } from "./_csv_scan.ts";
+import { physicalLine, type CsvScan } from "./_csv_scan.ts";
 import { anyControlSql, cleanSql, fieldSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
@@ -78,7 +78,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // Then per field: its value, its error, whether it was repaired, and for an invalid cell its
   // cleaned text (`w_`, the rejects report's value); the cells are dropped.
   await db.run(
-    `CREATE TEMP TABLE _v AS SELECT s.ord,
+    `CREATE TEMP TABLE _v AS SELECT s.ord, ${cells.map((c) => `${trimmedOf(c)} = ''`).join(" AND ")} AS all_empty,
        ${link === null ? "''" : link.name} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
        ${sql.map(({ f, col, s }) => `${s.value} AS ${q(f.name)}, ${s.error} AS ${q(`e_${f.name}`)}, ${s.fixed} AS ${q(`x_${f.name}`)}, CASE WHEN ${s.error} IS NOT NULL THEN s.${raw(col)} END AS ${q(`w_${f.name}`)}`).join(",\n       ")}
        ${sql.filter(({ s }) => s.fixed !== "false").map(({ f, col, s }) => `, CASE WHEN ${s.fixed} THEN ${trimmedOf(col)} END AS ${q(`t_${f.name}`)}`).join("")}
@@ -112,6 +112,19 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
   );
   const staged = Number(counts!.staged);
+  // A spreadsheet's plain "CSV" is saved in the computer's code page (Windows-1252 in Spanish and
+  // English Windows, Mac Roman on old Macs): every line with an accent (Peña, José) fails as a
+  // whole. Say once, for the file, what to do about it.
+  const notUtf8 = await db.one<{ n: number; first: number }>(
+    "SELECT count(DISTINCT line)::INTEGER AS n, min(line)::INTEGER AS first FROM temp._csv_rejects WHERE error_type = 'INVALID ENCODING'",
+  );
+  if (Number(notUtf8!.n) > 0) {
+    const n = Number(notUtf8!.n);
+    warnings.push(
+      `${n} ${n === 1 ? "line is" : "lines are"} not UTF-8 text and ${n === 1 ? "was" : "were"} not loaded (the first: line ${physicalLineOfDuckDbLine(scan, Number(notUtf8!.first))}); ` +
+        `the file looks saved in another encoding (Excel's "CSV (Comma delimited)" is Windows-1252): save it as "CSV UTF-8 (Comma delimited)" and load it again`,
+    );
+  }
   const linesKnown = staged + Number(counts!.skipped) === scan.records - 1;
   if (!linesKnown) warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
   // ord (0-based staged row) -> its physical line, for the few rows that need one.
@@ -126,6 +139,15 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const keyField = upsertKeyOf(record);
   const K = q(keyField.name);
   const names = fields.map(({ f }) => f.name);
+  // A row with nothing in any cell read (`,,,,,,,,,,`: spreadsheets export the empty rows below the
+  // data that were ever formatted, often hundreds) is a blank line, not a contact with three errors:
+  // skipped and counted once. Its `ord` stays out of every later table; the others keep theirs, so
+  // their lines are unchanged.
+  const emptyRows = Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _v WHERE all_empty"))!.n);
+  if (emptyRows > 0) {
+    await db.run("DELETE FROM _v WHERE all_empty");
+    warnings.push(`${emptyRows} ${emptyRows === 1 ? "row has" : "rows have"} no value in any column read (${emptyRows === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them); skipped`);
+  }
 
   const badOf = (alias: string) => [...names.map((n) => `${alias}${q(`e_${n}`)} IS NOT NULL`), `${alias}e_dept IS NOT NULL`].join(" OR ");
   const bad = badOf("");
@@ -152,6 +174,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     `SELECT (r.line + coalesce(x.extra, 0))::INTEGER AS line, '*' AS field, -1 AS o,
        CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
+         WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
          ELSE r.error_message END AS reason, NULL::VARCHAR AS value
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
@@ -187,7 +210,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
        FROM ${table} GROUP BY field ORDER BY min(coalesce(line, 0)), field`,
     );
   return {
-    rows: staged + Number(counts!.file_rejects),
+    rows: staged - emptyRows + Number(counts!.file_rejects),
     contacts: Number(totals!.contacts),
     rejected: Number(counts!.file_rejects) + Number(totals!.bad_rows),
     fixes: Number(totals!.fixes),
@@ -198,6 +221,15 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     rejectsByField: (await tally("_rejects")).map(plainTally),
     fixesByField: (await tally("_fixes")).map(plainTally),
   };
+}
+
+/** What a line that is not UTF-8 is rejected with: what happened and what to do. */
+export const NOT_UTF8 =
+  `is not UTF-8 text (an accented letter saved in another encoding, such as Windows-1252); save the file as "CSV UTF-8 (Comma delimited)" and load it again`;
+
+// DuckDB's rejects name a record by `line` = record + 1, before quoted newlines are counted.
+function physicalLineOfDuckDbLine(scan: CsvScan, line: number): number {
+  return physicalLine(scan, line - 1);
 }
 
 function plainTally(t: FieldTally): FieldTally {

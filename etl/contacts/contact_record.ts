@@ -16,6 +16,15 @@ const upperCase: NormaliseSpec = { kind: "upper" };
 // does not exist, so the leading zero is restored, and reported, rather than rejecting the row.
 const restoreZip: NormaliseSpec = { kind: "prefix", when: /^[0-9]{4}(-[0-9]{4})?$/, prefix: "0", fix: "Restored the leading zero of ZIP code '{value}'" };
 
+// A spreadsheet that took a phone column for numbers writes 5040000000 as 5.04E+09 in its CSV: the
+// digits are gone, and stored they would look like a phone number nobody can call. Any text without
+// "E+" (e+) passes, as written (extensions, letters, +34 prefixes); written as a pattern that both
+// JavaScript and DuckDB's RE2 (no look-ahead) read the same.
+const notScientific = {
+  pattern: /^(?:[^Ee]|[Ee][^+])*[Ee]?$/,
+  patternMessage: "looks like a number a spreadsheet wrote in scientific notation, its digits lost; format the column as Text, type the numbers again and export",
+} as const;
+
 function text(name: string, maxLength: number, description: string, example: string): FieldDefinition {
   return { name, type: "string", maxLength, description, example };
 }
@@ -51,8 +60,8 @@ export const contactRecord: RecordDefinition = {
       patternMessage: "must be a US ZIP code: 5 digits, optionally -4 more",
       normalise: restoreZip,
     },
-    text("phone1", 30, "Main phone number, as written.", "504-621-8927"),
-    text("phone2", 30, "Second phone number, as written.", "504-845-1427"),
+    { ...text("phone1", 30, "Main phone number, as written.", "504-621-8927"), ...notScientific },
+    { ...text("phone2", 30, "Second phone number, as written.", "504-845-1427"), ...notScientific },
     {
       ...text("email", 254, "E-mail address; unique without regard to case.", "jbutt@gmail.com"),
       required: true,

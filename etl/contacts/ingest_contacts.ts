@@ -151,6 +151,17 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   if (scan.headerBlank && scan.bytes === 0) {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }
+  // (UTF-16 is not UTF-8 either, but the header's NUL bytes give it its own hint: mapCsvHeader.)
+  if (scan.notUtf8 !== null && !scan.header.some((name) => name.includes("\u0000"))) {
+    // Loading its lines one by one would keep everyone named in ASCII and reject everyone with an
+    // accent (Peña, José): a load that quietly drops part of the people. Nothing, and what to do.
+    throw new ContactsCsvError(
+      "not-utf8",
+      `Contacts file '${shown}' is not UTF-8 text: its accented letters are single bytes (the first on line ${scan.notUtf8.line}), as Excel's ` +
+        `"CSV (Comma delimited)" (Windows-1252) or a Mac's Mac Roman saves them; save it as "CSV UTF-8 (Comma delimited)" and load it again. Nothing was loaded`,
+      shown,
+    );
+  }
   const layout = mapCsvHeader(scan, record, shown);
   if (scan.mixedLineEnds !== null) {
     const { line, first, other } = scan.mixedLineEnds;

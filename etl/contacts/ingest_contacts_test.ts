@@ -177,17 +177,19 @@ test("ingestContacts() rejects bad rows with their line, field and reason, and l
   });
 });
 
-test("ingestContacts() reports an unterminated quote and bytes that are not UTF-8", async () => {
+test("ingestContacts() reports an unterminated quote and, in a UTF-8 file, a line with bytes that are not UTF-8", async () => {
   await withDb(async (db, dir) => {
-    const ok = "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales";
+    const ok = "Ann,Peña,,,,NY,12204,,,ann@example.com,Sales";
     const notUtf8 = Buffer.concat([
       Buffer.from(`${HEADER}\n${ok}\nB`),
       Buffer.from([0xff]),
       Buffer.from("b,Ray,,,,NY,12204,,,bob@example.com,Sales\n"),
     ]);
-    const encoded = await ingest(db, csv(dir, notUtf8, "latin.csv"));
+    const encoded = await ingest(db, csv(dir, notUtf8, "damaged.csv"));
     assert.deepEqual(encoded.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
-    assert.match(encoded.rejects[0].reason, /utf-8/i);
+    assert.match(encoded.rejects[0].reason, /not UTF-8.*save the file as "CSV UTF-8/);
+    assert.ok(encoded.warnings.some((w) => /1 line is not UTF-8 text and was not loaded \(the first: line 3\)/.test(w)), encoded.warnings.join("\n"));
+    assert.equal(encoded.contacts, 1, "the UTF-8 lines load");
     const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\nCid,Cox\n`, "open.csv"));
     assert.deepEqual(open.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
     assert.ok(open.warnings.some((w) => /opened on line 3 is never closed/.test(w)));
@@ -758,5 +760,52 @@ test("PostgreSQL: a load that PostgreSQL rolls back to break a deadlock runs its
     const phones = await db.all<{ phone1: string }>("SELECT phone1 FROM contacts WHERE phone1 LIKE '555.%'");
     assert.equal(phones.length, second.updated, "every change of the file is stored, once");
     assert.ok(Number((await db.one<{ n: number }>("SELECT last_value AS n FROM t_attempts"))!.n) >= 2, "the transaction ran twice");
+  });
+});
+
+test("ingestContacts() refuses a spreadsheet's Windows-1252 or Mac Roman CSV whole, saying to save it as CSV UTF-8", async () => {
+  await withDb(async (db, dir) => {
+    // Excel's "CSV (Comma delimited)" on a Spanish or English Windows: accents are single bytes.
+    // Loaded line by line, Ann and Bob would stay and José go: nothing is loaded instead.
+    const rows = [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Ventas", "José,Peña,,,,NY,12204,,,jose@example.com,Ventas", "Bob,Ray,,,,NY,12204,,,bob@example.com,Ventas"];
+    const latin1 = Buffer.from(`${rows.join("\r\n")}\r\n`, "latin1");
+    // Mac Roman: ñ is 0x96, é 0x8e; old Macs end lines with CR.
+    const macRoman = Buffer.from(`${rows.join("\r")}\r`, "latin1").map((b) => (b === 0xf1 ? 0x96 : b === 0xe9 ? 0x8e : b));
+    for (const [name, bytes] of [["excel.csv", latin1], ["mac.csv", macRoman]] as const) {
+      const path = csv(dir, bytes, name);
+      await assert.rejects(ingest(db, path), (error: ContactsCsvError) => {
+        assert.equal(error.code, "not-utf8");
+        assert.match(error.message, /is not UTF-8 text: its accented letters are single bytes \(the first on line 3\).*save it as "CSV UTF-8 \(Comma delimited\)" and load it again\. Nothing was loaded$/);
+        return true;
+      }, name);
+    }
+    assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0);
+  });
+});
+
+test("ingestContacts() rejects phone numbers a spreadsheet wrote in scientific notation (5.04E+09)", async () => {
+  await withDb(async (db, dir) => {
+    const s = await ingest(
+      db,
+      csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,5.04E+09,,ann@example.com,Sales", "Bob,Ray,,,,NY,12204,504-621-8927 ext 12,5.18555e+12,bob@example.com,Sales", "Cid,Cox,,,,NY,12204,+34 91 123 45 67,,cid@example.com,Sales"].join("\n")),
+    );
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field, r.value]), [[2, "phone1", "5.04E+09"], [3, "phone2", "5.18555e+12"]]);
+    assert.match(s.rejects[0].reason, /scientific notation/);
+    const stored = await db.all<{ phone1: string }>("SELECT phone1 FROM contacts ORDER BY id");
+    assert.deepEqual(stored.map((r) => r.phone1), ["+34 91 123 45 67"]);
+    assert.equal(validateRecord(contactRecord, { first_name: "A", last_name: "B", email: "a@b.co", phone1: "5.04E+09" }, "create").ok, false);
+    assert.equal(validateRecord(contactRecord, { first_name: "A", last_name: "B", email: "a@b.co", phone1: "504-621-8927 ext 12" }, "create").ok, true);
+  });
+});
+
+test("ingestContacts() skips the empty rows a spreadsheet exports (,,,,) instead of rejecting them", async () => {
+  await withDb(async (db, dir) => {
+    const empty = ",,,,,,,,,,";
+    const s = await ingest(db, csv(dir, [HEADER, empty, "Ann,Lee,,,,NY,1220,,,ann@example.com,Sales", " ,,,,,,,,,,", "Bob,Ray,,,,NY,x,,,bob@example.com,Sales", empty, empty].join("\r\n") + "\r\n"));
+    assert.equal(s.rows, 2);
+    assert.equal(s.rejected, 1);
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[5, "zip"]]);
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
+    assert.ok(s.warnings.some((w) => /^4 rows have no value in any column read/.test(w)), s.warnings.join("\n"));
   });
 });
