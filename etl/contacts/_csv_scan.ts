@@ -18,6 +18,12 @@ export interface CsvScan {
   records: number;
   /** Header names as written (BOM removed, quotes removed, not trimmed). */
   header: string[];
+  /**
+   * The field separator: `,`, or `;` or a tab when the header has no comma but has those (Excel's
+   * "CSV" separates with the system's list separator, `;` wherever the decimal mark is a comma, as
+   * in Spain and most of Latin America).
+   */
+  separator: "," | ";" | "\t";
   /** The header line is missing or blank. */
   headerBlank: boolean;
   /** `[record, extra]`: from `record` on, a record's physical line is `record + 1 + extra`. */
@@ -45,7 +51,8 @@ const CR = 0x0d;
 const COMMA = 0x2c;
 
 /**
- * Scans the file at `path` (comma-separated, `"`-quoted, `""` escapes; LF, CRLF or CR line ends).
+ * Scans the file at `path` (comma-separated, or `;` or tab as its header shows, `"`-quoted, `""`
+ * escapes; LF, CRLF or CR line ends).
  * Throws the file system's error when it cannot be read.
  *
  * @example
@@ -77,6 +84,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   // (`24" Monitors`, `Robert "Bob" Lee`) it is a character. So: the byte before each quote, and
   // where the last quoted field closed (a quote right after it is an escaped `""`).
   let previousByte = LF;
+  let separator: CsvScan["separator"] = ",";
+  let sep = COMMA;
   let closedAt = -2;
   // Line ends outside quotes: the first kind seen, and the first line ending otherwise.
   let firstEnd: string | null = null;
@@ -108,6 +117,10 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         headBytes += Math.min(n, 65536 - headBytes);
       }
       let i = bytes === 0 && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+      if (bytes === 0) {
+        separator = separatorOf(chunk.subarray(i, Math.min(n, 65536)));
+        sep = separator.charCodeAt(0);
+      }
       const dataFrom = i;
       const base = bytes;
       bytes += n;
@@ -154,7 +167,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         if (c === QUOTE) {
           empty = false;
           const before = at > dataFrom ? chunk[at - 1] : previousByte;
-          if (before === COMMA || before === LF || before === CR || closedAt === base + at - 1) {
+          if (before === sep || before === LF || before === CR || closedAt === base + at - 1) {
             inQuotes = true;
             quoteLine = line;
           }
@@ -174,12 +187,13 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   }
   if (pendingCrLine > 0) sawEnd("CR", pendingCrLine);
   if (!empty || inQuotes) endRecord();
-  const { header, blank } = parseHeader(Buffer.concat(head));
+  const { header, blank } = parseHeader(Buffer.concat(head), separator);
   return {
     sha256: hash.digest("hex"),
     bytes,
     records: record,
     header,
+    separator,
     headerBlank: record === 0 || blank,
     extras,
     blanks,
@@ -222,8 +236,27 @@ export function physicalLine(scan: Pick<CsvScan, "extras">, record: number): num
   return record + 1 + extra;
 }
 
+/**
+ * The separator the header line (`bytes` from its start) uses: a comma if it has one outside quotes,
+ * else `;`, else a tab, else a comma (a file of one column).
+ */
+function separatorOf(bytes: Buffer): CsvScan["separator"] {
+  let quoted = false;
+  let semicolon = false;
+  let tab = false;
+  for (const c of bytes) {
+    if (c === QUOTE) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === COMMA) return ",";
+    else if (c === LF || c === CR) break;
+    else if (c === 0x3b) semicolon = true;
+    else if (c === 0x09) tab = true;
+  }
+  return semicolon ? ";" : tab ? "\t" : ",";
+}
+
 /** The first record's fields (BOM and quotes removed, `""` unescaped), and whether it is blank. */
-function parseHeader(bytes: Buffer): { header: string[]; blank: boolean } {
+function parseHeader(bytes: Buffer, separator: string): { header: string[]; blank: boolean } {
   const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
   const fields: string[] = [];
   let cell = "";
@@ -242,7 +275,7 @@ function parseHeader(bytes: Buffer): { header: string[]; blank: boolean } {
     }
     if (c === "\n" || c === "\r") break;
     if (c === '"') quoted = true;
-    else if (c === ",") {
+    else if (c === separator) {
       fields.push(cell);
       cell = "";
     } else cell += c;

@@ -71,7 +71,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // numbering runs on one thread, so only this light step is in its pipeline.
   await db.run(
     `CREATE TEMP TABLE _stage AS SELECT (row_number() OVER () - 1)::INTEGER AS ord, ${cells.join(", ")}
-     FROM read_csv($1, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+     FROM read_csv($1, header = true, auto_detect = false, delim = ${quoteLiteral(scan.separator)}, quote = '"', escape = '"',
        encoding = 'utf-8', columns = {${columns}}, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`,
     [readPath],
   );
@@ -169,7 +169,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
         AND v.ord NOT IN (SELECT ord FROM _conflicts)`);
 
   // Rejects, every one with its line: rows DuckDB could not parse, invalid fields, conflicts.
-  const fieldCount = `(length(regexp_replace(r.csv_line, '"[^"]*"', '', 'g')) - length(replace(regexp_replace(r.csv_line, '"[^"]*"', '', 'g'), ',', '')) + 1)`;
+  const fieldCount = `(length(regexp_replace(r.csv_line, '"[^"]*"', '', 'g')) - length(replace(regexp_replace(r.csv_line, '"[^"]*"', '', 'g'), ${quoteLiteral(scan.separator)}, '')) + 1)`;
   const parts = [
     `SELECT (r.line + coalesce(x.extra, 0))::INTEGER AS line, '*' AS field, -1 AS o,
        CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')

@@ -383,11 +383,11 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         return true;
       });
     });
-    await t.test("a file separated by semicolons (Excel's CSV in many locales) says so", async () => {
-      const path = csv(dir, "first_name;last_name;email\nAnn;Lee;ann@example.com\n", "semicolons.csv");
+    await t.test("a file separated by pipes says so", async () => {
+      const path = csv(dir, "first_name|last_name|email\nAnn|Lee|ann@example.com\n", "pipes.csv");
       await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
-        assert.match(error.message, /its header is: first_name;last_name;email\. It looks separated by ';': save it as CSV with commas$/);
+        assert.match(error.message, /its header is: first_name\|last_name\|email\. It looks separated by '\|': save it as CSV with commas$/);
         return true;
       });
     });
@@ -807,5 +807,38 @@ test("ingestContacts() skips the empty rows a spreadsheet exports (,,,,) instead
     assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[5, "zip"]]);
     assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
     assert.ok(s.warnings.some((w) => /^4 rows have no value in any column read/.test(w)), s.warnings.join("\n"));
+  });
+});
+
+test("ingestContacts() reads a CSV separated by semicolons (Excel's CSV where the decimal mark is a comma) or tabs, as its header shows", async () => {
+  await withDb(async (db, dir) => {
+    // Excel in Spain or Mexico saves "CSV UTF-8 (delimitado por comas)" with ';', a BOM and CRLF;
+    // a ';' or ',' inside a value is quoted or plain text.
+    const semicolons = [
+      HEADER.replaceAll(",", ";"),
+      'José;Peña;"Acme; S.A.";"Calle 1, 2º";Madrid;NY;12204;;;jose@example.com;Ventas',
+      "Ann;Lee;Acme, S.A.;;;NY;1220;;;ann@example.com;Ventas",
+      "Bob;Ray;;;;NY;x;;;bob@example.com;Ventas",
+      'Cid;Cox;;"Calle 3',
+      'Piso 2";;NY;12204;;;cid@example.com;Ventas',
+    ].join("\r\n");
+    const s = await ingest(db, csv(dir, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${semicolons}\r\n`)]), "excel-es.csv"));
+    assert.equal(s.contacts, 3);
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[4, "zip"]], "line numbers as the editor shows them");
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
+    const stored = await db.all<{ first_name: string; last_name: string; company_name: string | null; address: string | null }>(
+      "SELECT first_name, last_name, company_name, address FROM contacts ORDER BY id",
+    );
+    assert.deepEqual(stored, [
+      { first_name: "José", last_name: "Peña", company_name: "Acme; S.A.", address: "Calle 1, 2º" },
+      { first_name: "Ann", last_name: "Lee", company_name: "Acme, S.A.", address: null },
+      { first_name: "Cid", last_name: "Cox", company_name: null, address: "Calle 3\nPiso 2" },
+    ]);
+  });
+  await withDb(async (db, dir) => {
+    const tabs = [HEADER.replaceAll(",", "\t"), "Ann\tLee\tAcme, S.A.\t\t\tNY\t12204\t\t\tann@example.com\tSales"].join("\n");
+    const s = await ingest(db, csv(dir, `${tabs}\n`, "tabs.csv"));
+    assert.equal(s.contacts, 1);
+    assert.equal((await db.one<{ c: string }>("SELECT company_name AS c FROM contacts"))!.c, "Acme, S.A.");
   });
 });
