@@ -4,11 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
+import { stopped } from "../../scripts/testing/stopped.ts";
 import { Database } from "../db/mod.ts";
 import { readRuns, runLogPath } from "../runs/mod.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
@@ -17,16 +17,6 @@ import { loadContacts } from "./load_contacts.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const STOP_AT = new URL("../../scripts/testing/stop_at.ts", import.meta.url).href;
-
-/** The state letter of process `pid` (/proc/<pid>/stat field 3): "T" when stopped; null once it is gone. */
-function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return null;
-  }
-}
 
 test("kill -9 right after a contacts load's COMMIT: the next load records its run, then skips the unchanged file", { timeout: 120_000, skip: !existsSync("/proc/self/stat") && "needs /proc" }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "contacts-recover-"));
@@ -39,11 +29,7 @@ test("kill -9 right after a contacts load's COMMIT: the next load records its ru
   });
   try {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-    let state = processState(child.pid!);
-    while (state !== "T" && state !== null) {
-      await sleep(10);
-      state = processState(child.pid!);
-    }
+    const state = await stopped(child.pid!);
     assert.equal(state, "T", "the load stopped right after its COMMIT");
     child.kill("SIGKILL");
     assert.equal(await exited, "SIGKILL");

@@ -5,11 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { stopped } from "../../scripts/testing/stopped.ts";
 import { Database } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
@@ -20,16 +21,6 @@ import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const STOP_AT = new URL("../../scripts/testing/stop_at.ts", import.meta.url).href;
-
-/** The state letter of process `pid` (/proc/<pid>/stat field 3): "T" when stopped; null once it is gone. */
-function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return null;
-  }
-}
 
 async function snapshotState(dataDir: string) {
   const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
@@ -66,11 +57,7 @@ test("kill -9 during a large load leaves the last good version readable", { time
         children.push(child);
         const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
         // Wait for the state, not for a time: the load stops itself there.
-        let state = processState(child.pid!);
-        while (state !== "T" && state !== null) {
-          await sleep(10);
-          state = processState(child.pid!);
-        }
+        const state = await stopped(child.pid!);
         assert.equal(state, "T", "the load stopped at the moment under test");
         assert.ok(existsSync(join(dataDir, ".relationships.lock")), "it holds the load lock");
         assert.ok(readdirSync(dataDir).some((name) => /^\.relationships-.*\.duckdb$/.test(name)), "its new snapshot file exists");
@@ -126,11 +113,7 @@ test("kill -9 right after publishing: the next load records that version, keeps 
       env: { ...process.env, STOP_AT: "published" },
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child!.on("exit", (_code, signal) => resolve(signal)));
-    let state = processState(child.pid!);
-    while (state !== "T" && state !== null) {
-      await sleep(10);
-      state = processState(child.pid!);
-    }
+    const state = await stopped(child.pid!);
     assert.equal(state, "T", "the load stopped right after publishing");
     child.kill("SIGKILL");
     assert.equal(await exited, "SIGKILL");
