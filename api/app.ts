@@ -23,7 +23,7 @@ import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable } from "../etl/db/mod.ts";
-import { cleanUploads } from "../etl/handover/mod.ts";
+import { cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
@@ -133,14 +133,18 @@ export class App {
 
   /**
    * Opens the contacts database (contacts.duckdb, or PostgreSQL with `databaseUrl`; migrating it)
-   * and the relationship snapshot, and builds the routes. Uploads left by a crash are removed first:
-   * nothing can be loading one before we start.
+   * and the relationship snapshot, and builds the routes. Uploads left by a crash are removed once
+   * contacts.duckdb is ours (its lock proves no other API or direct load of this data dir runs, so
+   * nothing can be loading one); on PostgreSQL other APIs and loads share uploads/, so only copies
+   * old enough to be leftovers are.
    */
   static async open(options: AppOptions): Promise<App> {
     const logError = options.logError ?? logToStderr;
-    cleanUploads(options.dataDir);
-    const contacts = await ContactsStore.open(options.dataDir, { ...options.contacts, databaseUrl: options.databaseUrl ?? options.contacts?.databaseUrl });
+    const databaseUrl = options.databaseUrl ?? options.contacts?.databaseUrl;
+    const contacts = await ContactsStore.open(options.dataDir, { ...options.contacts, databaseUrl });
     try {
+      if (databaseUrl === undefined) cleanUploads(options.dataDir);
+      else cleanStaleUploads(options.dataDir);
       const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
         pollMs: options.pollMs,
         onError: (error) => logError("Cannot open the relationship snapshot; still serving the previous one", error),
@@ -257,7 +261,9 @@ export class App {
       const detail =
         failure === "out-of-memory"
           ? "The contacts database has not the memory for this request now; retry in a few seconds"
-          : "The contacts database stopped after a fatal error; the API must be restarted";
+          : failure === "disk-full"
+            ? "The contacts database cannot write: the disk it is on is full; nothing was changed, retry once there is room"
+            : "The contacts database stopped after a fatal error; the API must be restarted";
       return problemResponse(new HttpError(503, detail, { code: `database-${failure}`, headers: { "retry-after": failure === "out-of-memory" ? "2" : "30" } }), path.slice(0, 200));
     }
     // Anything else is our bug: log everything, tell the client nothing but the request id.

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
-import { etlChildEnv, isLoopback, readSettings, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
+import { etlChildEnv, readSettings, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -151,7 +151,9 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     } else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const localUrl = isLoopback(settings.host) || settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
+  // Where local tools (npm run etl's hand-over, alert links) reach us: the address we listen on, which
+  // for a loopback HOST (127.0.0.1, localhost, ::1) is one they can reach; a wildcard is reached on 127.0.0.1.
+  const localUrl = settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
   // The signal listeners first: until one is registered a SIGTERM ends the process outright (no
   // graceful stop, api.json left behind), and api.json is what tells tools they may send one.
   let scheduler: Scheduler | undefined;

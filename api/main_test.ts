@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../etl/db/mod.ts";
@@ -120,6 +120,29 @@ test("npm start writes api.json, serves, and on SIGTERM finishes and removes it"
     cleanup();
   }
 });
+
+test("npm start on HOST=::1 writes an api.json address it answers on, so npm run etl can hand contacts over", { skip: !ipv6Loopback() && "no IPv6 loopback" }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir, HOST: "::1" });
+    const info = await waitForApiJson(dir);
+    const health = await fetch(`${info.url}/healthz`).catch((error: Error) => ({ status: `${error.message} (${String(error.cause)})` }));
+    assert.equal(health.status, 200, `api.json says ${info.url}`);
+    // What npm run etl does while the API runs: hand the CSV over (before: 'locked by another process').
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, "first_name,last_name,email\nAnn,Lee,ann@example.com\n");
+    const { loadContacts } = await import("../etl/contacts/mod.ts");
+    assert.equal((await loadContacts({ csvPath: csv, dataDir: dir })).via, "api");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output());
+  } finally {
+    cleanup();
+  }
+});
+
+function ipv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === "IPv6" && a.internal));
+}
 
 test("npm start stops the same way on SIGINT (Ctrl-C): exit 0, databases closed, api.json removed", async () => {
   const { dir, cleanup } = tempDir();

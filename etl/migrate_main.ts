@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
-import { Database, PostgresDatabase } from "./db/mod.ts";
+import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
 import { readSettings, settingFlags, settingsHelp, withoutPassword } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
@@ -65,7 +65,7 @@ export async function migrateMain(
     db = await Database.open(path);
   } catch (error) {
     const message = (error as Error).message.split("\n")[0];
-    const hint = /lock/i.test(message) ? " (is the API running? it migrates the file itself at start-up)" : "";
+    const hint = isDuckDbLocked(error) ? " (is the API running? it migrates the file itself at start-up)" : "";
     err(`Cannot open ${path}: ${message}${hint}`);
     return 1;
   }

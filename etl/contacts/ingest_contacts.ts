@@ -124,14 +124,17 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
         if (budget > floor) await db.run(`SET memory_limit = '${floor}MiB'`).catch(() => undefined);
       }
       summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
+      await dropStaging(db);
       return summary;
     } catch (error) {
+      // The staging tables go, but not over this error: after a fatal one (a full disk) DuckDB
+      // refuses every statement, and "database has been invalidated" would hide what happened.
+      await dropStaging(db).catch(() => undefined);
       // Stopped by DuckDB's interrupt: the caller hears the abort it asked for.
       if (signal?.aborted && isInterrupted(error)) signal.throwIfAborted();
       throw error;
     } finally {
       signal?.removeEventListener("abort", stop);
-      await dropStaging(db);
     }
   });
 }

@@ -7,11 +7,11 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
+import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
-import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, type IngestSummary } from "../handover/mod.ts";
+import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
@@ -20,11 +20,12 @@ import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contac
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
- * ("locked"), or every row of the file was rejected ("all-rejected": a failed run, nothing loaded).
+ * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), or
+ * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission).
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {
@@ -102,8 +103,15 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       upload = placed;
       file = { name: source, path: resolve(options.csvPath), size: placed.size, sha256: placed.sha256 };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message.split("\n")[0];
+      const e = error as NodeJS.ErrnoException;
+      const code = e.code;
+      // Writing the copy, not reading the file, failed (a full disk, a data dir we may not write):
+      // the data dir is what the person must fix, not the CSV.
+      if (e.syscall === "write" || (typeof e.path === "string" && e.path !== options.csvPath)) {
+        const reason = code === "ENOSPC" || code === "EDQUOT" ? "the disk is full" : e.message.split("\n")[0];
+        throw new ContactsLoadError("data-dir", `Cannot copy contacts file '${options.csvPath}' into '${join(options.dataDir, UPLOADS_DIR)}' to load it: ${reason}; nothing was loaded`);
+      }
+      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : e.message.split("\n")[0];
       throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
     }
     let via: LoadContactsResult["via"];
@@ -227,7 +235,7 @@ export async function openUnlocked(path: string, dataDir: string, waitMs: number
     try {
       return await Database.open(path, { settings: { ...CONTACTS_LOAD_DUCKDB_SETTINGS } });
     } catch (error) {
-      if (!/lock/i.test((error as Error).message)) throw error;
+      if (!isDuckDbLocked(error)) throw error;
       if (Date.now() >= deadline) {
         throw new ContactsLoadError(
           "locked",

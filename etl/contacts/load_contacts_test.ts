@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -283,6 +283,34 @@ test("loadContacts() gives up with a clear error when another process holds the 
     assert.equal(readRuns(dataDir).at(-1)?.error?.code, "locked");
   } finally {
     child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadContacts() on a corrupt contacts.duckdb says it is corrupt at once, not that another process holds it", { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  const csvPath = join(dir, "contacts.csv");
+  writeFileSync(csvPath, GOOD);
+  try {
+    await loadContacts({ csvPath, dataDir });
+    // Bytes overwritten inside the file (a bad disk block, a copy cut off and patched): DuckDB's
+    // checksum error names the "block at location 8192".
+    const path = join(dataDir, "contacts.duckdb");
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.alloc(256 * 1024, 0xa5), 0, 256 * 1024, 8192);
+    closeSync(fd);
+    const started = Date.now();
+    // --wait's 30 minutes: a lock would be waited for; corruption must not be.
+    await assert.rejects(loadContacts({ csvPath, dataDir, lockWaitMs: 30 * 60_000 }), (error: unknown) => {
+      assert.doesNotMatch((error as Error).message, /locked by another process/);
+      assert.match((error as Error).message, /Corrupt|not a valid DuckDB/i);
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.match(readRuns(dataDir).at(-1)?.error?.message ?? "", /Corrupt|not a valid DuckDB/i);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -37,10 +37,25 @@ export type Params = readonly unknown[] | Record<string, unknown>;
 import type { QueryOptions, Row } from "./sql_runner.ts";
 
 /**
+ * True for DuckDB's refusal to open a file another process holds ("Could not set lock on file ...:
+ * Conflicting lock is held in ..."). Not for any message that merely contains "lock": a corrupt
+ * file's "... in block at location 8192" is no lock to wait for.
+ *
+ * @example
+ * ```ts
+ * await Database.open("data/contacts.duckdb").catch((e) => isDuckDbLocked(e)); // true while the API runs
+ * ```
+ */
+export function isDuckDbLocked(error: unknown): boolean {
+  return error instanceof Error && /Could not set lock on file|Conflicting lock is held/.test(error.message);
+}
+
+/**
  * How DuckDB failed, when it is not the statement's fault: "out-of-memory" (the memory_limit could
  * not hold the work: the same statement may pass once other work has finished) or "invalidated" (a
  * fatal error, e.g. a rollback that itself ran out of memory: DuckDB refuses every statement until
- * the database is opened again). Undefined for anything else. DuckDB's errors carry no code, only
+ * the database is opened again) or "disk-full" (a write found no room on the disk: the same
+ * statement may pass once there is). Undefined for anything else. DuckDB's errors carry no code, only
  * these messages' prefixes.
  *
  * @example
@@ -48,9 +63,11 @@ import type { QueryOptions, Row } from "./sql_runner.ts";
  * duckDbFailure(new Error("Out of Memory Error: failed to pin block of size 256.0 KiB")); // "out-of-memory"
  * ```
  */
-export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" | undefined {
+export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" | "disk-full" | undefined {
   const message = error instanceof Error ? error.message : "";
   if (/^(FATAL Error|INTERNAL Error)|database has been invalidated/.test(message)) return "invalidated";
+  // A write (a COMMIT's WAL, a checkpoint) the file system refused for room: passes once there is room.
+  if (/No space left on device|Disk quota exceeded/.test(message)) return "disk-full";
   // A COMMIT reports its cause after "Failed to commit: ", without the error's type.
   if (/^(TransactionContext Error: Failed to commit: )?(Out of Memory Error|could not allocate|failed to (pin|allocate|resize))/i.test(message)) return "out-of-memory";
   return undefined;

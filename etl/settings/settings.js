@@ -466,9 +466,10 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
  */
 function parseDuration(text, from = "The duration") {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
-  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])];
+  // Rounded first: under half a millisecond would be 0, which PostgreSQL takes for "no limit".
+  const ms = match === null ? NaN : Math.round(Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])]);
   if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
-  return Math.round(ms);
+  return ms;
 }
 
 /**

@@ -181,4 +181,8 @@ test("readSettings() reads PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT for npm star
   assert.equal(readSettings("start", { flags: { "pg-lock-timeout": "750ms" }, env: { PG_LOCK_TIMEOUT: "2s" } }).pgLockTimeoutMs, 750);
   // 0 is "no limit" to PostgreSQL: the wait these settings bound.
   assert.throws(() => readSettings("start", { env: { PG_LOCK_TIMEOUT: "0s" } }), /PG_LOCK_TIMEOUT must be a duration such as 500ms, 5s, 10m or 1h; got '0s'/);
+  // Nor a value that rounds to 0 ms.
+  assert.throws(() => readSettings("start", { env: { PG_LOCK_TIMEOUT: "0.4ms" } }), /PG_LOCK_TIMEOUT must be a duration .*got '0\.4ms'/);
+  assert.throws(() => readSettings("start", { env: { PG_STATEMENT_TIMEOUT: "0.0001s" } }), /PG_STATEMENT_TIMEOUT must be a duration/);
+  assert.throws(() => readSettings("etl", { env: { ALERT_TIMEOUT: "0.2ms" } }), /ALERT_TIMEOUT must be a duration/);
 });
