@@ -145,10 +145,17 @@ export class App {
     try {
       if (databaseUrl === undefined) cleanUploads(options.dataDir);
       else cleanStaleUploads(options.dataDir);
-      const snapshot = await SnapshotWatcher.start(join(options.dataDir, "relationships.duckdb"), {
+      const path = join(options.dataDir, "relationships.duckdb");
+      let watcher: SnapshotWatcher | undefined;
+      const snapshot = await SnapshotWatcher.start(path, {
         pollMs: options.pollMs,
-        onError: (error) => logError("Cannot open the relationship snapshot; still serving the previous one", error),
+        onError: (error) =>
+          logError(
+            `Cannot open the relationship snapshot ${path}; ${watcher?.current() !== undefined ? "still serving the previous one" : "no version is served until a load publishes one (npm run etl, or --restore N)"}`,
+            error,
+          ),
       });
+      watcher = snapshot;
       return new App(options, contacts, snapshot);
     } catch (error) {
       await contacts.close();
@@ -303,7 +310,10 @@ export class App {
       body: {
         status: contactsOpen ? "ready" : "not-ready",
         contacts: { open: contactsOpen, backend: this.contacts.backend, count },
-        relationships: handle === undefined ? { open: false, version_id: null } : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
+        relationships:
+          handle === undefined
+            ? { open: false, version_id: null, ...(this.snapshot.unreadable() === undefined ? {} : { error: this.snapshot.unreadable() }) }
+            : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },
     };

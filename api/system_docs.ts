@@ -17,10 +17,11 @@ export const readinessSchema = object({
     count: nullable(integer()),
   }),
   relationships: object({
-    open: boolean({ description: "False until the ETL has published a first version." }),
+    open: boolean({ description: "False until the ETL has published a first version, or while the published file cannot be read." }),
     version_id: nullable(integer()),
     published_at: optional(nullable(string({ format: "date-time" }))),
     actors: optional(integer()),
+    error: optional(string({ description: "Why the published snapshot cannot be read (a corrupt file); absent otherwise." })),
   }),
   last_runs: object({ relationships: lastRun, contacts: lastRun }),
 });

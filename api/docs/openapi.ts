@@ -45,6 +45,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
+  "snapshot-unreadable": "503: the published relationship snapshot cannot be read (a corrupt file); a new load or a --restore publishes one that can.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s); retry after `Retry-After` seconds.",
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",

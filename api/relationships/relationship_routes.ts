@@ -30,10 +30,21 @@ const BODY_CACHE_LIMIT = 20_000;
 const BODY_CACHE_BYTES = 64 * 1024 * 1024;
 const keptBytes = new WeakMap<RelationshipModel, number>();
 
-/** Returns the snapshot being served, or throws 503 when the ETL has not published one yet. */
+/** Returns the snapshot being served, or throws 503 when the ETL has not published one yet, or it cannot be read. */
 export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
   const handle = watcher.current();
   if (handle === undefined) {
+    const unreadable = watcher.unreadable();
+    if (unreadable !== undefined) {
+      // Not "nothing published yet": the file is there and something is wrong with it.
+      throw new HttpError(
+        503,
+        // DuckDB's message names the file by its path on the server: not for clients.
+        `The published relationship snapshot (relationships.duckdb) cannot be read: ${unreadable.replaceAll(watcher.path, "relationships.duckdb").slice(0, 300)}; ` +
+          "run `npm run etl` to publish a new version from the workbook, or `npm run etl -- --restore N` to serve a kept one",
+        { code: "snapshot-unreadable", headers: { "retry-after": "30" } },
+      );
+    }
     throw new HttpError(503, "No relationship version has been published yet; run `npm run etl` first", {
       code: "no-snapshot",
       headers: { "retry-after": "5" },

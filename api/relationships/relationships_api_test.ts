@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -21,6 +21,32 @@ test("relationship endpoints answer 503 before the first published version", asy
       assert.match(String(res.headers["content-type"]), /problem\+json/);
     }
     assert.equal((await raw(server.url, { path: "/readyz" })).status, 200);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a published snapshot that cannot be read: relationship endpoints say so (not 'nothing published yet'), /readyz names it, and a good file is served at once", async () => {
+  const { dir, cleanup } = tempDir();
+  // A corrupt file where the load publishes (a disk error, a bad copy from a backup).
+  writeFileSync(join(dir, "relationships.duckdb"), Buffer.alloc(64 * 1024, 0x5a));
+  const logged: string[] = [];
+  const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+  try {
+    const res = await raw(server.url, { path: "/actors" });
+    assert.equal(res.status, 503);
+    assert.equal(res.json().type, "/docs#problem-snapshot-unreadable");
+    assert.match(res.json().detail, /relationships\.duckdb\) cannot be read: .+; run `npm run etl` to publish a new version/);
+    assert.doesNotMatch(res.json().detail, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "no path of the server's");
+    const ready = await raw(server.url, { path: "/readyz" });
+    assert.equal(ready.status, 200, "contacts still serve");
+    assert.equal(ready.json().relationships.open, false);
+    assert.ok(ready.json().relationships.error, JSON.stringify(ready.json()));
+    assert.ok(logged.some((m) => m.includes(join(dir, "relationships.duckdb")) && /no version is served/.test(m)), logged.join("\n"));
+    await publishSnapshot(dir, SMALL_GRAPH);
+    await until(async () => (await raw(server.url, { path: "/actors" })).status === 200);
+    assert.equal((await raw(server.url, { path: "/readyz" })).json().relationships.error, undefined);
   } finally {
     await server.close();
     cleanup();

@@ -95,6 +95,8 @@ export class SnapshotWatcher {
   #loading: Promise<void> | undefined;
   #failedIdentity: string | undefined;
   #failedAt = 0;
+  /** Why the file at `path` does not open (the first line of DuckDB's error), while it does not. */
+  #failure: string | undefined;
   #options: WatcherOptions;
   #closed = false;
 
@@ -115,6 +117,14 @@ export class SnapshotWatcher {
   /** The snapshot being served, or undefined when none has been published yet. */
   current(): SnapshotHandle | undefined {
     return this.#current;
+  }
+
+  /**
+   * Why the published file cannot be read (corrupt, not a snapshot of ours), or undefined when it
+   * can, or there is none: a missing file is "not published yet", an unreadable one is not.
+   */
+  unreadable(): string | undefined {
+    return this.#failedIdentity === undefined ? undefined : this.#failure;
   }
 
   #listeners: ((handle: SnapshotHandle) => void)[] = [];
@@ -160,6 +170,7 @@ export class SnapshotWatcher {
       const previous = this.#current;
       this.#current = new SnapshotHandle(db, model, identity);
       this.#failedIdentity = undefined;
+      this.#failure = undefined;
       previous?.retire();
       for (const listener of this.#listeners) listener(this.#current);
     } catch (error) {
@@ -167,6 +178,7 @@ export class SnapshotWatcher {
       if (this.#failedIdentity !== identity) this.#options.onError?.(error);
       this.#failedIdentity = identity;
       this.#failedAt = Date.now();
+      this.#failure = (error instanceof Error ? error.message : String(error)).split("\n")[0];
     }
   }
 
