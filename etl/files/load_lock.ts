@@ -136,8 +136,10 @@ function startedAfter(ticks: string, path: string): boolean {
  */
 function linkFilled(path: string, content: string): boolean {
   const temp = `${path}.${process.pid}.${randomUUID()}`;
-  writeFileSync(temp, content, { flag: "wx" });
   try {
+    // Inside the try: on a full disk the file is created and its write fails, and the empty file
+    // would stay behind, one per failed load.
+    writeFileSync(temp, content, { flag: "wx" });
     linkSync(temp, path);
     return true;
   } catch (error) {

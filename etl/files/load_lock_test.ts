@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { acquireLoadLock, LockBusyError } from "./load_lock.ts";
+import { CAN_MOUNT, fill, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 
 const LOCK = ".relationships.lock";
 const onLinux = existsSync("/proc/self/stat");
@@ -84,6 +85,20 @@ test("acquireLoadLock() takes over a lock whose pid now belongs to another proce
       }));
     assert.deepEqual(readdirSync(dir), [], "no lock or temp file is left behind");
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("acquireLoadLock() on a full disk fails and leaves no file of its own behind", { skip: !CAN_MOUNT && "needs root and mount -t tmpfs" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "lock-full-"));
+  assert.ok(mountTmpfs(dir, "1m"));
+  try {
+    fill(dir);
+    const before = readdirSync(dir);
+    for (let i = 0; i < 3; i++) assert.throws(() => acquireLoadLock(dir, "relationships"), /ENOSPC|no space/i);
+    assert.deepEqual(readdirSync(dir), before, "no .relationships.lock.<pid>.<uuid> left, one per failed load");
+  } finally {
+    unmount(dir);
     rmSync(dir, { recursive: true, force: true });
   }
 });
