@@ -110,7 +110,10 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     }
     // Every relationship route answers 503 until the ETL has published a first version.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
-      responses["503"] = { description: "No version published yet.", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+      responses["503"] = {
+        description: "No version published yet (`no-snapshot`; the history routes answer empty lists instead), or the published file cannot be read (`snapshot-unreadable`).",
+        content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+      };
     }
     // Every contacts route reads or writes the contacts database, which may be unavailable or busy
     // (PostgreSQL) or out of memory (DuckDB): the 503 the error boundary answers, with Retry-After.

@@ -53,6 +53,11 @@ export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
   return handle;
 }
 
+/** The snapshot being served, or undefined before the first one; throws the 503 of a published file that cannot be read. */
+function servedOrNone(watcher: SnapshotWatcher): SnapshotHandle | undefined {
+  return watcher.current() ?? (watcher.unreadable() === undefined ? undefined : currentSnapshot(watcher));
+}
+
 function summary(actor: Actor): ActorSummary {
   return {
     id: actor.id,
@@ -446,10 +451,10 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "GET",
     "/versions",
     async (request, ctx) => {
-      const handle = watcher.current();
+      const handle = servedOrNone(watcher);
       const { limit, after } = pageQuery(ctx.query, "version", 50, 1000);
       // Before the first load there is simply no version: an empty list, not an error, so a
-      // first-run page can tell "nothing yet" from "broken".
+      // first-run page can tell "nothing yet" from "broken" (an unreadable file: servedOrNone's 503).
       const all = handle === undefined ? [] : await listVersions(handle);
       const page = pageAfter(all, (v): Key => [-v.version_id, v.version_id], 1, after, () => true, limit);
       const next = nextCursor("version", page);
@@ -466,7 +471,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "GET",
     "/changes",
     async (request, ctx) => {
-      const handle = watcher.current();
+      const handle = servedOrNone(watcher);
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
       if (handle === undefined) {
         if (wantsCsv(request, ctx.query)) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);

@@ -39,6 +39,10 @@ test("a published snapshot that cannot be read: relationship endpoints say so (n
     assert.equal(res.json().type, "/docs#problem-snapshot-unreadable");
     assert.match(res.json().detail, /relationships\.duckdb\) cannot be read: .+; run `npm run etl` to publish a new version/);
     assert.doesNotMatch(res.json().detail, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "no path of the server's");
+    // The history too: an empty list would read as "nothing published yet".
+    for (const path of ["/versions", "/changes", "/changes?format=csv"]) {
+      assert.equal((await raw(server.url, { path })).json().type, "/docs#problem-snapshot-unreadable", path);
+    }
     const ready = await raw(server.url, { path: "/readyz" });
     assert.equal(ready.status, 200, "contacts still serve");
     assert.equal(ready.json().relationships.open, false);
