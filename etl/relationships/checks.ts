@@ -80,6 +80,12 @@ export const CHECKS = {
     severity: "warning",
     message: (n, ex) => `${n} letter code${n === 1 ? "" : "s"} in the matrix disagree${n === 1 ? "s" : ""} with the actor list${quoted(ex)}`,
   },
+  duplicate_code: {
+    // A warning: the version is complete, but the code no longer names one actor (the API answers
+    // 409 for it, and people reading the matrix confuse the two).
+    severity: "warning",
+    message: (n, ex) => `${n} letter code${n === 1 ? " is" : "s are"} given to more than one actor${quoted(ex)}`,
+  },
   asymmetric_pair: {
     severity: "warning",
     message: (n) => `${n} pair${n === 1 ? " is" : "s are"} marked in one direction and 0 in the other`,

@@ -47,6 +47,8 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
   const ids = new Set<number>([...headerPos.keys(), ...rowById.keys(), ...listById.keys()]);
   const headerRef = (p: number) => cellRef(sheet, matrix.headerRow, matrix.firstCol + p);
   const last = matrix.firstCol + n - 1;
+  /** The cell each actor's letter code was read from, by code: a code two ids share is ambiguous. */
+  const codeCells = new Map<string, { id: number; ref: string }[]>();
 
   for (const id of [...ids].sort((a, b) => a - b)) {
     const p = headerPos.get(id);
@@ -86,9 +88,19 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
         unknown,
       );
     }
+    const code = matrixCode ?? listed?.code ?? null;
+    if (code !== null) {
+      const ref =
+        matrixCode === null
+          ? (listed!.codeRef ?? listed!.ref)
+          : row && rowCode !== null
+            ? cellRef(sheet, row.sheetRow, matrix.codeCol ?? 1)
+            : cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!);
+      codeCells.set(code, [...(codeCells.get(code) ?? []), { id, ref }]);
+    }
     byId.set(id, {
       numeric_id: id,
-      letter_code: matrixCode ?? listed?.code ?? null,
+      letter_code: code,
       actor_name: listed?.name ?? null,
       list_letter_code: listed?.code ?? null,
       in_matrix: p !== undefined || row !== undefined,
@@ -97,6 +109,11 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
       degree: 0,
       unknown_cells: unknown,
     });
+  }
+  // Codes are how people name actors (the API's /actors/A): one given to two ids is a 409 there and
+  // a likely typo in the workbook.
+  for (const [code, holders] of codeCells) {
+    if (holders.length > 1) findings.add("duplicate_code", holders.map((h) => h.ref), `${code}: ${holders.map((h) => h.id).join(", ")}`);
   }
   return [...byId.values()];
 }

@@ -54,3 +54,15 @@ test("buildActors() cross-checks the matrix and the list", async () => {
     [[1, "A", "A", "Ana", true, true, 0], [2, "B", "b", "Bea", true, true, 1], [3, "C", null, null, true, false, 2], [5, "E", "E", "Eva", false, true, null]],
   );
 });
+
+test("buildActors() names a letter code given to more than one actor, with the cells it was read from", async () => {
+  // Ids 2 and 3 both "B" in the matrix; id 5, only in the list, "A" like id 1.
+  const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]], ["A", "B", "B"]);
+  const list = [["A", 1, "Ana"], ["B", 2, "Bea"], ["B", 3, "Bruno"], ["A", 5, "Alba"]];
+  const { findings } = await model(grid, list);
+  const duplicate = findings.find((f) => f.check === "duplicate_code");
+  assert.equal(duplicate?.severity, "warning");
+  assert.equal(duplicate?.count, 2);
+  assert.deepEqual(duplicate?.cells, [`'${M}'!B3`, `'${L}'!A4`, `'${M}'!B4`, `'${M}'!B5`]);
+  assert.match(duplicate?.message ?? "", /2 letter codes are given to more than one actor \('A: 1, 5', 'B: 2, 3'\)/);
+});
