@@ -72,8 +72,13 @@ export interface Engine {
    * PostgreSQL: the read pool, where the store reads a contact with one statement).
    */
   snapshot<T>(fn: (read: SqlRunner) => Promise<T>): Promise<T>;
-  /** Rows of a query in chunks, from a cursor. */
-  stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]>;
+  /**
+   * What `fn` yields, reading for as long as the client reads. DuckDB: on a connection of its own
+   * (a slow download holds no reader) in one read transaction, so every statement `fn` runs sees
+   * one snapshot. PostgreSQL: on the pool, each statement its own snapshot (an export there is one
+   * statement, streamed from a cursor).
+   */
+  streamSnapshot<T>(fn: (read: StreamRunner) => AsyncIterable<T>): AsyncIterable<T>;
   /**
    * Runs `op` in a transaction; `committed(touched)` runs right after its commit, before the caller
    * hears. `data` describes the same write for the engine's batcher, if it has one.
@@ -100,6 +105,9 @@ export interface Engine {
   readonly withConnection?: <T>(fn: (db: Database) => Promise<T>) => Promise<T>;
   close(): Promise<void>;
 }
+
+/** What a streamed read may run: statements, and one streamed from a cursor in chunks. */
+export type StreamRunner = SqlRunner & { stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> };
 
 /** One CSV load's names: the file's own name, the rejects report to write, where work files go. */
 export interface CsvLoad {
@@ -303,11 +311,16 @@ class DuckDbEngine implements Engine {
     }
   }
 
-  async *stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> {
+  async *streamSnapshot<T>(fn: (read: StreamRunner) => AsyncIterable<T>): AsyncIterable<T> {
     // A connection of its own for as long as the client reads: a slow download holds no reader.
     const db = await this.#connectOutside();
     try {
-      yield* db.stream(sql, params);
+      await db.run("BEGIN TRANSACTION");
+      try {
+        yield* fn(db);
+      } finally {
+        await db.run("ROLLBACK").catch(() => undefined);
+      }
     } finally {
       this.#closeOutside(db);
     }
@@ -717,8 +730,8 @@ class PostgresEngine implements Engine {
     }
   }
 
-  stream(sql: string, params: readonly unknown[]): AsyncIterable<Row[]> {
-    return this.#pg.stream(sql, params);
+  streamSnapshot<T>(fn: (read: StreamRunner) => AsyncIterable<T>): AsyncIterable<T> {
+    return fn(this.#pg);
   }
 
   useBatcher(): void {

@@ -100,7 +100,7 @@ test("DuckDB: a download or Parquet export brings a trim too, without writes", a
   try {
     await engine.withConnection!((db) => db.one(DEPARTMENTS));
     await until("a trim after the export", () => trims(engine).done === 1);
-    for await (const rows of engine.stream("SELECT range AS n FROM range(3)", [])) assert.equal(rows.length, 3);
+    for await (const rows of engine.streamSnapshot((read) => read.stream("SELECT range AS n FROM range(3)", []))) assert.equal(rows.length, 3);
     await until("a trim after the download", () => trims(engine).done === 2);
   } finally {
     await engine.close();
@@ -122,7 +122,7 @@ test("DuckDB: a trim is put off while an export, a download or a read snapshot r
 
     await addDepartment(engine, "D1");
     let putOff = trims(engine).putOff;
-    const rows = engine.stream("SELECT range AS n FROM range(3)", [])[Symbol.asyncIterator]();
+    const rows = engine.streamSnapshot((read) => read.stream("SELECT range AS n FROM range(3)", []))[Symbol.asyncIterator]();
     assert.equal((await rows.next()).done, false);
     await until("a trim put off by the download", () => trims(engine).putOff > putOff);
     assert.equal(trims(engine).done, 1, "no trim while the download reads");
