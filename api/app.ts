@@ -373,6 +373,8 @@ export class App {
           "cache-control": "no-cache",
           "content-security-policy": DOCS_CSP,
           "x-content-type-options": "nosniff",
+          // Its Try it forms send writes: never inside another site's frame (clickjacking).
+          "x-frame-options": "DENY",
         });
       },
       systemDocs.docs,

@@ -11,7 +11,7 @@ type Schema = Record<string, unknown>;
 type Parameter = { name: string; in: string; required: boolean; description: string; schema?: Schema };
 
 /** The Content-Security-Policy /docs is served with: styles inline, script only from this origin. */
-export const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; base-uri 'none'";
+export const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Inline code spans: `x` becomes <code>x</code> (after escaping). */
 function md(text: unknown): string {

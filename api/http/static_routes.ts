@@ -83,9 +83,14 @@ export function staticFiles(root: string): (request: Request, segments: string[]
 
 /** A static file's answer: its bytes with their ETag, or 304 when the client has them. */
 function answerFile(request: Request, type: string, etag: string, bytes: Uint8Array): Response {
-  const headers = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+  // Never inside another site's frame: the dashboard's buttons write (same-origin, so past the
+  // cross-site write check), and a page that frames it could have the user click them (clickjacking).
+  const headers = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...NO_FRAMING };
   return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
 }
+
+/** Refuses framing by any page: CSP `frame-ancestors` for current browsers, X-Frame-Options for older ones. */
+export const NO_FRAMING = { "x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'" } as const;
 
 /** The folder's real path (symlinks resolved), or its plain absolute path while it does not exist. */
 function realFolder(root: string): string {

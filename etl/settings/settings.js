@@ -506,7 +506,11 @@ function durationOrOff(setting, fallback, minMs = 0) {
  * @returns {string}
  */
 export function withoutPassword(url) {
-  return url.replace(/:[^:@/]*@/, ":***@");
+  // The password runs from the first ':' after the user name to the LAST '@': a password may hold
+  // ':' (RFC 3986 allows it in userinfo) and, written raw, '@' or '/', and postgres.js takes it so.
+  // Masking too much (an '@' in the query) is harmless; showing part of a password is not. A libpq
+  // `key=value` string given by mistake names it as `password=`.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):.*@/is, "$1:***@").replace(/(password\s*=\s*)('[^']*'|[^&\s]*)/gi, "$1***");
 }
 
 /**
