@@ -9,7 +9,7 @@
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
 import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
-import { escapeHtml } from "./html.js";
+import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
 /** Rejected rows listed per run; the download has them all. */
@@ -219,7 +219,7 @@ export function mountContacts({ announce }) {
       const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
         .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${total} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
+      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
     } catch (error) {
       if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;

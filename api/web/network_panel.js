@@ -20,6 +20,8 @@ import { escapeHtml, formatCount } from "./html.js";
 const DRAW_ALL = 150;
 const POSITIONS_KEY = "relaciones.network.positions";
 const MAX_STORED = 3000;
+/** Search matches listed under the box (the drawing highlights every match of the page). */
+const SEARCH_LISTED = 12;
 
 /**
  * Mounts the network section.
@@ -379,8 +381,12 @@ export function mountNetwork({ announce }) {
     // The server searches every actor (names and codes, ignoring accents), not just those drawn.
     /** @type {Actor[]} */
     let found;
+    /** More actors match than the one page asked for. */
+    let more = false;
     try {
-      found = (await api.listActors({ q, sort: "degree", limit: 20 })).items;
+      const page = await api.listActors({ q, sort: "degree", limit: 20 });
+      found = page.items;
+      more = page.next_cursor !== null;
     } catch (error) {
       if (isLatest()) results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(error instanceof Error ? error.message : String(error))}</li>`;
       return;
@@ -388,10 +394,16 @@ export function mountNetwork({ announce }) {
     if (!isLatest()) return;
     highlight = new Set(found.map((a) => a.id));
     results.innerHTML = found
-      .slice(0, 12)
+      .slice(0, SEARCH_LISTED)
       .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
       .join("");
-    announce(`${found.length} ${found.length === 1 ? "actor matches" : "actors match"} "${q}"`);
+    // The page holds at most 20: with more after it, the count is "over 20", not 20.
+    const listed = Math.min(found.length, SEARCH_LISTED);
+    announce(
+      more
+        ? `More than ${found.length} actors match "${q}"; the ${listed} busiest are listed, type more to narrow`
+        : `${found.length} ${found.length === 1 ? "actor matches" : "actors match"} "${q}"${found.length > listed ? `; the ${listed} busiest are listed` : ""}`,
+    );
     draw();
   }
 

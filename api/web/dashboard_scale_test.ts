@@ -1,0 +1,68 @@
+// The dashboard at a size where pages are only part of the answer: a search that matches more
+// actors than one page, and more contacts than a thousand. Real chromium, real API, real ETL.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
+import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
+import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+
+const chromium = findChromium();
+const skip = chromium ? false : "chromium is not installed; skipping the browser tests";
+
+let browser: Browser;
+let demo: Demo;
+let scratch: string;
+let page: Page;
+
+before(async () => {
+  if (!chromium) return;
+  scratch = mkdtempSync(join(tmpdir(), "dashboard-scale-"));
+  const workbook = join(scratch, "relaciones.xlsx");
+  await writeXlsxFile(workbook, matrixWorkbook({ actors: 300, seed: 3, density: 0.05 }));
+  const contacts = join(scratch, "contacts.csv");
+  writeContactsCsv(contacts, 3000, 7);
+  demo = await startDemo({ workbook, contacts });
+  browser = await Browser.launch(chromium);
+  page = await browser.newPage({ width: 1280, height: 900 });
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+});
+
+after(async () => {
+  if (!chromium) return;
+  await browser?.close();
+  await demo?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const status = () => page.evaluate<string>("document.getElementById('status').textContent");
+
+test("an actor search matching more than one page does not say the page's size is the number of matches", { skip, timeout: 60_000 }, async () => {
+  // Every invented name has an "a" or an "á": far more than the 20 one page holds.
+  const all = (await (await fetch(`${demo.url}/actors?q=a&limit=1000`)).json()) as { items: unknown[] };
+  assert.ok(all.items.length > 20, `${all.items.length} actors match "a" on the server`);
+  await page.type("#network-search", "a");
+  await page.waitFor(`document.getElementById('status').textContent.includes('"a"')`);
+  assert.equal(await page.evaluate("document.querySelectorAll('#network-results li').length"), 12);
+  assert.doesNotMatch(await status(), /^20 actors match/, "20 is the page size, not the number of matches");
+  assert.match(await status(), /More than 20 actors match "a"/);
+  // A search that one page holds whole still says how many.
+  const name = ((await (await fetch(`${demo.url}/actors?limit=1`)).json()) as { items: { name: string }[] }).items[0].name;
+  const exact = ((await (await fetch(`${demo.url}/actors?q=${encodeURIComponent(name)}&limit=20`)).json()) as { items: unknown[]; next_cursor: string | null });
+  assert.equal(exact.next_cursor, null);
+  await page.type("#network-search", name);
+  await page.waitFor(`document.getElementById('status').textContent.includes(${JSON.stringify(`"${name}"`)})`);
+  assert.match(await status(), new RegExp(`^${exact.items.length} actors? match`));
+});
+
+test("the contacts caption writes a count of thousands as the rest of the page does", { skip, timeout: 60_000 }, async () => {
+  const total = ((await (await fetch(`${demo.url}/contacts?count=true&limit=1`)).json()) as { total: number }).total;
+  assert.ok(total >= 1000, `${total} contacts`);
+  const caption = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
+  assert.equal(caption, `${total.toLocaleString("en-US")} contacts`);
+});
