@@ -170,7 +170,13 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       if (countText !== null && countText !== "true" && countText !== "false") {
         throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
       }
-      if (wantsCsv(request, ctx.query)) return csvResponse(csvColumns, store.views(filters, order), "contacts.csv");
+      if (wantsCsv(request, ctx.query)) {
+        const rows = store.download(filters, order);
+        if (rows === undefined) {
+          throw new HttpError(503, "Too many downloads of contacts as CSV are running; retry in a few seconds", { code: "too-many-downloads", headers: { "retry-after": "5" } });
+        }
+        return csvResponse(csvColumns, rows, "contacts.csv");
+      }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
       const etag = listEtag();

@@ -144,6 +144,8 @@ export interface ContactsStoreOptions {
   pgLockTimeoutMs?: number;
   /** PostgreSQL: how long a request's statement may run before its 503 (default 30 s, PG_STATEMENT_TIMEOUT). */
   pgStatementTimeoutMs?: number;
+  /** CSV downloads of contacts that may run at once (default 4, MAX_DOWNLOADS); download() refuses more. */
+  maxDownloads?: number;
 }
 
 /** What the point-read cache holds. */
@@ -174,6 +176,8 @@ export class ContactsStore {
   readonly #cache: ByteLru<number, ContactEntry>;
   /** Whether a kept entry is current without asking (DuckDB: this process is the only writer). */
   readonly #trustCache: boolean;
+  readonly #maxDownloads: number;
+  #downloads = 0;
   /**
    * Answers of list queries (the ids and sort keys of a page, a count) by statement and values, as
    * of the current generation, DuckDB only like the point cache: a dashboard asks for the same
@@ -209,6 +213,7 @@ export class ContactsStore {
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
     this.#trustCache = engine.dialect === "duckdb";
+    this.#maxDownloads = options.maxDownloads ?? MAX_DOWNLOADS;
     this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
     this.#pointCohort = new Cohort(options.pointGatherMs ?? POINT_GATHER_MS, MAX_POINT_BATCH);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
@@ -509,6 +514,18 @@ export class ContactsStore {
    */
   views(filters: ListFilters, sort: ListSort): AsyncIterable<ContactView> {
     return this.#engine.streamSnapshot((read) => (this.#engine.dialect === "postgres" ? this.#streamAll(read, filters, sort) : this.#pages(read, filters, sort)));
+  }
+
+  /**
+   * views() for a download, or undefined when `maxDownloads` are running: each holds a connection
+   * and a read transaction for as long as its client reads, and DuckDB memory for its pages; 300
+   * stalled clients took the serving budget from every other read. The count is given back when
+   * the download ends, fails or is cancelled (a HEAD, a client gone), even before its first row.
+   */
+  download(filters: ListFilters, sort: ListSort): AsyncIterable<ContactView> | undefined {
+    if (this.#downloads >= this.#maxDownloads) return undefined;
+    this.#downloads++;
+    return whenDone(this.views(filters, sort), () => this.#downloads--);
   }
 
   async *#streamAll(read: StreamRunner, filters: ListFilters, sort: ListSort): AsyncGenerator<ContactView> {
@@ -1005,6 +1022,8 @@ export class ContactsStore {
 const ANSWER_BYTES = 4 * 1024 * 1024;
 /** Rough bytes of one row of a page's answer: its object, id and version, beside its sort key's text (counted apart). */
 const PAGE_KEY_BYTES = 96;
+/** CSV downloads of contacts at once, by default (ContactsStoreOptions.maxDownloads). */
+const MAX_DOWNLOADS = 4;
 /** Contacts a DuckDB CSV export reads per page (views()): bounded memory, whatever the export's size. */
 const EXPORT_PAGE = 10_000;
 /** Point reads read together at most (a page reads up to 1000; this bounds one statement's list). */
@@ -1102,4 +1121,40 @@ export function writtenBody(entry: ContactEntry, fixes: readonly FieldFix[]): st
 /** A stable fingerprint of a request body, to refuse an Idempotency-Key reused for a different body. */
 export function fingerprint(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
+}
+
+/**
+ * `inner`, calling `done` once when its iteration ends: finished, failed, or stopped by `return()`,
+ * which a cancelled body calls even when no row was asked for (an async generator's `finally`
+ * would not run then).
+ */
+function whenDone<T>(inner: AsyncIterable<T>, done: () => void): AsyncIterable<T> {
+  let called = false;
+  const once = () => {
+    if (!called) {
+      called = true;
+      done();
+    }
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      const it = inner[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const next = await it.next();
+            if (next.done) once();
+            return next;
+          } catch (error) {
+            once();
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          once();
+          return (await it.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }

@@ -39,6 +39,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
+  "too-many-downloads": "503: as many CSV downloads of contacts as the server runs at once (4) are running; retry after `Retry-After` seconds.",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
@@ -119,7 +120,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     // (PostgreSQL) or out of memory (DuckDB): the 503 the error boundary answers, with Retry-After.
     if (doc.tag === "contacts" && responses["503"] === undefined) {
       responses["503"] = {
-        description: "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`) or stopped (`database-invalidated`); retry after `Retry-After` seconds.",
+        description: "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`), or too many CSV downloads run (`too-many-downloads`); retry after `Retry-After` seconds.",
         headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
       };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
+import { until } from "../../scripts/testing/until.ts";
 
 const ROWS = 60_000;
 const BUDGET_MB = 24;
@@ -71,6 +72,47 @@ test("the CSV export reads in pages but on one snapshot: a contact a write moves
       assert.equal((text.match(/^\d+,/gm) ?? []).length, total, "every contact once");
       assert.equal((text.match(new RegExp(`^${first.id},`, "gm")) ?? []).length, 1, "the moved contact once");
       assert.doesNotMatch(text, /Zzzz/, "as it was when the download began");
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("CSV downloads at once are bounded: one more is a 503 with Retry-After, and the slot comes back when a download is cancelled, ends, or was a HEAD", { timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir("csv-export-");
+  try {
+    const csv = join(dir, "contacts.csv");
+    // About 4 MB of CSV: a download that reads one chunk cannot have finished.
+    writeContactsCsv(csv, 30_000, 9);
+    const load = await etlCli(["--only", "contacts", "--contacts", csv, "--data-dir", dir, "--contacts-export", "off"]);
+    assert.equal(load.code, 0, load.stderr || load.stdout);
+    const server = await testServer(dir, { contacts: { maxDownloads: 1 } });
+    const url = `${server.url}/contacts?format=csv`;
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(url, { method: "HEAD" })).status, 200, "a HEAD gives its slot back");
+      const stalled = await fetch(url);
+      const reader = stalled.body!.getReader();
+      await reader.read();
+      const refused = await fetch(url);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get("retry-after"), "5");
+      assert.equal(((await refused.json()) as { type: string }).type, "/docs#problem-too-many-downloads");
+      await reader.cancel();
+      // The server hears of the cancel when its next write fails: wait for that, not for a time.
+      let whole = "";
+      await until("the cancelled download's slot is back", async () => {
+        const next = await fetch(url);
+        if (next.status !== 200) {
+          await next.body?.cancel();
+          return false;
+        }
+        whole = await next.text();
+        return true;
+      });
+      assert.ok(whole.length > 1_000_000, "the download after it is whole");
+      assert.equal((await fetch(url, { method: "HEAD" })).status, 200, "and a finished download gives its slot back");
     } finally {
       await server.close();
     }
