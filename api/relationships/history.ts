@@ -17,6 +17,8 @@ export interface ChangeFilter {
   actor: number | null;
   entity: "actor" | "pair" | null;
   change: "added" | "removed" | "changed" | null;
+  /** Only pairs with both actors among these ids (null = any). */
+  among: number[] | null;
 }
 
 const COUNT_KEYS = ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"] as const;
@@ -68,6 +70,7 @@ export async function changesPage(
       after === undefined ? null : Number(after[0]),
       after === undefined ? null : after[1],
       limit + 1,
+      filter.among,
     ]),
   );
   const more = rows.length > limit;

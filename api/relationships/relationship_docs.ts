@@ -38,6 +38,8 @@ const summaryRef = ref("ActorSummary", actorSummarySchema);
 
 /** The most actors `GET /relationships/subgraph` takes in `include`. */
 export const MAX_INCLUDE = 20;
+/** The most actor ids `GET /changes` takes in `among` (the most a subgraph draws is 1,000). */
+export const MAX_AMONG = 1000;
 
 /** The docs of the relationship routes, by handler. */
 export const relationshipDocs = {
@@ -174,6 +176,11 @@ export const relationshipDocs = {
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
       { name: "actor", description: `Only changes of this actor or of its pairs: ${ACTOR_REF}`, schema: { type: "string" } },
+      {
+        name: "among",
+        description: `Only changes of pairs whose two actors are both in this comma-separated list of ids (at most ${MAX_AMONG}): what a drawing of those actors marks.`,
+        schema: { type: "string" },
+      },
       {
         name: "kind",
         description: "`actor` or `pair`, `added`, `removed` or `changed`, or both as `pair-added`.",

@@ -12,7 +12,7 @@ import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } 
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { CHANGE_COLUMNS, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
+import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
@@ -279,12 +279,23 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
     throw new HttpError(400, `kind must be actor, pair, added, removed, changed or entity-change such as pair-added; got '${kind.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   const actorText = query.get("actor");
+  const amongText = query.get("among");
+  let among: number[] | null = null;
+  if (amongText !== null && amongText !== "") {
+    const ids = amongText.split(",");
+    if (ids.length > MAX_AMONG || !ids.every((id) => /^\d{1,10}$/.test(id))) {
+      throw new HttpError(400, `among must be at most ${MAX_AMONG} actor ids separated by commas; got '${amongText.slice(0, 40)}'`, { code: "bad-parameter" });
+    }
+    // An id past INTEGER names no actor: left out rather than a 500 from DuckDB's cast.
+    among = ids.map(Number).filter((id) => id <= MAX_ID);
+  }
   return {
     version: versionText === null || versionText === "" ? null : Number(versionText),
     since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
     actor: actorText === null || actorText === "" ? null : filterActor(model, actorText),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
+    among,
   };
 }
 

@@ -474,3 +474,38 @@ test("relationship endpoints refuse what they cannot answer, before any precondi
     cleanup();
   }
 });
+
+test("GET /changes?among= gives the pair changes among a set of actors (what a drawing of them marks), however many other changes come first", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships } = await import("../../etl/relationships/mod.ts");
+    const { cells, writeVersion } = await import("../../scripts/testing/workbooks.ts");
+    const ids = Array.from({ length: 40 }, (_, i) => i + 1);
+    const workbook = join(dir, "in.xlsx");
+    for (const seed of [1, 2]) {
+      // Version 2 renames every actor too: its actor changes come before its pair changes.
+      await writeVersion(workbook, { ids, cell: cells(seed, { density: 0.4 }), code: (id) => `C${id}`, name: (id) => `N${id} v${seed}` });
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    }
+    const server = await testServer(dir);
+    try {
+      type Row = { entity: string; person_a: number | null; person_b: number | null };
+      const all = (await raw(server.url, { path: "/changes?version=2&limit=1000" })).json().items as Row[];
+      assert.equal(all.slice(0, 40).every((c) => c.entity === "actor"), true, "the first page's first rows are actors");
+      const drawn = new Set([3, 5, 8, 13, 21]);
+      const expected = all.filter((c) => c.entity === "pair" && drawn.has(c.person_a!) && drawn.has(c.person_b!));
+      assert.ok(expected.length > 0, "some pair among them changed");
+      const among = await raw(server.url, { path: `/changes?version=2&kind=pair&among=${[...drawn].join(",")}&limit=1000` });
+      assert.equal(among.status, 200, among.text);
+      assert.deepEqual(among.json().items, (await raw(server.url, { path: "/changes?version=2&limit=1000" })).json().items.filter((c: Row) => expected.some((e) => e.person_a === c.person_a && e.person_b === c.person_b && c.entity === "pair")));
+      for (const bad of ["x", "1,,2", Array.from({ length: 1001 }, (_, i) => i + 1).join(",")]) {
+        assert.equal((await raw(server.url, { path: `/changes?among=${bad}` })).status, 400, bad.slice(0, 20));
+      }
+      assert.deepEqual((await raw(server.url, { path: "/changes?among=9999999999" })).json().items, [], "an id past INTEGER matches nothing");
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});

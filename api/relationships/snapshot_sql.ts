@@ -81,5 +81,6 @@ export const SNAPSHOT_CHANGES_PAGE = `
     and ($4::VARCHAR is null or entity = $4)
     and ($5::VARCHAR is null or change = $5)
     and ($6::INTEGER is null or version_id < $6 or (version_id = $6 and rowid > $7::BIGINT))
+    and ($9::INTEGER[] is null or (list_contains($9::INTEGER[], person_a) and list_contains($9::INTEGER[], person_b)))
   order by version_id desc, rowid
   limit $8`;

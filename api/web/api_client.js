@@ -257,7 +257,7 @@ export async function listVersions(limit = 50) {
  *
  * @example
  * const { items } = await listChanges({ version: 3, limit: 1000 });
- * @param {{ version?: number, since?: string, actor?: number | string, kind?: string, limit?: number }} [params]
+ * @param {{ version?: number, since?: string, actor?: number | string, kind?: string, among?: string, limit?: number }} [params]  among: comma-separated actor ids, the pairs between them
  * @returns {Promise<Page<Change>>}
  */
 export async function listChanges(params = {}) {

@@ -83,7 +83,7 @@ async function loadAll() {
       matrixCells.catch(() => {}); // reported through matrix.load()
       await Promise.all([
         changes.then((page) => runs.show({ runs: runList, version, changes: page.items, moreChanges: page.next_cursor !== null })).catch((e) => void problems.push(failed("Runs", e))),
-        changes.then((page) => network.load({ versionId: version.version_id, changes: page.items })).catch((e) => {
+        changes.then((page) => network.load({ versionId: version.version_id, changes: page.items, complete: page.next_cursor === null })).catch((e) => {
           network.empty("The network could not be loaded.");
           problems.push(failed("Network", e));
         }),

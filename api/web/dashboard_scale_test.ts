@@ -10,6 +10,7 @@ import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+import { until } from "../../scripts/testing/until.ts";
 
 const chromium = findChromium();
 const skip = chromium ? false : "chromium is not installed; skipping the browser tests";
@@ -65,4 +66,33 @@ test("the contacts caption writes a count of thousands as the rest of the page d
   assert.ok(total >= 1000, `${total} contacts`);
   const caption = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
   assert.equal(caption, `${total.toLocaleString("en-US")} contacts`);
+});
+
+test("the network marks the changed pairs among the actors it draws, when the version's first page of changes holds only renames", { skip, timeout: 180_000 }, async () => {
+  const { cells, writeVersion } = await import("../../scripts/testing/workbooks.ts");
+  const dir = mkdtempSync(join(tmpdir(), "dashboard-marks-"));
+  const ids = Array.from({ length: 1100 }, (_, i) => i + 1);
+  // Version 2 renames every actor (1,100 changes, before any pair's in the history) and redraws the pairs.
+  const version = (seed: number) => ({ ids, cell: cells(seed, { density: 0.01 }), code: (id: number) => `C${id}`, name: (id: number) => `Actor ${id} v${seed}` });
+  const v1 = join(dir, "v1.xlsx");
+  await writeVersion(v1, version(1));
+  const marks = await startDemo({ workbook: v1, contacts: null });
+  const tab = await browser.newPage({ width: 1280, height: 900 });
+  try {
+    const v2 = join(dir, "v2.xlsx");
+    await writeVersion(v2, version(2));
+    const loaded = await marks.etl(["--workbook", v2, "--only", "relationships"]);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    await until("the API serves version 2", async () => ((await (await fetch(`${marks.url}/versions?limit=1`)).json()) as { current_version_id: number }).current_version_id === 2);
+    const first = (await (await fetch(`${marks.url}/changes?version=2&limit=1000`)).json()) as { items: { entity: string }[]; next_cursor: string | null };
+    assert.ok(first.items.every((c) => c.entity === "actor") && first.next_cursor !== null, "the first page holds renames only");
+    await tab.goto(`${marks.url}/`);
+    await tab.waitFor("document.body.dataset.loaded === 'true'", 60_000);
+    await tab.waitFor("document.querySelector('#network-graph svg') !== null", 30_000);
+    const marked = await tab.evaluate<number>("document.querySelectorAll('#network-graph .edge.added, #network-graph .edge.changed, #network-graph .edge.removed').length");
+    assert.ok(marked > 0, "changed pairs among the drawn actors are marked");
+  } finally {
+    await marks.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -23,6 +23,9 @@ const MAX_STORED = 3000;
 /** Search matches listed under the box (the drawing highlights every match of the page). */
 const SEARCH_LISTED = 12;
 
+/** Changed pairs among the drawn actors marked at most (one page of GET /changes). */
+const MARKS_PAGE = 1000;
+
 /**
  * Mounts the network section.
  *
@@ -30,7 +33,7 @@ const SEARCH_LISTED = 12;
  * const network = mountNetwork({ announce });
  * await network.load({ version, changes });
  * @param {{ announce: (message: string) => void }} options
- * @returns {{ load: (served: { versionId: number, changes: readonly Change[] }) => Promise<void>, empty: (message: string) => void, showPair: (a: number, b: number) => Promise<void> }}
+ * @returns {{ load: (served: { versionId: number, changes: readonly Change[], complete?: boolean }) => Promise<void>, empty: (message: string) => void, showPair: (a: number, b: number) => Promise<void> }}
  */
 export function mountNetwork({ announce }) {
   const graph = byId("network-graph", HTMLElement);
@@ -46,6 +49,13 @@ export function mountNetwork({ announce }) {
   let versionId = 0;
   /** @type {Map<string, "added" | "changed" | "removed">} */
   let changed = new Map();
+  /**
+   * Whether the served changes given to load() are all of the version's: when they are not (a page
+   * of a version that changed thousands of pairs), the marks are asked for the drawn actors.
+   */
+  let complete = true;
+  /** The drawn actors have more changed pairs than one page of marks holds. */
+  let marksCut = false;
   /** The actor whose neighbourhood is drawn instead of the busiest, or null. @type {number | null} */
   let around = null;
   /** @type {number[]} */
@@ -205,11 +215,13 @@ export function mountNetwork({ announce }) {
   }
 
   /**
-   * @param {{ versionId: number, changes: readonly Change[] }} served
+   * @param {{ versionId: number, changes: readonly Change[], complete?: boolean }} served
    */
   async function load(served) {
     versionId = served.versionId;
+    complete = served.complete !== false;
     changed = pairChanges(served.changes);
+    marksCut = false;
     around = null;
     include = [];
     pair = null;
@@ -238,6 +250,13 @@ export function mountNetwork({ announce }) {
     sub = await api.subgraph({ limit: around === null ? Math.max(limit, 1) : limit, around, include });
     // A graph small enough to draw whole is drawn whole, whatever N says.
     if (around === null && sub.total_actors > sub.actors.length && sub.total_actors <= DRAW_ALL) sub = await api.subgraph({ limit: DRAW_ALL });
+    if (!complete) {
+      // The version's first page of changes may hold none of these actors' pairs (at 3,000 actors
+      // it held only renames): the pairs among the drawn actors are asked for instead.
+      const marks = await api.listChanges({ version: versionId, kind: "pair", among: sub.actors.map((a) => a.id).join(","), limit: MARKS_PAGE });
+      changed = pairChanges(marks.items);
+      marksCut = marks.next_cursor !== null;
+    }
     const all = around === null && sub.actors.length >= sub.total_actors;
     for (const el of limitSelect.parentElement?.querySelectorAll("[for=network-limit], #network-limit") ?? []) /** @type {HTMLElement} */ (el).hidden = all && sub.total_actors <= DRAW_ALL;
     layout();
@@ -247,6 +266,7 @@ export function mountNetwork({ announce }) {
       : all
         ? `${formatCount(sub.total_actors)} actors, ${formatCount(sub.pairs.length)} pairs`
         : `Showing the ${formatCount(sub.actors.length)} busiest of ${formatCount(sub.total_actors)} actors (${formatCount(sub.pairs.length)} of ${formatCount(sub.total_pairs)} pairs); search to find others.`;
+    if (marksCut) note.textContent += ` Changes are marked on the first ${formatCount(MARKS_PAGE)} changed pairs among them.`;
     reset.hidden = around === null;
     draw();
     fit();
