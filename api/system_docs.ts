@@ -36,7 +36,7 @@ export const systemDocs = {
   readyz: {
     summary: "Readiness: databases open, latest relationship version and ETL runs",
     tag: "system",
-    description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a count. A missing relationship snapshot (nothing published yet) does not make the API unready; the relationship endpoints answer 503 until one exists.",
+    description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a count. A missing relationship snapshot (nothing published yet) does not make the API unready, nor does one that cannot be read (`relationships.error` says why); the relationship endpoints answer 503 until a readable one is published.",
     responses: { "200": { description: "Ready.", schema: readinessSchema.json }, "503": { description: "Not ready (the same document, `status: not-ready`).", schema: readinessSchema.json } },
   },
   openapi: {

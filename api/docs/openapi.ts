@@ -41,7 +41,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
   "too-many-downloads": "503: as many CSV downloads of contacts as the server runs at once (4) are running; retry after `Retry-After` seconds.",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
-  "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`).",
+  "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
@@ -109,7 +109,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["413"] ??= { description: "Body over the size limit.", content: problem };
       responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
     }
-    // Every relationship route answers 503 until the ETL has published a first version.
+    // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = {
         description: "No version published yet (`no-snapshot`; the history routes answer empty lists instead), or the published file cannot be read (`snapshot-unreadable`).",
@@ -117,10 +117,14 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       };
     }
     // Every contacts route reads or writes the contacts database, which may be unavailable or busy
-    // (PostgreSQL) or out of memory (DuckDB): the 503 the error boundary answers, with Retry-After.
+    // (PostgreSQL), out of memory or out of disk (DuckDB): the 503 the error boundary answers, with Retry-After.
     if (doc.tag === "contacts" && responses["503"] === undefined) {
       responses["503"] = {
-        description: "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`), or too many CSV downloads run (`too-many-downloads`); retry after `Retry-After` seconds.",
+        description:
+          "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`)" +
+          // Only the contacts list streams a download, and only downloads are counted.
+          (route.method === "GET" && path === "/contacts" ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
+          "; retry after `Retry-After` seconds.",
         headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
       };

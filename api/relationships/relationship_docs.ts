@@ -166,6 +166,7 @@ export const relationshipDocs = {
       "200": { description: "A page of versions; `current` marks the one being served.", schema: versionsAnswerSchema.json },
       "304": { description: "Not modified." },
       "400": { description: "Unknown parameter, bad limit or cursor." },
+      "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },
   changes: {
@@ -193,6 +194,7 @@ export const relationshipDocs = {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format." },
+      "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },
 } satisfies Record<string, RouteDoc>;

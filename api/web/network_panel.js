@@ -31,7 +31,7 @@ const MARKS_PAGE = 1000;
  *
  * @example
  * const network = mountNetwork({ announce });
- * await network.load({ version, changes });
+ * await network.load({ versionId: version.version_id, changes: page.items, complete: page.next_cursor === null });
  * @param {{ announce: (message: string) => void }} options
  * @returns {{ load: (served: { versionId: number, changes: readonly Change[], complete?: boolean }) => Promise<void>, empty: (message: string) => void, showPair: (a: number, b: number) => Promise<void> }}
  */

@@ -18,7 +18,7 @@ export interface Layout {
 
 /**
  * Returns the layout of `scan`'s header for `record`. Names match after trimming, without regard
- * to case, in any order. Throws ContactsCsvError (empty_file, duplicate_column, missing_column).
+ * to case, in any order. Throws ContactsCsvError (empty-file, duplicate-column, missing-column).
  *
  * @example
  * ```ts

@@ -5,7 +5,8 @@
  * PostgreSQL with `COPY ... FROM STDIN` (streamed from files DuckDB wrote, never through JavaScript
  * objects) into temp tables, and ONE transaction upserts them. Other API processes may write
  * meanwhile: new people are inserted with ON CONFLICT DO NOTHING and links likewise, so a
- * concurrent create never fails the load.
+ * concurrent create never fails the load, and a deadlock with an API write that PostgreSQL breaks
+ * by rolling the load back runs the transaction again (LOAD_ATTEMPTS attempts in all).
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";

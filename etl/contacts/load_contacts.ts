@@ -1,8 +1,10 @@
 /**
- * `npm run etl`'s contacts step: load a CSV into `<data-dir>/contacts.duckdb`, or, while the API
- * runs (it holds the file's write lock), hand the CSV to the API, which runs the same ingestion on
- * its own connection between its other writes. Either way one contacts RunRecord is appended to
- * runs.jsonl, here and only here, and the rejects are written as a CSV report.
+ * `npm run etl`'s contacts step: load a CSV into `<data-dir>/contacts.duckdb` (or PostgreSQL with
+ * `databaseUrl`), or, while the API runs (it holds the file's write lock), hand the CSV to the API,
+ * which runs the same ingestion on its own connection between its other writes. Either way one
+ * contacts RunRecord is appended to runs.jsonl, here and only here (with, first, the run of an
+ * earlier direct or PostgreSQL load killed after its COMMIT: recover_run.ts), and the rejects are
+ * written as a CSV report.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";

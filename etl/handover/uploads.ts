@@ -64,8 +64,9 @@ export function placeUpload(dataDir: string, csvPath: string, id: string): { nam
 }
 
 /**
- * Removes everything in the uploads folder (the API calls it at start-up: nothing can be loading
- * then) and returns how many files it removed.
+ * Removes everything in the uploads folder and returns how many files it removed. The API calls it
+ * at start-up once it holds contacts.duckdb, whose lock proves no other API or direct load of this
+ * data dir is loading one; on PostgreSQL, where those share the folder, it calls cleanStaleUploads.
  *
  * @example
  * ```ts
@@ -87,7 +88,9 @@ export const STALE_UPLOAD_MS = 6 * 60 * 60_000;
 
 /**
  * Removes the copies in the uploads folder last written more than `maxAgeMs` ago (a load killed
- * after placing its copy, with no API start since to empty the folder) and returns how many.
+ * after placing its copy, with no API start since to empty the folder) and returns how many. Each
+ * contacts load calls it, and so does an API on PostgreSQL at start-up, where a younger copy may be
+ * another process's running load.
  *
  * @example
  * ```ts

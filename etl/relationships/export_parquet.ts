@@ -52,6 +52,8 @@ export function parquetPath(dir: string, table: string, version: number): string
  * Writes the live snapshot (version `version`) to `dir` as Parquet, with whatever earlier versions
  * are missing there, and returns what it did. Never throws: a failure is returned as
  * `{ status: "failed", error }` (temp files removed), for the run record; the load stays published.
+ * A folder holding a version of the live history written by another run (a shared PARQUET_DIR) is
+ * such a failure, since files are never rewritten.
  *
  * @example
  * ```ts

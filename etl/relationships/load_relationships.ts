@@ -396,7 +396,7 @@ export class RelationshipLoad {
 /**
  * Returns the published version as `run` (the last succeeded load in the run log) knows it, when
  * the live snapshot is provably the file that run published (last written between the run's start
- * and finish), else null. This keeps DuckDB out of a load until the hash says the file is new: an
+ * and finish, give or take 20 ms, or 1 s where mtimes are whole seconds), else null. This keeps DuckDB out of a load until the hash says the file is new: an
  * unchanged file (the daily run, usually) is skipped without loading the driver at all, and a new
  * one does not wait for a DuckDB open of the live file before it starts reading. A snapshot
  * replaced by hand, or a crash between publishing and logging, fails the check and

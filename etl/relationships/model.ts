@@ -26,7 +26,7 @@ export type Direction = boolean | null;
 
 /**
  * Returns one ActorRecord per id in the matrix or the list, sorted by id (degree 0 until
- * `forEachPair()` fills it), and records the cross-sheet findings.
+ * `forEachPair()` fills it), and records the cross-sheet findings, `duplicate_code` among them.
  *
  * @example
  * ```ts

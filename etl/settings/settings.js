@@ -454,7 +454,9 @@ function onOff(value) {
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
- * Parses a duration: `250ms`, `5s`, `10m`, `1h`. Throws SettingsError naming `from` otherwise.
+ * Parses a duration, in whole milliseconds: `250ms`, `5s`, `10m`, `1h`. Throws SettingsError naming
+ * `from` otherwise, and for one that rounds to 0 (under half a millisecond: PostgreSQL would take
+ * 0 for "no limit") or is over 7 days.
  *
  * @example
  * ```ts
@@ -494,9 +496,10 @@ function durationOrOff(setting, fallback, minMs = 0) {
 }
 
 /**
- * Returns `url` with the password of its `user:password@` part replaced by `***`, for messages and
- * logs (DATABASE_URL may hold one). Text, not URL parsing: it must also work on a value refused as
- * unparsable.
+ * Returns `url` with the password of its `user:password@` part replaced by `***` (everything from
+ * the first ':' after the user name to the last '@', as a password may hold both), and that of a
+ * libpq `password=` given by mistake, for messages and logs (DATABASE_URL may hold one). Text, not
+ * URL parsing: it must also work on a value refused as unparsable.
  *
  * @example
  * ```ts
