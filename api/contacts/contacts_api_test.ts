@@ -458,6 +458,12 @@ test("POST /imports/contacts ingests a CSV on the API's connection and refreshes
     }
     const absent = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"nothing-here.csv"}' });
     assert.equal(absent.status, 404, absent.text);
+    // An upload that is there but cannot be loaded is the file's 422, not "no such upload".
+    mkdirSync(join(dir, "uploads"), { recursive: true });
+    writeFileSync(join(dir, "uploads", "mixed.csv"), "first_name,last_name,email\r\nAnn,Lee,ann@example.com\nBob,Ray,bob@example.com\n");
+    const mixed = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"mixed.csv","source_name":"mixed.csv"}' });
+    assert.equal(mixed.status, 422, mixed.text);
+    assert.match(mixed.json().detail, /mixed\.csv' mixes line ends/);
     // A link planted in the uploads folder is not followed (found by a chaos test: it read /etc/passwd).
     const secret = join(dir, "secret.csv");
     writeFileSync(secret, "first_name,last_name,email\nTop,Secret,top@secret.example\n");

@@ -5,7 +5,7 @@
  * store, which commits them.
  */
 import { randomUUID } from "node:crypto";
-import { lstatSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
@@ -363,7 +363,9 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           }
           if (error instanceof ContactsCsvError) {
             // The message names our copy; the client knows the file by its own name.
-            const status = error.code === "unreadable" && !written ? 404 : 422;
+            // 404 only for an upload that is not there: one that is, but cannot be loaded (its
+            // lines end in two ways), is the file's 422 like any other.
+            const status = error.code === "unreadable" && !written && !existsSync(path) ? 404 : 422;
             throw new HttpError(status, error.message.replaceAll(path, sourceName), { code: error.code === "unreadable" ? "bad-upload" : error.code });
           }
           throw error;
