@@ -161,6 +161,8 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
     ? await tx.all<{ name: string; definition: string }>(
         `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
           WHERE i.schemaname = current_schema() AND i.tablename = $1
+            -- Only the owner may drop and build an index: a role granted only reads and writes keeps them.
+            AND pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass), 'USAGE')
             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`,
         [record.table],
       )

@@ -98,7 +98,10 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
       await tx.run("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
       // Transaction-scoped: released by COMMIT or ROLLBACK, and by the server if this process dies.
       await tx.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.migrations'))");
-      await tx.run(SCHEMA_MIGRATIONS);
+      // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
+      // granted only reads and writes (README) could not start. Created only when missing.
+      const present = await tx.one<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+      if (!present?.present) await tx.run(SCHEMA_MIGRATIONS);
       const pending = await checkHistory(tx, files, dir);
       for (const file of pending) {
         current = file;

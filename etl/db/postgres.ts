@@ -23,7 +23,16 @@ export interface PostgresOptions {
   /** PostgreSQL's lock_timeout and statement_timeout for this pool's sessions, in ms (default: the server's). */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** Seconds a pooled connection may sit idle before it is closed (default POSTGRES_IDLE_TIMEOUT_S). */
+  idleTimeoutS?: number;
 }
+
+/**
+ * A pooled connection idle this long is closed. Without it a burst left every API process holding
+ * its 16 connections for good, and on a server with the default 100 (or a provider's smaller
+ * limit) analysts and `npm run etl` were refused ("too many clients") until an API restarted.
+ */
+export const POSTGRES_IDLE_TIMEOUT_S = 10;
 
 /** A PostgreSQL error's SQLSTATE (`23505` unique violation...) and constraint, when it is one. */
 export function postgresErrorOf(error: unknown): { code: string; constraint: string | undefined } | undefined {
@@ -159,6 +168,7 @@ export class PostgresDatabase implements SqlRunner {
       max: options.max ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
+      idle_timeout: options.idleTimeoutS ?? POSTGRES_IDLE_TIMEOUT_S,
       transform: { undefined: null },
       connection: {
         application_name: options.applicationName ?? "relaciones",
@@ -204,15 +214,29 @@ export class PostgresDatabase implements SqlRunner {
    */
   async session<T>(fn: (session: SqlRunner & { copyIn(sql: string, source: Readable): Promise<void> }) => Promise<T>): Promise<T> {
     const reserved: Reserved = await this.#sql.reserve();
+    // The client never settles a statement sent on a reserved connection the server has closed (a
+    // restart, a failover: porsager/postgres#1154), and `release()` would hand that dead connection
+    // back to the pool, where the next statements hang the same way. So once a statement fails
+    // because the connection is gone, the session's later ones (a ROLLBACK, the clean-up) fail at
+    // once with that error, and the connection is not released: the client reconnects it.
+    let lost: unknown;
+    const guarded = <T>(work: () => Promise<T>): Promise<T> => {
+      if (lost !== undefined) return Promise.reject(lost);
+      return work().catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) lost ??= error;
+        throw error;
+      });
+    };
+    const inner = runner(reserved);
     try {
       return await fn({
-        ...runner(reserved),
-        async copyIn(sql: string, source: Readable) {
-          await pipeline(source, await reserved.unsafe(sql).writable());
-        },
+        run: (text, params) => guarded(() => inner.run(text, params)),
+        all: (text, params, options) => guarded(() => inner.all(text, params, options)),
+        one: (text, params, options) => guarded(() => inner.one(text, params, options)),
+        copyIn: (sql: string, source: Readable) => guarded(async () => pipeline(source, await reserved.unsafe(sql).writable())),
       });
     } finally {
-      reserved.release();
+      if (lost === undefined) reserved.release();
     }
   }
 

@@ -1,0 +1,50 @@
+// A session (the connection a PostgreSQL load reserves for its temp tables, COPY and transaction)
+// whose connection the server closes: PostgreSQL restarted or stopped during `npm run etl`. Before,
+// the statement after the failed one (the load's ROLLBACK, its DROP TABLE) never settled, and the
+// loader exited with code 13 and no message, no run in runs.jsonl, no alert; in the API the request
+// hung and its pooled connection went back to the pool dead. Real PostgreSQL (the backend is ended
+// with pg_terminate_backend, as a fast shutdown ends each one); skipped without a server.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PostgresDatabase } from "./mod.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
+
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test("a session whose connection the server closed fails its later statements at once, and the pool goes on", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  const url = await postgresDatabaseFor("session-lost");
+  const pg = await PostgresDatabase.connect(url, { max: 1 });
+  const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  try {
+    const outcome = within(10_000, "the session", pg.session(async (session) => {
+      const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+      await session.run("CREATE TEMP TABLE _t (a integer)");
+      await session.run("BEGIN");
+      await admin.run("SELECT pg_terminate_backend($1)", [pid]);
+      try {
+        await session.run("INSERT INTO _t SELECT 1 FROM pg_sleep(0.2)");
+        assert.fail("the statement on a terminated backend succeeded");
+      } finally {
+        // What the load does next: roll back, then clean up.
+        await assert.rejects(within(5_000, "ROLLBACK", session.run("ROLLBACK")));
+      }
+    }));
+    await assert.rejects(outcome, (error: Error) => !/still pending/.test(error.message));
+    // The pool has one connection: the dead one must not have been handed back. A statement may
+    // still fail with the server's goodbye (57P01, answered 503 by the API); none may hang.
+    let rows: unknown;
+    for (let attempt = 1; attempt <= 3 && rows === undefined; attempt++) {
+      rows = await within(5_000, "a statement on the pool", pg.all("SELECT 1 AS one")).catch((error: Error) => {
+        if (/still pending/.test(error.message)) throw error;
+        return undefined;
+      });
+    }
+    assert.deepEqual(rows, [{ one: 1 }]);
+  } finally {
+    await pg.close();
+    await admin.close();
+  }
+});
