@@ -1,8 +1,8 @@
 /**
  * One streaming pass over a CSV file: its SHA-256, its header and separator, whether its bytes are
- * UTF-8 (`_utf8_check.ts`), and a SPARSE map from record number to physical line. DuckDB's read_csv parses the data; it cannot say on which physical line a
- * record starts when earlier fields hold quoted newlines, and users need the line their editor
- * shows. Only the records where the line offset changes (after a quoted newline) and the blank
+ * UTF-8 (`_utf8_check.ts`), and a SPARSE map from record number to physical line. DuckDB's
+ * read_csv parses the data; it cannot say on which physical line a record starts when earlier
+ * fields hold quoted newlines, and users need the line their editor shows. Only the records where the line offset changes (after a quoted newline) and the blank
  * lines are kept, so memory is one 4 MiB chunk plus O(multi-line records + blank lines), whatever
  * the file's size. This scanner only counts; it never decides values.
  */
