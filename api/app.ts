@@ -312,7 +312,12 @@ export class App {
         contacts: { open: contactsOpen, backend: this.contacts.backend, count },
         relationships:
           handle === undefined
-            ? { open: false, version_id: null, ...(this.snapshot.unreadable() === undefined ? {} : { error: this.snapshot.unreadable() }) }
+            ? {
+                open: false,
+                version_id: null,
+                // DuckDB's message names the file by its path on the server: not for clients (as currentSnapshot()).
+                ...(this.snapshot.unreadable() === undefined ? {} : { error: this.snapshot.unreadable()!.replaceAll(this.snapshot.path, "relationships.duckdb").slice(0, 300) }),
+              }
             : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },

@@ -17,6 +17,8 @@ export interface ServerOptions extends AppOptions {
   log?: ((line: string) => void) | false;
   /** How long without requests before V8's garbage is collected (default IDLE_COLLECT_MS). */
   idleCollectMs?: number;
+  /** How long a streamed answer waits for a client that reads nothing (default 60 s; tests set less). */
+  writeStallMs?: number;
 }
 
 /** A listening server. */
@@ -91,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       write?.(logLine(exchange));
     },
     onError: (error) => logToStderr("Unexpected error while answering", error),
+    writeStallMs: options.writeStallMs,
   });
   const inFlight = new Set<import("node:http").ServerResponse>();
   // V8 keeps the requests' garbage while the API idles: collected once it goes quiet (collect_garbage.ts).

@@ -5,6 +5,7 @@
 // all of them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -101,5 +102,24 @@ test("CSV downloads at once are bounded: one more is a 503 with Retry-After, and
     });
     assert.ok(whole.length > 1_000_000, "the download after it is whole");
     assert.equal((await fetch(url, { method: "HEAD" })).status, 200, "and a finished download gives its slot back");
+  });
+});
+
+test("a client that stops reading a download is let go after the stall limit, and its slot comes back", { timeout: 180_000 }, async () => {
+  // A paused browser download, a stuck proxy, or on purpose: it never reads again and never closes.
+  // 14 MB of CSV: more than the socket buffers take while the client reads nothing.
+  await withLoaded(100_000, 10, { contacts: { maxDownloads: 1 }, writeStallMs: 300 }, async (server) => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const first = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      socket.write(`GET /contacts?format=csv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      await first;
+      socket.pause();
+      await until("the stalled client's slot is back", async () => (await fetch(`${server.url}/contacts?format=csv`, { method: "HEAD" })).status === 200);
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -1151,6 +1151,10 @@ function whenDone<T>(inner: AsyncIterable<T>, done: () => void): AsyncIterable<T
           }
         },
         async return(value?: unknown) {
+          // Given back at once, not after the inner return(): given back after it, a HEAD's slot
+          // was still taken when the client's next request came (the download tests). So a
+          // return() that arrives while a page is being read lets a new download start before that
+          // page's connection closes: the bound is exceeded by one, for the length of a page query.
           once();
           return (await it.return?.(value)) ?? { done: true, value: undefined };
         },

@@ -77,9 +77,13 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
   stats?: BodyStats;
   /** Overrides of the lingering close's bounds. */
   linger?: Partial<LingerLimits>;
+  /** How long a streamed body waits for a client that reads nothing before it gives up on it (default WRITE_STALL_MS). */
+  writeStallMs?: number;
 }
 
 const MiB = 1024 * 1024;
+/** How long a streamed body waits for a client that reads nothing before it gives up on it. */
+const WRITE_STALL_MS = 60_000;
 const BOOT = Date.now().toString(36).slice(-4);
 let counter = 0;
 
@@ -208,7 +212,7 @@ export function nodeListener<A extends Admitted = Admitted>(
         result = Promise.reject(error);
       }
       result.then(
-        (response) => writeResponse(res, response, onError),
+        (response) => writeResponse(res, response, onError, options.writeStallMs),
         (error) => {
           onError(error);
           if (!res.headersSent) writeFixed(res, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request"));
@@ -366,7 +370,7 @@ function writeFixed(res: ServerResponse, status: number, headers: Record<string,
   res.end(bytes);
 }
 
-function writeResponse(res: ServerResponse, response: Response, onError: (error: unknown) => void): void {
+function writeResponse(res: ServerResponse, response: Response, onError: (error: unknown) => void, stallMs = WRITE_STALL_MS): void {
   if (response instanceof LightResponse) {
     const parts = (response as LightResponse).fastParts();
     if (parts !== undefined) {
@@ -388,13 +392,14 @@ function writeResponse(res: ServerResponse, response: Response, onError: (error:
     res.end();
     return;
   }
-  void pump(body.getReader(), res).catch((error) => {
+  void pump(body.getReader(), res, stallMs).catch((error) => {
     onError(error);
     res.destroy();
   });
 }
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse): Promise<void> {
+
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, stallMs: number): Promise<void> {
   let closed = false;
   res.once("close", () => {
     if (!res.writableFinished) {
@@ -407,7 +412,11 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
     if (done || closed) break;
     if (!res.write(value)) {
       await new Promise<void>((resolve) => {
+        // A client that takes no byte for stallMs is gone (or stalling on purpose): what it holds
+        // (a download slot, a database connection and its read transaction) must come back.
+        const stalled = setTimeout(() => res.destroy(), stallMs);
         const go = () => {
+          clearTimeout(stalled);
           res.off("drain", go);
           res.off("close", go);
           resolve();

@@ -153,7 +153,11 @@ export class SnapshotWatcher {
       const stat = statSync(this.path, { bigint: true });
       identity = `${stat.ino}-${stat.mtimeNs}-${stat.size}`;
     } catch {
-      return; // Not published yet (or mid-rename on an odd filesystem): keep what we have.
+      // Not published yet (or mid-rename on an odd filesystem): keep what we have. A file that
+      // failed to open and is gone is no longer "unreadable": nothing is published.
+      this.#failedIdentity = undefined;
+      this.#failure = undefined;
+      return;
     }
     if (identity === this.#current?.identity) return;
     // A file that failed to open is retried every 2 s (a transient error must not stick), not every poll.

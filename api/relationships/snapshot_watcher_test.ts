@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { SnapshotWatcher } from "./snapshot_watcher.ts";
 import { publishSnapshot, SMALL_GRAPH, tempDir } from "../../scripts/testing/api_server.ts";
 
@@ -41,5 +42,22 @@ test("SnapshotWatcher swaps to a replaced file and closes the old one only after
   } finally {
     await watcher.close();
     cleanup();
+  }
+});
+
+test("SnapshotWatcher: an unreadable file that is then removed is 'not published yet' again, not unreadable", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-"));
+  const path = join(dir, "relationships.duckdb");
+  writeFileSync(path, "not a duckdb file at all".repeat(1000));
+  const watcher = await SnapshotWatcher.start(path, { pollMs: 60_000 });
+  try {
+    assert.notEqual(watcher.unreadable(), undefined, "the corrupt file is reported");
+    rmSync(path);
+    await watcher.check();
+    assert.equal(watcher.current(), undefined);
+    assert.equal(watcher.unreadable(), undefined);
+  } finally {
+    await watcher.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

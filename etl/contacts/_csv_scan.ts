@@ -126,7 +126,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
       bytes += n;
       utf8.chunk(chunk, base);
       const invalid = utf8.result.firstInvalid;
-      if (invalidLine === 0 && invalid >= 0) invalidLine = line + lineEnds(chunk, Math.max(0, invalid - base));
+      if (invalidLine === 0 && invalid >= 0) invalidLine = line + lineEnds(chunk, Math.max(0, invalid - base), previousCR);
       // Only quotes and line ends matter: jump from one to the next (Buffer.indexOf, native) instead
       // of looking at every byte in JavaScript (0.8-1.1 s for a 127 MB file). Each byte's next
       // position is kept until passed, so each is searched for once per chunk.
@@ -203,10 +203,10 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   };
 }
 
-/** The line ends (LF, CRLF or CR) in `chunk` before `end`. */
-function lineEnds(chunk: Buffer, end: number): number {
+/** The line ends (LF, CRLF or CR) in `chunk` before `end`; `afterCR`: the chunk before ended with a CR, already counted. */
+function lineEnds(chunk: Buffer, end: number, afterCR: boolean): number {
   let ends = 0;
-  for (let i = 0; i < end; i++) {
+  for (let i = afterCR && chunk[0] === LF ? 1 : 0; i < end; i++) {
     if (chunk[i] === LF) ends++;
     else if (chunk[i] === CR && chunk[i + 1] !== LF) ends++;
   }

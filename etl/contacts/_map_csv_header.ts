@@ -25,7 +25,7 @@ export interface Layout {
  * mapCsvHeader({ header: ["email", "first_name", "last_name"], headerBlank: false }, contactRecord, "x.csv").fields; // [["first_name", 1], ...]
  * ```
  */
-export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, record: RecordDefinition, file: string): Layout {
+export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Partial<Pick<CsvScan, "separator">>, record: RecordDefinition, file: string): Layout {
   if (scan.headerBlank) {
     throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
@@ -59,7 +59,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank">, reco
   }
   if (missing.length > 0) {
     const list = missing.map((m) => `'${m}'`).join(", ");
-    const header = scan.header.join(",");
+    const header = scan.header.join(scan.separator ?? ",");
     // A spreadsheet saved with another separator (Excel in many locales uses ';') reads as one column.
     const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
     // UTF-16 (Excel's "Unicode text") reads as UTF-8 with a NUL byte beside every ASCII letter.

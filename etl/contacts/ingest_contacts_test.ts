@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Database, PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
+import { ContactsCsvError, ingestContacts, planLoad, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { defaultMigrationsDir, defaultPostgresMigrationsDir, migrate, migratePostgres } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
@@ -841,4 +841,14 @@ test("ingestContacts() reads a CSV separated by semicolons (Excel's CSV where th
     assert.equal(s.contacts, 1);
     assert.equal((await db.one<{ c: string }>("SELECT company_name AS c FROM contacts"))!.c, "Acme, S.A.");
   });
+});
+
+test("planLoad() quotes a ';' header with its ';' when a column is missing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hdrsep-"));
+  try {
+    const path = csv(dir, "nombre;apellido;correo\nAna;Ruiz;a@x\n");
+    assert.throws(() => planLoad(path, {}), (e: Error) => /its header is: nombre;apellido;correo/.test(e.message) || assert.fail(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

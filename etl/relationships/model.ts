@@ -96,7 +96,9 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
           : row && rowCode !== null
             ? cellRef(sheet, row.sheetRow, matrix.codeCol ?? 1)
             : cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!);
-      codeCells.set(code, [...(codeCells.get(code) ?? []), { id, ref }]);
+      // Keyed as the API looks a code up (relationship_model.ts byCode: in any case).
+      const key = code.toUpperCase();
+      codeCells.set(key, [...(codeCells.get(key) ?? []), { id, ref }]);
     }
     byId.set(id, {
       numeric_id: id,

@@ -66,3 +66,9 @@ test("buildActors() names a letter code given to more than one actor, with the c
   assert.deepEqual(duplicate?.cells, [`'${M}'!B3`, `'${L}'!A4`, `'${M}'!B4`, `'${M}'!B5`]);
   assert.match(duplicate?.message ?? "", /2 letter codes are given to more than one actor \('A: 1, 5', 'B: 2, 3'\)/);
 });
+
+test("buildActors() takes codes as the API looks them up, in any case: 'A' and 'a' on two actors are a duplicate_code", async () => {
+  const grid = usersGrid([[0, 1], [1, 0]], ["A", "B"]);
+  const { findings } = await model(grid, [["A", 1, "Ana"], ["B", 2, "Bea"], ["a", 5, "Alba"]]);
+  assert.match(findings.find((f) => f.check === "duplicate_code")?.message ?? "", /'A: 1, 5'/);
+});
