@@ -298,6 +298,7 @@ export class App {
   /** Readiness: both databases open (or no snapshot published yet) and the last ETL runs. */
   async readiness(): Promise<{ ready: boolean; body: Infer<typeof readinessSchema> }> {
     const handle = this.snapshot.current();
+    const unreadable = this.snapshot.unreadable();
     let contactsOpen = this.contacts.isOpen;
     // One count query: it also proves the contacts database answers (PostgreSQL may be down).
     const count = contactsOpen ? await this.contacts.count().catch(() => null) : null;
@@ -312,12 +313,7 @@ export class App {
         contacts: { open: contactsOpen, backend: this.contacts.backend, count },
         relationships:
           handle === undefined
-            ? {
-                open: false,
-                version_id: null,
-                // DuckDB's message names the file by its path on the server: not for clients (as currentSnapshot()).
-                ...(this.snapshot.unreadable() === undefined ? {} : { error: this.snapshot.unreadable()!.replaceAll(this.snapshot.path, "relationships.duckdb").slice(0, 300) }),
-              }
+            ? { open: false, version_id: null, ...(unreadable === undefined ? {} : { error: unreadable }) }
             : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },

@@ -39,8 +39,7 @@ export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
       // Not "nothing published yet": the file is there and something is wrong with it.
       throw new HttpError(
         503,
-        // DuckDB's message names the file by its path on the server: not for clients.
-        `The published relationship snapshot (relationships.duckdb) cannot be read: ${unreadable.replaceAll(watcher.path, "relationships.duckdb").slice(0, 300)}; ` +
+        `The published relationship snapshot (relationships.duckdb) cannot be read: ${unreadable}; ` +
           "run `npm run etl` to publish a new version from the workbook, or `npm run etl -- --restore N` to serve a kept one",
         { code: "snapshot-unreadable", headers: { "retry-after": "30" } },
       );

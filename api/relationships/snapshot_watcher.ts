@@ -4,6 +4,7 @@
  * the old file finish on it (reference count), and it is closed when the last one releases it.
  */
 import { statSync } from "node:fs";
+import { basename } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { loadRelationshipModel, type RelationshipModel } from "./relationship_model.ts";
 
@@ -121,7 +122,9 @@ export class SnapshotWatcher {
 
   /**
    * Why the published file cannot be read (corrupt, not a snapshot of ours), or undefined when it
-   * can, or there is none: a missing file is "not published yet", an unreadable one is not.
+   * can, or there is none: a missing file is "not published yet", an unreadable one is not. Fit for
+   * clients (the 503s, /readyz): the first line of DuckDB's message, at most 300 characters, with the
+   * file's path on the server replaced by its name (onError gets the whole error, path included).
    */
   unreadable(): string | undefined {
     return this.#failedIdentity === undefined ? undefined : this.#failure;
@@ -182,7 +185,7 @@ export class SnapshotWatcher {
       if (this.#failedIdentity !== identity) this.#options.onError?.(error);
       this.#failedIdentity = identity;
       this.#failedAt = Date.now();
-      this.#failure = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+      this.#failure = (error instanceof Error ? error.message : String(error)).split("\n")[0].replaceAll(this.path, basename(this.path)).slice(0, 300);
     }
   }
 
