@@ -448,8 +448,7 @@ export class ContactsStore {
     // it: slower for a broad filter, but a narrow one, the usual count, is spared its scan.
     if (withTotal) total = countApart ? counted : more ? await this.#count(filters, within) : entries.length;
     const last = shown.at(-1);
-    const nextKey: PageKey | undefined =
-      more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
+    const nextKey: PageKey | undefined = more && last !== undefined ? pageKeyOf(last) : undefined;
     return { entries, nextKey, ...(total === undefined ? {} : { total }) };
   }
 
@@ -549,7 +548,7 @@ export class ContactsStore {
       }
       const last = shown.at(-1);
       if (keys.length <= EXPORT_PAGE || last === undefined) return;
-      after = [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)];
+      after = pageKeyOf(last);
     }
   }
 
@@ -1121,6 +1120,11 @@ export function writtenBody(entry: ContactEntry, fixes: readonly FieldFix[]): st
 /** A stable fingerprint of a request body, to refuse an Idempotency-Key reused for a different body. */
 export function fingerprint(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
+}
+
+/** The cursor key after a page's last row: its sort key (text, or a number) and its id. */
+function pageKeyOf(row: { id: unknown; sort_key: unknown }): PageKey {
+  return [typeof row.sort_key === "string" ? row.sort_key : Number(row.sort_key), Number(row.id)];
 }
 
 /**
