@@ -91,7 +91,7 @@ export function isTransientConflict(error: unknown): boolean {
  * (how Debian's package listens, and authenticates a local user by name) and `?port=` its port. The
  * client takes neither from the query (it would send them to the server as settings), so they become
  * options. A local server is cheaper to reach by its socket: a statement on loopback TCP cost the
- * API about 0.3 ms of CPU in its socket write alone (README, Benchmarks).
+ * API about 0.3 ms of CPU in its socket write alone (design/system/benchmarks.md).
  *
  * @example
  * ```ts
