@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,6 +118,25 @@ test("loadContacts() loads directly when no API runs, and records the run", asyn
     } finally {
       db.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loadContacts() reads a CSV from a named pipe (README: --contacts <(gunzip -c ...)), once, into its copy", { skip: process.platform === "win32" }, async () => {
+  const dir = tempDir();
+  try {
+    const pipe = join(dir, "contacts.csv");
+    const made = spawnSync("mkfifo", [pipe]);
+    assert.equal(made.status, 0, String(made.stderr));
+    // Another process writes it, as a shell's `<(...)` does; the content rides in its arguments
+    // because the load reads the pipe synchronously, so this process could not feed a writer.
+    spawn("sh", ["-c", 'printf "%s" "$2" > "$1"', "sh", pipe, GOOD], { stdio: "ignore" });
+    const dataDir = join(dir, "data");
+    const result = await loadContacts({ csvPath: pipe, dataDir });
+    assert.equal(result.via, "direct");
+    assert.deepEqual([result.inserted, result.rejected], [2, 2]);
+    assert.equal(readRuns(dataDir)[0].file?.size, Buffer.byteLength(GOOD));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

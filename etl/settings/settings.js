@@ -176,7 +176,7 @@ export const SETTINGS = [
     key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
     defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
     description:
-      "`postgres://user:password@host:5432/db`, or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP: design/system/benchmarks.md): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
+      "`postgres://user:password@host:5432/db`, or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
     key: "pgLockTimeoutMs", env: "PG_LOCK_TIMEOUT", flag: "pg-lock-timeout", placeholder: "DURATION", commands: ["start"],
