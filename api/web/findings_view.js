@@ -35,6 +35,7 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   row_without_id: { title: "Row with values but no id", unit: ["row", "rows"] },
   invalid_value: { title: "Cell holding something other than 0 or 1", unit: ["cell", "cells"] },
   formula_not_calculated: { title: "Formula saved without its result", unit: ["cell", "cells"] },
+  list_error_value: { title: "Error in the actor list (read as blank)", unit: ["cell", "cells"] },
   cell_beyond_header: { title: "Value right of the header's last id", unit: ["cell", "cells"] },
   header_gap: { title: "Hole in the header row of ids", unit: ["cell", "cells"] },
   rows_not_found: { title: "Matrix rows without ids", unit: ["row", "rows"] },

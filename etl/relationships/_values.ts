@@ -1,6 +1,6 @@
 // Value helpers shared by the matrix and list readers. Workbooks written by other tools store ids
 // as numbers or as numeric text ("12"), so both count.
-import type { CellValue } from "../xlsx/mod.ts";
+import { CellError, UNCALCULATED, type CellValue } from "../xlsx/mod.ts";
 
 /** Returns a positive integer id held by the cell, or null. */
 export function asId(value: CellValue): number | null {
@@ -12,10 +12,14 @@ export function asId(value: CellValue): number | null {
   return null;
 }
 
-/** Returns trimmed text that is not an id, or null (numbers, blanks, booleans, errors). */
+/**
+ * Returns trimmed text that is not an id, or null (numbers, blanks, booleans, errors). Composed
+ * (NFC): a code typed as N + combining tilde (macOS, a paste from a PDF) looks like Ñ but compared
+ * unequal, so the matrix and the list "disagreed" on 'Ñ vs Ñ' and the API's /actors/Ñ missed it.
+ */
 export function asText(value: CellValue): string | null {
   if (typeof value !== "string") return null;
-  const text = value.trim();
+  const text = value.trim().normalize("NFC");
   if (text.length === 0 || asId(text) !== null) return null;
   return text;
 }
@@ -49,6 +53,11 @@ export function asMatrixValue(value: CellValue): 0 | 1 | "blank" | null {
     number = Number(text);
   } else return null;
   return number === 0 ? 0 : number === 1 ? 1 : null;
+}
+
+/** Returns true for a formula saved without its result (openpyxl and other libraries write no `<v>`). */
+export function isUncalculated(value: CellValue): boolean {
+  return value instanceof CellError && value.code === UNCALCULATED;
 }
 
 /** Renders a value for a finding's message. */

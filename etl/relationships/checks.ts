@@ -43,7 +43,7 @@ export const CHECKS = {
   formula_not_calculated: {
     severity: "error",
     message: (n) =>
-      `${n} matrix cell${n === 1 ? " holds a formula" : "s hold formulas"} saved without ${n === 1 ? "its result" : "their results"}: the file was written by a program that does not calculate formulas; open it in Excel or LibreOffice, save it, and load it again`,
+      `${n} cell${n === 1 ? " holds a formula" : "s hold formulas"} saved without ${n === 1 ? "its result" : "their results"}: the file was written by a program that does not calculate formulas; open it in Excel or LibreOffice, save it, and load it again`,
   },
   cell_beyond_header: {
     // A warning, not an error: a notes column beside the matrix is common and harmless, and the
@@ -51,6 +51,11 @@ export const CHECKS = {
     // so the cells are named.
     severity: "warning",
     message: (n, ex) => `${n} cell${n === 1 ? " lies" : "s lie"} right of the matrix (no header id above ${n === 1 ? "it" : "them"}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
+  },
+  list_error_value: {
+    // A warning: the actor and its relationships are complete; only its id, code or name is missing.
+    severity: "warning",
+    message: (n, ex) => `${n} actor list cell${n === 1 ? " holds an error" : "s hold errors"} instead of an id, a code or a name and ${n === 1 ? "is" : "are"} read as blank${quoted(ex)}`,
   },
   row_without_id: {
     severity: "warning",

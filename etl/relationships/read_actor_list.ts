@@ -3,8 +3,8 @@
  * next to text fixes the columns; titles and header rows above it have no id and are skipped, so
  * the table may move down or right.
  */
-import type { SheetRow } from "../xlsx/mod.ts";
-import { asId, asText, show } from "./_values.ts";
+import { CellError, type SheetRow } from "../xlsx/mod.ts";
+import { asId, asText, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -47,6 +47,13 @@ export async function readActorList(
     let code: string | null = null;
     let name: string | null = null;
     for (const cell of row.cells) {
+      const inTable = cell.col === layout.idCol || cell.col === layout.codeCol || cell.col === layout.nameCol;
+      // An error (a VLOOKUP's #N/A) is no code and no name: shown as text it was published as the
+      // actor's name "#N/A". Read as blank and named; a formula never calculated is reported above.
+      if (inTable && cell.value instanceof CellError) {
+        if (!isUncalculated(cell.value)) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
+        continue;
+      }
       if (cell.col === layout.idCol) id = asId(cell.value);
       else if (cell.col === layout.codeCol) code = asText(cell.value) ?? nonBlank(show(cell.value));
       else if (cell.col === layout.nameCol) name = nonBlank(show(cell.value));
@@ -67,6 +74,11 @@ export async function readActorList(
   // read before it wait (all of them when no row has both: then the most complete layout is used).
   const waiting: SheetRow[] = [];
   for await (const row of rows) {
+    // A formula saved without its result leaves an id, a code or a name unknown: an id column of
+    // =B5+1 written by openpyxl dropped those actors from the list with a not_in_list warning only.
+    for (const cell of row.cells) {
+      if (isUncalculated(cell.value)) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
+    }
     if (layout === null || completeness(layout) < 2) {
       const found = findLayout(row);
       if (found && (layout === null || (found.idCol === layout.idCol && completeness(found) > completeness(layout)))) layout = found;
@@ -105,7 +117,8 @@ function findLayout(row: SheetRow): Layout | null {
   return null;
 }
 
+/** Trimmed and composed (NFC, as `asText()`), or null when blank. */
 function nonBlank(text: string): string | null {
-  const trimmed = text.trim();
+  const trimmed = text.trim().normalize("NFC");
   return trimmed.length === 0 ? null : trimmed;
 }

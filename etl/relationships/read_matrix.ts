@@ -6,8 +6,8 @@
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
  */
-import { CellError, UNCALCULATED, type Cell, type PackColumns, type SheetRow } from "../xlsx/mod.ts";
-import { asId, asMatrixValue, asText, show } from "./_values.ts";
+import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import { asId, asMatrixValue, asText, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -96,6 +96,13 @@ export async function readMatrix(
   let rowsWithoutId = 0;
 
   for await (const row of rows) {
+    // A formula saved without its result is unknown wherever it sits: in a header id, a row id or a
+    // code as much as in a matrix cell (an openpyxl script writing the header as =C1+1 cut the
+    // matrix after its literal ids, and half the relationships went unknown with warnings only).
+    // Packed cells are plain numbers, so only the row's Cells need a look.
+    for (const cell of row.cells) {
+      if (isUncalculated(cell.value)) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
+    }
     // Until the first data row, a longer run of ids wins: a title row with two adjacent years
     // above the matrix must not be taken for its header.
     const candidate: Header | null = !header || out.length === 0 ? findHeader(row) : null;
@@ -212,15 +219,14 @@ export async function readMatrix(
       }
       const value = cell.value;
       const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
-      if (bit === "blank") continue;
+      if (bit === "blank" || (bit === null && isUncalculated(value))) continue; // reported above
       if (cell.col > last) {
         // No header id above it: the value cannot be placed, but it must not vanish silently.
         findings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
       if (bit === null) {
-        if (value instanceof CellError && value.code === UNCALCULATED) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
-        else findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
+        findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
       const p = cell.col - first;

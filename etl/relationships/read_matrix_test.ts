@@ -316,7 +316,7 @@ test("readMatrix() refuses formulas saved without their results, instead of read
     const f = findings.find((x) => x.check === "formula_not_calculated");
     assert.equal(f?.severity, "error", JSON.stringify(findings));
     assert.deepEqual(f?.cells, [`'${S}'!C4`, `'${S}'!C5`, `'${S}'!D5`]);
-    assert.match(f!.message, /3 matrix cells hold formulas saved without their results.*open it in Excel or LibreOffice, save it/);
+    assert.match(f!.message, /3 cells hold formulas saved without their results.*open it in Excel or LibreOffice, save it/);
     assert.equal(findings.find((x) => x.check === "invalid_value"), undefined);
   }
 });
