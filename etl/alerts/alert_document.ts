@@ -34,16 +34,21 @@ export interface AlertDocument {
 }
 
 /**
- * Returns true when `run` deserves an alert: it failed, or it has a finding at or above `minSeverity`.
+ * Returns true when `run` deserves an alert: it failed, or it loaded and has a finding at or above
+ * `minSeverity`. A skip never does: it loaded nothing, and the findings it carries (an unchanged
+ * contacts CSV repeats its last load's) were alerted with that load, so each daily skip would
+ * send the same alert again.
  *
  * @example
  * ```ts
  * alertDue({ ...run, status: "failed" }, "error"); // true
  * alertDue({ ...run, status: "succeeded", findings: [{ severity: "warning", ... }] }, "error"); // false
+ * alertDue({ ...run, status: "skipped", findings: [{ severity: "error", ... }] }, "error"); // false
  * ```
  */
 export function alertDue(run: RunRecord, minSeverity: Severity): boolean {
-  return run.status === "failed" || run.findings.some((f) => RANK[f.severity] >= RANK[minSeverity]);
+  if (run.status === "failed") return true;
+  return run.status === "succeeded" && run.findings.some((f) => RANK[f.severity] >= RANK[minSeverity]);
 }
 
 /**

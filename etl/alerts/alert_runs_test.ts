@@ -38,6 +38,15 @@ test("alertDue() alerts on failed runs and on findings at or above the minimum s
   assert.equal(alertDue(run({ status: "skipped" }), "info"), false);
 });
 
+test("alertDue() is false for a skipped run whatever findings it carries (an unchanged contacts CSV repeats its last load's)", () => {
+  // Seen: every daily load of an unchanged CSV with rejected rows alerted again, and with
+  // ALERT_MIN_SEVERITY=warning every unchanged file did (its "Unchanged since" warning).
+  const unchangedSince: Finding = { check: "contacts.file", severity: "warning", message: "Unchanged since the load of 2026-03-02T00:00:00.000Z", cells: [], count: 1 };
+  assert.equal(alertDue(run({ kind: "contacts", status: "skipped", findings: [badCell, unchangedSince] }), "error"), false);
+  assert.equal(alertDue(run({ kind: "contacts", status: "skipped", findings: [unchangedSince] }), "warning"), false);
+  assert.equal(alertDue(run({ kind: "contacts", status: "succeeded", findings: [badCell, unchangedSince] }), "error"), true);
+});
+
 test("alertDocument() is a chat message and a machine-readable run with cell references and links", () => {
   const doc = alertDocument(run({ status: "failed", error: { code: "invalid-data", message: "Cell F5 is 'x'; the previous version stays published" }, findings: [asymmetric, badCell] }), {
     baseUrl: "https://relaciones.example.org/",
