@@ -88,7 +88,8 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
       exportContacts: options.contactsExport,
       ...(options.wait ? { lockWaitMs: WAIT_MS } : {}),
     });
-    return { status: "succeeded", summary };
+    // An unchanged file is a skip in runs.jsonl; --json and npm start's log say the same.
+    return { status: summary.unchanged_since === undefined ? "succeeded" : "skipped", summary };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown; result?: ContactsOutcome["summary"] };
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);

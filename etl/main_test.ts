@@ -114,6 +114,17 @@ test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes ther
     assert.equal(summary.contacts.status, "succeeded");
     for (const name of ["relationships.duckdb", "contacts.duckdb", "runs.jsonl"]) assert.ok(existsSync(join(dataDir, name)), name);
     assert.ok(!existsSync(join(elsewhere, "data")), "nothing is written under the working directory");
+
+    // The same files again: both skips, in --json as in runs.jsonl (contacts said "succeeded").
+    const again = await cli(["--json"], { ...process.env, DATA_DIR: dataDir }, elsewhere);
+    assert.equal(again.code, 0, again.stderr);
+    const second = JSON.parse(again.stdout.trim().split("\n").at(-1)!);
+    assert.equal(second.relationships.status, "skipped");
+    assert.equal(second.contacts.status, "skipped");
+    assert.match(second.contacts.summary.unchanged_since, /^\d{4}-/);
+    assert.equal(readFileSync(join(dataDir, "runs.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).at(-1).status, "skipped");
+    const human = await cli([], { ...process.env, DATA_DIR: dataDir }, elsewhere);
+    assert.match(human.stdout, /Contacts: contacts\.csv is unchanged since/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,8 +10,9 @@ import type { Finding, RunAlert } from "./runs/mod.ts";
 /** What the contacts step did (the contacts module records the run itself). */
 export interface ContactsOutcome {
   /**
-   * "skipped": no contacts file at the data dir's default path, and none was asked for; or another
-   * contacts load of the data dir was running (`error.code` "busy").
+   * "skipped", as its run in runs.jsonl: the file was unchanged since the last load (`summary`
+   * says since when); no contacts file at the data dir's default path, and none was asked for; or
+   * another contacts load of the data dir was running (`error.code` "busy").
    */
   status: "succeeded" | "failed" | "skipped";
   summary?: LoadContactsResult;
@@ -34,7 +35,7 @@ export function formatOutcome(outcome: EtlOutcome): string[] {
   if (r) lines.push(...formatRelationships(r));
   const c = outcome.contacts;
   if (c) {
-    if (c.status === "succeeded" && c.summary) lines.push(...formatContacts(c.summary));
+    if (c.status !== "failed" && c.summary) lines.push(...formatContacts(c.summary));
     else if (c.status === "skipped") lines.push(`Contacts: skipped: ${c.error?.message}`);
     else lines.push(`Contacts: FAILED: ${c.error?.message}`, ...(c.summary ? formatContacts(c.summary).slice(1) : []));
   }
