@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
-import { childProcessLoad, startScheduler, type Scheduler } from "../etl/schedule/mod.ts";
+import { childProcessLoad, startScheduler, type ChildLoad, type Scheduler } from "../etl/schedule/mod.ts";
 import { etlChildEnv, readSettings, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
@@ -25,7 +25,7 @@ Options (each also read from the environment variable named; a flag wins):
 ${settingsHelp("start").join("\n")}
   --help                show this help`;
 
-function startSchedule(settings: Settings): Scheduler | undefined {
+function startSchedule(settings: Settings): { scheduler: Scheduler; loads: ChildLoad } | undefined {
   if (!settings.schedule) return undefined;
   const { workbook, contactsCsv: contacts } = settings;
   // Each load is `etl/main.ts --json` in a child process: a huge or crashing load cannot take the
@@ -43,7 +43,7 @@ function startSchedule(settings: Settings): Scheduler | undefined {
       if (result.exitCode !== 0 && result.stderr) process.stderr.write(terminalText(result.stderr.slice(-2000)));
     },
   });
-  return startScheduler({
+  const scheduler = startScheduler({
     workbook,
     contacts,
     dataDir: settings.dataDir,
@@ -61,6 +61,7 @@ function startSchedule(settings: Settings): Scheduler | undefined {
     prepareLoad: runLoad.prepare,
     onError: (error, reason) => logToStderr(`Scheduled ETL load (${reason}) failed:`, error instanceof Error ? error.message : error),
   });
+  return { scheduler, loads: runLoad };
 }
 
 /**
@@ -156,7 +157,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   const localUrl = settings.host === "0.0.0.0" || settings.host === "::" ? server.url.replace(/\/\/[^/]+:/, "//127.0.0.1:") : server.url;
   // The signal listeners first: until one is registered a SIGTERM ends the process outright (no
   // graceful stop, api.json left behind), and api.json is what tells tools they may send one.
-  let scheduler: Scheduler | undefined;
+  let schedule: { scheduler: Scheduler; loads: ChildLoad } | undefined;
   let apiJson: string | undefined;
   const finished = new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -164,18 +165,21 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       if (stopping) return;
       stopping = true;
       logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
-      scheduler?.stop();
-      server.close().then(
-        () => {
-          if (apiJson !== undefined) removeApiInfo(apiJson);
-          resolveExit(0);
-        },
-        (error) => {
-          logToStderr("Shutdown failed:", error);
-          if (apiJson !== undefined) removeApiInfo(apiJson);
-          resolveExit(1);
-        },
-      );
+      schedule?.scheduler.stop();
+      // The load child first: left running it outlived us, writing after the API closed (see close()).
+      (schedule?.loads.close() ?? Promise.resolve())
+        .then(() => server.close())
+        .then(
+          () => {
+            if (apiJson !== undefined) removeApiInfo(apiJson);
+            resolveExit(0);
+          },
+          (error) => {
+            logToStderr("Shutdown failed:", error);
+            if (apiJson !== undefined) removeApiInfo(apiJson);
+            resolveExit(1);
+          },
+        );
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
@@ -183,7 +187,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   apiJson = writeApiInfo(settings.dataDir, localUrl);
   if (exportMs === null) warnStaleExport(settings);
   try {
-    scheduler = startSchedule(settings);
+    schedule = startSchedule(settings);
   } catch (error) {
     // A bad ETL_DAILY_AT must not keep contacts offline: serve, and say why loads will not run.
     logToStderr("Cannot start the ETL schedule:", error instanceof Error ? error.message : error);

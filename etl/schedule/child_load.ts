@@ -50,8 +50,14 @@ export interface ChildLoad {
   (reason: LoadReason): Promise<ChildLoadResult>;
   /** Starts the child for the next load now, unless one is waiting; it waits `standbyMs` at most. */
   prepare(): void;
-  /** Ends the child waiting for the next load (it also ends by itself when this process exits). */
-  close(): void;
+  /**
+   * Ends the child waiting for the next load and the one running a load, and resolves once that one
+   * has exited. For shutting down: a load child outlived `npm start` (the kernel does not end
+   * children with their parent), went on writing after the API had closed, and failed its contacts
+   * hand-over to the API that was gone, a failed run and an alert for a plain restart. A load is
+   * made to survive being killed (the lock is taken over, the next load finishes what it left).
+   */
+  close(): Promise<void>;
   /** The pid of the child waiting for the next load, if one is. */
   waitingPid(): number | null;
 }
@@ -81,6 +87,7 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
   const env = options.env ?? process.env;
   let closed = false;
   let waiting: Standby | null = null;
+  let working: Run | null = null;
   let expiry: NodeJS.Timeout | null = null;
   const dismiss = () => {
     if (expiry) clearTimeout(expiry);
@@ -96,6 +103,8 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
   };
 
   const runLoad = async (reason: LoadReason): Promise<ChildLoadResult> => {
+    // Closed while the scheduler was between loads: start none (a plain error, as for a failed spawn).
+    if (closed) throw new Error("The load was not started: the scheduled loads were closed");
     const only = loadOnly(reason);
     const ahead = waiting;
     waiting = null;
@@ -108,16 +117,24 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
       const extra = only ? ["--only", only] : [];
       run = new Run(spawn(process.execPath, [...args, ...extra], { stdio: ["ignore", "pipe", "pipe"], env }), false);
     }
+    if (closed) run.child.kill();
+    working = run;
     if (run.child.pid !== undefined) options.onStart?.(run.child.pid, reason);
-    const result = await run.finished(reason);
+    const result = await run.finished(reason).finally(() => {
+      if (working === run) working = null;
+    });
     options.onResult?.(result);
     return result;
   };
   return Object.assign(runLoad, {
     prepare,
-    close() {
+    async close() {
       closed = true;
       dismiss();
+      const run = working;
+      if (!run) return;
+      run.child.kill();
+      await run.exited();
     },
     waitingPid: () => waiting?.pid ?? null,
   });
@@ -144,6 +161,11 @@ class Run {
       child.once("error", (error) => resolve({ code: null, signal: null, error }));
       child.once("close", (code, signal) => resolve({ code, signal }));
     });
+  }
+
+  /** Resolves once the child has exited (or could not start). */
+  async exited(): Promise<void> {
+    await this.#exit;
   }
 
   /** Resolves once the child has exited: a plain error if it could not start at all. */

@@ -10,6 +10,7 @@
  * ```
  */
 export {
+  changedSinceLastLoad,
   isStale,
   lastGoodLoad,
   loadOnly,
@@ -19,6 +20,7 @@ export {
   systemClock,
   watchFile,
   type Clock,
+  type FileWatcher,
   type LoadReason,
   type Scheduler,
   type SchedulerOptions,

@@ -5,9 +5,10 @@
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { readRuns, type RunKind } from "../runs/mod.ts";
-import { parseDailyAt } from "../settings/mod.js";
+import { isUrl, parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -54,8 +55,9 @@ export function isStale(lastSuccess: Date | null, now: number, maxAgeMs = DAY_MS
 
 /**
  * Returns when the last good load of `kind` finished, from runs.jsonl; null when there is none. A
- * relationship load is good when it verified the workbook (succeeded, or skipped as unchanged); a
- * contacts load when it succeeded (it has no skip: an unchanged CSV loads as "unchanged" rows).
+ * load is good when it verified its file: succeeded, or skipped it as unchanged (a contacts CSV
+ * too: its skip was once not counted, so every start-up after a day without a new CSV loaded it
+ * again, to be skipped again).
  *
  * @example
  * ```ts
@@ -68,10 +70,41 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i];
     // A skip for a busy lock verified nothing: the load holding the lock may yet fail.
-    const verified = run.status === "skipped" && kind === "relationships" && run.error?.code !== "busy";
+    const verified = run.status === "skipped" && run.error?.code !== "busy";
     if (run.kind === kind && (run.status === "succeeded" || verified)) return new Date(run.finished_at);
   }
   return null;
+}
+
+/**
+ * Resolves true when the file at `path` is not the one the last load of `kind` read (another size
+ * or SHA-256 than runs.jsonl records), false when it is, when it is missing, or when no load of
+ * `kind` read a file yet (the start-up rules cover that). A load that failed counts as having read
+ * its file: a broken file is not loaded again at every start, only once it changes (or daily).
+ *
+ * @example
+ * ```ts
+ * await changedSinceLastLoad("data", "relationships", "data/relaciones.xlsx"); // true: replaced while the API was down
+ * ```
+ */
+export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path: string): Promise<boolean> {
+  // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither.
+  const last = readRuns(dataDir).findLast((r) => r.kind === kind && r.file?.sha256 && r.error?.code !== "busy");
+  if (!last?.file) return false;
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return false;
+  }
+  if (size !== last.file.size) return true;
+  try {
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest("hex") !== last.file.sha256;
+  } catch {
+    return false;
+  }
 }
 
 /** A running watcher or scheduler. */
@@ -79,9 +112,20 @@ export interface Stoppable {
   stop(): void;
 }
 
+/** A running `watchFile()`. */
+export interface FileWatcher extends Stoppable {
+  /**
+   * True when the file has kept still by the settle rule since it was last seen changing, or is
+   * missing (nothing to read half-way). A file is not settled until it has been watched that long:
+   * one being copied when the watch started looks the same as one that changed since.
+   */
+  settled(): boolean;
+}
+
 /**
  * Polls `path` every `pollMs` and calls `onStable()` once the file has changed and then kept the
- * same size, mtime and inode for `stableMs`. A missing file is never "stable".
+ * same size, mtime and inode for `stableMs`. A missing file is never "stable". `settled()` says
+ * whether the file is still now, for loads the change did not start (start-up, daily).
  *
  * @example
  * ```ts
@@ -106,15 +150,17 @@ export function watchFile(
     looksWhole?: (path: string) => boolean;
     wholeMs?: number;
   },
-): Stoppable {
+): FileWatcher {
   const clock = options.clock ?? systemClock;
   const pollMs = options.pollMs ?? 1000;
   const stableMs = options.stableMs ?? 3000;
   const wholeMs = options.wholeMs ?? 60_000;
   let baseline = signature(path);
   let seen = baseline;
-  let changedAt = 0;
+  // Watching starts the settle time: the file may be mid-copy right now.
+  let changedAt = clock.now();
   let pending = false;
+  let settled = baseline === null;
   let timer: unknown = null;
   let stopped = false;
 
@@ -125,13 +171,17 @@ export function watchFile(
     if (current !== seen) {
       seen = current;
       changedAt = now;
+      settled = current === null;
       const was = pending;
       pending = current !== baseline;
       if (pending && !was) options.onChange?.();
-    } else if (pending && current !== null && now - changedAt >= stableMs && (now - changedAt >= wholeMs || options.looksWhole?.(path) !== false)) {
-      pending = false;
-      baseline = current;
-      options.onStable();
+    } else if ((pending || !settled) && current !== null && now - changedAt >= stableMs && (now - changedAt >= wholeMs || options.looksWhole?.(path) !== false)) {
+      settled = true;
+      if (pending) {
+        pending = false;
+        baseline = current;
+        options.onStable();
+      }
     }
     if (!stopped) timer = clock.setTimeout(poll, pollMs);
   };
@@ -141,6 +191,7 @@ export function watchFile(
       stopped = true;
       clock.clearTimeout(timer);
     },
+    settled: () => settled,
   };
 }
 
@@ -287,6 +338,20 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   };
   let dailyTimer: unknown = null;
   let next = nextDailyRun(clock.now(), at);
+  let watcher: (Stoppable & Partial<FileWatcher>) | null = null;
+  let contactsWatcher: FileWatcher | null = null;
+  // The watched inputs a load of `reason` reads; a URL workbook's watcher has no settle rule (the
+  // child downloads it whole).
+  const inputs = (reason: LoadReason) => {
+    const only = loadOnly(reason);
+    return [only !== "contacts" ? watcher : null, only !== "relationships" ? contactsWatcher : null].filter((w) => w !== null);
+  };
+  const settled = (reason: LoadReason) => inputs(reason).every((w) => w.settled?.() !== false);
+  const untilSettled = (reason: LoadReason) =>
+    new Promise<void>((resolve) => {
+      const check = () => (stopped || settled(reason) ? resolve() : clock.setTimeout(check, options.pollMs ?? 1000));
+      check();
+    });
 
   const trigger = (reason: LoadReason) => {
     if (stopped) return;
@@ -297,6 +362,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     running = (async () => {
       let current: LoadReason | undefined = reason;
       while (current && !stopped) {
+        // A start-up or daily load reads whatever is there: one that starts mid-copy would load a
+        // half-written file (a CSV cut mid-row stores "Human" for "Human Resources" for good), so
+        // it waits for its inputs to keep still by the watcher's rule first.
+        if (!settled(current)) await untilSettled(current);
+        if (stopped) break;
+        // Loads queued by files that settled before this one starts are covered by it: it reads them.
+        const covering: LoadReason = current;
+        queued = queued.filter((q) => !(loadOnly(covering) === null || loadOnly(covering) === loadOnly(q)));
         try {
           await options.runLoad(current);
         } catch (error) {
@@ -344,12 +417,27 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       onChange: () => options.prepareLoad?.(),
       onStable: () => trigger(reason),
     });
-  const watcher = options.watch === false ? null : (options.watchWorkbook?.(() => trigger("file-changed")) ?? watch(options.workbook, "file-changed"));
-  const contactsWatcher = options.contacts === undefined ? null : watch(options.contacts, "contacts-changed");
+  watcher = options.watch === false ? null : (options.watchWorkbook?.(() => trigger("file-changed")) ?? watch(options.workbook, "file-changed"));
+  contactsWatcher = options.contacts === undefined ? null : watch(options.contacts, "contacts-changed");
+  let startupCheck: Promise<void> = Promise.resolve();
   if (isStale(lastSuccess(), clock.now())) trigger("startup");
-  // Fresh relationships say nothing about contacts: a CSV put in place after the last load, or a
-  // data dir whose loads so far were `--only relationships`, would otherwise wait for the daily run.
-  else if (options.contacts !== undefined && exists(options.contacts) && isStale(lastContactsSuccess(), clock.now())) trigger("contacts-startup");
+  else {
+    // Fresh relationships say nothing about contacts: a CSV put in place after the last load, or a
+    // data dir whose loads so far were `--only relationships`, would otherwise wait for the daily run.
+    const contactsStale = options.contacts !== undefined && exists(options.contacts) && isStale(lastContactsSuccess(), clock.now());
+    if (contactsStale) trigger("contacts-startup");
+    // A file replaced while nothing watched it (the API was stopped, the machine restarting) is a
+    // new version all the same: the watchers only compare with what they saw at start, so it waited
+    // for the daily run, up to 24 h of the tables showing the version before.
+    const checks: Promise<void>[] = [];
+    if (watcher !== null && options.watchWorkbook === undefined && !isUrl(options.workbook)) {
+      checks.push(changedSinceLastLoad(options.dataDir, "relationships", options.workbook).then((changed) => void (changed && trigger("file-changed"))));
+    }
+    if (contactsWatcher !== null && !contactsStale) {
+      checks.push(changedSinceLastLoad(options.dataDir, "contacts", options.contacts!).then((changed) => void (changed && trigger("contacts-changed"))));
+    }
+    startupCheck = Promise.all(checks).then(() => {});
+  }
 
   return {
     stop() {
@@ -360,6 +448,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     },
     nextDailyRun: () => next,
     idle: async () => {
+      await startupCheck;
       while (running) await running;
     },
     trigger,

@@ -291,6 +291,8 @@ test("startScheduler() at start-up: stale relationships load both; fresh ones wi
       lastSuccess: () => new Date("2026-03-03T09:00:00Z"), lastContactsSuccess: () => lastContacts,
       runLoad: async (reason) => void runs.push(reason),
     });
+    // The start-up load waits for the CSV to keep still for the settle time (it may be mid-copy).
+    clock.advance(5000);
     return { runs, scheduler };
   };
   try {
@@ -319,7 +321,7 @@ test("startScheduler() at start-up: stale relationships load both; fresh ones wi
   }
 });
 
-test("lastGoodLoad() reads each kind from runs.jsonl: a skip counts for relationships, only a success for contacts", () => {
+test("lastGoodLoad() reads each kind from runs.jsonl: a success, or a skip that verified the file (not one for a busy lock)", () => {
   const dir = mkdtempSync(join(tmpdir(), "last-good-"));
   try {
     const run = (id: string, kind: "relationships" | "contacts", status: "succeeded" | "skipped" | "failed", at: string) =>
@@ -334,6 +336,11 @@ test("lastGoodLoad() reads each kind from runs.jsonl: a skip counts for relation
     // counted as good, so a restart did not see the data as stale.
     appendRun(dir, { id: "4", kind: "relationships", status: "skipped", started_at: "2026-03-04T00:00:00.000Z", finished_at: "2026-03-04T00:00:00.000Z", file: null, counts: {}, findings: [], changes: {}, error: { code: "busy", message: "Another relationship load (pid 1) is running" } });
     assert.equal(lastGoodLoad(dir)?.toISOString(), "2026-03-02T00:00:00.000Z");
+    // An unchanged contacts CSV is a skip too (load_contacts.ts): it verified the file, so the data
+    // is fresh; a busy skip is not.
+    run("5", "contacts", "skipped", "2026-03-05T00:00:00.000Z");
+    appendRun(dir, { id: "6", kind: "contacts", status: "skipped", started_at: "2026-03-06T00:00:00.000Z", finished_at: "2026-03-06T00:00:00.000Z", file: null, counts: {}, findings: [], changes: {}, error: { code: "busy", message: "Another contacts load (pid 1) is running" } });
+    assert.equal(lastGoodLoad(dir, "contacts")?.toISOString(), "2026-03-05T00:00:00.000Z");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,96 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { appendRun, type RunKind } from "../runs/mod.ts";
+import { changedSinceLastLoad, startScheduler, type Clock, type LoadReason } from "./mod.ts";
+
+/** A clock whose time moves only when the test says so; timers fire in time order. */
+class FakeClock implements Clock {
+  #now: number;
+  #timers: { id: number; at: number; fn: () => void }[] = [];
+  #nextId = 1;
+  constructor(start: string) {
+    this.#now = Date.parse(start);
+  }
+  now(): number {
+    return this.#now;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#nextId++;
+    this.#timers.push({ id, at: this.#now + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#timers = this.#timers.filter((t) => t.id !== handle);
+  }
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const due = this.#timers[0];
+      if (!due || due.at > end) break;
+      this.#timers.shift();
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = end;
+  }
+}
+
+/** Records in runs.jsonl that a load of `kind` read `path` as it is now. */
+function recordLoad(dataDir: string, kind: RunKind, path: string, status: "succeeded" | "failed" = "succeeded"): void {
+  const at = "2026-03-03T09:00:00.000Z";
+  const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
+  appendRun(dataDir, {
+    id: `${kind}-${Math.random()}`, kind, status, started_at: at, finished_at: at,
+    file: { name: "f", path, size: statSync(path).size, sha256 }, counts: {}, findings: [], changes: {}, error: status === "failed" ? { code: "bad", message: "bad" } : null,
+  });
+}
+
+// The watchers compared a file only with what they saw when the schedule started: a workbook or CSV
+// replaced while npm start was stopped (a deploy, a reboot) was not loaded at the next start when
+// the data was under 24 h old; the tables showed the old version until the daily run.
+test("a start-up loads an input replaced while nothing watched it, and only that input", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "changed-while-away-"));
+  try {
+    const workbook = join(dir, "relaciones.xlsx");
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(workbook, "version 1");
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.com\n");
+    recordLoad(dir, "relationships", workbook);
+    recordLoad(dir, "contacts", csv);
+    const start = async () => {
+      const clock = new FakeClock("2026-03-03T10:00:00Z");
+      const runs: LoadReason[] = [];
+      const scheduler = startScheduler({
+        workbook, contacts: csv, dataDir: dir, clock, pollMs: 100, stableMs: 3000,
+        lastSuccess: () => new Date("2026-03-03T09:00:00Z"), lastContactsSuccess: () => new Date("2026-03-03T09:00:00Z"),
+        runLoad: async (reason) => void runs.push(reason),
+      });
+      // Hashing reads the files for real; then the loads wait for them to keep still.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      clock.advance(5000);
+      await scheduler.idle();
+      scheduler.stop();
+      return runs;
+    };
+    assert.deepEqual(await start(), [], "nothing changed: nothing to load");
+    // The same bytes written again (mtime moved on): not a new version.
+    writeFileSync(workbook, "version 1");
+    assert.deepEqual(await start(), []);
+    // Same size, other bytes, and an mtime moved back (`cp -p` of another file): a new version.
+    writeFileSync(workbook, "version 2");
+    utimesSync(workbook, new Date("2020-01-01"), new Date("2020-01-01"));
+    assert.deepEqual(await start(), ["file-changed"]);
+    recordLoad(dir, "relationships", workbook, "failed");
+    assert.deepEqual(await start(), [], "a file whose load failed is not tried again at every start");
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.com\nBea,Soto,bea@example.com\n");
+    assert.deepEqual(await start(), ["contacts-changed"]);
+    assert.equal(await changedSinceLastLoad(dir, "contacts", join(dir, "missing.csv")), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
