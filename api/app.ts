@@ -123,6 +123,7 @@ export class App {
       contactsTrims: () => contacts.trimStats(),
       contactsGinMerges: () => contacts.ginMergeStats(),
       contactsSearchFilters: () => contacts.searchFilters()?.bytes,
+      contactsCommits: () => ({ ...contacts.commitStats(), dialect: contacts.backend }),
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts, options.dataDir);

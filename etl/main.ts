@@ -4,14 +4,14 @@
  * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 // Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
 // the scheduler, and each load path imports what it needs when it runs (a cold import of the load
 // modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
 import type { LoadResult } from "./relationships/mod.ts";
-import { collectRuns } from "./runs/mod.ts";
+import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
@@ -161,8 +161,14 @@ export async function runCli(options: EtlOptions): Promise<number> {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
     // message up front, not an errno from deep inside the first load.
     mkdirSync(options.dataDir, { recursive: true });
+    // And one it may not write (read-only, another owner) likewise: the first load failed, then
+    // failing to record that failure ended the command as "The ETL stopped unexpectedly".
+    accessSync(options.dataDir, constants.W_OK);
+    if (existsSync(runLogPath(options.dataDir))) accessSync(runLogPath(options.dataDir), constants.W_OK);
   } catch (error) {
-    say(process.stderr, `Cannot use the data directory '${options.dataDir}': ${(error as Error).message.split("\n")[0]}\n`);
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? `it cannot be written (${e.code === "EROFS" ? "a read-only file system" : `no permission for ${e.path ?? "it"}`}); every load records its run there, so nothing was loaded` : e.message.split("\n")[0];
+    say(process.stderr, `Cannot use the data directory '${options.dataDir}': ${why}\n`);
     return 1;
   }
   if (options.watch) return watch(options);

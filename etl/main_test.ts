@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
 import { etlCli } from "../scripts/testing/etl_cli.ts";
 import { writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 import { until } from "../scripts/testing/until.ts";
+import { CAN_MOUNT, mountTmpfs, unmount } from "../scripts/testing/tmpfs.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const CONTACTS = fileURLToPath(new URL("../data/contacts.csv", import.meta.url));
@@ -126,6 +127,27 @@ test("npm run etl with DATA_DIR loads the inputs inside DATA_DIR and writes ther
     const human = await cli([], { ...process.env, DATA_DIR: dataDir }, elsewhere);
     assert.match(human.stdout, /Contacts: contacts\.csv is unchanged since/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run etl on a data directory it cannot write says so up front and loads nothing", { skip: !CAN_MOUNT && "needs root and mount -t tmpfs", timeout: 60_000 }, async () => {
+  // A read-only mount: permission bits would not stop root, who runs CI.
+  const dir = mkdtempSync(join(tmpdir(), "etl-readonly-"));
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  assert.ok(mountTmpfs(dataDir, "4m"));
+  try {
+    writeFileSync(join(dataDir, "runs.jsonl"), "");
+    execFileSync("mount", ["-o", "remount,ro", dataDir]);
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 4, seed: 1 })));
+    const result = await cli(["--data-dir", dataDir, "--workbook", workbook, "--contacts", CONTACTS]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Cannot use the data directory '.*data': it cannot be written \(a read-only file system\); every load records its run there, so nothing was loaded/);
+    assert.doesNotMatch(result.stderr, /unexpectedly|at .*\.ts:\d+/);
+  } finally {
+    unmount(dataDir);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -603,7 +603,9 @@ class DuckDbEngine implements Engine {
         });
         return;
       } catch (error) {
-        if (process.env.DEBUG_BATCH) console.error("batch fell back:", error);
+        // Counted in /metrics (relaciones_contacts_commit_fallbacks_total); the first reason goes
+        // to the log, for whoever follows that counter up: the set-based path should not fail.
+        if (this.commits.fallbacks === 0) process.emitWarning(`A group of contact writes ran one write at a time instead: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { code: "RELACIONES_WRITE_GROUP_FALLBACK" });
         // Whatever the batcher did not foresee: roll back and let each write run its own statements.
         await this.#writer.run("ROLLBACK").catch(() => {});
         touched.length = 0;

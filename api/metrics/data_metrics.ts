@@ -27,6 +27,8 @@ export interface DataSources {
   contactsGinMerges?(): { done: number; failed: number } | undefined;
   /** Bytes of the contacts' search filters in use (DuckDB); undefined on PostgreSQL. */
   contactsSearchFilters?(): number | undefined;
+  /** The API's commits of contact writes, and (DuckDB) groups that fell back to one write at a time. */
+  contactsCommits?(): { commits: number; fallbacks: number; dialect: "duckdb" | "postgres" };
 }
 
 /** A counter's samples, one per outcome label; none when the counts are absent (the other backend). */
@@ -60,6 +62,7 @@ export class DataMetrics {
     const trims = this.#sources.contactsTrims?.();
     const merges = this.#sources.contactsGinMerges?.();
     const searchFilters = this.#sources.contactsSearchFilters?.();
+    const commits = this.#sources.contactsCommits?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
       this.#runFamilies = runFamilies(runs);
@@ -108,6 +111,18 @@ export class DataMetrics {
         help: "Memory of the trigram filters that narrow the q and company filters on contacts.duckdb; 0 while they are built (after start and after each import), when those filters scan every contact. Absent on PostgreSQL.",
         type: "gauge",
         samples: searchFilters === undefined ? [] : [{ value: searchFilters }],
+      },
+      {
+        name: "relaciones_contacts_commits_total",
+        help: "Transactions this process committed for contact writes: on DuckDB one per group of writes (group commit), on PostgreSQL one per write.",
+        type: "counter",
+        samples: commits === undefined ? [] : [{ value: commits.commits }],
+      },
+      {
+        name: "relaciones_contacts_commit_fallbacks_total",
+        help: "Groups of contact writes on contacts.duckdb whose set-based statements failed unforeseen and ran again one write at a time (each write still committed or refused on its own; the first reason is in the log). Absent on PostgreSQL.",
+        type: "counter",
+        samples: commits === undefined || commits.dialect !== "duckdb" ? [] : [{ value: commits.fallbacks }],
       },
       ...this.#runFamilies,
     ];

@@ -53,6 +53,8 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
       assert.ok(value(samples, "http_requests_in_flight")! >= 1, "the scrape itself is in flight");
 
       assert.equal(value(samples, "relaciones_contacts"), 1);
+      assert.equal(value(samples, "relaciones_contacts_commits_total"), 1, "the POST's commit");
+      assert.equal(value(samples, "relaciones_contacts_commit_fallbacks_total"), 0);
       assert.equal(value(samples, "relaciones_snapshot_version"), 1);
       assert.ok(value(samples, "relaciones_snapshot_age_seconds")! >= 0);
 
