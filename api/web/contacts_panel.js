@@ -8,7 +8,7 @@
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
@@ -107,9 +107,11 @@ export function mountContacts({ announce }) {
     else deleting = null;
   });
   dialog.addEventListener("cancel", () => (deleting = null));
+  /** A save in flight: another press of Save (or Enter) waits for it instead of sending twice. */
+  let saving = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void save();
+    if (!saving) void save();
   });
 
   function filters() {
@@ -290,8 +292,11 @@ export function mountContacts({ announce }) {
       const input = form.elements.namedItem(f.name);
       if (input instanceof HTMLInputElement) values[f.name] = input.value;
     }
+    // aria-disabled, not disabled: disabling the focused button would drop the keyboard's focus
+    // to the top of the page (the `saving` flag stops a second send).
     const submit = form.querySelector("button[type=submit]");
-    if (submit instanceof HTMLButtonElement) submit.disabled = true;
+    saving = true;
+    submit?.setAttribute("aria-disabled", "true");
     try {
       const saved = await api.saveContact(contactInput(values), editing);
       const wasNew = editing.id === undefined;
@@ -312,9 +317,50 @@ export function mountContacts({ announce }) {
       announce(done);
     } catch (error) {
       if (!(error instanceof api.ApiError)) throw error;
-      showProblem(error);
+      if (error.status === 412 && editing.id !== undefined) await explainConflict(editing.id, values, error);
+      else showProblem(error);
     } finally {
-      if (submit instanceof HTMLButtonElement) submit.disabled = false;
+      saving = false;
+      submit?.removeAttribute("aria-disabled");
+    }
+  }
+
+  /**
+   * Someone saved the contact since it was opened (412). Reads their version and says, next to
+   * each field, what it holds now, keeping everything typed: Save again puts this form's values
+   * over theirs (the ETag is now theirs), Edit starts from their version.
+   * @param {number} id
+   * @param {Record<string, string>} values  the form as it was sent
+   * @param {api.ApiError} error
+   */
+  async function explainConflict(id, values, error) {
+    const isLatest = forms();
+    try {
+      const { contact, etag } = await api.getContact(id);
+      if (!isLatest()) return;
+      editing = { id, etag };
+      const diffs = conflictFields(contactInput(values), /** @type {Record<string, unknown>} */ (contact));
+      for (const d of diffs) {
+        const slot = form.querySelector(`[data-error-for="${d.name}"]`);
+        if (slot) slot.textContent = `Changed meanwhile to ${d.theirs ? `'${d.theirs}'` : "empty"}; yours: ${d.yours ? `'${d.yours}'` : "empty"}.`;
+      }
+      const what = diffs.length ? ` (${diffs.map((d) => d.label).join(", ")} differ from yours, as marked)` : "";
+      const lead = `Someone else changed this contact since you opened it${what}. Nothing was saved and your input is kept: Save again to replace their version with yours, or Edit to start from theirs.`;
+      formErrors.innerHTML = `<p>${escapeHtml(lead)}</p>`;
+      announce(lead);
+    } catch (reread) {
+      if (!isLatest()) return;
+      const deleted = reread instanceof api.ApiError && reread.status === 404;
+      if (deleted) {
+        // Nothing left to replace: the form becomes a new contact with the same values.
+        editing = {};
+        formTitle.textContent = "New contact";
+      }
+      const lead = deleted
+        ? "Someone else deleted this contact since you opened it. Nothing was saved and your input is kept: Save adds it as a new contact, Clear discards it."
+        : `Someone else changed this contact since you opened it, and it cannot be read again now (${reread instanceof Error ? reread.message : String(reread)}). Nothing was saved and your input is kept: Save again later.`;
+      formErrors.innerHTML = `<p>${escapeHtml(lead)}</p><p>${escapeHtml(error.message)}</p>`;
+      announce(lead);
     }
   }
 

@@ -100,6 +100,28 @@ export function fieldErrors(problem) {
 }
 
 /**
+ * Returns the fields where the contact as saved now (someone else's edit) differs from what the
+ * form is about to save, in form order, with both values as text: what a 412 shows next to each
+ * field, so the person sees what changed without losing what they typed.
+ *
+ * @example
+ * conflictFields(contactInput({ first_name: "Ana", city: "Lima" }), { first_name: "Ana", city: "Cusco" });
+ * // [{ name: "city", label: "City", theirs: "Cusco", yours: "Lima" }]
+ * @param {Record<string, unknown>} mine  contactInput() of the form
+ * @param {Record<string, unknown>} theirs  the contact as the API answers it now
+ * @returns {{ name: string, label: string, theirs: string, yours: string }[]}
+ */
+export function conflictFields(mine, theirs) {
+  const text = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v));
+  return CONTACT_FIELDS.filter((f) => text(mine[f.name]) !== text(theirs[f.name])).map((f) => ({
+    name: f.name,
+    label: f.label,
+    theirs: text(theirs[f.name]),
+    yours: text(mine[f.name]),
+  }));
+}
+
+/**
  * Returns the table rows for a page of contacts; each row has an Edit button carrying the id.
  *
  * @example

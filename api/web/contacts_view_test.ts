@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
+import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
 import { contactRecord } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
 
@@ -91,4 +91,14 @@ test("contactRejectsHtml() lists the rejected values with line, field, reason an
   assert.match(html, /<td class="num">\?<\/td><td><code>\(row\)<\/code><\/td>/);
   assert.match(html, /&lt;b&gt;TX&lt;\/b&gt;/);
   assert.match(html, /2 more in the download\./);
+});
+
+test("contacts_view: conflictFields names the fields someone else changed, with both values", () => {
+  const mine = contactInput({ first_name: "Ana", last_name: "Peña", email: "ana@example.com", city: "Lima", departments: "Sales, IT" });
+  const theirs = { id: 3, first_name: "Ana", last_name: "Peña", email: "ana@example.com", company_name: null, address: null, city: "Cusco", state: null, zip: null, phone1: null, phone2: "555", departments: ["Sales", "IT"] };
+  assert.deepEqual(conflictFields(mine, theirs), [
+    { name: "city", label: "City", theirs: "Cusco", yours: "Lima" },
+    { name: "phone2", label: "Other phone", theirs: "555", yours: "" },
+  ]);
+  assert.deepEqual(conflictFields(mine, { ...theirs, city: "Lima", phone2: null }), []);
 });

@@ -145,6 +145,48 @@ export function centreOn(row, col, scale, size) {
 }
 
 /**
+ * Returns the cell one step from `cell` in the arrow key's direction, kept inside the matrix; with
+ * no cell yet, the top-left cell of the view. The heat map's keyboard cursor: a person without a
+ * mouse reads the cells one by one (hover alone would leave them unreadable).
+ *
+ * @example
+ * stepCell({ row: 0, col: 0 }, "ArrowRight", 50, { scale: 10, x: 0, y: 0 }); // { row: 0, col: 1 }
+ * stepCell(null, "ArrowDown", 50, { scale: 10, x: 4.5, y: 7.2 }); // { row: 7, col: 4 }
+ * @param {{ row: number, col: number } | null} cell
+ * @param {"ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"} key
+ * @param {number} n
+ * @param {MatrixView} view
+ * @returns {{ row: number, col: number } | null}  null for an empty matrix
+ */
+export function stepCell(cell, key, n, view) {
+  if (n <= 0) return null;
+  const clamp = (/** @type {number} */ v) => Math.min(n - 1, Math.max(0, v));
+  if (!cell) return { row: clamp(Math.floor(view.y)), col: clamp(Math.floor(view.x)) };
+  const dRow = key === "ArrowDown" ? 1 : key === "ArrowUp" ? -1 : 0;
+  const dCol = key === "ArrowRight" ? 1 : key === "ArrowLeft" ? -1 : 0;
+  return { row: clamp(cell.row + dRow), col: clamp(cell.col + dCol) };
+}
+
+/**
+ * Returns the view moved as little as needed for the cell at (row, col) to be wholly on screen.
+ *
+ * @example
+ * revealCell({ scale: 10, x: 0, y: 0 }, 0, 45, { n: 100, width: 400, height: 400 }); // { scale: 10, x: 6, y: 0 }
+ * @param {MatrixView} view
+ * @param {number} row
+ * @param {number} col
+ * @param {{ n: number, width: number, height: number }} size
+ * @returns {MatrixView}
+ */
+export function revealCell(view, row, col, size) {
+  const cols = size.width / view.scale;
+  const rows = size.height / view.scale;
+  const x = col < view.x ? col : col + 1 > view.x + cols ? col + 1 - cols : view.x;
+  const y = row < view.y ? row : row + 1 > view.y + rows ? row + 1 - rows : view.y;
+  return clampView({ scale: view.scale, x, y }, size);
+}
+
+/**
  * Returns the view moved by (dx, dy) canvas pixels, clamped to the matrix.
  *
  * @example

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, fromText, matrixPixels, MATRIX_COLORS, ONE, panBy, putRows, visibleRows, zoomAt, ZERO, BLANK } from "./matrix_heatmap.js";
+import { axisLabels, revealCell, stepCell, cellAt, cellState, centreOn, emptyMatrix, fitView, fromText, matrixPixels, MATRIX_COLORS, ONE, panBy, putRows, visibleRows, zoomAt, ZERO, BLANK } from "./matrix_heatmap.js";
 
 test("matrix_heatmap: view math", () => {
   assert.deepEqual(fitView(50, 500, 400), { scale: 8, x: 0, y: 0 });
@@ -61,4 +61,18 @@ test("matrix_heatmap: packed cells and pixels", () => {
   const before = Array.from(matrixPixels({ data: growing, view: { scale: 0.25, x: 0, y: 0 }, width: 1, height: 1 }).slice(0, 3));
   putRows(growing, 0, 4, new Uint8Array([0b10101010, 0b10101010, 0b10101010, 0b10101010]));
   assert.notDeepEqual(Array.from(matrixPixels({ data: growing, view: { scale: 0.25, x: 0, y: 0 }, width: 1, height: 1 }).slice(0, 3)), before);
+});
+
+test("matrix_heatmap: the keyboard's cell moves one step, stays inside, and the view follows it", () => {
+  const view = { scale: 10, x: 4.5, y: 7.2 };
+  assert.deepEqual(stepCell(null, "ArrowRight", 50, view), { row: 7, col: 4 }, "the first press lands on the view's top-left cell");
+  assert.deepEqual(stepCell({ row: 7, col: 4 }, "ArrowRight", 50, view), { row: 7, col: 5 });
+  assert.deepEqual(stepCell({ row: 7, col: 4 }, "ArrowUp", 50, view), { row: 6, col: 4 });
+  assert.deepEqual(stepCell({ row: 0, col: 49 }, "ArrowRight", 50, view), { row: 0, col: 49 });
+  assert.deepEqual(stepCell({ row: 0, col: 0 }, "ArrowUp", 50, view), { row: 0, col: 0 });
+  assert.equal(stepCell(null, "ArrowDown", 0, view), null);
+  const size = { n: 100, width: 400, height: 400 };
+  assert.deepEqual(revealCell({ scale: 10, x: 0, y: 0 }, 0, 45, size), { scale: 10, x: 6, y: 0 });
+  assert.deepEqual(revealCell({ scale: 10, x: 20, y: 30 }, 25, 10, size), { scale: 10, x: 10, y: 25 });
+  assert.deepEqual(revealCell({ scale: 10, x: 20, y: 30 }, 40, 30, size), { scale: 10, x: 20, y: 30 }, "a cell on screen does not move the view");
 });

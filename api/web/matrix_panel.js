@@ -3,12 +3,13 @@
  * The heat-map section: the header, the server's cell counts and the sheet layout from one small
  * JSON request, then the cells in the compact binary form (the whole matrix at once up to 4,096
  * actors, else windows of rows as they scroll into view). Rows and columns are labelled with letter
- * codes in gutters, a hovered cell is named as the workbook names it, and a finding can jump to a
- * cell (`showCell`).
+ * codes in gutters, a hovered cell is named as the workbook names it (and, from the keyboard, the
+ * cell the arrow keys move to: hover alone would leave the cells unreadable without a mouse), and a
+ * finding can jump to a cell (`showCell`).
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
-import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
+import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, revealCell, stepCell, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, rowOfSheetRow } from "./cell_refs.js";
 import { escapeHtml, formatCount } from "./html.js";
 
@@ -46,6 +47,8 @@ export function mountMatrix({ announce }) {
   let mark = null;
   /** @type {{ row: number, col: number } | null} */
   let hover = null;
+  /** The keyboard's cell (arrow keys), outlined while the canvas has focus. @type {{ row: number, col: number } | null} */
+  let cursor = null;
   let generation = 0;
   let dpr = 1;
 
@@ -74,6 +77,7 @@ export function mountMatrix({ announce }) {
     ctx.putImageData(new ImageData(matrixPixels({ data, view, width, height }), width, height), g, g);
     drawLabels(g, width, height);
     drawMarks(g);
+    drawCursor(g);
     void fetchVisible();
   }
 
@@ -119,6 +123,21 @@ export function mountMatrix({ announce }) {
       const size = Math.max(s, 6 * dpr);
       ctx.strokeRect(x - (size - s) / 2, y - (size - s) / 2, size, size);
     }
+  }
+
+  /** The keyboard's cell, outlined in the focus colour (and a white inner line for dark cells). */
+  function drawCursor(/** @type {number} */ g) {
+    if (!ctx || !cursor || document.activeElement !== canvas) return;
+    const s = view.scale;
+    const size = Math.max(s, 6 * dpr);
+    const x = g + (cursor.col - view.x) * s - (size - s) / 2;
+    const y = g + (cursor.row - view.y) * s - (size - s) / 2;
+    ctx.lineWidth = Math.max(2, 2 * dpr);
+    ctx.strokeStyle = "#000";
+    ctx.strokeRect(x, y, size, size);
+    ctx.lineWidth = Math.max(1, dpr);
+    ctx.strokeStyle = "#fff";
+    ctx.strokeRect(x + ctx.lineWidth * 1.5, y + ctx.lineWidth * 1.5, size - ctx.lineWidth * 3, size - ctx.lineWidth * 3);
   }
 
   async function fetchVisible() {
@@ -194,7 +213,21 @@ export function mountMatrix({ announce }) {
     hover = cell;
     paint();
   });
+  canvas.addEventListener("focus", () => paint());
+  canvas.addEventListener("blur", () => paint());
   canvas.addEventListener("keydown", (event) => {
+    // Arrows move the keyboard's cell and name it (the view follows); Shift+arrows pan.
+    if (!event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(event.key)) {
+      event.preventDefault();
+      const key = /** @type {"ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"} */ (event.key);
+      cursor = stepCell(cursor ?? hover, key, data.n, view);
+      if (!cursor) return;
+      view = revealCell(view, cursor.row, cursor.col, plot());
+      hover = cursor;
+      info.textContent = describeCell(cursor.row, cursor.col);
+      paint();
+      return;
+    }
     const step = plot().width / 8;
     /** @type {Record<string, () => void>} */
     const actions = {
@@ -252,12 +285,14 @@ export function mountMatrix({ announce }) {
     meta = page;
     pending.clear();
     mark = null;
+    cursor = null;
+    hover = null;
     data = emptyMatrix(page.total);
     rowBySheetRow = rowOfSheetRow(page.actors);
     document.body.dataset.matrixRows = "0";
     resize();
     view = fitView(data.n, plot().width, plot().height);
-    canvas.setAttribute("aria-label", `Adjacency matrix heat map of ${data.n} by ${data.n} actors. Use plus and minus to zoom, arrow keys to move.`);
+    canvas.setAttribute("aria-label", `Adjacency matrix heat map of ${data.n} by ${data.n} actors. Arrow keys move from cell to cell and name it below; Shift and arrow keys pan; plus and minus zoom.`);
     summarise();
     if (data.n > 0 && data.n <= WHOLE_UP_TO) {
       // One request for the whole matrix: 2 bits a cell, compressed, cached per version.
@@ -277,6 +312,7 @@ export function mountMatrix({ announce }) {
   /** @param {string} message */
   function empty(message) {
     meta = null;
+    cursor = null;
     canvas.closest("section")?.setAttribute("data-empty", "");
     data = emptyMatrix(0);
     paint();
