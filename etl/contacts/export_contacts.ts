@@ -5,19 +5,23 @@
  *     <data dir>/exports/contacts/contacts.parquet
  *     <data dir>/exports/contacts/departments.parquet
  *     <data dir>/exports/contacts/contact_departments.parquet
- *     <data dir>/exports/contacts/export.json      { exported_at, generation, fingerprint, rows, ... }
+ *     <data dir>/exports/contacts/export.json      { exported_at, generation, fingerprint, rows, ..., complete }
  *
  * All three from ONE read transaction (DuckDB MVCC: a consistent snapshot, and the writer is not
  * held up), each to a temp name in the same folder, then renamed into place, `export.json` last, so
- * no reader ever opens half a file. Only the process holding the database's lock exports (the API,
+ * no reader ever opens half a file. Three renames are not one atomic step, so before the first of
+ * them `export.json` is replaced by one saying `complete: false`: a reader that reads it before and
+ * after the files, and retries when `exported_at` moved or `complete` is false, never takes a mix
+ * of two exports for one (with `export.json` written only last, a reader whose files straddled the
+ * renames read the same old `export.json` twice and took a mixed set as consistent). Only the process holding the database's lock exports (the API,
  * or `npm run etl` loading directly), so the temp names need not be unique: a crashed export's temp
  * files are overwritten by the next one.
  */
-import { readFileSync, rmSync, mkdirSync, existsSync } from "node:fs";
+import { readFileSync, rmSync, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { quoteLiteral, type Database } from "../db/mod.ts";
-import { replaceFile, writeFileAtomic } from "../files/mod.ts";
+import { makeDirs, replaceFile, writeFileAtomic } from "../files/mod.ts";
 import { contactRecord } from "./contact_record.ts";
 import { exportTables } from "./contact_sql.ts";
 import { tablesFingerprint } from "./ingest_contacts.ts";
@@ -58,6 +62,12 @@ export interface ContactsExportInfo {
   rows: Record<string, number>;
   /** How long the export took, from the snapshot to the last rename. */
   duration_ms: number;
+  /**
+   * false while the files are being renamed into place (they may mix this export and the one
+   * before), true once they all hold this export. Files written before this field existed lack it:
+   * absent means true.
+   */
+  complete: boolean;
 }
 
 /** An export's outcome: an error is a value with a code, never a throw. */
@@ -88,7 +98,7 @@ export async function exportContacts(
   const temps = tables.map((t) => join(dir, `${t.name}.parquet.tmp`));
   const started = performance.now();
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const exportedAt = new Date().toISOString();
     const rows: Record<string, number> = {};
     const fingerprint = await db.transaction(async (tx) => {
@@ -102,15 +112,20 @@ export async function exportContacts(
     // The bytes reach the disk off the event loop (the API keeps answering); replaceFile's own
     // fsync then finds nothing left to write. Renames only once every file is complete.
     for (const temp of temps) await syncFile(temp);
-    for (const [i, table] of tables.entries()) replaceFile(temps[i], join(dir, `${table.name}.parquet`));
-    const info: ContactsExportInfo = {
+    const describe = (complete: boolean): ContactsExportInfo => ({
       exported_at: exportedAt,
       written_by: options.writtenBy,
       generation: options.generation ?? null,
       fingerprint,
       rows,
       duration_ms: Math.round(performance.now() - started),
-    };
+      complete,
+    });
+    // Readers' before-and-after check must see the renames (see above); written before any of
+    // them, so a failure here leaves the previous files and their export.json as they were.
+    writeFileAtomic(join(dir, EXPORT_INFO_FILE), JSON.stringify(describe(false), null, 2) + "\n");
+    for (const [i, table] of tables.entries()) replaceFile(temps[i], join(dir, `${table.name}.parquet`));
+    const info = describe(true);
     writeFileAtomic(join(dir, EXPORT_INFO_FILE), JSON.stringify(info, null, 2) + "\n");
     return { status: "written", dir, info };
   } catch (error) {
@@ -168,7 +183,8 @@ export function readContactsExport(dir: string): ContactsExportInfo | undefined 
  */
 export async function contactsExportIsCurrent(db: Database, dir: string, record: RecordDefinition = contactRecord): Promise<boolean> {
   const info = readContactsExport(dir);
-  if (info === undefined || !exportTables(record).every((t) => existsSync(join(dir, `${t.name}.parquet`)))) return false;
+  // Not complete: an export stopped between its renames (a crash) may have left a mixed set.
+  if (info === undefined || info.complete === false || !exportTables(record).every((t) => existsSync(join(dir, `${t.name}.parquet`)))) return false;
   return info.fingerprint === (await tablesFingerprint(db, record));
 }
 

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
@@ -7,6 +9,7 @@ import { tempDir } from "../../scripts/testing/api_server.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { parseEtlArgs, type EtlOptions } from "../etl_args.js";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+import { until } from "../../scripts/testing/until.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, ingestContacts, loadContacts, migrate, readContactsExport } from "./mod.ts";
 
 const CSV = `first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department
@@ -127,6 +130,75 @@ test("a direct load (npm run etl, no API) refreshes the export at its end; an un
     assert.equal((await loadContacts({ csvPath: join(offDir, "contacts.csv"), dataDir: offDir })).export, null);
     assert.equal(existsSync(join(offDir, "exports")), false);
   } finally {
+    cleanup();
+  }
+});
+
+test("an analyst who reads export.json before and after the files, as documented, never takes a mix of two exports for one", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("contacts-export-");
+  const db = await Database.open(join(dir, "contacts.duckdb"));
+  const out = contactsExportDir(dir);
+  let reader: ChildProcess | undefined;
+  try {
+    await migrate(db);
+    assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    // The README's protocol, in another process (as an analyst's DuckDB is): export.json, both
+    // files, export.json again; a read counts when exported_at did not move and neither read
+    // said complete: false, and then the files must hold what export.json says.
+    const script = join(dir, "reader.mts");
+    const dbModule = fileURLToPath(new URL("../db/mod.ts", import.meta.url));
+    writeFileSync(
+      script,
+      `import { Database } from ${JSON.stringify(dbModule)};
+import { readFileSync } from "node:fs";
+const dir = process.argv[2];
+const db = await Database.open(":memory:");
+const info = () => { try { return JSON.parse(readFileSync(dir + "/export.json", "utf8")); } catch { return undefined; } };
+let counted = 0, mixed = 0, first = "";
+process.stdout.write("reading\\n");
+for (;;) {
+  if (readFileSync(dir + "/../stop", { flag: "a+" }).length > 0) break;
+  const before = info();
+  let files;
+  try {
+    files = (await db.all("SELECT (SELECT count(*) FROM read_parquet('" + dir + "/contacts.parquet'))::INTEGER AS contacts, (SELECT count(*) FROM read_parquet('" + dir + "/departments.parquet'))::INTEGER AS departments"))[0];
+  } catch { continue; }
+  const after = info();
+  if (before === undefined || after === undefined || after.exported_at !== before.exported_at || before.complete === false || after.complete === false) continue;
+  counted++;
+  if (files.contacts !== after.rows.contacts || files.departments !== after.rows.departments) {
+    mixed++;
+    first ||= "export.json says " + after.rows.contacts + " contacts and " + after.rows.departments + " departments, the files hold " + files.contacts + " and " + files.departments;
+  }
+}
+console.log(JSON.stringify({ counted, mixed, first }));
+`,
+    );
+    reader = spawn(process.execPath, [...process.execArgv, script, out], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    reader.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => reader!.on("exit", () => resolve()));
+    await until("the reader runs", () => output.includes("reading"));
+    // Each export holds one contact and one department more than the one before.
+    for (let n = 1; n <= 60; n++) {
+      await db.run(`INSERT INTO departments (name) VALUES ('Department ${n}')`);
+      await db.run(`INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Ann', 'Lee', 'ann${n}@example.com', 'ann${n}@example.com')`);
+      assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    }
+    writeFileSync(join(dir, "exports", "stop"), "stop");
+    await exited;
+    const result = JSON.parse(output.trim().split("\n").at(-1)!) as { counted: number; mixed: number; first: string };
+    assert.ok(result.counted > 0, output);
+    assert.deepEqual({ mixed: result.mixed, first: result.first }, { mixed: 0, first: "" }, `${result.mixed} of ${result.counted} reads took a mixed set for one export`);
+    assert.equal(readContactsExport(out)!.complete, true);
+
+    // An export stopped between its renames (a crash) leaves complete: false, which start-up repairs.
+    const info = readContactsExport(out)!;
+    writeFileSync(join(out, "export.json"), JSON.stringify({ ...info, complete: false }));
+    assert.equal(await contactsExportIsCurrent(db, out), false, "an incomplete set is not current");
+  } finally {
+    reader?.kill();
+    db.close();
     cleanup();
   }
 });

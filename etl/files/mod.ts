@@ -9,4 +9,5 @@
  * ```
  */
 export { replaceFile, writeFileAtomic } from "./replace_file.ts";
+export { makeDirs } from "./make_dirs.ts";
 export { acquireLoadLock, acquireLoadLockWaiting, LockBusyError, type LoadKind } from "./load_lock.ts";

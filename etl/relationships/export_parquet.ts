@@ -15,10 +15,12 @@
  * not there (Parquet turned on later, or an export that failed), and the `changes` of every version
  * in the live snapshot's history (with its `versions` row when its data files are there).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database, quoteLiteral } from "../db/mod.ts";
+import { makeDirs } from "../files/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
+import { attachSnapshot } from "./attach_snapshot.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { firstLine } from "../text/mod.js";
 
@@ -68,13 +70,13 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
   const temps: string[] = [];
   let db: Database | null = null;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     // Two threads and a memory limit, as for the load: the export runs in the same process.
     db = await Database.open(":memory:", { settings: { threads: "2", memory_limit: "256MB" } });
     const copy = async (table: { name: string; query: string }, version: number) => {
       const target = parquetPath(dir, table.name, version);
       if (existsSync(target)) return;
-      mkdirSync(join(target, ".."), { recursive: true });
+      makeDirs(join(target, ".."));
       const temp = `${target}.${process.pid}.tmp`;
       temps.push(temp);
       // COPY takes no bound parameters: the path is ours, quoted as a SQL string, and the version
@@ -88,7 +90,8 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     // Files are never rewritten, so a version number the folder already holds from another load
     // (a PARQUET_DIR shared by two data dirs, or kept when the data dir was started again) would
     // silently keep that load's data: refuse it instead.
-    await db.run(`ATTACH ${quoteLiteral(options.live)} AS s (READ_ONLY)`);
+    // Every snapshot through attachSnapshot(): an analyst's read-write session on one must not fail the export.
+    let detach = await attachSnapshot(db, options.live, "s");
     try {
       for (const { version_id, run_id } of await db.all<{ version_id: number; run_id: string }>("SELECT version_id, run_id FROM s.versions ORDER BY version_id")) {
         const target = parquetPath(dir, "versions", version_id);
@@ -99,25 +102,25 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
         }
       }
     } finally {
-      await db.run("DETACH s");
+      await detach();
     }
     const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
     const seen = new Set<number>();
     for (const source of sources) {
       if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
       seen.add(source.version);
-      await db.run(`ATTACH ${quoteLiteral(source.path)} AS s (READ_ONLY)`);
+      detach = await attachSnapshot(db, source.path, "s");
       try {
         for (const table of DATA_TABLES) await copy(table, source.version);
         for (const table of HISTORY_TABLES) await copy(table, source.version);
       } finally {
-        await db.run("DETACH s");
+        await detach();
       }
     }
     // Versions no longer kept still have their changes in the live snapshot's history. Their
     // `versions` row only with their data files: a version listed there has all its files (one
     // never exported, Parquet turned on later or a load killed before its export, has only changes).
-    await db.run(`ATTACH ${quoteLiteral(options.live)} AS s (READ_ONLY)`);
+    detach = await attachSnapshot(db, options.live, "s");
     try {
       const history = await db.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
       for (const { version_id } of history) {
@@ -127,7 +130,7 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
         }
       }
     } finally {
-      await db.run("DETACH s");
+      await detach();
     }
     return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
   } catch (error) {

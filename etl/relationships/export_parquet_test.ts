@@ -2,12 +2,13 @@
 // partitions) and compared with the snapshot it came from; real workbooks, real loads, real files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
+import { CAN_MOUNT, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 import { loadRelationships, parquetPath, parquetVersions, snapshotPath } from "./mod.ts";
 
 const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
@@ -133,6 +134,28 @@ test("a version neither kept nor exported has its changes in Parquet, but no ver
     assert.ok(!existsSync(parquetPath(parquetDir, "versions", 1)), "version 1 listed without its files");
     assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a Parquet folder on a read-only file system: the load succeeds and the run says read-only, not 'no such file or directory'", { skip: CAN_MOUNT ? false : "needs root and mount(8) for a read-only tmpfs" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-ro-"));
+  const mount = join(dir, "ro");
+  mkdirSync(mount);
+  assert.ok(mountTmpfs(mount, "1m,ro"));
+  try {
+    const dataDir = join(dir, "data");
+    const workbook = join(dir, "relaciones.xlsx");
+    await writeVersion(workbook, v1);
+    // Under the mount point (a folder to make) and the mount point itself (a folder there).
+    for (const parquetDir of [join(mount, "lake"), mount]) {
+      const { run } = await loadRelationships({ workbook, dataDir, parquetDir, force: true });
+      assert.equal(run.status, "succeeded");
+      assert.equal(run.parquet?.status, "failed");
+      assert.match(run.parquet?.error?.message ?? "", /EROFS: read-only file system/, parquetDir);
+    }
+  } finally {
+    unmount(mount);
     rmSync(dir, { recursive: true, force: true });
   }
 });

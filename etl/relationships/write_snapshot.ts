@@ -4,8 +4,9 @@
  * this version's changes, then CHECKPOINTed and closed so the file is complete on its own (no WAL).
  * The caller publishes the file; this module never touches the live snapshot.
  */
-import { Database, quoteLiteral, readSql } from "../db/mod.ts";
+import { Database, readSql } from "../db/mod.ts";
 import type { Finding } from "../runs/mod.ts";
+import { attachSnapshot } from "./attach_snapshot.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";
@@ -158,7 +159,8 @@ export async function copySnapshot(options: {
 }): Promise<{ summary: SnapshotSummary; source: CopiedVersion; counts: { actors: number; matrix_actors: number; list_actors: number } }> {
   const { db } = options;
   try {
-    await db.run(`ATTACH ${quoteLiteral(options.sourcePath)} AS src (READ_ONLY)`);
+    // A kept snapshot is a hard link to a once-live file, which an analyst may hold read-write.
+    const detachSource = await attachSnapshot(db, options.sourcePath, "src");
     const info = await db.one<{ version_id: number; file_name: string; sha256: string; size: bigint; matrix_sheet: string; list_sheet: string }>(
       "SELECT version_id, file_name, sha256, size, matrix_sheet, list_sheet FROM src.snapshot_info LIMIT 1",
     );
@@ -174,7 +176,7 @@ export async function copySnapshot(options: {
       `SELECT count(*)::INTEGER AS actors, count(*) FILTER (in_matrix)::INTEGER AS matrix_actors, count(*) FILTER (in_list)::INTEGER AS list_actors,
               (SELECT count(*) FROM user_relationships)::INTEGER AS pairs FROM actors`,
     ))!;
-    await db.run("DETACH src");
+    await detachSource();
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
     const summary = await recordVersion(db, {
       previousPath: options.previousPath,
@@ -221,22 +223,24 @@ async function recordVersion(
   const { version } = options;
   let versionId = options.fallbackVersionId;
   const loadedAt = timestamp(version.loadedAt);
-  let hasHistory = false;
+  let detachPrevious: (() => Promise<void>) | null = null;
   let historyError: string | null = null;
   if (options.previousPath) {
     try {
-      versionId = await attachPrevious(db, options.previousPath);
-      hasHistory = true;
+      ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previousPath));
     } catch (error) {
       historyError = (error as Error).message.split("\n")[0].slice(0, 200);
       await db.run("DELETE FROM versions; DELETE FROM changes;");
     }
   }
-  if (hasHistory) {
-    for (const statement of statements(readSql(import.meta.url, "history.sql"))) {
-      await db.run(statement, { version_id: versionId, run_id: version.runId, loaded_at: loadedAt });
+  if (detachPrevious !== null) {
+    try {
+      for (const statement of statements(readSql(import.meta.url, "history.sql"))) {
+        await db.run(statement, { version_id: versionId, run_id: version.runId, loaded_at: loadedAt });
+      }
+    } finally {
+      await detachPrevious();
     }
-    await db.run("DETACH prev");
   }
   await db.run(
     `INSERT INTO versions VALUES ($version_id, $run_id, CAST($loaded_at AS TIMESTAMP), $file_name, $sha256, $size, $actors, $pairs, $restored_from)`,
@@ -332,8 +336,9 @@ async function appendFindings(db: Database, findings: Finding[]): Promise<void> 
 }
 
 /** Attaches the previous snapshot read-only, copies its history, and returns the next version id. */
-async function attachPrevious(db: Database, previousPath: string): Promise<number> {
-  await db.run(`ATTACH ${quoteLiteral(previousPath)} AS prev (READ_ONLY)`);
+async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; detach: () => Promise<void> }> {
+  // Through attachSnapshot(): an analyst's read-write session on the live file must not cost the history.
+  const detach = await attachSnapshot(db, previousPath, "prev");
   try {
     const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
@@ -343,9 +348,9 @@ async function attachPrevious(db: Database, previousPath: string): Promise<numbe
     // the Parquet export orders) by rowid, so a cursor taken on the previous version must still
     // point at the same row in this one.
     await db.run("INSERT INTO changes SELECT * FROM prev.changes ORDER BY rowid");
-    return row?.next ?? 1;
+    return { next: row?.next ?? 1, detach };
   } catch (error) {
-    await db.run("DETACH prev").catch(() => {});
+    await detach().catch(() => {});
     throw error;
   }
 }

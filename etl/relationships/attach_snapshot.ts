@@ -1,0 +1,50 @@
+/**
+ * Reading a published snapshot that someone else holds open. Analysts open `relationships.duckdb`
+ * with the DuckDB CLI or a driver, whose default is read-write: that process then holds DuckDB's
+ * exclusive lock, and DuckDB refuses even a READ_ONLY attach by a load ("Could not set lock on
+ * file"). Failing then would make the next load start a new history (`history_unavailable`) and
+ * the Parquet export fail, for an analyst who only ran a SELECT. A published snapshot is never
+ * written again (it is replaced by a rename), so its bytes are its data: a private copy reads the same.
+ */
+import { copyFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { isDuckDbLocked, quoteLiteral, type Database } from "../db/mod.ts";
+
+/**
+ * Attaches the snapshot file `path` READ_ONLY as `alias` in `db`; when another process holds the
+ * file locked, attaches a private copy instead (a hidden `.relationships-read-*.duckdb` beside it,
+ * which `removeStaleTemps()` also clears after a crash). Returns the function that detaches it and
+ * removes the copy; other errors (a corrupt file) are thrown as DuckDB said them.
+ *
+ * @example
+ * ```ts
+ * const detach = await attachSnapshot(db, "data/relationships.duckdb", "prev");
+ * try { await db.all("SELECT * FROM prev.versions"); } finally { await detach(); }
+ * ```
+ */
+export async function attachSnapshot(db: Database, path: string, alias: string): Promise<() => Promise<void>> {
+  try {
+    await db.run(`ATTACH ${quoteLiteral(path)} AS ${alias} (READ_ONLY)`);
+    return async () => {
+      await db.run(`DETACH ${alias}`);
+    };
+  } catch (error) {
+    if (!isDuckDbLocked(error)) throw error;
+  }
+  const copy = join(dirname(path), `.relationships-read-${process.pid}-${randomBytes(4).toString("hex")}.duckdb`);
+  try {
+    copyFileSync(path, copy);
+    await db.run(`ATTACH ${quoteLiteral(copy)} AS ${alias} (READ_ONLY)`);
+  } catch (error) {
+    rmSync(copy, { force: true });
+    throw error;
+  }
+  return async () => {
+    try {
+      await db.run(`DETACH ${alias}`);
+    } finally {
+      rmSync(copy, { force: true });
+    }
+  };
+}

@@ -1,0 +1,74 @@
+// An analyst's session on relationships.duckdb (the DuckDB CLI and drivers open read-write by
+// default, which takes DuckDB's exclusive lock) must not cost the next load its history, nor the
+// Parquet copy its versions: real loads, a real second process holding the file, real files.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Database } from "../db/mod.ts";
+import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
+import { loadRelationships, parquetVersions, restoreVersion, snapshotPath } from "./mod.ts";
+
+const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
+const v2: Version = { ...v1, ids: [1, 2, 3, 4, 5], cell: cells(6, { density: 0.5 }) };
+
+/** Another process that opens `path` as `duckdb path` would (read-write) and keeps it open. */
+async function analystSession(dir: string, path: string): Promise<ChildProcess> {
+  const script = join(dir, "analyst.mts");
+  const dbModule = fileURLToPath(new URL("../db/mod.ts", import.meta.url));
+  writeFileSync(
+    script,
+    `import { Database } from ${JSON.stringify(dbModule)};\n` +
+      `const db = await Database.open(process.argv[2]);\n` +
+      `console.log("open", (await db.all("SELECT count(*)::INTEGER AS n FROM v_actor_relationships"))[0].n);\n` +
+      `setInterval(() => {}, 1000);\n`,
+  );
+  const child = spawn(process.execPath, [...process.execArgv, script, path], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("open") && resolve());
+    child.on("exit", () => reject(new Error("the analyst's session exited")));
+  });
+  return child;
+}
+
+test("a load while an analyst holds relationships.duckdb read-write keeps the history and writes the Parquet copy", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attach-snapshot-"));
+  const dataDir = join(dir, "data");
+  const parquetDir = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  let analyst: ChildProcess | undefined;
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir, keepVersions })).run.status, "succeeded");
+    analyst = await analystSession(dir, snapshotPath(dataDir));
+
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.equal(second.run.status, "succeeded");
+    assert.equal(second.run.version_id, 2);
+    assert.deepEqual(second.run.findings.filter((f) => f.check === "history_unavailable"), [], "the history is carried, not restarted");
+    assert.equal(second.run.parquet?.status, "written", JSON.stringify(second.run.parquet));
+    // A restore reads the kept version 1: the same inode the analyst holds.
+    const restored = await restoreVersion({ dataDir, version: 1, parquetDir, keepVersions });
+    assert.equal(restored.run.status, "succeeded", JSON.stringify(restored.run.error));
+    assert.equal(restored.run.version_id, 3);
+    assert.deepEqual(restored.run.findings.filter((f) => f.check === "history_unavailable"), []);
+
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    try {
+      assert.deepEqual((await db.all<{ v: number }>("SELECT version_id AS v FROM versions ORDER BY 1")).map((r) => r.v), [1, 2, 3]);
+      assert.ok((await db.all("SELECT * FROM changes WHERE version_id = 2")).length > 0, "version 2's changes against version 1");
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(parquetVersions(parquetDir), [1, 2, 3]);
+    assert.deepEqual(readdirSync(dataDir).filter((f) => f.startsWith(".relationships-")), [], "the private copies are gone");
+  } finally {
+    analyst?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
