@@ -5,10 +5,10 @@
  * differs from the code is how schemas drift.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Database, PostgresDatabase, SqlRunner } from "../db/mod.ts";
+import { migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
 export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
@@ -60,20 +60,45 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
   const files = readMigrations(dir);
   await db.run(SCHEMA_MIGRATIONS);
   const pending = await checkHistory(db, files, dir);
+  const marker = db.path === ":memory:" || db.path === "" ? undefined : migratingMarker(db.path);
   const ran: string[] = [];
-  for (const file of pending) {
-    try {
-      await db.transaction((tx) => apply(tx, file));
-    } catch (error) {
-      throw failed(file, error);
+  if (pending.length > 0) {
+    // Schema changes go into the database file, not only the WAL: DuckDB 1.5 cannot replay a WAL
+    // holding ALTER TABLE ... ADD COLUMN on a table whose DEFAULT or CHECK calls a function (003,
+    // 010) after a crash ("GetDefaultDatabase with no default database set"). So everything before
+    // the migrations is checkpointed first, the file is marked while they run, and each one is
+    // checkpointed as it commits: a kill between a COMMIT and its CHECKPOINT leaves a WAL of that
+    // migration only, which Database.open sets aside when the mark is there (the migration then
+    // runs again). An upgrade killed anywhere is finished by the next start.
+    await db.run("CHECKPOINT");
+    if (marker !== undefined) writeMarker(marker);
+    for (const file of pending) {
+      try {
+        await db.transaction((tx) => apply(tx, file));
+      } catch (error) {
+        // Rolled back: the WAL holds none of it, and the ones before were checkpointed.
+        if (marker !== undefined) rmSync(marker, { force: true });
+        throw failed(file, error);
+      }
+      await db.run("CHECKPOINT");
+      ran.push(file.name);
     }
-    ran.push(file.name);
   }
-  // Schema changes go into the database file now, not only the WAL: DuckDB 1.5 fails to replay a
-  // WAL holding CREATE MACRO and table DDL together after a crash ("GetDefaultDatabase with no
-  // default database set"; api/main_test.ts kills a server right after its first write).
-  if (ran.length > 0) await db.run("CHECKPOINT");
+  // Only once the WAL holds no migration: a mark left by a run killed after its last CHECKPOINT
+  // goes too, before any other write can reach the WAL.
+  if (marker !== undefined && existsSync(marker)) rmSync(marker, { force: true });
   return ran;
+}
+
+/** Writes the migrating mark to disk (fsync) before the first migration's statements run. */
+function writeMarker(path: string): void {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
  * command that never opens a database (`--help`, a usage error) never pays for it.
  */
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBType, DuckDBValue } from "@duckdb/node-api";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { createRequire } from "node:module";
 
 type DriverApi = typeof import("@duckdb/node-api");
@@ -95,6 +95,14 @@ export interface OpenOptions {
 }
 
 /**
+ * The file that marks `path` as being migrated (etl/contacts/migrate.ts): while it exists, the WAL
+ * holds only migrations, which can run again, and `Database.open` may set an unreplayable WAL aside.
+ */
+export function migratingMarker(path: string): string {
+  return `${path}.migrating`;
+}
+
+/**
  * An open database file with one connection. `close()` releases the file lock.
  *
  * @example
@@ -167,7 +175,22 @@ export class Database {
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
     const settings: Record<string, string> = { ...options.settings };
     if (options.readOnly) settings.access_mode = "READ_ONLY";
-    const instance = await driver().DuckDBInstance.create(path, settings);
+    let instance: DuckDBInstance;
+    try {
+      instance = await driver().DuckDBInstance.create(path, settings);
+    } catch (error) {
+      // A migration killed between its COMMIT and its CHECKPOINT leaves a WAL DuckDB 1.5 cannot
+      // replay (ALTER TABLE ... ADD COLUMN on a table with a DEFAULT or CHECK calling a function).
+      // migrate() checkpoints before it starts and marks the file meanwhile, so that WAL holds
+      // migrations only: set aside (kept, never deleted), the file is as the checkpoint before them
+      // left it, and the migrations run again. Without the mark the WAL is never touched.
+      const wal = `${path}.wal`;
+      if (options.readOnly || !/replaying WAL/i.test(String(error)) || !existsSync(migratingMarker(path)) || !existsSync(wal)) throw error;
+      const aside = `${wal}.interrupted-migration-${Date.now()}`;
+      renameSync(wal, aside);
+      process.stderr.write(`${path}: a migration was interrupted; its unreadable WAL was moved to ${aside} and the migrations run again\n`);
+      instance = await driver().DuckDBInstance.create(path, settings);
+    }
     try {
       const connection = await instance.connect();
       return new Database(path, options.readOnly === true, instance, connection, true, options.statements ?? 0);

@@ -9,6 +9,6 @@
  * try { await db.all("select count(*) as n from contacts"); } finally { db.close(); }
  * ```
  */
-export { Appender, ChunkAppender, Database, duckDbFailure, isDuckDbLocked, isInterrupted, quoteIdent, quoteLiteral, readSql, type OpenOptions, type Param, type Params } from "./database.ts";
+export { Appender, ChunkAppender, Database, duckDbFailure, isDuckDbLocked, isInterrupted, migratingMarker, quoteIdent, quoteLiteral, readSql, type OpenOptions, type Param, type Params } from "./database.ts";
 export { connectionOf, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, PostgresDatabase, postgresErrorOf, type PostgresOptions } from "./postgres.ts";
 export type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";

@@ -45,3 +45,16 @@ if (process.env.STOP_AT === "snapshot-created") {
   };
   syncBuiltinESMExports();
 }
+
+// STOP_AT=migration-committed  a contacts.duckdb migration has just committed (in the WAL), before
+//                              anything else (its checkpoint, the next migration) runs
+if (process.env.STOP_AT === "migration-committed") {
+  const run = Database.prototype.run;
+  let recorded = false;
+  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
+    const result = await run.apply(this, args);
+    if (args[0].startsWith("INSERT INTO schema_migrations")) recorded = true;
+    else if (args[0] === "COMMIT" && recorded) stop();
+    return result;
+  };
+}
