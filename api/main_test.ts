@@ -278,6 +278,9 @@ test("npm start's schedule loads a changed contacts CSV once it settles, handing
     copyFileSync(fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url)), join(dir, "relaciones.xlsx"));
     const csv = join(dir, "contacts.csv");
     copyFileSync(fileURLToPath(new URL("../data/contacts.csv", import.meta.url)), csv);
+    // The sample ends without a line break, as the users' export does; a watched CSV that ends mid-line
+    // waits a minute (wholeMs) before it loads, and the row appended below must start a line of its own.
+    appendFileSync(csv, "\n");
     const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on" });
     try {
       const { url } = await waitForApiJson(dir);

@@ -35,8 +35,9 @@ const ACTOR_NAMES = [
 
 /**
  * The options that define the sample workbook: 50 actors, matrix filled for the first 17, 3 asymmetric
- * pairs, actor 42 coded 'AÑ' in the matrix but 'AX' in the list, zeros on the whole diagonal and
- * formatted blank cells, as in the users' workbook.
+ * pairs, actor 42 coded 'AÑ' in the matrix but 'AX' in the list, the header row's codes one letter
+ * behind the rows' from actor 43 on, two names typed with a trailing space, zeros on the whole
+ * diagonal and formatted blank cells, as in the users' workbook.
  * @example const plan = matrixPlan(SAMPLE_WORKBOOK); plan.asymmetricPairs; // [[a, b], ...]
  */
 export const SAMPLE_WORKBOOK: MatrixOptions = {
@@ -46,6 +47,8 @@ export const SAMPLE_WORKBOOK: MatrixOptions = {
   density: 0.2,
   asymmetric: 3,
   codeMismatch: { id: 42, listCode: "AX" },
+  headerCodesLagFrom: 43,
+  paddedNames: [30, 48],
   diagonalZeros: true,
   name: (id) => ACTOR_NAMES[id - 1],
 };
@@ -151,7 +154,9 @@ export function sampleContacts(): ContactRow[] {
     // Every New England / New Jersey ZIP loses its leading zero, as in the users' export.
     const zip = zip5.startsWith("0") ? zip5.slice(1) : zip5;
     const company = person % 4 === 1 ? `${pick(LAST)}, ${pick(FIRST)} ${String.fromCharCode(65 + Math.floor(rnd() * 26))} ${pick(LAW_FIRMS)}` : pick(COMPANIES);
-    const address = `${1 + Math.floor(rnd() * 9800)} ${pick(STREETS)}${person % 7 === 3 ? ` #${10 + Math.floor(rnd() * 90)}` : ""}`;
+    let address = `${1 + Math.floor(rnd() * 9800)} ${pick(STREETS)}${person % 7 === 3 ? ` #${10 + Math.floor(rnd() * 90)}` : ""}`;
+    // A double space typed inside an address, as in the users' export ("37275 St  Rt 17m M"): kept as is.
+    if (person % 25 === 12) address = address.replace(/ (\S+)$/, "  $1");
     const f = asciiLower(first);
     const l = asciiLower(last);
     const style = person % 4;
@@ -170,13 +175,14 @@ export function sampleContacts(): ContactRow[] {
 }
 
 /**
- * The text of `data/contacts.csv` (UTF-8, LF line endings, header line first).
+ * The text of `data/contacts.csv` (UTF-8, LF line endings, header line first, and no line break after
+ * the last row, as the users' export ends).
  * @example sampleContactsCsv().split("\n")[0]; // "first_name,last_name,company_name,..."
  */
 export function sampleContactsCsv(): string {
   const lines = [CONTACT_COLUMNS.join(",")];
   for (const row of sampleContacts()) lines.push(CONTACT_COLUMNS.map((c) => inputCsvField(row[c])).join(","));
-  return lines.join("\n") + "\n";
+  return lines.join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +223,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(`Wrote ${workbook}: ${plan.actors} actors, matrix filled for ${plan.filledActors}.`);
   console.log(`  asymmetric pairs (row marks column, not back): ${plan.asymmetricPairs.map(([a, b]) => `${a}->${b}`).join(", ")}`);
   if (plan.mismatch) console.log(`  actor ${plan.mismatch.id}: '${plan.mismatch.matrixCode}' in the matrix, '${plan.mismatch.listCode}' in the list`);
+  const lagging = Array.from({ length: plan.actors }, (_, i) => i + 1).filter((id) => plan.headerCode(id) !== plan.code(id));
+  if (lagging.length > 0) console.log(`  header codes behind the rows' for actors ${lagging[0]}..${lagging.at(-1)} (e.g. '${plan.headerCode(lagging[0])}' over '${plan.code(lagging[0])}')`);
   const people = new Set(rows.map((r) => r.email)).size;
   const shortZips = new Set(rows.filter((r) => r.zip.length === 4).map((r) => r.email)).size;
   console.log(`Wrote ${contacts}: ${rows.length} rows, ${people} people, ${shortZips} people with a 4-digit ZIP.`);

@@ -72,7 +72,7 @@ test("generateSamples() reproduces the committed data files", async () => {
   }
 });
 
-test("sampleWorkbook() has the users' quirks: blank rows, asymmetric pairs, a mismatched code, Ñ codes", () => {
+test("sampleWorkbook() has the users' quirks: blank rows, asymmetric pairs, mismatched codes, Ñ codes, padded names", () => {
   const { sheets, plan } = sampleWorkbook();
   assert.deepEqual(sheets.map((s) => s.name), ["Matriz de adyacencia", "Lista de actores"]);
   assert.equal(plan.actors, 50);
@@ -81,6 +81,12 @@ test("sampleWorkbook() has the users' quirks: blank rows, asymmetric pairs, a mi
   for (const [a, b] of plan.asymmetricPairs) assert.ok(a <= 17 && b <= 17 && plan.cell(a, b) === 1 && plan.cell(b, a) === 0);
   assert.deepEqual(plan.mismatch, { id: 42, matrixCode: "AÑ", listCode: "AX" });
   assert.equal(plan.code(15), "Ñ");
+  // The header row keeps the old letters from actor 43 on, the rows (and the list) skip 'AO'.
+  const lagging = Array.from({ length: 50 }, (_, i) => i + 1).filter((id) => plan.headerCode(id) !== plan.code(id));
+  assert.deepEqual(lagging, [43, 44, 45, 46, 47, 48, 49, 50]);
+  assert.deepEqual([plan.headerCode(43), plan.code(43), plan.listCode(43)], ["AO", "AP", "AP"]);
+  const codes = Array.from({ length: 50 }, (_, i) => plan.code(i + 1));
+  assert.equal(new Set(codes).size, 50, "no code given twice among the rows");
   assert.equal(plan.cell(30, 31), null);
   assert.equal(plan.cell(30, 30), 0, "zeros on the diagonal of blank rows, as in the users' file");
   const names = Array.from({ length: 50 }, (_, i) => plan.name(i + 1));
@@ -107,12 +113,18 @@ test("data/relaciones.xlsx has the users' layout", () => {
   assert.equal(code("A5", sheet2), "A");
   assert.match(sheet2, /<c r="B5"><v>1<\/v><\/c>/);
   assert.equal(code("A46", sheet2), "AX", "actor 42's code disagrees with the matrix");
+  assert.equal(code("AS2", sheet1), "AO", "actor 43's header code is the letter before its row's");
+  assert.equal(code("B45", sheet1), "AP");
+  const { plan } = sampleWorkbook();
+  for (const id of [30, 48]) assert.equal(code(`C${id + 4}`, sheet2), `${plan.name(id)} `, `actor ${id}'s name is typed with a trailing space`);
+  assert.match(parts.get("xl/sharedStrings.xml")!.toString("utf8"), /<t xml:space="preserve">[^<]+ <\/t>/);
   if (hasUnzip) assert.equal(spawnSync("unzip", ["-tq", join(dataDir, "relaciones.xlsx")]).status, 0);
 });
 
 test("data/contacts.csv has the users' columns and valid, realistic rows", () => {
   const text = readFileSync(join(dataDir, "contacts.csv"), "utf8");
   assert.ok(text.includes('"'), "some quoted company names");
+  assert.ok(!text.endsWith("\n"), "no line break after the last row, as the users' export ends");
   const [header, ...rows] = parseCsv(text);
   assert.deepEqual(header, [...CONTACT_COLUMNS]);
   assert.equal(rows.length, sampleContacts().length);
@@ -139,5 +151,6 @@ test("data/contacts.csv has the users' columns and valid, realistic rows", () =>
   const shortZips = rows.filter((r) => r[6].length === 4);
   assert.ok(shortZips.length >= 5 && shortZips.every((r) => ["NJ", "MA", "CT", "RI", "ME", "VT", "NH"].includes(r[5])));
   assert.ok(rows.some((r) => r[2].includes(",")), "company names with commas");
+  assert.ok(rows.some((r) => /\S  \S/.test(r[3])), "an address with a double space inside");
   assert.ok(rows.some((r) => /[áéíóúñ]/.test(r[0] + r[1])), "accented names");
 });

@@ -125,7 +125,9 @@ function pageJson(request: Request, ctx: Context, model: RelationshipModel, item
  * ```
  */
 function resolveActor(model: RelationshipModel, text: string | null, what: string, status: 400 | 404 = 404): Actor {
-  const value = (text ?? "").trim();
+  // Composed (NFC) as the load stores codes: an Ñ sent as N + U+0303 (macOS, a copied file name) is
+  // the Ñ of the workbook, not a combining mark that fails the letter test.
+  const value = (text ?? "").trim().normalize("NFC");
   if (value === "") throw new HttpError(400, `${what} is required: an actor id or letter code`, { code: "bad-parameter" });
   if (/^\d{1,10}$/.test(value)) {
     const actor = model.actors.get(Number(value));

@@ -287,6 +287,33 @@ test("a letter code two actors share is a 409 naming both, never a guess", async
   }
 });
 
+test("a letter code typed decomposed (N plus a combining tilde) names the same actor as the composed Ñ", async () => {
+  // The users' codes run A..N, Ñ, O..Z, AA..AN, AÑ...: a client on macOS or a link copied from a
+  // file name sends Ñ as N + U+0303. The load stores codes composed (NFC); before, the API took the
+  // combining mark for "not a letter code": a 404 for /actors/AÑ and a 400 for ?actor=AÑ.
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[15, "Ñ", "Valeria Ñúñez"], [41, "AN", "Ana Nieto"], [42, "AÑ", "Íñigo Peña"]], pairs: [[15, 42, true, false]] });
+  const server = await testServer(dir);
+  const decomposed = (text: string) => encodeURIComponent(text.normalize("NFD"));
+  try {
+    for (const [code, id] of [["Ñ", 15], ["ñ", 15], ["AÑ", 42], ["añ", 42], ["AN", 41]] as const) {
+      const res = await raw(server.url, { path: `/actors/${decomposed(code)}` });
+      assert.equal(res.status, 200, `${code}: ${res.text}`);
+      assert.equal(res.json().id, id, code);
+    }
+    const pairs = await raw(server.url, { path: `/relationships?actor=${decomposed("AÑ")}` });
+    assert.equal(pairs.status, 200, pairs.text);
+    assert.deepEqual(pairs.json().items.map((p: { person_a_id: number; person_b_id: number }) => [p.person_a_id, p.person_b_id]), [[15, 42]]);
+    const path = await raw(server.url, { path: `/relationships/path?from=${decomposed("Ñ")}&to=${decomposed("AÑ")}` });
+    assert.equal(path.status, 200, path.text);
+    assert.deepEqual(path.json().path.map((a: { id: number }) => a.id), [15, 42]);
+    assert.equal((await raw(server.url, { path: `/actors/${decomposed("AÑ")}/relationships` })).status, 200);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 // Waits for a state, never for a time: a machine under load only makes this slower, and the
 // test's own timeout catches a watcher that never swaps.
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {

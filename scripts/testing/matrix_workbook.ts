@@ -44,16 +44,27 @@ export interface MatrixOptions {
   diagonalZeros?: boolean;
   /** The actor's name; default: invented Spanish names. */
   name?: (id: number) => string;
+  /**
+   * From this actor id on, the data rows and the list skip one letter (actors re-lettered) while the
+   * header row keeps the old letters: each such actor's header code is the letter before its row code
+   * (`code_mismatch_matrix`), as in the users' workbook (header `AN` over the row coded `AÑ`).
+   */
+  headerCodesLagFrom?: number;
+  /** Ids whose name the list writes with a trailing space, as typed in the users' list (the load trims it). */
+  paddedNames?: readonly number[];
 }
 
 /** What `matrixWorkbook()` writes, for tests that need the expected values. */
 export interface MatrixPlan {
   actors: number;
   filledActors: number;
-  /** Matrix letter code of actor `id` (1-based). */
+  /** Matrix letter code of actor `id` (1-based): the code in its data row. */
   code(id: number): string;
+  /** The code in the header row above actor `id`'s column (differs from `code` from `headerCodesLagFrom` on). */
+  headerCode(id: number): string;
   /** Letter code in the actor list (differs from `code` for the mismatched actor). */
   listCode(id: number): string;
+  /** The name as published (trimmed); the list may write it with a trailing space (`paddedNames`). */
   name(id: number): string;
   /** The cell at row actor `a`, column actor `b`: 0, 1 or null (blank). */
   cell(a: number, b: number): 0 | 1 | null;
@@ -119,13 +130,15 @@ export function matrixPlan(options: MatrixOptions): MatrixPlan {
   } else if (Array.isArray(options.asymmetric)) {
     for (const [a, b] of options.asymmetric as readonly (readonly [number, number])[]) addPair(a, b);
   }
+  const lagFrom = options.headerCodesLagFrom ?? Infinity;
+  const rowCode = (id: number) => letterCode(id >= lagFrom ? id : id - 1);
   let mismatch: MatrixPlan["mismatch"] = null;
   if (options.codeMismatch === true) {
     const id = Math.max(1, Math.min(actors, Math.ceil(actors * 0.8)));
-    mismatch = { id, matrixCode: letterCode(id - 1), listCode: letterCode(id - 1).toLowerCase() };
+    mismatch = { id, matrixCode: rowCode(id), listCode: rowCode(id).toLowerCase() };
   } else if (options.codeMismatch) {
     const { id, listCode } = options.codeMismatch;
-    mismatch = { id, matrixCode: letterCode(id - 1), listCode };
+    mismatch = { id, matrixCode: rowCode(id), listCode };
   }
   const nameOf = options.name ?? ((id: number) => inventedName(id, seed));
   const cell = (a: number, b: number): 0 | 1 | null => {
@@ -140,8 +153,9 @@ export function matrixPlan(options: MatrixOptions): MatrixPlan {
   return {
     actors,
     filledActors: filled,
-    code: (id) => letterCode(id - 1),
-    listCode: (id) => (mismatch && mismatch.id === id ? mismatch.listCode : letterCode(id - 1)),
+    code: rowCode,
+    headerCode: (id) => letterCode(id - 1),
+    listCode: (id) => (mismatch && mismatch.id === id ? mismatch.listCode : rowCode(id)),
     name: nameOf,
     cell,
     asymmetricPairs: pairs,
@@ -162,6 +176,7 @@ export function matrixWorkbook(options: MatrixOptions): SheetSpec[] {
   const r0 = (options.origin?.row ?? 1) - 1;
   const c0 = (options.origin?.col ?? 1) - 1;
   const n = plan.actors;
+  const padded = new Set(options.paddedNames ?? []);
   const pad = (): CellInput[] => new Array<CellInput>(c0).fill(null);
   function* matrixRows(): Generator<readonly CellInput[]> {
     for (let i = 0; i < r0; i++) yield [];
@@ -171,7 +186,7 @@ export function matrixWorkbook(options: MatrixOptions): SheetSpec[] {
     yield ids;
     const codes = pad();
     codes.push(null, null);
-    for (let id = 1; id <= n; id++) codes.push(plan.code(id));
+    for (let id = 1; id <= n; id++) codes.push(plan.headerCode(id));
     yield codes;
     for (let a = 1; a <= n; a++) {
       const row = pad();
@@ -187,7 +202,7 @@ export function matrixWorkbook(options: MatrixOptions): SheetSpec[] {
     yield title;
     for (let id = 1; id <= n; id++) {
       const row = pad();
-      row.push(plan.listCode(id), id, plan.name(id));
+      row.push(plan.listCode(id), id, padded.has(id) ? `${plan.name(id)} ` : plan.name(id));
       yield row;
     }
   }
