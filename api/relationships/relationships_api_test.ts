@@ -537,3 +537,27 @@ test("GET /changes?among= gives the pair changes among a set of actors (what a d
     cleanup();
   }
 });
+
+test("GET /findings lists errors, then warnings, then info (they were in alphabetical order: info before warning)", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships } = await import("../../etl/relationships/mod.ts");
+    const workbook = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
+    // The sample: warnings (code mismatches, asymmetric pairs) and info (blank cells).
+    assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    const server = await testServer(dir);
+    try {
+      const rank = { error: 0, warning: 1, info: 2 } as Record<string, number>;
+      for (const path of ["/findings", "/findings?format=csv"]) {
+        const answer = await raw(server.url, { path });
+        const severities: string[] = path.endsWith("csv") ? answer.text.trim().split("\r\n").slice(1).map((l) => l.split(",")[1]) : answer.json().items.map((f: { severity: string }) => f.severity);
+        assert.ok(severities.includes("warning") && severities.includes("info"), severities.join());
+        assert.deepEqual(severities, [...severities].sort((a, b) => rank[a] - rank[b]), path);
+      }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});

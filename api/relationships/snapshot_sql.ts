@@ -15,9 +15,10 @@ export const SNAPSHOT_PAIRS = `
   select person_a::INTEGER as a, person_b::INTEGER as b, a_to_b, b_to_a
   from user_relationships order by person_a, person_b`;
 
-/** Relationship snapshot: quality findings of the published version. */
+/** Relationship snapshot: quality findings of the published version, the most severe first. */
 export const SNAPSHOT_FINDINGS = `
-  select check_name as "check", severity, message, cells, count::INTEGER as count from findings order by severity, check_name`;
+  select check_name as "check", severity, message, cells, count::INTEGER as count from findings
+  order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, check_name`;
 
 /** Relationship snapshot: which version this file holds. */
 export const SNAPSHOT_INFO = `select version_id::INTEGER as version_id, run_id, published_at from snapshot_info limit 1`;
