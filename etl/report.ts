@@ -90,7 +90,8 @@ function formatRelationships(result: LoadResult): string[] {
     .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
   if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
   else if (run.findings.some((f) => f.check === "history_unavailable")) lines.push(`  Not compared with version ${(run.version_id ?? 1) - 1}: its snapshot could not be read, so the history starts again here.`);
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}${run.restored_from === undefined ? " (only the file bytes differ)" : ""}.`);
+  // Not "only the file bytes differ": --force publishes the very same file again, too.
+  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}: the same actors and pairs.`);
   else {
     lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
     for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);

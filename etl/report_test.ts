@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadContacts } from "./contacts/mod.ts";
-import { formatContacts, reasonKind } from "./report.ts";
+import { formatContacts, formatOutcome, reasonKind } from "./report.ts";
 import { etlCli } from "../scripts/testing/etl_cli.ts";
 
 // Rows 2-4 lost their ZIP's leading zero to a spreadsheet; 5 and 7 have bad e-mails, 6 a bad
@@ -102,6 +103,21 @@ test("formatContacts() shows a reason met once in full, and says an unchanged fi
     assert.match(again[0], /^Contacts: contacts\.csv is unchanged since the load of \d{4}-\d\d-\d\dT[\d:.]+Z; nothing was read or written$/);
     assert.equal(again[1], "  That load rejected 1 row of it and repaired 1 value; its run in runs.jsonl has them");
     assert.ok(!again.some((l) => /Repaired|rejects file|Unchanged since/.test(l)), again.join("\n"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a workbook loaded again with --force reports no changes without claiming its bytes differ", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "report-force-"));
+  try {
+    const { loadRelationships } = await import("./relationships/mod.ts");
+    const workbook = fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url));
+    await loadRelationships({ workbook, dataDir: dir, parquetDir: null });
+    const again = await loadRelationships({ workbook, dataDir: dir, parquetDir: null, force: true });
+    const lines = formatOutcome({ ok: true, relationships: again, contacts: null });
+    assert.ok(lines.includes("  No changes since version 1: the same actors and pairs."), lines.join("\n"));
+    assert.doesNotMatch(lines.join("\n"), /bytes differ/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
