@@ -5,40 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appendRun, type RunKind } from "../runs/mod.ts";
-import { changedSinceLastLoad, startScheduler, type Clock, type LoadReason } from "./mod.ts";
-
-/** A clock whose time moves only when the test says so; timers fire in time order. */
-class FakeClock implements Clock {
-  #now: number;
-  #timers: { id: number; at: number; fn: () => void }[] = [];
-  #nextId = 1;
-  constructor(start: string) {
-    this.#now = Date.parse(start);
-  }
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#nextId++;
-    this.#timers.push({ id, at: this.#now + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t.id !== handle);
-  }
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const due = this.#timers[0];
-      if (!due || due.at > end) break;
-      this.#timers.shift();
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = end;
-  }
-}
+import { changedSinceLastLoad, startScheduler, type LoadReason } from "./mod.ts";
+import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
 /** Records in runs.jsonl that a load of `kind` read `path` as it is now. */
 function recordLoad(dataDir: string, kind: RunKind, path: string, status: "succeeded" | "failed" = "succeeded"): void {

@@ -3,40 +3,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startScheduler, watchFile, type Clock, type LoadReason } from "./mod.ts";
-
-/** A clock whose time moves only when the test says so; timers fire in time order. */
-class FakeClock implements Clock {
-  #now: number;
-  #timers: { id: number; at: number; fn: () => void }[] = [];
-  #nextId = 1;
-  constructor(start: string) {
-    this.#now = Date.parse(start);
-  }
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#nextId++;
-    this.#timers.push({ id, at: this.#now + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t.id !== handle);
-  }
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const due = this.#timers[0];
-      if (!due || due.at > end) break;
-      this.#timers.shift();
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = end;
-  }
-}
+import { startScheduler, watchFile, type LoadReason } from "./mod.ts";
+import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
 /** Lets the scheduler's promise chain run (loads here resolve at once). */
 const ticks = () => new Promise((resolve) => setImmediate(resolve));
