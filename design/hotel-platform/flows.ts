@@ -32,6 +32,9 @@ export const stepRules: StepRule[] = [
   { act: ACT.refund, then: [ACT.reverse], why: "Every refund reverses its ledger entries, so the ledger matches the PSP's settlement report." },
 ];
 
+/** How old a price on a search page can be: the edge caches the page, ARI caches its quotes (section 8). */
+export const FRESHNESS = { searchPageMaxAge: 60, searchPageStaleWhileRevalidate: 30, quoteTtl: 60 } as const;
+
 // Both booking flows start the same way: the guest's request reaches the writer region.
 function requestBooking(pinned: string): Step[] {
   return [call("c-guest-waf", "POST /api/bookings {resort, room type, rate plan, dates, guests}, Idempotency-Key"), call("c-alb-booking", pinned)];
@@ -46,17 +49,17 @@ export const sequences: Sequence[] = [
     steps: [
       call("c-guest-dns", "resolve www.example-resorts.com"),
       call("c-guest-waf", "GET /search?dest=riviera-maya&in=2026-03-14&out=2026-03-19&adults=2&children=1"),
-      note(["cdn"], "search pages cached 60 s per query string; scrapers rate-limited"),
+      note(["cdn"], `search pages cached ${FRESHNESS.searchPageMaxAge} s per query string (+ ${FRESHNESS.searchPageStaleWhileRevalidate} s stale while revalidating); scrapers rate-limited`),
       call("c-alb-web", "render /search in the nearest healthy region"),
       call("c-web-search", "offers for destination, dates, occupancy"),
       read("c-search-index", "candidate resorts by destination and filters (in memory, reloaded every 30 s)"),
       call("c-search-ari", "availability and total price: 6 resorts, 5 nights, 2 adults + 1 child"),
       read("c-ari-cache", "quote keys (miss)"),
       read("c-ari-db", "rooms left per date, rate plans, min stay, closed to arrival, occupancy limits"),
-      write("c-ari-cache", "store quotes (TTL 60 s)"),
+      write("c-ari-cache", `store quotes (TTL ${FRESHNESS.quoteTtl} s)`),
       reply("c-search-ari", "priced offers per resort, taxes included"),
       reply("c-web-search", "offers (p95 < 300 ms)"),
-      reply("c-alb-web", "HTML, Cache-Control: s-maxage=60"),
+      reply("c-alb-web", `HTML, Cache-Control: s-maxage=${FRESHNESS.searchPageMaxAge}, stale-while-revalidate=${FRESHNESS.searchPageStaleWhileRevalidate}`),
       reply("c-guest-waf", "search page"),
     ],
   },
@@ -89,13 +92,13 @@ export const sequences: Sequence[] = [
     groups: [EDGE, EVENTS],
     steps: [
       ...requestBooking("writer region: the origin router pins /api/bookings"),
-      call("c-booking-ari", "quote the chosen room and rate"),
+      call("c-booking-ari", "quote the chosen room and rate (computed from the ARI DB, never from the quote cache)"),
       reply("c-booking-ari", "USD 2,214.50 with taxes, quote q-81, valid 20 min"),
       call("c-booking-crs", "OTA_HotelResRQ ResStatus=Initiate, HoldDuration=PT20M", ACT.hold),
       reply("c-booking-crs", "hold H-77: the room is out of every channel's inventory"),
       write("c-booking-db", "INSERT booking HELD (idempotency key, hold, quote, expires_at)"),
       call("c-booking-payments", "payment session: amount, currency, booking id, manual capture, expires with the hold"),
-      call("c-payments-psp", "create session (idempotency key = booking id)"),
+      call("c-payments-psp", "create session (idempotency key = booking id + ':session')"),
       reply("c-payments-psp", "session id, client key"),
       write("c-payments-db", "INSERT intent PENDING"),
       reply("c-guest-waf", "201: booking HELD + payment session"),
@@ -111,7 +114,7 @@ export const sequences: Sequence[] = [
       reply("c-booking-crs", "confirmation 4471-2209"),
       write("c-booking-db", "booking CONFIRMED + outbox BookingConfirmed"),
       call("c-bus-payments", "BookingConfirmed"),
-      call("c-payments-psp", "capture by PSP reference (idempotency key = booking id)", ACT.capture),
+      call("c-payments-psp", "capture by PSP reference (idempotency key = booking id + ':capture')", ACT.capture),
       write("c-payments-db", "intent CAPTURED, ledger entries + outbox PaymentCaptured"),
       call("c-guest-waf", "GET /api/bookings/{id}: the confirmation page polls"),
       call("c-alb-booking", "writer region, so it reads what the saga wrote"),
@@ -146,7 +149,7 @@ export const sequences: Sequence[] = [
       call("c-booking-crs", "OTA_HotelResRQ ResStatus=Book at the quoted price: rejected, sold out", ACT.rejected),
       write("c-booking-db", "booking FAILED (sold out) + outbox BookingFailed"),
       call("c-bus-payments", "BookingFailed"),
-      call("c-payments-psp", "cancel the authorisation by PSP reference (void, idempotency key)", ACT.void),
+      call("c-payments-psp", "cancel the authorisation by PSP reference (void, idempotency key = booking id + ':void')", ACT.void),
       write("c-payments-db", "intent VOIDED + outbox PaymentVoided"),
       note(["booking", "payments"], "had the Book succeeded, BookingConfirmed follows and the capture runs as in 'Book and pay'"),
     ],
@@ -187,7 +190,7 @@ export const sequences: Sequence[] = [
       call("c-crs-waf", "OTA_HotelAvailNotifRQ: DLX, 14-16 Mar, 2 left (HMAC)"),
       call("c-alb-ari", "writer region: the origin router pins /hooks/crs"),
       write("c-ari-db", "upsert per-date inventory; messages older than the stored sequence lose"),
-      write("c-ari-cache", "evict quotes for that resort and those dates"),
+      write("c-ari-cache", "evict quotes for that resort and those dates (this region's cache; the other region's expire with their TTL)"),
       reply("c-crs-waf", "200 acknowledged"),
       call("c-crs-waf", "OTA_HotelRateAmountNotifRQ: rate plan BAR, new amounts"),
       call("c-alb-ari", "writer region"),

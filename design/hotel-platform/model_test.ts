@@ -2,6 +2,7 @@
 // on every `npm test`. design/model/fitness_test.ts shows each rule can fail.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   checkBoundaries,
@@ -141,4 +142,82 @@ test("hotelPlatform: the primary region is in the US, where most guests are, and
   const role = (r: string) => model.regions.find((x) => x.role === r)?.id;
   assert.equal(role("primary"), "us-east-1");
   assert.equal(role("secondary"), "us-west-2");
+});
+
+// The prose and the generated tables must say what the model says. These rules are checked on the
+// rendered text, so a figure copied by hand into the README or an ADR cannot drift from sizing.ts.
+const README = readFileSync(fileURLToPath(new URL("README.md", import.meta.url)), "utf8");
+const adr = (name: string) => readFileSync(fileURLToPath(new URL(`adr/${name}`, import.meta.url)), "utf8");
+
+/** The text of a README section, from its heading to the next heading of the same or a higher level. */
+function section(heading: string): string {
+  const start = README.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has no heading '${heading}'`);
+  const level = heading.match(/^#+/)![0].length;
+  const rest = README.slice(start + heading.length + 2);
+  const end = rest.search(new RegExp(`^#{1,${level}} `, "m"));
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+function quoted(text: string, pattern: RegExp, what: string): number {
+  const m = text.match(pattern);
+  assert.ok(m, `${what}: '${pattern}' not found`);
+  return Number(m[1].replace(/,/g, ""));
+}
+
+const total = (scenario: string) => model.costs!.reduce((sum, line) => sum + (line.monthly[scenario] ?? 0), 0);
+const twoFigures = (x: number) => Number(x.toPrecision(2));
+
+test("hotelPlatform: generated text names components, never their model ids", () => {
+  const prose = new Set(["description", "holds", "why", "replication", "backup", "rpo", "rto", "failure", "effect", "response", "recovery", "basis", "source", "arithmetic", "text", "label", "spoofing", "tampering", "repudiation", "informationDisclosure", "denialOfService", "elevationOfPrivilege", "purpose"]);
+  const strings: string[] = [];
+  const walk = (value: unknown, key = ""): void => {
+    if (typeof value === "string") { if (prose.has(key)) strings.push(value); return; }
+    if (Array.isArray(value)) { for (const item of value) walk(item, key); return; }
+    if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  walk(model);
+  const ids = model.components.map((c) => c.id).filter((id) => id.includes("-"));
+  const leaks = strings.flatMap((text) => ids.filter((id) => new RegExp(`(^|[^\\w-])${id}([^\\w-]|$)`).test(text)).map((id) => `'${id}' in "${text}"`));
+  assert.deepEqual(leaks, []);
+});
+
+test("hotelPlatform: Cognito MAU counts each signed-in visitor once a month", () => {
+  const row = (q: string) => model.capacity!.find((r) => r.quantity.startsWith(q))!;
+  const perVisitor = quoted(row("Signed-in guests").arithmetic, /sessions \/ (\d+) per visitor/, "MAU arithmetic");
+  const share = quoted(model.assumptions!.find((a) => a.quantity === "Signed-in visitors")!.values.base, /([\d.]+) %/, "signed-in share") / 100;
+  for (const scenario of ["base", "growth"]) {
+    const sessions = Number(row("Sessions a month").values[scenario].replace(/,/g, ""));
+    const mau = Number(row("Signed-in guests").values[scenario].replace(/,/g, ""));
+    assert.equal(mau, Math.round((sessions / perVisitor) * share), `${scenario}: MAU must be visitors x signed-in share, no more`);
+    const cognito = model.costs!.find((l) => l.item.startsWith("Cognito"))!.monthly[scenario];
+    assert.equal(cognito, Math.round(Math.max(0, mau - 10_000) * 0.015), `${scenario}: Cognito line`);
+  }
+});
+
+test("hotelPlatform: the executive summary, section 14.1 and ADR-0015 quote the model's figures", () => {
+  const summary = section("## Executive summary");
+  const base = model.scenarios!.find((s) => s.id === "base")!;
+  assert.equal(quoted(summary, /\*\*USD ([\d,]+) a month\*\*/, "summary, base cost"), twoFigures(total("base")));
+  assert.equal(quoted(summary, /about\s+USD ([\d,]+) a month in the growth case/, "summary, growth cost"), twoFigures(total("growth")));
+  assert.equal(quoted(summary, /\(USD ([\d.]+) per web booking\)/, "summary, per booking"), Math.round((total("base") / base.bookingsPerMonth) * 100) / 100);
+  assert.equal(quoted(summary, /([\d,]+) web bookings a month/, "summary, bookings"), twoFigures(base.bookingsPerMonth));
+  const decisions = section("### 14.1 Decisions the numbers made");
+  const fee = quoted(decisions, /Its USD ([\d,]+) monthly fee/, "14.1, Shield fee");
+  assert.equal(quoted(decisions, /would be ([\d.]+) times\s+the base platform/, "14.1, Shield ratio"), Number((fee / total("base")).toFixed(1)));
+  assert.match(model.costs!.find((l) => l.item === "Shield Advanced")!.basis, new RegExp(`would be ${(fee / total("base")).toFixed(1)} x the base platform`));
+  const adr15 = adr("0015-costs-sized-to-the-base-case.md");
+  assert.equal(quoted(adr15, /About USD ([\d,]+) a month at the base/, "ADR-0015, base"), twoFigures(total("base")));
+  assert.equal(quoted(adr15, /at the base, USD ([\d,]+) in the growth case/, "ADR-0015, growth"), twoFigures(total("growth")));
+});
+
+test("hotelPlatform: the stated age of a search price is the sum of the edge and quote-cache lifetimes", () => {
+  const search = model.sequences.find((s) => s.id === "seq-search")!;
+  const header = search.steps.map((s) => s.text).find((t) => t.includes("Cache-Control"))!;
+  const maxAge = quoted(header, /s-maxage=(\d+)/, "search page max-age");
+  const stale = header.includes("stale-while-revalidate") ? quoted(header, /stale-while-revalidate=(\d+)/, "search page stale-while-revalidate") : 0;
+  const quoteTtl = quoted(model.stores.find((s) => s.component === "quote-cache")!.holds, /TTL (\d+) s/, "quote cache TTL");
+  const age = maxAge + stale + quoteTtl;
+  assert.equal(quoted(section("## 8. Caching"), /at most (\d+) s old/, "section 8"), age);
+  assert.equal(quoted(section("## Executive summary"), /at most (\d+) s old/, "executive summary"), age);
 });

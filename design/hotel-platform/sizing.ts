@@ -27,6 +27,7 @@ const MB_PER_SESSION = 3;
 const DYNAMIC_SHARE = 0.3; // pages and API calls; the rest are assets and photos
 const SEARCHES_PER_SESSION = 4;
 const LANGUAGES = 6;
+const SESSIONS_PER_VISITOR = 2; // sessions one visitor makes in a month (returns before booking)
 
 function derive(i: Inputs) {
   const roomNights = i.rooms * 365 * i.occupancy;
@@ -41,12 +42,17 @@ function derive(i: Inputs) {
   const bookingsPeak = (bookingsDay * PEAK_SEASON * PEAK_HOUR) / 3600;
   const requestsMonth = sessionsMonth * REQUESTS_PER_SESSION;
   const egressTb = (sessionsMonth * MB_PER_SESSION) / 1e6;
-  const mau = (sessionsMonth / 2) * i.signedInShare * 2; // two sessions per visitor, signed-in visitors
-  return { roomNights, stays, webBookingsYear, bookingsDay, sessionsMonth, sessionsDay, peakSessionsHour, peakSessionsSecond, searchCalls, bookingsPeak, requestsMonth, egressTb, mau };
+  // Cognito bills unique users a month: a visitor who comes back twice in a month is one MAU.
+  const visitorsMonth = sessionsMonth / SESSIONS_PER_VISITOR;
+  const mau = visitorsMonth * i.signedInShare;
+  return { roomNights, stays, webBookingsYear, bookingsDay, sessionsMonth, sessionsDay, peakSessionsHour, peakSessionsSecond, searchCalls, bookingsPeak, requestsMonth, egressTb, visitorsMonth, mau };
 }
 
 const BASE = derive(INPUTS.base);
 const GROWTH = derive(INPUTS.growth);
+
+/** The derived quantities per scenario, for tests that hold the prose to the model. */
+export const derived = { base: BASE, growth: GROWTH, inputs: INPUTS, sessionsPerVisitor: SESSIONS_PER_VISITOR } as const;
 
 function n(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -66,7 +72,7 @@ export const assumptions: Assumption[] = [
   { quantity: "Rooms", values: both((_, i) => n(i.rooms)), source: "The brief (a few thousand rooms): 250 rooms per resort. Cancún's hotels average 201 rooms (Asociación de Hoteles de Cancún via mexicanist.com); all-inclusive resorts run larger (Hyatt Ziva & Zilara Cap Cana: 750)." },
   { quantity: "Occupancy", values: both((_, i) => `${n(i.occupancy * 100)} %`), source: "Playa Hotels & Resorts, Q4 2024 results: 74.0 % (press release, 25 Feb 2025); Mexican Caribbean weekly average 72.3 % (rivieramayanews.mx)." },
   { quantity: "Nights per stay", values: both((_, i) => n(i.nightsPerStay)), source: "Quintana Roo tourism office via expreso.info: 4.6 nights in Cancún, 6.4 in the Riviera Maya; Mastercard destination index: 6.1 nights (cancunherald.com)." },
-  { quantity: "Guests from the US", values: both(() => "about 2 in 3"), source: "Playa, Q1 2022 earnings call: 67 % of managed room nights sourced from the US. Drives the choice of US regions (section 2.4)." },
+  { quantity: "Guests from the US", values: both(() => "about 2 in 3"), source: "Playa, Q1 2022 earnings call: 67 % of managed room nights sourced from the US. Drives the choice of US regions (section 2.11)." },
   { quantity: "Share of stays booked on our website", values: both((_, i) => `${n(i.webShare * 100)} %`), source: "Playa booked 42.4 % of managed room nights directly in Q1 2022 (website and call centre) and aimed at 50 %; we assume the website alone takes 30 %, 40 % in the growth case." },
   { quantity: "Sessions that book", values: both((_, i) => `${n(i.conversion * 100, 1)} %`), source: "Hotel websites convert about 2.2 % of sessions (Fastbooking via tnooz.com; hotelariadigital.de); five-star sites about half of three- and four-star ones (Hotelchamp): 1.5 % assumed." },
   { quantity: "Signed-in visitors", values: both((_, i) => `${n(i.signedInShare * 100)} %`), source: "Assumption: most guests book without an account; drives the Cognito bill (to be measured in phase 4)." },
@@ -87,7 +93,7 @@ export const capacity: Estimate[] = [
   { quantity: "Bookings a second at peak", arithmetic: `bookings a day x ${PEAK_SEASON} x ${PEAK_HOUR} / 3,600`, values: both((d) => `${n(d.bookingsPeak, 3)} /s; design for 5 /s (flash sale)`) },
   { quantity: "CDN requests a month", arithmetic: `sessions x ${REQUESTS_PER_SESSION}`, values: both((d) => `${n(d.requestsMonth / 1e6, 1)} M`) },
   { quantity: "CDN egress a month", arithmetic: `sessions x ${MB_PER_SESSION} MB`, values: both((d) => `${n(d.egressTb, 2)} TB`) },
-  { quantity: "Signed-in guests a month (Cognito MAU)", arithmetic: "sessions / 2 per visitor x signed-in share x 2 (return visits in a month)", values: both((d) => n(d.mau)) },
+  { quantity: "Signed-in guests a month (Cognito MAU)", arithmetic: `sessions / ${SESSIONS_PER_VISITOR} per visitor x signed-in share (a returning visitor is one MAU)`, values: both((d) => n(d.mau)) },
   { quantity: "Booking DB growth", arithmetic: "web bookings x 5 KB", values: both((d) => `${n((d.webBookingsYear * 5) / 1e6, 1)} GB a year`) },
   { quantity: "Payments ledger growth", arithmetic: "web bookings x 4 entries x 1 KB", values: both((d) => `${n((d.webBookingsYear * 4) / 1e6, 1)} GB a year`) },
   { quantity: "ARI rows", arithmetic: "resorts x 10 room types x 400 days x 8 rate plans", values: both((_, i) => n(i.properties * 10 * 400 * 8)) },
@@ -118,7 +124,7 @@ function cognito(d: ReturnType<typeof derive>): number {
 export const costs: CostLine[] = [
   { item: "CloudFront (egress, requests) and the origin-router function", components: ["cdn", "origin-router"], monthly: { base: cloudfront(BASE), growth: cloudfront(GROWTH) }, basis: "USD 0.085/GB after the free 1 TB, USD 0.01 per 10,000 requests after 10 M, CloudFront Functions USD 0.10 per million" },
   { item: "AWS WAF: CloudFront and user-pool web ACLs, Bot Control", components: ["waf", "pool-waf"], monthly: { base: waf(BASE), growth: waf(GROWTH) }, basis: "USD 5 per web ACL, USD 1 per rule, USD 0.60 per million requests; Bot Control common on dynamic paths, targeted on checkout and sign-in" },
-  { item: "Shield Advanced", components: [], monthly: { base: 0, growth: 0 }, basis: "Not subscribed: USD 3,000 a month on a one-year commitment would be 1.6 x the base platform; Shield Standard, WAF rate rules and CloudFront absorb volumetric attacks (section 14.1)" },
+  { item: "Shield Advanced", components: [], monthly: { base: 0, growth: 0 }, basis: "" /* set below from the base total */ },
   { item: "Route 53: zone, latency and failover records, health checks", components: ["dns"], monthly: { base: 10, growth: 12 }, basis: "4 health checks, a few million queries" },
   { item: "Application Load Balancers (one per region)", components: ["alb"], monthly: { base: 45, growth: 70 }, basis: "USD 16.40 a month each plus LCUs" },
   { item: "ECS Fargate (Graviton): 7 services, 3 outbox relays", components: ["web", "search", "hotel", "ari", "guest", "booking", "payments", "hotel-outbox", "booking-outbox", "payments-outbox"], monthly: { base: 400, growth: 890 }, basis: "base: 26 tasks of 0.5 vCPU / 1 GB (2 per service in us-east-1, 2 per read service and 1 each for booking and payments in us-west-2) + 3 relay tasks of 0.25 vCPU; growth: 60 tasks" },
@@ -137,3 +143,13 @@ export const costs: CostLine[] = [
   { item: "VPC interface endpoints", components: [], monthly: { base: 0, growth: 350 }, basis: "base: none, AWS API calls go through NAT (S3 and DynamoDB use free gateway endpoints); 8 endpoints x 3 AZ x 2 regions at USD 7.30 would cost 350, several times the first pass's whole network line" },
   { item: "Security: KMS, Secrets Manager, GuardDuty, Security Hub, CloudTrail, Config, backup copies", components: [], monthly: { base: 150, growth: 250 }, basis: "platform-wide controls in every account" },
 ];
+
+/** Monthly total of a scenario, as the cost table sums it. */
+export function monthlyTotal(scenario: "base" | "growth"): number {
+  return costs.reduce((sum, line) => sum + (line.monthly[scenario] ?? 0), 0);
+}
+
+// Shield Advanced's fee compared with the platform it would protect (section 14.1 quotes the same ratio).
+const SHIELD_ADVANCED_MONTHLY = 3_000;
+export const shieldAdvancedRatio = (SHIELD_ADVANCED_MONTHLY / monthlyTotal("base")).toFixed(1);
+costs.find((line) => line.item === "Shield Advanced")!.basis = `Not subscribed: USD ${n(SHIELD_ADVANCED_MONTHLY)} a month on a one-year commitment would be ${shieldAdvancedRatio} x the base platform; Shield Standard, WAF rate rules and CloudFront absorb volumetric attacks (section 14.1)`;
