@@ -15,7 +15,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "bad-request": "400: the request line, a path escape or the query string could not be parsed.",
   "bad-parameter": "400: a query parameter is unknown or out of range (limit, sort, count, ids).",
   "bad-cursor": "400: the cursor was not issued by this endpoint for this sort.",
-  "malformed-json": "400: the body is not JSON.",
+  "malformed-json": "400: the body is not JSON, or it gives a member twice (`errors` names it: I-JSON, RFC 7493; JSON.parse would keep the last, other readers the first).",
   "invalid-utf8": "400: the body is not valid UTF-8 (it is refused, never stored with U+FFFD replacements).",
   "bad-idempotency-key": "400: the Idempotency-Key header is not 1-200 visible ASCII characters.",
   "empty-body": "400: an upload had no body.",

@@ -77,10 +77,71 @@ export async function readJson(request: Request): Promise<{ value: unknown; text
     throw new HttpError(400, "The request body is not valid UTF-8; send JSON encoded as UTF-8", { code: "invalid-utf8" });
   }
   if (text.trim() === "") throw new HttpError(400, "The request body is empty; send a JSON object", { code: "malformed-json" });
+  let value: unknown;
   try {
-    return { value: JSON.parse(text), text };
+    value = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message.replace(/^Unexpected/, "unexpected") : "invalid JSON";
     throw new HttpError(400, `The request body is not valid JSON: ${reason.slice(0, 200)}`, { code: "malformed-json" });
   }
+  // JSON.parse keeps the last of two members with one name, other parsers the first: a body saying
+  // first_name twice means different things to different readers (and to an audit log of its text).
+  // A CSV with a column twice is refused whole (duplicate-column); so is such a body (I-JSON, RFC 7493).
+  const duplicate = duplicateMember(text);
+  if (duplicate !== null) {
+    throw new HttpError(400, `The request body gives the member '${duplicate.slice(0, 80)}' twice; send each member once (RFC 7493)`, {
+      code: "malformed-json",
+      errors: [{ field: duplicate.slice(0, 200), message: "is given twice" }],
+    });
+  }
+  return { value, text };
+}
+
+/**
+ * The first member name an object of `text` (valid JSON) gives twice, as its path (`first_name`,
+ * `a.b`, `items[2].name`), or null. Names are compared unescaped (`"a"` and `"\u0061"` are one).
+ *
+ * @example
+ * ```ts
+ * duplicateMember('{"a":1,"b":{"c":1,"c":2}}'); // "b.c"
+ * duplicateMember('{"a":1}'); // null
+ * ```
+ */
+export function duplicateMember(text: string): string | null {
+  // Iterative (a body nested a million deep must not overflow the stack): one frame per open object or array.
+  const stack: { keys: Set<string> | null; path: string; index: number }[] = [];
+  let pendingKey: string | null = null;
+  const here = () => {
+    const top = stack.at(-1);
+    if (top === undefined) return "";
+    if (top.keys === null) return `${top.path}[${top.index}]`;
+    return top.path === "" ? pendingKey! : `${top.path}.${pendingKey}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      stack.push({ keys: c === "{" ? new Set() : null, path: here(), index: 0 });
+      pendingKey = null;
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      const top = stack.at(-1);
+      if (top !== undefined && top.keys === null) top.index++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const top = stack.at(-1);
+      // A string right after '{' or ',' in an object is a member name (a value follows a ':').
+      let k = i - 1;
+      while (k >= 0 && " \t\n\r".includes(text[k])) k--;
+      if (top !== undefined && top.keys !== null && (text[k] === "{" || text[k] === ",")) {
+        const name = JSON.parse(text.slice(i, j + 1)) as string;
+        pendingKey = name;
+        if (top.keys.has(name)) return here();
+        top.keys.add(name);
+      }
+      i = j;
+    }
+  }
+  return null;
 }

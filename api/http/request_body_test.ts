@@ -45,3 +45,26 @@ test("requireType() refuses a declared charset other than UTF-8 (415 unsupported
     await t.test(`${type} is accepted`, () => requireType(new Headers({ "content-type": type }), ["application/json"]));
   }
 });
+
+test("readJson() refuses a member given twice (400 malformed-json naming it): JSON.parse kept the last silently", async (t) => {
+  for (const [body, field] of [
+    ['{"first_name":"Ann","last_name":"Lee","first_name":"Bob"}', "first_name"],
+    ['{ "email" : "a@b.co" , "email\\u0020" : "x", "e\\u006dail":"b@c.de" }', "email"],
+    ['{"departments":["Sales"],"x":{"a":1,"b":[{"c":1,"c":2}]}}', "x.b[0].c"],
+  ] as const) {
+    await t.test(body, async () => {
+      await assert.rejects(readJson(post(Buffer.from(body))), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 400);
+        assert.equal(error.code, "malformed-json");
+        assert.deepEqual(error.errors, [{ field, message: "is given twice" }]);
+        return true;
+      });
+    });
+  }
+  await t.test("the same name in different objects, inside strings, or deep nesting is no duplicate", async () => {
+    for (const body of ['[{"a":1},{"a":2}]', '{"a":{"a":1}}', '{"a":"\\",\\"a\\":1","b":2}', `${"[".repeat(100_000)}${"]".repeat(100_000)}`]) {
+      await readJson(post(Buffer.from(body)));
+    }
+  });
+});

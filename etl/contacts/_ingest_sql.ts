@@ -18,11 +18,13 @@ const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7
  * A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF is LF, and the
  * apostrophe a CSV export puts before a value starting with =, +, -, @, a tab or a carriage return
  * (ours, etl/text csvField, and spreadsheets', so that the value is not run as a formula) is taken
- * off again: a file the API exported loads back unchanged ('+1 504-621-8927 is +1 504-621-8927).
+ * off again: a file the API exported loads back unchanged ('+1 504-621-8927 is +1 504-621-8927). A value
+ * that itself starts with such an apostrophe is written with one more (''+1 504 for '+1 504), as a
+ * spreadsheet shows it, and loses only that one here.
  */
 export function cleanSql(column: string): string {
   const cell = `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
-  return `CASE WHEN starts_with(${column}, '''') AND regexp_matches(${column}, '^''[=+@\\t\\r-]') THEN substr(${cell}, 2) ELSE ${cell} END`;
+  return `CASE WHEN starts_with(${column}, '''') AND regexp_matches(${column}, '^''+[=+@\\t\\r-]') THEN substr(${cell}, 2) ELSE ${cell} END`;
 }
 
 // The same set as code points, for the cheap test below.
@@ -57,8 +59,20 @@ export function shortenSql(text: string): string {
 
 function normaliseSql(spec: NormaliseSpec | undefined, trimmed: string): { value: string; fixed: string | null; fixMessage: ((from: string) => string) | null } {
   if (spec === undefined) return { value: trimmed, fixed: null, fixMessage: null };
-  // ASCII upper-casing; the pattern then refuses anything else, as in JavaScript.
-  if (spec.kind === "upper") return { value: `upper(${trimmed})`, fixed: null, fixMessage: null };
+  // ASCII upper-casing only, as in JavaScript; the pattern then refuses anything else. upper() alone
+  // maps the dotless ı and the long ſ to I and S, so a CSV's 'ıl' was stored as IL: only an ASCII
+  // cell (as long in bytes as in characters) is upper-cased; any other fails a pattern of A-Z as it
+  // is. (translate() with the 26 letters says the same, 100 times slower: 9 s over 3M cells.)
+  if (spec.kind === "upper") return { value: `CASE WHEN strlen(${trimmed}) = length(${trimmed}) THEN upper(${trimmed}) ELSE ${trimmed} END`, fixed: null, fixMessage: null };
+  if (spec.kind === "collapseSpaces") {
+    const [before, after = ""] = spec.fix.split("{value}");
+    return {
+      // The regular expression runs only for the rare cell with two spaces in a row.
+      value: `CASE WHEN contains(${trimmed}, '  ') THEN regexp_replace(${trimmed}, ' {2,}', ' ', 'g') ELSE ${trimmed} END`,
+      fixed: `contains(${trimmed}, '  ')`,
+      fixMessage: (from) => `${quoteLiteral(before)} || ${from} || ${quoteLiteral(after)}`,
+    };
+  }
   const when = `regexp_full_match(${trimmed}, ${quoteLiteral(spec.when.source.replace(/^\^|\$$/g, ""))})`;
   const [before, after = ""] = spec.fix.split("{value}");
   return {
@@ -97,6 +111,17 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   // Most cells hold no control character: one cheap test guards the message's work.
   const checks: string[] = [`WHEN ${anyControl} AND regexp_matches(${raw}, '${field.multiline === true ? CONTROL_EXCEPT_LINES : CONTROL}') THEN ${control}`];
   checks.push(`WHEN ${trimmed} = '' THEN ${field.required ? "'must not be empty'" : "NULL"}`);
+  // A person's name (validateRecord's personName), on the trimmed value: no invisible formatting
+  // character (category Cf) but the joiners U+200C and U+200D, and at least one letter. Cf has no
+  // ASCII member: a cell as long in bytes as in characters skips that search (most names).
+  if (field.personName === true) {
+    const withoutJoiners = `replace(replace(${trimmed}, chr(8204), ''), chr(8205), '')`;
+    const ch = `regexp_extract(${withoutJoiners}, '\\p{Cf}')`;
+    checks.push(
+      `WHEN strlen(${trimmed}) <> length(${trimmed}) AND regexp_matches(${trimmed}, '\\p{Cf}') AND regexp_matches(${withoutJoiners}, '\\p{Cf}') THEN 'must not contain the invisible formatting character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${trimmed}, ${ch}) || ')'`,
+    );
+    checks.push(`WHEN NOT regexp_matches(${trimmed}, '\\pL') THEN 'must contain at least one letter (of any script)' || ${got}`);
+  }
   // A pattern says more than a length: one message, as in validateRecord.
   if (field.pattern) {
     const message = field.patternMessage ?? `must match ${field.pattern.source}`;

@@ -25,6 +25,19 @@ const notScientific = {
   patternMessage: "looks like a number a spreadsheet wrote in scientific notation, its digits lost; format the column as Text, type the numbers again and export",
 } as const;
 
+// Names as people write them: O'Brien, Jean-Luc, de la Cruz, J, 李, محمد, Дмитрий, with combining
+// marks and even an emoji beside a letter. Refused: a name without any letter (😀, 123, '-'), and
+// invisible formatting characters (a zero-width space makes 'Ann' and 'Ann\u200b' two people that
+// look the same; a right-to-left override turns what a list shows around). 'Mary  Ann' is a typing
+// slip stored, searched and sorted as 'Mary Ann', and said so.
+const personName = {
+  required: true,
+  sortable: true,
+  searchable: true,
+  personName: true,
+  normalise: { kind: "collapseSpaces", fix: "Collapsed the repeated spaces in '{value}'" },
+} as const;
+
 function text(name: string, maxLength: number, description: string, example: string): FieldDefinition {
   return { name, type: "string", maxLength, description, example };
 }
@@ -41,8 +54,8 @@ export const contactRecord: RecordDefinition = {
   name: "contact",
   table: "contacts",
   fields: [
-    { ...text("first_name", 100, "Given name.", "James"), required: true, sortable: true, searchable: true },
-    { ...text("last_name", 100, "Family name.", "Butt"), required: true, sortable: true, searchable: true },
+    { ...text("first_name", 100, "Given name: at least one letter (any script), no invisible formatting characters; repeated spaces become one (reported in `warnings`).", "James"), ...personName },
+    { ...text("last_name", 100, "Family name: at least one letter (any script), no invisible formatting characters; repeated spaces become one (reported in `warnings`).", "Butt"), ...personName },
     { ...text("company_name", 200, "Company the person works for.", "Benton, John B Jr"), sortable: true },
     { ...text("address", 200, "Street address; may span lines.", "6649 N Blue Gum St"), multiline: true },
     { ...text("city", 100, "City.", "New Orleans"), sortable: true },

@@ -503,8 +503,9 @@ test("ingestContacts() matches department names without regard to case or accent
 test("the CSV load's SQL validation agrees with validateRecord() on a corpus of awkward values", async () => {
   await withDb(async (db, dir) => {
     const corpus: Record<string, string[]> = {
-      first_name: ["Ann", " Ann ", "\tAnn\t", "Ann\u0000", "Ann\u001b[2J", "", "   ", "x".repeat(100), "x".repeat(101), "😀".repeat(60), "Zoë\u00a0", "\u2003Ana"],
-      state: ["ny", "NY", " tx ", "Texas", "N1", "ß", "é"],
+      first_name: ["Ann", " Ann ", "\tAnn\t", "Ann\u0000", "Ann\u001b[2J", "", "   ", "x".repeat(100), "x".repeat(101), "😀".repeat(60), "Zoë\u00a0", "\u2003Ana",
+        "O'Brien", "de la Cruz", "J", "李", "محمد", "علی\u200cرضا", "Ann 😀", "😀", "123", "\u200bAnn", "An\u00adn", "\u202eAnn", "Mary   Ann", "𠀀".repeat(100), "𠀀".repeat(101)],
+      state: ["ny", "NY", " tx ", "Texas", "N1", "ß", "é", "ıl", "ſc", "pr", "ｔｘ"],
       zip: ["8014", "08014", "1234-5678", "123", "12345-1", " 2204 ", "abcde"],
       email: ["a@b.co", "A@B.CO", "a@b", "a b@c.de", "x@" + "y".repeat(250) + ".com"],
       address: ["1 Main\nSuite 2", "1 Main\tSt", "x\u0007y", "x".repeat(201)],
@@ -549,6 +550,39 @@ test("the CSV load's SQL validation agrees with validateRecord() on a corpus of 
         );
       }
     }
+  });
+});
+
+test("a CSV load applies the name and state rules as the API does: a letter needed, nothing invisible, spaces collapsed (reported), only a-z upper-cased", async () => {
+  // Before: SQL's upper() stored 'ıl' and 'ſc' as IL and SC (the API refused them), and a name of a
+  // zero-width space, or of emoji alone, was stored as a person's name on both paths.
+  await withDb(async (db, dir) => {
+    const s = await ingest(db, csv(dir, [
+      "first_name,last_name,state,email",
+      "Ann,O'Brien,ıl,a@example.com",
+      "Bob,Lee,ſc,b@example.com",
+      "\u200bCy,Lee,NY,c@example.com",
+      "😀,Lee,NY,d@example.com",
+      "Mary   Ann,de  la Cruz,pr,e@example.com",
+      "李,محمد,gu,f@example.com",
+    ].join("\n") + "\n"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field, r.reason]), [
+      [2, "state", "must be two letters A-Z; got 'ıl'"],
+      [3, "state", "must be two letters A-Z; got 'ſc'"],
+      [4, "first_name", "must not contain the invisible formatting character U+200B (at character 1)"],
+      [5, "first_name", "must contain at least one letter (of any script); got '😀'"],
+    ]);
+    assert.deepEqual(
+      s.fixed.map((f) => [f.line, f.field, f.from, f.to, f.reason]),
+      [
+        [6, "first_name", "Mary   Ann", "Mary Ann", "Collapsed the repeated spaces in 'Mary   Ann'"],
+        [6, "last_name", "de  la Cruz", "de la Cruz", "Collapsed the repeated spaces in 'de  la Cruz'"],
+      ],
+    );
+    assert.deepEqual(await db.all("SELECT first_name, last_name, state FROM contacts ORDER BY email"), [
+      { first_name: "Mary Ann", last_name: "de la Cruz", state: "PR" },
+      { first_name: "李", last_name: "محمد", state: "GU" },
+    ]);
   });
 });
 

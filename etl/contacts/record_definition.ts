@@ -15,11 +15,17 @@ export interface Normalised {
 /**
  * A normaliser as data, not code, so the API (JavaScript, `normaliseValue`) and the CSV load (SQL
  * over a whole file, `etl/contacts/_ingest_sql.ts`) apply the same rule from one definition.
- * - `upper`: ASCII letters upper-cased (`ny` -> `NY`); not a repair, nothing is reported.
+ * - `upper`: ASCII letters upper-cased (`ny` -> `NY`); not a repair, nothing is reported. Only a-z:
+ *   SQL's upper() also maps the dotless ı and the long ſ to I and S, which would turn `ıl` into `IL`.
  * - `prefix`: when the value matches `when` (whole value), `prefix` is put in front and the repair is
  *   reported with `fix`, where `{value}` stands for the value as given.
+ * - `collapseSpaces`: every run of two or more spaces (U+0020) inside the value becomes one space,
+ *   reported with `fix` (`{value}` as above): `Mary  Ann` is stored, searched and sorted as `Mary Ann`.
  */
-export type NormaliseSpec = { readonly kind: "upper" } | { readonly kind: "prefix"; readonly when: RegExp; readonly prefix: string; readonly fix: string };
+export type NormaliseSpec =
+  | { readonly kind: "upper" }
+  | { readonly kind: "prefix"; readonly when: RegExp; readonly prefix: string; readonly fix: string }
+  | { readonly kind: "collapseSpaces"; readonly fix: string };
 
 /**
  * Returns `value` normalised by `spec` (the JavaScript side of a NormaliseSpec).
@@ -31,6 +37,10 @@ export type NormaliseSpec = { readonly kind: "upper" } | { readonly kind: "prefi
  */
 export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
   if (spec.kind === "upper") return { value: value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) };
+  if (spec.kind === "collapseSpaces") {
+    const collapsed = value.replace(/ {2,}/g, " ");
+    return collapsed === value ? { value } : { value: collapsed, fix: spec.fix.replaceAll("{value}", value) };
+  }
   const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
   return whole.test(value) ? { value: spec.prefix + value, fix: spec.fix.replaceAll("{value}", value) } : { value };
 }
@@ -48,6 +58,16 @@ export interface FieldDefinition {
   readonly pattern?: RegExp;
   /** Said when `pattern` does not match, e.g. "must be two letters A-Z". */
   readonly patternMessage?: string;
+  /**
+   * A person's name: it must hold at least one letter of some script (`\p{L}`: O'Brien, 李, محمد,
+   * Дмитрий, देवनागरी; a name of only emoji, digits or punctuation is refused) and no invisible
+   * formatting character (Unicode category Cf: zero-width space, soft hyphen, byte order mark,
+   * bidirectional overrides...), except the zero-width non-joiner and joiner (U+200C, U+200D) that
+   * Persian and Indic spellings need. Checked on the trimmed value by validateRecord() and by the
+   * CSV load's SQL alike; the databases cannot say "letter" in a CHECK (PostgreSQL's regular
+   * expressions have no \p classes), so this rule is the application's.
+   */
+  readonly personName?: boolean;
   /** Applied to the trimmed, non-empty value before the checks (upper-casing, restoring zeros...). */
   readonly normalise?: NormaliseSpec;
   /**

@@ -131,3 +131,55 @@ test("validateRecord() refuses control characters in text fields, naming the fie
     assert.equal(r.value.address, "Flat 2\r\n1 Main St\tRear");
   });
 });
+
+test("names as people write them: any script, apostrophes, particles, one letter; a name needs a letter and nothing invisible", async (t) => {
+  const base = { first_name: "Ann", last_name: "Lee", email: "a@b.co" };
+  await t.test("accepted as given", () => {
+    for (const name of ["O'Brien", "O’Brien", "Jean-Luc", "de la Cruz", "van der Berg", "J", "J.", "李", "محمد", "Дмитрий", "देवनागरी", "Jose\u0301", "Zoë", "Ann 😀", "علی\u200cرضا", "Nguyễn Văn A"]) {
+      const r = validateContact({ ...base, first_name: name, last_name: name }, "create");
+      assert.ok(r.ok, `${JSON.stringify(name)}: ${JSON.stringify(!r.ok && r.errors)}`);
+      assert.equal(r.value.first_name, name);
+      assert.deepEqual(r.fixes, []);
+    }
+  });
+  await t.test("without a letter: refused, naming the field", () => {
+    for (const name of ["😀", "123", "-", "'", "..."]) {
+      const r = validateContact({ ...base, last_name: name }, "create");
+      assert.ok(!r.ok, JSON.stringify(name));
+      assert.deepEqual(r.errors, [{ field: "last_name", message: `must contain at least one letter (of any script); got '${name}'` }]);
+    }
+  });
+  await t.test("an invisible formatting character (zero-width space, soft hyphen, bidi override, BOM inside): refused, by code point and position", () => {
+    for (const [name, code, at] of [["\u200b", "200B", 1], ["Ann\u200b", "200B", 4], ["\u200bAnn", "200B", 1], ["An\u00adn", "00AD", 3], ["\u202eAnn", "202E", 1], ["A\ufeffnn", "FEFF", 2], ["😀\u2060Ann", "2060", 2]] as const) {
+      const r = validateContact({ ...base, first_name: name }, "patch");
+      assert.ok(!r.ok, JSON.stringify(name));
+      assert.deepEqual(r.errors, [{ field: "first_name", message: `must not contain the invisible formatting character U+${code} (at character ${at})` }]);
+    }
+  });
+  await t.test("repeated spaces inside become one, and the repair is reported", () => {
+    const r = validateContact({ ...base, first_name: "  Mary   Ann ", last_name: "de  la Cruz" }, "create");
+    assert.ok(r.ok);
+    assert.equal(r.value.first_name, "Mary Ann");
+    assert.equal(r.value.last_name, "de la Cruz");
+    assert.deepEqual(r.fixes.map((f) => [f.field, f.from, f.to]), [["first_name", "Mary   Ann", "Mary Ann"], ["last_name", "de  la Cruz", "de la Cruz"]]);
+  });
+  await t.test("state: only a-z are upper-cased (ı and ſ are not i and s), territories pass", () => {
+    for (const state of ["ıl", "ſc", "ｔｘ", "Texas", "t x"]) {
+      const r = validateContact({ ...base, state }, "create");
+      assert.ok(!r.ok, state);
+      assert.deepEqual(r.errors.map((e) => e.field), ["state"]);
+    }
+    for (const [state, stored] of [["pr", "PR"], [" gu ", "GU"], ["Dc", "DC"]]) {
+      const r = validateContact({ ...base, state }, "create");
+      assert.ok(r.ok, state);
+      assert.equal(r.value.state, stored);
+    }
+  });
+});
+
+test("a refused value is quoted shortened by characters, never cut inside an emoji", () => {
+  const r = validateContact({ first_name: "😀".repeat(61), last_name: "Lee", email: "a@b.co" }, "create");
+  assert.ok(!r.ok);
+  assert.equal(r.errors[0].message, `must contain at least one letter (of any script); got '${"😀".repeat(57)}...'`);
+  assert.doesNotMatch(r.errors[0].message, /\p{Cs}/u);
+});

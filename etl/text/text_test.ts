@@ -26,6 +26,13 @@ test("csvField() neutralises every formula start OWASP lists", async (t) => {
   }
 });
 
+test("csvField() guards text that already starts with the guard, so the contacts load (which takes one ' off) reads it back as it was", () => {
+  assert.equal(csvField("'+1 504"), "''+1 504");
+  assert.equal(csvField("'-Co"), "''-Co");
+  assert.equal(csvField("'=x"), "''=x");
+  assert.equal(csvField("'Tis Co"), "'Tis Co", "an apostrophe before anything else is left alone");
+});
+
 test("csvField() writes numbers as numbers, negative ones included (the documented exception)", () => {
   assert.equal(csvField(-5), "-5");
   assert.equal(csvField(12), "12");
