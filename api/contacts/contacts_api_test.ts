@@ -342,7 +342,9 @@ test("contacts API: filters, sort, keyset pages with Link, total, CSV and depart
       assert.match(String(res.headers["content-type"]), /^text\/csv/);
       assert.match(String(res.headers.vary), /Accept/);
       const lines = res.text.trim().split("\r\n");
-      assert.equal(lines[0], "id,first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,departments,created_at,updated_at");
+      // The definition's fields in its order, between the id and the departments.
+      assert.equal(lines[0], ["id", ...contactRecord.fields.map((f) => f.name), "departments", "created_at", "updated_at"].join(","));
+      assert.match(lines[0], /^id,first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,(.+,)?departments,created_at,updated_at$/);
       assert.equal(lines.length, 4);
       const json = await raw(server.url, { path: "/contacts", headers: { accept: "application/json" } });
       assert.match(String(json.headers.vary), /Accept/);
@@ -569,53 +571,88 @@ test("a CSV import and concurrent POSTs are serialised: every write lands, none 
   }
 });
 
-test("adding a field is one migration plus one line: the API accepts, validates, returns, exports and documents it", async () => {
+test("adding a field is one migration plus one line: the API accepts, validates, returns, exports, sorts and documents it", async () => {
   const { dir, cleanup } = tempDir();
-  // The migration and the definition line a developer would add (here in a temp folder and an
-  // extended record, so the shipped ones stay as they are).
+  // An install with contacts, before the field (the shipped migrations and definition).
+  const before = await testServer(dir);
+  const old = (await postContact(before.url, { ...ann, email: "old@example.com" })).json().id;
+  await before.close();
+  // The migration and the definition line a developer would add, as etl/contacts/README.md says
+  // (here in a temp folder and an extended record, so the shipped ones stay as they are). The
+  // field is sortable, so each migration also adds its `_sort` column and fills it for the rows
+  // already stored (fold(NULL) is ''), and PostgreSQL's an index in byte order. The field's name is
+  // one no shipped field takes (the README's example is `title`), so adding that one keeps this test.
   const migrations = join(dir, "migrations");
   cpSync(defaultMigrationsDir, migrations, { recursive: true });
-  writeFileSync(join(migrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title VARCHAR;\n");
+  writeFileSync(
+    join(migrations, "900_contact_test_title.sql"),
+    "ALTER TABLE contacts ADD COLUMN test_title VARCHAR;\nALTER TABLE contacts ADD COLUMN test_title_sort VARCHAR;\nUPDATE contacts SET test_title_sort = fold(test_title);\n",
+  );
   // One migration per backend: PostgreSQL's set gets the same column in its dialect.
   const postgresMigrations = join(dir, "postgres-migrations");
   cpSync(defaultPostgresMigrationsDir, postgresMigrations, { recursive: true });
-  writeFileSync(join(postgresMigrations, "900_contact_title.sql"), "ALTER TABLE contacts ADD COLUMN title text;\n");
-  const record = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80, description: "Job title.", example: "Dr" });
+  writeFileSync(
+    join(postgresMigrations, "900_contact_test_title.sql"),
+    'ALTER TABLE contacts ADD COLUMN test_title text;\nALTER TABLE contacts ADD COLUMN test_title_sort text COLLATE "C";\nUPDATE contacts SET test_title_sort = fold(test_title);\n' +
+      "CREATE INDEX contacts_test_title_sort ON contacts (test_title_sort, id);\n",
+  );
+  const record = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80, description: "Job title.", example: "Dr", sortable: true });
   const server = await testServer(dir, { contacts: { record, migrationsDir: migrations, postgresMigrationsDir: postgresMigrations } });
   try {
-    const created = await postContact(server.url, { ...ann, title: "  Dr " });
+    const stored = await raw(server.url, { path: `/contacts/${old}` });
+    assert.equal(stored.json().test_title, null, "a contact stored before the migration has no test_title");
+    assert.equal(stored.headers.etag, '"1"', "and the migration did not change its version");
+    const created = await postContact(server.url, { ...ann, test_title: "  Dr " });
     assert.equal(created.status, 201, created.text);
-    assert.equal(created.json().title, "Dr", "trimmed like every field");
+    assert.equal(created.json().test_title, "Dr", "trimmed like every field");
     const id = created.json().id;
-    assert.equal((await raw(server.url, { path: `/contacts/${id}` })).json().title, "Dr");
+    assert.equal((await raw(server.url, { path: `/contacts/${id}` })).json().test_title, "Dr");
 
-    const invalid = await postContact(server.url, { ...ann, email: "nope", title: "x".repeat(81) });
+    const invalid = await postContact(server.url, { ...ann, email: "nope", test_title: "x".repeat(81) });
     assert.equal(invalid.status, 422);
-    assert.deepEqual(invalid.json().errors.map((e: { field: string }) => e.field).sort(), ["email", "title"]);
+    assert.deepEqual(invalid.json().errors.map((e: { field: string }) => e.field).sort(), ["email", "test_title"]);
 
-    const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"title":"Prof"}' });
+    const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"test_title":"Prof"}' });
     assert.equal(patched.status, 200, patched.text);
-    assert.equal(patched.json().title, "Prof");
+    assert.equal(patched.json().test_title, "Prof");
     assert.equal(patched.json().first_name, "Ann");
 
     const csv = await raw(server.url, { path: "/contacts", headers: { accept: "text/csv" } });
-    assert.match(csv.text.split("\r\n")[0], /,email,title,departments,/);
+    assert.match(csv.text.split("\r\n")[0], /,email,(.+,)?test_title,departments,/);
 
     const imported = await raw(server.url, {
       method: "POST",
       path: "/imports/contacts",
       headers: { "content-type": "text/csv" },
-      body: "first_name,last_name,email,title\r\nBob,Ray,bob@example.com,Eng\r\n",
+      body: "first_name,last_name,email,test_title\r\nBob,Ray,bob@example.com,Eng\r\n",
     });
     assert.equal(imported.status, 200, imported.text);
     const bob = (await raw(server.url, { path: "/contacts?q=bob" })).json().items[0];
-    assert.equal(bob.title, "Eng");
+    assert.equal(bob.test_title, "Eng");
+
+    // Sortable in the definition: the list sorts by it, page by page, the old contact ('') first.
+    const ids = async (sort: string) => {
+      const seen: number[] = [];
+      let path: string | null = `/contacts?sort=${sort}&limit=1`;
+      while (path !== null) {
+        const page = await raw(server.url, { path });
+        assert.equal(page.status, 200, page.text);
+        seen.push(...page.json().items.map((c: { id: number }) => c.id));
+        const next: string | null = page.json().next_cursor;
+        path = next === null ? null : `/contacts?sort=${sort}&limit=1&cursor=${encodeURIComponent(next)}`;
+      }
+      return seen;
+    };
+    assert.deepEqual(await ids("test_title"), [old, bob.id, id]);
+    assert.deepEqual(await ids("-test_title"), [id, bob.id, old]);
 
     const openapi = (await raw(server.url, { path: "/openapi.json" })).json();
     for (const name of ["Contact", "ContactCreate", "ContactReplace", "ContactPatch"]) {
-      assert.equal(openapi.components.schemas[name].properties.title.maxLength, 80, name);
+      assert.equal(openapi.components.schemas[name].properties.test_title.maxLength, 80, name);
     }
-    assert.equal(openapi.components.schemas.Contact.properties.title.description, "Job title.");
+    assert.equal(openapi.components.schemas.Contact.properties.test_title.description, "Job title.");
+    const sortParam = openapi.paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "sort");
+    assert.match(sortParam.description, /, zip, (.+, )?test_title, email, /);
   } finally {
     await server.close();
     cleanup();

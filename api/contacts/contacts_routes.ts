@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, contactRecord, recordJsonSchema, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { ContactsCsvError, contactRecord, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
-import { ContactWriteError, fingerprint, SORT_FIELDS, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
+import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
@@ -18,7 +18,7 @@ import { mediaType, readJson } from "../http/request_body.ts";
 import { empty, etagMatches, json, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
-import { contactDocs } from "./contacts_docs.ts";
+import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 
 /**
  * Parses If-Match into the versions it names (undefined: no header or `*`).
@@ -109,14 +109,15 @@ function withoutEchoedReadOnly(body: unknown, current: ContactEntry): unknown {
   return copy;
 }
 
-function parseSort(text: string | null): { field: SortField; direction: 1 | -1; name: string } {
+/** `sort` as given (default `id`), one of `sorts` (the record's sortFields()), `-` for descending. */
+function parseSort(text: string | null, sorts: readonly string[]): { field: SortField; direction: 1 | -1; name: string } {
   const raw = text === null || text === "" ? "id" : text;
   const direction = raw.startsWith("-") ? -1 : 1;
   const field = raw.replace(/^[-+]/, "");
-  if (!(SORT_FIELDS as readonly string[]).includes(field)) {
-    throw new HttpError(400, `sort must be one of ${SORT_FIELDS.join(", ")} (prefix - for descending); got '${raw.slice(0, 40)}'`, { code: "bad-parameter" });
+  if (!sorts.includes(field)) {
+    throw new HttpError(400, `sort must be one of ${sorts.join(", ")} (prefix - for descending); got '${raw.slice(0, 40)}'`, { code: "bad-parameter" });
   }
-  return { field: field as SortField, direction, name: `${direction === -1 ? "-" : ""}${field}` };
+  return { field, direction, name: `${direction === -1 ? "-" : ""}${field}` };
 }
 
 /**
@@ -155,6 +156,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   // Everything below follows the store's record definition: a field added there is accepted,
   // validated, returned and exported without a change here.
   const csvColumns = ["id", ...store.record.fields.map((f) => f.name), "departments", "created_at", "updated_at"];
+  const sorts = sortFields(store.record);
   // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On
   // PostgreSQL other processes write too: lists carry no ETag there rather than a wrong one.
   const listEtag = () => (store.backend === "duckdb" ? `W/"g${BOOT}-${store.generation}"` : undefined);
@@ -163,7 +165,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "/contacts",
     async (request, ctx) => {
       const filters = listFilters(ctx.query);
-      const sort = parseSort(ctx.query.get("sort"));
+      const sort = parseSort(ctx.query.get("sort"), sorts);
       const order = { field: sort.field, descending: sort.direction === -1 };
       // Checked before the CSV answer too, which has no total: a typo is a 400 in either form.
       const countText = ctx.query.get("count");
@@ -194,7 +196,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       headers["content-type"] = "application/json; charset=utf-8";
       return send(body + "}", 200, headers);
     },
-    contactDocs.list,
+    contactListDoc(store.record),
   );
 
   router.add(

@@ -31,6 +31,7 @@ import {
   LINKS_INSERT,
   readSql,
   recordSql,
+  sortFields,
   WRITE_CHECK,
   type ContactInput,
   type ContactsExportResult,
@@ -102,10 +103,13 @@ export class ContactWriteError extends Error {
   }
 }
 
-/** The fields `GET /contacts?sort=` accepts (prefix `-` for descending). */
-export const SORT_FIELDS = ["id", "first_name", "last_name", "company_name", "city", "state", "zip", "email", "created_at", "updated_at"] as const;
-/** One of SORT_FIELDS. */
-export type SortField = (typeof SORT_FIELDS)[number];
+/**
+ * The fields `GET /contacts?sort=` accepts for the shipped definition (prefix `-` for descending):
+ * `sortFields(contactRecord)`. A store serves `sortFields(store.record)`.
+ */
+export const SORT_FIELDS: readonly string[] = sortFields(contactRecord);
+/** One of a record's sortFields(). */
+export type SortField = string;
 
 /** A sort key of a page's last row (the cursor): the sorted value, then the id. */
 export type PageKey = [string | number, number];

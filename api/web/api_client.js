@@ -290,6 +290,19 @@ export async function getContact(id) {
 }
 
 /**
+ * Returns the JSON Schema of a new contact's body (`ContactCreate` of /openapi.json): the fields of
+ * the contact definition, which the form is built from (contacts_view.js `formFields`).
+ *
+ * @example
+ * const schema = await contactInputSchema(); // { properties: { first_name: {...}, ... }, required: [...] }
+ * @returns {Promise<{ properties?: Record<string, { description?: string, format?: string }>, required?: string[] }>}
+ */
+export async function contactInputSchema() {
+  const { body } = await request("/openapi.json");
+  return body.components.schemas.ContactCreate;
+}
+
+/**
  * Creates (no id) or replaces (id + etag) a contact; rejects with ApiError whose `problem.errors`
  * lists the invalid fields on 422.
  *

@@ -8,7 +8,7 @@
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, formFields, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
@@ -45,7 +45,11 @@ export function mountContacts({ announce }) {
   /** The contact the dialog is about, with the ETag read when it opened. @type {{ id: number, etag: string | null, name: string } | null} */
   let deleting = null;
   const fieldsRoot = form.querySelector(".fields");
-  if (fieldsRoot) fieldsRoot.innerHTML = contactFieldsHtml();
+  /** The form's fields: CONTACT_FIELDS until the API's schema says which the contact has (loadFields). */
+  let fields = CONTACT_FIELDS;
+  if (fieldsRoot) fieldsRoot.innerHTML = contactFieldsHtml(fields);
+  /** @type {Promise<void> | null} */
+  let fieldsLoaded = null;
 
   /** Cursors of the pages before the current one, so "Previous" works with forward-only cursors. */
   /** @type {(string | null)[]} */
@@ -54,7 +58,7 @@ export function mountContacts({ announce }) {
   let current = null;
   /** @type {string | null} */
   let nextCursor = null;
-  /** @type {{ id?: number, etag?: string | null }} */
+  /** The contact being edited, its ETag and the values of its fields the form does not show (keptValues). @type {{ id?: number, etag?: string | null, kept?: Record<string, unknown> }} */
   let editing = {};
   /** @type {number | null} */
   let flashId = null;
@@ -269,9 +273,9 @@ export function mountContacts({ announce }) {
       // Another Edit, New contact or Clear came after this one.
       if (!isLatest()) return;
       resetForm();
-      editing = { id, etag };
+      editing = { id, etag, kept: keptValues(/** @type {Record<string, unknown>} */ (contact), fields) };
       formTitle.textContent = `Edit ${contact.first_name} ${contact.last_name}`;
-      for (const f of CONTACT_FIELDS) {
+      for (const f of fields) {
         const input = form.elements.namedItem(f.name);
         if (!(input instanceof HTMLInputElement)) continue;
         const value = /** @type {Record<string, unknown>} */ (contact)[f.name];
@@ -287,18 +291,14 @@ export function mountContacts({ announce }) {
   async function save() {
     clearErrors();
     /** @type {Record<string, string>} */
-    const values = {};
-    for (const f of CONTACT_FIELDS) {
-      const input = form.elements.namedItem(f.name);
-      if (input instanceof HTMLInputElement) values[f.name] = input.value;
-    }
+    const values = formValues();
     // aria-disabled, not disabled: disabling the focused button would drop the keyboard's focus
     // to the top of the page (the `saving` flag stops a second send).
     const submit = form.querySelector("button[type=submit]");
     saving = true;
     submit?.setAttribute("aria-disabled", "true");
     try {
-      const saved = await api.saveContact(contactInput(values), editing);
+      const saved = await api.saveContact({ ...editing.kept, ...contactInput(values, fields) }, editing);
       const wasNew = editing.id === undefined;
       resetForm();
       flashId = saved.id;
@@ -338,8 +338,8 @@ export function mountContacts({ announce }) {
     try {
       const { contact, etag } = await api.getContact(id);
       if (!isLatest()) return;
-      editing = { id, etag };
-      const diffs = conflictFields(contactInput(values), /** @type {Record<string, unknown>} */ (contact));
+      editing = { id, etag, kept: keptValues(/** @type {Record<string, unknown>} */ (contact), fields) };
+      const diffs = conflictFields(contactInput(values, fields), /** @type {Record<string, unknown>} */ (contact), fields);
       for (const d of diffs) {
         const slot = form.querySelector(`[data-error-for="${d.name}"]`);
         if (slot) slot.textContent = `Changed meanwhile to ${d.theirs ? `'${d.theirs}'` : "empty"}; yours: ${d.yours ? `'${d.yours}'` : "empty"}.`;
@@ -370,11 +370,11 @@ export function mountContacts({ announce }) {
     if (error.status === 409 && !problem.errors?.length) {
       problem.errors = [{ field: "email", message: problem.detail || "Another contact already uses this email." }];
     }
-    const byField = fieldErrors(problem);
+    const byField = fieldErrors(problem, fields);
     /** @type {HTMLInputElement | null} */
     let firstInvalid = null;
     // Walk the fields in form order so focus lands on the first invalid one a person would reach.
-    for (const { name } of CONTACT_FIELDS) {
+    for (const { name } of fields) {
       const messages = byField.get(name);
       if (!messages) continue;
       const slot = form.querySelector(`[data-error-for="${name}"]`);
@@ -399,8 +399,49 @@ export function mountContacts({ announce }) {
     (firstInvalid ?? (error.status === 401 ? token : null))?.focus();
   }
 
+  /** The form's values by field name, as typed. @returns {Record<string, string>} */
+  function formValues() {
+    /** @type {Record<string, string>} */
+    const values = {};
+    for (const f of fields) {
+      const input = form.elements.namedItem(f.name);
+      if (input instanceof HTMLInputElement) values[f.name] = input.value;
+    }
+    return values;
+  }
+
+  /**
+   * Builds the form from the API's schema of a contact (once): a field the contact definition gained
+   * gets its input without a change here. The form is rebuilt only when the fields differ from the
+   * built-in ones, keeping what was typed; when the schema cannot be read the built-in fields stay
+   * (and an edit still sends back the values of the fields they lack: keptValues).
+   */
+  function loadFields() {
+    fieldsLoaded ??= api.contactInputSchema().then(
+      (schema) => {
+        const next = formFields(schema);
+        if (JSON.stringify(next) === JSON.stringify(fields)) return;
+        const typed = formValues();
+        fields = next;
+        if (fieldsRoot) fieldsRoot.innerHTML = contactFieldsHtml(fields);
+        // What was typed stays; an edit opened meanwhile puts its values of the new fields in them.
+        const kept = editing.kept ?? {};
+        for (const f of fields) {
+          const input = form.elements.namedItem(f.name);
+          if (!(input instanceof HTMLInputElement)) continue;
+          if (Object.hasOwn(typed, f.name)) input.value = typed[f.name];
+          else if (Object.hasOwn(kept, f.name)) input.value = kept[f.name] == null ? "" : String(kept[f.name]);
+        }
+        if (editing.kept) editing = { ...editing, kept: keptValues(editing.kept, fields) };
+      },
+      // Asked again by the next load().
+      () => void (fieldsLoaded = null),
+    );
+    return fieldsLoaded;
+  }
+
   async function load() {
-    await Promise.all([loadDepartments(), showPage(current, { recount: true }), loadRuns()]);
+    await Promise.all([loadFields(), loadDepartments(), showPage(current, { recount: true }), loadRuns()]);
   }
 
   return { load };

@@ -12,8 +12,11 @@ import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 /** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */
 
 /**
- * The form's fields in display order; names are the API's JSON field names. `required` follows the
- * contact definition (etl/contacts/contact_record.ts); contacts_view_test.ts checks they agree.
+ * The form's fields in display order, as the page shows them before it has read the API's schema
+ * (and their labels, types and hints after); names are the API's JSON field names. `required`
+ * follows the contact definition (etl/contacts/contact_record.ts); contacts_view_test.ts checks
+ * they agree. A field the definition gains is added by formFields() from the API's schema: it
+ * needs no line here unless it wants a better label than its name.
  */
 export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
   { name: "first_name", label: "First name", required: true, autocomplete: "given-name" },
@@ -29,16 +32,78 @@ export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
   { name: "departments", label: "Departments", hint: "Comma-separated names; new ones are created", wide: true },
 ]);
 
+/** What the API adds to a contact, never part of a body the form sends. */
+const READ_ONLY = ["id", "created_at", "updated_at", "version"];
+
+/**
+ * Returns the form's fields for the API's contact input schema (`ContactCreate` of /openapi.json,
+ * derived from the contact definition): CONTACT_FIELDS that the schema has, in their order and with
+ * `required` as the schema says, then each other field of the schema in its order (labelled from its
+ * name, its description as the hint), departments last. CONTACT_FIELDS when there is no schema.
+ *
+ * @example
+ * formFields({ properties: { first_name: {}, title: { description: "Job title." } }, required: ["first_name"] });
+ * // [{ name: "first_name", label: "First name", required: true, ... }, { name: "title", label: "Title", hint: "Job title." }]
+ * @param {{ properties?: Record<string, { description?: string, format?: string }>, required?: string[] } | null | undefined} schema
+ * @returns {readonly FieldSpec[]}
+ */
+export function formFields(schema) {
+  const properties = schema?.properties;
+  if (!properties) return CONTACT_FIELDS;
+  const required = new Set(schema?.required ?? []);
+  const known = new Set(CONTACT_FIELDS.map((f) => f.name));
+  /** @type {FieldSpec[]} */
+  const fields = [];
+  for (const f of CONTACT_FIELDS) {
+    if (f.name === "departments" || !Object.hasOwn(properties, f.name)) continue;
+    /** @type {FieldSpec} */
+    const field = { ...f };
+    delete field.required;
+    if (required.has(f.name)) field.required = true;
+    fields.push(field);
+  }
+  for (const [name, property] of Object.entries(properties)) {
+    if (known.has(name) || READ_ONLY.includes(name)) continue;
+    const label = name.charAt(0).toUpperCase() + name.slice(1).replaceAll("_", " ");
+    /** @type {FieldSpec} */
+    const field = { name, label };
+    if (property.format === "email") field.type = "email";
+    if (required.has(name)) field.required = true;
+    if (property.description) field.hint = property.description;
+    fields.push(field);
+  }
+  const departments = CONTACT_FIELDS.find((f) => f.name === "departments");
+  if (departments && Object.hasOwn(properties, "departments")) fields.push(departments);
+  return fields;
+}
+
+/**
+ * Returns what an edit must send back unchanged: the contact's values of the fields the form does
+ * not show (not the server's read-only ones). A PUT replaces the whole contact, so without them a
+ * save from a form that lacks a field (its schema not read) would clear it.
+ *
+ * @example
+ * keptValues({ id: 3, first_name: "Ana", title: "Dr" }, CONTACT_FIELDS); // { title: "Dr" }
+ * @param {Record<string, unknown>} contact  the contact as the API answered it
+ * @param {readonly FieldSpec[]} [fields]
+ * @returns {Record<string, unknown>}
+ */
+export function keptValues(contact, fields = CONTACT_FIELDS) {
+  const shown = new Set(fields.map((f) => f.name));
+  return Object.fromEntries(Object.entries(contact).filter(([name]) => !shown.has(name) && !READ_ONLY.includes(name)));
+}
+
 /**
  * Returns the form's field markup: label, input, hint and an (empty) error slot per field, wired
  * with aria-describedby so a screen reader reads the error with the field.
  *
  * @example
  * form.querySelector(".fields").innerHTML = contactFieldsHtml();
+ * @param {readonly FieldSpec[]} [fields]
  * @returns {string}
  */
-export function contactFieldsHtml() {
-  return CONTACT_FIELDS.map((f) => {
+export function contactFieldsHtml(fields = CONTACT_FIELDS) {
+  return fields.map((f) => {
     const id = `contact-${f.name}`;
     const hint = f.hint ? `<span class="hint" id="${id}-hint">${escapeHtml(f.hint)}</span>` : "";
     const described = [f.hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
@@ -61,12 +126,13 @@ export function contactFieldsHtml() {
  * contactInput({ first_name: " Ana ", email: "", departments: "Sales, IT" });
  * // { first_name: "Ana", email: null, departments: ["Sales", "IT"] }
  * @param {Record<string, string>} values
+ * @param {readonly FieldSpec[]} [fields]
  * @returns {Record<string, unknown>}
  */
-export function contactInput(values) {
+export function contactInput(values, fields = CONTACT_FIELDS) {
   /** @type {Record<string, unknown>} */
   const input = {};
-  for (const f of CONTACT_FIELDS) {
+  for (const f of fields) {
     const raw = (values[f.name] ?? "").trim();
     if (f.name === "departments") input.departments = raw ? raw.split(",").map((d) => d.trim()).filter(Boolean) : [];
     else if (f.required) input[f.name] = raw;
@@ -83,10 +149,11 @@ export function contactInput(values) {
  * fieldErrors({ status: 422, errors: [{ field: "email", message: "must be an email address" }] });
  * // Map { "email" => ["must be an email address"] }
  * @param {import("./api_client.js").Problem} problem
+ * @param {readonly FieldSpec[]} [fields]
  * @returns {Map<string, string[]>}
  */
-export function fieldErrors(problem) {
-  const known = new Set(CONTACT_FIELDS.map((f) => f.name));
+export function fieldErrors(problem, fields = CONTACT_FIELDS) {
+  const known = new Set(fields.map((f) => f.name));
   /** @type {Map<string, string[]>} */
   const byField = new Map();
   for (const error of problem.errors ?? []) {
@@ -109,11 +176,12 @@ export function fieldErrors(problem) {
  * // [{ name: "city", label: "City", theirs: "Cusco", yours: "Lima" }]
  * @param {Record<string, unknown>} mine  contactInput() of the form
  * @param {Record<string, unknown>} theirs  the contact as the API answers it now
+ * @param {readonly FieldSpec[]} [fields]
  * @returns {{ name: string, label: string, theirs: string, yours: string }[]}
  */
-export function conflictFields(mine, theirs) {
+export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
   const text = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v));
-  return CONTACT_FIELDS.filter((f) => text(mine[f.name]) !== text(theirs[f.name])).map((f) => ({
+  return fields.filter((f) => text(mine[f.name]) !== text(theirs[f.name])).map((f) => ({
     name: f.name,
     label: f.label,
     theirs: text(theirs[f.name]),

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS } from "./contacts_view.js";
-import { contactRecord } from "../../etl/contacts/mod.ts";
+import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, keptValues } from "./contacts_view.js";
+import { contactRecord, extendRecord, recordJsonSchema } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
 
 test("contacts_view: form fields, input, errors and rows", () => {
@@ -51,6 +51,40 @@ test("contacts_view: the form marks exactly the fields the contact definition re
   assert.ok(required.includes("email"));
   const html = contactFieldsHtml();
   for (const name of required) assert.match(html, new RegExp(`<label for="contact-${name}">[^<]+ <span class="required" aria-hidden="true">\\*</span>`));
+});
+
+test("contacts_view: the form follows the API's schema, so a field added to the definition is in it", () => {
+  // The shipped definition: the built-in fields as they are, in their order (for the definition as
+  // CONTACT_FIELDS was written, exactly those: the page does not rebuild its form).
+  const shipped = formFields(recordJsonSchema(contactRecord, "create") as never);
+  assert.deepEqual(shipped.filter((f) => CONTACT_FIELDS.some((c) => c.name === f.name)), CONTACT_FIELDS);
+  assert.deepEqual(shipped.map((f) => f.name).sort(), [...contactRecord.fields.map((f) => f.name), "departments"].sort(), "every field of the definition, once");
+  assert.equal(formFields(undefined), CONTACT_FIELDS);
+  // A definition with one more field (and one less required), as the API's ContactCreate shows it.
+  const record = extendRecord(
+    { ...contactRecord, fields: contactRecord.fields.map((f) => (f.name === "last_name" ? { ...f, required: false } : f)) },
+    { name: "test_title", type: "string", maxLength: 100, description: "Job title.", required: true },
+  );
+  const fields = formFields(recordJsonSchema(record, "create") as never);
+  // The built-in fields as they are, then the ones they lack (the new one last), then departments.
+  assert.deepEqual(fields.filter((f) => CONTACT_FIELDS.some((c) => c.name === f.name)).map((f) => f.name), CONTACT_FIELDS.map((f) => f.name));
+  assert.deepEqual(fields.slice(-2).map((f) => f.name), ["test_title", "departments"]);
+  const required = fields.filter((f) => f.required).map((f) => f.name);
+  assert.ok(required.includes("test_title") && required.includes("first_name") && !required.includes("last_name"), required.join());
+  assert.deepEqual(fields.find((f) => f.name === "test_title"), { name: "test_title", label: "Test title", hint: "Job title.", required: true });
+  const html = contactFieldsHtml(fields);
+  assert.match(html, /<label for="contact-test_title">Test title <span class="required"/);
+  assert.match(html, /<input id="contact-test_title" name="test_title" type="text" required aria-describedby="contact-test_title-hint contact-test_title-error">/);
+  assert.equal(contactInput({ first_name: "Ana", test_title: " Dr " }, fields).test_title, "Dr");
+  assert.equal(contactInput({ first_name: "Ana" }, fields).last_name, null, "no longer required: empty is null");
+  assert.deepEqual([...fieldErrors({ status: 422, errors: [{ field: "test_title", message: "is too long" }] }, fields).keys()], ["test_title"]);
+  assert.deepEqual(conflictFields({ test_title: "Dr" }, { test_title: "Prof" }, fields), [{ name: "test_title", label: "Test title", theirs: "Prof", yours: "Dr" }]);
+});
+
+test("contacts_view: an edit sends back the fields the form does not show, so a PUT never clears them", () => {
+  const contact = { id: 3, first_name: "Ana", last_name: "Ruiz", email: "a@b.co", test_title: "Dr", departments: ["Sales"], created_at: "x", updated_at: "y" };
+  assert.deepEqual(keptValues(contact, CONTACT_FIELDS), { test_title: "Dr" });
+  assert.deepEqual(keptValues(contact, [...CONTACT_FIELDS, { name: "test_title", label: "Test title" }]), {});
 });
 
 test("contactRunsHtml() lists contact loads with their counts and rejected lines", () => {

@@ -220,6 +220,21 @@ export interface ListFilters {
   q?: string;
 }
 
+/**
+ * The fields a list of `record` may be sorted by, in this order: `id`, the sortable fields (in
+ * definition order), the unique key field, `created_at`, `updated_at`. What `GET /contacts?sort=`
+ * accepts and documents; a field marked `sortable` in the definition is among them.
+ *
+ * @example
+ * ```ts
+ * sortFields(contactRecord); // ["id", "first_name", "last_name", "company_name", "city", "state", "zip", "email", "created_at", "updated_at"]
+ * ```
+ */
+export function sortFields(record: RecordDefinition): readonly string[] {
+  const key = upsertKeyOf(record).name;
+  return ["id", ...record.fields.filter((f) => f.sortable && f.name !== key).map((f) => f.name), key, "created_at", "updated_at"];
+}
+
 /** How a list is sorted: a field name (sortable, `id`, the key field, or a timestamp) and direction. */
 export interface ListSort {
   field: string;

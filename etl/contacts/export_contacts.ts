@@ -5,7 +5,7 @@
  *     <data dir>/exports/contacts/contacts.parquet
  *     <data dir>/exports/contacts/departments.parquet
  *     <data dir>/exports/contacts/contact_departments.parquet
- *     <data dir>/exports/contacts/export.json      { exported_at, generation, fingerprint, rows, ..., complete }
+ *     <data dir>/exports/contacts/export.json      { exported_at, generation, fingerprint, definition, rows, ..., complete }
  *
  * All three from ONE read transaction (DuckDB MVCC: a consistent snapshot, and the writer is not
  * held up), each to a temp name in the same folder, then renamed into place, `export.json` last, so
@@ -17,6 +17,7 @@
  * or `npm run etl` loading directly), so the temp names need not be unique: a crashed export's temp
  * files are overwritten by the next one.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, rmSync, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
@@ -58,6 +59,12 @@ export interface ContactsExportInfo {
   generation: number | null;
   /** The tables' fingerprint (counts, sum of versions, highest ids): equal means the same data. */
   fingerprint: string;
+  /**
+   * sha256 of the export's queries (exportDefinition): the columns the files hold. A field added to
+   * the record definition changes it, so the files are written again with the new column although no
+   * row changed. Files written before this field existed lack it, and are not current.
+   */
+  definition: string;
   /** Rows per file, by table name. */
   rows: Record<string, number>;
   /** How long the export took, from the snapshot to the last rename. */
@@ -68,6 +75,18 @@ export interface ContactsExportInfo {
    * absent means true.
    */
   complete: boolean;
+}
+
+/**
+ * Returns the sha256 of the export's queries for `record` (`export.json`'s `definition`).
+ *
+ * @example
+ * ```ts
+ * exportDefinition(contactRecord); // "3f1c..." (64 hex digits)
+ * ```
+ */
+export function exportDefinition(record: RecordDefinition): string {
+  return createHash("sha256").update(JSON.stringify(exportTables(record))).digest("hex");
 }
 
 /** An export's outcome: an error is a value with a code, never a throw. */
@@ -117,6 +136,7 @@ export async function exportContacts(
       written_by: options.writtenBy,
       generation: options.generation ?? null,
       fingerprint,
+      definition: exportDefinition(record),
       rows,
       duration_ms: Math.round(performance.now() - started),
       complete,
@@ -173,7 +193,7 @@ export function readContactsExport(dir: string): ContactsExportInfo | undefined 
 
 /**
  * True when `dir` holds every file of an export of the tables exactly as they are in `db` (same
- * fingerprint). Compared by content, not by file times: DuckDB rewrites the database file when it
+ * fingerprint), with the columns `record` shows (same definition). Compared by content, not by file times: DuckDB rewrites the database file when it
  * checkpoints at close, which would make every export look older than the data.
  *
  * @example
@@ -185,6 +205,8 @@ export async function contactsExportIsCurrent(db: Database, dir: string, record:
   const info = readContactsExport(dir);
   // Not complete: an export stopped between its renames (a crash) may have left a mixed set.
   if (info === undefined || info.complete === false || !exportTables(record).every((t) => existsSync(join(dir, `${t.name}.parquet`)))) return false;
+  // A field added by a migration changes no row: the definition tells the files lack its column.
+  if (info.definition !== exportDefinition(record)) return false;
   return info.fingerprint === (await tablesFingerprint(db, record));
 }
 

@@ -10,7 +10,7 @@ import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { parseEtlArgs, type EtlOptions } from "../etl_args.js";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { until } from "../../scripts/testing/until.ts";
-import { contactsExportDir, contactsExportIsCurrent, exportContacts, ingestContacts, loadContacts, migrate, readContactsExport } from "./mod.ts";
+import { contactRecord, contactsExportDir, contactsExportIsCurrent, exportContacts, extendRecord, ingestContacts, loadContacts, migrate, readContactsExport } from "./mod.ts";
 
 const CSV = `first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department
 Ann,Lee,"Lee, Inc.",1 Elm St,Newark,nj,7102,555-1,,ann@example.com,Sales
@@ -55,8 +55,11 @@ test("exportContacts() writes the three tables and export.json from one snapshot
     assert.equal(info.generation, null);
 
     const contacts = await parquetRows(join(out, "contacts.parquet"), "id");
-    assert.deepEqual(Object.keys(contacts[0]), ["id", "first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "created_at", "updated_at", "version"]);
-    assert.deepEqual(await db.all("SELECT id, first_name, last_name, company_name, address, city, state, zip, phone1, phone2, email, created_at, updated_at, version FROM contacts ORDER BY id"), contacts);
+    // The columns the API shows, from the definition (a field added there follows); no key, sort or search column.
+    const columns = ["id", ...contactRecord.fields.map((f) => f.name), "created_at", "updated_at", "version"];
+    assert.deepEqual(Object.keys(contacts[0]), columns);
+    assert.ok(columns.includes("phone2") && !Object.keys(contacts[0]).some((c) => c.endsWith("_sort") || c.endsWith("_key") || c === "search_text"));
+    assert.deepEqual(await db.all(`SELECT ${columns.join(", ")} FROM contacts ORDER BY id`), contacts);
     assert.equal(contacts[0].zip, "07102", "text stays text: the leading zero is kept");
     assert.deepEqual(await parquetRows(join(out, "departments.parquet"), "id"), await db.all("SELECT id, name, created_at FROM departments ORDER BY id"));
     assert.deepEqual(await parquetRows(join(out, "contact_departments.parquet"), "1, 2"), await db.all("SELECT contact_id, department_id, created_at FROM contact_departments ORDER BY 1, 2"));
@@ -69,6 +72,21 @@ test("exportContacts() writes the three tables and export.json from one snapshot
     assert.equal(await contactsExportIsCurrent(db, out), true);
     rmSync(join(out, "departments.parquet"));
     assert.equal(await contactsExportIsCurrent(db, out), false, "a missing file is not current");
+  });
+});
+
+test("a field added to the definition makes the export out of date although no row changed, and the next export has its column", async () => {
+  await withLoadedDb(async (db, out) => {
+    assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    // What a developer adds: one migration (here run by hand) and one field in the definition.
+    await db.run("ALTER TABLE contacts ADD COLUMN test_title VARCHAR");
+    const record = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80 });
+    assert.equal(await contactsExportIsCurrent(db, out), true, "for the definition it was written with");
+    assert.equal(await contactsExportIsCurrent(db, out, record), false, "the files lack the new column");
+    const again = await exportContacts(db, out, { writtenBy: "etl", record });
+    assert.equal(again.status, "written");
+    assert.ok(Object.keys((await parquetRows(join(out, "contacts.parquet"), "id"))[0]).includes("test_title"));
+    assert.equal(await contactsExportIsCurrent(db, out, record), true);
   });
 });
 

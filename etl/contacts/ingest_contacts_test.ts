@@ -452,25 +452,26 @@ test("ingestContacts() leaves the database as it was when a write fails midway",
 
 test("adding a field is one migration plus one line in the record definition", async () => {
   await withDb(async (db, dir) => {
-    // One migration per backend: the DuckDB set and the PostgreSQL set each get the column.
+    // One migration per backend: the DuckDB set and the PostgreSQL set each get the column. The
+    // field's name is one no shipped field takes (the README's example is `title`).
     const migrations = join(dir, "migrations");
     cpSync(db.pg ? defaultPostgresMigrationsDir : defaultMigrationsDir, migrations, { recursive: true });
-    writeFileSync(join(migrations, "900_contact_title.sql"), `ALTER TABLE contacts ADD COLUMN title ${db.pg ? "text" : "VARCHAR"};\n`);
-    assert.deepEqual(db.pg ? await migratePostgres(db.pg, { dir: migrations }) : await migrate(db.duck!, { dir: migrations }), ["900_contact_title.sql"]);
-    const withTitle = extendRecord(contactRecord, { name: "title", type: "string", maxLength: 80 });
+    writeFileSync(join(migrations, "900_contact_test_title.sql"), `ALTER TABLE contacts ADD COLUMN test_title ${db.pg ? "text" : "VARCHAR"};\n`);
+    assert.deepEqual(db.pg ? await migratePostgres(db.pg, { dir: migrations }) : await migrate(db.duck!, { dir: migrations }), ["900_contact_test_title.sql"]);
+    const withTitle = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80 });
 
-    const path = csv(dir, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);
+    const path = csv(dir, `${HEADER},test_title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);
     const s = await ingest(db, path, { record: withTitle });
     assert.equal(s.inserted, 1);
-    assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Dr");
-    writeFileSync(path, `${HEADER},title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales,Prof\n`);
+    assert.equal((await db.one<{ test_title: string }>("SELECT test_title FROM contacts"))?.test_title, "Dr");
+    writeFileSync(path, `${HEADER},test_title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales,Prof\n`);
     assert.equal((await ingest(db, path, { record: withTitle })).updated, 1);
-    assert.equal((await db.one<{ title: string }>("SELECT title FROM contacts"))?.title, "Prof");
+    assert.equal((await db.one<{ test_title: string }>("SELECT test_title FROM contacts"))?.test_title, "Prof");
     // The same line reaches validation, the SQL lists and the API schema.
-    assert.ok(recordSql(withTitle).columns.includes("title"));
+    assert.ok(recordSql(withTitle).columns.includes("test_title"));
     const schema = recordJsonSchema(withTitle) as { properties: Record<string, { maxLength: number }> };
-    assert.equal(schema.properties.title.maxLength, 80);
-    assert.ok(!validateRecord(withTitle, { first_name: "A", last_name: "B", email: "a@b.co", title: "x".repeat(81) }, "create").ok);
+    assert.equal(schema.properties.test_title.maxLength, 80);
+    assert.ok(!validateRecord(withTitle, { first_name: "A", last_name: "B", email: "a@b.co", test_title: "x".repeat(81) }, "create").ok);
   });
 });
 

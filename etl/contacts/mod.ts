@@ -41,6 +41,7 @@ export {
   LINKS_INSERT,
   readSql,
   recordSql,
+  sortFields,
   WRITE_CHECK,
   type Dialect,
   type ExportTable,
