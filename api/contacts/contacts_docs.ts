@@ -78,7 +78,7 @@ export const contactDocs = {
     body: { $ref: "#/components/schemas/ContactCreate" },
     responses: {
       "201": { description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" } },
-      "400": { description: "Malformed JSON." },
+      "400": { description: "Malformed JSON, or a member given twice (`malformed-json`; `errors` names it)." },
       "409": { description: "Another contact has this e-mail (ignoring case)." },
       "413": { description: "Body over 1 MiB." },
       "415": { description: "Not application/json." },

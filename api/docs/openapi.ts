@@ -105,7 +105,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     // Every route with a body can meet a malformed or oversized one, and a wrong Content-Type.
     if (doc.body !== undefined) {
       const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
-      responses["400"] ??= { description: "Malformed body.", content: problem };
+      responses["400"] ??= { description: "Malformed body (a JSON body that is not JSON or gives a member twice: `malformed-json`).", content: problem };
       responses["413"] ??= { description: "Body over the size limit.", content: problem };
       responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
     }

@@ -152,7 +152,7 @@ export const relationshipDocs = {
     tag: "relationships",
     params: [formatParam],
     responses: {
-      "200": { description: "Findings with cell references (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
+      "200": { description: "Findings with cell references: errors, then warnings, then info, by check name within each (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
       "304": { description: "Not modified." },
       "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
     },

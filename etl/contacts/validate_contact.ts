@@ -206,7 +206,7 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
 // Unicode category Cf (invisible formatting: U+00AD soft hyphen, U+200B zero-width space, U+202E
 // right-to-left override, U+FEFF...), except the zero-width non-joiner and joiner, which Persian
 // (می‌خواهم) and Indic spellings need inside a name. The CSV load's SQL says the same
-// (_ingest_sql.ts personNameSql).
+// (_ingest_sql.ts fieldSql).
 const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
 const LETTER = /\p{L}/u;
 

@@ -1,5 +1,5 @@
 /**
- * When loads run (daily, at start-up when stale, when the workbook or the contacts CSV changes) and how `npm start`
+ * When loads run (daily, at start-up when stale or a file changed meanwhile, when the workbook or the contacts CSV changes) and how `npm start`
  * runs them (a child process per load).
  *
  * @example

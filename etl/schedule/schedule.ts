@@ -1,7 +1,8 @@
 /**
- * When loads run: daily at a UTC time, at start-up when the last good load is older than 24 h,
- * and when the workbook or the contacts CSV changes (once it has stopped changing, so a
- * half-copied file is never read). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
+ * When loads run: daily at a UTC time, at start-up when the last good load is older than 24 h or
+ * a file is not the one the last load read, and when the workbook or the contacts CSV changes
+ * (once it has stopped changing, so a half-copied file is never read; start-up and daily loads
+ * wait for that too). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
@@ -311,8 +312,10 @@ export interface Scheduler extends Stoppable {
 
 /**
  * Starts the schedule: a start-up load when the last good one is older than 24 h (of contacts
- * only, when only they are stale and their CSV exists), a load every day at `dailyAt` UTC, and one
- * whenever the workbook or the contacts CSV changes and then settles.
+ * only, when only they are stale and their CSV exists), else one of each file that is not the one
+ * its last load read (changedSinceLastLoad), a load every day at `dailyAt` UTC, and one whenever
+ * the workbook or the contacts CSV changes and then settles. Every load waits for its files to
+ * keep still first.
  *
  * @example
  * ```ts
