@@ -14,8 +14,8 @@ import { isDuckDbLocked, quoteLiteral, type Database } from "../db/mod.ts";
 /**
  * Attaches the snapshot file `path` READ_ONLY as `alias` in `db`; when another process holds the
  * file locked, attaches a private copy instead (a hidden `.relationships-read-*.duckdb` beside it,
- * which `removeStaleTemps()` also clears after a crash when it is in the data dir; one beside a
- * kept snapshot in `snapshots/` is not cleared). Returns the function that detaches it and
+ * in the data dir or in `snapshots/`, where `removeStaleTemps()` clears it after a crash). Every
+ * caller holds the load lock, so no copy in use is cleared. Returns the function that detaches it and
  * removes the copy; other errors (a corrupt file) are thrown as DuckDB said them.
  *
  * @example

@@ -47,16 +47,20 @@ export function tempSnapshotPath(dataDir: string, runId: string): string {
  * ```
  */
 export function removeStaleTemps(dataDir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dataDir);
-  } catch {
-    return [];
-  }
-  const removed = names.filter((name) => TEMP_PATTERN.test(name));
-  // `.tmp` is DuckDB's spill directory for a database file, hence recursive.
-  for (const name of removed) rmSync(join(dataDir, name), { force: true, recursive: true });
-  return removed;
+  // snapshots/ too: a kept snapshot someone holds locked is read through a copy beside it
+  // (attach_snapshot.ts), which a crash leaves there.
+  return [dataDir, join(dataDir, "snapshots")].flatMap((dir) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const removed = names.filter((name) => TEMP_PATTERN.test(name));
+    // `.tmp` is DuckDB's spill directory for a database file, hence recursive.
+    for (const name of removed) rmSync(join(dir, name), { force: true, recursive: true });
+    return removed;
+  });
 }
 
 /**

@@ -15,8 +15,13 @@ test("removeStaleTemps() deletes only a dead load's temp files, spill directory 
     writeFileSync(`${tempSnapshotPath(dir, "a")}.wal`, "wal");
     mkdirSync(`${tempSnapshotPath(dir, "b")}.tmp`);
     writeFileSync(join(`${tempSnapshotPath(dir, "b")}.tmp`, "spill"), "x");
-    assert.equal(removeStaleTemps(dir).length, 3);
-    assert.deepEqual(readdirSync(dir).sort(), ["relationships.duckdb", "runs.jsonl"]);
+    // A copy of a locked kept snapshot, read beside it by a load or --restore that then died.
+    mkdirSync(join(dir, "snapshots"));
+    writeFileSync(join(dir, "snapshots", "relationships-v1.duckdb"), "kept");
+    writeFileSync(join(dir, "snapshots", ".relationships-read-123-abcd.duckdb"), "copy");
+    assert.equal(removeStaleTemps(dir).length, 4);
+    assert.deepEqual(readdirSync(dir).sort(), ["relationships.duckdb", "runs.jsonl", "snapshots"]);
+    assert.deepEqual(readdirSync(join(dir, "snapshots")), ["relationships-v1.duckdb"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
