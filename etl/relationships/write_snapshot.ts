@@ -161,22 +161,14 @@ export async function copySnapshot(options: {
   try {
     // A kept snapshot is a hard link to a once-live file, which an analyst may hold read-write.
     const detachSource = await attachSnapshot(db, options.sourcePath, "src");
-    const info = await db.one<{ version_id: number; file_name: string; sha256: string; size: bigint; matrix_sheet: string; list_sheet: string }>(
-      "SELECT version_id, file_name, sha256, size, matrix_sheet, list_sheet FROM src.snapshot_info LIMIT 1",
-    );
-    if (info === undefined) throw new Error(`The kept snapshot '${options.sourcePath}' has no snapshot_info row`);
-    // Same DDL on both sides (schema.sql): the tables copy column for column, by name.
-    for (const table of ["actors", "user_relationships", "matrix_rows", "matrix_layout"]) {
-      await db.run(`INSERT INTO ${table} BY NAME SELECT * FROM src.${table}`);
-    }
-    const kept = await db.all<{ check: string; severity: Finding["severity"]; message: string; cells: string[]; count: number }>(
-      `SELECT check_name AS "check", severity, message, cells, count FROM src.findings`,
-    );
-    const counts = (await db.one<{ actors: number; matrix_actors: number; list_actors: number; pairs: number }>(
-      `SELECT count(*)::INTEGER AS actors, count(*) FILTER (in_matrix)::INTEGER AS matrix_actors, count(*) FILTER (in_list)::INTEGER AS list_actors,
-              (SELECT count(*) FROM user_relationships)::INTEGER AS pairs FROM actors`,
-    ))!;
+    // Detached on every path: when attachSnapshot() read a private copy, detaching removes it (a
+    // kept file that fails below left a whole copy of it in snapshots/, which nothing removed).
+    const read = await readSource(db, options.sourcePath).catch(async (error: unknown) => {
+      await detachSource().catch(() => {});
+      throw error;
+    });
     await detachSource();
+    const { info, kept, counts } = read;
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
     const summary = await recordVersion(db, {
       previousPath: options.previousPath,
@@ -201,6 +193,26 @@ export async function copySnapshot(options: {
   } finally {
     db.close();
   }
+}
+
+/** Reads what copySnapshot() takes from the kept snapshot attached as `src`. */
+async function readSource(db: Database, sourcePath: string) {
+  const info = await db.one<{ version_id: number; file_name: string; sha256: string; size: bigint; matrix_sheet: string; list_sheet: string }>(
+    "SELECT version_id, file_name, sha256, size, matrix_sheet, list_sheet FROM src.snapshot_info LIMIT 1",
+  );
+  if (info === undefined) throw new Error(`The kept snapshot '${sourcePath}' has no snapshot_info row`);
+  // Same DDL on both sides (schema.sql): the tables copy column for column, by name.
+  for (const table of ["actors", "user_relationships", "matrix_rows", "matrix_layout"]) {
+    await db.run(`INSERT INTO ${table} BY NAME SELECT * FROM src.${table}`);
+  }
+  const kept = await db.all<{ check: string; severity: Finding["severity"]; message: string; cells: string[]; count: number }>(
+    `SELECT check_name AS "check", severity, message, cells, count FROM src.findings`,
+  );
+  const counts = (await db.one<{ actors: number; matrix_actors: number; list_actors: number; pairs: number }>(
+    `SELECT count(*)::INTEGER AS actors, count(*) FILTER (in_matrix)::INTEGER AS matrix_actors, count(*) FILTER (in_list)::INTEGER AS list_actors,
+            (SELECT count(*) FROM user_relationships)::INTEGER AS pairs FROM actors`,
+  ))!;
+  return { info, kept, counts };
 }
 
 /**

@@ -162,6 +162,11 @@ export function watchFile(
   let changedAt = clock.now();
   let pending = false;
   let settled = baseline === null;
+  // A file its mtime says was last written a whole `wholeMs` ago is no copy in progress: it needs
+  // the settle time of watching, not the minute a cut-looking file waits (the sample contacts.csv,
+  // as many users' files, has no final line break: every start-up load waited 60 s for it). Wall
+  // clock against mtime, a minute apart at least, so a network drive's clock skew does not count.
+  let wholeAtStart = baseline !== null && wholeMs > 0 && Date.now() - mtimeMs(path) >= wholeMs;
   let timer: unknown = null;
   let stopped = false;
 
@@ -173,10 +178,11 @@ export function watchFile(
       seen = current;
       changedAt = now;
       settled = current === null;
+      wholeAtStart = false;
       const was = pending;
       pending = current !== baseline;
       if (pending && !was) options.onChange?.();
-    } else if ((pending || !settled) && current !== null && now - changedAt >= stableMs && (now - changedAt >= wholeMs || options.looksWhole?.(path) !== false)) {
+    } else if ((pending || !settled) && current !== null && now - changedAt >= stableMs && (now - changedAt >= wholeMs || wholeAtStart || options.looksWhole?.(path) !== false)) {
       settled = true;
       if (pending) {
         pending = false;
@@ -222,6 +228,14 @@ export function endsWithLineEnd(path: string): boolean {
 
 function exists(path: string): boolean {
   return signature(path) !== null;
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function signature(path: string): string | null {

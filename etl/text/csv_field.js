@@ -11,6 +11,7 @@
  * ```ts
  * csvField("=1+1");       // "'=1+1"
  * csvField("'+1 504");    // "''+1 504"
+ * csvField("''+1 504");   // "'''+1 504"
  * csvField(-5);           // "-5"
  * csvField('say "hi"');   // '"say ""hi"""'
  * csvField(["a", "b"]);   // "a; b"
@@ -26,9 +27,10 @@ export function csvField(value) {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-// Also text that already starts with the guard: the contacts load takes one leading ' off before
-// =, +, -, @, a tab or a carriage return (etl/contacts/_ingest_sql.ts cleanSql), so a stored "'+1 504"
-// written as is came back as "+1 504". Written "''+1 504" it comes back as stored, and a spreadsheet
-// shows "'+1 504" as well.
-const FORMULA_START = /^'?[=+\-@\t\r]/;
+// Also text that already starts with the guard: the contacts load takes one leading ' off a run of
+// them before =, +, -, @, a tab or a carriage return (etl/contacts/_ingest_sql.ts cleanSql), so a
+// stored "'+1 504" written as is came back as "+1 504". Written "''+1 504" it comes back as stored,
+// and a spreadsheet shows "'+1 504" as well. Any run, not only one: "''+1" written as is came back
+// as "'+1" (the load strips one off '+, ''+, '''+ alike).
+const FORMULA_START = /^'*[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
