@@ -143,9 +143,14 @@ function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
   for (const run of newestFirst) {
     const kind = run.kind;
     totals.set(`${kind} ${run.status}`, (totals.get(`${kind} ${run.status}`) ?? 0) + 1);
-    if (!last.has(kind)) last.set(kind, run);
+    // A skip for a busy lock says nothing of the data: the findings stay those of the run before.
+    if (!last.has(kind) && run.error?.code !== "busy") last.set(kind, run);
     const finished = Date.parse(run.finished_at);
-    if (run.status === "succeeded" && !lastSuccess.has(kind) && !Number.isNaN(finished)) lastSuccess.set(kind, finished / 1000);
+    // A skip that found its file unchanged left the data current, as the schedule counts it
+    // (lastGoodLoad): the stale-data alert must not fire on a team sending the same file for days.
+    // A skip for a busy lock verified nothing.
+    const good = run.status === "succeeded" || (run.status === "skipped" && run.error?.code !== "busy");
+    if (good && !lastSuccess.has(kind) && !Number.isNaN(finished)) lastSuccess.set(kind, finished / 1000);
     const seconds = (finished - Date.parse(run.started_at)) / 1000;
     const histogram = durations.get(kind);
     // Skips are not loads: they would drown the durations of real ones.
@@ -153,7 +158,9 @@ function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
       histogram.counts[bucketIndex(LOAD_BUCKETS, seconds)]++;
       histogram.sum += seconds;
     }
-    rejected.set(kind, (rejected.get(kind) ?? 0) + (run.counts?.rejected ?? 0));
+    // A skip repeats the counts of the load it found unchanged: counted again, an unchanged CSV
+    // with rejects grew the counter every day with no row rejected.
+    if (run.status !== "skipped") rejected.set(kind, (rejected.get(kind) ?? 0) + (run.counts?.rejected ?? 0));
     if (run.alert !== undefined) alerts.set(run.alert.status, (alerts.get(run.alert.status) ?? 0) + 1);
   }
   return [
@@ -165,7 +172,7 @@ function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
     },
     {
       name: "relaciones_etl_last_success_timestamp_seconds",
-      help: "When the newest successful load of each kind finished, in seconds since the Unix epoch (absent before the first).",
+      help: "When the newest load of each kind finished that left the data current (it succeeded, or found its file unchanged; not a skip because another load held the lock), in seconds since the Unix epoch (absent before the first).",
       type: "gauge",
       samples: KINDS.filter((kind) => lastSuccess.has(kind)).map((kind) => ({ labels: { kind }, value: lastSuccess.get(kind)! })),
     },
@@ -184,7 +191,7 @@ function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
     },
     {
       name: "relaciones_etl_last_run_findings",
-      help: "Quality findings of the newest run of each kind, by severity.",
+      help: "Quality findings of the newest run of each kind (not counting a skip because another load held the lock), by severity.",
       type: "gauge",
       samples: KINDS.flatMap((kind) =>
         SEVERITIES.map((severity) => ({ labels: { kind, severity }, value: last.get(kind)?.findings.filter((f) => f.severity === severity).length ?? 0 })),

@@ -29,6 +29,8 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
     appendRun(dir, run({ id: "r1", findings: [warning, { ...warning, severity: "info" }] }));
     appendRun(dir, run({ id: "r2", status: "failed", started_at: "2026-03-04T00:00:00.000Z", finished_at: "2026-03-04T00:00:40.000Z", error: { code: "invalid-data", message: "x" } }));
     appendRun(dir, run({ id: "c1", kind: "contacts", counts: { rejected: 2 }, findings: [{ ...warning, severity: "error" }] }));
+    appendRun(dir, run({ id: "c2", kind: "contacts", status: "skipped", started_at: "2026-03-05T00:00:00.000Z", finished_at: "2026-03-05T00:00:01.000Z", counts: { rejected: 2 }, findings: [{ ...warning, severity: "error" }] }));
+    appendRun(dir, run({ id: "c3", kind: "contacts", status: "skipped", started_at: "2026-03-06T00:00:00.000Z", finished_at: "2026-03-06T00:00:01.000Z", error: { code: "busy", message: "Another contacts load (pid 1) is running" } }));
     amendRun(dir, { amends: "r2", alert: { status: "sent", attempts: 1, at: "2026-03-04T00:00:41.000Z" } });
     const server = await testServer(dir, { contacts: { idleTrimMs: 50 } });
     try {
@@ -60,12 +62,16 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
 
       assert.equal(value(samples, "relaciones_etl_runs_total", { kind: "relationships", status: "succeeded" }), 1);
       assert.equal(value(samples, "relaciones_etl_runs_total", { kind: "relationships", status: "failed" }), 1);
+      // The contacts run c1 was skipped as unchanged after it (the file verified: the data is
+      // current); the busy skip c2 after that verified nothing.
       assert.equal(value(samples, "relaciones_etl_last_success_timestamp_seconds", { kind: "relationships" }), Date.parse("2026-03-03T00:00:02.000Z") / 1000);
+      assert.equal(value(samples, "relaciones_etl_last_success_timestamp_seconds", { kind: "contacts" }), Date.parse("2026-03-05T00:00:01.000Z") / 1000);
       assert.equal(value(samples, "relaciones_etl_load_duration_seconds_count", { kind: "relationships" }), 2);
       assert.equal(value(samples, "relaciones_etl_load_duration_seconds_sum", { kind: "relationships" }), 42);
       assert.equal(value(samples, "relaciones_etl_load_duration_seconds_bucket", { kind: "relationships", le: "2.5" }), 1);
-      assert.equal(value(samples, "relaciones_etl_rows_rejected_total", { kind: "contacts" }), 2);
-      // The newest relationships run (the failed one) has no findings; the contacts run has an error.
+      assert.equal(value(samples, "relaciones_etl_rows_rejected_total", { kind: "contacts" }), 2, "the skip c2 repeats c1's counts: not rows rejected again");
+      // The newest relationships run (the failed one) has no findings; the newest contacts run that
+      // is not a busy skip (c2, repeating c1's) has an error.
       assert.equal(value(samples, "relaciones_etl_last_run_findings", { kind: "relationships", severity: "warning" }), 0);
       assert.equal(value(samples, "relaciones_etl_last_run_findings", { kind: "contacts", severity: "error" }), 1);
       assert.equal(value(samples, "relaciones_etl_alerts_total", { status: "sent" }), 1);
