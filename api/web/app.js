@@ -11,6 +11,7 @@ import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
 import { formatTime } from "./html.js";
+import { statusLine } from "./status_line.js";
 import * as api from "./api_client.js";
 
 const status = byId("status", HTMLElement);
@@ -40,7 +41,7 @@ const CHANGES_PAGE = 1000;
  * @param {string} section
  * @param {unknown} error
  */
-function failed(section, error) {
+function describe(section, error) {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`${section}:`, error);
   return `${section}: ${message}`;
@@ -50,6 +51,13 @@ async function loadAll() {
   announce("Loading…");
   /** @type {string[]} */
   const problems = [];
+  /** The API not answering at all (api_client's status 0), if a section failed for that. */
+  let unreachable = /** @type {string | null} */ (null);
+  /** @param {string} section @param {unknown} error */
+  const failed = (section, error) => {
+    if (error instanceof api.ApiError && error.status === 0) unreachable ??= error.message;
+    return describe(section, error);
+  };
   const contactsLoaded = contacts.load().catch((e) => void problems.push(failed("Contacts", e)));
   let latest;
   try {
@@ -103,12 +111,7 @@ async function loadAll() {
     }
   }
   await contactsLoaded;
-  const summary = latest
-    ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}`
-    : problems.some((p) => p.startsWith("Runs:"))
-      ? "The runs could not be loaded"
-      : "No relationship load yet: run npm run etl";
-  announce(problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary);
+  announce(statusLine({ latest, problems, unreachable }));
 }
 
 /** The load in progress, and whether another was asked for while it ran. */

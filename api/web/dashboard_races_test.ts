@@ -166,6 +166,13 @@ test("first load: runs or changes that cannot be read leave no section on 'Loadi
     }
     assert.match((await text(page, "#status"))!, /^The runs could not be loaded\. Not loaded: Runs/);
   });
+  await t.test("the API cannot be reached: the status line says so, not only which sections are missing", async () => {
+    const { page } = await open((requests) => {
+      requests.drop(/\/runs\?kind=relationships/);
+      requests.drop(/\/versions\?/);
+    });
+    assert.match((await text(page, "#status"))!, /^Cannot reach the API at http:\/\/127\.0\.0\.1:\d+: nothing was refreshed; press Refresh to try again\. Not loaded: Runs/);
+  });
   await t.test("the served version's changes answer 503", async () => {
     const { page } = await open((requests) => requests.fail(/\/changes\?version=2&limit=1000/, 503, "The data is being swapped"));
     assert.match((await text(page, "#latest-body"))!, /Version 2/);

@@ -17,7 +17,7 @@ export interface Held {
   read(): Promise<void>;
 }
 
-type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } };
+type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } | { drop: true } };
 
 // Runs in the page before its own scripts: each Response body read is recorded by URL.
 const COUNT_READS = `(() => {
@@ -45,6 +45,8 @@ const COUNT_READS = `(() => {
 export async function holdRequests(page: Page): Promise<{
   hold(match: RegExp): Promise<Held>;
   fail(match: RegExp, status: number, detail: string): void;
+  /** The next request matching `match` fails as a refused connection: no answer at all (the API is down). */
+  drop(match: RegExp): void;
 }> {
   const rules: Rule[] = [];
   const readsOf = (url: string) => page.evaluate<number>(`window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`);
@@ -52,6 +54,7 @@ export async function holdRequests(page: Page): Promise<{
     const i = rules.findIndex((r) => r.match.test(p.request.url));
     if (i < 0) return void page.send("Fetch.continueRequest", { requestId: p.requestId });
     const [{ action }] = rules.splice(i, 1);
+    if ("drop" in action) return void page.send("Fetch.failRequest", { requestId: p.requestId, errorReason: "ConnectionRefused" });
     if ("status" in action) {
       const body = JSON.stringify({ type: "about:blank", title: "Held by the test", status: action.status, detail: action.detail });
       return void page.send("Fetch.fulfillRequest", {
@@ -79,5 +82,6 @@ export async function holdRequests(page: Page): Promise<{
   return {
     hold: (match) => new Promise<Held>((resolve) => rules.push({ match, action: { hold: resolve } })),
     fail: (match, status, detail) => void rules.push({ match, action: { status, detail } }),
+    drop: (match) => void rules.push({ match, action: { drop: true } }),
   };
 }

@@ -1,0 +1,31 @@
+// @ts-check
+/**
+ * The dashboard's status line once a load of the page's data has ended (a polite live region:
+ * screen readers read it out).
+ */
+import { formatTime } from "./html.js";
+
+/**
+ * Returns the status line: the newest relationship load, or why there is none, and the sections
+ * that could not be loaded. When the API could not be reached at all, that is what it says first:
+ * every section failed for that one reason, and "The runs could not be loaded. Not loaded: Runs"
+ * left the person guessing.
+ *
+ * @example
+ * statusLine({ latest: undefined, problems: ["Runs: Cannot reach the API at http://127.0.0.1:8000"], unreachable: "Cannot reach the API at http://127.0.0.1:8000" });
+ * // "Cannot reach the API at http://127.0.0.1:8000: nothing was refreshed; press Refresh to try again. Not loaded: Runs"
+ * @param {{ latest: { status: string, finished_at: string } | undefined, problems: string[], unreachable: string | null }} state
+ *   `problems`: "Section: message" for each section that failed; `unreachable`: the message of a
+ *   failure to reach the API, if one was among them.
+ * @returns {string}
+ */
+export function statusLine({ latest, problems, unreachable }) {
+  const summary = unreachable !== null
+    ? `${unreachable}: nothing was refreshed; press Refresh to try again`
+    : latest
+      ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}`
+      : problems.some((p) => p.startsWith("Runs:"))
+        ? "The runs could not be loaded"
+        : "No relationship load yet: run npm run etl";
+  return problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary;
+}
