@@ -33,9 +33,9 @@ export function contactListDoc(record: RecordDefinition) {
       "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
     params: [
       { name: "state", description: "Two-letter state, any case.", schema: { type: "string" } },
-      { name: "city", description: "City, exact match ignoring case and accents.", schema: { type: "string" } },
-      { name: "department", description: "Department name, ignoring case.", schema: { type: "string" } },
-      { name: "company", description: "Substring of the company name, ignoring case.", schema: { type: "string" } },
+      { name: "city", description: "City, exact match ignoring case and accents (a contact without a city never matches).", schema: { type: "string" } },
+      { name: "department", description: "Department name, ignoring case and accents.", schema: { type: "string" } },
+      { name: "company", description: "Substring of the company name, ignoring case and accents (a contact without a company never matches).", schema: { type: "string" } },
       { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
       { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),

@@ -278,8 +278,10 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     const clauses: string[] = [];
     const bind = (value: unknown) => `$${params.push(value)}`;
     if (filters.state) clauses.push(`c.state = upper(${bind(filters.state)})`);
-    if (filters.city) clauses.push(`c.city_sort = fold(${bind(filters.city)})`);
-    if (filters.company) clauses.push(d.contains(`c.${CONTAINS_COLUMNS.company}`, `fold(${bind(filters.company)})`));
+    // A missing city or company is stored folded as '' (fold(NULL)): a text that folds to '' (combining
+    // marks alone, `city=%CC%81`) matched exactly the contacts without one. They have none to match.
+    if (filters.city) clauses.push(`c.city IS NOT NULL AND c.city_sort = fold(${bind(filters.city)})`);
+    if (filters.company) clauses.push(`c.company_name IS NOT NULL AND ${d.contains(`c.${CONTAINS_COLUMNS.company}`, `fold(${bind(filters.company)})`)}`);
     if (filters.q) clauses.push(d.contains(`c.${CONTAINS_COLUMNS.q}`, `fold(${bind(filters.q)})`));
     if (filters.department) {
       clauses.push(
