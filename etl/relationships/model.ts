@@ -57,8 +57,10 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
     const headerCode = p === undefined ? null : matrix.headerCodes[p];
     const rowCode = row?.code ?? null;
     const matrixCode = rowCode ?? headerCode;
+    // Blank cells of its row, the diagonal excluded: for a row whose id is not a header column too
+    // (before: n, as if every cell of a row outside the header were blank, whatever it held).
     let unknown: number | null = null;
-    if (row) unknown = p === undefined ? n : row.unknown;
+    if (row) unknown = row.unknown;
     else if (p !== undefined) unknown = n - 1;
 
     if (p !== undefined && !row) findings.add("header_id_without_row", headerRef(p), String(id));

@@ -72,3 +72,12 @@ test("buildActors() takes codes as the API looks them up, in any case: 'A' and '
   const { findings } = await model(grid, [["A", 1, "Ana"], ["B", 2, "Bea"], ["a", 5, "Alba"]]);
   assert.match(findings.find((f) => f.check === "duplicate_code")?.message ?? "", /'A: 1, 5'/);
 });
+
+test("buildActors(): unknown_cells of a row whose id is not a header column counts the blanks of that row", async () => {
+  // Row 7 has no column (row_not_in_header): one 1, one 0, one blank. Before: unknown_cells 3 (every cell).
+  const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]]);
+  grid.push([7, "G", 1, 0, null]);
+  const { actors, findings } = await model(grid, [["A", 1, "Ana"], ["B", 2, "Bea"], ["C", 3, "Caro"], ["G", 7, "Gil"]]);
+  assert.deepEqual(actors.map((a) => [a.numeric_id, a.degree, a.unknown_cells]), [[1, 2, 0], [2, 1, 0], [3, 0, 0], [7, 1, 1]]);
+  assert.equal(findings.find((f) => f.check === "unknown_cells")?.count, 1);
+});
