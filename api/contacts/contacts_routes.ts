@@ -381,9 +381,12 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   );
 }
 
-/** A file name safe to show and log. */
+/**
+ * A file name safe to show and log: its own name, as a direct load names it (`Contactos (2)
+ * España.csv`), without control or invisible formatting characters and path separators.
+ */
 function cleanName(raw: string): string {
-  return raw.replace(/[^\w.\- ]/g, "_").slice(0, 200) || "upload.csv";
+  return Array.from(raw.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}/\\]/gu, "_")).slice(0, 200).join("").trim() || "upload.csv";
 }
 
 /** Random per process, so a list ETag from before a restart (same write count) never matches. */
