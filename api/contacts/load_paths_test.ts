@@ -11,14 +11,12 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { startServer, type RunningServer } from "../../api/server.ts";
-import { removeApiInfo, writeApiInfo, type RowFix } from "../handover/mod.ts";
-import { readRuns, type RunRecord } from "../runs/mod.ts";
+import { startServer, type RunningServer } from "../server.ts";
+import { removeApiInfo, writeApiInfo, type RowFix } from "../../etl/handover/mod.ts";
+import { readRuns, type RunRecord } from "../../etl/runs/mod.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { mulberry32 } from "../../scripts/testing/random.ts";
-import { loadContacts } from "./load_contacts.ts";
-import { contactRecord } from "./contact_record.ts";
-import { validateRecord } from "./validate_contact.ts";
+import { contactRecord, loadContacts, validateRecord } from "../../etl/contacts/mod.ts";
 
 export const COLUMNS = ["first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "department"];
 
