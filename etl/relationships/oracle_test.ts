@@ -28,6 +28,7 @@ import { testServer } from "../../scripts/testing/api_server.ts";
 import { until } from "../../scripts/testing/until.ts";
 import { xlsxBytes, type CellInput, type SheetSpec } from "../../scripts/testing/xlsx_writer.ts";
 import { loadRelationships, snapshotPath } from "./mod.ts";
+import type { ChangeRow } from "./mod.ts";
 
 type Cell = 0 | 1 | null;
 type Dir = boolean | null;
@@ -318,22 +319,14 @@ function distances(m: Model, from: number): Map<number, number> {
   return dist;
 }
 
-interface OChange {
-  entity: string;
-  change: string;
-  numeric_id: number | null;
-  person_a: number | null;
-  person_b: number | null;
-  field: string | null;
-  old_value: string | null;
-  new_value: string | null;
-}
+/** A row of `changes`, as the pipeline defines it (the oracle computes its own). */
+type OChange = ChangeRow;
 
 function changesBetween(old: Model, now: Model): OChange[] {
   const out: OChange[] = [];
-  const actor = (change: string, id: number, field: string | null, o: string | null, n: string | null) =>
+  const actor = (change: ChangeRow["change"], id: number, field: string | null, o: string | null, n: string | null) =>
     out.push({ entity: "actor", change, numeric_id: id, person_a: null, person_b: null, field, old_value: o, new_value: n });
-  const pair = (change: string, a: number, b: number, field: string | null, o: string | null, n: string | null) =>
+  const pair = (change: ChangeRow["change"], a: number, b: number, field: string | null, o: string | null, n: string | null) =>
     out.push({ entity: "pair", change, numeric_id: null, person_a: a, person_b: b, field, old_value: o, new_value: n });
   for (const [id, o] of old.actors) if (!now.actors.has(id)) actor("removed", id, "actor_name", o.name, null);
   for (const [id, n] of now.actors) {
