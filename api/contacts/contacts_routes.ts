@@ -368,7 +368,8 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
             // 404 only for an upload that is not there: one that is, but cannot be loaded (its
             // lines end in two ways), is the file's 422 like any other.
             const status = error.code === "unreadable" && !written && !existsSync(path) ? 404 : 422;
-            throw new HttpError(status, error.message.replaceAll(path, sourceName), { code: error.code === "unreadable" ? "bad-upload" : error.code });
+            // A function, not the name: a name is a replacement pattern there ('a$&b.csv' put our path back).
+            throw new HttpError(status, error.message.replaceAll(path, () => sourceName), { code: error.code === "unreadable" ? "bad-upload" : error.code });
           }
           throw error;
         });

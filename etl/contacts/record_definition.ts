@@ -39,10 +39,15 @@ export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
   if (spec.kind === "upper") return { value: value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) };
   if (spec.kind === "collapseSpaces") {
     const collapsed = value.replace(/ {2,}/g, " ");
-    return collapsed === value ? { value } : { value: collapsed, fix: spec.fix.replaceAll("{value}", value) };
+    return collapsed === value ? { value } : { value: collapsed, fix: quoteIn(spec.fix, value) };
   }
   const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
-  return whole.test(value) ? { value: spec.prefix + value, fix: spec.fix.replaceAll("{value}", value) } : { value };
+  return whole.test(value) ? { value: spec.prefix + value, fix: quoteIn(spec.fix, value) } : { value };
+}
+
+/** `template` with `{value}` replaced by `value` as typed (a string replacement would read "$&" in it as a pattern). */
+function quoteIn(template: string, value: string): string {
+  return template.replaceAll("{value}", () => value);
 }
 
 /** One text field of a record. Every field is stored as VARCHAR; text loses nothing (zip codes). */

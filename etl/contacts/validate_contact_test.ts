@@ -18,6 +18,14 @@ test("validateContact() normalises and reports fixes", () => {
   assert.deepEqual(r.fixes.map((f) => [f.field, f.from, f.to]), [["zip", "8014", "08014"]]);
 });
 
+test("a repair's message quotes the value as typed, $ patterns included", () => {
+  // replaceAll's replacement string reads "$&" as "the match": the message showed '{value}'.
+  const r = validateContact({ ...ann, last_name: "Lee $&  Co" }, "create");
+  assert.ok(r.ok);
+  assert.equal(r.value.last_name, "Lee $& Co");
+  assert.deepEqual(r.fixes.filter((f) => f.field === "last_name").map((f) => f.message), ["Collapsed the repeated spaces in 'Lee $&  Co'"]);
+});
+
 test("validateContact() returns every field error at once", () => {
   const r = validateContact(
     { first_name: "  ", email: "nope", state: "Texas", zip: 70116, id: 4, nickname: "x", departments: "Sales" },

@@ -383,7 +383,7 @@ export class RelationshipLoad {
     this.run.status = error instanceof LockBusyError ? "skipped" : "failed";
     this.run.error = describe(error);
     const shownAs = this.options.shownAs;
-    if (shownAs !== undefined) this.run.error.message = this.run.error.message.replaceAll(this.options.workbook, shownAs);
+    if (shownAs !== undefined) this.run.error.message = this.run.error.message.replaceAll(this.options.workbook, () => shownAs);
     if (error instanceof LoadError && error.findings !== undefined) this.run.findings = error.findings;
     return this.#record([]);
   }
