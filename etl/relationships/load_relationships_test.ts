@@ -338,3 +338,19 @@ test("loadRelationships() records a skipped run, not a failure, when another loa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a failed load names the workbook as shown (a URL), $ patterns included", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "shown-as-"));
+  try {
+    const workbook = join(dir, "fetched.xlsx");
+    writeFileSync(workbook, "not a zip");
+    const shownAs = "https://example.org/files/a$&b.xlsx";
+    const result = await loadRelationships({ workbook, dataDir: join(dir, "data"), parquetDir: null, shownAs });
+    assert.equal(result.run.status, "failed");
+    // replaceAll read "$&" in the name as "the match" and put the local path back.
+    assert.ok(result.run.error!.message.includes(shownAs), result.run.error!.message);
+    assert.ok(!result.run.error!.message.includes(workbook), result.run.error!.message);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
