@@ -21,6 +21,7 @@ import { ContactsCsvError, ingestContacts } from "./ingest_contacts.ts";
 import { migrate } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
 import { validateRecord } from "./validate_contact.ts";
+import { mulberry32 } from "../../scripts/testing/random.ts";
 
 const COLUMNS = ["first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "department"];
 const QUOTE = 0x22;
@@ -301,17 +302,7 @@ function disagreement(want: Expected, got: Outcome): string | null {
 // ---------------------------------------------------------------------------------------------
 // The generator: files of the users' shape, with the faults users' files have.
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const POOLS: Record<string, string[]> = {
   first_name: ["Ann", "Bob", "José", "李", "Zoë", "Mary  Ann", " Cid ", "", "123", "Dan"],
