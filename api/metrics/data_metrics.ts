@@ -4,7 +4,7 @@
  * alerts). The run figures come from runs.jsonl, which is append-only, so totals over it only grow
  * and are proper counters; they are recomputed only when the log changed.
  */
-import { RUN_KINDS as KINDS, RUN_STATUSES as STATUSES, SEVERITIES, type RunRecord } from "../../etl/runs/mod.ts";
+import { leftDataCurrent, lockedOut, RUN_KINDS as KINDS, RUN_STATUSES as STATUSES, SEVERITIES, type RunRecord } from "../../etl/runs/mod.ts";
 import { bucketIndex, type Family } from "./prometheus_text.ts";
 
 /** Upper bounds (seconds) of the load-duration buckets: a small CSV up to the 16,384-actor workbook. */
@@ -144,13 +144,11 @@ function runFamilies(newestFirst: readonly RunRecord[]): Family[] {
     const kind = run.kind;
     totals.set(`${kind} ${run.status}`, (totals.get(`${kind} ${run.status}`) ?? 0) + 1);
     // A skip for a busy lock says nothing of the data: the findings stay those of the run before.
-    if (!last.has(kind) && run.error?.code !== "busy") last.set(kind, run);
+    if (!last.has(kind) && !lockedOut(run)) last.set(kind, run);
     const finished = Date.parse(run.finished_at);
-    // A skip that found its file unchanged left the data current, as the schedule counts it
-    // (lastGoodLoad): the stale-data alert must not fire on a team sending the same file for days.
-    // A skip for a busy lock verified nothing.
-    const good = run.status === "succeeded" || (run.status === "skipped" && run.error?.code !== "busy");
-    if (good && !lastSuccess.has(kind) && !Number.isNaN(finished)) lastSuccess.set(kind, finished / 1000);
+    // As the schedule counts a good load (a skip of an unchanged file too): the stale-data alert
+    // must not fire on a team sending the same file for days.
+    if (leftDataCurrent(run) && !lastSuccess.has(kind) && !Number.isNaN(finished)) lastSuccess.set(kind, finished / 1000);
     const seconds = (finished - Date.parse(run.started_at)) / 1000;
     const histogram = durations.get(kind);
     // Skips are not loads: they would drown the durations of real ones.

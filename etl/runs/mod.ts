@@ -9,6 +9,8 @@
  * ```
  */
 export {
+  leftDataCurrent,
+  lockedOut,
   newRunId,
   type Finding,
   type RunAlert,

@@ -109,6 +109,32 @@ export interface RunAmendment {
 }
 
 /**
+ * True for a skip because another load of the same kind held the lock: it read and verified
+ * nothing (the load holding the lock may yet fail), so it says nothing of the data.
+ *
+ * @example
+ * ```ts
+ * lockedOut({ ...run, status: "skipped", error: { code: "busy", message: "..." } }); // true
+ * ```
+ */
+export function lockedOut(run: RunRecord): boolean {
+  return run.error?.code === "busy";
+}
+
+/**
+ * True when `run` left the data current: it succeeded, or skipped a file it found unchanged (not a
+ * skip for a busy lock). What the schedule counts as a good load and /metrics as the last success.
+ *
+ * @example
+ * ```ts
+ * leftDataCurrent({ ...run, status: "skipped", error: null }); // true: the file was verified unchanged
+ * ```
+ */
+export function leftDataCurrent(run: RunRecord): boolean {
+  return run.status === "succeeded" || (run.status === "skipped" && !lockedOut(run));
+}
+
+/**
  * Returns a new run id that sorts by time: `20261129T095045123Z-3f9a`.
  */
 export function newRunId(now: Date = new Date()): string {

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { readRuns, type RunKind } from "../runs/mod.ts";
+import { leftDataCurrent, lockedOut, readRuns, type RunKind } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
@@ -70,9 +70,7 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
   const runs = readRuns(dataDir);
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i];
-    // A skip for a busy lock verified nothing: the load holding the lock may yet fail.
-    const verified = run.status === "skipped" && run.error?.code !== "busy";
-    if (run.kind === kind && (run.status === "succeeded" || verified)) return new Date(run.finished_at);
+    if (run.kind === kind && leftDataCurrent(run)) return new Date(run.finished_at);
   }
   return null;
 }
@@ -90,7 +88,7 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
  */
 export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path: string): Promise<boolean> {
   // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither.
-  const last = readRuns(dataDir).findLast((r) => r.kind === kind && r.file?.sha256 && r.error?.code !== "busy");
+  const last = readRuns(dataDir).findLast((r) => r.kind === kind && r.file?.sha256 && !lockedOut(r));
   if (!last?.file) return false;
   let size: number;
   try {
