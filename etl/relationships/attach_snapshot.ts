@@ -49,3 +49,21 @@ export async function attachSnapshot(db: Database, path: string, alias: string):
     }
   };
 }
+
+/**
+ * Runs `fn` with the snapshot file `path` attached as `alias` (attachSnapshot()), and detaches it
+ * whatever `fn` does, so a private copy is never left behind by a read that failed.
+ *
+ * @example
+ * ```ts
+ * const n = await withSnapshot(db, "data/relationships.duckdb", "s", () => db.one("SELECT count(*) AS n FROM s.actors"));
+ * ```
+ */
+export async function withSnapshot<T>(db: Database, path: string, alias: string, fn: () => Promise<T>): Promise<T> {
+  const detach = await attachSnapshot(db, path, alias);
+  try {
+    return await fn();
+  } finally {
+    await detach();
+  }
+}

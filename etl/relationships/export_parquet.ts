@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { Database, quoteLiteral } from "../db/mod.ts";
 import { makeDirs } from "../files/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
-import { attachSnapshot } from "./attach_snapshot.ts";
+import { withSnapshot } from "./attach_snapshot.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { firstLine } from "../text/mod.js";
 
@@ -90,48 +90,39 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     // Files are never rewritten, so a version number the folder already holds from another load
     // (a PARQUET_DIR shared by two data dirs, or kept when the data dir was started again) would
     // silently keep that load's data: refuse it instead.
-    // Every snapshot through attachSnapshot(): an analyst's read-write session on one must not fail the export.
-    let detach = await attachSnapshot(db, options.live, "s");
-    try {
-      for (const { version_id, run_id } of await db.all<{ version_id: number; run_id: string }>("SELECT version_id, run_id FROM s.versions ORDER BY version_id")) {
+    // Every snapshot through withSnapshot(): an analyst's read-write session on one must not fail the export.
+    await withSnapshot(db, options.live, "s", async () => {
+      for (const { version_id, run_id } of await db!.all<{ version_id: number; run_id: string }>("SELECT version_id, run_id FROM s.versions ORDER BY version_id")) {
         const target = parquetPath(dir, "versions", version_id);
         if (!existsSync(target)) continue;
-        const theirs = (await db.all<{ run_id: string }>(`SELECT run_id FROM read_parquet(${quoteLiteral(target)})`))[0]?.run_id;
+        const theirs = (await db!.all<{ run_id: string }>(`SELECT run_id FROM read_parquet(${quoteLiteral(target)})`))[0]?.run_id;
         if (theirs !== undefined && theirs !== run_id) {
           throw new Error(`it already holds a version ${version_id} written by another load (run ${theirs}; this data dir's version ${version_id} is run ${run_id}); give each data dir its own PARQUET_DIR`);
         }
       }
-    } finally {
-      await detach();
-    }
+    });
     const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
     const seen = new Set<number>();
     for (const source of sources) {
       if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
       seen.add(source.version);
-      detach = await attachSnapshot(db, source.path, "s");
-      try {
+      await withSnapshot(db, source.path, "s", async () => {
         for (const table of DATA_TABLES) await copy(table, source.version);
         for (const table of HISTORY_TABLES) await copy(table, source.version);
-      } finally {
-        await detach();
-      }
+      });
     }
     // Versions no longer kept still have their changes in the live snapshot's history. Their
     // `versions` row only with their data files: a version listed there has all its files (one
     // never exported, Parquet turned on later or a load killed before its export, has only changes).
-    detach = await attachSnapshot(db, options.live, "s");
-    try {
-      const history = await db.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
+    await withSnapshot(db, options.live, "s", async () => {
+      const history = await db!.all<{ version_id: number }>("SELECT version_id FROM s.versions ORDER BY version_id");
       for (const { version_id } of history) {
         for (const table of HISTORY_TABLES) {
           if (table.name === "versions" && !DATA_TABLES.every((t) => existsSync(parquetPath(dir, t.name, version_id)))) continue;
           await copy(table, version_id);
         }
       }
-    } finally {
-      await detach();
-    }
+    });
     return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
   } catch (error) {
     for (const temp of temps) rmSync(temp, { force: true });

@@ -6,7 +6,7 @@
  */
 import { Database, readSql } from "../db/mod.ts";
 import type { Finding } from "../runs/mod.ts";
-import { attachSnapshot } from "./attach_snapshot.ts";
+import { attachSnapshot, withSnapshot } from "./attach_snapshot.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";
@@ -160,15 +160,8 @@ export async function copySnapshot(options: {
   const { db } = options;
   try {
     // A kept snapshot is a hard link to a once-live file, which an analyst may hold read-write.
-    const detachSource = await attachSnapshot(db, options.sourcePath, "src");
-    // Detached on every path: when attachSnapshot() read a private copy, detaching removes it (a
-    // kept file that fails below left a whole copy of it in snapshots/, which nothing removed).
-    const read = await readSource(db, options.sourcePath).catch(async (error: unknown) => {
-      await detachSource().catch(() => {});
-      throw error;
-    });
-    await detachSource();
-    const { info, kept, counts } = read;
+    // withSnapshot() detaches on every path: a private copy read for a locked file is removed then.
+    const { info, kept, counts } = await withSnapshot(db, options.sourcePath, "src", () => readSource(db, options.sourcePath));
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
     const summary = await recordVersion(db, {
       previousPath: options.previousPath,
