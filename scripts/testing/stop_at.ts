@@ -5,12 +5,26 @@
 //   STOP_AT=appending-pairs   10,000 pairs have gone into the new snapshot file
 //   STOP_AT=published         the new snapshot was just renamed into place, nothing after it done
 //   STOP_AT=contacts-committed  a contacts load (DuckDB) has just committed, its run not yet recorded
+//   STOP_AT=migration-committed a contacts.duckdb migration has just committed (in the WAL), before
+//                               anything else (its checkpoint, the next migration) runs
 // The load's own classes are patched: modules are instances per URL, so these are the very
 // classes the load uses.
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { ChunkAppender, Database } from "../../etl/db/mod.ts";
 
 const stop = () => process.kill(process.pid, "SIGSTOP");
+
+/** Stops at the first COMMIT after a statement starting with `insert` (the row that marks the moment). */
+function stopAtCommitAfter(insert: string): void {
+  const run = Database.prototype.run;
+  let recorded = false;
+  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
+    const result = await run.apply(this, args);
+    if (args[0].startsWith(insert)) recorded = true;
+    else if (args[0] === "COMMIT" && recorded) stop();
+    return result;
+  };
+}
 
 if (process.env.STOP_AT === "snapshot-created") {
   const open = Database.open.bind(Database);
@@ -27,14 +41,9 @@ if (process.env.STOP_AT === "snapshot-created") {
     if (++rows === 10_000) stop();
   };
 } else if (process.env.STOP_AT === "contacts-committed") {
-  const run = Database.prototype.run;
-  let recorded = false;
-  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
-    const result = await run.apply(this, args);
-    if (args[0].startsWith("INSERT INTO contact_loads")) recorded = true;
-    else if (args[0] === "COMMIT" && recorded) stop();
-    return result;
-  };
+  stopAtCommitAfter("INSERT INTO contact_loads");
+} else if (process.env.STOP_AT === "migration-committed") {
+  stopAtCommitAfter("INSERT INTO schema_migrations");
 } else if (process.env.STOP_AT === "published") {
   // The rename is node:fs's: patched on the module object, then pushed to its ESM named exports.
   const fs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
@@ -44,17 +53,4 @@ if (process.env.STOP_AT === "snapshot-created") {
     if (/\.relationships-[^/]*\.duckdb$/.test(String(from)) && /relationships\.duckdb$/.test(String(to))) stop();
   };
   syncBuiltinESMExports();
-}
-
-// STOP_AT=migration-committed  a contacts.duckdb migration has just committed (in the WAL), before
-//                              anything else (its checkpoint, the next migration) runs
-if (process.env.STOP_AT === "migration-committed") {
-  const run = Database.prototype.run;
-  let recorded = false;
-  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
-    const result = await run.apply(this, args);
-    if (args[0].startsWith("INSERT INTO schema_migrations")) recorded = true;
-    else if (args[0] === "COMMIT" && recorded) stop();
-    return result;
-  };
 }
