@@ -31,7 +31,6 @@ import {
   LINKS_INSERT,
   readSql,
   recordSql,
-  sortFields,
   WRITE_CHECK,
   type ContactInput,
   type ContactsExportResult,
@@ -103,12 +102,7 @@ export class ContactWriteError extends Error {
   }
 }
 
-/**
- * The fields `GET /contacts?sort=` accepts for the shipped definition (prefix `-` for descending):
- * `sortFields(contactRecord)`. A store serves `sortFields(store.record)`.
- */
-export const SORT_FIELDS: readonly string[] = sortFields(contactRecord);
-/** One of a record's sortFields(). */
+/** One of a record's sortFields() in etl/contacts (`GET /contacts?sort=`, prefix `-` for descending). */
 export type SortField = string;
 
 /** A sort key of a page's last row (the cursor): the sorted value, then the id. */
