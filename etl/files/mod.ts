@@ -1,6 +1,7 @@
 /**
  * Files shared between processes: publishing them atomically (a reader sees the old file or the
- * new one, never half of one), and the lock files that let one load of a kind run at a time.
+ * new one, never half of one), the lock files that let one load of a kind run at a time, and a
+ * file's SHA-256 (what run records identify inputs by), hashed off the main thread.
  *
  * @example
  * ```ts
@@ -10,4 +11,5 @@
  */
 export { replaceFile, writeFileAtomic } from "./replace_file.ts";
 export { makeDirs } from "./make_dirs.ts";
+export { hashFile } from "./hash_file.ts";
 export { acquireLoadLock, acquireLoadLockWaiting, LockBusyError, type LoadKind } from "./load_lock.ts";

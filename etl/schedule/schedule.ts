@@ -6,8 +6,8 @@
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
-import { createHash } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { hashFile } from "../files/mod.ts";
 import { leftDataCurrent, lockedOut, readRuns, type RunKind } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
 
@@ -98,9 +98,7 @@ export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path:
   }
   if (size !== last.file.size) return true;
   try {
-    const hash = createHash("sha256");
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest("hex") !== last.file.sha256;
+    return (await hashFile(path)) !== last.file.sha256;
   } catch {
     return false;
   }
@@ -154,7 +152,8 @@ export function watchFile(
   const pollMs = options.pollMs ?? 1000;
   const stableMs = options.stableMs ?? 3000;
   const wholeMs = options.wholeMs ?? 60_000;
-  let baseline = signature(path);
+  const first = statOf(path);
+  let baseline = first === null ? null : signatureOf(first);
   let seen = baseline;
   // Watching starts the settle time: the file may be mid-copy right now.
   let changedAt = clock.now();
@@ -164,7 +163,7 @@ export function watchFile(
   // the settle time of watching, not the minute a cut-looking file waits (the sample contacts.csv,
   // as many users' files, has no final line break: every start-up load waited 60 s for it). Wall
   // clock against mtime, a minute apart at least, so a network drive's clock skew does not count.
-  let wholeAtStart = baseline !== null && wholeMs > 0 && Date.now() - mtimeMs(path) >= wholeMs;
+  let wholeAtStart = first !== null && wholeMs > 0 && Date.now() - first.mtimeMs >= wholeMs;
   let timer: unknown = null;
   let stopped = false;
 
@@ -228,21 +227,21 @@ function exists(path: string): boolean {
   return signature(path) !== null;
 }
 
-function mtimeMs(path: string): number {
+function statOf(path: string): Stats | null {
   try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function signature(path: string): string | null {
-  try {
-    const s = statSync(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    return statSync(path);
   } catch {
     return null;
   }
+}
+
+function signatureOf(s: Stats): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+function signature(path: string): string | null {
+  const s = statOf(path);
+  return s === null ? null : signatureOf(s);
 }
 
 /**
