@@ -6,6 +6,8 @@
 // with pg_terminate_backend, as a fast shutdown ends each one); skipped without a server.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { PostgresDatabase } from "./mod.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
 
@@ -14,7 +16,10 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-test("a session whose connection the server closed fails its later statements at once, and the pool goes on", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+/** Set in the child process that runs the scenario (see the test below). */
+const SCENARIO = "SESSION_LOST_SCENARIO";
+
+async function scenario(): Promise<void> {
   const url = await postgresDatabaseFor("session-lost");
   const pg = await PostgresDatabase.connect(url, { max: 1 });
   const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
@@ -47,4 +52,18 @@ test("a session whose connection the server closed fails its later statements at
     await pg.close();
     await admin.close();
   }
-});
+}
+
+if (process.env[SCENARIO] === "1") {
+  await scenario();
+  console.log("scenario passed");
+} else {
+  test("a session whose connection the server closed fails its later statements at once, and the pool goes on", { skip: POSTGRES_SKIP, timeout: 60_000 }, () => {
+    // In a child process: the client's known write on a closed socket (postgres#1154) may be thrown
+    // from a setImmediate. Product processes survive it (guardPostgresSocketRace()), but node:test's
+    // own uncaughtException listener failed whichever test was running, now and then in CI.
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, [SCENARIO]: "1" }, encoding: "utf8", timeout: 55_000 });
+    assert.equal(child.status, 0, `${child.stdout}\n${child.stderr}`);
+    assert.match(child.stdout, /scenario passed/);
+  });
+}
