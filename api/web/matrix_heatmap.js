@@ -23,6 +23,20 @@ export const MATRIX_COLORS = {
   gap: [255, 255, 255],
 };
 
+/**
+ * Marks drawn on cells once they are MARK_MIN px or more, so 1, 0 and blank differ without colour
+ * (WCAG 1.4.1): 1 is solid, 0 carries a centred square, blank diagonal hatching. Each mark has at
+ * least 4:1 contrast with its cell's fill (1.4.11); the fills alone (0 pale, blank amber) are only
+ * 1.7:1 apart, and a pale 0 next to a white gap 1.2:1.
+ */
+export const MATRIX_MARKS = {
+  zero: [71, 85, 105],
+  unknown: [120, 53, 15],
+};
+
+/** Device px per cell from which the marks are drawn: smaller, a dot or a hatch line is noise. */
+export const MARK_MIN = 8;
+
 /** Cell states in the packed rows. */
 export const BLANK = 0;
 export const ZERO = 1;
@@ -305,10 +319,17 @@ export function matrixPixels(input) {
     gapX[px] = grid && c - Math.floor(c) < 1 / view.scale ? 1 : 0;
   }
   const colours = [MATRIX_COLORS.unknown, MATRIX_COLORS.zero, MATRIX_COLORS.one, MATRIX_COLORS.unknown];
+  const marks = view.scale >= MARK_MIN;
+  // The 0's square: a third of the cell, centred. The hatch: canvas diagonals, so neighbouring
+  // blank cells read as one hatched area rather than a grid of tiles.
+  const dotX = marks ? centreBand(view.x, view.scale, width) : new Uint8Array(width);
+  const period = Math.min(8, Math.max(4, Math.round(view.scale / 3)));
+  const thick = Math.max(1, Math.round(period / 6));
   for (let py = 0; py < height; py++) {
     const r = view.y + py / view.scale;
     const row = Math.floor(r);
     const gapY = grid && r - row < 1 / view.scale;
+    const dotY = marks && Math.abs(r - row - 0.5) * view.scale < dotHalf(view.scale);
     const loaded = row < n && data.loaded[row] === 1;
     const base = row * data.stride;
     for (let px = 0; px < width; px++) {
@@ -316,10 +337,35 @@ export function matrixPixels(input) {
       const o = (py * width + px) * 4;
       if (row >= n || col >= n || gapY || gapX[px]) put(o, MATRIX_COLORS.gap);
       else if (!loaded) put(o, MATRIX_COLORS.missing);
-      else put(o, colours[(data.cells[base + (col >> 2)] >> ((col & 3) << 1)) & 3]);
+      else {
+        const state = (data.cells[base + (col >> 2)] >> ((col & 3) << 1)) & 3;
+        if (marks && state === ZERO && dotY && dotX[px]) put(o, MATRIX_MARKS.zero);
+        else if (marks && state === BLANK && (px + py) % period < thick) put(o, MATRIX_MARKS.unknown);
+        else put(o, colours[state]);
+      }
     }
   }
   return pixels;
+}
+
+/** Half the side of the 0's square, in px. @param {number} scale */
+function dotHalf(scale) {
+  return Math.max(1, Math.round(scale / 3)) / 2;
+}
+
+/**
+ * Which pixel columns fall in the middle band of their cell (where the 0's square goes).
+ * @param {number} x0  the view's left edge, in cells
+ * @param {number} scale
+ * @param {number} width
+ */
+function centreBand(x0, scale, width) {
+  const band = new Uint8Array(width);
+  for (let px = 0; px < width; px++) {
+    const c = x0 + px / scale;
+    band[px] = Math.abs(c - Math.floor(c) - 0.5) * scale < dotHalf(scale) ? 1 : 0;
+  }
+  return band;
 }
 
 /**

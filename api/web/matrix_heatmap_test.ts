@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { axisLabels, revealCell, stepCell, cellAt, cellState, centreOn, emptyMatrix, fitView, fromText, matrixPixels, MATRIX_COLORS, ONE, panBy, putRows, visibleRows, zoomAt, ZERO, BLANK } from "./matrix_heatmap.js";
+import { axisLabels, revealCell, stepCell, cellAt, cellState, centreOn, emptyMatrix, fitView, fromText, matrixPixels, MARK_MIN, MATRIX_COLORS, MATRIX_MARKS, ONE, panBy, putRows, visibleRows, zoomAt, ZERO, BLANK } from "./matrix_heatmap.js";
 
 test("matrix_heatmap: view math", () => {
   assert.deepEqual(fitView(50, 500, 400), { scale: 8, x: 0, y: 0 });
@@ -75,4 +75,43 @@ test("matrix_heatmap: the keyboard's cell moves one step, stays inside, and the 
   assert.deepEqual(revealCell({ scale: 10, x: 0, y: 0 }, 0, 45, size), { scale: 10, x: 6, y: 0 });
   assert.deepEqual(revealCell({ scale: 10, x: 20, y: 30 }, 25, 10, size), { scale: 10, x: 10, y: 25 });
   assert.deepEqual(revealCell({ scale: 10, x: 20, y: 30 }, 40, 30, size), { scale: 10, x: 20, y: 30 }, "a cell on screen does not move the view");
+});
+
+/** WCAG relative luminance contrast of two RGB colours. */
+function contrast(a: readonly number[], b: readonly number[]): number {
+  const lum = (c: readonly number[]) => {
+    const [r, g, bl] = c.map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+test("matrix_heatmap: 1, 0 and blank cells differ without colour once cells are large enough (WCAG 1.4.1, 1.4.11)", () => {
+  const data = fromText(["10.", "...", "..."]);
+  const scale = 12;
+  const width = scale * 3;
+  const pixels = matrixPixels({ data, view: { scale, x: 0, y: 0 }, width, height: scale });
+  const cell = (col: number) => {
+    const out = new Set<string>();
+    for (let y = 2; y < scale; y++) for (let x = col * scale + 2; x < (col + 1) * scale; x++) out.add(Array.from(pixels.slice((y * width + x) * 4, (y * width + x) * 4 + 3)).join(","));
+    return [...out].map((s) => s.split(",").map(Number)); // 2 px in: the grid line may take 2 px (float edges)
+  };
+  const [one, zero, blank] = [cell(0), cell(1), cell(2)];
+  assert.deepEqual(one, [MATRIX_COLORS.one], "a 1 is solid");
+  assert.deepEqual(new Set(zero.map(String)), new Set([MATRIX_COLORS.zero, MATRIX_MARKS.zero].map(String)), "a 0 carries its square");
+  assert.deepEqual(new Set(blank.map(String)), new Set([MATRIX_COLORS.unknown, MATRIX_MARKS.unknown].map(String)), "a blank is hatched");
+  assert.ok(contrast(MATRIX_MARKS.zero, MATRIX_COLORS.zero) >= 3 && contrast(MATRIX_MARKS.unknown, MATRIX_COLORS.unknown) >= 3, "the marks stand out from their fills by 3:1");
+  // The square sits in the middle of the 0 (not a hatch): its top-left corner is fill.
+  const at = (x: number, y: number) => Array.from(pixels.slice((y * width + x) * 4, (y * width + x) * 4 + 3));
+  assert.deepEqual(at(scale + 2, 2), MATRIX_COLORS.zero);
+  assert.deepEqual(at(scale + scale / 2, scale / 2), MATRIX_MARKS.zero);
+
+  // Below MARK_MIN px a cell is plain colour, and zoomed out pixels still mix the plain colours.
+  const small = matrixPixels({ data, view: { scale: MARK_MIN - 1, x: 0, y: 0 }, width: (MARK_MIN - 1) * 3, height: MARK_MIN - 1 });
+  const colours = new Set<string>();
+  for (let k = 0; k < small.length; k += 4) colours.add(Array.from(small.slice(k, k + 3)).join(","));
+  assert.deepEqual(colours, new Set([MATRIX_COLORS.one, MATRIX_COLORS.zero, MATRIX_COLORS.unknown, MATRIX_COLORS.gap].map(String)));
+  const mixed = matrixPixels({ data: fromText(["00", "00"]), view: { scale: 0.5, x: 0, y: 0 }, width: 1, height: 1 });
+  assert.deepEqual(Array.from(mixed.slice(0, 3)), MATRIX_COLORS.zero);
 });

@@ -5,12 +5,14 @@
  * actors, else windows of rows as they scroll into view). Rows and columns are labelled with letter
  * codes in gutters, a hovered cell is named as the workbook names it (and, from the keyboard, the
  * cell the arrow keys move to: hover alone would leave the cells unreadable without a mouse), and a
- * finding can jump to a cell (`showCell`).
+ * finding can jump to a cell (`showCell`). "Show as table" gives the same cells as a table, one
+ * window at a time (`matrix_table.js`): the canvas's text alternative.
  */
 import * as api from "./api_client.js";
 import { byId } from "./_dom.js";
 import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, revealCell, stepCell, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, rowOfSheetRow } from "./cell_refs.js";
+import { tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").MatrixPage} MatrixPage */
@@ -39,8 +41,8 @@ export function mountMatrix({ announce }) {
   let data = emptyMatrix(0);
   /** @type {Map<number, number>} */
   let rowBySheetRow = new Map();
-  /** @type {Set<number>} */
-  const pending = new Set();
+  /** Windows of rows asked for and not yet here. @type {Map<number, Promise<void>>} */
+  const pending = new Map();
   /** @type {import("./matrix_heatmap.js").MatrixView} */
   let view = { scale: 1, x: 0, y: 0 };
   /** @type {{ row: number, col: number | null } | null} */
@@ -78,6 +80,8 @@ export function mountMatrix({ announce }) {
     drawLabels(g, width, height);
     drawMarks(g);
     drawCursor(g);
+    // Hook for the browser tests: where the cells are on the canvas (device px).
+    canvas.dataset.view = `${view.scale},${view.x},${view.y},${g}`;
     void fetchVisible();
   }
 
@@ -141,13 +145,24 @@ export function mountMatrix({ announce }) {
   }
 
   async function fetchVisible() {
-    if (data.n <= WHOLE_UP_TO) return; // asked for whole in load()
     const { start, end } = visibleRows(view, data.n, plot().height);
+    await fetchRows(start, end);
+  }
+
+  /**
+   * Asks for the windows of rows in [start, end) not here yet; resolves once they arrived.
+   * @param {number} start
+   * @param {number} end
+   */
+  function fetchRows(start, end) {
+    if (data.n <= WHOLE_UP_TO) return Promise.resolve(); // asked for whole in load()
     const mine = generation;
+    const waits = [];
     for (let w = Math.floor(start / WINDOW); w * WINDOW < end; w++) {
-      if (pending.has(w) || data.loaded[w * WINDOW]) continue;
-      pending.add(w);
-      api
+      const asked = pending.get(w);
+      if (asked) waits.push(asked);
+      if (asked || data.loaded[w * WINDOW]) continue;
+      const arrival = api
         .matrixCells({ offset: w * WINDOW, limit: WINDOW })
         .then((rows) => {
           if (mine !== generation) return;
@@ -158,7 +173,10 @@ export function mountMatrix({ announce }) {
           info.textContent = "Some matrix rows could not be loaded.";
         })
         .finally(() => pending.delete(w));
+      pending.set(w, arrival);
+      waits.push(arrival);
     }
+    return Promise.all(waits).then(() => {});
   }
 
   /** @param {number} factor @param {number} [px] @param {number} [py] */
@@ -226,6 +244,7 @@ export function mountMatrix({ announce }) {
       hover = cursor;
       info.textContent = describeCell(cursor.row, cursor.col);
       paint();
+      followInTable(cursor.row, cursor.col);
       return;
     }
     const step = plot().width / 8;
@@ -258,6 +277,84 @@ export function mountMatrix({ announce }) {
     }, 150);
   });
 
+  const tableView = byId("matrix-table-view", HTMLElement);
+  const tableBox = byId("matrix-table", HTMLElement);
+  const tableToggle = byId("matrix-table-toggle", HTMLButtonElement);
+  /** The table's top-left cell, while the table is shown. @type {import("./matrix_table.js").TableWindow | null} */
+  let tableAt = null;
+  let tableDraws = 0;
+
+  /**
+   * Shows the table with (row, col) as its top-left cell (clamped), after its rows arrived, and
+   * brings that cell into the heat map's view so both show the same place.
+   * @param {number} row
+   * @param {number} col
+   * @param {boolean} [say]  announce the new window (a move the user asked for)
+   */
+  async function drawTable(row, col, say = false) {
+    if (!meta || data.n === 0) return;
+    const at = tableWindow(row, col, data.n);
+    tableAt = at;
+    const mine = ++tableDraws;
+    await fetchRows(at.row, at.row + TABLE_ROWS);
+    if (mine !== tableDraws || !tableAt) return;
+    tableBox.innerHTML = tableHtml({ data, header: meta.actors, layout: meta.layout, window: at });
+    tableBox.dataset.window = `${at.row},${at.col}`;
+    byId("matrix-table-up", HTMLButtonElement).disabled = at.row === 0;
+    byId("matrix-table-left", HTMLButtonElement).disabled = at.col === 0;
+    byId("matrix-table-down", HTMLButtonElement).disabled = at.row + TABLE_ROWS >= data.n;
+    byId("matrix-table-right", HTMLButtonElement).disabled = at.col + TABLE_COLS >= data.n;
+    view = revealCell(view, at.row, at.col, plot());
+    paint();
+    if (say) announce(tableBox.querySelector("caption")?.textContent?.replace(/\. A cell is.*$/, "") ?? "");
+  }
+
+  /** When the table is shown and the keyboard's cell leaves its window, the window follows. */
+  function followInTable(/** @type {number} */ row, /** @type {number} */ col) {
+    if (!tableAt) return;
+    const inside = row >= tableAt.row && row < tableAt.row + TABLE_ROWS && col >= tableAt.col && col < tableAt.col + TABLE_COLS;
+    if (!inside) void drawTable(row, col);
+  }
+
+  function hideTable() {
+    tableAt = null;
+    tableDraws++;
+    tableView.hidden = true;
+    tableBox.innerHTML = "";
+    tableToggle.setAttribute("aria-expanded", "false");
+    tableToggle.textContent = "Show as table";
+  }
+
+  tableToggle.addEventListener("click", () => {
+    if (tableAt) return hideTable();
+    tableView.hidden = false;
+    tableToggle.setAttribute("aria-expanded", "true");
+    tableToggle.textContent = "Hide the table";
+    // Starts where the person is: the keyboard's cell, a finding's cell, else the view's corner.
+    const from = cursor ?? (mark ? { row: mark.row, col: mark.col ?? 0 } : { row: view.y, col: view.x });
+    void drawTable(from.row, from.col);
+  });
+  /** @type {[string, number, number][]} */
+  const moves = [
+    ["matrix-table-up", -TABLE_ROWS, 0],
+    ["matrix-table-down", TABLE_ROWS, 0],
+    ["matrix-table-left", 0, -TABLE_COLS],
+    ["matrix-table-right", 0, TABLE_COLS],
+  ];
+  for (const [id, dRow, dCol] of moves) {
+    byId(id, HTMLButtonElement).addEventListener("click", () => {
+      if (tableAt) void drawTable(tableAt.row + dRow, tableAt.col + dCol, true);
+    });
+  }
+  byId("matrix-table-go", HTMLFormElement).addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = byId("matrix-table-actor", HTMLInputElement).value.trim();
+    const position = findActor(meta?.actors ?? [], text);
+    if (position < 0) return announce(`No actor in the matrix matches "${text}".`);
+    // The actor's row first and its column first: what it answered and what the others answered about it.
+    void drawTable(position, position, true);
+  });
+
   /**
    * "Row: Ana Peña (A) → column: Bruno Díaz (B) · 'Matriz de adyacencia'!D3 = 1 (marked)"
    * @param {number} row
@@ -287,6 +384,8 @@ export function mountMatrix({ announce }) {
     mark = null;
     cursor = null;
     hover = null;
+    const reopen = tableAt;
+    hideTable();
     data = emptyMatrix(page.total);
     rowBySheetRow = rowOfSheetRow(page.actors);
     document.body.dataset.matrixRows = "0";
@@ -307,12 +406,14 @@ export function mountMatrix({ announce }) {
     // Hooks for the browser tests and the benchmark: every row is on screen, and since when.
     document.body.dataset.matrixRows = String(data.loaded.reduce((n, v) => n + v, 0));
     if (data.n > 0 && data.n <= WHOLE_UP_TO) performance.mark("matrix-painted");
+    if (reopen) tableToggle.click(); // a new version: the table stays open, from the view's corner
   }
 
   /** @param {string} message */
   function empty(message) {
     meta = null;
     cursor = null;
+    hideTable();
     canvas.closest("section")?.setAttribute("data-empty", "");
     data = emptyMatrix(0);
     paint();
@@ -348,6 +449,7 @@ export function mountMatrix({ announce }) {
     canvas.dataset.mark = `${row},${col ?? ""}`;
     paint();
     announce(info.textContent ?? "");
+    followInTable(row, col ?? 0);
   }
 
   function findingContext() {
@@ -364,4 +466,18 @@ export function mountMatrix({ announce }) {
   }
 
   return { load, empty, showCell, context: () => /** @type {FindingContext | null} */ (findingContext()) };
+}
+
+/**
+ * Returns the header position of the actor a person typed: its letter code (any case) first, else
+ * the first name that contains the text; -1 when none does.
+ * @param {readonly import("./api_client.js").MatrixActor[]} actors
+ * @param {string} text
+ */
+function findActor(actors, text) {
+  const wanted = text.toLocaleLowerCase();
+  if (!wanted) return -1;
+  const byCode = actors.findIndex((a) => a.letter_code?.toLocaleLowerCase() === wanted);
+  if (byCode >= 0) return byCode;
+  return actors.findIndex((a) => a.name?.toLocaleLowerCase().includes(wanted));
 }
