@@ -172,7 +172,8 @@ export const relationshipDocs = {
   changes: {
     summary: "What changed between versions: every added, removed and changed actor and pair",
     tag: "history",
-    description: "Newest version first. Names are those of the version being served. Before the first load: an empty list.",
+    description:
+      "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name its removal recorded; its letter code is not recorded, so null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list.",
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
@@ -193,7 +194,8 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
-      "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format." },
+      "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
+      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },

@@ -256,7 +256,11 @@ function validUtc(text: string): boolean {
 /** Whether a /changes cursor's key is what its SQL binds: an INTEGER version, a BIGINT row. */
 const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (version as number) >= 0 && (version as number) <= MAX_ID && Number.isSafeInteger(row) && row >= 0;
 
-function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeFilter {
+/**
+ * Returns the filter `GET /changes` asks for; throws the 400 of a bad parameter whether or not a
+ * version is served (before the first load an actor names nobody, so it filters to nothing).
+ */
+function changeFilter(model: RelationshipModel | undefined, query: URLSearchParams): ChangeFilter {
   const versionText = query.get("version");
   // Versions are numbered from 1, as the document's `minimum: 1` says: 0 is a 400, not an empty list.
   if (versionText !== null && versionText !== "" && !/^[1-9]\d{0,8}$/.test(versionText)) {
@@ -293,7 +297,7 @@ function changeFilter(model: RelationshipModel, query: URLSearchParams): ChangeF
   return {
     version: versionText === null || versionText === "" ? null : Number(versionText),
     since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
-    actor: actorText === null || actorText === "" ? null : filterActor(model, actorText),
+    actor: actorText === null || actorText === "" ? null : model === undefined ? -1 : filterActor(model, actorText),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
     among,
@@ -485,13 +489,23 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     async (request, ctx) => {
       const handle = servedOrNone(watcher);
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
+      // Parameters first, as everywhere: version=0 or a bad cursor is a 400 before the first load too.
+      const filter = changeFilter(handle?.model, ctx.query);
+      const csv = wantsCsv(request, ctx.query);
+      const { limit, after } = csv ? { limit: 0, after: undefined } : pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits);
       if (handle === undefined) {
-        if (wantsCsv(request, ctx.query)) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
+        if (csv) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
         return jsonText('{"items":[],"next_cursor":null}', 200, headers);
       }
-      const filter = changeFilter(handle.model, ctx.query);
+      // A version the history does not hold (not loaded yet, or before a restarted history) is not
+      // "nothing changed": an empty list would say it was.
+      const versions = filter.version === null ? [] : await listVersions(handle);
+      if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) {
+        const held = versions.length === 0 ? "none" : `${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
+        throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
+      }
       headers.etag = handle.model.etag;
-      if (wantsCsv(request, ctx.query)) {
+      if (csv) {
         const rows = [];
         let after: Key | undefined;
         do {
@@ -501,7 +515,6 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         } while (after !== undefined);
         return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
       }
-      const { limit, after } = pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits);
       if (etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
       const page = await changesPage(handle, filter, after, limit);
       if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);

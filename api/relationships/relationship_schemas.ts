@@ -157,8 +157,8 @@ export const changeSchema = object({
   run_id: string(),
   loaded_at: string({ format: "date-time" }),
   ...changeRowMembers,
-  // Names come from the version being served (null when it no longer has that actor), so a
-  // person reads "Ana Peña (A)" instead of an id.
+  // Names come from the version being served, so a person reads "Ana Peña (A)" instead of an id;
+  // an actor it no longer has is named by its last removal (history.ts), its letter then null.
   actor_letter: nullable(string()),
   actor_name: nullable(string()),
   person_a_letter: nullable(string()),

@@ -206,7 +206,7 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.deepEqual([changes.items[0].entity, changes.items[0].change, changes.items[0].actor_name, changes.items[0].actor_letter], ["actor", "added", "Ana Peña", "A"]);
       assert.equal((await get("/changes?actor=A&kind=actor-added&version=1&since=2000-01-01")).json().items.length, 1);
       assert.equal((await get("/changes?kind=pair")).json().items.length, 0);
-      assert.equal((await get("/changes?version=2")).json().items.length, 0);
+      assert.equal((await get("/changes?version=2")).status, 404, "a version the history does not hold");
       assert.equal((await get("/changes?kind=sideways")).status, 400);
       assert.equal((await get("/changes?since=yesterday")).status, 400);
       const csv = await get("/changes?format=csv");
@@ -265,6 +265,11 @@ test("history and first-run answers before any version: empty lists, not errors"
   try {
     assert.deepEqual((await raw(server.url, { path: "/versions" })).json(), { items: [], current_version_id: null, next_cursor: null });
     assert.deepEqual((await raw(server.url, { path: "/changes" })).json(), { items: [], next_cursor: null });
+    assert.deepEqual((await raw(server.url, { path: "/changes?actor=A&version=2&format=csv" })).status, 200);
+    // A bad parameter is the same 400 with or without a version served (it was an empty 200 before the first load).
+    for (const path of ["/changes?version=0", "/changes?kind=sideways", "/changes?cursor=zzz", "/changes?limit=0", "/changes?since=yesterday", "/changes?among=x"]) {
+      assert.equal((await raw(server.url, { path })).status, 400, path);
+    }
   } finally {
     await server.close();
     cleanup();
@@ -554,6 +559,48 @@ test("GET /findings lists errors, then warnings, then info (they were in alphabe
         assert.ok(severities.includes("warning") && severities.includes("info"), severities.join());
         assert.deepEqual(severities, [...severities].sort((a, b) => rank[a] - rank[b]), path);
       }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("GET /changes names an actor the served version no longer has as the last version that had it did (removed, renamed then removed)", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships } = await import("../../etl/relationships/mod.ts");
+    const { writeVersion } = await import("../../scripts/testing/workbooks.ts");
+    const names: Record<number, string> = { 1: "Ana", 2: "Bruno", 3: "Carla", 4: "Darío", 5: "Eva", 6: "Fede" };
+    const workbook = join(dir, "in.xlsx");
+    // v1 all six; v2 drops Eva and renames Fede; v3 drops him too.
+    for (const [ids, rename] of [[[1, 2, 3, 4, 5, 6], false], [[1, 2, 3, 4, 6], true], [[1, 2, 3, 4], true]] as const) {
+      const name = (id: number) => (rename && id === 6 ? "Federico" : names[id]);
+      await writeVersion(workbook, { ids: [...ids], cell: (a, b) => (a === b ? 0 : 1), code: (id) => "ABCDEF"[id - 1], name });
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    }
+    const server = await testServer(dir);
+    try {
+      type Row = { entity: string; change: string; field: string | null; numeric_id: number | null; person_a: number | null; person_b: number | null; old_value: string | null; new_value: string | null; actor_name: string | null; actor_letter: string | null; person_a_name: string | null; person_b_name: string | null };
+      const changes = async (query: string) => (await raw(server.url, { path: `/changes?${query}&limit=1000` })).json().items as Row[];
+      assert.deepEqual((await changes("version=2&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name, c.actor_letter]), [[5, "Eva", null]]);
+      const pairs = await changes("version=2&kind=pair-removed");
+      assert.equal(pairs.length, 5);
+      for (const p of pairs) assert.deepEqual([p.person_a_name, p.person_b_name], [names[p.person_a!], p.person_b === 6 ? "Federico" : names[p.person_b!]]);
+      // Fede was Federico in the last version that had him: his rename and his removal say so.
+      assert.deepEqual((await changes("version=2&kind=actor-changed")).map((c) => [c.numeric_id, c.field, c.old_value, c.new_value, c.actor_name]), [[6, "actor_name", "Fede", "Federico", "Federico"]]);
+      assert.deepEqual((await changes("version=3&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name]), [[6, "Federico"]]);
+      const all = await changes("kind=pair");
+      assert.ok(all.length > 0 && all.every((c) => c.person_a_name !== null && c.person_b_name !== null), "every pair change names both actors");
+      const csv = (await raw(server.url, { path: "/changes?version=3&format=csv" })).text;
+      assert.match(csv, /Federico/);
+      // A version the history does not hold is a 404 naming the ones it does, not an empty "nothing changed".
+      const missing = await raw(server.url, { path: "/changes?version=4" });
+      assert.equal(missing.status, 404, missing.text);
+      assert.match(missing.json().detail, /versions 1 to 3/);
+      assert.equal((await raw(server.url, { path: "/changes?version=4&format=csv" })).status, 404);
+      assert.deepEqual(await changes("version=1"), [], "the first version is the baseline: no changes, and a 200");
     } finally {
       await server.close();
     }

@@ -68,6 +68,17 @@ export const SNAPSHOT_CHANGE_COUNTS = `
   from changes group by all`;
 
 /**
+ * Relationship snapshot: the name each removed actor had in the last version that had it (its
+ * latest removal's old value; NULL when that version's list gave it none), for change rows about
+ * an actor the served version no longer has. Read from the history the file carries, so it needs
+ * no kept snapshot and survives pruning.
+ */
+export const SNAPSHOT_REMOVED_ACTOR_NAMES = `
+  select distinct on (numeric_id) numeric_id::INTEGER as id, old_value as name
+  from changes where entity = 'actor' and change = 'removed' and field = 'actor_name'
+  order by numeric_id, version_id desc`;
+
+/**
  * Relationship snapshot: one page of changes, newest version first, then in the order the load
  * wrote them. Filters are NULL when not given: $1 version, $2 since (timestamp), $3 actor id,
  * $4 entity, $5 change; $6/$7 the cursor (version, rowid) to continue after; $8 the page size.

@@ -190,15 +190,18 @@ export function changesHtml(counts, versionId, details, more = false, maxDetails
  * @returns {string}
  */
 export function describeChange(d) {
+  // With neither a name nor a code the history does not know who it was: said, not left as a bare id.
   const label = (/** @type {number | null} */ id, /** @type {string | null} */ name, /** @type {string | null} */ code) =>
-    `${name ?? `Actor ${id ?? "?"}`}${code ? ` (${code})` : ""}`;
+    name ?? code ? `${name ?? `Actor ${id ?? "?"}`}${code ? ` (${code})` : ""}` : `Actor ${id ?? "?"} (no name on record)`;
+  const short = (/** @type {number | null} */ id, /** @type {string | null} */ name) => name ?? `actor ${id ?? "?"}`;
   if (d.entity === "pair") {
     const who = `${label(d.person_a, d.person_a_name, d.person_a_letter)} – ${label(d.person_b, d.person_b_name, d.person_b_letter)}`;
     if (d.change !== "changed") return `${who}: pair ${d.change}`;
-    const direction = d.field === "a_to_b" ? `${d.person_a_name ?? d.person_a}'s mark for ${d.person_b_name ?? d.person_b}` : `${d.person_b_name ?? d.person_b}'s mark for ${d.person_a_name ?? d.person_a}`;
+    const direction = d.field === "a_to_b" ? `${short(d.person_a, d.person_a_name)}'s mark for ${short(d.person_b, d.person_b_name)}` : `${short(d.person_b, d.person_b_name)}'s mark for ${short(d.person_a, d.person_a_name)}`;
     return `${who}: ${direction} changed from ${cellWord(d.old_value)} to ${cellWord(d.new_value)}`;
   }
-  // A removed actor is no longer in the served version: its old name is the change's old value.
+  // The API names a removed actor as the last version that had it; an older server did not, and
+  // the removal's old value is that name.
   const name = d.actor_name ?? (d.change === "removed" && d.field === "actor_name" ? d.old_value : null);
   const who = label(d.numeric_id, name, d.actor_letter);
   if (d.change !== "changed") return `${who}: actor ${d.change}`;

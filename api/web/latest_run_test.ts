@@ -84,4 +84,11 @@ test("describeChange() names actors and says what changed in words", () => {
   );
   // A removed actor is not in the served version: its name comes from the change itself.
   assert.equal(describeChange(change({ entity: "actor", change: "removed", numeric_id: 9, field: "actor_name", old_value: "Old Name", new_value: null })), "Old Name: actor removed");
+  // Removed and named by the API from the last version that had them; the one nobody named is said so, not a bare id.
+  assert.equal(describeChange(change({ change: "removed", person_b: 9, person_b_name: "Eva", person_b_letter: null })), "Ana (A) – Eva: pair removed");
+  assert.equal(describeChange(change({ change: "removed", person_b: 9, person_b_name: null, person_b_letter: null })), "Ana (A) – Actor 9 (no name on record): pair removed");
+  assert.equal(
+    describeChange(change({ change: "changed", field: "b_to_a", old_value: "true", new_value: "false", person_b: 9, person_b_name: null, person_b_letter: null })),
+    "Ana (A) – Actor 9 (no name on record): actor 9's mark for Ana changed from 1 to 0",
+  );
 });
