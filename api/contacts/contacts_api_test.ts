@@ -571,22 +571,30 @@ test("a CSV import and concurrent POSTs are serialised: every write lands, none 
   }
 });
 
-test("adding a field is one migration plus one line: the API accepts, validates, returns, exports, sorts and documents it", async () => {
+test("adding a field is one migration plus one line: the API accepts, validates, returns, exports, sorts, filters and documents it", async () => {
   const { dir, cleanup } = tempDir();
   // An install with contacts, before the field (the shipped migrations and definition).
   const before = await testServer(dir);
   const old = (await postContact(before.url, { ...ann, email: "old@example.com" })).json().id;
+  // Before the field, its filter is an unknown parameter.
+  assert.equal((await raw(before.url, { path: "/contacts?test_title=Dr" })).status, 400);
   await before.close();
   // The migration and the definition line a developer would add, as etl/contacts/README.md says
   // (here in a temp folder and an extended record, so the shipped ones stay as they are). The
   // field is sortable, so each migration also adds its `_sort` column and fills it for the rows
   // already stored (fold(NULL) is ''), and PostgreSQL's an index in byte order. The field's name is
   // one no shipped field takes (the README's example is `title`), so adding that one keeps this test.
+  // It filters lists as city does (folded, read from the sort key that PostgreSQL's index serves);
+  // a second field, `test_code`, filters as state does (exact, upper-cased), with PostgreSQL's index
+  // on the column itself.
   const migrations = join(dir, "migrations");
   cpSync(defaultMigrationsDir, migrations, { recursive: true });
   writeFileSync(
     join(migrations, "900_contact_test_title.sql"),
-    "ALTER TABLE contacts ADD COLUMN test_title VARCHAR;\nALTER TABLE contacts ADD COLUMN test_title_sort VARCHAR;\nUPDATE contacts SET test_title_sort = fold(test_title);\n",
+    // Every ALTER before the UPDATE: DuckDB fails the commit of an ALTER TABLE that follows an
+    // UPDATE of the same table in one transaction ("another transaction has altered this table").
+    "ALTER TABLE contacts ADD COLUMN test_title VARCHAR;\nALTER TABLE contacts ADD COLUMN test_title_sort VARCHAR;\nALTER TABLE contacts ADD COLUMN test_code VARCHAR;\n" +
+      "UPDATE contacts SET test_title_sort = fold(test_title);\n",
   );
   // One migration per backend: PostgreSQL's set gets the same column in its dialect.
   const postgresMigrations = join(dir, "postgres-migrations");
@@ -594,9 +602,14 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   writeFileSync(
     join(postgresMigrations, "900_contact_test_title.sql"),
     'ALTER TABLE contacts ADD COLUMN test_title text;\nALTER TABLE contacts ADD COLUMN test_title_sort text COLLATE "C";\nUPDATE contacts SET test_title_sort = fold(test_title);\n' +
-      "CREATE INDEX contacts_test_title_sort ON contacts (test_title_sort, id);\n",
+      "CREATE INDEX contacts_test_title_sort ON contacts (test_title_sort, id);\n" +
+      "ALTER TABLE contacts ADD COLUMN test_code text;\nCREATE INDEX contacts_test_code ON contacts (test_code, id);\n",
   );
-  const record = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80, description: "Job title.", example: "Dr", sortable: true });
+  const record = extendRecord(
+    contactRecord,
+    { name: "test_title", type: "string", maxLength: 80, description: "Job title.", example: "Dr", sortable: true, filter: { match: "folded" } },
+    { name: "test_code", type: "string", maxLength: 2, pattern: /^[A-Z]{2}$/, normalise: { kind: "upper" }, filter: { match: "exact" } },
+  );
   const server = await testServer(dir, { contacts: { record, migrationsDir: migrations, postgresMigrationsDir: postgresMigrations } });
   try {
     const stored = await raw(server.url, { path: `/contacts/${old}` });
@@ -618,7 +631,7 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     assert.equal(patched.json().first_name, "Ann");
 
     const csv = await raw(server.url, { path: "/contacts", headers: { accept: "text/csv" } });
-    assert.match(csv.text.split("\r\n")[0], /,email,(.+,)?test_title,departments,/);
+    assert.match(csv.text.split("\r\n")[0], /,email,(.+,)?test_title,test_code,departments,/);
 
     const imported = await raw(server.url, {
       method: "POST",
@@ -646,6 +659,31 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     assert.deepEqual(await ids("test_title"), [old, bob.id, id]);
     assert.deepEqual(await ids("-test_title"), [id, bob.id, old]);
 
+    // Filterable in the definition: GET /contacts?test_title= matches as city does (ignoring case
+    // and accents, never a contact without one), alone, with other filters, counted and as CSV.
+    assert.equal((await raw(server.url, { method: "PATCH", path: `/contacts/${bob.id}`, headers: JSON_HEADERS, body: '{"test_code":"xy"}' })).status, 200);
+    const matching = async (query: string) => {
+      const res = await raw(server.url, { path: `/contacts?${query}&count=true` });
+      assert.equal(res.status, 200, `${query}: ${res.text}`);
+      assert.equal(res.json().total, res.json().items.length, query);
+      return res.json().items.map((c: { id: number }) => c.id);
+    };
+    assert.deepEqual(await matching("test_title=prof"), [id]);
+    assert.deepEqual(await matching("test_title=%20PR%C3%93F%20"), [id]);
+    assert.deepEqual(await matching("test_title=Pro"), [], "an exact match, not a substring");
+    assert.deepEqual(await matching("test_title=%CC%81"), [], "folds to '', as the old contact's missing value is stored");
+    assert.deepEqual(await matching("test_title=prof&state=NY"), [id]);
+    assert.deepEqual(await matching("test_title=prof&state=CA"), []);
+    assert.deepEqual(await matching("test_title=eng&sort=-test_title&q=bob"), [bob.id]);
+    // test_code matches as state does: the value as stored, any case.
+    assert.deepEqual(await matching("test_code=xy"), [bob.id]);
+    assert.deepEqual(await matching("test_code=XY&test_title=prof"), []);
+    const filtered = await raw(server.url, { path: "/contacts?test_title=ENG&format=csv" });
+    assert.equal(filtered.status, 200, filtered.text);
+    const lines = filtered.text.trim().split("\r\n");
+    assert.equal(lines.length, 2, filtered.text);
+    assert.match(lines[1], new RegExp(`^${bob.id},Bob,`));
+
     const openapi = (await raw(server.url, { path: "/openapi.json" })).json();
     for (const name of ["Contact", "ContactCreate", "ContactReplace", "ContactPatch"]) {
       assert.equal(openapi.components.schemas[name].properties.test_title.maxLength, 80, name);
@@ -653,6 +691,10 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     assert.equal(openapi.components.schemas.Contact.properties.test_title.description, "Job title.");
     const sortParam = openapi.paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "sort");
     assert.match(sortParam.description, /, zip, (.+, )?test_title, email, /);
+    const params = openapi.paths["/contacts"].get.parameters.map((p: { name: string }) => p.name);
+    for (const name of ["state", "city", "company", "department", "q", "test_title", "test_code"]) assert.ok(params.includes(name), `${name} in ${params}`);
+    const titleParam = openapi.paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "test_title");
+    assert.match(titleParam.description, /exact match ignoring case and accents/);
   } finally {
     await server.close();
     cleanup();

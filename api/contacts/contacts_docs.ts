@@ -3,7 +3,7 @@
  * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
@@ -22,8 +22,9 @@ function withTotal(schema: object): object {
 }
 
 /**
- * The doc of `GET /contacts` for `record`: its `sort` parameter names the record's sortFields(), the
- * list the route accepts, so a field marked sortable in the definition is documented without a change here.
+ * The doc of `GET /contacts` for `record`: its filters are the record's listFilterFields() and its
+ * `sort` parameter names the record's sortFields(), what the route accepts, so a field given a
+ * filter or marked sortable in the definition is documented without a change here.
  */
 export function contactListDoc(record: RecordDefinition) {
   return {
@@ -32,11 +33,9 @@ export function contactListDoc(record: RecordDefinition) {
     description:
       "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
     params: [
-      { name: "state", description: "Two-letter state, any case.", schema: { type: "string" } },
-      { name: "city", description: "City, exact match ignoring case and accents (a contact without a city never matches).", schema: { type: "string" } },
-      { name: "department", description: "Department name, ignoring case and accents.", schema: { type: "string" } },
-      { name: "company", description: "Substring of the company name, ignoring case and accents (a contact without a company never matches).", schema: { type: "string" } },
-      { name: "q", description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
+      ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } })),
+      { name: LINK_FILTER, description: "Department name, ignoring case and accents.", schema: { type: "string" } },
+      { name: SEARCH_FILTER, description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
       { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, contactRecord, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { ContactsCsvError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
@@ -133,7 +133,8 @@ function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   return valueOk && id >= 0 && id <= MAX_ID;
 }
 
-function listFilters(query: URLSearchParams): ListFilters {
+/** The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed, empty ones left out. */
+function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
   // Unknown names are refused before the handler, from the route's doc (checkQueryNames).
   for (const name of query.keys()) {
     // Filters are AND-ed, one value each: a second value would be silently dropped otherwise.
@@ -143,8 +144,8 @@ function listFilters(query: URLSearchParams): ListFilters {
     // both backends alike.
     if (query.get(name)!.includes("\u0000")) throw new HttpError(400, `Query parameter '${name}' contains a NUL character (%00)`, { code: "bad-parameter" });
   }
-  const filters: ListFilters = {};
-  for (const name of ["state", "city", "company", "department", "q"] as const) {
+  const filters: Record<string, string> = {};
+  for (const name of names) {
     const value = query.get(name)?.trim();
     if (value) filters[name] = value;
   }
@@ -157,6 +158,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   // validated, returned and exported without a change here.
   const csvColumns = ["id", ...store.record.fields.map((f) => f.name), "departments", "created_at", "updated_at"];
   const sorts = sortFields(store.record);
+  const filterNames = listFilterNames(store.record);
   // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On
   // PostgreSQL other processes write too: lists carry no ETag there rather than a wrong one.
   const listEtag = () => (store.backend === "duckdb" ? `W/"g${BOOT}-${store.generation}"` : undefined);
@@ -164,7 +166,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "GET",
     "/contacts",
     async (request, ctx) => {
-      const filters = listFilters(ctx.query);
+      const filters = listFilters(ctx.query, filterNames);
       const sort = parseSort(ctx.query.get("sort"), sorts);
       const order = { field: sort.field, descending: sort.direction === -1 };
       // Checked before the CSV answer too, which has no total: a typo is a 400 in either form.

@@ -56,12 +56,21 @@ export const contactRecord: RecordDefinition = {
   fields: [
     { ...text("first_name", 100, "Given name: at least one letter (any script), no invisible formatting characters; repeated spaces become one (reported in `warnings`).", "James"), ...personName },
     { ...text("last_name", 100, "Family name: at least one letter (any script), no invisible formatting characters; repeated spaces become one (reported in `warnings`).", "Butt"), ...personName },
-    { ...text("company_name", 200, "Company the person works for.", "Benton, John B Jr"), sortable: true },
+    {
+      ...text("company_name", 200, "Company the person works for.", "Benton, John B Jr"),
+      sortable: true,
+      filter: { match: "contains", param: "company", description: "Substring of the company name, ignoring case and accents (a contact without a company never matches)." },
+    },
     { ...text("address", 200, "Street address; may span lines.", "6649 N Blue Gum St"), multiline: true },
-    { ...text("city", 100, "City.", "New Orleans"), sortable: true },
+    {
+      ...text("city", 100, "City.", "New Orleans"),
+      sortable: true,
+      filter: { match: "folded", description: "City, exact match ignoring case and accents (a contact without a city never matches)." },
+    },
     {
       ...text("state", 2, "US state or territory code, upper-cased on input.", "LA"),
       sortable: true,
+      filter: { match: "exact", description: "Two-letter state, any case." },
       pattern: /^[A-Z]{2}$/,
       patternMessage: "must be two letters A-Z",
       normalise: upperCase,

@@ -6,7 +6,7 @@
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type FieldDefinition, type FieldFilter, type RecordDefinition } from "./record_definition.ts";
 
 /** The two backends. */
 export type Dialect = "duckdb" | "postgres";
@@ -211,13 +211,77 @@ export const contactSql: RecordSql = recordSql(contactRecord);
 /** Id ranges [first, last], inclusive (api/contacts/trigram_blocks.ts). */
 export type IdRanges = readonly (readonly [number, number])[];
 
-/** A list filter, as SQL over the contacts table `c`, with its bound values. */
-export interface ListFilters {
-  state?: string;
-  city?: string;
-  company?: string;
-  department?: string;
-  q?: string;
+/**
+ * A list's filters: a value by query parameter, one of listFilterNames(record) (`{ state: "CA" }`).
+ * Empty and absent values filter nothing.
+ */
+export type ListFilters = Readonly<Record<string, string | undefined>>;
+
+/** The list filters that are not a field's: a department's name (the record's links) and `q` (searchable fields). */
+export const LINK_FILTER = "department";
+export const SEARCH_FILTER = "q";
+
+// The other parameters of a list, which no field's filter may take.
+const LIST_PARAMETERS = new Set([LINK_FILTER, SEARCH_FILTER, "sort", "limit", "cursor", "count", "format"]);
+
+/** A field's list filter: its query parameter, the field and how it matches. */
+export interface FieldListFilter {
+  readonly param: string;
+  readonly field: FieldDefinition;
+  readonly match: FieldFilter["match"];
+  /** For the API document. */
+  readonly description: string;
+}
+
+/**
+ * The filters a list of `record` takes from its fields (those with `filter` in the definition), in
+ * the order their SQL is written: `exact` ones, `folded`, then `contains`, each in definition order.
+ * Throws a TypeError for a definition whose filter cannot be served: `folded` on a field that is not
+ * sortable (it reads the sort key), `contains` on a column the trigram filters do not know, or a
+ * parameter name taken.
+ *
+ * @example
+ * ```ts
+ * listFilterFields(contactRecord).map((f) => f.param); // ["state", "city", "company"]
+ * ```
+ */
+export function listFilterFields(record: RecordDefinition): readonly FieldListFilter[] {
+  const filters: FieldListFilter[] = [];
+  const taken = new Set(LIST_PARAMETERS);
+  for (const match of ["exact", "folded", "contains"] as const) {
+    for (const field of record.fields) {
+      if (field.filter?.match !== match) continue;
+      const param = field.filter.param ?? field.name;
+      if (taken.has(param)) throw new TypeError(`The list filter of '${field.name}' would be '${param}', a parameter lists already take; give it another \`param\``);
+      taken.add(param);
+      if (match === "folded" && !field.sortable) throw new TypeError(`'${field.name}' filters folded, which reads its sort key: mark it sortable too`);
+      if (match === "contains" && (CONTAINS_COLUMNS as Record<string, string>)[param] !== sortColumnOf(field)) {
+        throw new TypeError(`'${field.name}' cannot filter by contains: only the columns CONTAINS_COLUMNS names have trigram filters`);
+      }
+      filters.push({ param, field, match, description: field.filter.description ?? filterDescription(field, match) });
+    }
+  }
+  return filters;
+}
+
+function filterDescription(field: FieldDefinition, match: FieldFilter["match"]): string {
+  if (match === "exact") return `\`${field.name}\`, exact match${field.normalise?.kind === "upper" ? ", any case" : ""}.`;
+  if (match === "folded") return `\`${field.name}\`, exact match ignoring case and accents (a contact without one never matches).`;
+  return `Substring of \`${field.name}\`, ignoring case and accents (a contact without one never matches).`;
+}
+
+/**
+ * The query parameters that filter a list of `record`: its fields' filters (listFilterFields), then
+ * the department and `q`. What `GET /contacts` accepts and documents; a field given a `filter` in
+ * the definition is among them.
+ *
+ * @example
+ * ```ts
+ * listFilterNames(contactRecord); // ["state", "city", "company", "department", "q"]
+ * ```
+ */
+export function listFilterNames(record: RecordDefinition): readonly string[] {
+  return [...listFilterFields(record).map((f) => f.param), LINK_FILTER, SEARCH_FILTER];
 }
 
 /**
@@ -274,14 +338,27 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     return field === "created_at" || field === "updated_at" ? d.timestampOrder(`c.${field}`) : sortKey(field);
   }
 
+  const fieldFilters = listFilterFields(record);
+
+  /** The clause of one field's filter, given its bound value. */
+  function fieldClause({ field, match }: FieldListFilter, value: string): string {
+    const column = `c.${quoteIdent(field.name)}`;
+    // upper(), not the normaliser's a-z: what the state filter has always done.
+    if (match === "exact") return `${column} = ${field.normalise?.kind === "upper" ? `upper(${value})` : value}`;
+    // A missing value is stored folded as '' (fold(NULL)): a text that folds to '' (combining marks
+    // alone, `city=%CC%81`) matched exactly the contacts without one. They have none to match.
+    const folded = `c.${quoteIdent(sortColumnOf(field))}`;
+    if (match === "folded") return `${column} IS NOT NULL AND ${folded} = fold(${value})`;
+    return `${column} IS NOT NULL AND ${d.contains(folded, `fold(${value})`)}`;
+  }
+
   function where(filters: ListFilters, params: unknown[]): string[] {
     const clauses: string[] = [];
     const bind = (value: unknown) => `$${params.push(value)}`;
-    if (filters.state) clauses.push(`c.state = upper(${bind(filters.state)})`);
-    // A missing city or company is stored folded as '' (fold(NULL)): a text that folds to '' (combining
-    // marks alone, `city=%CC%81`) matched exactly the contacts without one. They have none to match.
-    if (filters.city) clauses.push(`c.city IS NOT NULL AND c.city_sort = fold(${bind(filters.city)})`);
-    if (filters.company) clauses.push(`c.company_name IS NOT NULL AND ${d.contains(`c.${CONTAINS_COLUMNS.company}`, `fold(${bind(filters.company)})`)}`);
+    for (const filter of fieldFilters) {
+      const value = filters[filter.param];
+      if (value) clauses.push(fieldClause(filter, bind(value)));
+    }
     if (filters.q) clauses.push(d.contains(`c.${CONTAINS_COLUMNS.q}`, `fold(${bind(filters.q)})`));
     if (filters.department) {
       clauses.push(

@@ -174,8 +174,10 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
       shown,
     );
   }
+  // A field's list filter changes what the API serves, not what a load stores: adding one must not
+  // make the next load of an unchanged file read it all again.
   const definition = createHash("sha256")
-    .update(JSON.stringify(record, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)))
+    .update(JSON.stringify(record, (key, value: unknown) => (key === "filter" ? undefined : value instanceof RegExp ? value.source : value)))
     .digest("hex");
   const source = options.sourceName ?? basename(shown);
   const run = options.run === undefined ? null : { id: options.run.id, started_at: options.run.started_at, origin: options.run.origin, file: options.run.file ?? { name: source, path: shown, size: scan.bytes, sha256: scan.sha256 } };

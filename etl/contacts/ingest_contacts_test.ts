@@ -12,7 +12,7 @@ import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { defaultMigrationsDir, defaultPostgresMigrationsDir, migrate, migratePostgres } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
 import { recordJsonSchema } from "./contact_json_schema.ts";
-import { GIN_PENDING_CLEANUP, loadMemoryMb, recordSql, servingMemoryMb } from "./contact_sql.ts";
+import { GIN_PENDING_CLEANUP, loadMemoryMb, readSql, recordSql, servingMemoryMb } from "./contact_sql.ts";
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 import { fold } from "../text/mod.js";
@@ -95,6 +95,20 @@ test("ingestContacts() on the users' CSV", { skip: seedSkip(usersCsv) }, async (
     assert.deepEqual(counts(second), { inserted: 0, updated: 0, unchanged: 100, rejected: 0 });
     assert.equal(second.links_added, 0);
     assert.deepEqual(await snapshot(db), db1, "a second run changes nothing");
+  });
+});
+
+test("ingestContacts() skips an unchanged file after a list filter is added to the definition", async () => {
+  await withDb(async (db, dir) => {
+    const file = csv(dir, `${HEADER}\nAna,Peña,Acme,1 Main St,Springfield,IL,62701,217-555-0100,,ana@example.com,Sales\n`);
+    await ingest(db, file);
+    // A filter is served by the API from the stored columns: the tables a load writes are the same.
+    const filtered = { ...contactRecord, fields: contactRecord.fields.map((f) => (f.name === "zip" ? { ...f, filter: { match: "exact" as const } } : f)) };
+    const again = await ingest(db, file, { record: filtered });
+    assert.notEqual(again.unchanged_since, undefined, "recognised as unchanged, not read again");
+    const otherRule = { ...contactRecord, fields: contactRecord.fields.map((f) => (f.name === "zip" ? { ...f, maxLength: 9 } : f)) };
+    const reread = await ingest(db, file, { record: otherRule });
+    assert.equal(reread.unchanged_since, undefined, "a rule that changes what is stored still reads the file");
   });
 });
 
@@ -456,9 +470,13 @@ test("adding a field is one migration plus one line in the record definition", a
     // field's name is one no shipped field takes (the README's example is `title`).
     const migrations = join(dir, "migrations");
     cpSync(db.pg ? defaultPostgresMigrationsDir : defaultMigrationsDir, migrations, { recursive: true });
-    writeFileSync(join(migrations, "900_contact_test_title.sql"), `ALTER TABLE contacts ADD COLUMN test_title ${db.pg ? "text" : "VARCHAR"};\n`);
+    // Filtered exactly (below): PostgreSQL's migration adds the index the recipe says.
+    writeFileSync(
+      join(migrations, "900_contact_test_title.sql"),
+      db.pg ? "ALTER TABLE contacts ADD COLUMN test_title text;\nCREATE INDEX contacts_test_title ON contacts (test_title, id);\n" : "ALTER TABLE contacts ADD COLUMN test_title VARCHAR;\n",
+    );
     assert.deepEqual(db.pg ? await migratePostgres(db.pg, { dir: migrations }) : await migrate(db.duck!, { dir: migrations }), ["900_contact_test_title.sql"]);
-    const withTitle = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80 });
+    const withTitle = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 80, filter: { match: "exact" } });
 
     const path = csv(dir, `${HEADER},test_title\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales, Dr \n`);
     const s = await ingest(db, path, { record: withTitle });
@@ -469,6 +487,12 @@ test("adding a field is one migration plus one line in the record definition", a
     assert.equal((await db.one<{ test_title: string }>("SELECT test_title FROM contacts"))?.test_title, "Prof");
     // The same line reaches validation, the SQL lists and the API schema.
     assert.ok(recordSql(withTitle).columns.includes("test_title"));
+    // and the list filter the API serves (GET /contacts?test_title=): an exact match of the loaded value.
+    const filtered = async (value: string) => {
+      const { sql, params } = readSql(withTitle, db.pg ? "postgres" : "duckdb").count({ test_title: value });
+      return (await db.one<{ n: number }>(sql, params))?.n;
+    };
+    assert.deepEqual([await filtered("Prof"), await filtered("Dr"), await filtered("prof")], [1, 0, 0]);
     const schema = recordJsonSchema(withTitle) as { properties: Record<string, { maxLength: number }> };
     assert.equal(schema.properties.test_title.maxLength, 80);
     assert.ok(!validateRecord(withTitle, { first_name: "A", last_name: "B", email: "a@b.co", test_title: "x".repeat(81) }, "create").ok);

@@ -3,7 +3,7 @@
  * ingestion and the hand-over to a running API. Other folders (api/, etl/main.ts) import from here.
  */
 export { contactRecord } from "./contact_record.ts";
-export { extendRecord, normaliseValue, type FieldDefinition, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
+export { extendRecord, normaliseValue, type FieldDefinition, type FieldFilter, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
 export {
   validateContact,
   validateRecord,
@@ -36,15 +36,20 @@ export {
   IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
   IDEMPOTENCY_PURGE,
+  LINK_FILTER,
+  listFilterFields,
+  listFilterNames,
   LINK_NAMES,
   LINKS_DELETE,
   LINKS_INSERT,
   readSql,
   recordSql,
+  SEARCH_FILTER,
   sortFields,
   WRITE_CHECK,
   type Dialect,
   type ExportTable,
+  type FieldListFilter,
   type IdRanges,
   type ListFilters,
   type ListSort,

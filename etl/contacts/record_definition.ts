@@ -83,6 +83,18 @@ export interface FieldDefinition {
   /** `q` searches this field: it is part of the `search_text` column (folded values joined by spaces). */
   readonly searchable?: boolean;
   /**
+   * Lists can be filtered by this field: `GET /contacts?<param>=value` (and its CSV download). The
+   * matching rules (`contact_sql.ts` `readSql`), each the one an existing filter has:
+   * - `exact`: the stored value equals the given one; with the `upper` normaliser the given value is
+   *   upper-cased first, so any case matches (`state`). PostgreSQL needs an index `(<name>, id)`.
+   * - `folded`: equal ignoring case and accents, read from `<name>_sort`, so the field must be
+   *   `sortable` too, and the sort key's index on PostgreSQL serves the filter (`city`). A contact
+   *   without a value never matches.
+   * - `contains`: the folded value holds the given text (`company`): only for the columns the
+   *   trigram filters know (`CONTAINS_COLUMNS`), which a definition line does not extend.
+   */
+  readonly filter?: FieldFilter;
+  /**
    * The value may span lines: line feed, carriage return and tab are allowed in it. Every other
    * control character is refused in every field (see `controlCharacterProblem`).
    */
@@ -98,6 +110,15 @@ export interface FieldDefinition {
   readonly csvColumn?: string;
   readonly description?: string;
   readonly example?: string;
+}
+
+/** How a field filters lists (see FieldDefinition.filter). */
+export interface FieldFilter {
+  readonly match: "exact" | "folded" | "contains";
+  /** The query parameter, when it is not the field's name (`company` for `company_name`). */
+  readonly param?: string;
+  /** What the API document says of the parameter; derived from the rule when absent. */
+  readonly description?: string;
 }
 
 /** A list of names attached to a record through a link table (contact -> departments). */
