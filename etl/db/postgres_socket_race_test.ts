@@ -21,7 +21,9 @@ function clientError(): TypeError {
 function runChild(body: string): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), "pg-race-"));
   try {
-    const script = join(dir, "child.ts");
+    // .mts: ESM wherever it is written (a .ts under /tmp, with no package.json saying "module", is
+    // CommonJS to tsx, and its import of the guard fails as a require() cycle).
+    const script = join(dir, "child.mts");
     writeFileSync(script, `import { guardPostgresSocketRace } from ${JSON.stringify(GUARD)};\nguardPostgresSocketRace();\n${body}\n`);
     return spawnSync(process.execPath, [...process.execArgv, script], { encoding: "utf8" });
   } finally {
