@@ -113,7 +113,9 @@ export class App {
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
     this.metrics = new Metrics({
-      contacts: () => contacts.count(),
+      // PostgreSQL down or busy: the scrape still answers (request counts, the 503s among them, are
+      // wanted most then), the contacts gauge absent and relaciones_contacts_database_up 0.
+      contacts: () => contacts.count().catch((error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) ? undefined : Promise.reject(error))),
       snapshot: () => {
         const model = snapshot.current()?.model;
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };

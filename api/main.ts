@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { contactsExportDir, EXPORT_INFO_FILE } from "../etl/contacts/mod.ts";
-import { isDatabaseUnavailable } from "../etl/db/mod.ts";
+import { isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
@@ -138,7 +138,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       apiToken: settings.apiToken,
       allowedHosts: settings.allowedHosts,
       databaseUrl: settings.databaseUrl,
-      contacts: { pgLockTimeoutMs: settings.pgLockTimeoutMs, pgStatementTimeoutMs: settings.pgStatementTimeoutMs },
+      contacts: { pgLockTimeoutMs: settings.pgLockTimeoutMs, pgStatementTimeoutMs: settings.pgStatementTimeoutMs, pgPoolSize: settings.pgPoolSize },
       metricsPublic: settings.metricsPublic,
       contactsExport: exportMs === null ? undefined : { intervalMs: exportMs },
     });
@@ -146,8 +146,11 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
     else if (code === "EACCES") logToStderr(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
-    else if (settings.databaseUrl !== undefined && (isDatabaseUnavailable(error) || code === "28P01")) {
-      // Unreachable, or a refused password (28P01): name DATABASE_URL, without the password.
+    else if (settings.databaseUrl !== undefined && postgresRefusal(error) !== undefined) {
+      // A role refused (class 28) or lacking a privilege (42501): what to fix, without the password.
+      logToStderr(`Cannot start the API on DATABASE_URL (${withoutPassword(settings.databaseUrl)}). ${postgresRefusal(error)!.message}`);
+    } else if (settings.databaseUrl !== undefined && (isDatabaseUnavailable(error) || isDatabaseBusy(error))) {
+      // Unreachable or out of connections: name DATABASE_URL, without the password.
       logToStderr(`Cannot start the API: the PostgreSQL server of DATABASE_URL (${withoutPassword(settings.databaseUrl)}) refused or did not answer: ${(error as Error).message}`);
     } else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

@@ -36,7 +36,7 @@ import {
 } from "../../etl/contacts/mod.ts";
 import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
-import { PG_LOCK_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, withoutPassword } from "../../etl/settings/mod.js";
+import { PG_LOCK_TIMEOUT_MS, PG_POOL_SIZE, PG_STATEMENT_TIMEOUT_MS, withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
 import { type Build, ContainsFilters } from "./contains_filters.ts";
 
@@ -144,6 +144,8 @@ export interface EngineOptions {
   pgLockTimeoutMs?: number;
   /** PostgreSQL: how long a request's statement may run before its 503 (default PG_STATEMENT_TIMEOUT_MS; PG_STATEMENT_TIMEOUT). */
   pgStatementTimeoutMs?: number;
+  /** PostgreSQL: connections this process may open at once (default PG_POOL_SIZE; the PG_POOL_SIZE setting). */
+  pgPoolSize?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -151,8 +153,6 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
   return options.databaseUrl ? PostgresEngine.open(options.databaseUrl, options) : DuckDbEngine.open(join(dataDir, "contacts.duckdb"), options);
 }
 
-/** PostgreSQL connections of one API process. */
-const POOL_SIZE = 16;
 /** Writes taken into one DuckDB transaction at most (bounds the time a group holds the writer). */
 const MAX_GROUP = 256;
 /**
@@ -687,9 +687,9 @@ const GIN_MERGE_EVERY = 1_000;
 
 class PostgresEngine implements Engine {
   readonly dialect = "postgres" as const;
-  // One statement per group, on a pool of POOL_SIZE: half of it, so lists and writes still find
+  // One statement per group, on a pool of PG_POOL_SIZE: half of it, so lists and writes still find
   // connections while point reads stream in.
-  readonly pointReadGroups = POOL_SIZE / 2;
+  readonly pointReadGroups: number;
   readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
   readonly location: string;
   readonly read: SqlRunner;
@@ -702,6 +702,7 @@ class PostgresEngine implements Engine {
 
   private constructor(pg: PostgresDatabase, options: EngineOptions) {
     this.#pg = pg;
+    this.pointReadGroups = Math.max(1, Math.floor((options.pgPoolSize ?? PG_POOL_SIZE) / 2));
     this.read = pg;
     this.location = withoutPassword(pg.url);
     this.#table = options.record.table;
@@ -717,7 +718,7 @@ class PostgresEngine implements Engine {
     // load's index rebuild) gives its pooled connection back with a 503 instead of holding it and,
     // once all 16 wait, every request of the process, /readyz included. Loads and migrations lift both.
     const pg = await PostgresDatabase.connect(url, {
-      max: POOL_SIZE,
+      max: options.pgPoolSize ?? PG_POOL_SIZE,
       applicationName: "relaciones-api",
       lockTimeoutMs: options.pgLockTimeoutMs ?? PG_LOCK_TIMEOUT_MS,
       statementTimeoutMs: options.pgStatementTimeoutMs ?? PG_STATEMENT_TIMEOUT_MS,

@@ -142,6 +142,8 @@ export interface ContactsStoreOptions {
   pgLockTimeoutMs?: number;
   /** PostgreSQL: how long a request's statement may run before its 503 (default 30 s, PG_STATEMENT_TIMEOUT). */
   pgStatementTimeoutMs?: number;
+  /** PostgreSQL: connections this process may open at once (default 16, PG_POOL_SIZE). */
+  pgPoolSize?: number;
   /** CSV downloads of contacts that may run at once (default 4, MAX_DOWNLOADS); download() refuses more. */
   maxDownloads?: number;
 }

@@ -38,3 +38,29 @@ test("with its PostgreSQL database gone, the API answers contacts with 503 and R
     cleanup();
   }
 });
+
+test("with its PostgreSQL database gone, /metrics still answers: the contacts gauge absent, relaciones_contacts_database_up 0", { skip: POSTGRES_SKIP }, async () => {
+  // It answered 503 (the contacts count failed), so an outage left Prometheus blind: no request
+  // counts, not even the 503s, exactly when they were wanted.
+  const { dir, cleanup } = tempDir();
+  const url = await postgresDatabaseFor(dir);
+  const server = await testServer(dir, { databaseUrl: url });
+  const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  try {
+    const up = await raw(server.url, { path: "/metrics" });
+    assert.equal(up.status, 200, up.text);
+    assert.match(up.text, /^relaciones_contacts 0$/m);
+    assert.match(up.text, /^relaciones_contacts_database_up 1$/m);
+    await admin.run(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    assert.equal((await raw(server.url, { path: "/contacts" })).status, 503);
+    const down = await raw(server.url, { path: "/metrics" });
+    assert.equal(down.status, 200, down.text);
+    assert.match(down.text, /^relaciones_contacts_database_up 0$/m);
+    assert.doesNotMatch(down.text, /^relaciones_contacts \d/m);
+    assert.match(down.text, /^http_requests_total\{[^}]*status="503"[^}]*\} 1$/m, "the 503 is counted");
+  } finally {
+    await admin.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+});

@@ -13,8 +13,8 @@ const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 6
 
 /** Where the data figures are read from at scrape time. */
 export interface DataSources {
-  /** How many contacts there are (the contacts store's `count()`). */
-  contacts(): Promise<number> | number;
+  /** How many contacts there are (the contacts store's `count()`); undefined when its database does not answer. */
+  contacts(): Promise<number | undefined> | number | undefined;
   /** The published relationship version, or undefined before the first. */
   snapshot(): { versionId: number | null; publishedAt: string | null } | undefined;
   /** Every run, newest first (RunLog.all(): the same array until the log changes). */
@@ -68,8 +68,15 @@ export class DataMetrics {
       this.#runFamilies = runFamilies(runs);
       this.#runsSeen = runs;
     }
+    const contacts = await this.#sources.contacts();
     return [
-      { name: "relaciones_contacts", help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL).", type: "gauge", samples: [{ value: await this.#sources.contacts() }] },
+      { name: "relaciones_contacts", help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL); absent while it does not answer.", type: "gauge", samples: contacts === undefined ? [] : [{ value: contacts }] },
+      {
+        name: "relaciones_contacts_database_up",
+        help: "1 when the contacts database answered this scrape's count, 0 when it did not (PostgreSQL down, out of connections, or a lock held past PG_LOCK_TIMEOUT).",
+        type: "gauge",
+        samples: [{ value: contacts === undefined ? 0 : 1 }],
+      },
       {
         name: "relaciones_snapshot_version",
         help: "Version id of the published relationship snapshot (absent before the first).",

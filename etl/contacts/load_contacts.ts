@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase } from "../db/mod.ts";
+import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
@@ -22,7 +22,7 @@ import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contac
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "database-refused" | "database-unavailable";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
@@ -169,6 +169,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     });
     return result;
   } catch (error) {
+    const recorded = runError(error, options.csvPath);
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
@@ -180,8 +181,11 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       counts: (error as { counts?: Record<string, number> }).counts ?? {},
       findings: summary === undefined ? [] : findingsOf(summary, source, summary.rejects_file),
       changes: {},
-      error: runError(error, options.csvPath),
+      error: recorded,
     });
+    // PostgreSQL's refusals and outages are reported in the run's words (naming DATABASE_URL and what
+    // to fix), not as the client's bare message ("connect ECONNREFUSED ...", "permission denied ...").
+    if (recorded.code === "database-refused" || recorded.code === "database-unavailable") throw new ContactsLoadError(recorded.code, recorded.message);
     throw error;
   } finally {
     if (upload !== undefined) rmSync(upload.path, { force: true });
@@ -260,8 +264,11 @@ function runError(error: unknown, csvPath: string): { code: string; message: str
   if (error instanceof ContactsCsvError || error instanceof LockBusyError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
     return { code: error.code, message: firstLine };
   }
-  // Before ENOENT: a Unix socket of DATABASE_URL with no server behind it is one too.
-  if (isDatabaseUnavailable(error)) {
+  const refusal = postgresRefusal(error);
+  if (refusal !== undefined) return refusal;
+  // Before ENOENT: a Unix socket of DATABASE_URL with no server behind it is one too. Out of
+  // connections is the server not taking this load now, as when it is down.
+  if (isDatabaseUnavailable(error) || /^53/.test(String((error as { code?: unknown })?.code))) {
     return { code: "database-unavailable", message: `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}` };
   }
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return { code: "unreadable", message: `Cannot read contacts file '${csvPath}': no such file` };

@@ -133,7 +133,7 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
         await apply(tx, file);
       }
       return pending.map((f) => f.name);
-    });
+    }, { unbounded: true });
   } catch (error) {
     if (error instanceof MigrationError || current === undefined) throw error;
     throw failed(current, error);

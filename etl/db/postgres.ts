@@ -34,6 +34,29 @@ export interface PostgresOptions {
  */
 export const POSTGRES_IDLE_TIMEOUT_S = 10;
 
+/**
+ * How much longer than its statement_timeout the client waits for a statement of a pool that sets
+ * one (the API's) before it gives up on it (`QUERY_TIMEOUT`, an unavailable database: a 503). The
+ * server's timeout needs a server that answers: a frozen one, or one cut off by a network partition
+ * (TCP retransmits for ~15 min), left every request waiting with no end.
+ */
+export const CLIENT_GRACE_MS = 5_000;
+
+/** Rejects with `QUERY_TIMEOUT` when `work` has not settled within `ms` (and calls `onTimeout`). */
+function bounded<T>(ms: number | undefined, work: PromiseLike<T>, onTimeout: () => void = () => {}): Promise<T> {
+  if (ms === undefined) return Promise.resolve(work);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(Object.assign(new Error(`PostgreSQL did not answer within ${ms / 1000} s`), { code: "QUERY_TIMEOUT" }));
+    }, ms);
+    work.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
+
 /** A PostgreSQL error's SQLSTATE (`23505` unique violation...) and constraint, when it is one. */
 export function postgresErrorOf(error: unknown): { code: string; constraint: string | undefined } | undefined {
   const e = error as { name?: string; code?: unknown; constraint_name?: string };
@@ -44,7 +67,7 @@ export function postgresErrorOf(error: unknown): { code: string; constraint: str
 // for "no server to talk to": class 08 (connection exception), 57P01-57P03 (shut down, crashed,
 // starting), 3D000 (the database is gone).
 const UNAVAILABLE = new Set([
-  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "QUERY_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
   "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
   "57P01", "57P02", "57P03", "3D000",
 ]);
@@ -78,6 +101,35 @@ export function isDatabaseBusy(error: unknown): boolean {
 }
 
 /**
+ * What the operator must change when PostgreSQL refused the role of DATABASE_URL, as a message; the
+ * `code` a run records for it. Undefined for anything else. Without it a load's run said only
+ * "permission denied for table departments" or "password authentication failed", naming neither
+ * PostgreSQL nor DATABASE_URL nor what to grant.
+ *
+ * @example
+ * ```ts
+ * postgresRefusal(error); // { code: "database-refused", message: "PostgreSQL refused the role of DATABASE_URL: ..." }
+ * ```
+ */
+export function postgresRefusal(error: unknown): { code: "database-refused"; message: string } | undefined {
+  const code = (error as { code?: unknown })?.code;
+  const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  // Class 28: a wrong password, a role that may not log in, no pg_hba.conf line for it.
+  if (typeof code === "string" && code.startsWith("28")) {
+    return { code: "database-refused", message: `PostgreSQL refused the role of DATABASE_URL: ${reason} (check the user name and password in DATABASE_URL, its special characters percent-encoded, and the server's pg_hba.conf)` };
+  }
+  if (code === "42501") {
+    return {
+      code: "database-refused",
+      message:
+        `The role of DATABASE_URL lacks a privilege: ${reason} (the API and loads need SELECT, INSERT, UPDATE and DELETE on the contacts tables ` +
+        "and USAGE on their sequences; creating or migrating them needs CREATE on the schema: have their owner run `npm run migrate` first)",
+    };
+  }
+  return undefined;
+}
+
+/**
  * Whether PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization
  * conflict (40001): nothing it did stays, so running it again is safe.
  */
@@ -99,6 +151,7 @@ export function isTransientConflict(error: unknown): boolean {
  * ```
  */
 export function connectionOf(url: string): { url: string; host?: string; port?: number } {
+  refuseLibpqOnly(url);
   if (!/[?&](host|port)=/.test(url)) return { url };
   let parsed: URL;
   try {
@@ -116,13 +169,61 @@ export function connectionOf(url: string): { url: string; host?: string; port?: 
   return { url: parsed.toString(), ...(host === undefined ? {} : { host }), ...(port === undefined ? {} : { port: Number(port) }) };
 }
 
-function runner(sql: Unsafe): SqlRunner {
+// libpq's parameters naming files or services the client does not read: it would send them to the
+// server as settings, refused as `unrecognized configuration parameter "sslrootcert"` (sslrootcert=system,
+// the system's authorities, it does know).
+const LIBPQ_ONLY = ["sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir", "passfile", "service"];
+
+function refuseLibpqOnly(url: string): void {
+  const query = url.match(/\?([^#]*)/)?.[1];
+  if (query === undefined) return;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (!LIBPQ_ONLY.includes(name) || (name === "sslrootcert" && value === "system")) continue;
+    throw new Error(
+      `DATABASE_URL's ${name} parameter is not supported by the PostgreSQL client (only libpq reads it). For a server certificate ` +
+        "signed by a private authority, use sslmode=verify-full and give the authority's file in NODE_EXTRA_CA_CERTS; for the system's, sslrootcert=system",
+    );
+  }
+}
+
+/**
+ * A server without SSL answers an sslmode=require client's request for it with "no"; the client
+ * starts TLS anyway and the server hangs up, which the client reports only as "Client network socket
+ * disconnected before secure TLS connection was established". Says what it means; the error keeps
+ * its code (the database stays "unavailable" to the callers that ask).
+ */
+function withSslHint(error: unknown, url: string): unknown {
+  if (!(error instanceof Error) || !/before secure TLS connection was established/.test(error.message)) return error;
+  let mode: string | null = null;
+  try {
+    const params = new URL(url).searchParams;
+    mode = params.get("sslmode") ?? params.get("ssl");
+  } catch {
+    return error;
+  }
+  if (mode === null || mode === "disable" || mode === "false") return error;
+  error.message = `DATABASE_URL asks for SSL (sslmode=${mode}) but the server did not accept it (its ssl setting is off?): ${error.message}`;
+  return error;
+}
+
+function runner(sql: Unsafe, deadlineMs?: number, abandoned?: { timedOut: boolean }): SqlRunner {
   // With parameters: a named prepared statement (parsed once per connection). Without: the simple
   // protocol, which also runs a script of several statements (a migration file).
-  const query = (text: string, params: readonly unknown[] | undefined, options?: QueryOptions) =>
-    params === undefined || params.length === 0
-      ? sql.unsafe(text)
-      : sql.unsafe(text, params as never[], { prepare: options?.plan !== "custom" });
+  const query = (text: string, params: readonly unknown[] | undefined, options?: QueryOptions) => {
+    // A transaction given up on (one of its statements timed out) runs nothing more: its caller
+    // already answered, and a statement run after the server came back must not lead to a COMMIT.
+    if (abandoned?.timedOut) return Promise.reject(Object.assign(new Error("PostgreSQL did not answer in time; the transaction was given up"), { code: "QUERY_TIMEOUT" }));
+    const pending =
+      params === undefined || params.length === 0
+        ? sql.unsafe(text)
+        : sql.unsafe(text, params as never[], { prepare: options?.plan !== "custom" });
+    // Given up on: a statement still queued for a connection leaves the queue; one sent is cancelled
+    // if the server can still take a cancel request.
+    return bounded(deadlineMs, pending, () => {
+      if (abandoned) abandoned.timedOut = true;
+      void Promise.resolve(pending.cancel()).catch(() => {});
+    });
+  };
   return {
     async run(text, params) {
       await query(text, params);
@@ -149,12 +250,15 @@ export class PostgresDatabase implements SqlRunner {
   readonly url: string;
   readonly #sql: PostgresSql;
   readonly #runner: SqlRunner;
+  /** The client's bound on a statement: the pool's statement_timeout plus CLIENT_GRACE_MS; none without one. */
+  readonly #deadlineMs: number | undefined;
   #closed = false;
 
-  private constructor(url: string, sql: PostgresSql) {
+  private constructor(url: string, sql: PostgresSql, deadlineMs: number | undefined) {
     this.url = url;
     this.#sql = sql;
-    this.#runner = runner(sql);
+    this.#deadlineMs = deadlineMs;
+    this.#runner = runner(sql, deadlineMs);
   }
 
   /** Connects (and checks the connection with one query); throws the client's error when it cannot. */
@@ -180,9 +284,9 @@ export class PostgresDatabase implements SqlRunner {
       await sql.unsafe("SELECT 1");
     } catch (error) {
       await sql.end({ timeout: 1 });
-      throw error;
+      throw withSslHint(error, target.url);
     }
-    return new PostgresDatabase(url, sql);
+    return new PostgresDatabase(url, sql, options.statementTimeoutMs === undefined ? undefined : options.statementTimeoutMs + CLIENT_GRACE_MS);
   }
 
   run(sql: string, params?: readonly unknown[]): Promise<void> {
@@ -203,9 +307,37 @@ export class PostgresDatabase implements SqlRunner {
     for await (const rows of query.cursor(1000)) yield rows as unknown as T[];
   }
 
-  /** Runs `fn` in BEGIN/COMMIT on one pooled connection; a throw rolls back and rethrows. */
-  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    return (await this.#sql.begin((tx: PostgresTx) => fn(runner(tx)))) as T;
+  /**
+   * Runs `fn` in BEGIN/COMMIT on one pooled connection; a throw rolls back and rethrows. On a pool
+   * with a statement timeout, waiting for the connection, each statement and the COMMIT are bounded
+   * as statements are (QUERY_TIMEOUT) unless `unbounded` (migrations, which lift the timeouts).
+   */
+  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: { unbounded?: boolean } = {}): Promise<T> {
+    const deadlineMs = options.unbounded ? undefined : this.#deadlineMs;
+    if (deadlineMs === undefined) return (await this.#sql.begin((tx: PostgresTx) => fn(runner(tx)))) as T;
+    const abandoned = { timedOut: false };
+    const giveUp = () => void (abandoned.timedOut = true);
+    let started!: () => void;
+    let finished!: () => void;
+    const fnStarted = new Promise<void>((resolve) => (started = resolve));
+    const fnFinished = new Promise<void>((resolve) => (finished = resolve));
+    const done = this.#sql.begin(async (tx: PostgresTx) => {
+      // Its connection came after the caller gave up: nothing runs.
+      if (abandoned.timedOut) throw Object.assign(new Error("PostgreSQL did not answer in time; the transaction was given up"), { code: "QUERY_TIMEOUT" });
+      started();
+      try {
+        return await fn(runner(tx, deadlineMs, abandoned));
+      } finally {
+        finished();
+      }
+    }) as Promise<T>;
+    const settled = done.then(() => {}, () => {});
+    // The wait for a connection and BEGIN, then `fn` (bounded statement by statement), then the
+    // COMMIT or ROLLBACK, each bounded like a statement.
+    await bounded(deadlineMs, Promise.race([fnStarted, settled]), giveUp);
+    await Promise.race([fnFinished, settled]);
+    await bounded(deadlineMs, settled, giveUp);
+    return done;
   }
 
   /**

@@ -20,6 +20,23 @@ test("connectionOf() turns libpq's host and port parameters into the client's op
   assert.throws(() => connectionOf("postgres://u@localhost/contacts?port=five"), /DATABASE_URL's port parameter must be a number; got 'five'/);
 });
 
+test("connectionOf() refuses libpq's certificate parameters the client would send to the server as settings", () => {
+  // Refused by the server as `unrecognized configuration parameter "sslrootcert"`, which reads as
+  // the server's problem; the file was never used.
+  for (const name of ["sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "passfile", "service"]) {
+    assert.throws(
+      () => connectionOf(`postgres://u:s3cret@db.example/contacts?sslmode=verify-full&${name}=/etc/ssl/x.pem`),
+      (error: unknown) => {
+        assert.match((error as Error).message, new RegExp(`^DATABASE_URL's ${name} parameter is not supported by the PostgreSQL client.*NODE_EXTRA_CA_CERTS`));
+        assert.doesNotMatch((error as Error).message, /s3cret/);
+        return true;
+      },
+    );
+  }
+  // The one form it knows: the system's certificate authorities.
+  assert.deepEqual(connectionOf("postgres://u@db.example/contacts?sslrootcert=system"), { url: "postgres://u@db.example/contacts?sslrootcert=system" });
+});
+
 test("a DATABASE_URL naming a socket folder connects over the Unix socket; an empty folder is an unavailable database", { skip: POSTGRES_SKIP }, async () => {
   const tcp = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
   let folder: string;
@@ -77,4 +94,18 @@ test("isDatabaseBusy() knows PostgreSQL's statement and lock timeouts, from real
     await pg.close();
     await other.close();
   }
+});
+
+test("sslmode=require against a server without SSL fails naming SSL, still as an unavailable database", { skip: POSTGRES_SKIP }, async (t) => {
+  // It said only "Client network socket disconnected before secure TLS connection was established".
+  const probe = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  const ssl = (await probe.one<{ ssl: string }>("SHOW ssl"))?.ssl;
+  await probe.close();
+  if (ssl !== "off") return t.skip("the test server accepts SSL");
+  const url = new URL(TEST_POSTGRES_URL!);
+  url.searchParams.set("sslmode", "require");
+  const error = await PostgresDatabase.connect(url.toString(), { max: 1 }).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof Error);
+  assert.match(error.message, /DATABASE_URL asks for SSL \(sslmode=require\) but the server did not accept it/);
+  assert.equal(isDatabaseUnavailable(error), true);
 });

@@ -17,6 +17,7 @@ export {
   isUrl,
   parseDailyAt,
   PG_LOCK_TIMEOUT_MS,
+  PG_POOL_SIZE,
   PG_STATEMENT_TIMEOUT_MS,
   readSettings,
   REPO_DATA_DIR,

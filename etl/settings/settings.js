@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
  * @property {string | undefined} databaseUrl `postgres://...`: contacts in PostgreSQL instead of `<data dir>/contacts.duckdb`.
  * @property {number} pgLockTimeoutMs How long an API request waits for a PostgreSQL lock before its 503.
  * @property {number} pgStatementTimeoutMs How long an API request's PostgreSQL statement may run before its 503.
+ * @property {number} pgPoolSize PostgreSQL connections one API process may open at once.
  * @property {string} benchDir
  * @property {string | undefined} alertWebhook Where alerts are POSTed; undefined: no alerts.
  * @property {AlertSeverity} alertMinSeverity
@@ -176,7 +177,7 @@ export const SETTINGS = [
     key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
     defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
     description:
-      "`postgres://user:password@host:5432/db`, or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). The client library is loaded only when this is set. Environment only: it may hold a password.",
+      "`postgres://user:password@host:5432/db` (in the user name and password `@ : / ? # %` and spaces percent-encoded, `%40 %3A %2F %3F %23 %25 %20`: a value that is not is refused, unshown), or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). TLS: `?sslmode=require` (encrypted, unverified) or `verify-full` (a private authority's certificate in `NODE_EXTRA_CA_CERTS`, or `&sslrootcert=system`); libpq's certificate files (`sslrootcert=<file>`, `sslcert`, `sslkey`) are refused, the client cannot read them. The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
     key: "pgLockTimeoutMs", env: "PG_LOCK_TIMEOUT", flag: "pg-lock-timeout", placeholder: "DURATION", commands: ["start"],
@@ -187,7 +188,13 @@ export const SETTINGS = [
   {
     key: "pgStatementTimeoutMs", env: "PG_STATEMENT_TIMEOUT", flag: "pg-statement-timeout", placeholder: "DURATION", commands: ["start"],
     defaultText: "`30s`",
-    description: "With `DATABASE_URL`: how long one statement of a request may run before it is cancelled and answered 503 (PostgreSQL's `statement_timeout`; not for loads and migrations).",
+    description: "With `DATABASE_URL`: how long one statement of a request may run before it is cancelled and answered 503 (PostgreSQL's `statement_timeout`; not for loads and migrations). The API itself waits this plus 5 s at most, for a server that stopped answering without closing its connections (frozen, or cut off by a network partition), then answers 503 too.",
+  },
+  {
+    key: "pgPoolSize", env: "PG_POOL_SIZE", flag: "pg-pool-size", placeholder: "N", commands: ["start"],
+    defaultText: "`16`",
+    description:
+      "With `DATABASE_URL`: connections one API process may open to PostgreSQL at once (2 to 1000; one idle 10 s is closed). Keep the sum over every API process, plus 2 per `npm run etl` and the analysts' sessions, under the server's `max_connections` (100 by default, often less on a provider's plan): past it the server refuses connections and requests answer 503.",
   },
   {
     key: "alertWebhook", env: "ALERT_WEBHOOK_URL", flag: "alert-webhook", placeholder: "URL", commands: ["etl", "start"],
@@ -283,6 +290,7 @@ export function readSettings(command, source = {}) {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
     throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutPassword(databaseUrl.text).slice(0, 80)}'`);
   }
+  if (databaseUrl !== undefined) checkUrlEncoding(databaseUrl.text, databaseUrl.from);
   const apiToken = raw("apiToken")?.text;
   if (command === "start" && !isLoopback(host)) {
     if (apiToken === undefined) {
@@ -310,6 +318,7 @@ export function readSettings(command, source = {}) {
     databaseUrl: databaseUrl?.text,
     pgLockTimeoutMs: durationOr(raw("pgLockTimeoutMs"), PG_LOCK_TIMEOUT_MS),
     pgStatementTimeoutMs: durationOr(raw("pgStatementTimeoutMs"), PG_STATEMENT_TIMEOUT_MS),
+    pgPoolSize: poolSize(raw("pgPoolSize")),
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
     ...alertAndFetchSettings(raw),
     ...publicationSettings(raw, dataDir, cwd),
@@ -332,6 +341,21 @@ export const PG_STATEMENT_TIMEOUT_MS = 30_000;
  */
 function durationOr(setting, fallback) {
   return setting === undefined ? fallback : parseDuration(setting.text, setting.from);
+}
+
+/** The default of PG_POOL_SIZE: connections one API process may open to PostgreSQL. */
+export const PG_POOL_SIZE = 16;
+
+/**
+ * PG_POOL_SIZE: a whole number from 2 (one point-read group and one other statement) to 1000.
+ * @param {RawSetting} setting
+ * @returns {number}
+ */
+function poolSize(setting) {
+  if (setting === undefined) return PG_POOL_SIZE;
+  const n = /^\d{1,4}$/.test(setting.text) ? Number(setting.text) : NaN;
+  if (!(n >= 2 && n <= 1000)) throw new SettingsError(`${setting.from} must be a whole number from 2 to 1000; got '${setting.text.slice(0, 40)}'`);
+  return n;
 }
 
 /**
@@ -514,6 +538,27 @@ export function withoutPassword(url) {
   // Masking too much (an '@' in the query) is harmless; showing part of a password is not. A libpq
   // `key=value` string given by mistake names it as `password=`.
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):.*@/is, "$1:***@").replace(/(password\s*=\s*)('[^']*'|[^&\s]*)/gi, "$1***");
+}
+
+/**
+ * Refuses a DATABASE_URL whose user name or password is not percent-encoded. Written raw, '/', '?'
+ * and '#' end the host part for the client, which then took the rest of the password for the host
+ * and put it in every error ("getaddrinfo ENOTFOUND t"), so in logs and run records; a stray '%'
+ * made it fail with "URI malformed". The message never shows the value. A raw '@' or ':' the client
+ * reads as libpq does (the last '@' ends the password), so those pass.
+ *
+ * @param {string} url
+ * @param {string} from
+ */
+function checkUrlEncoding(url, from) {
+  const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  const authority = rest.split(/[/?#]/)[0];
+  if (rest.slice(authority.length).includes("@") || /%(?![0-9a-f]{2})/i.test(authority)) {
+    throw new SettingsError(
+      `${from} cannot be read: its user name or password must be percent-encoded ` +
+        "('@' as %40, ':' as %3A, '/' as %2F, '?' as %3F, '#' as %23, '%' as %25, a space as %20); not shown, as it may hold a password",
+    );
+  }
 }
 
 /**

@@ -186,3 +186,40 @@ test("readSettings() reads PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT for npm star
   assert.throws(() => readSettings("start", { env: { PG_STATEMENT_TIMEOUT: "0.0001s" } }), /PG_STATEMENT_TIMEOUT must be a duration/);
   assert.throws(() => readSettings("etl", { env: { ALERT_TIMEOUT: "0.2ms" } }), /ALERT_TIMEOUT must be a duration/);
 });
+
+test("readSettings() refuses a DATABASE_URL whose password is not percent-encoded, without showing it", () => {
+  // Written raw, '/', '?' and '#' end the host part for the client: it then took a piece of the
+  // password for the host and said so in every log line and run record ("getaddrinfo ENOTFOUND t").
+  for (const url of ["postgres://app:S3cr@t:/x@db:5432/contacts", "postgres://app:pa?ss@db/contacts", "postgres://app:pa#ss@db/contacts", "postgres://app:50%off@db/contacts"]) {
+    for (const command of COMMANDS) {
+      assert.throws(
+        () => readSettings(command, { env: { DATABASE_URL: url } }),
+        (error: unknown) => {
+          assert.ok(error instanceof SettingsError);
+          assert.match(error.message, /DATABASE_URL.*percent-encoded.*%40.*%2F.*%3F.*%23.*%25/);
+          for (const secret of ["S3cr", "t:/x", "pa?ss", "pa#ss", "50%off", "ss@db"]) assert.ok(!error.message.includes(secret), error.message);
+          return true;
+        },
+        url,
+      );
+    }
+  }
+  // Encoded, a raw '@' or ':' (the client takes those as libpq does), the socket form and options pass.
+  for (const url of [
+    "postgres://app:S3cr%40t%3A%2F%25%23%3Fx@db:5432/contacts",
+    "postgres://app:pa@ss:w@db/contacts",
+    "postgres://app@localhost/contacts?host=/run/postgresql&port=5433",
+    "postgres://app:pw@db/contacts?options=-c%20search_path%3Dcrm&sslmode=require",
+  ]) {
+    assert.equal(readSettings("start", { env: { DATABASE_URL: url } }).databaseUrl, url);
+  }
+});
+
+test("PG_POOL_SIZE: 16 by default, a whole number from 2 to 1000", () => {
+  assert.equal(readSettings("start", { env: {} }).pgPoolSize, 16);
+  assert.equal(readSettings("start", { env: { PG_POOL_SIZE: "4" } }).pgPoolSize, 4);
+  assert.equal(readSettings("start", { env: {}, flags: { "pg-pool-size": "2" } }).pgPoolSize, 2);
+  for (const bad of ["0", "1", "1001", "4.5", "-3", "many"]) {
+    assert.throws(() => readSettings("start", { env: { PG_POOL_SIZE: bad } }), new RegExp(`PG_POOL_SIZE must be a whole number from 2 to 1000; got '${bad.replace(".", "\\.")}'`));
+  }
+});
