@@ -16,7 +16,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { requireType, type HeaderSource } from "./http/request_body.ts";
+import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -202,7 +202,8 @@ export class App {
       this.#authorize(headers, `GET ${match.pattern}`);
     }
     if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
-    return { match, maxBodyBytes: doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, route: match.pattern };
+    const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    return { match, maxBodyBytes, route: match.pattern };
   }
 
   /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */

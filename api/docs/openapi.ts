@@ -39,6 +39,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
+  "too-many-uploads": "503: the request bodies being received at once already fill what the server holds in memory (128 MiB: two CSV imports sent as bodies); nothing was read or changed; retry after `Retry-After` seconds.",
   "too-many-downloads": "503: as many CSV downloads of contacts as the server runs at once (4) are running; retry after `Retry-After` seconds.",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",

@@ -109,3 +109,26 @@ test("the dashboard, its assets and /docs refuse to be framed (X-Frame-Options a
     cleanup();
   }
 });
+
+test("the dashboard page runs only its own scripts: a CSP without inline or other-site script, style or connection", async () => {
+  // Without one, a value rendered unescaped into the page's markup (a contact's name, a file's)
+  // would run as script; /docs had this policy, the dashboard only frame-ancestors.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    for (const path of ["/", "/web/index.html"]) {
+      const response = await fetch(server.url + path);
+      await response.arrayBuffer();
+      const csp = response.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /(^|; )default-src 'none'(;|$)/, path);
+      assert.match(csp, /(^|; )script-src 'self'(;|$)/, path);
+      assert.match(csp, /(^|; )connect-src 'self'(;|$)/, path);
+      assert.match(csp, /(^|; )base-uri 'none'(;|$)/, path);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe/, path);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

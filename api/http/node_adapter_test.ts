@@ -238,3 +238,44 @@ test("request.signal aborts when the client goes before the answer, and not once
   );
   assert.deepEqual(seen.sort(), ["quick aborted: false", "slow: aborted"]);
 });
+
+test("bodies held at once stay within maxBufferedBytes: one more is a 503 with Retry-After, unread, until a handler settles", async () => {
+  // Each route's limit bounds one body, not how many arrive together: twenty 64 MiB imports sent
+  // at once were all held (three 60 MB uploads took the server from 160 to 478 MB).
+  let hold: (() => void) | undefined;
+  const held = new Promise<void>((resolve) => (hold = resolve));
+  let holding = false;
+  const bodies: number[] = [];
+  await withServer(
+    async (req) => {
+      const body = await req.arrayBuffer();
+      bodies.push(body.byteLength);
+      // The first body's handler stays busy (an import running) until the test lets it go.
+      if (bodies.length === 1) {
+        holding = true;
+        await held;
+      }
+      return json({ bytes: body.byteLength });
+    },
+    async (url) => {
+      const post = (body: string) => raw(url, { method: "POST", path: "/x", headers: { "content-type": "application/json" }, body });
+      const first = post("a".repeat(1500));
+      while (!holding) await new Promise((r) => setTimeout(r, 5));
+      const second = await post("b".repeat(1000));
+      assert.equal(second.status, 503, second.text);
+      assert.equal(second.headers["retry-after"], "5");
+      assert.equal(second.json().type, "/docs#problem-too-many-uploads");
+      // Chunked: counted as it arrives.
+      const chunked = await socketExchange(url, ["POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n", `3e8\r\n${"c".repeat(1000)}\r\n`, "0\r\n\r\n"]);
+      assert.match(chunked, /^HTTP\/1\.1 503 /);
+      // A body that fits beside the held one is read.
+      assert.equal((await post("d".repeat(400))).status, 200);
+      assert.deepEqual(bodies, [1500, 400]);
+      hold!();
+      assert.equal((await first).status, 200);
+      // Released once its handler settled: the refused size fits again.
+      assert.equal((await post("e".repeat(1000))).status, 200);
+    },
+    { admit: () => ({ maxBodyBytes: 4096 }), maxBufferedBytes: 2000 },
+  );
+});

@@ -32,6 +32,8 @@ export interface RouteDoc {
   bodyTypes?: readonly string[];
   /** The largest body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** The largest body of a media type of `bodyTypes` whose limit is not `maxBodyBytes` (a CSV upload beside a small JSON request). */
+  maxBodyBytesByType?: Readonly<Record<string, number>>;
   /** Status -> description (and optional JSON schema for the 2xx body; `binary`: also application/octet-stream). */
   responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */

@@ -85,12 +85,22 @@ export function staticFiles(root: string): (request: Request, segments: string[]
 function answerFile(request: Request, type: string, etag: string, bytes: Uint8Array): Response {
   // Never inside another site's frame: the dashboard's buttons write (same-origin, so past the
   // cross-site write check), and a page that frames it could have the user click them (clickjacking).
-  const headers = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...NO_FRAMING };
+  const headers: Record<string, string> = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...NO_FRAMING };
+  if (type.startsWith("text/html")) headers["content-security-policy"] = DASHBOARD_CSP;
   return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
 }
 
 /** Refuses framing by any page: CSP `frame-ancestors` for current browsers, X-Frame-Options for older ones. */
 export const NO_FRAMING = { "x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'" } as const;
+
+/**
+ * The dashboard page's policy: its own scripts, styles and API only, nothing inline. The page
+ * renders contact fields, actor names, file names and findings from the data into markup; each is
+ * escaped, and this keeps one escape forgotten from running a script (as /docs already had).
+ * `data:` images: the page's empty icon.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
 
 /** The folder's real path (symlinks resolved), or its plain absolute path while it does not exist. */
 function realFolder(root: string): string {

@@ -48,6 +48,8 @@ export function recordJsonSchema(record: RecordDefinition, mode: SchemaMode = "r
   properties[record.links.name] = {
     type: input && mode === "patch" ? ["array", "null"] : "array",
     items: { type: "string", minLength: 1, maxLength: record.links.maxLength },
+    // Input only: a contact the CSV load linked to more still reads as it is.
+    ...(input ? { maxItems: record.links.maxItems } : {}),
     uniqueItems: !input,
     description: record.links.description,
   };

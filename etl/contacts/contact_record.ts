@@ -105,6 +105,7 @@ export const contactRecord: RecordDefinition = {
     nameKey: "department_id",
     csvColumn: "department",
     maxLength: 100,
+    maxItems: 100,
     description: "Names of the departments the person belongs to (created on first use).",
   },
 };

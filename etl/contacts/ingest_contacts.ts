@@ -71,6 +71,9 @@ export interface LoadPlan {
   run: LoadRun | null;
 }
 
+/** Definition keys that only the API reads (see planLoad's definition hash). */
+const API_ONLY = new Set(["filter", "maxItems"]);
+
 /**
  * Loads the CSV at `csvPath` into `db` (already migrated) in ONE transaction and returns what it
  * did. Throws ContactsCsvError when the file is unusable (unreadable, empty, a required column
@@ -174,10 +177,10 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
       shown,
     );
   }
-  // A field's list filter changes what the API serves, not what a load stores: adding one must not
-  // make the next load of an unchanged file read it all again.
+  // A field's list filter and a link's cap on a JSON body change what the API serves and accepts,
+  // not what a load stores: adding one must not make the next load of an unchanged file read it all again.
   const definition = createHash("sha256")
-    .update(JSON.stringify(record, (key, value: unknown) => (key === "filter" ? undefined : value instanceof RegExp ? value.source : value)))
+    .update(JSON.stringify(record, (key, value: unknown) => (API_ONLY.has(key) ? undefined : value instanceof RegExp ? value.source : value)))
     .digest("hex");
   const source = options.sourceName ?? basename(shown);
   const run = options.run === undefined ? null : { id: options.run.id, started_at: options.run.started_at, origin: options.run.origin, file: options.run.file ?? { name: source, path: shown, size: scan.bytes, sha256: scan.sha256 } };

@@ -98,7 +98,7 @@ test("ingestContacts() on the users' CSV", { skip: seedSkip(usersCsv) }, async (
   });
 });
 
-test("ingestContacts() skips an unchanged file after a list filter is added to the definition", async () => {
+test("ingestContacts() skips an unchanged file after a list filter or a JSON body cap is added to the definition", async () => {
   await withDb(async (db, dir) => {
     const file = csv(dir, `${HEADER}\nAna,Peña,Acme,1 Main St,Springfield,IL,62701,217-555-0100,,ana@example.com,Sales\n`);
     await ingest(db, file);
@@ -106,6 +106,8 @@ test("ingestContacts() skips an unchanged file after a list filter is added to t
     const filtered = { ...contactRecord, fields: contactRecord.fields.map((f) => (f.name === "zip" ? { ...f, filter: { match: "exact" as const } } : f)) };
     const again = await ingest(db, file, { record: filtered });
     assert.notEqual(again.unchanged_since, undefined, "recognised as unchanged, not read again");
+    const capped = { ...contactRecord, links: { ...contactRecord.links, maxItems: 5 } };
+    assert.notEqual((await ingest(db, file, { record: capped })).unchanged_since, undefined, "a cap on JSON bodies changes no stored row either");
     const otherRule = { ...contactRecord, fields: contactRecord.fields.map((f) => (f.name === "zip" ? { ...f, maxLength: 9 } : f)) };
     const reread = await ingest(db, file, { record: otherRule });
     assert.equal(reread.unchanged_since, undefined, "a rule that changes what is stored still reads the file");

@@ -134,6 +134,12 @@ export interface LinkDefinition {
   /** CSV header holding ONE name per row; a record repeated on several rows collects them all. */
   readonly csvColumn: string;
   readonly maxLength: number;
+  /**
+   * The most names one JSON body may give. Each new name is a row created in the write's
+   * transaction, one statement each, on the one writer: without a bound, one 1 MiB body of 60,000
+   * names held every write for three minutes.
+   */
+  readonly maxItems: number;
   readonly description?: string;
 }
 

@@ -139,6 +139,9 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     value[links.name] = [];
   } else if (!Array.isArray(rawLinks)) {
     errors.push({ field: links.name, message: `must be an array of ${links.csvColumn} names` });
+  } else if (rawLinks.length > links.maxItems) {
+    // Refused whole, before a name is looked at: each would cost a statement on the one writer.
+    errors.push({ field: links.name, message: `must hold at most ${links.maxItems} names; got ${rawLinks.length}` });
   } else {
     const names: string[] = [];
     rawLinks.forEach((item: unknown, index: number) => {

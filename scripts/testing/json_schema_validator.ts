@@ -10,7 +10,7 @@ type Schema = Record<string, unknown>;
 /** Keywords that constrain values, all checked by `validate()`. */
 const ASSERTIONS = new Set([
   "type", "properties", "required", "additionalProperties", "items", "enum", "anyOf", "$ref",
-  "minimum", "maximum", "minLength", "maxLength", "pattern", "uniqueItems",
+  "minimum", "maximum", "minLength", "maxLength", "pattern", "uniqueItems", "maxItems",
 ]);
 /** Keywords that only annotate (documentation, hints), ignored by validation on purpose. */
 const ANNOTATIONS = new Set(["description", "examples", "format", "readOnly", "title", "$schema", "contentMediaType", "default"]);
@@ -55,6 +55,7 @@ export function validate(schema: Schema, value: unknown, components: Record<stri
   if (Array.isArray(value)) {
     if (schema.items !== undefined) value.forEach((item, i) => problems.push(...validate(schema.items as Schema, item, components, `${at}/${i}`)));
     if (schema.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) problems.push(`${here}: items are not unique`);
+    if (typeof schema.maxItems === "number" && value.length > schema.maxItems) problems.push(`${here}: more than ${schema.maxItems} items`);
   }
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const object = value as Record<string, unknown>;
