@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { addContactRoutes } from "./contacts/contacts_routes.ts";
+import { addTableRoutes } from "./tables/table_routes.ts";
+import { TableStore } from "./tables/table_store.ts";
 import { ContactsStore, type ContactsStoreOptions } from "./contacts/contacts_store.ts";
 import { ContactsExporter } from "./contacts/contacts_export.ts";
 import { DOCS_CSP, renderDocs } from "./docs/docs_page.ts";
@@ -22,6 +24,7 @@ import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type Route
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
+import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable } from "../etl/db/mod.ts";
 import { cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
@@ -54,6 +57,12 @@ export interface AppOptions {
    * that is all a field takes.
    */
   contacts?: ContactsStoreOptions;
+  /**
+   * The plain record tables served beside contacts (`/<table>`), in the contacts database; default
+   * etl/contacts `extraTables`, the one place they are registered. A test passes its own with a
+   * migrations folder (`contacts.migrationsDir`) holding their tables.
+   */
+  tables?: readonly RecordDefinition[];
   /** `postgres://...`: contacts in PostgreSQL (DATABASE_URL) instead of `<data dir>/contacts.duckdb`. */
   databaseUrl?: string;
   /** GET /metrics without the token even when `apiToken` is set (METRICS_PUBLIC=on). Default false. */
@@ -86,6 +95,8 @@ export interface Admission extends Admitted {
 export class App {
   readonly router = new Router();
   readonly contacts: ContactsStore;
+  /** The plain record tables served beside contacts (AppOptions.tables). */
+  readonly tables: readonly TableStore[];
   readonly snapshot: SnapshotWatcher;
   readonly runs: RunLog;
   /** Keeps the Parquet copy of the contacts tables current; undefined when off or on PostgreSQL. */
@@ -98,8 +109,9 @@ export class App {
   #openapi: string | undefined;
   #docs: string | undefined;
 
-  private constructor(options: AppOptions, contacts: ContactsStore, snapshot: SnapshotWatcher) {
+  private constructor(options: AppOptions, contacts: ContactsStore, tables: readonly TableStore[], snapshot: SnapshotWatcher) {
     this.contacts = contacts;
+    this.tables = tables;
     this.snapshot = snapshot;
     const exportSetting = options.contactsExport;
     this.contactsExport =
@@ -132,6 +144,10 @@ export class App {
     addRelationshipRoutes(this.router, snapshot);
     addRunRoutes(this.router, this.runs, snapshot);
     addStaticRoutes(this.router, webDir);
+    // Last: each checks that no route added before takes its first path segment.
+    for (const table of tables) addTableRoutes(this.router, table);
+    // Built now when there are tables: a schema name one of them would take twice stops the start-up.
+    if (tables.length > 0) this.#openapi = JSON.stringify(this.#openApi());
   }
 
   /**
@@ -146,6 +162,7 @@ export class App {
     const databaseUrl = options.databaseUrl ?? options.contacts?.databaseUrl;
     const contacts = await ContactsStore.open(options.dataDir, { ...options.contacts, databaseUrl });
     try {
+      const tables = await Promise.all((options.tables ?? extraTables).map((table) => TableStore.open(table, contacts.tableDatabase)));
       if (databaseUrl === undefined) cleanUploads(options.dataDir);
       else cleanStaleUploads(options.dataDir);
       const path = join(options.dataDir, "relationships.duckdb");
@@ -159,7 +176,13 @@ export class App {
           ),
       });
       watcher = snapshot;
-      return new App(options, contacts, snapshot);
+      try {
+        return new App(options, contacts, tables, snapshot);
+      } catch (error) {
+        // A table whose path or schema name is taken: nothing may keep polling behind the error.
+        await snapshot.close();
+        throw error;
+      }
     } catch (error) {
       await contacts.close();
       throw error;
@@ -347,6 +370,10 @@ export class App {
     }
   }
 
+  #openApi(): Record<string, unknown> {
+    return buildOpenApi(this.router, this.contacts.record, this.tables.map((t) => t.record));
+  }
+
   #addSystemRoutes(): void {
     const r = this.router;
     r.add("GET", "/healthz", async () => jsonText('{"status":"ok"}', 200, { "cache-control": "no-store" }), systemDocs.healthz);
@@ -363,7 +390,7 @@ export class App {
       "GET",
       "/openapi.json",
       async () => {
-        this.#openapi ??= JSON.stringify(buildOpenApi(this.router, this.contacts.record));
+        this.#openapi ??= JSON.stringify(this.#openApi());
         return jsonText(this.#openapi, 200, { "cache-control": "no-cache" });
       },
       systemDocs.openapi,
@@ -372,7 +399,7 @@ export class App {
       "GET",
       "/docs",
       async () => {
-        this.#docs ??= renderDocs(buildOpenApi(this.router, this.contacts.record));
+        this.#docs ??= renderDocs(this.#openApi());
         return send(this.#docs, 200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",

@@ -21,6 +21,31 @@ import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 
 /**
+ * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
+ * ETag that body had. Never the current ETag: a client holding the first body must not be able
+ * to overwrite a later change with it (If-Match on the replayed ETag gets a 412). A request whose
+ * body's fingerprint `print` differs is a 422.
+ */
+export function replayed(previous: IdempotentResult, print: string): Response {
+  if (previous.fingerprint !== print) {
+    throw new HttpError(422, "This Idempotency-Key was already used with a different request body", { code: "idempotency-key-reused" });
+  }
+  const headers: Record<string, string> = { "idempotent-replayed": "true", "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" };
+  if (previous.location !== null) headers.location = previous.location;
+  if (previous.etag !== null) headers.etag = previous.etag;
+  return send(previous.body, Number(previous.status), headers);
+}
+
+/** The request's Idempotency-Key, or null; a 400 for one that is not 1-200 visible ASCII characters. */
+export function idempotencyKeyOf(request: Request): string | null {
+  const key = request.headers.get("idempotency-key");
+  if (key !== null && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+    throw new HttpError(400, "Idempotency-Key must be 1 to 200 visible ASCII characters", { code: "bad-idempotency-key" });
+  }
+  return key;
+}
+
+/**
  * Parses If-Match into the versions it names (undefined: no header or `*`).
  *
  * @example
@@ -48,12 +73,12 @@ function writeError(error: unknown): never {
   throw error;
 }
 
-/** 404, or 412 for `If-Match: *` (RFC 9110: it only holds when the resource exists). */
-function missing(request: Request, id: number): HttpError {
+/** 404, or 412 for `If-Match: *` (RFC 9110: it only holds when the resource exists); `record` names the resource. */
+export function missing(request: Request, id: number, record = "contact"): HttpError {
   if (request.headers.get("if-match")?.trim() === "*") {
-    return new HttpError(412, `If-Match: * requires contact ${id} to exist, and it does not`, { code: "stale" });
+    return new HttpError(412, `If-Match: * requires ${record} ${id} to exist, and it does not`, { code: "stale" });
   }
-  return new HttpError(404, `No contact has id ${id}`, { code: "not-found" });
+  return new HttpError(404, `No ${record} has id ${id}`, { code: "not-found" });
 }
 
 /**
@@ -63,13 +88,13 @@ function missing(request: Request, id: number): HttpError {
  * so an existing contact stays existing or is gone (404), and a listed tag names a version the
  * contact had or has, while versions only grow.
  */
-async function checkIfNoneMatch(request: Request, store: ContactsStore, id: number): Promise<void> {
+export async function checkIfNoneMatch(request: Request, store: { get(id: number): Promise<{ etag: string } | undefined> }, id: number, record = "contact"): Promise<void> {
   const header = request.headers.get("if-none-match");
   if (header === null) return;
   const current = await store.get(id);
-  if (current === undefined) throw missing(request, id);
+  if (current === undefined) throw missing(request, id, record);
   if (etagMatches(header, current.etag)) {
-    throw new HttpError(412, `If-None-Match: contact ${id} exists with ETag ${current.etag}, so the condition is false`, { code: "stale" });
+    throw new HttpError(412, `If-None-Match: ${record} ${id} exists with ETag ${current.etag}, so the condition is false`, { code: "stale" });
   }
 }
 
@@ -81,8 +106,9 @@ function writeRefused(request: Request, id: number): (error: unknown) => never {
   };
 }
 
-function invalid(errors: { field: string; message: string }[]): HttpError {
-  return new HttpError(422, `The contact has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
+/** The 422 of a body with invalid fields, every one in `errors`; `record` names the resource. */
+export function invalid(errors: { field: string; message: string }[], record = "contact"): HttpError {
+  return new HttpError(422, `The ${record} has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
 }
 
 function entryResponse(entry: ContactEntry, status: number, extra?: Record<string, string>, fixes: readonly FieldFix[] = []): Response {
@@ -92,7 +118,7 @@ function entryResponse(entry: ContactEntry, status: number, extra?: Record<strin
 
 const READ_ONLY = ["id", "created_at", "updated_at"] as const;
 
-function echoesReadOnly(body: unknown): boolean {
+export function echoesReadOnly(body: unknown): boolean {
   return typeof body === "object" && body !== null && !Array.isArray(body) && READ_ONLY.some((field) => Object.hasOwn(body, field));
 }
 
@@ -100,7 +126,7 @@ function echoesReadOnly(body: unknown): boolean {
  * Drops read-only fields that repeat the stored values, so a contact read with GET can be sent back
  * with PUT as is; read-only fields with other values still reach validation and fail there.
  */
-function withoutEchoedReadOnly(body: unknown, current: ContactEntry): unknown {
+export function withoutEchoedReadOnly(body: unknown, current: { view: Record<string, unknown> }): unknown {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
   const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
   for (const field of READ_ONLY) {
@@ -110,7 +136,7 @@ function withoutEchoedReadOnly(body: unknown, current: ContactEntry): unknown {
 }
 
 /** `sort` as given (default `id`), one of `sorts` (the record's sortFields()), `-` for descending. */
-function parseSort(text: string | null, sorts: readonly string[]): { field: SortField; direction: 1 | -1; name: string } {
+export function parseSort(text: string | null, sorts: readonly string[]): { field: SortField; direction: 1 | -1; name: string } {
   const raw = text === null || text === "" ? "id" : text;
   const direction = raw.startsWith("-") ? -1 : 1;
   const field = raw.replace(/^[-+]/, "");
@@ -124,7 +150,7 @@ function parseSort(text: string | null, sorts: readonly string[]): { field: Sort
  * Whether a cursor's key has the types its sort's SQL binds: an INTEGER id, and an integer (id,
  * timestamps) or text value (pageQuery's `keyFits`).
  */
-function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
+export function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   const numeric = field === "id" || field === "created_at" || field === "updated_at";
   // PostgreSQL hands BIGINT sort keys (timestamps) over as decimal text, so cursors carry either form.
   const valueOk = numeric
@@ -134,7 +160,7 @@ function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
 }
 
 /** The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed, empty ones left out. */
-function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
+export function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
   // Unknown names are refused before the handler, from the route's doc (checkQueryNames).
   for (const name of query.keys()) {
     // Filters are AND-ed, one value each: a second value would be silently dropped otherwise.
@@ -217,15 +243,12 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "POST",
     "/contacts",
     async (request) => {
-      const key = request.headers.get("idempotency-key");
-      if (key !== null && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-        throw new HttpError(400, "Idempotency-Key must be 1 to 200 visible ASCII characters", { code: "bad-idempotency-key" });
-      }
+      const key = idempotencyKeyOf(request);
       const { value, text } = await readJson(request);
       const print = fingerprint(text);
       if (key !== null) {
         const previous = await store.idempotent(key);
-        if (previous !== undefined) return replay(previous, print);
+        if (previous !== undefined) return replayed(previous, print);
       }
       const result = validateRecord(store.record, value, "create");
       if (!result.ok) throw invalid(result.errors);
@@ -236,26 +259,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           respond: (entry) => ({ status: 201, location: `/contacts/${entry.view.id}`, body: writtenBody(entry, result.fixes) }),
         })
         .catch(writeError);
-      if (created.replay !== undefined) return replay(created.replay, print);
+      if (created.replay !== undefined) return replayed(created.replay, print);
       return entryResponse(created.entry, 201, { location: `/contacts/${created.entry.view.id}` }, result.fixes);
     },
     contactDocs.create,
   );
-
-  /**
-   * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
-   * ETag that body had. Never the current ETag: a client holding the first body must not be able
-   * to overwrite a later change with it (If-Match on the replayed ETag gets a 412).
-   */
-  function replay(previous: IdempotentResult, print: string): Response {
-    if (previous.fingerprint !== print) {
-      throw new HttpError(422, "This Idempotency-Key was already used with a different request body", { code: "idempotency-key-reused" });
-    }
-    const headers: Record<string, string> = { "idempotent-replayed": "true", "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" };
-    if (previous.location !== null) headers.location = previous.location;
-    if (previous.etag !== null) headers.etag = previous.etag;
-    return send(previous.body, Number(previous.status), headers);
-  }
 
   async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
     const id = parseId(ctx.params.id, "contact");

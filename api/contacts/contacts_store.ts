@@ -108,6 +108,15 @@ export type SortField = string;
 /** A sort key of a page's last row (the cursor): the sorted value, then the id. */
 export type PageKey = [string | number, number];
 
+/** The contacts database as the plain tables use it (ContactsStore.tableDatabase). */
+export interface TableDatabase {
+  readonly dialect: "duckdb" | "postgres";
+  /** Reads of committed data. */
+  readonly read: SqlRunner;
+  /** Runs `op` in a transaction of its own; a ContactWriteError it throws is a refusal, nothing written. */
+  write<T>(op: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
 /** How to open the store; everything defaults to what ships. */
 export interface ContactsStoreOptions {
   /** The record definition the API validates, stores and shows; default contactRecord. */
@@ -227,6 +236,33 @@ export class ContactsStore {
     const record = options.record ?? contactRecord;
     const engine = await openEngine(dataDir, { ...options, record });
     return new ContactsStore(engine, record, options);
+  }
+
+  /**
+   * Where the plain tables (api/tables/) run their statements: this database's reads, and writes in
+   * transactions of their own through the same engine (on DuckDB its one writer, so a table's write
+   * queues with the contacts' and never races them). A table's write touches no contact: it leaves
+   * the contacts' caches, list ETags and Parquet export alone. Refusals are ContactWriteErrors
+   * thrown before the write changed anything, as the engine's groups require.
+   */
+  get tableDatabase(): TableDatabase {
+    const engine = this.#engine;
+    return {
+      dialect: engine.dialect,
+      read: engine.read,
+      write: async <T>(op: (tx: SqlRunner) => Promise<T>): Promise<T> => {
+        if (this.#closed) throw new Error("The contacts database is closed");
+        const run = () => engine.write((tx) => op(tx), () => {});
+        try {
+          return await run();
+        } catch (error) {
+          // As #write: a key taken meanwhile (an Idempotency-Key) or a transaction PostgreSQL rolled
+          // back runs once more, and its checks then see the other's commit.
+          if (!isUniqueViolation(error) && !isTransientConflict(error)) throw error;
+          return run();
+        }
+      },
+    };
   }
 
   /** "duckdb" or "postgres". */
@@ -1084,11 +1120,13 @@ function assertMatch(id: number, version: number, ifMatch: readonly number[] | u
  * The "stale" error of a write whose If-Match (`ifMatch`, the versions it named) does not name
  * contact `id`'s `version`. An If-Match that named no strong ETag (a weak W/"3", or something else)
  * did not fail because the contact changed: the message then says what was wrong with the header.
+ * `record` names another record (a plain table's, api/tables/).
  */
-export function staleError(id: number, version: number, ifMatch: readonly number[]): ContactWriteError {
+export function staleError(id: number, version: number, ifMatch: readonly number[], record = "contact"): ContactWriteError {
+  const title = record.charAt(0).toUpperCase() + record.slice(1);
   return ifMatch.length === 0
-    ? new ContactWriteError("stale", `If-Match names no strong ETag of contact ${id} (a weak W/"..." never matches a write); send its ETag, "${version}"`)
-    : new ContactWriteError("stale", `Contact ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
+    ? new ContactWriteError("stale", `If-Match names no strong ETag of ${record} ${id} (a weak W/"..." never matches a write); send its ETag, "${version}"`)
+    : new ContactWriteError("stale", `${title} ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
 }
 
 function iso(value: unknown): string {
@@ -1111,7 +1149,7 @@ function toEntry(fields: readonly string[], row: Record<string, unknown>): Conta
 }
 
 /** The body a write answers with: the contact, plus `warnings` naming each value the server repaired. */
-export function writtenBody(entry: ContactEntry, fixes: readonly FieldFix[]): string {
+export function writtenBody(entry: { json: string }, fixes: readonly FieldFix[]): string {
   if (fixes.length === 0) return entry.json;
   const warnings = fixes.map((f) => ({ field: f.field, from: f.from, to: f.to, message: f.message }));
   return `${entry.json.slice(0, -1)},"warnings":${JSON.stringify(warnings)}}`;

@@ -5,6 +5,7 @@
 import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas } from "../contacts/contacts_routes.ts";
+import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
@@ -69,14 +70,15 @@ const problemSchema = {
 
 /**
  * Returns the OpenAPI 3.1 document for every documented route of `router`; the contact schemas
- * come from `record` (the definition the contacts store validates with).
+ * come from `record` (the definition the contacts store validates with), a plain table's from its
+ * definition in `tables` (the ones the app serves, etl/contacts `extraTables`).
  *
  * @example
  * ```ts
  * buildOpenApi(app.router).paths["/contacts/{id}"].get.summary // "One contact"
  * ```
  */
-export function buildOpenApi(router: Router, record: RecordDefinition = contactRecord): Record<string, unknown> {
+export function buildOpenApi(router: Router, record: RecordDefinition = contactRecord, tables: readonly RecordDefinition[] = []): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of router.routes()) {
     const doc = route.meta as RouteDoc | undefined;
@@ -119,7 +121,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     }
     // Every contacts route reads or writes the contacts database, which may be unavailable or busy
     // (PostgreSQL), out of memory or out of disk (DuckDB): the 503 the error boundary answers, with Retry-After.
-    if (doc.tag === "contacts" && responses["503"] === undefined) {
+    if ((doc.tag === "contacts" || doc.tag === "tables") && responses["503"] === undefined) {
       responses["503"] = {
         description:
           "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`)" +
@@ -161,6 +163,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     servers: [{ url: "/" }],
     tags: [
       { name: "contacts", description: "Contacts and departments." },
+      ...(tables.length > 0 ? [{ name: "tables", description: `Other records kept beside the contacts: ${tables.map((t) => t.table).join(", ")}.` }] : []),
       { name: "relationships", description: "Actors and relationships of the latest published version." },
       { name: "history", description: "Published versions and what changed in each." },
       { name: "runs", description: "ETL runs." },
@@ -168,8 +171,22 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     ],
     paths,
     components: {
-      schemas: { ...contactSchemas(record), ...relationshipSchemas, ...runSchemas, Problem: problemSchema },
+      schemas: { ...contactSchemas(record), ...relationshipSchemas, ...runSchemas, ...tableComponents(tables), Problem: problemSchema },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };
+}
+
+/** The schemas of the plain tables; a TypeError when one's name is another's or a shipped schema's. */
+function tableComponents(tables: readonly RecordDefinition[]): Record<string, object> {
+  const taken = new Set([...Object.keys(contactSchemas()), ...Object.keys(relationshipSchemas), ...Object.keys(runSchemas), "Problem"]);
+  const schemas: Record<string, object> = {};
+  for (const table of tables) {
+    for (const [name, schema] of Object.entries(tableSchemas(table))) {
+      if (taken.has(name)) throw new TypeError(`The table definition '${table.name}' would name its schema '${name}', which another schema has; rename the record`);
+      taken.add(name);
+      schemas[name] = schema;
+    }
+  }
+  return schemas;
 }

@@ -17,7 +17,8 @@ export interface ParamDoc {
 /** A route's documentation, attached as router meta. */
 export interface RouteDoc {
   summary: string;
-  tag: "contacts" | "relationships" | "history" | "runs" | "system";
+  /** `tables`: the plain record tables of etl/contacts `extraTables` (api/tables/). */
+  tag: "contacts" | "tables" | "relationships" | "history" | "runs" | "system";
   description?: string;
   params?: ParamDoc[];
   /** JSON Schema of the request body. */

@@ -4,7 +4,7 @@
  */
 import type { CsvScan } from "./_csv_scan.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
-import { csvColumnOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
+import { csvColumnOf, linksOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
 
 /** How a file's columns map to a record. */
 export interface Layout {
@@ -32,7 +32,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   const names = scan.header.map((h) => h.trim().toLowerCase());
   // Twice is an error only for a column that is read (which of the two would it be?); a column the
   // record does not use is ignored below however often it comes (Notes, notes).
-  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), record.links.csvColumn.toLowerCase()]);
+  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), linksOf(record).csvColumn.toLowerCase()]);
   const index = new Map<string, number>();
   names.forEach((name, i) => {
     // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
@@ -74,8 +74,8 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
       file,
     );
   }
-  const departments = index.get(record.links.csvColumn.toLowerCase()) ?? null;
-  if (departments === null) warnings.push(`Column '${record.links.csvColumn}' is not in the file; no departments are linked`);
+  const departments = index.get(linksOf(record).csvColumn.toLowerCase()) ?? null;
+  if (departments === null) warnings.push(`Column '${linksOf(record).csvColumn}' is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
   scan.header.forEach((name, i) => {
     if (used.has(i)) return;

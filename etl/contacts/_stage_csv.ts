@@ -15,7 +15,7 @@ import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import { physicalLine, type CsvScan } from "./_csv_scan.ts";
 import { anyControlSql, cleanSql, fieldSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
-import { upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
 const TABLES = ["_new", "_changed", "_stage", "_v", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
@@ -64,7 +64,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const trimmedOf = (c: string) => `coalesce(s.${q(`t_${c}`)}, s.${raw(c)})`;
   const control = "s.any_control";
   const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, `s.${raw(col)}`, trimmedOf(col), control) }));
-  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), record.links.maxLength, control);
+  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control);
   // First the cells as read, each row with its place in the file (`ord`, 0-based, numbered as
   // read_csv yields the rows: a table's rowids are not that order once the load runs short of
   // memory, and the 1M-row file came out with rows of its second 8 MB read before its first). The
@@ -183,7 +183,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)}, ${q(`w_${f.name}`)} FROM _v WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v`,
     ),
-    `SELECT line, ${quoteLiteral(record.links.csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
+    `SELECT line, ${quoteLiteral(linksOf(record).csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _v WHERE e_dept IS NOT NULL")}`,
     `SELECT c.line, ${quoteLiteral(keyField.name)}, ${sql.length + 1},
        ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
        c.shown

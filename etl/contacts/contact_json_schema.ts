@@ -45,16 +45,19 @@ export function recordJsonSchema(record: RecordDefinition, mode: SchemaMode = "r
     properties[field.name] = schema;
     if (field.required && (mode === "create" || mode === "replace" || mode === "resource")) required.push(field.name);
   }
-  properties[record.links.name] = {
-    type: input && mode === "patch" ? ["array", "null"] : "array",
-    items: { type: "string", minLength: 1, maxLength: record.links.maxLength },
-    // Input only: a contact the CSV load linked to more still reads as it is.
-    ...(input ? { maxItems: record.links.maxItems } : {}),
-    uniqueItems: !input,
-    description: record.links.description,
-  };
+  const links = record.links;
+  if (links !== undefined) {
+    properties[links.name] = {
+      type: input && mode === "patch" ? ["array", "null"] : "array",
+      items: { type: "string", minLength: 1, maxLength: links.maxLength },
+      // Input only: a contact the CSV load linked to more still reads as it is.
+      ...(input ? { maxItems: links.maxItems } : {}),
+      uniqueItems: !input,
+      description: links.description,
+    };
+  }
   if (!input) {
-    required.push(record.links.name);
+    if (links !== undefined) required.push(links.name);
     properties.created_at = { type: "string", format: "date-time", readOnly: true };
     properties.updated_at = { type: "string", format: "date-time", readOnly: true };
     required.unshift("id");

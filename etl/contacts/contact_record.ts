@@ -3,7 +3,7 @@
  * the CSV mapping (ingest_contacts.ts) and the API's JSON Schema (contact_json_schema.ts) are all
  * derived from this list. Adding a field = one migration adding the column + one line here.
  */
-import type { FieldDefinition, NormaliseSpec, RecordDefinition } from "./record_definition.ts";
+import type { FieldDefinition, LinkDefinition, NormaliseSpec, RecordDefinition } from "./record_definition.ts";
 
 // The WHATWG (HTML) e-mail grammar, with at least one dot in the domain: what browsers accept in
 // <input type=email>, minus intranet hosts, which a contact list exported from a server never has.
@@ -50,7 +50,7 @@ function text(name: string, maxLength: number, description: string, example: str
  * contactRecord.fields.map((f) => f.name); // ["first_name", "last_name", ..., "email"]
  * ```
  */
-export const contactRecord: RecordDefinition = {
+export const contactRecord: RecordDefinition & { readonly links: LinkDefinition } = {
   name: "contact",
   table: "contacts",
   fields: [

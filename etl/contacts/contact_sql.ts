@@ -6,7 +6,7 @@
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { keyColumnOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type FieldDefinition, type FieldFilter, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, linksOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type FieldDefinition, type FieldFilter, type RecordDefinition } from "./record_definition.ts";
 
 /** The two backends. */
 export type Dialect = "duckdb" | "postgres";
@@ -79,7 +79,7 @@ export function servingMemoryMb(contacts: number): number {
 }
 
 /** The expressions that are spelled differently on the two backends. */
-interface DialectSql {
+export interface DialectSql {
   /** A timestamp column as integer microseconds since 1970 (keyset cursors must not lose precision). */
   epochMicros(column: string): string;
   /** `column` contains the text `value` (a bound parameter, already folded). */
@@ -160,18 +160,7 @@ export function recordSql(record: RecordDefinition): RecordSql {
   const quoted = columns.map(quoteIdent);
   const selectList = ["id", ...quoted, "created_at", "updated_at", "version"].join(", ");
   const returningList = [selectList, ...Object.values(CONTAINS_COLUMNS).map(quoteIdent)].join(", ");
-  const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
-  // fold() is the SQL twin of etl/text fold(): a macro (DuckDB) or function (PostgreSQL) created by
-  // the migrations. Sort keys and the search text are plain columns written with the row.
-  const derived = (fields: readonly string[], valueOf: (field: string) => string): [string, string][] => {
-    const pairs: [string, string][] = [];
-    if (fields.includes(key.name)) pairs.push([quoteIdent(keyColumn), `lower(${valueOf(key.name)})`]);
-    for (const f of record.fields) if (f.sortable && fields.includes(f.name)) pairs.push([quoteIdent(sortColumnOf(f)), `fold(${valueOf(f.name)})`]);
-    if (searchable.length > 0 && searchable.some((f) => fields.includes(f))) {
-      pairs.push([quoteIdent(SEARCH_COLUMN), searchable.map((f) => `fold(${valueOf(f)})`).join(" || ' ' || ")]);
-    }
-    return pairs;
-  };
+  const derived = (fields: readonly string[], valueOf: (field: string) => string) => derivedColumns(record, fields, valueOf);
   const position = (f: string) => `$${columns.indexOf(f) + 1}`;
   const inserted = derived(columns, position);
   const insert =
@@ -203,6 +192,31 @@ export function recordSql(record: RecordDefinition): RecordSql {
       return derived(fields, (f) => (fields.includes(f) ? valueOf(f) : quoteIdent(f))).map(([c, v]) => `${c} = ${v}`);
     },
   };
+}
+
+/**
+ * The columns every writer derives from `fields` of `record` (a subset being written), as (quoted
+ * column, SQL value) pairs given each field's SQL value: the key column of a unique-ignoring-case
+ * field (`lower()`), the sort key of each sortable one and the search text when a searchable one is
+ * among them. The one rule for contacts (recordSql) and plain tables (table_sql.ts) alike.
+ *
+ * @example
+ * ```ts
+ * derivedColumns(contactRecord, ["city"], () => "$1"); // [['"city_sort"', "fold($1)"]]
+ * ```
+ */
+export function derivedColumns(record: RecordDefinition, fields: readonly string[], valueOf: (field: string) => string): [string, string][] {
+  const key = record.fields.find((f) => f.uniqueIgnoringCase);
+  const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
+  // fold() is the SQL twin of etl/text fold(): a macro (DuckDB) or function (PostgreSQL) created by
+  // the migrations. Sort keys and the search text are plain columns written with the row.
+  const pairs: [string, string][] = [];
+  if (key !== undefined && fields.includes(key.name)) pairs.push([quoteIdent(keyColumnOf(key)), `lower(${valueOf(key.name)})`]);
+  for (const f of record.fields) if (f.sortable && fields.includes(f.name)) pairs.push([quoteIdent(sortColumnOf(f)), `fold(${valueOf(f.name)})`]);
+  if (searchable.length > 0 && searchable.some((f) => fields.includes(f))) {
+    pairs.push([quoteIdent(SEARCH_COLUMN), searchable.map((f) => `fold(${valueOf(f)})`).join(" || ' ' || ")]);
+  }
+  return pairs;
 }
 
 /** The contacts table's SQL (see recordSql). */
@@ -245,7 +259,7 @@ export interface FieldListFilter {
  * listFilterFields(contactRecord).map((f) => f.param); // ["state", "city", "company"]
  * ```
  */
-export function listFilterFields(record: RecordDefinition): readonly FieldListFilter[] {
+export function listFilterFields(record: RecordDefinition, options: { scanContains?: boolean } = {}): readonly FieldListFilter[] {
   const filters: FieldListFilter[] = [];
   const taken = new Set(LIST_PARAMETERS);
   for (const match of ["exact", "folded", "contains"] as const) {
@@ -255,7 +269,9 @@ export function listFilterFields(record: RecordDefinition): readonly FieldListFi
       if (taken.has(param)) throw new TypeError(`The list filter of '${field.name}' would be '${param}', a parameter lists already take; give it another \`param\``);
       taken.add(param);
       if (match === "folded" && !field.sortable) throw new TypeError(`'${field.name}' filters folded, which reads its sort key: mark it sortable too`);
-      if (match === "contains" && (CONTAINS_COLUMNS as Record<string, string>)[param] !== sortColumnOf(field)) {
+      if (match === "contains" && !field.sortable) throw new TypeError(`'${field.name}' filters by contains, which reads its sort key: mark it sortable too`);
+      // A plain table (table_sql.ts) scans for a substring; contacts keep trigram filters for theirs.
+      if (match === "contains" && !options.scanContains && (CONTAINS_COLUMNS as Record<string, string>)[param] !== sortColumnOf(field)) {
         throw new TypeError(`'${field.name}' cannot filter by contains: only the columns CONTAINS_COLUMNS names have trigram filters`);
       }
       filters.push({ param, field, match, description: field.filter.description ?? filterDescription(field, match) });
@@ -295,14 +311,44 @@ export function listFilterNames(record: RecordDefinition): readonly string[] {
  * ```
  */
 export function sortFields(record: RecordDefinition): readonly string[] {
-  const key = upsertKeyOf(record).name;
-  return ["id", ...record.fields.filter((f) => f.sortable && f.name !== key).map((f) => f.name), key, "created_at", "updated_at"];
+  // A plain table may have no unique key: then only its sortable fields.
+  const key = record.fields.find((f) => f.uniqueIgnoringCase)?.name;
+  const sortable = record.fields.filter((f) => f.sortable && f.name !== key).map((f) => f.name);
+  return ["id", ...sortable, ...(key === undefined ? [] : [key]), "created_at", "updated_at"];
 }
 
 /** How a list is sorted: a field name (sortable, `id`, the key field, or a timestamp) and direction. */
 export interface ListSort {
   field: string;
   descending: boolean;
+}
+
+/**
+ * The WHERE clause of one field's list filter on the table aliased `c`, given its bound value (a
+ * parameter such as `$1`): the rule its `match` names, for contacts and plain tables alike.
+ *
+ * @example
+ * ```ts
+ * filterClause("duckdb", listFilterFields(contactRecord)[0], "$1"); // 'c."state" = upper($1)'
+ * ```
+ */
+export function filterClause(dialect: Dialect, { field, match }: FieldListFilter, value: string): string {
+  const column = `c.${quoteIdent(field.name)}`;
+  // upper(), not the normaliser's a-z: what the state filter has always done.
+  if (match === "exact") return `${column} = ${field.normalise?.kind === "upper" ? `upper(${value})` : value}`;
+  // A missing value is stored folded as '' (fold(NULL)): a text that folds to '' (combining marks
+  // alone, `city=%CC%81`) matched exactly the contacts without one. They have none to match.
+  const folded = `c.${quoteIdent(sortColumnOf(field))}`;
+  if (match === "folded") return `${column} IS NOT NULL AND ${folded} = fold(${value})`;
+  return `${column} IS NOT NULL AND ${DIALECTS[dialect].contains(folded, `fold(${value})`)}`;
+}
+
+/**
+ * The expressions of `dialect` a plain table's reads need (table_sql.ts): a timestamp as integer
+ * microseconds, what ORDER BY names for one, and a substring test on folded text.
+ */
+export function dialectSql(dialect: Dialect): DialectSql {
+  return DIALECTS[dialect];
 }
 
 /**
@@ -317,7 +363,7 @@ export interface ListSort {
 export function readSql(record: RecordDefinition, dialect: Dialect) {
   const base = recordSql(record);
   const d = DIALECTS[dialect];
-  const links = record.links;
+  const links = linksOf(record);
   const linkTable = quoteIdent(links.linkTable);
   const nameTable = quoteIdent(links.table);
   const recordKey = quoteIdent(links.recordKey);
@@ -339,18 +385,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   }
 
   const fieldFilters = listFilterFields(record);
-
-  /** The clause of one field's filter, given its bound value. */
-  function fieldClause({ field, match }: FieldListFilter, value: string): string {
-    const column = `c.${quoteIdent(field.name)}`;
-    // upper(), not the normaliser's a-z: what the state filter has always done.
-    if (match === "exact") return `${column} = ${field.normalise?.kind === "upper" ? `upper(${value})` : value}`;
-    // A missing value is stored folded as '' (fold(NULL)): a text that folds to '' (combining marks
-    // alone, `city=%CC%81`) matched exactly the contacts without one. They have none to match.
-    const folded = `c.${quoteIdent(sortColumnOf(field))}`;
-    if (match === "folded") return `${column} IS NOT NULL AND ${folded} = fold(${value})`;
-    return `${column} IS NOT NULL AND ${d.contains(folded, `fold(${value})`)}`;
-  }
+  const fieldClause = (filter: FieldListFilter, value: string) => filterClause(dialect, filter, value);
 
   function where(filters: ListFilters, params: unknown[]): string[] {
     const clauses: string[] = [];
@@ -539,7 +574,7 @@ export interface ExportTable {
  */
 export function exportTables(record: RecordDefinition): readonly ExportTable[] {
   const { table, selectList } = recordSql(record);
-  const links = record.links;
+  const links = linksOf(record);
   return [
     { name: record.table, query: `SELECT ${selectList} FROM ${table} ORDER BY id` },
     { name: links.table, query: `SELECT id, name, created_at FROM ${quoteIdent(links.table)} ORDER BY id` },

@@ -22,7 +22,7 @@ import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql } from "./contact_sql.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
-import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
 
@@ -222,8 +222,8 @@ export async function tablesFingerprint(db: SqlRunner, record: RecordDefinition)
   const t = q(record.table);
   const row = await db.one<{ f: string }>(
     `SELECT (SELECT count(*) FROM ${t})::VARCHAR || ':' || (SELECT coalesce(sum(version), 0) FROM ${t})::VARCHAR || ':' ||
-            (SELECT coalesce(max(id), 0) FROM ${t})::VARCHAR || ':' || (SELECT count(*) FROM ${q(record.links.linkTable)})::VARCHAR || ':' ||
-            (SELECT count(*) FROM ${q(record.links.table)})::VARCHAR || ':' || (SELECT coalesce(max(id), 0) FROM ${q(record.links.table)})::VARCHAR AS f`,
+            (SELECT coalesce(max(id), 0) FROM ${t})::VARCHAR || ':' || (SELECT count(*) FROM ${q(linksOf(record).linkTable)})::VARCHAR || ':' ||
+            (SELECT count(*) FROM ${q(linksOf(record).table)})::VARCHAR || ':' || (SELECT coalesce(max(id), 0) FROM ${q(linksOf(record).table)})::VARCHAR AS f`,
   );
   return String(row?.f);
 }
@@ -313,7 +313,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   const keyColumn = q(keyColumnOf(upsertKeyOf(record)));
   const names = staged.fields;
   const cols = names.map(q);
-  const links = record.links;
+  const links = linksOf(record);
 
   const departmentNames = await tx.all<{ name: string }>(
     "SELECT o.dept AS name FROM _okrows o WHERE o.dept <> '' GROUP BY o.dept ORDER BY min(o.ord)",

@@ -26,7 +26,7 @@ import {
   writeRejectsReport,
   type IngestOptions,
 } from "./ingest_contacts.ts";
-import { keyColumnOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
 const LOAD_ATTEMPTS = 3;
@@ -114,7 +114,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     // rather than when autovacuum gets round to it (at a tenth, which the next day's file, 10.0%
     // changed, just missed; a state+city filter planned on stale counts walks the table).
     if (changed > 1000 && changed * 20 > written.contacts) {
-      await pg.run(`ANALYZE ${q(plan.record.table)}, ${q(plan.record.links.linkTable)}`);
+      await pg.run(`ANALYZE ${q(plan.record.table)}, ${q(linksOf(plan.record).linkTable)}`);
     }
     written.rejects_file = options.rejectsFile !== undefined && written.rejected > 0 ? await writeRejectsReport(duck, options.rejectsFile) : null;
     return written;
@@ -130,7 +130,7 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
   const sql = recordSql(record);
   const table = q(record.table);
   const keyColumn = q(keyColumnOf(upsertKeyOf(record)));
-  const links = record.links;
+  const links = linksOf(record);
   const value = (n: string) => `p.${q(`v_${n}`)}`;
 
   const departments = await resolveDepartments(

@@ -3,7 +3,9 @@
  * ingestion and the hand-over to a running API. Other folders (api/, etl/main.ts) import from here.
  */
 export { contactRecord } from "./contact_record.ts";
-export { extendRecord, normaliseValue, type FieldDefinition, type FieldFilter, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
+export { extraTables } from "./extra_tables.ts";
+export { checkTableDefinition, TABLE_SERVER_COLUMNS, tableFilterNames, tableFilters, tableSql, type TableSql } from "./table_sql.ts";
+export { extendRecord, linksOf, normaliseValue, type FieldDefinition, type FieldFilter, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
 export {
   validateContact,
   validateRecord,

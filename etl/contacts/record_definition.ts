@@ -151,7 +151,12 @@ export interface RecordDefinition {
   readonly fields: readonly FieldDefinition[];
   /** Columns the server sets (id, timestamps, version): readable, never accepted as input. */
   readonly readOnly: readonly string[];
-  readonly links: LinkDefinition;
+  /**
+   * The list of names linked to each record (contacts' departments). A plain record table (served by
+   * the generic table routes, `extraTables`) has none; the contacts load and routes need one
+   * (`linksOf`).
+   */
+  readonly links?: LinkDefinition;
   /**
    * Fields a CSV load writes its new records in the order of (on DuckDB), so that a filter on the
    * first skips most of the table: DuckDB keeps each column's min and max per row group (122,880
@@ -173,6 +178,20 @@ export interface RecordDefinition {
  */
 export function extendRecord(record: RecordDefinition, ...extra: FieldDefinition[]): RecordDefinition {
   return { ...record, fields: [...record.fields, ...extra] };
+}
+
+/**
+ * Returns the links of `record`; throws a TypeError for a record without any (a plain table's
+ * definition given where the contacts' is expected).
+ *
+ * @example
+ * ```ts
+ * linksOf(contactRecord).linkTable; // "contact_departments"
+ * ```
+ */
+export function linksOf(record: RecordDefinition): LinkDefinition {
+  if (record.links === undefined) throw new TypeError(`Record '${record.name}' has no links; the contacts code needs its department links`);
+  return record.links;
 }
 
 /**

@@ -64,7 +64,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
   const errors: FieldError[] = [];
   const fixes: FieldFix[] = [];
   const value: ContactInput = {};
-  const known = new Set([...record.fields.map((f) => f.name), record.links.name]);
+  const known = new Set([...record.fields.map((f) => f.name), ...(record.links === undefined ? [] : [record.links.name])]);
 
   for (const key of Object.keys(body)) {
     if (record.readOnly.includes(key)) errors.push({ field: key, message: "is read-only; the server sets it" });
@@ -131,8 +131,10 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
   }
 
   const links = record.links;
-  const rawLinks = body[links.name];
-  if (rawLinks === undefined) {
+  const rawLinks = links === undefined ? undefined : body[links.name];
+  if (links === undefined) {
+    // A plain table: no list of names to read.
+  } else if (rawLinks === undefined) {
     if (mode !== "patch") value[links.name] = [];
   } else if (rawLinks === null && mode === "patch") {
     // A merge patch's null clears the list (RFC 7396); a whole body says [] instead, as its schema does.

@@ -1,0 +1,166 @@
+/**
+ * What the routes of a plain table say about themselves, and the schemas they refer to: derived
+ * from its definition (filters, sorts, JSON Schema), as the contacts' are, so /openapi.json lists a
+ * table registered in `extraTables` without a line written here.
+ */
+import { recordJsonSchema, sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+
+/** `note` -> `Note`, the prefix of a table's schema names. */
+export function schemaPrefix(record: RecordDefinition): string {
+  return record.name.split("_").map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join("");
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * Returns the route docs of `record`'s table: list, get, create, replace, patch, remove.
+ *
+ * @example
+ * ```ts
+ * tableDocs(notesRecord).list.params.map((p) => p.name); // ["topic", "q", "sort", "limit", "cursor", "count"]
+ * ```
+ */
+export function tableDocs(record: RecordDefinition) {
+  const name = record.name;
+  const prefix = schemaPrefix(record);
+  const idParam = { name: "id", in: "path" as const, required: true, description: `The ${name} id.`, schema: { type: "integer" } };
+  const ifMatchParam = {
+    name: "If-Match",
+    in: "header" as const,
+    description: `Optional. The ETag you read; the write fails with 412 if the ${name} changed since. Without it the write is unconditional.`,
+    schema: { type: "string" },
+  };
+  const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
+  const filterDocs = tableFilters(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } }));
+  if (tableFilterNames(record).includes("q")) {
+    filterDocs.push({ name: "q", description: `Substring of ${searchable.map((f) => `\`${f}\``).join(", ")}, ignoring case and accents.`, schema: { type: "string" } });
+  }
+  const written = { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: ref(`${prefix}Written`) };
+  return {
+    list: {
+      summary: `List ${record.table}`,
+      tag: "tables",
+      description:
+        "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
+      params: [
+        ...filterDocs,
+        { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
+        ...pagingParams(1000, 50),
+        { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
+      ],
+      responses: {
+        "200": {
+          description: `A page of ${record.table} (\`total\` only with count=true).`,
+          schema: withTotal(listSchema(ref(prefix))),
+        },
+        "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
+      },
+    },
+    get: {
+      summary: `One ${name}`,
+      tag: "tables",
+      description: `The \`ETag\` is the ${name}'s version; send it back in \`If-None-Match\` (304) or \`If-Match\` (safe writes).`,
+      params: [idParam],
+      responses: {
+        "200": { description: `The ${name}.`, schema: ref(prefix) },
+        "304": { description: "Not modified." },
+        "404": { description: `No such ${name}.` },
+      },
+    },
+    create: {
+      summary: `Create a ${name}`,
+      tag: "tables",
+      auth: true,
+      description:
+        "With `Idempotency-Key`, a retry with the same key and body returns the first response exactly as it was sent (with `Idempotent-Replayed: true`); the same key with another body, or already used on another resource, is a 422. Keys are kept 24 h, in the database.",
+      params: [{ name: "Idempotency-Key", in: "header" as const, description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
+      body: ref(`${prefix}Create`),
+      responses: {
+        "201": { description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.", schema: ref(`${prefix}Written`) },
+        "422": { description: "Invalid fields, all listed in `errors`." },
+      },
+    },
+    replace: {
+      summary: `Replace a ${name}`,
+      tag: "tables",
+      auth: true,
+      description: "Every field is written; absent optional fields become null. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
+      params: [idParam, ifMatchParam],
+      body: ref(`${prefix}Replace`),
+      responses: {
+        "200": written,
+        "404": { description: `No such ${name}.` },
+        "412": { description: "If-Match does not match the current ETag (a weak or unparseable one never does), or If-None-Match does." },
+        "422": { description: "Invalid fields." },
+      },
+    },
+    patch: {
+      summary: `Change some fields of a ${name} (JSON merge patch, RFC 7396)`,
+      tag: "tables",
+      auth: true,
+      description: "Members present are set; `null` clears an optional field.",
+      params: [idParam, ifMatchParam],
+      body: ref(`${prefix}Patch`),
+      bodyTypes: ["application/merge-patch+json", "application/json"],
+      responses: {
+        "200": written,
+        "404": { description: `No such ${name}.` },
+        "412": { description: "Stale If-Match (a weak or unparseable one never matches), or If-None-Match matches." },
+        "422": { description: "Invalid fields." },
+      },
+    },
+    remove: {
+      summary: `Delete a ${name}`,
+      tag: "tables",
+      auth: true,
+      params: [idParam, ifMatchParam],
+      responses: { "204": { description: "Deleted." }, "404": { description: `No such ${name}.` }, "412": { description: "Stale If-Match." } },
+    },
+  } satisfies Record<string, RouteDoc>;
+}
+
+function withTotal(schema: object): object {
+  const s = schema as { properties: Record<string, unknown> };
+  return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
+}
+
+/**
+ * Returns the schemas `record`'s routes refer to: `<Name>`, `<Name>Create`, `<Name>Replace`,
+ * `<Name>Patch` and `<Name>Written` (the row plus `warnings`).
+ *
+ * @example
+ * ```ts
+ * Object.keys(tableSchemas(notesRecord)); // ["Note", "NoteCreate", "NoteReplace", "NotePatch", "NoteWritten"]
+ * ```
+ */
+export function tableSchemas(record: RecordDefinition): Record<string, object> {
+  const prefix = schemaPrefix(record);
+  const strip = (schema: Record<string, unknown>) => {
+    const { $schema: _ignored, ...rest } = schema;
+    return rest;
+  };
+  const resource = strip(recordJsonSchema(record));
+  return {
+    [prefix]: resource,
+    [`${prefix}Create`]: strip(recordJsonSchema(record, "create")),
+    [`${prefix}Replace`]: strip(recordJsonSchema(record, "replace")),
+    [`${prefix}Patch`]: strip(recordJsonSchema(record, "patch")),
+    [`${prefix}Written`]: {
+      ...resource,
+      title: `${prefix}Written`,
+      properties: {
+        ...(resource.properties as Record<string, unknown>),
+        warnings: {
+          type: "array",
+          description: "Only when the server repaired a value of the request: which, from what, to what.",
+          items: {
+            type: "object",
+            required: ["field", "from", "to", "message"],
+            properties: { field: { type: "string" }, from: { type: "string" }, to: { type: "string" }, message: { type: "string" } },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * A plain table over HTTP (`/<table>`, `/<table>/:id`): list (its filters, sorts, keyset pages,
+ * optional total), one (ETag, If-None-Match), create (201, Location, Idempotency-Key), replace,
+ * merge-patch and delete (If-Match, If-None-Match), with the contacts' semantics and problem
+ * documents: the same helpers (api/contacts/contacts_routes.ts) and the same validation, derived
+ * from the table's definition.
+ */
+import { sortFields, tableFilterNames, validateRecord, type ContactInput } from "../../etl/contacts/mod.ts";
+import { ContactWriteError, fingerprint, staleError, writtenBody } from "../contacts/contacts_store.ts";
+import {
+  checkIfNoneMatch,
+  cursorKeyFits,
+  echoesReadOnly,
+  idempotencyKeyOf,
+  invalid,
+  listFilters,
+  missing,
+  parseIfMatch,
+  parseSort,
+  replayed,
+  withoutEchoedReadOnly,
+} from "../contacts/contacts_routes.ts";
+import { HttpError } from "../http/http_error.ts";
+import { nextCursor, pageQuery } from "../http/keyset.ts";
+import { linkNext } from "../http/link_header.ts";
+import { readJson } from "../http/request_body.ts";
+import { empty, etagMatches, send } from "../http/respond.ts";
+import type { Context, Router } from "../http/router.ts";
+import { parseId } from "../http/parse_id.ts";
+import { tableDocs } from "./table_docs.ts";
+import type { TableEntry, TableStore } from "./table_store.ts";
+
+/** A refused write as its problem document (404, 412); `record` names the resource in a 404. */
+function refused(request: Request, id: number, record: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ContactWriteError) {
+      if (error.code === "not-found") throw missing(request, id, record);
+      if (error.code === "stale") throw new HttpError(412, error.message, { code: "stale" });
+    }
+    throw error;
+  };
+}
+
+function entryResponse(entry: TableEntry, status: number, extra?: Record<string, string>, fixes: Parameters<typeof writtenBody>[1] = []): Response {
+  const body = writtenBody(entry, fixes);
+  return send(body, status, { "content-type": "application/json; charset=utf-8", etag: entry.etag, "cache-control": "no-cache", ...extra });
+}
+
+/**
+ * Adds the routes of `store`'s table at `/<table>`; a TypeError when a route added before begins
+ * with that segment (`/runs/...`, `/web/*`: the table's or the other's paths would be unreachable).
+ */
+export function addTableRoutes(router: Router, store: TableStore): void {
+  const record = store.record;
+  const name = record.name;
+  const base = `/${record.table}`;
+  const taken = router.routes().find((r) => r.pattern.split("/")[1] === record.table);
+  if (taken !== undefined) throw new TypeError(`The table '${record.table}' cannot be served at ${base}: the route ${taken.method} ${taken.pattern} takes that path`);
+  const docs = tableDocs(record);
+  const sorts = sortFields(record);
+  const filterNames = tableFilterNames(record);
+
+  router.add(
+    "GET",
+    base,
+    async (_request, ctx) => {
+      const filters = listFilters(ctx.query, filterNames);
+      const sort = parseSort(ctx.query.get("sort"), sorts);
+      const countText = ctx.query.get("count");
+      if (countText !== null && countText !== "true" && countText !== "false") {
+        throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
+      }
+      const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
+      const page = await store.page(filters, { field: sort.field, descending: sort.direction === -1 }, after, limit, countText === "true");
+      const next = nextCursor(sort.name, page);
+      let body = `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
+      if (page.total !== undefined) body += `,"total":${page.total}`;
+      const headers: Record<string, string> = { "cache-control": "no-cache", "content-type": "application/json; charset=utf-8" };
+      if (next !== null) headers.link = linkNext(ctx, next);
+      return send(body + "}", 200, headers);
+    },
+    docs.list,
+  );
+
+  router.add(
+    "GET",
+    `${base}/:id`,
+    async (request, ctx) => {
+      const entry = await store.get(parseId(ctx.params.id, name));
+      if (entry === undefined) throw new HttpError(404, `No ${name} has id ${ctx.params.id}`, { code: "not-found" });
+      if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
+      return entryResponse(entry, 200);
+    },
+    docs.get,
+  );
+
+  router.add(
+    "POST",
+    base,
+    async (request) => {
+      const key = idempotencyKeyOf(request);
+      const { value, text } = await readJson(request);
+      // The path is part of the fingerprint: the keys' table is shared with POST /contacts, and a
+      // key sent there first must not replay a contact's answer here (it is a 422 instead).
+      const print = fingerprint(`POST ${base}\n${text}`);
+      if (key !== null) {
+        const previous = await store.idempotent(key);
+        if (previous !== undefined) return replayed(previous, print);
+      }
+      const result = validateRecord(record, value, "create");
+      if (!result.ok) throw invalid(result.errors, name);
+      const created = await store.create(
+        result.value as ContactInput,
+        key === null
+          ? undefined
+          : {
+              key,
+              fingerprint: print,
+              respond: (entry) => ({ status: 201, location: `${base}/${entry.view.id}`, body: writtenBody(entry, result.fixes) }),
+            },
+      );
+      if (created.replay !== undefined) return replayed(created.replay, print);
+      return entryResponse(created.entry, 201, { location: `${base}/${created.entry.view.id}` }, result.fixes);
+    },
+    docs.create,
+  );
+
+  async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
+    const id = parseId(ctx.params.id, name);
+    const { value } = await readJson(request);
+    const ifMatch = parseIfMatch(request.headers.get("if-match"));
+    await checkIfNoneMatch(request, store, id, name);
+    // As contacts: a missing row or a stale If-Match answers before any verdict on the body (RFC
+    // 9110 13.2.2), and read-only fields that repeat the stored values are dropped.
+    const existing = async (): Promise<TableEntry> => {
+      const current = await store.get(id);
+      if (current === undefined) throw missing(request, id, name);
+      if (ifMatch !== undefined && !ifMatch.includes(current.version)) refused(request, id, name)(staleError(id, current.version, ifMatch, name));
+      return current;
+    };
+    const current = echoesReadOnly(value) ? await existing() : undefined;
+    const result = validateRecord(record, current === undefined ? value : withoutEchoedReadOnly(value, current), mode);
+    if (!result.ok) {
+      if (current === undefined) await existing();
+      throw invalid(result.errors, name);
+    }
+    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(refused(request, id, name));
+    return entryResponse(entry, 200, undefined, result.fixes);
+  }
+
+  router.add("PUT", `${base}/:id`, (request, ctx) => write(request, ctx, "replace"), docs.replace);
+  router.add("PATCH", `${base}/:id`, (request, ctx) => write(request, ctx, "patch"), docs.patch);
+
+  router.add(
+    "DELETE",
+    `${base}/:id`,
+    async (request, ctx) => {
+      const id = parseId(ctx.params.id, name);
+      await checkIfNoneMatch(request, store, id, name);
+      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(refused(request, id, name));
+      return empty(204);
+    },
+    docs.remove,
+  );
+}
