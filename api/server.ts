@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { App, logToStderr, type AppOptions } from "./app.ts";
 import { idleCollector } from "./collect_garbage.ts";
-import { createNodeServer, type BodyStats, type Exchange } from "./http/node_adapter.ts";
+import { createNodeServer, type BodyStats, type Exchange, type MinWriteRate } from "./http/node_adapter.ts";
 
 /** AppOptions plus where to listen and where the request log goes. */
 export interface ServerOptions extends AppOptions {
@@ -19,6 +19,8 @@ export interface ServerOptions extends AppOptions {
   idleCollectMs?: number;
   /** How long a streamed answer waits for a client that reads nothing (default 60 s; tests set less). */
   writeStallMs?: number;
+  /** The slowest a client may read a streamed answer (default 32 KiB/s after 60 s of waiting for it; tests set more). */
+  minWriteRate?: Partial<MinWriteRate>;
 }
 
 /** A listening server. */
@@ -94,6 +96,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     onError: (error) => logToStderr("Unexpected error while answering", error),
     writeStallMs: options.writeStallMs,
+    minWriteRate: options.minWriteRate,
+    // Said on stderr, where the operator looks for trouble; the request log line follows on stdout.
+    onSlowClient: (cut) =>
+      logToStderr(
+        `Download cut: ${cut.method} ${cut.path} (request ${cut.id}) took ${cut.bytes} bytes in ${(cut.waited_ms / 1000).toFixed(1)} s of waiting for it, under the ${cut.min_bytes_per_second} bytes/s minimum`,
+      ),
   });
   const inFlight = new Set<import("node:http").ServerResponse>();
   // V8 keeps the requests' garbage while the API idles: collected once it goes quiet (collect_garbage.ts).

@@ -146,6 +146,8 @@ export interface EngineOptions {
   pgStatementTimeoutMs?: number;
   /** PostgreSQL: connections this process may open at once (default PG_POOL_SIZE; the PG_POOL_SIZE setting). */
   pgPoolSize?: number;
+  /** PostgreSQL: how long an import's write waits for another session's lock before it fails as `database-locked` (default 5 min, LOAD_LOCK_WAIT_MS). */
+  pgImportLockWaitMs?: number;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -697,6 +699,7 @@ class PostgresEngine implements Engine {
   readonly #pg: PostgresDatabase;
   readonly #table: string;
   readonly #mergeEvery: number;
+  readonly #importLockWaitMs: number | undefined;
   #sinceMerge = 0;
   #merging = false;
 
@@ -707,6 +710,7 @@ class PostgresEngine implements Engine {
     this.location = withoutPassword(pg.url);
     this.#table = options.record.table;
     this.#mergeEvery = options.ginMergeEvery ?? GIN_MERGE_EVERY;
+    this.#importLockWaitMs = options.pgImportLockWaitMs;
   }
 
   snapshot<T>(fn: (read: SqlRunner) => Promise<T>): Promise<T> {
@@ -767,7 +771,14 @@ class PostgresEngine implements Engine {
   }
 
   importCsv(csvPath: string, load: CsvLoad): Promise<IngestSummary> {
-    return ingestContactsPostgres(this.#pg, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, workDir: load.workDir });
+    // Its waiting lines (who holds the lock) go to stderr, the API's log, as the ETL's do.
+    return ingestContactsPostgres(this.#pg, csvPath, {
+      sourceName: load.sourceName,
+      record: load.record,
+      rejectsFile: load.rejectsFile,
+      workDir: load.workDir,
+      lockWaitMs: this.#importLockWaitMs,
+    });
   }
 
   close(): Promise<void> {

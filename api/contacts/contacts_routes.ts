@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
@@ -372,6 +372,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           // Stopped by its client's going, before it wrote (the load answers the abort with it).
           if (request.signal.aborted && error === request.signal.reason) {
             throw new HttpError(400, "The client closed the connection before the import was written; it was stopped and nothing was written", { code: "client-closed-request" });
+          }
+          // Another session's lock on the contacts tables, waited for in vain: the client may retry
+          // once that session ends; the detail names it (no query text, no data).
+          if (error instanceof ContactsLockTimeoutError) {
+            throw new HttpError(503, error.message, { code: "database-locked", headers: { "retry-after": "60" } });
           }
           if (error instanceof ContactsCsvError) {
             // The message names our copy; the client knows the file by its own name.

@@ -155,6 +155,8 @@ export interface ContactsStoreOptions {
   pgPoolSize?: number;
   /** CSV downloads of contacts that may run at once (default 4, MAX_DOWNLOADS); download() refuses more. */
   maxDownloads?: number;
+  /** PostgreSQL: how long an import waits for another session's lock before its 503 `database-locked` (default 5 min). */
+  pgImportLockWaitMs?: number;
 }
 
 /** What the point-read cache holds. */

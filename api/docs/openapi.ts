@@ -50,6 +50,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "snapshot-unreadable": "503: the published relationship snapshot cannot be read (a corrupt file); a new load or a --restore publishes one that can.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s); retry after `Retry-After` seconds.",
+  "database-locked": "503: a contacts import (PostgreSQL with DATABASE_URL) waited 5 minutes for a lock another database session holds on the contacts tables and gave up; nothing was loaded; `detail` names that session (pid, application, user, state and since when). Retry once it has ended its transaction.",
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
   "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",

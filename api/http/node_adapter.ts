@@ -79,6 +79,10 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
   linger?: Partial<LingerLimits>;
   /** How long a streamed body waits for a client that reads nothing before it gives up on it (default WRITE_STALL_MS). */
   writeStallMs?: number;
+  /** The slowest a client may take a streamed body (default MIN_WRITE_RATE); see `MinWriteRate`. */
+  minWriteRate?: Partial<MinWriteRate>;
+  /** Told of each streamed answer cut for a client under `minWriteRate` (default: a line on stderr). */
+  onSlowClient?: (cut: SlowClientCut) => void;
   /**
    * Request body bytes held in memory at once, over all requests (default MAX_BUFFERED_BYTES): a
    * body that would go past it is a 503 `too-many-uploads` with Retry-After, refused before it is
@@ -87,9 +91,40 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
   maxBufferedBytes?: number;
 }
 
+/**
+ * The slowest a client may read a streamed answer (a CSV download), measured over the time the
+ * server waits for it (a full socket buffer), not wall time: a slow database query is not the
+ * client's fault. Once it has been waited for `graceMs`, a client whose average over that waiting
+ * is under `bytesPerSecond` is disconnected, since each download holds one of a few slots, a
+ * database connection and a read transaction (DuckDB keeps every version that transaction can see).
+ */
+export interface MinWriteRate {
+  bytesPerSecond: number;
+  graceMs: number;
+}
+
+/** A streamed answer cut for a slow client: what it took, in how long. */
+export interface SlowClientCut {
+  id: string;
+  method: string;
+  path: string;
+  /** Bytes of the body the client had taken (written and no longer queued in the process). */
+  bytes: number;
+  /** Milliseconds spent waiting for the client to take more. */
+  waited_ms: number;
+  /** The floor it fell under. */
+  min_bytes_per_second: number;
+}
+
 const MiB = 1024 * 1024;
 /** How long a streamed body waits for a client that reads nothing before it gives up on it. */
 const WRITE_STALL_MS = 60_000;
+/**
+ * 32 KiB/s (256 kbit/s, a poor mobile link) after a minute of waiting: the largest download, all
+ * contacts (141 MB for 728k), then holds its slot 75 minutes at most, where a client taking a few
+ * bytes a second could hold it for weeks.
+ */
+const MIN_WRITE_RATE: MinWriteRate = { bytesPerSecond: 32 * 1024, graceMs: 60_000 };
 /**
  * Request bodies held at once. Each route's limit bounds one body, not how many arrive together:
  * twenty clients each sending a 64 MiB CSV import at the same moment cost 2 GB (measured: three
@@ -156,6 +191,11 @@ export function nodeListener<A extends Admitted = Admitted>(
   const admit = options.admit ?? (() => ({ maxBodyBytes: MiB }) as A);
   const onExchange = options.onExchange;
   const onError = options.onError ?? ((error) => console.error(error));
+  const pace: Pace = {
+    stallMs: options.writeStallMs ?? WRITE_STALL_MS,
+    minRate: { ...MIN_WRITE_RATE, ...options.minWriteRate },
+    onSlowClient: options.onSlowClient ?? ((cut) => console.error("Streamed answer cut: the client reads too slowly", JSON.stringify(cut))),
+  };
   const stats = options.stats ?? { buffered: 0, discarded: 0 };
   const linger: LingerLimits = { maxMs: 30_000, idleMs: 5_000, maxBytes: 128 * MiB, ...options.linger };
   const maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
@@ -230,7 +270,7 @@ export function nodeListener<A extends Admitted = Admitted>(
       result.then(
         (response) => {
           release();
-          writeResponse(res, response, onError, options.writeStallMs);
+          writeResponse(res, response, onError, pace);
         },
         (error) => {
           release();
@@ -439,7 +479,16 @@ function writeFixed(res: ServerResponse, status: number, headers: Record<string,
   res.end(bytes);
 }
 
-function writeResponse(res: ServerResponse, response: Response, onError: (error: unknown) => void, stallMs = WRITE_STALL_MS): void {
+/** How streamed bodies treat slow clients (the adapter's options with defaults filled in). */
+interface Pace {
+  stallMs: number;
+  minRate: MinWriteRate;
+  onSlowClient: (cut: SlowClientCut) => void;
+}
+
+const DEFAULT_PACE: Pace = { stallMs: WRITE_STALL_MS, minRate: MIN_WRITE_RATE, onSlowClient: () => {} };
+
+function writeResponse(res: ServerResponse, response: Response, onError: (error: unknown) => void, pace = DEFAULT_PACE): void {
   if (response instanceof LightResponse) {
     const parts = (response as LightResponse).fastParts();
     if (parts !== undefined) {
@@ -461,14 +510,14 @@ function writeResponse(res: ServerResponse, response: Response, onError: (error:
     res.end();
     return;
   }
-  void pump(body.getReader(), res, stallMs).catch((error) => {
+  void pump(body.getReader(), res, pace).catch((error) => {
     onError(error);
     res.destroy();
   });
 }
 
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, stallMs: number): Promise<void> {
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, pace: Pace): Promise<void> {
   let closed = false;
   res.once("close", () => {
     if (!res.writableFinished) {
@@ -476,23 +525,51 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
       reader.cancel().catch(() => {});
     }
   });
+  const { bytesPerSecond, graceMs } = pace.minRate;
+  let written = 0;
+  let waitedMs = 0;
+  const taken = () => written - res.writableLength;
   for (;;) {
     const { done, value } = await reader.read();
     if (done || closed) break;
+    written += value.byteLength;
     if (!res.write(value)) {
+      const began = performance.now();
       await new Promise<void>((resolve) => {
-        // A client that takes no byte for stallMs is gone (or stalling on purpose): what it holds
-        // (a download slot, a database connection and its read transaction) must come back.
-        const stalled = setTimeout(() => res.destroy(), stallMs);
+        // A client that takes no byte for stallMs is gone (or stalling on purpose), and one that
+        // takes a trickle holds as much: what it holds (a download slot, a database connection and
+        // its read transaction) must come back. The rate is checked when, at the bytes taken so
+        // far, the average over all the waiting would fall under the floor.
+        let timer: NodeJS.Timeout | undefined;
+        const check = () => {
+          const since = performance.now() - began;
+          const now = waitedMs + since;
+          if (since >= pace.stallMs) return res.destroy();
+          if (bytesPerSecond > 0 && now >= graceMs && (taken() * 1000) / now < bytesPerSecond) {
+            pace.onSlowClient({
+              id: String(res.getHeader("x-request-id") ?? ""),
+              method: res.req.method ?? "GET",
+              path: (res.req.url ?? "/").split("?")[0],
+              bytes: taken(),
+              waited_ms: Math.round(now),
+              min_bytes_per_second: bytesPerSecond,
+            });
+            return res.destroy();
+          }
+          const rateDue = bytesPerSecond > 0 ? Math.max(graceMs, (taken() * 1000) / bytesPerSecond) - waitedMs : Infinity;
+          timer = setTimeout(check, Math.max(1, Math.min(rateDue, pace.stallMs) - since));
+        };
         const go = () => {
-          clearTimeout(stalled);
+          clearTimeout(timer);
           res.off("drain", go);
           res.off("close", go);
           resolve();
         };
         res.on("drain", go);
         res.on("close", go);
+        check();
       });
+      waitedMs += performance.now() - began;
     }
   }
   if (!closed) res.end();

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange } from "./node_adapter.ts";
+import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange, type SlowClientCut } from "./node_adapter.ts";
 import { json } from "./respond.ts";
 import { raw, rawUpload } from "../../scripts/testing/api_server.ts";
 
@@ -279,3 +279,73 @@ test("bodies held at once stay within maxBufferedBytes: one more is a 503 with R
     { admit: () => ({ maxBodyBytes: 4096 }), maxBufferedBytes: 2000 },
   );
 });
+
+test("createNodeServer() cuts a streamed answer whose client reads under minWriteRate, cancels its body and says so; a fast client gets it whole", { timeout: 60_000 }, async (t) => {
+  const chunk = new Uint8Array(64 * 1024).fill(120);
+  const chunks = 256; // 16 MiB: more than loopback socket buffers hold
+  let cancelled = 0;
+  const handler = async () => {
+    let sent = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent++ === chunks) c.close();
+          else c.enqueue(chunk);
+        },
+        cancel() {
+          cancelled++;
+        },
+      }),
+      { headers: { "content-type": "text/csv" } },
+    );
+  };
+  const cuts: SlowClientCut[] = [];
+  // A floor far above a trickle and far below what loopback carries.
+  const options: AdapterOptions = { minWriteRate: { bytesPerSecond: 4 * 1024 * 1024, graceMs: 200 }, writeStallMs: 60_000, onSlowClient: (cut) => cuts.push(cut) };
+  await withServer(
+    handler,
+    async (url) => {
+      await t.test("a client taking a trickle (never pausing long enough to stall) is disconnected", async () => {
+        const socket = connect(Number(new URL(url).port), "127.0.0.1");
+        let received = 0;
+        const closed = new Promise<void>((resolve) => {
+          socket.on("close", () => resolve());
+          socket.on("error", () => {});
+        });
+        socket.pause();
+        socket.write("GET /download.csv?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        // 512 bytes every 10 ms: about 50 KB/s, and a byte always on the way.
+        const trickle = setInterval(() => {
+          const got = socket.read(512) ?? socket.read();
+          if (got !== null) received += got.length;
+        }, 10);
+        try {
+          await until(() => cuts.length > 0);
+        } finally {
+          clearInterval(trickle);
+        }
+        // What the kernel still holds for the client arrives, then the end: the body stops short.
+        socket.on("data", (d: Buffer) => (received += d.length));
+        socket.resume();
+        await closed;
+        assert.ok(received < chunks * chunk.length, `the client got ${received} bytes, not all`);
+        assert.equal(cuts.length, 1);
+        assert.equal(cuts[0].path, "/download.csv");
+        assert.equal(cuts[0].method, "GET");
+        assert.equal(cuts[0].min_bytes_per_second, 4 * 1024 * 1024);
+        assert.ok(cuts[0].waited_ms >= 200 && cuts[0].bytes < chunks * chunk.length, JSON.stringify(cuts[0]));
+        await until(() => cancelled === 1);
+      });
+      await t.test("a client that reads as fast as it can gets every byte", async () => {
+        const res = await fetch(`${url}/download.csv`);
+        assert.equal((await res.arrayBuffer()).byteLength, chunks * chunk.length);
+        assert.equal(cuts.length, 1, "no second cut");
+      });
+    },
+    options,
+  );
+});
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -48,27 +48,139 @@ export async function openRejects(dataDir: string, runs: readonly RunRecord[], i
 /**
  * Reads the rejects CSV from `handle`: the first `limit` rejects and how many there are in all.
  * Values are as the file holds them (a text that started with `=`, `+`, `-` or `@` keeps the `'`
- * the writer put before it, so a spreadsheet would not run it).
+ * the writer put before it, so a spreadsheet would not run it). Only the start of the file is
+ * parsed (the dashboard asks on every refresh, and a million-reject file is 130 MB); the total
+ * comes from `totals`, which counts a file once per identity. `bytesRead` is how much of the file
+ * the parse read, so a test can see it stopped early.
  *
  * @example
  * ```ts
- * const { items, total } = await readRejects(handle, 20);
+ * const { items, total } = await readRejects(handle, 20, totals);
  * items[0]; // { line: 3, field: "email", reason: "must be an e-mail address ...", value: "not-an-email" }
  * ```
  */
-export async function readRejects(handle: fsPromises.FileHandle, limit: number): Promise<{ items: RowReject[]; total: number }> {
+export async function readRejects(
+  handle: fsPromises.FileHandle,
+  limit: number,
+  totals: RejectTotals = new RejectTotals(),
+): Promise<{ items: RowReject[]; total: number; bytesRead: number }> {
   const items: RowReject[] = [];
-  let total = -1; // the header row is not a reject
+  let seen = -1; // the header row is not a reject
   const records = new CsvRecords();
   const take = (fields: string[]) => {
-    total++;
-    if (total === 0 || items.length >= limit) return;
+    seen++;
+    if (seen === 0 || items.length >= limit) return;
     const [line = "", field = "", reason = "", value = ""] = fields;
     items.push({ line: /^\d+$/.test(line) ? Number(line) : null, field, reason, value: value === "" ? null : value });
   };
-  for await (const chunk of handle.createReadStream({ encoding: "utf8", autoClose: false })) records.push(chunk as string, take);
-  records.end(take);
-  return { items, total: Math.max(0, total) };
+  const total = await totals.of(handle);
+  // A stream of our own from byte 0 (the count read with positions, so it moved nothing).
+  const stream = handle.createReadStream({ encoding: "utf8", autoClose: false, start: 0, highWaterMark: 16 * 1024 });
+  let done = false;
+  for await (const chunk of stream) {
+    records.push(chunk as string, take);
+    if (items.length >= limit) {
+      done = true;
+      break;
+    }
+  }
+  if (!done) records.end(take);
+  return { items, total, bytesRead: stream.bytesRead };
+}
+
+/**
+ * How many rejects each rejects file holds, counted once per file identity (device, inode, size,
+ * mtime: a run's file never changes once written, and a rewritten one is a new identity) by a byte
+ * scan that honours quoted fields, so the total stays exact without parsing the file per request.
+ * `scans` counts the files actually read, for tests.
+ *
+ * @example
+ * ```ts
+ * const totals = new RejectTotals();
+ * await totals.of(handle); // 1000000 (reads the file once); again: from memory
+ * ```
+ */
+export class RejectTotals {
+  #known = new Map<string, Promise<number>>();
+  #max: number;
+  scans = 0;
+
+  constructor(max = 256) {
+    this.#max = max;
+  }
+
+  /** The number of reject records in the file open on `handle` (its header row not counted). */
+  async of(handle: fsPromises.FileHandle): Promise<number> {
+    const st = await handle.stat();
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    let count = this.#known.get(key);
+    if (count === undefined) {
+      this.scans++;
+      count = countRecords(handle, st.size).then((records) => Math.max(0, records - 1));
+      // A failed count is not remembered: the next request tries again.
+      count.catch(() => this.#known.delete(key));
+      if (this.#known.size >= this.#max) this.#known.delete(this.#known.keys().next().value as string);
+      this.#known.set(key, count);
+    }
+    return count;
+  }
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Counts the CSV records in the first `size` bytes of `handle` as `CsvRecords` would: a record
+ * ends at a line feed outside quotes (a doubled quote toggles twice, so parity is enough), and a
+ * record with nothing but carriage returns is no record. UTF-8 never puts these three bytes inside
+ * a multi-byte character, so bytes are as good as characters here, and `indexOf` does the scanning.
+ */
+async function countRecords(handle: fsPromises.FileHandle, size: number): Promise<number> {
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let records = 0;
+  let quoted = false;
+  let content = false; // the record so far has something besides CR
+  let position = 0;
+  while (position < size) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    const n = chunk.length;
+    // True when chunk[from, to) holds a byte other than CR (nearly always the first one looked at).
+    const anyContent = (from: number, to: number) => {
+      for (let k = from; k < to; k++) if (chunk[k] !== CR) return true;
+      return false;
+    };
+    let i = 0;
+    let nextQuote = -2; // not looked for yet
+    while (i < n) {
+      if (quoted) {
+        const q = chunk.indexOf(QUOTE, i);
+        if (q < 0) break;
+        quoted = false;
+        i = q + 1;
+        continue;
+      }
+      if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i);
+      const lf = chunk.indexOf(LF, i);
+      if (lf >= 0 && (nextQuote < 0 || lf < nextQuote)) {
+        if (content || anyContent(i, lf)) records++;
+        content = false;
+        i = lf + 1;
+      } else if (nextQuote >= 0) {
+        content = true;
+        quoted = true;
+        i = nextQuote + 1;
+      } else {
+        if (!content && anyContent(i, n)) content = true;
+        break;
+      }
+    }
+  }
+  if (content) records++;
+  return records;
 }
 
 /**

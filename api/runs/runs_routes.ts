@@ -13,7 +13,7 @@ import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
 import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
 import type { RejectsAnswer } from "./run_schemas.ts";
-import { openRejects, readRejects } from "./rejects_file.ts";
+import { openRejects, readRejects, RejectTotals } from "./rejects_file.ts";
 import type { SnapshotWatcher } from "../relationships/snapshot_watcher.ts";
 import { SNAPSHOT_CHANGES_FOR_RUN } from "../relationships/snapshot_sql.ts";
 
@@ -79,6 +79,9 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     runDocs.run,
   );
 
+  // Each rejects file is counted once (the dashboard asks for its total on every refresh).
+  const rejectTotals = new RejectTotals();
+
   // The file as the load wrote it, streamed: a download link, and what CSV clients ask for.
   const rejectsFile = async (id: string): Promise<Response> => {
     const handle = await openRejects(runs.dataDir, runs.all(), id);
@@ -104,7 +107,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       if (wantsCsv(request, ctx.query)) return rejectsFile(id);
       const handle = await openRejects(runs.dataDir, runs.all(), id);
       try {
-        const { items, total } = await readRejects(handle, limit);
+        const { items, total } = await readRejects(handle, limit, rejectTotals);
         const answer: RejectsAnswer = { run_id: id, total, items, download: `/runs/${id}/rejects.csv` };
         return json(answer, 200, { "cache-control": "no-store", vary: "Accept" });
       } finally {

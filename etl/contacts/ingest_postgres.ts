@@ -6,13 +6,16 @@
  * objects) into temp tables, and ONE transaction upserts them. Other API processes may write
  * meanwhile: new people are inserted with ON CONFLICT DO NOTHING and links likewise, so a
  * concurrent create never fails the load, and a deadlock with an API write that PostgreSQL breaks
- * by rolling the load back runs the transaction again (LOAD_ATTEMPTS attempts in all).
+ * by rolling the load back runs the transaction again (LOAD_ATTEMPTS attempts in all). A lock held
+ * by another session is waited for `lockWaitMs` at most, saying meanwhile who holds it (_lock_wait.ts).
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database, isTransientConflict, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
+import { terminalText } from "../text/mod.js";
 import { q } from "./_ingest_sql.ts";
+import { ContactsLockTimeoutError, describeHolders, LOAD_LOCK_WAIT_MS, watchLockWait } from "./_lock_wait.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql } from "./contact_sql.ts";
 import {
@@ -35,6 +38,12 @@ const LOAD_ATTEMPTS = 3;
 export interface PostgresIngestOptions extends IngestOptions {
   /** Where the staging spills and the COPY files are written (default: beside the CSV). Removed after. */
   workDir?: string;
+  /** How long the write transaction waits for a lock another session holds before it gives up (default LOAD_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
+  /** How often a line says who the load is waiting for (default 10 s). */
+  lockProgressMs?: number;
+  /** Receives those lines (default: stderr). */
+  onLockWait?: (line: string) => void;
 }
 
 /**
@@ -67,9 +76,13 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord)")).map((d) => d.name);
+    const lockWaitMs = Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS));
     const written = await pg.session(async (session) => {
-      // A load runs as long as it takes, whatever the pool's timeouts for requests (reset on release below).
-      await session.run("SET lock_timeout = 0; SET statement_timeout = 0");
+      // A load runs as long as it takes, whatever the pool's timeouts for requests (reset on release
+      // below), but waits for another session's lock only so long: one left open in psql would
+      // otherwise hold it, silently, for ever.
+      await session.run(`SET lock_timeout = ${lockWaitMs}; SET statement_timeout = 0`);
+      const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
          CREATE TEMP TABLE _l (key text, dept text)`,
@@ -78,22 +91,40 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
         await session.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
         await session.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
         await session.run("ANALYZE _p; ANALYZE _l");
-        for (let attempt = 1; ; attempt++) {
-          await session.run("BEGIN");
-          try {
-            const result = await writePostgres(session, plan.record, names, departmentNames, summary);
-            if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
-            await session.run("COMMIT");
-            return result;
-          } catch (error) {
-            await session.run("ROLLBACK").catch(() => {});
-            // An API write creating a department the load creates too, while holding a contact the
-            // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
-            // it did is undone and the staged rows are still there, so it runs again (the API's
-            // writes do the same). Twice more at most: a third is not chance.
-            if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
-            throw error;
+        const watch = watchLockWait(pg, pid, {
+          waitMs: lockWaitMs,
+          progressMs: options.lockProgressMs,
+          onLine: options.onLockWait ?? ((line) => process.stderr.write(`${terminalText(line)}\n`)),
+        });
+        try {
+          for (let attempt = 1; ; attempt++) {
+            await session.run("BEGIN");
+            try {
+              const result = await writePostgres(session, plan.record, names, departmentNames, summary);
+              if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
+              await session.run("COMMIT");
+              return result;
+            } catch (error) {
+              await session.run("ROLLBACK").catch(() => {});
+              // An API write creating a department the load creates too, while holding a contact the
+              // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
+              // it did is undone and the staged rows are still there, so it runs again (the API's
+              // writes do the same). Twice more at most: a third is not chance.
+              if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
+              if ((error as { code?: unknown })?.code === "55P03") {
+                const holders = watch.holders();
+                throw new ContactsLockTimeoutError(
+                  `The contacts load gave up after waiting ${Math.round(lockWaitMs / 1000)} s for ${describeHolders(holders)}; nothing was loaded. ` +
+                    `End that transaction (or SELECT pg_terminate_backend(pid)) and load again.`,
+                  holders,
+                  { cause: error },
+                );
+              }
+              throw error;
+            }
           }
+        } finally {
+          watch.stop();
         }
       } finally {
         await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l; RESET lock_timeout; RESET statement_timeout").catch(() => {});

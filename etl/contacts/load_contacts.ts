@@ -16,13 +16,14 @@ import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_r
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
+import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
 import { recoverContactsRun, runOrigin } from "./recover_run.ts";
 import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "database-refused" | "database-unavailable";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "database-refused" | "database-unavailable" | "database-locked";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
@@ -57,6 +58,11 @@ export interface LoadContactsOptions {
   lockWaitMs?: number;
   /** `postgres://...` (DATABASE_URL): load straight into PostgreSQL, which any number of processes may write. */
   databaseUrl?: string;
+  /** PostgreSQL: how long the write waits for another session's lock before it fails as "database-locked" (default 5 minutes). */
+  postgresLockWaitMs?: number;
+  /** PostgreSQL: how often, while it waits, a line names the session holding the lock (default 10 s), and where it goes (default stderr). */
+  postgresLockProgressMs?: number;
+  onPostgresLockWait?: (line: string) => void;
   /**
    * A direct load refreshes the analysts' Parquet copy (`<data dir>/exports/contacts/`) at its end
    * when it is out of date (CONTACTS_EXPORT not `off`). Through the API, the API does it; on
@@ -185,7 +191,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     });
     // PostgreSQL's refusals and outages are reported in the run's words (naming DATABASE_URL and what
     // to fix), not as the client's bare message ("connect ECONNREFUSED ...", "permission denied ...").
-    if (recorded.code === "database-refused" || recorded.code === "database-unavailable") throw new ContactsLoadError(recorded.code, recorded.message);
+    if (recorded.code === "database-refused" || recorded.code === "database-unavailable" || recorded.code === "database-locked") {
+      throw new ContactsLoadError(recorded.code, recorded.message);
+    }
     throw error;
   } finally {
     if (upload !== undefined) rmSync(upload.path, { force: true });
@@ -225,7 +233,16 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
   try {
     await migratePostgres(pg);
     await recoverContactsRun(pg, options.dataDir);
-    return await ingestContactsPostgres(pg, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, workDir: join(options.dataDir, "uploads"), run });
+    return await ingestContactsPostgres(pg, csvPath, {
+      sourceName: source,
+      displayPath: options.csvPath,
+      rejectsFile,
+      workDir: join(options.dataDir, "uploads"),
+      run,
+      lockWaitMs: options.postgresLockWaitMs,
+      lockProgressMs: options.postgresLockProgressMs,
+      onLockWait: options.onPostgresLockWait,
+    });
   } finally {
     await pg.close();
   }
@@ -261,7 +278,14 @@ export async function openUnlocked(path: string, dataDir: string, waitMs: number
 function runError(error: unknown, csvPath: string): { code: string; message: string } {
   // DuckDB messages can run to many lines of hints; the first says what went wrong.
   const firstLine = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-  if (error instanceof ContactsCsvError || error instanceof LockBusyError || error instanceof MigrationError || error instanceof ContactsLoadError || error instanceof HandoverError) {
+  if (
+    error instanceof ContactsCsvError ||
+    error instanceof LockBusyError ||
+    error instanceof MigrationError ||
+    error instanceof ContactsLoadError ||
+    error instanceof HandoverError ||
+    error instanceof ContactsLockTimeoutError
+  ) {
     return { code: error.code, message: firstLine };
   }
   const refusal = postgresRefusal(error);

@@ -75,6 +75,7 @@ export {
   type ContactsExportResult,
 } from "./export_contacts.ts";
 export { ingestContactsPostgres, type PostgresIngestOptions } from "./ingest_postgres.ts";
+export { ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockHolder } from "./_lock_wait.ts";
 export {
   ContactsLoadError,
   loadContacts,

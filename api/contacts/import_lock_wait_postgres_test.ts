@@ -1,0 +1,50 @@
+// POST /imports/contacts on PostgreSQL while another session holds `LOCK TABLE contacts IN SHARE
+// MODE` open: the import waited for ever, holding its client. Now it gives up after its bound with a
+// 503 `database-locked` whose detail names the blocking session, and imports once it has ended.
+// Real PostgreSQL and a real server; skipped with a message when none is at hand.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PostgresDatabase } from "../../etl/db/mod.ts";
+import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+
+test("POST /imports/contacts blocked by another session's lock answers 503 database-locked naming it", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  const { dir, cleanup } = tempDir("import-lock-");
+  const url = await postgresDatabaseFor(`import-lock:${dir}`);
+  const server = await testServer(dir, { databaseUrl: url, contacts: { pgImportLockWaitMs: 2000 } });
+  const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "nightly-report" });
+  let release = () => {};
+  try {
+    let holderPid = 0;
+    await new Promise<void>((locked) => {
+      holder
+        .session(async (s) => {
+          await s.run("BEGIN");
+          await s.run("LOCK TABLE contacts IN SHARE MODE");
+          holderPid = Number((await s.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+          locked();
+          await new Promise<void>((r) => (release = r));
+          await s.run("ROLLBACK");
+        })
+        .catch(() => {});
+    });
+    const body = "first_name,last_name,email\nAna,Ruiz,ana@example.org\n";
+    const refused = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body });
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.headers["retry-after"], "60");
+    const problem = refused.json();
+    assert.equal(problem.type, "/docs#problem-database-locked");
+    assert.match(problem.detail, new RegExp(`gave up after waiting 2 s for a lock on 'contacts' \\(RowExclusiveLock\\) held by PostgreSQL session pid ${holderPid} \\(application 'nightly-report'`));
+    assert.equal((await raw(server.url, { path: "/contacts" })).json().items.length, 0);
+
+    release();
+    const imported = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body });
+    assert.equal(imported.status, 200, imported.text);
+    assert.equal(imported.json().inserted, 1);
+  } finally {
+    release();
+    await holder.close();
+    await server.close();
+    cleanup();
+  }
+});

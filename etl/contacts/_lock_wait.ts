@@ -1,0 +1,141 @@
+/**
+ * A PostgreSQL load's write transaction waiting for a lock another session holds (a `LOCK TABLE
+ * contacts IN SHARE MODE` left open in psql, a long report holding a conflicting lock): without a
+ * bound it waited silently for ever. While it waits, the blocking sessions are looked up
+ * (`pg_blocking_pids`, `pg_stat_activity`) and named in a progress line; when `lock_timeout` gives up,
+ * the error names them too, so the operator knows whom to ask (or which pid to terminate).
+ */
+import type { PostgresDatabase } from "../db/mod.ts";
+
+/** How long a load's transaction waits for one lock before it gives up, by default (5 minutes). */
+export const LOAD_LOCK_WAIT_MS = 5 * 60_000;
+
+/** A session holding a lock the load waits for, as pg_stat_activity shows it (nulls: not visible to our role). */
+export interface LockHolder {
+  pid: number;
+  application_name: string | null;
+  usename: string | null;
+  client_addr: string | null;
+  state: string | null;
+  state_change: string | null;
+  xact_start: string | null;
+  /** The relation and lock mode the load is waiting for. */
+  relation: string | null;
+  mode: string | null;
+}
+
+/**
+ * The load gave up waiting for a lock (PostgreSQL's lock_timeout, SQLSTATE 55P03). `holders` are the
+ * sessions last seen blocking it (empty when it gave up before they could be looked up).
+ */
+export class ContactsLockTimeoutError extends Error {
+  override readonly name = "ContactsLockTimeoutError";
+  readonly code = "database-locked";
+  constructor(
+    message: string,
+    readonly holders: LockHolder[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const BLOCKERS = `
+  SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr, a.state,
+         to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS state_change,
+         to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS xact_start,
+         w.relation, w.mode
+    FROM pg_stat_activity a
+    LEFT JOIN LATERAL (SELECT l.relation::regclass::text AS relation, l.mode FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted LIMIT 1) w ON true
+   WHERE a.pid = ANY(pg_blocking_pids($1))
+   ORDER BY a.pid`;
+
+/**
+ * Describes the sessions blocking a load, for a person: pid, application, user, state and since when.
+ * The query text is left out: it may hold personal data, and the pid is enough to find it.
+ *
+ * @example
+ * ```ts
+ * describeHolders([{ pid: 42, application_name: "psql", state: "idle in transaction", ... }]);
+ * // "'contacts' (RowExclusiveLock) held by PostgreSQL session pid 42 (application 'psql', user 'ana', state 'idle in transaction' since 2026-12-01T21:14:03Z, transaction open since 2026-12-01T21:14:01Z)"
+ * ```
+ */
+export function describeHolders(holders: readonly LockHolder[]): string {
+  if (holders.length === 0) return "a lock held by another PostgreSQL session (it could not be looked up)";
+  const first = holders[0];
+  const what = first.relation === null ? "a lock" : `a lock on '${first.relation}'${first.mode === null ? "" : ` (${first.mode})`}`;
+  const sessions = holders.map((h) => {
+    const parts = [
+      `application '${h.application_name ?? "?"}'`,
+      h.usename === null ? null : `user '${h.usename}'`,
+      h.client_addr === null ? null : `from ${h.client_addr}`,
+      h.state === null ? null : `state '${h.state}'${h.state_change === null ? "" : ` since ${h.state_change}`}`,
+      h.xact_start === null ? null : `transaction open since ${h.xact_start}`,
+    ].filter((p) => p !== null);
+    return `pid ${h.pid} (${parts.join(", ")})`;
+  });
+  return `${what} held by PostgreSQL session${holders.length === 1 ? "" : "s"} ${sessions.join(" and ")}`;
+}
+
+/** Options of `watchLockWait`. */
+export interface LockWatchOptions {
+  /** The bound the transaction has (its lock_timeout), said in the lines. */
+  waitMs: number;
+  /** How often a progress line is said while the load waits (default 10 s; the first after one interval). */
+  progressMs?: number;
+  /** How often the blockers are looked up (default 1 s, or progressMs when smaller). */
+  pollMs?: number;
+  /** Receives the progress lines. */
+  onLine: (line: string) => void;
+}
+
+/**
+ * Watches backend `pid` (the load's session) from another pooled connection and says, every
+ * `progressMs` while it is blocked, who blocks it. Returns `stop()` and the holders last seen.
+ *
+ * @example
+ * ```ts
+ * const watch = watchLockWait(pg, pid, { waitMs: LOAD_LOCK_WAIT_MS, onLine: console.error });
+ * try { ... } finally { watch.stop(); }
+ * ```
+ */
+export function watchLockWait(pg: PostgresDatabase, pid: number, options: LockWatchOptions): { stop(): void; holders(): LockHolder[] } {
+  const progressMs = options.progressMs ?? 10_000;
+  const pollMs = Math.min(options.pollMs ?? 1000, progressMs);
+  let last: LockHolder[] = [];
+  let since: number | undefined;
+  let said = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    try {
+      const rows = await pg.all<LockHolder>(BLOCKERS, [pid]);
+      if (stopped) return;
+      if (rows.length === 0) {
+        since = undefined;
+        said = 0;
+      } else {
+        last = rows.map((r) => ({ ...r, pid: Number(r.pid) }));
+        since ??= performance.now() - pollMs;
+        const waited = performance.now() - since;
+        if (waited >= progressMs * (said + 1)) {
+          said++;
+          options.onLine(
+            `Contacts load: waiting ${Math.round(waited / 1000)} s for ${describeHolders(last)}; giving up after ${Math.round(options.waitMs / 1000)} s`,
+          );
+        }
+      }
+    } catch {
+      // A lookup that fails (the pool busy, our role not allowed) only costs the progress line.
+    }
+    if (!stopped) timer = setTimeout(poll, pollMs);
+  };
+  timer = setTimeout(poll, pollMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    holders: () => last,
+  };
+}
