@@ -81,3 +81,30 @@ test("PostgreSQL busy: GET /contacts answers the 503 its document describes", { 
     cleanup();
   }
 });
+
+// The adapter's 503 `too-many-uploads` (128 MiB of bodies held at once) can meet any route with a
+// body, and a PostgreSQL import's `database-locked` (another session's lock waited for 5 min) is the
+// import's own: each 503 names them, as it names the others. Before, /openapi.json listed only the
+// database's codes, so a client reading it could not tell what either 503 meant.
+test("every contacts 503 with a body names too-many-uploads, and the import's names database-locked", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    let withBody = 0;
+    for (const [path, item] of Object.entries<Record<string, { tags: string[]; requestBody?: object; responses: Record<string, { description: string }> }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.tags.includes("contacts") || op.requestBody === undefined) continue;
+        withBody++;
+        assert.match(op.responses["503"].description, /`too-many-uploads`/, `${method.toUpperCase()} ${path}`);
+      }
+    }
+    assert.ok(withBody >= 4, `only ${withBody} contacts operations with a body`);
+    assert.match(doc.paths["/imports/contacts"].post.responses["503"].description, /`database-locked`/);
+    const docs = (await raw(server.url, { path: "/docs" })).text;
+    for (const code of ["too-many-uploads", "database-locked"]) assert.ok(docs.includes(`id="problem-${code}"`), code);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

@@ -195,7 +195,7 @@ export const relationshipDocs = {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
-      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed." },
+      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load there is no history to hold it: the empty list." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },

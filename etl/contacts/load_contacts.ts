@@ -28,7 +28,9 @@ export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "da
 /**
  * The load could not be done: the database is locked by a process that is not a running API
  * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), or
- * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission).
+ * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
+ * or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
+ * another session's lock outlasted the load's wait ("database-locked").
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {

@@ -223,3 +223,23 @@ test("PG_POOL_SIZE: 16 by default, a whole number from 2 to 1000", () => {
     assert.throws(() => readSettings("start", { env: { PG_POOL_SIZE: bad } }), new RegExp(`PG_POOL_SIZE must be a whole number from 2 to 1000; got '${bad.replace(".", "\\.")}'`));
   }
 });
+
+// The settings table says which characters of a DATABASE_URL password must be percent-encoded, and
+// that a value with one of them raw is refused: the list it gives is what readSettings() refuses.
+// Before, it listed '@', ':' and spaces as refused too, which pass (the client reads them as libpq does).
+test("the DATABASE_URL description names exactly the raw characters readSettings() refuses", () => {
+  const description = SETTINGS.find((s) => s.env === "DATABASE_URL")!.description;
+  const listed = description.match(/in the user name and password `([^`]+)`[^,(`]*percent-encoded/)?.[1].split(" ");
+  assert.ok(listed, description);
+  for (const c of ["@", ":", "/", "?", "#", "%", " "]) {
+    const refused = (() => {
+      try {
+        readSettings("start", { env: { DATABASE_URL: `postgres://app:pa${c}ss@db/contacts` } });
+        return false;
+      } catch {
+        return true;
+      }
+    })();
+    assert.equal(listed.includes(c), refused, `'${c}': ${refused ? "refused" : "accepted"} raw, ${listed.includes(c) ? "" : "not "}listed as refused`);
+  }
+});
