@@ -87,6 +87,17 @@ test("App.handle() is a web-standard handler: OPTIONS, HEAD, request ids, opaque
     const refused = await app.request("/contacts/", { method: "PATCH" });
     assert.equal(refused.status, 405);
     assert.equal(refused.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
+    // RFC 9457 instance: the problem names the request it answers (the README's problem shape).
+    assert.deepEqual(await refused.json(), {
+      type: "/docs#problem-method-not-allowed",
+      title: "Method Not Allowed",
+      status: 405,
+      detail: "PATCH is not allowed on '/contacts/'; use GET, HEAD, POST, OPTIONS",
+      instance: "/contacts/",
+    });
+    const missing = await app.request("/contacts/999");
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { instance?: string }).instance, "/contacts/999");
     const health = await app.request("/healthz");
     assert.deepEqual(await health.json(), { status: "ok" });
     app.router.add("GET", "/boom", async () => {

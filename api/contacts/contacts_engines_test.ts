@@ -63,6 +63,27 @@ test("DuckDB: writers that each send their next write once answered share one co
   }
 });
 
+test("DuckDB: a write that fails (not a refusal) in a group fails alone; the group's other writes commit, its own statements do not", async () => {
+  const { dir, cleanup } = tempDir();
+  const engine = await openEngine(dir, { record: contactRecord });
+  try {
+    const insert = (name: string, fail = false) =>
+      engine.write(async (tx) => {
+        await tx.run("INSERT INTO departments (name) VALUES ($1)", [name]);
+        if (fail) throw new Error(`${name} broke after writing`);
+        return name;
+      }, () => {});
+    // Queued in one turn: the first runs, the others wait for it and share a group.
+    const results = await Promise.allSettled([insert("First"), insert("A"), insert("B", true), insert("C")]);
+    assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : String((r.reason as Error).message))), ["First", "A", "B broke after writing", "C"]);
+    const names = (await engine.read.all<{ name: string }>("SELECT name FROM departments ORDER BY name")).map((r) => r.name);
+    assert.deepEqual(names, ["A", "C", "First"], "the failed write's insert was committed with its group");
+  } finally {
+    await engine.close();
+    cleanup();
+  }
+});
+
 const DEPARTMENTS = "SELECT count(*)::INTEGER AS n FROM departments";
 const addDepartment = (engine: Engine, name: string) => engine.write((tx) => tx.run("INSERT INTO departments (name) VALUES ($1)", [name]), () => {});
 const trims = (engine: Engine) => engine.trims!;

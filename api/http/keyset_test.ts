@@ -30,3 +30,18 @@ test("parseLimit() takes integers 1..max only", () => {
   assert.equal(parseLimit("1000", 50, 1000), 1000);
   for (const bad of ["0", "1001", "-1", "1.5", "abc", "1e3"]) assert.throws(() => parseLimit(bad, 50, 1000), HttpError, bad);
 });
+
+test("pageAfter() gives no next key when the last page is exactly full, nor when the rows after it are all filtered out", () => {
+  const sorted = [1, 2, 3, 4, 5].map((id) => ({ id }));
+  const keyOf = (x: { id: number }): Key => [x.id, x.id];
+  const first = pageAfter(sorted, keyOf, 1, undefined, () => true, 2);
+  assert.deepEqual(first.items.map((x) => x.id), [1, 2]);
+  assert.deepEqual(first.nextKey, [2, 2]);
+  // [3, 4] ends the list once 5 is filtered out: a next link would lead to an empty page.
+  const last = pageAfter(sorted, keyOf, 1, first.nextKey, (x) => x.id !== 5, 2);
+  assert.deepEqual(last.items.map((x) => x.id), [3, 4]);
+  assert.equal(last.nextKey, undefined);
+  const all = pageAfter(sorted, keyOf, 1, undefined, () => true, 5);
+  assert.equal(all.items.length, 5);
+  assert.equal(all.nextKey, undefined);
+});

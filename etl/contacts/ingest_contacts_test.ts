@@ -158,6 +158,32 @@ test("ingestContacts() reads BOM, CRLF, quoted separators and quoted newlines", 
   });
 });
 
+test("ingestContacts() names the line a multi-line row starts on, and the lines right after such rows", async () => {
+  await withDb(async (db, dir) => {
+    const path = csv(
+      dir,
+      [
+        HEADER,
+        // Lines 2-3: one field too many, and a quoted newline inside.
+        'Ann,Lee,,"1 Main St\nSuite 2",Albany,NY,12204,,,ann@example.com,Sales,extra',
+        // Lines 4-5: loaded.
+        'Eve,Orr,,"2 Main St\nRear",Troy,NY,12180,,,eve@example.com,HR',
+        // Line 6, right after a multi-line row: refused.
+        "Bob,Ray,,,Troy,Texas,12180,,,bob@example.com,HR",
+      ].join("\n") + "\n",
+    );
+    const s = await ingest(db, path);
+    assert.deepEqual(counts(s), { inserted: 1, updated: 0, unchanged: 0, rejected: 2 });
+    assert.deepEqual(
+      s.rejects.map((r) => [r.line, r.field]),
+      [
+        [2, "*"],
+        [6, "state"],
+      ],
+    );
+  });
+});
+
 test("ingestContacts() rejects bad rows with their line, field and reason, and loads the rest", async () => {
   await withDb(async (db, dir) => {
     const path = csv(

@@ -112,6 +112,9 @@ test("validateRecord() refuses control characters in text fields, naming the fie
     ["city", "Bo\u009bston"],
     ["address", "1 Main St\u0000"],
     ["address", "1 Main St\u001b[2J"],
+    // A multi-line field keeps LF, CR and tab only: a vertical tab or form feed is still refused.
+    ["address", "Flat 2\u000b1 Main St"],
+    ["address", "Flat 2\u000c1 Main St"],
   ] as const) {
     await t.test(`${field} ${JSON.stringify(value)}`, () => {
       const r = validateContact({ ...base, [field]: value }, "create");
@@ -184,6 +187,27 @@ test("names as people write them: any script, apostrophes, particles, one letter
       assert.equal(r.value.state, stored);
     }
   });
+});
+
+test("a ZIP code gets its zero back only when it is 4 digits (optionally -4 more); others are kept or refused as given", () => {
+  const base = { first_name: "Ann", last_name: "Lee", email: "a@b.co" };
+  for (const [zip, stored] of [["70116", "70116"], ["70116-1234", "70116-1234"], ["8014", "08014"], ["8014-1234", "08014-1234"]]) {
+    const r = validateContact({ ...base, zip }, "create");
+    assert.ok(r.ok, `${zip}: ${JSON.stringify(!r.ok && r.errors)}`);
+    assert.equal(r.value.zip, stored);
+    assert.deepEqual(r.fixes.map((f) => f.to), zip === stored ? [] : [stored], zip);
+  }
+  for (const zip of ["123456", "x8014", "8014x", "80141234"]) {
+    const r = validateContact({ ...base, zip }, "create");
+    assert.ok(!r.ok, zip);
+    assert.equal(r.errors[0].message, `must be a US ZIP code: 5 digits, optionally -4 more; got '${zip}'`);
+  }
+});
+
+test("a refused value of 60 characters is quoted whole, however many UTF-16 units its emoji take", () => {
+  const r = validateContact({ first_name: "😀".repeat(60), last_name: "Lee", email: "a@b.co" }, "create");
+  assert.ok(!r.ok);
+  assert.equal(r.errors[0].message, `must contain at least one letter (of any script); got '${"😀".repeat(60)}'`);
 });
 
 test("a refused value is quoted shortened by characters, never cut inside an emoji", () => {

@@ -81,3 +81,13 @@ test("buildActors(): unknown_cells of a row whose id is not a header column coun
   assert.deepEqual(actors.map((a) => [a.numeric_id, a.degree, a.unknown_cells]), [[1, 2, 0], [2, 1, 0], [3, 0, 0], [7, 1, 1]]);
   assert.equal(findings.find((f) => f.check === "unknown_cells")?.count, 1);
 });
+
+test("buildActors(): an actor only in the header row (no data row) still has its header code checked against the list", async () => {
+  const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]]);
+  grid.pop(); // id 3 keeps its column and header code "C", but has no row
+  const { actors, findings } = await model(grid, [["A", 1, "Ana"], ["B", 2, "Bea"], ["Z", 3, "Caro"]]);
+  const mismatch = findings.find((f) => f.check === "code_mismatch_list");
+  assert.deepEqual(mismatch?.cells, [`'${M}'!E2`, `'${L}'!A3`]);
+  assert.match(mismatch?.message ?? "", /'3: C vs Z'/);
+  assert.deepEqual(actors.find((a) => a.numeric_id === 3)?.letter_code, "C");
+});

@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startScheduler, type LoadReason } from "./mod.ts";
+import { startScheduler, watchFile, type LoadReason } from "./mod.ts";
 import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
 /** Lets the scheduler's promise chain run (loads here resolve at once). */
@@ -51,6 +51,33 @@ test("a start-up load waits the settle time, not a minute, for a CSV without a f
     await ticks();
     assert.deepEqual(fresh.runs, ["startup"]);
     fresh.scheduler.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an old file that starts changing while watched is a copy in progress again: a cut-looking one waits the minute", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "settle-old-file-"));
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.com\n");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(csv, hourAgo, hourAgo);
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    let stable = 0;
+    const looksWhole = (path: string) => existsSync(path) && /[\r\n]$/.test(readFileSync(path, "utf8"));
+    const watcher = watchFile(csv, { onStable: () => stable++, clock, pollMs: 100, stableMs: 3000, wholeMs: 60_000, looksWhole });
+    try {
+      clock.advance(200);
+      // A new copy starts over it and stalls mid-row: its mtime is now, its end is cut.
+      writeFileSync(csv, "first_name,last_name,email\nBea,Lo");
+      clock.advance(3200);
+      assert.equal(stable, 0, "a cut-looking file that just changed is not read at the settle time");
+      clock.advance(60_000);
+      assert.equal(stable, 1, "it is read once it kept still the minute");
+    } finally {
+      watcher.stop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

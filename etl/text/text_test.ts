@@ -45,6 +45,9 @@ test("csvField() quotes commas, quotes and newlines, joins lists and writes date
   assert.equal(csvField("a,b"), '"a,b"');
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
   assert.equal(csvField("two\nlines"), '"two\nlines"');
+  // A bare CR ends a record for spreadsheets and DuckDB's reader alike (an address typed on a Mac).
+  assert.equal(csvField("Flat 2\r1 Main St"), '"Flat 2\r1 Main St"');
+  assert.equal(csvField("Flat 2\r\n1 Main St"), '"Flat 2\r\n1 Main St"');
   assert.equal(csvField(["a", "b"]), "a; b");
   assert.equal(csvField(new Date("2026-01-02T03:04:05Z")), "2026-01-02T03:04:05.000Z");
   assert.equal(csvField(null), "");

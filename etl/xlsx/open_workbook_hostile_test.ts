@@ -128,6 +128,14 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       enc.writeUInt16LE(enc.readUInt16LE(cd + 8) | 1, cd + 8);
       await rejects(tmp.write("encentry.xlsx", enc), "encrypted", /is encrypted/);
     });
+    await t.test("an entry that inflates to fewer bytes than the ZIP declares, its CRC intact, is corrupt", async () => {
+      const zip = Buffer.from(xlsxBytes([{ name: "Hoja1", rows: [["a", 1], ["b", 2]] }]));
+      const name = Buffer.from("xl/worksheets/sheet1.xml");
+      const cd = zip.lastIndexOf(name) - 46;
+      const real = zip.readUInt32LE(cd + 24);
+      zip.writeUInt32LE(real + 10, cd + 24);
+      await rejects(tmp.write("short.xlsx", zip), "corrupt", new RegExp(`inflates to ${real} bytes but the ZIP declares ${real + 10}`));
+    });
     await t.test("a damaged stored entry whose XML still parses fails its CRC (no wrong values)", async () => {
       const stored = Buffer.from(xlsxBytes([{ name: "Hoja1", rows: [["a", 1], ["b", 2]] }], { compression: "store" }));
       // Read as is, the sheet gives 1 and 2; flip the cached value 2 to 7 in the stored bytes.

@@ -175,6 +175,18 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       });
       assert.deepEqual(all["S"], { A1: "Hello world", B1: "", C1: "東京", D1: "last" });
     });
+    await t.test("inline strings: rich runs joined, rPh skipped, as in shared strings", async () => {
+      const all = await read("inline_rich.xlsx", {
+        sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="inlineStr"><is><r><rPr><b/></rPr><t>Hel</t></r><r><t xml:space="preserve">lo </t></r><r><t>world</t></r></is></c><c r="B1" t="inlineStr"><is><t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh></is></c></row>` }],
+      });
+      assert.deepEqual(all["S"], { A1: "Hello world", B1: "東京" });
+    });
+    await t.test("three-letter columns, up to Excel's last (XFD)", async () => {
+      const all = await read("wide.xlsx", {
+        sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="inlineStr"><is><t>first</t></is></c><c r="AAA1" t="inlineStr"><is><t>aaa</t></is></c><c r="XFD1"><v>3</v></c></row>` }],
+      });
+      assert.deepEqual(all["S"], { A1: "first", AAA1: "aaa", XFD1: 3 });
+    });
     await t.test("no shared strings part", async () => {
       const all = await read("nosst.xlsx", { sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>7</v></c><c r="B1" t="inlineStr"><is><t>x</t></is></c></row>` }] });
       assert.deepEqual(all["S"], { A1: 7, B1: "x" });
