@@ -25,7 +25,7 @@ import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
-import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable } from "../etl/db/mod.ts";
+import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
 import { cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -281,6 +281,16 @@ export class App {
       if (this.#logDue("busy")) logToStderr(`The contacts database is busy (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503`);
       return problemResponse(
         new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
+        path.slice(0, 200),
+      );
+    }
+    const refusal = postgresRefusal(error);
+    if (refusal !== undefined) {
+      // A grant revoked or a password changed under a running API: the operator's to fix, not a bug
+      // of ours, and what to grant is theirs to read (the log), not the client's.
+      if (this.#logDue("refused")) this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path}: answering 503 database-refused (logged once a minute)`, new Error(refusal.message));
+      return problemResponse(
+        new HttpError(503, "The contacts database refused this server's role; an operator must fix DATABASE_URL or the role's grants", { code: "database-refused", headers: { "retry-after": "30" } }),
         path.slice(0, 200),
       );
     }

@@ -64,3 +64,43 @@ test("with its PostgreSQL database gone, /metrics still answers: the contacts ga
     cleanup();
   }
 });
+
+test("a role that loses a grant while the API runs gets 503 database-refused, logged once for the operator, not a 500 bug", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  // Found by the PostgreSQL operations review: a REVOKE (or a table re-created by its owner) made
+  // every request an opaque 500 with a stack per request, as if the API had a bug.
+  const { dir, cleanup } = tempDir();
+  const url = await postgresDatabaseFor(`refused-live:${dir}`);
+  const role = `t_api_${process.pid}`;
+  const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  const owner = await testServer(dir, { databaseUrl: url }); // migrates as the owner
+  await owner.close();
+  const db = await PostgresDatabase.connect(url, { max: 1 });
+  const logged: string[] = [];
+  let server: Awaited<ReturnType<typeof testServer>> | undefined;
+  try {
+    await admin.run(`DROP ROLE IF EXISTS ${role}`);
+    await admin.run(`CREATE ROLE ${role} LOGIN`);
+    await db.run(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    const asRole = Object.assign(new URL(url), { username: role }).toString();
+    server = await testServer(dir, { databaseUrl: asRole, logError: (message: string, error: unknown) => logged.push(`${message}: ${(error as Error).message}`) });
+    assert.equal((await raw(server.url, { path: "/contacts?count=true" })).status, 200);
+    await db.run(`REVOKE SELECT ON contacts FROM ${role}`);
+    for (let i = 0; i < 3; i++) {
+      const res = await raw(server.url, { path: `/contacts?count=true&state=C${"ABC"[i]}` });
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.json().type, "/docs#problem-database-refused");
+      assert.equal(res.headers["retry-after"], "30");
+      assert.doesNotMatch(res.text, /permission denied/i, "what to grant is the operator's, in the log");
+    }
+    // Once a minute at most, and saying what to grant: not one stack per request.
+    assert.equal(logged.length, 1, logged.join("\n"));
+    assert.match(logged[0], /lacks a privilege: permission denied for table contacts/);
+  } finally {
+    await server?.close().catch(() => {});
+    await db.run(`DROP OWNED BY ${role}`).catch(() => {});
+    await db.close();
+    await admin.run(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+    await admin.close();
+    cleanup();
+  }
+});

@@ -50,6 +50,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "snapshot-unreadable": "503: the published relationship snapshot cannot be read (a corrupt file); a new load or a --restore publishes one that can.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone; or frozen or cut off, given up after PG_STATEMENT_TIMEOUT plus 5 s) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s: PG_LOCK_TIMEOUT, PG_POOL_SIZE, PG_STATEMENT_TIMEOUT); retry after `Retry-After` seconds.",
+  "database-refused": "503: PostgreSQL (DATABASE_URL) refused the API's role while it runs (a grant revoked, a password changed); the server's log says what to grant or fix; retry after `Retry-After` seconds, once an operator has.",
   "database-locked": "503: a contacts import (PostgreSQL with DATABASE_URL) waited 5 minutes for a lock another database session holds on the contacts tables and gave up; nothing was loaded; `detail` names that session (pid, application, user, state and since when). Retry once it has ended its transaction.",
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
@@ -125,7 +126,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if ((doc.tag === "contacts" || doc.tag === "tables") && responses["503"] === undefined) {
       responses["503"] = {
         description:
-          "The contacts database is unavailable or busy (`database-unavailable`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`)" +
+          "The contacts database is unavailable or busy (`database-unavailable`), refuses the API's role (`database-refused`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`)" +
           // Only the contacts list streams a download, and only downloads are counted.
           (route.method === "GET" && path === "/contacts" ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
           // The adapter's bound on bodies held at once, decided before this route reads a byte.
