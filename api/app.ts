@@ -125,9 +125,12 @@ export class App {
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
     this.metrics = new Metrics({
-      // PostgreSQL down or busy: the scrape still answers (request counts, the 503s among them, are
-      // wanted most then), the contacts gauge absent and relaciones_contacts_database_up 0.
-      contacts: () => contacts.count().catch((error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) ? undefined : Promise.reject(error))),
+      // PostgreSQL down, busy or refusing the role: the scrape still answers (request counts, the
+      // 503s among them, are wanted most then), the contacts gauge absent and relaciones_contacts_database_up 0.
+      contacts: () =>
+        contacts
+          .count()
+          .catch((error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) || postgresRefusal(error) !== undefined ? undefined : Promise.reject(error))),
       snapshot: () => {
         const model = snapshot.current()?.model;
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };
@@ -286,11 +289,14 @@ export class App {
     }
     const refusal = postgresRefusal(error);
     if (refusal !== undefined) {
-      // A grant revoked or a password changed under a running API: the operator's to fix, not a bug
-      // of ours, and what to grant is theirs to read (the log), not the client's.
-      if (this.#logDue("refused")) this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path}: answering 503 database-refused (logged once a minute)`, new Error(refusal.message));
+      // A grant revoked or a password changed under a running API: the operator's to fix, told what
+      // to grant in the log (once a minute); the client is told no more than that, and may retry.
+      if (this.#logDue("refused")) logToStderr(`${refusal.message}; answering 503 until it is fixed`);
       return problemResponse(
-        new HttpError(503, "The contacts database refused this server's role; an operator must fix DATABASE_URL or the role's grants", { code: "database-refused", headers: { "retry-after": "30" } }),
+        new HttpError(503, "The contacts database refuses the API's role; an operator must grant or fix it (the server's log says what)", {
+          code: "database-refused",
+          headers: { "retry-after": "30" },
+        }),
         path.slice(0, 200),
       );
     }

@@ -98,10 +98,10 @@ export async function checkIfNoneMatch(request: Request, store: { get(id: number
   }
 }
 
-/** writeError for a write to contact `id`, whose absence answers as `missing` does. */
-function writeRefused(request: Request, id: number): (error: unknown) => never {
+/** writeError for a write to `record` `id`, whose absence answers as `missing` does. */
+export function writeRefused(request: Request, id: number, record = "contact"): (error: unknown) => never {
   return (error) => {
-    if (error instanceof ContactWriteError && error.code === "not-found") throw missing(request, id);
+    if (error instanceof ContactWriteError && error.code === "not-found") throw missing(request, id, record);
     return writeError(error);
   };
 }
@@ -159,6 +159,21 @@ export function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   return valueOk && id >= 0 && id <= MAX_ID;
 }
 
+/** Whether a list asks for its `total` (`count=true`); a 400 for a `count` that is neither true nor false. */
+export function wantsTotal(query: URLSearchParams): boolean {
+  const text = query.get("count");
+  if (text !== null && text !== "true" && text !== "false") {
+    throw new HttpError(400, `count must be true or false; got '${text.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  return text === "true";
+}
+
+/** A page of a list as JSON: its entries' serialised JSON, `next_cursor`, and `total` when counted. */
+export function listBody(page: { entries: readonly { json: string }[]; total?: number }, next: string | null): string {
+  const total = page.total === undefined ? "" : `,"total":${page.total}`;
+  return `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}${total}}`;
+}
+
 /** The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed, empty ones left out. */
 export function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
   // Unknown names are refused before the handler, from the route's doc (checkQueryNames).
@@ -196,10 +211,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       const sort = parseSort(ctx.query.get("sort"), sorts);
       const order = { field: sort.field, descending: sort.direction === -1 };
       // Checked before the CSV answer too, which has no total: a typo is a 400 in either form.
-      const countText = ctx.query.get("count");
-      if (countText !== null && countText !== "true" && countText !== "false") {
-        throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
-      }
+      const withTotal = wantsTotal(ctx.query);
       if (wantsCsv(request, ctx.query)) {
         const rows = store.download(filters, order);
         if (rows === undefined) {
@@ -216,13 +228,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       }
       // Nothing is cached per query: answers are built from SQL each time, so no client can make
       // the server keep more by asking many different questions.
-      const page = await store.page(filters, order, after, limit, countText === "true");
+      const page = await store.page(filters, order, after, limit, withTotal);
       const next = nextCursor(sort.name, page);
-      let body = `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
-      if (page.total !== undefined) body += `,"total":${page.total}`;
       if (next !== null) headers.link = linkNext(ctx, next);
       headers["content-type"] = "application/json; charset=utf-8";
-      return send(body + "}", 200, headers);
+      return send(listBody(page, next), 200, headers);
     },
     contactListDoc(store.record),
   );
@@ -418,34 +428,43 @@ const BOOT = Math.floor(Math.random() * 2 ** 32).toString(36);
  * ```
  */
 export function contactSchemas(record: RecordDefinition = contactRecord): Record<string, object> {
+  return recordSchemas(record, "Contact", " (e.g. a 4-digit ZIP code given its leading zero back)");
+}
+
+/**
+ * The schemas the routes of `record` refer to, named from `prefix`: the resource, its Create,
+ * Replace and Patch bodies, and Written (the resource plus `warnings`, `example` saying of what).
+ * The contacts' and each plain table's (api/tables/table_docs.ts).
+ *
+ * @example
+ * ```ts
+ * Object.keys(recordSchemas(notesRecord, "Note")) // ["Note", "NoteCreate", "NoteReplace", "NotePatch", "NoteWritten"]
+ * ```
+ */
+export function recordSchemas(record: RecordDefinition, prefix: string, example = ""): Record<string, object> {
   const strip = (schema: Record<string, unknown>) => {
     const { $schema: _ignored, ...rest } = schema;
     return rest;
   };
+  const resource = strip(recordJsonSchema(record) as Record<string, unknown>);
   return {
-    Contact: strip(recordJsonSchema(record) as Record<string, unknown>),
-    ContactCreate: strip(recordJsonSchema(record, "create") as Record<string, unknown>),
-    ContactReplace: strip(recordJsonSchema(record, "replace") as Record<string, unknown>),
-    ContactPatch: strip(recordJsonSchema(record, "patch") as Record<string, unknown>),
-    ContactWritten: writtenSchema(strip(recordJsonSchema(record) as Record<string, unknown>)),
-  };
-}
-
-/** The answer of a write: the contact, plus `warnings` when the server repaired a value. */
-function writtenSchema(contact: Record<string, unknown>): Record<string, unknown> {
-  const properties = contact.properties as Record<string, unknown>;
-  return {
-    ...contact,
-    title: "ContactWritten",
-    properties: {
-      ...properties,
-      warnings: {
-        type: "array",
-        description: "Only when the server repaired a value of the request (e.g. a 4-digit ZIP code given its leading zero back): which, from what, to what.",
-        items: {
-          type: "object",
-          required: ["field", "from", "to", "message"],
-          properties: { field: { type: "string" }, from: { type: "string" }, to: { type: "string" }, message: { type: "string" } },
+    [prefix]: resource,
+    [`${prefix}Create`]: strip(recordJsonSchema(record, "create") as Record<string, unknown>),
+    [`${prefix}Replace`]: strip(recordJsonSchema(record, "replace") as Record<string, unknown>),
+    [`${prefix}Patch`]: strip(recordJsonSchema(record, "patch") as Record<string, unknown>),
+    [`${prefix}Written`]: {
+      ...resource,
+      title: `${prefix}Written`,
+      properties: {
+        ...(resource.properties as Record<string, unknown>),
+        warnings: {
+          type: "array",
+          description: `Only when the server repaired a value of the request${example}: which, from what, to what.`,
+          items: {
+            type: "object",
+            required: ["field", "from", "to", "message"],
+            properties: { field: { type: "string" }, from: { type: "string" }, to: { type: "string" }, message: { type: "string" } },
+          },
         },
       },
     },

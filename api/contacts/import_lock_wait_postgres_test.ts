@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { holdLock } from "../../scripts/testing/pg_lock.ts";
 
 test("POST /imports/contacts blocked by another session's lock answers 503 database-locked naming it", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
   const { dir, cleanup } = tempDir("import-lock-");
@@ -15,19 +16,9 @@ test("POST /imports/contacts blocked by another session's lock answers 503 datab
   const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "nightly-report" });
   let release = () => {};
   try {
-    let holderPid = 0;
-    await new Promise<void>((locked) => {
-      holder
-        .session(async (s) => {
-          await s.run("BEGIN");
-          await s.run("LOCK TABLE contacts IN SHARE MODE");
-          holderPid = Number((await s.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
-          locked();
-          await new Promise<void>((r) => (release = r));
-          await s.run("ROLLBACK");
-        })
-        .catch(() => {});
-    });
+    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE MODE");
+    const holderPid = held.pid;
+    release = held.release;
     const body = "first_name,last_name,email\nAna,Ruiz,ana@example.org\n";
     const refused = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body });
     assert.equal(refused.status, 503, refused.text);

@@ -3,39 +3,12 @@
 // the server's, so it cannot help: every contact request hung with no end, its client waiting for
 // good. Now each statement of a request is bounded on the client too (PG_STATEMENT_TIMEOUT plus a
 // few seconds), answered 503 with Retry-After. The freeze is real: the API reaches PostgreSQL
-// through a TCP relay in this file that stops passing bytes either way. Skipped without a server.
+// through a TCP relay (scripts/testing/tcp_relay.ts) that stops passing bytes either way. Skipped without a server.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, connect, type Socket } from "node:net";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-
-/** A TCP relay to `target` that can stop passing bytes (both ways) while keeping every connection open. */
-async function relay(target: URL): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
-  let frozen = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => sockets.delete(s));
-    }
-    client.on("data", (d) => void (frozen || upstream.write(d)));
-    upstream.on("data", (d) => void (frozen || client.write(d)));
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    freeze: () => void (frozen = true),
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { tcpRelay, throughRelay } from "../../scripts/testing/tcp_relay.ts";
 
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -44,12 +17,9 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 
 test("with PostgreSQL frozen, contact requests answer 503 with Retry-After instead of hanging", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir();
-  const direct = new URL(await postgresDatabaseFor(dir));
-  const proxy = await relay(direct);
-  const url = new URL(direct);
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
-  const server = await testServer(dir, { databaseUrl: url.toString(), contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500 } });
+  const direct = await postgresDatabaseFor(dir);
+  const proxy = await tcpRelay(new URL(direct));
+  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500 } });
   try {
     const created = await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "A", last_name: "B", email: "a@example.org" }) });
     assert.equal(created.status, 201, created.text);
@@ -65,6 +35,37 @@ test("with PostgreSQL frozen, contact requests answer 503 with Retry-After inste
       assert.ok(Number(res.headers["retry-after"]) > 0);
     }
     assert.equal((await raw(server.url, { path: "/healthz" })).status, 200);
+  } finally {
+    await proxy.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+});
+
+test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives its slot back", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  // Its rows come from a cursor, which the client's bound did not cover: the download waited for
+  // good, holding one of the few download slots, so a few such left every download refused.
+  const { dir, cleanup } = tempDir();
+  const direct = await postgresDatabaseFor(dir);
+  const proxy = await tcpRelay(new URL(direct));
+  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500, maxDownloads: 1 } });
+  try {
+    const created = await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "A", last_name: "B", email: "a@example.org" }) });
+    assert.equal(created.status, 201, created.text);
+    proxy.freeze();
+    // The rows cannot come: the answer is cut (nothing else can be said once a 200 may be on its
+    // way), and the one slot is free again for the next, which ends the same way rather than a 503.
+    for (let i = 0; i < 2; i++) {
+      const outcome = await within(
+        60_000,
+        `download ${i + 1}`,
+        raw(server.url, { path: "/contacts?format=csv" }).then(
+          (res) => `${res.status} ${res.text.slice(0, 80)}`,
+          (error: NodeJS.ErrnoException) => `cut (${error.code ?? error.message})`,
+        ),
+      );
+      assert.match(outcome, /^cut \(/, `download ${i + 1}`);
+    }
   } finally {
     await proxy.close();
     await server.close().catch(() => {});

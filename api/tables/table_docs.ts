@@ -3,7 +3,8 @@
  * from its definition (filters, sorts, JSON Schema), as the contacts' are, so /openapi.json lists a
  * table registered in `extraTables` without a line written here.
  */
-import { recordJsonSchema, sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { recordSchemas } from "../contacts/contacts_routes.ts";
 import { listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 
 /** `note` -> `Note`, the prefix of a table's schema names. */
@@ -135,32 +136,5 @@ function withTotal(schema: object): object {
  * ```
  */
 export function tableSchemas(record: RecordDefinition): Record<string, object> {
-  const prefix = schemaPrefix(record);
-  const strip = (schema: Record<string, unknown>) => {
-    const { $schema: _ignored, ...rest } = schema;
-    return rest;
-  };
-  const resource = strip(recordJsonSchema(record));
-  return {
-    [prefix]: resource,
-    [`${prefix}Create`]: strip(recordJsonSchema(record, "create")),
-    [`${prefix}Replace`]: strip(recordJsonSchema(record, "replace")),
-    [`${prefix}Patch`]: strip(recordJsonSchema(record, "patch")),
-    [`${prefix}Written`]: {
-      ...resource,
-      title: `${prefix}Written`,
-      properties: {
-        ...(resource.properties as Record<string, unknown>),
-        warnings: {
-          type: "array",
-          description: "Only when the server repaired a value of the request: which, from what, to what.",
-          items: {
-            type: "object",
-            required: ["field", "from", "to", "message"],
-            properties: { field: { type: "string" }, from: { type: "string" }, to: { type: "string" }, message: { type: "string" } },
-          },
-        },
-      },
-    },
-  };
+  return recordSchemas(record, schemaPrefix(record));
 }

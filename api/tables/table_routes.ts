@@ -6,19 +6,22 @@
  * from the table's definition.
  */
 import { sortFields, tableFilterNames, validateRecord, type ContactInput } from "../../etl/contacts/mod.ts";
-import { ContactWriteError, fingerprint, staleError, writtenBody } from "../contacts/contacts_store.ts";
+import { fingerprint, staleError, writtenBody } from "../contacts/contacts_store.ts";
 import {
   checkIfNoneMatch,
   cursorKeyFits,
   echoesReadOnly,
   idempotencyKeyOf,
   invalid,
+  listBody,
   listFilters,
   missing,
   parseIfMatch,
   parseSort,
   replayed,
+  wantsTotal,
   withoutEchoedReadOnly,
+  writeRefused,
 } from "../contacts/contacts_routes.ts";
 import { HttpError } from "../http/http_error.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
@@ -29,17 +32,6 @@ import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
 import { tableDocs } from "./table_docs.ts";
 import type { TableEntry, TableStore } from "./table_store.ts";
-
-/** A refused write as its problem document (404, 412); `record` names the resource in a 404. */
-function refused(request: Request, id: number, record: string): (error: unknown) => never {
-  return (error) => {
-    if (error instanceof ContactWriteError) {
-      if (error.code === "not-found") throw missing(request, id, record);
-      if (error.code === "stale") throw new HttpError(412, error.message, { code: "stale" });
-    }
-    throw error;
-  };
-}
 
 function entryResponse(entry: TableEntry, status: number, extra?: Record<string, string>, fixes: Parameters<typeof writtenBody>[1] = []): Response {
   const body = writtenBody(entry, fixes);
@@ -66,18 +58,13 @@ export function addTableRoutes(router: Router, store: TableStore): void {
     async (_request, ctx) => {
       const filters = listFilters(ctx.query, filterNames);
       const sort = parseSort(ctx.query.get("sort"), sorts);
-      const countText = ctx.query.get("count");
-      if (countText !== null && countText !== "true" && countText !== "false") {
-        throw new HttpError(400, `count must be true or false; got '${countText.slice(0, 40)}'`, { code: "bad-parameter" });
-      }
+      const withTotal = wantsTotal(ctx.query);
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
-      const page = await store.page(filters, { field: sort.field, descending: sort.direction === -1 }, after, limit, countText === "true");
+      const page = await store.page(filters, { field: sort.field, descending: sort.direction === -1 }, after, limit, withTotal);
       const next = nextCursor(sort.name, page);
-      let body = `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}`;
-      if (page.total !== undefined) body += `,"total":${page.total}`;
       const headers: Record<string, string> = { "cache-control": "no-cache", "content-type": "application/json; charset=utf-8" };
       if (next !== null) headers.link = linkNext(ctx, next);
-      return send(body + "}", 200, headers);
+      return send(listBody(page, next), 200, headers);
     },
     docs.list,
   );
@@ -135,7 +122,7 @@ export function addTableRoutes(router: Router, store: TableStore): void {
     const existing = async (): Promise<TableEntry> => {
       const current = await store.get(id);
       if (current === undefined) throw missing(request, id, name);
-      if (ifMatch !== undefined && !ifMatch.includes(current.version)) refused(request, id, name)(staleError(id, current.version, ifMatch, name));
+      if (ifMatch !== undefined && !ifMatch.includes(current.version)) writeRefused(request, id, name)(staleError(id, current.version, ifMatch, name));
       return current;
     };
     const current = echoesReadOnly(value) ? await existing() : undefined;
@@ -144,7 +131,7 @@ export function addTableRoutes(router: Router, store: TableStore): void {
       if (current === undefined) await existing();
       throw invalid(result.errors, name);
     }
-    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(refused(request, id, name));
+    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeRefused(request, id, name));
     return entryResponse(entry, 200, undefined, result.fixes);
   }
 
@@ -157,7 +144,7 @@ export function addTableRoutes(router: Router, store: TableStore): void {
     async (request, ctx) => {
       const id = parseId(ctx.params.id, name);
       await checkIfNoneMatch(request, store, id, name);
-      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(refused(request, id, name));
+      await store.delete(id, parseIfMatch(request.headers.get("if-match"))).catch(writeRefused(request, id, name));
       return empty(204);
     },
     docs.remove,

@@ -218,3 +218,23 @@ test("contacts: the table shows the filter applied, not text typed since; a dele
     assert.match((await text(page, "#contacts-caption"))!, new RegExp(`^${total} contacts`));
   });
 });
+
+test("heat map table: opened while the whole matrix is still arriving, it shows the cells once they are here", { skip, timeout: 60_000 }, async () => {
+  // The table was drawn from the rows present when it opened: every cell "loading", and it stayed
+  // so after the matrix arrived, until the person paged away and back.
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  const whole = requests.hold(/\/matrix\?format=binary$/);
+  await page.goto(`${demo.url}/`);
+  const held = await whole;
+  await page.waitFor("document.querySelector('#matrix-summary .stat') !== null", 30_000);
+  await page.click("#matrix-table-toggle");
+  await page.waitFor("document.querySelector('#matrix-table table') !== null");
+  assert.ok((await page.evaluate<number>("document.querySelectorAll('#matrix-table td[data-value=loading]').length")) > 0, "the rows are not here yet");
+  await held.release();
+  await held.read();
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+  assert.equal(await page.evaluate("document.getElementById('matrix-table-toggle').getAttribute('aria-expanded')"), "true");
+  assert.equal(await page.evaluate<number>("document.querySelectorAll('#matrix-table td[data-value=loading]').length"), 0, "cells still 'loading' with the matrix here");
+  assert.ok((await page.evaluate<number>("document.querySelectorAll('#matrix-table td[data-value]').length")) > 0);
+});

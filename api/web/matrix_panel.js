@@ -407,6 +407,8 @@ export function mountMatrix({ announce }) {
     document.body.dataset.matrixRows = String(data.loaded.reduce((n, v) => n + v, 0));
     if (data.n > 0 && data.n <= WHOLE_UP_TO) performance.mark("matrix-painted");
     if (reopen) tableToggle.click(); // a new version: the table stays open, from the view's corner
+    // Opened while the whole matrix was on its way: drawn then from no rows ("loading"), now from all.
+    else if (tableAt) void drawTable(tableAt.row, tableAt.col);
   }
 
   /** @param {string} message */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { PostgresDatabase } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { holdLock } from "../../scripts/testing/pg_lock.ts";
 import { loadContacts } from "./load_contacts.ts";
 import { migratePostgres } from "./migrate.ts";
 
@@ -25,19 +26,9 @@ test("a PostgreSQL load blocked by another session's lock names that session whi
     const csv = join(dir, "contacts.csv");
     writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.org\nBea,Soto,bea@example.org\n");
     const dataDir = join(dir, "data");
-    let holderPid = 0;
-    const locked = new Promise<void>((resolveLocked) => {
-      const held = holder.session(async (s) => {
-        await s.run("BEGIN");
-        await s.run("LOCK TABLE contacts IN SHARE MODE");
-        holderPid = Number((await s.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
-        resolveLocked();
-        await new Promise<void>((r) => (release = r));
-        await s.run("ROLLBACK");
-      });
-      held.catch(() => {});
-    });
-    await locked;
+    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE MODE");
+    const holderPid = held.pid;
+    release = held.release;
 
     const lines: string[] = [];
     const failed = await loadContacts({

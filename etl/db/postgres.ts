@@ -57,6 +57,11 @@ function bounded<T>(ms: number | undefined, work: PromiseLike<T>, onTimeout: () 
   });
 }
 
+/** The QUERY_TIMEOUT of a statement refused because its transaction was already given up on. */
+function givenUp(): Error {
+  return Object.assign(new Error("PostgreSQL did not answer in time; the transaction was given up"), { code: "QUERY_TIMEOUT" });
+}
+
 /** A PostgreSQL error's SQLSTATE (`23505` unique violation...) and constraint, when it is one. */
 export function postgresErrorOf(error: unknown): { code: string; constraint: string | undefined } | undefined {
   const e = error as { name?: string; code?: unknown; constraint_name?: string };
@@ -206,22 +211,31 @@ function withSslHint(error: unknown, url: string): unknown {
   return error;
 }
 
+/**
+ * Takes a statement given up on out of the pool's queue if it was never sent (postgres.js leaves
+ * `state` null until then). One that was sent is left alone: the server had five seconds past its
+ * own statement_timeout to end it and did not answer, and the client's cancel request would open a
+ * connection to that server whose failure (refused, reset, timed out: a partition) postgres.js
+ * rejects in a promise nobody holds (`query.cancel()` returns null), which ends the process.
+ */
+function leaveQueue(pending: { state?: unknown; cancel(): unknown }): void {
+  if (pending.state === null) pending.cancel();
+}
+
 function runner(sql: Unsafe, deadlineMs?: number, abandoned?: { timedOut: boolean }): SqlRunner {
   // With parameters: a named prepared statement (parsed once per connection). Without: the simple
   // protocol, which also runs a script of several statements (a migration file).
   const query = (text: string, params: readonly unknown[] | undefined, options?: QueryOptions) => {
     // A transaction given up on (one of its statements timed out) runs nothing more: its caller
     // already answered, and a statement run after the server came back must not lead to a COMMIT.
-    if (abandoned?.timedOut) return Promise.reject(Object.assign(new Error("PostgreSQL did not answer in time; the transaction was given up"), { code: "QUERY_TIMEOUT" }));
+    if (abandoned?.timedOut) return Promise.reject(givenUp());
     const pending =
       params === undefined || params.length === 0
         ? sql.unsafe(text)
         : sql.unsafe(text, params as never[], { prepare: options?.plan !== "custom" });
-    // Given up on: a statement still queued for a connection leaves the queue; one sent is cancelled
-    // if the server can still take a cancel request.
     return bounded(deadlineMs, pending, () => {
       if (abandoned) abandoned.timedOut = true;
-      void Promise.resolve(pending.cancel()).catch(() => {});
+      leaveQueue(pending);
     });
   };
   return {
@@ -301,10 +315,23 @@ export class PostgresDatabase implements SqlRunner {
     return this.#runner.one<T>(sql, params, options);
   }
 
-  /** Yields the rows of a query in chunks of about 1000, from a server-side cursor. */
+  /**
+   * Yields the rows of a query in chunks of about 1000, from a server-side cursor. On a pool with a
+   * statement timeout each chunk is bounded as a statement is (QUERY_TIMEOUT): the time the
+   * consumer takes between chunks is its own, not the server's.
+   */
   async *stream<T = Row>(text: string, params?: readonly unknown[]): AsyncGenerator<T[]> {
     const query = params === undefined || params.length === 0 ? this.#sql.unsafe(text) : this.#sql.unsafe(text, params as never[], { prepare: true });
-    for await (const rows of query.cursor(1000)) yield rows as unknown as T[];
+    const chunks = query.cursor(1000)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await bounded(this.#deadlineMs, Promise.resolve(chunks.next()), () => leaveQueue(query));
+        if (next.done) return;
+        yield next.value as unknown as T[];
+      }
+    } finally {
+      await chunks.return?.();
+    }
   }
 
   /**
@@ -321,12 +348,16 @@ export class PostgresDatabase implements SqlRunner {
     let finished!: () => void;
     const fnStarted = new Promise<void>((resolve) => (started = resolve));
     const fnFinished = new Promise<void>((resolve) => (finished = resolve));
+    let failure: { error: unknown } | undefined;
     const done = this.#sql.begin(async (tx: PostgresTx) => {
       // Its connection came after the caller gave up: nothing runs.
-      if (abandoned.timedOut) throw Object.assign(new Error("PostgreSQL did not answer in time; the transaction was given up"), { code: "QUERY_TIMEOUT" });
+      if (abandoned.timedOut) throw givenUp();
       started();
       try {
         return await fn(runner(tx, deadlineMs, abandoned));
+      } catch (error) {
+        failure = { error };
+        throw error;
       } finally {
         finished();
       }
@@ -336,6 +367,9 @@ export class PostgresDatabase implements SqlRunner {
     // COMMIT or ROLLBACK, each bounded like a statement.
     await bounded(deadlineMs, Promise.race([fnStarted, settled]), giveUp);
     await Promise.race([fnFinished, settled]);
+    // A statement of `fn` went unanswered for a whole deadline: the ROLLBACK goes to the same
+    // server, so waiting for it would only double the caller's wait. The client sends it anyway.
+    if (abandoned.timedOut) throw failure?.error ?? givenUp();
     await bounded(deadlineMs, settled, giveUp);
     return done;
   }

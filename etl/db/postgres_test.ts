@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, PostgresDatabase } from "./mod.ts";
 import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
+import { tcpRelay, throughRelay } from "../../scripts/testing/tcp_relay.ts";
 
 test("connectionOf() turns libpq's host and port parameters into the client's options and keeps the rest", () => {
   assert.deepEqual(connectionOf("postgres://u:p@db.example:5433/contacts"), { url: "postgres://u:p@db.example:5433/contacts" });
@@ -108,4 +109,66 @@ test("sslmode=require against a server without SSL fails naming SSL, still as an
   assert.ok(error instanceof Error);
   assert.match(error.message, /DATABASE_URL asks for SSL \(sslmode=require\) but the server did not accept it/);
   assert.equal(isDatabaseUnavailable(error), true);
+});
+
+test("a transaction whose statement the server never answers gives up with that statement, not a deadline later after its ROLLBACK", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  // The ROLLBACK goes to the same server that stopped answering: waiting a second deadline for it
+  // made a write on a frozen server a 503 after twice PG_STATEMENT_TIMEOUT + 5 s, not once.
+  const relay = await tcpRelay(new URL(TEST_POSTGRES_URL!));
+  const pg = await PostgresDatabase.connect(throughRelay(TEST_POSTGRES_URL!, relay), { max: 2, statementTimeoutMs: 100 });
+  try {
+    await pg.transaction((tx) => tx.run("SELECT 1"));
+    const order: string[] = [];
+    let plain: Promise<unknown> | undefined;
+    const written = pg.transaction(async (tx) => {
+      relay.freeze();
+      const statement = tx.run("SELECT 1");
+      // Sent after the transaction's statement, bounded alike: its deadline comes just after.
+      plain = pg.all("SELECT 2").then(
+        () => order.push("plain answered"),
+        () => order.push("plain gave up"),
+      );
+      await statement;
+    });
+    const error = await written.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    order.push("transaction gave up");
+    await plain;
+    assert.equal((error as { code?: unknown })?.code, "QUERY_TIMEOUT");
+    assert.equal(isDatabaseUnavailable(error), true);
+    assert.deepEqual(order, ["transaction gave up", "plain gave up"], "the transaction gives up with its statement, not after waiting for its ROLLBACK");
+  } finally {
+    await pg.close().catch(() => {});
+    await relay.close();
+  }
+});
+
+test("a statement given up on while the server is cut off fails alone: no cancel request rejects unhandled", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  // At the client's deadline (statement_timeout + 5 s) the server has had 5 s to cancel the statement
+  // itself; a cancel request then goes to a server that is not answering, and when its connection
+  // failed (refused, reset, timed out: a partition) the client library rejected a promise nobody
+  // held, which ends a Node process. A queued statement still leaves the queue.
+  const relay = await tcpRelay(new URL(TEST_POSTGRES_URL!));
+  const pg = await PostgresDatabase.connect(throughRelay(TEST_POSTGRES_URL!, relay), { max: 1, statementTimeoutMs: 100 });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    await pg.run("SELECT 1");
+    relay.cutOff();
+    // The first is sent on the pool's one connection; the second waits in the queue for it.
+    const [sent, queued] = await Promise.all([pg.all("SELECT 1").catch((e: unknown) => e), pg.all("SELECT 2").catch((e: unknown) => e)]);
+    assert.equal((sent as { code?: unknown }).code, "QUERY_TIMEOUT");
+    assert.equal((queued as { code?: unknown }).code, "QUERY_TIMEOUT");
+    // Long enough for a cancel request's refused connection to have come back.
+    await pg.close().catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled.map((e) => (e as { code?: unknown }).code), []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    await pg.close().catch(() => {});
+    await relay.close();
+  }
 });

@@ -1,0 +1,72 @@
+/**
+ * A TCP relay to a PostgreSQL server that can stop passing bytes both ways while keeping every
+ * connection open: a frozen server, or one cut off by a network partition, as its clients see it.
+ */
+import { connect, createServer, type Socket } from "node:net";
+
+/**
+ * A running relay: its port on 127.0.0.1; `freeze()` stops passing bytes; `cutOff()` freezes and
+ * also resets every new connection (a partition: nothing gets through, a new connection neither),
+ * counted in `refused`; `close()`.
+ */
+export interface TcpRelay {
+  port: number;
+  freeze(): void;
+  cutOff(): void;
+  readonly refused: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a relay to `target` (its host and port, 5432 by default) on 127.0.0.1:0.
+ *
+ * @example
+ * ```ts
+ * const relay = await tcpRelay(new URL(TEST_POSTGRES_URL));
+ * relay.freeze(); // every connection through it now hangs
+ * ```
+ */
+export async function tcpRelay(target: URL): Promise<TcpRelay> {
+  let frozen = false;
+  let cut = false;
+  let refused = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    if (cut) {
+      refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.on("data", (d) => void (frozen || upstream.write(d)));
+    upstream.on("data", (d) => void (frozen || client.write(d)));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    freeze: () => void (frozen = true),
+    cutOff: () => void (frozen = cut = true),
+    get refused() {
+      return refused;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `url` with its host and port replaced by the relay's. */
+export function throughRelay(url: string, relay: TcpRelay): string {
+  const through = new URL(url);
+  through.hostname = "127.0.0.1";
+  through.port = String(relay.port);
+  return through.toString();
+}
