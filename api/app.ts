@@ -127,10 +127,15 @@ export class App {
     this.metrics = new Metrics({
       // PostgreSQL down, busy or refusing the role: the scrape still answers (request counts, the
       // 503s among them, are wanted most then), the contacts gauge absent and relaciones_contacts_database_up 0.
+      // A frozen server answers the count only at the client-side deadline (35 s by default), past a
+      // scrape's timeout (Prometheus: 10 s): after METRICS_COUNT_WAIT_MS the database counts as down.
       contacts: () =>
-        contacts
-          .count()
-          .catch((error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) || postgresRefusal(error) !== undefined ? undefined : Promise.reject(error))),
+        answerWithin(
+          METRICS_COUNT_WAIT_MS,
+          contacts
+            .count()
+            .catch((error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) || postgresRefusal(error) !== undefined ? undefined : Promise.reject(error))),
+        ),
       snapshot: () => {
         const model = snapshot.current()?.model;
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };
@@ -428,6 +433,16 @@ export class App {
       systemDocs.docs,
     );
   }
+}
+
+/** How long a scrape waits for the contacts count before it reports the database down. */
+const METRICS_COUNT_WAIT_MS = 5_000;
+
+/** `work`'s value, or undefined when it has not settled within `ms` (it keeps running; a later rejection is handled by the race). */
+function answerWithin<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**

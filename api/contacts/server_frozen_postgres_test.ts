@@ -72,3 +72,25 @@ test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives 
     cleanup();
   }
 });
+
+test("with PostgreSQL frozen, /metrics answers within a scrape's time, the database down, not after the statement deadline", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  // Its contacts count waited for the client-side deadline (PG_STATEMENT_TIMEOUT + 5 s, 35 s by
+  // default), past Prometheus's 10 s scrape timeout: the scrape failed instead of saying the
+  // database was down. Here the deadline is 65 s; the scrape must not wait for it.
+  const { dir, cleanup } = tempDir();
+  const direct = await postgresDatabaseFor(dir);
+  const proxy = await tcpRelay(new URL(direct));
+  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), metricsPublic: true, contacts: { pgStatementTimeoutMs: 60_000, pgLockTimeoutMs: 500 } });
+  try {
+    assert.match((await raw(server.url, { path: "/metrics" })).text, /^relaciones_contacts_database_up 1$/m);
+    proxy.freeze();
+    const metrics = await within(30_000, "/metrics", raw(server.url, { path: "/metrics" }));
+    assert.equal(metrics.status, 200, metrics.text);
+    assert.match(metrics.text, /^relaciones_contacts_database_up 0$/m);
+    assert.doesNotMatch(metrics.text, /^relaciones_contacts \d/m);
+  } finally {
+    await proxy.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+});

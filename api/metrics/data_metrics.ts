@@ -73,7 +73,7 @@ export class DataMetrics {
       { name: "relaciones_contacts", help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL); absent while it does not answer.", type: "gauge", samples: contacts === undefined ? [] : [{ value: contacts }] },
       {
         name: "relaciones_contacts_database_up",
-        help: "1 when the contacts database answered this scrape's count, 0 when it did not (PostgreSQL down, out of connections, a lock held past PG_LOCK_TIMEOUT, or the API's role refused).",
+        help: "1 when the contacts database answered this scrape's count within 5 s, 0 when it did not (PostgreSQL down or frozen, out of connections, a lock held past PG_LOCK_TIMEOUT, or the API's role refused).",
         type: "gauge",
         samples: [{ value: contacts === undefined ? 0 : 1 }],
       },
