@@ -177,7 +177,7 @@ export const SETTINGS = [
     key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
     defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
     description:
-      "`postgres://user:password@host:5432/db` (in the user name and password `/ ? # %` percent-encoded, `%2F %3F %23 %25`: a value with one of them raw is refused, unshown; `@`, `:` and spaces may be encoded too, `%40 %3A %20`, or left as they are), or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). TLS: `?sslmode=require` (encrypted, unverified) or `verify-full` (a private authority's certificate in `NODE_EXTRA_CA_CERTS`, or `&sslrootcert=system`); libpq's certificate files (`sslrootcert=<file>`, `sslcert`, `sslkey`) are refused, the client cannot read them. The client library is loaded only when this is set. Environment only: it may hold a password.",
+      "`postgres://user:password@host:5432/db` (in the user name and password `/ ? # %` percent-encoded, `%2F %3F %23 %25`: a value with one of them raw is refused, unshown; `@`, `:` and spaces may be encoded too, `%40 %3A %20`, or left as they are), or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). TLS: `?sslmode=require` (encrypted, unverified) or `verify-full` (a private authority's certificate in `NODE_EXTRA_CA_CERTS`, or `&sslrootcert=system`); libpq's certificate files (`sslrootcert=<file>`, `sslcert`, `sslkey`) are refused, the client cannot read them. `lock_timeout` and `statement_timeout` in its query (or its `options`) are refused: `PG_LOCK_TIMEOUT` and `PG_STATEMENT_TIMEOUT` set them. The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
     key: "pgLockTimeoutMs", env: "PG_LOCK_TIMEOUT", flag: "pg-lock-timeout", placeholder: "DURATION", commands: ["start"],
@@ -290,7 +290,10 @@ export function readSettings(command, source = {}) {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
     throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutPassword(databaseUrl.text).slice(0, 80)}'`);
   }
-  if (databaseUrl !== undefined) checkUrlEncoding(databaseUrl.text, databaseUrl.from);
+  if (databaseUrl !== undefined) {
+    checkUrlEncoding(databaseUrl.text, databaseUrl.from);
+    checkUrlTimeouts(databaseUrl.text, databaseUrl.from);
+  }
   const apiToken = raw("apiToken")?.text;
   if (command === "start" && !isLoopback(host)) {
     if (apiToken === undefined) {
@@ -558,6 +561,26 @@ function checkUrlEncoding(url, from) {
       `${from} cannot be read: its user name or password must be percent-encoded ` +
         "('@' as %40, ':' as %3A, '/' as %2F, '?' as %3F, '#' as %23, '%' as %25, a space as %20); not shown, as it may hold a password",
     );
+  }
+}
+
+/**
+ * Throws when DATABASE_URL's query sets a timeout the settings own: the client sends query
+ * parameters to the server after the pool's own settings, so `?lock_timeout=0` silently replaced
+ * PG_LOCK_TIMEOUT (and requests waited on locks with no end).
+ *
+ * @param {string} url
+ * @param {string} from
+ */
+function checkUrlTimeouts(url, from) {
+  const query = url.match(/\?([^#]*)/)?.[1];
+  if (query === undefined) return;
+  const owned = { lock_timeout: "PG_LOCK_TIMEOUT", statement_timeout: "PG_STATEMENT_TIMEOUT" };
+  for (const [name, value] of new URLSearchParams(query)) {
+    const set = name === "options" ? Object.keys(owned).find((key) => new RegExp(`\\b${key}\\s*=`).test(value)) : Object.hasOwn(owned, name) ? name : undefined;
+    if (set === undefined) continue;
+    const setting = owned[/** @type {keyof typeof owned} */ (set)];
+    throw new SettingsError(`${from} sets ${set} in its query; set ${setting} (or its flag) instead, which the API applies to its requests and lifts for loads and migrations`);
   }
 }
 

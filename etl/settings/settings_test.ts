@@ -187,6 +187,21 @@ test("readSettings() reads PG_LOCK_TIMEOUT and PG_STATEMENT_TIMEOUT for npm star
   assert.throws(() => readSettings("etl", { env: { ALERT_TIMEOUT: "0.2ms" } }), /ALERT_TIMEOUT must be a duration/);
 });
 
+test("readSettings() refuses timeouts set in DATABASE_URL's query, naming the setting to use", () => {
+  // postgres.js sends query parameters to the server as settings, after the pool's own: a
+  // `?lock_timeout=0` silently replaced PG_LOCK_TIMEOUT, and requests waited on locks with no end.
+  for (const [param, setting] of [["lock_timeout", "PG_LOCK_TIMEOUT"], ["statement_timeout", "PG_STATEMENT_TIMEOUT"], ["options", "PG_LOCK_TIMEOUT"]] as const) {
+    const value = param === "options" ? "-c%20lock_timeout%3D0" : "0";
+    assert.throws(
+      () => readSettings("start", { env: { DATABASE_URL: `postgres://app:s3cret@db/contacts?sslmode=require&${param}=${value}` } }),
+      (error: unknown) => error instanceof SettingsError && error.message.includes(setting) && !error.message.includes("s3cret"),
+      param,
+    );
+  }
+  // Other parameters, and options that set no timeout (a schema's search_path), still pass.
+  assert.equal(readSettings("start", { env: { DATABASE_URL: "postgres://app@db/contacts?sslmode=require&application_name=crm&options=-c%20search_path%3Dcrm,public" } }).databaseUrl?.includes("application_name"), true);
+});
+
 test("readSettings() refuses a DATABASE_URL whose password is not percent-encoded, without showing it", () => {
   // Written raw, '/', '?' and '#' end the host part for the client: it then took a piece of the
   // password for the host and said so in every log line and run record ("getaddrinfo ENOTFOUND t").
