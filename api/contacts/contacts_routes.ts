@@ -135,6 +135,55 @@ export function withoutEchoedReadOnly(body: unknown, current: { view: Record<str
   return copy;
 }
 
+/** What a PUT or PATCH needs of a store: its record, a read of one entry, and a conditional update. */
+export interface WritableStore<E extends { version: number; etag: string; view: Record<string, unknown> }> {
+  readonly record: RecordDefinition;
+  get(id: number): Promise<E | undefined>;
+  update(id: number, input: ContactInput, options: { ifMatch?: readonly number[]; partial: boolean }): Promise<E>;
+}
+
+/**
+ * A PUT (`replace`) or PATCH of record `ctx.params.id` in `store`, with its conditions (If-Match,
+ * If-None-Match) and validation: the written entry and the fixes to report. `name` names the
+ * record in messages. Contacts and plain tables both write through it.
+ */
+export async function conditionalWrite<E extends { version: number; etag: string; view: Record<string, unknown> }>(
+  request: Request,
+  ctx: Context,
+  mode: "replace" | "patch",
+  store: WritableStore<E>,
+  name = "contact",
+): Promise<{ entry: E; fixes: readonly FieldFix[] }> {
+  const id = parseId(ctx.params.id, name);
+  const { value } = await readJson(request);
+  const ifMatch = parseIfMatch(request.headers.get("if-match"));
+  await checkIfNoneMatch(request, store, id, name);
+  /**
+   * The stored record, or the 404 or 412 that comes before any verdict on the body (RFC 9110
+   * 13.2.2: a body read from an older version echoes that version's updated_at, which would
+   * otherwise be a 422 instead of the 412 it is).
+   */
+  const existing = async (): Promise<E> => {
+    const current = await store.get(id);
+    if (current === undefined) throw missing(request, id, name);
+    if (ifMatch !== undefined && !ifMatch.includes(current.version)) writeRefused(request, id, name)(staleError(id, current.version, ifMatch, name));
+    return current;
+  };
+  // Read before the write only when the body echoes read-only fields, which are dropped when they
+  // repeat the stored values; otherwise the write's transaction finds a missing or changed record
+  // itself, and a refused body reads it to rank its answer. A read before every write cost a point
+  // read each and sent the writes to the queue in the read groups' cohorts, too small to share a
+  // commit (measured at 1M contacts, 32 connections: PUT groups of ~15, 274-289/s).
+  const current = echoesReadOnly(value) ? await existing() : undefined;
+  const result = validateRecord(store.record, current === undefined ? value : withoutEchoedReadOnly(value, current), mode);
+  if (!result.ok) {
+    if (current === undefined) await existing();
+    throw invalid(result.errors, name);
+  }
+  const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeRefused(request, id, name));
+  return { entry, fixes: result.fixes };
+}
+
 /** `sort` as given (default `id`), one of `sorts` (the record's sortFields()), `-` for descending. */
 export function parseSort(text: string | null, sorts: readonly string[]): { field: SortField; direction: 1 | -1; name: string } {
   const raw = text === null || text === "" ? "id" : text;
@@ -276,34 +325,8 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   );
 
   async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
-    const id = parseId(ctx.params.id, "contact");
-    const { value } = await readJson(request);
-    const ifMatch = parseIfMatch(request.headers.get("if-match"));
-    await checkIfNoneMatch(request, store, id);
-    /**
-     * The stored contact, or the 404 or 412 that comes before any verdict on the body (RFC 9110
-     * 13.2.2: a body read from an older version echoes that version's updated_at, which would
-     * otherwise be a 422 instead of the 412 it is).
-     */
-    const existing = async (): Promise<ContactEntry> => {
-      const current = await store.get(id);
-      if (current === undefined) throw missing(request, id);
-      if (ifMatch !== undefined && !ifMatch.includes(current.version)) writeError(staleError(id, current.version, ifMatch));
-      return current;
-    };
-    // Read before the write only when the body echoes read-only fields, which are dropped when they
-    // repeat the stored values; otherwise the write's transaction finds a missing or changed contact
-    // itself, and a refused body reads it to rank its answer. A read before every write cost a point
-    // read each and sent the writes to the queue in the read groups' cohorts, too small to share a
-    // commit (measured at 1M contacts, 32 connections: PUT groups of ~15, 274-289/s).
-    const current = echoesReadOnly(value) ? await existing() : undefined;
-    const result = validateRecord(store.record, current === undefined ? value : withoutEchoedReadOnly(value, current), mode);
-    if (!result.ok) {
-      if (current === undefined) await existing();
-      throw invalid(result.errors);
-    }
-    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeRefused(request, id));
-    return entryResponse(entry, 200, undefined, result.fixes);
+    const { entry, fixes } = await conditionalWrite(request, ctx, mode, store);
+    return entryResponse(entry, 200, undefined, fixes);
   }
 
   router.add("PUT", "/contacts/:id", (request, ctx) => write(request, ctx, "replace"), contactDocs.replace);

@@ -6,21 +6,19 @@
  * from the table's definition.
  */
 import { sortFields, tableFilterNames, validateRecord, type ContactInput } from "../../etl/contacts/mod.ts";
-import { fingerprint, staleError, writtenBody } from "../contacts/contacts_store.ts";
+import { fingerprint, writtenBody } from "../contacts/contacts_store.ts";
 import {
   checkIfNoneMatch,
+  conditionalWrite,
   cursorKeyFits,
-  echoesReadOnly,
   idempotencyKeyOf,
   invalid,
   listBody,
   listFilters,
-  missing,
   parseIfMatch,
   parseSort,
   replayed,
   wantsTotal,
-  withoutEchoedReadOnly,
   writeRefused,
 } from "../contacts/contacts_routes.ts";
 import { HttpError } from "../http/http_error.ts";
@@ -113,26 +111,8 @@ export function addTableRoutes(router: Router, store: TableStore): void {
   );
 
   async function write(request: Request, ctx: Context, mode: "replace" | "patch"): Promise<Response> {
-    const id = parseId(ctx.params.id, name);
-    const { value } = await readJson(request);
-    const ifMatch = parseIfMatch(request.headers.get("if-match"));
-    await checkIfNoneMatch(request, store, id, name);
-    // As contacts: a missing row or a stale If-Match answers before any verdict on the body (RFC
-    // 9110 13.2.2), and read-only fields that repeat the stored values are dropped.
-    const existing = async (): Promise<TableEntry> => {
-      const current = await store.get(id);
-      if (current === undefined) throw missing(request, id, name);
-      if (ifMatch !== undefined && !ifMatch.includes(current.version)) writeRefused(request, id, name)(staleError(id, current.version, ifMatch, name));
-      return current;
-    };
-    const current = echoesReadOnly(value) ? await existing() : undefined;
-    const result = validateRecord(record, current === undefined ? value : withoutEchoedReadOnly(value, current), mode);
-    if (!result.ok) {
-      if (current === undefined) await existing();
-      throw invalid(result.errors, name);
-    }
-    const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeRefused(request, id, name));
-    return entryResponse(entry, 200, undefined, result.fixes);
+    const { entry, fixes } = await conditionalWrite(request, ctx, mode, store, name);
+    return entryResponse(entry, 200, undefined, fixes);
   }
 
   router.add("PUT", `${base}/:id`, (request, ctx) => write(request, ctx, "replace"), docs.replace);
