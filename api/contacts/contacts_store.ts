@@ -1125,13 +1125,19 @@ function assertMatch(id: number, version: number, ifMatch: readonly number[] | u
  * `record` names another record (a plain table's, api/tables/).
  */
 export function staleError(id: number, version: number, ifMatch: readonly number[], record = "contact"): ContactWriteError {
-  const title = record.charAt(0).toUpperCase() + record.slice(1);
+  const title = recordTitle(record);
   return ifMatch.length === 0
     ? new ContactWriteError("stale", `If-Match names no strong ETag of ${record} ${id} (a weak W/"..." never matches a write); send its ETag, "${version}"`)
     : new ContactWriteError("stale", `${title} ${id} changed since you read it (its ETag is now "${version}"); GET it again and retry`);
 }
 
-function iso(value: unknown): string {
+/** A record's name as a message begins with it: "contact" -> "Contact". */
+export function recordTitle(record: string): string {
+  return record.charAt(0).toUpperCase() + record.slice(1);
+}
+
+/** A timestamp as the API shows it (ISO 8601, UTC), from either driver's form of it. */
+export function iso(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "string") return new Date(value).toISOString();
   return String(value);

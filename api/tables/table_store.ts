@@ -9,7 +9,7 @@
  */
 import { IDEMPOTENCY_GET, IDEMPOTENCY_INSERT, tableSql, type ContactInput, type ListFilters, type ListSort, type RecordDefinition, type TableSql } from "../../etl/contacts/mod.ts";
 import type { SqlRunner } from "../../etl/db/mod.ts";
-import { ContactWriteError, staleError, type IdempotentResult, type PageKey, type TableDatabase } from "../contacts/contacts_store.ts";
+import { ContactWriteError, iso, recordTitle, staleError, type IdempotentResult, type PageKey, type TableDatabase } from "../contacts/contacts_store.ts";
 
 /** One row as served: its view, version, ETag and serialised JSON. */
 export interface TableEntry {
@@ -112,7 +112,7 @@ export class TableStore {
       // An empty merge patch bumps the version alone, as a contact's does.
       const fields = options.partial ? this.#sql.columns.filter((f) => Object.hasOwn(input, f)) : this.#sql.columns;
       const row = await tx.one<Record<string, unknown>>(this.#sql.update(fields), [...fields.map((f) => (input[f] as string | null | undefined) ?? null), id, version]);
-      if (row === undefined) throw new ContactWriteError("stale", `${this.#title()} ${id} changed while being written; read it again and retry`);
+      if (row === undefined) throw new ContactWriteError("stale", `${recordTitle(this.record.name)} ${id} changed while being written; read it again and retry`);
       return this.#entry(row);
     });
   }
@@ -122,7 +122,7 @@ export class TableStore {
     return this.#db.write(async (tx) => {
       const version = await this.#checked(tx, id, ifMatch);
       const gone = await tx.all(this.#sql.delete, [id, version]);
-      if (gone.length === 0) throw new ContactWriteError("stale", `${this.#title()} ${id} changed while being deleted; read it again and retry`);
+      if (gone.length === 0) throw new ContactWriteError("stale", `${recordTitle(this.record.name)} ${id} changed while being deleted; read it again and retry`);
     });
   }
 
@@ -135,10 +135,6 @@ export class TableStore {
     return version;
   }
 
-  #title(): string {
-    return this.record.name.charAt(0).toUpperCase() + this.record.name.slice(1);
-  }
-
   /** A row as the API shows it: id, the fields in definition order, the timestamps; the version is its ETag. */
   #entry(row: Record<string, unknown>): TableEntry {
     const view: Record<string, unknown> = { id: Number(row.id) };
@@ -148,10 +144,4 @@ export class TableStore {
     const version = Number(row.version);
     return { view, version, etag: `"${version}"`, json: JSON.stringify(view) };
   }
-}
-
-function iso(value: unknown): string {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === "string") return new Date(value).toISOString();
-  return String(value);
 }
