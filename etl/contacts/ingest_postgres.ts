@@ -11,7 +11,7 @@
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Database, isTransientConflict, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { terminalText } from "../text/mod.js";
 import { q } from "./_ingest_sql.ts";
@@ -111,7 +111,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
               // it did is undone and the staged rows are still there, so it runs again (the API's
               // writes do the same). Twice more at most: a third is not chance.
               if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
-              if ((error as { code?: unknown })?.code === "55P03") {
+              if (postgresErrorOf(error)?.code === "55P03") {
                 const holders = watch.holders();
                 throw new ContactsLockTimeoutError(
                   `The contacts load gave up after waiting ${Math.round(lockWaitMs / 1000)} s for ${describeHolders(holders)}; nothing was loaded. ` +
