@@ -352,6 +352,35 @@ export function dialectSql(dialect: Dialect): DialectSql {
 }
 
 /**
+ * The keys a sort of `record` orders by on `dialect`: `sortKey(field)` is what a cursor holds (a
+ * number: id, microseconds; or text: a folded value, the unique field's lower-cased key);
+ * `orderKey(field)` what ORDER BY names (a timestamp column, in the same order as its key). A field
+ * that is not sortable is a TypeError. Contacts' reads and plain tables' share it.
+ *
+ * @example
+ * ```ts
+ * sortKeysOf(contactRecord, "duckdb").sortKey("last_name"); // 'c."last_name_sort"'
+ * ```
+ */
+export function sortKeysOf(record: RecordDefinition, dialect: Dialect): { sortKey(field: string): string; orderKey(field: string): string } {
+  const d = DIALECTS[dialect];
+  const key = record.fields.find((f) => f.uniqueIgnoringCase);
+  const sortable = new Map(record.fields.filter((f) => f.sortable).map((f) => [f.name, f]));
+  function sortKey(field: string): string {
+    if (field === "id") return "c.id";
+    if (field === "created_at" || field === "updated_at") return d.epochMicros(`c.${field}`);
+    if (key !== undefined && field === key.name) return `c.${quoteIdent(keyColumnOf(key))}`;
+    const sorted = sortable.get(field);
+    if (sorted !== undefined) return `c.${quoteIdent(sortColumnOf(sorted))}`;
+    throw new TypeError(`'${field}' is not a sortable field of ${record.table}`);
+  }
+  return {
+    sortKey,
+    orderKey: (field) => (field === "created_at" || field === "updated_at" ? d.timestampOrder(`c.${field}`) : sortKey(field)),
+  };
+}
+
+/**
  * The read statements of the API (lists, counts, pages, point reads), for one record and dialect.
  *
  * @example
@@ -368,21 +397,8 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   const nameTable = quoteIdent(links.table);
   const recordKey = quoteIdent(links.recordKey);
   const nameKey = quoteIdent(links.nameKey);
-  const sortable = new Set(record.fields.filter((f) => f.sortable).map((f) => f.name));
 
-  /** The key a sort orders by: a number (id, microseconds) or text (a folded value). */
-  function sortKey(field: string): string {
-    if (field === "id") return "c.id";
-    if (field === "created_at" || field === "updated_at") return d.epochMicros(`c.${field}`);
-    if (field === base.keyField) return `c.${quoteIdent(base.keyColumn)}`;
-    if (sortable.has(field)) return `c.${quoteIdent(`${field}_sort`)}`;
-    throw new TypeError(`'${field}' is not a sortable field of ${record.table}`);
-  }
-
-  /** What ORDER BY names for `field`: its sort key, or a timestamp column in the same order. */
-  function orderKey(field: string): string {
-    return field === "created_at" || field === "updated_at" ? d.timestampOrder(`c.${field}`) : sortKey(field);
-  }
+  const { sortKey, orderKey } = sortKeysOf(record, dialect);
 
   const fieldFilters = listFilterFields(record);
   const fieldClause = (filter: FieldListFilter, value: string) => filterClause(dialect, filter, value);

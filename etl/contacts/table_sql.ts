@@ -1,14 +1,14 @@
 /**
  * The SQL of a plain record table: one definition in `extraTables` (extra_tables.ts), served by the
  * generic table routes (api/tables/). Derived from the definition as the contacts' SQL is, with the
- * same rules (derivedColumns, filterClause, sortFields), but plain: one statement per read, a write
+ * same rules (derivedColumns, filterClause, sortKeysOf), but plain: one statement per read, a write
  * its check then its statement in one transaction, no caches, no trigram filters, no set-based
  * groups. Identifiers come from the definition only (checked by checkTableDefinition, then quoted);
  * values are always bound.
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { derivedColumns, dialectSql, filterClause, listFilterFields, SEARCH_FILTER, sortFields, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
+import { derivedColumns, dialectSql, filterClause, listFilterFields, SEARCH_FILTER, sortKeysOf, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
 import { linksOf, SEARCH_COLUMN, sortColumnOf, type RecordDefinition } from "./record_definition.ts";
 
 /** A snake_case SQL identifier, as every table and column of a definition must be. */
@@ -113,15 +113,8 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
   const returning = list("");
   const inserted = derivedColumns(record, columns, (f) => `$${columns.indexOf(f) + 1}`);
   const filters = tableFilters(record);
-  const sorts = new Set(sortFields(record));
+  const { sortKey, orderKey } = sortKeysOf(record, dialect);
   const searchable = record.fields.some((f) => f.searchable);
-
-  function sortKey(field: string): string {
-    if (!sorts.has(field)) throw new TypeError(`'${field}' is not a sortable field of ${record.table}`);
-    if (field === "id") return "c.id";
-    if (field === "created_at" || field === "updated_at") return d.epochMicros(`c.${field}`);
-    return `c.${quoteIdent(sortColumnOf(record.fields.find((f) => f.name === field)!))}`;
-  }
 
   function where(values: ListFilters, params: unknown[]): string[] {
     const clauses: string[] = [];
@@ -162,7 +155,7 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
         clauses.push(`(${key}, c.id) ${sort.descending ? "<" : ">"} (${value}, $${params.push(after[1])}::INTEGER)`);
       }
       const dir = sort.descending ? " DESC" : "";
-      const order = sort.field === "created_at" || sort.field === "updated_at" ? d.timestampOrder(`c.${sort.field}`) : key;
+      const order = orderKey(sort.field);
       const sql =
         `SELECT ${selectList}, ${key} AS sort_key FROM ${table} c` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
