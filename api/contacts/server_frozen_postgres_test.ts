@@ -15,12 +15,29 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-test("with PostgreSQL frozen, contact requests answer 503 with Retry-After instead of hanging", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+/**
+ * Runs `fn` against an API whose PostgreSQL it reaches through a relay the test can freeze; the
+ * relay, the server and the data dir are gone afterwards.
+ */
+async function withRelayedServer(
+  options: Omit<Parameters<typeof testServer>[1], "databaseUrl">,
+  fn: (server: Awaited<ReturnType<typeof testServer>>, proxy: Awaited<ReturnType<typeof tcpRelay>>) => Promise<void>,
+): Promise<void> {
   const { dir, cleanup } = tempDir();
   const direct = await postgresDatabaseFor(dir);
   const proxy = await tcpRelay(new URL(direct));
-  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500 } });
+  const server = await testServer(dir, { ...options, databaseUrl: throughRelay(direct, proxy) });
   try {
+    await fn(server, proxy);
+  } finally {
+    await proxy.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+}
+
+test("with PostgreSQL frozen, contact requests answer 503 with Retry-After instead of hanging", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  await withRelayedServer({ contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500 } }, async (server, proxy) => {
     const created = await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "A", last_name: "B", email: "a@example.org" }) });
     assert.equal(created.status, 201, created.text);
     proxy.freeze();
@@ -35,21 +52,13 @@ test("with PostgreSQL frozen, contact requests answer 503 with Retry-After inste
       assert.ok(Number(res.headers["retry-after"]) > 0);
     }
     assert.equal((await raw(server.url, { path: "/healthz" })).status, 200);
-  } finally {
-    await proxy.close();
-    await server.close().catch(() => {});
-    cleanup();
-  }
+  });
 });
 
 test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives its slot back", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
   // Its rows come from a cursor, which the client's bound did not cover: the download waited for
   // good, holding one of the few download slots, so a few such left every download refused.
-  const { dir, cleanup } = tempDir();
-  const direct = await postgresDatabaseFor(dir);
-  const proxy = await tcpRelay(new URL(direct));
-  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500, maxDownloads: 1 } });
-  try {
+  await withRelayedServer({ contacts: { pgStatementTimeoutMs: 1000, pgLockTimeoutMs: 500, maxDownloads: 1 } }, async (server, proxy) => {
     const created = await raw(server.url, { method: "POST", path: "/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "A", last_name: "B", email: "a@example.org" }) });
     assert.equal(created.status, 201, created.text);
     proxy.freeze();
@@ -66,31 +75,19 @@ test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives 
       );
       assert.match(outcome, /^cut \(/, `download ${i + 1}`);
     }
-  } finally {
-    await proxy.close();
-    await server.close().catch(() => {});
-    cleanup();
-  }
+  });
 });
 
 test("with PostgreSQL frozen, /metrics answers within a scrape's time, the database down, not after the statement deadline", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
   // Its contacts count waited for the client-side deadline (PG_STATEMENT_TIMEOUT + 5 s, 35 s by
   // default), past Prometheus's 10 s scrape timeout: the scrape failed instead of saying the
   // database was down. Here the deadline is 65 s; the scrape must not wait for it.
-  const { dir, cleanup } = tempDir();
-  const direct = await postgresDatabaseFor(dir);
-  const proxy = await tcpRelay(new URL(direct));
-  const server = await testServer(dir, { databaseUrl: throughRelay(direct, proxy), metricsPublic: true, contacts: { pgStatementTimeoutMs: 60_000, pgLockTimeoutMs: 500 } });
-  try {
+  await withRelayedServer({ metricsPublic: true, contacts: { pgStatementTimeoutMs: 60_000, pgLockTimeoutMs: 500 } }, async (server, proxy) => {
     assert.match((await raw(server.url, { path: "/metrics" })).text, /^relaciones_contacts_database_up 1$/m);
     proxy.freeze();
     const metrics = await within(30_000, "/metrics", raw(server.url, { path: "/metrics" }));
     assert.equal(metrics.status, 200, metrics.text);
     assert.match(metrics.text, /^relaciones_contacts_database_up 0$/m);
     assert.doesNotMatch(metrics.text, /^relaciones_contacts \d/m);
-  } finally {
-    await proxy.close();
-    await server.close().catch(() => {});
-    cleanup();
-  }
+  });
 });
