@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
+import { ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
 import { readSettings, settingFlags, settingsHelp, withoutPassword } from "./settings/mod.js";
 
@@ -91,7 +91,8 @@ async function migrateOnPostgres(url: string, out: (line: string) => void, err: 
   const shown = withoutPassword(url);
   let pg: PostgresDatabase;
   try {
-    pg = await PostgresDatabase.connect(url, { max: 1, applicationName: "relaciones-migrate" });
+    // Two: while the migrations wait for another session's lock, the second looks up who holds it.
+    pg = await PostgresDatabase.connect(url, { max: 2, applicationName: "relaciones-migrate" });
   } catch (error) {
     err(`Cannot connect to ${shown}: ${(error as Error).message.split("\n")[0]}`);
     return 1;
@@ -102,7 +103,7 @@ async function migrateOnPostgres(url: string, out: (line: string) => void, err: 
     for (const name of applied) out(`Applied ${name}`);
     return 0;
   } catch (error) {
-    err(error instanceof MigrationError ? error.message : `Migrating ${shown} failed: ${(error as Error).message.split("\n")[0]}`);
+    err(error instanceof MigrationError || error instanceof ContactsLockTimeoutError ? error.message : `Migrating ${shown} failed: ${(error as Error).message.split("\n")[0]}`);
     return 1;
   } finally {
     await pg.close();

@@ -146,7 +146,7 @@ export interface EngineOptions {
   pgStatementTimeoutMs?: number;
   /** PostgreSQL: connections this process may open at once (default PG_POOL_SIZE; the PG_POOL_SIZE setting). */
   pgPoolSize?: number;
-  /** PostgreSQL: how long an import's write waits for another session's lock before it fails as `database-locked` (default 5 min, LOAD_LOCK_WAIT_MS). */
+  /** PostgreSQL: how long an import's write, and the migrations at start-up, wait for another session's lock before failing as `database-locked` (default 5 min, LOAD_LOCK_WAIT_MS). */
   pgImportLockWaitMs?: number;
 }
 
@@ -728,7 +728,8 @@ class PostgresEngine implements Engine {
       statementTimeoutMs: options.pgStatementTimeoutMs ?? PG_STATEMENT_TIMEOUT_MS,
     });
     try {
-      await migratePostgres(pg, { dir: options.postgresMigrationsDir });
+      // Another session's lock is waited for as an import's is (pgImportLockWaitMs), then start-up fails `database-locked`.
+      await migratePostgres(pg, { dir: options.postgresMigrationsDir, lockWaitMs: options.pgImportLockWaitMs });
       await pg.run(IDEMPOTENCY_PURGE);
       return new PostgresEngine(pg, options);
     } catch (error) {

@@ -155,7 +155,7 @@ export interface ContactsStoreOptions {
   pgPoolSize?: number;
   /** CSV downloads of contacts that may run at once (default 4, MAX_DOWNLOADS); download() refuses more. */
   maxDownloads?: number;
-  /** PostgreSQL: how long an import waits for another session's lock before its 503 `database-locked` (default 5 min). */
+  /** PostgreSQL: how long an import (503 `database-locked`), and the migrations at start-up, wait for another session's lock (default 5 min). */
   pgImportLockWaitMs?: number;
 }
 

@@ -39,3 +39,43 @@ test("POST /imports/contacts blocked by another session's lock answers 503 datab
     cleanup();
   }
 });
+
+// The API's start-up migrations behind another session's lock on schema_migrations (or on a table an
+// upgrade's migration changes): `npm start` hung silently. Now start-up fails `database-locked`
+// after the import's bound, naming the session, and starts once it has ended. Raced against a
+// deadline well past that bound, so a start that still waits fails instead of hanging the test.
+test("an API starting while another session's lock keeps its migrations waiting fails database-locked naming it", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  const { dir, cleanup } = tempDir("start-lock-");
+  const url = await postgresDatabaseFor(`start-lock:${dir}`);
+  const first = await testServer(dir, { databaseUrl: url });
+  await first.close();
+  const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "nightly-report" });
+  let release = () => {};
+  let late: Promise<{ close(): Promise<void> } | undefined> = Promise.resolve(undefined);
+  try {
+    const held = await holdLock(holder, "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE");
+    release = held.release;
+    const starting = testServer(dir, { databaseUrl: url, contacts: { pgImportLockWaitMs: 2000 } });
+    late = starting.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      starting.then(() => "started", (error: { code?: string; message: string }) => error),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve("still waiting"), 20_000))),
+    ]).finally(() => clearTimeout(timer));
+    assert.notEqual(outcome, "still waiting", "start-up waited without end");
+    assert.equal(typeof outcome, "object", String(outcome));
+    const error = outcome as { code?: string; message: string };
+    assert.equal(error.code, "database-locked", error.message);
+    assert.match(error.message, new RegExp(`^The contacts migrations gave up after waiting 2 s for a lock on 'schema_migrations' \\(AccessShareLock\\) held by PostgreSQL session pid ${held.pid} \\(application 'nightly-report'`));
+
+    release();
+    const server = await testServer(dir, { databaseUrl: url, contacts: { pgImportLockWaitMs: 2000 } });
+    await server.close();
+  } finally {
+    release();
+    // Old code's start, still waiting, goes on once the lock is gone: close what it opened.
+    await (await late)?.close();
+    await holder.close();
+    cleanup();
+  }
+});

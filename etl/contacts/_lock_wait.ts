@@ -5,7 +5,7 @@
  * (`pg_blocking_pids`, `pg_stat_activity`) and named in a progress line; when `lock_timeout` gives up,
  * the error names them too, so the operator knows whom to ask (or which pid to terminate).
  */
-import type { PostgresDatabase } from "../db/mod.ts";
+import { postgresErrorOf, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 
 /** How long a load's transaction waits for one lock before it gives up, by default (5 minutes). */
 export const LOAD_LOCK_WAIT_MS = 5 * 60_000;
@@ -79,6 +79,8 @@ export function describeHolders(holders: readonly LockHolder[]): string {
 
 /** Options of `watchLockWait`. */
 export interface LockWatchOptions {
+  /** Who waits, as the lines start (default "Contacts load"). */
+  who?: string;
   /** The bound the transaction has (its lock_timeout), said in the lines. */
   waitMs: number;
   /** How often a progress line is said while the load waits (default 10 s; the first after one interval). */
@@ -121,7 +123,7 @@ export function watchLockWait(pg: PostgresDatabase, pid: number, options: LockWa
         if (waited >= progressMs * (said + 1)) {
           said++;
           options.onLine(
-            `Contacts load: waiting ${Math.round(waited / 1000)} s for ${describeHolders(last)}; giving up after ${Math.round(options.waitMs / 1000)} s`,
+            `${options.who ?? "Contacts load"}: waiting ${Math.round(waited / 1000)} s for ${describeHolders(last)}; giving up after ${Math.round(options.waitMs / 1000)} s`,
           );
         }
       }
@@ -138,4 +140,45 @@ export function watchLockWait(pg: PostgresDatabase, pid: number, options: LockWa
     },
     holders: () => last,
   };
+}
+
+/** Options of `boundLockWaits`: the watch's, and what the failure says. */
+export interface LockBoundOptions extends LockWatchOptions {
+  /** The step that gives up, for the message ("The contacts load"). */
+  subject: string;
+  /** What giving up leaves ("nothing was loaded"). */
+  outcome: string;
+  /** What to do once the holder has ended ("load again"); undefined when nothing is to be done again. */
+  retry: string | undefined;
+}
+
+/**
+ * Runs `fn`, whose statements run on `runner` (a session or transaction of `pg` whose lock_timeout
+ * the caller set to `options.waitMs`), watching its lock waits (`watchLockWait`), and returns what
+ * it returns. PostgreSQL giving up a lock wait (55P03) becomes ContactsLockTimeoutError naming the
+ * holders, so every step that waits for another session's lock says the same lines and fails the same way.
+ *
+ * @example
+ * ```ts
+ * await tx.run(`SET LOCAL lock_timeout = ${waitMs}`);
+ * await boundLockWaits(pg, tx, { waitMs, onLine: console.error, subject: "The contacts migrations", outcome: "none was applied", retry: "start again" }, () => apply(tx));
+ * ```
+ */
+export async function boundLockWaits<T>(pg: PostgresDatabase, runner: SqlRunner, options: LockBoundOptions, fn: () => Promise<T>): Promise<T> {
+  const pid = Number((await runner.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+  const watch = watchLockWait(pg, pid, options);
+  try {
+    return await fn();
+  } catch (error) {
+    if (postgresErrorOf(error)?.code !== "55P03") throw error;
+    const holders = watch.holders();
+    throw new ContactsLockTimeoutError(
+      `${options.subject} gave up after waiting ${Math.round(options.waitMs / 1000)} s for ${describeHolders(holders)}; ${options.outcome}.` +
+        (options.retry === undefined ? "" : ` End that transaction (or SELECT pg_terminate_backend(pid)) and ${options.retry}.`),
+      holders,
+      { cause: error },
+    );
+  } finally {
+    watch.stop();
+  }
 }

@@ -15,7 +15,7 @@ import { Database, isTransientConflict, postgresErrorOf, quoteLiteral, type Post
 import type { IngestSummary } from "../handover/mod.ts";
 import { terminalText } from "../text/mod.js";
 import { q } from "./_ingest_sql.ts";
-import { ContactsLockTimeoutError, describeHolders, LOAD_LOCK_WAIT_MS, watchLockWait } from "./_lock_wait.ts";
+import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockBoundOptions } from "./_lock_wait.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql } from "./contact_sql.ts";
 import {
@@ -57,7 +57,17 @@ export interface PostgresIngestOptions extends IngestOptions {
  */
 export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: string, options: PostgresIngestOptions = {}): Promise<IngestSummary> {
   const plan = planLoad(csvPath, options);
-  const unchanged = await unchangedSince(pg, plan, () => tablesFingerprint(pg, plan.record));
+  const bound: LockBoundOptions = {
+    waitMs: Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS)),
+    progressMs: options.lockProgressMs,
+    onLine: options.onLockWait ?? ((line) => process.stderr.write(`${terminalText(line)}\n`)),
+    subject: "The contacts load",
+    outcome: "nothing was loaded",
+    retry: "load again",
+  };
+  // The fingerprint reads the tables: behind an ACCESS EXCLUSIVE lock (a DDL, a LOCK TABLE left
+  // open) even that waits, so it is bounded as the write is.
+  const unchanged = await boundedSession(pg, bound, (session) => unchangedSince(session, plan, () => tablesFingerprint(session, plan.record)));
   if (unchanged !== undefined) return unchanged;
   const work = join(options.workDir ?? join(csvPath, ".."), `.pg-load-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true, mode: 0o700 });
@@ -76,13 +86,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord)")).map((d) => d.name);
-    const lockWaitMs = Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS));
-    const written = await pg.session(async (session) => {
-      // A load runs as long as it takes, whatever the pool's timeouts for requests (reset on release
-      // below), but waits for another session's lock only so long: one left open in psql would
-      // otherwise hold it, silently, for ever.
-      await session.run(`SET lock_timeout = ${lockWaitMs}; SET statement_timeout = 0`);
-      const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+    const written = await boundedSession(pg, bound, async (session) => {
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
          CREATE TEMP TABLE _l (key text, dept text)`,
@@ -91,43 +95,25 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
         await session.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
         await session.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
         await session.run("ANALYZE _p; ANALYZE _l");
-        const watch = watchLockWait(pg, pid, {
-          waitMs: lockWaitMs,
-          progressMs: options.lockProgressMs,
-          onLine: options.onLockWait ?? ((line) => process.stderr.write(`${terminalText(line)}\n`)),
-        });
-        try {
-          for (let attempt = 1; ; attempt++) {
-            await session.run("BEGIN");
-            try {
-              const result = await writePostgres(session, plan.record, names, departmentNames, summary);
-              if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
-              await session.run("COMMIT");
-              return result;
-            } catch (error) {
-              await session.run("ROLLBACK").catch(() => {});
-              // An API write creating a department the load creates too, while holding a contact the
-              // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
-              // it did is undone and the staged rows are still there, so it runs again (the API's
-              // writes do the same). Twice more at most: a third is not chance.
-              if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
-              if (postgresErrorOf(error)?.code === "55P03") {
-                const holders = watch.holders();
-                throw new ContactsLockTimeoutError(
-                  `The contacts load gave up after waiting ${Math.round(lockWaitMs / 1000)} s for ${describeHolders(holders)}; nothing was loaded. ` +
-                    `End that transaction (or SELECT pg_terminate_backend(pid)) and load again.`,
-                  holders,
-                  { cause: error },
-                );
-              }
-              throw error;
-            }
+        for (let attempt = 1; ; attempt++) {
+          await session.run("BEGIN");
+          try {
+            const result = await writePostgres(session, plan.record, names, departmentNames, summary);
+            if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
+            await session.run("COMMIT");
+            return result;
+          } catch (error) {
+            await session.run("ROLLBACK").catch(() => {});
+            // An API write creating a department the load creates too, while holding a contact the
+            // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
+            // it did is undone and the staged rows are still there, so it runs again (the API's
+            // writes do the same). Twice more at most: a third is not chance.
+            if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
+            throw error;
           }
-        } finally {
-          watch.stop();
         }
       } finally {
-        await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l; RESET lock_timeout; RESET statement_timeout").catch(() => {});
+        await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l").catch(() => {});
       }
     });
     const changed = written.inserted + written.updated;
@@ -135,17 +121,25 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     // `company` search reads through until autovacuum or 4 MB of further writes merge it: after the
     // next day's file (73k rows changed), a count with a company filter took 5.0 ms instead of 0.08,
     // and the bench's counts fell from 4,411 to 734/s (p99 72 ms). Merged now: 0.65 s for that file.
-    // After the COMMIT: a failure here leaves the load done, said in its warnings.
-    if (changed > 0) {
-      await pg.all(GIN_PENDING_CLEANUP, [plan.record.table]).catch((error: Error) => {
-        written.warnings.push(`The trigram indexes' pending lists were not merged (searches read through them until autovacuum does): ${error.message}`);
-      });
-    }
+    // After the COMMIT: a failure here leaves the load done, said in its warnings. The merge and the
+    // ANALYZE below wait for locks too (ANALYZE behind a VACUUM or a SHARE UPDATE EXCLUSIVE lock left
+    // open, both behind DDL): bounded as the write is, and giving up is one more warning.
     // Plans follow statistics: after a load that changed a twentieth of the table, gather them now
     // rather than when autovacuum gets round to it (at a tenth, which the next day's file, 10.0%
     // changed, just missed; a state+city filter planned on stale counts walks the table).
-    if (changed > 1000 && changed * 20 > written.contacts) {
-      await pg.run(`ANALYZE ${q(plan.record.table)}, ${q(linksOf(plan.record).linkTable)}`);
+    const analyze = changed > 1000 && changed * 20 > written.contacts;
+    if (changed > 0) {
+      const cleanUp = { ...bound, subject: "The contacts load's clean-up (merging the trigram indexes' pending lists, gathering statistics)", outcome: "the load itself is committed, and autovacuum does the clean-up later", retry: undefined };
+      await boundedSession(pg, cleanUp, async (session) => {
+        await session.all(GIN_PENDING_CLEANUP, [plan.record.table]).catch((error: Error) => {
+          if (postgresErrorOf(error)?.code === "55P03") throw error;
+          written.warnings.push(`The trigram indexes' pending lists were not merged (searches read through them until autovacuum does): ${error.message}`);
+        });
+        if (analyze) await session.run(`ANALYZE ${q(plan.record.table)}, ${q(linksOf(plan.record).linkTable)}`);
+      }).catch((error: unknown) => {
+        if (!(error instanceof ContactsLockTimeoutError)) throw error;
+        written.warnings.push(error.message);
+      });
     }
     written.rejects_file = options.rejectsFile !== undefined && written.rejected > 0 ? await writeRejectsReport(duck, options.rejectsFile) : null;
     return written;
@@ -154,6 +148,22 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     duck.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `fn` on one pooled connection whose waits for other sessions' locks are bounded and watched
+ * (`boundLockWaits`), and whose statements run as long as they take, whatever the pool's timeouts for
+ * requests (reset on release).
+ */
+function boundedSession<T>(pg: PostgresDatabase, bound: LockBoundOptions, fn: (session: Parameters<Parameters<PostgresDatabase["session"]>[0]>[0]) => Promise<T>): Promise<T> {
+  return pg.session(async (session) => {
+    await session.run(`SET lock_timeout = ${bound.waitMs}; SET statement_timeout = 0`);
+    try {
+      return await boundLockWaits(pg, session, bound, () => fn(session));
+    } finally {
+      await session.run("RESET lock_timeout; RESET statement_timeout").catch(() => {});
+    }
+  });
 }
 
 /** The upsert, in PostgreSQL, inside the caller's transaction, from the temp tables `_p` and `_l`. */

@@ -233,7 +233,8 @@ async function direct(
 async function intoPostgres(options: LoadContactsOptions, csvPath: string, source: string, rejectsFile: string, run: IngestOptions["run"]): Promise<IngestSummary> {
   const pg = await PostgresDatabase.connect(options.databaseUrl!, { max: 2, applicationName: "relaciones-etl" });
   try {
-    await migratePostgres(pg);
+    // The migrations wait for another session's lock as the load does.
+    await migratePostgres(pg, { lockWaitMs: options.postgresLockWaitMs, lockProgressMs: options.postgresLockProgressMs, onLockWait: options.onPostgresLockWait });
     await recoverContactsRun(pg, options.dataDir);
     return await ingestContactsPostgres(pg, csvPath, {
       sourceName: source,

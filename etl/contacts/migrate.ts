@@ -9,6 +9,8 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { terminalText } from "../text/mod.js";
+import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS } from "./_lock_wait.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
 export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
@@ -28,6 +30,12 @@ export class MigrationError extends Error {
 export interface MigrateOptions {
   /** Folder of `NNN_name.sql` files; defaults to etl/contacts/migrations. Tests pass their own. */
   dir?: string;
+  /** PostgreSQL: how long to wait for one lock another session holds before giving up as `database-locked` (default LOAD_LOCK_WAIT_MS, a load's). */
+  lockWaitMs?: number;
+  /** PostgreSQL: how often a line says who the migrations wait for (default 10 s). */
+  lockProgressMs?: number;
+  /** PostgreSQL: receives those lines (default: stderr). */
+  onLockWait?: (line: string) => void;
 }
 
 interface MigrationFile {
@@ -105,7 +113,8 @@ function writeMarker(path: string): void {
  * Brings a PostgreSQL database to the latest schema (the `migrations/postgres/` set, or `dir`) and
  * returns the migrations it applied. Everything runs in one transaction holding an advisory lock,
  * so of several API processes starting together one migrates and the others wait, then find
- * nothing to do; a failure leaves the database as it was. Throws MigrationError as `migrate` does.
+ * nothing to do; a failure leaves the database as it was. Throws MigrationError as `migrate` does,
+ * and ContactsLockTimeoutError (`database-locked`) when another session's lock outlasts `lockWaitMs`.
  *
  * @example
  * ```ts
@@ -115,27 +124,41 @@ function writeMarker(path: string): void {
 export async function migratePostgres(pg: PostgresDatabase, options: MigrateOptions = {}): Promise<string[]> {
   const dir = options.dir ?? defaultPostgresMigrationsDir;
   const files = readMigrations(dir);
+  const waitMs = Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS));
   let current: MigrationFile | undefined;
   try {
     return await pg.transaction(async (tx) => {
-      // Migrations wait for another process's and take as long as they take, whatever timeouts the
-      // pool sets for requests (the API's: 5 s for a lock, 30 s a statement).
-      await tx.run("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
-      // Transaction-scoped: released by COMMIT or ROLLBACK, and by the server if this process dies.
-      await tx.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.migrations'))");
-      // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
-      // granted only reads and writes (README) could not start. Created only when missing.
-      const present = await tx.one<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
-      if (!present?.present) await tx.run(SCHEMA_MIGRATIONS);
-      const pending = await checkHistory(tx, files, dir);
-      for (const file of pending) {
-        current = file;
-        await apply(tx, file);
-      }
-      return pending.map((f) => f.name);
+      // Migrations take as long as they take, whatever timeouts the pool sets for requests (the
+      // API's: 5 s for a lock, 30 s a statement), but wait for another session's lock (another
+      // process migrating, psql's LOCK TABLE left open) only as long as a load does, saying who holds
+      // it: unbounded, `npm start` hung silently at start-up.
+      await tx.run(`SET LOCAL lock_timeout = ${waitMs}; SET LOCAL statement_timeout = 0`);
+      const bound = {
+        waitMs,
+        progressMs: options.lockProgressMs,
+        onLine: options.onLockWait ?? ((line: string) => process.stderr.write(`${terminalText(line)}\n`)),
+        who: "Contacts migrations",
+        subject: "The contacts migrations",
+        outcome: "none was applied, the database is as it was",
+        retry: "start again",
+      };
+      return await boundLockWaits(pg, tx, bound, async () => {
+        // Transaction-scoped: released by COMMIT or ROLLBACK, and by the server if this process dies.
+        await tx.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.migrations'))");
+        // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
+        // granted only reads and writes (README) could not start. Created only when missing.
+        const present = await tx.one<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+        if (!present?.present) await tx.run(SCHEMA_MIGRATIONS);
+        const pending = await checkHistory(tx, files, dir);
+        for (const file of pending) {
+          current = file;
+          await apply(tx, file);
+        }
+        return pending.map((f) => f.name);
+      });
     }, { unbounded: true });
   } catch (error) {
-    if (error instanceof MigrationError || current === undefined) throw error;
+    if (error instanceof MigrationError || error instanceof ContactsLockTimeoutError || current === undefined) throw error;
     throw failed(current, error);
   }
 }

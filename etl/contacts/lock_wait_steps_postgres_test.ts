@@ -1,0 +1,150 @@
+// The steps of a PostgreSQL contacts load other than its write, while another session holds a lock
+// they need (psql: BEGIN; LOCK TABLE ... left open): the migrations (an upgrade's pending one), the
+// unchanged-file check (its fingerprint reads the tables, which ACCESS EXCLUSIVE blocks) and the
+// clean-up after the COMMIT (ANALYZE, behind SHARE UPDATE EXCLUSIVE) each waited for ever and said
+// nothing. Now they wait as the write does: lines naming the holder, then `database-locked` with
+// nothing written (the clean-up: a warning, the load being committed). Each call is raced against a
+// deadline well past its bound, so a wait without end fails the test instead of hanging it.
+// Real PostgreSQL; skipped with a message when none is at hand.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PostgresDatabase } from "../db/mod.ts";
+import { readRuns } from "../runs/mod.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { holdLock } from "../../scripts/testing/pg_lock.ts";
+import { loadContacts } from "./load_contacts.ts";
+import { defaultPostgresMigrationsDir, migratePostgres } from "./migrate.ts";
+
+const WAIT_MS = 2000;
+/** Far past WAIT_MS: a call still running then waits without end. */
+const DEADLINE_MS = 20_000;
+
+/** What `work` came to within DEADLINE_MS: its value, its error, or "still waiting". */
+function settled<T>(work: Promise<T>): Promise<{ value?: T; error?: { code?: string; message: string }; waiting?: true }> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<{ waiting: true }>((resolve) => (timer = setTimeout(() => resolve({ waiting: true }), DEADLINE_MS)));
+  return Promise.race([work.then((value) => ({ value }), (error: { code?: string; message: string }) => ({ error })), deadline]).finally(() => clearTimeout(timer));
+}
+
+/** A CSV of `n` distinct people. */
+function peopleCsv(path: string, n: number): void {
+  const rows = ["first_name,last_name,email"];
+  for (let i = 0; i < n; i++) rows.push(`Ana${i},Ruiz,ana${i}@example.org`);
+  writeFileSync(path, `${rows.join("\n")}\n`);
+}
+
+async function withHolder(name: string, fn: (ctx: { dir: string; url: string; owner: PostgresDatabase; holder: PostgresDatabase; released: { release(): void } }) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const url = await postgresDatabaseFor(`${name}:${dir}`);
+  const owner = await PostgresDatabase.connect(url, { max: 1 });
+  const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "nightly-report" });
+  const released = { release: () => {} };
+  try {
+    await fn({ dir, url, owner, holder, released });
+  } finally {
+    // Also lets a call of old code that still waits finish, so the pools close.
+    released.release();
+    await holder.close();
+    await owner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sessionOf = (pid: number) => new RegExp(`held by PostgreSQL session pid ${pid} \\(application 'nightly-report', user '\\w+', (from [^,]+, )?state 'idle in transaction'`);
+
+test("a load whose migrations wait for another session's lock names it and fails database-locked, applying none", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  await withHolder("lock-migrate", async ({ dir, url, owner, holder, released }) => {
+    // A database one migration behind (an upgrade), whose pending migration needs `contacts`.
+    const older = join(dir, "older");
+    mkdirSync(older);
+    for (const f of ["001_contacts.sql", "002_fold_everywhere.sql", "003_contact_loads_run.sql"]) cpSync(join(defaultPostgresMigrationsDir, f), join(older, f));
+    await migratePostgres(owner, { dir: older });
+    const held = await holdLock(holder, "LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
+    released.release = held.release;
+    const csv = join(dir, "contacts.csv");
+    peopleCsv(csv, 2);
+    const dataDir = join(dir, "data");
+
+    const lines: string[] = [];
+    const outcome = await settled(
+      loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: WAIT_MS, postgresLockProgressMs: 500, onPostgresLockWait: (line) => lines.push(line) }),
+    );
+    assert.equal(outcome.waiting, undefined, "the migrations waited without end");
+    assert.equal(outcome.error?.code, "database-locked", outcome.error?.message);
+    assert.match(outcome.error!.message, /^The contacts migrations gave up after waiting 2 s for a lock on 'contacts' \(\w+\) held by PostgreSQL session /);
+    assert.match(outcome.error!.message, sessionOf(held.pid));
+    assert.match(outcome.error!.message, /none was applied, the database is as it was\. End that transaction/);
+    assert.ok(lines.length >= 1, "a line said what the migrations wait for");
+    assert.match(lines[0], /^Contacts migrations: waiting \d+ s for a lock on 'contacts' /);
+    assert.match(lines[0], sessionOf(held.pid));
+    assert.deepEqual(readRuns(dataDir).at(-1)?.error, { code: "database-locked", message: outcome.error!.message });
+    const applied = await owner.all<{ name: string }>("SELECT name FROM schema_migrations ORDER BY version");
+    assert.deepEqual(applied.map((r) => r.name), ["001_contacts.sql", "002_fold_everywhere.sql", "003_contact_loads_run.sql"]);
+
+    held.release();
+    const loaded = await loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: WAIT_MS });
+    assert.equal(loaded.inserted, 2);
+  });
+});
+
+test("a load's unchanged-file check behind an ACCESS EXCLUSIVE lock names the holder and fails database-locked", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  await withHolder("lock-unchanged", async ({ dir, url, holder, released }) => {
+    const csv = join(dir, "contacts.csv");
+    peopleCsv(csv, 2);
+    const dataDir = join(dir, "data");
+    assert.equal((await loadContacts({ csvPath: csv, dataDir, databaseUrl: url })).inserted, 2);
+    // The same file again: only the fingerprint of the tables tells whether it is unchanged.
+    const held = await holdLock(holder, "LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
+    released.release = held.release;
+
+    const lines: string[] = [];
+    const outcome = await settled(
+      loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: WAIT_MS, postgresLockProgressMs: 500, onPostgresLockWait: (line) => lines.push(line) }),
+    );
+    assert.equal(outcome.waiting, undefined, "the unchanged-file check waited without end");
+    assert.equal(outcome.error?.code, "database-locked", outcome.error?.message);
+    assert.match(outcome.error!.message, /^The contacts load gave up after waiting 2 s for a lock on 'contacts' \(AccessShareLock\) held by PostgreSQL session /);
+    assert.match(outcome.error!.message, sessionOf(held.pid));
+    assert.match(outcome.error!.message, /nothing was loaded/);
+    assert.ok(lines.length >= 1);
+    assert.match(lines[0], /^Contacts load: waiting \d+ s for a lock on 'contacts' \(AccessShareLock\) /);
+    assert.equal(readRuns(dataDir).at(-1)?.error?.code, "database-locked");
+
+    held.release();
+    const again = await loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: WAIT_MS });
+    assert.notEqual(again.unchanged_since, undefined, "then found unchanged");
+  });
+});
+
+test("a load's clean-up behind another session's lock names it and leaves the committed load a success with a warning", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  await withHolder("lock-cleanup", async ({ dir, url, owner, holder, released }) => {
+    await migratePostgres(owner);
+    // SHARE UPDATE EXCLUSIVE (what a VACUUM or CREATE INDEX CONCURRENTLY holds) lets the load's
+    // writes through but not the ANALYZE that follows a load changing a twentieth of the table.
+    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE UPDATE EXCLUSIVE MODE");
+    released.release = held.release;
+    const csv = join(dir, "contacts.csv");
+    peopleCsv(csv, 1500);
+    const dataDir = join(dir, "data");
+
+    const lines: string[] = [];
+    const outcome = await settled(
+      loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: WAIT_MS, postgresLockProgressMs: 500, onPostgresLockWait: (line) => lines.push(line) }),
+    );
+    assert.equal(outcome.waiting, undefined, "the clean-up waited without end");
+    assert.equal(outcome.error, undefined, outcome.error?.message);
+    assert.equal(outcome.value!.inserted, 1500);
+    const warning = outcome.value!.warnings.find((w) => w.startsWith("The contacts load's clean-up"));
+    assert.ok(warning, outcome.value!.warnings.join("\n"));
+    assert.match(warning, /gave up after waiting 2 s for a lock on 'contacts' \(ShareUpdateExclusiveLock\) held by PostgreSQL session /);
+    assert.match(warning, sessionOf(held.pid));
+    assert.match(warning, /the load itself is committed/);
+    assert.ok(lines.length >= 1);
+    assert.match(lines[0], /^Contacts load: waiting \d+ s for a lock on 'contacts' \(ShareUpdateExclusiveLock\) /);
+    assert.equal(readRuns(dataDir).at(-1)?.status, "succeeded");
+    assert.equal(Number((await owner.one<{ n: number }>("SELECT count(*)::integer AS n FROM contacts"))!.n), 1500);
+  });
+});
