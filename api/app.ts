@@ -145,6 +145,10 @@ export class App {
       contactsTrims: () => contacts.trimStats(),
       contactsGinMerges: () => contacts.ginMergeStats(),
       contactsSearchFilters: () => contacts.searchFilters()?.bytes,
+      contactsPointFile: () => {
+        const points = contacts.pointFileStats();
+        return points?.on ? points.contacts : undefined;
+      },
       contactsCommits: () => ({ ...contacts.commitStats(), dialect: contacts.backend }),
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });

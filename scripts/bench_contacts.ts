@@ -99,6 +99,8 @@ interface ApiFigures {
   readyMs: number;
   /** From start until DuckDB's search filters were in use (built in the background); undefined on PostgreSQL. */
   filtersMs?: number;
+  /** From start until DuckDB's point reads' file was built (in the background); undefined on PostgreSQL. */
+  pointFileMs?: number;
   /**
    * RSS after the request cases, after the import that follows them, at rest (once the API has been
    * idle long enough to trim, IDLE_TRIM_MS), and the peak (VmHWM).
@@ -130,6 +132,13 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     if (Number.isFinite(await filterBytes())) {
       while ((await filterBytes()) === 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
       filtersMs = performance.now() - started;
+    }
+    // The point reads' file too: until it is built, point reads and pages ask DuckDB.
+    const pointContacts = () => metric(port, "relaciones_contacts_point_file_contacts");
+    let pointFileMs: number | undefined;
+    if (Number.isFinite(await pointContacts())) {
+      while ((await pointContacts()) === 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+      pointFileMs = performance.now() - started;
     }
     const total = (await getJson(port, "/contacts?count=true&limit=1")).total as number;
     const maxId = (await getJson(port, "/contacts?sort=-id&limit=1")).items[0].id as number;
@@ -194,7 +203,7 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     while ((await trimmed()) === false && performance.now() - restStart < IDLE_TRIM_MS + 60_000) await new Promise((r) => setTimeout(r, 500));
     const rest = rssOf(api.pid!);
     const rssFigures = { rss: rss.rss, afterImport: end.rss, atRest: rest.rss, restSeconds: (performance.now() - restStart) / 1000, trimmed: await trimmed(), peak: rest.peak };
-    return { readyMs, filtersMs, rss: rssFigures, cases: results, duringImport: { ...during, importSeconds } };
+    return { readyMs, filtersMs, pointFileMs, rss: rssFigures, cases: results, duringImport: { ...during, importSeconds } };
   } finally {
     api.kill("SIGTERM");
     await new Promise((r) => api.once("exit", r));
@@ -284,7 +293,7 @@ async function main(): Promise<void> {
         );
         if (rows !== Math.max(...sizes)) continue;
         const api = await benchApi(dataDir, url, { seconds, connections, barePort, importFile });
-        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s${api.filtersMs === undefined ? "" : `, search filters in use at ${(api.filtersMs / 1000).toFixed(2)} s`}; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import, ${api.rss.atRest.toFixed(0)} MB at rest (${api.rss.restSeconds.toFixed(0)} s later${api.rss.trimmed === false ? ", no trim seen" : ""}; peak ${api.rss.peak.toFixed(0)} MB)`);
+        console.log(`${backend.padEnd(9)} API ready in ${(api.readyMs / 1000).toFixed(2)} s${api.filtersMs === undefined ? "" : `, search filters in use at ${(api.filtersMs / 1000).toFixed(2)} s`}${api.pointFileMs === undefined ? "" : `, point file built at ${(api.pointFileMs / 1000).toFixed(2)} s`}; RSS ${api.rss.rss.toFixed(0)} MB after the request cases, ${api.rss.afterImport.toFixed(0)} MB after the import, ${api.rss.atRest.toFixed(0)} MB at rest (${api.rss.restSeconds.toFixed(0)} s later${api.rss.trimmed === false ? ", no trim seen" : ""}; peak ${api.rss.peak.toFixed(0)} MB)`);
         console.log(`  ${"case".padEnd(38)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"vs floor".padStart(10)}${"errors".padStart(8)}`);
         for (const r of api.cases) {
           console.log(`  ${r.name.padEnd(38)}${Math.round(r.rps).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${`${(100 * r.ratio).toFixed(0)}%`.padStart(10)}${String(r.errors).padStart(8)}`);

@@ -27,6 +27,8 @@ export interface DataSources {
   contactsGinMerges?(): { done: number; failed: number } | undefined;
   /** Bytes of the contacts' search filters in use (DuckDB); undefined on PostgreSQL. */
   contactsSearchFilters?(): number | undefined;
+  /** Contacts in the point reads' file from its last build (DuckDB; 0 while one runs); undefined when it is off. */
+  contactsPointFile?(): number | undefined;
   /** The API's commits of contact writes, and (DuckDB) groups that fell back to one write at a time. */
   contactsCommits?(): { commits: number; fallbacks: number; dialect: "duckdb" | "postgres" };
 }
@@ -62,6 +64,7 @@ export class DataMetrics {
     const trims = this.#sources.contactsTrims?.();
     const merges = this.#sources.contactsGinMerges?.();
     const searchFilters = this.#sources.contactsSearchFilters?.();
+    const pointFile = this.#sources.contactsPointFile?.();
     const commits = this.#sources.contactsCommits?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
@@ -118,6 +121,12 @@ export class DataMetrics {
         help: "Memory of the trigram filters that narrow the q and company filters on contacts.duckdb; 0 while they are built (after start and after each import), when those filters scan every contact. Absent on PostgreSQL.",
         type: "gauge",
         samples: searchFilters === undefined ? [] : [{ value: searchFilters }],
+      },
+      {
+        name: "relaciones_contacts_point_file_contacts",
+        help: "Contacts whose JSON the point reads' file beside contacts.duckdb held when its last build ended (point reads and pages of those not written since skip DuckDB); 0 while it is built (after start and after each import). Absent on PostgreSQL, or when the file is off.",
+        type: "gauge",
+        samples: pointFile === undefined ? [] : [{ value: pointFile }],
       },
       {
         name: "relaciones_contacts_commits_total",
