@@ -196,6 +196,11 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const { IDLE_TRIM_MS } = await import("../api/contacts/contacts_engines.ts");
     const { IDLE_COLLECT_MS } = await import("../api/collect_garbage.ts");
     const trimsDone = () => metric(port, 'relaciones_contacts_memory_trims_total{outcome="done"}');
+    // The import emptied the point file, which is built again in the background: not rest yet.
+    if (pointFileMs !== undefined) {
+      const rebuilt = performance.now();
+      while ((await pointContacts()) === 0 && performance.now() - rebuilt < 120_000) await new Promise((r) => setTimeout(r, 200));
+    }
     const restStart = performance.now();
     const before = await trimsDone();
     await new Promise((r) => setTimeout(r, Math.max(IDLE_TRIM_MS, IDLE_COLLECT_MS) + 1000));
