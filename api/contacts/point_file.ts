@@ -133,9 +133,13 @@ export class PointFile {
     this.#write(id, record);
   }
 
-  /** Records that `id` has no contact: the caller asked the database, and no commit since touched it. */
+  /**
+   * Records that `id` has no contact: the caller asked the database, and no commit since touched it.
+   * Only for an id the file reaches: past its end an id stays unknown, or one GET of /contacts/2147483647
+   * would make the file reach that id's record, 1 TiB long (sparse, but not to every copy of the data dir).
+   */
   setAbsent(id: number): void {
-    if (!this.#valid(id)) return;
+    if (!this.#holds(id)) return;
     const header = Buffer.alloc(HEADER);
     header.writeUInt32LE(ABSENT, 0);
     this.#write(id, header);
@@ -197,7 +201,10 @@ export class PointFile {
       const at = (id - block.first) * RECORD;
       if (!(id >= block.first && id < block.first + block.count)) throw new RangeError(`Contact ${id} is outside the range being built`);
       const version = Number(row.version);
-      const record = exact(row) && version <= MAX_VERSION ? this.#record(version, Buffer.from(row.body, "utf8")) : undefined;
+      // A contact committed since the build began: endRange keeps the record it has now, so a body
+      // kept apart for it here would be dead at once, yet counted as live (and `wasteful` never true).
+      const stale = this.#written!.has(id);
+      const record = !stale && exact(row) && version <= MAX_VERSION ? this.#record(version, Buffer.from(row.body, "utf8")) : undefined;
       if (record === undefined) block.bytes.fill(0, at, at + HEADER);
       else {
         record.copy(block.bytes, at);

@@ -3,7 +3,7 @@
 // version a commit has replaced, writes racing its build included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, existsSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -74,7 +74,7 @@ test("a build skips the contacts committed while it ran and what DuckDB writes d
     assert.deepEqual(points.get(9), { bytes: Buffer.from('{"id":9}'), version: 5 });
     for (const id of [2, 5, 10, 11]) assert.equal(points.get(id), null, `id ${id}: no row in the snapshot`);
     assert.equal(points.get(13), undefined, "past the snapshot's largest id: unknown");
-    assert.equal(points.stats().contacts, 6);
+    assert.equal(points.stats().contacts, 4, "the bodies it wrote: not 3 and 12, committed while it ran");
     assert.throws(() => points.beginRange(points.begin(), 1, 40_000), RangeError);
 
     // A clear (an import) abandons a build running.
@@ -215,6 +215,57 @@ test("DuckDB: writes committed while the point file is built are never served in
     assert.equal(store.pointFileStats()!.contacts, await store.count(), "every contact of the import");
   } finally {
     await store.close();
+    cleanup();
+  }
+});
+
+test("DuckDB: asking for ids no contact has past the file's end records nothing there: the file does not grow to the id's record", async () => {
+  const { dir, cleanup } = tempDir();
+  const csv = join(dir, "contacts.csv");
+  writeContactsCsv(csv, 20, 6);
+  const store = await ContactsStore.open(dir, { idleTrimMs: 60_000 });
+  try {
+    await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+    await until("the point file", () => store.pointFileStats()!.contacts > 0);
+    const records = join(dir, "contacts.points", "records");
+    const built = statSync(records).size;
+    // The largest id a route accepts: its record alone would make the file 1 TiB long (sparse).
+    for (const id of [2_147_483_647, 1_000_000, 21 + 2048]) assert.equal(await store.get(id), undefined);
+    const page = await store.page({}, { field: "id", descending: false }, undefined, 50, false);
+    assert.equal(page.entries.length, await store.count());
+    assert.equal(statSync(records).size, built, "no record past the contacts there are");
+    // An id past the end is asked again each time: unknown, not absent.
+    const misses = store.pointReadStats().misses;
+    assert.equal(await store.get(1_000_000), undefined);
+    assert.equal(store.pointReadStats().misses - misses, 1);
+    // Absences inside the file are kept: a deleted contact is not asked again.
+    await store.delete(3);
+    assert.equal(await store.get(3), undefined);
+    const after = store.pointReadStats().misses;
+    assert.equal(await store.get(3), undefined);
+    assert.equal(store.pointReadStats().misses, after);
+  } finally {
+    await store.close();
+    cleanup();
+  }
+});
+
+test("a build keeps no body apart for a contact committed while it ran: the bytes counted as kept are those records point to", () => {
+  const { dir, cleanup } = tempDir();
+  const points = PointFile.open(join(dir, "points"));
+  try {
+    const long = (id: number) => JSON.stringify({ id, departments: Array.from({ length: 60 }, (_, i) => `Department ${i}`) });
+    const build = points.begin();
+    points.forget(2);
+    assert.ok(points.beginRange(build, 1, 4));
+    assert.ok(points.fill(build, [row(1, 1, long(1)), row(2, 1, long(2))]));
+    assert.ok(points.endRange(build));
+    points.finish(build);
+    assert.equal(text(points.get(1)), long(1));
+    assert.equal(points.get(2), undefined);
+    assert.equal(points.stats().overflowBytes, Buffer.byteLength(long(1)), "contact 2's snapshot body is in no record");
+  } finally {
+    points.close();
     cleanup();
   }
 });
