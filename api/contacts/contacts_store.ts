@@ -800,7 +800,8 @@ export class ContactsStore {
    * of its own, a range of ids at a time, DuckDB writing all of it but the departments (readSql's
    * pointRows and pointLinks), so the API's thread mostly copies bytes.
    * The file records commits from before the snapshot starts, and the build skips what they wrote.
-   * Never rejects: a failed build leaves its slots unknown, and reads ask the database.
+   * Never rejects: a failed build leaves the ranges it wrote (each record as true as when written)
+   * and the rest unknown, which reads ask of the database.
    */
   #buildPoints(): void {
     const points = this.#points;
@@ -833,7 +834,7 @@ export class ContactsStore {
           }
         });
       } catch {
-        // Not built: its slots stay unknown, and point reads ask the database until the next build.
+        // Not built: the records it did not write stay unknown until the next build.
       } finally {
         points.abandon(build);
       }
@@ -1099,7 +1100,11 @@ export class ContactsStore {
         // from the cache they skip the read and the JSON's decoding (pages: 3,659-3,678/s from the
         // file each time, 4,697-4,854 from the cache before the file). Current now, with no await
         // in between, so no commit can have passed it.
-        const entry = new KeptEntry(kept);
+        // A copy of its own: the read's bytes are a slice of a buffer from Node's shared pool, and
+        // one kept slice would hold a whole 8 KiB slab, past what the cache counts.
+        const own = Buffer.allocUnsafeSlow(kept.bytes.length);
+        kept.bytes.copy(own);
+        const entry = new KeptEntry({ bytes: own, version: kept.version });
         this.#cache.set(id, entry, entry.bytes.byteLength * 4);
         found.set(id, entry);
       } else missing.push(id);
