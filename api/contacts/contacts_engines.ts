@@ -148,6 +148,8 @@ export interface EngineOptions {
   pgPoolSize?: number;
   /** PostgreSQL: how long an import's write, and the migrations at start-up, wait for another session's lock before failing as `database-locked` (default 5 min, LOAD_LOCK_WAIT_MS). */
   pgImportLockWaitMs?: number;
+  /** For tests (DuckDB): runs once an import has committed, before its caller hears of it. */
+  afterImportCommit?: () => Promise<void>;
 }
 
 /** Opens the backend `options` name: PostgreSQL for a DATABASE_URL, else `<dataDir>/contacts.duckdb`. */
@@ -376,7 +378,9 @@ class DuckDbEngine implements Engine {
       try {
         await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
         this.#servingMb = memoryMb;
-        return await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
+        const summary = await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
+        await this.#options.afterImportCommit?.();
+        return summary;
       } finally {
         // For the contacts there are now; not over the import's own error.
         await this.#serve().catch(() => undefined);

@@ -144,6 +144,8 @@ export interface ContactsStoreOptions {
   pointFile?: boolean;
   /** For tests: runs once a build of the point file has taken its snapshot, before it writes a row. */
   beforePointFill?: () => Promise<void>;
+  /** For tests (DuckDB): runs once an import has committed, before the store hears of it. */
+  afterImportCommit?: () => Promise<void>;
   /**
    * Bytes of list answers kept (default 4 MiB; DuckDB only, and none when `cacheBytes` is 0): the
    * ids and sort keys of pages and the counts asked since the last commit.
@@ -228,6 +230,12 @@ export class ContactsStore {
   readonly #beforePointFill: (() => Promise<void>) | undefined;
   /** The touched ids of the last commit: a group's writes each report the same list. */
   #lastTouched: readonly number[] | undefined;
+  /**
+   * Imports running. An import's COMMIT comes before the store hears of it (#afterCommit), so
+   * while one runs nothing kept is used or kept: a contact the import changed could otherwise be
+   * served as it was after another it created had been served as it is.
+   */
+  #importing = 0;
   /** Told after every commit (the Parquet export's trigger). */
   readonly #commitListeners = new Set<() => void>();
   #closed = false;
@@ -551,7 +559,7 @@ export class ContactsStore {
    */
   async #answer<T>(sql: string, params: readonly unknown[], size: (answer: T) => number, read: () => Promise<T>): Promise<T> {
     this.#answerReads.asked++;
-    if (this.#answers.maxBytes === 0) {
+    if (this.#answers.maxBytes === 0 || this.#importing > 0) {
       this.#answerReads.read++;
       return read();
     }
@@ -751,9 +759,18 @@ export class ContactsStore {
    * ingestion, between other writes; the point-read cache is emptied when it commits.
    */
   async importCsv(csvPath: string, load: { sourceName: string; rejectsFile?: string; workDir: string; signal?: AbortSignal }): Promise<IngestSummary> {
+    // Out of use from now, as the search filters are: every contact may change, and the import's
+    // COMMIT is not told to the store until it returns.
+    this.#importing++;
+    this.#cache.clear();
+    this.#answers.clear();
+    this.#asked.clear();
+    this.#points?.clear();
+    this.#generation++;
     try {
       return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
     } finally {
+      this.#importing--;
       this.#afterCommit("all");
     }
   }
@@ -810,7 +827,8 @@ export class ContactsStore {
     const before = this.#pointsBuilding;
     const building: Promise<void> = (async () => {
       await before;
-      if (this.#closed) return;
+      // During an import its snapshot might be from before the import's COMMIT: the build after it comes.
+      if (this.#closed || this.#importing > 0) return;
       const build = points.begin();
       try {
         await withConnection(async (db) => {
@@ -1075,7 +1093,7 @@ export class ContactsStore {
   #remember(entry: ContactEntry, generation: number): void {
     // A write committed while this read ran may have changed the row: do not keep what was read.
     // Its size: the UTF-8 bytes, the JSON string (UTF-16) and the view object, about 4x the bytes.
-    if (generation !== this.#generation) return;
+    if (generation !== this.#generation || this.#importing > 0) return;
     this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
     this.#points?.set(entry.view.id, entry.version, entry.bytes);
   }
@@ -1094,7 +1112,7 @@ export class ContactsStore {
         found.set(id, cached);
         continue;
       }
-      const kept = version === undefined ? this.#points?.get(id) : undefined;
+      const kept = version === undefined && this.#importing === 0 ? this.#points?.get(id) : undefined;
       if (kept) {
         // Kept in memory too: pages come back to the same contacts (a dashboard's first pages), and
         // from the cache they skip the read and the JSON's decoding (pages: 3,659-3,678/s from the
@@ -1123,7 +1141,7 @@ export class ContactsStore {
     const generation = this.#generation;
     const entries = await this.#engine.snapshot((read) => this.#readEntries(read, ids));
     for (const entry of entries) this.#remember(entry, generation);
-    if (this.#points !== undefined && entries.length < ids.length && generation === this.#generation) {
+    if (this.#points !== undefined && entries.length < ids.length && generation === this.#generation && this.#importing === 0) {
       const found = new Set(entries.map((e) => e.view.id));
       for (const id of ids) if (!found.has(id)) this.#points.setAbsent(id);
     }

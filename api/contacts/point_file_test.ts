@@ -3,7 +3,7 @@
 // version a commit has replaced, writes racing its build included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, existsSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -266,6 +266,42 @@ test("a build keeps no body apart for a contact committed while it ran: the byte
     assert.equal(points.stats().overflowBytes, Buffer.byteLength(long(1)), "contact 2's snapshot body is in no record");
   } finally {
     points.close();
+    cleanup();
+  }
+});
+
+test("DuckDB: while an import commits, nothing kept is served: a contact it changed is never older than one it created", async () => {
+  const { dir, cleanup } = tempDir();
+  const csv = join(dir, "contacts.csv");
+  const header = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\n";
+  const ana = (phone: string) => `Ana,Ruiz,,,,TX,,${phone},,ana@example.com,Sales\n`;
+  writeFileSync(csv, header + ana("512-111-1111") + "Bea,Lo,,,,TX,,,,bea@example.com,Sales\n");
+  let created = 0;
+  let seen: { created: boolean; phone: unknown } | undefined;
+  const store: ContactsStore = await ContactsStore.open(dir, {
+    idleTrimMs: 60_000,
+    // The second import has committed; the store has not heard of it yet.
+    afterImportCommit: async () => {
+      if (created === 0) return;
+      const fresh = await store.get(created);
+      const changed = await store.get(1);
+      seen = { created: fresh !== undefined, phone: changed && JSON.parse(changed.json).phone1 };
+    },
+  });
+  try {
+    await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+    await until("the point file", () => (store.pointFileStats()?.contacts ?? 0) > 0);
+    assert.equal(JSON.parse((await store.get(1))!.json).phone1, "512-111-1111");
+    const misses = store.pointReadStats().misses;
+    await store.get(1);
+    assert.equal(store.pointReadStats().misses, misses, "kept: served without the database");
+    created = 3;
+    writeFileSync(csv, header + ana("512-333-3333") + "Bea,Lo,,,,TX,,,,bea@example.com,Sales\nCy,Ng,,,,TX,,,,cy@example.com,Sales\n");
+    await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+    assert.deepEqual(seen, { created: true, phone: "512-333-3333" }, "the changed contact as new as the created one");
+    assert.equal(JSON.parse((await store.get(1))!.json).phone1, "512-333-3333");
+  } finally {
+    await store.close();
     cleanup();
   }
 });
