@@ -117,6 +117,8 @@ export interface CsvLoad {
   workDir: string;
   /** Aborted when the import's client went away: DuckDB stops the load unless it has committed. */
   signal?: AbortSignal;
+  /** Called as soon as the import's COMMIT is done (DuckDB), before its report, clean-up and checkpoint. */
+  committed?: () => void;
 }
 
 /** Counters of an engine's commits. */
@@ -378,7 +380,7 @@ class DuckDbEngine implements Engine {
       try {
         await this.#writer.run(`SET memory_limit = '${memoryMb}MiB'`);
         this.#servingMb = memoryMb;
-        const summary = await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal });
+        const summary = await ingestContacts(this.#writer, csvPath, { sourceName: load.sourceName, record: load.record, rejectsFile: load.rejectsFile, memoryMb, signal: load.signal, onCommitted: load.committed });
         await this.#options.afterImportCommit?.();
         return summary;
       } finally {

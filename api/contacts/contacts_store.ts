@@ -230,12 +230,6 @@ export class ContactsStore {
   readonly #beforePointFill: (() => Promise<void>) | undefined;
   /** The touched ids of the last commit: a group's writes each report the same list. */
   #lastTouched: readonly number[] | undefined;
-  /**
-   * Imports running. An import's COMMIT comes before the store hears of it (#afterCommit), so
-   * while one runs nothing kept is used or kept: a contact the import changed could otherwise be
-   * served as it was after another it created had been served as it is.
-   */
-  #importing = 0;
   /** Told after every commit (the Parquet export's trigger). */
   readonly #commitListeners = new Set<() => void>();
   #closed = false;
@@ -559,7 +553,7 @@ export class ContactsStore {
    */
   async #answer<T>(sql: string, params: readonly unknown[], size: (answer: T) => number, read: () => Promise<T>): Promise<T> {
     this.#answerReads.asked++;
-    if (this.#answers.maxBytes === 0 || this.#importing > 0) {
+    if (this.#answers.maxBytes === 0) {
       this.#answerReads.read++;
       return read();
     }
@@ -759,19 +753,19 @@ export class ContactsStore {
    * ingestion, between other writes; the point-read cache is emptied when it commits.
    */
   async importCsv(csvPath: string, load: { sourceName: string; rejectsFile?: string; workDir: string; signal?: AbortSignal }): Promise<IngestSummary> {
-    // Out of use from now, as the search filters are: every contact may change, and the import's
-    // COMMIT is not told to the store until it returns.
-    this.#importing++;
-    this.#cache.clear();
-    this.#answers.clear();
-    this.#asked.clear();
-    this.#points?.clear();
-    this.#generation++;
-    try {
-      return await this.#engine.importCsv(csvPath, { ...load, record: this.record });
-    } finally {
-      this.#importing--;
+    // Heard of as soon as its COMMIT is done, not once the import returns (its rejects report,
+    // clean-up and checkpoint take seconds more): until then what is kept would serve a contact the
+    // import changed as it was, beside one it created, read from the database, as it is.
+    let heard = false;
+    const committed = () => {
+      heard = true;
       this.#afterCommit("all");
+    };
+    try {
+      return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed });
+    } finally {
+      // A failed import changed nothing; forgetting is only the safe side.
+      if (!heard) this.#afterCommit("all");
     }
   }
 
@@ -827,8 +821,7 @@ export class ContactsStore {
     const before = this.#pointsBuilding;
     const building: Promise<void> = (async () => {
       await before;
-      // During an import its snapshot might be from before the import's COMMIT: the build after it comes.
-      if (this.#closed || this.#importing > 0) return;
+      if (this.#closed) return;
       const build = points.begin();
       try {
         await withConnection(async (db) => {
@@ -1093,7 +1086,7 @@ export class ContactsStore {
   #remember(entry: ContactEntry, generation: number): void {
     // A write committed while this read ran may have changed the row: do not keep what was read.
     // Its size: the UTF-8 bytes, the JSON string (UTF-16) and the view object, about 4x the bytes.
-    if (generation !== this.#generation || this.#importing > 0) return;
+    if (generation !== this.#generation) return;
     this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
     this.#points?.set(entry.view.id, entry.version, entry.bytes);
   }
@@ -1112,7 +1105,7 @@ export class ContactsStore {
         found.set(id, cached);
         continue;
       }
-      const kept = version === undefined && this.#importing === 0 ? this.#points?.get(id) : undefined;
+      const kept = version === undefined ? this.#points?.get(id) : undefined;
       if (kept) {
         // Kept in memory too: pages come back to the same contacts (a dashboard's first pages), and
         // from the cache they skip the read and the JSON's decoding (pages: 3,659-3,678/s from the
@@ -1141,7 +1134,7 @@ export class ContactsStore {
     const generation = this.#generation;
     const entries = await this.#engine.snapshot((read) => this.#readEntries(read, ids));
     for (const entry of entries) this.#remember(entry, generation);
-    if (this.#points !== undefined && entries.length < ids.length && generation === this.#generation && this.#importing === 0) {
+    if (this.#points !== undefined && entries.length < ids.length && generation === this.#generation) {
       const found = new Set(entries.map((e) => e.view.id));
       for (const id of ids) if (!found.has(id)) this.#points.setAbsent(id);
     }

@@ -270,7 +270,7 @@ test("a build keeps no body apart for a contact committed while it ran: the byte
   }
 });
 
-test("DuckDB: while an import commits, nothing kept is served: a contact it changed is never older than one it created", async () => {
+test("DuckDB: once an import has committed, nothing kept from before it is served: a contact it changed is never older than one it created", async () => {
   const { dir, cleanup } = tempDir();
   const csv = join(dir, "contacts.csv");
   const header = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\n";

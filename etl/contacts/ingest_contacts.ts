@@ -44,6 +44,11 @@ export interface IngestOptions {
   /** DuckDB's memory_limit, in MB, that `db` runs with (default CONTACTS_LOAD_MEMORY_MB): raised for a big load's transaction, then set back. */
   memoryMb?: number;
   /**
+   * Called as soon as the load's COMMIT is done, before its rejects report and clean-up: a caller
+   * that keeps copies of the tables' rows (the API) forgets them then, not seconds later.
+   */
+  onCommitted?: () => void;
+  /**
    * The run this load is part of, stored with the load in its transaction: a load killed after its
    * COMMIT and before its run reached runs.jsonl is recorded by the next (recover_run.ts). `file`
    * defaults to the file read, as `displayPath` names it.
@@ -120,6 +125,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
           signal?.throwIfAborted();
           return written;
         });
+        options.onCommitted?.();
       } finally {
         // Not over the load's own error: a failed load may have left the connection unusable, and
         // DuckDB refuses a limit below what it holds (the API's engine sets its own after, and tries
