@@ -603,7 +603,7 @@ class DuckDbEngine implements Engine {
         this.commits.commits++;
         this.commits.writes += group.length;
         this.commits.batched++;
-        for (const p of group) p.committed(touched);
+        committedOnce(group, touched);
         group.forEach((p, i) => {
           const r = results[i];
           if (r.ok) p.resolve(r.value);
@@ -646,7 +646,7 @@ class DuckDbEngine implements Engine {
       return;
     }
     // Acknowledged only now, after the commit that holds them; the store forgets stale reads first.
-    for (const p of group) p.committed(touched);
+    committedOnce(group, touched);
     group.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
   }
 
@@ -795,3 +795,11 @@ class PostgresEngine implements Engine {
   }
 }
 
+/**
+ * Tells a group's commit to each distinct `committed` of its writes once: the store's writes share
+ * one, which forgets what the commit touched (and moves the generation on) once a commit, not once
+ * a write of it.
+ */
+function committedOnce(group: readonly { committed: (touched: number[]) => void }[], touched: number[]): void {
+  for (const committed of new Set(group.map((p) => p.committed))) committed(touched);
+}

@@ -228,8 +228,8 @@ export class ContactsStore {
   /** The point file's build running now, if any. */
   #pointsBuilding: Promise<void> | undefined;
   readonly #beforePointFill: (() => Promise<void>) | undefined;
-  /** The touched ids of the last commit: a group's writes each report the same list. */
-  #lastTouched: readonly number[] | undefined;
+  /** What each write tells the engine to call after the commit that holds it: one function, so a group's commit calls it once. */
+  readonly #committed = (touched: number[]) => this.#afterCommit(touched);
   /** Told after every commit (the Parquet export's trigger). */
   readonly #commitListeners = new Set<() => void>();
   #closed = false;
@@ -778,12 +778,11 @@ export class ContactsStore {
     if (touched === "all") this.#cache.clear();
     else for (const id of touched) this.#cache.delete(id);
     const points = this.#points;
-    if (points !== undefined && touched !== this.#lastTouched) {
+    if (points !== undefined) {
       if (touched === "all" || points.wasteful) {
         points.clear();
         this.#buildPoints();
       } else for (const id of touched) points.forget(id);
-      this.#lastTouched = touched === "all" ? undefined : touched;
     }
     this.#answers.clear();
     this.#asked.clear();
@@ -887,13 +886,12 @@ export class ContactsStore {
    */
   async #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>, data?: WriteData): Promise<T> {
     if (this.#closed) throw new Error("The contacts database is closed");
-    const committed = (touched: number[]) => this.#afterCommit(touched);
     try {
-      return await this.#engine.write(op, committed, data);
+      return await this.#engine.write(op, this.#committed, data);
     } catch (error) {
       // A deadlock or serialization failure rolled the transaction back: running it again is safe.
       if (!isUniqueViolation(error) && !isTransientConflict(error)) throw error;
-      return this.#engine.write(op, committed, data);
+      return this.#engine.write(op, this.#committed, data);
     }
   }
 

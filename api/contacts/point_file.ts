@@ -49,7 +49,7 @@ const RECORD = 512;
 const HEADER = 16;
 /** The longest JSON a record holds itself. */
 const INLINE = RECORD - HEADER;
-const UNKNOWN = 0;
+// A record's kind; 0, a record never written or emptied, is unknown.
 const ABSENT = 1;
 const INLINED = 2;
 const OVERFLOW = 3;
