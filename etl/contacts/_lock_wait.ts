@@ -6,6 +6,12 @@
  * the error names them too, so the operator knows whom to ask (or which pid to terminate).
  */
 import { postgresErrorOf, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { terminalText } from "../text/mod.js";
+
+/** Where progress lines go unless the caller takes them. */
+function sayOnStderr(line: string): void {
+  process.stderr.write(`${terminalText(line)}\n`);
+}
 
 /** How long a load's transaction waits for one lock before it gives up, by default (5 minutes). */
 export const LOAD_LOCK_WAIT_MS = 5 * 60_000;
@@ -87,8 +93,8 @@ export interface LockWatchOptions {
   progressMs?: number;
   /** How often the blockers are looked up (default 1 s, or progressMs when smaller). */
   pollMs?: number;
-  /** Receives the progress lines. */
-  onLine: (line: string) => void;
+  /** Receives the progress lines (default: stderr, made safe for a terminal). */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -122,7 +128,7 @@ export function watchLockWait(pg: PostgresDatabase, pid: number, options: LockWa
         const waited = performance.now() - since;
         if (waited >= progressMs * (said + 1)) {
           said++;
-          options.onLine(
+          (options.onLine ?? sayOnStderr)(
             `${options.who ?? "Contacts load"}: waiting ${Math.round(waited / 1000)} s for ${describeHolders(last)}; giving up after ${Math.round(options.waitMs / 1000)} s`,
           );
         }

@@ -13,7 +13,6 @@ import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
-import { terminalText } from "../text/mod.js";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockBoundOptions } from "./_lock_wait.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
@@ -60,7 +59,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   const bound: LockBoundOptions = {
     waitMs: Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS)),
     progressMs: options.lockProgressMs,
-    onLine: options.onLockWait ?? ((line) => process.stderr.write(`${terminalText(line)}\n`)),
+    onLine: options.onLockWait,
     subject: "The contacts load",
     outcome: "nothing was loaded",
     retry: "load again",

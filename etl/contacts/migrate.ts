@@ -9,7 +9,6 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
-import { terminalText } from "../text/mod.js";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS } from "./_lock_wait.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
@@ -136,7 +135,7 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
       const bound = {
         waitMs,
         progressMs: options.lockProgressMs,
-        onLine: options.onLockWait ?? ((line: string) => process.stderr.write(`${terminalText(line)}\n`)),
+        onLine: options.onLockWait,
         who: "Contacts migrations",
         subject: "The contacts migrations",
         outcome: "none was applied, the database is as it was",
