@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { rawUpload, tempDir, testServer, raw } from "../scripts/testing/api_server.ts";
 import { until } from "../scripts/testing/until.ts";
 import { garbageCollections } from "./collect_garbage.ts";
+import { logLine } from "./server.ts";
 
 const MiB = 1024 * 1024;
 
@@ -185,4 +186,42 @@ test("startServer() collects V8's garbage once requests stop, and not while none
   assert.equal(garbageCollections(), before, "no requests but probes and scrapes, no collection");
   assert.equal((await raw(server.url, { path: "/contacts" })).status, 200);
   await until("the collection after the request", () => garbageCollections() > before);
+});
+
+test("logLine() writes an exchange as one JSON object, quotes and backslashes in the path escaped", () => {
+  const exchange = { id: "a-1", method: "GET", path: '/contacts/"7"\\x%22', status: 404, duration_ms: 0.07 };
+  const before = Date.now();
+  const line = logLine(exchange);
+  const { time, ...rest } = JSON.parse(line);
+  assert.deepEqual(rest, exchange);
+  assert.deepEqual(Object.keys(JSON.parse(line)), ["time", "id", "method", "path", "status", "duration_ms"], "short keys first, as before");
+  assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Date.parse(time) >= before && Date.parse(time) <= Date.now(), `${time} is the time the line was made`);
+  assert.doesNotMatch(line, /\n/);
+});
+
+test("every GET route answers twice with the same headers: no answer adds to headers another keeps (send() owns them)", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const paths = server.app.router
+      .routes()
+      .filter((r) => r.method === "GET")
+      .map((r) => r.pattern.replace(/:\w+/g, "1").replace(/\*$/, "app.js"));
+    assert.ok(paths.length > 20, `${paths.length} GET routes`);
+    const stable = (headers: Record<string, unknown>) => {
+      const { "x-request-id": _id, date: _date, "content-length": _length, ...rest } = headers;
+      return rest;
+    };
+    for (const path of paths) {
+      const first = await raw(server.url, { path, headers: { "accept-encoding": "gzip" } });
+      const second = await raw(server.url, { path, headers: { "accept-encoding": "gzip" } });
+      assert.deepEqual(stable(second.headers), stable(first.headers), path);
+      assert.doesNotMatch(String(second.headers.vary ?? ""), /Accept-Encoding.*Accept-Encoding/, path);
+      assert.notEqual(second.headers["x-request-id"], first.headers["x-request-id"], path);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
 });

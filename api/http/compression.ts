@@ -7,7 +7,7 @@
  * compression per snapshot, not one per request.
  */
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { LightResponse, send, type HeaderRecord } from "./respond.ts";
+import { LightResponse, send } from "./respond.ts";
 
 /** Bodies smaller than this go as they are: the headers would eat the gain. */
 export const MIN_COMPRESS_BYTES = 1024;
@@ -62,25 +62,25 @@ export function compress(request: Request, response: Response): Response {
   if (!(response instanceof LightResponse)) return response;
   const parts = (response as LightResponse).fastParts();
   if (parts === undefined) return response;
+  // The headers are the response's own (see `send`): Vary is added in place, not to a copy.
   const headers = parts.headers;
   const vary = headers.vary ? `${headers.vary}, Accept-Encoding` : "Accept-Encoding";
   // A 304 carries the Vary its 200 would have (RFC 9110 15.4.5); so every compressible 200 says
   // it, whatever its size, and a cache keeps the coded forms apart.
-  if (parts.status === 304) return send(null, 304, { ...headers, vary });
+  if (parts.status === 304) {
+    headers.vary = vary;
+    return response;
+  }
   if (parts.body === null || parts.status === 204) return response;
   if (headers["content-encoding"] !== undefined || !COMPRESSIBLE.test(headers["content-type"] ?? "")) return response;
+  headers.vary = vary;
   const size = typeof parts.body === "string" ? Buffer.byteLength(parts.body) : parts.body.byteLength;
-  if (size < MIN_COMPRESS_BYTES) return send(parts.body, parts.status, { ...headers, vary });
+  if (size < MIN_COMPRESS_BYTES) return response;
   const encoding = chooseEncoding(request.headers.get("accept-encoding"));
-  if (encoding === null) return send(parts.body, parts.status, { ...headers, vary });
-  let bytes: Buffer;
-  if (typeof parts.body === "string") {
-    bytes = encode(encoding, Buffer.from(parts.body, "utf8"));
-  } else {
-    bytes = encodedOnce(encoding, parts.body);
-  }
-  const out: HeaderRecord = { ...headers, vary, "content-encoding": encoding };
-  return send(bytes, parts.status, out);
+  if (encoding === null) return response;
+  const bytes = typeof parts.body === "string" ? encode(encoding, Buffer.from(parts.body, "utf8")) : encodedOnce(encoding, parts.body);
+  headers["content-encoding"] = encoding;
+  return send(bytes, parts.status, headers);
 }
 
 /**

@@ -67,6 +67,11 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    */
   admit?: (head: RequestHead) => Response | A;
   /**
+   * Called once per request as it arrives, with its path (no query string): every request told
+   * here is told to `onExchange` once it is over.
+   */
+  onRequest?: (path: string) => void;
+  /**
    * Called once per request after the response finished (or the client went away), with the
    * route admission chose (undefined when it refused the request).
    */
@@ -190,6 +195,7 @@ export function nodeListener<A extends Admitted = Admitted>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const admit = options.admit ?? (() => ({ maxBodyBytes: MiB }) as A);
   const onExchange = options.onExchange;
+  const onRequest = options.onRequest;
   const onError = options.onError ?? ((error) => console.error(error));
   const pace: Pace = {
     stallMs: options.writeStallMs ?? WRITE_STALL_MS,
@@ -201,7 +207,6 @@ export function nodeListener<A extends Admitted = Admitted>(
   const maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   /** Body bytes of every request now held (counted from Content-Length, or as chunks arrive), until its handler settles. */
   let held = 0;
-  const problemHeaders = () => ({ "content-type": "application/problem+json; charset=utf-8" });
 
   return (req, res) => {
     // A request pipelined behind a body we refused: the connection is closing, answer nothing.
@@ -217,12 +222,12 @@ export function nodeListener<A extends Admitted = Admitted>(
     const q = rawUrl.indexOf("?");
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let route: string | undefined;
-    if (onExchange !== undefined) {
+    onRequest?.(path);
+    if (onExchange !== undefined || onRequest !== undefined) {
       res.once("close", () => {
-        onExchange({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
+        onExchange?.({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
       });
     }
-    res.setHeader("x-request-id", id);
     const length = req.headers["content-length"];
     const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
     // node keeps the first of several Host lines; RFC 9112 3.2 says such a request is a 400.
@@ -230,13 +235,13 @@ export function nodeListener<A extends Admitted = Admitted>(
     for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === "host") hosts++;
     if (hosts > 1) {
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header"));
       return;
     }
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
       // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, 400, problemHeaders(), problemText(400, "Bad Request", "The request target must be a path"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request target must be a path"));
       return;
     }
 
@@ -244,14 +249,14 @@ export function nodeListener<A extends Admitted = Admitted>(
     // decides here, on the headers alone: a refused upload costs no memory, whatever its size.
     let admitted: Response | A;
     try {
-      admitted = admit({ method, path, headers: { get: (name) => headerValue(req.headers, name) } });
+      admitted = admit({ method, path, headers: new IncomingHeaders(req.headers) });
     } catch (error) {
       onError(error);
       admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request"), 500, problemHeaders());
     }
     if (admitted instanceof Response) {
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeResponse(res, admitted, onError);
+      writeResponse(res, id, admitted, onError);
       return;
     }
     route = admitted.route;
@@ -259,30 +264,8 @@ export function nodeListener<A extends Admitted = Admitted>(
     const host = safeHost(req.headers.host);
     const url = `http://${host}${rawUrl}`;
     const info: AdapterInfo<A> = { requestId: id, admitted };
-    const finish = (body: Buffer | null, release = () => {}) => {
-      const request = new NodeRequest(method, url, req.headers, body, res);
-      let result: Promise<Response>;
-      try {
-        result = handler(request as unknown as Request, info);
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      result.then(
-        (response) => {
-          release();
-          writeResponse(res, response, onError, pace);
-        },
-        (error) => {
-          release();
-          onError(error);
-          if (!res.headersSent) writeFixed(res, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request"));
-          else res.destroy();
-        },
-      );
-    };
-
     if (!hasBody) {
-      finish(null);
+      answer(handler, new NodeRequest(method, url, req.headers, null, res), info, res, id, onError, pace);
       return;
     }
     const limit = admitted.maxBodyBytes;
@@ -290,13 +273,14 @@ export function nodeListener<A extends Admitted = Admitted>(
     // answer now and drop the rest of an upload we will never use.
     const tooLarge = () => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`));
+      writeFixed(res, id, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`));
     };
     // The same for a body that does not fit beside the others being held: retried later, it does.
     const busy = () => {
       lingeringClose(req, res, linger, stats);
       writeFixed(
         res,
+        id,
         503,
         { ...problemHeaders(), "retry-after": "5" },
         problemText(503, "Service Unavailable", "The server is receiving as many request bodies as it holds at once; retry in a few seconds"),
@@ -337,7 +321,7 @@ export function nodeListener<A extends Admitted = Admitted>(
           else busy();
           return;
         }
-        finish(body, release);
+        answer(handler, new NodeRequest(method, url, req.headers, body, res), info, res, id, onError, pace, release);
       },
       () => {
         release();
@@ -346,6 +330,40 @@ export function nodeListener<A extends Admitted = Admitted>(
       },
     );
   };
+}
+
+/**
+ * Runs the handler and writes its answer (a 500 when it fails); `release` gives back the body's
+ * share of the memory held. A module function, not a closure made for each request.
+ */
+function answer<A extends Admitted>(
+  handler: (request: Request, info: AdapterInfo<A>) => Promise<Response>,
+  request: NodeRequest,
+  info: AdapterInfo<A>,
+  res: ServerResponse,
+  id: string,
+  onError: (error: unknown) => void,
+  pace: Pace,
+  release?: () => void,
+): void {
+  let result: Promise<Response>;
+  try {
+    result = handler(request as unknown as Request, info);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  result.then(
+    (response) => {
+      release?.();
+      writeResponse(res, id, response, onError, pace);
+    },
+    (error) => {
+      release?.();
+      onError(error);
+      if (!res.headersSent) writeFixed(res, id, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request"));
+      else res.destroy();
+    },
+  );
 }
 
 /** Sockets in a lingering close: whatever more they carry is dropped. */
@@ -409,10 +427,21 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   req.resume();
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name.toLowerCase()];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(", ") : value;
+/** `get()` over node's parsed headers, for admission (a class, not a closure made per request). */
+class IncomingHeaders {
+  readonly #headers: IncomingHttpHeaders;
+  constructor(headers: IncomingHttpHeaders) {
+    this.#headers = headers;
+  }
+  get(name: string): string | null {
+    const value = this.#headers[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+}
+
+function problemHeaders(): Record<string, string> {
+  return { "content-type": "application/problem+json; charset=utf-8" };
 }
 
 function safeHost(host: string | undefined): string {
@@ -467,7 +496,11 @@ function readBody(req: IncomingMessage, limit: number, stats: BodyStats, take: (
   });
 }
 
-function writeFixed(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Uint8Array | null): void {
+/** Writes a complete answer; `headers` is the caller's to give away (the request id and length are added to it). */
+function writeFixed(res: ServerResponse, id: string, status: number, headers: Record<string, string>, body: string | Uint8Array | null): void {
+  // In the object given to writeHead, not by setHeader before it: node then takes every header
+  // through setHeader's checks one more time (about a microsecond a request).
+  headers["x-request-id"] = id;
   if (body === null || status === 204 || status === 304) {
     res.writeHead(status, headers);
     res.end();
@@ -488,16 +521,17 @@ interface Pace {
 
 const DEFAULT_PACE: Pace = { stallMs: WRITE_STALL_MS, minRate: MIN_WRITE_RATE, onSlowClient: () => {} };
 
-function writeResponse(res: ServerResponse, response: Response, onError: (error: unknown) => void, pace = DEFAULT_PACE): void {
+function writeResponse(res: ServerResponse, id: string, response: Response, onError: (error: unknown) => void, pace = DEFAULT_PACE): void {
   if (response instanceof LightResponse) {
+    // A LightResponse's headers are its own (see `send`): written as they are, not copied.
     const parts = (response as LightResponse).fastParts();
     if (parts !== undefined) {
-      writeFixed(res, parts.status, { ...parts.headers }, parts.body);
+      writeFixed(res, id, parts.status, parts.headers, parts.body);
       return;
     }
     response = (response as LightResponse).real();
   }
-  const headers: Record<string, string | string[]> = {};
+  const headers: Record<string, string | string[]> = { "x-request-id": id };
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;
   });
@@ -510,14 +544,14 @@ function writeResponse(res: ServerResponse, response: Response, onError: (error:
     res.end();
     return;
   }
-  void pump(body.getReader(), res, pace).catch((error) => {
+  void pump(body.getReader(), res, id, pace).catch((error) => {
     onError(error);
     res.destroy();
   });
 }
 
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, pace: Pace): Promise<void> {
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, id: string, pace: Pace): Promise<void> {
   let closed = false;
   res.once("close", () => {
     if (!res.writableFinished) {
@@ -547,7 +581,7 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
           if (since >= pace.stallMs) return res.destroy();
           if (bytesPerSecond > 0 && now >= graceMs && (taken() * 1000) / now < bytesPerSecond) {
             pace.onSlowClient({
-              id: String(res.getHeader("x-request-id") ?? ""),
+              id,
               method: res.req.method ?? "GET",
               path: (res.req.url ?? "/").split("?")[0],
               bytes: taken(),

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange, type SlowClientCut } from "./node_adapter.ts";
-import { json } from "./respond.ts";
+import { json, send } from "./respond.ts";
 import { raw, rawUpload } from "../../scripts/testing/api_server.ts";
 
 async function withServer(
@@ -52,6 +52,43 @@ test("createNodeServer() passes method, url, headers and body as a web Request",
       assert.equal(log[0].status, 200);
       assert.equal(log[0].path, "/echo");
     },
+  );
+});
+
+test("createNodeServer() sends X-Request-Id on every kind of answer, the client's own when it sent a fitting one", async () => {
+  await withServer(
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/throws") throw new Error("boom");
+      if (path === "/streamed") return new Response(new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("a,b\n")), c.close()) }), { headers: { "content-type": "text/csv" } });
+      if (path === "/touched") {
+        // A complete answer whose headers someone read: written from the real Response.
+        const answer = send("{}", 200, { "content-type": "application/json" });
+        assert.equal(answer.headers.get("content-type"), "application/json");
+        return answer;
+      }
+      return send("{}", 200, { "content-type": "application/json" });
+    },
+    async (url) => {
+      const answers = {
+        light: await raw(url, { path: "/light" }),
+        streamed: await raw(url, { path: "/streamed" }),
+        touched: await raw(url, { path: "/touched" }),
+        failed: await raw(url, { path: "/throws" }),
+        refused: await raw(url, { path: "/refused" }),
+        tooLarge: await raw(url, { method: "POST", path: "/light", headers: { "content-type": "text/plain" }, body: "x".repeat(2048) }),
+      };
+      assert.deepEqual(Object.fromEntries(Object.entries(answers).map(([name, r]) => [name, r.status])), { light: 200, streamed: 200, touched: 200, failed: 500, refused: 404, tooLarge: 413 });
+      const ids = Object.values(answers).map((r) => String(r.headers["x-request-id"]));
+      for (const id of ids) assert.match(id, /^\w+-\w+$/);
+      assert.equal(new Set(ids).size, ids.length, "each answer has an id of its own");
+      assert.equal((await raw(url, { path: "/streamed", headers: { "x-request-id": "trace.7:a-b" } })).headers["x-request-id"], "trace.7:a-b");
+      assert.equal((await raw(url, { path: "/throws", headers: { "x-request-id": "trace-8" } })).headers["x-request-id"], "trace-8");
+      assert.notEqual((await raw(url, { path: "/light", headers: { "x-request-id": "no spaces" } })).headers["x-request-id"], "no spaces");
+      const twoHosts = await socketExchange(url, ["GET /light HTTP/1.1\r\nHost: a\r\nHost: b\r\nX-Request-Id: two-hosts\r\n\r\n"], { endOnAnswer: true });
+      assert.match(twoHosts, /^HTTP\/1\.1 400[^]*\r\nx-request-id: two-hosts\r\n/i);
+    },
+    { admit: (head) => (head.path === "/refused" ? send("{}", 404, { "content-type": "application/json" }) : { maxBodyBytes: 1024 }) },
   );
 });
 
@@ -313,7 +350,7 @@ test("createNodeServer() cuts a streamed answer whose client reads under minWrit
           socket.on("error", () => {});
         });
         socket.pause();
-        socket.write("GET /download.csv?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        socket.write("GET /download.csv?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: trickle-1\r\n\r\n");
         // 512 bytes every 10 ms: about 50 KB/s, and a byte always on the way.
         const trickle = setInterval(() => {
           const got = socket.read(512) ?? socket.read();
@@ -331,6 +368,7 @@ test("createNodeServer() cuts a streamed answer whose client reads under minWrit
         assert.ok(received < chunks * chunk.length, `the client got ${received} bytes, not all`);
         assert.equal(cuts.length, 1);
         assert.equal(cuts[0].path, "/download.csv");
+        assert.equal(cuts[0].id, "trickle-1", "the cut names the request by its id");
         assert.equal(cuts[0].method, "GET");
         assert.equal(cuts[0].min_bytes_per_second, 4 * 1024 * 1024);
         assert.ok(cuts[0].waited_ms >= 200 && cuts[0].bytes < chunks * chunk.length, JSON.stringify(cuts[0]));

@@ -55,7 +55,9 @@ Object.setPrototypeOf(LightResponse.prototype, Response.prototype);
 
 /**
  * Returns a Response with a complete body; sets Content-Length-free headers only (the adapter
- * computes the length from the bytes).
+ * computes the length from the bytes). `headers` becomes the response's own: compression and the
+ * adapter add to that object instead of copying it (two copies a request), so pass one made for
+ * this response, never an object kept and shared between responses.
  *
  * @example
  * ```ts
