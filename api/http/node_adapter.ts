@@ -652,15 +652,7 @@ class NodeRequest {
     return this.#url;
   }
   get headers(): Headers {
-    if (this.#headers === undefined) {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(this.#incoming)) {
-        if (value === undefined) continue;
-        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-        else headers.append(name, value);
-      }
-      this.#headers = headers;
-    }
+    this.#headers ??= new RequestHeaders(this.#incoming) as unknown as Headers;
     return this.#headers;
   }
   real(): Request {
@@ -670,6 +662,47 @@ class NodeRequest {
     return this.#real;
   }
 }
+
+/**
+ * A request's headers over node's parsed object: `get` and `has` read it directly (most handlers
+ * ask for a header or two); anything else, a change included, builds a real undici Headers (about
+ * 2 µs with its checks and its garbage) and works on that from then on.
+ */
+class RequestHeaders {
+  readonly #incoming: IncomingHttpHeaders;
+  #real: Headers | undefined;
+
+  constructor(incoming: IncomingHttpHeaders) {
+    this.#incoming = incoming;
+  }
+
+  get(name: string): string | null {
+    if (this.#real !== undefined) return this.#real.get(name);
+    const value = this.#incoming[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+
+  has(name: string): boolean {
+    return this.#real !== undefined ? this.#real.has(name) : this.#incoming[name.toLowerCase()] !== undefined;
+  }
+
+  real(): Headers {
+    if (this.#real === undefined) {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(this.#incoming)) {
+        if (value === undefined) continue;
+        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+        else headers.append(name, value);
+      }
+      this.#real = headers;
+    }
+    return this.#real;
+  }
+}
+
+delegateToReal(RequestHeaders.prototype, [], ["set", "append", "delete", "forEach", "entries", "keys", "values", "getSetCookie", Symbol.iterator, Symbol.for("nodejs.util.inspect.custom")]);
+Object.setPrototypeOf(RequestHeaders.prototype, Headers.prototype);
 
 delegateToReal(
   NodeRequest.prototype,

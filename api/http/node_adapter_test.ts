@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { inspect } from "node:util";
 import type { AddressInfo } from "node:net";
 import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange, type SlowClientCut } from "./node_adapter.ts";
 import { json, send } from "./respond.ts";
@@ -89,6 +90,52 @@ test("createNodeServer() sends X-Request-Id on every kind of answer, the client'
       assert.match(twoHosts, /^HTTP\/1\.1 400[^]*\r\nx-request-id: two-hosts\r\n/i);
     },
     { admit: (head) => (head.path === "/refused" ? send("{}", 404, { "content-type": "application/json" }) : { maxBodyBytes: 1024 }) },
+  );
+});
+
+test("a request's headers behave as a Headers: read, iterated, changed, copied and printed", async () => {
+  await withServer(
+    async (req) => {
+      const h = req.headers;
+      const seen = {
+        isHeaders: h instanceof Headers,
+        type: h.get("Content-Type"),
+        missing: h.get("if-none-match"),
+        hasTrace: h.has("X-Trace"),
+        hasNone: h.has("x-none"),
+        // node joins repeated headers; a Headers built from them says the same.
+        accept: h.get("accept"),
+        names: [...h.keys()].filter((n) => n.startsWith("x-")),
+        copied: new Headers(h).get("x-trace"),
+        printed: inspect(h).includes("x-trace"),
+      };
+      h.set("x-added", "1");
+      h.delete("x-trace");
+      return json({ ...seen, added: h.get("x-added"), deleted: h.get("x-trace"), stillType: h.get("content-type") });
+    },
+    async (url) => {
+      const res = await raw(url, {
+        method: "POST",
+        path: "/h",
+        headers: { "content-type": "text/plain", "x-trace": "t-1", "x-b": "2", accept: "text/csv, application/json" },
+        body: "x",
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json(), {
+        isHeaders: true,
+        type: "text/plain",
+        missing: null,
+        hasTrace: true,
+        hasNone: false,
+        accept: "text/csv, application/json",
+        names: ["x-b", "x-trace"],
+        copied: "t-1",
+        printed: true,
+        added: "1",
+        deleted: null,
+        stillType: "text/plain",
+      });
+    },
   );
 });
 

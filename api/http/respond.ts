@@ -135,7 +135,7 @@ export function etagMatches(header: string | null, etag: string): boolean {
  * delegateToReal(LightResponse.prototype, ["body"], ["text"]); // light.text() === light.real().text()
  * ```
  */
-export function delegateToReal(proto: { real(): object }, getters: readonly string[], methods: readonly string[]): void {
+export function delegateToReal(proto: { real(): object }, getters: readonly string[], methods: readonly (string | symbol)[]): void {
   for (const name of getters) {
     Object.defineProperty(proto, name, {
       get(this: { real(): Record<string, unknown> }) {
@@ -145,9 +145,9 @@ export function delegateToReal(proto: { real(): object }, getters: readonly stri
   }
   for (const name of methods) {
     Object.defineProperty(proto, name, {
-      value(this: { real(): Record<string, unknown> }) {
+      value(this: { real(): Record<string | symbol, unknown> }, ...args: unknown[]) {
         const real = this.real();
-        return (real[name] as () => unknown).call(real);
+        return (real[name] as (...a: unknown[]) => unknown).apply(real, args);
       },
     });
   }
