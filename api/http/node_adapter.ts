@@ -247,9 +247,10 @@ export function nodeListener<A extends Admitted = Admitted>(
 
     // Everything that can refuse a request (host, route, method, origin, token, Content-Type)
     // decides here, on the headers alone: a refused upload costs no memory, whatever its size.
+    const headers = new RequestHeaders(req.headers);
     let admitted: Response | A;
     try {
-      admitted = admit({ method, path, headers: new IncomingHeaders(req.headers) });
+      admitted = admit({ method, path, headers });
     } catch (error) {
       onError(error);
       admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request"), 500, problemHeaders());
@@ -265,7 +266,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     const url = `http://${host}${rawUrl}`;
     const info: AdapterInfo<A> = { requestId: id, admitted };
     if (!hasBody) {
-      answer(handler, new NodeRequest(method, url, req.headers, null, res), info, res, id, onError, pace);
+      answer(handler, new NodeRequest(method, url, headers, null, res), info, res, id, onError, pace);
       return;
     }
     const limit = admitted.maxBodyBytes;
@@ -321,7 +322,7 @@ export function nodeListener<A extends Admitted = Admitted>(
           else busy();
           return;
         }
-        answer(handler, new NodeRequest(method, url, req.headers, body, res), info, res, id, onError, pace, release);
+        answer(handler, new NodeRequest(method, url, headers, body, res), info, res, id, onError, pace, release);
       },
       () => {
         release();
@@ -425,19 +426,6 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   // The client half-closed: nothing more will come.
   socket.once("end", () => close());
   req.resume();
-}
-
-/** `get()` over node's parsed headers, for admission (a class, not a closure made per request). */
-class IncomingHeaders {
-  readonly #headers: IncomingHttpHeaders;
-  constructor(headers: IncomingHttpHeaders) {
-    this.#headers = headers;
-  }
-  get(name: string): string | null {
-    const value = this.#headers[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(", ") : value;
-  }
 }
 
 function problemHeaders(): Record<string, string> {
@@ -616,17 +604,16 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
 class NodeRequest {
   readonly #method: string;
   readonly #url: string;
-  readonly #incoming: IncomingHttpHeaders;
+  readonly #headers: RequestHeaders;
   readonly #body: Buffer | null;
   readonly #res: ServerResponse;
-  #headers: Headers | undefined;
   #real: Request | undefined;
   #gone: AbortController | undefined;
 
-  constructor(method: string, url: string, incoming: IncomingHttpHeaders, body: Buffer | null, res: ServerResponse) {
+  constructor(method: string, url: string, headers: RequestHeaders, body: Buffer | null, res: ServerResponse) {
     this.#method = method;
     this.#url = url;
-    this.#incoming = incoming;
+    this.#headers = headers;
     this.#body = body;
     this.#res = res;
   }
@@ -652,8 +639,7 @@ class NodeRequest {
     return this.#url;
   }
   get headers(): Headers {
-    this.#headers ??= new RequestHeaders(this.#incoming) as unknown as Headers;
-    return this.#headers;
+    return this.#headers as unknown as Headers;
   }
   real(): Request {
     // GET/HEAD may not carry a body in a Request; a body sent with them is ignored, as HTTP allows.
@@ -664,9 +650,10 @@ class NodeRequest {
 }
 
 /**
- * A request's headers over node's parsed object: `get` and `has` read it directly (most handlers
- * ask for a header or two); anything else, a change included, builds a real undici Headers (about
- * 2 µs with its checks and its garbage) and works on that from then on.
+ * A request's headers over node's parsed object, for admission and then the handler: `get` and
+ * `has` read it directly (most handlers ask for a header or two); anything else, a change included,
+ * builds a real undici Headers (about 2 µs with its checks and its garbage) and works on that from
+ * then on.
  */
 class RequestHeaders {
   readonly #incoming: IncomingHttpHeaders;
