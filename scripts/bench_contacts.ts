@@ -95,6 +95,11 @@ async function metric(port: number, sample: string): Promise<number> {
   return line === undefined ? NaN : Number(line.slice(sample.length + 1));
 }
 
+/** Waits while `read()` gives 0 (something the API builds in the background), at most 120 s from `since`. */
+async function whileZero(read: () => Promise<number>, since: number, stepMs: number): Promise<void> {
+  while ((await read()) === 0 && performance.now() - since < 120_000) await new Promise((r) => setTimeout(r, stepMs));
+}
+
 interface ApiFigures {
   readyMs: number;
   /** From start until DuckDB's search filters were in use (built in the background); undefined on PostgreSQL. */
@@ -130,14 +135,14 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const filterBytes = () => metric(port, "relaciones_contacts_search_filters_bytes");
     let filtersMs: number | undefined;
     if (Number.isFinite(await filterBytes())) {
-      while ((await filterBytes()) === 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+      await whileZero(filterBytes, started, 50);
       filtersMs = performance.now() - started;
     }
     // The point reads' file too: until it is built, point reads and pages ask DuckDB.
     const pointContacts = () => metric(port, "relaciones_contacts_point_file_contacts");
     let pointFileMs: number | undefined;
     if (Number.isFinite(await pointContacts())) {
-      while ((await pointContacts()) === 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+      await whileZero(pointContacts, started, 50);
       pointFileMs = performance.now() - started;
     }
     const total = (await getJson(port, "/contacts?count=true&limit=1")).total as number;
@@ -197,10 +202,7 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     const { IDLE_COLLECT_MS } = await import("../api/collect_garbage.ts");
     const trimsDone = () => metric(port, 'relaciones_contacts_memory_trims_total{outcome="done"}');
     // The import emptied the point file, which is built again in the background: not rest yet.
-    if (pointFileMs !== undefined) {
-      const rebuilt = performance.now();
-      while ((await pointContacts()) === 0 && performance.now() - rebuilt < 120_000) await new Promise((r) => setTimeout(r, 200));
-    }
+    if (pointFileMs !== undefined) await whileZero(pointContacts, performance.now(), 200);
     const restStart = performance.now();
     const before = await trimsDone();
     await new Promise((r) => setTimeout(r, Math.max(IDLE_TRIM_MS, IDLE_COLLECT_MS) + 1000));
