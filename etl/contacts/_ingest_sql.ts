@@ -23,20 +23,21 @@ const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7
  * spreadsheet shows it, and loses only that one here.
  */
 export function cleanSql(column: string): string {
-  const cell = `coalesce(replace(${column}, chr(13) || chr(10), chr(10)), '')`;
+  // replace() copies every value it is given; most hold no carriage return (1M rows, 11 columns:
+  // the validation step 2.64-2.75 s with replace() on every cell, 2.32-2.43 s with this test first).
+  const cell = `CASE WHEN contains(${column}, chr(13)) THEN replace(${column}, chr(13) || chr(10), chr(10)) ELSE coalesce(${column}, '') END`;
   return `CASE WHEN starts_with(${column}, '''') AND regexp_matches(${column}, '^''+[=+@\\t\\r-]') THEN substr(${cell}, 2) ELSE ${cell} END`;
 }
 
-// The same set as code points, for the cheap test below.
-const WHITESPACE_CODES = "9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279";
-
 /**
  * `String.prototype.trim()` in SQL, NULL when it would change nothing (so a table of trimmed cells
- * holds only the few that differ: read it as `coalesce(trimmed, text)`); the regular expression runs
- * only for the cells that need it.
+ * holds only the few that differ: read it as `coalesce(trimmed, text)`); the replacement runs only
+ * for the cells that need it. The test is one match of the anchored class: at 1M rows, 11 columns,
+ * 0.46-0.48 s, against 0.72-0.75 s for the first and last characters' code points looked up in a
+ * list (`unicode(left(x, 1)) IN (...)`).
  */
 export function trimmedOrNullSql(text: string): string {
-  return `CASE WHEN unicode(left(${text}, 1)) IN (${WHITESPACE_CODES}) OR unicode(right(${text}, 1)) IN (${WHITESPACE_CODES})
+  return `CASE WHEN regexp_matches(${text}, '^${WHITESPACE}|${WHITESPACE}$')
     THEN regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g') END`;
 }
 
