@@ -296,7 +296,7 @@ export async function resolveDepartments(
   return { ids, distinct: seen.size, added };
 }
 
-/** `_new` (people to insert, with their key) and `_changed` (stored people whose values differ). */
+/** `_new` (the people to insert, by their `first_ord` in _people) and `_changed` (stored people whose values differ). */
 async function planWrites(db: Database, plan: LoadPlan, staged: Staged): Promise<void> {
   const table = q(plan.record.table);
   const keyColumn = q(keyColumnOf(upsertKeyOf(plan.record)));
@@ -304,7 +304,7 @@ async function planWrites(db: Database, plan: LoadPlan, staged: Staged): Promise
   const differs = names.map((n) => `t.${q(n)} IS DISTINCT FROM p.${q(n)}`).join(" OR ");
   await db.run(
     `DROP TABLE IF EXISTS temp._new; DROP TABLE IF EXISTS temp._changed;
-     CREATE TEMP TABLE _new AS SELECT p.* FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key);
+     CREATE TEMP TABLE _new AS SELECT p.first_ord FROM _people p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key);
      CREATE TEMP TABLE _changed AS SELECT t.id, ${names.map((n) => `p.${q(n)} AS ${q(`v_${n}`)}`).join(", ")}
        FROM _people p JOIN ${table} t ON t.${keyColumn} = p.key WHERE ${differs}`,
   );
@@ -368,7 +368,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
       `DROP TABLE IF EXISTS temp._rank; CREATE TEMP TABLE _rank AS SELECT first_ord, (row_number() OVER (ORDER BY first_ord))::INTEGER AS r FROM _new;
        INSERT INTO ${table} (id, ${[...cols, ...derivedInsert.map(([c]) => c)].join(", ")})
        SELECT ${first} + k.r - 1, ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
-       FROM _new p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}, k.r` : ""};
+       FROM _people p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}, k.r` : ""};
        DROP TABLE temp._rank`,
     );
   }
