@@ -40,6 +40,8 @@ test("a role granted only reads and writes starts the API and loads 15k rows int
     assert.ok(summary.inserted > 10_000 && summary.inserted <= people, JSON.stringify(summary));
     const indexes = await owner.one<{ n: number }>("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'contacts'");
     assert.ok(Number(indexes!.n) >= 14, "the owner's indexes are all still there");
+    const keys = await owner.one<{ n: number }>("SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'contact_departments'::regclass AND contype = 'f'");
+    assert.equal(Number(keys!.n), 2, "and the links' foreign keys");
     await app.close();
     app = undefined;
 
