@@ -43,6 +43,8 @@ export interface PostgresIngestOptions extends IngestOptions {
   lockProgressMs?: number;
   /** Receives those lines (default: stderr). */
   onLockWait?: (line: string) => void;
+  /** More settings for the staging's in-memory DuckDB (`npm run etl` gives CONTACTS_LOAD_DUCKDB_SETTINGS' allocator ones). */
+  duckdbSettings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   const work = join(options.workDir ?? join(csvPath, ".."), `.pg-load-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true, mode: 0o700 });
   // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
-  const duck = await Database.open(":memory:", { settings: { memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
+  const duck = await Database.open(":memory:", { settings: { ...options.duckdbSettings, memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
   try {
     // read_csv takes `*?[]{}` as a pattern: such a name is read from a plain-named copy.
     let readPath = csvPath;
