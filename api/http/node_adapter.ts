@@ -223,9 +223,9 @@ export function nodeListener<A extends Admitted = Admitted>(
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let route: string | undefined;
     onRequest?.(path);
-    if (onExchange !== undefined || onRequest !== undefined) {
+    if (onExchange !== undefined) {
       res.once("close", () => {
-        onExchange?.({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
+        onExchange({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
       });
     }
     const length = req.headers["content-length"];

@@ -86,15 +86,16 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
        FROM (SELECT ord, ${cells.map((c) => `${cleanSql(c)} AS ${raw(c)}`).join(", ")} FROM _stage WHERE ${filter})) s`;
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const errors = [...(link === null ? [] : [link.error]), ...sql.map(({ s }) => s.error)];
+  const dept = link === null ? "''" : link.name;
   await db.run(
     `CREATE TEMP TABLE _v AS SELECT s.ord, ${cells.map((c) => `${trimmedOf(c)} = ''`).join(" AND ")} AS all_empty,
-       ${link === null ? "''" : link.name} AS dept, ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}`).join(", ")},
+       ${dept} AS dept, ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}`).join(", ")},
        ${errors.length === 0 ? "false" : errors.map((e) => `${e} IS NOT NULL`).join(" OR ")} AS bad
        ${fixable.map(({ f, col, s }) => `, ${s.fixed} AS ${q(`x_${f.name}`)}, CASE WHEN ${s.fixed} THEN ${trimmedOf(col)} END AS ${q(`t_${f.name}`)}`).join("")}
      FROM ${validated("true")}`,
   );
   await db.run(
-    `CREATE TEMP TABLE _verr AS SELECT s.ord, ${link === null ? "''" : link.name} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
+    `CREATE TEMP TABLE _verr AS SELECT s.ord, ${dept} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
        ${sql.map(({ f, col, s }) => `${s.error} AS ${q(`e_${f.name}`)}, CASE WHEN ${s.error} IS NOT NULL THEN s.${raw(col)} END AS ${q(`w_${f.name}`)}`).join(",\n       ")}
      FROM ${validated("ord IN (SELECT ord FROM _v WHERE bad AND NOT all_empty)")};
      DROP TABLE temp._stage`,

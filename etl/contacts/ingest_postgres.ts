@@ -43,7 +43,7 @@ export interface PostgresIngestOptions extends IngestOptions {
   lockProgressMs?: number;
   /** Receives those lines (default: stderr). */
   onLockWait?: (line: string) => void;
-  /** More settings for the staging's in-memory DuckDB (`npm run etl` gives CONTACTS_LOAD_DUCKDB_SETTINGS' allocator ones). */
+  /** More settings for the staging's in-memory DuckDB (`npm run etl` gives CONTACTS_LOAD_DUCKDB_SETTINGS); its memory_limit, temp_directory and threads stay the staging's own. */
   duckdbSettings?: Readonly<Record<string, string>>;
 }
 

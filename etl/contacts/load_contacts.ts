@@ -248,7 +248,7 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
       // The process is the load's alone, as a direct DuckDB load's is: the same allocator settings.
       // Peak RSS of the 1M-row load, alternating: 777-940 MB without them, 810-898 MB with them
       // (six runs each); the bench had seen 1,085 MB once, for the next day's file.
-      duckdbSettings: { allocator_flush_threshold: CONTACTS_LOAD_DUCKDB_SETTINGS.allocator_flush_threshold, allocator_background_threads: CONTACTS_LOAD_DUCKDB_SETTINGS.allocator_background_threads },
+      duckdbSettings: CONTACTS_LOAD_DUCKDB_SETTINGS,
     });
   } finally {
     await pg.close();
