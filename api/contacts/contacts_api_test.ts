@@ -385,6 +385,58 @@ test("contacts API: two department names only SQL's fold equates (a final sigma)
   }
 });
 
+test("contacts API: a contact the CSV linked to 150 departments is written back whole; a write may create at most 100 new departments, alone or in a group", async () => {
+  // The CSV gives one department a row, with no bound; a JSON body was refused past 100 names, so
+  // such a contact could not be PUT back as read (the dashboard's edit sends every department).
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix} ${String(i).padStart(3, "0")}`);
+    const header = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department\r\n";
+    const rows = names("Dept", 150).map((d) => `Wide,Person,Acme,1 Main St,Austin,TX,78701,512-555-0100,,wide@example.com,${d}\r\n`).join("");
+    const load = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "wide.csv" }, body: header + rows });
+    assert.equal(load.status, 200, load.text);
+    const wide = (await raw(server.url, { path: "/contacts?q=wide" })).json().items[0];
+    assert.equal(wide.departments.length, 150);
+    const { id, created_at, updated_at, version, ...body } = wide;
+    const read = await raw(server.url, { path: `/contacts/${id}` });
+    const put = await raw(server.url, { method: "PUT", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": read.headers.etag as string }, body: JSON.stringify({ ...body, phone1: "512-555-0199" }) });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(put.json().departments, wide.departments);
+    const patch = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: { "content-type": "application/merge-patch+json" }, body: JSON.stringify({ departments: [...wide.departments, ...names("Fresh", 100)] }) });
+    assert.equal(patch.status, 200, patch.text);
+    assert.equal(patch.json().departments.length, 250);
+
+    const departments = async () => (await raw(server.url, { path: "/departments" })).json().items.length as number;
+    const before = await departments();
+    // 101 new names: refused before anything is created, naming the field as a validation error does.
+    const tooMany = await postContact(server.url, { ...ann, departments: [...names("Dept", 150), ...names("New", 101)] });
+    assert.equal(tooMany.status, 422, tooMany.text);
+    assert.equal(tooMany.json().type, "/docs#problem-validation");
+    assert.deepEqual(tooMany.json().errors, [{ field: "departments", message: "names 101 departments that do not exist yet; one write may create at most 100 (create them over several writes)" }]);
+    // Names equal after fold() are one new department, not two.
+    const folded = await postContact(server.url, { ...ann, departments: [...names("New", 100), "new 000", "NEW 001"] });
+    assert.equal(folded.status, 201, folded.text);
+    assert.equal(await departments(), before + 100);
+    // Writes committed together (DuckDB groups concurrent ones): each is counted alone.
+    const group = await Promise.all([
+      postContact(server.url, { ...ann, email: "g1@example.com", departments: names("Group A", 100) }),
+      postContact(server.url, { ...ann, email: "g2@example.com", departments: names("Group B", 101) }),
+      postContact(server.url, { ...ann, email: "g3@example.com", departments: names("Group C", 100) }),
+      raw(server.url, { method: "PUT", path: `/contacts/${id}`, headers: JSON_HEADERS, body: JSON.stringify({ ...body, departments: names("Group D", 101) }) }),
+    ]);
+    assert.deepEqual(group.map((r) => r.status), [201, 422, 201, 422], group.map((r) => r.text.slice(0, 160)).join("\n"));
+    assert.equal(await departments(), before + 300);
+    // A body is still bounded as a whole.
+    const huge = await postContact(server.url, { ...ann, email: "huge@example.com", departments: names("Dept", 10_001) });
+    assert.equal(huge.status, 422, huge.text);
+    assert.deepEqual(huge.json().errors, [{ field: "departments", message: "must hold at most 10000 names; got 10001" }]);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("the API's CSV export loads back unchanged: the apostrophe that guards a leading +, =, - or @ is taken off", async () => {
   // The export writes '+1 504-621-8927 so that spreadsheets do not run it as a formula; the loader
   // stored the apostrophe as data, so every such phone changed (and its contact's version) on the

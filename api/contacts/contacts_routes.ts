@@ -67,6 +67,7 @@ export function parseIfMatch(header: string | null): number[] | undefined {
 
 function writeError(error: unknown): never {
   if (error instanceof ContactWriteError) {
+    if (error.code === "too-many-new-departments") throw invalid([{ field: "departments", message: error.message }]);
     const status = error.code === "not-found" ? 404 : error.code === "stale" ? 412 : 409;
     throw new HttpError(status, error.message, { code: error.code, errors: error.code === "duplicate-email" ? [{ field: "email", message: "is already used by another contact" }] : undefined });
   }

@@ -91,7 +91,7 @@ export interface IdempotentResult {
 }
 
 /** What a refused write is; the HTTP layer maps these to 404/409/412. */
-export type ContactWriteCode = "not-found" | "duplicate-email" | "stale" | "department-in-use";
+export type ContactWriteCode = "not-found" | "duplicate-email" | "stale" | "department-in-use" | "too-many-new-departments";
 
 /** A write refused by a rule (not a failure): thrown before the write changed anything. */
 export class ContactWriteError extends Error {
@@ -200,6 +200,8 @@ export class ContactsStore {
   /** Whether a kept entry is current without asking (DuckDB: this process is the only writer). */
   readonly #trustCache: boolean;
   readonly #maxDownloads: number;
+  /** The most names a write may give that are no department yet (the definition's links.maxNew). */
+  readonly #maxNewDepartments: number;
   #downloads = 0;
   /**
    * Answers of list queries (the ids and sort keys of a page, a count) by statement and values, as
@@ -244,6 +246,7 @@ export class ContactsStore {
     this.#cache = new ByteLru(cacheBytes);
     this.#trustCache = engine.dialect === "duckdb";
     this.#maxDownloads = options.maxDownloads ?? MAX_DOWNLOADS;
+    this.#maxNewDepartments = record.links?.maxNew ?? Infinity;
     this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
     this.#pointCohort = new Cohort(options.pointGatherMs ?? POINT_GATHER_MS, MAX_POINT_BATCH);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
@@ -928,6 +931,13 @@ export class ContactsStore {
       state.set(Number(r.id), { version: Number(r.version), email: r.email, emailKey: r.email_key });
       owner.set(r.email_key, Number(r.id));
     }
+    // The departments, read once for the group: each write's new names are counted against them.
+    const storedDepartments = writes.some((w) => (w.input.departments ?? []).length > 0) ? await tx.all<{ id: number; name: string }>(DEPARTMENTS_ALL) : [];
+    const knownDepartments = foldedDepartments(storedDepartments);
+    const tooManyNew = (names: readonly string[] | undefined): ContactWriteError | undefined => {
+      const fresh = new Set((names ?? []).map(fold).filter((key) => !knownDepartments.has(key)));
+      return fresh.size > this.#maxNewDepartments ? tooManyNewDepartments(fresh.size, this.#maxNewDepartments) : undefined;
+    };
     const creates = writes.filter((w) => w.kind === "create").length;
     const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM range(${creates}) ORDER BY 1`)).map((r) => Number(r.id));
     // A contact the group creates and also updates would be relinked twice, its pairs inserted twice
@@ -939,12 +949,14 @@ export class ContactsStore {
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown } | { replayOf: number })[] = [];
     const oldKeys = new Set<string>();
     for (const [index, w] of writes.entries()) {
+      const excess = tooManyNew(w.input.departments);
       if (w.kind === "create") {
         const emailKey = w.input.email!.toLowerCase();
         const idem = w.idempotency;
         if (idem !== undefined && stored.has(idem.key)) results.push({ ok: true, value: { replay: stored.get(idem.key)! } });
         else if (idem !== undefined && sameGroupKey.has(idem.key)) results.push({ replayOf: sameGroupKey.get(idem.key)! });
         else if (owner.has(emailKey)) results.push({ ok: false, error: duplicate(owner.get(emailKey)!, w.input.email!) });
+        else if (excess !== undefined) results.push({ ok: false, error: excess });
         else {
           const id = fresh.shift()!;
           owner.set(emailKey, id);
@@ -970,6 +982,10 @@ export class ContactsStore {
         results.push({ ok: false, error: duplicate(other, w.input.email!) });
         continue;
       }
+      if (excess !== undefined) {
+        results.push({ ok: false, error: excess });
+        continue;
+      }
       const fields = (w.partial ? this.#fields.filter((f) => Object.hasOwn(w.input, f)) : [...this.#fields]).filter((f) => f !== key || w.input[f] !== current.email);
       const rekey = fields.includes(key);
       if (rekey) {
@@ -990,10 +1006,12 @@ export class ContactsStore {
     // Departments of every accepted write, resolved (and created) once for the group.
     const departmentOf = new Map<number, { ids: number[]; names: string[] }>();
     const wanted = accepted.filter((a) => a.relink).flatMap((a) => writes[a.index].input.departments ?? []);
-    const resolved = wanted.length === 0 ? undefined : await this.#departmentIds(tx, wanted);
+    // Each write's new names were counted above; the group's together may be more.
+    const resolved = wanted.length === 0 ? undefined : await this.#departmentIds(tx, wanted, storedDepartments, Infinity);
+    // Built once for the group: a write may give thousands of names.
+    const byFold = new Map((resolved?.names ?? []).map((n, i) => [fold(n), { id: resolved!.ids[i], name: n }]));
     for (const a of accepted.filter((x) => x.relink)) {
       const names = writes[a.index].input.departments ?? [];
-      const byFold = new Map((resolved?.names ?? []).map((n, i) => [fold(n), { id: resolved!.ids[i], name: n }]));
       const chosen = new Map<number, string>();
       for (const n of names) {
         const d = byFold.get(fold(n));
@@ -1154,25 +1172,31 @@ export class ContactsStore {
    * the new ones; a name repeated in another spelling is linked once. `stored`: the departments,
    * when the write read them with its checks (#storedDepartments).
    */
-  async #departmentIds(tx: SqlRunner, names: readonly string[], stored?: readonly { id: number; name: string }[]): Promise<{ ids: number[]; names: string[] }> {
+  async #departmentIds(
+    tx: SqlRunner,
+    names: readonly string[],
+    stored?: readonly { id: number; name: string }[],
+    maxNew = this.#maxNewDepartments,
+  ): Promise<{ ids: number[]; names: string[] }> {
     if (names.length === 0) return { ids: [], names: [] };
-    const known = new Map<string, { id: number; name: string }>();
-    for (const d of stored ?? (await this.#storedDepartments(tx, names))) {
-      if (!known.has(fold(d.name))) known.set(fold(d.name), { id: Number(d.id), name: d.name });
-    }
+    const known = foldedDepartments(stored ?? (await this.#storedDepartments(tx, names)));
+    // Each name folded once: a write may give thousands.
+    const folded = names.map((raw) => [fold(raw), raw] as const);
+    const fresh = new Map<string, string>();
+    for (const [key, raw] of folded) if (!known.has(key) && !fresh.has(key)) fresh.set(key, raw);
+    if (fresh.size > maxNew) throw tooManyNewDepartments(fresh.size, maxNew);
     // New names are created in one order (by folded name) whatever order the request gave them in:
     // two writers creating [A, B] and [B, A] at once each held one and waited for the other's
     // (departments_folded), and PostgreSQL answered one with "deadlock detected".
-    for (const raw of [...names].sort((a, b) => (fold(a) < fold(b) ? -1 : fold(a) > fold(b) ? 1 : 0))) {
-      if (known.has(fold(raw))) continue;
+    for (const [key, raw] of [...fresh].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       // Another process may create the same name meanwhile (PostgreSQL): take theirs.
       const row = (await tx.one<{ id: number; name: string }>(DEPARTMENT_INSERT, [raw])) ?? (await tx.one<{ id: number; name: string }>(DEPARTMENT_BY_NAME, [raw]));
       if (row === undefined) throw new Error(`Department '${raw}' could not be created or found`);
-      known.set(fold(raw), { id: Number(row.id), name: row.name });
+      known.set(key, { id: Number(row.id), name: row.name });
     }
     const chosen = new Map<number, string>();
-    for (const raw of names) {
-      const department = known.get(fold(raw))!;
+    for (const [key] of folded) {
+      const department = known.get(key)!;
       chosen.set(department.id, department.name);
     }
     const sorted = [...chosen].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -1230,6 +1254,24 @@ type WriteData =
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
   return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
+}
+
+/** Stored departments by folded name (the first of a fold, as the unique index keeps one). */
+function foldedDepartments(stored: readonly { id: number; name: string }[]): Map<string, { id: number; name: string }> {
+  const known = new Map<string, { id: number; name: string }>();
+  for (const d of stored) {
+    const key = fold(d.name);
+    if (!known.has(key)) known.set(key, { id: Number(d.id), name: d.name });
+  }
+  return known;
+}
+
+/** The refusal of a write that gives `count` names that are no department yet, over `max`. */
+function tooManyNewDepartments(count: number, max: number): ContactWriteError {
+  return new ContactWriteError(
+    "too-many-new-departments",
+    `names ${count} departments that do not exist yet; one write may create at most ${max} (create them over several writes)`,
+  );
 }
 
 /** Department names by contact id, from link rows (id, name) in any order. */

@@ -53,7 +53,8 @@ export function recordJsonSchema(record: RecordDefinition, mode: SchemaMode = "r
       // Input only: a contact the CSV load linked to more still reads as it is.
       ...(input ? { maxItems: links.maxItems } : {}),
       uniqueItems: !input,
-      description: links.description,
+      // maxNew needs the stored names, so no keyword says it: the text does, and the write answers 422.
+      description: input ? [links.description, `One write may name at most ${links.maxNew} that do not exist yet.`].filter(Boolean).join(" ") : links.description,
     };
   }
   if (!input) {

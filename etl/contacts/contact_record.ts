@@ -105,7 +105,8 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
     nameKey: "department_id",
     csvColumn: "department",
     maxLength: 100,
-    maxItems: 100,
+    maxItems: 10_000,
+    maxNew: 100,
     description: "Names of the departments the person belongs to (created on first use).",
   },
 };

@@ -77,7 +77,7 @@ export interface LoadPlan {
 }
 
 /** Definition keys that only the API reads (see planLoad's definition hash). */
-const API_ONLY = new Set(["filter", "maxItems"]);
+const API_ONLY = new Set(["filter", "maxItems", "maxNew"]);
 
 /**
  * Loads the CSV at `csvPath` into `db` (already migrated) in ONE transaction and returns what it

@@ -135,11 +135,18 @@ export interface LinkDefinition {
   readonly csvColumn: string;
   readonly maxLength: number;
   /**
-   * The most names one JSON body may give. Each new name is a row created in the write's
-   * transaction, one statement each, on the one writer: without a bound, one 1 MiB body of 60,000
-   * names held every write for three minutes.
+   * The most names one JSON body may give: a bound on the work of reading one. Well above what a
+   * record holds, because a record is written back whole (a PUT, the dashboard's edit) and the CSV
+   * load links it to as many names as it has rows.
    */
   readonly maxItems: number;
+  /**
+   * The most names one write may give that name no row yet. Each is a row created in the write's
+   * transaction, one statement each, on the one writer: without a bound, one 1 MiB body of 60,000
+   * new names held every write for three minutes. Names already stored cost nothing more: the
+   * write reads the named table once, whatever it gives.
+   */
+  readonly maxNew: number;
   readonly description?: string;
 }
 
