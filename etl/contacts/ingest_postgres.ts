@@ -11,7 +11,7 @@
  */
 import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { CLIENT_GRACE_MS, Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockBoundOptions } from "./_lock_wait.ts";
@@ -33,6 +33,23 @@ import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./reco
 /** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
 const LOAD_ATTEMPTS = 3;
 
+/**
+ * The longest one statement of a load may run (PostgreSQL's statement_timeout for the load's
+ * session; the client gives up CLIENT_GRACE_MS later). Loads lift the API's 30 s: the insert of a
+ * 3M-row file's contacts took minutes. Without any bound, a server that froze or was cut off while it
+ * held a load's statement (TCP then retransmits for ~15 min, or for ever to a stopped process that
+ * still acknowledges) left `npm run etl`, and the API's daily load, waiting for good.
+ */
+export const LOAD_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * How long a load's transaction may sit idle between its statements (PostgreSQL's
+ * idle_in_transaction_session_timeout for the session): the load sends its next statement within
+ * milliseconds, so a transaction idle this long is one its client gave up on, whose locks would
+ * otherwise hold the contacts' writers until the connection closed.
+ */
+export const LOAD_IDLE_IN_TRANSACTION_MS = 5 * 60_000;
+
 /** Options of a PostgreSQL load: those of ingestContacts plus a folder for DuckDB's work files. */
 export interface PostgresIngestOptions extends IngestOptions {
   /** Where the staging spills and the COPY files are written (default: beside the CSV). Removed after. */
@@ -45,6 +62,9 @@ export interface PostgresIngestOptions extends IngestOptions {
   onLockWait?: (line: string) => void;
   /** More settings for the staging's in-memory DuckDB (`npm run etl` gives CONTACTS_LOAD_DUCKDB_SETTINGS); its memory_limit, temp_directory and threads stay the staging's own. */
   duckdbSettings?: Readonly<Record<string, string>>;
+  /** The longest one statement may run (default LOAD_STATEMENT_TIMEOUT_MS) and a transaction sit idle (default LOAD_IDLE_IN_TRANSACTION_MS); tests set short ones. */
+  statementTimeoutMs?: number;
+  idleInTransactionMs?: number;
 }
 
 /**
@@ -58,13 +78,15 @@ export interface PostgresIngestOptions extends IngestOptions {
  */
 export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: string, options: PostgresIngestOptions = {}): Promise<IngestSummary> {
   const plan = planLoad(csvPath, options);
-  const bound: LockBoundOptions = {
+  const bound: SessionBounds = {
     waitMs: Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS)),
     progressMs: options.lockProgressMs,
     onLine: options.onLockWait,
     subject: "The contacts load",
     outcome: "nothing was loaded",
     retry: "load again",
+    statementMs: Math.max(1, Math.round(options.statementTimeoutMs ?? LOAD_STATEMENT_TIMEOUT_MS)),
+    idleMs: Math.max(1, Math.round(options.idleInTransactionMs ?? LOAD_IDLE_IN_TRANSACTION_MS)),
   };
   // The fingerprint reads the tables: behind an ACCESS EXCLUSIVE lock (a DDL, a LOCK TABLE left
   // open) even that waits, so it is bounded as the write is.
@@ -151,20 +173,27 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   }
 }
 
+/** A load's bounds on one session: its lock waits (LockBoundOptions), its statements and its idle transactions, in ms. */
+type SessionBounds = LockBoundOptions & { statementMs: number; idleMs: number };
+
 /**
  * Runs `fn` on one pooled connection whose waits for other sessions' locks are bounded and watched
- * (`boundLockWaits`), and whose statements run as long as they take, whatever the pool's timeouts for
- * requests (reset on release).
+ * (`boundLockWaits`), and whose statements may run up to `bound.statementMs`, whatever the pool's
+ * timeouts for requests (reset on release); a statement the server has not answered by then is
+ * given up on, on the client too (a frozen or cut-off server).
  */
-function boundedSession<T>(pg: PostgresDatabase, bound: LockBoundOptions, fn: (session: Parameters<Parameters<PostgresDatabase["session"]>[0]>[0]) => Promise<T>): Promise<T> {
-  return pg.session(async (session) => {
-    await session.run(`SET lock_timeout = ${bound.waitMs}; SET statement_timeout = 0`);
-    try {
-      return await boundLockWaits(pg, session, bound, () => fn(session));
-    } finally {
-      await session.run("RESET lock_timeout; RESET statement_timeout").catch(() => {});
-    }
-  });
+function boundedSession<T>(pg: PostgresDatabase, bound: SessionBounds, fn: (session: Parameters<Parameters<PostgresDatabase["session"]>[0]>[0]) => Promise<T>): Promise<T> {
+  return pg.session(
+    async (session) => {
+      await session.run(`SET lock_timeout = ${bound.waitMs}; SET statement_timeout = ${bound.statementMs}; SET idle_in_transaction_session_timeout = ${bound.idleMs}`);
+      try {
+        return await boundLockWaits(pg, session, bound, () => fn(session));
+      } finally {
+        await session.run("RESET lock_timeout; RESET statement_timeout; RESET idle_in_transaction_session_timeout").catch(() => {});
+      }
+    },
+    { deadlineMs: bound.statementMs + CLIENT_GRACE_MS },
+  );
 }
 
 /** The upsert, in PostgreSQL, inside the caller's transaction, from the temp tables `_p` and `_l`. */

@@ -377,8 +377,13 @@ export class PostgresDatabase implements SqlRunner {
   /**
    * Runs `fn` on one connection taken from the pool for its whole duration (temp tables live on
    * one connection), with `copyIn` for `COPY ... FROM STDIN`; the connection goes back afterwards.
+   * With `deadlineMs`, each statement and each COPY is given up on (QUERY_TIMEOUT) when the server
+   * has not answered within it, and the session's later statements fail at once: the caller should
+   * also have set a statement_timeout under it, so that a server that still answers ends the
+   * statement itself, and an idle_in_transaction_session_timeout, so that one that comes back ends
+   * the transaction nobody will finish.
    */
-  async session<T>(fn: (session: SqlRunner & { copyIn(sql: string, source: Readable): Promise<void> }) => Promise<T>): Promise<T> {
+  async session<T>(fn: (session: SqlRunner & { copyIn(sql: string, source: Readable): Promise<void> }) => Promise<T>, options: { deadlineMs?: number } = {}): Promise<T> {
     const reserved: Reserved = await this.#sql.reserve();
     // The client never settles a statement sent on a reserved connection the server has closed (a
     // restart, a failover: porsager/postgres#1154), and `release()` would hand that dead connection
@@ -393,13 +398,16 @@ export class PostgresDatabase implements SqlRunner {
         throw error;
       });
     };
-    const inner = runner(reserved);
+    // A statement given up on stays sent: the connection is not released (below), and nothing more
+    // is sent on it.
+    const inner = runner(reserved, options.deadlineMs, { timedOut: false });
+    const copy = async (sql: string, source: Readable) => pipeline(source, await reserved.unsafe(sql).writable());
     try {
       return await fn({
         run: (text, params) => guarded(() => inner.run(text, params)),
-        all: (text, params, options) => guarded(() => inner.all(text, params, options)),
-        one: (text, params, options) => guarded(() => inner.one(text, params, options)),
-        copyIn: (sql: string, source: Readable) => guarded(async () => pipeline(source, await reserved.unsafe(sql).writable())),
+        all: (text, params, opts) => guarded(() => inner.all(text, params, opts)),
+        one: (text, params, opts) => guarded(() => inner.one(text, params, opts)),
+        copyIn: (sql: string, source: Readable) => guarded(() => bounded(options.deadlineMs, copy(sql, source), () => source.destroy())),
       });
     } finally {
       if (lost === undefined) reserved.release();
