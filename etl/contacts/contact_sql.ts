@@ -15,6 +15,14 @@ export type Dialect = "duckdb" | "postgres";
 export const CONTACTS_LOAD_MEMORY_MB = 512;
 
 /**
+ * DuckDB's memory, in MB, for the staging of a load `npm run etl` runs itself (no API running; its
+ * transaction still gets loadMemoryMb's): the process is the load's alone, and its peak RSS is
+ * what the load's 1 GB bound is about. The 1M-row file, in process, alternating: at 512 MB
+ * 11.9-12.5 s and 887-891 MB peak, at 384 MB 12.0-13.4 s and 704-728 MB.
+ */
+export const CONTACTS_DIRECT_LOAD_MEMORY_MB = 384;
+
+/**
  * DuckDB settings for contacts.duckdb (the API and `npm run etl`): a bounded memory budget, so a CSV
  * load spills its work tables to disk (`<file>.tmp/`) instead of growing the process. Not less: at a
  * million contacts, a 100k-row load through an API that had just taken a burst of updates ran out

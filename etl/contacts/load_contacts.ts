@@ -19,7 +19,7 @@ import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
 import { recoverContactsRun, runOrigin } from "./recover_run.ts";
-import { CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
+import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
@@ -213,10 +213,12 @@ async function direct(
   const path = join(options.dataDir, "contacts.duckdb");
   const db = await openUnlocked(path, options.dataDir, options.lockWaitMs ?? 5000);
   try {
-    // At least the load's budget, more for a table whose indexes need it (fitMemoryToContacts).
-    const memoryMb = await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
+    // The migrations (which may copy the table) get at least the load's budget, more for a table
+    // whose indexes need it (fitMemoryToContacts); the load's staging a smaller floor.
+    await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
     await migrate(db);
     await recoverContactsRun(db, options.dataDir);
+    const memoryMb = await fitMemoryToContacts(db, CONTACTS_DIRECT_LOAD_MEMORY_MB);
     const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run });
     if (options.exportContacts) {
       // While we hold the lock nobody else can refresh the copy; an unchanged file costs one
