@@ -17,8 +17,8 @@ export const CONTACTS_LOAD_MEMORY_MB = 512;
 /**
  * DuckDB's memory, in MB, for the staging of a load `npm run etl` runs itself (no API running; its
  * transaction still gets loadMemoryMb's): the process is the load's alone, and its peak RSS is
- * what the load's 1 GB bound is about. The 1M-row file, in process, alternating: at 512 MB
- * 11.9-12.5 s and 887-891 MB peak, at 384 MB 12.0-13.4 s and 704-728 MB.
+ * what the load's 1 GB bound is about. The 1M-row file, `npm run etl` alternating the two (three
+ * rounds): at 512 MB 11.7-12.5 s and 823-909 MB peak, at 384 MB 12.3-13.2 s and 689-757 MB.
  */
 export const CONTACTS_DIRECT_LOAD_MEMORY_MB = 384;
 
