@@ -932,10 +932,10 @@ export class ContactsStore {
       owner.set(r.email_key, Number(r.id));
     }
     // The departments, read once for the group: each write's new names are counted against them.
-    const storedDepartments = writes.some((w) => (w.input.departments ?? []).length > 0) ? await tx.all<{ id: number; name: string }>(DEPARTMENTS_ALL) : [];
+    const storedDepartments = await this.#storedDepartments(tx, writes.flatMap((w) => w.input.departments ?? []));
     const knownDepartments = foldedDepartments(storedDepartments);
     const tooManyNew = (names: readonly string[] | undefined): ContactWriteError | undefined => {
-      const fresh = new Set((names ?? []).map(fold).filter((key) => !knownDepartments.has(key)));
+      const { fresh } = newDepartments(names ?? [], knownDepartments);
       return fresh.size > this.#maxNewDepartments ? tooManyNewDepartments(fresh.size, this.#maxNewDepartments) : undefined;
     };
     const creates = writes.filter((w) => w.kind === "create").length;
@@ -1180,10 +1180,7 @@ export class ContactsStore {
   ): Promise<{ ids: number[]; names: string[] }> {
     if (names.length === 0) return { ids: [], names: [] };
     const known = foldedDepartments(stored ?? (await this.#storedDepartments(tx, names)));
-    // Each name folded once: a write may give thousands.
-    const folded = names.map((raw) => [fold(raw), raw] as const);
-    const fresh = new Map<string, string>();
-    for (const [key, raw] of folded) if (!known.has(key) && !fresh.has(key)) fresh.set(key, raw);
+    const { folded, fresh } = newDepartments(names, known);
     if (fresh.size > maxNew) throw tooManyNewDepartments(fresh.size, maxNew);
     // New names are created in one order (by folded name) whatever order the request gave them in:
     // two writers creating [A, B] and [B, A] at once each held one and waited for the other's
@@ -1264,6 +1261,17 @@ function foldedDepartments(stored: readonly { id: number; name: string }[]): Map
     if (!known.has(key)) known.set(key, { id: Number(d.id), name: d.name });
   }
   return known;
+}
+
+/**
+ * `names` folded, each once (a write may give thousands), and those no stored department has by its
+ * folded name (`known`), each fold with the first spelling given.
+ */
+function newDepartments(names: readonly string[], known: ReadonlyMap<string, unknown>): { folded: (readonly [key: string, raw: string])[]; fresh: Map<string, string> } {
+  const folded = names.map((raw) => [fold(raw), raw] as const);
+  const fresh = new Map<string, string>();
+  for (const [key, raw] of folded) if (!known.has(key) && !fresh.has(key)) fresh.set(key, raw);
+  return { folded, fresh };
 }
 
 /** The refusal of a write that gives `count` names that are no department yet, over `max`. */

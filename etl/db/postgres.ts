@@ -398,9 +398,9 @@ export class PostgresDatabase implements SqlRunner {
         throw error;
       });
     };
-    // A statement given up on stays sent: the connection is not released (below), and nothing more
-    // is sent on it.
-    const inner = runner(reserved, options.deadlineMs, { timedOut: false });
+    // A statement given up on (QUERY_TIMEOUT, an unavailable database) stays sent: `lost` keeps the
+    // connection from being released and anything more from being sent on it.
+    const inner = runner(reserved, options.deadlineMs);
     const copy = async (sql: string, source: Readable) => pipeline(source, await reserved.unsafe(sql).writable());
     try {
       return await fn({
