@@ -16,6 +16,25 @@ function sayOnStderr(line: string): void {
 /** How long a load's transaction waits for one lock before it gives up, by default (5 minutes). */
 export const LOAD_LOCK_WAIT_MS = 5 * 60_000;
 
+/**
+ * The longest one statement of a load, or of the migrations, may run (PostgreSQL's statement_timeout
+ * for their session; the client gives up CLIENT_GRACE_MS later). Both lift the API's 30 s: the insert
+ * of a 3M-row file's contacts took minutes, and a migration may build an index on every row. Without
+ * any bound, a server that froze or was cut off while it held such a statement (TCP then retransmits
+ * for ~15 min, or for ever to a stopped process that still acknowledges) left `npm run etl`, the
+ * API's daily load, and `npm start` at its migrations, waiting for good.
+ */
+export const LOAD_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * How long a load's or the migrations' transaction may sit idle between its statements (PostgreSQL's
+ * idle_in_transaction_session_timeout): they send their next statement within milliseconds, so a
+ * transaction idle this long is one its client gave up on, whose locks would otherwise hold the
+ * contacts' writers (and, for the migrations, every other process's start-up) until the connection
+ * closed.
+ */
+export const LOAD_IDLE_IN_TRANSACTION_MS = 5 * 60_000;
+
 /** A session holding a lock the load waits for, as pg_stat_activity shows it (nulls: not visible to our role). */
 export interface LockHolder {
   pid: number;

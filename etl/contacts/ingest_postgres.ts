@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { CLIENT_GRACE_MS, Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
-import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockBoundOptions } from "./_lock_wait.ts";
+import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS, type LockBoundOptions } from "./_lock_wait.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql } from "./contact_sql.ts";
 import {
@@ -32,23 +32,6 @@ import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./reco
 
 /** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
 const LOAD_ATTEMPTS = 3;
-
-/**
- * The longest one statement of a load may run (PostgreSQL's statement_timeout for the load's
- * session; the client gives up CLIENT_GRACE_MS later). Loads lift the API's 30 s: the insert of a
- * 3M-row file's contacts took minutes. Without any bound, a server that froze or was cut off while it
- * held a load's statement (TCP then retransmits for ~15 min, or for ever to a stopped process that
- * still acknowledges) left `npm run etl`, and the API's daily load, waiting for good.
- */
-export const LOAD_STATEMENT_TIMEOUT_MS = 30 * 60_000;
-
-/**
- * How long a load's transaction may sit idle between its statements (PostgreSQL's
- * idle_in_transaction_session_timeout for the session): the load sends its next statement within
- * milliseconds, so a transaction idle this long is one its client gave up on, whose locks would
- * otherwise hold the contacts' writers until the connection closed.
- */
-export const LOAD_IDLE_IN_TRANSACTION_MS = 5 * 60_000;
 
 /** Options of a PostgreSQL load: those of ingestContacts plus a folder for DuckDB's work files. */
 export interface PostgresIngestOptions extends IngestOptions {

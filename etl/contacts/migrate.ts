@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
-import { boundLockWaits, ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS } from "./_lock_wait.ts";
+import { CLIENT_GRACE_MS, isDatabaseUnavailable, migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS } from "./_lock_wait.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
 export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
@@ -35,6 +35,9 @@ export interface MigrateOptions {
   lockProgressMs?: number;
   /** PostgreSQL: receives those lines (default: stderr). */
   onLockWait?: (line: string) => void;
+  /** PostgreSQL: the longest one statement may run (default LOAD_STATEMENT_TIMEOUT_MS) and the transaction sit idle (default LOAD_IDLE_IN_TRANSACTION_MS); tests set short ones. */
+  statementTimeoutMs?: number;
+  idleInTransactionMs?: number;
 }
 
 interface MigrationFile {
@@ -124,14 +127,17 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
   const dir = options.dir ?? defaultPostgresMigrationsDir;
   const files = readMigrations(dir);
   const waitMs = Math.max(1, Math.round(options.lockWaitMs ?? LOAD_LOCK_WAIT_MS));
+  const statementMs = Math.max(1, Math.round(options.statementTimeoutMs ?? LOAD_STATEMENT_TIMEOUT_MS));
+  const idleMs = Math.max(1, Math.round(options.idleInTransactionMs ?? LOAD_IDLE_IN_TRANSACTION_MS));
   let current: MigrationFile | undefined;
   try {
     return await pg.transaction(async (tx) => {
-      // Migrations take as long as they take, whatever timeouts the pool sets for requests (the
-      // API's: 5 s for a lock, 30 s a statement), but wait for another session's lock (another
-      // process migrating, psql's LOCK TABLE left open) only as long as a load does, saying who holds
-      // it: unbounded, `npm start` hung silently at start-up.
-      await tx.run(`SET LOCAL lock_timeout = ${waitMs}; SET LOCAL statement_timeout = 0`);
+      // Migrations are bounded as a load is, not by the timeouts the pool sets for requests (the
+      // API's: 5 s for a lock, 30 s a statement): they wait for another session's lock (another
+      // process migrating, psql's LOCK TABLE left open) as long as a load does, saying who holds it
+      // (unbounded, `npm start` hung silently at start-up), and a server that stops answering is
+      // given up on (unbounded, `npm start` waited for good at its first statement).
+      await tx.run(`SET LOCAL lock_timeout = ${waitMs}; SET LOCAL statement_timeout = ${statementMs}; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}`);
       const bound = {
         waitMs,
         progressMs: options.lockProgressMs,
@@ -155,9 +161,11 @@ export async function migratePostgres(pg: PostgresDatabase, options: MigrateOpti
         }
         return pending.map((f) => f.name);
       });
-    }, { unbounded: true });
+    }, { deadlineMs: statementMs + CLIENT_GRACE_MS });
   } catch (error) {
-    if (error instanceof MigrationError || error instanceof ContactsLockTimeoutError || current === undefined) throw error;
+    // A server that stopped answering is not the migration's fault: said as an unavailable database,
+    // not as a failed migration, which would also claim a rollback nobody saw.
+    if (error instanceof MigrationError || error instanceof ContactsLockTimeoutError || isDatabaseUnavailable(error) || current === undefined) throw error;
     throw failed(current, error);
   }
 }

@@ -337,10 +337,11 @@ export class PostgresDatabase implements SqlRunner {
   /**
    * Runs `fn` in BEGIN/COMMIT on one pooled connection; a throw rolls back and rethrows. On a pool
    * with a statement timeout, waiting for the connection, each statement and the COMMIT are bounded
-   * as statements are (QUERY_TIMEOUT) unless `unbounded` (migrations, which lift the timeouts).
+   * as statements are (QUERY_TIMEOUT). `deadlineMs` replaces the pool's bound for this transaction
+   * (the migrations, which set their own statement_timeout under it).
    */
-  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: { unbounded?: boolean } = {}): Promise<T> {
-    const deadlineMs = options.unbounded ? undefined : this.#deadlineMs;
+  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: { deadlineMs?: number } = {}): Promise<T> {
+    const deadlineMs = options.deadlineMs ?? this.#deadlineMs;
     if (deadlineMs === undefined) return (await this.#sql.begin((tx: PostgresTx) => fn(runner(tx)))) as T;
     const abandoned = { timedOut: false };
     const giveUp = () => void (abandoned.timedOut = true);

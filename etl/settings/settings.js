@@ -188,7 +188,7 @@ export const SETTINGS = [
   {
     key: "pgStatementTimeoutMs", env: "PG_STATEMENT_TIMEOUT", flag: "pg-statement-timeout", placeholder: "DURATION", commands: ["start"],
     defaultText: "`30s`",
-    description: "With `DATABASE_URL`: how long one statement of a request may run before it is cancelled and answered 503 (PostgreSQL's `statement_timeout`; not for loads, whose statements may run 30 min, nor for migrations). The API itself waits this plus 5 s at most, for a server that stopped answering without closing its connections (frozen, or cut off by a network partition), then answers 503 too.",
+    description: "With `DATABASE_URL`: how long one statement of a request may run before it is cancelled and answered 503 (PostgreSQL's `statement_timeout`; not for loads or migrations, whose statements may run 30 min). The API itself waits this plus 5 s at most, for a server that stopped answering without closing its connections (frozen, or cut off by a network partition), then answers 503 too.",
   },
   {
     key: "pgPoolSize", env: "PG_POOL_SIZE", flag: "pg-pool-size", placeholder: "N", commands: ["start"],
