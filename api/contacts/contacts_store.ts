@@ -47,7 +47,7 @@ import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
 import { openEngine, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
-import { PointFile, type PointBody, type PointFileStats, type PointRow } from "./point_file.ts";
+import { PointFile, type PointBody, type PointBuild, type PointFileStats, type PointRow } from "./point_file.ts";
 import { covers } from "./trigram_blocks.ts";
 import { Cohort } from "./cohort.ts";
 
@@ -137,9 +137,10 @@ export interface ContactsStoreOptions {
    */
   cacheBytes?: number;
   /**
-   * DuckDB: keep every contact's JSON in a file beside the database for point reads and pages
-   * (`<data dir>/contacts.points/`, point_file.ts), built in the background after start-up and
-   * after each import. Default: on when `cacheBytes` is not 0.
+   * Keep every contact's JSON in a file for point reads and pages (point_file.ts), built in the
+   * background after start-up and after each import: on DuckDB `<data dir>/contacts.points/`; on
+   * PostgreSQL one per process under `<data dir>/contacts.points.pg/`, whose records are served only
+   * at the version the database has (other processes write). Default: on when `cacheBytes` is not 0.
    */
   pointFile?: boolean;
   /** For tests: runs once a build of the point file has taken its snapshot, before it writes a row. */
@@ -263,9 +264,9 @@ export class ContactsStore {
     const record = options.record ?? contactRecord;
     const engine = await openEngine(dataDir, { ...options, record });
     let points: PointFile | undefined;
-    if (engine.dialect === "duckdb" && (options.pointFile ?? (options.cacheBytes ?? 1) > 0)) {
+    if (options.pointFile ?? (options.cacheBytes ?? 1) > 0) {
       try {
-        points = PointFile.open(join(dataDir, "contacts.points"));
+        points = engine.dialect === "duckdb" ? PointFile.open(join(dataDir, "contacts.points")) : PointFile.openForProcess(join(dataDir, "contacts.points.pg"));
       } catch (error) {
         // A data dir the API cannot write in: point reads ask DuckDB, as they would without the file.
         process.emitWarning(`Point reads go to the database: ${error instanceof Error ? error.message : String(error)}`, { code: "RELACIONES_POINT_FILE" });
@@ -408,7 +409,7 @@ export class ContactsStore {
   get(id: number): Promise<ContactEntry | undefined> {
     const cached = this.#trustCache ? this.#cache.get(id) : undefined;
     if (cached !== undefined) return Promise.resolve(cached);
-    const kept = this.#points?.get(id);
+    const kept = this.#trustCache ? this.#points?.get(id) : undefined;
     if (kept !== undefined) return Promise.resolve(kept === null ? undefined : new KeptEntry(kept));
     let batch = this.#pointBatch;
     if (batch === undefined || batch.ids.size >= MAX_POINT_BATCH) {
@@ -451,7 +452,7 @@ export class ContactsStore {
       this.#pointReads.fetches++;
       const size = batch.requests;
       this.#pointCohort.started(size, this.#queuedReads());
-      const read = this.#fetch([...batch.ids]).then((found) => new Map(found.map((e) => [e.view.id, e])));
+      const read = this.#trustCache || this.#points === undefined ? this.#fetch([...batch.ids]).then(byId) : this.#fetchChecked([...batch.ids]);
       batch.settle(read);
       void read
         .catch(() => undefined)
@@ -819,13 +820,14 @@ export class ContactsStore {
   #buildPoints(): void {
     const points = this.#points;
     const withConnection = this.#engine.withConnection;
-    if (points === undefined || withConnection === undefined) return;
+    if (points === undefined) return;
     const before = this.#pointsBuilding;
     const building: Promise<void> = (async () => {
       await before;
       if (this.#closed) return;
       const build = points.begin();
       try {
+        if (withConnection === undefined) return await this.#buildPointsPostgres(points, build);
         await withConnection(async (db) => {
           await db.run("BEGIN TRANSACTION");
           try {
@@ -856,6 +858,30 @@ export class ContactsStore {
       if (this.#pointsBuilding === tracked) this.#pointsBuilding = undefined;
     });
     this.#pointsBuilding = tracked;
+  }
+
+  /**
+   * The point file's build on PostgreSQL: the contacts a range of ids at a time, each read whole (one
+   * statement: every row with its departments) and written as the API serves it (toEntry). No
+   * snapshot is needed: each record carries its contact's version, and is served only at the version
+   * the database has (#fetchChecked). Small ranges: this process turns the rows into JSON, between
+   * its requests.
+   */
+  async #buildPointsPostgres(points: PointFile, build: PointBuild): Promise<void> {
+    const read = this.#engine.read;
+    const maxId = Number((await read.one<{ id: number }>(this.#reads.maxId))?.id ?? 0);
+    await this.#beforePointFill?.();
+    for (let first = 1; first <= maxId; first += POINT_BUILD_IDS_POSTGRES) {
+      const last = Math.min(maxId, first + POINT_BUILD_IDS_POSTGRES - 1);
+      const rows = await read.all<Record<string, unknown>>(this.#reads.byIdRange, [first, last]);
+      if (this.#closed || !points.beginRange(build, first, last)) return;
+      const bodies = rows.map((row): PointRow => {
+        const entry = toEntry(this.#fields, row);
+        return { id: entry.view.id, version: entry.version, body: entry.json, plain: true };
+      });
+      if (!points.fill(build, bodies) || !points.endRange(build)) return;
+    }
+    points.finish(build);
   }
 
   /**
@@ -1121,8 +1147,8 @@ export class ContactsStore {
         found.set(id, cached);
         continue;
       }
-      const kept = version === undefined ? this.#points?.get(id) : undefined;
-      if (kept) {
+      const kept = this.#points?.get(id);
+      if (kept && (version === undefined ? this.#trustCache : kept.version === version)) {
         // Kept in memory too: pages come back to the same contacts (a dashboard's first pages), and
         // from the cache they skip the read and the JSON's decoding (pages: 3,659-3,678/s from the
         // file each time, 4,697-4,854 from the cache before the file). Current now, with no await
@@ -1138,6 +1164,33 @@ export class ContactsStore {
     }
     if (missing.length > 0) for (const entry of await this.#fetch(missing)) found.set(entry.view.id, entry);
     return ids.flatMap(([id]) => found.get(id) ?? []);
+  }
+
+  /**
+   * Point reads on PostgreSQL with the point file: other processes write, so a record is served only
+   * at the version the database has now, which one statement of ids and versions tells (an index
+   * lookup each, no departments); the contacts whose record is older or unknown are then read whole
+   * (and kept). A group none of whose ids has a record (the file not built yet, or emptied by an
+   * import) is read whole at once, as without the file.
+   */
+  async #fetchChecked(ids: number[]): Promise<Map<number, ContactEntry>> {
+    const points = this.#points!;
+    const kept = new Map<number, PointBody>();
+    for (const id of ids) {
+      const body = points.get(id);
+      if (body) kept.set(id, body);
+    }
+    if (kept.size === 0) return byId(await this.#fetch(ids));
+    const found = new Map<number, ContactEntry>();
+    const stale: number[] = [];
+    for (const row of await this.#engine.read.all<{ id: number; version: number }>(this.#reads.versionsByIds, [ids])) {
+      const id = Number(row.id);
+      const body = kept.get(id);
+      if (body !== undefined && body.version === Number(row.version)) found.set(id, new KeptEntry(body));
+      else stale.push(id);
+    }
+    if (stale.length > 0) for (const entry of await this.#fetch(stale)) found.set(entry.view.id, entry);
+    return found;
   }
 
   /**
@@ -1212,6 +1265,12 @@ const ANSWER_BYTES = 4 * 1024 * 1024;
  * contacts (one DuckDB thread) ranges of 32k ids took 5.1 s in all, of 16k 5.4 s, of 64k 4.8 s.
  */
 const POINT_BUILD_IDS = 32_768;
+
+/**
+ * The same on PostgreSQL, where this process turns each row into JSON itself (toEntry), between its
+ * requests: a range is one turn of the event loop.
+ */
+const POINT_BUILD_IDS_POSTGRES = 1_024;
 /** Rough bytes of one row of a page's answer: its object, id and version, beside its sort key's text (counted apart). */
 const PAGE_KEY_BYTES = 96;
 /** CSV downloads of contacts at once, by default (ContactsStoreOptions.maxDownloads). */
@@ -1331,6 +1390,11 @@ export function iso(value: unknown): string {
  * A contact from the point file: its bytes and ETag at once; its JSON text and view, which a GET
  * does not need, only when asked.
  */
+/** Entries by contact id. */
+function byId(entries: readonly ContactEntry[]): Map<number, ContactEntry> {
+  return new Map(entries.map((e) => [e.view.id, e]));
+}
+
 class KeptEntry implements ContactEntry {
   readonly bytes: Buffer;
   readonly version: number;

@@ -1,8 +1,8 @@
 /**
- * Point reads' file (DuckDB): each contact's JSON as the API serves it, in a file beside the
- * database, in a record of 512 bytes at `<id> * 512`: a header (what the record holds, the
- * contact's version, the JSON's length) and the JSON itself, or, for the rare JSON over 496 bytes,
- * where it lies in a second file. A read is one `pread` from the page cache, a few microseconds,
+ * Point reads' file: each contact's JSON as the API serves it, in a file in the data dir, in a
+ * record of 512 bytes at `<id> * 512`: a header (what the record holds, the contact's version, the
+ * JSON's length) and the JSON itself, or, for the rare JSON over 496 bytes, where it lies in a
+ * second file. A read is one `pread` from the page cache, a few microseconds,
  * where DuckDB fetches a whole vector of 2,048 rows for one contact (0.9 ms, ~4 ms a group of 32:
  * design/system/benchmarks.md). Nothing is held in the process: its memory stays the same whatever
  * the number of contacts, and the kernel keeps in its page cache what it can. The price is disk:
@@ -12,10 +12,14 @@
  * and an absence are only ever what the database held at some point no write has changed since:
  * every commit empties the records of the contacts it touched (ContactsStore's #afterCommit), and
  * a build from a snapshot skips the contacts committed while it ran. So a record may be unknown when
- * it could be known, never stale. The files live as long as the process; each start builds them
- * anew. Any failure of the file system (a full disk) turns the file off: reads go to the database.
+ * it could be known, never stale. On PostgreSQL that holds for this process's commits only: other
+ * processes write the same tables, so there a record is served only at the version the database
+ * has now (ContactsStore checks it, one index lookup a contact), and a stale one is read again.
+ * The files live as long as the process; each start builds them anew. Any failure of the file
+ * system (a full disk) turns the file off: reads go to the database.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** A contact's served JSON and its version, as its record has them. */
@@ -91,6 +95,20 @@ export class PointFile {
     file.#records = openSync(join(dir, "records"), "w+");
     file.#overflow = openSync(join(dir, "overflow"), "w+");
     return file;
+  }
+
+  /**
+   * Opens a file of this process's own in a folder of `parent` (PostgreSQL, where several API
+   * processes may share a data dir): `<pid>-<random>`, after removing the folders of processes no
+   * longer running (a crash leaves its folder behind; each start builds its file anew).
+   */
+  static openForProcess(parent: string): PointFile {
+    mkdirSync(parent, { recursive: true });
+    for (const name of readdirSync(parent)) {
+      const pid = Number(name.split("-")[0]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    }
+    return PointFile.open(join(parent, `${process.pid}-${randomUUID()}`));
   }
 
   /** Why the file turned itself off, if it did. */
@@ -343,4 +361,14 @@ export class PointFile {
  */
 function exact(row: PointRow): boolean {
   return row.plain && !row.body.includes("\\u");
+}
+
+/** Whether process `pid` runs (one we may not signal runs too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

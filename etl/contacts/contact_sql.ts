@@ -457,6 +457,10 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   return {
     /** Contacts by ids ($1, an integer list), any order; with their departments on PostgreSQL (else linksByIds has them). */
     byIds: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id = ANY($1::INTEGER[])`,
+    /** Contacts with ids $1 to $2, as byIds reads them (the point file's build on PostgreSQL). */
+    byIdRange: `SELECT ${contactColumns}${together ? `, ${departmentsOf}` : ""} FROM ${base.table} c WHERE c.id BETWEEN $1::INTEGER AND $2::INTEGER`,
+    /** The id and version of the contacts in $1 (an integer list): against which kept records are checked on PostgreSQL. */
+    versionsByIds: `SELECT id::INTEGER AS id, version::INTEGER AS version FROM ${base.table} WHERE id = ANY($1::INTEGER[])`,
     /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */
     linksByIds: together ? null : `SELECT l.${recordKey}::INTEGER AS id, ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = ANY($1::INTEGER[])`,
     /**
