@@ -138,6 +138,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  // Now that requests are answered: on PostgreSQL the build competes with start-up for the CPU.
+  app.contacts.startPointBuild();
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
