@@ -21,6 +21,7 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { isAlive } from "../../etl/files/mod.ts";
 
 /** A contact's served JSON and its version, as its record has them. */
 export interface PointBody {
@@ -106,7 +107,7 @@ export class PointFile {
     mkdirSync(parent, { recursive: true });
     for (const name of readdirSync(parent)) {
       const pid = Number(name.split("-")[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
     }
     return PointFile.open(join(parent, `${process.pid}-${randomUUID()}`));
   }
@@ -361,14 +362,4 @@ export class PointFile {
  */
 function exact(row: PointRow): boolean {
   return row.plain && !row.body.includes("\\u");
-}
-
-/** Whether process `pid` runs (one we may not signal runs too). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

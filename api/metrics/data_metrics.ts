@@ -124,7 +124,7 @@ export class DataMetrics {
       },
       {
         name: "relaciones_contacts_point_file_contacts",
-        help: "Contacts whose JSON the point reads' file beside contacts.duckdb held when its last build ended (point reads and pages of those not written since skip DuckDB); 0 while it is built (after start and after each import). Absent on PostgreSQL, or when the file is off.",
+        help: "Contacts whose JSON the point reads' file held when its last build ended (point reads and pages of those not written since skip the database's fetch; on PostgreSQL this process's own file, each record served only at the version the database has); 0 while it is built (after start and after each import). Absent when the file is off.",
         type: "gauge",
         samples: pointFile === undefined ? [] : [{ value: pointFile }],
       },

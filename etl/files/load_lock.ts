@@ -184,7 +184,8 @@ function readText(path: string): string {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` runs on this machine (one we may not signal runs too). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
