@@ -891,7 +891,7 @@ export class ContactsStore {
       if (this.#closed || !points.beginRange(build, first, last)) return;
       const bodies = rows.map((row): PointRow => {
         const entry = toEntry(this.#fields, row);
-        return { id: entry.view.id, version: entry.version, body: entry.json, plain: true };
+        return { id: entry.view.id, version: entry.version, body: entry.bytes, plain: true };
       });
       if (!points.fill(build, bodies) || !points.endRange(build)) return;
     }

@@ -33,7 +33,8 @@ export interface PointBody {
 export interface PointRow {
   id: number;
   version: number | bigint;
-  body: string;
+  /** The JSON: text (DuckDB wrote it), or the UTF-8 bytes the API already made of it (toEntry). */
+  body: string | Buffer;
   /** False when DuckDB would have written the JSON differently from the API (see `exact`). */
   plain: boolean;
 }
@@ -223,7 +224,7 @@ export class PointFile {
       // A contact committed since the build began: endRange keeps the record it has now, so a body
       // kept apart for it here would be dead at once, yet counted as live (and `wasteful` never true).
       const stale = this.#written!.has(id);
-      const record = !stale && exact(row) && version <= MAX_VERSION ? this.#record(version, Buffer.from(row.body, "utf8")) : undefined;
+      const record = !stale && exact(row) && version <= MAX_VERSION ? this.#record(version, typeof row.body === "string" ? Buffer.from(row.body, "utf8") : row.body) : undefined;
       if (record === undefined) block.bytes.fill(0, at, at + HEADER);
       else {
         record.copy(block.bytes, at);
