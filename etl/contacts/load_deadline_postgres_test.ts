@@ -11,10 +11,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLIENT_GRACE_MS, isDatabaseUnavailable, PostgresDatabase } from "../db/mod.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { holdLock } from "../../scripts/testing/pg_lock.ts";
-import { tcpRelay, throughRelay } from "../../scripts/testing/tcp_relay.ts";
+import { assertGaveUp, frozenMidTransaction } from "../../scripts/testing/frozen_mid_transaction.ts";
 import { until } from "../../scripts/testing/until.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { migratePostgres } from "./migrate.ts";
@@ -22,37 +20,15 @@ import { migratePostgres } from "./migrate.ts";
 test("a PostgreSQL load whose server stops answering mid-transaction gives up, and the server ends what it left: nothing committed, no lock held", { skip: POSTGRES_SKIP, timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "load-deadline-"));
   const url = await postgresDatabaseFor(`load-deadline:${dir}`);
-  const owner = await PostgresDatabase.connect(url, { max: 1 });
-  const holder = await PostgresDatabase.connect(url, { max: 1 });
-  const relay = await tcpRelay(new URL(url));
-  const pg = await PostgresDatabase.connect(throughRelay(url, relay), { max: 2, applicationName: "relaciones-etl" });
-  let release = () => {};
+  const frozen = await frozenMidTransaction(url, "relaciones-etl");
+  const owner = frozen.owner;
   try {
     await migratePostgres(owner);
     const csv = join(dir, "contacts.csv");
     writeFileSync(csv, "first_name,last_name,email\nAna,Ruiz,ana@example.org\nBea,Soto,bea@example.org\n");
     // The load's writes wait for this lock; once the load is seen waiting, the server is cut off and
     // the lock let go, so the write goes through on the server and its answer never comes back.
-    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE MODE");
-    release = held.release;
-    const failed = await ingestContactsPostgres(pg, csv, {
-      lockWaitMs: 60_000,
-      lockProgressMs: 50,
-      onLockWait: () => {
-        relay.freeze();
-        release();
-      },
-      statementTimeoutMs: 1000,
-      // Longer than the client's deadline: the relay passes on the server closing the connection.
-      idleInTransactionMs: 8000,
-    }).then(
-      () => undefined,
-      (e: unknown) => e as { code?: string; message: string },
-    );
-    assert.equal(failed?.code, "QUERY_TIMEOUT", failed?.message);
-    // The statement's own deadline: its statement_timeout plus the client's grace.
-    assert.equal(failed!.message, `PostgreSQL did not answer within ${(1000 + CLIENT_GRACE_MS) / 1000} s`);
-    assert.equal(isDatabaseUnavailable(failed), true, "reported as an unavailable database");
+    assertGaveUp(await frozen.freeze("LOCK TABLE contacts IN SHARE MODE", (pg, bounds) => ingestContactsPostgres(pg, csv, bounds)));
     // The server ends the transaction nobody will finish: the table is free again, and empty.
     const locksOnContacts = async () =>
       Number((await owner.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE relation = 'contacts'::regclass AND pid <> pg_backend_pid()"))!.n);
@@ -63,11 +39,7 @@ test("a PostgreSQL load whose server stops answering mid-transaction gives up, a
     const loaded = await ingestContactsPostgres(owner, csv, { statementTimeoutMs: 10_000 });
     assert.equal(loaded.inserted, 2);
   } finally {
-    release();
-    await relay.close();
-    await pg.close().catch(() => {});
-    await holder.close();
-    await owner.close();
+    await frozen.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
