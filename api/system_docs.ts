@@ -14,7 +14,6 @@ export const readinessSchema = object({
   contacts: object({
     open: boolean({ description: "False when the contacts database does not answer (PostgreSQL down)." }),
     backend: oneOf(["duckdb", "postgres"], { description: "contacts.duckdb, or PostgreSQL (DATABASE_URL)." }),
-    count: nullable(integer()),
   }),
   relationships: object({
     open: boolean({ description: "False until the ETL has published a first version, or while the published file cannot be read." }),
@@ -36,7 +35,7 @@ export const systemDocs = {
   readyz: {
     summary: "Readiness: databases open, latest relationship version and ETL runs",
     tag: "system",
-    description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a count. A missing relationship snapshot (nothing published yet) does not make the API unready, nor does one that cannot be read (`relationships.error` says why); the relationship endpoints answer 503 until a readable one is published.",
+    description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a query that reads no table: the same time at any size, and not behind a lock another process holds on the contacts (a load). How many contacts there are is at `/metrics` (`relaciones_contacts`). A missing relationship snapshot (nothing published yet) does not make the API unready, nor does one that cannot be read (`relationships.error` says why); the relationship endpoints answer 503 until a readable one is published.",
     responses: { "200": { description: "Ready.", schema: readinessSchema.json }, "503": { description: "Not ready (the same document, `status: not-ready`).", schema: readinessSchema.json } },
   },
   openapi: {

@@ -788,6 +788,36 @@ test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 50
   assert.equal((await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' })).status, 200, "once released, the write goes through");
 });
 
+test("contacts API on PostgreSQL: /readyz stays 200 while another session holds the contacts table's lock (as a first load rebuilding its indexes does)", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
+  // Readiness counted the contacts: behind such a lock the count waited out the lock timeout and
+  // every API process on the database answered 503 at once, for as long as the load ran.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
+  t.after(() => server.close());
+  const other = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => other.close());
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held!: () => void;
+  const holding = new Promise<void>((r) => (held = r));
+  const session = other.transaction(async (tx) => {
+    await tx.run("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
+    held();
+    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
+  });
+  try {
+    await holding;
+    const ready = await raw(server.url, { path: "/readyz" });
+    assert.equal(ready.status, 200, ready.text);
+    assert.deepEqual(ready.json().contacts, { open: true, backend: "postgres" });
+    assert.equal((await raw(server.url, { path: "/contacts?limit=1" })).status, 503, "the contacts themselves wait for the lock");
+  } finally {
+    release();
+    await session;
+  }
+});
+
 test("contacts API on PostgreSQL: writers creating the same new departments in opposite orders all succeed", { skip: onPostgres() ? false : "PostgreSQL only", timeout: 120_000 }, async (t) => {
   // Each insert holds its name in departments_folded until commit: [A, B] beside [B, A] deadlocked,
   // and PostgreSQL's "deadlock detected" reached the client as a 500 (20 of 120 POSTs in a review).

@@ -17,6 +17,7 @@ import {
   exportContacts,
   exportFailure,
   CONTACTS_COUNT,
+  DATABASE_PING,
   CONTAINS_COLUMNS,
   DEPARTMENT_BY_NAME,
   DEPARTMENT_DELETE,
@@ -406,6 +407,15 @@ export class ContactsStore {
   searchFilters(): { bytes: number; narrowed: number } | undefined {
     const contains = this.#engine.contains;
     return contains && { bytes: contains.bytes, narrowed: contains.narrowed };
+  }
+
+  /**
+   * Resolves once the contacts database answers a query that reads no table, in the same time at any
+   * size and behind any table lock (another process's load rebuilding the indexes): what readiness
+   * needs. A count was 0.3-0.55 s at 803k contacts on PostgreSQL, and grows with the table.
+   */
+  async ping(): Promise<void> {
+    await this.#engine.read.one(DATABASE_PING);
   }
 
   /** How many contacts there are (one count query). */

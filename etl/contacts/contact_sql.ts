@@ -575,6 +575,9 @@ export const CONTACT_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = $1 FOR 
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */
 export const CONTACTS_COUNT = `SELECT count(*)::INTEGER AS n FROM contacts`;
+
+/** A query that reads no table: the database answers (readiness). */
+export const DATABASE_PING = `SELECT 1 AS up`;
 /**
  * PostgreSQL: merges the pending list of every GIN (trigram) index on the table named $1 into the
  * index, one row per index with the pages merged. A search reads the whole pending list: with the
