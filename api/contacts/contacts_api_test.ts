@@ -222,6 +222,32 @@ test("contacts API: Idempotency-Key replays the first result, also after a resta
   }
 });
 
+test("contacts API: Idempotency-Keys older than 24 h are purged while the API runs, a batch at a time, and newer ones still replay", async () => {
+  // They were purged only at start-up: an API running for months kept every key it was sent.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: { idempotencyPurgeMs: 50 } });
+  try {
+    const fresh = await postContact(server.url, ann, { "idempotency-key": "k-fresh" });
+    assert.equal(fresh.status, 201);
+    const db = server.app.contacts.tableDatabase;
+    // A day and an hour old: more keys than one purge statement deletes (IDEMPOTENCY_PURGE_BATCH).
+    const series = db.dialect === "postgres" ? "generate_series(1, 10005) AS t(i)" : "range(1, 10006) AS t(i)";
+    await db.write((tx) =>
+      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at)
+        SELECT 'k-old-' || i, 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours' FROM ${series}`),
+    );
+    const count = async (like: string) => Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys WHERE key LIKE $1", [like]))!.n);
+    await until("the old keys purged", async () => (await count("k-old-%")) === 0);
+    assert.equal(await count("k-fresh"), 1);
+    const retry = await postContact(server.url, ann, { "idempotency-key": "k-fresh" });
+    assert.equal(retry.headers["idempotent-replayed"], "true");
+    assert.deepEqual(retry.json(), fresh.json());
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("contacts API: writes need the bearer token when API_TOKEN is set", async () => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir, { apiToken: "s3cret-token-value" });

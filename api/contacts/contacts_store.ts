@@ -27,6 +27,8 @@ import {
   DEPARTMENTS_WITH_COUNTS,
   IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
+  IDEMPOTENCY_PURGE_BATCH,
+  IDEMPOTENCY_PURGE_SOME,
   LINK_NAMES,
   LINKS_DELETE,
   LINKS_INSERT,
@@ -171,6 +173,8 @@ export interface ContactsStoreOptions {
   maxDownloads?: number;
   /** PostgreSQL: how long an import (503 `database-locked`), and the migrations at start-up, wait for another session's lock (default 5 min). */
   pgImportLockWaitMs?: number;
+  /** How often Idempotency-Keys older than 24 h are purged while the API runs, in ms (default 1 h, IDEMPOTENCY_PURGE_EVERY_MS; 0: only at open). */
+  idempotencyPurgeMs?: number;
 }
 
 /** What the point-read cache holds. */
@@ -237,6 +241,9 @@ export class ContactsStore {
   readonly #committed = (touched: number[]) => this.#afterCommit(touched);
   /** Told after every commit (the Parquet export's trigger). */
   readonly #commitListeners = new Set<() => void>();
+  readonly #purgeTimer: NodeJS.Timeout | undefined;
+  /** The purge of old Idempotency-Keys running now, if any. */
+  #purging: Promise<void> | undefined;
   #closed = false;
 
   private constructor(engine: Engine, record: RecordDefinition, options: ContactsStoreOptions, points: PointFile | undefined) {
@@ -255,6 +262,11 @@ export class ContactsStore {
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
     this.#points = points;
     this.#beforePointFill = options.beforePointFill;
+    const purgeEvery = options.idempotencyPurgeMs ?? IDEMPOTENCY_PURGE_EVERY_MS;
+    if (purgeEvery > 0) {
+      this.#purgeTimer = setInterval(() => this.#purgeIdempotencyKeys(), purgeEvery);
+      this.#purgeTimer.unref();
+    }
     // DuckDB builds in a thread of its own; on PostgreSQL this process writes every contact's JSON,
     // so the build waits for startPointBuild(), once the API is up (it slowed start-up by ~0.5 s).
     if (engine.dialect === "duckdb") this.startPointBuild();
@@ -416,6 +428,27 @@ export class ContactsStore {
    */
   async ping(): Promise<void> {
     await this.#engine.read.one(DATABASE_PING);
+  }
+
+  /**
+   * Purges Idempotency-Keys older than 24 h, a batch at a time, unless a purge is running. Open
+   * purges them too, but an API running for months kept every key since it started: a table growing
+   * with every POST that carried one. Never rejects.
+   */
+  #purgeIdempotencyKeys(): void {
+    if (this.#purging !== undefined || this.#closed) return;
+    this.#purging = (async () => {
+      try {
+        for (;;) {
+          const gone = await this.#engine.write((tx) => tx.all(IDEMPOTENCY_PURGE_SOME), () => {});
+          if (gone.length < IDEMPOTENCY_PURGE_BATCH || this.#closed) return;
+        }
+      } catch {
+        // The database down or busy: the keys wait for the next purge.
+      } finally {
+        this.#purging = undefined;
+      }
+    })();
   }
 
   /** How many contacts there are (one count query). */
@@ -822,6 +855,8 @@ export class ContactsStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#purgeTimer);
+    await this.#purging;
     await this.#pointsBuilding;
     await this.#engine.close();
     this.#points?.close();
@@ -1294,6 +1329,12 @@ export class ContactsStore {
  * pages and counts of the filters clients are paging through (a page of 50 keys is ~3 KB).
  */
 const ANSWER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How often Idempotency-Keys older than 24 h are purged while the API runs: a key is kept 24 h at
+ * least, and at most an hour more, so the table holds about a day of POSTs.
+ */
+const IDEMPOTENCY_PURGE_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * Ids the point file's build reads at a time (and writes at once: 16 MiB of records). At 728k

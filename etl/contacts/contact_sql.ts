@@ -597,6 +597,14 @@ export const CONTACTS_ESTIMATED_COUNT = `SELECT coalesce((SELECT estimated_size 
  * as the contact a POST created, so a retry after a crash, or on another API process, finds it.
  */
 export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours'`;
+/** Keys IDEMPOTENCY_PURGE_SOME deletes at most. */
+export const IDEMPOTENCY_PURGE_BATCH = 10_000;
+/**
+ * The purge while the API runs: at most IDEMPOTENCY_PURGE_BATCH keys older than 24 h, each batch a
+ * short write between the requests' (on DuckDB they queue behind it). Returns the keys deleted.
+ */
+export const IDEMPOTENCY_PURGE_SOME = `DELETE FROM api_idempotency_keys WHERE key IN (
+  SELECT key FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours' LIMIT ${IDEMPOTENCY_PURGE_BATCH}) RETURNING key`;
 /** The stored answer for one key. */
 export const IDEMPOTENCY_GET = `SELECT fingerprint, status::INTEGER AS status, location, body, etag FROM api_idempotency_keys WHERE key = $1`;
 /** Records a key and the answer as first sent, in the transaction of the contact it created. */
