@@ -779,6 +779,33 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   }
 });
 
+/**
+ * Runs `statement` (a lock) in a transaction of another session, and keeps the transaction open until
+ * release(), or 20 s at the latest, so that code waiting for the lock with no bound ends too.
+ */
+async function holdElsewhere(url: string, statement: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
+  const other = await PostgresDatabase.connect(url, { max: 1 });
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held!: () => void;
+  const holding = new Promise<void>((r) => (held = r));
+  const session = other.transaction(async (tx) => {
+    await tx.run(statement, params);
+    held();
+    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
+  });
+  await Promise.race([holding, session]).catch(async (error: unknown) => {
+    await other.close();
+    throw error;
+  });
+  return {
+    release: async () => {
+      release();
+      await session.finally(() => other.close());
+    },
+  };
+}
+
 test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 503 after the lock timeout, and the process keeps answering", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
   // It waited with no bound: 20 PATCHes of a contact an analyst's session held took all 16 pooled
   // connections, and every other request, /readyz included, hung until the lock was released.
@@ -787,20 +814,8 @@ test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 50
   const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
   t.after(() => server.close());
   const id = (await postContact(server.url, ann)).json().id;
-  const other = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
-  t.after(() => other.close());
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let held!: () => void;
-  const holding = new Promise<void>((r) => (held = r));
-  const session = other.transaction(async (tx) => {
-    await tx.run("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", [id]);
-    held();
-    // Let go after 20 s at the latest, so the code before this fix (no timeout) ends too.
-    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
-  });
+  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", [id]);
   try {
-    await holding;
     const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' });
     assert.equal(patched.status, 503, patched.text);
     assert.ok(Number(patched.headers["retry-after"]) > 0);
@@ -808,8 +823,7 @@ test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 50
     assert.equal((await raw(server.url, { path: "/readyz" })).status, 200);
     assert.equal((await raw(server.url, { path: `/contacts/${id}` })).status, 200, "reads of the locked row do not wait");
   } finally {
-    release();
-    await session;
+    await lock.release();
   }
   assert.equal((await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' })).status, 200, "once released, the write goes through");
 });
@@ -821,26 +835,14 @@ test("contacts API on PostgreSQL: /readyz stays 200 while another session holds 
   t.after(cleanup);
   const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
   t.after(() => server.close());
-  const other = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
-  t.after(() => other.close());
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let held!: () => void;
-  const holding = new Promise<void>((r) => (held = r));
-  const session = other.transaction(async (tx) => {
-    await tx.run("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
-    held();
-    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
-  });
+  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
   try {
-    await holding;
     const ready = await raw(server.url, { path: "/readyz" });
     assert.equal(ready.status, 200, ready.text);
     assert.deepEqual(ready.json().contacts, { open: true, backend: "postgres" });
     assert.equal((await raw(server.url, { path: "/contacts?limit=1" })).status, 503, "the contacts themselves wait for the lock");
   } finally {
-    release();
-    await session;
+    await lock.release();
   }
 });
 
