@@ -1345,8 +1345,8 @@ const POINT_BUILD_IDS = 32_768;
 /**
  * The same on PostgreSQL, where this process turns each row into JSON itself (toEntry), between its
  * requests: a range is one turn of the event loop. With 1,024 ids, requests during the build (20-27 s
- * at 803k contacts) waited 8.7-11.9 ms at the median, 36.5-39.0 ms at p99; with 256, 2.9-3.4 and
- * 20.0-25.8 ms.
+ * at 803k contacts) waited 8.7-11.9 ms at the median, 32.9-39.0 ms at p99; with 256, 2.9-3.4 and
+ * 15.5-25.8 ms (GET /healthz, starts alternating on the bench's database).
  */
 const POINT_BUILD_IDS_POSTGRES = 256;
 /** Rough bytes of one row of a page's answer: its object, id and version, beside its sort key's text (counted apart). */
