@@ -275,32 +275,69 @@ export class App {
     return true;
   }
 
-  /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
-  #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
-    if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
+  /**
+   * Logs a failure of the contacts database that is no bug of ours (it does not answer, is busy,
+   * refuses the API's role, or DuckDB is out of memory, out of disk or stopped), once a minute at most
+   * for each kind, and says which; undefined (and nothing logged) for anything else. `what` names the
+   * request, for DuckDB's.
+   */
+  #logDatabaseFailure(error: unknown, what: string): "unavailable" | "busy" | "refused" | NonNullable<ReturnType<typeof duckDbFailure>> | undefined {
     if (isDatabaseUnavailable(error)) {
       // PostgreSQL restarting or gone: not our bug, and not one stack per request. One line per
       // outage (a minute apart at most), and a 503 the client may retry.
       if (this.#logDue("unavailable")) {
         logToStderr(`The contacts database does not answer (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503 until it does`);
       }
-      return problemResponse(
-        new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
-        path.slice(0, 200),
-      );
+      return "unavailable";
     }
     if (isDatabaseBusy(error)) {
       if (this.#logDue("busy")) logToStderr(`The contacts database is busy (${(error as { code: string }).code}: ${(error as Error).message.split("\n")[0]}); answering 503`);
-      return problemResponse(
-        new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
-        path.slice(0, 200),
-      );
+      return "busy";
     }
     const refusal = postgresRefusal(error);
     if (refusal !== undefined) {
       // A grant revoked or a password changed under a running API: the operator's to fix, told what
       // to grant in the log (once a minute); the client is told no more than that, and may retry.
       if (this.#logDue("refused")) logToStderr(`${refusal.message}; answering 503 until it is fixed`);
+      return "refused";
+    }
+    const failure = duckDbFailure(error);
+    if (failure !== undefined) {
+      // Not the request's fault: a capacity limit the client may retry, or a database that needs the
+      // process restarted. The operator must see both, once a minute at most (not one stack per
+      // request); the client gets a 503.
+      if (this.#logDue("duckdb")) this.#logError(`${what} failed (answering 503 to such failures for a minute without logging them)`, error);
+    }
+    return failure;
+  }
+
+  /**
+   * A response's body that failed once its status was sent (a CSV download whose database stopped
+   * answering): the client sees it cut, and the log says why as the error boundary would, once a
+   * minute; only anything else is logged as our bug, with its stack. It logged a stack per cut
+   * download, as an unexpected error, while PostgreSQL was down.
+   */
+  bodyFailed(error: unknown): void {
+    if (this.#logDatabaseFailure(error, "A response's body") === undefined) this.#logError("Unexpected error while answering", error);
+  }
+
+  /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */
+  #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
+    if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
+    const failure = this.#logDatabaseFailure(error, `Request ${requestId ?? "(at admission)"} ${method} ${path}`);
+    if (failure === "unavailable") {
+      return problemResponse(
+        new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
+        path.slice(0, 200),
+      );
+    }
+    if (failure === "busy") {
+      return problemResponse(
+        new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
+        path.slice(0, 200),
+      );
+    }
+    if (failure === "refused") {
       return problemResponse(
         new HttpError(503, "The contacts database refuses the API's role; an operator must grant or fix it (the server's log says what)", {
           code: "database-refused",
@@ -309,14 +346,7 @@ export class App {
         path.slice(0, 200),
       );
     }
-    const failure = duckDbFailure(error);
     if (failure !== undefined) {
-      // Not the request's fault: a capacity limit the client may retry, or a database that needs the
-      // process restarted. The operator must see both, once a minute at most (not one stack per
-      // request); the client gets a 503.
-      if (this.#logDue("duckdb")) {
-        this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed (answering 503 to such failures for a minute without logging them)`, error);
-      }
       const detail =
         failure === "out-of-memory"
           ? "The contacts database has not the memory for this request now; retry in a few seconds"
