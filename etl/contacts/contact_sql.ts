@@ -593,8 +593,9 @@ export const GIN_PENDING_CLEANUP = `SELECT gin_clean_pending_list(i.indexrelid) 
 export const CONTACTS_ESTIMATED_COUNT = `SELECT coalesce((SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'contacts'), 0)::BIGINT AS n`;
 
 /**
- * Idempotency keys are kept 24 h (purged at start-up). The table is written in the same transaction
- * as the contact a POST created, so a retry after a crash, or on another API process, finds it.
+ * Idempotency keys are kept 24 h (purged at start-up, and hourly while the API runs:
+ * IDEMPOTENCY_PURGE_SOME). The table is written in the same transaction as the contact a POST
+ * created, so a retry after a crash, or on another API process, finds it.
  */
 export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours'`;
 /** Keys IDEMPOTENCY_PURGE_SOME deletes at most. */
