@@ -312,13 +312,14 @@ export class App {
   }
 
   /**
-   * A response's body that failed once its status was sent (a CSV download whose database stopped
-   * answering): the client sees it cut, and the log says why as the error boundary would, once a
-   * minute; only anything else is logged as our bug, with its stack. It logged a stack per cut
-   * download, as an unexpected error, while PostgreSQL was down.
+   * An error the error boundary could not turn into an answer, told by the server (api/server.ts):
+   * above all a response's body that failed once its status was sent (a CSV download whose database
+   * stopped answering), which the client sees cut. The database's own failures are logged as the
+   * boundary logs them, once a minute; anything else as our bug, with its stack. A stack was logged
+   * per cut download, as an unexpected error, while PostgreSQL was down.
    */
-  bodyFailed(error: unknown): void {
-    if (this.#logDatabaseFailure(error, "A response's body") === undefined) this.#logError("Unexpected error while answering", error);
+  answerFailed(error: unknown): void {
+    if (this.#logDatabaseFailure(error, "An answer") === undefined) this.#logError("Unexpected error while answering", error);
   }
 
   /** The one error boundary: an HttpError is its problem document, anything else an opaque 500. */

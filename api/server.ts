@@ -121,7 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       app.metrics.http.observe(exchange.method, route, exchange.status, exchange.duration_ms);
       write?.(logLine(exchange));
     },
-    onError: (error) => app.bodyFailed(error),
+    onError: (error) => app.answerFailed(error),
     writeStallMs: options.writeStallMs,
     minWriteRate: options.minWriteRate,
     // Said on stderr, where the operator looks for trouble; the request log line follows on stdout.

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { contactRecord, defaultMigrationsDir, defaultPostgresMigrationsDir, extendRecord, GIN_PENDING_CLEANUP } from "../../etl/contacts/mod.ts";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import type { TableDatabase } from "./contacts_store.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { until } from "../../scripts/testing/until.ts";
 
@@ -225,23 +226,35 @@ test("contacts API: Idempotency-Key replays the first result, also after a resta
 test("contacts API: Idempotency-Keys older than 24 h are purged while the API runs, a batch at a time, and newer ones still replay", async () => {
   // They were purged only at start-up: an API running for months kept every key it was sent.
   const { dir, cleanup } = tempDir();
-  const server = await testServer(dir, { contacts: { idempotencyPurgeMs: 50 } });
+  // A day and an hour old, as a purge finds them.
+  const addOld = (db: TableDatabase, prefix: string, n: number) => {
+    const series = db.dialect === "postgres" ? `generate_series(1, ${n}) AS t(i)` : `range(1, ${n + 1}) AS t(i)`;
+    return db.write((tx) =>
+      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at)
+        SELECT '${prefix}' || i, 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours' FROM ${series}`),
+    );
+  };
+  const count = async (db: TableDatabase, like: string) => Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys WHERE key LIKE $1", [like]))!.n);
+  let server = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
   try {
     const fresh = await postContact(server.url, ann, { "idempotency-key": "k-fresh" });
     assert.equal(fresh.status, 201);
-    const db = server.app.contacts.tableDatabase;
-    // A day and an hour old: more keys than one purge statement deletes (IDEMPOTENCY_PURGE_BATCH).
-    const series = db.dialect === "postgres" ? "generate_series(1, 10005) AS t(i)" : "range(1, 10006) AS t(i)";
-    await db.write((tx) =>
-      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at)
-        SELECT 'k-old-' || i, 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours' FROM ${series}`),
-    );
-    const count = async (like: string) => Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys WHERE key LIKE $1", [like]))!.n);
-    await until("the old keys purged", async () => (await count("k-old-%")) === 0);
-    assert.equal(await count("k-fresh"), 1);
+    let db = server.app.contacts.tableDatabase;
+    // More than one purge statement deletes (IDEMPOTENCY_PURGE_BATCH): one purge takes them all.
+    await addOld(db, "k-old-", 10_005);
+    await server.app.contacts.purgeIdempotencyKeys();
+    assert.equal(await count(db, "k-old-%"), 0);
+    assert.equal(await count(db, "k-fresh"), 1);
     const retry = await postContact(server.url, ann, { "idempotency-key": "k-fresh" });
     assert.equal(retry.headers["idempotent-replayed"], "true");
     assert.deepEqual(retry.json(), fresh.json());
+    // And the purge comes by itself, every idempotencyPurgeMs.
+    await server.close();
+    server = await testServer(dir, { contacts: { idempotencyPurgeMs: 50 } });
+    db = server.app.contacts.tableDatabase;
+    await addOld(db, "k-later-", 3);
+    await until("the later old keys purged", async () => (await count(db, "k-later-%")) === 0);
+    assert.equal(await count(db, "k-fresh"), 1);
   } finally {
     await server.close();
     cleanup();

@@ -27,6 +27,7 @@ import {
   DEPARTMENTS_WITH_COUNTS,
   IDEMPOTENCY_GET,
   IDEMPOTENCY_INSERT,
+  IDEMPOTENCY_EXPIRED_ANY,
   IDEMPOTENCY_PURGE_BATCH,
   IDEMPOTENCY_PURGE_SOME,
   LINK_NAMES,
@@ -264,7 +265,7 @@ export class ContactsStore {
     this.#beforePointFill = options.beforePointFill;
     const purgeEvery = options.idempotencyPurgeMs ?? IDEMPOTENCY_PURGE_EVERY_MS;
     if (purgeEvery > 0) {
-      this.#purgeTimer = setInterval(() => this.#purgeIdempotencyKeys(), purgeEvery);
+      this.#purgeTimer = setInterval(() => void this.purgeIdempotencyKeys(), purgeEvery);
       this.#purgeTimer.unref();
     }
     // DuckDB builds in a thread of its own; on PostgreSQL this process writes every contact's JSON,
@@ -431,24 +432,33 @@ export class ContactsStore {
   }
 
   /**
-   * Purges Idempotency-Keys older than 24 h, a batch at a time, unless a purge is running. Open
-   * purges them too, but an API running for months kept every key since it started: a table growing
-   * with every POST that carried one. Never rejects.
+   * Purges Idempotency-Keys older than 24 h, a batch at a time (every IDEMPOTENCY_PURGE_EVERY_MS, and
+   * by tests); returns the running purge when one is. Open purges them too, but an API running for
+   * months kept every key since it started: a table growing with every POST that carried one. A read
+   * first: a purge with nothing to delete writes nothing (on DuckDB a write also brings the idle
+   * trim, and a read-only API would trim every hour). Never rejects: a failure is a process warning,
+   * and the keys wait for the next purge.
    */
-  #purgeIdempotencyKeys(): void {
-    if (this.#purging !== undefined || this.#closed) return;
-    this.#purging = (async () => {
+  purgeIdempotencyKeys(): Promise<void> {
+    if (this.#purging !== undefined) return this.#purging;
+    if (this.#closed) return Promise.resolve();
+    const purging = (async () => {
       try {
+        if ((await this.#engine.read.one(IDEMPOTENCY_EXPIRED_ANY)) === undefined) return;
         for (;;) {
           const gone = await this.#engine.write((tx) => tx.all(IDEMPOTENCY_PURGE_SOME), () => {});
           if (gone.length < IDEMPOTENCY_PURGE_BATCH || this.#closed) return;
         }
-      } catch {
-        // The database down or busy: the keys wait for the next purge.
+      } catch (error) {
+        process.emitWarning(`Idempotency-Keys older than 24 h could not be purged (the next try is in an hour): ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
+          code: "RELACIONES_IDEMPOTENCY_PURGE",
+        });
       } finally {
         this.#purging = undefined;
       }
     })();
+    this.#purging = purging;
+    return purging;
   }
 
   /** How many contacts there are (one count query). */
@@ -943,7 +953,7 @@ export class ContactsStore {
     while (next !== undefined) {
       const { first, last } = next;
       const rows = await next.rows;
-      next = last < maxId ? rangeOf(last + 1) : undefined;
+      next = last < maxId && !this.#closed ? rangeOf(last + 1) : undefined;
       if (this.#closed || !points.beginRange(build, first, last)) return;
       const bodies = rows.map((row): PointRow => {
         const entry = toEntry(this.#fields, row);

@@ -65,7 +65,12 @@ test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives 
     // The server's log, said on stderr: each cut download logged a stack as an unexpected error.
     const said: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array) => said.push(String(chunk)) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      said.push(String(chunk));
+      const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stderr.write;
     try {
       // The rows cannot come: the answer is cut (nothing else can be said once a 200 may be on its
       // way), and the one slot is free again for the next, which ends the same way rather than a 503.
@@ -84,11 +89,9 @@ test("with PostgreSQL frozen, a CSV download ends instead of hanging, and gives 
       process.stderr.write = write;
     }
     // Said as a failed request is: one line for the outage, no stack.
-    assert.deepEqual(
-      said.filter((line) => !line.startsWith("#") && !line.startsWith("ok ") && !line.startsWith("not ok")).map((line) => line.split(" (")[0]),
-      ["The contacts database does not answer"],
-      said.join(""),
-    );
+    const log = said.join("");
+    assert.equal(log.match(/The contacts database does not answer/g)?.length, 1, log);
+    assert.doesNotMatch(log, /Unexpected error|\n\s+at /, log);
   });
 });
 

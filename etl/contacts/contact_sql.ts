@@ -598,6 +598,8 @@ export const CONTACTS_ESTIMATED_COUNT = `SELECT coalesce((SELECT estimated_size 
  * created, so a retry after a crash, or on another API process, finds it.
  */
 export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours'`;
+/** One key older than 24 h, if any: whether a purge has anything to delete. */
+export const IDEMPOTENCY_EXPIRED_ANY = `SELECT 1 AS expired FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours' LIMIT 1`;
 /** Keys IDEMPOTENCY_PURGE_SOME deletes at most. */
 export const IDEMPOTENCY_PURGE_BATCH = 10_000;
 /**
