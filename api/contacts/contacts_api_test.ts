@@ -859,6 +859,31 @@ test("contacts API on PostgreSQL: /readyz stays 200 while another session holds 
   }
 });
 
+test("contacts API on PostgreSQL: an Idempotency-Key purge that cannot run says so in a warning, and the next one purges", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300, idempotencyPurgeMs: 0 } });
+  t.after(() => server.close());
+  const db = server.app.contacts.tableDatabase;
+  await db.write((tx) =>
+    tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
+  );
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on("warning", onWarning);
+  t.after(() => process.off("warning", onWarning));
+  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "LOCK TABLE api_idempotency_keys IN ACCESS EXCLUSIVE MODE");
+  try {
+    await server.app.contacts.purgeIdempotencyKeys();
+    await until("the warning", () => warnings.some((w) => (w as { code?: string }).code === "RELACIONES_IDEMPOTENCY_PURGE"));
+  } finally {
+    await lock.release();
+  }
+  assert.match(warnings.find((w) => (w as { code?: string }).code === "RELACIONES_IDEMPOTENCY_PURGE")!.message, /could not be purged .*lock/);
+  await server.app.contacts.purgeIdempotencyKeys();
+  assert.equal(Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys"))!.n), 0);
+});
+
 test("contacts API on PostgreSQL: writers creating the same new departments in opposite orders all succeed", { skip: onPostgres() ? false : "PostgreSQL only", timeout: 120_000 }, async (t) => {
   // Each insert holds its name in departments_folded until commit: [A, B] beside [B, A] deadlocked,
   // and PostgreSQL's "deadlock detected" reached the client as a 500 (20 of 120 POSTs in a review).
