@@ -7,6 +7,7 @@ import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import type { TableDatabase } from "./contacts_store.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { holdLock } from "../../scripts/testing/pg_lock.ts";
 import { until } from "../../scripts/testing/until.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -792,33 +793,6 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   }
 });
 
-/**
- * Runs `statement` (a lock) in a transaction of another session, and keeps the transaction open until
- * release(), or 20 s at the latest, so that code waiting for the lock with no bound ends too.
- */
-async function holdElsewhere(url: string, statement: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
-  const other = await PostgresDatabase.connect(url, { max: 1 });
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let held!: () => void;
-  const holding = new Promise<void>((r) => (held = r));
-  const session = other.transaction(async (tx) => {
-    await tx.run(statement, params);
-    held();
-    await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
-  });
-  await Promise.race([holding, session]).catch(async (error: unknown) => {
-    await other.close();
-    throw error;
-  });
-  return {
-    release: async () => {
-      release();
-      await session.finally(() => other.close());
-    },
-  };
-}
-
 test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 503 after the lock timeout, and the process keeps answering", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
   // It waited with no bound: 20 PATCHes of a contact an analyst's session held took all 16 pooled
   // connections, and every other request, /readyz included, hung until the lock was released.
@@ -827,7 +801,10 @@ test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 50
   const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
   t.after(() => server.close());
   const id = (await postContact(server.url, ann)).json().id;
-  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", [id]);
+  const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => holder.close());
+  // Let go after 20 s at the latest, so the code before this fix (no timeout) ends too.
+  const lock = await holdLock(holder, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [id], releaseAfterMs: 20_000 });
   try {
     const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: JSON_HEADERS, body: '{"city":"Lima"}' });
     assert.equal(patched.status, 503, patched.text);
@@ -848,7 +825,9 @@ test("contacts API on PostgreSQL: /readyz stays 200 while another session holds 
   t.after(cleanup);
   const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
   t.after(() => server.close());
-  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE");
+  const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => holder.close());
+  const lock = await holdLock(holder, "LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE", { releaseAfterMs: 20_000 });
   try {
     const ready = await raw(server.url, { path: "/readyz" });
     assert.equal(ready.status, 200, ready.text);
@@ -872,7 +851,9 @@ test("contacts API on PostgreSQL: an Idempotency-Key purge that cannot run says 
   const onWarning = (warning: Error) => warnings.push(warning);
   process.on("warning", onWarning);
   t.after(() => process.off("warning", onWarning));
-  const lock = await holdElsewhere(await postgresDatabaseFor(dir), "LOCK TABLE api_idempotency_keys IN ACCESS EXCLUSIVE MODE");
+  const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => holder.close());
+  const lock = await holdLock(holder, "LOCK TABLE api_idempotency_keys IN ACCESS EXCLUSIVE MODE", { releaseAfterMs: 20_000 });
   try {
     await server.app.contacts.purgeIdempotencyKeys();
     await until("the warning", () => warnings.some((w) => (w as { code?: string }).code === "RELACIONES_IDEMPOTENCY_PURGE"));
