@@ -17,6 +17,7 @@ import {
   exportContacts,
   exportFailure,
   CONTACTS_COUNT,
+  CONTACTS_PROBE,
   DATABASE_PING,
   CONTAINS_COLUMNS,
   DEPARTMENT_BY_NAME,
@@ -429,6 +430,15 @@ export class ContactsStore {
    */
   async ping(): Promise<void> {
     await this.#engine.read.one(DATABASE_PING);
+  }
+
+  /**
+   * Resolves once the contacts table answers a read, by one index lookup (the same time at any
+   * size): what the contact routes need, so it fails as they do, on a revoked grant or behind a
+   * lock held elsewhere. What /metrics' `relaciones_contacts_database_up` asks each scrape.
+   */
+  async probe(): Promise<void> {
+    await this.#engine.read.one(CONTACTS_PROBE);
   }
 
   /**

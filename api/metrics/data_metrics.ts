@@ -13,7 +13,9 @@ const LOAD_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 6
 
 /** Where the data figures are read from at scrape time. */
 export interface DataSources {
-  /** How many contacts there are (the contacts store's `count()`); undefined when its database does not answer. */
+  /** Whether the contacts database answers a read of the contacts table, as the contact routes need it to (the store's `probe()`). */
+  contactsUp(): Promise<boolean> | boolean;
+  /** How many contacts there are, as last counted (the store's `count()`, throttled); undefined before a count answered. */
   contacts(): Promise<number | undefined> | number | undefined;
   /** The published relationship version, or undefined before the first. */
   snapshot(): { versionId: number | null; publishedAt: string | null } | undefined;
@@ -43,7 +45,7 @@ function byOutcome(counts: Record<string, number> | undefined): { labels: { outc
  *
  * @example
  * ```ts
- * const data = new DataMetrics({ contacts: () => store.count(), snapshot: () => ..., runs: () => log.all() });
+ * const data = new DataMetrics({ contactsUp: () => true, contacts: () => store.count(), snapshot: () => ..., runs: () => log.all() });
  * await data.families();
  * ```
  */
@@ -71,14 +73,21 @@ export class DataMetrics {
       this.#runFamilies = runFamilies(runs);
       this.#runsSeen = runs;
     }
-    const contacts = await this.#sources.contacts();
+    // Side by side: each waits up to its bound, and the scrape must answer within Prometheus' 10 s.
+    const [up, counted] = await Promise.all([this.#sources.contactsUp(), this.#sources.contacts()]);
+    const contacts = up ? counted : undefined;
     return [
-      { name: "relaciones_contacts", help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL); absent while it does not answer.", type: "gauge", samples: contacts === undefined ? [] : [{ value: contacts }] },
+      {
+        name: "relaciones_contacts",
+        help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL), counted at most once a minute (a count scans the table); absent while it does not answer.",
+        type: "gauge",
+        samples: contacts === undefined ? [] : [{ value: contacts }],
+      },
       {
         name: "relaciones_contacts_database_up",
-        help: "1 when the contacts database answered this scrape's count within 5 s, 0 when it did not (PostgreSQL down or frozen, out of connections, a lock held past PG_LOCK_TIMEOUT, or the API's role refused).",
+        help: "1 when the contacts database answered this scrape's read of the contacts table (one index lookup) within 5 s, 0 when it did not (PostgreSQL down or frozen, out of connections, a lock held past PG_LOCK_TIMEOUT, or the API's role refused).",
         type: "gauge",
-        samples: [{ value: contacts === undefined ? 0 : 1 }],
+        samples: [{ value: up ? 1 : 0 }],
       },
       {
         name: "relaciones_snapshot_version",

@@ -29,7 +29,7 @@ function metricsDoc(isPublic: boolean): RouteDoc {
  *
  * @example
  * ```ts
- * const metrics = new Metrics({ contacts: () => store.count(), snapshot: () => ..., runs: () => runLog.all() });
+ * const metrics = new Metrics({ contactsUp: () => true, contacts: () => store.count(), snapshot: () => ..., runs: () => runLog.all() });
  * metrics.addRoute(router, { isPublic: false });
  * ```
  */

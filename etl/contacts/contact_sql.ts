@@ -579,6 +579,13 @@ export const CONTACTS_COUNT = `SELECT count(*)::INTEGER AS n FROM contacts`;
 /** A query that reads no table: the database answers (readiness). */
 export const DATABASE_PING = `SELECT 1 AS up`;
 /**
+ * A read of the contacts table that finds nothing (ids start at 1) by one index lookup: the same
+ * time at any size, yet refused as any read of the table is (a revoked grant) and waiting behind
+ * the same locks (another session's ACCESS EXCLUSIVE). What "the contact routes can answer" needs,
+ * without a count's scan of every row.
+ */
+export const CONTACTS_PROBE = `SELECT id FROM contacts WHERE id = 0`;
+/**
  * PostgreSQL: merges the pending list of every GIN (trigram) index on the table named $1 into the
  * index, one row per index with the pages merged. A search reads the whole pending list: with the
  * 4 MB a list holds before a writer merges it, a count with a company filter took 5.0 ms, 0.08 ms
