@@ -793,6 +793,26 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   }
 });
 
+test("contacts API: keys that expired while no API ran are purged right after the next start, by itself", async () => {
+  const { dir, cleanup } = tempDir();
+  const first = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
+  try {
+    await first.app.contacts.tableDatabase.write((tx) =>
+      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
+    );
+  } finally {
+    await first.close();
+  }
+  const server = await testServer(dir);
+  try {
+    const db = server.app.contacts.tableDatabase;
+    await until("the old key purged", async () => Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys"))!.n) === 0);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("contacts API on PostgreSQL: a request behind a lock held elsewhere is a 503 after the lock timeout, and the process keeps answering", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
   // It waited with no bound: 20 PATCHes of a contact an analyst's session held took all 16 pooled
   // connections, and every other request, /readyz included, hung until the lock was released.
@@ -863,6 +883,37 @@ test("contacts API on PostgreSQL: an Idempotency-Key purge that cannot run says 
   assert.match(warnings.find((w) => (w as { code?: string }).code === "RELACIONES_IDEMPOTENCY_PURGE")!.message, /could not be purged .*lock/);
   await server.app.contacts.purgeIdempotencyKeys();
   assert.equal(Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys"))!.n), 0);
+});
+
+test("contacts API on PostgreSQL: keys that expired while no API ran are purged after start-up, which a lock on their table does not stop", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
+  // Start-up purged them with one DELETE before serving: behind another session's lock on the
+  // table it failed the start (so would a backlog past the statement timeout), and the API did not come up.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const first = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
+  await first.app.contacts.tableDatabase.write((tx) =>
+    tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
+  );
+  await first.close();
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on("warning", onWarning);
+  t.after(() => process.off("warning", onWarning));
+  const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+  t.after(() => holder.close());
+  // Reads of the table go on; the purge's DELETE waits.
+  const lock = await holdLock(holder, "LOCK TABLE api_idempotency_keys IN SHARE MODE", { releaseAfterMs: 20_000 });
+  let server: Awaited<ReturnType<typeof testServer>>;
+  try {
+    server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300 } });
+    t.after(() => server.close());
+    assert.equal((await raw(server.url, { path: "/contacts?limit=1" })).status, 200);
+    await until("the warning", () => warnings.some((w) => (w as { code?: string }).code === "RELACIONES_IDEMPOTENCY_PURGE"));
+  } finally {
+    await lock.release();
+  }
+  await server.app.contacts.purgeIdempotencyKeys();
+  assert.equal(Number((await server.app.contacts.tableDatabase.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys"))!.n), 0);
 });
 
 test("contacts API on PostgreSQL: writers creating the same new departments in opposite orders all succeed", { skip: onPostgres() ? false : "PostgreSQL only", timeout: 120_000 }, async (t) => {

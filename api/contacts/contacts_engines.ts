@@ -34,7 +34,6 @@ import {
   type RecordDefinition,
   servingMemoryMb,
 } from "../../etl/contacts/mod.ts";
-import { IDEMPOTENCY_PURGE } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { PG_LOCK_TIMEOUT_MS, PG_POOL_SIZE, PG_STATEMENT_TIMEOUT_MS, withoutPassword } from "../../etl/settings/mod.js";
 import { Cohort } from "./cohort.ts";
@@ -305,7 +304,6 @@ class DuckDbEngine implements Engine {
       await migrate(writer, { dir: options.migrationsDir });
       const engine = new DuckDbEngine(path, writer, readers, options);
       await engine.#serve();
-      await writer.run(IDEMPOTENCY_PURGE);
       for (let i = 0; i < READ_CONNECTIONS; i++) readers.push(await writer.connect({ statements: READER_STATEMENTS }));
       engine.#idle.push(...readers);
       engine.#buildFilters();
@@ -744,7 +742,6 @@ class PostgresEngine implements Engine {
     try {
       // Another session's lock is waited for as an import's is (pgImportLockWaitMs), then start-up fails `database-locked`.
       await migratePostgres(pg, { dir: options.postgresMigrationsDir, lockWaitMs: options.pgImportLockWaitMs });
-      await pg.run(IDEMPOTENCY_PURGE);
       return new PostgresEngine(pg, options);
     } catch (error) {
       await pg.close();

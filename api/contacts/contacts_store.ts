@@ -175,7 +175,7 @@ export interface ContactsStoreOptions {
   maxDownloads?: number;
   /** PostgreSQL: how long an import (503 `database-locked`), and the migrations at start-up, wait for another session's lock (default 5 min). */
   pgImportLockWaitMs?: number;
-  /** How often Idempotency-Keys older than 24 h are purged while the API runs, in ms (default 1 h, IDEMPOTENCY_PURGE_EVERY_MS; 0: only at open). */
+  /** How often Idempotency-Keys older than 24 h are purged while the API runs, in ms, besides once right after open (default 1 h, IDEMPOTENCY_PURGE_EVERY_MS; 0: never, for tests that call purgeIdempotencyKeys() themselves). */
   idempotencyPurgeMs?: number;
 }
 
@@ -269,6 +269,11 @@ export class ContactsStore {
       this.#purgeTimer = setInterval(() => void this.purgeIdempotencyKeys(), purgeEvery);
       this.#purgeTimer.unref();
     }
+    // The keys that expired while no API ran, in the background and in batches as every purge: one
+    // DELETE in the engine's open had to finish before the API served, so a weekend's backlog (a
+    // day at 500 POSTs a second is 43M keys) could outlast PostgreSQL's statement timeout and fail
+    // every start, and a lock held on the keys' table by another session failed it too.
+    if (purgeEvery > 0) void this.purgeIdempotencyKeys();
     // DuckDB builds in a thread of its own; on PostgreSQL this process writes every contact's JSON,
     // so the build waits for startPointBuild(), once the API is up (it slowed start-up by ~0.5 s).
     if (engine.dialect === "duckdb") this.startPointBuild();

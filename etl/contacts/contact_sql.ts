@@ -599,19 +599,16 @@ export const GIN_PENDING_CLEANUP = `SELECT gin_clean_pending_list(i.indexrelid) 
 /** About how many contacts there are, from DuckDB's catalog: 0 before the first migration made the table. */
 export const CONTACTS_ESTIMATED_COUNT = `SELECT coalesce((SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'contacts'), 0)::BIGINT AS n`;
 
-/**
- * Idempotency keys are kept 24 h (purged at start-up, and hourly while the API runs:
- * IDEMPOTENCY_PURGE_SOME). The table is written in the same transaction as the contact a POST
- * created, so a retry after a crash, or on another API process, finds it.
- */
-export const IDEMPOTENCY_PURGE = `DELETE FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours'`;
 /** One key older than 24 h, if any: whether a purge has anything to delete. */
 export const IDEMPOTENCY_EXPIRED_ANY = `SELECT 1 AS expired FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours' LIMIT 1`;
 /** Keys IDEMPOTENCY_PURGE_SOME deletes at most. */
 export const IDEMPOTENCY_PURGE_BATCH = 10_000;
 /**
- * The purge while the API runs: at most IDEMPOTENCY_PURGE_BATCH keys older than 24 h, each batch a
- * short write between the requests' (on DuckDB they queue behind it). Returns the keys deleted.
+ * Idempotency keys are kept 24 h. The table is written in the same transaction as the contact a POST
+ * created, so a retry after a crash, or on another API process, finds it. They are purged after the
+ * API opens and hourly while it runs, at most IDEMPOTENCY_PURGE_BATCH keys older than 24 h a
+ * statement, each batch a short write between the requests' (on DuckDB they queue behind it).
+ * Returns the keys deleted.
  */
 export const IDEMPOTENCY_PURGE_SOME = `DELETE FROM api_idempotency_keys WHERE key IN (
   SELECT key FROM api_idempotency_keys WHERE created_at < current_timestamp - INTERVAL '24 hours' LIMIT ${IDEMPOTENCY_PURGE_BATCH}) RETURNING key`;
