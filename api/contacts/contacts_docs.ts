@@ -129,7 +129,7 @@ export const contactDocs = {
     params: [formatParam],
     responses: {
       "200": {
-        description: "All departments by name.",
+        description: "All departments by name. The counts are read once and kept until this API process's next write; on PostgreSQL, where other processes write, for 5 s at least (longer when counting takes longer), so their writes show within that.",
         csv: true,
         schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
       },

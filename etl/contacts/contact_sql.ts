@@ -533,10 +533,15 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
 
 /** Departments, for matching names without regard to case or accents (a small table). */
 export const DEPARTMENTS_ALL = `SELECT id::INTEGER AS id, name FROM departments ORDER BY name, id`;
-/** Departments with how many contacts link to each. */
+/**
+ * Departments with how many contacts link to each: one pass over the links, grouped. A count per
+ * department read each one's links through its index, page by page: 0.55-0.77 s at 1.1M links on
+ * PostgreSQL, against 0.2 s (DuckDB, 995k links: median 5.0 ms, against 3.9).
+ */
 export const DEPARTMENTS_WITH_COUNTS = `
-  SELECT d.id::INTEGER AS id, d.name, (SELECT count(*) FROM contact_departments l WHERE l.department_id = d.id)::INTEGER AS contacts
-  FROM departments d ORDER BY d.name, d.id`;
+  SELECT d.id::INTEGER AS id, d.name, coalesce(l.n, 0)::INTEGER AS contacts
+  FROM departments d LEFT JOIN (SELECT department_id, count(*) AS n FROM contact_departments GROUP BY department_id) l ON l.department_id = d.id
+  ORDER BY d.name, d.id`;
 /** A department created on first use; nothing when another writer created the same name first. */
 export const DEPARTMENT_INSERT = `INSERT INTO departments (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id::INTEGER AS id, name`;
 /**
