@@ -52,6 +52,7 @@ import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
 import { openEngine, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
+import { KeptAnswers } from "./kept_answers.ts";
 import { PointFile, type PointBody, type PointBuild, type PointFileStats, type PointRow } from "./point_file.ts";
 import { covers } from "./trigram_blocks.ts";
 import { Cohort } from "./cohort.ts";
@@ -177,8 +178,8 @@ export interface ContactsStoreOptions {
   pgImportLockWaitMs?: number;
   /** How often Idempotency-Keys older than 24 h are purged while the API runs, in ms, besides once right after open (default 1 h, IDEMPOTENCY_PURGE_EVERY_MS; 0: never, for tests that call purgeIdempotencyKeys() themselves). */
   idempotencyPurgeMs?: number;
-  /** PostgreSQL: how long GET /departments' counts are kept at least, other processes' writes unseen (default 5 s, DEPARTMENTS_MAX_AGE_MS); this process's commits drop them at once. */
-  departmentsMaxAgeMs?: number;
+  /** PostgreSQL: how long counts (a list's total, GET /departments) are kept at least, other processes' writes unseen (default 5 s, COUNTS_MAX_AGE_MS); this process's commits drop them at once. */
+  countsMaxAgeMs?: number;
 }
 
 /** A department and how many contacts link to it (GET /departments). */
@@ -217,15 +218,18 @@ export class ContactsStore {
   readonly #maxNewDepartments: number;
   #downloads = 0;
   /**
-   * Answers of list queries (the ids and sort keys of a page, a count) by statement and values, as
-   * of the current generation, DuckDB only like the point cache: a dashboard asks for the same
-   * first pages and counts again and again, and each is a scan of the table. Bounded in bytes;
-   * emptied by every commit.
+   * Answers of list queries (the ids and sort keys of a page, a count, the departments' counts) by
+   * statement and values, DuckDB only like the point cache: a dashboard asks for the same first
+   * pages and counts again and again, and each is a scan of the table. Emptied by every commit.
    */
-  readonly #answers: ByteLru<string, unknown>;
-  /** The list queries running now, by the same key: a second asker waits for the first's answer. */
-  readonly #asked = new Map<string, Promise<unknown>>();
-  readonly #answerReads = { asked: 0, read: 0 };
+  readonly #answers: KeptAnswers;
+  /**
+   * The counts' answers (a list's total, the departments'): on DuckDB `#answers`; on PostgreSQL kept
+   * too, but for COUNTS_MAX_AGE_MS at least, as other processes' commits are not heard. Counting
+   * there scans every match: the dashboard's first page, `count=true` over 802k contacts, was 2
+   * requests a second at 32 connections (p50 2.7 s).
+   */
+  readonly #counts: KeptAnswers;
   /** The point reads waiting for the next turn of the event loop, read together then. */
   #pointBatch: PointBatch | undefined;
   /** Groups of point reads not yet started, and how many are running. */
@@ -238,9 +242,6 @@ export class ContactsStore {
   readonly #pointReads = { misses: 0, fetches: 0 };
   /** Bumped after every commit: a read that began before it does not fill the cache. */
   #generation = 0;
-  /** GET /departments' answer, kept (departments()). */
-  #departmentCounts: { generation: number; until: number; rows: Promise<readonly DepartmentCount[]> } | undefined;
-  readonly #departmentsMaxAgeMs: number;
   /** Every contact's JSON on disk (DuckDB; point_file.ts); undefined when off. */
   readonly #points: PointFile | undefined;
   /** The point file's build running now, if any. */
@@ -265,10 +266,10 @@ export class ContactsStore {
     this.#fields = record.fields.map((f) => f.name);
     this.#cache = new ByteLru(cacheBytes);
     this.#trustCache = engine.dialect === "duckdb";
-    this.#departmentsMaxAgeMs = options.departmentsMaxAgeMs ?? DEPARTMENTS_MAX_AGE_MS;
     this.#maxDownloads = options.maxDownloads ?? MAX_DOWNLOADS;
     this.#maxNewDepartments = record.links?.maxNew ?? Infinity;
-    this.#answers = new ByteLru(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
+    this.#answers = new KeptAnswers(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
+    this.#counts = this.#trustCache ? this.#answers : new KeptAnswers(cacheBytes > 0 ? COUNT_BYTES : 0, { minAgeMs: options.countsMaxAgeMs ?? COUNTS_MAX_AGE_MS });
     this.#pointCohort = new Cohort(options.pointGatherMs ?? POINT_GATHER_MS, MAX_POINT_BATCH);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
     this.#points = points;
@@ -404,7 +405,16 @@ export class ContactsStore {
 
   /** What the list answers hold, and how many list queries were asked and how many the database read. */
   answerStats(): CacheStats & { asked: number; read: number } {
-    return { ...this.#answers.stats(), ...this.#answerReads };
+    const lists = this.#answers.stats();
+    if (this.#counts === this.#answers) return lists;
+    const counts = this.#counts.stats();
+    return {
+      entries: lists.entries + counts.entries,
+      bytes: lists.bytes + counts.bytes,
+      maxBytes: lists.maxBytes + counts.maxBytes,
+      asked: lists.asked + counts.asked,
+      read: lists.read + counts.read,
+    };
   }
 
   /** Point reads asked for so far that missed the cache, and the database reads that served them. */
@@ -599,7 +609,7 @@ export class ContactsStore {
     const countApart = withTotal && after !== undefined;
     const counting = countApart ? this.#count(filters, within) : Promise.resolve(undefined);
     const paging = (async () => {
-      const keys = await this.#answer(sql, params, (rows) => rows.reduce((n, r) => n + PAGE_KEY_BYTES + (typeof r.sort_key === "string" ? r.sort_key.length * 2 : 0), 0), () =>
+      const keys = await this.#answers.get(JSON.stringify([sql, params]), (rows: { id: number; sort_key: unknown; version?: number }[]) => rows.reduce((n, r) => n + PAGE_KEY_BYTES + (typeof r.sort_key === "string" ? r.sort_key.length * 2 : 0), 0), () =>
         // Planned for these values each time: a filter's cost depends on which value it has.
         this.#engine.read.all<{ id: number; sort_key: unknown; version?: number }>(sql, params, { plan: "custom" }),
       );
@@ -634,40 +644,10 @@ export class ContactsStore {
     return fewest;
   }
 
-  /** How many contacts match `filters`: one count query, or its answer kept from earlier in this generation. */
+  /** How many contacts match `filters`: one count query, or its answer kept (`#counts`). */
   async #count(filters: ListFilters, within: IdRanges | undefined): Promise<number> {
     const { sql, params } = this.#reads.count(filters, within);
-    return this.#answer(sql, params, () => 0, async () => Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0));
-  }
-
-  /**
-   * The answer of the list query `sql` with `params`: kept from earlier in this generation, or
-   * the one already being read, or read now by `read` and kept (at `size` bytes beyond its key)
-   * unless a commit came meanwhile. Only where kept answers are trusted (DuckDB): elsewhere other
-   * processes write, and every asker reads.
-   */
-  async #answer<T>(sql: string, params: readonly unknown[], size: (answer: T) => number, read: () => Promise<T>): Promise<T> {
-    this.#answerReads.asked++;
-    if (this.#answers.maxBytes === 0) {
-      this.#answerReads.read++;
-      return read();
-    }
-    const key = JSON.stringify([sql, params]);
-    const kept = this.#answers.get(key);
-    if (kept !== undefined) return kept as T;
-    const asked = this.#asked.get(key);
-    if (asked !== undefined) return asked as Promise<T>;
-    const generation = this.#generation;
-    this.#answerReads.read++;
-    const reading = read();
-    this.#asked.set(key, reading);
-    try {
-      const answer = await reading;
-      if (generation === this.#generation) this.#answers.set(key, answer, key.length * 2 + size(answer));
-      return answer;
-    } finally {
-      if (this.#asked.get(key) === reading) this.#asked.delete(key);
-    }
+    return this.#counts.get(JSON.stringify([sql, params]), () => 0, async () => Number((await this.#engine.read.one<{ n: number }>(sql, params, { plan: "custom" }))?.n ?? 0));
   }
 
   /**
@@ -725,25 +705,10 @@ export class ContactsStore {
    */
   departments(): Promise<readonly DepartmentCount[]> {
     // Counting scans every link (PostgreSQL: 0.2 s at 1.1M links, 0.55-0.77 s before the counts were
-    // one GROUP BY; DuckDB about 4 ms), and the dashboard asks on each open: one answer is kept, and
-    // shared by those who ask while it is read, until this process's next commit, and on PostgreSQL,
-    // where other processes write, for DEPARTMENTS_MAX_AGE_MS or 20 times its reading, whichever
-    // is longer, so the share of the database's time it takes does not grow with the links.
-    const kept = this.#departmentCounts;
-    const now = performance.now();
-    if (kept !== undefined && kept.generation === this.#generation && (this.#trustCache || now < kept.until)) return kept.rows;
-    const rows = this.#engine.read
-      .all<DepartmentCount>(DEPARTMENTS_WITH_COUNTS)
-      .then((found) => {
-        entry.until = performance.now() + Math.max(this.#departmentsMaxAgeMs, 20 * (performance.now() - now));
-        return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-      });
-    const entry = { generation: this.#generation, until: Infinity, rows };
-    this.#departmentCounts = entry;
-    rows.catch(() => {
-      if (this.#departmentCounts === entry) this.#departmentCounts = undefined;
-    });
-    return rows;
+    // one GROUP BY; DuckDB about 4 ms), and the dashboard asks on each open: kept as a count is.
+    return this.#counts.get(DEPARTMENTS_WITH_COUNTS, (rows) => rows.reduce((n, d) => n + 48 + d.name.length * 2, 0), async () =>
+      (await this.#engine.read.all<DepartmentCount>(DEPARTMENTS_WITH_COUNTS)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id)),
+    );
   }
 
   /** The stored answer of a POST /contacts for an Idempotency-Key, if any. */
@@ -898,7 +863,7 @@ export class ContactsStore {
       } else for (const id of touched) points.forget(id);
     }
     this.#answers.clear();
-    this.#asked.clear();
+    this.#counts.clear();
     this.#generation++;
     for (const listener of this.#commitListeners) listener();
   }
@@ -1387,8 +1352,10 @@ const ANSWER_BYTES = 4 * 1024 * 1024;
  * least, and at most an hour more, so the table holds about a day of POSTs.
  */
 const IDEMPOTENCY_PURGE_EVERY_MS = 60 * 60 * 1000;
-/** PostgreSQL: GET /departments' counts are kept this long at least (departments()). */
-const DEPARTMENTS_MAX_AGE_MS = 5_000;
+/** PostgreSQL: counts are kept this long at least (`#counts`). */
+const COUNTS_MAX_AGE_MS = 5_000;
+/** PostgreSQL: the bytes of kept counts (a count's key is its statement and values: ~1-2 KiB). */
+const COUNT_BYTES = 256 * 1024;
 
 /**
  * Ids the point file's build reads at a time (and writes at once: 16 MiB of records). At 728k
