@@ -224,17 +224,18 @@ test("contacts API: Idempotency-Key replays the first result, also after a resta
   }
 });
 
+/** `n` Idempotency-Keys named `<prefix><i>`, a day and an hour old, as a purge finds them. */
+function addExpiredKeys(db: TableDatabase, prefix: string, n: number): Promise<void> {
+  const series = db.dialect === "postgres" ? `generate_series(1, ${n}) AS t(i)` : `range(1, ${n + 1}) AS t(i)`;
+  return db.write((tx) =>
+    tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at)
+      SELECT '${prefix}' || i, 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours' FROM ${series}`),
+  );
+}
+
 test("contacts API: Idempotency-Keys older than 24 h are purged while the API runs, a batch at a time, and newer ones still replay", async () => {
   // They were purged only at start-up: an API running for months kept every key it was sent.
   const { dir, cleanup } = tempDir();
-  // A day and an hour old, as a purge finds them.
-  const addOld = (db: TableDatabase, prefix: string, n: number) => {
-    const series = db.dialect === "postgres" ? `generate_series(1, ${n}) AS t(i)` : `range(1, ${n + 1}) AS t(i)`;
-    return db.write((tx) =>
-      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at)
-        SELECT '${prefix}' || i, 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours' FROM ${series}`),
-    );
-  };
   const count = async (db: TableDatabase, like: string) => Number((await db.read.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM api_idempotency_keys WHERE key LIKE $1", [like]))!.n);
   let server = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
   try {
@@ -242,7 +243,7 @@ test("contacts API: Idempotency-Keys older than 24 h are purged while the API ru
     assert.equal(fresh.status, 201);
     let db = server.app.contacts.tableDatabase;
     // More than one purge statement deletes (IDEMPOTENCY_PURGE_BATCH): one purge takes them all.
-    await addOld(db, "k-old-", 10_005);
+    await addExpiredKeys(db, "k-old-", 10_005);
     await server.app.contacts.purgeIdempotencyKeys();
     assert.equal(await count(db, "k-old-%"), 0);
     assert.equal(await count(db, "k-fresh"), 1);
@@ -253,7 +254,7 @@ test("contacts API: Idempotency-Keys older than 24 h are purged while the API ru
     await server.close();
     server = await testServer(dir, { contacts: { idempotencyPurgeMs: 50 } });
     db = server.app.contacts.tableDatabase;
-    await addOld(db, "k-later-", 3);
+    await addExpiredKeys(db, "k-later-", 3);
     await until("the later old keys purged", async () => (await count(db, "k-later-%")) === 0);
     assert.equal(await count(db, "k-fresh"), 1);
   } finally {
@@ -797,9 +798,7 @@ test("contacts API: keys that expired while no API ran are purged right after th
   const { dir, cleanup } = tempDir();
   const first = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
   try {
-    await first.app.contacts.tableDatabase.write((tx) =>
-      tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
-    );
+    await addExpiredKeys(first.app.contacts.tableDatabase, "k-old-", 1);
   } finally {
     await first.close();
   }
@@ -908,9 +907,7 @@ test("contacts API on PostgreSQL: an Idempotency-Key purge that cannot run says 
   const server = await testServer(dir, { contacts: { pgLockTimeoutMs: 300, idempotencyPurgeMs: 0 } });
   t.after(() => server.close());
   const db = server.app.contacts.tableDatabase;
-  await db.write((tx) =>
-    tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
-  );
+  await addExpiredKeys(db, "k-old-", 1);
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
   process.on("warning", onWarning);
@@ -935,9 +932,7 @@ test("contacts API on PostgreSQL: keys that expired while no API ran are purged 
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const first = await testServer(dir, { contacts: { idempotencyPurgeMs: 0 } });
-  await first.app.contacts.tableDatabase.write((tx) =>
-    tx.run(`INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body, created_at) VALUES ('k-old', 'f', 201, NULL, '{}', current_timestamp - INTERVAL '25 hours')`),
-  );
+  await addExpiredKeys(first.app.contacts.tableDatabase, "k-old-", 1);
   await first.close();
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
