@@ -167,6 +167,7 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
       ["count, a different filter each time", port, () => httpRequest("GET", `/contacts?count=true&limit=1&state=${states[n % states.length]}&company=${["inc", "llc", "esq", "group", "co"][n++ % 5]}${rnd() % 10}`)],
       ["rare q", port, () => httpRequest("GET", `/contacts?q=${rnd().toString(36)}x`)],
       ["page 100-110, sort=last_name", port, () => httpRequest("GET", deep[n++ % deep.length])],
+      ["first page with its total (dashboard)", port, () => httpRequest("GET", "/contacts?count=true&limit=50")],
       ["departments, with counts", port, () => httpRequest("GET", "/departments")],
       ["POST /contacts", port, () => httpRequest("POST", "/contacts", JSON.stringify({ first_name: "Bench", last_name: `P${n++}`, email: `bench-${process.pid}-${n}-${rnd()}@example.com`, departments: ["Sales"] }))],
       ["PUT /contacts/{id}", port, () => httpRequest("PUT", `/contacts/${1 + (rnd() % maxId)}`, JSON.stringify({ first_name: "Put", last_name: `P${n++}`, email: `put-${process.pid}-${n}-${rnd()}@example.com`, city: "Austin", state: "TX", departments: ["Sales"] }))],
