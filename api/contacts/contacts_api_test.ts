@@ -816,7 +816,7 @@ test("contacts API: counts (GET /departments', a list's total) are read once and
   // Each GET counted every link, each full first page with count=true every match: on PostgreSQL at
   // 802k contacts 0-5 and 2 requests a second at 32 connections, and the dashboard sends both on each open.
   const { dir, cleanup } = tempDir();
-  const server = await testServer(dir, { contacts: { countsMaxAgeMs: 600_000 } });
+  const server = await testServer(dir, { contacts: { countsKeptMs: 600_000 } });
   const counts = async () => (await raw(server.url, { path: "/departments" })).json().items.map((d: { name: string; contacts: number }) => [d.name, d.contacts]);
   // A full page: the total is counted, not the page's length.
   const total = async () => (await raw(server.url, { path: "/contacts?count=true&limit=1" })).json().total as number;
@@ -839,10 +839,10 @@ test("contacts API: counts (GET /departments', a list's total) are read once and
   }
 });
 
-test("contacts API on PostgreSQL: kept counts expire, so another process's writes show within countsMaxAgeMs", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
+test("contacts API on PostgreSQL: kept counts expire, so another process's writes show within countsKeptMs", { skip: onPostgres() ? false : "PostgreSQL only" }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const server = await testServer(dir, { contacts: { countsMaxAgeMs: 100 } });
+  const server = await testServer(dir, { contacts: { countsKeptMs: 100 } });
   t.after(() => server.close());
   const names = async () => (await raw(server.url, { path: "/departments" })).json().items.map((d: { name: string }) => d.name);
   const total = async () => (await raw(server.url, { path: "/contacts?count=true&limit=1" })).json().total as number;

@@ -38,7 +38,7 @@ export function contactListDoc(record: RecordDefinition) {
       { name: SEARCH_FILTER, description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
       { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),
-      { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
+      { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
       formatParam,
     ],
     responses: {
@@ -129,7 +129,7 @@ export const contactDocs = {
     params: [formatParam],
     responses: {
       "200": {
-        description: "All departments by name. The counts are read once and kept until this API process's next write; on PostgreSQL, where other processes write, for 5 s at least (longer when counting takes longer), so their writes show within that.",
+        description: "All departments by name. The counts are read once and kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as counting took, a minute at most, so their writes show within that.",
         csv: true,
         schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
       },

@@ -178,8 +178,8 @@ export interface ContactsStoreOptions {
   pgImportLockWaitMs?: number;
   /** How often Idempotency-Keys older than 24 h are purged while the API runs, in ms, besides once right after open (default 1 h, IDEMPOTENCY_PURGE_EVERY_MS; 0: never, for tests that call purgeIdempotencyKeys() themselves). */
   idempotencyPurgeMs?: number;
-  /** PostgreSQL: how long a kept count (a list's total, GET /departments) is served, other processes' writes unseen: this (default 5 s, COUNTS_MAX_AGE_MS) or 20 times as long as it took to count, the longer; this process's commits drop it at once. */
-  countsMaxAgeMs?: number;
+  /** PostgreSQL: how long a kept count (a list's total, GET /departments) is served, other processes' writes unseen: this (default 5 s, COUNTS_KEPT_MS) or 20 times as long as it took to count when that is longer, a minute at most (COUNTS_KEPT_MAX_MS); this process's commits drop it at once. */
+  countsKeptMs?: number;
 }
 
 /** A department and how many contacts link to it (GET /departments). */
@@ -225,8 +225,8 @@ export class ContactsStore {
   readonly #answers: KeptAnswers;
   /**
    * The counts' answers (a list's total, the departments'): on DuckDB `#answers`; on PostgreSQL kept
-   * too, but for COUNTS_MAX_AGE_MS or 20 times as long as each took to count (the longer), as other
-   * processes' commits are not heard. Counting
+   * too, but for COUNTS_KEPT_MS or 20 times as long as each took to count (the longer, a minute at
+   * most), as other processes' commits are not heard. Counting
    * there scans every match: the dashboard's first page, `count=true` over 802k contacts, was 2
    * requests a second at 32 connections (p50 2.7 s).
    */
@@ -270,7 +270,11 @@ export class ContactsStore {
     this.#maxDownloads = options.maxDownloads ?? MAX_DOWNLOADS;
     this.#maxNewDepartments = record.links?.maxNew ?? Infinity;
     this.#answers = new KeptAnswers(cacheBytes > 0 && this.#trustCache ? (options.answerBytes ?? ANSWER_BYTES) : 0);
-    this.#counts = this.#trustCache ? this.#answers : new KeptAnswers(cacheBytes > 0 ? COUNT_BYTES : 0, { minAgeMs: options.countsMaxAgeMs ?? COUNTS_MAX_AGE_MS });
+    // The departments' answer among them, 48 bytes and a name a department: the list answers'
+    // budget, not a few counts' (thousands of departments would not fit in 256 KiB, and went unkept).
+    this.#counts = this.#trustCache
+      ? this.#answers
+      : new KeptAnswers(cacheBytes > 0 ? (options.answerBytes ?? ANSWER_BYTES) : 0, { minAgeMs: options.countsKeptMs ?? COUNTS_KEPT_MS, maxAgeMs: COUNTS_KEPT_MAX_MS });
     this.#pointCohort = new Cohort(options.pointGatherMs ?? POINT_GATHER_MS, MAX_POINT_BATCH);
     engine.useBatcher((tx, ctx, writes) => this.#applyBatch(tx, ctx, writes as readonly WriteData[]));
     this.#points = points;
@@ -864,7 +868,7 @@ export class ContactsStore {
       } else for (const id of touched) points.forget(id);
     }
     this.#answers.clear();
-    this.#counts.clear();
+    if (this.#counts !== this.#answers) this.#counts.clear();
     this.#generation++;
     for (const listener of this.#commitListeners) listener();
   }
@@ -1354,9 +1358,13 @@ const ANSWER_BYTES = 4 * 1024 * 1024;
  */
 const IDEMPOTENCY_PURGE_EVERY_MS = 60 * 60 * 1000;
 /** PostgreSQL: a kept count is served this long, or 20 times as long as it took to count when that is longer (`#counts`). */
-const COUNTS_MAX_AGE_MS = 5_000;
-/** PostgreSQL: the bytes of kept counts (a count's key is its statement and values: ~1-2 KiB). */
-const COUNT_BYTES = 256 * 1024;
+const COUNTS_KEPT_MS = 5_000;
+/**
+ * PostgreSQL: a kept count is served this long at most. Its reading's time includes waiting for a
+ * connection and for locks: a count that took 29 s would otherwise hide other processes' writes for
+ * ten minutes.
+ */
+const COUNTS_KEPT_MAX_MS = 60_000;
 
 /**
  * Ids the point file's build reads at a time (and writes at once: 16 MiB of records). At 728k

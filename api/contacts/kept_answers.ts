@@ -5,24 +5,24 @@
  * process) forgets them all, and a reading that began before it is not kept.
  *
  * Where other processes write too (PostgreSQL), their commits are not heard: there an answer is kept
- * `minAgeMs`, or 20 times as long as it took to read, whichever is longer. So their writes show
- * within that, and however slow an answer grows with the data, re-reading it takes at most a
- * twentieth of the database's time per question asked without pause.
+ * `minAgeMs`, or 20 times as long as it took to read when that is longer, but never past `maxAgeMs`.
+ * So their writes show within that, and up to `maxAgeMs` re-reading an answer takes at most a
+ * twentieth of the database's time per question asked without pause, however slow it grows.
  */
 import { ByteLru } from "./byte_lru.ts";
 
 export class KeptAnswers {
   readonly #kept: ByteLru<string, { answer: unknown; until: number }>;
   readonly #asked = new Map<string, Promise<unknown>>();
-  readonly #minAgeMs: number | undefined;
+  readonly #expiry: { minAgeMs: number; maxAgeMs: number } | undefined;
   readonly #reads = { asked: 0, read: 0 };
   readonly #now: () => number;
   #generation = 0;
 
   /** `expiry` undefined: kept until `clear()` (one writer, DuckDB). `maxBytes` 0 keeps nothing and shares no reading. */
-  constructor(maxBytes: number, expiry?: { minAgeMs: number }, now: () => number = () => performance.now()) {
+  constructor(maxBytes: number, expiry?: { minAgeMs: number; maxAgeMs: number }, now: () => number = () => performance.now()) {
     this.#kept = new ByteLru(maxBytes);
-    this.#minAgeMs = expiry?.minAgeMs;
+    this.#expiry = expiry;
     this.#now = now;
   }
 
@@ -54,7 +54,8 @@ export class KeptAnswers {
       const answer = await reading;
       if (generation === this.#generation) {
         const now = this.#now();
-        const until = this.#minAgeMs === undefined ? Infinity : now + Math.max(this.#minAgeMs, 20 * (now - startedAt));
+        const expiry = this.#expiry;
+        const until = expiry === undefined ? Infinity : now + Math.min(expiry.maxAgeMs, Math.max(expiry.minAgeMs, 20 * (now - startedAt)));
         this.#kept.set(key, { answer, until }, key.length * 2 + size(answer));
       }
       return answer;

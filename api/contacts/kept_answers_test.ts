@@ -37,9 +37,9 @@ test("those who ask while an answer is read share that reading; with no bytes no
   assert.equal(two.calls.n, 3);
 });
 
-test("with expiry an answer is kept minAgeMs, or 20 times as long as it took to read when that is longer", async () => {
+test("with expiry an answer is kept minAgeMs, or 20 times as long as it took to read when that is longer, never past maxAgeMs", async () => {
   let clock = 0;
-  const answers = new KeptAnswers(1024, { minAgeMs: 1_000 }, () => clock);
+  const answers = new KeptAnswers(1024, { minAgeMs: 1_000, maxAgeMs: 10_000 }, () => clock);
   let reads = 0;
   // Each reading takes `took` ms of the clock.
   const read = (took: number) => async () => ((clock += took), ++reads);
@@ -53,4 +53,10 @@ test("with expiry an answer is kept minAgeMs, or 20 times as long as it took to 
   assert.equal(await answers.get("slow", () => 0, read(200)), 3, "a 200 ms reading is kept 4 s");
   clock += 1;
   assert.equal(await answers.get("slow", () => 0, read(200)), 4);
+  // A count that took 29 s (waiting for a connection, or near the statement timeout) would be kept 10 min.
+  assert.equal(await answers.get("slower", () => 0, read(2_000)), 5);
+  clock += 9_999;
+  assert.equal(await answers.get("slower", () => 0, read(10)), 5);
+  clock += 1;
+  assert.equal(await answers.get("slower", () => 0, read(10)), 6, "maxAgeMs, not 40 s");
 });

@@ -79,7 +79,7 @@ export class DataMetrics {
     return [
       {
         name: "relaciones_contacts",
-        help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL), counted at most once a minute (a count scans the table); absent while it does not answer.",
+        help: "Contacts in the contacts database (contacts.duckdb or PostgreSQL), counted at most once a minute (a count scans the table); absent while it does not answer, and when no count has answered for three minutes.",
         type: "gauge",
         samples: contacts === undefined ? [] : [{ value: contacts }],
       },

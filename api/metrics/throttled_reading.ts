@@ -2,19 +2,22 @@
  * A figure too costly to read on every scrape: the contacts count scans the table (0.3-0.55 s of
  * PostgreSQL's time at 803k contacts, growing with them), and with a scrape every 15 s from each
  * of several Prometheus servers it would cost the database a share of a core that grows with the
- * data. It is read again only once the last reading is older than `everyMs`, one reading at a time.
+ * data. It is read again only once the last try is `everyMs` old, one reading at a time, whether
+ * that try answered or not: a count that fails at the statement timeout is not started again on the
+ * next scrape. A value that no reading has confirmed for three intervals is no longer given.
  */
 export class ThrottledReading<T> {
   readonly #read: () => Promise<T | undefined>;
   readonly #everyMs: number;
   readonly #now: () => number;
   #value: T | undefined;
-  #readAt = -Infinity;
+  #valueAt = -Infinity;
+  #triedAt = -Infinity;
   #reading: Promise<T | undefined> | undefined;
 
   /**
    * `read` resolves undefined for a failure that says nothing new (the database does not answer):
-   * the last value is kept, and the next call reads again.
+   * the last value is kept, and the next reading is `everyMs` after this one began.
    */
   constructor(read: () => Promise<T | undefined>, everyMs: number, now: () => number = () => performance.now()) {
     this.#read = read;
@@ -23,9 +26,10 @@ export class ThrottledReading<T> {
   }
 
   /**
-   * The newest value read. When it is older than `everyMs` (or there is none) a reading starts, and
-   * this waits for it up to `waitMs`; past that it answers the value it has, and the reading goes on
-   * for a later call. A reading that rejects rejects the calls waiting for it.
+   * The newest value read, unless it is three intervals old. When the last reading began `everyMs`
+   * ago or more (or none did) a reading starts, and this waits for it up to `waitMs`; past that it
+   * answers the value it has, and the reading goes on for a later call. A reading that rejects
+   * rejects the calls waiting for it.
    *
    * @example
    * ```ts
@@ -34,23 +38,28 @@ export class ThrottledReading<T> {
    * ```
    */
   get(waitMs: number): Promise<T | undefined> {
-    if (this.#reading === undefined && this.#now() - this.#readAt >= this.#everyMs) {
+    if (this.#reading === undefined && this.#now() - this.#triedAt >= this.#everyMs) {
       const startedAt = this.#now();
+      this.#triedAt = startedAt;
       const reading = this.#read().then((value) => {
         if (value !== undefined) {
           this.#value = value;
-          this.#readAt = startedAt;
+          this.#valueAt = startedAt;
         }
-        return this.#value;
+        return this.#current();
       });
       this.#reading = reading;
       // Nobody may be waiting any more (the calls gave up at `waitMs`): its failure is theirs or no one's.
       reading.catch(() => undefined).finally(() => (this.#reading = undefined));
     }
     const reading = this.#reading;
-    if (reading === undefined) return Promise.resolve(this.#value);
+    if (reading === undefined) return Promise.resolve(this.#current());
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<T | undefined>((resolve) => (timer = setTimeout(() => resolve(this.#value), waitMs)));
+    const late = new Promise<T | undefined>((resolve) => (timer = setTimeout(() => resolve(this.#current()), waitMs)));
     return Promise.race([reading, late]).finally(() => clearTimeout(timer));
+  }
+
+  #current(): T | undefined {
+    return this.#everyMs === 0 || this.#now() - this.#valueAt < 3 * this.#everyMs ? this.#value : undefined;
   }
 }
