@@ -32,7 +32,7 @@ import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
 import { addStaticRoutes } from "./http/static_routes.ts";
 import { Metrics } from "./metrics/metrics_route.ts";
-import { ThrottledReading } from "./metrics/throttled_reading.ts";
+import { answerWithin, ThrottledReading } from "./metrics/throttled_reading.ts";
 import { compress } from "./http/compression.ts";
 
 /** Where the app keeps its data and how it guards writes. */
@@ -482,13 +482,6 @@ const METRICS_WAIT_MS = 5_000;
  * PostgreSQL's time at 803k contacts, and growing with them); a gauge for trends can be a minute old.
  */
 const METRICS_COUNT_EVERY_MS = 60_000;
-
-/** `work`'s value, or undefined when it has not settled within `ms` (it keeps running; a later rejection is handled by the race). */
-function answerWithin<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Writes `parts` to stderr as `console.error` would, with control characters escaped: error

@@ -54,12 +54,25 @@ export class ThrottledReading<T> {
     }
     const reading = this.#reading;
     if (reading === undefined) return Promise.resolve(this.#current());
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<T | undefined>((resolve) => (timer = setTimeout(() => resolve(this.#current()), waitMs)));
-    return Promise.race([reading, late]).finally(() => clearTimeout(timer));
+    return answerWithin(waitMs, reading).then((value) => value ?? this.#current());
   }
 
   #current(): T | undefined {
     return this.#everyMs === 0 || this.#now() - this.#valueAt < 3 * this.#everyMs ? this.#value : undefined;
   }
+}
+
+/**
+ * `work`'s value, or undefined when it has not settled within `ms` (it keeps running; a later
+ * rejection is handled by the race). What a scrape waits for the database at most.
+ *
+ * @example
+ * ```ts
+ * const up = (await answerWithin(5_000, store.probe().then(() => true))) === true;
+ * ```
+ */
+export function answerWithin<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
