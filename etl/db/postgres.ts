@@ -300,6 +300,13 @@ export class PostgresDatabase implements SqlRunner {
       await sql.end({ timeout: 1 });
       throw withSslHint(error, target.url);
     }
+    // The client runs a pg_type query as the first statement of each new connection, to learn the
+    // array types, from a promise it drops (porsager/postgres#1192, #1205, #1223, open): a server
+    // lost during that query (a restart, a partition, a dropped database) rejected it unhandled,
+    // which ends the process, every API process on the database at once. The first connection's
+    // answer (above) set up the pool's array parsers and serializers, shared by its connections,
+    // and the types are the database's, the same for each: later connections need not ask again.
+    sql.options.fetch_types = false;
     return new PostgresDatabase(url, sql, options.statementTimeoutMs === undefined ? undefined : options.statementTimeoutMs + CLIENT_GRACE_MS);
   }
 

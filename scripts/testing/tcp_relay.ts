@@ -7,12 +7,14 @@ import { connect, createServer, type Socket } from "node:net";
 /**
  * A running relay: its port on 127.0.0.1; `freeze()` stops passing bytes; `cutOff()` freezes and
  * also resets every new connection (a partition: nothing gets through, a new connection neither),
- * counted in `refused`; `close()`.
+ * counted in `refused`; `cutOffWhenSent(text)` does so the moment a client sends bytes holding
+ * `text`, that connection ended without them (the server gone at that statement); `close()`.
  */
 export interface TcpRelay {
   port: number;
   freeze(): void;
   cutOff(): void;
+  cutOffWhenSent(text: string): void;
   readonly refused: number;
   close(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
   let frozen = false;
   let cut = false;
   let refused = 0;
+  let cutOffOn: string | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     if (cut) {
@@ -43,7 +46,14 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
       s.on("error", () => {});
       s.on("close", () => sockets.delete(s));
     }
-    client.on("data", (d) => void (frozen || upstream.write(d)));
+    client.on("data", (d: Buffer) => {
+      if (cutOffOn !== undefined && d.includes(cutOffOn)) {
+        frozen = cut = true;
+        client.destroy();
+        return;
+      }
+      if (!frozen) upstream.write(d);
+    });
     upstream.on("data", (d) => void (frozen || client.write(d)));
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
@@ -53,6 +63,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
     port: (server.address() as { port: number }).port,
     freeze: () => void (frozen = true),
     cutOff: () => void (frozen = cut = true),
+    cutOffWhenSent: (text: string) => void (cutOffOn = text),
     get refused() {
       return refused;
     },
