@@ -30,7 +30,7 @@ async function scenario(): Promise<void> {
   const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
   // Only the guard may decide on an uncaught exception here: with another listener, the client's
   // race would end this process whatever the guard does.
-  assert.equal(process.listenerCount("uncaughtException"), 1, "only guardPostgresSocketRace() listens for uncaught exceptions");
+  assert.equal(process.listenerCount("uncaughtException"), 1, "only guardPostgresClient() listens for uncaught exceptions");
   try {
     const outcome = within(10_000, "the session", pg.session(async (session) => {
       const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
@@ -69,7 +69,7 @@ if (process.env[SCENARIO] === "1") {
   const { POSTGRES_SKIP } = await import("../../scripts/testing/backends.ts");
   test("a session whose connection the server closed fails its later statements at once, and the pool goes on", { skip: POSTGRES_SKIP, timeout: 60_000 }, () => {
     // In a child process: the client's known write on a closed socket (postgres#1154) may be thrown
-    // from a setImmediate. Product processes survive it (guardPostgresSocketRace()), but node:test's
+    // from a setImmediate. Product processes survive it (guardPostgresClient()), but node:test's
     // own uncaughtException listener failed whichever test was running, now and then in CI.
     const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, [SCENARIO]: "1" }, encoding: "utf8", timeout: 55_000 });
     assert.equal(child.status, 0, `${child.stdout}\n${child.stderr}`);
