@@ -5,14 +5,17 @@
  * - When the server closes a connection (a restart, a failover) while a small write is waiting in
  *   a setImmediate, the client later writes to its nulled socket and throws `TypeError: Cannot read
  *   properties of null (reading 'write')` from `nextWrite` (porsager/postgres#1154, #1066, #1208).
- * - A new connection's first statement, a pg_type query for the array types, runs from a promise
- *   the client drops (#1192, #1205, #1223): a server lost during it rejects that promise unhandled.
- *   `PostgresDatabase.connect()` turns the query off once its first connection has answered it, so
- *   only that first connection can still meet this.
+ *   That one error is logged and the process goes on; every other uncaught exception ends it as
+ *   Node would.
+ * - A new connection's first statement, a pg_type query for the array types, is awaited in a
+ *   function whose promise the client drops (#1192, #1205, #1223): a server lost during it rejected
+ *   that promise unhandled. That statement now settles with no types instead of rejecting (its
+ *   connection asks again when it reconnects). The client's own remedy, `fetch_types: false`, is
+ *   no remedy: `reserve()` then never settles on a connection it opens (#751, #1219), and every
+ *   load's session would hang.
  *
- * Either way the connection is gone and its statements fail with a connection error, which their
- * callers handle: that one error is logged and the process goes on. Every other uncaught exception
- * or unhandled rejection ends the process as Node would.
+ * Either way the connection is gone, and the statements sent on it fail with a connection error
+ * that their callers handle.
  */
 
 let installed = false;
@@ -27,17 +30,42 @@ export function isPostgresSocketRace(error: unknown): boolean {
   );
 }
 
+/** Whether `query` (one of the client's statements) is its own array-types query. */
+export function isPostgresTypesQuery(query: unknown): boolean {
+  const strings = (query as { strings?: unknown } | null)?.strings;
+  return Array.isArray(strings) && strings.length === 1 && typeof strings[0] === "string" && strings[0].includes("b.typarray") && strings[0].includes("pg_catalog.pg_type");
+}
+
+type Then = (this: unknown, onFulfilled?: ((value: unknown) => unknown) | null, onRejected?: ((reason: unknown) => unknown) | null) => Promise<unknown>;
+const settling = new WeakSet<object>();
+
 /**
- * Whether `reason` is the failure of the client's array-types query: the client names the statement
- * an error came from in its `query` property.
+ * Makes the client's array-types query settle with no types when it fails, on `queryPrototype`,
+ * the prototype of the client's statements (what `sql.unsafe()` returns): the function awaiting it
+ * then ends normally instead of rejecting a promise nobody holds. Once per prototype.
+ *
+ * @example
+ * ```ts
+ * const first = sql.unsafe("SELECT 1");
+ * settlePostgresTypesQuery(Object.getPrototypeOf(first));
+ * await first;
+ * ```
  */
-export function isPostgresTypesFetch(reason: unknown): boolean {
-  const query = (reason as { query?: unknown } | null)?.query;
-  return typeof query === "string" && /\bpg_catalog\.pg_type\b/.test(query) && /\btyparray\b/.test(query);
+export function settlePostgresTypesQuery(queryPrototype: { then: Then }): void {
+  if (settling.has(queryPrototype)) return;
+  settling.add(queryPrototype);
+  const then = queryPrototype.then;
+  queryPrototype.then = function (this: unknown, onFulfilled, onRejected) {
+    if (!isPostgresTypesQuery(this)) return then.call(this, onFulfilled, onRejected);
+    // Its connection is lost: no types are learnt on it now, and the statement that opened it
+    // fails with the same error, to a caller who handles it.
+    return then.call(this, onFulfilled, () => (onFulfilled ? onFulfilled([]) : []));
+  };
 }
 
 /**
- * Installs both guards once per process (with the first PostgreSQL connection).
+ * Installs the guard against the write on a closed socket, once per process (with the first
+ * PostgreSQL connection).
  *
  * @example
  * ```ts
@@ -57,18 +85,4 @@ export function guardPostgresClient(log: (line: string) => void = (line) => cons
     console.error(error);
     process.exit(1);
   });
-  process.on("unhandledRejection", (reason) => {
-    if (isPostgresTypesFetch(reason)) {
-      log(`PostgreSQL went away while a new connection asked for its array types (postgres client bug #1192: ${firstLine(reason)}); that connection's statements fail`);
-      return;
-    }
-    if (process.listenerCount("unhandledRejection") > 1) return;
-    // What Node does without a listener: the rejection becomes an uncaught exception.
-    throw reason;
-  });
-}
-
-function firstLine(reason: unknown): string {
-  const e = reason as { code?: unknown; message?: unknown };
-  return `${typeof e.code === "string" ? `${e.code} ` : ""}${String(e.message ?? reason).split("\n")[0]}`;
 }

@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";
-import { guardPostgresClient } from "./_postgres_client_guards.ts";
+import { guardPostgresClient, settlePostgresTypesQuery } from "./_postgres_client_guards.ts";
 
 type PostgresSql = import("postgres").Sql<Record<string, never>>;
 type PostgresTx = import("postgres").TransactionSql<Record<string, never>>;
@@ -294,19 +294,15 @@ export class PostgresDatabase implements SqlRunner {
         ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
       },
     }) as unknown as PostgresSql;
+    // Its statements' prototype, before any connection opens: see settlePostgresTypesQuery().
+    const first = sql.unsafe("SELECT 1");
+    settlePostgresTypesQuery(Object.getPrototypeOf(first));
     try {
-      await sql.unsafe("SELECT 1");
+      await first;
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw withSslHint(error, target.url);
     }
-    // The client runs a pg_type query as the first statement of each new connection, to learn the
-    // array types, from a promise it drops (porsager/postgres#1192, #1205, #1223, open): a server
-    // lost during that query (a restart, a partition, a dropped database) rejected it unhandled,
-    // which ends the process, every API process on the database at once. The first connection's
-    // answer (above) set up the pool's array parsers and serializers, shared by its connections,
-    // and the types are the database's, the same for each: later connections need not ask again.
-    sql.options.fetch_types = false;
     return new PostgresDatabase(url, sql, options.statementTimeoutMs === undefined ? undefined : options.statementTimeoutMs + CLIENT_GRACE_MS);
   }
 
