@@ -15,7 +15,8 @@
  *   load's session would hang.
  *
  * Either way the connection is gone, and the statements sent on it fail with a connection error
- * that their callers handle.
+ * that their callers handle. Not covered: `target_session_attrs` in DATABASE_URL makes the client
+ * run one more statement of its own on each new connection, from a promise nobody ever awaits.
  */
 
 let installed = false;
@@ -30,9 +31,14 @@ export function isPostgresSocketRace(error: unknown): boolean {
   );
 }
 
-/** Whether `query` (one of the client's statements) is its own array-types query. */
+/**
+ * Whether `query` (one of the client's statements) is its own array-types query: made without a
+ * canceller (every statement of ours gets the pool's, or null once cancelled), and with that text.
+ */
 export function isPostgresTypesQuery(query: unknown): boolean {
-  const strings = (query as { strings?: unknown } | null)?.strings;
+  const q = query as { canceller?: unknown; strings?: unknown } | null;
+  if (q === null || typeof q !== "object" || !("canceller" in q) || q.canceller !== undefined) return false;
+  const strings = q.strings;
   return Array.isArray(strings) && strings.length === 1 && typeof strings[0] === "string" && strings[0].includes("b.typarray") && strings[0].includes("pg_catalog.pg_type");
 }
 

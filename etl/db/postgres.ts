@@ -381,14 +381,19 @@ export class PostgresDatabase implements SqlRunner {
   /**
    * Runs `fn` on one connection taken from the pool for its whole duration (temp tables live on
    * one connection), with `copyIn` for `COPY ... FROM STDIN`; the connection goes back afterwards.
-   * With `deadlineMs`, each statement and each COPY is given up on (QUERY_TIMEOUT) when the server
-   * has not answered within it, and the session's later statements fail at once: the caller should
-   * also have set a statement_timeout under it, so that a server that still answers ends the
-   * statement itself, and an idle_in_transaction_session_timeout, so that one that comes back ends
-   * the transaction nobody will finish.
+   * With `deadlineMs`, the wait for the connection, each statement and each COPY are given up on
+   * (QUERY_TIMEOUT) when the server has not answered within it, and the session's later statements
+   * fail at once: the caller should also have set a statement_timeout under it, so that a server
+   * that still answers ends the statement itself, and an idle_in_transaction_session_timeout, so
+   * that one that comes back ends the transaction nobody will finish.
    */
   async session<T>(fn: (session: SqlRunner & { copyIn(sql: string, source: Readable): Promise<void> }) => Promise<T>, options: { deadlineMs?: number } = {}): Promise<T> {
-    const reserved: Reserved = await this.#sql.reserve();
+    // The wait for the connection is bounded as the statements are: the client hands the reserve()
+    // of a new connection lost while it asks for the array types (a proxy's reset) to its
+    // reconnect, which forgets it, and the session waited for good. One that comes after the caller
+    // gave up goes back to the pool.
+    const reserving = this.#sql.reserve();
+    const reserved: Reserved = await bounded(options.deadlineMs, reserving, () => void reserving.then((late) => late.release(), () => {}));
     // The client never settles a statement sent on a reserved connection the server has closed (a
     // restart, a failover: porsager/postgres#1154), and `release()` would hand that dead connection
     // back to the pool, where the next statements hang the same way. So once a statement fails

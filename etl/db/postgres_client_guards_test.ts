@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,10 +56,16 @@ setTimeout(() => console.log("still serving"), 100);`);
 });
 
 test("isPostgresTypesQuery() knows the client's array-types query and nothing else", () => {
-  const types = "\n      select b.oid, b.typarray\n      from pg_catalog.pg_type a\n      left join pg_catalog.pg_type b on b.oid = a.typelem\n";
-  assert.equal(isPostgresTypesQuery({ strings: [types] }), true);
-  assert.equal(isPostgresTypesQuery({ strings: ["SELECT id FROM contacts"] }), false);
-  assert.equal(isPostgresTypesQuery({ strings: [types, ""] }), false, "a tagged template with a value is ours");
+  // Read from the client itself: an upgrade that changes the statement shows here, with or without a database.
+  const source = readFileSync(fileURLToPath(new URL("../../node_modules/postgres/src/connection.js", import.meta.url)), "utf8");
+  const types = /async function fetchArrayTypes\(\)[\s\S]*?new Query\(\[`([\s\S]*?)`\]/.exec(source)?.[1];
+  assert.ok(types, "fetchArrayTypes() in the client's connection.js");
+  assert.equal(isPostgresTypesQuery({ canceller: undefined, strings: [types] }), true);
+  assert.equal(isPostgresTypesQuery({ canceller: () => {}, strings: [types] }), false, "a statement of ours with that text");
+  assert.equal(isPostgresTypesQuery({ canceller: null, strings: [types] }), false, "one of ours, cancelled");
+  assert.equal(isPostgresTypesQuery({ canceller: undefined, strings: ["SELECT id FROM contacts"] }), false);
+  assert.equal(isPostgresTypesQuery({ canceller: undefined, strings: [types, ""] }), false);
+  assert.equal(isPostgresTypesQuery({ strings: [types] }), false);
   assert.equal(isPostgresTypesQuery(undefined), false);
   assert.equal(isPostgresTypesQuery(types), false);
 });

@@ -204,6 +204,28 @@ test("a server lost while new connections ask for the array types rejects nothin
   });
 });
 
+test("a session whose new connection is reset while it asks for the array types, then reconnects, gives up at its deadline instead of waiting for good", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  // The client hands the reserve() request of a connection lost during that query to its reconnect,
+  // which forgets it once the types are learnt: the reserve never settled, and a session opened then
+  // (a load's) waited for good. Found by a review of the guard that keeps that query from crashing.
+  await throughRelayedPool({ max: 2 }, async (pg, relay, unhandled) => {
+    relay.resetWhenSent("typarray");
+    const inner = await pg.session(async (outer) => {
+      await outer.run("SELECT 1");
+      // The pool's open connection is held here: the inner session needs a new one.
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        pg.session((s) => s.one<{ n: number }>("SELECT 1 AS n"), { deadlineMs: 2_000 }).then((row) => row, (e: unknown) => (e as { code?: unknown }).code),
+        new Promise((resolve) => (timer = setTimeout(resolve, 20_000, "no answer in 20 s"))),
+      ]).finally(() => clearTimeout(timer));
+    });
+    assert.ok(inner === "QUERY_TIMEOUT" || (inner as { n?: number })?.n === 1, String(inner));
+    // The connection the reconnect opened serves the pool.
+    assert.deepEqual(await pg.session((s) => s.one("SELECT 2 AS n"), { deadlineMs: 5_000 }), { n: 2 });
+    assert.deepEqual(unhandled, []);
+  });
+});
+
 test("a statement given up on while the server is cut off fails alone: no cancel request rejects unhandled", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
   // At the client's deadline (statement_timeout + 5 s) the server has had 5 s to cancel the statement
   // itself; a cancel request then goes to a server that is not answering, and when its connection

@@ -8,13 +8,16 @@ import { connect, createServer, type Socket } from "node:net";
  * A running relay: its port on 127.0.0.1; `freeze()` stops passing bytes; `cutOff()` freezes and
  * also resets every new connection (a partition: nothing gets through, a new connection neither),
  * counted in `refused`; `cutOffWhenSent(text)` does so the moment a client sends bytes holding
- * `text`, that connection ended without them (the server gone at that statement); `close()`.
+ * `text`, that connection ended without them (the server gone at that statement);
+ * `resetWhenSent(text)` resets only the first connection that sends such bytes and goes on relaying
+ * (a proxy's failover at that statement: the client's reconnect gets through); `close()`.
  */
 export interface TcpRelay {
   port: number;
   freeze(): void;
   cutOff(): void;
   cutOffWhenSent(text: string): void;
+  resetWhenSent(text: string): void;
   readonly refused: number;
   close(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
   let cut = false;
   let refused = 0;
   let cutOffOn: string | undefined;
+  let resetOn: string | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     if (cut) {
@@ -52,6 +56,12 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
         client.destroy();
         return;
       }
+      if (resetOn !== undefined && d.includes(resetOn)) {
+        resetOn = undefined;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       if (!frozen) upstream.write(d);
     });
     upstream.on("data", (d) => void (frozen || client.write(d)));
@@ -64,6 +74,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
     freeze: () => void (frozen = true),
     cutOff: () => void (frozen = cut = true),
     cutOffWhenSent: (text: string) => void (cutOffOn = text),
+    resetWhenSent: (text: string) => void (resetOn = text),
     get refused() {
       return refused;
     },
