@@ -9,8 +9,9 @@
  *   Node would.
  * - A new connection's first statement, a pg_type query for the array types, is awaited in a
  *   function whose promise the client drops (#1192, #1205, #1223): a server lost during it rejected
- *   that promise unhandled. That statement now settles with no types instead of rejecting (its
- *   connection asks again when it reconnects). The client's own remedy, `fetch_types: false`, is
+ *   that promise unhandled. That statement now settles with no types instead of rejecting: the
+ *   pool's array parsers are shared by its connections, and `connect()` answers only once its first
+ *   connection has learnt them. The client's own remedy, `fetch_types: false`, is
  *   no remedy: `reserve()` then never settles on a connection it opens (#751, #1219), and every
  *   load's session would hang.
  *
