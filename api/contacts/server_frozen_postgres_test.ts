@@ -9,11 +9,7 @@ import assert from "node:assert/strict";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { tcpRelay, throughRelay } from "../../scripts/testing/tcp_relay.ts";
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
+import { within } from "../../scripts/testing/within.ts";
 
 /**
  * Runs `fn` against an API whose PostgreSQL it reaches through a relay the test can freeze; the

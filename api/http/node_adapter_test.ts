@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange, type SlowClientCut } from "./node_adapter.ts";
 import { json, send } from "./respond.ts";
 import { raw, rawUpload } from "../../scripts/testing/api_server.ts";
+import { within } from "../../scripts/testing/within.ts";
 
 async function withServer(
   handler: (req: Request) => Promise<Response>,
@@ -314,9 +315,7 @@ test("request.signal aborts when the client goes before the answer, and not once
       await started;
       socket.destroy();
       // A guard, not a timing: without the abort the handler would wait for ever and keep the server open.
-      let guard: NodeJS.Timeout | undefined;
-      await Promise.race([left, new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("the handler never saw its client go")), 20_000)))]);
-      clearTimeout(guard);
+      await within(20_000, "the handler seeing its client go", left);
       await new Promise((r) => setTimeout(r, 60));
     },
   );

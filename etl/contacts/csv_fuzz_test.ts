@@ -22,6 +22,7 @@ import { migrate } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
 import { validateRecord } from "./validate_contact.ts";
 import { mulberry32 } from "../../scripts/testing/random.ts";
+import { within } from "../../scripts/testing/within.ts";
 
 const COLUMNS = ["first_name", "last_name", "company_name", "address", "city", "state", "zip", "phone1", "phone2", "email", "department"];
 const QUOTE = 0x22;
@@ -258,12 +259,8 @@ class Harness {
     await db.run("DELETE FROM contact_departments; DELETE FROM contacts; DELETE FROM departments; DELETE FROM contact_loads");
     const path = join(this.#dir, `f${this.#n++ % 4}.csv`);
     writeFileSync(path, file);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("the load hung (over 20 s)")), 20_000);
-    });
     try {
-      const summary = await Promise.race([ingestContacts(db, path, { sourceName: "fuzz.csv" }), timeout]);
+      const summary = await within(20_000, "the load", ingestContacts(db, path, { sourceName: "fuzz.csv" }));
       const rows = await db.all<Record<string, unknown>>(`SELECT ${contactRecord.fields.map((f) => f.name).join(", ")} FROM contacts`);
       const people = rows.map((r) => JSON.stringify(Object.fromEntries(contactRecord.fields.map((f) => [f.name, r[f.name] ?? null])))).sort();
       const rejects = [...new Set(summary.rejects.map((r) => `${r.line}:${r.field}`))].sort();
@@ -277,8 +274,6 @@ class Harness {
         return { refused: error.code, message: error.message };
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

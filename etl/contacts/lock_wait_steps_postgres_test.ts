@@ -15,6 +15,7 @@ import { PostgresDatabase } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { holdLock } from "../../scripts/testing/pg_lock.ts";
+import { isStillPending, within } from "../../scripts/testing/within.ts";
 import { loadContacts } from "./load_contacts.ts";
 import { defaultPostgresMigrationsDir, migratePostgres } from "./migrate.ts";
 
@@ -24,9 +25,10 @@ const DEADLINE_MS = 20_000;
 
 /** What `work` came to within DEADLINE_MS: its value, its error, or "still waiting". */
 function settled<T>(work: Promise<T>): Promise<{ value?: T; error?: { code?: string; message: string }; waiting?: true }> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<{ waiting: true }>((resolve) => (timer = setTimeout(() => resolve({ waiting: true }), DEADLINE_MS)));
-  return Promise.race([work.then((value) => ({ value }), (error: { code?: string; message: string }) => ({ error })), deadline]).finally(() => clearTimeout(timer));
+  return within(DEADLINE_MS, "the call", work).then(
+    (value) => ({ value }),
+    (error: { code?: string; message: string }) => (isStillPending(error) ? { waiting: true as const } : { error }),
+  );
 }
 
 /** A CSV of `n` distinct people. */

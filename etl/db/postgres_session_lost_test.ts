@@ -9,16 +9,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PostgresDatabase } from "./mod.ts";
+import { isStillPending, within } from "../../scripts/testing/within.ts";
 
 // Not from scripts/testing/backends.ts: importing it registers an after() hook, which makes node:test
 // install its own uncaughtException handler in the scenario's child too, and that handler ends the
 // child on the client's race even though the guard logged it (seen in CI: exit code 7).
 const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL || undefined;
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
 
 /** Set in the child process that runs the scenario (see the test below). */
 const SCENARIO = "SESSION_LOST_SCENARIO";
@@ -45,13 +41,13 @@ async function scenario(): Promise<void> {
         await assert.rejects(within(5_000, "ROLLBACK", session.run("ROLLBACK")));
       }
     }));
-    await assert.rejects(outcome, (error: Error) => !/still pending/.test(error.message));
+    await assert.rejects(outcome, (error: Error) => !isStillPending(error));
     // The pool has one connection: the dead one must not have been handed back. A statement may
     // still fail with the server's goodbye (57P01, answered 503 by the API); none may hang.
     let rows: unknown;
     for (let attempt = 1; attempt <= 3 && rows === undefined; attempt++) {
       rows = await within(5_000, "a statement on the pool", pg.all("SELECT 1 AS one")).catch((error: Error) => {
-        if (/still pending/.test(error.message)) throw error;
+        if (isStillPending(error)) throw error;
         return undefined;
       });
     }

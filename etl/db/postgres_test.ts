@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, PostgresDatabase, type PostgresOptions } from "./mod.ts";
 import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
 import { tcpRelay, throughRelay, type TcpRelay } from "../../scripts/testing/tcp_relay.ts";
+import { isStillPending, within } from "../../scripts/testing/within.ts";
 
 test("connectionOf() turns libpq's host and port parameters into the client's options and keeps the rest", () => {
   assert.deepEqual(connectionOf("postgres://u:p@db.example:5433/contacts"), { url: "postgres://u:p@db.example:5433/contacts" });
@@ -171,14 +172,14 @@ test("a session on a connection the pool has to open settles, with the arrays ea
   const pg = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 3 });
   try {
     // The pool's one open connection is held by a session: the inner one needs a connection opened for it.
-    let timer: NodeJS.Timeout | undefined;
-    const answer = await Promise.race([
+    const answer = await within(
+      10_000,
+      "the inner session",
       pg.session(async (outer) => {
         await outer.run("SELECT 1");
         return pg.session((inner) => inner.one<{ a: number[]; t: string[] }>(`SELECT $1::INTEGER[] AS a, ARRAY['x y', 'q"z']::VARCHAR[] AS t`, [[1, 2]]));
       }),
-      new Promise((resolve) => (timer = setTimeout(resolve, 10_000, "no answer in 10 s"))),
-    ]).finally(() => clearTimeout(timer));
+    );
     assert.deepEqual(answer, { a: [1, 2], t: ["x y", 'q"z'] });
   } finally {
     await pg.close().catch(() => {});
@@ -213,11 +214,13 @@ test("a session whose new connection is reset while it asks for the array types,
     const inner = await pg.session(async (outer) => {
       await outer.run("SELECT 1");
       // The pool's open connection is held here: the inner session needs a new one.
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([
-        pg.session((s) => s.one<{ n: number }>("SELECT 1 AS n"), { deadlineMs: 2_000 }).then((row) => row, (e: unknown) => (e as { code?: unknown }).code),
-        new Promise((resolve) => (timer = setTimeout(resolve, 20_000, "no answer in 20 s"))),
-      ]).finally(() => clearTimeout(timer));
+      return within(20_000, "the inner session", pg.session((s) => s.one<{ n: number }>("SELECT 1 AS n"), { deadlineMs: 2_000 })).then(
+        (row) => row,
+        (e: unknown) => {
+          if (isStillPending(e)) throw e;
+          return (e as { code?: unknown }).code;
+        },
+      );
     });
     assert.ok(inner === "QUERY_TIMEOUT" || (inner as { n?: number })?.n === 1, String(inner));
     // The connection the reconnect opened serves the pool.
