@@ -117,6 +117,19 @@ const DIALECTS: Record<Dialect, DialectSql> = {
 };
 
 /** The column each `contains()` filter reads (folded text). */
+/**
+ * The SET item every write of a row ends with, `row` naming the table where a join makes the
+ * columns ambiguous: the version bumped (the ETag follows it), and updated_at moved to the
+ * transaction's time but never back. On PostgreSQL writes are transactions of their own, several
+ * at once and from several processes, and `current_timestamp` is the time a transaction began: one
+ * begun before another committed a write of the same row (or created it) set a time before that
+ * write's, or before created_at, which the table's CHECK refuses (a PUT answered 500,
+ * api/contacts/write_times_postgres_test.ts). On DuckDB writes are one after another: no change.
+ */
+export function writeBump(row = ""): string {
+  return `version = ${row}version + 1, updated_at = greatest(current_timestamp, ${row}updated_at)`;
+}
+
 export const CONTAINS_COLUMNS = { company: "company_name_sort", q: SEARCH_COLUMN } as const;
 
 /** Statements and column lists for one record table. */
@@ -191,7 +204,7 @@ export function recordSql(record: RecordDefinition): RecordSql {
       const valueOf = (f: string) => (fields.includes(f) ? at(f) : quoteIdent(f));
       const sets = fields.map((f, i) => `${quoteIdent(f)} = $${i + 1}`);
       for (const [column, value] of derived(fields, valueOf)) sets.push(`${column} = ${value}`);
-      sets.push("version = version + 1", "updated_at = current_timestamp");
+      sets.push(writeBump());
       const id = fields.length + 1;
       const guard = options.ifVersion ? ` AND version = $${id + 1}` : "";
       return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id}${guard} RETURNING ${returningList}`;

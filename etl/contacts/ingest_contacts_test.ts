@@ -853,6 +853,47 @@ test("PostgreSQL: a load that PostgreSQL rolls back to break a deadlock runs its
   });
 });
 
+test("PostgreSQL: a load writes the people an API process created after it began, updated_at never before created_at, each bumped once", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales"].join("\n"), "day1.csv"));
+    const next = csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Eve,Park,,,,NY,12204,,,eve@example.com,Sales", "Zed,Cruz,,,,NY,12204,,,zed@example.com,Ops"].join("\n"), "day2.csv");
+    // An API process creates Eve (another name than the file's) and Zed (the file's very fields,
+    // no department) after the load began and before it writes: the load waits for this session's
+    // lock meanwhile. Both rows' created_at is then later than the load's now(), which the load
+    // set as updated_at: the table's CHECK refused the load, whole.
+    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "api-process" });
+    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+    try {
+      const load = await holder.session(async (s) => {
+        await s.run("BEGIN");
+        await s.run("LOCK TABLE contacts IN EXCLUSIVE MODE");
+        const load = ingest(db, next);
+        load.catch(() => {});
+        await until("the load waiting for the lock", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND relation = 'contacts'::regclass"))!.n) > 0);
+        await s.run(`INSERT INTO contacts (first_name, last_name, state, zip, email, email_key, created_at, updated_at) VALUES
+          ('Eve', 'Other', 'NY', '12204', 'eve@example.com', 'eve@example.com', clock_timestamp(), clock_timestamp()),
+          ('Zed', 'Cruz', 'NY', '12204', 'zed@example.com', 'zed@example.com', clock_timestamp(), clock_timestamp())`);
+        await s.run("COMMIT");
+        return load;
+      });
+      // Eve changed, Zed gained a department: both updated.
+      assert.deepEqual(counts(load), { inserted: 0, updated: 2, unchanged: 1, rejected: 0 });
+    } finally {
+      await holder.close();
+      await watcher.close();
+    }
+    const rows = await db.all<{ email: string; last_name: string; version: number; ordered: boolean; departments: string }>(
+      `SELECT c.email, c.last_name, c.version, c.updated_at >= c.created_at AS ordered,
+              (SELECT string_agg(d.name, ',') FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = c.id) AS departments
+         FROM contacts c WHERE c.email <> 'ann@example.com' ORDER BY c.email`,
+    );
+    assert.deepEqual(rows, [
+      { email: "eve@example.com", last_name: "Park", version: 2, ordered: true, departments: "Sales" },
+      { email: "zed@example.com", last_name: "Cruz", version: 2, ordered: true, departments: "Ops" },
+    ]);
+  });
+});
+
 test("ingestContacts() refuses a spreadsheet's Windows-1252 or Mac Roman CSV whole, saying to save it as CSV UTF-8", async () => {
   await withDb(async (db, dir) => {
     // Excel's "CSV (Comma delimited)" on a Spanish or English Windows: accents are single bytes.

@@ -16,7 +16,7 @@ import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS, type LockBoundOptions } from "./_lock_wait.ts";
 import { dropStaging, stageCsv } from "./_stage_csv.ts";
-import { GIN_PENDING_CLEANUP, recordSql } from "./contact_sql.ts";
+import { GIN_PENDING_CLEANUP, recordSql, writeBump } from "./contact_sql.ts";
 import {
   planLoad,
   recordLoad,
@@ -251,7 +251,7 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
   await tx.run("CREATE TEMP TABLE _updated (id integer) ON COMMIT DROP");
   await tx.run(
     `WITH upd AS (
-       UPDATE ${table} t SET ${sets.join(", ")}, version = t.version + 1, updated_at = now()
+       UPDATE ${table} t SET ${sets.join(", ")}, ${writeBump("t.")}
        FROM _p p WHERE t.${keyColumn} = p.key AND (${names.map((n) => `t.${q(n)}`).join(", ")}) IS DISTINCT FROM (${names.map(value).join(", ")})
        RETURNING t.id)
      INSERT INTO _updated SELECT id FROM upd`,
@@ -265,9 +265,12 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
        ON CONFLICT DO NOTHING RETURNING ${q(links.recordKey)} AS cid),
      bumped AS (
        -- A person who gained a department changed (the ETag covers departments) unless this load
-       -- already wrote the row (inserted or updated: updated_at is then now(), the transaction's start).
-       UPDATE ${table} SET version = version + 1, updated_at = now()
-       WHERE id IN (SELECT cid FROM added) AND updated_at <> now() RETURNING id)
+       -- already wrote the row: updated it (_updated), or inserted it (created_at is then now(), the
+       -- transaction's start; a row another session created meanwhile has a later one). Not
+       -- "updated_at <> now()": an update here never moves updated_at back, so a row written by a
+       -- write that began after this load would have been bumped twice.
+       UPDATE ${table} c SET ${writeBump("c.")}
+       WHERE c.id IN (SELECT cid FROM added) AND c.created_at <> now() AND NOT EXISTS (SELECT 1 FROM _updated u WHERE u.id = c.id) RETURNING c.id)
      SELECT (SELECT count(*) FROM wanted)::integer AS links, (SELECT count(*) FROM added)::integer AS added, (SELECT count(*) FROM bumped)::integer AS bumped`,
   );
   const bumped = Number((linkCounts as unknown as { bumped: number }).bumped);

@@ -53,6 +53,7 @@ export {
   SEARCH_FILTER,
   sortFields,
   WRITE_CHECK,
+  writeBump,
   type Dialect,
   type ExportTable,
   type FieldListFilter,

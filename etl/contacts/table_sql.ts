@@ -8,7 +8,7 @@
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { derivedColumns, dialectSql, filterClause, listFilterFields, SEARCH_FILTER, sortKeysOf, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
+import { derivedColumns, dialectSql, writeBump, filterClause, listFilterFields, SEARCH_FILTER, sortKeysOf, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
 import { linksOf, SEARCH_COLUMN, sortColumnOf, type RecordDefinition } from "./record_definition.ts";
 
 /** A snake_case SQL identifier, as every table and column of a definition must be. */
@@ -140,7 +140,7 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
       const valueOf = (f: string) => (fields.includes(f) ? `$${fields.indexOf(f) + 1}` : quoteIdent(f));
       const sets = fields.map((f, i) => `${quoteIdent(f)} = $${i + 1}`);
       for (const [column, value] of derivedColumns(record, fields, valueOf)) sets.push(`${column} = ${value}`);
-      sets.push("version = version + 1", "updated_at = current_timestamp");
+      sets.push(writeBump());
       const id = fields.length + 1;
       return `UPDATE ${table} SET ${sets.join(", ")} WHERE id = $${id} AND version = $${id + 1} RETURNING ${returning}`;
     },

@@ -52,7 +52,7 @@ test("tableSql(): identifiers quoted from the definition, values bound, the filt
   for (const dialect of ["duckdb", "postgres"] as const) {
     const sql = tableSql(notes, dialect);
     assert.match(sql.insert, /^INSERT INTO "notes" \("title", "topic", "title_sort", "search_text"\) VALUES \(\$1, \$2, fold\(\$1\), fold\(\$1\)\) RETURNING /);
-    assert.match(sql.update(["topic"]), /^UPDATE "notes" SET "topic" = \$1, version = version \+ 1, updated_at = current_timestamp WHERE id = \$2 AND version = \$3 RETURNING /);
+    assert.match(sql.update(["topic"]), /^UPDATE "notes" SET "topic" = \$1, version = version \+ 1, updated_at = greatest\(current_timestamp, updated_at\) WHERE id = \$2 AND version = \$3 RETURNING /);
     assert.match(sql.versionForWrite, dialect === "postgres" ? /FOR UPDATE$/ : /WHERE c\.id = \$1$/);
     const page = sql.page({ topic: "ops", title_has: "50%", q: "x'y", department: "ignored" }, { field: "title", descending: true }, ["b", 3], 11);
     assert.deepEqual(page.params, ["ops", "50%", "x'y", "b", 3]);
