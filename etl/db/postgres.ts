@@ -217,9 +217,19 @@ function withSslHint(error: unknown, url: string): unknown {
  * own statement_timeout to end it and did not answer, and the client's cancel request would open a
  * connection to that server whose failure (refused, reset, timed out: a partition) postgres.js
  * rejects in a promise nobody holds (`query.cancel()` returns null), which ends the process.
+ *
+ * Not sent may also mean handed to a connection being opened for it, which runs it once it has
+ * learnt the array types: the client skips a cancelled statement there and then never counts the
+ * connection as open, lost to the pool until its max_lifetime (30-60 min). So the cancelled
+ * statement (out of the queue, rejected) is made `SELECT 1`, which such a connection then runs
+ * and answers into a promise already settled, and the connection joins the pool. A statement a
+ * session had queued behind its running one likewise runs as `SELECT 1` instead of holding up
+ * that connection's queue.
  */
 function leaveQueue(pending: { state?: unknown; cancel(): unknown }): void {
-  if (pending.state === null) pending.cancel();
+  if (pending.state !== null) return;
+  pending.cancel();
+  Object.assign(pending, { cancelled: null, strings: ["SELECT 1"], args: [], options: { prepare: false } });
 }
 
 function runner(sql: Unsafe, deadlineMs?: number, abandoned?: { timedOut: boolean }): SqlRunner {

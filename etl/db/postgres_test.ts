@@ -229,6 +229,27 @@ test("a session whose new connection is reset while it asks for the array types,
   });
 });
 
+test("a statement given up on while the pool opens a connection for it leaves that connection to the pool", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  // The client hands a statement to the connection it opens for it, and runs it once the
+  // connection has learnt the array types. Given up on before then (the server slow to answer
+  // that query), the statement was cancelled; the client then skipped it and never counted the
+  // connection as open, so the pool lost it until its max_lifetime (30-60 min): here a second
+  // session found no connection and waited out its deadline.
+  await throughRelayedPool({ max: 2, statementTimeoutMs: 100 }, async (pg, relay, unhandled) => {
+    await pg.session(async (outer) => {
+      await outer.run("SELECT 1");
+      relay.holdWhenSent("typarray");
+      // The pool's open connection is held here: this statement gets a connection opened for it.
+      const given = await pg.one("SELECT 1 AS n").catch((e: unknown) => e);
+      assert.equal((given as { code?: unknown }).code, "QUERY_TIMEOUT", String(given));
+      relay.releaseHeld();
+      const inner = await within(20_000, "the inner session", pg.session((s) => s.one<{ n: number }>("SELECT 2 AS n"), { deadlineMs: 5_000 }));
+      assert.deepEqual(inner, { n: 2 });
+    });
+    assert.deepEqual(unhandled, []);
+  });
+});
+
 test("a statement given up on while the server is cut off fails alone: no cancel request rejects unhandled", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
   // At the client's deadline (statement_timeout + 5 s) the server has had 5 s to cancel the statement
   // itself; a cancel request then goes to a server that is not answering, and when its connection

@@ -10,7 +10,9 @@ import { connect, createServer, type Socket } from "node:net";
  * counted in `refused`; `cutOffWhenSent(text)` does so the moment a client sends bytes holding
  * `text`, that connection ended without them (the server gone at that statement);
  * `resetWhenSent(text)` resets only the first connection that sends such bytes and goes on relaying
- * (a proxy's failover at that statement: the client's reconnect gets through); `close()`.
+ * (a proxy's failover at that statement: the client's reconnect gets through); `holdWhenSent(text)`
+ * keeps the bytes of the first connection that sends such bytes, and all it sends after, until
+ * `releaseHeld()` passes them on (a server that answers that statement late); `close()`.
  */
 export interface TcpRelay {
   port: number;
@@ -18,6 +20,8 @@ export interface TcpRelay {
   cutOff(): void;
   cutOffWhenSent(text: string): void;
   resetWhenSent(text: string): void;
+  holdWhenSent(text: string): void;
+  releaseHeld(): void;
   readonly refused: number;
   close(): Promise<void>;
 }
@@ -37,6 +41,9 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
   let refused = 0;
   let cutOffOn: string | undefined;
   let resetOn: string | undefined;
+  let holdOn: string | undefined;
+  /** The held connection's bytes and where they go, once one holds. */
+  let held: { chunks: Buffer[]; to: Socket } | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     if (cut) {
@@ -62,7 +69,12 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
         upstream.destroy();
         return;
       }
-      if (!frozen) upstream.write(d);
+      if (holdOn !== undefined && d.includes(holdOn)) {
+        holdOn = undefined;
+        held = { chunks: [], to: upstream };
+      }
+      if (held?.to === upstream) held.chunks.push(d);
+      else if (!frozen) upstream.write(d);
     });
     upstream.on("data", (d) => void (frozen || client.write(d)));
     client.on("close", () => upstream.destroy());
@@ -75,6 +87,12 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
     cutOff: () => void (frozen = cut = true),
     cutOffWhenSent: (text: string) => void (cutOffOn = text),
     resetWhenSent: (text: string) => void (resetOn = text),
+    holdWhenSent: (text: string) => void (holdOn = text),
+    releaseHeld: () => {
+      if (held === undefined) return;
+      for (const d of held.chunks) held.to.write(d);
+      held = undefined;
+    },
     get refused() {
       return refused;
     },
