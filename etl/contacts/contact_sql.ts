@@ -116,7 +116,6 @@ const DIALECTS: Record<Dialect, DialectSql> = {
   },
 };
 
-/** The column each `contains()` filter reads (folded text). */
 /**
  * The SET item every write of a row ends with, `row` naming the table where a join makes the
  * columns ambiguous: the version bumped (the ETag follows it), and updated_at moved to the
@@ -130,6 +129,7 @@ export function writeBump(row = ""): string {
   return `version = ${row}version + 1, updated_at = greatest(current_timestamp, ${row}updated_at)`;
 }
 
+/** The column each `contains()` filter reads (folded text). */
 export const CONTAINS_COLUMNS = { company: "company_name_sort", q: SEARCH_COLUMN } as const;
 
 /** Statements and column lists for one record table. */
