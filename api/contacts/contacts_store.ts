@@ -1003,8 +1003,10 @@ export class ContactsStore {
   /**
    * Runs `op` through the engine; after its commit, forgets what it touched before anyone hears of
    * it. A unique key taken between the checks and the write (another PostgreSQL process created the
-   * same e-mail or Idempotency-Key meanwhile) runs the write once more: its checks then see the
-   * other's commit and answer as if it had come first (409, or the stored answer to replay).
+   * same e-mail or Idempotency-Key meanwhile), or a conflict with another transaction (a deadlock; a
+   * department deleted, or linked, by another process meanwhile: isTransientConflict) runs the write
+   * once more: its checks then see the other's commit and answer as if it had come first (409, or
+   * the stored answer to replay). A second conflict is answered 503, busy.
    */
   async #write<T>(op: (tx: SqlRunner, ctx: WriteContext) => Promise<T>, data?: WriteData): Promise<T> {
     if (this.#closed) throw new Error("The contacts database is closed");

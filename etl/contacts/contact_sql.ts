@@ -123,7 +123,7 @@ const DIALECTS: Record<Dialect, DialectSql> = {
  * at once and from several processes, and `current_timestamp` is the time a transaction began: one
  * begun before another committed a write of the same row (or created it) set a time before that
  * write's, or before created_at, which the table's CHECK refuses (a PUT answered 500,
- * api/contacts/write_times_postgres_test.ts). On DuckDB writes are one after another: no change.
+ * api/contacts/write_races_postgres_test.ts). On DuckDB writes are one after another: no change.
  */
 export function writeBump(row = ""): string {
   return `version = ${row}version + 1, updated_at = greatest(current_timestamp, ${row}updated_at)`;

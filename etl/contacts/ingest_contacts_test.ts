@@ -894,6 +894,93 @@ test("PostgreSQL: a load writes the people an API process created after it began
   });
 });
 
+test("PostgreSQL: loads into one database run one after another, whichever process runs them", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    // Two at once (an import through each of two API processes) updated and linked the same people
+    // in their own files' orders and deadlocked, attempt after attempt. A session here holds the
+    // loads' lock, as a load in another process would: this load waits for it, then commits.
+    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "other-load" });
+    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+    try {
+      const loaded = await holder.session(async (s) => {
+        await s.run("SELECT pg_advisory_lock(hashtext('relaciones.contacts.load'))");
+        const load = ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales"].join("\n")));
+        load.catch(() => {});
+        try {
+          await until("the load waiting for the other load", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"))!.n) > 0);
+          assert.equal(Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM contacts"))!.n), 0, "nothing written meanwhile");
+        } finally {
+          await s.run("SELECT pg_advisory_unlock(hashtext('relaciones.contacts.load'))");
+        }
+        return load;
+      });
+      assert.equal(loaded.inserted, 1);
+    } finally {
+      await holder.close();
+      await watcher.close();
+    }
+  });
+});
+
+test("PostgreSQL: a load that links a person another session deletes meanwhile runs again and commits, the person loaded anew", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales"].join("\n"), "day1.csv"));
+    const ann = Number((await db.one<{ id: number }>("SELECT id FROM contacts WHERE email = 'ann@example.com'"))!.id);
+    // Ann gains Ops: the load links her while an API process's DELETE of her is not yet committed
+    // (the link's key check waits for it), then committed: the key check failed the load, whole.
+    const next = csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Ann,Lee,,,,NY,12204,,,ann@example.com,Ops"].join("\n"), "day2.csv");
+    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "api-process" });
+    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
+    try {
+      const loaded = await holder.session(async (s) => {
+        await s.run("BEGIN");
+        await s.run("DELETE FROM contact_departments WHERE contact_id = $1", [ann]);
+        await s.run("DELETE FROM contacts WHERE id = $1", [ann]);
+        const load = ingest(db, next);
+        load.catch(() => {});
+        try {
+          await until("the load waiting for the delete", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')"))!.n) > 0);
+          await s.run("COMMIT");
+        } catch (error) {
+          await s.run("ROLLBACK").catch(() => {});
+          throw error;
+        }
+        return load;
+      });
+      assert.equal(loaded.inserted, 1, "Ann, deleted meanwhile, is in the file: loaded anew");
+    } finally {
+      await holder.close();
+      await watcher.close();
+    }
+    const rows = await db.all<{ id: number; departments: string }>(
+      `SELECT c.id, (SELECT string_agg(d.name, ',' ORDER BY d.name) FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = c.id) AS departments FROM contacts c`,
+    );
+    assert.equal(rows.length, 1);
+    assert.notEqual(rows[0].id, ann);
+    assert.equal(rows[0].departments, "Ops,Sales");
+  });
+});
+
+test("PostgreSQL: two loads started in the same millisecond from one work folder each load their own file", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    const files = ["Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,,NY,12204,,,bob@example.com,Ops"].map((row, i) => csv(dir, [HEADER, row].join("\n"), `f${i}.csv`));
+    // Two imports through one API process at once: their work folders were named by pid and
+    // time, so they shared one, wrote their staged rows over each other's, and the first to end
+    // removed the other's files (ENOENT, a 500).
+    const now = Date.now;
+    const frozen = now();
+    Date.now = () => frozen;
+    let loads: IngestSummary[];
+    try {
+      loads = await Promise.all(files.map((path) => ingest(db, path)));
+    } finally {
+      Date.now = now;
+    }
+    assert.deepEqual(loads.map((l) => l.inserted), [1, 1]);
+    assert.deepEqual((await db.all<{ email: string }>("SELECT email FROM contacts ORDER BY email")).map((r) => r.email), ["ann@example.com", "bob@example.com"]);
+  });
+});
+
 test("ingestContacts() refuses a spreadsheet's Windows-1252 or Mac Roman CSV whole, saying to save it as CSV UTF-8", async () => {
   await withDb(async (db, dir) => {
     // Excel's "CSV (Comma delimited)" on a Spanish or English Windows: accents are single bytes.

@@ -9,7 +9,7 @@
  * by rolling the load back runs the transaction again (LOAD_ATTEMPTS attempts in all). A lock held
  * by another session is waited for `lockWaitMs` at most, saying meanwhile who holds it (_lock_wait.ts).
  */
-import { copyFileSync, createReadStream, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CLIENT_GRACE_MS, Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
@@ -32,6 +32,14 @@ import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./reco
 
 /** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
 const LOAD_ATTEMPTS = 3;
+
+/**
+ * Taken first in a load's transaction: loads into one database run one after another, whichever
+ * process (API or `npm run etl`) runs them. Two at once updated and linked the same people in the
+ * order of their own files and deadlocked, each attempt again: 19 of 70 small imports through two
+ * API processes failed so, after their three attempts.
+ */
+const LOAD_LOCK = "SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.load'))";
 
 /** Options of a PostgreSQL load: those of ingestContacts plus a folder for DuckDB's work files. */
 export interface PostgresIngestOptions extends IngestOptions {
@@ -75,8 +83,11 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   // open) even that waits, so it is bounded as the write is.
   const unchanged = await boundedSession(pg, bound, (session) => unchangedSince(session, plan, () => tablesFingerprint(session, plan.record)));
   if (unchanged !== undefined) return unchanged;
-  const work = join(options.workDir ?? join(csvPath, ".."), `.pg-load-${process.pid}-${Date.now()}`);
-  mkdirSync(work, { recursive: true, mode: 0o700 });
+  // A folder of its own, however many loads start in the same millisecond (imports through one API:
+  // named by pid and time, two shared one, and the first to end removed the other's files).
+  const parent = options.workDir ?? join(csvPath, "..");
+  mkdirSync(parent, { recursive: true });
+  const work = mkdtempSync(join(parent, `.pg-load-${process.pid}-`));
   // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
   const duck = await Database.open(":memory:", { settings: { ...options.duckdbSettings, memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
   try {
@@ -104,6 +115,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
         for (let attempt = 1; ; attempt++) {
           await session.run("BEGIN");
           try {
+            await session.run(LOAD_LOCK);
             const result = await writePostgres(session, plan.record, names, departmentNames, summary);
             if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
             await session.run("COMMIT");
@@ -111,9 +123,11 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
           } catch (error) {
             await session.run("ROLLBACK").catch(() => {});
             // An API write creating a department the load creates too, while holding a contact the
-            // load updates, is a deadlock PostgreSQL may break by rolling the load back: everything
-            // it did is undone and the staged rows are still there, so it runs again (the API's
-            // writes do the same). Twice more at most: a third is not chance.
+            // load updates, is a deadlock PostgreSQL may break by rolling the load back; a person or
+            // department the load links, deleted by the API meanwhile, fails its key check
+            // (isTransientConflict). Everything it did is undone and the staged rows are still
+            // there, so it runs again and meets that write as done (the API's writes do the same).
+            // Twice more at most: a third is not chance.
             if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
             throw error;
           }

@@ -96,8 +96,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 // The server is there but cannot take this statement now: out of connections (class 53, 53300),
-// a statement cancelled by statement_timeout (57014), a lock not granted within lock_timeout (55P03).
-const BUSY = new Set(["53000", "53100", "53200", "53300", "57014", "55P03"]);
+// a statement cancelled by statement_timeout (57014), a lock not granted within lock_timeout (55P03),
+// or its transaction rolled back to break a deadlock or a serialization conflict with other writers
+// (40P01, 40001) once more after the write was run again.
+const BUSY = new Set(["53000", "53100", "53200", "53300", "57014", "55P03", "40P01", "40001"]);
 
 /** Whether `error` is PostgreSQL being too busy or too slow for a statement (answered 503, not 500). */
 export function isDatabaseBusy(error: unknown): boolean {
@@ -135,12 +137,16 @@ export function postgresRefusal(error: unknown): { code: "database-refused"; mes
 }
 
 /**
- * Whether PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization
- * conflict (40001): nothing it did stays, so running it again is safe.
+ * Whether a transaction failed on a write another one committed meanwhile, so that running it
+ * again is safe (nothing it did stays) and meets that write as a fact: PostgreSQL broke a deadlock
+ * (40P01) or a serialization conflict (40001), or a foreign key check (23503) saw a commit later
+ * than the statement's snapshot: a link to a contact or department deleted meanwhile, or the
+ * delete of a department linked meanwhile (READ COMMITTED checks keys against the latest commits).
+ * Our writers never refer to a row they have not seen, so a 23503 is such a race.
  */
 export function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  return code === "40P01" || code === "40001";
+  return code === "40P01" || code === "40001" || code === "23503";
 }
 
 /**

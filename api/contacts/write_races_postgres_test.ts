@@ -1,10 +1,13 @@
-// PostgreSQL runs each contact write in a transaction of its own, several at once, and several API
-// processes share one database: `now()` is the time a transaction began, so a write that began
-// before another one committed can write the row after it. Setting `updated_at = now()` then put
-// it before the row's created_at (a PUT on a contact another process had just created: the
-// table's CHECK refused it, answered 500) or before the other write's updated_at. Each scenario is
-// made certain with a lock another session holds while the PUT waits, then the other write
-// commits. Real PostgreSQL and a real server; skipped with a message when none is at hand.
+// PostgreSQL writes racing other processes' commits. Each contact write is a transaction of its
+// own, several at once, and several API processes share one database (READ COMMITTED):
+// - `now()` is the time a transaction began, so a write that began before another one committed
+//   can write the row after it. Setting `updated_at = now()` then put it before the row's
+//   created_at (a PUT on a contact another process had just created: the table's CHECK refused it,
+//   answered 500) or before the other write's updated_at.
+// - A foreign key is checked against the latest commits: the delete of a department another
+//   process linked meanwhile failed on the key (answered 500) instead of seeing the link.
+// Each scenario is made certain with a lock another session holds while the request waits, then
+// the other write commits. Real PostgreSQL and a real server; skipped with a message when none is at hand.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
@@ -94,6 +97,47 @@ test("a PUT that began before another process's write of the same contact leaves
       assert.equal(row!.ok, true, "updated_at went back before the other write's");
     } finally {
       await pg.close();
+    }
+  });
+});
+
+test("DELETE /departments/{id} while another process links a contact to it answers 409 department-in-use, not 500", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  await withServer(async (server, url) => {
+    const created = await raw(server.url, {
+      method: "POST",
+      path: "/contacts",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: ["Legal"] }),
+    });
+    assert.equal(created.status, 201, created.text);
+    const departments = (await raw(server.url, { path: "/departments" })).json();
+    const legal = (departments.items ?? departments).find((d: { name: string }) => d.name === "Legal");
+    // Another process's PUT of Ann relinks her: her link to Legal is gone, a new one is written
+    // and not yet committed when the DELETE comes (it sees no link, and waits for the row).
+    const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
+    const watcher = await PostgresDatabase.connect(url, { max: 1 });
+    try {
+      const deleted = await holder.session(async (s) => {
+        await s.run("BEGIN");
+        await s.run("DELETE FROM contact_departments WHERE department_id = $1", [legal.id]);
+        await s.run("COMMIT");
+        await s.run("BEGIN");
+        await s.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [created.json().id, legal.id]);
+        const answer = raw(server.url, { method: "DELETE", path: `/departments/${legal.id}` });
+        try {
+          await until("the DELETE waiting for the other write", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')"))!.n) > 0);
+          await s.run("COMMIT");
+        } catch (error) {
+          await s.run("ROLLBACK").catch(() => {});
+          throw error;
+        }
+        return answer;
+      });
+      assert.equal(deleted.status, 409, deleted.text);
+      assert.equal(deleted.json().type, "/docs#problem-department-in-use");
+    } finally {
+      await holder.close();
+      await watcher.close();
     }
   });
 });
