@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, PostgresDatabase, type PostgresOptions } from "./mod.ts";
+import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, PostgresDatabase, type PostgresOptions } from "./mod.ts";
 import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
 import { tcpRelay, throughRelay, type TcpRelay } from "../../scripts/testing/tcp_relay.ts";
 import { isStillPending, within } from "../../scripts/testing/within.ts";
@@ -70,6 +70,44 @@ test("a DATABASE_URL naming a socket folder connects over the Unix socket; an em
 test("isDatabaseUnavailable() counts a missing file only when connecting to it", () => {
   assert.equal(isDatabaseUnavailable(Object.assign(new Error("connect ENOENT /run/postgresql/.s.PGSQL.5432"), { code: "ENOENT", syscall: "connect" })), true);
   assert.equal(isDatabaseUnavailable(Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: "ENOENT", syscall: "open" })), false);
+});
+
+test("a real deadlock is a transient conflict, and busy (503) once it outlasts the write's retries", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
+  const a = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  const b = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  const table = `deadlock_${process.pid}`;
+  await a.run(`CREATE TABLE ${table} (id int PRIMARY KEY); INSERT INTO ${table} VALUES (1), (2)`);
+  try {
+    // Each holds one row and asks for the other's: PostgreSQL rolls one of them back (40P01).
+    let aHolds = () => {};
+    let bHolds = () => {};
+    const aHeld = new Promise<void>((resolve) => (aHolds = resolve));
+    const bHeld = new Promise<void>((resolve) => (bHolds = resolve));
+    const outcomes = await Promise.all([
+      a.transaction(async (tx) => {
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = 1`);
+        aHolds();
+        await bHeld;
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = 2`);
+      }).then(() => null, (e: unknown) => e),
+      b.transaction(async (tx) => {
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = 2`);
+        bHolds();
+        await aHeld;
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = 1`);
+      }).then(() => null, (e: unknown) => e),
+    ]);
+    const deadlock = outcomes.find((o) => o !== null);
+    assert.equal((deadlock as { code?: string })?.code, "40P01", String(deadlock));
+    assert.equal(outcomes.filter((o) => o !== null).length, 1, "one of the two committed");
+    assert.equal(isTransientConflict(deadlock), true);
+    assert.equal(isDatabaseBusy(deadlock), true);
+    assert.equal(isDatabaseBusy({ code: "23503" }), false, "a key check that keeps failing is not the server being busy");
+  } finally {
+    await a.run(`DROP TABLE ${table}`);
+    await a.close();
+    await b.close();
+  }
 });
 
 test("isDatabaseBusy() knows PostgreSQL's statement and lock timeouts, from real errors; a pool's timeouts are set on its sessions", { skip: POSTGRES_SKIP }, async () => {
