@@ -14,41 +14,21 @@ import { PostgresDatabase } from "../../etl/db/mod.ts";
 import type { RunningServer } from "../server.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { until } from "../../scripts/testing/until.ts";
+import { commitWhileWaiting } from "../../scripts/testing/pg_lock.ts";
 
 /**
- * Sends `PUT /contacts/{id}` while another session holds a lock on the contacts table that makes
- * the PUT's UPDATE wait, runs `meanwhile` in that session once the PUT waits (after the PUT's
- * transaction began), commits, and returns the PUT's answer.
+ * Sends `PUT /contacts/{id}` while another process's transaction holds a lock on the contacts table
+ * that makes the PUT wait (after its transaction began), and commits `meanwhile` then.
  */
-async function putBehind(server: RunningServer, url: string, id: number, meanwhile: string): Promise<{ status: number; body: any }> {
-  const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
-  const watcher = await PostgresDatabase.connect(url, { max: 1 });
-  try {
-    return await holder.session(async (s) => {
-      await s.run("BEGIN");
-      await s.run("LOCK TABLE contacts IN EXCLUSIVE MODE");
-      const put = raw(server.url, {
-        method: "PUT",
-        path: `/contacts/${id}`,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ first_name: "Put", last_name: "Later", email: `put${id}@example.com`, departments: ["Ops"] }),
-      });
-      try {
-        await until("the PUT waiting for the lock", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND relation = 'contacts'::regclass"))!.n) > 0);
-        await s.run(meanwhile);
-        await s.run("COMMIT");
-      } catch (error) {
-        await s.run("ROLLBACK").catch(() => {});
-        throw error;
-      }
-      const res = await put;
-      return { status: res.status, body: res.json() };
-    });
-  } finally {
-    await holder.close();
-    await watcher.close();
-  }
+function putBehind(server: RunningServer, url: string, id: number, meanwhile: string): Promise<{ status: number; body: any }> {
+  return commitWhileWaiting(url, { hold: (s) => s.run("LOCK TABLE contacts IN EXCLUSIVE MODE"), meanwhile: (s) => s.run(meanwhile) }, () =>
+    raw(server.url, {
+      method: "PUT",
+      path: `/contacts/${id}`,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ first_name: "Put", last_name: "Later", email: `put${id}@example.com`, departments: ["Ops"] }),
+    }).then((res) => ({ status: res.status, body: res.json() })),
+  );
 }
 
 async function withServer(fn: (server: RunningServer, url: string) => Promise<void>): Promise<void> {
@@ -114,30 +94,13 @@ test("DELETE /departments/{id} while another process links a contact to it answe
     const legal = (departments.items ?? departments).find((d: { name: string }) => d.name === "Legal");
     // Another process's PUT of Ann relinks her: her link to Legal is gone, a new one is written
     // and not yet committed when the DELETE comes (it sees no link, and waits for the row).
-    const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
-    const watcher = await PostgresDatabase.connect(url, { max: 1 });
-    try {
-      const deleted = await holder.session(async (s) => {
-        await s.run("BEGIN");
-        await s.run("DELETE FROM contact_departments WHERE department_id = $1", [legal.id]);
-        await s.run("COMMIT");
-        await s.run("BEGIN");
-        await s.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [created.json().id, legal.id]);
-        const answer = raw(server.url, { method: "DELETE", path: `/departments/${legal.id}` });
-        try {
-          await until("the DELETE waiting for the other write", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')"))!.n) > 0);
-          await s.run("COMMIT");
-        } catch (error) {
-          await s.run("ROLLBACK").catch(() => {});
-          throw error;
-        }
-        return answer;
-      });
-      assert.equal(deleted.status, 409, deleted.text);
-      assert.equal(deleted.json().type, "/docs#problem-department-in-use");
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
+    await raw(server.url, { method: "PATCH", path: `/contacts/${created.json().id}`, headers: { "content-type": "application/merge-patch+json" }, body: JSON.stringify({ departments: [] }) });
+    const deleted = await commitWhileWaiting(
+      url,
+      { hold: (s) => s.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [created.json().id, legal.id]) },
+      () => raw(server.url, { method: "DELETE", path: `/departments/${legal.id}` }),
+    );
+    assert.equal(deleted.status, 409, deleted.text);
+    assert.equal(deleted.json().type, "/docs#problem-department-in-use");
   });
 });

@@ -19,6 +19,7 @@ import { fold } from "../text/mod.js";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { until } from "../../scripts/testing/until.ts";
+import { commitWhileWaiting } from "../../scripts/testing/pg_lock.ts";
 
 const usersCsv = seedFile("sample.csv");
 const ourCsv = fileURLToPath(new URL("../../data/contacts.csv", import.meta.url));
@@ -861,27 +862,19 @@ test("PostgreSQL: a load writes the people an API process created after it began
     // no department) after the load began and before it writes: the load waits for this session's
     // lock meanwhile. Both rows' created_at is then later than the load's now(), which the load
     // set as updated_at: the table's CHECK refused the load, whole.
-    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "api-process" });
-    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
-    try {
-      const load = await holder.session(async (s) => {
-        await s.run("BEGIN");
-        await s.run("LOCK TABLE contacts IN EXCLUSIVE MODE");
-        const load = ingest(db, next);
-        load.catch(() => {});
-        await until("the load waiting for the lock", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND relation = 'contacts'::regclass"))!.n) > 0);
-        await s.run(`INSERT INTO contacts (first_name, last_name, state, zip, email, email_key, created_at, updated_at) VALUES
-          ('Eve', 'Other', 'NY', '12204', 'eve@example.com', 'eve@example.com', clock_timestamp(), clock_timestamp()),
-          ('Zed', 'Cruz', 'NY', '12204', 'zed@example.com', 'zed@example.com', clock_timestamp(), clock_timestamp())`);
-        await s.run("COMMIT");
-        return load;
-      });
-      // Eve changed, Zed gained a department: both updated.
-      assert.deepEqual(counts(load), { inserted: 0, updated: 2, unchanged: 1, rejected: 0 });
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
+    const load = await commitWhileWaiting(
+      await postgresDatabaseFor(dir),
+      {
+        hold: (s) => s.run("LOCK TABLE contacts IN EXCLUSIVE MODE"),
+        meanwhile: (s) =>
+          s.run(`INSERT INTO contacts (first_name, last_name, state, zip, email, email_key, created_at, updated_at) VALUES
+            ('Eve', 'Other', 'NY', '12204', 'eve@example.com', 'eve@example.com', clock_timestamp(), clock_timestamp()),
+            ('Zed', 'Cruz', 'NY', '12204', 'zed@example.com', 'zed@example.com', clock_timestamp(), clock_timestamp())`),
+      },
+      () => ingest(db, next),
+    );
+    // Eve changed, Zed gained a department: both updated.
+    assert.deepEqual(counts(load), { inserted: 0, updated: 2, unchanged: 1, rejected: 0 });
     const rows = await db.all<{ email: string; last_name: string; version: number; ordered: boolean; departments: string }>(
       `SELECT c.email, c.last_name, c.version, c.updated_at >= c.created_at AS ordered,
               (SELECT string_agg(d.name, ',') FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = c.id) AS departments
@@ -899,26 +892,15 @@ test("PostgreSQL: loads into one database run one after another, whichever proce
     // Two at once (an import through each of two API processes) updated and linked the same people
     // in their own files' orders and deadlocked, attempt after attempt. A session here holds the
     // loads' lock, as a load in another process would: this load waits for it, then commits.
-    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "other-load" });
-    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
-    try {
-      const loaded = await holder.session(async (s) => {
-        await s.run("SELECT pg_advisory_lock(hashtext('relaciones.contacts.load'))");
-        const load = ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales"].join("\n")));
-        load.catch(() => {});
-        try {
-          await until("the load waiting for the other load", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"))!.n) > 0);
-          assert.equal(Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM contacts"))!.n), 0, "nothing written meanwhile");
-        } finally {
-          await s.run("SELECT pg_advisory_unlock(hashtext('relaciones.contacts.load'))");
-        }
-        return load;
-      });
-      assert.equal(loaded.inserted, 1);
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
+    const loaded = await commitWhileWaiting(
+      await postgresDatabaseFor(dir),
+      {
+        hold: (s) => s.run("SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.load'))"),
+        meanwhile: async () => assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::integer AS n FROM contacts"))!.n), 0, "nothing written meanwhile"),
+      },
+      () => ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales"].join("\n"))),
+    );
+    assert.equal(loaded.inserted, 1);
   });
 });
 
@@ -929,29 +911,17 @@ test("PostgreSQL: a load that links a person another session deletes meanwhile r
     // Ann gains Ops: the load links her while an API process's DELETE of her is not yet committed
     // (the link's key check waits for it), then committed: the key check failed the load, whole.
     const next = csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Ann,Lee,,,,NY,12204,,,ann@example.com,Ops"].join("\n"), "day2.csv");
-    const holder = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1, applicationName: "api-process" });
-    const watcher = await PostgresDatabase.connect(await postgresDatabaseFor(dir), { max: 1 });
-    try {
-      const loaded = await holder.session(async (s) => {
-        await s.run("BEGIN");
-        await s.run("DELETE FROM contact_departments WHERE contact_id = $1", [ann]);
-        await s.run("DELETE FROM contacts WHERE id = $1", [ann]);
-        const load = ingest(db, next);
-        load.catch(() => {});
-        try {
-          await until("the load waiting for the delete", async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')"))!.n) > 0);
-          await s.run("COMMIT");
-        } catch (error) {
-          await s.run("ROLLBACK").catch(() => {});
-          throw error;
-        }
-        return load;
-      });
-      assert.equal(loaded.inserted, 1, "Ann, deleted meanwhile, is in the file: loaded anew");
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
+    const loaded = await commitWhileWaiting(
+      await postgresDatabaseFor(dir),
+      {
+        hold: async (s) => {
+          await s.run("DELETE FROM contact_departments WHERE contact_id = $1", [ann]);
+          await s.run("DELETE FROM contacts WHERE id = $1", [ann]);
+        },
+      },
+      () => ingest(db, next),
+    );
+    assert.equal(loaded.inserted, 1, "Ann, deleted meanwhile, is in the file: loaded anew");
     const rows = await db.all<{ id: number; departments: string }>(
       `SELECT c.id, (SELECT string_agg(d.name, ',' ORDER BY d.name) FROM contact_departments l JOIN departments d ON d.id = l.department_id WHERE l.contact_id = c.id) AS departments FROM contacts c`,
     );

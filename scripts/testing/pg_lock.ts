@@ -1,8 +1,10 @@
 /**
  * Another PostgreSQL session holding a lock open, as psql's `BEGIN; LOCK TABLE contacts IN SHARE
- * MODE;` left in a terminal does: for the tests of what waits for it.
+ * MODE;` left in a terminal does: for the tests of what waits for it. And another process's write
+ * committed while ours waits for it: for the tests of writes racing each other.
  */
-import type { PostgresDatabase } from "../../etl/db/mod.ts";
+import { PostgresDatabase, type SqlRunner } from "../../etl/db/mod.ts";
+import { until } from "./until.ts";
 
 /**
  * Runs `BEGIN` and `lock` (a `LOCK TABLE ...` statement, or a `SELECT ... FOR UPDATE` with `params`)
@@ -46,3 +48,52 @@ export function holdLock(
     ended.catch(reject);
   });
 }
+
+/**
+ * Another process's write that commits while `work` waits for it: on a session of its own (at
+ * `url`, application `other-writer`) runs `BEGIN` and `hold`, starts `work()`, waits until a
+ * session of this database waits for a lock (pg_locks), runs `meanwhile` and commits; resolves with
+ * what `work` came to. Rolled back if anything before the COMMIT fails.
+ *
+ * @example
+ * ```ts
+ * // A PUT that began before another process created its contact.
+ * const res = await commitWhileWaiting(url, {
+ *   hold: (s) => s.run("LOCK TABLE contacts IN EXCLUSIVE MODE"),
+ *   meanwhile: (s) => s.run("INSERT INTO contacts ..."),
+ * }, () => raw(server.url, { method: "PUT", path: "/contacts/7", ... }));
+ * ```
+ */
+export async function commitWhileWaiting<T>(
+  url: string,
+  steps: { hold: (s: SqlRunner) => Promise<unknown>; meanwhile?: (s: SqlRunner) => Promise<unknown> },
+  work: () => Promise<T>,
+): Promise<T> {
+  const holder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
+  const watcher = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const pending = await holder.session(async (s) => {
+      await s.run("BEGIN");
+      try {
+        await steps.hold(s);
+        const pending = work();
+        pending.catch(() => {});
+        // This database's sessions only: other test files wait for locks of their own meanwhile.
+        await until("a session waiting for the other write's lock", async () => Number((await watcher.one<{ n: number }>(WAITING_HERE))!.n) > 0);
+        await steps.meanwhile?.(s);
+        await s.run("COMMIT");
+        return { pending };
+      } catch (error) {
+        await s.run("ROLLBACK").catch(() => {});
+        throw error;
+      }
+    });
+    return await pending.pending;
+  } finally {
+    await holder.close();
+    await watcher.close();
+  }
+}
+
+const WAITING_HERE = `SELECT count(*)::integer AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+  WHERE NOT l.granted AND a.datname = current_database()`;
