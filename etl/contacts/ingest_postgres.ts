@@ -6,8 +6,10 @@
  * objects) into temp tables, and ONE transaction upserts them. Other API processes may write
  * meanwhile: new people are inserted with ON CONFLICT DO NOTHING and links likewise, so a
  * concurrent create never fails the load, and a deadlock with an API write that PostgreSQL breaks
- * by rolling the load back runs the transaction again (LOAD_ATTEMPTS attempts in all). A lock held
- * by another session is waited for `lockWaitMs` at most, saying meanwhile who holds it (_lock_wait.ts).
+ * by rolling the load back, or a key check failed by an API delete committed meanwhile, runs the
+ * transaction again (LOAD_ATTEMPTS attempts in all). Loads themselves run one after another
+ * (LOAD_LOCK). A lock held by another session is waited for `lockWaitMs` at most, saying meanwhile
+ * who holds it (_lock_wait.ts).
  */
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -30,7 +32,7 @@ import {
 } from "./ingest_contacts.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
-/** Times a load's transaction runs when PostgreSQL rolls it back to break a deadlock. */
+/** Times a load's transaction runs when it fails on another writer's commit (isTransientConflict: a deadlock, a key check). */
 const LOAD_ATTEMPTS = 3;
 
 /**

@@ -8,7 +8,7 @@
  */
 import { quoteIdent } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { derivedColumns, dialectSql, writeBump, filterClause, listFilterFields, SEARCH_FILTER, sortKeysOf, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
+import { derivedColumns, dialectSql, filterClause, listFilterFields, SEARCH_FILTER, sortKeysOf, writeBump, type Dialect, type FieldListFilter, type ListFilters, type ListSort } from "./contact_sql.ts";
 import { linksOf, SEARCH_COLUMN, sortColumnOf, type RecordDefinition } from "./record_definition.ts";
 
 /** A snake_case SQL identifier, as every table and column of a definition must be. */
