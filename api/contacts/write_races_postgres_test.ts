@@ -12,7 +12,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
 import type { RunningServer } from "../server.ts";
-import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { commitWhileWaiting } from "../../scripts/testing/pg_lock.ts";
 
@@ -57,12 +57,7 @@ test("a PUT that began before another process created its contact writes it, upd
 
 test("a PUT that began before another process's write of the same contact leaves updated_at after that write's", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
   await withServer(async (server, url) => {
-    const created = await raw(server.url, {
-      method: "POST",
-      path: "/contacts",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ first_name: "Ann", last_name: "Lee", email: "ann@example.com" }),
-    });
+    const created = await postContact(server.url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
     assert.equal(created.status, 201, created.text);
     const id = created.json().id as number;
     // Another API process's PATCH, begun after this PUT and committed while it waited; its time is kept aside.
@@ -83,12 +78,7 @@ test("a PUT that began before another process's write of the same contact leaves
 
 test("DELETE /departments/{id} while another process links a contact to it answers 409 department-in-use, not 500", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
   await withServer(async (server, url) => {
-    const created = await raw(server.url, {
-      method: "POST",
-      path: "/contacts",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: ["Legal"] }),
-    });
+    const created = await postContact(server.url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: ["Legal"] });
     assert.equal(created.status, 201, created.text);
     const departments = (await raw(server.url, { path: "/departments" })).json();
     const legal = (departments.items ?? departments).find((d: { name: string }) => d.name === "Legal");
