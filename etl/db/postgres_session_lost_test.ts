@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PostgresDatabase } from "./mod.ts";
-import { isStillPending, within } from "../../scripts/testing/within.ts";
+import { isStillPending, settledWithin, within } from "../../scripts/testing/within.ts";
 
 // Not from scripts/testing/backends.ts: importing it registers an after() hook, which makes node:test
 // install its own uncaughtException handler in the scenario's child too, and that handler ends the
@@ -46,10 +46,8 @@ async function scenario(): Promise<void> {
     // still fail with the server's goodbye (57P01, answered 503 by the API); none may hang.
     let rows: unknown;
     for (let attempt = 1; attempt <= 3 && rows === undefined; attempt++) {
-      rows = await within(5_000, "a statement on the pool", pg.all("SELECT 1 AS one")).catch((error: Error) => {
-        if (isStillPending(error)) throw error;
-        return undefined;
-      });
+      const outcome = await settledWithin(5_000, "a statement on the pool", pg.all("SELECT 1 AS one"));
+      rows = "value" in outcome ? outcome.value : undefined;
     }
     assert.deepEqual(rows, [{ one: 1 }]);
   } finally {

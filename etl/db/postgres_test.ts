@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { connectionOf, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, PostgresDatabase, type PostgresOptions } from "./mod.ts";
 import { POSTGRES_SKIP, TEST_POSTGRES_URL } from "../../scripts/testing/backends.ts";
 import { tcpRelay, throughRelay, type TcpRelay } from "../../scripts/testing/tcp_relay.ts";
-import { isStillPending, within } from "../../scripts/testing/within.ts";
+import { settledWithin, within } from "../../scripts/testing/within.ts";
 
 test("connectionOf() turns libpq's host and port parameters into the client's options and keeps the rest", () => {
   assert.deepEqual(connectionOf("postgres://u:p@db.example:5433/contacts"), { url: "postgres://u:p@db.example:5433/contacts" });
@@ -252,13 +252,8 @@ test("a session whose new connection is reset while it asks for the array types,
     const inner = await pg.session(async (outer) => {
       await outer.run("SELECT 1");
       // The pool's open connection is held here: the inner session needs a new one.
-      return within(20_000, "the inner session", pg.session((s) => s.one<{ n: number }>("SELECT 1 AS n"), { deadlineMs: 2_000 })).then(
-        (row) => row,
-        (e: unknown) => {
-          if (isStillPending(e)) throw e;
-          return (e as { code?: unknown }).code;
-        },
-      );
+      const outcome = await settledWithin(20_000, "the inner session", pg.session((s) => s.one<{ n: number }>("SELECT 1 AS n"), { deadlineMs: 2_000 }));
+      return "error" in outcome ? (outcome.error as { code?: unknown }).code : outcome.value;
     });
     assert.ok(inner === "QUERY_TIMEOUT" || (inner as { n?: number })?.n === 1, String(inner));
     // The connection the reconnect opened serves the pool.

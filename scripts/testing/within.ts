@@ -16,6 +16,27 @@ export function within<T>(ms: number, what: string, promise: Promise<T>): Promis
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * What `promise` came to within `ms`: `{ value }` or `{ error }`, for a test that expects a failure
+ * and asserts on it. Still pending then, it rejects as `within` does: a hang is never taken for a
+ * failure (the idiom it replaces had to remember to rethrow `isStillPending` errors).
+ *
+ * @example
+ * ```ts
+ * const outcome = await settledWithin(20_000, "the start-up", starting);
+ * assert.ok("error" in outcome, "it started");
+ * ```
+ */
+export function settledWithin<T>(ms: number, what: string, promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return within(ms, what, promise).then(
+    (value) => ({ value }),
+    (error: unknown) => {
+      if (isStillPending(error)) throw error;
+      return { error };
+    },
+  );
+}
+
 /** The `code` of `within`'s rejection. */
 export const STILL_PENDING = "STILL_PENDING";
 
