@@ -166,12 +166,14 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // People: the first valid line of an e-mail (any case) holds the values; a later line that agrees
   // on every other field adds its department; one that disagrees is rejected, naming the fields.
   const others = names.filter((n) => n !== keyField.name);
+  // Only an e-mail on several lines can conflict, so only those are joined back to their first line
+  // (the 1M-row file: 0.22-0.24 s instead of 0.97-1.12 s; 609 conflicts either way).
   await db.run(`CREATE TEMP TABLE _first AS
-      SELECT lower(${K}) AS key, arg_min(ord, ord) AS first_ord FROM _v WHERE NOT bad GROUP BY 1;
+      SELECT lower(${K}) AS key, arg_min(ord, ord) AS first_ord, count(*) AS lines FROM _v WHERE NOT bad GROUP BY 1;
     CREATE TEMP TABLE _conflicts AS
       SELECT v.ord, lower(v.${K}) AS key, v.${K} AS shown, f.first_ord,
         concat_ws(', ', ${others.length === 0 ? "NULL" : others.map((n) => `CASE WHEN v.${q(n)} IS DISTINCT FROM w.${q(n)} THEN ${quoteLiteral(n)} END`).join(", ")}) AS differs
-      FROM _v v JOIN _first f ON f.key = lower(v.${K}) JOIN _v w ON w.ord = f.first_ord
+      FROM _v v JOIN (SELECT key, first_ord FROM _first WHERE lines > 1) f ON f.key = lower(v.${K}) JOIN _v w ON w.ord = f.first_ord
       WHERE NOT v.bad AND v.ord <> f.first_ord
         AND (${others.length === 0 ? "false" : others.map((n) => `v.${q(n)} IS DISTINCT FROM w.${q(n)}`).join(" OR ")});
     CREATE TEMP TABLE _people AS
