@@ -364,11 +364,13 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
     const first = Number(ids!.first);
     if (Number(ids!.last) - first + 1 !== count) throw new Error(`${record.table}: ${count} ids taken from its sequence are not consecutive`);
     // Ranked on the narrow column, then joined: a window over the whole rows cost 4.3 s at 1M rows.
+    // Sorted before the derived columns are computed, so the sort carries the file's columns only
+    // (the 1M-row file's 728k people, measured alone: 4.6-5.1 s instead of 5.0-5.2 s).
     await tx.run(
       `DROP TABLE IF EXISTS temp._rank; CREATE TEMP TABLE _rank AS SELECT first_ord, (row_number() OVER (ORDER BY first_ord))::INTEGER AS r FROM _new;
        INSERT INTO ${table} (id, ${[...cols, ...derivedInsert.map(([c]) => c)].join(", ")})
-       SELECT ${first} + k.r - 1, ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
-       FROM _people p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}, k.r` : ""};
+       SELECT ${first} + p.__rank - 1, ${[...names.map((n) => `p.${q(n)}`), ...derivedInsert.map(([, v]) => v)].join(", ")}
+       FROM (SELECT p.*, k.r AS __rank FROM _people p JOIN _rank k USING (first_ord)${cluster.length > 0 ? ` ORDER BY ${cluster.map((n) => `p.${q(n)}`).join(", ")}, k.r` : ""}) p;
        DROP TABLE temp._rank`,
     );
   }
