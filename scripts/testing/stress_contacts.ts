@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Database, PostgresDatabase, type SqlRunner } from "../../etl/db/mod.ts";
-import { raw, tempDir, testServer, type RawResponse } from "./api_server.ts";
+import { postContact, raw, tempDir, testServer, type RawResponse } from "./api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "./backends.ts";
 import { mulberry32 } from "./random.ts";
 
@@ -85,11 +85,11 @@ export async function stressContacts(options: StressOptions): Promise<StressSumm
       let res: RawResponse;
       requests++;
       try {
-        if (op < 20) [kind, res] = ["POST", await raw(at, { method: "POST", path: "/contacts", headers: json, body: JSON.stringify(person()) })];
+        if (op < 20) [kind, res] = ["POST", await postContact(at, person())];
         else if (op < 26) {
           const key = `k${pick(15)}`;
           const body = { first_name: pick(5) === 0 ? "Other" : "Keyed", last_name: key, email: `keyed-${key}@example.com` };
-          [kind, res] = ["POST-KEY", await raw(at, { method: "POST", path: "/contacts", headers: { ...json, "idempotency-key": `${run}-${key}` }, body: JSON.stringify(body) })];
+          [kind, res] = ["POST-KEY", await postContact(at, body, { "idempotency-key": `${run}-${key}` })];
           const location = String(res.headers.location);
           if (res.status === 201 && (keys.get(key) ?? location) !== location) failures.push(`Idempotency-Key ${key} answered ${keys.get(key)} and ${location}`);
           if (res.status === 201) keys.set(key, location);
