@@ -83,20 +83,15 @@ test("a real deadlock is a transient conflict, and busy (503) once it outlasts t
     let bHolds = () => {};
     const aHeld = new Promise<void>((resolve) => (aHolds = resolve));
     const bHeld = new Promise<void>((resolve) => (bHolds = resolve));
-    const outcomes = await Promise.all([
-      a.transaction(async (tx) => {
-        await tx.run(`UPDATE ${table} SET id = id WHERE id = 1`);
-        aHolds();
-        await bHeld;
-        await tx.run(`UPDATE ${table} SET id = id WHERE id = 2`);
-      }).then(() => null, (e: unknown) => e),
-      b.transaction(async (tx) => {
-        await tx.run(`UPDATE ${table} SET id = id WHERE id = 2`);
-        bHolds();
-        await aHeld;
-        await tx.run(`UPDATE ${table} SET id = id WHERE id = 1`);
-      }).then(() => null, (e: unknown) => e),
-    ]);
+    /** Updates row `mine`, says so, waits until the other holds its row, then updates row `theirs`: null, or the error. */
+    const crossing = (db: PostgresDatabase, mine: number, theirs: number, holding: () => void, otherHolds: Promise<void>) =>
+      db.transaction(async (tx) => {
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = ${mine}`);
+        holding();
+        await otherHolds;
+        await tx.run(`UPDATE ${table} SET id = id WHERE id = ${theirs}`);
+      }).then(() => null, (e: unknown) => e);
+    const outcomes = await Promise.all([crossing(a, 1, 2, aHolds, bHeld), crossing(b, 2, 1, bHolds, aHeld)]);
     const deadlock = outcomes.find((o) => o !== null);
     assert.equal((deadlock as { code?: string })?.code, "40P01", String(deadlock));
     assert.equal(outcomes.filter((o) => o !== null).length, 1, "one of the two committed");
