@@ -153,7 +153,7 @@ export class App {
         const points = contacts.pointFileStats();
         return points?.on ? points.contacts : undefined;
       },
-      contactsCommits: () => ({ ...contacts.commitStats(), dialect: contacts.backend }),
+      contactsCommits: () => contacts.commitStats(),
     });
     this.metrics.addRoute(this.router, { isPublic: options.metricsPublic ?? false });
     addContactRoutes(this.router, contacts, options.dataDir);

@@ -5,13 +5,14 @@
  * DuckDB also list answers until the next commit), so start-up reads nothing and memory does not
  * grow with the table. Writes run the same statements on both backends (etl/contacts/contact_sql.ts);
  * how they commit is the engine's business (contacts_engines.ts): group commit through one writer on
- * DuckDB, one transaction per write on a pool on PostgreSQL, where several API processes may write
- * at once.
+ * DuckDB, and through two transactions at once on a pool on PostgreSQL, where several API processes
+ * may write at once.
  */
 import { createHash } from "node:crypto";
 import {
   CONTACT_DELETE,
   CONTACT_LOCK_POSTGRES,
+  CONTACTS_LOCK_POSTGRES,
   contactRecord,
   contactsExportIsCurrent,
   exportContacts,
@@ -1020,12 +1021,12 @@ export class ContactsStore {
   }
 
   /**
-   * Group commit's fast path (DuckDB): a group of creates and updates decided in JavaScript, in
-   * queue order, against the committed state read in a few queries plus the group's own earlier
-   * writes (exactly what one write after another would see), then applied with one INSERT, one
-   * UPDATE per set of fields, one links DELETE and INSERT, one Idempotency-Key INSERT. A refused write
-   * (404, 409, 412) changes nothing; a case this does not handle throws, and the engine runs the
-   * group's writes one by one instead.
+   * Group commit's fast path: a group of creates and updates decided in JavaScript, in queue order,
+   * against the committed state read in a few queries (on PostgreSQL after locking the rows it
+   * updates) plus the group's own earlier writes (exactly what one write after another would see),
+   * then applied with one INSERT, one UPDATE per set of fields, one links DELETE and INSERT, one
+   * Idempotency-Key INSERT. A refused write (404, 409, 412) changes nothing; a case this does not
+   * handle throws, and the engine runs the group's writes one by one instead.
    */
   async #applyBatch(tx: SqlRunner, ctx: WriteContext, writes: readonly WriteData[]): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
     const key = this.#sql.keyField;
@@ -1033,13 +1034,21 @@ export class ContactsStore {
     if (new Set(updates).size !== updates.length) throw new Error("the same contact twice in one group");
     const emails = writes.flatMap((w) => (typeof w.input.email === "string" ? [w.input.email.toLowerCase()] : []));
     const idempotencyKeys = writes.flatMap((w) => (w.kind === "create" && w.idempotency ? [w.idempotency.key] : []));
-    const rows = await tx.all<{ id: number; version: number; email: string; email_key: string }>(
-      // IN (SELECT unnest(...)) for the e-mails: DuckDB probes the unique index with each, where
-      // = ANY($2) compared every stored key with the list.
-      `SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE id = ANY($1::INTEGER[])
-       UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE email_key IN (SELECT unnest($2::VARCHAR[]))`,
-      [updates, emails],
-    );
+    const postgres = this.#engine.dialect === "postgres";
+    const [, rows] = await this.#together([
+      // On PostgreSQL, where other transactions write meanwhile, the rows to update are held for
+      // the rest of the group, in id order (two groups lock alike, so neither waits for the other
+      // in a cycle), before they are read.
+      () => (postgres && updates.length > 0 ? tx.run(CONTACTS_LOCK_POSTGRES, [updates]) : Promise.resolve()),
+      () =>
+        tx.all<{ id: number; version: number; email: string; email_key: string }>(
+          // IN (SELECT unnest(...)) for the e-mails: DuckDB probes the unique index with each, where
+          // = ANY($2) compared every stored key with the list.
+          `SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE id = ANY($1::INTEGER[])
+           UNION ALL SELECT id::INTEGER AS id, version::INTEGER AS version, email, email_key FROM contacts WHERE email_key IN (SELECT unnest($2::VARCHAR[]))`,
+          [updates, emails],
+        ),
+    ]);
     const stored = new Map<string, IdempotentResult>();
     if (idempotencyKeys.length > 0) {
       for (const r of await tx.all<IdempotentResult & { key: string }>(`SELECT key, fingerprint, status::INTEGER AS status, location, body, etag FROM api_idempotency_keys WHERE key = ANY($1::VARCHAR[])`, [idempotencyKeys])) {
@@ -1060,7 +1069,7 @@ export class ContactsStore {
       return fresh.size > this.#maxNewDepartments ? tooManyNewDepartments(fresh.size, this.#maxNewDepartments) : undefined;
     };
     const creates = writes.filter((w) => w.kind === "create").length;
-    const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM range(${creates}) ORDER BY 1`)).map((r) => Number(r.id));
+    const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM ${postgres ? `generate_series(1, ${creates})` : `range(${creates})`} ORDER BY 1`)).map((r) => Number(r.id));
     // A contact the group creates and also updates would be relinked twice, its pairs inserted twice
     // (nothing in DuckDB refuses them, 007): like one contact updated twice, the writes run one by one.
     if (updates.some((id) => fresh.includes(id))) throw new Error("a contact created and updated in one group");
@@ -1168,7 +1177,10 @@ export class ContactsStore {
       // Each row's values are picked from the lists by its id's position, and the rows by
       // `id = ANY($1)`, which DuckDB serves from the primary key: joining an unnested list instead
       // scanned every id of the table (24-38 ms against 11 ms for 16 PUTs at 1M rows).
-      const valueOf = (f: string) => `list_extract($${fields.indexOf(f) + 2}::VARCHAR[], list_position($1::INTEGER[], id))`;
+      const valueOf = (f: string) =>
+        postgres
+          ? `($${fields.indexOf(f) + 2}::VARCHAR[])[array_position($1::INTEGER[], id)]`
+          : `list_extract($${fields.indexOf(f) + 2}::VARCHAR[], list_position($1::INTEGER[], id))`;
       const sets = [...fields.map((f) => `"${f}" = ${valueOf(f)}`), ...this.#sql.derivedSets(fields, valueOf)];
       sets.push(writeBump());
       const returned = await tx.all<Record<string, unknown>>(
@@ -1186,7 +1198,7 @@ export class ContactsStore {
       await tx.run(`INSERT INTO contact_departments (contact_id, department_id) SELECT unnest($1::INTEGER[]), unnest($2::INTEGER[])`, [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
     }
     const kept = updated.filter((a) => !a.relink).map((a) => a.id);
-    const keptNames = namesByContact(kept.length > 0 ? await tx.all<{ id: number; name: string }>(this.#reads.linksByIds!, [kept]) : []);
+    const keptNames = namesByContact(kept.length > 0 ? await tx.all<{ id: number; name: string }>(this.#reads.linkNamesByIds, [kept]) : []);
     const entries = new Map<number, ContactEntry>();
     for (const a of accepted) {
       const entry = toEntry(this.#fields, { ...written.get(a.id)!, departments: a.relink ? departmentOf.get(a.id)!.names : (keptNames.get(a.id) ?? []) });

@@ -1,11 +1,15 @@
-// PostgreSQL writes racing other processes' commits. Each contact write is a transaction of its
-// own, several at once, and several API processes share one database (READ COMMITTED):
+// PostgreSQL writes racing other processes' commits. A process runs two write transactions at
+// once (a write alone, or a group of the writes queued meanwhile), and several API processes share
+// one database (READ COMMITTED):
 // - `now()` is the time a transaction began, so a write that began before another one committed
 //   can write the row after it. Setting `updated_at = now()` then put it before the row's
 //   created_at (a PUT on a contact another process had just created: the table's CHECK refused it,
 //   answered 500) or before the other write's updated_at.
 // - A foreign key is checked against the latest commits: the delete of a department another
 //   process linked meanwhile failed on the key (answered 500) instead of seeing the link.
+// - A group checks its e-mails before it inserts them: another process's insert of one of them,
+//   committed in between, fails the group's INSERT on the unique key. The group is then rolled
+//   back and its writes run again one at a time, each answered as if it had come alone.
 // Each scenario is made certain with a lock another session holds while the request waits, then
 // the other write commits. Real PostgreSQL and a real server; skipped with a message when none is at hand.
 import { test } from "node:test";
@@ -14,7 +18,8 @@ import { PostgresDatabase } from "../../etl/db/mod.ts";
 import type { RunningServer } from "../server.ts";
 import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { commitWhileWaiting } from "../../scripts/testing/pg_lock.ts";
+import { commitWhileWaiting, holdLock } from "../../scripts/testing/pg_lock.ts";
+import { until } from "../../scripts/testing/until.ts";
 
 /**
  * Sends `PUT /contacts/{id}` while another process's transaction holds a lock on the contacts table
@@ -92,5 +97,69 @@ test("DELETE /departments/{id} while another process links a contact to it answe
     );
     assert.equal(deleted.status, 409, deleted.text);
     assert.equal(deleted.json().type, "/docs#problem-department-in-use");
+  });
+});
+
+test("a write group whose INSERT meets an e-mail another process committed meanwhile runs again one write at a time: that POST 409, the others 201", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  await withServer(async (server, url) => {
+    const busy = await postContact(server.url, { first_name: "Row", last_name: "Held", email: "held@example.com" });
+    assert.equal(busy.status, 201, busy.text);
+    const busyId = busy.json().id as number;
+    const other = await PostgresDatabase.connect(url, { max: 2, applicationName: "other-writer" });
+    const watcher = await PostgresDatabase.connect(url, { max: 1 });
+    // Sessions of this database waiting for a lock `pid` holds.
+    const waitingFor = async (pid: number) =>
+      Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE $1::integer = ANY(pg_blocking_pids(pid))", [pid]))!.n);
+    let commitInsert = () => {};
+    try {
+      // Both write transactions of this process wait for a row another session holds...
+      const row = await holdLock(other, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [busyId], releaseAfterMs: 60_000 });
+      const puts = ["One", "Two"].map((name) =>
+        raw(server.url, { method: "PUT", path: `/contacts/${busyId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
+      );
+      // (the first for the other session, the second for the first)
+      const waitingHere = async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!.n);
+      await until("both PUTs waiting for the held row", async () => (await waitingHere()) === 2);
+      // ...another process inserts taken@example.com and has not committed yet...
+      let inserted!: (pid: number) => void;
+      const insertPid = new Promise<number>((resolve) => (inserted = resolve));
+      const committed = other.session(async (s) => {
+        await s.run("BEGIN");
+        await s.run("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Other', 'Process', 'taken@example.com', 'taken@example.com')");
+        inserted(Number((await s.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid));
+        await new Promise<void>((resolve) => (commitInsert = resolve));
+        await s.run("COMMIT");
+      });
+      const pid = await insertPid;
+      // ...while five POSTs queue for the next group, one of them with that e-mail.
+      const emails = ["a@example.com", "b@example.com", "taken@example.com", "c@example.com", "d@example.com"];
+      const posts = emails.map((email, i) => postContact(server.url, { first_name: `P${i}`, last_name: "Post", email, departments: ["Sales"] }));
+      await until("the five POSTs queued", () => server.app.contacts.commitStats().queued === 5);
+      await row.release();
+      // The group (it saw no taken@example.com when it checked) waits for the other insert on the key.
+      await until("the group's INSERT waiting for the other process's", async () => (await waitingFor(pid)) === 1);
+      commitInsert();
+      await committed;
+      const answers = await Promise.all(posts);
+      assert.deepEqual(answers.map((a) => a.status), [201, 201, 409, 201, 201], answers.map((a) => a.text).join("\n"));
+      assert.equal(answers[2].json().type, "/docs#problem-duplicate-email", answers[2].text);
+      assert.deepEqual((await Promise.all(puts)).map((r) => r.status), [200, 200]);
+      const stats = server.app.contacts.commitStats();
+      assert.ok(stats.fallbacks >= 1, `the group ran again one write at a time: ${JSON.stringify(stats)}`);
+      const stored = await watcher.all<{ email: string; departments: number }>(
+        "SELECT email, (SELECT count(*)::integer FROM contact_departments l WHERE l.contact_id = c.id) AS departments FROM contacts c WHERE email LIKE '%@example.com' AND email <> 'held@example.com' ORDER BY email",
+      );
+      assert.deepEqual(stored, [
+        { email: "a@example.com", departments: 1 },
+        { email: "b@example.com", departments: 1 },
+        { email: "c@example.com", departments: 1 },
+        { email: "d@example.com", departments: 1 },
+        { email: "taken@example.com", departments: 0 },
+      ]);
+    } finally {
+      commitInsert();
+      await other.close();
+      await watcher.close();
+    }
   });
 });

@@ -32,7 +32,7 @@ export interface DataSources {
   /** Contacts in the point reads' file from its last build (DuckDB; 0 while one runs); undefined when it is off. */
   contactsPointFile?(): number | undefined;
   /** The API's commits of contact writes, and (DuckDB) groups that fell back to one write at a time. */
-  contactsCommits?(): { commits: number; fallbacks: number; dialect: "duckdb" | "postgres" };
+  contactsCommits?(): { commits: number; fallbacks: number };
 }
 
 /** A counter's samples, one per outcome label; none when the counts are absent (the other backend). */
@@ -139,15 +139,15 @@ export class DataMetrics {
       },
       {
         name: "relaciones_contacts_commits_total",
-        help: "Transactions this process committed for contact writes: on DuckDB one per group of writes (group commit), on PostgreSQL one per write.",
+        help: "Transactions this process committed for contact writes: one per group of writes (group commit; a write that came alone is a group of one).",
         type: "counter",
         samples: commits === undefined ? [] : [{ value: commits.commits }],
       },
       {
         name: "relaciones_contacts_commit_fallbacks_total",
-        help: "Groups of contact writes on contacts.duckdb whose set-based statements failed unforeseen and ran again one write at a time (each write still committed or refused on its own; the first reason is in the log). Absent on PostgreSQL.",
+        help: "Groups of contact writes whose set-based statements failed and ran again one write at a time (each write still committed or refused on its own). On DuckDB unforeseen (the first reason is in the log); on PostgreSQL also a unique key or a row another process took meanwhile, a deadlock, a lock not granted in time.",
         type: "counter",
-        samples: commits === undefined || commits.dialect !== "duckdb" ? [] : [{ value: commits.fallbacks }],
+        samples: commits === undefined ? [] : [{ value: commits.fallbacks }],
       },
       ...this.#runFamilies,
     ];

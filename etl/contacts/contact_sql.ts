@@ -465,6 +465,7 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
   // subquery), not joined: with a join DuckDB scanned every link before filtering them.
   const nameOfLink = `(SELECT n.name FROM ${nameTable} n WHERE n.id = l.${nameKey})`;
   const together = dialect === "postgres";
+  const linkNamesByIds = `SELECT l.${recordKey}::INTEGER AS id, ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = ANY($1::INTEGER[])`;
   // A whole export reads every row once: there the subquery becomes one join, on both backends.
   const rowList = `${contactColumns}, ${departmentsOf}`;
   return {
@@ -475,7 +476,9 @@ export function readSql(record: RecordDefinition, dialect: Dialect) {
     /** The id and version of the contacts in $1 (an integer list): against which kept records are checked on PostgreSQL. */
     versionsByIds: `SELECT id::INTEGER AS id, version::INTEGER AS version FROM ${base.table} WHERE id = ANY($1::INTEGER[])`,
     /** The department names of the contacts in $1 (an integer list), rows (id, name); null when byIds has them. */
-    linksByIds: together ? null : `SELECT l.${recordKey}::INTEGER AS id, ${nameOfLink} AS name FROM ${linkTable} l WHERE l.${recordKey} = ANY($1::INTEGER[])`,
+    linksByIds: together ? null : linkNamesByIds,
+    /** The department names of the contacts in $1 (an integer list), rows (id, name), on both backends (a write group's PATCHes that keep them). */
+    linkNamesByIds,
     /**
      * The ids and sort keys of one page: rows matching `filters` after the cursor `after` (the
      * sort key and id of the last row of the previous page), `limit` of them, in sort order. On
@@ -589,6 +592,8 @@ export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS versio
  * raced another would otherwise fail its version condition). DuckDB has one writer: no lock needed.
  */
 export const CONTACT_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`;
+/** PostgreSQL: holds the contacts in $1 (an integer list) until the transaction ends, locked in id order. */
+export const CONTACTS_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = ANY($1::INTEGER[]) ORDER BY id FOR UPDATE`;
 /** Deletes a contact if still at the version checked (returns nothing otherwise). */
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */

@@ -24,6 +24,7 @@ export {
   loadMemoryMb,
   servingMemoryMb,
   CONTACT_LOCK_POSTGRES,
+  CONTACTS_LOCK_POSTGRES,
   contactSql,
   CONTAINS_COLUMNS,
   CONTACTS_COUNT,
