@@ -21,7 +21,7 @@
  *   alone does, so each still gets the answer it would have got by itself.
  */
 import { join } from "node:path";
-import { Database, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
+import { Database, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, isUniqueViolation, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
   CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
@@ -630,7 +630,7 @@ class DuckDbEngine implements Engine {
       } catch (error) {
         // Counted in /metrics (relaciones_contacts_commit_fallbacks_total); the first reason goes
         // to the log, for whoever follows that counter up: the set-based path should not fail.
-        if (this.commits.fallbacks === 0) process.emitWarning(`A group of contact writes ran one write at a time instead: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { code: "RELACIONES_WRITE_GROUP_FALLBACK" });
+        if (this.commits.fallbacks === 0) warnFallback(error);
         // Whatever the batcher did not foresee: roll back and let each write run its own statements.
         await this.#writer.run("ROLLBACK").catch(() => {});
         touched.length = 0;
@@ -736,6 +736,7 @@ class PostgresEngine implements Engine {
   readonly #queue: Pending[] = [];
   #groupsRunning = 0;
   #batch: Batcher<unknown> | undefined;
+  #warnedFallback = false;
 
   private constructor(pg: PostgresDatabase, options: EngineOptions) {
     this.#pg = pg;
@@ -823,9 +824,16 @@ class PostgresEngine implements Engine {
           else p.reject(r.error);
         });
         return;
-      } catch {
+      } catch (error) {
         // Rolled back: each write runs again alone, and meets the conflict as a write alone does
-        // (the store's retry after a unique key taken meanwhile, its 409 or 503).
+        // (the store's retry after a unique key taken meanwhile, its 409 or 503). Another process's
+        // commit, or the database busy or gone, is to be expected; anything else the batcher should
+        // have foreseen: its first reason goes to the log, as on DuckDB.
+        const expected = isUniqueViolation(error) || isTransientConflict(error) || isDatabaseBusy(error) || isDatabaseUnavailable(error);
+        if (!expected && !this.#warnedFallback) {
+          this.#warnedFallback = true;
+          warnFallback(error);
+        }
         this.commits.fallbacks++;
       }
     }
@@ -879,6 +887,11 @@ class PostgresEngine implements Engine {
     // as that runs. The pool's close ends it (counted as failed); nothing depends on it.
     return this.#pg.close();
   }
+}
+
+/** Logs why a group of writes ran one write at a time: counted in /metrics (relaciones_contacts_commit_fallbacks_total), explained once here. */
+function warnFallback(error: unknown): void {
+  process.emitWarning(`A group of contact writes ran one write at a time instead: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { code: "RELACIONES_WRITE_GROUP_FALLBACK" });
 }
 
 /**

@@ -49,7 +49,7 @@ import {
   type RecordSql,
 } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
-import { isTransientConflict, type SqlRunner } from "../../etl/db/mod.ts";
+import { isTransientConflict, isUniqueViolation, type SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
 import { openEngine, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
@@ -1428,12 +1428,6 @@ type WriteData =
       idempotency?: { key: string; fingerprint: string; respond: (entry: ContactEntry) => { status: number; location: string; body: string } };
     }
   | { kind: "update"; id: number; input: ContactInput; ifMatch?: readonly number[]; partial: boolean };
-
-/** A unique constraint refused a row: PostgreSQL's SQLSTATE 23505, DuckDB's "Duplicate key". */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
-}
 
 /** Stored departments by folded name (the first of a fold, as the unique index keeps one). */
 function foldedDepartments(stored: readonly { id: number; name: string }[]): Map<string, { id: number; name: string }> {

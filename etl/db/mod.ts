@@ -12,3 +12,4 @@
 export { Appender, ChunkAppender, Database, duckDbFailure, isDuckDbLocked, isInterrupted, migratingMarker, quoteIdent, quoteLiteral, readSql, type OpenOptions, type Param, type Params } from "./database.ts";
 export { CLIENT_GRACE_MS, connectionOf, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, PostgresDatabase, postgresErrorOf, postgresRefusal, type PostgresOptions } from "./postgres.ts";
 export type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";
+export { isUniqueViolation } from "./sql_runner.ts";

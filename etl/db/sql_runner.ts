@@ -23,3 +23,9 @@ export interface QueryOptions {
    */
   plan?: "custom";
 }
+
+/** A unique constraint refused a row: PostgreSQL's SQLSTATE 23505, DuckDB's "Duplicate key". */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === "23505" || (typeof e?.message === "string" && /Duplicate key|violates unique constraint/i.test(e.message));
+}
