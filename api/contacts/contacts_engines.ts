@@ -170,9 +170,9 @@ const MAX_GROUP = 256;
  * PostgreSQL: write transactions one process runs at once (see PostgresEngine.write). Each write in
  * its own transaction cost the API 1.0-2.6 ms of CPU and PostgreSQL 1.0-2.3 ms, most of it round
  * trips (five per PUT); in groups, 0.5-1.0 and 0.3-0.8 ms. Measured at 728k contacts, 32
- * connections, three 5 s rounds each: POST 1,265-1,646/s (p99 36-79 ms) and PUT 918-1,134/s
+ * connections, in runs of three 5 s rounds: POST 1,265-1,646/s (p99 36-79 ms) and PUT 918-1,134/s
  * (p99 49-86 ms) with two, against 373-910/s and 415-720/s one write per transaction; three
- * measured alike.
+ * measured alike, with a longer tail (the benchmark log, "PostgreSQL's writes in groups").
  */
 const PG_WRITE_GROUPS = 2;
 /**

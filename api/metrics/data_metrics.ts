@@ -31,7 +31,7 @@ export interface DataSources {
   contactsSearchFilters?(): number | undefined;
   /** Contacts in the point reads' file from its last build (DuckDB; 0 while one runs); undefined when it is off. */
   contactsPointFile?(): number | undefined;
-  /** The API's commits of contact writes, and (DuckDB) groups that fell back to one write at a time. */
+  /** The API's commits of contact writes, and the groups that fell back to one write at a time. */
   contactsCommits?(): { commits: number; fallbacks: number };
 }
 
