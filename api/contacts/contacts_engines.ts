@@ -617,15 +617,7 @@ class DuckDbEngine implements Engine {
         const results = await this.#batch(this.#writer, ctx, group.map((p) => p.data));
         await this.#recordWritten(touched, stored);
         await this.#writer.run("COMMIT");
-        this.commits.commits++;
-        this.commits.writes += group.length;
-        this.commits.batched++;
-        committedOnce(group, touched);
-        group.forEach((p, i) => {
-          const r = results[i];
-          if (r.ok) p.resolve(r.value);
-          else p.reject(r.error);
-        });
+        answerGroup(this.commits, group, touched, results);
         return;
       } catch (error) {
         // Counted in /metrics (relaciones_contacts_commit_fallbacks_total); the first reason goes
@@ -813,16 +805,8 @@ class PostgresEngine implements Engine {
       const ctx: WriteContext = { touch: (id) => void touched.push(id) };
       try {
         const results = await this.#pg.transaction((tx) => this.#batch!(tx, ctx, group.map((p) => p.data)));
-        this.commits.commits++;
-        this.commits.writes += group.length;
-        this.commits.batched++;
-        committedOnce(group, touched);
         this.#written(touched.length);
-        group.forEach((p, i) => {
-          const r = results[i];
-          if (r.ok) p.resolve(r.value);
-          else p.reject(r.error);
-        });
+        answerGroup(this.commits, group, touched, results);
         return;
       } catch (error) {
         // Rolled back: each write runs again alone, and meets the conflict as a write alone does
@@ -887,6 +871,19 @@ class PostgresEngine implements Engine {
     // as that runs. The pool's close ends it (counted as failed); nothing depends on it.
     return this.#pg.close();
   }
+}
+
+/** A group committed set-based: counted, its commit told to the store, each write answered with its outcome. */
+function answerGroup(commits: CommitStats, group: readonly Pending[], touched: number[], outcomes: Awaited<ReturnType<Batcher<unknown>>>): void {
+  commits.commits++;
+  commits.writes += group.length;
+  commits.batched++;
+  committedOnce(group, touched);
+  group.forEach((p, i) => {
+    const r = outcomes[i];
+    if (r.ok) p.resolve(r.value);
+    else p.reject(r.error);
+  });
 }
 
 /** Logs why a group of writes ran one write at a time: counted in /metrics (relaciones_contacts_commit_fallbacks_total), explained once here. */
