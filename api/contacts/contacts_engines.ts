@@ -91,6 +91,8 @@ export interface Engine {
   useBatcher(batch: Batcher<unknown>): void;
   /** Commits so far: how many, how many writes they held, how many went the set-based way. */
   readonly commits: CommitStats;
+  /** Writes (and, on DuckDB, imports) queued now for a group to take them. */
+  readonly queued: number;
   /**
    * DuckDB's trigram filters of the `contains()` columns (contains_filters.ts), built in the
    * background after open and after each import; undefined on PostgreSQL (its trigram indexes).
@@ -131,8 +133,6 @@ export interface CommitStats {
   /** Groups applied set-based, and groups that fell back to one write after another. */
   batched: number;
   fallbacks: number;
-  /** Writes (and, on DuckDB, imports) queued now for a group to take them. */
-  queued: number;
 }
 
 /** Options the engines read (a subset of ContactsStoreOptions). */
@@ -267,7 +267,10 @@ class DuckDbEngine implements Engine {
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #batch: Batcher<unknown> | undefined;
-  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0, queued: 0 };
+  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
+  get queued(): number {
+    return this.#queue.length;
+  }
   /** How many writes a group waits for before it starts (see Cohort). */
   readonly #writers = new Cohort(GATHER_MS, MAX_GROUP);
 
@@ -376,7 +379,6 @@ class DuckDbEngine implements Engine {
   write<T>(op: WriteOp<T>, committed: (touched: number[]) => void, data?: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject, data });
-      this.commits.queued = this.#queue.length;
       this.#writers.arrived(this.#queue.length);
       this.#drain();
     });
@@ -409,7 +411,6 @@ class DuckDbEngine implements Engine {
   #exclusive<T>(run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ exclusive: true, run, committed: () => {}, resolve: resolve as (v: unknown) => void, reject });
-      this.commits.queued = this.#queue.length;
       this.#drain();
     });
   }
@@ -503,14 +504,12 @@ class DuckDbEngine implements Engine {
           const head = this.#queue[0];
           if (head.exclusive) {
             this.#queue.shift();
-            this.commits.queued = this.#queue.length;
             await head.run(this.#writer, { touch() {} }).then(head.resolve, head.reject);
             continue;
           }
           await this.#writers.gather(() => this.#queue.length);
           const end = this.#queue.findIndex((p, i) => p.exclusive || i >= MAX_GROUP);
           const group = this.#queue.splice(0, end === -1 ? this.#queue.length : end);
-          this.commits.queued = this.#queue.length;
           this.#writers.started(group.length, this.#queue.length);
           try {
             await this.#commitGroup(group);
@@ -715,7 +714,7 @@ class PostgresEngine implements Engine {
   // the pool, as before), 12,265-15,189 with four and 13,171-16,452 with one. Without the file
   // (whole rows) one, two or five had measured alike.
   readonly pointReadGroups: number;
-  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0, queued: 0 };
+  readonly commits: CommitStats = { commits: 0, writes: 0, batched: 0, fallbacks: 0 };
   readonly location: string;
   readonly read: SqlRunner;
   readonly ginMerges = { done: 0, failed: 0 };
@@ -729,6 +728,10 @@ class PostgresEngine implements Engine {
   #groupsRunning = 0;
   #batch: Batcher<unknown> | undefined;
   #warnedFallback = false;
+
+  get queued(): number {
+    return this.#queue.length;
+  }
 
   private constructor(pg: PostgresDatabase, options: EngineOptions) {
     this.#pg = pg;
@@ -776,7 +779,6 @@ class PostgresEngine implements Engine {
     if (data === undefined || this.#batch === undefined) return this.#alone(op, committed);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: op, committed, resolve: resolve as (v: unknown) => void, reject, data });
-      this.commits.queued = this.#queue.length;
       this.#startGroups();
     });
   }
@@ -785,7 +787,6 @@ class PostgresEngine implements Engine {
   #startGroups(): void {
     while (this.#groupsRunning < PG_WRITE_GROUPS && this.#queue.length > 0) {
       const group = this.#queue.splice(0, MAX_GROUP);
-      this.commits.queued = this.#queue.length;
       this.#groupsRunning++;
       void this.#commitGroup(group).finally(() => {
         this.#groupsRunning--;

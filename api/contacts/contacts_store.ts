@@ -429,9 +429,9 @@ export class ContactsStore {
     return { ...this.#pointReads };
   }
 
-  /** Commits so far: how many, how many writes they held, how many groups went the set-based way. */
-  commitStats(): CommitStats {
-    return { ...this.#engine.commits };
+  /** Commits so far: how many, how many writes they held, how many groups went the set-based way; and the writes queued now. */
+  commitStats(): CommitStats & { queued: number } {
+    return { ...this.#engine.commits, queued: this.#engine.queued };
   }
 
   /** DuckDB's trims after writes (done, put off, failed); undefined on PostgreSQL, which has none. */
