@@ -18,7 +18,7 @@ import { PostgresDatabase } from "../../etl/db/mod.ts";
 import type { RunningServer } from "../server.ts";
 import { postContact, raw, type RawResponse, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { commitWhileWaiting, holdLock } from "../../scripts/testing/pg_lock.ts";
+import { commitWhileWaiting, holdLock, waitingForLocks } from "../../scripts/testing/pg_lock.ts";
 import { until } from "../../scripts/testing/until.ts";
 
 /**
@@ -118,8 +118,7 @@ async function asOneGroup(server: RunningServer, url: string, requests: () => Pr
       raw(server.url, { method: "PUT", path: `/contacts/${busyId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
     );
     // (the first waits for the other session, the second for the first)
-    const waiting = async () => Number((await watcher.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!.n);
-    await until("both PUTs waiting for the held row", async () => (await waiting()) === 2);
+    await until("both PUTs waiting for the held row", async () => (await waitingForLocks(watcher)) === 2);
     const pending = requests();
     await until(`the ${pending.length} requests queued`, () => server.app.contacts.commitStats().queued === pending.length);
     await row.release();

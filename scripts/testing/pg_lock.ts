@@ -78,8 +78,7 @@ export async function commitWhileWaiting<T>(
         await steps.hold(s);
         const pending = work();
         pending.catch(() => {});
-        // This database's sessions only: other test files wait for locks of their own meanwhile.
-        await until("a session waiting for the other write's lock", async () => Number((await watcher.one<{ n: number }>(WAITING_HERE))!.n) > 0);
+        await until("a session waiting for the other write's lock", async () => (await waitingForLocks(watcher)) > 0);
         await steps.meanwhile?.(s);
         await s.run("COMMIT");
         return { pending };
@@ -95,5 +94,12 @@ export async function commitWhileWaiting<T>(
   }
 }
 
-const WAITING_HERE = `SELECT count(*)::integer AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-  WHERE NOT l.granted AND a.datname = current_database()`;
+/**
+ * How many locks sessions of `watcher`'s database are waiting for (this database's only: other test
+ * files wait for locks of their own meanwhile).
+ */
+export async function waitingForLocks(watcher: SqlRunner): Promise<number> {
+  const row = await watcher.one<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE NOT l.granted AND a.datname = current_database()`);
+  return Number(row!.n);
+}
