@@ -149,6 +149,8 @@ export interface EngineOptions {
   ginMergeEvery?: number;
   /** PostgreSQL: how long a request waits for a lock before its 503 (default PG_LOCK_TIMEOUT_MS; the PG_LOCK_TIMEOUT setting). */
   pgLockTimeoutMs?: number;
+  /** PostgreSQL: how long a write waits for a lock in one of the PG_WRITE_GROUPS transactions before it waits outside them (default PG_SLOT_LOCK_WAIT_MS). */
+  pgSlotLockWaitMs?: number;
   /** PostgreSQL: how long a request's statement may run before its 503 (default PG_STATEMENT_TIMEOUT_MS; PG_STATEMENT_TIMEOUT). */
   pgStatementTimeoutMs?: number;
   /** PostgreSQL: connections this process may open at once (default PG_POOL_SIZE; the PG_POOL_SIZE setting). */
@@ -175,6 +177,14 @@ const MAX_GROUP = 256;
  * measured alike, with a longer tail (the benchmark log, "PostgreSQL's writes in groups").
  */
 const PG_WRITE_GROUPS = 2;
+/**
+ * PostgreSQL: how long a write waits for a lock while it holds one of the PG_WRITE_GROUPS write
+ * transactions. Past it, its transaction is rolled back and the write (each write of a group) waits
+ * again in a transaction of its own, for as long as PG_LOCK_TIMEOUT allows, outside them: two writes
+ * to a row another session holds (an analyst's open transaction) held both, and every write of the
+ * process waited behind them. Writes of this process's own groups hold their rows a few ms.
+ */
+const PG_SLOT_LOCK_WAIT_MS = 250;
 /**
  * How long, at most, a DuckDB write group waits for the writers it expects (Cohort): about what a
  * client's next request takes to arrive once its answer is written. Measured at 1M contacts, 32
@@ -722,6 +732,8 @@ class PostgresEngine implements Engine {
   readonly #table: string;
   readonly #mergeEvery: number;
   readonly #importLockWaitMs: number | undefined;
+  /** SET LOCAL for the write transactions in the PG_WRITE_GROUPS slots; undefined when the session's lock wait is no longer. */
+  readonly #slotLockWait: string | undefined;
   #sinceMerge = 0;
   #merging = false;
   readonly #queue: Pending[] = [];
@@ -741,6 +753,8 @@ class PostgresEngine implements Engine {
     this.#table = options.record.table;
     this.#mergeEvery = options.ginMergeEvery ?? GIN_MERGE_EVERY;
     this.#importLockWaitMs = options.pgImportLockWaitMs;
+    const slotWaitMs = Math.trunc(options.pgSlotLockWaitMs ?? PG_SLOT_LOCK_WAIT_MS);
+    this.#slotLockWait = slotWaitMs < (options.pgLockTimeoutMs ?? PG_LOCK_TIMEOUT_MS) ? `SET LOCAL lock_timeout = '${slotWaitMs}ms'` : undefined;
   }
 
   snapshot<T>(fn: (read: SqlRunner) => Promise<T>): Promise<T> {
@@ -788,47 +802,89 @@ class PostgresEngine implements Engine {
     while (this.#groupsRunning < PG_WRITE_GROUPS && this.#queue.length > 0) {
       const group = this.#queue.splice(0, MAX_GROUP);
       this.#groupsRunning++;
-      void this.#commitGroup(group).finally(() => {
+      void this.#commitGroup(group).then((again) => {
         this.#groupsRunning--;
         this.#startGroups();
+        // Outside the slots, each in a transaction of its own (the pool bounds them).
+        for (const p of again) this.#alone(p.run, p.committed).then(p.resolve, p.reject);
       });
     }
   }
 
   /**
-   * One transaction for the group, set-based through the batcher; a write alone, or a group that
-   * failed (a unique key or a row another process took meanwhile, a deadlock, a lock not granted in
-   * time), runs each write in its own transaction, as #alone.
+   * One transaction for the group, set-based through the batcher, or for its one write. Resolves with
+   * the writes to run again one by one outside the slots (never rejects): a group that failed (a
+   * unique key or a row another process took meanwhile, a deadlock, a lock not granted within
+   * PG_SLOT_LOCK_WAIT_MS), or a write alone that waited that long for a lock. Not a group whose
+   * COMMIT's answer was lost: each of its writes fails as a write alone would (503).
    */
-  async #commitGroup(group: Pending[]): Promise<void> {
-    if (group.length > 1) {
-      const touched: number[] = [];
-      const ctx: WriteContext = { touch: (id) => void touched.push(id) };
+  async #commitGroup(group: Pending[]): Promise<Pending[]> {
+    if (group.length === 1) {
+      const [p] = group;
       try {
-        const results = await this.#pg.transaction((tx) => this.#batch!(tx, ctx, group.map((p) => p.data)));
-        this.#written(touched.length);
-        answerGroup(this.commits, group, touched, results);
-        return;
+        p.resolve(await this.#alone(p.run, p.committed, { inSlot: true }));
       } catch (error) {
-        // Rolled back: each write runs again alone, and meets the conflict as a write alone does
-        // (the store's retry after a unique key taken meanwhile, its 409 or 503). Another process's
-        // commit, or the database busy or gone, is to be expected; anything else the batcher should
-        // have foreseen: its first reason goes to the log, as on DuckDB.
-        const expected = isUniqueViolation(error) || isTransientConflict(error) || isDatabaseBusy(error) || isDatabaseUnavailable(error);
-        if (!expected && !this.#warnedFallback) {
-          this.#warnedFallback = true;
-          warnFallback(error);
-        }
-        this.commits.fallbacks++;
+        // A lock not granted within the slot's wait (55P03): waited for again outside it.
+        if ((error as { code?: unknown })?.code === "55P03" && this.#slotLockWait !== undefined) return group;
+        p.reject(error);
       }
+      return [];
     }
-    await Promise.all(group.map((p) => this.#alone(p.run, p.committed).then(p.resolve, p.reject)));
+    const touched: number[] = [];
+    const ctx: WriteContext = { touch: (id) => void touched.push(id) };
+    // Set once every statement has run: what fails after that is the COMMIT.
+    let statementsDone = false;
+    try {
+      const results = await this.#inSlot(async (tx) => {
+        const results = await this.#batch!(tx, ctx, group.map((p) => p.data));
+        statementsDone = true;
+        return results;
+      });
+      this.#written(touched.length);
+      answerGroup(this.commits, group, touched, results);
+      return [];
+    } catch (error) {
+      // A COMMIT whose answer was lost (the connection gone, or no answer in time) may have
+      // committed: run again, the writes would meet themselves (a POST's own e-mail a 409, a PUT's
+      // If-Match a 412) or apply twice (a PATCH). Each gets the failure, as a write alone does
+      // (503). A COMMIT the server refused, or a failure before it, wrote nothing: the writes can
+      // run again.
+      if (statementsDone && isDatabaseUnavailable(error)) {
+        for (const p of group) p.reject(error);
+        return [];
+      }
+      // Rolled back: each write runs again alone, and meets the conflict as a write alone does
+      // (the store's retry after a unique key taken meanwhile, its 409 or 503). Another process's
+      // commit, or the database busy or gone, is to be expected; anything else the batcher should
+      // have foreseen: its first reason goes to the log, as on DuckDB.
+      const expected = isUniqueViolation(error) || isTransientConflict(error) || isDatabaseBusy(error) || isDatabaseUnavailable(error);
+      if (!expected && !this.#warnedFallback) {
+        this.#warnedFallback = true;
+        warnFallback(error);
+      }
+      this.commits.fallbacks++;
+      return group;
+    }
   }
 
-  /** A write in its own transaction. */
-  async #alone<T>(op: WriteOp<T>, committed: (touched: number[]) => void): Promise<T> {
+  /** `fn` in a transaction that waits for a lock no longer than PG_SLOT_LOCK_WAIT_MS (its SET LOCAL sent with fn's first statement). */
+  #inSlot<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return this.#pg.transaction(async (tx) => {
+      if (this.#slotLockWait === undefined) return fn(tx);
+      const shortWait = tx.run(this.#slotLockWait);
+      // Its failure fails fn's statements too (the transaction is aborted); reported after them.
+      shortWait.catch(() => {});
+      const value = await fn(tx);
+      await shortWait;
+      return value;
+    });
+  }
+
+  /** A write in its own transaction (in one of the slots: its lock wait short, #inSlot). */
+  async #alone<T>(op: WriteOp<T>, committed: (touched: number[]) => void, options: { inSlot?: boolean } = {}): Promise<T> {
     const touched: number[] = [];
-    const value = await this.#pg.transaction((tx) => op(tx, { touch: (id) => touched.push(id) }));
+    const run = (tx: SqlRunner) => op(tx, { touch: (id) => touched.push(id) });
+    const value = await (options.inSlot ? this.#inSlot(run) : this.#pg.transaction(run));
     this.commits.commits++;
     this.commits.writes++;
     committed(touched);

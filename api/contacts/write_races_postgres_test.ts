@@ -19,6 +19,7 @@ import type { RunningServer } from "../server.ts";
 import { postContact, raw, type RawResponse, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { commitWhileWaiting, holdLock, waitingForLocks } from "../../scripts/testing/pg_lock.ts";
+import { type TcpRelay, tcpRelay, throughRelay } from "../../scripts/testing/tcp_relay.ts";
 import { until } from "../../scripts/testing/until.ts";
 
 /**
@@ -40,7 +41,7 @@ async function withServer(fn: (server: RunningServer, url: string) => Promise<vo
   const { dir, cleanup } = tempDir("write-times-");
   const url = await postgresDatabaseFor(`write-times:${dir}`);
   // The PUT waits for the other session's lock far longer than the API's usual 5 s would let it on a slow machine.
-  const server = await testServer(dir, { databaseUrl: url, contacts: { pgLockTimeoutMs: 60_000 } });
+  const server = await testServer(dir, { databaseUrl: url, contacts: { pgLockTimeoutMs: 60_000, pgSlotLockWaitMs: 60_000 } });
   try {
     await fn(server, url);
   } finally {
@@ -228,4 +229,104 @@ test("a write group that fails in a way the batcher did not foresee runs again o
       await pg.close();
     }
   });
+});
+
+/**
+ * A server whose connections to PostgreSQL go through a relay, set by `arm`, then three writes sent
+ * as one group: a PATCH, a PUT with its If-Match, a POST. Returns their answers, the three contacts
+ * as stored, and the groups run again one write at a time.
+ */
+async function groupThroughRelay(arm: (relay: TcpRelay) => void): Promise<{ answers: RawResponse[]; stored: unknown[]; fallbacks: number }> {
+  const { dir, cleanup } = tempDir("write-times-");
+  const url = await postgresDatabaseFor(`write-times:${dir}`);
+  const relay = await tcpRelay(new URL(url));
+  const server = await testServer(dir, { databaseUrl: throughRelay(url, relay), contacts: { pgLockTimeoutMs: 60_000, pgSlotLockWaitMs: 60_000 } });
+  const pg = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const patched = await postContact(server.url, { first_name: "Pat", last_name: "Ched", email: "patched@example.com" });
+    const put = await postContact(server.url, { first_name: "Put", last_name: "Tee", email: "put@example.com" });
+    assert.deepEqual([patched.status, put.status], [201, 201]);
+    const [patchedId, putId] = [patched.json().id as number, put.json().id as number];
+    arm(relay);
+    const answers = await asOneGroup(server, url, () => [
+      raw(server.url, { method: "PATCH", path: `/contacts/${patchedId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ city: "Troy" }) }),
+      raw(server.url, {
+        method: "PUT",
+        path: `/contacts/${putId}`,
+        headers: { "content-type": "application/json", "if-match": String(put.headers.etag) },
+        body: JSON.stringify({ first_name: "Put", last_name: "Again", email: "put@example.com" }),
+      }),
+      postContact(server.url, { first_name: "New", last_name: "Comer", email: "new@example.com" }),
+    ]);
+    const stored = await pg.all("SELECT email, version, city, last_name FROM contacts WHERE email IN ('patched@example.com', 'put@example.com', 'new@example.com') ORDER BY email");
+    const fallbacks = server.app.contacts.commitStats().fallbacks;
+    // The API goes on: the pool opens another connection.
+    assert.equal((await raw(server.url, { method: "PATCH", path: `/contacts/${patchedId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ city: "Utica" }) })).status, 200);
+    return { answers, stored, fallbacks };
+  } finally {
+    await pg.close();
+    await server.close();
+    await relay.close();
+    cleanup();
+  }
+}
+
+/** The three contacts once each write of groupThroughRelay() was applied once. */
+const WRITTEN_ONCE = [
+  { email: "new@example.com", version: 1, city: null, last_name: "Comer" },
+  { email: "patched@example.com", version: 2, city: "Troy", last_name: "Ched" },
+  { email: "put@example.com", version: 2, city: null, last_name: "Again" },
+];
+
+test("a write group whose COMMIT's answer is lost is not run again: each write answers 503, and each was written once", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  // The group committed; only its answer went with the connection. Run again one write at a time, its
+  // PATCH was applied twice, its PUT answered 412 (its If-Match was the version before) and its POST
+  // 409 (its own e-mail). The group's UPDATE is the first statement through the relay that picks
+  // values by their id's position.
+  const { answers, stored, fallbacks } = await groupThroughRelay((relay) => relay.resetWhenCommitted("array_position"));
+  assert.deepEqual(answers.map((a) => a.status), [503, 503, 503], answers.map((a) => a.text).join("\n"));
+  assert.deepEqual(stored, WRITTEN_ONCE);
+  assert.equal(fallbacks, 0, "not run again");
+});
+
+test("a write group whose connection is lost before its COMMIT runs again one write at a time: each written once", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  // Nothing was committed, so running the writes again is safe, and answers them.
+  const { answers, stored, fallbacks } = await groupThroughRelay((relay) => relay.resetWhenSent("array_position"));
+  assert.deepEqual(answers.map((a) => a.status), [200, 200, 201], answers.map((a) => a.text).join("\n"));
+  assert.deepEqual(stored, WRITTEN_ONCE);
+  assert.equal(fallbacks, 1);
+});
+
+test("writes waiting for a row another session holds do not hold up the process's other writes", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  // Each waited in one of the process's two write transactions: two PUTs of a row an analyst's open
+  // transaction held took both, and every other write waited behind them, up to the lock timeout.
+  const { dir, cleanup } = tempDir("write-times-");
+  const url = await postgresDatabaseFor(`write-times:${dir}`);
+  const server = await testServer(dir, { databaseUrl: url, contacts: { pgLockTimeoutMs: 60_000 } });
+  const other = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
+  const watcher = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const held = await postContact(server.url, { first_name: "Row", last_name: "Held", email: "held@example.com" });
+    const heldId = held.json().id as number;
+    const row = await holdLock(other, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [heldId], releaseAfterMs: 60_000 });
+    let putsDone = false;
+    const puts = Promise.all(
+      ["One", "Two"].map((name) =>
+        raw(server.url, { method: "PUT", path: `/contacts/${heldId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
+      ),
+    ).finally(() => void (putsDone = true));
+    await until("both PUTs waiting for the held row", async () => (await waitingForLocks(watcher)) === 2);
+    let posts: RawResponse[] | undefined;
+    void Promise.all(["a", "b", "c"].map((n) => postContact(server.url, { first_name: n, last_name: "Post", email: `${n}@example.com` }))).then((answers) => (posts = answers));
+    await until("the POSTs answered while the row is held", () => posts !== undefined, 30_000);
+    assert.deepEqual(posts!.map((p) => p.status), [201, 201, 201]);
+    assert.equal(putsDone, false, "the PUTs still wait for the row");
+    await row.release();
+    assert.deepEqual((await puts).map((p) => p.status), [200, 200]);
+  } finally {
+    await other.close();
+    await watcher.close();
+    await server.close();
+    cleanup();
+  }
 });

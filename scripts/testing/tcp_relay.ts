@@ -12,7 +12,10 @@ import { connect, createServer, type Socket } from "node:net";
  * `resetWhenSent(text)` resets only the first connection that sends such bytes and goes on relaying
  * (a proxy's failover at that statement: the client's reconnect gets through); `holdWhenSent(text)`
  * keeps the bytes of the first connection that sends such bytes, and all it sends after, until
- * `releaseHeld()` passes them on (a server that answers that statement late); `close()`.
+ * `releaseHeld()` passes them on (a server that answers that statement late);
+ * `resetWhenCommitted(text)` resets the first connection that sends such bytes the moment the
+ * server's answer on it holds a COMMIT's, without passing that answer on (the transaction committed,
+ * its client never told so); `close()`.
  */
 export interface TcpRelay {
   port: number;
@@ -21,6 +24,7 @@ export interface TcpRelay {
   cutOffWhenSent(text: string): void;
   resetWhenSent(text: string): void;
   holdWhenSent(text: string): void;
+  resetWhenCommitted(text: string): void;
   releaseHeld(): void;
   readonly refused: number;
   close(): Promise<void>;
@@ -42,6 +46,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
   let cutOffOn: string | undefined;
   let resetOn: string | undefined;
   let holdOn: string | undefined;
+  let commitOn: string | undefined;
   /** The held connection's bytes and where they go, once one holds. */
   let held: { chunks: Buffer[]; to: Socket } | undefined;
   const sockets = new Set<Socket>();
@@ -57,7 +62,13 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
       s.on("error", () => {});
       s.on("close", () => sockets.delete(s));
     }
+    // This connection sent commitOn's text: its next COMMIT's answer ends it.
+    let committing = false;
     client.on("data", (d: Buffer) => {
+      if (commitOn !== undefined && d.includes(commitOn)) {
+        commitOn = undefined;
+        committing = true;
+      }
       if (cutOffOn !== undefined && d.includes(cutOffOn)) {
         frozen = cut = true;
         client.destroy();
@@ -76,7 +87,15 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
       if (held?.to === upstream) held.chunks.push(d);
       else if (!frozen) upstream.write(d);
     });
-    upstream.on("data", (d) => void (frozen || client.write(d)));
+    upstream.on("data", (d: Buffer) => {
+      // CommandComplete ('C') with the tag COMMIT: the server has committed.
+      if (committing && d.includes("C\0\0\0\x0bCOMMIT\0")) {
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      if (!frozen) client.write(d);
+    });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
@@ -88,6 +107,7 @@ export async function tcpRelay(target: URL): Promise<TcpRelay> {
     cutOffWhenSent: (text: string) => void (cutOffOn = text),
     resetWhenSent: (text: string) => void (resetOn = text),
     holdWhenSent: (text: string) => void (holdOn = text),
+    resetWhenCommitted: (text: string) => void (commitOn = text),
     releaseHeld: () => {
       if (held === undefined) return;
       for (const d of held.chunks) held.to.write(d);
