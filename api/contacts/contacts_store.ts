@@ -170,7 +170,7 @@ export interface ContactsStoreOptions {
   ginMergeEvery?: number;
   /** PostgreSQL: how long a request waits for a lock before its 503 (default 5 s, PG_LOCK_TIMEOUT). */
   pgLockTimeoutMs?: number;
-  /** PostgreSQL: how long a write waits for a lock in one of the process's two write transactions before it waits outside them (default 250 ms, PG_SLOT_LOCK_WAIT_MS); tests that hold both set it high. */
+  /** PostgreSQL: how long a write waits for a lock in one of the process's two write transactions before it waits outside them (default 1 s, PG_SLOT_LOCK_WAIT_MS); tests that hold both set it high. */
   pgSlotLockWaitMs?: number;
   /** PostgreSQL: how long a request's statement may run before its 503 (default 30 s, PG_STATEMENT_TIMEOUT). */
   pgStatementTimeoutMs?: number;
