@@ -21,7 +21,7 @@
  *   alone does, so each still gets the answer it would have got by itself.
  */
 import { join } from "node:path";
-import { Database, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, isUniqueViolation, PostgresDatabase, type Row, type SqlRunner } from "../../etl/db/mod.ts";
+import { Database, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, isUniqueViolation, PostgresDatabase, postgresErrorOf, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
   CONTACTS_COUNT,
   CONTACTS_DUCKDB_SETTINGS,
@@ -828,7 +828,7 @@ class PostgresEngine implements Engine {
         p.resolve(await this.#alone(p.run, p.committed, { inSlot: true }));
       } catch (error) {
         // A lock not granted within the slot's wait (55P03): waited for again outside it.
-        if ((error as { code?: unknown })?.code === "55P03" && this.#slotLockWait !== undefined) return group;
+        if (postgresErrorOf(error)?.code === "55P03" && this.#slotLockWait !== undefined) return group;
         p.reject(error);
       }
       return [];

@@ -102,34 +102,53 @@ test("DELETE /departments/{id} while another process links a contact to it answe
 });
 
 /**
- * Sends `requests()` while both write transactions of this process wait for a row another session
- * holds (two PUTs of a contact made for it), so that they queue and run as one group once the row is
- * let go; `whileRunning` runs then, before the answers are awaited. Returns the answers, after
- * checking the two PUTs'.
+ * Two PUTs of a contact made for it, each waiting for its row, which another session holds (the
+ * first for that session, the second for the first). `release()` lets the row go; `close()` ends the
+ * sessions.
  */
-async function asOneGroup(server: RunningServer, url: string, requests: () => Promise<RawResponse>[], whileRunning?: () => Promise<void>): Promise<RawResponse[]> {
+async function twoPutsOnHeldRow(server: RunningServer, url: string): Promise<{ puts: Promise<RawResponse[]>; release(): Promise<void>; close(): Promise<void> }> {
   const busy = await postContact(server.url, { first_name: "Row", last_name: "Held", email: "held@example.com" });
   assert.equal(busy.status, 201, busy.text);
   const busyId = busy.json().id as number;
   const other = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
   const watcher = await PostgresDatabase.connect(url, { max: 1 });
-  try {
-    const row = await holdLock(other, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [busyId], releaseAfterMs: 60_000 });
-    const puts = ["One", "Two"].map((name) =>
-      raw(server.url, { method: "PUT", path: `/contacts/${busyId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
-    );
-    // (the first waits for the other session, the second for the first)
-    await until("both PUTs waiting for the held row", async () => (await waitingForLocks(watcher)) === 2);
-    const pending = requests();
-    await until(`the ${pending.length} requests queued`, () => server.app.contacts.commitStats().queued === pending.length);
-    await row.release();
-    await whileRunning?.();
-    const answers = await Promise.all(pending);
-    assert.deepEqual((await Promise.all(puts)).map((r) => r.status), [200, 200]);
-    return answers;
-  } finally {
+  const close = async () => {
     await other.close();
     await watcher.close();
+  };
+  try {
+    const row = await holdLock(other, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [busyId], releaseAfterMs: 60_000 });
+    const puts = Promise.all(
+      ["One", "Two"].map((name) =>
+        raw(server.url, { method: "PUT", path: `/contacts/${busyId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
+      ),
+    );
+    await until("both PUTs waiting for the held row", async () => (await waitingForLocks(watcher)) === 2);
+    return { puts, release: () => row.release(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Sends `requests()` while both write transactions of this process wait for a row another session
+ * holds (twoPutsOnHeldRow), so that they queue and run as one group once the row is let go;
+ * `whileRunning` runs then, before the answers are awaited. Returns the answers, after checking the
+ * two PUTs'.
+ */
+async function asOneGroup(server: RunningServer, url: string, requests: () => Promise<RawResponse>[], whileRunning?: () => Promise<void>): Promise<RawResponse[]> {
+  const held = await twoPutsOnHeldRow(server, url);
+  try {
+    const pending = requests();
+    await until(`the ${pending.length} requests queued`, () => server.app.contacts.commitStats().queued === pending.length);
+    await held.release();
+    await whileRunning?.();
+    const answers = await Promise.all(pending);
+    assert.deepEqual((await held.puts).map((r) => r.status), [200, 200]);
+    return answers;
+  } finally {
+    await held.close();
   }
 }
 
@@ -303,29 +322,22 @@ test("writes waiting for a row another session holds do not hold up the process'
   const { dir, cleanup } = tempDir("write-times-");
   const url = await postgresDatabaseFor(`write-times:${dir}`);
   const server = await testServer(dir, { databaseUrl: url, contacts: { pgLockTimeoutMs: 60_000 } });
-  const other = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
-  const watcher = await PostgresDatabase.connect(url, { max: 1 });
   try {
-    const held = await postContact(server.url, { first_name: "Row", last_name: "Held", email: "held@example.com" });
-    const heldId = held.json().id as number;
-    const row = await holdLock(other, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [heldId], releaseAfterMs: 60_000 });
-    let putsDone = false;
-    const puts = Promise.all(
-      ["One", "Two"].map((name) =>
-        raw(server.url, { method: "PUT", path: `/contacts/${heldId}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: name, last_name: "Put", email: "held@example.com" }) }),
-      ),
-    ).finally(() => void (putsDone = true));
-    await until("both PUTs waiting for the held row", async () => (await waitingForLocks(watcher)) === 2);
-    let posts: RawResponse[] | undefined;
-    void Promise.all(["a", "b", "c"].map((n) => postContact(server.url, { first_name: n, last_name: "Post", email: `${n}@example.com` }))).then((answers) => (posts = answers));
-    await until("the POSTs answered while the row is held", () => posts !== undefined, 30_000);
-    assert.deepEqual(posts!.map((p) => p.status), [201, 201, 201]);
-    assert.equal(putsDone, false, "the PUTs still wait for the row");
-    await row.release();
-    assert.deepEqual((await puts).map((p) => p.status), [200, 200]);
+    const held = await twoPutsOnHeldRow(server, url);
+    try {
+      let putsDone = false;
+      const puts = held.puts.finally(() => void (putsDone = true));
+      let posts: RawResponse[] | undefined;
+      void Promise.all(["a", "b", "c"].map((n) => postContact(server.url, { first_name: n, last_name: "Post", email: `${n}@example.com` }))).then((answers) => (posts = answers));
+      await until("the POSTs answered while the row is held", () => posts !== undefined, 30_000);
+      assert.deepEqual(posts!.map((p) => p.status), [201, 201, 201]);
+      assert.equal(putsDone, false, "the PUTs still wait for the row");
+      await held.release();
+      assert.deepEqual((await puts).map((p) => p.status), [200, 200]);
+    } finally {
+      await held.close();
+    }
   } finally {
-    await other.close();
-    await watcher.close();
     await server.close();
     cleanup();
   }
