@@ -13,6 +13,7 @@ import {
   CONTACT_DELETE,
   CONTACT_LOCK_POSTGRES,
   CONTACTS_LOCK_POSTGRES,
+  WRITE_KEYS_LOCK_POSTGRES,
   contactRecord,
   contactsExportIsCurrent,
   exportContacts,
@@ -1037,11 +1038,12 @@ export class ContactsStore {
     const emails = writes.flatMap((w) => (typeof w.input.email === "string" ? [w.input.email.toLowerCase()] : []));
     const idempotencyKeys = writes.flatMap((w) => (w.kind === "create" && w.idempotency ? [w.idempotency.key] : []));
     const postgres = this.#engine.dialect === "postgres";
-    const [, rows] = await this.#together([
+    const [, , rows] = await this.#together([
       // On PostgreSQL, where other transactions write meanwhile, the rows to update are held for
-      // the rest of the group, in id order (two groups lock alike, so neither waits for the other
-      // in a cycle), before they are read.
+      // the rest of the group, in id order, then its e-mails and Idempotency-Keys (two groups lock
+      // alike, so neither waits for the other in a cycle), before they are read.
       () => (postgres && updates.length > 0 ? tx.run(CONTACTS_LOCK_POSTGRES, [updates]) : Promise.resolve()),
+      () => (postgres && emails.length + idempotencyKeys.length > 0 ? tx.run(WRITE_KEYS_LOCK_POSTGRES, [emails, idempotencyKeys]) : Promise.resolve()),
       () =>
         tx.all<{ id: number; version: number; email: string; email_key: string }>(
           // IN (SELECT unnest(...)) for the e-mails: DuckDB probes the unique index with each, where

@@ -342,3 +342,85 @@ test("writes waiting for a row another session holds do not hold up the process'
     cleanup();
   }
 });
+
+/**
+ * Runs `first()` and then `second()` as two groups of this process at once, each stopped by a key
+ * another session inserted and holds uncommitted (`hold`), then rolls that session back. Each
+ * group queues while the process's write transactions wait for rows other sessions hold
+ * (twoPutsOnHeldRow, then a third session's row), so it runs as one group. Returns both groups'
+ * answers and how many groups ran again one write at a time meanwhile.
+ */
+async function twoGroupsAtOnce(
+  server: RunningServer,
+  url: string,
+  steps: { hold: string; first: () => Promise<RawResponse>[]; second: () => Promise<RawResponse>[] },
+): Promise<{ first: RawResponse[]; second: RawResponse[]; fallbacks: number }> {
+  const keyHolder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
+  const rowHolder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
+  const watcher = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const row = await postContact(server.url, { first_name: "Row", last_name: "Second", email: "second@example.com" });
+    assert.equal(row.status, 201, row.text);
+    const key = await holdLock(keyHolder, steps.hold, { releaseAfterMs: 60_000 });
+    const queued = (n: number) => until(`${n} writes queued`, () => server.app.contacts.commitStats().queued === n);
+    const fallbacks = server.app.contacts.commitStats().fallbacks;
+    const held = await twoPutsOnHeldRow(server, url);
+    let first: Promise<RawResponse[]>;
+    try {
+      first = Promise.all(steps.first());
+      await queued(3);
+      await held.release();
+      assert.deepEqual((await held.puts).map((p) => p.status), [200, 200]);
+    } finally {
+      await held.close();
+    }
+    await until("the first group waiting for the held key", async () => (await waitingForLocks(watcher)) === 1);
+    const rowLock = await holdLock(rowHolder, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [row.json().id], releaseAfterMs: 60_000 });
+    const put = raw(server.url, { method: "PUT", path: `/contacts/${row.json().id}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "Row", last_name: "Put", email: "second@example.com" }) });
+    await until("the PUT waiting for its row", async () => (await waitingForLocks(watcher)) === 2);
+    const second = Promise.all(steps.second());
+    await queued(3);
+    await rowLock.release();
+    assert.equal((await put).status, 200);
+    await until("the second group waiting too", async () => (await waitingForLocks(watcher)) === 2);
+    await key.release();
+    return { first: await first, second: await second, fallbacks: server.app.contacts.commitStats().fallbacks - fallbacks };
+  } finally {
+    await keyHolder.close();
+    await rowHolder.close();
+    await watcher.close();
+  }
+}
+
+// Before, each group took its keys in its own order (its INSERTs' rows in queue order). Each
+// inserted its first key, then waited for the held one; once that was rolled back, each went on to
+// a key the other had inserted, and PostgreSQL broke the cycle after its deadlock_timeout (1 s),
+// rolling one group back to run again one write at a time (a fallback), the winner either group.
+test("two write groups of one process that create the same e-mails in opposite orders do not deadlock: the first creates them, the other answers 409", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  await withServer(async (server, url) => {
+    const posts = (emails: string[]) => () => emails.map((email) => postContact(server.url, { first_name: "Two", last_name: "Groups", email: `${email}@example.com` }));
+    const { first, second, fallbacks } = await twoGroupsAtOnce(server, url, {
+      hold: "INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Other', 'Session', 's@example.com', 's@example.com')",
+      first: posts(["x", "s", "y"]),
+      second: posts(["y", "s", "x"]),
+    });
+    assert.deepEqual(first.map((p) => p.status), [201, 201, 201], "the first group creates them");
+    assert.deepEqual(second.map((p) => p.status), [409, 409, 409], "the second finds them taken");
+    assert.equal(fallbacks, 0, "no group rolled back and ran again");
+  });
+});
+
+test("two write groups of one process with the same Idempotency-Keys in opposite orders do not deadlock: the second's bodies answer 422", { skip: POSTGRES_SKIP, timeout: 120_000 }, async () => {
+  await withServer(async (server, url) => {
+    const posts = (keys: string[], who: string) => () =>
+      keys.map((key) => postContact(server.url, { first_name: who, last_name: "Keyed", email: `${who}-${key}@example.com` }, { "idempotency-key": key }));
+    const { first, second, fallbacks } = await twoGroupsAtOnce(server, url, {
+      hold: "INSERT INTO api_idempotency_keys (key, fingerprint, status, body) VALUES ('key-s', 'other', 201, '{}')",
+      first: posts(["key-x", "key-s", "key-y"], "first"),
+      second: posts(["key-y", "key-s", "key-x"], "second"),
+    });
+    assert.deepEqual(first.map((p) => p.status), [201, 201, 201], "the first group creates its contacts");
+    assert.deepEqual(second.map((p) => p.status), [422, 422, 422], "the second reused the keys with other bodies");
+    assert.equal(fallbacks, 0, "no group rolled back and ran again");
+  });
+});

@@ -594,6 +594,20 @@ export const WRITE_CHECK = `SELECT id::INTEGER AS id, version::INTEGER AS versio
 export const CONTACT_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`;
 /** PostgreSQL: holds the contacts in $1 (an integer list) until the transaction ends, locked in id order. */
 export const CONTACTS_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = ANY($1::INTEGER[]) ORDER BY id FOR UPDATE`;
+/**
+ * PostgreSQL: holds the e-mail keys in $1 and the Idempotency-Keys in $2 (text lists) until the
+ * transaction ends, as advisory locks taken in one order (two-key locks, apart from the loads' and
+ * migrations' one-key ones). A write group takes them before it reads who owns its keys, so two
+ * groups (of one process or two) with a key in common run one after the other. Each group used to
+ * take its keys in its own order, by its INSERTs and UPDATE: two groups creating [x, y] and [y, x]
+ * at once each held one and waited for the other's until PostgreSQL broke the deadlock (after 1 s)
+ * and rolled one back. One lock a distinct key: at most 2 x MAX_GROUP (512) a group.
+ */
+export const WRITE_KEYS_LOCK_POSTGRES = `SELECT pg_advisory_xact_lock(k.space, k.hash) FROM (
+  SELECT DISTINCT space, hashtext(key) AS hash FROM (
+    SELECT hashtext('relaciones.contacts.email') AS space, unnest($1::text[]) AS key
+    UNION ALL SELECT hashtext('relaciones.contacts.idempotency'), unnest($2::text[])) keys
+  ORDER BY 1, 2) k`;
 /** Deletes a contact if still at the version checked (returns nothing otherwise). */
 export const CONTACT_DELETE = `DELETE FROM contacts WHERE id = $1 AND version = $2 RETURNING id`;
 /** How many contacts there are. */
