@@ -178,6 +178,15 @@ const MAX_GROUP = 256;
  */
 const PG_WRITE_GROUPS = 2;
 /**
+ * PostgreSQL: writes in one group at most. A group holds an advisory lock for each distinct e-mail
+ * and Idempotency-Key it writes (WRITE_KEYS_LOCK_POSTGRES), in the server's lock table, which all its
+ * sessions share: max_locks_per_transaction (64) for each connection and worker the server allows,
+ * about 7,800 entries by default, 3,000 at max_connections = 25. 64 writes take 128 locks at most, a
+ * process's two groups 256. At 32 connections a group holds about 16 writes: groups this large come
+ * only past 128 writes in flight.
+ */
+const PG_MAX_GROUP = 64;
+/**
  * PostgreSQL: how long a write waits for a lock while it holds one of the PG_WRITE_GROUPS write
  * transactions. Past it, its transaction is rolled back and the write (each write of a group) waits
  * again in a transaction of its own, for as long as PG_LOCK_TIMEOUT allows, outside them: two writes
@@ -803,7 +812,7 @@ class PostgresEngine implements Engine {
   /** Starts groups of the queued writes while fewer than PG_WRITE_GROUPS run. */
   #startGroups(): void {
     while (this.#groupsRunning < PG_WRITE_GROUPS && this.#queue.length > 0) {
-      const group = this.#queue.splice(0, MAX_GROUP);
+      const group = this.#queue.splice(0, PG_MAX_GROUP);
       this.#groupsRunning++;
       void this.#commitGroup(group).then((again) => {
         this.#groupsRunning--;

@@ -601,7 +601,7 @@ export const CONTACTS_LOCK_POSTGRES = `SELECT id FROM contacts WHERE id = ANY($1
  * groups (of one process or two) with a key in common run one after the other. Each group used to
  * take its keys in its own order, by its INSERTs and UPDATE: two groups creating [x, y] and [y, x]
  * at once each held one and waited for the other's until PostgreSQL broke the deadlock (after 1 s)
- * and rolled one back. One lock a distinct key: at most 2 x MAX_GROUP (512) a group.
+ * and rolled one back. One lock a distinct key: at most 128 a group (PG_MAX_GROUP).
  */
 export const WRITE_KEYS_LOCK_POSTGRES = `SELECT pg_advisory_xact_lock(k.space, k.hash) FROM (
   SELECT DISTINCT space, hashtext(key) AS hash FROM (
