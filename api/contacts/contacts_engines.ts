@@ -166,7 +166,7 @@ export async function openEngine(dataDir: string, options: EngineOptions): Promi
   return options.databaseUrl ? PostgresEngine.open(options.databaseUrl, options) : DuckDbEngine.open(join(dataDir, "contacts.duckdb"), options);
 }
 
-/** Writes taken into one transaction at most (bounds the time a group holds DuckDB's writer, or PostgreSQL's row locks). */
+/** DuckDB: writes taken into one transaction at most (bounds the time a group holds the writer); PostgreSQL's is PG_MAX_GROUP. */
 const MAX_GROUP = 256;
 /**
  * PostgreSQL: write transactions one process runs at once (see PostgresEngine.write). Each write in
