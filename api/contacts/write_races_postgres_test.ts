@@ -15,6 +15,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
+import { WRITE_KEYS_LOCK_POSTGRES } from "../../etl/contacts/mod.ts";
 import type { RunningServer } from "../server.ts";
 import { postContact, raw, type RawResponse, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
@@ -347,37 +348,38 @@ test("writes waiting for a row another session holds do not hold up the process'
  * Runs two groups of this process at once: each queues its writes one after another, in the order
  * given, while the process's write transactions wait for rows other sessions hold (twoPutsOnHeldRow,
  * then a third session's row), so it runs as one group. Another session holds a key both groups
- * write (`hold`: its uncommitted row, and its advisory lock as a group takes it), so the first group
- * stops partway, holding what it took before that key, and the second comes to wait too; then that
- * session rolls back. Returns both groups' answers and how many groups ran again one write at a time.
+ * write (`hold`: its uncommitted row, `insert`, and its advisory lock, taken by the groups' own
+ * statement for `keys`), so the first group stops partway, holding what it took before that key, and
+ * the second comes to wait too; then that session rolls back. Returns both groups' answers and how
+ * many groups ran again one write at a time.
  */
 async function twoGroupsAtOnce(
   server: RunningServer,
   url: string,
-  steps: { hold: string; first: (() => Promise<RawResponse>)[]; second: (() => Promise<RawResponse>)[] },
+  steps: { hold: { insert: string; keys: [emails: string[], idempotencyKeys: string[]] }; first: (() => Promise<RawResponse>)[]; second: (() => Promise<RawResponse>)[] },
 ): Promise<{ first: RawResponse[]; second: RawResponse[]; fallbacks: number }> {
   const keyHolder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
   const rowHolder = await PostgresDatabase.connect(url, { max: 1, applicationName: "other-writer" });
   const watcher = await PostgresDatabase.connect(url, { max: 1 });
-  // Each write queued before the next is sent, so the group holds them in this order.
-  const inOrder = async (writes: (() => Promise<RawResponse>)[]) => {
+  // Each write queued before the next is sent, so the group holds them in this order; resolves once
+  // all are queued, with their answers to come.
+  const queueInOrder = async (writes: (() => Promise<RawResponse>)[]) => {
     const sent: Promise<RawResponse>[] = [];
     for (const write of writes) {
       sent.push(write());
       await until(`${sent.length} writes queued`, () => server.app.contacts.commitStats().queued === sent.length);
     }
-    return Promise.all(sent);
+    return { answers: Promise.all(sent) };
   };
   try {
     const row = await postContact(server.url, { first_name: "Row", last_name: "Second", email: "second@example.com" });
     assert.equal(row.status, 201, row.text);
-    const key = await holdLock(keyHolder, steps.hold, { releaseAfterMs: 60_000 });
+    const key = await holdLock(keyHolder, `WITH held AS (${steps.hold.insert}) ${WRITE_KEYS_LOCK_POSTGRES}`, { params: steps.hold.keys, releaseAfterMs: 60_000 });
     const fallbacks = server.app.contacts.commitStats().fallbacks;
     const held = await twoPutsOnHeldRow(server, url);
-    let first: Promise<RawResponse[]>;
+    let first: { answers: Promise<RawResponse[]> };
     try {
-      first = inOrder(steps.first);
-      await until("the first group's writes queued", () => server.app.contacts.commitStats().queued === steps.first.length);
+      first = await queueInOrder(steps.first);
       await held.release();
       assert.deepEqual((await held.puts).map((p) => p.status), [200, 200]);
     } finally {
@@ -387,22 +389,18 @@ async function twoGroupsAtOnce(
     const rowLock = await holdLock(rowHolder, "SELECT id FROM contacts WHERE id = $1 FOR UPDATE", { params: [row.json().id], releaseAfterMs: 60_000 });
     const put = raw(server.url, { method: "PUT", path: `/contacts/${row.json().id}`, headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: "Row", last_name: "Put", email: "second@example.com" }) });
     await until("the PUT waiting for its row", async () => (await waitingForLocks(watcher)) === 2);
-    const second = inOrder(steps.second);
-    await until("the second group's writes queued", () => server.app.contacts.commitStats().queued === steps.second.length);
+    const second = await queueInOrder(steps.second);
     await rowLock.release();
     assert.equal((await put).status, 200);
     await until("the second group waiting too", async () => (await waitingForLocks(watcher)) === 2);
     await key.release();
-    return { first: await first, second: await second, fallbacks: server.app.contacts.commitStats().fallbacks - fallbacks };
+    return { first: await first.answers, second: await second.answers, fallbacks: server.app.contacts.commitStats().fallbacks - fallbacks };
   } finally {
     await keyHolder.close();
     await rowHolder.close();
     await watcher.close();
   }
 }
-
-/** The advisory lock a write group takes for `key` (WRITE_KEYS_LOCK_POSTGRES), as a statement. */
-const keyLock = (space: "email" | "idempotency", key: string) => `SELECT pg_advisory_xact_lock(hashtext('relaciones.contacts.${space}'), hashtext('${key}'))`;
 
 // Before, each group took its keys in its own order (its INSERTs' rows in queue order). Each
 // inserted its first key, then waited for the held one; once that was rolled back, each went on to
@@ -413,7 +411,7 @@ test("two write groups of one process that create the same e-mails in opposite o
   await withServer(async (server, url) => {
     const posts = (emails: string[]) => emails.map((email) => () => postContact(server.url, { first_name: "Two", last_name: "Groups", email: `${email}@example.com` }));
     const { first, second, fallbacks } = await twoGroupsAtOnce(server, url, {
-      hold: `INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Other', 'Session', 's@example.com', 's@example.com'); ${keyLock("email", "s@example.com")}`,
+      hold: { insert: "INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Other', 'Session', 's@example.com', 's@example.com')", keys: [["s@example.com"], []] },
       first: posts(["x", "s", "y"]),
       second: posts(["y", "s", "x"]),
     });
@@ -428,7 +426,7 @@ test("two write groups of one process with the same Idempotency-Keys in opposite
     const posts = (keys: string[], who: string) =>
       keys.map((key) => () => postContact(server.url, { first_name: who, last_name: "Keyed", email: `${who}-${key}@example.com` }, { "idempotency-key": key }));
     const { first, second, fallbacks } = await twoGroupsAtOnce(server, url, {
-      hold: `INSERT INTO api_idempotency_keys (key, fingerprint, status, body) VALUES ('key-s', 'other', 201, '{}'); ${keyLock("idempotency", "key-s")}`,
+      hold: { insert: "INSERT INTO api_idempotency_keys (key, fingerprint, status, body) VALUES ('key-s', 'other', 201, '{}')", keys: [[], ["key-s"]] },
       first: posts(["key-x", "key-s", "key-y"], "first"),
       second: posts(["key-y", "key-s", "key-x"], "second"),
     });
