@@ -20,7 +20,7 @@ import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
 import { dropStaging, stageCsv, type Staged } from "./_stage_csv.ts";
 import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
-import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql } from "./contact_sql.ts";
+import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql, writeBump } from "./contact_sql.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -132,8 +132,10 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
         // again after a checkpoint).
         if (budget > floor) await db.run(`SET memory_limit = '${floor}MiB'`).catch(() => undefined);
       }
-      summary.rejects_file = options.rejectsFile !== undefined && summary.rejected > 0 ? await writeRejectsReport(db, options.rejectsFile) : null;
-      await dropStaging(db);
+      // Committed: from here on nothing fails the load (a run recorded as failed whose rows are
+      // stored, and the next run of the same file skipped as unchanged, would say it never loaded).
+      await reportRejects(db, summary, options.rejectsFile);
+      await dropStaging(db).catch(() => undefined);
       return summary;
     } catch (error) {
       // The staging tables go, but not over this error: after a fatal one (a full disk) DuckDB
@@ -383,7 +385,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
       ...(names.includes(sql.keyField) ? [`${q(sql.keyField)} = c.${q(`v_${sql.keyField}`)}`] : []),
       ...sql.derivedSets(names.filter((n) => n !== sql.keyField), (f) => `c.${q(`v_${f}`)}`),
     ];
-    await tx.run(`UPDATE ${table} SET ${sets.join(", ")}, version = version + 1, updated_at = current_timestamp FROM _changed c WHERE ${table}.id = c.id`);
+    await tx.run(`UPDATE ${table} SET ${sets.join(", ")}, ${writeBump(`${table}.`)} FROM _changed c WHERE ${table}.id = c.id`);
   }
 
   const recordKey = q(links.recordKey);
@@ -397,10 +399,12 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   if (Number(linkCounts!.added) > 0) {
     await tx.run(`INSERT INTO ${linkTable} (${recordKey}, ${nameKey}) SELECT cid, did FROM _new_links ORDER BY cid, did`);
     // A person who gained a department changed (the API's ETag covers departments) unless this
-    // load already bumped them: rows written in this transaction carry updated_at = current_timestamp.
-    const gained = `id IN (SELECT DISTINCT cid FROM _new_links) AND updated_at <> current_timestamp`;
+    // load already wrote the row: updated it (_changed), or inserted it (created_at is then the
+    // transaction's time). Not "updated_at <> current_timestamp": updated_at never moves back
+    // (writeBump), so a row dated ahead of this clock and updated here would be bumped twice.
+    const gained = `id IN (SELECT DISTINCT cid FROM _new_links) AND created_at <> current_timestamp AND id NOT IN (SELECT id FROM _changed)`;
     bumped = Number((await tx.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table} WHERE ${gained}`))!.n);
-    if (bumped > 0) await tx.run(`UPDATE ${table} SET version = version + 1, updated_at = current_timestamp WHERE ${gained}`);
+    if (bumped > 0) await tx.run(`UPDATE ${table} SET ${writeBump()} WHERE ${gained}`);
   }
   await tx.run("DROP TABLE temp._dept_map; DROP TABLE temp._links; DROP TABLE temp._new_links");
 
@@ -420,6 +424,22 @@ export function withWrites(
   summary.links = done.links;
   summary.links_added = done.linksAdded;
   return summary;
+}
+
+/**
+ * Writes the committed load's rejects report to `path` (when it has rejects) and names it in
+ * `summary`. A report that cannot be written (a full disk, a folder the process may not create) is
+ * one more warning, not a failure: the load it reports on is committed.
+ */
+export async function reportRejects(db: Database, summary: IngestSummary, path: string | undefined): Promise<void> {
+  summary.rejects_file = null;
+  if (path === undefined || summary.rejected === 0) return;
+  try {
+    summary.rejects_file = await writeRejectsReport(db, path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOSPC" ? "the disk is full" : (error as Error).message.split("\n")[0];
+    summary.warnings.push(`The rejects report could not be written to ${path} (${reason}); the load is committed, and its summary lists the first ${summary.rejects.length} reasons`);
+  }
 }
 
 /**

@@ -887,6 +887,38 @@ test("PostgreSQL: a load writes the people an API process created after it began
   });
 });
 
+test("a load never moves updated_at back: contacts dated ahead of its clock are updated and relinked, each bumped once (review)", async () => {
+  await withDb(async (db, dir) => {
+    await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,Albany,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Sales"].join("\n"), "day1.csv"));
+    // Written while a clock ran an hour ahead (another machine's API, a clock set back since).
+    await db.run(
+      db.pg !== undefined
+        ? "UPDATE contacts SET created_at = created_at + interval '1 hour', updated_at = updated_at + interval '1 hour'"
+        : "UPDATE contacts SET created_at = created_at + INTERVAL 1 HOUR, updated_at = updated_at + INTERVAL 1 HOUR",
+    );
+    const before = await db.all<{ email: string; updated_at: Date }>("SELECT email, updated_at FROM contacts ORDER BY email");
+    // Ann moves to another city (updated), Bob gains a department (relinked); Ann also gains one.
+    const next = await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,Utica,NY,12204,,,ann@example.com,Sales", "Ann,Lee,,,Utica,NY,12204,,,ann@example.com,Ops", "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Sales", "Bob,Ray,,,Troy,NY,12180,,,bob@example.com,Ops"].join("\n"), "day2.csv"));
+    assert.deepEqual(counts(next), { inserted: 0, updated: 2, unchanged: 0, rejected: 0 });
+    const after = await db.all<{ email: string; city: string; version: number; updated_at: Date }>("SELECT email, city, version, updated_at FROM contacts ORDER BY email");
+    assert.deepEqual(after.map((r) => [r.email, r.city, Number(r.version)]), [["ann@example.com", "Utica", 2], ["bob@example.com", "Troy", 2]]);
+    after.forEach((r, i) => assert.ok(new Date(r.updated_at) >= new Date(before[i]!.updated_at), `${r.email}: updated_at moved back`));
+  });
+});
+
+test("a committed load whose rejects report cannot be written succeeds, with a warning that says so (review)", async () => {
+  await withDb(async (db, dir) => {
+    // The report's folder cannot be made: a file holds its name (as a full disk or a read-only folder would refuse it).
+    writeFileSync(join(dir, "blocked"), "");
+    const summary = await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,,NY,12204,,,not-an-email,Sales"].join("\n")), { rejectsFile: join(dir, "blocked", "rejects.csv") });
+    assert.deepEqual(counts(summary), { inserted: 1, updated: 0, unchanged: 0, rejected: 1 });
+    assert.equal(summary.rejects_file, null);
+    assert.equal(summary.rejects.length, 1);
+    assert.match(summary.warnings.join("\n"), /The rejects report could not be written to .*blocked.*; the load is committed, and its summary lists the first 1 reasons/);
+    assert.deepEqual(await db.all("SELECT email FROM contacts"), [{ email: "ann@example.com" }]);
+  });
+});
+
 test("PostgreSQL: loads into one database run one after another, whichever process runs them", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
   await withDb(async (db, dir) => {
     // Two at once (an import through each of two API processes) updated and linked the same people

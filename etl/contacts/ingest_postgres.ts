@@ -22,12 +22,12 @@ import { GIN_PENDING_CLEANUP, recordSql, writeBump } from "./contact_sql.ts";
 import {
   planLoad,
   recordLoad,
+  reportRejects,
   resolveDepartments,
   stagedSummary,
   tablesFingerprint,
   unchangedSince,
   withWrites,
-  writeRejectsReport,
   type IngestOptions,
 } from "./ingest_contacts.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
@@ -159,11 +159,12 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
         });
         if (analyze) await session.run(`ANALYZE ${q(plan.record.table)}, ${q(linksOf(plan.record).linkTable)}`);
       }).catch((error: unknown) => {
-        if (!(error instanceof ContactsLockTimeoutError)) throw error;
-        written.warnings.push(error.message);
+        // Committed: a clean-up that failed (a lock not granted in time, the connection lost) is
+        // a warning, not a failed load.
+        written.warnings.push(error instanceof ContactsLockTimeoutError ? error.message : `${cleanUp.subject} failed: ${(error as Error).message.split("\n")[0]}; ${cleanUp.outcome}`);
       });
     }
-    written.rejects_file = options.rejectsFile !== undefined && written.rejected > 0 ? await writeRejectsReport(duck, options.rejectsFile) : null;
+    await reportRejects(duck, written, options.rejectsFile);
     return written;
   } finally {
     await dropStaging(duck).catch(() => {});
