@@ -67,8 +67,11 @@ export class Utf8Checker {
   }
 
   #part(bytes: Buffer, offset: number): void {
+    // The byte order mark a UTF-8 export starts with is no letter: a Windows-1252 file behind one
+    // (a converter that only added it) is still refused whole, not loaded but for its accented lines.
+    const bom = offset === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
     if (isUtf8(bytes)) {
-      if (!this.result.multiByte && !isAscii(bytes)) this.result.multiByte = true;
+      if (!this.result.multiByte && !isAscii(bom ? bytes.subarray(3) : bytes)) this.result.multiByte = true;
       return;
     }
     // Not UTF-8: where, and (until one is found) whether it also holds well-formed sequences.
@@ -82,7 +85,7 @@ export class Utf8Checker {
       let good = length > 1 && length <= 4 && i + length <= bytes.length;
       for (let j = 1; good && j < length; j++) good = (bytes[i + j] & 0xc0) === 0x80;
       if (good) {
-        this.result.multiByte = true;
+        if (!(bom && i === 0)) this.result.multiByte = true;
         i += length;
       } else {
         this.#invalidAt(offset + i);

@@ -20,5 +20,10 @@ test("Utf8Checker: UTF-8, Windows-1252 and damaged UTF-8, whatever the chunk bou
     assert.deepEqual(check(latin1, size), { firstInvalid: 11, multiByte: false }, `latin1 / ${size}`);
     assert.deepEqual(check(damaged, size), { firstInvalid: 6, multiByte: true }, `damaged / ${size}`);
     assert.deepEqual(check(cut, size), { firstInvalid: 2, multiByte: false }, `cut / ${size}`);
+    // The byte order mark is not a UTF-8 letter (review): Windows-1252 behind one is still that.
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    assert.deepEqual(check(Buffer.concat([bom, latin1]), size), { firstInvalid: 14, multiByte: false }, `bom + latin1 / ${size}`);
+    assert.deepEqual(check(Buffer.concat([bom, utf8]), size), { firstInvalid: -1, multiByte: true }, `bom + utf8 / ${size}`);
+    assert.deepEqual(check(Buffer.concat([bom, damaged]), size), { firstInvalid: 9, multiByte: true }, `bom + damaged / ${size}`);
   }
 });

@@ -991,7 +991,9 @@ test("ingestContacts() refuses a spreadsheet's Windows-1252 or Mac Roman CSV who
     const latin1 = Buffer.from(`${rows.join("\r\n")}\r\n`, "latin1");
     // Mac Roman: ñ is 0x96, é 0x8e; old Macs end lines with CR.
     const macRoman = Buffer.from(`${rows.join("\r")}\r`, "latin1").map((b) => (b === 0xf1 ? 0x96 : b === 0xe9 ? 0x8e : b));
-    for (const [name, bytes] of [["excel.csv", latin1], ["mac.csv", macRoman]] as const) {
+    // A byte order mark is no proof of UTF-8 (a converter that only added one): refused the same (review).
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), latin1]);
+    for (const [name, bytes] of [["excel.csv", latin1], ["mac.csv", macRoman], ["bom.csv", withBom]] as const) {
       const path = csv(dir, bytes, name);
       await assert.rejects(ingest(db, path), (error: ContactsCsvError) => {
         assert.equal(error.code, "not-utf8");
