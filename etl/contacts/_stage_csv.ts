@@ -183,7 +183,11 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
         AND v.ord NOT IN (SELECT ord FROM _conflicts)`);
 
   // Rejects, every one with its line: rows DuckDB could not parse, invalid fields, conflicts.
-  const fieldCount = `(length(regexp_replace(r.csv_line, '"[^"]*"', '', 'g')) - length(replace(regexp_replace(r.csv_line, '"[^"]*"', '', 'g'), ${quoteLiteral(scan.separator)}, '')) + 1)`;
+  // Separators counted outside quoted fields. A quote opens one only at a field's start (after
+  // spaces, as DuckDB reads it): "24\" Monitor,5\" Tablet" is two fields, not one quoted span.
+  const separatorClass = `[${scan.separator.replace(/[\\\]^-]/g, "\\$&")}]`;
+  const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) *"(?:[^"]|"")*"`)}, '\\1', 'g')`;
+  const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   const parts = [
     `SELECT (r.line + coalesce(x.extra, 0))::INTEGER AS line, '*' AS field, -1 AS o,
        CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')

@@ -220,6 +220,20 @@ test("ingestContacts() rejects bad rows with their line, field and reason, and l
   });
 });
 
+test("ingestContacts() counts a wrong-width row's fields as the CSV has them: quotes inside a field open none, quoted fields hold separators (review)", async () => {
+  await withDb(async (db, dir) => {
+    const s = await ingest(
+      db,
+      csv(dir, [HEADER, 'Ann,Lee,24" Monitor,5" Tablet,,NY,12204,,,ann@example.com,Sales,extra', 'Bob,Ray,"Acme, Inc.","1 Main St, Apt 2",,NY,12204,,,bob@example.com,Sales,extra,more', 'Cid,Cox,"He said ""hi, there""",,NY,12204,,,cid@example.com,Sales'].join("\n")),
+    );
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.reason]), [
+      [2, "Has 12 fields; the header has 11"],
+      [3, "Has 13 fields; the header has 11"],
+      [4, "Has 10 fields; the header has 11"],
+    ]);
+  });
+});
+
 test("ingestContacts() reports an unterminated quote and, in a UTF-8 file, a line with bytes that are not UTF-8", async () => {
   await withDb(async (db, dir) => {
     const ok = "Ann,Peña,,,,NY,12204,,,ann@example.com,Sales";
