@@ -899,7 +899,7 @@ class PostgresEngine implements Engine {
     const value = await (options.inSlot ? this.#inSlot(run) : this.#pg.transaction(run));
     this.commits.commits++;
     this.commits.writes++;
-    committed(touched);
+    tellCommitted(committed, touched);
     this.#written(touched.length);
     return value;
   }
@@ -966,5 +966,18 @@ function warnFallback(error: unknown): void {
  * a write of it.
  */
 function committedOnce(group: readonly { committed: (touched: number[]) => void }[], touched: number[]): void {
-  for (const committed of new Set(group.map((p) => p.committed))) committed(touched);
+  for (const committed of new Set(group.map((p) => p.committed))) tellCommitted(committed, touched);
+}
+
+/**
+ * Calls `committed(touched)` once a commit is done. The writes are committed whatever it throws: a
+ * throw is a warning (RELACIONES_COMMIT_LISTENER), never their failure, nor, caught as a group's
+ * failure, a reason to run them a second time (a POST meeting its own e-mail, a PATCH applied twice).
+ */
+export function tellCommitted(committed: (touched: number[]) => void, touched: number[]): void {
+  try {
+    committed(touched);
+  } catch (error) {
+    process.emitWarning(`Told of a commit, a listener failed (the writes stand): ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { code: "RELACIONES_COMMIT_LISTENER" });
+  }
 }

@@ -14,6 +14,7 @@ import { until } from "../../scripts/testing/until.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { openEngine, type Engine } from "./contacts_engines.ts";
+import { ContactsStore } from "./contacts_store.ts";
 
 test("DuckDB: reads in one snapshot do not see a write that commits between them", async () => {
   const { dir, cleanup } = tempDir();
@@ -355,3 +356,43 @@ test("PostgreSQL: the engine's pool bounds a request's lock wait and statement b
   assert.equal(await shown("lock_timeout"), "1500ms");
   assert.equal(await shown("statement_timeout"), "2500ms");
 });
+
+for (const backend of ["DuckDB", "PostgreSQL"] as const) {
+  test(`${backend}: a commit listener that throws fails no write and runs none a second time (review)`, { skip: backend === "PostgreSQL" ? POSTGRES_SKIP : false }, async () => {
+    const { dir, cleanup } = tempDir();
+    const store = await ContactsStore.open(dir, { idleTrimMs: 600_000, databaseUrl: backend === "PostgreSQL" ? await postgresDatabaseFor(dir) : undefined });
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => void (w.code === "RELACIONES_COMMIT_LISTENER" && warnings.push(w.message));
+    process.on("warning", onWarning);
+    try {
+      const seed = await store.create({ first_name: "Sam", last_name: "Seed", email: "sam@example.com" } as never);
+      let failedAt: number | undefined;
+      const heard: number[] = [];
+      store.onCommit(() => {
+        if (failedAt === undefined) {
+          failedAt = store.generation;
+          throw new Error("listener failed");
+        }
+      });
+      store.onCommit(() => void heard.push(store.generation));
+      // Queued in one turn: one group on DuckDB; on PostgreSQL two writes alone, then a group.
+      const results = await Promise.allSettled([
+        store.create({ first_name: "Ann", last_name: "Lee", email: "ann@example.com" } as never),
+        store.create({ first_name: "Bob", last_name: "Ray", email: "bob@example.com" } as never),
+        store.create({ first_name: "Cid", last_name: "Cox", email: "cid@example.com" } as never),
+        store.update(seed.entry!.view.id, { city: "Troy" } as never, { partial: true }),
+      ]);
+      assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? "ok" : String((r.reason as { code?: string }).code ?? r.reason))), ["ok", "ok", "ok", "ok"]);
+      assert.equal((await store.get(seed.entry!.view.id))?.version, 2, "the PATCH was applied once");
+      assert.equal(store.commitStats().fallbacks, 0, "no write ran a second time");
+      await turn();
+      assert.equal(warnings.length, 1, "the listener's failure is a warning");
+      assert.match(warnings[0]!, /listener failed \(the writes stand\)|the writes stand\): listener failed/);
+      assert.ok(failedAt !== undefined && heard.includes(failedAt), "the next listener was told of the commit the first one failed on");
+    } finally {
+      process.off("warning", onWarning);
+      await store.close();
+      cleanup();
+    }
+  });
+}

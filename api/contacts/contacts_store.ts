@@ -53,7 +53,7 @@ import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { isTransientConflict, isUniqueViolation, type SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
-import { openEngine, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
+import { openEngine, tellCommitted, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
 import { ByteLru } from "./byte_lru.ts";
 import { KeptAnswers } from "./kept_answers.ts";
 import { PointFile, type PointBody, type PointBuild, type PointFileStats, type PointRow } from "./point_file.ts";
@@ -377,7 +377,9 @@ export class ContactsStore {
 
   /**
    * Calls `listener` after every committed write or import (before its caller hears); returns the
-   * function that stops it. Listeners must be quick: they run on every write's path.
+   * function that stops it. Listeners must be quick: they run on every write's path. One that
+   * throws is reported as a warning (RELACIONES_COMMIT_LISTENER); the write stands, and the
+   * listeners after it are still told.
    */
   onCommit(listener: () => void): () => void {
     this.#commitListeners.add(listener);
@@ -875,7 +877,8 @@ export class ContactsStore {
     this.#answers.clear();
     if (this.#counts !== this.#answers) this.#counts.clear();
     this.#generation++;
-    for (const listener of this.#commitListeners) listener();
+    // Each listener alone: one that throws must not keep the others from hearing.
+    for (const listener of this.#commitListeners) tellCommitted(listener, []);
   }
 
   /** Waits for queued writes, then closes the database. */
