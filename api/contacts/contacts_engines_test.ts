@@ -396,3 +396,36 @@ for (const backend of ["DuckDB", "PostgreSQL"] as const) {
     }
   });
 }
+
+for (const backend of ["DuckDB", "PostgreSQL"] as const) {
+  test(`${backend}: in a group, a write's new departments are counted after the group's earlier writes created theirs, as one after another (review)`, { skip: backend === "PostgreSQL" ? POSTGRES_SKIP : false }, async () => {
+    const { dir, cleanup } = tempDir();
+    const store = await ContactsStore.open(dir, { idleTrimMs: 600_000, databaseUrl: backend === "PostgreSQL" ? await postgresDatabaseFor(dir) : undefined });
+    try {
+      // At most 100 new a write: Bob's 110 names are 50 new once Ann's 60 exist.
+      const ann = Array.from({ length: 60 }, (_, i) => `D${i}`);
+      const bob = [...ann, ...Array.from({ length: 50 }, (_, i) => `E${i}`)];
+      const before = store.commitStats().batched;
+      // Queued in one turn: one group on DuckDB; on PostgreSQL two writes alone, then Ann and Bob's group.
+      const results = await Promise.allSettled([
+        store.create({ first_name: "Cid", last_name: "Cox", email: "cid@example.com" } as never),
+        store.create({ first_name: "Dee", last_name: "Day", email: "dee@example.com" } as never),
+        store.create({ first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: ann } as never),
+        store.create({ first_name: "Bob", last_name: "Ray", email: "bob@example.com", departments: bob } as never),
+      ]);
+      assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as Error).message)), ["ok", "ok", "ok", "ok"]);
+      assert.ok(store.commitStats().batched > before, "Ann and Bob were written in one group");
+      // One more than 100 new is still refused, in a group too.
+      const refused = await Promise.allSettled([
+        store.create({ first_name: "Eve", last_name: "Fox", email: "eve@example.com" } as never),
+        store.create({ first_name: "Fay", last_name: "Gil", email: "fay@example.com" } as never),
+        store.create({ first_name: "Gus", last_name: "Hay", email: "gus@example.com", departments: Array.from({ length: 60 }, (_, i) => `F${i}`) } as never),
+        store.create({ first_name: "Hal", last_name: "Ivy", email: "hal@example.com", departments: Array.from({ length: 161 }, (_, i) => `F${i}`) } as never),
+      ]);
+      assert.deepEqual(refused.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as Error).message)), ["ok", "ok", "ok", "names 101 departments that do not exist yet; one write may create at most 100 (create them over several writes)"]);
+    } finally {
+      await store.close();
+      cleanup();
+    }
+  });
+}

@@ -1068,12 +1068,17 @@ export class ContactsStore {
       state.set(Number(r.id), { version: Number(r.version), email: r.email, emailKey: r.email_key });
       owner.set(r.email_key, Number(r.id));
     }
-    // The departments, read once for the group: each write's new names are counted against them.
+    // The departments, read once for the group: each write's new names are counted against them
+    // and the names of the group's accepted writes before it (which create them first, as one
+    // write after another would).
     const storedDepartments = await this.#storedDepartments(tx, writes.flatMap((w) => w.input.departments ?? []));
-    const knownDepartments = foldedDepartments(storedDepartments);
+    const knownDepartments = new Set(foldedDepartments(storedDepartments).keys());
     const tooManyNew = (names: readonly string[] | undefined): ContactWriteError | undefined => {
       const { fresh } = newDepartments(names ?? [], knownDepartments);
       return fresh.size > this.#maxNewDepartments ? tooManyNewDepartments(fresh.size, this.#maxNewDepartments) : undefined;
+    };
+    const departmentsKnown = (names: readonly string[] | undefined) => {
+      for (const name of names ?? []) knownDepartments.add(fold(name));
     };
     const creates = writes.filter((w) => w.kind === "create").length;
     const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM ${postgres ? `generate_series(1, ${creates})` : `range(${creates})`} ORDER BY 1`)).map((r) => Number(r.id));
@@ -1099,6 +1104,7 @@ export class ContactsStore {
           owner.set(emailKey, id);
           state.set(id, { version: 1, email: w.input.email!, emailKey });
           if (idem !== undefined) sameGroupKey.set(idem.key, index);
+          departmentsKnown(w.input.departments);
           accepted.push({ index, id, fields: [...this.#fields], rekey: true, relink: true });
           results.push({ ok: true, value: undefined });
         }
@@ -1135,6 +1141,7 @@ export class ContactsStore {
         current.emailKey = newKey;
       }
       current.version++;
+      departmentsKnown(w.input.departments);
       accepted.push({ index, id: w.id, fields, rekey, relink: !w.partial || w.input.departments !== undefined });
       results.push({ ok: true, value: undefined });
     }
@@ -1450,7 +1457,7 @@ function foldedDepartments(stored: readonly { id: number; name: string }[]): Map
  * `names` folded, each once (a write may give thousands), and those no stored department has by its
  * folded name (`known`), each fold with the first spelling given.
  */
-function newDepartments(names: readonly string[], known: ReadonlyMap<string, unknown>): { folded: (readonly [key: string, raw: string])[]; fresh: Map<string, string> } {
+function newDepartments(names: readonly string[], known: { has(key: string): boolean }): { folded: (readonly [key: string, raw: string])[]; fresh: Map<string, string> } {
   const folded = names.map((raw) => [fold(raw), raw] as const);
   const fresh = new Map<string, string>();
   for (const [key, raw] of folded) if (!known.has(key) && !fresh.has(key)) fresh.set(key, raw);
