@@ -49,6 +49,7 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 const COMMA = 0x2c;
+const SPACE = 0x20;
 
 /**
  * Scans the file at `path` (comma-separated, or `;` or tab as its header shows, `"`-quoted, `""`
@@ -84,6 +85,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   // (`24" Monitors`, `Robert "Bob" Lee`) it is a character. So: the byte before each quote, and
   // where the last quoted field closed (a quote right after it is an escaped `""`).
   let previousByte = LF;
+  let previousByte2 = LF;
   let separator: CsvScan["separator"] = ",";
   let sep = COMMA;
   let closedAt = -2;
@@ -167,7 +169,10 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         if (c === QUOTE) {
           empty = false;
           const before = at > dataFrom ? chunk[at - 1] : previousByte;
-          if (before === sep || before === LF || before === CR || closedAt === base + at - 1) {
+          // DuckDB also opens one after a single space (`, "Flat 2`), not after two or a tab.
+          const start = (b: number) => b === sep || b === LF || b === CR;
+          const spaced = before === SPACE && start(at - 1 > dataFrom ? chunk[at - 2] : at - 1 === dataFrom ? previousByte : previousByte2);
+          if (start(before) || spaced || closedAt === base + at - 1) {
             inQuotes = true;
             quoteLine = line;
           }
@@ -180,7 +185,10 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         line++;
         recordLine = line;
       }
-      if (n > dataFrom) previousByte = chunk[n - 1];
+      if (n > dataFrom) {
+        previousByte2 = n - 1 > dataFrom ? chunk[n - 2] : previousByte;
+        previousByte = chunk[n - 1];
+      }
     }
   } finally {
     closeSync(fd);

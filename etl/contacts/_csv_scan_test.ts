@@ -97,9 +97,11 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
       continue;
     }
     empty = false;
-    // A quote opens a quoted field only at a field's start, or right after a closing quote (`""`).
+    // A quote opens a quoted field only at a field's start, after one space there (as DuckDB reads
+    // `, "Flat 2`; not after two), or right after a closing quote (`""`).
     const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    if (c === 34 && (i === start || [44, 10, 13].includes(bytes[i - 1]) || closedAt === i - 1)) {
+    const fieldStart = (at: number) => at === start || [44, 10, 13].includes(bytes[at - 1]);
+    if (c === 34 && (fieldStart(i) || (bytes[i - 1] === 32 && i - 1 >= start && fieldStart(i - 1)) || closedAt === i - 1)) {
       inQuotes = true;
       quoteLine = line;
     }

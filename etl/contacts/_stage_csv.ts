@@ -146,9 +146,12 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     linesKnown
       ? `(SELECT t.*, (t.ord + 1 + coalesce(k.skipped, 0) + 1 + coalesce(x.extra, 0))::INTEGER AS line FROM (${sub}) t
            ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from ASOF LEFT JOIN _extras x ON t.ord + 1 + coalesce(k.skipped, 0) >= x.rec)`
-      : `(SELECT t.*, NULL::INTEGER AS line FROM (${sub}) t)`;
-  // `ord` names the row's ord column where a join brings two (the conflicts join `c` and `w`).
-  const reason = (message: string, ord = "ord") => (linesKnown ? message : `'Data row ' || (${ord} + 1) || ': ' || ${message}`);
+      : // No line, but the data row as DuckDB numbers its records (skipped ones counted), as the
+        // rows it refused are named: one numbering for every reject.
+        `(SELECT t.*, NULL::INTEGER AS line, (t.ord + 1 + coalesce(k.skipped, 0))::INTEGER AS drow FROM (${sub}) t ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from)`;
+  // `row` names the row's data row where a join brings two (the conflicts join `c` and `w`).
+  const reason = (message: string, row = "drow") => (linesKnown ? message : `'Data row ' || ${row} || ': ' || ${message}`);
+  const placeOf = (alias: string) => (linesKnown ? `'line ' || ${alias}.line` : `'data row ' || ${alias}.drow`);
 
   const keyField = upsertKeyOf(record);
   const K = q(keyField.name);
@@ -183,27 +186,28 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
         AND v.ord NOT IN (SELECT ord FROM _conflicts)`);
 
   // Rejects, every one with its line: rows DuckDB could not parse, invalid fields, conflicts.
-  // Separators counted outside quoted fields. A quote opens one only at a field's start (after
-  // spaces, as DuckDB reads it): "24\" Monitor,5\" Tablet" is two fields, not one quoted span.
+  // Separators counted outside quoted fields. A quote opens one only at a field's start, or after
+  // one space there, as DuckDB reads it: `24" Monitor,5" Tablet` is two fields, not one quoted span.
   const separatorClass = `[${scan.separator.replace(/[\\\]^-]/g, "\\$&")}]`;
-  const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) *"(?:[^"]|"")*"`)}, '\\1', 'g')`;
+  const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?"(?:[^"]|"")*"`)}, '\\1', 'g')`;
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   const parts = [
-    `SELECT (r.line + coalesce(x.extra, 0))::INTEGER AS line, '*' AS field, -1 AS o,
-       CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+    // Unmapped lines (the warning above): the row as DuckDB numbers records, as the others are named.
+    `SELECT ${linesKnown ? "(r.line + coalesce(x.extra, 0))::INTEGER" : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
+       ${reason(`CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
-         ELSE r.error_message END AS reason, NULL::VARCHAR AS value
+         ELSE r.error_message END`, "(r.line - 1)")} AS reason, NULL::VARCHAR AS value
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
-      ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}
+      ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.drow")}, v.${q(`w_${f.name}`)}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)}, ${q(`w_${f.name}`)} FROM _verr WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v`,
     ),
     `SELECT line, ${quoteLiteral(linksOf(record).csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _verr WHERE e_dept IS NOT NULL")}`,
     `SELECT c.line, ${quoteLiteral(keyField.name)}, ${sql.length + 1},
-       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on line ' || coalesce(w.line::VARCHAR, '?') || '; this line differs from line ' || coalesce(w.line::VARCHAR, '?') || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
+       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on ' || ${placeOf("w")} || '; this line differs from ' || ${placeOf("w")} || ' in ' || c.differs || ' and was not loaded'`, "c.drow")},
        c.shown
      FROM ${withLine("SELECT ord, shown, first_ord, differs FROM _conflicts")} c
      JOIN ${withLine("SELECT ord FROM _v WHERE ord IN (SELECT first_ord FROM _conflicts)")} w ON w.ord = c.first_ord`,
