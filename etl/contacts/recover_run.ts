@@ -14,13 +14,16 @@ import { appendRun, readRuns, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import type { LoadRun } from "./ingest_contacts.ts";
 
+/** How many of the last loads (with a run) are searched for this data dir's last one. */
+const RECENT_LOADS = 100;
+
 /** Where a load's run is recorded: this machine's `dataDir` (another machine may load the same PostgreSQL). */
 export function runOrigin(dataDir: string): string {
   return `${hostname()}:${resolve(dataDir)}`;
 }
 
 /**
- * Records the run of the last committed load when runs.jsonl does not have it; returns that run, or
+ * Records the run of `dataDir`'s last committed load when runs.jsonl does not have it; returns that run, or
  * null when there was nothing to do. Call with `dataDir`'s contacts load lock held, on migrated tables.
  *
  * @example
@@ -30,13 +33,18 @@ export function runOrigin(dataDir: string): string {
  * ```
  */
 export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promise<RunRecord | null> {
-  const last = await db.one<{ run: string | null; summary: string; loaded_at: unknown }>(
-    "SELECT run, summary, loaded_at FROM contact_loads ORDER BY loaded_at DESC LIMIT 1",
+  // This data dir's last load, not the last load: imports through an API (they store no run) and
+  // other data dirs' loads may have committed after it. Only the last can be unrecorded (each load
+  // records the one before it), and its loads are among the last hundred.
+  const origin = runOrigin(dataDir);
+  const recent = await db.all<{ run: string; summary: string; loaded_at: unknown }>(
+    `SELECT run, summary, loaded_at FROM contact_loads WHERE run IS NOT NULL ORDER BY loaded_at DESC LIMIT ${RECENT_LOADS}`,
   );
-  if (last === undefined || last.run === null) return null;
-  const run = JSON.parse(last.run) as LoadRun;
   // Another data dir's load is its own to record (its lock is not ours: it may be running now).
-  if (run.origin !== runOrigin(dataDir) || readRuns(dataDir).some((r) => r.id === run.id)) return null;
+  const last = recent.find((r) => (JSON.parse(r.run) as LoadRun).origin === origin);
+  if (last === undefined) return null;
+  const run = JSON.parse(last.run) as LoadRun;
+  if (readRuns(dataDir).some((r) => r.id === run.id)) return null;
   const summary = JSON.parse(last.summary) as IngestSummary;
   // The report is written after the COMMIT: there when the load got that far.
   const rejectsFile = join(dataDir, "rejects", `contacts-${run.id}.csv`);
