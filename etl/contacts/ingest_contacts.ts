@@ -236,6 +236,29 @@ export async function tablesFingerprint(db: SqlRunner, record: RecordDefinition)
   return String(row?.f);
 }
 
+/** The highest ids a load gave to the contacts and departments it created (0: none). */
+export interface NewestIds {
+  contact: number;
+  department: number;
+}
+
+/**
+ * The fingerprint (tablesFingerprint) the tables have after a load's writes when nobody else wrote
+ * meanwhile, from the one they had before: the load only adds contacts (version 1 each), bumps each
+ * contact it updates once, and adds links and departments.
+ */
+export function fingerprintAfterLoad(before: string, written: IngestSummary, newest: NewestIds): string {
+  const [contacts, versions, maxId, links, departments, maxDepartment] = before.split(":").map(BigInt);
+  return [
+    contacts + BigInt(written.inserted),
+    versions + BigInt(written.inserted + written.updated),
+    maxId > BigInt(newest.contact) ? maxId : BigInt(newest.contact),
+    links + BigInt(written.links_added),
+    departments + BigInt(written.departments_added),
+    maxDepartment > BigInt(newest.department) ? maxDepartment : BigInt(newest.department),
+  ].join(":");
+}
+
 /** Records a committed load (its summary without the row lists) for unchanged-file detection. */
 export async function recordLoad(tx: SqlRunner, plan: LoadPlan, summary: IngestSummary, fingerprint: string): Promise<void> {
   const { rejects: _r, fixed: _f, rejects_file: _file, ...kept } = summary;

@@ -958,6 +958,33 @@ test("a committed load whose rejects report cannot be written succeeds, with a w
   });
 });
 
+test("PostgreSQL: a write another process commits during a load's writes keeps the same file from being skipped as unchanged next time (review)", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
+  await withDb(async (db, dir) => {
+    const carl = "Carl,Jones,,,Springfield,IL,62701,,,carl@example.com,Sales";
+    await ingest(db, csv(dir, [HEADER, carl].join("\n"), "day1.csv"));
+    const file = csv(dir, [HEADER, "Ann,Lee,,,Springfield,IL,62701,,,ann@example.com,Sales", carl].join("\n"), "day2.csv");
+    // The load waits to link Ann (the links held in SHARE mode), after its own writes; meanwhile
+    // another process moves Carl, whom the file has as he is (so the load never locked him).
+    const first = await commitWhileWaiting(
+      await postgresDatabaseFor(dir),
+      {
+        hold: (s) => s.run("LOCK TABLE contact_departments IN SHARE MODE"),
+        meanwhile: (s) => s.run("UPDATE contacts SET city = 'Elsewhere', city_sort = 'elsewhere', version = version + 1, updated_at = clock_timestamp() WHERE email_key = 'carl@example.com'"),
+      },
+      () => ingest(db, file),
+    );
+    assert.equal(first.inserted, 1);
+    assert.equal((await db.one<{ city: string }>("SELECT city FROM contacts WHERE email_key = 'carl@example.com'"))!.city, "Elsewhere");
+    // The tables are not as that load left them: the file is read again, and Carl is as it has him.
+    const again = await ingest(db, file);
+    assert.equal(again.unchanged_since, undefined, "skipped as unchanged");
+    assert.deepEqual(counts(again), { inserted: 0, updated: 1, unchanged: 1, rejected: 0 });
+    assert.equal((await db.one<{ city: string }>("SELECT city FROM contacts WHERE email_key = 'carl@example.com'"))!.city, "Springfield");
+    // And now, nobody writing meanwhile, it is unchanged.
+    assert.notEqual((await ingest(db, file)).unchanged_since, undefined, "a load alone leaves the fingerprint it expects");
+  });
+});
+
 test("PostgreSQL: loads into one database run one after another, whichever process runs them", { skip: onPostgres() ? false : "PostgreSQL only" }, async () => {
   await withDb(async (db, dir) => {
     // Two at once (an import through each of two API processes) updated and linked the same people

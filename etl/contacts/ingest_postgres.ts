@@ -21,6 +21,7 @@ import { dropStaging, stageCsv } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql, writeBump } from "./contact_sql.ts";
 import {
   planLoad,
+  fingerprintAfterLoad,
   recordLoad,
   reportRejects,
   resolveDepartments,
@@ -29,6 +30,7 @@ import {
   unchangedSince,
   withWrites,
   type IngestOptions,
+  type NewestIds,
 } from "./ingest_contacts.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -118,8 +120,16 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
           await session.run("BEGIN");
           try {
             await session.run(LOAD_LOCK);
-            const result = await writePostgres(session, plan.record, names, departmentNames, summary);
-            if (staged.contacts > 0) await recordLoad(session, plan, result, await tablesFingerprint(session, plan.record));
+            // Before and after the writes: under READ COMMITTED each statement sees other
+            // processes' commits, and one between the load's writes and its fingerprint (an API's
+            // PATCH of a contact the file has as it is) would be in the fingerprint as if the load
+            // had left it, and the same file skipped next time as unchanged.
+            const before = staged.contacts > 0 ? await tablesFingerprint(session, plan.record) : "";
+            const { written: result, newest } = await writePostgres(session, plan.record, names, departmentNames, summary);
+            if (staged.contacts > 0) {
+              const after = await tablesFingerprint(session, plan.record);
+              await recordLoad(session, plan, result, after === fingerprintAfterLoad(before, result, newest) ? after : `${after}:with-others`);
+            }
             await session.run("COMMIT");
             return result;
           } catch (error) {
@@ -197,20 +207,22 @@ function boundedSession<T>(pg: PostgresDatabase, bound: SessionBounds, fn: (sess
 }
 
 /** The upsert, in PostgreSQL, inside the caller's transaction, from the temp tables `_p` and `_l`. */
-async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: string[], departmentNames: string[], summary: IngestSummary): Promise<IngestSummary> {
+async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: string[], departmentNames: string[], summary: IngestSummary): Promise<{ written: IngestSummary; newest: NewestIds }> {
   const sql = recordSql(record);
   const table = q(record.table);
   const keyColumn = q(keyColumnOf(upsertKeyOf(record)));
   const links = linksOf(record);
   const value = (n: string) => `p.${q(`v_${n}`)}`;
+  const newest: NewestIds = { contact: 0, department: 0 };
 
   const departments = await resolveDepartments(
     departmentNames,
     await tx.all<{ id: number; name: string }>(`SELECT id, name FROM ${q(links.table)} ORDER BY id`),
     async (name) => {
       // Another process may create the same department meanwhile: take theirs.
-      const row = (await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id`, [name])) ??
-        (await tx.one<{ id: number }>(`SELECT id FROM ${q(links.table)} WHERE fold(name) = fold($1)`, [name]));
+      const created = await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id`, [name]);
+      if (created !== undefined) newest.department = Math.max(newest.department, Number(created.id));
+      const row = created ?? (await tx.one<{ id: number }>(`SELECT id FROM ${q(links.table)} WHERE fold(name) = fold($1)`, [name]));
       return Number(row!.id);
     },
   );
@@ -252,13 +264,13 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
     : [];
   for (const index of secondary) await tx.run(`DROP INDEX ${q(index.name)}`);
   for (const key of foreignKeys) await tx.run(`ALTER TABLE ${q(links.linkTable)} DROP CONSTRAINT ${q(key.name)}`);
-  const inserted = await tx.one<{ n: number }>(
+  const inserted = await tx.one<{ n: number; newest: number }>(
     `WITH ins AS (
        INSERT INTO ${table} (${[...names.map(q), ...derivedInsert.map(([c]) => c)].join(", ")})
        SELECT ${[...names.map(value), ...derivedInsert.map(([, v]) => v)].join(", ")}
        FROM _p p WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${keyColumn} = p.key) ORDER BY p.first_ord
-       ON CONFLICT (${keyColumn}) DO NOTHING RETURNING 1)
-     SELECT count(*)::integer AS n FROM ins`,
+       ON CONFLICT (${keyColumn}) DO NOTHING RETURNING id)
+     SELECT count(*)::integer AS n, coalesce(max(id), 0)::integer AS newest FROM ins`,
   );
   const others = names.filter((n) => n !== sql.keyField);
   const sets = [
@@ -294,5 +306,6 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
   // Definitions as pg_indexes and pg_get_constraintdef() printed them (catalog text, not data).
   for (const index of secondary) await tx.run(index.definition);
   for (const key of foreignKeys) await tx.run(`ALTER TABLE ${q(links.linkTable)} ADD CONSTRAINT ${q(key.name)} ${key.definition}`);
-  return withWrites(summary, { inserted: Number(inserted!.n), updated: updated + bumped, departments, links: Number(linkCounts!.links), linksAdded: Number(linkCounts!.added) });
+  newest.contact = Number(inserted!.newest);
+  return { written: withWrites(summary, { inserted: Number(inserted!.n), updated: updated + bumped, departments, links: Number(linkCounts!.links), linksAdded: Number(linkCounts!.added) }), newest };
 }
