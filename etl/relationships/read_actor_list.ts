@@ -1,7 +1,7 @@
 /**
- * Finds the actor list (code | id | name) in a sheet by its shape: the first row holding an id
- * next to text fixes the columns; titles and header rows above it have no id and are skipped, so
- * the table may move down or right.
+ * Finds the actor list (code | id | name, or id | code | name) in a sheet by its shape: the columns
+ * most rows hold an id and, right beside it, a code and a name in; titles and header rows above it
+ * have no id and are skipped, so the table may move down or right.
  */
 import { CellError, type SheetRow } from "../xlsx/mod.ts";
 import { asId, asText, isUncalculated, show } from "./_values.ts";
@@ -39,7 +39,6 @@ export async function readActorList(
   options: { sheet: string; findings: Findings },
 ): Promise<ActorList> {
   const { sheet, findings } = options;
-  let layout: Layout | null = null;
   const actors: ListedActor[] = [];
   const seen = new Map<number, string>();
   const take = (row: SheetRow, layout: Layout) => {
@@ -69,30 +68,22 @@ export async function readActorList(
     const codeRef = layout.codeCol === null ? null : cellRef(sheet, row.row, layout.codeCol);
     actors.push({ id, code, name, ref, codeRef });
   };
-  // The columns are fixed by the first row with both a code and a name, not by the first row with
-  // an id: that one's name or code may be blank, and would drop the column for every actor. Rows
-  // read before it wait (all of them when no row has both: then the most complete layout is used).
-  const waiting: SheetRow[] = [];
+  // The columns are those most rows hold an id, a code and a name in, not those of the first row
+  // with an id: that one's name or code may be blank, and would drop the column for every actor or,
+  // with a fourth column (an e-mail, an organisation), read it as the names. The list is kept until
+  // its end to count them (a row an actor: as the actors it returns).
+  const all: SheetRow[] = [];
   for await (const row of rows) {
     // A formula saved without its result leaves an id, a code or a name unknown: an id column of
     // =B5+1 written by openpyxl dropped those actors from the list with a not_in_list warning only.
     for (const cell of row.cells) {
       if (isUncalculated(cell.value)) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
     }
-    if (layout === null || completeness(layout) < 2) {
-      const found = findLayout(row);
-      if (found && (layout === null || (found.idCol === layout.idCol && completeness(found) > completeness(layout)))) layout = found;
-      if (layout === null) continue;
-      waiting.push(row);
-      if (completeness(layout) < 2) continue;
-      for (const w of waiting) take(w, layout);
-      waiting.length = 0;
-      continue;
-    }
-    take(row, layout);
+    all.push(row);
   }
-  if (layout) for (const w of waiting) take(w, layout);
-  if (!layout) findings.add("list_not_found");
+  const layout = mostHeldLayout(all);
+  if (layout) for (const row of all) take(row, layout);
+  else findings.add("list_not_found");
   return { sheet, actors };
 }
 
@@ -102,17 +93,44 @@ function completeness(layout: Layout): number {
   return (layout.codeCol === null ? 0 : 1) + (layout.nameCol === null ? 0 : 1);
 }
 
+/**
+ * The layout most rows have: of those with both a code and a name, else the most complete. A tie
+ * goes to the code left of the id (`code | id | name`, the users' own layout), then to the first.
+ */
+function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
+  const votes = new Map<string, { layout: Layout; count: number; first: number }>();
+  rows.forEach((row, index) => {
+    const layout = findLayout(row);
+    if (layout === null) return;
+    const key = `${layout.idCol}:${layout.codeCol}:${layout.nameCol}`;
+    const vote = votes.get(key);
+    if (vote) vote.count++;
+    else votes.set(key, { layout, count: 1, first: index });
+  });
+  let best: { layout: Layout; count: number; first: number } | null = null;
+  const rank = (v: { layout: Layout; count: number; first: number }) => [completeness(v.layout), v.count, v.layout.codeCol !== null && v.layout.codeCol < v.layout.idCol ? 1 : 0, -v.first];
+  for (const vote of votes.values()) {
+    if (best === null) {
+      best = vote;
+      continue;
+    }
+    const [a, b] = [rank(vote), rank(best)];
+    const k = a.findIndex((x, i) => x !== b[i]);
+    if (k >= 0 && a[k] > b[k]) best = vote;
+  }
+  return best?.layout ?? null;
+}
+
+/** A row's id column and the code and name right beside it: `code | id | name`, or `id | code | name`. */
 function findLayout(row: SheetRow): Layout | null {
-  const cells = row.cells;
-  for (let i = 0; i < cells.length; i++) {
-    if (asId(cells[i].value) === null) continue;
-    const col = cells[i].col;
-    const left = i > 0 && cells[i - 1].col === col - 1 && asText(cells[i - 1].value) !== null;
-    const right = cells.slice(i + 1).filter((c) => asText(c.value) !== null).map((c) => c.col);
-    if (left) return { idCol: col, codeCol: col - 1, nameCol: right[0] ?? null };
-    // "id | code | name" puts two text columns on the right; "id | name" only one.
-    if (right.length >= 2) return { idCol: col, codeCol: right[0], nameCol: right[1] };
-    if (right.length === 1) return { idCol: col, codeCol: null, nameCol: right[0] };
+  const text = new Set(row.cells.filter((c) => asText(c.value) !== null).map((c) => c.col));
+  for (const cell of row.cells) {
+    if (asId(cell.value) === null) continue;
+    const col = cell.col;
+    if (text.has(col - 1)) return { idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null };
+    // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.
+    if (text.has(col + 1) && text.has(col + 2)) return { idCol: col, codeCol: col + 1, nameCol: col + 2 };
+    if (text.has(col + 1)) return { idCol: col, codeCol: null, nameCol: col + 1 };
   }
   return null;
 }

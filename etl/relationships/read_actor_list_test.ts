@@ -34,7 +34,7 @@ test("readActorList() reports duplicate ids and a missing table", async () => {
   assert.equal(none.findings[0].check, "list_not_found");
 });
 
-test("readActorList() takes its columns from the first row with both a code and a name, not from a first row missing one", async (t) => {
+test("readActorList() takes the columns most rows hold a code and a name in, not those of a first row missing one", async (t) => {
   // The first row fixed the columns: a blank name there dropped every actor's name, and in the
   // id | code | name order read the codes as names.
   await t.test("code | id | name, the first name blank", async () => {
@@ -49,6 +49,21 @@ test("readActorList() takes its columns from the first row with both a code and 
   await t.test("code | id | name, the first code blank", async () => {
     const { list } = await read([[null, 1, "Helena"], ["B", 2, "Rosa Peña"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, null, "Helena", `'${S}'!A1`], [2, "B", "Rosa Peña", `'${S}'!A2`]]);
+  });
+  // With a fourth column the first row's blank made the columns those of the text cells it had:
+  // the e-mails or the organisations were published as names, with no finding (review).
+  await t.test("id | code | name | e-mail, the first name blank", async () => {
+    const { list, findings } = await read([["Id", "Código", "Nombre", "Correo"], [1, "A", null, "a@x.org"], [2, "B", "Actor 2", "b@x.org"], [3, "C", "Actor 3", "c@x.org"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", "Actor 2"], [3, "C", "Actor 3"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("code | id | name | organisation, the first code blank", async () => {
+    const { list } = await read([["Código", "Id", "Nombre", "Organización"], [null, 1, "Actor 1", "Org X"], ["B", 2, "Actor 2", "Org Y"], ["C", 3, "Actor 3", "Org Z"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, null, "Actor 1"], [2, "B", "Actor 2"], [3, "C", "Actor 3"]]);
+  });
+  await t.test("code | id | name | organisation, two actors, the first code blank: the code left of the id wins the tie", async () => {
+    const { list } = await read([[null, 1, "Actor 1", "Org X"], ["B", 2, "Actor 2", "Org Y"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, null, "Actor 1"], [2, "B", "Actor 2"]]);
   });
   await t.test("no row has both: the most complete layout is used for all", async () => {
     const { list } = await read([["A", 1], ["B", 2]]);

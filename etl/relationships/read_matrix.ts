@@ -155,7 +155,9 @@ export async function readMatrix(
       if (cell.col === idCol) {
         id = asId(cell.value);
         idCell = cell;
-      } else if (idCol !== null && cell.col !== idCol && (codeCol === null || cell.col === codeCol)) {
+      } else if (idCol !== null && Math.abs(cell.col - idCol) === 1 && (codeCol === null || cell.col === codeCol)) {
+        // Only right beside the id: in `id | code | name`, a first row with its code blank made
+        // the names the code column for every row.
         const text = asText(cell.value);
         if (text !== null) {
           codeCol ??= cell.col;

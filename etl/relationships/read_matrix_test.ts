@@ -56,6 +56,21 @@ test("readMatrix() finds the users' layout", async () => {
   assert.deepEqual(findings, []);
 });
 
+test("readMatrix() takes the code column right beside the id, not a name column after it when the first code is blank (review)", async () => {
+  // id | code | name | cells: the first row's code is blank, so its first text cell was the name,
+  // and the names became every actor's letter code.
+  const { matrix } = await read([
+    [null, null, null, 1, 2, 3],
+    [null, null, null, "A", "B", "C"],
+    [1, null, "Actor 1", 0, 1, 1],
+    [2, "B", "Actor 2", 1, 0, 1],
+    [3, "C", "Actor 3", 1, 1, 0],
+  ]);
+  assert.ok(matrix);
+  assert.equal(matrix.codeCol, 2);
+  assert.deepEqual(matrix.rows.map((r) => [r.id, r.code]), [[1, null], [2, "B"], [3, "C"]]);
+});
+
 test("readMatrix() tolerates moved tables, blank rows, trailing empties and notes", async (t) => {
   await t.test("moved down and right", async () => {
     const { matrix } = await read(moveGrid(base, 4, 3));
