@@ -48,6 +48,7 @@ export function contactListDoc(record: RecordDefinition) {
         csv: true,
       },
       "304": { description: "Not modified (If-None-Match)." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
     },
   } satisfies RouteDoc;
@@ -63,6 +64,7 @@ export const contactDocs = {
     responses: {
       "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" } },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "404": { description: "No such contact." },
     },
   },

@@ -507,3 +507,29 @@ test("an import whose client goes away before it is written is stopped, and noth
     cleanup();
   }
 });
+
+test("a GET with If-Match is a 412 unless it names the current ETag or is *, and If-Match is evaluated before If-None-Match (RFC 9110 13.2.2; review)", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await postContact(server.url, ann);
+    const path = created.headers.location as string;
+    const get = (headers: Record<string, string>) => raw(server.url, { method: "GET", path, headers });
+    const stale = await get({ "if-match": '"999"' });
+    assert.equal(stale.status, 412);
+    assert.equal(stale.json().type, "/docs#problem-stale");
+    assert.equal((await get({ "if-match": '"1"' })).status, 200);
+    assert.equal((await get({ "if-match": '"7", "1"' })).status, 200);
+    assert.equal((await get({ "if-match": "*" })).status, 200);
+    assert.equal((await get({ "if-match": 'W/"1"' })).status, 412, "If-Match compares strongly: a weak tag never matches");
+    assert.equal((await get({ "if-match": '"1"', "if-none-match": '"1"' })).status, 304);
+    assert.equal((await get({ "if-match": '"2"', "if-none-match": '"1"' })).status, 412);
+    assert.equal((await raw(server.url, { method: "HEAD", path, headers: { "if-match": '"999"' } })).status, 412);
+    // A list: its ETag (when it has one) is weak, so only * holds.
+    assert.equal((await raw(server.url, { method: "GET", path: "/contacts", headers: { "if-match": '"999"' } })).status, 412);
+    assert.equal((await raw(server.url, { method: "GET", path: "/contacts", headers: { "if-match": "*" } })).status, 200);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

@@ -15,7 +15,7 @@ import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
-import { empty, etagMatches, json, send } from "../http/respond.ts";
+import { empty, etagMatches, json, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
@@ -272,10 +272,9 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
       const etag = listEtag();
-      if (etag !== undefined) {
-        headers.etag = etag;
-        if (etagMatches(request.headers.get("if-none-match"), etag)) return empty(304, headers);
-      }
+      if (etag !== undefined) headers.etag = etag;
+      const unchanged = readPreconditions(request, etag, headers);
+      if (unchanged) return unchanged;
       // Nothing is cached per query: answers are built from SQL each time, so no client can make
       // the server keep more by asking many different questions.
       const page = await store.page(filters, order, after, limit, withTotal);
@@ -293,7 +292,8 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     async (request, ctx) => {
       const entry = await store.get(parseId(ctx.params.id, "contact"));
       if (entry === undefined) throw new HttpError(404, `No contact has id ${ctx.params.id}`, { code: "not-found" });
-      if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
+      const unchanged = readPreconditions(request, entry.etag, { etag: entry.etag, "cache-control": "no-cache" });
+      if (unchanged) return unchanged;
       return entryResponse(entry, 200);
     },
     contactDocs.get,

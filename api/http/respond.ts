@@ -107,6 +107,26 @@ export function problemResponse(error: HttpError, instance?: string): Response {
 }
 
 /**
+ * RFC 9110 13.2.2, steps 1 and 3, for a GET or HEAD of a representation whose current ETag is `etag`
+ * (undefined: it has none): an If-Match that does not hold is a 412 (strong comparison: a weak tag
+ * never matches; `*` holds, the representation existing); else an If-None-Match that matches is a
+ * 304 with `headers`. Undefined when the answer is the representation itself.
+ *
+ * @example
+ * ```ts
+ * const unchanged = readPreconditions(request, entry.etag, { etag: entry.etag });
+ * if (unchanged) return unchanged;
+ * ```
+ */
+export function readPreconditions(request: Request, etag: string | undefined, headers: HeaderRecord): Response | undefined {
+  const ifMatch = request.headers.get("if-match");
+  if (ifMatch !== null && ifMatch.trim() !== "*" && (etag === undefined || etag.startsWith("W/") || !ifMatch.split(",").some((tag) => tag.trim() === etag))) {
+    throw new HttpError(412, `If-Match does not hold: the current ETag is ${etag === undefined ? "none" : etag}${etag?.startsWith("W/") ? ", a weak one, which If-Match never matches" : ""}`, { code: "stale" });
+  }
+  return etag !== undefined && etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : undefined;
+}
+
+/**
  * Returns true when an `If-None-Match` header matches `etag` (weak comparison, `*` matches all).
  *
  * @example

@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { HttpError } from "./http_error.ts";
-import { empty, etagMatches, send } from "./respond.ts";
+import { empty, readPreconditions, send } from "./respond.ts";
 import type { Router } from "./router.ts";
 import type { RouteDoc } from "./route_doc.ts";
 import { cachedBundle } from "./module_bundle.ts";
@@ -87,7 +87,7 @@ function answerFile(request: Request, type: string, etag: string, bytes: Uint8Ar
   // cross-site write check), and a page that frames it could have the user click them (clickjacking).
   const headers: Record<string, string> = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...NO_FRAMING };
   if (type.startsWith("text/html")) headers["content-security-policy"] = DASHBOARD_CSP;
-  return etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : send(bytes, 200, headers);
+  return readPreconditions(request, etag, headers) ?? send(bytes, 200, headers);
 }
 
 /** Refuses framing by any page: CSP `frame-ancestors` for current browsers, X-Frame-Options for older ones. */

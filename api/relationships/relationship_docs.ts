@@ -55,6 +55,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of actors, each with its degree.", schema: page(summaryRef).json, csv: true },
       "304": { description: "Not modified (If-None-Match)." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad sort, limit, cursor or format." },
     },
   },
@@ -65,6 +66,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "The actor.", schema: ref("Actor", actorSchema).json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },
     },
@@ -78,6 +80,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Related actors, by id.", csv: true, schema: object({ items: array(ref("Related", relatedSchema)) }).json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
       "404": { description: "No such actor." },
       "409": { description: "The letter code belongs to more than one actor." },
@@ -94,6 +97,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: page(ref("Pair", pairSchema)).json, csv: true },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad actor, limit, cursor or format." },
     },
   },
@@ -108,6 +112,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "The chain, both ends included.", schema: pathAnswerSchema.json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter; from/to missing or neither an id nor a letter code." },
       "404": { description: "Unknown actor, or no chain." },
       "409": { description: "A letter code belongs to more than one actor." },
@@ -126,6 +131,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Actors (busiest first) and their pairs.", schema: subgraphSchema.json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: `Unknown parameter, bad limit, around or include, or more than ${MAX_INCLUDE} actors in include.` },
       "404": { description: "No such actor." },
     },
@@ -144,6 +150,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Header, counts and rows (JSON), or the packed rows (binary).", schema: matrixAnswerSchema.json, binary: true },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad offset, limit or format." },
     },
   },
@@ -154,6 +161,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "Findings with cell references: errors, then warnings, then info, by check name within each (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
     },
   },
@@ -165,6 +173,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of versions; `current` marks the one being served.", schema: versionsAnswerSchema.json },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad limit or cursor." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
@@ -194,6 +203,7 @@ export const relationshipDocs = {
     responses: {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
+      "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
       "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load there is no history to hold it: the empty list." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },

@@ -10,7 +10,7 @@ import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { empty, etagMatches, jsonText, send } from "../http/respond.ts";
+import { empty, jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
@@ -84,7 +84,8 @@ async function cachedBody(
 ): Promise<Response> {
   const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache" };
   if (varyAccept) headers.vary = "Accept";
-  if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+  const unchanged = readPreconditions(request, model.etag, headers);
+  if (unchanged) return unchanged;
   const body = await keptBody(model, key, build);
   headers["content-type"] = type;
   return send(body, 200, headers);
@@ -111,7 +112,8 @@ async function keptBody(model: RelationshipModel, key: string, build: () => Uint
 function pageJson(request: Request, ctx: Context, model: RelationshipModel, items: unknown[], next: string | null): Response {
   const headers: Record<string, string> = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
   if (next !== null) headers.link = linkNext(ctx, next);
-  if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+  const unchanged = readPreconditions(request, model.etag, headers);
+  if (unchanged) return unchanged;
   return jsonText(JSON.stringify({ items, next_cursor: next }), 200, headers);
 }
 
@@ -424,7 +426,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       // The whole binary matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
       const limit = binary ? parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384) : parseLimit(ctx.query.get("limit"), 200, 2000);
       // Only after the parameters are valid: a 400 stays a 400 whatever If-None-Match says.
-      if (etagMatches(request.headers.get("if-none-match"), model.etag)) return empty(304, headers);
+      const unchanged = readPreconditions(request, model.etag, headers);
+      if (unchanged) return unchanged;
       // Rows past the end are no rows: limit=3001 and limit=3002 are the same answer, one kept body.
       const rows = offset < n ? Math.min(limit, n - offset) : 1;
       if (binary) {
@@ -477,7 +480,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const headers: Record<string, string> = { "cache-control": "no-cache" };
       if (handle !== undefined) headers.etag = handle.model.etag;
       if (next !== null) headers.link = linkNext(ctx, next);
-      if (handle !== undefined && etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
+      const unchanged = readPreconditions(request, handle?.model.etag, headers);
+      if (unchanged) return unchanged;
       return jsonText(JSON.stringify({ items: page.items, current_version_id: handle?.model.versionId ?? null, next_cursor: next }), 200, headers);
     },
     relationshipDocs.versions,
@@ -515,7 +519,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         } while (after !== undefined);
         return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
       }
-      if (etagMatches(request.headers.get("if-none-match"), handle.model.etag)) return empty(304, headers);
+      const unchanged = readPreconditions(request, handle.model.etag, headers);
+      if (unchanged) return unchanged;
       const page = await changesPage(handle, filter, after, limit);
       if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
       return jsonText(JSON.stringify(page), 200, headers);

@@ -100,6 +100,15 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal((await get("/actors/99")).status, 404);
       assert.equal((await get("/actors/2", { "if-none-match": res.headers.etag as string })).status, 304);
     });
+    await t.test("GET with If-Match: 412 unless it names the current ETag or is * (RFC 9110 13.1.1; review)", async () => {
+      const etag = String((await get("/actors/2")).headers.etag);
+      const stale = await get("/actors/2", { "if-match": '"no-such-version"' });
+      assert.equal(stale.status, 412);
+      assert.equal(stale.json().type, "/docs#problem-stale");
+      assert.equal((await get("/actors/2", { "if-match": etag })).status, etag.startsWith("W/") ? 412 : 200);
+      assert.equal((await get("/actors/2", { "if-match": "*" })).status, 200);
+      assert.equal((await get("/actors?limit=2", { "if-match": '"no-such-version"' })).status, 412);
+    });
     await t.test("GET /actors/{id}/relationships gives directions relative to the actor", async () => {
       const items = (await get("/actors/3/relationships")).json().items;
       assert.deepEqual(items, [

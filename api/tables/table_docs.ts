@@ -66,6 +66,7 @@ export function tableDocs(record: RecordDefinition) {
       responses: {
         "200": { description: `The ${name}.`, schema: ref(prefix) },
         "304": { description: "Not modified." },
+        "412": { description: "If-Match does not hold for the current ETag." },
         "404": { description: `No such ${name}.` },
       },
     },

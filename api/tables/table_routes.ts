@@ -25,7 +25,7 @@ import { HttpError } from "../http/http_error.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { readJson } from "../http/request_body.ts";
-import { empty, etagMatches, send } from "../http/respond.ts";
+import { empty, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
 import { tableDocs } from "./table_docs.ts";
@@ -73,7 +73,8 @@ export function addTableRoutes(router: Router, store: TableStore): void {
     async (request, ctx) => {
       const entry = await store.get(parseId(ctx.params.id, name));
       if (entry === undefined) throw new HttpError(404, `No ${name} has id ${ctx.params.id}`, { code: "not-found" });
-      if (etagMatches(request.headers.get("if-none-match"), entry.etag)) return empty(304, { etag: entry.etag, "cache-control": "no-cache" });
+      const unchanged = readPreconditions(request, entry.etag, { etag: entry.etag, "cache-control": "no-cache" });
+      if (unchanged) return unchanged;
       return entryResponse(entry, 200);
     },
     docs.get,
