@@ -8,7 +8,8 @@
  * It leaves these temp tables for the writer (DuckDB: ingest_contacts.ts; PostgreSQL: ingest_postgres.ts):
  * - `_people(first_ord, key, <field>...)`: one row per person to load (the first line's values);
  * - `_okrows(ord, key, dept)`: every loaded line, for the department links;
- * - `_rejects(line, field, o, reason, value)` and `_fixes(line, field, o, "from", "to", reason)`.
+ * - `_rejects(line, field, o, reason, value, rid, seq)` and `_fixes(line, field, o, "from", "to", reason, rid, seq)`:
+ *   `rid` names the row (what tallies count), `seq` orders the rows (the line, or without lines the row's place).
  */
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
@@ -140,18 +141,22 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     );
   }
   const linesKnown = staged + Number(counts!.skipped) === scan.records - 1;
-  if (!linesKnown) warnings.push("Could not map rows to physical line numbers; rejects name data rows instead");
+  if (!linesKnown) {
+    warnings.push("Could not map rows to physical line numbers; rejects name the rows read by their place among them (data row N), and rows that could not be read by their start, instead");
+  }
   // ord (0-based staged row) -> its physical line, for the few rows that need one.
   const withLine = (sub: string) =>
     linesKnown
       ? `(SELECT t.*, (t.ord + 1 + coalesce(k.skipped, 0) + 1 + coalesce(x.extra, 0))::INTEGER AS line FROM (${sub}) t
            ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from ASOF LEFT JOIN _extras x ON t.ord + 1 + coalesce(k.skipped, 0) >= x.rec)`
-      : // No line, but the data row as DuckDB numbers its records (skipped ones counted), as the
-        // rows it refused are named: one numbering for every reject.
-        `(SELECT t.*, NULL::INTEGER AS line, (t.ord + 1 + coalesce(k.skipped, 0))::INTEGER AS drow FROM (${sub}) t ASOF LEFT JOIN _skipat k ON t.ord >= k.ord_from)`;
-  // `row` names the row's data row where a join brings two (the conflicts join `c` and `w`).
-  const reason = (message: string, row = "drow") => (linesKnown ? message : `'Data row ' || ${row} || ': ' || ${message}`);
-  const placeOf = (alias: string) => (linesKnown ? `'line ' || ${alias}.line` : `'data row ' || ${alias}.drow`);
+      : `(SELECT t.*, NULL::INTEGER AS line FROM (${sub}) t)`;
+  // Without lines, a row read is named by its place among the rows read: the records skipped before
+  // it (blank lines, rows DuckDB refused) are what a line map that disagrees with DuckDB cannot
+  // count. `ord` names the row's ord column where a join brings two (the conflicts join `c` and `w`).
+  const reason = (message: string, ord = "ord") => (linesKnown ? message : `'Data row ' || (${ord} + 1) || ': ' || ${message}`);
+  const placeOf = (alias: string) => (linesKnown ? `'line ' || ${alias}.line` : `'data row ' || (${alias}.ord + 1)`);
+  // Each reject's row (`rid`, what the tallies count) and its place in the file (`seq`, their order).
+  const rowOf = (ord: string, line: string) => `'v' || ${ord} AS rid, ${linesKnown ? line : `${ord} + 1`} AS seq`;
 
   const keyField = upsertKeyOf(record);
   const K = q(keyField.name);
@@ -192,33 +197,34 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?"(?:[^"]|"")*"`)}, '\\1', 'g')`;
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   const parts = [
-    // Unmapped lines (the warning above): the row as DuckDB numbers records, as the others are named.
+    // Unmapped lines (the warning above): a row that could not be read has no place among the rows
+    // read, so it is named by its start.
     `SELECT ${linesKnown ? "(r.line + coalesce(x.extra, 0))::INTEGER" : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
-       ${reason(`CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+       ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
-         ELSE r.error_message END`, "(r.line - 1)")} AS reason, NULL::VARCHAR AS value
+         ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? "(r.line + coalesce(x.extra, 0))::INTEGER" : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
     ...sql.map(
-      ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.drow")}, v.${q(`w_${f.name}`)}
+      ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}, ${rowOf("v.ord", "v.line")}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)}, ${q(`w_${f.name}`)} FROM _verr WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v`,
     ),
-    `SELECT line, ${quoteLiteral(linksOf(record).csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept FROM ${withLine("SELECT ord, e_dept, dept FROM _verr WHERE e_dept IS NOT NULL")}`,
+    `SELECT line, ${quoteLiteral(linksOf(record).csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept, ${rowOf("ord", "line")} FROM ${withLine("SELECT ord, e_dept, dept FROM _verr WHERE e_dept IS NOT NULL")}`,
     `SELECT c.line, ${quoteLiteral(keyField.name)}, ${sql.length + 1},
-       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on ' || ${placeOf("w")} || '; this line differs from ' || ${placeOf("w")} || ' in ' || c.differs || ' and was not loaded'`, "c.drow")},
-       c.shown
+       ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on ' || ${placeOf("w")} || '; this line differs from ' || ${placeOf("w")} || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
+       c.shown, ${rowOf("c.ord", "c.line")}
      FROM ${withLine("SELECT ord, shown, first_ord, differs FROM _conflicts")} c
      JOIN ${withLine("SELECT ord FROM _v WHERE ord IN (SELECT first_ord FROM _conflicts)")} w ON w.ord = c.first_ord`,
   ];
   await db.run(`CREATE TEMP TABLE _rejects AS ${parts.join("\nUNION ALL ")}`);
   const fixParts = fixable.map(
-    ({ f, s }, i) => `SELECT v.line, ${quoteLiteral(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason
+    ({ f, s }, i) => `SELECT v.line, ${quoteLiteral(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason, ${rowOf("v.ord", "v.line")}
       FROM ${withLine(`SELECT v.ord, v.${q(`t_${f.name}`)} AS "from", v.${q(f.name)} AS "to" FROM _v v WHERE v.${q(`x_${f.name}`)} AND v.ord IN (SELECT ord FROM _okrows)`)} v`,
   );
   await db.run(
-    `CREATE TEMP TABLE _fixes AS ${fixParts.join(" UNION ALL ") || `SELECT NULL::INTEGER AS line, '' AS field, 0 AS o, '' AS "from", '' AS "to", '' AS reason WHERE false`}`,
+    `CREATE TEMP TABLE _fixes AS ${fixParts.join(" UNION ALL ") || `SELECT NULL::INTEGER AS line, '' AS field, 0 AS o, '' AS "from", '' AS "to", '' AS reason, '' AS rid, 0 AS seq WHERE false`}`,
   );
 
   const totals = await db.one<{ contacts: number; bad_rows: number; fixes: number }>(
@@ -227,8 +233,9 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   );
   const tally = (table: string) =>
     db.all<FieldTally>(
-      `SELECT field, count(DISTINCT line)::INTEGER AS count, list(DISTINCT line ORDER BY line)[1:50] AS lines, arg_min(reason, coalesce(line, 0)::BIGINT * 10000 + o) AS first_reason
-       FROM ${table} GROUP BY field ORDER BY min(coalesce(line, 0)), field`,
+      `SELECT field, count(DISTINCT rid)::INTEGER AS count, coalesce(list(DISTINCT line ORDER BY line) FILTER (WHERE line IS NOT NULL), [])[1:50] AS lines,
+         arg_min(reason, seq::BIGINT * 10000 + o) AS first_reason
+       FROM ${table} GROUP BY field ORDER BY min(seq), field`,
     );
   const result: Staged = {
     rows: staged - emptyRows + Number(counts!.file_rejects),
@@ -237,8 +244,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     fixes: Number(totals!.fixes),
     fields: names,
     warnings,
-    rejects: await db.all<RowReject>("SELECT line, field, reason, value FROM _rejects ORDER BY line NULLS FIRST, o LIMIT 100"),
-    fixed: await db.all<RowFix>(`SELECT line, field, "from", "to", reason FROM _fixes ORDER BY line NULLS FIRST, o LIMIT 100`),
+    rejects: await db.all<RowReject>("SELECT line, field, reason, value FROM _rejects ORDER BY seq, o LIMIT 100"),
+    fixed: await db.all<RowFix>(`SELECT line, field, "from", "to", reason FROM _fixes ORDER BY seq, o LIMIT 100`),
     rejectsByField: (await tally("_rejects")).map(plainTally),
     fixesByField: (await tally("_fixes")).map(plainTally),
   };

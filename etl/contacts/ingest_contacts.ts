@@ -472,7 +472,7 @@ export async function reportRejects(db: Database, summary: IngestSummary, path: 
 export async function writeRejectsReport(db: Database, path: string): Promise<string> {
   const lines: string[] = ["line,field,reason,value"];
   for await (const rows of db.stream<{ line: number | null; field: string; reason: string; value: string | null }>(
-    "SELECT line, field, reason, value FROM _rejects ORDER BY line NULLS FIRST, o",
+    "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
   )) {
     for (const r of rows) lines.push([r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","));
   }
