@@ -94,21 +94,22 @@ function completeness(layout: Layout): number {
 }
 
 /**
- * The layout most rows have: of those with both a code and a name, else the most complete. A tie
- * goes to the code left of the id (`code | id | name`, the users' own layout), then to the first.
+ * The layout most rows have, each row voting for each id cell it holds with text beside it (a
+ * numbered list's counter is an id too); among as many votes, the more complete, then the code
+ * left of the id (`code | id | name`, the users' own layout), then the first.
  */
 function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
   const votes = new Map<string, { layout: Layout; count: number; first: number }>();
   rows.forEach((row, index) => {
-    const layout = findLayout(row);
-    if (layout === null) return;
-    const key = `${layout.idCol}:${layout.codeCol}:${layout.nameCol}`;
-    const vote = votes.get(key);
-    if (vote) vote.count++;
-    else votes.set(key, { layout, count: 1, first: index });
+    for (const layout of rowLayouts(row)) {
+      const key = `${layout.idCol}:${layout.codeCol}:${layout.nameCol}`;
+      const vote = votes.get(key);
+      if (vote) vote.count++;
+      else votes.set(key, { layout, count: 1, first: index });
+    }
   });
+  const rank = (v: { layout: Layout; count: number; first: number }) => [v.count, completeness(v.layout), v.layout.codeCol !== null && v.layout.codeCol < v.layout.idCol ? 1 : 0, -v.first];
   let best: { layout: Layout; count: number; first: number } | null = null;
-  const rank = (v: { layout: Layout; count: number; first: number }) => [completeness(v.layout), v.count, v.layout.codeCol !== null && v.layout.codeCol < v.layout.idCol ? 1 : 0, -v.first];
   for (const vote of votes.values()) {
     if (best === null) {
       best = vote;
@@ -121,18 +122,19 @@ function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
   return best?.layout ?? null;
 }
 
-/** A row's id column and the code and name right beside it: `code | id | name`, or `id | code | name`. */
-function findLayout(row: SheetRow): Layout | null {
+/** For each id cell of a row, the code and name right beside it: `code | id | name`, or `id | code | name`. */
+function rowLayouts(row: SheetRow): Layout[] {
   const text = new Set(row.cells.filter((c) => asText(c.value) !== null).map((c) => c.col));
+  const layouts: Layout[] = [];
   for (const cell of row.cells) {
     if (asId(cell.value) === null) continue;
     const col = cell.col;
-    if (text.has(col - 1)) return { idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null };
+    if (text.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
     // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.
-    if (text.has(col + 1) && text.has(col + 2)) return { idCol: col, codeCol: col + 1, nameCol: col + 2 };
-    if (text.has(col + 1)) return { idCol: col, codeCol: null, nameCol: col + 1 };
+    else if (text.has(col + 1) && text.has(col + 2)) layouts.push({ idCol: col, codeCol: col + 1, nameCol: col + 2 });
+    else if (text.has(col + 1)) layouts.push({ idCol: col, codeCol: null, nameCol: col + 1 });
   }
-  return null;
+  return layouts;
 }
 
 /** Trimmed and composed (NFC, as `asText()`), or null when blank. */

@@ -65,6 +65,20 @@ test("readActorList() takes the columns most rows hold a code and a name in, not
     const { list } = await read([[null, 1, "Actor 1", "Org X"], ["B", 2, "Actor 2", "Org Y"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, null, "Actor 1"], [2, "B", "Actor 2"]]);
   });
+  // Most rows decide, not the most complete row (review of this pass): one row with a note beside
+  // its name, or a title row with a number, made its layout every actor's.
+  await t.test("id | name, one actor with a note beside the name", async () => {
+    const { list } = await read([["Id", "Nombre"], [1, "Ana"], [2, "Luis", "baja"], [3, "Rosa"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, null, "Ana"], [2, null, "Luis"], [3, null, "Rosa"]]);
+  });
+  await t.test("id | name under a title row holding a number between two texts", async () => {
+    const { list } = await read([["Versión", 3, "borrador"], [], ["Id", "Nombre"], [1, "Ana"], [2, "Luis"], [3, "Rosa"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, null, "Ana"], [2, null, "Luis"], [3, null, "Rosa"]]);
+  });
+  await t.test("a row counter before code | id | name", async () => {
+    const { list } = await read([["N.º", "Código", "Id", "Nombre"], [1, "A", 101, "Ana"], [2, "B", 102, "Luis"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[101, "A", "Ana"], [102, "B", "Luis"]]);
+  });
   await t.test("no row has both: the most complete layout is used for all", async () => {
     const { list } = await read([["A", 1], ["B", 2]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", null]]);

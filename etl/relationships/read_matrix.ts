@@ -88,9 +88,10 @@ export async function readMatrix(
   let headerCodes: (string | null)[] = [];
   let codeRow: number | null = null;
   let idCol: number | null = null;
-  let codeCol: number | null = null;
   let expectCodeRow = false;
   const out: MatrixRow[] = [];
+  // Each row's text left and right of its id, until the code column is known (at the end).
+  const besideId: [string | null, string | null][] = [];
   const rowIdCell = new Map<number, string>();
   let positionOf = new Map<number, number>();
   let rowsWithoutId = 0;
@@ -149,21 +150,15 @@ export async function readMatrix(
     }
     let id: number | null = null;
     let idCell: Cell | null = null;
-    let code: string | null = null;
+    let leftText: string | null = null;
+    let rightText: string | null = null;
     for (; i < cells.length && cells[i].col < first; i++) {
       const cell = cells[i];
       if (cell.col === idCol) {
         id = asId(cell.value);
         idCell = cell;
-      } else if (idCol !== null && Math.abs(cell.col - idCol) === 1 && (codeCol === null || cell.col === codeCol)) {
-        // Only right beside the id: in `id | code | name`, a first row with its code blank made
-        // the names the code column for every row.
-        const text = asText(cell.value);
-        if (text !== null) {
-          codeCol ??= cell.col;
-          code = text;
-        }
-      }
+      } else if (idCol !== null && cell.col === idCol - 1) leftText = asText(cell.value);
+      else if (idCol !== null && cell.col === idCol + 1) rightText = asText(cell.value);
     }
     if (id === null) {
       // Notes, totals or blank-styled rows around the table; only rows with matrix values matter.
@@ -239,13 +234,20 @@ export async function readMatrix(
     }
     if (packedDiagonalOne) findings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
     const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
-    out.push({ id, sheetRow: row.row, code, cells: packed, unknown });
+    out.push({ id, sheetRow: row.row, code: null, cells: packed, unknown });
+    besideId.push([leftText, rightText]);
   }
 
   if (!header) {
     findings.add("matrix_not_found", [], undefined);
     return null;
   }
+  // The code column is the text right beside the id: left of it when any row has text there
+  // (`code | id`, `code | id | name`), else right of it (`id | code`, `id | code | name`). Decided
+  // over all rows, not by the first with text beside its id: one whose code was blank made the
+  // names beside it every actor's letter code.
+  const codeCol = idCol === null ? null : besideId.some(([left]) => left !== null) ? idCol - 1 : besideId.some(([, right]) => right !== null) ? idCol + 1 : null;
+  const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: besideId[k]![codeCol < idCol! ? 0 : 1] }));
   if (!headerChecked) checkHeaderIds(header, sheet, findings);
   // Values under the header but not one row with an id: publishing would drop every relationship.
   if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", [], undefined, rowsWithoutId);
@@ -258,7 +260,7 @@ export async function readMatrix(
     codeRow,
     idCol,
     codeCol,
-    rows: out,
+    rows: coded,
   };
 }
 

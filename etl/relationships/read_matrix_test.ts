@@ -69,6 +69,16 @@ test("readMatrix() takes the code column right beside the id, not a name column 
   assert.ok(matrix);
   assert.equal(matrix.codeCol, 2);
   assert.deepEqual(matrix.rows.map((r) => [r.id, r.code]), [[1, null], [2, "B"], [3, "C"]]);
+  // code | id | name | cells, the first code blank: the name right of the id was taken (review of this pass).
+  const left = await read([
+    [null, null, null, 1, 2, 3],
+    [null, null, null, "A", "B", "C"],
+    [null, 1, "Actor 1", 0, 1, 1],
+    ["B", 2, "Actor 2", 1, 0, 1],
+    ["C", 3, "Actor 3", 1, 1, 0],
+  ]);
+  assert.equal(left.matrix?.codeCol, 1);
+  assert.deepEqual(left.matrix?.rows.map((r) => [r.id, r.code]), [[1, null], [2, "B"], [3, "C"]]);
 });
 
 test("readMatrix() tolerates moved tables, blank rows, trailing empties and notes", async (t) => {
