@@ -867,6 +867,11 @@ export class ContactsStore {
   #afterCommit(touched: readonly number[] | "all"): void {
     if (touched === "all") this.#cache.clear();
     else for (const id of touched) this.#cache.delete(id);
+    // What is in memory first: the point file's writes come after, so nothing kept outlives a
+    // commit whatever they meet.
+    this.#answers.clear();
+    if (this.#counts !== this.#answers) this.#counts.clear();
+    this.#generation++;
     const points = this.#points;
     if (points !== undefined) {
       if (touched === "all" || points.wasteful) {
@@ -874,9 +879,6 @@ export class ContactsStore {
         this.#buildPoints();
       } else for (const id of touched) points.forget(id);
     }
-    this.#answers.clear();
-    if (this.#counts !== this.#answers) this.#counts.clear();
-    this.#generation++;
     // Each listener alone: one that throws must not keep the others from hearing.
     for (const listener of this.#commitListeners) tellCommitted(listener, []);
   }

@@ -29,7 +29,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "ambiguous-code": "409: the letter code given for an actor belongs to more than one actor; use the numeric id.",
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
-  stale: "412: If-Match does not match the contact's current ETag (GET it again), or If-None-Match does (the contact exists as it is).",
+  stale: "412: If-Match does not match the current ETag (GET it again; on a write, the contact's), or on a write If-None-Match does (the contact exists as it is).",
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",

@@ -105,7 +105,8 @@ test("relationship endpoints on a published snapshot", async (t) => {
       const stale = await get("/actors/2", { "if-match": '"no-such-version"' });
       assert.equal(stale.status, 412);
       assert.equal(stale.json().type, "/docs#problem-stale");
-      assert.equal((await get("/actors/2", { "if-match": etag })).status, etag.startsWith("W/") ? 412 : 200);
+      assert.ok(!etag.startsWith("W/"), "a snapshot's ETag is strong");
+      assert.equal((await get("/actors/2", { "if-match": etag })).status, 200);
       assert.equal((await get("/actors/2", { "if-match": "*" })).status, 200);
       assert.equal((await get("/actors?limit=2", { "if-match": '"no-such-version"' })).status, 412);
     });

@@ -125,7 +125,12 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
           signal?.throwIfAborted();
           return written;
         });
-        options.onCommitted?.();
+        // Committed: the caller's callback failing is a warning, not a failed load.
+        try {
+          options.onCommitted?.();
+        } catch (error) {
+          summary.warnings.push(`After the load's COMMIT, its caller's commit callback failed: ${(error as Error).message.split("\n")[0]}`);
+        }
       } finally {
         // Not over the load's own error: a failed load may have left the connection unusable, and
         // DuckDB refuses a limit below what it holds (the API's engine sets its own after, and tries
