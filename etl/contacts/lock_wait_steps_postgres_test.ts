@@ -56,6 +56,20 @@ async function withHolder(name: string, fn: (ctx: { dir: string; url: string; ow
   }
 }
 
+/**
+ * Migrates, then holds SHARE UPDATE EXCLUSIVE on contacts (what a VACUUM or CREATE INDEX CONCURRENTLY
+ * holds), which lets a load's writes through but not the ANALYZE that follows a load changing a
+ * twentieth of the table; returns the lock and a 1,500-person CSV to load.
+ */
+async function cleanUpHeldBack(ctx: { dir: string; owner: PostgresDatabase; holder: PostgresDatabase; released: { release(): void } }) {
+  await migratePostgres(ctx.owner);
+  const held = await holdLock(ctx.holder, "LOCK TABLE contacts IN SHARE UPDATE EXCLUSIVE MODE");
+  ctx.released.release = held.release;
+  const csv = join(ctx.dir, "contacts.csv");
+  peopleCsv(csv, 1500);
+  return { held, csv, dataDir: join(ctx.dir, "data") };
+}
+
 const sessionOf = (pid: number) => new RegExp(`held by PostgreSQL session pid ${pid} \\(application 'nightly-report', user '\\w+', (from [^,]+, )?state 'idle in transaction'`);
 
 test("a load whose migrations wait for another session's lock names it and fails database-locked, applying none", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
@@ -123,15 +137,9 @@ test("a load's unchanged-file check behind an ACCESS EXCLUSIVE lock names the ho
 });
 
 test("a load's clean-up behind another session's lock names it and leaves the committed load a success with a warning", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
-  await withHolder("lock-cleanup", async ({ dir, url, owner, holder, released }) => {
-    await migratePostgres(owner);
-    // SHARE UPDATE EXCLUSIVE (what a VACUUM or CREATE INDEX CONCURRENTLY holds) lets the load's
-    // writes through but not the ANALYZE that follows a load changing a twentieth of the table.
-    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE UPDATE EXCLUSIVE MODE");
-    released.release = held.release;
-    const csv = join(dir, "contacts.csv");
-    peopleCsv(csv, 1500);
-    const dataDir = join(dir, "data");
+  await withHolder("lock-cleanup", async (ctx) => {
+    const { url, owner } = ctx;
+    const { held, csv, dataDir } = await cleanUpHeldBack(ctx);
 
     const lines: string[] = [];
     const outcome = await settled(
@@ -153,15 +161,11 @@ test("a load's clean-up behind another session's lock names it and leaves the co
 });
 
 test("a load's clean-up whose session is cut off after the COMMIT leaves the committed load a success with a warning (review)", { skip: POSTGRES_SKIP, timeout: 60_000 }, async () => {
-  await withHolder("cut-cleanup", async ({ dir, url, owner, holder, released }) => {
-    await migratePostgres(owner);
-    // The clean-up waits behind this lock (as above); meanwhile its session is terminated, as a
+  await withHolder("cut-cleanup", async (ctx) => {
+    const { url, owner } = ctx;
+    // The clean-up waits behind the lock (as above); meanwhile its session is terminated, as a
     // restart of the server or a network cut would end it. The load was committed before.
-    const held = await holdLock(holder, "LOCK TABLE contacts IN SHARE UPDATE EXCLUSIVE MODE");
-    released.release = held.release;
-    const csv = join(dir, "contacts.csv");
-    peopleCsv(csv, 1500);
-    const dataDir = join(dir, "data");
+    const { held, csv, dataDir } = await cleanUpHeldBack(ctx);
     const load = settled(loadContacts({ csvPath: csv, dataDir, databaseUrl: url, postgresLockWaitMs: 30_000 }));
     let waiting = 0;
     await until("the clean-up waiting for the lock", async () => {

@@ -63,17 +63,22 @@ test("kill -9 right after a contacts load's COMMIT: the next load records its ru
   }
 });
 
+/** A load of `rows` contacts into `dir`'s data dir, then what a kill between its COMMIT and its run's append leaves: the tables loaded, no run. */
+async function loadLosingItsRun(dir: string, rows: number, databaseUrl: string | undefined) {
+  const dataDir = join(dir, "data");
+  const csv = join(dir, "contacts.csv");
+  writeContactsCsv(csv, rows, 5);
+  const first = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
+  writeFileSync(runLogPath(dataDir), "");
+  return { dataDir, csv, first };
+}
+
 test("PostgreSQL: a load whose run is missing from runs.jsonl is recorded by the next load from the same data dir, not by another's", { skip: POSTGRES_SKIP }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "contacts-recover-pg-"));
   try {
     const databaseUrl = await postgresDatabaseFor(dir);
     assert.ok(TEST_POSTGRES_URL);
-    const dataDir = join(dir, "data");
-    const csv = join(dir, "contacts.csv");
-    writeContactsCsv(csv, 300, 5);
-    const first = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
-    // What a kill between the COMMIT and the append leaves: the tables loaded, no run.
-    writeFileSync(runLogPath(dataDir), "");
+    const { dataDir, csv, first } = await loadLosingItsRun(dir, 300, databaseUrl);
     const elsewhere = join(dir, "other-data");
     await loadContacts({ csvPath: csv, dataDir: elsewhere, databaseUrl });
     assert.deepEqual(readRuns(elsewhere).map((r) => r.status), ["skipped"], "another data dir's load is not ours to record");
@@ -92,12 +97,7 @@ for (const backend of ["DuckDB", "PostgreSQL"] as const) {
     const dir = mkdtempSync(join(tmpdir(), "contacts-recover-after-"));
     try {
       const databaseUrl = backend === "PostgreSQL" ? await postgresDatabaseFor(dir) : undefined;
-      const dataDir = join(dir, "data");
-      const csv = join(dir, "contacts.csv");
-      writeContactsCsv(csv, 50, 5);
-      const first = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
-      // What a kill between the COMMIT and the append leaves: the tables loaded, no run.
-      writeFileSync(runLogPath(dataDir), "");
+      const { dataDir, csv, first } = await loadLosingItsRun(dir, 50, databaseUrl);
       // Then an import through a running API: it stores no run of this data dir.
       const imported = join(dir, "import.csv");
       writeContactsCsv(imported, 20, 6);
