@@ -1075,12 +1075,9 @@ export class ContactsStore {
     // write after another would).
     const storedDepartments = await this.#storedDepartments(tx, writes.flatMap((w) => w.input.departments ?? []));
     const knownDepartments = new Set(foldedDepartments(storedDepartments).keys());
-    const tooManyNew = (names: readonly string[] | undefined): ContactWriteError | undefined => {
-      const { fresh } = newDepartments(names ?? [], knownDepartments);
-      return fresh.size > this.#maxNewDepartments ? tooManyNewDepartments(fresh.size, this.#maxNewDepartments) : undefined;
-    };
-    const departmentsKnown = (names: readonly string[] | undefined) => {
-      for (const name of names ?? []) knownDepartments.add(fold(name));
+    // An accepted write's new names (folded once, by newDepartments) are known to the writes after it.
+    const departmentsKnown = (newNames: ReadonlyMap<string, string>) => {
+      for (const key of newNames.keys()) knownDepartments.add(key);
     };
     const creates = writes.filter((w) => w.kind === "create").length;
     const fresh = creates === 0 ? [] : (await tx.all<{ id: number }>(`SELECT nextval('contacts_id_seq')::INTEGER AS id FROM ${postgres ? `generate_series(1, ${creates})` : `range(${creates})`} ORDER BY 1`)).map((r) => Number(r.id));
@@ -1093,7 +1090,8 @@ export class ContactsStore {
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown } | { replayOf: number })[] = [];
     const oldKeys = new Set<string>();
     for (const [index, w] of writes.entries()) {
-      const excess = tooManyNew(w.input.departments);
+      const newNames = newDepartments(w.input.departments ?? [], knownDepartments).fresh;
+      const excess = newNames.size > this.#maxNewDepartments ? tooManyNewDepartments(newNames.size, this.#maxNewDepartments) : undefined;
       if (w.kind === "create") {
         const emailKey = w.input.email!.toLowerCase();
         const idem = w.idempotency;
@@ -1106,7 +1104,7 @@ export class ContactsStore {
           owner.set(emailKey, id);
           state.set(id, { version: 1, email: w.input.email!, emailKey });
           if (idem !== undefined) sameGroupKey.set(idem.key, index);
-          departmentsKnown(w.input.departments);
+          departmentsKnown(newNames);
           accepted.push({ index, id, fields: [...this.#fields], rekey: true, relink: true });
           results.push({ ok: true, value: undefined });
         }
@@ -1143,7 +1141,7 @@ export class ContactsStore {
         current.emailKey = newKey;
       }
       current.version++;
-      departmentsKnown(w.input.departments);
+      departmentsKnown(newNames);
       accepted.push({ index, id: w.id, fields, rekey, relink: !w.partial || w.input.departments !== undefined });
       results.push({ ok: true, value: undefined });
     }

@@ -89,6 +89,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   let separator: CsvScan["separator"] = ",";
   let sep = COMMA;
   let closedAt = -2;
+  /** Whether a field starts after byte `b` (a separator or a line end). */
+  const fieldStart = (b: number) => b === sep || b === LF || b === CR;
   // Line ends outside quotes: the first kind seen, and the first line ending otherwise.
   let firstEnd: string | null = null;
   let mixed: CsvScan["mixedLineEnds"] = null;
@@ -170,9 +172,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
           empty = false;
           const before = at > dataFrom ? chunk[at - 1] : previousByte;
           // DuckDB also opens one after a single space (`, "Flat 2`), not after two or a tab.
-          const start = (b: number) => b === sep || b === LF || b === CR;
-          const spaced = before === SPACE && start(at - 1 > dataFrom ? chunk[at - 2] : at - 1 === dataFrom ? previousByte : previousByte2);
-          if (start(before) || spaced || closedAt === base + at - 1) {
+          const spaced = before === SPACE && fieldStart(at - 1 > dataFrom ? chunk[at - 2] : at - 1 === dataFrom ? previousByte : previousByte2);
+          if (fieldStart(before) || spaced || closedAt === base + at - 1) {
             inQuotes = true;
             quoteLine = line;
           }

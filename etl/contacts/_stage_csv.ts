@@ -196,14 +196,16 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const separatorClass = `[${scan.separator.replace(/[\\\]^-]/g, "\\$&")}]`;
   const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?"(?:[^"]|"")*"`)}, '\\1', 'g')`;
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
+  // DuckDB's `line` is its record + 1, before quoted newlines are counted.
+  const parsedLine = "(r.line + coalesce(x.extra, 0))::INTEGER";
   const parts = [
     // Unmapped lines (the warning above): a row that could not be read has no place among the rows
     // read, so it is named by its start.
-    `SELECT ${linesKnown ? "(r.line + coalesce(x.extra, 0))::INTEGER" : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
+    `SELECT ${linesKnown ? parsedLine : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
        ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
-         ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? "(r.line + coalesce(x.extra, 0))::INTEGER" : "r.line - 1"} AS seq
+         ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,

@@ -36,16 +36,19 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   // This data dir's last load, not the last load: imports through an API (they store no run) and
   // other data dirs' loads may have committed after it. Only the last can be unrecorded (each load
   // records the one before it), and its loads are among the last hundred.
+  // Only the runs are read for all of them; the summary for the one found.
   const origin = runOrigin(dataDir);
-  const recent = await db.all<{ run: string; summary: string; loaded_at: unknown }>(
-    `SELECT run, summary, loaded_at FROM contact_loads WHERE run IS NOT NULL ORDER BY loaded_at DESC LIMIT ${RECENT_LOADS}`,
+  const recent = await db.all<{ run: string; loaded_at: unknown }>(
+    `SELECT run, loaded_at FROM contact_loads WHERE run IS NOT NULL ORDER BY loaded_at DESC LIMIT ${RECENT_LOADS}`,
   );
   // Another data dir's load is its own to record (its lock is not ours: it may be running now).
-  const last = recent.find((r) => (JSON.parse(r.run) as LoadRun).origin === origin);
+  const last = recent.map((r) => ({ ...r, run: JSON.parse(r.run) as LoadRun, text: r.run })).find((r) => r.run.origin === origin);
   if (last === undefined) return null;
-  const run = JSON.parse(last.run) as LoadRun;
+  const run = last.run;
   if (readRuns(dataDir).some((r) => r.id === run.id)) return null;
-  const summary = JSON.parse(last.summary) as IngestSummary;
+  const stored = await db.one<{ summary: string }>("SELECT summary FROM contact_loads WHERE run = $1", [last.text]);
+  if (stored === undefined) return null;
+  const summary = JSON.parse(stored.summary) as IngestSummary;
   // The report is written after the COMMIT: there when the load got that far.
   const rejectsFile = join(dataDir, "rejects", `contacts-${run.id}.csv`);
   const report = summary.rejected > 0 && existsSync(rejectsFile) ? rejectsFile : null;

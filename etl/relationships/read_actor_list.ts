@@ -99,26 +99,23 @@ function completeness(layout: Layout): number {
  * left of the id (`code | id | name`, the users' own layout), then the first.
  */
 function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
-  const votes = new Map<string, { layout: Layout; count: number; first: number }>();
-  rows.forEach((row, index) => {
+  const votes = new Map<string, { layout: Layout; count: number }>();
+  for (const row of rows) {
     for (const layout of rowLayouts(row)) {
       const key = `${layout.idCol}:${layout.codeCol}:${layout.nameCol}`;
       const vote = votes.get(key);
       if (vote) vote.count++;
-      else votes.set(key, { layout, count: 1, first: index });
+      else votes.set(key, { layout, count: 1 });
     }
-  });
-  const rank = (v: { layout: Layout; count: number; first: number }) => [v.count, completeness(v.layout), v.layout.codeCol !== null && v.layout.codeCol < v.layout.idCol ? 1 : 0, -v.first];
-  let best: { layout: Layout; count: number; first: number } | null = null;
-  for (const vote of votes.values()) {
-    if (best === null) {
-      best = vote;
-      continue;
-    }
-    const [a, b] = [rank(vote), rank(best)];
-    const k = a.findIndex((x, i) => x !== b[i]);
-    if (k >= 0 && a[k] > b[k]) best = vote;
   }
+  const rank = (v: { layout: Layout; count: number }) => [v.count, completeness(v.layout), v.layout.codeCol !== null && v.layout.codeCol < v.layout.idCol ? 1 : 0];
+  const outranks = (a: number[], b: number[]) => {
+    const k = a.findIndex((x, i) => x !== b[i]);
+    return k >= 0 && a[k]! > b[k]!;
+  };
+  // Votes in the order rows first cast them: a later one wins only when it ranks higher.
+  let best: { layout: Layout; count: number } | null = null;
+  for (const vote of votes.values()) if (best === null || outranks(rank(vote), rank(best))) best = vote;
   return best?.layout ?? null;
 }
 
