@@ -103,6 +103,10 @@ export const CHECKS = {
     severity: "info",
     message: (n) => `${n} matrix cell${n === 1 ? " is" : "s are"} blank (unknown, not 0)`,
   },
+  hidden_sheet: {
+    severity: "warning",
+    message: (n, ex) => `${n === 1 ? "A sheet" : `${n} sheets`} read ${n === 1 ? "is" : "are"} hidden in Excel, and no visible sheet matched${quoted(ex)}: check that it is the current one`,
+  },
   history_unavailable: {
     severity: "warning",
     message: (_n, ex) => `The previous snapshot could not be read, so this version starts a new history${quoted(ex)}`,

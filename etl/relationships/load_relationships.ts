@@ -205,10 +205,12 @@ async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sh
   const findings = new Findings();
   const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
   try {
-    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"]);
+    const hidden = workbook.hiddenSheetNames;
+    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"], [], hidden);
     // Never the matrix's sheet: "Matriz de actores" holds the hint "actores", and reading the list
     // from the matrix published its letter codes as the actors' names without a finding.
-    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet]);
+    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden);
+    for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
     const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
     const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
     const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), signal), { sheet: matrixSheet, findings, pack });
@@ -478,29 +480,41 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
  * Picks the sheet named `preferred`, else one whose name matches ignoring case and accents, else
  * one containing a hint word, the hints tried in their order (a sheet holding the first hint wins
  * over an earlier sheet holding a later one: "Lista actores" over "Resumen actores"). Sheets in
- * `taken` (already read as another table) are never picked. Throws LoadError("missing-sheet")
- * naming the sheets that exist.
+ * `taken` (already read as another table) are never picked. Sheets in `hidden` (Excel does not
+ * show them: often an old copy kept for formulas) are picked only when no visible sheet matches at
+ * all. Throws LoadError("missing-sheet") naming the sheets that exist.
  *
  * @example
  * ```ts
  * findSheet(["Hoja1", "MATRIZ"], "Matriz de adyacencia", ["matriz"]); // "MATRIZ"
  * findSheet(["Matriz de actores", "Actores"], "Lista de actores", ["lista", "actores"], ["Matriz de actores"]); // "Actores"
+ * findSheet(["Matriz de adyacencia", "Matriz de adyacencia "], "Matriz de adyacencia", ["matriz"], [], ["Matriz de adyacencia"]); // "Matriz de adyacencia "
  * ```
  */
-export function findSheet(names: readonly string[], preferred: string, hints: readonly string[], taken: readonly string[] = []): string {
+export function findSheet(
+  names: readonly string[],
+  preferred: string,
+  hints: readonly string[],
+  taken: readonly string[] = [],
+  hidden: readonly string[] = [],
+): string {
   const free = names.filter((n) => !taken.includes(n));
-  if (free.includes(preferred)) return preferred;
+  const found = matchSheet(free.filter((n) => !hidden.includes(n)), preferred, hints) ?? matchSheet(free.filter((n) => hidden.includes(n)), preferred, hints);
+  if (found !== undefined) return found;
+  const described = (n: string) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : hidden.includes(n) ? " (hidden)" : ""}`;
+  throw new LoadError("missing-sheet", `Cannot find sheet '${preferred}'; the workbook has ${names.map(described).join(", ") || "no sheets"}`);
+}
+
+function matchSheet(names: readonly string[], preferred: string, hints: readonly string[]): string | undefined {
+  if (names.includes(preferred)) return preferred;
   const key = (s: string) => fold(s).trim();
-  const exact = free.find((n) => key(n) === key(preferred));
+  const exact = names.find((n) => key(n) === key(preferred));
   if (exact) return exact;
   for (const hint of hints) {
-    const hinted = free.find((n) => key(n).includes(hint));
+    const hinted = names.find((n) => key(n).includes(hint));
     if (hinted) return hinted;
   }
-  throw new LoadError(
-    "missing-sheet",
-    `Cannot find sheet '${preferred}'; the workbook has ${names.map((n) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : ""}`).join(", ") || "no sheets"}`,
-  );
+  return undefined;
 }
 
 function statFile(path: string): { size: number; mtimeMs: number } {

@@ -157,3 +157,48 @@ test("codes and names typed decomposed (N + combining tilde) are the composed Ñ
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a visible sheet wins over a hidden one, and a hidden sheet read is named", async (t) => {
+  const { matrix, list } = grids();
+  const stale = grids().matrix.map((row) => row.map((v) => (v === 1 ? 0 : v))); // an old copy: nobody related
+  await t.test("a hidden 'Matriz de adyacencia' and a visible 'Matriz de adyacencia ': the visible one is read", async () => {
+    // Before: the exact name won, so the hidden old copy was published (no pairs) without a finding.
+    const { dir, run } = await load([
+      { name: M, rows: stale, state: "hidden" },
+      { name: `${M} `, rows: matrix },
+      { name: L, rows: list },
+    ]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.equal(run.counts.pairs, 3);
+      assert.deepEqual(run.findings, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("only a very hidden list: it is read, with a warning naming it", async () => {
+    const { dir, run } = await load([
+      { name: M, rows: matrix },
+      { name: L, rows: list, state: "veryHidden" },
+    ]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+      assert.deepEqual(
+        run.findings.map((f) => [f.check, f.severity, f.message]),
+        [["hidden_sheet", "warning", "A sheet read is hidden in Excel, and no visible sheet matched ('Lista de actores'): check that it is the current one"]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("no list at all: the message marks the hidden sheets", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: "Notas", rows: [["x"]], state: "hidden" }]);
+    try {
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.message, "Cannot find sheet 'Lista de actores'; the workbook has 'Matriz de adyacencia' (read as the matrix), 'Notas' (hidden)");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

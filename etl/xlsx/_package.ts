@@ -12,6 +12,8 @@ export interface SheetInfo {
   name: string;
   part: string | undefined;
   kind: "worksheet" | "other";
+  /** `state="hidden"` or `"veryHidden"` in workbook.xml: Excel does not show it. */
+  hidden: boolean;
 }
 
 /** What openWorkbook learns up front. */
@@ -138,7 +140,9 @@ export async function readPackage(zip: ZipArchive, limits: InflateLimits): Promi
     if (name === undefined) continue;
     const rel = rels.get(s.attr("id") ?? "");
     const part = rel && !rel.external ? (findPart(zip, baseDir, rel.target)?.name ?? resolveTarget(baseDir, rel.target)) : undefined;
-    sheets.push({ name, part, kind: rel === undefined || relTypeIs(rel.type, "worksheet") ? "worksheet" : "other" });
+    const state = s.attr("state");
+    const hidden = state === "hidden" || state === "veryHidden";
+    sheets.push({ name, part, kind: rel === undefined || relTypeIs(rel.type, "worksheet") ? "worksheet" : "other", hidden });
   }
 
   let sharedStringsPart: string | undefined;

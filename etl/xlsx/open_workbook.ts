@@ -30,6 +30,8 @@ export interface Workbook {
   readonly file: string;
   /** Sheet names in workbook order. */
   readonly sheetNames: readonly string[];
+  /** The names of the sheets Excel does not show (`state="hidden"` or `"veryHidden"`), in workbook order. */
+  readonly hiddenSheetNames: readonly string[];
   /** Streams the non-empty rows of a sheet; throws XlsxError("missing-sheet") if there is no such sheet. */
   rows(sheetName: string, options?: RowsOptions): AsyncIterable<SheetRow>;
   /** Releases the file. */
@@ -44,6 +46,7 @@ interface Shared {
 class XlsxWorkbook implements Workbook {
   readonly file: string;
   readonly sheetNames: readonly string[];
+  readonly hiddenSheetNames: readonly string[];
   readonly #zip: ZipArchive;
   readonly #info: PackageInfo;
   readonly #limits: InflateLimits;
@@ -55,6 +58,7 @@ class XlsxWorkbook implements Workbook {
     this.#info = info;
     this.#limits = limits;
     this.sheetNames = Object.freeze(info.sheets.map((s) => s.name));
+    this.hiddenSheetNames = Object.freeze(info.sheets.filter((s) => s.hidden).map((s) => s.name));
   }
 
   rows(sheetName: string, options: RowsOptions = {}): AsyncIterable<SheetRow> {

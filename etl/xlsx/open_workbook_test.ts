@@ -266,14 +266,15 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
 test("openWorkbook() rows() names the sheets that exist when one is missing", async () => {
   const tmp = tempDir();
   try {
-    const file = tmp.write("two.xlsx", xlsxBytes([{ name: "Hoja1", rows: [[1]] }, { name: "Hoja2", rows: [[2]] }]));
+    const file = tmp.write("two.xlsx", xlsxBytes([{ name: "Hoja1", rows: [[1]] }, { name: "Hoja2", rows: [[2]], state: "hidden" }, { name: "Hoja3", rows: [[3]], state: "veryHidden" }]));
     const wb = await openWorkbook(file);
-    assert.deepEqual(wb.sheetNames, ["Hoja1", "Hoja2"]);
+    assert.deepEqual(wb.sheetNames, ["Hoja1", "Hoja2", "Hoja3"]);
+    assert.deepEqual(wb.hiddenSheetNames, ["Hoja2", "Hoja3"]);
     assert.throws(
       () => wb.rows("Lista de actores"),
       (e: unknown) =>
         e instanceof XlsxError && e.code === "missing-sheet" && e.file === file &&
-        e.message === `Cannot find sheet 'Lista de actores' in ${file}; the workbook has 'Hoja1', 'Hoja2'.`,
+        e.message === `Cannot find sheet 'Lista de actores' in ${file}; the workbook has 'Hoja1', 'Hoja2', 'Hoja3'.`,
     );
     await wb.close();
   } finally {

@@ -32,6 +32,8 @@ export type CellInput =
 export interface SheetSpec {
   name: string;
   rows: Iterable<readonly CellInput[]>;
+  /** Written as the sheet's `state` in workbook.xml; absent = visible. */
+  state?: "hidden" | "veryHidden";
 }
 
 /** Which application's habits to imitate. */
@@ -383,7 +385,8 @@ function workbookXml(s: Settings, sheets: readonly SheetSpec[]): string {
   xml += s.date1904 ? `<${p}workbookPr date1904="1"/>` : `<${p}workbookPr/>`;
   xml += `<${p}bookViews><${p}workbookView xWindow="0" yWindow="0" windowWidth="20490" windowHeight="10920"/></${p}bookViews><${p}sheets>`;
   sheets.forEach((sheet, i) => {
-    xml += `<${p}sheet name="${escapeXml(sheet.name)}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`;
+    const state = sheet.state ? ` state="${sheet.state}"` : "";
+    xml += `<${p}sheet name="${escapeXml(sheet.name)}" sheetId="${i + 1}"${state} r:id="rId${i + 1}"/>`;
   });
   xml += `</${p}sheets><${p}calcPr calcId="162913"/></${p}workbook>`;
   return xml;
