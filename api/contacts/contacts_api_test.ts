@@ -404,6 +404,25 @@ test("contacts API: filters, sort, keyset pages with Link, total, CSV and depart
       await raw(server.url, { method: "PATCH", path: "/contacts/1", headers: JSON_HEADERS, body: '{"city":"Houston"}' });
       assert.equal((await raw(server.url, { path: "/contacts", headers: { "if-none-match": etag } })).status, 200);
     });
+    await t.test("the CSV download carries its own ETag and evaluates If-None-Match and If-Match (review)", async () => {
+      // Before: the download sent no ETag and ignored both headers: a revalidation downloaded every
+      // contact again, and a stale If-Match got the whole file.
+      const csv = await raw(server.url, { path: "/contacts?format=csv" });
+      assert.equal(csv.status, 200);
+      const etag = csv.headers.etag as string | undefined;
+      if (server.app.contacts.backend === "postgres") {
+        assert.equal(etag, undefined, "on PostgreSQL lists carry no ETag");
+      } else {
+        const jsonTag = (await raw(server.url, { path: "/contacts" })).headers.etag as string;
+        assert.equal(etag, `${jsonTag.slice(0, -1)}-csv"`);
+        const again = await raw(server.url, { path: "/contacts?format=csv", headers: { "if-none-match": etag! } });
+        assert.equal(again.status, 304);
+        assert.equal(again.text, "");
+      }
+      const stale = await raw(server.url, { path: "/contacts?format=csv", headers: { "if-match": etag ?? '"1"' } });
+      assert.equal(stale.status, 412, "a list's tag is weak or absent, which If-Match never matches");
+      assert.equal(stale.json().type, "/docs#problem-stale");
+    });
   } finally {
     await server.close();
     cleanup();

@@ -11,7 +11,7 @@ import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
-import { csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
@@ -263,11 +263,13 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       // Checked before the CSV answer too, which has no total: a typo is a 400 in either form.
       const withTotal = wantsTotal(ctx.query);
       if (wantsCsv(request, ctx.query)) {
-        const rows = store.download(filters, order);
-        if (rows === undefined) {
-          throw new HttpError(503, "Too many downloads of contacts as CSV are running; retry in a few seconds", { code: "too-many-downloads", headers: { "retry-after": "5" } });
-        }
-        return csvResponse(csvColumns, rows, "contacts.csv");
+        return csvAnswer(request, listEtag(), csvColumns, () => {
+          const rows = store.download(filters, order);
+          if (rows === undefined) {
+            throw new HttpError(503, "Too many downloads of contacts as CSV are running; retry in a few seconds", { code: "too-many-downloads", headers: { "retry-after": "5" } });
+          }
+          return rows;
+        }, "contacts.csv");
       }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };

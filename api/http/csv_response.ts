@@ -4,7 +4,9 @@
  */
 import { csvField } from "../../etl/text/mod.js";
 import { HttpError } from "./http_error.ts";
-import type { HeaderRecord } from "./respond.ts";
+import { readPreconditions, type HeaderRecord } from "./respond.ts";
+
+type Rows = Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>;
 
 /**
  * Returns true when the client prefers CSV: `?format=csv`, or an Accept header listing text/csv
@@ -39,6 +41,45 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
 }
 
 /**
+ * The ETag of the CSV form of a representation whose JSON form is tagged `etag`: a strong
+ * validator names one representation (RFC 9110 8.8.3), so the two forms must not share one.
+ *
+ * @example
+ * ```ts
+ * csvEtag('"v3"') // '"v3-csv"'
+ * csvEtag('W/"g1-7"') // 'W/"g1-7-csv"'
+ * ```
+ */
+export function csvEtag(etag: string): string {
+  return `${etag.slice(0, -1)}-csv"`;
+}
+
+/**
+ * The CSV answer to a GET or HEAD of a representation whose JSON form is tagged `etag` (undefined:
+ * untagged): its own ETag (`csvEtag`), `If-Match` and `If-None-Match` evaluated as for the JSON
+ * form (a 412, or a 304 that never builds the rows), then the streamed body of `rows()`.
+ *
+ * @example
+ * ```ts
+ * return csvAnswer(request, model.etag, ["id", "name"], () => actors, "actors.csv");
+ * ```
+ */
+export async function csvAnswer(
+  request: Request,
+  etag: string | undefined,
+  columns: readonly string[],
+  rows: () => Rows | Promise<Rows>,
+  filename: string,
+  extra: HeaderRecord = {},
+): Promise<Response> {
+  const headers: HeaderRecord = { "cache-control": "no-cache", ...extra, vary: "Accept" };
+  if (etag !== undefined) headers.etag = csvEtag(etag);
+  const unchanged = readPreconditions(request, headers.etag, headers);
+  if (unchanged) return unchanged;
+  return csvResponse(columns, await rows(), filename, headers);
+}
+
+/**
  * Returns a streamed `text/csv` Response: a header row of `columns`, then one row per item.
  *
  * @example
@@ -48,7 +89,7 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
  */
 export function csvResponse(
   columns: readonly string[],
-  rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  rows: Rows,
   filename: string,
   extra: HeaderRecord = {},
 ): Response {

@@ -9,7 +9,7 @@ import { HttpError } from "../http/http_error.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
-import { csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
@@ -323,7 +323,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const keep = q === "" ? () => true : (a: Actor) => model.searchText.get(a.id)!.includes(q);
       const { items: sorted, keyOf } = model.sorted[sort];
       if (wantsCsv(request, ctx.query)) {
-        return csvResponse(ACTOR_COLUMNS, sorted.filter(keep).map(summary), "actors.csv", { etag: model.etag });
+        return csvAnswer(request, model.etag, ACTOR_COLUMNS, () => sorted.filter(keep).map(summary), "actors.csv");
       }
       const { limit, after } = pageQuery(ctx.query, sort, 50, 1000);
       const page = pageAfter(sorted, keyOf, 1, after, keep, limit);
@@ -350,7 +350,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const actor = resolveActor(model, ctx.params.id, "actor");
       if (wantsCsv(request, ctx.query)) {
-        return csvResponse(["id", "letter_code", "name", "outgoing", "incoming"], (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[], `actor-${actor.id}-relationships.csv`);
+        const items = (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[];
+        return csvAnswer(request, model.etag, ["id", "letter_code", "name", "outgoing", "incoming"], () => items, `actor-${actor.id}-relationships.csv`);
       }
       return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }), true);
     },
@@ -365,7 +366,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const actorText = ctx.query.get("actor");
       // Indexed by actor: an actor's pairs come from its adjacency list, not a scan of every pair.
       const pairs: Pair[] = actorText === null || actorText === "" ? model.pairs : pairsOf(model, filterActor(model, actorText));
-      if (wantsCsv(request, ctx.query)) return csvResponse(PAIR_COLUMNS, pairs as unknown as Record<string, unknown>[], "relationships.csv", { etag: model.etag });
+      if (wantsCsv(request, ctx.query)) return csvAnswer(request, model.etag, PAIR_COLUMNS, () => pairs as unknown as Record<string, unknown>[], "relationships.csv");
       const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
       const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
@@ -459,7 +460,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
       if (wantsCsv(request, ctx.query)) {
-        return csvResponse(["check", "severity", "message", "cells", "count"], model.findings as unknown as Record<string, unknown>[], "findings.csv", { etag: model.etag });
+        return csvAnswer(request, model.etag, ["check", "severity", "message", "cells", "count"], () => model.findings as unknown as Record<string, unknown>[], "findings.csv");
       }
       return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }), true);
     },
@@ -508,17 +509,19 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         const held = versions.length === 0 ? "none" : `${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
         throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
       }
-      headers.etag = handle.model.etag;
       if (csv) {
-        const rows = [];
-        let after: Key | undefined;
-        do {
-          const page = await changesPage(handle, filter, after, 10_000);
-          rows.push(...page.items);
-          after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
-        } while (after !== undefined);
-        return csvResponse(CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[], "changes.csv", headers);
+        return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, async () => {
+          const rows = [];
+          let after: Key | undefined;
+          do {
+            const page = await changesPage(handle, filter, after, 10_000);
+            rows.push(...page.items);
+            after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
+          } while (after !== undefined);
+          return rows as unknown as Record<string, unknown>[];
+        }, "changes.csv", headers);
       }
+      headers.etag = handle.model.etag;
       const unchanged = readPreconditions(request, handle.model.etag, headers);
       if (unchanged) return unchanged;
       const page = await changesPage(handle, filter, after, limit);

@@ -110,6 +110,27 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal((await get("/actors/2", { "if-match": "*" })).status, 200);
       assert.equal((await get("/actors?limit=2", { "if-match": '"no-such-version"' })).status, 412);
     });
+    await t.test("CSV answers carry their own ETag and evaluate If-Match and If-None-Match (review)", async () => {
+      // Before: a CSV answer sent the JSON form's ETag and ignored both headers: a stale If-Match
+      // got the whole file, and a revalidation downloaded it again.
+      const jsonTag = String((await get("/actors")).headers.etag);
+      for (const path of ["/actors?format=csv", "/actors/3/relationships?format=csv", "/relationships?format=csv", "/findings?format=csv", "/changes?format=csv"]) {
+        const first = await get(path);
+        assert.equal(first.status, 200, path);
+        const etag = String(first.headers.etag);
+        assert.equal(etag, `${jsonTag.slice(0, -1)}-csv"`, `${path}: one strong validator per representation`);
+        assert.equal(first.headers.vary, "Accept", path);
+        const again = await get(path, { "if-none-match": etag });
+        assert.equal(again.status, 304, path);
+        assert.equal(again.text, "", path);
+        assert.equal((await get(path, { "if-none-match": jsonTag })).status, 200, `${path}: the JSON form's tag is not this one`);
+        const stale = await get(path, { "if-match": jsonTag });
+        assert.equal(stale.status, 412, path);
+        assert.equal(stale.json().type, "/docs#problem-stale", path);
+        assert.equal((await get(path, { "if-match": etag })).status, 200, path);
+      }
+      assert.equal((await get("/actors", { accept: "text/csv", "if-none-match": `${jsonTag.slice(0, -1)}-csv"` })).status, 304, "negotiated by Accept too");
+    });
     await t.test("GET /actors/{id}/relationships gives directions relative to the actor", async () => {
       const items = (await get("/actors/3/relationships")).json().items;
       assert.deepEqual(items, [
