@@ -24,6 +24,12 @@ export interface CsvScan {
    * in Spain and most of Latin America).
    */
   separator: "," | ";" | "\t";
+  /**
+   * How many fields the first non-blank row after the header has, or null when it is not in the
+   * file's first 64 KiB (or there is none). A header ending in a separator (an unnamed last column)
+   * over rows without one is read at the rows' width (`readWidth`).
+   */
+  firstRowWidth: number | null;
   /** The header line is missing or blank. */
   headerBlank: boolean;
   /** `[record, extra]`: from `record` on, a record's physical line is `record + 1 + extra`. */
@@ -196,7 +202,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   }
   if (pendingCrLine > 0) sawEnd("CR", pendingCrLine);
   if (!empty || inQuotes) endRecord();
-  const { header, blank } = parseHeader(Buffer.concat(head), separator);
+  const { header, blank, firstRowWidth } = parseHead(Buffer.concat(head), separator, bytes <= 65536);
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -204,6 +210,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     header,
     separator,
     headerBlank: record === 0 || blank,
+    firstRowWidth,
     extras,
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
@@ -226,6 +233,26 @@ function lineEnds(chunk: Buffer, end: number, afterCR: boolean): number {
 function indexOrEnd(chunk: Buffer, byte: number, from: number, end: number): number {
   const at = chunk.indexOf(byte, from);
   return at === -1 || at >= end ? end : at;
+}
+
+/**
+ * How many fields read_csv reads per row: the header's, less the unnamed columns it ends with that
+ * the first row does not have. Spreadsheets write a trailing separator on every line or on none, but
+ * a header edited by hand (or by a tool that adds one) gains one its rows lack, and read at the
+ * header's width every row was refused as one field short. Rows with the separator still load:
+ * extra empty fields at a row's end are read as the width's.
+ *
+ * @example
+ * ```ts
+ * readWidth({ header: ["email", "first_name", ""], firstRowWidth: 2 }); // 2
+ * readWidth({ header: ["email", "first_name", ""], firstRowWidth: 3 }); // 3
+ * ```
+ */
+export function readWidth(scan: Pick<CsvScan, "header" | "firstRowWidth">): number {
+  let width = scan.header.length;
+  if (scan.firstRowWidth === null) return width;
+  while (width > Math.max(1, scan.firstRowWidth) && scan.header[width - 1].trim() === "") width--;
+  return width;
 }
 
 /**
@@ -264,13 +291,35 @@ function separatorOf(bytes: Buffer): CsvScan["separator"] {
   return semicolon ? ";" : tab ? "\t" : ",";
 }
 
-/** The first record's fields (BOM and quotes removed, `""` unescaped), and whether it is blank. */
-function parseHeader(bytes: Buffer, separator: string): { header: string[]; blank: boolean } {
+/**
+ * The first record's fields (BOM and quotes removed, `""` unescaped), whether it is blank, and how
+ * many fields the first non-blank record after it has (null when that record does not end within
+ * `bytes`, or there is none). `whole`: `bytes` is the whole file, so its end ends a record.
+ */
+function parseHead(bytes: Buffer, separator: string, whole: boolean): { header: string[]; blank: boolean; firstRowWidth: number | null } {
   const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
+  const first = parseRecord(text, 0, separator);
+  const header = first.fields;
+  let firstRowWidth: number | null = null;
+  let at = first.end;
+  while (at < text.length) {
+    const row = parseRecord(text, at, separator);
+    if (!row.ended && !whole) break;
+    if (row.fields.length > 1 || row.fields[0] !== "") {
+      firstRowWidth = row.fields.length;
+      break;
+    }
+    at = row.end;
+  }
+  return { header, blank: header.length === 1 && header[0] === "", firstRowWidth };
+}
+
+/** The record of `text` starting at `from`: its fields, where the next one starts, and whether a line end closed it. */
+function parseRecord(text: string, from: number, separator: string): { fields: string[]; end: number; ended: boolean } {
   const fields: string[] = [];
   let cell = "";
   let quoted = false;
-  let i = 0;
+  let i = from;
   for (; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
@@ -282,7 +331,10 @@ function parseHeader(bytes: Buffer, separator: string): { header: string[]; blan
       } else cell += c;
       continue;
     }
-    if (c === "\n" || c === "\r") break;
+    if (c === "\n" || c === "\r") {
+      fields.push(cell);
+      return { fields, end: c === "\r" && text[i + 1] === "\n" ? i + 2 : i + 1, ended: true };
+    }
     if (c === '"') quoted = true;
     else if (c === separator) {
       fields.push(cell);
@@ -290,5 +342,5 @@ function parseHeader(bytes: Buffer, separator: string): { header: string[]; blan
     } else cell += c;
   }
   fields.push(cell);
-  return { header: fields, blank: fields.length === 1 && fields[0] === "" };
+  return { fields, end: i, ended: false };
 }

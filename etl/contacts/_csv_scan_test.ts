@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { physicalLine, scanCsvFile } from "./_csv_scan.ts";
+import { physicalLine, readWidth, scanCsvFile } from "./_csv_scan.ts";
 
 function scanText(text: string, chunkSize?: number) {
   const dir = mkdtempSync(join(tmpdir(), "csv-scan-"));
@@ -138,4 +138,20 @@ test("scanCsvFile() names the same line for the first byte that is not UTF-8 wha
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("scanCsvFile() counts the first data row's fields, and readWidth() drops the header's unnamed last columns the rows lack", () => {
+  const width = (text: string) => {
+    const scan = scanText(text);
+    return [scan.firstRowWidth, readWidth(scan)];
+  };
+  assert.deepEqual(width("a,b,\n1,2\n"), [2, 2]);
+  assert.deepEqual(width("a,b,\r\n\r\n1,2\r\n"), [2, 2], "blank lines before the first row");
+  assert.deepEqual(width('a,b,,\n"1,\n1",2\n'), [2, 2], "quoted separators and line ends are inside a field");
+  assert.deepEqual(width("a,b,\n1,2,\n"), [3, 3], "rows with the separator: the header's width");
+  assert.deepEqual(width("a,,b\n1,2\n"), [2, 3], "an unnamed column between named ones is kept");
+  assert.deepEqual(width("a,b,\n1"), [1, 2], "a row that is one field: the named columns stay");
+  assert.deepEqual(width("a,b,\n"), [null, 3], "no data row");
+  const long = `a,b,\n${"x".repeat(70_000)},2\n`;
+  assert.deepEqual(width(long), [null, 3], "a first row past the first 64 KiB: not guessed");
 });

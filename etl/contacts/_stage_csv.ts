@@ -13,7 +13,7 @@
  */
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
-import { physicalLine, type CsvScan } from "./_csv_scan.ts";
+import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
 import { anyControlSql, cleanSql, fieldSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
@@ -42,7 +42,7 @@ export interface Staged {
  */
 export async function stageCsv(db: Database, readPath: string, scan: CsvScan, layout: Layout, record: RecordDefinition): Promise<Staged> {
   await dropStaging(db);
-  const width = scan.header.length;
+  const width = readWidth(scan);
   const warnings = [...layout.warnings];
   if (scan.unterminatedQuoteLine !== null) {
     warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`);

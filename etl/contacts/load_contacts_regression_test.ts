@@ -175,3 +175,27 @@ test("a file with a header and no data rows loads nothing and says so", async ()
     assert.ok(result.warnings.includes("header-only.csv has a header and no data rows; nothing was loaded"), `${via}: ${JSON.stringify(result.warnings)}`);
   });
 });
+
+test("a header ending in a separator over rows without one loads the rows (the unnamed column is read only when the rows have it)", async () => {
+  // Before: read at the header's width, every row was one field short, and every row was rejected.
+  await bothPaths(async (via, dir) => {
+    const path = join(dir, "trailing-header.csv");
+    writeFileSync(path, [
+      `${HEADER},`,
+      "Ana,Ruiz,,,,NJ,07102,,,ana@example.com,Sales",
+      "Bob,Ray,,,,TX,73301,,,bob@example.com,Sales,",
+      "Cai,Lin,,,,MA,02110,,,cai@example.com",
+      "",
+    ].join("\r\n"));
+    const result = await loadContacts({ csvPath: path, dataDir: dir });
+    assert.equal(result.inserted, 2, `${via}: ${JSON.stringify(result.rejects)}`);
+    assert.deepEqual(result.rejects.map((r) => [r.line, r.reason]), [[4, "Has 10 fields; the header has 11"]], via);
+  });
+  await bothPaths(async (via, dir) => {
+    // Rows that do have the unnamed column: read at the header's width, as before.
+    const path = join(dir, "trailing-everywhere.csv");
+    writeFileSync(path, `${HEADER},\nAna,Ruiz,,,,NJ,07102,,,ana@example.com,Sales,\nBob,Ray,,,,TX,73301,,,bob@example.com,Sales,note\n`);
+    const result = await loadContacts({ csvPath: path, dataDir: dir });
+    assert.deepEqual([result.inserted, result.rejected], [2, 0], `${via}: ${JSON.stringify(result.rejects)}`);
+  });
+});
