@@ -28,11 +28,12 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
   let csv = 0;
   let json = 0;
   for (const part of accept.split(",")) {
-    const [type, ...params] = part.trim().split(";");
+    const [typeText, ...params] = part.split(";");
+    const type = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
     let q = 1;
     for (const p of params) {
-      const [k, v] = p.trim().split("=");
-      if (k === "q") q = Number(v) || 0;
+      const [k, v] = p.split("=");
+      if (k.trim() === "q") q = Number(v?.trim()) || 0;
     }
     if (type === "text/csv") csv = Math.max(csv, q);
     else if (type === "application/json" || type === "*/*" || type === "application/*") json = Math.max(json, type === "application/json" ? q : q - 0.001);

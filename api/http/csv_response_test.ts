@@ -20,6 +20,10 @@ test("wantsCsv() reads media types in any case, and refuses a format it does not
   const req = (accept: string) => new Request("http://x/", { headers: { accept } });
   assert.equal(wantsCsv(req("Text/CSV"), new URLSearchParams()), true);
   assert.equal(wantsCsv(req("TEXT/CSV;Q=0.5, Application/JSON"), new URLSearchParams()), false);
+  // Whitespace around ";" and "=" (RFC 9110 5.6.6): "text/csv ; q=0.5" counted as no text/csv at all,
+  // and "application/json; q = 0.1" as q=1.
+  assert.equal(wantsCsv(req("text/csv ; q=0.9, application/json ; q=0.5"), new URLSearchParams()), true);
+  assert.equal(wantsCsv(req("application/json; q = 0.1, text/csv;q=0.5"), new URLSearchParams()), true);
   assert.throws(() => wantsCsv(req("*/*"), new URLSearchParams("format=cvs")), (e: unknown) => e instanceof HttpError && e.status === 400 && /format must be csv or json; got 'cvs'/.test(e.message));
 });
 
