@@ -131,7 +131,14 @@ export class App {
     // 503s among them, are wanted most then), the contacts gauge absent and relaciones_contacts_database_up 0.
     // A frozen server answers only at the client-side deadline (35 s by default), past a scrape's
     // timeout (Prometheus: 10 s): after METRICS_WAIT_MS the database counts as down.
-    const unanswered = (error: unknown) => (isDatabaseUnavailable(error) || isDatabaseBusy(error) || postgresRefusal(error) !== undefined ? undefined : Promise.reject(error));
+    // Any other failure too (a table renamed away, DuckDB out of memory): a scrape that fails whole
+    // loses the request counters exactly when they are wanted. Those are logged: nothing else says.
+    const unanswered = (error: unknown) => {
+      if (!isDatabaseUnavailable(error) && !isDatabaseBusy(error) && postgresRefusal(error) === undefined) {
+        this.#logError("The contacts database failed a read for /metrics; counted as not answering", error);
+      }
+      return undefined;
+    };
     const count = new ThrottledReading(() => contacts.count().catch(unanswered), options.metricsCountEveryMs ?? METRICS_COUNT_EVERY_MS);
     this.metrics = new Metrics({
       contactsUp: async () =>

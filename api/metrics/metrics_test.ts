@@ -6,6 +6,8 @@ import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { validateExposition, type ParsedSample } from "../../scripts/testing/prometheus_format.ts";
 import { until } from "../../scripts/testing/until.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
+import { PostgresDatabase } from "../../etl/db/mod.ts";
 
 function run(overrides: Partial<RunRecord>): RunRecord {
   return {
@@ -162,6 +164,31 @@ test("GET /metrics needs the token when API_TOKEN is set, unless METRICS_PUBLIC=
       }
     });
   } finally {
+    cleanup();
+  }
+});
+
+test("GET /metrics still answers when the contacts database fails in a way it has no name for (its table renamed away): up 0, the error logged", { skip: POSTGRES_SKIP }, async () => {
+  // Before: only "down", "busy" and "refused" errors counted as not answering; any other failed the
+  // whole scrape with a 500, losing the request counters exactly when they were wanted.
+  const { dir, cleanup } = tempDir("metrics-test-");
+  const logged: string[] = [];
+  const databaseUrl = await postgresDatabaseFor(dir);
+  const server = await testServer(dir, { databaseUrl, metricsCountEveryMs: 0, logError: (message: string) => logged.push(message) });
+  const admin = await PostgresDatabase.connect(databaseUrl, { max: 1 });
+  try {
+    await admin.run("ALTER TABLE contacts RENAME TO contacts_away");
+    const res = await raw(server.url, { path: "/metrics" });
+    assert.equal(res.status, 200, res.text);
+    const samples = validateExposition(res.text).samples;
+    assert.equal(value(samples, "relaciones_contacts_database_up"), 0);
+    assert.equal(value(samples, "relaciones_contacts"), undefined);
+    assert.ok(logged.some((m) => /metrics/.test(m)), logged.join("\n"));
+    await admin.run("ALTER TABLE contacts_away RENAME TO contacts");
+    assert.equal(value(validateExposition((await raw(server.url, { path: "/metrics" })).text).samples, "relaciones_contacts_database_up"), 1);
+  } finally {
+    await admin.close();
+    await server.close();
     cleanup();
   }
 });
