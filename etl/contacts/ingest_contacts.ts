@@ -14,7 +14,7 @@ import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import type { RunFile } from "../runs/mod.ts";
 import { csvField, fold } from "../text/mod.js";
-import { writeFileAtomic } from "../files/mod.ts";
+import { writeFileAtomicFrom } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
 import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
 import { dropStaging, stageCsv, type Staged } from "./_stage_csv.ts";
@@ -470,19 +470,43 @@ export async function reportRejects(db: Database, summary: IngestSummary, path: 
   }
 }
 
+/** How many characters of the rejects report are gathered before a write: memory holds about this much of it. */
+export const REJECTS_REPORT_BATCH_CHARS = 1 << 20;
+
 /**
  * Streams every reject of the staged load to `path` as CSV (`line,field,reason,value`, the one
- * formula-safe csvField rule of etl/text), chunk by chunk, and returns the path.
+ * formula-safe csvField rule of etl/text) and returns the path. Lines are written as the result is
+ * read, a batch of about `batchChars` characters at a time, to a temp file published whole
+ * (writeFileAtomicFrom): a report of any size costs one batch of memory, and a reader never sees
+ * half of one. `write` is how a batch reaches the file (tests observe the writes through it).
  */
-export async function writeRejectsReport(db: Database, path: string): Promise<string> {
-  const lines: string[] = ["line,field,reason,value"];
-  for await (const rows of db.stream<{ line: number | null; field: string; reason: string; value: string | null }>(
-    "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
-  )) {
-    for (const r of rows) lines.push([r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","));
+export async function writeRejectsReport(
+  db: Database,
+  path: string,
+  options: { batchChars?: number; write?: (fd: number, bytes: Uint8Array) => void } = {},
+): Promise<string> {
+  const batchChars = options.batchChars ?? REJECTS_REPORT_BATCH_CHARS;
+  async function* batches(): AsyncGenerator<string> {
+    let batch: string[] = ["line,field,reason,value\r\n"];
+    let chars = batch[0].length;
+    for await (const rows of db.stream<{ line: number | null; field: string; reason: string; value: string | null }>(
+      "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
+    )) {
+      for (const r of rows) {
+        const line = [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(",") + "\r\n";
+        batch.push(line);
+        chars += line.length;
+        if (chars >= batchChars) {
+          yield batch.join("");
+          batch = [];
+          chars = 0;
+        }
+      }
+    }
+    if (batch.length > 0) yield batch.join("");
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, lines.join("\r\n") + "\r\n");
+  await writeFileAtomicFrom(path, batches(), options.write);
   return path;
 }
 

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database, PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
-import { ContactsCsvError, ingestContacts, planLoad, type IngestOptions } from "./ingest_contacts.ts";
+import { ContactsCsvError, ingestContacts, planLoad, writeRejectsReport, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { defaultMigrationsDir, defaultPostgresMigrationsDir, migrate, migratePostgres } from "./migrate.ts";
 import { contactRecord } from "./contact_record.ts";
@@ -15,7 +15,8 @@ import { recordJsonSchema } from "./contact_json_schema.ts";
 import { GIN_PENDING_CLEANUP, loadMemoryMb, readSql, recordSql, servingMemoryMb } from "./contact_sql.ts";
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
-import { fold } from "../text/mod.js";
+import { writeAll } from "../files/mod.ts";
+import { csvField, fold } from "../text/mod.js";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { until } from "../../scripts/testing/until.ts";
@@ -1153,6 +1154,57 @@ test("planLoad() quotes a ';' header with its ';' when a column is missing", () 
     const path = csv(dir, "nombre;apellido;correo\nAna;Ruiz;a@x\n");
     assert.throws(() => planLoad(path, {}), (e: Error) => /its header is: nombre;apellido;correo/.test(e.message) || assert.fail(e.message));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, writeRejectsReport() pushed every line into one array, joined it into one string and wrote
+// that with one writeFileSync: memory grew with the report (in the API process too, for POST
+// /imports/contacts), and a report past V8's longest string (~512 M characters) threw a RangeError,
+// caught as "the rejects report could not be written": the biggest loads lost their report.
+test("writeRejectsReport() writes the report batch by batch as its rows are read, the same bytes as one whole write", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rejects-report-"));
+  const db = await Database.open(":memory:");
+  try {
+    // A load's staged rejects: 10,000 rows (several DuckDB chunks) whose cells need csvField's
+    // quoting and formula guard, a missing line and value, and text beyond ASCII.
+    const awkward = ["=1+2", 'say "hi"', "a,b", "two\nlines", "ñandú 😀", "-3", null];
+    await db.run(
+      `CREATE TABLE _rejects AS SELECT i AS seq, i % 2 AS o, CASE WHEN i % 97 = 0 THEN NULL ELSE (i + 2)::INTEGER END AS line,
+         'email' AS field, 'must be an e-mail address like name@example.com' AS reason,
+         CASE WHEN i % 7 = 6 THEN NULL ELSE ($1::VARCHAR[])[i % 7 + 1] || repeat('x', i % 50) END AS value
+       FROM range(10000) t(i)`,
+      [awkward.slice(0, 6)],
+    );
+    // The report as the whole-string writer made it.
+    const rows = await db.all<{ line: number | null; field: string; reason: string; value: string | null }>(
+      "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
+    );
+    const lines = ["line,field,reason,value", ...rows.map((r) => [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(","))];
+    const text = lines.join("\r\n") + "\r\n";
+    const before = Buffer.from(text);
+    const longest = Math.max(...lines.map((l) => l.length + 2));
+
+    const batchChars = 16_384;
+    const writes: string[] = [];
+    const path = await writeRejectsReport(db, join(dir, "rejects", "contacts-x.csv"), {
+      batchChars,
+      write: (fd, bytes) => {
+        writes.push(Buffer.from(bytes).toString("utf8"));
+        writeAll(fd, bytes);
+      },
+    });
+    assert.deepEqual(readFileSync(path), before, "the same bytes as before");
+    assert.deepEqual(readdirSync(join(dir, "rejects")), ["contacts-x.csv"], "no temp file left");
+    assert.ok(writes.length > 1 && writes.length >= text.length / (batchChars + longest), `${writes.length} writes for ${text.length} characters`);
+    for (const chunk of writes) {
+      assert.ok(chunk.length < batchChars + longest, `a write of ${chunk.length} characters`);
+      assert.ok(chunk.endsWith("\r\n"), "each write ends on a line end");
+    }
+    // The default batch writes the same file.
+    assert.deepEqual(readFileSync(await writeRejectsReport(db, join(dir, "rejects", "contacts-y.csv"))), before);
+  } finally {
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

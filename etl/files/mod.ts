@@ -9,7 +9,7 @@
  * writeFileAtomic("data/api.json", "{}\n");
  * ```
  */
-export { replaceFile, writeFileAtomic } from "./replace_file.ts";
+export { replaceFile, writeAll, writeFileAtomic, writeFileAtomicFrom } from "./replace_file.ts";
 export { makeDirs } from "./make_dirs.ts";
 export { hashFile } from "./hash_file.ts";
 export { acquireLoadLock, acquireLoadLockWaiting, isAlive, LockBusyError, type LoadKind } from "./load_lock.ts";

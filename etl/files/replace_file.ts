@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 
@@ -38,6 +38,42 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     writeFileSync(temp, data, { flag: "wx" });
     replaceFile(temp, path);
   } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes `bytes` to the file `fd` at its position, to the last byte (writeSync may write less than asked). */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/**
+ * Writes what `chunks` yields to `path` as `writeFileAtomic()` does, each chunk written as it comes:
+ * memory holds one chunk, not the file, however large the file grows. A throw (of `chunks`, or of a
+ * write: a full disk) removes the temp file and leaves the old file, if any, in place. `write` is
+ * how each chunk reaches the file (tests observe the writes through it).
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomicFrom("data/rejects/contacts-1.csv", lines());
+ * ```
+ */
+export async function writeFileAtomicFrom(
+  path: string,
+  chunks: AsyncIterable<string | Uint8Array>,
+  write: (fd: number, bytes: Uint8Array) => void = writeAll,
+): Promise<void> {
+  const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, "wx");
+    for await (const chunk of chunks) write(fd, typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+    closeSync(fd);
+    fd = undefined;
+    replaceFile(temp, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
     throw error;
   }
