@@ -1,8 +1,8 @@
 /**
  * /runs and /runs/{id}: the ETL run log (`<data-dir>/runs.jsonl`), newest first, plus the detailed
  * changes of a relationships run from the published snapshot, and the rejects file of a contacts
- * run (`/runs/{id}/rejects`, `/runs/{id}/rejects.csv`). The log is re-read only when its size or
- * mtime changed.
+ * run (`/runs/{id}/rejects`, `/runs/{id}/rejects.csv`). The log is read again only when it changed,
+ * and then only what was appended (RunLog).
  */
 import { Readable } from "node:stream";
 import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";

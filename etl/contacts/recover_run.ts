@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
-import { appendRun, readRuns, type RunRecord } from "../runs/mod.ts";
+import { appendRun, findRun, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import type { LoadRun } from "./ingest_contacts.ts";
 
@@ -45,7 +45,8 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   const last = recent.map((r) => ({ ...r, run: JSON.parse(r.run) as LoadRun, text: r.run })).find((r) => r.run.origin === origin);
   if (last === undefined) return null;
   const run = last.run;
-  if (readRuns(dataDir).some((r) => r.id === run.id)) return null;
+  // Read from the log's end back to that run (it is among the last), not the whole log.
+  if (findRun(dataDir, (r) => r.id === run.id) !== undefined) return null;
   const stored = await db.one<{ summary: string }>("SELECT summary FROM contact_loads WHERE run = $1", [last.text]);
   if (stored === undefined) return null;
   const summary = JSON.parse(stored.summary) as IngestSummary;

@@ -26,4 +26,4 @@ export {
   RUN_STATUSES,
   SEVERITIES,
 } from "./run_record.ts";
-export { amendRun, appendRun, collectRuns, lastRun, readRuns, RunLog, runLogPath } from "./run_log.ts";
+export { amendRun, appendRun, collectRuns, findRun, lastRun, MAX_RUN_LINE_BYTES, readRuns, RUN_LOG_BLOCK_BYTES, RunLog, runLogPath, type RunLogReading } from "./run_log.ts";

@@ -4,7 +4,7 @@
  * version, and the API must be able to read the log while a load is running.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunAmendment, RunKind, RunRecord, RunStatus } from "./run_record.ts";
 
@@ -74,54 +74,225 @@ export async function collectRuns<T>(fn: () => Promise<T>): Promise<{ value: T; 
   return { value, runs };
 }
 
+/** How many bytes the log is read at a time: memory holds a block and the line being read, not the log. */
+export const RUN_LOG_BLOCK_BYTES = 64 * 1024;
+
 /**
- * Returns every run in the log, oldest first, with its amendments merged in. Lines that are not
- * valid JSON are skipped.
+ * The longest line read as a run. A record is a few KB (its findings' cells are capped); a longer
+ * line is not one (a region of zeros a crash or a full disk left) and is skipped without being held.
  */
-export function readRuns(dataDir: string): RunRecord[] {
-  let text: string;
+export const MAX_RUN_LINE_BYTES = 16 * 1024 * 1024;
+
+/** How the log is read; tests set a small block and count the reads. */
+export interface RunLogReading {
+  /** Bytes read at a time (RUN_LOG_BLOCK_BYTES). */
+  blockBytes?: number;
+  /** Reads `length` bytes at `position` into `buffer` (readSync): how tests see which blocks are read. */
+  read?: (fd: number, buffer: Buffer, length: number, position: number) => number;
+}
+
+const readBlock = (fd: number, buffer: Buffer, length: number, position: number): number => readSync(fd, buffer, 0, length, position);
+
+type Entry = RunRecord | RunAmendment;
+
+/** The entry a line holds, or undefined for a line that is not one (a torn line after a crash). */
+function entryOf(line: Buffer): Entry | undefined {
+  if (line.length === 0 || line.length > MAX_RUN_LINE_BYTES) return undefined;
   try {
-    text = readFileSync(runLogPath(dataDir), "utf8");
+    const entry = JSON.parse(line.toString("utf8")) as unknown;
+    return typeof entry === "object" && entry !== null ? (entry as Entry) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the log for reading, or undefined when there is none yet. */
+function openLog(dataDir: string): number | undefined {
+  try {
+    return openSync(runLogPath(dataDir), "r");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+/**
+ * Calls `onEntry` with each entry of the log from byte `from` (a line start) on, oldest first, a
+ * block at a time, and returns where the next read starts: after the last line that ended in
+ * "\n", or at the end when the unterminated last line was a whole entry (its "\n" still to come:
+ * a reader resuming there then sees an empty line, never the entry twice).
+ */
+function readEntries(fd: number, from: number, onEntry: (entry: Entry) => void, reading: RunLogReading = {}): number {
+  const blockBytes = reading.blockBytes ?? RUN_LOG_BLOCK_BYTES;
+  const read = reading.read ?? readBlock;
+  const block = Buffer.alloc(blockBytes);
+  // The line being read, from earlier blocks (copies: the block is reused); dropped once too long.
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let tooLong = false;
+  let position = from;
+  let next = from;
+  for (;;) {
+    const n = read(fd, block, blockBytes, position);
+    if (n === 0) break;
+    const data = block.subarray(0, n);
+    let start = 0;
+    for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
+      const piece = data.subarray(start, nl);
+      if (!tooLong && partBytes + piece.length <= MAX_RUN_LINE_BYTES) {
+        const entry = entryOf(parts.length === 0 ? piece : Buffer.concat([...parts, piece]));
+        if (entry !== undefined) onEntry(entry);
+      }
+      parts = [];
+      partBytes = 0;
+      tooLong = false;
+      start = nl + 1;
+      next = position + start;
+    }
+    if (start < n && !tooLong) {
+      partBytes += n - start;
+      if (partBytes > MAX_RUN_LINE_BYTES) {
+        tooLong = true;
+        parts = [];
+      } else {
+        parts.push(Buffer.from(data.subarray(start)));
+      }
+    }
+    position += n;
+  }
+  if (parts.length > 0 && !tooLong) {
+    const entry = entryOf(Buffer.concat(parts));
+    if (entry !== undefined) {
+      onEntry(entry);
+      next = position;
+    }
+  }
+  return next;
+}
+
+/**
+ * Yields the log's entries newest first, reading blocks backwards from the end: a search for a
+ * recent run reads the end of the log only, however long the log is.
+ */
+function* entriesNewestFirst(fd: number, reading: RunLogReading = {}): Generator<Entry> {
+  const blockBytes = reading.blockBytes ?? RUN_LOG_BLOCK_BYTES;
+  const read = reading.read ?? readBlock;
+  const block = Buffer.alloc(blockBytes);
+  // The line being read, its later bytes first read (copies); dropped once too long.
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let tooLong = false;
+  const line = (first: Buffer): Entry | undefined => {
+    const entry = tooLong || partBytes + first.length > MAX_RUN_LINE_BYTES ? undefined : entryOf(parts.length === 0 ? first : Buffer.concat([first, ...parts]));
+    parts = [];
+    partBytes = 0;
+    tooLong = false;
+    return entry;
+  };
+  let position = fstatSync(fd).size;
+  while (position > 0) {
+    const length = Math.min(blockBytes, position);
+    position -= length;
+    let n = 0;
+    while (n < length) {
+      const got = read(fd, block.subarray(n), length - n, position + n);
+      if (got === 0) break;
+      n += got;
+    }
+    const data = block.subarray(0, n);
+    let end = n;
+    for (let nl = data.lastIndexOf(0x0a, end - 1); nl !== -1; nl = end > 0 ? data.lastIndexOf(0x0a, end - 1) : -1) {
+      const entry = line(data.subarray(nl + 1, end));
+      if (entry !== undefined) yield entry;
+      end = nl;
+    }
+    if (end > 0 && !tooLong) {
+      partBytes += end;
+      if (partBytes > MAX_RUN_LINE_BYTES) {
+        tooLong = true;
+        parts = [];
+      } else {
+        parts.unshift(Buffer.from(data.subarray(0, end)));
+      }
+    }
+  }
+  const entry = line(Buffer.alloc(0));
+  if (entry !== undefined) yield entry;
+}
+
+/**
+ * Returns every run in the log, oldest first, with its amendments merged in. Lines that are not
+ * valid JSON are skipped. The log is read a block at a time (never whole: it only grows), but every
+ * run is returned: callers after a recent run use `findRun()` or `lastRun()`, which read the end only.
+ */
+export function readRuns(dataDir: string, reading?: RunLogReading): RunRecord[] {
+  const fd = openLog(dataDir);
+  if (fd === undefined) return [];
   const runs: RunRecord[] = [];
-  const byId = new Map<string, RunRecord>();
-  for (const line of text.split("\n")) {
-    if (line.length === 0) continue;
-    let entry: RunRecord | RunAmendment;
-    try {
-      entry = JSON.parse(line) as RunRecord | RunAmendment;
-    } catch {
-      // A torn last line after a crash; everything before it is intact.
-      continue;
-    }
-    if (typeof entry !== "object" || entry === null) continue;
-    if ("amends" in entry) {
-      const run = byId.get(entry.amends);
-      if (run !== undefined) run.alert = entry.alert;
-      continue;
-    }
-    runs.push(entry);
-    byId.set(entry.id, entry);
+  try {
+    readEntries(fd, 0, merger(runs, new Map()), reading);
+  } finally {
+    closeSync(fd);
   }
   return runs;
 }
 
-/** Returns the newest run of `kind` with `status`, if any. */
-export function lastRun(dataDir: string, kind: RunKind, status?: RunStatus): RunRecord | undefined {
-  const runs = readRuns(dataDir);
-  for (let i = runs.length - 1; i >= 0; i--) {
-    const run = runs[i];
-    if (run.kind === kind && (status === undefined || run.status === status)) return run;
-  }
-  return undefined;
+/** Adds each run to `runs` (and `byId`), and each amendment to the newest earlier run of its id. */
+function merger(runs: RunRecord[], byId: Map<string, RunRecord>): (entry: Entry) => void {
+  return (entry) => {
+    if ("amends" in entry) {
+      const run = byId.get(entry.amends);
+      if (run !== undefined) run.alert = entry.alert;
+      return;
+    }
+    runs.push(entry);
+    byId.set(entry.id, entry);
+  };
 }
 
 /**
- * Reads runs.jsonl through a cache keyed by the file's size and mtime: a reader polled per request
- * (the API's /runs, /readyz) re-reads the log only when a run was appended.
+ * Returns the newest run for which `matches` is true, amendments merged, reading the log backwards
+ * from its end a block at a time and stopping there: memory and time follow how far back the run
+ * is, not the log's size.
+ *
+ * @example
+ * ```ts
+ * findRun("data", (r) => r.id === "20261129T095045123Z-3f9a")?.status; // "succeeded"
+ * ```
+ */
+export function findRun(dataDir: string, matches: (run: RunRecord) => boolean, reading?: RunLogReading): RunRecord | undefined {
+  const fd = openLog(dataDir);
+  if (fd === undefined) return undefined;
+  try {
+    // Read backwards, a run's amendments come before it; the first seen of an id is its newest.
+    const alerts = new Map<string, RunRecord["alert"]>();
+    for (const entry of entriesNewestFirst(fd, reading)) {
+      if ("amends" in entry) {
+        if (!alerts.has(entry.amends)) alerts.set(entry.amends, entry.alert);
+        continue;
+      }
+      if (alerts.has(entry.id)) {
+        entry.alert = alerts.get(entry.id);
+        alerts.delete(entry.id);
+      }
+      if (matches(entry)) return entry;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Returns the newest run of `kind` with `status`, if any (reading the log's end only: `findRun()`). */
+export function lastRun(dataDir: string, kind: RunKind, status?: RunStatus, reading?: RunLogReading): RunRecord | undefined {
+  return findRun(dataDir, (run) => run.kind === kind && (status === undefined || run.status === status), reading);
+}
+
+/**
+ * Reads runs.jsonl for a reader polled per request (the API's /runs, /readyz, /metrics): the log is
+ * read again only when it changed, and then only from where the last read stopped (it is
+ * append-only; a log replaced or cut shorter is read again whole). Every run is kept (a few KB
+ * each): /runs in CSV, /runs/{id} and the metrics' counters cover every run.
  *
  * @example
  * ```ts
@@ -131,31 +302,59 @@ export function lastRun(dataDir: string, kind: RunKind, status?: RunStatus): Run
  */
 export class RunLog {
   readonly dataDir: string;
+  readonly #reading: RunLogReading;
   #stamp = "";
+  #file = "";
+  #next = 0;
+  #byId = new Map<string, RunRecord>();
   #newestFirst: RunRecord[] = [];
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, reading: RunLogReading = {}) {
     this.dataDir = dataDir;
+    this.#reading = reading;
   }
 
-  /** Every run, newest first. */
+  /** Every run, newest first: the same array until the log changes. */
   all(): RunRecord[] {
-    let stamp = "none";
+    const fd = openLog(this.dataDir);
+    if (fd === undefined) {
+      if (this.#stamp !== "none") this.#forget("none");
+      return this.#newestFirst;
+    }
     try {
-      const stat = statSync(runLogPath(this.dataDir));
-      stamp = `${stat.size}-${stat.mtimeMs}`;
-    } catch {
-      // No log yet: no runs.
-    }
-    if (stamp !== this.#stamp) {
-      this.#newestFirst = stamp === "none" ? [] : readRuns(this.dataDir).reverse();
+      const stat = fstatSync(fd);
+      const file = `${stat.dev}-${stat.ino}`;
+      const stamp = `${file}-${stat.size}-${stat.mtimeMs}`;
+      if (stamp === this.#stamp) return this.#newestFirst;
+      if (file !== this.#file || stat.size < this.#next) {
+        this.#forget(stamp);
+        this.#file = file;
+      }
       this.#stamp = stamp;
+      const added: RunRecord[] = [];
+      let amended = false;
+      const merge = merger(added, this.#byId);
+      this.#next = readEntries(fd, this.#next, (entry) => {
+        amended ||= "amends" in entry;
+        merge(entry);
+      }, this.#reading);
+      if (added.length > 0 || amended) this.#newestFirst = [...added.reverse(), ...this.#newestFirst];
+      return this.#newestFirst;
+    } finally {
+      closeSync(fd);
     }
-    return this.#newestFirst;
   }
 
   /** The newest run of `kind`, if any. */
   last(kind: string): RunRecord | undefined {
     return this.all().find((r) => r.kind === kind);
+  }
+
+  #forget(stamp: string): void {
+    this.#stamp = stamp;
+    this.#file = "";
+    this.#next = 0;
+    this.#byId = new Map();
+    this.#newestFirst = [];
   }
 }
