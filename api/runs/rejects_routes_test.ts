@@ -52,6 +52,13 @@ test("GET /runs/{id}/rejects lists a contacts run's rejected rows; /rejects.csv 
         assert.equal((await raw(server.url, { path: `/runs/${bad.run_id}/rejects?format=csv` })).text, expected);
         assert.equal((await raw(server.url, { method: "HEAD", path: `/runs/${bad.run_id}/rejects.csv` })).status, 200);
       });
+      await t.test("JSON: a limit out of range or given twice is a 400 naming it", async () => {
+        for (const [query, detail] of [["limit=5000", /limit must be an integer from 1 to 1000/], ["limit=1&limit=2", /'limit' is given more than once/]] as const) {
+          const r = await raw(server.url, { path: `/runs/${bad.run_id}/rejects?${query}` });
+          assert.equal(r.status, 400, query);
+          assert.match(r.json().detail, detail);
+        }
+      });
       await t.test("404 with a reason: unknown run, a relationships run, a run that rejected nothing", async () => {
         for (const [path, code, detail] of [
           ["/runs/20261130T000000000Z-ffff/rejects.csv", "not-found", /No run has id/],

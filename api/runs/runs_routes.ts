@@ -44,12 +44,20 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
   return value;
 }
 
+/** Refuses a query parameter given twice, as the contact lists do: a second value would be silently dropped otherwise. */
+function refuseRepeated(query: URLSearchParams): void {
+  for (const name of new Set(query.keys())) {
+    if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+  }
+}
+
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
   router.add(
     "GET",
     "/runs",
     async (request, ctx) => {
+      refuseRepeated(ctx.query);
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
       const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
@@ -103,6 +111,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     "/runs/:id/rejects",
     async (request, ctx) => {
       const id = ctx.params.id;
+      refuseRepeated(ctx.query);
       const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
       if (wantsCsv(request, ctx.query)) return rejectsFile(id);
       const handle = await openRejects(runs.dataDir, runs.all(), id);
