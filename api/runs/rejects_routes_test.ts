@@ -50,6 +50,10 @@ test("GET /runs/{id}/rejects lists a contacts run's rejected rows; /rejects.csv 
         assert.equal(r.text, expected);
         assert.equal((await raw(server.url, { path: `/runs/${bad.run_id}/rejects`, headers: { accept: "text/csv" } })).text, expected);
         assert.equal((await raw(server.url, { path: `/runs/${bad.run_id}/rejects?format=csv` })).text, expected);
+        // Before, limit was checked ahead of the CSV branch that ignores it: this was a 400.
+        const ignored = await raw(server.url, { path: `/runs/${bad.run_id}/rejects?format=csv&limit=5000` });
+        assert.equal(ignored.status, 200, ignored.text);
+        assert.equal(ignored.text, expected, "the whole file, limit ignored");
         assert.equal((await raw(server.url, { method: "HEAD", path: `/runs/${bad.run_id}/rejects.csv` })).status, 200);
       });
       await t.test("JSON: a limit out of range or given twice is a 400 naming it", async () => {

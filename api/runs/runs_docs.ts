@@ -38,7 +38,7 @@ export const runDocs = {
         csv: true,
         schema: runsAnswerSchema.json,
       },
-      "400": { description: "An unknown parameter or one given twice, a `kind` or `status` that is not one of the values, a bad limit or format (`bad-parameter`)." },
+      "400": { description: "An unknown parameter or one given twice, a `kind` or `status` that is not one of the values, a bad limit (JSON only: CSV ignores it) or format (`bad-parameter`)." },
     },
   },
   run: {
@@ -61,7 +61,7 @@ export const runDocs = {
     ],
     responses: {
       "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
-      "400": { description: "An unknown parameter or one given twice, a `limit` that is not an integer in range or a bad format (`bad-parameter`)." },
+      "400": { description: "An unknown parameter or one given twice, a `limit` that is not an integer in range (JSON only: the CSV ignores it) or a bad format (`bad-parameter`)." },
       "404": noRejects,
     },
   },

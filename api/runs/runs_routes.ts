@@ -60,11 +60,10 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       refuseRepeated(ctx.query);
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
-      const limit = parseLimit(ctx.query.get("limit"), 50, 1000);
       const matching = runs.all().filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
-      // CSV is every matching row, limit ignored, as the README and the format parameter say.
+      // CSV is every matching row, limit ignored (not even checked), as the README and the format parameter say.
       if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, matching.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
-      const items = matching.slice(0, limit);
+      const items = matching.slice(0, parseLimit(ctx.query.get("limit"), 50, 1000));
       return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
     },
     runDocs.runs,
@@ -112,8 +111,9 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     async (request, ctx) => {
       const id = ctx.params.id;
       refuseRepeated(ctx.query);
-      const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
+      // The CSV is the whole file: limit is ignored there, not checked.
       if (wantsCsv(request, ctx.query)) return rejectsFile(id);
+      const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
       const handle = await openRejects(runs.dataDir, runs.all(), id);
       try {
         const { items, total } = await readRejects(handle, limit, rejectTotals);

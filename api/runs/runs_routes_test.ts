@@ -1,4 +1,4 @@
-// GET /runs over a real runs.jsonl and the real server on port 0: its filters and limit.
+// GET /runs over a real runs.jsonl and the real server on port 0: its filters and limit, in JSON and CSV.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
@@ -34,6 +34,35 @@ test("/runs: a filter or limit given twice is a 400 naming it, not its first val
       }
       const one = await raw(server.url, { path: "/runs?kind=contacts" });
       assert.deepEqual(one.json().items.map((r: RunRecord) => r.kind), ["contacts"]);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// Before, limit was parsed ahead of the CSV branch: the export its docs say ignores limit failed
+// with a 400 for a limit over 1000.
+test("/runs?format=csv ignores limit as documented; JSON still checks it", async () => {
+  const { dir, cleanup } = tempDir("runs-routes-");
+  try {
+    for (let i = 0; i < 3; i++) appendRun(dir, run({ id: `20261130T000000000Z-000${i}` }));
+    const server = await testServer(dir);
+    try {
+      const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+      const format = doc.paths["/runs"].get.parameters.find((p: { name: string }) => p.name === "format");
+      assert.match(format.description, /limit and cursor are then ignored/);
+      for (const path of ["/runs?format=csv&limit=5000", "/runs?format=csv&limit=1", "/runs?format=csv&limit=x"]) {
+        const r = await raw(server.url, { path });
+        assert.equal(r.status, 200, `${path}: answered ${r.status}: ${r.text.slice(0, 200)}`);
+        assert.match(r.text, /^id,kind,status/);
+        assert.equal(r.text.trim().split(/\r?\n/).length, 4, `${path}: every run`);
+      }
+      const json = await raw(server.url, { path: "/runs?limit=5000" });
+      assert.equal(json.status, 400);
+      assert.match(json.json().detail, /limit must be an integer from 1 to 1000/);
+      assert.equal((await raw(server.url, { path: "/runs?limit=2" })).json().items.length, 2);
     } finally {
       await server.close();
     }
