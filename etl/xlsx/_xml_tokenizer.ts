@@ -42,6 +42,19 @@ export interface FastLane {
 /** One unit (tag or text) may not exceed this; a part with no '<' for 64 MB is not sheet XML. */
 const MAX_UNIT = 64 * 1024 * 1024;
 const MAX_DEPTH = 4096;
+
+// What ends the unfinished unit carried between chunks. While it is unfinished, each new chunk is
+// searched for that terminator only (once, natively) and collected; a '>' inside a comment, CDATA
+// or quoted attribute value must not count, or every chunk would re-join and re-scan the whole
+// growing unit (quadratic: a 16 MB CDATA section with '>' in it cost 1.3 GB of copying).
+const U_UNKNOWN = 0; // too short to tell (`<`, `<!-`, `<![CDA`): joined with the next chunk at once
+const U_TEXT = 1; // the next '<'
+const U_TAG = 2; // a start tag: '>' outside quoted attribute values
+const U_END_TAG = 3; // '>'
+const U_COMMENT = 4; // '-->'
+const U_CDATA = 5; // ']]>'
+const U_PI = 6; // '?>'
+
 const MAX_ATTRS = 256;
 
 function isSpace(c: number): boolean {
@@ -83,6 +96,11 @@ export class XmlTokenizer {
   /** Whole chunks that arrived while the tail's unit was still unfinished. */
   #more: Buffer[] = [];
   #moreLen = 0;
+  /** The tail's unit kind (U_*), its open quote (U_TAG) and its last two bytes past the opener (-1: none). */
+  #unit = U_UNKNOWN;
+  #quote = 0;
+  #last1 = -1;
+  #last2 = -1;
   #scanFrom = 0;
   #stack = new Int32Array(64);
   #depth = 0;
@@ -113,29 +131,30 @@ export class XmlTokenizer {
     }
     let start = 0;
     if (this.#tail !== null) {
-      const first = this.#tail;
-      // A unit cut by the previous chunk end needs a '>' (tag) or a '<' (text) to finish; until
-      // one arrives, just collect the chunks (checking each once, natively; no quadratic copying).
-      if (chunk.indexOf(first[0] === LT ? GT : LT) < 0) {
+      // A unit cut by the previous chunk end: until its terminator arrives, just collect the chunks
+      // (each searched once, from where the last search stopped; no copying).
+      const end = this.#unit === U_UNKNOWN ? 0 : this.#unitEnd(chunk, 0);
+      if (end < 0) {
         this.#more.push(chunk);
         this.#moreLen += chunk.length;
-        if (first.length + this.#moreLen > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
+        if (this.#tail.length + this.#moreLen > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
         return;
       }
-      let tail = this.#more.length === 0 ? first : Buffer.concat([first, ...this.#more]);
-      if (this.#more.length > 0) this.copiedBytes += tail.length;
+      let parts = this.#more.length === 0 ? [this.#tail] : [this.#tail, ...this.#more];
+      let head = this.#tail.length + this.#moreLen;
       this.#more = [];
       this.#moreLen = 0;
-      // Finish the cut unit on a small joined buffer instead of copying the whole chunk.
       this.#tail = null;
-      let take = Math.min(chunk.length, 4096);
+      // Finish the cut unit on one joined buffer holding it and a few KB of this chunk (not the whole
+      // chunk); the unit ends `end` bytes in, so one join does unless its kind was unknown.
+      let take = Math.min(chunk.length, Math.max(end, 4096));
       for (;;) {
-        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        const joined = Buffer.concat([...parts, chunk.subarray(0, take)]);
         this.copiedBytes += joined.length;
-        const done = this.#scan(joined, tail.length);
-        if (done >= tail.length) {
-          start = done - tail.length;
-          this.base += tail.length;
+        const done = this.#scan(joined, head);
+        if (done >= head) {
+          start = done - head;
+          this.base += head;
           break;
         }
         if (take === chunk.length) {
@@ -143,7 +162,8 @@ export class XmlTokenizer {
           return;
         }
         this.base += done;
-        tail = tail.subarray(done);
+        parts = [joined.subarray(done, head)];
+        head -= done;
         take = Math.min(chunk.length, take * 8);
       }
     }
@@ -158,8 +178,86 @@ export class XmlTokenizer {
     this.base += done;
     if (buf.length - done > MAX_UNIT) throw this.fail("a single tag or text runs longer than 64 MB", this.base);
     // Copy so the (large) chunk can be freed; the tail is small.
-    this.#tail = Buffer.from(buf.subarray(done));
-    this.copiedBytes += this.#tail.length;
+    const tail = Buffer.from(buf.subarray(done));
+    this.#tail = tail;
+    this.copiedBytes += tail.length;
+    // Which terminator ends it, searched for from just past its opener.
+    let unit = U_UNKNOWN;
+    let from = 0;
+    if (tail[0] !== LT) unit = U_TEXT;
+    else if (tail.length >= 2) {
+      const c = tail[1];
+      if (c === SLASH) {
+        unit = U_END_TAG;
+        from = 2;
+      } else if (c === QUESTION) {
+        unit = U_PI;
+        from = 2;
+      } else if (c !== BANG) {
+        unit = U_TAG;
+        from = 1;
+      } else if (tail.length >= 4 && tail[2] === 45 && tail[3] === 45) {
+        unit = U_COMMENT;
+        from = 4;
+      } else if (tail.length >= 9 && tail.toString("latin1", 0, 9) === "<![CDATA[") {
+        unit = U_CDATA;
+        from = 9;
+      }
+    }
+    this.#unit = unit;
+    this.#quote = 0;
+    this.#last1 = this.#last2 = -1;
+    // (The scan found it unfinished, so no terminator should be here; if one were, joining with the
+    // next chunk at once is always right.)
+    if (unit !== U_UNKNOWN && this.#unitEnd(tail, from) >= 0) this.#unit = U_UNKNOWN;
+  }
+
+  /**
+   * Looks for the tail unit's terminator in buf[from..], carrying what it needs across calls (an
+   * open quote, the last bytes of a terminator cut in two); returns the index just past it or -1.
+   */
+  #unitEnd(buf: Buffer, from: number): number {
+    const len = buf.length;
+    const unit = this.#unit;
+    if (unit === U_TEXT || unit === U_END_TAG) {
+      const i = buf.indexOf(unit === U_TEXT ? LT : GT, from);
+      return i < 0 ? -1 : i + 1;
+    }
+    if (unit === U_TAG) {
+      let q = this.#quote;
+      let i = from;
+      while (i < len) {
+        if (q !== 0) {
+          const j = buf.indexOf(q, i);
+          if (j < 0) break;
+          q = 0;
+          i = j + 1;
+        } else {
+          const b = buf[i++];
+          if (b === GT) return i;
+          if (b === DQ || b === SQ) q = b;
+        }
+      }
+      this.#quote = q;
+      return -1;
+    }
+    const term = unit === U_COMMENT ? "-->" : unit === U_CDATA ? "]]>" : "?>";
+    const t0 = term.charCodeAt(0);
+    const t1 = term.charCodeAt(1);
+    if (term.length === 3) {
+      if (this.#last2 === t0 && this.#last1 === t1 && buf[from] === GT) return from + 1;
+      if (this.#last1 === t0 && buf[from] === t1 && buf[from + 1] === GT) return from + 2;
+    } else if (this.#last1 === t0 && buf[from] === t1) return from + 1;
+    const i = buf.indexOf(term, from, "latin1");
+    if (i >= 0) return i + term.length;
+    if (len - from >= 2) {
+      this.#last2 = buf[len - 2];
+      this.#last1 = buf[len - 1];
+    } else if (len - from === 1) {
+      this.#last2 = this.#last1;
+      this.#last1 = buf[len - 1];
+    }
+    return -1;
   }
 
   /** Call after the last chunk: anything unfinished means the XML is cut short. */

@@ -42,14 +42,19 @@ function tokenize(xml: string | Buffer, sizes: number[]): string[] {
   return r.events;
 }
 
-const DOC = `<?xml version="1.0" encoding="UTF-8"?>\n<x:worksheet xmlns:x="urn:x" a='1>2'><!-- a > comment --><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t xml:space="preserve"> Ñandú &amp; 東京 </x:t></x:is></x:c><x:c r="B1"><x:v><![CDATA[1<2]]></x:v></x:c></x:row></x:sheetData></x:worksheet>\n`;
+// Terminators that look finished and are not ('>' in a comment, CDATA, PI or quoted value; ']]' and
+// '--' runs): cut anywhere, a unit must end exactly where a whole read ends it.
+const DOC = `<?xml version="1.0" encoding="UTF-8"?>\n<x:worksheet xmlns:x="urn:x" a='1>2'><!-- a > comment --><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t xml:space="preserve"> Ñandú &amp; 東京 </x:t></x:is></x:c><x:c r="B1"><x:v><![CDATA[1<2]]></x:v></x:c><?pi a?b>c??><x:c r="C1" q='a">b' w="c'>d"><x:v><![CDATA[e]>]]]]><!-- f -> --->g</x:v></x:c></x:row></x:sheetData></x:worksheet>\n`;
 
 test("XmlTokenizer gives the same events however the input is chunked", () => {
   const whole = tokenize(DOC, [1 << 20]);
   assert.ok(whole.includes("<worksheet@1 xmlns:x=urn:x a=1>2"));
   assert.ok(whole.includes("T Ñandú &amp; 東京 "));
   assert.ok(whole.includes("C1<2"));
+  assert.ok(whole.includes(`<c@4 r=C1 q=a">b w=c'>d`));
+  assert.deepEqual(whole.slice(whole.indexOf("Ce]>]]"), whole.indexOf("Ce]>]]") + 3), ["Ce]>]]", "Tg", "</v@5"]);
   for (const sizes of [[1], [2], [3, 1], [5, 7, 11], [64]]) assert.deepEqual(tokenize(DOC, sizes), whole, `chunks of ${sizes}`);
+  for (let cut = 1; cut < Buffer.byteLength(DOC); cut++) assert.deepEqual(tokenize(DOC, [cut, 1 << 20]), whole, `cut at ${cut}`);
 });
 
 test("XmlTokenizer reports malformed XML with part and byte position", () => {
@@ -109,4 +114,30 @@ test("XmlTokenizer copies only cut units: at most the cut unit and 4 KB of the n
   const unit = 32; // the longest unit in this XML is well under this
   assert.ok(t.copiedBytes <= chunks * (4096 + 2 * unit), `copied ${t.copiedBytes} bytes over ${chunks} chunks of ${xml.length} bytes`);
   assert.ok(t.copiedBytes > 0, "the chunk ends did cut units");
+});
+
+test("XmlTokenizer carries a long comment, CDATA section, PI or tag with '>' inside once, not once per chunk", () => {
+  // Before, only a '>' in the next chunk was looked for: a unit holding '>' (HTML in a CDATA
+  // section, a formula in an attribute) re-joined and re-scanned the whole growing unit on every
+  // chunk, four times each as the join grew 4 KB -> 32 KB -> 256 KB -> chunk: 328 MB copied for the
+  // 8 MB CDATA section below, ~20 GB for a 64 MB one. Now it is copied once when it is complete.
+  const body = Buffer.alloc(8 * 1024 * 1024, 0x78);
+  for (let i = 99; i < body.length; i += 100) body[i] = 0x3e; // '>' every 100 bytes
+  const cases: [string, string, string][] = [
+    ["CDATA", "<a><![CDATA[", "]]></a>"],
+    ["comment", "<a><!--", "--></a>"],
+    ["PI", "<a><?pi ", "?></a>"],
+    ["attribute value", '<a><b x="', '"/></a>'],
+  ];
+  for (const [what, open, close] of cases) {
+    let units = 0;
+    const handler: XmlHandler = { open() {}, close: () => void units++, text() {}, cdata: () => void units++ };
+    const t = new XmlTokenizer(handler, "xl/worksheets/sheet1.xml", "f.xlsx");
+    const xml = Buffer.concat([Buffer.from(open), body, Buffer.from(close)]);
+    const chunk = 512 * 1024; // what the ZIP reader hands over
+    for (let i = 0; i < xml.length; i += chunk) t.feed(xml.subarray(i, i + chunk));
+    t.end();
+    assert.ok(units >= 1, `${what}: the unit was read`);
+    assert.ok(t.copiedBytes <= 2 * xml.length, `${what}: copied ${(t.copiedBytes / 2 ** 20).toFixed(0)} MB to carry one ${(xml.length / 2 ** 20).toFixed(0)} MB unit`);
+  }
 });
