@@ -7,14 +7,17 @@ import { hasPreserve, textOfT } from "./_text.ts";
 /**
  * The table is the one thing held in memory, so it is bounded: Excel's own limits are far below
  * (a cell holds at most 32,767 characters), and past these a crafted file could exhaust the heap.
+ * Each string is capped on its own as it grows (`maxChars`, see MAX_CELL_CHARS); the total stays
+ * below V8's longest string (2^29 - 24 characters) too.
  */
 const MAX_STRINGS = 20_000_000;
-const MAX_CHARS = 512 * 1024 * 1024;
+const MAX_CHARS = 500_000_000;
 
 class SharedStringsHandler implements XmlHandler {
   readonly strings: string[] = [];
   #chars = 0;
   tokenizer!: XmlTokenizer;
+  maxChars = 0;
   #siDepth = -1;
   #rDepth = -1;
   #tDepth = -1;
@@ -44,7 +47,7 @@ class SharedStringsHandler implements XmlHandler {
 
   close(_buf: Buffer, _ls: number, _ne: number, depth: number): void {
     if (depth === this.#tDepth) {
-      this.#si += textOfT(this.#t, this.#preserve);
+      this.#si = this.#grow(this.#si, textOfT(this.#t, this.#preserve));
       this.#tDepth = -1;
     } else if (depth === this.#rDepth) {
       this.#rDepth = -1;
@@ -63,11 +66,24 @@ class SharedStringsHandler implements XmlHandler {
     if (depth !== this.#tDepth) return;
     const s = decodeXmlText(buf, start, end);
     if (s === null) throw this.#bad(start);
-    this.#t += s;
+    this.#t = this.#grow(this.#t, s);
   }
 
   cdata(buf: Buffer, start: number, end: number, depth: number): void {
-    if (depth === this.#tDepth) this.#t += buf.toString("utf8", start, end);
+    if (depth === this.#tDepth) this.#t = this.#grow(this.#t, buf.toString("utf8", start, end));
+  }
+
+  /** `text + more`, unless the current string would grow past `maxChars`. */
+  #grow(text: string, more: string): string {
+    if (text.length + more.length > this.maxChars) {
+      const t = this.tokenizer;
+      throw new XlsxError(
+        "too-large",
+        `Cannot read ${t.file}: shared string ${this.strings.length} (counting from 0) in '${t.part}' is longer than ${this.maxChars} characters (Excel's own limit is 32,767).`,
+        t.file,
+      );
+    }
+    return text + more;
   }
 
   #bad(pos: number): XlsxError {
@@ -77,10 +93,11 @@ class SharedStringsHandler implements XmlHandler {
 
 /**
  * Reads the shared-strings table from the part's inflated chunks.
- * @example const sst = await readSharedStrings(zip.stream(entry, limits), "xl/sharedStrings.xml", file); sst[0];
+ * @example const sst = await readSharedStrings(zip.stream(entry, limits), "xl/sharedStrings.xml", file, MAX_CELL_CHARS); sst[0];
  */
-export async function readSharedStrings(chunks: AsyncIterable<Buffer>, part: string, file: string): Promise<string[]> {
+export async function readSharedStrings(chunks: AsyncIterable<Buffer>, part: string, file: string, maxChars: number): Promise<string[]> {
   const handler = new SharedStringsHandler();
+  handler.maxChars = maxChars;
   const tokenizer = new XmlTokenizer(handler, part, file);
   handler.tokenizer = tokenizer;
   for await (const chunk of chunks) tokenizer.feed(chunk);

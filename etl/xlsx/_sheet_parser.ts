@@ -1,7 +1,7 @@
 // The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
 // the current row; numbers are parsed straight from bytes, and strings are decoded only for the
 // cells that hold text.
-import { CellError, UNCALCULATED, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
+import { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
 import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
@@ -95,6 +95,8 @@ export interface SheetContext {
   sharedStrings: readonly string[];
   dateStyles: Uint8Array;
   date1904: boolean;
+  /** Longest text a cell may hold, in characters (see MAX_CELL_CHARS in open_workbook.ts). */
+  maxCellChars: number;
 }
 
 /**
@@ -120,6 +122,7 @@ export class SheetParser implements XmlHandler, FastLane {
   readonly #sst: readonly string[];
   readonly #dates: Uint8Array;
   readonly #date1904: boolean;
+  readonly #maxChars: number;
 
   #sheetDataD = -1;
   #rowD = -1;
@@ -154,6 +157,7 @@ export class SheetParser implements XmlHandler, FastLane {
     this.#sst = ctx.sharedStrings;
     this.#dates = ctx.dateStyles;
     this.#date1904 = ctx.date1904;
+    this.#maxChars = ctx.maxCellChars;
   }
 
   get tokenizer(): XmlTokenizer {
@@ -201,7 +205,7 @@ export class SheetParser implements XmlHandler, FastLane {
     else if (depth === this.#cellD) this.#endCell();
     else if (depth === this.#rowD) this.#endRow();
     else if (depth === this.#tD) {
-      this.#str += textOfT(this.#tText, this.#tPreserve);
+      this.#str = this.#grow(this.#str, textOfT(this.#tText, this.#tPreserve));
       this.#tD = -1;
     } else if (depth === this.#rD) this.#rD = -1;
     else if (depth === this.#isD) this.#isD = -1;
@@ -228,17 +232,17 @@ export class SheetParser implements XmlHandler, FastLane {
           this.#raw = String(this.#num);
           this.#hasNum = false;
         }
-        this.#raw = (this.#raw ?? "") + str;
+        this.#raw = this.#grow(this.#raw ?? "", str);
       } else {
         const str = decodeXmlText(buf, s, e);
         if (str === null) throw this.#t.fail("a bad character reference", this.#t.base + s);
-        this.#str += str;
+        this.#str = this.#grow(this.#str, str);
         this.#hasStr = true;
       }
     } else if (depth === this.#tD) {
       const str = decodeXmlText(buf, s, e);
       if (str === null) throw this.#t.fail("a bad character reference", this.#t.base + s);
-      this.#tText += str;
+      this.#tText = this.#grow(this.#tText, str);
     }
   }
 
@@ -250,12 +254,12 @@ export class SheetParser implements XmlHandler, FastLane {
           this.#raw = String(this.#num);
           this.#hasNum = false;
         }
-        this.#raw = (this.#raw ?? "") + str;
+        this.#raw = this.#grow(this.#raw ?? "", str);
       } else {
-        this.#str += str;
+        this.#str = this.#grow(this.#str, str);
         this.#hasStr = true;
       }
-    } else if (depth === this.#tD) this.#tText += str;
+    } else if (depth === this.#tD) this.#tText = this.#grow(this.#tText, str);
   }
 
   /**
@@ -396,7 +400,8 @@ export class SheetParser implements XmlHandler, FastLane {
       const ve = i;
       if (buf[i + 1] !== 47 || buf[i + 2] !== 118 || buf[i + 3] !== 62 || buf[i + 4] !== 60 || buf[i + 5] !== 47 || buf[i + 6] !== 99 || buf[i + 7] !== 62) return lt === first ? -1 : lt;
       if (type === T_STR) {
-        if (vs === ve) return lt === first ? -1 : lt;
+        // (a text that may be too long is left to the generic path, which counts its characters)
+        if (vs === ve || ve - vs > this.#maxChars) return lt === first ? -1 : lt;
         const s = decodeXmlText(buf, vs, ve);
         if (s === null) return lt === first ? -1 : lt;
         this.#str = s;
@@ -678,6 +683,19 @@ export class SheetParser implements XmlHandler, FastLane {
     const raw = this.#raw as string;
     if (!NUMBER.test(raw)) throw this.#t.fail(`cell ${this.#here()} has '${raw.slice(0, 40)}' where a number belongs`, this.#cellPos);
     return Number(raw);
+  }
+
+  /** `text + more`, unless the cell's text would grow past the cap (a run or CDATA at a time). */
+  #grow(text: string, more: string): string {
+    if (text.length + more.length > this.#maxChars) {
+      const t = this.#t;
+      throw new XlsxError(
+        "too-large",
+        `Cannot read ${t.file}: cell ${this.#here()} in '${t.part}' holds more than ${this.#maxChars} characters of text (Excel's own limit is 32,767).`,
+        t.file,
+      );
+    }
+    return text + more;
   }
 
   #here(): string {

@@ -10,6 +10,6 @@
  *   await wb.close();
  * }
  */
-export { openWorkbook, type ReaderOptions, type RowsOptions, type Workbook } from "./open_workbook.ts";
+export { openWorkbook, MAX_CELL_CHARS, type ReaderOptions, type RowsOptions, type Workbook } from "./open_workbook.ts";
 export { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow, type XlsxErrorCode } from "./types.ts";
 export { columnLetters } from "./_sheet_parser.ts";

@@ -14,7 +14,17 @@ export interface ReaderOptions {
   maxEntryBytes?: number;
   /** Largest inflated/compressed ratio of an entry; default 1000. */
   maxRatio?: number;
+  /** Longest text of one cell or shared string, in characters; default `MAX_CELL_CHARS` (1 Mi). */
+  maxCellChars?: number;
 }
+
+/**
+ * Excel stops a cell at 32,767 characters; this leaves generous room for other writers while
+ * staying far below V8's longest string (2^29 - 24 characters on 64-bit), which a cell's text
+ * summed over runs (split by comments, CDATA or rich-text runs) would otherwise reach, failing
+ * with a RangeError that names nothing.
+ */
+export const MAX_CELL_CHARS = 1024 * 1024;
 
 /** Options for one sheet read. */
 export interface RowsOptions {
@@ -50,13 +60,15 @@ class XlsxWorkbook implements Workbook {
   readonly #zip: ZipArchive;
   readonly #info: PackageInfo;
   readonly #limits: InflateLimits;
+  readonly #maxCellChars: number;
   #shared: Promise<Shared> | undefined;
 
-  constructor(zip: ZipArchive, info: PackageInfo, limits: InflateLimits) {
+  constructor(zip: ZipArchive, info: PackageInfo, limits: InflateLimits, maxCellChars: number) {
     this.file = zip.file;
     this.#zip = zip;
     this.#info = info;
     this.#limits = limits;
+    this.#maxCellChars = maxCellChars;
     this.sheetNames = Object.freeze(info.sheets.map((s) => s.name));
     this.hiddenSheetNames = Object.freeze(info.sheets.filter((s) => s.hidden).map((s) => s.name));
   }
@@ -80,7 +92,7 @@ class XlsxWorkbook implements Workbook {
     }
     this.#shared ??= this.#loadShared();
     const shared = await this.#shared;
-    const ctx: SheetContext = { sheet: name, sharedStrings: shared.sharedStrings, dateStyles: shared.dateStyles, date1904: this.#info.date1904 };
+    const ctx: SheetContext = { sheet: name, sharedStrings: shared.sharedStrings, dateStyles: shared.dateStyles, date1904: this.#info.date1904, maxCellChars: this.#maxCellChars };
     const parser = new SheetParser(ctx, entry.name, file);
     parser.pack = options.pack ?? null;
     const tokenizer = parser.tokenizer;
@@ -113,7 +125,7 @@ class XlsxWorkbook implements Workbook {
     let sharedStrings: readonly string[] = [];
     if (info.sharedStringsPart !== undefined) {
       const entry = zip.entry(info.sharedStringsPart);
-      if (entry) sharedStrings = await readSharedStrings(zip.stream(entry, this.#limits), entry.name, zip.file);
+      if (entry) sharedStrings = await readSharedStrings(zip.stream(entry, this.#limits), entry.name, zip.file, this.#maxCellChars);
     }
     const styles = info.stylesPart === undefined ? undefined : await readSmallPart(zip, info.stylesPart, this.#limits);
     return { sharedStrings, dateStyles: dateStyles(styles) };
@@ -139,7 +151,7 @@ export async function openWorkbook(path: string, options: ReaderOptions = {}): P
   };
   const zip = await ZipArchive.open(path);
   try {
-    return new XlsxWorkbook(zip, await readPackage(zip, limits), limits);
+    return new XlsxWorkbook(zip, await readPackage(zip, limits), limits, options.maxCellChars ?? MAX_CELL_CHARS);
   } catch (e) {
     await zip.close();
     throw e;

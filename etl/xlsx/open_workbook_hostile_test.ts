@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { constants as bufferConstants } from "node:buffer";
 import { deflateRawSync } from "node:zlib";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
-import { openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
+import { MAX_CELL_CHARS, openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
 import { handmadeXlsx, makeZip, readAll, tempDir } from "../../scripts/testing/xlsx_cells.ts";
 
 /** Asserts that reading the file fails with `code`, a message naming the file, and `pattern`. */
@@ -151,6 +152,56 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       for (let i = renamed.indexOf(name); i >= 0; i = renamed.indexOf(name, i + 1)) renamed.write("xl/worksheets/sheetX.xml", i);
       await rejects(tmp.write("gone.xlsx", renamed), "corrupt", /part 'xl\/worksheets\/sheet1\.xml' is missing/);
     });
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+/** Pseudo-random lower-case letters (text that deflate cannot shrink past the ratio cap). */
+function letters(n: number, seed = 1): string {
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    out[i] = 97 + ((seed >>> 16) % 26);
+  }
+  return out.toString("latin1");
+}
+
+test("openWorkbook() refuses a cell or shared string with more text than the cap, naming it", async () => {
+  // Before, a cell's text was summed over its runs (split by comments, CDATA or rich-text runs)
+  // with no cap: past V8's longest string (~600 MB of text in one cell) a RangeError escaped, and
+  // the load said only "The load failed unexpectedly: Invalid string length", naming nothing.
+  assert.equal(MAX_CELL_CHARS, 1024 * 1024, "the default cap is 1 Mi characters");
+  assert.ok(MAX_CELL_CHARS < bufferConstants.MAX_STRING_LENGTH / 64, "far below the longest string V8 can build");
+  const tmp = tempDir();
+  try {
+    // The default cap, on text split in runs by comments; a cell of exactly the cap is read.
+    const run = letters(MAX_CELL_CHARS / 4);
+    const cell = (extra: string) => `<row r="7"><c r="B7" t="inlineStr"><is><t>${run}<!---->${run}<![CDATA[${run}]]>${run}${extra}</t></is></c></row>`;
+    const atCap = await readAll(tmp.write("at-cap.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: cell("") }] })));
+    assert.equal((atCap["S"]["B7"] as string).length, MAX_CELL_CHARS);
+    await rejects(tmp.write("past-cap.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: cell("<!---->x") }] })), "too-large", /cell 'S'!B7 in 'xl\/worksheets\/sheet1\.xml' holds more than 1048576 characters of text/);
+    // A small cap set by the caller, on every way text reaches a cell.
+    const small = { maxCellChars: 100 };
+    const many = Array.from({ length: 40 }, (_, i) => `<c r="${String.fromCharCode(67 + (i % 20))}${9 + Math.floor(i / 20)}"><v>${i}</v></c>`).join("");
+    const x60 = "x".repeat(60);
+    const shapes: [string, string][] = [
+      ["a t=str value (fast lane shape)", `<c r="B8" t="str"><v>${"y".repeat(101)}</v></c>`],
+      ["a t=str value in CDATA pieces", `<c r="B8" t="str"><v><![CDATA[${x60}]]><![CDATA[${x60}]]></v></c>`],
+      ["an inline string's rich-text runs", `<c r="B8" t="inlineStr"><is><r><t>${x60}</t></r><r><t>${x60}</t></r></is></c>`],
+      ["a number cell's text", `<c r="B8"><v>1<!---->${"0".repeat(60)}<!---->${"0".repeat(60)}</v></c>`],
+      ["a t=d cell", `<c r="B8" t="d"><v>${x60}<!---->${x60}</v></c>`],
+    ];
+    for (const [i, [what, xml]] of shapes.entries()) {
+      const path = tmp.write(`small${i}.xlsx`, handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="8">${xml}</row><row r="9">${many}</row>` }] }));
+      await assert.rejects(readAll(path, small), (e: unknown) => e instanceof XlsxError && e.code === "too-large" && /cell 'S'!B8 .*more than 100 characters/.test(e.message), what);
+    }
+    const fits = `<row r="8"><c r="B8" t="str"><v>${"y".repeat(100)}</v></c></row><row r="9">${many}</row>`;
+    assert.equal((await readAll(tmp.write("fits.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: fits }] })), small))["S"]["B8"], "y".repeat(100));
+    // A shared string: named by its index and part.
+    const sst = `<si><t>a</t></si><si><r><t>${x60}</t></r><r><t>${x60}</t></r></si>`;
+    const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="s"><v>0</v></c></row>` }], sharedStrings: sst });
+    await rejects(tmp.write("sst-long.xlsx", wb), "too-large", /shared string 1 \(counting from 0\) in 'xl\/sharedStrings\.xml' is longer than 100 characters/, small);
   } finally {
     tmp.cleanup();
   }
