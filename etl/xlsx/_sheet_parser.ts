@@ -41,6 +41,8 @@ export function sheetPrefix(sheet: string): string {
   return `'${sheet.replaceAll("'", "''")}'!`;
 }
 
+/** Column XFD, the last one Excel has: a file past it is not a sheet any program shows. */
+export const MAX_COL = 16_384;
 /** The fast lane only runs when at least this many bytes follow (see fast()). */
 const FAST_MARGIN = 512;
 // The packed lane's fixed parts as little-endian 32/16-bit words: `<c r`, `="`, `"><v`, `</v>`, `</c>`.
@@ -330,7 +332,7 @@ export class SheetParser implements XmlHandler, FastLane {
         if (b === 47) {
           if (buf[i + 1] !== 62) return lt === first ? -1 : lt;
           // A style-only cell: it still takes its column.
-          this.#commitPosition(col, refRow);
+          this.#commitPosition(col, refRow, lt);
           lt = i + 2;
           continue cells;
         }
@@ -412,7 +414,7 @@ export class SheetParser implements XmlHandler, FastLane {
         const dates = this.#dates;
         if (type === T_N && (style >= dates.length || dates[style] === 0)) {
           // The commonest case by far: a plain number. Straight to the row.
-          this.#commitPosition(col, refRow);
+          this.#commitPosition(col, refRow, lt);
           this.#cells.push(new SheetCell(this.#rowNum, this.#col, v, this.#prefix));
           lt = i + 8;
           continue cells;
@@ -420,7 +422,7 @@ export class SheetParser implements XmlHandler, FastLane {
         if (type === T_S) {
           const text = v >= 0 && v < this.#sst.length ? this.#sst[v] : undefined;
           if (text === undefined) return lt === first ? -1 : lt; // the generic path reports it
-          this.#commitPosition(col, refRow);
+          this.#commitPosition(col, refRow, lt);
           this.#cells.push(new SheetCell(this.#rowNum, this.#col, text, this.#prefix));
           lt = i + 8;
           continue cells;
@@ -428,7 +430,7 @@ export class SheetParser implements XmlHandler, FastLane {
         this.#num = v;
         this.#hasNum = true;
       }
-      this.#commitPosition(col, refRow);
+      this.#commitPosition(col, refRow, lt);
       this.#type = type;
       this.#style = style;
       this.#raw = null;
@@ -457,7 +459,7 @@ export class SheetParser implements XmlHandler, FastLane {
     const pl = this.#packLast;
     const dates = this.#dates;
     let count = 0;
-    let lastCol = 0;
+    let lastCol = this.#col;
     while (lt <= stop) {
       if (words.getUint32(lt, true) !== W_C_R || words.getUint16(lt + 4, true) !== W_EQ_QUOTE) break;
       let i = lt + 6;
@@ -467,7 +469,8 @@ export class SheetParser implements XmlHandler, FastLane {
         col = col * 26 + (b - 64);
         b = buf[++i];
       }
-      if (col < pf || col > pl) break;
+      // (a column that does not increase is left to the generic code, which refuses it)
+      if (col < pf || col > pl || col <= lastCol) break;
       let digits = 0;
       for (; digits < 10 && b >= 48 && b <= 57; digits++) b = buf[++i];
       if (digits === 0 || b !== 34) break;
@@ -499,8 +502,11 @@ export class SheetParser implements XmlHandler, FastLane {
     return lt;
   }
 
-  #commitPosition(col: number, refRow: number): void {
-    this.#col = col === 0 ? this.#col + 1 : col;
+  /** Takes the cell's column (`col`, or 0 for "no r=": the next one); `lt` is where its tag starts. */
+  #commitPosition(col: number, refRow: number, lt: number): void {
+    const next = col === 0 ? this.#col + 1 : col;
+    if (next <= this.#col || next > MAX_COL) this.#badColumn(next, this.#t.base + lt);
+    this.#col = next;
     if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
       this.#rowNum = refRow;
       this.#rowFixed = true;
@@ -534,7 +540,7 @@ export class SheetParser implements XmlHandler, FastLane {
     const pack = this.pack;
     if (pack !== null && pack.count > 0 && this.#rowFixed) {
       this.#packFirst = pack.first;
-      this.#packLast = pack.first + pack.count - 1;
+      this.#packLast = Math.min(pack.first + pack.count - 1, MAX_COL);
       this.#packed = new Uint8Array((pack.count + 3) >> 2);
       this.#packedCount = 0;
     } else this.#packed = null;
@@ -608,6 +614,7 @@ export class SheetParser implements XmlHandler, FastLane {
       }
     }
     if (col === 0) col = this.#col + 1;
+    if (col <= this.#col || col > MAX_COL) this.#badColumn(col, this.#cellPos);
     this.#col = col;
     if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
       this.#rowNum = refRow;
@@ -683,6 +690,20 @@ export class SheetParser implements XmlHandler, FastLane {
     const raw = this.#raw as string;
     if (!NUMBER.test(raw)) throw this.#t.fail(`cell ${this.#here()} has '${raw.slice(0, 40)}' where a number belongs`, this.#cellPos);
     return Number(raw);
+  }
+
+  /**
+   * Refuses a cell whose column does not follow the row's previous cell, or lies past XFD. Excel
+   * writes each row's cells once, left to right, and repairs a file that does not (dropping cells);
+   * yielding such cells would give one cell two values, and a row without column limit (cells
+   * without r= counting up) would hold any number of cells in memory until </row>.
+   */
+  #badColumn(col: number, pos: number): never {
+    const cell = this.#prefix + columnLetters(col) + this.#rowNum;
+    if (col > MAX_COL) throw this.#t.fail(`cell ${cell} is past column XFD (${MAX_COL}), the last a sheet has`, pos);
+    const before = this.#prefix + columnLetters(this.#col) + this.#rowNum;
+    if (col === this.#col) throw this.#t.fail(`cell ${cell} is written twice in its row`, pos);
+    throw this.#t.fail(`cell ${cell} comes after ${before} in its row (cells must be in column order)`, pos);
   }
 
   /** `text + more`, unless the cell's text would grow past the cap (a run or CDATA at a time). */

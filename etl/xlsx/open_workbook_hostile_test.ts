@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { constants as bufferConstants } from "node:buffer";
 import { deflateRawSync } from "node:zlib";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
-import { MAX_CELL_CHARS, openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
+import { columnLetters, MAX_CELL_CHARS, openWorkbook, XlsxError, type XlsxErrorCode } from "./mod.ts";
 import { handmadeXlsx, makeZip, readAll, tempDir } from "../../scripts/testing/xlsx_cells.ts";
 
 /** Asserts that reading the file fails with `code`, a message naming the file, and `pattern`. */
@@ -183,7 +183,7 @@ test("openWorkbook() refuses a cell or shared string with more text than the cap
     await rejects(tmp.write("past-cap.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: cell("<!---->x") }] })), "too-large", /cell 'S'!B7 in 'xl\/worksheets\/sheet1\.xml' holds more than 1048576 characters of text/);
     // A small cap set by the caller, on every way text reaches a cell.
     const small = { maxCellChars: 100 };
-    const many = Array.from({ length: 40 }, (_, i) => `<c r="${String.fromCharCode(67 + (i % 20))}${9 + Math.floor(i / 20)}"><v>${i}</v></c>`).join("");
+    const many = Array.from({ length: 40 }, (_, i) => `<c r="${columnLetters(i + 3)}9"><v>${i}</v></c>`).join("");
     const x60 = "x".repeat(60);
     const shapes: [string, string][] = [
       ["a t=str value (fast lane shape)", `<c r="B8" t="str"><v>${"y".repeat(101)}</v></c>`],
@@ -202,6 +202,63 @@ test("openWorkbook() refuses a cell or shared string with more text than the cap
     const sst = `<si><t>a</t></si><si><r><t>${x60}</t></r><r><t>${x60}</t></r></si>`;
     const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="s"><v>0</v></c></row>` }], sharedStrings: sst });
     await rejects(tmp.write("sst-long.xlsx", wb), "too-large", /shared string 1 \(counting from 0\) in 'xl\/sharedStrings\.xml' is longer than 100 characters/, small);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("openWorkbook() refuses a column past XFD and a column that does not increase in its row, naming the cell", async () => {
+  // Before, a cell without r= took "the previous column + 1" forever, r= could name any column up to
+  // ZZZ and repeat or go back: a ~5 MB row of 2 M cells without r= was all kept until </row>, and a
+  // cell written twice was yielded twice (a matrix cell with both 0 and 1).
+  const tmp = tempDir();
+  try {
+    // 40 plain cells after the cell under test, so that the fast and packed lanes (which stay 512
+    // bytes clear of a buffer's end) see it too.
+    const pad = (r: number) => `<row r="${r}">${Array.from({ length: 40 }, (_, i) => `<c r="${columnLetters(i + 1)}${r}"><v>${i % 2}</v></c>`).join("")}</row>`;
+    const num = (ref: string, v: number) => `<c r="${ref}"><v>${v}</v></c>`;
+    const str = (ref: string, v: string) => `<c r="${ref}" t="inlineStr"><is><t>${v}</t></is></c>`;
+    const cases: [string, string, RegExp][] = [
+      ["r= past XFD (fast lane shape)", num("XFE3", 1), /cell 'S'!XFE3 is past column XFD \(16384\)/],
+      ["r= past XFD (generic shape)", str("ZZZ3", "a"), /cell 'S'!ZZZ3 is past column XFD/],
+      ["no r= after XFD", `${num("XFC3", 1)}<c><v>2</v></c><c><v>3</v></c>`, /cell 'S'!XFE3 is past column XFD/],
+      ["a style-only cell past XFD", `<c r="XFE3" s="0"/>`, /cell 'S'!XFE3 is past column XFD/],
+      ["the same r= twice (0 then 1)", `${num("C3", 0)}${num("D3", 1)}${num("D3", 0)}`, /cell 'S'!D3 is written twice in its row/],
+      ["the same r= twice (text)", `${str("D3", "a")}${str("D3", "b")}`, /cell 'S'!D3 is written twice in its row/],
+      ["a cell without r= landing on an earlier one", `${num("D3", 1)}${num("C3", 1)}<c><v>1</v></c>`, /cell 'S'!C3 comes after 'S'!D3 in its row/],
+      ["columns going back", `${num("E3", 1)}${str("B3", "x")}`, /cell 'S'!B3 comes after 'S'!E3 in its row \(cells must be in column order\)/],
+    ];
+    for (const [i, [what, cells, pattern]] of cases.entries()) {
+      const path = tmp.write(`col${i}.xlsx`, handmadeXlsx({ sheets: [{ name: "S", xml: `${pad(1)}<row r="3">${cells}</row>${pad(4)}${pad(5)}` }] }));
+      for (const pack of [undefined, { first: 1, count: 40 }]) {
+        await assert.rejects(
+          async () => {
+            const wb = await openWorkbook(path);
+            try {
+              for await (const _row of wb.rows("S", { pack })) {
+                // read
+              }
+            } finally {
+              await wb.close();
+            }
+          },
+          (e: unknown) => e instanceof XlsxError && e.code === "malformed-xml" && pattern.test(e.message) && e.message.includes("'xl/worksheets/sheet1.xml'"),
+          `${what}${pack ? " (packed)" : ""}`,
+        );
+      }
+    }
+    // XFD itself, and a row that starts again at A, are fine.
+    const edge = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1">${num("XFC1", 1)}<c><v>2</v></c></row><row r="2">${num("A2", 3)}</row>` }] });
+    assert.deepEqual(await readAll(tmp.write("xfd.xlsx", edge)), { S: { XFC1: 1, XFD1: 2, A2: 3 } });
+    // A ~30 MB row of 2 M cells without r=: refused at the 16,385th cell, not after holding them all.
+    const wide = `<row r="1">${"<c><v>1</v></c>".repeat(2_000_000)}</row>`;
+    await assert.rejects(readAll(tmp.write("wide.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: wide }] }))), (e: unknown) => {
+      assert.ok(e instanceof XlsxError && e.code === "malformed-xml", String(e));
+      assert.match(e.message, /cell 'S'!XFE1 is past column XFD/);
+      const at = Number(/at byte (\d+)/.exec(e.message)?.[1]);
+      assert.ok(at < 16_385 * 16 + 1000, `stopped at byte ${at}, at the 16,385th cell`);
+      return true;
+    });
   } finally {
     tmp.cleanup();
   }
