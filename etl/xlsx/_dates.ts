@@ -59,8 +59,26 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?
 const ISO_TIME = /^T?(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
 
 /**
+ * The UTC time of a calendar date and time of day, or undefined when either does not exist:
+ * Date.UTC would roll 2024-02-30 over to 1 March, month 00 to the December before and 24:30 to the
+ * next day, and read years 0-99 as 1900-1999. 24:00:00 is kept: ISO 8601 (and XML Schema, whose
+ * dateTime OOXML's t="d" follows) writes the end of a day so, which is the next day's midnight.
+ * A leap second (:60) is refused: neither Excel nor a JS Date can hold one.
+ */
+function utcTime(year: number, month: number, day: number, h: number, min: number, sec: number, ms: number): number | undefined {
+  if (month < 1 || month > 12 || day < 1 || min > 59 || sec > 59) return undefined;
+  if (h > 24 || (h === 24 && (min !== 0 || sec !== 0 || ms !== 0))) return undefined;
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return undefined;
+  d.setUTCHours(h, min, sec, ms);
+  return d.getTime();
+}
+
+/**
  * Parses the ISO 8601 text of a `t="d"` cell; without a zone it is taken as UTC (Excel has no zones).
- * A time alone is placed on 1899-12-30, Excel's day zero. Returns undefined when it is not ISO 8601.
+ * A time alone is placed on 1899-12-30, Excel's day zero. Returns undefined when it is not ISO 8601
+ * or names a date or time that does not exist (2024-02-30, month 00, 25:00, :60).
  * @example parseIsoDate("2024-01-15T10:30:00"); // 2024-01-15T10:30:00.000Z
  */
 export function parseIsoDate(text: string): Date | undefined {
@@ -69,19 +87,23 @@ export function parseIsoDate(text: string): Date | undefined {
   if (m) {
     const zone = m[8];
     const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
-    let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+    let t = utcTime(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+    if (t === undefined) return undefined;
     if (zone && zone !== "Z") {
       const sign = zone[0] === "-" ? -1 : 1;
       const digits = zone.slice(1).replace(":", "");
-      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+      const zh = Number(digits.slice(0, 2));
+      const zm = Number(digits.slice(2));
+      if (zh > 23 || zm > 59) return undefined;
+      t -= sign * (zh * 60 + zm) * 60_000;
     }
-    const d = new Date(t);
-    return Number.isNaN(d.getTime()) || Number(m[2]) > 12 || Number(m[3]) > 31 ? undefined : d;
+    return new Date(t);
   }
   m = ISO_TIME.exec(s);
   if (m) {
     const ms = m[4] ? Math.round(Number(m[4]) * 1000) : 0;
-    return new Date(Date.UTC(1899, 11, 30, Number(m[1]), Number(m[2]), Number(m[3] ?? 0), ms));
+    const t = utcTime(1899, 12, 30, Number(m[1]), Number(m[2]), Number(m[3] ?? 0), ms);
+    return t === undefined ? undefined : new Date(t);
   }
   return undefined;
 }

@@ -36,4 +36,22 @@ test("parseIsoDate() reads t=\"d\" values", () => {
   assert.equal(parseIsoDate("10:30:00")?.toISOString(), "1899-12-30T10:30:00.000Z");
   assert.equal(parseIsoDate("yesterday"), undefined);
   assert.equal(parseIsoDate("2024-13-01"), undefined);
+  assert.equal(parseIsoDate("2000-02-29")?.toISOString(), "2000-02-29T00:00:00.000Z");
+  assert.equal(parseIsoDate("2024-12-31T23:59:59.999-01:00")?.toISOString(), "2025-01-01T00:59:59.999Z");
+});
+
+test("parseIsoDate() refuses dates and times that do not exist instead of moving them to another day", () => {
+  // Before, only month <= 12 and day <= 31 were checked and Date.UTC rolled the rest over:
+  // 2024-02-30 read as 1 March, month 00 as the December before, 24:30 as the next day, and the
+  // years 0000-0099 as 1900-1999.
+  for (const text of ["2024-02-30", "2023-02-29", "1900-02-29", "2024-00-10", "2024-04-31", "2024-01-00", "2024-01-01T24:30:00", "2024-01-01T25:00", "2024-01-01T24:00:00.5", "2024-01-01T10:60", "2024-01-01T10:00:60", "2024-01-01T10:00+24:00", "2024-01-01T10:00+01:60", "24:01", "12:60:00"]) {
+    assert.equal(parseIsoDate(text), undefined, text);
+  }
+  // 24:00:00 is how ISO 8601 writes the end of a day: the next day's midnight.
+  assert.equal(parseIsoDate("2024-02-29T24:00:00")?.toISOString(), "2024-03-01T00:00:00.000Z");
+  assert.equal(parseIsoDate("2024-12-31T24:00")?.toISOString(), "2025-01-01T00:00:00.000Z");
+  // Years before 100 are those years, not 19xx.
+  assert.equal(parseIsoDate("0099-12-31")?.getUTCFullYear(), 99);
+  assert.equal(parseIsoDate("0001-01-01T12:00:00Z")?.toISOString(), "0001-01-01T12:00:00.000Z");
+  assert.equal(parseIsoDate("0000-02-29")?.getUTCFullYear(), 0); // 1 BC, a leap year
 });

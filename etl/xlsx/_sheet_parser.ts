@@ -670,7 +670,7 @@ export class SheetParser implements XmlHandler, FastLane {
       case T_D: {
         if (!this.#hasStr) return this.#noValue();
         const d = parseIsoDate(this.#str);
-        if (d === undefined) throw this.#t.fail(`cell ${this.#here()} has the date '${this.#str}', which is not ISO 8601`, this.#cellPos);
+        if (d === undefined) throw this.#t.fail(`cell ${this.#here()} has the date '${this.#str}', which is not an ISO 8601 date and time that exists`, this.#cellPos);
         value = d;
         break;
       }

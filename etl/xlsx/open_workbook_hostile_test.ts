@@ -79,6 +79,11 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       await rejects(tmp.write("num.xlsx", num), "malformed-xml", /'S'!A1 has '12abc' where a number belongs/);
       const sst = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="s"><v>5</v></c></row>` }], sharedStrings: "<si><t>x</t></si>" });
       await rejects(tmp.write("sst.xlsx", sst), "malformed-xml", /shared string 5, but the table has 1/);
+      // A t="d" date that does not exist (before, Date.UTC moved it: 2024-02-30 read as 1 March).
+      for (const [i, text] of ["2024-02-30", "2023-02-29", "2024-00-10", "2024-04-31", "2024-01-01T24:30:00"].entries()) {
+        const date = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1" t="d"><v>${text}</v></c></row>` }] });
+        await rejects(tmp.write(`date${i}.xlsx`, date), "malformed-xml", new RegExp(`'S'!A1 has the date '${text}', which is not an ISO 8601 date and time that exists`));
+      }
     });
     await t.test("a DOCTYPE (entity expansion) is refused", async () => {
       const xml = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>`;
