@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
 import { xlsxBytes, type CellInput, type SheetSpec, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
+import { handmadeXlsx } from "../../scripts/testing/xlsx_cells.ts";
+import { columnLetters } from "../xlsx/mod.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
 
@@ -201,4 +203,55 @@ test("a visible sheet wins over a hidden one, and a hidden sheet read is named",
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("a matrix cell written twice (0, then 1) fails the load naming the cell, in a packed row too", async (t) => {
+  // Before, the reader yielded both cells and readMatrix OR-ed their 2-bit states into 3, neither
+  // a 0 nor a 1: the pair was published as unknown, with a finding "-1 matrix cells are blank".
+  // 200 actors: ~900 KB of sheet XML, so the reader packs the rows after its first 512 KB chunk.
+  const n = 200;
+  const is = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+  const num = (ref: string, v: number) => `<c r="${ref}"><v>${v}</v></c>`;
+  const code = (id: number) => `K${id}`;
+  const col = (id: number) => columnLetters(id + 2); // ids 1..n from column C
+  /** The n x n matrix (everyone related), the cell `twice` written a second time with the other value. */
+  const workbook = (twice?: { id: number; row: number }) => {
+    let matrix = `<row r="1">${Array.from({ length: n }, (_, k) => num(`${col(k + 1)}1`, k + 1)).join("")}</row>`;
+    matrix += `<row r="2">${Array.from({ length: n }, (_, k) => is(`${col(k + 1)}2`, code(k + 1))).join("")}</row>`;
+    for (let a = 1; a <= n; a++) {
+      const r = a + 2;
+      let cells = num(`A${r}`, a) + is(`B${r}`, code(a));
+      for (let b = 1; b <= n; b++) {
+        const v = a === b ? 0 : 1;
+        cells += num(`${col(b)}${r}`, v);
+        if (twice?.row === r && twice.id === b) cells += num(`${col(b)}${r}`, 1 - v);
+      }
+      matrix += `<row r="${r}">${cells}</row>`;
+    }
+    let list = `<row r="1">${is("A1", "Código")}${is("B1", "Id")}${is("C1", "Nombre")}</row>`;
+    for (let id = 1; id <= n; id++) list += `<row r="${id + 1}">${is(`A${id + 1}`, code(id))}${num(`B${id + 1}`, id)}${is(`C${id + 1}`, `Actor ${id}`)}</row>`;
+    return handmadeXlsx({ sheets: [{ name: M, xml: matrix }, { name: L, xml: list }] });
+  };
+  const dir = mkdtempSync(join(tmpdir(), "messy-workbook-test-"));
+  try {
+    const path = join(dir, "relaciones.xlsx");
+    writeFileSync(path, workbook());
+    const first = await loadRelationships({ workbook: path, dataDir: dir, force: true });
+    assert.equal(first.run.status, "succeeded", first.run.error?.message);
+    const published = await actors(dir);
+    // Row 3 is read before the header is known (cells); rows of later chunks come packed.
+    for (const [what, twice, ref] of [["the first data row", { id: 2, row: 3 }, "D3"], ["a packed row", { id: 5, row: 180 }, "G180"]] as const) {
+      await t.test(what, async () => {
+        writeFileSync(path, workbook(twice));
+        const { run } = await loadRelationships({ workbook: path, dataDir: dir, force: true });
+        assert.equal(run.status, "failed", JSON.stringify(run.findings));
+        assert.equal(run.error?.code, "malformed-xml");
+        assert.match(run.error!.message, new RegExp(`cell '${M}'!${ref} is written twice in its row`));
+        assert.deepEqual(run.findings.filter((f) => typeof f.count === "number" && f.count < 0), [], "no finding counts a negative number of cells");
+        assert.deepEqual(await actors(dir), published, "version 1 stays published");
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
