@@ -34,7 +34,9 @@ function startSchedule(settings: Settings): { scheduler: Scheduler; loads: Child
   const runLoad = childProcessLoad({
     dataDir: settings.dataDir,
     workbook,
-    contacts,
+    // Only a file the user named: the child then fails when it is missing. The default path is
+    // the child's own default, whose absence skips contacts (no failed run, no alert, each day).
+    contacts: settings.contactsGiven ? contacts : undefined,
     // Alert and download settings given to us as flags reach the child through its environment.
     env: etlChildEnv(settings),
     onResult: (result) => {

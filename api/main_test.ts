@@ -6,6 +6,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../etl/db/mod.ts";
+import { readRuns } from "../etl/runs/mod.ts";
 import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 import { seedFile, seedSkip } from "../scripts/testing/seed_data.ts";
 import { until } from "../scripts/testing/until.ts";
@@ -300,6 +301,29 @@ test("npm start's schedule loads a changed contacts CSV once it settles, handing
       await until("no log line for the load", async () => /"event":"etl","reason":"contacts-changed","exit_code":0/.test(output()));
       const runs = (await raw(url, { path: "/runs?kind=contacts" })).json().items as { status: string; counts: { inserted: number } }[];
       assert.deepEqual([runs[0].status, runs[0].counts.inserted], ["succeeded", 1]);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// npm start handed its scheduled loads `--contacts <data dir>/contacts.csv` even when nobody named
+// that file, so the child took it as asked for: with no contacts CSV every daily load was a failed
+// run and an alert, where `npm run etl` skips contacts.
+test("npm start's scheduled load with no contacts CSV at the default path skips contacts: exit 0, no failed run", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    copyFileSync(fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url)), join(dir, "relaciones.xlsx"));
+    const { child, exited, output } = startChild({ DATA_DIR: dir, ETL_SCHEDULE: "on", CONTACTS_CSV: "", ALERT_WEBHOOK_URL: "" });
+    try {
+      await until("the start-up load's log line", () => /"event":"etl","reason":"startup"/.test(output()), 90_000);
+      const line = JSON.parse(output().split("\n").find((l) => l.includes('"event":"etl"'))!);
+      assert.equal(line.exit_code, 0, output());
+      assert.equal(line.result.contacts.status, "skipped", output());
+      assert.deepEqual(readRuns(dir).filter((r) => r.kind === "contacts"), []);
     } finally {
       child.kill("SIGTERM");
       await exited;

@@ -145,7 +145,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
   return {
     workbook: settings.workbook,
     contacts: settings.contactsCsv,
-    contactsGiven: /** @type {Record<string, unknown>} */ (values).contacts !== undefined || (env.CONTACTS_CSV ?? "") !== "",
+    contactsGiven: settings.contactsGiven,
     dataDir: settings.dataDir,
     dailyAt: settings.dailyAt,
     apiToken: settings.apiToken,

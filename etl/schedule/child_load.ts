@@ -36,6 +36,10 @@ export interface ChildLoadResult {
 export interface ChildLoadOptions {
   dataDir: string;
   workbook?: string;
+  /**
+   * The contacts CSV named by CONTACTS_CSV or `--contacts`, which a load fails without. Unset: the
+   * child reads `<data dir>/contacts.csv`, and skips contacts when there is none.
+   */
   contacts?: string;
   env?: NodeJS.ProcessEnv;
   /** Called with the child's pid when a load is handed to it. */

@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
  * @property {string} dataDir
  * @property {string} workbook
  * @property {string} contactsCsv
+ * @property {boolean} contactsGiven Whether `--contacts` or CONTACTS_CSV named the file (else it is `<data dir>/contacts.csv`, whose absence is no failure).
  * @property {string} dailyAt
  * @property {boolean} schedule
  * @property {string} host
@@ -310,6 +311,7 @@ export function readSettings(command, source = {}) {
     dataDir,
     workbook: workbook !== undefined && isUrl(workbook.text) ? checkedUrl(workbook, { localHttpOnly: true }) : path("workbook", join(dataDir, "relaciones.xlsx")),
     contactsCsv: path("contactsCsv", join(dataDir, "contacts.csv")),
+    contactsGiven: raw("contactsCsv") !== undefined,
     dailyAt: dailyAt?.text ?? "00:00",
     schedule: schedule ?? true,
     host,

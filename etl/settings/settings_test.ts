@@ -27,6 +27,13 @@ test("readSettings(): a flag wins over the environment, which wins over the defa
   assert.equal(readSettings("start", { env: { PORT: "9000" }, flags: { port: "0" } }).port, 0);
 });
 
+test("readSettings(): contactsGiven says whether the contacts CSV was named, not defaulted", () => {
+  assert.equal(readSettings("start", { env: { DATA_DIR: "/srv/data" } }).contactsGiven, false);
+  assert.equal(readSettings("start", { env: { CONTACTS_CSV: "  " } }).contactsGiven, false, "a blank variable names nothing");
+  assert.equal(readSettings("start", { env: { CONTACTS_CSV: "/srv/c.csv" } }).contactsGiven, true);
+  assert.equal(readSettings("etl", { env: {}, flags: { contacts: "c.csv" } }).contactsGiven, true);
+});
+
 test("readSettings() resolves relative paths against the cwd and defaults to the repo's data/ from anywhere", () => {
   const repoData = fileURLToPath(new URL("../../data/", import.meta.url)).replace(/\/$/, "");
   const fromTmp = readSettings("start", { env: {}, cwd: "/tmp" });
