@@ -41,8 +41,10 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
   let stopped = false;
   let polling: Promise<void> = Promise.resolve();
   const poll = async () => {
-    const state = readState(fetchDir(options.dataDir), url);
     try {
+      // Inside the try: fetchDir() makes the folder, and a data dir that cannot hold it (read-only,
+      // full, a file in its place) is a failed poll like a server that is down.
+      const state = readState(fetchDir(options.dataDir), url);
       const got = await getOnce(url, getOptions(options, state ?? undefined));
       if (!stopped && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
     } catch (error) {
@@ -51,7 +53,16 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
   };
   const timer = setInterval(() => {
     // One poll at a time: a slow server must not pile up requests.
-    polling = polling.then(() => (stopped ? undefined : poll()));
+    // Nothing may reject this chain: an unhandled rejection ends the process (the API under npm start).
+    polling = polling
+      .then(() => (stopped ? undefined : poll()))
+      .catch((error: unknown) => {
+        try {
+          if (!stopped) options.onError?.(error);
+        } catch {
+          // An onError that throws has nowhere left to report to; polling goes on.
+        }
+      });
   }, options.intervalMs);
   return {
     stop() {

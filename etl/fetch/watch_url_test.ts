@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { fetchWorkbook, urlWorkbookWatcher, watchUrl } from "./mod.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
 
@@ -67,6 +69,30 @@ test("watchUrl() keeps polling after a failed poll and reports it", { timeout: 6
     watcher.stop();
     await watcher.idle();
     await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The poll made its fetch folder (fetchDir(), a mkdirSync) outside its try: when that threw, the
+// chained poll promise rejected unhandled and Node ended the process, the API under npm start.
+// In a child process, so that such a crash is an exit code here rather than the test runner's.
+test("watchUrl(): a poll whose fetch folder cannot be made is reported through onError; the process keeps running", { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-url-"));
+  try {
+    writeFileSync(join(dir, "fetched"), "not a folder"); // stands for any mkdir failure (EACCES, EROFS, ENOSPC)
+    const script = `
+      const { watchUrl } = await import(${JSON.stringify(fileURLToPath(new URL("./mod.ts", import.meta.url)))});
+      const errors = [];
+      const w = watchUrl("http://127.0.0.1:9/w.xlsx", { dataDir: ${JSON.stringify(dir)}, intervalMs: 20, onChanged() {}, onError: (e) => errors.push(e) });
+      while (errors.length < 2) await new Promise((r) => setTimeout(r, 20));
+      w.stop();
+      await w.idle();
+      console.log("still running; first error: " + errors[0].code);
+    `;
+    const child = spawnSync(process.execPath, [...process.execArgv, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 50_000 });
+    assert.equal(child.status, 0, `exit ${child.status}; stderr: ${child.stderr.split("\n").slice(0, 6).join("\n")}`);
+    assert.match(child.stdout, /still running; first error: E(EXIST|NOTDIR)/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
