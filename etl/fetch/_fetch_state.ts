@@ -56,6 +56,19 @@ export function readState(dir: string, url: string): FetchState | null {
   }
 }
 
+/**
+ * Returns the local copy of `url` that state.json names (the last download), or null; creates
+ * nothing, so a data dir that never fetched stays as it is.
+ *
+ * @example
+ * ```ts
+ * downloadedCopy("data", "https://files.example.org/relaciones.xlsx"); // "data/fetched/3f2a.../relaciones.xlsx"
+ * ```
+ */
+export function downloadedCopy(dataDir: string, url: string): string | null {
+  return readState(join(dataDir, FETCH_DIR), url)?.path ?? null;
+}
+
 /** Records `path` (inside `dir`) as the copy of `url` with its validators, atomically. */
 export function writeState(dir: string, url: string, copy: { file: string; sha256: string; size: number; etag?: string; lastModified?: string }): void {
   const state: StateFile = {

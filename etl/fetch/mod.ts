@@ -9,6 +9,7 @@
  * const { run } = await loadWorkbook({ workbook: "https://files.example.org/relaciones.xlsx", dataDir: "data" });
  * ```
  */
+export { downloadedCopy } from "./_fetch_state.ts";
 export { FetchError, shownUrl, type FetchErrorCode } from "./fetch_error.ts";
 export { fetchWorkbook, type DownloadOptions, type FetchResult } from "./fetch_workbook.ts";
 export { loadWorkbook } from "./load_workbook.ts";

@@ -4,9 +4,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fetchWorkbook, loadWorkbook, urlWorkbookWatcher } from "../fetch/mod.ts";
 import { appendRun, type RunKind } from "../runs/mod.ts";
 import { changedSinceLastLoad, startScheduler, type LoadReason } from "./mod.ts";
 import { FakeClock } from "../../scripts/testing/fake_clock.ts";
+import { localServer } from "../../scripts/testing/local_http.ts";
+import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 /** Records in runs.jsonl that a load of `kind` read `path` as it is now. */
 function recordLoad(dataDir: string, kind: RunKind, path: string, status: "succeeded" | "failed" = "succeeded"): void {
@@ -59,6 +62,57 @@ test("a start-up loads an input replaced while nothing watched it, and only that
     assert.deepEqual(await start(), ["contacts-changed"]);
     assert.equal(await changedSinceLastLoad(dir, "contacts", join(dir, "missing.csv")), false);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A URL workbook's download records its validators in fetched/state.json before the load
+// publishes. When that load did not finish (npm start restarted while its child loaded, or the
+// child crashed), the polls answered 304 against the new validators and the start-up check skipped
+// URLs: the downloaded version waited for the daily run, up to 24 h.
+test("a start-up loads a URL workbook's download that no load has read yet", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "changed-while-away-url-"));
+  const dataDir = join(dir, "data");
+  const v1 = join(dir, "v1.xlsx");
+  const v2 = join(dir, "v2.xlsx");
+  await writeVersion(v1, { ids: [1, 2, 3], cell: cells(4), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  await writeVersion(v2, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  let body = readFileSync(v1);
+  const server = await localServer((req, res) => {
+    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader("etag", etag);
+    res.end(body);
+  });
+  const url = `${server.url}/relaciones.xlsx`;
+  const start = async () => {
+    const runs: LoadReason[] = [];
+    const scheduler = startScheduler({
+      workbook: url,
+      dataDir,
+      watchWorkbook: urlWorkbookWatcher({ workbook: url, dataDir, pollMs: 60_000 }),
+      runLoad: async (reason) => void runs.push(reason),
+    });
+    await scheduler.idle();
+    scheduler.stop();
+    return runs;
+  };
+  try {
+    assert.equal((await loadWorkbook({ workbook: url, dataDir })).run.status, "succeeded");
+    assert.deepEqual(await start(), [], "the download the last load read: nothing to load");
+    // A new version is published; a load downloads it and is killed before it publishes.
+    body = readFileSync(v2);
+    await fetchWorkbook(url, { dataDir });
+    assert.deepEqual(await start(), ["file-changed"]);
+    // That load (a 304: it reads the download) records it; the next start has nothing to load.
+    assert.equal((await loadWorkbook({ workbook: url, dataDir })).run.status, "succeeded");
+    assert.deepEqual(await start(), []);
+  } finally {
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

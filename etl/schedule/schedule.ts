@@ -7,6 +7,7 @@
  * until the size stops changing" needs anyway.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { downloadedCopy } from "../fetch/mod.ts";
 import { hashFile } from "../files/mod.ts";
 import { leftDataCurrent, lockedOut, readRuns, type RunKind } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
@@ -443,9 +444,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     // A file replaced while nothing watched it (the API was stopped, the machine restarting) is a
     // new version all the same: the watchers only compare with what they saw at start, so it waited
     // for the daily run, up to 24 h of the tables showing the version before.
+    // A URL workbook's file is its last download: a load killed (npm start restarted, the child
+    // crashed) after downloading a new version but before publishing it left that version in
+    // fetched/ with its validators, so the polls answer 304 and only this check loads it.
     const checks: Promise<void>[] = [];
-    if (watcher !== null && options.watchWorkbook === undefined && !isUrl(options.workbook)) {
-      checks.push(changedSinceLastLoad(options.dataDir, "relationships", options.workbook).then((changed) => void (changed && trigger("file-changed"))));
+    const workbookFile = isUrl(options.workbook) ? downloadedCopy(options.dataDir, options.workbook) : options.watchWorkbook === undefined ? options.workbook : null;
+    if (watcher !== null && workbookFile !== null) {
+      checks.push(changedSinceLastLoad(options.dataDir, "relationships", workbookFile).then((changed) => void (changed && trigger("file-changed"))));
     }
     if (contactsWatcher !== null && !contactsStale) {
       checks.push(changedSinceLastLoad(options.dataDir, "contacts", options.contacts!).then((changed) => void (changed && trigger("contacts-changed"))));
