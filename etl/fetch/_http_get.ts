@@ -51,7 +51,9 @@ const MAX_REDIRECTS = 5;
 
 /**
  * GETs `url` once and streams a 200's body into `sink` (a new file) or, without one, only through
- * the hash. Throws FetchError.
+ * the hash. Throws FetchError; when `sink` cannot be created or written (a full disk, a quota, EIO)
+ * the file system's own error instead: the data dir's problem, which another attempt or the
+ * server cannot fix.
  */
 export async function getOnce(url: string, options: GetOptions, sink?: string): Promise<GetOutcome> {
   const controller = new AbortController();
@@ -66,6 +68,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   }, options.idleTimeoutMs);
   let size = 0;
   let declared = NaN;
+  let storageError: unknown = null;
   try {
     const response = await follow(url, options, controller.signal);
     idle.refresh();
@@ -96,7 +99,13 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     });
     // The file is created here, synchronously: a stream that opened it lazily could create it
     // after a failed download's cleanup had already run, leaving a partial file behind.
-    const out = sink === undefined ? new Writable({ write: (_chunk, _encoding, done) => done() }) : createWriteStream("", { fd: openSync(sink, "wx") });
+    let out: Writable;
+    try {
+      out = sink === undefined ? new Writable({ write: (_chunk, _encoding, done) => done() }) : openSink(sink, (error) => (storageError ??= error));
+    } catch (error) {
+      await response.body.cancel().catch(() => {});
+      throw error;
+    }
     await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), meter, out, { signal: controller.signal });
     if (Number.isFinite(declared) && size !== declared) throw lost(url, size, declared);
     return {
@@ -108,6 +117,9 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     };
   } catch (error) {
     if (error instanceof FetchError) throw error;
+    // Before the network's explanations: a write that failed ends the pipeline like a connection
+    // that broke off, and was reported as one ("the connection closed"), and retried.
+    if (storageError !== null) throw storageError;
     if (timedOut !== null) {
       const limit = timedOut === "idle" ? `${options.idleTimeoutMs} ms without a byte` : `the ${options.totalTimeoutMs} ms allowed`;
       throw new FetchError("timeout", `${shownUrl(url)} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
@@ -120,6 +132,20 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     clearTimeout(total);
     clearTimeout(idle);
   }
+}
+
+/** Creates `path` for the body; `onError` gets any error of creating or writing it, then it is thrown or emitted. */
+function openSink(path: string, onError: (error: unknown) => void): Writable {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx");
+  } catch (error) {
+    onError(error);
+    throw error;
+  }
+  const out = createWriteStream("", { fd });
+  out.once("error", onError);
+  return out;
 }
 
 /** Sends the GET and follows up to five redirects itself (see the module comment). */

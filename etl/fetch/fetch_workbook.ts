@@ -40,8 +40,9 @@ export interface FetchResult {
 
 /**
  * Fetches `url` into `<dataDir>/fetched/` and returns the local copy to load. Throws FetchError
- * (with the attempts made in its message) when no complete copy could be had; the previous copy
- * and whatever is published stay as they were.
+ * (with the attempts made in its message) when no complete copy could be had, or the file
+ * system's error, at once, when the data dir cannot store it (ENOSPC, EDQUOT, EIO...); the previous
+ * copy and whatever is published stay as they were.
  *
  * @example
  * ```ts

@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
-import { FetchError, fetchWorkbook, type DownloadOptions } from "./mod.ts";
+import { FetchError, fetchWorkbook, loadWorkbook, type DownloadOptions } from "./mod.ts";
 import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
+import { CAN_MOUNT, fill, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 
 const BYTES = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7919) % 251));
 const ETAG = `"${createHash("sha256").update(BYTES).digest("hex").slice(0, 12)}"`;
@@ -196,4 +197,30 @@ test("fetchWorkbook() follows a redirect, and the auth header does not follow it
 
 test("fetchWorkbook(): nobody listening is 'unreachable' after every attempt", withDir(async (dir) => {
   await assert.rejects(fetchWorkbook(`${await downUrl()}/w.xlsx`, { ...FAST, dataDir: dir }), (error: FetchError) => error.code === "unreachable" && /ECONNREFUSED.*\(3 attempts\)$/.test(error.message));
+}));
+
+// Any error after the answer's headers was "connection-lost ... (the connection closed)", to be
+// retried: a download the data dir could not store (a full disk, a quota, EIO) was blamed on the
+// server, downloaded twice more, and the run never said the disk was the problem.
+test("fetchWorkbook(): a download onto a full disk fails at once as a storage failure, not a closed connection", { skip: !CAN_MOUNT && "needs root and mount -t tmpfs", timeout: 60_000 }, withDir(async (dir) => {
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  assert.ok(mountTmpfs(dataDir, "4m"));
+  try {
+    await serving((_req, res) => res.end(Buffer.alloc(2 << 20, 1)), async (server) => {
+      mkdirSync(join(dataDir, "fetched"));
+      fill(dataDir, 256 * 1024); // 256 KiB left for a 2 MiB download
+      const url = `${server.url}/relaciones.xlsx`;
+      await assert.rejects(fetchWorkbook(url, { ...FAST, dataDir }), (error: NodeJS.ErrnoException) => !(error instanceof FetchError) && error.code === "ENOSPC");
+      assert.equal(server.requests.length, 1, "a full disk is not worth downloading the file again");
+      assert.deepEqual(leftovers(dataDir), [], "the partial download is removed");
+      // What the run record (runs.jsonl, the alert) tells the person.
+      const { run } = await loadWorkbook({ workbook: url, dataDir, download: FAST });
+      assert.equal(run.error?.code, "download-failed");
+      assert.match(run.error!.message, /^Cannot download the workbook: Cannot store the download: ENOSPC: no space left on device/);
+      assert.equal(server.requests.length, 2);
+    });
+  } finally {
+    unmount(dataDir);
+  }
 }));
