@@ -402,7 +402,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   // ran late by as long as the machine slept (and missed a clock set forward or back).
   const stepDaily = () => {
     if (stopped) return;
-    const wait = next.getTime() - clock.now();
+    const now = clock.now();
+    // A daily run is never more than a day away: a longer wait means the clock was set back (NTP
+    // correcting a clock that ran ahead), and the run due by the clock before would come days late.
+    if (next.getTime() - now > DAY_MS) {
+      next = nextDailyRun(now, at);
+      prepared = false;
+    }
+    const wait = next.getTime() - now;
     if (wait <= 0) {
       trigger("daily");
       armDaily();

@@ -68,6 +68,24 @@ test("startScheduler() runs at start-up when stale, daily at the set time, one l
     assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-05T00:00:00.000Z");
     scheduler.stop();
   });
+  await t.test("a clock set back by more than a day loads at the next daily time of the corrected clock", async () => {
+    // The wait compared the clock only with the daily run due before the clock moved: a clock two
+    // days ahead at boot, corrected, waited for that old date, three days without a load.
+    const clock = new FakeClock("2026-03-05T10:00:00Z");
+    const runs: string[] = [];
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, lastSuccess: () => new Date(clock.now()),
+      runLoad: async () => void runs.push(new Date(clock.now()).toISOString()),
+    });
+    clock.advance(60_000);
+    clock.setBack(2 * 24 * 3600_000); // it is really 2026-03-03T10:01
+    clock.advance(60_000);
+    assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-04T00:00:00.000Z");
+    clock.advance(14 * 3600_000);
+    await scheduler.idle();
+    assert.deepEqual(runs, ["2026-03-04T00:00:00.000Z"]);
+    scheduler.stop();
+  });
   await t.test("no start-up load after a recent success; custom time", async () => {
     const clock = new FakeClock("2026-03-03T10:00:00Z");
     const runs: LoadReason[] = [];

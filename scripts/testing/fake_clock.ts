@@ -44,4 +44,12 @@ export class FakeClock implements Clock {
     this.#now += ms;
     for (const timer of this.#timers) timer.at += ms;
   }
+  /**
+   * The wall clock is set back by `ms` (NTP correcting a clock that ran ahead): timers, which
+   * count elapsed time, still fire after the time they were set for.
+   */
+  setBack(ms: number): void {
+    this.#now -= ms;
+    for (const timer of this.#timers) timer.at -= ms;
+  }
 }
