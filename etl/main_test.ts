@@ -44,6 +44,11 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   assert.throws(() => parseEtlArgs(["--only", "everything"]), UsageError);
   assert.throws(() => parseEtlArgs(["--frobnicate"]), /--help/);
   assert.throws(() => parseEtlArgs(["--daily-at", "noon"]), /--daily-at must be HH:MM/);
+  // An empty flag was a path to the working directory: `--data-dir "$DATA"` with DATA unset loaded
+  // into (and wrote runs.jsonl, snapshots/ to) whatever folder the command ran from.
+  assert.throws(() => parseEtlArgs(["--data-dir", ""], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--data-dir needs a value/.test(e.message));
+  assert.throws(() => parseEtlArgs(["--parquet", " "], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--parquet needs a value/.test(e.message));
+  assert.equal((parseEtlArgs([], { DATA_DIR: "" }, "/home/u") as { dataDir: string }).dataDir, repoData, "an empty variable is unset");
   assert.equal((parseEtlArgs(["--restore", "3"]) as { restore: number }).restore, 3);
   assert.throws(() => parseEtlArgs(["--restore", "0"]), /Cannot use --restore '0'; give the number of a published version/);
   assert.throws(() => parseEtlArgs(["--restore", "v2"]), UsageError);
@@ -208,6 +213,10 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       const standby = await cli(["--standby", "--data-dir", dataDir]);
       assert.equal(standby.code, 2, "--standby without the scheduler's IPC channel");
       assert.match(standby.stderr, /--standby waits for the scheduler's go-ahead/);
+      // Run from a temp folder: on the code before, this loaded into (and wrote runs.jsonl to) the cwd.
+      const empty = await cli(["--data-dir", ""], process.env, dir);
+      assert.equal(empty.code, 2, "an empty --data-dir is no path to the working directory");
+      assert.match(empty.stderr, /--data-dir needs a value/);
     });
     await t.test("a load prints a human summary and exits 0; DATA_DIR is honoured", async () => {
       const { code, stdout, stderr } = await cli(["--workbook", workbook, "--only", "relationships"], { ...process.env, DATA_DIR: dataDir });

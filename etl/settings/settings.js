@@ -268,6 +268,9 @@ export function readSettings(command, source = {}) {
     const def = /** @type {SettingDefinition} */ (SETTINGS.find((d) => d.key === key));
     if (!def.commands.includes(command)) return undefined;
     const flag = def.flag === undefined ? undefined : flags[def.flag];
+    // An empty flag is a mistake (`--data-dir "$DATA"` with DATA unset), not a value: as a path it
+    // would be the working directory, where loads would then write. Empty variables mean unset.
+    if (typeof flag === "string" && flag.trim() === "") throw new SettingsError(`--${def.flag} needs a value; got an empty one (leave the flag out for the default)`);
     if (typeof flag === "string") return { text: flag, from: `--${def.flag}` };
     const value = env[def.env]?.trim();
     return value ? { text: value, from: def.env } : undefined;

@@ -25,6 +25,8 @@ test("readSettings(): a flag wins over the environment, which wins over the defa
   assert.equal(readSettings("etl", { env, flags: { workbook: "/flag/w.xlsx" } }).workbook, "/flag/w.xlsx");
   assert.equal(readSettings("etl", { env, flags: { "data-dir": "/flag/d" } }).contactsCsv, "/flag/d/contacts.csv");
   assert.equal(readSettings("start", { env: { PORT: "9000" }, flags: { port: "0" } }).port, 0);
+  // An empty flag was a value: as a path, the working directory.
+  assert.throws(() => readSettings("start", { env: { DATA_DIR: "/env/data" }, flags: { "data-dir": "" } }), (e: Error) => e instanceof SettingsError && /^--data-dir needs a value/.test(e.message));
 });
 
 test("readSettings(): contactsGiven says whether the contacts CSV was named, not defaulted", () => {
