@@ -108,7 +108,7 @@ export const SETTINGS = [
   {
     key: "workbookAuthHeader", env: "WORKBOOK_AUTH_HEADER", commands: ["etl", "start"],
     defaultText: "unset",
-    description: "A header sent with every request for a URL workbook, as `Name: value` (e.g. `Authorization: Bearer <token>`); not sent on a redirect to another host. Environment only; never logged, never in run records.",
+    description: "A header sent with every request for a URL workbook, as `Name: value` (e.g. `Authorization: Bearer <token>`), in characters a header can carry (ASCII, Latin-1, tab: another is refused at start-up); not sent on a redirect to another host. Environment only; never logged, never in run records.",
   },
   {
     key: "workbookPollMs", env: "WORKBOOK_POLL", flag: "workbook-poll", placeholder: "DURATION|off", commands: ["etl", "start"],
@@ -661,6 +661,14 @@ function parseHeaderLine(value) {
   const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*$/.exec(value.text);
   if (match === null || match[2] === "") {
     throw new SettingsError(`${value.from} must be one header as 'Name: value', e.g. 'Authorization: Bearer <token>'`);
+  }
+  // What HTTP/1.1 lets a header value hold (tab, visible ASCII, Latin-1): anything else makes every
+  // request fail before it is sent, which looked like a server that cannot be reached. Only the
+  // character is named: the value is a secret.
+  const bad = /[^\t\x20-\x7e\x80-\xff]/u.exec(match[2]);
+  if (bad !== null) {
+    const code = /** @type {number} */ (bad[0].codePointAt(0)).toString(16).toUpperCase().padStart(4, "0");
+    throw new SettingsError(`${value.from} has a character no HTTP header can carry (U+${code}, character ${[...match[2].slice(0, bad.index)].length + 1} of the value); retype it in plain ASCII`);
   }
   return { name: match[1], value: match[2] };
 }

@@ -1,9 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { etlChildEnv, invokedFrom, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
+import { fetchWorkbook } from "../fetch/mod.ts";
+import { localServer } from "../../scripts/testing/local_http.ts";
 
 const COMMANDS: Command[] = ["etl", "start", "migrate"];
 
@@ -145,6 +148,28 @@ test("readSettings() reads the alert, metrics and URL-workbook settings (issue 1
     const child = readSettings("etl", { env });
     assert.deepEqual([child.alertWebhook, child.alertTimeoutMs, child.workbookMaxBytes, env.PATH], ["https://hooks.example.com/T/B/x", 2000, 7 * 1024 * 1024, "/bin"]);
   });
+});
+
+// Only CR and LF were refused: a value fetch cannot send (a typographic hyphen pasted into a token,
+// a control character) passed, and every download then failed as "Cannot reach <url>" (a
+// ByteString TypeError), retried, while the server was never asked.
+test("WORKBOOK_AUTH_HEADER: a value no HTTP header can carry is refused naming the setting; what it accepts, a request carries", async () => {
+  for (const [value, char] of [["Bearer abc\u2011def", "U+2011, character 11"], ["Bearer abc\u0001def", "U+0001, character 11"], ["Bearer abc\u007fdef", "U+007F"]]) {
+    assert.throws(
+      () => readSettings("etl", { env: { WORKBOOK_AUTH_HEADER: `Authorization: ${value}` } }),
+      (e: Error) => e instanceof SettingsError && e.message.startsWith("WORKBOOK_AUTH_HEADER has a character no HTTP header can carry") && e.message.includes(char) && !e.message.includes("abc"),
+    );
+  }
+  const accepted = readSettings("etl", { env: { WORKBOOK_AUTH_HEADER: "X-Token: caf\u00e9\tnoir" } }).workbookAuthHeader!;
+  const dir = mkdtempSync(join(tmpdir(), "settings-header-"));
+  const server = await localServer((_req, res) => res.end("x"));
+  try {
+    await fetchWorkbook(`${server.url}/r.xlsx`, { dataDir: dir, authHeader: accepted });
+    assert.equal(server.requests[0].headers["x-token"], "caf\u00e9\tnoir");
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("isLocalNetworkHost() accepts loopback, private and link-local addresses and local names only", () => {
