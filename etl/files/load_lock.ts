@@ -12,13 +12,28 @@
  * with that pid exists, started at that tick, in this boot. Without /proc (not Linux) only the pid
  * can be checked. Locks written by older versions hold a bare pid; those count as stale when the
  * process with that pid started after the lock file was written.
+ *
+ * Containers sharing the data dir on one machine (an API container, a cron container) each see
+ * their own pids: a pid from another PID namespace names nothing here, or another process (its
+ * pid 1 is our init), so such a lock was taken over while its owner loaded. The lock therefore
+ * also names the owner's PID namespace, and the owner touches it every `LOCK_HEARTBEAT_MS`; a lock
+ * from another namespace of this boot is alive while it was touched within `FOREIGN_LOCK_STALE_MS`
+ * (a container that died mid-load holds up loads that long, never for ever).
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 
 /** The kinds of load that each have a lock. */
 export type LoadKind = "relationships" | "contacts";
+
+/** How often a held lock's mtime is moved on, for processes in other PID namespaces. */
+export const LOCK_HEARTBEAT_MS = 30_000;
+/**
+ * How long a lock from another PID namespace stands without being touched: many heartbeats, so a
+ * load whose event loop is busy for minutes (a huge sheet, a slow disk) keeps it.
+ */
+export const FOREIGN_LOCK_STALE_MS = 10 * 60_000;
 
 /** Thrown when another live process holds the load lock. */
 export class LockBusyError extends Error {
@@ -41,14 +56,25 @@ export class LockBusyError extends Error {
  * try { ... } finally { release(); }
  * ```
  */
-export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships"): () => void {
+export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships", heartbeatMs = LOCK_HEARTBEAT_MS): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, `.${kind}.lock`);
   const token = ownerToken(process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkFilled(path, token)) {
+      // Never keeps the process alive; touches only a lock that is still ours.
+      const heartbeat = setInterval(() => {
+        if (readText(path) !== token) return;
+        try {
+          const now = new Date();
+          utimesSync(path, now, now);
+        } catch {
+          // Removed meanwhile, or a read-only moment: the next beat tries again.
+        }
+      }, heartbeatMs).unref();
       // Release only a lock that is still ours: a takeover by someone else must not be undone.
       return () => {
+        clearInterval(heartbeat);
         if (readText(path) === token) rmSync(path, { force: true });
       };
     }
@@ -82,9 +108,9 @@ export async function acquireLoadLockWaiting(dataDir: string, kind: LoadKind, wa
   }
 }
 
-/** What the lock says about its owner: `pid start-ticks boot-id` ("-" where /proc has no answer). */
+/** What the lock says about its owner: `pid start-ticks boot-id pid-namespace` ("-" where /proc has no answer). */
 function ownerToken(pid: number): string {
-  return `${pid} ${startTicks(pid) ?? "-"} ${bootId() ?? "-"}`;
+  return `${pid} ${startTicks(pid) ?? "-"} ${bootId() ?? "-"} ${pidNamespace() ?? "-"}`;
 }
 
 /**
@@ -92,7 +118,12 @@ function ownerToken(pid: number): string {
  * the lock and /proc say, it is the same process (same start tick, same boot).
  */
 function ownerAlive(text: string, path: string): boolean {
-  const [pidText, start, boot] = text.trim().split(/\s+/);
+  const [pidText, start, boot, namespace] = text.trim().split(/\s+/);
+  const otherBoot = boot !== undefined && boot !== "-" && bootId() !== null && boot !== bootId();
+  if (namespace !== undefined && namespace !== "-" && pidNamespace() !== null && namespace !== pidNamespace()) {
+    // Another container on this machine: its pid cannot be looked up here; its heartbeat can.
+    return !otherBoot && touchedWithin(path, FOREIGN_LOCK_STALE_MS);
+  }
   const pid = Number(pidText);
   if (!isAlive(pid)) return false;
   const nowStart = startTicks(pid);
@@ -100,8 +131,26 @@ function ownerAlive(text: string, path: string): boolean {
     // A bare pid (older versions): a process that started after the lock was written is not its owner.
     return nowStart === null || !startedAfter(nowStart, path);
   }
-  if (boot !== undefined && boot !== "-" && bootId() !== null && boot !== bootId()) return false;
+  if (otherBoot) return false;
   return start === "-" || nowStart === null || start === nowStart;
+}
+
+/** True when the file at `path` was written or touched less than `ms` ago. */
+function touchedWithin(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < ms;
+  } catch {
+    return false;
+  }
+}
+
+/** The inode of this process's PID namespace (`pid:[4026531836]`), or null without /proc. */
+function pidNamespace(): string | null {
+  try {
+    return /^pid:\[(\d+)\]$/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Field 22 of /proc/<pid>/stat (start time, clock ticks since boot), or null without /proc. */
