@@ -201,12 +201,12 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
   const lone = LONE_SURROGATE.exec(text);
   if (lone !== null) {
     const code = lone[0].charCodeAt(0).toString(16);
-    return `must not contain half of a surrogate pair (\\u${code} at character ${lone.index + 1}): it is not a character and would be stored as U+FFFD`;
+    return `must not contain half of a surrogate pair (\\u${code} at character ${characters(text.slice(0, lone.index)) + 1}): it is not a character and would be stored as U+FFFD`;
   }
   const match = (multiline ? CONTROL_EXCEPT_LINES : CONTROL).exec(text);
   if (match === null) return null;
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-  return `must not contain the control character U+${code} (at character ${match.index + 1})`;
+  return `must not contain the control character U+${code} (at character ${characters(text.slice(0, match.index)) + 1})`;
 }
 
 // Unicode category Cf (invisible formatting: U+00AD soft hyphen, U+200B zero-width space, U+202E

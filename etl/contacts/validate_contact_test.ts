@@ -1,5 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "../db/mod.ts";
+import { ingestContacts } from "./ingest_contacts.ts";
+import { migrate } from "./migrate.ts";
 import { validateContact, validateRecord } from "./validate_contact.ts";
 import { contactRecord } from "./contact_record.ts";
 import { extendRecord } from "./record_definition.ts";
@@ -236,4 +242,27 @@ test("a body gives at most 10,000 departments, each name checked once; the schem
   // A contact the CSV load linked to more (one department a row) is still described as it reads.
   assert.equal(property(undefined).maxItems, undefined);
   assert.doesNotMatch(property(undefined).description!, /do not exist yet/);
+});
+
+test("a control character or half a surrogate pair after an emoji: the API and the CSV load name the same place, counting characters", async () => {
+  // Before: the API counted UTF-16 units ("at character 6" for the 5th character), the load and
+  // every other message of the validator code points (review).
+  const dir = mkdtempSync(join(tmpdir(), "control-position-"));
+  const db = await Database.open(join(dir, "contacts.duckdb"));
+  try {
+    await migrate(db);
+    const value = "😀Ann\u0001";
+    writeFileSync(join(dir, "c.csv"), `first_name,last_name,email\n"${value}",Lee,a@example.com\n`);
+    const summary = await ingestContacts(db, join(dir, "c.csv"), {});
+    const sql = summary.rejects.map((r) => r.reason);
+    assert.deepEqual(sql, ["must not contain the control character U+0001 (at character 5)"], "the CSV load counts code points");
+    const js = validateContact({ first_name: value, last_name: "Lee", email: "a@example.com" }, "create");
+    assert.equal(js.ok, false);
+    assert.deepEqual(js.ok ? [] : js.errors.map((e) => e.message), sql, "the API says the same");
+    const lone = validateContact({ first_name: "😀A\ud800", last_name: "Lee", email: "a@example.com" }, "create");
+    assert.match(lone.ok ? "" : lone.errors[0].message, /\\ud800 at character 3\)/);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
