@@ -502,32 +502,48 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
         if (csv) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
         return jsonText('{"items":[],"next_cursor":null}', 200, headers);
       }
-      // A version the history does not hold (not loaded yet, or before a restarted history) is not
-      // "nothing changed": an empty list would say it was.
-      const versions = filter.version === null ? [] : await listVersions(handle);
-      if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) {
-        const held = versions.length === 0 ? "none" : `${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
-        throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
-      }
-      if (csv) {
-        return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, async () => {
-          const rows = [];
-          let after: Key | undefined;
-          do {
-            const page = await changesPage(handle, filter, after, 10_000);
-            rows.push(...page.items);
-            after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
-          } while (after !== undefined);
-          return rows as unknown as Record<string, unknown>[];
-        }, "changes.csv", headers);
-      }
-      headers.etag = handle.model.etag;
-      const unchanged = readPreconditions(request, handle.model.etag, headers);
-      if (unchanged) return unchanged;
-      const page = await changesPage(handle, filter, after, limit);
-      if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
-      return jsonText(JSON.stringify(page), 200, headers);
+      // Held for the whole request: it reads the versions, then pages (and the names of removed
+      // actors), and a publication in between must not close the file under the later reads.
+      return handle.during(() => changesAnswer(request, ctx, handle, filter, csv, after, limit, headers));
     },
     relationshipDocs.changes,
   );
+}
+
+/** The answer of `GET /changes` from a snapshot the caller holds. */
+async function changesAnswer(
+  request: Request,
+  ctx: Context,
+  handle: SnapshotHandle,
+  filter: ChangeFilter,
+  csv: boolean,
+  after: Key | undefined,
+  limit: number,
+  headers: Record<string, string>,
+): Promise<Response> {
+  // A version the history does not hold (not loaded yet, or before a restarted history) is not
+  // "nothing changed": an empty list would say it was.
+  const versions = filter.version === null ? [] : await listVersions(handle);
+  if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) {
+    const held = versions.length === 0 ? "none" : `${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
+    throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
+  }
+  if (csv) {
+    return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, async () => {
+      const rows = [];
+      let after: Key | undefined;
+      do {
+        const page = await changesPage(handle, filter, after, 10_000);
+        rows.push(...page.items);
+        after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
+      } while (after !== undefined);
+      return rows as unknown as Record<string, unknown>[];
+    }, "changes.csv", headers);
+  }
+  headers.etag = handle.model.etag;
+  const unchanged = readPreconditions(request, handle.model.etag, headers);
+  if (unchanged) return unchanged;
+  const page = await changesPage(handle, filter, after, limit);
+  if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
+  return jsonText(JSON.stringify(page), 200, headers);
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -639,3 +639,69 @@ test("GET /changes names an actor the served version no longer has as the last v
     cleanup();
   }
 });
+
+/** Publishes SMALL_GRAPH as `versionId`, with earlier versions listed and `n` pair changes for it in the history. */
+async function snapshotWithHistory(dir: string, versionId: number, n: number): Promise<void> {
+  await publishSnapshot(dir, { ...SMALL_GRAPH, versionId, changes: [] });
+  // The test owns this file (no server yet): add the history a long life of loads leaves behind.
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    for (let v = 1; v < versionId; v++) await db.run(`insert into versions values (${v}, 'run-${v}', now()::timestamp, 'relaciones.xlsx', 'x', 1, 5, 3, NULL)`);
+    await db.run(`insert into changes select ${versionId}, 'run', now()::timestamp, 'pair', 'changed', NULL, 1 + (i % 4)::INTEGER, 5, 'a_to_b', 'true', 'false' from range(${n}) t(i)`);
+    await db.run("checkpoint");
+  } finally {
+    db.close();
+  }
+}
+
+/** Calls `spy` with the SQL of every `Database.all()` until the returned function restores it. */
+function spyOnQueries(spy: (sql: string) => void | Promise<void>): () => void {
+  const original = Database.prototype.all;
+  Database.prototype.all = async function (this: Database, sql: string, ...rest: unknown[]) {
+    const rows = await (original as (...a: unknown[]) => Promise<unknown[]>).call(this, sql, ...rest);
+    await spy(sql);
+    return rows;
+  } as typeof Database.prototype.all;
+  return () => {
+    Database.prototype.all = original;
+  };
+}
+
+const isChangesPage = (sql: string) => sql.includes("rowid::DOUBLE as row_key");
+const isVersionList = (sql: string) => sql.includes("from versions order by version_id desc");
+
+// Before, the snapshot was held per query only: a publication while a request was between two of
+// its queries closed the old file, and the next one failed as a 500 "connection disconnected".
+for (const [path, trigger] of [
+  ["/changes?format=csv", isChangesPage], // one page read, then the next
+  ["/changes?version=2&limit=5", isVersionList], // the versions read, then the page
+] as const) {
+  test(`a publication during GET ${path} (several queries) does not make it a 500: the request keeps its snapshot`, async () => {
+    const { dir, cleanup } = tempDir();
+    const other = tempDir();
+    await snapshotWithHistory(dir, 2, 25_000);
+    await snapshotWithHistory(other.dir, 3, 10);
+    const logged: string[] = [];
+    const server = await testServer(dir, { logError: (m: string, e: unknown) => logged.push(`${m}: ${String((e as Error)?.message ?? e).split("\n")[0]}`) });
+    let published = false;
+    const restore = spyOnQueries(async (sql) => {
+      if (published || !trigger(sql)) return;
+      published = true;
+      // The next version is published and served while this request is between two queries.
+      renameSync(join(other.dir, "relationships.duckdb"), join(dir, "relationships.duckdb"));
+      await server.app.snapshot.check();
+      assert.equal(server.app.snapshot.current()!.model.versionId, 3, "the watcher swapped");
+    });
+    try {
+      const res = await raw(server.url, { path });
+      assert.ok(published, "the publication happened during the request");
+      assert.equal(res.status, 200, `${res.text.slice(0, 300)}\nserver log: ${logged.join(" | ").slice(0, 400)}`);
+      if (path.includes("csv")) assert.equal(res.text.trim().split("\r\n").length, 1 + 25_000, "the whole history of the version the request began on");
+    } finally {
+      restore();
+      await server.close();
+      cleanup();
+      other.cleanup();
+    }
+  });
+}

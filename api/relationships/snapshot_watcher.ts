@@ -1,7 +1,8 @@
 /**
  * Keeps the latest published relationship snapshot open READ-ONLY and swaps to a new one within
  * a poll interval of the ETL's atomic rename. The swap is a pointer change: requests already using
- * the old file finish on it (reference count), and it is closed when the last one releases it.
+ * the old file finish on it (reference count: a query, or a request holding it across its queries
+ * and streamed body), and it is closed when the last one releases it.
  */
 import { statSync } from "node:fs";
 import { basename } from "node:path";
@@ -28,16 +29,72 @@ export class SnapshotHandle {
    * a time), keeping the file open until it finishes even if a newer snapshot replaces it meanwhile.
    */
   query<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-    this.#refs++;
+    const release = this.hold();
     const run = this.#queue.then(() => fn(this.#db));
     this.#queue = run.catch(() => {});
-    return run.finally(() => {
-      this.#refs--;
-      this.#maybeClose();
-    });
+    return run.finally(release);
   }
 
-  /** Marks the handle replaced; it closes as soon as no query uses it. */
+  /**
+   * Keeps the file open, even if a newer snapshot replaces it, until the returned function is
+   * called (the first call releases; later ones do nothing). A request that makes several queries
+   * holds it throughout: holding per query alone let a publication between two of them close the
+   * file under the second.
+   */
+  hold(): () => void {
+    this.#refs++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#refs--;
+      this.#maybeClose();
+    };
+  }
+
+  /** Runs `fn` holding the file open (`hold()`) until it settles. */
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    const release = this.hold();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Returns `rows` holding the file open from now until they end, fail or are given up
+   * (`return()`, as a cancelled response body does), whether or not they were ever read: a
+   * streamed answer outlives its handler.
+   */
+  holding<T>(rows: AsyncIterable<T>): AsyncIterableIterator<T> {
+    const release = this.hold();
+    const inner = rows[Symbol.asyncIterator]();
+    return {
+      async next() {
+        try {
+          const step = await inner.next();
+          if (step.done === true) release();
+          return step;
+        } catch (error) {
+          release();
+          throw error;
+        }
+      },
+      async return(value?: unknown) {
+        try {
+          return (await inner.return?.(value)) ?? { done: true, value: undefined };
+        } finally {
+          release();
+        }
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Marks the handle replaced; it closes as soon as nothing holds it. */
   retire(): void {
     this.#retired = true;
     this.#maybeClose();

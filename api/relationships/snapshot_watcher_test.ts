@@ -61,3 +61,38 @@ test("SnapshotWatcher: an unreadable file that is then removed is 'not published
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Before, only a query held the file: a request's next query, or a streamed body's next page, ran
+// on a connection the swap had closed in between.
+test("SnapshotHandle: a hold, or a held stream until it ends or is given up unread, keeps a replaced snapshot open", async () => {
+  const { dir, cleanup } = tempDir();
+  const watcher = await SnapshotWatcher.start(join(dir, "relationships.duckdb"), { pollMs: 60_000 });
+  try {
+    await publishSnapshot(dir, SMALL_GRAPH);
+    await watcher.check();
+    const first = watcher.current()!;
+    const count = () => first.query((db) => db.all<{ n: number }>("select count(*)::INTEGER as n from actors"));
+    const release = first.hold();
+    async function* rows() {
+      yield 1;
+      yield 2;
+    }
+    const read = first.holding(rows());
+    const unread = first.holding(rows());
+    await publishSnapshot(dir, { ...SMALL_GRAPH, versionId: 2 });
+    await watcher.check();
+    assert.equal(watcher.current()!.model.versionId, 2);
+    assert.deepEqual(await count(), [{ n: 5 }], "no query holds it, yet it is open: held");
+    release();
+    release(); // a second release is no second count down
+    assert.deepEqual(await count(), [{ n: 5 }], "still held by both streams");
+    assert.deepEqual(await read.next(), { done: false, value: 1 });
+    await unread.return!(); // a response body cancelled before its first pull
+    assert.deepEqual(await count(), [{ n: 5 }], "still held by the stream being read");
+    assert.deepEqual([(await read.next()).value, (await read.next()).done], [2, true]);
+    await assert.rejects(count(), "closed once the last holder ended");
+  } finally {
+    await watcher.close();
+    cleanup();
+  }
+});
