@@ -529,16 +529,9 @@ async function changesAnswer(
     throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
   }
   if (csv) {
-    return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, async () => {
-      const rows = [];
-      let after: Key | undefined;
-      do {
-        const page = await changesPage(handle, filter, after, 10_000);
-        rows.push(...page.items);
-        after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
-      } while (after !== undefined);
-      return rows as unknown as Record<string, unknown>[];
-    }, "changes.csv", headers);
+    // Streamed a page at a time (held until the body ends or is cancelled): a history of millions
+    // of changes is never in memory whole, and its first bytes go before the last page is read.
+    return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, () => handle.holding(allChanges(handle, filter)), "changes.csv", headers);
   }
   headers.etag = handle.model.etag;
   const unchanged = readPreconditions(request, handle.model.etag, headers);
@@ -546,4 +539,14 @@ async function changesAnswer(
   const page = await changesPage(handle, filter, after, limit);
   if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
   return jsonText(JSON.stringify(page), 200, headers);
+}
+
+/** Every change matching `filter`, read in keyset pages of 10,000 as the consumer asks for them. */
+async function* allChanges(handle: SnapshotHandle, filter: ChangeFilter): AsyncGenerator<Record<string, unknown>> {
+  let after: Key | undefined;
+  do {
+    const page = await changesPage(handle, filter, after, 10_000);
+    yield* page.items as unknown as Record<string, unknown>[];
+    after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
+  } while (after !== undefined);
 }

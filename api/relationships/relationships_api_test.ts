@@ -705,3 +705,42 @@ for (const [path, trigger] of [
     }
   });
 }
+
+// Before, the CSV of /changes read every page of 10,000 into one array before its first byte: a
+// history of millions of changes was held whole in memory per download.
+test("GET /changes?format=csv streams the history a page at a time: one page read before the first bytes, none after a cancel, which releases the snapshot", async () => {
+  const { dir, cleanup } = tempDir();
+  const N = 30_001; // four pages of 10,000
+  await snapshotWithHistory(dir, 2, N);
+  const server = await testServer(dir);
+  let pageReads = 0;
+  const restore = spyOnQueries((sql) => {
+    if (isChangesPage(sql)) pageReads++;
+  });
+  try {
+    const whole = await raw(server.url, { path: "/changes?format=csv" });
+    assert.equal(whole.status, 200);
+    assert.equal(whole.text.trim().split("\r\n").length, 1 + N, "every change comes out");
+    assert.equal(pageReads, 4);
+
+    pageReads = 0;
+    const served = server.app.snapshot.current()!;
+    const res = await server.app.handle(new Request(`${server.url}/changes?format=csv`), { requestId: "stream-test" });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.match(new TextDecoder().decode(first.value), /^version_id,/);
+    assert.equal(pageReads, 1, "the first bytes come after one page is read, not the whole history");
+    await reader.cancel(); // the client goes away
+    assert.equal(pageReads, 1, "nothing more is read");
+    // A cancelled download holds the snapshot no longer: replaced, the old file closes.
+    await publishSnapshot(dir, { ...SMALL_GRAPH, versionId: 3 });
+    await server.app.snapshot.check();
+    assert.equal(server.app.snapshot.current()!.model.versionId, 3);
+    await assert.rejects(served.query((db) => db.all("select 1")), "the replaced snapshot was closed");
+  } finally {
+    restore();
+    await server.close();
+    cleanup();
+  }
+});
