@@ -106,11 +106,11 @@ export function parseLimit(value: string | null, fallback: number, max: number):
  * Reads the keyset paging parameters of a list request: `limit` (default `fallback`, 1..`max`)
  * and `cursor` (decoded for `sort`; a cursor made for another sort, or whose key `keyFits` refuses,
  * is refused). Throws HttpError(400) for either being malformed, so every list endpoint refuses
- * them alike.
+ * them alike. `keyFits` is required: every sort says what its keys are (`integerKey`, `textKey`).
  *
  * @example
  * ```ts
- * pageQuery(new URLSearchParams("limit=2"), "degree", 50, 1000) // { limit: 2, after: undefined }
+ * pageQuery(new URLSearchParams("limit=2"), "degree", 50, 1000, integerKey) // { limit: 2, after: undefined }
  * ```
  */
 export function pageQuery(
@@ -118,16 +118,23 @@ export function pageQuery(
   sort: string,
   fallback: number,
   max: number,
-  keyFits?: (key: Key) => boolean,
+  keyFits: (key: Key) => boolean,
 ): { limit: number; after: Key | undefined } {
   const limit = parseLimit(query.get("limit"), fallback, max);
   const cursor = query.get("cursor");
   const after = cursor === null ? undefined : decodeCursor(sort, cursor);
-  // A key the page's SQL cannot bind (text for an integer, a number past its type) would be the
-  // database's error, a 500: an edited cursor is the client's 400 like any other.
-  if (after !== undefined && keyFits !== undefined && !keyFits(after)) throw badCursor();
+  // A key of the wrong type is no position the endpoint issued: in SQL it would be the database's
+  // error (a 500), in memory a page from anywhere (text compares with a number as neither less nor
+  // greater). An edited cursor is the client's 400 like any other.
+  if (after !== undefined && !keyFits(after)) throw badCursor();
   return { limit, after };
 }
+
+/** `keyFits` of a sort whose value is an integer (an id, a degree, a version, a pair's first id). */
+export const integerKey = ([value]: Key): boolean => Number.isSafeInteger(value);
+
+/** `keyFits` of a sort whose value is text (a name). */
+export const textKey = ([value]: Key): boolean => typeof value === "string";
 
 /**
  * Returns the `next_cursor` of a page from pageAfter(): the encoded key of its last item, or

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeCursor, encodeCursor, pageAfter, parseLimit, type Key } from "./keyset.ts";
+import { decodeCursor, encodeCursor, integerKey, pageAfter, pageQuery, parseLimit, textKey, type Key } from "./keyset.ts";
 import { HttpError } from "./http_error.ts";
 
 test("pageAfter() walks a sorted array in keyset pages, with filters and both directions", () => {
@@ -44,4 +44,15 @@ test("pageAfter() gives no next key when the last page is exactly full, nor when
   const all = pageAfter(sorted, keyOf, 1, undefined, () => true, 5);
   assert.equal(all.items.length, 5);
   assert.equal(all.nextKey, undefined);
+});
+
+// Before, keyFits was optional and the in-memory lists gave none: a key of the wrong type was served a page.
+test("pageQuery() refuses a cursor whose key its sort's keyFits refuses (text for a number, a number for text, a fraction)", () => {
+  const query = (sort: string, key: unknown) => new URLSearchParams({ cursor: Buffer.from(JSON.stringify([sort, key, 1])).toString("base64url") });
+  const refused = (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === "bad-cursor";
+  assert.deepEqual(pageQuery(query("degree", -3), "degree", 50, 1000, integerKey).after, [-3, 1]);
+  assert.deepEqual(pageQuery(query("name", "garcia"), "name", 50, 1000, textKey).after, ["garcia", 1]);
+  assert.throws(() => pageQuery(query("degree", "zzz"), "degree", 50, 1000, integerKey), refused);
+  assert.throws(() => pageQuery(query("pair", 1.5), "pair", 50, 1000, integerKey), refused);
+  assert.throws(() => pageQuery(query("name", 5), "name", 50, 1000, textKey), refused);
 });

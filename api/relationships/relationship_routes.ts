@@ -8,7 +8,7 @@
 import { HttpError } from "../http/http_error.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
-import { decodeCursor, nextCursor, pageAfter, pageQuery, parseLimit, type Key } from "../http/keyset.ts";
+import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
 import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { empty, jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
@@ -325,7 +325,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       if (wantsCsv(request, ctx.query)) {
         return csvAnswer(request, model.etag, ACTOR_COLUMNS, () => sorted.filter(keep).map(summary), "actors.csv");
       }
-      const { limit, after } = pageQuery(ctx.query, sort, 50, 1000);
+      const { limit, after } = pageQuery(ctx.query, sort, 50, 1000, sort === "name" ? textKey : integerKey);
       const page = pageAfter(sorted, keyOf, 1, after, keep, limit);
       return pageJson(request, ctx, model, page.items.map(summary), nextCursor(sort, page));
     },
@@ -367,7 +367,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       // Indexed by actor: an actor's pairs come from its adjacency list, not a scan of every pair.
       const pairs: Pair[] = actorText === null || actorText === "" ? model.pairs : pairsOf(model, filterActor(model, actorText));
       if (wantsCsv(request, ctx.query)) return csvAnswer(request, model.etag, PAIR_COLUMNS, () => pairs as unknown as Record<string, unknown>[], "relationships.csv");
-      const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000);
+      const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000, integerKey);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
       const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
       return pageJson(request, ctx, model, page.items, nextCursor("pair", page));
@@ -472,7 +472,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     "/versions",
     async (request, ctx) => {
       const handle = servedOrNone(watcher);
-      const { limit, after } = pageQuery(ctx.query, "version", 50, 1000);
+      const { limit, after } = pageQuery(ctx.query, "version", 50, 1000, integerKey);
       // Before the first load there is simply no version: an empty list, not an error, so a
       // first-run page can tell "nothing yet" from "broken" (an unreadable file: servedOrNone's 503).
       const all = handle === undefined ? [] : await listVersions(handle);

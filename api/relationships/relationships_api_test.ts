@@ -492,6 +492,23 @@ test("relationship endpoints refuse what they cannot answer, before any precondi
       assert.deepEqual(huge.json().items, []);
       assert.equal((await get("/changes?since=2026-01-01T08:00Z")).status, 200);
     });
+    // Before, only /changes checked a cursor's key type: the in-memory lists paged on an edited
+    // one (text compares with a number as neither less nor greater, so the page began anywhere).
+    await t.test("a cursor whose key has the wrong type for its sort is a 400 bad-cursor on every list", async () => {
+      for (const path of [
+        `/changes?cursor=${cursor(["changes", "abc", 1])}`,
+        `/versions?cursor=${cursor(["version", "abc", 1])}`, // was an empty page that said "the end"
+        `/actors?cursor=${cursor(["degree", "abc", 1])}`, // a degree is a number
+        `/actors?sort=id&cursor=${cursor(["id", "abc", 1])}`,
+        `/actors?sort=name&limit=2&cursor=${cursor(["name", 5, 0])}`, // a name is text
+        `/relationships?limit=2&cursor=${cursor(["pair", "x", 1])}`, // a person id is a number
+        `/relationships?cursor=${cursor(["pair", 1.5, 1])}`,
+      ]) {
+        const res = await get(path);
+        assert.equal(res.status, 400, `${path} answered ${res.status}: ${res.text.slice(0, 160)}`);
+        assert.equal(res.json().type, "/docs#problem-bad-cursor", path);
+      }
+    });
     await t.test("a precondition does not turn a 404 or a 400 into a 304", async () => {
       assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": etag })).status, 404);
       assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": "*" })).status, 404);
