@@ -9,7 +9,7 @@
 import { copyFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import { isDuckDbLocked, quoteLiteral, type Database } from "../db/mod.ts";
+import { Database, isDuckDbLocked, quoteLiteral } from "../db/mod.ts";
 
 /**
  * Attaches the snapshot file `path` READ_ONLY as `alias` in `db`; when another process holds the
@@ -65,5 +65,25 @@ export async function withSnapshot<T>(db: Database, path: string, alias: string,
     return await fn();
   } finally {
     await detach();
+  }
+}
+
+/**
+ * Runs `fn` with the snapshot file `path` attached as `alias` to a database of its own (in memory),
+ * through withSnapshot(): for a read that has no database open yet, so that a file an analyst
+ * holds read-write is read from a private copy rather than taken for unreadable. Call with the
+ * load lock held, as attachSnapshot() says.
+ *
+ * @example
+ * ```ts
+ * const row = await readSnapshot("data/relationships.duckdb", "live", (db) => db.one("SELECT version_id FROM live.snapshot_info"));
+ * ```
+ */
+export async function readSnapshot<T>(path: string, alias: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await Database.open(":memory:", { settings: { threads: "1" } });
+  try {
+    return await withSnapshot(db, path, alias, () => fn(db));
+  } finally {
+    db.close();
   }
 }

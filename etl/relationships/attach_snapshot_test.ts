@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../db/mod.ts";
+import { readRuns, runLogPath } from "../runs/mod.ts";
 import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { loadRelationships, parquetVersions, restoreVersion, snapshotPath } from "./mod.ts";
 
@@ -67,6 +68,55 @@ test("a load while an analyst holds relationships.duckdb read-write keeps the hi
     }
     assert.deepEqual(parquetVersions(parquetDir), [1, 2, 3]);
     assert.deepEqual(readdirSync(dataDir).filter((f) => f.startsWith(".relationships-")), [], "the private copies are gone");
+  } finally {
+    analyst?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, publishedVersion() opened the live file itself and took DuckDB's lock error for "nothing
+// published": after a restore, the next load of the withdrawn workbook published it again.
+test("after a restore, an analyst holding relationships.duckdb read-write does not make the next load publish the withdrawn workbook again", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attach-snapshot-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  let analyst: ChildProcess | undefined;
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 1);
+    await writeVersion(workbook, v2); // the bad day's file, which stays on disk
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 2);
+    const restored = await restoreVersion({ dataDir, version: 1, keepVersions });
+    assert.deepEqual([restored.run.status, restored.run.version_id], ["succeeded", 3]);
+
+    analyst = await analystSession(dir, snapshotPath(dataDir));
+    const next = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.deepEqual([next.run.status, next.run.error?.code, next.run.version_id], ["skipped", "withdrawn", 3], JSON.stringify(next.run.error));
+    assert.deepEqual(readdirSync(dataDir).filter((f) => f.startsWith(".relationships-")), [], "the private copies are gone");
+  } finally {
+    analyst?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, run recovery opened the live file itself and took DuckDB's lock error for "not ours":
+// a published version whose run was lost stayed unrecorded, unkept and unexported.
+test("a version whose run was lost is recorded by the next load while an analyst holds relationships.duckdb read-write", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attach-snapshot-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  let analyst: ChildProcess | undefined;
+  try {
+    await writeVersion(workbook, v1);
+    const first = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    writeFileSync(runLogPath(dataDir), ""); // killed between publishing and recording
+    analyst = await analystSession(dir, snapshotPath(dataDir));
+    const next = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(next.run.status, "skipped", "the same workbook: nothing new to load");
+    const runs = readRuns(dataDir);
+    assert.deepEqual(runs.map((r) => [r.id, r.status, r.version_id]), [[first.run.id, "succeeded", 1], [next.run.id, "skipped", 1]]);
+    assert.equal(runs[0].findings.at(-1)?.check, "run_recovered");
   } finally {
     analyst?.kill();
     rmSync(dir, { recursive: true, force: true });

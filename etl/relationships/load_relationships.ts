@@ -18,6 +18,7 @@ import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } fro
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
 import { afterPublish } from "./after_publish.ts";
+import { readSnapshot } from "./attach_snapshot.ts";
 import { recoverUnrecorded } from "./recover_run.ts";
 import { createSnapshot, writeSnapshot, type ChangeRow, type SnapshotSummary } from "./write_snapshot.ts";
 
@@ -436,8 +437,11 @@ export interface PublishedVersion {
 }
 
 /**
- * Returns the version and SHA-256 of the published snapshot, or null when there is none or it
- * cannot be read (a load then starts a new history).
+ * Returns the version and SHA-256 of the published snapshot, or null when there is none or it is
+ * not a snapshot that can be read (corrupt: a load then starts a new history, and says so). A file
+ * another process holds open read-write (an analyst's DuckDB CLI) is read from a private copy
+ * (readSnapshot()): taken for "nothing published", it let the next load publish again a workbook a
+ * restore had withdrawn. Call with the load lock held.
  *
  * @example
  * ```ts
@@ -450,29 +454,27 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
   } catch {
     return null;
   }
-  let db: Database | null = null;
   try {
-    db = await Database.open(path, { readOnly: true });
-    const row = await db.one<{ version_id: number; sha256: string }>("SELECT version_id, sha256 FROM snapshot_info LIMIT 1");
-    if (row === undefined) return null;
-    // Apart: a snapshot of schema version 2 has no restored_from, and is no restore.
-    const restore = await db
-      .all<{ restored_from: number | null; version_id: number | null; sha256: string | null }>(
-        `SELECT r.restored_from, w.version_id, w.sha256 FROM versions r
-         LEFT JOIN versions w ON w.version_id > r.restored_from AND w.version_id < r.version_id AND w.sha256 <> r.sha256
-         WHERE r.version_id = $1 AND r.restored_from IS NOT NULL ORDER BY w.version_id`,
-        [row.version_id],
-      )
-      .catch(() => []);
-    return {
-      ...row,
-      restored_from: restore[0]?.restored_from ?? null,
-      withdrawn: restore.filter((w) => w.version_id !== null).map((w) => ({ version_id: w.version_id!, sha256: w.sha256! })),
-    };
+    return await readSnapshot(path, "live", async (db) => {
+      const row = await db.one<{ version_id: number; sha256: string }>("SELECT version_id, sha256 FROM live.snapshot_info LIMIT 1");
+      if (row === undefined) return null;
+      // Apart: a snapshot of schema version 2 has no restored_from, and is no restore.
+      const restore = await db
+        .all<{ restored_from: number | null; version_id: number | null; sha256: string | null }>(
+          `SELECT r.restored_from, w.version_id, w.sha256 FROM live.versions r
+           LEFT JOIN live.versions w ON w.version_id > r.restored_from AND w.version_id < r.version_id AND w.sha256 <> r.sha256
+           WHERE r.version_id = $1 AND r.restored_from IS NOT NULL ORDER BY w.version_id`,
+          [row.version_id],
+        )
+        .catch(() => []);
+      return {
+        ...row,
+        restored_from: restore[0]?.restored_from ?? null,
+        withdrawn: restore.filter((w) => w.version_id !== null).map((w) => ({ version_id: w.version_id!, sha256: w.sha256! })),
+      };
+    });
   } catch {
     return null;
-  } finally {
-    db?.close();
   }
 }
 

@@ -7,10 +7,10 @@
  * snapshot names, with the snapshot's counts, changes and findings, and a warning saying so.
  */
 import { statSync } from "node:fs";
-import { Database } from "../db/mod.ts";
 import { appendRun, readRuns, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { afterPublish } from "./after_publish.ts";
+import { readSnapshot } from "./attach_snapshot.ts";
 
 /** What the live snapshot says about the version it holds and the run that made it. */
 interface LiveVersion {
@@ -47,41 +47,43 @@ export async function recoverUnrecorded(
     return null;
   }
   const known = (version: number) => readRuns(options.dataDir).some((r) => r.kind === "relationships" && r.status === "succeeded" && r.version_id === version);
-  let db: Database | null = null;
   let version: LiveVersion | undefined;
   const changes: Record<string, number> = {};
   let findings: Finding[] = [];
   try {
-    db = await Database.open(live, { readOnly: true });
-    version = await db.one<LiveVersion>(
-      `SELECT i.version_id, i.run_id, strftime(v.loaded_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS loaded_at, i.file_name, i.sha256, i.size::DOUBLE AS size,
-              v.actors, v.pairs, v.restored_from
-       FROM snapshot_info i JOIN versions v USING (version_id) LIMIT 1`,
-    );
-    if (version === undefined || known(version.version_id)) return null;
-    // Counted as a load counts them (write_snapshot.ts countChanges): actors and pairs, not rows;
-    // an actor with two fields changed, or a pair with both directions, is one.
-    for (const key of ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"]) changes[key] = 0;
-    for (const row of await db.all<{ key: string; n: number }>(
-      `SELECT entity || 's_' || change AS key, count(DISTINCT coalesce(CAST(numeric_id AS VARCHAR), person_a || '-' || person_b))::INTEGER AS n
-       FROM changes WHERE version_id = $1 GROUP BY 1`,
-      [version.version_id],
-    )) {
-      changes[row.key] = row.n;
-    }
-    findings = (await db.all<{ check_name: string; severity: Severity; message: string; cells: string[]; count: number }>("SELECT * FROM findings")).map((f) => ({
-      check: f.check_name,
-      severity: f.severity,
-      message: f.message,
-      cells: [...f.cells],
-      count: f.count,
-    }));
+    // Through readSnapshot(): a file an analyst holds read-write is read from a private copy, not
+    // taken for "not ours" (which left the unrecorded version unkept, unexported and unrecorded).
+    version = await readSnapshot(live, "live", async (db) => {
+      const row = await db.one<LiveVersion>(
+        `SELECT i.version_id, i.run_id, strftime(v.loaded_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS loaded_at, i.file_name, i.sha256, i.size::DOUBLE AS size,
+                v.actors, v.pairs, v.restored_from
+         FROM live.snapshot_info i JOIN live.versions v USING (version_id) LIMIT 1`,
+      );
+      if (row === undefined || known(row.version_id)) return undefined;
+      // Counted as a load counts them (write_snapshot.ts countChanges): actors and pairs, not rows;
+      // an actor with two fields changed, or a pair with both directions, is one.
+      for (const key of ["actors_added", "actors_removed", "actors_changed", "pairs_added", "pairs_removed", "pairs_changed"]) changes[key] = 0;
+      for (const count of await db.all<{ key: string; n: number }>(
+        `SELECT entity || 's_' || change AS key, count(DISTINCT coalesce(CAST(numeric_id AS VARCHAR), person_a || '-' || person_b))::INTEGER AS n
+         FROM live.changes WHERE version_id = $1 GROUP BY 1`,
+        [row.version_id],
+      )) {
+        changes[count.key] = count.n;
+      }
+      findings = (await db.all<{ check_name: string; severity: Severity; message: string; cells: string[]; count: number }>("SELECT * FROM live.findings")).map((f) => ({
+        check: f.check_name,
+        severity: f.severity,
+        message: f.message,
+        cells: [...f.cells],
+        count: f.count,
+      }));
+      return row;
+    });
   } catch {
     // Not a snapshot of ours (a file put there by hand that does not open): the load reports it.
     return null;
-  } finally {
-    db?.close();
   }
+  if (version === undefined) return null;
   const extras = await afterPublish(options, live, version.version_id);
   const run: RunRecord = {
     id: version.run_id,
