@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
+import { formatOutcome } from "../report.ts";
 import { readRuns } from "../runs/mod.ts";
 import { raw, testServer } from "../../scripts/testing/api_server.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
@@ -244,6 +245,47 @@ test("restoreVersion() told to wait for the lock (--restore with --wait) publish
     release();
     const { run } = await waiting;
     assert.deepEqual([run.status, run.version_id, run.restored_from], ["succeeded", 3, 1], JSON.stringify(run.error));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, a restore copied every finding of the version it restored, its history_unavailable too:
+// a restore that carried the history whole said (and its report printed) that the history restarts.
+test("restoring a version whose own load could not read its predecessor does not say the history restarts: the restore carried it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "restore-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    // A damaged live file (a bad copy from a backup): version 1 starts a new history, and says so.
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(snapshotPath(dataDir), Buffer.alloc(64 * 1024, 0x5a));
+    await writeVersion(workbook, { ...v1, cell: cells(5, { density: 0.6, filled: 3 }) }); // a blank row: unknown_cells
+    const first = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.equal(first.run.version_id, 1);
+    assert.ok(first.run.findings.some((f) => f.check === "history_unavailable"));
+    assert.ok(first.run.findings.some((f) => f.check === "unknown_cells"));
+    await writeVersion(workbook, v2);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 2);
+
+    const restored = await restoreVersion({ dataDir, version: 1, keepVersions });
+    assert.deepEqual([restored.run.status, restored.run.version_id, restored.run.restored_from], ["succeeded", 3, 1]);
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    let published: string[];
+    try {
+      assert.deepEqual((await db.all<{ v: number }>("SELECT version_id::INTEGER AS v FROM versions ORDER BY 1")).map((r) => r.v), [1, 2, 3], "the history carried");
+      assert.ok((await db.one<{ n: bigint }>("SELECT count(*) AS n FROM changes WHERE version_id = 3"))!.n > 0n, "version 3 has its changes");
+      published = (await db.all<{ check_name: string }>("SELECT check_name FROM findings")).map((r) => r.check_name);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(restored.run.findings.filter((f) => f.check === "history_unavailable"), [], "the run");
+    assert.ok(!published.includes("history_unavailable"), "the snapshot's findings");
+    const own = first.run.findings.filter((f) => f.check !== "history_unavailable" && f.check !== "run_recovered").map((f) => f.check);
+    assert.deepEqual(published.sort(), own.sort(), "the restored version's findings about its workbook are kept");
+    const report = formatOutcome({ ok: true, relationships: restored, contacts: null }).join("\n");
+    assert.doesNotMatch(report, /Not compared with version 2/, report);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

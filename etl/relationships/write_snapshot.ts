@@ -173,7 +173,10 @@ export async function copySnapshot(options: {
       counts,
       restoredFrom: info.version_id,
       findings: (historyError) => {
-        const findings: Finding[] = kept.map((f) => ({ ...f, cells: [...f.cells] }));
+        // The source's findings about its workbook, not about its publication: its own
+        // history_unavailable (its load could not read the snapshot before it) is no fact about
+        // this one, which says so only when it cannot carry the history itself.
+        const findings: Finding[] = kept.filter((f) => f.check !== "history_unavailable").map((f) => ({ ...f, cells: [...f.cells] }));
         if (historyError !== null) {
           const unavailable = new Findings();
           unavailable.add("history_unavailable", [], historyError);
