@@ -178,7 +178,7 @@ export const SETTINGS = [
     key: "databaseUrl", env: "DATABASE_URL", commands: ["start", "etl", "migrate", "bench"],
     defaultText: "unset: contacts in `<data dir>/contacts.duckdb`",
     description:
-      "`postgres://user:password@host:5432/db` (in the user name and password `/ ? # %` percent-encoded, `%2F %3F %23 %25`: a value with one of them raw is refused, unshown; `@`, `:` and spaces may be encoded too, `%40 %3A %20`, or left as they are), or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). TLS: `?sslmode=require` (encrypted, unverified) or `verify-full` (a private authority's certificate in `NODE_EXTRA_CA_CERTS`, or `&sslrootcert=system`); libpq's certificate files (`sslrootcert=<file>`, `sslcert`, `sslkey`) are refused, the client cannot read them. `lock_timeout` and `statement_timeout` in its query (or its `options`) are refused: `PG_LOCK_TIMEOUT` and `PG_STATEMENT_TIMEOUT` set them. The client library is loaded only when this is set. Environment only: it may hold a password.",
+      "`postgres://user:password@host:5432/db` (in the user name and password `/ ? # %` percent-encoded, `%2F %3F %23 %25`: a value with one of them raw is refused, unshown; `@`, `:` and spaces may be encoded too, `%40 %3A %20`, or left as they are, but for a raw `@` with a `,` after it, refused too: the client then reads a list of hosts from the password), or for a server on the same machine its Unix socket as libpq spells it, `postgres://user@localhost/db?host=/run/postgresql` (`&port=` when not 5432; Debian's package listens there and lets a local user in by name; cheaper for the API than loopback TCP): contacts live in PostgreSQL instead (its own migrations, run once under an advisory lock), so several `npm start` processes can serve and write them; `npm run etl` then loads straight into it (`npm run bench -- contacts` creates its own databases on that server). TLS: `?sslmode=require` (encrypted, unverified) or `verify-full` (a private authority's certificate in `NODE_EXTRA_CA_CERTS`, or `&sslrootcert=system`); libpq's certificate files (`sslrootcert=<file>`, `sslcert`, `sslkey`) are refused, the client cannot read them. `lock_timeout` and `statement_timeout` in its query (or its `options`) are refused: `PG_LOCK_TIMEOUT` and `PG_STATEMENT_TIMEOUT` set them. The client library is loaded only when this is set. Environment only: it may hold a password.",
   },
   {
     key: "pgLockTimeoutMs", env: "PG_LOCK_TIMEOUT", flag: "pg-lock-timeout", placeholder: "DURATION", commands: ["start"],
@@ -553,7 +553,8 @@ export function withoutPassword(url) {
  * and '#' end the host part for the client, which then took the rest of the password for the host
  * and put it in every error ("getaddrinfo ENOTFOUND t"), so in logs and run records; a stray '%'
  * made it fail with "URI malformed". The message never shows the value. A raw '@' or ':' the client
- * reads as libpq does (the last '@' ends the password), so those pass.
+ * reads as libpq does (the last '@' ends the password), so those pass, unless a ',' follows the
+ * raw '@' (see below).
  *
  * @param {string} url
  * @param {string} from
@@ -561,7 +562,12 @@ export function withoutPassword(url) {
 function checkUrlEncoding(url, from) {
   const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
   const authority = rest.split(/[/?#]/)[0];
-  if (rest.slice(authority.length).includes("@") || /%(?![0-9a-f]{2})/i.test(authority)) {
+  // postgres.js looks for a list of hosts after the FIRST '@' (where URL takes the last): a raw '@'
+  // in the password with a ',' after it made the rest of the password host names, and with every
+  // "host" failing its reconnect loop never ended (npm start and npm run migrate hung, silent).
+  const firstAt = authority.indexOf("@");
+  const hostList = firstAt !== authority.lastIndexOf("@") && authority.slice(firstAt + 1).includes(",");
+  if (hostList || rest.slice(authority.length).includes("@") || /%(?![0-9a-f]{2})/i.test(authority)) {
     throw new SettingsError(
       `${from} cannot be read: its user name or password must be percent-encoded ` +
         "('@' as %40, ':' as %3A, '/' as %2F, '?' as %3F, '#' as %23, '%' as %25, a space as %20); not shown, as it may hold a password",
