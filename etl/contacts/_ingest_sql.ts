@@ -53,6 +53,19 @@ export function controlSql(raw: string, multiline: boolean): string {
   return `CASE WHEN regexp_matches(${raw}, '${cls}') THEN 'must not contain the control character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${raw}, ${ch}) || ')' END`;
 }
 
+/**
+ * The most of a rejected cell a reject keeps (in the rejects report, the load's summary and an
+ * import's answer): enough to find and mend it. Kept whole, a hundred rows with an address of 2 MB
+ * each ran the load out of memory (DuckDB's "failed to allocate") where it should have rejected them,
+ * and 30 of them made a 57 MB summary.
+ */
+export const MAX_REJECT_VALUE_CHARS = 1000;
+
+/** `text` as a reject keeps it: whole up to MAX_REJECT_VALUE_CHARS, else its start and its length, "Flat 2... (2000000 characters)". */
+export function keptValueSql(text: string): string {
+  return `CASE WHEN length(${text}) > ${MAX_REJECT_VALUE_CHARS} THEN left(${text}, ${MAX_REJECT_VALUE_CHARS}) || '... (' || length(${text}) || ' characters)' ELSE ${text} END`;
+}
+
 /** JavaScript's shorten() for messages: 60 characters at most. */
 export function shortenSql(text: string): string {
   return `CASE WHEN length(${text}) > 60 THEN left(${text}, 57) || '...' ELSE ${text} END`;

@@ -14,7 +14,7 @@
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
-import { anyControlSql, cleanSql, fieldSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
+import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -96,8 +96,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
      FROM ${validated("true")}`,
   );
   await db.run(
-    `CREATE TEMP TABLE _verr AS SELECT s.ord, ${dept} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
-       ${sql.map(({ f, col, s }) => `${s.error} AS ${q(`e_${f.name}`)}, CASE WHEN ${s.error} IS NOT NULL THEN s.${raw(col)} END AS ${q(`w_${f.name}`)}`).join(",\n       ")}
+    `CREATE TEMP TABLE _verr AS SELECT s.ord, ${keptValueSql(dept)} AS dept, ${link === null ? "NULL::VARCHAR" : link.error} AS e_dept,
+       ${sql.map(({ f, col, s }) => `${s.error} AS ${q(`e_${f.name}`)}, CASE WHEN ${s.error} IS NOT NULL THEN ${keptValueSql(`s.${raw(col)}`)} END AS ${q(`w_${f.name}`)}`).join(",\n       ")}
      FROM ${validated("ord IN (SELECT ord FROM _v WHERE bad AND NOT all_empty)")};
      DROP TABLE temp._stage`,
   );

@@ -10,6 +10,7 @@ import { Database } from "../db/mod.ts";
 import { ingestContacts } from "./ingest_contacts.ts";
 import { loadContacts } from "./load_contacts.ts";
 import { migrate } from "./migrate.ts";
+import { MAX_REJECT_VALUE_CHARS } from "./_ingest_sql.ts";
 
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 
@@ -197,5 +198,23 @@ test("a header ending in a separator over rows without one loads the rows (the u
     writeFileSync(path, `${HEADER},\nAna,Ruiz,,,,NJ,07102,,,ana@example.com,Sales,\nBob,Ray,,,,TX,73301,,,bob@example.com,Sales,note\n`);
     const result = await loadContacts({ csvPath: path, dataDir: dir });
     assert.deepEqual([result.inserted, result.rejected], [2, 0], `${via}: ${JSON.stringify(result.rejects)}`);
+  });
+});
+
+test("a rejected cell of megabytes is kept as its start and its length, in the summary and the rejects report", async () => {
+  // Before: every reject kept its whole cell: 100 rows with a 1.9 MB address ran the load out of
+  // memory (DuckDB's "failed to allocate") instead of rejecting them, and 30 made a 57 MB summary.
+  const big = "x".repeat(50_000);
+  await bothPaths(async (via, dir) => {
+    const path = join(dir, "long-cells.csv");
+    writeFileSync(path, `first_name,last_name,email,address,department\n${[1, 2, 3].map((i) => `Bob,Lee,b${i}@example.com,"${big}",Sales`).join("\n")}\nCai,Lin,c@example.com,1 Main St,"${big}"\nAnn,Lee,a@example.com,1 Main St,Sales\n`);
+    const result = await loadContacts({ csvPath: path, dataDir: dir });
+    assert.deepEqual([result.inserted, result.rejected], [1, 4], via);
+    const kept = `${"x".repeat(MAX_REJECT_VALUE_CHARS)}... (50000 characters)`;
+    assert.deepEqual(result.rejects.map((r) => [r.line, r.field, r.value]), [[2, "address", kept], [3, "address", kept], [4, "address", kept], [5, "department", kept]], via);
+    assert.match(result.rejects[0].reason, /^must be at most 200 characters \(has 50000\)/, via);
+    const report = readFileSync(result.warnings.join("\n").match(/(\S+rejects[/\\]contacts-\S+\.csv)/)![1], "utf8");
+    assert.ok(report.includes(`,${kept}\r\n`) || report.includes(`,${kept}\n`), `${via}: the report keeps the same`);
+    assert.ok(!report.includes("x".repeat(MAX_REJECT_VALUE_CHARS + 1)), via);
   });
 });
