@@ -27,6 +27,12 @@ export const systemClock: Clock = {
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How far past a day away the daily run must be before the schedule takes the clock for set back
+ * and re-arms by it: a step back of less (an ordinary NTP step, a zone file fixed) keeps the run
+ * due, at most this much later than a day.
+ */
+const CLOCK_BACK_MARGIN_MS = 12 * 60 * 60 * 1000;
 
 /**
  * Returns the first daily run strictly after `now` at `at` UTC.
@@ -405,7 +411,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const now = clock.now();
     // A daily run is never more than a day away: a longer wait means the clock was set back (NTP
     // correcting a clock that ran ahead), and the run due by the clock before would come days late.
-    if (next.getTime() - now > DAY_MS) {
+    // Not for a step of minutes or hours: right after a daily run the next is a day away already, and
+    // re-arming then ran the daily load again at the time just passed.
+    if (next.getTime() - now > DAY_MS + CLOCK_BACK_MARGIN_MS) {
       next = nextDailyRun(now, at);
       prepared = false;
     }

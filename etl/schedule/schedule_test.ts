@@ -86,6 +86,26 @@ test("startScheduler() runs at start-up when stale, daily at the set time, one l
     assert.deepEqual(runs, ["2026-03-04T00:00:00.000Z"]);
     scheduler.stop();
   });
+  await t.test("a small clock step back just after the daily run does not run the daily load again", async () => {
+    // Right after a daily run the next is a day away: a step back of two minutes (an ordinary NTP
+    // step) made the wait a day and two minutes, re-armed to the time just passed, and the daily
+    // load ran again two minutes later (review).
+    const clock = new FakeClock("2026-03-04T23:00:00Z");
+    const runs: string[] = [];
+    const scheduler = startScheduler({
+      workbook: "/nonexistent.xlsx", dataDir: "/nonexistent", watch: false, clock, lastSuccess: () => new Date(clock.now()),
+      runLoad: async (reason) => void runs.push(`${reason} ${new Date(clock.now()).toISOString()}`),
+    });
+    clock.advance(3600_000 + 30_000);
+    await scheduler.idle();
+    assert.deepEqual(runs, ["daily 2026-03-05T00:00:00.000Z"]);
+    clock.setBack(2 * 60_000);
+    clock.advance(3600_000);
+    await scheduler.idle();
+    assert.deepEqual(runs, ["daily 2026-03-05T00:00:00.000Z"], "one daily load, not two within minutes");
+    assert.equal(scheduler.nextDailyRun().toISOString(), "2026-03-06T00:00:00.000Z");
+    scheduler.stop();
+  });
   await t.test("no start-up load after a recent success; custom time", async () => {
     const clock = new FakeClock("2026-03-03T10:00:00Z");
     const runs: LoadReason[] = [];
