@@ -482,9 +482,9 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
  * Picks the sheet named `preferred`, else one whose name matches ignoring case and accents, else
  * one containing a hint word, the hints tried in their order (a sheet holding the first hint wins
  * over an earlier sheet holding a later one: "Lista actores" over "Resumen actores"). Sheets in
- * `taken` (already read as another table) are never picked. Sheets in `hidden` (Excel does not
- * show them: often an old copy kept for formulas) are picked only when no visible sheet matches at
- * all. Throws LoadError("missing-sheet") naming the sheets that exist.
+ * `taken` (already read as another table) are never picked. At each of those levels a sheet in
+ * `hidden` (Excel does not show it: an old copy, or a lookup list kept out of the way) is picked
+ * only when no visible one matches there. Throws LoadError("missing-sheet") naming the sheets that exist.
  *
  * @example
  * ```ts
@@ -501,22 +501,21 @@ export function findSheet(
   hidden: readonly string[] = [],
 ): string {
   const free = names.filter((n) => !taken.includes(n));
-  const found = matchSheet(free.filter((n) => !hidden.includes(n)), preferred, hints) ?? matchSheet(free.filter((n) => hidden.includes(n)), preferred, hints);
-  if (found !== undefined) return found;
+  const visible = free.filter((n) => !hidden.includes(n));
+  const unseen = free.filter((n) => hidden.includes(n));
+  const key = (s: string) => fold(s).trim();
+  // Level by level, a visible sheet before a hidden one: first the name (as written, then folded:
+  // a visible "Matriz de adyacencia " beats a hidden old copy named exactly), then each hint (a
+  // hidden list named exactly beats a visible "Resumen por actores" holding only the hint).
+  const byName = (list: readonly string[]) => (list.includes(preferred) ? preferred : list.find((n) => key(n) === key(preferred)));
+  const named = byName(visible) ?? byName(unseen);
+  if (named !== undefined) return named;
+  for (const hint of hints) {
+    const hinted = visible.find((n) => key(n).includes(hint)) ?? unseen.find((n) => key(n).includes(hint));
+    if (hinted !== undefined) return hinted;
+  }
   const described = (n: string) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : hidden.includes(n) ? " (hidden)" : ""}`;
   throw new LoadError("missing-sheet", `Cannot find sheet '${preferred}'; the workbook has ${names.map(described).join(", ") || "no sheets"}`);
-}
-
-function matchSheet(names: readonly string[], preferred: string, hints: readonly string[]): string | undefined {
-  if (names.includes(preferred)) return preferred;
-  const key = (s: string) => fold(s).trim();
-  const exact = names.find((n) => key(n) === key(preferred));
-  if (exact) return exact;
-  for (const hint of hints) {
-    const hinted = names.find((n) => key(n).includes(hint));
-    if (hinted) return hinted;
-  }
-  return undefined;
 }
 
 function statFile(path: string): { size: number; mtimeMs: number } {

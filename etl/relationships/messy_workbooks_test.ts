@@ -194,6 +194,22 @@ test("a visible sheet wins over a hidden one, and a hidden sheet read is named",
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  await t.test("a hidden list named exactly wins over a visible sheet holding only a hint ('Resumen por actores')", async () => {
+    // Lookup lists are often hidden. Before (this pass's first version of the rule), every visible
+    // sheet was tried by name and hints before any hidden one, so the summary was read as the list.
+    const { dir, run } = await load([
+      { name: M, rows: matrix },
+      { name: "Resumen por actores", rows: [["Id", "Total"], [3, 1], [3, 2]] },
+      { name: L, rows: list, state: "hidden" },
+    ]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+      assert.deepEqual(run.findings.map((f) => f.check), ["hidden_sheet"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   await t.test("no list at all: the message marks the hidden sheets", async () => {
     const { dir, run } = await load([{ name: M, rows: matrix }, { name: "Notas", rows: [["x"]], state: "hidden" }]);
     try {
