@@ -133,9 +133,10 @@ export class App {
     // timeout (Prometheus: 10 s): after METRICS_WAIT_MS the database counts as down.
     // Any other failure too (a table renamed away, DuckDB out of memory): a scrape that fails whole
     // loses the request counters exactly when they are wanted. Those are logged: nothing else says.
+    // Once a minute at most, as every database failure: a scrape comes every 15 s or so.
     const unanswered = (error: unknown) => {
-      if (!isDatabaseUnavailable(error) && !isDatabaseBusy(error) && postgresRefusal(error) === undefined) {
-        this.#logError("The contacts database failed a read for /metrics; counted as not answering", error);
+      if (this.#logDatabaseFailure(error, "A read for /metrics") === undefined && this.#logDue("metrics")) {
+        this.#logError("The contacts database failed a read for /metrics; counted as not answering (such failures are logged once a minute at most)", error);
       }
       return undefined;
     };

@@ -184,6 +184,8 @@ test("GET /metrics still answers when the contacts database fails in a way it ha
     assert.equal(value(samples, "relaciones_contacts_database_up"), 0);
     assert.equal(value(samples, "relaciones_contacts"), undefined);
     assert.ok(logged.some((m) => /metrics/.test(m)), logged.join("\n"));
+    for (let i = 0; i < 4; i++) assert.equal((await raw(server.url, { path: "/metrics" })).status, 200);
+    assert.equal(logged.filter((m) => /metrics/.test(m)).length, 1, `once a minute at most, not per scrape: ${logged.join("\n")}`);
     await admin.run("ALTER TABLE contacts_away RENAME TO contacts");
     assert.equal(value(validateExposition((await raw(server.url, { path: "/metrics" })).text).samples, "relaciones_contacts_database_up"), 1);
   } finally {
