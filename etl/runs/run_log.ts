@@ -289,6 +289,25 @@ export function lastRun(dataDir: string, kind: RunKind, status?: RunStatus, read
 }
 
 /**
+ * How many bytes before its read position RunLog keeps and compares before each read: the end of
+ * the last run it read, which holds that run's id and times, so a log emptied in place (`: >`, a
+ * backup copied over it) and grown past that position again is told from the same log grown.
+ */
+const RUN_LOG_TAIL_BYTES = 4096;
+
+/** `length` bytes of `fd` from `position` (fewer at its end). */
+function bytesAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  let n = 0;
+  while (n < length) {
+    const got = readSync(fd, buffer, n, length - n, position + n);
+    if (got === 0) break;
+    n += got;
+  }
+  return buffer.subarray(0, n);
+}
+
+/**
  * Reads runs.jsonl for a reader polled per request (the API's /runs, /readyz, /metrics): the log is
  * read again only when it changed, and then only from where the last read stopped (it is
  * append-only; a log replaced or cut shorter is read again whole). Every run is kept (a few KB
@@ -306,6 +325,8 @@ export class RunLog {
   #stamp = "";
   #file = "";
   #next = 0;
+  /** The log's bytes just before `#next`, as last read: a log emptied in place and grown again past `#next` has others there. */
+  #tail: Buffer = Buffer.alloc(0);
   #byId = new Map<string, RunRecord>();
   #newestFirst: RunRecord[] = [];
 
@@ -326,7 +347,7 @@ export class RunLog {
       const file = `${stat.dev}-${stat.ino}`;
       const stamp = `${file}-${stat.size}-${stat.mtimeMs}`;
       if (stamp === this.#stamp) return this.#newestFirst;
-      if (file !== this.#file || stat.size < this.#next) {
+      if (file !== this.#file || stat.size < this.#next || !bytesAt(fd, this.#next - this.#tail.length, this.#tail.length).equals(this.#tail)) {
         this.#forget(stamp);
         this.#file = file;
       }
@@ -338,6 +359,7 @@ export class RunLog {
         amended ||= "amends" in entry;
         merge(entry);
       }, this.#reading);
+      this.#tail = bytesAt(fd, Math.max(0, this.#next - RUN_LOG_TAIL_BYTES), Math.min(this.#next, RUN_LOG_TAIL_BYTES));
       if (added.length > 0 || amended) this.#newestFirst = [...added.reverse(), ...this.#newestFirst];
       return this.#newestFirst;
     } finally {
@@ -354,6 +376,7 @@ export class RunLog {
     this.#stamp = stamp;
     this.#file = "";
     this.#next = 0;
+    this.#tail = Buffer.alloc(0);
     this.#byId = new Map();
     this.#newestFirst = [];
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, ftruncateSync, truncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -243,6 +243,28 @@ test("a runs.jsonl past 512 MiB is read by every reader", { skip: freeBytes < 2 
     assert.equal(lastRun(dir, "relationships", "succeeded")?.id, "after");
     assert.deepEqual(readRuns(dir).map((r) => r.id), ["before", "after"]);
     assert.deepEqual(new RunLog(dir).all().map((r) => r.id), ["after", "before"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("RunLog reads a log emptied (same file) and grown again past its last read as readRuns() does", () => {
+  const dir = mkdtempSync(join(tmpdir(), "runs-test-"));
+  try {
+    appendRun(dir, run("old-1", "succeeded"));
+    appendRun(dir, run("old-2", "succeeded"));
+    const log = new RunLog(dir);
+    assert.deepEqual(log.all().map((r) => r.id), ["old-2", "old-1"]);
+    const ino = statSync(runLogPath(dir)).ino;
+    // Archived and emptied in place (`cp runs.jsonl archive/ && : > runs.jsonl`), then the daily
+    // loads append before anyone asks /runs again.
+    truncateSync(runLogPath(dir), 0);
+    for (const id of ["new-1", "new-2", "new-3"]) appendRun(dir, run(id, "succeeded"));
+    assert.equal(statSync(runLogPath(dir)).ino, ino, "same file");
+    assert.deepEqual(readRuns(dir).map((r) => r.id), ["new-1", "new-2", "new-3"]);
+    // Before: RunLog read on from where it stopped, mid-line in the new log: the runs that were gone
+    // stayed, and new-1 and new-2 were lost (review).
+    assert.deepEqual(log.all().map((r) => r.id), ["new-3", "new-2", "new-1"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
