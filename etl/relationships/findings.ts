@@ -10,6 +10,21 @@ import { CHECKS, type CheckName } from "./checks.ts";
 export const MAX_FINDING_CELLS = 50;
 
 /**
+ * How many characters of an offending value a finding quotes. A cell may hold a million (the
+ * reader's cap), and five such examples made a run record of 19 MB, past the longest line the run
+ * log reads as a run: the load's run vanished from /runs and from the next load's comparison.
+ */
+export const MAX_EXAMPLE_CHARS = 200;
+
+/** `text` cut to MAX_EXAMPLE_CHARS characters (code points, never half a pair), "..." after a cut. */
+function example(text: string): string {
+  if (text.length <= MAX_EXAMPLE_CHARS) return text;
+  // Two units at most per character: this slice holds more than MAX_EXAMPLE_CHARS of them unless it is all of `text`.
+  const chars = Array.from(text.slice(0, 2 * MAX_EXAMPLE_CHARS + 2));
+  return chars.length <= MAX_EXAMPLE_CHARS ? text : `${chars.slice(0, MAX_EXAMPLE_CHARS - 3).join("")}...`;
+}
+
+/**
  * A bag of named findings. `add()` the same check many times; `list()` returns one Finding each.
  *
  * @example
@@ -22,8 +37,8 @@ export const MAX_FINDING_CELLS = 50;
 export class Findings {
   #byCheck = new Map<CheckName, { cells: string[]; count: number; examples: string[] }>();
 
-  /** Records `weight` occurrences; `cells` are refs (capped), `example` is quoted in the message. */
-  add(check: CheckName, cells: string | readonly string[] = [], example?: string, weight = 1): void {
+  /** Records `weight` occurrences; `cells` are refs (capped), `value` is quoted in the message (its first MAX_EXAMPLE_CHARS characters). */
+  add(check: CheckName, cells: string | readonly string[] = [], value?: string, weight = 1): void {
     let entry = this.#byCheck.get(check);
     if (!entry) {
       entry = { cells: [], count: 0, examples: [] };
@@ -33,7 +48,7 @@ export class Findings {
     for (const cell of typeof cells === "string" ? [cells] : cells) {
       if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
     }
-    if (example !== undefined && entry.examples.length < 5) entry.examples.push(example);
+    if (value !== undefined && entry.examples.length < 5) entry.examples.push(example(value));
   }
 
   /** True when an occurrence of `check` was recorded. */
