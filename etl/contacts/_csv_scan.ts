@@ -25,11 +25,11 @@ export interface CsvScan {
    */
   separator: "," | ";" | "\t";
   /**
-   * How many fields the first non-blank row after the header has, or null when it is not in the
-   * file's first 64 KiB (or there is none). A header ending in a separator (an unnamed last column)
-   * over rows without one is read at the rows' width (`readWidth`).
+   * The most fields up to its last value a data row has, among those wholly in the file's first
+   * 64 KiB (empty fields at a row's end are read as any width's), or null when no row is. A header ending in a separator (an unnamed last column) over rows without one is read
+   * at the rows' width (`readWidth`).
    */
-  firstRowWidth: number | null;
+  widestRow: number | null;
   /** The header line is missing or blank. */
   headerBlank: boolean;
   /** `[record, extra]`: from `record` on, a record's physical line is `record + 1 + extra`. */
@@ -202,7 +202,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   }
   if (pendingCrLine > 0) sawEnd("CR", pendingCrLine);
   if (!empty || inQuotes) endRecord();
-  const { header, blank, firstRowWidth } = parseHead(Buffer.concat(head), separator, bytes <= 65536);
+  const { header, blank, widestRow } = parseHead(Buffer.concat(head), separator, bytes <= 65536);
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -210,7 +210,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     header,
     separator,
     headerBlank: record === 0 || blank,
-    firstRowWidth,
+    widestRow,
     extras,
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
@@ -237,21 +237,22 @@ function indexOrEnd(chunk: Buffer, byte: number, from: number, end: number): num
 
 /**
  * How many fields read_csv reads per row: the header's, less the unnamed columns it ends with that
- * the first row does not have. Spreadsheets write a trailing separator on every line or on none, but
- * a header edited by hand (or by a tool that adds one) gains one its rows lack, and read at the
+ * no row at the file's start has. Spreadsheets write a trailing separator on every line or on none,
+ * but a header edited by hand (or by a tool that adds one) gains one its rows lack, and read at the
  * header's width every row was refused as one field short. Rows with the separator still load:
- * extra empty fields at a row's end are read as the width's.
+ * extra empty fields at a row's end are read as the width's. A file whose rows at its start hold
+ * values in those columns is read at the header's width, as before.
  *
  * @example
  * ```ts
- * readWidth({ header: ["email", "first_name", ""], firstRowWidth: 2 }); // 2
- * readWidth({ header: ["email", "first_name", ""], firstRowWidth: 3 }); // 3
+ * readWidth({ header: ["email", "first_name", ""], widestRow: 2 }); // 2
+ * readWidth({ header: ["email", "first_name", ""], widestRow: 3 }); // 3
  * ```
  */
-export function readWidth(scan: Pick<CsvScan, "header" | "firstRowWidth">): number {
+export function readWidth(scan: Pick<CsvScan, "header" | "widestRow">): number {
   let width = scan.header.length;
-  if (scan.firstRowWidth === null) return width;
-  while (width > Math.max(1, scan.firstRowWidth) && scan.header[width - 1].trim() === "") width--;
+  if (scan.widestRow === null) return width;
+  while (width > Math.max(1, scan.widestRow) && scan.header[width - 1].trim() === "") width--;
   return width;
 }
 
@@ -292,26 +293,26 @@ function separatorOf(bytes: Buffer): CsvScan["separator"] {
 }
 
 /**
- * The first record's fields (BOM and quotes removed, `""` unescaped), whether it is blank, and how
- * many fields the first non-blank record after it has (null when that record does not end within
- * `bytes`, or there is none). `whole`: `bytes` is the whole file, so its end ends a record.
+ * The first record's fields (BOM and quotes removed, `""` unescaped), whether it is blank, and the
+ * most fields up to its last value a later record has among those that end within `bytes` (null
+ * when none does). `whole`: `bytes` is the whole file, so its end ends a record.
  */
-function parseHead(bytes: Buffer, separator: string, whole: boolean): { header: string[]; blank: boolean; firstRowWidth: number | null } {
+function parseHead(bytes: Buffer, separator: string, whole: boolean): { header: string[]; blank: boolean; widestRow: number | null } {
   const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
   const first = parseRecord(text, 0, separator);
   const header = first.fields;
-  let firstRowWidth: number | null = null;
+  let widestRow: number | null = null;
   let at = first.end;
   while (at < text.length) {
     const row = parseRecord(text, at, separator);
     if (!row.ended && !whole) break;
-    if (row.fields.length > 1 || row.fields[0] !== "") {
-      firstRowWidth = row.fields.length;
-      break;
-    }
+    // Up to its last value: empty fields at a row's end (a trailing separator) are read as the width's.
+    let valued = row.fields.length;
+    while (valued > 0 && row.fields[valued - 1] === "") valued--;
+    if (valued > 0) widestRow = Math.max(widestRow ?? 0, valued);
     at = row.end;
   }
-  return { header, blank: header.length === 1 && header[0] === "", firstRowWidth };
+  return { header, blank: header.length === 1 && header[0] === "", widestRow };
 }
 
 /** The record of `text` starting at `from`: its fields, where the next one starts, and whether a line end closed it. */
@@ -335,7 +336,9 @@ function parseRecord(text: string, from: number, separator: string): { fields: s
       fields.push(cell);
       return { fields, end: c === "\r" && text[i + 1] === "\n" ? i + 2 : i + 1, ended: true };
     }
-    if (c === '"') quoted = true;
+    // A quote opens a quoted field only at the field's start, or after one space there, as DuckDB
+    // reads it: `24" Monitors` is one field, not a quote swallowing the rest of the file.
+    if (c === '"' && (cell === "" || cell === " ")) quoted = true;
     else if (c === separator) {
       fields.push(cell);
       cell = "";

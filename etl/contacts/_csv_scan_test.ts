@@ -140,17 +140,22 @@ test("scanCsvFile() names the same line for the first byte that is not UTF-8 wha
   }
 });
 
-test("scanCsvFile() counts the first data row's fields, and readWidth() drops the header's unnamed last columns the rows lack", () => {
+test("scanCsvFile() finds the widest row at the file's start, and readWidth() drops the header's unnamed last columns no row there has", () => {
   const width = (text: string) => {
     const scan = scanText(text);
-    return [scan.firstRowWidth, readWidth(scan)];
+    return [scan.widestRow, readWidth(scan)];
   };
   assert.deepEqual(width("a,b,\n1,2\n"), [2, 2]);
   assert.deepEqual(width("a,b,\r\n\r\n1,2\r\n"), [2, 2], "blank lines before the first row");
   assert.deepEqual(width('a,b,,\n"1,\n1",2\n'), [2, 2], "quoted separators and line ends are inside a field");
-  assert.deepEqual(width("a,b,\n1,2,\n"), [3, 3], "rows with the separator: the header's width");
+  assert.deepEqual(width("a,b,\n1,2,\n"), [2, 2], "rows with an empty field there: read either way, as the rows' values");
+  assert.deepEqual(width("a,b,\n1,2,x\n"), [3, 3], "rows with a value there: the header's width");
   assert.deepEqual(width("a,,b\n1,2\n"), [2, 3], "an unnamed column between named ones is kept");
+  assert.deepEqual(width("a,b,,\n1,2\n,,\n"), [2, 2], "several unnamed columns; an all-empty row says nothing");
   assert.deepEqual(width("a,b,\n1"), [1, 2], "a row that is one field: the named columns stay");
+  assert.deepEqual(width("a,b,\n1,2\n3,4,note\n"), [3, 3], "one row with a value there: the header's width (review)");
+  assert.deepEqual(width('a,b,c,\n24" screen,2,3\n1,2,3,note\n'), [4, 4], "a quote inside a field opens nothing, as DuckDB reads it (review)");
+  assert.deepEqual(width('a,b,\n "x,y",2\n'), [2, 2], "a quote after one space opens a field, as DuckDB reads it");
   assert.deepEqual(width("a,b,\n"), [null, 3], "no data row");
   const long = `a,b,\n${"x".repeat(70_000)},2\n`;
   assert.deepEqual(width(long), [null, 3], "a first row past the first 64 KiB: not guessed");

@@ -43,6 +43,11 @@ export interface Staged {
 export async function stageCsv(db: Database, readPath: string, scan: CsvScan, layout: Layout, record: RecordDefinition): Promise<Staged> {
   await dropStaging(db);
   const width = readWidth(scan);
+  const unnamed = scan.header.length - width;
+  const widthSaid =
+    unnamed === 0
+      ? `; the header has ${width}`
+      : `; rows are read with ${width} (the header's ${scan.header.length} less ${unnamed === 1 ? "its unnamed last column" : `its ${unnamed} unnamed last columns`}, which no row at the file's start has)`;
   const warnings = [...layout.warnings];
   if (scan.unterminatedQuoteLine !== null) {
     warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`);
@@ -203,7 +208,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
     // read, so it is named by its start.
     `SELECT ${linesKnown ? parsedLine : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
        ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
-         THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || '; the header has ${width}'
+         THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || ${quoteLiteral(widthSaid)}
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
          ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
