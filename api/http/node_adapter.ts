@@ -541,21 +541,31 @@ function writeResponse(res: ServerResponse, id: string, response: Response, onEr
 
 async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, id: string, pace: Pace): Promise<void> {
   let closed = false;
+  const gone = () => {
+    if (closed) return;
+    closed = true;
+    reader.cancel().catch(() => {});
+  };
   res.once("close", () => {
-    if (!res.writableFinished) {
-      closed = true;
-      reader.cancel().catch(() => {});
-    }
+    if (!res.writableFinished) gone();
   });
+  // A client that left while the handler worked: its "close" has fired already, and a write would
+  // wait for a "drain" that never comes, the body (and what it holds: a snapshot, a connection)
+  // never given up.
+  if (res.destroyed) gone();
   const { bytesPerSecond, graceMs } = pace.minRate;
   let written = 0;
   let waitedMs = 0;
   const taken = () => written - res.writableLength;
-  for (;;) {
+  while (!closed) {
     const { done, value } = await reader.read();
     if (done || closed) break;
     written += value.byteLength;
     if (!res.write(value)) {
+      if (res.destroyed) {
+        gone();
+        break;
+      }
       const began = performance.now();
       await new Promise<void>((resolve) => {
         // A client that takes no byte for stallMs is gone (or stalling on purpose), and one that
@@ -563,10 +573,16 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
         // its read transaction) must come back. The rate is checked when, at the bytes taken so
         // far, the average over all the waiting would fall under the floor.
         let timer: NodeJS.Timeout | undefined;
+        // Destroyed here, the response may emit no "close" (it had, or never will): end the wait.
+        const cut = () => {
+          res.destroy();
+          gone();
+          go();
+        };
         const check = () => {
           const since = performance.now() - began;
           const now = waitedMs + since;
-          if (since >= pace.stallMs) return res.destroy();
+          if (since >= pace.stallMs) return cut();
           if (bytesPerSecond > 0 && now >= graceMs && (taken() * 1000) / now < bytesPerSecond) {
             pace.onSlowClient({
               id,
@@ -576,7 +592,7 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: Server
               waited_ms: Math.round(now),
               min_bytes_per_second: bytesPerSecond,
             });
-            return res.destroy();
+            return cut();
           }
           const rateDue = bytesPerSecond > 0 ? Math.max(graceMs, (taken() * 1000) / bytesPerSecond) - waitedMs : Infinity;
           timer = setTimeout(check, Math.max(1, Math.min(rateDue, pace.stallMs) - since));

@@ -322,6 +322,38 @@ test("request.signal aborts when the client goes before the answer, and not once
   assert.deepEqual(seen.sort(), ["quick aborted: false", "slow: aborted"]);
 });
 
+test("a streamed body whose client left before the handler answered is cancelled, not left pending for ever", async () => {
+  // Before: the adapter listened for the response's "close", which had fired already, and its wait
+  // for "drain" never ended: the body was never cancelled, and what it held (a replaced snapshot
+  // kept open for its CSV) stayed held for ever (review).
+  let gone!: () => void;
+  const signalled = new Promise<void>((resolve) => (gone = resolve));
+  let cancelled!: () => void;
+  const bodyCancelled = new Promise<void>((resolve) => (cancelled = resolve));
+  await withServer(
+    async (req) => {
+      gone();
+      await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(chunk), // endless, as a long export
+        cancel: () => cancelled(),
+      });
+      return new Response(body, { headers: { "content-type": "text/csv" } });
+    },
+    async (url) => {
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write("GET /export HTTP/1.1\r\nHost: x\r\n\r\n");
+      await signalled;
+      socket.destroy();
+      // A guard, not a timing: without the cancel the body would stay pending for ever.
+      await within(20_000, "the body of a gone client cancelled", bodyCancelled);
+    },
+    { writeStallMs: 60_000 },
+  );
+});
+
 test("bodies held at once stay within maxBufferedBytes: one more is a 503 with Retry-After, unread, until a handler settles", async () => {
   // Each route's limit bounds one body, not how many arrive together: twenty 64 MiB imports sent
   // at once were all held (three 60 MB uploads took the server from 160 to 478 MB).
