@@ -50,7 +50,10 @@ export interface LoadContactsOptions {
   dataDir: string;
   /** Sent as `Authorization: Bearer ...` to the API (its API_TOKEN). */
   apiToken?: string;
-  /** How long to wait for the API to answer the import; default 10 minutes. */
+  /**
+   * How long to wait for the API to answer the import; default none: an import of 10M rows takes
+   * minutes, and one given up may still commit. A dead peer is found by TCP keep-alive (import_client).
+   */
   apiTimeoutMs?: number;
   /**
    * How long to wait for another contacts load of this data dir to end before skipping (default 0:
