@@ -303,13 +303,47 @@ export async function contactInputSchema() {
 }
 
 /**
+ * Returns the Idempotency-Keys of a form's creates: `keyFor(input)` gives the same key for the same
+ * input until `forget()` (a create that succeeded, a cleared form, an edit opened), and a new key
+ * when the input changed. Save pressed again after an answer that never arrived (a dropped
+ * connection, a proxy timeout) is then the same create, answered as the first was (the server
+ * replays it), not a second one refused with 409 "e-mail already used"; a changed input is another
+ * create (the server refuses a key reused with another body).
+ *
+ * @example
+ * const creates = createKeys();
+ * await saveContact(input, { idempotencyKey: creates.keyFor(input) });
+ * creates.forget();
+ * @returns {{ keyFor: (input: Record<string, unknown>) => string, forget: () => void }}
+ */
+export function createKeys() {
+  /** The body the key was made for, as sent. @type {string | null} */
+  let body = null;
+  let key = "";
+  return {
+    keyFor(input) {
+      const text = JSON.stringify(input);
+      if (text !== body) {
+        body = text;
+        key = crypto.randomUUID();
+      }
+      return key;
+    },
+    forget() {
+      body = null;
+    },
+  };
+}
+
+/**
  * Creates (no id) or replaces (id + etag) a contact; rejects with ApiError whose `problem.errors`
- * lists the invalid fields on 422.
+ * lists the invalid fields on 422. A create is sent with `idempotencyKey` (createKeys), or a key of
+ * its own when none is given.
  *
  * @example
  * await saveContact({ first_name: "Ana", last_name: "Ruiz", email: "ana@example.com", departments: ["Sales"] });
  * @param {Record<string, unknown>} input
- * @param {{ id?: number, etag?: string | null }} [target]
+ * @param {{ id?: number, etag?: string | null, idempotencyKey?: string }} [target]
  * @returns {Promise<WrittenContact>}
  */
 export async function saveContact(input, target = {}) {
@@ -317,7 +351,7 @@ export async function saveContact(input, target = {}) {
   const headers = { "Content-Type": "application/json" };
   if (target.id === undefined) {
     // A retried create (double click, flaky network) must not make two contacts.
-    headers["Idempotency-Key"] = crypto.randomUUID();
+    headers["Idempotency-Key"] = target.idempotencyKey ?? crypto.randomUUID();
     return (await request("/contacts", { method: "POST", headers, body: JSON.stringify(input) })).body;
   }
   if (target.etag) headers["If-Match"] = target.etag;

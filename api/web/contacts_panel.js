@@ -69,6 +69,8 @@ export function mountContacts({ announce }) {
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
   const pages = latestOnly();
   const forms = latestOnly();
+  /** The Idempotency-Key of the create the form holds: Save pressed again with the same values reuses it. */
+  const creates = api.createKeys();
 
   token.value = sessionStorage.getItem("api-token") ?? "";
   api.configure({ token: token.value });
@@ -259,6 +261,8 @@ export function mountContacts({ announce }) {
     // An Edit still loading must not fill the form over what is typed from now on.
     forms();
     editing = {};
+    // What comes next (a new contact, an edit) is another write than the one before.
+    creates.forget();
     form.reset();
     token.value = sessionStorage.getItem("api-token") ?? token.value;
     clearErrors();
@@ -298,7 +302,11 @@ export function mountContacts({ announce }) {
     saving = true;
     submit?.setAttribute("aria-disabled", "true");
     try {
-      const saved = await api.saveContact({ ...editing.kept, ...contactInput(values, fields) }, editing);
+      const input = { ...editing.kept, ...contactInput(values, fields) };
+      // A create keeps its key while the form's values stay as they were sent: if the answer to
+      // the last Save was lost, the contact may exist, and Save again must not make (or be refused
+      // as) a second one.
+      const saved = await api.saveContact(input, editing.id === undefined ? { idempotencyKey: creates.keyFor(input) } : editing);
       const wasNew = editing.id === undefined;
       resetForm();
       flashId = saved.id;
