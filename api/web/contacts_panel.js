@@ -8,7 +8,7 @@
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, formFields, keptValues } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
@@ -254,7 +254,7 @@ export function mountContacts({ announce }) {
     formErrors.textContent = "";
     notice.textContent = "";
     for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
-    for (const input of form.querySelectorAll("input[aria-invalid]")) input.removeAttribute("aria-invalid");
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   }
 
   function resetForm() {
@@ -279,11 +279,10 @@ export function mountContacts({ announce }) {
       resetForm();
       editing = { id, etag, kept: keptValues(/** @type {Record<string, unknown>} */ (contact), fields) };
       formTitle.textContent = `Edit ${contact.first_name} ${contact.last_name}`;
+      const shown = formText(/** @type {Record<string, unknown>} */ (contact), fields);
       for (const f of fields) {
-        const input = form.elements.namedItem(f.name);
-        if (!(input instanceof HTMLInputElement)) continue;
-        const value = /** @type {Record<string, unknown>} */ (contact)[f.name];
-        input.value = Array.isArray(value) ? value.join(", ") : value == null ? "" : String(value);
+        const input = fieldInput(f.name);
+        if (input) input.value = shown[f.name];
       }
       form.scrollIntoView({ block: "nearest" });
       form.querySelector("input")?.focus();
@@ -379,16 +378,16 @@ export function mountContacts({ announce }) {
       problem.errors = [{ field: "email", message: problem.detail || "Another contact already uses this email." }];
     }
     const byField = fieldErrors(problem, fields);
-    /** @type {HTMLInputElement | null} */
+    /** @type {HTMLInputElement | HTMLTextAreaElement | null} */
     let firstInvalid = null;
     // Walk the fields in form order so focus lands on the first invalid one a person would reach.
     for (const { name } of fields) {
       const messages = byField.get(name);
       if (!messages) continue;
       const slot = form.querySelector(`[data-error-for="${name}"]`);
-      const input = form.elements.namedItem(name);
+      const input = fieldInput(name);
       if (slot) slot.textContent = messages.join(" ");
-      if (input instanceof HTMLInputElement) {
+      if (input) {
         input.setAttribute("aria-invalid", "true");
         firstInvalid ??= input;
       }
@@ -407,13 +406,19 @@ export function mountContacts({ announce }) {
     (firstInvalid ?? (error.status === 401 ? token : null))?.focus();
   }
 
+  /** The form's control of a field: an input, or a textarea for a list. @param {string} name */
+  function fieldInput(name) {
+    const input = form.elements.namedItem(name);
+    return input instanceof HTMLInputElement || input instanceof HTMLTextAreaElement ? input : null;
+  }
+
   /** The form's values by field name, as typed. @returns {Record<string, string>} */
   function formValues() {
     /** @type {Record<string, string>} */
     const values = {};
     for (const f of fields) {
-      const input = form.elements.namedItem(f.name);
-      if (input instanceof HTMLInputElement) values[f.name] = input.value;
+      const input = fieldInput(f.name);
+      if (input) values[f.name] = input.value;
     }
     return values;
   }
@@ -435,10 +440,10 @@ export function mountContacts({ announce }) {
         // What was typed stays; an edit opened meanwhile puts its values of the new fields in them.
         const kept = editing.kept ?? {};
         for (const f of fields) {
-          const input = form.elements.namedItem(f.name);
-          if (!(input instanceof HTMLInputElement)) continue;
+          const input = fieldInput(f.name);
+          if (!input) continue;
           if (Object.hasOwn(typed, f.name)) input.value = typed[f.name];
-          else if (Object.hasOwn(kept, f.name)) input.value = kept[f.name] == null ? "" : String(kept[f.name]);
+          else if (Object.hasOwn(kept, f.name)) input.value = fieldText(kept[f.name]);
         }
         if (editing.kept) editing = { ...editing, kept: keptValues(editing.kept, fields) };
       },

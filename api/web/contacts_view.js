@@ -9,7 +9,7 @@ import { findingsHtml } from "./findings_view.js";
 import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
-/** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean }} FieldSpec */
+/** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean, list?: boolean }} FieldSpec  list: a list of names, one per line in a textarea */
 
 /**
  * The form's fields in display order, as the page shows them before it has read the API's schema
@@ -29,7 +29,9 @@ export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
   { name: "zip", label: "ZIP", autocomplete: "postal-code" },
   { name: "phone1", label: "Phone", type: "tel", autocomplete: "tel" },
   { name: "phone2", label: "Other phone", type: "tel" },
-  { name: "departments", label: "Departments", hint: "Comma-separated names; new ones are created", wide: true },
+  // One name a line: a name may hold a comma (the API allows any character but control characters,
+  // so never a line break), and a comma-separated field split "Research, Development" in two.
+  { name: "departments", label: "Departments", hint: "One name per line; new ones are created", wide: true, list: true },
 ]);
 
 /** What the API adds to a contact, never part of a body the form sends. */
@@ -94,8 +96,8 @@ export function keptValues(contact, fields = CONTACT_FIELDS) {
 }
 
 /**
- * Returns the form's field markup: label, input, hint and an (empty) error slot per field, wired
- * with aria-describedby so a screen reader reads the error with the field.
+ * Returns the form's field markup: label, input (a textarea for a list), hint and an (empty) error
+ * slot per field, wired with aria-describedby so a screen reader reads the error with the field.
  *
  * @example
  * form.querySelector(".fields").innerHTML = contactFieldsHtml();
@@ -110,7 +112,9 @@ export function contactFieldsHtml(fields = CONTACT_FIELDS) {
     return (
       `<div class="field${f.wide ? " wide" : ""}" data-field="${f.name}">` +
       `<label for="${id}">${escapeHtml(f.label)}${f.required ? ' <span class="required" aria-hidden="true">*</span><span class="sr-only"> (required)</span>' : ""}</label>` +
-      `<input id="${id}" name="${f.name}" type="${f.type ?? "text"}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}">` +
+      (f.list
+        ? `<textarea id="${id}" name="${f.name}" rows="3"${f.required ? " required" : ""} aria-describedby="${described}"></textarea>`
+        : `<input id="${id}" name="${f.name}" type="${f.type ?? "text"}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}">`) +
       hint +
       `<span class="field-error" id="${id}-error" data-error-for="${f.name}"></span>` +
       `</div>`
@@ -119,12 +123,40 @@ export function contactFieldsHtml(fields = CONTACT_FIELDS) {
 }
 
 /**
- * Returns the JSON body for the API from the form's raw string values: trims, turns empty optional
- * fields into null and splits departments. Validation is the API's job; it answers 422 per field.
+ * Returns what the form's fields show for a contact, by field name: a list one name per line (the
+ * inverse of contactInput, so an edit that leaves a field alone sends its value back unchanged).
  *
  * @example
- * contactInput({ first_name: " Ana ", email: "", departments: "Sales, IT" });
- * // { first_name: "Ana", email: null, departments: ["Sales", "IT"] }
+ * formText({ first_name: "Ana", city: null, departments: ["Research, Development", "IT"] });
+ * // { first_name: "Ana", ..., city: "", departments: "Research, Development\nIT" }
+ * @param {Record<string, unknown>} contact  the contact as the API answered it
+ * @param {readonly FieldSpec[]} [fields]
+ * @returns {Record<string, string>}
+ */
+export function formText(contact, fields = CONTACT_FIELDS) {
+  return Object.fromEntries(fields.map((f) => [f.name, fieldText(contact[f.name])]));
+}
+
+/**
+ * Returns one value as its field shows it: a list one item per line, null as empty.
+ *
+ * @example
+ * fieldText(["Sales", "IT"]); // "Sales\nIT"
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function fieldText(value) {
+  return Array.isArray(value) ? value.join("\n") : value == null ? "" : String(value);
+}
+
+/**
+ * Returns the JSON body for the API from the form's raw string values: trims, turns empty optional
+ * fields into null and splits departments, one per line. Validation is the API's job; it answers
+ * 422 per field.
+ *
+ * @example
+ * contactInput({ first_name: " Ana ", email: "", departments: "Sales\nResearch, Development" });
+ * // { first_name: "Ana", email: null, departments: ["Sales", "Research, Development"] }
  * @param {Record<string, string>} values
  * @param {readonly FieldSpec[]} [fields]
  * @returns {Record<string, unknown>}
@@ -134,7 +166,7 @@ export function contactInput(values, fields = CONTACT_FIELDS) {
   const input = {};
   for (const f of fields) {
     const raw = (values[f.name] ?? "").trim();
-    if (f.name === "departments") input.departments = raw ? raw.split(",").map((d) => d.trim()).filter(Boolean) : [];
+    if (f.list) input[f.name] = raw ? raw.split(/\r\n|\r|\n/).map((d) => d.trim()).filter(Boolean) : [];
     else if (f.required) input[f.name] = raw;
     else input[f.name] = raw === "" ? null : raw;
   }
@@ -181,7 +213,9 @@ export function fieldErrors(problem, fields = CONTACT_FIELDS) {
  */
 export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
   const text = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v));
-  return fields.filter((f) => text(mine[f.name]) !== text(theirs[f.name])).map((f) => ({
+  // Lists compared item by item: joined, ["Research, Development"] would equal ["Research", "Development"].
+  const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) => (Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a ?? []) === JSON.stringify(b ?? []) : text(a) === text(b));
+  return fields.filter((f) => !same(mine[f.name], theirs[f.name])).map((f) => ({
     name: f.name,
     label: f.label,
     theirs: text(theirs[f.name]),

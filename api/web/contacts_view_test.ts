@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, keptValues } from "./contacts_view.js";
+import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
+import * as api from "./api_client.js";
 import { contactRecord, extendRecord, recordJsonSchema } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
+import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
 test("contacts_view: form fields, input, errors and rows", () => {
   const fields = contactFieldsHtml();
@@ -10,7 +12,7 @@ test("contacts_view: form fields, input, errors and rows", () => {
     assert.match(fields, new RegExp(`<label for="contact-${f.name}">`));
     assert.match(fields, new RegExp(`data-error-for="${f.name}"`));
   }
-  assert.deepEqual(contactInput({ first_name: " Ana ", last_name: "Ruiz", email: "", departments: "Sales, IT ,," }), {
+  assert.deepEqual(contactInput({ first_name: " Ana ", last_name: "Ruiz", email: "", departments: "Sales\n IT \r\n\n" }), {
     first_name: "Ana",
     last_name: "Ruiz",
     email: "",
@@ -128,11 +130,42 @@ test("contactRejectsHtml() lists the rejected values with line, field, reason an
 });
 
 test("contacts_view: conflictFields names the fields someone else changed, with both values", () => {
-  const mine = contactInput({ first_name: "Ana", last_name: "Peña", email: "ana@example.com", city: "Lima", departments: "Sales, IT" });
+  const mine = contactInput({ first_name: "Ana", last_name: "Peña", email: "ana@example.com", city: "Lima", departments: "Sales\nIT" });
   const theirs = { id: 3, first_name: "Ana", last_name: "Peña", email: "ana@example.com", company_name: null, address: null, city: "Cusco", state: null, zip: null, phone1: null, phone2: "555", departments: ["Sales", "IT"] };
   assert.deepEqual(conflictFields(mine, theirs), [
     { name: "city", label: "City", theirs: "Cusco", yours: "Lima" },
     { name: "phone2", label: "Other phone", theirs: "555", yours: "" },
   ]);
   assert.deepEqual(conflictFields(mine, { ...theirs, city: "Lima", phone2: null }), []);
+});
+
+test("contacts_view: departments are one per line, so an edit keeps a department whose name holds a comma", async () => {
+  // Before, the form showed the departments comma-separated and split them on ",": saving an edit
+  // of the city turned "Research, Development" into two departments, "Research" and "Development".
+  const html = contactFieldsHtml();
+  assert.match(html, /<textarea id="contact-departments" name="departments" rows="3" aria-describedby="contact-departments-hint contact-departments-error"><\/textarea>/);
+  assert.match(html, /<label for="contact-departments">Departments<\/label>/);
+  const departments = ["Research, Development", "Sales; Marketing", "IT"];
+  assert.equal(formText({ departments }).departments, "Research, Development\nSales; Marketing\nIT");
+  assert.deepEqual(contactInput(formText({ departments })).departments, departments, "the form's text gives the names back unchanged");
+  assert.deepEqual(conflictFields({ departments: ["Research", "Development"] }, { departments: ["Research, Development"] }).map((d) => d.name), ["departments"]);
+
+  const { dir, cleanup } = tempDir("contacts-view-");
+  const server = await testServer(dir);
+  try {
+    api.configure({ baseUrl: server.url, token: "" });
+    // A department name with a comma is valid: the API takes it, and the CSV (one department per line) too.
+    const created = await api.saveContact({ first_name: "Luis", last_name: "Paz", email: "luis@example.com", departments: ["Research, Development"] });
+    assert.deepEqual(created.departments, ["Research, Development"]);
+    // Edit as contacts_panel.js edit() fills the form and save() sends it: only the city is changed.
+    const { contact, etag } = await api.getContact(created.id);
+    const values = formText(contact as unknown as Record<string, unknown>);
+    values.city = "Lima";
+    const saved = await api.saveContact(contactInput(values), { id: created.id, etag });
+    assert.equal(saved.city, "Lima");
+    assert.deepEqual(saved.departments, ["Research, Development"], "an edit of the city changed the departments");
+  } finally {
+    await server.close();
+    cleanup();
+  }
 });
