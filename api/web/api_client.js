@@ -303,6 +303,25 @@ export async function contactInputSchema() {
 }
 
 /**
+ * Returns a random UUID (version 4) for an Idempotency-Key. crypto.randomUUID exists only on a
+ * secure page (https, localhost): on one served over plain http at a network address (colleagues
+ * on the office network) it is missing, so the key is built from crypto.getRandomValues, which
+ * every page has.
+ *
+ * @example
+ * randomKey(); // "3b241101-e2bb-4255-8caf-4136c566a962"
+ * @returns {string}
+ */
+export function randomKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
  * Returns the Idempotency-Keys of a form's creates: `keyFor(input)` gives the same key for the same
  * input until `forget()` (a create that succeeded, a cleared form, an edit opened), and a new key
  * when the input changed. Save pressed again after an answer that never arrived (a dropped
@@ -325,7 +344,7 @@ export function createKeys() {
       const text = JSON.stringify(input);
       if (text !== body) {
         body = text;
-        key = crypto.randomUUID();
+        key = randomKey();
       }
       return key;
     },
@@ -351,7 +370,7 @@ export async function saveContact(input, target = {}) {
   const headers = { "Content-Type": "application/json" };
   if (target.id === undefined) {
     // A retried create (double click, flaky network) must not make two contacts.
-    headers["Idempotency-Key"] = target.idempotencyKey ?? crypto.randomUUID();
+    headers["Idempotency-Key"] = target.idempotencyKey ?? randomKey();
     return (await request("/contacts", { method: "POST", headers, body: JSON.stringify(input) })).body;
   }
   if (target.etag) headers["If-Match"] = target.etag;

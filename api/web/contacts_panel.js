@@ -323,7 +323,14 @@ export function mountContacts({ announce }) {
       notice.textContent = repairs.length ? `${done}. ${repairs.join("; ")}.` : "";
       announce(done);
     } catch (error) {
-      if (!(error instanceof api.ApiError)) throw error;
+      if (!(error instanceof api.ApiError)) {
+        // Not the API's answer (a bug, a browser without an API this page needs): said in the form,
+        // where the person pressed Save, rather than thrown where nobody sees it.
+        const message = `The contact was not saved: ${error instanceof Error ? error.message : String(error)}`;
+        formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+        announce(message);
+        return;
+      }
       if (error.status === 412 && editing.id !== undefined) await explainConflict(editing.id, values, error);
       else showProblem(error);
     } finally {

@@ -178,13 +178,14 @@ export class Browser {
   }
 
   /**
-   * Starts headless chromium and connects to it.
+   * Starts headless chromium and connects to it; `args` are more chromium switches (e.g.
+   * `--host-resolver-rules` to reach a local server by a name that is not a secure context).
    *
    * @example
    * const browser = await Browser.launch(findChromium()!);
    * const page = await browser.newPage({ width: 1280, height: 900 });
    */
-  static async launch(executable: string, options: { timeoutMs?: number } = {}): Promise<Browser> {
+  static async launch(executable: string, options: { timeoutMs?: number; args?: readonly string[] } = {}): Promise<Browser> {
     const profile = mkdtempSync(join(tmpdir(), "dashboard-chromium-"));
     const child = spawn(
       executable,
@@ -203,6 +204,7 @@ export class Browser {
         "--mute-audio",
         `--user-data-dir=${profile}`,
         "--remote-debugging-port=0",
+        ...(options.args ?? []),
         "about:blank",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
