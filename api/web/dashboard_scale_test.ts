@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
 import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import { holdRequests } from "../../scripts/testing/held_requests.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -59,6 +60,31 @@ test("an actor search matching more than one page does not say the page's size i
   await page.type("#network-search", name);
   await page.waitFor(`document.getElementById('status').textContent.includes(${JSON.stringify(`"${name}"`)})`);
   assert.match(await status(), new RegExp(`^${exact.items.length} actors? match`));
+});
+
+test("network: the answer for an older N, arriving after the newer N's, does not replace it", { skip, timeout: 90_000 }, async () => {
+  // Before, fetchAndDraw drew whatever subgraph answer came last: "Show top 50" answered after
+  // "Show top 200" left the select on 200 and the drawing on 50.
+  const tab = await browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(tab);
+  await tab.goto(`${demo.url}/`);
+  await tab.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+  const drawn = () => tab.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length");
+  assert.equal(await drawn(), 100);
+  const older = requests.hold(/\/relationships\/subgraph\?limit=50$/);
+  const choose = (n: number) =>
+    tab.evaluate(`(() => { const s = document.getElementById('network-limit'); s.value = '${n}'; s.dispatchEvent(new Event('change')); })()`);
+  await choose(50);
+  const held = await older;
+  await choose(200);
+  await tab.waitFor("document.querySelectorAll('#network-graph [data-actor-id]').length === 200", 30_000);
+  await held.release();
+  // Once the page has read the late answer, whatever it does with it (layout, drawing) has run.
+  await held.read();
+  assert.equal(await tab.evaluate("document.getElementById('network-limit').value"), "200");
+  assert.equal(await drawn(), 200, `the select says top 200 but the drawing is the older answer's: ${await tab.evaluate("document.getElementById('network-note').textContent")}`);
+  assert.deepEqual(tab.errors, []);
+  await tab.send("Page.close").catch(() => {});
 });
 
 test("the contacts caption writes a count of thousands as the rest of the page does", { skip, timeout: 60_000 }, async () => {

@@ -67,6 +67,8 @@ export function mountNetwork({ announce }) {
   /** The relationships of the chosen actor and the search's matches: only the latest asked for are drawn. */
   const selections = latestOnly();
   const searches = latestOnly();
+  /** The drawings (a load, a changed N, a neighbourhood, a pair, Back to the busiest): only the latest asked for is drawn. */
+  const drawings = latestOnly();
   /** @type {[number, number] | null} */
   let pair = null;
   /** The node in the Tab order, moved by the arrow keys. @type {number | null} */
@@ -233,6 +235,8 @@ export function mountNetwork({ announce }) {
 
   /** @param {string} message */
   function empty(message) {
+    // A drawing still on its way must not replace this message.
+    drawings();
     sub = null;
     graph.closest("section")?.setAttribute("data-empty", "");
     graph.innerHTML = `<p class="muted empty-state">${escapeHtml(message)}</p>`;
@@ -245,15 +249,35 @@ export function mountNetwork({ announce }) {
     return fetchAndDraw().catch((error) => announce(`The network could not be redrawn: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /**
+   * Asks for what the controls say (N, a neighbourhood) and draws it, unless another drawing was
+   * asked for meanwhile: answers arrive in any order, and an older N's arriving last must not replace
+   * the newer one's. Returns whether it drew; a failure is thrown only for the latest.
+   * @returns {Promise<boolean>}
+   */
   async function fetchAndDraw() {
+    const isLatest = drawings();
     const limit = Number(limitSelect.value);
-    sub = await api.subgraph({ limit: around === null ? Math.max(limit, 1) : limit, around, include });
-    // A graph small enough to draw whole is drawn whole, whatever N says.
-    if (around === null && sub.total_actors > sub.actors.length && sub.total_actors <= DRAW_ALL) sub = await api.subgraph({ limit: DRAW_ALL });
-    if (!complete) {
-      // The version's first page of changes may hold none of these actors' pairs (at 3,000 actors
-      // it held only renames): the pairs among the drawn actors are asked for instead.
-      const marks = await api.listChanges({ version: versionId, kind: "pair", among: sub.actors.map((a) => a.id).join(","), limit: MARKS_PAGE });
+    /** @type {Subgraph} */
+    let next;
+    /** @type {import("./api_client.js").Page<Change> | null} */
+    let marks = null;
+    try {
+      next = await api.subgraph({ limit: around === null ? Math.max(limit, 1) : limit, around, include });
+      // A graph small enough to draw whole is drawn whole, whatever N says.
+      if (around === null && next.total_actors > next.actors.length && next.total_actors <= DRAW_ALL) next = await api.subgraph({ limit: DRAW_ALL });
+      if (!complete) {
+        // The version's first page of changes may hold none of these actors' pairs (at 3,000 actors
+        // it held only renames): the pairs among the drawn actors are asked for instead.
+        marks = await api.listChanges({ version: versionId, kind: "pair", among: next.actors.map((a) => a.id).join(","), limit: MARKS_PAGE });
+      }
+    } catch (error) {
+      if (!isLatest()) return false;
+      throw error;
+    }
+    if (!isLatest()) return false;
+    sub = next;
+    if (marks) {
       changed = pairChanges(marks.items);
       marksCut = marks.next_cursor !== null;
     }
@@ -270,6 +294,7 @@ export function mountNetwork({ announce }) {
     reset.hidden = around === null;
     draw();
     fit();
+    return true;
   }
 
   /** Positions: reused when this browser drew the same actors, settled from earlier ones otherwise. */
@@ -345,8 +370,8 @@ export function mountNetwork({ announce }) {
       // Outside the drawing: switch to the actor's neighbourhood, busiest neighbours first.
       around = id;
       include = [];
-      await fetchAndDraw();
-      if (!isLatest()) return;
+      // Another drawing asked for meanwhile (a changed N) is the one shown: this choice is over.
+      if (!(await fetchAndDraw()) || !isLatest()) return;
     } else {
       draw();
     }
@@ -364,7 +389,7 @@ export function mountNetwork({ announce }) {
     around = id;
     include = [];
     selected = id;
-    await fetchAndDraw();
+    if (!(await fetchAndDraw())) return;
     const centre = sub?.actors.find((a) => a.id === id);
     announce(`Showing the neighbourhood of ${centre?.name ?? `actor ${id}`}`);
   }
@@ -380,7 +405,7 @@ export function mountNetwork({ announce }) {
     if (!sub?.actors.some((x) => x.id === a) || !sub.actors.some((x) => x.id === b)) {
       around = a;
       include = [b];
-      await fetchAndDraw();
+      if (!(await fetchAndDraw())) return;
     } else {
       draw();
     }
