@@ -60,6 +60,7 @@ async function loadAll() {
   };
   const contactsLoaded = contacts.load().catch((e) => void problems.push(failed("Contacts", e)));
   let latest;
+  runsFailed = false;
   try {
     const [runList, versions] = await Promise.all([api.listRuns("relationships", 60), api.listVersions(1)]);
     latest = runList[0];
@@ -101,6 +102,7 @@ async function loadAll() {
       runs.refreshFindings();
     }
   } catch (e) {
+    runsFailed = true;
     problems.push(failed("Runs", e));
     // Nothing was drawn yet: each section says so instead of "Loading…" for good. A later
     // refresh that fails keeps what is on screen (the status line names what was not loaded).
@@ -149,15 +151,19 @@ byId("refresh", HTMLButtonElement).addEventListener("click", () => void refresh(
 
 /** The newest run id the page shows; a different one on the server means a load has finished. */
 let shownRunId = /** @type {string | null | undefined} */ (undefined);
+/** The last load could not read the runs (and the version): what it shows is missing or old. */
+let runsFailed = false;
 
 // A page left open (a wall screen, a tab from yesterday) follows new loads on its own. Runs are
-// one small request; everything is reloaded only when a new run has been recorded.
+// one small request; everything is reloaded only when a new run has been recorded, or when the
+// last load could not read them (the API was restarting) and now they answer: a page whose first
+// load failed would otherwise say "could not be loaded" until someone pressed Refresh.
 setInterval(async () => {
   if (document.hidden || document.body.dataset.loaded !== "true") return;
   try {
     const [newest] = await api.listRuns("relationships", 1);
     const id = newest?.id ?? null;
-    if (shownRunId !== undefined && id !== shownRunId) await refresh();
+    if (runsFailed || id !== shownRunId) await refresh();
   } catch {
     // The API may be restarting; try again next time.
   }

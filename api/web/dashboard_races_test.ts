@@ -200,6 +200,27 @@ test("first load: runs or changes that cannot be read leave no section on 'Loadi
   });
 });
 
+test("first load: a page whose runs could not be read loads again on its own once they answer", { skip, timeout: 60_000 }, async () => {
+  // Before, the page's 30 s check reloaded only when it had shown a run before: a tab opened while
+  // the API was restarting said "could not be loaded" until someone pressed Refresh.
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  // The page's 30 s check, run every 300 ms so the test does not wait a minute.
+  await page.send("Page.addScriptToEvaluateOnNewDocument", {
+    source: "(() => { const set = window.setInterval; window.setInterval = (fn, ms, ...a) => set(fn, ms === 30000 ? 300 : ms, ...a); })()",
+  });
+  const requests = await holdRequests(page);
+  requests.fail(/\/runs\?kind=relationships&limit=60/, 503, "The server is starting");
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+  assert.match((await text(page, "#latest-body"))!, /could not be loaded/);
+  // The next check reads the runs (the 503 was for the first load only) and the page loads again.
+  await page.waitFor("window.__answersRead.some((u) => u.includes('/runs?kind=relationships&limit=1'))", 20_000);
+  await page.waitFor("document.body.dataset.loaded === 'true' && /Version 2/.test(document.getElementById('latest-body').textContent)", 20_000);
+  assert.doesNotMatch((await text(page, "#latest-body"))!, /could not be loaded/);
+  assert.doesNotMatch((await text(page, "#status"))!, /Not loaded/);
+  await page.send("Page.close").catch(() => {});
+});
+
 test("network: a redraw for a changed N that fails says so and keeps the drawing", { skip, timeout: 60_000 }, async () => {
   const { page, requests } = await open();
   const drawn = await page.evaluate<number>("document.querySelectorAll('#network-graph [data-actor-id]').length");
