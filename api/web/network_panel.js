@@ -9,7 +9,7 @@
 import * as api from "./api_client.js";
 import { byId, debounce, keyboardClicks, latestOnly } from "./_dom.js";
 import { forceLayout, fractionsOf } from "./force_layout.js";
-import { graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, relationshipListHtml } from "./network_view.js";
+import { graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, readPlaces, relationshipListHtml, storedPlaces } from "./network_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
@@ -309,7 +309,7 @@ export function mountNetwork({ announce }) {
     /** @type {Map<number, {x: number, y: number}> | undefined} */
     let initial = new Map();
     for (const id of ids) {
-      const p = stored.positions[id];
+      const p = stored.places.get(id);
       if (p) initial.set(id, { x: p[0], y: p[1] });
     }
     const common = { nodes: sub.actors, width: box.width, height: box.height, seed: 7, iterations: sub.actors.length > 250 ? 150 : 300 };
@@ -455,29 +455,26 @@ export function mountNetwork({ announce }) {
   return { load, empty, showPair };
 }
 
-/** @returns {{ key: string, positions: Record<string, [number, number]> }} */
+/** @returns {{ key: string, places: Map<number, [number, number]> }} */
 function readStored() {
   try {
-    const parsed = JSON.parse(localStorage.getItem(POSITIONS_KEY) ?? "null");
-    if (parsed && typeof parsed.key === "string" && parsed.positions && typeof parsed.positions === "object") return parsed;
+    return readPlaces(JSON.parse(localStorage.getItem(POSITIONS_KEY) ?? "null"));
   } catch {
     // Storage off or garbage: lay out afresh.
+    return readPlaces(null);
   }
-  return { key: "", positions: {} };
 }
 
 /**
- * Remembers where each drawn actor is (fractions of the box), keeping other actors' earlier places.
+ * Remembers where each drawn actor is (fractions of the box), keeping other actors' earlier places
+ * up to MAX_STORED, the longest unseen dropped first (storedPlaces).
  * @param {string} key
  * @param {Map<number, {x: number, y: number}>} fractions
  */
 function store(key, fractions) {
-  const positions = readStored().positions;
-  for (const [id, p] of fractions) positions[id] = [p.x, p.y];
-  const ids = Object.keys(positions);
-  for (const id of ids.slice(0, Math.max(0, ids.length - MAX_STORED))) delete positions[id];
+  const stored = storedPlaces(key, readStored().places, fractions, MAX_STORED);
   try {
-    localStorage.setItem(POSITIONS_KEY, JSON.stringify({ key, positions }));
+    localStorage.setItem(POSITIONS_KEY, JSON.stringify(stored));
   } catch {
     // A full or disabled storage only costs stability across visits.
   }

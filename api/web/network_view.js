@@ -298,3 +298,58 @@ export function nearestInDirection(positions, fromId, key) {
   }
   return best;
 }
+
+/** @typedef {[id: number, x: number, y: number]} Place  an actor's place as fractions of the box */
+
+/**
+ * Reads what `storedPlaces` wrote to localStorage: the key of the last drawing and each actor's
+ * place, oldest first. Also reads the format before it (`positions`, an object by id, whose order
+ * was lost: numeric keys iterate in ascending order, not as written), so a browser's places survive
+ * the change; anything else is nothing stored.
+ *
+ * @example
+ * readPlaces(JSON.parse('{"key":"2::1,2","places":[[2,0.1,0.2],[1,0.5,0.5]]}')).places; // Map { 2 => [0.1, 0.2], 1 => [0.5, 0.5] }
+ * @param {unknown} parsed  JSON.parse of the stored text
+ * @returns {{ key: string, places: Map<number, [number, number]> }}
+ */
+export function readPlaces(parsed) {
+  /** @type {Map<number, [number, number]>} */
+  const places = new Map();
+  if (!parsed || typeof parsed !== "object") return { key: "", places };
+  const stored = /** @type {{ key?: unknown, places?: unknown, positions?: unknown }} */ (parsed);
+  const key = typeof stored.key === "string" ? stored.key : "";
+  const fraction = (/** @type {unknown} */ v) => typeof v === "number" && Number.isFinite(v);
+  if (Array.isArray(stored.places)) {
+    for (const p of stored.places) if (Array.isArray(p) && Number.isInteger(p[0]) && fraction(p[1]) && fraction(p[2])) places.set(p[0], [p[1], p[2]]);
+  } else if (stored.positions && typeof stored.positions === "object") {
+    for (const [id, p] of Object.entries(stored.positions)) if (/^\d+$/.test(id) && Array.isArray(p) && fraction(p[0]) && fraction(p[1])) places.set(Number(id), [p[0], p[1]]);
+  }
+  return { key, places };
+}
+
+/**
+ * Returns what to store after a drawing: `key`, and the earlier places with the drawn actors' new
+ * ones moved to the end, as an array (its order is the order kept), the oldest dropped beyond `max`.
+ * The drawn actors are never the ones dropped (unless they alone are more than `max`).
+ *
+ * @example
+ * storedPlaces("k", new Map([[9, [0.5, 0.5]]]), new Map([[3, { x: 0.1, y: 0.2 }]]), 3000);
+ * // { key: "k", places: [[9, 0.5, 0.5], [3, 0.1, 0.2]] }
+ * @param {string} key
+ * @param {Map<number, [number, number]>} earlier  readPlaces().places
+ * @param {Map<number, Point>} drawn  the drawn actors' places, as fractions of the box
+ * @param {number} max
+ * @returns {{ key: string, places: Place[] }}
+ */
+export function storedPlaces(key, earlier, drawn, max) {
+  /** @type {Map<number, [number, number]>} */
+  const places = new Map(earlier);
+  for (const [id, p] of drawn) {
+    // Deleted first: a Map keeps the order of insertion, so setting it again moves it to the end.
+    places.delete(id);
+    places.set(id, [p.x, p.y]);
+  }
+  /** @type {Place[]} */
+  const all = [...places].map(([id, [x, y]]) => [id, x, y]);
+  return { key, places: all.slice(Math.max(0, all.length - max)) };
+}

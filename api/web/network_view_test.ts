@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actorKind, graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, relationshipListHtml, topByDegree } from "./network_view.js";
+import { actorKind, graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, readPlaces, relationshipListHtml, storedPlaces, topByDegree } from "./network_view.js";
 import type { Actor, Relationship } from "./api_client.js";
 
 function actor(id: number, degree: number, extra: Partial<Actor> = {}): Actor {
@@ -93,4 +93,30 @@ test("network_view: changes since the previous version, the previous edges, whic
   const labels = labelledActors(many, manyEdges, { selected: 150, highlight: new Set([199]) });
   assert.deepEqual([...labels].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 150, 170, 199]);
   assert.equal(labelledActors(many.slice(0, 40), []).size, 40);
+});
+
+test("network_view: stored places keep the actors just drawn, whatever their ids, and read the format before", () => {
+  // Before, the places were an object by id trimmed with Object.keys(...).slice(): numeric keys
+  // iterate in ascending order, not as written, so 3,000 stored actors with higher ids pushed out
+  // every actor just drawn, and the next visit laid them out afresh.
+  const old: Record<string, [number, number]> = {};
+  for (let i = 0; i < 3000; i++) old[1_000_000 + i] = [0.5, 0.5];
+  const migrated = readPlaces({ key: "old", positions: old });
+  assert.equal(migrated.key, "old");
+  assert.equal(migrated.places.size, 3000);
+  assert.deepEqual(migrated.places.get(1_000_000), [0.5, 0.5]);
+  const drawn = new Map([5, 1, 3].map((id) => [id, { x: id / 10, y: 0.25 }]));
+  const stored = storedPlaces("v2", migrated.places, drawn, 3000);
+  assert.equal(stored.places.length, 3000);
+  assert.deepEqual(stored.places.slice(-3), [[5, 0.5, 0.25], [1, 0.1, 0.25], [3, 0.3, 0.25]], "the drawn actors last, in the order drawn");
+  assert.deepEqual(stored.places[0], [1_000_003, 0.5, 0.5], "the first of the old places dropped");
+  // Read back as written (JSON in localStorage), order and all; an actor drawn again moves to the end.
+  const again = readPlaces(JSON.parse(JSON.stringify(stored)));
+  assert.deepEqual([...again.places.keys()].slice(-3), [5, 1, 3]);
+  const moved = storedPlaces("v3", again.places, new Map([[5, { x: 0.9, y: 0.9 }]]), 3000);
+  assert.deepEqual(moved.places.slice(-2), [[3, 0.3, 0.25], [5, 0.9, 0.9]]);
+  // Anything else is nothing stored: the layout starts afresh.
+  for (const garbage of [null, "x", { key: 3 }, { key: "k", places: [["a", 0, 0], [1, "x", 0]] }, { key: "k", positions: { a: [0, 0], 2: [0] } }]) {
+    assert.equal(readPlaces(garbage).places.size, 0, JSON.stringify(garbage));
+  }
 });
