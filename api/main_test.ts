@@ -375,3 +375,51 @@ test("briefSummary() keeps status, version and counts of an ETL summary for the 
     { ok: true, relationships: { id: "r1", status: "succeeded", version_id: 2, counts: { actors: 5 } }, contacts: { status: "succeeded", inserted: 3, rejected: 1 } },
   );
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A supervisor (docker stop, pm2, kill <pid>) signals the process it started, `npm start`. Before,
+// npm passed the signal to the `sh -c` running the script, which died and left the API running
+// under pid 1, contacts.duckdb locked and api.json in place; the scripts now `exec` node (review).
+test("SIGTERM to the documented `npm start` stops the API and removes api.json", async () => {
+  const { dir, cleanup } = tempDir("npm-start-signal-");
+  let apiPid: number | undefined;
+  let npm: ReturnType<typeof spawn> | undefined;
+  try {
+    npm = spawn("npm", ["start", "--silent"], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      env: { ...process.env, DATA_DIR: dir, PORT: "0", ETL_SCHEDULE: "off" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    npm.stdout!.on("data", (d) => (output += d));
+    npm.stderr!.on("data", (d) => (output += d));
+    const child = npm;
+    const info = join(dir, "api.json");
+    await until("api.json", () => existsSync(info) && readFileSync(info, "utf8").trim().endsWith("}"), 60_000);
+    apiPid = JSON.parse(readFileSync(info, "utf8")).pid as number;
+    child.kill("SIGTERM");
+    await until("npm to exit", () => child.exitCode !== null || child.signalCode !== null, 20_000);
+    // Give the API the documented 10 s grace and more.
+    await until("the API process to stop", () => !alive(apiPid!), 20_000).catch(() => {});
+    assert.equal(alive(apiPid), false, `the API (pid ${apiPid}) still runs after npm start got SIGTERM:\n${output}`);
+    assert.equal(existsSync(info), false, "api.json still names a running API");
+  } finally {
+    if (npm && npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+    npm?.stdout?.destroy();
+    npm?.stderr?.destroy();
+    if (apiPid === undefined && existsSync(join(dir, "api.json"))) apiPid = JSON.parse(readFileSync(join(dir, "api.json"), "utf8")).pid;
+    if (apiPid !== undefined && alive(apiPid)) {
+      process.kill(apiPid, "SIGTERM");
+      await until("the orphaned API to stop", () => !alive(apiPid!), 20_000).catch(() => {});
+    }
+    cleanup();
+  }
+});
