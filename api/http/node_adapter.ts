@@ -235,7 +235,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === "host") hosts++;
     if (hosts > 1) {
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header", path));
       return;
     }
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
@@ -253,7 +253,7 @@ export function nodeListener<A extends Admitted = Admitted>(
       admitted = admit({ method, path, headers });
     } catch (error) {
       onError(error);
-      admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request"), 500, problemHeaders());
+      admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request", path), 500, problemHeaders());
     }
     if (admitted instanceof Response) {
       if (hasBody) lingeringClose(req, res, linger, stats);
@@ -274,7 +274,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     // answer now and drop the rest of an upload we will never use.
     const tooLarge = () => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`));
+      writeFixed(res, id, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`, path));
     };
     // The same for a body that does not fit beside the others being held: retried later, it does.
     const busy = () => {
@@ -284,7 +284,7 @@ export function nodeListener<A extends Admitted = Admitted>(
         id,
         503,
         { ...problemHeaders(), "retry-after": "5" },
-        problemText(503, "Service Unavailable", "The server is receiving as many request bodies as it holds at once; retry in a few seconds"),
+        problemText(503, "Service Unavailable", "The server is receiving as many request bodies as it holds at once; retry in a few seconds", path),
       );
     };
     let mine = 0;
@@ -361,7 +361,7 @@ function answer<A extends Admitted>(
     (error) => {
       release?.();
       onError(error);
-      if (!res.headersSent) writeFixed(res, id, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request"));
+      if (!res.headersSent) writeFixed(res, id, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request", (res.req.url ?? "/").split("?")[0]));
       else res.destroy();
     },
   );
@@ -429,17 +429,20 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
 }
 
 function problemHeaders(): Record<string, string> {
-  return { "content-type": "application/problem+json; charset=utf-8" };
+  return { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" };
 }
 
 function safeHost(host: string | undefined): string {
   return host !== undefined && /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host) ? host : "localhost";
 }
 
-/** The few problem documents the adapter itself sends, typed like the app's (`/docs#problem-<code>`). */
-function problemText(status: number, title: string, detail: string): string {
+/**
+ * The few problem documents the adapter itself sends, typed like the app's (`/docs#problem-<code>`),
+ * naming the request's path as their `instance` as the app's do, when there is one to name.
+ */
+function problemText(status: number, title: string, detail: string, path?: string): string {
   const code = { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 503: "too-many-uploads" }[status] ?? "bad-request";
-  return JSON.stringify({ type: `/docs#problem-${code}`, title, status, detail });
+  return JSON.stringify({ type: `/docs#problem-${code}`, title, status, detail, ...(path === undefined ? {} : { instance: path.slice(0, 200) }) });
 }
 
 /**

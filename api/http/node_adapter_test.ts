@@ -148,10 +148,13 @@ test("createNodeServer() answers 413 from Content-Length without reading the bod
       return json({});
     },
     async (url) => {
-      const res = await raw(url, { method: "POST", path: "/x", headers: { "content-type": "application/json", "content-length": "5000" } });
+      const res = await raw(url, { method: "POST", path: "/x?y=1", headers: { "content-type": "application/json", "content-length": "5000" } });
       assert.equal(res.status, 413);
       assert.match(String(res.headers["content-type"]), /problem\+json/);
       assert.equal(called, false);
+      // Before: the adapter's own problems had no instance and no cache-control, unlike the app's (review).
+      assert.equal(res.json().instance, "/x");
+      assert.equal(res.headers["cache-control"], "no-store");
     },
   );
 });
