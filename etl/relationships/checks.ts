@@ -18,7 +18,9 @@ function quoted(examples: readonly string[]): string {
 export const CHECKS = {
   matrix_not_found: {
     severity: "error",
-    message: () => "Cannot find the matrix: no row holds consecutive actor ids (1, 2, 3, ...) in adjacent cells",
+    // The rule readMatrix's findHeader applies: an id followed by a larger one proves a header (data
+    // rows hold only 0 and 1). It said "consecutive ids", which a header sorted 3, 2, 1 has (review).
+    message: () => "Cannot find the matrix: no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)",
   },
   rows_not_found: {
     severity: "error",

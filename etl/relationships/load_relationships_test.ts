@@ -220,6 +220,9 @@ test("loadRelationships() leaves the published version intact for every broken i
       ["text in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 2 && b === 3 ? "sí" : good.cell(a, b))))), "invalid-data", /other than 0 or 1/],
       ["a 2 in the matrix", () => xlsxBytes(sheets(withCell((a, b) => (a === 4 && b === 1 ? 2 : good.cell(a, b))))), "invalid-data", /'2'/],
       ["no matrix at all", () => xlsxBytes([{ name: "Matriz de adyacencia", rows: [["nada"]] }, dupSheets[1]]), "invalid-data", /Cannot find the matrix/],
+      // The message says the rule the reader applies; it said "no row holds consecutive actor ids",
+      // which a header sorted 3, 2, 1 has (review).
+      ["a header sorted from the last id to the first", () => xlsxBytes([{ name: "Matriz de adyacencia", rows: [[null, 3, 2, 1], [3, 0, 1, 0], [2, 1, 0, 0], [1, 0, 0, 0]] }, dupSheets[1]]), "invalid-data", /an id followed in the next cell by a larger one .*sorted from the last id to the first/],
     ];
     for (const [name, bytes, code, message] of cases) {
       await t.test(name, async () => {
