@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type ChildLoad, type Scheduler } from "../etl/schedule/mod.ts";
-import { etlChildEnv, readSettings, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
+import { etlChildEnv, readSettings, refuseRepeatedFlags, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -107,7 +107,8 @@ export function briefSummary(summary: unknown): unknown {
 export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let settings: Settings;
   try {
-    const { values } = parseArgs({ args: argv, options: { ...settingFlags("start"), help: { type: "boolean", short: "h" } }, strict: true });
+    const { values, tokens } = parseArgs({ args: argv, options: { ...settingFlags("start"), help: { type: "boolean", short: "h" } }, strict: true, tokens: true });
+    refuseRepeatedFlags(tokens);
     if (values.help) {
       console.log(HELP);
       return 0;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { readSettings, settingFlags, settingsHelp } from "./settings/mod.js";
+import { readSettings, refuseRepeatedFlags, settingFlags, settingsHelp } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
 
 /** The text of `npm run etl -- --help`. */
@@ -104,8 +104,10 @@ function etlVersion() {
 export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
   let values;
   try {
-    ({ values } = parseArgs({
+    let tokens;
+    ({ values, tokens } = parseArgs({
       args: argv,
+      tokens: true,
       options: {
         ...settingFlags("etl"),
         only: { type: "string" },
@@ -121,6 +123,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
       strict: true,
       allowPositionals: false,
     }));
+    refuseRepeatedFlags(tokens);
   } catch (error) {
     throw new UsageError(`${/** @type {Error} */ (error).message.split("\n")[0]}. Run with --help to see the options`);
   }

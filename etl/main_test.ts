@@ -48,6 +48,11 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   // into (and wrote runs.jsonl, snapshots/ to) whatever folder the command ran from.
   assert.throws(() => parseEtlArgs(["--data-dir", ""], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--data-dir needs a value/.test(e.message));
   assert.throws(() => parseEtlArgs(["--parquet", " "], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--parquet needs a value/.test(e.message));
+  // parseArgs keeps the last of a repeated flag silently: --only relationships --only contacts loaded
+  // contacts alone (review). A repeated switch (--force --force) says nothing new and stays allowed.
+  assert.throws(() => parseEtlArgs(["--only", "relationships", "--only", "contacts"], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--only is given more than once; give it once\. Run with --help/.test(e.message));
+  assert.throws(() => parseEtlArgs(["--data-dir=/a", "--data-dir", "/b"], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--data-dir is given more than once/.test(e.message));
+  assert.equal((parseEtlArgs(["--force", "--force"], {}, "/home/u") as { force: boolean }).force, true);
   assert.equal((parseEtlArgs([], { DATA_DIR: "" }, "/home/u") as { dataDir: string }).dataDir, repoData, "an empty variable is unset");
   assert.equal((parseEtlArgs(["--restore", "3"]) as { restore: number }).restore, 3);
   assert.throws(() => parseEtlArgs(["--restore", "0"]), /Cannot use --restore '0'; give the number of a published version/);
@@ -254,7 +259,8 @@ test("npm run etl: exit codes, summaries and plain errors", { timeout: 180_000 }
       ];
       // In parallel: each is a fresh process, and they share nothing but the read-only inputs.
       await Promise.all(cases.map(async ([args, message], i) => {
-        const { code, stdout, stderr } = await cli(["--only", "relationships", "--data-dir", join(dir, `broken-${i}`), ...args]);
+        const dataDir = args.includes("--data-dir") ? [] : ["--data-dir", join(dir, `broken-${i}`)]; // a flag once: a second is bad usage
+        const { code, stdout, stderr } = await cli(["--only", "relationships", ...dataDir, ...args]);
         assert.equal(code, 1, `${args.join(" ")}: ${stdout}${stderr}`);
         assert.match(stdout + stderr, message);
         assert.match(stderr, message, "a failure is reported on stderr");

@@ -22,6 +22,7 @@ export {
   readSettings,
   REPO_DATA_DIR,
   SETTINGS,
+  refuseRepeatedFlags,
   settingFlags,
   SettingsError,
   settingsHelp,

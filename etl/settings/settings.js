@@ -698,6 +698,27 @@ function parseHostList(text, from) {
 }
 
 /**
+ * Throws an Error naming the first flag with a value given more than once in `tokens` (from
+ * `util.parseArgs({ tokens: true })`, which keeps the last silently: `--only relationships --only
+ * contacts` loaded contacts alone, where the API answers 400 for a parameter given twice).
+ *
+ * @example
+ * ```ts
+ * const { values, tokens } = parseArgs({ args, options, tokens: true });
+ * refuseRepeatedFlags(tokens); // throws "--only is given more than once"
+ * ```
+ * @param {ReadonlyArray<{ kind: string, name?: string, value?: string | undefined }>} tokens
+ */
+export function refuseRepeatedFlags(tokens) {
+  const seen = new Set();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.value === undefined) continue;
+    if (seen.has(token.name)) throw new Error(`--${token.name} is given more than once; give it once`);
+    seen.add(token.name);
+  }
+}
+
+/**
  * Returns the `util.parseArgs` options for the flags of `command`'s settings.
  *
  * @example
