@@ -165,9 +165,20 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   // graceful stop, api.json left behind), and api.json is what tells tools they may send one.
   let schedule: { scheduler: Scheduler; loads: ChildLoad } | undefined;
   let apiJson: string | undefined;
-  const finished = new Promise<number>((resolveExit) => {
+  // `on`, not `once`: under `npm start` a Ctrl-C reaches node twice (the terminal's process group,
+  // and npm passing its own on), and once a `once` listener had gone the second signal killed the
+  // process mid-stop, api.json left behind. Repeats are ignored; the listeners go once stopped.
+  const onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT");
+  let stop: (signal: string) => void = () => {};
+  const finished = new Promise<number>((resolveExitNow) => {
+    const resolveExit = (code: number) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolveExitNow(code);
+    };
     let stopping = false;
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
@@ -187,8 +198,8 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
           },
         );
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
   });
   apiJson = writeApiInfo(settings.dataDir, localUrl);
   if (exportMs === null) warnStaleExport(settings);

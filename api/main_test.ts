@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -420,6 +421,34 @@ test("SIGTERM to the documented `npm start` stops the API and removes api.json",
       process.kill(apiPid, "SIGTERM");
       await until("the orphaned API to stop", () => !alive(apiPid!), 20_000).catch(() => {});
     }
+    cleanup();
+  }
+});
+
+test("a second SIGINT during the graceful stop is ignored: the stop finishes and api.json goes", { timeout: 90_000 }, async () => {
+  // Under `npm start` a Ctrl-C reaches node twice (the terminal's process group, and npm passing its
+  // own on). The listeners were `once`: the second SIGINT met the default action and killed the
+  // API mid-stop, api.json left behind (review).
+  const { dir, cleanup } = tempDir("api-main-");
+  const { child, output, exited } = startChild({ DATA_DIR: dir });
+  let inFlight: ReturnType<typeof connect> | undefined;
+  try {
+    const { url } = await waitForApiJson(dir);
+    inFlight = connect(Number(new URL(url).port), "127.0.0.1");
+    inFlight.on("error", () => {});
+    await new Promise((r) => inFlight!.once("connect", r));
+    // A request half sent keeps the graceful stop waiting (up to its grace), so the second signal
+    // comes while it runs.
+    inFlight.write("POST /contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    child.kill("SIGINT");
+    await until("the graceful stop to start", () => /SIGINT: finishing/.test(output()), 20_000);
+    child.kill("SIGINT");
+    inFlight.destroy();
+    assert.equal(await exited, 0, output());
+    assert.equal(existsSync(join(dir, "api.json")), false, `api.json left behind:\n${output()}`);
+  } finally {
+    inFlight?.destroy();
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     cleanup();
   }
 });

@@ -278,15 +278,24 @@ async function watch(options: EtlOptions): Promise<number> {
     options.only !== "relationships" ? resolve(options.contacts) : null,
   ].filter((w) => w !== null);
   log(`watching ${watched.join(" and ")}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
-  await new Promise<void>((done) => {
-    const stop = () => {
-      scheduler.stop();
-      done();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  await scheduler.idle();
+  // `on`, not `once`: under npm a Ctrl-C reaches node twice (the process group, and npm passing it
+  // on), and the second killed a load in progress once a `once` listener had gone. Repeats are
+  // ignored until the running load has ended.
+  let stopped!: () => void;
+  const stopping = new Promise<void>((done) => (stopped = done));
+  const stop = () => {
+    scheduler.stop();
+    stopped();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  try {
+    await stopping;
+    await scheduler.idle();
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
   return 0;
 }
 
