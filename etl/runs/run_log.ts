@@ -117,6 +117,43 @@ function openLog(dataDir: string): number | undefined {
 }
 
 /**
+ * The pieces of one line read across blocks, for both readers: copies (the block is reused), and
+ * none kept once the line is longer than a run can be (MAX_RUN_LINE_BYTES). Reading backwards, a
+ * line's later pieces come first, so each piece goes `before` the ones kept.
+ */
+class LineParts {
+  #parts: Buffer[] = [];
+  #bytes = 0;
+  #tooLong = false;
+
+  /** True when pieces of a line that may still be a run are kept. */
+  get held(): boolean {
+    return this.#parts.length > 0 && !this.#tooLong;
+  }
+
+  /** Keeps a copy of `piece`, after the pieces kept or `before` them. */
+  keep(piece: Buffer, before = false): void {
+    if (this.#tooLong) return;
+    this.#bytes += piece.length;
+    if (this.#bytes > MAX_RUN_LINE_BYTES) {
+      this.#tooLong = true;
+      this.#parts = [];
+    } else if (before) this.#parts.unshift(Buffer.from(piece));
+    else this.#parts.push(Buffer.from(piece));
+  }
+
+  /** The entry of the line the pieces kept and `last` make (`last` after them, or `before` them), if any; starts the next line. */
+  end(last: Buffer, before = false): Entry | undefined {
+    const whole = this.#parts.length === 0 ? last : Buffer.concat(before ? [last, ...this.#parts] : [...this.#parts, last]);
+    const entry = this.#tooLong || this.#bytes + last.length > MAX_RUN_LINE_BYTES ? undefined : entryOf(whole);
+    this.#parts = [];
+    this.#bytes = 0;
+    this.#tooLong = false;
+    return entry;
+  }
+}
+
+/**
  * Calls `onEntry` with each entry of the log from byte `from` (a line start) on, oldest first, a
  * block at a time, and returns where the next read starts: after the last line that ended in
  * "\n", or at the end when the unterminated last line was a whole entry (its "\n" still to come:
@@ -126,10 +163,7 @@ function readEntries(fd: number, from: number, onEntry: (entry: Entry) => void, 
   const blockBytes = reading.blockBytes ?? RUN_LOG_BLOCK_BYTES;
   const read = reading.read ?? readBlock;
   const block = Buffer.alloc(blockBytes);
-  // The line being read, from earlier blocks (copies: the block is reused); dropped once too long.
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let tooLong = false;
+  const line = new LineParts();
   let position = from;
   let next = from;
   for (;;) {
@@ -138,30 +172,16 @@ function readEntries(fd: number, from: number, onEntry: (entry: Entry) => void, 
     const data = block.subarray(0, n);
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
-      const piece = data.subarray(start, nl);
-      if (!tooLong && partBytes + piece.length <= MAX_RUN_LINE_BYTES) {
-        const entry = entryOf(parts.length === 0 ? piece : Buffer.concat([...parts, piece]));
-        if (entry !== undefined) onEntry(entry);
-      }
-      parts = [];
-      partBytes = 0;
-      tooLong = false;
+      const entry = line.end(data.subarray(start, nl));
+      if (entry !== undefined) onEntry(entry);
       start = nl + 1;
       next = position + start;
     }
-    if (start < n && !tooLong) {
-      partBytes += n - start;
-      if (partBytes > MAX_RUN_LINE_BYTES) {
-        tooLong = true;
-        parts = [];
-      } else {
-        parts.push(Buffer.from(data.subarray(start)));
-      }
-    }
+    if (start < n) line.keep(data.subarray(start));
     position += n;
   }
-  if (parts.length > 0 && !tooLong) {
-    const entry = entryOf(Buffer.concat(parts));
+  if (line.held) {
+    const entry = line.end(Buffer.alloc(0));
     if (entry !== undefined) {
       onEntry(entry);
       next = position;
@@ -178,17 +198,7 @@ function* entriesNewestFirst(fd: number, reading: RunLogReading = {}): Generator
   const blockBytes = reading.blockBytes ?? RUN_LOG_BLOCK_BYTES;
   const read = reading.read ?? readBlock;
   const block = Buffer.alloc(blockBytes);
-  // The line being read, its later bytes first read (copies); dropped once too long.
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let tooLong = false;
-  const line = (first: Buffer): Entry | undefined => {
-    const entry = tooLong || partBytes + first.length > MAX_RUN_LINE_BYTES ? undefined : entryOf(parts.length === 0 ? first : Buffer.concat([first, ...parts]));
-    parts = [];
-    partBytes = 0;
-    tooLong = false;
-    return entry;
-  };
+  const line = new LineParts();
   let position = fstatSync(fd).size;
   while (position > 0) {
     const length = Math.min(blockBytes, position);
@@ -202,21 +212,13 @@ function* entriesNewestFirst(fd: number, reading: RunLogReading = {}): Generator
     const data = block.subarray(0, n);
     let end = n;
     for (let nl = data.lastIndexOf(0x0a, end - 1); nl !== -1; nl = end > 0 ? data.lastIndexOf(0x0a, end - 1) : -1) {
-      const entry = line(data.subarray(nl + 1, end));
+      const entry = line.end(data.subarray(nl + 1, end), true);
       if (entry !== undefined) yield entry;
       end = nl;
     }
-    if (end > 0 && !tooLong) {
-      partBytes += end;
-      if (partBytes > MAX_RUN_LINE_BYTES) {
-        tooLong = true;
-        parts = [];
-      } else {
-        parts.unshift(Buffer.from(data.subarray(0, end)));
-      }
-    }
+    if (end > 0) line.keep(data.subarray(0, end), true);
   }
-  const entry = line(Buffer.alloc(0));
+  const entry = line.end(Buffer.alloc(0), true);
   if (entry !== undefined) yield entry;
 }
 
