@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
+import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
@@ -228,8 +229,8 @@ export function listBody(page: { entries: readonly { json: string }[]; total?: n
 export function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
   // Unknown names are refused before the handler, from the route's doc (checkQueryNames).
   for (const name of query.keys()) {
-    // Filters are AND-ed, one value each: a second value would be silently dropped otherwise.
-    if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+    // Filters are AND-ed, one value each.
+    refuseRepeatedParam(query, name);
     // PostgreSQL refuses U+0000 in any text it is sent (a 500, or a CSV cut off after its header),
     // and no stored value holds one (control characters are refused on write): a client's 400 on
     // both backends alike.

@@ -64,6 +64,19 @@ export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefine
 
 const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
 
+/**
+ * Throws a 400 naming `name` when `query` gives it more than once: a list's filters take one value
+ * each, and a second would be silently dropped.
+ *
+ * @example
+ * ```ts
+ * refuseRepeatedParam(new URLSearchParams("kind=a&kind=b"), "kind"); // throws 400
+ * ```
+ */
+export function refuseRepeatedParam(query: URLSearchParams, name: string): void {
+  if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+}
+
 /** The body types a route accepts when its doc names none. */
 export const DEFAULT_BODY_TYPES: readonly string[] = ["application/json"];
 

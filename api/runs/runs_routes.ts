@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
+import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
@@ -44,11 +45,9 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
   return value;
 }
 
-/** Refuses a query parameter given twice, as the contact lists do: a second value would be silently dropped otherwise. */
+/** Refuses a query parameter given twice, as the contact lists do. */
 function refuseRepeated(query: URLSearchParams): void {
-  for (const name of new Set(query.keys())) {
-    if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
-  }
+  for (const name of new Set(query.keys())) refuseRepeatedParam(query, name);
 }
 
 /** Adds /runs and /runs/{id}. */
