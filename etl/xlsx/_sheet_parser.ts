@@ -42,7 +42,7 @@ export function sheetPrefix(sheet: string): string {
 }
 
 /** Column XFD, the last one Excel has: a file past it is not a sheet any program shows. */
-export const MAX_COL = 16_384;
+const MAX_COL = 16_384;
 /** The fast lane only runs when at least this many bytes follow (see fast()). */
 const FAST_MARGIN = 512;
 // The packed lane's fixed parts as little-endian 32/16-bit words: `<c r`, `="`, `"><v`, `</v>`, `</c>`.
@@ -613,13 +613,7 @@ export class SheetParser implements XmlHandler, FastLane {
         else if (n !== 0) this.#type = T_STR; // unknown type: keep the text rather than lose it
       }
     }
-    if (col === 0) col = this.#col + 1;
-    if (col <= this.#col || col > MAX_COL) this.#badColumn(col, this.#cellPos);
-    this.#col = col;
-    if (!this.#rowFixed && refRow > 0 && this.#cells.length === 0) {
-      this.#rowNum = refRow;
-      this.#rowFixed = true;
-    }
+    this.#commitPosition(col, refRow, ls - 1); // its tag starts at ls - 1: #cellPos
   }
 
   #endCell(): void {
