@@ -2,6 +2,7 @@
  * Validation derived from a record definition. The API validates request bodies with it and the
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
+import { shorten } from "../text/mod.js";
 import { contactRecord } from "./contact_record.ts";
 import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
 
@@ -124,7 +125,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     } else if (field.pattern && !field.pattern.test(text)) problem = field.patternMessage ?? `must match ${field.pattern.source}`;
     else if (characters(text) > field.maxLength) problem = `must be at most ${field.maxLength} characters (has ${characters(text)})`;
     if (problem !== null) {
-      errors.push({ field: field.name, message: `${problem}; got '${shorten(raw)}'` });
+      errors.push({ field: field.name, message: `${problem}; got '${shorten(raw, 60)}'` });
       continue;
     }
     value[field.name] = text;
@@ -239,10 +240,4 @@ function characters(text: string): number {
   let n = 0;
   for (const _ of text) n++;
   return n;
-}
-
-// Counted in characters, as the CSV load's shortenSql() does: cut in UTF-16 units, 60 emoji came out
-// as 28 and half of the 29th (a lone surrogate in the problem document), and not as the load said it.
-function shorten(text: string): string {
-  return characters(text) > 60 ? `${Array.from(text).slice(0, 57).join("")}...` : text;
 }

@@ -4,6 +4,7 @@
  * and a full count instead of growing with the data.
  */
 import type { Finding } from "../runs/mod.ts";
+import { shorten } from "../text/mod.js";
 import { CHECKS, type CheckName } from "./checks.ts";
 
 /** How many cell references a finding keeps; `count` still says how many there were. */
@@ -15,14 +16,6 @@ export const MAX_FINDING_CELLS = 50;
  * log reads as a run: the load's run vanished from /runs and from the next load's comparison.
  */
 export const MAX_EXAMPLE_CHARS = 200;
-
-/** `text` cut to MAX_EXAMPLE_CHARS characters (code points, never half a pair), "..." after a cut. */
-function example(text: string): string {
-  if (text.length <= MAX_EXAMPLE_CHARS) return text;
-  // Two units at most per character: this slice holds more than MAX_EXAMPLE_CHARS of them unless it is all of `text`.
-  const chars = Array.from(text.slice(0, 2 * MAX_EXAMPLE_CHARS + 2));
-  return chars.length <= MAX_EXAMPLE_CHARS ? text : `${chars.slice(0, MAX_EXAMPLE_CHARS - 3).join("")}...`;
-}
 
 /**
  * A bag of named findings. `add()` the same check many times; `list()` returns one Finding each.
@@ -48,7 +41,7 @@ export class Findings {
     for (const cell of typeof cells === "string" ? [cells] : cells) {
       if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
     }
-    if (value !== undefined && entry.examples.length < 5) entry.examples.push(example(value));
+    if (value !== undefined && entry.examples.length < 5) entry.examples.push(shorten(value, MAX_EXAMPLE_CHARS));
   }
 
   /** True when an occurrence of `check` was recorded. */

@@ -1,7 +1,7 @@
 /**
  * Small text rules every part of the project shares, each with exactly one home: folding names for
- * comparison and search, writing a CSV field safely, showing text on a terminal safely, and the
- * first line of an error. Plain
+ * comparison and search, writing a CSV field safely, showing text on a terminal safely, the
+ * first line of an error, and a long text cut for a message. Plain
  * JavaScript with JSDoc types, like etl/settings: `npm run etl` escapes its usage errors with it
  * before any TypeScript loader starts.
  *
@@ -15,4 +15,5 @@
 export { csvField } from "./csv_field.js";
 export { firstLine } from "./first_line.js";
 export { fold } from "./fold.js";
+export { shorten } from "./shorten.js";
 export { terminalText } from "./terminal_text.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { csvField, firstLine, fold, terminalText } from "./mod.js";
+import { csvField, firstLine, fold, shorten, terminalText } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -74,4 +74,16 @@ test("firstLine() keeps the first line of an error's message, or of a thrown val
   assert.equal(firstLine(new Error("IO Error: No space left on device\n\nLINE 1: COPY (SELECT 1)")), "IO Error: No space left on device");
   assert.equal(firstLine("plain"), "plain");
   assert.equal(firstLine(42), "42");
+});
+
+test("shorten() cuts to max characters (code points), its first max - 3 and '...', looking at the start only", () => {
+  assert.equal(shorten("Ana", 60), "Ana");
+  assert.equal(shorten("x".repeat(60), 60), "x".repeat(60));
+  assert.equal(shorten("x".repeat(61), 60), `${"x".repeat(57)}...`);
+  assert.equal(shorten("😀".repeat(60), 60), "😀".repeat(60), "60 emoji are 60 characters, not 120");
+  assert.equal(shorten("😀".repeat(61), 60), `${"😀".repeat(57)}...`, "never half a pair");
+  for (const text of ["a😀".repeat(40), `${"😀".repeat(31)}a`, "\ud800".repeat(70), "é".repeat(1_000_000)]) {
+    const whole = Array.from(text);
+    assert.equal(shorten(text, 60), whole.length > 60 ? `${whole.slice(0, 57).join("")}...` : text);
+  }
 });
