@@ -7,7 +7,7 @@
  * snapshot names, with the snapshot's counts, changes and findings, and a warning saying so.
  */
 import { statSync } from "node:fs";
-import { appendRun, readRuns, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
+import { appendRun, findRun, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { afterPublish } from "./after_publish.ts";
 import { readSnapshot } from "./attach_snapshot.ts";
@@ -46,7 +46,7 @@ export async function recoverUnrecorded(
   } catch {
     return null;
   }
-  const known = (version: number) => readRuns(options.dataDir).some((r) => r.kind === "relationships" && r.status === "succeeded" && r.version_id === version);
+  const known = (version: number) => findRun(options.dataDir, (r) => r.kind === "relationships" && r.status === "succeeded" && r.version_id === version) !== undefined;
   let version: LiveVersion | undefined;
   const changes: Record<string, number> = {};
   let findings: Finding[] = [];

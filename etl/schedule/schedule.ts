@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { downloadedCopy } from "../fetch/mod.ts";
 import { hashFile } from "../files/mod.ts";
-import { leftDataCurrent, lockedOut, readRuns, type RunKind } from "../runs/mod.ts";
+import { findRun, leftDataCurrent, lockedOut, type RunKind } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
@@ -74,12 +74,8 @@ export function isStale(lastSuccess: Date | null, now: number, maxAgeMs = DAY_MS
  * ```
  */
 export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): Date | null {
-  const runs = readRuns(dataDir);
-  for (let i = runs.length - 1; i >= 0; i--) {
-    const run = runs[i];
-    if (run.kind === kind && leftDataCurrent(run)) return new Date(run.finished_at);
-  }
-  return null;
+  const run = findRun(dataDir, (r) => r.kind === kind && leftDataCurrent(r));
+  return run === undefined ? null : new Date(run.finished_at);
 }
 
 /**
@@ -95,7 +91,7 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
  */
 export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path: string): Promise<boolean> {
   // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither.
-  const last = readRuns(dataDir).findLast((r) => r.kind === kind && r.file?.sha256 && !lockedOut(r));
+  const last = findRun(dataDir, (r) => r.kind === kind && !!r.file?.sha256 && !lockedOut(r));
   if (!last?.file) return false;
   let size: number;
   try {
