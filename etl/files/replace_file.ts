@@ -33,7 +33,7 @@ export function replaceFile(tempPath: string, path: string): void {
  * ```
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  const temp = tempBeside(path);
   try {
     writeFileSync(temp, data, { flag: "wx" });
     replaceFile(temp, path);
@@ -41,6 +41,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/** A new temp file's name beside `path` (same folder, so the rename that replaces `path` is atomic). */
+function tempBeside(path: string): string {
+  return `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
 }
 
 /** Writes `bytes` to the file `fd` at its position, to the last byte (writeSync may write less than asked). */
@@ -64,7 +69,7 @@ export async function writeFileAtomicFrom(
   chunks: AsyncIterable<string | Uint8Array>,
   write: (fd: number, bytes: Uint8Array) => void = writeAll,
 ): Promise<void> {
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  const temp = tempBeside(path);
   let fd: number | undefined;
   try {
     fd = openSync(temp, "wx");

@@ -4,8 +4,9 @@
  * version, and the API must be able to read the log while a load is running.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeAll } from "../files/mod.ts";
 import type { RunAmendment, RunKind, RunRecord, RunStatus } from "./run_record.ts";
 
 /** The path of the run log inside a data directory. */
@@ -45,9 +46,9 @@ function appendLine(dataDir: string, line: string): void {
     const last = Buffer.alloc(1);
     const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
     const bytes = Buffer.from(`${torn ? "\n" : ""}${line}\n`);
-    // writeSync may write less than asked (ENOSPC part-way): loop until all is written or it
-    // throws; a record left partial then is healed by the next append's check above.
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    // All of it, or a throw (ENOSPC part-way): a record left partial then is healed by the next
+    // append's check above.
+    writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -126,11 +127,6 @@ class LineParts {
   #bytes = 0;
   #tooLong = false;
 
-  /** True when pieces of a line that may still be a run are kept. */
-  get held(): boolean {
-    return this.#parts.length > 0 && !this.#tooLong;
-  }
-
   /** Keeps a copy of `piece`, after the pieces kept or `before` them. */
   keep(piece: Buffer, before = false): void {
     if (this.#tooLong) return;
@@ -144,8 +140,8 @@ class LineParts {
 
   /** The entry of the line the pieces kept and `last` make (`last` after them, or `before` them), if any; starts the next line. */
   end(last: Buffer, before = false): Entry | undefined {
-    const whole = this.#parts.length === 0 ? last : Buffer.concat(before ? [last, ...this.#parts] : [...this.#parts, last]);
-    const entry = this.#tooLong || this.#bytes + last.length > MAX_RUN_LINE_BYTES ? undefined : entryOf(whole);
+    const fits = !this.#tooLong && this.#bytes + last.length <= MAX_RUN_LINE_BYTES;
+    const entry = !fits ? undefined : entryOf(this.#parts.length === 0 ? last : Buffer.concat(before ? [last, ...this.#parts] : [...this.#parts, last]));
     this.#parts = [];
     this.#bytes = 0;
     this.#tooLong = false;
@@ -180,12 +176,11 @@ function readEntries(fd: number, from: number, onEntry: (entry: Entry) => void, 
     if (start < n) line.keep(data.subarray(start));
     position += n;
   }
-  if (line.held) {
-    const entry = line.end(Buffer.alloc(0));
-    if (entry !== undefined) {
-      onEntry(entry);
-      next = position;
-    }
+  // An unterminated last line that is a whole entry (its "\n" still to come).
+  const entry = line.end(Buffer.alloc(0));
+  if (entry !== undefined) {
+    onEntry(entry);
+    next = position;
   }
   return next;
 }
@@ -203,12 +198,7 @@ function* entriesNewestFirst(fd: number, reading: RunLogReading = {}): Generator
   while (position > 0) {
     const length = Math.min(blockBytes, position);
     position -= length;
-    let n = 0;
-    while (n < length) {
-      const got = read(fd, block.subarray(n), length - n, position + n);
-      if (got === 0) break;
-      n += got;
-    }
+    const n = readFull(fd, block, length, position, read);
     const data = block.subarray(0, n);
     let end = n;
     for (let nl = data.lastIndexOf(0x0a, end - 1); nl !== -1; nl = end > 0 ? data.lastIndexOf(0x0a, end - 1) : -1) {
@@ -300,13 +290,18 @@ const RUN_LOG_TAIL_BYTES = 4096;
 /** `length` bytes of `fd` from `position` (fewer at its end). */
 function bytesAt(fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
+  return buffer.subarray(0, readFull(fd, buffer, length, position));
+}
+
+/** Reads `length` bytes at `position` into `buffer` through `read`, as many reads as it takes; returns how many there were (fewer at the file's end). */
+function readFull(fd: number, buffer: Buffer, length: number, position: number, read = readBlock): number {
   let n = 0;
   while (n < length) {
-    const got = readSync(fd, buffer, n, length - n, position + n);
+    const got = read(fd, buffer.subarray(n), length - n, position + n);
     if (got === 0) break;
     n += got;
   }
-  return buffer.subarray(0, n);
+  return n;
 }
 
 /**
