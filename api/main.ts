@@ -165,20 +165,9 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
   // graceful stop, api.json left behind), and api.json is what tells tools they may send one.
   let schedule: { scheduler: Scheduler; loads: ChildLoad } | undefined;
   let apiJson: string | undefined;
-  // `on`, not `once`: under `npm start` a Ctrl-C reaches node twice (the terminal's process group,
-  // and npm passing its own on), and once a `once` listener had gone the second signal killed the
-  // process mid-stop, api.json left behind. Repeats are ignored; the listeners go once stopped.
-  const onTerm = () => stop("SIGTERM");
-  const onInt = () => stop("SIGINT");
-  let stop: (signal: string) => void = () => {};
   const finished = new Promise<number>((resolveExitNow) => {
-    const resolveExit = (code: number) => {
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolveExitNow(code);
-    };
     let stopping = false;
-    stop = (signal: string) => {
+    const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logToStderr(`${signal}: finishing in-flight requests, then closing the databases`);
@@ -197,6 +186,16 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
             resolveExit(1);
           },
         );
+    };
+    // `on`, not `once`: under `npm start` a Ctrl-C reaches node twice (the terminal's process group,
+    // and npm passing its own on), and once a `once` listener had gone the second signal killed the
+    // process mid-stop, api.json left behind. Repeats are ignored; the listeners go once stopped.
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    const resolveExit = (code: number) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolveExitNow(code);
     };
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);

@@ -51,7 +51,7 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
  * csvEtag('W/"g1-7"') // 'W/"g1-7-csv"'
  * ```
  */
-export function csvEtag(etag: string): string {
+function csvEtag(etag: string): string {
   return `${etag.slice(0, -1)}-csv"`;
 }
 
@@ -65,19 +65,19 @@ export function csvEtag(etag: string): string {
  * return csvAnswer(request, model.etag, ["id", "name"], () => actors, "actors.csv");
  * ```
  */
-export async function csvAnswer(
+export function csvAnswer(
   request: Request,
   etag: string | undefined,
   columns: readonly string[],
-  rows: () => Rows | Promise<Rows>,
+  rows: () => Rows,
   filename: string,
   extra: HeaderRecord = {},
-): Promise<Response> {
+): Response {
   const headers: HeaderRecord = { "cache-control": "no-cache", ...extra, vary: "Accept" };
   if (etag !== undefined) headers.etag = csvEtag(etag);
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;
-  return csvResponse(columns, await rows(), filename, headers);
+  return csvResponse(columns, rows(), filename, headers);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { HttpError } from "./http_error.ts";
-import { empty, readPreconditions, send } from "./respond.ts";
+import { readPreconditions, send } from "./respond.ts";
 import type { Router } from "./router.ts";
 import type { RouteDoc } from "./route_doc.ts";
 import { cachedBundle } from "./module_bundle.ts";

@@ -10,7 +10,7 @@ import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
 import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
-import { empty, jsonText, readPreconditions, send } from "../http/respond.ts";
+import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
