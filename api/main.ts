@@ -8,11 +8,10 @@ import { join } from "node:path";
 import { contactsExportDir, EXPORT_INFO_FILE } from "../etl/contacts/mod.ts";
 import { isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type ChildLoad, type Scheduler } from "../etl/schedule/mod.ts";
-import { etlChildEnv, readSettings, refuseRepeatedFlags, settingFlags, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
+import { etlChildEnv, parseCommandArgs, readSettings, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -107,8 +106,7 @@ export function briefSummary(summary: unknown): unknown {
 export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let settings: Settings;
   try {
-    const { values, tokens } = parseArgs({ args: argv, options: { ...settingFlags("start"), help: { type: "boolean", short: "h" } }, strict: true, tokens: true });
-    refuseRepeatedFlags(tokens);
+    const values = parseCommandArgs("start", argv, { help: { type: "boolean", short: "h" } });
     if (values.help) {
       console.log(HELP);
       return 0;

@@ -5,8 +5,7 @@
  * main.ts runs the loads and re-exports what tests use from here.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { readSettings, refuseRepeatedFlags, settingFlags, settingsHelp } from "./settings/mod.js";
+import { parseCommandArgs, readSettings, settingsHelp } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
 
 /** The text of `npm run etl -- --help`. */
@@ -104,26 +103,17 @@ function etlVersion() {
 export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
   let values;
   try {
-    let tokens;
-    ({ values, tokens } = parseArgs({
-      args: argv,
-      tokens: true,
-      options: {
-        ...settingFlags("etl"),
-        only: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        watch: { type: "boolean" },
-        standby: { type: "boolean" },
-        wait: { type: "boolean" },
-        restore: { type: "string" },
-        version: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-    refuseRepeatedFlags(tokens);
+    values = parseCommandArgs("etl", argv, {
+      only: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      watch: { type: "boolean" },
+      standby: { type: "boolean" },
+      wait: { type: "boolean" },
+      restore: { type: "string" },
+      version: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (error) {
     throw new UsageError(`${/** @type {Error} */ (error).message.split("\n")[0]}. Run with --help to see the options`);
   }

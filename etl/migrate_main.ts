@@ -6,10 +6,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
-import { readSettings, refuseRepeatedFlags, settingFlags, settingsHelp, withoutPassword } from "./settings/mod.js";
+import { parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
 
@@ -36,14 +35,7 @@ export async function migrateMain(
   let databaseUrl: string | undefined;
   let values;
   try {
-    let tokens;
-    ({ values, tokens } = parseArgs({
-      args: argv,
-      options: { ...settingFlags("migrate"), help: { type: "boolean", short: "h" } },
-      strict: true,
-      tokens: true,
-    }));
-    refuseRepeatedFlags(tokens);
+    values = parseCommandArgs("migrate", argv, { help: { type: "boolean", short: "h" } });
   } catch (error) {
     // A flag we do not know: the options are the answer.
     err(`${(error as Error).message.split("\n")[0]}\n${USAGE}`);

@@ -10,6 +10,7 @@
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 /** @typedef {"etl" | "start" | "migrate" | "bench"} Command The commands that read settings. */
 
@@ -698,24 +699,30 @@ function parseHostList(text, from) {
 }
 
 /**
- * Throws an Error naming the first flag with a value given more than once in `tokens` (from
- * `util.parseArgs({ tokens: true })`, which keeps the last silently: `--only relationships --only
- * contacts` loaded contacts alone, where the API answers 400 for a parameter given twice).
+ * Parses a command line: `command`'s setting flags and its `own` options, strictly (an unknown flag
+ * or a stray argument throws util.parseArgs' error), and a flag with a value given twice throws
+ * too: util.parseArgs keeps the last silently, so `--only relationships --only contacts` loaded
+ * contacts alone, where the API answers 400 for a parameter given twice.
  *
  * @example
  * ```ts
- * const { values, tokens } = parseArgs({ args, options, tokens: true });
- * refuseRepeatedFlags(tokens); // throws "--only is given more than once"
+ * parseCommandArgs("migrate", ["--data-dir", "out"], { help: { type: "boolean", short: "h" } }); // { "data-dir": "out" }
+ * parseCommandArgs("etl", ["--only", "a", "--only", "b"], { only: { type: "string" } }); // throws "--only is given more than once"
  * ```
- * @param {ReadonlyArray<{ kind: string, name?: string, value?: string | undefined }>} tokens
+ * @template {Record<string, { type: "string" | "boolean", short?: string }>} T
+ * @param {Command} command
+ * @param {string[]} args
+ * @param {T} own
  */
-export function refuseRepeatedFlags(tokens) {
+export function parseCommandArgs(command, args, own) {
+  const { values, tokens } = parseArgs({ args, options: { ...settingFlags(command), ...own }, strict: true, tokens: true });
   const seen = new Set();
   for (const token of tokens) {
     if (token.kind !== "option" || token.value === undefined) continue;
     if (seen.has(token.name)) throw new Error(`--${token.name} is given more than once; give it once`);
     seen.add(token.name);
   }
+  return values;
 }
 
 /**
@@ -728,7 +735,7 @@ export function refuseRepeatedFlags(tokens) {
  * @param {Command} command
  * @returns {Record<string, { type: "string" }>}
  */
-export function settingFlags(command) {
+function settingFlags(command) {
   /** @type {Record<string, { type: "string" }>} */
   const options = {};
   for (const def of SETTINGS) if (def.flag !== undefined && def.commands.includes(command)) options[def.flag] = { type: "string" };
