@@ -26,6 +26,7 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   406: "Not Acceptable",
+  408: "Request Timeout",
   409: "Conflict",
   412: "Precondition Failed",
   413: "Content Too Large",
@@ -33,6 +34,7 @@ const TITLES: Record<number, string> = {
   421: "Misdirected Request",
   422: "Unprocessable Content",
   428: "Precondition Required",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };

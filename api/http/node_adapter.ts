@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
+import { HttpError, problemOf, statusTitle } from "./http_error.ts";
 import { delegateToReal, LightResponse, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
@@ -171,8 +172,8 @@ export function createNodeServer<A extends Admitted = Admitted>(
       return;
     }
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    const title = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
-    const body = problemText(status, title, status === 400 ? "The request is not valid HTTP/1.1" : title);
+    const title = statusTitle(status);
+    const body = problemText(status, status === 400 ? "The request is not valid HTTP/1.1" : title);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
     const packet = (error as { rawPacket?: Buffer }).rawPacket;
     const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
@@ -235,13 +236,13 @@ export function nodeListener<A extends Admitted = Admitted>(
     for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === "host") hosts++;
     if (hosts > 1) {
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request has more than one Host header", path));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request has more than one Host header", path));
       return;
     }
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {
       // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, "Bad Request", "The request target must be a path"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target must be a path"));
       return;
     }
 
@@ -253,7 +254,7 @@ export function nodeListener<A extends Admitted = Admitted>(
       admitted = admit({ method, path, headers });
     } catch (error) {
       onError(error);
-      admitted = send(problemText(500, "Internal Server Error", "The server could not answer this request", path), 500, problemHeaders());
+      admitted = send(problemText(500, "The server could not answer this request", path), 500, problemHeaders());
     }
     if (admitted instanceof Response) {
       if (hasBody) lingeringClose(req, res, linger, stats);
@@ -274,7 +275,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     // answer now and drop the rest of an upload we will never use.
     const tooLarge = () => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 413, problemHeaders(), problemText(413, "Content Too Large", `The request body is larger than the ${limit} bytes accepted here`, path));
+      writeFixed(res, id, 413, problemHeaders(), problemText(413, `The request body is larger than the ${limit} bytes accepted here`, path));
     };
     // The same for a body that does not fit beside the others being held: retried later, it does.
     const busy = () => {
@@ -284,7 +285,7 @@ export function nodeListener<A extends Admitted = Admitted>(
         id,
         503,
         { ...problemHeaders(), "retry-after": "5" },
-        problemText(503, "Service Unavailable", "The server is receiving as many request bodies as it holds at once; retry in a few seconds", path),
+        problemText(503, "The server is receiving as many request bodies as it holds at once; retry in a few seconds", path),
       );
     };
     let mine = 0;
@@ -361,7 +362,7 @@ function answer<A extends Admitted>(
     (error) => {
       release?.();
       onError(error);
-      if (!res.headersSent) writeFixed(res, id, 500, problemHeaders(), problemText(500, "Internal Server Error", "The server could not answer this request", (res.req.url ?? "/").split("?")[0]));
+      if (!res.headersSent) writeFixed(res, id, 500, problemHeaders(), problemText(500, "The server could not answer this request", (res.req.url ?? "/").split("?")[0]));
       else res.destroy();
     },
   );
@@ -437,12 +438,12 @@ function safeHost(host: string | undefined): string {
 }
 
 /**
- * The few problem documents the adapter itself sends, typed like the app's (`/docs#problem-<code>`),
- * naming the request's path as their `instance` as the app's do, when there is one to name.
+ * The few problem documents the adapter itself sends, as the app's are (`problemOf`): typed
+ * `/docs#problem-<code>`, naming the request's path as their `instance` when there is one to name.
  */
-function problemText(status: number, title: string, detail: string, path?: string): string {
+function problemText(status: number, detail: string, path?: string): string {
   const code = { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 503: "too-many-uploads" }[status] ?? "bad-request";
-  return JSON.stringify({ type: `/docs#problem-${code}`, title, status, detail, ...(path === undefined ? {} : { instance: path.slice(0, 200) }) });
+  return JSON.stringify(problemOf(new HttpError(status, detail, { code }), path?.slice(0, 200)));
 }
 
 /**
