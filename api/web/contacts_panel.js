@@ -356,7 +356,7 @@ export function mountContacts({ announce }) {
       const diffs = conflictFields(contactInput(values, fields), /** @type {Record<string, unknown>} */ (contact), fields);
       for (const d of diffs) {
         const slot = form.querySelector(`[data-error-for="${d.name}"]`);
-        if (slot) slot.textContent = `Changed meanwhile to ${d.theirs ? `'${d.theirs}'` : "empty"}; yours: ${d.yours ? `'${d.yours}'` : "empty"}.`;
+        if (slot) slot.textContent = `Changed meanwhile to ${d.theirs}; yours: ${d.yours}.`;
       }
       const what = diffs.length ? ` (${diffs.map((d) => d.label).join(", ")} differ from yours, as marked)` : "";
       const lead = `Someone else changed this contact since you opened it${what}. Nothing was saved and your input is kept: Save again to replace their version with yours, or Edit to start from theirs.`;

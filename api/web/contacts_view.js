@@ -5,6 +5,7 @@
  */
 import { rejectsCsvUrl } from "./api_client.js";
 import { escapeHtml, formatCount, formatTime } from "./html.js";
+import { fold } from "./fold.js";
 import { findingsHtml } from "./findings_view.js";
 import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 
@@ -200,27 +201,64 @@ export function fieldErrors(problem, fields = CONTACT_FIELDS) {
 
 /**
  * Returns the fields where the contact as saved now (someone else's edit) differs from what the
- * form is about to save, in form order, with both values as text: what a 412 shows next to each
- * field, so the person sees what changed without losing what they typed.
+ * form is about to save, in form order, with both values as the note shows them: a value quoted
+ * (or "empty"), a list each name in double quotes, JSON-escaped, in the API's order (or "none"), so
+ * "Research, Development" never reads like "Research" and "Development". What a 412 shows next to
+ * each field, so the person sees what changed without losing what they typed.
+ *
+ * A list (departments) is compared as the API keeps it: a set of names, one per fold (an existing
+ * name given in another case or with other accents is that department), sorted by name; so the
+ * same departments typed in another order, or as "sales" for "Sales", are no difference.
  *
  * @example
  * conflictFields(contactInput({ first_name: "Ana", city: "Lima" }), { first_name: "Ana", city: "Cusco" });
- * // [{ name: "city", label: "City", theirs: "Cusco", yours: "Lima" }]
+ * // [{ name: "city", label: "City", theirs: "'Cusco'", yours: "'Lima'" }]
+ * conflictFields({ departments: ["Sales", "IT"] }, { departments: ["IT", "Sales"] }); // []
  * @param {Record<string, unknown>} mine  contactInput() of the form
  * @param {Record<string, unknown>} theirs  the contact as the API answers it now
  * @param {readonly FieldSpec[]} [fields]
  * @returns {{ name: string, label: string, theirs: string, yours: string }[]}
  */
 export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
-  const text = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v));
-  // Lists compared item by item: joined, ["Research, Development"] would equal ["Research", "Development"].
-  const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) => (Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a ?? []) === JSON.stringify(b ?? []) : text(a) === text(b));
-  return fields.filter((f) => !same(mine[f.name], theirs[f.name])).map((f) => ({
-    name: f.name,
-    label: f.label,
-    theirs: text(theirs[f.name]),
-    yours: text(mine[f.name]),
-  }));
+  const text = (/** @type {unknown} */ v) => (v == null ? "" : String(v));
+  /** @type {{ name: string, label: string, theirs: string, yours: string }[]} */
+  const differ = [];
+  for (const f of fields) {
+    const [a, b] = [mine[f.name], theirs[f.name]];
+    if (f.list || Array.isArray(a) || Array.isArray(b)) {
+      const [ours, stored] = [nameSet(a), nameSet(b)];
+      if (ours.size === stored.size && [...ours.keys()].every((k) => stored.has(k))) continue;
+      differ.push({ name: f.name, label: f.label, theirs: namesText(stored), yours: namesText(ours) });
+    } else if (text(a) !== text(b)) {
+      const shown = (/** @type {unknown} */ v) => (text(v) === "" ? "empty" : `'${text(v)}'`);
+      differ.push({ name: f.name, label: f.label, theirs: shown(b), yours: shown(a) });
+    }
+  }
+  return differ;
+}
+
+/**
+ * A list of names as the API keeps it: by fold, the first spelling of each.
+ * @param {unknown} list
+ * @returns {Map<string, string>}
+ */
+function nameSet(list) {
+  const names = new Map();
+  for (const name of Array.isArray(list) ? list : []) {
+    const key = fold(String(name));
+    if (!names.has(key)) names.set(key, String(name));
+  }
+  return names;
+}
+
+/**
+ * Names each in double quotes (JSON-escaped, so a quote or comma in a name cannot end it), sorted
+ * as the API sorts a contact's departments (by UTF-16 code units); "none" for no name.
+ * @param {Map<string, string>} names
+ */
+function namesText(names) {
+  const sorted = [...names.values()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return sorted.length ? sorted.map((n) => JSON.stringify(n)).join(", ") : "none";
 }
 
 /**

@@ -80,7 +80,7 @@ test("contacts_view: the form follows the API's schema, so a field added to the 
   assert.equal(contactInput({ first_name: "Ana", test_title: " Dr " }, fields).test_title, "Dr");
   assert.equal(contactInput({ first_name: "Ana" }, fields).last_name, null, "no longer required: empty is null");
   assert.deepEqual([...fieldErrors({ status: 422, errors: [{ field: "test_title", message: "is too long" }] }, fields).keys()], ["test_title"]);
-  assert.deepEqual(conflictFields({ test_title: "Dr" }, { test_title: "Prof" }, fields), [{ name: "test_title", label: "Test title", theirs: "Prof", yours: "Dr" }]);
+  assert.deepEqual(conflictFields({ test_title: "Dr" }, { test_title: "Prof" }, fields), [{ name: "test_title", label: "Test title", theirs: "'Prof'", yours: "'Dr'" }]);
 });
 
 test("contacts_view: an edit sends back the fields the form does not show, so a PUT never clears them", () => {
@@ -133,10 +133,29 @@ test("contacts_view: conflictFields names the fields someone else changed, with 
   const mine = contactInput({ first_name: "Ana", last_name: "Peña", email: "ana@example.com", city: "Lima", departments: "Sales\nIT" });
   const theirs = { id: 3, first_name: "Ana", last_name: "Peña", email: "ana@example.com", company_name: null, address: null, city: "Cusco", state: null, zip: null, phone1: null, phone2: "555", departments: ["Sales", "IT"] };
   assert.deepEqual(conflictFields(mine, theirs), [
-    { name: "city", label: "City", theirs: "Cusco", yours: "Lima" },
-    { name: "phone2", label: "Other phone", theirs: "555", yours: "" },
+    { name: "city", label: "City", theirs: "'Cusco'", yours: "'Lima'" },
+    { name: "phone2", label: "Other phone", theirs: "'555'", yours: "empty" },
   ]);
   assert.deepEqual(conflictFields(mine, { ...theirs, city: "Lima", phone2: null }), []);
+});
+
+test("contacts_view: a 412 compares departments as the API keeps them, a set of names ignoring case and accents, and shows each name whole", () => {
+  // Before, departments were compared as an ordered list and shown joined with ", ": the same
+  // departments in another order (the API answers them sorted by name) were marked "changed
+  // meanwhile", and ["Research, Development"] read exactly like ["Research", "Development"].
+  const theirs = { first_name: "Ana", departments: ["IT", "Sales"] };
+  assert.deepEqual(conflictFields(contactInput({ first_name: "Ana", departments: "Sales\nIT" }), theirs), [], "the same set in another order");
+  // The API reuses an existing department for a name differing in case or accents, and keeps a name once.
+  assert.deepEqual(conflictFields(contactInput({ first_name: "Ana", departments: "sales\nit\nSALES" }), theirs), []);
+  assert.deepEqual(conflictFields(contactInput({ first_name: "Ana", departments: "Sáles\nIT" }), theirs), []);
+  assert.deepEqual(conflictFields({ departments: ["Research", "Development"] }, { departments: ["Research, Development"] }), [
+    { name: "departments", label: "Departments", theirs: '"Research, Development"', yours: '"Development", "Research"' },
+  ]);
+  assert.deepEqual(conflictFields(contactInput({ first_name: "Ana", departments: "" }), theirs), [
+    { name: "departments", label: "Departments", theirs: '"IT", "Sales"', yours: "none" },
+  ]);
+  // A name holding the quote is still read whole.
+  assert.deepEqual(conflictFields({ departments: ['Say "hi", then'] }, { departments: [] })[0], { name: "departments", label: "Departments", theirs: "none", yours: '"Say \\"hi\\", then"' });
 });
 
 test("contacts_view: departments are one per line, so an edit keeps a department whose name holds a comma", async () => {
