@@ -12,6 +12,7 @@ import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
 import { formatTime } from "./html.js";
 import { statusLine } from "./status_line.js";
+import { checkDelay } from "./check_delay.js";
 import * as api from "./api_client.js";
 
 const status = byId("status", HTMLElement);
@@ -113,7 +114,8 @@ async function loadAll() {
     }
   }
   await contactsLoaded;
-  announce(statusLine({ latest, problems, unreachable }));
+  loadStatus = statusLine({ latest, problems, unreachable });
+  announce(loadStatus);
 }
 
 /** The load in progress, and whether another was asked for while it ran. */
@@ -147,26 +149,67 @@ function refresh() {
   return loading;
 }
 
-byId("refresh", HTMLButtonElement).addEventListener("click", () => void refresh());
+byId("refresh", HTMLButtonElement).addEventListener("click", () => {
+  void refresh().then(() => {
+    // A Refresh that read the runs is a success: the checks, backed off meanwhile, are every 30 s again.
+    if (!runsFailed && failedChecks > 0) {
+      failedChecks = 0;
+      checkLater();
+    }
+  });
+});
 
 /** The newest run id the page shows; a different one on the server means a load has finished. */
 let shownRunId = /** @type {string | null | undefined} */ (undefined);
 /** The last load could not read the runs (and the version): what it shows is missing or old. */
 let runsFailed = false;
 
-// A page left open (a wall screen, a tab from yesterday) follows new loads on its own. Runs are
-// one small request; everything is reloaded only when a new run has been recorded, or when the
-// last load could not read them (the API was restarting) and now they answer: a page whose first
-// load failed would otherwise say "could not be loaded" until someone pressed Refresh.
-setInterval(async () => {
+/** Checks in a row that failed (the API not answering, or the runs or the version not read). */
+let failedChecks = 0;
+/** The status line of the last load, put back when the checks answer again after failing. */
+let loadStatus = "";
+
+/**
+ * A page left open (a wall screen, a tab from yesterday) follows new loads on its own. Runs are
+ * one small request; everything is reloaded only when a new run has been recorded, or when the
+ * last load could not read the runs or the version (the API was restarting) and now both answer:
+ * a page whose first load failed would otherwise say "could not be loaded" until someone pressed
+ * Refresh. Asking for both first matters: with /runs answering and /versions failing, a check of
+ * the runs alone reloaded the whole page every 30 s, announcing the same failure each time.
+ * While checks fail they back off (checkDelay) and the failure is said once; the load's own status
+ * line already says it when the load failed.
+ */
+async function check() {
   if (document.hidden || document.body.dataset.loaded !== "true") return;
+  const failing = failedChecks > 0;
   try {
-    const [newest] = await api.listRuns("relationships", 1);
-    const id = newest?.id ?? null;
-    if (runsFailed || id !== shownRunId) await refresh();
-  } catch {
-    // The API may be restarting; try again next time.
+    if (runsFailed) {
+      await Promise.all([api.listRuns("relationships", 1), api.listVersions(1)]);
+      await refresh();
+    } else {
+      const [newest] = await api.listRuns("relationships", 1);
+      if ((newest?.id ?? null) !== shownRunId) await refresh();
+      else if (failing) announce(loadStatus);
+    }
+    // A load that failed again (answers changing under it) counts as a failed check: no reload loop.
+    failedChecks = runsFailed ? failedChecks + 1 : 0;
+  } catch (e) {
+    failedChecks += 1;
+    if (!failing && !runsFailed) {
+      announce(`Could not check for a new load (${e instanceof Error ? e.message : String(e)}); the page shows what it had and checks again, less often while this lasts.`);
+    }
   }
-}, 30_000);
+}
+
+/** The next check's timer: one at a time, so Refresh can bring it forward. */
+let checkTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
+
+/** Sets the next check, after the wait the failures so far call for. */
+function checkLater() {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(() => void check().finally(checkLater), checkDelay(failedChecks));
+}
+
+checkLater();
 
 void refresh();

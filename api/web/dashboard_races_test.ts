@@ -200,14 +200,38 @@ test("first load: runs or changes that cannot be read leave no section on 'Loadi
   });
 });
 
+/**
+ * Runs in the page before its own scripts: the check for new loads (every 30 s, longer after
+ * failures) runs after 200 ms instead, so a test does not wait minutes; the delays the page asked
+ * for are kept in `__checkDelays`, and every text the status line took in `__statusTexts`.
+ */
+const FAST_CHECKS = `(() => {
+  const delays = (window.__checkDelays = []);
+  for (const name of ["setTimeout", "setInterval"]) {
+    const set = window[name];
+    window[name] = (fn, ms, ...a) => {
+      if (!(ms >= 30000)) return set(fn, ms, ...a);
+      delays.push(ms);
+      return set(fn, 200, ...a);
+    };
+  }
+  const texts = (window.__statusTexts = []);
+  document.addEventListener("DOMContentLoaded", () => {
+    const status = document.getElementById("status");
+    new MutationObserver(() => texts.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+  });
+})()`;
+
+/** The delays the page's checks asked for, a repeat (a check skipped while a load runs) once. */
+const checkDelays = (page: Page) => page.evaluate<number[]>("window.__checkDelays.filter((ms, i, all) => ms !== all[i - 1])");
+const statusTexts = (page: Page) => page.evaluate<string[]>("window.__statusTexts");
+const readsOf = (page: Page, part: string) => page.evaluate<number>(`window.__answersRead.filter((u) => u.includes(${JSON.stringify(part)})).length`);
+
 test("first load: a page whose runs could not be read loads again on its own once they answer", { skip, timeout: 60_000 }, async () => {
   // Before, the page's 30 s check reloaded only when it had shown a run before: a tab opened while
   // the API was restarting said "could not be loaded" until someone pressed Refresh.
   const page = await browser.newPage({ width: 1280, height: 900 });
-  // The page's 30 s check, run every 300 ms so the test does not wait a minute.
-  await page.send("Page.addScriptToEvaluateOnNewDocument", {
-    source: "(() => { const set = window.setInterval; window.setInterval = (fn, ms, ...a) => set(fn, ms === 30000 ? 300 : ms, ...a); })()",
-  });
+  await page.send("Page.addScriptToEvaluateOnNewDocument", { source: FAST_CHECKS });
   const requests = await holdRequests(page);
   requests.fail(/\/runs\?kind=relationships&limit=60/, 503, "The server is starting");
   await page.goto(`${demo.url}/`);
@@ -218,6 +242,46 @@ test("first load: a page whose runs could not be read loads again on its own onc
   await page.waitFor("document.body.dataset.loaded === 'true' && /Version 2/.test(document.getElementById('latest-body').textContent)", 20_000);
   assert.doesNotMatch((await text(page, "#latest-body"))!, /could not be loaded/);
   assert.doesNotMatch((await text(page, "#status"))!, /Not loaded/);
+  await page.send("Page.close").catch(() => {});
+});
+
+test("checks: while /versions keeps failing the page does not reload every 30 s; its checks back off, say the failure once, and start again at 30 s", { skip, timeout: 90_000 }, async (t) => {
+  // Before, a page whose load could not read /versions (while /runs answered) reloaded everything
+  // at each 30 s check, since the check read /runs alone and saw it answer: "Loading…", every
+  // section asked again, the same failure announced again, for as long as /versions failed. And a
+  // check that failed was tried again every 30 s, however long the API stayed away, saying nothing.
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  await page.send("Page.addScriptToEvaluateOnNewDocument", { source: FAST_CHECKS });
+  const requests = await holdRequests(page);
+  // The first load's /versions and the next five.
+  for (let i = 0; i < 6; i++) requests.fail(/\/versions\?limit=1$/, 500, "The versions cannot be read");
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+  assert.match((await text(page, "#latest-body"))!, /could not be loaded/);
+
+  await t.test("failing: no reload, the checks 30 s, 1, 2, 4, 8 then at most 10 min apart; once it answers, one load and 30 s again", async () => {
+    await page.waitFor("document.body.dataset.loaded === 'true' && /Version 2/.test(document.getElementById('latest-body').textContent)", 40_000);
+    assert.equal(await readsOf(page, "/runs?kind=relationships&limit=60"), 2, "the first load and the one once /versions answered");
+    assert.deepEqual(await checkDelays(page), [30_000, 60_000, 120_000, 240_000, 480_000, 600_000, 30_000]);
+    const texts = await statusTexts(page);
+    assert.equal(texts.filter((s) => s === "Loading…").length, 1, texts.join(" | "));
+    assert.equal(texts.filter((s) => /Not loaded: Runs/.test(s)).length, 1, texts.join(" | "));
+    assert.doesNotMatch((await text(page, "#status"))!, /Not loaded/);
+  });
+
+  await t.test("a page that was shown: a check that cannot reach the API says so once, backs off, and the status comes back when it answers", async () => {
+    const shown = (await text(page, "#status"))!;
+    const before = (await checkDelays(page)).length;
+    for (let i = 0; i < 3; i++) requests.drop(/\/runs\?kind=relationships&limit=1$/);
+    await page.waitFor(`window.__checkDelays.filter((ms, i, all) => ms !== all[i - 1]).length >= ${before + 4}`, 30_000);
+    assert.deepEqual((await checkDelays(page)).slice(before - 1), [30_000, 60_000, 120_000, 240_000, 30_000]);
+    const texts = await statusTexts(page);
+    const said = texts.filter((s) => /^Could not check for a new load/.test(s));
+    assert.equal(said.length, 1, texts.join(" | "));
+    assert.match(said[0], /Cannot reach the API/);
+    assert.equal(await text(page, "#status"), shown, "the status line of the last load, once the checks answer again");
+    assert.equal(await readsOf(page, "/runs?kind=relationships&limit=60"), 2, "nothing new: no reload");
+  });
   await page.send("Page.close").catch(() => {});
 });
 
