@@ -5,6 +5,7 @@
  * patterns, lengths in characters. `ingest_contacts_test.ts` checks both sides agree on a corpus.
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
+import { hasLetterSql, noLetterProblemSql } from "./_letters.ts";
 import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
 
 
@@ -126,7 +127,8 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   const checks: string[] = [`WHEN ${anyControl} AND regexp_matches(${raw}, '${field.multiline === true ? CONTROL_EXCEPT_LINES : CONTROL}') THEN ${control}`];
   checks.push(`WHEN ${trimmed} = '' THEN ${field.required ? "'must not be empty'" : "NULL"}`);
   // A person's name (validateRecord's personName), on the trimmed value: no invisible formatting
-  // character (category Cf) but the joiners U+200C and U+200D, and at least one letter. Cf has no
+  // character (category Cf) but the joiners U+200C and U+200D, and at least one letter (of Unicode
+  // 15.0, _letters.ts, as validateRecord() has it). Cf has no
   // ASCII member: a cell as long in bytes as in characters skips that search (most names).
   if (field.personName === true) {
     const withoutJoiners = `replace(replace(${trimmed}, chr(8204), ''), chr(8205), '')`;
@@ -134,7 +136,7 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
     checks.push(
       `WHEN strlen(${trimmed}) <> length(${trimmed}) AND regexp_matches(${trimmed}, '\\p{Cf}') AND regexp_matches(${withoutJoiners}, '\\p{Cf}') THEN 'must not contain the invisible formatting character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${trimmed}, ${ch}) || ')'`,
     );
-    checks.push(`WHEN NOT regexp_matches(${trimmed}, '\\pL') THEN 'must contain at least one letter (of any script)' || ${got}`);
+    checks.push(`WHEN NOT ${hasLetterSql(trimmed)} THEN ${noLetterProblemSql(trimmed)} || ${got}`);
   }
   // A pattern says more than a length: one message, as in validateRecord.
   if (field.pattern) {

@@ -3,6 +3,7 @@
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
 import { shorten } from "../text/mod.js";
+import { hasLetter, noLetterProblem } from "./_letters.ts";
 import { contactRecord } from "./contact_record.ts";
 import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
 
@@ -110,7 +111,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
         errors.push({ field: field.name, message: format });
         continue;
       }
-      if (!LETTER.test(text)) problem = "must contain at least one letter (of any script)";
+      if (!hasLetter(text)) problem = noLetterProblem(text);
     }
     if (field.normalise) {
       const normalised = normaliseValue(field.normalise, text);
@@ -215,7 +216,6 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
 // (می‌خواهم) and Indic spellings need inside a name. The CSV load's SQL says the same
 // (_ingest_sql.ts fieldSql).
 const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
-const LETTER = /\p{L}/u;
 
 /**
  * The first invisible formatting character of `text` (a trimmed person's name), by code point and
