@@ -44,6 +44,24 @@ export class Findings {
     if (value !== undefined && entry.examples.length < 5) entry.examples.push(shorten(value, MAX_EXAMPLE_CHARS));
   }
 
+  /**
+   * Adds what `other` recorded after what this one holds, as if each occurrence had been added here
+   * (cells and examples still capped). The matrix reader keeps a tentative header's rows apart until
+   * it knows they are the matrix's.
+   */
+  absorb(other: Findings): void {
+    for (const [check, e] of other.#byCheck) {
+      let entry = this.#byCheck.get(check);
+      if (!entry) {
+        entry = { cells: [], count: 0, examples: [] };
+        this.#byCheck.set(check, entry);
+      }
+      entry.count += e.count;
+      for (const cell of e.cells) if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
+      for (const example of e.examples) if (entry.examples.length < 5) entry.examples.push(example);
+    }
+  }
+
   /** True when an occurrence of `check` was recorded. */
   has(check: CheckName): boolean {
     return this.#byCheck.has(check);

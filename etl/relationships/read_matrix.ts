@@ -1,7 +1,9 @@
 /**
  * Finds the adjacency matrix in a sheet by its shape and reads it in one pass over streamed rows.
- * Nothing is at a fixed cell: the header is the first row with adjacent, increasing actor ids;
- * the code row sits right above or below it; the id (and code) columns are left of the header.
+ * Nothing is at a fixed cell: the header is a row with adjacent, increasing actor ids, final at
+ * the first row that reads as its data (a later such row replaces it until then, as the matrix's own
+ * header replaces a title of years); the code row sits right above or below it; the id (and code)
+ * columns are left of the header.
  * Each data row is packed at 2 bits per cell, so memory is N²/4 bytes plus O(N) objects; once the
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
@@ -9,7 +11,7 @@
 import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
 import { asId, asMatrixValue, asText, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import type { Findings } from "./findings.ts";
+import { Findings } from "./findings.ts";
 
 /** Cell states in a packed row. Blank is its own state: unknown is not 0. */
 export const UNKNOWN = 0;
@@ -84,7 +86,10 @@ export async function readMatrix(
   const { sheet, findings, pack } = options;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
-  let headerChecked = false;
+  // The header is final once a row reads as its data (`isDataRowOf`); until then a later row of
+  // ids may replace it, and what the rows in between said is kept aside in `rowFindings`.
+  let final = false;
+  let rowFindings = new Findings();
   let headerCodes: (string | null)[] = [];
   let codeRow: number | null = null;
   let idCol: number | null = null;
@@ -104,32 +109,52 @@ export async function readMatrix(
     for (const cell of row.cells) {
       if (isUncalculated(cell.value)) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
     }
-    // Until the first data row, a longer run of ids wins: a title row with two adjacent years
-    // above the matrix must not be taken for its header.
-    const candidate: Header | null = !header || out.length === 0 ? findHeader(row) : null;
-    if (candidate && (!header || candidate.ids.length > header.ids.length)) {
-      header = null;
-      codeRow = null;
-      expectCodeRow = false;
-    }
-    if (!header) {
-      header = candidate;
-      if (header) {
-        positionOf = headerPositions(header);
-        headerCodes = header.ids.map(() => null);
-        if (previous && previous.row === header.row - 1 && isCodeRow(previous, header.firstCol, header.ids.length)) {
-          headerCodes = readCodes(previous, header.firstCol, header.ids.length);
-          codeRow = previous.row;
+    const above = previous;
+    previous = row;
+    let confirms = false;
+    if (!final) {
+      // A title row of two years (`2025 | 2026`) looks like a header: it stays one only until a row
+      // reads as its data, so a row with a number under it (a version, a page) is not its first data
+      // row, and a later row of ids at least as long (the matrix's own header) replaces it.
+      confirms = header !== null && isDataRowOf(row, header, positionOf, idCol);
+      const candidate: Header | null = confirms ? null : findHeader(row);
+      if (candidate && (!header || candidate.ids.length >= header.ids.length)) {
+        header = candidate;
+        positionOf = headerPositions(candidate);
+        headerCodes = candidate.ids.map(() => null);
+        codeRow = null;
+        expectCodeRow = false;
+        idCol = null;
+        out.length = 0;
+        besideId.length = 0;
+        rowIdCell.clear();
+        rowsWithoutId = 0;
+        rowFindings = new Findings();
+        if (above && above.row === candidate.row - 1 && isCodeRow(above, candidate.firstCol, candidate.ids.length)) {
+          headerCodes = readCodes(above, candidate.firstCol, candidate.ids.length);
+          codeRow = above.row;
         } else {
           expectCodeRow = true;
         }
+        continue;
       }
-      previous = row;
-      continue;
     }
+    if (!header) continue;
     const n = header.ids.length;
     const first = header.firstCol;
     const last = first + n - 1;
+    if (confirms) {
+      final = true;
+      findings.absorb(rowFindings);
+      rowFindings = findings;
+      checkHeaderIds(header, sheet, findings);
+      // The header is final (no header search after its first data row): from the next row on,
+      // the reader may pack the plain 0/1 cells of its columns.
+      if (pack) {
+        pack.first = first;
+        pack.count = n;
+      }
+    }
     if (expectCodeRow) {
       expectCodeRow = false;
       if (row.row === header.row + 1 && isCodeRow(row, first, n)) {
@@ -171,28 +196,18 @@ export async function readMatrix(
       }
       if (valued || (row.packedCount ?? 0) > 0) {
         rowsWithoutId++;
-        findings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+        rowFindings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
       }
       continue;
     }
     const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
     const seen = rowIdCell.get(id);
     if (seen !== undefined) {
-      findings.add("duplicate_id", [seen, idRef], String(id));
+      rowFindings.add("duplicate_id", [seen, idRef], String(id));
       continue;
     }
     rowIdCell.set(id, idRef);
 
-    if (!headerChecked) {
-      headerChecked = true;
-      checkHeaderIds(header, sheet, findings);
-      // The header is final (no header search after the first data row): from the next row on,
-      // the reader may pack the plain 0/1 cells of its columns.
-      if (pack) {
-        pack.first = first;
-        pack.count = n;
-      }
-    }
     const diagonal = positionOf.get(id) ?? -1;
     let packed: Uint8Array;
     let filled = 0;
@@ -212,27 +227,27 @@ export async function readMatrix(
       const cell = cells[i];
       if (packedDiagonalOne && cell.col > first + diagonal) {
         packedDiagonalOne = false;
-        findings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
+        rowFindings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
       }
       const value = cell.value;
       const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
       if (bit === "blank" || (bit === null && isUncalculated(value))) continue; // reported above
       if (cell.col > last) {
         // No header id above it: the value cannot be placed, but it must not vanish silently.
-        findings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
+        rowFindings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
       if (bit === null) {
-        findings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
+        rowFindings.add("invalid_value", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
       }
       const p = cell.col - first;
       const state: CellState = bit === 0 ? ZERO : ONE;
       packed[p >> 2] |= state << ((p & 3) << 1);
       if (p !== diagonal) filled++;
-      else if (state === ONE) findings.add("diagonal_one", cellRef(sheet, cell.row, cell.col), String(id));
+      else if (state === ONE) rowFindings.add("diagonal_one", cellRef(sheet, cell.row, cell.col), String(id));
     }
-    if (packedDiagonalOne) findings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
+    if (packedDiagonalOne) rowFindings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
     const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
     out.push({ id, sheetRow: row.row, code: null, cells: packed, unknown });
     besideId.push([leftText, rightText]);
@@ -248,7 +263,11 @@ export async function readMatrix(
   // names beside it every actor's letter code.
   const codeCol = idCol === null ? null : besideId.some(([left]) => left !== null) ? idCol - 1 : besideId.some(([, right]) => right !== null) ? idCol + 1 : null;
   const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: besideId[k]![codeCol < idCol! ? 0 : 1] }));
-  if (!headerChecked) checkHeaderIds(header, sheet, findings);
+  if (!final) {
+    // No row read as the matrix's data (every row blank, or none): the last header stands.
+    findings.absorb(rowFindings);
+    checkHeaderIds(header, sheet, findings);
+  }
   // Values under the header but not one row with an id: publishing would drop every relationship.
   if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", [], undefined, rowsWithoutId);
   return {
@@ -304,6 +323,26 @@ function findHeader(row: SheetRow): Header | null {
     i = j - 1;
   }
   return best;
+}
+
+/**
+ * True when `row` reads as a data row of `header`: an id left of it (in the id column, once known)
+ * that is one of the header's ids, or beside a 0 or 1 under it. A title's number row (`Versión | 3`)
+ * is neither, and nor is the matrix's own header row under a title of years.
+ */
+function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
+  let id: number | null = null;
+  for (const cell of row.cells) {
+    if (cell.col < header.firstCol) {
+      const value = asId(cell.value);
+      if (value !== null && (idCol === null || cell.col === idCol)) id = value;
+      continue;
+    }
+    if (id === null || cell.col >= header.firstCol + header.ids.length) break;
+    const value = asMatrixValue(cell.value);
+    if (value === 0 || value === 1) return true;
+  }
+  return id !== null && positionOf.has(id);
 }
 
 function headerPositions(header: Header): Map<number, number> {

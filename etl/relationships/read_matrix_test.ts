@@ -345,3 +345,36 @@ test("readMatrix() refuses formulas saved without their results, instead of read
     assert.equal(findings.find((x) => x.check === "invalid_value"), undefined);
   }
 });
+
+test("readMatrix() takes the real header under a title row of two years, whatever rows lie between (review)", async (t) => {
+  // Before, a title row `2025 | 2026` was the header until a longer row of ids came, and any row
+  // with a number left of it (a version, a page number) counted as its first data row: the header
+  // was then final, so the matrix's own header never took over and a matrix of years was
+  // published with warnings. A code row right under the title was its codes, lost to the matrix.
+  const body: CellInput[][] = [[1, "A", 0, 1, 0], [2, "B", 1, 0, 1], [3, "C", 0, 1, 0]];
+  const cases: [string, CellInput[][]][] = [
+    ["a row with a number, then the header", [[null, "Relaciones", 2025, 2026], ["Versión", 3], [], [null, null, 1, 2, 3], [null, null, "A", "B", "C"], ...body]],
+    ["a lone number under the title", [[null, null, 2025, 2026], [4], [null, null, 1, 2, 3], [null, null, "A", "B", "C"], ...body]],
+    ["the codes right under the title, then the ids", [[null, null, 2025, 2026], [null, null, "A", "B", "C"], [null, null, 1, 2, 3], ...body]],
+    ["as many years as actors", [[null, null, 2024, 2025, 2026], [null, null, 1, 2, 3], [null, null, "A", "B", "C"], ...body]],
+    ["the title right of the header's first column", [[null, null, null, 2025, 2026], [null, null, 1, 2, 3], [null, null, "A", "B", "C"], ...body]],
+  ];
+  for (const [name, grid] of cases) {
+    await t.test(name, async () => {
+      const { matrix, findings } = await readXlsx(grid);
+      assert.deepEqual(findings, []);
+      assert.deepEqual(matrix?.ids, [1, 2, 3]);
+      assert.deepEqual(matrix?.headerCodes, ["A", "B", "C"]);
+      assert.deepEqual(matrix?.rows.map((r) => [r.id, r.code]), [[1, "A"], [2, "B"], [3, "C"]]);
+      assert.equal(matrix?.idCol, 1);
+      assert.equal(cellState(matrix!.rows[0], 1), ONE);
+    });
+  }
+  await t.test("two actors under two years", async () => {
+    const { matrix, findings } = await readXlsx([[null, null, 2025, 2026], [null, null, "A", "B"], [null, null, 1, 2], [1, "A", 0, 1], [2, "B", 1, 0]]);
+    assert.deepEqual(findings, []);
+    assert.deepEqual(matrix?.ids, [1, 2]);
+    assert.deepEqual(matrix?.headerCodes, ["A", "B"]);
+    assert.equal(matrix?.headerRow, 3);
+  });
+});
