@@ -4,7 +4,7 @@
 const DAY_MS = 86_400_000;
 /** Serial 0 for serials >= 61: Excel counts a 29 Feb 1900 that never existed (the Lotus 1-2-3 bug). */
 const EPOCH_1900_LATE = Date.UTC(1899, 11, 30);
-/** Serial 0 for serials < 61 (before the phantom leap day), so serial 1 is 1 Jan 1900. */
+/** Serial 0 for serials 1-60 (before the phantom leap day), so serial 1 is 1 Jan 1900. */
 const EPOCH_1900_EARLY = Date.UTC(1899, 11, 31);
 const EPOCH_1904 = Date.UTC(1904, 0, 1);
 
@@ -51,7 +51,9 @@ export function excelSerialToDate(serial: number, date1904: boolean): Date | und
   if (!Number.isFinite(serial) || serial < 0 || serial > 2_958_466) return undefined; // up to 9999-12-31
   let epoch: number;
   if (date1904) epoch = EPOCH_1904;
-  else epoch = serial < 61 ? EPOCH_1900_EARLY : EPOCH_1900_LATE;
+  // A serial below 1 is a time alone (Excel shows its day as 0 Jan 1900, which never was): it goes
+  // on 1899-12-30, where a t="d" time alone goes, so one noon is one value whichever way it is saved.
+  else epoch = serial < 1 || serial >= 61 ? EPOCH_1900_LATE : EPOCH_1900_EARLY;
   return new Date(epoch + Math.round(serial * DAY_MS));
 }
 

@@ -22,7 +22,10 @@ test("excelSerialToDate() handles both epochs and the 1900 leap-year bug", () =>
   assert.equal(iso(59), "1900-02-28T00:00:00.000Z");
   assert.equal(iso(61), "1900-03-01T00:00:00.000Z");
   assert.equal(iso(45306.75), "2024-01-15T18:00:00.000Z");
-  assert.equal(iso(0.5), "1899-12-31T12:00:00.000Z");
+  // A time alone sits on 1899-12-30, as a t="d" time alone does (before: 1899-12-31, a day apart).
+  assert.equal(iso(0.5), "1899-12-30T12:00:00.000Z");
+  assert.equal(iso(0), "1899-12-30T00:00:00.000Z");
+  assert.equal(iso(1.5), "1900-01-01T12:00:00.000Z");
   assert.equal(iso(0, true), "1904-01-01T00:00:00.000Z");
   assert.equal(iso(43844, true), "2024-01-15T00:00:00.000Z");
   assert.equal(excelSerialToDate(-1, false), undefined);

@@ -223,6 +223,15 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       const all1904 = await read("d1904.xlsx", { sheets: [{ name: "S", xml: `<row r="1"><c r="A1" s="1"><v>0</v></c><c r="B1" s="1"><v>1462</v></c></row>` }], styles, workbookPr: `<workbookPr date1904="1"/>` });
       assert.deepEqual(all1904["S"], { A1: d("1904-01-01"), B1: d("1908-01-02") });
     });
+    await t.test("a time alone reads the same as a serial and as t=\"d\" (review)", async () => {
+      // Before, the serial 0.5 read as 1899-12-31T12:00 (the epoch of serials 1-60) while the
+      // t="d" forms of the same noon read as 1899-12-30T12:00: one cell, two values a day apart.
+      const styles = `<numFmts count="1"><numFmt numFmtId="164" formatCode="hh:mm:ss"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="21"/><xf numFmtId="164"/></cellXfs>`;
+      const row = `<row r="1"><c r="A1" s="1"><v>0.5</v></c><c r="B1" s="2"><v>0.5</v></c><c r="C1" s="1" t="d"><v>12:00:00</v></c><c r="D1" s="1" t="d"><v>T12:00:00</v></c><c r="E1" s="1" t="d"><v>1899-12-30T12:00:00</v></c><c r="F1" s="1"><v>0</v></c><c r="G1" s="1" t="d"><v>00:00:00</v></c><c r="H1" s="1"><v>1.25</v></c></row>`;
+      const all = await read("times.xlsx", { sheets: [{ name: "S", xml: row }], styles });
+      const noon = d("1899-12-30T12:00:00Z");
+      assert.deepEqual(all["S"], { A1: noon, B1: noon, C1: noon, D1: noon, E1: noon, F1: d("1899-12-30T00:00:00Z"), G1: d("1899-12-30T00:00:00Z"), H1: d("1900-01-01T06:00:00Z") });
+    });
     await t.test("rows and cells without r=, mixed with ones that have it", async () => {
       const all = await read("noref.xlsx", {
         sheets: [{ name: "S", xml: `<row><c><v>1</v></c><c><v>2</v></c></row><row r="4"><c r="C4"><v>3</v></c><c><v>4</v></c><c r="F4"><v>5</v></c><c/><c><v>6</v></c></row><row><c><v>7</v></c></row><row><c r="B9"><v>8</v></c></row>` }],
