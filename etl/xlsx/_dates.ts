@@ -79,8 +79,9 @@ function utcTime(year: number, month: number, day: number, h: number, min: numbe
 
 /**
  * Parses the ISO 8601 text of a `t="d"` cell; without a zone it is taken as UTC (Excel has no zones).
- * A time alone is placed on 1899-12-30, Excel's day zero. Returns undefined when it is not ISO 8601
- * or names a date or time that does not exist (2024-02-30, month 00, 25:00, :60).
+ * A time alone is placed on 1899-12-30, Excel's day zero; 1900-02-29, Excel's phantom leap day, is
+ * 1 March 1900, as serial 60 is. Returns undefined when it is not ISO 8601 or names a date or time
+ * that does not exist (2024-02-30, 2023-02-29, month 00, 25:00, :60).
  * @example parseIsoDate("2024-01-15T10:30:00"); // 2024-01-15T10:30:00.000Z
  */
 export function parseIsoDate(text: string): Date | undefined {
@@ -89,7 +90,11 @@ export function parseIsoDate(text: string): Date | undefined {
   if (m) {
     const zone = m[8];
     const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
-    let t = utcTime(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+    let [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    // 29 Feb 1900 is Excel's serial 60, a day its 1900 calendar has: read as the serial is (1 March),
+    // not refused as a date that does not exist, which failed the whole workbook.
+    if (year === 1900 && month === 2 && day === 29) [month, day] = [3, 1];
+    let t = utcTime(year, month, day, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
     if (t === undefined) return undefined;
     if (zone && zone !== "Z") {
       const sign = zone[0] === "-" ? -1 : 1;

@@ -47,9 +47,12 @@ test("parseIsoDate() refuses dates and times that do not exist instead of moving
   // Before, only month <= 12 and day <= 31 were checked and Date.UTC rolled the rest over:
   // 2024-02-30 read as 1 March, month 00 as the December before, 24:30 as the next day, and the
   // years 0000-0099 as 1900-1999.
-  for (const text of ["2024-02-30", "2023-02-29", "1900-02-29", "2024-00-10", "2024-04-31", "2024-01-00", "2024-01-01T24:30:00", "2024-01-01T25:00", "2024-01-01T24:00:00.5", "2024-01-01T10:60", "2024-01-01T10:00:60", "2024-01-01T10:00+24:00", "2024-01-01T10:00+01:60", "24:01", "12:60:00"]) {
+  for (const text of ["2024-02-30", "2023-02-29", "1800-02-29", "2024-00-10", "2024-04-31", "2024-01-00", "2024-01-01T24:30:00", "2024-01-01T25:00", "2024-01-01T24:00:00.5", "2024-01-01T10:60", "2024-01-01T10:00:60", "2024-01-01T10:00+24:00", "2024-01-01T10:00+01:60", "24:01", "12:60:00"]) {
     assert.equal(parseIsoDate(text), undefined, text);
   }
+  // 1900-02-29 is Excel's serial 60, read as the serial is (1 March 1900); it was refused.
+  assert.equal(parseIsoDate("1900-02-29")?.toISOString(), excelSerialToDate(60, false)?.toISOString());
+  assert.equal(parseIsoDate("1900-02-29T23:00:00-02:00")?.toISOString(), "1900-03-02T01:00:00.000Z");
   // 24:00:00 is how ISO 8601 writes the end of a day: the next day's midnight.
   assert.equal(parseIsoDate("2024-02-29T24:00:00")?.toISOString(), "2024-03-01T00:00:00.000Z");
   assert.equal(parseIsoDate("2024-12-31T24:00")?.toISOString(), "2025-01-01T00:00:00.000Z");

@@ -232,6 +232,15 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       const noon = d("1899-12-30T12:00:00Z");
       assert.deepEqual(all["S"], { A1: noon, B1: noon, C1: noon, D1: noon, E1: noon, F1: d("1899-12-30T00:00:00Z"), G1: d("1899-12-30T00:00:00Z"), H1: d("1900-01-01T06:00:00Z") });
     });
+    await t.test("Excel's phantom 29 Feb 1900 reads the same as a serial (60) and as t=\"d\" (review)", async () => {
+      // Before, a t="d" 1900-02-29 refused the whole workbook as malformed-xml (a date that does
+      // not exist), while the serial 60, the same day in Excel's 1900 calendar, read as 1 March 1900.
+      const styles = `<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22"/></cellXfs>`;
+      const row = `<row r="1"><c r="A1" s="1"><v>60</v></c><c r="B1" s="1" t="d"><v>1900-02-29</v></c><c r="C1" s="1"><v>60.5</v></c><c r="D1" s="1" t="d"><v>1900-02-29T12:00:00</v></c><c r="E1" s="1"><v>61</v></c><c r="F1" s="1" t="d"><v>1900-03-01</v></c></row>`;
+      const all = await read("leap1900.xlsx", { sheets: [{ name: "S", xml: row }], styles });
+      const day = d("1900-03-01T00:00:00Z");
+      assert.deepEqual(all["S"], { A1: day, B1: day, C1: d("1900-03-01T12:00:00Z"), D1: d("1900-03-01T12:00:00Z"), E1: day, F1: day });
+    });
     await t.test("rows and cells without r=, mixed with ones that have it", async () => {
       const all = await read("noref.xlsx", {
         sheets: [{ name: "S", xml: `<row><c><v>1</v></c><c><v>2</v></c></row><row r="4"><c r="C4"><v>3</v></c><c><v>4</v></c><c r="F4"><v>5</v></c><c/><c><v>6</v></c></row><row><c><v>7</v></c></row><row><c r="B9"><v>8</v></c></row>` }],
