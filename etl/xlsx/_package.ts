@@ -60,11 +60,15 @@ function relsPartOf(part: string): string {
 }
 
 /** Parses a small part; undefined when the entry does not exist. */
-export async function readSmallPart(zip: ZipArchive, name: string, limits: InflateLimits): Promise<XmlElement | undefined> {
+async function readSmallPart(zip: ZipArchive, name: string, limits: InflateLimits): Promise<XmlElement | undefined> {
   const entry = zip.entry(name);
   if (!entry) return undefined;
-  const capped = { maxEntryBytes: Math.min(limits.maxEntryBytes, SMALL_PART_LIMIT), maxRatio: limits.maxRatio };
-  return parseXmlTree(zip.stream(entry, capped), entry.name, zip.file);
+  return parseXmlTree(zip.stream(entry, smallPartLimits(limits)), entry.name, zip.file);
+}
+
+/** The inflate limits of a small part (rels, workbook, styles): `limits`, capped at SMALL_PART_LIMIT. */
+export function smallPartLimits(limits: InflateLimits): InflateLimits {
+  return { maxEntryBytes: Math.min(limits.maxEntryBytes, SMALL_PART_LIMIT), maxRatio: limits.maxRatio };
 }
 
 interface Rel {

@@ -1,5 +1,5 @@
-// A tiny element tree for the small package parts (content types, relationships, workbook,
-// styles). Sheets and shared strings never go through this: they are streamed.
+// A tiny element tree for the small package parts (content types, relationships, workbook).
+// Sheets, shared strings and styles never go through this: they are streamed.
 import { XmlTokenizer, decodeXmlText, type XmlHandler } from "./_xml_tokenizer.ts";
 import { XlsxError } from "./types.ts";
 
@@ -34,7 +34,7 @@ export class XmlElement {
   }
 }
 
-/** Real package parts have thousands of elements (64,000 cell styles at most); half a million is an attack on memory. */
+/** Real content types, rels and workbook parts have thousands of elements at most; half a million is an attack on memory. */
 const MAX_ELEMENTS = 500_000;
 const NO_ATTRIBUTES: ReadonlyMap<string, string> = new Map();
 

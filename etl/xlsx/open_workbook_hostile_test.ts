@@ -107,9 +107,15 @@ test("openWorkbook() refuses hostile or wrong files with typed errors", async (t
       await rejects(tmp.write("lying.xlsx", lying), "too-large", /past the 100 bytes the ZIP declares/, { maxRatio: 1e9 });
     });
     await t.test("a package part with half a million elements (memory attack on the tree)", async () => {
-      const styles = `<cellXfs>${"<xf/>".repeat(500_001)}</cellXfs>`;
+      const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></c></row>` }], contentTypes: "<x/>".repeat(500_001) });
+      await rejects(tmp.write("types.xlsx", wb), "too-large", /'\[Content_Types\]\.xml' has more than 500000 elements/, { maxRatio: 1e9 });
+    });
+    await t.test("a styles part with a million cell formats (memory attack on the styles)", async () => {
+      // Styles are streamed and only numFmts and cellXfs are kept (a style-bloated part of half a
+      // million elements is a real workbook); what is kept is capped.
+      const styles = `<cellXfs>${"<xf/>".repeat(1_000_001)}</cellXfs>`;
       const wb = handmadeXlsx({ sheets: [{ name: "S", xml: `<row r="1"><c r="A1"><v>1</v></c></row>` }], styles });
-      await rejects(tmp.write("styles.xlsx", wb), "too-large", /'xl\/styles\.xml' has more than 500000 elements/);
+      await rejects(tmp.write("styles.xlsx", wb), "too-large", /'xl\/styles\.xml' has more than 1000000 number and cell formats/, { maxRatio: 1e9 });
     });
     await t.test("a compressed stream that ends early", async () => {
       const zip = Buffer.from(SMALL);

@@ -241,6 +241,23 @@ test("openWorkbook() handles XML details the writers vary on", async (t) => {
       const day = d("1900-03-01T00:00:00Z");
       assert.deepEqual(all["S"], { A1: day, B1: day, C1: d("1900-03-01T12:00:00Z"), D1: d("1900-03-01T12:00:00Z"), E1: day, F1: day });
     });
+    await t.test("a style-bloated styles.xml is read, its date formats too (review)", async () => {
+      // Workbooks whose styles were copied from sheet to sheet for years carry tens of thousands of
+      // cell styles (Excel's "too many different cell formats"), each xf with its alignment and
+      // protection: within Excel's limits (64,000 cellXfs), but past the 500,000 elements the styles
+      // part was read under as a whole tree, so such a workbook was refused as too-large.
+      const n = 64_000;
+      const xf = (i: number, numFmtId: number) => `<xf numFmtId="${numFmtId}" fontId="${i % 512}" borderId="${i % 10_000}"><alignment indent="${i % 7}"/><protection locked="0"/></xf>`;
+      const parts: string[] = [`<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/></numFmts>`];
+      parts.push(`<fonts count="512">`, ...Array.from({ length: 512 }, (_, i) => `<font><b/><sz val="${8 + (i % 20)}"/><color rgb="FF${String(i).padStart(6, "0")}"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>`), `</fonts>`);
+      parts.push(`<borders count="10000">`, ...Array.from({ length: 10_000 }, (_, i) => `<border><left style="thin"><color indexed="${i % 64}"/></left><right/><top/><bottom/><diagonal/></border>`), `</borders>`);
+      parts.push(`<cellStyleXfs count="${n}">`, ...Array.from({ length: n }, (_, i) => xf(i, 0)), `</cellStyleXfs>`);
+      parts.push(`<cellXfs count="${n}">`, ...Array.from({ length: n }, (_, i) => xf(i, i === n - 2 ? 14 : i === n - 1 ? 164 : 0)), `</cellXfs>`);
+      parts.push(`<cellStyles count="${n}">`, ...Array.from({ length: n }, (_, i) => `<cellStyle name="Normal ${i}" xfId="${i}"/>`), `</cellStyles>`);
+      const row = `<row r="1"><c r="A1" s="${n - 2}"><v>45306</v></c><c r="B1" s="${n - 1}"><v>45306</v></c><c r="C1" s="${n - 3}"><v>45306</v></c></row>`;
+      const all = await read("bloated.xlsx", { sheets: [{ name: "S", xml: row }], styles: parts.join("") });
+      assert.deepEqual(all["S"], { A1: d("2024-01-15"), B1: d("2024-01-15"), C1: 45306 });
+    });
     await t.test("rows and cells without r=, mixed with ones that have it", async () => {
       const all = await read("noref.xlsx", {
         sheets: [{ name: "S", xml: `<row><c><v>1</v></c><c><v>2</v></c></row><row r="4"><c r="C4"><v>3</v></c><c><v>4</v></c><c r="F4"><v>5</v></c><c/><c><v>6</v></c></row><row><c><v>7</v></c></row><row><c r="B9"><v>8</v></c></row>` }],
