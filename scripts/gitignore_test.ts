@@ -4,6 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -22,4 +25,19 @@ test("git ignores every output in data/ and keeps the samples", { skip: !isCheck
   ];
   assert.deepEqual(outputs.filter((p) => !ignored(p)), []);
   assert.deepEqual(["data/relaciones.xlsx", "data/contacts.csv", "data/README.md"].filter(ignored), []);
+});
+
+test("git ignores node_modules also when it is a symlink", () => {
+  // A worktree whose node_modules is a symlink to another checkout's: `node_modules/` matched only a
+  // folder, so `git add -A` there committed the link, and checking that commit out in the main
+  // checkout replaced its installed node_modules folder with a link to itself.
+  const dir = mkdtempSync(join(tmpdir(), "gitignore-"));
+  try {
+    spawnSync("git", ["init", "-q"], { cwd: dir });
+    copyFileSync(join(repo, ".gitignore"), join(dir, ".gitignore"));
+    symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));
+    assert.equal(spawnSync("git", ["check-ignore", "-q", "node_modules"], { cwd: dir }).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
