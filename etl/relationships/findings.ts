@@ -18,6 +18,22 @@ export const MAX_FINDING_CELLS = 50;
 export const MAX_EXAMPLE_CHARS = 200;
 
 /**
+ * The example of a disagreement, `<id>: <first> vs <second>`, within MAX_EXAMPLE_CHARS: each side
+ * is cut to its share, so a long first value cannot push out the second, which a cut of the whole
+ * did (the reader saw what one sheet said and never what the other said back).
+ *
+ * @example
+ * ```ts
+ * disagreement(2, "B", "x".repeat(300)); // "2: B vs xxx...x..." (200 characters)
+ * ```
+ */
+export function disagreement(id: number, first: string, second: string): string {
+  const prefix = `${id}: `;
+  const side = Math.max(3, Math.floor((MAX_EXAMPLE_CHARS - prefix.length - " vs ".length) / 2));
+  return `${prefix}${shorten(first, side)} vs ${shorten(second, side)}`;
+}
+
+/**
  * A bag of named findings. `add()` the same check many times; `list()` returns one Finding each.
  *
  * @example

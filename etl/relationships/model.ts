@@ -4,7 +4,7 @@
  * asymmetry) live here because only here are both sheets known.
  */
 import { cellRef, rangeRef } from "./cell_ref.ts";
-import type { Findings } from "./findings.ts";
+import { disagreement, type Findings } from "./findings.ts";
 import type { ActorList } from "./read_actor_list.ts";
 import { cellState, ONE, UNKNOWN, ZERO, type CellState, type Matrix } from "./read_matrix.ts";
 
@@ -73,14 +73,14 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
       findings.add(
         "code_mismatch_matrix",
         [cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!), cellRef(sheet, row!.sheetRow, matrix.codeCol ?? 1)],
-        `${id}: ${headerCode} vs ${rowCode}`,
+        disagreement(id, headerCode, rowCode),
       );
     }
     if (matrixCode !== null && listed?.code && listed.code !== matrixCode) {
       const matrixRef = row && rowCode !== null
         ? cellRef(sheet, row.sheetRow, matrix.codeCol ?? 1)
         : cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!);
-      findings.add("code_mismatch_list", [matrixRef, listed.codeRef ?? listed.ref], `${id}: ${matrixCode} vs ${listed.code}`);
+      findings.add("code_mismatch_list", [matrixRef, listed.codeRef ?? listed.ref], disagreement(id, matrixCode, listed.code));
     }
     if (unknown) {
       findings.add(

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Findings } from "./findings.ts";
+import { Findings, MAX_EXAMPLE_CHARS } from "./findings.ts";
 import { buildActors, forEachPair, rowString } from "./model.ts";
 import { readActorList } from "./read_actor_list.ts";
 import { readMatrix } from "./read_matrix.ts";
@@ -90,4 +90,23 @@ test("buildActors(): an actor only in the header row (no data row) still has its
   assert.deepEqual(mismatch?.cells, [`'${M}'!E2`, `'${L}'!A3`]);
   assert.match(mismatch?.message ?? "", /'3: C vs Z'/);
   assert.deepEqual(actors.find((a) => a.numeric_id === 3)?.letter_code, "C");
+});
+
+test("buildActors(): a code mismatch quotes both codes, however long the first one is", async () => {
+  // Before: the example "<id>: <first code> vs <second code>" was cut at MAX_EXAMPLE_CHARS as a
+  // whole, so a first code of 300 characters left "2: xxx...": the code it disagreed with was gone.
+  const long = "x".repeat(300);
+  const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]], ["A", long, "C"]);
+  grid[1][3] = "B"; // header code of id 2 disagrees with its (long) row code
+  const { findings } = await model(grid, [["A", 1, "Ana"], ["Z", 2, "Bea"], ["C", 3, "Caro"]]);
+  const byCheck = Object.fromEntries(findings.map((f) => [f.check, f]));
+  const example = (check: string) => /\('(.*)'\)$/.exec(byCheck[check].message)?.[1] ?? "";
+  for (const [check, second] of [["code_mismatch_matrix", " vs x"], ["code_mismatch_list", " vs Z"]] as const) {
+    const text = example(check);
+    assert.ok(text.length <= MAX_EXAMPLE_CHARS, `${check}: ${text.length} characters`);
+    assert.ok(text.includes(second), `${check}: ${text}`);
+    assert.match(text, /^2: /, check);
+  }
+  assert.match(example("code_mismatch_matrix"), /^2: B vs x+\.\.\.$/);
+  assert.match(example("code_mismatch_list"), /^2: x+\.\.\. vs Z$/);
 });
