@@ -182,7 +182,7 @@ export const relationshipDocs = {
     summary: "What changed between versions: every added, removed and changed actor and pair",
     tag: "history",
     description:
-      "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name its removal recorded; its letter code is not recorded, so null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list.",
+      "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name its removal recorded; its letter code is not recorded, so null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list (but `version` is a 404: there is no version yet).",
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
@@ -205,7 +205,7 @@ export const relationshipDocs = {
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
-      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load there is no history to hold it: the empty list." },
+      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load the history holds none, so any `version` is this 404." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },

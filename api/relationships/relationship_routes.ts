@@ -19,7 +19,7 @@ import type { Subgraph } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./snapshot_watcher.ts";
 import { linkNext } from "../http/link_header.ts";
 import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
-import type { CellCounts } from "./relationship_schemas.ts";
+import type { CellCounts, Version } from "./relationship_schemas.ts";
 import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
 import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
@@ -499,6 +499,9 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const csv = wantsCsv(request, ctx.query);
       const { limit, after } = csv ? { limit: 0, after: undefined } : pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits);
       if (handle === undefined) {
+        // No history yet: it holds no version either, so one asked for is the 404 of any version it
+        // does not hold (an empty list would say that version changed nothing).
+        if (filter.version !== null) throw versionNotHeld(filter.version, []);
         if (csv) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
         return jsonText('{"items":[],"next_cursor":null}', 200, headers);
       }
@@ -524,10 +527,7 @@ async function changesAnswer(
   // A version the history does not hold (not loaded yet, or before a restarted history) is not
   // "nothing changed": an empty list would say it was.
   const versions = filter.version === null ? [] : await listVersions(handle);
-  if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) {
-    const held = versions.length === 0 ? "none" : `${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
-    throw new HttpError(404, `Version ${filter.version} is not in the history this snapshot carries (versions ${held})`, { code: "not-found" });
-  }
+  if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) throw versionNotHeld(filter.version, versions);
   if (csv) {
     // Streamed a page at a time (held until the body ends or is cancelled): a history of millions
     // of changes is never in memory whole, and its first bytes go before the last page is read.
@@ -539,6 +539,14 @@ async function changesAnswer(
   const page = await changesPage(handle, filter, after, limit);
   if (page.next_cursor !== null) headers.link = linkNext(ctx, page.next_cursor);
   return jsonText(JSON.stringify(page), 200, headers);
+}
+
+/** The 404 of `GET /changes?version=N` for a version the history (`versions`, newest first; none before the first load) does not hold. */
+function versionNotHeld(version: number, versions: readonly Version[]): HttpError {
+  const held = versions.length === 0
+    ? "no version has been published yet; run `npm run etl` first"
+    : `it carries versions ${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
+  return new HttpError(404, `version=${version} names a version the relationship history does not hold: ${held}`, { code: "not-found" });
 }
 
 /** Every change matching `filter`, read in keyset pages of 10,000 as the consumer asks for them. */

@@ -290,13 +290,22 @@ test("relationship endpoints on a published snapshot", async (t) => {
   }
 });
 
-test("history and first-run answers before any version: empty lists, not errors", async () => {
+test("history and first-run answers before any version: empty lists, not errors, but a 404 for a version asked for", async () => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir);
   try {
     assert.deepEqual((await raw(server.url, { path: "/versions" })).json(), { items: [], current_version_id: null, next_cursor: null });
     assert.deepEqual((await raw(server.url, { path: "/changes" })).json(), { items: [], next_cursor: null });
-    assert.deepEqual((await raw(server.url, { path: "/changes?actor=A&version=2&format=csv" })).status, 200);
+    assert.deepEqual((await raw(server.url, { path: "/changes?actor=A&format=csv" })).status, 200);
+    // A version asked for before the first load is a version the history does not hold: a 404
+    // naming the parameter, as past the history's end. Before: an empty 200, "nothing changed in
+    // version 2", against the handler's own comment and the README.
+    for (const path of ["/changes?version=2", "/changes?actor=A&version=2&format=csv"]) {
+      const missing = await raw(server.url, { path });
+      assert.equal(missing.status, 404, `${path}: ${missing.text}`);
+      assert.equal(missing.json().type, "/docs#problem-not-found", path);
+      assert.match(missing.json().detail, /^version=2 .*no version has been published yet/, path);
+    }
     // A bad parameter is the same 400 with or without a version served (it was an empty 200 before the first load).
     for (const path of ["/changes?version=0", "/changes?kind=sideways", "/changes?cursor=zzz", "/changes?limit=0", "/changes?since=yesterday", "/changes?among=x"]) {
       assert.equal((await raw(server.url, { path })).status, 400, path);
@@ -646,7 +655,7 @@ test("GET /changes names an actor the served version no longer has as the last v
       // A version the history does not hold is a 404 naming the ones it does, not an empty "nothing changed".
       const missing = await raw(server.url, { path: "/changes?version=4" });
       assert.equal(missing.status, 404, missing.text);
-      assert.match(missing.json().detail, /versions 1 to 3/);
+      assert.match(missing.json().detail, /^version=4 .*versions 1 to 3/);
       assert.equal((await raw(server.url, { path: "/changes?version=4&format=csv" })).status, 404);
       assert.deepEqual(await changes("version=1"), [], "the first version is the baseline: no changes, and a 200");
     } finally {
