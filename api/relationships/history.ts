@@ -1,14 +1,16 @@
 /**
  * The history a snapshot carries (every version loaded so far and every change of each): the
  * versions with their change counts, read once per snapshot, and pages of changes with the names
- * of the actors they concern, read on request with bound filters. An actor is named as the served
- * version names it or, when that version no longer has it, as the last version that had it did.
+ * of the actors they concern, read on request with bound filters. An actor is named (code and name)
+ * as the served version names it or, when that version no longer has it, as the last version that had it did.
  */
 import { encodeCursor, type Key } from "../http/keyset.ts";
 import type { RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle } from "./snapshot_watcher.ts";
-import { SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTOR_NAMES, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2 } from "./snapshot_sql.ts";
+import {
+  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
+} from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
 export interface ChangeFilter {
@@ -79,7 +81,7 @@ export async function changesPage(
   const last = page.at(-1);
   const gone = (id: number | null) => id !== null && !handle.model.actors.has(id);
   // Read only when a page needs it: most pages name served actors alone.
-  const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActorNames(handle) : NO_NAMES;
+  const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
   return {
     items: page.map((row) => named(handle.model, removed, row)),
     next_cursor: more && last !== undefined ? encodeCursor("changes", [last.version_id, last.row_key]) : null,
@@ -88,20 +90,29 @@ export async function changesPage(
 
 type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key: number };
 
-const NO_NAMES = new Map<number, string | null>();
+/** How the last version that had an actor named it. */
+interface RemovedActor {
+  letter_code: string | null;
+  name: string | null;
+}
+
+const NO_ACTORS = new Map<number, RemovedActor>();
 
 /**
- * The name of every actor the history saw removed, in the last version that had it: once per
- * snapshot, so a CSV of every change (pages of 10,000) scans the history for them once.
+ * The code and name of every actor the history saw removed, in the last version that had it: once
+ * per snapshot, so a CSV of every change (pages of 10,000) scans the history for them once.
  */
-const removedActorNames = oncePerSnapshot((handle) =>
-  handle.query(async (db) => new Map((await db.all<{ id: number; name: string | null }>(SNAPSHOT_REMOVED_ACTOR_NAMES)).map((r) => [r.id, r.name]))),
+const removedActors = oncePerSnapshot((handle) =>
+  handle.query(async (db) => {
+    type Row = RemovedActor & { id: number };
+    // Removals a load before schema version 4 wrote hold no code: null, the name alone.
+    const rows = await db.all<Row>(SNAPSHOT_REMOVED_ACTORS).catch(() => db.all<Row>(SNAPSHOT_REMOVED_ACTORS_V3));
+    return new Map(rows.map((r) => [r.id, { letter_code: r.letter_code, name: r.name }]));
+  }),
 );
 
-function named(model: RelationshipModel, removed: ReadonlyMap<number, string | null>, row: ChangeRowWithKey): Change {
-  // A removed actor's letter code is not in the history (its removal keeps only the name): null.
-  const who = (id: number | null) =>
-    id === null ? undefined : (model.actors.get(id) ?? (removed.has(id) ? { letter_code: null, name: removed.get(id) ?? null } : undefined));
+function named(model: RelationshipModel, removed: ReadonlyMap<number, RemovedActor>, row: ChangeRowWithKey): Change {
+  const who = (id: number | null) => (id === null ? undefined : (model.actors.get(id) ?? removed.get(id)));
   const actor = who(row.numeric_id);
   const a = who(row.person_a);
   const b = who(row.person_b);

@@ -182,7 +182,7 @@ export const relationshipDocs = {
     summary: "What changed between versions: every added, removed and changed actor and pair",
     tag: "history",
     description:
-      "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name its removal recorded; its letter code is not recorded, so null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list (but `version` is a 404: there is no version yet).",
+      "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name and letter code its removal recorded; a removal a load before schema version 4 wrote recorded no code: null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list (but `version` is a 404: there is no version yet).",
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },

@@ -624,7 +624,7 @@ test("GET /findings lists errors, then warnings, then info (they were in alphabe
   }
 });
 
-test("GET /changes names an actor the served version no longer has as the last version that had it did (removed, renamed then removed)", async () => {
+test("GET /changes names an actor the served version no longer has as the last version that had it did, code and name (removed, renamed then removed)", async () => {
   const { dir, cleanup } = tempDir();
   try {
     const { loadRelationships } = await import("../../etl/relationships/mod.ts");
@@ -639,15 +639,18 @@ test("GET /changes names an actor the served version no longer has as the last v
     }
     const server = await testServer(dir);
     try {
-      type Row = { entity: string; change: string; field: string | null; numeric_id: number | null; person_a: number | null; person_b: number | null; old_value: string | null; new_value: string | null; actor_name: string | null; actor_letter: string | null; person_a_name: string | null; person_b_name: string | null };
+      type Row = { entity: string; change: string; field: string | null; numeric_id: number | null; person_a: number | null; person_b: number | null; old_value: string | null; new_value: string | null; actor_name: string | null; actor_letter: string | null; person_a_name: string | null; person_b_name: string | null; person_a_letter: string | null; person_b_letter: string | null };
       const changes = async (query: string) => (await raw(server.url, { path: `/changes?${query}&limit=1000` })).json().items as Row[];
-      assert.deepEqual((await changes("version=2&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name, c.actor_letter]), [[5, "Eva", null]]);
+      // The letter code too, as the last version that had the actor wrote it. Before: null, the
+      // removal recorded the name alone, so a removed actor's changes lost the code people know it by.
+      assert.deepEqual((await changes("version=2&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name, c.actor_letter]), [[5, "Eva", "E"]]);
       const pairs = await changes("version=2&kind=pair-removed");
       assert.equal(pairs.length, 5);
       for (const p of pairs) assert.deepEqual([p.person_a_name, p.person_b_name], [names[p.person_a!], p.person_b === 6 ? "Federico" : names[p.person_b!]]);
+      for (const p of pairs) assert.deepEqual([p.person_a_letter, p.person_b_letter], ["ABCDEF"[p.person_a! - 1], "ABCDEF"[p.person_b! - 1]]);
       // Fede was Federico in the last version that had him: his rename and his removal say so.
       assert.deepEqual((await changes("version=2&kind=actor-changed")).map((c) => [c.numeric_id, c.field, c.old_value, c.new_value, c.actor_name]), [[6, "actor_name", "Fede", "Federico", "Federico"]]);
-      assert.deepEqual((await changes("version=3&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name]), [[6, "Federico"]]);
+      assert.deepEqual((await changes("version=3&kind=actor-removed")).map((c) => [c.numeric_id, c.actor_name, c.actor_letter]), [[6, "Federico", "F"]]);
       const all = await changes("kind=pair");
       assert.ok(all.length > 0 && all.every((c) => c.person_a_name !== null && c.person_b_name !== null), "every pair change names both actors");
       const csv = (await raw(server.url, { path: "/changes?version=3&format=csv" })).text;
@@ -666,6 +669,49 @@ test("GET /changes names an actor the served version no longer has as the last v
   }
 });
 
+test("GET /changes serves a snapshot of schema version 3 (its removals hold no letter code) and the next load carries that history forward", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships, snapshotPath } = await import("../../etl/relationships/mod.ts");
+    const { writeVersion } = await import("../../scripts/testing/workbooks.ts");
+    const workbook = join(dir, "in.xlsx");
+    const version = (ids: number[]) => ({ ids, cell: (a: number, b: number) => (a === b ? 0 : 1) as 0 | 1, code: (id: number) => "ABCDEF"[id - 1], name: (id: number) => `N${id}` });
+    type Row = { numeric_id: number | null; actor_name: string | null; actor_letter: string | null };
+    const removed = async (server: { url: string }) => {
+      const answer = await raw(server.url, { path: "/changes?kind=actor-removed" });
+      assert.equal(answer.status, 200, answer.text);
+      return (answer.json().items as Row[]).map((c) => [c.numeric_id, c.actor_name, c.actor_letter]);
+    };
+    for (const ids of [[1, 2, 3, 4, 5], [1, 2, 3, 4]]) {
+      await writeVersion(workbook, version(ids));
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    }
+    // The file a load before schema version 4 published: its changes have no letter_code.
+    const old = await Database.open(snapshotPath(dir));
+    try {
+      await old.run("ALTER TABLE changes DROP COLUMN letter_code; UPDATE snapshot_info SET schema_version = 3; CHECKPOINT");
+    } finally {
+      old.close();
+    }
+    let server = await testServer(dir);
+    try {
+      assert.deepEqual(await removed(server), [[5, "N5", null]], "the name its removal kept; no code to say");
+    } finally {
+      await server.close();
+    }
+    await writeVersion(workbook, version([1, 2, 3]));
+    assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    server = await testServer(dir);
+    try {
+      assert.deepEqual(await removed(server), [[4, "N4", "D"], [5, "N5", null]]);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 /** Publishes SMALL_GRAPH as `versionId`, with earlier versions listed and `n` pair changes for it in the history. */
 async function snapshotWithHistory(dir: string, versionId: number, n: number): Promise<void> {
   await publishSnapshot(dir, { ...SMALL_GRAPH, versionId, changes: [] });
@@ -673,7 +719,7 @@ async function snapshotWithHistory(dir: string, versionId: number, n: number): P
   const db = await Database.open(join(dir, "relationships.duckdb"));
   try {
     for (let v = 1; v < versionId; v++) await db.run(`insert into versions values (${v}, 'run-${v}', now()::timestamp, 'relaciones.xlsx', 'x', 1, 5, 3, NULL)`);
-    await db.run(`insert into changes select ${versionId}, 'run', now()::timestamp, 'pair', 'changed', NULL, 1 + (i % 4)::INTEGER, 5, 'a_to_b', 'true', 'false' from range(${n}) t(i)`);
+    await db.run(`insert into changes select ${versionId}, 'run', now()::timestamp, 'pair', 'changed', NULL, 1 + (i % 4)::INTEGER, 5, 'a_to_b', 'true', 'false', NULL from range(${n}) t(i)`);
     await db.run("checkpoint");
   } finally {
     db.close();

@@ -68,15 +68,18 @@ export const SNAPSHOT_CHANGE_COUNTS = `
   from changes group by all`;
 
 /**
- * Relationship snapshot: the name each removed actor had in the last version that had it (its
- * latest removal's old value; NULL when that version's list gave it none), for change rows about
- * an actor the served version no longer has. Read from the history the file carries, so it needs
- * no kept snapshot and survives pruning.
+ * Relationship snapshot: the name and letter code each removed actor had in the last version that
+ * had it (its latest removal's old value and code; NULL when that version gave it none), for change
+ * rows about an actor the served version no longer has. Read from the history the file carries, so
+ * it needs no kept snapshot and survives pruning.
  */
-export const SNAPSHOT_REMOVED_ACTOR_NAMES = `
-  select distinct on (numeric_id) numeric_id::INTEGER as id, old_value as name
+export const SNAPSHOT_REMOVED_ACTORS = `
+  select distinct on (numeric_id) numeric_id::INTEGER as id, old_value as name, letter_code
   from changes where entity = 'actor' and change = 'removed' and field = 'actor_name'
   order by numeric_id, version_id desc`;
+
+/** The same for a snapshot of schema version 3 or older, whose removals recorded no code. */
+export const SNAPSHOT_REMOVED_ACTORS_V3 = SNAPSHOT_REMOVED_ACTORS.replace("letter_code\n", "NULL::VARCHAR as letter_code\n");
 
 /**
  * Relationship snapshot: one page of changes, newest version first, then in the order the load

@@ -596,15 +596,18 @@ async function checkHistory(get: Get, published: Model[]): Promise<void> {
   const got = (await all(get, "/changes?limit=4")) as any[];
   same(`v${last} GET /changes`, order(got.map(shape)), order(expected));
   same(`v${last} GET /changes order`, got.map((c) => c.version_id), [...got.map((c) => c.version_id)].sort((a, b) => b - a));
-  // Names and codes from the version served; an actor it no longer has, named by its last removal (no code).
-  const removedName = new Map<number, string | null>();
-  for (const r of expected) if (r.entity === "actor" && r.change === "removed") removedName.set(r.numeric_id!, r.old_value);
-  const nameOf = (id: number | null) => (id === null ? null : (now.actors.get(id)?.name ?? removedName.get(id) ?? null));
-  const named = got.map((c) => [c.actor_name, c.person_a_name, c.person_b_name, c.person_b_letter]);
+  // Names and codes from the version served; an actor it no longer has, as the version before its
+  // last removal named it (name and code; the code was null before schema version 4).
+  const removed = new Map<number, OActor>();
+  byVersion.forEach((rows, i) => {
+    for (const r of rows) if (r.entity === "actor" && r.change === "removed") removed.set(r.numeric_id!, published[i - 1].actors.get(r.numeric_id!)!);
+  });
+  const actorOf = (id: number | null) => (id === null ? undefined : (now.actors.get(id) ?? removed.get(id)));
+  const named = got.map((c) => [c.actor_name, c.actor_letter, c.person_a_name, c.person_a_letter, c.person_b_name, c.person_b_letter]);
   same(
     `v${last} GET /changes names`,
     named,
-    got.map((c) => [nameOf(c.numeric_id), nameOf(c.person_a), nameOf(c.person_b), now.actors.get(c.person_b)?.letter_code ?? null]),
+    got.map((c) => [c.numeric_id, c.person_a, c.person_b].flatMap((id) => [actorOf(id)?.name ?? null, actorOf(id)?.letter_code ?? null])),
   );
   // Filters.
   const ids = [...now.actors.keys()];

@@ -68,6 +68,9 @@ CREATE TABLE versions (
 -- What changed in each version against the one before (carried forward). The first version is
 -- the baseline and has no rows here. Actors: field = the column that changed. Pairs: person_a <
 -- person_b; field = 'a_to_b' or 'b_to_a' when a direction changed.
+-- letter_code (schema version 4): an actor row's code in the version that had the actor, the new
+-- one for added and changed, the previous one for removed, so a removed actor is still named by its
+-- code once no served version has it; NULL for pairs, and in rows a load before version 4 wrote.
 CREATE TABLE changes (
   version_id INTEGER NOT NULL,
   run_id     VARCHAR NOT NULL,
@@ -79,7 +82,8 @@ CREATE TABLE changes (
   person_b   INTEGER,
   field      VARCHAR,
   old_value  VARCHAR,
-  new_value  VARCHAR
+  new_value  VARCHAR,
+  letter_code VARCHAR
 );
 
 -- Quality findings of this version (errors never get here: they stop the load).

@@ -13,9 +13,9 @@ import type { Matrix } from "./read_matrix.ts";
 
 /**
  * Bumped when schema.sql changes shape; readers can check `snapshot_info.schema_version`.
- * 3: `versions.restored_from`.
+ * 3: `versions.restored_from`. 4: `changes.letter_code`.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** What the new version is. */
 export interface VersionInfo {
@@ -355,7 +355,8 @@ async function attachPrevious(db: Database, previousPath: string): Promise<{ nex
     // under which a plain INSERT ... SELECT reorders a large table, and `GET /changes` pages (and
     // the Parquet export orders) by rowid, so a cursor taken on the previous version must still
     // point at the same row in this one.
-    await db.run("INSERT INTO changes SELECT * FROM prev.changes ORDER BY rowid");
+    // By name too: a snapshot of schema version 3 or older has no `letter_code` (NULL: not recorded then).
+    await db.run("INSERT INTO changes BY NAME SELECT * FROM prev.changes ORDER BY rowid");
     return { next: row?.next ?? 1, detach };
   } catch (error) {
     await detach().catch(() => {});

@@ -193,7 +193,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
     await db.run("insert into versions values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, $3, $4, NULL)", [spec.versionId, runId, spec.actors.length, spec.pairs.length]);
     await db.run("insert into snapshot_info values ($1, $2, now()::timestamp, 'relaciones.xlsx', 'x', 1, 'Matriz de adyacencia', 'Lista de actores', 1)", [spec.versionId, runId]);
     for (const c of spec.changes ?? []) {
-      await db.run("insert into changes values ($1, $2, now()::timestamp, $3, $4, $5, $6, $7, null, null, null)", [
+      await db.run("insert into changes values ($1, $2, now()::timestamp, $3, $4, $5, $6, $7, null, null, null, null)", [
         spec.versionId,
         runId,
         c.entity,
