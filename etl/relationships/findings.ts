@@ -34,6 +34,19 @@ export function disagreement(id: number, first: string, second: string): string 
 }
 
 /**
+ * The example of a code held by several ids, `<code>: <id>, <id>...`, within MAX_EXAMPLE_CHARS: the
+ * code gets at most half, so a long code cannot push out the ids, which are what the finding names.
+ *
+ * @example
+ * ```ts
+ * sharedCode("x".repeat(300), [5, 6]); // "xxx...x...: 5, 6"
+ * ```
+ */
+export function sharedCode(code: string, ids: readonly number[]): string {
+  return `${shorten(code, MAX_EXAMPLE_CHARS / 2)}: ${ids.join(", ")}`;
+}
+
+/**
  * A bag of named findings. `add()` the same check many times; `list()` returns one Finding each.
  *
  * @example

@@ -4,7 +4,7 @@
  * asymmetry) live here because only here are both sheets known.
  */
 import { cellRef, rangeRef } from "./cell_ref.ts";
-import { disagreement, type Findings } from "./findings.ts";
+import { disagreement, sharedCode, type Findings } from "./findings.ts";
 import type { ActorList } from "./read_actor_list.ts";
 import { cellState, ONE, UNKNOWN, ZERO, type CellState, type Matrix } from "./read_matrix.ts";
 
@@ -117,7 +117,7 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
   // Codes are how people name actors (the API's /actors/A): one given to two ids is a 409 there and
   // a likely typo in the workbook.
   for (const [code, holders] of codeCells) {
-    if (holders.length > 1) findings.add("duplicate_code", holders.map((h) => h.ref), `${code}: ${holders.map((h) => h.id).join(", ")}`);
+    if (holders.length > 1) findings.add("duplicate_code", holders.map((h) => h.ref), sharedCode(code, holders.map((h) => h.id)));
   }
   return [...byId.values()];
 }

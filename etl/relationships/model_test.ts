@@ -73,6 +73,17 @@ test("buildActors() takes codes as the API looks them up, in any case: 'A' and '
   assert.match(findings.find((f) => f.check === "duplicate_code")?.message ?? "", /'A: 1, 5'/);
 });
 
+test("buildActors(): a duplicate_code quotes the ids that share the code, however long the code is", async () => {
+  // Before: the example "<code>: <ids>" was cut at MAX_EXAMPLE_CHARS as a whole, so a code of 300
+  // characters left "xxx...": the ids holding it, what the finding is about, were gone.
+  const long = "x".repeat(300);
+  const grid = usersGrid([[0, 1], [1, 0]], ["A", "B"]);
+  const { findings } = await model(grid, [["A", 1, "Ana"], ["B", 2, "Bea"], [long, 5, "Alba"], [long, 6, "Bruno"]]);
+  const text = /\('(.*)'\)$/.exec(findings.find((f) => f.check === "duplicate_code")?.message ?? "")?.[1] ?? "";
+  assert.ok(text.length <= MAX_EXAMPLE_CHARS, `${text.length} characters`);
+  assert.match(text, /^X+\.\.\.: 5, 6$/i);
+});
+
 test("buildActors(): unknown_cells of a row whose id is not a header column counts the blanks of that row", async () => {
   // Row 7 has no column (row_not_in_header): one 1, one 0, one blank. Before: unknown_cells 3 (every cell).
   const grid = usersGrid([[0, 1, 0], [1, 0, 0], [0, 0, 0]]);
