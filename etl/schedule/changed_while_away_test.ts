@@ -4,11 +4,13 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fetchWorkbook, loadWorkbook, urlWorkbookWatcher } from "../fetch/mod.ts";
-import { appendRun, type RunKind } from "../runs/mod.ts";
-import { changedSinceLastLoad, startScheduler, type LoadReason } from "./mod.ts";
+import { downloadedCopy, fetchWorkbook, loadWorkbook, urlWorkbookWatcher } from "../fetch/mod.ts";
+import { acquireLoadLock } from "../files/mod.ts";
+import { appendRun, readRuns, type RunKind } from "../runs/mod.ts";
+import { changedSinceLastLoad, childProcessLoad, RETRY_UNLOADED_MS, startScheduler, UNLOADED_RETRIES, type LoadReason } from "./mod.ts";
 import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
+import { until } from "../../scripts/testing/until.ts";
 import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 /** Records in runs.jsonl that a load of `kind` read `path` as it is now. */
@@ -113,6 +115,119 @@ test("a start-up loads a URL workbook's download that no load has read yet", { t
     assert.deepEqual(await start(), []);
   } finally {
     await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The same download under a running npm start: the load child downloaded the new version, recorded
+// its validators, and was killed (OOM, kill -9) before it published. The polls then answered 304 and
+// nothing loaded the download until the daily run or the next start, up to 24 h. The schedule now
+// checks, after each load, that the load recorded the file it was to read, and tries again.
+test("a running schedule loads again a URL download whose load child was killed", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "child-killed-url-"));
+  const dataDir = join(dir, "data");
+  const v1 = join(dir, "v1.xlsx");
+  const v2 = join(dir, "v2.xlsx");
+  await writeVersion(v1, { ids: [1, 2, 3], cell: cells(4), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  await writeVersion(v2, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  const v2sha = createHash("sha256").update(readFileSync(v2)).digest("hex");
+  let body = readFileSync(v1);
+  const server = await localServer((req, res) => {
+    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader("etag", etag);
+    res.end(body);
+  });
+  const url = `${server.url}/relaciones.xlsx`;
+  let child: number | null = null;
+  const runLoad = childProcessLoad({ dataDir, workbook: url, onStart: (pid) => (child = pid) });
+  const clock = new FakeClock("2026-03-03T10:00:00Z");
+  const errors: string[] = [];
+  let release: (() => void) | null = null;
+  const scheduler = startScheduler({
+    workbook: url, dataDir, clock, lastSuccess: () => new Date(clock.now()),
+    // The polls are the test's: it triggers the load a poll would.
+    watchWorkbook: () => ({ stop() {} }),
+    runLoad,
+    onError: (error) => errors.push(String(error)),
+  });
+  const v2Runs = () => readRuns(dataDir).filter((r) => r.kind === "relationships" && r.file?.sha256 === v2sha);
+  try {
+    assert.equal((await loadWorkbook({ workbook: url, dataDir })).run.status, "succeeded");
+    await scheduler.idle();
+    body = readFileSync(v2);
+    // The load lock held here keeps the child between its download and its load (it waits: --wait).
+    release = acquireLoadLock(dataDir);
+    scheduler.trigger("file-changed");
+    await until("the child's download of version 2", () => child !== null && downloadedCopy(dataDir, url) !== null && createHash("sha256").update(readFileSync(downloadedCopy(dataDir, url)!)).digest("hex") === v2sha);
+    process.kill(child!, "SIGKILL");
+    await scheduler.idle();
+    release();
+    release = null;
+    assert.deepEqual(v2Runs(), [], "the killed child recorded nothing");
+    clock.advance(RETRY_UNLOADED_MS);
+    await scheduler.idle();
+    assert.deepEqual(v2Runs().map((r) => [r.status, r.version_id]), [["succeeded", 2]], "the download is loaded once, a minute later");
+    // Loaded: nothing more is tried.
+    clock.advance(RETRY_UNLOADED_MS * 2 ** (UNLOADED_RETRIES + 1));
+    await scheduler.idle();
+    assert.equal(v2Runs().length, 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    release?.();
+    scheduler.stop();
+    await runLoad.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a load that keeps leaving its file unrecorded is tried again a bounded number of times, then waits for the next trigger", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "unloaded-bounded-"));
+  try {
+    const workbook = join(dir, "relaciones.xlsx");
+    writeFileSync(workbook, "version 1");
+    recordLoad(dir, "relationships", workbook);
+    writeFileSync(workbook, "version 2");
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: [LoadReason, number][] = [];
+    const errors: string[] = [];
+    const scheduler = startScheduler({
+      workbook, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      // Every load dies before it records a run (a child that crashes each time).
+      runLoad: async (reason) => void runs.push([reason, clock.now()]),
+      onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
+    });
+    // The start-up check finds version 2 unread; its load and each retry leave it so.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.advance(5000);
+    await scheduler.idle();
+    for (let i = 0; i < UNLOADED_RETRIES + 3; i++) {
+      clock.advance(RETRY_UNLOADED_MS * 2 ** i);
+      await scheduler.idle();
+    }
+    assert.equal(runs.length, 1 + UNLOADED_RETRIES, "the first load and its retries, then no more");
+    const gaps = runs.slice(1).map(([, at], i) => at - runs[i][1]);
+    assert.deepEqual(gaps, Array.from({ length: UNLOADED_RETRIES }, (_, i) => RETRY_UNLOADED_MS * 2 ** i), "each wait twice the one before");
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /relaciones\.xlsx.*not recorded/);
+    // A new trigger (the daily run, a change) starts the count again.
+    scheduler.trigger("file-changed");
+    await scheduler.idle();
+    clock.advance(RETRY_UNLOADED_MS);
+    await scheduler.idle();
+    assert.equal(runs.length, 1 + UNLOADED_RETRIES + 2);
+    // Recorded at last: the pending retry finds nothing to do.
+    recordLoad(dir, "relationships", workbook);
+    clock.advance(RETRY_UNLOADED_MS * 2);
+    await scheduler.idle();
+    assert.equal(runs.length, 1 + UNLOADED_RETRIES + 2);
+    scheduler.stop();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

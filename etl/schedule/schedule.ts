@@ -2,7 +2,8 @@
  * When loads run: daily at a UTC time, at start-up when the last good load is older than 24 h or
  * a file is not the one the last load read, and when the workbook or the contacts CSV changes
  * (once it has stopped changing, so a half-copied file is never read; start-up and daily loads
- * wait for that too). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
+ * wait for that too), and again, a few times, after a load that ended without recording the file it
+ * was to read (its child crashed). Time is injected (`Clock`) so tests drive the schedule without waiting; the file watcher
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
@@ -311,6 +312,12 @@ export interface SchedulerOptions {
 /** How long before the daily run `prepareLoad` is called. */
 export const PREPARE_MS = 60_000;
 
+/** The wait before a file a load left unrecorded is loaded again; doubled for each further try. */
+export const RETRY_UNLOADED_MS = 60_000;
+
+/** How many times such a file is tried again before it waits for the next trigger (daily, a change). */
+export const UNLOADED_RETRIES = 3;
+
 /** The longest the schedule waits before it looks at the clock again (see stepDaily). */
 export const DAILY_STEP_MS = 60_000;
 
@@ -370,7 +377,77 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       check();
     });
 
+  // The file a load of `kind` reads now, when the schedule watches that input: a URL workbook's is
+  // its last download (fetched/), which a load child writes before it loads it.
+  const inputFile = (kind: RunKind): string | null => {
+    if (kind === "contacts") return contactsWatcher === null ? null : options.contacts!;
+    if (watcher === null) return null;
+    return isUrl(options.workbook) ? downloadedCopy(options.dataDir, options.workbook) : options.watchWorkbook === undefined ? options.workbook : null;
+  };
+  const unrecorded = async (kind: RunKind): Promise<string | null> => {
+    const file = inputFile(kind);
+    try {
+      return file !== null && (await changedSinceLastLoad(options.dataDir, kind, file)) ? file : null;
+    } catch {
+      return null;
+    }
+  };
+  // A load that ended without recording the file it was to read (its child crashed or was killed:
+  // an OOM, a kill -9) left that file to the daily run: the watchers had seen it settle, a URL's
+  // polls answer 304 for a download already made. After each load the schedule checks, and tries
+  // again after RETRY_UNLOADED_MS, doubled each time, UNLOADED_RETRIES times at most; a trigger from
+  // outside (a change, the daily run) starts the count again.
+  const retries = new Map<RunKind, { tries: number; timer: unknown }>();
+  const checks = new Set<Promise<void>>();
+  const track = (check: Promise<void>) => {
+    checks.add(check);
+    void check.finally(() => checks.delete(check));
+  };
+  const kindsOf = (reason: LoadReason): RunKind[] => {
+    const only = loadOnly(reason);
+    return only === null ? ["relationships", "contacts"] : [only];
+  };
+  const retryReason = (kind: RunKind): LoadReason => (kind === "relationships" ? "file-changed" : "contacts-changed");
+  const checkRecorded = async (reason: LoadReason) => {
+    for (const kind of kindsOf(reason)) {
+      const file = await unrecorded(kind);
+      const retry = retries.get(kind) ?? { tries: 0, timer: null };
+      retries.set(kind, retry);
+      if (file === null) {
+        clock.clearTimeout(retry.timer);
+        retries.delete(kind);
+        continue;
+      }
+      if (retry.timer !== null || stopped) continue;
+      if (retry.tries >= UNLOADED_RETRIES) {
+        if (retry.tries === UNLOADED_RETRIES) {
+          retry.tries++;
+          options.onError?.(
+            new Error(`${file} was not recorded by its load (the load process crashed or was killed) nor by ${UNLOADED_RETRIES} more; it waits for the next daily run or change`),
+            retryReason(kind),
+          );
+        }
+        continue;
+      }
+      const delay = RETRY_UNLOADED_MS * 2 ** retry.tries;
+      retry.tries++;
+      retry.timer = clock.setTimeout(() => {
+        retry.timer = null;
+        // A load running now checks again when it ends: starting one behind it could load the file twice.
+        if (stopped || running) return;
+        track(unrecorded(kind).then((still) => void (still !== null && start(retryReason(kind)))));
+      }, delay);
+    }
+  };
+
   const trigger = (reason: LoadReason) => {
+    for (const kind of kindsOf(reason)) {
+      const retry = retries.get(kind);
+      if (retry !== undefined) retry.tries = 0;
+    }
+    start(reason);
+  };
+  const start = (reason: LoadReason) => {
     if (stopped) return;
     if (running) {
       enqueue(reason);
@@ -392,6 +469,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         } catch (error) {
           options.onError?.(error, current);
         }
+        if (stopped) break;
+        await checkRecorded(current);
         current = queued.shift();
       }
       running = null;
@@ -458,28 +537,22 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     // A URL workbook's file is its last download: a load killed (npm start restarted, the child
     // crashed) after downloading a new version but before publishing it left that version in
     // fetched/ with its validators, so the polls answer 304 and only this check loads it.
-    const checks: Promise<void>[] = [];
-    const workbookFile = isUrl(options.workbook) ? downloadedCopy(options.dataDir, options.workbook) : options.watchWorkbook === undefined ? options.workbook : null;
-    if (watcher !== null && workbookFile !== null) {
-      checks.push(changedSinceLastLoad(options.dataDir, "relationships", workbookFile).then((changed) => void (changed && trigger("file-changed"))));
-    }
-    if (contactsWatcher !== null && !contactsStale) {
-      checks.push(changedSinceLastLoad(options.dataDir, "contacts", options.contacts!).then((changed) => void (changed && trigger("contacts-changed"))));
-    }
-    startupCheck = Promise.all(checks).then(() => {});
+    const kinds: RunKind[] = contactsStale ? ["relationships"] : ["relationships", "contacts"];
+    startupCheck = Promise.all(kinds.map((kind) => unrecorded(kind).then((file) => void (file !== null && trigger(retryReason(kind)))))).then(() => {});
   }
 
   return {
     stop() {
       stopped = true;
       clock.clearTimeout(dailyTimer);
+      for (const retry of retries.values()) clock.clearTimeout(retry.timer);
       watcher?.stop();
       contactsWatcher?.stop();
     },
     nextDailyRun: () => next,
     idle: async () => {
       await startupCheck;
-      while (running) await running;
+      while (running || checks.size > 0) await (running ?? Promise.all(checks));
     },
     trigger,
   };
