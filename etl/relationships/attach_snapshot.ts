@@ -12,11 +12,30 @@ import { dirname, join } from "node:path";
 import { Database, isDuckDbLocked, quoteLiteral } from "../db/mod.ts";
 
 /**
+ * The private copy of a snapshot another process holds could not be made (the disk is full, the
+ * folder refuses it). Not "no readable snapshot": taken for that, a load started a new history and
+ * published again a workbook a restore had withdrawn. Whoever meets it fails and publishes nothing.
+ */
+export class SnapshotCopyError extends Error {
+  override readonly name = "SnapshotCopyError";
+  readonly code = "snapshot-copy-failed";
+  constructor(path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message.split("\n")[0].replace(/, copyfile '.*$/, "") : String(cause);
+    super(
+      `Cannot read the published snapshot '${path}': it is held open by another process (a DuckDB session opened read-write) ` +
+        `and a private copy could not be made in '${dirname(path)}' (${reason}); nothing was loaded and the published version stays published. ` +
+        `Free space there or close that session, then load again`,
+    );
+  }
+}
+
+/**
  * Attaches the snapshot file `path` READ_ONLY as `alias` in `db`; when another process holds the
  * file locked, attaches a private copy instead (a hidden `.relationships-read-*.duckdb` beside it,
  * in the data dir or in `snapshots/`, where `removeStaleTemps()` clears it after a crash). Every
  * caller holds the load lock, so no copy in use is cleared. Returns the function that detaches it and
- * removes the copy; other errors (a corrupt file) are thrown as DuckDB said them.
+ * removes the copy. A copy that cannot be made throws SnapshotCopyError; other errors (a corrupt
+ * file) are thrown as DuckDB said them.
  *
  * @example
  * ```ts
@@ -35,7 +54,11 @@ export async function attachSnapshot(db: Database, path: string, alias: string):
   }
   const copy = join(dirname(path), `.relationships-read-${process.pid}-${randomBytes(4).toString("hex")}.duckdb`);
   try {
-    copyFileSync(path, copy);
+    try {
+      copyFileSync(path, copy);
+    } catch (error) {
+      throw new SnapshotCopyError(path, error);
+    }
     await db.run(`ATTACH ${quoteLiteral(copy)} AS ${alias} (READ_ONLY)`);
   } catch (error) {
     rmSync(copy, { force: true });

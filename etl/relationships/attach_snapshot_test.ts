@@ -4,12 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database } from "../db/mod.ts";
 import { readRuns, runLogPath } from "../runs/mod.ts";
+import { CAN_MOUNT, fill, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { loadRelationships, parquetVersions, restoreVersion, snapshotPath } from "./mod.ts";
 
@@ -119,6 +120,57 @@ test("a version whose run was lost is recorded by the next load while an analyst
     assert.equal(runs[0].findings.at(-1)?.check, "run_recovered");
   } finally {
     analyst?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, a private copy that could not be made (the data dir's disk too full for a copy of the live
+// file, while a smaller new snapshot still fitted) was taken for "no readable snapshot": the next load
+// of a workbook a restore had withdrawn published it again, as a new history (history_unavailable).
+test("when the private copy of a held relationships.duckdb cannot be made, a load fails and the restore stays published", { skip: CAN_MOUNT ? false : "needs root and mount(8) for a small tmpfs", timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "attach-snapshot-full-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  // A large version 1 and a small one after it: the restore of 1 is a live file several times the
+  // size of a snapshot of the small workbook.
+  const large: Version = { ...v1, ids: Array.from({ length: 1500 }, (_, i) => i + 1) };
+  let analyst: ChildProcess | undefined;
+  let mounted = false;
+  try {
+    mkdirSync(dataDir);
+    mounted = mountTmpfs(dataDir, "40m");
+    assert.ok(mounted);
+    await writeVersion(workbook, large);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 1);
+    await writeVersion(workbook, v2); // the bad day's file, which stays on disk
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 2);
+    assert.equal((await restoreVersion({ dataDir, version: 1, keepVersions })).run.version_id, 3);
+    analyst = await analystSession(dir, snapshotPath(dataDir));
+    // Room for a snapshot of the small workbook, not for a copy of the live file.
+    const live = statSync(snapshotPath(dataDir)).size;
+    fill(dataDir, live - 2 * 1024 * 1024);
+
+    const next = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.deepEqual([next.run.status, next.run.error?.code, next.run.version_id ?? null], ["failed", "snapshot-copy-failed", null], JSON.stringify(next.run.error));
+    assert.match(next.run.error!.message, /relationships\.duckdb.*held open by another process.*private copy.*no space left on device.*stays published/is);
+    analyst.kill();
+    await new Promise((resolve) => analyst!.once("exit", resolve));
+    analyst = undefined;
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    try {
+      assert.deepEqual(await db.all("SELECT version_id, restored_from FROM snapshot_info JOIN versions USING (version_id)"), [{ version_id: 3, restored_from: 1 }]);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(readdirSync(dataDir).filter((f) => f.startsWith(".relationships-")), [], "no copy or new snapshot left behind");
+  } finally {
+    if (analyst) {
+      const exited = new Promise((resolve) => analyst!.once("exit", resolve));
+      analyst.kill();
+      await exited;
+    }
+    if (mounted) unmount(dataDir);
     rmSync(dir, { recursive: true, force: true });
   }
 });

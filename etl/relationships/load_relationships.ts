@@ -18,7 +18,7 @@ import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } fro
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
 import { afterPublish } from "./after_publish.ts";
-import { readSnapshot } from "./attach_snapshot.ts";
+import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
 import { recoverUnrecorded } from "./recover_run.ts";
 import { createSnapshot, writeSnapshot, type ChangeRow, type SnapshotSummary } from "./write_snapshot.ts";
 
@@ -441,7 +441,8 @@ export interface PublishedVersion {
  * not a snapshot that can be read (corrupt: a load then starts a new history, and says so). A file
  * another process holds open read-write (an analyst's DuckDB CLI) is read from a private copy
  * (readSnapshot()): taken for "nothing published", it let the next load publish again a workbook a
- * restore had withdrawn. Call with the load lock held.
+ * restore had withdrawn; for the same reason a copy that cannot be made throws (SnapshotCopyError)
+ * rather than return null. Call with the load lock held.
  *
  * @example
  * ```ts
@@ -473,7 +474,8 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
         withdrawn: restore.filter((w) => w.version_id !== null).map((w) => ({ version_id: w.version_id!, sha256: w.sha256! })),
       };
     });
-  } catch {
+  } catch (error) {
+    if (error instanceof SnapshotCopyError) throw error;
     return null;
   }
 }
@@ -538,7 +540,7 @@ async function* abortable<T>(rows: AsyncIterable<T>, signal: AbortSignal): Async
 }
 
 function describe(error: unknown): { code: string; message: string } {
-  if (error instanceof LoadError || error instanceof XlsxError || error instanceof LockBusyError) {
+  if (error instanceof LoadError || error instanceof XlsxError || error instanceof LockBusyError || error instanceof SnapshotCopyError) {
     return { code: error.code, message: error.message };
   }
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);

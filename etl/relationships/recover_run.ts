@@ -10,7 +10,7 @@ import { statSync } from "node:fs";
 import { appendRun, findRun, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { afterPublish } from "./after_publish.ts";
-import { readSnapshot } from "./attach_snapshot.ts";
+import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
 
 /** What the live snapshot says about the version it holds and the run that made it. */
 interface LiveVersion {
@@ -79,7 +79,9 @@ export async function recoverUnrecorded(
       }));
       return row;
     });
-  } catch {
+  } catch (error) {
+    // Ours, but held by another process and not copied: the load must fail, not go on without it.
+    if (error instanceof SnapshotCopyError) throw error;
     // Not a snapshot of ours (a file put there by hand that does not open): the load reports it.
     return null;
   }

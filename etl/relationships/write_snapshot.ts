@@ -6,7 +6,7 @@
  */
 import { Database, readSql } from "../db/mod.ts";
 import type { Finding } from "../runs/mod.ts";
-import { attachSnapshot, withSnapshot } from "./attach_snapshot.ts";
+import { attachSnapshot, SnapshotCopyError, withSnapshot } from "./attach_snapshot.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
 import type { Matrix } from "./read_matrix.ts";
@@ -237,6 +237,9 @@ async function recordVersion(
     try {
       ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previousPath));
     } catch (error) {
+      // A snapshot held by another process that could not be copied is readable: restarting its
+      // history would publish a version without it.
+      if (error instanceof SnapshotCopyError) throw error;
       historyError = (error as Error).message.split("\n")[0].slice(0, 200);
       await db.run("DELETE FROM versions; DELETE FROM changes;");
     }
