@@ -54,7 +54,7 @@ test("a load while an analyst holds relationships.duckdb read-write keeps the hi
     assert.equal(second.run.version_id, 2);
     assert.deepEqual(second.run.findings.filter((f) => f.check === "history_unavailable"), [], "the history is carried, not restarted");
     assert.equal(second.run.parquet?.status, "written", JSON.stringify(second.run.parquet));
-    // A restore reads the kept version 1: the same inode the analyst holds.
+    // A restore reads the kept version 1 (a copy of the file the analyst holds) and the live file it holds.
     const restored = await restoreVersion({ dataDir, version: 1, parquetDir, keepVersions });
     assert.equal(restored.run.status, "succeeded", JSON.stringify(restored.run.error));
     assert.equal(restored.run.version_id, 3);

@@ -1,12 +1,17 @@
 /**
  * The published snapshots kept for `npm run etl -- --restore VERSION`: after each publication the
- * live file is hard-linked as `<data dir>/snapshots/relationships-v<N>.duckdb` (no copy: a
- * published snapshot is never written again, and the link keeps its bytes alive when the next
- * version is renamed over the live name), and versions outside KEEP_VERSIONS are deleted. Call
- * only while holding the load lock: the lock is what keeps the live name on version N meanwhile.
+ * live file is copied to `<data dir>/snapshots/relationships-v<N>.duckdb`, and versions outside
+ * KEEP_VERSIONS are deleted. A copy, not a hard link: the live file is the one analysts open, and
+ * the DuckDB CLI opens read-write by default, so an analyst's UPDATE or CREATE TABLE on it reached
+ * the kept version through the link, and `--restore` published the edit as that version's data.
+ * The copy is a reflink where the file system has them (btrfs, XFS: no bytes, no time), else one
+ * more file of the live file's size (the older kept versions cost the same as before: the live
+ * name had moved on from them). Call only while holding the load lock: the lock is what keeps the
+ * live name on version N meanwhile.
  */
-import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { replaceFile } from "../files/mod.ts";
 import type { RunKept } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { firstLine } from "../text/mod.js";
@@ -91,7 +96,7 @@ export function keepSnapshot(options: { dataDir: string; live: string; version: 
   const target = keptSnapshotPath(options.dataDir, options.version);
   try {
     mkdirSync(join(options.dataDir, SNAPSHOTS_DIR), { recursive: true });
-    linkOrCopy(options.live, target);
+    copyKept(options.live, target);
   } catch (e) {
     error = { code: "keep-failed", message: `Cannot keep version ${options.version} as '${target}' for --restore: ${firstLine(e)}` };
   }
@@ -112,23 +117,19 @@ export function keepSnapshot(options: { dataDir: string; live: string; version: 
 }
 
 /**
- * A hard link where the filesystem has them; else a copy under a temp name renamed into place,
- * so a kept file is never seen half-written. A version kept already (a crash after the link) is
- * the same bytes and stays.
+ * A copy under a hidden temp name, made durable and renamed into place (replaceFile), so a kept file is
+ * never seen half-written. A version kept already (a crash after the rename) is whole and stays.
+ * Copied right after the rename that published it, under the load lock: an analyst would have to
+ * open the new file and checkpoint a write into it within that moment (DuckDB writes to its WAL
+ * first) for the copy to hold it.
  */
-function linkOrCopy(from: string, to: string): void {
+function copyKept(from: string, to: string): void {
+  if (existsSync(to)) return;
+  // Hidden, in the pattern removeStaleTemps() clears: a copy cut off by a crash does not stay.
+  const temp = join(dirname(to), `.relationships-keep-${process.pid}.duckdb`);
   try {
-    linkSync(from, to);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") return;
-    if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw error;
-  }
-  const temp = `${to}.${process.pid}.tmp`;
-  try {
-    copyFileSync(from, temp);
-    renameSync(temp, to);
+    copyFileSync(from, temp, constants.COPYFILE_FICLONE);
+    replaceFile(temp, to);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;

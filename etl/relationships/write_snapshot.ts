@@ -159,7 +159,7 @@ export async function copySnapshot(options: {
 }): Promise<{ summary: SnapshotSummary; source: CopiedVersion; counts: { actors: number; matrix_actors: number; list_actors: number } }> {
   const { db } = options;
   try {
-    // A kept snapshot is a hard link to a once-live file, which an analyst may hold read-write.
+    // A kept snapshot is a copy of a once-live file, which an analyst may still hold read-write.
     // withSnapshot() detaches on every path: a private copy read for a locked file is removed then.
     const { info, kept, counts } = await withSnapshot(db, options.sourcePath, "src", () => readSource(db, options.sourcePath));
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
