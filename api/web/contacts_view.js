@@ -201,10 +201,11 @@ export function fieldErrors(problem, fields = CONTACT_FIELDS) {
 
 /**
  * Returns the fields where the contact as saved now (someone else's edit) differs from what the
- * form is about to save, in form order, with both values as the note shows them: a value quoted
- * (or "empty"), a list each name in double quotes, JSON-escaped, in the API's order (or "none"), so
- * "Research, Development" never reads like "Research" and "Development". What a 412 shows next to
- * each field, so the person sees what changed without losing what they typed.
+ * form is about to save, in form order, with both values as the note shows them: a value in double
+ * quotes, JSON-escaped (or "empty"), a list each name so, in the API's order (or "none"); escaped,
+ * a quote inside a value (O'Brien, Say "hi") cannot be read as its end, and "Research, Development"
+ * never reads like "Research" and "Development". What a 412 shows next to each field, so the
+ * person sees what changed without losing what they typed.
  *
  * A list (departments) is compared as the API keeps it: a set of names, one per fold (an existing
  * name given in another case or with other accents is that department), sorted by name; so the
@@ -212,7 +213,7 @@ export function fieldErrors(problem, fields = CONTACT_FIELDS) {
  *
  * @example
  * conflictFields(contactInput({ first_name: "Ana", city: "Lima" }), { first_name: "Ana", city: "Cusco" });
- * // [{ name: "city", label: "City", theirs: "'Cusco'", yours: "'Lima'" }]
+ * // [{ name: "city", label: "City", theirs: '"Cusco"', yours: '"Lima"' }]
  * conflictFields({ departments: ["Sales", "IT"] }, { departments: ["IT", "Sales"] }); // []
  * @param {Record<string, unknown>} mine  contactInput() of the form
  * @param {Record<string, unknown>} theirs  the contact as the API answers it now
@@ -230,7 +231,7 @@ export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
       if (ours.size === stored.size && [...ours.keys()].every((k) => stored.has(k))) continue;
       differ.push({ name: f.name, label: f.label, theirs: namesText(stored), yours: namesText(ours) });
     } else if (text(a) !== text(b)) {
-      const shown = (/** @type {unknown} */ v) => (text(v) === "" ? "empty" : `'${text(v)}'`);
+      const shown = (/** @type {unknown} */ v) => (text(v) === "" ? "empty" : JSON.stringify(text(v)));
       differ.push({ name: f.name, label: f.label, theirs: shown(b), yours: shown(a) });
     }
   }

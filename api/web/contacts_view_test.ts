@@ -80,7 +80,7 @@ test("contacts_view: the form follows the API's schema, so a field added to the 
   assert.equal(contactInput({ first_name: "Ana", test_title: " Dr " }, fields).test_title, "Dr");
   assert.equal(contactInput({ first_name: "Ana" }, fields).last_name, null, "no longer required: empty is null");
   assert.deepEqual([...fieldErrors({ status: 422, errors: [{ field: "test_title", message: "is too long" }] }, fields).keys()], ["test_title"]);
-  assert.deepEqual(conflictFields({ test_title: "Dr" }, { test_title: "Prof" }, fields), [{ name: "test_title", label: "Test title", theirs: "'Prof'", yours: "'Dr'" }]);
+  assert.deepEqual(conflictFields({ test_title: "Dr" }, { test_title: "Prof" }, fields), [{ name: "test_title", label: "Test title", theirs: '"Prof"', yours: '"Dr"' }]);
 });
 
 test("contacts_view: an edit sends back the fields the form does not show, so a PUT never clears them", () => {
@@ -133,10 +133,24 @@ test("contacts_view: conflictFields names the fields someone else changed, with 
   const mine = contactInput({ first_name: "Ana", last_name: "Peña", email: "ana@example.com", city: "Lima", departments: "Sales\nIT" });
   const theirs = { id: 3, first_name: "Ana", last_name: "Peña", email: "ana@example.com", company_name: null, address: null, city: "Cusco", state: null, zip: null, phone1: null, phone2: "555", departments: ["Sales", "IT"] };
   assert.deepEqual(conflictFields(mine, theirs), [
-    { name: "city", label: "City", theirs: "'Cusco'", yours: "'Lima'" },
-    { name: "phone2", label: "Other phone", theirs: "'555'", yours: "empty" },
+    { name: "city", label: "City", theirs: '"Cusco"', yours: '"Lima"' },
+    { name: "phone2", label: "Other phone", theirs: '"555"', yours: "empty" },
   ]);
   assert.deepEqual(conflictFields(mine, { ...theirs, city: "Lima", phone2: null }), []);
+});
+
+test("contacts_view: a 412 shows a single value in double quotes, escaped, as it shows departments, so a value holding a quote reads whole", () => {
+  // Before, a single value was wrapped in single quotes as it was: O'Brien-Smith read
+  // 'O'Brien-Smith', where the value seems to end after the O, and a value holding "'; yours: '"
+  // could not be told from the note's own words; departments were already in double quotes, escaped.
+  assert.deepEqual(conflictFields({ last_name: "O'Brien" }, { last_name: "O'Brien-Smith" }, [{ name: "last_name", label: "Last name" }]), [
+    { name: "last_name", label: "Last name", theirs: '"O\'Brien-Smith"', yours: '"O\'Brien"' },
+  ]);
+  const [d] = conflictFields({ city: "x'; yours: 'y" }, { city: 'Say "hi"' }, [{ name: "city", label: "City" }]);
+  assert.equal(d.yours, '"x\'; yours: \'y"');
+  assert.equal(d.theirs, '"Say \\"hi\\""');
+  // No value is still said as empty, unquoted: a value spelled "empty" is quoted.
+  assert.deepEqual(conflictFields({ city: "empty" }, { city: null }, [{ name: "city", label: "City" }])[0], { name: "city", label: "City", theirs: "empty", yours: '"empty"' });
 });
 
 test("contacts_view: a 412 compares departments as the API keeps them, a set of names ignoring case and accents, and shows each name whole", () => {

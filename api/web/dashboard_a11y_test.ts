@@ -220,7 +220,7 @@ test("dashboard accessibility", { skip }, async (t) => {
     await page.click("#contact-form button[type=submit]");
     await page.waitFor("document.getElementById('contact-form-errors').textContent.includes('Someone else changed')");
     assert.equal(await page.evaluate("document.getElementById('contact-city').value"), "Mycity", "the typed value is kept");
-    assert.equal(await page.evaluate("document.querySelector('[data-error-for=city]').textContent"), "Changed meanwhile to 'Elsewhere'; yours: 'Mycity'.");
+    assert.equal(await page.evaluate("document.querySelector('[data-error-for=city]').textContent"), 'Changed meanwhile to "Elsewhere"; yours: "Mycity".');
     assert.match(await page.evaluate<string>("document.getElementById('contact-form-errors').textContent"), /City differ.*Save again to replace their version with yours/);
     await page.click("#contact-form button[type=submit]");
     await page.waitFor("document.getElementById('status').textContent.startsWith('Saved ')");
