@@ -48,6 +48,31 @@ function describe(section, error) {
   return `${section}: ${message}`;
 }
 
+/** The runs or the served version (or both) could not be read, each with its own error. */
+class Unread extends Error {
+  /** @param {{ section: string, error: unknown }[]} sections */
+  constructor(sections) {
+    super(sections.map(({ section }) => section).join(", "));
+    this.sections = sections;
+  }
+}
+
+/**
+ * Reads the runs and the served version together. Both are waited for, so a failure is named as
+ * the request that failed: with the first rejection alone, a failed /versions was reported as "the
+ * runs could not be loaded" while the runs had answered.
+ * @returns {Promise<[import("./api_client.js").RunRecord[], Awaited<ReturnType<typeof api.listVersions>>]>}
+ */
+async function readRunsAndVersion() {
+  const [runList, versions] = await Promise.allSettled([api.listRuns("relationships", 60), api.listVersions(1)]);
+  if (runList.status === "fulfilled" && versions.status === "fulfilled") return [runList.value, versions.value];
+  /** @type {{ section: string, error: unknown }[]} */
+  const sections = [];
+  if (runList.status === "rejected") sections.push({ section: "Runs", error: runList.reason });
+  if (versions.status === "rejected") sections.push({ section: "Served version", error: versions.reason });
+  throw new Unread(sections);
+}
+
 async function loadAll() {
   announce("Loading…");
   /** @type {string[]} */
@@ -63,7 +88,7 @@ async function loadAll() {
   let latest;
   runsFailed = false;
   try {
-    const [runList, versions] = await Promise.all([api.listRuns("relationships", 60), api.listVersions(1)]);
+    const [runList, versions] = await readRunsAndVersion();
     latest = runList[0];
     shownRunId = latest?.id ?? null;
     const version = versions.items[0] ?? null;
@@ -104,11 +129,14 @@ async function loadAll() {
     }
   } catch (e) {
     runsFailed = true;
-    problems.push(failed("Runs", e));
+    const unread = e instanceof Unread ? e.sections : [{ section: "Runs", error: e }];
+    for (const { section, error } of unread) problems.push(failed(section, error));
     // Nothing was drawn yet: each section says so instead of "Loading…" for good. A later
     // refresh that fails keeps what is on screen (the status line names what was not loaded).
     if (shownRunId === undefined) {
-      runs.unavailable(`The runs could not be loaded (${e instanceof Error ? e.message : String(e)}). Press Refresh to try again.`);
+      const what = unread.map(({ section }) => (section === "Runs" ? "the runs" : "the served version")).join(" and ");
+      const why = unread.map(({ error }) => (error instanceof Error ? error.message : String(error))).join("; ");
+      runs.unavailable(`${what[0].toUpperCase()}${what.slice(1)} could not be loaded (${why}). Press Refresh to try again.`);
       network.empty("The network could not be loaded.");
       matrix.empty("The matrix could not be loaded.");
     }

@@ -185,6 +185,20 @@ test("first load: runs or changes that cannot be read leave no section on 'Loadi
     }
     assert.match((await text(page, "#status"))!, /^The runs could not be loaded\. Not loaded: Runs/);
   });
+  await t.test("the served version answers 500: the status line and the sections name it, not the runs", async () => {
+    // Before, a failed /versions was reported as the runs: "The runs could not be loaded. Not
+    // loaded: Runs", while the runs had answered; the person looked for the wrong failure.
+    const { page } = await open((requests) => requests.fail(/\/versions\?limit=1$/, 500, "The versions cannot be read"));
+    assert.equal(await text(page, "#status"), "The served version could not be loaded. Not loaded: Served version");
+    assert.match((await text(page, "#latest-body"))!, /^The served version could not be loaded \(The versions cannot be read\)/);
+  });
+  await t.test("both the runs and the served version fail: both are named", async () => {
+    const { page } = await open((requests) => {
+      requests.fail(/\/runs\?kind=relationships&limit=60/, 503, "The data is being swapped");
+      requests.fail(/\/versions\?limit=1$/, 500, "The versions cannot be read");
+    });
+    assert.equal(await text(page, "#status"), "The runs and the served version could not be loaded. Not loaded: Runs, Served version");
+  });
   await t.test("the API cannot be reached: the status line says so, not only which sections are missing", async () => {
     const { page } = await open((requests) => {
       requests.drop(/\/runs\?kind=relationships/);
@@ -265,7 +279,7 @@ test("checks: while /versions keeps failing the page does not reload every 30 s;
     assert.deepEqual(await checkDelays(page), [30_000, 60_000, 120_000, 240_000, 480_000, 600_000, 30_000]);
     const texts = await statusTexts(page);
     assert.equal(texts.filter((s) => s === "Loading…").length, 1, texts.join(" | "));
-    assert.equal(texts.filter((s) => /Not loaded: Runs/.test(s)).length, 1, texts.join(" | "));
+    assert.equal(texts.filter((s) => /Not loaded: Served version/.test(s)).length, 1, texts.join(" | "));
     assert.doesNotMatch((await text(page, "#status"))!, /Not loaded/);
   });
 

@@ -92,8 +92,8 @@ async function served(demo: Demo, version: number): Promise<void> {
 
 /**
  * Counts, in `window.loads`, the dashboard's loads begun and ended, as its status line says them
- * ("Loading…", then "Latest load …", "No relationship load yet …" or "The runs could not be
- * loaded"): equal counts mean no load is
+ * ("Loading…", then "Latest load …", "No relationship load yet …" or "The runs (or the served
+ * version) could not be loaded"): equal counts mean no load is
  * in flight, whichever way the page orders them.
  */
 const COUNT_LOADS = `(() => {
@@ -101,7 +101,7 @@ const COUNT_LOADS = `(() => {
   new MutationObserver((records) => {
     for (const r of records) for (const node of r.addedNodes) {
       if (node.textContent === "Loading…") loads.started++;
-      else if (/^(Latest load|No relationship load|The runs could not be loaded)/.test(node.textContent ?? "")) loads.ended++;
+      else if (/^(Latest load|No relationship load|The (runs|served version) could not be loaded)/.test(node.textContent ?? "")) loads.ended++;
     }
   }).observe(document.getElementById("status"), { childList: true });
 })()`;

@@ -9,7 +9,9 @@ import { formatTime } from "./html.js";
  * Returns the status line: the newest relationship load, or why there is none, and the sections
  * that could not be loaded. When the API could not be reached at all, that is what it says first:
  * every section failed for that one reason, and "The runs could not be loaded. Not loaded: Runs"
- * left the person guessing.
+ * left the person guessing. Otherwise, with no run to name, it says which of the two first requests
+ * failed, the runs or the served version: either one leaves the page without a run to show, and
+ * naming the runs for a failed /versions sent the person after the wrong failure.
  *
  * @example
  * statusLine({ latest: undefined, problems: ["Runs: Cannot reach the API at http://127.0.0.1:8000"], unreachable: "Cannot reach the API at http://127.0.0.1:8000" });
@@ -24,8 +26,21 @@ export function statusLine({ latest, problems, unreachable }) {
     ? `${unreachable}: nothing was refreshed; press Refresh to try again`
     : latest
       ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}`
-      : problems.some((p) => p.startsWith("Runs:"))
-        ? "The runs could not be loaded"
-        : "No relationship load yet: run npm run etl";
+      : unreadSummary(problems) ?? "No relationship load yet: run npm run etl";
   return problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary;
+}
+
+/**
+ * "The runs …", "The served version …" or both "… could not be loaded", from the sections that
+ * failed; null when neither did.
+ * @param {string[]} problems
+ * @returns {string | null}
+ */
+function unreadSummary(problems) {
+  const unread = [["Runs", "the runs"], ["Served version", "the served version"]]
+    .filter(([section]) => problems.some((p) => p.startsWith(`${section}:`)))
+    .map(([, named]) => named);
+  if (!unread.length) return null;
+  const what = unread.join(" and ");
+  return `${what[0].toUpperCase()}${what.slice(1)} could not be loaded`;
 }

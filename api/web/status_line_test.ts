@@ -17,3 +17,13 @@ test("statusLine() says first that the API cannot be reached, when that is why s
     `${down}: nothing was refreshed; press Refresh to try again. Not loaded: Runs, Contacts`,
   );
 });
+
+test("statusLine() names the served version when it is what could not be read, and both when both failed", () => {
+  // Before, any failure of the first two requests was "The runs could not be loaded. Not loaded: Runs",
+  // also when the runs had answered and /versions had not.
+  assert.equal(statusLine({ latest: undefined, problems: ["Served version: 500"], unreachable: null }), "The served version could not be loaded. Not loaded: Served version");
+  assert.equal(
+    statusLine({ latest: undefined, problems: ["Runs: 503", "Served version: 500", "Contacts: 503"], unreachable: null }),
+    "The runs and the served version could not be loaded. Not loaded: Runs, Served version, Contacts",
+  );
+});
