@@ -73,8 +73,13 @@ async function readRunsAndVersion() {
   throw new Unread(sections);
 }
 
-async function loadAll() {
-  announce("Loading…");
+/**
+ * Loads every section and says how it went in the status line.
+ * @param {boolean} retry  a check's retry of a load that failed: it says nothing unless its status
+ *   line differs from the last load's, so a failure is said once, not again at each retry
+ */
+async function loadAll(retry) {
+  if (!retry) announce("Loading…");
   /** @type {string[]} */
   const problems = [];
   /** The API not answering at all (api_client's status 0), if a section failed for that. */
@@ -142,31 +147,38 @@ async function loadAll() {
     }
   }
   await contactsLoaded;
-  loadStatus = statusLine({ latest, problems, unreachable });
-  announce(loadStatus);
+  const line = statusLine({ latest, problems, unreachable });
+  if (!retry || line !== loadStatus) announce(line);
+  loadStatus = line;
 }
 
-/** The load in progress, and whether another was asked for while it ran. */
+/** The load in progress, and whether another was asked for while it ran (by a person or a new run: not a retry). */
 let loading = /** @type {Promise<void> | null} */ (null);
 let askedAgain = false;
+let askedAgainAloud = false;
 
 /**
  * Loads everything, one load at a time: asked during a load, it runs once more after that one.
  * Two loads side by side could finish in either order, and the older one's answers, arriving last,
  * would overwrite the newer ones (a version published between two clicks of Refresh, shown and then
  * replaced by the one before). The page always ends on answers asked for after the last request.
+ * @param {{ retry?: boolean }} [how]  retry: a check retrying a failed load (see loadAll)
  */
-function refresh() {
+function refresh({ retry = false } = {}) {
   if (loading) {
     askedAgain = true;
+    if (!retry) askedAgainAloud = true;
     return loading;
   }
   document.body.dataset.loaded = "false";
   loading = (async () => {
     try {
+      let quiet = retry;
       do {
         askedAgain = false;
-        await loadAll();
+        askedAgainAloud = false;
+        await loadAll(quiet);
+        quiet = !askedAgainAloud;
       } while (askedAgain);
     } finally {
       loading = null;
@@ -205,7 +217,8 @@ let loadStatus = "";
  * Refresh. Asking for both first matters: with /runs answering and /versions failing, a check of
  * the runs alone reloaded the whole page every 30 s, announcing the same failure each time.
  * While checks fail they back off (checkDelay) and the failure is said once; the load's own status
- * line already says it when the load failed.
+ * line already says it when the load failed, and a retry whose load fails the same way again
+ * says nothing (each retry re-announcing it was the page repeating itself every few minutes).
  */
 async function check() {
   if (document.hidden || document.body.dataset.loaded !== "true") return;
@@ -213,7 +226,7 @@ async function check() {
   try {
     if (runsFailed) {
       await Promise.all([api.listRuns("relationships", 1), api.listVersions(1)]);
-      await refresh();
+      await refresh({ retry: true });
     } else {
       const [newest] = await api.listRuns("relationships", 1);
       if ((newest?.id ?? null) !== shownRunId) await refresh();
