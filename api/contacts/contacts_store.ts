@@ -874,10 +874,11 @@ export class ContactsStore {
     this.#generation++;
     const points = this.#points;
     if (points !== undefined) {
-      if (touched === "all" || points.wasteful) {
-        points.clear();
-        this.#buildPoints();
-      } else for (const id of touched) points.forget(id);
+      if (touched === "all") this.#rebuildPoints();
+      else {
+        for (const id of touched) points.forget(id);
+        this.#compactPoints();
+      }
     }
     // Each listener alone: one that throws must not keep the others from hearing.
     for (const listener of this.#commitListeners) tellCommitted(listener, []);
@@ -1251,7 +1252,22 @@ export class ContactsStore {
     // Its size: the UTF-8 bytes, the JSON string (UTF-16) and the view object, about 4x the bytes.
     if (generation !== this.#generation) return;
     this.#cache.set(entry.view.id, entry, entry.bytes.byteLength * 4);
-    this.#points?.set(entry.view.id, entry.version, entry.bytes);
+    if (this.#points === undefined) return;
+    this.#points.set(entry.view.id, entry.version, entry.bytes);
+    // On PostgreSQL a record is set again over its older version each time another process's write
+    // is read: a process that never commits must still bound the bodies that leaves dead.
+    this.#compactPoints();
+  }
+
+  /** Empties the point file and builds it again: an import touched every contact. */
+  #rebuildPoints(): void {
+    this.#points?.clear();
+    this.#buildPoints();
+  }
+
+  /** Rebuilds the point file once the bodies its records no longer point to call for it (PointFile.wasteful). */
+  #compactPoints(): void {
+    if (this.#points?.wasteful) this.#rebuildPoints();
   }
 
   /**

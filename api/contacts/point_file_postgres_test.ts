@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
@@ -131,6 +131,44 @@ test("on PostgreSQL, the point file's build covers every range of ids, one with 
     await other.close();
     await second?.close();
     await first.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("on PostgreSQL, a process that only reads another process's changes keeps its point file's dead bodies bounded", { skip: POSTGRES_SKIP, timeout: 300_000 }, async () => {
+  // A record whose JSON is past 496 bytes keeps its body in the overflow file; each read of a
+  // version another process wrote appends the new body there and leaves the old one dead. Before,
+  // only this process's own commits checked whether the dead bodies called for a rebuild (past 64
+  // MiB and past the live ones), so a process that did not write grew the file for as long as it
+  // ran: here 170 reads of a contact of ~500 KB (5,000 departments) left ~84 MB in it.
+  const dir = mkdtempSync(join(tmpdir(), "points-pg-"));
+  const url = await postgresDatabaseFor(dir);
+  const reader = await testServer(dir, { databaseUrl: url });
+  const other = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const res = await fetch(`${reader.url}/contacts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(contact(0)) });
+    assert.equal(res.status, 201);
+    const id = ((await res.json()) as Contact).id;
+    await other.run("INSERT INTO departments (name) SELECT 'D' || lpad(g::text, 95, '0') FROM generate_series(1, 5000) g");
+    await other.run("INSERT INTO contact_departments (contact_id, department_id) SELECT $1, id FROM departments WHERE name LIKE 'D0%'", [id]);
+    const store = reader.app.contacts;
+    const overflow = () => {
+      const parent = join(dir, "contacts.points.pg");
+      return readdirSync(parent).reduce((n, f) => n + (existsSync(join(parent, f, "overflow")) ? statSync(join(parent, f, "overflow")).size : 0), 0);
+    };
+    let body = 0;
+    for (let round = 0; round < 170; round++) {
+      await other.run("UPDATE contacts SET version = version + 1 WHERE id = $1", [id]);
+      const entry = await store.get(id);
+      assert.equal(entry?.view.departments.length, 5001);
+      body = entry.bytes.length;
+    }
+    assert.ok(body > 490_000, `a body of ${body} bytes`);
+    // Dead bodies past 64 MiB (and past the live ones) empty the file for a rebuild, as a commit's do.
+    assert.ok(overflow() <= 64 * 2 ** 20 + 2 * body, `the overflow file holds ${overflow()} bytes`);
+  } finally {
+    await other.close();
+    await reader.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
