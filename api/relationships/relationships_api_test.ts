@@ -474,6 +474,35 @@ test("GET /versions reads a snapshot written before restores existed (schema ver
   }
 });
 
+test("GET /versions reports a failed read of versions.restored_from as an error, not as a snapshot without restores", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "B", "Bea"]], pairs: [[1, 2, true, true]] });
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    // A schema-4 file in which reading restored_from fails (standing in for an I/O error or an
+    // out-of-memory on that column's blocks): the column is there, its read is not.
+    await db.run(`ALTER TABLE versions RENAME TO versions_stored;
+      CREATE VIEW versions AS SELECT * REPLACE (error('IO Error: Could not read from file: Input/output error')::INTEGER AS restored_from) FROM versions_stored;
+      CHECKPOINT`);
+  } finally {
+    db.close();
+  }
+  const logged: string[] = [];
+  const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+  try {
+    // Before, any failure of the query with restored_from was taken for a schema-2 file: the
+    // query without it answered a 200 listing every version with restored_from null, kept for as
+    // long as the file was served.
+    const res = await raw(server.url, { path: "/versions" });
+    assert.equal(res.status, 500, res.text.slice(0, 300));
+    assert.match(String(res.headers["content-type"]), /problem\+json/);
+    assert.doesNotMatch(res.text, /Input\/output|at .+\.ts/, "no DuckDB message or stack to the client");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("relationship endpoints refuse what they cannot answer, before any precondition, and stay bounded in memory", async (t) => {
   // A review found each of these on the code before: 500s from the database for out-of-range
   // input, a 304 where the plain request is a 404 or 400, a 304 without its 200's Vary, a Link

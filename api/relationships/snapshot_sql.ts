@@ -52,6 +52,14 @@ export const SNAPSHOT_MATRIX_COUNTS = `
   from (select distinct on (matrix_position) matrix_position, cells from matrix_rows
         where matrix_position is not null and matrix_position < $1 order by matrix_position)`;
 
+/**
+ * Relationship snapshot: whether table $1 has column $2. Queries for an older schema (`_V2`,
+ * `_V3`) are chosen by this, not run after any failure of the newer one.
+ */
+export const SNAPSHOT_HAS_COLUMN = `
+  select count(*)::INTEGER as n from duckdb_columns()
+  where database_name = current_database() and schema_name = 'main' and table_name = $1 and column_name = $2`;
+
 /** Relationship snapshot: every published version, newest first. */
 export const SNAPSHOT_VERSIONS = `
   select version_id::INTEGER as version_id, run_id, loaded_at, file_name, sha256, size::DOUBLE as size,
