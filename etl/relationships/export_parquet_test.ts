@@ -2,7 +2,8 @@
 // partitions) and compared with the snapshot it came from; real workbooks, real loads, real files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
@@ -31,7 +32,7 @@ test("each published version is written as Parquet in Hive partitions and reads 
     const first = await loadRelationships({ workbook, dataDir, parquetDir });
     assert.deepEqual(first.run.parquet, { status: "written", dir: parquetDir, versions: [1], files: 6 });
     const db = await Database.open(":memory:");
-    const glob = (table: string) => `read_parquet('${join(parquetDir, `table=${table}`, "*", "*.parquet")}', hive_partitioning = true)`;
+    const glob = (table: string) => `read_parquet('${join(parquetDir, `table=${table}`, "*", "*.parquet")}', hive_partitioning = true, union_by_name = true)`;
     try {
       await t.test("version 1 reads back as the snapshot's tables", async () => {
         await db.run(`ATTACH '${snapshotPath(dataDir)}' AS s (READ_ONLY)`);
@@ -156,6 +157,45 @@ test("a Parquet folder on a read-only file system: the load succeeds and the run
     }
   } finally {
     unmount(mount);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the READMEs' read_parquet of a folder spanning a schema change keeps the columns the newer files have", async () => {
+  // Before, the root README read the folders with `hive_partitioning = true` alone (and this file's
+  // own reader did too): DuckDB takes the first file's columns, version=1's, so a folder whose first
+  // version an older load wrote read without `changes.letter_code` (schema version 4) or
+  // `versions.restored_from` (3), for every version and without a word.
+  const dir = mkdtempSync(join(tmpdir(), "parquet-schemas-"));
+  const dataDir = join(dir, "data");
+  const parquetDir = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  const db = await Database.open(":memory:");
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir })).run.parquet?.status, "written");
+    // Version 1's history files as a load of schema version 2 wrote them.
+    for (const [table, column] of [["changes", "letter_code"], ["versions", "restored_from"]]) {
+      const file = parquetPath(parquetDir, table, 1);
+      await db.run(`COPY (SELECT * EXCLUDE (${column}) FROM read_parquet('${file}')) TO '${file}.old' (FORMAT parquet)`);
+      renameSync(`${file}.old`, file);
+    }
+    await writeVersion(workbook, v2);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir })).run.parquet?.status, "written");
+    const readme = (path: string) => readFileSync(fileURLToPath(new URL(path, import.meta.url)), "utf8");
+    const calls = [...`${readme("../../README.md")}\n${readme("./README.md")}`.matchAll(/read_parquet\(\s*(?:'[^']*parquet\/table=[^']*'|\.\.\.)\s*,\s*([^)]*)\)/g)];
+    assert.ok(calls.length >= 2, "the READMEs show how to read the folders");
+    for (const [call, options] of calls) {
+      const read = (table: string) => `read_parquet('${join(parquetDir, `table=${table}`, "*", "*.parquet")}', ${options.replace(/\s+/g, " ")})`;
+      assert.deepEqual(
+        await rows(db, `SELECT numeric_id, letter_code FROM ${read("changes")} WHERE version = 2 AND entity = 'actor' AND change = 'added'`),
+        ['{"numeric_id":5,"letter_code":"P5"}'],
+        call,
+      );
+      assert.deepEqual(await rows(db, `SELECT version, restored_from FROM ${read("versions")} ORDER BY version`), ['{"version":1,"restored_from":null}', '{"version":2,"restored_from":null}'], call);
+    }
+  } finally {
+    db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
