@@ -7,7 +7,7 @@ import type { Database } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_HAS_TABLE, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 export type { Actor, ActorSummary, Pair, Related } from "./relationship_schemas.ts";
 
@@ -54,9 +54,9 @@ export interface RelationshipModel {
 export async function loadRelationshipModel(db: Database, tag: string): Promise<RelationshipModel> {
   const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
   const pairRows = await db.all<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS);
-  const findings = await safeAll(db, SNAPSHOT_FINDINGS);
-  const layoutRow = (await safeAll(db, SNAPSHOT_LAYOUT))[0] as (MatrixLayout & { sheet_rows: (number | null)[] }) | undefined;
-  const info = (await safeAll(db, SNAPSHOT_INFO))[0] as { version_id: number | null; run_id: string | null; published_at: Date | null } | undefined;
+  const findings = await ifTable(db, "findings", SNAPSHOT_FINDINGS);
+  const layoutRow = (await ifTable(db, "matrix_layout", SNAPSHOT_LAYOUT))[0] as (MatrixLayout & { sheet_rows: (number | null)[] }) | undefined;
+  const info = (await ifTable(db, "snapshot_info", SNAPSHOT_INFO))[0] as { version_id: number | null; run_id: string | null; published_at: Date | null } | undefined;
 
   const actors = new Map<number, Actor>();
   const searchText = new Map<number, string>();
@@ -187,13 +187,16 @@ export function pairsOf(model: RelationshipModel, id: number): Pair[] {
   return pairs;
 }
 
-/** Optional tables (findings, snapshot_info) may be missing in an older file: treat as empty. */
-async function safeAll(db: Database, sql: string): Promise<Record<string, unknown>[]> {
-  try {
-    return await db.all(sql);
-  } catch {
-    return [];
-  }
+/**
+ * The rows of `sql` when the snapshot has `table`, else none: the optional tables (findings,
+ * snapshot_info, matrix_layout) are missing from older files. Told by the catalog, not by a failed
+ * query: taking any failure (an I/O error, out of memory) for a missing table served the version
+ * without its findings, layout or version number until the next publication; it now fails the
+ * open, which the watcher reports and tries again.
+ */
+async function ifTable(db: Database, table: string, sql: string): Promise<Record<string, unknown>[]> {
+  const present = ((await db.one<{ n: number }>(SNAPSHOT_HAS_TABLE, [table]))?.n ?? 0) > 0;
+  return present ? await db.all(sql) : [];
 }
 
 /**

@@ -503,6 +503,52 @@ test("GET /versions reports a failed read of versions.restored_from as an error,
   }
 });
 
+test("a snapshot whose findings cannot be read is reported unreadable, not served as one without findings", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "B", "Bea"]], pairs: [[1, 2, true, true]] });
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    // The table is there and its read fails (standing in for an I/O error or an out-of-memory).
+    await db.run(`ALTER TABLE findings RENAME TO findings_stored;
+      CREATE VIEW findings AS SELECT * REPLACE (error('IO Error: Could not read from file: Input/output error') AS message) FROM findings_stored;
+      INSERT INTO findings_stored VALUES ('asymmetric_pair', 'warning', 'x', [], 1);
+      CHECKPOINT`);
+  } finally {
+    db.close();
+  }
+  const server = await testServer(dir, { logError: () => {} });
+  try {
+    // Before, any failure reading findings, matrix_layout or snapshot_info was taken for an older
+    // file without the table: the version was served with no findings (a 200 with an empty list)
+    // until the next publication.
+    const res = await raw(server.url, { path: "/findings" });
+    assert.equal(res.status, 503, res.text.slice(0, 300));
+    assert.equal(res.json().type, "/docs#problem-snapshot-unreadable");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a snapshot without the optional tables (findings, snapshot_info, matrix_layout: the oldest files) is served without them", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "B", "Bea"]], pairs: [[1, 2, true, true]] });
+  const db = await Database.open(join(dir, "relationships.duckdb"));
+  try {
+    await db.run("DROP TABLE findings; DROP TABLE snapshot_info; DROP TABLE matrix_layout; CHECKPOINT");
+  } finally {
+    db.close();
+  }
+  const server = await testServer(dir);
+  try {
+    assert.deepEqual((await raw(server.url, { path: "/findings" })).json(), { items: [], version_id: null });
+    assert.equal((await raw(server.url, { path: "/actors/A" })).json().name, "Ana");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("relationship endpoints refuse what they cannot answer, before any precondition, and stay bounded in memory", async (t) => {
   // A review found each of these on the code before: 500s from the database for out-of-range
   // input, a 304 where the plain request is a 404 or 400, a 304 without its 200's Vary, a Link
