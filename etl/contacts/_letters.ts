@@ -61,11 +61,15 @@ export function noLetterProblem(text: string): string {
 /**
  * `hasLetter()` as a DuckDB boolean over the SQL `text`. An all-ASCII cell (as long in bytes as in
  * characters: most names) is settled by `\pL` alone; any other is matched again without the newer
- * letters only when it holds one, so a DuckDB whose RE2 learns them still agrees.
+ * letters only when it holds one, so a DuckDB whose RE2 learns them still agrees. A CASE, whose
+ * branches DuckDB evaluates only on the rows that reach them: written as `\pL AND (ascii OR NOT
+ * newer OR ...)`, the 728k first and last names of the 1M-row file took 0.26-0.31 s, against
+ * 0.11-0.14 s as a CASE and 0.06-0.10 s for `\pL` alone.
  */
 export function hasLetterSql(text: string): string {
-  return `(regexp_matches(${text}, '\\pL') AND (strlen(${text}) = length(${text}) OR NOT regexp_matches(${text}, '${sqlClass}')
-    OR regexp_matches(regexp_replace(${text}, '${sqlClass}', '', 'g'), '\\pL')))`;
+  const anyLetter = `regexp_matches(${text}, '\\pL')`;
+  return `CASE WHEN strlen(${text}) = length(${text}) THEN ${anyLetter} WHEN NOT regexp_matches(${text}, '${sqlClass}') THEN ${anyLetter}
+    ELSE regexp_matches(regexp_replace(${text}, '${sqlClass}', '', 'g'), '\\pL') END`;
 }
 
 /** `noLetterProblem()` as DuckDB SQL over `text`, the same words. */
