@@ -41,16 +41,16 @@ export class TableStore {
   }
 
   /**
-   * Checks the definition and that the table answers its page query (every column it names is
-   * there), so a definition without its migration stops the start-up instead of failing requests.
+   * Checks the definition and that the table has every column its statements name (the fields,
+   * and the sort keys and search text the writes fill), so a definition without its migration, or
+   * a migration missing one of them, stops the start-up instead of failing requests.
    */
   static async open(record: RecordDefinition, db: TableDatabase): Promise<TableStore> {
     const store = new TableStore(record, db);
-    const { sql, params } = store.#sql.page({}, { field: "id", descending: false }, undefined, 1);
     try {
-      await db.read.all(sql, params);
+      await db.read.all(store.#sql.probe, []);
     } catch (error) {
-      throw new Error(`The table '${record.table}' of the definition '${record.name}' cannot be read as the definition says (${(error as Error).message.split("\n")[0]}); add its migration to each backend's set (etl/contacts/README.md "Adding a table")`, { cause: error });
+      throw new Error(`The table '${record.table}' of the definition '${record.name}' cannot be read as the definition says (${(error as Error).message.split("\n")[0]}); add its migration, with every column "Adding a table" lists, to each backend's set (etl/contacts/README.md)`, { cause: error });
     }
     return store;
   }

@@ -123,6 +123,27 @@ test("a table without its migration, or whose path another route takes, stops th
   }
 });
 
+test("a migration without a sort key or the search column stops the start-up, naming the table", async () => {
+  // Before, start-up read the table with the page query, which names the fields but neither the
+  // sort keys nor search_text: the API started, and every POST, PUT and PATCH was an opaque 500
+  // (a Binder error on title_sort), however valid the body.
+  for (const column of ["title_sort", "place_sort", "search_text"]) {
+    const { dir, cleanup } = tempDir();
+    try {
+      const migrations = migrationsFor(dir);
+      for (const folder of [migrations.migrationsDir, migrations.postgresMigrationsDir]) {
+        const file = join(folder, "900_notes.sql");
+        writeFileSync(file, readFileSync(file, "utf8").replace(new RegExp(`^  ${column} .*\\n`, "m"), ""));
+      }
+      const started = testServer(dir, { contacts: migrations, tables: [notesRecord] });
+      started.then((server) => server.close(), () => {});
+      await assert.rejects(started, new RegExp(`The table 'notes' of the definition 'note' cannot be read.*${column}.*Adding a table`), column);
+    } finally {
+      cleanup();
+    }
+  }
+});
+
 test("adding a table is one migration per backend plus one definition: every route, both backends", async (t) => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir, { contacts: migrationsFor(dir), tables: [notesRecord] });

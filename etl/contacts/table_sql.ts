@@ -76,6 +76,12 @@ export function tableFilterNames(record: RecordDefinition): readonly string[] {
 export interface TableSql {
   /** Field columns in definition order (= JSON keys). */
   readonly columns: readonly string[];
+  /**
+   * A query that reads no row but names every column the statements below use (the server's, the
+   * fields, the sort keys, the search text): it fails, naming the first missing one, when the
+   * table is not as the definition says.
+   */
+  readonly probe: string;
   /** One row by id ($1). */
   readonly byId: string;
   /** A row's version by id ($1), locking the row on PostgreSQL until the write's transaction ends. */
@@ -129,6 +135,7 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
 
   return {
     columns,
+    probe: `SELECT ${[...TABLE_SERVER_COLUMNS, ...columns].map(quoteIdent).join(", ")}${inserted.map(([c]) => `, ${c}`).join("")} FROM ${table} LIMIT 0`,
     byId: `SELECT ${selectList} FROM ${table} c WHERE c.id = $1`,
     versionForWrite: `SELECT c.version::INTEGER AS version FROM ${table} c WHERE c.id = $1${dialect === "postgres" ? " FOR UPDATE" : ""}`,
     insert:
