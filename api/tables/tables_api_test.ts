@@ -4,6 +4,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultMigrationsDir, defaultPostgresMigrationsDir, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { postContact, raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+import { unsupportedKeywords, validate } from "../../scripts/testing/json_schema_validator.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -326,6 +327,72 @@ test("adding a table is one migration per backend plus one definition: every rou
       assert.equal(page.status, 200);
       assert.match(page.text, /<code>\/notes\/\{id\}<\/code>/);
     });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("every answer of a plain table's routes is one /openapi.json documents: its status, and its JSON's schema", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: migrationsFor(dir), tables: [notesRecord] });
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> }>>;
+      components: { schemas: Record<string, Record<string, unknown>> };
+    };
+    assert.deepEqual([...new Set(Object.values(doc.components.schemas).flatMap(unsupportedKeywords))], []);
+    const created = await post(server.url, { title: "  First  note ", topic: "ops", place: "Zürich", body: "a\nb" });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json().id as number;
+    await post(server.url, { title: "Second" });
+    const merge = { "content-type": "application/merge-patch+json" };
+    const calls: { method: string; path: string; route: string; headers?: Record<string, string>; body?: string }[] = [
+      { method: "GET", path: "/notes?limit=1&count=true&sort=-title&topic=ops&place=zurich&title_has=first&q=note", route: "/notes" },
+      { method: "GET", path: "/notes?limit=1", route: "/notes" },
+      { method: "GET", path: "/notes?limit=0", route: "/notes" },
+      { method: "GET", path: "/notes?cursor=nope", route: "/notes" },
+      { method: "GET", path: "/notes?colour=red", route: "/notes" },
+      { method: "GET", path: `/notes/${id}`, route: "/notes/{id}" },
+      { method: "GET", path: `/notes/${id}`, route: "/notes/{id}", headers: { "if-none-match": '"1"' } },
+      { method: "GET", path: `/notes/${id}`, route: "/notes/{id}", headers: { "if-match": '"7"' } },
+      { method: "GET", path: "/notes/999", route: "/notes/{id}" },
+      { method: "GET", path: "/notes/x", route: "/notes/{id}" },
+      { method: "POST", path: "/notes", route: "/notes", headers: JSON_HEADERS, body: JSON.stringify({ title: "Third  one" }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: { ...JSON_HEADERS, "idempotency-key": "k1" }, body: JSON.stringify({ title: "Keyed" }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: { ...JSON_HEADERS, "idempotency-key": "k1" }, body: JSON.stringify({ title: "Keyed" }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: { ...JSON_HEADERS, "idempotency-key": "k1" }, body: JSON.stringify({ title: "Other" }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: { ...JSON_HEADERS, "idempotency-key": " " }, body: JSON.stringify({ title: "Bad key" }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: JSON_HEADERS, body: JSON.stringify({ title: "", colour: 1 }) },
+      { method: "POST", path: "/notes", route: "/notes", headers: JSON_HEADERS, body: "{" },
+      { method: "POST", path: "/notes", route: "/notes", headers: { "content-type": "text/plain" }, body: "{}" },
+      { method: "PUT", path: `/notes/${id}`, route: "/notes/{id}", headers: { ...JSON_HEADERS, "if-match": '"1"' }, body: JSON.stringify({ title: "Replaced" }) },
+      { method: "PUT", path: `/notes/${id}`, route: "/notes/{id}", headers: { ...JSON_HEADERS, "if-match": '"1"' }, body: JSON.stringify({ title: "Stale" }) },
+      { method: "PUT", path: `/notes/${id}`, route: "/notes/{id}", headers: JSON_HEADERS, body: JSON.stringify({ topic: "x1" }) },
+      { method: "PUT", path: "/notes/999", route: "/notes/{id}", headers: JSON_HEADERS, body: JSON.stringify({ title: "None" }) },
+      { method: "PATCH", path: `/notes/${id}`, route: "/notes/{id}", headers: merge, body: JSON.stringify({ body: null, place: "  Bern " }) },
+      { method: "PATCH", path: `/notes/${id}`, route: "/notes/{id}", headers: { ...merge, "if-none-match": "*" }, body: "{}" },
+      { method: "PATCH", path: `/notes/${id}`, route: "/notes/{id}", headers: merge, body: JSON.stringify({ title: null }) },
+      { method: "PATCH", path: "/notes/999", route: "/notes/{id}", headers: merge, body: "{}" },
+      { method: "DELETE", path: `/notes/${id}`, route: "/notes/{id}", headers: { "if-match": '"1"' } },
+      { method: "DELETE", path: `/notes/${id}`, route: "/notes/{id}" },
+      { method: "DELETE", path: `/notes/${id}`, route: "/notes/{id}" },
+    ];
+    for (const call of calls) {
+      await t.test(`${call.method} ${call.path} ${JSON.stringify(call.headers ?? {})} ${call.body ?? ""}`, async () => {
+        const res = await raw(server.url, { method: call.method, path: call.path, headers: call.headers, body: call.body });
+        const documented = doc.paths[call.route]?.[call.method.toLowerCase()]?.responses[String(res.status)];
+        assert.ok(documented, `${call.method} ${call.route} does not document the ${res.status} it answered: ${res.text.slice(0, 200)}`);
+        const type = String(res.headers["content-type"] ?? "").split(";")[0];
+        if (!type.includes("json")) {
+          assert.equal(documented.content, undefined, `${res.status} is documented with a body, and came without one`);
+          return;
+        }
+        const schema = documented.content?.[type]?.schema;
+        assert.ok(schema, `${call.method} ${call.route} documents no ${type} for ${res.status}`);
+        assert.deepEqual(validate(schema, res.json(), doc.components.schemas), [], `${res.status}: ${res.text.slice(0, 300)}`);
+      });
+    }
   } finally {
     await server.close();
     cleanup();
