@@ -7,7 +7,7 @@
  * (indexes on PostgreSQL for its sorts and filters, a point-read cache, group commit's set-based
  * writes on DuckDB, trigram filters for `contains`), none of which this needs to be correct.
  */
-import { IDEMPOTENCY_GET, IDEMPOTENCY_INSERT, tableSql, type ContactInput, type ListFilters, type ListSort, type RecordDefinition, type TableSql } from "../../etl/contacts/mod.ts";
+import { IDEMPOTENCY_GET, IDEMPOTENCY_INSERT, PAGE_KEY_COLUMN, tableSql, type ContactInput, type ListFilters, type ListSort, type RecordDefinition, type TableSql } from "../../etl/contacts/mod.ts";
 import type { SqlRunner } from "../../etl/db/mod.ts";
 import { ContactWriteError, iso, recordTitle, staleError, type IdempotentResult, type PageKey, type TableDatabase } from "../contacts/contacts_store.ts";
 
@@ -68,7 +68,7 @@ export class TableStore {
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     const last = kept.at(-1);
-    const nextKey: PageKey | undefined = more && last !== undefined ? [typeof last.sort_key === "string" ? last.sort_key : Number(last.sort_key), Number(last.id)] : undefined;
+    const nextKey: PageKey | undefined = more && last !== undefined ? [typeof last[PAGE_KEY_COLUMN] === "string" ? last[PAGE_KEY_COLUMN] : Number(last[PAGE_KEY_COLUMN]), Number(last.id)] : undefined;
     const entries = kept.map((row) => this.#entry(row));
     if (!withTotal) return { entries, nextKey };
     const count = this.#sql.count(filters);

@@ -72,6 +72,13 @@ export function tableFilterNames(record: RecordDefinition): readonly string[] {
   return [...tableFilters(record).map((f) => f.param), ...(record.fields.some((f) => f.searchable) ? [SEARCH_FILTER] : [])];
 }
 
+/**
+ * The name a page's rows carry their sort key under: not snake_case (SNAKE_CASE), so no field can
+ * take it. As `sort_key`, a field of that name and the key were two columns of one name, and the
+ * cursor held the field's value.
+ */
+export const PAGE_KEY_COLUMN = "_sort_key";
+
 /** The statements of one plain table, for one dialect. */
 export interface TableSql {
   /** Field columns in definition order (= JSON keys). */
@@ -92,7 +99,7 @@ export interface TableSql {
   update(fields: readonly string[]): string;
   /** DELETE of row $1 if still at version $2; RETURNING its id. */
   readonly delete: string;
-  /** One page: the rows matching `filters` after `after` (sort key, id), `limit` of them, each with its `sort_key`. */
+  /** One page: the rows matching `filters` after `after` (sort key, id), `limit` of them, each with its key as `PAGE_KEY_COLUMN`. */
   page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number): { sql: string; params: unknown[] };
   /** How many rows match `filters`. */
   count(filters: ListFilters): { sql: string; params: unknown[] };
@@ -164,7 +171,7 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
       const dir = sort.descending ? " DESC" : "";
       const order = orderKey(sort.field);
       const sql =
-        `SELECT ${selectList}, ${key} AS sort_key FROM ${table} c` +
+        `SELECT ${selectList}, ${key} AS ${PAGE_KEY_COLUMN} FROM ${table} c` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
         ` ORDER BY ${order}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
       return { sql, params };
