@@ -346,6 +346,9 @@ test("adding a table is one migration per backend plus one definition: every rou
       const list = doc.paths["/notes"].get;
       assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count"]);
       assert.match(list.parameters.find((p: { name: string }) => p.name === "sort").description, /One of id, title, place, created_at, updated_at/);
+      // Before, the derived filter descriptions spoke of contacts on every table's list.
+      for (const p of list.parameters) assert.doesNotMatch(p.description, /contact/i, p.name);
+      assert.match(list.parameters.find((p: { name: string }) => p.name === "place").description, /a note without one never matches/);
       assert.equal(doc.paths["/notes"].post.requestBody.content["application/json"].schema.$ref, "#/components/schemas/NoteCreate");
       assert.deepEqual(doc.components.schemas.NoteCreate.required, ["title"]);
       assert.equal(doc.components.schemas.Note.properties.title.maxLength, 100);

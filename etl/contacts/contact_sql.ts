@@ -295,16 +295,17 @@ export function listFilterFields(record: RecordDefinition, options: { scanContai
       if (match === "contains" && !options.scanContains && (CONTAINS_COLUMNS as Record<string, string>)[param] !== sortColumnOf(field)) {
         throw new TypeError(`'${field.name}' cannot filter by contains: only the columns CONTAINS_COLUMNS names have trigram filters`);
       }
-      filters.push({ param, field, match, description: field.filter.description ?? filterDescription(field, match) });
+      filters.push({ param, field, match, description: field.filter.description ?? filterDescription(record, field, match) });
     }
   }
   return filters;
 }
 
-function filterDescription(field: FieldDefinition, match: FieldFilter["match"]): string {
+// The record's own name: a plain table's list is documented from these too.
+function filterDescription(record: RecordDefinition, field: FieldDefinition, match: FieldFilter["match"]): string {
   if (match === "exact") return `\`${field.name}\`, exact match${field.normalise?.kind === "upper" ? ", any case" : ""}.`;
-  if (match === "folded") return `\`${field.name}\`, exact match ignoring case and accents (a contact without one never matches).`;
-  return `Substring of \`${field.name}\`, ignoring case and accents (a contact without one never matches).`;
+  if (match === "folded") return `\`${field.name}\`, exact match ignoring case and accents (a ${record.name} without one never matches).`;
+  return `Substring of \`${field.name}\`, ignoring case and accents (a ${record.name} without one never matches).`;
 }
 
 /**
