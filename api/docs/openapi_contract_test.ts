@@ -55,6 +55,25 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.deepEqual(patched.json().departments, []);
     });
 
+    await t.test("a contact read with GET is a body ContactReplace and ContactPatch take, as PUT and PATCH do", async () => {
+      // Before, both schemas had no id, created_at or updated_at and no additional properties, so a
+      // client that checked its body against them refused to send back what GET returned, which
+      // the routes accept (their descriptions say so): the document refused more than the server.
+      const created = await postContact(server.url, { ...ann, email: "echo@example.com" });
+      assert.equal(created.status, 201, created.text);
+      const path = `/contacts/${created.json().id}`;
+      const read = (await raw(server.url, { path })).json();
+      for (const name of ["ContactReplace", "ContactPatch"]) {
+        assert.deepEqual(validate(components[name], read, components), [], name);
+        assert.notDeepEqual(validate(components[name], { ...read, id: "7" }, components), [], `${name}: an id is an integer`);
+      }
+      assert.notDeepEqual(validate(components.ContactCreate, read, components), [], "POST takes no server field");
+      assert.equal((await raw(server.url, { method: "PUT", path, headers: JSON_HEADERS, body: JSON.stringify(read) })).status, 200);
+      const patched = await raw(server.url, { method: "PATCH", path, headers: JSON_HEADERS, body: JSON.stringify({ ...(await raw(server.url, { path })).json(), city: "Lima" }) });
+      assert.equal(patched.status, 200, patched.text);
+      assertDocumented(await raw(server.url, { method: "PUT", path, headers: JSON_HEADERS, body: JSON.stringify({ ...read, id: 999 }) }), 422, "PUT", "/contacts/{id}");
+    });
+
     await t.test("GET /changes?version=0 is a 400, as `minimum: 1` says", async () => {
       const version = doc.paths["/changes"].get.parameters.find((p) => p.name === "version") as { schema: { minimum: number } } | undefined;
       assert.equal(version?.schema.minimum, 1);

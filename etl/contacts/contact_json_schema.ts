@@ -63,6 +63,13 @@ export function recordJsonSchema(record: RecordDefinition, mode: SchemaMode = "r
     properties.updated_at = { type: "string", format: "date-time", readOnly: true };
     required.unshift("id");
     required.push("created_at", "updated_at");
+  } else if (mode !== "create") {
+    // A PUT or PATCH takes a body as GET returned it (the routes drop server fields that repeat the
+    // stored values): without them here, a client checking its body refused what the server takes.
+    const echo = "May be sent back as read; any other value is a 422.";
+    properties.id = { type: "integer", readOnly: true, description: `The ${record.name}'s id. ${echo}` };
+    properties.created_at = { type: "string", format: "date-time", readOnly: true, description: echo };
+    properties.updated_at = { type: "string", format: "date-time", readOnly: true, description: echo };
   }
   const title = record.name.charAt(0).toUpperCase() + record.name.slice(1);
   const suffix = mode === "resource" ? "" : mode === "patch" ? "Patch" : mode === "create" ? "Create" : "Replace";

@@ -34,12 +34,14 @@ test("contactJsonSchema() describes the resource", () => {
 });
 
 test("contactJsonSchema() request bodies", async (t) => {
-  await t.test("create and replace require the names and the e-mail, without server fields", () => {
+  await t.test("create and replace require the names and the e-mail; replace and patch take the server fields back, read-only", () => {
     for (const mode of ["create", "replace"] as const) {
       const schema = contactJsonSchema(mode) as Schema;
       assert.deepEqual(schema.required, ["first_name", "last_name", "email"]);
-      assert.equal(schema.properties.id, undefined);
-      assert.equal(schema.properties.created_at, undefined);
+      if (mode === "create") {
+        assert.equal(schema.properties.id, undefined);
+        assert.equal(schema.properties.created_at, undefined);
+      }
       // Inputs are normalised first ("ny" is accepted), so no pattern is promised for them.
       assert.equal(schema.properties.state.pattern, undefined);
     }
@@ -49,5 +51,15 @@ test("contactJsonSchema() request bodies", async (t) => {
     assert.equal(schema.title, "ContactPatch");
     assert.equal(schema.required, undefined);
     assert.deepEqual(schema.properties.departments.type, ["array", "null"]);
+  });
+  await t.test("a PUT or PATCH body may echo id, created_at and updated_at as GET returned them (never required)", () => {
+    for (const mode of ["replace", "patch"] as const) {
+      const schema = contactJsonSchema(mode) as Schema;
+      for (const name of ["id", "created_at", "updated_at"]) {
+        assert.equal(schema.properties[name].readOnly, true, `${mode} ${name}`);
+        assert.ok(!(schema.required ?? []).includes(name));
+      }
+      assert.equal(schema.properties.id.type, "integer");
+    }
   });
 });
