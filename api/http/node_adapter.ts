@@ -15,6 +15,10 @@ export interface Exchange {
   id: string;
   method: string;
   path: string;
+  /**
+   * The status sent: the adapter's own 408/400/431 written on the socket included, and
+   * NOT_ANSWERED when the client left before any answer (mid-body, or while its handler worked).
+   */
   status: number;
   duration_ms: number;
 }
@@ -138,6 +142,14 @@ const MIN_WRITE_RATE: MinWriteRate = { bytesPerSecond: 32 * 1024, graceMs: 60_00
  * time on the writer anyway, so a third waiting in memory gained nothing.
  */
 const MAX_BUFFERED_BYTES = 128 * MiB;
+/**
+ * The status an exchange is reported with when the client left before an answer went out: nginx's
+ * 499 "client closed request", which log readers and dashboards know; node's statusCode is 200
+ * until a head is written, which counted such requests as answered.
+ */
+export const NOT_ANSWERED = 499;
+/** The status the clientError handler wrote straight on a socket (a 408 for a body too slow), for its exchange. */
+const rawAnswers = new WeakMap<Socket, number>();
 const BOOT = Date.now().toString(36).slice(-4);
 let counter = 0;
 
@@ -172,6 +184,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
       return;
     }
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    rawAnswers.set(socket as Socket, status);
     const title = statusTitle(status);
     const body = problemText(status, status === 400 ? "The request is not valid HTTP/1.1" : title);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
@@ -226,7 +239,8 @@ export function nodeListener<A extends Admitted = Admitted>(
     onRequest?.(path);
     if (onExchange !== undefined) {
       res.once("close", () => {
-        onExchange({ id, method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
+        const status = res.headersSent ? res.statusCode : (rawAnswers.get(req.socket) ?? NOT_ANSWERED);
+        onExchange({ id, method, path, status, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, route);
       });
     }
     const length = req.headers["content-length"];

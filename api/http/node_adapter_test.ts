@@ -468,3 +468,64 @@ test("createNodeServer() cuts a streamed answer whose client reads under minWrit
 async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
+
+test("an exchange never answered is reported as 499, and one node's request timeout answered as 408, not as 200", async (t) => {
+  // Before: onExchange took res.statusCode, which is 200 until a head is written, so the request
+  // log and http_requests_total counted an upload whose client left mid-body, a client gone while
+  // its handler worked, and the 408 the adapter writes on the socket for a body that came too
+  // slowly, all as 200 answers.
+  const log: Exchange[] = [];
+  let release!: () => void;
+  const handlerWaits = new Promise<void>((resolve) => (release = resolve));
+  const server = createNodeServer(
+    async (req) => {
+      if (new URL(req.url).pathname === "/slow") await handlerWaits;
+      await req.text();
+      return json({ ok: true });
+    },
+    { admit: () => ({ maxBodyBytes: 1024 }), onExchange: (e) => log.push(e), onError: () => {} },
+  );
+  server.requestTimeout = 1000;
+  server.headersTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const logged = async (path: string) => {
+    await until(() => log.some((e) => e.path === path));
+    return log.find((e) => e.path === path)!.status;
+  };
+  try {
+    await t.test("the client leaves mid-body: reset, nothing answered; closed, the truncated request answered 400", async () => {
+      for (const [path, leave, status] of [["/mid-body-reset", "reset", 499], ["/mid-body-closed", "close", 400]] as const) {
+        const socket = connect(port, "127.0.0.1");
+        socket.on("error", () => {});
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (leave === "reset") socket.resetAndDestroy();
+        else socket.destroy();
+        assert.equal(await logged(path), status, path);
+      }
+    });
+    await t.test("the client leaves while the handler works", async () => {
+      const socket = connect(port, "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      assert.equal(await logged("/slow"), 499);
+      release();
+    });
+    await t.test("node's request timeout answers a body that comes too slowly with a 408", async () => {
+      const answer = await socketExchange(`http://127.0.0.1:${port}`, ["POST /too-slow HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"]);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.equal(await logged("/too-slow"), 408);
+    });
+    await t.test("an answered request keeps its status", async () => {
+      assert.equal((await raw(`http://127.0.0.1:${port}`, { path: "/fine" })).status, 200);
+      assert.equal(await logged("/fine"), 200);
+    });
+  } finally {
+    release();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
