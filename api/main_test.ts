@@ -123,6 +123,32 @@ test("npm start writes api.json, serves, and on SIGTERM finishes and removes it"
   }
 });
 
+test("npm start whose stdout reader goes away (a log pipe closed) keeps serving and stops cleanly on SIGTERM", async () => {
+  // Before: the next request log line hit EPIPE, an 'error' event nobody listened to, and the API
+  // died with a stack trace on stderr, api.json left behind and contacts.duckdb not closed.
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir });
+    const info = await waitForApiJson(dir);
+    assert.equal((await raw(info.url, { path: "/healthz" })).status, 200);
+    await until("the request log line", () => output().includes('"path":"/healthz"'));
+    // What `npm start | head` or a log shipper that restarts does: the read end of stdout closes.
+    child.stdout!.destroy();
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await raw(info.url, { path: "/healthz" })).status, 200, output());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(child.exitCode, null, output());
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output());
+    assert.equal(existsSync(join(dir, "api.json")), false);
+    assert.doesNotMatch(output(), /Error: write EPIPE|\n\s+at /, "no stack trace");
+    assert.match(output(), /standard output was closed/);
+  } finally {
+    cleanup();
+  }
+});
+
 test("npm start on HOST=::1 writes an api.json address it answers on, so npm run etl can hand contacts over", { skip: !ipv6Loopback() && "no IPv6 loopback" }, async () => {
   const { dir, cleanup } = tempDir();
   try {
