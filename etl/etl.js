@@ -5,8 +5,9 @@
  * runs the load from main.ts. `node --import tsx etl/main.ts` still works, as tests and the
  * scheduler run it.
  */
-import { exitWith, parseOrAnswer } from "./etl_args.js";
+import { exitWith, outliveClosedOutput, parseOrAnswer } from "./etl_args.js";
 
+outliveClosedOutput();
 const parsed = parseOrAnswer(process.argv.slice(2));
 if ("exitCode" in parsed) process.exitCode = parsed.exitCode;
 else {

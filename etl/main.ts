@@ -15,7 +15,7 @@ import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
-import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
+import { exitWith, outliveClosedOutput, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
 export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
@@ -299,4 +299,7 @@ async function watch(options: EtlOptions): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) void exitWith(main(process.argv.slice(2)));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  outliveClosedOutput();
+  void exitWith(main(process.argv.slice(2)));
+}

@@ -525,3 +525,27 @@ test("npm run etl shows text from the user's files with control characters escap
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("npm run etl whose stdout reader is gone (npm run etl | true) exits with the load's code, without a stack trace", { timeout: 60_000 }, async () => {
+  // Before: the summary's write hit EPIPE, an 'error' event nobody listened to, and a load that had
+  // published its version exited 1 with a stack trace; --help did the same.
+  const dir = mkdtempSync(join(tmpdir(), "etl-epipe-"));
+  const LAUNCHER = fileURLToPath(new URL("./etl.js", import.meta.url));
+  try {
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 4, seed: 1 })));
+    for (const args of [["--help"], ["--json", "--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data")]]) {
+      const child = spawn(process.execPath, [LAUNCHER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      // The reader goes before the child writes anything.
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0, `${args[0]}: ${stderr}`);
+      assert.doesNotMatch(stderr, /Error: write EPIPE|\n\s+at /, args[0]);
+    }
+    assert.equal(JSON.parse(readFileSync(join(dir, "data", "runs.jsonl"), "utf8").split("\n")[0]).status, "succeeded");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
