@@ -168,6 +168,22 @@ test("npm start on HOST=::1 writes an api.json address it answers on, so npm run
   }
 });
 
+test("npm start on HOST=[::1], the bracketed form a URL writes, listens on ::1", { skip: !ipv6Loopback() && "no IPv6 loopback" }, async () => {
+  // Before: the settings took "[::1]" for loopback (no token needed) and listen() was handed it as
+  // it was: "Cannot start the API: getaddrinfo ENOTFOUND [::1]", exit 1.
+  const { dir, cleanup } = tempDir();
+  try {
+    const { child, exited, output } = startChild({ DATA_DIR: dir, HOST: "[::1]" });
+    const info = await Promise.race([waitForApiJson(dir), exited.then(() => assert.fail(output()))]);
+    assert.match(info.url, /^http:\/\/\[::1\]:\d+$/);
+    assert.equal((await fetch(`${info.url}/healthz`)).status, 200);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output());
+  } finally {
+    cleanup();
+  }
+});
+
 function ipv6Loopback(): boolean {
   return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === "IPv6" && a.internal));
 }

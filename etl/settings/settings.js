@@ -290,7 +290,11 @@ export function readSettings(command, source = {}) {
   if (port !== undefined && (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535)) {
     throw new SettingsError(`${port.from} must be a number from 0 to 65535; got '${port.text}'`);
   }
-  const host = raw("host")?.text ?? "127.0.0.1";
+  // An IPv6 address as a URL writes it ([::1]) is the address itself to listen(): passed on with
+  // its brackets it failed as a host name that does not resolve (ENOTFOUND [::1]).
+  const hostText = raw("host")?.text ?? "127.0.0.1";
+  const bracketed = /^\[(.+)\]$/.exec(hostText);
+  const host = bracketed !== null && isIP(bracketed[1]) === 6 ? bracketed[1] : hostText;
   const databaseUrl = raw("databaseUrl");
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
     throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutPassword(databaseUrl.text).slice(0, 80)}'`);

@@ -61,6 +61,9 @@ test("readSettings() refuses unusable values, naming the flag or variable", () =
   assert.throws(() => readSettings("start", { env: { HOST: "0.0.0.0" } }), /Refusing to listen on 0\.0\.0\.0 without API_TOKEN/);
   assert.throws(() => readSettings("start", { env: { HOST: "0.0.0.0", API_TOKEN: "short" } }), /shorter than 16/);
   assert.equal(readSettings("start", { env: { HOST: "0.0.0.0", API_TOKEN: "a-long-enough-secret-token" } }).host, "0.0.0.0");
+  // The bracketed form a URL writes is the address listen() takes: before, "[::1]" was passed on as it was (ENOTFOUND).
+  assert.equal(readSettings("start", { env: { HOST: "[::1]" } }).host, "::1");
+  assert.throws(() => readSettings("start", { env: { HOST: "[::]" } }), /Refusing to listen on :: without API_TOKEN/);
   assert.throws(() => readSettings("start", { env: { PORT: "99999" } }), (e: Error) => e instanceof SettingsError && /^PORT/.test(e.message));
   assert.throws(() => readSettings("start", { flags: { port: "x" } }), /^SettingsError: --port/);
   assert.throws(() => readSettings("etl", { env: { ETL_DAILY_AT: "noon" } }), /ETL_DAILY_AT must be HH:MM/);
