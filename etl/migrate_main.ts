@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
+import { outliveClosedOutput } from "./etl_args.js";
 import { parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
@@ -106,5 +107,6 @@ async function migrateOnPostgres(url: string, out: (line: string) => void, err: 
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  outliveClosedOutput();
   process.exitCode = await migrateMain(process.argv.slice(2));
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,4 +63,21 @@ test("migrateMain() with DATABASE_URL migrates PostgreSQL once, under its adviso
   // Two at once: one applies the set, the other waits for the lock and finds nothing to do.
   assert.deepEqual(runs.flatMap((r) => r.out).filter((l) => l.startsWith("Applied")), ["Applied 001_contacts.sql", "Applied 002_fold_everywhere.sql", "Applied 003_contact_loads_run.sql", "Applied 004_fold_composed.sql", "Applied 005_fold_ascii.sql"]);
   assert.ok(runs.some((r) => /is up to date/.test(r.out.join("\n"))));
+});
+
+test("npm run migrate whose stdout reader is gone (npm run migrate | true) exits 0, without a stack trace", { timeout: 60_000 }, async () => {
+  // Before: printing what it applied hit EPIPE, an 'error' event nobody listened to: exit 1 and a
+  // stack trace over migrations that had been applied (npm run etl had the same, 763e9ac).
+  const dir = mkdtempSync(join(tmpdir(), "migrate-epipe-"));
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, script, "--data-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /Error: write EPIPE|\n\s+at /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -231,7 +231,7 @@ export const SETTINGS = [
   },
 ];
 
-/** A setting has a value that cannot be used; the CLIs print `message` and exit 2. */
+/** A setting has a value that cannot be used: `npm run etl` and `npm run migrate` print `message` and exit 2 (bad usage), `npm start` exits 1 (a refusal to start). */
 export class SettingsError extends Error {
   /** @override @readonly */
   name = "SettingsError";
