@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     for (const backend of backends) {
       for (const { rows, file, changed } of files) {
         // The best of `repeat` runs, and every run's time: on a shared machine the spread is part of the figure.
-        const best = (mode: string, args: () => string[], before?: () => Promise<void>) => async () => {
+        const best = async (mode: string, args: () => string[], before?: () => Promise<void>) => {
           let kept: Measure | undefined;
           const all: number[] = [];
           for (let k = 0; k < repeat; k++) {
@@ -291,10 +291,10 @@ async function main(): Promise<void> {
         mkdirSync(floorDir, { recursive: true });
         const floor =
           backend === "duckdb"
-            ? await best("floor-duckdb", () => [file, floorDir])()
-            : await freshDatabase(postgresUrl!, "bench_contacts_floor").then((floorUrl) => best("floor-postgres", () => [file, floorUrl])());
-        const first = await best("load", () => [file, dataDir, url ?? ""], fresh)();
-        const again = await best("load", () => [file, dataDir, url ?? ""])();
+            ? await best("floor-duckdb", () => [file, floorDir])
+            : await freshDatabase(postgresUrl!, "bench_contacts_floor").then((floorUrl) => best("floor-postgres", () => [file, floorUrl]));
+        const first = await best("load", () => [file, dataDir, url ?? ""], fresh);
+        const again = await best("load", () => [file, dataDir, url ?? ""]);
         // Once: loaded again, the changed file is unchanged. The API cases then run on its tables.
         const next = runChild<Measure>(import.meta.url, ["load", changed, dataDir, url ?? ""]);
         console.log(

@@ -14,6 +14,7 @@
  * noLetterProblem("\u{10D50}"); // "must contain at least one letter (of any script) of Unicode 15.0 or earlier; U+10D50 is ..."
  * ```
  */
+import { quoteLiteral } from "../db/mod.ts";
 
 /** The Unicode version whose letters a name may rely on: the newest both engines know. */
 export const LETTERS_UNICODE = "15.0";
@@ -75,9 +76,5 @@ export function hasLetterSql(text: string): string {
 /** `noLetterProblem()` as DuckDB SQL over `text`, the same words. */
 export function noLetterProblemSql(text: string): string {
   const code = `upper(printf('%04x', unicode(regexp_extract(${text}, '${sqlClass}'))))`;
-  return `CASE WHEN regexp_matches(${text}, '${sqlClass}') THEN ${literal(NEWER_ONLY[0])} || ${code} || ${literal(NEWER_ONLY[1])} ELSE ${literal(NO_LETTER)} END`;
-}
-
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+  return `CASE WHEN regexp_matches(${text}, '${sqlClass}') THEN ${quoteLiteral(NEWER_ONLY[0])} || ${code} || ${quoteLiteral(NEWER_ONLY[1])} ELSE ${quoteLiteral(NO_LETTER)} END`;
 }
