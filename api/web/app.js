@@ -11,7 +11,7 @@ import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
 import { formatTime } from "./html.js";
-import { statusLine } from "./status_line.js";
+import { couldNotLoad, statusLine } from "./status_line.js";
 import { checkDelay } from "./check_delay.js";
 import * as api from "./api_client.js";
 
@@ -139,9 +139,8 @@ async function loadAll(retry) {
     // Nothing was drawn yet: each section says so instead of "Loading…" for good. A later
     // refresh that fails keeps what is on screen (the status line names what was not loaded).
     if (shownRunId === undefined) {
-      const what = unread.map(({ section }) => (section === "Runs" ? "the runs" : "the served version")).join(" and ");
       const why = unread.map(({ error }) => (error instanceof Error ? error.message : String(error))).join("; ");
-      runs.unavailable(`${what[0].toUpperCase()}${what.slice(1)} could not be loaded (${why}). Press Refresh to try again.`);
+      runs.unavailable(`${couldNotLoad(unread.map(({ section }) => section))} (${why}). Press Refresh to try again.`);
       network.empty("The network could not be loaded.");
       matrix.empty("The matrix could not be loaded.");
     }

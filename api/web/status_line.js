@@ -37,10 +37,17 @@ export function statusLine({ latest, problems, unreachable }) {
  * @returns {string | null}
  */
 function unreadSummary(problems) {
-  const unread = [["Runs", "the runs"], ["Served version", "the served version"]]
-    .filter(([section]) => problems.some((p) => p.startsWith(`${section}:`)))
-    .map(([, named]) => named);
-  if (!unread.length) return null;
-  const what = unread.join(" and ");
+  const unread = ["Runs", "Served version"].filter((section) => problems.some((p) => p.startsWith(`${section}:`)));
+  return unread.length ? couldNotLoad(unread) : null;
+}
+
+/**
+ * "The runs could not be loaded", "The served version could not be loaded", or both joined, for
+ * the sections named (in that order): the status line and the runs section say it alike.
+ * @param {string[]} sections "Runs" and/or "Served version"
+ * @returns {string}
+ */
+export function couldNotLoad(sections) {
+  const what = sections.map((section) => (section === "Runs" ? "the runs" : "the served version")).join(" and ");
   return `${what[0].toUpperCase()}${what.slice(1)} could not be loaded`;
 }
