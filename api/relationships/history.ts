@@ -6,11 +6,11 @@
  */
 import { encodeCursor, type Key } from "../http/keyset.ts";
 import type { Database } from "../../etl/db/mod.ts";
-import type { RelationshipModel } from "./relationship_model.ts";
+import { snapshotHas, type RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle } from "./snapshot_watcher.ts";
 import {
-  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_HAS_COLUMN, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
+  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
 } from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
@@ -39,7 +39,7 @@ const COUNT_KEYS = ["actors_added", "actors_removed", "actors_changed", "pairs_a
 export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = oncePerSnapshot((handle) =>
   handle.query(async (db) => {
     type Row = Omit<Version, "changes" | "current" | "loaded_at"> & { loaded_at: unknown };
-    const rows = await db.all<Row>((await hasColumn(db, "versions", "restored_from")) ? SNAPSHOT_VERSIONS : SNAPSHOT_VERSIONS_V2);
+    const rows = await db.all<Row>((await snapshotHas(db, "versions", "restored_from")) ? SNAPSHOT_VERSIONS : SNAPSHOT_VERSIONS_V2);
     const counts = await db.all<{ version_id: number; key: string; n: number }>(SNAPSHOT_CHANGE_COUNTS);
     return rows.map((row) => {
       const changes = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Version["changes"];
@@ -107,19 +107,10 @@ const removedActors = oncePerSnapshot((handle) =>
   handle.query(async (db) => {
     type Row = RemovedActor & { id: number };
     // Removals a load before schema version 4 wrote hold no code: null, the name alone.
-    const rows = await db.all<Row>((await hasColumn(db, "changes", "letter_code")) ? SNAPSHOT_REMOVED_ACTORS : SNAPSHOT_REMOVED_ACTORS_V3);
+    const rows = await db.all<Row>((await snapshotHas(db, "changes", "letter_code")) ? SNAPSHOT_REMOVED_ACTORS : SNAPSHOT_REMOVED_ACTORS_V3);
     return new Map(rows.map((r) => [r.id, { letter_code: r.letter_code, name: r.name }]));
   }),
 );
-
-/**
- * Whether the snapshot's `table` has `column` (one a later schema version added). The query for an
- * older file is chosen by this: falling back after any failure answered a failed read (an I/O
- * error, out of memory) as an older file's nulls, kept for as long as the snapshot was served.
- */
-async function hasColumn(db: Database, table: string, column: string): Promise<boolean> {
-  return ((await db.one<{ n: number }>(SNAPSHOT_HAS_COLUMN, [table, column]))?.n ?? 0) > 0;
-}
 
 function named(model: RelationshipModel, removed: ReadonlyMap<number, RemovedActor>, row: ChangeRowWithKey): Change {
   const who = (id: number | null) => (id === null ? undefined : (model.actors.get(id) ?? removed.get(id)));

@@ -7,7 +7,7 @@ import type { Database } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_HAS_TABLE, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 export type { Actor, ActorSummary, Pair, Related } from "./relationship_schemas.ts";
 
@@ -195,8 +195,12 @@ export function pairsOf(model: RelationshipModel, id: number): Pair[] {
  * open, which the watcher reports and tries again.
  */
 async function ifTable(db: Database, table: string, sql: string): Promise<Record<string, unknown>[]> {
-  const present = ((await db.one<{ n: number }>(SNAPSHOT_HAS_TABLE, [table]))?.n ?? 0) > 0;
-  return present ? await db.all(sql) : [];
+  return (await snapshotHas(db, table)) ? await db.all(sql) : [];
+}
+
+/** Whether the snapshot has `table`, and `column` in it when given, as its catalog says (SNAPSHOT_HAS). */
+export async function snapshotHas(db: Database, table: string, column: string | null = null): Promise<boolean> {
+  return ((await db.one<{ n: number }>(SNAPSHOT_HAS, [table, column]))?.n ?? 0) > 0;
 }
 
 /**

@@ -53,20 +53,14 @@ export const SNAPSHOT_MATRIX_COUNTS = `
         where matrix_position is not null and matrix_position < $1 order by matrix_position)`;
 
 /**
- * Relationship snapshot: whether it has table $1 (findings, snapshot_info, matrix_layout are missing
- * from the oldest files). A query of a table that is there is run, and its failure reported.
+ * Relationship snapshot: whether it has table $1, and when $2 is not null its column $2 (the
+ * optional tables findings, snapshot_info and matrix_layout, and columns later schema versions
+ * added, are missing from older files). What is there is queried, and its failure reported: queries
+ * for an older schema (`_V2`, `_V3`) are chosen by this, not run after any failure of the newer one.
  */
-export const SNAPSHOT_HAS_TABLE = `
-  select count(*)::INTEGER as n from information_schema.tables
-  where table_catalog = current_database() and table_schema = 'main' and table_name = $1`;
-
-/**
- * Relationship snapshot: whether table $1 has column $2. Queries for an older schema (`_V2`,
- * `_V3`) are chosen by this, not run after any failure of the newer one.
- */
-export const SNAPSHOT_HAS_COLUMN = `
+export const SNAPSHOT_HAS = `
   select count(*)::INTEGER as n from duckdb_columns()
-  where database_name = current_database() and schema_name = 'main' and table_name = $1 and column_name = $2`;
+  where database_name = current_database() and schema_name = 'main' and table_name = $1 and ($2::VARCHAR is null or column_name = $2)`;
 
 /** Relationship snapshot: every published version, newest first. */
 export const SNAPSHOT_VERSIONS = `
