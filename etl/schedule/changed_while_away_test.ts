@@ -231,3 +231,49 @@ test("a load that keeps leaving its file unrecorded is tried again a bounded num
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A retry that fell due while a load of the other input ran (a contacts CSV that changed meanwhile)
+// was dropped: the timer saw a load running and left the file to that load's end, but that load's
+// end checked only the contacts, so the workbook a crashed child had left unread waited for the
+// daily run, up to 24 h. The retry now runs once that load has ended.
+test("a retry that falls due while a load of the other input runs is made once that load ends", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "unloaded-other-kind-"));
+  try {
+    const workbook = join(dir, "relaciones.xlsx");
+    writeFileSync(workbook, "version 1");
+    recordLoad(dir, "relationships", workbook);
+    writeFileSync(workbook, "version 2");
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const runs: LoadReason[] = [];
+    let releaseContacts: (() => void) | null = null;
+    const scheduler = startScheduler({
+      workbook, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      // The workbook's loads die before they record a run; the contacts load waits for the test.
+      runLoad: async (reason) => {
+        runs.push(reason);
+        if (reason === "contacts-changed") await new Promise<void>((resolve) => (releaseContacts = resolve));
+      },
+    });
+    try {
+      // The start-up check finds version 2 unread; its load leaves it so and a retry is set.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      clock.advance(5000);
+      await scheduler.idle();
+      assert.deepEqual(runs, ["file-changed"]);
+      scheduler.trigger("contacts-changed");
+      await until("the contacts load", () => releaseContacts !== null);
+      // The retry falls due while the contacts load runs.
+      clock.advance(RETRY_UNLOADED_MS);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      releaseContacts!();
+      await scheduler.idle();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await scheduler.idle();
+      assert.deepEqual(runs, ["file-changed", "contacts-changed", "file-changed"], "the workbook is tried again after the contacts load");
+    } finally {
+      scheduler.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -397,7 +397,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   // polls answer 304 for a download already made. After each load the schedule checks, and tries
   // again after RETRY_UNLOADED_MS, doubled each time, UNLOADED_RETRIES times at most; a trigger from
   // outside (a change, the daily run) starts the count again.
-  const retries = new Map<RunKind, { tries: number; timer: unknown }>();
+  // `due`: the retry fell due while a load ran; that load's end makes it (see checkRecorded).
+  const retries = new Map<RunKind, { tries: number; timer: unknown; due: boolean }>();
   const checks = new Set<Promise<void>>();
   const track = (check: Promise<void>) => {
     checks.add(check);
@@ -409,16 +410,26 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   };
   const retryReason = (kind: RunKind): LoadReason => (kind === "relationships" ? "file-changed" : "contacts-changed");
   const checkRecorded = async (reason: LoadReason) => {
-    for (const kind of kindsOf(reason)) {
+    const loaded = kindsOf(reason);
+    // A retry that fell due during a load of the other input is checked too: that load read only its own.
+    const due = [...retries].filter(([kind, retry]) => retry.due && !loaded.includes(kind)).map(([kind]) => kind);
+    for (const kind of [...loaded, ...due]) {
       const file = await unrecorded(kind);
-      const retry = retries.get(kind) ?? { tries: 0, timer: null };
+      const retry = retries.get(kind) ?? { tries: 0, timer: null, due: false };
       retries.set(kind, retry);
+      const wasDue = retry.due;
+      retry.due = false;
       if (file === null) {
         clock.clearTimeout(retry.timer);
         retries.delete(kind);
         continue;
       }
       if (retry.timer !== null || stopped) continue;
+      if (wasDue && !loaded.includes(kind)) {
+        // Its wait is over and counted: queued behind the load running now.
+        start(retryReason(kind));
+        continue;
+      }
       if (retry.tries >= UNLOADED_RETRIES) {
         if (retry.tries === UNLOADED_RETRIES) {
           retry.tries++;
@@ -433,8 +444,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       retry.tries++;
       retry.timer = clock.setTimeout(() => {
         retry.timer = null;
-        // A load running now checks again when it ends: starting one behind it could load the file twice.
-        if (stopped || running) return;
+        if (stopped) return;
+        // A load running now checks again when it ends (starting one behind it could load the file
+        // twice), whichever input it reads: `due` has it check this one too.
+        if (running) {
+          retry.due = true;
+          return;
+        }
         track(unrecorded(kind).then((still) => void (still !== null && start(retryReason(kind)))));
       }, delay);
     }
