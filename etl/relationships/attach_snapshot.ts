@@ -10,6 +10,7 @@ import { copyFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { Database, isDuckDbLocked, quoteLiteral } from "../db/mod.ts";
+import { firstLine } from "../text/mod.js";
 
 /**
  * The private copy of a snapshot another process holds could not be made (the disk is full, the
@@ -20,7 +21,7 @@ export class SnapshotCopyError extends Error {
   override readonly name = "SnapshotCopyError";
   readonly code = "snapshot-copy-failed";
   constructor(path: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message.split("\n")[0].replace(/, copyfile '.*$/, "") : String(cause);
+    const reason = firstLine(cause).replace(/, copyfile '.*$/, "");
     super(
       `Cannot read the published snapshot '${path}': it is held open by another process (a DuckDB session opened read-write) ` +
         `and a private copy could not be made in '${dirname(path)}' (${reason}); nothing was loaded and the published version stays published. ` +

@@ -17,6 +17,9 @@ export const MAX_FINDING_CELLS = 50;
  */
 export const MAX_EXAMPLE_CHARS = 200;
 
+/** How many examples a finding quotes. */
+const MAX_EXAMPLES = 5;
+
 /**
  * The example of a disagreement, `<id>: <first> vs <second>`, within MAX_EXAMPLE_CHARS: each side
  * is cut to its share, so a long first value cannot push out the second, which a cut of the whole
@@ -61,16 +64,7 @@ export class Findings {
 
   /** Records `weight` occurrences; `cells` are refs (capped), `value` is quoted in the message (its first MAX_EXAMPLE_CHARS characters). */
   add(check: CheckName, cells: string | readonly string[] = [], value?: string, weight = 1): void {
-    let entry = this.#byCheck.get(check);
-    if (!entry) {
-      entry = { cells: [], count: 0, examples: [] };
-      this.#byCheck.set(check, entry);
-    }
-    entry.count += weight;
-    for (const cell of typeof cells === "string" ? [cells] : cells) {
-      if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
-    }
-    if (value !== undefined && entry.examples.length < 5) entry.examples.push(shorten(value, MAX_EXAMPLE_CHARS));
+    this.#record(check, weight, typeof cells === "string" ? [cells] : cells, value === undefined ? [] : [shorten(value, MAX_EXAMPLE_CHARS)]);
   }
 
   /**
@@ -79,16 +73,19 @@ export class Findings {
    * it knows they are the matrix's.
    */
   absorb(other: Findings): void {
-    for (const [check, e] of other.#byCheck) {
-      let entry = this.#byCheck.get(check);
-      if (!entry) {
-        entry = { cells: [], count: 0, examples: [] };
-        this.#byCheck.set(check, entry);
-      }
-      entry.count += e.count;
-      for (const cell of e.cells) if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
-      for (const example of e.examples) if (entry.examples.length < 5) entry.examples.push(example);
+    for (const [check, e] of other.#byCheck) this.#record(check, e.count, e.cells, e.examples);
+  }
+
+  /** Counts `count` occurrences of `check` and keeps its cells and examples up to their caps. */
+  #record(check: CheckName, count: number, cells: readonly string[], examples: readonly string[]): void {
+    let entry = this.#byCheck.get(check);
+    if (!entry) {
+      entry = { cells: [], count: 0, examples: [] };
+      this.#byCheck.set(check, entry);
     }
+    entry.count += count;
+    for (const cell of cells) if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
+    for (const example of examples) if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
   }
 
   /** True when an occurrence of `check` was recorded. */
