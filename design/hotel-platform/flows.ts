@@ -204,7 +204,7 @@ export const sequences: Sequence[] = [
   {
     id: "seq-index",
     title: "Content edit to search in both regions",
-    description: "The content DB is the source of truth; its outbox relay runs where the writer is, and a cross-Region rule feeds the other region's read model. Freshness target: p95 < 60 s.",
+    description: "The content DB is the source of truth; its outbox relay runs where the writer is, and a cross-Region rule feeds the other region's read model. Freshness target: p95 < 60 s from the commit to the search tasks' memory (cached search pages add the edge's 90 s).",
     groups: [EDGE],
     steps: [
       call("c-staff-waf", "PUT /admin/hotels/cancun-beach (staff SSO JWT)"),
