@@ -238,3 +238,20 @@ test("hotelPlatform: an edit's time to search is measured where searches are ans
   assert.equal(quoted(section("## 8. Caching"), /cached search page\s+within (\d+) s/, "section 8"), page);
   assert.match(model.requirements!.find((r) => r.id === "R8")!.text, new RegExp(`within ${target} s \\(p95\\).*${page} s`), "R8");
 });
+
+// Before: CRS pushes are pinned to the writer region, so those a failover lost (the unreplicated
+// second) or the paused region refused (the switchover's maintenance page, the outage itself) left
+// ARI's availability and rates wrong until the nightly full read, up to a day; neither runbook
+// repaired them, and the switchover said "nothing to repair".
+test("hotelPlatform: both region runbooks repair ARI with a full read, since CRS pushes reach the writer region only", () => {
+  const ariDb = model.stores.find((s) => s.component === "ari-db")!;
+  assert.match(ariDb.rpo, /full read .*(switchover|failover)/, "the ARI DB's RPO says how a region change repairs it");
+  const dr = section("## 12. Disaster recovery (point 10)");
+  const row = (name: string) => dr.split("\n").find((line) => line.startsWith(`| ${name} |`))!;
+  const [, switchover, failover] = row("order").split(" | ");
+  assert.match(switchover, /full ARI read/, "switchover order");
+  assert.match(failover, /full ARI read/, "failover order");
+  assert.doesNotMatch(row("after"), /nothing to repair/, "the switchover has ARI to repair");
+  const regionLost = model.failureModes.find((f) => f.failure === "the primary region is lost")!;
+  assert.match(regionLost.recovery, /full ARI read/, "failure table");
+});
