@@ -140,6 +140,7 @@ export const sequences: Sequence[] = [
       write("c-sweeper-db", "booking EXPIRED + outbox BookingExpired"),
       call("c-bus-payments", "BookingExpired"),
       call("c-payments-psp", "cancel the session (an authorisation may already be in flight)"),
+      write("c-payments-db", "intent EXPIRED (an abandoned checkout ends here; a late authorisation still moves it on)"),
       call("c-guest-psp", "3-D Secure completes: authorise with manual capture", ACT.authorise),
       call("c-psp-waf", "webhook AUTHORISATION, 26 min after the hold"),
       call("c-alb-payments", "writer region"),

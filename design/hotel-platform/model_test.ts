@@ -255,3 +255,25 @@ test("hotelPlatform: both region runbooks repair ARI with a full read, since CRS
   const regionLost = model.failureModes.find((f) => f.failure === "the primary region is lost")!;
   assert.match(regionLost.recovery, /full ARI read/, "failure table");
 });
+
+// Before: an abandoned checkout's intent stayed PENDING for good (the expired session was cancelled
+// at the PSP, the intent never moved), and "payments pending > 15 min" paged on it, and on every
+// guest still inside a 20-minute hold (the late-payment flow's own 25-minute 3-D Secure challenge).
+// Likewise "a HELD booking past its expiry" paged on every expired hold in the minute before the
+// sweeper's next run.
+test("hotelPlatform: an expired session ends its intent, and no alert on PENDING intents or HELD bookings fires in normal operation", () => {
+  const holdMinutes = quoted(model.sequences.find((s) => s.id === "seq-book")!.steps.map((s) => s.text).find((t) => t.includes("HoldDuration"))!, /HoldDuration=PT(\d+)M/, "hold");
+  const late = model.sequences.find((s) => s.id === "seq-book-late")!.steps;
+  const cancelled = late.findIndex((s) => /cancel the session/.test(s.text));
+  assert.ok(cancelled > 0, "the late flow cancels the session");
+  assert.match(late[cancelled + 1].text, /intent EXPIRED/, "the cancelled session's intent leaves PENDING");
+  const texts = [section("### 10.2 Alerts (multi-window, multi-burn-rate)"), ...model.failureModes.map((f) => f.response)];
+  for (const text of texts) {
+    for (const m of text.matchAll(/pending\s*(?:&gt;|>)\s*(\d+)\s*min/gi)) {
+      assert.ok(Number(m[1]) > holdMinutes, `'${m[0]}' fires while a ${holdMinutes}-minute hold still runs`);
+    }
+    for (const m of text.matchAll(/HELD bookings? (?:(\d+) min )?past (?:its )?expiry/g)) {
+      assert.ok(Number(m[1] ?? 0) > 1, `'${m[0]}' fires before the sweeper's next run (every minute)`);
+    }
+  }
+});
