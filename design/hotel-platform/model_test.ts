@@ -277,3 +277,13 @@ test("hotelPlatform: an expired session ends its intent, and no alert on PENDING
     }
   }
 });
+
+// Before: section 3.5 refunded "the captured intent" only, but a booking can be CONFIRMED and not yet
+// captured (the capture retried for up to 24 h, or BookingCancelled overtaking BookingConfirmed on
+// an unordered bus), and a refund of an uncaptured payment fails at the PSP: the cancellation had no
+// path to give the money back, and a late BookingConfirmed could still capture a cancelled stay.
+test("hotelPlatform: a cancellation before the capture voids the authorisation, and no capture follows it", () => {
+  const cancel = section("### 3.5 Cancel a booking and refund (point 4)");
+  assert.match(cancel, /not\s+(yet\s+)?captured[^.]*\bvoids?\b/i, "3.5: an uncaptured authorisation is voided, not refunded");
+  assert.match(cancel, /BookingConfirmed[^.]*after[^.]*(cancel|BookingCancelled)[^.]*no capture|no capture[^.]*BookingConfirmed/i, "3.5: a late BookingConfirmed captures nothing");
+});
