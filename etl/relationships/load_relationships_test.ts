@@ -5,12 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
 import { readRuns } from "../runs/mod.ts";
-import { xlsxBytes, type Flavor } from "../../scripts/testing/xlsx_writer.ts";
+import { columnName, xlsxBytes, type Flavor } from "../../scripts/testing/xlsx_writer.ts";
 import { loadRelationships } from "./load_relationships.ts";
 import { snapshotPath } from "./publish.ts";
 import { acquireLoadLock } from "../files/mod.ts";
 import { cells, expectedPairs, sheets, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
+import { sampleWorkbook } from "../../scripts/generate_samples.ts";
 
 const SEED = seedFile("relaciones.xlsx");
 
@@ -290,13 +291,51 @@ test("loadRelationships() loads the users' workbook", { skip: seedSkip(SEED) }, 
   }
 });
 
-test("loadRelationships() loads our sample workbook", { skip: !existsSync(new URL("../../data/relaciones.xlsx", import.meta.url)) }, async () => {
+test("loadRelationships() on our sample workbook handles each of the users' quirks it reproduces", { skip: !existsSync(new URL("../../data/relaciones.xlsx", import.meta.url)) }, async () => {
   const dir = tempDir();
   try {
     const { run } = await loadRelationships({ workbook: new URL("../../data/relaciones.xlsx", import.meta.url).pathname, dataDir: dir });
     assert.equal(run.status, "succeeded", run.error?.message);
-    assert.ok(run.counts.actors > 0);
-    assert.ok(run.counts.pairs > 0);
+    // Each of the users' quirks the sample reproduces (data/README.md), handled as on their file (the
+    // test above, which a clone without their file skips): this one asserted only that something loaded.
+    const { plan } = sampleWorkbook();
+    const ids = Array.from({ length: plan.actors }, (_, i) => i + 1);
+    const M = "'Matriz de adyacencia'";
+    const col = (id: number) => columnName(id + 2);
+    assert.deepEqual([run.counts.actors, run.counts.matrix_actors, run.counts.list_actors], [50, 50, 50]);
+    // Rows of actors 18..50 are blank but for their diagonal 0: unknown, not 0.
+    assert.equal(run.counts.unknown_cells, (plan.actors - plan.filledActors) * (plan.actors - 1));
+    assert.equal(run.findings.filter((f) => f.severity === "error").length, 0);
+    const checks = Object.fromEntries(run.findings.map((f) => [f.check, f]));
+    const { id: odd } = plan.mismatch!;
+    assert.deepEqual(checks.code_mismatch_list.cells, [`${M}!B${odd + 2}`, `'Lista de actores'!A${odd + 4}`]);
+    const lagging = ids.filter((id) => plan.headerCode(id) !== plan.code(id));
+    assert.deepEqual(checks.code_mismatch_matrix.cells, lagging.flatMap((id) => [`${M}!${col(id)}2`, `${M}!B${id + 2}`]));
+    const oneWay = (cells: string[]) => Array.from({ length: cells.length / 2 }, (_, i) => `${cells[2 * i]} ${cells[2 * i + 1]}`).sort();
+    assert.deepEqual(
+      oneWay(checks.asymmetric_pair.cells),
+      plan.asymmetricPairs.map(([a, b]) => `${M}!${col(b)}${a + 2} ${M}!${col(a)}${b + 2}`).sort(),
+    );
+    const snap = await readSnapshot(dir);
+    // The row's code (Ñ and AÑ kept, the header's lagging letters not taken), the list's beside it,
+    // and the names typed with a trailing space trimmed.
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      const actors = await db.all<{ numeric_id: number; letter_code: string; list_letter_code: string; actor_name: string }>(
+        "SELECT numeric_id, letter_code, list_letter_code, actor_name FROM actors ORDER BY numeric_id",
+      );
+      assert.deepEqual(actors, ids.map((id) => ({ numeric_id: id, letter_code: plan.code(id), list_letter_code: plan.listCode(id), actor_name: plan.name(id) })));
+    } finally {
+      db.close();
+    }
+    // Every pair as the plan has it: a filled row marking an actor whose row is blank keeps the
+    // other direction unknown (null), an asymmetric pair keeps its 0.
+    const bool = (v: 0 | 1 | null) => (v === null ? null : v === 1);
+    const expected: unknown[] = [];
+    for (const a of ids) for (const b of ids) if (a < b && (plan.cell(a, b) === 1 || plan.cell(b, a) === 1)) expected.push([a, b, bool(plan.cell(a, b)), bool(plan.cell(b, a))]);
+    assert.deepEqual(snap.pairs, expected);
+    assert.ok(snap.pairs.some(([, , ab, ba]) => ab === true && ba === null), "some filled row marks an actor whose row is blank");
+    assert.equal(run.counts.pairs, expected.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
