@@ -26,6 +26,29 @@ function recordLoad(dataDir: string, kind: RunKind, path: string, status: "succe
 // The watchers compared a file only with what they saw when the schedule started: a workbook or CSV
 // replaced while npm start was stopped (a deploy, a reboot) was not loaded at the next start when
 // the data was under 24 h old; the tables showed the old version until the daily run.
+/**
+ * Two versions of a workbook in `dir` and a server publishing one of them at `url` with an ETag
+ * (304 to a poll that has it): v1 until `publish(v2)`.
+ */
+async function twoVersions(dir: string) {
+  const v1 = join(dir, "v1.xlsx");
+  const v2 = join(dir, "v2.xlsx");
+  await writeVersion(v1, { ids: [1, 2, 3], cell: cells(4), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  await writeVersion(v2, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  let body = readFileSync(v1);
+  const server = await localServer((req, res) => {
+    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader("etag", etag);
+    res.end(body);
+  });
+  return { v2, server, url: `${server.url}/relaciones.xlsx`, publish: (path: string) => void (body = readFileSync(path)) };
+}
+
 test("a start-up loads an input replaced while nothing watched it, and only that input", async () => {
   const dir = mkdtempSync(join(tmpdir(), "changed-while-away-"));
   try {
@@ -75,22 +98,7 @@ test("a start-up loads an input replaced while nothing watched it, and only that
 test("a start-up loads a URL workbook's download that no load has read yet", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "changed-while-away-url-"));
   const dataDir = join(dir, "data");
-  const v1 = join(dir, "v1.xlsx");
-  const v2 = join(dir, "v2.xlsx");
-  await writeVersion(v1, { ids: [1, 2, 3], cell: cells(4), code: (id) => `S${id}`, name: (id) => `N${id}` });
-  await writeVersion(v2, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `S${id}`, name: (id) => `N${id}` });
-  let body = readFileSync(v1);
-  const server = await localServer((req, res) => {
-    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
-    if (req.headers["if-none-match"] === etag) {
-      res.statusCode = 304;
-      res.end();
-      return;
-    }
-    res.setHeader("etag", etag);
-    res.end(body);
-  });
-  const url = `${server.url}/relaciones.xlsx`;
+  const { v2, server, url, publish } = await twoVersions(dir);
   const start = async () => {
     const runs: LoadReason[] = [];
     const scheduler = startScheduler({
@@ -107,7 +115,7 @@ test("a start-up loads a URL workbook's download that no load has read yet", { t
     assert.equal((await loadWorkbook({ workbook: url, dataDir })).run.status, "succeeded");
     assert.deepEqual(await start(), [], "the download the last load read: nothing to load");
     // A new version is published; a load downloads it and is killed before it publishes.
-    body = readFileSync(v2);
+    publish(v2);
     await fetchWorkbook(url, { dataDir });
     assert.deepEqual(await start(), ["file-changed"]);
     // That load (a 304: it reads the download) records it; the next start has nothing to load.
@@ -126,23 +134,8 @@ test("a start-up loads a URL workbook's download that no load has read yet", { t
 test("a running schedule loads again a URL download whose load child was killed", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "child-killed-url-"));
   const dataDir = join(dir, "data");
-  const v1 = join(dir, "v1.xlsx");
-  const v2 = join(dir, "v2.xlsx");
-  await writeVersion(v1, { ids: [1, 2, 3], cell: cells(4), code: (id) => `S${id}`, name: (id) => `N${id}` });
-  await writeVersion(v2, { ids: [1, 2, 3, 4], cell: cells(5), code: (id) => `S${id}`, name: (id) => `N${id}` });
+  const { v2, server, url, publish } = await twoVersions(dir);
   const v2sha = createHash("sha256").update(readFileSync(v2)).digest("hex");
-  let body = readFileSync(v1);
-  const server = await localServer((req, res) => {
-    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
-    if (req.headers["if-none-match"] === etag) {
-      res.statusCode = 304;
-      res.end();
-      return;
-    }
-    res.setHeader("etag", etag);
-    res.end(body);
-  });
-  const url = `${server.url}/relaciones.xlsx`;
   let child: number | null = null;
   const runLoad = childProcessLoad({ dataDir, workbook: url, onStart: (pid) => (child = pid) });
   const clock = new FakeClock("2026-03-03T10:00:00Z");
@@ -159,7 +152,7 @@ test("a running schedule loads again a URL download whose load child was killed"
   try {
     assert.equal((await loadWorkbook({ workbook: url, dataDir })).run.status, "succeeded");
     await scheduler.idle();
-    body = readFileSync(v2);
+    publish(v2);
     // The load lock held here keeps the child between its download and its load (it waits: --wait).
     release = acquireLoadLock(dataDir);
     scheduler.trigger("file-changed");
