@@ -179,18 +179,27 @@ test("a running schedule loads again a URL download whose load child was killed"
   }
 });
 
+/**
+ * A workbook in `dir` whose version 2 no load has recorded (version 1 was), as a crashed load child
+ * leaves it, with a clock and the schedule's options that watch it.
+ */
+function unrecordedWorkbook(dir: string) {
+  const workbook = join(dir, "relaciones.xlsx");
+  writeFileSync(workbook, "version 1");
+  recordLoad(dir, "relationships", workbook);
+  writeFileSync(workbook, "version 2");
+  const clock = new FakeClock("2026-03-03T10:00:00Z");
+  return { workbook, clock, watching: { workbook, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()) } };
+}
+
 test("a load that keeps leaving its file unrecorded is tried again a bounded number of times, then waits for the next trigger", async () => {
   const dir = mkdtempSync(join(tmpdir(), "unloaded-bounded-"));
   try {
-    const workbook = join(dir, "relaciones.xlsx");
-    writeFileSync(workbook, "version 1");
-    recordLoad(dir, "relationships", workbook);
-    writeFileSync(workbook, "version 2");
-    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const { workbook, clock, watching } = unrecordedWorkbook(dir);
     const runs: [LoadReason, number][] = [];
     const errors: string[] = [];
     const scheduler = startScheduler({
-      workbook, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      ...watching,
       // Every load dies before it records a run (a child that crashes each time).
       runLoad: async (reason) => void runs.push([reason, clock.now()]),
       onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
@@ -232,15 +241,11 @@ test("a load that keeps leaving its file unrecorded is tried again a bounded num
 test("a retry that falls due while a load of the other input runs is made once that load ends", async () => {
   const dir = mkdtempSync(join(tmpdir(), "unloaded-other-kind-"));
   try {
-    const workbook = join(dir, "relaciones.xlsx");
-    writeFileSync(workbook, "version 1");
-    recordLoad(dir, "relationships", workbook);
-    writeFileSync(workbook, "version 2");
-    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    const { clock, watching } = unrecordedWorkbook(dir);
     const runs: LoadReason[] = [];
     let releaseContacts: (() => void) | null = null;
     const scheduler = startScheduler({
-      workbook, dataDir: dir, clock, pollMs: 100, stableMs: 3000, lastSuccess: () => new Date(clock.now()),
+      ...watching,
       // The workbook's loads die before they record a run; the contacts load waits for the test.
       runLoad: async (reason) => {
         runs.push(reason);
