@@ -20,13 +20,11 @@ class StylesReader implements XmlHandler {
   readonly custom = new Map<number, boolean>();
   /** Each cellXfs entry's numFmtId, in order. */
   readonly xfFormats: number[] = [];
-  #depth = 0;
   #section = NONE;
   // Only the first numFmts and cellXfs count, as they did when read as a tree.
   #seen = new Set<number>();
 
-  open(buf: Buffer, localStart: number, nameEnd: number): void {
-    const depth = ++this.#depth;
+  open(buf: Buffer, localStart: number, nameEnd: number, depth: number): void {
     if (depth === 2) {
       const name = buf.toString("utf8", localStart, nameEnd);
       const section = name === "numFmts" ? NUM_FMTS : name === "cellXfs" ? CELL_XFS : NONE;
@@ -48,8 +46,8 @@ class StylesReader implements XmlHandler {
     }
   }
 
-  close(): void {
-    if (this.#depth-- === 2) this.#section = NONE;
+  close(_buf: Buffer, _localStart: number, _nameEnd: number, depth: number): void {
+    if (depth === 2) this.#section = NONE;
   }
 
   text(): void {}
