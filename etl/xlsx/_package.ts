@@ -59,15 +59,23 @@ function relsPartOf(part: string): string {
   return `${part.slice(0, i + 1)}_rels/${part.slice(i + 1)}.rels`;
 }
 
-/** Parses a small part; undefined when the entry does not exist. */
-async function readSmallPart(zip: ZipArchive, name: string, limits: InflateLimits): Promise<XmlElement | undefined> {
+/**
+ * Reads a small part (rels, workbook, styles) with `parse`, its inflate limits capped at
+ * SMALL_PART_LIMIT; undefined when the entry does not exist.
+ */
+export async function readSmallPart<T>(
+  zip: ZipArchive,
+  name: string,
+  limits: InflateLimits,
+  parse: (chunks: AsyncIterable<Buffer>, part: string, file: string) => Promise<T>,
+): Promise<T | undefined> {
   const entry = zip.entry(name);
   if (!entry) return undefined;
-  return parseXmlTree(zip.stream(entry, smallPartLimits(limits)), entry.name, zip.file);
+  return parse(zip.stream(entry, smallPartLimits(limits)), entry.name, zip.file);
 }
 
-/** The inflate limits of a small part (rels, workbook, styles): `limits`, capped at SMALL_PART_LIMIT. */
-export function smallPartLimits(limits: InflateLimits): InflateLimits {
+/** The inflate limits of a small part: `limits`, capped at SMALL_PART_LIMIT. */
+function smallPartLimits(limits: InflateLimits): InflateLimits {
   return { maxEntryBytes: Math.min(limits.maxEntryBytes, SMALL_PART_LIMIT), maxRatio: limits.maxRatio };
 }
 
@@ -78,7 +86,7 @@ interface Rel {
 }
 
 async function readRels(zip: ZipArchive, ownerPart: string, limits: InflateLimits): Promise<Map<string, Rel> | undefined> {
-  const root = await readSmallPart(zip, ownerPart === "" ? "_rels/.rels" : relsPartOf(ownerPart), limits);
+  const root = await readSmallPart(zip, ownerPart === "" ? "_rels/.rels" : relsPartOf(ownerPart), limits, parseXmlTree);
   if (!root) return undefined;
   const rels = new Map<string, Rel>();
   for (const r of root.all("Relationship")) {
@@ -108,7 +116,7 @@ export async function readPackage(zip: ZipArchive, limits: InflateLimits): Promi
   const file = zip.file;
   const xlsb = () =>
     new XlsxError("xlsb", `Cannot read ${file}: it is a binary .xlsb workbook renamed to .xlsx. Open it in Excel and save it as .xlsx (Excel Workbook).`, file);
-  const contentTypes = await readSmallPart(zip, "[Content_Types].xml", limits);
+  const contentTypes = await readSmallPart(zip, "[Content_Types].xml", limits, parseXmlTree);
   if (zip.entry("xl/workbook.bin") && !zip.entry("xl/workbook.xml")) throw xlsb();
   for (const el of contentTypes?.children ?? []) {
     // Only the main part counts: an .xlsx may embed an .xlsb object (its own "sheet.binary" type).
@@ -126,7 +134,7 @@ export async function readPackage(zip: ZipArchive, limits: InflateLimits): Promi
   }
   if (workbookPart === undefined && zip.entry("xl/workbook.xml")) workbookPart = zip.entry("xl/workbook.xml")?.name;
   if (workbookPart !== undefined && workbookPart.toLowerCase().endsWith(".bin")) throw xlsb();
-  const wbRoot = workbookPart === undefined ? undefined : await readSmallPart(zip, workbookPart, limits);
+  const wbRoot = workbookPart === undefined ? undefined : await readSmallPart(zip, workbookPart, limits, parseXmlTree);
   if (workbookPart === undefined || wbRoot === undefined || wbRoot.name !== "workbook") {
     const what = zip.entry("word/document.xml") ? " (it looks like a Word document)" : zip.entry("ppt/presentation.xml") ? " (it looks like a PowerPoint file)" : "";
     throw new XlsxError("not-workbook", `Cannot read ${file}: it is a ZIP file but not an Excel workbook${what}.`, file);

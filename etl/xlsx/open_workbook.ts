@@ -3,7 +3,7 @@
 // streamed when iterated.
 import { XlsxError, type PackColumns, type SheetRow } from "./types.ts";
 import { ZipArchive, type InflateLimits } from "./_zip.ts";
-import { readPackage, smallPartLimits, type PackageInfo } from "./_package.ts";
+import { readPackage, readSmallPart, type PackageInfo } from "./_package.ts";
 import { readSharedStrings } from "./_shared_strings.ts";
 import { readDateStyles } from "./_styles.ts";
 import { SheetParser, type SheetContext } from "./_sheet_parser.ts";
@@ -127,8 +127,7 @@ class XlsxWorkbook implements Workbook {
       const entry = zip.entry(info.sharedStringsPart);
       if (entry) sharedStrings = await readSharedStrings(zip.stream(entry, this.#limits), entry.name, zip.file, this.#maxCellChars);
     }
-    const styles = info.stylesPart === undefined ? undefined : zip.entry(info.stylesPart);
-    const dateStyles = styles ? await readDateStyles(zip.stream(styles, smallPartLimits(this.#limits)), styles.name, zip.file) : new Uint8Array(0);
+    const dateStyles = (info.stylesPart === undefined ? undefined : await readSmallPart(zip, info.stylesPart, this.#limits, readDateStyles)) ?? new Uint8Array(0);
     return { sharedStrings, dateStyles };
   }
 
