@@ -221,7 +221,6 @@ export function fieldErrors(problem, fields = CONTACT_FIELDS) {
  * @returns {{ name: string, label: string, theirs: string, yours: string }[]}
  */
 export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
-  const text = (/** @type {unknown} */ v) => (v == null ? "" : String(v));
   /** @type {{ name: string, label: string, theirs: string, yours: string }[]} */
   const differ = [];
   for (const f of fields) {
@@ -230,8 +229,8 @@ export function conflictFields(mine, theirs, fields = CONTACT_FIELDS) {
       const [ours, stored] = [nameSet(a), nameSet(b)];
       if (ours.size === stored.size && [...ours.keys()].every((k) => stored.has(k))) continue;
       differ.push({ name: f.name, label: f.label, theirs: namesText(stored), yours: namesText(ours) });
-    } else if (text(a) !== text(b)) {
-      const shown = (/** @type {unknown} */ v) => (text(v) === "" ? "empty" : JSON.stringify(text(v)));
+    } else if (fieldText(a) !== fieldText(b)) {
+      const shown = (/** @type {unknown} */ v) => (fieldText(v) === "" ? "empty" : JSON.stringify(fieldText(v)));
       differ.push({ name: f.name, label: f.label, theirs: shown(b), yours: shown(a) });
     }
   }

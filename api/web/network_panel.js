@@ -325,7 +325,7 @@ export function mountNetwork({ announce }) {
       }
       positions = forceLayout({ ...common, edges: edges.filter((e) => e.kind !== "removed"), initial: initial.size > 0 ? initial : undefined });
     }
-    store(key, fractionsOf(positions, box.width, box.height));
+    store(key, stored.places, fractionsOf(positions, box.width, box.height));
   }
 
   function draw() {
@@ -469,10 +469,11 @@ function readStored() {
  * Remembers where each drawn actor is (fractions of the box), keeping other actors' earlier places
  * up to MAX_STORED, the longest unseen dropped first (storedPlaces).
  * @param {string} key
+ * @param {Map<number, [number, number]>} earlier  the places stored before (readStored, read for this drawing)
  * @param {Map<number, {x: number, y: number}>} fractions
  */
-function store(key, fractions) {
-  const stored = storedPlaces(key, readStored().places, fractions, MAX_STORED);
+function store(key, earlier, fractions) {
+  const stored = storedPlaces(key, earlier, fractions, MAX_STORED);
   try {
     localStorage.setItem(POSITIONS_KEY, JSON.stringify(stored));
   } catch {
