@@ -5,8 +5,9 @@
  * load can still be using them (`cleanStaleUploads`), which covers a crash where no API starts.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeAll } from "../files/mod.ts";
 import { UPLOAD_NAME, UPLOADS_DIR } from "./contract.ts";
 
 /**
@@ -48,7 +49,7 @@ export function placeUpload(dataDir: string, csvPath: string, id: string): { nam
       for (let n; (n = readSync(source, buffer, 0, buffer.length, null)) > 0; ) {
         const chunk = buffer.subarray(0, n);
         hash.update(chunk);
-        writeSync(target, chunk);
+        writeAll(target, chunk);
         size += n;
       }
     } finally {
