@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
 import { removeApiInfo, writeApiInfo } from "../etl/handover/mod.ts";
 import { childProcessLoad, startScheduler, type ChildLoad, type Scheduler } from "../etl/schedule/mod.ts";
-import { etlChildEnv, parseCommandArgs, readSettings, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
+import { etlChildEnv, outliveClosedOutput, parseCommandArgs, readSettings, SettingsError, settingsHelp, withoutPassword, type Settings } from "../etl/settings/mod.js";
 import { terminalText } from "../etl/text/mod.js";
 import { logToStderr } from "./app.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -213,25 +213,11 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  outliveClosedOutput();
+  // A closed stdout (a log pipe gone) ends the request log, not the API: said once, serving goes on.
+  outliveClosedOutput((error) =>
+    logToStderr(`The standard output was closed (${error.code ?? error.message}); the request log and the scheduled loads' results are no longer written, serving goes on`),
+  );
   main(process.argv.slice(2)).then((code) => process.exit(code));
-}
-
-/**
- * Keeps the API serving when the reader of its output goes away (`npm start | tee api.log` with tee
- * gone, a log shipper restarted): a write then fails with EPIPE, and an 'error' event nobody
- * listens to ended the process with a stack trace, in-flight requests cut, api.json left behind.
- * The stream is closed after its first error, so nothing more is written to it, and said once.
- */
-function outliveClosedOutput(): void {
-  let told = false;
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (told) return;
-    told = true;
-    logToStderr(`The standard output was closed (${error.code ?? error.message}); the request log and the scheduled loads' results are no longer written, serving goes on`);
-  });
-  // With stderr gone too there is nowhere left to say anything.
-  process.stderr.on("error", () => {});
 }
 
 // An export left by an earlier run goes on being read by analysts: when this run will not refresh

@@ -5,7 +5,8 @@
  * runs the load from main.ts. `node --import tsx etl/main.ts` still works, as tests and the
  * scheduler run it.
  */
-import { exitWith, outliveClosedOutput, parseOrAnswer } from "./etl_args.js";
+import { exitWith, parseOrAnswer } from "./etl_args.js";
+import { outliveClosedOutput } from "./settings/mod.js";
 
 outliveClosedOutput();
 const parsed = parseOrAnswer(process.argv.slice(2));

@@ -222,20 +222,3 @@ export function exitWith(run) {
     },
   );
 }
-
-/**
- * Lets the command end as its loads did when the reader of its output goes away (`npm run etl |
- * head`, a `--watch` whose log pipe closed): a write then fails with EPIPE, and an 'error' event
- * nobody listened to ended the process with a stack trace and exit 1, a load that had published
- * its version included. What would have been printed is dropped, silently as Unix tools do: the run
- * is in runs.jsonl.
- *
- * @example
- * ```js
- * outliveClosedOutput(); // first thing in a CLI's entry point
- * ```
- */
-export function outliveClosedOutput() {
-  process.stdout.on("error", () => {});
-  process.stderr.on("error", () => {});
-}

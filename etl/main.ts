@@ -13,9 +13,9 @@ import { pathToFileURL } from "node:url";
 import type { LoadResult } from "./relationships/mod.ts";
 import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
-import { isUrl } from "./settings/mod.js";
+import { isUrl, outliveClosedOutput } from "./settings/mod.js";
 import { terminalText } from "./text/mod.js";
-import { exitWith, outliveClosedOutput, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
+import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
 export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
-import { outliveClosedOutput } from "./etl_args.js";
-import { parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
+import { outliveClosedOutput, parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
 
 const USAGE = `Usage: npm run migrate -- [options]
 

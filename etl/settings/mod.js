@@ -28,6 +28,7 @@ export {
   settingsTable,
   withoutPassword,
 } from "./settings.js";
+export { outliveClosedOutput } from "./closed_output.js";
 /** @typedef {import("./settings.js").AlertSeverity} AlertSeverity */
 /** @typedef {import("./settings.js").Command} Command */
 /** @typedef {import("./settings.js").KeepVersions} KeepVersions */
