@@ -71,9 +71,8 @@ export function csvAnswer(
   columns: readonly string[],
   rows: () => Rows,
   filename: string,
-  extra: HeaderRecord = {},
 ): Response {
-  const headers: HeaderRecord = { "cache-control": "no-cache", ...extra, vary: "Accept" };
+  const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
   if (etag !== undefined) headers.etag = csvEtag(etag);
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;

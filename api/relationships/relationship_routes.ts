@@ -531,7 +531,7 @@ async function changesAnswer(
   if (csv) {
     // Streamed a page at a time (held until the body ends or is cancelled): a history of millions
     // of changes is never in memory whole, and its first bytes go before the last page is read.
-    return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, () => handle.holding(allChanges(handle, filter)), "changes.csv", headers);
+    return csvAnswer(request, handle.model.etag, CHANGE_COLUMNS, () => handle.holding(allChanges(handle, filter)), "changes.csv");
   }
   headers.etag = handle.model.etag;
   const unchanged = readPreconditions(request, handle.model.etag, headers);
