@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
-import { delegateToReal, LightResponse, send } from "./respond.ts";
+import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
 export interface Exchange {
@@ -441,10 +441,6 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   // The client half-closed: nothing more will come.
   socket.once("end", () => close());
   req.resume();
-}
-
-function problemHeaders(): Record<string, string> {
-  return { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" };
 }
 
 function safeHost(host: string | undefined): string {

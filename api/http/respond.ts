@@ -92,6 +92,11 @@ export function empty(status: number, headers: HeaderRecord = {}): Response {
   return send(null, status, headers);
 }
 
+/** The headers of every problem document: a new object each call (callers add to it). */
+export function problemHeaders(): HeaderRecord {
+  return { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" };
+}
+
 /**
  * Returns the application/problem+json response for an HttpError.
  *
@@ -101,7 +106,7 @@ export function empty(status: number, headers: HeaderRecord = {}): Response {
  * ```
  */
 export function problemResponse(error: HttpError, instance?: string): Response {
-  const headers: HeaderRecord = { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" };
+  const headers = problemHeaders();
   for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value;
   return send(JSON.stringify(problemOf(error, instance)), error.status, headers);
 }
