@@ -210,6 +210,11 @@ export function cursorKeyFits(field: SortField, [value, id]: Key): boolean {
   return valueOk && id >= 0 && id <= MAX_ID;
 }
 
+/** The 503 of a CSV download refused because the downloads bound (ContactsStoreOptions.maxDownloads) is taken. */
+export function tooManyDownloads(what: string): HttpError {
+  return new HttpError(503, `Too many downloads of ${what} as CSV are running; retry in a few seconds`, { code: "too-many-downloads", headers: { "retry-after": "5" } });
+}
+
 /** Whether a list asks for its `total` (`count=true`); a 400 for a `count` that is neither true nor false. */
 export function wantsTotal(query: URLSearchParams): boolean {
   const text = query.get("count");
@@ -266,9 +271,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       if (wantsCsv(request, ctx.query)) {
         return csvAnswer(request, listEtag(), csvColumns, () => {
           const rows = store.download(filters, order);
-          if (rows === undefined) {
-            throw new HttpError(503, "Too many downloads of contacts as CSV are running; retry in a few seconds", { code: "too-many-downloads", headers: { "retry-after": "5" } });
-          }
+          if (rows === undefined) throw tooManyDownloads("contacts");
           return rows;
         }, "contacts.csv");
       }

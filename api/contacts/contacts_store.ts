@@ -126,6 +126,13 @@ export interface TableDatabase {
   readonly read: SqlRunner;
   /** Runs `op` in a transaction of its own; a ContactWriteError it throws is a refusal, nothing written. */
   write<T>(op: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * What `fn` yields for a CSV download, on a connection of its own: on DuckDB in one read
+   * transaction (so statements after the first see the same snapshot), on PostgreSQL from the pool
+   * (one statement, `stream`, is one snapshot). Undefined when the downloads bound (`maxDownloads`,
+   * shared with contacts) is taken, as ContactsStore.download().
+   */
+  download<T>(fn: (read: StreamRunner) => AsyncIterable<T>): AsyncIterable<T> | undefined;
 }
 
 /** How to open the store; everything defaults to what ships. */
@@ -353,6 +360,7 @@ export class ContactsStore {
           return run();
         }
       },
+      download: (fn) => this.#counted(() => engine.streamSnapshot(fn)),
     };
   }
 
@@ -680,9 +688,14 @@ export class ContactsStore {
    * the download ends, fails or is cancelled (a HEAD, a client gone), even before its first row.
    */
   download(filters: ListFilters, sort: ListSort): AsyncIterable<ContactView> | undefined {
+    return this.#counted(() => this.views(filters, sort));
+  }
+
+  /** `rows()` counted against `maxDownloads` (contacts' and plain tables' downloads together), or undefined when it is taken. */
+  #counted<T>(rows: () => AsyncIterable<T>): AsyncIterable<T> | undefined {
     if (this.#downloads >= this.#maxDownloads) return undefined;
     this.#downloads++;
-    return whenDone(this.views(filters, sort), () => this.#downloads--);
+    return whenDone(rows(), () => this.#downloads--);
   }
 
   async *#streamAll(read: StreamRunner, filters: ListFilters, sort: ListSort): AsyncGenerator<ContactView> {

@@ -41,7 +41,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
   "too-many-uploads": "503: the request bodies being received at once already fill what the server holds in memory (128 MiB: two CSV imports sent as bodies); nothing was read or changed; retry after `Retry-After` seconds.",
-  "too-many-downloads": "503: as many CSV downloads of contacts as the server runs at once (4) are running; retry after `Retry-After` seconds.",
+  "too-many-downloads": "503: as many CSV downloads of contacts and plain tables as the server runs at once (4, together) are running; retry after `Retry-After` seconds.",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
@@ -127,8 +127,8 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["503"] = {
         description:
           "The contacts database is unavailable or busy (`database-unavailable`), refuses the API's role (`database-refused`), out of memory (`database-out-of-memory`), out of disk (`database-disk-full`) or stopped (`database-invalidated`)" +
-          // Only the contacts list streams a download, and only downloads are counted.
-          (route.method === "GET" && path === "/contacts" ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
+          // Only the contacts' and plain tables' lists stream downloads, and only those are counted (not /departments' CSV).
+          (route.method === "GET" && (path === "/contacts" || (doc.tag === "tables" && doc.responses["200"]?.csv === true)) ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
           // The adapter's bound on bodies held at once, decided before this route reads a byte.
           (doc.body !== undefined ? ", or the server holds as many request bodies as it may at once (`too-many-uploads`)" : "") +
           (route.method === "POST" && path === "/imports/contacts" ? ", or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session)" : "") +

@@ -5,7 +5,7 @@
  */
 import { sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { recordSchemas } from "../contacts/contacts_routes.ts";
-import { listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 
 /** `note` -> `Note`, the prefix of a table's schema names. */
 export function schemaPrefix(record: RecordDefinition): string {
@@ -19,7 +19,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
  *
  * @example
  * ```ts
- * tableDocs(notesRecord).list.params.map((p) => p.name); // ["topic", "q", "sort", "limit", "cursor", "count"]
+ * tableDocs(notesRecord).list.params.map((p) => p.name); // ["topic", "q", "sort", "limit", "cursor", "count", "format"]
  * ```
  */
 export function tableDocs(record: RecordDefinition) {
@@ -48,14 +48,16 @@ export function tableDocs(record: RecordDefinition) {
         ...filterDocs,
         { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
         ...pagingParams(1000, 50),
-        { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan).", schema: { type: "boolean" } },
+        { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
+        formatParam,
       ],
       responses: {
         "200": {
-          description: `A page of ${record.table} (\`total\` only with count=true).`,
+          description: `A page of ${record.table} (\`total\` only with count=true); as CSV, every match, read from one snapshot.`,
           schema: withTotal(listSchema(ref(prefix))),
+          csv: true,
         },
-        "400": { description: "Unknown parameter, bad sort, limit, count or cursor." },
+        "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
       },
     },
     get: {

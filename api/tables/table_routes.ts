@@ -18,9 +18,11 @@ import {
   parseIfMatch,
   parseSort,
   replayed,
+  tooManyDownloads,
   wantsTotal,
   writeRefused,
 } from "../contacts/contacts_routes.ts";
+import { csvAnswer, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
@@ -49,18 +51,29 @@ export function addTableRoutes(router: Router, store: TableStore): void {
   const docs = tableDocs(record);
   const sorts = sortFields(record);
   const filterNames = tableFilterNames(record);
+  const csvColumns = ["id", ...record.fields.map((f) => f.name), "created_at", "updated_at"];
 
   router.add(
     "GET",
     base,
-    async (_request, ctx) => {
+    async (request, ctx) => {
       const filters = listFilters(ctx.query, filterNames);
       const sort = parseSort(ctx.query.get("sort"), sorts);
+      const order = { field: sort.field, descending: sort.direction === -1 };
+      // Checked before the CSV answer too, as for contacts: a typo is a 400 in either form.
       const withTotal = wantsTotal(ctx.query);
+      if (wantsCsv(request, ctx.query)) {
+        return csvAnswer(request, undefined, csvColumns, () => {
+          const rows = store.download(filters, order);
+          if (rows === undefined) throw tooManyDownloads(record.table);
+          return rows;
+        }, `${record.table}.csv`);
+      }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
-      const page = await store.page(filters, { field: sort.field, descending: sort.direction === -1 }, after, limit, withTotal);
+      const page = await store.page(filters, order, after, limit, withTotal);
       const next = nextCursor(sort.name, page);
-      const headers: Record<string, string> = { "cache-control": "no-cache", "content-type": "application/json; charset=utf-8" };
+      // Vary: the same URL answers CSV to an Accept of text/csv.
+      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept", "content-type": "application/json; charset=utf-8" };
       if (next !== null) headers.link = linkNext(ctx, next);
       return send(listBody(page, next), 200, headers);
     },

@@ -9,7 +9,17 @@
  */
 import { IDEMPOTENCY_GET, IDEMPOTENCY_INSERT, PAGE_KEY_COLUMN, tableSql, type ContactInput, type ListFilters, type ListSort, type RecordDefinition, type TableSql } from "../../etl/contacts/mod.ts";
 import type { SqlRunner } from "../../etl/db/mod.ts";
+import type { StreamRunner } from "../contacts/contacts_engines.ts";
 import { ContactWriteError, iso, recordTitle, staleError, type IdempotentResult, type PageKey, type TableDatabase } from "../contacts/contacts_store.ts";
+
+/** Rows a CSV download reads per statement. */
+const DOWNLOAD_PAGE = 1000;
+
+/** The keyset position of a row read by a page statement: its sort key, then its id. */
+function pageKeyOf(row: Record<string, unknown>): PageKey {
+  const key = row[PAGE_KEY_COLUMN];
+  return [typeof key === "string" ? key : Number(key), Number(row.id)];
+}
 
 /** One row as served: its view, version, ETag and serialised JSON. */
 export interface TableEntry {
@@ -68,12 +78,43 @@ export class TableStore {
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     const last = kept.at(-1);
-    const nextKey: PageKey | undefined = more && last !== undefined ? [typeof last[PAGE_KEY_COLUMN] === "string" ? last[PAGE_KEY_COLUMN] : Number(last[PAGE_KEY_COLUMN]), Number(last.id)] : undefined;
+    const nextKey = more && last !== undefined ? pageKeyOf(last) : undefined;
     const entries = kept.map((row) => this.#entry(row));
     if (!withTotal) return { entries, nextKey };
     const count = this.#sql.count(filters);
     const total = Number((await this.#db.read.one<{ n: number }>(count.sql, count.params, { plan: "custom" }))?.n ?? 0);
     return { entries, nextKey, total };
+  }
+
+  /**
+   * Every row `filters` match, in `sort` order, as the API shows them, for a CSV download: from one
+   * read snapshot (a row written meanwhile is in it whole or not at all, never twice), in bounded
+   * memory whatever the table holds, as contacts' downloads: on PostgreSQL one statement through a
+   * cursor, on DuckDB pages of DOWNLOAD_PAGE rows in one read transaction. Undefined when the
+   * downloads bound shared with contacts is taken.
+   */
+  download(filters: ListFilters, sort: ListSort): AsyncIterable<Record<string, unknown>> | undefined {
+    return this.#db.download((read) => (this.#db.dialect === "postgres" ? this.#streamAll(read, filters, sort) : this.#pages(read, filters, sort)));
+  }
+
+  async *#streamAll(read: StreamRunner, filters: ListFilters, sort: ListSort): AsyncGenerator<Record<string, unknown>> {
+    const { sql, params } = this.#sql.page(filters, sort, undefined, undefined);
+    for await (const rows of read.stream(sql, params)) {
+      for (const row of rows) yield this.#entry(row).view;
+    }
+  }
+
+  async *#pages(read: SqlRunner, filters: ListFilters, sort: ListSort): AsyncGenerator<Record<string, unknown>> {
+    let after: PageKey | undefined;
+    for (;;) {
+      const { sql, params } = this.#sql.page(filters, sort, after, DOWNLOAD_PAGE + 1);
+      const rows = await read.all<Record<string, unknown>>(sql, params, { plan: "custom" });
+      const shown = rows.slice(0, DOWNLOAD_PAGE);
+      for (const row of shown) yield this.#entry(row).view;
+      const last = shown.at(-1);
+      if (rows.length <= DOWNLOAD_PAGE || last === undefined) return;
+      after = pageKeyOf(last);
+    }
   }
 
   /** The stored answer of a POST for an Idempotency-Key, if any. */

@@ -329,6 +329,33 @@ test("adding a table is one migration per backend plus one definition: every rou
       assertProblem(await raw(server.url, { path: "/notes?cursor=garbage" }), 400, "bad-cursor");
     });
 
+    await t.test("lists as CSV: Accept: text/csv or format=csv, every match in the sort asked, formula-safe, and their 400s", async () => {
+      const tricky = await post(server.url, { title: '=1+1, "quoted"', topic: "ops", body: "two\nlines" });
+      assert.equal(tricky.status, 201, tricky.text);
+      const json = (await raw(server.url, { path: "/notes?topic=ops&sort=-title&limit=1000" })).json().items;
+      // Before, Accept: text/csv answered the JSON page, though /docs says lists stream CSV.
+      const accepted = await raw(server.url, { path: "/notes?topic=ops&sort=-title", headers: { accept: "text/csv" } });
+      assert.equal(accepted.status, 200, accepted.text);
+      assert.match(String(accepted.headers["content-type"]), /^text\/csv/);
+      assert.equal(accepted.headers["content-disposition"], 'attachment; filename="notes.csv"');
+      assert.equal(accepted.headers.vary, "Accept");
+      const lines = accepted.text.split("\r\n");
+      assert.equal(lines[0], "id,title,topic,place,body,created_at,updated_at");
+      assert.equal(lines.at(-1), "", "each row ends in CRLF");
+      const ids = lines.slice(1, -1).filter((l) => /^\d+,/.test(l)).map((l) => Number(l.split(",")[0]));
+      assert.deepEqual(ids, json.map((n: { id: number }) => n.id), "the rows the JSON list has, in its order");
+      assert.ok(accepted.text.includes(`\r\n${tricky.json().id},"'=1+1, ""quoted""",OPS,,"two\nlines",`), "quoted, a formula neutralised");
+      const byFormat = await raw(server.url, { path: "/notes?topic=ops&sort=-title&format=csv" });
+      assert.equal(byFormat.text, accepted.text);
+      assert.equal((await raw(server.url, { path: "/notes", headers: { accept: "application/json, text/csv;q=0.5" } })).headers["content-type"], "application/json; charset=utf-8");
+      assert.ok(String((await raw(server.url, { path: "/notes?limit=1" })).headers.vary).split(/,\s*/).includes("Accept"), "the JSON page varies on Accept too");
+      assertProblem(await raw(server.url, { path: "/notes?format=xml" }), 400, "bad-parameter");
+      assertProblem(await raw(server.url, { path: "/notes?format=csv&count=yes" }), 400, "bad-parameter");
+      assertProblem(await raw(server.url, { path: "/notes?format=csv&sort=body" }), 400, "bad-parameter");
+      const none = await raw(server.url, { path: "/notes?topic=NONE&format=csv" });
+      assert.equal(none.text, "id,title,topic,place,body,created_at,updated_at\r\n");
+    });
+
     await t.test("DELETE: a stale If-Match is a 412, then 204, then 404", async () => {
       assertProblem(await raw(server.url, { method: "DELETE", path: "/notes/1", headers: { "if-match": '"1"' } }), 412, "stale");
       assertProblem(await raw(server.url, { method: "DELETE", path: "/notes/1", headers: { "if-none-match": "*" } }), 412, "stale");
@@ -344,7 +371,9 @@ test("adding a table is one migration per backend plus one definition: every rou
       assert.deepEqual(Object.keys(doc.paths["/notes"]).sort(), ["get", "post"]);
       assert.deepEqual(Object.keys(doc.paths["/notes/{id}"]).sort(), ["delete", "get", "patch", "put"]);
       const list = doc.paths["/notes"].get;
-      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count"]);
+      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count", "format"]);
+      assert.ok(list.responses["200"].content["text/csv"], "the list documents its CSV");
+      assert.match(list.responses["503"].description, /too-many-downloads/);
       assert.match(list.parameters.find((p: { name: string }) => p.name === "sort").description, /One of id, title, place, created_at, updated_at/);
       // Before, the derived filter descriptions spoke of contacts on every table's list.
       for (const p of list.parameters) assert.doesNotMatch(p.description, /contact/i, p.name);
@@ -428,6 +457,47 @@ test("every answer of a plain table's routes is one /openapi.json documents: its
         assert.deepEqual(validate(schema, res.json(), doc.components.schemas), [], `${res.status}: ${res.text.slice(0, 300)}`);
       });
     }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a table's CSV reads past one page of its statement, from one snapshot, and counts against the downloads bound it shares with contacts", { timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: { ...migrationsFor(dir), maxDownloads: 1 }, tables: [notesRecord] });
+  try {
+    // More rows than one statement of a DuckDB download reads (1,000).
+    const n = 2100;
+    for (let start = 0; start < n; start += 32) {
+      const batch = Array.from({ length: Math.min(32, n - start) }, (_, i) => post(server.url, { title: `Note ${String(start + i).padStart(4, "0")}` }));
+      for (const res of await Promise.all(batch)) assert.equal(res.status, 201, res.text);
+    }
+    const whole = await raw(server.url, { path: "/notes?format=csv&sort=-title" });
+    assert.equal(whole.status, 200);
+    const titles = whole.text.split("\r\n").slice(1, -1).map((line) => line.split(",")[1]);
+    assert.deepEqual(titles, Array.from({ length: n }, (_, i) => `Note ${String(n - 1 - i).padStart(4, "0")}`), "every note once, in the sort asked");
+
+    // A download held mid-way (its first row read, as a slow client's is): a note written meanwhile
+    // is not in it, and it holds the one slot, for tables and contacts alike.
+    const notes = server.app.tables[0]!;
+    const held = notes.download({}, { field: "id", descending: false })![Symbol.asyncIterator]();
+    assert.equal(((await held.next()).value as { title: string }).title, "Note 0000");
+    const late = await post(server.url, { title: "Zz late" });
+    assert.equal(late.status, 201, late.text);
+    for (const path of ["/notes?format=csv", "/contacts?format=csv"]) {
+      const refused = await fetch(`${server.url}${path}`);
+      assert.equal(refused.status, 503, path);
+      assert.equal(refused.headers.get("retry-after"), "5");
+      assert.equal(((await refused.json()) as { type: string }).type, "/docs#problem-too-many-downloads");
+    }
+    const rest: string[] = [];
+    for (let next = await held.next(); !next.done; next = await held.next()) rest.push((next.value as { title: string }).title);
+    assert.equal(rest.length, n - 1);
+    assert.ok(!rest.includes("Zz late"), "as the table was when the download began");
+    const after = await raw(server.url, { path: "/notes?format=csv" });
+    assert.equal(after.status, 200, "the finished download gave its slot back");
+    assert.match(after.text, /Zz late/);
   } finally {
     await server.close();
     cleanup();

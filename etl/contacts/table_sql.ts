@@ -99,8 +99,8 @@ export interface TableSql {
   update(fields: readonly string[]): string;
   /** DELETE of row $1 if still at version $2; RETURNING its id. */
   readonly delete: string;
-  /** One page: the rows matching `filters` after `after` (sort key, id), `limit` of them, each with its key as `PAGE_KEY_COLUMN`. */
-  page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number): { sql: string; params: unknown[] };
+  /** One page: the rows matching `filters` after `after` (sort key, id), `limit` of them (every one when undefined), each with its key as `PAGE_KEY_COLUMN`. */
+  page(filters: ListFilters, sort: ListSort, after: [string | number, number] | undefined, limit: number | undefined): { sql: string; params: unknown[] };
   /** How many rows match `filters`. */
   count(filters: ListFilters): { sql: string; params: unknown[] };
 }
@@ -173,7 +173,8 @@ export function tableSql(record: RecordDefinition, dialect: Dialect): TableSql {
       const sql =
         `SELECT ${selectList}, ${key} AS ${PAGE_KEY_COLUMN} FROM ${table} c` +
         (clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "") +
-        ` ORDER BY ${order}${dir}, c.id${dir} LIMIT ${Math.trunc(limit)}`;
+        ` ORDER BY ${order}${dir}, c.id${dir}` +
+        (limit === undefined ? "" : ` LIMIT ${Math.trunc(limit)}`);
       return { sql, params };
     },
     count(values) {
