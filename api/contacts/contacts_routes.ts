@@ -403,7 +403,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
         sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
         path = join(uploads, `body-${randomUUID()}.csv`);
-        writeFileSync(path, new Uint8Array(await request.arrayBuffer()), { mode: 0o600 });
+        placeBody(path, new Uint8Array(await request.arrayBuffer()));
         written = true;
       }
       try {
@@ -435,6 +435,27 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     },
     contactDocs.importCsv,
   );
+}
+
+/**
+ * Writes a CSV body's copy into uploads/. A copy cut short (a full disk) is removed at once: it
+ * holds personal data, and no load or finally would remove it before the next start-up. A full disk
+ * is the client's 503 to retry, not our 500.
+ */
+function placeBody(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes, { mode: 0o600 });
+  } catch (error) {
+    rmSync(path, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") {
+      throw new HttpError(503, "The data dir's disk has no room for the CSV's copy in its uploads folder; nothing was loaded, retry once there is room", {
+        code: "disk-full",
+        headers: { "retry-after": "30" },
+      });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -54,6 +54,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "database-locked": "503: a contacts import (PostgreSQL with DATABASE_URL) waited 5 minutes for a lock another database session holds on the contacts tables and gave up; nothing was loaded; `detail` names that session (pid, application, user, state and since when). Retry once it has ended its transaction.",
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
+  "disk-full": "503: the data dir's disk has no room for the copy of a CSV sent as an import's body (uploads/); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds, once the operator has made room.",
   "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",
 };
 
