@@ -6,7 +6,7 @@
  * earlier direct or PostgreSQL load killed after its COMMIT: recover_run.ts), and the rejects are
  * written as a CSV report.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
@@ -23,13 +23,13 @@ import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "database-refused" | "database-unavailable" | "database-locked";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
  * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), or
  * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
- * or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
+ * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
  * another session's lock outlasted the load's wait ("database-locked").
  * `message` is for the person running the load.
  */
@@ -144,6 +144,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       summary = await locked(() => intoPostgres(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }));
     } else {
       const api = await runningApi(options.dataDir);
+      // An API that started after the copy was placed emptied uploads/ first (its start-up does), so
+      // the name would reach it with no file behind it, and its 404 blamed the person's CSV.
+      if (api !== null) keptUpload(options, upload.path);
       via = api !== null ? "api" : "direct";
       summary =
         api !== null
@@ -203,6 +206,19 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   } finally {
     if (upload !== undefined) rmSync(upload.path, { force: true });
   }
+}
+
+/**
+ * Throws "upload-removed" when the load's copy is no longer in uploads/. Checked once the running
+ * API is found: its start-up, which empties the folder, is over by then.
+ */
+function keptUpload(options: LoadContactsOptions, path: string): void {
+  if (existsSync(path)) return;
+  throw new ContactsLoadError(
+    "upload-removed",
+    `The copy of contacts file '${options.csvPath}' in '${join(options.dataDir, UPLOADS_DIR)}' was removed before the running API could load it ` +
+      "(an API started on this data dir meanwhile, and its start-up empties that folder); nothing was loaded; run the load again",
+  );
 }
 
 async function direct(
