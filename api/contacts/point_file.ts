@@ -78,8 +78,8 @@ export class PointFile {
   #epoch = 0;
   /** While a build runs: the contacts committed since it began, which it must not write. */
   #written: Set<number> | undefined;
-  /** While a build runs: the records of the range it is filling, written together. */
-  #block: { first: number; count: number; bytes: Buffer } | undefined;
+  /** While a build runs: the records of the range it is filling, written together, and the bytes of the bodies they keep apart. */
+  #block: { first: number; count: number; bytes: Buffer; overflow: number } | undefined;
   #built = 0;
   #contacts = 0;
   #failure: unknown;
@@ -120,7 +120,9 @@ export class PointFile {
 
   /** True when dead bodies kept apart have grown past live ones and MAX_WASTE: time for clear() and a build. */
   get wasteful(): boolean {
-    return this.#overflowEnd - this.#overflowLive > Math.max(this.#overflowLive, MAX_WASTE);
+    // The range being built points to its bodies once written: live already, or a build would call for itself again.
+    const live = this.#overflowLive + (this.#block?.overflow ?? 0);
+    return this.#overflowEnd - live > Math.max(live, MAX_WASTE);
   }
 
   stats(): PointFileStats {
@@ -208,7 +210,7 @@ export class PointFile {
     const bytes = this.#block !== undefined && this.#block.bytes.length >= count * RECORD ? this.#block.bytes : Buffer.alloc(count * RECORD);
     bytes.fill(0, 0, count * RECORD);
     for (let i = 0; i < count; i++) bytes.writeUInt32LE(ABSENT, i * RECORD);
-    this.#block = { first, count, bytes };
+    this.#block = { first, count, bytes, overflow: 0 };
     return true;
   }
 
@@ -228,6 +230,7 @@ export class PointFile {
       if (record === undefined) block.bytes.fill(0, at, at + HEADER);
       else {
         record.copy(block.bytes, at);
+        if (record.readUInt32LE(0) === OVERFLOW) block.overflow += record.readUInt32LE(8);
         this.#built++;
       }
     }
@@ -241,9 +244,14 @@ export class PointFile {
   endRange(build: PointBuild): boolean {
     const block = this.#block;
     if (!this.#current(build) || block === undefined) return false;
+    // The records this range writes over (read while a GET's set() may have put bodies apart there) lose their bodies.
+    const replaced = this.#overflowLive > 0 ? this.#overflowReplaced(block) : 0;
+    if (replaced === undefined) return false;
     for (const id of this.#written!) {
       if (id < block.first || id >= block.first + block.count) continue;
       const at = (id - block.first) * RECORD;
+      // Committed since its row was given: the body the row kept apart is in no record.
+      if (block.bytes.readUInt32LE(at) === OVERFLOW) block.overflow -= block.bytes.readUInt32LE(at + 8);
       const now = this.#holds(id) ? this.#io(() => readSync(this.#records!, block.bytes, at, RECORD, id * RECORD)) : 0;
       if (now !== RECORD) block.bytes.fill(0, at, at + RECORD);
     }
@@ -251,7 +259,28 @@ export class PointFile {
     const position = block.first * RECORD;
     if (this.#io(() => writeSync(this.#records!, block.bytes, 0, length, position)) === undefined) return false;
     this.#size = Math.max(this.#size, position + length);
+    this.#overflowLive += block.overflow - replaced;
+    block.overflow = 0;
     return true;
+  }
+
+  /**
+   * Bytes of the bodies kept apart that the file's records in `block`'s range point to, but for
+   * the contacts committed since the build began (endRange keeps their records); undefined when
+   * the file could not be read (it is off).
+   */
+  #overflowReplaced(block: { first: number; count: number }): number | undefined {
+    const position = block.first * RECORD;
+    const end = Math.min(this.#size, position + block.count * RECORD);
+    if (end <= position) return 0;
+    const old = Buffer.allocUnsafe(end - position);
+    const read = this.#io(() => readSync(this.#records!, old, 0, old.length, position));
+    if (read === undefined) return undefined;
+    let bytes = 0;
+    for (let at = 0; at + HEADER <= read; at += RECORD) {
+      if (old.readUInt32LE(at) === OVERFLOW && !this.#written!.has(block.first + at / RECORD)) bytes += old.readUInt32LE(at + 8);
+    }
+    return bytes;
   }
 
   /** Ends `build`: from now on its records are the file's, and it counts their contacts. */
@@ -293,7 +322,7 @@ export class PointFile {
     return this.#valid(id) && (id + 1) * RECORD <= this.#size;
   }
 
-  /** The record (header and inline body, or header pointing into the overflow file, which this appends to) for a body. */
+  /** The record (header and inline body, or header pointing into the overflow file, which this appends to) for a body; live once a record holding it is written. */
   #record(version: number, bytes: Buffer): Buffer | undefined {
     const inline = bytes.length <= INLINE;
     const record = Buffer.allocUnsafe(HEADER + (inline ? bytes.length : 8));
@@ -306,7 +335,6 @@ export class PointFile {
       const at = this.#overflowEnd;
       if (this.#io(() => writeSync(this.#overflow!, bytes, 0, bytes.length, at)) === undefined) return undefined;
       this.#overflowEnd += bytes.length;
-      this.#overflowLive += bytes.length;
       record.writeDoubleLE(at, HEADER);
     }
     return record;
@@ -321,6 +349,7 @@ export class PointFile {
       if (this.#io(() => readSync(this.#records!, old, 0, HEADER, position)) === HEADER && old.readUInt32LE(0) === OVERFLOW) this.#overflowLive -= old.readUInt32LE(8);
     }
     if (this.#io(() => writeSync(this.#records!, record, 0, record.length, position)) === undefined) return;
+    if (record.readUInt32LE(0) === OVERFLOW) this.#overflowLive += record.readUInt32LE(8);
     // A record written past the end makes the file reach it; the bytes before are zeros: unknown.
     if (position + RECORD > this.#size) {
       if (this.#io(() => (ftruncateSync(this.#records!, position + RECORD), true)) === undefined) return;
