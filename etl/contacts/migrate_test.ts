@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Database } from "../db/mod.ts";
 import { defaultMigrationsDir, migrate, MigrationError } from "./migrate.ts";
 import { fold } from "../text/mod.js";
+import { ingestContacts } from "./ingest_contacts.ts";
 
 async function withTemp<T>(fn: (dir: string, open: () => Promise<Database>) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-"));
@@ -42,7 +43,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -76,7 +77,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -115,7 +116,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -134,7 +135,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -165,7 +166,7 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -199,7 +200,7 @@ test("migrate() 007 keeps every link of a 006 database, its foreign key and its 
     assert.equal(before.length, 6000);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contact_departments' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     assert.deepEqual(await db.all(links), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const constraints = await db.all<{ type: string }>("SELECT constraint_type AS type FROM duckdb_constraints() WHERE table_name = 'contact_departments' AND constraint_type <> 'NOT NULL' ORDER BY 1");
@@ -243,7 +244,7 @@ test("migrate() 008 keeps every contact in its place, drops only the e-mail CHEC
     const shape = await db.all(columns);
     const constraintsSql = "SELECT constraint_type AS type, constraint_text AS text FROM duckdb_constraints() WHERE table_name = 'contacts' ORDER BY 1, 2";
     const constraints = await db.all<{ type: string; text: string }>(constraintsSql);
-    assert.deepEqual(await migrate(db), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     assert.deepEqual(await db.all(stored), before, "every row and value, in the same order");
     assert.deepEqual(await db.all(columns), shape);
     assert.deepEqual(await db.all(constraintsSql), constraints.filter((c) => c.text !== "CHECK((email_key = lower(email)))"));
@@ -272,7 +273,7 @@ test("migrate() 008 stops, and changes nothing, when contacts has a column it do
     const edited = copyMigrations(dir);
     const file = join(edited, "008_email_key_without_check.sql");
     writeFileSync(file, readFileSync(file, "utf8").replace("  CHECK (updated_at >= created_at)\n);", "  title VARCHAR,\n  CHECK (updated_at >= created_at)\n);"));
-    assert.deepEqual(await migrate(db, { dir: edited }), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db, { dir: edited }), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     assert.deepEqual(await db.all("SELECT * FROM contacts"), before);
   });
 });
@@ -293,10 +294,57 @@ test("migrate() 009 folds the Greek final sigma as etl/text fold() does, rewriti
     const row = (id: number) => db.one<{ last_name_sort: string; search_text: string; rid: bigint }>("SELECT last_name_sort, search_text, rowid AS rid FROM contacts WHERE id = $1", [id]);
     assert.equal((await row(1))!.last_name_sort, "παπαδοπουλος");
     const ann = await row(2);
-    assert.deepEqual(await migrate(db), ["009_fold_final_sigma.sql", "010_contact_loads_run.sql"]);
+    assert.deepEqual(await migrate(db), ["009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql"]);
     assert.equal((await row(1))!.last_name_sort, fold("ΠΑΠΑΔΟΠΟΥΛΟΣ"));
     assert.equal((await row(1))!.search_text, `${fold("Γιώργος")} ${fold("Παπαδόπουλος")} g@example.com`);
     assert.deepEqual(await row(2), ann, "a row without ς is not written again");
     assert.equal((await db.one<{ f: string }>("SELECT fold('ΟΔΟΣ') AS f"))!.f, fold("οδος"));
+  });
+});
+
+test("migrate() makes one the departments the final-sigma fold equates, as a fresh load of the same lines has them: each link kept once, the contacts it moved given a new version", async () => {
+  await withTemp(async (dir, open) => {
+    // Lines a load of the code before stored as two departments: its fold kept the typed ς.
+    const lines = [
+      ["ann@example.com", "ΟΔΟΣ"],
+      ["bob@example.com", "οδος"],
+      ["cy@example.com", "ΟΔΟΣ"],
+      ["cy@example.com", "οδος"],
+      ["dee@example.com", "Sales"],
+    ];
+    const db = await open();
+    await migrate(db, { dir: shippedUpTo(dir, 8) });
+    await db.run("INSERT INTO departments (id, name) VALUES (1, 'ΟΔΟΣ'), (2, 'οδος'), (3, 'Sales')");
+    for (const [i, email] of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com"].entries()) {
+      await db.run(
+        `INSERT INTO contacts (id, first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text)
+         VALUES ($1, 'A', 'B', $2, $2, 'a', 'b', 'a b ' || $2)`,
+        [i + 1, email],
+      );
+    }
+    await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES (1, 1), (2, 2), (3, 1), (3, 2), (4, 3)");
+    await migrate(db);
+    const state = async (of: Database) => ({
+      departments: (await of.all<{ name: string }>("SELECT name FROM departments ORDER BY name")).map((d) => d.name),
+      links: (
+        await of.all<{ email: string; name: string }>(
+          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id ORDER BY c.email, d.name",
+        )
+      ).map((l) => `${l.email} ${l.name}`),
+    });
+
+    const fresh = await Database.open(join(dir, "fresh.duckdb"));
+    try {
+      await migrate(fresh);
+      const csv = join(dir, "same.csv");
+      writeFileSync(csv, `first_name,last_name,email,department\n${lines.map(([email, department]) => `A,B,${email},${department}`).join("\n")}\n`);
+      await ingestContacts(fresh, csv);
+      assert.deepEqual(await state(db), await state(fresh));
+    } finally {
+      fresh.close();
+    }
+    assert.deepEqual(await state(db), { departments: ["Sales", "ΟΔΟΣ"], links: ["ann@example.com ΟΔΟΣ", "bob@example.com ΟΔΟΣ", "cy@example.com ΟΔΟΣ", "dee@example.com Sales"] });
+    const versions = await db.all<{ id: number; version: number }>("SELECT id, version FROM contacts ORDER BY id");
+    assert.deepEqual(versions.map((v) => Number(v.version)), [1, 2, 2, 1], "bob's and cy's departments changed: new ETags; ann's and dee's did not");
   });
 });
