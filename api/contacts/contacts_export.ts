@@ -80,7 +80,7 @@ export class ContactsExporter {
     return exporter;
   }
 
-  /** When the snapshot in the files was taken (ISO 8601); undefined before the first export. */
+  /** When the snapshot in the files was taken (ISO 8601), found at start-up or written since; undefined when there is none. */
   get exportedAt(): string | undefined {
     return this.#exportedAt;
   }
@@ -99,11 +99,13 @@ export class ContactsExporter {
 
   async #checkAtStart(): Promise<void> {
     const generation = this.#store.generation;
+    // The files' age whether or not they are current: out of date, they are what analysts read
+    // until an export succeeds, and a gauge absent while exports fail would hide that they age.
+    // Not a set left incomplete: it may mix two exports, and holds neither as a whole.
+    const found = readContactsExport(this.dir);
+    if (found?.complete !== false) this.#exportedAt = found?.exported_at;
     try {
-      if (await this.#store.exportIsCurrent(this.dir)) {
-        this.#exported = generation;
-        this.#exportedAt = readContactsExport(this.dir)?.exported_at;
-      }
+      if (await this.#store.exportIsCurrent(this.dir)) this.#exported = generation;
     } catch {
       // Unreadable: export, and let that say what is wrong.
     }

@@ -190,3 +190,38 @@ test("a failed export fails no write: logged once per streak, old files intact, 
     cleanup();
   }
 });
+
+test("after a restart, the export age says how old the files there are while exports fail, not nothing", async () => {
+  // Before: the age came only from exports this process wrote (or files found current at start),
+  // so an API restarted on stale files whose exports then failed dropped the gauge: an alert on
+  // the age went quiet exactly while the copy fell behind.
+  const { dir, cleanup } = tempDir();
+  const out = contactsExportDir(dir);
+  try {
+    let server = await testServer(dir, { contactsExport: { intervalMs: 0 } });
+    assert.equal((await post(server.url, person(1))).status, 201);
+    await server.close();
+    const exportedAt = readContactsExport(out)!.exported_at;
+    // A write while the export is off: the files are out of date at the next start.
+    server = await testServer(dir);
+    assert.equal((await post(server.url, person(2))).status, 201);
+    await server.close();
+
+    const blocker = join(out, "contacts.parquet.tmp");
+    mkdirSync(blocker);
+    writeFileSync(join(blocker, "x"), "x");
+    server = await testServer(dir, { contactsExport: { intervalMs: 3_600_000, log: () => {} } });
+    try {
+      await until("the start-up export to fail", () => server.app.contactsExport!.stats.failed >= 1);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const age = /^relaciones_contacts_export_age_seconds (\S+)$/m.exec(text);
+      assert.ok(age !== null, `the gauge is there:\n${text.split("\n").filter((l) => l.includes("export_age")).join("\n")}`);
+      const expected = (Date.now() - Date.parse(exportedAt)) / 1000;
+      assert.ok(Math.abs(Number(age[1]) - expected) < 5, `${age[1]} s is the age of the files' export (${exportedAt}), about ${expected} s`);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
