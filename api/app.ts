@@ -23,7 +23,7 @@ import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
-import { RunLog } from "../etl/runs/mod.ts";
+import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
 import { cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
@@ -141,6 +141,7 @@ export class App {
       return undefined;
     };
     const count = new ThrottledReading(() => contacts.count().catch(unanswered), options.metricsCountEveryMs ?? METRICS_COUNT_EVERY_MS);
+    let runsRead: readonly RunRecord[] = [];
     this.metrics = new Metrics({
       contactsUp: async () =>
         (await answerWithin(
@@ -152,7 +153,17 @@ export class App {
         const model = snapshot.current()?.model;
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };
       },
-      runs: () => this.runs.all(),
+      runs: () => {
+        // The log unreadable (written by another user with mode 0600, an I/O error): the scrape
+        // answers with the figures of the last read, which an append-only log can only have grown
+        // past, rather than fail whole and lose the request counters with them.
+        try {
+          return (runsRead = this.runs.all());
+        } catch (error) {
+          if (this.#logDue("metrics-runs")) this.#logError(`${runLogPath(options.dataDir)} could not be read for /metrics; its figures are those of the last read (logged once a minute at most)`, error);
+          return runsRead;
+        }
+      },
       contactsExport: () => this.contactsExport?.exportedAt,
       contactsTrims: () => contacts.trimStats(),
       contactsGinMerges: () => contacts.ginMergeStats(),

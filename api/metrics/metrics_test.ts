@@ -2,6 +2,8 @@
 // figures checked against what the test did (requests, contacts, snapshot, runs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { validateExposition, type ParsedSample } from "../../scripts/testing/prometheus_format.ts";
@@ -191,6 +193,38 @@ test("GET /metrics still answers when the contacts database fails in a way it ha
   } finally {
     await admin.close();
     await server.close();
+    cleanup();
+  }
+});
+
+test("GET /metrics still answers when runs.jsonl cannot be read: the request counters and the ETL figures of the last read, the error logged once", async () => {
+  // Before: the scrape read runs.jsonl on the request's path and any read error (a log written by
+  // another user with mode 0600, an I/O error) failed the whole scrape with a 500: the request
+  // counters were lost with the ETL figures. A directory stands in for the unreadable file (the
+  // tests may run as root, whom permissions do not stop).
+  const { dir, cleanup } = tempDir("metrics-test-");
+  const logged: string[] = [];
+  try {
+    appendRun(dir, run({ id: "r1" }));
+    const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+    try {
+      const first = validateExposition((await raw(server.url, { path: "/metrics" })).text).samples;
+      assert.equal(value(first, "relaciones_etl_runs_total", { kind: "relationships", status: "succeeded" }), 1);
+      rmSync(join(dir, "runs.jsonl"));
+      mkdirSync(join(dir, "runs.jsonl"));
+      for (let i = 0; i < 3; i++) {
+        const res = await raw(server.url, { path: "/metrics" });
+        assert.equal(res.status, 200, res.text);
+        const { violations, samples } = validateExposition(res.text);
+        assert.deepEqual(violations, []);
+        assert.equal(value(samples, "http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 1 + i);
+        assert.equal(value(samples, "relaciones_etl_runs_total", { kind: "relationships", status: "succeeded" }), 1, "as last read: a counter never goes back");
+      }
+      assert.equal(logged.filter((m) => /runs\.jsonl/.test(m)).length, 1, `once a minute at most, not per scrape: ${logged.join("\n")}`);
+    } finally {
+      await server.close();
+    }
+  } finally {
     cleanup();
   }
 });
