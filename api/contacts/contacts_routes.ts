@@ -12,7 +12,7 @@ import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, listFilterNa
 import { HttpError } from "../http/http_error.ts";
 import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
-import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
@@ -272,7 +272,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         return csvAnswer(request, listEtag(), csvColumns, () => {
           const rows = store.download(filters, order);
           if (rows === undefined) throw tooManyDownloads("contacts");
-          return rows;
+          return firstRowRead(rows);
         }, "contacts.csv");
       }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));

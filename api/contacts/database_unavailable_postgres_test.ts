@@ -111,3 +111,27 @@ test("with the API's role refused a privilege while it runs, contacts answer 503
     cleanup();
   }
 });
+
+test("with its PostgreSQL database gone, the contacts' CSV download answers 503 and Retry-After as the JSON list does, not a connection dropped without a word", { skip: POSTGRES_SKIP }, async () => {
+  // Before: the CSV answer's status went out with the first row, which the database never gave,
+  // so the client saw the socket hang up with no status nor reason.
+  const { dir, cleanup } = tempDir();
+  const url = await postgresDatabaseFor(dir);
+  const server = await testServer(dir, { databaseUrl: url });
+  const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  try {
+    assert.equal((await raw(server.url, { path: "/contacts?format=csv" })).status, 200);
+    await admin.run(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    // More than the downloads that may run at once (4): a failed one gives its slot back.
+    for (let i = 0; i < 6; i++) {
+      const res = await raw(server.url, { path: "/contacts?format=csv" });
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.headers["retry-after"], "5");
+      assert.equal(res.json().type, "/docs#problem-database-unavailable");
+    }
+  } finally {
+    await admin.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+});

@@ -65,18 +65,48 @@ function csvEtag(etag: string): string {
  * return csvAnswer(request, model.etag, ["id", "name"], () => actors, "actors.csv");
  * ```
  */
-export function csvAnswer(
+export async function csvAnswer(
   request: Request,
   etag: string | undefined,
   columns: readonly string[],
-  rows: () => Rows,
+  rows: () => Rows | Promise<Rows>,
   filename: string,
-): Response {
+): Promise<Response> {
   const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
   if (etag !== undefined) headers.etag = csvEtag(etag);
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;
-  return csvResponse(columns, rows(), filename, headers);
+  return csvResponse(columns, await rows(), filename, headers);
+}
+
+/**
+ * `rows` with its first row already read. A streamed answer's status goes out with its first
+ * bytes, so a database that fails the first read (gone, refusing the role) failed the body: the
+ * client saw the connection dropped with no status. Read here, in the handler, that failure is
+ * the handler's, answered as its problem document (503 with Retry-After). The rows are the same
+ * iterator's: return() still reaches it, so a cancelled download gives back what it holds.
+ *
+ * @example
+ * ```ts
+ * return csvAnswer(request, etag, columns, () => firstRowRead(store.download(filters, order)), "contacts.csv");
+ * ```
+ */
+export async function firstRowRead<T>(rows: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const it = rows[Symbol.asyncIterator]();
+  let first: IteratorResult<T> | undefined = await it.next();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next(): Promise<IteratorResult<T>> {
+        const read = first;
+        first = undefined;
+        return read !== undefined ? Promise.resolve(read) : it.next();
+      },
+      async return(value?: unknown): Promise<IteratorResult<T>> {
+        first = undefined;
+        return (await it.return?.(value)) ?? { done: true, value: undefined };
+      },
+    }),
+  };
 }
 
 /**
