@@ -22,7 +22,7 @@ import {
   wantsTotal,
   writeRefused,
 } from "../contacts/contacts_routes.ts";
-import { csvAnswer, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
@@ -66,7 +66,7 @@ export function addTableRoutes(router: Router, store: TableStore): void {
         return csvAnswer(request, undefined, csvColumns, () => {
           const rows = store.download(filters, order);
           if (rows === undefined) throw tooManyDownloads(record.table);
-          return rows;
+          return firstRowRead(rows);
         }, `${record.table}.csv`);
       }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
