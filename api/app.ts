@@ -141,7 +141,6 @@ export class App {
       return undefined;
     };
     const count = new ThrottledReading(() => contacts.count().catch(unanswered), options.metricsCountEveryMs ?? METRICS_COUNT_EVERY_MS);
-    let runsRead: readonly RunRecord[] = [];
     this.metrics = new Metrics({
       contactsUp: async () =>
         (await answerWithin(
@@ -153,17 +152,7 @@ export class App {
         const model = snapshot.current()?.model;
         return model && { versionId: model.versionId, publishedAt: model.publishedAt };
       },
-      runs: () => {
-        // The log unreadable (written by another user with mode 0600, an I/O error): the scrape
-        // answers with the figures of the last read, which an append-only log can only have grown
-        // past, rather than fail whole and lose the request counters with them.
-        try {
-          return (runsRead = this.runs.all());
-        } catch (error) {
-          if (this.#logDue("metrics-runs")) this.#logError(`${runLogPath(options.dataDir)} could not be read for /metrics; its figures are those of the last read (logged once a minute at most)`, error);
-          return runsRead;
-        }
-      },
+      runs: () => this.#runsRead(),
       contactsExport: () => this.contactsExport?.exportedAt,
       contactsTrims: () => contacts.trimStats(),
       contactsGinMerges: () => contacts.ginMergeStats(),
@@ -410,8 +399,9 @@ export class App {
     // usual 1 s timeout somewhere on the way to 10M; and it waited behind another process's load's
     // lock, taking every process out of service at once. The count is at /metrics.
     const contactsOpen = this.contacts.isOpen && (await this.contacts.ping().then(() => true, () => false));
-    const lastRel = this.runs.last("relationships");
-    const lastContacts = this.runs.last("contacts");
+    const runs = this.#runsRead();
+    const lastRel = runs.find((r) => r.kind === "relationships");
+    const lastContacts = runs.find((r) => r.kind === "contacts");
     const brief = (r: typeof lastRel) => (r === undefined ? null : { id: r.id, status: r.status, finished_at: r.finished_at, version_id: r.version_id ?? null });
     return {
       ready: contactsOpen,
@@ -425,6 +415,24 @@ export class App {
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },
     };
+  }
+
+  /** The runs as last read: what #runsRead() answers while runs.jsonl cannot be read. */
+  #lastRuns: readonly RunRecord[] = [];
+
+  /**
+   * Every run, newest first, for /metrics and /readyz. The log unreadable (written by another user
+   * with mode 0600, an I/O error): those of the last read, which an append-only log can only have
+   * grown past, rather than fail a scrape whole (its request counters lost with them) or take a
+   * process whose databases answer out of service. Logged once a minute at most.
+   */
+  #runsRead(): readonly RunRecord[] {
+    try {
+      return (this.#lastRuns = this.runs.all());
+    } catch (error) {
+      if (this.#logDue("runs-read")) this.#logError(`${runLogPath(this.runs.dataDir)} could not be read for /metrics and /readyz; they answer with the runs of the last read (logged once a minute at most)`, error);
+      return this.#lastRuns;
+    }
   }
 
   /** Closes the databases once queued writes and in-flight snapshot queries finish. */

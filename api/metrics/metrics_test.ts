@@ -228,3 +228,25 @@ test("GET /metrics still answers when runs.jsonl cannot be read: the request cou
     cleanup();
   }
 });
+
+test("GET /readyz still answers 200 when runs.jsonl cannot be read, with the last runs of the last read", async () => {
+  // Before: readiness read runs.jsonl on the probe's path and a read error answered 500, so a log
+  // file's trouble took a process whose databases answer out of service.
+  const { dir, cleanup } = tempDir("readyz-test-");
+  try {
+    appendRun(dir, run({ id: "r1" }));
+    const server = await testServer(dir, { logError: () => {} });
+    try {
+      assert.equal((await raw(server.url, { path: "/readyz" })).json().last_runs.relationships.id, "r1");
+      rmSync(join(dir, "runs.jsonl"));
+      mkdirSync(join(dir, "runs.jsonl"));
+      const res = await raw(server.url, { path: "/readyz" });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json().last_runs.relationships.id, "r1", "as last read");
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
