@@ -26,7 +26,7 @@ import type { Infer } from "./http/json_schema.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
-import { cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
+import { API_ID, cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
@@ -464,7 +464,9 @@ export class App {
 
   #addSystemRoutes(): void {
     const r = this.router;
-    r.add("GET", "/healthz", async () => jsonText('{"status":"ok"}', 200, { "cache-control": "no-store" }), systemDocs.healthz);
+    // `api_id` tells a loader this process from another now at a crashed API's pid or address (api.json).
+    const health = JSON.stringify({ status: "ok", api_id: API_ID });
+    r.add("GET", "/healthz", async () => jsonText(health, 200, { "cache-control": "no-store" }), systemDocs.healthz);
     r.add(
       "GET",
       "/readyz",

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
 import { App } from "./app.ts";
+import { API_ID } from "../etl/handover/mod.ts";
 
 test("static files: / and /web/* with content types, ETag revalidation and no way out of the folder", async () => {
   const { dir, cleanup } = tempDir();
@@ -99,7 +100,9 @@ test("App.handle() is a web-standard handler: OPTIONS, HEAD, request ids, opaque
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { instance?: string }).instance, "/contacts/999");
     const health = await app.request("/healthz");
-    assert.deepEqual(await health.json(), { status: "ok" });
+    const healthBody = (await health.json()) as { status: string; api_id: string };
+    assert.equal(healthBody.status, "ok");
+    assert.equal(healthBody.api_id, API_ID, "the id api.json carries");
     app.router.add("GET", "/boom", async () => {
       throw new Error("password=hunter2 at /srv/secret");
     });

@@ -30,7 +30,12 @@ export const systemDocs = {
   healthz: {
     summary: "Liveness: the process answers",
     tag: "system",
-    responses: { "200": { description: "`{ status: \"ok\" }`", schema: object({ status: oneOf(["ok"]) }).json } },
+    responses: {
+      "200": {
+        description: "`{ status: \"ok\", api_id }`: `api_id` is a random id of this process, the one it wrote into the data dir's `api.json`, so `npm run etl` hands its loads to this process and no other at the same address.",
+        schema: object({ status: oneOf(["ok"]), api_id: string() }).json,
+      },
+    },
   },
   readyz: {
     summary: "Readiness: databases open, latest relationship version and ETL runs",

@@ -41,7 +41,7 @@ async function fakeApi(dataDir: string, token?: string): Promise<{ server: Serve
     const send = (status: number, body: unknown, type = "application/json") => {
       res.writeHead(status, { "content-type": type }).end(JSON.stringify(body));
     };
-    if (req.method === "GET" && req.url === "/healthz") return send(200, { status: "ok" });
+    if (req.method === "GET" && req.url === "/healthz") return send(200, { status: "ok", api_id: "fake-api" });
     if (req.method !== "POST" || req.url !== "/imports/contacts") return send(404, { title: "Not Found" });
     if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
       return send(401, { title: "Unauthorized", status: 401 }, "application/problem+json");
@@ -65,7 +65,7 @@ async function fakeApi(dataDir: string, token?: string): Promise<{ server: Serve
   await once(server, "listening");
   const address = server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  writeFileSync(join(dataDir, "api.json"), JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString() }));
+  writeFileSync(join(dataDir, "api.json"), JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString(), api_id: "fake-api" }));
   return { server, db, url, requests };
 }
 
@@ -227,6 +227,27 @@ test("loadContacts() hands the CSV to a running API", async (t) => {
   } finally {
     await stop(api);
   }
+  await t.test("a stale api.json whose pid lives on and whose address another process answers is not taken for this data dir's API", async () => {
+    // A crashed API's file: its pid taken by another process (ours, here), its port by another API
+    // (of another data dir) or another service. Before, any 200 from /healthz was enough, and the
+    // load handed its upload to that process, whose 404 named an upload it never had.
+    for (const answer of [{ status: "ok", api_id: "another-api" }, { status: "ok" }, "ok"]) {
+      const other = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer)));
+      other.listen(0, "127.0.0.1");
+      await once(other, "listening");
+      try {
+        const url = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+        writeFileSync(join(dataDir, "api.json"), JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString(), api_id: "fake-api" }));
+        assert.equal(await runningApi(dataDir), null, JSON.stringify(answer));
+      } finally {
+        other.close();
+        other.closeAllConnections();
+        await once(other, "close");
+      }
+    }
+    const result = await loadContacts({ csvPath, dataDir });
+    assert.equal(result.via, "direct");
+  });
   await t.test("a stale api.json (nobody answering) means a direct load", async () => {
     assert.equal(await runningApi(dataDir), null);
     const result = await loadContacts({ csvPath, dataDir });

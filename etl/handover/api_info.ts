@@ -1,10 +1,14 @@
 /**
  * `api.json`: how a running API tells `npm run etl` where it listens (see contract.ts).
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files/mod.ts";
 import { API_INFO_FILE, type ApiInfo } from "./contract.ts";
+
+/** This process's id as an API: written into api.json, answered by GET /healthz (ApiInfo.api_id). */
+export const API_ID = randomUUID();
 
 /**
  * Writes `<dataDir>/api.json` for this process (atomically: a reader never sees half of it) and
@@ -17,7 +21,7 @@ import { API_INFO_FILE, type ApiInfo } from "./contract.ts";
  */
 export function writeApiInfo(dataDir: string, url: string): string {
   const path = join(dataDir, API_INFO_FILE);
-  const info: ApiInfo = { pid: process.pid, url, started_at: new Date().toISOString() };
+  const info: ApiInfo = { pid: process.pid, url, started_at: new Date().toISOString(), api_id: API_ID };
   writeFileAtomic(path, JSON.stringify(info) + "\n");
   return path;
 }
@@ -42,7 +46,9 @@ export function removeApiInfo(path: string): void {
 
 /**
  * Returns the running API announced in `<dataDir>/api.json`, or null when there is none: no
- * file, a dead pid (a crashed API leaves the file behind), or no answer from GET /healthz.
+ * file, a dead pid (a crashed API leaves the file behind), no answer from GET /healthz, or one
+ * from another process than the file's (its `api_id` not the file's: a crashed API's pid and
+ * address taken by others since).
  *
  * @example
  * ```ts
@@ -65,8 +71,16 @@ export async function runningApi(dataDir: string): Promise<ApiInfo | null> {
   }
   try {
     const response = await fetch(new URL("/healthz", info.url), { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok ? info : null;
+    if (!response.ok) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (info.api_id === undefined) {
+      await response.body?.cancel();
+      return info;
+    }
+    const body = (await response.json()) as { api_id?: unknown } | null;
+    return body?.api_id === info.api_id ? info : null;
   } catch {
     return null;
   }

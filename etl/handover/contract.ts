@@ -28,6 +28,13 @@ export interface ApiInfo {
   /** Where the API answers, reachable from this machine (`http://127.0.0.1:8000`). */
   url: string;
   started_at: string;
+  /**
+   * A random id of the API process that wrote the file, which its `GET /healthz` answers (as
+   * `api_id`): a crashed API's file whose pid another process took, and whose address another API
+   * (of another data dir) or another service now answers, is not taken for this data dir's API.
+   * Absent in a file an API from before it wrote: then a 200 from `/healthz` is enough, as it was.
+   */
+  api_id?: string;
 }
 
 /** The route the ETL posts a contacts CSV to. */

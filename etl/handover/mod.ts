@@ -25,6 +25,6 @@ export {
   type RowFix,
   type RowReject,
 } from "./contract.ts";
-export { removeApiInfo, runningApi, writeApiInfo } from "./api_info.ts";
+export { API_ID, removeApiInfo, runningApi, writeApiInfo } from "./api_info.ts";
 export { cleanStaleUploads, cleanUploads, placeUpload, uploadsDir } from "./uploads.ts";
 export { HandoverError, importThroughApi, type HandoverErrorCode, type ImportOptions } from "./import_client.ts";
