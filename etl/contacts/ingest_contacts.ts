@@ -181,6 +181,16 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
       shown,
     );
   }
+  // A quote the header opens and never closes (one record in all) makes the rest of the file its last
+  // name: the columns after it looked missing while the message showed them, and with the required
+  // ones before it the load read no row at all. The quote is what to mend.
+  if (scan.unterminatedQuoteLine !== null && scan.records === 1) {
+    throw new ContactsCsvError(
+      "unreadable",
+      `Contacts file '${shown}' has a quote on line ${scan.unterminatedQuoteLine}, in its header, that is never closed, so the header runs to the end of the file and no row can be read; remove that quote (or close it) and load it again`,
+      shown,
+    );
+  }
   const layout = mapCsvHeader(scan, record, shown);
   if (scan.mixedLineEnds !== null) {
     const { line, first, other } = scan.mixedLineEnds;

@@ -522,6 +522,24 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         return true;
       });
     });
+    await t.test("a quote the header opens and never closes names its line, not columns missing, and loads nothing (review)", async () => {
+      // Before: the rest of the file was read as the header's last name. With the quote before a
+      // required column, the error said the file had no column 'email' while showing it in the
+      // header; with the quote after them, the load "succeeded" with no data rows.
+      for (const [name, header] of [
+        ["quote-before.csv", `first_name,last_name,"email,department`],
+        ["quote-after.csv", `first_name,last_name,email,"department`],
+      ]) {
+        const path = csv(dir, `${header}\nAnn,Lee,ann@example.com,Sales\nBob,Ray,bob@example.com,Sales\n`, name);
+        await assert.rejects(ingest(db, path), (error: unknown) => {
+          assert.ok(error instanceof ContactsCsvError, String(error));
+          assert.equal(error.code, "unreadable");
+          assert.match(error.message, new RegExp(`${name.replace(".", "\\.")}' has a quote on line 1, in its header, that is never closed`));
+          assert.doesNotMatch(error.message, /has no column/);
+          return true;
+        });
+      }
+    });
     await t.test("a duplicated column", () =>
       assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
     await t.test("a file in UTF-16 (Excel's Unicode text) says so", async () => {
