@@ -310,30 +310,43 @@ export function stagedSummary(plan: LoadPlan, staged: Staged): IngestSummary {
   };
 }
 
+/** New departments created per statement (DEPARTMENTS_PER_INSERT names bound as one array). */
+export const DEPARTMENTS_PER_INSERT = 1000;
+
 /**
- * The department names of the loaded lines (a handful), matched to stored departments without
- * regard to case or accents, the new ones created in file order. Returns name -> id and the counts.
+ * The department names of the loaded lines, matched to stored departments without regard to case
+ * or accents, the new ones (the first spelling of each fold) created in file order,
+ * DEPARTMENTS_PER_INSERT at a time by `create`, which returns each given name's id. One statement
+ * per new name cost 2-3 ms each: a file naming 20,000 departments spent 59 s creating them.
+ * Returns name -> id and the counts.
  */
 export async function resolveDepartments(
   names: readonly string[],
   existing: readonly { id: number; name: string }[],
-  create: (name: string) => Promise<number>,
+  create: (names: string[]) => Promise<Map<string, number>>,
 ): Promise<{ ids: Map<string, number>; distinct: number; added: number }> {
   const byFold = new Map<string, number>();
   for (const d of existing) if (!byFold.has(fold(d.name))) byFold.set(fold(d.name), Number(d.id));
-  const ids = new Map<string, number>();
   const seen = new Set<string>();
-  let added = 0;
+  const fresh = new Map<string, string>();
   for (const name of names) {
     const folded = fold(name);
     seen.add(folded);
-    if (!byFold.has(folded)) {
-      byFold.set(folded, await create(name));
-      added++;
-    }
-    ids.set(name, byFold.get(folded)!);
+    if (!byFold.has(folded) && !fresh.has(folded)) fresh.set(folded, name);
   }
-  return { ids, distinct: seen.size, added };
+  const toCreate = [...fresh.values()];
+  for (let i = 0; i < toCreate.length; i += DEPARTMENTS_PER_INSERT) {
+    const chunk = toCreate.slice(i, i + DEPARTMENTS_PER_INSERT);
+    const created = await create(chunk);
+    for (const name of chunk) {
+      const id = created.get(name);
+      if (id === undefined) throw new Error(`The department '${name}' was not created`);
+      byFold.set(fold(name), id);
+    }
+  }
+  const ids = new Map<string, number>();
+  for (const name of names) ids.set(name, byFold.get(fold(name))!);
+  return { ids, distinct: seen.size, added: toCreate.length };
 }
 
 /** `_new` (the people to insert, by their `first_ord` in _people) and `_changed` (stored people whose values differ). */
@@ -367,7 +380,11 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   const departments = await resolveDepartments(
     departmentNames.map((d) => d.name),
     await tx.all<{ id: number; name: string }>(`SELECT id::INTEGER AS id, name FROM ${q(links.table)} ORDER BY id`),
-    async (name) => Number((await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) RETURNING id::INTEGER AS id`, [name]))!.id),
+    // One chunk of a list is one vector, read in order: the sequence gives the ids in file order.
+    async (chunk) =>
+      new Map(
+        (await tx.all<{ id: number; name: string }>(`INSERT INTO ${q(links.table)} (name) SELECT unnest($1::VARCHAR[]) RETURNING id::INTEGER AS id, name`, [chunk])).map((r) => [r.name, Number(r.id)]),
+      ),
   );
   await tx.run("DROP TABLE IF EXISTS temp._dept_map; CREATE TEMP TABLE _dept_map (name VARCHAR, id INTEGER)");
   const map = await tx.appender("_dept_map", { schema: "temp" });

@@ -218,12 +218,24 @@ async function writePostgres(tx: SqlRunner, record: RecordDefinition, names: str
   const departments = await resolveDepartments(
     departmentNames,
     await tx.all<{ id: number; name: string }>(`SELECT id, name FROM ${q(links.table)} ORDER BY id`),
-    async (name) => {
-      // Another process may create the same department meanwhile: take theirs.
-      const created = await tx.one<{ id: number }>(`INSERT INTO ${q(links.table)} (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id`, [name]);
-      if (created !== undefined) newest.department = Math.max(newest.department, Number(created.id));
-      const row = created ?? (await tx.one<{ id: number }>(`SELECT id FROM ${q(links.table)} WHERE fold(name) = fold($1)`, [name]));
-      return Number(row!.id);
+    async (chunk) => {
+      const ids = new Map<string, number>();
+      // WITH ORDINALITY: the ids in file order.
+      const created = await tx.all<{ id: number; name: string }>(
+        `INSERT INTO ${q(links.table)} (name) SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i ON CONFLICT DO NOTHING RETURNING id, name`,
+        [chunk],
+      );
+      for (const row of created) {
+        ids.set(row.name, Number(row.id));
+        newest.department = Math.max(newest.department, Number(row.id));
+      }
+      // Another process created some meanwhile (in another spelling, maybe): take theirs.
+      const taken = chunk.filter((name) => !ids.has(name));
+      if (taken.length > 0) {
+        const rows = await tx.all<{ given: string; id: number }>(`SELECT u.n AS given, d.id FROM unnest($1::text[]) AS u(n) JOIN ${q(links.table)} d ON fold(d.name) = fold(u.n)`, [taken]);
+        for (const row of rows) ids.set(row.given, Number(row.id));
+      }
+      return ids;
     },
   );
   await tx.run("CREATE TEMP TABLE _dept_map (name text, id integer) ON COMMIT DROP");
