@@ -1,0 +1,46 @@
+// The load generator's figures are what every benchmark prints: a failed answer must not count as
+// a request served, and its time must not be mixed into the latencies of the ones that were.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { httpRequest, load } from "./bench_http.ts";
+
+/** A real node:http server on 127.0.0.1:0 answering with `handler`; closed by the returned function. */
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, server, close };
+}
+
+const answer = (res: ServerResponse, status: number) => res.writeHead(status, { "content-type": "application/json", "content-length": 2 }).end("{}");
+
+test("answers that are not 2xx are errors, not requests: a case answering 404 serves 0 requests a second", async () => {
+  const { port, close } = await serve((_req, res) => answer(res, 404));
+  try {
+    const r = await load({ name: "404", port, connections: 2, seconds: 0.3, warmupMs: 50, next: () => httpRequest("GET", "/nope") });
+    assert.ok(r.errors > 0, "the 404s are counted as errors");
+    assert.equal(r.requests, 0, "no request was served");
+    assert.equal(r.rps, 0);
+    assert.ok(Number.isNaN(r.p99), "no latency of a failed answer in the percentiles");
+  } finally {
+    await close();
+  }
+});
+
+test("the latencies are those of the 2xx answers only: fast 503s do not pull p50 below the slow 200s", async () => {
+  let k = 0;
+  const { port, close } = await serve((_req, res) => {
+    if (k++ % 3 !== 2) answer(res, 503); // two fast failures for each slow success
+    else setTimeout(() => answer(res, 200), 20);
+  });
+  try {
+    const r = await load({ name: "half 503", port, connections: 1, seconds: 0.5, warmupMs: 50, next: () => httpRequest("GET", "/") });
+    assert.ok(r.errors > 0 && r.requests > 0, `both kinds answered: ${JSON.stringify(r)}`);
+    assert.ok(Math.abs(2 * r.requests - r.errors) <= 3, `twice as many 503s as 200s: ${JSON.stringify(r)}`);
+    assert.ok(r.p50 >= 19, `p50 ${r.p50} ms is a 200's (20 ms), not a 503's`);
+  } finally {
+    await close();
+  }
+});
