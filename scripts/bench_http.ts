@@ -135,6 +135,21 @@ export async function load(options: { name: string; port: number; connections: n
   stop = true;
   await Promise.all(all);
   const kept = latencies.subarray(0, Math.min(count, MAX_SAMPLES)).sort();
-  const at = (q: number) => kept[Math.min(kept.length - 1, Math.floor(q * kept.length))] ?? NaN;
-  return { name: options.name, requests: count, errors, rps: count / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { name: options.name, requests: count, errors, rps: count / elapsed, p50: percentile(kept, 0.5), p99: percentile(kept, 0.99) };
+}
+
+/**
+ * The `q` quantile (0 < q <= 1) of `sorted` (ascending), by nearest rank: the smallest value with
+ * at least q of the samples at or below it (p99 of 100 samples is the 99th, not the slowest one);
+ * NaN when it is empty.
+ *
+ * @example
+ * ```ts
+ * percentile(Float64Array.from({ length: 100 }, (_, i) => i + 1), 0.99); // 99
+ * ```
+ */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  // The epsilon keeps a product like 0.07 * 100 = 7.000000000000001 on rank 7.
+  const rank = Math.ceil(q * sorted.length - 1e-9);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? NaN;
 }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { httpRequest, load } from "./bench_http.ts";
+import { httpRequest, load, percentile } from "./bench_http.ts";
 
 /** A real node:http server on 127.0.0.1:0 answering with `handler`; closed by the returned function. */
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
@@ -43,4 +43,14 @@ test("the latencies are those of the 2xx answers only: fast 503s do not pull p50
   } finally {
     await close();
   }
+});
+
+test("percentile() is the nearest rank: p99 of 1..100 is 99, not the maximum; p50 is 50", () => {
+  const hundred = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(hundred, 0.99), 99);
+  assert.equal(percentile(hundred, 0.5), 50);
+  assert.equal(percentile(hundred, 1), 100);
+  assert.equal(percentile(Float64Array.of(7), 0.99), 7);
+  assert.equal(percentile(Float64Array.of(1, 2), 0.5), 1);
+  assert.ok(Number.isNaN(percentile(new Float64Array(0), 0.99)));
 });
