@@ -85,8 +85,17 @@ export async function load(options: { name: string; port: number; connections: n
       socket.setNoDelay(true);
       let buffer: Buffer = Buffer.alloc(0);
       let started = 0;
+      let ended = false; // closed by us, once the time is up
+      let lost = false;
+      // A connection the server closes (or resets) leaves the case with fewer connections than it
+      // says, for the rest of its time: a failure to count, once, however the socket reports it.
+      const fail = () => {
+        if (!ended && !lost) errors++;
+        lost = true;
+      };
       const send = () => {
         if (stop) {
+          ended = true;
           socket.end();
           return;
         }
@@ -103,7 +112,7 @@ export async function load(options: { name: string; port: number; connections: n
           const m = /\r\ncontent-length: *(\d+)/i.exec(head);
           const bodyless = / (204|304) /.test(head.slice(0, 16));
           if (m === null && !bodyless) {
-            errors++; // every measured answer has a length; anything else is a failure here
+            fail(); // every measured answer has a length; anything else is a failure here
             socket.destroy();
             return;
           }
@@ -120,10 +129,11 @@ export async function load(options: { name: string; port: number; connections: n
           send();
         }
       });
-      socket.on("error", () => {
-        errors++;
+      socket.on("error", fail);
+      socket.on("close", () => {
+        fail();
+        resolve();
       });
-      socket.on("close", () => resolve());
     });
   const all = Array.from({ length: options.connections }, connection);
   await new Promise((r) => setTimeout(r, options.warmupMs ?? 1000));

@@ -54,3 +54,25 @@ test("percentile() is the nearest rank: p99 of 1..100 is 99, not the maximum; p5
   assert.equal(percentile(Float64Array.of(1, 2), 0.5), 1);
   assert.ok(Number.isNaN(percentile(new Float64Array(0), 0.99)));
 });
+
+test("a connection the server closes is an error: a case whose server hangs up serves nothing and says so", async () => {
+  const { port, close } = await serve((req) => req.socket.destroy());
+  try {
+    const r = await load({ name: "hang-up", port, connections: 3, seconds: 0.2, warmupMs: 50, next: () => httpRequest("GET", "/") });
+    assert.equal(r.requests, 0);
+    assert.equal(r.errors, 3, "each lost connection is counted once");
+  } finally {
+    await close();
+  }
+});
+
+test("a connection closed after an answer (Connection: close) is an error too: the case ran with fewer connections than it says", async () => {
+  const { port, server, close } = await serve((_req, res) => answer(res, 200));
+  server.maxRequestsPerSocket = 2;
+  try {
+    const r = await load({ name: "closing", port, connections: 2, seconds: 0.2, warmupMs: 50, next: () => httpRequest("GET", "/") });
+    assert.equal(r.errors, 2, `both connections lost in the warm-up: ${JSON.stringify(r)}`);
+  } finally {
+    await close();
+  }
+});
