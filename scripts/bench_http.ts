@@ -3,7 +3,7 @@
 // node's http.Agent costs more CPU per request than the servers under test, so with it we would
 // measure the client, not the servers.
 import type { ChildProcess } from "node:child_process";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 /**
  * Resolves with the first match of `pattern` in what `child` prints (stdout and stderr), or rejects
@@ -48,6 +48,9 @@ export interface LoadResult {
 /** Latencies beyond this many are counted, not kept (bounded memory). */
 const MAX_SAMPLES = 4_000_000;
 
+/** How long after the time is up an answer still on its way is waited for. */
+const DRAIN_MS = 5_000;
+
 /**
  * Returns a request's bytes: method, path, and a JSON body when given.
  *
@@ -79,9 +82,11 @@ export async function load(options: { name: string; port: number; connections: n
   let errors = 0;
   let measuring = false;
   let stop = false;
+  const sockets: Socket[] = [];
   const connection = () =>
     new Promise<void>((resolve) => {
       const socket = connect(options.port, "127.0.0.1");
+      sockets.push(socket);
       socket.setNoDelay(true);
       let buffer: Buffer = Buffer.alloc(0);
       let started = 0;
@@ -143,6 +148,13 @@ export async function load(options: { name: string; port: number; connections: n
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
   stop = true;
+  // Without a bound, a server that stopped answering would keep the bench waiting for good; the
+  // answers still missing then are not coming, and count as errors (their connections are lost).
+  let timer: NodeJS.Timeout | undefined;
+  const drained = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+  await Promise.race([Promise.all(all), drained]);
+  clearTimeout(timer);
+  for (const socket of sockets) socket.destroy();
   await Promise.all(all);
   const kept = latencies.subarray(0, Math.min(count, MAX_SAMPLES)).sort();
   return { name: options.name, requests: count, errors, rps: count / elapsed, p50: percentile(kept, 0.5), p99: percentile(kept, 0.99) };

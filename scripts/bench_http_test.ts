@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { httpRequest, load, percentile } from "./bench_http.ts";
+import { within } from "./testing/within.ts";
 
 /** A real node:http server on 127.0.0.1:0 answering with `handler`; closed by the returned function. */
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
@@ -72,6 +73,17 @@ test("a connection closed after an answer (Connection: close) is an error too: t
   try {
     const r = await load({ name: "closing", port, connections: 2, seconds: 0.2, warmupMs: 50, next: () => httpRequest("GET", "/") });
     assert.equal(r.errors, 2, `both connections lost in the warm-up: ${JSON.stringify(r)}`);
+  } finally {
+    await close();
+  }
+});
+
+test("a server that stops answering does not keep load() waiting for good: the answers that never came are errors", async () => {
+  const { port, close } = await serve(() => undefined); // takes each request, never answers
+  try {
+    const r = await within(15_000, "load() on a server that never answers", load({ name: "silent", port, connections: 2, seconds: 0.2, warmupMs: 50, next: () => httpRequest("GET", "/") }));
+    assert.equal(r.requests, 0);
+    assert.equal(r.errors, 2, "each connection's unanswered request");
   } finally {
     await close();
   }
