@@ -188,7 +188,8 @@ const GNU_TIME = "/usr/bin/time";
 /**
  * Runs `command args` to completion with its output discarded and returns its wall time and, when
  * GNU time is installed, the peak RSS of the largest process it ran (for `npm run etl` that is the
- * ETL's Node, not npm).
+ * ETL's Node, not npm). A command that fails, or cannot be run, throws naming it: the time of a
+ * failure is not a figure (a broken `--help` would print as a fast start-up).
  *
  * @example
  * ```ts
@@ -204,6 +205,9 @@ export function timeCommand(command: string, args: string[], options: { cwd?: st
     const started = performance.now();
     const r = spawnSync(file, argv, { cwd: options.cwd, env: options.env, stdio: "ignore" });
     const seconds = (performance.now() - started) / 1000;
+    const what = [command, ...args].join(" ");
+    if (r.error) throw new Error(`${what} could not be run: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`${what} exited ${r.status ?? r.signal}`);
     const kb = dir ? Number(readFileSync(out, "utf8").trim().split("\n").at(-1)) : NaN;
     return { seconds, maxRssMb: Number.isFinite(kb) ? kb / 1024 : null, status: r.status };
   } finally {

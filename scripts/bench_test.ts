@@ -2,6 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BENCH = fileURLToPath(new URL("./bench.ts", import.meta.url));
@@ -19,4 +22,20 @@ test("npm run bench -- with an unknown name exits 2 naming the choices", () => {
   const { status, stderr } = run("nope");
   assert.equal(status, 2);
   assert.match(stderr, /Unknown benchmark 'nope'; choose one of: xlsx, etl, api, dashboard, contacts/);
+});
+
+test("npm run bench -- etl fails when the command it times fails, instead of printing the failure's time as its start-up", () => {
+  // No npm on PATH: `npm run etl -- --help` cannot run at all, as when the command is broken.
+  const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+  try {
+    const r = spawnSync(process.execPath, [...process.execArgv, BENCH, "etl", "--actors", "50", "--repeat", "1", "--startup-repeat", "1", "--no-whole"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: join(dir, "empty"), BENCH_DIR: join(dir, "bench") },
+    });
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.doesNotMatch(r.stdout, /npm run etl -- --help \d+ ms/, "no time printed for a command that did not run");
+    assert.match(r.stderr, /npm run -s etl -- --help (exited 127|could not be run)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
