@@ -64,6 +64,9 @@ async function child(mode: string, file: string, target: string, url?: string): 
   process.stdout.write(JSON.stringify({ ...measure, seconds: (performance.now() - started) / 1000, ...usage() }) + "\n");
 }
 
+/** The databases this run created, dropped when it ends (fixed names: a crashed run's are dropped by the next). */
+const created = new Set<string>();
+
 /** A fresh PostgreSQL database on the server of `url` (dropped first if a previous run left it). */
 async function freshDatabase(url: string, name: string): Promise<string> {
   const { PostgresDatabase } = await import("../etl/db/mod.ts");
@@ -71,12 +74,25 @@ async function freshDatabase(url: string, name: string): Promise<string> {
   try {
     await admin.run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.run(`CREATE DATABASE ${name}`);
+    created.add(name);
   } finally {
     await admin.close();
   }
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** Drops the databases freshDatabase() created on the server of `url`: a bench leaves no 1M-row copy behind. */
+async function dropCreated(url: string): Promise<void> {
+  if (created.size === 0) return;
+  const { PostgresDatabase } = await import("../etl/db/mod.ts");
+  const admin = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    for (const name of created) await admin.run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
@@ -316,6 +332,7 @@ async function main(): Promise<void> {
   } finally {
     bare.kill("SIGTERM");
     rmSync(work, { recursive: true, force: true });
+    if (postgresUrl !== undefined) await dropCreated(postgresUrl);
   }
 }
 
