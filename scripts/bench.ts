@@ -2,7 +2,8 @@
 // `--help` lists them with their arguments (the first line of each script says them).
 // Settings (BENCH_DIR / --bench-dir) come from etl/settings like every command's, and reach the
 // benchmark processes through their environment.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { readSettings, settingsHelp } from "../etl/settings/mod.js";
@@ -37,6 +38,13 @@ for (const bench of chosen) {
     console.error(`Unknown benchmark '${bench}'; choose one of: ${names.join(", ")} (npm run bench -- --help)`);
     process.exit(2);
   }
-  const result = spawnSync(process.execPath, [...process.execArgv, file, ...rest], { stdio: "inherit", env: { ...process.env, BENCH_DIR: settings.benchDir } });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  const child = spawn(process.execPath, [...process.execArgv, file, ...rest], { stdio: "inherit", env: { ...process.env, BENCH_DIR: settings.benchDir } });
+  // A signal sent to this process alone (kill, a supervisor) is passed on: before, the benchmark ran
+  // on without it, orphaned, holding the machine its figures need and the files it writes.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, forward);
+  const [status] = (await once(child, "exit")) as [number | null];
+  for (const signal of signals) process.off(signal, forward);
+  if (status !== 0) process.exit(status ?? 1);
 }

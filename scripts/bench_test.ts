@@ -1,13 +1,16 @@
 // `npm run bench` is a command like the others: it answers --help, and refuses an unknown name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BENCH = fileURLToPath(new URL("./bench.ts", import.meta.url));
+import { until } from "./testing/until.ts";
+
 const run = (...args: string[]) => spawnSync(process.execPath, [...process.execArgv, BENCH, ...args], { encoding: "utf8" });
 
 test("npm run bench -- --help lists every benchmark with its arguments and the settings", () => {
@@ -36,6 +39,33 @@ test("npm run bench -- etl fails when the command it times fails, instead of pri
     assert.doesNotMatch(r.stdout, /npm run etl -- --help \d+ ms/, "no time printed for a command that did not run");
     assert.match(r.stderr, /npm run -s etl -- --help (exited 127|could not be run)/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The pids of `pid`'s children, from /proc. */
+const childrenOf = (pid: number): number[] => {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  return existsSync(file) ? readFileSync(file, "utf8").split(" ").filter(Boolean).map(Number) : [];
+};
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+test("a signal sent to npm run bench alone (kill, a supervisor) stops the benchmark it runs, not just itself", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+  mkdirSync(join(dir, "tmp"));
+  const bench = spawn(process.execPath, [...process.execArgv, BENCH, "xlsx", "--sizes", "300", "--repeat", "100000"], {
+    env: { ...process.env, BENCH_DIR: join(dir, "bench"), TMPDIR: join(dir, "tmp") },
+    stdio: "ignore",
+  });
+  let child: number | undefined;
+  try {
+    await until("the benchmark's process", () => (child = childrenOf(bench.pid!)[0]) !== undefined);
+    bench.kill("SIGTERM");
+    await once(bench, "exit");
+    await until("the benchmark's process to stop with npm run bench", () => !alive(child!), 10_000);
+  } finally {
+    if (child !== undefined && alive(child)) process.kill(child, "SIGKILL"); // leave no process behind, even failing
+    if (bench.exitCode === null && bench.signalCode === null) bench.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
 });
