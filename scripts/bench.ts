@@ -4,7 +4,10 @@
 // benchmark processes through their environment.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { readSettings, settingsHelp } from "../etl/settings/mod.js";
 
@@ -38,13 +41,39 @@ for (const bench of chosen) {
     console.error(`Unknown benchmark '${bench}'; choose one of: ${names.join(", ")} (npm run bench -- --help)`);
     process.exit(2);
   }
-  const child = spawn(process.execPath, [...process.execArgv, file, ...rest], { stdio: "inherit", env: { ...process.env, BENCH_DIR: settings.benchDir } });
+  // The benchmark runs in a process group and a TMPDIR of its own: a signal stops every process it
+  // started (its servers, its measured children), and the files it wrote there (1M-row databases
+  // for contacts) are removed even when it was stopped before its own clean-up could run.
+  const tmp = mkdtempSync(join(tmpdir(), "bench-run-"));
+  const child = spawn(process.execPath, [...process.execArgv, file, ...rest], {
+    stdio: ["ignore", "inherit", "inherit"],
+    detached: true,
+    env: { ...process.env, BENCH_DIR: settings.benchDir, TMPDIR: tmp },
+  });
   // A signal sent to this process alone (kill, a supervisor) is passed on: before, the benchmark ran
   // on without it, orphaned, holding the machine its figures need and the files it writes.
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const forward = (signal: NodeJS.Signals) => signalGroup(child.pid!, signal);
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const signal of signals) process.on(signal, forward);
   const [status] = (await once(child, "exit")) as [number | null];
+  await groupGone(child.pid!);
+  rmSync(tmp, { recursive: true, force: true });
   for (const signal of signals) process.off(signal, forward);
   if (status !== 0) process.exit(status ?? 1);
+}
+
+/** Sends `signal` to the process group `pgid`; false when no process is left in it. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is empty
+  }
+}
+
+/** Waits up to 10 s for the processes the benchmark left (a server still stopping), then kills them. */
+async function groupGone(pgid: number): Promise<void> {
+  for (let waited = 0; signalGroup(pgid, 0) && waited < 10_000; waited += 50) await sleep(50);
+  signalGroup(pgid, "SIGKILL");
 }

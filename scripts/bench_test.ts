@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,32 @@ test("a signal sent to npm run bench alone (kill, a supervisor) stops the benchm
     await until("the benchmark's process to stop with npm run bench", () => !alive(child!), 10_000);
   } finally {
     if (child !== undefined && alive(child)) process.kill(child, "SIGKILL"); // leave no process behind, even failing
+    if (bench.exitCode === null && bench.signalCode === null) bench.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a benchmark stopped by a signal leaves no temporary files and no process of its own behind", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+  const tmp = join(dir, "tmp");
+  mkdirSync(tmp);
+  const bench = spawn(process.execPath, [...process.execArgv, BENCH, "xlsx", "--sizes", "300", "--repeat", "100000"], {
+    env: { ...process.env, BENCH_DIR: join(dir, "bench"), TMPDIR: tmp },
+    stdio: "ignore",
+  });
+  let child: number | undefined;
+  try {
+    // Stopped once it is measuring: its workbook written to its temporary folder.
+    await until("the benchmark's process", () => (child = childrenOf(bench.pid!)[0]) !== undefined);
+    await until("the benchmark's measuring children", () => childrenOf(child!).length > 0);
+    bench.kill("SIGTERM");
+    await once(bench, "exit");
+    await until("the benchmark's process to stop", () => !alive(child!), 10_000);
+    // (tsx keeps its own files there, tsx-UID/, for this test's processes too.)
+    const left = readdirSync(tmp, { recursive: true }).filter((name) => !String(name).startsWith("tsx-"));
+    assert.deepEqual(left, [], "what the benchmark wrote in TMPDIR is removed");
+  } finally {
+    if (child !== undefined && alive(child)) process.kill(child, "SIGKILL");
     if (bench.exitCode === null && bench.signalCode === null) bench.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
