@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";
 import { writeXlsxFile } from "./testing/xlsx_writer.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
-import { median } from "./bench_measure.ts";
+import { median, reportFailures } from "./bench_measure.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -70,6 +70,7 @@ async function getJson(port: number, path: string): Promise<any> {
   return res.json();
 }
 
+reportFailures();
 const dir = mkdtempSync(join(tmpdir(), "bench-api-"));
 const children: ChildProcess[] = [];
 try {

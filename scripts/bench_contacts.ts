@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { runChild, usage } from "./bench_measure.ts";
+import { reportFailures, runChild, usage } from "./bench_measure.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
 import { readSettings } from "../etl/settings/mod.js";
 
@@ -348,4 +348,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  reportFailures();
+  await main();
+}

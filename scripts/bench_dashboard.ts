@@ -12,7 +12,7 @@ import { brotliCompressSync, constants } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { Browser, findChromium, type Page } from "./testing/cdp.ts";
 import { startDemo } from "./testing/demo_server.ts";
-import { benchWorkbook, median } from "./bench_measure.ts";
+import { benchWorkbook, median, reportFailures } from "./bench_measure.ts";
 
 interface FirstView {
   ms: number;
@@ -115,4 +115,5 @@ async function main(): Promise<void> {
   }
 }
 
+reportFailures();
 await main();

@@ -15,7 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { benchWorkbook, bestOf, bestOfAsync, hasCommand, inflateFloor, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
+import { benchWorkbook, bestOf, bestOfAsync, hasCommand, inflateFloor, reportFailures, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -176,4 +176,5 @@ const sec = (s: number) => `${s.toFixed(2)} s`;
 const ms = (s: number) => `${Math.round(s * 1000)} ms`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
+reportFailures();
 await main();

@@ -12,6 +12,24 @@ import { createInflateRaw } from "node:zlib";
 import { replaceFile } from "../etl/files/mod.ts";
 import { readSettings } from "../etl/settings/mod.js";
 
+/**
+ * Makes this benchmark's failure print its message and exit 1, as the other commands do, instead of
+ * Node's stack trace around it; runChild() and timeCommand() already say which run failed and why.
+ * An error of another class than Error (a TypeError: a bug here) keeps its stack, for the fix.
+ *
+ * @example
+ * ```ts
+ * reportFailures();
+ * await main();
+ * ```
+ */
+export function reportFailures(): void {
+  process.on("uncaughtException", (error) => {
+    console.error(error instanceof Error && error.constructor === Error ? error.message : error);
+    process.exit(1);
+  });
+}
+
 /** Peak RSS and CPU time of this process so far. */
 export interface Usage {
   cpuSeconds: number;

@@ -27,20 +27,31 @@ test("npm run bench -- with an unknown name exits 2 naming the choices", () => {
   assert.match(stderr, /Unknown benchmark 'nope'; choose one of: xlsx, etl, api, dashboard, contacts/);
 });
 
-test("npm run bench -- etl fails when the command it times fails, instead of printing the failure's time as its start-up", () => {
-  // No npm on PATH: `npm run etl -- --help` cannot run at all, as when the command is broken.
+/** `npm run bench -- etl` (small) with no npm on PATH: `npm run etl -- --help` cannot run at all, as when the command is broken. */
+function etlWithoutNpm() {
   const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
   try {
-    const r = spawnSync(process.execPath, [...process.execArgv, BENCH, "etl", "--actors", "50", "--repeat", "1", "--startup-repeat", "1", "--no-whole"], {
+    return spawnSync(process.execPath, [...process.execArgv, BENCH, "etl", "--actors", "50", "--repeat", "1", "--startup-repeat", "1", "--no-whole"], {
       encoding: "utf8",
       env: { ...process.env, PATH: join(dir, "empty"), BENCH_DIR: join(dir, "bench") },
     });
-    assert.notEqual(r.status, 0, r.stdout);
-    assert.doesNotMatch(r.stdout, /npm run etl -- --help \d+ ms/, "no time printed for a command that did not run");
-    assert.match(r.stderr, /npm run -s etl -- --help (exited 127|could not be run)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("npm run bench -- etl fails when the command it times fails, instead of printing the failure's time as its start-up", () => {
+  const r = etlWithoutNpm();
+  assert.notEqual(r.status, 0, r.stdout);
+  assert.doesNotMatch(r.stdout, /npm run etl -- --help \d+ ms/, "no time printed for a command that did not run");
+  assert.match(r.stderr, /npm run -s etl -- --help (exited 127|could not be run)/);
+});
+
+test("a benchmark that fails says why without a stack trace", () => {
+  const r = etlWithoutNpm();
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^npm run -s etl -- --help (exited 127|could not be run)/m);
+  assert.doesNotMatch(r.stderr, /^\s+at |Node\.js v|throw new Error/m);
 });
 
 /** The pids of `pid`'s children, from /proc. */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openWorkbook } from "../etl/xlsx/mod.ts";
-import { bestOf, inflateFloor, runChild, usage } from "./bench_measure.ts";
+import { bestOf, inflateFloor, reportFailures, runChild, usage } from "./bench_measure.ts";
 
 const SHEET = "Matriz de adyacencia";
 
@@ -73,4 +73,5 @@ async function main(): Promise<void> {
   }
 }
 
+reportFailures();
 await main();
