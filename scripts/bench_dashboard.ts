@@ -10,6 +10,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants } from "node:zlib";
 import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
 import { Browser, findChromium, type Page } from "./testing/cdp.ts";
 import { startDemo } from "./testing/demo_server.ts";
 import { benchWorkbook, median, reportFailures } from "./bench_measure.ts";
@@ -68,13 +69,10 @@ fetch("/matrix").then((r) => r.arrayBuffer()).then((bytes) => {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const option = (name: string, fallback: number) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
-  };
-  const actors = option("--actors", 3000);
-  const repeats = option("--repeat", 3);
+  // Strict: a mistyped flag (--actor) is refused, not run as the defaults for minutes.
+  const { values } = parseArgs({ options: { actors: { type: "string", default: "3000" }, repeat: { type: "string", default: "3" } } });
+  const actors = Number(values.actors);
+  const repeats = Number(values.repeat);
   const chromium = findChromium();
   if (!chromium) throw new Error("Cannot find chromium: install it (apt-get install -y chromium) or set CHROMIUM_PATH");
   // The same generated workbook as `npm run bench -- etl`.

@@ -15,7 +15,8 @@ import { readSettings } from "../etl/settings/mod.js";
 /**
  * Makes this benchmark's failure print its message and exit 1, as the other commands do, instead of
  * Node's stack trace around it; runChild() and timeCommand() already say which run failed and why.
- * An error of another class than Error (a TypeError: a bug here) keeps its stack, for the fix.
+ * An error of another class than Error (a TypeError: a bug here) keeps its stack, for the fix; a
+ * flag parseArgs refuses exits 2.
  *
  * @example
  * ```ts
@@ -25,6 +26,11 @@ import { readSettings } from "../etl/settings/mod.js";
  */
 export function reportFailures(): void {
   process.on("uncaughtException", (error) => {
+    // parseArgs' TypeErrors are the person's flags, not a bug: a usage error, as bench.ts's own.
+    if (/^ERR_PARSE_ARGS_/.test(String((error as NodeJS.ErrnoException).code))) {
+      console.error(`${error.message} (npm run bench -- --help)`);
+      process.exit(2);
+    }
     console.error(error instanceof Error && error.constructor === Error ? error.message : error);
     process.exit(1);
   });

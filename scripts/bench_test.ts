@@ -21,6 +21,16 @@ test("npm run bench -- --help lists every benchmark with its arguments and the s
   assert.match(stdout, /--bench-dir DIR/);
 });
 
+test("a benchmark refuses a flag it does not know (exit 2 naming it) instead of running with its defaults", () => {
+  // xlsx read --size as nothing and wrote and read 1000x1000 and 3000x3000 workbooks, for minutes.
+  for (const [bench, flag] of [["xlsx", "--size"], ["dashboard", "--actor"], ["contacts", "--row"]]) {
+    const r = spawnSync(process.execPath, [...process.execArgv, BENCH, bench, flag, "300"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, BENCH_DIR: join(tmpdir(), "bench-test-never-written") } });
+    assert.equal(r.status, 2, `${bench} ${flag}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`'${flag}'`));
+    assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+  }
+});
+
 test("npm run bench -- with an unknown name exits 2 naming the choices", () => {
   const { status, stderr } = run("nope");
   assert.equal(status, 2);

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { openWorkbook } from "../etl/xlsx/mod.ts";
 import { bestOf, inflateFloor, reportFailures, runChild, usage } from "./bench_measure.ts";
 
@@ -44,9 +45,10 @@ async function child(mode: string, file: string): Promise<void> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === "--child") return child(args[1], args[2]);
-  const i = args.indexOf("--sizes");
-  const sizes = (i >= 0 ? args[i + 1] : "1000,3000").split(",").map(Number);
-  const repeats = Number(args[args.indexOf("--repeat") + 1]) || 5;
+  // Strict: a mistyped flag (--size) is refused, not run as the defaults for minutes.
+  const { values } = parseArgs({ args, options: { sizes: { type: "string", default: "1000,3000" }, repeat: { type: "string", default: "5" } } });
+  const sizes = values.sizes!.split(",").map(Number);
+  const repeats = Number(values.repeat) || 5;
   const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
   const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
   const dir = mkdtempSync(join(tmpdir(), "bench-xlsx-"));
