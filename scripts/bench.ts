@@ -35,7 +35,20 @@ const at = argv.indexOf("--bench-dir");
 const settings = readSettings("bench", { flags: at >= 0 ? { "bench-dir": argv.splice(at, 2)[1] } : {} });
 const [name, ...rest] = argv;
 const chosen = name ? [name] : names;
+// A signal sent to this process alone (kill, a supervisor) is passed on to the running benchmark:
+// before, it ran on without it, orphaned, holding the machine its figures need and the files it
+// writes. Listened to before the first start: one that came while a benchmark started would end
+// this process alone; one between benchmarks stops the next from starting.
+let running: number | undefined;
+let stopped = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    stopped = true;
+    if (running !== undefined) signalGroup(running, signal);
+  });
+}
 for (const bench of chosen) {
+  if (stopped) process.exit(1);
   const file = fileOf(bench);
   if (!names.includes(bench) || !existsSync(file)) {
     console.error(`Unknown benchmark '${bench}'; choose one of: ${names.join(", ")} (npm run bench -- --help)`);
@@ -50,15 +63,11 @@ for (const bench of chosen) {
     detached: true,
     env: { ...process.env, BENCH_DIR: settings.benchDir, TMPDIR: tmp },
   });
-  // A signal sent to this process alone (kill, a supervisor) is passed on: before, the benchmark ran
-  // on without it, orphaned, holding the machine its figures need and the files it writes.
-  const forward = (signal: NodeJS.Signals) => signalGroup(child.pid!, signal);
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  for (const signal of signals) process.on(signal, forward);
+  running = child.pid!;
   const [status] = (await once(child, "exit")) as [number | null];
-  await groupGone(child.pid!);
+  await groupGone(running);
+  running = undefined;
   rmSync(tmp, { recursive: true, force: true });
-  for (const signal of signals) process.off(signal, forward);
   if (status !== 0) process.exit(status ?? 1);
 }
 
