@@ -132,8 +132,9 @@ try {
     console.log(`${pad(r.name, 36)}${pad(Math.round(r.rps).toString(), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((100 * r.ratio).toFixed(0) + "%", 11)}${r.errors}`);
   }
   const point = summary[1];
-  const ok = point.ratio >= 0.25 && point.p99 < 20;
-  console.log(`Target (point reads >= 25% of the ceiling, p99 < 20 ms): ${ok ? "met" : "NOT met"}`);
+  // A case with errors meets no target: its figures are of the answers that came.
+  const ok = point.ratio >= 0.25 && point.p99 < 20 && point.errors === 0;
+  console.log(`Target (point reads >= 25% of the ceiling, p99 < 20 ms, no errors): ${ok ? "met" : "NOT met"}`);
   // The issue's reference: FastAPI + SQLAlchemy + PostgreSQL answered 308/s (point) and 91/s (50 rows).
   console.log(`vs the FastAPI stack of the issue: point reads ${(point.rps / 308).toFixed(0)}x, 50-row list ${(summary[2].rps / 91).toFixed(0)}x (target 10x)`);
 } finally {

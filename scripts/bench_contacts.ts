@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { reportFailures, runChild, usage } from "./bench_measure.ts";
+import { numberFlag, reportFailures, runChild, usage } from "./bench_measure.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
 import { readSettings } from "../etl/settings/mod.js";
 
@@ -145,6 +145,9 @@ interface ApiFigures {
   duringImport?: LoadResult & { importSeconds: number };
 }
 
+/** How long the bench waits for a started API's /readyz to be 200 (it is ready in about 1 s at 1M contacts). */
+const READY_DEADLINE_MS = 120_000;
+
 /** Starts the API on `dataDir` (and `url`), measures it, stops it. */
 async function benchApi(dataDir: string, url: string | undefined, options: { seconds: number; connections: number; barePort: number; importFile: string }): Promise<ApiFigures> {
   const started = performance.now();
@@ -154,9 +157,12 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
   });
   try {
     const port = Number((await waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    // An API that never gets ready fails the run instead of hanging it.
     for (;;) {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      await res?.body?.cancel();
       if (res?.status === 200) break;
+      if (performance.now() - started > READY_DEADLINE_MS) throw new Error(`The API on ${dataDir} was not ready ${READY_DEADLINE_MS / 1000} s after it started (/readyz: ${res?.status ?? "no answer"})`);
       await new Promise((r) => setTimeout(r, 10));
     }
     const readyMs = performance.now() - started;
@@ -262,10 +268,10 @@ async function main(): Promise<void> {
       repeat: { type: "string", default: "1" },
     },
   });
-  const sizes = values.rows!.split(",").map(Number);
-  const seconds = Number(values.seconds);
-  const connections = Number(values.connections);
-  const repeat = Math.max(1, Number(values.repeat));
+  const sizes = values.rows!.split(",").map((rows) => numberFlag("rows", rows, { min: 1, integer: true }));
+  const seconds = numberFlag("seconds", values.seconds!, { min: 0.1 });
+  const connections = numberFlag("connections", values.connections!, { min: 1, integer: true });
+  const repeat = numberFlag("repeat", values.repeat!, { min: 1, integer: true });
   const postgresUrl = process.env.DATABASE_URL || undefined;
   const backends = values.backends!.split(",").filter((b) => b === "duckdb" || (b === "postgres" && postgresUrl !== undefined));
   if (values.backends!.includes("postgres") && postgresUrl === undefined) console.log("PostgreSQL skipped: set DATABASE_URL to a server the bench may create databases on");

@@ -31,6 +31,15 @@ test("a benchmark refuses a flag it does not know (exit 2 naming it) instead of 
   }
 });
 
+test("npm run bench -- contacts refuses a number flag that is not one (exit 2 naming it) instead of printing NaN figures", () => {
+  for (const [flag, value] of [["--repeat", "x"], ["--seconds", "abc"], ["--connections", "0"], ["--rows", "100,lots"]]) {
+    const r = spawnSync(process.execPath, [...process.execArgv, BENCH, "contacts", flag, value, "--backends", "duckdb"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, BENCH_DIR: join(tmpdir(), "bench-test-never-written") } });
+    assert.equal(r.status, 2, `${flag} ${value}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${flag} must be`));
+    assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+  }
+});
+
 test("npm run bench -- with an unknown name exits 2 naming the choices", () => {
   const { status, stderr } = run("nope");
   assert.equal(status, 2);
