@@ -2,7 +2,7 @@
 // figures checked against what the test did (requests, contacts, snapshot, runs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../../scripts/testing/api_server.ts";
@@ -211,6 +211,8 @@ test("GET /metrics still answers when runs.jsonl cannot be read: the request cou
       const first = validateExposition((await raw(server.url, { path: "/metrics" })).text).samples;
       assert.equal(value(first, "relaciones_etl_runs_total", { kind: "relationships", status: "succeeded" }), 1);
       rmSync(join(dir, "runs.jsonl"));
+      // Another file takes the freed inode: the folder is a file of another identity, as a log replaced is.
+      writeFileSync(join(dir, "filler"), "x");
       mkdirSync(join(dir, "runs.jsonl"));
       for (let i = 0; i < 3; i++) {
         const res = await raw(server.url, { path: "/metrics" });
@@ -239,6 +241,8 @@ test("GET /readyz still answers 200 when runs.jsonl cannot be read, with the las
     try {
       assert.equal((await raw(server.url, { path: "/readyz" })).json().last_runs.relationships.id, "r1");
       rmSync(join(dir, "runs.jsonl"));
+      // Another file takes the freed inode: the folder is a file of another identity, as a log replaced is.
+      writeFileSync(join(dir, "filler"), "x");
       mkdirSync(join(dir, "runs.jsonl"));
       const res = await raw(server.url, { path: "/readyz" });
       assert.equal(res.status, 200, res.text);

@@ -348,15 +348,22 @@ export class RunLog {
         this.#forget(stamp);
         this.#file = file;
       }
-      this.#stamp = stamp;
       const added: RunRecord[] = [];
       let amended = false;
       const merge = merger(added, this.#byId);
-      this.#next = readEntries(fd, this.#next, (entry) => {
-        amended ||= "amends" in entry;
-        merge(entry);
-      }, this.#reading);
-      this.#tail = bytesAt(fd, Math.max(0, this.#next - RUN_LOG_TAIL_BYTES), Math.min(this.#next, RUN_LOG_TAIL_BYTES));
+      try {
+        this.#next = readEntries(fd, this.#next, (entry) => {
+          amended ||= "amends" in entry;
+          merge(entry);
+        }, this.#reading);
+        this.#tail = bytesAt(fd, Math.max(0, this.#next - RUN_LOG_TAIL_BYTES), Math.min(this.#next, RUN_LOG_TAIL_BYTES));
+      } catch (error) {
+        // The stamp is kept only for a read that succeeded: kept before, a failed read was answered
+        // by an empty log ever after. What a part-way read merged is dropped: the next reads it whole.
+        this.#forget("");
+        throw error;
+      }
+      this.#stamp = stamp;
       if (added.length > 0 || amended) this.#newestFirst = [...added.reverse(), ...this.#newestFirst];
       return this.#newestFirst;
     } finally {

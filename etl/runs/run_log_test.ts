@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, closeSync, ftruncateSync, truncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, ftruncateSync, truncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -265,6 +265,24 @@ test("RunLog reads a log emptied (same file) and grown again past its last read 
     // Before: RunLog read on from where it stopped, mid-line in the new log: the runs that were gone
     // stayed, and new-1 and new-2 were lost (review).
     assert.deepEqual(log.all().map((r) => r.id), ["new-3", "new-2", "new-1"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("RunLog.all() that failed to read a replaced log fails again next time, never answers an empty log (review)", () => {
+  // It kept the new file's stamp before reading it: a read that failed once was answered by [] ever
+  // after, so /metrics' run counters reset and /readyz lost its last runs.
+  const dir = mkdtempSync(join(tmpdir(), "runs-test-"));
+  try {
+    appendRun(dir, run("a", "succeeded"));
+    const log = new RunLog(dir);
+    assert.deepEqual(log.all().map((r) => r.id), ["a"]);
+    rmSync(runLogPath(dir));
+    // Another file takes the freed inode, so the folder below is a file of another identity.
+    writeFileSync(join(dir, "filler"), "x");
+    mkdirSync(runLogPath(dir));
+    for (let i = 0; i < 3; i++) assert.throws(() => log.all(), `read ${i + 1}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
