@@ -17,8 +17,10 @@ import { parseArgs } from "node:util";
 import { matrixWorkbook } from "./testing/matrix_workbook.ts";
 import { writeXlsxFile } from "./testing/xlsx_writer.ts";
 import { httpRequest, load, waitForLine, type LoadResult } from "./bench_http.ts";
-import { median, reportFailures } from "./bench_measure.ts";
+import { median, numberFlag, reportFailures } from "./bench_measure.ts";
 
+// Before parseArgs: a flag it refuses is a usage error (exit 2), not a stack trace.
+reportFailures();
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
@@ -29,11 +31,11 @@ const { values } = parseArgs({
     actors: { type: "string", default: "500" },
   },
 });
-const SECONDS = Number(values.seconds);
-const ROUNDS = Math.max(1, Number(values.rounds));
-const CONNECTIONS = Number(values.connections);
-const CONTACTS = Number(values.contacts);
-const ACTORS = Number(values.actors);
+const SECONDS = numberFlag("seconds", values.seconds!, { min: 0.1 });
+const ROUNDS = numberFlag("rounds", values.rounds!, { min: 1, integer: true });
+const CONNECTIONS = numberFlag("connections", values.connections!, { min: 1, integer: true });
+const CONTACTS = numberFlag("contacts", values.contacts!, { min: 1, integer: true });
+const ACTORS = numberFlag("actors", values.actors!, { min: 2, integer: true });
 
 type Result = LoadResult;
 
@@ -70,7 +72,6 @@ async function getJson(port: number, path: string): Promise<any> {
   return res.json();
 }
 
-reportFailures();
 const dir = mkdtempSync(join(tmpdir(), "bench-api-"));
 const children: ChildProcess[] = [];
 try {

@@ -12,7 +12,7 @@
 // With `--repeat N`, each load and floor runs N times: the best is the figure, and every run is printed
 // beside it (the machine is shared, so the spread is part of the result).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -145,6 +145,11 @@ interface ApiFigures {
   duringImport?: LoadResult & { importSeconds: number };
 }
 
+/** A promise that rejects with `message` after `ms` (unref'd: it keeps no process alive). */
+function deadline(ms: number, message: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+}
+
 /** How long the bench waits for a started API's /readyz to be 200 (it is ready in about 1 s at 1M contacts). */
 const READY_DEADLINE_MS = 120_000;
 
@@ -156,7 +161,8 @@ async function benchApi(dataDir: string, url: string | undefined, options: { sec
     stdio: ["ignore", "ignore", "pipe"],
   });
   try {
-    const port = Number((await waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    const listening = waitForLine(api, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const port = Number((await Promise.race([listening, deadline(READY_DEADLINE_MS, `The API on ${dataDir} did not listen ${READY_DEADLINE_MS / 1000} s after it started`)]))[1]);
     // An API that never gets ready fails the run instead of hanging it.
     for (;;) {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
@@ -297,6 +303,14 @@ async function main(): Promise<void> {
   `], { stdio: ["ignore", "ignore", "pipe"] });
   const barePort = Number((await waitForLine(bare, /port (\d+)/))[1]);
   const work = mkdtempSync(join(tmpdir(), "bench-contacts-"));
+  let cleaned: Promise<void> | undefined;
+  cleanUp = () =>
+    (cleaned ??= (async () => {
+      bare.kill("SIGTERM");
+      rmSync(work, { recursive: true, force: true });
+      // A clean-up that fails (the server gone, maybe why the run failed) must not hide the run's own error.
+      if (postgresUrl !== undefined) await dropCreated(postgresUrl).catch((error) => console.error(`Could not drop the bench's databases: ${(error as Error).message}`));
+    })());
   console.log(`Contacts bench: ${files.map((f) => `${f.rows.toLocaleString("en-US")} rows (${f.mb.toFixed(0)} MB)`).join(", ")}; ${connections} connections, ${seconds} s per case; best of ${repeat} for loads; node ${process.version}`);
   try {
     for (const backend of backends) {
@@ -348,13 +362,17 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    bare.kill("SIGTERM");
-    rmSync(work, { recursive: true, force: true });
-    if (postgresUrl !== undefined) await dropCreated(postgresUrl);
+    await cleanUp();
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+/** What main() leaves to remove (its servers, folders, databases); run once, at its end or on a signal. */
+let cleanUp: () => Promise<void> = async () => {};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(resolve(process.argv[1]))).href) {
   reportFailures();
+  // A signal (npm run bench passes its own on) ends the run through its clean-up, which drops the
+  // PostgreSQL databases it made: the default action ended the process before any finally ran.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(1)));
   await main();
 }

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { Browser, findChromium, type Page } from "./testing/cdp.ts";
 import { startDemo } from "./testing/demo_server.ts";
-import { benchWorkbook, median, reportFailures } from "./bench_measure.ts";
+import { benchWorkbook, median, numberFlag, reportFailures } from "./bench_measure.ts";
 
 interface FirstView {
   ms: number;
@@ -71,8 +71,8 @@ fetch("/matrix").then((r) => r.arrayBuffer()).then((bytes) => {
 async function main(): Promise<void> {
   // Strict: a mistyped flag (--actor) is refused, not run as the defaults for minutes.
   const { values } = parseArgs({ options: { actors: { type: "string", default: "3000" }, repeat: { type: "string", default: "3" } } });
-  const actors = Number(values.actors);
-  const repeats = Number(values.repeat);
+  const actors = numberFlag("actors", values.actors!, { min: 2, integer: true });
+  const repeats = numberFlag("repeat", values.repeat!, { min: 1, integer: true });
   const chromium = findChromium();
   if (!chromium) throw new Error("Cannot find chromium: install it (apt-get install -y chromium) or set CHROMIUM_PATH");
   // The same generated workbook as `npm run bench -- etl`.

@@ -15,7 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { benchWorkbook, bestOf, bestOfAsync, hasCommand, inflateFloor, reportFailures, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
+import { benchWorkbook, bestOf, bestOfAsync, hasCommand, inflateFloor, numberFlag, reportFailures, runChild, timeCommand, usage, type CommandMeasure } from "./bench_measure.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
       "startup-repeat": { type: "string", default: "9" },
     },
   });
-  const actors = Number(values.actors);
-  const repeats = Number(values.repeat ?? (actors > 5000 ? 1 : 3));
+  const actors = numberFlag("actors", values.actors!, { min: 2, integer: true });
+  const repeats = values.repeat === undefined ? (actors > 5000 ? 1 : 3) : numberFlag("repeat", values.repeat, { min: 1, integer: true });
   // The whole command at 16,384 actors is a minute per run (and unzip half a minute): opt in.
   const whole = values["no-whole"] ? false : (values.whole ?? actors <= 5000);
   const dir = mkdtempSync(join(tmpdir(), "bench-etl-"));
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     console.log(`  machine: ${availableParallelism()} cores, load average ${load()} at the start`);
 
     // Start-up: the CLI as a user types it, next to Node doing nothing.
-    const startupRepeats = Number(values["startup-repeat"]);
+    const startupRepeats = numberFlag("startup-repeat", values["startup-repeat"]!, { min: 1, integer: true });
     const { help, node } = bestOf(startupRepeats, ["help", "node"] as const, (mode) =>
       mode === "help" ? timeCommand("npm", ["run", "-s", "etl", "--", "--help"], { cwd: REPO }) : timeCommand(process.execPath, ["-e", "0"]),
     );

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openWorkbook } from "../etl/xlsx/mod.ts";
-import { bestOf, inflateFloor, reportFailures, runChild, usage } from "./bench_measure.ts";
+import { bestOf, inflateFloor, numberFlag, reportFailures, runChild, usage } from "./bench_measure.ts";
 
 const SHEET = "Matriz de adyacencia";
 
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   if (args[0] === "--child") return child(args[1], args[2]);
   // Strict: a mistyped flag (--size) is refused, not run as the defaults for minutes.
   const { values } = parseArgs({ args, options: { sizes: { type: "string", default: "1000,3000" }, repeat: { type: "string", default: "5" } } });
-  const sizes = values.sizes!.split(",").map(Number);
-  const repeats = Number(values.repeat) || 5;
+  const sizes = values.sizes!.split(",").map((n) => numberFlag("sizes", n, { min: 2, integer: true }));
+  const repeats = numberFlag("repeat", values.repeat!, { min: 1, integer: true });
   const { writeXlsxFile } = await import("./testing/xlsx_writer.ts");
   const { matrixWorkbook } = await import("./testing/matrix_workbook.ts");
   const dir = mkdtempSync(join(tmpdir(), "bench-xlsx-"));
