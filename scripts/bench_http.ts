@@ -37,7 +37,7 @@ export interface LoadResult {
   name: string;
   /** 2xx answers in the measured time: the only ones in `rps` and the percentiles. */
   requests: number;
-  /** Answers that were not 2xx, and socket errors. */
+  /** Answers that were not 2xx, socket errors, connections the server closed, and answers that never came (within DRAIN_MS of the end). */
   errors: number;
   /** 2xx answers a second. */
   rps: number;

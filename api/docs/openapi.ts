@@ -132,7 +132,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
           (route.method === "GET" && (path === "/contacts" || (doc.tag === "tables" && doc.responses["200"]?.csv === true)) ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
           // The adapter's bound on bodies held at once, decided before this route reads a byte.
           (doc.body !== undefined ? ", or the server holds as many request bodies as it may at once (`too-many-uploads`)" : "") +
-          (route.method === "POST" && path === "/imports/contacts" ? ", or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session)" : "") +
+          (route.method === "POST" && path === "/imports/contacts" ? ", or the data dir's disk has no room for a CSV body's copy (`disk-full`), or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session)" : "") +
           "; retry after `Retry-After` seconds.",
         headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
