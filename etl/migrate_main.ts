@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
+import { CONTACTS_STORAGE_SETTINGS, ContactsLockTimeoutError, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
 import { outliveClosedOutput, parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
 
@@ -57,7 +57,8 @@ export async function migrateMain(
   let db: Database;
   try {
     mkdirSync(dataDir, { recursive: true });
-    db = await Database.open(path);
+    // A file this creates is in the format the API and the loads create theirs in.
+    db = await Database.open(path, { settings: { ...CONTACTS_STORAGE_SETTINGS } });
   } catch (error) {
     const message = (error as Error).message.split("\n")[0];
     const hint = isDuckDbLocked(error) ? " (is the API running? it migrates the file itself at start-up)" : "";

@@ -20,6 +20,7 @@ export { contactJsonSchema, recordJsonSchema, type SchemaMode } from "./contact_
 export {
   CONTACT_DELETE,
   CONTACTS_DUCKDB_SETTINGS,
+  CONTACTS_STORAGE_SETTINGS,
   CONTACTS_LOAD_MEMORY_MB,
   loadMemoryMb,
   servingMemoryMb,
