@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { contactRecord, readSql } from "../../etl/contacts/mod.ts";
+import { Database, type Params } from "../../etl/db/mod.ts";
 import { tempDir } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { until } from "../../scripts/testing/until.ts";
@@ -127,19 +128,44 @@ async function afterImport(fn: (store: ContactsStore) => Promise<void>): Promise
   }
 }
 
-test("DuckDB: writes committed while a build reads the table are in it", () =>
-  afterImport(async (store) => {
-    // One at a time while the build after the import runs: each commits after its snapshot began
-    // (the first may come before it), so the build has them only as recorded writes.
-    const made: [number, string][] = [];
-    while (store.searchFilters()!.bytes === 0) {
-      const text = `Wqzk${made.length}v`;
-      const { entry } = await store.create({ first_name: "R", last_name: text, email: `r${made.length}@example.com` });
-      made.push([entry!.view.id as number, text]);
-    }
-    assert.ok(made.length >= 2, `${made.length} writes during the build`);
-    for (const [id, text] of made) assert.deepEqual((await matches(store, { q: text })).ids, [id], text);
-  }));
+test("DuckDB: writes committed while a build reads the table are in it", async () => {
+  // The build after the import is held once its snapshot has begun, before it reads a row, until
+  // three writes have committed: each commits after that snapshot began, so the build has them
+  // only as recorded writes. (Writing until the build ended made how many came during it a matter
+  // of the machine's speed: a slow commit let the build finish before a second one.)
+  const containsAll = readSql(contactRecord, "duckdb").containsAll;
+  const stream = Database.prototype.stream;
+  let reached!: () => void;
+  const reading = new Promise<void>((resolve) => (reached = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  try {
+    await afterImport(async (store) => {
+      // The import's build connects before it reads: this is in place before its read starts.
+      Database.prototype.stream = async function* (this: Database, sql: string, params?: Params) {
+        if (sql === containsAll) {
+          reached();
+          await released;
+        }
+        yield* stream.call(this, sql, params);
+      } as typeof Database.prototype.stream;
+      await reading;
+      const made: [number, string][] = [];
+      for (let i = 0; i < 3; i++) {
+        const text = `Wqzk${i}v`;
+        const { entry } = await store.create({ first_name: "R", last_name: text, email: `r${i}@example.com` });
+        made.push([entry!.view.id as number, text]);
+      }
+      assert.equal(store.searchFilters()!.bytes, 0, "the build has not finished before the writes");
+      release();
+      await until("the filters built after the import", () => store.searchFilters()!.bytes > 0);
+      for (const [id, text] of made) assert.deepEqual((await matches(store, { q: text })).ids, [id], text);
+    });
+  } finally {
+    Database.prototype.stream = stream;
+    release();
+  }
+});
 
 test("DuckDB: a list whose ranges were taken before a commit its query sees asks again", () =>
   // The list's ranges are taken when it is asked for; its query waits for a reader and sees the
