@@ -418,8 +418,11 @@ test("createNodeServer() cuts a streamed answer whose client reads under minWrit
     );
   };
   const cuts: SlowClientCut[] = [];
-  // A floor far above a trickle and far below what loopback carries.
-  const options: AdapterOptions = { minWriteRate: { bytesPerSecond: 4 * 1024 * 1024, graceMs: 200 }, writeStallMs: 60_000, onSlowClient: (cut) => cuts.push(cut) };
+  // A floor far above a trickle (about 50 KB/s) and far below what loopback carries: the fast
+  // client below took 16 MiB in about 0.4 s here (40 MB/s), which a machine ten times slower, or a
+  // second's stall of this process early in the download, brought near a floor of 4 MiB/s after
+  // 200 ms (a stall of 1 s cut it). 1 MiB/s after 1 s leaves room for both.
+  const options: AdapterOptions = { minWriteRate: { bytesPerSecond: 1024 * 1024, graceMs: 1000 }, writeStallMs: 60_000, onSlowClient: (cut) => cuts.push(cut) };
   await withServer(
     handler,
     async (url) => {
@@ -451,8 +454,8 @@ test("createNodeServer() cuts a streamed answer whose client reads under minWrit
         assert.equal(cuts[0].path, "/download.csv");
         assert.equal(cuts[0].id, "trickle-1", "the cut names the request by its id");
         assert.equal(cuts[0].method, "GET");
-        assert.equal(cuts[0].min_bytes_per_second, 4 * 1024 * 1024);
-        assert.ok(cuts[0].waited_ms >= 200 && cuts[0].bytes < chunks * chunk.length, JSON.stringify(cuts[0]));
+        assert.equal(cuts[0].min_bytes_per_second, 1024 * 1024);
+        assert.ok(cuts[0].waited_ms >= 1000 && cuts[0].bytes < chunks * chunk.length, JSON.stringify(cuts[0]));
         await until(() => cancelled === 1);
       });
       await t.test("a client that reads as fast as it can gets every byte", async () => {
