@@ -77,10 +77,31 @@ test("the CSV export reads in pages but on one snapshot: a contact a write moves
 });
 
 test("CSV downloads at once are bounded: one more is a 503 with Retry-After, and the slot comes back when a download is cancelled, ends, or was a HEAD", { timeout: 180_000 }, async () => {
-  // About 4 MB of CSV: a download that reads one chunk cannot have finished.
   await withLoaded(30_000, 9, { contacts: { maxDownloads: 1 } }, async (server) => {
     const url = `${server.url}/contacts?format=csv`;
     for (let i = 0; i < 3; i++) assert.equal((await fetch(url, { method: "HEAD" })).status, 200, "a HEAD gives its slot back");
+    // The next download's rows stop after its first thousand until the test lets them go, so it
+    // holds its slot until then. A reader that reads one chunk does not hold it: fetch's reader
+    // grows the socket buffers, and the whole 4 MB went through in under a second here, the slot
+    // given back before a request a moment late was admitted.
+    const store = server.app.contacts;
+    const download = store.download.bind(store);
+    let letGo!: () => void;
+    const going = new Promise<void>((resolve) => (letGo = resolve));
+    store.download = (...args: Parameters<typeof download>) => {
+      store.download = download;
+      const rows = download(...args);
+      return (
+        rows &&
+        (async function* () {
+          let n = 0;
+          for await (const row of rows) {
+            if (++n === 1000) await going;
+            yield row;
+          }
+        })()
+      );
+    };
     const stalled = await fetch(url);
     const reader = stalled.body!.getReader();
     await reader.read();
@@ -89,6 +110,7 @@ test("CSV downloads at once are bounded: one more is a 503 with Retry-After, and
     assert.equal(refused.headers.get("retry-after"), "5");
     assert.equal(((await refused.json()) as { type: string }).type, "/docs#problem-too-many-downloads");
     await reader.cancel();
+    letGo();
     // The server hears of the cancel when its next write fails: wait for that, not for a time.
     let whole = "";
     await until("the cancelled download's slot is back", async () => {
