@@ -89,9 +89,28 @@ const DEPARTMENTS = "SELECT count(*)::INTEGER AS n FROM departments";
 const addDepartment = (engine: Engine, name: string) => engine.write((tx) => tx.run("INSERT INTO departments (name) VALUES ($1)", [name]), () => {});
 const trims = (engine: Engine) => engine.trims!;
 
+/**
+ * An engine with idleTrimMs of 20 once its start-up work is over, the trims counted from zero after
+ * it: the build of the search filters it starts, then the trim the end of that build brings. A build
+ * still reading when the test's first trim came put that trim off (seen with the build's read made
+ * 100 ms slower: putOff 2 where 0 was asserted), and one ending later brought a trim of its own.
+ */
+async function settledEngine(dir: string, options: Parameters<typeof openEngine>[1]): Promise<Engine> {
+  const engine = await openEngine(dir, options);
+  try {
+    await until("the start-up build of the search filters", () => engine.contains!.ready);
+    await until("the trim after that build", () => trims(engine).done === 1);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  Object.assign(trims(engine), { done: 0, putOff: 0, failed: 0 });
+  return engine;
+}
+
 test("DuckDB: a quiet spell after writes checkpoints and gives memory back, once, and sets the budget back", async () => {
   const { dir, cleanup } = tempDir();
-  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+  const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
   try {
     const limit = "SELECT current_setting('memory_limit') AS v";
     const budget = (await engine.read.one<{ v: string }>(limit))!.v;
@@ -118,7 +137,7 @@ test("DuckDB: a download or Parquet export brings a trim too, without writes", a
   // The export runs after writes, often after their trim, and reads every row: what it loaded would
   // otherwise stay.
   const { dir, cleanup } = tempDir();
-  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20 });
+  const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20 });
   try {
     await engine.withConnection!((db) => db.one(DEPARTMENTS));
     await until("a trim after the export", () => trims(engine).done === 1);
@@ -132,7 +151,7 @@ test("DuckDB: a download or Parquet export brings a trim too, without writes", a
 
 test("DuckDB: a trim is put off while an export, a download or a read snapshot reads, and runs once they end", async () => {
   const { dir, cleanup } = tempDir();
-  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20 });
+  const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20 });
   try {
     await addDepartment(engine, "D0");
     await engine.withConnection!(async (db) => {
@@ -170,7 +189,7 @@ test("DuckDB: reads asked for while a trim has the budget low wait for it, and r
   // The instant of the trim's low budget is caught where the writer sets it: a read and an export
   // asked for right then must not run under it (a query that needs more than 64 MiB would fail).
   const { dir, cleanup } = tempDir();
-  const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+  const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
   const run = Database.prototype.run;
   const limit = "SELECT current_setting('memory_limit') AS v";
   const during: Promise<string>[] = [];
@@ -206,7 +225,7 @@ test("DuckDB: a budget a trim cannot set back is counted as failed, and set back
   /** An engine whose trims cannot set the budget back while `refusing()`; `onRefused` sees each refusal. */
   const failing = async (refusing: () => boolean, onRefused: (refused: number) => void) => {
     const { dir, cleanup } = tempDir();
-    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+    const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
     const budget = (await engine.read.one<{ v: string }>(limit))!.v;
     let refused = 0;
     Database.prototype.run = function (this: Database, sql, params) {
@@ -270,7 +289,7 @@ test("DuckDB: the trim sets the serving budget back even after an import that co
 
   await t.test("after an import", async () => {
     const { dir, cleanup } = tempDir();
-    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
+    const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 96 });
     try {
       const budget = (await engine.read.one<{ v: string }>(limit))!.v;
       const csv = join(dir, "contacts.csv");
@@ -298,7 +317,7 @@ test("DuckDB: the trim sets the serving budget back even after an import that co
 
   await t.test("a budget under the trim's 64 MiB", async () => {
     const { dir, cleanup } = tempDir();
-    const engine = await openEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 32 });
+    const engine = await settledEngine(dir, { record: contactRecord, idleTrimMs: 20, duckdbMemoryMb: 32 });
     const set: number[] = [];
     try {
       Database.prototype.run = function (this: Database, sql, params) {
