@@ -128,7 +128,8 @@ test("npm run etl prints the rejects warning with the report's path, and exits 1
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
-      child.once("exit", (code) => resolve({ code, out }));
+      // "close", not "exit": a process may exit before its output has been read from the pipes.
+      child.once("close", (code) => resolve({ code, out }));
     });
   await bothPaths(async (via, dir) => {
     const some = join(dir, "some.csv");
