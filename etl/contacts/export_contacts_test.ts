@@ -183,7 +183,7 @@ for (;;) {
   } catch { continue; }
   const after = info();
   if (before === undefined || after === undefined || after.exported_at !== before.exported_at || before.complete === false || after.complete === false) continue;
-  counted++;
+  if (++counted === 1) process.stdout.write("counted\\n");
   if (files.contacts !== after.rows.contacts || files.departments !== after.rows.departments) {
     mixed++;
     first ||= "export.json says " + after.rows.contacts + " contacts and " + after.rows.departments + " departments, the files hold " + files.contacts + " and " + files.departments;
@@ -195,13 +195,25 @@ console.log(JSON.stringify({ counted, mixed, first }));
     reader = spawn(process.execPath, [...process.execArgv, script, out], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     reader.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<void>((resolve) => reader!.on("exit", () => resolve()));
+    // "close", not "exit": its last line may still be in the pipe when it exits.
+    const exited = new Promise<void>((resolve) => reader!.on("close", () => resolve()));
     await until("the reader runs", () => output.includes("reading"));
     // Each export holds one contact and one department more than the one before.
-    for (let n = 1; n <= 60; n++) {
+    const exportOneMore = async (n: number) => {
       await db.run(`INSERT INTO departments (name) VALUES ('Department ${n}')`);
       await db.run(`INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('Ann', 'Lee', 'ann${n}@example.com', 'ann${n}@example.com')`);
       assert.equal((await exportContacts(db, out, { writtenBy: "etl" })).status, "written");
+    };
+    let n = 0;
+    while (n < 60) await exportOneMore(++n);
+    // A read counts only when no export renamed files during it: a reader slower than an export (a
+    // loaded machine) may have counted none of those. The exports go on, each after a longer pause,
+    // until a read between two of them counted, so the check below is never vacuous.
+    const deadline = Date.now() + 60_000;
+    for (let pause = 10; !output.includes("counted"); pause = Math.min(2 * pause, 2000)) {
+      assert.ok(Date.now() < deadline, `no read counted after ${n} exports: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      await exportOneMore(++n);
     }
     writeFileSync(join(dir, "exports", "stop"), "stop");
     await exited;
