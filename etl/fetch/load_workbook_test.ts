@@ -13,6 +13,7 @@ import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { localServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
+import { dailyAtAway } from "../../scripts/testing/daily_at.ts";
 
 const V1 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
 const V2 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 7, seed: 4 })));
@@ -147,6 +148,9 @@ test("startScheduler() with urlWorkbookWatcher(): a new version at the URL is no
   const scheduler = startScheduler({
     workbook,
     dataDir: dir,
+    // On the real clock: the daily load (00:00 UTC by default) would be one more load if the test
+    // ran across midnight.
+    dailyAt: dailyAtAway(),
     watchWorkbook: urlWorkbookWatcher({ workbook, dataDir: dir, pollMs: 50 }),
     runLoad: async (reason) => {
       reasons.push(reason);
