@@ -13,6 +13,7 @@ import { matrixWorkbook } from "../scripts/testing/matrix_workbook.ts";
 import { etlCli } from "../scripts/testing/etl_cli.ts";
 import { writeXlsxFile, xlsxBytes } from "../scripts/testing/xlsx_writer.ts";
 import { until } from "../scripts/testing/until.ts";
+import { dailyAtAway } from "../scripts/testing/daily_at.ts";
 import { CAN_MOUNT, mountTmpfs, unmount } from "../scripts/testing/tmpfs.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -294,7 +295,8 @@ test("npm run etl -- --watch: loads at start-up, reloads a changed workbook once
   const workbook = join(dir, "r.xlsx");
   const version = { ids: [1, 2, 3], cell: cells(2), code: (id: number) => `W${id}`, name: (id: number) => `Persona ${id}` };
   await writeVersion(workbook, version);
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--json", "--only", "relationships", "--workbook", workbook, "--data-dir", dataDir], {
+  // The daily load half a day away: at its default, 00:00 UTC, a test run across midnight counted it.
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--daily-at", dailyAtAway(), "--json", "--only", "relationships", "--workbook", workbook, "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -361,7 +363,8 @@ test("npm run etl -- --watch loads the contacts CSV when it appears and when it 
   // far only ever got `--only relationships`.
   const before = await cli(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]);
   assert.equal(before.code, 0, before.stderr);
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--json", "--workbook", workbook, "--contacts", csv, "--data-dir", dataDir], {
+  // The daily load half a day away: at its default, 00:00 UTC, a test run across midnight counted it.
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "--watch", "--daily-at", dailyAtAway(), "--json", "--workbook", workbook, "--contacts", csv, "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
