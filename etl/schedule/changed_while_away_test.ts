@@ -11,6 +11,7 @@ import { changedSinceLastLoad, childProcessLoad, RETRY_UNLOADED_MS, startSchedul
 import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
 import { until } from "../../scripts/testing/until.ts";
+import { dailyAtAway } from "../../scripts/testing/daily_at.ts";
 import { cells, writeVersion } from "../../scripts/testing/workbooks.ts";
 
 /** Records in runs.jsonl that a load of `kind` read `path` as it is now. */
@@ -104,6 +105,8 @@ test("a start-up loads a URL workbook's download that no load has read yet", { t
     const scheduler = startScheduler({
       workbook: url,
       dataDir,
+      // The real clock: at the default daily time (00:00 UTC) a start just before midnight ran a daily load too.
+      dailyAt: dailyAtAway(),
       watchWorkbook: urlWorkbookWatcher({ workbook: url, dataDir, pollMs: 60_000 }),
       runLoad: async (reason) => void runs.push(reason),
     });
