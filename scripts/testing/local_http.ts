@@ -3,7 +3,7 @@
  * or ignore alerts, and servers that publish a workbook (304s, drops, slow answers). Loopback only.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 
 /** A request as the server received it, body included. */
 export interface ReceivedRequest {
@@ -60,7 +60,11 @@ export async function localServer(answer: (request: ReceivedRequest, res: Server
 }
 
 /**
- * Returns a loopback URL nothing listens on (a server that was started and closed): a receiver that is down.
+ * Returns a loopback URL nothing listens on: a receiver that is down. Its port stays held on
+ * 127.0.0.1 for the life of the process and the URL names it on 127.0.0.2, where nothing listens,
+ * so connections are refused. (A port closed again, as before, was free for any server started
+ * meanwhile on port 0 by the tests running in parallel, and the "down" receiver could answer.)
+ * Where 127.0.0.2 is not a loopback address (macOS), the port is closed and named on 127.0.0.1.
  *
  * @example
  * ```ts
@@ -68,7 +72,21 @@ export async function localServer(answer: (request: ReceivedRequest, res: Server
  * ```
  */
 export async function downUrl(): Promise<string> {
-  const server = await localServer(() => {});
-  await server.close();
-  return server.url;
+  const held = createServer();
+  await new Promise<void>((resolve, reject) => held.once("error", reject).listen(0, "127.0.0.1", resolve));
+  held.unref();
+  const { port } = held.address() as AddressInfo;
+  if (await refused("127.0.0.2", port)) return `http://127.0.0.2:${port}`;
+  await new Promise<void>((resolve) => held.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** True when a TCP connection to `host`:`port` is refused (ECONNREFUSED), false when it fails otherwise or is taken. */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
+    socket.once("connect", () => (socket.destroy(), resolve(false)));
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+  });
 }
