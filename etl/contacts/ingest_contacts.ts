@@ -7,8 +7,8 @@
  * since, is recognised from its hash without being read. Nothing is deleted, nothing is dropped
  * silently: a bad row becomes a reject with its physical line number.
  */
-import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { constants, copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
@@ -553,8 +553,9 @@ async function withReadablePath<T>(db: Database, csvPath: string, fn: (path: str
   if (!/[*?[\]{}]/.test(csvPath)) return fn(csvPath);
   const dir = db.path === ":memory:" || db.path === "" ? join(dirname(csvPath), ".contacts-load") : join(dirname(db.path), "uploads");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const copy = join(dir, `copy-${process.pid}-${Date.now()}.csv`);
-  copyFileSync(csvPath, copy);
+  // A random name, never an existing file's: two loads in one millisecond once shared pid-time names.
+  const copy = join(dir, `copy-${randomUUID()}.csv`);
+  copyFileSync(csvPath, copy, constants.COPYFILE_EXCL);
   try {
     return await fn(copy);
   } finally {

@@ -390,6 +390,29 @@ test("ingestContacts() reads exactly the named file, even with glob characters i
   });
 });
 
+test("two loads of glob-named files beside each other, in one millisecond, each read its own file", { skip: onPostgres() }, async () => {
+  // Such a name is copied to a private name first; two loads of one process beside one database
+  // folder in the same millisecond once got the same copy name, and one read the other's file.
+  const dir = mkdtempSync(join(tmpdir(), "contacts-glob-"));
+  const dbs = await Promise.all(["a", "b"].map((n) => Database.open(join(dir, `${n}.duckdb`))));
+  const realNow = Date.now;
+  try {
+    for (const db of dbs) await migrate(db);
+    const files = ["Ann", "Bob"].map((name) => csv(dir, `${HEADER}\n${name},Lee,,,,NY,12204,,,${name.toLowerCase()}@example.com,Sales\n`, `from-${name}*.csv`));
+    const now = realNow();
+    Date.now = () => now;
+    await Promise.all(dbs.map((db, i) => ingestContacts(db, files[i]!)));
+    Date.now = realNow;
+    const names = await Promise.all(dbs.map(async (db) => (await db.all<{ first_name: string }>("SELECT first_name FROM contacts")).map((r) => r.first_name)));
+    assert.deepEqual(names, [["Ann"], ["Bob"]]);
+    assert.deepEqual(readdirSync(join(dir, "uploads")), [], "no private copy left behind");
+  } finally {
+    Date.now = realNow;
+    for (const db of dbs) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("ingestContacts() and the same e-mail on several lines", async () => {
   await withDb(async (db, dir) => {
     const path = csv(
