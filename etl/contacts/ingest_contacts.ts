@@ -11,7 +11,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { constants, copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
-import type { IngestSummary } from "../handover/mod.ts";
+import { UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import type { RunFile } from "../runs/mod.ts";
 import { csvField, fold } from "../text/mod.js";
 import { writeFileAtomicFrom } from "../files/mod.ts";
@@ -551,7 +551,7 @@ export async function writeRejectsReport(
  */
 async function withReadablePath<T>(db: Database, csvPath: string, fn: (path: string) => Promise<T>): Promise<T> {
   if (!/[*?[\]{}]/.test(csvPath)) return fn(csvPath);
-  const dir = db.path === ":memory:" || db.path === "" ? join(dirname(csvPath), ".contacts-load") : join(dirname(db.path), "uploads");
+  const dir = db.path === ":memory:" || db.path === "" ? join(dirname(csvPath), ".contacts-load") : join(dirname(db.path), UPLOADS_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // A random name, never an existing file's: two loads in one millisecond once shared pid-time names.
   const copy = join(dir, `copy-${randomUUID()}.csv`);
