@@ -522,6 +522,49 @@ test("the API's CSV export loads back unchanged: the apostrophe that guards a le
   }
 });
 
+test("the API's CSV download loads into another database with its departments: the 'departments' column, names joined by '; ', is read back", async () => {
+  // The download writes a contact's departments in one cell ("IT; Sales"); the load read only the
+  // users' 'department' column (one name per row), so a download loaded elsewhere lost every
+  // department, with a warning that the column was ignored.
+  const from = tempDir();
+  const to = tempDir();
+  const source = await testServer(from.dir);
+  const target = await testServer(to.dir);
+  try {
+    for (const body of [
+      { ...ann, departments: ["Sales", "Human Resources", "IT"] },
+      { ...ann, email: "bob@example.com", first_name: "Bob", departments: ["Sales"] },
+      { ...ann, email: "cy@example.com", first_name: "Cy", departments: [] },
+    ]) {
+      const res = await postContact(source.url, body);
+      assert.equal(res.status, 201, res.text);
+    }
+    const exported = await raw(source.url, { path: "/contacts?format=csv&sort=id" });
+    assert.match(exported.text, /"Human Resources; IT; Sales"|Human Resources; IT; Sales/);
+    const load = await raw(target.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "export.csv" }, body: exported.text });
+    assert.equal(load.status, 200, load.text);
+    assert.equal(load.json().inserted, 3, load.text);
+    assert.deepEqual(load.json().warnings.filter((w: string) => /department/i.test(w)), [], load.text);
+    const departmentsOf = async (url: string) =>
+      (await raw(url, { path: "/contacts?sort=email" })).json().items.map((c: { email: string; departments: string[] }) => [c.email, c.departments]);
+    assert.deepEqual(await departmentsOf(target.url), await departmentsOf(source.url));
+    assert.deepEqual(await departmentsOf(target.url), [
+      ["ann@example.com", ["Human Resources", "IT", "Sales"]],
+      ["bob@example.com", ["Sales"]],
+      ["cy@example.com", []],
+    ]);
+    // Loaded again, nothing changes: every person already has every department the cell names.
+    const again = await raw(target.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "export-again.csv" }, body: exported.text.replace("\r\n", "\r\n\r\n") });
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual([again.json().inserted, again.json().updated], [0, 0], again.text);
+  } finally {
+    await source.close();
+    await target.close();
+    from.cleanup();
+    to.cleanup();
+  }
+});
+
 test("contacts API: names need a letter and nothing invisible, repeated spaces are collapsed (warned), states only upper-case a-z, a member given twice is refused", async () => {
   // Before: a first_name of a zero-width space or of emoji alone was a 201; "Mary  Ann" was stored
   // with both spaces; {"first_name":"Ann",...,"first_name":"Bob"} created Bob without a word.

@@ -3,7 +3,7 @@
  * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
@@ -153,7 +153,7 @@ export const contactDocs = {
     summary: "Load a contacts CSV (what `npm run etl` uses while the API runs)",
     tag: "contacts",
     auth: true,
-    description: `Either JSON \`{"upload": "<name>.csv", "source_name": "<file>"}\` naming a file the loader copied into the data dir's \`uploads/\` folder (what \`npm run etl\` sends: no size limit, the API reads the file), or the CSV itself as a \`text/csv\` body (limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB; \`X-Source-Name\` names it). Runs the same ingestion as the CLI between other writes; the upload is deleted afterwards.`,
+    description: `Either JSON \`{"upload": "<name>.csv", "source_name": "<file>"}\` naming a file the loader copied into the data dir's \`uploads/\` folder (what \`npm run etl\` sends: no size limit, the API reads the file), or the CSV itself as a \`text/csv\` body (limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB; \`X-Source-Name\` names it). Runs the same ingestion as the CLI between other writes; the upload is deleted afterwards. Departments come from a \`${contactRecord.links.csvColumn}\` column (one name per row, a person on several rows) or, in a file without one, from a \`${contactRecord.links.csvListColumn}\` column holding every name in one cell separated by \`;\`, as \`GET /contacts?format=csv\` writes them: a download loads back as it is. Links are only added, never removed.`,
     params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
     bodyTypes: IMPORT_CONTENT_TYPES,
     // Only the CSV itself is large: the JSON naming an upload is a few names, and 64 MiB of JSON

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
@@ -253,7 +253,11 @@ export function listFilters(query: URLSearchParams, names: readonly string[]): L
 export function addContactRoutes(router: Router, store: ContactsStore, dataDir: string): void {
   // Everything below follows the store's record definition: a field added there is accepted,
   // validated, returned and exported without a change here.
-  const csvColumns = ["id", ...store.record.fields.map((f) => f.name), "departments", "created_at", "updated_at"];
+  const links = linksOf(store.record);
+  const csvColumns = ["id", ...store.record.fields.map((f) => f.name), links.name, "created_at", "updated_at"];
+  // Headed with the columns a load reads (a field's CSV column, the links' list column), so a
+  // download loads into another database as it is.
+  const csvHeader = ["id", ...store.record.fields.map(csvColumnOf), links.csvListColumn, "created_at", "updated_at"];
   const sorts = sortFields(store.record);
   const filterNames = listFilterNames(store.record);
   // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On
@@ -273,7 +277,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           const rows = store.download(filters, order);
           if (rows === undefined) throw tooManyDownloads("contacts");
           return firstRowRead(rows);
-        }, "contacts.csv");
+        }, "contacts.csv", csvHeader);
       }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };

@@ -71,12 +71,13 @@ export async function csvAnswer(
   columns: readonly string[],
   rows: () => Rows | Promise<Rows>,
   filename: string,
+  header: readonly string[] = columns,
 ): Promise<Response> {
   const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
   if (etag !== undefined) headers.etag = csvEtag(etag);
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;
-  return csvResponse(columns, await rows(), filename, headers);
+  return csvResponse(columns, await rows(), filename, headers, header);
 }
 
 /**
@@ -110,7 +111,8 @@ export async function firstRowRead<T>(rows: AsyncIterable<T>): Promise<AsyncIter
 }
 
 /**
- * Returns a streamed `text/csv` Response: a header row of `columns`, then one row per item.
+ * Returns a streamed `text/csv` Response: a header row (`header`, by default the `columns`' keys),
+ * then one row per item, its values at `columns`.
  *
  * @example
  * ```ts
@@ -122,6 +124,7 @@ export function csvResponse(
   rows: Rows,
   filename: string,
   extra: HeaderRecord = {},
+  header: readonly string[] = columns,
 ): Response {
   // Rows may come from a database cursor (async): the body is pulled as the client reads it.
   const iterator: Iterator<Record<string, unknown>> | AsyncIterator<Record<string, unknown>> =
@@ -132,7 +135,7 @@ export function csvResponse(
     async pull(controller) {
       let chunk = "";
       if (!headerSent) {
-        chunk += columns.join(",") + "\r\n";
+        chunk += header.join(",") + "\r\n";
         headerSent = true;
       }
       for (let n = 0; n < 500; n++) {

@@ -152,12 +152,29 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   };
 }
 
-/** The SQL of the link column (one department name per row) over its cleaned and trimmed cell: its name (or '') and its error. */
-export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true"): { name: string; error: string } {
+/**
+ * The SQL of the link column over its cleaned and trimmed cell: its text (or '') and its error. One
+ * name per row, or with `listed` every name in the cell (`listItemsSql`), each checked for length.
+ */
+export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true", listed = false): { name: string; error: string } {
+  // A cell no longer than a name holds no name longer than one: the split runs only for the rest.
+  const tooLong = listed
+    ? `WHEN length(${trimmed}) > ${maxLength} AND list_bool_or(list_transform(${listItemsSql(trimmed)}, x -> length(x) > ${maxLength}))
+         THEN 'each name must be at most ${maxLength} characters (names are separated by '';'')'`
+    : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters'`;
   return {
     name: trimmed,
-    error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters' END`,
+    error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} ${tooLong} END`,
   };
+}
+
+/**
+ * The names of a list cell (`LinkDefinition.csvListColumn`: "IT; Sales", as the API's download
+ * joins them with CSV_LIST_SEPARATOR) as a SQL list: split at each ";", each trimmed as
+ * String.prototype.trim() trims, the empty ones left out.
+ */
+export function listItemsSql(cell: string): string {
+  return `list_filter(list_transform(string_split(${cell}, ';'), x -> coalesce(${trimmedOrNullSql("x")}, x)), x -> x <> '')`;
 }
 
 /** A quoted column name. */

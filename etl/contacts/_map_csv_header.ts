@@ -12,7 +12,10 @@ export interface Layout {
   record: RecordDefinition;
   /** Field name -> column index in the file. */
   fields: Array<[string, number]>;
+  /** Column index of the departments, or null when the file has none. */
   departments: number | null;
+  /** True when that column is the list form (`links.csvListColumn`: every name in one cell). */
+  departmentsListed: boolean;
   warnings: string[];
 }
 
@@ -32,7 +35,8 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   const names = scan.header.map((h) => h.trim().toLowerCase());
   // Twice is an error only for a column that is read (which of the two would it be?); a column the
   // record does not use is ignored below however often it comes (Notes, notes).
-  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), linksOf(record).csvColumn.toLowerCase()]);
+  const links = linksOf(record);
+  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), links.csvColumn.toLowerCase(), links.csvListColumn.toLowerCase()]);
   const index = new Map<string, number>();
   names.forEach((name, i) => {
     // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
@@ -74,18 +78,27 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
       file,
     );
   }
-  const departments = index.get(linksOf(record).csvColumn.toLowerCase()) ?? null;
-  if (departments === null) warnings.push(`Column '${linksOf(record).csvColumn}' is not in the file; no departments are linked`);
+  // One name per row (the users' files) or all of them in one cell (the API's download).
+  const perRow = index.get(links.csvColumn.toLowerCase());
+  const listed = index.get(links.csvListColumn.toLowerCase());
+  const departments = perRow ?? listed ?? null;
+  if (departments === null) warnings.push(`Column '${links.csvColumn}' is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
+  const readOnly = new Set(record.readOnly.map((c) => c.toLowerCase()));
   scan.header.forEach((name, i) => {
     if (used.has(i)) return;
+    const shown = name.trim();
     warnings.push(
-      name.trim().length === 0
+      shown.length === 0
         ? `Column ${i + 1} has no name; ignored`
-        : `Column '${name.trim()}' is not a ${record.name} field; ignored`,
+        : i === listed
+          ? `Column '${shown}' is ignored: the file has '${links.csvColumn}', one name per row`
+          : readOnly.has(shown.toLowerCase())
+            ? `Column '${shown}' is set by the server, not by a file; ignored`
+            : `Column '${shown}' is not a ${record.name} field; ignored`,
     );
   });
-  return { record: { ...record, fields: present }, fields, departments, warnings };
+  return { record: { ...record, fields: present }, fields, departments, departmentsListed: departments !== null && departments === listed, warnings };
 }
 
 // A binary file read as CSV has a "header" of garbage: show its start, not all of it.

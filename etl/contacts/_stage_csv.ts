@@ -7,19 +7,20 @@
  *
  * It leaves these temp tables for the writer (DuckDB: ingest_contacts.ts; PostgreSQL: ingest_postgres.ts):
  * - `_people(first_ord, key, <field>...)`: one row per person to load (the first line's values);
- * - `_okrows(ord, key, dept)`: every loaded line, for the department links;
+ * - `_okrows(ord, key, dept)`: every loaded line with its department ('' for none), for the links; from
+ *   the list column (`Layout.departmentsListed`), one row per name a line's cell holds instead;
  * - `_rejects(line, field, o, reason, value, rid, seq)` and `_fixes(line, field, o, "from", "to", reason, rid, seq)`:
  *   `rid` names the row (what tallies count), `seq` orders the rows (the line, or without lines the row's place).
  */
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
-import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
+import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
-const TABLES = ["_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
+const TABLES = ["_oknames", "_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
 
 /** What staging found, before anything is written. */
 export interface Staged {
@@ -70,7 +71,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const trimmedOf = (c: string) => `coalesce(s.${q(`t_${c}`)}, s.${raw(c)})`;
   const control = "s.any_control";
   const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, `s.${raw(col)}`, trimmedOf(col), control) }));
-  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control);
+  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control, layout.departmentsListed);
+  const deptColumn = layout.departmentsListed ? linksOf(record).csvListColumn : linksOf(record).csvColumn;
   // First the cells as read, each row with its place in the file (`ord`, 0-based, numbered as
   // read_csv yields the rows: a table's rowids are not that order once the load runs short of
   // memory, and the 1M-row file came out with rows of its second 8 MB read before its first). The
@@ -218,7 +220,7 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}, ${rowOf("v.ord", "v.line")}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)}, ${q(`w_${f.name}`)} FROM _verr WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v`,
     ),
-    `SELECT line, ${quoteLiteral(linksOf(record).csvColumn)}, ${sql.length}, ${reason("e_dept")}, dept, ${rowOf("ord", "line")} FROM ${withLine("SELECT ord, e_dept, dept FROM _verr WHERE e_dept IS NOT NULL")}`,
+    `SELECT line, ${quoteLiteral(deptColumn)}, ${sql.length}, ${reason("e_dept")}, dept, ${rowOf("ord", "line")} FROM ${withLine("SELECT ord, e_dept, dept FROM _verr WHERE e_dept IS NOT NULL")}`,
     `SELECT c.line, ${quoteLiteral(keyField.name)}, ${sql.length + 1},
        ${reason(`'The ${keyField.name} ''' || ${shortenSql("c.shown")} || ''' is also on ' || ${placeOf("w")} || '; this line differs from ' || ${placeOf("w")} || ' in ' || c.differs || ' and was not loaded'`, "c.ord")},
        c.shown, ${rowOf("c.ord", "c.line")}
@@ -260,6 +262,14 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // with its error, repair and reported form, 425 MB in memory at 1M rows) would otherwise sit in
   // the load's 512 MB budget through the writes and push their work to disk.
   await db.run("DROP TABLE temp._v; DROP TABLE temp._verr; DROP TABLE temp._first; DROP TABLE temp._conflicts");
+  // A line's cell of the list column becomes one link row per name, once the counts above (one
+  // row per line) are taken: the writers read _okrows the same way in either form.
+  if (layout.departmentsListed) {
+    await db.run(`CREATE TEMP TABLE _oknames AS SELECT ord, key, unnest(${listItemsSql("dept")}) AS dept FROM _okrows WHERE dept <> '';
+      DROP TABLE temp._okrows;
+      CREATE TEMP TABLE _okrows AS SELECT * FROM _oknames;
+      DROP TABLE temp._oknames`);
+  }
   return result;
 }
 

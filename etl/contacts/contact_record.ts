@@ -104,6 +104,7 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
     recordKey: "contact_id",
     nameKey: "department_id",
     csvColumn: "department",
+    csvListColumn: "departments",
     maxLength: 100,
     maxItems: 10_000,
     maxNew: 100,

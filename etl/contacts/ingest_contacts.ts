@@ -375,7 +375,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   const links = linksOf(record);
 
   const departmentNames = await tx.all<{ name: string }>(
-    "SELECT o.dept AS name FROM _okrows o WHERE o.dept <> '' GROUP BY o.dept ORDER BY min(o.ord)",
+    "SELECT o.dept AS name FROM _okrows o WHERE o.dept <> '' GROUP BY o.dept ORDER BY min(o.ord), o.dept",
   );
   const departments = await resolveDepartments(
     departmentNames.map((d) => d.name),

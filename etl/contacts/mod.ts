@@ -5,7 +5,7 @@
 export { contactRecord } from "./contact_record.ts";
 export { extraTables } from "./extra_tables.ts";
 export { checkTableDefinition, PAGE_KEY_COLUMN, TABLE_SERVER_COLUMNS, tableFilterNames, tableFilters, tableSql, type TableSql } from "./table_sql.ts";
-export { extendRecord, linksOf, normaliseValue, type FieldDefinition, type FieldFilter, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
+export { csvColumnOf, extendRecord, linksOf, normaliseValue, type FieldDefinition, type FieldFilter, type LinkDefinition, type NormaliseSpec, type RecordDefinition } from "./record_definition.ts";
 export {
   validateContact,
   validateRecord,

@@ -134,6 +134,12 @@ export interface LinkDefinition {
   readonly nameKey: string;
   /** CSV header holding ONE name per row; a record repeated on several rows collects them all. */
   readonly csvColumn: string;
+  /**
+   * CSV header holding ALL of a record's names in one cell, joined by `CSV_LIST_SEPARATOR` ("; "):
+   * the column the API's CSV download writes, read back by a load of a file without `csvColumn`
+   * (each name trimmed, empty ones skipped). A name holding ";" is two names in this form.
+   */
+  readonly csvListColumn: string;
   readonly maxLength: number;
   /**
    * The most names one JSON body may give: a bound on the work of reading one. Well above what a

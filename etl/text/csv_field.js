@@ -1,4 +1,10 @@
 /**
+ * What joins a list's items in one CSV field (a contact's departments: "IT; Sales"); the contacts
+ * load splits such a cell at its ";" and trims each item (`LinkDefinition.csvListColumn`).
+ */
+export const CSV_LIST_SEPARATOR = "; ";
+
+/**
  * One CSV field as every CSV writer of the project writes it (API exports, the rejects report).
  *
  * Formula neutralising follows OWASP's rule: text that starts with `=`, `+`, `-`, `@`, a tab or a
@@ -22,7 +28,7 @@
 export function csvField(value) {
   if (value === null || value === undefined) return "";
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
-  let text = Array.isArray(value) ? value.join("; ") : value instanceof Date ? value.toISOString() : String(value);
+  let text = Array.isArray(value) ? value.join(CSV_LIST_SEPARATOR) : value instanceof Date ? value.toISOString() : String(value);
   if (FORMULA_START.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
