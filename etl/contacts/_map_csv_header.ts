@@ -36,7 +36,10 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   // Twice is an error only for a column that is read (which of the two would it be?); a column the
   // record does not use is ignored below however often it comes (Notes, notes).
   const links = linksOf(record);
-  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), links.csvColumn.toLowerCase(), links.csvListColumn.toLowerCase()]);
+  const perRowName = links.csvColumn.toLowerCase();
+  const listName = links.csvListColumn.toLowerCase();
+  // The list column is read only in a file without the per-row one.
+  const read = new Set([...record.fields.map((f) => csvColumnOf(f).toLowerCase()), perRowName, ...(names.includes(perRowName) ? [] : [listName])]);
   const index = new Map<string, number>();
   names.forEach((name, i) => {
     // Unnamed columns (a trailing comma in the header) are ignored below, like unknown ones.
@@ -79,8 +82,8 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     );
   }
   // One name per row (the users' files) or all of them in one cell (the API's download).
-  const perRow = index.get(links.csvColumn.toLowerCase());
-  const listed = index.get(links.csvListColumn.toLowerCase());
+  const perRow = index.get(perRowName);
+  const listed = index.get(listName);
   const departments = perRow ?? listed ?? null;
   if (departments === null) warnings.push(`Column '${links.csvColumn}' is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
@@ -91,7 +94,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     warnings.push(
       shown.length === 0
         ? `Column ${i + 1} has no name; ignored`
-        : i === listed
+        : names[i] === listName
           ? `Column '${shown}' is ignored: the file has '${links.csvColumn}', one name per row`
           : readOnly.has(shown.toLowerCase())
             ? `Column '${shown}' is set by the server, not by a file; ignored`

@@ -709,6 +709,24 @@ test("ingestContacts() reads 'department' (one name per row) when a file has bot
   });
 });
 
+test("ingestContacts() ignores 'departments' however often it comes when the file has 'department', and refuses it twice only when it is read", async () => {
+  // It was refused as a duplicated column although 'department' is what is read, so such a file,
+  // loaded before 'departments' was read at all, no longer loaded.
+  await withDb(async (db, dir) => {
+    const s = await ingest(db, csv(dir, ["first_name,last_name,email,department,departments,Departments", "Ann,Lee,ann@example.com,Sales,IT,Ops"].join("\n")));
+    assert.equal(s.inserted, 1);
+    assert.deepEqual(s.warnings.filter((w) => /department/i.test(w)), [
+      "Column 'departments' is ignored: the file has 'department', one name per row",
+      "Column 'Departments' is ignored: the file has 'department', one name per row",
+    ]);
+    assert.deepEqual((await db.all<{ name: string }>("SELECT name FROM departments ORDER BY id")).map((d) => d.name), ["Sales"]);
+    await assert.rejects(ingest(db, csv(dir, "first_name,last_name,email,departments,Departments\nAnn,Lee,ann@example.com,IT,Ops\n", "twice.csv")), {
+      name: "ContactsCsvError",
+      message: /has the column 'departments' twice/,
+    });
+  });
+});
+
 test("ingestContacts() creates thousands of new departments in file order, several to a statement, each fold once (review)", async () => {
   // One INSERT per new department cost 2-3 ms each: a file naming 20,000 spent 34.9 s on them.
   await withDb(async (db, dir) => {
