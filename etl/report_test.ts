@@ -48,7 +48,7 @@ test("formatContacts() says how many rows of which kind were rejected, the repai
       "    3 'zip' values: Restored the leading zero of ZIP code (lines 2, 3, 4)",
       `  Rejects file: ${result.rejects_file} (line, field, reason and value of each)`,
       ...["company_name", "address", "city", "phone1", "phone2"].map((c) => `  warning: Column '${c}' is not in the file; existing values are kept`),
-      "  warning: Column 'department' is not in the file; no departments are linked",
+      "  warning: Column 'department' (or 'departments', every name in one cell) is not in the file; no departments are linked",
       `  warning: 4 of 7 rows were rejected; see ${result.rejects_file}`,
     ]);
     assert.equal(result.rejects_file, join(dir, "data", "rejects", `contacts-${result.run_id}.csv`));

@@ -6,6 +6,7 @@
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
 import { hasLetterSql, noLetterProblemSql } from "./_letters.ts";
+import { CSV_LIST_SEPARATOR } from "../text/mod.js";
 import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
 
 
@@ -159,7 +160,7 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
 export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true", listed = false): { name: string; error: string } {
   // A cell no longer than a name holds no name longer than one: the split runs only for the rest.
   const tooLong = listed
-    ? `WHEN length(${trimmed}) > ${maxLength} AND list_bool_or(list_transform(${listItemsSql(trimmed)}, x -> length(x) > ${maxLength}))
+    ? `WHEN length(${trimmed}) > ${maxLength} AND list_bool_or(list_transform(${listItemsSql(trimmed)}, lambda x: length(x) > ${maxLength}))
          THEN 'each name must be at most ${maxLength} characters (names are separated by '';'')'`
     : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters'`;
   return {
@@ -174,7 +175,8 @@ export function linkSql(raw: string, trimmed: string, maxLength: number, anyCont
  * String.prototype.trim() trims, the empty ones left out.
  */
 export function listItemsSql(cell: string): string {
-  return `list_filter(list_transform(string_split(${cell}, ';'), x -> coalesce(${trimmedOrNullSql("x")}, x)), x -> x <> '')`;
+  // DuckDB's `lambda x:` form: the arrow form is deprecated since 1.3.
+  return `list_filter(list_transform(string_split(${cell}, ${quoteLiteral(CSV_LIST_SEPARATOR.trim())}), lambda x: coalesce(${trimmedOrNullSql("x")}, x)), lambda x: x <> '')`;
 }
 
 /** A quoted column name. */

@@ -85,7 +85,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   const perRow = index.get(perRowName);
   const listed = index.get(listName);
   const departments = perRow ?? listed ?? null;
-  if (departments === null) warnings.push(`Column '${links.csvColumn}' is not in the file; no departments are linked`);
+  if (departments === null) warnings.push(`Column '${links.csvColumn}' (or '${links.csvListColumn}', every name in one cell) is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
   const readOnly = new Set(record.readOnly.map((c) => c.toLowerCase()));
   scan.header.forEach((name, i) => {
