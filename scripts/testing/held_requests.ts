@@ -6,7 +6,7 @@
  * so a test waits for "the page has read the answer it was holding", a state, never for a time:
  * once the body is read, what the page does with it runs before any later evaluation.
  */
-import type { Page } from "./cdp.ts";
+import { CdpError, type Page } from "./cdp.ts";
 
 /** A held request. */
 export interface Held {
@@ -17,7 +17,8 @@ export interface Held {
   read(): Promise<void>;
 }
 
-type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } | { drop: true } };
+/** How a request matching `match` is answered (see holdRequests). */
+export type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } | { drop: true } };
 
 // Runs in the page before its own scripts: each Response body read is recorded by URL.
 const COUNT_READS = `(() => {
@@ -49,33 +50,7 @@ export async function holdRequests(page: Page): Promise<{
   drop(match: RegExp): void;
 }> {
   const rules: Rule[] = [];
-  const readsOf = (url: string) => page.evaluate<number>(`window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`);
-  page.on("Fetch.requestPaused", (p: { requestId: string; request: { url: string } }) => {
-    const i = rules.findIndex((r) => r.match.test(p.request.url));
-    if (i < 0) return void page.send("Fetch.continueRequest", { requestId: p.requestId });
-    const [{ action }] = rules.splice(i, 1);
-    if ("drop" in action) return void page.send("Fetch.failRequest", { requestId: p.requestId, errorReason: "ConnectionRefused" });
-    if ("status" in action) {
-      const body = JSON.stringify({ type: "about:blank", title: "Held by the test", status: action.status, detail: action.detail });
-      return void page.send("Fetch.fulfillRequest", {
-        requestId: p.requestId,
-        responseCode: action.status,
-        responseHeaders: [{ name: "Content-Type", value: "application/problem+json" }],
-        body: Buffer.from(body).toString("base64"),
-      });
-    }
-    let readsBefore = 0;
-    action.hold({
-      url: p.request.url,
-      async release() {
-        readsBefore = await readsOf(p.request.url);
-        await page.send("Fetch.continueRequest", { requestId: p.requestId });
-      },
-      async read() {
-        await page.waitFor(`window.__answersRead.filter((u) => u === ${JSON.stringify(p.request.url)}).length > ${readsBefore}`, 20_000);
-      },
-    });
-  });
+  page.on("Fetch.requestPaused", (p: Paused) => void answerPaused(page, rules, p));
   await page.send("Page.addScriptToEvaluateOnNewDocument", { source: COUNT_READS });
   await page.evaluate(`window.__answersRead ? undefined : ${COUNT_READS}`);
   await page.send("Fetch.enable", { patterns: [{ urlPattern: "*", requestStage: "Response" }] });
@@ -84,4 +59,62 @@ export async function holdRequests(page: Page): Promise<{
     fail: (match, status, detail) => void rules.push({ match, action: { status, detail } }),
     drop: (match) => void rules.push({ match, action: { drop: true } }),
   };
+}
+
+/** What the browser says of a request it paused (DevTools `Fetch.requestPaused`). */
+export interface Paused {
+  requestId: string;
+  request: { url: string };
+}
+
+/**
+ * Answers one paused request by the first rule matching it (taken off `rules`), or lets it go on.
+ * Resolves once the browser took the command. The browser pauses requests up to its last moment:
+ * one paused as its tab or the browser closes (the end of a test file) cannot be answered any more,
+ * and that refusal is nothing to report; left as a rejection nobody awaited, it failed the whole
+ * test file after its tests had passed. Any other refusal goes to `page.errors`, which tests check.
+ */
+export async function answerPaused(page: Page, rules: Rule[], p: Paused): Promise<void> {
+  const i = rules.findIndex((r) => r.match.test(p.request.url));
+  const send = (method: string, params: object) =>
+    page.send(method, params).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!isGone(error)) page.errors.push(`${method} for ${p.request.url} failed: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+  if (i < 0) return send("Fetch.continueRequest", { requestId: p.requestId });
+  const [{ action }] = rules.splice(i, 1);
+  if ("drop" in action) return send("Fetch.failRequest", { requestId: p.requestId, errorReason: "ConnectionRefused" });
+  if ("status" in action) {
+    const body = JSON.stringify({ type: "about:blank", title: "Held by the test", status: action.status, detail: action.detail });
+    return send("Fetch.fulfillRequest", {
+      requestId: p.requestId,
+      responseCode: action.status,
+      responseHeaders: [{ name: "Content-Type", value: "application/problem+json" }],
+      body: Buffer.from(body).toString("base64"),
+    });
+  }
+  let readsBefore = 0;
+  action.hold({
+    url: p.request.url,
+    // Awaited by the test, which sees any failure itself.
+    async release() {
+      readsBefore = await readsOf(page, p.request.url);
+      await page.send("Fetch.continueRequest", { requestId: p.requestId });
+    },
+    async read() {
+      await page.waitFor(`window.__answersRead.filter((u) => u === ${JSON.stringify(p.request.url)}).length > ${readsBefore}`, 20_000);
+    },
+  });
+}
+
+function readsOf(page: Page, url: string): Promise<number> {
+  return page.evaluate<number>(`window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`);
+}
+
+// The tab's session or the browser is gone: nothing is left to answer.
+function isGone(error: unknown): boolean {
+  if (!(error instanceof CdpError)) return false;
+  return error.code === "closed" || error.code === "disconnected" || /Session with given id not found|No target with given id/.test(error.message);
 }
