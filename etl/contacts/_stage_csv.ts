@@ -267,11 +267,17 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   if (layout.departmentsListed) {
     await db.run(`CREATE TEMP TABLE _oknames AS SELECT ord, key, unnest(${listItemsSql("dept")}) AS dept FROM _okrows WHERE dept <> '';
       DROP TABLE temp._okrows;
-      CREATE TEMP TABLE _okrows AS SELECT * FROM _oknames;
-      DROP TABLE temp._oknames`);
+      ALTER TABLE temp._oknames RENAME TO _okrows`);
   }
   return result;
 }
+
+/**
+ * The department names the staged lines give (`_okrows`), each once, in the order of their first
+ * line (a line's several names, from the list column, in the order of their text): both writers
+ * create the new ones in this order, so the same file gives the same department ids.
+ */
+export const STAGED_DEPARTMENT_NAMES = "SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord), dept";
 
 /** What a line that is not UTF-8 is rejected with: what happened and what to do. */
 export const NOT_UTF8 =

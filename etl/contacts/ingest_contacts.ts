@@ -17,7 +17,7 @@ import { csvField, fold } from "../text/mod.js";
 import { writeFileAtomicFrom } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
 import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
-import { dropStaging, stageCsv, type Staged } from "./_stage_csv.ts";
+import { dropStaging, STAGED_DEPARTMENT_NAMES, stageCsv, type Staged } from "./_stage_csv.ts";
 import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql, writeBump } from "./contact_sql.ts";
@@ -374,9 +374,7 @@ async function writeDuckDb(tx: Database, plan: LoadPlan, staged: Staged): Promis
   const cols = names.map(q);
   const links = linksOf(record);
 
-  const departmentNames = await tx.all<{ name: string }>(
-    "SELECT o.dept AS name FROM _okrows o WHERE o.dept <> '' GROUP BY o.dept ORDER BY min(o.ord), o.dept",
-  );
+  const departmentNames = await tx.all<{ name: string }>(STAGED_DEPARTMENT_NAMES);
   const departments = await resolveDepartments(
     departmentNames.map((d) => d.name),
     await tx.all<{ id: number; name: string }>(`SELECT id::INTEGER AS id, name FROM ${q(links.table)} ORDER BY id`),

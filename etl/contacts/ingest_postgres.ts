@@ -17,7 +17,7 @@ import { CLIENT_GRACE_MS, Database, isTransientConflict, postgresErrorOf, quoteL
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS, type LockBoundOptions } from "./_lock_wait.ts";
-import { dropStaging, stageCsv } from "./_stage_csv.ts";
+import { dropStaging, STAGED_DEPARTMENT_NAMES, stageCsv } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql, writeBump } from "./contact_sql.ts";
 import {
   planLoad,
@@ -106,7 +106,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
     await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
-    const departmentNames = (await duck.all<{ name: string }>("SELECT dept AS name FROM _okrows WHERE dept <> '' GROUP BY dept ORDER BY min(ord), dept")).map((d) => d.name);
+    const departmentNames = (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name);
     const written = await boundedSession(pg, bound, async (session) => {
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
