@@ -254,10 +254,17 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   // Everything below follows the store's record definition: a field added there is accepted,
   // validated, returned and exported without a change here.
   const links = linksOf(store.record);
-  const csvColumns = ["id", ...store.record.fields.map((f) => f.name), links.name, "created_at", "updated_at"];
-  // Headed with the columns a load reads (a field's CSV column, the links' list column), so a
-  // download loads into another database as it is.
-  const csvHeader = ["id", ...store.record.fields.map(csvColumnOf), links.csvListColumn, "created_at", "updated_at"];
+  // Each column's key in a contact and its header: the column a load reads (a field's CSV column,
+  // the links' list column), so a download loads into another database as it is.
+  const csv: Array<[key: string, header: string]> = [
+    ["id", "id"],
+    ...store.record.fields.map((f): [string, string] => [f.name, csvColumnOf(f)]),
+    [links.name, links.csvListColumn],
+    ["created_at", "created_at"],
+    ["updated_at", "updated_at"],
+  ];
+  const csvColumns = csv.map(([key]) => key);
+  const csvHeader = csv.map(([, header]) => header);
   const sorts = sortFields(store.record);
   const filterNames = listFilterNames(store.record);
   // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On

@@ -101,7 +101,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
             : `Column '${shown}' is not a ${record.name} field; ignored`,
     );
   });
-  return { record: { ...record, fields: present }, fields, departments, departmentsListed: departments !== null && departments === listed, warnings };
+  return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings };
 }
 
 // A binary file read as CSV has a "header" of garbage: show its start, not all of it.
