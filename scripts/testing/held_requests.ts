@@ -100,17 +100,18 @@ export async function answerPaused(page: Page, rules: Rule[], p: Paused): Promis
     url: p.request.url,
     // Awaited by the test, which sees any failure itself.
     async release() {
-      readsBefore = await readsOf(page, p.request.url);
+      readsBefore = await page.evaluate<number>(readsOf(p.request.url));
       await page.send("Fetch.continueRequest", { requestId: p.requestId });
     },
     async read() {
-      await page.waitFor(`window.__answersRead.filter((u) => u === ${JSON.stringify(p.request.url)}).length > ${readsBefore}`, 20_000);
+      await page.waitFor(`${readsOf(p.request.url)} > ${readsBefore}`, 20_000);
     },
   });
 }
 
-function readsOf(page: Page, url: string): Promise<number> {
-  return page.evaluate<number>(`window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`);
+/** The page's expression for how many answers to `url` it has read (COUNT_READS). */
+function readsOf(url: string): string {
+  return `window.__answersRead.filter((u) => u === ${JSON.stringify(url)}).length`;
 }
 
 // The tab's session or the browser is gone: nothing is left to answer.
