@@ -479,9 +479,15 @@ test("a second SIGINT during the graceful stop is ignored: the stop finishes and
     inFlight = connect(Number(new URL(url).port), "127.0.0.1");
     inFlight.on("error", () => {});
     await new Promise((r) => inFlight!.once("connect", r));
-    // A request half sent keeps the graceful stop waiting (up to its grace), so the second signal
-    // comes while it runs.
-    inFlight.write("POST /contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    // A request the server is reading keeps the graceful stop waiting (up to its grace), so the
+    // second signal comes while it runs. Its "100 Continue" says the server has it: a request only
+    // written before the first signal could reach the server after it had stopped listening, the
+    // stop then ended at once, and the second signal, after the listeners had gone, killed the API
+    // (seen in CI: exit code null).
+    let answered = "";
+    inFlight.on("data", (d) => (answered += d));
+    inFlight.write("POST /contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
+    await until("the server to read the request", () => answered.startsWith("HTTP/1.1 100 Continue"), 20_000);
     child.kill("SIGINT");
     await until("the graceful stop to start", () => /SIGINT: finishing/.test(output()), 20_000);
     child.kill("SIGINT");
