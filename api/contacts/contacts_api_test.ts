@@ -535,6 +535,8 @@ test("the API's CSV download loads into another database with its departments: t
       { ...ann, departments: ["Sales", "Human Resources", "IT"] },
       { ...ann, email: "bob@example.com", first_name: "Bob", departments: ["Sales"] },
       { ...ann, email: "cy@example.com", first_name: "Cy", departments: [] },
+      // A ";" in a name: written doubled, read back whole (before: "R; D" came back as "R" and "D").
+      { ...ann, email: "di@example.com", first_name: "Di", departments: ["R; D", "Sales;"] },
     ]) {
       const res = await postContact(source.url, body);
       assert.equal(res.status, 201, res.text);
@@ -543,7 +545,7 @@ test("the API's CSV download loads into another database with its departments: t
     assert.match(exported.text, /"Human Resources; IT; Sales"|Human Resources; IT; Sales/);
     const load = await raw(target.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "export.csv" }, body: exported.text });
     assert.equal(load.status, 200, load.text);
-    assert.equal(load.json().inserted, 3, load.text);
+    assert.equal(load.json().inserted, 4, load.text);
     assert.deepEqual(load.json().warnings.filter((w: string) => /department/i.test(w)), [], load.text);
     const departmentsOf = async (url: string) =>
       (await raw(url, { path: "/contacts?sort=email" })).json().items.map((c: { email: string; departments: string[] }) => [c.email, c.departments]);
@@ -552,6 +554,7 @@ test("the API's CSV download loads into another database with its departments: t
       ["ann@example.com", ["Human Resources", "IT", "Sales"]],
       ["bob@example.com", ["Sales"]],
       ["cy@example.com", []],
+      ["di@example.com", ["R; D", "Sales;"]],
     ]);
     // Loaded again, nothing changes: every person already has every department the cell names.
     const again = await raw(target.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "export-again.csv" }, body: exported.text.replace("\r\n", "\r\n\r\n") });

@@ -6,7 +6,7 @@
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
 import { hasLetterSql, noLetterProblemSql } from "./_letters.ts";
-import { CSV_LIST_SEPARATOR } from "../text/mod.js";
+import { CSV_LIST_SEPARATOR, csvListItem } from "../text/mod.js";
 import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
 
 
@@ -171,12 +171,17 @@ export function linkSql(raw: string, trimmed: string, maxLength: number, anyCont
 
 /**
  * The names of a list cell (`LinkDefinition.csvListColumn`: "IT; Sales", as the API's download
- * joins them with CSV_LIST_SEPARATOR) as a SQL list: split at each ";", each trimmed as
- * String.prototype.trim() trims, the empty ones left out.
+ * joins them with CSV_LIST_SEPARATOR) as a SQL list: split at each ";" that is not doubled, each
+ * trimmed as String.prototype.trim() trims, ";;" read back as ";" (etl/text csvListItem), the empty
+ * ones left out.
  */
 export function listItemsSql(cell: string): string {
-  // DuckDB's `lambda x:` form: the arrow form is deprecated since 1.3.
-  return `list_filter(list_transform(string_split(${cell}, ${quoteLiteral(CSV_LIST_SEPARATOR.trim())}), lambda x: coalesce(${trimmedOrNullSql("x")}, x)), lambda x: x <> '')`;
+  // A doubled ";" stands in as U+0001 while the cell is split: a control character, so never in a
+  // cell that is loaded (controlSql rejects its line). DuckDB's `lambda x:` form: the arrow form is
+  // deprecated since 1.3.
+  const semicolon = quoteLiteral(CSV_LIST_SEPARATOR.trim());
+  const split = `string_split(replace(${cell}, ${quoteLiteral(csvListItem(CSV_LIST_SEPARATOR.trim()))}, chr(1)), ${semicolon})`;
+  return `list_filter(list_transform(${split}, lambda x: replace(coalesce(${trimmedOrNullSql("x")}, x), chr(1), ${semicolon})), lambda x: x <> '')`;
 }
 
 /** A quoted column name. */

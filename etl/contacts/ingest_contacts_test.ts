@@ -661,7 +661,7 @@ test("ingestContacts() matches department names without regard to case or accent
   });
 });
 
-test("ingestContacts() reads the download's 'departments' column: each cell's names split at ';', trimmed, empty ones skipped; too long a name rejects its line", async () => {
+test("ingestContacts() reads the download's 'departments' column: each cell's names split at ';', ';;' read as ';', trimmed, empty ones skipped; too long a name rejects its line", async () => {
   await withDb(async (db, dir) => {
     const head = "id,first_name,last_name,email,Departments,created_at";
     const long = "x".repeat(101);
@@ -672,21 +672,23 @@ test("ingestContacts() reads the download's 'departments' column: each cell's na
         `1,Ann,Lee,ann@example.com,"Sales; Human Resources;IT",2026-01-01`,
         // Trimmed as String.prototype.trim() does (a no-break space too); empty names and the
         // same name in another case are no department of their own.
-        `2,Bob,Ray,bob@example.com,"\u00a0sales ;; ;IT;",2026-01-01`,
+        `2,Bob,Ray,bob@example.com,"\u00a0sales ; ; ;IT;",2026-01-01`,
         "3,Cy,Cox,cy@example.com,,2026-01-01",
         `4,Di,Poe,di@example.com,"Sales; ${long}",2026-01-01`,
         // One name of exactly 100 characters is not too long.
         `5,Ed,Orr,ed@example.com,${"y".repeat(100)},2026-01-01`,
+        // A ";" in a name is written doubled (etl/text csvListItem): read as one name, not split.
+        `6,Fay,Gil,fay@example.com,"R;; D; ;;x;;; Sales",2026-01-01`,
       ].join("\r\n"),
     );
     const s = await ingest(db, path);
-    assert.deepEqual(counts(s), { inserted: 4, updated: 0, unchanged: 0, rejected: 1 });
+    assert.deepEqual(counts(s), { inserted: 5, updated: 0, unchanged: 0, rejected: 1 });
     assert.deepEqual(s.rejects, [{ line: 5, field: "departments", reason: "each name must be at most 100 characters (names are separated by ';')", value: `Sales; ${long}` }]);
     assert.deepEqual(s.warnings.filter((w) => !/not in the file; existing values are kept/.test(w)), [
       "Column 'id' is set by the server, not by a file; ignored",
       "Column 'created_at' is set by the server, not by a file; ignored",
     ]);
-    assert.deepEqual([s.departments, s.departments_added, s.links, s.links_added], [4, 4, 6, 6]);
+    assert.deepEqual([s.departments, s.departments_added, s.links, s.links_added], [6, 6, 9, 9]);
     const linked = await db.all<{ email: string; names: string }>(
       `SELECT c.email, string_agg(d.name, '|' ORDER BY d.name) AS names FROM contacts c JOIN contact_departments l ON l.contact_id = c.id
        JOIN departments d ON d.id = l.department_id GROUP BY c.email ORDER BY c.email`,
@@ -695,9 +697,10 @@ test("ingestContacts() reads the download's 'departments' column: each cell's na
       ["ann@example.com", "Human Resources|IT|Sales"],
       ["bob@example.com", "IT|Sales"],
       ["ed@example.com", "y".repeat(100)],
+      ["fay@example.com", ";x;|R; D|Sales"],
     ]);
     // Department ids in file order, a line's names in the order of their text: the same file gives the same ids.
-    assert.deepEqual((await db.all<{ name: string }>("SELECT name FROM departments ORDER BY id")).map((d) => d.name), ["Human Resources", "IT", "Sales", "y".repeat(100)]);
+    assert.deepEqual((await db.all<{ name: string }>("SELECT name FROM departments ORDER BY id")).map((d) => d.name), ["Human Resources", "IT", "Sales", "y".repeat(100), ";x;", "R; D"]);
   });
 });
 

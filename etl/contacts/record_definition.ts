@@ -137,7 +137,7 @@ export interface LinkDefinition {
   /**
    * CSV header holding ALL of a record's names in one cell, joined by `CSV_LIST_SEPARATOR` ("; "):
    * the column the API's CSV download writes, read back by a load of a file without `csvColumn`
-   * (each name trimmed, empty ones skipped). A name holding ";" is two names in this form.
+   * (each name trimmed, empty ones skipped). A ";" inside a name is written doubled (`csvListItem`).
    */
   readonly csvListColumn: string;
   readonly maxLength: number;

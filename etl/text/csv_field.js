@@ -1,8 +1,17 @@
 /**
  * What joins a list's items in one CSV field (a contact's departments: "IT; Sales"); the contacts
- * load splits such a cell at its ";" and trims each item (`LinkDefinition.csvListColumn`).
+ * load splits such a cell at its ";" and trims each item (`LinkDefinition.csvListColumn`). A ";"
+ * inside an item is written doubled ("R;; D; Sales" is "R; D" and "Sales"), as CSV doubles a quote:
+ * written as is, a department "R; D" came back from the download as two departments, "R" and "D".
  */
 export const CSV_LIST_SEPARATOR = "; ";
+
+/**
+ * One item of a list field as written there: its ";" doubled.
+ * @param {unknown} item
+ * @returns {string}
+ */
+export const csvListItem = (item) => String(item).replaceAll(";", ";;");
 
 /**
  * One CSV field as every CSV writer of the project writes it (API exports, the rejects report).
@@ -21,6 +30,7 @@ export const CSV_LIST_SEPARATOR = "; ";
  * csvField(-5);           // "-5"
  * csvField('say "hi"');   // '"say ""hi"""'
  * csvField(["a", "b"]);   // "a; b"
+ * csvField(["R; D", "b"]); // "R;; D; b"
  * ```
  * @param {unknown} value
  * @returns {string}
@@ -28,7 +38,7 @@ export const CSV_LIST_SEPARATOR = "; ";
 export function csvField(value) {
   if (value === null || value === undefined) return "";
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
-  let text = Array.isArray(value) ? value.join(CSV_LIST_SEPARATOR) : value instanceof Date ? value.toISOString() : String(value);
+  let text = Array.isArray(value) ? value.map(csvListItem).join(CSV_LIST_SEPARATOR) : value instanceof Date ? value.toISOString() : String(value);
   if (FORMULA_START.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -12,7 +12,7 @@
  * csvField("@SUM(A1)"); // "'@SUM(A1)"
  * ```
  */
-export { CSV_LIST_SEPARATOR, csvField } from "./csv_field.js";
+export { CSV_LIST_SEPARATOR, csvField, csvListItem } from "./csv_field.js";
 export { firstLine } from "./first_line.js";
 export { fold } from "./fold.js";
 export { shorten } from "./shorten.js";

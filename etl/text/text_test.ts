@@ -49,6 +49,8 @@ test("csvField() quotes commas, quotes and newlines, joins lists and writes date
   assert.equal(csvField("Flat 2\r1 Main St"), '"Flat 2\r1 Main St"');
   assert.equal(csvField("Flat 2\r\n1 Main St"), '"Flat 2\r\n1 Main St"');
   assert.equal(csvField(["a", "b"]), "a; b");
+  // A ";" inside an item doubled, so that the contacts load reads the item back whole.
+  assert.equal(csvField(["R; D", ";x;", "b"]), "R;; D; ;;x;;; b");
   assert.equal(csvField(new Date("2026-01-02T03:04:05Z")), "2026-01-02T03:04:05.000Z");
   assert.equal(csvField(null), "");
   assert.equal(csvField(undefined), "");
