@@ -685,6 +685,26 @@ test("POST /imports/contacts ingests a CSV on the API's connection and refreshes
       const named = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify({ upload }) });
       assert.equal(named.status, 422, `${upload}: ${named.text}`);
     }
+    // Each bad member is named in `errors`, as any other 422 of a JSON body names its fields; a
+    // run_id that cannot name a rejects report is refused, not ignored (before: a 200 that wrote no
+    // report), as is a source_name that is not text (before: the upload's name was used instead).
+    for (const [body, errors] of [
+      [{}, [{ field: "upload", message: "is required: the name of a file in the data dir's uploads folder (<name>.csv), never a path" }]],
+      [[], [{ field: "upload", message: "is required: the name of a file in the data dir's uploads folder (<name>.csv), never a path" }]],
+      [{ upload: "../contacts.duckdb" }, [{ field: "upload", message: "must be the name of a file in the data dir's uploads folder (<name>.csv), never a path; got '../contacts.duckdb'" }]],
+      [
+        { upload: "mine.csv", source_name: 123, run_id: "../../x" },
+        [
+          { field: "source_name", message: "must be a string: the CSV's own file name" },
+          { field: "run_id", message: "must be a run id (letters, digits, '.', '_', '-'; at most 80): it names the rejects report; got '../../x'" },
+        ],
+      ],
+    ] as const) {
+      const named = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      assert.equal(named.status, 422, `${JSON.stringify(body)}: ${named.text}`);
+      assert.equal(named.json().type, "/docs#problem-bad-upload");
+      assert.deepEqual(named.json().errors, errors, named.text);
+    }
     const absent = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "application/json" }, body: '{"upload":"nothing-here.csv"}' });
     assert.equal(absent.status, 404, absent.text);
     // An upload that is there but cannot be loaded is the file's 422, not "no such upload".

@@ -7,9 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IMPORT_CONTACTS_PATH, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
+import { IMPORT_CONTACTS_PATH, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
-import { HttpError } from "../http/http_error.ts";
+import { HttpError, type FieldError } from "../http/http_error.ts";
 import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvAnswer, csvResponse, firstRowRead, wantsCsv } from "../http/csv_response.ts";
@@ -397,19 +397,16 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       if (mediaType(request.headers) === "application/json") {
         // The ETL's hand-over: a copy it placed in our uploads folder, named, never a path.
         const { value } = await readJson(request);
-        const named = value as Partial<ImportRequest>;
-        if (typeof named?.upload !== "string" || !UPLOAD_NAME.test(named.upload)) {
-          throw new HttpError(422, "Name the upload as {\"upload\": \"<name>.csv\", \"source_name\": \"<file>\"}: a file in the data dir's uploads folder", { code: "bad-upload" });
-        }
+        const named = importRequestOf(value);
         path = join(uploads, named.upload);
         // Only a file the loader placed: a link planted in the folder must not make us read elsewhere.
         const entry = lstatSync(path, { throwIfNoEntry: false });
         if (entry !== undefined && !entry.isFile()) {
           throw new HttpError(422, `The upload '${named.upload}' is not a regular file in the uploads folder`, { code: "bad-upload" });
         }
-        sourceName = cleanName(typeof named.source_name === "string" ? named.source_name : named.upload);
+        sourceName = cleanName(named.source_name ?? named.upload);
         // The loader's run id names the rejects report, in the data dir both share.
-        if (typeof named.run_id === "string" && /^[\w.-]{1,80}$/.test(named.run_id)) rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
+        if (named.run_id !== undefined) rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
       } else {
         // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
         sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
@@ -446,6 +443,34 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     },
     contactDocs.importCsv,
   );
+}
+
+/**
+ * The JSON body of an import naming an upload, or HttpError(422, `bad-upload`) naming each bad
+ * member in `errors`. `source_name` may be left out (the upload's name is used); a `run_id` is
+ * refused rather than ignored when it cannot name a rejects report, since the loader would look for
+ * a report that was never written.
+ */
+function importRequestOf(value: unknown): ImportRequest {
+  const named: Record<string, unknown> = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const { upload, source_name, run_id } = named;
+  const errors: FieldError[] = [];
+  const uploadRule = "the name of a file in the data dir's uploads folder (<name>.csv), never a path";
+  if (upload === undefined) errors.push({ field: "upload", message: `is required: ${uploadRule}` });
+  else if (typeof upload !== "string" || !UPLOAD_NAME.test(upload)) errors.push({ field: "upload", message: `must be ${uploadRule}; got ${quoted(upload)}` });
+  if (source_name !== undefined && typeof source_name !== "string") errors.push({ field: "source_name", message: "must be a string: the CSV's own file name" });
+  if (run_id !== undefined && (typeof run_id !== "string" || !RUN_ID_NAME.test(run_id))) {
+    errors.push({ field: "run_id", message: `must be a run id (letters, digits, '.', '_', '-'; at most 80): it names the rejects report; got ${quoted(run_id)}` });
+  }
+  if (errors.length > 0) {
+    throw new HttpError(422, 'Name the upload as {"upload": "<name>.csv", "source_name": "<file>"}: a file in the data dir\'s uploads folder', { code: "bad-upload", errors });
+  }
+  return named as unknown as ImportRequest;
+}
+
+/** A member's value for a message: text quoted and cut at 100 characters, anything else as JSON. */
+function quoted(value: unknown): string {
+  return typeof value === "string" ? `'${value.slice(0, 100)}'` : JSON.stringify(value).slice(0, 100);
 }
 
 /**

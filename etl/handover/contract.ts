@@ -50,11 +50,14 @@ export const UPLOADS_DIR = "uploads";
 export interface ImportRequest {
   /** A file name in the uploads folder (letters, digits, `.`, `_`, `-`; ends in `.csv`). */
   upload: string;
-  /** The CSV's own file name, for the summary and messages. */
-  source_name: string;
+  /** The CSV's own file name, for the summary and messages; the upload's name when left out. */
+  source_name?: string;
   /** The loader's run id: the API writes the rejects report as `<data-dir>/rejects/contacts-<run_id>.csv`. */
   run_id?: string;
 }
+
+/** What an import's `run_id` may be, since it names a file (`rejects/contacts-<run_id>.csv`): no path. */
+export const RUN_ID_NAME = /^[\w.-]{1,80}$/;
 
 /** The names an upload may have: no path, nothing hidden. */
 export const UPLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.csv$/;
