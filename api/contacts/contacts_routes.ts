@@ -4,7 +4,7 @@
  * Every read is a query (or a hit in the store's bounded point-read cache); writes go through the
  * store, which commits them.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
@@ -20,6 +20,8 @@ import { empty, etagMatches, json, readPreconditions, send } from "../http/respo
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
+import { recordImportRun, type ImportRun } from "./import_run.ts";
+import { newRunId } from "../../etl/runs/mod.ts";
 
 /**
  * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
@@ -394,6 +396,9 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       let sourceName: string;
       let rejectsFile: string | undefined;
       let written = false;
+      // The run the API records for a body's import (the loader records those of the uploads it names).
+      let bodyRun: ImportRun | undefined;
+      let runId: string | undefined;
       if (mediaType(request.headers) === "application/json") {
         // The ETL's hand-over: a copy it placed in our uploads folder, named, never a path.
         const { value } = await readJson(request);
@@ -406,17 +411,39 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         }
         sourceName = cleanName(named.source_name ?? named.upload);
         // The loader's run id names the rejects report, in the data dir both share.
-        if (named.run_id !== undefined) rejectsFile = join(dataDir, "rejects", `contacts-${named.run_id}.csv`);
+        runId = named.run_id;
+        if (runId !== undefined) rejectsFile = join(dataDir, "rejects", `contacts-${runId}.csv`);
       } else {
         // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
         sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
         path = join(uploads, `body-${randomUUID()}.csv`);
-        placeBody(path, new Uint8Array(await request.arrayBuffer()));
+        const body = new Uint8Array(await request.arrayBuffer());
+        placeBody(path, body);
         written = true;
+        runId = newRunId();
+        rejectsFile = join(dataDir, "rejects", `contacts-${runId}.csv`);
+        const sha256 = createHash("sha256").update(body).digest("hex");
+        bodyRun = { id: runId, started_at: new Date().toISOString(), file: { name: sourceName, path: `POST ${IMPORT_CONTACTS_PATH} (the request's body)`, size: body.byteLength, sha256 } };
       }
+      const record = (outcome: Parameters<typeof recordImportRun>[2]) => {
+        if (bodyRun === undefined) return;
+        try {
+          recordImportRun(dataDir, bodyRun, outcome);
+        } catch (error) {
+          // The import is committed or refused either way: the answer says so, not a 500 to retry
+          // (a refusal's answer is its own report; a log that cannot be written is said by the next import's).
+          if ("summary" in outcome) outcome.summary.warnings.push(`The import's run could not be recorded in runs.jsonl: ${(error as Error).message.split("\n")[0]}`);
+        }
+      };
       try {
         // DuckDB stops the load if the client goes before it commits (PostgreSQL finishes it).
         const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads, signal: request.signal }).catch((error: unknown) => {
+          // Recorded in the words of the answer below; a request its client left was not an import.
+          if (!(request.signal.aborted && error === request.signal.reason)) {
+            const refused = error instanceof ContactsCsvError || error instanceof ContactsLockTimeoutError;
+            const message = refused ? error.message.replaceAll(path, () => sourceName) : "The import failed on the server; nothing was loaded";
+            record({ error: { code: refused ? error.code : "ingest-failed", message } });
+          }
           // Stopped by its client's going, before it wrote (the load answers the abort with it).
           if (request.signal.aborted && error === request.signal.reason) {
             throw new HttpError(400, "The client closed the connection before the import was written; it was stopped and nothing was written", { code: "client-closed-request" });
@@ -436,7 +463,8 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           }
           throw error;
         });
-        return json(summary, 200);
+        record({ summary });
+        return json(runId === undefined ? summary : { ...summary, run_id: runId }, 200);
       } finally {
         rmSync(path, { force: true });
       }

@@ -98,3 +98,41 @@ test("GET /runs/{id}/rejects lists a contacts run's rejected rows; /rejects.csv 
     cleanup();
   }
 });
+
+test("POST /imports/contacts with the CSV as its body records a run: every reject is in its rejects report, past the answer's first 100", async () => {
+  // Before: such an import wrote no report and recorded no run, so `rejects_file` was null with 150
+  // rows rejected and only the first 100 could ever be seen.
+  const { dir, cleanup } = tempDir("body-import-run-");
+  const server = await testServer(dir);
+  try {
+    const rows = Array.from({ length: 160 }, (_, i) => `P${i},Lee,${i < 150 ? "Texas" : "TX"},p${i}@example.com`);
+    const post = (body: string) =>
+      raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "people.csv" }, body });
+    const res = await post(`first_name,last_name,state,email\n${rows.join("\n")}\n`);
+    assert.equal(res.status, 200, res.text);
+    const summary = res.json();
+    assert.deepEqual([summary.inserted, summary.rejected, summary.rejects.length], [10, 150, 100]);
+    assert.match(summary.run_id, /^\d{8}T\d{9}Z-[0-9a-f]{4}$/);
+    assert.equal(summary.rejects_file, join(dir, "rejects", `contacts-${summary.run_id}.csv`));
+    const run = await raw(server.url, { path: `/runs/${summary.run_id}` });
+    assert.equal(run.status, 200, run.text);
+    assert.equal(run.json().kind, "contacts");
+    assert.equal(run.json().status, "succeeded");
+    assert.equal(run.json().file.name, "people.csv");
+    assert.deepEqual([run.json().counts.inserted, run.json().counts.rejected], [10, 150]);
+    const report = await raw(server.url, { path: `/runs/${summary.run_id}/rejects.csv` });
+    assert.equal(report.status, 200, report.text);
+    assert.equal(report.text.trimEnd().split("\r\n").length, 1 + 150, "a header and every reject");
+    // A body that cannot be loaded at all is a failed run, with the answer's reason.
+    const failed = await post("first_name,email\nAna,ana@example.com\n");
+    assert.equal(failed.status, 422, failed.text);
+    const runs = (await raw(server.url, { path: "/runs?kind=contacts" })).json().items as { status: string; error: { code: string; message: string } | null }[];
+    assert.equal(runs.length, 2);
+    const last = runs.find((r) => r.status === "failed");
+    assert.equal(last?.error?.code, "missing-column");
+    assert.match(last?.error?.message ?? "", /people\.csv|upload\.csv/);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

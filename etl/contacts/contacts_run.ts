@@ -31,6 +31,16 @@ export function runChanges(summary: IngestSummary): Record<string, number> {
   };
 }
 
+/** Whether a load that read its file could load none of it: every data row rejected, a failed load. */
+export function allRejected(summary: IngestSummary): boolean {
+  return summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows;
+}
+
+/** What a failed run says when every row was rejected (allRejected). */
+export function allRejectedMessage(summary: IngestSummary, source: string, report: string | null): string {
+  return `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`;
+}
+
 /** Adds to `summary.warnings` what a data team wants said of a load that read its file: no data rows, some rejected. */
 export function addLoadWarnings(summary: IngestSummary, source: string, report: string | null): void {
   if (summary.unchanged_since !== undefined) return;

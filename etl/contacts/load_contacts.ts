@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
-import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
+import { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
@@ -158,16 +158,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // The warnings pushed below are the summary's own array: they reach the run's findings and the result.
     const result: LoadContactsResult = { ...summary, via, run_id: runId, rejects_file: report, export: exported };
     // Thresholds a data team wants: nothing loadable is a failed load; some rejects are a warning.
-    if (summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows) {
-      throw Object.assign(
-        new ContactsLoadError(
-          "all-rejected",
-          `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`,
-          result,
-        ),
-        { counts },
-      );
-    }
+    if (allRejected(summary)) throw Object.assign(new ContactsLoadError("all-rejected", allRejectedMessage(summary, source, report), result), { counts });
     addLoadWarnings(summary, source, report);
     appendRun(options.dataDir, {
       id: runId,

@@ -140,4 +140,9 @@ export interface IngestSummary {
    * the tables are as that load left them: nothing was read or written (counts are that load's).
    */
   unchanged_since?: string;
+  /**
+   * The run this import is recorded as (`GET /runs/{id}`, every reject at `/runs/{id}/rejects.csv`):
+   * the API's own for a CSV sent as the body, the loader's for an upload it named with a run id.
+   */
+  run_id?: string;
 }
