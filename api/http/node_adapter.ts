@@ -169,7 +169,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
   const listener = nodeListener(handler, options);
   // Node looks at the timeouts below every 30 s by default, so a header timeout of 10 s cut a
   // client dribbling its headers only after up to 40 s; once a second keeps them close to true.
-  const server = createServer({ connectionsCheckingInterval: 1000 }, listener);
+  // requireHostHeader off: node's own refusal of an HTTP/1.1 request without Host is a bare 400
+  // with no body; the listener refuses it instead, as a problem document.
+  const server = createServer({ connectionsCheckingInterval: 1000, requireHostHeader: false }, listener);
   // With `Expect: 100-continue` node would say "100 Continue" before we saw the request; the
   // listener says it only once admission let the request in, so a refused client sends no body.
   server.on("checkContinue", listener);
@@ -251,6 +253,12 @@ export function nodeListener<A extends Admitted = Admitted>(
     if (hosts > 1) {
       if (hasBody) lingeringClose(req, res, linger, stats);
       writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request has more than one Host header", path));
+      return;
+    }
+    // RFC 9112 3.2: HTTP/1.1 requires Host; HTTP/1.0 clients may omit it.
+    if (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)", path));
       return;
     }
     if (rawUrl.charCodeAt(0) !== 47 /* / */) {

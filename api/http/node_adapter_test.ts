@@ -536,3 +536,24 @@ test("an exchange never answered is reported as 499, and one node's request time
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+/** The status line and the parsed problem document of a raw answer. */
+function problemAnswer(answer: string): { status: number; type: string; headers: string } {
+  const end = answer.indexOf("\r\n\r\n");
+  const headers = answer.slice(0, end);
+  const body = headers.toLowerCase().includes("content-type: application/problem+json") ? JSON.parse(answer.slice(end + 4)) : {};
+  return { status: Number(answer.slice(9, 12)), type: body.type, headers };
+}
+
+// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. Node did, but with
+// its own bare 400 and no body, the only 4xx that was no problem document.
+test("createNodeServer() answers an HTTP/1.1 request without Host with a 400 problem document; HTTP/1.0 needs none", async () => {
+  await withServer(async () => json({ ok: true }), async (url) => {
+    const missing = await socketExchange(url, ["GET /x HTTP/1.1\r\n\r\n"], { endOnAnswer: true });
+    assert.deepEqual(problemAnswer(missing).status, 400, missing);
+    assert.match(missing, /"detail":"An HTTP\/1\.1 request needs a Host header/);
+    assert.equal(problemAnswer(missing).type, "/docs#problem-bad-request");
+    const old = await socketExchange(url, ["GET /x HTTP/1.0\r\n\r\n"]);
+    assert.match(old, /^HTTP\/1\.1 200 /);
+  });
+});
