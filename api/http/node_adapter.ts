@@ -185,10 +185,15 @@ export function createNodeServer<A extends Admitted = Admitted>(
       socket.destroy();
       return;
     }
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    // A method node's parser does not know is one we do not implement either (RFC 9110 9.1: 501),
+    // not a malformed request.
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : error.code === "HPE_INVALID_METHOD" ? 501 : 400;
     rawAnswers.set(socket as Socket, status);
     const title = statusTitle(status);
-    const body = problemText(status, status === 400 ? "The request is not valid HTTP/1.1" : title);
+    const detail =
+      status === 400 ? "The request is not valid HTTP/1.1" : status === 501 ? "The request's method is not one this server implements" : title;
+    const body = problemText(status, detail);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
     const packet = (error as { rawPacket?: Buffer }).rawPacket;
     const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
@@ -460,7 +465,9 @@ function safeHost(host: string | undefined): string {
  * `/docs#problem-<code>`, naming the request's path as their `instance` when there is one to name.
  */
 function problemText(status: number, detail: string, path?: string): string {
-  const code = { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 503: "too-many-uploads" }[status] ?? "bad-request";
+  const code =
+    { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 501: "not-implemented", 503: "too-many-uploads" }[status] ??
+    "bad-request";
   return JSON.stringify(problemOf(new HttpError(status, detail, { code }), path?.slice(0, 200)));
 }
 

@@ -557,3 +557,12 @@ test("createNodeServer() answers an HTTP/1.1 request without Host with a 400 pro
     assert.match(old, /^HTTP\/1\.1 200 /);
   });
 });
+
+// RFC 9110 9.1 and 15.6.2: a method the server does not recognise is a 501, not a malformed request.
+test("createNodeServer() answers a method node's parser does not know with a 501 problem document", async () => {
+  await withServer(async () => json({}), async (url) => {
+    const answer = await socketExchange(url, ["FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]);
+    assert.match(answer, /^HTTP\/1\.1 501 Not Implemented\r\n/, answer);
+    assert.equal(problemAnswer(answer).type, "/docs#problem-not-implemented");
+  });
+});
