@@ -131,6 +131,8 @@ test("every problem type the adapter sends for a request node's parser refuses h
     const docs = (await raw(server.url, { path: "/docs" })).text;
     const answers = {
       501: await overSocket(server.url, "FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+      414: await overSocket(server.url, `GET /contacts?q=${"a".repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+      431: await overSocket(server.url, `GET /contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`),
     };
     for (const [status, answer] of Object.entries(answers)) {
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));

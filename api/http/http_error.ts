@@ -30,6 +30,7 @@ const TITLES: Record<number, string> = {
   409: "Conflict",
   412: "Precondition Failed",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   421: "Misdirected Request",
   422: "Unprocessable Content",

@@ -5,7 +5,7 @@
  * it asks `admit` (the app's) on the headers before reading a body, and ends refused or over-limit
  * uploads with a lingering close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { createServer, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
@@ -16,7 +16,7 @@ export interface Exchange {
   method: string;
   path: string;
   /**
-   * The status sent: the adapter's own 408/400/431 written on the socket included, and
+   * The status sent: the adapter's own 400/408/414/431/501 written on the socket included, and
    * NOT_ANSWERED when the client left before any answer (mid-body, or while its handler worked).
    */
   status: number;
@@ -187,15 +187,29 @@ export function createNodeServer<A extends Admitted = Admitted>(
     }
     // A method node's parser does not know is one we do not implement either (RFC 9110 9.1: 501),
     // not a malformed request.
+    const packet = (error as { rawPacket?: Buffer }).rawPacket;
     const status =
-      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : error.code === "HPE_INVALID_METHOD" ? 501 : 400;
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? requestLineOverflows(packet)
+          ? 414
+          : 431
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? 408
+          : error.code === "HPE_INVALID_METHOD"
+            ? 501
+            : 400;
     rawAnswers.set(socket as Socket, status);
     const title = statusTitle(status);
     const detail =
-      status === 400 ? "The request is not valid HTTP/1.1" : status === 501 ? "The request's method is not one this server implements" : title;
+      status === 400
+        ? "The request is not valid HTTP/1.1"
+        : status === 501
+          ? "The request's method is not one this server implements"
+          : status === 414
+            ? `The request target is longer than the server reads (${maxHeaderSize} bytes with the headers)`
+            : title;
     const body = problemText(status, detail);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
-    const packet = (error as { rawPacket?: Buffer }).rawPacket;
     const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
     socket.end(
       `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
@@ -207,6 +221,18 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/**
+ * Whether node's header limit was passed in the request line (a 414, RFC 9110 15.5.15) rather than
+ * in the header fields (431). `packet` is the chunk the parser failed in: one that starts a request
+ * (a method, a space) and ends its first line past the limit, or not at all, overflowed there. A
+ * request line dribbled over several chunks fails in a later one and is still called a 431.
+ */
+function requestLineOverflows(packet: Buffer | undefined): boolean {
+  if (packet === undefined || !/^[A-Z-]+ /.test(packet.subarray(0, 24).toString("latin1"))) return false;
+  const lineEnd = packet.indexOf(10 /* \n */);
+  return lineEnd === -1 || lineEnd > maxHeaderSize;
 }
 
 /** Returns a `(req, res)` listener for node:http that runs `handler` (see createNodeServer). */
@@ -466,7 +492,7 @@ function safeHost(host: string | undefined): string {
  */
 function problemText(status: number, detail: string, path?: string): string {
   const code =
-    { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 501: "not-implemented", 503: "too-many-uploads" }[status] ??
+    { 408: "request-timeout", 413: "content-too-large", 414: "uri-too-long", 431: "header-fields-too-large", 500: "internal", 501: "not-implemented", 503: "too-many-uploads" }[status] ??
     "bad-request";
   return JSON.stringify(problemOf(new HttpError(status, detail, { code }), path?.slice(0, 200)));
 }

@@ -566,3 +566,16 @@ test("createNodeServer() answers a method node's parser does not know with a 501
     assert.equal(problemAnswer(answer).type, "/docs#problem-not-implemented");
   });
 });
+// RFC 9110 15.5.15: a request line over the limit is a 414; 431 is for the header fields.
+test("createNodeServer() answers a request line over node's limit with a 414, and headers over it with a 431", async () => {
+  await withServer(async () => json({}), async (url) => {
+    const long = await socketExchange(url, [`GET /contacts?q=${"a".repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`]);
+    assert.match(long, /^HTTP\/1\.1 414 URI Too Long\r\n/, long.slice(0, 100));
+    assert.equal(problemAnswer(long).type, "/docs#problem-uri-too-long");
+    // The request line still arriving (no CRLF yet) when the limit is passed.
+    const unfinished = await socketExchange(url, [`GET /contacts?q=${"a".repeat(20_000)}`], { endOnAnswer: true });
+    assert.match(unfinished, /^HTTP\/1\.1 414 /, unfinished.slice(0, 100));
+    const headers = await socketExchange(url, [`GET /contacts?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`]);
+    assert.match(headers, /^HTTP\/1\.1 431 /);
+  });
+});
