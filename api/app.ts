@@ -111,6 +111,8 @@ export class App {
   readonly #logError: (message: string, error: unknown) => void;
   #openapi: string | undefined;
   #docs: string | undefined;
+  /** The Allow of `OPTIONS *`, made at the first such request (tests add routes after the start). */
+  #serverAllow: string | undefined;
 
   private constructor(options: AppOptions, contacts: ContactsStore, tables: readonly TableStore[], snapshot: SnapshotWatcher) {
     this.contacts = contacts;
@@ -229,6 +231,8 @@ export class App {
 
   #admit({ method, path, headers }: RequestHead): Response | Admission {
     checkHost(headers.get("host"), this.#allowedHosts);
+    // The adapter passes `OPTIONS *` on (RFC 9110 9.3.7): the methods this server implements anywhere.
+    if (path === "*") return empty(204, { allow: (this.#serverAllow ??= serverMethods(this.router)) });
     const match = this.router.match(method, path);
     if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
     if (match.kind === "method-not-allowed") {
@@ -502,6 +506,12 @@ export class App {
       systemDocs.docs,
     );
   }
+}
+
+/** Every method some route of `router` takes, with HEAD and OPTIONS (every path answers both), as an Allow value. */
+function serverMethods(router: Router): string {
+  const methods = new Set(["HEAD", "OPTIONS", ...router.routes().map((r) => r.method)]);
+  return [...methods].sort().join(", ");
 }
 
 /** How long a scrape waits for the contacts database (its probe, a count due) before it answers without it. */

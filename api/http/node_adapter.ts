@@ -265,7 +265,10 @@ export function nodeListener<A extends Admitted = Admitted>(
     const incomingId = req.headers["x-request-id"];
     const id = typeof incomingId === "string" && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : `${BOOT}-${(++counter).toString(36)}`;
     const method = req.method ?? "GET";
-    const rawUrl = req.url ?? "/";
+    // RFC 9112 3.2.2: an origin server takes absolute-form (`GET http://host/path`) too, and its
+    // authority stands for Host; what follows it is the path and query, as in origin-form.
+    const absolute = ABSOLUTE_FORM.exec(req.url ?? "/");
+    const rawUrl = absolute === null ? (req.url ?? "/") : absolute[2].charCodeAt(0) === 47 /* / */ ? absolute[2] : `/${absolute[2]}`;
     const q = rawUrl.indexOf("?");
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let route: string | undefined;
@@ -292,10 +295,22 @@ export function nodeListener<A extends Admitted = Admitted>(
       writeFixed(res, id, 400, problemHeaders(), problemText(400, "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)", path));
       return;
     }
-    if (rawUrl.charCodeAt(0) !== 47 /* / */) {
-      // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
+    if (absolute !== null) {
+      // No user@ (RFC 9110 4.2.4: an error), no empty host: a name or address, and a port.
+      if (!HOST_SHAPE.test(absolute[1])) {
+        if (hasBody) lingeringClose(req, res, linger, stats);
+        writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target's authority must be a host name or address and a port", path));
+        return;
+      }
+      // Admission's Host check and the handler's URL see the target's authority, whatever Host said.
+      req.headers.host = absolute[1];
+    }
+    // `*` is asked of the server as a whole, and only by OPTIONS (RFC 9110 9.3.7): admission answers it.
+    const asterisk = rawUrl === "*" && method === "OPTIONS";
+    if (rawUrl.charCodeAt(0) !== 47 /* / */ && !asterisk) {
+      // Authority-form is CONNECT's, for proxies; `*` with another method means nothing.
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target must be a path"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target must be a path, an http(s) URL, or * for OPTIONS"));
       return;
     }
 
@@ -312,6 +327,12 @@ export function nodeListener<A extends Admitted = Admitted>(
     if (admitted instanceof Response) {
       if (hasBody) lingeringClose(req, res, linger, stats);
       writeResponse(res, id, admitted, onError);
+      return;
+    }
+    if (asterisk) {
+      // Admission let `OPTIONS *` through: nothing here can answer it.
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "This server does not answer OPTIONS *"));
       return;
     }
     route = admitted.route;
@@ -482,8 +503,13 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   req.resume();
 }
 
+/** A host name or IPv4 address, or a bracketed IPv6 address, and a port: what Host or an absolute target's authority may be. */
+const HOST_SHAPE = /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
+/** An absolute-form request target: its authority, then the rest (path and query, maybe empty). */
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/i;
+
 function safeHost(host: string | undefined): string {
-  return host !== undefined && /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host) ? host : "localhost";
+  return host !== undefined && HOST_SHAPE.test(host) ? host : "localhost";
 }
 
 /**
