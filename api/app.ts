@@ -252,7 +252,7 @@ export class App {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
       this.#authorize(headers, `GET ${match.pattern}`);
     }
-    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
+    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return { match, maxBodyBytes, route: match.pattern };
   }
