@@ -20,7 +20,7 @@ import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
-import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
+import { checkQueryEncoding, checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
@@ -266,13 +266,11 @@ export class App {
     const admitted = info.admitted ?? this.admit({ method: request.method, path, headers: request.headers });
     if (admitted instanceof Response) return admitted;
     try {
-      let query: URLSearchParams;
-      try {
-        query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-      } catch {
-        throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
-      }
-      checkQueryNames(query, admitted.match.meta as RouteDoc | undefined);
+      const text = q === -1 ? "" : url.slice(q + 1);
+      const doc = admitted.match.meta as RouteDoc | undefined;
+      checkQueryEncoding(text, doc);
+      const query = new URLSearchParams(text);
+      checkQueryNames(query, doc);
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
       return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {

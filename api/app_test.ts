@@ -198,3 +198,24 @@ test("a 415 names what the request's own method takes there: Accept-Post on POST
     cleanup();
   }
 });
+
+// A query string's broken percent-encoding was decoded to U+FFFD and used (a search for '\uFFFD'),
+// where the same bytes in the path are a 400: now a 400 naming the parameter, on every route that
+// reads its query (a route that takes none still ignores it).
+test("broken percent-encoding in the query string is a 400 bad-parameter naming the parameter, as in the path", async () => {
+  const { dir, cleanup } = tempDir();
+  const app = await App.open({ dataDir: dir });
+  try {
+    for (const [path, name] of [["/contacts?q=%ff", "q"], ["/contacts?limit=5&q=%E2%82", "q"], ["/contacts?state=%ff", "state"], ["/contacts?q=100%", "q"], ["/actors?q=%ff", "q"], ["/runs?kind=%C0%AF", "kind"]]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 400, path);
+      const problem = (await res.json()) as { type: string; detail: string };
+      assert.equal(problem.type, "/docs#problem-bad-parameter", path);
+      assert.match(problem.detail, new RegExp(`^Query parameter '${name}' is not valid percent-encoding`), path);
+    }
+    for (const path of ["/contacts?q=%E2%82%AC", "/contacts?q=a+b&state=NY", "/healthz?x=%ff"]) assert.equal((await app.request(path)).status, 200, path);
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});

@@ -14,7 +14,7 @@ import { runSchemas } from "../runs/runs_docs.ts";
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {
   "bad-request": "400: the request line, a path escape or the query string could not be parsed.",
-  "bad-parameter": "400: a query parameter is unknown or out of range (limit, sort, count, ids).",
+  "bad-parameter": "400: a query parameter is unknown, out of range (limit, sort, count, ids) or not valid percent-encoding (`detail` names it).",
   "bad-cursor": "400: the cursor was not issued by this endpoint for this sort.",
   "malformed-json": "400: the body is not JSON, or it gives a member twice (`errors` names it: I-JSON, RFC 7493; JSON.parse would keep the last, other readers the first).",
   "invalid-utf8": "400: the body is not valid UTF-8 (it is refused, never stored with U+FFFD replacements).",
