@@ -14,6 +14,12 @@ export interface ParamDoc {
   required?: boolean;
 }
 
+/** A response header a route sets. */
+export interface HeaderDoc {
+  description: string;
+  schema?: object;
+}
+
 /** A route's documentation, attached as router meta. */
 export interface RouteDoc {
   summary: string;
@@ -35,8 +41,11 @@ export interface RouteDoc {
   maxBodyBytes?: number;
   /** The largest body of a media type of `bodyTypes` whose limit is not `maxBodyBytes` (a CSV upload beside a small JSON request). */
   maxBodyBytesByType?: Readonly<Record<string, number>>;
-  /** Status -> description (and optional JSON schema for the 2xx body; `binary`: also application/octet-stream). */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean }>;
+  /**
+   * Status -> description (and optional JSON schema for the 2xx body; `binary`: also
+   * application/octet-stream; `headers`: the response headers it sets, by name).
+   */
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; headers?: Record<string, HeaderDoc> }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
