@@ -195,7 +195,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
           : 431
         : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
           ? 408
-          : error.code === "HPE_INVALID_METHOD"
+          : error.code === "HPE_INVALID_METHOD" && isRequestLine(packet)
             ? 501
             : 400;
     rawAnswers.set(socket as Socket, status);
@@ -233,6 +233,15 @@ function requestLineOverflows(packet: Buffer | undefined): boolean {
   if (packet === undefined || !/^[A-Z-]+ /.test(packet.subarray(0, 24).toString("latin1"))) return false;
   const lineEnd = packet.indexOf(10 /* \n */);
   return lineEnd === -1 || lineEnd > maxHeaderSize;
+}
+
+/**
+ * Whether `packet` starts with a well-formed request line (a method token, a target, the version):
+ * node's parser calls a method it does not know and bytes that are no request at all ("GARBAGE")
+ * the same invalid method, and only the first is a 501.
+ */
+function isRequestLine(packet: Buffer | undefined): boolean {
+  return packet !== undefined && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/\d\.\d\r?\n/.test(packet.subarray(0, 8192).toString("latin1"));
 }
 
 /** Returns a `(req, res)` listener for node:http that runs `handler` (see createNodeServer). */

@@ -564,6 +564,10 @@ test("createNodeServer() answers a method node's parser does not know with a 501
     const answer = await socketExchange(url, ["FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]);
     assert.match(answer, /^HTTP\/1\.1 501 Not Implemented\r\n/, answer);
     assert.equal(problemAnswer(answer).type, "/docs#problem-not-implemented");
+    // Bytes that are no request line at all fail the same parser check: still a malformed request.
+    for (const garbage of ["GARBAGE\r\n\r\n", "FOO\r\nHost: 127.0.0.1\r\n\r\n", "F{O / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]) {
+      assert.match(await socketExchange(url, [garbage]), /^HTTP\/1\.1 400 /, garbage);
+    }
   });
 });
 // RFC 9110 15.5.15: a request line over the limit is a 414; 431 is for the header fields.
