@@ -20,7 +20,7 @@ import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
-import { checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
+import { checkQueryEncoding, checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
@@ -111,6 +111,8 @@ export class App {
   readonly #logError: (message: string, error: unknown) => void;
   #openapi: string | undefined;
   #docs: string | undefined;
+  /** The Allow of `OPTIONS *`, made at the first such request (tests add routes after the start). */
+  #serverAllow: string | undefined;
 
   private constructor(options: AppOptions, contacts: ContactsStore, tables: readonly TableStore[], snapshot: SnapshotWatcher) {
     this.contacts = contacts;
@@ -229,6 +231,8 @@ export class App {
 
   #admit({ method, path, headers }: RequestHead): Response | Admission {
     checkHost(headers.get("host"), this.#allowedHosts);
+    // The adapter passes `OPTIONS *` on (RFC 9110 9.3.7): the methods this server implements anywhere.
+    if (path === "*") return empty(204, { allow: (this.#serverAllow ??= serverMethods(this.router)) });
     const match = this.router.match(method, path);
     if (match.kind === "not-found") throw new HttpError(404, `Nothing is at '${path.slice(0, 200)}'; see /docs`, { code: "not-found" });
     if (match.kind === "method-not-allowed") {
@@ -248,7 +252,7 @@ export class App {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
       this.#authorize(headers, `GET ${match.pattern}`);
     }
-    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES);
+    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return { match, maxBodyBytes, route: match.pattern };
   }
@@ -262,13 +266,11 @@ export class App {
     const admitted = info.admitted ?? this.admit({ method: request.method, path, headers: request.headers });
     if (admitted instanceof Response) return admitted;
     try {
-      let query: URLSearchParams;
-      try {
-        query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-      } catch {
-        throw new HttpError(400, "The query string is malformed", { code: "bad-parameter" });
-      }
-      checkQueryNames(query, admitted.match.meta as RouteDoc | undefined);
+      const text = q === -1 ? "" : url.slice(q + 1);
+      const doc = admitted.match.meta as RouteDoc | undefined;
+      checkQueryEncoding(text, doc);
+      const query = new URLSearchParams(text);
+      checkQueryNames(query, doc);
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
       return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {
@@ -502,6 +504,12 @@ export class App {
       systemDocs.docs,
     );
   }
+}
+
+/** Every method some route of `router` takes, with HEAD and OPTIONS (every path answers both), as an Allow value. */
+function serverMethods(router: Router): string {
+  const methods = new Set(["HEAD", "OPTIONS", ...router.routes().map((r) => r.method)]);
+  return [...methods].sort().join(", ");
 }
 
 /** How long a scrape waits for the contacts database (its probe, a count due) before it answers without it. */

@@ -175,3 +175,47 @@ test("the API refuses bodies it would misread: not UTF-8 (400), another charset 
     cleanup();
   }
 });
+
+// Accept-Post and Accept-Patch each name the body types of their own method on the resource (RFC
+// 5789 3.1; the Accept-Post registration). Every 415 sent both with one list: a PUT refused for
+// merge-patch+json said `accept-patch: application/json`, which PATCH there does not limit itself to.
+test("a 415 names what the request's own method takes there: Accept-Post on POST, Accept-Patch on PATCH, neither on PUT", async () => {
+  const { dir, cleanup } = tempDir();
+  const app = await App.open({ dataDir: dir });
+  try {
+    const refused = async (method: string, path: string, type: string) => {
+      const res = await app.request(path, { method, headers: { "content-type": type }, body: "{}" });
+      assert.equal(res.status, 415, `${method} ${path}`);
+      return { post: res.headers.get("accept-post"), patch: res.headers.get("accept-patch") };
+    };
+    assert.deepEqual(await refused("PUT", "/contacts/1", "application/merge-patch+json"), { post: null, patch: null });
+    assert.deepEqual(await refused("PATCH", "/contacts/1", "text/plain"), { post: null, patch: "application/merge-patch+json, application/json" });
+    assert.deepEqual(await refused("PATCH", "/contacts/1", "application/json; charset=iso-8859-1"), { post: null, patch: "application/merge-patch+json, application/json" });
+    assert.deepEqual(await refused("POST", "/contacts", "text/plain"), { post: "application/json", patch: null });
+    assert.deepEqual(await refused("POST", "/imports/contacts", "text/plain"), { post: "application/json, text/csv, application/csv", patch: null });
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});
+
+// A query string's broken percent-encoding was decoded to U+FFFD and used (a search for '\uFFFD'),
+// where the same bytes in the path are a 400: now a 400 naming the parameter, on every route that
+// reads its query (a route that takes none still ignores it).
+test("broken percent-encoding in the query string is a 400 bad-parameter naming the parameter, as in the path", async () => {
+  const { dir, cleanup } = tempDir();
+  const app = await App.open({ dataDir: dir });
+  try {
+    for (const [path, name] of [["/contacts?q=%ff", "q"], ["/contacts?limit=5&q=%E2%82", "q"], ["/contacts?state=%ff", "state"], ["/contacts?q=100%", "q"], ["/actors?q=%ff", "q"], ["/runs?kind=%C0%AF", "kind"]]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 400, path);
+      const problem = (await res.json()) as { type: string; detail: string };
+      assert.equal(problem.type, "/docs#problem-bad-parameter", path);
+      assert.match(problem.detail, new RegExp(`^Query parameter '${name}' is not valid percent-encoding`), path);
+    }
+    for (const path of ["/contacts?q=%E2%82%AC", "/contacts?q=a+b&state=NY", "/healthz?x=%ff"]) assert.equal((await app.request(path)).status, 200, path);
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rawUpload, tempDir, testServer, raw } from "../scripts/testing/api_server.ts";
 import { until } from "../scripts/testing/until.ts";
@@ -7,6 +8,30 @@ import { garbageCollections } from "./collect_garbage.ts";
 import { logLine } from "./server.ts";
 
 const MiB = 1024 * 1024;
+
+/** Writes `request` on a fresh socket to `url`'s port; resolves with the first answer's head and body once it is whole. */
+function overSocket(url: string, request: string): Promise<{ status: number; head: string; body: string }> {
+  const socket = connect(Number(new URL(url).port), "127.0.0.1");
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const done = () => {
+      const end = text.indexOf("\r\n\r\n");
+      const head = end === -1 ? text : text.slice(0, end);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+      if (end === -1 || text.length < end + 4 + length) return false;
+      socket.destroy();
+      resolve({ status: status(text), head, body: text.slice(end + 4, end + 4 + length) });
+      return true;
+    };
+    socket.on("data", (d) => {
+      text += d.toString("latin1");
+      done();
+    });
+    socket.on("close", () => done() || reject(new Error(`No whole answer: ${text.slice(0, 200)}`)));
+    socket.on("error", reject);
+    socket.write(request);
+  });
+}
 
 function status(answer: string): number {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
@@ -220,6 +245,53 @@ test("every GET route answers twice with the same headers: no answer adds to hea
       assert.doesNotMatch(String(second.headers.vary ?? ""), /Accept-Encoding.*Accept-Encoding/, path);
       assert.notEqual(second.headers["x-request-id"], first.headers["x-request-id"], path);
     }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+// RFC 9112 3.2.2: an origin server MUST accept a request target in absolute-form, and take the host
+// from it rather than from Host. Every such request was a 400 "The request target must be a path".
+test("startServer() accepts absolute-form targets and checks their authority, not Host, against the allowed hosts", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  const port = new URL(server.url).port;
+  try {
+    const ok = await overSocket(server.url, `GET http://localhost:${port}/healthz?x=1 HTTP/1.1\r\nHost: evil.example\r\n\r\n`);
+    assert.equal(ok.status, 200, ok.head);
+    assert.equal(JSON.parse(ok.body).status, "ok");
+    const missing = await overSocket(server.url, `GET HTTP://127.0.0.1:${port}/contacts/1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(missing.status, 404, missing.head);
+    assert.equal(JSON.parse(missing.body).instance, "/contacts/1");
+    const foreign = await overSocket(server.url, `GET http://evil.example:${port}/healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(foreign.status, 421, foreign.head);
+    assert.equal(JSON.parse(foreign.body).type, "/docs#problem-host-not-allowed");
+    for (const target of [`ftp://localhost:${port}/healthz`, `http://user@localhost:${port}/healthz`, "http:///healthz", "localhost:1/healthz"]) {
+      const refused = await overSocket(server.url, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      assert.equal(refused.status, 400, target);
+      assert.match(refused.head, /content-type: application\/problem\+json/i, target);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+// RFC 9110 9.3.7: `OPTIONS *` asks about the server itself; it was a 400 like any target not a path.
+test("startServer() answers OPTIONS * with 204 and the methods the server implements; * with another method is a 400", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  const port = new URL(server.url).port;
+  try {
+    const options = await overSocket(server.url, `OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(options.status, 204, options.head);
+    const allow = /\r\nallow: ([^\r]*)/i.exec(options.head)?.[1];
+    assert.equal(allow, "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+    assert.equal((await overSocket(server.url, `OPTIONS * HTTP/1.1\r\nHost: evil.example\r\n\r\n`)).status, 421);
+    const get = await overSocket(server.url, `GET * HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(get.status, 400);
+    assert.match(get.head, /content-type: application\/problem\+json/i);
   } finally {
     await server.close();
     cleanup();

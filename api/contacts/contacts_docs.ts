@@ -16,6 +16,14 @@ const ifMatchParam = {
   schema: { type: "string" },
 };
 
+const ifNoneMatchParam = {
+  name: "If-None-Match",
+  in: "header" as const,
+  description: "Optional. The ETag you hold; 304 Not Modified, no body, while the contact is unchanged.",
+  schema: { type: "string" },
+};
+const etagHeader = { description: "The contact's version, for If-None-Match and If-Match.", schema: { type: "string" } };
+
 function withTotal(schema: object): object {
   const s = schema as { properties: Record<string, unknown> };
   return { ...s, properties: { ...s.properties, total: { type: "integer", description: "Matches across all pages; only with count=true." } } };
@@ -60,9 +68,9 @@ export const contactDocs = {
     summary: "One contact",
     tag: "contacts",
     description: "The `ETag` is the contact's version; send it back in `If-None-Match` (304) or `If-Match` (safe writes).",
-    params: [idParam],
+    params: [idParam, ifNoneMatchParam, { ...ifMatchParam, description: "Optional. 412 unless the contact's ETag is this one." }],
     responses: {
-      "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" } },
+      "200": { description: "The contact.", schema: { $ref: "#/components/schemas/Contact" }, headers: { ETag: etagHeader } },
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "404": { description: "No such contact." },
@@ -77,7 +85,11 @@ export const contactDocs = {
     params: [{ name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
     body: { $ref: "#/components/schemas/ContactCreate" },
     responses: {
-      "201": { description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" } },
+      "201": {
+        description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.",
+        schema: { $ref: "#/components/schemas/ContactWritten" },
+        headers: { Location: { description: "The new contact's path, `/contacts/{id}`.", schema: { type: "string", format: "uri-reference" } }, ETag: etagHeader },
+      },
       "400": { description: "Malformed JSON, or a member given twice (`malformed-json`; `errors` names it)." },
       "409": { description: "Another contact has this e-mail (ignoring case)." },
       "413": { description: "Body over 1 MiB." },
@@ -93,7 +105,7 @@ export const contactDocs = {
     params: [idParam, ifMatchParam],
     body: { $ref: "#/components/schemas/ContactReplace" },
     responses: {
-      "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" } },
+      "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" }, headers: { ETag: etagHeader } },
       "404": { description: "No such contact." },
       "409": { description: "E-mail taken." },
       "412": { description: "If-Match does not match the current ETag (a weak or unparseable one never does)." },
@@ -110,7 +122,7 @@ export const contactDocs = {
     body: { $ref: "#/components/schemas/ContactPatch" },
     bodyTypes: ["application/merge-patch+json", "application/json"],
     responses: {
-      "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" } },
+      "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" }, headers: { ETag: etagHeader } },
       "404": { description: "No such contact." },
       "409": { description: "E-mail taken." },
       "412": { description: "Stale If-Match (a weak or unparseable one never matches)." },

@@ -14,7 +14,7 @@ import { runSchemas } from "../runs/runs_docs.ts";
 /** The problem types this API sends, for the docs page (anchor `problem-<code>`). */
 export const PROBLEM_TYPES: Record<string, string> = {
   "bad-request": "400: the request line, a path escape or the query string could not be parsed.",
-  "bad-parameter": "400: a query parameter is unknown or out of range (limit, sort, count, ids).",
+  "bad-parameter": "400: a query parameter is unknown, out of range (limit, sort, count, ids) or not valid percent-encoding (`detail` names it).",
   "bad-cursor": "400: the cursor was not issued by this endpoint for this sort.",
   "malformed-json": "400: the body is not JSON, or it gives a member twice (`errors` names it: I-JSON, RFC 7493; JSON.parse would keep the last, other readers the first).",
   "invalid-utf8": "400: the body is not valid UTF-8 (it is refused, never stored with U+FFFD replacements).",
@@ -33,7 +33,8 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",
-  "header-fields-too-large": "431: the request line and headers are over node's limit (16 KiB).",
+  "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
+  "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
   validation: "422: invalid fields (control characters included); `errors` lists every one as `{ field, message }`.",
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
@@ -46,6 +47,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
+  "not-implemented": "501: the request's method is none this server implements at all (`OPTIONS *` lists those it does); a method it implements on other paths is a 405.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "snapshot-unreadable": "503: the published relationship snapshot cannot be read (a corrupt file); a new load or a --restore publishes one that can.",
@@ -69,6 +71,22 @@ const problemSchema = {
     instance: { type: "string" },
     errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] } },
   },
+};
+
+/**
+ * What the server answers before any route runs, so any operation may get it: admission's 405 and
+ * 421, and the adapter's answers to what node's parser refuses. Documented on every operation
+ * (a 405 or 501 on the path's operations, as the method asked for has none).
+ */
+const BEFORE_ANY_ROUTE: Record<string, { description: string; headers?: Record<string, object> }> = {
+  "405": {
+    description: "The path does not take this method (`method-not-allowed`); `Allow` lists the ones it takes.",
+    headers: { Allow: { description: "The methods this path takes, OPTIONS included.", schema: { type: "string" } } },
+  },
+  "414": { description: "The request line is over the server's limit (`uri-too-long`)." },
+  "421": { description: "`Host` (or an absolute-form target's authority) names neither a loopback name nor one in ALLOWED_HOSTS (`host-not-allowed`)." },
+  "431": { description: "The header fields are over the server's limit (`header-fields-too-large`)." },
+  "501": { description: "The method is not one this server implements anywhere (`not-implemented`)." },
 };
 
 /**
@@ -106,7 +124,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       // An error answer is a problem document unless the route documents its own (readiness).
       if (!ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
       else if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
-      responses[status] = Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
+      const response: Record<string, unknown> = { description: r.description };
+      if (r.headers !== undefined) response.headers = Object.fromEntries(Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema ?? { type: "string" } }]));
+      if (Object.keys(content).length > 0) response.content = content;
+      responses[status] = response;
+    }
+    for (const [status, r] of Object.entries(BEFORE_ANY_ROUTE)) {
+      responses[status] ??= { ...r, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
     }
     // Every route with a body can meet a malformed or oversized one, and a wrong Content-Type.
     if (doc.body !== undefined) {

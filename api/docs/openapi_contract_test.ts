@@ -14,7 +14,7 @@ type Schema = Record<string, unknown>;
 interface Operation {
   parameters: { name: string; in: string }[];
   requestBody?: { content: Record<string, { schema: Schema }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  responses: Record<string, { description: string; headers?: Record<string, object>; content?: Record<string, { schema: Schema }> }>;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -131,6 +131,38 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       for (const path of ["/runs?kind=relationships&limit=60", "/versions?limit=1", "/actors?q=ana&sort=degree&limit=20", "/departments", "/relationships?actor=1&limit=5"]) {
         assert.equal((await raw(server.url, { path })).status, 200, path);
       }
+    });
+
+    // Before, no operation listed them, though any request can meet them before its route runs.
+    await t.test("every operation documents what the server answers before its route runs: 405 with Allow, 414, 421, 431, 501", async () => {
+      const refusals = {
+        405: await raw(server.url, { method: "PATCH", path: "/contacts" }),
+        414: await raw(server.url, { path: `/contacts?q=${"a".repeat(20_000)}` }),
+        421: await raw(server.url, { path: "/contacts", headers: { host: "evil.example" } }),
+        431: await raw(server.url, { path: "/contacts", headers: { "x-big": "x".repeat(20_000) } }),
+        501: await raw(server.url, { method: "FOO", path: "/contacts" }),
+      };
+      for (const { name, op } of operations) {
+        for (const [status, res] of Object.entries(refusals)) {
+          assert.equal(res.status, Number(status), res.text);
+          const response = op.responses[status];
+          assert.ok(response, `${name} documents no ${status}`);
+          assert.deepEqual(validate(response.content!["application/problem+json"].schema, res.json(), components), [], `${name} ${status}`);
+        }
+        assert.ok(op.responses["405"].headers?.Allow, `${name}: its 405 documents no Allow`);
+      }
+    });
+
+    await t.test("POST /contacts documents the Location and ETag of its 201; GET /contacts/{id} its If-None-Match and If-Match", async () => {
+      const created = await postContact(server.url, { ...ann, email: "headers@example.com" });
+      assert.equal(created.status, 201, created.text);
+      assert.ok(created.headers.location && created.headers.etag);
+      assert.deepEqual(Object.keys(doc.paths["/contacts"].post.responses["201"].headers ?? {}).sort(), ["ETag", "Location"]);
+      const headers = doc.paths["/contacts/{id}"].get.parameters.filter((p) => p.in === "header").map((p) => p.name);
+      assert.deepEqual(headers.sort(), ["If-Match", "If-None-Match"]);
+      const path = `/contacts/${created.json().id}`;
+      assert.equal((await raw(server.url, { path, headers: { "if-none-match": String(created.headers.etag) } })).status, 304);
+      assertDocumented(await raw(server.url, { path, headers: { "if-match": '"0"' } }), 412, "GET", "/contacts/{id}");
     });
 
     await t.test("POST /imports/contacts documents its JSON body as the hand-over's ImportRequest, its CSV body as text", () => {

@@ -6,6 +6,7 @@
 // /departments/{id} answered `department-in-use` with no entry, and no contacts route had a 503.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
@@ -103,6 +104,41 @@ test("every contacts 503 with a body names too-many-uploads, and the import's na
     assert.match(doc.paths["/imports/contacts"].post.responses["503"].description, /`database-locked`/);
     const docs = (await raw(server.url, { path: "/docs" })).text;
     for (const code of ["too-many-uploads", "database-locked"]) assert.ok(docs.includes(`id="problem-${code}"`), code);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+/** Writes `request` on a fresh socket to `url` and resolves with all the server sent once it closed. */
+function overSocket(url: string, request: string): Promise<string> {
+  const socket = connect(Number(new URL(url).port), "127.0.0.1");
+  return new Promise((resolve) => {
+    let text = "";
+    socket.on("data", (d) => (text += d.toString("latin1")));
+    socket.on("close", () => resolve(text));
+    socket.on("error", () => resolve(text));
+    socket.write(request);
+  });
+}
+
+// The adapter answers what node's parser refuses before any route sees it; those problem types
+// need their entries on /docs as much as the routes' do.
+test("every problem type the adapter sends for a request node's parser refuses has its entry on /docs", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const docs = (await raw(server.url, { path: "/docs" })).text;
+    const answers = {
+      501: await overSocket(server.url, "FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+      414: await overSocket(server.url, `GET /contacts?q=${"a".repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+      431: await overSocket(server.url, `GET /contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`),
+    };
+    for (const [status, answer] of Object.entries(answers)) {
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+      const type: string = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).type;
+      assert.ok(docs.includes(`id="${type.replace("/docs#", "")}"`), `${status} ${type} has no entry on /docs`);
+    }
   } finally {
     await server.close();
     cleanup();

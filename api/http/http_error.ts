@@ -30,12 +30,14 @@ const TITLES: Record<number, string> = {
   409: "Conflict",
   412: "Precondition Failed",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   421: "Misdirected Request",
   422: "Unprocessable Content",
   428: "Precondition Required",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  501: "Not Implemented",
   503: "Service Unavailable",
 };
 

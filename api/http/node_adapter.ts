@@ -5,7 +5,7 @@
  * it asks `admit` (the app's) on the headers before reading a body, and ends refused or over-limit
  * uploads with a lingering close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { createServer, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
@@ -16,7 +16,7 @@ export interface Exchange {
   method: string;
   path: string;
   /**
-   * The status sent: the adapter's own 408/400/431 written on the socket included, and
+   * The status sent: the adapter's own 400/408/414/431/501 written on the socket included, and
    * NOT_ANSWERED when the client left before any answer (mid-body, or while its handler worked).
    */
   status: number;
@@ -169,7 +169,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
   const listener = nodeListener(handler, options);
   // Node looks at the timeouts below every 30 s by default, so a header timeout of 10 s cut a
   // client dribbling its headers only after up to 40 s; once a second keeps them close to true.
-  const server = createServer({ connectionsCheckingInterval: 1000 }, listener);
+  // requireHostHeader off: node's own refusal of an HTTP/1.1 request without Host is a bare 400
+  // with no body; the listener refuses it instead, as a problem document.
+  const server = createServer({ connectionsCheckingInterval: 1000, requireHostHeader: false }, listener);
   // With `Expect: 100-continue` node would say "100 Continue" before we saw the request; the
   // listener says it only once admission let the request in, so a refused client sends no body.
   server.on("checkContinue", listener);
@@ -183,12 +185,31 @@ export function createNodeServer<A extends Admitted = Admitted>(
       socket.destroy();
       return;
     }
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    // A method node's parser does not know is one we do not implement either (RFC 9110 9.1: 501),
+    // not a malformed request.
+    const packet = (error as { rawPacket?: Buffer }).rawPacket;
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? requestLineOverflows(packet)
+          ? 414
+          : 431
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? 408
+          : error.code === "HPE_INVALID_METHOD" && isRequestLine(packet)
+            ? 501
+            : 400;
     rawAnswers.set(socket as Socket, status);
     const title = statusTitle(status);
-    const body = problemText(status, status === 400 ? "The request is not valid HTTP/1.1" : title);
+    const detail =
+      status === 400
+        ? "The request is not valid HTTP/1.1"
+        : status === 501
+          ? "The request's method is not one this server implements"
+          : status === 414
+            ? `The request target is longer than the server reads (${maxHeaderSize} bytes with the headers)`
+            : title;
+    const body = problemText(status, detail);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
-    const packet = (error as { rawPacket?: Buffer }).rawPacket;
     const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
     socket.end(
       `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
@@ -200,6 +221,27 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/**
+ * Whether node's header limit was passed in the request line (a 414, RFC 9110 15.5.15) rather than
+ * in the header fields (431). `packet` is the chunk the parser failed in: one that starts a request
+ * (a method, a space) and ends its first line past the limit, or not at all, overflowed there. A
+ * request line dribbled over several chunks fails in a later one and is still called a 431.
+ */
+function requestLineOverflows(packet: Buffer | undefined): boolean {
+  if (packet === undefined || !/^[A-Z-]+ /.test(packet.subarray(0, 24).toString("latin1"))) return false;
+  const lineEnd = packet.indexOf(10 /* \n */);
+  return lineEnd === -1 || lineEnd > maxHeaderSize;
+}
+
+/**
+ * Whether `packet` starts with a well-formed request line (a method token, a target, the version):
+ * node's parser calls a method it does not know and bytes that are no request at all ("GARBAGE")
+ * the same invalid method, and only the first is a 501.
+ */
+function isRequestLine(packet: Buffer | undefined): boolean {
+  return packet !== undefined && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/\d\.\d\r?\n/.test(packet.subarray(0, 8192).toString("latin1"));
 }
 
 /** Returns a `(req, res)` listener for node:http that runs `handler` (see createNodeServer). */
@@ -232,7 +274,10 @@ export function nodeListener<A extends Admitted = Admitted>(
     const incomingId = req.headers["x-request-id"];
     const id = typeof incomingId === "string" && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : `${BOOT}-${(++counter).toString(36)}`;
     const method = req.method ?? "GET";
-    const rawUrl = req.url ?? "/";
+    // RFC 9112 3.2.2: an origin server takes absolute-form (`GET http://host/path`) too, and its
+    // authority stands for Host; what follows it is the path and query, as in origin-form.
+    const absolute = ABSOLUTE_FORM.exec(req.url ?? "/");
+    const rawUrl = absolute === null ? (req.url ?? "/") : absolute[2].charCodeAt(0) === 47 /* / */ ? absolute[2] : `/${absolute[2]}`;
     const q = rawUrl.indexOf("?");
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let route: string | undefined;
@@ -253,10 +298,28 @@ export function nodeListener<A extends Admitted = Admitted>(
       writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request has more than one Host header", path));
       return;
     }
-    if (rawUrl.charCodeAt(0) !== 47 /* / */) {
-      // Absolute-form and `*` targets are for proxies and OPTIONS *; we are an origin server.
+    // RFC 9112 3.2: HTTP/1.1 requires Host; HTTP/1.0 clients may omit it.
+    if (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
       if (hasBody) lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target must be a path"));
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)", path));
+      return;
+    }
+    if (absolute !== null) {
+      // No user@ (RFC 9110 4.2.4: an error), no empty host: a name or address, and a port.
+      if (!HOST_SHAPE.test(absolute[1])) {
+        if (hasBody) lingeringClose(req, res, linger, stats);
+        writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target's authority must be a host name or address and a port", path));
+        return;
+      }
+      // Admission's Host check and the handler's URL see the target's authority, whatever Host said.
+      req.headers.host = absolute[1];
+    }
+    // `*` is asked of the server as a whole, and only by OPTIONS (RFC 9110 9.3.7): admission answers it.
+    const asterisk = rawUrl === "*" && method === "OPTIONS";
+    if (rawUrl.charCodeAt(0) !== 47 /* / */ && !asterisk) {
+      // Authority-form is CONNECT's, for proxies; `*` with another method means nothing.
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "The request target must be a path, an http(s) URL, or * for OPTIONS"));
       return;
     }
 
@@ -273,6 +336,12 @@ export function nodeListener<A extends Admitted = Admitted>(
     if (admitted instanceof Response) {
       if (hasBody) lingeringClose(req, res, linger, stats);
       writeResponse(res, id, admitted, onError);
+      return;
+    }
+    if (asterisk) {
+      // Admission let `OPTIONS *` through: nothing here can answer it.
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, "This server does not answer OPTIONS *"));
       return;
     }
     route = admitted.route;
@@ -443,8 +512,13 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   req.resume();
 }
 
+/** A host name or IPv4 address, or a bracketed IPv6 address, and a port: what Host or an absolute target's authority may be. */
+const HOST_SHAPE = /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
+/** An absolute-form request target: its authority, then the rest (path and query, maybe empty). */
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/i;
+
 function safeHost(host: string | undefined): string {
-  return host !== undefined && /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host) ? host : "localhost";
+  return host !== undefined && HOST_SHAPE.test(host) ? host : "localhost";
 }
 
 /**
@@ -452,7 +526,9 @@ function safeHost(host: string | undefined): string {
  * `/docs#problem-<code>`, naming the request's path as their `instance` when there is one to name.
  */
 function problemText(status: number, detail: string, path?: string): string {
-  const code = { 408: "request-timeout", 413: "content-too-large", 431: "header-fields-too-large", 500: "internal", 503: "too-many-uploads" }[status] ?? "bad-request";
+  const code =
+    { 408: "request-timeout", 413: "content-too-large", 414: "uri-too-long", 431: "header-fields-too-large", 500: "internal", 501: "not-implemented", 503: "too-many-uploads" }[status] ??
+    "bad-request";
   return JSON.stringify(problemOf(new HttpError(status, detail, { code }), path?.slice(0, 200)));
 }
 

@@ -536,3 +536,50 @@ test("an exchange never answered is reported as 499, and one node's request time
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+/** The status line and the parsed problem document of a raw answer. */
+function problemAnswer(answer: string): { status: number; type: string; headers: string } {
+  const end = answer.indexOf("\r\n\r\n");
+  const headers = answer.slice(0, end);
+  const body = headers.toLowerCase().includes("content-type: application/problem+json") ? JSON.parse(answer.slice(end + 4)) : {};
+  return { status: Number(answer.slice(9, 12)), type: body.type, headers };
+}
+
+// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. Node did, but with
+// its own bare 400 and no body, the only 4xx that was no problem document.
+test("createNodeServer() answers an HTTP/1.1 request without Host with a 400 problem document; HTTP/1.0 needs none", async () => {
+  await withServer(async () => json({ ok: true }), async (url) => {
+    const missing = await socketExchange(url, ["GET /x HTTP/1.1\r\n\r\n"], { endOnAnswer: true });
+    assert.deepEqual(problemAnswer(missing).status, 400, missing);
+    assert.match(missing, /"detail":"An HTTP\/1\.1 request needs a Host header/);
+    assert.equal(problemAnswer(missing).type, "/docs#problem-bad-request");
+    const old = await socketExchange(url, ["GET /x HTTP/1.0\r\n\r\n"]);
+    assert.match(old, /^HTTP\/1\.1 200 /);
+  });
+});
+
+// RFC 9110 9.1 and 15.6.2: a method the server does not recognise is a 501, not a malformed request.
+test("createNodeServer() answers a method node's parser does not know with a 501 problem document", async () => {
+  await withServer(async () => json({}), async (url) => {
+    const answer = await socketExchange(url, ["FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]);
+    assert.match(answer, /^HTTP\/1\.1 501 Not Implemented\r\n/, answer);
+    assert.equal(problemAnswer(answer).type, "/docs#problem-not-implemented");
+    // Bytes that are no request line at all fail the same parser check: still a malformed request.
+    for (const garbage of ["GARBAGE\r\n\r\n", "FOO\r\nHost: 127.0.0.1\r\n\r\n", "F{O / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]) {
+      assert.match(await socketExchange(url, [garbage]), /^HTTP\/1\.1 400 /, garbage);
+    }
+  });
+});
+// RFC 9110 15.5.15: a request line over the limit is a 414; 431 is for the header fields.
+test("createNodeServer() answers a request line over node's limit with a 414, and headers over it with a 431", async () => {
+  await withServer(async () => json({}), async (url) => {
+    const long = await socketExchange(url, [`GET /contacts?q=${"a".repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`]);
+    assert.match(long, /^HTTP\/1\.1 414 URI Too Long\r\n/, long.slice(0, 100));
+    assert.equal(problemAnswer(long).type, "/docs#problem-uri-too-long");
+    // The request line still arriving (no CRLF yet) when the limit is passed.
+    const unfinished = await socketExchange(url, [`GET /contacts?q=${"a".repeat(20_000)}`], { endOnAnswer: true });
+    assert.match(unfinished, /^HTTP\/1\.1 414 /, unfinished.slice(0, 100));
+    const headers = await socketExchange(url, [`GET /contacts?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`]);
+    assert.match(headers, /^HTTP\/1\.1 431 /);
+  });
+});

@@ -18,18 +18,26 @@ export function mediaType(headers: HeaderSource): string {
 }
 
 /**
- * Throws HttpError(415) unless the Content-Type's media type is one of `accepted` and it declares
- * no charset or UTF-8: every body this API reads as text is read as UTF-8, so a body declared as
- * another charset would be misread rather than refused.
+ * The header a 415 names `accepted` in, by method: Accept-Patch lists a resource's PATCH types (RFC
+ * 5789 3.1), Accept-Post its POST types (W3C LDP, IANA's registry). No field says what PUT takes:
+ * its 415 names the types in its detail only.
+ */
+const ACCEPT_HEADER: Readonly<Record<string, string>> = { POST: "accept-post", PATCH: "accept-patch" };
+
+/**
+ * Throws HttpError(415) unless the Content-Type's media type is one of `accepted` (what `method`
+ * takes on the route) and it declares no charset or UTF-8: every body this API reads as text is
+ * read as UTF-8, so a body declared as another charset would be misread rather than refused.
  *
  * @example
  * ```ts
- * requireType(request.headers, ["application/json"]);
+ * requireType(request.headers, ["application/json"], "POST"); // a 415 carries Accept-Post: application/json
  * ```
  */
-export function requireType(headers: HeaderSource, accepted: readonly string[]): void {
+export function requireType(headers: HeaderSource, accepted: readonly string[], method: string): void {
   const type = mediaType(headers);
-  const acceptHeaders = { "accept-post": accepted.join(", "), "accept-patch": accepted.join(", ") };
+  const header = ACCEPT_HEADER[method];
+  const acceptHeaders: Record<string, string> = header === undefined ? {} : { [header]: accepted.join(", ") };
   if (!accepted.includes(type)) {
     throw new HttpError(415, `Send the body as ${accepted.join(" or ")}; got ${type === "" ? "no Content-Type" : `'${type.slice(0, 80)}'`}`, {
       code: "unsupported-media-type",

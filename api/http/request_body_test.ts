@@ -32,7 +32,7 @@ test("readJson() refuses a body that is not UTF-8 instead of storing U+FFFD (400
 test("requireType() refuses a declared charset other than UTF-8 (415 unsupported-charset)", async (t) => {
   for (const type of ["application/json; charset=iso-8859-1", 'application/json; charset="latin1"', "application/json;charset=UTF-16"]) {
     await t.test(type, () => {
-      assert.throws(() => requireType(new Headers({ "content-type": type }), ["application/json"]), (error: unknown) => {
+      assert.throws(() => requireType(new Headers({ "content-type": type }), ["application/json"], "POST"), (error: unknown) => {
         assert.ok(error instanceof HttpError);
         assert.equal(error.status, 415);
         assert.equal(error.code, "unsupported-charset");
@@ -42,7 +42,7 @@ test("requireType() refuses a declared charset other than UTF-8 (415 unsupported
     });
   }
   for (const type of ["application/json", "application/json; charset=utf-8", 'application/json; Charset="UTF-8"', "application/json; charset=utf8"]) {
-    await t.test(`${type} is accepted`, () => requireType(new Headers({ "content-type": type }), ["application/json"]));
+    await t.test(`${type} is accepted`, () => requireType(new Headers({ "content-type": type }), ["application/json"], "POST"));
   }
 });
 

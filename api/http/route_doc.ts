@@ -14,6 +14,12 @@ export interface ParamDoc {
   required?: boolean;
 }
 
+/** A response header a route sets. */
+export interface HeaderDoc {
+  description: string;
+  schema?: object;
+}
+
 /** A route's documentation, attached as router meta. */
 export interface RouteDoc {
   summary: string;
@@ -35,8 +41,11 @@ export interface RouteDoc {
   maxBodyBytes?: number;
   /** The largest body of a media type of `bodyTypes` whose limit is not `maxBodyBytes` (a CSV upload beside a small JSON request). */
   maxBodyBytesByType?: Readonly<Record<string, number>>;
-  /** Status -> description (and optional JSON schema for the 2xx body; `binary`: also application/octet-stream). */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean }>;
+  /**
+   * Status -> description (and optional JSON schema for the 2xx body; `binary`: also
+   * application/octet-stream; `headers`: the response headers it sets, by name).
+   */
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; headers?: Record<string, HeaderDoc> }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
@@ -53,13 +62,53 @@ export interface RouteDoc {
  */
 export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefined): void {
   if (doc === undefined || query.size === 0) return;
-  // Worked out once per route, not on every request (point reads run this tens of thousands of times a second).
-  let names = QUERY_NAMES.get(doc);
-  if (names === undefined) QUERY_NAMES.set(doc, (names = new Set((doc.params ?? []).filter((p) => (p.in ?? "query") === "query").map((p) => p.name))));
+  const names = queryNames(doc);
   if (names.size === 0) return;
   for (const name of query.keys()) {
     if (!names.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...names].join(", ")}`, { code: "bad-parameter" });
   }
+}
+
+/**
+ * Throws HttpError(400, `bad-parameter`) naming the first parameter of the query string `text` (as
+ * sent, after the `?`) whose name or value is not valid percent-encoding (RFC 3986 2.1: `%` and two
+ * hex digits, making UTF-8), on a route whose doc lists query parameters. URLSearchParams would
+ * decode it to U+FFFD and the route would search for what the client never sent; a path segment
+ * so encoded is a 400 already (the router).
+ *
+ * @example
+ * ```ts
+ * checkQueryEncoding("q=%ff", contactListDoc(contactRecord)); // throws 400 naming 'q'
+ * ```
+ */
+export function checkQueryEncoding(text: string, doc: RouteDoc | undefined): void {
+  if (!text.includes("%") || doc === undefined || queryNames(doc).size === 0) return;
+  for (const pair of text.split("&")) {
+    if (!pair.includes("%")) continue;
+    const eq = pair.indexOf("=");
+    const name = eq === -1 ? pair : pair.slice(0, eq);
+    const decodedName = strictDecode(name);
+    if (decodedName !== undefined && (eq === -1 || strictDecode(pair.slice(eq + 1)) !== undefined)) continue;
+    throw new HttpError(400, `Query parameter '${(decodedName ?? name).slice(0, 40)}' is not valid percent-encoding; encode its text as UTF-8, each byte as %XX`, {
+      code: "bad-parameter",
+    });
+  }
+}
+
+/** `text` of a query string decoded (`+` is a space), or undefined when its percent-encoding is broken. */
+function strictDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The query parameters `doc` lists, worked out once per route (point reads run this tens of thousands of times a second). */
+function queryNames(doc: RouteDoc): ReadonlySet<string> {
+  let names = QUERY_NAMES.get(doc);
+  if (names === undefined) QUERY_NAMES.set(doc, (names = new Set((doc.params ?? []).filter((p) => (p.in ?? "query") === "query").map((p) => p.name))));
+  return names;
 }
 
 const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
