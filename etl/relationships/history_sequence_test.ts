@@ -160,3 +160,62 @@ test("a load killed after publishing, within a second of the run before it: the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Before, a missing live file made the next load compare with nothing while still numbering the
+// version from runs.jsonl: "published version 2 ... No changes since version 1", zero change
+// counts, an empty `changes` table and a `versions` table of version 2 alone, without a warning,
+// though version 1 was kept in snapshots/.
+test("a live snapshot that is missing: the next version is compared with the kept copy of the last version and carries its history", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 1);
+    rmSync(snapshotPath(dataDir));
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.equal(second.run.status, "succeeded", second.run.error?.message);
+    assert.equal(second.run.version_id, 2);
+    // v2 drops actor 4 and renames actor 2.
+    assert.equal(second.run.changes.actors_removed, 1);
+    assert.equal(second.run.changes.actors_changed, 1);
+    assert.deepEqual(second.run.findings.filter((f) => f.check === "history_unavailable"), []);
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    try {
+      assert.deepEqual((await db.all<{ version_id: number }>("SELECT version_id FROM versions ORDER BY 1")).map((r) => r.version_id), [1, 2]);
+      const removed = await db.all<{ numeric_id: number }>("SELECT numeric_id FROM changes WHERE version_id = 2 AND entity = 'actor' AND change = 'removed'");
+      assert.deepEqual(removed.map((r) => r.numeric_id), [4]);
+    } finally {
+      db.close();
+    }
+    const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
+    assert.match(report, /Since version 1: 1 actor removed, 1 actor changed/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a live snapshot that is missing and not kept: the next version says it was not compared, never 'no changes'", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null })).run.version_id, 1);
+    rmSync(snapshotPath(dataDir));
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(second.run.status, "succeeded", second.run.error?.message);
+    assert.equal(second.run.version_id, 2);
+    const unavailable = second.run.findings.filter((f) => f.check === "history_unavailable");
+    assert.equal(unavailable.length, 1, "the run says the history could not be carried");
+    assert.match(unavailable[0].message, /relationships\.duckdb.*missing/);
+    const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
+    assert.doesNotMatch(report, /No changes since/, report);
+    assert.match(report, /Not compared with version 1/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import type { Finding } from "../runs/mod.ts";
 import { attachSnapshot, SnapshotCopyError, withSnapshot } from "./attach_snapshot.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
+import type { PreviousSnapshot } from "./previous_version.ts";
 import type { Matrix } from "./read_matrix.ts";
 
 /**
@@ -87,25 +88,24 @@ export async function createSnapshot(path: string, settings?: Record<string, str
 }
 
 /**
- * Fills the new snapshot `db` (from `createSnapshot()`), checkpoints and closes it. `previousPath`
- * is the live snapshot, read for history only; `fallbackVersionId` numbers the version when there
- * is no readable previous one. The caller publishes the file.
+ * Fills the new snapshot `db` (from `createSnapshot()`), checkpoints and closes it. `previous`
+ * (previousSnapshot()) says which snapshot to compare with and carry the history of, read only,
+ * and the lowest number the version may take. The caller publishes the file.
  *
  * @example
  * ```ts
  * const db = await createSnapshot(tmp);
- * const summary = await writeSnapshot({ db, previousPath: live, matrix, actors, findings, version, fallbackVersionId: 1 });
+ * const summary = await writeSnapshot({ db, previous: previousSnapshot("data", live), matrix, actors, findings, version });
  * summary.versionId; // 4
  * ```
  */
 export async function writeSnapshot(options: {
   db: Database;
-  previousPath: string | null;
+  previous: PreviousSnapshot;
   matrix: Matrix;
   actors: ActorRecord[];
   findings: Findings;
   version: VersionInfo;
-  fallbackVersionId: number;
 }): Promise<SnapshotSummary> {
   const { db, matrix, actors, findings } = options;
   try {
@@ -145,17 +145,16 @@ export interface CopiedVersion {
  * @example
  * ```ts
  * const db = await createSnapshot(tmp);
- * const { summary, source } = await copySnapshot({ db, sourcePath: kept, previousPath: live, runId, loadedAt, fallbackVersionId: 1 });
+ * const { summary, source } = await copySnapshot({ db, sourcePath: kept, previous: previousSnapshot("data", live), runId, loadedAt });
  * summary.versionId; // 5, restoring source.versionId 2
  * ```
  */
 export async function copySnapshot(options: {
   db: Database;
   sourcePath: string;
-  previousPath: string | null;
+  previous: PreviousSnapshot;
   runId: string;
   loadedAt: Date;
-  fallbackVersionId: number;
 }): Promise<{ summary: SnapshotSummary; source: CopiedVersion; counts: { actors: number; matrix_actors: number; list_actors: number } }> {
   const { db } = options;
   try {
@@ -164,8 +163,7 @@ export async function copySnapshot(options: {
     const { info, kept, counts } = await withSnapshot(db, options.sourcePath, "src", () => readSource(db, options.sourcePath));
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
     const summary = await recordVersion(db, {
-      previousPath: options.previousPath,
-      fallbackVersionId: options.fallbackVersionId,
+      previous: options.previous,
       version: {
         runId: options.runId, loadedAt: options.loadedAt, fileName: info.file_name, sha256: info.sha256, size: source.size,
         matrixSheet: info.matrix_sheet, listSheet: info.list_sheet,
@@ -220,22 +218,21 @@ async function readSource(db: Database, sourcePath: string) {
 async function recordVersion(
   db: Database,
   options: {
-    previousPath: string | null;
+    previous: PreviousSnapshot;
     version: VersionInfo;
-    fallbackVersionId: number;
     counts: { actors: number; pairs: number };
     restoredFrom: number | null;
     findings: (historyError: string | null) => Finding[];
   },
 ): Promise<SnapshotSummary> {
   const { version } = options;
-  let versionId = options.fallbackVersionId;
+  let versionId = options.previous.nextVersionId;
   const loadedAt = timestamp(version.loadedAt);
   let detachPrevious: (() => Promise<void>) | null = null;
-  let historyError: string | null = null;
-  if (options.previousPath) {
+  let historyError: string | null = options.previous.missing;
+  if (options.previous.path !== null) {
     try {
-      ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previousPath));
+      ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previous.path));
     } catch (error) {
       // A snapshot held by another process that could not be copied is readable: restarting its
       // history would publish a version without it.
