@@ -88,12 +88,15 @@ function formatRelationships(result: LoadResult): string[] {
   ]
     .filter(([k]) => (ch[k] ?? 0) > 0)
     .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
+  // What the changes were counted against: not always the number before (a live file replaced by
+  // an older version by hand is compared with that one); runs recorded before compared_with was say nothing.
+  const previous = run.compared_with ?? (run.version_id ?? 1) - 1;
   if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
   else if (run.findings.some((f) => f.check === "history_unavailable")) lines.push(`  Not compared with version ${(run.version_id ?? 1) - 1}: its snapshot could not be read, so the history starts again here.`);
   // Not "only the file bytes differ": --force publishes the very same file again, too.
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}: the same actors and pairs.`);
+  else if (parts.length === 0) lines.push(`  No changes since version ${previous}: the same actors and pairs.`);
   else {
-    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
+    lines.push(`  Since version ${previous}: ${parts.join(", ")}`);
     for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
     const total = Object.values(ch).reduce((a, b) => a + b, 0);
     if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);

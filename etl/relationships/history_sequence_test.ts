@@ -2,7 +2,7 @@
 // the history a load carries forward, and what the run, the report and the API say about it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
@@ -10,6 +10,7 @@ import { formatOutcome } from "../report.ts";
 import { readRuns, runLogPath } from "../runs/mod.ts";
 import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { loadRelationships, parquetPath, snapshotPath } from "./mod.ts";
+import { keptSnapshotPath } from "./keep_versions.ts";
 
 const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
 const v2: Version = { ...v1, ids: [1, 2, 3], cell: cells(6, { density: 0.5 }), name: (id) => (id === 2 ? "Persona Dos" : `Persona ${id}`) };
@@ -215,6 +216,48 @@ test("a live snapshot that is missing and not kept: the next version says it was
     const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
     assert.doesNotMatch(report, /No changes since/, report);
     assert.match(report, /Not compared with version 1/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, the next number came from the live file's own history: an older kept version copied
+// over the live file made the next load "published version 2" a second time, with a misleading
+// Parquet failure ("already holds a version 2 written by another load"), two successful runs
+// called version 2 in runs.jsonl, and a kept relationships-v2.duckdb holding the other one.
+test("a live snapshot replaced by an older version: the next version gets a new number and is compared with what is live", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const lake = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  const v3: Version = { ...v1, ids: [1, 2, 3, 4, 5], cell: cells(7, { density: 0.5 }) };
+  try {
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    assert.equal(second.run.version_id, 2);
+    copyFileSync(keptSnapshotPath(dataDir, 1), snapshotPath(dataDir));
+    await writeVersion(workbook, v3);
+    const third = await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    assert.equal(third.run.status, "succeeded", third.run.error?.message);
+    assert.equal(third.run.version_id, 3);
+    assert.equal(third.run.parquet?.status, "written", third.run.parquet?.error?.message);
+    const published = readRuns(dataDir).filter((r) => r.status === "succeeded").map((r) => r.version_id);
+    assert.deepEqual(published, [1, 2, 3], "no number given twice");
+    const db = await Database.open(keptSnapshotPath(dataDir, 2), { readOnly: true });
+    try {
+      assert.equal((await db.one<{ sha256: string }>("SELECT sha256 FROM snapshot_info"))?.sha256, second.run.file?.sha256, "kept version 2 is still version 2");
+    } finally {
+      db.close();
+    }
+    // Compared with version 1, the one live: v3 adds actor 5 to v1's actors.
+    assert.equal(third.run.compared_with, 1);
+    assert.equal(third.run.changes.actors_added, 1);
+    assert.equal(third.run.changes.actors_removed, 0);
+    const report = formatOutcome({ ok: true, relationships: third, contacts: null }).join("\n");
+    assert.match(report, /Since version 1: 1 actor added/, report);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

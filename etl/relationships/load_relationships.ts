@@ -359,6 +359,7 @@ export class RelationshipLoad {
     const count = (check: string) => summary.findings.find((f) => f.check === check)?.count ?? 0;
     this.run.status = "succeeded";
     this.run.version_id = summary.versionId;
+    this.run.compared_with = summary.comparedWith;
     this.run.findings = summary.findings;
     this.run.changes = { ...summary.changes };
     this.run.counts = { ...counts, pairs: summary.pairs, asymmetric_pairs: count("asymmetric_pair"), unknown_cells: count("unknown_cells") };

@@ -54,6 +54,8 @@ export interface ChangeRow {
 /** The result of building a snapshot. */
 export interface SnapshotSummary {
   versionId: number;
+  /** The version the changes are counted against (the previous snapshot's own); null when none was read. */
+  comparedWith: number | null;
   pairs: number;
   changes: ChangeCounts;
   /** The first changes of this version, for a human summary. */
@@ -227,17 +229,23 @@ async function recordVersion(
 ): Promise<SnapshotSummary> {
   const { version } = options;
   let versionId = options.previous.nextVersionId;
+  let comparedWith: number | null = null;
   const loadedAt = timestamp(version.loadedAt);
   let detachPrevious: (() => Promise<void>) | null = null;
   let historyError: string | null = options.previous.missing;
   if (options.previous.path !== null) {
     try {
-      ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previous.path));
+      let next: number;
+      ({ next, version: comparedWith, detach: detachPrevious } = await attachPrevious(db, options.previous.path));
+      // Past both: the previous file's history may be behind runs.jsonl (an older kept version
+      // copied over the live file), and a number given once must never name other data.
+      versionId = Math.max(next, versionId);
     } catch (error) {
       // A snapshot held by another process that could not be copied is readable: restarting its
       // history would publish a version without it.
       if (error instanceof SnapshotCopyError) throw error;
       historyError = (error as Error).message.split("\n")[0].slice(0, 200);
+      comparedWith = null;
       await db.run("DELETE FROM versions; DELETE FROM changes;");
     }
   }
@@ -274,7 +282,7 @@ async function recordVersion(
     [versionId],
   );
   await db.run("CHECKPOINT");
-  return { versionId, pairs: options.counts.pairs, changes, changePreview, findings: published };
+  return { versionId, comparedWith, pairs: options.counts.pairs, changes, changePreview, findings: published };
 }
 
 async function appendPairs(db: Database, matrix: Matrix, actors: ActorRecord[], findings: Findings): Promise<number> {
@@ -343,12 +351,18 @@ async function appendFindings(db: Database, findings: Finding[]): Promise<void> 
   }
 }
 
-/** Attaches the previous snapshot read-only, copies its history, and returns the next version id. */
-async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; detach: () => Promise<void> }> {
+/**
+ * Attaches the previous snapshot read-only, copies its history, and returns the version id after
+ * its history's last and the version it holds (what the new version's changes are counted against).
+ */
+async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; version: number | null; detach: () => Promise<void> }> {
   // Through attachSnapshot(): an analyst's read-write session on the live file must not cost the history.
   const detach = await attachSnapshot(db, previousPath, "prev");
   try {
-    const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
+    const row = await db.one<{ next: number; version: number | null }>(
+      `SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next,
+              (SELECT CAST(max(version_id) AS INTEGER) FROM prev.snapshot_info) AS version FROM prev.versions`,
+    );
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
     await db.run("INSERT INTO versions BY NAME SELECT * FROM prev.versions");
     // In the previous file's row order: the snapshot runs with preserve_insertion_order = false,
@@ -357,7 +371,7 @@ async function attachPrevious(db: Database, previousPath: string): Promise<{ nex
     // point at the same row in this one.
     // By name too: a snapshot of schema version 3 or older has no `letter_code` (NULL: not recorded then).
     await db.run("INSERT INTO changes BY NAME SELECT * FROM prev.changes ORDER BY rowid");
-    return { next: row?.next ?? 1, detach };
+    return { next: row?.next ?? 1, version: row?.version ?? null, detach };
   } catch (error) {
     await detach().catch(() => {});
     throw error;
