@@ -163,6 +163,29 @@ test("npm run etl on a data directory it cannot write says so up front and loads
   }
 });
 
+// Before, a data dir to be made on a read-only file system was "ENOENT: no such file or directory,
+// mkdir ...": Node's recursive mkdirSync reports EROFS as ENOENT (etl/files/make_dirs.ts), and
+// runCli called it instead of makeDirs(). Only a read-only mount shows it: ENOTDIR, EACCES, ELOOP
+// and ENAMETOOLONG come through the recursive mkdir as they are.
+test("npm run etl whose data directory would be made on a read-only file system names that, not 'no such file'", { skip: !CAN_MOUNT && "needs root and mount -t tmpfs", timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-readonly-"));
+  const readOnly = join(dir, "ro");
+  mkdirSync(readOnly);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", readOnly]);
+  try {
+    const dataDir = join(readOnly, "sub", "data");
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 4, seed: 1 })));
+    const result = await cli(["--only", "relationships", "--data-dir", dataDir, "--workbook", workbook]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Cannot use the data directory '.*sub\/data': it cannot be written \(a read-only file system\); every load records its run there, so nothing was loaded/);
+    assert.doesNotMatch(result.stderr, /ENOENT|no such file|unexpectedly|at .*\.ts:\d+/);
+  } finally {
+    unmount(readOnly);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm run etl resolves relative paths against the folder the user typed it in, not the repository", { timeout: 120_000 }, async () => {
   // npm starts scripts in the package's folder; found by a fresh-clone review, where
   // `npm --prefix <repo> run etl -- --data-dir out` wrote <repo>/out.
