@@ -122,7 +122,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
     options.onPhase?.("exporting");
-    return load.recordSuccess(summary, sheets, actors, await afterPublish(options, load.live, summary.versionId));
+    return load.recordSuccess(summary, actors, await afterPublish(options, load.live, summary.versionId));
   } catch (error) {
     return load.recordFailure(error);
   } finally {
@@ -346,8 +346,11 @@ export class RelationshipLoad {
     return this.#record([]);
   }
 
-  recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
-    return this.recordPublished(summary, { actors: actors.length, matrix_actors: sheets.matrix!.ids.length, list_actors: sheets.list.actors.length }, extras);
+  recordSuccess(summary: SnapshotSummary, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
+    // Counted over the published actors (`in_matrix`, `in_list`), as a restore counts them: the
+    // header alone left out an actor whose row is not a column (row_not_in_header), published all the same.
+    const count = (has: (a: ActorRecord) => boolean) => actors.filter(has).length;
+    return this.recordPublished(summary, { actors: actors.length, matrix_actors: count((a) => a.in_matrix), list_actors: count((a) => a.in_list) }, extras);
   }
 
   /** Records a published version: its counts (actors, pairs and those the findings count), changes and findings. */
