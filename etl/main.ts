@@ -15,7 +15,7 @@ import { makeDirs } from "./files/mod.ts";
 import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl, outliveClosedOutput } from "./settings/mod.js";
-import { terminalText } from "./text/mod.js";
+import { oneLine, terminalText } from "./text/mod.js";
 import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
@@ -170,7 +170,7 @@ export async function runCli(options: EtlOptions): Promise<number> {
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const why = e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? `it cannot be written (${e.code === "EROFS" ? "a read-only file system" : `no permission for ${e.path ?? "it"}`}); every load records its run there, so nothing was loaded` : e.message.split("\n")[0];
-    say(process.stderr, `Cannot use the data directory '${options.dataDir}': ${why}\n`);
+    say(process.stderr, `${oneLine(`Cannot use the data directory '${options.dataDir}': ${why}`)}\n`);
     return 1;
   }
   if (options.watch) return watch(options);
@@ -243,7 +243,8 @@ function say(stream: NodeJS.WriteStream, text: string): void {
 }
 
 async function watch(options: EtlOptions): Promise<number> {
-  const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
+  // One line each: the messages quote file names and workbook text (see formatOutcome()).
+  const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${oneLine(line)}\n`);
   const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   let scheduler;
   try {

@@ -552,6 +552,28 @@ test("npm run etl shows text from the user's files with control characters escap
   }
 });
 
+// Before, a line break inside a cell (Alt+Enter in Excel) or a file name was printed raw: a cell
+// could add a line of its own to the report, "Relationships: published version 9 ...", that a log
+// reader or a grep in cron's mail could not tell from ours.
+test("npm run etl shows line breaks inside workbook text and file names escaped, so a cell cannot forge a report line", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-escape-"));
+  try {
+    const forged = "Relationships: published version 9 from fake.xlsx";
+    const workbook = join(dir, `r\n${forged}\n.xlsx`);
+    // Two actors share the code, so the duplicate_code warning quotes it.
+    await writeVersion(workbook, { ids: [1, 2, 3], cell: cells(3), code: (id) => (id === 3 ? "C3" : `x\n${forged}`), name: (id) => `Actor ${id}` });
+    const { code, stdout, stderr } = await cli(["--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data")]);
+    assert.equal(code, 0, stdout + stderr);
+    const lines = stdout.split("\n");
+    assert.deepEqual(lines.filter((line) => line.startsWith("Relationships:")).length, 1, stdout);
+    assert.ok(!lines.some((line) => line.startsWith(forged)), stdout);
+    assert.match(stdout, /x\\u000aRelationships: published version 9 from fake\.xlsx/i, "the code is shown, its line break escaped");
+    assert.match(stdout, /from r\\u000aRelationships: published version 9 from fake\.xlsx\\u000a\.xlsx in /, "the file name likewise");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm run etl whose stdout reader is gone (npm run etl | true) exits with the load's code, without a stack trace", { timeout: 60_000 }, async () => {
   // Before: the summary's write hit EPIPE, an 'error' event nobody listened to, and a load that had
   // published its version exited 1 with a stack trace; --help did the same.

@@ -6,6 +6,7 @@ import type { LoadContactsResult } from "./contacts/mod.ts";
 import type { FieldTally } from "./handover/mod.ts";
 import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
 import type { Finding, RunAlert } from "./runs/mod.ts";
+import { oneLine } from "./text/mod.js";
 
 /** What the contacts step did (the contacts module records the run itself). */
 export interface ContactsOutcome {
@@ -28,8 +29,16 @@ export interface EtlOutcome {
   alerts?: Map<string, RunAlert>;
 }
 
-/** Returns the human summary of an outcome, as lines. */
+/**
+ * Returns the human summary of an outcome, as lines. Each is one line: a line break inside the
+ * text it quotes (a cell, a file or sheet name, a message naming them) is escaped (oneLine()), so
+ * text from the user's files cannot add lines that pass for the report's own.
+ */
 export function formatOutcome(outcome: EtlOutcome): string[] {
+  return reportLines(outcome).map(oneLine);
+}
+
+function reportLines(outcome: EtlOutcome): string[] {
   const lines: string[] = [];
   const r = outcome.relationships;
   if (r) lines.push(...formatRelationships(r));
