@@ -4,17 +4,18 @@
  * a load failed, 2 on bad usage. `--watch` keeps running on the same schedule the API uses.
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 // Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
 // the scheduler, and each load path imports what it needs when it runs (a cold import of the load
 // modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
 import type { LoadResult } from "./relationships/mod.ts";
+import { makeDirs } from "./files/mod.ts";
 import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl, outliveClosedOutput } from "./settings/mod.js";
-import { terminalText } from "./text/mod.js";
+import { oneLine, terminalText } from "./text/mod.js";
 import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 
@@ -159,8 +160,9 @@ export async function main(argv: string[]): Promise<number> {
 export async function runCli(options: EtlOptions): Promise<number> {
   try {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
-    // message up front, not an errno from deep inside the first load.
-    mkdirSync(options.dataDir, { recursive: true });
+    // message up front, not an errno from deep inside the first load. makeDirs(), not a recursive
+    // mkdirSync, which says "no such file or directory" for a read-only file system.
+    makeDirs(options.dataDir);
     // And one it may not write (read-only, another owner) likewise: the first load failed, then
     // failing to record that failure ended the command as "The ETL stopped unexpectedly".
     accessSync(options.dataDir, constants.W_OK);
@@ -168,7 +170,7 @@ export async function runCli(options: EtlOptions): Promise<number> {
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const why = e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? `it cannot be written (${e.code === "EROFS" ? "a read-only file system" : `no permission for ${e.path ?? "it"}`}); every load records its run there, so nothing was loaded` : e.message.split("\n")[0];
-    say(process.stderr, `Cannot use the data directory '${options.dataDir}': ${why}\n`);
+    say(process.stderr, `${oneLine(`Cannot use the data directory '${options.dataDir}': ${why}`)}\n`);
     return 1;
   }
   if (options.watch) return watch(options);
@@ -241,7 +243,8 @@ function say(stream: NodeJS.WriteStream, text: string): void {
 }
 
 async function watch(options: EtlOptions): Promise<number> {
-  const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${line}\n`);
+  // One line each: the messages quote file names and workbook text (see formatOutcome()).
+  const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${oneLine(line)}\n`);
   const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   let scheduler;
   try {

@@ -163,6 +163,29 @@ test("npm run etl on a data directory it cannot write says so up front and loads
   }
 });
 
+// Before, a data dir to be made on a read-only file system was "ENOENT: no such file or directory,
+// mkdir ...": Node's recursive mkdirSync reports EROFS as ENOENT (etl/files/make_dirs.ts), and
+// runCli called it instead of makeDirs(). Only a read-only mount shows it: ENOTDIR, EACCES, ELOOP
+// and ENAMETOOLONG come through the recursive mkdir as they are.
+test("npm run etl whose data directory would be made on a read-only file system names that, not 'no such file'", { skip: !CAN_MOUNT && "needs root and mount -t tmpfs", timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-readonly-"));
+  const readOnly = join(dir, "ro");
+  mkdirSync(readOnly);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", readOnly]);
+  try {
+    const dataDir = join(readOnly, "sub", "data");
+    const workbook = join(dir, "r.xlsx");
+    writeFileSync(workbook, xlsxBytes(matrixWorkbook({ actors: 4, seed: 1 })));
+    const result = await cli(["--only", "relationships", "--data-dir", dataDir, "--workbook", workbook]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Cannot use the data directory '.*sub\/data': it cannot be written \(a read-only file system\); every load records its run there, so nothing was loaded/);
+    assert.doesNotMatch(result.stderr, /ENOENT|no such file|unexpectedly|at .*\.ts:\d+/);
+  } finally {
+    unmount(readOnly);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm run etl resolves relative paths against the folder the user typed it in, not the repository", { timeout: 120_000 }, async () => {
   // npm starts scripts in the package's folder; found by a fresh-clone review, where
   // `npm --prefix <repo> run etl -- --data-dir out` wrote <repo>/out.
@@ -524,6 +547,28 @@ test("npm run etl shows text from the user's files with control characters escap
     assert.doesNotMatch(stdout + stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, "no control character reaches the terminal");
     assert.match(stderr, /\\u001b\]0;pwned\\u0007/, "the header is shown, escaped");
     assert.match(stderr, /contacts\\u001b\[2J\.csv/, "the file name is shown, escaped");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, a line break inside a cell (Alt+Enter in Excel) or a file name was printed raw: a cell
+// could add a line of its own to the report, "Relationships: published version 9 ...", that a log
+// reader or a grep in cron's mail could not tell from ours.
+test("npm run etl shows line breaks inside workbook text and file names escaped, so a cell cannot forge a report line", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etl-escape-"));
+  try {
+    const forged = "Relationships: published version 9 from fake.xlsx";
+    const workbook = join(dir, `r\n${forged}\n.xlsx`);
+    // Two actors share the code, so the duplicate_code warning quotes it.
+    await writeVersion(workbook, { ids: [1, 2, 3], cell: cells(3), code: (id) => (id === 3 ? "C3" : `x\n${forged}`), name: (id) => `Actor ${id}` });
+    const { code, stdout, stderr } = await cli(["--only", "relationships", "--workbook", workbook, "--data-dir", join(dir, "data")]);
+    assert.equal(code, 0, stdout + stderr);
+    const lines = stdout.split("\n");
+    assert.deepEqual(lines.filter((line) => line.startsWith("Relationships:")).length, 1, stdout);
+    assert.ok(!lines.some((line) => line.startsWith(forged)), stdout);
+    assert.match(stdout, /x\\u000aRelationships: published version 9 from fake\.xlsx/i, "the code is shown, its line break escaped");
+    assert.match(stdout, /from r\\u000aRelationships: published version 9 from fake\.xlsx\\u000a\.xlsx in /, "the file name likewise");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

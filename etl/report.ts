@@ -6,6 +6,7 @@ import type { LoadContactsResult } from "./contacts/mod.ts";
 import type { FieldTally } from "./handover/mod.ts";
 import type { ChangeRow, LoadResult } from "./relationships/mod.ts";
 import type { Finding, RunAlert } from "./runs/mod.ts";
+import { oneLine } from "./text/mod.js";
 
 /** What the contacts step did (the contacts module records the run itself). */
 export interface ContactsOutcome {
@@ -28,8 +29,16 @@ export interface EtlOutcome {
   alerts?: Map<string, RunAlert>;
 }
 
-/** Returns the human summary of an outcome, as lines. */
+/**
+ * Returns the human summary of an outcome, as lines. Each is one line: a line break inside the
+ * text it quotes (a cell, a file or sheet name, a message naming them) is escaped (oneLine()), so
+ * text from the user's files cannot add lines that pass for the report's own.
+ */
 export function formatOutcome(outcome: EtlOutcome): string[] {
+  return reportLines(outcome).map(oneLine);
+}
+
+function reportLines(outcome: EtlOutcome): string[] {
   const lines: string[] = [];
   const r = outcome.relationships;
   if (r) lines.push(...formatRelationships(r));
@@ -88,12 +97,15 @@ function formatRelationships(result: LoadResult): string[] {
   ]
     .filter(([k]) => (ch[k] ?? 0) > 0)
     .map(([k, one, many]) => `${fmt(ch[k])} ${ch[k] === 1 ? one : many}`);
+  // What the changes were counted against: not always the number before (a live file replaced by
+  // an older version by hand is compared with that one); runs recorded before compared_with was say nothing.
+  const previous = run.compared_with ?? (run.version_id ?? 1) - 1;
   if (run.version_id === 1) lines.push("  First version: nothing to compare with.");
   else if (run.findings.some((f) => f.check === "history_unavailable")) lines.push(`  Not compared with version ${(run.version_id ?? 1) - 1}: its snapshot could not be read, so the history starts again here.`);
   // Not "only the file bytes differ": --force publishes the very same file again, too.
-  else if (parts.length === 0) lines.push(`  No changes since version ${(run.version_id ?? 1) - 1}: the same actors and pairs.`);
+  else if (parts.length === 0) lines.push(`  No changes since version ${previous}: the same actors and pairs.`);
   else {
-    lines.push(`  Since version ${(run.version_id ?? 1) - 1}: ${parts.join(", ")}`);
+    lines.push(`  Since version ${previous}: ${parts.join(", ")}`);
     for (const change of result.changePreview.slice(0, 10)) lines.push(`    ${formatChange(change)}`);
     const total = Object.values(ch).reduce((a, b) => a + b, 0);
     if (total > 10) lines.push(`    ... (all of them: SELECT * FROM changes WHERE version_id = ${run.version_id})`);

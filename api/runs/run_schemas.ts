@@ -21,6 +21,7 @@ const runMembers = {
     changes: mapOf(integer(), { description: "What changed against the previous version, e.g. `{ pairs_added: 2 }`." }),
     error: nullable(object({ code: string(), message: string() })),
     version_id: optional(nullable(integer({ description: "The published version this run produced (relationships)." }))),
+    compared_with: optional(nullable(integer({ description: "The version `changes` are counted against, the one live before; null when none could be read (the first version, or `history_unavailable`)." }))),
     restored_from: optional(integer({ description: "A restore (`npm run etl -- --restore V`): the version whose data `version_id` publishes again." })),
     parquet: optional(
       object(

@@ -65,7 +65,11 @@ export const CHECKS = {
   },
   row_not_in_header: {
     severity: "warning",
-    message: (n, ex) => `${n} matrix row id${n === 1 ? " is" : "s are"} not in the header row; their cells cannot be placed${quoted(ex)}`,
+    // Published, not dropped: each cell of such a row says what its actor says of a header actor,
+    // so it is that one direction of the pair; the other is unknown (there is no column to hold it).
+    message: (n, ex) =>
+      `${n} matrix row id${n === 1 ? " is" : "s are"} not in the header row; ${n === 1 ? "its" : "their"} cells are published as one direction of each pair, ` +
+      `the other direction unknown (no column)${quoted(ex)}`,
   },
   header_id_without_row: {
     severity: "info",

@@ -2,7 +2,7 @@
 // the history a load carries forward, and what the run, the report and the API say about it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../db/mod.ts";
@@ -10,6 +10,7 @@ import { formatOutcome } from "../report.ts";
 import { readRuns, runLogPath } from "../runs/mod.ts";
 import { cells, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 import { loadRelationships, parquetPath, snapshotPath } from "./mod.ts";
+import { keptSnapshotPath } from "./keep_versions.ts";
 
 const v1: Version = { ids: [1, 2, 3, 4], cell: cells(5, { density: 0.6 }), code: (id) => `P${id}`, name: (id) => `Persona ${id}` };
 const v2: Version = { ...v1, ids: [1, 2, 3], cell: cells(6, { density: 0.5 }), name: (id) => (id === 2 ? "Persona Dos" : `Persona ${id}`) };
@@ -156,6 +157,107 @@ test("a load killed after publishing, within a second of the run before it: the 
     const runs = readRuns(dataDir);
     assert.deepEqual(runs.map((r) => [r.status, r.version_id]), [["succeeded", 1], ["succeeded", 2], ["succeeded", 3]]);
     assert.equal(runs[1].findings.at(-1)?.check, "run_recovered");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, a missing live file made the next load compare with nothing while still numbering the
+// version from runs.jsonl: "published version 2 ... No changes since version 1", zero change
+// counts, an empty `changes` table and a `versions` table of version 2 alone, without a warning,
+// though version 1 was kept in snapshots/.
+test("a live snapshot that is missing: the next version is compared with the kept copy of the last version and carries its history", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.version_id, 1);
+    rmSync(snapshotPath(dataDir));
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.equal(second.run.status, "succeeded", second.run.error?.message);
+    assert.equal(second.run.version_id, 2);
+    // v2 drops actor 4 and renames actor 2.
+    assert.equal(second.run.changes.actors_removed, 1);
+    assert.equal(second.run.changes.actors_changed, 1);
+    assert.deepEqual(second.run.findings.filter((f) => f.check === "history_unavailable"), []);
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    try {
+      assert.deepEqual((await db.all<{ version_id: number }>("SELECT version_id FROM versions ORDER BY 1")).map((r) => r.version_id), [1, 2]);
+      const removed = await db.all<{ numeric_id: number }>("SELECT numeric_id FROM changes WHERE version_id = 2 AND entity = 'actor' AND change = 'removed'");
+      assert.deepEqual(removed.map((r) => r.numeric_id), [4]);
+    } finally {
+      db.close();
+    }
+    const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
+    assert.match(report, /Since version 1: 1 actor removed, 1 actor changed/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a live snapshot that is missing and not kept: the next version says it was not compared, never 'no changes'", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null })).run.version_id, 1);
+    rmSync(snapshotPath(dataDir));
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(second.run.status, "succeeded", second.run.error?.message);
+    assert.equal(second.run.version_id, 2);
+    const unavailable = second.run.findings.filter((f) => f.check === "history_unavailable");
+    assert.equal(unavailable.length, 1, "the run says the history could not be carried");
+    assert.match(unavailable[0].message, /relationships\.duckdb.*missing/);
+    const report = formatOutcome({ ok: true, relationships: second, contacts: null }).join("\n");
+    assert.doesNotMatch(report, /No changes since/, report);
+    assert.match(report, /Not compared with version 1/, report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, the next number came from the live file's own history: an older kept version copied
+// over the live file made the next load "published version 2" a second time, with a misleading
+// Parquet failure ("already holds a version 2 written by another load"), two successful runs
+// called version 2 in runs.jsonl, and a kept relationships-v2.duckdb holding the other one.
+test("a live snapshot replaced by an older version: the next version gets a new number and is compared with what is live", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const lake = join(dir, "lake");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  const v3: Version = { ...v1, ids: [1, 2, 3, 4, 5], cell: cells(7, { density: 0.5 }) };
+  try {
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    assert.equal(second.run.version_id, 2);
+    copyFileSync(keptSnapshotPath(dataDir, 1), snapshotPath(dataDir));
+    await writeVersion(workbook, v3);
+    const third = await loadRelationships({ workbook, dataDir, parquetDir: lake, keepVersions });
+    assert.equal(third.run.status, "succeeded", third.run.error?.message);
+    assert.equal(third.run.version_id, 3);
+    assert.equal(third.run.parquet?.status, "written", third.run.parquet?.error?.message);
+    const published = readRuns(dataDir).filter((r) => r.status === "succeeded").map((r) => r.version_id);
+    assert.deepEqual(published, [1, 2, 3], "no number given twice");
+    const db = await Database.open(keptSnapshotPath(dataDir, 2), { readOnly: true });
+    try {
+      assert.equal((await db.one<{ sha256: string }>("SELECT sha256 FROM snapshot_info"))?.sha256, second.run.file?.sha256, "kept version 2 is still version 2");
+    } finally {
+      db.close();
+    }
+    // Compared with version 1, the one live: v3 adds actor 5 to v1's actors.
+    assert.equal(third.run.compared_with, 1);
+    assert.equal(third.run.changes.actors_added, 1);
+    assert.equal(third.run.changes.actors_removed, 0);
+    const report = formatOutcome({ ok: true, relationships: third, contacts: null }).join("\n");
+    assert.match(report, /Since version 1: 1 actor added/, report);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

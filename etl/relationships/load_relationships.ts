@@ -4,7 +4,7 @@
  * file: every outcome (succeeded, skipped, failed) is a RunRecord appended to runs.jsonl, and a
  * failure leaves the live snapshot untouched because only a finished file is ever renamed in.
  */
-import { existsSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Database } from "../db/mod.ts";
 import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
@@ -17,6 +17,7 @@ import { buildActors, type ActorRecord } from "./model.ts";
 import { publishSnapshot, removeStaleTemps, snapshotPath, tempSnapshotPath } from "./publish.ts";
 import { readActorList, type ActorList } from "./read_actor_list.ts";
 import { readMatrix, type Matrix } from "./read_matrix.ts";
+import { previousSnapshot, type PreviousSnapshot } from "./previous_version.ts";
 import { afterPublish } from "./after_publish.ts";
 import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
 import { recoverUnrecorded } from "./recover_run.ts";
@@ -116,12 +117,12 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     const { actors, findings } = check(load, sheets);
     // A live file that cannot be read (publishedVersion() said null) still has a history to carry:
     // attaching it fails in writeSnapshot, which says so (`history_unavailable`) instead of
-    // starting a new history in silence.
-    const summary = await build(load, sheets, actors, findings, hash.published !== null || existsSync(load.live), hash.lastSucceeded);
+    // starting a new history in silence; so does a missing one whose last version is not kept.
+    const summary = await build(load, sheets, actors, findings, previousSnapshot(options.dataDir, load.live));
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
     options.onPhase?.("exporting");
-    return load.recordSuccess(summary, sheets, actors, await afterPublish(options, load.live, summary.versionId));
+    return load.recordSuccess(summary, actors, await afterPublish(options, load.live, summary.versionId));
   } catch (error) {
     return load.recordFailure(error);
   } finally {
@@ -141,11 +142,9 @@ export async function lock(dataDir: string, waitMs = 0): Promise<() => void> {
   return release;
 }
 
-/** What the hash phase knows: the published version, the last succeeded run, and whether this file is that one. */
+/** What the hash phase knows: the published version, and whether this file is that one. */
 interface HashCheck {
   published: PublishedVersion | null;
-  /** The last succeeded relationships run in runs.jsonl, if any. */
-  lastSucceeded: RunRecord | undefined;
   /** Aborted as soon as the hash shows the file is the published one: the read stops early. */
   unchanged: AbortController;
   /** Resolves once the hash is known: true when there is nothing to load. */
@@ -165,10 +164,7 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   load.before = before;
   const hashing = hashFile(options.workbook);
   hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  // Read once: the unchanged check and the new version's fallback number both need it, and the
-  // load lock keeps it the last one meanwhile.
-  const lastSucceeded = lastRun(options.dataDir, "relationships", "succeeded");
-  const published = loggedVersion(load.live, lastSucceeded) ?? (await publishedVersion(load.live));
+  const published = loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
   // (or --force) replaces the restored version.
@@ -182,7 +178,6 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   );
   return {
     published,
-    lastSucceeded,
     unchanged,
     isUnchanged: async () => {
       file.sha256 = await hashing;
@@ -245,15 +240,14 @@ async function build(
   sheets: Sheets,
   actors: ActorRecord[],
   findings: Findings,
-  hasPrevious: boolean,
-  lastSucceeded: RunRecord | undefined,
+  previous: PreviousSnapshot,
 ): Promise<SnapshotSummary> {
   load.options.onPhase?.("building");
-  const { db, fallbackVersionId } = await load.newSnapshot(lastSucceeded);
+  const db = await load.newSnapshot();
   const file = load.file!;
   return writeSnapshot({
     db,
-    previousPath: hasPrevious ? load.live : null,
+    previous,
     matrix: sheets.matrix!,
     actors,
     findings,
@@ -261,7 +255,6 @@ async function build(
       runId: load.run.id, loadedAt: load.started, fileName: file.name, sha256: file.sha256, size: file.size,
       matrixSheet: sheets.matrixSheet, listSheet: sheets.listSheet,
     },
-    fallbackVersionId,
   });
 }
 
@@ -313,14 +306,11 @@ export class RelationshipLoad {
     return this.#snapshot;
   }
 
-  /**
-   * The new snapshot file, open (started now unless the hash phase did), and the version id to use
-   * when no published snapshot says which comes next: one past `lastSucceeded`'s.
-   */
-  async newSnapshot(lastSucceeded: RunRecord | undefined): Promise<{ db: Database; fallbackVersionId: number }> {
+  /** The new snapshot file, open (started now unless the hash phase did). */
+  async newSnapshot(): Promise<Database> {
     const db = await this.startSnapshot();
     if (!db) throw new LoadError("internal", "The new snapshot could not be started");
-    return { db, fallbackVersionId: (lastSucceeded?.version_id ?? 0) + 1 };
+    return db;
   }
 
   /** Closes and deletes the snapshot file of a load that did not publish. */
@@ -356,8 +346,11 @@ export class RelationshipLoad {
     return this.#record([]);
   }
 
-  recordSuccess(summary: SnapshotSummary, sheets: Sheets, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
-    return this.recordPublished(summary, { actors: actors.length, matrix_actors: sheets.matrix!.ids.length, list_actors: sheets.list.actors.length }, extras);
+  recordSuccess(summary: SnapshotSummary, actors: ActorRecord[], extras: { kept?: RunKept; parquet?: RunParquet }): LoadResult {
+    // Counted over the published actors (`in_matrix`, `in_list`), as a restore counts them: the
+    // header alone left out an actor whose row is not a column (row_not_in_header), published all the same.
+    const count = (has: (a: ActorRecord) => boolean) => actors.filter(has).length;
+    return this.recordPublished(summary, { actors: actors.length, matrix_actors: count((a) => a.in_matrix), list_actors: count((a) => a.in_list) }, extras);
   }
 
   /** Records a published version: its counts (actors, pairs and those the findings count), changes and findings. */
@@ -369,6 +362,7 @@ export class RelationshipLoad {
     const count = (check: string) => summary.findings.find((f) => f.check === check)?.count ?? 0;
     this.run.status = "succeeded";
     this.run.version_id = summary.versionId;
+    this.run.compared_with = summary.comparedWith;
     this.run.findings = summary.findings;
     this.run.changes = { ...summary.changes };
     this.run.counts = { ...counts, pairs: summary.pairs, asymmetric_pairs: count("asymmetric_pair"), unknown_cells: count("unknown_cells") };

@@ -396,3 +396,42 @@ test("a failed load names the workbook as shown (a URL), $ patterns included", a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A data row whose id has no header column (row 99 under header 1..3) is published as what it
+// says: its 1s and 0s are the directions 99 -> header id, the other direction is unknown (there is
+// no column 99). Before, the warning said its cells "cannot be placed" while the pairs were
+// published, and the run's matrix_actors counted the header only (3) though actors held 4 in_matrix.
+test("loadRelationships() publishes a matrix row whose id is not in the header as one direction, and says and counts so", async () => {
+  const dir = tempDir();
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const version: Version = {
+    ids: [1, 2, 3],
+    rows: [1, 2, 3, 99],
+    cell: (a, b) => (a === b ? 0 : a === 99 ? (b === 1 ? 1 : 0) : a + b === 3 ? 1 : 0),
+    code: (id) => (id === 99 ? "ZZ" : `C${id}`),
+    name: (id) => `Actor ${id}`,
+  };
+  try {
+    await writeVersion(workbook, version);
+    const { run } = await loadRelationships({ workbook, dataDir, parquetDir: null });
+    assert.equal(run.status, "succeeded", run.error?.message);
+    const snap = await readSnapshot(dataDir);
+    assert.deepEqual(snap.pairs, [[1, 2, true, true], [1, 99, null, true]]);
+    const db = await Database.open(snapshotPath(dataDir), { readOnly: true });
+    let inMatrix: number;
+    try {
+      inMatrix = Number((await db.one<{ n: bigint }>("SELECT count(*) AS n FROM actors WHERE in_matrix"))!.n);
+    } finally {
+      db.close();
+    }
+    assert.equal(inMatrix, 4);
+    assert.deepEqual([run.counts.actors, run.counts.matrix_actors, run.counts.list_actors], [4, inMatrix, 3]);
+    const finding = run.findings.find((f) => f.check === "row_not_in_header");
+    assert.ok(finding);
+    assert.doesNotMatch(finding.message, /cannot be placed|ignored|dropped/);
+    assert.match(finding.message, /one direction/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,11 +9,11 @@
  */
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { lastRun } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { afterPublish } from "./after_publish.ts";
 import { lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
+import { previousSnapshot } from "./previous_version.ts";
 import { publishSnapshot } from "./publish.ts";
 import { copySnapshot } from "./write_snapshot.ts";
 
@@ -56,9 +56,9 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
       return load.recordAlreadyServed(published, options.version);
     }
     if (!existsSync(source)) throw notKept(options);
-    const { db, fallbackVersionId } = await load.newSnapshot(lastRun(options.dataDir, "relationships", "succeeded"));
+    const db = await load.newSnapshot();
     const { summary, source: copied, counts } = await copySnapshot({
-      db, sourcePath: source, previousPath: published === null && !existsSync(load.live) ? null : load.live, runId: load.run.id, loadedAt: load.started, fallbackVersionId,
+      db, sourcePath: source, previous: previousSnapshot(options.dataDir, load.live), runId: load.run.id, loadedAt: load.started,
     });
     // The run names the workbook the restored data came from, and the kept file it was read from.
     load.file = { name: copied.fileName, path: source, size: copied.size, sha256: copied.sha256 };

@@ -9,6 +9,7 @@ import type { Finding } from "../runs/mod.ts";
 import { attachSnapshot, SnapshotCopyError, withSnapshot } from "./attach_snapshot.ts";
 import { Findings } from "./findings.ts";
 import { forEachPair, rowString, type ActorRecord } from "./model.ts";
+import type { PreviousSnapshot } from "./previous_version.ts";
 import type { Matrix } from "./read_matrix.ts";
 
 /**
@@ -53,6 +54,8 @@ export interface ChangeRow {
 /** The result of building a snapshot. */
 export interface SnapshotSummary {
   versionId: number;
+  /** The version the changes are counted against (the previous snapshot's own); null when none was read. */
+  comparedWith: number | null;
   pairs: number;
   changes: ChangeCounts;
   /** The first changes of this version, for a human summary. */
@@ -87,25 +90,24 @@ export async function createSnapshot(path: string, settings?: Record<string, str
 }
 
 /**
- * Fills the new snapshot `db` (from `createSnapshot()`), checkpoints and closes it. `previousPath`
- * is the live snapshot, read for history only; `fallbackVersionId` numbers the version when there
- * is no readable previous one. The caller publishes the file.
+ * Fills the new snapshot `db` (from `createSnapshot()`), checkpoints and closes it. `previous`
+ * (previousSnapshot()) says which snapshot to compare with and carry the history of, read only,
+ * and the lowest number the version may take. The caller publishes the file.
  *
  * @example
  * ```ts
  * const db = await createSnapshot(tmp);
- * const summary = await writeSnapshot({ db, previousPath: live, matrix, actors, findings, version, fallbackVersionId: 1 });
+ * const summary = await writeSnapshot({ db, previous: previousSnapshot("data", live), matrix, actors, findings, version });
  * summary.versionId; // 4
  * ```
  */
 export async function writeSnapshot(options: {
   db: Database;
-  previousPath: string | null;
+  previous: PreviousSnapshot;
   matrix: Matrix;
   actors: ActorRecord[];
   findings: Findings;
   version: VersionInfo;
-  fallbackVersionId: number;
 }): Promise<SnapshotSummary> {
   const { db, matrix, actors, findings } = options;
   try {
@@ -145,17 +147,16 @@ export interface CopiedVersion {
  * @example
  * ```ts
  * const db = await createSnapshot(tmp);
- * const { summary, source } = await copySnapshot({ db, sourcePath: kept, previousPath: live, runId, loadedAt, fallbackVersionId: 1 });
+ * const { summary, source } = await copySnapshot({ db, sourcePath: kept, previous: previousSnapshot("data", live), runId, loadedAt });
  * summary.versionId; // 5, restoring source.versionId 2
  * ```
  */
 export async function copySnapshot(options: {
   db: Database;
   sourcePath: string;
-  previousPath: string | null;
+  previous: PreviousSnapshot;
   runId: string;
   loadedAt: Date;
-  fallbackVersionId: number;
 }): Promise<{ summary: SnapshotSummary; source: CopiedVersion; counts: { actors: number; matrix_actors: number; list_actors: number } }> {
   const { db } = options;
   try {
@@ -164,8 +165,7 @@ export async function copySnapshot(options: {
     const { info, kept, counts } = await withSnapshot(db, options.sourcePath, "src", () => readSource(db, options.sourcePath));
     const source: CopiedVersion = { versionId: info.version_id, fileName: info.file_name, sha256: info.sha256, size: Number(info.size) };
     const summary = await recordVersion(db, {
-      previousPath: options.previousPath,
-      fallbackVersionId: options.fallbackVersionId,
+      previous: options.previous,
       version: {
         runId: options.runId, loadedAt: options.loadedAt, fileName: info.file_name, sha256: info.sha256, size: source.size,
         matrixSheet: info.matrix_sheet, listSheet: info.list_sheet,
@@ -220,27 +220,32 @@ async function readSource(db: Database, sourcePath: string) {
 async function recordVersion(
   db: Database,
   options: {
-    previousPath: string | null;
+    previous: PreviousSnapshot;
     version: VersionInfo;
-    fallbackVersionId: number;
     counts: { actors: number; pairs: number };
     restoredFrom: number | null;
     findings: (historyError: string | null) => Finding[];
   },
 ): Promise<SnapshotSummary> {
   const { version } = options;
-  let versionId = options.fallbackVersionId;
+  let versionId = options.previous.nextVersionId;
+  let comparedWith: number | null = null;
   const loadedAt = timestamp(version.loadedAt);
   let detachPrevious: (() => Promise<void>) | null = null;
-  let historyError: string | null = null;
-  if (options.previousPath) {
+  let historyError: string | null = options.previous.missing;
+  if (options.previous.path !== null) {
     try {
-      ({ next: versionId, detach: detachPrevious } = await attachPrevious(db, options.previousPath));
+      let next: number;
+      ({ next, version: comparedWith, detach: detachPrevious } = await attachPrevious(db, options.previous.path));
+      // Past both: the previous file's history may be behind runs.jsonl (an older kept version
+      // copied over the live file), and a number given once must never name other data.
+      versionId = Math.max(next, versionId);
     } catch (error) {
       // A snapshot held by another process that could not be copied is readable: restarting its
       // history would publish a version without it.
       if (error instanceof SnapshotCopyError) throw error;
       historyError = (error as Error).message.split("\n")[0].slice(0, 200);
+      comparedWith = null;
       await db.run("DELETE FROM versions; DELETE FROM changes;");
     }
   }
@@ -277,7 +282,7 @@ async function recordVersion(
     [versionId],
   );
   await db.run("CHECKPOINT");
-  return { versionId, pairs: options.counts.pairs, changes, changePreview, findings: published };
+  return { versionId, comparedWith, pairs: options.counts.pairs, changes, changePreview, findings: published };
 }
 
 async function appendPairs(db: Database, matrix: Matrix, actors: ActorRecord[], findings: Findings): Promise<number> {
@@ -346,12 +351,18 @@ async function appendFindings(db: Database, findings: Finding[]): Promise<void> 
   }
 }
 
-/** Attaches the previous snapshot read-only, copies its history, and returns the next version id. */
-async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; detach: () => Promise<void> }> {
+/**
+ * Attaches the previous snapshot read-only, copies its history, and returns the version id after
+ * its history's last and the version it holds (what the new version's changes are counted against).
+ */
+async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; version: number | null; detach: () => Promise<void> }> {
   // Through attachSnapshot(): an analyst's read-write session on the live file must not cost the history.
   const detach = await attachSnapshot(db, previousPath, "prev");
   try {
-    const row = await db.one<{ next: number }>("SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next FROM prev.versions");
+    const row = await db.one<{ next: number; version: number | null }>(
+      `SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next,
+              (SELECT CAST(max(version_id) AS INTEGER) FROM prev.snapshot_info) AS version FROM prev.versions`,
+    );
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
     await db.run("INSERT INTO versions BY NAME SELECT * FROM prev.versions");
     // In the previous file's row order: the snapshot runs with preserve_insertion_order = false,
@@ -360,7 +371,7 @@ async function attachPrevious(db: Database, previousPath: string): Promise<{ nex
     // point at the same row in this one.
     // By name too: a snapshot of schema version 3 or older has no `letter_code` (NULL: not recorded then).
     await db.run("INSERT INTO changes BY NAME SELECT * FROM prev.changes ORDER BY rowid");
-    return { next: row?.next ?? 1, detach };
+    return { next: row?.next ?? 1, version: row?.version ?? null, detach };
   } catch (error) {
     await detach().catch(() => {});
     throw error;

@@ -46,6 +46,12 @@ export interface RunRecord {
   error: { code: string; message: string } | null;
   /** The published version this run produced (relationships), if any. */
   version_id?: number | null;
+  /**
+   * The version `changes` are counted against: the one live before (relationships). Null when none
+   * could be read (the first version, or `history_unavailable`); absent in runs recorded before it
+   * was, which compared with `version_id - 1` unless the live file had been replaced by hand.
+   */
+  compared_with?: number | null;
   /** A restore (`npm run etl -- --restore V`): the version whose data `version_id` publishes again. */
   restored_from?: number;
   /** What became of the Parquet copy of the published version (absent when PARQUET_DIR=off). */

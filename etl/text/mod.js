@@ -15,5 +15,6 @@
 export { CSV_LIST_SEPARATOR, csvField, csvListItem } from "./csv_field.js";
 export { firstLine } from "./first_line.js";
 export { fold } from "./fold.js";
+export { oneLine } from "./one_line.js";
 export { shorten } from "./shorten.js";
 export { terminalText } from "./terminal_text.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { csvField, firstLine, fold, shorten, terminalText } from "./mod.js";
+import { csvField, firstLine, fold, oneLine, shorten, terminalText } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -88,4 +88,10 @@ test("shorten() cuts to max characters (code points), its first max - 3 and '...
     const whole = Array.from(text);
     assert.equal(shorten(text, 60), whole.length > 60 ? `${whole.slice(0, 57).join("")}...` : text);
   }
+});
+
+test("oneLine() escapes line breaks (LF, CR, U+2028, U+2029) and leaves the rest to terminalText()", () => {
+  assert.equal(oneLine("x\nRelationships: published"), "x\\u000aRelationships: published");
+  assert.equal(oneLine("a\r\nb\u2028c\u2029d"), "a\\u000d\\u000ab\\u2028c\\u2029d");
+  assert.equal(oneLine("tab\tand \u001b stay"), "tab\tand \u001b stay");
 });
