@@ -49,6 +49,12 @@ export interface CsvScan {
    * file with a few damaged bytes is not this: its damaged lines are rejected one by one.
    */
   notUtf8: { line: number } | null;
+  /**
+   * The file starts as a spreadsheet workbook does, not as text: `xlsx` (a ZIP archive, `PK\x03\x04`)
+   * or `xls` (Excel 97-2003's OLE compound file, D0 CF 11 E0). Users pick the workbook instead of
+   * the CSV saved from it; read as CSV, its bytes made a header of garbage.
+   */
+  workbook: "xlsx" | "xls" | null;
 }
 
 const QUOTE = 0x22;
@@ -202,7 +208,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   }
   if (pendingCrLine > 0) sawEnd("CR", pendingCrLine);
   if (!empty || inQuotes) endRecord();
-  const { header, blank, widestRow } = parseHead(Buffer.concat(head), separator, bytes <= 65536);
+  const start = Buffer.concat(head);
+  const { header, blank, widestRow } = parseHead(start, separator, bytes <= 65536);
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -216,7 +223,15 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
     mixedLineEnds: mixed,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
+    workbook: workbookOf(start),
   };
+}
+
+/** Which workbook `start` (a file's first bytes) begins as, if any: see CsvScan.workbook. */
+function workbookOf(start: Buffer): CsvScan["workbook"] {
+  if (start.length >= 4 && start.readUInt32BE(0) === 0x504b0304) return "xlsx";
+  if (start.length >= 4 && start.readUInt32BE(0) === 0xd0cf11e0) return "xls";
+  return null;
 }
 
 /** The line ends (LF, CRLF or CR) in `chunk` before `end`; `afterCR`: the chunk before ended with a CR, already counted. */

@@ -167,6 +167,16 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
     throw new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
   }
+  // Before any reading as text: a workbook's bytes, read as a header, gave "no column 'email'" with
+  // its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV.
+  if (scan.workbook !== null) {
+    const kind = scan.workbook === "xlsx" ? "an Excel workbook (.xlsx) or another ZIP archive" : "an Excel 97-2003 workbook (.xls)";
+    throw new ContactsCsvError(
+      "not-csv",
+      `Contacts file '${shown}' is ${kind}, not a CSV file; open it in Excel, save it as "CSV UTF-8 (Comma delimited)" and load that file. Nothing was loaded`,
+      shown,
+    );
+  }
   if (scan.headerBlank && scan.bytes === 0) {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }

@@ -524,13 +524,32 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
       });
     });
     await t.test("a binary file's header is shown cut short", async () => {
-      const path = csv(dir, Buffer.from(`PK\u0003\u0004${"x".repeat(5000)}\n`), "binary.csv");
+      const path = csv(dir, Buffer.from(`\u0001\u0002\u0003${"x".repeat(5000)}\n`), "binary.csv");
       await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
         assert.ok(error.message.length < 600, error.message.slice(0, 300));
         assert.match(error.message, /\.\.\. \(\d+ characters\)/);
         return true;
       });
+    });
+    await t.test("an Excel workbook (.xlsx, .xls) given as the CSV is named as one, not as UTF-16 with its bytes shown (review)", async () => {
+      // Before: the .xlsx's ZIP header was read as a CSV header, "no columns ...; its header is:
+      // PK\u0003\u0004..." with 200 characters of binary, then "It looks encoded as UTF-16".
+      const workbooks: Array<[string, Buffer, RegExp]> = [
+        ["book.csv", readFileSync(fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url))), /an Excel workbook \(\.xlsx\)/],
+        ["old.csv", Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(600, 0)]), /an Excel 97-2003 workbook \(\.xls\)/],
+      ];
+      for (const [name, bytes, kind] of workbooks) {
+        await assert.rejects(ingest(db, csv(dir, bytes, name)), (error: unknown) => {
+          assert.ok(error instanceof ContactsCsvError, String(error));
+          assert.equal(error.code, "not-csv");
+          assert.match(error.message, new RegExp(`^Contacts file '.*${name.replace(".", "\\.")}' is `));
+          assert.match(error.message, kind);
+          assert.match(error.message, /save it as "CSV UTF-8 \(Comma delimited\)"/);
+          assert.doesNotMatch(error.message, /UTF-16|header is|\u0000|PK/);
+          return true;
+        });
+      }
     });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
