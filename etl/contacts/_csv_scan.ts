@@ -39,6 +39,11 @@ export interface CsvScan {
   /** Physical line where a quoted field is still open at the end of the file, if any. */
   unterminatedQuoteLine: number | null;
   /**
+   * The last line with text (not only a line end) inside that open field: past its opening line,
+   * the field took in lines read as its value, not as rows.
+   */
+  unterminatedQuoteTo: number | null;
+  /**
    * The first line whose end (outside quotes) is not of the first line's kind (LF, CRLF or CR), with
    * both kinds: DuckDB's reader takes one kind per file and fails the whole file on another.
    */
@@ -83,6 +88,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   let recordLine = 1;
   let inQuotes = false;
   let quoteLine = 0;
+  let quotedTo = 0;
   let empty = true;
   let previousCR = false;
   let extra = 0;
@@ -163,8 +169,11 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         if (nextLf < i) nextLf = indexOrEnd(chunk, LF, i, n);
         if (nextCr < i) nextCr = indexOrEnd(chunk, CR, i, n);
         const at = Math.min(nextQuote, nextLf, nextCr);
-        // Bytes before it, outside quotes, make the record non-empty.
-        if (at > i && !inQuotes) empty = false;
+        // Bytes before it, outside quotes, make the record non-empty; inside, they are the open field's.
+        if (at > i) {
+          if (inQuotes) quotedTo = line;
+          else empty = false;
+        }
         if (at === n) break;
         const c = chunk[at];
         i = at + 1;
@@ -173,6 +182,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
           if (c === QUOTE) {
             inQuotes = false;
             closedAt = base + at;
+            quotedTo = line;
           }
           else {
             line++;
@@ -185,10 +195,14 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
           const before = at > dataFrom ? chunk[at - 1] : previousByte;
           // DuckDB also opens one after a single space (`, "Flat 2`), not after two or a tab.
           const spaced = before === SPACE && fieldStart(at - 1 > dataFrom ? chunk[at - 2] : at - 1 === dataFrom ? previousByte : previousByte2);
-          if (fieldStart(before) || spaced || closedAt === base + at - 1) {
+          // Right after a closing quote it is the second of an escaped `""`: the field goes on, opened
+          // where it was (a `""` at a line's start once moved the quote's line to that line).
+          if (closedAt === base + at - 1) inQuotes = true;
+          else if (fieldStart(before) || spaced) {
             inQuotes = true;
             quoteLine = line;
           }
+          quotedTo = line;
           continue;
         }
         previousCR = c === CR;
@@ -221,6 +235,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     extras,
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
+    unterminatedQuoteTo: inQuotes ? quotedTo : null,
     mixedLineEnds: mixed,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
     workbook: workbookOf(start),

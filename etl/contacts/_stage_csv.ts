@@ -51,7 +51,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       : `; rows are read with ${width} (the header's ${scan.header.length} less ${unnamed === 1 ? "its unnamed last column" : `its ${unnamed} unnamed last columns`}, which no row at the file's start has)`;
   const warnings = [...layout.warnings];
   if (scan.unterminatedQuoteLine !== null) {
-    warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`);
+    // Only on its own line (planLoad refuses one that takes in more): that line is rejected.
+    warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the file ends inside it, and that line was not loaded`);
   }
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   // Two steps from the file to the validated rows, and only the cells validation reads (the

@@ -201,6 +201,17 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
       shown,
     );
   }
+  // A quote a data line opens and never closes makes every line after it that quoted value: read
+  // anyway, those rows were neither loaded nor rejected, and the load succeeded. Rejecting each of
+  // them would list the whole rest of the file for one character; the quote is what to mend.
+  if (scan.unterminatedQuoteLine !== null && scan.unterminatedQuoteTo !== null && scan.unterminatedQuoteTo > scan.unterminatedQuoteLine) {
+    const from = scan.unterminatedQuoteLine;
+    throw new ContactsCsvError(
+      "unreadable",
+      `Contacts file '${shown}' has a quote on line ${from} that is never closed, so lines ${from}-${scan.unterminatedQuoteTo}, to the end of the file, read as one value and no row from line ${from} on can be read; close that quote (or remove it) and load the file again. Nothing was loaded`,
+      shown,
+    );
+  }
   const layout = mapCsvHeader(scan, record, shown);
   if (scan.mixedLineEnds !== null) {
     const { line, first, other } = scan.mixedLineEnds;

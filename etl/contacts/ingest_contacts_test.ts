@@ -299,9 +299,48 @@ test("ingestContacts() reports an unterminated quote and, in a UTF-8 file, a lin
     assert.match(encoded.rejects[0].reason, /not UTF-8.*save the file as "CSV UTF-8/);
     assert.ok(encoded.warnings.some((w) => /1 line is not UTF-8 text and was not loaded \(the first: line 3\)/.test(w)), encoded.warnings.join("\n"));
     assert.equal(encoded.contacts, 1, "the UTF-8 lines load");
-    const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\nCid,Cox\n`, "open.csv"));
+    // A quote left open on the last line takes in no other line: that line alone is rejected.
+    const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\n`, "open.csv"));
     assert.deepEqual(open.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
     assert.ok(open.warnings.some((w) => /opened on line 3 is never closed/.test(w)));
+  });
+});
+
+test("ingestContacts() refuses a file whose quote, opened on a data line, is never closed and takes in the lines after it, naming that line; nothing is loaded (review)", async () => {
+  await withDb(async (db, dir) => {
+    await ingest(db, csv(dir, `${HEADER}\nZoe,Orr,,,,NY,12204,,,zoe@example.com,Sales\n`, "before.csv"));
+    const before = await snapshot(db);
+    // Before: the run succeeded with "1 inserted, 1 rejected"; Cal and Dee (lines 4-5) were read as
+    // Bob's company name, neither loaded nor rejected, and the counts said 2 rows.
+    const swallowing = [
+      HEADER,
+      "Ann,Lee,Acme,1 Main St,Albany,NY,12204,,,ann@example.com,Sales",
+      'Bob,Ray,"Acme,2 Main St,Albany,NY,12204,,,bob@x.com,Sales',
+      "Cal,Cox,Acme,3 Main St,Albany,NY,12204,,,cal@example.com,Sales",
+      "Dee,Day,Acme,4 Main St,Albany,NY,12204,,,dee@example.com,Sales",
+      "",
+    ].join("\n");
+    // Before: the warning said the quote "opened on line 3" (the "" on line 3 is an escaped quote
+    // inside the field line 2 opened) while the reject named line 2, "all 1 row" of 3 data rows.
+    const escaped = [
+      HEADER,
+      'Ann,Lee,"Acme',
+      '"",1 Main St,Albany,NY,12204,,,ann@example.com,Sales',
+      "Cal,Cox,Acme,3 Main St,Albany,NY,12204,,,cal@example.com,Sales",
+      "Dee,Day,Acme,4 Main St,Albany,NY,12204,,,dee@example.com,Sales",
+    ].join("\r\n");
+    for (const [name, text, line, last] of [["swallowing.csv", swallowing, 3, 5], ["escaped.csv", escaped, 2, 5]] as const) {
+      await assert.rejects(ingest(db, csv(dir, text, name)), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "unreadable");
+        assert.equal(
+          error.message,
+          `Contacts file '${join(dir, name)}' has a quote on line ${line} that is never closed, so lines ${line}-${last}, to the end of the file, read as one value and no row from line ${line} on can be read; close that quote (or remove it) and load the file again. Nothing was loaded`,
+        );
+        return true;
+      });
+    }
+    assert.deepEqual(await snapshot(db), before, "nothing was loaded");
   });
 });
 
