@@ -206,6 +206,15 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   // DuckDB's `line` is its record + 1, before quoted newlines are counted.
   const parsedLine = "(r.line + coalesce(x.extra, 0))::INTEGER";
+  // DuckDB says "Value with unterminated quote found." also of a quote that is closed and followed
+  // by text (`"Acme" Inc`): that field, looked for in the rejected lines only, is what to show and mend.
+  const none = (of: string) => `[^${scan.separator.replace(/[\\\]^-]/g, "\\$&")}\\r\\n${of}]`;
+  const afterClose = `regexp_extract(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?("(?:[^"]|"")*"${none('"')}${none("")}*)`)}, 2)`;
+  const afterCloseReason =
+    `'Has text after the closing quote of a quoted field: ''' || ${shortenSql(afterClose)} || '''; quote the whole value with its quotes doubled' || ` +
+    `CASE WHEN length(${afterClose}) <= 60 THEN ' ("' || replace(${afterClose}, '"', '""') || '")' ELSE '' END || ' or remove the quotes'`;
+  // A quote left open on the last line (planLoad refuses one that takes in more lines).
+  const openAtEnd = linesKnown && scan.unterminatedQuoteLine !== null ? `WHEN r.error_type = 'UNQUOTED VALUE' AND ${parsedLine} = ${scan.unterminatedQuoteLine} THEN ${quoteLiteral(OPEN_AT_END)}` : "";
   const parts = [
     // Unmapped lines (the warning above): a row that could not be read has no place among the rows
     // read, so it is named by its start.
@@ -213,6 +222,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
        ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || ${quoteLiteral(widthSaid)}
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
+         ${openAtEnd}
+         WHEN r.error_type = 'UNQUOTED VALUE' AND ${afterClose} <> '' THEN ${afterCloseReason}
          ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
@@ -283,6 +294,9 @@ export const STAGED_DEPARTMENT_NAMES = "SELECT dept AS name FROM _okrows WHERE d
 /** What a line that is not UTF-8 is rejected with: what happened and what to do. */
 export const NOT_UTF8 =
   `is not UTF-8 text (an accented letter saved in another encoding, such as Windows-1252); save the file as "CSV UTF-8 (Comma delimited)" and load it again`;
+
+/** What a line the file ends inside a quoted field of is rejected with. */
+export const OPEN_AT_END = "Has a quote that is never closed: the file ends inside its quoted field; close that quote (or remove it)";
 
 // DuckDB's rejects name a record by `line` = record + 1, before quoted newlines are counted.
 function physicalLineOfDuckDbLine(scan: CsvScan, line: number): number {

@@ -301,7 +301,7 @@ test("ingestContacts() reports an unterminated quote and, in a UTF-8 file, a lin
     assert.equal(encoded.contacts, 1, "the UTF-8 lines load");
     // A quote left open on the last line takes in no other line: that line alone is rejected.
     const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\n`, "open.csv"));
-    assert.deepEqual(open.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
+    assert.deepEqual(open.rejects.map((r) => [r.line, r.field, r.reason]), [[3, "*", "Has a quote that is never closed: the file ends inside its quoted field; close that quote (or remove it)"]]);
     assert.ok(open.warnings.some((w) => /opened on line 3 is never closed/.test(w)));
   });
 });
@@ -341,6 +341,21 @@ test("ingestContacts() refuses a file whose quote, opened on a data line, is nev
       });
     }
     assert.deepEqual(await snapshot(db), before, "nothing was loaded");
+  });
+});
+
+test("ingestContacts() says a row has text after the closing quote of a quoted field, not that its quote is unterminated (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: DuckDB's own "Value with unterminated quote found." for a quote that is closed.
+    const s = await ingest(
+      db,
+      csv(dir, [HEADER, 'Ann,Lee,"Acme" Inc,,,NY,12204,,,ann@example.com,Sales', 'Bob,Ray,"Acme, Inc.",,,NY,12204,,,bob@example.com,Sales', 'Cid,Cox,,"2 Main"St,,NY,12204,,,cid@example.com,Sales', ""].join("\n"), "after.csv"),
+    );
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field, r.reason]), [
+      [2, "*", `Has text after the closing quote of a quoted field: '"Acme" Inc'; quote the whole value with its quotes doubled ("""Acme"" Inc") or remove the quotes`],
+      [4, "*", `Has text after the closing quote of a quoted field: '"2 Main"St'; quote the whole value with its quotes doubled ("""2 Main""St") or remove the quotes`],
+    ]);
+    assert.equal(s.inserted, 1);
   });
 });
 
