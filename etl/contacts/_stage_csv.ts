@@ -130,6 +130,14 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       SELECT rec - row_number() OVER (ORDER BY rec) AS ord_from, row_number() OVER (ORDER BY rec) AS skipped FROM (SELECT DISTINCT rec FROM _skips))
       -- Consecutive skipped records share an ord_from: keep the last count, or ASOF picks any of them.
       GROUP BY ord_from`);
+  // A line of only spaces or tabs is one field to DuckDB, refused as "Has 1 field", where `,,,,` is
+  // skipped as an empty row: it is one too. Still a skipped record above (its line keeps the lines
+  // after it right); taken out of the rows DuckDB could not read. Only refused lines are looked at.
+  const spaces = `coalesce(${trimmedOrNullSql("csv_line")}, csv_line) = ''`;
+  const blankLines = Number(
+    (await db.one<{ n: number }>(`SELECT count(DISTINCT line)::INTEGER AS n FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces}`))!.n,
+  );
+  if (blankLines > 0) await db.run(`DELETE FROM temp._csv_rejects WHERE line IN (SELECT line FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces})`);
   const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
     `SELECT (SELECT count(*) FROM _v)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
@@ -174,9 +182,10 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // skipped and counted once. Its `ord` stays out of every later table; the others keep theirs, so
   // their lines are unchanged.
   const emptyRows = Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _v WHERE all_empty"))!.n);
-  if (emptyRows > 0) {
-    await db.run("DELETE FROM _v WHERE all_empty");
-    warnings.push(`${emptyRows} ${emptyRows === 1 ? "row has" : "rows have"} no value in any column read (${emptyRows === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them); skipped`);
+  if (emptyRows > 0) await db.run("DELETE FROM _v WHERE all_empty");
+  if (emptyRows + blankLines > 0) {
+    const skipped = emptyRows + blankLines;
+    warnings.push(`${skipped} ${skipped === 1 ? "row has" : "rows have"} no value in any column read (${skipped === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them, or lines of only spaces); skipped`);
   }
 
   // People: the first valid line of an e-mail (any case) holds the values; a later line that agrees

@@ -214,6 +214,8 @@ function expected(file: Buffer): Expected {
   const first = new Map<string, Record<string, unknown>>();
   for (const r of records.slice(1)) {
     if (r.blank) continue;
+    // A line of only spaces and tabs (separators too, when the tab is one) is a blank line as well.
+    if (r.malformed === null && r.fields.map((f) => f.toString("utf8")).join(String.fromCharCode(sep)).trim() === "") continue;
     const lastLine = r.line + r.fields.reduce((s, f) => s + (f.toString("latin1").match(/\r\n|\r|\n/g)?.length ?? 0), 0);
     const damaged = [...badLines].some((l) => l >= r.line && l <= lastLine);
     // Extra fields that are all empty (trailing separators) are read as the header's width.

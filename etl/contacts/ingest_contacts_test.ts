@@ -1387,6 +1387,18 @@ test("ingestContacts() skips the empty rows a spreadsheet exports (,,,,) instead
   });
 });
 
+test("ingestContacts() skips a line of only spaces or tabs as a blank line, as it skips ,,,, (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: each was rejected as "Has 1 field; the header has 11" and counted as a row.
+    const s = await ingest(db, csv(dir, [HEADER, "   ", "Ann,Lee,,,,NY,1220,,,ann@example.com,Sales", "\t", " \t ", ",,,,,,,,,,", "Bob,Ray,,,,NY,x,,,bob@example.com,Sales", "  "].join("\n") + "\n"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[7, "zip"]], "lines after them keep their numbers");
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
+    assert.equal(s.rows, 2);
+    assert.equal(s.rejected, 1);
+    assert.ok(s.warnings.some((w) => /^5 rows have no value in any column read/.test(w)), s.warnings.join("\n"));
+  });
+});
+
 test("ingestContacts() reads a CSV separated by semicolons (Excel's CSV where the decimal mark is a comma) or tabs, as its header shows", async () => {
   await withDb(async (db, dir) => {
     // Excel in Spain or Mexico saves "CSV UTF-8 (delimitado por comas)" with ';', a BOM and CRLF;
