@@ -13,7 +13,7 @@ import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import { UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import type { RunFile } from "../runs/mod.ts";
-import { csvField, fold } from "../text/mod.js";
+import { csvField, fold, terminalText } from "../text/mod.js";
 import { writeFileAtomicFrom } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
 import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
@@ -528,7 +528,8 @@ export const REJECTS_REPORT_BATCH_CHARS = 1 << 20;
 
 /**
  * Streams every reject of the staged load to `path` as CSV (`line,field,reason,value`, the one
- * formula-safe csvField rule of etl/text) and returns the path. Lines are written as the result is
+ * formula-safe csvField rule of etl/text, control characters but tab and line feed as `\uXXXX`) and
+ * returns the path. Lines are written as the result is
  * read, a batch of about `batchChars` characters at a time, to a temp file published whole
  * (writeFileAtomicFrom): a report of any size costs one batch of memory, and a reader never sees
  * half of one. `write` is how a batch reaches the file (tests observe the writes through it).
@@ -546,7 +547,10 @@ export async function writeRejectsReport(
       "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
     )) {
       for (const r of rows) {
-        const line = [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(",") + "\r\n";
+        // A rejected cell may hold the very control characters it was rejected for (a NUL byte):
+        // written as their \uXXXX escapes (etl/text terminalText, the reason names the character),
+        // so the report stays a text file any editor or spreadsheet opens. Tab and line feed stay.
+        const line = [r.line ?? "", r.field, r.reason, r.value ?? ""].map((v) => csvField(typeof v === "string" ? terminalText(v) : v)).join(",") + "\r\n";
         batch.push(line);
         chars += line.length;
         if (chars >= batchChars) {

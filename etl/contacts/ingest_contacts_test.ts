@@ -1387,6 +1387,18 @@ test("ingestContacts() skips the empty rows a spreadsheet exports (,,,,) instead
   });
 });
 
+test("the rejects report writes a rejected cell's control characters as \\u escapes, so it stays a text file (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: the NUL byte (and ESC, DEL...) went into the report raw.
+    const report = join(dir, "rejects", "contacts.csv");
+    const s = await ingest(db, csv(dir, [HEADER, "N\u0000ul,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,Ac\u001bme\u007f,,,NY,12204,,,bob@example.com,Sales", ""].join("\n")), { rejectsFile: report });
+    assert.equal(s.rejected, 2);
+    const text = readFileSync(report, "utf8");
+    assert.doesNotMatch(text, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/, JSON.stringify(text));
+    assert.deepEqual(text.split("\r\n").slice(1, 3).map((l) => l.split(",").at(-1)), ["N\\u0000ul", "Ac\\u001bme\\u007f"]);
+  });
+});
+
 test("ingestContacts() skips a line of only spaces or tabs as a blank line, as it skips ,,,, (review)", async () => {
   await withDb(async (db, dir) => {
     // Before: each was rejected as "Has 1 field; the header has 11" and counted as a row.
