@@ -43,6 +43,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
   "too-many-uploads": "503: the request bodies being received at once already fill what the server holds in memory (128 MiB: two CSV imports sent as bodies); nothing was read or changed; retry after `Retry-After` seconds.",
   "too-many-downloads": "503: as many CSV downloads of contacts and plain tables as the server runs at once (4, together) are running; retry after `Retry-After` seconds.",
+  "not-csv": "422: the uploaded contacts CSV is a spreadsheet workbook (.xlsx, .xls), not CSV text: nothing was loaded; save it as \"CSV UTF-8\".",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",

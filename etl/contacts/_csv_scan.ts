@@ -39,6 +39,11 @@ export interface CsvScan {
   /** Physical line where a quoted field is still open at the end of the file, if any. */
   unterminatedQuoteLine: number | null;
   /**
+   * The last line with text (not only a line end) inside that open field: past its opening line,
+   * the field took in lines read as its value, not as rows.
+   */
+  unterminatedQuoteTo: number | null;
+  /**
    * The first line whose end (outside quotes) is not of the first line's kind (LF, CRLF or CR), with
    * both kinds: DuckDB's reader takes one kind per file and fails the whole file on another.
    */
@@ -49,6 +54,12 @@ export interface CsvScan {
    * file with a few damaged bytes is not this: its damaged lines are rejected one by one.
    */
   notUtf8: { line: number } | null;
+  /**
+   * The file starts as a spreadsheet workbook does, not as text: `xlsx` (a ZIP archive, `PK\x03\x04`)
+   * or `xls` (Excel 97-2003's OLE compound file, D0 CF 11 E0). Users pick the workbook instead of
+   * the CSV saved from it; read as CSV, its bytes made a header of garbage.
+   */
+  workbook: "xlsx" | "xls" | null;
 }
 
 const QUOTE = 0x22;
@@ -77,6 +88,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   let recordLine = 1;
   let inQuotes = false;
   let quoteLine = 0;
+  let quotedTo = 0;
   let empty = true;
   let previousCR = false;
   let extra = 0;
@@ -157,8 +169,11 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
         if (nextLf < i) nextLf = indexOrEnd(chunk, LF, i, n);
         if (nextCr < i) nextCr = indexOrEnd(chunk, CR, i, n);
         const at = Math.min(nextQuote, nextLf, nextCr);
-        // Bytes before it, outside quotes, make the record non-empty.
-        if (at > i && !inQuotes) empty = false;
+        // Bytes before it, outside quotes, make the record non-empty; inside, they are the open field's.
+        if (at > i) {
+          if (inQuotes) quotedTo = line;
+          else empty = false;
+        }
         if (at === n) break;
         const c = chunk[at];
         i = at + 1;
@@ -167,6 +182,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
           if (c === QUOTE) {
             inQuotes = false;
             closedAt = base + at;
+            quotedTo = line;
           }
           else {
             line++;
@@ -179,10 +195,14 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
           const before = at > dataFrom ? chunk[at - 1] : previousByte;
           // DuckDB also opens one after a single space (`, "Flat 2`), not after two or a tab.
           const spaced = before === SPACE && fieldStart(at - 1 > dataFrom ? chunk[at - 2] : at - 1 === dataFrom ? previousByte : previousByte2);
-          if (fieldStart(before) || spaced || closedAt === base + at - 1) {
+          // Right after a closing quote it is the second of an escaped `""`: the field goes on, opened
+          // where it was (a `""` at a line's start once moved the quote's line to that line).
+          if (closedAt === base + at - 1) inQuotes = true;
+          else if (fieldStart(before) || spaced) {
             inQuotes = true;
             quoteLine = line;
           }
+          quotedTo = line;
           continue;
         }
         previousCR = c === CR;
@@ -202,7 +222,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   }
   if (pendingCrLine > 0) sawEnd("CR", pendingCrLine);
   if (!empty || inQuotes) endRecord();
-  const { header, blank, widestRow } = parseHead(Buffer.concat(head), separator, bytes <= 65536);
+  const start = Buffer.concat(head);
+  const { header, blank, widestRow } = parseHead(start, separator, bytes <= 65536);
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -214,9 +235,18 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     extras,
     blanks,
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
+    unterminatedQuoteTo: inQuotes ? quotedTo : null,
     mixedLineEnds: mixed,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
+    workbook: workbookOf(start),
   };
+}
+
+/** Which workbook `start` (a file's first bytes) begins as, if any: see CsvScan.workbook. */
+function workbookOf(start: Buffer): CsvScan["workbook"] {
+  if (start.length >= 4 && start.readUInt32BE(0) === 0x504b0304) return "xlsx";
+  if (start.length >= 4 && start.readUInt32BE(0) === 0xd0cf11e0) return "xls";
+  return null;
 }
 
 /** The line ends (LF, CRLF or CR) in `chunk` before `end`; `afterCR`: the chunk before ended with a CR, already counted. */

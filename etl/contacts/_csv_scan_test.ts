@@ -36,7 +36,11 @@ test("scanCsvFile() finds the physical line of each record", async (t) => {
   await t.test("an unterminated quote is reported with its line", () => {
     const scan = scanText('a,b\n1,"oops\n2,3\n');
     assert.equal(scan.unterminatedQuoteLine, 2);
+    assert.equal(scan.unterminatedQuoteTo, 3, "the last line with text inside it");
     assert.equal(scan.records, 2);
+    // A `""` at a line's start inside the field is an escaped quote: the field opened on line 2.
+    const escaped = scanText('a,b\n1,"oops\n"",x\n2,3\n\n');
+    assert.deepEqual([escaped.unterminatedQuoteLine, escaped.unterminatedQuoteTo], [2, 4]);
   });
   await t.test("an empty file has no records and a blank header", () => {
     const scan = scanText("");
@@ -51,12 +55,13 @@ test("scanCsvFile() finds the physical line of each record", async (t) => {
 });
 
 /** The scanner's rules one byte at a time, the way it was first written: the oracle for the one that jumps. */
-function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, number]>; blanks: number[]; unterminatedQuoteLine: number | null } {
+function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, number]>; blanks: number[]; unterminatedQuoteLine: number | null; unterminatedQuoteTo: number | null } {
   let line = 1;
   let record = 0;
   let recordLine = 1;
   let inQuotes = false;
   let quoteLine = 0;
+  let quotedTo = 0;
   let empty = true;
   let previousCR = false;
   let extra = 0;
@@ -83,10 +88,11 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
       if (c === 34) {
         inQuotes = false;
         closedAt = i;
+        quotedTo = line;
       } else if (c === 10 || c === 13) {
         line++;
         previousCR = c === 13;
-      }
+      } else quotedTo = line;
       continue;
     }
     if (c === 10 || c === 13) {
@@ -101,13 +107,18 @@ function scanBytes(bytes: Buffer): { records: number; extras: Array<[number, num
     // `, "Flat 2`; not after two), or right after a closing quote (`""`).
     const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     const fieldStart = (at: number) => at === start || [44, 10, 13].includes(bytes[at - 1]);
-    if (c === 34 && (fieldStart(i) || (bytes[i - 1] === 32 && i - 1 >= start && fieldStart(i - 1)) || closedAt === i - 1)) {
+    // The second quote of an escaped `""` keeps the field's opening line.
+    if (c === 34 && closedAt === i - 1) {
+      inQuotes = true;
+      quotedTo = line;
+    } else if (c === 34 && (fieldStart(i) || (bytes[i - 1] === 32 && i - 1 >= start && fieldStart(i - 1)))) {
       inQuotes = true;
       quoteLine = line;
+      quotedTo = line;
     }
   }
   if (!empty || inQuotes) endRecord();
-  return { records: record, extras, blanks, unterminatedQuoteLine: inQuotes ? quoteLine : null };
+  return { records: record, extras, blanks, unterminatedQuoteLine: inQuotes ? quoteLine : null, unterminatedQuoteTo: inQuotes ? quotedTo : null };
 }
 
 test("scanCsvFile() agrees with a byte-by-byte reading on random files of quotes, commas, CR, LF and text, in any chunk size", () => {
@@ -121,7 +132,7 @@ test("scanCsvFile() agrees with a byte-by-byte reading on random files of quotes
     for (const chunkSize of text.startsWith("\uFEFF") ? [3, 5, 4 << 20] : [1, 2, 5, 4 << 20]) {
       const scan = scanText(text, chunkSize);
       assert.deepEqual(
-        { records: scan.records, extras: scan.extras, blanks: scan.blanks, unterminatedQuoteLine: scan.unterminatedQuoteLine },
+        { records: scan.records, extras: scan.extras, blanks: scan.blanks, unterminatedQuoteLine: scan.unterminatedQuoteLine, unterminatedQuoteTo: scan.unterminatedQuoteTo },
         expected,
         `${JSON.stringify(text)} in chunks of ${chunkSize}`,
       );

@@ -51,7 +51,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       : `; rows are read with ${width} (the header's ${scan.header.length} less ${unnamed === 1 ? "its unnamed last column" : `its ${unnamed} unnamed last columns`}, which no row at the file's start has)`;
   const warnings = [...layout.warnings];
   if (scan.unterminatedQuoteLine !== null) {
-    warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the rest of the file was read as part of it`);
+    // Only on its own line (planLoad refuses one that takes in more): that line is rejected.
+    warnings.push(`A quoted field opened on line ${scan.unterminatedQuoteLine} is never closed; the file ends inside it, and that line was not loaded`);
   }
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   // Two steps from the file to the validated rows, and only the cells validation reads (the
@@ -129,6 +130,14 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
       SELECT rec - row_number() OVER (ORDER BY rec) AS ord_from, row_number() OVER (ORDER BY rec) AS skipped FROM (SELECT DISTINCT rec FROM _skips))
       -- Consecutive skipped records share an ord_from: keep the last count, or ASOF picks any of them.
       GROUP BY ord_from`);
+  // A line of only spaces or tabs is one field to DuckDB, refused as "Has 1 field", where `,,,,` is
+  // skipped as an empty row: it is one too. Still a skipped record above (its line keeps the lines
+  // after it right); taken out of the rows DuckDB could not read. Only refused lines are looked at.
+  const spaces = `coalesce(${trimmedOrNullSql("csv_line")}, csv_line) = ''`;
+  const blankLines = Number(
+    (await db.one<{ n: number }>(`SELECT count(DISTINCT line)::INTEGER AS n FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces}`))!.n,
+  );
+  if (blankLines > 0) await db.run(`DELETE FROM temp._csv_rejects WHERE line IN (SELECT line FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces})`);
   const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
     `SELECT (SELECT count(*) FROM _v)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
@@ -173,9 +182,10 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // skipped and counted once. Its `ord` stays out of every later table; the others keep theirs, so
   // their lines are unchanged.
   const emptyRows = Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _v WHERE all_empty"))!.n);
-  if (emptyRows > 0) {
-    await db.run("DELETE FROM _v WHERE all_empty");
-    warnings.push(`${emptyRows} ${emptyRows === 1 ? "row has" : "rows have"} no value in any column read (${emptyRows === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them); skipped`);
+  if (emptyRows > 0) await db.run("DELETE FROM _v WHERE all_empty");
+  if (emptyRows + blankLines > 0) {
+    const skipped = emptyRows + blankLines;
+    warnings.push(`${skipped} ${skipped === 1 ? "row has" : "rows have"} no value in any column read (${skipped === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them, or lines of only spaces); skipped`);
   }
 
   // People: the first valid line of an e-mail (any case) holds the values; a later line that agrees
@@ -205,6 +215,15 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   // DuckDB's `line` is its record + 1, before quoted newlines are counted.
   const parsedLine = "(r.line + coalesce(x.extra, 0))::INTEGER";
+  // DuckDB says "Value with unterminated quote found." also of a quote that is closed and followed
+  // by text (`"Acme" Inc`): that field, looked for in the rejected lines only, is what to show and mend.
+  const none = (of: string) => `[^${scan.separator.replace(/[\\\]^-]/g, "\\$&")}\\r\\n${of}]`;
+  const afterClose = `regexp_extract(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?("(?:[^"]|"")*"${none('"')}${none("")}*)`)}, 2)`;
+  const afterCloseReason =
+    `'Has text after the closing quote of a quoted field: ''' || ${shortenSql(afterClose)} || '''; quote the whole value with its quotes doubled' || ` +
+    `CASE WHEN length(${afterClose}) <= 60 THEN ' ("' || replace(${afterClose}, '"', '""') || '")' ELSE '' END || ' or remove the quotes'`;
+  // A quote left open on the last line (planLoad refuses one that takes in more lines).
+  const openAtEnd = linesKnown && scan.unterminatedQuoteLine !== null ? `WHEN r.error_type = 'UNQUOTED VALUE' AND ${parsedLine} = ${scan.unterminatedQuoteLine} THEN ${quoteLiteral(OPEN_AT_END)}` : "";
   const parts = [
     // Unmapped lines (the warning above): a row that could not be read has no place among the rows
     // read, so it is named by its start.
@@ -212,6 +231,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
        ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || ${quoteLiteral(widthSaid)}
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
+         ${openAtEnd}
+         WHEN r.error_type = 'UNQUOTED VALUE' AND ${afterClose} <> '' THEN ${afterCloseReason}
          ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
@@ -282,6 +303,9 @@ export const STAGED_DEPARTMENT_NAMES = "SELECT dept AS name FROM _okrows WHERE d
 /** What a line that is not UTF-8 is rejected with: what happened and what to do. */
 export const NOT_UTF8 =
   `is not UTF-8 text (an accented letter saved in another encoding, such as Windows-1252); save the file as "CSV UTF-8 (Comma delimited)" and load it again`;
+
+/** What a line the file ends inside a quoted field of is rejected with. */
+export const OPEN_AT_END = "Has a quote that is never closed: the file ends inside its quoted field; close that quote (or remove it)";
 
 // DuckDB's rejects name a record by `line` = record + 1, before quoted newlines are counted.
 function physicalLineOfDuckDbLine(scan: CsvScan, line: number): number {

@@ -108,10 +108,14 @@ function referenceRecords(bytes: Buffer, sep: number): { records: RefRecord[]; e
       if (fieldStart && c === QUOTE) {
         i++;
         let closed = false;
+        // A line end inside the field, then text: the open field took in a line after its own.
+        let newline = false;
+        let spans = false;
         while (i < n) {
           if (bytes[i] === QUOTE) {
             if (bytes[i + 1] === QUOTE) {
               cell.push(QUOTE);
+              if (newline) spans = true;
               i += 2;
               continue;
             }
@@ -121,10 +125,12 @@ function referenceRecords(bytes: Buffer, sep: number): { records: RefRecord[]; e
           }
           const inner = eol(i);
           if (inner > 0) line++;
+          if (inner > 0) newline = true;
+          else if (newline) spans = true;
           for (let k = 0; k < Math.max(inner, 1); k++) cell.push(bytes[i + k]);
           i += Math.max(inner, 1);
         }
-        if (!closed) malformed ??= "unterminated quote";
+        if (!closed) malformed ??= spans ? "unterminated quote taking in lines" : "unterminated quote";
         else if (i < n && bytes[i] !== sep && eol(i) === 0) malformed ??= "text after a closing quote";
         fieldStart = false;
         continue;
@@ -170,6 +176,9 @@ function expected(file: Buffer): Expected {
     }
   }
   const { records, ends } = referenceRecords(bytes, sep);
+  // A quote never closed that takes in the lines after its own: the file is refused, not loaded
+  // with those lines lost.
+  if (records.some((r) => r.malformed === "unterminated quote taking in lines")) return { refused: "unreadable" };
   const headerRecord = records[0];
   if (headerRecord === undefined || headerRecord.blank) return { refused: "empty-file" };
   const header = headerRecord.fields.map((f) => f.toString("utf8").trim().toLowerCase());
@@ -205,6 +214,8 @@ function expected(file: Buffer): Expected {
   const first = new Map<string, Record<string, unknown>>();
   for (const r of records.slice(1)) {
     if (r.blank) continue;
+    // A line of only spaces and tabs (separators too, when the tab is one) is a blank line as well.
+    if (r.malformed === null && r.fields.map((f) => f.toString("utf8")).join(String.fromCharCode(sep)).trim() === "") continue;
     const lastLine = r.line + r.fields.reduce((s, f) => s + (f.toString("latin1").match(/\r\n|\r|\n/g)?.length ?? 0), 0);
     const damaged = [...badLines].some((l) => l >= r.line && l <= lastLine);
     // Extra fields that are all empty (trailing separators) are read as the header's width.

@@ -13,7 +13,7 @@ import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
 import { UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import type { RunFile } from "../runs/mod.ts";
-import { csvField, fold } from "../text/mod.js";
+import { csvField, fold, terminalText } from "../text/mod.js";
 import { writeFileAtomicFrom } from "../files/mod.ts";
 import { scanCsvFile, type CsvScan } from "./_csv_scan.ts";
 import { mapCsvHeader, type Layout } from "./_map_csv_header.ts";
@@ -167,6 +167,16 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
     throw new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
   }
+  // Before any reading as text: a workbook's bytes, read as a header, gave "no column 'email'" with
+  // its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV.
+  if (scan.workbook !== null) {
+    const kind = scan.workbook === "xlsx" ? "an Excel workbook (.xlsx) or another ZIP archive" : "an Excel 97-2003 workbook (.xls)";
+    throw new ContactsCsvError(
+      "not-csv",
+      `Contacts file '${shown}' is ${kind}, not a CSV file; open it in Excel, save it as "CSV UTF-8 (Comma delimited)" and load that file. Nothing was loaded`,
+      shown,
+    );
+  }
   if (scan.headerBlank && scan.bytes === 0) {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }
@@ -188,6 +198,17 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     throw new ContactsCsvError(
       "unreadable",
       `Contacts file '${shown}' has a quote on line ${scan.unterminatedQuoteLine}, in its header, that is never closed, so the header runs to the end of the file and no row can be read; remove that quote (or close it) and load it again`,
+      shown,
+    );
+  }
+  // A quote a data line opens and never closes makes every line after it that quoted value: read
+  // anyway, those rows were neither loaded nor rejected, and the load succeeded. Rejecting each of
+  // them would list the whole rest of the file for one character; the quote is what to mend.
+  if (scan.unterminatedQuoteLine !== null && scan.unterminatedQuoteTo !== null && scan.unterminatedQuoteTo > scan.unterminatedQuoteLine) {
+    const from = scan.unterminatedQuoteLine;
+    throw new ContactsCsvError(
+      "unreadable",
+      `Contacts file '${shown}' has a quote on line ${from} that is never closed, so lines ${from}-${scan.unterminatedQuoteTo}, to the end of the file, read as one value and no row from line ${from} on can be read; close that quote (or remove it) and load the file again. Nothing was loaded`,
       shown,
     );
   }
@@ -507,7 +528,8 @@ export const REJECTS_REPORT_BATCH_CHARS = 1 << 20;
 
 /**
  * Streams every reject of the staged load to `path` as CSV (`line,field,reason,value`, the one
- * formula-safe csvField rule of etl/text) and returns the path. Lines are written as the result is
+ * formula-safe csvField rule of etl/text, control characters but tab and line feed as `\uXXXX`) and
+ * returns the path. Lines are written as the result is
  * read, a batch of about `batchChars` characters at a time, to a temp file published whole
  * (writeFileAtomicFrom): a report of any size costs one batch of memory, and a reader never sees
  * half of one. `write` is how a batch reaches the file (tests observe the writes through it).
@@ -525,7 +547,10 @@ export async function writeRejectsReport(
       "SELECT line, field, reason, value FROM _rejects ORDER BY seq, o",
     )) {
       for (const r of rows) {
-        const line = [r.line ?? "", r.field, r.reason, r.value ?? ""].map(csvField).join(",") + "\r\n";
+        // A rejected cell may hold the very control characters it was rejected for (a NUL byte):
+        // written as their \uXXXX escapes (etl/text terminalText, the reason names the character),
+        // so the report stays a text file any editor or spreadsheet opens. Tab and line feed stay.
+        const line = [r.line ?? "", r.field, r.reason, r.value ?? ""].map((v) => csvField(typeof v === "string" ? terminalText(v) : v)).join(",") + "\r\n";
         batch.push(line);
         chars += line.length;
         if (chars >= batchChars) {

@@ -299,9 +299,63 @@ test("ingestContacts() reports an unterminated quote and, in a UTF-8 file, a lin
     assert.match(encoded.rejects[0].reason, /not UTF-8.*save the file as "CSV UTF-8/);
     assert.ok(encoded.warnings.some((w) => /1 line is not UTF-8 text and was not loaded \(the first: line 3\)/.test(w)), encoded.warnings.join("\n"));
     assert.equal(encoded.contacts, 1, "the UTF-8 lines load");
-    const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\nCid,Cox\n`, "open.csv"));
-    assert.deepEqual(open.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
+    // A quote left open on the last line takes in no other line: that line alone is rejected.
+    const open = await ingest(db, csv(dir, `${HEADER}\n${ok}\nBob,"Ray,,,,NY,1,,,b@x.io,S\n`, "open.csv"));
+    assert.deepEqual(open.rejects.map((r) => [r.line, r.field, r.reason]), [[3, "*", "Has a quote that is never closed: the file ends inside its quoted field; close that quote (or remove it)"]]);
     assert.ok(open.warnings.some((w) => /opened on line 3 is never closed/.test(w)));
+  });
+});
+
+test("ingestContacts() refuses a file whose quote, opened on a data line, is never closed and takes in the lines after it, naming that line; nothing is loaded (review)", async () => {
+  await withDb(async (db, dir) => {
+    await ingest(db, csv(dir, `${HEADER}\nZoe,Orr,,,,NY,12204,,,zoe@example.com,Sales\n`, "before.csv"));
+    const before = await snapshot(db);
+    // Before: the run succeeded with "1 inserted, 1 rejected"; Cal and Dee (lines 4-5) were read as
+    // Bob's company name, neither loaded nor rejected, and the counts said 2 rows.
+    const swallowing = [
+      HEADER,
+      "Ann,Lee,Acme,1 Main St,Albany,NY,12204,,,ann@example.com,Sales",
+      'Bob,Ray,"Acme,2 Main St,Albany,NY,12204,,,bob@x.com,Sales',
+      "Cal,Cox,Acme,3 Main St,Albany,NY,12204,,,cal@example.com,Sales",
+      "Dee,Day,Acme,4 Main St,Albany,NY,12204,,,dee@example.com,Sales",
+      "",
+    ].join("\n");
+    // Before: the warning said the quote "opened on line 3" (the "" on line 3 is an escaped quote
+    // inside the field line 2 opened) while the reject named line 2, "all 1 row" of 3 data rows.
+    const escaped = [
+      HEADER,
+      'Ann,Lee,"Acme',
+      '"",1 Main St,Albany,NY,12204,,,ann@example.com,Sales',
+      "Cal,Cox,Acme,3 Main St,Albany,NY,12204,,,cal@example.com,Sales",
+      "Dee,Day,Acme,4 Main St,Albany,NY,12204,,,dee@example.com,Sales",
+    ].join("\r\n");
+    for (const [name, text, line, last] of [["swallowing.csv", swallowing, 3, 5], ["escaped.csv", escaped, 2, 5]] as const) {
+      await assert.rejects(ingest(db, csv(dir, text, name)), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "unreadable");
+        assert.equal(
+          error.message,
+          `Contacts file '${join(dir, name)}' has a quote on line ${line} that is never closed, so lines ${line}-${last}, to the end of the file, read as one value and no row from line ${line} on can be read; close that quote (or remove it) and load the file again. Nothing was loaded`,
+        );
+        return true;
+      });
+    }
+    assert.deepEqual(await snapshot(db), before, "nothing was loaded");
+  });
+});
+
+test("ingestContacts() says a row has text after the closing quote of a quoted field, not that its quote is unterminated (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: DuckDB's own "Value with unterminated quote found." for a quote that is closed.
+    const s = await ingest(
+      db,
+      csv(dir, [HEADER, 'Ann,Lee,"Acme" Inc,,,NY,12204,,,ann@example.com,Sales', 'Bob,Ray,"Acme, Inc.",,,NY,12204,,,bob@example.com,Sales', 'Cid,Cox,,"2 Main"St,,NY,12204,,,cid@example.com,Sales', ""].join("\n"), "after.csv"),
+    );
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field, r.reason]), [
+      [2, "*", `Has text after the closing quote of a quoted field: '"Acme" Inc'; quote the whole value with its quotes doubled ("""Acme"" Inc") or remove the quotes`],
+      [4, "*", `Has text after the closing quote of a quoted field: '"2 Main"St'; quote the whole value with its quotes doubled ("""2 Main""St") or remove the quotes`],
+    ]);
+    assert.equal(s.inserted, 1);
   });
 });
 
@@ -524,13 +578,32 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
       });
     });
     await t.test("a binary file's header is shown cut short", async () => {
-      const path = csv(dir, Buffer.from(`PK\u0003\u0004${"x".repeat(5000)}\n`), "binary.csv");
+      const path = csv(dir, Buffer.from(`\u0001\u0002\u0003${"x".repeat(5000)}\n`), "binary.csv");
       await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
         assert.ok(error.message.length < 600, error.message.slice(0, 300));
         assert.match(error.message, /\.\.\. \(\d+ characters\)/);
         return true;
       });
+    });
+    await t.test("an Excel workbook (.xlsx, .xls) given as the CSV is named as one, not as UTF-16 with its bytes shown (review)", async () => {
+      // Before: the .xlsx's ZIP header was read as a CSV header, "no columns ...; its header is:
+      // PK\u0003\u0004..." with 200 characters of binary, then "It looks encoded as UTF-16".
+      const workbooks: Array<[string, Buffer, RegExp]> = [
+        ["book.csv", readFileSync(fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url))), /an Excel workbook \(\.xlsx\)/],
+        ["old.csv", Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(600, 0)]), /an Excel 97-2003 workbook \(\.xls\)/],
+      ];
+      for (const [name, bytes, kind] of workbooks) {
+        await assert.rejects(ingest(db, csv(dir, bytes, name)), (error: unknown) => {
+          assert.ok(error instanceof ContactsCsvError, String(error));
+          assert.equal(error.code, "not-csv");
+          assert.match(error.message, new RegExp(`^Contacts file '.*${name.replace(".", "\\.")}' is `));
+          assert.match(error.message, kind);
+          assert.match(error.message, /save it as "CSV UTF-8 \(Comma delimited\)"/);
+          assert.doesNotMatch(error.message, /UTF-16|header is|\u0000|PK/);
+          return true;
+        });
+      }
     });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
@@ -1311,6 +1384,30 @@ test("ingestContacts() skips the empty rows a spreadsheet exports (,,,,) instead
     assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[5, "zip"]]);
     assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
     assert.ok(s.warnings.some((w) => /^4 rows have no value in any column read/.test(w)), s.warnings.join("\n"));
+  });
+});
+
+test("the rejects report writes a rejected cell's control characters as \\u escapes, so it stays a text file (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: the NUL byte (and ESC, DEL...) went into the report raw.
+    const report = join(dir, "rejects", "contacts.csv");
+    const s = await ingest(db, csv(dir, [HEADER, "N\u0000ul,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,Ac\u001bme\u007f,,,NY,12204,,,bob@example.com,Sales", ""].join("\n")), { rejectsFile: report });
+    assert.equal(s.rejected, 2);
+    const text = readFileSync(report, "utf8");
+    assert.doesNotMatch(text, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/, JSON.stringify(text));
+    assert.deepEqual(text.split("\r\n").slice(1, 3).map((l) => l.split(",").at(-1)), ["N\\u0000ul", "Ac\\u001bme\\u007f"]);
+  });
+});
+
+test("ingestContacts() skips a line of only spaces or tabs as a blank line, as it skips ,,,, (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: each was rejected as "Has 1 field; the header has 11" and counted as a row.
+    const s = await ingest(db, csv(dir, [HEADER, "   ", "Ann,Lee,,,,NY,1220,,,ann@example.com,Sales", "\t", " \t ", ",,,,,,,,,,", "Bob,Ray,,,,NY,x,,,bob@example.com,Sales", "  "].join("\n") + "\n"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[7, "zip"]], "lines after them keep their numbers");
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field]), [[3, "zip"]]);
+    assert.equal(s.rows, 2);
+    assert.equal(s.rejected, 1);
+    assert.ok(s.warnings.some((w) => /^5 rows have no value in any column read/.test(w)), s.warnings.join("\n"));
   });
 });
 
