@@ -65,9 +65,22 @@ export function servedVersionHtml(version, run, options = {}) {
     `</div>` +
     `<dl class="run-meta"><dt>File</dt><dd><code>${escapeHtml(version.file_name)}</code> <span class="muted">${formatCount(Math.round(version.size / 1024))} KiB · sha256 ${escapeHtml(version.sha256.slice(0, 12))}</span></dd></dl>` +
     countsHtml(counts) +
-    `<h3>Changes since ${version.version_id > 1 ? `version ${formatCount(version.version_id - 1)}` : "the previous version"}</h3>` +
+    `<h3>${changesHeading(version.version_id, run)}</h3>` +
     changesHtml(version.changes, version.version_id, options.changes ?? [], options.moreChanges)
   );
+}
+
+/**
+ * What a version's changes are counted against: its run's `compared_with` (the version live before
+ * it, which a live file replaced by hand makes other than the one before), else the one before.
+ * @param {number} versionId
+ * @param {RunRecord | undefined} run
+ * @returns {string}
+ */
+function changesHeading(versionId, run) {
+  const since = run?.version_id === versionId && run.compared_with !== undefined ? run.compared_with : versionId > 1 ? versionId - 1 : null;
+  if (since !== null) return `Changes since version ${formatCount(since)}`;
+  return versionId > 1 ? "Changes: not compared with an earlier version" : "Changes since the previous version";
 }
 
 /**

@@ -42,6 +42,17 @@ test("servedVersionHtml() says which version is served, since when, its counts a
   assert.doesNotMatch(html, /restored/);
 });
 
+test("servedVersionHtml() names the version the changes were counted against, from the run's compared_with", () => {
+  // A live file replaced by hand with a kept copy of version 1, then version 3 loaded: its changes
+  // are against version 1, and the card said "since version 2".
+  assert.match(servedVersionHtml(version, run({ version_id: 3, compared_with: 1 })), /<h3>Changes since version 1<\/h3>/);
+  // Nothing could be compared with (history_unavailable): not "since version 2".
+  assert.match(servedVersionHtml(version, run({ version_id: 3, compared_with: null })), /<h3>Changes: not compared with an earlier version<\/h3>/);
+  // Runs recorded before compared_with was: the version before, as always.
+  assert.match(servedVersionHtml(version, run({ version_id: 3 })), /<h3>Changes since version 2<\/h3>/);
+  assert.match(servedVersionHtml({ ...version, version_id: 1 }, run({ version_id: 1, compared_with: null })), /<h3>Changes since the previous version<\/h3>/);
+});
+
 test("a restored version says so: the served card and its run's summary name the version restored", () => {
   assert.match(servedVersionHtml({ ...version, restored_from: 1 }, undefined), /<span class="restored" data-restored-from="1">restored from version 1<\/span>/);
   assert.match(runSummaryHtml(run({ version_id: 3, restored_from: 1 })), /published version 3, restoring version 1/);
