@@ -4,6 +4,7 @@
  * webhooks all take `{ "text": ... }` and ignore fields they do not know, so one body serves both.
  */
 import type { Finding, RunRecord, Severity } from "../runs/mod.ts";
+import { oneLine } from "../text/mod.js";
 
 /** Severities from least to most severe. */
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
@@ -95,7 +96,8 @@ function alertText(run: RunRecord, minSeverity: Severity, links: AlertDocument["
   }
   if (shown.length > MAX_TEXT_FINDINGS) lines.push(`... and ${shown.length - MAX_TEXT_FINDINGS} more findings`);
   lines.push(`Run ${run.id}: ${links.run}`, `Dashboard: ${links.dashboard}`);
-  return chatSafe(lines.join("\n"));
+  // Each line as one line: a line break from a cell or a file name would start a line of its own.
+  return chatSafe(lines.map(oneLine).join("\n"));
 }
 
 /**

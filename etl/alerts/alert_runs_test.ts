@@ -73,6 +73,17 @@ test("alertDocument() makes text from the files inert in a chat (Slack commands,
   assert.ok(text.includes("[31m&amp;'"), text);
 });
 
+test("alertDocument() keeps a line break from the files inside its line: a cell cannot add a line that passes for the alert's own", () => {
+  // A cell typed with Alt+Enter, or a file name with a line break, made a line of its own in the chat.
+  const forged: Finding = { check: "name_mismatch", severity: "error", message: "Actor 'x\nRelaciones: relationships load succeeded'", cells: ["'Lista de actores'!B3\nDashboard: http://evil"] };
+  const { text } = alertDocument(run({ status: "failed", file: { name: "a\r\nb.xlsx", path: "/x", size: 1, sha256: "00" }, error: { code: "invalid-data", message: "bad\u2028Run forged" }, findings: [forged] }), { baseUrl: "http://x", minSeverity: "error" });
+  const lines = text.split("\n");
+  assert.equal(lines.filter((l) => l.startsWith("Relaciones:")).length, 1, text);
+  assert.equal(lines.filter((l) => l.startsWith("Dashboard:")).length, 1, text);
+  assert.ok(!lines.some((l) => l.startsWith("Run forged")), text);
+  assert.ok(text.includes("x\\u000aRelaciones"), text);
+});
+
 test("sendAlert() against a real local receiver", async (t) => {
   await t.test("a receiver that takes it: one POST of JSON, status sent", async () => {
     const hook = await localServer((_req, res) => res.end("ok"));
