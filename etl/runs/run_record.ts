@@ -1,6 +1,7 @@
 /**
  * The run record: one definition of what every ETL run (relationships or contacts) leaves behind.
- * The ETL writes it (run_log.ts), the API serves it (GET /runs) and the dashboard shows it.
+ * The ETL writes it (run_log.ts), and the API for a contacts CSV imported as a request body; the API
+ * serves it (GET /runs) and the dashboard shows it.
  */
 
 /** The kinds of run, the outcomes of a run and the severities of a finding, as values (filters, schemas, metrics). */
