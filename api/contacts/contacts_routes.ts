@@ -438,14 +438,15 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       try {
         // DuckDB stops the load if the client goes before it commits (PostgreSQL finishes it).
         const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads, signal: request.signal }).catch((error: unknown) => {
+          const clientLeft = request.signal.aborted && error === request.signal.reason;
           // Recorded in the words of the answer below; a request its client left was not an import.
-          if (!(request.signal.aborted && error === request.signal.reason)) {
+          if (!clientLeft) {
             const refused = error instanceof ContactsCsvError || error instanceof ContactsLockTimeoutError;
             const message = refused ? error.message.replaceAll(path, () => sourceName) : "The import failed on the server; nothing was loaded";
             record({ error: { code: refused ? error.code : "ingest-failed", message } });
           }
           // Stopped by its client's going, before it wrote (the load answers the abort with it).
-          if (request.signal.aborted && error === request.signal.reason) {
+          if (clientLeft) {
             throw new HttpError(400, "The client closed the connection before the import was written; it was stopped and nothing was written", { code: "client-closed-request" });
           }
           // Another session's lock on the contacts tables, waited for in vain: the client may retry
