@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IMPORT_CONTACTS_PATH, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
+import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError, type FieldError } from "../http/http_error.ts";
 import { refuseRepeatedParam } from "../http/route_doc.ts";
@@ -394,7 +394,6 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       const uploads = uploadsDir(dataDir);
       let path: string;
       let sourceName: string;
-      let rejectsFile: string | undefined;
       let written = false;
       // The run the API records for a body's import (the loader records those of the uploads it names).
       let bodyRun: ImportRun | undefined;
@@ -412,7 +411,6 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         sourceName = cleanName(named.source_name ?? named.upload);
         // The loader's run id names the rejects report, in the data dir both share.
         runId = named.run_id;
-        if (runId !== undefined) rejectsFile = join(dataDir, "rejects", `contacts-${runId}.csv`);
       } else {
         // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
         sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
@@ -421,10 +419,10 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         placeBody(path, body);
         written = true;
         runId = newRunId();
-        rejectsFile = join(dataDir, "rejects", `contacts-${runId}.csv`);
         const sha256 = createHash("sha256").update(body).digest("hex");
         bodyRun = { id: runId, started_at: new Date().toISOString(), file: { name: sourceName, path: `POST ${IMPORT_CONTACTS_PATH} (the request's body)`, size: body.byteLength, sha256 } };
       }
+      const rejectsFile = runId === undefined ? undefined : rejectsReportPath(dataDir, runId);
       const record = (outcome: Parameters<typeof recordImportRun>[2]) => {
         if (bodyRun === undefined) return;
         try {

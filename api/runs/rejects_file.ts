@@ -8,8 +8,7 @@
  */
 import { constants, type promises as fsPromises } from "node:fs";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
-import type { RowReject } from "../../etl/handover/mod.ts";
+import { rejectsReportPath, type RowReject } from "../../etl/handover/mod.ts";
 import type { RunRecord } from "../../etl/runs/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 
@@ -30,7 +29,7 @@ export async function openRejects(dataDir: string, runs: readonly RunRecord[], i
   const run = RUN_ID.test(id) ? runs.find((r) => r.id === id) : undefined;
   if (run === undefined) throw new HttpError(404, `No run has id '${id.slice(0, 80)}'`, { code: "not-found" });
   if (run.kind !== "contacts") throw new HttpError(404, `Run '${id}' is a ${run.kind} load; only contacts loads have rejected rows`, { code: "no-rejects" });
-  const path = join(dataDir, "rejects", `contacts-${id}.csv`);
+  const path = rejectsReportPath(dataDir, id);
   const none = () => new HttpError(404, `Run '${id}' has no rejects file (it rejected ${run.counts.rejected ?? 0} rows)`, { code: "no-rejects" });
   let handle: fsPromises.FileHandle;
   try {

@@ -13,7 +13,7 @@ import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, post
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
-import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
+import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
@@ -100,7 +100,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   const runId = newRunId();
   const startedAt = new Date().toISOString();
   const source = basename(options.csvPath);
-  const rejectsFile = join(options.dataDir, "rejects", `contacts-${runId}.csv`);
+  const rejectsFile = rejectsReportPath(options.dataDir, runId);
   let file: RunRecord["file"] = null;
   let upload: { name: string; path: string } | undefined;
   let summary: IngestSummary | undefined;

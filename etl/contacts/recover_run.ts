@@ -7,9 +7,9 @@
  */
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { SqlRunner } from "../db/mod.ts";
-import type { IngestSummary } from "../handover/mod.ts";
+import { rejectsReportPath, type IngestSummary } from "../handover/mod.ts";
 import { appendRun, findRun, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import type { LoadRun } from "./ingest_contacts.ts";
@@ -51,7 +51,7 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   if (stored === undefined) return null;
   const summary = JSON.parse(stored.summary) as IngestSummary;
   // The report is written after the COMMIT: there when the load got that far.
-  const rejectsFile = join(dataDir, "rejects", `contacts-${run.id}.csv`);
+  const rejectsFile = rejectsReportPath(dataDir, run.id);
   const report = summary.rejected > 0 && existsSync(rejectsFile) ? rejectsFile : null;
   addLoadWarnings(summary, summary.source, report);
   const loadedAt = last.loaded_at instanceof Date ? last.loaded_at : new Date(String(last.loaded_at));

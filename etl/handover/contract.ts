@@ -17,6 +17,7 @@
  * With PostgreSQL (DATABASE_URL) there is no hand-over: every process may write, and the loader
  * loads directly.
  */
+import { join } from "node:path";
 
 /** The file a listening API announces itself in, inside the data dir. */
 export const API_INFO_FILE = "api.json";
@@ -54,6 +55,14 @@ export interface ImportRequest {
   source_name?: string;
   /** The loader's run id: the API writes the rejects report as `<data-dir>/rejects/contacts-<run_id>.csv`. */
   run_id?: string;
+}
+
+/**
+ * The rejects report of contacts run `runId` in `dataDir`: where the loader, or the API for the runs
+ * it is given or records, writes it, and where `GET /runs/{id}/rejects.csv` reads it.
+ */
+export function rejectsReportPath(dataDir: string, runId: string): string {
+  return join(dataDir, "rejects", `contacts-${runId}.csv`);
 }
 
 /** What an import's `run_id` may be, since it names a file (`rejects/contacts-<run_id>.csv`): no path. */
