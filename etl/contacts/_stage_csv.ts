@@ -133,11 +133,9 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // A line of only spaces or tabs is one field to DuckDB, refused as "Has 1 field", where `,,,,` is
   // skipped as an empty row: it is one too. Still a skipped record above (its line keeps the lines
   // after it right); taken out of the rows DuckDB could not read. Only refused lines are looked at.
-  const spaces = `coalesce(${trimmedOrNullSql("csv_line")}, csv_line) = ''`;
-  const blankLines = Number(
-    (await db.one<{ n: number }>(`SELECT count(DISTINCT line)::INTEGER AS n FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces}`))!.n,
-  );
-  if (blankLines > 0) await db.run(`DELETE FROM temp._csv_rejects WHERE line IN (SELECT line FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND ${spaces})`);
+  const spaceLines = `SELECT line FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND coalesce(${trimmedOrNullSql("csv_line")}, csv_line) = ''`;
+  const blankLines = Number((await db.one<{ n: number }>(`SELECT count(DISTINCT line)::INTEGER AS n FROM (${spaceLines})`))!.n);
+  if (blankLines > 0) await db.run(`DELETE FROM temp._csv_rejects WHERE line IN (${spaceLines})`);
   const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
     `SELECT (SELECT count(*) FROM _v)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
@@ -183,8 +181,8 @@ export async function stageCsv(db: Database, readPath: string, scan: CsvScan, la
   // their lines are unchanged.
   const emptyRows = Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM _v WHERE all_empty"))!.n);
   if (emptyRows > 0) await db.run("DELETE FROM _v WHERE all_empty");
-  if (emptyRows + blankLines > 0) {
-    const skipped = emptyRows + blankLines;
+  const skipped = emptyRows + blankLines;
+  if (skipped > 0) {
     warnings.push(`${skipped} ${skipped === 1 ? "row has" : "rows have"} no value in any column read (${skipped === 1 ? "an empty row" : "empty rows"}, as spreadsheets export them, or lines of only spaces); skipped`);
   }
 
