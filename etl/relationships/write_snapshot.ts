@@ -245,7 +245,6 @@ async function recordVersion(
       // history would publish a version without it.
       if (error instanceof SnapshotCopyError) throw error;
       historyError = (error as Error).message.split("\n")[0].slice(0, 200);
-      comparedWith = null;
       await db.run("DELETE FROM versions; DELETE FROM changes;");
     }
   }
