@@ -200,15 +200,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
             : 400;
     rawAnswers.set(socket as Socket, status);
     const title = statusTitle(status);
-    const detail =
-      status === 400
-        ? "The request is not valid HTTP/1.1"
-        : status === 501
-          ? "The request's method is not one this server implements"
-          : status === 414
-            ? `The request target is longer than the server reads (${maxHeaderSize} bytes with the headers)`
-            : title;
-    const body = problemText(status, detail);
+    const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
     const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
     socket.end(
@@ -222,6 +214,13 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.keepAliveTimeout = 5_000;
   return server;
 }
+
+/** What the clientError handler's answers say, by status, beyond their title. */
+const REFUSAL_DETAIL: Readonly<Record<number, string>> = {
+  400: "The request is not valid HTTP/1.1",
+  414: `The request target is longer than the server reads (${maxHeaderSize} bytes with the headers)`,
+  501: "The request's method is not one this server implements",
+};
 
 /**
  * Whether node's header limit was passed in the request line (a 414, RFC 9110 15.5.15) rather than
