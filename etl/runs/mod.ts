@@ -10,7 +10,9 @@
  */
 export {
   leftDataCurrent,
+  LoadStopped,
   lockedOut,
+  stoppedBySignal,
   newRunId,
   type Finding,
   type RunAlert,

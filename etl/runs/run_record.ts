@@ -129,6 +129,32 @@ export function lockedOut(run: RunRecord): boolean {
 }
 
 /**
+ * Why a load was stopped: the abort reason `npm run etl` gives its loads' AbortSignal on SIGINT or
+ * SIGTERM. A load stopped before it wrote records a failed run with this `code` and a message that
+ * starts with this one's ("Stopped by SIGINT"), saying what became of the data.
+ */
+export class LoadStopped extends Error {
+  override readonly name = "LoadStopped";
+  readonly code = "stopped";
+  constructor(readonly signal: string) {
+    super(`Stopped by ${signal}`);
+  }
+}
+
+/**
+ * True for a run stopped by a signal before it finished: it judged nothing of its file, so the
+ * file counts as not loaded yet (the schedule loads it again).
+ *
+ * @example
+ * ```ts
+ * stoppedBySignal({ ...run, status: "failed", error: { code: "stopped", message: "Stopped by SIGINT ..." } }); // true
+ * ```
+ */
+export function stoppedBySignal(run: RunRecord): boolean {
+  return run.error?.code === "stopped";
+}
+
+/**
  * True when `run` left the data current: it succeeded, or skipped a file it found unchanged (not a
  * skip for a busy lock). What the schedule counts as a good load and /metrics as the last success.
  *
