@@ -99,6 +99,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     let readPath = csvPath;
     if (/[*?[\]{}]/.test(csvPath)) copyFileSync(csvPath, (readPath = join(work, "input.csv")));
     const staged = await stageCsv(duck, readPath, plan.scan, plan.layout, plan.record);
+    // Told to stop (options.signal): between steps, up to the COMMIT; a statement running finishes first.
+    options.signal?.throwIfAborted();
     const summary = stagedSummary(plan, staged);
     const names = staged.fields;
     const people = join(work, "people.csv");
@@ -107,6 +109,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name);
+    options.signal?.throwIfAborted();
     const written = await boundedSession(pg, bound, async (session) => {
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
@@ -130,6 +133,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
               const after = await tablesFingerprint(session, plan.record);
               await recordLoad(session, plan, result, after === fingerprintAfterLoad(before, result, newest) ? after : `${after}:with-others`);
             }
+            // The last moment to stop; the ROLLBACK below undoes the writes.
+            options.signal?.throwIfAborted();
             await session.run("COMMIT");
             return result;
           } catch (error) {

@@ -11,7 +11,7 @@ import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
-import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
+import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
@@ -23,14 +23,14 @@ import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
  * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), or
  * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
  * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
- * another session's lock outlasted the load's wait ("database-locked").
+ * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal).
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {
@@ -74,6 +74,14 @@ export interface LoadContactsOptions {
    * PostgreSQL there is none. Default false.
    */
   exportContacts?: boolean;
+  /**
+   * Stops the load when aborted (`npm run etl` on SIGINT or SIGTERM): a direct DuckDB load up to
+   * its COMMIT (one that has begun finishes, and is recorded as what it was); a hand-over by closing
+   * its request to the API (see `importThroughApi`); the wait for another load's lock. A stopped
+   * load records a failed run, code "stopped", whose message says what became of the data. A
+   * PostgreSQL load stops between its steps, up to its COMMIT: a statement running finishes first.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -105,6 +113,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   let upload: { name: string; path: string } | undefined;
   let summary: IngestSummary | undefined;
   let exported: LoadContactsExport = null;
+  // Where the load went, for the message of one that was stopped: there, whether it wrote is known or not.
+  let via: LoadContactsResult["via"] | undefined;
+  let apiUrl: string | undefined;
   try {
     mkdirSync(options.dataDir, { recursive: true });
     // A load killed after placing its copy left it (personal data) where no API start empties it.
@@ -127,11 +138,10 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : e.message.split("\n")[0];
       throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
     }
-    let via: LoadContactsResult["via"];
     // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
     // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
     const locked = async <T>(load: () => Promise<T>): Promise<T> => {
-      const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0);
+      const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0, options.signal);
       try {
         return await load();
       } finally {
@@ -139,6 +149,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       }
     };
     const csv = upload.path;
+    options.signal?.throwIfAborted();
     if (options.databaseUrl) {
       via = "postgres";
       summary = await locked(() => intoPostgres(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }));
@@ -148,9 +159,10 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       // the name would reach it with no file behind it, and its 404 blamed the person's CSV.
       if (api !== null) keptUpload(options, upload.path);
       via = api !== null ? "api" : "direct";
+      apiUrl = api?.url;
       summary =
         api !== null
-          ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs })
+          ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs, signal: options.signal })
           : await locked(() => direct(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }, (result) => (exported = result)));
     }
     const counts = runCounts(summary);
@@ -174,7 +186,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     });
     return result;
   } catch (error) {
-    const recorded = runError(error, options.csvPath);
+    const recorded = error instanceof LoadStopped ? stoppedError(error, via, apiUrl) : runError(error, options.csvPath);
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
@@ -190,7 +202,8 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     });
     // PostgreSQL's refusals and outages are reported in the run's words (naming DATABASE_URL and what
     // to fix), not as the client's bare message ("connect ECONNREFUSED ...", "permission denied ...").
-    if (recorded.code === "database-refused" || recorded.code === "database-unavailable" || recorded.code === "database-locked") {
+    // A stop likewise: its run's message says what became of the data; the signal's reason does not.
+    if (recorded.code === "database-refused" || recorded.code === "database-unavailable" || recorded.code === "database-locked" || recorded.code === "stopped") {
       throw new ContactsLoadError(recorded.code, recorded.message);
     }
     throw error;
@@ -229,7 +242,7 @@ async function direct(
     await migrate(db);
     await recoverContactsRun(db, options.dataDir);
     const memoryMb = await fitMemoryToContacts(db, CONTACTS_DIRECT_LOAD_MEMORY_MB);
-    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run });
+    const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run, signal: options.signal });
     if (options.exportContacts) {
       // While we hold the lock nobody else can refresh the copy; an unchanged file costs one
       // fingerprint query. A failed export is reported, and the load stays a success.
@@ -257,6 +270,7 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
       lockWaitMs: options.postgresLockWaitMs,
       lockProgressMs: options.postgresLockProgressMs,
       onLockWait: options.onPostgresLockWait,
+      signal: options.signal,
       // The process is the load's alone, as a direct DuckDB load's is: the same allocator settings.
       // Peak RSS of the 1M-row load, alternating: 777-940 MB without them, 810-898 MB with them
       // (six runs each); the bench had seen 1,085 MB once, for the next day's file.
@@ -291,6 +305,23 @@ export async function openUnlocked(path: string, dataDir: string, waitMs: number
       }
     }
   }
+}
+
+/**
+ * A stopped load's error for its run. Thrown only before a direct load's COMMIT, or before anything
+ * was sent anywhere: nothing was loaded. Through the API it is not known: closing the request stops
+ * the API's import unless its COMMIT had begun, and the answer that would say which never comes.
+ * Not asked for afterwards: the API stores no run for an upload it loads, so there is no record
+ * to ask it about, and a load stopped by someone is to end now, not wait on the API.
+ */
+function stoppedError(error: LoadStopped, via: LoadContactsResult["via"] | undefined, apiUrl: string | undefined): { code: string; message: string } {
+  if (via !== "api") return { code: error.code, message: `${error.message} before its COMMIT; nothing was loaded` };
+  return {
+    code: error.code,
+    message:
+      `${error.message} while the running API at ${apiUrl} was importing it: the API stops an import whose client leaves unless its COMMIT had begun, ` +
+      "so it was most likely not loaded; if it was, the next load of this file says it is unchanged",
+  };
 }
 
 /** A failed load's error for its run: the code, and a message for the person running the load. */

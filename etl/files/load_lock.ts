@@ -23,6 +23,7 @@
 import { linkSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** The kinds of load that each have a lock. */
 export type LoadKind = "relationships" | "contacts";
@@ -42,8 +43,11 @@ export class LockBusyError extends Error {
   constructor(
     readonly pid: number,
     kind: LoadKind = "relationships",
+    /** Why a load that waited for it gave up ("Stopped by SIGINT"), when it was told to stop. */
+    stopped?: string,
   ) {
-    super(`Another ${kind === "relationships" ? "relationship" : "contacts"} load (pid ${pid}) is running; try again when it finishes`);
+    const other = `Another ${kind === "relationships" ? "relationship" : "contacts"} load (pid ${pid})`;
+    super(stopped === undefined ? `${other} is running; try again when it finishes` : `${stopped} while waiting for ${other.toLowerCase()} to finish; nothing was loaded`);
   }
 }
 
@@ -89,22 +93,25 @@ export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships
 
 /**
  * `acquireLoadLock()`, tried again while another live load holds it, for `waitMs` at most (then
- * its LockBusyError). The first try happens before the returned promise does.
+ * its LockBusyError). The first try happens before the returned promise does. `signal` ends the
+ * wait early with a LockBusyError that says so: a load stopped while it waited (`--wait`, up to
+ * 30 min) read nothing, a skip like any other for a busy lock, not a failure.
  *
  * @example
  * ```ts
  * const release = await acquireLoadLockWaiting("data", "contacts", 30 * 60_000);
  * ```
  */
-export async function acquireLoadLockWaiting(dataDir: string, kind: LoadKind, waitMs: number): Promise<() => void> {
+export async function acquireLoadLockWaiting(dataDir: string, kind: LoadKind, waitMs: number, signal?: AbortSignal): Promise<() => void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       return acquireLoadLock(dataDir, kind);
     } catch (error) {
       if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
+      if (signal?.aborted) throw new LockBusyError(error.pid, kind, (signal.reason as Error).message);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200, undefined, { signal }).catch(() => undefined);
   }
 }
 

@@ -27,6 +27,12 @@ export interface ImportOptions {
    * the connection while it loads, and closes it if it stops).
    */
   timeoutMs?: number;
+  /**
+   * Closes the request when aborted (`npm run etl` told to stop): the API then stops the import
+   * unless its COMMIT has begun (as for any client that leaves), and this rejects with the
+   * signal's reason. Whether it committed, this side cannot know: the answer never comes.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -44,8 +50,9 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
   if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
   let response: { status: number; text: string };
   try {
-    response = await post(new URL(IMPORT_CONTACTS_PATH, api.url), headers, JSON.stringify(request), options.timeoutMs);
+    response = await post(new URL(IMPORT_CONTACTS_PATH, api.url), headers, JSON.stringify(request), options.timeoutMs, options.signal);
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     throw new HandoverError("api-failed", `The running API at ${api.url} did not take the import: ${(error as Error).message}`);
   }
   const { status, text } = response;
@@ -69,8 +76,9 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
  * than 300 s, and an import of 10M rows takes longer; undici's own Agent, which lifts that, is not a
  * dependency of ours. No limit unless `timeoutMs`.
  */
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number | undefined): Promise<{ status: number; text: string }> {
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
     const req = httpRequest(url, { method: "POST", agent: false, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -84,6 +92,11 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
     if (timeoutMs !== undefined) {
       const timer = setTimeout(() => req.destroy(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
       req.once("close", () => clearTimeout(timer));
+    }
+    if (signal !== undefined) {
+      const close = () => req.destroy(signal.reason as Error);
+      signal.addEventListener("abort", close, { once: true });
+      req.once("close", () => signal.removeEventListener("abort", close));
     }
     req.end(body);
   });

@@ -6,8 +6,8 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { Database } from "../db/mod.ts";
-import { appendRun, lastRun, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
+import { Database, isInterrupted } from "../db/mod.ts";
+import { appendRun, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
@@ -65,6 +65,13 @@ export interface LoadOptions {
    * change that started this one would otherwise wait for the next day.
    */
   lockWaitMs?: number;
+  /**
+   * Stops the load when aborted (`npm run etl` on SIGINT or SIGTERM) at any point before it
+   * publishes: the read, the build (DuckDB interrupted) or the wait for the lock. The new snapshot
+   * file is removed and the run recorded as failed, code "stopped" (a skip, "busy", while it waited
+   * for the lock). From the publishing rename on it finishes: the run is then what it was.
+   */
+  signal?: AbortSignal;
   /** Clock, for tests. */
   now?: () => Date;
   /**
@@ -103,12 +110,14 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
   const load = new RelationshipLoad(options);
   let release: (() => void) | null = null;
   try {
-    release = await lock(options.dataDir, options.lockWaitMs ?? 0);
+    release = await lock(options.dataDir, options.lockWaitMs ?? 0, options.signal);
     // The log does not prove the live file (a restore, or a load killed after publishing): finish
     // what a killed load left undone first. An unchanged daily run never opens DuckDB for this.
     if (loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) === null) await recoverUnrecorded(options, load.live);
     const hash = await startHash(load, options);
-    const sheets = await readSheets(options, hash.unchanged.signal).catch(async (error: unknown) => {
+    const sheets = await readSheets(options, hash.unchanged.signal, options.signal).catch(async (error: unknown) => {
+      // Stopped: at once, not after hashing all of the file to tell.
+      if (options.signal?.aborted) throw error;
       // An unchanged file is a skip even if it is one we could not read (it was loaded before).
       if (await hash.isUnchanged().catch(() => false)) return null;
       throw error;
@@ -119,6 +128,8 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
     // attaching it fails in writeSnapshot, which says so (`history_unavailable`) instead of
     // starting a new history in silence; so does a missing one whose last version is not kept.
     const summary = await build(load, sheets, actors, findings, previousSnapshot(options.dataDir, load.live));
+    // The last moment to stop: from the rename on, the version is published and the run records it.
+    options.signal?.throwIfAborted();
     options.onPhase?.("publishing");
     publishSnapshot(load.temp, load.live);
     options.onPhase?.("exporting");
@@ -136,8 +147,8 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
  * Lock: one relationship load at a time per data dir, waiting `waitMs` at most for another to end
  * (then LockBusyError); stale temp files of dead loads go.
  */
-export async function lock(dataDir: string, waitMs = 0): Promise<() => void> {
-  const release = await acquireLoadLockWaiting(dataDir, "relationships", waitMs);
+export async function lock(dataDir: string, waitMs = 0, signal?: AbortSignal): Promise<() => void> {
+  const release = await acquireLoadLockWaiting(dataDir, "relationships", waitMs, signal);
   removeStaleTemps(dataDir);
   return release;
 }
@@ -195,8 +206,8 @@ interface Sheets {
   findings: Findings;
 }
 
-/** Read: both sheets, streamed; `signal` stops the parse when the hash shows nothing changed. */
-async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sheets> {
+/** Read: both sheets, streamed; `unchanged` stops the parse when the hash shows nothing changed, `stop` when the load is told to stop. */
+async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: AbortSignal | undefined): Promise<Sheets> {
   options.onPhase?.("reading");
   const findings = new Findings();
   const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
@@ -207,9 +218,9 @@ async function readSheets(options: LoadOptions, signal: AbortSignal): Promise<Sh
     // from the matrix published its letter codes as the actors' names without a finding.
     const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden);
     for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
-    const list = await readActorList(abortable(workbook.rows(listSheet), signal), { sheet: listSheet, findings });
+    const list = await readActorList(abortable(workbook.rows(listSheet), unchanged, stop), { sheet: listSheet, findings });
     const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), signal), { sheet: matrixSheet, findings, pack });
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), unchanged, stop), { sheet: matrixSheet, findings, pack });
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();
@@ -243,19 +254,31 @@ async function build(
   previous: PreviousSnapshot,
 ): Promise<SnapshotSummary> {
   load.options.onPhase?.("building");
+  const signal = load.options.signal;
+  signal?.throwIfAborted();
   const db = await load.newSnapshot();
   const file = load.file!;
-  return writeSnapshot({
-    db,
-    previous,
-    matrix: sheets.matrix!,
-    actors,
-    findings,
-    version: {
-      runId: load.run.id, loadedAt: load.started, fileName: file.name, sha256: file.sha256, size: file.size,
-      matrixSheet: sheets.matrixSheet, listSheet: sheets.listSheet,
-    },
-  });
+  // Told to stop, DuckDB fails the statement it runs; the file is dropped with the failed load.
+  const stop = () => db.interrupt();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    return await writeSnapshot({
+      db,
+      previous,
+      matrix: sheets.matrix!,
+      actors,
+      findings,
+      version: {
+        runId: load.run.id, loadedAt: load.started, fileName: file.name, sha256: file.sha256, size: file.size,
+        matrixSheet: sheets.matrixSheet, listSheet: sheets.listSheet,
+      },
+    });
+  } catch (error) {
+    if (signal?.aborted && isInterrupted(error)) signal.throwIfAborted();
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", stop);
+  }
 }
 
 /**
@@ -374,7 +397,8 @@ export class RelationshipLoad {
   async recordFailure(error: unknown): Promise<LoadResult> {
     await this.dropSnapshot();
     const file = this.run.file;
-    if (file && !file.sha256) file.sha256 = await hashFile(file.path).catch(() => "");
+    // Not for a stopped load: it is to end promptly, and read none of the file it would vouch for.
+    if (file && !file.sha256 && !(error instanceof LoadStopped)) file.sha256 = await hashFile(file.path).catch(() => "");
     // A busy lock is another load doing the work: a skip (design/system), not a failure.
     this.run.status = error instanceof LockBusyError ? "skipped" : "failed";
     this.run.error = describe(error);
@@ -525,15 +549,18 @@ function statFile(path: string): { size: number; mtimeMs: number } {
   }
 }
 
-/** Yields `rows` until `signal` aborts, then stops with the signal's reason. */
-async function* abortable<T>(rows: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+/** Yields `rows` until the hash shows the file `unchanged`, or the load is told to `stop` (then with its reason). */
+async function* abortable<T>(rows: AsyncIterable<T>, unchanged: AbortSignal, stop: AbortSignal | undefined): AsyncIterable<T> {
   for await (const row of rows) {
-    if (signal.aborted) throw new LoadError("unchanged", "The workbook is unchanged");
+    stop?.throwIfAborted();
+    if (unchanged.aborted) throw new LoadError("unchanged", "The workbook is unchanged");
     yield row;
   }
 }
 
 function describe(error: unknown): { code: string; message: string } {
+  // Only ever thrown before the publishing rename (see LoadOptions.signal).
+  if (error instanceof LoadStopped) return { code: error.code, message: `${error.message} before it published; nothing was loaded (the published version stays)` };
   if (error instanceof LoadError || error instanceof XlsxError || error instanceof LockBusyError || error instanceof SnapshotCopyError) {
     return { code: error.code, message: error.message };
   }
