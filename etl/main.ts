@@ -18,6 +18,7 @@ import { isUrl, outliveClosedOutput } from "./settings/mod.js";
 import { oneLine, terminalText } from "./text/mod.js";
 import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
+import { STOP_SIGNALS, stopOnSignals, type StopSignal } from "./stop_on_signals.ts";
 
 export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
 
@@ -30,7 +31,7 @@ export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutco
  * outcome.relationships?.run.status; // "succeeded"
  * ```
  */
-export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } = {}): Promise<EtlOutcome> {
+export async function runEtl(options: EtlOptions, hooks: EtlHooks = {}): Promise<EtlOutcome> {
   // The loads record their runs themselves; alerts about them go out after, in one place, so an
   // unreachable webhook can delay the end of a run (bounded by ALERT_TIMEOUT) but never change it.
   const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
@@ -41,7 +42,14 @@ export async function runEtl(options: EtlOptions, hooks: { progress?: boolean } 
   return outcome;
 }
 
-async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Promise<EtlOutcome> {
+/** How `runEtl()` reports progress and is stopped. */
+export interface EtlHooks {
+  progress?: boolean;
+  /** Aborted with a LoadStopped (SIGINT, SIGTERM): the loads stop where nothing is half-written (stop_on_signals.ts). */
+  signal?: AbortSignal;
+}
+
+async function runLoads(options: EtlOptions, hooks: EtlHooks): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
   let contacts: ContactsOutcome | null = null;
   // What a restore and a load of the workbook both publish by.
@@ -64,21 +72,25 @@ async function runLoads(options: EtlOptions, hooks: { progress?: boolean }): Pro
         force: options.force,
         onProgress: bar?.update,
         onPhase: bar?.phase,
+        signal: hooks.signal,
       });
     } finally {
       bar?.done();
     }
   }
-  if (options.only === null && !options.contactsGiven && !existsSync(options.contacts)) {
+  if (options.only !== "relationships" && hooks.signal?.aborted) {
+    // Stopped during the workbook's load: the contacts load is not started (no run: it never ran).
+    contacts = { status: "skipped", error: { code: "stopped", message: `${(hooks.signal.reason as Error).message} before the contacts load started; contacts not loaded` } };
+  } else if (options.only === null && !options.contactsGiven && !existsSync(options.contacts)) {
     // A team that only sends workbooks has no contacts file: not a failure (nor an alert) every day.
     // Asked for by --only contacts, --contacts or CONTACTS_CSV, a missing file still fails.
     contacts = { status: "skipped", error: { code: "no-file", message: `No contacts file at ${options.contacts}; contacts not loaded (set CONTACTS_CSV or --contacts to load one)` } };
-  } else if (options.only !== "relationships") contacts = await runContacts(options);
+  } else if (options.only !== "relationships") contacts = await runContacts(options, hooks.signal);
   const ok = (relationships === null || relationships.run.status !== "failed") && (contacts === null || contacts.status !== "failed");
   return { ok, relationships, contacts };
 }
 
-async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
+async function runContacts(options: EtlOptions, signal: AbortSignal | undefined): Promise<ContactsOutcome> {
   try {
     const { loadContacts } = await import("./contacts/mod.ts");
     const summary = await loadContacts({
@@ -88,6 +100,7 @@ async function runContacts(options: EtlOptions): Promise<ContactsOutcome> {
       databaseUrl: options.databaseUrl,
       exportContacts: options.contactsExport,
       ...(options.wait ? { lockWaitMs: WAIT_MS } : {}),
+      signal,
     });
     // An unchanged file is a skip in runs.jsonl; --json and npm start's log say the same.
     return { status: summary.unchanged_since === undefined ? "succeeded" : "skipped", summary };
@@ -183,11 +196,45 @@ export async function runCli(options: EtlOptions): Promise<number> {
     if (go === null) return 0; // the scheduler went away or stopped before asking for a load
     options = { ...options, only: go.only };
   }
-  const outcome = await runEtl(options, { progress: !options.json });
+  // SIGINT/SIGTERM stop the loads through their signal, so each records its run and leaves no temp
+  // file; killed outright, a load left neither a run nor a clean data dir. Only around the loads:
+  // a --standby child waiting for its go-ahead has nothing to stop and is ended as before.
+  const stop = stopOnSignals();
+  let outcome: EtlOutcome;
+  try {
+    outcome = await runEtl(options, { progress: !options.json, signal: stop.signal });
+  } finally {
+    stop.dispose();
+  }
+  const signal = stop.received();
   if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
+  if (signal !== null) {
+    // One line, not the report: what each load did is in it, the rest in runs.jsonl.
+    say(process.stderr, `${oneLine(stoppedLine(signal, outcome, options.dataDir))}\n`);
+    // Non-zero even when the loads had gone past stopping and finished: the person (or the
+    // supervisor) asked for the command to stop, and a script's next step must not run on.
+    return STOP_SIGNALS[signal];
+  }
   // A failed load's report goes to stderr, so `npm run etl > report.txt` still shows the failure.
-  else say(outcome.ok ? process.stdout : process.stderr, `${formatOutcome(outcome).join("\n")}\n`);
+  if (!options.json) say(outcome.ok ? process.stdout : process.stderr, `${formatOutcome(outcome).join("\n")}\n`);
   return outcome.ok ? 0 : 1;
+}
+
+/**
+ * The one line a signal's stop prints: each load's outcome (a stopped one's message says what
+ * became of its data) and where the runs are. When no load was stopped (each had begun its COMMIT
+ * or publication, or ended, before the signal came), it says they finished.
+ */
+function stoppedLine(signal: StopSignal, outcome: EtlOutcome, dataDir: string): string {
+  const loads = [
+    outcome.relationships && { kind: "relationships", status: outcome.relationships.run.status, error: outcome.relationships.run.error },
+    outcome.contacts && { kind: "contacts", status: outcome.contacts.status, error: outcome.contacts.error ?? null },
+  ].filter((l) => l !== null);
+  const parts = loads.map((l) => `${l.kind} ${l.status}${l.error ? ` (${l.error.message})` : ""}`);
+  const wasStopped = loads.some((l) => l.error?.message.startsWith(`Stopped by ${signal}`));
+  const runs = `see ${runLogPath(dataDir)}`;
+  if (!wasStopped) return `${signal} came after the loads could be stopped; they finished: ${parts.join(", ") || "nothing to load"}; ${runs}`;
+  return `${signal}: ${parts.join(", ")}; ${runs}`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * (the run, its findings with cell references, links). Slack, Mattermost and Teams' incoming
  * webhooks all take `{ "text": ... }` and ignore fields they do not know, so one body serves both.
  */
-import type { Finding, RunRecord, Severity } from "../runs/mod.ts";
+import { stoppedBySignal, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
 import { oneLine } from "../text/mod.js";
 
 /** Severities from least to most severe. */
@@ -35,7 +35,7 @@ export interface AlertDocument {
 }
 
 /**
- * Returns true when `run` deserves an alert: it failed, or it loaded and has a finding at or above
+ * Returns true when `run` deserves an alert: it failed (not stopped by a signal), or it loaded and has a finding at or above
  * `minSeverity`. A skip never does: it loaded nothing, and the findings it carries (an unchanged
  * contacts CSV repeats its last load's) were alerted with that load, so each daily skip would
  * send the same alert again.
@@ -48,6 +48,8 @@ export interface AlertDocument {
  * ```
  */
 export function alertDue(run: RunRecord, minSeverity: Severity): boolean {
+  // Someone (or a supervisor) stopped it: nothing went wrong to tell the channel about.
+  if (stoppedBySignal(run)) return false;
   if (run.status === "failed") return true;
   return run.status === "succeeded" && run.findings.some((f) => RANK[f.severity] >= RANK[minSeverity]);
 }

@@ -21,7 +21,7 @@ import { loadOnly, type LoadReason } from "./schedule.ts";
 /** What a load run in a child process reported. */
 export interface ChildLoadResult {
   reason: LoadReason;
-  /** 0 loaded or skipped, 1 a load failed (recorded in runs.jsonl), other: crashed or killed. */
+  /** 0 loaded or skipped, 1 a load failed (recorded in runs.jsonl), 130/143 stopped by SIGINT/SIGTERM (recorded), other: crashed or killed. */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** The `--json` summary printed by `etl/main.ts`, when it got that far. */

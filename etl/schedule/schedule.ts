@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { downloadedCopy } from "../fetch/mod.ts";
 import { hashFile } from "../files/mod.ts";
-import { findRun, leftDataCurrent, lockedOut, type RunKind } from "../runs/mod.ts";
+import { findRun, leftDataCurrent, lockedOut, stoppedBySignal, type RunKind } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
@@ -91,8 +91,9 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
  * ```
  */
 export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path: string): Promise<boolean> {
-  // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither.
-  const last = findRun(dataDir, (r) => r.kind === kind && !!r.file?.sha256 && !lockedOut(r));
+  // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither;
+  // a run stopped by a signal judged nothing of its file.
+  const last = findRun(dataDir, (r) => r.kind === kind && !!r.file?.sha256 && !lockedOut(r) && !stoppedBySignal(r));
   if (!last?.file) return false;
   let size: number;
   try {

@@ -4,6 +4,8 @@
 //   STOP_AT=snapshot-created  the new snapshot file exists, the lock is held, the workbook is being read
 //   STOP_AT=appending-pairs   10,000 pairs have gone into the new snapshot file
 //   STOP_AT=published         the new snapshot was just renamed into place, nothing after it done
+//   STOP_AT=contacts-staging    a contacts load (DuckDB) has just read the CSV into its staging table;
+//                               nothing is written yet, the COMMIT is several statements away
 //   STOP_AT=contacts-committed  a contacts load (DuckDB) has just committed, its run not yet recorded
 //   STOP_AT=migration-committed a contacts.duckdb migration has just committed (in the WAL), before
 //                               anything else (its checkpoint, the next migration) runs
@@ -39,6 +41,17 @@ if (process.env.STOP_AT === "snapshot-created") {
   ChunkAppender.prototype.endRow = function (this: ChunkAppender) {
     endRow.call(this);
     if (++rows === 10_000) stop();
+  };
+} else if (process.env.STOP_AT === "contacts-staging") {
+  const run = Database.prototype.run;
+  let done = false;
+  Database.prototype.run = async function (this: Database, ...args: Parameters<Database["run"]>) {
+    const result = await run.apply(this, args);
+    if (!done && /FROM read_csv\(/.test(args[0])) {
+      done = true;
+      stop();
+    }
+    return result;
   };
 } else if (process.env.STOP_AT === "contacts-committed") {
   stopAtCommitAfter("INSERT INTO contact_loads");

@@ -1,0 +1,215 @@
+// `npm run etl` (one-shot) stopped by Ctrl-C or SIGTERM mid-load: the process died at once, with no
+// message, no run in runs.jsonl, and its temp files (the upload's copy, DuckDB's spill folder, the
+// half-built snapshot) left in the data dir. Each load here stops itself at a known moment
+// (scripts/testing/stop_at.ts, SIGSTOP), the signal is sent while it is stopped and it is let go:
+// where the signal lands never depends on the machine's speed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Database } from "./db/mod.ts";
+import { API_ID, IMPORT_CONTACTS_PATH, writeApiInfo } from "./handover/mod.ts";
+import { readRuns, type RunRecord } from "./runs/mod.ts";
+import { tempDir } from "../scripts/testing/api_server.ts";
+import { writeContactsCsv } from "../scripts/testing/contacts_csv.ts";
+import { localServer } from "../scripts/testing/local_http.ts";
+import { stopped } from "../scripts/testing/stopped.ts";
+import { until } from "../scripts/testing/until.ts";
+
+const ETL = fileURLToPath(new URL("./etl.js", import.meta.url));
+const STOP_AT = new URL("../scripts/testing/stop_at.ts", import.meta.url).href;
+const SAMPLE = fileURLToPath(new URL("../data/relaciones.xlsx", import.meta.url));
+const NEEDS_PROC = !existsSync("/proc/self/stat") && "needs /proc";
+
+interface Cli {
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** `node etl/etl.js ...args`, as `npm run etl` runs it, stopping itself at `stopAt` when given. */
+function etl(args: string[], stopAt?: string): Cli {
+  const importStop = stopAt === undefined ? [] : [`--import=${STOP_AT}`];
+  const child = spawn(process.execPath, [...process.execArgv, ...importStop, ETL, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, STOP_AT: stopAt ?? "", API_TOKEN: "", DATABASE_URL: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off", PARQUET_DIR: "off" },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { pid: child.pid!, exited, kill: (signal) => child.kill(signal) };
+}
+
+/** Sends `signal` to a load stopped at its moment, then lets it go on. */
+async function signalWhileStopped(cli: Cli, signal: NodeJS.Signals): Promise<void> {
+  assert.equal(await stopped(cli.pid), "T", "the load stopped at the moment under test");
+  cli.kill(signal);
+  cli.kill("SIGCONT");
+}
+
+/** Every row of every table in contacts.duckdb, as text: what "unchanged" is compared by. */
+async function contactsTables(dataDir: string): Promise<string> {
+  const db = await Database.open(join(dataDir, "contacts.duckdb"), { readOnly: true });
+  try {
+    const tables = await db.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1");
+    const dump: string[] = [];
+    for (const { name } of tables) {
+      const rows = await db.all(`SELECT * FROM "${name}" ORDER BY ALL`);
+      dump.push(`${name}: ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
+    }
+    return dump.join("\n");
+  } finally {
+    db.close();
+  }
+}
+
+/** What a load may leave in the data dir besides its outputs: none of it may stay. */
+function leftovers(dataDir: string): string[] {
+  const uploads = existsSync(join(dataDir, "uploads")) ? readdirSync(join(dataDir, "uploads")).map((n) => `uploads/${n}`) : [];
+  return [...readdirSync(dataDir).filter((n) => /\.tmp$|^\.relationships-|\.lock$/.test(n)), ...uploads];
+}
+
+function lastRun(dataDir: string): RunRecord {
+  const run = readRuns(dataDir).at(-1);
+  assert.ok(run, "a run is recorded");
+  return run;
+}
+
+test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, a failed 'stopped' run, exit 130, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigint-contacts-");
+  try {
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 400, 3);
+    const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
+    assert.equal(first.code, 0, first.stderr);
+    const before = await contactsTables(dataDir);
+    const runsBefore = readRuns(dataDir).length;
+
+    writeContactsCsv(csv, 600, 4); // another day's file: a load that would change the tables
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "contacts-staging");
+    await signalWhileStopped(cli, "SIGINT");
+    const { code, signal, stdout, stderr } = await cli.exited;
+
+    assert.equal(signal, null, "SIGINT is handled, not fatal");
+    assert.equal(code, 130, `exit 130 for SIGINT; stderr: ${stderr}`);
+    assert.equal(stdout, "", "no report of a load on stdout");
+    const lines = stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, `one line on stderr: ${stderr}`);
+    assert.match(lines[0], /SIGINT/);
+    assert.match(lines[0], /nothing was loaded/);
+
+    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded for the stopped load");
+    const run = lastRun(dataDir);
+    assert.equal(run.kind, "contacts");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.match(run.error?.message ?? "", /^Stopped by SIGINT before its COMMIT; nothing was loaded/);
+    assert.equal(run.alert, undefined, "a stop someone asked for is not alerted");
+
+    assert.deepEqual(leftovers(dataDir), [], "no temp file, upload copy or lock left");
+    assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
+
+    // The stopped run does not count as this file's load: the next run loads it.
+    const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"]).exited;
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(lastRun(dataDir).status, "succeeded");
+    assert.notEqual(await contactsTables(dataDir), before);
+  } finally {
+    cleanup();
+  }
+});
+
+test("SIGINT once the contacts COMMIT has run: the load finishes and is recorded as succeeded, exit 130 with a line saying so", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigint-committed-");
+  try {
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 300, 5);
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "contacts-committed");
+    await signalWhileStopped(cli, "SIGINT");
+    const { code, signal, stderr } = await cli.exited;
+    assert.equal(signal, null);
+    assert.equal(code, 130, stderr);
+    const run = lastRun(dataDir);
+    assert.equal(run.status, "succeeded", "committed before the signal was seen: recorded as what it was");
+    assert.ok((run.counts.inserted ?? 0) > 0);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /SIGINT came after .*contacts succeeded/);
+    assert.deepEqual(leftovers(dataDir), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test("SIGTERM during a relationship load: its half-built snapshot goes, a failed 'stopped' run, exit 143, the published version stays", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-relationships-");
+  try {
+    const dataDir = join(dir, "data");
+    const workbook = join(dir, "relaciones.xlsx");
+    copyFileSync(SAMPLE, workbook);
+    const first = await etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]).exited;
+    assert.equal(first.code, 0, first.stderr);
+    const published = lastRun(dataDir).version_id;
+
+    const cli = etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir, "--force"], "snapshot-created");
+    await signalWhileStopped(cli, "SIGTERM");
+    const { code, signal, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGTERM is handled, not fatal");
+    assert.equal(code, 143, stderr);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /SIGTERM/);
+    const run = lastRun(dataDir);
+    assert.equal(run.kind, "relationships");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM before it published; nothing was loaded/);
+    assert.deepEqual(leftovers(dataDir), [], "the half-built snapshot and its lock are gone");
+    const db = await Database.open(join(dataDir, "relationships.duckdb"), { readOnly: true });
+    const live = await db.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info");
+    db.close();
+    assert.equal(Number(live?.v), published, "the published version stays");
+  } finally {
+    cleanup();
+  }
+});
+
+test("SIGINT while a running API imports the CSV: the import's request is closed, its upload removed, the run says what state the import is in", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigint-handover-");
+  // An API that takes the import and never answers: the load is held in the hand-over.
+  let closedByClient!: () => void;
+  const requestClosed = new Promise<void>((resolve) => (closedByClient = resolve));
+  const api = await localServer((request, res) => {
+    if (request.path === "/healthz") res.end(JSON.stringify({ status: "ok", api_id: API_ID }));
+    else res.on("close", closedByClient);
+  });
+  try {
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 50, 6);
+    mkdirSync(dataDir);
+    writeApiInfo(dataDir, api.url);
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]);
+    await until("the import to reach the API", () => api.requests.some((r) => r.path === IMPORT_CONTACTS_PATH), 60_000);
+    cli.kill("SIGINT");
+    const { code, stderr } = await cli.exited;
+    await requestClosed;
+    assert.equal(code, 130, stderr);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    const run = lastRun(dataDir);
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.match(run.error?.message ?? "", /^Stopped by SIGINT while the running API at .* was importing it/);
+    assert.match(run.error?.message ?? "", /most likely not loaded/);
+    assert.deepEqual(leftovers(dataDir), [], "the upload's copy is removed");
+  } finally {
+    await api.close();
+    cleanup();
+  }
+});
