@@ -23,22 +23,38 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
   if (format === "csv") return true;
   if (format === "json") return false;
   if (format !== null) throw new HttpError(400, `format must be csv or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
-  const accept = request.headers.get("accept")?.toLowerCase();
-  if (accept === undefined || !accept.includes("text/csv")) return false;
-  let csv = 0;
+  return prefersToJson(request.headers.get("accept"), "text/csv");
+}
+
+/**
+ * Returns true when the Accept header `accept` prefers the media type `type` (lower case) to JSON:
+ * `type` is listed with a q above 0 ("not acceptable", RFC 9110 12.4.2) and at least JSON's, from
+ * application/json or a wildcard covering it, which loses a tie to the named type (the more specific
+ * range, 12.5.1). Media types in any case (8.3.1). No header, or one that does not name `type`: false.
+ *
+ * @example
+ * ```ts
+ * prefersToJson("application/json, application/octet-stream;q=0", "application/octet-stream") // false
+ * prefersToJson("text/csv, application/json", "text/csv") // true
+ * ```
+ */
+export function prefersToJson(accept: string | null, type: string): boolean {
+  const lower = accept?.toLowerCase();
+  if (lower === undefined || !lower.includes(type)) return false;
+  let wanted = 0;
   let json = 0;
-  for (const part of accept.split(",")) {
+  for (const part of lower.split(",")) {
     const [typeText, ...params] = part.split(";");
-    const type = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
+    const range = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
     let q = 1;
     for (const p of params) {
       const [k, v] = p.split("=");
       if (k.trim() === "q") q = Number(v?.trim()) || 0;
     }
-    if (type === "text/csv") csv = Math.max(csv, q);
-    else if (type === "application/json" || type === "*/*" || type === "application/*") json = Math.max(json, type === "application/json" ? q : q - 0.001);
+    if (range === type) wanted = Math.max(wanted, q);
+    else if (range === "application/json" || range === "*/*" || range === "application/*") json = Math.max(json, range === "application/json" ? q : q - 0.001);
   }
-  return csv > 0 && csv >= json;
+  return wanted > 0 && wanted >= json;
 }
 
 /**

@@ -9,7 +9,7 @@ import { HttpError } from "../http/http_error.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
-import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, prefersToJson, wantsCsv } from "../http/csv_response.ts";
 import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
@@ -230,16 +230,16 @@ function warmMatrix(handle: SnapshotHandle): void {
 }
 
 /**
- * True when the client asks for the binary matrix (`format=binary` or `Accept:
- * application/octet-stream`, in any case); `format` is binary or json, and anything else a 400
- * (a typo must not quietly answer JSON), as for the CSV lists.
+ * True when the client asks for the binary matrix: `format=binary`, or an Accept header that
+ * prefers application/octet-stream to JSON by q-value, as the CSV lists negotiate (`q=0` refuses
+ * it); `format` is binary or json, and anything else a 400 (a typo must not quietly answer JSON).
  */
 function wantsBinary(request: Request, query: URLSearchParams): boolean {
   const format = query.get("format");
   if (format === "binary") return true;
   if (format === "json") return false;
   if (format !== null) throw new HttpError(400, `format must be binary or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
-  return (request.headers.get("accept") ?? "").toLowerCase().includes("application/octet-stream");
+  return prefersToJson(request.headers.get("accept"), "application/octet-stream");
 }
 
 function parseOffset(text: string | null): number {

@@ -212,6 +212,16 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(typo.status, 400);
       assert.match(typo.json().detail, /format must be binary or json; got 'bin'/);
     });
+    await t.test("GET /matrix chooses binary or JSON by Accept's q-values (RFC 9110 12.4.2, 12.5.1), not by octet-stream merely appearing", async () => {
+      // Before, any Accept naming application/octet-stream got binary, q=0 ("not acceptable") included.
+      const typeFor = async (accept: string) => String((await raw(server.url, { path: "/matrix?limit=1", headers: { accept } })).headers["content-type"]);
+      for (const accept of ["application/json, application/octet-stream;q=0", "application/json;q=1, application/octet-stream;q=0.1", "application/octet-stream;q=0.5, */*"]) {
+        assert.match(await typeFor(accept), /^application\/json/, accept);
+      }
+      for (const accept of ["application/octet-stream", "application/json;q=0.5, application/octet-stream", "application/octet-stream ; q=0.9, application/json;q=0.8"]) {
+        assert.equal(await typeFor(accept), "application/octet-stream", accept);
+      }
+    });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
       const plain = await raw(server.url, { path });
