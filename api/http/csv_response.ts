@@ -58,22 +58,22 @@ export function prefersToJson(accept: string | null, type: string): boolean {
 }
 
 /**
- * The ETag of the CSV form of a representation whose JSON form is tagged `etag`: a strong
- * validator names one representation (RFC 9110 8.8.3), so the two forms must not share one.
+ * The ETag of another form (`csv`, `bin`) of a representation whose JSON form is tagged `etag`: a
+ * strong validator names one representation (RFC 9110 8.8.3), so two forms must not share one.
  *
  * @example
  * ```ts
- * csvEtag('"v3"') // '"v3-csv"'
- * csvEtag('W/"g1-7"') // 'W/"g1-7-csv"'
+ * formEtag('"v3"', "csv") // '"v3-csv"'
+ * formEtag('W/"g1-7"', "csv") // 'W/"g1-7-csv"'
  * ```
  */
-function csvEtag(etag: string): string {
-  return `${etag.slice(0, -1)}-csv"`;
+export function formEtag(etag: string, form: string): string {
+  return `${etag.slice(0, -1)}-${form}"`;
 }
 
 /**
  * The CSV answer to a GET or HEAD of a representation whose JSON form is tagged `etag` (undefined:
- * untagged): its own ETag (`csvEtag`), `If-Match` and `If-None-Match` evaluated as for the JSON
+ * untagged): its own ETag (`formEtag`), `If-Match` and `If-None-Match` evaluated as for the JSON
  * form (a 412, or a 304 that never builds the rows), then the streamed body of `rows()`.
  *
  * @example
@@ -90,7 +90,7 @@ export async function csvAnswer(
   header: readonly string[] = columns,
 ): Promise<Response> {
   const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
-  if (etag !== undefined) headers.etag = csvEtag(etag);
+  if (etag !== undefined) headers.etag = formEtag(etag, "csv");
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;
   return csvResponse(columns, await rows(), filename, headers, header);

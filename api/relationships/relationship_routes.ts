@@ -9,7 +9,7 @@ import { HttpError } from "../http/http_error.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
-import { csvAnswer, csvResponse, prefersToJson, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, formEtag, prefersToJson, wantsCsv } from "../http/csv_response.ts";
 import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
@@ -422,12 +422,14 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = handle.model;
       const n = model.header.length;
       const offset = parseOffset(ctx.query.get("offset"));
-      const headers = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
       const binary = wantsBinary(request, ctx.query);
+      // The binary form is another representation: its own strong validator, as CSV's (RFC 9110 8.8.3).
+      const etag = binary ? formEtag(model.etag, "bin") : model.etag;
+      const headers = { etag, "cache-control": "no-cache", vary: "Accept" };
       // The whole binary matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
       const limit = binary ? parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384) : parseLimit(ctx.query.get("limit"), 200, 2000);
       // Only after the parameters are valid: a 400 stays a 400 whatever If-None-Match says.
-      const unchanged = readPreconditions(request, model.etag, headers);
+      const unchanged = readPreconditions(request, etag, headers);
       if (unchanged) return unchanged;
       // Rows past the end are no rows: limit=3001 and limit=3002 are the same answer, one kept body.
       const rows = offset < n ? Math.min(limit, n - offset) : 1;

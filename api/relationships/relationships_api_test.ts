@@ -222,6 +222,24 @@ test("relationship endpoints on a published snapshot", async (t) => {
         assert.equal(await typeFor(accept), "application/octet-stream", accept);
       }
     });
+    await t.test("the binary matrix carries its own ETag (one strong validator names one representation), and Vary: Accept", async () => {
+      // Before, it carried the JSON form's: If-None-Match with the JSON ETag got a 304 for the binary form.
+      const jsonTag = String((await get("/matrix?limit=1")).headers.etag);
+      const octet = { accept: "application/octet-stream" };
+      for (const [path, headers] of [["/matrix?format=binary", {}], ["/matrix", octet]] as const) {
+        const bin = await raw(server.url, { path, headers });
+        const binTag = String(bin.headers.etag);
+        assert.notEqual(binTag, jsonTag, path);
+        assert.ok(!binTag.startsWith("W/"), "strong, as the JSON form's");
+        assert.match(String(bin.headers.vary), /\bAccept\b/, path);
+        assert.equal((await raw(server.url, { path, headers: { ...headers, "if-none-match": jsonTag } })).status, 200, `${path}: the JSON form's ETag`);
+        const unchanged = await raw(server.url, { path, headers: { ...headers, "if-none-match": binTag } });
+        assert.equal(unchanged.status, 304, path);
+        assert.equal(unchanged.headers.etag, binTag);
+        assert.equal((await raw(server.url, { path, headers: { ...headers, "if-match": jsonTag } })).status, 412, `${path}: If-Match with the JSON form's ETag`);
+      }
+      assert.equal((await get("/matrix?limit=1", { "if-none-match": String((await get("/matrix?format=binary")).headers.etag) })).status, 200, "JSON with the binary ETag");
+    });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
       const plain = await raw(server.url, { path });
