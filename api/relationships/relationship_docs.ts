@@ -99,6 +99,7 @@ export const relationshipDocs = {
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad actor, limit, cursor or format." },
+      "409": { description: "`actor` is a letter code that belongs to more than one actor (`ambiguous-code`)." },
     },
   },
   path: {
@@ -134,6 +135,7 @@ export const relationshipDocs = {
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: `Unknown parameter, bad limit, around or include, or more than ${MAX_INCLUDE} actors in include.` },
       "404": { description: "No such actor." },
+      "409": { description: "A letter code in `around` or `include` belongs to more than one actor (`ambiguous-code`)." },
     },
   },
   matrix: {
@@ -206,6 +208,7 @@ export const relationshipDocs = {
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
       "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load the history holds none, so any `version` is this 404." },
+      "409": { description: "`actor` is a letter code that belongs to more than one actor (`ambiguous-code`)." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },
