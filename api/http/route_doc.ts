@@ -51,21 +51,26 @@ export interface RouteDoc {
 }
 
 /**
- * Throws HttpError(400, `bad-parameter`) for a query parameter `doc` does not list, when it lists
- * any: a misspelt filter or limit must not quietly answer as if it were absent. A route that takes
- * no query parameters ignores its query string.
+ * Throws HttpError(400, `bad-parameter`) for a query parameter `doc` does not list, or one given
+ * twice, when it lists any: a misspelt filter or limit must not quietly answer as if it were
+ * absent, nor a second value as if it were not there (every route reads one value a name). A
+ * route that takes no query parameters ignores its query string.
  *
  * @example
  * ```ts
  * checkQueryNames(new URLSearchParams("limt=5"), relationshipDocs.actors); // throws 400
+ * checkQueryNames(new URLSearchParams("limit=2&limit=3"), relationshipDocs.actors); // throws 400
  * ```
  */
 export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefined): void {
   if (doc === undefined || query.size === 0) return;
   const names = queryNames(doc);
   if (names.size === 0) return;
+  const seen = query.size > 1 ? new Set<string>() : undefined;
   for (const name of query.keys()) {
     if (!names.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...names].join(", ")}`, { code: "bad-parameter" });
+    if (seen?.has(name)) throw givenTwice(name);
+    seen?.add(name);
   }
 }
 
@@ -123,7 +128,11 @@ const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
  * ```
  */
 export function refuseRepeatedParam(query: URLSearchParams, name: string): void {
-  if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+  if (query.getAll(name).length > 1) throw givenTwice(name);
+}
+
+function givenTwice(name: string): HttpError {
+  return new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
 }
 
 /** The body types a route accepts when its doc names none. */
