@@ -58,6 +58,35 @@ test("a published snapshot that cannot be read: relationship endpoints say so (n
   }
 });
 
+test("a publication that cannot be opened while a version is served: /readyz names it in relationships.error, the previous version keeps serving, and a good file clears it", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, SMALL_GRAPH);
+  const logged: string[] = [];
+  const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+  try {
+    assert.equal((await raw(server.url, { path: "/readyz" })).json().relationships.error, undefined);
+    // Garbage put in place the way a load publishes (a rename), e.g. a bad copy from a backup.
+    const garbage = join(dir, "garbage.duckdb");
+    writeFileSync(garbage, Buffer.alloc(64 * 1024, 0x5a));
+    renameSync(garbage, join(dir, "relationships.duckdb"));
+    await until(() => logged.length > 0);
+    assert.match(logged[0], /still serving the previous one/);
+    // Before, /readyz showed the old version and no error: nothing said the publication had failed.
+    const ready = (await raw(server.url, { path: "/readyz" })).json();
+    assert.equal(ready.relationships.open, true);
+    assert.equal(ready.relationships.version_id, 1, "the previous version is still the one served");
+    assert.ok(ready.relationships.error, JSON.stringify(ready));
+    assert.ok(!ready.relationships.error.includes(dir), "no path of the server's (/readyz needs no token)");
+    assert.equal((await raw(server.url, { path: "/actors/1" })).status, 200);
+    await publishSnapshot(dir, { ...SMALL_GRAPH, versionId: 2 });
+    await until(async () => (await raw(server.url, { path: "/readyz" })).json().relationships.version_id === 2);
+    assert.equal((await raw(server.url, { path: "/readyz" })).json().relationships.error, undefined);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("relationship endpoints on a published snapshot", async (t) => {
   const { dir, cleanup } = tempDir();
   await publishSnapshot(dir, SMALL_GRAPH);
