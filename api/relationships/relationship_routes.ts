@@ -12,7 +12,7 @@ import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit,
 import { csvAnswer, csvResponse, formEtag, prefersToJson, wantsCsv } from "../http/csv_response.ts";
 import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
+import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, MAX_OFFSET, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
@@ -244,7 +244,9 @@ function wantsBinary(request: Request, query: URLSearchParams): boolean {
 
 function parseOffset(text: string | null): number {
   const value = text ?? "0";
-  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `offset must be a non-negative integer; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  if (!/^\d+$/.test(value) || Number(value) > MAX_OFFSET) {
+    throw new HttpError(400, `offset must be an integer from 0 to ${MAX_OFFSET}; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
   return Number(value);
 }
 

@@ -650,6 +650,16 @@ test("relationship endpoints refuse what they cannot answer, before any precondi
         assert.equal(res.json().type, "/docs#problem-bad-cursor", path);
       }
     });
+    await t.test("an offset past the largest one /matrix takes is a 400 that names that bound", async () => {
+      // Before: "offset must be a non-negative integer" for 4000000000, which is one.
+      const res = await get("/matrix?offset=4000000000");
+      assert.equal(res.status, 400);
+      assert.equal(res.json().detail, "offset must be an integer from 0 to 999999999; got '4000000000'");
+      assert.equal((await get("/matrix?offset=-1")).json().detail, "offset must be an integer from 0 to 999999999; got '-1'");
+      assert.equal((await get("/matrix?offset=999999999")).status, 200);
+      const offset = (await get("/openapi.json")).json().paths["/matrix"].get.parameters.find((p: { name: string }) => p.name === "offset");
+      assert.deepEqual(offset.schema, { type: "integer", minimum: 0, maximum: 999_999_999 });
+    });
     await t.test("a precondition does not turn a 404 or a 400 into a 304", async () => {
       assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": etag })).status, 404);
       assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": "*" })).status, 404);
