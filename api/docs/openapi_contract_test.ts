@@ -160,6 +160,21 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       }
     });
 
+    // Before, /metrics, /, /web/dashboard.js and /web/{path} documented their 200 with no media type.
+    await t.test("every 2xx with a body documents its media types, and a GET's answer has one of them", async () => {
+      for (const { name, path, op } of operations) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (status.startsWith("2") && status !== "204") assert.ok(response.content, `${name} documents no media type for its ${status}`);
+        }
+        if (!name.startsWith("GET ")) continue;
+        const res = await raw(server.url, { path: path.replace("{path}", "app.js").replaceAll(/\{\w+\}/g, "1") });
+        if (res.status < 200 || res.status > 299) continue; // an {id} that names nothing, a required parameter missing
+        const type = String(res.headers["content-type"]).split(";")[0];
+        const documented = Object.keys(op.responses[String(res.status)].content ?? {}).map((key) => key.split(";")[0].trim());
+        assert.ok(documented.includes(type), `${name} answered ${type}; it documents ${documented.join(", ")}`);
+      }
+    });
+
     // Before, no operation listed them, though any request can meet them before its route runs.
     await t.test("every operation documents what the server answers before its route runs: 405 with Allow, 414, 421, 431, 501", async () => {
       const refusals = {

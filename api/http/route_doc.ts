@@ -43,9 +43,10 @@ export interface RouteDoc {
   maxBodyBytesByType?: Readonly<Record<string, number>>;
   /**
    * Status -> description (and optional JSON schema for the 2xx body; `binary`: also
-   * application/octet-stream; `headers`: the response headers it sets, by name).
+   * application/octet-stream; `types`: the media types of a 2xx body that is none of those, such
+   * as Prometheus text or the dashboard's files; `headers`: the response headers it sets, by name).
    */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; headers?: Record<string, HeaderDoc> }>;
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; types?: readonly string[]; headers?: Record<string, HeaderDoc> }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }

@@ -119,22 +119,27 @@ function notFound(): HttpError {
   return new HttpError(404, "No such file", { code: "not-found" });
 }
 
+/** The media types of `types`' values, each once, without parameters. */
+function mediaTypes(types: Record<string, string>): string[] {
+  return [...new Set(Object.values(types).map((type) => type.split(";")[0]))];
+}
+
 /** What the dashboard routes say about themselves (for OpenAPI and /docs). */
 const staticDocs = {
   index: {
     summary: "The dashboard (api/web/index.html)",
     tag: "system",
-    responses: { "200": { description: "HTML page." } },
+    responses: { "200": { description: "HTML page.", html: true } },
   },
   bundle: {
     summary: "The dashboard's scripts joined into one (api/web/app.js and what it imports)",
     tag: "system",
-    responses: { "200": { description: "JavaScript." } },
+    responses: { "200": { description: "JavaScript.", types: ["text/javascript"] } },
   },
   web: {
     summary: "Dashboard assets under api/web",
     tag: "system",
-    responses: { "200": { description: "The file." }, "404": { description: "No such file." } },
+    responses: { "200": { description: "The file.", types: mediaTypes(TYPES) }, "404": { description: "No such file." } },
   },
 } satisfies Record<string, RouteDoc>;
 
