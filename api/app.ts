@@ -410,10 +410,13 @@ export class App {
       body: {
         status: contactsOpen ? "ready" : "not-ready",
         contacts: { open: contactsOpen, backend: this.contacts.backend },
-        relationships:
-          handle === undefined
-            ? { open: false, version_id: null, ...(unreadable === undefined ? {} : { error: unreadable }) }
-            : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size },
+        relationships: {
+          ...(handle === undefined
+            ? { open: false, version_id: null }
+            : { open: true, version_id: handle.model.versionId, published_at: handle.model.publishedAt, actors: handle.model.actors.size }),
+          // Also while the previous version is served: else a publication that failed to open says nothing here.
+          ...(unreadable === undefined ? {} : { error: unreadable }),
+        },
         last_runs: { relationships: brief(lastRel), contacts: brief(lastContacts) },
       },
     };

@@ -20,7 +20,7 @@ export const readinessSchema = object({
     version_id: nullable(integer()),
     published_at: optional(nullable(string({ format: "date-time" }))),
     actors: optional(integer()),
-    error: optional(string({ description: "Why the published snapshot cannot be read (a corrupt file); absent otherwise." })),
+    error: optional(string({ description: "Why the published snapshot cannot be read (a corrupt file), also while the previous version is still served (`open` true); absent otherwise." })),
   }),
   last_runs: object({ relationships: lastRun, contacts: lastRun }),
 });

@@ -122,6 +122,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       if (ok && r.csv) content["text/csv"] = { schema: { type: "string" } };
       if (ok && r.binary) content["application/octet-stream"] = { schema: { type: "string", contentMediaType: "application/octet-stream" } };
       if (ok && r.html) content["text/html"] = { schema: { type: "string" } };
+      if (ok) for (const type of r.types ?? []) content[type] = { schema: { type: "string" } };
       // An error answer is a problem document unless the route documents its own (readiness).
       if (!ok && r.schema !== undefined) content["application/json"] = { schema: r.schema };
       else if (!ok && status !== "304") content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };

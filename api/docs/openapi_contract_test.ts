@@ -133,6 +133,48 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       }
     });
 
+    // Before, every relationships and history route read the first of two values and dropped the
+    // second without a word, where /runs and the contacts lists answered this 400.
+    await t.test("every route that takes query parameters refuses one given twice, naming it, as /runs does", async () => {
+      const examples = [
+        "/changes?version=3&version=4",
+        "/findings?format=csv&format=json",
+        "/actors?limit=2&limit=3",
+        "/relationships?actor=1&actor=2",
+        "/relationships/path?from=1&to=3&to=4",
+        "/relationships/subgraph?around=1&around=2",
+        "/matrix?offset=0&offset=1",
+        "/versions?limit=1&limit=1",
+        "/runs?limit=1&limit=2",
+      ];
+      const everyRoute = operations
+        .filter(({ name, op }) => name.startsWith("GET ") && queryNames(op).length > 0)
+        .map(({ path, op }) => `${path.replaceAll(/\{\w+\}/g, "1")}?${queryNames(op)[0]}=1&${queryNames(op)[0]}=1`);
+      for (const path of [...examples, ...everyRoute]) {
+        const res = await raw(server.url, { path });
+        const template = operations.find((o) => o.name.startsWith("GET ") && new RegExp(`^${o.path.replaceAll(/\{\w+\}/g, "[^/]+")}$`).test(path.split("?")[0]))!.path;
+        assertDocumented(res, 400, "GET", template);
+        assert.equal(res.json().type, "/docs#problem-bad-parameter", path);
+        const name = path.split("?")[1].split("&").at(-1)!.split("=")[0];
+        assert.equal(res.json().detail, `Query parameter '${name}' is given more than once; give it once`, path);
+      }
+    });
+
+    // Before, /metrics, /, /web/dashboard.js and /web/{path} documented their 200 with no media type.
+    await t.test("every 2xx with a body documents its media types, and a GET's answer has one of them", async () => {
+      for (const { name, path, op } of operations) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (status.startsWith("2") && status !== "204") assert.ok(response.content, `${name} documents no media type for its ${status}`);
+        }
+        if (!name.startsWith("GET ")) continue;
+        const res = await raw(server.url, { path: path.replace("{path}", "app.js").replaceAll(/\{\w+\}/g, "1") });
+        if (res.status < 200 || res.status > 299) continue; // an {id} that names nothing, a required parameter missing
+        const type = String(res.headers["content-type"]).split(";")[0];
+        const documented = Object.keys(op.responses[String(res.status)].content ?? {}).map((key) => key.split(";")[0].trim());
+        assert.ok(documented.includes(type), `${name} answered ${type}; it documents ${documented.join(", ")}`);
+      }
+    });
+
     // Before, no operation listed them, though any request can meet them before its route runs.
     await t.test("every operation documents what the server answers before its route runs: 405 with Allow, 414, 421, 431, 501", async () => {
       const refusals = {

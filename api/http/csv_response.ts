@@ -23,41 +23,57 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
   if (format === "csv") return true;
   if (format === "json") return false;
   if (format !== null) throw new HttpError(400, `format must be csv or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
-  const accept = request.headers.get("accept")?.toLowerCase();
-  if (accept === undefined || !accept.includes("text/csv")) return false;
-  let csv = 0;
+  return prefersToJson(request.headers.get("accept"), "text/csv");
+}
+
+/**
+ * Returns true when the Accept header `accept` prefers the media type `type` (lower case) to JSON:
+ * `type` is listed with a q above 0 ("not acceptable", RFC 9110 12.4.2) and at least JSON's, from
+ * application/json or a wildcard covering it, which loses a tie to the named type (the more specific
+ * range, 12.5.1). Media types in any case (8.3.1). No header, or one that does not name `type`: false.
+ *
+ * @example
+ * ```ts
+ * prefersToJson("application/json, application/octet-stream;q=0", "application/octet-stream") // false
+ * prefersToJson("text/csv, application/json", "text/csv") // true
+ * ```
+ */
+export function prefersToJson(accept: string | null, type: string): boolean {
+  const lower = accept?.toLowerCase();
+  if (lower === undefined || !lower.includes(type)) return false;
+  let wanted = 0;
   let json = 0;
-  for (const part of accept.split(",")) {
+  for (const part of lower.split(",")) {
     const [typeText, ...params] = part.split(";");
-    const type = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
+    const range = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
     let q = 1;
     for (const p of params) {
       const [k, v] = p.split("=");
       if (k.trim() === "q") q = Number(v?.trim()) || 0;
     }
-    if (type === "text/csv") csv = Math.max(csv, q);
-    else if (type === "application/json" || type === "*/*" || type === "application/*") json = Math.max(json, type === "application/json" ? q : q - 0.001);
+    if (range === type) wanted = Math.max(wanted, q);
+    else if (range === "application/json" || range === "*/*" || range === "application/*") json = Math.max(json, range === "application/json" ? q : q - 0.001);
   }
-  return csv > 0 && csv >= json;
+  return wanted > 0 && wanted >= json;
 }
 
 /**
- * The ETag of the CSV form of a representation whose JSON form is tagged `etag`: a strong
- * validator names one representation (RFC 9110 8.8.3), so the two forms must not share one.
+ * The ETag of another form (`csv`, `bin`) of a representation whose JSON form is tagged `etag`: a
+ * strong validator names one representation (RFC 9110 8.8.3), so two forms must not share one.
  *
  * @example
  * ```ts
- * csvEtag('"v3"') // '"v3-csv"'
- * csvEtag('W/"g1-7"') // 'W/"g1-7-csv"'
+ * formEtag('"v3"', "csv") // '"v3-csv"'
+ * formEtag('W/"g1-7"', "csv") // 'W/"g1-7-csv"'
  * ```
  */
-function csvEtag(etag: string): string {
-  return `${etag.slice(0, -1)}-csv"`;
+export function formEtag(etag: string, form: string): string {
+  return `${etag.slice(0, -1)}-${form}"`;
 }
 
 /**
  * The CSV answer to a GET or HEAD of a representation whose JSON form is tagged `etag` (undefined:
- * untagged): its own ETag (`csvEtag`), `If-Match` and `If-None-Match` evaluated as for the JSON
+ * untagged): its own ETag (`formEtag`), `If-Match` and `If-None-Match` evaluated as for the JSON
  * form (a 412, or a 304 that never builds the rows), then the streamed body of `rows()`.
  *
  * @example
@@ -74,7 +90,7 @@ export async function csvAnswer(
   header: readonly string[] = columns,
 ): Promise<Response> {
   const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
-  if (etag !== undefined) headers.etag = csvEtag(etag);
+  if (etag !== undefined) headers.etag = formEtag(etag, "csv");
   const unchanged = readPreconditions(request, headers.etag, headers);
   if (unchanged) return unchanged;
   return csvResponse(columns, await rows(), filename, headers, header);

@@ -43,29 +43,35 @@ export interface RouteDoc {
   maxBodyBytesByType?: Readonly<Record<string, number>>;
   /**
    * Status -> description (and optional JSON schema for the 2xx body; `binary`: also
-   * application/octet-stream; `headers`: the response headers it sets, by name).
+   * application/octet-stream; `types`: the media types of a 2xx body that is none of those, such
+   * as Prometheus text or the dashboard's files; `headers`: the response headers it sets, by name).
    */
-  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; headers?: Record<string, HeaderDoc> }>;
+  responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; types?: readonly string[]; headers?: Record<string, HeaderDoc> }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
 }
 
 /**
- * Throws HttpError(400, `bad-parameter`) for a query parameter `doc` does not list, when it lists
- * any: a misspelt filter or limit must not quietly answer as if it were absent. A route that takes
- * no query parameters ignores its query string.
+ * Throws HttpError(400, `bad-parameter`) for a query parameter `doc` does not list, or one given
+ * twice, when it lists any: a misspelt filter or limit must not quietly answer as if it were
+ * absent, nor a second value as if it were not there (every route reads one value a name). A
+ * route that takes no query parameters ignores its query string.
  *
  * @example
  * ```ts
  * checkQueryNames(new URLSearchParams("limt=5"), relationshipDocs.actors); // throws 400
+ * checkQueryNames(new URLSearchParams("limit=2&limit=3"), relationshipDocs.actors); // throws 400
  * ```
  */
 export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefined): void {
   if (doc === undefined || query.size === 0) return;
   const names = queryNames(doc);
   if (names.size === 0) return;
+  const seen = query.size > 1 ? new Set<string>() : undefined;
   for (const name of query.keys()) {
     if (!names.has(name)) throw new HttpError(400, `Unknown query parameter '${name.slice(0, 40)}'; use ${[...names].join(", ")}`, { code: "bad-parameter" });
+    if (seen?.has(name)) throw givenTwice(name);
+    seen?.add(name);
   }
 }
 
@@ -123,7 +129,11 @@ const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
  * ```
  */
 export function refuseRepeatedParam(query: URLSearchParams, name: string): void {
-  if (query.getAll(name).length > 1) throw new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
+  if (query.getAll(name).length > 1) throw givenTwice(name);
+}
+
+function givenTwice(name: string): HttpError {
+  return new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
 }
 
 /** The body types a route accepts when its doc names none. */

@@ -1,7 +1,8 @@
 /**
- * Serves the dashboard: `/` is api/web/index.html and `/web/*` any file under api/web, with a
- * content type by extension, a validator ETag, `Cache-Control: no-cache` (revalidate every time:
- * file names are not content-hashed) and no way out of the folder, symlinks included.
+ * Serves the dashboard: `/` is api/web/index.html and `/web/*` any file under api/web of a type a
+ * browser loads (`TYPES`, by extension), with a validator ETag, `Cache-Control: no-cache`
+ * (revalidate every time: file names are not content-hashed) and no way out of the folder,
+ * symlinks included.
  */
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
@@ -11,12 +12,16 @@ import type { Router } from "./router.ts";
 import type { RouteDoc } from "./route_doc.ts";
 import { cachedBundle } from "./module_bundle.ts";
 
+/**
+ * The types a browser loads from the dashboard's folder, by extension; anything else there (its
+ * tsconfig.json, README, tests) is a 404. No .json: the dashboard's data comes from the API; nor
+ * .map: its scripts are served as written, so there are no source maps.
+ */
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".jpg": "image/jpeg",
@@ -26,7 +31,6 @@ const TYPES: Record<string, string> = {
   ".ico": "image/x-icon",
   ".woff2": "font/woff2",
   ".txt": "text/plain; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
 };
 
 interface Cached {
@@ -115,22 +119,27 @@ function notFound(): HttpError {
   return new HttpError(404, "No such file", { code: "not-found" });
 }
 
+/** The media types of `types`' values, each once, without parameters. */
+function mediaTypes(types: Record<string, string>): string[] {
+  return [...new Set(Object.values(types).map((type) => type.split(";")[0]))];
+}
+
 /** What the dashboard routes say about themselves (for OpenAPI and /docs). */
 const staticDocs = {
   index: {
     summary: "The dashboard (api/web/index.html)",
     tag: "system",
-    responses: { "200": { description: "HTML page." } },
+    responses: { "200": { description: "HTML page.", html: true } },
   },
   bundle: {
     summary: "The dashboard's scripts joined into one (api/web/app.js and what it imports)",
     tag: "system",
-    responses: { "200": { description: "JavaScript." } },
+    responses: { "200": { description: "JavaScript.", types: ["text/javascript"] } },
   },
   web: {
     summary: "Dashboard assets under api/web",
     tag: "system",
-    responses: { "200": { description: "The file." }, "404": { description: "No such file." } },
+    responses: { "200": { description: "The file.", types: mediaTypes(TYPES) }, "404": { description: "No such file." } },
   },
 } satisfies Record<string, RouteDoc>;
 

@@ -39,3 +39,21 @@ test("staticFiles() serves nothing outside the folder, nor hidden files in it, w
     cleanup();
   }
 });
+
+// Before, /web/tsconfig.json was served (a JSON file, a type it served), while README.md and the
+// test files were refused only because .md and .ts were not.
+test("/web/* serves the dashboard's own folder only what a browser loads: not its tsconfig.json, README or tests", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    for (const path of ["/web/tsconfig.json", "/web/README.md", "/web/html_test.ts"]) {
+      assert.equal((await raw(server.url, { path })).status, 404, path);
+    }
+    for (const path of ["/", "/web/index.html", "/web/app.js", "/web/styles.css", "/web/dashboard.js"]) {
+      assert.equal((await raw(server.url, { path })).status, 200, path);
+    }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

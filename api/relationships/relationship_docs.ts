@@ -40,6 +40,8 @@ const summaryRef = ref("ActorSummary", actorSummarySchema);
 export const MAX_INCLUDE = 20;
 /** The most actor ids `GET /changes` takes in `among` (the most a subgraph draws is 1,000). */
 export const MAX_AMONG = 1000;
+/** The largest `offset` of `GET /matrix`: far past any matrix, and offset + limit still an INTEGER for the window's SQL. */
+export const MAX_OFFSET = 999_999_999;
 
 /** The docs of the relationship routes, by handler. */
 export const relationshipDocs = {
@@ -99,6 +101,7 @@ export const relationshipDocs = {
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad actor, limit, cursor or format." },
+      "409": { description: "`actor` is a letter code that belongs to more than one actor (`ambiguous-code`)." },
     },
   },
   path: {
@@ -134,6 +137,7 @@ export const relationshipDocs = {
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: `Unknown parameter, bad limit, around or include, or more than ${MAX_INCLUDE} actors in include.` },
       "404": { description: "No such actor." },
+      "409": { description: "A letter code in `around` or `include` belongs to more than one actor (`ambiguous-code`)." },
     },
   },
   matrix: {
@@ -141,9 +145,9 @@ export const relationshipDocs = {
     tag: "relationships",
     description:
       "Row i and column i are `actors[i]` (the header order). JSON: a window of rows, each `cells` one character per column, '1', '0' or '.' (blank/unknown), plus `counts` of the whole matrix (diagonal excluded) and `layout` (where the matrix sits in its sheet, to name cells like `'Matriz de adyacencia'!F5`: column = first_col + i, row = actors[i].sheet_row). " +
-      `Binary (\`Accept: application/octet-stream\` or \`format=binary\`; the whole matrix unless limit is given), little-endian: bytes 0-3 \`RMX1\`, 4-7 n (uint32), 8-11 offset, 12-15 rows, then from byte ${MATRIX_HEADER_BYTES} \`rows\` rows of ceil(n/4) bytes where column j is bits 2(j mod 4)..2(j mod 4)+1 of byte floor(j/4): 0 blank, 1 = 0, 2 = 1. Both forms are cached per snapshot.`,
+      `Binary (\`Accept: application/octet-stream\` or \`format=binary\`; the whole matrix unless limit is given), little-endian: bytes 0-3 \`RMX1\`, 4-7 n (uint32), 8-11 offset, 12-15 rows, then from byte ${MATRIX_HEADER_BYTES} \`rows\` rows of ceil(n/4) bytes where column j is bits 2(j mod 4)..2(j mod 4)+1 of byte floor(j/4): 0 blank, 1 = 0, 2 = 1. Both forms are cached per snapshot; each has its own ETag (the binary one ends in \`-bin\`).`,
     params: [
-      { name: "offset", description: "First row (0-based header position).", schema: { type: "integer", minimum: 0 } },
+      { name: "offset", description: `First row (0-based header position), 0..${MAX_OFFSET}.`, schema: { type: "integer", minimum: 0, maximum: MAX_OFFSET } },
       { name: "limit", description: "Rows: JSON 1..2000 (default 200); binary 1..16384 (default all).", schema: { type: "integer", minimum: 1, maximum: 16384 } },
       { name: "format", description: "`json` (default) or `binary` (same as `Accept: application/octet-stream`).", schema: { type: "string", enum: ["json", "binary"] } },
     ],
@@ -206,6 +210,7 @@ export const relationshipDocs = {
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
       "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load the history holds none, so any `version` is this 404." },
+      "409": { description: "`actor` is a letter code that belongs to more than one actor (`ambiguous-code`)." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },
   },

@@ -9,10 +9,10 @@ import { HttpError } from "../http/http_error.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
-import { csvAnswer, csvResponse, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, csvResponse, formEtag, prefersToJson, wantsCsv } from "../http/csv_response.ts";
 import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
+import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, MAX_OFFSET, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
 import { pairsOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
@@ -230,21 +230,23 @@ function warmMatrix(handle: SnapshotHandle): void {
 }
 
 /**
- * True when the client asks for the binary matrix (`format=binary` or `Accept:
- * application/octet-stream`, in any case); `format` is binary or json, and anything else a 400
- * (a typo must not quietly answer JSON), as for the CSV lists.
+ * True when the client asks for the binary matrix: `format=binary`, or an Accept header that
+ * prefers application/octet-stream to JSON by q-value, as the CSV lists negotiate (`q=0` refuses
+ * it); `format` is binary or json, and anything else a 400 (a typo must not quietly answer JSON).
  */
 function wantsBinary(request: Request, query: URLSearchParams): boolean {
   const format = query.get("format");
   if (format === "binary") return true;
   if (format === "json") return false;
   if (format !== null) throw new HttpError(400, `format must be binary or json; got '${format.slice(0, 40)}'`, { code: "bad-parameter" });
-  return (request.headers.get("accept") ?? "").toLowerCase().includes("application/octet-stream");
+  return prefersToJson(request.headers.get("accept"), "application/octet-stream");
 }
 
 function parseOffset(text: string | null): number {
   const value = text ?? "0";
-  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `offset must be a non-negative integer; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  if (!/^\d+$/.test(value) || Number(value) > MAX_OFFSET) {
+    throw new HttpError(400, `offset must be an integer from 0 to ${MAX_OFFSET}; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
   return Number(value);
 }
 
@@ -422,12 +424,14 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = handle.model;
       const n = model.header.length;
       const offset = parseOffset(ctx.query.get("offset"));
-      const headers = { etag: model.etag, "cache-control": "no-cache", vary: "Accept" };
       const binary = wantsBinary(request, ctx.query);
+      // The binary form is another representation: its own strong validator, as CSV's (RFC 9110 8.8.3).
+      const etag = binary ? formEtag(model.etag, "bin") : model.etag;
+      const headers = { etag, "cache-control": "no-cache", vary: "Accept" };
       // The whole binary matrix by default: at 2 bits a cell even 4,096 actors are 4 MB before compression.
       const limit = binary ? parseLimit(ctx.query.get("limit"), Math.max(1, n), 16_384) : parseLimit(ctx.query.get("limit"), 200, 2000);
       // Only after the parameters are valid: a 400 stays a 400 whatever If-None-Match says.
-      const unchanged = readPreconditions(request, model.etag, headers);
+      const unchanged = readPreconditions(request, etag, headers);
       if (unchanged) return unchanged;
       // Rows past the end are no rows: limit=3001 and limit=3002 are the same answer, one kept body.
       const rows = offset < n ? Math.min(limit, n - offset) : 1;

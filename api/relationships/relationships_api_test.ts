@@ -58,6 +58,35 @@ test("a published snapshot that cannot be read: relationship endpoints say so (n
   }
 });
 
+test("a publication that cannot be opened while a version is served: /readyz names it in relationships.error, the previous version keeps serving, and a good file clears it", async () => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, SMALL_GRAPH);
+  const logged: string[] = [];
+  const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+  try {
+    assert.equal((await raw(server.url, { path: "/readyz" })).json().relationships.error, undefined);
+    // Garbage put in place the way a load publishes (a rename), e.g. a bad copy from a backup.
+    const garbage = join(dir, "garbage.duckdb");
+    writeFileSync(garbage, Buffer.alloc(64 * 1024, 0x5a));
+    renameSync(garbage, join(dir, "relationships.duckdb"));
+    await until(() => logged.length > 0);
+    assert.match(logged[0], /still serving the previous one/);
+    // Before, /readyz showed the old version and no error: nothing said the publication had failed.
+    const ready = (await raw(server.url, { path: "/readyz" })).json();
+    assert.equal(ready.relationships.open, true);
+    assert.equal(ready.relationships.version_id, 1, "the previous version is still the one served");
+    assert.ok(ready.relationships.error, JSON.stringify(ready));
+    assert.ok(!ready.relationships.error.includes(dir), "no path of the server's (/readyz needs no token)");
+    assert.equal((await raw(server.url, { path: "/actors/1" })).status, 200);
+    await publishSnapshot(dir, { ...SMALL_GRAPH, versionId: 2 });
+    await until(async () => (await raw(server.url, { path: "/readyz" })).json().relationships.version_id === 2);
+    assert.equal((await raw(server.url, { path: "/readyz" })).json().relationships.error, undefined);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("relationship endpoints on a published snapshot", async (t) => {
   const { dir, cleanup } = tempDir();
   await publishSnapshot(dir, SMALL_GRAPH);
@@ -211,6 +240,34 @@ test("relationship endpoints on a published snapshot", async (t) => {
       const typo = await get("/matrix?format=bin");
       assert.equal(typo.status, 400);
       assert.match(typo.json().detail, /format must be binary or json; got 'bin'/);
+    });
+    await t.test("GET /matrix chooses binary or JSON by Accept's q-values (RFC 9110 12.4.2, 12.5.1), not by octet-stream merely appearing", async () => {
+      // Before, any Accept naming application/octet-stream got binary, q=0 ("not acceptable") included.
+      const typeFor = async (accept: string) => String((await raw(server.url, { path: "/matrix?limit=1", headers: { accept } })).headers["content-type"]);
+      for (const accept of ["application/json, application/octet-stream;q=0", "application/json;q=1, application/octet-stream;q=0.1", "application/octet-stream;q=0.5, */*"]) {
+        assert.match(await typeFor(accept), /^application\/json/, accept);
+      }
+      for (const accept of ["application/octet-stream", "application/json;q=0.5, application/octet-stream", "application/octet-stream ; q=0.9, application/json;q=0.8"]) {
+        assert.equal(await typeFor(accept), "application/octet-stream", accept);
+      }
+    });
+    await t.test("the binary matrix carries its own ETag (one strong validator names one representation), and Vary: Accept", async () => {
+      // Before, it carried the JSON form's: If-None-Match with the JSON ETag got a 304 for the binary form.
+      const jsonTag = String((await get("/matrix?limit=1")).headers.etag);
+      const octet = { accept: "application/octet-stream" };
+      for (const [path, headers] of [["/matrix?format=binary", {}], ["/matrix", octet]] as const) {
+        const bin = await raw(server.url, { path, headers });
+        const binTag = String(bin.headers.etag);
+        assert.notEqual(binTag, jsonTag, path);
+        assert.ok(!binTag.startsWith("W/"), "strong, as the JSON form's");
+        assert.match(String(bin.headers.vary), /\bAccept\b/, path);
+        assert.equal((await raw(server.url, { path, headers: { ...headers, "if-none-match": jsonTag } })).status, 200, `${path}: the JSON form's ETag`);
+        const unchanged = await raw(server.url, { path, headers: { ...headers, "if-none-match": binTag } });
+        assert.equal(unchanged.status, 304, path);
+        assert.equal(unchanged.headers.etag, binTag);
+        assert.equal((await raw(server.url, { path, headers: { ...headers, "if-match": jsonTag } })).status, 412, `${path}: If-Match with the JSON form's ETag`);
+      }
+      assert.equal((await get("/matrix?limit=1", { "if-none-match": String((await get("/matrix?format=binary")).headers.etag) })).status, 200, "JSON with the binary ETag");
     });
     await t.test("answers are compressed by Accept-Encoding (brotli, else gzip), with Vary", async () => {
       const path = "/openapi.json";
@@ -592,6 +649,16 @@ test("relationship endpoints refuse what they cannot answer, before any precondi
         assert.equal(res.status, 400, `${path} answered ${res.status}: ${res.text.slice(0, 160)}`);
         assert.equal(res.json().type, "/docs#problem-bad-cursor", path);
       }
+    });
+    await t.test("an offset past the largest one /matrix takes is a 400 that names that bound", async () => {
+      // Before: "offset must be a non-negative integer" for 4000000000, which is one.
+      const res = await get("/matrix?offset=4000000000");
+      assert.equal(res.status, 400);
+      assert.equal(res.json().detail, "offset must be an integer from 0 to 999999999; got '4000000000'");
+      assert.equal((await get("/matrix?offset=-1")).json().detail, "offset must be an integer from 0 to 999999999; got '-1'");
+      assert.equal((await get("/matrix?offset=999999999")).status, 200);
+      const offset = (await get("/openapi.json")).json().paths["/matrix"].get.parameters.find((p: { name: string }) => p.name === "offset");
+      assert.deepEqual(offset.schema, { type: "integer", minimum: 0, maximum: 999_999_999 });
     });
     await t.test("a precondition does not turn a 404 or a 400 into a 304", async () => {
       assert.equal((await get("/relationships/path?from=1&to=5", { "if-none-match": etag })).status, 404);

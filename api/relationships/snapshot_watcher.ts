@@ -179,7 +179,8 @@ export class SnapshotWatcher {
 
   /**
    * Why the published file cannot be read (corrupt, not a snapshot of ours), or undefined when it
-   * can, or there is none: a missing file is "not published yet", an unreadable one is not. Fit for
+   * can, or there is none: a missing file is "not published yet", an unreadable one is not. Set
+   * whether or not a previous snapshot is still served (`current()`), until a file opens. Fit for
    * clients (the 503s, /readyz): the first line of DuckDB's message, at most 300 characters, with the
    * file's path on the server replaced by its name (onError gets the whole error, path included).
    */
