@@ -224,3 +224,31 @@ test("fetchWorkbook(): a download onto a full disk fails at once as a storage fa
     unmount(dataDir);
   }
 }));
+
+// A redirect loop and a chain over the limit were both "answered 302 without a usable redirect",
+// the message of a redirect without a Location: the person looked for a broken header, not a loop.
+test("fetchWorkbook(): a redirect loop, a chain over the limit and a redirect without Location each say what happened", withDir(async (dir) => {
+  await serving((req, res) => {
+    res.statusCode = 302;
+    if (req.path === "/loop.xlsx") res.setHeader("location", "/loop.xlsx");
+    else if (req.path === "/a.xlsx") res.setHeader("location", "/b.xlsx?sig=secret");
+    else if (req.path.startsWith("/b.xlsx")) res.setHeader("location", "/a.xlsx");
+    else if (req.path.startsWith("/hop/")) res.setHeader("location", `/hop/${Number(req.path.split("/")[2]) + 1}`);
+    res.end();
+  }, async (server) => {
+    const fails = (path: string, code: string, message: RegExp) =>
+      assert.rejects(fetchWorkbook(`${server.url}${path}`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+        assert.equal(error.code, code, error.message);
+        assert.match(error.message, message);
+        assert.equal(error.retry, false);
+        return true;
+      });
+    const u = server.url.replaceAll(".", "\\.");
+    await fails("/loop.xlsx", "redirect-loop", new RegExp(`^${u}/loop\\.xlsx redirects in a loop: ${u}/loop\\.xlsx -> ${u}/loop\\.xlsx$`));
+    await fails("/a.xlsx", "redirect-loop", new RegExp(`^${u}/a\\.xlsx redirects in a loop: ${u}/a\\.xlsx -> ${u}/b\\.xlsx -> ${u}/a\\.xlsx$`));
+    await fails("/hop/0", "too-many-redirects", new RegExp(`^${u}/hop/0 redirected more than 5 times: ${u}/hop/0 -> ${u}/hop/1 -> .* -> ${u}/hop/6$`));
+    await fails("/none.xlsx", "http-status", new RegExp(`^${u}/none\\.xlsx answered 302 without a usable redirect$`));
+    assert.equal(server.requests.length, 1 + 2 + 6 + 1, "a loop is refused once seen, without going round it to the limit");
+    assert.ok(server.requests.every((r) => r.headers["if-none-match"] === undefined));
+  });
+}));
