@@ -1,6 +1,7 @@
 /**
  * Noticing that a URL workbook changed, for the schedule (`--watch`, `npm start`): every interval a
- * conditional GET with the validators of the last download. A 304 costs nothing more; a 200 is
+ * conditional GET with the validators of the last download, once a load has vouched for it (until
+ * then, or after its load failed, the GET is unconditional). A 304 costs nothing more; a 200 is
  * streamed through a hash (nothing stored) and compared with the last download, so a server that
  * sends no validators still triggers a load only when the bytes differ. Polls never overlap: the
  * next is due an interval after the last one ended, however long that one took. The load itself then

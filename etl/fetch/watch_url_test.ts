@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchWorkbook, urlWorkbookWatcher, watchUrl } from "./mod.ts";
+import { settleValidators } from "./fetch_workbook.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
 import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
@@ -35,7 +36,8 @@ test("watchUrl() reports a change only when the server has other bytes than the 
       });
       let changes = 0;
       const url = `${server.url}/w.xlsx`;
-      await fetchWorkbook(url, { dataDir: dir });
+      // Downloaded and loaded (the load keeps the validators of a copy it could read).
+      settleValidators(url, dir, await fetchWorkbook(url, { dataDir: dir }), true);
       const watcher = watchUrl(url, { dataDir: dir, intervalMs: 30, onChanged: () => changes++ });
       try {
         await until(() => server.requests.length >= 4);
