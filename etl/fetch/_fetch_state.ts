@@ -1,7 +1,7 @@
 /**
- * What the data dir remembers about a URL workbook, in `<data dir>/fetched/`: `state.json` (the
- * validators, and which copy they belong to) and the copies, one folder per content
- * (`<sha256 prefix>/<name from the URL>`). Each state.json names its copy and is replaced
+ * What the data dir remembers about a URL workbook, in `<data dir>/fetched/`: `state.json` (which
+ * copy is the last download, and its validators once a load has vouched for it) and the copies,
+ * one folder per content (`<sha256 prefix>/<name from the URL>`). Each state.json names its copy and is replaced
  * atomically, so two fetches racing (the schedule and a person's `npm run etl`) can only leave a
  * consistent pair; the URL itself is stored as a hash, since its query may hold a token.
  */
@@ -45,12 +45,17 @@ export function fetchDir(dataDir: string): string {
 
 /** Returns the remembered state of `url`, or null (another URL, none yet, or its copy is gone). */
 export function readState(dir: string, url: string): FetchState | null {
+  const state = readStateFile(dir, url);
+  if (state === null) return null;
+  return { etag: state.etag, lastModified: state.last_modified, path: join(dir, state.file), sha256: state.sha256, size: state.size };
+}
+
+function readStateFile(dir: string, url: string): StateFile | null {
   try {
     const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateFile;
     if (state.url_sha256 !== urlKey(url)) return null;
-    const path = join(dir, state.file);
-    if (statSync(path).size !== state.size) return null;
-    return { etag: state.etag, lastModified: state.last_modified, path, sha256: state.sha256, size: state.size };
+    if (statSync(join(dir, state.file)).size !== state.size) return null;
+    return state;
   } catch {
     return null;
   }
@@ -69,18 +74,33 @@ export function downloadedCopy(dataDir: string, url: string): string | null {
   return readState(join(dataDir, FETCH_DIR), url)?.path ?? null;
 }
 
-/** Records `path` (inside `dir`) as the copy of `url` with its validators, atomically. */
-export function writeState(dir: string, url: string, copy: { file: string; sha256: string; size: number; etag?: string; lastModified?: string }): void {
+/**
+ * Records `copy.file` (inside `dir`) as the last download of `url`, atomically, without
+ * validators: a complete download may still be no workbook (a file cut short under the full
+ * file's Last-Modified or ETag), and validators kept for it would make the file that follows
+ * under them a 304, never downloaded. setValidators() adds them once a load has vouched for it.
+ */
+export function writeState(dir: string, url: string, copy: { file: string; sha256: string; size: number }): void {
   const state: StateFile = {
     url_sha256: urlKey(url),
-    etag: copy.etag,
-    last_modified: copy.lastModified,
     file: copy.file,
     sha256: copy.sha256,
     size: copy.size,
     fetched_at: new Date().toISOString(),
   };
   writeFileAtomic(join(dir, "state.json"), JSON.stringify(state) + "\n");
+}
+
+/**
+ * Sets the validators of the last download of `url` (none: removes them), if it is still the copy
+ * with `sha256`: another fetch may have stored a newer one meanwhile, whose validators these are not.
+ */
+export function setValidators(dir: string, url: string, sha256: string, validators: { etag?: string; lastModified?: string }): void {
+  const state = readStateFile(dir, url);
+  if (state === null || state.sha256 !== sha256) return;
+  if (state.etag === validators.etag && state.last_modified === validators.lastModified) return;
+  const next: StateFile = { ...state, etag: validators.etag, last_modified: validators.lastModified };
+  writeFileAtomic(join(dir, "state.json"), JSON.stringify(next) + "\n");
 }
 
 /**

@@ -148,11 +148,16 @@ function openSink(path: string, onError: (error: unknown) => void): Writable {
   return out;
 }
 
-/** Sends the GET and follows up to five redirects itself (see the module comment). */
+/**
+ * Sends the GET and follows up to five redirects itself (see the module comment). A loop is refused
+ * as soon as a URL comes round again, and each way a redirect goes wrong has its own code and
+ * message: a loop, a chain over the limit and a missing Location need different fixes.
+ */
 async function follow(url: string, options: GetOptions, signal: AbortSignal): Promise<Response> {
   const origin = new URL(url).origin;
-  let current = new URL(url);
-  for (let hop = 0; ; hop++) {
+  const chain = [new URL(url)];
+  for (;;) {
+    const current = chain.at(-1)!;
     const headers: Record<string, string> = { "user-agent": "relaciones-etl", "accept-encoding": "identity" };
     if (options.validators?.etag) headers["if-none-match"] = options.validators.etag;
     if (options.validators?.lastModified) headers["if-modified-since"] = options.validators.lastModified;
@@ -160,17 +165,31 @@ async function follow(url: string, options: GetOptions, signal: AbortSignal): Pr
     const response = await fetch(current, { headers, signal, redirect: "manual" });
     if (!REDIRECTS.has(response.status)) return response;
     await response.body?.cancel();
-    const location = response.headers.get("location");
-    if (location === null || hop >= MAX_REDIRECTS) {
-      throw new FetchError("http-status", `${shownUrl(current)} answered ${response.status} without a usable redirect`, false, response.status);
+    const next = redirectTarget(current, response);
+    const path = () => [...chain, next].map((u) => shownUrl(u)).join(" -> ");
+    if (chain.some((seen) => seen.href === next.href)) {
+      throw new FetchError("redirect-loop", `${shownUrl(url)} redirects in a loop: ${path()}`, false, response.status);
     }
-    const next = new URL(location, current);
+    if (chain.length > MAX_REDIRECTS) {
+      throw new FetchError("too-many-redirects", `${shownUrl(url)} redirected more than ${MAX_REDIRECTS} times: ${path()}`, false, response.status);
+    }
     const downgrade = next.protocol === "http:" && (current.protocol === "https:" || !isLocalNetworkHost(next.hostname));
     if ((next.protocol !== "https:" && next.protocol !== "http:") || downgrade) {
       throw new FetchError("redirect-refused", `${shownUrl(current)} redirects to ${shownUrl(next)}; refusing to leave https or the local network`, false);
     }
-    current = next;
+    chain.push(next);
   }
+}
+
+/** Returns where a redirect points; throws when its Location is missing or no URL. */
+function redirectTarget(current: URL, response: Response): URL {
+  const location = response.headers.get("location");
+  try {
+    if (location !== null) return new URL(location, current);
+  } catch {
+    // Not a URL: as unusable as none.
+  }
+  throw new FetchError("http-status", `${shownUrl(current)} answered ${response.status} without a usable redirect`, false, response.status);
 }
 
 function tooLarge(url: string, maxBytes: number, declared?: number): FetchError {

@@ -10,7 +10,9 @@ export type FetchErrorCode =
   | "connection-lost"
   | "unreachable"
   | "too-large"
-  | "redirect-refused";
+  | "redirect-refused"
+  | "redirect-loop"
+  | "too-many-redirects";
 
 /** A download that failed; `retry` says whether another attempt may succeed. */
 export class FetchError extends Error {

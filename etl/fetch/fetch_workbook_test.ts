@@ -5,7 +5,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { FetchError, fetchWorkbook, loadWorkbook, type DownloadOptions } from "./mod.ts";
+import { settleValidators } from "./fetch_workbook.ts";
 import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
 import { CAN_MOUNT, fill, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 
@@ -52,7 +54,7 @@ function leftovers(dir: string): string[] {
   return readdirSync(join(dir, "fetched")).filter((name) => name.startsWith(".part"));
 }
 
-test("fetchWorkbook(): 200 stores a copy and its validators; the next fetch is a 304 that reuses the copy", withDir(async (dir) => {
+test("fetchWorkbook(): 200 stores a copy; once its load vouched for it, its validators make the next fetch a 304 that reuses the copy", withDir(async (dir) => {
   await serving(publisher(() => BYTES, () => ETAG), async (server) => {
     const url = `${server.url}/shared/Relaciones%202026.xlsx?sig=secret-token`;
     const first = await fetchWorkbook(url, { ...FAST, dataDir: dir, authHeader: { name: "Authorization", value: "Bearer abc" } });
@@ -62,9 +64,22 @@ test("fetchWorkbook(): 200 stores a copy and its validators; the next fetch is a
     assert.equal(server.requests[0].headers.authorization, "Bearer abc");
     assert.equal(server.requests[0].headers["if-none-match"], undefined);
 
+    // No load has read the copy yet: the next fetch asks unconditionally, and gets the same copy.
+    const again = await fetchWorkbook(url, { ...FAST, dataDir: dir });
+    assert.deepEqual([again.status, again.path], ["downloaded", first.path]);
+    assert.equal(server.requests[1].headers["if-none-match"], undefined);
+
+    settleValidators(url, dir, again, true);
     const second = await fetchWorkbook(url, { ...FAST, dataDir: dir });
     assert.deepEqual([second.status, second.path, second.sha256], ["not-modified", first.path, first.sha256]);
-    assert.equal(server.requests[1].headers["if-none-match"], ETAG);
+    assert.equal(server.requests[2].headers["if-none-match"], ETAG);
+    assert.equal((await fetchWorkbook(url, { ...FAST, dataDir: dir, unconditional: true })).status, "downloaded", "unconditional (--force) sends no validators");
+    assert.equal(server.requests[3].headers["if-none-match"], undefined);
+
+    // A load that failed takes them back.
+    settleValidators(url, dir, second, false);
+    assert.equal((await fetchWorkbook(url, { ...FAST, dataDir: dir })).status, "downloaded");
+    assert.equal(server.requests[4].headers["if-none-match"], undefined);
     const state = readFileSync(join(dir, "fetched", "state.json"), "utf8");
     assert.ok(!state.includes("secret-token") && !state.includes("Bearer"), "no token of the URL or the header is stored");
     assert.deepEqual(leftovers(dir), []);
@@ -82,7 +97,9 @@ test("fetchWorkbook() sends If-Modified-Since when the server gave only Last-Mod
     res.setHeader("last-modified", stamp);
     res.end(BYTES);
   }, async (server) => {
-    assert.equal((await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir })).status, "downloaded");
+    const fetched = await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir });
+    assert.equal(fetched.status, "downloaded");
+    settleValidators(`${server.url}/w.xlsx`, dir, fetched, true);
     assert.equal((await fetchWorkbook(`${server.url}/w.xlsx`, { ...FAST, dataDir: dir })).status, "not-modified");
   });
 }));
@@ -117,6 +134,31 @@ test("fetchWorkbook(): a connection dropped halfway is retried, then fails clear
     assert.deepEqual(leftovers(dir), []);
     assert.deepEqual(readdirSync(join(dir, "fetched")), [], "no copy, no state");
   });
+}));
+
+// A body that ends cleanly (FIN, no reset) short of its Content-Length is no download either: it
+// must not become the copy, nor take the place of the one a load vouched for.
+test("fetchWorkbook(): a body shorter than its Content-Length, closed cleanly, is refused; the previous copy and its validators stay", withDir(async (dir) => {
+  let short = false;
+  const server = createServer((socket) => {
+    socket.once("data", () => {
+      const body = short ? BYTES.subarray(0, 9000) : BYTES;
+      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BYTES.length}\r\nETag: ${ETAG}\r\nConnection: close\r\n\r\n`), body]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/w.xlsx`;
+    settleValidators(url, dir, await fetchWorkbook(url, { ...FAST, dataDir: dir }), true);
+    const state = readFileSync(join(dir, "fetched", "state.json"), "utf8");
+    short = true;
+    await assert.rejects(fetchWorkbook(url, { ...FAST, dataDir: dir, unconditional: true }), (error: FetchError) => error.code === "connection-lost" && / of 50,000 bytes/.test(error.message));
+    assert.equal(readFileSync(join(dir, "fetched", "state.json"), "utf8"), state, "state.json as it was");
+    assert.deepEqual(leftovers(dir), []);
+    assert.equal(readdirSync(join(dir, "fetched")).length, 2, "the vouched copy's folder and state.json, nothing more");
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }));
 
 test("fetchWorkbook(): a drop on the first attempt and a full answer on the second is a download", withDir(async (dir) => {
@@ -223,4 +265,32 @@ test("fetchWorkbook(): a download onto a full disk fails at once as a storage fa
   } finally {
     unmount(dataDir);
   }
+}));
+
+// A redirect loop and a chain over the limit were both "answered 302 without a usable redirect",
+// the message of a redirect without a Location: the person looked for a broken header, not a loop.
+test("fetchWorkbook(): a redirect loop, a chain over the limit and a redirect without Location each say what happened", withDir(async (dir) => {
+  await serving((req, res) => {
+    res.statusCode = 302;
+    if (req.path === "/loop.xlsx") res.setHeader("location", "/loop.xlsx");
+    else if (req.path === "/a.xlsx") res.setHeader("location", "/b.xlsx?sig=secret");
+    else if (req.path.startsWith("/b.xlsx")) res.setHeader("location", "/a.xlsx");
+    else if (req.path.startsWith("/hop/")) res.setHeader("location", `/hop/${Number(req.path.split("/")[2]) + 1}`);
+    res.end();
+  }, async (server) => {
+    const fails = (path: string, code: string, message: RegExp) =>
+      assert.rejects(fetchWorkbook(`${server.url}${path}`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+        assert.equal(error.code, code, error.message);
+        assert.match(error.message, message);
+        assert.equal(error.retry, false);
+        return true;
+      });
+    const u = server.url.replaceAll(".", "\\.");
+    await fails("/loop.xlsx", "redirect-loop", new RegExp(`^${u}/loop\\.xlsx redirects in a loop: ${u}/loop\\.xlsx -> ${u}/loop\\.xlsx$`));
+    await fails("/a.xlsx", "redirect-loop", new RegExp(`^${u}/a\\.xlsx redirects in a loop: ${u}/a\\.xlsx -> ${u}/b\\.xlsx -> ${u}/a\\.xlsx$`));
+    await fails("/hop/0", "too-many-redirects", new RegExp(`^${u}/hop/0 redirected more than 5 times: ${u}/hop/0 -> ${u}/hop/1 -> .* -> ${u}/hop/6$`));
+    await fails("/none.xlsx", "http-status", new RegExp(`^${u}/none\\.xlsx answered 302 without a usable redirect$`));
+    assert.equal(server.requests.length, 1 + 2 + 6 + 1, "a loop is refused once seen, without going round it to the limit");
+    assert.ok(server.requests.every((r) => r.headers["if-none-match"] === undefined));
+  });
 }));

@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { publishedVersion, snapshotPath } from "../relationships/mod.ts";
 import { readRuns } from "../runs/mod.ts";
 import { startScheduler } from "../schedule/mod.ts";
-import { loadWorkbook, urlWorkbookWatcher } from "./mod.ts";
+import { loadWorkbook, urlWorkbookWatcher, watchUrl } from "./mod.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { localServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
 import { dailyAtAway } from "../../scripts/testing/daily_at.ts";
+import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
 const V1 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 6, seed: 3 })));
 const V2 = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 7, seed: 4 })));
@@ -136,6 +137,70 @@ test("loadWorkbook(): a download that cannot be stored is a failed run, not an e
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The validators of every 200 were stored before the load read the copy. A copy cut short (its
+// Content-Length honest, its Last-Modified or ETag those of the file being written) failed to load
+// but stayed the baseline: the complete file that followed under the same validators got 304 from
+// every load and every poll, the cut copy was loaded again and again, and even --force sent them.
+test("loadWorkbook(): a copy that failed to load is no baseline; the complete file under the same validators is downloaded and published", { timeout: 120_000 }, async (t) => {
+  const full = Buffer.from(xlsxBytes(matrixWorkbook({ actors: 60, seed: 5 })));
+  for (const validator of ["last-modified", "etag"] as const) {
+    await t.test(validator, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "load-url-"));
+      // What the server serves, and the validator it gives (and honours) for it.
+      let served = { body: V1, tag: validator === "etag" ? '"v1"' : "Mon, 02 Mar 2026 06:00:00 GMT" };
+      const server = await localServer((req, res) => {
+        const asked = validator === "etag" ? req.headers["if-none-match"] : req.headers["if-modified-since"];
+        if (asked === served.tag) {
+          res.statusCode = 304;
+          res.end();
+          return;
+        }
+        res.setHeader(validator, served.tag);
+        res.setHeader("content-length", served.body.length);
+        res.end(served.body);
+      });
+      const workbook = `${server.url}/relaciones.xlsx`;
+      const validatorsSent = () => [server.requests.at(-1)!.headers["if-none-match"], server.requests.at(-1)!.headers["if-modified-since"]].filter((v) => v !== undefined);
+      const clock = new FakeClock("2026-03-03T10:00:00Z");
+      let changes = 0;
+      const watcher = watchUrl(workbook, { dataDir: dir, intervalMs: 10_000, timers: clock, onChanged: () => changes++ });
+      try {
+        assert.equal((await loadWorkbook({ workbook, dataDir: dir, download: FAST })).run.status, "succeeded");
+        assert.deepEqual(validatorsSent(), []);
+
+        // The publisher is still writing the new file: a cut copy with the new file's validator.
+        const v2 = validator === "etag" ? '"v2"' : "Tue, 03 Mar 2026 06:00:00 GMT";
+        served = { body: full.subarray(0, 9000), tag: v2 };
+        const cut = await loadWorkbook({ workbook, dataDir: dir, download: FAST });
+        assert.equal(cut.run.status, "failed");
+        assert.match(cut.run.error!.message, /looks cut off/);
+
+        // Complete now, under the same validator (the same Last-Modified second, the same ETag).
+        served = { body: full, tag: v2 };
+        clock.advance(10_000);
+        await until(async () => server.requests.length === 3);
+        await watcher.idle();
+        assert.deepEqual([validatorsSent(), changes], [[], 1], "the poll asks without the cut copy's validator and sees the new bytes");
+        const complete = await loadWorkbook({ workbook, dataDir: dir, download: FAST });
+        assert.deepEqual(validatorsSent(), [], "the load asks without the cut copy's validator");
+        assert.deepEqual([complete.run.status, complete.run.version_id], ["succeeded", 2], JSON.stringify(complete.run.error));
+
+        // A copy that loaded is the baseline: the next load is a 304, but --force never asks conditionally.
+        assert.equal((await loadWorkbook({ workbook, dataDir: dir, download: FAST })).run.error?.code, "unchanged");
+        assert.deepEqual(validatorsSent(), [v2]);
+        const forced = await loadWorkbook({ workbook, dataDir: dir, download: FAST, force: true });
+        assert.deepEqual(validatorsSent(), [], "--force downloads the file again");
+        assert.equal(forced.run.status, "succeeded");
+      } finally {
+        watcher.stop();
+        await watcher.idle();
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   }
 });
 

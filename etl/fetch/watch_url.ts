@@ -1,8 +1,10 @@
 /**
  * Noticing that a URL workbook changed, for the schedule (`--watch`, `npm start`): every interval a
- * conditional GET with the validators of the last download. A 304 costs nothing more; a 200 is
+ * conditional GET with the validators of the last download, once a load has vouched for it (until
+ * then, or after its load failed, the GET is unconditional). A 304 costs nothing more; a 200 is
  * streamed through a hash (nothing stored) and compared with the last download, so a server that
- * sends no validators still triggers a load only when the bytes differ. The load itself then
+ * sends no validators still triggers a load only when the bytes differ. Polls never overlap: the
+ * next is due an interval after the last one ended, however long that one took. The load itself then
  * downloads the file (fetch_workbook.ts): the watcher never writes the data dir.
  */
 import { getOnce, getOptions } from "./_http_get.ts";
@@ -26,7 +28,21 @@ export interface WatchUrlOptions extends Pick<DownloadOptions, "authHeader" | "m
   onChanged: () => void;
   /** Called when a poll fails (server down, 404...); polling goes on. */
   onError?: (error: unknown) => void;
+  /** The timers polls are due by; tests pass a fake clock. Default: the real ones. */
+  timers?: Timers;
 }
+
+/** What the watcher needs of a clock (etl/schedule's `Clock` has it). */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Real timers: they keep the process alive, which `--watch` relies on. */
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /**
  * Polls `url` every `intervalMs` and calls `onChanged()` when it holds a new workbook.
@@ -51,23 +67,33 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
       if (!stopped) options.onError?.(error);
     }
   };
-  const timer = setInterval(() => {
-    // One poll at a time: a slow server must not pile up requests.
-    // Nothing may reject this chain: an unhandled rejection ends the process (the API under npm start).
-    polling = polling
-      .then(() => (stopped ? undefined : poll()))
-      .catch((error: unknown) => {
-        try {
-          if (!stopped) options.onError?.(error);
-        } catch {
-          // An onError that throws has nowhere left to report to; polling goes on.
-        }
-      });
-  }, options.intervalMs);
+  // One poll at a time, each due an interval after the last one ended (not on a fixed beat): a
+  // server that hangs for longer than the interval gets no second request meanwhile, and no ticks
+  // pile up behind the hanging one to burst out, each a load, when it answers.
+  const timers = options.timers ?? realTimers;
+  let timer: unknown;
+  const next = () => {
+    timer = timers.setTimeout(() => {
+      if (stopped) return;
+      polling = poll()
+        // Nothing may reject here: an unhandled rejection ends the process (the API under npm start).
+        .catch((error: unknown) => {
+          try {
+            if (!stopped) options.onError?.(error);
+          } catch {
+            // An onError that throws has nowhere left to report to; polling goes on.
+          }
+        })
+        .finally(() => {
+          if (!stopped) next();
+        });
+    }, options.intervalMs);
+  };
+  next();
   return {
     stop() {
       stopped = true;
-      clearInterval(timer);
+      timers.clearTimeout(timer);
     },
     idle: () => polling,
   };

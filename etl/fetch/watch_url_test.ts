@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchWorkbook, urlWorkbookWatcher, watchUrl } from "./mod.ts";
+import { settleValidators } from "./fetch_workbook.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
+import { FakeClock } from "../../scripts/testing/fake_clock.ts";
 
 /** Waits until `done()` holds, polling; fails after `ms` (a state to reach, not a timing to assert). */
 async function until(done: () => boolean, ms = 10_000): Promise<void> {
@@ -34,7 +36,8 @@ test("watchUrl() reports a change only when the server has other bytes than the 
       });
       let changes = 0;
       const url = `${server.url}/w.xlsx`;
-      await fetchWorkbook(url, { dataDir: dir });
+      // Downloaded and loaded (the load keeps the validators of a copy it could read).
+      settleValidators(url, dir, await fetchWorkbook(url, { dataDir: dir }), true);
       const watcher = watchUrl(url, { dataDir: dir, intervalMs: 30, onChanged: () => changes++ });
       try {
         await until(() => server.requests.length >= 4);
@@ -93,6 +96,41 @@ test("watchUrl(): a poll whose fetch folder cannot be made is reported through o
     assert.equal(child.status, 0, `exit ${child.status}; stderr: ${child.stderr.split("\n").slice(0, 6).join("\n")}`);
     assert.match(child.stdout, /still running; first error: E(EXIST|NOTDIR)/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Polls were appended to a promise chain by setInterval: a server that hung for 90 s under a 10 s
+// interval had nine polls queued behind the hanging one, and they all went out the moment it
+// answered (each could start a load). Driven by a fake clock: time passes only when the test says.
+test("watchUrl(): ticks while a poll hangs are dropped, not queued; the next poll comes an interval after it ends", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-url-"));
+  let answer: (() => void) | null = null;
+  const server = await localServer((_req, res, n) => {
+    if (n === 1) answer = () => res.end("bytes");
+    else res.end("bytes");
+  });
+  const clock = new FakeClock("2026-03-03T10:00:00Z");
+  let changes = 0;
+  const watcher = watchUrl(`${server.url}/w.xlsx`, { dataDir: dir, intervalMs: 10_000, timers: clock, onChanged: () => changes++ });
+  try {
+    clock.advance(10_000);
+    await until(() => answer !== null);
+    for (let s = 0; s < 90; s += 10) clock.advance(10_000); // the server hangs for 90 s
+    answer!();
+    await watcher.idle();
+    assert.deepEqual([server.requests.length, changes], [1, 1], "one GET: none was queued behind the hanging one");
+    clock.advance(9_999);
+    await watcher.idle();
+    assert.equal(server.requests.length, 1, "the next poll waits a whole interval after the last one ended");
+    clock.advance(1);
+    await until(() => server.requests.length === 2);
+    await watcher.idle();
+    assert.equal(server.requests.length, 2);
+  } finally {
+    watcher.stop();
+    await watcher.idle();
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
