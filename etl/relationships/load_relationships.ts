@@ -545,6 +545,9 @@ function statFile(path: string): { size: number; mtimeMs: number } {
     return { size: s.size, mtimeMs: s.mtimeMs };
   } catch (error) {
     if (error instanceof LoadError) throw error;
+    // A folder on the way we may not search hides the file from us: no permission, not missing.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") throw new LoadError("unreadable", `Cannot read the workbook '${path}': no permission to reach it (${code})`);
     throw new LoadError("not-found", `Cannot find the workbook '${path}'`);
   }
 }
