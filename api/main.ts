@@ -39,7 +39,11 @@ function startSchedule(settings: Settings): { scheduler: Scheduler; loads: Child
     // Alert and download settings given to us as flags reach the child through its environment.
     env: etlChildEnv(settings),
     onResult: (result) => {
-      const line = { time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary) };
+      const line = {
+        time: new Date().toISOString(), event: "etl", reason: result.reason, exit_code: result.exitCode, signal: result.signal, result: briefSummary(result.summary),
+        // The failed run recorded (and alerted) for a child that died before recording its own.
+        ...(result.crashed ? { crashed_run: result.crashed.id } : {}),
+      };
       process.stdout.write(terminalText(JSON.stringify(line)) + "\n");
       if (result.exitCode !== 0 && result.stderr) process.stderr.write(terminalText(result.stderr.slice(-2000)));
     },

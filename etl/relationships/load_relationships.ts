@@ -120,6 +120,9 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
       if (options.signal?.aborted) throw error;
       // An unchanged file is a skip even if it is one we could not read (it was loaded before).
       if (await hash.isUnchanged().catch(() => false)) return null;
+      // A file written over in place while we read it reads as cut off or corrupt: that is the
+      // writer's doing, not the file's fault, so say so (as check() does for a read that finished).
+      if (changedSince(load.options.workbook, load.before)) throw changedWhileRead(load);
       throw error;
     });
     if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!, load.file!.sha256);
@@ -232,17 +235,31 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
  * actors of both sheets reconcile. Throws LoadError; the previous version stays published.
  */
 function check(load: RelationshipLoad, sheets: Sheets): { actors: ActorRecord[]; findings: Findings } {
-  const file = load.file!;
-  const after = statFile(load.options.workbook);
-  if (after.size !== load.before.size || after.mtimeMs !== load.before.mtimeMs) {
-    throw new LoadError("file-changed", `The workbook '${file.name}' changed while it was being read; try again once it is fully written`);
-  }
+  if (changedSince(load.options.workbook, load.before)) throw changedWhileRead(load);
   const { matrix, list, findings } = sheets;
   if (!matrix || findings.hasErrors) {
     const first = findings.list().find((f) => f.severity === "error");
     throw new LoadError("invalid-data", `${first?.message ?? "The workbook has errors"}; the previous version stays published`, findings.list());
   }
   return { actors: buildActors(matrix, list, findings), findings };
+}
+
+/**
+ * True when the workbook at `path` is no longer the file `before` describes: another size, mtime,
+ * ctime or inode (written in place, or replaced by a rename), or gone.
+ */
+function changedSince(path: string, before: FileStamp): boolean {
+  let after: FileStamp;
+  try {
+    after = statFile(path);
+  } catch {
+    return true;
+  }
+  return after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs || after.ino !== before.ino;
+}
+
+function changedWhileRead(load: RelationshipLoad): LoadError {
+  return new LoadError("file-changed", `The workbook '${load.file!.name}' changed while it was being read; try again once it is fully written`);
 }
 
 /** Build: the new snapshot file, with the history carried forward from the published one. */
@@ -291,8 +308,8 @@ export class RelationshipLoad {
   readonly run: RunRecord;
   readonly live: string;
   readonly temp: string;
-  /** The workbook's size and mtime before the read; check() compares them with those after it. */
-  before = { size: 0, mtimeMs: 0 };
+  /** The workbook's stat before the hash and read; check() (and a failed read) compares it with the one after. */
+  before: FileStamp = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
   readonly #t0 = performance.now();
   readonly #now: () => Date;
   #snapshot: Promise<Database> | null = null;
@@ -399,6 +416,9 @@ export class RelationshipLoad {
     const file = this.run.file;
     // Not for a stopped load: it is to end promptly, and read none of the file it would vouch for.
     if (file && !file.sha256 && !(error instanceof LoadStopped)) file.sha256 = await hashFile(file.path).catch(() => "");
+    // A file that changed while it was read was judged in no version: no hash, so the schedule
+    // (changedSinceLastLoad) does not take the version now there, or the one before, as read.
+    if (file && error instanceof LoadError && error.code === "file-changed") file.sha256 = "";
     // A busy lock is another load doing the work: a skip (design/system), not a failure.
     this.run.status = error instanceof LockBusyError ? "skipped" : "failed";
     this.run.error = describe(error);
@@ -538,13 +558,24 @@ export function findSheet(
   throw new LoadError("missing-sheet", `Cannot find sheet '${preferred}'; the workbook has ${names.map(described).join(", ") || "no sheets"}`);
 }
 
-function statFile(path: string): { size: number; mtimeMs: number } {
+/** What tells one version of the workbook file from another without reading it. */
+interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+function statFile(path: string): FileStamp {
   try {
     const s = statSync(path);
     if (!s.isFile()) throw new LoadError("not-found", `'${path}' is not a file`);
-    return { size: s.size, mtimeMs: s.mtimeMs };
+    return { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
   } catch (error) {
     if (error instanceof LoadError) throw error;
+    // A folder on the way we may not search hides the file from us: no permission, not missing.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") throw new LoadError("unreadable", `Cannot read the workbook '${path}': no permission to reach it (${code})`);
     throw new LoadError("not-found", `Cannot find the workbook '${path}'`);
   }
 }

@@ -15,13 +15,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { RunKind } from "../runs/mod.ts";
+import type { RunKind, RunRecord } from "../runs/mod.ts";
+import { recordCrashedRun } from "./crashed_run.ts";
 import { loadOnly, type LoadReason } from "./schedule.ts";
 
 /** What a load run in a child process reported. */
 export interface ChildLoadResult {
   reason: LoadReason;
-  /** 0 loaded or skipped, 1 a load failed (recorded in runs.jsonl), 130/143 stopped by SIGINT/SIGTERM (recorded), other: crashed or killed. */
+  /** 0 loaded or skipped, 1 a load failed (recorded in runs.jsonl), 130/143 stopped by SIGINT/SIGTERM (recorded), other: crashed or killed (see `crashed`). */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** The `--json` summary printed by `etl/main.ts`, when it got that far. */
@@ -30,6 +31,11 @@ export interface ChildLoadResult {
   stderr: string;
   /** True when the load ran in a child started ahead of time (it paid no start-up). */
   standby: boolean;
+  /**
+   * The failed run (`crashed`) recorded here for a child that ended without recording the run of
+   * the load it was running (killed, crashed), and alerted; null when the child recorded its runs.
+   */
+  crashed: RunRecord | null;
 }
 
 /** Options of `childProcessLoad()`. */
@@ -71,7 +77,8 @@ export interface ChildLoad {
  * process, so a huge or crashing load never takes the caller (the API) down. A workbook change
  * reloads relationships only, a contacts CSV change contacts only (`loadOnly()`); daily and
  * start-up runs load everything. It resolves (never rejects)
- * once the child exits; the child itself records the run in runs.jsonl. After `prepare()` the child
+ * once the child exits; the child itself records the run in runs.jsonl, and one that ends without
+ * having recorded it (killed, crashed) gets a failed run `crashed` recorded and alerted here. After `prepare()` the child
  * for the next load is started ahead and waits (`--standby`), so that load does not pay Node's,
  * tsx's and DuckDB's start-up.
  *
@@ -115,18 +122,27 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
     if (expiry) clearTimeout(expiry);
     expiry = null;
     let run: Run;
+    // Before the child can start a run: every run it records starts after this.
+    const since = Date.now();
     if (ahead && (await ahead.take())) run = ahead.go(only);
     else {
       ahead?.close();
       const extra = only ? ["--only", only] : [];
       run = new Run(spawn(process.execPath, [...args, ...extra], { stdio: ["ignore", "pipe", "pipe"], env }), false);
     }
-    if (closed) run.child.kill();
+    if (closed) run.end();
     working = run;
     if (run.child.pid !== undefined) options.onStart?.(run.child.pid, reason);
     const result = await run.finished(reason).finally(() => {
       if (working === run) working = null;
     });
+    // No summary: the child did not get to its end. Unless we ended it (shutting down: a restart
+    // is no failure to alert), the run it was loading may be unrecorded; record it as crashed.
+    if (result.summary === null && !run.endedHere) {
+      const kinds: RunKind[] = only === null ? ["relationships", "contacts"] : [only];
+      const inputs = { dataDir: options.dataDir, workbook: options.workbook, contacts: options.contacts, env };
+      result.crashed = await recordCrashedRun(inputs, { kinds, since, exitCode: result.exitCode, signal: result.signal, stderr: result.stderr }).catch(() => null);
+    }
     options.onResult?.(result);
     return result;
   };
@@ -137,7 +153,7 @@ export function childProcessLoad(options: ChildLoadOptions): ChildLoad {
       dismiss();
       const run = working;
       if (!run) return;
-      run.child.kill();
+      run.end();
       await run.exited();
     },
     waitingPid: () => waiting?.pid ?? null,
@@ -151,6 +167,8 @@ class Run {
   #stdout = "";
   #stderr = "";
   readonly #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+  /** True once this process ended the child (close()): its end is no crash. */
+  endedHere = false;
 
   constructor(child: ChildProcess, standby: boolean) {
     this.child = child;
@@ -165,6 +183,12 @@ class Run {
       child.once("error", (error) => resolve({ code: null, signal: null, error }));
       child.once("close", (code, signal) => resolve({ code, signal }));
     });
+  }
+
+  /** Ends the child (SIGTERM: it stops its load and records it as stopped). */
+  end(): void {
+    this.endedHere = true;
+    this.child.kill();
   }
 
   /** Resolves once the child has exited (or could not start). */
@@ -183,7 +207,7 @@ class Run {
     } catch {
       // A child killed mid-write leaves no summary; its exit code says enough.
     }
-    return { reason, exitCode: code, signal, summary, stderr: this.#stderr, standby: this.standby };
+    return { reason, exitCode: code, signal, summary, stderr: this.#stderr, standby: this.standby, crashed: null };
   }
 }
 

@@ -7,10 +7,10 @@
  * polls `stat` because fs.watch misses renames and network drives, and polling is what "wait
  * until the size stops changing" needs anyway.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { downloadedCopy } from "../fetch/mod.ts";
 import { hashFile } from "../files/mod.ts";
-import { findRun, leftDataCurrent, lockedOut, stoppedBySignal, type RunKind } from "../runs/mod.ts";
+import { findRun, leftDataCurrent, lockedOut, stoppedBySignal, type RunKind, type RunRecord } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
@@ -84,6 +84,9 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
  * or SHA-256 than runs.jsonl records), false when it is, when it is missing, or when no load of
  * `kind` read a file yet (the start-up rules cover that). A load that failed counts as having read
  * its file: a broken file is not loaded again at every start, only once it changes (or daily).
+ * Not one that could not read it (`unreadable`: no permission): what is there now nobody judged,
+ * so it is due once it can be read, and not before (each try would only fail the same way). A
+ * file that cannot be hashed now is due too: its load records why.
  *
  * @example
  * ```ts
@@ -93,19 +96,45 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
 export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path: string): Promise<boolean> {
   // A skip for a busy lock read nothing; a run without a hash (it failed before reading) neither;
   // a run stopped by a signal judged nothing of its file.
-  const last = findRun(dataDir, (r) => r.kind === kind && !!r.file?.sha256 && !lockedOut(r) && !stoppedBySignal(r));
-  if (!last?.file) return false;
+  const last = findRun(dataDir, (r) => r.kind === kind && (!!r.file?.sha256 || couldNotRead(r)) && !lockedOut(r) && !stoppedBySignal(r));
+  if (last === undefined) return false;
   let size: number;
   try {
     size = statSync(path).size;
   } catch {
     return false;
   }
+  if (couldNotRead(last)) return readable(path);
+  if (!last.file) return false;
   if (size !== last.file.size) return true;
   try {
     return (await hashFile(path)) !== last.file.sha256;
   } catch {
+    // Taken for "not changed" before: a file that could not be read went unrecorded and unloaded.
+    return true;
+  }
+}
+
+/**
+ * True for a load that failed because its file could not be read (no permission): `unreadable`
+ * with no SHA-256. A contacts CSV's `unreadable` also names content (a quote never closed); that
+ * run hashed the file it judged, and is a failure like any other.
+ */
+function couldNotRead(run: RunRecord): boolean {
+  return run.status === "failed" && run.error?.code === "unreadable" && !run.file?.sha256;
+}
+
+/** True when `path` is a file this process may open for reading now. */
+function readable(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    // Non-blocking: a FIFO put in its place would hold the open (and the API's event loop) until a writer came.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return fstatSync(fd).isFile();
+  } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -126,7 +155,7 @@ export interface FileWatcher extends Stoppable {
 
 /**
  * Polls `path` every `pollMs` and calls `onStable()` once the file has changed and then kept the
- * same size, mtime and inode for `stableMs`. A missing file is never "stable". `settled()` says
+ * same size, mtime, ctime and inode for `stableMs`. A missing file is never "stable". `settled()` says
  * whether the file is still now, for loads the change did not start (start-up, daily).
  *
  * @example
@@ -240,8 +269,9 @@ function statOf(path: string): Stats | null {
   }
 }
 
+// ctime too: a chmod (a file made readable again after a failed load) changes nothing else.
 function signatureOf(s: Stats): string {
-  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
 function signature(path: string): string | null {

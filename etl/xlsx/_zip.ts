@@ -74,6 +74,9 @@ export class ZipArchive {
       handle = await open(file, "r");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      // A file there that we may not read is no missing file: its own code, so a run (and the
+      // schedule, which loads such a file again once it can be read) does not take it for one.
+      if (code === "EACCES" || code === "EPERM") throw new XlsxError("unreadable", `Cannot read ${file}: the file cannot be opened (${code}): no permission to read it.`, file);
       const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "it is a folder" : `the file cannot be opened (${code ?? "error"})`;
       throw new XlsxError("not-found", `Cannot read ${file}: ${why}.`, file);
     }

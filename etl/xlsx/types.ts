@@ -61,6 +61,7 @@ export interface PackColumns {
 /** Why a workbook could not be read. Each code has a plain message naming the file (and part). */
 export type XlsxErrorCode =
   | "not-found" // the file does not exist or cannot be opened
+  | "unreadable" // the file is there but we may not read it (EACCES, EPERM)
   | "not-zip" // no ZIP signature: not an .xlsx at all
   | "truncated" // a ZIP whose central directory or an entry is cut short
   | "corrupt" // a ZIP whose structure or compressed data is damaged (not merely cut short)
