@@ -17,7 +17,7 @@ test("migrateMain() applies, then reports up to date", async () => {
     const out: string[] = [];
     assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
     assert.equal(await migrateMain(["--data-dir", dir], (l) => out.push(l)), 0);
-    assert.deepEqual(out, ["Applied 001_contacts.sql", "Applied 002_api_idempotency_keys.sql", "Applied 003_sql_reads.sql", "Applied 004_uncompressed_search.sql", "Applied 005_links_by_contact.sql", "Applied 006_uncompressed_fields.sql", "Applied 007_links_without_pair_key.sql", "Applied 008_email_key_without_check.sql", "Applied 009_fold_final_sigma.sql", "Applied 010_contact_loads_run.sql", "Applied 011_merge_folded_departments.sql", "Applied 012_drop_merged_departments.sql", "Applied 013_fold_unicode_17_marks.sql", `${join(dir, "contacts.duckdb")} is up to date`]);
+    assert.deepEqual(out, ["Applied 001_contacts.sql", "Applied 002_api_idempotency_keys.sql", "Applied 003_sql_reads.sql", "Applied 004_uncompressed_search.sql", "Applied 005_links_by_contact.sql", "Applied 006_uncompressed_fields.sql", "Applied 007_links_without_pair_key.sql", "Applied 008_email_key_without_check.sql", "Applied 009_fold_final_sigma.sql", "Applied 010_contact_loads_run.sql", "Applied 011_merge_folded_departments.sql", "Applied 012_drop_merged_departments.sql", `${join(dir, "contacts.duckdb")} is up to date`]);
     const err: string[] = [];
     assert.equal(await migrateMain(["--nope"], () => {}, (l) => err.push(l)), 2);
     assert.match(err[0], /Unknown option '--nope'/);
