@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError, type FieldError } from "../http/http_error.ts";
-import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvAnswer, csvResponse, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
@@ -234,10 +233,9 @@ export function listBody(page: { entries: readonly { json: string }[]; total?: n
 
 /** The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed, empty ones left out. */
 export function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
-  // Unknown names are refused before the handler, from the route's doc (checkQueryNames).
+  // Unknown names, and a name given twice (filters are AND-ed, one value each), are refused before
+  // the handler, from the route's doc (checkQueryNames).
   for (const name of query.keys()) {
-    // Filters are AND-ed, one value each.
-    refuseRepeatedParam(query, name);
     // PostgreSQL refuses U+0000 in any text it is sent (a 500, or a CSV cut off after its header),
     // and no stored value holds one (control characters are refused on write): a client's 400 on
     // both backends alike.

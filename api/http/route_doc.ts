@@ -119,19 +119,7 @@ function queryNames(doc: RouteDoc): ReadonlySet<string> {
 
 const QUERY_NAMES = new WeakMap<RouteDoc, ReadonlySet<string>>();
 
-/**
- * Throws a 400 naming `name` when `query` gives it more than once: a list's filters take one value
- * each, and a second would be silently dropped.
- *
- * @example
- * ```ts
- * refuseRepeatedParam(new URLSearchParams("kind=a&kind=b"), "kind"); // throws 400
- * ```
- */
-export function refuseRepeatedParam(query: URLSearchParams, name: string): void {
-  if (query.getAll(name).length > 1) throw givenTwice(name);
-}
-
+/** The 400 for a query parameter given twice: every route reads one value a name, and a second would be silently dropped. */
 function givenTwice(name: string): HttpError {
   return new HttpError(400, `Query parameter '${name}' is given more than once; give it once`, { code: "bad-parameter" });
 }

@@ -8,7 +8,6 @@ import { Readable } from "node:stream";
 import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
-import { refuseRepeatedParam } from "../http/route_doc.ts";
 import { parseLimit } from "../http/keyset.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
@@ -45,18 +44,12 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
   return value;
 }
 
-/** Refuses a query parameter given twice, as the contact lists do. */
-function refuseRepeated(query: URLSearchParams): void {
-  for (const name of new Set(query.keys())) refuseRepeatedParam(query, name);
-}
-
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
   router.add(
     "GET",
     "/runs",
     async (request, ctx) => {
-      refuseRepeated(ctx.query);
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
       const matching = runs.all().filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
@@ -109,7 +102,6 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     "/runs/:id/rejects",
     async (request, ctx) => {
       const id = ctx.params.id;
-      refuseRepeated(ctx.query);
       // The CSV is the whole file: limit is ignored there, not checked.
       if (wantsCsv(request, ctx.query)) return rejectsFile(id);
       const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
