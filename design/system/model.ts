@@ -32,7 +32,7 @@ const connections: Connection[] = [
   c("s-browser-api", "browser", "api", "dashboard, JSON reads", "HTTP/1.1 on 127.0.0.1", { data: ["internal", "personal"] }),
   c("s-client-api", "http-client", "api", "contacts CRUD, reads", "HTTP/1.1 + Bearer API_TOKEN for writes", { data: ["personal", "credentials"] }),
   c("s-operator-etl", "operator", "etl", "run a load now", "CLI (npm run etl)"),
-  c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- contacts)"),
+  c("s-operator-loader", "operator", "loader", "load contacts.csv", "CLI (npm run etl -- --only contacts)"),
   c("s-scheduler-etl", "scheduler", "etl", "daily load", "child_process.spawn + --json on stdout", { mode: "async" }),
   c("s-etl-workbook", "etl", "workbook", "stream rows", "our .xlsx reader (zip + inflate, streaming XML)", { access: "read" }),
   c("s-etl-lock", "etl", "load-lock", "take the load lock, release in finally", "link(2) of a filled temp file + owner check (pid, start time, boot id)", { access: "write" }),
