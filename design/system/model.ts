@@ -110,7 +110,7 @@ const boundaries: Boundary[] = [
       spoofing: "Inputs are whatever file the operator points at; the run record keeps its sha256 and size.",
       tampering: "Checks report suspicious cells with references; nothing is published silently.",
       repudiation: "The versions table records file name, sha256, size and counts of every load.",
-      informationDisclosure: "Inputs are read, never copied elsewhere; the rejects report holds only the rejected fields' values, in the data directory.",
+      informationDisclosure: "Inputs are read, copied only into the data directory (uploads/, a URL workbook's fetched/), never elsewhere; the rejects report holds only the rejected fields' values, in the data directory.",
       denialOfService: "Zip-bomb limits (inflated size, compression ratio); streaming reader with bounded memory.",
       elevationOfPrivilege: "The reader interprets no formulas, macros or external links.",
     },
