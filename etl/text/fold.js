@@ -5,7 +5,9 @@
  * a typed ς but makes a capital Σ σ, so "ΠΑΠΑΔΟΠΟΥΛΟΣ" and "Παπαδόπουλος" would never meet); null
  * and undefined fold to "". Departments, sheet names, sort keys and `q` searches all compare
  * through this one rule, so the API and the ETL never disagree on whether two names are the same;
- * SQL has the same rule as `fold()` (etl/contacts migrations 009, PostgreSQL 002).
+ * SQL has the same rule (etl/contacts migrations 009, PostgreSQL 002), but for the characters
+ * Unicode 16 and 17 added, which DuckDB's tables predate (etl/contacts/README.md: "Each backend
+ * folds with its own Unicode tables").
  *
  * @example
  * ```ts
