@@ -208,7 +208,13 @@ interface Answer {
 function send(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const get = url.protocol === "https:" ? httpsGet : httpGet;
-    get(url, { headers, signal, agent: false }, (res) => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res })).once("error", reject);
+    get(url, { headers, signal, agent: false }, (res) => {
+      // The body's errors are getOnce()'s pipeline's to report; one before it listens (the socket
+      // reset right after the headers) must not be an uncaught exception meanwhile. The pipeline
+      // still finds the stream destroyed and fails as a body cut short.
+      res.on("error", () => {});
+      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
+    }).once("error", reject);
   });
 }
 
