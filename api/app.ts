@@ -20,7 +20,7 @@ import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
 import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
-import { checkQueryEncoding, checkQueryNames, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
+import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
@@ -271,6 +271,7 @@ export class App {
       checkQueryEncoding(text, doc);
       const query = new URLSearchParams(text);
       checkQueryNames(query, doc);
+      dropEmptyValues(query);
       const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
       return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {

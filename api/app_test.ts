@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { raw, tempDir, testServer } from "../scripts/testing/api_server.ts";
+import { publishSnapshot, raw, SMALL_GRAPH, tempDir, testServer } from "../scripts/testing/api_server.ts";
 import { App } from "./app.ts";
 import { API_ID } from "../etl/handover/mod.ts";
 
@@ -214,6 +214,53 @@ test("broken percent-encoding in the query string is a 400 bad-parameter naming 
       assert.match(problem.detail, new RegExp(`^Query parameter '${name}' is not valid percent-encoding`), path);
     }
     for (const path of ["/contacts?q=%E2%82%AC", "/contacts?q=a+b&state=NY", "/healthz?x=%ff"]) assert.equal((await app.request(path)).status, 200, path);
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});
+
+// An empty value was read three ways: `?q=` and `?limit=` as absent, `?sort=` on /actors,
+// `?offset=` on /matrix, `?format=` anywhere and `?count=` on /contacts as a 400, `?cursor=` as a
+// broken cursor. One rule now (api/README.md, Conventions): an empty value is the parameter left
+// out. The requests come from /openapi.json, so a parameter added later is covered without a line here.
+test("an empty query value answers as the parameter left out, on every GET that takes query parameters", async (t) => {
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, SMALL_GRAPH);
+  const app = await App.open({ dataDir: dir });
+  try {
+    await app.snapshot.check();
+    assert.equal(app.snapshot.current()?.model.versionId, 1);
+    for (const [first, last] of [["Ana", "Peña"], ["Bruno", "Díaz"]]) {
+      const res = await app.request("/contacts", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ first_name: first, last_name: last, email: `${first}@example.org` }) });
+      assert.equal(res.status, 201, await res.text());
+    }
+    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>> };
+    // Whatever the answer, status, type and body are the same; a problem document's `instance` names the request.
+    const answer = async (path: string) => {
+      const res = await app.request(path);
+      const text = await res.text();
+      const body = res.headers.get("content-type")?.startsWith("application/problem+json") ? { ...JSON.parse(text), instance: undefined } : text;
+      return { status: res.status, type: res.headers.get("content-type"), body };
+    };
+    let checked = 0;
+    for (const [template, item] of Object.entries(doc.paths)) {
+      const query = (item.get?.parameters ?? []).filter((p) => p.in === "query");
+      if (query.length === 0) continue;
+      await t.test(`GET ${template}`, async () => {
+        // Path parameters and required ones name actor 3 (an actor, a contact and a run alike may be missing: a 404 compares as well).
+        const path = template.replace(/\{[^}]+\}/g, "3");
+        const required = query.filter((p) => p.required).map((p) => `${p.name}=3`);
+        for (const param of query) {
+          const others = required.filter((r) => !r.startsWith(`${param.name}=`));
+          const withEmpty = `${path}?${[...others, `${param.name}=`].join("&")}`;
+          const without = others.length === 0 ? path : `${path}?${others.join("&")}`;
+          assert.deepEqual(await answer(withEmpty), await answer(without), `GET ${withEmpty} answers as GET ${without}`);
+          checked++;
+        }
+      });
+    }
+    assert.ok(checked >= 30, `${checked} parameters checked`);
   } finally {
     await app.close();
     cleanup();

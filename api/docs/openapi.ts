@@ -190,7 +190,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       title: "Relaciones API",
       version: "1.0.0",
       description:
-        "Contacts (read-write) and the published relationship version (read-only). Errors are RFC 9457 problem documents. Writes need `Authorization: Bearer <API_TOKEN>` when the server has a token.",
+        "Contacts (read-write) and the published relationship version (read-only). Errors are RFC 9457 problem documents. A query parameter given an empty value (`?sort=`, `?format=`) is the parameter left out: its default. Writes need `Authorization: Bearer <API_TOKEN>` when the server has a token.",
     },
     servers: [{ url: "/" }],
     tags: [

@@ -76,6 +76,24 @@ export function checkQueryNames(query: URLSearchParams, doc: RouteDoc | undefine
 }
 
 /**
+ * Removes the parameters whose value is empty (`?sort=`, a bare `?q`) from `query`, after
+ * checkQueryNames(): an empty value is the parameter left out, its default, on every route. Forms
+ * (the /docs page's, a client's search box) send every field, filled or not; some routes took an
+ * empty value as absent and others refused it, so a client could not tell which without trying.
+ *
+ * @example
+ * ```ts
+ * const query = new URLSearchParams("sort=&q=ana");
+ * dropEmptyValues(query);
+ * query.toString(); // "q=ana"
+ * ```
+ */
+export function dropEmptyValues(query: URLSearchParams): void {
+  if (query.size === 0) return;
+  for (const [name, value] of [...query]) if (value === "") query.delete(name);
+}
+
+/**
  * Throws HttpError(400, `bad-parameter`) naming the first parameter of the query string `text` (as
  * sent, after the `?`) whose name or value is not valid percent-encoding (RFC 3986 2.1: `%` and two
  * hex digits, making UTF-8), on a route whose doc lists query parameters. URLSearchParams would

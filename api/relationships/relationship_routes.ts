@@ -262,20 +262,21 @@ const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (ve
 
 /**
  * Returns the filter `GET /changes` asks for; throws the 400 of a bad parameter whether or not a
- * version is served (before the first load an actor names nobody, so it filters to nothing).
+ * version is served (before the first load an actor names nobody, so it filters to nothing). An
+ * empty value never gets here: App.handle() drops it, as the parameter left out.
  */
 function changeFilter(model: RelationshipModel | undefined, query: URLSearchParams): ChangeFilter {
   const versionText = query.get("version");
   // Versions are numbered from 1, as the document's `minimum: 1` says: 0 is a 400, not an empty list.
-  if (versionText !== null && versionText !== "" && !/^[1-9]\d{0,8}$/.test(versionText)) {
+  if (versionText !== null && !/^[1-9]\d{0,8}$/.test(versionText)) {
     throw new HttpError(400, `version must be a version number, 1 or more; got '${versionText.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   const since = query.get("since");
-  if (since !== null && since !== "" && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
+  if (since !== null && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
     throw new HttpError(400, `since must be a date or an ISO 8601 time in UTC such as 2026-03-03 or 2026-03-03T08:00:00Z; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   // The regex admits 2026-13-45 and 25:61; DuckDB's cast would then fail as a 500.
-  if (since !== null && since !== "" && !validUtc(since)) {
+  if (since !== null && !validUtc(since)) {
     throw new HttpError(400, `since is not a real date or time; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
   }
   const kind = query.get("kind") ?? "";
@@ -290,7 +291,7 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
   const actorText = query.get("actor");
   const amongText = query.get("among");
   let among: number[] | null = null;
-  if (amongText !== null && amongText !== "") {
+  if (amongText !== null) {
     const ids = amongText.split(",");
     if (ids.length > MAX_AMONG || !ids.every((id) => /^\d{1,10}$/.test(id))) {
       throw new HttpError(400, `among must be at most ${MAX_AMONG} actor ids separated by commas; got '${amongText.slice(0, 40)}'`, { code: "bad-parameter" });
@@ -299,9 +300,9 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
     among = ids.map(Number).filter((id) => id <= MAX_ID);
   }
   return {
-    version: versionText === null || versionText === "" ? null : Number(versionText),
-    since: since === null || since === "" ? null : since.replace("T", " ").replace("Z", ""),
-    actor: actorText === null || actorText === "" ? null : model === undefined ? -1 : filterActor(model, actorText),
+    version: versionText === null ? null : Number(versionText),
+    since: since === null ? null : since.replace("T", " ").replace("Z", ""),
+    actor: actorText === null ? null : model === undefined ? -1 : filterActor(model, actorText),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
     among,
@@ -367,7 +368,7 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const actorText = ctx.query.get("actor");
       // Indexed by actor: an actor's pairs come from its adjacency list, not a scan of every pair.
-      const pairs: Pair[] = actorText === null || actorText === "" ? model.pairs : pairsOf(model, filterActor(model, actorText));
+      const pairs: Pair[] = actorText === null ? model.pairs : pairsOf(model, filterActor(model, actorText));
       if (wantsCsv(request, ctx.query)) return csvAnswer(request, model.etag, PAIR_COLUMNS, () => pairs as unknown as Record<string, unknown>[], "relationships.csv");
       const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000, integerKey);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
@@ -403,9 +404,8 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const limit = parseLimit(ctx.query.get("limit"), 100, 1000);
       const aroundText = ctx.query.get("around");
-      const around = aroundText === null || aroundText === "" ? null : resolveActor(model, aroundText, "around", 400);
-      const includeText = ctx.query.get("include") ?? "";
-      const includeList = includeText === "" ? [] : includeText.split(",");
+      const around = aroundText === null ? null : resolveActor(model, aroundText, "around", 400);
+      const includeList = ctx.query.get("include")?.split(",") ?? [];
       if (includeList.length > MAX_INCLUDE) {
         throw new HttpError(400, `include names at most ${MAX_INCLUDE} actors; got ${includeList.length}`, { code: "bad-parameter" });
       }

@@ -58,6 +58,9 @@ export const findingSchema = object({
   message: string(),
   cells: array(string(), { description: "Cell references like `'Matriz de adyacencia'!F5` (capped at 50), or `contacts.csv:12` lines." }),
   count: optional(integer({ description: "How many cells or lines in all." })),
+  values: optional(array(nullable(string()), {
+    description: "What each of `cells` holds, in the same order (null where none was kept): both codes of each letter code disagreement. In run records (`/runs`) of loads since it was added; `/findings` (the published file's table) has none.",
+  })),
 });
 
 /** `GET /findings`. */

@@ -156,19 +156,22 @@ export function findingRows(finding, context) {
     return rows;
   }
   if (finding.check === "code_mismatch_list" || finding.check === "code_mismatch_matrix") {
-    // The message quotes "id: first vs second" for the first few; the cells come in the same pairs.
+    // The cells come in pairs, and `values` says what each holds. A run recorded before `values`
+    // existed has only the message, which quotes "id: first vs second" for the first five.
     const quoted = [...finding.message.matchAll(/'(\d+): (.+?) vs (.+?)'/g)];
     const [firstSide, secondSide] = finding.check === "code_mismatch_list" ? ["matrix", "list"] : ["header", "row"];
     for (let i = 0; i + 1 < cells.length; i += 2) {
       const q = quoted[i / 2];
+      const first = finding.values?.[i] ?? q?.[2];
+      const second = finding.values?.[i + 1] ?? q?.[3];
       const at = resolve(cells[i]);
       const actor = who(at.rowPos) ?? who(at.colPos) ?? (q ? header.find((a) => String(a.id) === q[1]) ?? null : null);
-      const codes = q
-        ? `${firstSide} says <strong>${escapeHtml(q[2])}</strong>, ${secondSide} says <strong>${escapeHtml(q[3])}</strong>`
+      const codes = first !== undefined && second !== undefined
+        ? `${firstSide} says <strong>${escapeHtml(first)}</strong>, ${secondSide} says <strong>${escapeHtml(second)}</strong>`
         : `${firstSide} and ${secondSide} disagree`;
       rows.push({
         html: `${name(actor, q ? `Actor ${q[1]}` : "An actor")}: ${codes}`,
-        cells: [{ ref: cells[i], value: q?.[2] }, { ref: cells[i + 1], value: q?.[3] }],
+        cells: [{ ref: cells[i], value: first }, { ref: cells[i + 1], value: second }],
         show: at.rowPos !== null ? { row: at.rowPos, col: null } : at.colPos !== null ? { row: at.colPos, col: at.colPos } : null,
         pair: null,
       });

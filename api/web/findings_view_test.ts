@@ -45,6 +45,29 @@ test("findingRows() puts two disagreeing codes side by side with where each came
   assert.deepEqual(rows[0].cells, [{ ref: "'Matriz de adyacencia'!B6", value: "D" }, { ref: "'Lista de actores'!A9", value: "DX" }]);
 });
 
+// The codes came only from the message, which quotes five: the sixth disagreement on read
+// "header and row disagree", its cells without values.
+test("findingRows() shows both codes of every header/row disagreement `values` carries, past the five the message quotes", () => {
+  const seven = "ABCDEFG".split("").map((code, i) => ({ id: i + 1, letter_code: code, name: `Actor ${code}`, sheet_row: 3 + i }));
+  const wide: FindingContext = { ...context, header: seven, rowBySheetRow: rowOfSheetRow(seven) };
+  const M = "'Matriz de adyacencia'";
+  const cells = seven.flatMap((a, i) => [`${M}!${String.fromCharCode(67 + i)}2`, `${M}!B${a.sheet_row}`]);
+  const quoted = seven.slice(0, 5).map((a) => `'${a.id}: ${a.letter_code}X vs ${a.letter_code}'`).join(", ");
+  const finding = { check: "code_mismatch_matrix", severity: "warning" as const, message: `7 letter codes in the header row disagree with the row's code (${quoted})`, cells, count: 7 };
+  const values = seven.flatMap((a) => [`${a.letter_code}X`, a.letter_code]);
+  const rows = findingRows({ ...finding, values }, wide);
+  assert.equal(rows.length, 7);
+  rows.forEach((row, i) => {
+    const code = seven[i].letter_code;
+    assert.match(row.html, new RegExp(`^Actor ${code} <span class="code">${code}</span>: header says <strong>${code}X</strong>, row says <strong>${code}</strong>$`), `row ${i + 1}`);
+    assert.deepEqual(row.cells.map((c) => c.value), [`${code}X`, code], `row ${i + 1}`);
+  });
+  // A run recorded before `values`: the message's five, then no codes.
+  const old = findingRows(finding, wide);
+  assert.match(old[4].html, /header says <strong>EX<\/strong>, row says <strong>E<\/strong>$/);
+  assert.match(old[5].html, /: header and row disagree$/);
+});
+
 test("findingRows() names the actor of a blank row, a cell's value, a CSV line", () => {
   const blank = findingRows({ check: "unknown_cells", severity: "info", message: "m", cells: ["'Matriz de adyacencia'!C6:F6"], count: 4 }, context);
   assert.match(blank[0].html, /^Diego .* · row$/);

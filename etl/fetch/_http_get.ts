@@ -3,12 +3,19 @@
  * auth header never leaves the configured origin, https never drops to http), validators sent,
  * the body streamed through a size cap and a SHA-256 into a file (or nowhere), and every way it
  * can go wrong turned into a FetchError.
+ *
+ * node:http(s) rather than fetch(): fetch() decodes a gzip, deflate or brotli body leniently
+ * (a stream cut short ends without an error, so a truncated body passed for a whole one), and
+ * takes a chunked body ended by a clean close under "Connection: close" as complete. Here the
+ * body is decoded strictly and node's parser reports any body that did not end as framed.
  */
 import { createHash } from "node:crypto";
 import { createWriteStream, openSync } from "node:fs";
-import { Readable, Transform, Writable } from "node:stream";
+import { get as httpGet, type IncomingMessage } from "node:http";
+import { get as httpsGet } from "node:https";
+import { Transform, Writable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream } from "node:stream/web";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { isLocalNetworkHost } from "../settings/mod.js";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 
@@ -69,22 +76,26 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   let size = 0;
   let declared = NaN;
   let storageError: unknown = null;
+  let answered = false;
   try {
     const response = await follow(url, options, controller.signal);
     idle.refresh();
     if (response.status === 304) {
-      await response.body?.cancel();
+      response.body.destroy();
       return { status: "not-modified" };
     }
-    if (response.status !== 200 || response.body === null) {
-      await response.body?.cancel();
+    if (response.status !== 200) {
+      response.body.destroy();
       const retry = response.status === 408 || response.status === 429 || response.status >= 500;
       throw new FetchError("http-status", `${shownUrl(url)} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
     }
-    // Compared with what arrives only for an unencoded body (we ask for identity: an .xlsx is zipped already).
-    if (response.headers.get("content-encoding") === null) declared = Number(response.headers.get("content-length") ?? NaN);
+    answered = true;
+    // We ask for identity (an .xlsx is zipped already), yet some servers compress anyway. The
+    // length is then the encoded one: node's parser holds the transfer to it, not our count.
+    const decoders = decodersFor(response.headers["content-encoding"]);
+    if (decoders.length === 0) declared = Number(response.headers["content-length"] ?? NaN);
     if (declared > options.maxBytes) {
-      await response.body.cancel();
+      response.body.destroy();
       throw tooLarge(url, options.maxBytes, declared);
     }
     const hash = createHash("sha256");
@@ -103,17 +114,17 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     try {
       out = sink === undefined ? new Writable({ write: (_chunk, _encoding, done) => done() }) : openSink(sink, (error) => (storageError ??= error));
     } catch (error) {
-      await response.body.cancel().catch(() => {});
+      response.body.destroy();
       throw error;
     }
-    await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), meter, out, { signal: controller.signal });
+    await pipeline([response.body, ...decoders, meter, out], { signal: controller.signal });
     if (Number.isFinite(declared) && size !== declared) throw lost(url, size, declared);
     return {
       status: "ok",
       size,
       sha256: hash.digest("hex"),
-      etag: response.headers.get("etag") ?? undefined,
-      lastModified: response.headers.get("last-modified") ?? undefined,
+      etag: response.headers.etag,
+      lastModified: response.headers["last-modified"],
     };
   } catch (error) {
     if (error instanceof FetchError) throw error;
@@ -124,10 +135,11 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       const limit = timedOut === "idle" ? `${options.idleTimeoutMs} ms without a byte` : `the ${options.totalTimeoutMs} ms allowed`;
       throw new FetchError("timeout", `${shownUrl(url)} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
     }
-    // Headers came (or bytes did): the answer began and then broke off.
-    if (size > 0 || Number.isFinite(declared)) throw lost(url, size, declared);
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, true);
+    // A 200's headers came: the answer began and then broke off, in its transfer or in its
+    // encoding (a gzip stream cut short is a body cut short, whichever layer noticed).
+    if (answered) throw lost(url, size, declared);
+    const { code, message } = error as { code?: string; message?: string };
+    throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${code ?? message}`, true);
   } finally {
     clearTimeout(total);
     clearTimeout(idle);
@@ -153,18 +165,18 @@ function openSink(path: string, onError: (error: unknown) => void): Writable {
  * as soon as a URL comes round again, and each way a redirect goes wrong has its own code and
  * message: a loop, a chain over the limit and a missing Location need different fixes.
  */
-async function follow(url: string, options: GetOptions, signal: AbortSignal): Promise<Response> {
+async function follow(url: string, options: GetOptions, signal: AbortSignal): Promise<Answer> {
   const origin = new URL(url).origin;
   const chain = [new URL(url)];
   for (;;) {
     const current = chain.at(-1)!;
-    const headers: Record<string, string> = { "user-agent": "relaciones-etl", "accept-encoding": "identity" };
+    const headers: Record<string, string> = { "user-agent": "relaciones-etl", accept: "*/*", "accept-encoding": "identity" };
     if (options.validators?.etag) headers["if-none-match"] = options.validators.etag;
     if (options.validators?.lastModified) headers["if-modified-since"] = options.validators.lastModified;
     if (options.authHeader && current.origin === origin) headers[options.authHeader.name.toLowerCase()] = options.authHeader.value;
-    const response = await fetch(current, { headers, signal, redirect: "manual" });
+    const response = await send(current, headers, signal);
     if (!REDIRECTS.has(response.status)) return response;
-    await response.body?.cancel();
+    response.body.destroy();
     const next = redirectTarget(current, response);
     const path = () => [...chain, next].map((u) => shownUrl(u)).join(" -> ");
     if (chain.some((seen) => seen.href === next.href)) {
@@ -181,11 +193,52 @@ async function follow(url: string, options: GetOptions, signal: AbortSignal): Pr
   }
 }
 
+/** An answer's status line and headers, its body not read yet. */
+interface Answer {
+  status: number;
+  statusText: string;
+  headers: IncomingMessage["headers"];
+  body: IncomingMessage;
+}
+
+/**
+ * Sends one GET and resolves once the answer's headers came. No connection is pooled
+ * (`agent: false`): a download or a poll every few minutes gains nothing from one kept open.
+ */
+function send(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === "https:" ? httpsGet : httpGet;
+    get(url, { headers, signal, agent: false }, (res) => {
+      // The body's errors are getOnce()'s pipeline's to report; one before it listens (the socket
+      // reset right after the headers) must not be an uncaught exception meanwhile. The pipeline
+      // still finds the stream destroyed and fails as a body cut short.
+      res.on("error", () => {});
+      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
+    }).once("error", reject);
+  });
+}
+
+/**
+ * The strict decoders of a Content-Encoding, the last applied first: a stream cut short is an
+ * error. An encoding we do not know leaves the body as it came, as fetch() did.
+ */
+function decodersFor(encoding: string | undefined): Duplex[] {
+  const codings = (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity").reverse();
+  const decoders: Duplex[] = [];
+  for (const coding of codings) {
+    if (coding === "gzip" || coding === "x-gzip") decoders.push(createGunzip());
+    else if (coding === "deflate") decoders.push(createInflate());
+    else if (coding === "br") decoders.push(createBrotliDecompress());
+    else return [];
+  }
+  return decoders;
+}
+
 /** Returns where a redirect points; throws when its Location is missing or no URL. */
-function redirectTarget(current: URL, response: Response): URL {
-  const location = response.headers.get("location");
+function redirectTarget(current: URL, response: Answer): URL {
+  const location = response.headers.location;
   try {
-    if (location !== null) return new URL(location, current);
+    if (location !== undefined) return new URL(location, current);
   } catch {
     // Not a URL: as unusable as none.
   }

@@ -60,11 +60,29 @@ export function sharedCode(code: string, ids: readonly number[]): string {
  * ```
  */
 export class Findings {
-  #byCheck = new Map<CheckName, { cells: string[]; count: number; examples: string[] }>();
+  #byCheck = new Map<CheckName, { cells: string[]; values: (string | null)[]; count: number; examples: string[] }>();
 
   /** Records `weight` occurrences; `cells` are refs (capped), `value` is quoted in the message (its first MAX_EXAMPLE_CHARS characters). */
   add(check: CheckName, cells: string | readonly string[] = [], value?: string, weight = 1): void {
     this.#record(check, weight, typeof cells === "string" ? [cells] : cells, value === undefined ? [] : [shorten(value, MAX_EXAMPLE_CHARS)]);
+  }
+
+  /**
+   * Records one disagreement between two cells, `first` read at `cells[0]` and `second` at
+   * `cells[1]` (actor `id`'s letter codes): quoted in the message among its first examples, and kept
+   * as the two cells' `values` for as many as the cells cap keeps, so a reader shows the codes of
+   * every disagreement listed, not of the first five the message quotes.
+   *
+   * @example
+   * ```ts
+   * const f = new Findings();
+   * f.addDisagreement("code_mismatch_matrix", { cells: ["'M'!C2", "'M'!A4"], id: 7, first: "B", second: "BX" });
+   * f.list()[0].values; // ["B", "BX"]
+   * ```
+   */
+  addDisagreement(check: CheckName, d: { cells: readonly [string, string]; id: number; first: string; second: string }): void {
+    const values = [shorten(d.first, MAX_EXAMPLE_CHARS / 2), shorten(d.second, MAX_EXAMPLE_CHARS / 2)];
+    this.#record(check, 1, d.cells, [disagreement(d.id, d.first, d.second)], values);
   }
 
   /**
@@ -73,18 +91,23 @@ export class Findings {
    * it knows they are the matrix's.
    */
   absorb(other: Findings): void {
-    for (const [check, e] of other.#byCheck) this.#record(check, e.count, e.cells, e.examples);
+    for (const [check, e] of other.#byCheck) this.#record(check, e.count, e.cells, e.examples, e.values);
   }
 
-  /** Counts `count` occurrences of `check` and keeps its cells and examples up to their caps. */
-  #record(check: CheckName, count: number, cells: readonly string[], examples: readonly string[]): void {
+  /** Counts `count` occurrences of `check` and keeps its cells (with their `values`, when given) and examples up to their caps. */
+  #record(check: CheckName, count: number, cells: readonly string[], examples: readonly string[], values: readonly (string | null)[] = []): void {
     let entry = this.#byCheck.get(check);
     if (!entry) {
-      entry = { cells: [], count: 0, examples: [] };
+      entry = { cells: [], values: [], count: 0, examples: [] };
       this.#byCheck.set(check, entry);
     }
     entry.count += count;
-    for (const cell of cells) if (entry.cells.length < MAX_FINDING_CELLS) entry.cells.push(cell);
+    // Kept in step with the cells, null where none was given, so values[i] is what cells[i] holds.
+    for (const [i, cell] of cells.entries()) {
+      if (entry.cells.length >= MAX_FINDING_CELLS) break;
+      entry.cells.push(cell);
+      entry.values.push(values[i] ?? null);
+    }
     for (const example of examples) if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
   }
 
@@ -109,6 +132,7 @@ export class Findings {
         message: CHECKS[check].message(e.count, e.examples),
         cells: e.cells,
         count: e.count,
+        ...(e.values.some((v) => v !== null) ? { values: e.values } : {}),
       }))
       .sort((a, b) => order[a.severity] - order[b.severity]);
   }

@@ -311,6 +311,9 @@ test("loadRelationships() on our sample workbook handles each of the users' quir
     assert.deepEqual(checks.code_mismatch_list.cells, [`${M}!B${odd + 2}`, `'Lista de actores'!A${odd + 4}`]);
     const lagging = ids.filter((id) => plan.headerCode(id) !== plan.code(id));
     assert.deepEqual(checks.code_mismatch_matrix.cells, lagging.flatMap((id) => [`${M}!${col(id)}2`, `${M}!B${id + 2}`]));
+    // Each disagreement's two codes, beside its cells (the message quotes five; the dashboard shows every one listed).
+    assert.ok(lagging.length > 5, `${lagging.length} lagging codes`);
+    assert.deepEqual(checks.code_mismatch_matrix.values, lagging.flatMap((id) => [plan.headerCode(id), plan.code(id)]));
     const oneWay = (cells: string[]) => Array.from({ length: cells.length / 2 }, (_, i) => `${cells[2 * i]} ${cells[2 * i + 1]}`).sort();
     assert.deepEqual(
       oneWay(checks.asymmetric_pair.cells),

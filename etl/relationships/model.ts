@@ -4,7 +4,7 @@
  * asymmetry) live here because only here are both sheets known.
  */
 import { cellRef, rangeRef } from "./cell_ref.ts";
-import { disagreement, sharedCode, type Findings } from "./findings.ts";
+import { sharedCode, type Findings } from "./findings.ts";
 import type { ActorList } from "./read_actor_list.ts";
 import { cellState, ONE, UNKNOWN, ZERO, type CellState, type Matrix } from "./read_matrix.ts";
 
@@ -70,17 +70,18 @@ export function buildActors(matrix: Matrix, list: ActorList, findings: Findings)
     }
     if (listed && p === undefined && !row) findings.add("not_in_matrix", listed.ref, String(id));
     if (headerCode !== null && rowCode !== null && headerCode !== rowCode) {
-      findings.add(
-        "code_mismatch_matrix",
-        [cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!), cellRef(sheet, row!.sheetRow, matrix.codeCol ?? 1)],
-        disagreement(id, headerCode, rowCode),
-      );
+      findings.addDisagreement("code_mismatch_matrix", {
+        cells: [cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!), cellRef(sheet, row!.sheetRow, matrix.codeCol ?? 1)],
+        id,
+        first: headerCode,
+        second: rowCode,
+      });
     }
     if (matrixCode !== null && listed?.code && listed.code !== matrixCode) {
       const matrixRef = row && rowCode !== null
         ? cellRef(sheet, row.sheetRow, matrix.codeCol ?? 1)
         : cellRef(sheet, matrix.codeRow ?? matrix.headerRow, matrix.firstCol + p!);
-      findings.add("code_mismatch_list", [matrixRef, listed.codeRef ?? listed.ref], disagreement(id, matrixCode, listed.code));
+      findings.addDisagreement("code_mismatch_list", { cells: [matrixRef, listed.codeRef ?? listed.ref], id, first: matrixCode, second: listed.code });
     }
     if (unknown) {
       findings.add(

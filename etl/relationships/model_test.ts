@@ -121,3 +121,21 @@ test("buildActors(): a code mismatch quotes both codes, however long the first o
   assert.match(example("code_mismatch_matrix"), /^2: B vs x+\.\.\.$/);
   assert.match(example("code_mismatch_list"), /^2: x+\.\.\. vs Z$/);
 });
+
+// The codes of a disagreement reached the dashboard only through the message, which quotes five:
+// from the sixth on it could say only "header and row disagree".
+test("buildActors(): every header/row code disagreement the cells list carries both codes in `values`, beside its cells", async () => {
+  for (const n of [7, 30]) {
+    const codes = Array.from({ length: n }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
+    const grid = usersGrid(Array.from({ length: n }, () => new Array(n).fill(0)), codes);
+    for (let i = 0; i < n; i++) grid[1][2 + i] = `${codes[i]}X`; // every header code lags its row's
+    const { findings } = await model(grid, codes.map((code, i) => [code, i + 1, `Actor ${i + 1}`]));
+    const mismatch = findings.find((f) => f.check === "code_mismatch_matrix")!;
+    assert.equal(mismatch.count, n);
+    // Bounded as the cells are (MAX_FINDING_CELLS: 25 pairs), in step with them.
+    const listed = Math.min(n, 25);
+    assert.equal(mismatch.cells.length, 2 * listed);
+    assert.deepEqual(mismatch.values, codes.slice(0, listed).flatMap((code) => [`${code}X`, code]), `n = ${n}`);
+    assert.equal([...mismatch.message.matchAll(/ vs /g)].length, 5, "the message still quotes five");
+  }
+});

@@ -22,6 +22,12 @@ export interface Finding {
   cells: string[];
   /** How many cells/lines in all, when `cells` was capped or the finding is a count. */
   count?: number;
+  /**
+   * What each of `cells` holds, in the same order (null where the check kept none), for checks
+   * whose values a reader needs beside the cells: both codes of each letter code disagreement. The
+   * message quotes only the first few; these go as far as `cells` does.
+   */
+  values?: (string | null)[];
 }
 
 export interface RunFile {
