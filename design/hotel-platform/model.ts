@@ -150,7 +150,7 @@ const connections: Connection[] = [
   c("c-bus-payments", "event-bus", "payments", "BookingConfirmed, Failed, Expired, Cancelled", SQS, { mode: "async", data: ["personal"], messages: BOOKING_EVENTS, ...WRITER_REGION }),
   c("c-bus-notify", "event-bus", "notifications", "booking outcomes, refunds", SQS, { mode: "async", data: ["personal"], messages: ["BookingConfirmed", "BookingFailed", "BookingCancelled", "PaymentRefunded"], ...WRITER_REGION }),
   c("c-bus-guest", "event-bus", "guest", "BookingConfirmed, Cancelled", SQS, { mode: "async", data: ["personal"], messages: ["BookingConfirmed", "BookingCancelled"], ...WRITER_REGION }),
-  c("c-bus-warehouse", "event-bus", "data-warehouse", "every domain event", "Firehose to S3 (Parquet)", { mode: "async", data: ["internal"], messages: ["HotelChanged", ...BOOKING_EVENTS, ...PAYMENT_EVENTS] }),
+  c("c-bus-warehouse", "event-bus", "data-warehouse", "every domain event", "Firehose to S3 (Parquet)", { mode: "async", data: ["internal", "personal", "token"], messages: ["HotelChanged", ...BOOKING_EVENTS, ...PAYMENT_EVENTS] }),
   c("c-indexer-index", "search-indexer", "search-index", "put item if newer", DDB, { mode: "async", data: ["public"], access: "write" }),
   // The group's landscape as it is today (drawn in the landscape view).
   c("c-crs-pms", "crs", "pms", "reservations", "vendor interface", { data: ["personal"] }),
