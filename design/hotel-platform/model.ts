@@ -214,7 +214,7 @@ const boundaries: Boundary[] = [
     crossings: [["edge", "app"], ["edge", "data"]],
     stride: {
       spoofing: "Requests bypassing CloudFront: ALB accepts only the CloudFront prefix list plus a rotated secret origin header; S3 only CloudFront origin access control.",
-      tampering: "Services trust forwarding headers only from the ALB; bodies validated against schemas at every service; the origin router's KeyValueStore is written by CI and the DR runbook only.",
+      tampering: "Services trust forwarding headers only from the ALB; bodies validated against schemas at every service; the origin router's KeyValueStore and the writer switch are written by CI and the DR runbooks only.",
       repudiation: "ALB access logs to S3 with object lock; trace id from the edge in every log line.",
       informationDisclosure: "Services in private subnets without public IPs; buckets private, objects served through CloudFront only.",
       denialOfService: "Autoscaling per service, timeouts, load shedding (429) before saturation, per-route concurrency limits.",
@@ -304,7 +304,7 @@ const failureModes: FailureMode[] = [
   f(["guest", "guest-db"], "DynamoDB throttling or a regional outage", "favourites and history unavailable; booking unaffected", "throttle and error alarms", "on-demand capacity; the global table serves from the other region"),
   f(["booking", "booking-db"], "writer fails during a saga", "booking pauses ~30 s; holds and authorisations kept", "booking error SLO, Aurora events", "Multi-AZ failover; every saga step is idempotent and resumes from its state"),
   f(["booking-sweeper"], "the sweeper stops", "expired holds linger at the CRS until its own HoldDuration ends", "alarm on HELD bookings 5 min past expiry", "the CRS releases at HoldDuration anyway; restart the schedule"),
-  f(["booking-db", "payments-db", "hotel-db", "ari-db"], "the primary region is lost", "reads go on from us-west-2; bookings, payments and edits stop until promotion", "health checks, origin 5xx, synthetic checkout canary", "unplanned failover of the global clusters (RPO ~1 s), move relays, flip the router's writer key, a full ARI read of every resort (section 12)"),
+  f(["booking-db", "payments-db", "hotel-db", "ari-db"], "the primary region is lost", "reads go on from us-west-2; bookings, payments and edits stop until promotion", "health checks, origin 5xx, synthetic checkout canary", "unplanned failover of the global clusters (RPO ~1 s), move relays, move the writer switch, a full ARI read of every resort (section 12)"),
   f(["payments", "payment-provider"], "provider outage or 3-D Secure failures", "cannot pay; the hold runs out and is released", "payment success rate alarm, provider status feed", "circuit breaker with a clear message; holds released by the sweeper; second provider is a risk item"),
   f(["payments"], "webhook lost or delayed", "the booking waits in HELD until the poll finds the result", "payments polls the provider every minute for intents PENDING over 5 min (section 3.9) and counts results no webhook brought (ticket); an intent still PENDING 5 min after its session expired (page)", "the poll records the result; late results follow 'the hold expires before the payment result'"),
   f(["crs"], "the CRS is unreachable or slow", "no new holds: the site says 'try again or call us'; search shows cached offers", "circuit breaker per CRS endpoint, error rate", "bookings stop cleanly (no hold, no charge); commits retried with the same hold until it expires, then voided"),
