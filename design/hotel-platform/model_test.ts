@@ -26,6 +26,7 @@ import {
 } from "../model/mod.ts";
 import { staleFiles } from "../render/mod.ts";
 import { hotelPlatform as model } from "./model.ts";
+import { derived } from "./sizing.ts";
 
 const REQUIRED = ["payments", "hotel", "guest", "search", "booking", "identity", "notifications", "ari"];
 
@@ -286,4 +287,18 @@ test("hotelPlatform: a cancellation before the capture voids the authorisation, 
   const cancel = section("### 3.5 Cancel a booking and refund (point 4)");
   assert.match(cancel, /not\s+(yet\s+)?captured[^.]*\bvoids?\b/i, "3.5: an uncaptured authorisation is voided, not refunded");
   assert.match(cancel, /BookingConfirmed[^.]*after[^.]*(cancel|BookingCancelled)[^.]*no capture|no capture[^.]*BookingConfirmed/i, "3.5: a late BookingConfirmed captures nothing");
+});
+
+// Before: section 13 said "a few sessions a second and a booking every few minutes at peak", while the
+// capacity table it sums up gives 0.8 sessions a second and a booking every 81 s at the base peak.
+test("hotelPlatform: section 13's summary of the peak quotes the capacity table", () => {
+  const text = section("## 13. Capacity estimate (point 1; generated)");
+  const quotes = [...text.matchAll(/a booking about every (\d+) s/g)].map((m) => Number(m[1]));
+  assert.equal(quotes.length, 2, "one interval per scenario");
+  for (const [i, scenario] of (["base", "growth"] as const).entries()) {
+    const seconds = 1 / derived[scenario].bookingsPeak;
+    assert.ok(Math.abs(quotes[i] - seconds) / seconds < 0.05, `${scenario}: ${quotes[i]} s quoted, ${seconds.toFixed(0)} s computed`);
+  }
+  assert.match(text, /under one session a second[^.]*two sessions a second/);
+  assert.ok(derived.base.peakSessionsSecond < 1 && Math.round(derived.growth.peakSessionsSecond) === 2);
 });
