@@ -302,3 +302,12 @@ test("hotelPlatform: section 13's summary of the peak quotes the capacity table"
   assert.match(text, /under one session a second[^.]*two sessions a second/);
   assert.ok(derived.base.peakSessionsSecond < 1 && Math.round(derived.growth.peakSessionsSecond) === 2);
 });
+
+test("hotelPlatform: section 15's bill for phases 0 to 2 is the sum of the lines it names", () => {
+  const plan = section("## 15. Migration plan (strangler fig; point 6)");
+  const early = ["Security", "NAT gateways", "CloudWatch", "CloudFront", "AWS WAF", "Route 53", "S3"];
+  const lines = early.map((prefix) => model.costs!.find((l) => l.item.startsWith(prefix))!);
+  assert.equal(lines.filter(Boolean).length, early.length, "every line named exists");
+  const sum = lines.reduce((s, l) => s + l.monthly.base, 0);
+  assert.equal(quoted(plan, /Phases 0 to 2 pay[^:]*:\s+about USD ([\d,]+) a month/, "15, early phases"), twoFigures(sum));
+});
