@@ -213,3 +213,51 @@ test("SIGINT while a running API imports the CSV: the import's request is closed
     cleanup();
   }
 });
+
+/** A workbook server that sends the headers and a first part of the file, then nothing: a download under way and stuck. */
+async function stalledWorkbook(): Promise<{ url: string; connectionClosed: Promise<void>; close(): Promise<void> }> {
+  let closed!: () => void;
+  const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+  const server = await localServer((_request, res) => {
+    res.on("close", closed);
+    res.setHeader("content-length", 5_000_000);
+    res.write(Buffer.alloc(64 * 1024));
+  });
+  return { url: `${server.url}/pub/relaciones.xlsx`, connectionClosed, close: () => server.close() };
+}
+
+/** The partial downloads in the data dir's fetched/ folder. */
+function partials(dataDir: string): string[] {
+  const fetched = join(dataDir, "fetched");
+  return existsSync(fetched) ? readdirSync(fetched).filter((n) => n.startsWith(".part-")) : [];
+}
+
+// A URL workbook's download could not be stopped: the signal came, and the command went on waiting
+// for a server that had stopped sending, for the idle timeout (30 s) and two more attempts.
+test("SIGINT during a URL workbook's download: the download ends, its partial file goes, a failed 'stopped' run, exit 130, one line", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigint-download-");
+  const server = await stalledWorkbook();
+  try {
+    const dataDir = join(dir, "data");
+    const cli = etl(["--only", "relationships", "--workbook", server.url, "--data-dir", dataDir]);
+    await until("the download to be under way", () => partials(dataDir).length > 0, 60_000);
+    cli.kill("SIGINT");
+    const { code, signal, stdout, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGINT is handled, not fatal");
+    assert.equal(code, 130, stderr);
+    assert.equal(stdout, "");
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /^SIGINT: relationships failed \(Stopped by SIGINT during the workbook's download/);
+    await server.connectionClosed;
+    const run = lastRun(dataDir);
+    assert.equal(run.kind, "relationships");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.match(run.error?.message ?? "", /^Stopped by SIGINT during the workbook's download; nothing was loaded/);
+    assert.deepEqual(partials(dataDir), [], "the partial download is removed");
+    assert.deepEqual(leftovers(dataDir), []);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
