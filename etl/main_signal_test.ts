@@ -9,10 +9,11 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "./db/mod.ts";
+import { Database, PostgresDatabase } from "./db/mod.ts";
 import { API_ID, IMPORT_CONTACTS_PATH, writeApiInfo } from "./handover/mod.ts";
 import { readRuns, type RunRecord } from "./runs/mod.ts";
 import { tempDir } from "../scripts/testing/api_server.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../scripts/testing/backends.ts";
 import { writeContactsCsv } from "../scripts/testing/contacts_csv.ts";
 import { localServer } from "../scripts/testing/local_http.ts";
 import { stopped } from "../scripts/testing/stopped.ts";
@@ -31,11 +32,11 @@ interface Cli {
 }
 
 /** `node etl/etl.js ...args`, as `npm run etl` runs it, stopping itself at `stopAt` when given. */
-function etl(args: string[], stopAt?: string): Cli {
+function etl(args: string[], stopAt?: string, env: NodeJS.ProcessEnv = {}): Cli {
   const importStop = stopAt === undefined ? [] : [`--import=${STOP_AT}`];
   const child = spawn(process.execPath, [...process.execArgv, ...importStop, ETL, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, STOP_AT: stopAt ?? "", API_TOKEN: "", DATABASE_URL: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off", PARQUET_DIR: "off" },
+    env: { ...process.env, STOP_AT: stopAt ?? "", API_TOKEN: "", DATABASE_URL: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off", PARQUET_DIR: "off", ...env },
   });
   let stdout = "";
   let stderr = "";
@@ -327,3 +328,70 @@ test("--watch: SIGTERM during a URL workbook's download: the download ends, its 
     cleanup();
   }
 });
+
+/** Every row of every table in the database's public schema, as text: what "unchanged" is compared by on PostgreSQL. */
+async function postgresTables(url: string): Promise<string> {
+  const pg = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const tables = await pg.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
+    const dump: string[] = [];
+    for (const { name } of tables) {
+      // The names are the catalogue's, quoted; each row as JSON, ordered by that text.
+      const rows = await pg.all<{ r: string }>(`SELECT to_jsonb(t)::text AS r FROM "${name.replaceAll('"', '""')}" t ORDER BY 1`);
+      dump.push(`${name}: ${rows.map((row) => row.r).join("\n")}`);
+    }
+    return dump.join("\n");
+  } finally {
+    await pg.close();
+  }
+}
+
+// The stop points of a contacts load on PostgreSQL had no test: between its steps before the
+// transaction (the CSV staged in DuckDB), and inside it with every write made, before the COMMIT.
+for (const [stopAt, where] of [
+  ["contacts-staging", "with the CSV staged, before its transaction"],
+  ["contacts-pg-written", "inside its transaction, every write made, before the COMMIT"],
+] as const) {
+  test(`SIGINT during a contacts load on PostgreSQL, ${where}: a failed 'stopped' run, the tables as before, and the next load works`, { timeout: 120_000, skip: POSTGRES_SKIP || NEEDS_PROC }, async () => {
+    const { dir, cleanup } = tempDir("etl-sigint-postgres-");
+    try {
+      const url = await postgresDatabaseFor(`etl-sigint:${dir}`);
+      const env = { DATABASE_URL: url };
+      const dataDir = join(dir, "data");
+      const csv = join(dir, "contacts.csv");
+      writeContactsCsv(csv, 400, 3);
+      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(first.code, 0, first.stderr);
+      const before = await postgresTables(url);
+      const runsBefore = readRuns(dataDir).length;
+
+      writeContactsCsv(csv, 600, 4); // another day's file: a load that would change the tables
+      const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], stopAt, env);
+      await signalWhileStopped(cli, "SIGINT");
+      const { code, signal, stdout, stderr } = await cli.exited;
+      assert.equal(signal, null, "SIGINT is handled, not fatal");
+      assert.equal(code, 130, `exit 130 for SIGINT; stderr: ${stderr}`);
+      assert.equal(stdout, "");
+      assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+      assert.match(stderr, /^SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/);
+
+      assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded for the stopped load");
+      const run = lastRun(dataDir);
+      assert.equal(run.kind, "contacts");
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "stopped");
+      assert.equal(run.alert, undefined, "a stop someone asked for is not alerted");
+      assert.equal(await postgresTables(url), before, "the tables are exactly as the first load left them");
+      assert.deepEqual(leftovers(dataDir), [], "no upload copy, work folder or lock left");
+
+      const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"], undefined, env).exited;
+      assert.equal(again.code, 0, again.stderr);
+      const next = lastRun(dataDir);
+      assert.equal(next.status, "succeeded", JSON.stringify(next.error));
+      assert.ok((next.counts.inserted ?? 0) > 0, "the stopped load's file loads in full");
+      assert.notEqual(await postgresTables(url), before);
+    } finally {
+      cleanup();
+    }
+  });
+}
