@@ -17,6 +17,7 @@ import { POSTGRES_SKIP, postgresDatabaseFor } from "../scripts/testing/backends.
 import { writeContactsCsv } from "../scripts/testing/contacts_csv.ts";
 import { localServer } from "../scripts/testing/local_http.ts";
 import { stopped } from "../scripts/testing/stopped.ts";
+import { holdLock } from "../scripts/testing/pg_lock.ts";
 import { until } from "../scripts/testing/until.ts";
 import { dailyAtAway } from "../scripts/testing/daily_at.ts";
 
@@ -391,6 +392,55 @@ for (const [stopAt, where] of [
       assert.ok((next.counts.inserted ?? 0) > 0, "the stopped load's file loads in full");
       assert.notEqual(await postgresTables(url), before);
     } finally {
+      cleanup();
+    }
+  });
+}
+
+// A contacts load on PostgreSQL waiting for a lock another session holds (a `LOCK TABLE contacts IN
+// SHARE MODE` left open in psql) saw a stop only when the wait ended: at lock_timeout, 5 minutes,
+// Ctrl-C seemingly ignored meanwhile. Now the stop cancels the statement waiting on the server.
+// Its first step, the fingerprint that tells an unchanged file, waits likewise behind an ACCESS
+// EXCLUSIVE lock (a DDL, a LOCK TABLE); the writes behind a SHARE lock.
+for (const mode of ["SHARE", "ACCESS EXCLUSIVE"]) {
+  test(`SIGINT while a contacts load on PostgreSQL waits for another session's ${mode} lock: it stops without waiting for the lock, a 'stopped' run, nothing written`, { timeout: 180_000, skip: POSTGRES_SKIP }, async () => {
+    const { dir, cleanup } = tempDir("etl-sigint-postgres-lock-");
+    const url = await postgresDatabaseFor(`etl-sigint-lock:${dir}`);
+    const holder = await PostgresDatabase.connect(url, { max: 2, applicationName: "psql-left-open" });
+    try {
+      const env = { DATABASE_URL: url };
+      const dataDir = join(dir, "data");
+      const csv = join(dir, "contacts.csv");
+      writeContactsCsv(csv, 300, 3);
+      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(first.code, 0, first.stderr);
+      const before = await postgresTables(url);
+
+      writeContactsCsv(csv, 500, 4);
+      // Released by the test once the load has ended; at the latest after 90 s, so that a load that
+      // waits for it ends too and the test fails on what it asserts.
+      const lock = await holdLock(holder, `LOCK TABLE contacts IN ${mode} MODE`, { releaseAfterMs: 90_000 });
+      const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env);
+      const waiting = async () =>
+        Number((await holder.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = 'relaciones-etl' AND wait_event_type = 'Lock'"))!.n) > 0;
+      await until("the load to wait for the lock", waiting, 60_000);
+      cli.kill("SIGINT");
+      const { code, stderr } = await cli.exited;
+      const stillHeld = await holder.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE pid = $1 AND relation = 'contacts'::regclass AND granted", [lock.pid]);
+      assert.equal(Number(stillHeld!.n), 1, "the load ended while the other session still held its lock");
+      await lock.release();
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /^SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/);
+      const run = lastRun(dataDir);
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "stopped");
+      assert.equal(await postgresTables(url), before, "nothing of the stopped load is written");
+      assert.deepEqual(leftovers(dataDir), []);
+      const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(lastRun(dataDir).status, "succeeded");
+    } finally {
+      await holder.close();
       cleanup();
     }
   });
