@@ -33,7 +33,7 @@ Options:
   --version             print the version
   --help                show this help
 
-Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage, 130/143 stopped by SIGINT (Ctrl-C)/SIGTERM (the load stops before it writes and records its run).`;
+Exit status: 0 loaded, or skipped (unchanged, or another load was running), 1 a load failed (the previous data stays published), 2 bad usage, 130/143 stopped by SIGINT (Ctrl-C)/SIGTERM (the load stops before it writes and records its run; --watch stopped with no load running exits 0).`;
 
 /** How long `--wait` waits for a load already running to end: 30 min (a 16,384-actor load takes under one). */
 export const WAIT_MS = 30 * 60_000;

@@ -289,10 +289,23 @@ function say(stream: NodeJS.WriteStream, text: string): void {
   stream.write(terminalText(text));
 }
 
+/**
+ * `--watch`: the schedule in this process, each load a `runEtl()` here (not a child, as under
+ * `npm start`). SIGINT or SIGTERM stops the schedule and the load running, as they stop a one-shot
+ * load, and returns 130/143 when a load was running then (the one-shot's status: it was asked to
+ * stop mid-load), 0 when the schedule was only waiting (the normal end of a service).
+ */
 async function watch(options: EtlOptions): Promise<number> {
   // One line each: the messages quote file names and workbook text (see formatOutcome()).
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${oneLine(line)}\n`);
   const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
+  // Before the schedule starts, whose start-up load may begin at once. Ctrl-C and SIGTERM used to
+  // stop only the schedule and then wait for the running load to end (15 s and more for a
+  // million-row CSV, with Ctrl-C seemingly ignored): now they abort it as they do a one-shot load.
+  // Repeats are ignored until the load has stopped (stopOnSignals()).
+  const stop = stopOnSignals();
+  // The signal that came while a load was running, if one did.
+  let interrupted: StopSignal | null = null;
   let scheduler;
   try {
     scheduler = startScheduler({
@@ -310,16 +323,24 @@ async function watch(options: EtlOptions): Promise<number> {
       }),
       onError: (error) => log(`load failed: ${(error as Error).message}`),
       runLoad: async (reason: LoadReason) => {
+        // Stopped just as the schedule handed this load over: it is not started (a run would say "stopped").
+        if (stop.signal.aborted) return;
         log(`loading (${reason})`);
         // A changed file reloads its own input only; the daily run refreshes everything asked for.
         const only = loadOnly(reason) ?? options.only;
         // Waiting for a load already running, not skipping: see --wait.
-        const outcome = await runEtl({ ...options, only, wait: true });
+        const outcome = await runEtl({ ...options, only, wait: true }, { signal: stop.signal });
+        const signal = stop.received();
         if (options.json) say(process.stdout, `${JSON.stringify(toJson(outcome))}\n`);
-        else say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
+        if (signal !== null) {
+          interrupted = signal;
+          // As the one-shot: one line instead of the report.
+          log(stoppedLine(signal, outcome, options.dataDir));
+        } else if (!options.json) say(process.stdout, `${formatOutcome(outcome).join("\n")}\n`);
       },
     });
   } catch (error) {
+    stop.dispose();
     say(process.stderr, `${(error as Error).message}\n`);
     return 2;
   }
@@ -328,25 +349,15 @@ async function watch(options: EtlOptions): Promise<number> {
     options.only !== "relationships" ? resolve(options.contacts) : null,
   ].filter((w) => w !== null);
   log(`watching ${watched.join(" and ")}; next daily load at ${scheduler.nextDailyRun().toISOString()}`);
-  // `on`, not `once`: under npm a Ctrl-C reaches node twice (the process group, and npm passing it
-  // on), and the second killed a load in progress once a `once` listener had gone. Repeats are
-  // ignored until the running load has ended.
-  let stopped!: () => void;
-  const stopping = new Promise<void>((done) => (stopped = done));
-  const stop = () => {
-    scheduler.stop();
-    stopped();
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
   try {
-    await stopping;
+    if (!stop.signal.aborted) await new Promise((stopped) => stop.signal.addEventListener("abort", stopped, { once: true }));
+    scheduler.stop();
+    // The load running, if any, has been told to stop too: this waits for it to record its run.
     await scheduler.idle();
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    stop.dispose();
   }
-  return 0;
+  return interrupted === null ? 0 : STOP_SIGNALS[interrupted];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

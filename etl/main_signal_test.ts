@@ -9,14 +9,17 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Database } from "./db/mod.ts";
+import { Database, PostgresDatabase } from "./db/mod.ts";
 import { API_ID, IMPORT_CONTACTS_PATH, writeApiInfo } from "./handover/mod.ts";
 import { readRuns, type RunRecord } from "./runs/mod.ts";
 import { tempDir } from "../scripts/testing/api_server.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../scripts/testing/backends.ts";
 import { writeContactsCsv } from "../scripts/testing/contacts_csv.ts";
 import { localServer } from "../scripts/testing/local_http.ts";
 import { stopped } from "../scripts/testing/stopped.ts";
+import { holdLock } from "../scripts/testing/pg_lock.ts";
 import { until } from "../scripts/testing/until.ts";
+import { dailyAtAway } from "../scripts/testing/daily_at.ts";
 
 const ETL = fileURLToPath(new URL("./etl.js", import.meta.url));
 const STOP_AT = new URL("../scripts/testing/stop_at.ts", import.meta.url).href;
@@ -30,11 +33,11 @@ interface Cli {
 }
 
 /** `node etl/etl.js ...args`, as `npm run etl` runs it, stopping itself at `stopAt` when given. */
-function etl(args: string[], stopAt?: string): Cli {
+function etl(args: string[], stopAt?: string, env: NodeJS.ProcessEnv = {}): Cli {
   const importStop = stopAt === undefined ? [] : [`--import=${STOP_AT}`];
   const child = spawn(process.execPath, [...process.execArgv, ...importStop, ETL, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, STOP_AT: stopAt ?? "", API_TOKEN: "", DATABASE_URL: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off", PARQUET_DIR: "off" },
+    env: { ...process.env, STOP_AT: stopAt ?? "", API_TOKEN: "", DATABASE_URL: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off", PARQUET_DIR: "off", ...env },
   });
   let stdout = "";
   let stderr = "";
@@ -213,3 +216,232 @@ test("SIGINT while a running API imports the CSV: the import's request is closed
     cleanup();
   }
 });
+
+/** A workbook server that sends the headers and a first part of the file, then nothing: a download under way and stuck. */
+async function stalledWorkbook(): Promise<{ url: string; connectionClosed: Promise<void>; close(): Promise<void> }> {
+  let closed!: () => void;
+  const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+  const server = await localServer((_request, res) => {
+    res.on("close", closed);
+    res.setHeader("content-length", 5_000_000);
+    res.write(Buffer.alloc(64 * 1024));
+  });
+  return { url: `${server.url}/pub/relaciones.xlsx`, connectionClosed, close: () => server.close() };
+}
+
+/** The partial downloads in the data dir's fetched/ folder. */
+function partials(dataDir: string): string[] {
+  const fetched = join(dataDir, "fetched");
+  return existsSync(fetched) ? readdirSync(fetched).filter((n) => n.startsWith(".part-")) : [];
+}
+
+// A URL workbook's download could not be stopped: the signal came, and the command went on waiting
+// for a server that had stopped sending, for the idle timeout (30 s) and two more attempts.
+test("SIGINT during a URL workbook's download: the download ends, its partial file goes, a failed 'stopped' run, exit 130, one line", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigint-download-");
+  const server = await stalledWorkbook();
+  try {
+    const dataDir = join(dir, "data");
+    const cli = etl(["--only", "relationships", "--workbook", server.url, "--data-dir", dataDir]);
+    await until("the download to be under way", () => partials(dataDir).length > 0, 60_000);
+    cli.kill("SIGINT");
+    const { code, signal, stdout, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGINT is handled, not fatal");
+    assert.equal(code, 130, stderr);
+    assert.equal(stdout, "");
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /^SIGINT: relationships failed \(Stopped by SIGINT during the workbook's download/);
+    await server.connectionClosed;
+    const run = lastRun(dataDir);
+    assert.equal(run.kind, "relationships");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.match(run.error?.message ?? "", /^Stopped by SIGINT during the workbook's download; nothing was loaded/);
+    assert.deepEqual(partials(dataDir), [], "the partial download is removed");
+    assert.deepEqual(leftovers(dataDir), []);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+// `npm run etl -- --watch` on Ctrl-C or SIGTERM stopped its schedule and then waited for the load
+// running to end (15 s and more for a million-row CSV, Ctrl-C seemingly ignored). Now the signal
+// stops that load as it stops a one-shot one; a repeat (SIGTERM here, pending with the SIGINT
+// while the load is stopped, so both arrive together) is ignored, not fatal.
+test("--watch: SIGINT, then SIGTERM, during a contacts load: stopped before its COMMIT, a 'stopped' run, exit 130, tables as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-watch-sigint-");
+  try {
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 400, 3);
+    const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
+    assert.equal(first.code, 0, first.stderr);
+    const before = await contactsTables(dataDir);
+    const runsBefore = readRuns(dataDir).length;
+
+    writeContactsCsv(csv, 600, 4);
+    // No relationships load yet: the start-up load is due at once, and loads contacts (--only).
+    const cli = etl(["--watch", "--daily-at", dailyAtAway(), "--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "contacts-staging");
+    assert.equal(await stopped(cli.pid), "T", "the load stopped at the moment under test");
+    cli.kill("SIGINT");
+    cli.kill("SIGTERM");
+    cli.kill("SIGCONT");
+    const { code, signal, stdout, stderr } = await cli.exited;
+
+    assert.equal(signal, null, "neither signal is fatal");
+    assert.equal(code, 130, `exit 130: a load was stopped by SIGINT; stderr: ${stderr}`);
+    assert.equal(stdout, "", "no report of a load");
+    assert.match(stderr, /^\S+ SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/m);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run, for the stopped load; no load after it");
+    const run = lastRun(dataDir);
+    assert.equal(run.kind, "contacts");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.deepEqual(leftovers(dataDir), []);
+    assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
+  } finally {
+    cleanup();
+  }
+});
+
+test("--watch: SIGTERM during a URL workbook's download: the download ends, its partial file goes, a 'stopped' run, exit 143", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("etl-watch-download-");
+  const server = await stalledWorkbook();
+  try {
+    const dataDir = join(dir, "data");
+    const cli = etl(["--watch", "--daily-at", dailyAtAway(), "--only", "relationships", "--workbook", server.url, "--data-dir", dataDir]);
+    await until("the start-up load's download to be under way", () => partials(dataDir).length > 0, 60_000);
+    cli.kill("SIGTERM");
+    const { code, signal, stderr } = await cli.exited;
+    assert.equal(signal, null);
+    assert.equal(code, 143, stderr);
+    assert.match(stderr, /^\S+ SIGTERM: relationships failed \(Stopped by SIGTERM during the workbook's download/m);
+    await server.connectionClosed;
+    const run = lastRun(dataDir);
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "stopped");
+    assert.deepEqual(partials(dataDir), []);
+    assert.deepEqual(leftovers(dataDir), []);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+/** Every row of every table in the database's public schema, as text: what "unchanged" is compared by on PostgreSQL. */
+async function postgresTables(url: string): Promise<string> {
+  const pg = await PostgresDatabase.connect(url, { max: 1 });
+  try {
+    const tables = await pg.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1");
+    const dump: string[] = [];
+    for (const { name } of tables) {
+      // The names are the catalogue's, quoted; each row as JSON, ordered by that text.
+      const rows = await pg.all<{ r: string }>(`SELECT to_jsonb(t)::text AS r FROM "${name.replaceAll('"', '""')}" t ORDER BY 1`);
+      dump.push(`${name}: ${rows.map((row) => row.r).join("\n")}`);
+    }
+    return dump.join("\n");
+  } finally {
+    await pg.close();
+  }
+}
+
+// The stop points of a contacts load on PostgreSQL had no test: between its steps before the
+// transaction (the CSV staged in DuckDB), and inside it with every write made, before the COMMIT.
+for (const [stopAt, where] of [
+  ["contacts-staging", "with the CSV staged, before its transaction"],
+  ["contacts-pg-written", "inside its transaction, every write made, before the COMMIT"],
+] as const) {
+  test(`SIGINT during a contacts load on PostgreSQL, ${where}: a failed 'stopped' run, the tables as before, and the next load works`, { timeout: 120_000, skip: POSTGRES_SKIP || NEEDS_PROC }, async () => {
+    const { dir, cleanup } = tempDir("etl-sigint-postgres-");
+    try {
+      const url = await postgresDatabaseFor(`etl-sigint:${dir}`);
+      const env = { DATABASE_URL: url };
+      const dataDir = join(dir, "data");
+      const csv = join(dir, "contacts.csv");
+      writeContactsCsv(csv, 400, 3);
+      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(first.code, 0, first.stderr);
+      const before = await postgresTables(url);
+      const runsBefore = readRuns(dataDir).length;
+
+      writeContactsCsv(csv, 600, 4); // another day's file: a load that would change the tables
+      const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], stopAt, env);
+      await signalWhileStopped(cli, "SIGINT");
+      const { code, signal, stdout, stderr } = await cli.exited;
+      assert.equal(signal, null, "SIGINT is handled, not fatal");
+      assert.equal(code, 130, `exit 130 for SIGINT; stderr: ${stderr}`);
+      assert.equal(stdout, "");
+      assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+      assert.match(stderr, /^SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/);
+
+      assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded for the stopped load");
+      const run = lastRun(dataDir);
+      assert.equal(run.kind, "contacts");
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "stopped");
+      assert.equal(run.alert, undefined, "a stop someone asked for is not alerted");
+      assert.equal(await postgresTables(url), before, "the tables are exactly as the first load left them");
+      assert.deepEqual(leftovers(dataDir), [], "no upload copy, work folder or lock left");
+
+      const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"], undefined, env).exited;
+      assert.equal(again.code, 0, again.stderr);
+      const next = lastRun(dataDir);
+      assert.equal(next.status, "succeeded", JSON.stringify(next.error));
+      assert.ok((next.counts.inserted ?? 0) > 0, "the stopped load's file loads in full");
+      assert.notEqual(await postgresTables(url), before);
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+// A contacts load on PostgreSQL waiting for a lock another session holds (a `LOCK TABLE contacts IN
+// SHARE MODE` left open in psql) saw a stop only when the wait ended: at lock_timeout, 5 minutes,
+// Ctrl-C seemingly ignored meanwhile. Now the stop cancels the statement waiting on the server.
+// Its first step, the fingerprint that tells an unchanged file, waits likewise behind an ACCESS
+// EXCLUSIVE lock (a DDL, a LOCK TABLE); the writes behind a SHARE lock.
+for (const mode of ["SHARE", "ACCESS EXCLUSIVE"]) {
+  test(`SIGINT while a contacts load on PostgreSQL waits for another session's ${mode} lock: it stops without waiting for the lock, a 'stopped' run, nothing written`, { timeout: 180_000, skip: POSTGRES_SKIP }, async () => {
+    const { dir, cleanup } = tempDir("etl-sigint-postgres-lock-");
+    const url = await postgresDatabaseFor(`etl-sigint-lock:${dir}`);
+    const holder = await PostgresDatabase.connect(url, { max: 2, applicationName: "psql-left-open" });
+    try {
+      const env = { DATABASE_URL: url };
+      const dataDir = join(dir, "data");
+      const csv = join(dir, "contacts.csv");
+      writeContactsCsv(csv, 300, 3);
+      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(first.code, 0, first.stderr);
+      const before = await postgresTables(url);
+
+      writeContactsCsv(csv, 500, 4);
+      // Released by the test once the load has ended; at the latest after 90 s, so that a load that
+      // waits for it ends too and the test fails on what it asserts.
+      const lock = await holdLock(holder, `LOCK TABLE contacts IN ${mode} MODE`, { releaseAfterMs: 90_000 });
+      const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env);
+      const waiting = async () =>
+        Number((await holder.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = 'relaciones-etl' AND wait_event_type = 'Lock'"))!.n) > 0;
+      await until("the load to wait for the lock", waiting, 60_000);
+      cli.kill("SIGINT");
+      const { code, stderr } = await cli.exited;
+      const stillHeld = await holder.one<{ n: number }>("SELECT count(*)::integer AS n FROM pg_locks WHERE pid = $1 AND relation = 'contacts'::regclass AND granted", [lock.pid]);
+      assert.equal(Number(stillHeld!.n), 1, "the load ended while the other session still held its lock");
+      await lock.release();
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /^SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/);
+      const run = lastRun(dataDir);
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "stopped");
+      assert.equal(await postgresTables(url), before, "nothing of the stopped load is written");
+      assert.deepEqual(leftovers(dataDir), []);
+      const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(lastRun(dataDir).status, "succeeded");
+    } finally {
+      await holder.close();
+      cleanup();
+    }
+  });
+}

@@ -85,7 +85,21 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   };
   // The fingerprint reads the tables: behind an ACCESS EXCLUSIVE lock (a DDL, a LOCK TABLE left
   // open) even that waits, so it is bounded as the write is.
-  const unchanged = await boundedSession(pg, bound, (session) => unchangedSince(session, plan, () => tablesFingerprint(session, plan.record)));
+  // Stopped (options.signal) as the write is: a fingerprint waiting behind such a lock is cancelled.
+  options.signal?.throwIfAborted();
+  const stopped = (error: unknown): never => {
+    if (options.signal?.aborted && postgresErrorOf(error)?.code === "57014") options.signal.throwIfAborted();
+    throw error;
+  };
+  const unchanged = await boundedSession(pg, bound, async (session) => {
+    const stop = await cancelOnStop(pg, session, options.signal);
+    try {
+      return await unchangedSince(session, plan, () => tablesFingerprint(session, plan.record));
+    } finally {
+      stop.dispose();
+      await stop.settled();
+    }
+  }).catch(stopped);
   if (unchanged !== undefined) return unchanged;
   // A folder of its own, however many loads start in the same millisecond (imports through one API:
   // named by pid and time, two shared one, and the first to end removed the other's files).
@@ -110,7 +124,10 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
     const departmentNames = (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name);
     options.signal?.throwIfAborted();
+    // A statement cancelled by a stop before the transaction (the COPY of a million rows) fails
+    // with 57014: nothing is written yet, and the caller hears the stop.
     const written = await boundedSession(pg, bound, async (session) => {
+      const stop = await cancelOnStop(pg, session, options.signal);
       await session.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
          CREATE TEMP TABLE _l (key text, dept text)`,
@@ -135,10 +152,16 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
             }
             // The last moment to stop; the ROLLBACK below undoes the writes.
             options.signal?.throwIfAborted();
+            stop.committing();
             await session.run("COMMIT");
             return result;
           } catch (error) {
+            // A cancel on its way must land before the ROLLBACK, not on it.
+            await stop.settled();
             await session.run("ROLLBACK").catch(() => {});
+            // Stopped before the COMMIT (the statement cancelled failed with 57014): rolled back,
+            // and the caller hears the stop. A COMMIT that failed says so itself.
+            if (!stop.began()) options.signal?.throwIfAborted();
             // An API write creating a department the load creates too, while holding a contact the
             // load updates, is a deadlock PostgreSQL may break by rolling the load back; a person or
             // department the load links, deleted by the API meanwhile, fails its key check
@@ -150,9 +173,11 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
           }
         }
       } finally {
+        stop.dispose();
+        await stop.settled();
         await session.run("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _l").catch(() => {});
       }
-    });
+    }).catch(stopped);
     const changed = written.inserted + written.updated;
     // The trigram (GIN) indexes take a load's rows into their pending list, which every `q` and
     // `company` search reads through until autovacuum or 4 MB of further writes merge it: after the
@@ -186,6 +211,34 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     duck.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Cancels, on the server, the statement `session` is running when `signal` aborts, unless the load
+ * has said its COMMIT is under way (`committing()`): a load checks its signal only between its
+ * steps, and one waiting for another session's lock (a `LOCK TABLE` left open in psql) or in a long
+ * write saw a stop only when that statement ended, minutes later (lock_timeout is 5 min). The
+ * statement fails (57014, query_canceled), the transaction is rolled back, nothing is written.
+ * `settled()` resolves once a cancel sent has been answered, so the ROLLBACK or clean-up that
+ * follows is not what it cancels; `began()` says whether the COMMIT was under way.
+ */
+async function cancelOnStop(pg: PostgresDatabase, session: SqlRunner, signal: AbortSignal | undefined): Promise<{ committing(): void; began(): boolean; settled(): Promise<void>; dispose(): void }> {
+  let committing = false;
+  if (signal === undefined) return { committing: () => void (committing = true), began: () => committing, settled: async () => {}, dispose: () => {} };
+  const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+  let sent: Promise<void> = Promise.resolve();
+  // On the pool's other connection (the load's pool has two; the lock watch shares it briefly).
+  const cancel = () => {
+    if (!committing) sent = pg.run("SELECT pg_cancel_backend($1)", [pid]).catch(() => {});
+  };
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+  return {
+    committing: () => void (committing = true),
+    began: () => committing,
+    settled: () => sent,
+    dispose: () => signal.removeEventListener("abort", cancel),
+  };
 }
 
 /** A load's bounds on one session: its lock waits (LockBoundOptions), its statements and its idle transactions, in ms. */

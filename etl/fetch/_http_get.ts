@@ -29,6 +29,11 @@ export interface GetOptions {
   /** Longest the whole GET may take. */
   totalTimeoutMs: number;
   maxBytes: number;
+  /**
+   * Ends the GET when aborted (`npm run etl` on SIGINT or SIGTERM, a watcher stopped): it then
+   * throws the signal's reason, not a FetchError, so nobody retries it.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -63,7 +68,13 @@ const MAX_REDIRECTS = 5;
  * server cannot fix.
  */
 export async function getOnce(url: string, options: GetOptions, sink?: string): Promise<GetOutcome> {
+  const stop = options.signal;
+  stop?.throwIfAborted();
   const controller = new AbortController();
+  // One controller for the timeouts and the stop: a server that sends its headers and then nothing
+  // held a stopped load for the idle timeout (30 s), one that trickles bytes for the total (30 min).
+  const onStop = () => controller.abort();
+  stop?.addEventListener("abort", onStop, { once: true });
   let timedOut: "idle" | "total" | null = null;
   const total = setTimeout(() => {
     timedOut = "total";
@@ -127,6 +138,8 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       lastModified: response.headers["last-modified"],
     };
   } catch (error) {
+    // Asked to stop: whatever the GET was doing when it was cut off is no failure of the server's.
+    if (stop?.aborted) throw stop.reason;
     if (error instanceof FetchError) throw error;
     // Before the network's explanations: a write that failed ends the pipeline like a connection
     // that broke off, and was reported as one ("the connection closed"), and retried.
@@ -141,6 +154,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     const { code, message } = error as { code?: string; message?: string };
     throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${code ?? message}`, true);
   } finally {
+    stop?.removeEventListener("abort", onStop);
     clearTimeout(total);
     clearTimeout(idle);
   }

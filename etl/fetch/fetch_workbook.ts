@@ -30,6 +30,18 @@ export interface DownloadOptions {
   backoffMs?: number;
 }
 
+/** What `fetchWorkbook()` needs besides the download settings. */
+export interface FetchOptions extends DownloadOptions {
+  dataDir: string;
+  /** Sends no validators (`--force`). */
+  unconditional?: boolean;
+  /**
+   * Stops the download when aborted (SIGINT, SIGTERM): the partial file is removed and the signal's
+   * reason thrown, with no retry.
+   */
+  signal?: AbortSignal;
+}
+
 /** A workbook ready to load: freshly downloaded, or the copy the server says is current (304). */
 export interface FetchResult {
   status: "downloaded" | "not-modified";
@@ -45,8 +57,9 @@ export interface FetchResult {
 /**
  * Fetches `url` into `<dataDir>/fetched/` and returns the local copy to load. Throws FetchError
  * (with the attempts made in its message) when no complete copy could be had, or the file
- * system's error, at once, when the data dir cannot store it (ENOSPC, EDQUOT, EIO...); the previous
- * copy and whatever is published stay as they were. `unconditional` (`--force`) sends no validators.
+ * system's error, at once, when the data dir cannot store it (ENOSPC, EDQUOT, EIO...), or the
+ * signal's reason once `signal` is aborted; the previous copy and whatever is published stay as
+ * they were, and no partial file is left. `unconditional` (`--force`) sends no validators.
  *
  * @example
  * ```ts
@@ -54,7 +67,7 @@ export interface FetchResult {
  * status; // "downloaded", or "not-modified" when the server answered 304
  * ```
  */
-export async function fetchWorkbook(url: string, options: DownloadOptions & { dataDir: string; unconditional?: boolean }): Promise<FetchResult> {
+export async function fetchWorkbook(url: string, options: FetchOptions): Promise<FetchResult> {
   const dir = fetchDir(options.dataDir);
   const attempts = Math.max(1, options.attempts ?? 3);
   for (let attempt = 1; ; attempt++) {
@@ -64,7 +77,7 @@ export async function fetchWorkbook(url: string, options: DownloadOptions & { da
       // None for a copy no load has vouched for yet (see settleValidators()), nor with --force.
       const vouched = state !== null && (state.etag !== undefined || state.lastModified !== undefined);
       const validators = vouched && !options.unconditional ? { etag: state.etag, lastModified: state.lastModified } : undefined;
-      const got = await getOnce(url, getOptions(options, validators), temp);
+      const got = await getOnce(url, { ...getOptions(options, validators), signal: options.signal }, temp);
       if (got.status === "not-modified") {
         if (state === null || validators === undefined) throw new FetchError("http-status", "The server answered 304 Not Modified to a request without validators", false, 304);
         return { status: "not-modified", path: state.path, size: state.size, sha256: state.sha256, attempts: attempt, validators };
@@ -86,7 +99,10 @@ export async function fetchWorkbook(url: string, options: DownloadOptions & { da
         if (attempt === 1) throw error;
         throw new FetchError(error.code, `${error.message} (${attempt} attempts)`, false, error.httpStatus);
       }
-      await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1));
+      // A stop during the wait is the stop's reason, as during a GET (sleep() rejects with its own AbortError).
+      await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: options.signal }).catch((e: unknown) => {
+        throw options.signal?.aborted ? options.signal.reason : e;
+      });
     }
   }
 }

@@ -10,6 +10,7 @@ import { gzipSync } from "node:zlib";
 import { FetchError, fetchWorkbook, loadWorkbook, type DownloadOptions } from "./mod.ts";
 import { settleValidators } from "./fetch_workbook.ts";
 import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
+import { until } from "../../scripts/testing/until.ts";
 import { CAN_MOUNT, fill, mountTmpfs, unmount } from "../../scripts/testing/tmpfs.ts";
 
 const BYTES = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7919) % 251));
@@ -336,4 +337,50 @@ test("fetchWorkbook(): a redirect loop, a chain over the limit and a redirect wi
     assert.equal(server.requests.length, 1 + 2 + 6 + 1, "a loop is refused once seen, without going round it to the limit");
     assert.ok(server.requests.every((r) => r.headers["if-none-match"] === undefined));
   });
+}));
+
+// A download could not be stopped: `npm run etl` on Ctrl-C sat on a server that sent its headers
+// and then nothing for the idle timeout (30 s, then retried twice), on one that trickles bytes for
+// up to 30 minutes. Now the load's AbortSignal ends the GET, at once and without a retry.
+test("fetchWorkbook() stopped by its signal mid-download: rejects with the signal's reason, no retry, no partial file, the previous copy kept", { timeout: 60_000 }, withDir(async (dir) => {
+  let stall = false;
+  let closed!: () => void;
+  const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+  const server = await localServer((_req, res) => {
+    res.setHeader("content-length", BYTES.length);
+    if (!stall) return void res.end(BYTES);
+    // Headers and a first part, then nothing: the download is under way and stuck.
+    res.on("close", closed);
+    res.write(BYTES.subarray(0, 10_000));
+  });
+  try {
+    const url = `${server.url}/relaciones.xlsx`;
+    const first = await fetchWorkbook(url, { ...FAST, dataDir: dir });
+    stall = true;
+    const controller = new AbortController();
+    const reason = new Error("Stopped by SIGINT");
+    // The idle timeout is far away: only the signal can end this download within the test.
+    const fetching = fetchWorkbook(url, { ...FAST, idleTimeoutMs: 10 * 60_000, dataDir: dir, unconditional: true, signal: controller.signal });
+    const fetched = join(dir, "fetched");
+    await until("the partial file", () => readdirSync(fetched).some((n) => n.startsWith(".part-")));
+    controller.abort(reason);
+    await assert.rejects(fetching, (error) => error === reason);
+    await connectionClosed;
+    assert.deepEqual(readdirSync(fetched).filter((n) => n.startsWith(".part-")), [], "the partial file is removed");
+    assert.equal(server.requests.length, 2, "a stop is not retried");
+    assert.deepEqual(readFileSync(first.path), BYTES, "the copy downloaded before stays");
+  } finally {
+    await server.close();
+  }
+}));
+
+test("fetchWorkbook() with a signal already aborted sends no request", { timeout: 30_000 }, withDir(async (dir) => {
+  const server = await localServer((_req, res) => res.end(BYTES));
+  try {
+    const reason = new Error("Stopped by SIGTERM");
+    await assert.rejects(fetchWorkbook(`${server.url}/relaciones.xlsx`, { ...FAST, dataDir: dir, signal: AbortSignal.abort(reason) }), (error) => error === reason);
+    assert.equal(server.requests.length, 0);
+  } finally {
+    await server.close();
+  }
 }));

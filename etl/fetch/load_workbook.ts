@@ -6,7 +6,7 @@
  * or recognised it (see settleValidators()).
  */
 import { loadRelationships, type LoadOptions, type LoadResult } from "../relationships/mod.ts";
-import { appendRun, newRunId, type RunRecord } from "../runs/mod.ts";
+import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
 import { isUrl } from "../settings/mod.js";
 import { copyName } from "./_fetch_state.ts";
 import { FetchError, shownUrl } from "./fetch_error.ts";
@@ -31,14 +31,18 @@ export async function loadWorkbook(options: LoadOptions & { download?: DownloadO
   try {
     // --force reloads the file as the server has it now: asking conditionally could only bring
     // back the copy already here, which may be the one that needs replacing.
-    fetched = await fetchWorkbook(options.workbook, { ...download, dataDir: options.dataDir, unconditional: load.force === true });
+    fetched = await fetchWorkbook(options.workbook, { ...download, dataDir: options.dataDir, unconditional: load.force === true, signal: options.signal });
   } catch (error) {
     // Anything else (the disk is full, the data dir is read-only) is a failed run too: like
-    // loadRelationships(), this never throws because a file could not be had.
+    // loadRelationships(), this never throws because a file could not be had. A stop is recorded
+    // as the load's own stops are (code "stopped", not alerted, the file not counted as loaded).
+    const nothing = "nothing was loaded and the previous version stays published";
     const failure =
-      error instanceof FetchError
-        ? { code: error.code, message: error.message }
-        : { code: "download-failed", message: `Cannot store the download: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` };
+      error instanceof LoadStopped
+        ? { code: error.code, message: `${error.message} during the workbook's download; ${nothing}` }
+        : error instanceof FetchError
+          ? { code: error.code, message: `Cannot download the workbook: ${error.message}; ${nothing}` }
+          : { code: "download-failed", message: `Cannot download the workbook: Cannot store the download: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}; ${nothing}` };
     const run: RunRecord = {
       id: newRunId(started),
       kind: "relationships",
@@ -50,7 +54,7 @@ export async function loadWorkbook(options: LoadOptions & { download?: DownloadO
       counts: {},
       findings: [],
       changes: {},
-      error: { code: failure.code, message: `Cannot download the workbook: ${failure.message}; nothing was loaded and the previous version stays published` },
+      error: failure,
       version_id: null,
     };
     appendRun(options.dataDir, run);

@@ -55,13 +55,16 @@ const realTimers: Timers = {
  */
 export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
   let stopped = false;
+  // stop() ends a poll in progress too: one held by a server that hangs kept `npm run etl -- --watch`
+  // (and npm start) alive after their stop, for as long as the poll's timeouts (30 s, 30 min).
+  const stopping = new AbortController();
   let polling: Promise<void> = Promise.resolve();
   const poll = async () => {
     try {
       // Inside the try: fetchDir() makes the folder, and a data dir that cannot hold it (read-only,
       // full, a file in its place) is a failed poll like a server that is down.
       const state = readState(fetchDir(options.dataDir), url);
-      const got = await getOnce(url, getOptions(options, state ?? undefined));
+      const got = await getOnce(url, { ...getOptions(options, state ?? undefined), signal: stopping.signal });
       if (!stopped && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
     } catch (error) {
       if (!stopped) options.onError?.(error);
@@ -94,6 +97,7 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
     stop() {
       stopped = true;
       timers.clearTimeout(timer);
+      stopping.abort();
     },
     idle: () => polling,
   };

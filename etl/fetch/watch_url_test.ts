@@ -140,3 +140,31 @@ test("urlWorkbookWatcher() polls URLs only, and not when polling is off", () => 
   assert.equal(urlWorkbookWatcher({ workbook: "https://files.example.org/w.xlsx", dataDir: "/srv/data", pollMs: null }), undefined);
   assert.equal(typeof urlWorkbookWatcher({ workbook: "https://files.example.org/w.xlsx", dataDir: "/srv/data", pollMs: 1000 }), "function");
 });
+
+// stop() left a poll in progress running: against a server that sent its headers and then nothing,
+// `npm run etl -- --watch` (and npm start) stayed alive after their stop until the poll timed out.
+test("watchUrl().stop() ends the poll in progress: idle() resolves and the connection closes", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-url-stop-"));
+  let closed!: () => void;
+  const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+  const server = await localServer((_req, res) => {
+    res.on("close", closed);
+    res.setHeader("content-length", 1_000_000);
+    res.write(Buffer.alloc(1000));
+  });
+  const errors: unknown[] = [];
+  // Timeouts far away: only stop() can end this poll within the test.
+  const watcher = watchUrl(`${server.url}/r.xlsx`, { dataDir: dir, intervalMs: 1, idleTimeoutMs: 10 * 60_000, onChanged: () => assert.fail("no change"), onError: (e) => errors.push(e) });
+  try {
+    await until(() => server.requests.length === 1);
+    watcher.stop();
+    await watcher.idle();
+    await connectionClosed;
+    assert.deepEqual(errors, [], "a poll ended by stop() is no failed poll");
+    assert.equal(server.requests.length, 1);
+  } finally {
+    watcher.stop();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,12 +7,16 @@
 //   STOP_AT=contacts-staging    a contacts load (DuckDB) has just read the CSV into its staging table;
 //                               nothing is written yet, the COMMIT is several statements away
 //   STOP_AT=contacts-committed  a contacts load (DuckDB) has just committed, its run not yet recorded
+//   STOP_AT=contacts-pg-written a contacts load on PostgreSQL has made all its writes in its
+//                               transaction (the last, its contact_loads row, just answered); the
+//                               COMMIT is next. Let go, it takes one turn of the event loop first, as
+//                               it would had the signal come during that statement
 //   STOP_AT=migration-committed a contacts.duckdb migration has just committed (in the WAL), before
 //                               anything else (its checkpoint, the next migration) runs
 // The load's own classes are patched: modules are instances per URL, so these are the very
 // classes the load uses.
 import { createRequire, syncBuiltinESMExports } from "node:module";
-import { ChunkAppender, Database } from "../../etl/db/mod.ts";
+import { ChunkAppender, Database, PostgresDatabase } from "../../etl/db/mod.ts";
 
 const stop = () => process.kill(process.pid, "SIGSTOP");
 
@@ -55,6 +59,28 @@ if (process.env.STOP_AT === "snapshot-created") {
   };
 } else if (process.env.STOP_AT === "contacts-committed") {
   stopAtCommitAfter("INSERT INTO contact_loads");
+} else if (process.env.STOP_AT === "contacts-pg-written") {
+  // A session's runner is a plain object made per session: wrapped here, on its way to the load.
+  const session = PostgresDatabase.prototype.session;
+  PostgresDatabase.prototype.session = function (this: PostgresDatabase, fn, options) {
+    return session.call(this, (s) =>
+      fn({
+        ...s,
+        run: async (text, params) => {
+          await s.run(text, params);
+          if (!text.startsWith("INSERT INTO contact_loads")) return;
+          stop();
+          // The signal sent meanwhile is handled by the event loop, in its poll phase: without a
+          // turn of it the load would go straight on to its COMMIT (continuations are microtasks)
+          // and never see it. Two immediates: the first, queued from this poll phase's callback,
+          // runs before the next poll; the second after it.
+          await new Promise((resolve) => setImmediate(resolve));
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      }),
+      options,
+    );
+  } as typeof session;
 } else if (process.env.STOP_AT === "migration-committed") {
   stopAtCommitAfter("INSERT INTO schema_migrations");
 } else if (process.env.STOP_AT === "published") {
