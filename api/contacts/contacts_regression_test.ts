@@ -313,9 +313,33 @@ test("group commit: concurrent writes get exactly the answers one write after an
     const all = (await raw(server.url, { path: "/contacts?limit=100" })).json().items as { departments: string[] }[];
     assert.equal(all.length, 13);
     assertPairsOnce(all);
-    const stats = server.app.contacts.commitStats();
-    // Both backends commit groups (several writes per commit, some set-based).
-    assert.ok(stats.commits < stats.writes && stats.batched > 0, `groups, some set-based: ${JSON.stringify(stats)}`);
+    // Whether requests sent at once over HTTP meet in one group depends on when each arrives: on a
+    // loaded machine all of them once ran alone (23 commits for 23 writes), and the assertion that
+    // they grouped failed. So the same mix goes again straight to the store, queued in one turn,
+    // which groups it however slow the machine is (DuckDB: one group; PostgreSQL: two writes alone,
+    // then the rest, as contacts_engines_test.ts has it), and its answers are the same.
+    const store = server.app.contacts;
+    // A group: set-based (batched), or, on PostgreSQL, run again one write at a time after the
+    // unique key its two g2 creates share refused it (a fallback, as a group's 409 is met there).
+    const groups = () => store.commitStats().batched + store.commitStats().fallbacks;
+    const before = groups();
+    // No contact twice: a group with one would run its writes one at a time (a fallback).
+    const [a, b, c] = [ids[11], ids[0], ids[1]];
+    const outcomes = await Promise.allSettled([
+      store.update(a, person(11, { email: "g1@example.com", city: "G1" }) as never, { partial: false }),
+      store.update(b, { city: "Stale" } as never, { ifMatch: [7], partial: true }),
+      store.update(99999, person(98) as never, { partial: false }),
+      store.create(person(70, { email: "g2@example.com" }) as never),
+      store.create(person(71, { email: "G2@example.com" }) as never),
+      store.update(c, { email: "G1@example.com" } as never, { partial: true }),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === "fulfilled" ? "ok" : (o.reason as { code?: string }).code)),
+      ["ok", "stale", "not-found", "ok", "duplicate-email", "duplicate-email"],
+      "a group's answers are those of one write after another",
+    );
+    assert.ok(groups() > before, `a group ran: ${JSON.stringify(store.commitStats())}`);
+    assert.equal((await raw(server.url, { path: `/contacts/${a}` })).json().email, "g1@example.com");
     // The e-mail key moved with the e-mail in the group's own UPDATE (DuckDB no longer checks it,
     // migration 008): the new address is taken in any case, the old one is free again.
     assert.equal((await postContact(server.url, person(60, { email: "MOVED@example.COM" }))).status, 409);
