@@ -10,7 +10,7 @@
  * body is decoded strictly and node's parser reports any body that did not end as framed.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream, openSync } from "node:fs";
+import { close, createWriteStream, open, openSync, write, writev } from "node:fs";
 import { get as httpGet, type IncomingMessage } from "node:http";
 import { get as httpsGet } from "node:https";
 import { Transform, Writable, type Duplex } from "node:stream";
@@ -160,7 +160,12 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   }
 }
 
-/** Creates `path` for the body; `onError` gets any error of creating or writing it, then it is thrown or emitted. */
+/**
+ * Creates `path` for the body; `onError` gets any error the file system gave in creating, writing
+ * or closing it, then it is thrown or emitted. Only those: the pipeline also destroys the stream
+ * with whatever ended the transfer (a timeout's abort, a reset), and the stream's 'error' event
+ * then reports that too, so listening there took a timeout for a disk that failed.
+ */
 function openSink(path: string, onError: (error: unknown) => void): Writable {
   let fd: number;
   try {
@@ -169,9 +174,18 @@ function openSink(path: string, onError: (error: unknown) => void): Writable {
     onError(error);
     throw error;
   }
-  const out = createWriteStream("", { fd });
-  out.once("error", onError);
-  return out;
+  // The WriteStream's own calls, each failure noted as it happens.
+  type Call = (...args: unknown[]) => void;
+  const noted =
+    (call: Call): Call =>
+    (...args) => {
+      const callback = args.pop() as (error: Error | null, ...results: unknown[]) => void;
+      call(...args, (error: Error | null, ...results: unknown[]) => {
+        if (error) onError(error);
+        callback(error, ...results);
+      });
+    };
+  return createWriteStream("", { fd, fs: { open, write: noted(write as Call), writev: noted(writev as Call), close: noted(close as Call) } });
 }
 
 /**

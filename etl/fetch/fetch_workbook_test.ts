@@ -384,3 +384,50 @@ test("fetchWorkbook() with a signal already aborted sends no request", { timeout
     await server.close();
   }
 }));
+
+// A timeout that struck after a 200's headers (a body that stalls, or trickles past the time
+// allowed) was "Cannot store the download: The operation was aborted": the abort that ends the
+// transfer also destroys the file being written, and that looked like the disk failing. It was not
+// retried, and the run blamed the data dir.
+test("fetchWorkbook(): a body that stalls or trickles past its time is a timeout, retried, not a storage failure", withDir(async (dir) => {
+  const cases: Record<string, { answer: (socket: Socket) => void; options: DownloadOptions; message: RegExp }> = {
+    "stalls after 100 bytes": {
+      answer: (s) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BYTES.length}\r\n\r\n${"x".repeat(100)}`),
+      options: { idleTimeoutMs: 300 },
+      message: /timed out after 300 ms without a byte \(100 bytes received\) \(3 attempts\)$/,
+    },
+    "trickles a byte at a time": {
+      answer: (s) => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BYTES.length}\r\n\r\n`);
+        const tick = setInterval(() => s.write("x"), 10);
+        s.once("close", () => clearInterval(tick));
+      },
+      options: { idleTimeoutMs: 5000, totalTimeoutMs: 300 },
+      message: /timed out after the 300 ms allowed \([\d,]+ bytes received\) \(3 attempts\)$/,
+    },
+  };
+  for (const [name, { answer, options, message }] of Object.entries(cases)) {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.once("data", () => answer(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/w.xlsx`;
+      await assert.rejects(fetchWorkbook(url, { ...FAST, ...options, dataDir: dir }), (error: Error) => {
+        assert.ok(error instanceof FetchError, `${name}: ${error.name}: ${error.message}`);
+        assert.equal(error.code, "timeout", name);
+        assert.match(error.message, message, name);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(dir, "fetched")), [], `${name}: no copy, no state`);
+      const { run } = await loadWorkbook({ workbook: url, dataDir: dir, download: { ...FAST, ...options, attempts: 1 } });
+      assert.equal(run.error?.code, "timeout", `${name}: ${run.error?.message}`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}));
