@@ -15,7 +15,7 @@ import { get as httpGet, type IncomingMessage } from "node:http";
 import { get as httpsGet } from "node:https";
 import { Transform, Writable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from "node:zlib";
 import { isLocalNetworkHost } from "../settings/mod.js";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 
@@ -255,11 +255,45 @@ function decodersFor(encoding: string | undefined): Duplex[] {
   const decoders: Duplex[] = [];
   for (const coding of codings) {
     if (coding === "gzip" || coding === "x-gzip") decoders.push(createGunzip());
-    else if (coding === "deflate") decoders.push(createInflate());
+    else if (coding === "deflate") decoders.push(inflateEither());
     else if (coding === "br") decoders.push(createBrotliDecompress());
     else return [];
   }
   return decoders;
+}
+
+/**
+ * The decoder of "deflate": a zlib stream, as the standard has it, or the raw deflate some servers
+ * send, told apart by the first byte as fetch() did; as strict as the others either way (a stream
+ * cut short, or none at all, is an error).
+ */
+function inflateEither(): Transform {
+  let inner: Transform | null = null;
+  const start = (zlibWrapped: boolean) => {
+    const stream = zlibWrapped ? createInflate() : createInflateRaw();
+    stream.on("data", (chunk: Buffer) => outer.push(chunk));
+    stream.once("error", (error) => outer.destroy(error));
+    return stream;
+  };
+  const outer = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (chunk.length === 0) return done();
+      // A zlib stream's first byte names method 8 (deflate) in its low four bits.
+      inner ??= start((chunk[0] & 0x0f) === 8);
+      // Done once it is decoded and pushed: the Transform then holds back more input until read.
+      inner.write(chunk, (error) => error || done());
+    },
+    flush(done) {
+      inner ??= start(true);
+      inner.once("end", () => done());
+      inner.end();
+    },
+    destroy(error, done) {
+      inner?.destroy();
+      done(error);
+    },
+  });
+  return outer;
 }
 
 /** Returns where a redirect points; throws when its Location is missing or no URL. */
