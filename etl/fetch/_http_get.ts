@@ -60,6 +60,8 @@ export type GetOutcome =
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+/** Codings decoded in one answer at most: fetch()'s limit, past which a chain only costs a stream each. */
+const MAX_CODINGS = 5;
 
 /**
  * GETs `url` once and streams a 200's body into `sink` (a new file) or, without one, only through
@@ -88,6 +90,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   let declared = NaN;
   let storageError: unknown = null;
   let answered = false;
+  let codings: string[] = [];
   try {
     const response = await follow(url, options, controller.signal);
     idle.refresh();
@@ -103,7 +106,12 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     answered = true;
     // We ask for identity (an .xlsx is zipped already), yet some servers compress anyway. The
     // length is then the encoded one: node's parser holds the transfer to it, not our count.
-    const decoders = decodersFor(response.headers["content-encoding"]);
+    codings = codingsOf(response.headers["content-encoding"]);
+    if (codings.length > MAX_CODINGS) {
+      response.body.destroy();
+      throw badEncoding(url, `its Content-Encoding names ${codings.length} codings (${codings.join(", ")}); at most ${MAX_CODINGS} are decoded`);
+    }
+    const decoders = decodersFor(codings);
     if (decoders.length === 0) declared = Number(response.headers["content-length"] ?? NaN);
     if (declared > options.maxBytes) {
       response.body.destroy();
@@ -148,10 +156,15 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       const limit = timedOut === "idle" ? `${options.idleTimeoutMs} ms without a byte` : `the ${options.totalTimeoutMs} ms allowed`;
       throw new FetchError("timeout", `${shownUrl(url)} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
     }
+    // A decoder that found no gzip (deflate, brotli) where its Content-Encoding said: the server's
+    // labels are wrong, which no retry changes. Not a stream cut short (Z_BUF_ERROR), the case below.
+    const { code, message } = error as { code?: unknown; message?: string };
+    if (answered && typeof code === "string" && /^(Z_|ERR__ERROR_)/.test(code) && code !== "Z_BUF_ERROR") {
+      throw badEncoding(url, `its body is not the ${codings.join(", ")} its Content-Encoding names (${message})`);
+    }
     // A 200's headers came: the answer began and then broke off, in its transfer or in its
     // encoding (a gzip stream cut short is a body cut short, whichever layer noticed).
     if (answered) throw lost(url, size, declared);
-    const { code, message } = error as { code?: string; message?: string };
     throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${code ?? message}`, true);
   } finally {
     stop?.removeEventListener("abort", onStop);
@@ -246,14 +259,18 @@ function send(url: URL, headers: Record<string, string>, signal: AbortSignal): P
   });
 }
 
+/** The codings a Content-Encoding names, in the order they were applied, identity left out. */
+function codingsOf(encoding: string | undefined): string[] {
+  return (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+}
+
 /**
- * The strict decoders of a Content-Encoding, the last applied first: a stream cut short is an
- * error. An encoding we do not know leaves the body as it came, as fetch() did.
+ * The strict decoders of `codings`, the last applied first: a stream cut short is an error. An
+ * encoding we do not know leaves the body as it came, as fetch() did.
  */
-function decodersFor(encoding: string | undefined): Duplex[] {
-  const codings = (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity").reverse();
+function decodersFor(codings: string[]): Duplex[] {
   const decoders: Duplex[] = [];
-  for (const coding of codings) {
+  for (const coding of codings.toReversed()) {
     if (coding === "gzip" || coding === "x-gzip") decoders.push(createGunzip());
     else if (coding === "deflate") decoders.push(inflateEither());
     else if (coding === "br") decoders.push(createBrotliDecompress());
@@ -311,6 +328,10 @@ function tooLarge(url: string, maxBytes: number, declared?: number): FetchError 
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   const what = declared === undefined ? "is larger than" : `is ${mib(declared)}, more than`;
   return new FetchError("too-large", `${shownUrl(url)} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
+}
+
+function badEncoding(url: string, why: string): FetchError {
+  return new FetchError("bad-encoding", `The download of ${shownUrl(url)} cannot be decoded: ${why}`, false);
 }
 
 function lost(url: string, size: number, declared: number): FetchError {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { FetchError, fetchWorkbook, loadWorkbook, type DownloadOptions } from "./mod.ts";
 import { settleValidators } from "./fetch_workbook.ts";
 import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
@@ -454,5 +454,42 @@ test("fetchWorkbook(): a deflate body, zlib-wrapped or raw, is decoded; either c
       });
       assert.deepEqual(leftovers(dir), [], kind);
     }
+  });
+}));
+
+// A body that is not what its Content-Encoding names (a file labelled gzip but sent as it is: a
+// misconfigured server or object store) was "broke off after 0 bytes (the connection closed)", three
+// times over: the person looked at the network, not at the server's labels. A chain of codings
+// longer than fetch() accepted (5) was decoded layer after layer, a stream per layer.
+test("fetchWorkbook(): a body its Content-Encoding does not describe, or a chain of more than 5 codings, is 'bad-encoding', at once", withDir(async (dir) => {
+  const random = randomBytes(50_000);
+  let nested = random;
+  for (let i = 0; i < 6; i++) nested = gzipSync(nested);
+  const cases: Record<string, { encoding: string; body: Buffer; message: RegExp }> = {
+    "plain bytes labelled gzip": { encoding: "gzip", body: random, message: /is not the gzip its Content-Encoding names \(incorrect header check\)$/ },
+    "plain bytes labelled br": { encoding: "br", body: random, message: /is not the br its Content-Encoding names \(Decompression failed\)$/ },
+    "gzip labelled br, gzip": { encoding: "br, gzip", body: gzipSync(random), message: /is not the br, gzip its Content-Encoding names/ },
+    "six codings": { encoding: "gzip, gzip, gzip, gzip, gzip, gzip", body: nested, message: /names 6 codings \(gzip, gzip, gzip, gzip, gzip, gzip\); at most 5 are decoded$/ },
+  };
+  await serving((req, res) => {
+    const { encoding, body } = cases[decodeURIComponent(req.path.slice(1))];
+    res.setHeader("content-encoding", encoding);
+    res.setHeader("content-length", body.length);
+    res.end(body);
+  }, async (server) => {
+    for (const [name, { message }] of Object.entries(cases)) {
+      await assert.rejects(fetchWorkbook(`${server.url}/${encodeURIComponent(name)}`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+        assert.equal(error.code, "bad-encoding", `${name}: ${error.message}`);
+        assert.match(error.message, /^The download of http:\/\/127\.0\.0\.1:\d+\/\S+ cannot be decoded: /, name);
+        assert.match(error.message, message, name);
+        assert.equal(error.retry, false, name);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(dir, "fetched")), [], `${name}: no copy, no state`);
+    }
+    assert.equal(server.requests.length, Object.keys(cases).length, "none is retried");
+    // Five are still decoded, and a brotli body too.
+    cases.five = { encoding: "br, gzip, gzip, gzip, gzip", body: gzipSync(gzipSync(gzipSync(gzipSync(brotliCompressSync(random))))), message: /^/ };
+    assert.deepEqual(readFileSync((await fetchWorkbook(`${server.url}/five`, { ...FAST, dataDir: dir })).path), random);
   });
 }));
