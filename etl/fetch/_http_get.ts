@@ -9,6 +9,7 @@
  * takes a chunked body ended by a clean close under "Connection: close" as complete. Here the
  * body is decoded strictly and node's parser reports any body that did not end as framed.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { close, createWriteStream, open, openSync, write, writev } from "node:fs";
 import { get as httpGet, type IncomingMessage } from "node:http";
@@ -317,11 +318,21 @@ function inflateEither(): Transform {
 function redirectTarget(current: URL, response: Answer): URL {
   const location = response.headers.location;
   try {
-    if (location !== undefined) return new URL(location, current);
+    if (location !== undefined) return new URL(asSent(location), current);
   } catch {
     // Not a URL: as unusable as none.
   }
   throw new FetchError("http-status", `${shownUrl(current)} answered ${response.status} without a usable redirect`, false, response.status);
+}
+
+/**
+ * A header value as its sender meant it: node reads each byte as a Latin-1 character, yet a server
+ * that puts a non-ASCII path in a Location sends it as UTF-8, as browsers and curl read it. Bytes
+ * that are no UTF-8 stay Latin-1.
+ */
+function asSent(value: string): string {
+  const bytes = Buffer.from(value, "latin1");
+  return isUtf8(bytes) ? bytes.toString("utf8") : value;
 }
 
 function tooLarge(url: string, maxBytes: number, declared?: number): FetchError {

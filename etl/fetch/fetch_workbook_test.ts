@@ -493,3 +493,26 @@ test("fetchWorkbook(): a body its Content-Encoding does not describe, or a chain
     assert.deepEqual(readFileSync((await fetchWorkbook(`${server.url}/five`, { ...FAST, dataDir: dir })).path), random);
   });
 }));
+
+// node:http hands header values over as Latin-1, so a redirect to a non-ASCII path sent as UTF-8
+// (as many servers send it, and browsers, curl and Python's requests read it) went to
+// "/relaci%C3%83%C2%B3n.xlsx", a 404. fetch() did the same.
+test("fetchWorkbook() follows a Location holding a UTF-8 path to that path", withDir(async (dir) => {
+  const server = createServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", (data) => {
+      const path = data.toString("latin1").split(" ")[1];
+      const head = (status: string, fields: Buffer) => Buffer.concat([Buffer.from(`HTTP/1.1 ${status}\r\n`), fields, Buffer.from("Connection: close\r\n\r\n")]);
+      if (path === "/latest") socket.end(head("302 Found", Buffer.from("Location: /informes/relación 2026.xlsx\r\nContent-Length: 0\r\n", "utf8")));
+      else if (path === "/informes/relaci%C3%B3n%202026.xlsx") socket.end(Buffer.concat([head("200 OK", Buffer.from(`Content-Length: ${BYTES.length}\r\n`)), BYTES]));
+      else socket.end(head("404 Not Found", Buffer.from("Content-Length: 0\r\n")));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const result = await fetchWorkbook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/latest`, { ...FAST, dataDir: dir });
+    assert.deepEqual(readFileSync(result.path), BYTES);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}));
