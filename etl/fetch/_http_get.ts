@@ -102,7 +102,9 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (response.status !== 200) {
       response.body.destroy();
       const retry = response.status === 408 || response.status === 429 || response.status >= 500;
-      throw new FetchError("http-status", `${shownUrl(url)} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
+      // Which server refused matters once redirected: the front, or the storage it sent us to.
+      const via = response.url.href === new URL(url).href ? "" : ` (redirected to ${shownUrl(response.url)})`;
+      throw new FetchError("http-status", `${shownUrl(url)}${via} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
     }
     answered = true;
     // We ask for identity (an .xlsx is zipped already), yet some servers compress anyway. The
@@ -235,8 +237,9 @@ async function follow(url: string, options: GetOptions, signal: AbortSignal): Pr
   }
 }
 
-/** An answer's status line and headers, its body not read yet. */
+/** An answer's status line and headers, its body not read yet, and the URL that gave it. */
 interface Answer {
+  url: URL;
   status: number;
   statusText: string;
   headers: IncomingMessage["headers"];
@@ -255,7 +258,7 @@ function send(url: URL, headers: Record<string, string>, signal: AbortSignal): P
       // reset right after the headers) must not be an uncaught exception meanwhile. The pipeline
       // still finds the stream destroyed and fails as a body cut short.
       res.on("error", () => {});
-      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
+      resolve({ url, status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
     }).once("error", reject);
   });
 }

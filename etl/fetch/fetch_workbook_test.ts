@@ -516,3 +516,22 @@ test("fetchWorkbook() follows a Location holding a UTF-8 path to that path", wit
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }));
+
+// An error status after a redirect was blamed on the URL asked for: "<front>/latest answered 403
+// Forbidden" when the storage the front redirects to refused (a signed link that expired), so the
+// person checked the wrong server.
+test("fetchWorkbook(): an error status after a redirect names the URL that answered it, without its query", withDir(async (dir) => {
+  await serving((req, res) => {
+    if (req.path === "/latest") {
+      res.statusCode = 302;
+      res.setHeader("location", "/blob/relaciones.xlsx?sig=expired-token");
+    } else res.statusCode = 403;
+    res.end();
+  }, async (server) => {
+    await assert.rejects(fetchWorkbook(`${server.url}/latest`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+      assert.equal(error.code, "http-status");
+      assert.equal(error.message, `${server.url}/latest (redirected to ${server.url}/blob/relaciones.xlsx) answered 403 Forbidden`);
+      return true;
+    });
+  });
+}));
