@@ -74,6 +74,11 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   const stop = options.signal;
   stop?.throwIfAborted();
   const controller = new AbortController();
+  // The URLs asked for, redirects appended as follow() takes them. A failure after one names the
+  // URL it came from too: "<front> answered 403" when the storage it sent us to refused sent the
+  // person to the wrong server.
+  const chain = [new URL(url)];
+  const shown = () => (chain.length === 1 ? shownUrl(url) : `${shownUrl(url)} (redirected to ${shownUrl(chain.at(-1)!)})`);
   // One controller for the timeouts and the stop: a server that sends its headers and then nothing
   // held a stopped load for the idle timeout (30 s), one that trickles bytes for the total (30 min).
   const onStop = () => controller.abort();
@@ -93,7 +98,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   let answered = false;
   let codings: string[] = [];
   try {
-    const response = await follow(url, options, controller.signal);
+    const response = await follow(chain, options, controller.signal);
     idle.refresh();
     if (response.status === 304) {
       response.body.destroy();
@@ -102,9 +107,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (response.status !== 200) {
       response.body.destroy();
       const retry = response.status === 408 || response.status === 429 || response.status >= 500;
-      // Which server refused matters once redirected: the front, or the storage it sent us to.
-      const via = response.url.href === new URL(url).href ? "" : ` (redirected to ${shownUrl(response.url)})`;
-      throw new FetchError("http-status", `${shownUrl(url)}${via} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
+      throw new FetchError("http-status", `${shown()} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
     }
     answered = true;
     // We ask for identity (an .xlsx is zipped already), yet some servers compress anyway. The
@@ -112,19 +115,19 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     codings = codingsOf(response.headers["content-encoding"]);
     if (codings.length > MAX_CODINGS) {
       response.body.destroy();
-      throw badEncoding(url, `its Content-Encoding names ${codings.length} codings (${codings.join(", ")}); at most ${MAX_CODINGS} are decoded`);
+      throw badEncoding(shown(), `its Content-Encoding names ${codings.length} codings (${codings.join(", ")}); at most ${MAX_CODINGS} are decoded`);
     }
     const decoders = decodersFor(codings);
     if (decoders.length === 0) declared = Number(response.headers["content-length"] ?? NaN);
     if (declared > options.maxBytes) {
       response.body.destroy();
-      throw tooLarge(url, options.maxBytes, declared);
+      throw tooLarge(shown(), options.maxBytes, declared);
     }
     const hash = createHash("sha256");
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        if (size > options.maxBytes) return done(tooLarge(url, options.maxBytes));
+        if (size > options.maxBytes) return done(tooLarge(shown(), options.maxBytes));
         hash.update(chunk);
         idle.refresh();
         done(null, chunk);
@@ -140,7 +143,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       throw error;
     }
     await pipeline([response.body, ...decoders, meter, out], { signal: controller.signal });
-    if (Number.isFinite(declared) && size !== declared) throw lost(url, size, declared);
+    if (Number.isFinite(declared) && size !== declared) throw lost(shown(), size, declared);
     return {
       status: "ok",
       size,
@@ -157,18 +160,18 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (storageError !== null) throw storageError;
     if (timedOut !== null) {
       const limit = timedOut === "idle" ? `${options.idleTimeoutMs} ms without a byte` : `the ${options.totalTimeoutMs} ms allowed`;
-      throw new FetchError("timeout", `${shownUrl(url)} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
+      throw new FetchError("timeout", `${shown()} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
     }
     // A decoder that found no gzip (deflate, brotli) where its Content-Encoding said: the server's
     // labels are wrong, which no retry changes. Not a stream cut short (Z_BUF_ERROR), the case below.
     const { code, message } = error as { code?: unknown; message?: string };
     if (answered && typeof code === "string" && /^(Z_|ERR__ERROR_)/.test(code) && code !== "Z_BUF_ERROR") {
-      throw badEncoding(url, `its body is not the ${codings.join(", ")} its Content-Encoding names (${message})`);
+      throw badEncoding(shown(), `its body is not the ${codings.join(", ")} its Content-Encoding names (${message})`);
     }
     // A 200's headers came: the answer began and then broke off, in its transfer or in its
     // encoding (a gzip stream cut short is a body cut short, whichever layer noticed).
-    if (answered) throw lost(url, size, declared);
-    throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${code ?? message}`, true);
+    if (answered) throw lost(shown(), size, declared);
+    throw new FetchError("unreachable", `Cannot reach ${shown()}: ${code ?? message}`, true);
   } finally {
     stop?.removeEventListener("abort", onStop);
     clearTimeout(total);
@@ -205,13 +208,14 @@ function openSink(path: string, onError: (error: unknown) => void): Writable {
 }
 
 /**
- * Sends the GET and follows up to five redirects itself (see the module comment). A loop is refused
- * as soon as a URL comes round again, and each way a redirect goes wrong has its own code and
- * message: a loop, a chain over the limit and a missing Location need different fixes.
+ * Sends the GET to the last URL of `chain` and follows up to five redirects itself (see the module
+ * comment), appending each to `chain`. A loop is refused as soon as a URL comes round again, and
+ * each way a redirect goes wrong has its own code and message: a loop, a chain over the limit and a
+ * missing Location need different fixes.
  */
-async function follow(url: string, options: GetOptions, signal: AbortSignal): Promise<Answer> {
-  const origin = new URL(url).origin;
-  const chain = [new URL(url)];
+async function follow(chain: URL[], options: GetOptions, signal: AbortSignal): Promise<Answer> {
+  const url = chain[0];
+  const origin = url.origin;
   for (;;) {
     const current = chain.at(-1)!;
     const headers: Record<string, string> = { "user-agent": "relaciones-etl", accept: "*/*", "accept-encoding": "identity" };
@@ -237,9 +241,8 @@ async function follow(url: string, options: GetOptions, signal: AbortSignal): Pr
   }
 }
 
-/** An answer's status line and headers, its body not read yet, and the URL that gave it. */
+/** An answer's status line and headers, its body not read yet. */
 interface Answer {
-  url: URL;
   status: number;
   statusText: string;
   headers: IncomingMessage["headers"];
@@ -258,7 +261,7 @@ function send(url: URL, headers: Record<string, string>, signal: AbortSignal): P
       // reset right after the headers) must not be an uncaught exception meanwhile. The pipeline
       // still finds the stream destroyed and fails as a body cut short.
       res.on("error", () => {});
-      resolve({ url, status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
+      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: res });
     }).once("error", reject);
   });
 }
@@ -338,17 +341,17 @@ function asSent(value: string): string {
   return isUtf8(bytes) ? bytes.toString("utf8") : value;
 }
 
-function tooLarge(url: string, maxBytes: number, declared?: number): FetchError {
+function tooLarge(shown: string, maxBytes: number, declared?: number): FetchError {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   const what = declared === undefined ? "is larger than" : `is ${mib(declared)}, more than`;
-  return new FetchError("too-large", `${shownUrl(url)} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
+  return new FetchError("too-large", `${shown} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
 }
 
-function badEncoding(url: string, why: string): FetchError {
-  return new FetchError("bad-encoding", `The download of ${shownUrl(url)} cannot be decoded: ${why}`, false);
+function badEncoding(shown: string, why: string): FetchError {
+  return new FetchError("bad-encoding", `The download of ${shown} cannot be decoded: ${why}`, false);
 }
 
-function lost(url: string, size: number, declared: number): FetchError {
+function lost(shown: string, size: number, declared: number): FetchError {
   const of = Number.isFinite(declared) ? ` of ${declared.toLocaleString("en-US")}` : "";
-  return new FetchError("connection-lost", `The download of ${shownUrl(url)} broke off after ${size.toLocaleString("en-US")}${of} bytes (the connection closed)`, true);
+  return new FetchError("connection-lost", `The download of ${shown} broke off after ${size.toLocaleString("en-US")}${of} bytes (the connection closed)`, true);
 }

@@ -517,20 +517,27 @@ test("fetchWorkbook() follows a Location holding a UTF-8 path to that path", wit
   }
 }));
 
-// An error status after a redirect was blamed on the URL asked for: "<front>/latest answered 403
-// Forbidden" when the storage the front redirects to refused (a signed link that expired), so the
+// A failure after a redirect was blamed on the URL asked for: "<front>/latest answered 403
+// Forbidden" when the storage the front redirects to refused (a signed link that expired), "Cannot
+// reach <front>/latest: ECONNREFUSED" when the front answered and the storage was down, so the
 // person checked the wrong server.
-test("fetchWorkbook(): an error status after a redirect names the URL that answered it, without its query", withDir(async (dir) => {
+test("fetchWorkbook(): a failure after a redirect names the URL it came from, without its query", withDir(async (dir) => {
+  const down = `${await downUrl()}/w.xlsx`;
   await serving((req, res) => {
-    if (req.path === "/latest") {
+    if (req.path === "/latest" || req.path === "/mirror") {
       res.statusCode = 302;
-      res.setHeader("location", "/blob/relaciones.xlsx?sig=expired-token");
+      res.setHeader("location", req.path === "/latest" ? "/blob/relaciones.xlsx?sig=expired-token" : down);
     } else res.statusCode = 403;
     res.end();
   }, async (server) => {
     await assert.rejects(fetchWorkbook(`${server.url}/latest`, { ...FAST, dataDir: dir }), (error: FetchError) => {
       assert.equal(error.code, "http-status");
       assert.equal(error.message, `${server.url}/latest (redirected to ${server.url}/blob/relaciones.xlsx) answered 403 Forbidden`);
+      return true;
+    });
+    await assert.rejects(fetchWorkbook(`${server.url}/mirror`, { ...FAST, dataDir: dir, attempts: 1 }), (error: FetchError) => {
+      assert.equal(error.code, "unreachable");
+      assert.equal(error.message, `Cannot reach ${server.url}/mirror (redirected to ${down}): ECONNREFUSED`);
       return true;
     });
   });
