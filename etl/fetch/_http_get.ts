@@ -9,13 +9,14 @@
  * takes a chunked body ended by a clean close under "Connection: close" as complete. Here the
  * body is decoded strictly and node's parser reports any body that did not end as framed.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
-import { createWriteStream, openSync } from "node:fs";
+import { close, createWriteStream, open, openSync, write, writev } from "node:fs";
 import { get as httpGet, type IncomingMessage } from "node:http";
 import { get as httpsGet } from "node:https";
 import { Transform, Writable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from "node:zlib";
 import { isLocalNetworkHost } from "../settings/mod.js";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 
@@ -60,6 +61,8 @@ export type GetOutcome =
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+/** Codings decoded in one answer at most: fetch()'s limit, past which a chain only costs a stream each. */
+const MAX_CODINGS = 5;
 
 /**
  * GETs `url` once and streams a 200's body into `sink` (a new file) or, without one, only through
@@ -71,6 +74,11 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   const stop = options.signal;
   stop?.throwIfAborted();
   const controller = new AbortController();
+  // The URLs asked for, redirects appended as follow() takes them. A failure after one names the
+  // URL it came from too: "<front> answered 403" when the storage it sent us to refused sent the
+  // person to the wrong server.
+  const chain = [new URL(url)];
+  const shown = () => (chain.length === 1 ? shownUrl(url) : `${shownUrl(url)} (redirected to ${shownUrl(chain.at(-1)!)})`);
   // One controller for the timeouts and the stop: a server that sends its headers and then nothing
   // held a stopped load for the idle timeout (30 s), one that trickles bytes for the total (30 min).
   const onStop = () => controller.abort();
@@ -88,8 +96,9 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   let declared = NaN;
   let storageError: unknown = null;
   let answered = false;
+  let codings: string[] = [];
   try {
-    const response = await follow(url, options, controller.signal);
+    const response = await follow(chain, options, controller.signal);
     idle.refresh();
     if (response.status === 304) {
       response.body.destroy();
@@ -98,22 +107,27 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (response.status !== 200) {
       response.body.destroy();
       const retry = response.status === 408 || response.status === 429 || response.status >= 500;
-      throw new FetchError("http-status", `${shownUrl(url)} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
+      throw new FetchError("http-status", `${shown()} answered ${response.status} ${response.statusText}`.trim(), retry, response.status);
     }
     answered = true;
     // We ask for identity (an .xlsx is zipped already), yet some servers compress anyway. The
     // length is then the encoded one: node's parser holds the transfer to it, not our count.
-    const decoders = decodersFor(response.headers["content-encoding"]);
+    codings = codingsOf(response.headers["content-encoding"]);
+    if (codings.length > MAX_CODINGS) {
+      response.body.destroy();
+      throw badEncoding(shown(), `its Content-Encoding names ${codings.length} codings (${codings.join(", ")}); at most ${MAX_CODINGS} are decoded`);
+    }
+    const decoders = decodersFor(codings);
     if (decoders.length === 0) declared = Number(response.headers["content-length"] ?? NaN);
     if (declared > options.maxBytes) {
       response.body.destroy();
-      throw tooLarge(url, options.maxBytes, declared);
+      throw tooLarge(shown(), options.maxBytes, declared);
     }
     const hash = createHash("sha256");
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        if (size > options.maxBytes) return done(tooLarge(url, options.maxBytes));
+        if (size > options.maxBytes) return done(tooLarge(shown(), options.maxBytes));
         hash.update(chunk);
         idle.refresh();
         done(null, chunk);
@@ -129,7 +143,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       throw error;
     }
     await pipeline([response.body, ...decoders, meter, out], { signal: controller.signal });
-    if (Number.isFinite(declared) && size !== declared) throw lost(url, size, declared);
+    if (Number.isFinite(declared) && size !== declared) throw lost(shown(), size, declared);
     return {
       status: "ok",
       size,
@@ -146,13 +160,18 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (storageError !== null) throw storageError;
     if (timedOut !== null) {
       const limit = timedOut === "idle" ? `${options.idleTimeoutMs} ms without a byte` : `the ${options.totalTimeoutMs} ms allowed`;
-      throw new FetchError("timeout", `${shownUrl(url)} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
+      throw new FetchError("timeout", `${shown()} timed out after ${limit} (${size.toLocaleString("en-US")} bytes received)`, true);
+    }
+    // A decoder that found no gzip (deflate, brotli) where its Content-Encoding said: the server's
+    // labels are wrong, which no retry changes. Not a stream cut short (Z_BUF_ERROR), the case below.
+    const { code, message } = error as { code?: unknown; message?: string };
+    if (answered && typeof code === "string" && /^(Z_|ERR__ERROR_)/.test(code) && code !== "Z_BUF_ERROR") {
+      throw badEncoding(shown(), `its body is not the ${codings.join(", ")} its Content-Encoding names (${message})`);
     }
     // A 200's headers came: the answer began and then broke off, in its transfer or in its
     // encoding (a gzip stream cut short is a body cut short, whichever layer noticed).
-    if (answered) throw lost(url, size, declared);
-    const { code, message } = error as { code?: string; message?: string };
-    throw new FetchError("unreachable", `Cannot reach ${shownUrl(url)}: ${code ?? message}`, true);
+    if (answered) throw lost(shown(), size, declared);
+    throw new FetchError("unreachable", `Cannot reach ${shown()}: ${code ?? message}`, true);
   } finally {
     stop?.removeEventListener("abort", onStop);
     clearTimeout(total);
@@ -160,7 +179,12 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   }
 }
 
-/** Creates `path` for the body; `onError` gets any error of creating or writing it, then it is thrown or emitted. */
+/**
+ * Creates `path` for the body; `onError` gets any error the file system gave in creating, writing
+ * or closing it, then it is thrown or emitted. Only those: the pipeline also destroys the stream
+ * with whatever ended the transfer (a timeout's abort, a reset), and the stream's 'error' event
+ * then reports that too, so listening there took a timeout for a disk that failed.
+ */
 function openSink(path: string, onError: (error: unknown) => void): Writable {
   let fd: number;
   try {
@@ -169,19 +193,29 @@ function openSink(path: string, onError: (error: unknown) => void): Writable {
     onError(error);
     throw error;
   }
-  const out = createWriteStream("", { fd });
-  out.once("error", onError);
-  return out;
+  // The WriteStream's own calls, each failure noted as it happens.
+  type Call = (...args: unknown[]) => void;
+  const noted =
+    (call: Call): Call =>
+    (...args) => {
+      const callback = args.pop() as (error: Error | null, ...results: unknown[]) => void;
+      call(...args, (error: Error | null, ...results: unknown[]) => {
+        if (error) onError(error);
+        callback(error, ...results);
+      });
+    };
+  return createWriteStream("", { fd, fs: { open, write: noted(write as Call), writev: noted(writev as Call), close: noted(close as Call) } });
 }
 
 /**
- * Sends the GET and follows up to five redirects itself (see the module comment). A loop is refused
- * as soon as a URL comes round again, and each way a redirect goes wrong has its own code and
- * message: a loop, a chain over the limit and a missing Location need different fixes.
+ * Sends the GET to the last URL of `chain` and follows up to five redirects itself (see the module
+ * comment), appending each to `chain`. A loop is refused as soon as a URL comes round again, and
+ * each way a redirect goes wrong has its own code and message: a loop, a chain over the limit and a
+ * missing Location need different fixes.
  */
-async function follow(url: string, options: GetOptions, signal: AbortSignal): Promise<Answer> {
-  const origin = new URL(url).origin;
-  const chain = [new URL(url)];
+async function follow(chain: URL[], options: GetOptions, signal: AbortSignal): Promise<Answer> {
+  const url = chain[0];
+  const origin = url.origin;
   for (;;) {
     const current = chain.at(-1)!;
     const headers: Record<string, string> = { "user-agent": "relaciones-etl", accept: "*/*", "accept-encoding": "identity" };
@@ -232,40 +266,92 @@ function send(url: URL, headers: Record<string, string>, signal: AbortSignal): P
   });
 }
 
+/** The codings a Content-Encoding names, in the order they were applied, identity left out. */
+function codingsOf(encoding: string | undefined): string[] {
+  return (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+}
+
 /**
- * The strict decoders of a Content-Encoding, the last applied first: a stream cut short is an
- * error. An encoding we do not know leaves the body as it came, as fetch() did.
+ * The strict decoders of `codings`, the last applied first: a stream cut short is an error. An
+ * encoding we do not know leaves the body as it came, as fetch() did.
  */
-function decodersFor(encoding: string | undefined): Duplex[] {
-  const codings = (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity").reverse();
+function decodersFor(codings: string[]): Duplex[] {
   const decoders: Duplex[] = [];
-  for (const coding of codings) {
+  for (const coding of codings.toReversed()) {
     if (coding === "gzip" || coding === "x-gzip") decoders.push(createGunzip());
-    else if (coding === "deflate") decoders.push(createInflate());
+    else if (coding === "deflate") decoders.push(inflateEither());
     else if (coding === "br") decoders.push(createBrotliDecompress());
     else return [];
   }
   return decoders;
 }
 
+/**
+ * The decoder of "deflate": a zlib stream, as the standard has it, or the raw deflate some servers
+ * send, told apart by the first byte as fetch() did; as strict as the others either way (a stream
+ * cut short, or none at all, is an error).
+ */
+function inflateEither(): Transform {
+  let inner: Transform | null = null;
+  const start = (zlibWrapped: boolean) => {
+    const stream = zlibWrapped ? createInflate() : createInflateRaw();
+    stream.on("data", (chunk: Buffer) => outer.push(chunk));
+    stream.once("error", (error) => outer.destroy(error));
+    return stream;
+  };
+  const outer = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (chunk.length === 0) return done();
+      // A zlib stream's first byte names method 8 (deflate) in its low four bits.
+      inner ??= start((chunk[0] & 0x0f) === 8);
+      // Done once it is decoded and pushed: the Transform then holds back more input until read.
+      inner.write(chunk, (error) => error || done());
+    },
+    flush(done) {
+      inner ??= start(true);
+      inner.once("end", () => done());
+      inner.end();
+    },
+    destroy(error, done) {
+      inner?.destroy();
+      done(error);
+    },
+  });
+  return outer;
+}
+
 /** Returns where a redirect points; throws when its Location is missing or no URL. */
 function redirectTarget(current: URL, response: Answer): URL {
   const location = response.headers.location;
   try {
-    if (location !== undefined) return new URL(location, current);
+    if (location !== undefined) return new URL(asSent(location), current);
   } catch {
     // Not a URL: as unusable as none.
   }
   throw new FetchError("http-status", `${shownUrl(current)} answered ${response.status} without a usable redirect`, false, response.status);
 }
 
-function tooLarge(url: string, maxBytes: number, declared?: number): FetchError {
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  const what = declared === undefined ? "is larger than" : `is ${mib(declared)}, more than`;
-  return new FetchError("too-large", `${shownUrl(url)} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
+/**
+ * A header value as its sender meant it: node reads each byte as a Latin-1 character, yet a server
+ * that puts a non-ASCII path in a Location sends it as UTF-8, as browsers and curl read it. Bytes
+ * that are no UTF-8 stay Latin-1.
+ */
+function asSent(value: string): string {
+  const bytes = Buffer.from(value, "latin1");
+  return isUtf8(bytes) ? bytes.toString("utf8") : value;
 }
 
-function lost(url: string, size: number, declared: number): FetchError {
+function tooLarge(shown: string, maxBytes: number, declared?: number): FetchError {
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const what = declared === undefined ? "is larger than" : `is ${mib(declared)}, more than`;
+  return new FetchError("too-large", `${shown} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
+}
+
+function badEncoding(shown: string, why: string): FetchError {
+  return new FetchError("bad-encoding", `The download of ${shown} cannot be decoded: ${why}`, false);
+}
+
+function lost(shown: string, size: number, declared: number): FetchError {
   const of = Number.isFinite(declared) ? ` of ${declared.toLocaleString("en-US")}` : "";
-  return new FetchError("connection-lost", `The download of ${shownUrl(url)} broke off after ${size.toLocaleString("en-US")}${of} bytes (the connection closed)`, true);
+  return new FetchError("connection-lost", `The download of ${shown} broke off after ${size.toLocaleString("en-US")}${of} bytes (the connection closed)`, true);
 }

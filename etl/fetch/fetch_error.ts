@@ -8,6 +8,7 @@ export type FetchErrorCode =
   | "http-status"
   | "timeout"
   | "connection-lost"
+  | "bad-encoding"
   | "unreachable"
   | "too-large"
   | "redirect-refused"

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { FetchError, fetchWorkbook, loadWorkbook, type DownloadOptions } from "./mod.ts";
 import { settleValidators } from "./fetch_workbook.ts";
 import { downUrl, localServer, type LocalServer, type ReceivedRequest } from "../../scripts/testing/local_http.ts";
@@ -383,4 +383,162 @@ test("fetchWorkbook() with a signal already aborted sends no request", { timeout
   } finally {
     await server.close();
   }
+}));
+
+// A timeout that struck after a 200's headers (a body that stalls, or trickles past the time
+// allowed) was "Cannot store the download: The operation was aborted": the abort that ends the
+// transfer also destroys the file being written, and that looked like the disk failing. It was not
+// retried, and the run blamed the data dir.
+test("fetchWorkbook(): a body that stalls or trickles past its time is a timeout, retried, not a storage failure", withDir(async (dir) => {
+  const cases: Record<string, { answer: (socket: Socket) => void; options: DownloadOptions; message: RegExp }> = {
+    "stalls after 100 bytes": {
+      answer: (s) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BYTES.length}\r\n\r\n${"x".repeat(100)}`),
+      options: { idleTimeoutMs: 300 },
+      message: /timed out after 300 ms without a byte \([\d,]+ bytes received\) \(3 attempts\)$/,
+    },
+    "trickles a byte at a time": {
+      answer: (s) => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BYTES.length}\r\n\r\n`);
+        const tick = setInterval(() => s.write("x"), 10);
+        s.once("close", () => clearInterval(tick));
+      },
+      options: { idleTimeoutMs: 5000, totalTimeoutMs: 300 },
+      message: /timed out after the 300 ms allowed \([\d,]+ bytes received\) \(3 attempts\)$/,
+    },
+  };
+  for (const [name, { answer, options, message }] of Object.entries(cases)) {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.once("data", () => answer(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/w.xlsx`;
+      await assert.rejects(fetchWorkbook(url, { ...FAST, ...options, dataDir: dir }), (error: Error) => {
+        assert.ok(error instanceof FetchError, `${name}: ${error.name}: ${error.message}`);
+        assert.equal(error.code, "timeout", name);
+        assert.match(error.message, message, name);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(dir, "fetched")), [], `${name}: no copy, no state`);
+      const { run } = await loadWorkbook({ workbook: url, dataDir: dir, download: { ...FAST, ...options, attempts: 1 } });
+      assert.equal(run.error?.code, "timeout", `${name}: ${run.error?.message}`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}));
+
+// "Content-Encoding: deflate" is zlib-wrapped by the standard, yet some servers send raw deflate;
+// fetch() took both (it looks at the first byte), the strict decoder of 4c672e9 only the first:
+// such a server's every download failed as "broke off after 0 bytes (the connection closed)".
+test("fetchWorkbook(): a deflate body, zlib-wrapped or raw, is decoded; either cut short is refused", withDir(async (dir) => {
+  const random = randomBytes(50_000);
+  const bodies: Record<string, Buffer> = { zlib: deflateSync(random), raw: deflateRawSync(random) };
+  await serving((req, res) => {
+    const [, kind, cut] = req.path.split("/");
+    const body = cut === "cut" ? bodies[kind].subarray(0, bodies[kind].length >> 1) : bodies[kind];
+    res.setHeader("content-encoding", "deflate");
+    res.setHeader("content-length", body.length);
+    res.end(body);
+  }, async (server) => {
+    for (const kind of Object.keys(bodies)) {
+      const result = await fetchWorkbook(`${server.url}/${kind}/whole/w.xlsx`, { ...FAST, dataDir: dir });
+      assert.deepEqual(readFileSync(result.path), random, kind);
+      await assert.rejects(fetchWorkbook(`${server.url}/${kind}/cut/w.xlsx`, { ...FAST, dataDir: dir, attempts: 1 }), (error: FetchError) => {
+        assert.equal(error.code, "connection-lost", `${kind}: ${error.message}`);
+        return true;
+      });
+      assert.deepEqual(leftovers(dir), [], kind);
+    }
+  });
+}));
+
+// A body that is not what its Content-Encoding names (a file labelled gzip but sent as it is: a
+// misconfigured server or object store) was "broke off after 0 bytes (the connection closed)", three
+// times over: the person looked at the network, not at the server's labels. A chain of codings
+// longer than fetch() accepted (5) was decoded layer after layer, a stream per layer.
+test("fetchWorkbook(): a body its Content-Encoding does not describe, or a chain of more than 5 codings, is 'bad-encoding', at once", withDir(async (dir) => {
+  const random = randomBytes(50_000);
+  let nested = random;
+  for (let i = 0; i < 6; i++) nested = gzipSync(nested);
+  const cases: Record<string, { encoding: string; body: Buffer; message: RegExp }> = {
+    "plain bytes labelled gzip": { encoding: "gzip", body: random, message: /is not the gzip its Content-Encoding names \(incorrect header check\)$/ },
+    "plain bytes labelled br": { encoding: "br", body: random, message: /is not the br its Content-Encoding names \(Decompression failed\)$/ },
+    "gzip labelled br, gzip": { encoding: "br, gzip", body: gzipSync(random), message: /is not the br, gzip its Content-Encoding names/ },
+    "six codings": { encoding: "gzip, gzip, gzip, gzip, gzip, gzip", body: nested, message: /names 6 codings \(gzip, gzip, gzip, gzip, gzip, gzip\); at most 5 are decoded$/ },
+  };
+  await serving((req, res) => {
+    const { encoding, body } = cases[decodeURIComponent(req.path.slice(1))];
+    res.setHeader("content-encoding", encoding);
+    res.setHeader("content-length", body.length);
+    res.end(body);
+  }, async (server) => {
+    for (const [name, { message }] of Object.entries(cases)) {
+      await assert.rejects(fetchWorkbook(`${server.url}/${encodeURIComponent(name)}`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+        assert.equal(error.code, "bad-encoding", `${name}: ${error.message}`);
+        assert.match(error.message, /^The download of http:\/\/127\.0\.0\.1:\d+\/\S+ cannot be decoded: /, name);
+        assert.match(error.message, message, name);
+        assert.equal(error.retry, false, name);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(dir, "fetched")), [], `${name}: no copy, no state`);
+    }
+    assert.equal(server.requests.length, Object.keys(cases).length, "none is retried");
+    // Five are still decoded, and a brotli body too.
+    cases.five = { encoding: "br, gzip, gzip, gzip, gzip", body: gzipSync(gzipSync(gzipSync(gzipSync(brotliCompressSync(random))))), message: /^/ };
+    assert.deepEqual(readFileSync((await fetchWorkbook(`${server.url}/five`, { ...FAST, dataDir: dir })).path), random);
+  });
+}));
+
+// node:http hands header values over as Latin-1, so a redirect to a non-ASCII path sent as UTF-8
+// (as many servers send it, and browsers, curl and Python's requests read it) went to
+// "/relaci%C3%83%C2%B3n.xlsx", a 404. fetch() did the same.
+test("fetchWorkbook() follows a Location holding a UTF-8 path to that path", withDir(async (dir) => {
+  const server = createServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", (data) => {
+      const path = data.toString("latin1").split(" ")[1];
+      const head = (status: string, fields: Buffer) => Buffer.concat([Buffer.from(`HTTP/1.1 ${status}\r\n`), fields, Buffer.from("Connection: close\r\n\r\n")]);
+      if (path === "/latest") socket.end(head("302 Found", Buffer.from("Location: /informes/relación 2026.xlsx\r\nContent-Length: 0\r\n", "utf8")));
+      else if (path === "/informes/relaci%C3%B3n%202026.xlsx") socket.end(Buffer.concat([head("200 OK", Buffer.from(`Content-Length: ${BYTES.length}\r\n`)), BYTES]));
+      else socket.end(head("404 Not Found", Buffer.from("Content-Length: 0\r\n")));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const result = await fetchWorkbook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/latest`, { ...FAST, dataDir: dir });
+    assert.deepEqual(readFileSync(result.path), BYTES);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}));
+
+// A failure after a redirect was blamed on the URL asked for: "<front>/latest answered 403
+// Forbidden" when the storage the front redirects to refused (a signed link that expired), "Cannot
+// reach <front>/latest: ECONNREFUSED" when the front answered and the storage was down, so the
+// person checked the wrong server.
+test("fetchWorkbook(): a failure after a redirect names the URL it came from, without its query", withDir(async (dir) => {
+  const down = `${await downUrl()}/w.xlsx`;
+  await serving((req, res) => {
+    if (req.path === "/latest" || req.path === "/mirror") {
+      res.statusCode = 302;
+      res.setHeader("location", req.path === "/latest" ? "/blob/relaciones.xlsx?sig=expired-token" : down);
+    } else res.statusCode = 403;
+    res.end();
+  }, async (server) => {
+    await assert.rejects(fetchWorkbook(`${server.url}/latest`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+      assert.equal(error.code, "http-status");
+      assert.equal(error.message, `${server.url}/latest (redirected to ${server.url}/blob/relaciones.xlsx) answered 403 Forbidden`);
+      return true;
+    });
+    await assert.rejects(fetchWorkbook(`${server.url}/mirror`, { ...FAST, dataDir: dir, attempts: 1 }), (error: FetchError) => {
+      assert.equal(error.code, "unreachable");
+      assert.equal(error.message, `Cannot reach ${server.url}/mirror (redirected to ${down}): ECONNREFUSED`);
+      return true;
+    });
+  });
 }));
