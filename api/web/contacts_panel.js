@@ -66,6 +66,8 @@ export function mountContacts({ announce }) {
   let total = null;
   /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
   let applied = { q: "", state: "", department: "" };
+  /** A page of the table in flight: Next and Previous wait for it. */
+  let paging = false;
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
   const pages = latestOnly();
   const forms = latestOnly();
@@ -87,10 +89,13 @@ export function mountContacts({ announce }) {
   });
   department.addEventListener("change", () => filter.requestSubmit());
   next.addEventListener("click", () => {
+    // Until this page is shown, Next would push the same cursor again and ask for it twice.
+    if (paging || !nextCursor) return;
     history.push(current);
     void showPage(nextCursor);
   });
   prev.addEventListener("click", () => {
+    if (paging || history.length === 0) return;
     const cursor = history.pop() ?? null;
     void showPage(cursor);
   });
@@ -205,9 +210,8 @@ export function mountContacts({ announce }) {
     current = cursor;
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
-    // Until this page is shown, Next would push the same cursor again and ask for it twice.
-    next.disabled = true;
-    prev.disabled = true;
+    paging = true;
+    pagerBusy(true);
     try {
       const page = await api.listContacts({
         ...applied,
@@ -221,8 +225,7 @@ export function mountContacts({ announce }) {
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
-      next.disabled = !nextCursor;
-      prev.disabled = history.length === 0;
+      pagerEdges(history.length > 0, nextCursor !== null);
       pageLabel.textContent = `Page ${history.length + 1}`;
       const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
@@ -231,10 +234,41 @@ export function mountContacts({ announce }) {
     } catch (error) {
       if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
-      prev.disabled = history.length === 0;
+      pagerEdges(history.length > 0, false);
     } finally {
-      if (isLatest()) tbody.removeAttribute("aria-busy");
+      if (isLatest()) {
+        tbody.removeAttribute("aria-busy");
+        paging = false;
+        pagerBusy(false);
+      }
     }
+  }
+
+  /**
+   * Marks Previous and Next unavailable while a page loads: aria-disabled (their clicks are ignored
+   * while `paging`), not disabled, which would drop the focus of the key that pressed one to the
+   * top of the page, so Enter pressed again did nothing (as Save does, below).
+   * @param {boolean} busy
+   */
+  function pagerBusy(busy) {
+    for (const button of [prev, next]) {
+      if (busy) button.setAttribute("aria-disabled", "true");
+      else button.removeAttribute("aria-disabled");
+    }
+  }
+
+  /**
+   * Disables Previous on the first page and Next on the last; the one of them that held the focus
+   * hands it to the other, so the keyboard stays on the pager.
+   * @param {boolean} canPrev
+   * @param {boolean} canNext
+   */
+  function pagerEdges(canPrev, canNext) {
+    const focused = document.activeElement;
+    prev.disabled = !canPrev;
+    next.disabled = !canNext;
+    if (focused === prev && !canPrev && canNext) next.focus();
+    else if (focused === next && !canNext && canPrev) prev.focus();
   }
 
   async function loadDepartments() {
