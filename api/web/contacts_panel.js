@@ -150,10 +150,19 @@ export function mountContacts({ announce }) {
     const target = deleting;
     deleting = null;
     if (!target) return;
+    // Where the deleted row was: its Delete button, which the dialog gave the focus back to, goes
+    // with the redrawn page, and the focus with it to the top of the page.
+    const at = [...tbody.querySelectorAll("[data-delete-contact]")].findIndex((b) => b.getAttribute("data-delete-contact") === String(target.id));
     try {
       await api.deleteContact(target.id, target.etag);
       if (editing.id === target.id) resetForm();
       await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+      if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
+        // The row that took its place (or the one above, for the last row), else New contact.
+        const rows = tbody.querySelectorAll("[data-delete-contact]");
+        const after = rows[Math.min(at, rows.length - 1)];
+        (after instanceof HTMLElement ? after : byId("contacts-new", HTMLButtonElement)).focus();
+      }
       announce(`Deleted ${target.name}`);
     } catch (error) {
       const message =

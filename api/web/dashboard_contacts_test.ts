@@ -55,3 +55,18 @@ test("contacts: Next and Previous pressed with the keyboard keep the focus on th
   assert.equal(await focused(page), "contacts-next", "Previous disabled on page 1 hands the focus to Next");
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: a Delete confirmed with the keyboard leaves the focus on the row that took its place", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  const ids = await page.evaluate<string[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => r.dataset.contactId)");
+  await page.evaluate(`document.querySelector('[data-delete-contact="${ids[1]}"]').focus()`);
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('contact-delete-dialog').open");
+  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
+  await page.waitFor(shown);
+  const name = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${ids[2]}"] th').textContent`);
+  assert.equal(await focused(page), `Delete ${name}`, "the focus fell to the top of the page with the deleted row");
+  assert.deepEqual(page.errors, []);
+});
