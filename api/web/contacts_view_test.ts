@@ -55,6 +55,15 @@ test("contacts_view: the form marks exactly the fields the contact definition re
   for (const name of required) assert.match(html, new RegExp(`<label for="contact-${name}">[^<]+ <span class="required" aria-hidden="true">\\*</span>`));
 });
 
+test("contacts_view: a field that may span lines is a textarea, so an edit keeps its line breaks", () => {
+  const multiline = contactRecord.fields.filter((f) => f.multiline).map((f) => f.name);
+  assert.deepEqual(CONTACT_FIELDS.filter((f) => f.multiline).map((f) => f.name), multiline);
+  assert.ok(multiline.includes("address"));
+  const html = contactFieldsHtml(formFields(recordJsonSchema(contactRecord, "create") as never));
+  for (const name of multiline) assert.match(html, new RegExp(`<textarea id="contact-${name}" name="${name}"`), `an <input> for ${name} drops its line breaks`);
+  assert.deepEqual(contactInput({ first_name: "Ana", address: " 12 Main St\nApt 4 " }).address, "12 Main St\nApt 4");
+});
+
 test("contacts_view: the form follows the API's schema, so a field added to the definition is in it", () => {
   // The shipped definition: the built-in fields as they are, in their order (for the definition as
   // CONTACT_FIELDS was written, exactly those: the page does not rebuild its form).

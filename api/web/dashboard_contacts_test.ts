@@ -70,3 +70,25 @@ test("contacts: a Delete confirmed with the keyboard leaves the focus on the row
   assert.equal(await focused(page), `Delete ${name}`, "the focus fell to the top of the page with the deleted row");
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: an edit of another field keeps the line breaks of a two-line address", { skip, timeout: 60_000 }, async () => {
+  const made = await fetch(`${demo.url}/contacts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ first_name: "Multi", last_name: "Line", email: "multi.line@example.com", address: "12 Main St\nApt 4", city: "Lima" }),
+  });
+  assert.equal(made.status, 201);
+  const { id } = (await made.json()) as { id: number };
+  const page = await open();
+  await page.evaluate("document.getElementById('contacts-q').value = 'multi.line@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`document.querySelector('[data-edit-contact="${id}"]') !== null`);
+  await page.click(`[data-edit-contact="${id}"]`);
+  await page.waitFor("document.getElementById('contact-city').value === 'Lima'");
+  assert.equal(await page.evaluate("document.getElementById('contact-address').value"), "12 Main St\nApt 4", "the form shows the address on one line");
+  await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Cusco'; f.requestSubmit(); })()");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Saved')");
+  const saved = (await (await fetch(`${demo.url}/contacts/${id}`)).json()) as { address: string; city: string };
+  assert.equal(saved.city, "Cusco");
+  assert.equal(saved.address, "12 Main St\nApt 4", "Save changed an address nobody edited");
+  assert.deepEqual(page.errors, []);
+});
