@@ -219,6 +219,9 @@ export function mountContacts({ announce }) {
     current = cursor;
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
+    // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
+    // and the pager says so, else a slow answer looked like a Next or a Filter that did nothing.
+    pageLabel.textContent = "Loading…";
     paging = true;
     pagerBusy(true);
     try {
@@ -243,6 +246,7 @@ export function mountContacts({ announce }) {
     } catch (error) {
       if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
+      pageLabel.textContent = `Page ${history.length + 1}`;
       pagerEdges(history.length > 0, false);
     } finally {
       if (isLatest()) {

@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
 import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import { holdRequests } from "../../scripts/testing/held_requests.ts";
 
 const chromium = findChromium();
 const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
@@ -116,5 +117,25 @@ test("contacts: a contact with the longest values the API takes leaves Edit and 
   })()`);
   assert.ok(box.table <= box.wrap, `the table is ${box.table} px wide in a ${box.wrap} px box: it scrolls sideways`);
   assert.ok(box.right <= box.wrapRight, `Delete ends at ${box.right} px, past the box's edge at ${box.wrapRight} px`);
+  assert.deepEqual(page.errors, []);
+});
+
+test("contacts: while a page is on its way the table says so, not only to a screen reader", { skip, timeout: 60_000 }, async () => {
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  const nextPage = requests.hold(/\/contacts\?.*cursor=/);
+  await page.click("#contacts-next");
+  const held = await nextPage;
+  const seen = await page.evaluate<{ label: string; opacity: number }>(
+    "({ label: document.getElementById('contacts-page').textContent, opacity: Number(getComputedStyle(document.getElementById('contacts-rows')).opacity) })",
+  );
+  assert.equal(seen.label, "Loading…", "the pager still said the page before while the next one loaded");
+  assert.ok(seen.opacity < 1, "the rows of the page before looked current");
+  await held.release();
+  await held.read();
+  await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 2' && ${shown}`);
+  assert.equal(await page.evaluate("Number(getComputedStyle(document.getElementById('contacts-rows')).opacity)"), 1);
   assert.deepEqual(page.errors, []);
 });
