@@ -378,7 +378,9 @@ export function mountContacts({ announce }) {
         announce(message);
         return;
       }
-      if (error.status === 412 && editing.id !== undefined) await explainConflict(editing.id, values, error);
+      // A contact deleted since it was opened answers the PUT 404, not 412 (the API checks If-Match
+      // only on a contact it has): the same "someone else" case, found out by reading it again.
+      if ((error.status === 412 || error.status === 404) && editing.id !== undefined) await explainConflict(editing.id, values, error);
       else showProblem(error);
     } finally {
       saving = false;
@@ -387,7 +389,7 @@ export function mountContacts({ announce }) {
   }
 
   /**
-   * Someone saved the contact since it was opened (412). Reads their version and says, next to
+   * Someone saved the contact since it was opened (412), or deleted it (404). Reads their version and says, next to
    * each field, what it holds now, keeping everything typed: Save again puts this form's values
    * over theirs (the ETag is now theirs), Edit starts from their version.
    * @param {number} id

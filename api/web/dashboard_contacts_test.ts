@@ -139,3 +139,30 @@ test("contacts: while a page is on its way the table says so, not only to a scre
   assert.equal(await page.evaluate("Number(getComputedStyle(document.getElementById('contacts-rows')).opacity)"), 1);
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: saving an edit of a contact someone else deleted keeps the input and offers to add it again", { skip, timeout: 60_000 }, async () => {
+  const made = await fetch(`${demo.url}/contacts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ first_name: "Gone", last_name: "Soon", email: "gone.soon@example.com" }),
+  });
+  assert.equal(made.status, 201);
+  const { id } = (await made.json()) as { id: number };
+  const page = await open();
+  await page.evaluate("document.getElementById('contacts-q').value = 'gone.soon@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`document.querySelector('[data-edit-contact="${id}"]') !== null`);
+  await page.click(`[data-edit-contact="${id}"]`);
+  await page.waitFor("document.getElementById('contact-email').value === 'gone.soon@example.com'");
+  // Another tab deletes it.
+  assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+  await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Lima'; f.requestSubmit(); })()");
+  await page.waitFor("document.getElementById('contact-form-errors').textContent !== ''");
+  assert.match(await page.evaluate<string>("document.getElementById('contact-form-errors').textContent"), /^Someone else deleted this contact/, "a bare 404 that Save repeats forever");
+  assert.equal(await page.evaluate("document.getElementById('contact-form-title').textContent"), "New contact");
+  assert.equal(await page.evaluate("document.getElementById('contact-city').value"), "Lima", "the input is kept");
+  await page.evaluate("document.getElementById('contact-form').requestSubmit()");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Created')");
+  const found = (await (await fetch(`${demo.url}/contacts?q=gone.soon`)).json()) as { items: { city: string }[] };
+  assert.deepEqual(found.items.map((c) => c.city), ["Lima"]);
+  assert.deepEqual(page.errors, []);
+});
