@@ -153,27 +153,35 @@ export function mountContacts({ announce }) {
     // Where the deleted row was: its Delete button, which the dialog gave the focus back to, goes
     // with the redrawn page, and the focus with it to the top of the page.
     const at = [...tbody.querySelectorAll("[data-delete-contact]")].findIndex((b) => b.getAttribute("data-delete-contact") === String(target.id));
+    let done = `Deleted ${target.name}`;
     try {
       await api.deleteContact(target.id, target.etag);
-      if (editing.id === target.id) resetForm();
-      await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
-      if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
-        // The row that took its place (or the one above, for the last row), else New contact.
-        const rows = tbody.querySelectorAll("[data-delete-contact]");
-        const after = rows[Math.min(at, rows.length - 1)];
-        (after instanceof HTMLElement ? after : byId("contacts-new", HTMLButtonElement)).focus();
-      }
-      announce(`Deleted ${target.name}`);
     } catch (error) {
-      const message =
-        error instanceof api.ApiError && error.status === 412
-          ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
-          : error instanceof api.ApiError && error.status === 401
-            ? "The server requires an API token for changes: enter it in the form below."
-            : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
-      announce(message);
-      formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+      if (error instanceof api.ApiError && error.status === 404) {
+        // Someone else deleted it first: what was asked for is done, and the page, which still
+        // listed it (and counted it), is redrawn as after a delete.
+        done = `${target.name} was already deleted by someone else.`;
+      } else {
+        const message =
+          error instanceof api.ApiError && error.status === 412
+            ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
+            : error instanceof api.ApiError && error.status === 401
+              ? "The server requires an API token for changes: enter it in the form below."
+              : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
+        announce(message);
+        formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+        return;
+      }
     }
+    if (editing.id === target.id) resetForm();
+    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
+      // The row that took its place (or the one above, for the last row), else New contact.
+      const rows = tbody.querySelectorAll("[data-delete-contact]");
+      const after = rows[Math.min(at, rows.length - 1)];
+      (after instanceof HTMLElement ? after : byId("contacts-new", HTMLButtonElement)).focus();
+    }
+    announce(done);
   }
 
   async function loadRuns() {

@@ -166,3 +166,28 @@ test("contacts: saving an edit of a contact someone else deleted keeps the input
   assert.deepEqual(found.items.map((c) => c.city), ["Lima"]);
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: a Delete confirmed after someone else deleted the contact takes it off the page and recounts", { skip, timeout: 60_000 }, async () => {
+  const made = await fetch(`${demo.url}/contacts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ first_name: "Twice", last_name: "Deleted", email: "twice.deleted@example.com" }),
+  });
+  assert.equal(made.status, 201);
+  const { id } = (await made.json()) as { id: number };
+  const page = await open();
+  await page.evaluate("document.getElementById('contacts-q').value = 'twice.deleted@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`document.querySelector('[data-delete-contact="${id}"]') !== null`);
+  await page.click(`[data-delete-contact="${id}"]`);
+  await page.waitFor("document.getElementById('contact-delete-dialog').open");
+  // Another tab deletes it while the dialog asks.
+  assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+  await page.click("#contact-delete-confirm");
+  await page.waitFor("document.getElementById('status').textContent.includes('Twice Deleted')");
+  assert.equal(await page.evaluate("document.getElementById('status').textContent"), "Twice Deleted was already deleted by someone else.");
+  await page.waitFor(shown);
+  assert.equal(await page.evaluate(`document.querySelector('[data-contact-id="${id}"]')`), null, "the page still lists a contact that is gone");
+  assert.match(await page.evaluate<string>("document.getElementById('contacts-caption').textContent"), /^0 contacts/);
+  assert.equal(await page.evaluate("document.getElementById('contact-form-errors').textContent"), "");
+  assert.deepEqual(page.errors, []);
+});
