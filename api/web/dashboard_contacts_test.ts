@@ -191,3 +191,17 @@ test("contacts: a Delete confirmed after someone else deleted the contact takes 
   assert.equal(await page.evaluate("document.getElementById('contact-form-errors').textContent"), "");
   assert.deepEqual(page.errors, []);
 });
+
+test("matrix: a /matrix answer that fails says so in the matrix's section, not an empty box to hover", { skip, timeout: 60_000 }, async () => {
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  requests.fail(/\/matrix\?offset=0&limit=1$/, 500, "The matrix cannot be read");
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /Not loaded: Matrix/);
+  assert.equal(await page.evaluate("document.getElementById('matrix-info').textContent"), "The matrix could not be loaded. Press Refresh to try again.");
+  // Refresh draws it once /matrix answers again.
+  await page.click("#refresh");
+  await page.waitFor("document.body.dataset.loaded === 'true' && Number(document.body.dataset.matrixRows) > 0", 30000);
+  assert.doesNotMatch(await page.evaluate<string>("document.getElementById('matrix-info').textContent"), /could not be loaded/);
+});

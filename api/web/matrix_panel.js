@@ -34,6 +34,8 @@ const GUTTER = 34;
 export function mountMatrix({ announce }) {
   const canvas = byId("matrix-canvas", HTMLCanvasElement);
   const info = byId("matrix-info", HTMLElement);
+  /** How to read the matrix (index.html), put back by load() over what empty() said. */
+  const howToRead = info.innerHTML;
   const summary = byId("matrix-summary", HTMLElement);
   const ctx = canvas.getContext("2d");
   /** @type {MatrixPage | null} */
@@ -379,6 +381,8 @@ export function mountMatrix({ announce }) {
   async function load(page, whole, cancelWhole) {
     generation++;
     canvas.closest("section")?.removeAttribute("data-empty");
+    // "Could not be loaded" or "appears after the first successful load" said by empty() no longer holds.
+    if (info.querySelector(".empty-state")) info.innerHTML = howToRead;
     meta = page;
     pending.clear();
     mark = null;
