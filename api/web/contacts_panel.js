@@ -142,8 +142,20 @@ export function mountContacts({ announce }) {
       dialog.returnValue = "";
       dialog.showModal();
     } catch (error) {
-      announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof api.ApiError && error.status === 404) await gone(id);
+      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * A row whose contact someone else deleted (Edit or Delete answered 404): the page is redrawn and
+   * recounted without it, and that is said, rather than "cannot open" beside a row that stays.
+   * @param {number} id
+   */
+  async function gone(id) {
+    const name = tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
+    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    announce(`${name} was deleted by someone else.`);
   }
 
   async function confirmDelete() {
@@ -342,7 +354,9 @@ export function mountContacts({ announce }) {
       form.scrollIntoView({ block: "nearest" });
       form.querySelector("input")?.focus();
     } catch (error) {
-      if (isLatest()) announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!isLatest()) return;
+      if (error instanceof api.ApiError && error.status === 404) await gone(id);
+      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

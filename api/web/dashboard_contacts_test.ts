@@ -205,3 +205,25 @@ test("matrix: a /matrix answer that fails says so in the matrix's section, not a
   await page.waitFor("document.body.dataset.loaded === 'true' && Number(document.body.dataset.matrixRows) > 0", 30000);
   assert.doesNotMatch(await page.evaluate<string>("document.getElementById('matrix-info').textContent"), /could not be loaded/);
 });
+
+test("contacts: Edit or Delete on a row whose contact someone else deleted takes the row off and says why", { skip, timeout: 60_000 }, async (t) => {
+  const page = await open();
+  for (const action of ["edit", "delete"]) {
+    await t.test(action, async () => {
+      const ids = await page.evaluate<string[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => r.dataset.contactId)");
+      const id = ids[action === "edit" ? 0 : 1];
+      const name = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${id}"] th').textContent`);
+      const before = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
+      assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+      await page.evaluate("document.getElementById('status').textContent = ''");
+      await page.click(`[data-${action}-contact="${id}"]`);
+      await page.waitFor("document.getElementById('status').textContent !== ''");
+      assert.equal(await page.evaluate("document.getElementById('status').textContent"), `${name} was deleted by someone else.`);
+      await page.waitFor(shown);
+      assert.equal(await page.evaluate(`document.querySelector('tr[data-contact-id="${id}"]')`), null, "the row of a contact that is gone stays");
+      assert.notEqual(await page.evaluate("document.getElementById('contacts-caption').textContent"), before, "not recounted");
+      assert.equal(await page.evaluate("document.getElementById('contact-delete-dialog').open"), false);
+    });
+  }
+  assert.deepEqual(page.errors, []);
+});
