@@ -227,3 +227,20 @@ test("contacts: Edit or Delete on a row whose contact someone else deleted takes
   }
   assert.deepEqual(page.errors, []);
 });
+
+test("matrix table: Next 20 rows or Next 10 columns pressed up to the matrix's edge keeps the focus on the table's pager", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  await page.click("#matrix-table-toggle");
+  await page.waitFor("document.querySelector('#matrix-table table') !== null");
+  for (const [forward, back] of [["matrix-table-down", "matrix-table-up"], ["matrix-table-right", "matrix-table-left"]]) {
+    await page.evaluate(`document.getElementById('${forward}').focus()`);
+    // Press until the edge (50 actors: 2 moves of 20 rows, 4 of 10 columns).
+    while (!(await page.evaluate<boolean>(`document.getElementById('${forward}').disabled`))) {
+      const before = await page.evaluate<string>("document.getElementById('matrix-table').dataset.window");
+      await page.press("Enter");
+      await page.waitFor(`document.getElementById('matrix-table').dataset.window !== ${JSON.stringify(before)}`);
+    }
+    assert.equal(await focused(page), back, `${forward} disabled at the edge dropped the focus`);
+  }
+  assert.deepEqual(page.errors, []);
+});
