@@ -1,8 +1,8 @@
-// The matrix section when its answer fails, and its table read from the keyboard, in headless
-// chromium against the real API after the real ETL loaded the sample (50 actors). Defects seen in
-// review: a failed /matrix left an empty box under "Hover a cell", and the table's Next button
-// pressed up to the matrix's edge dropped the focus to the top of the page. Skips with a message
-// when chromium is not installed.
+// The matrix and the network when an answer fails or from the keyboard, in headless chromium
+// against the real API after the real ETL loaded the sample (50 actors). Defects seen in review: a
+// failed /matrix left an empty box under "Hover a cell"; the matrix table's Next button pressed up
+// to the matrix's edge, and the network's Back to the busiest actors (which hides itself), dropped
+// the focus to the top of the page. Skips with a message when chromium is not installed.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
@@ -64,5 +64,21 @@ test("matrix table: Next 20 rows or Next 10 columns pressed up to the matrix's e
     }
     assert.equal(await focused(page), back, `${forward} disabled at the edge dropped the focus`);
   }
+  assert.deepEqual(page.errors, []);
+});
+test("network: Back to the busiest actors pressed with the keyboard leaves the focus in the network", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  await page.type("#network-search", "pe");
+  await page.waitFor("document.querySelector('#network-results button') !== null");
+  await page.click("#network-results button");
+  await page.waitFor("[...document.querySelectorAll('#network-detail button')].some((b) => /neighbourhood/.test(b.textContent))");
+  await page.evaluate("[...document.querySelectorAll('#network-detail button')].find((b) => /neighbourhood/.test(b.textContent)).click()");
+  await page.waitFor("!document.getElementById('network-reset').hidden");
+  await page.evaluate("document.getElementById('network-reset').focus()");
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('network-reset').hidden");
+  await page.waitFor("document.activeElement !== document.getElementById('network-reset')");
+  const where = await page.evaluate<string>("document.getElementById('network').contains(document.activeElement) ? 'network' : document.activeElement.tagName");
+  assert.equal(where, "network", "the focus fell to the top of the page with the hidden button");
   assert.deepEqual(page.errors, []);
 });
