@@ -369,13 +369,24 @@ export function mountContacts({ announce }) {
     const submit = form.querySelector("button[type=submit]");
     saving = true;
     submit?.setAttribute("aria-disabled", "true");
+    // What this save is about, as it was when Save was pressed: an Edit, New contact or Clear
+    // pressed while it runs gives the form another contact (or none), and the answer, arriving
+    // after, must neither wipe that (and what was typed in it) nor put its errors there.
+    const target = editing;
+    const isLatest = forms();
     try {
-      const input = { ...editing.kept, ...contactInput(values, fields) };
+      const input = { ...target.kept, ...contactInput(values, fields) };
       // A create keeps its key while the form's values stay as they were sent: if the answer to
       // the last Save was lost, the contact may exist, and Save again must not make (or be refused
       // as) a second one.
-      const saved = await api.saveContact(input, editing.id === undefined ? { idempotencyKey: creates.keyFor(input) } : editing);
-      const wasNew = editing.id === undefined;
+      const saved = await api.saveContact(input, target.id === undefined ? { idempotencyKey: creates.keyFor(input) } : target);
+      const done = `${target.id === undefined ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
+      if (!isLatest()) {
+        // The form holds what was opened since: kept; the table shows the saved values.
+        await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+        announce(done);
+        return;
+      }
       resetForm();
       flashId = saved.id;
       // Show the saved contact in the table, whatever page or filter was on before.
@@ -385,13 +396,17 @@ export function mountContacts({ announce }) {
       applied = filters();
       history = [];
       await Promise.all([showPage(null), loadDepartments()]);
-      const done = `${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
       // The server repairs some values (a ZIP code that lost its leading zero): say so where the
       // person typed them, not only in the saved row.
       const repairs = (saved.warnings ?? []).map((w) => `${w.field} '${w.from}' was saved as '${w.to}'`);
       notice.textContent = repairs.length ? `${done}. ${repairs.join("; ")}.` : "";
       announce(done);
     } catch (error) {
+      if (!isLatest()) {
+        // The form shows another contact now: the failure is said, not marked on its fields.
+        announce(`The contact was not saved: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
       if (!(error instanceof api.ApiError)) {
         // Not the API's answer (a bug, a browser without an API this page needs): said in the form,
         // where the person pressed Save, rather than thrown where nobody sees it.
@@ -402,7 +417,7 @@ export function mountContacts({ announce }) {
       }
       // A contact deleted since it was opened answers the PUT 404, not 412 (the API checks If-Match
       // only on a contact it has): the same "someone else" case, found out by reading it again.
-      if ((error.status === 412 || error.status === 404) && editing.id !== undefined) await explainConflict(editing.id, values, error);
+      if ((error.status === 412 || error.status === 404) && target.id !== undefined) await explainConflict(target.id, values, error);
       else showProblem(error);
     } finally {
       saving = false;

@@ -215,3 +215,32 @@ test("contacts: Edit or Delete on a row whose contact someone else deleted takes
   }
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: a slow save's answer leaves alone an Edit opened while it ran, and what was typed there", { skip, timeout: 60_000 }, async () => {
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  await page.goto(`${demo.url}/`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  const [a, b] = await page.evaluate<string[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => r.dataset.contactId)");
+  await page.click(`[data-edit-contact="${a}"]`);
+  await page.waitFor("document.getElementById('contact-form-title').textContent.startsWith('Edit')");
+  const put = requests.hold(new RegExp(`/contacts/${a}$`));
+  await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Slowtown'; f.requestSubmit(); })()");
+  const held = await put;
+  // While the save of a is on its way: Edit b, and type in it.
+  const nameB = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${b}"] th').textContent`);
+  await page.click(`[data-edit-contact="${b}"]`);
+  await page.waitFor(`document.getElementById('contact-form-title').textContent === ${JSON.stringify(`Edit ${nameB}`)}`);
+  await page.evaluate("document.getElementById('contact-phone1').value = '555-0100'");
+  await held.release();
+  await held.read();
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Saved')");
+  assert.equal(await page.evaluate("document.getElementById('contact-form-title').textContent"), `Edit ${nameB}`, "the answer to a's save emptied the form of b");
+  assert.equal(await page.evaluate("document.getElementById('contact-phone1').value"), "555-0100", "what was typed for b is gone");
+  assert.equal(((await (await fetch(`${demo.url}/contacts/${a}`)).json()) as { city: string }).city, "Slowtown");
+  // b's Save still saves b.
+  await page.evaluate("document.getElementById('contact-form').requestSubmit()");
+  await page.waitFor(`document.getElementById('status').textContent === ${JSON.stringify(`Saved ${nameB}`)}`);
+  assert.equal(((await (await fetch(`${demo.url}/contacts/${b}`)).json()) as { phone1: string }).phone1, "555-0100");
+  assert.deepEqual(page.errors, []);
+});
