@@ -85,19 +85,19 @@ export function mountContacts({ announce }) {
     event.preventDefault();
     history = [];
     applied = filters();
-    void showPage(null);
+    void showPage(null, { say: true });
   });
   department.addEventListener("change", () => filter.requestSubmit());
   next.addEventListener("click", () => {
     // Until this page is shown, Next would push the same cursor again and ask for it twice.
     if (paging || !nextCursor) return;
     history.push(current);
-    void showPage(nextCursor);
+    void showPage(nextCursor, { say: true });
   });
   prev.addEventListener("click", () => {
     if (paging || history.length === 0) return;
     const cursor = history.pop() ?? null;
-    void showPage(cursor);
+    void showPage(cursor, { say: true });
   });
   byId("contacts-new", HTMLButtonElement).addEventListener("click", () => {
     resetForm();
@@ -230,7 +230,8 @@ export function mountContacts({ announce }) {
    * Shows the page after `cursor` of the applied filter. The total is counted on the first page,
    * and again when asked (after a delete, or a refresh, on any page).
    * @param {string | null} cursor
-   * @param {{ recount?: boolean }} [options]
+   * @param {{ recount?: boolean, say?: boolean }} [options]  say: announce the count and page (a Filter,
+   *   Next or Previous pressed: a screen reader heard nothing of the answer, WCAG 4.1.3)
    */
   async function showPage(cursor, options = {}) {
     // The CSV link downloads what the table shows: every page of the filter applied, not of text
@@ -263,6 +264,7 @@ export function mountContacts({ announce }) {
         .filter(Boolean)
         .join(", ");
       caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
+      if (options.say) announce(`${caption.textContent}, page ${history.length + 1}`);
     } catch (error) {
       if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;

@@ -244,3 +244,20 @@ test("contacts: a slow save's answer leaves alone an Edit opened while it ran, a
   assert.equal(((await (await fetch(`${demo.url}/contacts/${b}`)).json()) as { phone1: string }).phone1, "555-0100");
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: Filter, Next and Previous announce how many contacts match and the page (WCAG 4.1.3)", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  const status = () => page.evaluate<string>("document.getElementById('status').textContent");
+  await page.evaluate("document.getElementById('contacts-q').value = 'zzzz'; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.includes('zzzz') && ${shown}`);
+  assert.equal(await status(), '0 contacts matching "zzzz", page 1', "the live region said nothing of the search's answer");
+  await page.evaluate("document.getElementById('contacts-q').value = ''; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`!document.getElementById('contacts-caption').textContent.includes('zzzz') && ${shown}`);
+  const caption = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
+  await page.click("#contacts-next");
+  await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 2' && ${shown}`);
+  assert.equal(await status(), `${caption}, page 2`);
+  await page.click("#contacts-prev");
+  await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 1' && ${shown}`);
+  assert.equal(await status(), `${caption}, page 1`);
+});
