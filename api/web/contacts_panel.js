@@ -8,7 +8,7 @@
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
@@ -310,9 +310,7 @@ export function mountContacts({ announce }) {
     try {
       const departments = await api.listDepartments();
       const chosen = department.value;
-      department.innerHTML =
-        `<option value="">Any</option>` +
-        departments.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)} (${d.contacts})</option>`).join("");
+      department.innerHTML = departmentOptionsHtml(departments);
       department.value = chosen;
     } catch {
       // Without departments the filter just offers "Any".

@@ -265,6 +265,20 @@ function namesText(names) {
 }
 
 /**
+ * Returns the department filter's options: Any, then each department with its contacts counted as
+ * the page counts everything else (141,938, not 141938).
+ *
+ * @example
+ * select.innerHTML = departmentOptionsHtml([{ id: 1, name: "Sales", contacts: 141938 }]);
+ * // '<option value="">Any</option><option value="Sales">Sales (141,938)</option>'
+ * @param {readonly { name: string, contacts: number }[]} departments
+ * @returns {string}
+ */
+export function departmentOptionsHtml(departments) {
+  return `<option value="">Any</option>` + departments.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)} (${formatCount(d.contacts)})</option>`).join("");
+}
+
+/**
  * Returns the table rows for a page of contacts; each row has an Edit button carrying the id.
  *
  * @example

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
+import { conflictFields, contactInput, departmentOptionsHtml, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
 import * as api from "./api_client.js";
 import { contactRecord, extendRecord, recordJsonSchema } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
@@ -210,4 +210,11 @@ test("contacts_view: departments are one per line, so an edit keeps a department
     await server.close();
     cleanup();
   }
+});
+
+test("departmentOptionsHtml() counts each department's contacts as the rest of the page does, with separators", () => {
+  assert.equal(
+    departmentOptionsHtml([{ name: "Sales", contacts: 141938 }, { name: 'R&D "Norte"', contacts: 3 }]),
+    `<option value="">Any</option><option value="Sales">Sales (141,938)</option><option value="R&amp;D &quot;Norte&quot;">R&amp;D &quot;Norte&quot; (3)</option>`,
+  );
 });
