@@ -127,7 +127,12 @@ async function loadAll(retry) {
           network.empty("The network could not be loaded.");
           problems.push(failed("Network", e));
         }),
-        matrixInfo.then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort())).catch((e) => void problems.push(failed("Matrix", e))),
+        matrixInfo.then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort())).catch((e) => {
+          // Said in the section, as the network's failure is: an empty white box under "Hover a cell
+          // to read it" read as a matrix still loading, or with no cells.
+          matrix.empty("The matrix could not be loaded. Press Refresh to try again.");
+          problems.push(failed("Matrix", e));
+        }),
       ]);
       // Findings name actors and cell values from the matrix, which may have arrived last.
       runs.refreshFindings();

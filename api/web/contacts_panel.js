@@ -8,7 +8,7 @@
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 const PAGE_SIZE = 20;
@@ -66,6 +66,8 @@ export function mountContacts({ announce }) {
   let total = null;
   /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
   let applied = { q: "", state: "", department: "" };
+  /** A page of the table in flight: Next and Previous wait for it. */
+  let paging = false;
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
   const pages = latestOnly();
   const forms = latestOnly();
@@ -83,16 +85,19 @@ export function mountContacts({ announce }) {
     event.preventDefault();
     history = [];
     applied = filters();
-    void showPage(null);
+    void showPage(null, { say: true });
   });
   department.addEventListener("change", () => filter.requestSubmit());
   next.addEventListener("click", () => {
+    // Until this page is shown, Next would push the same cursor again and ask for it twice.
+    if (paging || !nextCursor) return;
     history.push(current);
-    void showPage(nextCursor);
+    void showPage(nextCursor, { say: true });
   });
   prev.addEventListener("click", () => {
+    if (paging || history.length === 0) return;
     const cursor = history.pop() ?? null;
-    void showPage(cursor);
+    void showPage(cursor, { say: true });
   });
   byId("contacts-new", HTMLButtonElement).addEventListener("click", () => {
     resetForm();
@@ -137,29 +142,58 @@ export function mountContacts({ announce }) {
       dialog.returnValue = "";
       dialog.showModal();
     } catch (error) {
-      announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof api.ApiError && error.status === 404) await gone(id);
+      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * A row whose contact someone else deleted (Edit or Delete answered 404): the page is redrawn and
+   * recounted without it, and that is said, rather than "cannot open" beside a row that stays.
+   * @param {number} id
+   */
+  async function gone(id) {
+    const name = tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
+    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    announce(`${name} was deleted by someone else.`);
   }
 
   async function confirmDelete() {
     const target = deleting;
     deleting = null;
     if (!target) return;
+    // Where the deleted row was: its Delete button, which the dialog gave the focus back to, goes
+    // with the redrawn page, and the focus with it to the top of the page.
+    const at = [...tbody.querySelectorAll("[data-delete-contact]")].findIndex((b) => b.getAttribute("data-delete-contact") === String(target.id));
+    let done = `Deleted ${target.name}`;
     try {
       await api.deleteContact(target.id, target.etag);
-      if (editing.id === target.id) resetForm();
-      await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
-      announce(`Deleted ${target.name}`);
     } catch (error) {
-      const message =
-        error instanceof api.ApiError && error.status === 412
-          ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
-          : error instanceof api.ApiError && error.status === 401
-            ? "The server requires an API token for changes: enter it in the form below."
-            : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
-      announce(message);
-      formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+      if (error instanceof api.ApiError && error.status === 404) {
+        // Someone else deleted it first: what was asked for is done, and the page, which still
+        // listed it (and counted it), is redrawn as after a delete.
+        done = `${target.name} was already deleted by someone else.`;
+      } else {
+        const message =
+          error instanceof api.ApiError && error.status === 412
+            ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
+            : error instanceof api.ApiError && error.status === 401
+              ? "The server requires an API token for changes: enter it in the form below."
+              : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
+        announce(message);
+        formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+        return;
+      }
     }
+    if (editing.id === target.id) resetForm();
+    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
+      // The row that took its place (or the one above, for the last row), else New contact.
+      const rows = tbody.querySelectorAll("[data-delete-contact]");
+      const after = rows[Math.min(at, rows.length - 1)];
+      (after instanceof HTMLElement ? after : byId("contacts-new", HTMLButtonElement)).focus();
+    }
+    announce(done);
   }
 
   async function loadRuns() {
@@ -196,7 +230,8 @@ export function mountContacts({ announce }) {
    * Shows the page after `cursor` of the applied filter. The total is counted on the first page,
    * and again when asked (after a delete, or a refresh, on any page).
    * @param {string | null} cursor
-   * @param {{ recount?: boolean }} [options]
+   * @param {{ recount?: boolean, say?: boolean }} [options]  say: announce the count and page (a Filter,
+   *   Next or Previous pressed: a screen reader heard nothing of the answer, WCAG 4.1.3)
    */
   async function showPage(cursor, options = {}) {
     // The CSV link downloads what the table shows: every page of the filter applied, not of text
@@ -205,9 +240,11 @@ export function mountContacts({ announce }) {
     current = cursor;
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
-    // Until this page is shown, Next would push the same cursor again and ask for it twice.
-    next.disabled = true;
-    prev.disabled = true;
+    // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
+    // and the pager says so, else a slow answer looked like a Next or a Filter that did nothing.
+    pageLabel.textContent = "Loading…";
+    paging = true;
+    pagerBusy(true);
     try {
       const page = await api.listContacts({
         ...applied,
@@ -221,29 +258,59 @@ export function mountContacts({ announce }) {
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
-      next.disabled = !nextCursor;
-      prev.disabled = history.length === 0;
+      pagerEdges(history.length > 0, nextCursor !== null);
       pageLabel.textContent = `Page ${history.length + 1}`;
       const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
         .join(", ");
       caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
+      if (options.say) announce(`${caption.textContent}, page ${history.length + 1}`);
     } catch (error) {
       if (!isLatest()) return;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
-      prev.disabled = history.length === 0;
+      pageLabel.textContent = `Page ${history.length + 1}`;
+      pagerEdges(history.length > 0, false);
     } finally {
-      if (isLatest()) tbody.removeAttribute("aria-busy");
+      if (isLatest()) {
+        tbody.removeAttribute("aria-busy");
+        paging = false;
+        pagerBusy(false);
+      }
     }
+  }
+
+  /**
+   * Marks Previous and Next unavailable while a page loads: aria-disabled (their clicks are ignored
+   * while `paging`), not disabled, which would drop the focus of the key that pressed one to the
+   * top of the page, so Enter pressed again did nothing (as Save does, below).
+   * @param {boolean} busy
+   */
+  function pagerBusy(busy) {
+    for (const button of [prev, next]) {
+      if (busy) button.setAttribute("aria-disabled", "true");
+      else button.removeAttribute("aria-disabled");
+    }
+  }
+
+  /**
+   * Disables Previous on the first page and Next on the last; the one of them that held the focus
+   * hands it to the other, so the keyboard stays on the pager.
+   * @param {boolean} canPrev
+   * @param {boolean} canNext
+   */
+  function pagerEdges(canPrev, canNext) {
+    const focused = document.activeElement;
+    prev.disabled = !canPrev;
+    next.disabled = !canNext;
+    if (focused === prev && !canPrev && canNext) next.focus();
+    else if (focused === next && !canNext && canPrev) prev.focus();
   }
 
   async function loadDepartments() {
     try {
       const departments = await api.listDepartments();
       const chosen = department.value;
-      department.innerHTML =
-        `<option value="">Any</option>` +
-        departments.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)} (${d.contacts})</option>`).join("");
+      department.innerHTML = departmentOptionsHtml(departments);
       department.value = chosen;
     } catch {
       // Without departments the filter just offers "Any".
@@ -287,7 +354,9 @@ export function mountContacts({ announce }) {
       form.scrollIntoView({ block: "nearest" });
       form.querySelector("input")?.focus();
     } catch (error) {
-      if (isLatest()) announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!isLatest()) return;
+      if (error instanceof api.ApiError && error.status === 404) await gone(id);
+      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -300,13 +369,24 @@ export function mountContacts({ announce }) {
     const submit = form.querySelector("button[type=submit]");
     saving = true;
     submit?.setAttribute("aria-disabled", "true");
+    // What this save is about, as it was when Save was pressed: an Edit, New contact or Clear
+    // pressed while it runs gives the form another contact (or none), and the answer, arriving
+    // after, must neither wipe that (and what was typed in it) nor put its errors there.
+    const target = editing;
+    const isLatest = forms();
     try {
-      const input = { ...editing.kept, ...contactInput(values, fields) };
+      const input = { ...target.kept, ...contactInput(values, fields) };
       // A create keeps its key while the form's values stay as they were sent: if the answer to
       // the last Save was lost, the contact may exist, and Save again must not make (or be refused
       // as) a second one.
-      const saved = await api.saveContact(input, editing.id === undefined ? { idempotencyKey: creates.keyFor(input) } : editing);
-      const wasNew = editing.id === undefined;
+      const saved = await api.saveContact(input, target.id === undefined ? { idempotencyKey: creates.keyFor(input) } : target);
+      const done = `${target.id === undefined ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
+      if (!isLatest()) {
+        // The form holds what was opened since: kept; the table shows the saved values.
+        await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+        announce(done);
+        return;
+      }
       resetForm();
       flashId = saved.id;
       // Show the saved contact in the table, whatever page or filter was on before.
@@ -316,13 +396,17 @@ export function mountContacts({ announce }) {
       applied = filters();
       history = [];
       await Promise.all([showPage(null), loadDepartments()]);
-      const done = `${wasNew ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
       // The server repairs some values (a ZIP code that lost its leading zero): say so where the
       // person typed them, not only in the saved row.
       const repairs = (saved.warnings ?? []).map((w) => `${w.field} '${w.from}' was saved as '${w.to}'`);
       notice.textContent = repairs.length ? `${done}. ${repairs.join("; ")}.` : "";
       announce(done);
     } catch (error) {
+      if (!isLatest()) {
+        // The form shows another contact now: the failure is said, not marked on its fields.
+        announce(`The contact was not saved: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
       if (!(error instanceof api.ApiError)) {
         // Not the API's answer (a bug, a browser without an API this page needs): said in the form,
         // where the person pressed Save, rather than thrown where nobody sees it.
@@ -331,7 +415,9 @@ export function mountContacts({ announce }) {
         announce(message);
         return;
       }
-      if (error.status === 412 && editing.id !== undefined) await explainConflict(editing.id, values, error);
+      // A contact deleted since it was opened answers the PUT 404, not 412 (the API checks If-Match
+      // only on a contact it has): the same "someone else" case, found out by reading it again.
+      if ((error.status === 412 || error.status === 404) && target.id !== undefined) await explainConflict(target.id, values, error);
       else showProblem(error);
     } finally {
       saving = false;
@@ -340,7 +426,7 @@ export function mountContacts({ announce }) {
   }
 
   /**
-   * Someone saved the contact since it was opened (412). Reads their version and says, next to
+   * Someone saved the contact since it was opened (412), or deleted it (404). Reads their version and says, next to
    * each field, what it holds now, keeping everything typed: Save again puts this form's values
    * over theirs (the ETag is now theirs), Edit starts from their version.
    * @param {number} id

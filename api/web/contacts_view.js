@@ -10,21 +10,24 @@ import { findingsHtml } from "./findings_view.js";
 import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
-/** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean, list?: boolean }} FieldSpec  list: a list of names, one per line in a textarea */
+/** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean, list?: boolean, multiline?: boolean }} FieldSpec  list: a list of names, one per line in a textarea; multiline: text that may span lines, in a textarea (an input drops its line breaks) */
 
 /**
  * The form's fields in display order, as the page shows them before it has read the API's schema
  * (and their labels, types and hints after); names are the API's JSON field names. `required`
- * follows the contact definition (etl/contacts/contact_record.ts); contacts_view_test.ts checks
- * they agree. A field the definition gains is added by formFields() from the API's schema: it
- * needs no line here unless it wants a better label than its name.
+ * and `multiline` follow the contact definition (etl/contacts/contact_record.ts); contacts_view_test.ts
+ * checks they agree. A field the definition gains is added by formFields() from the API's schema: it
+ * needs no line here unless it wants a better label than its name, or spans lines (the schema does
+ * not say so).
  */
 export const CONTACT_FIELDS = /** @type {readonly FieldSpec[]} */ ([
   { name: "first_name", label: "First name", required: true, autocomplete: "given-name" },
   { name: "last_name", label: "Last name", required: true, autocomplete: "family-name" },
   { name: "email", label: "Email", type: "email", required: true, autocomplete: "email" },
   { name: "company_name", label: "Company", autocomplete: "organization" },
-  { name: "address", label: "Address", autocomplete: "street-address", wide: true },
+  // May span lines (the definition's `multiline`): a textarea, since an <input> removes the line
+  // breaks of the value it is given, and Save wrote "12 Main St\nApt 4" back as "12 Main StApt 4".
+  { name: "address", label: "Address", autocomplete: "street-address", wide: true, multiline: true },
   { name: "city", label: "City", autocomplete: "address-level2" },
   { name: "state", label: "State", hint: "Two letters, e.g. LA", autocomplete: "address-level1" },
   { name: "zip", label: "ZIP", autocomplete: "postal-code" },
@@ -113,8 +116,8 @@ export function contactFieldsHtml(fields = CONTACT_FIELDS) {
     return (
       `<div class="field${f.wide ? " wide" : ""}" data-field="${f.name}">` +
       `<label for="${id}">${escapeHtml(f.label)}${f.required ? ' <span class="required" aria-hidden="true">*</span><span class="sr-only"> (required)</span>' : ""}</label>` +
-      (f.list
-        ? `<textarea id="${id}" name="${f.name}" rows="3"${f.required ? " required" : ""} aria-describedby="${described}"></textarea>`
+      (f.list || f.multiline
+        ? `<textarea id="${id}" name="${f.name}" rows="${f.list ? 3 : 2}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}"></textarea>`
         : `<input id="${id}" name="${f.name}" type="${f.type ?? "text"}"${f.required ? " required" : ""}${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ""} aria-describedby="${described}">`) +
       hint +
       `<span class="field-error" id="${id}-error" data-error-for="${f.name}"></span>` +
@@ -259,6 +262,20 @@ function nameSet(list) {
 function namesText(names) {
   const sorted = [...names.values()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   return sorted.length ? sorted.map((n) => JSON.stringify(n)).join(", ") : "none";
+}
+
+/**
+ * Returns the department filter's options: Any, then each department with its contacts counted as
+ * the page counts everything else (141,938, not 141938).
+ *
+ * @example
+ * select.innerHTML = departmentOptionsHtml([{ id: 1, name: "Sales", contacts: 141938 }]);
+ * // '<option value="">Any</option><option value="Sales">Sales (141,938)</option>'
+ * @param {readonly { name: string, contacts: number }[]} departments
+ * @returns {string}
+ */
+export function departmentOptionsHtml(departments) {
+  return `<option value="">Any</option>` + departments.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)} (${formatCount(d.contacts)})</option>`).join("");
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conflictFields, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
+import { conflictFields, contactInput, departmentOptionsHtml, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
 import * as api from "./api_client.js";
 import { contactRecord, extendRecord, recordJsonSchema } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
@@ -53,6 +53,15 @@ test("contacts_view: the form marks exactly the fields the contact definition re
   assert.ok(required.includes("email"));
   const html = contactFieldsHtml();
   for (const name of required) assert.match(html, new RegExp(`<label for="contact-${name}">[^<]+ <span class="required" aria-hidden="true">\\*</span>`));
+});
+
+test("contacts_view: a field that may span lines is a textarea, so an edit keeps its line breaks", () => {
+  const multiline = contactRecord.fields.filter((f) => f.multiline).map((f) => f.name);
+  assert.deepEqual(CONTACT_FIELDS.filter((f) => f.multiline).map((f) => f.name), multiline);
+  assert.ok(multiline.includes("address"));
+  const html = contactFieldsHtml(formFields(recordJsonSchema(contactRecord, "create") as never));
+  for (const name of multiline) assert.match(html, new RegExp(`<textarea id="contact-${name}" name="${name}"`), `an <input> for ${name} drops its line breaks`);
+  assert.deepEqual(contactInput({ first_name: "Ana", address: " 12 Main St\nApt 4 " }).address, "12 Main St\nApt 4");
 });
 
 test("contacts_view: the form follows the API's schema, so a field added to the definition is in it", () => {
@@ -201,4 +210,11 @@ test("contacts_view: departments are one per line, so an edit keeps a department
     await server.close();
     cleanup();
   }
+});
+
+test("departmentOptionsHtml() counts each department's contacts as the rest of the page does, with separators", () => {
+  assert.equal(
+    departmentOptionsHtml([{ name: "Sales", contacts: 141938 }, { name: 'R&D "Norte"', contacts: 3 }]),
+    `<option value="">Any</option><option value="Sales">Sales (141,938)</option><option value="R&amp;D &quot;Norte&quot;">R&amp;D &quot;Norte&quot; (3)</option>`,
+  );
 });

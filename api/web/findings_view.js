@@ -256,9 +256,11 @@ function findingHtml(f, context, maxRows) {
           const cells = row.cells
             .map((c) => `<code>${escapeHtml(c.ref)}</code>${c.value !== undefined ? ` <span class="cell-value" data-value="${escapeHtml(c.value)}">${escapeHtml(c.value === "blank" ? "blank" : c.value)}</span>` : ""}`)
             .join("<br>");
+          // Named by its cells: a screen reader's list of buttons read a dozen alike "Show".
+          const label = `Show ${row.cells.map((c) => c.ref).join(" and ")} in ${[row.show && "the matrix", row.pair && "the network"].filter(Boolean).join(" and ")}`;
           const show =
             row.show || row.pair
-              ? `<button type="button" class="small" data-show-row="${row.show?.row ?? ""}" data-show-col="${row.show?.col ?? ""}" data-show-pair="${row.pair ? row.pair.join("-") : ""}">Show</button>`
+              ? `<button type="button" class="small" data-show-row="${row.show?.row ?? ""}" data-show-col="${row.show?.col ?? ""}" data-show-pair="${row.pair ? row.pair.join("-") : ""}" aria-label="${escapeHtml(label)}">Show</button>`
               : "";
           return `<tr class="finding-row"><td>${row.html}</td><td class="finding-cells">${cells}</td><td>${show}</td></tr>`;
         })

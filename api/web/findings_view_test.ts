@@ -91,6 +91,8 @@ test("findingsHtml() shows titles, code names, rows with Show buttons, and how m
   assert.match(html, /<strong>Marked in one direction only<\/strong> <span class="muted">3 pairs<\/span> <code class="check-code">asymmetric_pair<\/code>/);
   assert.match(html, /3 pairs &lt;b&gt;/);
   assert.match(html, /data-show-row="1" data-show-col="2" data-show-pair="2-3"/);
+  // Each Show is named by its cells, not a dozen buttons alike called "Show".
+  assert.match(html, /aria-label="Show &#39;Matriz de adyacencia&#39;!E4 and &#39;Matriz de adyacencia&#39;!D5 in the matrix and the network">Show<\/button>/);
   assert.match(html, /and 2 more/);
   assert.match(findingsHtml([]), /No quality findings/);
 });

@@ -34,6 +34,8 @@ const GUTTER = 34;
 export function mountMatrix({ announce }) {
   const canvas = byId("matrix-canvas", HTMLCanvasElement);
   const info = byId("matrix-info", HTMLElement);
+  /** How to read the matrix (index.html), put back by load() over what empty() said. */
+  const howToRead = info.innerHTML;
   const summary = byId("matrix-summary", HTMLElement);
   const ctx = canvas.getContext("2d");
   /** @type {MatrixPage | null} */
@@ -300,10 +302,22 @@ export function mountMatrix({ announce }) {
     if (mine !== tableDraws || !tableAt) return;
     tableBox.innerHTML = tableHtml({ data, header: meta.actors, layout: meta.layout, window: at });
     tableBox.dataset.window = `${at.row},${at.col}`;
-    byId("matrix-table-up", HTMLButtonElement).disabled = at.row === 0;
-    byId("matrix-table-left", HTMLButtonElement).disabled = at.col === 0;
-    byId("matrix-table-down", HTMLButtonElement).disabled = at.row + TABLE_ROWS >= data.n;
-    byId("matrix-table-right", HTMLButtonElement).disabled = at.col + TABLE_COLS >= data.n;
+    const focused = document.activeElement;
+    /** @type {[string, string, boolean][]} each button, the one opposite, and whether it is at the matrix's edge */
+    const edges = [
+      ["matrix-table-up", "matrix-table-down", at.row === 0],
+      ["matrix-table-left", "matrix-table-right", at.col === 0],
+      ["matrix-table-down", "matrix-table-up", at.row + TABLE_ROWS >= data.n],
+      ["matrix-table-right", "matrix-table-left", at.col + TABLE_COLS >= data.n],
+    ];
+    for (const [id, , edge] of edges) byId(id, HTMLButtonElement).disabled = edge;
+    // The button pressed to reach the edge is disabled there, which drops its focus to the top of
+    // the page: the focus goes to the button back instead, so the keyboard stays on the table's pager.
+    for (const [id, back, edge] of edges) {
+      const button = byId(id, HTMLButtonElement);
+      const other = byId(back, HTMLButtonElement);
+      if (edge && focused === button && !other.disabled) other.focus();
+    }
     view = revealCell(view, at.row, at.col, plot());
     paint();
     if (say) announce(tableBox.querySelector("caption")?.textContent?.replace(/\. A cell is.*$/, "") ?? "");
@@ -379,6 +393,8 @@ export function mountMatrix({ announce }) {
   async function load(page, whole, cancelWhole) {
     generation++;
     canvas.closest("section")?.removeAttribute("data-empty");
+    // "Could not be loaded" or "appears after the first successful load" said by empty() no longer holds.
+    if (info.querySelector(".empty-state")) info.innerHTML = howToRead;
     meta = page;
     pending.clear();
     mark = null;

@@ -132,7 +132,12 @@ export function mountNetwork({ announce }) {
     around = null;
     include = [];
     pair = null;
-    void redraw().then(() => limitSelect.focus());
+    // The focus goes to the N select, or, when every actor is drawn and the select is hidden (where
+    // focus() does nothing, and the hidden button's focus fell to the top of the page), to the drawing.
+    void redraw().then(() => {
+      if (!limitSelect.hidden) limitSelect.focus();
+      else /** @type {HTMLElement | SVGElement | null} */ (graph.querySelector("[tabindex='0']"))?.focus();
+    });
   });
   byId("network-zoom-in", HTMLButtonElement).addEventListener("click", () => zoom(1 / 1.5));
   byId("network-zoom-out", HTMLButtonElement).addEventListener("click", () => zoom(1.5));
