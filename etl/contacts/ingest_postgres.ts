@@ -93,8 +93,9 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   };
   const unchanged = await boundedSession(pg, bound, async (session) => {
     const stop = await cancelOnStop(pg, session, options.signal);
+    const checked = stop.guard(session);
     try {
-      return await unchangedSince(session, plan, () => tablesFingerprint(session, plan.record));
+      return await unchangedSince(checked, plan, () => tablesFingerprint(checked, plan.record));
     } finally {
       stop.dispose();
       await stop.settled();
@@ -128,27 +129,30 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     // with 57014: nothing is written yet, and the caller hears the stop.
     const written = await boundedSession(pg, bound, async (session) => {
       const stop = await cancelOnStop(pg, session, options.signal);
-      await session.run(
+      // The load's statements through `checked`: each looks at the signal first. ROLLBACK and the
+      // clean-up go on `session`, so that a stop never keeps them from running.
+      const checked = stop.guard(session);
+      await checked.run(
         `CREATE TEMP TABLE _p (first_ord integer, key text, ${names.map((n) => `${q(`v_${n}`)} text`).join(", ")}) ON COMMIT PRESERVE ROWS;
          CREATE TEMP TABLE _l (key text, dept text)`,
       );
       try {
-        await session.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
-        await session.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
-        await session.run("ANALYZE _p; ANALYZE _l");
+        await checked.copyIn("COPY _p FROM STDIN (FORMAT csv)", createReadStream(people, { highWaterMark: 1 << 20 }));
+        await checked.copyIn("COPY _l FROM STDIN (FORMAT csv)", createReadStream(links, { highWaterMark: 1 << 20 }));
+        await checked.run("ANALYZE _p; ANALYZE _l");
         for (let attempt = 1; ; attempt++) {
-          await session.run("BEGIN");
+          await checked.run("BEGIN");
           try {
-            await session.run(LOAD_LOCK);
+            await checked.run(LOAD_LOCK);
             // Before and after the writes: under READ COMMITTED each statement sees other
             // processes' commits, and one between the load's writes and its fingerprint (an API's
             // PATCH of a contact the file has as it is) would be in the fingerprint as if the load
             // had left it, and the same file skipped next time as unchanged.
-            const before = staged.contacts > 0 ? await tablesFingerprint(session, plan.record) : "";
-            const { written: result, newest } = await writePostgres(session, plan.record, names, departmentNames, summary);
+            const before = staged.contacts > 0 ? await tablesFingerprint(checked, plan.record) : "";
+            const { written: result, newest } = await writePostgres(checked, plan.record, names, departmentNames, summary);
             if (staged.contacts > 0) {
-              const after = await tablesFingerprint(session, plan.record);
-              await recordLoad(session, plan, result, after === fingerprintAfterLoad(before, result, newest) ? after : `${after}:with-others`);
+              const after = await tablesFingerprint(checked, plan.record);
+              await recordLoad(checked, plan, result, after === fingerprintAfterLoad(before, result, newest) ? after : `${after}:with-others`);
             }
             // The last moment to stop; the ROLLBACK below undoes the writes.
             options.signal?.throwIfAborted();
@@ -168,7 +172,10 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
             // (isTransientConflict). Everything it did is undone and the staged rows are still
             // there, so it runs again and meets that write as done (the API's writes do the same).
             // Twice more at most: a third is not chance.
-            if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) continue;
+            if (attempt < LOAD_ATTEMPTS && isTransientConflict(error)) {
+              stop.resume();
+              continue;
+            }
             throw error;
           }
         }
@@ -219,27 +226,83 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
  * steps, and one waiting for another session's lock (a `LOCK TABLE` left open in psql) or in a long
  * write saw a stop only when that statement ended, minutes later (lock_timeout is 5 min). The
  * statement fails (57014, query_canceled), the transaction is rolled back, nothing is written.
- * `settled()` resolves once a cancel sent has been answered, so the ROLLBACK or clean-up that
- * follows is not what it cancels; `began()` says whether the COMMIT was under way.
+ * `guard(session)` gives the runner the load's statements go through: each first looks at the
+ * signal, and while one runs after a stop, the cancel is sent again every CANCEL_AGAIN_MS: a
+ * cancel that reaches the server between two statements is dropped (nothing runs to cancel), and
+ * the statement sent next then waited out its lock. `settled()` resolves once the cancels sent have
+ * been answered, and none is sent after `settled()` was asked for (until `resume()`, for another
+ * attempt), so the ROLLBACK or clean-up that follows is not what it cancels; `began()` says whether
+ * the COMMIT was under way.
  */
-async function cancelOnStop(pg: PostgresDatabase, session: SqlRunner, signal: AbortSignal | undefined): Promise<{ committing(): void; began(): boolean; settled(): Promise<void>; dispose(): void }> {
+async function cancelOnStop(
+  pg: PostgresDatabase,
+  session: LoadSession,
+  signal: AbortSignal | undefined,
+): Promise<{ guard(session: LoadSession): LoadSession; committing(): void; began(): boolean; settled(): Promise<void>; resume(): void; dispose(): void }> {
   let committing = false;
-  if (signal === undefined) return { committing: () => void (committing = true), began: () => committing, settled: async () => {}, dispose: () => {} };
+  if (signal === undefined) return { guard: (s) => s, committing: () => void (committing = true), began: () => committing, settled: async () => {}, resume: () => {}, dispose: () => {} };
   const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
   let sent: Promise<void> = Promise.resolve();
+  // Statements of the guarded runner in flight, and whether cancels may still go (not once
+  // settled() or committing() was asked for).
+  let running = 0;
+  let quiet = false;
+  let again: NodeJS.Timeout | undefined;
   // On the pool's other connection (the load's pool has two; the lock watch shares it briefly).
   const cancel = () => {
-    if (!committing) sent = pg.run("SELECT pg_cancel_backend($1)", [pid]).catch(() => {});
+    if (committing || quiet) return;
+    sent = Promise.all([sent, pg.run("SELECT pg_cancel_backend($1)", [pid]).catch(() => {})]).then(() => {});
+    again ??= setInterval(() => {
+      if (running > 0) cancel();
+    }, CANCEL_AGAIN_MS);
+  };
+  const hush = () => {
+    quiet = true;
+    clearInterval(again);
+  };
+  const checked = async <T>(statement: () => Promise<T>): Promise<T> => {
+    signal.throwIfAborted();
+    running++;
+    try {
+      return await statement();
+    } finally {
+      running--;
+    }
   };
   if (signal.aborted) cancel();
   else signal.addEventListener("abort", cancel, { once: true });
   return {
-    committing: () => void (committing = true),
+    guard: (s) => ({
+      run: (sql, params) => checked(() => s.run(sql, params)),
+      all: (sql, params, options) => checked(() => s.all(sql, params, options)),
+      one: (sql, params, options) => checked(() => s.one(sql, params, options)),
+      copyIn: (sql, source) => checked(() => s.copyIn(sql, source)),
+    }),
+    committing: () => {
+      committing = true;
+      hush();
+    },
     began: () => committing,
-    settled: () => sent,
-    dispose: () => signal.removeEventListener("abort", cancel),
+    settled: () => {
+      hush();
+      return sent;
+    },
+    // After the ROLLBACK, for another attempt: a stop during it cancels its statements again.
+    resume: () => {
+      if (!committing) quiet = false;
+    },
+    dispose: () => {
+      hush();
+      signal.removeEventListener("abort", cancel);
+    },
   };
 }
+
+/** How often a stopped load sends its cancel again while one of its statements still runs (see cancelOnStop). */
+const CANCEL_AGAIN_MS = 200;
+
+/** A load's session: its statements, and `COPY ... FROM STDIN`. */
+type LoadSession = Parameters<Parameters<PostgresDatabase["session"]>[0]>[0];
 
 /** A load's bounds on one session: its lock waits (LockBoundOptions), its statements and its idle transactions, in ms. */
 type SessionBounds = LockBoundOptions & { statementMs: number; idleMs: number };
