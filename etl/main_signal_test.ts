@@ -269,7 +269,7 @@ test("SIGINT during a URL workbook's download: the download ends, its partial fi
 // running to end (15 s and more for a million-row CSV, Ctrl-C seemingly ignored). Now the signal
 // stops that load as it stops a one-shot one; a repeat (SIGTERM here, pending with the SIGINT
 // while the load is stopped, so both arrive together) is ignored, not fatal.
-test("--watch: SIGINT, then SIGTERM, during a contacts load: stopped before its COMMIT, a 'stopped' run, exit 130, tables as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+test("--watch: SIGINT and SIGTERM together during a contacts load: stopped before its COMMIT by the first, the other ignored, a 'stopped' run, exit 130 or 143, tables as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-watch-sigint-");
   try {
     const dataDir = join(dir, "data");
@@ -290,9 +290,13 @@ test("--watch: SIGINT, then SIGTERM, during a contacts load: stopped before its 
     const { code, signal, stdout, stderr } = await cli.exited;
 
     assert.equal(signal, null, "neither signal is fatal");
-    assert.equal(code, 130, `exit 130: a load was stopped by SIGINT; stderr: ${stderr}`);
+    // Both are pending when the process goes on, and Node may hand either over first (the full
+    // suite once saw SIGTERM first): the first one stops the load and names the exit status.
+    const stoppedBy = code === 143 ? "SIGTERM" : "SIGINT";
+    assert.equal(code, stoppedBy === "SIGINT" ? 130 : 143, `exit 130 or 143: a load was stopped; stderr: ${stderr}`);
     assert.equal(stdout, "", "no report of a load");
-    assert.match(stderr, /^\S+ SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/m);
+    assert.match(stderr, new RegExp(`^\\S+ ${stoppedBy}: contacts failed \\(Stopped by ${stoppedBy} before its COMMIT; nothing was loaded\\)`, "m"));
+    assert.equal(stderr.match(/contacts failed/g)?.length, 1, "the repeat is ignored");
     assert.doesNotMatch(stderr, /\n\s+at /);
     assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run, for the stopped load; no load after it");
     const run = lastRun(dataDir);
