@@ -4,37 +4,16 @@
 // and as a table (1.1.1, 1.3.1), its 1, 0 and blank cells told apart without colour (1.4.1, 1.4.11),
 // the keyboard's focus kept through a save (2.4.3), and a concurrent edit (412) explained field by
 // field without losing what was typed. Skips with a message when chromium is not installed.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
-import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import type { Page } from "../../scripts/testing/cdp.ts";
+import { useDashboardBrowser } from "../../scripts/testing/dashboard_browser.ts";
 import { columnLetters } from "./cell_refs.js";
 import { TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 
-const chromium = findChromium();
-const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
-if (!chromium) console.log(skip);
-
-let browser: Browser;
-let demo: Demo;
-
-before(async () => {
-  if (!chromium) return;
-  [demo, browser] = await Promise.all([startDemo(), Browser.launch(chromium)]);
-});
-
-after(async () => {
-  if (!chromium) return;
-  await browser?.close();
-  await demo?.close();
-});
-
-async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const page = await browser.newPage(viewport);
-  await page.goto(`${demo.url}/`);
-  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
-  return page;
-}
+const dashboard = useDashboardBrowser();
+const { skip } = dashboard;
+const open = (viewport?: { width: number; height: number }) => dashboard.open(viewport);
 
 /** The focused element's outline colour, and the nearest opaque background behind it, as [r, g, b]. */
 const FOCUS_COLOURS = `(() => {
@@ -89,7 +68,7 @@ test("dashboard accessibility", { skip }, async (t) => {
 
   // The server's matrix as text, to check what the page shows against.
   type MatrixText = { actors: { id: number; letter_code: string | null; sheet_row: number | null }[]; rows: { id: number; cells: string }[]; layout: { sheet: string; first_col: number } };
-  const matrix = (await (await fetch(`${demo.url}/matrix?offset=0&limit=1000`)).json()) as MatrixText;
+  const matrix = (await (await fetch(`${dashboard.demo.url}/matrix?offset=0&limit=1000`)).json()) as MatrixText;
   const textRow = (r: number) => matrix.rows.find((row) => row.id === matrix.actors[r].id)?.cells ?? "";
   const valueAt = (r: number, c: number) => ({ "1": "1", "0": "0" })[textRow(r)[c] as "1" | "0"] ?? "blank";
 
@@ -207,10 +186,10 @@ test("dashboard accessibility", { skip }, async (t) => {
     await page.click(`[data-edit-contact="${id}"]`);
     await page.waitFor("document.getElementById('contact-form-title').textContent.startsWith('Edit ')");
     // Someone else saves the contact meanwhile.
-    const read = await fetch(`${demo.url}/contacts/${id}`);
+    const read = await fetch(`${dashboard.demo.url}/contacts/${id}`);
     const theirs = await read.json();
     const { id: _id, created_at: _c, updated_at: _u, ...body } = theirs;
-    const put = await fetch(`${demo.url}/contacts/${id}`, {
+    const put = await fetch(`${dashboard.demo.url}/contacts/${id}`, {
       method: "PUT",
       headers: { "Content-Type": "application/json", "If-Match": read.headers.get("ETag") ?? "" },
       body: JSON.stringify({ ...body, city: "Elsewhere" }),
@@ -224,7 +203,7 @@ test("dashboard accessibility", { skip }, async (t) => {
     assert.match(await page.evaluate<string>("document.getElementById('contact-form-errors').textContent"), /City differ.*Save again to replace their version with yours/);
     await page.click("#contact-form button[type=submit]");
     await page.waitFor("document.getElementById('status').textContent.startsWith('Saved ')");
-    assert.equal((await (await fetch(`${demo.url}/contacts/${id}`)).json()).city, "Mycity");
+    assert.equal((await (await fetch(`${dashboard.demo.url}/contacts/${id}`)).json()).city, "Mycity");
   });
 
   assert.deepEqual(page.errors.filter((e) => !/412|Precondition/.test(e)), []);

@@ -5,36 +5,15 @@
 // and Delete out of the table's box; an edit rewrote a two-line address as one line; a slow page
 // looked like nothing happened; a contact deleted in another tab left its row, an error, or a Save
 // that failed the same way forever. Skips with a message when chromium is not installed.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
-import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import type { Page } from "../../scripts/testing/cdp.ts";
+import { useDashboardBrowser } from "../../scripts/testing/dashboard_browser.ts";
 import { holdRequests } from "../../scripts/testing/held_requests.ts";
 
-const chromium = findChromium();
-const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
-if (!chromium) console.log(skip);
-
-let browser: Browser;
-let demo: Demo;
-
-before(async () => {
-  if (!chromium) return;
-  [demo, browser] = await Promise.all([startDemo(), Browser.launch(chromium)]);
-});
-
-after(async () => {
-  if (!chromium) return;
-  await browser?.close();
-  await demo?.close();
-});
-
-async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const page = await browser.newPage(viewport);
-  await page.goto(`${demo.url}/`);
-  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
-  return page;
-}
+const dashboard = useDashboardBrowser();
+const { skip } = dashboard;
+const open = (viewport?: { width: number; height: number }) => dashboard.open(viewport);
 
 const focused = (page: Page) => page.evaluate<string>("document.activeElement?.id || document.activeElement?.getAttribute('aria-label') || document.activeElement?.tagName");
 const shown = "!document.getElementById('contacts-rows').hasAttribute('aria-busy')";
@@ -75,7 +54,7 @@ test("contacts: a Delete confirmed with the keyboard leaves the focus on the row
 });
 
 test("contacts: an edit of another field keeps the line breaks of a two-line address", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${demo.url}/contacts`, {
+  const made = await fetch(`${dashboard.demo.url}/contacts`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ first_name: "Multi", last_name: "Line", email: "multi.line@example.com", address: "12 Main St\nApt 4", city: "Lima" }),
@@ -90,7 +69,7 @@ test("contacts: an edit of another field keeps the line breaks of a two-line add
   assert.equal(await page.evaluate("document.getElementById('contact-address').value"), "12 Main St\nApt 4", "the form shows the address on one line");
   await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Cusco'; f.requestSubmit(); })()");
   await page.waitFor("document.getElementById('status').textContent.startsWith('Saved')");
-  const saved = (await (await fetch(`${demo.url}/contacts/${id}`)).json()) as { address: string; city: string };
+  const saved = (await (await fetch(`${dashboard.demo.url}/contacts/${id}`)).json()) as { address: string; city: string };
   assert.equal(saved.city, "Cusco");
   assert.equal(saved.address, "12 Main St\nApt 4", "Save changed an address nobody edited");
   assert.deepEqual(page.errors, []);
@@ -105,7 +84,7 @@ test("contacts: a contact with the longest values the API takes leaves Edit and 
     city: "Ciudad".repeat(16),
     departments: ["D".repeat(100)],
   };
-  const made = await fetch(`${demo.url}/contacts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(long) });
+  const made = await fetch(`${dashboard.demo.url}/contacts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(long) });
   const body = await made.text();
   assert.equal(made.status, 201, body);
   const { id } = JSON.parse(body) as { id: number };
@@ -123,9 +102,9 @@ test("contacts: a contact with the longest values the API takes leaves Edit and 
 });
 
 test("contacts: while a page is on its way the table says so, not only to a screen reader", { skip, timeout: 60_000 }, async () => {
-  const page = await browser.newPage({ width: 1280, height: 900 });
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
   const requests = await holdRequests(page);
-  await page.goto(`${demo.url}/`);
+  await page.goto(`${dashboard.demo.url}/`);
   await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
   const nextPage = requests.hold(/\/contacts\?.*cursor=/);
   await page.click("#contacts-next");
@@ -143,7 +122,7 @@ test("contacts: while a page is on its way the table says so, not only to a scre
 });
 
 test("contacts: saving an edit of a contact someone else deleted keeps the input and offers to add it again", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${demo.url}/contacts`, {
+  const made = await fetch(`${dashboard.demo.url}/contacts`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ first_name: "Gone", last_name: "Soon", email: "gone.soon@example.com" }),
@@ -156,7 +135,7 @@ test("contacts: saving an edit of a contact someone else deleted keeps the input
   await page.click(`[data-edit-contact="${id}"]`);
   await page.waitFor("document.getElementById('contact-email').value === 'gone.soon@example.com'");
   // Another tab deletes it.
-  assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+  assert.equal((await fetch(`${dashboard.demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
   await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Lima'; f.requestSubmit(); })()");
   await page.waitFor("document.getElementById('contact-form-errors').textContent !== ''");
   assert.match(await page.evaluate<string>("document.getElementById('contact-form-errors').textContent"), /^Someone else deleted this contact/, "a bare 404 that Save repeats forever");
@@ -164,13 +143,13 @@ test("contacts: saving an edit of a contact someone else deleted keeps the input
   assert.equal(await page.evaluate("document.getElementById('contact-city').value"), "Lima", "the input is kept");
   await page.evaluate("document.getElementById('contact-form').requestSubmit()");
   await page.waitFor("document.getElementById('status').textContent.startsWith('Created')");
-  const found = (await (await fetch(`${demo.url}/contacts?q=gone.soon`)).json()) as { items: { city: string }[] };
+  const found = (await (await fetch(`${dashboard.demo.url}/contacts?q=gone.soon`)).json()) as { items: { city: string }[] };
   assert.deepEqual(found.items.map((c) => c.city), ["Lima"]);
   assert.deepEqual(page.errors, []);
 });
 
 test("contacts: a Delete confirmed after someone else deleted the contact takes it off the page and recounts", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${demo.url}/contacts`, {
+  const made = await fetch(`${dashboard.demo.url}/contacts`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ first_name: "Twice", last_name: "Deleted", email: "twice.deleted@example.com" }),
@@ -183,7 +162,7 @@ test("contacts: a Delete confirmed after someone else deleted the contact takes 
   await page.click(`[data-delete-contact="${id}"]`);
   await page.waitFor("document.getElementById('contact-delete-dialog').open");
   // Another tab deletes it while the dialog asks.
-  assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+  assert.equal((await fetch(`${dashboard.demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
   await page.click("#contact-delete-confirm");
   await page.waitFor("document.getElementById('status').textContent.includes('Twice Deleted')");
   assert.equal(await page.evaluate("document.getElementById('status').textContent"), "Twice Deleted was already deleted by someone else.");
@@ -202,7 +181,7 @@ test("contacts: Edit or Delete on a row whose contact someone else deleted takes
       const id = ids[action === "edit" ? 0 : 1];
       const name = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${id}"] th').textContent`);
       const before = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
-      assert.equal((await fetch(`${demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
+      assert.equal((await fetch(`${dashboard.demo.url}/contacts/${id}`, { method: "DELETE" })).status, 204);
       await page.evaluate("document.getElementById('status').textContent = ''");
       await page.click(`[data-${action}-contact="${id}"]`);
       await page.waitFor("document.getElementById('status').textContent !== ''");
@@ -217,9 +196,9 @@ test("contacts: Edit or Delete on a row whose contact someone else deleted takes
 });
 
 test("contacts: a slow save's answer leaves alone an Edit opened while it ran, and what was typed there", { skip, timeout: 60_000 }, async () => {
-  const page = await browser.newPage({ width: 1280, height: 900 });
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
   const requests = await holdRequests(page);
-  await page.goto(`${demo.url}/`);
+  await page.goto(`${dashboard.demo.url}/`);
   await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
   const [a, b] = await page.evaluate<string[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => r.dataset.contactId)");
   await page.click(`[data-edit-contact="${a}"]`);
@@ -237,11 +216,11 @@ test("contacts: a slow save's answer leaves alone an Edit opened while it ran, a
   await page.waitFor("document.getElementById('status').textContent.startsWith('Saved')");
   assert.equal(await page.evaluate("document.getElementById('contact-form-title').textContent"), `Edit ${nameB}`, "the answer to a's save emptied the form of b");
   assert.equal(await page.evaluate("document.getElementById('contact-phone1').value"), "555-0100", "what was typed for b is gone");
-  assert.equal(((await (await fetch(`${demo.url}/contacts/${a}`)).json()) as { city: string }).city, "Slowtown");
+  assert.equal(((await (await fetch(`${dashboard.demo.url}/contacts/${a}`)).json()) as { city: string }).city, "Slowtown");
   // b's Save still saves b.
   await page.evaluate("document.getElementById('contact-form').requestSubmit()");
   await page.waitFor(`document.getElementById('status').textContent === ${JSON.stringify(`Saved ${nameB}`)}`);
-  assert.equal(((await (await fetch(`${demo.url}/contacts/${b}`)).json()) as { phone1: string }).phone1, "555-0100");
+  assert.equal(((await (await fetch(`${dashboard.demo.url}/contacts/${b}`)).json()) as { phone1: string }).phone1, "555-0100");
   assert.deepEqual(page.errors, []);
 });
 

@@ -3,44 +3,23 @@
 // failed /matrix left an empty box under "Hover a cell"; the matrix table's Next button pressed up
 // to the matrix's edge, and the network's Back to the busiest actors (which hides itself), dropped
 // the focus to the top of the page. Skips with a message when chromium is not installed.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
-import { startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
+import type { Page } from "../../scripts/testing/cdp.ts";
+import { useDashboardBrowser } from "../../scripts/testing/dashboard_browser.ts";
 import { holdRequests } from "../../scripts/testing/held_requests.ts";
 
-const chromium = findChromium();
-const skip = chromium ? false : "chromium is not installed (apt-get install -y chromium); skipping the browser tests";
-if (!chromium) console.log(skip);
-
-let browser: Browser;
-let demo: Demo;
-
-before(async () => {
-  if (!chromium) return;
-  [demo, browser] = await Promise.all([startDemo(), Browser.launch(chromium)]);
-});
-
-after(async () => {
-  if (!chromium) return;
-  await browser?.close();
-  await demo?.close();
-});
-
-async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const page = await browser.newPage(viewport);
-  await page.goto(`${demo.url}/`);
-  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
-  return page;
-}
+const dashboard = useDashboardBrowser();
+const { skip } = dashboard;
+const open = (viewport?: { width: number; height: number }) => dashboard.open(viewport);
 
 const focused = (page: Page) => page.evaluate<string>("document.activeElement?.id || document.activeElement?.getAttribute('aria-label') || document.activeElement?.tagName");
 
 test("matrix: a /matrix answer that fails says so in the matrix's section, not an empty box to hover", { skip, timeout: 60_000 }, async () => {
-  const page = await browser.newPage({ width: 1280, height: 900 });
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
   const requests = await holdRequests(page);
   requests.fail(/\/matrix\?offset=0&limit=1$/, 500, "The matrix cannot be read");
-  await page.goto(`${demo.url}/`);
+  await page.goto(`${dashboard.demo.url}/`);
   await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
   assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /Not loaded: Matrix/);
   assert.equal(await page.evaluate("document.getElementById('matrix-info').textContent"), "The matrix could not be loaded. Press Refresh to try again.");
