@@ -180,7 +180,7 @@ export interface LockBoundOptions extends LockWatchOptions {
 /**
  * Runs `fn`, whose statements run on `runner` (a session or transaction of `pg` whose lock_timeout
  * the caller set to `options.waitMs`), watching its lock waits (`watchLockWait`), and returns what
- * it returns. PostgreSQL giving up a lock wait (55P03) becomes ContactsLockTimeoutError naming the
+ * it returns; `fn` gets the runner's backend pid, read once for the watch. PostgreSQL giving up a lock wait (55P03) becomes ContactsLockTimeoutError naming the
  * holders, so every step that waits for another session's lock says the same lines and fails the same way.
  *
  * @example
@@ -189,11 +189,11 @@ export interface LockBoundOptions extends LockWatchOptions {
  * await boundLockWaits(pg, tx, { waitMs, onLine: console.error, subject: "The contacts migrations", outcome: "none was applied", retry: "start again" }, () => apply(tx));
  * ```
  */
-export async function boundLockWaits<T>(pg: PostgresDatabase, runner: SqlRunner, options: LockBoundOptions, fn: () => Promise<T>): Promise<T> {
+export async function boundLockWaits<T>(pg: PostgresDatabase, runner: SqlRunner, options: LockBoundOptions, fn: (pid: number) => Promise<T>): Promise<T> {
   const pid = Number((await runner.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
   const watch = watchLockWait(pg, pid, options);
   try {
-    return await fn();
+    return await fn(pid);
   } catch (error) {
     if (postgresErrorOf(error)?.code !== "55P03") throw error;
     const holders = watch.holders();

@@ -91,8 +91,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     if (options.signal?.aborted && postgresErrorOf(error)?.code === "57014") options.signal.throwIfAborted();
     throw error;
   };
-  const unchanged = await boundedSession(pg, bound, async (session) => {
-    const stop = await cancelOnStop(pg, session, options.signal);
+  const unchanged = await boundedSession(pg, bound, async (session, pid) => {
+    const stop = cancelOnStop(pg, pid, options.signal);
     const checked = stop.guard(session);
     try {
       return await unchangedSince(checked, plan, () => tablesFingerprint(checked, plan.record));
@@ -127,8 +127,8 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
     options.signal?.throwIfAborted();
     // A statement cancelled by a stop before the transaction (the COPY of a million rows) fails
     // with 57014: nothing is written yet, and the caller hears the stop.
-    const written = await boundedSession(pg, bound, async (session) => {
-      const stop = await cancelOnStop(pg, session, options.signal);
+    const written = await boundedSession(pg, bound, async (session, pid) => {
+      const stop = cancelOnStop(pg, pid, options.signal);
       // The load's statements through `checked`: each looks at the signal first. ROLLBACK and the
       // clean-up go on `session`, so that a stop never keeps them from running.
       const checked = stop.guard(session);
@@ -221,7 +221,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
 }
 
 /**
- * Cancels, on the server, the statement `session` is running when `signal` aborts, unless the load
+ * Cancels, on the server, the statement the session of backend `pid` is running when `signal` aborts, unless the load
  * has said its COMMIT is under way (`committing()`): a load checks its signal only between its
  * steps, and one waiting for another session's lock (a `LOCK TABLE` left open in psql) or in a long
  * write saw a stop only when that statement ended, minutes later (lock_timeout is 5 min). The
@@ -234,14 +234,13 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
  * attempt), so the ROLLBACK or clean-up that follows is not what it cancels; `began()` says whether
  * the COMMIT was under way.
  */
-async function cancelOnStop(
+function cancelOnStop(
   pg: PostgresDatabase,
-  session: LoadSession,
+  pid: number,
   signal: AbortSignal | undefined,
-): Promise<{ guard(session: LoadSession): LoadSession; committing(): void; began(): boolean; settled(): Promise<void>; resume(): void; dispose(): void }> {
+): { guard(session: LoadSession): LoadSession; committing(): void; began(): boolean; settled(): Promise<void>; resume(): void; dispose(): void } {
   let committing = false;
   if (signal === undefined) return { guard: (s) => s, committing: () => void (committing = true), began: () => committing, settled: async () => {}, resume: () => {}, dispose: () => {} };
-  const pid = Number((await session.one<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
   let sent: Promise<void> = Promise.resolve();
   // Statements of the guarded runner in flight, and whether cancels may still go (not once
   // settled() or committing() was asked for).
@@ -313,12 +312,12 @@ type SessionBounds = LockBoundOptions & { statementMs: number; idleMs: number };
  * timeouts for requests (reset on release); a statement the server has not answered by then is
  * given up on, on the client too (a frozen or cut-off server).
  */
-function boundedSession<T>(pg: PostgresDatabase, bound: SessionBounds, fn: (session: Parameters<Parameters<PostgresDatabase["session"]>[0]>[0]) => Promise<T>): Promise<T> {
+function boundedSession<T>(pg: PostgresDatabase, bound: SessionBounds, fn: (session: LoadSession, pid: number) => Promise<T>): Promise<T> {
   return pg.session(
     async (session) => {
       await session.run(`SET lock_timeout = ${bound.waitMs}; SET statement_timeout = ${bound.statementMs}; SET idle_in_transaction_session_timeout = ${bound.idleMs}`);
       try {
-        return await boundLockWaits(pg, session, bound, () => fn(session));
+        return await boundLockWaits(pg, session, bound, (pid) => fn(session, pid));
       } finally {
         await session.run("RESET lock_timeout; RESET statement_timeout; RESET idle_in_transaction_session_timeout").catch(() => {});
       }
