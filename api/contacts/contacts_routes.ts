@@ -187,9 +187,9 @@ export async function conditionalWrite<E extends { version: number; etag: string
   return { entry, fixes: result.fixes };
 }
 
-/** `sort` as given (default `id`), one of `sorts` (the record's sortFields()), `-` for descending. */
+/** `sort` as given (default `id`; an empty one App.handle() drops), one of `sorts` (the record's sortFields()), `-` for descending. */
 export function parseSort(text: string | null, sorts: readonly string[]): { field: SortField; direction: 1 | -1; name: string } {
-  const raw = text === null || text === "" ? "id" : text;
+  const raw = text ?? "id";
   const direction = raw.startsWith("-") ? -1 : 1;
   const field = raw.replace(/^[-+]/, "");
   if (!sorts.includes(field)) {

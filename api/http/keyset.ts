@@ -92,10 +92,11 @@ export function pageAfter<T>(
 }
 
 /**
- * Reads `limit` from a query: default `fallback`, an integer 1..max, else HttpError(400).
+ * Reads `limit` from a query: default `fallback`, an integer 1..max, else HttpError(400). An empty
+ * value never gets here: App.handle() drops it (dropEmptyValues), as the parameter left out.
  */
 export function parseLimit(value: string | null, fallback: number, max: number): number {
-  if (value === null || value === "") return fallback;
+  if (value === null) return fallback;
   if (!/^\d{1,7}$/.test(value)) throw new HttpError(400, `limit must be an integer from 1 to ${max}; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
   const n = Number(value);
   if (n < 1 || n > max) throw new HttpError(400, `limit must be an integer from 1 to ${max}; got ${n}`, { code: "bad-parameter" });

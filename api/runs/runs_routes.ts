@@ -37,9 +37,9 @@ function flatRun(run: RunRecord): Record<string, unknown> {
 
 export type { RunView } from "./run_schemas.ts";
 
-/** A filter value from `values`, or null when absent or empty; anything else is a 400 (a typo must not read as "no runs"). */
+/** A filter value from `values`, or null when absent (or empty: App.handle() drops it); anything else is a 400 (a typo must not read as "no runs"). */
 function oneOfOrNull(value: string | null, name: string, values: readonly string[]): string | null {
-  if (value === null || value === "") return null;
+  if (value === null) return null;
   if (!values.includes(value)) throw new HttpError(400, `${name} must be one of ${values.join(", ")}; got '${value.slice(0, 40)}'`, { code: "bad-parameter" });
   return value;
 }
