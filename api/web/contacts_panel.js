@@ -154,7 +154,7 @@ export function mountContacts({ announce }) {
    */
   async function gone(id) {
     const name = tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
-    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    await redrawAfterChange();
     announce(`${name} was deleted by someone else.`);
   }
 
@@ -186,7 +186,7 @@ export function mountContacts({ announce }) {
       }
     }
     if (editing.id === target.id) resetForm();
-    await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+    await redrawAfterChange();
     if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
       // The row that took its place (or the one above, for the last row), else New contact.
       const rows = tbody.querySelectorAll("[data-delete-contact]");
@@ -306,6 +306,11 @@ export function mountContacts({ announce }) {
     else if (focused === next && !canNext && canPrev) prev.focus();
   }
 
+  /** Redraws and recounts the page shown, and the departments' counts: after a contact was deleted or saved. */
+  function redrawAfterChange() {
+    return Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+  }
+
   async function loadDepartments() {
     try {
       const departments = await api.listDepartments();
@@ -383,7 +388,7 @@ export function mountContacts({ announce }) {
       const done = `${target.id === undefined ? "Created" : "Saved"} ${saved.first_name} ${saved.last_name}`;
       if (!isLatest()) {
         // The form holds what was opened since: kept; the table shows the saved values.
-        await Promise.all([showPage(current, { recount: true }), loadDepartments()]);
+        await redrawAfterChange();
         announce(done);
         return;
       }
