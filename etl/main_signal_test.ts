@@ -84,18 +84,38 @@ function lastRun(dataDir: string): RunRecord {
   return run;
 }
 
+/**
+ * A data dir whose contacts a first load filled, and the next day's CSV where that load read its
+ * own: a load of it would change the tables. With the tables and the count of runs before it.
+ */
+async function contactsLoadedOnce(dir: string): Promise<{ dataDir: string; csv: string; before: string; runsBefore: number }> {
+  const dataDir = join(dir, "data");
+  const csv = join(dir, "contacts.csv");
+  writeContactsCsv(csv, 400, 3);
+  const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
+  assert.equal(first.code, 0, first.stderr);
+  const before = await contactsTables(dataDir);
+  const runsBefore = readRuns(dataDir).length;
+  writeContactsCsv(csv, 600, 4);
+  return { dataDir, csv, before, runsBefore };
+}
+
+/** Asserts a stopped contacts load: one run more, failed `stopped`, nothing left behind, the tables as `before`; returns the run. */
+async function assertContactsStopped(dataDir: string, before: string, runsBefore: number): Promise<RunRecord> {
+  assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded, for the stopped load; no load after it");
+  const run = lastRun(dataDir);
+  assert.equal(run.kind, "contacts");
+  assert.equal(run.status, "failed");
+  assert.equal(run.error?.code, "stopped");
+  assert.deepEqual(leftovers(dataDir), [], "no temp file, upload copy or lock left");
+  assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
+  return run;
+}
+
 test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, a failed 'stopped' run, exit 130, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigint-contacts-");
   try {
-    const dataDir = join(dir, "data");
-    const csv = join(dir, "contacts.csv");
-    writeContactsCsv(csv, 400, 3);
-    const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
-    assert.equal(first.code, 0, first.stderr);
-    const before = await contactsTables(dataDir);
-    const runsBefore = readRuns(dataDir).length;
-
-    writeContactsCsv(csv, 600, 4); // another day's file: a load that would change the tables
+    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
     const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "contacts-staging");
     await signalWhileStopped(cli, "SIGINT");
     const { code, signal, stdout, stderr } = await cli.exited;
@@ -108,16 +128,9 @@ test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, 
     assert.match(lines[0], /SIGINT/);
     assert.match(lines[0], /nothing was loaded/);
 
-    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded for the stopped load");
-    const run = lastRun(dataDir);
-    assert.equal(run.kind, "contacts");
-    assert.equal(run.status, "failed");
-    assert.equal(run.error?.code, "stopped");
+    const run = await assertContactsStopped(dataDir, before, runsBefore);
     assert.match(run.error?.message ?? "", /^Stopped by SIGINT before its COMMIT; nothing was loaded/);
     assert.equal(run.alert, undefined, "a stop someone asked for is not alerted");
-
-    assert.deepEqual(leftovers(dataDir), [], "no temp file, upload copy or lock left");
-    assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
 
     // The stopped run does not count as this file's load: the next run loads it.
     const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"]).exited;
@@ -272,15 +285,7 @@ test("SIGINT during a URL workbook's download: the download ends, its partial fi
 test("--watch: SIGINT and SIGTERM together during a contacts load: stopped before its COMMIT by the first, the other ignored, a 'stopped' run, exit 130 or 143, tables as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-watch-sigint-");
   try {
-    const dataDir = join(dir, "data");
-    const csv = join(dir, "contacts.csv");
-    writeContactsCsv(csv, 400, 3);
-    const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
-    assert.equal(first.code, 0, first.stderr);
-    const before = await contactsTables(dataDir);
-    const runsBefore = readRuns(dataDir).length;
-
-    writeContactsCsv(csv, 600, 4);
+    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
     // No relationships load yet: the start-up load is due at once, and loads contacts (--only).
     const cli = etl(["--watch", "--daily-at", dailyAtAway(), "--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "contacts-staging");
     assert.equal(await stopped(cli.pid), "T", "the load stopped at the moment under test");
@@ -298,13 +303,7 @@ test("--watch: SIGINT and SIGTERM together during a contacts load: stopped befor
     assert.match(stderr, new RegExp(`^\\S+ ${stoppedBy}: contacts failed \\(Stopped by ${stoppedBy} before its COMMIT; nothing was loaded\\)`, "m"));
     assert.equal(stderr.match(/contacts failed/g)?.length, 1, "the repeat is ignored");
     assert.doesNotMatch(stderr, /\n\s+at /);
-    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run, for the stopped load; no load after it");
-    const run = lastRun(dataDir);
-    assert.equal(run.kind, "contacts");
-    assert.equal(run.status, "failed");
-    assert.equal(run.error?.code, "stopped");
-    assert.deepEqual(leftovers(dataDir), []);
-    assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
+    await assertContactsStopped(dataDir, before, runsBefore);
   } finally {
     cleanup();
   }
