@@ -1,7 +1,7 @@
 /**
- * How a one-shot `npm run etl` stops on Ctrl-C or SIGTERM: the signal aborts the running load(s)
- * through their AbortSignal instead of killing the process, so each load stops at a point where
- * nothing is half-written, removes its temp files and records its run (see etl/README.md).
+ * How `npm run etl` (one-shot or `--watch`) stops on Ctrl-C or SIGTERM: the signal aborts the
+ * running load(s) through their AbortSignal instead of killing the process, so each load stops at a
+ * point where nothing is half-written, removes its temp files and records its run (see etl/README.md).
  */
 import { LoadStopped } from "./runs/mod.ts";
 
