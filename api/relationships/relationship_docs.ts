@@ -163,7 +163,7 @@ export const relationshipDocs = {
     tag: "relationships",
     params: [formatParam],
     responses: {
-      "200": { description: "Findings with cell references: errors, then warnings, then info, by check name within each (in CSV, `cells` are joined with `; `).", csv: true, schema: findingsAnswerSchema.json },
+      "200": { description: "Findings with cell references: errors, then warnings, then info, by check name within each, with `values` where the check keeps them (a file older than schema version 5 has none). In CSV, `cells` and `values` are joined with `; `.", csv: true, schema: findingsAnswerSchema.json },
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },

@@ -4,10 +4,11 @@
  * string; the DuckDB file stays open (read-only) for the bulky, rarely read parts (matrix, changes).
  */
 import type { Database } from "../../etl/db/mod.ts";
+import type { Finding } from "../../etl/runs/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_FINDINGS_V4, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 export type { Actor, ActorSummary, Pair, Related } from "./relationship_schemas.ts";
 
@@ -37,7 +38,8 @@ export interface RelationshipModel {
   byCode: Map<string, number[]>;
   /** Each actor's pairs, built from the adjacency list on first use (see `pairsOf()`). */
   pairsByActor: Map<number, Pair[]>;
-  findings: unknown[];
+  /** As the run record holds them (etl/runs), `values` only where the file kept some (schema version 5). */
+  findings: Finding[];
   /** Cached bodies (JSON as UTF-8 bytes, the binary matrix) by cache key (e.g. `rel:7`), filled on first request. */
   bodies: Map<string, Uint8Array>;
 }
@@ -54,7 +56,9 @@ export interface RelationshipModel {
 export async function loadRelationshipModel(db: Database, tag: string): Promise<RelationshipModel> {
   const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
   const pairRows = await db.all<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS);
-  const findings = await ifTable(db, "findings", SNAPSHOT_FINDINGS);
+  // A snapshot of schema version 4 or older has no findings.cell_values: its findings have no values.
+  const findingsSql = (await snapshotHas(db, "findings", "cell_values")) ? SNAPSHOT_FINDINGS : SNAPSHOT_FINDINGS_V4;
+  const findings = (await ifTable(db, "findings", findingsSql)) as unknown as (Finding & { values: Finding["values"] | null })[];
   const layoutRow = (await ifTable(db, "matrix_layout", SNAPSHOT_LAYOUT))[0] as (MatrixLayout & { sheet_rows: (number | null)[] }) | undefined;
   const info = (await ifTable(db, "snapshot_info", SNAPSHOT_INFO))[0] as { version_id: number | null; run_id: string | null; published_at: Date | null } | undefined;
 
@@ -148,7 +152,8 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
     layout,
     byCode,
     pairsByActor: new Map(),
-    findings: findings.map((f) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [] })),
+    // `values` is left out, not null, where none was kept: as in the run record and the answer schema.
+    findings: findings.map(({ values, ...f }) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [], ...(values != null ? { values } : {}) })),
     bodies: new Map(),
   };
 }

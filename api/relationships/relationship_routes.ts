@@ -464,7 +464,9 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
     async (request, ctx) => {
       const model = currentSnapshot(watcher).model;
       if (wantsCsv(request, ctx.query)) {
-        return csvAnswer(request, model.etag, ["check", "severity", "message", "cells", "count"], () => model.findings as unknown as Record<string, unknown>[], "findings.csv");
+        // A value the check kept none for is an empty item, as `cells` lists them (not "null").
+        const rows = () => model.findings.map((f) => ({ ...f, values: f.values?.map((v) => v ?? "") }));
+        return csvAnswer(request, model.etag, ["check", "severity", "message", "cells", "count", "values"], rows, "findings.csv");
       }
       return cachedJson(request, model, "findings", () => JSON.stringify({ items: model.findings, version_id: model.versionId }), true);
     },

@@ -59,7 +59,7 @@ export const findingSchema = object({
   cells: array(string(), { description: "Cell references like `'Matriz de adyacencia'!F5` (capped at 50), or `contacts.csv:12` lines." }),
   count: optional(integer({ description: "How many cells or lines in all." })),
   values: optional(array(nullable(string()), {
-    description: "What each of `cells` holds, in the same order (null where none was kept): both codes of each letter code disagreement. In run records (`/runs`) of loads since it was added; `/findings` (the published file's table) has none.",
+    description: "What each of `cells` holds, in the same order (null where none was kept), for the checks that keep it: both codes of each letter code disagreement (`code_mismatch_matrix`, `code_mismatch_list`: the code each of the two cells holds). Absent for a finding that keeps none, and in findings recorded before it existed: run records (`/runs`) of older loads, and `/findings` of a published file older than schema version 5. In CSV, joined with `; ` like `cells`.",
   })),
 });
 

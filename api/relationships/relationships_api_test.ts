@@ -331,8 +331,8 @@ test("relationship endpoints on a published snapshot", async (t) => {
       const findings = await get("/findings?format=csv");
       assert.match(String(findings.headers["content-type"]), /^text\/csv/);
       assert.deepEqual(findings.text.trim().split("\r\n"), [
-        "check,severity,message,cells,count",
-        "asymmetric_pair,warning,1 pair is marked in one direction and 0 in the other,'Matriz de adyacencia'!E4; 'Matriz de adyacencia'!D5,1",
+        "check,severity,message,cells,count,values",
+        "asymmetric_pair,warning,1 pair is marked in one direction and 0 in the other,'Matriz de adyacencia'!E4; 'Matriz de adyacencia'!D5,1,",
       ]);
       assert.match(String((await get("/findings")).headers.vary), /Accept/);
     });
@@ -568,7 +568,7 @@ test("a snapshot whose findings cannot be read is reported unreadable, not serve
     // The table is there and its read fails (standing in for an I/O error or an out-of-memory).
     await db.run(`ALTER TABLE findings RENAME TO findings_stored;
       CREATE VIEW findings AS SELECT * REPLACE (error('IO Error: Could not read from file: Input/output error') AS message) FROM findings_stored;
-      INSERT INTO findings_stored VALUES ('asymmetric_pair', 'warning', 'x', [], 1);
+      INSERT INTO findings_stored VALUES ('asymmetric_pair', 'warning', 'x', [], 1, NULL);
       CHECKPOINT`);
   } finally {
     db.close();
@@ -758,6 +758,77 @@ test("GET /findings lists errors, then warnings, then info (they were in alphabe
         assert.ok(severities.includes("warning") && severities.includes("info"), severities.join());
         assert.deepEqual(severities, [...severities].sort((a, b) => rank[a] - rank[b]), path);
       }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// Before, `values` (both codes of each letter code disagreement) were in the run record only: the
+// published file's findings table had no column for them, so `/findings` answered without them.
+test("GET /findings serves each finding's values as the load recorded them (schema version 5), in JSON and CSV", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships, SCHEMA_VERSION } = await import("../../etl/relationships/mod.ts");
+    const workbook = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
+    const { run } = await loadRelationships({ workbook, dataDir: dir, parquetDir: null });
+    assert.equal(run.status, "succeeded");
+    assert.equal(SCHEMA_VERSION, 5);
+    const withValues = run.findings.filter((f) => f.values !== undefined);
+    assert.ok(withValues.some((f) => f.check.startsWith("code_mismatch")), "the sample has letter code disagreements");
+    const server = await testServer(dir);
+    try {
+      const served = (await raw(server.url, { path: "/findings" })).json().items as typeof run.findings;
+      const byCheck = (findings: typeof run.findings) => new Map(findings.map((f) => [f.check, f]));
+      for (const f of run.findings) assert.deepEqual(byCheck(served).get(f.check), f, f.check);
+      assert.equal(served.length, run.findings.length);
+      const csv = (await raw(server.url, { path: "/findings?format=csv" })).text.trim().split("\r\n");
+      assert.equal(csv[0], "check,severity,message,cells,count,values");
+      const mismatch = withValues[0];
+      const line = csv.find((l) => l.startsWith(`${mismatch.check},`));
+      assert.ok(line?.endsWith(`,${mismatch.values!.join("; ")}`), line);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("GET /findings serves a snapshot of schema version 4 (no values) without them, and the next load publishes them", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships, snapshotPath } = await import("../../etl/relationships/mod.ts");
+    const workbook = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
+    const { run } = await loadRelationships({ workbook, dataDir: dir, parquetDir: null });
+    assert.equal(run.status, "succeeded");
+    // The file a load before schema version 5 published: its findings have no cell_values.
+    const old = await Database.open(snapshotPath(dir));
+    try {
+      await old.run("ALTER TABLE findings DROP COLUMN cell_values; UPDATE snapshot_info SET schema_version = 4; CHECKPOINT");
+    } finally {
+      old.close();
+    }
+    let server = await testServer(dir);
+    try {
+      const answer = await raw(server.url, { path: "/findings" });
+      assert.equal(answer.status, 200, answer.text);
+      const served = answer.json().items as typeof run.findings;
+      const byCheck = (a: { check: string }, b: { check: string }) => a.check.localeCompare(b.check);
+      assert.deepEqual(served.sort(byCheck).map((f) => [f.check, f.cells, "values" in f]), [...run.findings].sort(byCheck).map((f) => [f.check, f.cells, false]));
+      const csv = await raw(server.url, { path: "/findings?format=csv" });
+      assert.equal(csv.status, 200);
+      assert.equal(csv.text.split("\r\n")[0], "check,severity,message,cells,count,values");
+    } finally {
+      await server.close();
+    }
+    assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null, force: true })).run.status, "succeeded");
+    server = await testServer(dir);
+    try {
+      const served = (await raw(server.url, { path: "/findings" })).json().items as typeof run.findings;
+      assert.ok(served.some((f) => f.check.startsWith("code_mismatch") && Array.isArray(f.values)), "the next load's file has them");
     } finally {
       await server.close();
     }

@@ -17,8 +17,11 @@ export const SNAPSHOT_PAIRS = `
 
 /** Relationship snapshot: quality findings of the published version, the most severe first. */
 export const SNAPSHOT_FINDINGS = `
-  select check_name as "check", severity, message, cells, count::INTEGER as count from findings
+  select check_name as "check", severity, message, cells, count::INTEGER as count, cell_values as "values" from findings
   order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, check_name`;
+
+/** The same for a snapshot of schema version 4 or older, whose findings kept no values. */
+export const SNAPSHOT_FINDINGS_V4 = SNAPSHOT_FINDINGS.replace("cell_values as", "NULL::VARCHAR[] as");
 
 /** Relationship snapshot: which version this file holds. */
 export const SNAPSHOT_INFO = `select version_id::INTEGER as version_id, run_id, published_at from snapshot_info limit 1`;
@@ -56,7 +59,7 @@ export const SNAPSHOT_MATRIX_COUNTS = `
  * Relationship snapshot: whether it has table $1, and when $2 is not null its column $2 (the
  * optional tables findings, snapshot_info and matrix_layout, and columns later schema versions
  * added, are missing from older files). What is there is queried, and its failure reported: queries
- * for an older schema (`_V2`, `_V3`) are chosen by this, not run after any failure of the newer one.
+ * for an older schema (`_V2`, `_V3`, `_V4`) are chosen by this, not run after any failure of the newer one.
  */
 export const SNAPSHOT_HAS = `
   select count(*)::INTEGER as n from duckdb_columns()

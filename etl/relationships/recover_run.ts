@@ -7,10 +7,11 @@
  * snapshot names, with the snapshot's counts, changes and findings, and a warning saying so.
  */
 import { statSync } from "node:fs";
-import { appendRun, findRun, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
+import { appendRun, findRun, type Finding, type RunRecord } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { afterPublish } from "./after_publish.ts";
 import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
+import { readFindings } from "./write_snapshot.ts";
 
 /** What the live snapshot says about the version it holds and the run that made it. */
 interface LiveVersion {
@@ -70,13 +71,7 @@ export async function recoverUnrecorded(
       )) {
         changes[count.key] = count.n;
       }
-      findings = (await db.all<{ check_name: string; severity: Severity; message: string; cells: string[]; count: number }>("SELECT * FROM live.findings")).map((f) => ({
-        check: f.check_name,
-        severity: f.severity,
-        message: f.message,
-        cells: [...f.cells],
-        count: f.count,
-      }));
+      findings = await readFindings(db, "live");
       return row;
     });
   } catch (error) {

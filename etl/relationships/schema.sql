@@ -87,12 +87,16 @@ CREATE TABLE changes (
 );
 
 -- Quality findings of this version (errors never get here: they stop the load).
+-- cell_values (schema version 5; older snapshots lack the column): the run record's `values`, what
+-- each of `cells` holds in the same order (an element NULL where none was kept), for the checks that
+-- keep them (both codes of each letter code disagreement); NULL for a finding that keeps none.
 CREATE TABLE findings (
-  check_name VARCHAR NOT NULL,
-  severity   VARCHAR NOT NULL,
-  message    VARCHAR NOT NULL,
-  cells      VARCHAR[] NOT NULL,
-  count      INTEGER NOT NULL
+  check_name  VARCHAR NOT NULL,
+  severity    VARCHAR NOT NULL,
+  message     VARCHAR NOT NULL,
+  cells       VARCHAR[] NOT NULL,
+  count       INTEGER NOT NULL,
+  cell_values VARCHAR[]
 );
 
 -- One row describing this snapshot.

@@ -14,9 +14,9 @@ import type { Matrix } from "./read_matrix.ts";
 
 /**
  * Bumped when schema.sql changes shape; readers can check `snapshot_info.schema_version`.
- * 3: `versions.restored_from`. 4: `changes.letter_code`.
+ * 3: `versions.restored_from`. 4: `changes.letter_code`. 5: `findings.cell_values`.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** What the new version is. */
 export interface VersionInfo {
@@ -176,7 +176,7 @@ export async function copySnapshot(options: {
         // The source's findings about its workbook, not about its publication: its own
         // history_unavailable (its load could not read the snapshot before it) is no fact about
         // this one, which says so only when it cannot carry the history itself.
-        const findings: Finding[] = kept.filter((f) => f.check !== "history_unavailable").map((f) => ({ ...f, cells: [...f.cells] }));
+        const findings: Finding[] = kept.filter((f) => f.check !== "history_unavailable");
         if (historyError !== null) {
           const unavailable = new Findings();
           unavailable.add("history_unavailable", [], historyError);
@@ -201,9 +201,7 @@ async function readSource(db: Database, sourcePath: string) {
   for (const table of ["actors", "user_relationships", "matrix_rows", "matrix_layout"]) {
     await db.run(`INSERT INTO ${table} BY NAME SELECT * FROM src.${table}`);
   }
-  const kept = await db.all<{ check: string; severity: Finding["severity"]; message: string; cells: string[]; count: number }>(
-    `SELECT check_name AS "check", severity, message, cells, count FROM src.findings`,
-  );
+  const kept = await readFindings(db, "src");
   const counts = (await db.one<{ actors: number; matrix_actors: number; list_actors: number; pairs: number }>(
     `SELECT count(*)::INTEGER AS actors, count(*) FILTER (in_matrix)::INTEGER AS matrix_actors, count(*) FILTER (in_list)::INTEGER AS list_actors,
             (SELECT count(*) FROM user_relationships)::INTEGER AS pairs FROM actors`,
@@ -341,13 +339,38 @@ async function appendActors(db: Database, actors: ActorRecord[]): Promise<void> 
 }
 
 async function appendFindings(db: Database, findings: Finding[]): Promise<void> {
-  // A handful of rows: plain INSERTs, with one bound parameter per cell of the (capped) list.
+  // A handful of rows: plain INSERTs, with one bound parameter per item of the (capped) lists.
   for (const f of findings) {
-    const list = f.cells.map((_, i) => `$${i + 5}`).join(", ");
-    await db.run(`INSERT INTO findings (check_name, severity, message, count, cells) VALUES ($1, $2, $3, $4, CAST([${list}] AS VARCHAR[]))`, [
-      f.check, f.severity, f.message, f.count ?? f.cells.length, ...f.cells,
-    ]);
+    const params: (string | number | null)[] = [f.check, f.severity, f.message, f.count ?? f.cells.length];
+    const list = (items: readonly (string | null)[]) => `CAST([${items.map((item) => `$${params.push(item)}`).join(", ")}] AS VARCHAR[])`;
+    const cells = list(f.cells);
+    const values = f.values === undefined ? "NULL" : list(f.values);
+    await db.run(`INSERT INTO findings (check_name, severity, message, count, cells, cell_values) VALUES ($1, $2, $3, $4, ${cells}, ${values})`, params);
   }
+}
+
+/**
+ * Reads the findings of the snapshot attached as `alias` back into the run record's form, `values`
+ * only where the file kept some: by `SELECT *`, so a file of schema version 4 or older (no
+ * `cell_values`) reads as findings without values.
+ *
+ * @example
+ * ```ts
+ * await readFindings(db, "src"); // [{ check: "code_mismatch_list", ..., values: ["AÑ", "AX"] }]
+ * ```
+ */
+export async function readFindings(db: Database, alias: string): Promise<Finding[]> {
+  const rows = await db.all<{ check_name: string; severity: Finding["severity"]; message: string; cells: string[]; count: number; cell_values?: (string | null)[] | null }>(
+    `SELECT * FROM ${alias}.findings`,
+  );
+  return rows.map((f) => ({
+    check: f.check_name,
+    severity: f.severity,
+    message: f.message,
+    cells: [...f.cells],
+    count: f.count,
+    ...(f.cell_values != null ? { values: [...f.cell_values] } : {}),
+  }));
 }
 
 /**

@@ -186,7 +186,7 @@ export async function publishSnapshot(dataDir: string, spec: SnapshotSpec): Prom
       const ref = (row: number, col: number) => cellRef("Matriz de adyacencia", 3 + ids.indexOf(row), 3 + ids.indexOf(col));
       const cells = asymmetric.flatMap(([a, b, ab]) => (ab ? [ref(a, b), ref(b, a)] : [ref(b, a), ref(a, b)]));
       const check = CHECKS.asymmetric_pair;
-      await db.run(`insert into findings values ('asymmetric_pair', $1, $2, CAST([${cells.map((_, i) => `$${i + 4}`).join(", ")}] AS VARCHAR[]), $3)`, [
+      await db.run(`insert into findings (check_name, severity, message, cells, count) values ('asymmetric_pair', $1, $2, CAST([${cells.map((_, i) => `$${i + 4}`).join(", ")}] AS VARCHAR[]), $3)`, [
         check.severity, check.message(asymmetric.length), asymmetric.length, ...cells,
       ]);
     }
