@@ -164,8 +164,8 @@ test("a Parquet folder on a read-only file system: the load succeeds and the run
 test("the READMEs' read_parquet of a folder spanning a schema change keeps the columns the newer files have", async () => {
   // Before, the root README read the folders with `hive_partitioning = true` alone (and this file's
   // own reader did too): DuckDB takes the first file's columns, version=1's, so a folder whose first
-  // version an older load wrote read without `changes.letter_code` (schema version 4) or
-  // `versions.restored_from` (3), for every version and without a word.
+  // version an older load wrote read without `changes.letter_code` (schema version 4),
+  // `versions.restored_from` (3) or `findings.cell_values` (5), for every version and without a word.
   const dir = mkdtempSync(join(tmpdir(), "parquet-schemas-"));
   const dataDir = join(dir, "data");
   const parquetDir = join(dir, "lake");
@@ -174,8 +174,8 @@ test("the READMEs' read_parquet of a folder spanning a schema change keeps the c
   try {
     await writeVersion(workbook, v1);
     assert.equal((await loadRelationships({ workbook, dataDir, parquetDir })).run.parquet?.status, "written");
-    // Version 1's history files as a load of schema version 2 wrote them.
-    for (const [table, column] of [["changes", "letter_code"], ["versions", "restored_from"]]) {
+    // Version 1's history and findings files as a load of schema version 2 wrote them.
+    for (const [table, column] of [["changes", "letter_code"], ["versions", "restored_from"], ["findings", "cell_values"]]) {
       const file = parquetPath(parquetDir, table, 1);
       await db.run(`COPY (SELECT * EXCLUDE (${column}) FROM read_parquet('${file}')) TO '${file}.old' (FORMAT parquet)`);
       renameSync(`${file}.old`, file);
@@ -193,6 +193,8 @@ test("the READMEs' read_parquet of a folder spanning a schema change keeps the c
         call,
       );
       assert.deepEqual(await rows(db, `SELECT version, restored_from FROM ${read("versions")} ORDER BY version`), ['{"version":1,"restored_from":null}', '{"version":2,"restored_from":null}'], call);
+      // Schema version 5's column is there (these workbooks have no findings: it binds, and counts none).
+      assert.deepEqual(await rows(db, `SELECT count(cell_values)::INTEGER AS n FROM ${read("findings")}`), ['{"n":0}'], call);
     }
   } finally {
     db.close();

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Database } from "../db/mod.ts";
 import { formatOutcome } from "../report.ts";
-import { readRuns } from "../runs/mod.ts";
+import { readRuns, type Finding } from "../runs/mod.ts";
 import { raw, testServer } from "../../scripts/testing/api_server.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { cells, expectedPairs, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
@@ -224,6 +225,48 @@ test("restoreVersion() of the version a served restore came from is already serv
     const again = await restoreVersion({ version: 1, dataDir: dir, keepVersions });
     assert.deepEqual([again.run.status, again.run.error?.code], ["skipped", "already-served"]);
     assert.match(again.run.error!.message, /version 3, the one served, is already a restore of version 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Before, a restore copied the kept version's findings without their values (both codes of each
+// letter code disagreement): its run and its published file said less than the version's own load.
+test("a restore publishes the kept version's findings with their values, and restores a kept file of schema version 4 (no values) without them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "restore-values-"));
+  try {
+    const keepVersions = { newest: 10, days: 0 };
+    const sample = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
+    const first = (await loadRelationships({ workbook: sample, dataDir: dir, parquetDir: null, keepVersions })).run;
+    const workbook = join(dir, "relaciones.xlsx");
+    await writeVersion(workbook, v1);
+    assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null, keepVersions })).run.version_id, 2);
+    const withValues = (findings: Finding[]) => findings.filter((f) => f.values !== undefined).map((f) => [f.check, f.values]);
+    assert.ok(withValues(first.findings).length > 0, "the sample has letter code disagreements");
+    const restored = (await restoreVersion({ version: 1, dataDir: dir, parquetDir: null, keepVersions })).run;
+    assert.deepEqual([restored.status, restored.version_id], ["succeeded", 3]);
+    assert.deepEqual(withValues(restored.findings), withValues(first.findings), "the run");
+    const published = async () => {
+      const db = await Database.open(snapshotPath(dir), { readOnly: true });
+      try {
+        return await db.all<{ check_name: string; cell_values: string[] | null }>("SELECT check_name, cell_values FROM findings WHERE cell_values IS NOT NULL ORDER BY 1");
+      } finally {
+        db.close();
+      }
+    };
+    assert.deepEqual((await published()).map((r) => [r.check_name, r.cell_values]), withValues(first.findings).sort(), "the file");
+    // Version 1's kept copy as a load before schema version 5 wrote it.
+    const old = await Database.open(keptSnapshotPath(dir, 1));
+    try {
+      await old.run("ALTER TABLE findings DROP COLUMN cell_values; UPDATE snapshot_info SET schema_version = 4; CHECKPOINT");
+    } finally {
+      old.close();
+    }
+    assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null, keepVersions, force: true })).run.version_id, 4);
+    const again = (await restoreVersion({ version: 1, dataDir: dir, parquetDir: null, keepVersions })).run;
+    assert.deepEqual([again.status, again.version_id], ["succeeded", 5]);
+    assert.deepEqual(again.findings.map((f) => f.check).sort(), first.findings.map((f) => f.check).sort());
+    assert.deepEqual([withValues(again.findings), await published()], [[], []]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
