@@ -768,42 +768,34 @@ test("GET /findings lists errors, then warnings, then info (they were in alphabe
 
 // Before, `values` (both codes of each letter code disagreement) were in the run record only: the
 // published file's findings table had no column for them, so `/findings` answered without them.
-test("GET /findings serves each finding's values as the load recorded them (schema version 5), in JSON and CSV", async () => {
+test("GET /findings serves each finding's values as the load recorded them (schema version 5), and a file of schema version 4 without them", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const { loadRelationships, SCHEMA_VERSION } = await import("../../etl/relationships/mod.ts");
+    const { loadRelationships, snapshotPath, SCHEMA_VERSION } = await import("../../etl/relationships/mod.ts");
     const workbook = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
     const { run } = await loadRelationships({ workbook, dataDir: dir, parquetDir: null });
     assert.equal(run.status, "succeeded");
     assert.equal(SCHEMA_VERSION, 5);
-    const withValues = run.findings.filter((f) => f.values !== undefined);
-    assert.ok(withValues.some((f) => f.check.startsWith("code_mismatch")), "the sample has letter code disagreements");
-    const server = await testServer(dir);
-    try {
-      const served = (await raw(server.url, { path: "/findings" })).json().items as typeof run.findings;
-      const byCheck = (findings: typeof run.findings) => new Map(findings.map((f) => [f.check, f]));
-      for (const f of run.findings) assert.deepEqual(byCheck(served).get(f.check), f, f.check);
-      assert.equal(served.length, run.findings.length);
-      const csv = (await raw(server.url, { path: "/findings?format=csv" })).text.trim().split("\r\n");
-      assert.equal(csv[0], "check,severity,message,cells,count,values");
-      const mismatch = withValues[0];
-      const line = csv.find((l) => l.startsWith(`${mismatch.check},`));
-      assert.ok(line?.endsWith(`,${mismatch.values!.join("; ")}`), line);
-    } finally {
-      await server.close();
-    }
-  } finally {
-    cleanup();
-  }
-});
+    const mismatch = run.findings.find((f) => f.check.startsWith("code_mismatch") && f.values !== undefined);
+    assert.ok(mismatch, "the sample has letter code disagreements");
+    const byCheck = (a: { check: string }, b: { check: string }) => a.check.localeCompare(b.check);
+    const findings = async () => {
+      const server = await testServer(dir);
+      try {
+        const json = await raw(server.url, { path: "/findings" });
+        assert.equal(json.status, 200, json.text);
+        const csv = (await raw(server.url, { path: "/findings?format=csv" })).text.trim().split("\r\n");
+        assert.equal(csv[0], "check,severity,message,cells,count,values");
+        return { served: (json.json().items as typeof run.findings).sort(byCheck), csv };
+      } finally {
+        await server.close();
+      }
+    };
+    const v5 = await findings();
+    assert.deepEqual(v5.served, [...run.findings].sort(byCheck));
+    const line = v5.csv.find((l) => l.startsWith(`${mismatch.check},`));
+    assert.ok(line?.endsWith(`,${mismatch.values!.join("; ")}`), line);
 
-test("GET /findings serves a snapshot of schema version 4 (no values) without them, and the next load publishes them", async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const { loadRelationships, snapshotPath } = await import("../../etl/relationships/mod.ts");
-    const workbook = fileURLToPath(new URL("../../data/relaciones.xlsx", import.meta.url));
-    const { run } = await loadRelationships({ workbook, dataDir: dir, parquetDir: null });
-    assert.equal(run.status, "succeeded");
     // The file a load before schema version 5 published: its findings have no cell_values.
     const old = await Database.open(snapshotPath(dir));
     try {
@@ -811,27 +803,12 @@ test("GET /findings serves a snapshot of schema version 4 (no values) without th
     } finally {
       old.close();
     }
-    let server = await testServer(dir);
-    try {
-      const answer = await raw(server.url, { path: "/findings" });
-      assert.equal(answer.status, 200, answer.text);
-      const served = answer.json().items as typeof run.findings;
-      const byCheck = (a: { check: string }, b: { check: string }) => a.check.localeCompare(b.check);
-      assert.deepEqual(served.sort(byCheck).map((f) => [f.check, f.cells, "values" in f]), [...run.findings].sort(byCheck).map((f) => [f.check, f.cells, false]));
-      const csv = await raw(server.url, { path: "/findings?format=csv" });
-      assert.equal(csv.status, 200);
-      assert.equal(csv.text.split("\r\n")[0], "check,severity,message,cells,count,values");
-    } finally {
-      await server.close();
-    }
+    const v4 = await findings();
+    assert.deepEqual(v4.served, v5.served.map(({ values: _, ...f }) => f));
+    assert.ok(v4.csv.find((l) => l.startsWith(`${mismatch.check},`))?.endsWith(","), "no values in CSV either");
+
     assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null, force: true })).run.status, "succeeded");
-    server = await testServer(dir);
-    try {
-      const served = (await raw(server.url, { path: "/findings" })).json().items as typeof run.findings;
-      assert.ok(served.some((f) => f.check.startsWith("code_mismatch") && Array.isArray(f.values)), "the next load's file has them");
-    } finally {
-      await server.close();
-    }
+    assert.deepEqual((await findings()).served, v5.served, "the next load's file has them again");
   } finally {
     cleanup();
   }
