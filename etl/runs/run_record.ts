@@ -25,7 +25,8 @@ export interface Finding {
   /**
    * What each of `cells` holds, in the same order (null where the check kept none), for checks
    * whose values a reader needs beside the cells: both codes of each letter code disagreement. The
-   * message quotes only the first few; these go as far as `cells` does.
+   * message quotes only the first few; these go as far as `cells` does. The published relationship
+   * snapshot keeps them as `findings.cell_values` (schema version 5), which `GET /findings` serves.
    */
   values?: (string | null)[];
 }
