@@ -240,3 +240,13 @@ test("contacts: Filter, Next and Previous announce how many contacts match and t
   await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 1' && ${shown}`);
   assert.equal(await status(), `${caption}, page 1`);
 });
+
+test("contacts: a link to /#contacts lands on the section's heading once the sections above it have loaded", { skip, timeout: 60_000 }, async () => {
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  await page.goto(`${dashboard.demo.url}/#contacts`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  const top = await page.evaluate<number>("document.getElementById('contacts-title').getBoundingClientRect().top");
+  // The section's top at the window's, its heading below the card's padding.
+  assert.ok(top >= 0 && top <= 40, `the heading is ${top} px from the top of the window`);
+  assert.deepEqual(page.errors, []);
+});
