@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The contacts browser: filters, a cursor-paginated table with a CSV download of the current
- * filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
+ * The contacts browser: filters, a cursor-paginated table sorted by the column header pressed,
+ * with a CSV download of the current filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
  * to, deletion behind a confirmation (sent with the contact's ETag in If-Match), and the contact
  * loads (their own card beside the workbook's run history) with their rejected rows and a download
  * of the rejects file.
@@ -30,6 +30,7 @@ export function mountContacts({ announce }) {
   const department = byId("contacts-department", HTMLSelectElement);
   const tbody = byId("contacts-rows", HTMLTableSectionElement);
   const caption = byId("contacts-caption", HTMLElement);
+  const sortHead = byId("contacts-sort", HTMLTableSectionElement);
   const prev = byId("contacts-prev", HTMLButtonElement);
   const next = byId("contacts-next", HTMLButtonElement);
   const pageLabel = byId("contacts-page", HTMLElement);
@@ -64,8 +65,8 @@ export function mountContacts({ announce }) {
   let flashId = null;
   /** Matches across all pages, as last counted (the first page, a delete, a refresh). @type {number | null} */
   let total = null;
-  /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
-  let applied = { q: "", state: "", department: "" };
+  /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing), and its sort (the API's `sort`: a field, `-field` descending, "" by id). */
+  let applied = { q: "", state: "", department: "", sort: "" };
   /** A page of the table in flight: Next and Previous wait for it. */
   let paging = false;
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
@@ -88,6 +89,15 @@ export function mountContacts({ announce }) {
     void showPage(null, { say: true });
   });
   department.addEventListener("change", () => filter.requestSubmit());
+  sortHead.addEventListener("click", (event) => {
+    const th = event.target instanceof Element ? event.target.closest("button")?.closest("th[data-sort]") : null;
+    if (!(th instanceof HTMLElement)) return;
+    const field = th.dataset.sort ?? "";
+    // Pressed again it reverses the order. A cursor belongs to its sort: the pages start again.
+    applied = { ...applied, sort: applied.sort === field ? `-${field}` : field };
+    history = [];
+    void showPage(null, { say: true });
+  });
   next.addEventListener("click", () => {
     // Until this page is shown, Next would push the same cursor again and ask for it twice.
     if (paging || !nextCursor) return;
@@ -126,7 +136,7 @@ export function mountContacts({ announce }) {
   });
 
   function filters() {
-    return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value };
+    return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value, sort: applied.sort };
   }
 
   /**
@@ -238,6 +248,7 @@ export function mountContacts({ announce }) {
     // typed in the boxes but not yet applied.
     csvLink.href = api.contactsCsvUrl(applied);
     current = cursor;
+    const sorted = sortHeaders();
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
     // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
@@ -263,7 +274,7 @@ export function mountContacts({ announce }) {
       const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
         .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
+      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sorted}`;
       if (options.say) announce(`${caption.textContent}, page ${history.length + 1}`);
     } catch (error) {
       if (!isLatest()) return;
@@ -277,6 +288,21 @@ export function mountContacts({ announce }) {
         pagerBusy(false);
       }
     }
+  }
+
+  /**
+   * Marks the header of the applied sort with aria-sort (and its arrow, styles.css), the others not,
+   * and returns what the caption says of it (", sorted by Name, descending"; "" for the API's order, by id).
+   */
+  function sortHeaders() {
+    let said = "";
+    for (const th of sortHead.querySelectorAll("th[data-sort]")) {
+      const order = applied.sort === th.getAttribute("data-sort") ? "ascending" : applied.sort === `-${th.getAttribute("data-sort")}` ? "descending" : null;
+      if (order) said = `, sorted by ${th.textContent}, ${order}`;
+      if (order) th.setAttribute("aria-sort", order);
+      else th.removeAttribute("aria-sort");
+    }
+    return said;
   }
 
   /**

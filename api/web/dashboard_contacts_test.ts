@@ -250,3 +250,37 @@ test("contacts: a link to /#contacts lands on the section's heading once the sec
   assert.ok(top >= 0 && top <= 40, `the heading is ${top} px from the top of the window`);
   assert.deepEqual(page.errors, []);
 });
+
+/** The ids of the contacts the table shows, in its order. */
+const rowIds = (page: Page) => page.evaluate<number[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => Number(r.dataset.contactId))");
+/** The API's page of contacts for `params` (20 a page, as the table). */
+async function apiPage(params: Record<string, string>): Promise<{ ids: number[]; next: string | null }> {
+  const body = (await (await fetch(`${dashboard.demo.url}/contacts?${new URLSearchParams({ limit: "20", ...params })}`)).json()) as { items: { id: number }[]; next_cursor: string | null };
+  return { ids: body.items.map((c) => c.id), next: body.next_cursor };
+}
+const pageIs = (n: number) => `document.getElementById('contacts-page').textContent === 'Page ${n}' && ${shown}`;
+const sortOf = (page: Page, field: string) => page.evaluate<string | null>(`document.querySelector('#contacts th[data-sort="${field}"]').getAttribute('aria-sort')`);
+
+test("contacts: a column header sorts the table from the keyboard, Next pages in that order, and another sort starts again at page 1", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  await page.evaluate(`document.querySelector('#contacts th[data-sort="first_name"] button').focus()`);
+  await page.press("Enter");
+  const byName = await apiPage({ sort: "first_name" });
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="first_name"]').getAttribute('aria-sort') === 'ascending' && ${shown}`);
+  assert.deepEqual(await rowIds(page), byName.ids);
+  assert.equal(await focused(page), "BUTTON", "the focus left the header it pressed");
+  await page.press("Enter");
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="first_name"]').getAttribute('aria-sort') === 'descending' && ${shown}`);
+  const first = await apiPage({ sort: "-first_name" });
+  assert.deepEqual(await rowIds(page), first.ids);
+  assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /sorted by Name, descending, page 1$/);
+  await page.click("#contacts-next");
+  await page.waitFor(pageIs(2));
+  assert.deepEqual(await rowIds(page), (await apiPage({ sort: "-first_name", cursor: first.next! })).ids, "Next lost the sort");
+  await page.click(`#contacts th[data-sort="city"] button`);
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="city"]').getAttribute('aria-sort') === 'ascending' && ${pageIs(1)}`);
+  assert.equal(await sortOf(page, "first_name"), null);
+  assert.deepEqual(await rowIds(page), (await apiPage({ sort: "city" })).ids);
+  assert.equal(await page.evaluate("document.getElementById('contacts-prev').disabled"), true);
+  assert.deepEqual(page.errors, []);
+});
