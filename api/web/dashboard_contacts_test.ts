@@ -284,3 +284,81 @@ test("contacts: a column header sorts the table from the keyboard, Next pages in
   assert.equal(await page.evaluate("document.getElementById('contacts-prev').disabled"), true);
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: the filter, sort and page are in the address: reload shows the same view, Back the view before, a link opens it elsewhere", { skip, timeout: 90_000 }, async () => {
+  const page = await open();
+  const address = () => page.evaluate<string>("location.search");
+  const reload = async () => {
+    const loaded = new Promise<void>((resolve) => {
+      const off = page.on("Page.loadEventFired", () => (off(), resolve()));
+    });
+    await page.send("Page.reload");
+    await loaded;
+    await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  };
+  await page.evaluate("document.getElementById('contacts-q').value = 'a'; document.getElementById('contacts-filter').requestSubmit()");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.includes('"a"') && ${shown}`);
+  await page.click(`#contacts th[data-sort="city"] button`);
+  // The rows of the new order may widen the columns and move the header: pressed again once they are drawn.
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="city"]').getAttribute('aria-sort') === 'ascending' && ${shown}`);
+  await page.click(`#contacts th[data-sort="city"] button`);
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="city"]').getAttribute('aria-sort') === 'descending' && ${shown}`);
+  await page.click("#contacts-next");
+  await page.waitFor(pageIs(2));
+  const first = await apiPage({ q: "a", sort: "-city" });
+  const second = await apiPage({ q: "a", sort: "-city", cursor: first.next! });
+  assert.deepEqual(await rowIds(page), second.ids);
+  assert.equal(await address(), `?q=a&sort=-city&cursor=${encodeURIComponent(first.next!)}&page=2`);
+
+  await reload();
+  await page.waitFor(pageIs(2));
+  assert.deepEqual(await rowIds(page), second.ids, "a reload lost the page");
+  assert.equal(await page.evaluate("document.getElementById('contacts-q').value"), "a");
+  assert.equal(await sortOf(page, "city"), "descending");
+  // The pages before it are kept with this tab's history: Previous still goes back one.
+  await page.click("#contacts-prev");
+  await page.waitFor(pageIs(1));
+  assert.deepEqual(await rowIds(page), first.ids);
+
+  // Back: page 2 again, then page 1, the ascending sort, the unsorted search, no filter.
+  await page.evaluate("history.back()");
+  await page.waitFor(pageIs(2));
+  assert.deepEqual(await rowIds(page), second.ids);
+  await page.evaluate("history.back()");
+  await page.waitFor(pageIs(1));
+  assert.deepEqual(await rowIds(page), first.ids);
+  await page.evaluate("history.back()");
+  await page.waitFor(`document.querySelector('#contacts th[data-sort="city"]').getAttribute('aria-sort') === 'ascending' && ${shown}`);
+  assert.deepEqual(await rowIds(page), (await apiPage({ q: "a", sort: "city" })).ids);
+  await page.evaluate("history.back()");
+  await page.waitFor(`document.querySelector('#contacts th[aria-sort]') === null && ${shown}`);
+  assert.deepEqual(await rowIds(page), (await apiPage({ q: "a" })).ids);
+  await page.evaluate("history.back()");
+  await page.waitFor(`document.getElementById('contacts-q').value === '' && !document.getElementById('contacts-caption').textContent.includes('"a"') && ${shown}`);
+  assert.equal(await address(), "");
+  assert.deepEqual(await rowIds(page), (await apiPage({})).ids);
+  assert.deepEqual(page.errors, []);
+
+  // The link opened in another tab: the same rows; Previous goes to the first page.
+  const other = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  await other.goto(`${dashboard.demo.url}/?q=a&sort=-city&cursor=${encodeURIComponent(first.next!)}&page=2#contacts`);
+  await other.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  await other.waitFor(pageIs(2));
+  assert.deepEqual(await rowIds(other), second.ids);
+  await other.click("#contacts-prev");
+  await other.waitFor(pageIs(1));
+  assert.deepEqual(await rowIds(other), first.ids);
+  assert.deepEqual(other.errors, []);
+});
+
+test("contacts: values in the address the table cannot show are left out, not an error", { skip, timeout: 60_000 }, async () => {
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  await page.goto(`${dashboard.demo.url}/?state=Louisiana&sort=phone1&cursor=garbage&page=x&limit=5#contacts`);
+  await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
+  await page.waitFor(pageIs(1));
+  assert.deepEqual(await rowIds(page), (await apiPage({})).ids);
+  assert.equal(await page.evaluate("document.querySelector('#contacts-rows td')?.textContent.includes('cursor') ?? false"), false);
+  assert.equal(await page.evaluate("location.search"), "", "the address still holds what was not applied");
+  assert.equal(await page.evaluate("location.hash"), "#contacts");
+  assert.deepEqual(page.errors, []);
+});
