@@ -1,10 +1,10 @@
 // @ts-check
 /**
- * The contacts browser: filters, a cursor-paginated table sorted by the column header pressed,
- * with a CSV download of the current filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
- * to, deletion behind a confirmation (sent with the contact's ETag in If-Match), and the contact
- * loads (their own card beside the workbook's run history) with their rejected rows and a download
- * of the rejects file.
+ * The contacts browser: filters, a cursor-paginated table sorted by the column header pressed, the
+ * filter, sort and page kept in the page's address, a CSV download of the current filter, the
+ * create/edit form that puts the API's 422 field errors next to the fields they belong to, deletion
+ * behind a confirmation (sent with the contact's ETag in If-Match), and the contact loads (their own
+ * card beside the workbook's run history) with their rejected rows and a download of the rejects file.
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
@@ -338,7 +338,7 @@ export function mountContacts({ announce }) {
       // A cursor the API does not take (from an address: mistyped, or made for another sort): the first page instead.
       if (cursor !== null && error instanceof api.ApiError && error.status === 400 && error.problem.type?.endsWith("bad-cursor")) {
         earlier = [];
-        return showPage(null, { ...options, push: false });
+        return showPage(null, { ...options, push: false, page: 1 });
       }
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
       pageLabel.textContent = `Page ${pageNo}`;
@@ -359,10 +359,13 @@ export function mountContacts({ announce }) {
   function sortHeaders() {
     let said = "";
     for (const th of sortHead.querySelectorAll("th[data-sort]")) {
-      const order = applied.sort === th.getAttribute("data-sort") ? "ascending" : applied.sort === `-${th.getAttribute("data-sort")}` ? "descending" : null;
-      if (order) said = `, sorted by ${th.textContent}, ${order}`;
-      if (order) th.setAttribute("aria-sort", order);
-      else th.removeAttribute("aria-sort");
+      const field = th.getAttribute("data-sort");
+      const order = applied.sort === field ? "ascending" : applied.sort === `-${field}` ? "descending" : null;
+      if (!order) th.removeAttribute("aria-sort");
+      else {
+        th.setAttribute("aria-sort", order);
+        said = `, sorted by ${th.textContent}, ${order}`;
+      }
     }
     return said;
   }

@@ -360,5 +360,10 @@ test("contacts: values in the address the table cannot show are left out, not an
   assert.equal(await page.evaluate("document.querySelector('#contacts-rows td')?.textContent.includes('cursor') ?? false"), false);
   assert.equal(await page.evaluate("location.search"), "", "the address still holds what was not applied");
   assert.equal(await page.evaluate("location.hash"), "#contacts");
+  // Reached with Back or Forward too: the first page, numbered 1.
+  await page.evaluate("history.pushState(null, '', '/?cursor=garbage&page=3'); history.pushState(null, '', '/'); history.back()");
+  await page.waitFor(`location.search === '' && ${shown}`);
+  assert.equal(await page.evaluate("document.getElementById('contacts-page').textContent"), "Page 1");
+  assert.equal(await page.evaluate("document.getElementById('contacts-prev').disabled"), true);
   assert.deepEqual(page.errors, []);
 });
