@@ -268,8 +268,8 @@ export async function listChanges(params = {}) {
  * Returns one page of contacts.
  *
  * @example
- * const page = await listContacts({ q: "smith", state: "LA", limit: 25 });
- * @param {{ q?: string, state?: string, department?: string, limit?: number, cursor?: string | null, count?: "true" }} [params]  count: add `total` (a full scan, so ask on the first page only)
+ * const page = await listContacts({ q: "smith", state: "LA", sort: "-city", limit: 25 });
+ * @param {{ q?: string, state?: string, department?: string, sort?: string, limit?: number, cursor?: string | null, count?: "true" }} [params]  count: add `total` (a full scan, so ask on the first page only)
  * @returns {Promise<Page<Contact>>}
  */
 export async function listContacts(params = {}) {
@@ -398,7 +398,7 @@ export async function deleteContact(id, etag) {
  *
  * @example
  * link.href = contactsCsvUrl({ state: "LA" }); // "/contacts?state=LA&format=csv"
- * @param {{ q?: string, state?: string, department?: string }} filters
+ * @param {{ q?: string, state?: string, department?: string, sort?: string }} filters  sort: the rows in the order the table shows
  * @returns {string}
  */
 export function contactsCsvUrl(filters) {

@@ -257,4 +257,20 @@ function checkLater() {
 
 checkLater();
 
-void refresh();
+/** A key, wheel, touch or click before the first load settles: the person has moved on from where a link put them. */
+let movedOn = false;
+for (const type of ["keydown", "wheel", "touchstart", "pointerdown"]) addEventListener(type, () => (movedOn = true), { once: true, capture: true, passive: true });
+
+/**
+ * The browser scrolls to a link's section (`/#contacts`) before the sections above it are filled,
+ * and their content, arriving after, pushed it about 200 px down: once they are drawn, the section
+ * the address names is scrolled to again, unless the person scrolled or pressed something meanwhile,
+ * or this is a reload or Back, where the browser puts back the place they left instead.
+ */
+function landOnHash() {
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (movedOn || !location.hash || (navigation instanceof PerformanceNavigationTiming && navigation.type !== "navigate")) return;
+  document.getElementById(location.hash.slice(1))?.scrollIntoView();
+}
+
+void refresh().then(landOnHash);

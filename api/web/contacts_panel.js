@@ -1,15 +1,16 @@
 // @ts-check
 /**
- * The contacts browser: filters, a cursor-paginated table with a CSV download of the current
- * filter, the create/edit form that puts the API's 422 field errors next to the fields they belong
- * to, deletion behind a confirmation (sent with the contact's ETag in If-Match), and the contact
- * loads (their own card beside the workbook's run history) with their rejected rows and a download
- * of the rejects file.
+ * The contacts browser: filters, a cursor-paginated table sorted by the column header pressed, the
+ * filter, sort and page kept in the page's address, a CSV download of the current filter, the
+ * create/edit form that puts the API's 422 field errors next to the fields they belong to, deletion
+ * behind a confirmation (sent with the contact's ETag in If-Match), and the contact loads (their own
+ * card beside the workbook's run history) with their rejected rows and a download of the rejects file.
  */
 import * as api from "./api_client.js";
 import { byId, latestOnly } from "./_dom.js";
-import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
+import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactsQuery, contactsView, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
+import { fold } from "./fold.js";
 
 const PAGE_SIZE = 20;
 /** Rejected rows listed per run; the download has them all. */
@@ -30,6 +31,7 @@ export function mountContacts({ announce }) {
   const department = byId("contacts-department", HTMLSelectElement);
   const tbody = byId("contacts-rows", HTMLTableSectionElement);
   const caption = byId("contacts-caption", HTMLElement);
+  const sortHead = byId("contacts-sort", HTMLTableSectionElement);
   const prev = byId("contacts-prev", HTMLButtonElement);
   const next = byId("contacts-next", HTMLButtonElement);
   const pageLabel = byId("contacts-page", HTMLElement);
@@ -51,11 +53,13 @@ export function mountContacts({ announce }) {
   /** @type {Promise<void> | null} */
   let fieldsLoaded = null;
 
-  /** Cursors of the pages before the current one, so "Previous" works with forward-only cursors. */
-  /** @type {(string | null)[]} */
-  let history = [];
+  /** The pages before the current one, so "Previous" works with forward-only cursors. */
+  /** @type {import("./contacts_view.js").ContactsPage[]} */
+  let earlier = [];
   /** @type {string | null} */
   let current = null;
+  /** The number of the page shown (a link to page 3 opened in a new tab knows no page 2). */
+  let pageNo = 1;
   /** @type {string | null} */
   let nextCursor = null;
   /** The contact being edited, its ETag and the values of its fields the form does not show (keptValues). @type {{ id?: number, etag?: string | null, kept?: Record<string, unknown> }} */
@@ -64,8 +68,12 @@ export function mountContacts({ announce }) {
   let flashId = null;
   /** Matches across all pages, as last counted (the first page, a delete, a refresh). @type {number | null} */
   let total = null;
-  /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing). */
-  let applied = { q: "", state: "", department: "" };
+  /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing), and its sort (the API's `sort`: a field, `-field` descending, "" by id). */
+  let applied = { q: "", state: "", department: "", sort: "" };
+  /** The fields a column header sorts by: a sort in the address by any other is left out. */
+  const sorts = [...sortHead.querySelectorAll("th[data-sort]")].map((th) => th.getAttribute("data-sort") ?? "");
+  // The view the address asks for (a reload, a link, Back into this page).
+  showView(contactsView(location.search, window.history.state, sorts));
   /** A page of the table in flight: Next and Previous wait for it. */
   let paging = false;
   /** The contacts table's requests, and the form's (each Edit, New contact, Clear): only the latest is shown. */
@@ -83,21 +91,37 @@ export function mountContacts({ announce }) {
 
   filter.addEventListener("submit", (event) => {
     event.preventDefault();
-    history = [];
+    earlier = [];
     applied = filters();
-    void showPage(null, { say: true });
+    void showPage(null, { say: true, push: true });
   });
   department.addEventListener("change", () => filter.requestSubmit());
+  sortHead.addEventListener("click", (event) => {
+    const th = event.target instanceof Element ? event.target.closest("button")?.closest("th[data-sort]") : null;
+    if (!(th instanceof HTMLElement)) return;
+    const field = th.dataset.sort ?? "";
+    // Pressed again it reverses the order. A cursor belongs to its sort: the pages start again.
+    applied = { ...applied, sort: applied.sort === field ? `-${field}` : field };
+    earlier = [];
+    void showPage(null, { say: true, push: true });
+  });
   next.addEventListener("click", () => {
     // Until this page is shown, Next would push the same cursor again and ask for it twice.
     if (paging || !nextCursor) return;
-    history.push(current);
-    void showPage(nextCursor, { say: true });
+    earlier.push({ cursor: current, page: pageNo });
+    void showPage(nextCursor, { say: true, push: true, page: pageNo + 1 });
   });
   prev.addEventListener("click", () => {
-    if (paging || history.length === 0) return;
-    const cursor = history.pop() ?? null;
-    void showPage(cursor, { say: true });
+    const before = paging ? undefined : earlier.pop();
+    if (before) void showPage(before.cursor, { say: true, push: true, page: before.page });
+  });
+  // Back and Forward between the views this page put in the address; a section link's (#network)
+  // changes none of it.
+  addEventListener("popstate", (event) => {
+    const view = contactsView(location.search, event.state, sorts);
+    if (contactsQuery(view) === contactsQuery({ ...applied, cursor: current, page: pageNo })) return;
+    showView(view);
+    void showPage(view.cursor, { say: true, page: view.page });
   });
   byId("contacts-new", HTMLButtonElement).addEventListener("click", () => {
     resetForm();
@@ -125,8 +149,48 @@ export function mountContacts({ announce }) {
     if (!saving) void save();
   });
 
+  /**
+   * Takes a view from the address: its filter applied and in the boxes, its page and the pages before.
+   * @param {import("./contacts_view.js").ContactsView} view
+   */
+  function showView(view) {
+    const { cursor, page, earlier: before, ...filter } = view;
+    applied = filter;
+    q.value = filter.q;
+    state.value = filter.state;
+    selectDepartment();
+    current = cursor;
+    pageNo = page;
+    earlier = before;
+  }
+
+  /**
+   * Shows the applied department in its select: its option (by fold, as the API matches a name), or,
+   * for a name from the address that no department has (yet), one added for it: the filter is what
+   * the address says, and it finds no contacts.
+   */
+  function selectDepartment() {
+    const chosen = applied.department;
+    const option = [...department.options].find((o) => fold(o.value) === fold(chosen));
+    if (!option) department.add(new Option(chosen, chosen));
+    department.value = option ? option.value : chosen;
+  }
+
+  /**
+   * Puts the view shown in the address, and the pages before it in the history entry: a new entry
+   * when asked (a Filter, a sort, Next, Previous: Back returns to the view before), else the same
+   * one rewritten (a load, a redraw; values the table cannot show are dropped from it).
+   * @param {boolean} push
+   */
+  function remember(push) {
+    const address = `${location.pathname}${contactsQuery({ ...applied, cursor: current, page: pageNo })}${location.hash}`;
+    const entry = { contactsEarlier: earlier };
+    if (push && address !== `${location.pathname}${location.search}${location.hash}`) window.history.pushState(entry, "", address);
+    else window.history.replaceState(entry, "", address);
+  }
+
   function filters() {
-    return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value };
+    return { q: q.value.trim(), state: state.value.trim().toUpperCase(), department: department.value, sort: applied.sort };
   }
 
   /**
@@ -227,17 +291,21 @@ export function mountContacts({ announce }) {
   }, true);
 
   /**
-   * Shows the page after `cursor` of the applied filter. The total is counted on the first page,
-   * and again when asked (after a delete, or a refresh, on any page).
+   * Shows the page after `cursor` of the applied filter, and puts it in the address. The total is
+   * counted on the first page, and again when asked (after a delete, or a refresh, on any page).
    * @param {string | null} cursor
-   * @param {{ recount?: boolean, say?: boolean }} [options]  say: announce the count and page (a Filter,
-   *   Next or Previous pressed: a screen reader heard nothing of the answer, WCAG 4.1.3)
+   * @param {{ recount?: boolean, say?: boolean, push?: boolean, page?: number }} [options]  say: announce the count and page (a Filter,
+   *   Next or Previous pressed: a screen reader heard nothing of the answer, WCAG 4.1.3); push: a new
+   *   history entry (remember); page: its number (default: 1 for the first, else the one shown)
    */
   async function showPage(cursor, options = {}) {
     // The CSV link downloads what the table shows: every page of the filter applied, not of text
     // typed in the boxes but not yet applied.
     csvLink.href = api.contactsCsvUrl(applied);
     current = cursor;
+    pageNo = options.page ?? (cursor === null ? 1 : pageNo);
+    remember(options.push ?? false);
+    const sorted = sortHeaders();
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
     // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
@@ -258,18 +326,23 @@ export function mountContacts({ announce }) {
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
-      pagerEdges(history.length > 0, nextCursor !== null);
-      pageLabel.textContent = `Page ${history.length + 1}`;
+      pagerEdges(earlier.length > 0, nextCursor !== null);
+      pageLabel.textContent = `Page ${pageNo}`;
       const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
         .filter(Boolean)
         .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}`;
-      if (options.say) announce(`${caption.textContent}, page ${history.length + 1}`);
+      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sorted}`;
+      if (options.say) announce(`${caption.textContent}, page ${pageNo}`);
     } catch (error) {
       if (!isLatest()) return;
+      // A cursor the API does not take (from an address: mistyped, or made for another sort): the first page instead.
+      if (cursor !== null && error instanceof api.ApiError && error.status === 400 && error.problem.type?.endsWith("bad-cursor")) {
+        earlier = [];
+        return showPage(null, { ...options, push: false, page: 1 });
+      }
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
-      pageLabel.textContent = `Page ${history.length + 1}`;
-      pagerEdges(history.length > 0, false);
+      pageLabel.textContent = `Page ${pageNo}`;
+      pagerEdges(earlier.length > 0, false);
     } finally {
       if (isLatest()) {
         tbody.removeAttribute("aria-busy");
@@ -277,6 +350,24 @@ export function mountContacts({ announce }) {
         pagerBusy(false);
       }
     }
+  }
+
+  /**
+   * Marks the header of the applied sort with aria-sort (and its arrow, styles.css), the others not,
+   * and returns what the caption says of it (", sorted by Name, descending"; "" for the API's order, by id).
+   */
+  function sortHeaders() {
+    let said = "";
+    for (const th of sortHead.querySelectorAll("th[data-sort]")) {
+      const field = th.getAttribute("data-sort");
+      const order = applied.sort === field ? "ascending" : applied.sort === `-${field}` ? "descending" : null;
+      if (!order) th.removeAttribute("aria-sort");
+      else {
+        th.setAttribute("aria-sort", order);
+        said = `, sorted by ${th.textContent}, ${order}`;
+      }
+    }
+    return said;
   }
 
   /**
@@ -313,10 +404,8 @@ export function mountContacts({ announce }) {
 
   async function loadDepartments() {
     try {
-      const departments = await api.listDepartments();
-      const chosen = department.value;
-      department.innerHTML = departmentOptionsHtml(departments);
-      department.value = chosen;
+      department.innerHTML = departmentOptionsHtml(await api.listDepartments());
+      selectDepartment();
     } catch {
       // Without departments the filter just offers "Any".
     }
@@ -399,8 +488,8 @@ export function mountContacts({ announce }) {
       state.value = "";
       department.value = "";
       applied = filters();
-      history = [];
-      await Promise.all([showPage(null), loadDepartments()]);
+      earlier = [];
+      await Promise.all([showPage(null, { push: true }), loadDepartments()]);
       // The server repairs some values (a ZIP code that lost its leading zero): say so where the
       // person typed them, not only in the saved row.
       const repairs = (saved.warnings ?? []).map((w) => `${w.field} '${w.from}' was saved as '${w.to}'`);

@@ -3,13 +3,15 @@
  * The contacts browser's markup: the result table and the form's fields, plus turning an API
  * problem document into per-field messages. Pure: data -> HTML string; the page wires events.
  */
-import { rejectsCsvUrl } from "./api_client.js";
+import { query, rejectsCsvUrl } from "./api_client.js";
 import { escapeHtml, formatCount, formatTime } from "./html.js";
 import { fold } from "./fold.js";
 import { findingsHtml } from "./findings_view.js";
 import { runErrorHtml, runStatusHtml } from "./latest_run.js";
 
 /** @typedef {import("./api_client.js").Contact} Contact */
+/** @typedef {{ cursor: string | null, page: number }} ContactsPage  a page of the table: its cursor (null: the first) and number */
+/** @typedef {{ q: string, state: string, department: string, sort: string, cursor: string | null, page: number, earlier: ContactsPage[] }} ContactsView  the filter, sort and page the table shows, and the pages Previous goes back through */
 /** @typedef {{ name: string, label: string, type?: string, required?: boolean, autocomplete?: string, hint?: string, wide?: boolean, list?: boolean, multiline?: boolean }} FieldSpec  list: a list of names, one per line in a textarea; multiline: text that may span lines, in a textarea (an input drops its line breaks) */
 
 /**
@@ -367,4 +369,56 @@ export function contactRejectsHtml(rejects) {
     `<tbody>${rows}</tbody></table></div>` +
     (more > 0 ? `<p class="muted">${formatCount(more)} more in the download.</p>` : "")
   );
+}
+
+/**
+ * Returns the contacts view an address asks for: the filter, sort and page of its query string
+ * (the names and values `GET /contacts` takes, and `page`, the number the pager shows), and the
+ * pages before it from the history entry's state (`contactsEarlier`). What the table cannot show
+ * is left out, not an error: a state that is not two letters, a sort by a field no column header
+ * sorts by, a page number below 2 or not a number (2 then), a page without a cursor; names it does
+ * not know are ignored. A cursor is the API's to judge (a bad one, or one of another sort, answers
+ * 400 and the panel shows the first page). An entry without the pages before (a link opened in
+ * another tab) knows only the first.
+ *
+ * @example
+ * contactsView("?q=ana&sort=-city&cursor=WyJ&page=3", null, ["city"]);
+ * // { q: "ana", state: "", department: "", sort: "-city", cursor: "WyJ", page: 3, earlier: [{ cursor: null, page: 1 }] }
+ * @param {string} search  location.search
+ * @param {unknown} entry  history.state
+ * @param {readonly string[]} sorts  the fields the table's headers sort by
+ * @returns {ContactsView}
+ */
+export function contactsView(search, entry, sorts) {
+  const params = new URLSearchParams(search);
+  const get = (/** @type {string} */ name) => (params.get(name) ?? "").trim();
+  const state = get("state").toUpperCase();
+  const sort = get("sort");
+  const cursor = get("cursor") || null;
+  const page = Number(get("page"));
+  const kept = entry && typeof entry === "object" && "contactsEarlier" in entry ? entry.contactsEarlier : null;
+  const isPage = (/** @type {any} */ p) => p && (p.cursor === null || typeof p.cursor === "string") && Number.isInteger(p.page) && p.page >= 1;
+  return {
+    q: get("q"),
+    state: /^[A-Z]{2}$/.test(state) ? state : "",
+    department: get("department"),
+    sort: sorts.includes(sort.replace(/^-/, "")) ? sort : "",
+    cursor,
+    page: cursor === null ? 1 : Number.isInteger(page) && page >= 2 ? page : 2,
+    earlier: cursor === null ? [] : Array.isArray(kept) && kept.length > 0 && kept.every(isPage) ? kept : [{ cursor: null, page: 1 }],
+  };
+}
+
+/**
+ * Returns the query string of a contacts view, as contactsView reads it: "" for the first page of
+ * every contact in the API's order.
+ *
+ * @example
+ * contactsQuery({ q: "ana", state: "", department: "", sort: "-city", cursor: "WyJ", page: 2 }); // "?q=ana&sort=-city&cursor=WyJ&page=2"
+ * @param {Omit<ContactsView, "earlier">} view
+ * @returns {string}
+ */
+export function contactsQuery(view) {
+  const { q, state, department, sort, cursor, page } = view;
+  return query({ q, state, department, sort, cursor, page: cursor === null ? null : page });
 }

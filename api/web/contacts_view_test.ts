@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conflictFields, contactInput, departmentOptionsHtml, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
+import { conflictFields, contactInput, contactsQuery, contactsView, departmentOptionsHtml, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, contactFieldsHtml, CONTACT_FIELDS, formFields, formText, keptValues } from "./contacts_view.js";
 import * as api from "./api_client.js";
 import { contactRecord, extendRecord, recordJsonSchema } from "../../etl/contacts/mod.ts";
 import { runFixture } from "../../scripts/testing/run_fixture.ts";
@@ -217,4 +217,23 @@ test("departmentOptionsHtml() counts each department's contacts as the rest of t
     departmentOptionsHtml([{ name: "Sales", contacts: 141938 }, { name: 'R&D "Norte"', contacts: 3 }]),
     `<option value="">Any</option><option value="Sales">Sales (141,938)</option><option value="R&amp;D &quot;Norte&quot;">R&amp;D &quot;Norte&quot; (3)</option>`,
   );
+});
+
+test("contactsView() reads the filter, sort and page of an address, leaving out what the table cannot show; contactsQuery() writes it back", () => {
+  const sorts = ["first_name", "city"];
+  const view = contactsView("?q=%20ana%20&state=la&department=R%26D&sort=-city&cursor=WyJ&page=3", { contactsEarlier: [{ cursor: null, page: 1 }, { cursor: "Wy1", page: 2 }] }, sorts);
+  assert.deepEqual(view, { q: "ana", state: "LA", department: "R&D", sort: "-city", cursor: "WyJ", page: 3, earlier: [{ cursor: null, page: 1 }, { cursor: "Wy1", page: 2 }] });
+  assert.equal(contactsQuery(view), "?q=ana&state=LA&department=R%26D&sort=-city&cursor=WyJ&page=3");
+  assert.deepEqual(contactsView(contactsQuery(view), null, sorts), { ...view, earlier: [{ cursor: null, page: 1 }] }, "a link opened elsewhere knows only the first page before it");
+  const first = { q: "", state: "", department: "", sort: "", cursor: null, page: 1, earlier: [] };
+  assert.deepEqual(contactsView("", null, sorts), first);
+  assert.equal(contactsQuery(first), "");
+  for (const [search, entry] of [
+    ["?state=Louisiana&sort=phone1&page=2&limit=5", null],
+    ["?state=1A&sort=--city&page=-1", { contactsEarlier: "x" }],
+    ["?sort=-&cursor=&page=7", 42],
+  ] as const) {
+    assert.deepEqual(contactsView(search, entry, sorts), first, search);
+  }
+  assert.deepEqual(contactsView("?cursor=WyJ&page=x", { contactsEarlier: [{ cursor: 5, page: 1 }] }, sorts), { ...first, cursor: "WyJ", page: 2, earlier: [{ cursor: null, page: 1 }] });
 });
