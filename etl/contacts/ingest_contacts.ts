@@ -104,7 +104,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
     signal?.addEventListener("abort", stop, { once: true });
     try {
       signal?.throwIfAborted();
-      const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record);
+      const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record, signal);
       // What to insert and update is worked out before the transaction (one writer: the API's
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
       // transaction-local ones; inside it only the writes run.
