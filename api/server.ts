@@ -155,8 +155,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         idle.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // An import is not waited for, as the ETL's Ctrl-C does not wait for a load: it could hold
-        // the close for as long as another session holds a lock (5 min), or a minute of rows.
+        // Imports are stopped, not waited for, as the ETL's Ctrl-C stops a load: one may run for
+        // minutes (behind another session's lock, a million rows), and was waited for through the
+        // grace, then cut off with no answer to its client and, on PostgreSQL, its connection closed under it.
         app.stopImports(stoppedBy);
         server.closeIdleConnections();
         // In-flight requests finish; keep-alive sockets close as soon as they go idle.
