@@ -47,7 +47,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
-  "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
+  "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped and nothing changed. Only the server's log sees this answer.",
   "not-implemented": "501: the request's method is none this server implements at all (`OPTIONS *` lists those it does); a method it implements on other paths is a 405.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",

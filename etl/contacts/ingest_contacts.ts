@@ -36,7 +36,7 @@ export interface IngestOptions {
   /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
   rejectsFile?: string;
   /**
-   * Stops the load when aborted (the API's client went away): up to its transaction's COMMIT, the
+   * Stops the load when aborted (SIGINT, SIGTERM; the API's client went away, the API closing): up to its transaction's COMMIT, the
    * load fails with the signal's abort (an AbortError) and nothing is written; once the COMMIT has
    * begun, it finishes.
    */
