@@ -3,52 +3,33 @@
 // client off with no answer, the import stopped only by that. Now the close stops it at once, as
 // on PostgreSQL (import_server_close_postgres_test.ts): DuckDB interrupted, nothing written, the run
 // recorded `stopped`, the client answered 503 `shutting-down`. The import is held provably mid-way
-// by giving its read_csv a named pipe the test feeds: DuckDB holds it open, half the file read, and
-// the statement cannot end before the test lets it, which it does only once the close has begun.
-// The load's own Database class is patched, as scripts/testing/stop_at.ts does.
+// by giving its read_csv a named pipe the test feeds (scripts/testing/read_csv_pipe.ts): DuckDB holds
+// it open, half the file read, and the statement cannot end before the test lets it, which it does
+// only once the close has begun.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { readRuns } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
 
 test("the API closing while a DuckDB import reads its CSV: the import is interrupted, its client answered 503 shutting-down, its run recorded stopped, nothing written", { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir("import-close-duckdb-");
-  const run = Database.prototype.run;
+  let read: PipedReadCsv | undefined;
   const server = await testServer(dir);
   let closed = false;
   try {
-    const pipe = join(dir, "read-through.pipe");
-    execFileSync("mkfifo", [pipe]);
     const body = Buffer.from(["first_name,last_name,email,department", ...Array.from({ length: 500 }, (_, i) => `Ana${i},Ruiz,ana${i}@example.org,Sales`)].join("\n") + "\n");
     let reading!: () => void;
     const midway = new Promise<void>((resolve) => (reading = resolve));
     let go!: () => void;
     const closing = new Promise<void>((resolve) => (go = resolve));
-    let readCsv: string | undefined;
-    Database.prototype.run = async function (this: Database, sql, params) {
-      if (readCsv !== undefined || !/FROM read_csv\(/.test(sql)) return run.call(this, sql, params);
-      // The staging's read of the file, through the pipe: DuckDB reads what the test writes.
-      const statement = run.call(this, sql, [pipe]).then(
-        () => "finished",
-        (error: Error) => error.message,
-      );
-      const writer = await open(pipe, "w"); // opened once DuckDB opened the pipe: the statement runs
-      try {
-        await writer.write(body.subarray(0, body.length >> 1));
-        reading();
-        await closing;
-        await writer.write(body.subarray(body.length >> 1));
-      } finally {
-        await writer.close();
-      }
-      readCsv = await statement;
-      if (readCsv !== "finished") throw new Error(readCsv);
-    } as typeof run;
+    read = readCsvThroughPipe(dir, body, () => {
+      reading();
+      return closing;
+    });
 
     const answer: Promise<RawResponse | Error> = raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "contacts.csv" }, body }).catch(
       (error: Error) => error,
@@ -67,7 +48,7 @@ test("the API closing while a DuckDB import reads its CSV: the import is interru
     const problem = response.json();
     assert.equal(problem.type, "/docs#problem-shutting-down");
     assert.match(problem.detail, /shutting down.*nothing was loaded/);
-    assert.match(readCsv ?? "", /^INTERRUPT Error/, "the import's read_csv was interrupted, not run to its end");
+    assert.match(read.outcome ?? "", /^INTERRUPT Error/, "the import's read_csv was interrupted, not run to its end");
 
     const runs = readRuns(dir);
     assert.equal(runs.length, 1, "the import's run is recorded");
@@ -75,7 +56,7 @@ test("the API closing while a DuckDB import reads its CSV: the import is interru
     assert.equal(runs[0].error?.code, "stopped");
     assert.match(runs[0].error?.message ?? "", /^Stopped by the API's close before its COMMIT; nothing was loaded/);
     assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the body's copy is removed");
-    Database.prototype.run = run;
+    read.restore();
     const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
     try {
       assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
@@ -83,7 +64,7 @@ test("the API closing while a DuckDB import reads its CSV: the import is interru
       db.close();
     }
   } finally {
-    Database.prototype.run = run;
+    read?.restore();
     if (!closed) await server.close();
     cleanup();
   }
