@@ -441,6 +441,11 @@ export class App {
     }
   }
 
+  /** Stops the contacts imports running, and any asked for after, before their COMMIT (ContactsStore.stopImports): the first step of a close. */
+  stopImports(by: string): void {
+    this.contacts.stopImports(by);
+  }
+
   /** Closes the databases once queued writes and in-flight snapshot queries finish. */
   async close(): Promise<void> {
     this.metrics.close();

@@ -176,7 +176,7 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
       schedule?.scheduler.stop();
       // The load child first: left running it outlived us, writing after the API closed (see close()).
       (schedule?.loads.close() ?? Promise.resolve())
-        .then(() => server.close())
+        .then(() => server.close(undefined, `${signal} to the API`))
         .then(
           () => {
             if (apiJson !== undefined) removeApiInfo(apiJson);

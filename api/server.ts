@@ -29,8 +29,12 @@ export interface RunningServer {
   app: App;
   /** Request body bytes the server kept in memory so far (what a refused upload must not add to). */
   readonly stats: BodyStats;
-  /** Stops accepting, waits for in-flight requests (up to `graceMs`), closes the databases. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Stops accepting, stops the contacts imports running (answered 503 `shutting-down`, their runs
+   * `stopped` by `stoppedBy`, default "the API's close"), waits for in-flight requests (up to
+   * `graceMs`), closes the databases.
+   */
+  close(graceMs?: number, stoppedBy?: string): Promise<void>;
 }
 
 /**
@@ -147,10 +151,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${host}:${address.port}`,
     app,
     stats,
-    close(graceMs = 10_000) {
+    close(graceMs = 10_000, stoppedBy = "the API's close") {
       closing ??= (async () => {
         idle.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Imports are stopped, not waited for, as the ETL's Ctrl-C stops a load: one may run for
+        // minutes (behind another session's lock, a million rows), and was waited for through the
+        // grace, then cut off with no answer to its client and, on PostgreSQL, its connection closed under it.
+        app.stopImports(stoppedBy);
         server.closeIdleConnections();
         // In-flight requests finish; keep-alive sockets close as soon as they go idle.
         const deadline = Date.now() + graceMs;

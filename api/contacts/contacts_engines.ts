@@ -120,7 +120,7 @@ export interface CsvLoad {
   record: RecordDefinition;
   rejectsFile?: string;
   workDir: string;
-  /** Aborted when the import's client went away: DuckDB stops the load unless it has committed. */
+  /** Aborted when the import's client went away or the API closes: the load stops unless its COMMIT has begun. */
   signal?: AbortSignal;
   /** Called as soon as the import's COMMIT is done (DuckDB), before its report, clean-up and checkpoint. */
   committed?: () => void;
@@ -932,6 +932,7 @@ class PostgresEngine implements Engine {
       rejectsFile: load.rejectsFile,
       workDir: load.workDir,
       lockWaitMs: this.#importLockWaitMs,
+      signal: load.signal,
     });
   }
 

@@ -20,7 +20,7 @@ import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 import { recordImportRun, type ImportRun } from "./import_run.ts";
-import { newRunId } from "../../etl/runs/mod.ts";
+import { LoadStopped, newRunId } from "../../etl/runs/mod.ts";
 
 /**
  * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
@@ -432,9 +432,17 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         }
       };
       try {
-        // DuckDB stops the load if the client goes before it commits (PostgreSQL finishes it).
+        // The load stops if the client goes, or the API closes (store.stopImports), before its COMMIT.
         const summary = await store.importCsv(path, { sourceName, rejectsFile, workDir: uploads, signal: request.signal }).catch((error: unknown) => {
           const clientLeft = request.signal.aborted && error === request.signal.reason;
+          // Stopped by the API's close, before it wrote: recorded as the ETL records a load its Ctrl-C stopped.
+          if (!clientLeft && error instanceof LoadStopped) {
+            record({ error: { code: error.code, message: `${error.message} before its COMMIT; nothing was loaded` } });
+            throw new HttpError(503, "The API is shutting down: the import was stopped before its COMMIT and nothing was loaded; send it again once the API is back", {
+              code: "shutting-down",
+              headers: { "retry-after": "30" },
+            });
+          }
           // Recorded in the words of the answer below; a request its client left was not an import.
           if (!clientLeft) {
             const refused = error instanceof ContactsCsvError || error instanceof ContactsLockTimeoutError;

@@ -50,6 +50,7 @@ import {
   type RecordSql,
 } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
+import { LoadStopped } from "../../etl/runs/mod.ts";
 import { isTransientConflict, isUniqueViolation, type SqlRunner } from "../../etl/db/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
@@ -269,6 +270,8 @@ export class ContactsStore {
   /** The purge of old Idempotency-Keys running now, if any. */
   #purging: Promise<void> | undefined;
   #closed = false;
+  /** Aborted by stopImports(): the imports running or still to come stop before their COMMIT. */
+  readonly #stopping = new AbortController();
 
   private constructor(engine: Engine, record: RecordDefinition, options: ContactsStoreOptions, points: PointFile | undefined) {
     const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
@@ -864,8 +867,10 @@ export class ContactsStore {
       heard = true;
       this.#afterCommit("all");
     };
+    // Stopped by its client's going (load.signal) or by the API's close (stopImports), whichever comes first.
+    const signal = load.signal === undefined ? this.#stopping.signal : AbortSignal.any([load.signal, this.#stopping.signal]);
     try {
-      return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed });
+      return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed, signal });
     } finally {
       // A failed import changed nothing; forgetting is only the safe side.
       if (!heard) this.#afterCommit("all");
@@ -895,6 +900,22 @@ export class ContactsStore {
     }
     // Each listener alone: one that throws must not keep the others from hearing.
     for (const listener of this.#commitListeners) tellCommitted(listener, []);
+  }
+
+  /**
+   * Stops the imports running, and any asked for after, as the ETL's Ctrl-C stops a load: before
+   * their COMMIT they fail with a LoadStopped naming `by` (DuckDB interrupted; on PostgreSQL the
+   * statement running cancelled, the transaction rolled back) and nothing of them is written; one
+   * whose COMMIT has begun finishes. What the API's close does first, so that it need not wait for
+   * an import (a lock another session holds, minutes; a million rows, a minute).
+   *
+   * @example
+   * ```ts
+   * store.stopImports("SIGTERM to the API"); // a running import fails: "Stopped by SIGTERM to the API"
+   * ```
+   */
+  stopImports(by: string): void {
+    if (!this.#stopping.signal.aborted) this.#stopping.abort(new LoadStopped(by));
   }
 
   /** Waits for queued writes, then closes the database. */

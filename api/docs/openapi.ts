@@ -47,7 +47,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
-  "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped (embedded database) and nothing changed. Only the server's log sees this answer.",
+  "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped and nothing changed. Only the server's log sees this answer.",
   "not-implemented": "501: the request's method is none this server implements at all (`OPTIONS *` lists those it does); a method it implements on other paths is a 405.",
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
@@ -58,6 +58,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
   "disk-full": "503: the data dir's disk has no room for the copy of a CSV sent as an import's body (uploads/); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds, once the operator has made room.",
+  "shutting-down": "503: the API began to close (SIGTERM, SIGINT) while a contacts import ran: the import was stopped before its COMMIT and nothing was loaded (a CSV body's import is recorded as a failed run, `stopped`); send it again once the API is back, after `Retry-After` seconds.",
   "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",
 };
 
@@ -158,7 +159,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
           (route.method === "GET" && (path === "/contacts" || (doc.tag === "tables" && doc.responses["200"]?.csv === true)) ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
           // The adapter's bound on bodies held at once, decided before this route reads a byte.
           (doc.body !== undefined ? ", or the server holds as many request bodies as it may at once (`too-many-uploads`)" : "") +
-          (route.method === "POST" && path === "/imports/contacts" ? ", or the data dir's disk has no room for a CSV body's copy (`disk-full`), or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session)" : "") +
+          (route.method === "POST" && path === "/imports/contacts" ? ", or the data dir's disk has no room for a CSV body's copy (`disk-full`), or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session), or the API began to close during the import, which it stopped (`shutting-down`)" : "") +
           "; retry after `Retry-After` seconds.",
         headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },

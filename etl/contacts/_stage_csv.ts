@@ -37,11 +37,17 @@ export interface Staged {
   fixesByField: FieldTally[];
 }
 
+/** What the staging runs its statements on: a Database, or one that looks at a stop first (stoppable). */
+type StagingDb = Pick<Database, "run" | "one" | "all" | "appender">;
+
 /**
  * Reads and validates `csvPath` (already scanned) into the temp tables above and returns what it
- * found. `readPath` must be a plain file name DuckDB will not take as a glob.
+ * found. `readPath` must be a plain file name DuckDB will not take as a glob. Once `signal` is
+ * aborted no further statement runs (it throws the abort): the caller interrupts the one running,
+ * and DuckDB drops an interrupt that lands between two statements.
  */
-export async function stageCsv(db: Database, readPath: string, scan: CsvScan, layout: Layout, record: RecordDefinition): Promise<Staged> {
+export async function stageCsv(database: Database, readPath: string, scan: CsvScan, layout: Layout, record: RecordDefinition, signal?: AbortSignal): Promise<Staged> {
+  const db = signal === undefined ? database : stoppable(database, signal);
   await dropStaging(db);
   const width = readWidth(scan);
   const unnamed = scan.header.length - width;
@@ -314,7 +320,17 @@ function plainTally(t: FieldTally): FieldTally {
   return { field: t.field, count: Number(t.count), lines: [...(t.lines ?? [])], first_reason: t.first_reason };
 }
 
+/** `db`'s statements, each throwing `signal`'s abort instead of running once it is aborted. */
+function stoppable(db: Database, signal: AbortSignal): StagingDb {
+  return {
+    run: (...args) => (signal.throwIfAborted(), db.run(...args)),
+    one: (...args) => (signal.throwIfAborted(), db.one(...args)),
+    all: (...args) => (signal.throwIfAborted(), db.all(...args)),
+    appender: (...args) => (signal.throwIfAborted(), db.appender(...args)),
+  };
+}
+
 /** Drops every temp table a load made (also after a failure). */
-export async function dropStaging(db: Database): Promise<void> {
+export async function dropStaging(db: Pick<Database, "run">): Promise<void> {
   await db.run(TABLES.map((t) => `DROP TABLE IF EXISTS temp.${t};`).join(" "));
 }

@@ -36,7 +36,7 @@ export interface IngestOptions {
   /** Write every reject to this CSV report (line, field, reason, value) when there are any. */
   rejectsFile?: string;
   /**
-   * Stops the load when aborted (the API's client went away): up to its transaction's COMMIT, the
+   * Stops the load when aborted (SIGINT, SIGTERM; the API's client went away, the API closing): up to its transaction's COMMIT, the
    * load fails with the signal's abort (an AbortError) and nothing is written; once the COMMIT has
    * begun, it finishes.
    */
@@ -104,7 +104,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
     signal?.addEventListener("abort", stop, { once: true });
     try {
       signal?.throwIfAborted();
-      const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record);
+      const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record, signal);
       // What to insert and update is worked out before the transaction (one writer: the API's
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than
       // transaction-local ones; inside it only the writes run.

@@ -13,7 +13,7 @@
  */
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CLIENT_GRACE_MS, Database, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
+import { CLIENT_GRACE_MS, Database, isInterrupted, isTransientConflict, postgresErrorOf, quoteLiteral, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS, type LockBoundOptions } from "./_lock_wait.ts";
@@ -110,21 +110,35 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
   const duck = await Database.open(":memory:", { settings: { ...options.duckdbSettings, memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
   try {
-    // read_csv takes `*?[]{}` as a pattern: such a name is read from a plain-named copy.
-    let readPath = csvPath;
-    if (/[*?[\]{}]/.test(csvPath)) copyFileSync(csvPath, (readPath = join(work, "input.csv")));
-    const staged = await stageCsv(duck, readPath, plan.scan, plan.layout, plan.record);
-    // Told to stop (options.signal): between steps, up to the COMMIT; a statement running finishes first.
+    const people = join(work, "people.csv");
+    const links = join(work, "links.csv");
+    // Told to stop (options.signal) while DuckDB stages the file (seconds at a million rows), the
+    // statement it runs is interrupted and stageCsv runs no further one, as a DuckDB load stops.
+    const interrupt = () => duck.interrupt();
+    options.signal?.addEventListener("abort", interrupt, { once: true });
+    const { staged, departmentNames } = await (async () => {
+      // read_csv takes `*?[]{}` as a pattern: such a name is read from a plain-named copy.
+      let readPath = csvPath;
+      if (/[*?[\]{}]/.test(csvPath)) copyFileSync(csvPath, (readPath = join(work, "input.csv")));
+      const staged = await stageCsv(duck, readPath, plan.scan, plan.layout, plan.record, options.signal);
+      options.signal?.throwIfAborted();
+      // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
+      await duck.run(`COPY (SELECT first_ord, key, ${staged.fields.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
+      options.signal?.throwIfAborted();
+      await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
+      options.signal?.throwIfAborted();
+      return { staged, departmentNames: (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name) };
+    })()
+      .catch((error: unknown) => {
+        // Interrupted by the stop: the caller hears the stop.
+        if (options.signal?.aborted && isInterrupted(error)) options.signal.throwIfAborted();
+        throw error;
+      })
+      .finally(() => options.signal?.removeEventListener("abort", interrupt));
+    // From here on, between steps up to the COMMIT, and on PostgreSQL the statement running cancelled (cancelOnStop).
     options.signal?.throwIfAborted();
     const summary = stagedSummary(plan, staged);
     const names = staged.fields;
-    const people = join(work, "people.csv");
-    const links = join(work, "links.csv");
-    // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
-    await duck.run(`COPY (SELECT first_ord, key, ${names.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
-    await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
-    const departmentNames = (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name);
-    options.signal?.throwIfAborted();
     // A statement cancelled by a stop before the transaction (the COPY of a million rows) fails
     // with 57014: nothing is written yet, and the caller hears the stop.
     const written = await boundedSession(pg, bound, async (session, pid) => {

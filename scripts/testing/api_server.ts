@@ -32,7 +32,7 @@ export async function testServer(dataDir: string, options: Partial<ServerOptions
   if (!announce) return server;
   const info = writeApiInfo(dataDir, server.url);
   const close = server.close.bind(server);
-  return Object.assign(server, { close: (graceMs?: number) => close(graceMs).finally(() => removeApiInfo(info)) });
+  return Object.assign(server, { close: (graceMs?: number, stoppedBy?: string) => close(graceMs, stoppedBy).finally(() => removeApiInfo(info)) });
 }
 
 export interface RawResponse {

@@ -1,0 +1,71 @@
+// The API closing (SIGTERM to `npm start`, server.close()) while POST /imports/contacts loads into
+// the embedded DuckDB: the close waited for the import through its grace (10 s), then cut its
+// client off with no answer, the import stopped only by that. Now the close stops it at once, as
+// on PostgreSQL (import_server_close_postgres_test.ts): DuckDB interrupted, nothing written, the run
+// recorded `stopped`, the client answered 503 `shutting-down`. The import is held provably mid-way
+// by giving its read_csv a named pipe the test feeds (scripts/testing/read_csv_pipe.ts): DuckDB holds
+// it open, half the file read, and the statement cannot end before the test lets it, which it does
+// only once the close has begun.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Database } from "../../etl/db/mod.ts";
+import { readRuns } from "../../etl/runs/mod.ts";
+import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
+
+test("the API closing while a DuckDB import reads its CSV: the import is interrupted, its client answered 503 shutting-down, its run recorded stopped, nothing written", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("import-close-duckdb-");
+  let read: PipedReadCsv | undefined;
+  const server = await testServer(dir);
+  let closed = false;
+  try {
+    const body = Buffer.from(["first_name,last_name,email,department", ...Array.from({ length: 500 }, (_, i) => `Ana${i},Ruiz,ana${i}@example.org,Sales`)].join("\n") + "\n");
+    let reading!: () => void;
+    const midway = new Promise<void>((resolve) => (reading = resolve));
+    let go!: () => void;
+    const closing = new Promise<void>((resolve) => (go = resolve));
+    read = readCsvThroughPipe(dir, body, () => {
+      reading();
+      return closing;
+    });
+
+    const answer: Promise<RawResponse | Error> = raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "contacts.csv" }, body }).catch(
+      (error: Error) => error,
+    );
+    await midway;
+    // A grace far longer than the test: a close that waits for the import ends only after it.
+    const closeDone = server.close(60_000);
+    go();
+    await closeDone;
+    closed = true;
+
+    const response = await answer;
+    assert.ok(!(response instanceof Error), `the import's client got an answer: ${response instanceof Error ? response.message : ""}`);
+    assert.equal(response.status, 503, response.text);
+    assert.ok(response.headers["retry-after"] !== undefined, "with Retry-After");
+    const problem = response.json();
+    assert.equal(problem.type, "/docs#problem-shutting-down");
+    assert.match(problem.detail, /shutting down.*nothing was loaded/);
+    assert.match(read.outcome ?? "", /^INTERRUPT Error/, "the import's read_csv was interrupted, not run to its end");
+
+    const runs = readRuns(dir);
+    assert.equal(runs.length, 1, "the import's run is recorded");
+    assert.equal(runs[0].status, "failed");
+    assert.equal(runs[0].error?.code, "stopped");
+    assert.match(runs[0].error?.message ?? "", /^Stopped by the API's close before its COMMIT; nothing was loaded/);
+    assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the body's copy is removed");
+    read.restore();
+    const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
+    try {
+      assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
+    } finally {
+      db.close();
+    }
+  } finally {
+    read?.restore();
+    if (!closed) await server.close();
+    cleanup();
+  }
+});
