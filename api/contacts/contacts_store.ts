@@ -867,11 +867,19 @@ export class ContactsStore {
       heard = true;
       this.#afterCommit("all");
     };
-    // Stopped by its client's going (load.signal) or by the API's close (stopImports), whichever comes first.
-    const signal = load.signal === undefined ? this.#stopping.signal : AbortSignal.any([load.signal, this.#stopping.signal]);
+    // Stopped by its client's going (load.signal) or by the API's close (stopImports), whichever
+    // comes first: forwarded by hand, as AbortSignal.any() is newer (Node 20.3) than the engines field.
+    const either = new AbortController();
+    const sources = [load.signal, this.#stopping.signal].filter((s) => s !== undefined);
+    const forward = (event: Event) => either.abort((event.target as AbortSignal).reason);
+    for (const source of sources) {
+      if (source.aborted) either.abort(source.reason);
+      else source.addEventListener("abort", forward, { once: true });
+    }
     try {
-      return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed, signal });
+      return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed, signal: either.signal });
     } finally {
+      for (const source of sources) source.removeEventListener("abort", forward);
       // A failed import changed nothing; forgetting is only the safe side.
       if (!heard) this.#afterCommit("all");
     }
