@@ -11,11 +11,11 @@ import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADE
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError, type FieldError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
-import { csvAnswer, csvResponse, firstRowRead, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
-import { empty, etagMatches, json, readPreconditions, send } from "../http/respond.ts";
+import { empty, etagMatches, json, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
@@ -320,6 +320,9 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "POST",
     "/contacts",
     async (request) => {
+      // The target is the list, which exists: If-None-Match: * is false, If-Match holds for `*` only
+      // (the list's ETag, where it has one, is weak).
+      writePreconditions(request, listEtag(), true, "the contacts list");
       const key = idempotencyKeyOf(request);
       const { value, text } = await readJson(request);
       const print = fingerprint(text);
@@ -367,9 +370,12 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "GET",
     "/departments",
     async (request, ctx) => {
-      const items = await store.departments();
-      if (wantsCsv(request, ctx.query)) return csvResponse(["id", "name", "contacts"], items, "departments.csv");
-      return json({ items }, 200, { vary: "Accept", "cache-control": "no-cache" });
+      // No ETag: If-Match holds for `*` only, and If-None-Match: * is a 304 (the list exists).
+      if (wantsCsv(request, ctx.query)) return csvAnswer(request, undefined, ["id", "name", "contacts"], () => store.departments(), "departments.csv");
+      const headers = { vary: "Accept", "cache-control": "no-cache" };
+      const unchanged = readPreconditions(request, undefined, headers);
+      if (unchanged) return unchanged;
+      return json({ items: await store.departments() }, 200, headers);
     },
     contactDocs.departments,
   );
@@ -377,9 +383,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   router.add(
     "DELETE",
     "/departments/:id",
-    async (_request, ctx) => {
+    async (request, ctx) => {
       const id = parseId(ctx.params.id, "department");
-      await store.deleteDepartment(id).catch(writeError);
+      // A department has no ETag: If-Match holds for `*` only, when it exists; If-None-Match: * never
+      // lets the delete through. Decided on what the delete's transaction sees.
+      await store.deleteDepartment(id, (found) => writePreconditions(request, undefined, found, `department ${id}`)).catch(writeError);
       return empty(204);
     },
     contactDocs.removeDepartment,

@@ -128,7 +128,35 @@ export function readPreconditions(request: Request, etag: string | undefined, he
   if (ifMatch !== null && ifMatch.trim() !== "*" && (etag === undefined || etag.startsWith("W/") || !ifMatch.split(",").some((tag) => tag.trim() === etag))) {
     throw new HttpError(412, `If-Match does not hold: the current ETag is ${etag === undefined ? "none" : etag}${etag?.startsWith("W/") ? ", a weak one, which If-Match never matches" : ""}`, { code: "stale" });
   }
-  return etag !== undefined && etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : undefined;
+  // `*` holds whenever there is a representation, tagged or not (a list on PostgreSQL has no ETag).
+  const ifNoneMatch = request.headers.get("if-none-match");
+  return ifNoneMatch?.trim() === "*" || (etag !== undefined && etagMatches(ifNoneMatch, etag)) ? empty(304, headers) : undefined;
+}
+
+/**
+ * RFC 9110 13.2.2, steps 1 to 3, for a write to a resource that `exists` (a collection POSTed to
+ * always does) with current ETag `etag` (undefined: it has none, as a department or, on PostgreSQL,
+ * a list): throws the 412 of an If-Match that does not hold (`*` holds when the resource exists; a
+ * tag only when it is `etag`, strong) or of an If-None-Match that does not (`*` fails when the
+ * resource exists; a tag when it matches `etag`, weak). `what` names the resource in the detail.
+ *
+ * @example
+ * ```ts
+ * writePreconditions(request, listEtag(), true, "the contacts list"); // POST /contacts
+ * ```
+ */
+export function writePreconditions(request: Request, etag: string | undefined, exists: boolean, what: string): void {
+  const ifMatch = request.headers.get("if-match");
+  if (ifMatch !== null) {
+    const holds = ifMatch.trim() === "*" ? exists : exists && etag !== undefined && !etag.startsWith("W/") && ifMatch.split(",").some((tag) => tag.trim() === etag);
+    if (!holds) {
+      throw new HttpError(412, `If-Match does not hold: ${exists ? `${what} has ${etag === undefined ? "no ETag" : `the ETag ${etag}${etag.startsWith("W/") ? ", a weak one, which If-Match never matches" : ""}`}` : `${what} does not exist`}`, { code: "stale" });
+    }
+  }
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch !== null && exists && (ifNoneMatch.trim() === "*" || (etag !== undefined && etagMatches(ifNoneMatch, etag)))) {
+    throw new HttpError(412, `If-None-Match does not hold: ${what} exists${ifNoneMatch.trim() === "*" ? "" : ` with ETag ${etag}`}`, { code: "stale" });
+  }
 }
 
 /**

@@ -397,6 +397,23 @@ test("adding a table is one migration per backend plus one definition: every rou
   }
 });
 
+test("a table's list and POST evaluate If-Match and If-None-Match, as the contacts' do", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: migrationsFor(dir), tables: [notesRecord] });
+  try {
+    // Both were ignored: GET /notes with If-Match: "x" was a 200, POST with If-None-Match: * a 201.
+    assertProblem(await raw(server.url, { path: "/notes", headers: { "if-match": '"x"' } }), 412, "stale");
+    assert.equal((await raw(server.url, { path: "/notes", headers: { "if-none-match": "*" } })).status, 304);
+    assertProblem(await post(server.url, { title: "No" }, { "if-none-match": "*" }), 412, "stale");
+    assertProblem(await post(server.url, { title: "No" }, { "if-match": '"1"' }), 412, "stale");
+    assert.equal((await raw(server.url, { path: "/notes?count=true" })).json().total, 0);
+    assert.equal((await post(server.url, { title: "Yes" }, { "if-match": "*" })).status, 201);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("every answer of a plain table's routes is one /openapi.json documents: its status, and its JSON's schema", async (t) => {
   const { dir, cleanup } = tempDir();
   const server = await testServer(dir, { contacts: migrationsFor(dir), tables: [notesRecord] });
