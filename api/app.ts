@@ -18,7 +18,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
+import { mediaType, requireIdentityCoding, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -252,7 +252,10 @@ export class App {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
       this.#authorize(headers, `GET ${match.pattern}`);
     }
-    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
+    if (doc?.body !== undefined) {
+      requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
+      requireIdentityCoding(headers);
+    }
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return { match, maxBodyBytes, route: match.pattern };
   }

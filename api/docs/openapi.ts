@@ -33,6 +33,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",
+  "unsupported-content-encoding": "415: the body is sent in a content coding (`Content-Encoding` other than identity, such as gzip); send it uncompressed, as `Accept-Encoding: identity` says.",
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
