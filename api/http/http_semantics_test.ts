@@ -64,3 +64,84 @@ test("preconditions hold on every route: /departments, POST /contacts", async (t
     cleanup();
   }
 });
+
+test("a request body in a content coding is a 415 naming the one accepted (identity), on every route with a body", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const body = JSON.stringify({ first_name: "Gz", last_name: "Ip", email: "gz@example.com" });
+    // Was: br-labelled plain JSON created the contact (201); gzipped JSON a misleading 400 invalid-utf8;
+    // a gzipped CSV import a 422 missing-column.
+    const requests = [
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "br" }, body },
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: gzipSync(body) },
+      { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "content-encoding": "gzip" }, body: gzipSync("first_name,last_name,email\nA,B,a@example.com\n") },
+      { method: "PATCH", path: "/contacts/1", headers: { ...JSON_HEADERS, "content-encoding": "deflate, identity" }, body: "{}" },
+    ];
+    for (const request of requests) {
+      const res = await raw(server.url, request);
+      assertProblem(res, 415, "unsupported-content-encoding");
+      assert.equal(res.headers["accept-encoding"], "identity", `${request.method} ${request.path}`);
+    }
+    assert.equal((await raw(server.url, { path: "/contacts?count=true" })).json().total, 0);
+    // identity is no coding at all.
+    assert.equal((await raw(server.url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "identity" }, body })).status, 201);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("ids in paths are canonical: /contacts/01 is no contact", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    await postContact(server.url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 200);
+    // They reached contact 1, with its strong ETag, and took writes.
+    for (const path of ["/contacts/01", "/contacts/0000000001"]) {
+      assertProblem(await raw(server.url, { path }), 404, "not-found");
+      assertProblem(await raw(server.url, { method: "DELETE", path }), 404, "not-found");
+    }
+    assert.equal((await raw(server.url, { path: "/contacts/1" })).status, 200);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("OPTIONS on a resource that takes PATCH names its types in Accept-Patch, and POST's in Accept-Post", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const one = await raw(server.url, { method: "OPTIONS", path: "/contacts/1" });
+    assert.equal(one.status, 204);
+    assert.match(String(one.headers.allow), /PATCH/);
+    assert.equal(one.headers["accept-patch"], "application/merge-patch+json, application/json");
+    const list = await raw(server.url, { method: "OPTIONS", path: "/contacts" });
+    assert.equal(list.headers["accept-post"], "application/json");
+    assert.equal(list.headers["accept-patch"], undefined);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a 304 carries the Vary its 200 would: a CSV list's says Accept alone", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    await postContact(server.url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
+    const path = "/contacts?limit=1&format=csv";
+    const full = await raw(server.url, { path, headers: { "accept-encoding": "gzip" } });
+    assert.equal(full.status, 200);
+    // On PostgreSQL the list has no ETag: If-None-Match: * is its 304.
+    const unchanged = await raw(server.url, { path, headers: { "accept-encoding": "gzip", "if-none-match": String(full.headers.etag ?? "*") } });
+    assert.equal(unchanged.status, 304);
+    // Was Accept, Accept-Encoding: the streamed CSV is never compressed.
+    assert.equal(unchanged.headers.vary, full.headers.vary);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
