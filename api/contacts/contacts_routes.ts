@@ -15,7 +15,7 @@ import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
-import { empty, etagMatches, json, readPreconditions, send, writePreconditions } from "../http/respond.ts";
+import { CODINGS, empty, etagMatches, json, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
@@ -47,12 +47,16 @@ export function idempotencyKeyOf(request: Request): string | null {
   return key;
 }
 
+/** A version's strong ETag, or that of a coded form of it (`"3"`, `"3-br"`: respond.ts codedEtag). */
+const VERSION_TAG = new RegExp(`^"([1-9]\\d{0,8})(?:-(?:${CODINGS.join("|")}))?"$`);
+
 /**
- * Parses If-Match into the versions it names (undefined: no header or `*`).
+ * Parses If-Match into the versions it names (undefined: no header or `*`); the tag of a coded form
+ * (`"3-gzip"`) names its version, as clients copy whichever ETag they were given (ifMatchHolds).
  *
  * @example
  * ```ts
- * parseIfMatch('"3", "4"') // [3, 4]
+ * parseIfMatch('"3", "4-br"') // [3, 4]
  * ```
  */
 export function parseIfMatch(header: string | null): number[] | undefined {
@@ -61,7 +65,7 @@ export function parseIfMatch(header: string | null): number[] | undefined {
   for (const part of header.split(",")) {
     // If-Match uses strong comparison: a weak tag (W/"3") never matches, so it is not listed.
     // Strong comparison is character-by-character (RFC 9110 8.8.3.2): "01" is not "1".
-    const m = /^"([1-9]\d{0,8})"$/.exec(part.trim());
+    const m = VERSION_TAG.exec(part.trim());
     if (m !== null) versions.push(Number(m[1]));
   }
   return versions;

@@ -145,3 +145,54 @@ test("a 304 carries the Vary its 200 would: a CSV list's says Accept alone", asy
     cleanup();
   }
 });
+
+test("each content coding of a representation has its own strong ETag, and preconditions take any of them", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    // Over 1 KiB of JSON, so its answers are compressed.
+    const big = { first_name: "Big", last_name: "Body", email: "big@example.com", address: "a".repeat(200), company_name: "c".repeat(200), departments: Array.from({ length: 30 }, (_, i) => `Department number ${i} with a long name`) };
+    const id = (await postContact(server.url, big)).json().id;
+    const get = (coding: string, headers: Record<string, string> = {}) => raw(server.url, { path: `/contacts/${id}`, headers: { "accept-encoding": coding, ...headers } });
+    const tags: Record<string, string> = {};
+    await t.test("identity, gzip and br forms: \"1\", \"1-gzip\", \"1-br\"", async () => {
+      // All three were "1" (RFC 9110 8.8.3.3: the strong tags of coded forms must differ).
+      for (const coding of ["identity", "gzip", "br"]) {
+        const res = await get(coding);
+        assert.equal(res.headers["content-encoding"], coding === "identity" ? undefined : coding);
+        tags[coding] = String(res.headers.etag);
+      }
+      assert.deepEqual(tags, { identity: '"1"', gzip: '"1-gzip"', br: '"1-br"' });
+    });
+    await t.test("If-None-Match with any form's tag is a 304 carrying that tag", async () => {
+      for (const coding of ["identity", "gzip", "br"]) {
+        for (const tag of [tags[coding], `W/${tags[coding]}`]) {
+          const res = await get(coding, { "if-none-match": tag });
+          assert.equal(res.status, 304, `${coding} ${tag}`);
+          assert.equal(res.headers.etag, tags[coding]);
+        }
+      }
+      // A client holding the identity form that now takes br still holds the current version.
+      assert.equal((await get("br", { "if-none-match": '"1"' })).status, 304);
+      assert.equal((await get("br", { "if-none-match": '"1-deflate"' })).status, 200);
+      assert.equal((await get("br", { "if-match": '"1-gzip"' })).status, 200);
+    });
+    await t.test("If-Match on PATCH, PUT and DELETE takes the tag of any coded form of the current version", async () => {
+      // Clients copy the ETag they were given into If-Match: "1-br" must not be a 412 while the contact is at version 1.
+      const patched = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "accept-encoding": "gzip", "if-match": tags.br }, body: '{"city":"Lima"}' });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.headers.etag, '"2-gzip"');
+      const put = await raw(server.url, { method: "PUT", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": '"2-gzip"' }, body: JSON.stringify(big) });
+      assert.equal(put.status, 200, put.text);
+      // A coded form of an older version is as stale as the version.
+      for (const method of ["PATCH", "DELETE"]) {
+        assertProblem(await raw(server.url, { method, path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": '"2-br"' }, body: method === "DELETE" ? undefined : "{}" }), 412, "stale");
+      }
+      assertProblem(await raw(server.url, { method: "DELETE", path: `/contacts/${id}`, headers: { "if-none-match": '"3-br"' } }), 412, "stale");
+      assert.equal((await raw(server.url, { method: "DELETE", path: `/contacts/${id}`, headers: { "if-match": '"3-br"' } })).status, 204);
+    });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
