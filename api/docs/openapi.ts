@@ -4,7 +4,7 @@
  */
 import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { contactSchemas } from "../contacts/contacts_routes.ts";
+import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.ts";
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
@@ -37,7 +37,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
-  validation: "422: invalid fields (control characters included); `errors` lists every one as `{ field, message }`.",
+  validation: `422: invalid fields (control characters included); \`errors\` lists them as \`{ field, message }\`, the first ${MAX_LISTED_ERRORS} (\`errors_omitted\` counts the rest).`,
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
   "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
@@ -71,7 +71,12 @@ const problemSchema = {
     status: { type: "integer" },
     detail: { type: "string" },
     instance: { type: "string" },
-    errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] } },
+    errors: {
+      type: "array",
+      description: `The invalid fields or members; a 422 lists the first ${MAX_LISTED_ERRORS}, and a member's name not of the record is cut at 60 characters.`,
+      items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] },
+    },
+    errors_omitted: { type: "integer", minimum: 1, description: `How many invalid fields \`errors\` leaves out; only when there are more than ${MAX_LISTED_ERRORS}.` },
   },
 };
 

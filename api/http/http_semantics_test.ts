@@ -196,3 +196,27 @@ test("each content coding of a representation has its own strong ETag, and preco
     cleanup();
   }
 });
+
+test("a 422 lists the first 100 invalid fields and counts the rest; a member's name is cut as a value is", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const many: Record<string, unknown> = { first_name: "A" };
+    for (let i = 0; i < 60_000; i++) many[`k${i}`] = 1;
+    // Was a 3.4 MB answer listing 60,002 errors.
+    const problem = assertProblem(await postContact(server.url, many), 422, "validation");
+    assert.equal(problem.errors.length, 100);
+    assert.equal(problem.errors_omitted, 60_002 - 100);
+    assert.match(problem.detail, /60002 invalid fields/);
+    // Was echoed whole (900 kB) in errors[].field, while values are cut at 60 characters.
+    const long = "n".repeat(900_000);
+    const named = assertProblem(await postContact(server.url, { first_name: "A", last_name: "B", email: "a@example.com", [long]: 1 }), 422, "validation");
+    assert.equal(named.errors.length, 1);
+    assert.ok(named.errors[0].field.length <= 60, named.errors[0].field.slice(0, 80));
+    assert.ok(named.errors[0].field.startsWith("nnn"));
+    assert.equal(named.errors_omitted, undefined);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
