@@ -146,6 +146,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["400"] ??= { description: "Malformed body (a JSON body that is not JSON or gives a member twice: `malformed-json`).", content: problem };
       responses["413"] ??= { description: "Body over the size limit.", content: problem };
       responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
+      // Admission's, on every route with a body, whatever the route says of its types.
+      const refused = responses["415"] as { description: string; headers?: Record<string, object> };
+      responses["415"] = {
+        ...refused,
+        description: `${refused.description} Or a body in a content coding (\`Content-Encoding\` other than identity: \`unsupported-content-encoding\`).`,
+        headers: { ...refused.headers, "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } } },
+      };
     }
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {

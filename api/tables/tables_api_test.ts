@@ -371,7 +371,7 @@ test("adding a table is one migration per backend plus one definition: every rou
       assert.deepEqual(Object.keys(doc.paths["/notes"]).sort(), ["get", "post"]);
       assert.deepEqual(Object.keys(doc.paths["/notes/{id}"]).sort(), ["delete", "get", "patch", "put"]);
       const list = doc.paths["/notes"].get;
-      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count", "format"]);
+      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count", "format", "If-Match", "If-None-Match"]);
       assert.ok(list.responses["200"].content["text/csv"], "the list documents its CSV");
       assert.match(list.responses["503"].description, /too-many-downloads/);
       assert.match(list.parameters.find((p: { name: string }) => p.name === "sort").description, /One of id, title, place, created_at, updated_at/);
