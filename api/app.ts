@@ -18,7 +18,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { mediaType, requireType, type HeaderSource } from "./http/request_body.ts";
+import { mediaType, requireIdentityCoding, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -238,7 +238,7 @@ export class App {
     if (match.kind === "method-not-allowed") {
       // Every path answers OPTIONS: the 405's Allow says so too, as the OPTIONS answer does.
       const allow = [...match.allow, "OPTIONS"].join(", ");
-      if (method === "OPTIONS") return empty(204, { allow });
+      if (method === "OPTIONS") return empty(204, { allow, ...this.#acceptHeaders(path, match.allow) });
       throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${allow}`, {
         code: "method-not-allowed",
         headers: { allow },
@@ -252,9 +252,26 @@ export class App {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
       this.#authorize(headers, `GET ${match.pattern}`);
     }
-    if (doc?.body !== undefined) requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
+    if (doc?.body !== undefined) {
+      requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
+      requireIdentityCoding(headers);
+    }
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return { match, maxBodyBytes, route: match.pattern };
+  }
+
+  /**
+   * The body types `path` takes by POST and PATCH, as OPTIONS names them: `Accept-Patch` (RFC 5789
+   * 3.1, which says a resource that takes PATCH sends it) and `Accept-Post`, as their 415s do.
+   */
+  #acceptHeaders(path: string, methods: readonly string[]): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [method, header] of [["POST", "accept-post"], ["PATCH", "accept-patch"]] as const) {
+      const match = methods.includes(method) ? this.router.match(method, path) : undefined;
+      const doc = match?.kind === "found" ? (match.meta as RouteDoc | undefined) : undefined;
+      if (doc?.body !== undefined) headers[header] = (doc.bodyTypes ?? DEFAULT_BODY_TYPES).join(", ");
+    }
+    return headers;
   }
 
   /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */

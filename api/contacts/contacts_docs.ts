@@ -4,7 +4,7 @@
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
@@ -22,7 +22,16 @@ const ifNoneMatchParam = {
   description: "Optional. The ETag you hold; 304 Not Modified, no body, while the contact is unchanged.",
   schema: { type: "string" },
 };
-const etagHeader = { description: "The contact's version, for If-None-Match and If-Match.", schema: { type: "string" } };
+const ifNoneMatchWriteParam = {
+  name: "If-None-Match",
+  in: "header" as const,
+  description: "Optional. `*`, or an ETag of the contact's current version (weak comparison): the condition is false, the write a 412 and nothing written.",
+  schema: { type: "string" },
+};
+const etagHeader = {
+  description: "The contact's version (`\"3\"`), for If-None-Match and If-Match; a compressed answer's names its coding (`\"3-gzip\"`, `\"3-br\"`), and either tag stands for the version in both.",
+  schema: { type: "string" },
+};
 
 function withTotal(schema: object): object {
   const s = schema as { properties: Record<string, unknown> };
@@ -47,15 +56,19 @@ export function contactListDoc(record: RecordDefinition) {
       { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
-      formatParam,
+      pagedFormatParam,
     ],
     responses: {
       "200": {
         description: "A page of contacts (`total` only with count=true).",
         schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
         csv: true,
+        headers: {
+          ETag: { description: "On DuckDB only, a weak tag that changes with every write (for If-None-Match); on PostgreSQL, where other processes write, none.", schema: { type: "string" } },
+          Link: { description: "`<...>; rel=\"next\"`: the next page, while there is one (as `next_cursor`).", schema: { type: "string" } },
+        },
       },
-      "304": { description: "Not modified (If-None-Match)." },
+      "304": { description: "Not modified (If-None-Match: the list's ETag, or `*`)." },
       "412": { description: "If-Match does not hold for the current ETag." },
       "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
     },
@@ -82,14 +95,22 @@ export const contactDocs = {
     auth: true,
     description:
       "Departments are given by name and created when new (an existing name in another case is reused). A value the server repairs (a 4-digit ZIP code gets its leading zero back) is listed in `warnings`. With `Idempotency-Key`, a retry with the same key and body returns the first response exactly as it was sent: status, `Location`, body and the ETag it had then (with `Idempotent-Replayed: true`), never the contact's current ETag, so a conditional write built from it cannot overwrite a later change. The same key with another body is a 422. Keys are kept 24 h, in the database (any API process answers them).",
-    params: [{ name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
+    params: [
+      { name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } },
+      ...untaggedConditions("the contacts list", "`*` is a 412: the list the contact is posted to exists."),
+    ],
     body: { $ref: "#/components/schemas/ContactCreate" },
     responses: {
       "201": {
         description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.",
         schema: { $ref: "#/components/schemas/ContactWritten" },
-        headers: { Location: { description: "The new contact's path, `/contacts/{id}`.", schema: { type: "string", format: "uri-reference" } }, ETag: etagHeader },
+        headers: {
+          Location: { description: "The new contact's path, `/contacts/{id}`.", schema: { type: "string", format: "uri-reference" } },
+          ETag: etagHeader,
+          "Idempotent-Replayed": idempotentReplayedHeader,
+        },
       },
+      "412": { description: "If-Match names a tag, or If-None-Match is `*` (`stale`); nothing is created." },
       "400": { description: "Malformed JSON, or a member given twice (`malformed-json`; `errors` names it)." },
       "409": { description: "Another contact has this e-mail (ignoring case)." },
       "413": { description: "Body over 1 MiB." },
@@ -102,13 +123,13 @@ export const contactDocs = {
     tag: "contacts",
     auth: true,
     description: "Every field is written; absent optional fields become null, absent `departments` becomes []. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
-    params: [idParam, ifMatchParam],
+    params: [idParam, ifMatchParam, ifNoneMatchWriteParam],
     body: { $ref: "#/components/schemas/ContactReplace" },
     responses: {
       "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" }, headers: { ETag: etagHeader } },
       "404": { description: "No such contact." },
       "409": { description: "E-mail taken." },
-      "412": { description: "If-Match does not match the current ETag (a weak or unparseable one never does)." },
+      "412": { description: "If-Match does not match the current ETag (a weak or unparseable one never does), or If-None-Match does." },
       "415": { description: "Not application/json." },
       "422": { description: "Invalid fields." },
     },
@@ -118,14 +139,14 @@ export const contactDocs = {
     tag: "contacts",
     auth: true,
     description: "Members present are set; `null` clears an optional field; `departments` replaces the whole list.",
-    params: [idParam, ifMatchParam],
+    params: [idParam, ifMatchParam, ifNoneMatchWriteParam],
     body: { $ref: "#/components/schemas/ContactPatch" },
     bodyTypes: ["application/merge-patch+json", "application/json"],
     responses: {
       "200": { description: "The new state; new ETag; `warnings` when a value was repaired.", schema: { $ref: "#/components/schemas/ContactWritten" }, headers: { ETag: etagHeader } },
       "404": { description: "No such contact." },
       "409": { description: "E-mail taken." },
-      "412": { description: "Stale If-Match (a weak or unparseable one never matches)." },
+      "412": { description: "Stale If-Match (a weak or unparseable one never matches), or If-None-Match matches." },
       "415": { description: "Not application/merge-patch+json or application/json." },
       "422": { description: "Invalid fields." },
     },
@@ -134,29 +155,35 @@ export const contactDocs = {
     summary: "Delete a contact",
     tag: "contacts",
     auth: true,
-    params: [idParam, ifMatchParam],
-    responses: { "204": { description: "Deleted." }, "404": { description: "No such contact." }, "412": { description: "Stale If-Match." } },
+    params: [idParam, ifMatchParam, ifNoneMatchWriteParam],
+    responses: { "204": { description: "Deleted." }, "404": { description: "No such contact." }, "412": { description: "Stale If-Match, or If-None-Match matches." } },
   },
   departments: {
     summary: "Departments with how many contacts each has",
     tag: "contacts",
-    params: [formatParam],
+    params: [formatParam, ...untaggedConditions("the list", "`*` is a 304 (the list exists); a tag never matches (no ETag).")],
     responses: {
       "200": {
         description: "All departments by name. The counts are read once and kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as counting took, a minute at most, so their writes show within that.",
         csv: true,
         schema: listSchema({ type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, contacts: { type: "integer" } } }),
       },
+      "304": { description: "If-None-Match: *." },
       "400": { description: "Unknown parameter, or a `format` that is neither json nor csv." },
+      "412": { description: "If-Match names a tag (`stale`)." },
     },
   },
   removeDepartment: {
     summary: "Delete a department no contact belongs to",
     tag: "contacts",
     auth: true,
-    params: [{ name: "id", in: "path" as const, required: true, description: "The department id.", schema: { type: "integer" } }],
+    params: [
+      { name: "id", in: "path" as const, required: true, description: "The department id.", schema: { type: "integer" } },
+      ...untaggedConditions("the department", "`*` is a 412 while the department exists (a 404 once it does not); a tag never matches (no ETag)."),
+    ],
     responses: {
       "204": { description: "Deleted." },
+      "412": { description: "If-Match names a tag, or is `*` and the department does not exist; or If-None-Match is `*` and it does (`stale`). Nothing is deleted." },
       "404": { description: "No such department." },
       "409": { description: "Contacts still belong to it; `detail` says how many (`department-in-use`)." },
     },

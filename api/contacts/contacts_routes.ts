@@ -11,11 +11,11 @@ import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADE
 import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError, type FieldError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
-import { csvAnswer, csvResponse, firstRowRead, wantsCsv } from "../http/csv_response.ts";
+import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
-import { empty, etagMatches, json, readPreconditions, send } from "../http/respond.ts";
+import { CODINGS, empty, etagMatches, json, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
@@ -47,12 +47,16 @@ export function idempotencyKeyOf(request: Request): string | null {
   return key;
 }
 
+/** A version's strong ETag, or that of a coded form of it (`"3"`, `"3-br"`: respond.ts codedEtag). */
+const VERSION_TAG = new RegExp(`^"([1-9]\\d{0,8})(?:-(?:${CODINGS.join("|")}))?"$`);
+
 /**
- * Parses If-Match into the versions it names (undefined: no header or `*`).
+ * Parses If-Match into the versions it names (undefined: no header or `*`); the tag of a coded form
+ * (`"3-gzip"`) names its version, as clients copy whichever ETag they were given (ifMatchHolds).
  *
  * @example
  * ```ts
- * parseIfMatch('"3", "4"') // [3, 4]
+ * parseIfMatch('"3", "4-br"') // [3, 4]
  * ```
  */
 export function parseIfMatch(header: string | null): number[] | undefined {
@@ -61,7 +65,7 @@ export function parseIfMatch(header: string | null): number[] | undefined {
   for (const part of header.split(",")) {
     // If-Match uses strong comparison: a weak tag (W/"3") never matches, so it is not listed.
     // Strong comparison is character-by-character (RFC 9110 8.8.3.2): "01" is not "1".
-    const m = /^"([1-9]\d{0,8})"$/.exec(part.trim());
+    const m = VERSION_TAG.exec(part.trim());
     if (m !== null) versions.push(Number(m[1]));
   }
   return versions;
@@ -109,9 +113,20 @@ export function writeRefused(request: Request, id: number, record = "contact"): 
   };
 }
 
-/** The 422 of a body with invalid fields, every one in `errors`; `record` names the resource. */
+/**
+ * How many invalid fields a 422 lists: a body of 60,000 unknown members (769 kB) was answered with
+ * all of them, 3.4 MB. The rest are counted in `errors_omitted`.
+ */
+export const MAX_LISTED_ERRORS = 100;
+
+/** The 422 of a body with invalid fields `errors` (the first MAX_LISTED_ERRORS listed); `record` names the resource. */
 export function invalid(errors: { field: string; message: string }[], record = "contact"): HttpError {
-  return new HttpError(422, `The ${record} has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}`, { code: "validation", errors });
+  const omitted = errors.length - MAX_LISTED_ERRORS;
+  return new HttpError(422, `The ${record} has ${errors.length} invalid field${errors.length === 1 ? "" : "s"}${omitted > 0 ? `; the first ${MAX_LISTED_ERRORS} are listed` : ""}`, {
+    code: "validation",
+    errors: errors.slice(0, MAX_LISTED_ERRORS),
+    errorsOmitted: omitted > 0 ? omitted : undefined,
+  });
 }
 
 function entryResponse(entry: ContactEntry, status: number, extra?: Record<string, string>, fixes: readonly FieldFix[] = []): Response {
@@ -320,6 +335,9 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "POST",
     "/contacts",
     async (request) => {
+      // The target is the list, which exists: If-None-Match: * is false, If-Match holds for `*` only
+      // (the list's ETag, where it has one, is weak).
+      writePreconditions(request, listEtag(), true, "the contacts list");
       const key = idempotencyKeyOf(request);
       const { value, text } = await readJson(request);
       const print = fingerprint(text);
@@ -367,9 +385,12 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "GET",
     "/departments",
     async (request, ctx) => {
-      const items = await store.departments();
-      if (wantsCsv(request, ctx.query)) return csvResponse(["id", "name", "contacts"], items, "departments.csv");
-      return json({ items }, 200, { vary: "Accept", "cache-control": "no-cache" });
+      // No ETag: If-Match holds for `*` only, and If-None-Match: * is a 304 (the list exists).
+      if (wantsCsv(request, ctx.query)) return csvAnswer(request, undefined, ["id", "name", "contacts"], () => store.departments(), "departments.csv");
+      const headers = { vary: "Accept", "cache-control": "no-cache" };
+      const unchanged = readPreconditions(request, undefined, headers);
+      if (unchanged) return unchanged;
+      return json({ items: await store.departments() }, 200, headers);
     },
     contactDocs.departments,
   );
@@ -377,9 +398,11 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   router.add(
     "DELETE",
     "/departments/:id",
-    async (_request, ctx) => {
+    async (request, ctx) => {
       const id = parseId(ctx.params.id, "department");
-      await store.deleteDepartment(id).catch(writeError);
+      // A department has no ETag: If-Match holds for `*` only, when it exists; If-None-Match: * never
+      // lets the delete through. Decided on what the delete's transaction sees.
+      await store.deleteDepartment(id, (found) => writePreconditions(request, undefined, found, `department ${id}`)).catch(writeError);
       return empty(204);
     },
     contactDocs.removeDepartment,

@@ -840,10 +840,15 @@ export class ContactsStore {
     });
   }
 
-  /** Deletes department `id` when no contact links to it; "department-in-use" (with the count) otherwise. */
-  deleteDepartment(id: number): Promise<void> {
+  /**
+   * Deletes department `id` when no contact links to it; "department-in-use" (with the count)
+   * otherwise. `check` is told in the write's transaction whether the department exists, and
+   * throws to refuse the delete (a request's preconditions, decided on what the delete sees).
+   */
+  deleteDepartment(id: number, check?: (found: boolean) => void): Promise<void> {
     return this.#write(async (tx) => {
       const use = await tx.one<{ contacts: number; found: number }>(DEPARTMENT_USE, [id]);
+      check?.(Number(use?.found ?? 0) > 0);
       if (Number(use?.found ?? 0) === 0) throw new ContactWriteError("not-found", `No department has id ${id}`);
       const contacts = Number(use?.contacts ?? 0);
       if (contacts > 0) {

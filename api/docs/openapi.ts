@@ -4,7 +4,7 @@
  */
 import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { contactSchemas } from "../contacts/contacts_routes.ts";
+import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.ts";
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
@@ -33,10 +33,11 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",
+  "unsupported-content-encoding": "415: the body is sent in a content coding (`Content-Encoding` other than identity, such as gzip); send it uncompressed, as `Accept-Encoding: identity` says.",
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
-  validation: "422: invalid fields (control characters included); `errors` lists every one as `{ field, message }`.",
+  validation: `422: invalid fields (control characters included); \`errors\` lists them as \`{ field, message }\`, the first ${MAX_LISTED_ERRORS} (\`errors_omitted\` counts the rest).`,
   "idempotency-key-reused": "422: an Idempotency-Key was reused with a different body.",
   "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
@@ -71,7 +72,12 @@ const problemSchema = {
     status: { type: "integer" },
     detail: { type: "string" },
     instance: { type: "string" },
-    errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] } },
+    errors: {
+      type: "array",
+      description: `The invalid fields or members; a 422 lists the first ${MAX_LISTED_ERRORS}, and a member's name not of the record is cut at 60 characters.`,
+      items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] },
+    },
+    errors_omitted: { type: "integer", minimum: 1, description: `How many invalid fields \`errors\` leaves out; only when there are more than ${MAX_LISTED_ERRORS}.` },
   },
 };
 
@@ -141,6 +147,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["400"] ??= { description: "Malformed body (a JSON body that is not JSON or gives a member twice: `malformed-json`).", content: problem };
       responses["413"] ??= { description: "Body over the size limit.", content: problem };
       responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
+      // Admission's, on every route with a body, whatever the route says of its types.
+      const refused = responses["415"] as { description: string; headers?: Record<string, object> };
+      responses["415"] = {
+        ...refused,
+        description: `${refused.description} Or a body in a content coding (\`Content-Encoding\` other than identity: \`unsupported-content-encoding\`).`,
+        headers: { ...refused.headers, "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } } },
+      };
     }
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {

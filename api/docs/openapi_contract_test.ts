@@ -199,12 +199,58 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       const created = await postContact(server.url, { ...ann, email: "headers@example.com" });
       assert.equal(created.status, 201, created.text);
       assert.ok(created.headers.location && created.headers.etag);
-      assert.deepEqual(Object.keys(doc.paths["/contacts"].post.responses["201"].headers ?? {}).sort(), ["ETag", "Location"]);
+      assert.deepEqual(Object.keys(doc.paths["/contacts"].post.responses["201"].headers ?? {}).sort(), ["ETag", "Idempotent-Replayed", "Location"]);
       const headers = doc.paths["/contacts/{id}"].get.parameters.filter((p) => p.in === "header").map((p) => p.name);
       assert.deepEqual(headers.sort(), ["If-Match", "If-None-Match"]);
       const path = `/contacts/${created.json().id}`;
       assert.equal((await raw(server.url, { path, headers: { "if-none-match": String(created.headers.etag) } })).status, 304);
       assertDocumented(await raw(server.url, { path, headers: { "if-match": '"0"' } }), 412, "GET", "/contacts/{id}");
+    });
+
+    await t.test("the headers the contacts routes honour and send are documented where they are: If-None-Match on writes, ETag and Link on the list, Idempotent-Replayed", async () => {
+      // A review found PUT, PATCH and DELETE honouring an undocumented If-None-Match, the list's ETag
+      // and Link absent from its 200, Idempotent-Replayed in prose only, and preconditions on POST
+      // /contacts and /departments neither honoured nor documented.
+      const headerParams = (method: string, path: string) => doc.paths[path][method].parameters.filter((p) => p.in === "header").map((p) => p.name);
+      const id = (await postContact(server.url, { ...ann, email: "doc-inm@example.com" })).json().id;
+      for (const method of ["PUT", "PATCH", "DELETE"]) {
+        assert.ok(headerParams(method.toLowerCase(), "/contacts/{id}").includes("If-None-Match"), method);
+        const res = await raw(server.url, { method, path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-none-match": "*" }, body: method === "DELETE" ? undefined : "{}" });
+        assertDocumented(res, 412, method, "/contacts/{id}");
+      }
+      for (const name of ["If-Match", "If-None-Match"]) assert.ok(headerParams("post", "/contacts").includes(name), name);
+      assertDocumented(await postContact(server.url, { ...ann, email: "doc-post@example.com" }, { "if-none-match": "*" }), 412, "POST", "/contacts");
+      const list = await raw(server.url, { path: "/contacts?limit=1" });
+      assert.ok(list.headers.link, "a first page of several has a Link");
+      const listHeaders = Object.keys(doc.paths["/contacts"].get.responses["200"].headers ?? {});
+      assert.ok(listHeaders.includes("Link"), String(listHeaders));
+      assert.ok(listHeaders.includes("ETag"), String(listHeaders));
+      const key = { "idempotency-key": "doc-replay" };
+      await postContact(server.url, { ...ann, email: "doc-replay@example.com" }, key);
+      const replay = await postContact(server.url, { ...ann, email: "doc-replay@example.com" }, key);
+      assert.equal(replay.headers["idempotent-replayed"], "true");
+      assert.ok(doc.paths["/contacts"].post.responses["201"].headers?.["Idempotent-Replayed"]);
+      for (const name of ["If-Match", "If-None-Match"]) {
+        assert.ok(headerParams("delete", "/departments/{id}").includes(name), name);
+        assert.ok(headerParams("get", "/departments").includes(name), name);
+      }
+      assertDocumented(await raw(server.url, { method: "DELETE", path: "/departments/1", headers: { "if-match": '"x"' } }), 412, "DELETE", "/departments/{id}");
+      assertDocumented(await raw(server.url, { path: "/departments", headers: { "if-match": '"x"' } }), 412, "GET", "/departments");
+      assert.equal((await raw(server.url, { path: "/departments", headers: { "if-none-match": "*" } })).status, 304);
+      assert.ok(doc.paths["/departments"].get.responses["304"]);
+      const gzipped = await raw(server.url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: "{}" });
+      assertDocumented(gzipped, 415, "POST", "/contacts");
+      assert.ok(doc.paths["/contacts"].post.responses["415"].headers?.["Accept-Encoding"]);
+    });
+
+    await t.test("`format` says limit and cursor are ignored only where they are taken: /departments?limit=1 is a 400", async () => {
+      const format = (path: string) => (doc.paths[path].get.parameters.find((p) => p.name === "format") as { description: string } | undefined)?.description ?? "";
+      assertDocumented(await raw(server.url, { path: "/departments?limit=1" }), 400, "GET", "/departments");
+      assert.doesNotMatch(format("/departments"), /limit/);
+      // Where it says so, it holds: a CSV of /contacts?limit=1 has every contact.
+      assert.match(format("/contacts"), /limit and cursor are then ignored/);
+      const csv = await raw(server.url, { path: "/contacts?format=csv&limit=1" });
+      assert.ok(csv.text.trim().split("\r\n").length > 2, csv.text);
     });
 
     await t.test("POST /imports/contacts documents its JSON body as the hand-over's ImportRequest, its CSV body as text", () => {

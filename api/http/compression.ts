@@ -7,14 +7,14 @@
  * compression per snapshot, not one per request.
  */
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { LightResponse, send } from "./respond.ts";
+import { codedEtag, CODINGS, LightResponse, send } from "./respond.ts";
 
 /** Bodies smaller than this go as they are: the headers would eat the gain. */
 export const MIN_COMPRESS_BYTES = 1024;
 
 const COMPRESSIBLE = /^(text\/|application\/(json|problem\+json|javascript|octet-stream)|image\/svg\+xml)/;
 
-type Encoding = "br" | "gzip";
+type Encoding = (typeof CODINGS)[number];
 
 // Compressed forms of long-lived bodies, dropped with them (a retired snapshot, a changed file).
 const remembered = new WeakMap<Uint8Array, Partial<Record<Encoding, Buffer>>>();
@@ -50,8 +50,9 @@ export function chooseEncoding(header: string | null): Encoding | null {
 /**
  * Returns `response` compressed for `request` when both allow it, with `Content-Encoding` and
  * `Vary: Accept-Encoding`; otherwise the same response (with the Vary header when it could have
- * been compressed, so a cache keeps the forms apart). ETags are left as they are: ours name a
- * version of the data (a snapshot, a contact's version), which compression does not change.
+ * been compressed, so a cache keeps the forms apart). A strong ETag gets the coding's suffix
+ * (`codedEtag`: `"3-br"`), as each coded form must have its own (RFC 9110 8.8.3.3); preconditions
+ * take any form's tag for the version (`ifMatchHolds`, `matchingForm`).
  *
  * @example
  * ```ts
@@ -80,6 +81,7 @@ export function compress(request: Request, response: Response): Response {
   if (encoding === null) return response;
   const bytes = typeof parts.body === "string" ? encode(encoding, Buffer.from(parts.body, "utf8")) : encodedOnce(encoding, parts.body);
   headers["content-encoding"] = encoding;
+  if (headers.etag !== undefined) headers.etag = codedEtag(headers.etag, encoding);
   return send(bytes, parts.status, headers);
 }
 

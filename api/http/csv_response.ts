@@ -91,8 +91,9 @@ export async function csvAnswer(
 ): Promise<Response> {
   const headers: HeaderRecord = { "cache-control": "no-cache", vary: "Accept" };
   if (etag !== undefined) headers.etag = formEtag(etag, "csv");
-  const unchanged = readPreconditions(request, headers.etag, headers);
-  if (unchanged) return unchanged;
+  // A real Response, not `empty()`'s: compress() adds Vary: Accept-Encoding to the 304s of bodies
+  // it codes, and the streamed CSV is never coded. A 304 says the Vary its 200 would (RFC 9110 15.4.5).
+  if (readPreconditions(request, headers.etag, headers)) return new Response(null, { status: 304, headers });
   return csvResponse(columns, await rows(), filename, headers, header);
 }
 

@@ -13,8 +13,10 @@ export interface FieldError {
 export interface HttpErrorOptions {
   /** A short stable slug for the problem type, e.g. `validation`; becomes `type: "/docs#problem-validation"`. */
   code?: string;
-  /** Every invalid field, for 422s. */
+  /** The invalid fields, for 422s (the first `MAX_LISTED_ERRORS` of them: `invalid()`). */
   errors?: FieldError[];
+  /** How many invalid fields `errors` leaves out (a problem's `errors_omitted`); only when some are. */
+  errorsOmitted?: number;
   /** Extra response headers, e.g. `Allow` for a 405 or `WWW-Authenticate` for a 401. */
   headers?: Record<string, string>;
 }
@@ -58,6 +60,7 @@ export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly errors: FieldError[] | undefined;
+  readonly errorsOmitted: number | undefined;
   readonly headers: Record<string, string>;
 
   constructor(status: number, detail: string, options: HttpErrorOptions = {}) {
@@ -66,6 +69,7 @@ export class HttpError extends Error {
     this.status = status;
     this.code = options.code ?? defaultCode(status);
     this.errors = options.errors;
+    this.errorsOmitted = options.errorsOmitted;
     this.headers = options.headers ?? {};
   }
 }
@@ -82,6 +86,7 @@ export interface Problem {
   detail: string;
   instance?: string;
   errors?: FieldError[];
+  errors_omitted?: number;
 }
 
 /**
@@ -101,5 +106,6 @@ export function problemOf(error: HttpError, instance?: string): Problem {
   };
   if (instance !== undefined) problem.instance = instance;
   if (error.errors !== undefined) problem.errors = error.errors;
+  if (error.errorsOmitted !== undefined) problem.errors_omitted = error.errorsOmitted;
   return problem;
 }

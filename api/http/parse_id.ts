@@ -7,7 +7,8 @@ import { HttpError } from "./http_error.ts";
 export const MAX_ID = 2147483647;
 
 /**
- * Parses a positive integer id from a path or query value.
+ * Parses an integer id from a path or query value, in its one canonical form: no leading zeros, so
+ * `/contacts/01` is no contact rather than a second URL (and the same strong ETag) for contact 1.
  *
  * @example
  * ```ts
@@ -15,7 +16,7 @@ export const MAX_ID = 2147483647;
  * ```
  */
 export function parseId(text: string | null, what: string, status: 400 | 404 = 404): number {
-  if (text !== null && /^\d{1,10}$/.test(text)) {
+  if (text !== null && /^(?:0|[1-9]\d{0,9})$/.test(text)) {
     const n = Number(text);
     if (n <= MAX_ID) return n;
   }

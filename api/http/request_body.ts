@@ -1,6 +1,6 @@
 /**
- * Request bodies at the HTTP edge: the Content-Type check (415), run by admission before a byte of
- * the body is read, and JSON decoding (400). The size limit is the adapter's job (it never hands
+ * Request bodies at the HTTP edge: the Content-Type and Content-Encoding checks (415), run by
+ * admission before a byte of the body is read, and JSON decoding (400). The size limit is the adapter's job (it never hands
  * over more than the limit).
  */
 import { HttpError } from "./http_error.ts";
@@ -51,6 +51,26 @@ export function requireType(headers: HeaderSource, accepted: readonly string[], 
       headers: acceptHeaders,
     });
   }
+}
+
+/**
+ * Throws HttpError(415) with `Accept-Encoding: identity` (RFC 9110 12.5.3, 15.5.16) when the body
+ * is declared in a content coding (`Content-Encoding` other than `identity`): no route decodes one,
+ * and read as it is, a gzipped body was a misleading 400 (not UTF-8) or 422 (a CSV without its
+ * columns), and plain JSON labelled `br` was stored as if the label were not there.
+ *
+ * @example
+ * ```ts
+ * requireIdentityCoding(request.headers); // a gzipped body: 415, Accept-Encoding: identity
+ * ```
+ */
+export function requireIdentityCoding(headers: HeaderSource): void {
+  const codings = (headers.get("content-encoding") ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+  if (codings.length === 0) return;
+  throw new HttpError(415, `Send the body uncompressed: this API decodes no Content-Encoding; got '${codings.join(", ").slice(0, 80)}'`, {
+    code: "unsupported-content-encoding",
+    headers: { "accept-encoding": "identity" },
+  });
 }
 
 /** The `charset` parameter of a Content-Type, lower-cased and unquoted, or null. */

@@ -125,14 +125,111 @@ export function problemResponse(error: HttpError, instance?: string): Response {
  */
 export function readPreconditions(request: Request, etag: string | undefined, headers: HeaderRecord): Response | undefined {
   const ifMatch = request.headers.get("if-match");
-  if (ifMatch !== null && ifMatch.trim() !== "*" && (etag === undefined || etag.startsWith("W/") || !ifMatch.split(",").some((tag) => tag.trim() === etag))) {
+  if (ifMatch !== null && ifMatch.trim() !== "*" && !ifMatchHolds(ifMatch, etag)) {
     throw new HttpError(412, `If-Match does not hold: the current ETag is ${etag === undefined ? "none" : etag}${etag?.startsWith("W/") ? ", a weak one, which If-Match never matches" : ""}`, { code: "stale" });
   }
-  return etag !== undefined && etagMatches(request.headers.get("if-none-match"), etag) ? empty(304, headers) : undefined;
+  // `*` holds whenever there is a representation, tagged or not (a list on PostgreSQL has no ETag).
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch?.trim() === "*") return empty(304, headers);
+  const form = etag === undefined ? undefined : matchingForm(ifNoneMatch, etag);
+  if (form === undefined) return undefined;
+  // The tag of the form the client holds: a cache updates the stored response that has it (RFC 9111 4.3.4).
+  if (headers.etag !== undefined) headers.etag = form;
+  return empty(304, headers);
 }
 
 /**
- * Returns true when an `If-None-Match` header matches `etag` (weak comparison, `*` matches all).
+ * RFC 9110 13.2.2, steps 1 to 3, for a write to a resource that `exists` (a collection POSTed to
+ * always does) with current ETag `etag` (undefined: it has none, as a department or, on PostgreSQL,
+ * a list): throws the 412 of an If-Match that does not hold (`*` holds when the resource exists; a
+ * tag only when it is `etag`, strong) or of an If-None-Match that does not (`*` fails when the
+ * resource exists; a tag when it matches `etag`, weak). `what` names the resource in the detail.
+ *
+ * @example
+ * ```ts
+ * writePreconditions(request, listEtag(), true, "the contacts list"); // POST /contacts
+ * ```
+ */
+export function writePreconditions(request: Request, etag: string | undefined, exists: boolean, what: string): void {
+  const ifMatch = request.headers.get("if-match");
+  if (ifMatch !== null) {
+    const holds = ifMatch.trim() === "*" ? exists : exists && ifMatchHolds(ifMatch, etag);
+    if (!holds) {
+      throw new HttpError(412, `If-Match does not hold: ${exists ? `${what} has ${etag === undefined ? "no ETag" : `the ETag ${etag}${etag.startsWith("W/") ? ", a weak one, which If-Match never matches" : ""}`}` : `${what} does not exist`}`, { code: "stale" });
+    }
+  }
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch !== null && exists && (ifNoneMatch.trim() === "*" || (etag !== undefined && etagMatches(ifNoneMatch, etag)))) {
+    throw new HttpError(412, `If-None-Match does not hold: ${what} exists${ifNoneMatch.trim() === "*" ? "" : ` with ETag ${etag}`}`, { code: "stale" });
+  }
+}
+
+/** The content codings `compress()` applies, best first. */
+export const CODINGS = ["br", "gzip"] as const;
+
+/**
+ * The ETag of the form of a representation tagged `etag` in content coding `coding`: the strong
+ * tags of a representation's coded forms must differ (RFC 9110 8.8.3.3). A weak tag is left as it
+ * is: it only says the forms are equivalent, and they are.
+ *
+ * @example
+ * ```ts
+ * codedEtag('"3"', "br") // '"3-br"'
+ * codedEtag('W/"g1-7"', "br") // 'W/"g1-7"'
+ * ```
+ */
+export function codedEtag(etag: string, coding: string): string {
+  return etag.startsWith("W/") ? etag : `${etag.slice(0, -1)}-${coding}"`;
+}
+
+/** `etag` and the tags of its coded forms: each names the current version of the representation. */
+function formsOf(etag: string): string[] {
+  return etag.startsWith("W/") ? [etag] : [etag, ...CODINGS.map((coding) => codedEtag(etag, coding))];
+}
+
+/**
+ * Whether an If-Match header (not `*`) names `etag` or one of its coded forms, by strong comparison
+ * (a weak tag, or none, never holds). Any coded form holds: clients copy the ETag they were given,
+ * whichever coding their answer came in, and a write conditioned on it is about the version, not
+ * the coding (Apache's `-gzip` suffix is notorious for refusing exactly these writes).
+ *
+ * @example
+ * ```ts
+ * ifMatchHolds('"3-br"', '"3"') // true
+ * ifMatchHolds('W/"3"', '"3"') // false
+ * ```
+ */
+export function ifMatchHolds(header: string, etag: string | undefined): boolean {
+  if (etag === undefined || etag.startsWith("W/")) return false;
+  const forms = formsOf(etag);
+  return header.split(",").some((tag) => forms.includes(tag.trim()));
+}
+
+/**
+ * The form of `etag` (itself or a coded form, `codedEtag`) an `If-None-Match` header names by weak
+ * comparison, `etag` for `*`, or undefined when it names none.
+ *
+ * @example
+ * ```ts
+ * matchingForm('W/"3-gzip", "4"', '"3"') // '"3-gzip"'
+ * ```
+ */
+export function matchingForm(header: string | null, etag: string): string | undefined {
+  if (header === null) return undefined;
+  if (header.trim() === "*") return etag;
+  const bare = (tag: string) => (tag.startsWith("W/") ? tag.slice(2) : tag);
+  const forms = formsOf(etag);
+  for (const part of header.split(",")) {
+    const tag = bare(part.trim());
+    const form = forms.find((f) => bare(f) === tag);
+    if (form !== undefined) return form;
+  }
+  return undefined;
+}
+
+/**
+ * Returns true when an `If-None-Match` header matches `etag` or a coded form of it (weak
+ * comparison, `*` matches all).
  *
  * @example
  * ```ts
@@ -140,15 +237,7 @@ export function readPreconditions(request: Request, etag: string | undefined, he
  * ```
  */
 export function etagMatches(header: string | null, etag: string): boolean {
-  if (header === null) return false;
-  if (header.trim() === "*") return true;
-  const bare = etag.startsWith("W/") ? etag.slice(2) : etag;
-  for (const part of header.split(",")) {
-    let tag = part.trim();
-    if (tag.startsWith("W/")) tag = tag.slice(2);
-    if (tag === bare) return true;
-  }
-  return false;
+  return matchingForm(header, etag) !== undefined;
 }
 
 /**

@@ -156,11 +156,31 @@ export function pagingParams(max: number, fallback: number): ParamDoc[] {
   ];
 }
 
-/** The `format` parameter of list endpoints that also speak CSV. */
+/** The `format` parameter of endpoints that also speak CSV. */
 export const formatParam: ParamDoc = {
   name: "format",
-  description: "`csv` streams every matching row as CSV (same as `Accept: text/csv`); limit and cursor are then ignored.",
+  description: "`csv` streams every matching row as CSV (same as `Accept: text/csv`).",
   schema: { type: "string", enum: ["json", "csv"] },
+};
+
+/** `formatParam` of a list that also takes `pagingParams`: the CSV is every row, whatever the page asked. */
+export const pagedFormatParam: ParamDoc = { ...formatParam, description: `${formatParam.description} limit and cursor are then ignored.` };
+
+/**
+ * If-Match and If-None-Match on a route whose `target` has no strong ETag (a list, a department):
+ * `*` holds for If-Match while it exists, a tag never does; `ifNoneMatch` says what that one does there.
+ */
+export function untaggedConditions(target: string, ifNoneMatch: string): ParamDoc[] {
+  return [
+    { name: "If-Match", in: "header", description: `Optional. \`*\` holds while ${target} exists; any tag is a 412 (${target} has no strong ETag).`, schema: { type: "string" } },
+    { name: "If-None-Match", in: "header", description: `Optional. ${ifNoneMatch}`, schema: { type: "string" } },
+  ];
+}
+
+/** The header of a create's answer replayed for its Idempotency-Key. */
+export const idempotentReplayedHeader: HeaderDoc = {
+  description: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key; absent otherwise.",
+  schema: { type: "string", enum: ["true"] },
 };
 
 /**

@@ -3,7 +3,7 @@
  * relationship_routes.ts, read by the OpenAPI generator and the /docs page. Answer schemas are the
  * definitions of relationship_schemas.ts, the same ones the handlers' types come from.
  */
-import { formatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, pagedFormatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
 import { array, object, page, ref } from "../http/json_schema.ts";
 import { MATRIX_HEADER_BYTES } from "./matrix_cells.ts";
 import {
@@ -52,7 +52,7 @@ export const relationshipDocs = {
       { name: "q", description: "Case- and accent-insensitive search in the name and letter code." },
       { name: "sort", description: "`degree` (most related first, default), `name` or `id`.", schema: { type: "string", enum: ["degree", "name", "id"] } },
       ...pagingParams(1000, 50),
-      formatParam,
+      pagedFormatParam,
     ],
     responses: {
       "200": { description: "A page of actors, each with its degree.", schema: page(summaryRef).json, csv: true },
@@ -94,7 +94,7 @@ export const relationshipDocs = {
     params: [
       { name: "actor", description: `Only pairs that include this actor (${ACTOR_REF}); read from the actor's own index.`, schema: { type: "string" } },
       ...pagingParams(1000, 100),
-      formatParam,
+      pagedFormatParam,
     ],
     responses: {
       "200": { description: "A page of pairs ordered by (person_a_id, person_b_id).", schema: page(ref("Pair", pairSchema)).json, csv: true },
@@ -202,7 +202,7 @@ export const relationshipDocs = {
         schema: { type: "string", enum: ["actor", "pair", "added", "removed", "changed", "actor-added", "actor-removed", "actor-changed", "pair-added", "pair-removed", "pair-changed"] },
       },
       ...pagingParams(1000, 100),
-      formatParam,
+      pagedFormatParam,
     ],
     responses: {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },

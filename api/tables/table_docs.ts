@@ -5,7 +5,7 @@
  */
 import { sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { recordSchemas } from "../contacts/contacts_routes.ts";
-import { formatParam, listSchema, pagingParams, type RouteDoc } from "../http/route_doc.ts";
+import { idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 
 /** `note` -> `Note`, the prefix of a table's schema names. */
 export function schemaPrefix(record: RecordDefinition): string {
@@ -19,7 +19,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
  *
  * @example
  * ```ts
- * tableDocs(notesRecord).list.params.map((p) => p.name); // ["topic", "q", "sort", "limit", "cursor", "count", "format"]
+ * tableDocs(notesRecord).list.params.map((p) => p.name); // ["topic", "q", "sort", "limit", "cursor", "count", "format", "If-Match", "If-None-Match"]
  * ```
  */
 export function tableDocs(record: RecordDefinition) {
@@ -32,6 +32,13 @@ export function tableDocs(record: RecordDefinition) {
     description: `Optional. The ETag you read; the write fails with 412 if the ${name} changed since. Without it the write is unconditional.`,
     schema: { type: "string" },
   };
+  const ifNoneMatchParam = {
+    name: "If-None-Match",
+    in: "header" as const,
+    description: `Optional. On a GET, the ETag you hold: 304 while the ${name} is unchanged. On a write, \`*\` or an ETag of its current version makes it a 412, nothing written.`,
+    schema: { type: "string" },
+  };
+  const etag = { description: `The ${name}'s version (\`"3"\`); a compressed answer's names its coding (\`"3-br"\`), and either stands for the version in If-Match and If-None-Match.`, schema: { type: "string" } };
   const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
   const filterDocs = tableFilters(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } }));
   if (tableFilterNames(record).includes("q")) {
@@ -49,24 +56,28 @@ export function tableDocs(record: RecordDefinition) {
         { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
         ...pagingParams(1000, 50),
         { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
-        formatParam,
+        pagedFormatParam,
+        ...untaggedConditions("the list", "`*` is a 304 (the list exists); a tag never matches (no ETag)."),
       ],
       responses: {
         "200": {
           description: `A page of ${record.table} (\`total\` only with count=true); as CSV, every match, read from one snapshot.`,
           schema: withTotal(listSchema(ref(prefix))),
           csv: true,
+          headers: { Link: { description: "`<...>; rel=\"next\"`: the next page, while there is one (as `next_cursor`).", schema: { type: "string" } } },
         },
+        "304": { description: "If-None-Match: *." },
         "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
+        "412": { description: "If-Match names a tag (`stale`)." },
       },
     },
     get: {
       summary: `One ${name}`,
       tag: "tables",
       description: `The \`ETag\` is the ${name}'s version; send it back in \`If-None-Match\` (304) or \`If-Match\` (safe writes).`,
-      params: [idParam],
+      params: [idParam, ifNoneMatchParam, { ...ifMatchParam, description: `Optional. 412 unless the ${name}'s ETag is this one.` }],
       responses: {
-        "200": { description: `The ${name}.`, schema: ref(prefix) },
+        "200": { description: `The ${name}.`, schema: ref(prefix), headers: { ETag: etag } },
         "304": { description: "Not modified." },
         "412": { description: "If-Match does not hold for the current ETag." },
         "404": { description: `No such ${name}.` },
@@ -78,10 +89,22 @@ export function tableDocs(record: RecordDefinition) {
       auth: true,
       description:
         "With `Idempotency-Key`, a retry with the same key and body returns the first response exactly as it was sent (with `Idempotent-Replayed: true`); the same key with another body, or already used on another resource, is a 422. Keys are kept 24 h, in the database.",
-      params: [{ name: "Idempotency-Key", in: "header" as const, description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } }],
+      params: [
+        { name: "Idempotency-Key", in: "header" as const, description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } },
+        ...untaggedConditions("the list", "`*` is a 412: the list the record is posted to exists."),
+      ],
       body: ref(`${prefix}Create`),
       responses: {
-        "201": { description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.", schema: ref(`${prefix}Written`) },
+        "201": {
+          description: "Created; `Location` and `ETag` set; `warnings` when a value was repaired.",
+          schema: ref(`${prefix}Written`),
+          headers: {
+            Location: { description: `The new ${name}'s path.`, schema: { type: "string", format: "uri-reference" } },
+            ETag: etag,
+            "Idempotent-Replayed": idempotentReplayedHeader,
+          },
+        },
+        "412": { description: "If-Match names a tag, or If-None-Match is `*` (`stale`); nothing is created." },
         "422": { description: "Invalid fields, all listed in `errors`." },
       },
     },
@@ -90,7 +113,7 @@ export function tableDocs(record: RecordDefinition) {
       tag: "tables",
       auth: true,
       description: "Every field is written; absent optional fields become null. `id`, `created_at` and `updated_at` may be echoed back unchanged.",
-      params: [idParam, ifMatchParam],
+      params: [idParam, ifMatchParam, ifNoneMatchParam],
       body: ref(`${prefix}Replace`),
       responses: {
         "200": written,
@@ -104,7 +127,7 @@ export function tableDocs(record: RecordDefinition) {
       tag: "tables",
       auth: true,
       description: "Members present are set; `null` clears an optional field.",
-      params: [idParam, ifMatchParam],
+      params: [idParam, ifMatchParam, ifNoneMatchParam],
       body: ref(`${prefix}Patch`),
       bodyTypes: ["application/merge-patch+json", "application/json"],
       responses: {
@@ -118,8 +141,8 @@ export function tableDocs(record: RecordDefinition) {
       summary: `Delete a ${name}`,
       tag: "tables",
       auth: true,
-      params: [idParam, ifMatchParam],
-      responses: { "204": { description: "Deleted." }, "404": { description: `No such ${name}.` }, "412": { description: "Stale If-Match." } },
+      params: [idParam, ifMatchParam, ifNoneMatchParam],
+      responses: { "204": { description: "Deleted." }, "404": { description: `No such ${name}.` }, "412": { description: "Stale If-Match, or If-None-Match matches." } },
     },
   } satisfies Record<string, RouteDoc>;
 }

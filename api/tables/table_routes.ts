@@ -27,7 +27,7 @@ import { HttpError } from "../http/http_error.ts";
 import { nextCursor, pageQuery } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { readJson } from "../http/request_body.ts";
-import { empty, readPreconditions, send } from "../http/respond.ts";
+import { empty, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { parseId } from "../http/parse_id.ts";
 import { tableDocs } from "./table_docs.ts";
@@ -70,10 +70,14 @@ export function addTableRoutes(router: Router, store: TableStore): void {
         }, `${record.table}.csv`);
       }
       const { limit, after } = pageQuery(ctx.query, sort.name, 50, 1000, (key) => cursorKeyFits(sort.field, key));
+      // Vary: the same URL answers CSV to an Accept of text/csv.
+      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
+      // No ETag: If-Match holds for `*` only, and If-None-Match: * is a 304 (the list exists).
+      const unchanged = readPreconditions(request, undefined, headers);
+      if (unchanged) return unchanged;
       const page = await store.page(filters, order, after, limit, withTotal);
       const next = nextCursor(sort.name, page);
-      // Vary: the same URL answers CSV to an Accept of text/csv.
-      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept", "content-type": "application/json; charset=utf-8" };
+      headers["content-type"] = "application/json; charset=utf-8";
       if (next !== null) headers.link = linkNext(ctx, next);
       return send(listBody(page, next), 200, headers);
     },
@@ -97,6 +101,8 @@ export function addTableRoutes(router: Router, store: TableStore): void {
     "POST",
     base,
     async (request) => {
+      // The target is the list, which exists and has no ETag: If-None-Match: * is false, If-Match holds for `*` only.
+      writePreconditions(request, undefined, true, `the ${record.table} list`);
       const key = idempotencyKeyOf(request);
       const { value, text } = await readJson(request);
       // The path is part of the fingerprint: the keys' table is shared with POST /contacts, and a

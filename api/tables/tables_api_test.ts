@@ -371,7 +371,7 @@ test("adding a table is one migration per backend plus one definition: every rou
       assert.deepEqual(Object.keys(doc.paths["/notes"]).sort(), ["get", "post"]);
       assert.deepEqual(Object.keys(doc.paths["/notes/{id}"]).sort(), ["delete", "get", "patch", "put"]);
       const list = doc.paths["/notes"].get;
-      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count", "format"]);
+      assert.deepEqual(list.parameters.map((p: { name: string }) => p.name), ["topic", "place", "title_has", "q", "sort", "limit", "cursor", "count", "format", "If-Match", "If-None-Match"]);
       assert.ok(list.responses["200"].content["text/csv"], "the list documents its CSV");
       assert.match(list.responses["503"].description, /too-many-downloads/);
       assert.match(list.parameters.find((p: { name: string }) => p.name === "sort").description, /One of id, title, place, created_at, updated_at/);
@@ -391,6 +391,23 @@ test("adding a table is one migration per backend plus one definition: every rou
       assert.equal(page.status, 200);
       assert.match(page.text, /<code>\/notes\/\{id\}<\/code>/);
     });
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+test("a table's list and POST evaluate If-Match and If-None-Match, as the contacts' do", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir, { contacts: migrationsFor(dir), tables: [notesRecord] });
+  try {
+    // Both were ignored: GET /notes with If-Match: "x" was a 200, POST with If-None-Match: * a 201.
+    assertProblem(await raw(server.url, { path: "/notes", headers: { "if-match": '"x"' } }), 412, "stale");
+    assert.equal((await raw(server.url, { path: "/notes", headers: { "if-none-match": "*" } })).status, 304);
+    assertProblem(await post(server.url, { title: "No" }, { "if-none-match": "*" }), 412, "stale");
+    assertProblem(await post(server.url, { title: "No" }, { "if-match": '"1"' }), 412, "stale");
+    assert.equal((await raw(server.url, { path: "/notes?count=true" })).json().total, 0);
+    assert.equal((await post(server.url, { title: "Yes" }, { "if-match": "*" })).status, 201);
   } finally {
     await server.close();
     cleanup();

@@ -70,7 +70,8 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
 
   for (const key of Object.keys(body)) {
     if (record.readOnly.includes(key)) errors.push({ field: key, message: "is read-only; the server sets it" });
-    else if (!known.has(key)) errors.push({ field: key, message: `is not a field of ${record.name}` });
+    // Cut as a value is: a name of 900 kB was echoed whole.
+    else if (!known.has(key)) errors.push({ field: shorten(key, 60), message: `is not a field of ${record.name}` });
   }
 
   for (const field of record.fields) {

@@ -1,0 +1,199 @@
+// RFC 9110 semantics the whole API shares, through a real server: preconditions on every route
+// (not only the contacts' own), request content codings, ETags of compressed forms, and what a
+// 304 or an OPTIONS says. The *_postgres_test.ts wrapper runs it on PostgreSQL.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { postContact, raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** `res`, asserted to be a problem document of `status` and type `code`. */
+function assertProblem(res: RawResponse, status: number, code: string): Record<string, any> {
+  assert.equal(res.status, status, res.text);
+  assert.equal(res.json().type, `/docs#problem-${code}`, res.text);
+  return res.json();
+}
+
+/** Runs `body` against a server of its own over a fresh data dir, closed and removed after. */
+async function withServer(body: (url: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    await body(server.url);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+}
+
+test("preconditions hold on every route: /departments, POST /contacts", async (t) => {
+  await withServer(async (url) => {
+    const contact = (await postContact(url, { first_name: "Dd", last_name: "Ee", email: "dept@example.com", departments: ["Temp"] })).json();
+    const department = (await raw(url, { path: "/departments" })).json().items.find((d: { name: string }) => d.name === "Temp");
+    await raw(url, { method: "PATCH", path: `/contacts/${contact.id}`, headers: JSON_HEADERS, body: '{"departments":[]}' });
+    const listed = async () => (await raw(url, { path: "/departments" })).json().items.some((d: { id: number }) => d.id === department.id);
+
+    await t.test("DELETE /departments/{id}: If-Match naming a tag, or If-None-Match: *, is false: 412 and it stays", async () => {
+      // Both deleted the department (204).
+      for (const condition of [{ "if-match": '"nope"' }, { "if-none-match": "*" }, { "if-match": 'W/"x"' }] as Record<string, string>[]) {
+        assertProblem(await raw(url, { method: "DELETE", path: `/departments/${department.id}`, headers: condition }), 412, "stale");
+      }
+      assert.ok(await listed());
+  });
+  await t.test("DELETE /departments/{id}: If-Match: * on a missing one is a 412, as for contacts", async () => {
+    assertProblem(await raw(url, { method: "DELETE", path: "/departments/999999", headers: { "if-match": "*" } }), 412, "stale");
+    assertProblem(await raw(url, { method: "DELETE", path: "/departments/999999", headers: { "if-none-match": "*" } }), 404, "not-found");
+  });
+  await t.test("GET /departments evaluates If-Match and If-None-Match, in both forms", async () => {
+    for (const path of ["/departments", "/departments?format=csv"]) {
+      assertProblem(await raw(url, { path, headers: { "if-match": '"x"' } }), 412, "stale");
+      assert.equal((await raw(url, { path, headers: { "if-match": "*" } })).status, 200, path);
+      assert.equal((await raw(url, { path, headers: { "if-none-match": "*" } })).status, 304, path);
+    }
+  });
+  await t.test("POST /contacts: If-Match naming a tag or If-None-Match: * is a 412 and nothing is created", async () => {
+    for (const [i, condition] of ([{ "if-match": '"nope"' }, { "if-none-match": "*" }] as Record<string, string>[]).entries()) {
+      const res = await postContact(url, { first_name: "Im", last_name: "X", email: `im${i}@example.com` }, condition);
+      assertProblem(res, 412, "stale");
+      assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 1);
+    }
+    // A condition that holds lets it through.
+    assert.equal((await postContact(url, { first_name: "Im", last_name: "X", email: "im9@example.com" }, { "if-match": "*", "if-none-match": '"7"' })).status, 201);
+  });
+  await t.test("DELETE /departments/{id} with If-Match: * deletes it", async () => {
+    assert.equal((await raw(url, { method: "DELETE", path: `/departments/${department.id}`, headers: { "if-match": "*" } })).status, 204);
+    assert.equal(await listed(), false);
+  });
+  await t.test("If-None-Match: * on GET /contacts is a 304 on either backend (the list exists)", async () => {
+    // PostgreSQL's lists carry no ETag, and answered 200.
+    assert.equal((await raw(url, { path: "/contacts?limit=1", headers: { "if-none-match": "*" } })).status, 304);
+  });
+  });
+});
+
+test("a request body in a content coding is a 415 naming the one accepted (identity), on every route with a body", async () => {
+  await withServer(async (url) => {
+    const body = JSON.stringify({ first_name: "Gz", last_name: "Ip", email: "gz@example.com" });
+    // Was: br-labelled plain JSON created the contact (201); gzipped JSON a misleading 400 invalid-utf8;
+    // a gzipped CSV import a 422 missing-column.
+    const requests = [
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "br" }, body },
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: gzipSync(body) },
+      { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "content-encoding": "gzip" }, body: gzipSync("first_name,last_name,email\nA,B,a@example.com\n") },
+      { method: "PATCH", path: "/contacts/1", headers: { ...JSON_HEADERS, "content-encoding": "deflate, identity" }, body: "{}" },
+    ];
+    for (const request of requests) {
+      const res = await raw(url, request);
+      assertProblem(res, 415, "unsupported-content-encoding");
+      assert.equal(res.headers["accept-encoding"], "identity", `${request.method} ${request.path}`);
+    }
+    assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 0);
+    // identity is no coding at all.
+    assert.equal((await raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "identity" }, body })).status, 201);
+  });
+});
+
+test("ids in paths are canonical: /contacts/01 is no contact", async () => {
+  await withServer(async (url) => {
+    await postContact(url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
+    assert.equal((await raw(url, { path: "/contacts/1" })).status, 200);
+    // They reached contact 1, with its strong ETag, and took writes.
+    for (const path of ["/contacts/01", "/contacts/0000000001"]) {
+      assertProblem(await raw(url, { path }), 404, "not-found");
+      assertProblem(await raw(url, { method: "DELETE", path }), 404, "not-found");
+    }
+    assert.equal((await raw(url, { path: "/contacts/1" })).status, 200);
+  });
+});
+
+test("OPTIONS on a resource that takes PATCH names its types in Accept-Patch, and POST's in Accept-Post", async () => {
+  await withServer(async (url) => {
+    const one = await raw(url, { method: "OPTIONS", path: "/contacts/1" });
+    assert.equal(one.status, 204);
+    assert.match(String(one.headers.allow), /PATCH/);
+    assert.equal(one.headers["accept-patch"], "application/merge-patch+json, application/json");
+    const list = await raw(url, { method: "OPTIONS", path: "/contacts" });
+    assert.equal(list.headers["accept-post"], "application/json");
+    assert.equal(list.headers["accept-patch"], undefined);
+  });
+});
+
+test("a 304 carries the Vary its 200 would: a CSV list's says Accept alone", async () => {
+  await withServer(async (url) => {
+    await postContact(url, { first_name: "Ann", last_name: "Lee", email: "ann@example.com" });
+    const path = "/contacts?limit=1&format=csv";
+    const full = await raw(url, { path, headers: { "accept-encoding": "gzip" } });
+    assert.equal(full.status, 200);
+    // On PostgreSQL the list has no ETag: If-None-Match: * is its 304.
+    const unchanged = await raw(url, { path, headers: { "accept-encoding": "gzip", "if-none-match": String(full.headers.etag ?? "*") } });
+    assert.equal(unchanged.status, 304);
+    // Was Accept, Accept-Encoding: the streamed CSV is never compressed.
+    assert.equal(unchanged.headers.vary, full.headers.vary);
+  });
+});
+
+test("each content coding of a representation has its own strong ETag, and preconditions take any of them", async (t) => {
+  await withServer(async (url) => {
+    // Over 1 KiB of JSON, so its answers are compressed.
+    const big = { first_name: "Big", last_name: "Body", email: "big@example.com", address: "a".repeat(200), company_name: "c".repeat(200), departments: Array.from({ length: 30 }, (_, i) => `Department number ${i} with a long name`) };
+    const id = (await postContact(url, big)).json().id;
+    const get = (coding: string, headers: Record<string, string> = {}) => raw(url, { path: `/contacts/${id}`, headers: { "accept-encoding": coding, ...headers } });
+    const tags: Record<string, string> = {};
+    await t.test("identity, gzip and br forms: \"1\", \"1-gzip\", \"1-br\"", async () => {
+      // All three were "1" (RFC 9110 8.8.3.3: the strong tags of coded forms must differ).
+      for (const coding of ["identity", "gzip", "br"]) {
+        const res = await get(coding);
+        assert.equal(res.headers["content-encoding"], coding === "identity" ? undefined : coding);
+        tags[coding] = String(res.headers.etag);
+      }
+      assert.deepEqual(tags, { identity: '"1"', gzip: '"1-gzip"', br: '"1-br"' });
+  });
+  await t.test("If-None-Match with any form's tag is a 304 carrying that tag", async () => {
+    for (const coding of ["identity", "gzip", "br"]) {
+      for (const tag of [tags[coding], `W/${tags[coding]}`]) {
+        const res = await get(coding, { "if-none-match": tag });
+        assert.equal(res.status, 304, `${coding} ${tag}`);
+        assert.equal(res.headers.etag, tags[coding]);
+      }
+    }
+    // A client holding the identity form that now takes br still holds the current version.
+    assert.equal((await get("br", { "if-none-match": '"1"' })).status, 304);
+    assert.equal((await get("br", { "if-none-match": '"1-deflate"' })).status, 200);
+    assert.equal((await get("br", { "if-match": '"1-gzip"' })).status, 200);
+  });
+  await t.test("If-Match on PATCH, PUT and DELETE takes the tag of any coded form of the current version", async () => {
+    // Clients copy the ETag they were given into If-Match: "1-br" must not be a 412 while the contact is at version 1.
+    const patched = await raw(url, { method: "PATCH", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "accept-encoding": "gzip", "if-match": tags.br }, body: '{"city":"Lima"}' });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.headers.etag, '"2-gzip"');
+    const put = await raw(url, { method: "PUT", path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": '"2-gzip"' }, body: JSON.stringify(big) });
+    assert.equal(put.status, 200, put.text);
+    // A coded form of an older version is as stale as the version.
+    for (const method of ["PATCH", "DELETE"]) {
+      assertProblem(await raw(url, { method, path: `/contacts/${id}`, headers: { ...JSON_HEADERS, "if-match": '"2-br"' }, body: method === "DELETE" ? undefined : "{}" }), 412, "stale");
+    }
+    assertProblem(await raw(url, { method: "DELETE", path: `/contacts/${id}`, headers: { "if-none-match": '"3-br"' } }), 412, "stale");
+    assert.equal((await raw(url, { method: "DELETE", path: `/contacts/${id}`, headers: { "if-match": '"3-br"' } })).status, 204);
+  });
+  });
+});
+
+test("a 422 lists the first 100 invalid fields and counts the rest; a member's name is cut as a value is", async () => {
+  await withServer(async (url) => {
+    const many: Record<string, unknown> = { first_name: "A" };
+    for (let i = 0; i < 60_000; i++) many[`k${i}`] = 1;
+    // Was a 3.4 MB answer listing 60,002 errors.
+    const problem = assertProblem(await postContact(url, many), 422, "validation");
+    assert.equal(problem.errors.length, 100);
+    assert.equal(problem.errors_omitted, 60_002 - 100);
+    assert.match(problem.detail, /60002 invalid fields/);
+    // Was echoed whole (900 kB) in errors[].field, while values are cut at 60 characters.
+    const long = "n".repeat(900_000);
+    const named = assertProblem(await postContact(url, { first_name: "A", last_name: "B", email: "a@example.com", [long]: 1 }), 422, "validation");
+    assert.equal(named.errors.length, 1);
+    assert.ok(named.errors[0].field.length <= 60, named.errors[0].field.slice(0, 80));
+    assert.ok(named.errors[0].field.startsWith("nnn"));
+    assert.equal(named.errors_omitted, undefined);
+  });
+});
