@@ -1,9 +1,13 @@
 /**
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
-import { formatParam, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
+
 import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
 import { RUN_KINDS, RUN_STATUSES } from "../../etl/runs/mod.ts";
+
+/** Both lists take `limit` but no cursor, and their CSV is every row. */
+const formatIgnoringLimit: ParamDoc = { ...formatParam, description: `${formatParam.description} limit is then ignored.` };
 
 /** The named schemas the run answers refer to. */
 export const runSchemas = { Run: runSchema.json, Reject: rejectSchema.json };
@@ -30,7 +34,7 @@ export const runDocs = {
       { name: "kind", description: "`relationships` or `contacts`; another value is a 400.", schema: { type: "string", enum: [...RUN_KINDS] } },
       { name: "status", description: "`succeeded`, `skipped` or `failed`; another value is a 400.", schema: { type: "string", enum: [...RUN_STATUSES] } },
       { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
-      formatParam,
+      formatIgnoringLimit,
     ],
     responses: {
       "200": {
@@ -57,7 +61,7 @@ export const runDocs = {
     params: [
       contactsRunId,
       { name: "limit", description: `At most this many rejects (1..${MAX_REJECTS}, default 100).`, schema: { type: "integer", minimum: 1, maximum: MAX_REJECTS } },
-      formatParam,
+      formatIgnoringLimit,
     ],
     responses: {
       "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
