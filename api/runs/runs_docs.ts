@@ -2,7 +2,6 @@
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
 import { formatParam, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
-
 import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
 import { RUN_KINDS, RUN_STATUSES } from "../../etl/runs/mod.ts";
 
