@@ -31,7 +31,7 @@ export const ingestSummarySchema = object({
   fixed: array(object({ line: nullable(integer()), field: string(), from: string(), to: string(), reason: string() }), { description: "The first 100 repairs, by line." }),
   rejects_by_field: array(fieldTally, { description: "Rejects of each field, counted in the database however many there are." }),
   fixes_by_field: array(fieldTally, { description: "Repairs of each field, counted the same way." }),
-  rejects_file: nullable(string({ description: "The rejects report written (every reject), or null when none." })),
+  rejects_file: nullable(string({ description: "The rejects report written (every reject), or null when none. A skipped import (`unchanged_since`) has the report of the load it repeats, linked under its own run's name." })),
   warnings: array(string()),
   run_id: optional(string({ description: "The run this import is recorded as (`GET /runs/{id}`; every reject at `/runs/{id}/rejects.csv`): the API's own for a CSV sent as the body, the loader's for an upload it named with a `run_id`." })),
   unchanged_since: optional(string({ description: "Set when the file is byte for byte the one last loaded and the tables are as that load left them: nothing was read or written." })),

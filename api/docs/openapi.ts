@@ -25,7 +25,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "request-timeout": "408: the request's headers did not arrive within 10 s, or the whole request within 60 s.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
-  "no-rejects": "404: the run is not a contacts load, or it refused no rows, so it has no rejects file.",
+  "no-rejects": "404: the run is not a contacts load, or it refused no rows, so it has no rejects file (or its file is gone: deleted by hand, or never written). A skipped run (an unchanged CSV) has the rejects file of the load it repeats.",
   "ambiguous-code": "409: the letter code given for an actor belongs to more than one actor; use the numeric id.",
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",

@@ -121,7 +121,7 @@ export class DataMetrics {
       },
       {
         name: "relaciones_contacts_index_merges_total",
-        help: "Times this process merged the pending lists of the contacts' trigram indexes after its writes (every 1,000 contacts written), by outcome: done, failed. Absent on DuckDB.",
+        help: "Times this process merged the pending lists of the contacts' trigram indexes after its writes (every 1,000 contacts written), by outcome: done, failed. No samples on DuckDB (it has no such indexes).",
         type: "counter",
         samples: byOutcome(merges),
       },

@@ -8,7 +8,7 @@
  */
 import { constants, type promises as fsPromises } from "node:fs";
 import { open } from "node:fs/promises";
-import { rejectsReportPath, type RowReject } from "../../etl/handover/mod.ts";
+import { firstRejects, rejectsReportPath, type RowReject } from "../../etl/handover/mod.ts";
 import type { RunRecord } from "../../etl/runs/mod.ts";
 import { HttpError } from "../http/http_error.ts";
 
@@ -63,28 +63,9 @@ export async function readRejects(
   limit: number,
   totals: RejectTotals = new RejectTotals(),
 ): Promise<{ items: RowReject[]; total: number; bytesRead: number }> {
-  const items: RowReject[] = [];
-  let seen = -1; // the header row is not a reject
-  const records = new CsvRecords();
-  const take = (fields: string[]) => {
-    seen++;
-    if (seen === 0 || items.length >= limit) return;
-    const [line = "", field = "", reason = "", value = ""] = fields;
-    items.push({ line: /^\d+$/.test(line) ? Number(line) : null, field, reason, value: value === "" ? null : value });
-  };
   const total = await totals.of(handle);
-  // A stream of our own from byte 0 (the count read with positions, so it moved nothing).
-  const stream = handle.createReadStream({ encoding: "utf8", autoClose: false, start: 0, highWaterMark: 16 * 1024 });
-  let done = false;
-  for await (const chunk of stream) {
-    records.push(chunk as string, take);
-    if (items.length >= limit) {
-      done = true;
-      break;
-    }
-  }
-  if (!done) records.end(take);
-  return { items, total, bytesRead: stream.bytesRead };
+  // From byte 0 (the count read with positions, so it moved nothing).
+  return { ...(await firstRejects(handle, limit)), total };
 }
 
 /**
@@ -180,61 +161,4 @@ async function countRecords(handle: fsPromises.FileHandle, size: number): Promis
   }
   if (content) records++;
   return records;
-}
-
-/**
- * An RFC 4180 reader fed in chunks (a quote inside a quoted field is doubled; records end at CRLF
- * or LF): the rejects file can be large, so it is never held whole.
- */
-class CsvRecords {
-  #fields: string[] = [];
-  #field = "";
-  #quoted = false;
-  /** The previous chunk ended on a quote inside a quoted field: an escape or the closing quote. */
-  #quotePending = false;
-  #any = false;
-
-  push(text: string, onRecord: (fields: string[]) => void): void {
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i];
-      if (this.#quotePending) {
-        this.#quotePending = false;
-        if (c === '"') {
-          this.#field += '"';
-          continue;
-        }
-        this.#quoted = false;
-      }
-      if (this.#quoted) {
-        if (c === '"') this.#quotePending = true;
-        else this.#field += c;
-        continue;
-      }
-      if (c === '"') {
-        this.#quoted = true;
-        this.#any = true;
-      } else if (c === ",") {
-        this.#fields.push(this.#field);
-        this.#field = "";
-        this.#any = true;
-      } else if (c === "\n") this.#flush(onRecord);
-      else if (c !== "\r") {
-        this.#field += c;
-        this.#any = true;
-      }
-    }
-  }
-
-  end(onRecord: (fields: string[]) => void): void {
-    this.#quotePending = false;
-    this.#quoted = false;
-    this.#flush(onRecord);
-  }
-
-  #flush(onRecord: (fields: string[]) => void): void {
-    if (this.#any) onRecord([...this.#fields, this.#field]);
-    this.#fields = [];
-    this.#field = "";
-    this.#any = false;
-  }
 }

@@ -136,3 +136,61 @@ test("POST /imports/contacts with the CSV as its body records a run: every rejec
     cleanup();
   }
 });
+
+test("a skipped (unchanged) contacts run serves the rejects of the load it repeats: JSON, CSV, the import's answer", async (t) => {
+  // Before: the second load of the same CSV was a skipped run with counts.rejected 3 and no rejects
+  // file, so /runs/{id}/rejects.csv answered 404 no-rejects ("it rejected 3 rows") for the newest
+  // run, the one the dashboard opens, with a download button on it.
+  const csvText = "first_name,last_name,state,email\nAna,Ruiz,LA,ana@example.com\nBea,Soto,LA,nope\nCai,Paz,Texas,cai@example.com\nDan,Ode,ZZZ,dan@example.com\n";
+  await t.test("npm run etl twice (loadContacts, no API running)", async () => {
+    const { dir, cleanup } = tempDir("rejects-skip-cli-");
+    const dataDir = join(dir, "data");
+    try {
+      const csv = join(dir, "bad.csv");
+      writeFileSync(csv, csvText);
+      const first = await loadContacts({ csvPath: csv, dataDir });
+      const second = await loadContacts({ csvPath: csv, dataDir });
+      assert.notEqual(second.unchanged_since, undefined);
+      assert.equal(second.rejected, 3);
+      assert.equal(second.rejects_file, join(dataDir, "rejects", `contacts-${second.run_id}.csv`));
+      const server = await testServer(dataDir);
+      try {
+        const run = (await raw(server.url, { path: `/runs/${second.run_id}` })).json();
+        assert.deepEqual([run.status, run.counts.rejected], ["skipped", 3]);
+        const csvAnswer = await raw(server.url, { path: `/runs/${second.run_id}/rejects.csv` });
+        assert.equal(csvAnswer.status, 200, csvAnswer.text);
+        assert.equal(csvAnswer.text, readFileSync(first.rejects_file!, "utf8"));
+        const json = await raw(server.url, { path: `/runs/${second.run_id}/rejects` });
+        assert.equal(json.status, 200, json.text);
+        assert.deepEqual(json.json().items, first.rejects);
+        assert.equal(json.json().total, 3);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+  await t.test("POST /imports/contacts with the same body twice", async () => {
+    const { dir, cleanup } = tempDir("rejects-skip-body-");
+    const server = await testServer(dir);
+    try {
+      const post = () => raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "bad.csv" }, body: csvText });
+      const first = (await post()).json();
+      const res = await post();
+      assert.equal(res.status, 200, res.text);
+      const second = res.json();
+      assert.notEqual(second.unchanged_since, undefined);
+      assert.equal(second.rejected, 3);
+      assert.deepEqual(second.rejects, first.rejects, "the answer's first rejects");
+      assert.equal(second.rejects_file, join(dir, "rejects", `contacts-${second.run_id}.csv`));
+      assert.equal((await raw(server.url, { path: `/runs/${second.run_id}` })).json().status, "skipped");
+      const report = await raw(server.url, { path: `/runs/${second.run_id}/rejects.csv` });
+      assert.equal(report.status, 200, report.text);
+      assert.equal(report.text, readFileSync(first.rejects_file, "utf8"));
+    } finally {
+      await server.close();
+      cleanup();
+    }
+  });
+});

@@ -21,7 +21,7 @@ export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_
 
 /** What both rejects routes take and answer when there is nothing to give. */
 const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
-const noRejects = { description: "No such run (`not-found`), or not a contacts run or one that rejected nothing (`no-rejects`)." };
+const noRejects = { description: "No such run (`not-found`), or not a contacts run, one that rejected nothing, or one whose rejects file is gone (`no-rejects`)." };
 
 
 /** The docs of the run routes, by handler. */

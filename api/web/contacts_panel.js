@@ -272,12 +272,18 @@ export function mountContacts({ announce }) {
     if (open instanceof HTMLElement) await loadRejects(open);
   }
 
-  /** Fills a run's rejects slot with its first rejected rows. @param {HTMLElement} slot */
+  /**
+   * Fills a run's rejects slot with its first rejected rows, and offers the download once they
+   * came: a run whose file cannot be read would offer a download that fails.
+   * @param {HTMLElement} slot
+   */
   async function loadRejects(slot) {
     if (slot.dataset.loaded) return;
     slot.dataset.loaded = "true";
     try {
       slot.innerHTML = contactRejectsHtml(await api.listRejects(slot.dataset.rejectsFor ?? "", REJECTS_SHOWN));
+      const offer = slot.parentElement?.querySelector("[data-rejects-offer]");
+      if (offer instanceof HTMLElement) offer.hidden = false;
     } catch (error) {
       slot.innerHTML = `<p class="muted">The rejected rows cannot be shown: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
     }

@@ -309,8 +309,8 @@ export function contactRowsHtml(items) {
 /**
  * Returns the contact loads: per run its status, time, file and counts; the newest open with its
  * findings (rejected lines by rule, repairs) and, when it refused rows, a slot for its rejects
- * table (`contactRejectsHtml`, filled by the panel) and the link that downloads them all; the older
- * ones folded.
+ * table (`contactRejectsHtml`, filled by the panel) and the link that downloads them all, hidden
+ * (`[data-rejects-offer]`) until the panel has read the rows from the file; the older ones folded.
  *
  * @example
  * element.innerHTML = contactRunsHtml(await listRuns("contacts", 10));
@@ -336,7 +336,9 @@ export function contactRunsHtml(runs) {
       const rejects =
         rejected > 0
           ? `<div class="rejects" data-rejects-for="${escapeHtml(run.id)}"><p class="muted">Loading the rejected rows…</p></div>` +
-            `<p><a class="button-link" href="${escapeHtml(rejectsCsvUrl(run.id))}" download data-rejects-download>Download the rejected rows (CSV)</a></p>`
+            // Offered once the rows are shown: a run's file may be gone (deleted by hand), and a
+            // download that answers 404 is a dead end.
+            `<p data-rejects-offer hidden><a class="button-link" href="${escapeHtml(rejectsCsvUrl(run.id))}" download data-rejects-download>Download the rejected rows (CSV)</a></p>`
           : "";
       const body = error + (run.findings.length ? findingsHtml(run.findings, { maxRows: 20 }) : `<p class="ok-note">Every row was loaded.</p>`) + rejects;
       return `<details class="contact-run" data-contact-run="${escapeHtml(run.id)}"${i === 0 ? " open" : ""}><summary>${head}</summary>${body}</details>`;

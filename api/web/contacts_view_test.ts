@@ -115,7 +115,7 @@ test("contactRunsHtml() lists contact loads with their counts and rejected lines
   assert.match(html, /Line 3/);
   assert.match(html, /data-contact-run="c1">/);
   assert.match(html, /<div class="rejects" data-rejects-for="c2">/, "a slot for the rejected rows of the run that refused some");
-  assert.match(html, /href="\/runs\/c2\/rejects\.csv" download data-rejects-download>Download the rejected rows \(CSV\)/);
+  assert.match(html, /<p data-rejects-offer hidden><a class="button-link" href="\/runs\/c2\/rejects\.csv" download data-rejects-download>Download the rejected rows \(CSV\)/);
   assert.equal(html.match(/data-rejects-for/g)?.length, 1, "a run that refused nothing has neither");
   assert.match(contactRunsHtml([]), /No contacts load has run yet/);
 });

@@ -7,6 +7,10 @@
 // that failed the same way forever. Skips with a message when chromium is not installed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { rejectsReportPath, writeApiInfo } from "../../etl/handover/mod.ts";
 import type { Page } from "../../scripts/testing/cdp.ts";
 import { useDashboardBrowser } from "../../scripts/testing/dashboard_browser.ts";
 import { holdRequests } from "../../scripts/testing/held_requests.ts";
@@ -366,4 +370,47 @@ test("contacts: values in the address the table cannot show are left out, not an
   assert.equal(await page.evaluate("document.getElementById('contacts-page').textContent"), "Page 1");
   assert.equal(await page.evaluate("document.getElementById('contacts-prev').disabled"), true);
   assert.deepEqual(page.errors, []);
+});
+
+// Last in the file: it adds a contact and a skipped run.
+test("contact loads: the newest run, a skip of an unchanged CSV, shows the rejects of the load it repeats, and no download is offered that answers 404", { skip, timeout: 90_000 }, async () => {
+  // Before: the skip's run said "1 rejected" and had no rejects file: the newest entry, open, read
+  // "The rejected rows cannot be shown" beside a download button whose link answered 404; with the
+  // users' files (always some rejects) the daily load of an unchanged CSV made that the top entry.
+  const { demo } = dashboard;
+  const dir = mkdtempSync(join(tmpdir(), "dashboard-skip-"));
+  try {
+    const bad = join(dir, "contacts.csv");
+    writeFileSync(bad, "first_name,last_name,email,state\nLuz,Marín,luz.skip@example.com,LA\nRay,Ochoa,not-an-email,LA\n");
+    // As under `npm start`: the API announces itself, and the ETL hands it the CSV (twice: the second is a skip).
+    writeApiInfo(demo.dataDir, demo.url);
+    for (let i = 0; i < 2; i++) {
+      const outcome = await demo.etl(["--only", "contacts", "--contacts", bad]);
+      assert.equal(outcome.code, 0, outcome.stderr);
+    }
+    const [newest] = ((await (await fetch(`${demo.url}/runs?kind=contacts&limit=1`)).json()) as { items: { id: string; status: string; counts: { rejected: number } }[] }).items;
+    assert.deepEqual([newest.status, newest.counts.rejected], ["skipped", 1]);
+    const slot = `document.querySelector('#contact-runs details[open] [data-rejects-for="${newest.id}"]')`;
+    const offered = `[...document.querySelectorAll('#contact-runs details[open] [data-rejects-download]')].filter((a) => a.checkVisibility()).map((a) => a.href)`;
+    let page = await open();
+    await page.waitFor(`${slot}?.dataset.loaded === 'true' && !${slot}.textContent.startsWith('Loading')`, 20000);
+    const rows = await page.evaluate<string[][]>(`[...${slot}.querySelectorAll('.rejects-table tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent))`);
+    assert.deepEqual(rows, [["3", "email", "must be an e-mail address like name@example.com; got 'not-an-email'", "not-an-email"]], await page.evaluate<string>(`${slot}.textContent`));
+    const [href, ...more] = await page.evaluate<string[]>(offered);
+    assert.deepEqual(more, []);
+    assert.equal(new URL(href).pathname, `/runs/${newest.id}/rejects.csv`);
+    const download = await fetch(href);
+    assert.equal(download.status, 200, "the download offered answers");
+    assert.match(await download.text(), /^line,field,reason,value\r\n3,email,/);
+    // A run whose report is gone (deleted by hand) says so, and offers no download.
+    rmSync(rejectsReportPath(demo.dataDir, newest.id));
+    page = await open();
+    await page.waitFor(`${slot}?.dataset.loaded === 'true' && !${slot}.textContent.startsWith('Loading')`, 20000);
+    assert.match(await page.evaluate<string>(`${slot}.textContent`), /cannot be shown/);
+    assert.deepEqual(await page.evaluate<string[]>(offered), [], "a download that answers 404 is offered");
+    assert.deepEqual(page.errors, []);
+  } finally {
+    rmSync(join(demo.dataDir, "api.json"), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

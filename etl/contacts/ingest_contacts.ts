@@ -8,10 +8,11 @@
  * silently: a bad row becomes a reject with its physical line number.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { constants, copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { constants, copyFileSync, createReadStream, linkSync, mkdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { isInterrupted, type Database, type SqlRunner } from "../db/mod.ts";
-import { UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
+import { firstRejects, rejectsReportPath, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import type { RunFile } from "../runs/mod.ts";
 import { csvField, fold, terminalText } from "../text/mod.js";
 import { writeFileAtomicFrom } from "../files/mod.ts";
@@ -74,6 +75,8 @@ export interface LoadPlan {
   /** sha256 of the record definition: the same file read with another definition is another load. */
   definition: string;
   run: LoadRun | null;
+  /** Where this load writes its rejects report (IngestOptions.rejectsFile), or null for none. */
+  rejectsFile: string | null;
 }
 
 /** Definition keys that only the API reads (see planLoad's definition hash). */
@@ -228,23 +231,26 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     .digest("hex");
   const source = options.sourceName ?? basename(shown);
   const run = options.run === undefined ? null : { id: options.run.id, started_at: options.run.started_at, origin: options.run.origin, file: options.run.file ?? { name: source, path: shown, size: scan.bytes, sha256: scan.sha256 } };
-  return { scan, layout, record, source, definition, run };
+  return { scan, layout, record, source, definition, run, rejectsFile: options.rejectsFile ?? null };
 }
 
 /**
  * The summary of the last load when `plan`'s file is byte for byte the one it loaded, with the same
  * definition, into tables whose fingerprint has not moved since: loading it again would change
- * nothing, so nothing is read.
+ * nothing, so nothing is read. It repeats that load's findings, and so its rejects: the load's
+ * rejects report becomes this one's too (`repeatRejects`).
  */
 export async function unchangedSince(db: SqlRunner, plan: LoadPlan, fingerprint: () => Promise<string>): Promise<IngestSummary | undefined> {
-  const last = await db.one<{ sha256: string; definition: string; fingerprint: string; summary: string; loaded_at: unknown }>(
-    "SELECT sha256, definition, fingerprint, summary, loaded_at FROM contact_loads ORDER BY loaded_at DESC LIMIT 1",
+  const last = await db.one<{ sha256: string; definition: string; fingerprint: string; summary: string; loaded_at: unknown; run: string | null }>(
+    "SELECT sha256, definition, fingerprint, summary, loaded_at, run FROM contact_loads ORDER BY loaded_at DESC LIMIT 1",
   );
   if (last === undefined || last.sha256 !== plan.scan.sha256 || last.definition !== plan.definition) return undefined;
   if (last.fingerprint !== (await fingerprint())) return undefined;
-  const previous = JSON.parse(last.summary) as IngestSummary;
+  const previous = JSON.parse(last.summary) as StoredSummary;
   const since = last.loaded_at instanceof Date ? last.loaded_at.toISOString() : String(last.loaded_at);
-  return {
+  // A load stored before the report's name was (it is its run's, when it stored one).
+  const report = previous.rejects_file ?? (last.run === null ? null : basename(rejectsReportPath(".", (JSON.parse(last.run) as LoadRun).id)));
+  const summary: IngestSummary = {
     ...previous,
     source: plan.source,
     inserted: 0,
@@ -256,6 +262,55 @@ export async function unchangedSince(db: SqlRunner, plan: LoadPlan, fingerprint:
     warnings: [...previous.warnings, `Unchanged since the load of ${since}: the file and the tables are as that load left them, so nothing was read`],
     unchanged_since: since,
   };
+  await repeatRejects(summary, report, plan.rejectsFile);
+  return summary;
+}
+
+/**
+ * A load's summary as contact_loads stores it: without the row lists, and with the file name of
+ * its rejects report (in the rejects folder of the data dir that loaded it) in place of its path.
+ */
+type StoredSummary = Omit<IngestSummary, "rejects_file"> & { rejects_file?: string | null };
+
+/**
+ * Gives a skip (`summary`, which repeats a load's counts and findings) that load's rejects: its
+ * report `report` (a file name in the folder of `path`) linked as `path`, the skip run's own report
+ * (a hard link: the same file, no room taken, and it stays when the load's report is deleted; a
+ * copy where the file system has no hard links), and its first rejects. When the load's report is
+ * not there (deleted, never written, or written in another data dir: PostgreSQL may be loaded from
+ * several), the skip has none and a warning says so.
+ */
+async function repeatRejects(summary: IngestSummary, report: string | null, path: string | null): Promise<void> {
+  summary.rejects = [];
+  if (path === null || summary.rejected === 0) return;
+  const from = report === null || basename(report) !== report ? null : join(dirname(path), report);
+  if (from === null) {
+    summary.warnings.push(`The load this run repeats left no rejects report to repeat; its ${summary.rejected} rejected rows are not listed`);
+    return;
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      linkSync(from, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw error;
+      // No hard links here (some network and FAT file systems) or too many to one file: a copy,
+      // published whole as the load's report was.
+      if (code !== "EEXIST") await writeFileAtomicFrom(path, createReadStream(from));
+    }
+    const handle = await open(path, constants.O_RDONLY);
+    try {
+      // As many as a load lists (_stage_csv.ts), as the report holds them.
+      summary.rejects = (await firstRejects(handle, 100)).items;
+    } finally {
+      await handle.close();
+    }
+    summary.rejects_file = path;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "is not there (deleted, or never written)" : `could not be repeated as ${path} (${(error as Error).message.split("\n")[0]})`;
+    summary.warnings.push(`The rejects report of the load it repeats, ${from}, ${reason}: this run's ${summary.rejected} rejected rows are not listed`);
+  }
 }
 
 /**
@@ -295,14 +350,18 @@ export function fingerprintAfterLoad(before: string, written: IngestSummary, new
   ].join(":");
 }
 
-/** Records a committed load (its summary without the row lists) for unchanged-file detection. */
+/**
+ * Records a committed load (its summary without the row lists, with its rejects report's file name:
+ * the report is written after the COMMIT) for unchanged-file detection.
+ */
 export async function recordLoad(tx: SqlRunner, plan: LoadPlan, summary: IngestSummary, fingerprint: string): Promise<void> {
   const { rejects: _r, fixed: _f, rejects_file: _file, ...kept } = summary;
+  const stored: StoredSummary = { ...kept, rejects: [], fixed: [], rejects_file: plan.rejectsFile === null || summary.rejected === 0 ? null : basename(plan.rejectsFile) };
   await tx.run("INSERT INTO contact_loads (sha256, definition, fingerprint, summary, run) VALUES ($1, $2, $3, $4, $5)", [
     plan.scan.sha256,
     plan.definition,
     fingerprint,
-    JSON.stringify({ ...kept, rejects: [], fixed: [] }),
+    JSON.stringify(stored),
     plan.run === null ? null : JSON.stringify(plan.run),
   ]);
 }

@@ -117,6 +117,33 @@ test("ingestContacts() skips an unchanged file after a list filter or a JSON bod
   });
 });
 
+test("ingestContacts() skipping an unchanged file gives its run the rejects of the load it repeats: the report under its own name, and the first ones", async () => {
+  // Before: the skip said "3 rejected" with `rejects: []` and `rejects_file: null`, so its run had
+  // no report and GET /runs/{id}/rejects.csv answered 404 for the rows it said it refused.
+  await withDb(async (db, dir) => {
+    const file = csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,,Texas,12204,,,bob@example.com,Sales", "Cid,Cox,,,,NY,12204,,,nope,Sales"].join("\n"));
+    const report = (run: string) => join(dir, "rejects", `contacts-${run}.csv`);
+    const first = await ingest(db, file, { rejectsFile: report("run-1") });
+    assert.equal(first.rejected, 2);
+    const second = await ingest(db, file, { rejectsFile: report("run-2") });
+    assert.notEqual(second.unchanged_since, undefined, "skipped as unchanged");
+    assert.equal(second.rejected, 2);
+    assert.equal(second.rejects_file, report("run-2"), "the skip's run has a report of its own name");
+    assert.equal(readFileSync(report("run-2"), "utf8"), readFileSync(report("run-1"), "utf8"));
+    assert.deepEqual(second.rejects, first.rejects, "the first rejects, as the load it repeats answered them");
+    // The report of a skip is the load's (a hard link): deleting the load's leaves the skip's readable.
+    rmSync(report("run-1"));
+    assert.match(readFileSync(report("run-2"), "utf8"), /^line,field,reason,value\r\n3,state,/);
+    // A later skip finds the load's report gone: it says so, and names none.
+    const third = await ingest(db, file, { rejectsFile: report("run-3") });
+    assert.notEqual(third.unchanged_since, undefined);
+    assert.equal(third.rejects_file, null);
+    assert.deepEqual(third.rejects, []);
+    assert.ok(!existsSync(report("run-3")));
+    assert.ok(third.warnings.some((w) => /rejects report of the load it repeats.*contacts-run-1\.csv, is not there/.test(w)), third.warnings.join("\n"));
+  });
+});
+
 test("ingestContacts() on our generated sample stores each of the users' quirks it reproduces", { skip: existsSync(ourCsv) ? false : `no ${ourCsv} yet` }, async () => {
   await withDb(async (db) => {
     // The numbers data/README.md promises for the generated file.

@@ -107,7 +107,7 @@ export type LoadContactsResult = IngestSummary & { via: "direct" | "api" | "post
 export async function loadContacts(options: LoadContactsOptions): Promise<LoadContactsResult> {
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const source = basename(options.csvPath);
+  const source = sourceNameOf(options.csvPath);
   const rejectsFile = rejectsReportPath(options.dataDir, runId);
   let file: RunRecord["file"] = null;
   let upload: { name: string; path: string } | undefined;
@@ -210,6 +210,21 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
   } finally {
     if (upload !== undefined) rmSync(upload.path, { force: true });
   }
+}
+
+/**
+ * The name a load's file goes by in its run, findings and messages: its base name, but the whole
+ * path for a file descriptor's (`/dev/fd/63`, what a shell's `<(gunzip -c contacts.csv.gz)` passes),
+ * whose base name is only the descriptor's number.
+ *
+ * @example
+ * ```ts
+ * sourceNameOf("data/contacts.csv"); // "contacts.csv"
+ * sourceNameOf("/dev/fd/63"); // "/dev/fd/63"
+ * ```
+ */
+export function sourceNameOf(csvPath: string): string {
+  return /^\/(?:dev|proc\/(?:self|thread-self|\d+))\/fd\/\d+$/.test(csvPath) ? csvPath : basename(csvPath);
 }
 
 /**

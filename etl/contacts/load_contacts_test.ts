@@ -142,6 +142,28 @@ test("loadContacts() reads a CSV from a named pipe (README: --contacts <(gunzip 
   }
 });
 
+test("loadContacts() names a CSV read from /dev/fd/N (a shell's <(gunzip -c ...)) by that path, not by the descriptor's number", { skip: process.platform === "win32" }, async () => {
+  // Before: `--contacts <(gunzip -c contacts.csv.gz)` was recorded as a file named "63" (the pipe's
+  // descriptor), in runs.jsonl, the dashboard and every finding's line references ("63:3").
+  const dir = tempDir();
+  const csvPath = join(dir, "contacts.csv");
+  writeFileSync(csvPath, GOOD);
+  const fd = openSync(csvPath, "r");
+  try {
+    const dataDir = join(dir, "data");
+    const given = `/dev/fd/${fd}`;
+    const result = await loadContacts({ csvPath: given, dataDir });
+    assert.equal(result.rejected, 2);
+    const [run] = readRuns(dataDir);
+    assert.equal(run.file?.name, given);
+    assert.equal(run.file?.path, given);
+    assert.deepEqual(run.findings.find((f) => f.check === "contacts.invalid_state")?.cells, [`${given}:3`, `${given}:5`]);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("loadContacts() removes copies of CSVs that killed loads left in uploads/, not ones a load may still use", async () => {
   // A load killed after placing its copy left the CSV (personal data) there until an API started,
   // which, for a data dir loaded by --watch or into PostgreSQL, may be never.

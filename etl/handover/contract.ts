@@ -134,13 +134,17 @@ export interface IngestSummary {
   /** Distinct (person, department) links in the accepted rows, and how many were new. */
   links: number;
   links_added: number;
-  /** The first 100 rejects, by line. */
+  /** The first 100 rejects, by line (a skip's: as the report of the load it repeats holds them). */
   rejects: RowReject[];
   /** The first 100 repairs, by line. */
   fixed: RowFix[];
   rejects_by_field: FieldTally[];
   fixes_by_field: FieldTally[];
-  /** The rejects report the ingestion wrote (every reject), or null when there were none or none was asked for. */
+  /**
+   * The rejects report the ingestion wrote (every reject), or null when there were none or none was
+   * asked for. A skip (`unchanged_since`) has the report of the load it repeats, hard-linked under
+   * the name asked for; null when that report is gone (a warning says so).
+   */
   rejects_file: string | null;
   /** File-level remarks: ignored columns, optional columns absent (their values are kept). */
   warnings: string[];

@@ -28,5 +28,6 @@ export {
   type RowReject,
 } from "./contract.ts";
 export { API_ID, removeApiInfo, runningApi, writeApiInfo } from "./api_info.ts";
+export { firstRejects } from "./rejects_report.ts";
 export { cleanStaleUploads, cleanUploads, placeUpload, uploadsDir } from "./uploads.ts";
 export { HandoverError, importThroughApi, type HandoverErrorCode, type ImportOptions } from "./import_client.ts";
