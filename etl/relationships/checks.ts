@@ -3,6 +3,7 @@
  * its message reads. Errors stop the load; warnings and info are published with the version.
  */
 import type { Severity } from "../runs/mod.ts";
+import { MAX_ID } from "./_values.ts";
 
 interface CheckDefinition {
   severity: Severity;
@@ -34,6 +35,13 @@ export const CHECKS = {
     severity: "error",
     message: () => "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so the columns right of it cannot be placed",
   },
+  id_out_of_range: {
+    // An error: an id of 2^31 or more (or 0) cannot be stored (INTEGER columns), and read as "no id"
+    // it ended the header or dropped its row, its actor and relationships lost with exit 0 (review).
+    severity: "error",
+    message: (n, ex) =>
+      `${n} id${n === 1 ? " is" : "s are"} outside the supported range${quoted(ex)}: ids are 1 to ${MAX_ID} (the largest supported id), so ${n === 1 ? "its actor" : "their actors"} cannot be placed`,
+  },
   duplicate_id: {
     severity: "error",
     message: (n, ex) => `${n} actor id${n === 1 ? " appears" : "s appear"} more than once${quoted(ex)}`,
@@ -58,6 +66,12 @@ export const CHECKS = {
     // A warning: the actor and its relationships are complete; only its id, code or name is missing.
     severity: "warning",
     message: (n, ex) => `${n} actor list cell${n === 1 ? " holds an error" : "s hold errors"} instead of an id, a code or a name and ${n === 1 ? "is" : "are"} read as blank${quoted(ex)}`,
+  },
+  list_row_without_id: {
+    // A warning: the row cannot be placed, but an actor with a code and a name whose id was cleared
+    // or mistyped (6a, 7.5) vanished from the list without a word (review).
+    severity: "warning",
+    message: (n, ex) => `${n} actor list row${n === 1 ? " has" : "s have"} a code and a name but no id (1 to ${MAX_ID}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
   },
   row_without_id: {
     severity: "warning",

@@ -9,7 +9,7 @@
  * objects at all.
  */
 import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asId, asMatrixValue, asText, isUncalculated, show } from "./_values.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { Findings } from "./findings.ts";
 
@@ -170,7 +170,7 @@ export async function readMatrix(
     let i = 0;
     if (idCol === null) {
       for (let k = 0; k < cells.length && cells[k].col < first; k++) {
-        if (asId(cells[k].value) !== null) idCol = cells[k].col;
+        if (asWholeNumber(cells[k].value) !== null) idCol = cells[k].col;
       }
     }
     let id: number | null = null;
@@ -184,6 +184,11 @@ export async function readMatrix(
         idCell = cell;
       } else if (idCol !== null && cell.col === idCol - 1) leftText = asText(cell.value);
       else if (idCol !== null && cell.col === idCol + 1) rightText = asText(cell.value);
+    }
+    if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
+      // An id that cannot be stored (0, 2^31 or more): named as such, not "a row without an id".
+      rowFindings.add("id_out_of_range", cellRef(sheet, idCell.row, idCell.col), show(idCell.value));
+      continue;
     }
     if (id === null) {
       // Notes, totals or blank-styled rows around the table; only rows with matrix values matter.
@@ -305,19 +310,21 @@ function findHeader(row: SheetRow): Header | null {
     // The increasing pair only proves this is a header (data rows hold 0/1); the header itself may
     // start left of it in any order (2, 1, 3, ...): take the adjacent ids before the pair too.
     let start = i;
-    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && asId(cells[start - 1].value) !== null) start--;
-    const ids = cells.slice(start, i).map((c) => asId(c.value)!);
+    // Whole numbers out of range (0, 2^31 or more) are header cells too, reported by checkHeaderIds:
+    // read as "no id" they ended the header and their actors were dropped with a warning.
+    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && asWholeNumber(cells[start - 1].value) !== null) start--;
+    const ids = cells.slice(start, i).map((c) => asWholeNumber(c.value)!);
     ids.push(a, b);
     let j = i + 2;
     // Extend over adjacent ids (gaps in numbering and duplicates are allowed and checked later).
     for (; j < cells.length && cells[j].col === cells[j - 1].col + 1; j++) {
-      const id = asId(cells[j].value);
+      const id = asWholeNumber(cells[j].value);
       if (id === null) break;
       ids.push(id);
     }
     // A header cell cleared or broken (#REF!) mid-row would silently cut the matrix there, the
     // shorter side lost: note the hole when ids lie beyond the run on either side.
-    const isId = (c: (typeof cells)[number]) => asId(c.value) !== null;
+    const isId = (c: (typeof cells)[number]) => asWholeNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
     if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap };
     i = j - 1;
@@ -334,7 +341,7 @@ function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<numb
   let id: number | null = null;
   for (const cell of row.cells) {
     if (cell.col < header.firstCol) {
-      const value = asId(cell.value);
+      const value = asWholeNumber(cell.value);
       if (value !== null && (idCol === null || cell.col === idCol)) id = value;
       continue;
     }
@@ -356,6 +363,9 @@ function headerPositions(header: Header): Map<number, number> {
 /** Records duplicate header ids; called once the header is final (a data row follows it). */
 function checkHeaderIds(header: Header, sheet: string, findings: Findings): void {
   if (header.gap !== null) findings.add("header_gap", cellRef(sheet, header.row, header.gap));
+  header.ids.forEach((id, p) => {
+    if (asId(id) === null) findings.add("id_out_of_range", cellRef(sheet, header.row, header.firstCol + p), String(id));
+  });
   const first = new Map<number, number>();
   header.ids.forEach((id, p) => {
     const q = first.get(id);
