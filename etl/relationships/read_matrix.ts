@@ -86,6 +86,9 @@ export async function readMatrix(
   const { sheet, findings, pack } = options;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
+  // The header a later row of ids replaced, and that row: kept until the first data row says which
+  // of the two its ids belong to (a code row of digit text, "10" | "20", reads as ids too).
+  let replaced: { header: Header; headerCodes: (string | null)[]; codeRow: number | null; by: SheetRow } | null = null;
   // The header is final once a row reads as its data (`isDataRowOf`); until then a later row of
   // ids may replace it, and what the rows in between said is kept aside in `rowFindings`.
   let final = false;
@@ -119,6 +122,7 @@ export async function readMatrix(
       confirms = header !== null && isDataRowOf(row, header, positionOf, idCol);
       const candidate: Header | null = confirms ? null : findHeader(row);
       if (candidate && (!header || candidate.ids.length >= header.ids.length)) {
+        replaced = header ? { header, headerCodes, codeRow, by: row } : null;
         header = candidate;
         positionOf = headerPositions(candidate);
         headerCodes = candidate.ids.map(() => null);
@@ -140,6 +144,23 @@ export async function readMatrix(
       }
     }
     if (!header) continue;
+    if (confirms && replaced !== null) {
+      // The header is the row whose ids the data rows' ids are: when the first data row's id is not
+      // in the row that replaced the header but is in the header it replaced, that one stands, and
+      // the replacing row right under it is its code row (before, a code row "10" | "20" became
+      // the header, its codes published as phantom actors with made-up pairs).
+      const id = rowId(row, header.firstCol, idCol);
+      const back = replaced;
+      replaced = null;
+      if (id !== null && !positionOf.has(id) && headerPositions(back.header).has(id)) {
+        header = back.header;
+        positionOf = headerPositions(header);
+        const under = back.by.row === header.row + 1;
+        headerCodes = under ? readCodes(back.by, header.firstCol, header.ids.length, true) : back.headerCodes;
+        codeRow = under ? back.by.row : back.codeRow;
+        expectCodeRow = false;
+      }
+    }
     const n = header.ids.length;
     const first = header.firstCol;
     const last = first + n - 1;
@@ -337,6 +358,17 @@ function findHeader(row: SheetRow): Header | null {
  * that is one of the header's ids, or beside a 0 or 1 under it. A title's number row (`Versión | 3`)
  * is neither, and nor is the matrix's own header row under a title of years.
  */
+/** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
+function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
+  let id: number | null = null;
+  for (const cell of row.cells) {
+    if (cell.col >= first) break;
+    const value = asWholeNumber(cell.value);
+    if (value !== null && (idCol === null || cell.col === idCol)) id = value;
+  }
+  return id;
+}
+
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
   let id: number | null = null;
   for (const cell of row.cells) {
@@ -395,10 +427,13 @@ function isCodeRow(row: SheetRow, first: number, n: number): boolean {
   return text > 0 && text >= other;
 }
 
-function readCodes(row: SheetRow, first: number, n: number): (string | null)[] {
+/** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */
+function readCodes(row: SheetRow, first: number, n: number, digits = false): (string | null)[] {
   const codes: (string | null)[] = new Array(n).fill(null);
   for (const cell of row.cells) {
-    if (cell.col >= first && cell.col < first + n) codes[cell.col - first] = asText(cell.value);
+    if (cell.col < first || cell.col >= first + n) continue;
+    const value = cell.value;
+    codes[cell.col - first] = asText(value) ?? (digits && typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
   }
   return codes;
 }
