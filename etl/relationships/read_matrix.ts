@@ -98,8 +98,8 @@ export async function readMatrix(
   let idCol: number | null = null;
   let expectCodeRow = false;
   const out: MatrixRow[] = [];
-  // Each row's text left and right of its id, until the code column is known (at the end).
-  const besideId: [string | null, string | null][] = [];
+  // Each row's text cells left of the header, by column, until the code column is known (at the end).
+  const rowTexts: Map<number, string>[] = [];
   const rowIdCell = new Map<number, string>();
   let positionOf = new Map<number, number>();
   let rowsWithoutId = 0;
@@ -130,7 +130,7 @@ export async function readMatrix(
         expectCodeRow = false;
         idCol = null;
         out.length = 0;
-        besideId.length = 0;
+        rowTexts.length = 0;
         rowIdCell.clear();
         rowsWithoutId = 0;
         rowFindings = new Findings();
@@ -196,15 +196,16 @@ export async function readMatrix(
     }
     let id: number | null = null;
     let idCell: Cell | null = null;
-    let leftText: string | null = null;
-    let rightText: string | null = null;
+    const texts = new Map<number, string>();
     for (; i < cells.length && cells[i].col < first; i++) {
       const cell = cells[i];
       if (cell.col === idCol) {
         id = asId(cell.value);
         idCell = cell;
-      } else if (idCol !== null && cell.col === idCol - 1) leftText = asText(cell.value);
-      else if (idCol !== null && cell.col === idCol + 1) rightText = asText(cell.value);
+        continue;
+      }
+      const text = asText(cell.value);
+      if (text !== null) texts.set(cell.col, text);
     }
     if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
       // An id that cannot be stored (0, 2^31 or more): named as such, not "a row without an id".
@@ -276,19 +277,15 @@ export async function readMatrix(
     if (packedDiagonalOne) rowFindings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
     const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
     out.push({ id, sheetRow: row.row, code: null, cells: packed, unknown });
-    besideId.push([leftText, rightText]);
+    rowTexts.push(texts);
   }
 
   if (!header) {
     findings.add("matrix_not_found", [], undefined);
     return null;
   }
-  // The code column is the text right beside the id: left of it when any row has text there
-  // (`code | id`, `code | id | name`), else right of it (`id | code`, `id | code | name`). Decided
-  // over all rows, not by the first with text beside its id: one whose code was blank made the
-  // names beside it every actor's letter code.
-  const codeCol = idCol === null ? null : besideId.some(([left]) => left !== null) ? idCol - 1 : besideId.some(([, right]) => right !== null) ? idCol + 1 : null;
-  const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: besideId[k]![codeCol < idCol! ? 0 : 1] }));
+  const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
+  const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: rowTexts[k]!.get(codeCol) ?? null }));
   if (!final) {
     // No row read as the matrix's data (every row blank, or none): the last header stands.
     findings.absorb(rowFindings);
@@ -358,6 +355,39 @@ function findHeader(row: SheetRow): Header | null {
  * that is one of the header's ids, or beside a 0 or 1 under it. A title's number row (`Versión | 3`)
  * is neither, and nor is the matrix's own header row under a title of years.
  */
+/**
+ * The rows' code column. With codes in the header, the text column left of the header that agrees
+ * with them in most rows (`code | name | id`: the text beside the id is the names, and was published
+ * as every actor's letter code). Else the text right beside the id: left of it when any row has text
+ * there (`code | id`, `code | id | name`), else right of it (`id | code`, `id | code | name`). Decided
+ * over all rows, not by the first with text beside its id: one whose code was blank made the names
+ * beside it every actor's letter code.
+ */
+function codeColumn(
+  rows: readonly MatrixRow[],
+  rowTexts: readonly ReadonlyMap<number, string>[],
+  idCol: number | null,
+  headerCodes: readonly (string | null)[],
+  positionOf: ReadonlyMap<number, number>,
+): number | null {
+  if (idCol === null) return null;
+  const agree = new Map<number, number>();
+  rows.forEach((row, k) => {
+    const p = positionOf.get(row.id);
+    const code = p === undefined ? null : headerCodes[p];
+    if (code === null || code === undefined) return;
+    for (const [col, text] of rowTexts[k]!) if (text === code) agree.set(col, (agree.get(col) ?? 0) + 1);
+  });
+  let best: number | null = null;
+  for (const [col, count] of agree) {
+    const nearer = best !== null && count === agree.get(best)! && Math.abs(col - idCol) < Math.abs(best - idCol);
+    if (best === null || count > agree.get(best)! || nearer) best = col;
+  }
+  if (best !== null) return best;
+  if (rowTexts.some((texts) => texts.has(idCol - 1))) return idCol - 1;
+  return rowTexts.some((texts) => texts.has(idCol + 1)) ? idCol + 1 : null;
+}
+
 /** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
 function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
   let id: number | null = null;
