@@ -88,7 +88,7 @@ export async function readMatrix(
   let header: Header | null = null;
   // The header a later row of ids replaced, and that row: kept until the first data row says which
   // of the two its ids belong to (a code row of digit text, "10" | "20", reads as ids too).
-  let replaced: { header: Header; headerCodes: (string | null)[]; codeRow: number | null; by: SheetRow } | null = null;
+  let replaced: Replaced | null = null;
   // The header is final once a row reads as its data (`isDataRowOf`); until then a later row of
   // ids may replace it, and what the rows in between said is kept aside in `rowFindings`.
   let final = false;
@@ -150,13 +150,14 @@ export async function readMatrix(
       // the replacing row right under it is its code row (before, a code row "10" | "20" became
       // the header, its codes published as phantom actors with made-up pairs).
       const id = rowId(row, header.firstCol, idCol);
-      const back = replaced;
+      const back: Replaced = replaced;
       replaced = null;
       if (id !== null && !positionOf.has(id) && headerPositions(back.header).has(id)) {
-        header = back.header;
-        positionOf = headerPositions(header);
-        const under = back.by.row === header.row + 1;
-        headerCodes = under ? readCodes(back.by, header.firstCol, header.ids.length, true) : back.headerCodes;
+        const kept: Header = back.header;
+        header = kept;
+        positionOf = headerPositions(kept);
+        const under = back.by.row === kept.row + 1;
+        headerCodes = under ? readCodes(back.by, kept.firstCol, kept.ids.length, true) : back.headerCodes;
         codeRow = under ? back.by.row : back.codeRow;
         expectCodeRow = false;
       }
@@ -316,6 +317,14 @@ interface Header {
   ids: number[];
   /** The column where the run of ids stopped although more ids lie beyond it in the row, else null. */
   gap: number | null;
+}
+
+/** A header a later row of ids (`by`) replaced, with the codes it had. */
+interface Replaced {
+  header: Header;
+  headerCodes: (string | null)[];
+  codeRow: number | null;
+  by: SheetRow;
 }
 
 function findHeader(row: SheetRow): Header | null {
