@@ -119,6 +119,13 @@ export async function readMatrix(
       // A title row of two years (`2025 | 2026`) looks like a header: it stays one only until a row
       // reads as its data, so a row with a number under it (a version, a page) is not its first data
       // row, and a later row of ids at least as long (the matrix's own header) replaces it.
+      if (header !== null && isCornerAbove(row, header, positionOf)) {
+        // The first header cell is the corner above the id column (a year, a count): before, it
+        // joined the header, and the ids under it were taken for its actor's 0/1 column.
+        header = withoutFirst(header);
+        positionOf = headerPositions(header);
+        headerCodes = headerCodes.slice(1);
+      }
       confirms = header !== null && isDataRowOf(row, header, positionOf, idCol);
       const candidate: Header | null = confirms ? null : findHeader(row);
       if (candidate && (!header || candidate.ids.length >= header.ids.length)) {
@@ -317,6 +324,8 @@ interface Header {
   ids: number[];
   /** The column where the run of ids stopped although more ids lie beyond it in the row, else null. */
   gap: number | null;
+  /** True when the header starts left of the increasing pair that proved it (ids in any order). */
+  extendedLeft: boolean;
 }
 
 /** A header a later row of ids (`by`) replaced, with the codes it had. */
@@ -353,7 +362,7 @@ function findHeader(row: SheetRow): Header | null {
     // shorter side lost: note the hole when ids lie beyond the run on either side.
     const isId = (c: (typeof cells)[number]) => asWholeNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap };
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i };
     i = j - 1;
   }
   return best;
@@ -395,6 +404,24 @@ function codeColumn(
   if (best !== null) return best;
   if (rowTexts.some((texts) => texts.has(idCol - 1))) return idCol - 1;
   return rowTexts.some((texts) => texts.has(idCol + 1)) ? idCol + 1 : null;
+}
+
+/**
+ * True when the header's first cell is the corner above the row ids, not an actor: it was taken in
+ * only by extending the header left, and `row` has nothing left of the header but holds one of the
+ * other header ids under that cell (a matrix cell holds 0 or 1; an id column with no id left of it
+ * is otherwise unreadable).
+ */
+function isCornerAbove(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>): boolean {
+  if (!header.extendedLeft || header.ids.length < 3) return false;
+  const first = row.cells[0];
+  if (first === undefined || first.col !== header.firstCol) return false;
+  const id = asId(first.value);
+  return id !== null && (positionOf.get(id) ?? 0) > 0;
+}
+
+function withoutFirst(header: Header): Header {
+  return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
 }
 
 /** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
