@@ -97,6 +97,8 @@ export async function readMatrix(
   let codeRow: number | null = null;
   let idCol: number | null = null;
   let expectCodeRow = false;
+  // Text cells of the code row taken from above the header: the row below wins when it has more.
+  let codesAbove = 0;
   const out: MatrixRow[] = [];
   // Each row's text cells left of the header, by column, until the code column is known (at the end).
   const rowTexts: Map<number, string>[] = [];
@@ -141,12 +143,14 @@ export async function readMatrix(
         rowIdCell.clear();
         rowsWithoutId = 0;
         rowFindings = new Findings();
-        if (above && above.row === candidate.row - 1 && isCodeRow(above, candidate.firstCol, candidate.ids.length)) {
+        // The code row is right above or below the header, whichever holds more codes: a title
+        // above it (merged over the header) was taken for the code row when the codes were below.
+        codesAbove = above && above.row === candidate.row - 1 ? codeCount(above, candidate.firstCol, candidate.ids.length) : 0;
+        if (above && codesAbove > 0) {
           headerCodes = readCodes(above, candidate.firstCol, candidate.ids.length);
           codeRow = above.row;
-        } else {
-          expectCodeRow = true;
         }
+        expectCodeRow = true;
         continue;
       }
     }
@@ -186,7 +190,7 @@ export async function readMatrix(
     }
     if (expectCodeRow) {
       expectCodeRow = false;
-      if (row.row === header.row + 1 && isCodeRow(row, first, n)) {
+      if (row.row === header.row + 1 && codeCount(row, first, n) > codesAbove) {
         headerCodes = readCodes(row, first, n);
         codeRow = row.row;
         continue;
@@ -478,19 +482,23 @@ function checkHeaderIds(header: Header, sheet: string, findings: Findings): void
   });
 }
 
-function isCodeRow(row: SheetRow, first: number, n: number): boolean {
+/**
+ * The text cells of `row` under the header's columns when it reads as a code row, else 0: mostly
+ * text, and text in at least half the columns (one title cell over the header is no code row).
+ */
+function codeCount(row: SheetRow, first: number, n: number): number {
   let text = 0;
   let other = 0;
   for (const cell of row.cells) {
     if (cell.col < first) {
-      if (asId(cell.value) !== null) return false; // an id on the left: a data row
+      if (asId(cell.value) !== null) return 0; // an id on the left: a data row
       continue;
     }
     if (cell.col >= first + n) break;
     if (asText(cell.value) !== null) text++;
     else if (!isBlank(cell)) other++;
   }
-  return text > 0 && text >= other;
+  return text > 0 && text >= other && 2 * text >= n ? text : 0;
 }
 
 /** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */
