@@ -73,6 +73,11 @@ export const CHECKS = {
     severity: "warning",
     message: (n, ex) => `${n} actor list row${n === 1 ? " has" : "s have"} a code and a name but no id (1 to ${MAX_ID}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
   },
+  list_name_blank: {
+    // A warning: the actor is complete but for its name, published as NULL.
+    severity: "warning",
+    message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} listed without a name${quoted(ex)}`,
+  },
   row_without_id: {
     severity: "warning",
     message: (n) => `${n} matrix row${n === 1 ? " has" : "s have"} values but no numeric id; ignored`,

@@ -47,6 +47,7 @@ export async function readActorList(
   const take = (row: SheetRow, layout: Layout) => {
     let id: number | null = null;
     let idValue: CellValue | undefined;
+    let nameError = false;
     let code: string | null = null;
     let name: string | null = null;
     for (const cell of row.cells) {
@@ -55,6 +56,7 @@ export async function readActorList(
       // actor's name "#N/A". Read as blank and named; a formula never calculated is reported above.
       if (inTable && cell.value instanceof CellError) {
         if (cell.col === layout.idCol) idValue = cell.value;
+        if (cell.col === layout.nameCol) nameError = true;
         if (!isUncalculated(cell.value)) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
         continue;
       }
@@ -82,6 +84,8 @@ export async function readActorList(
     }
     seen.set(id, ref);
     const codeRef = layout.codeCol === null ? null : cellRef(sheet, row.row, layout.codeCol);
+    // Published with a NULL name otherwise, unsaid (an error there is list_error_value already).
+    if (layout.nameCol !== null && name === null && !nameError) findings.add("list_name_blank", cellRef(sheet, row.row, layout.nameCol), String(id));
     actors.push({ id, code, name, ref, codeRef });
   };
   // The columns are those most rows hold an id, a code and a name in, not those of the first row

@@ -483,8 +483,8 @@ function checkHeaderIds(header: Header, sheet: string, findings: Findings): void
 }
 
 /**
- * The text cells of `row` under the header's columns when it reads as a code row, else 0: mostly
- * text, and text in at least half the columns (one title cell over the header is no code row).
+ * The text cells of `row` under the header's columns when it reads as a code row (mostly text),
+ * else 0.
  */
 function codeCount(row: SheetRow, first: number, n: number): number {
   let text = 0;
@@ -498,7 +498,7 @@ function codeCount(row: SheetRow, first: number, n: number): number {
     if (asText(cell.value) !== null) text++;
     else if (!isBlank(cell)) other++;
   }
-  return text > 0 && text >= other && 2 * text >= n ? text : 0;
+  return text > 0 && text >= other ? text : 0;
 }
 
 /** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */
