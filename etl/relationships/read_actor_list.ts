@@ -79,7 +79,7 @@ export async function readActorList(
     started = true;
     const first = seen.get(id);
     if (first !== undefined) {
-      findings.add("duplicate_id", [first, ref], String(id));
+      findings.addOnce("duplicate_id", [first, ref], String(id));
       return;
     }
     seen.set(id, ref);

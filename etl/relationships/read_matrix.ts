@@ -242,7 +242,7 @@ export async function readMatrix(
     const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
     const seen = rowIdCell.get(id);
     if (seen !== undefined) {
-      rowFindings.add("duplicate_id", [seen, idRef], String(id));
+      rowFindings.addOnce("duplicate_id", [seen, idRef], String(id));
       continue;
     }
     rowIdCell.set(id, idRef);
@@ -473,7 +473,7 @@ function checkHeaderIds(header: Header, sheet: string, findings: Findings): void
     const q = first.get(id);
     if (q === undefined) first.set(id, p);
     else {
-      findings.add(
+      findings.addOnce(
         "duplicate_id",
         [cellRef(sheet, header.row, header.firstCol + q), cellRef(sheet, header.row, header.firstCol + p)],
         String(id),
