@@ -15,21 +15,29 @@ function quoted(examples: readonly string[]): string {
   return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${examples.length >= 5 ? ", ..." : ""})`;
 }
 
+/** The second example of `matrix_not_found` when a row held dates where a header's ids would be. */
+export const DATES_AS_IDS = "dates";
+
 /** Every check the relationship pipeline runs, by name. */
 export const CHECKS = {
   matrix_not_found: {
     severity: "error",
     // The rule readMatrix's findHeader applies: an id followed by a larger one proves a header (data
     // rows hold only 0 and 1). It said "consecutive ids", which a header sorted 3, 2, 1 has (review).
-    message: () => "Cannot find the matrix: no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)",
+    // The sheet is the first example (chosen by name hints, so the reader must know which one was
+    // searched); DATES_AS_IDS the second when a row held dates where ids would be.
+    message: (_n, ex) =>
+      `Cannot find the matrix in sheet '${ex[0] ?? "?"}': no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)` +
+      (ex[1] === DATES_AS_IDS ? "; the cells named hold dates where the ids would be: format them as numbers (a date format turns 1, 2, 3 into 1900-01-01...)" : ""),
   },
   rows_not_found: {
     severity: "error",
-    message: (n) => `Cannot find the matrix's rows: ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
+    message: (n, ex) =>
+      `Cannot find the matrix's rows in sheet '${ex[0] ?? "?"}': ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
   },
   list_not_found: {
     severity: "error",
-    message: () => "Cannot find the actor list: no row holds a numeric id next to a code or a name",
+    message: (_n, ex) => `Cannot find the actor list in sheet '${ex[0] ?? "?"}': no row holds a numeric id next to a code or a name`,
   },
   header_gap: {
     severity: "error",

@@ -103,7 +103,7 @@ export async function readActorList(
   }
   const layout = mostHeldLayout(all);
   if (layout) for (const row of all) take(row, layout);
-  else findings.add("list_not_found");
+  else findings.add("list_not_found", [], sheet);
   return { sheet, actors };
 }
 

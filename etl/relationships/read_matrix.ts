@@ -11,7 +11,8 @@
 import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import { Findings } from "./findings.ts";
+import { DATES_AS_IDS } from "./checks.ts";
+import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** Cell states in a packed row. Blank is its own state: unknown is not 0. */
 export const UNKNOWN = 0;
@@ -105,6 +106,9 @@ export async function readMatrix(
   const rowIdCell = new Map<number, string>();
   let positionOf = new Map<number, number>();
   let rowsWithoutId = 0;
+  const rowsWithoutIdRefs: string[] = [];
+  // The first row holding adjacent dates before any header: a header of ids formatted as dates.
+  let dateCells: string[] | null = null;
 
   for await (const row of rows) {
     // A formula saved without its result is unknown wherever it sits: in a header id, a row id or a
@@ -142,6 +146,7 @@ export async function readMatrix(
         rowTexts.length = 0;
         rowIdCell.clear();
         rowsWithoutId = 0;
+        rowsWithoutIdRefs.length = 0;
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -154,7 +159,10 @@ export async function readMatrix(
         continue;
       }
     }
-    if (!header) continue;
+    if (!header) {
+      dateCells ??= adjacentDates(row, sheet);
+      continue;
+    }
     if (confirms && replaced !== null) {
       // The header is the row whose ids the data rows' ids are: when the first data row's id is not
       // in the row that replaced the header but is in the header it replaced, that one stands, and
@@ -235,7 +243,9 @@ export async function readMatrix(
       }
       if (valued || (row.packedCount ?? 0) > 0) {
         rowsWithoutId++;
-        rowFindings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+        const ref = cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1));
+        if (rowsWithoutIdRefs.length < MAX_FINDING_CELLS) rowsWithoutIdRefs.push(ref);
+        rowFindings.add("row_without_id", ref);
       }
       continue;
     }
@@ -293,7 +303,9 @@ export async function readMatrix(
   }
 
   if (!header) {
-    findings.add("matrix_not_found", [], undefined);
+    findings.add("matrix_not_found", dateCells ?? [], sheet);
+    // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
+    if (dateCells) findings.add("matrix_not_found", [], DATES_AS_IDS, 0);
     return null;
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
@@ -304,7 +316,7 @@ export async function readMatrix(
     checkHeaderIds(header, sheet, findings);
   }
   // Values under the header but not one row with an id: publishing would drop every relationship.
-  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", [], undefined, rowsWithoutId);
+  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
   return {
     sheet,
     headerRow: header.row,
@@ -422,6 +434,18 @@ function isCornerAbove(row: SheetRow, header: Header, positionOf: ReadonlyMap<nu
   if (first === undefined || first.col !== header.firstCol) return false;
   const id = asId(first.value);
   return id !== null && (positionOf.get(id) ?? 0) > 0;
+}
+
+/** The cells of `row`'s first run of two or more adjacent dates, or null. */
+function adjacentDates(row: SheetRow, sheet: string): string[] | null {
+  const cells = row.cells;
+  for (let i = 0; i + 1 < cells.length; i++) {
+    if (!(cells[i].value instanceof Date) || !(cells[i + 1].value instanceof Date) || cells[i + 1].col !== cells[i].col + 1) continue;
+    let j = i + 1;
+    while (j + 1 < cells.length && cells[j + 1].value instanceof Date && cells[j + 1].col === cells[j].col + 1) j++;
+    return cells.slice(i, Math.min(j + 1, i + MAX_FINDING_CELLS)).map((c) => cellRef(sheet, c.row, c.col));
+  }
+  return null;
 }
 
 function withoutFirst(header: Header): Header {
