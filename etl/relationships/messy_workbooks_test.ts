@@ -310,6 +310,7 @@ test("an id outside 1..2147483647 fails the load naming its cell, instead of dro
         const f = run.findings.find((x) => x.check === "id_out_of_range");
         assert.equal(f?.severity, "error", JSON.stringify(run.findings));
         assert.match(f!.message, message);
+        assert.equal(f!.count, header.length, "each id counted once, though in the list, the header and a row");
         for (const cell of header) assert.ok(f!.cells.includes(`'${M}'!${cell}`), `${cell} in ${JSON.stringify(f!.cells)}`);
         assert.ok(!run.findings.some((x) => x.check === "header_gap" || x.check === "cell_beyond_header"), JSON.stringify(run.findings));
       });

@@ -70,7 +70,7 @@ export async function readActorList(
     const ref = cellRef(sheet, row.row, layout.idCol);
     if (id === null) {
       const described = (layout.codeCol === null || code !== null) && (layout.nameCol === null || name !== null);
-      if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.add("id_out_of_range", ref, show(idValue));
+      if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
       else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }

@@ -229,7 +229,7 @@ export async function readMatrix(
     }
     if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
       // An id that cannot be stored (0, 2^31 or more): named as such, not "a row without an id".
-      rowFindings.add("id_out_of_range", cellRef(sheet, idCell.row, idCell.col), show(idCell.value));
+      rowFindings.addOnce("id_out_of_range", [cellRef(sheet, idCell.row, idCell.col)], String(asBadId(idCell.value)));
       continue;
     }
     if (id === null) {
@@ -490,7 +490,7 @@ function headerPositions(header: Header): Map<number, number> {
 function checkHeaderIds(header: Header, sheet: string, findings: Findings): void {
   if (header.gap !== null) findings.add("header_gap", cellRef(sheet, header.row, header.gap));
   header.ids.forEach((id, p) => {
-    if (asId(id) === null) findings.add("id_out_of_range", cellRef(sheet, header.row, header.firstCol + p), String(id));
+    if (asId(id) === null) findings.addOnce("id_out_of_range", [cellRef(sheet, header.row, header.firstCol + p)], String(id));
   });
   const first = new Map<number, number>();
   header.ids.forEach((id, p) => {
