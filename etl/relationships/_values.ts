@@ -22,10 +22,14 @@ export function asId(value: CellValue): number | null {
   return n !== null && n > 0 && n <= MAX_ID ? n : null;
 }
 
-/** Returns the whole number a cell holds when it is no valid id (0, negative, above MAX_ID), else null. */
+/**
+ * Returns the number a header cell holds when it is no valid id (0, negative, above MAX_ID, a
+ * fraction such as 5.5), else null: in the header row a number is meant as an id, wherever it is.
+ */
 export function asBadId(value: CellValue): number | null {
-  const n = asWholeNumber(value);
-  return n !== null && asId(value) === null ? n : null;
+  if (asId(value) !== null) return null;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  return typeof value === "string" && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : null;
 }
 
 /**

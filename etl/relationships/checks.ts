@@ -48,7 +48,7 @@ export const CHECKS = {
     // it ended the header or dropped its row, its actor and relationships lost with exit 0 (review).
     severity: "error",
     message: (n, ex) =>
-      `${n} id${n === 1 ? " is" : "s are"} outside the supported range${quoted(ex)}: ids are 1 to ${MAX_ID} (the largest supported id), so ${n === 1 ? "its actor" : "their actors"} cannot be placed`,
+      `${n} id${n === 1 ? " is" : "s are"} not valid${quoted(ex)}: ids are 1 to ${MAX_ID} (the largest supported id), whole numbers only, so ${n === 1 ? "its actor" : "their actors"} cannot be placed`,
   },
   duplicate_id: {
     severity: "error",

@@ -292,7 +292,7 @@ async function loaded(matrix: CellInput[][], list: CellInput[][], check: (dir: s
   }
 }
 
-test("an id outside 1..2147483647 fails the load naming its cell, instead of dropping the actor (review)", async (t) => {
+test("an id outside 1..2147483647 or a fraction fails the load naming its cell, instead of dropping the actor (review)", async (t) => {
   // Before: header cells of 2^31 or more ended the header (their actors and pairs dropped with a
   // cell_beyond_header warning), one in the middle was a "header_gap ... a cell without an id", and
   // a 0 in the header let a 0/1 column become the id column; each published with exit 0.
@@ -301,6 +301,7 @@ test("an id outside 1..2147483647 fails the load naming its cell, instead of dro
     ["ids 1, 2, 3, 4, 2147483648", [1, 2, 3, 4, 2147483648], ["G1"], /2147483648/],
     ["ids 1, 2, 3000000000, 4, 5", [1, 2, 3000000000, 4, 5], ["E1"], /3000000000/],
     ["ids 0, 1, 2, 3, 4", [0, 1, 2, 3, 4], ["C1"], /'0'.*ids are 1 to 2147483647/],
+    ["ids 1, 2, 3, 4, 5.5", [1, 2, 3, 4, 5.5], ["G1"], /'5.5'.*whole numbers only/],
   ];
   for (const [what, ids, header, message] of cases) {
     await t.test(what, async () => {
@@ -320,19 +321,19 @@ test("an id outside 1..2147483647 fails the load naming its cell, instead of dro
 
 test("an actor list row with a code and a name but no usable id is named, not dropped silently (review)", async (t) => {
   const { matrix, list } = square([1, 2, 3, 4, 5]);
-  await t.test("a blank id, '6a', 7.5: warned, naming each id cell", async () => {
-    await loaded(matrix, [...list, ["F", null, "Actor F sin id"], ["G", "6a", "Actor G"], ["H", 7.5, "Actor H"]], async (_dir, run) => {
+  await t.test("a blank id, '6a', 'siete': warned, naming each id cell", async () => {
+    await loaded(matrix, [...list, ["F", null, "Actor F sin id"], ["G", "6a", "Actor G"], ["H", "siete", "Actor H"]], async (_dir, run) => {
       assert.equal(run.status, "succeeded", run.error?.message);
       const f = run.findings.find((x) => x.check === "list_row_without_id");
       assert.equal(f?.severity, "warning", JSON.stringify(run.findings));
       assert.deepEqual(f!.cells, [`'${L}'!B7`, `'${L}'!B8`, `'${L}'!B9`]);
     });
   });
-  await t.test("ids 0 and 3000000000: refused, naming each id cell", async () => {
-    await loaded(matrix, [...list, ["F", 0, "Actor Cero"], ["G", 3000000000, "Actor G"]], async (_dir, run) => {
+  await t.test("ids 0, 3000000000 and 7.5: refused, naming each id cell", async () => {
+    await loaded(matrix, [...list, ["F", 0, "Actor Cero"], ["G", 3000000000, "Actor G"], ["H", 7.5, "Actor H"]], async (_dir, run) => {
       assert.equal(run.status, "failed", JSON.stringify(run.findings));
       const f = run.findings.find((x) => x.check === "id_out_of_range");
-      assert.deepEqual(f?.cells, [`'${L}'!B7`, `'${L}'!B8`], JSON.stringify(run.findings));
+      assert.deepEqual(f?.cells, [`'${L}'!B7`, `'${L}'!B8`, `'${L}'!B9`], JSON.stringify(run.findings));
     });
   });
 });

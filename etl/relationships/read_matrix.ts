@@ -8,7 +8,7 @@
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
  */
-import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { DATES_AS_IDS } from "./checks.ts";
@@ -352,6 +352,11 @@ interface Replaced {
   by: SheetRow;
 }
 
+/** A header cell's id, valid or not (`asBadId`), or null for a cell that is no number. */
+function headerNumber(value: CellValue): number | null {
+  return asId(value) ?? asBadId(value);
+}
+
 function findHeader(row: SheetRow): Header | null {
   const cells = row.cells;
   let best: Header | null = null;
@@ -362,21 +367,21 @@ function findHeader(row: SheetRow): Header | null {
     // The increasing pair only proves this is a header (data rows hold 0/1); the header itself may
     // start left of it in any order (2, 1, 3, ...): take the adjacent ids before the pair too.
     let start = i;
-    // Whole numbers out of range (0, 2^31 or more) are header cells too, reported by checkHeaderIds:
-    // read as "no id" they ended the header and their actors were dropped with a warning.
-    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && asWholeNumber(cells[start - 1].value) !== null) start--;
-    const ids = cells.slice(start, i).map((c) => asWholeNumber(c.value)!);
+    // Numbers that are no valid id (0, 2^31 or more, 5.5) are header cells too, reported by
+    // checkHeaderIds: read as "no id" they ended the header, their actors dropped with a warning.
+    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && headerNumber(cells[start - 1].value) !== null) start--;
+    const ids = cells.slice(start, i).map((c) => headerNumber(c.value)!);
     ids.push(a, b);
     let j = i + 2;
     // Extend over adjacent ids (gaps in numbering and duplicates are allowed and checked later).
     for (; j < cells.length && cells[j].col === cells[j - 1].col + 1; j++) {
-      const id = asWholeNumber(cells[j].value);
+      const id = headerNumber(cells[j].value);
       if (id === null) break;
       ids.push(id);
     }
     // A header cell cleared or broken (#REF!) mid-row would silently cut the matrix there, the
     // shorter side lost: note the hole when ids lie beyond the run on either side.
-    const isId = (c: (typeof cells)[number]) => asWholeNumber(c.value) !== null;
+    const isId = (c: (typeof cells)[number]) => headerNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
     if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i };
     i = j - 1;
