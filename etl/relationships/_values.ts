@@ -2,14 +2,34 @@
 // as numbers or as numeric text ("12"), so both count.
 import { CellError, UNCALCULATED, type CellValue } from "../xlsx/mod.ts";
 
-/** Returns a positive integer id held by the cell, or null. */
-export function asId(value: CellValue): number | null {
-  if (typeof value === "number") return Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1 ? value : null;
-  if (typeof value === "string" && /^\s*\d{1,10}\s*$/.test(value)) {
-    const n = Number(value);
-    return n > 0 && n <= 2 ** 31 - 1 ? n : null;
-  }
+/** The largest actor id: ids are INTEGER columns in the snapshot (`schema.sql`). */
+export const MAX_ID = 2 ** 31 - 1;
+
+/**
+ * Returns the whole number a cell holds (a number, or text of digits), whether or not it is a valid
+ * id, else null. A cell meant as an id but out of range (0, 2^31 or more) is still told apart from
+ * text, so it is reported as an id, not taken for the end of a header or a row without an id.
+ */
+export function asWholeNumber(value: CellValue): number | null {
+  if (typeof value === "number") return Number.isInteger(value) ? value : null;
+  if (typeof value === "string" && /^\s*\d+\s*$/.test(value)) return Number(value);
   return null;
+}
+
+/** Returns a positive integer id held by the cell (1 to MAX_ID), or null. */
+export function asId(value: CellValue): number | null {
+  const n = asWholeNumber(value);
+  return n !== null && n > 0 && n <= MAX_ID ? n : null;
+}
+
+/**
+ * Returns the number a header cell holds when it is no valid id (0, negative, above MAX_ID, a
+ * fraction such as 5.5), else null: in the header row a number is meant as an id, wherever it is.
+ */
+export function asBadId(value: CellValue): number | null {
+  if (asId(value) !== null) return null;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  return typeof value === "string" && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : null;
 }
 
 /**

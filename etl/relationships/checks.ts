@@ -3,6 +3,7 @@
  * its message reads. Errors stop the load; warnings and info are published with the version.
  */
 import type { Severity } from "../runs/mod.ts";
+import { MAX_ID } from "./_values.ts";
 
 interface CheckDefinition {
   severity: Severity;
@@ -14,25 +15,40 @@ function quoted(examples: readonly string[]): string {
   return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${examples.length >= 5 ? ", ..." : ""})`;
 }
 
+/** The second example of `matrix_not_found` when a row held dates where a header's ids would be. */
+export const DATES_AS_IDS = "dates";
+
 /** Every check the relationship pipeline runs, by name. */
 export const CHECKS = {
   matrix_not_found: {
     severity: "error",
     // The rule readMatrix's findHeader applies: an id followed by a larger one proves a header (data
     // rows hold only 0 and 1). It said "consecutive ids", which a header sorted 3, 2, 1 has (review).
-    message: () => "Cannot find the matrix: no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)",
+    // The sheet is the first example (chosen by name hints, so the reader must know which one was
+    // searched); DATES_AS_IDS the second when a row held dates where ids would be.
+    message: (_n, ex) =>
+      `Cannot find the matrix in sheet '${ex[0] ?? "?"}': no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)` +
+      (ex[1] === DATES_AS_IDS ? "; the cells named hold dates where the ids would be: format them as numbers (a date format turns 1, 2, 3 into 1900-01-01...)" : ""),
   },
   rows_not_found: {
     severity: "error",
-    message: (n) => `Cannot find the matrix's rows: ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
+    message: (n, ex) =>
+      `Cannot find the matrix's rows in sheet '${ex[0] ?? "?"}': ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
   },
   list_not_found: {
     severity: "error",
-    message: () => "Cannot find the actor list: no row holds a numeric id next to a code or a name",
+    message: (_n, ex) => `Cannot find the actor list in sheet '${ex[0] ?? "?"}': no row holds a numeric id next to a code or a name`,
   },
   header_gap: {
     severity: "error",
     message: () => "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so the columns right of it cannot be placed",
+  },
+  id_out_of_range: {
+    // An error: an id of 2^31 or more (or 0) cannot be stored (INTEGER columns), and read as "no id"
+    // it ended the header or dropped its row, its actor and relationships lost with exit 0 (review).
+    severity: "error",
+    message: (n, ex) =>
+      `${n} id${n === 1 ? " is" : "s are"} not valid${quoted(ex)}: ids are 1 to ${MAX_ID} (the largest supported id), whole numbers only, so ${n === 1 ? "its actor" : "their actors"} cannot be placed`,
   },
   duplicate_id: {
     severity: "error",
@@ -58,6 +74,17 @@ export const CHECKS = {
     // A warning: the actor and its relationships are complete; only its id, code or name is missing.
     severity: "warning",
     message: (n, ex) => `${n} actor list cell${n === 1 ? " holds an error" : "s hold errors"} instead of an id, a code or a name and ${n === 1 ? "is" : "are"} read as blank${quoted(ex)}`,
+  },
+  list_row_without_id: {
+    // A warning: the row cannot be placed, but an actor with a code and a name whose id was cleared
+    // or mistyped (6a, 7.5) vanished from the list without a word (review).
+    severity: "warning",
+    message: (n, ex) => `${n} actor list row${n === 1 ? " has" : "s have"} a code and a name but no id (1 to ${MAX_ID}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
+  },
+  list_name_blank: {
+    // A warning: the actor is complete but for its name, published as NULL.
+    severity: "warning",
+    message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} listed without a name${quoted(ex)}`,
   },
   row_without_id: {
     severity: "warning",

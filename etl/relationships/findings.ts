@@ -61,10 +61,37 @@ export function sharedCode(code: string, ids: readonly number[]): string {
  */
 export class Findings {
   #byCheck = new Map<CheckName, { cells: string[]; values: (string | null)[]; count: number; examples: string[] }>();
+  /** For checks counted by `addOnce()`: the keys counted so far. */
+  #keys = new Map<CheckName, Set<string>>();
 
   /** Records `weight` occurrences; `cells` are refs (capped), `value` is quoted in the message (its first MAX_EXAMPLE_CHARS characters). */
   add(check: CheckName, cells: string | readonly string[] = [], value?: string, weight = 1): void {
     this.#record(check, weight, typeof cells === "string" ? [cells] : cells, value === undefined ? [] : [shorten(value, MAX_EXAMPLE_CHARS)]);
+  }
+
+  /**
+   * Records `cells` for the thing `key` names, counted and quoted once however often it is added: an
+   * id given three times is one duplicate id (it read "3 actor ids appear more than once ('3', '3', '3')").
+   */
+  addOnce(check: CheckName, cells: readonly string[], key: string): void {
+    const fresh = this.#fresh(check, [key]);
+    this.#record(check, fresh.length, cells, fresh.map((k) => shorten(k, MAX_EXAMPLE_CHARS)));
+  }
+
+  /** The keys not yet counted for `check`, now counted. */
+  #fresh(check: CheckName, keys: Iterable<string>): string[] {
+    let seen = this.#keys.get(check);
+    if (!seen) {
+      seen = new Set();
+      this.#keys.set(check, seen);
+    }
+    const fresh: string[] = [];
+    for (const key of keys) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fresh.push(key);
+    }
+    return fresh;
   }
 
   /**
@@ -91,7 +118,14 @@ export class Findings {
    * it knows they are the matrix's.
    */
   absorb(other: Findings): void {
-    for (const [check, e] of other.#byCheck) this.#record(check, e.count, e.cells, e.examples, e.values);
+    for (const [check, e] of other.#byCheck) {
+      const keys = other.#keys.get(check);
+      if (keys === undefined) this.#record(check, e.count, e.cells, e.examples, e.values);
+      else {
+        const fresh = this.#fresh(check, keys);
+        this.#record(check, fresh.length, e.cells, fresh.map((k) => shorten(k, MAX_EXAMPLE_CHARS)), e.values);
+      }
+    }
   }
 
   /** Counts `count` occurrences of `check` and keeps its cells (with their `values`, when given) and examples up to their caps. */

@@ -271,3 +271,169 @@ test("a matrix cell written twice (0, then 1) fails the load naming the cell, in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The reviewer's layout: ids in C1.., codes in row 2, rows `code | id | cells` from row 3 (actor r
+ * marks c with 1 when r + c is a multiple of 3); the list `Código | Id | Nombre`.
+ */
+function square(ids: readonly CellInput[], codes: readonly CellInput[] = ids.map((_, k) => "ABCDEFGHIJ"[k])) {
+  const matrix: CellInput[][] = [[null, null, ...ids], [null, null, ...codes]];
+  ids.forEach((id, r) => matrix.push([codes[r], id, ...ids.map((_, c) => (r === c ? 0 : (r + c) % 3 === 0 ? 1 : 0))]));
+  const list: CellInput[][] = [["Código", "Id", "Nombre"], ...ids.map((id, k) => [codes[k], id, `Actor ${String(codes[k])}`])];
+  return { matrix, list };
+}
+
+async function loaded(matrix: CellInput[][], list: CellInput[][], check: (dir: string, run: Awaited<ReturnType<typeof load>>["run"]) => Promise<void>) {
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: list }]);
+  try {
+    await check(dir, run);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("an id outside 1..2147483647 or a fraction fails the load naming its cell, instead of dropping the actor (review)", async (t) => {
+  // Before: header cells of 2^31 or more ended the header (their actors and pairs dropped with a
+  // cell_beyond_header warning), one in the middle was a "header_gap ... a cell without an id", and
+  // a 0 in the header let a 0/1 column become the id column; each published with exit 0.
+  const cases: [string, CellInput[], string[], RegExp][] = [
+    ["ids 1, 2, 2147483653, 9007199254740991, 1e15", [1, 2, 2147483653, 9007199254740991, 1e15], ["E1", "F1", "G1"], /2147483653.*ids are 1 to 2147483647/],
+    ["ids 1, 2, 3, 4, 2147483648", [1, 2, 3, 4, 2147483648], ["G1"], /2147483648/],
+    ["ids 1, 2, 3000000000, 4, 5", [1, 2, 3000000000, 4, 5], ["E1"], /3000000000/],
+    ["ids 0, 1, 2, 3, 4", [0, 1, 2, 3, 4], ["C1"], /'0'.*ids are 1 to 2147483647/],
+    ["ids 1, 2, 3, 4, 5.5", [1, 2, 3, 4, 5.5], ["G1"], /'5.5'.*whole numbers only/],
+  ];
+  for (const [what, ids, header, message] of cases) {
+    await t.test(what, async () => {
+      const { matrix, list } = square(ids);
+      await loaded(matrix, list, async (_dir, run) => {
+        assert.equal(run.status, "failed", JSON.stringify(run.findings));
+        const f = run.findings.find((x) => x.check === "id_out_of_range");
+        assert.equal(f?.severity, "error", JSON.stringify(run.findings));
+        assert.match(f!.message, message);
+        assert.equal(f!.count, header.length, "each id counted once, though in the list, the header and a row");
+        for (const cell of header) assert.ok(f!.cells.includes(`'${M}'!${cell}`), `${cell} in ${JSON.stringify(f!.cells)}`);
+        assert.ok(!run.findings.some((x) => x.check === "header_gap" || x.check === "cell_beyond_header"), JSON.stringify(run.findings));
+      });
+    });
+  }
+});
+
+test("an actor list row with a code and a name but no usable id is named, not dropped silently (review)", async (t) => {
+  const { matrix, list } = square([1, 2, 3, 4, 5]);
+  await t.test("a blank id, '6a', 'siete': warned, naming each id cell", async () => {
+    await loaded(matrix, [...list, ["F", null, "Actor F sin id"], ["G", "6a", "Actor G"], ["H", "siete", "Actor H"]], async (_dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      const f = run.findings.find((x) => x.check === "list_row_without_id");
+      assert.equal(f?.severity, "warning", JSON.stringify(run.findings));
+      assert.deepEqual(f!.cells, [`'${L}'!B7`, `'${L}'!B8`, `'${L}'!B9`]);
+    });
+  });
+  await t.test("ids 0, 3000000000 and 7.5: refused, naming each id cell", async () => {
+    await loaded(matrix, [...list, ["F", 0, "Actor Cero"], ["G", 3000000000, "Actor G"], ["H", 7.5, "Actor H"]], async (_dir, run) => {
+      assert.equal(run.status, "failed", JSON.stringify(run.findings));
+      const f = run.findings.find((x) => x.check === "id_out_of_range");
+      assert.deepEqual(f?.cells, [`'${L}'!B7`, `'${L}'!B8`, `'${L}'!B9`], JSON.stringify(run.findings));
+    });
+  });
+});
+
+test("a code row of digit text under the header of ids is not taken for the header (review)", async () => {
+  // Before: row 2 ("10", "20", ...) replaced row 1 as the header, and 10 actors were published (the
+  // five codes as phantom actors, the row ids not in that header) with made-up pairs 1-40, 2-30.
+  const { matrix, list } = square([1, 2, 3, 4, 5], ["10", "20", "30", "40", "50"]);
+  await loaded(matrix, list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    // The list's digit codes read as a second id column there, so the list gives no codes (as before).
+    assert.deepEqual(await actors(dir), ["1 10 Actor 10 null", "2 20 Actor 20 null", "3 30 Actor 30 null", "4 40 Actor 40 null", "5 50 Actor 50 null"]);
+    assert.equal(run.counts?.pairs, 3, JSON.stringify(run.counts));
+    assert.deepEqual(run.findings, []);
+  });
+});
+
+test("a title merged above the header of ids is not its code row when the codes are below it (review)", async () => {
+  // Before: the title in C1 was taken as the code row: a code_mismatch_matrix '1: Relaciones entre
+  // actores vs A' at C1, a row_without_id at B3 (the codes row) and matrix_layout.code_row 1.
+  const { matrix, list } = square([1, 2, 3, 4, 5]);
+  await loaded([[null, null, "Relaciones entre actores"], ...matrix], list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(run.findings, []);
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: 3 }]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("rows `code | name | id | cells` publish the codes, not the names, as letter codes (review)", async () => {
+  // Before: the text left of the id (the names) became every actor's letter code, with 10 warnings.
+  const { matrix, list } = square([1, 2, 3, 4, 5]);
+  const withNames = matrix.map((row, r) => (r < 2 ? [null, ...row] : [row[0], `Actor ${String(row[0])}`, ...row.slice(1)]));
+  await loaded(withNames, list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+    assert.deepEqual(run.findings, []);
+  });
+});
+
+test("a number in the corner above the id column is not a header id (review)", async () => {
+  // Before: 2025 in A1 joined the header (B1:F1), so the id column A lay inside it and the load
+  // failed with rows_not_found listing A2..A6, the cells that hold the ids.
+  const { list } = square([1, 2, 3, 4, 5]);
+  const matrix: CellInput[][] = [[2025, 1, 2, 3, 4, 5]];
+  for (let r = 0; r < 5; r++) matrix.push([r + 1, ...[0, 1, 2, 3, 4].map((c) => (r === c ? 0 : (r + c) % 3 === 0 ? 1 : 0))]);
+  await loaded(matrix, list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", JSON.stringify(run.findings));
+    assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+    assert.equal(run.counts?.pairs, 3, JSON.stringify(run.counts));
+    assert.deepEqual(run.findings, []);
+  });
+});
+
+test("a matrix or list not found names the sheet it looked in, and rows_not_found its rows (review)", async (t) => {
+  const { matrix, list } = square([1, 2, 3]);
+  await t.test("no header: the sheet, and dates where the ids should be", async () => {
+    const dated = [[null, null, new Date(Date.UTC(1900, 0, 1)), new Date(Date.UTC(1900, 0, 2)), new Date(Date.UTC(1900, 0, 3))], ...matrix.slice(1)];
+    await loaded(dated, list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "matrix_not_found");
+      assert.match(f?.message ?? "", new RegExp(`'${M}'`), JSON.stringify(run.findings));
+      assert.match(f!.message, /date/);
+      assert.deepEqual(f!.cells, [`'${M}'!C1`, `'${M}'!D1`, `'${M}'!E1`]);
+    });
+  });
+  await t.test("no list: the sheet", async () => {
+    await loaded(matrix, [["pendiente"]], async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "list_not_found");
+      assert.match(f?.message ?? "", new RegExp(`'${L}'`), JSON.stringify(run.findings));
+    });
+  });
+  await t.test("rows without ids: the sheet and the rows", async () => {
+    await loaded(matrix.map((row, r) => (r < 2 ? row : [row[0], null, ...row.slice(2)])), list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "rows_not_found");
+      assert.match(f?.message ?? "", new RegExp(`'${M}'`), JSON.stringify(run.findings));
+      assert.deepEqual(f!.cells, [`'${M}'!B3`, `'${M}'!B4`, `'${M}'!B5`]);
+    });
+  });
+});
+
+test("an id given three times is one duplicate id, not three (review)", async () => {
+  const { matrix, list } = square([1, 2, 3, 3]);
+  await loaded(matrix, list, async (_dir, run) => {
+    const f = run.findings.find((x) => x.check === "duplicate_id");
+    assert.equal(f?.severity, "error", JSON.stringify(run.findings));
+    assert.equal(f!.count, 1);
+    assert.match(f!.message, /^1 actor id appears more than once \('3'\)$/);
+  });
+});
+
+test("an actor listed without a name is warned, naming the cell (review)", async () => {
+  const { matrix, list } = square([1, 2, 3]);
+  await loaded(matrix, list.map((row, r) => (r === 1 ? [row[0], row[1], null] : row)), async (_dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    const f = run.findings.find((x) => x.check === "list_name_blank");
+    assert.equal(f?.severity, "warning", JSON.stringify(run.findings));
+    assert.deepEqual(f!.cells, [`'${L}'!C2`]);
+  });
+});

@@ -258,6 +258,7 @@ function oracle(book: Book): Model {
     if (r !== undefined && p === undefined) note("row_not_in_header");
     if ((p !== undefined || r !== undefined) && l === undefined) note("not_in_list");
     if (l !== undefined && p === undefined && r === undefined) note("not_in_matrix");
+    if (l !== undefined && l.name === null) note("list_name_blank");
     if (headerCode !== null && rowCode !== null && headerCode !== rowCode) note("code_mismatch_matrix");
     if (matrixCode !== null && l?.code && l.code !== matrixCode) note("code_mismatch_list");
     if (r !== undefined && p !== undefined && r.cells[p] === 1) note("diagonal_one");

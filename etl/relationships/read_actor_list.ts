@@ -3,8 +3,8 @@
  * most rows hold an id and, right beside it, a code and a name in; titles and header rows above it
  * have no id and are skipped, so the table may move down or right.
  */
-import { CellError, type SheetRow } from "../xlsx/mod.ts";
-import { asId, asText, isUncalculated, show } from "./_values.ts";
+import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
+import { asBadId, asId, asText, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -41,8 +41,13 @@ export async function readActorList(
   const { sheet, findings } = options;
   const actors: ListedActor[] = [];
   const seen = new Map<number, string>();
+  // Rows above the first actor are titles and column headers; below it, a row with a code and a
+  // name is an actor, and one whose id is blank or unreadable must not vanish unsaid.
+  let started = false;
   const take = (row: SheetRow, layout: Layout) => {
     let id: number | null = null;
+    let idValue: CellValue | undefined;
+    let nameError = false;
     let code: string | null = null;
     let name: string | null = null;
     for (const cell of row.cells) {
@@ -50,22 +55,37 @@ export async function readActorList(
       // An error (a VLOOKUP's #N/A) is no code and no name: shown as text it was published as the
       // actor's name "#N/A". Read as blank and named; a formula never calculated is reported above.
       if (inTable && cell.value instanceof CellError) {
+        if (cell.col === layout.idCol) idValue = cell.value;
+        if (cell.col === layout.nameCol) nameError = true;
         if (!isUncalculated(cell.value)) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
         continue;
       }
-      if (cell.col === layout.idCol) id = asId(cell.value);
+      if (cell.col === layout.idCol) {
+        id = asId(cell.value);
+        idValue = cell.value;
+      }
       else if (cell.col === layout.codeCol) code = asText(cell.value) ?? nonBlank(show(cell.value));
       else if (cell.col === layout.nameCol) name = nonBlank(show(cell.value));
     }
-    if (id === null) return;
     const ref = cellRef(sheet, row.row, layout.idCol);
+    if (id === null) {
+      const described = (layout.codeCol === null || code !== null) && (layout.nameCol === null || name !== null);
+      if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
+      else if (started && described && !(idValue instanceof CellError)) {
+        findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
+      }
+      return;
+    }
+    started = true;
     const first = seen.get(id);
     if (first !== undefined) {
-      findings.add("duplicate_id", [first, ref], String(id));
+      findings.addOnce("duplicate_id", [first, ref], String(id));
       return;
     }
     seen.set(id, ref);
     const codeRef = layout.codeCol === null ? null : cellRef(sheet, row.row, layout.codeCol);
+    // Published with a NULL name otherwise, unsaid (an error there is list_error_value already).
+    if (layout.nameCol !== null && name === null && !nameError) findings.add("list_name_blank", cellRef(sheet, row.row, layout.nameCol), String(id));
     actors.push({ id, code, name, ref, codeRef });
   };
   // The columns are those most rows hold an id, a code and a name in, not those of the first row
@@ -83,7 +103,7 @@ export async function readActorList(
   }
   const layout = mostHeldLayout(all);
   if (layout) for (const row of all) take(row, layout);
-  else findings.add("list_not_found");
+  else findings.add("list_not_found", [], sheet);
   return { sheet, actors };
 }
 

@@ -40,7 +40,7 @@ test("readActorList() takes the columns most rows hold a code and a name in, not
   await t.test("code | id | name, the first name blank", async () => {
     const { list, findings } = await read([["A", 1, null], ["B", 2, "Rosa Peña"], ["C", 3, "Ana"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", "Rosa Peña"], [3, "C", "Ana"]]);
-    assert.deepEqual(findings, []);
+    assert.deepEqual(findings.map((f) => [f.check, f.cells]), [["list_name_blank", [`'${S}'!C1`]]]);
   });
   await t.test("id | code | name, the first name blank", async () => {
     const { list } = await read([[null, "Actores"], [1, "A", null], [2, "B", "Rosa Peña"]]);
@@ -55,7 +55,7 @@ test("readActorList() takes the columns most rows hold a code and a name in, not
   await t.test("id | code | name | e-mail, the first name blank", async () => {
     const { list, findings } = await read([["Id", "Código", "Nombre", "Correo"], [1, "A", null, "a@x.org"], [2, "B", "Actor 2", "b@x.org"], [3, "C", "Actor 3", "c@x.org"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", "Actor 2"], [3, "C", "Actor 3"]]);
-    assert.deepEqual(findings, []);
+    assert.deepEqual(findings.map((f) => [f.check, f.cells]), [["list_name_blank", [`'${S}'!C2`]]]);
   });
   await t.test("code | id | name | organisation, the first code blank", async () => {
     const { list } = await read([["Código", "Id", "Nombre", "Organización"], [null, 1, "Actor 1", "Org X"], ["B", 2, "Actor 2", "Org Y"], ["C", 3, "Actor 3", "Org Z"]]);

@@ -8,10 +8,11 @@
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
  */
-import type { Cell, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asId, asMatrixValue, asText, isUncalculated, show } from "./_values.ts";
+import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import { Findings } from "./findings.ts";
+import { DATES_AS_IDS } from "./checks.ts";
+import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** Cell states in a packed row. Blank is its own state: unknown is not 0. */
 export const UNKNOWN = 0;
@@ -86,6 +87,9 @@ export async function readMatrix(
   const { sheet, findings, pack } = options;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
+  // The header a later row of ids replaced, and that row: kept until the first data row says which
+  // of the two its ids belong to (a code row of digit text, "10" | "20", reads as ids too).
+  let replaced: Replaced | null = null;
   // The header is final once a row reads as its data (`isDataRowOf`); until then a later row of
   // ids may replace it, and what the rows in between said is kept aside in `rowFindings`.
   let final = false;
@@ -94,12 +98,17 @@ export async function readMatrix(
   let codeRow: number | null = null;
   let idCol: number | null = null;
   let expectCodeRow = false;
+  // Text cells of the code row taken from above the header: the row below wins when it has more.
+  let codesAbove = 0;
   const out: MatrixRow[] = [];
-  // Each row's text left and right of its id, until the code column is known (at the end).
-  const besideId: [string | null, string | null][] = [];
+  // Each row's text cells left of the header, by column, until the code column is known (at the end).
+  const rowTexts: Map<number, string>[] = [];
   const rowIdCell = new Map<number, string>();
   let positionOf = new Map<number, number>();
   let rowsWithoutId = 0;
+  const rowsWithoutIdRefs: string[] = [];
+  // The first row holding adjacent dates before any header: a header of ids formatted as dates.
+  let dateCells: string[] | null = null;
 
   for await (const row of rows) {
     // A formula saved without its result is unknown wherever it sits: in a header id, a row id or a
@@ -116,9 +125,17 @@ export async function readMatrix(
       // A title row of two years (`2025 | 2026`) looks like a header: it stays one only until a row
       // reads as its data, so a row with a number under it (a version, a page) is not its first data
       // row, and a later row of ids at least as long (the matrix's own header) replaces it.
+      if (header !== null && isCornerAbove(row, header, positionOf)) {
+        // The first header cell is the corner above the id column (a year, a count): before, it
+        // joined the header, and the ids under it were taken for its actor's 0/1 column.
+        header = withoutFirst(header);
+        positionOf = headerPositions(header);
+        headerCodes = headerCodes.slice(1);
+      }
       confirms = header !== null && isDataRowOf(row, header, positionOf, idCol);
       const candidate: Header | null = confirms ? null : findHeader(row);
       if (candidate && (!header || candidate.ids.length >= header.ids.length)) {
+        replaced = header ? { header, headerCodes, codeRow, by: row } : null;
         header = candidate;
         positionOf = headerPositions(candidate);
         headerCodes = candidate.ids.map(() => null);
@@ -126,20 +143,44 @@ export async function readMatrix(
         expectCodeRow = false;
         idCol = null;
         out.length = 0;
-        besideId.length = 0;
+        rowTexts.length = 0;
         rowIdCell.clear();
         rowsWithoutId = 0;
+        rowsWithoutIdRefs.length = 0;
         rowFindings = new Findings();
-        if (above && above.row === candidate.row - 1 && isCodeRow(above, candidate.firstCol, candidate.ids.length)) {
+        // The code row is right above or below the header, whichever holds more codes: a title
+        // above it (merged over the header) was taken for the code row when the codes were below.
+        codesAbove = above && above.row === candidate.row - 1 ? codeCount(above, candidate.firstCol, candidate.ids.length) : 0;
+        if (above && codesAbove > 0) {
           headerCodes = readCodes(above, candidate.firstCol, candidate.ids.length);
           codeRow = above.row;
-        } else {
-          expectCodeRow = true;
         }
+        expectCodeRow = true;
         continue;
       }
     }
-    if (!header) continue;
+    if (!header) {
+      dateCells ??= adjacentDates(row, sheet);
+      continue;
+    }
+    if (confirms && replaced !== null) {
+      // The header is the row whose ids the data rows' ids are: when the first data row's id is not
+      // in the row that replaced the header but is in the header it replaced, that one stands, and
+      // the replacing row right under it is its code row (before, a code row "10" | "20" became
+      // the header, its codes published as phantom actors with made-up pairs).
+      const id = rowId(row, header.firstCol, idCol);
+      const back: Replaced = replaced;
+      replaced = null;
+      if (id !== null && !positionOf.has(id) && headerPositions(back.header).has(id)) {
+        const kept: Header = back.header;
+        header = kept;
+        positionOf = headerPositions(kept);
+        const under = back.by.row === kept.row + 1;
+        headerCodes = under ? readCodes(back.by, kept.firstCol, kept.ids.length, true) : back.headerCodes;
+        codeRow = under ? back.by.row : back.codeRow;
+        expectCodeRow = false;
+      }
+    }
     const n = header.ids.length;
     const first = header.firstCol;
     const last = first + n - 1;
@@ -157,7 +198,7 @@ export async function readMatrix(
     }
     if (expectCodeRow) {
       expectCodeRow = false;
-      if (row.row === header.row + 1 && isCodeRow(row, first, n)) {
+      if (row.row === header.row + 1 && codeCount(row, first, n) > codesAbove) {
         headerCodes = readCodes(row, first, n);
         codeRow = row.row;
         continue;
@@ -170,20 +211,26 @@ export async function readMatrix(
     let i = 0;
     if (idCol === null) {
       for (let k = 0; k < cells.length && cells[k].col < first; k++) {
-        if (asId(cells[k].value) !== null) idCol = cells[k].col;
+        if (asWholeNumber(cells[k].value) !== null) idCol = cells[k].col;
       }
     }
     let id: number | null = null;
     let idCell: Cell | null = null;
-    let leftText: string | null = null;
-    let rightText: string | null = null;
+    const texts = new Map<number, string>();
     for (; i < cells.length && cells[i].col < first; i++) {
       const cell = cells[i];
       if (cell.col === idCol) {
         id = asId(cell.value);
         idCell = cell;
-      } else if (idCol !== null && cell.col === idCol - 1) leftText = asText(cell.value);
-      else if (idCol !== null && cell.col === idCol + 1) rightText = asText(cell.value);
+        continue;
+      }
+      const text = asText(cell.value);
+      if (text !== null) texts.set(cell.col, text);
+    }
+    if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
+      // An id that cannot be stored (0, 2^31 or more): named as such, not "a row without an id".
+      rowFindings.addOnce("id_out_of_range", [cellRef(sheet, idCell.row, idCell.col)], String(asBadId(idCell.value)));
+      continue;
     }
     if (id === null) {
       // Notes, totals or blank-styled rows around the table; only rows with matrix values matter.
@@ -196,14 +243,16 @@ export async function readMatrix(
       }
       if (valued || (row.packedCount ?? 0) > 0) {
         rowsWithoutId++;
-        rowFindings.add("row_without_id", cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1)));
+        const ref = cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1));
+        if (rowsWithoutIdRefs.length < MAX_FINDING_CELLS) rowsWithoutIdRefs.push(ref);
+        rowFindings.add("row_without_id", ref);
       }
       continue;
     }
     const idRef = idCell ? cellRef(sheet, idCell.row, idCell.col) : cellRef(sheet, row.row, idCol ?? 1);
     const seen = rowIdCell.get(id);
     if (seen !== undefined) {
-      rowFindings.add("duplicate_id", [seen, idRef], String(id));
+      rowFindings.addOnce("duplicate_id", [seen, idRef], String(id));
       continue;
     }
     rowIdCell.set(id, idRef);
@@ -250,26 +299,24 @@ export async function readMatrix(
     if (packedDiagonalOne) rowFindings.add("diagonal_one", cellRef(sheet, row.row, first + diagonal), String(id));
     const unknown = n - (diagonal >= 0 ? 1 : 0) - filled;
     out.push({ id, sheetRow: row.row, code: null, cells: packed, unknown });
-    besideId.push([leftText, rightText]);
+    rowTexts.push(texts);
   }
 
   if (!header) {
-    findings.add("matrix_not_found", [], undefined);
+    findings.add("matrix_not_found", dateCells ?? [], sheet);
+    // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
+    if (dateCells) findings.add("matrix_not_found", [], DATES_AS_IDS, 0);
     return null;
   }
-  // The code column is the text right beside the id: left of it when any row has text there
-  // (`code | id`, `code | id | name`), else right of it (`id | code`, `id | code | name`). Decided
-  // over all rows, not by the first with text beside its id: one whose code was blank made the
-  // names beside it every actor's letter code.
-  const codeCol = idCol === null ? null : besideId.some(([left]) => left !== null) ? idCol - 1 : besideId.some(([, right]) => right !== null) ? idCol + 1 : null;
-  const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: besideId[k]![codeCol < idCol! ? 0 : 1] }));
+  const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
+  const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: rowTexts[k]!.get(codeCol) ?? null }));
   if (!final) {
     // No row read as the matrix's data (every row blank, or none): the last header stands.
     findings.absorb(rowFindings);
     checkHeaderIds(header, sheet, findings);
   }
   // Values under the header but not one row with an id: publishing would drop every relationship.
-  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", [], undefined, rowsWithoutId);
+  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
   return {
     sheet,
     headerRow: header.row,
@@ -293,6 +340,21 @@ interface Header {
   ids: number[];
   /** The column where the run of ids stopped although more ids lie beyond it in the row, else null. */
   gap: number | null;
+  /** True when the header starts left of the increasing pair that proved it (ids in any order). */
+  extendedLeft: boolean;
+}
+
+/** A header a later row of ids (`by`) replaced, with the codes it had. */
+interface Replaced {
+  header: Header;
+  headerCodes: (string | null)[];
+  codeRow: number | null;
+  by: SheetRow;
+}
+
+/** A header cell's id, valid or not (`asBadId`), or null for a cell that is no number. */
+function headerNumber(value: CellValue): number | null {
+  return asId(value) ?? asBadId(value);
 }
 
 function findHeader(row: SheetRow): Header | null {
@@ -305,21 +367,23 @@ function findHeader(row: SheetRow): Header | null {
     // The increasing pair only proves this is a header (data rows hold 0/1); the header itself may
     // start left of it in any order (2, 1, 3, ...): take the adjacent ids before the pair too.
     let start = i;
-    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && asId(cells[start - 1].value) !== null) start--;
-    const ids = cells.slice(start, i).map((c) => asId(c.value)!);
+    // Numbers that are no valid id (0, 2^31 or more, 5.5) are header cells too, reported by
+    // checkHeaderIds: read as "no id" they ended the header, their actors dropped with a warning.
+    while (start > 0 && cells[start - 1].col === cells[start].col - 1 && headerNumber(cells[start - 1].value) !== null) start--;
+    const ids = cells.slice(start, i).map((c) => headerNumber(c.value)!);
     ids.push(a, b);
     let j = i + 2;
     // Extend over adjacent ids (gaps in numbering and duplicates are allowed and checked later).
     for (; j < cells.length && cells[j].col === cells[j - 1].col + 1; j++) {
-      const id = asId(cells[j].value);
+      const id = headerNumber(cells[j].value);
       if (id === null) break;
       ids.push(id);
     }
     // A header cell cleared or broken (#REF!) mid-row would silently cut the matrix there, the
     // shorter side lost: note the hole when ids lie beyond the run on either side.
-    const isId = (c: (typeof cells)[number]) => asId(c.value) !== null;
+    const isId = (c: (typeof cells)[number]) => headerNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap };
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i };
     i = j - 1;
   }
   return best;
@@ -330,11 +394,85 @@ function findHeader(row: SheetRow): Header | null {
  * that is one of the header's ids, or beside a 0 or 1 under it. A title's number row (`Versión | 3`)
  * is neither, and nor is the matrix's own header row under a title of years.
  */
+/**
+ * The rows' code column. With codes in the header, the text column left of the header that agrees
+ * with them in most rows (`code | name | id`: the text beside the id is the names, and was published
+ * as every actor's letter code). Else the text right beside the id: left of it when any row has text
+ * there (`code | id`, `code | id | name`), else right of it (`id | code`, `id | code | name`). Decided
+ * over all rows, not by the first with text beside its id: one whose code was blank made the names
+ * beside it every actor's letter code.
+ */
+function codeColumn(
+  rows: readonly MatrixRow[],
+  rowTexts: readonly ReadonlyMap<number, string>[],
+  idCol: number | null,
+  headerCodes: readonly (string | null)[],
+  positionOf: ReadonlyMap<number, number>,
+): number | null {
+  if (idCol === null) return null;
+  const agree = new Map<number, number>();
+  rows.forEach((row, k) => {
+    const p = positionOf.get(row.id);
+    const code = p === undefined ? null : headerCodes[p];
+    if (code === null || code === undefined) return;
+    for (const [col, text] of rowTexts[k]!) if (text === code) agree.set(col, (agree.get(col) ?? 0) + 1);
+  });
+  let best: number | null = null;
+  for (const [col, count] of agree) {
+    const nearer = best !== null && count === agree.get(best)! && Math.abs(col - idCol) < Math.abs(best - idCol);
+    if (best === null || count > agree.get(best)! || nearer) best = col;
+  }
+  if (best !== null) return best;
+  if (rowTexts.some((texts) => texts.has(idCol - 1))) return idCol - 1;
+  return rowTexts.some((texts) => texts.has(idCol + 1)) ? idCol + 1 : null;
+}
+
+/**
+ * True when the header's first cell is the corner above the row ids, not an actor: it was taken in
+ * only by extending the header left, and `row` has nothing left of the header but holds one of the
+ * other header ids under that cell (a matrix cell holds 0 or 1; an id column with no id left of it
+ * is otherwise unreadable).
+ */
+function isCornerAbove(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>): boolean {
+  if (!header.extendedLeft || header.ids.length < 3) return false;
+  const first = row.cells[0];
+  if (first === undefined || first.col !== header.firstCol) return false;
+  const id = asId(first.value);
+  return id !== null && (positionOf.get(id) ?? 0) > 0;
+}
+
+/** The cells of `row`'s first run of two or more adjacent dates, or null. */
+function adjacentDates(row: SheetRow, sheet: string): string[] | null {
+  const cells = row.cells;
+  for (let i = 0; i + 1 < cells.length; i++) {
+    if (!(cells[i].value instanceof Date) || !(cells[i + 1].value instanceof Date) || cells[i + 1].col !== cells[i].col + 1) continue;
+    let j = i + 1;
+    while (j + 1 < cells.length && cells[j + 1].value instanceof Date && cells[j + 1].col === cells[j].col + 1) j++;
+    return cells.slice(i, Math.min(j + 1, i + MAX_FINDING_CELLS)).map((c) => cellRef(sheet, c.row, c.col));
+  }
+  return null;
+}
+
+function withoutFirst(header: Header): Header {
+  return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
+}
+
+/** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
+function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
+  let id: number | null = null;
+  for (const cell of row.cells) {
+    if (cell.col >= first) break;
+    const value = asWholeNumber(cell.value);
+    if (value !== null && (idCol === null || cell.col === idCol)) id = value;
+  }
+  return id;
+}
+
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
   let id: number | null = null;
   for (const cell of row.cells) {
     if (cell.col < header.firstCol) {
-      const value = asId(cell.value);
+      const value = asWholeNumber(cell.value);
       if (value !== null && (idCol === null || cell.col === idCol)) id = value;
       continue;
     }
@@ -356,12 +494,15 @@ function headerPositions(header: Header): Map<number, number> {
 /** Records duplicate header ids; called once the header is final (a data row follows it). */
 function checkHeaderIds(header: Header, sheet: string, findings: Findings): void {
   if (header.gap !== null) findings.add("header_gap", cellRef(sheet, header.row, header.gap));
+  header.ids.forEach((id, p) => {
+    if (asId(id) === null) findings.addOnce("id_out_of_range", [cellRef(sheet, header.row, header.firstCol + p)], String(id));
+  });
   const first = new Map<number, number>();
   header.ids.forEach((id, p) => {
     const q = first.get(id);
     if (q === undefined) first.set(id, p);
     else {
-      findings.add(
+      findings.addOnce(
         "duplicate_id",
         [cellRef(sheet, header.row, header.firstCol + q), cellRef(sheet, header.row, header.firstCol + p)],
         String(id),
@@ -370,25 +511,32 @@ function checkHeaderIds(header: Header, sheet: string, findings: Findings): void
   });
 }
 
-function isCodeRow(row: SheetRow, first: number, n: number): boolean {
+/**
+ * The text cells of `row` under the header's columns when it reads as a code row (mostly text),
+ * else 0.
+ */
+function codeCount(row: SheetRow, first: number, n: number): number {
   let text = 0;
   let other = 0;
   for (const cell of row.cells) {
     if (cell.col < first) {
-      if (asId(cell.value) !== null) return false; // an id on the left: a data row
+      if (asId(cell.value) !== null) return 0; // an id on the left: a data row
       continue;
     }
     if (cell.col >= first + n) break;
     if (asText(cell.value) !== null) text++;
     else if (!isBlank(cell)) other++;
   }
-  return text > 0 && text >= other;
+  return text > 0 && text >= other ? text : 0;
 }
 
-function readCodes(row: SheetRow, first: number, n: number): (string | null)[] {
+/** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */
+function readCodes(row: SheetRow, first: number, n: number, digits = false): (string | null)[] {
   const codes: (string | null)[] = new Array(n).fill(null);
   for (const cell of row.cells) {
-    if (cell.col >= first && cell.col < first + n) codes[cell.col - first] = asText(cell.value);
+    if (cell.col < first || cell.col >= first + n) continue;
+    const value = cell.value;
+    codes[cell.col - first] = asText(value) ?? (digits && typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
   }
   return codes;
 }
