@@ -46,6 +46,8 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "too-many-downloads": "503: as many CSV downloads of contacts and plain tables as the server runs at once (4, together) are running; retry after `Retry-After` seconds.",
   "not-csv": "422: the uploaded contacts CSV is a spreadsheet workbook (.xlsx, .xls), not CSV text: nothing was loaded; save it as \"CSV UTF-8\".",
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\"): nothing was loaded; save it as \"CSV UTF-8\".",
+  "all-rejected": "422: a contacts import read the CSV and rejected every row of it: nothing was loaded, a failed run; `summary` is the ingestion summary (the first 100 rejects, with lines and reasons) and `run_id` the run (every reject at `/runs/{id}/rejects.csv`).",
+  "no-rows": "422: a contacts import read a CSV with a header and no data rows (an export cut short?): nothing was loaded, a failed run; `summary` and `run_id` as for `all-rejected`.",
   "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped and nothing changed. Only the server's log sees this answer.",
