@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { Database, PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
@@ -605,6 +606,45 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         });
       }
     });
+    await t.test("a gzip-compressed CSV is named as compressed, with how to load it, not as UTF-16 with its bytes shown (review)", async () => {
+      // Before: "has no columns ...; its header is: \u001f\ufffd\b..." and "It looks encoded as UTF-16".
+      const bytes = gzipSync(`${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`);
+      await assert.rejects(ingest(db, csv(dir, bytes, "export.csv.gz")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "not-csv");
+        assert.match(error.message, /^Contacts file '.*export\.csv\.gz' is gzip-compressed, not CSV text; /);
+        assert.match(error.message, /gunzip -c/);
+        assert.doesNotMatch(error.message, /UTF-16|header is|\\u00|\ufffd/);
+        return true;
+      });
+    });
+    await t.test("a UTF-16 file (Excel's \"Unicode Text\") is refused as not UTF-8, naming UTF-16, without its NUL bytes (review)", async () => {
+      // Before: code missing-column, and a message holding the header's raw NUL bytes and U+FFFD.
+      const text = `${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\n`.replaceAll(",", "\t");
+      for (const [name, bytes] of [
+        ["unicode.txt.csv", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+        ["no-bom.csv", Buffer.from(text, "utf16le")],
+      ] as const) {
+        await assert.rejects(ingest(db, csv(dir, bytes, name)), (error: unknown) => {
+          assert.ok(error instanceof ContactsCsvError, String(error));
+          assert.equal(error.code, "not-utf8", name);
+          assert.match(error.message, /is UTF-16 text \(Excel's "Unicode Text"\), not UTF-8/);
+          assert.match(error.message, /save it as "CSV UTF-8 \(Comma delimited\)"/);
+          assert.doesNotMatch(error.message, /[\u0000\ufffd]/);
+          return true;
+        });
+      }
+    });
+    await t.test("control characters in an unusable file's message are escaped where it is made", async () => {
+      // A header shown in the message: its NUL and ESC as \u0000, \u001b, whichever edge shows it.
+      await assert.rejects(ingest(db, csv(dir, "first_name,last\u001bname\u0007\n", "ctl.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "missing-column");
+        assert.match(error.message, /last\\u001bname\\u0007/);
+        assert.doesNotMatch(error.message, /[\u0000-\u0008\u000b-\u001f]/);
+        return true;
+      });
+    });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
     await t.test("line ends of two kinds (two exports joined), naming the first line that differs", async () => {
@@ -638,14 +678,6 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
     });
     await t.test("a duplicated column", () =>
       assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
-    await t.test("a file in UTF-16 (Excel's Unicode text) says so", async () => {
-      const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\n`, "utf16le")]);
-      await assert.rejects(ingest(db, csv(dir, bytes, "unicode.csv")), (error: unknown) => {
-        assert.ok(error instanceof ContactsCsvError);
-        assert.match(error.message, /It looks encoded as UTF-16 \(a NUL byte between the letters\): save it as CSV UTF-8$/);
-        return true;
-      });
-    });
     assert.deepEqual(await snapshot(db), before);
   });
 });
