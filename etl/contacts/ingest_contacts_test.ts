@@ -417,13 +417,35 @@ test("ingestContacts() names the lines of rows with a quote inside an unquoted v
   });
 });
 
-test("ingestContacts() gives a line over DuckDB's 2 MB line limit a reason", async () => {
+test("ingestContacts() gives a line over the 2 MB line limit a reason in our words, and every unreadable row its raw text as the value (review)", async () => {
   await withDb(async (db, dir) => {
     // DuckDB names no column for this error, and the reason was taken per column: it came out null.
-    const text = [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`, ""].join("\n");
-    const s = await ingest(db, csv(dir, text, "long.csv"));
-    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
-    assert.match(String(s.rejects[0].reason), /line size/i);
+    // Then it was DuckDB's own English ("Maximum line size of 2000000 bytes exceeded. Actual
+    // Size:2100050 bytes."), and these rejects' value was empty though the row's text is known.
+    const long = `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`;
+    const text = [
+      HEADER,
+      "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+      long,
+      "Cy,Day,,,,NY,12204,,cy@example.com,Sales",
+      "Di,Eck,,,,NY,12204,,,di@example.com,Sales,extra\u0001",
+      "José,Peña,,,,NY,12204,,,jose@example.com,Sales",
+      "",
+    ].join("\n");
+    // And a line in Windows-1252 among UTF-8 ones: "Zoë" as one byte 0xEB.
+    const bytes = Buffer.concat([Buffer.from(text), Buffer.from("Zo"), Buffer.from([0xeb]), Buffer.from(",Fox,,,,NY,12204,,,zoe@example.com,Sales\n")]);
+    const s = await ingest(db, csv(dir, bytes, "long.csv"), { rejectsFile: join(dir, "rejects.csv") });
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"], [4, "*"], [5, "*"], [7, "*"]]);
+    // DuckDB shows the bytes it could not read (0xEB and the comma it took as the rest of a letter) as '?'.
+    assert.equal(s.rejects[3].value, "Zo??Fox,,,,NY,12204,,,zoe@example.com,Sales");
+    assert.match(String(s.rejects[0].reason), /^Is 2,100,0\d\d bytes long, over the 2,000,000 bytes a line may have; it was not read: shorten its longest value$/);
+    assert.doesNotMatch(String(s.rejects[0].reason), /Maximum line size|Actual Size/);
+    // DuckDB keeps 10,000 characters of such a line: its start, and its size in bytes.
+    assert.equal(s.rejects[0].value, `${long.slice(0, 1000)}... (${String(s.rejects[0].reason).match(/^Is ([\d,]+) bytes/)![1]} bytes)`);
+    assert.equal(s.rejects[1].value, "Cy,Day,,,,NY,12204,,cy@example.com,Sales");
+    assert.equal(s.rejects[2].value, "Di,Eck,,,,NY,12204,,,di@example.com,Sales,extra\u0001");
+    const report = readFileSync(s.rejects_file!, "utf8");
+    assert.match(report, /^5,\*,.*,"?Di,Eck,,,,NY,12204,,,di@example\.com,Sales,extra\\u0001"?$/m);
   });
 });
 
