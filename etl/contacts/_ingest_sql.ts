@@ -159,10 +159,12 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
  */
 export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true", listed = false): { name: string; error: string } {
   // A cell no longer than a name holds no name longer than one: the split runs only for the rest.
+  // Said as other lengths are: "(has N); got '...'", of the name that is too long.
+  const longName = `list_filter(${listItemsSql(trimmed)}, lambda x: length(x) > ${maxLength})[1]`;
   const tooLong = listed
-    ? `WHEN length(${trimmed}) > ${maxLength} AND list_bool_or(list_transform(${listItemsSql(trimmed)}, lambda x: length(x) > ${maxLength}))
-         THEN 'each name must be at most ${maxLength} characters (names are separated by '';'')'`
-    : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters'`;
+    ? `WHEN length(${trimmed}) > ${maxLength} AND ${longName} IS NOT NULL
+         THEN 'each name must be at most ${maxLength} characters (names are separated by '';''; has ' || length(${longName}) || '); got ''' || ${shortenSql(longName)} || ''''`
+    : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters (has ' || length(${trimmed}) || '); got ''' || ${shortenSql(trimmed)} || ''''`;
   return {
     name: trimmed,
     error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} ${tooLong} END`,

@@ -788,6 +788,15 @@ test("ingestContacts() matches department names without regard to case or accent
   });
 });
 
+test("ingestContacts() rejects a department over 100 characters with its length and its start, as other fields' lengths are (review)", async () => {
+  // Before: "must be at most 100 characters", without the "(has N); got '...'" of the other lengths.
+  await withDb(async (db, dir) => {
+    const long = "d".repeat(101);
+    const s = await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,${long}\n`, "longdept.csv"));
+    assert.deepEqual(s.rejects.map((r) => [r.field, r.reason]), [["department", `must be at most 100 characters (has 101); got '${long.slice(0, 57)}...'`]]);
+  });
+});
+
 test("ingestContacts() reads the download's 'departments' column: each cell's names split at ';', ';;' read as ';', trimmed, empty ones skipped; too long a name rejects its line", async () => {
   await withDb(async (db, dir) => {
     const head = "id,first_name,last_name,email,Departments,created_at";
@@ -810,7 +819,7 @@ test("ingestContacts() reads the download's 'departments' column: each cell's na
     );
     const s = await ingest(db, path);
     assert.deepEqual(counts(s), { inserted: 5, updated: 0, unchanged: 0, rejected: 1 });
-    assert.deepEqual(s.rejects, [{ line: 5, field: "departments", reason: "each name must be at most 100 characters (names are separated by ';')", value: `Sales; ${long}` }]);
+    assert.deepEqual(s.rejects, [{ line: 5, field: "departments", reason: `each name must be at most 100 characters (names are separated by ';'; has 101); got '${long.slice(0, 57)}...'`, value: `Sales; ${long}` }]);
     assert.deepEqual(s.warnings.filter((w) => !/not in the file; existing values are kept/.test(w)), [
       "Column 'id' is set by the server, not by a file; ignored",
       "Column 'created_at' is set by the server, not by a file; ignored",

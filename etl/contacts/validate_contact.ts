@@ -161,7 +161,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       else if (control !== null) errors.push({ field: where, message: control });
       else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
       else if (characters(item.trim()) > links.maxLength) {
-        errors.push({ field: where, message: `must be at most ${links.maxLength} characters` });
+        errors.push({ field: where, message: `must be at most ${links.maxLength} characters (has ${characters(item.trim())}); got '${shorten(item.trim(), 60)}'` });
       } else names.add(item.trim());
     });
     value[links.name] = [...names];
