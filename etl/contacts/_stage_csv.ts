@@ -78,7 +78,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const trimmedOf = (c: string) => `coalesce(s.${q(`t_${c}`)}, s.${raw(c)})`;
   const control = "s.any_control";
   const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, `s.${raw(col)}`, trimmedOf(col), control) }));
-  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control, layout.departmentsListed);
+  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control, layout.departmentsListed, linksOf(record).normalise);
   const deptColumn = layout.departmentsListed ? linksOf(record).csvListColumn : linksOf(record).csvColumn;
   // First the cells as read, each row with its place in the file (`ord`, 0-based, numbered as
   // read_csv yields the rows: a table's rowids are not that order once the load runs short of
@@ -102,11 +102,13 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const errors = [...(link === null ? [] : [link.error]), ...sql.map(({ s }) => s.error)];
   const dept = link === null ? "''" : link.name;
+  const deptFixed = link !== null && link.fixed !== "false";
   await db.run(
     `CREATE TEMP TABLE _v AS SELECT s.ord, ${cells.map((c) => `${trimmedOf(c)} = ''`).join(" AND ")} AS all_empty,
        ${dept} AS dept, ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}`).join(", ")},
        ${errors.length === 0 ? "false" : errors.map((e) => `${e} IS NOT NULL`).join(" OR ")} AS bad
        ${fixable.map(({ f, col, s }) => `, ${s.fixed} AS ${q(`x_${f.name}`)}, CASE WHEN ${s.fixed} THEN ${trimmedOf(col)} END AS ${q(`t_${f.name}`)}`).join("")}
+       ${deptFixed ? `, CASE WHEN ${link!.fixed} THEN ${trimmedOf(deptCol!)} END AS t_dept` : ""}
      FROM ${validated("true")}`,
   );
   await db.run(
@@ -267,6 +269,10 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     ({ f, s }, i) => `SELECT v.line, ${quoteLiteral(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason, ${rowOf("v.ord", "v.line")}
       FROM ${withLine(`SELECT v.ord, v.${q(`t_${f.name}`)} AS "from", v.${q(f.name)} AS "to" FROM _v v WHERE v.${q(`x_${f.name}`)} AND v.ord IN (SELECT ord FROM _okrows)`)} v`,
   );
+  if (deptFixed) {
+    fixParts.push(`SELECT v.line, ${quoteLiteral(deptColumn)} AS field, ${fixable.length} AS o, v."from", v."to", ${link!.fixMessage('v."from"')} AS reason, ${rowOf("v.ord", "v.line")}
+      FROM ${withLine(`SELECT v.ord, v.t_dept AS "from", v.dept AS "to" FROM _v v WHERE v.t_dept IS NOT NULL AND v.ord IN (SELECT ord FROM _okrows)`)} v`);
+  }
   await db.run(
     `CREATE TEMP TABLE _fixes AS ${fixParts.join(" UNION ALL ") || `SELECT NULL::INTEGER AS line, '' AS field, 0 AS o, '' AS "from", '' AS "to", '' AS reason, '' AS rid, 0 AS seq WHERE false`}`,
   );

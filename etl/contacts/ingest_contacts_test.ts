@@ -788,6 +788,23 @@ test("ingestContacts() matches department names without regard to case or accent
   });
 });
 
+test("ingestContacts() makes a department's repeated or no-break spaces one space, reported as a repair, as names' are (review)", async () => {
+  // Before: "Human  Resources" and "Human\u00a0Resources" were departments of their own, with no word said.
+  await withDb(async (db, dir) => {
+    const s = await ingest(db, csv(dir, `first_name,last_name,email,department\nAnn,Lee,ann@example.com,Human Resources\nBob,Ray,bob@example.com,Human  Resources\nCy,Day,cy@example.com,Human\u00a0Resources\n`, "dept.csv"));
+    assert.equal(s.departments, 1);
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field, f.from, f.to, f.reason]), [
+      [3, "department", "Human  Resources", "Human Resources", "Made the repeated or no-break spaces in 'Human  Resources' one space"],
+      [4, "department", "Human\u00a0Resources", "Human Resources", "Made the repeated or no-break spaces in 'Human\u00a0Resources' one space"],
+    ]);
+    // The download's list column: each name alike; a cell whose names need nothing is no repair.
+    const l = await ingest(db, csv(dir, `first_name,last_name,email,departments\nDi,Eck,di@example.com,"IT;\u00a0Human\u00a0 Resources"\nEd,Orr,ed@example.com,"IT;\u00a0Sales"\n`, "list.csv"));
+    assert.deepEqual(l.fixed.map((f) => [f.line, f.field, f.to]), [[2, "departments", "IT; Human Resources"]]);
+    const names = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name");
+    assert.deepEqual(names.map((n) => n.name), ["Human Resources", "IT", "Sales"]);
+  });
+});
+
 test("ingestContacts() rejects a department over 100 characters with its length and its start, as other fields' lengths are (review)", async () => {
   // Before: "must be at most 100 characters", without the "(has N); got '...'" of the other lengths.
   await withDb(async (db, dir) => {
