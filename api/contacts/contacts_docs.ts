@@ -204,7 +204,10 @@ export const contactDocs = {
       "200": { description: "The ingestion summary.", schema: ingestSummarySchema.json },
       "404": { description: "The named upload is not in the uploads folder." },
       "415": { description: "Not application/json or text/csv." },
-      "422": { description: "The CSV could not be read (the message names the file), or the upload name is invalid." },
+      "422": {
+        description:
+          "The CSV could not be read (the message names the file), or the upload name is invalid; or the load read the file and could use none of its rows, a failed run: `all-rejected` (every row rejected) or `no-rows` (a header and no data rows). That problem document also has `run_id` (a body's import: `GET /runs/{id}`, the rejects at `/runs/{id}/rejects.csv`) and `summary`, the ingestion summary a 200 would have been (its first 100 rejects, which lines and why).",
+      },
     },
   },
 } satisfies Record<string, RouteDoc>;

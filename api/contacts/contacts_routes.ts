@@ -8,14 +8,14 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
-import { HttpError, type FieldError } from "../http/http_error.ts";
+import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, loadFailure, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { HttpError, problemOf, type FieldError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
-import { CODINGS, empty, etagMatches, json, readPreconditions, send, writePreconditions } from "../http/respond.ts";
+import { CODINGS, empty, etagMatches, json, problemHeaders, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
@@ -492,7 +492,16 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           throw error;
         });
         record({ summary });
-        return json(runId === undefined ? summary : { ...summary, run_id: runId }, 200);
+        const answer = runId === undefined ? summary : { ...summary, run_id: runId };
+        // A load that could use none of the file's rows is a failed run (GET /runs/{id} says so), and
+        // a client that checks the status must see it failed: a 422 naming why, with the summary
+        // (which rows, why) and the run. The loader reads that summary as a 200's (importThroughApi).
+        const failure = loadFailure(summary, sourceName, summary.rejects_file);
+        if (failure !== null) {
+          const problem = problemOf(new HttpError(422, failure.message, { code: failure.code }), IMPORT_CONTACTS_PATH);
+          return send(JSON.stringify({ ...problem, ...(runId === undefined ? {} : { run_id: runId }), summary: answer }), 422, problemHeaders());
+        }
+        return json(answer, 200);
       } finally {
         rmSync(path, { force: true });
       }

@@ -5,7 +5,7 @@
  * one place every reject can be read past the answer's first 100, and the import is in the history
  * of loads beside the others.
  */
-import { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "../../etl/contacts/mod.ts";
+import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "../../etl/contacts/mod.ts";
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { appendRun, type RunFile } from "../../etl/runs/mod.ts";
 
@@ -18,7 +18,8 @@ export interface ImportRun {
 
 /**
  * Appends the run of a body's import to `dataDir`'s runs.jsonl: succeeded (skipped when the file
- * was the one last loaded), failed when every row was rejected, as a direct load's would be, or
+ * was the one last loaded), failed when every row was rejected or there was none (`loadFailure`), as
+ * a direct load's would be, or
  * failed with `error` when the file could not be loaded. Adds the load's warnings to the summary,
  * as the loader adds them to its own.
  */
@@ -31,14 +32,14 @@ export function recordImportRun(dataDir: string, run: ImportRun, outcome: { summ
   }
   const { summary } = outcome;
   const report = summary.rejects_file;
-  const failed = allRejected(summary);
-  if (!failed) addLoadWarnings(summary, source, report);
+  const failure = loadFailure(summary, source, report);
+  if (failure === null) addLoadWarnings(summary, report);
   appendRun(dataDir, {
     ...finished,
-    status: failed ? "failed" : summary.unchanged_since === undefined ? "succeeded" : "skipped",
+    status: failure !== null ? "failed" : summary.unchanged_since === undefined ? "succeeded" : "skipped",
     counts: runCounts(summary),
     findings: findingsOf(summary, source, report),
     changes: runChanges(summary),
-    error: failed ? { code: "all-rejected", message: allRejectedMessage(summary, source, report) } : null,
+    error: failure,
   });
 }

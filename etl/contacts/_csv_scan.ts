@@ -55,11 +55,17 @@ export interface CsvScan {
    */
   notUtf8: { line: number } | null;
   /**
-   * The file starts as a spreadsheet workbook does, not as text: `xlsx` (a ZIP archive, `PK\x03\x04`)
-   * or `xls` (Excel 97-2003's OLE compound file, D0 CF 11 E0). Users pick the workbook instead of
-   * the CSV saved from it; read as CSV, its bytes made a header of garbage.
+   * The file starts as a file that is not text does: `xlsx` (a ZIP archive, `PK\x03\x04`), `xls`
+   * (Excel 97-2003's OLE compound file, D0 CF 11 E0) or `gzip` (1F 8B: an export compressed). Users
+   * pick the workbook instead of the CSV saved from it, or the export as it was downloaded; read as
+   * CSV, its bytes made a header of garbage, said to look like UTF-16.
    */
-  workbook: "xlsx" | "xls" | null;
+  binary: "xlsx" | "xls" | "gzip" | null;
+  /**
+   * The file is UTF-16 text (Excel's "Unicode Text"): it begins with UTF-16's byte order mark
+   * (FF FE or FE FF), or its header read as UTF-8 has NUL bytes (one beside every ASCII letter).
+   */
+  utf16: boolean;
 }
 
 const QUOTE = 0x22;
@@ -238,14 +244,16 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     unterminatedQuoteTo: inQuotes ? quotedTo : null,
     mixedLineEnds: mixed,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
-    workbook: workbookOf(start),
+    binary: binaryOf(start),
+    utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || header.some((name) => name.includes("\u0000")),
   };
 }
 
-/** Which workbook `start` (a file's first bytes) begins as, if any: see CsvScan.workbook. */
-function workbookOf(start: Buffer): CsvScan["workbook"] {
+/** Which kind of file that is not text `start` (a file's first bytes) begins as, if any: see CsvScan.binary. */
+function binaryOf(start: Buffer): CsvScan["binary"] {
   if (start.length >= 4 && start.readUInt32BE(0) === 0x504b0304) return "xlsx";
   if (start.length >= 4 && start.readUInt32BE(0) === 0xd0cf11e0) return "xls";
+  if (start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b) return "gzip";
   return null;
 }
 

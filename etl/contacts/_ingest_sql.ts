@@ -7,7 +7,7 @@
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
 import { hasLetterSql, noLetterProblemSql } from "./_letters.ts";
 import { CSV_LIST_SEPARATOR, csvListItem } from "../text/mod.js";
-import type { FieldDefinition, NormaliseSpec } from "./record_definition.ts";
+import { WHITESPACE_CLASS, type FieldDefinition, type NormaliseSpec } from "./record_definition.ts";
 
 
 // What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
@@ -80,6 +80,16 @@ function normaliseSql(spec: NormaliseSpec | undefined, trimmed: string): { value
   // cell (as long in bytes as in characters) is upper-cased; any other fails a pattern of A-Z as it
   // is. (translate() with the 26 letters says the same, 100 times slower: 9 s over 3M cells.)
   if (spec.kind === "upper") return { value: `CASE WHEN strlen(${trimmed}) = length(${trimmed}) THEN upper(${trimmed}) ELSE ${trimmed} END`, fixed: null, fixMessage: null };
+  if (spec.kind === "collapseWhitespace") {
+    const [before, after = ""] = spec.fix.split("{value}");
+    // The regular expression's replace runs only for the rare cell that needs it.
+    const fixed = `regexp_matches(${trimmed}, ${quoteLiteral(`${WHITESPACE_CLASS}{2}|[\u00a0\u202f]`)})`;
+    return {
+      value: `CASE WHEN ${fixed} THEN regexp_replace(${trimmed}, ${quoteLiteral(`${WHITESPACE_CLASS}+`)}, ' ', 'g') ELSE ${trimmed} END`,
+      fixed,
+      fixMessage: (from) => `${quoteLiteral(before)} || ${from} || ${quoteLiteral(after)}`,
+    };
+  }
   if (spec.kind === "collapseSpaces") {
     const [before, after = ""] = spec.fix.split("{value}");
     return {
@@ -157,15 +167,29 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
  * The SQL of the link column over its cleaned and trimmed cell: its text (or '') and its error. One
  * name per row, or with `listed` every name in the cell (`listItemsSql`), each checked for length.
  */
-export function linkSql(raw: string, trimmed: string, maxLength: number, anyControl = "true", listed = false): { name: string; error: string } {
+export function linkSql(
+  raw: string,
+  trimmed: string,
+  maxLength: number,
+  anyControl = "true",
+  listed = false,
+  normalise?: NormaliseSpec,
+): { name: string; error: string; fixed: string; fixMessage: (from: string) => string } {
   // A cell no longer than a name holds no name longer than one: the split runs only for the rest.
+  // Said as other lengths are: "(has N); got '...'", of the name that is too long.
+  const longName = `list_filter(${listItemsSql(trimmed)}, lambda x: length(x) > ${maxLength})[1]`;
   const tooLong = listed
-    ? `WHEN length(${trimmed}) > ${maxLength} AND list_bool_or(list_transform(${listItemsSql(trimmed)}, lambda x: length(x) > ${maxLength}))
-         THEN 'each name must be at most ${maxLength} characters (names are separated by '';'')'`
-    : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters'`;
+    ? `WHEN length(${trimmed}) > ${maxLength} AND ${longName} IS NOT NULL
+         THEN 'each name must be at most ${maxLength} characters (names are separated by '';''; has ' || length(${longName}) || '); got ''' || ${shortenSql(longName)} || ''''`
+    : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters (has ' || length(${trimmed}) || '); got ''' || ${shortenSql(trimmed)} || ''''`;
+  const normalised = normaliseSql(normalise, trimmed);
+  // A list cell is repaired only when one of its names is ("IT;\u00a0Sales" is trimmed to the same names).
+  const fixed = normalised.fixed === null ? "false" : listed ? `(${normalised.fixed} AND ${listItemsSql(trimmed)} <> ${listItemsSql(normalised.value)})` : normalised.fixed;
   return {
-    name: trimmed,
+    name: normalised.value,
     error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} ${tooLong} END`,
+    fixed,
+    fixMessage: normalised.fixMessage ?? (() => "NULL"),
   };
 }
 

@@ -69,12 +69,8 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     const header = scan.header.join(scan.separator ?? ",");
     // A spreadsheet saved with another separator (Excel in many locales uses ';') reads as one column.
     const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
-    // UTF-16 (Excel's "Unicode text") reads as UTF-8 with a NUL byte beside every ASCII letter.
-    const hint = header.includes("\u0000")
-      ? ". It looks encoded as UTF-16 (a NUL byte between the letters): save it as CSV UTF-8"
-      : separator === undefined
-        ? ""
-        : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
+    // (UTF-16, whose header read as UTF-8 has a NUL beside every letter, is refused before: planLoad.)
+    const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
     throw new ContactsCsvError(
       "missing-column",
       `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}`,

@@ -15,7 +15,7 @@
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
-import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
+import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, MAX_REJECT_VALUE_CHARS, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
@@ -78,7 +78,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const trimmedOf = (c: string) => `coalesce(s.${q(`t_${c}`)}, s.${raw(c)})`;
   const control = "s.any_control";
   const sql = fields.map(({ f, col }) => ({ f, col, s: fieldSql(f, `s.${raw(col)}`, trimmedOf(col), control) }));
-  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control, layout.departmentsListed);
+  const link = deptCol === null ? null : linkSql(`s.${raw(deptCol)}`, trimmedOf(deptCol), linksOf(record).maxLength, control, layout.departmentsListed, linksOf(record).normalise);
   const deptColumn = layout.departmentsListed ? linksOf(record).csvListColumn : linksOf(record).csvColumn;
   // First the cells as read, each row with its place in the file (`ord`, 0-based, numbered as
   // read_csv yields the rows: a table's rowids are not that order once the load runs short of
@@ -102,11 +102,13 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const errors = [...(link === null ? [] : [link.error]), ...sql.map(({ s }) => s.error)];
   const dept = link === null ? "''" : link.name;
+  const deptFixed = link !== null && link.fixed !== "false";
   await db.run(
     `CREATE TEMP TABLE _v AS SELECT s.ord, ${cells.map((c) => `${trimmedOf(c)} = ''`).join(" AND ")} AS all_empty,
        ${dept} AS dept, ${sql.map(({ f, s }) => `${s.value} AS ${q(f.name)}`).join(", ")},
        ${errors.length === 0 ? "false" : errors.map((e) => `${e} IS NOT NULL`).join(" OR ")} AS bad
        ${fixable.map(({ f, col, s }) => `, ${s.fixed} AS ${q(`x_${f.name}`)}, CASE WHEN ${s.fixed} THEN ${trimmedOf(col)} END AS ${q(`t_${f.name}`)}`).join("")}
+       ${deptFixed ? `, CASE WHEN ${link!.fixed} THEN ${trimmedOf(deptCol!)} END AS t_dept` : ""}
      FROM ${validated("true")}`,
   );
   await db.run(
@@ -228,6 +230,14 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     `CASE WHEN length(${afterClose}) <= 60 THEN ' ("' || replace(${afterClose}, '"', '""') || '")' ELSE '' END || ' or remove the quotes'`;
   // A quote left open on the last line (planLoad refuses one that takes in more lines).
   const openAtEnd = linesKnown && scan.unterminatedQuoteLine !== null ? `WHEN r.error_type = 'UNQUOTED VALUE' AND ${parsedLine} = ${scan.unterminatedQuoteLine} THEN ${quoteLiteral(OPEN_AT_END)}` : "";
+  // DuckDB's own words were "Maximum line size of 2000000 bytes exceeded. Actual Size:2100050 bytes.":
+  // the two figures, in ours (the line's text is the reject's value, cut).
+  const sizeOf = (pattern: string) => `format('{:,}', TRY_CAST(regexp_extract(r.error_message, ${quoteLiteral(pattern)}, 1) AS BIGINT))`;
+  const lineSizeReason =
+    `coalesce('Is ' || ${sizeOf("Actual Size: *([0-9]+)")} || ' bytes long, over the ' || ${sizeOf("line size of ([0-9]+)")} || ' bytes a line may have', 'Is longer than a line may be') || ` +
+    `'; it was not read: shorten its longest value'`;
+  // Of such a line DuckDB keeps its first 10,000 characters: the value is its start and its size.
+  const lineSizeValue = `left(r.csv_line, ${MAX_REJECT_VALUE_CHARS}) || coalesce('... (' || ${sizeOf("Actual Size: *([0-9]+)")} || ' bytes)', '...')`;
   const parts = [
     // Unmapped lines (the warning above): a row that could not be read has no place among the rows
     // read, so it is named by its start.
@@ -237,7 +247,9 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
          WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
          ${openAtEnd}
          WHEN r.error_type = 'UNQUOTED VALUE' AND ${afterClose} <> '' THEN ${afterCloseReason}
-         ELSE r.error_message END AS reason, NULL::VARCHAR AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
+         WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeReason}
+         ELSE r.error_message END AS reason,
+       CASE WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeValue} ELSE ${keptValueSql("r.csv_line")} END AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
@@ -257,6 +269,10 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     ({ f, s }, i) => `SELECT v.line, ${quoteLiteral(f.name)} AS field, ${i} AS o, v."from", v."to", ${s.fixMessage('v."from"')} AS reason, ${rowOf("v.ord", "v.line")}
       FROM ${withLine(`SELECT v.ord, v.${q(`t_${f.name}`)} AS "from", v.${q(f.name)} AS "to" FROM _v v WHERE v.${q(`x_${f.name}`)} AND v.ord IN (SELECT ord FROM _okrows)`)} v`,
   );
+  if (deptFixed) {
+    fixParts.push(`SELECT v.line, ${quoteLiteral(deptColumn)} AS field, ${fixable.length} AS o, v."from", v."to", ${link!.fixMessage('v."from"')} AS reason, ${rowOf("v.ord", "v.line")}
+      FROM ${withLine(`SELECT v.ord, v.t_dept AS "from", v.dept AS "to" FROM _v v WHERE v.t_dept IS NOT NULL AND v.ord IN (SELECT ord FROM _okrows)`)} v`);
+  }
   await db.run(
     `CREATE TEMP TABLE _fixes AS ${fixParts.join(" UNION ALL ") || `SELECT NULL::INTEGER AS line, '' AS field, 0 AS o, '' AS "from", '' AS "to", '' AS reason, '' AS rid, 0 AS seq WHERE false`}`,
   );

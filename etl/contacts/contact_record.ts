@@ -106,8 +106,10 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
     csvColumn: "department",
     csvListColumn: "departments",
     maxLength: 100,
+    // "Human  Resources" and "Human\u00a0Resources" were departments of their own beside "Human Resources".
+    normalise: { kind: "collapseWhitespace", fix: "Made the repeated or no-break spaces in '{value}' one space" },
     maxItems: 10_000,
     maxNew: 100,
-    description: "Names of the departments the person belongs to (created on first use).",
+    description: "Names of the departments the person belongs to (created on first use); repeated or no-break spaces in a name become one space (reported in `warnings`).",
   },
 };

@@ -31,23 +31,35 @@ export function runChanges(summary: IngestSummary): Record<string, number> {
   };
 }
 
-/** Whether a load that read its file could load none of it: every data row rejected, a failed load. */
-export function allRejected(summary: IngestSummary): boolean {
-  return summary.unchanged_since === undefined && summary.rows > 0 && summary.rejected === summary.rows;
-}
+/** Why a load that read its file loaded none of it: every data row rejected, or no data rows at all. */
+export type LoadFailureCode = "all-rejected" | "no-rows";
 
-/** What a failed run says when every row was rejected (allRejected). */
-export function allRejectedMessage(summary: IngestSummary, source: string, report: string | null): string {
-  return `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`;
-}
-
-/** Adds to `summary.warnings` what a data team wants said of a load that read its file: no data rows, some rejected. */
-export function addLoadWarnings(summary: IngestSummary, source: string, report: string | null): void {
-  if (summary.unchanged_since !== undefined) return;
-  if (summary.rows === 0) {
-    // A header and nothing else is most often an export that went wrong: loaded (nothing to do), but said.
-    summary.warnings.push(`${source} has a header and no data rows; nothing was loaded`);
+/**
+ * The failure of a load that read its file and could load none of it, or null: every data row
+ * rejected ("all-rejected"), or a header and no data rows ("no-rows": most often an export that went
+ * wrong, which a schedule must hear of as it hears of the rows it rejected). An unchanged file is
+ * neither: nothing was read.
+ *
+ * @example
+ * ```ts
+ * loadFailure({ ...summary, rows: 0 }, "contacts.csv", null); // { code: "no-rows", message: "contacts.csv has a header and no data rows; nothing was loaded" }
+ * ```
+ */
+export function loadFailure(summary: IngestSummary, source: string, report: string | null): { code: LoadFailureCode; message: string } | null {
+  if (summary.unchanged_since !== undefined) return null;
+  if (summary.rows === 0) return { code: "no-rows", message: `${source} has a header and no data rows; nothing was loaded` };
+  if (summary.rejected === summary.rows) {
+    return {
+      code: "all-rejected",
+      message: `${source}: all ${summary.rows} ${summary.rows === 1 ? "row was" : "rows were"} rejected; nothing was loaded (every reason is in ${report ?? "the run's findings"})`,
+    };
   }
+  return null;
+}
+
+/** Adds to `summary.warnings` what a data team wants said of a load that read its file and loaded some of it: the rows rejected. */
+export function addLoadWarnings(summary: IngestSummary, report: string | null): void {
+  if (summary.unchanged_since !== undefined) return;
   if (summary.rejected > 0) {
     summary.warnings.push(`${summary.rejected} of ${summary.rows} rows ${summary.rejected === 1 ? "was" : "were"} rejected; see ${report ?? "the run's findings"}`);
   }

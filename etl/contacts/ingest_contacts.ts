@@ -170,10 +170,18 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
     throw new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
   }
-  // Before any reading as text: a workbook's bytes, read as a header, gave "no column 'email'" with
-  // its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV.
-  if (scan.workbook !== null) {
-    const kind = scan.workbook === "xlsx" ? "an Excel workbook (.xlsx) or another ZIP archive" : "an Excel 97-2003 workbook (.xls)";
+  // Before any reading as text: a workbook's or a gzip's bytes, read as a header, gave "no column
+  // 'email'" with its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV,
+  // or decompress it.
+  if (scan.binary === "gzip") {
+    throw new ContactsCsvError(
+      "not-csv",
+      `Contacts file '${shown}' is gzip-compressed, not CSV text; decompress it first (gunzip), or load it as \`npm run etl -- --contacts <(gunzip -c ${shown})\`. Nothing was loaded`,
+      shown,
+    );
+  }
+  if (scan.binary !== null) {
+    const kind = scan.binary === "xlsx" ? "an Excel workbook (.xlsx) or another ZIP archive" : "an Excel 97-2003 workbook (.xls)";
     throw new ContactsCsvError(
       "not-csv",
       `Contacts file '${shown}' is ${kind}, not a CSV file; open it in Excel, save it as "CSV UTF-8 (Comma delimited)" and load that file. Nothing was loaded`,
@@ -183,8 +191,15 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   if (scan.headerBlank && scan.bytes === 0) {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }
-  // (UTF-16 is not UTF-8 either, but the header's NUL bytes give it its own hint: mapCsvHeader.)
-  if (scan.notUtf8 !== null && !scan.header.some((name) => name.includes("\u0000"))) {
+  // Read as UTF-8, its header was every letter beside a NUL: "no column 'email'" with those NULs shown.
+  if (scan.utf16) {
+    throw new ContactsCsvError(
+      "not-utf8",
+      `Contacts file '${shown}' is UTF-16 text (Excel's "Unicode Text"), not UTF-8; save it as "CSV UTF-8 (Comma delimited)" and load it again. Nothing was loaded`,
+      shown,
+    );
+  }
+  if (scan.notUtf8 !== null) {
     // Loading its lines one by one would keep everyone named in ASCII and reject everyone with an
     // accent (Peña, José): a load that quietly drops part of the people. Nothing, and what to do.
     throw new ContactsCsvError(

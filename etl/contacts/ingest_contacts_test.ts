@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { Database, PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import type { IngestSummary } from "../handover/mod.ts";
 import { onPostgres, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
@@ -443,13 +444,35 @@ test("ingestContacts() names the lines of rows with a quote inside an unquoted v
   });
 });
 
-test("ingestContacts() gives a line over DuckDB's 2 MB line limit a reason", async () => {
+test("ingestContacts() gives a line over the 2 MB line limit a reason in our words, and every unreadable row its raw text as the value (review)", async () => {
   await withDb(async (db, dir) => {
     // DuckDB names no column for this error, and the reason was taken per column: it came out null.
-    const text = [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`, ""].join("\n");
-    const s = await ingest(db, csv(dir, text, "long.csv"));
-    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"]]);
-    assert.match(String(s.rejects[0].reason), /line size/i);
+    // Then it was DuckDB's own English ("Maximum line size of 2000000 bytes exceeded. Actual
+    // Size:2100050 bytes."), and these rejects' value was empty though the row's text is known.
+    const long = `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`;
+    const text = [
+      HEADER,
+      "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+      long,
+      "Cy,Day,,,,NY,12204,,cy@example.com,Sales",
+      "Di,Eck,,,,NY,12204,,,di@example.com,Sales,extra\u0001",
+      "José,Peña,,,,NY,12204,,,jose@example.com,Sales",
+      "",
+    ].join("\n");
+    // And a line in Windows-1252 among UTF-8 ones: "Zoë" as one byte 0xEB.
+    const bytes = Buffer.concat([Buffer.from(text), Buffer.from("Zo"), Buffer.from([0xeb]), Buffer.from(",Fox,,,,NY,12204,,,zoe@example.com,Sales\n")]);
+    const s = await ingest(db, csv(dir, bytes, "long.csv"), { rejectsFile: join(dir, "rejects.csv") });
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"], [4, "*"], [5, "*"], [7, "*"]]);
+    // DuckDB shows the bytes it could not read (0xEB and the comma it took as the rest of a letter) as '?'.
+    assert.equal(s.rejects[3].value, "Zo??Fox,,,,NY,12204,,,zoe@example.com,Sales");
+    assert.match(String(s.rejects[0].reason), /^Is 2,100,0\d\d bytes long, over the 2,000,000 bytes a line may have; it was not read: shorten its longest value$/);
+    assert.doesNotMatch(String(s.rejects[0].reason), /Maximum line size|Actual Size/);
+    // DuckDB keeps 10,000 characters of such a line: its start, and its size in bytes.
+    assert.equal(s.rejects[0].value, `${long.slice(0, 1000)}... (${String(s.rejects[0].reason).match(/^Is ([\d,]+) bytes/)![1]} bytes)`);
+    assert.equal(s.rejects[1].value, "Cy,Day,,,,NY,12204,,cy@example.com,Sales");
+    assert.equal(s.rejects[2].value, "Di,Eck,,,,NY,12204,,,di@example.com,Sales,extra\u0001");
+    const report = readFileSync(s.rejects_file!, "utf8");
+    assert.match(report, /^5,\*,.*,"?Di,Eck,,,,NY,12204,,,di@example\.com,Sales,extra\\u0001"?$/m);
   });
 });
 
@@ -632,6 +655,45 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         });
       }
     });
+    await t.test("a gzip-compressed CSV is named as compressed, with how to load it, not as UTF-16 with its bytes shown (review)", async () => {
+      // Before: "has no columns ...; its header is: \u001f\ufffd\b..." and "It looks encoded as UTF-16".
+      const bytes = gzipSync(`${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`);
+      await assert.rejects(ingest(db, csv(dir, bytes, "export.csv.gz")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "not-csv");
+        assert.match(error.message, /^Contacts file '.*export\.csv\.gz' is gzip-compressed, not CSV text; /);
+        assert.match(error.message, /gunzip -c/);
+        assert.doesNotMatch(error.message, /UTF-16|header is|\\u00|\ufffd/);
+        return true;
+      });
+    });
+    await t.test("a UTF-16 file (Excel's \"Unicode Text\") is refused as not UTF-8, naming UTF-16, without its NUL bytes (review)", async () => {
+      // Before: code missing-column, and a message holding the header's raw NUL bytes and U+FFFD.
+      const text = `${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\n`.replaceAll(",", "\t");
+      for (const [name, bytes] of [
+        ["unicode.txt.csv", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+        ["no-bom.csv", Buffer.from(text, "utf16le")],
+      ] as const) {
+        await assert.rejects(ingest(db, csv(dir, bytes, name)), (error: unknown) => {
+          assert.ok(error instanceof ContactsCsvError, String(error));
+          assert.equal(error.code, "not-utf8", name);
+          assert.match(error.message, /is UTF-16 text \(Excel's "Unicode Text"\), not UTF-8/);
+          assert.match(error.message, /save it as "CSV UTF-8 \(Comma delimited\)"/);
+          assert.doesNotMatch(error.message, /[\u0000\ufffd]/);
+          return true;
+        });
+      }
+    });
+    await t.test("control characters in an unusable file's message are escaped where it is made", async () => {
+      // A header shown in the message: its NUL and ESC as \u0000, \u001b, whichever edge shows it.
+      await assert.rejects(ingest(db, csv(dir, "first_name,last\u001bname\u0007\n", "ctl.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "missing-column");
+        assert.match(error.message, /last\\u001bname\\u0007/);
+        assert.doesNotMatch(error.message, /[\u0000-\u0008\u000b-\u001f]/);
+        return true;
+      });
+    });
     await t.test("an empty file", () => assert.rejects(ingest(db, csv(dir, "", "empty.csv")), { code: "empty-file" }));
     await t.test("no file", () => assert.rejects(ingest(db, join(dir, "nope.csv")), { code: "unreadable" }));
     await t.test("line ends of two kinds (two exports joined), naming the first line that differs", async () => {
@@ -665,14 +727,6 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
     });
     await t.test("a duplicated column", () =>
       assert.rejects(ingest(db, csv(dir, "email,EMAIL,first_name,last_name\n", "dup.csv")), { code: "duplicate-column" }));
-    await t.test("a file in UTF-16 (Excel's Unicode text) says so", async () => {
-      const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\r\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\r\n`, "utf16le")]);
-      await assert.rejects(ingest(db, csv(dir, bytes, "unicode.csv")), (error: unknown) => {
-        assert.ok(error instanceof ContactsCsvError);
-        assert.match(error.message, /It looks encoded as UTF-16 \(a NUL byte between the letters\): save it as CSV UTF-8$/);
-        return true;
-      });
-    });
     assert.deepEqual(await snapshot(db), before);
   });
 });
@@ -761,6 +815,32 @@ test("ingestContacts() matches department names without regard to case or accent
   });
 });
 
+test("ingestContacts() makes a department's repeated or no-break spaces one space, reported as a repair, as names' are (review)", async () => {
+  // Before: "Human  Resources" and "Human\u00a0Resources" were departments of their own, with no word said.
+  await withDb(async (db, dir) => {
+    const s = await ingest(db, csv(dir, `first_name,last_name,email,department\nAnn,Lee,ann@example.com,Human Resources\nBob,Ray,bob@example.com,Human  Resources\nCy,Day,cy@example.com,Human\u00a0Resources\n`, "dept.csv"));
+    assert.equal(s.departments, 1);
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.field, f.from, f.to, f.reason]), [
+      [3, "department", "Human  Resources", "Human Resources", "Made the repeated or no-break spaces in 'Human  Resources' one space"],
+      [4, "department", "Human\u00a0Resources", "Human Resources", "Made the repeated or no-break spaces in 'Human\u00a0Resources' one space"],
+    ]);
+    // The download's list column: each name alike; a cell whose names need nothing is no repair.
+    const l = await ingest(db, csv(dir, `first_name,last_name,email,departments\nDi,Eck,di@example.com,"IT;\u00a0Human\u00a0 Resources"\nEd,Orr,ed@example.com,"IT;\u00a0Sales"\n`, "list.csv"));
+    assert.deepEqual(l.fixed.map((f) => [f.line, f.field, f.to]), [[2, "departments", "IT; Human Resources"]]);
+    const names = await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name");
+    assert.deepEqual(names.map((n) => n.name), ["Human Resources", "IT", "Sales"]);
+  });
+});
+
+test("ingestContacts() rejects a department over 100 characters with its length and its start, as other fields' lengths are (review)", async () => {
+  // Before: "must be at most 100 characters", without the "(has N); got '...'" of the other lengths.
+  await withDb(async (db, dir) => {
+    const long = "d".repeat(101);
+    const s = await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,${long}\n`, "longdept.csv"));
+    assert.deepEqual(s.rejects.map((r) => [r.field, r.reason]), [["department", `must be at most 100 characters (has 101); got '${long.slice(0, 57)}...'`]]);
+  });
+});
+
 test("ingestContacts() reads the download's 'departments' column: each cell's names split at ';', ';;' read as ';', trimmed, empty ones skipped; too long a name rejects its line", async () => {
   await withDb(async (db, dir) => {
     const head = "id,first_name,last_name,email,Departments,created_at";
@@ -783,7 +863,7 @@ test("ingestContacts() reads the download's 'departments' column: each cell's na
     );
     const s = await ingest(db, path);
     assert.deepEqual(counts(s), { inserted: 5, updated: 0, unchanged: 0, rejected: 1 });
-    assert.deepEqual(s.rejects, [{ line: 5, field: "departments", reason: "each name must be at most 100 characters (names are separated by ';')", value: `Sales; ${long}` }]);
+    assert.deepEqual(s.rejects, [{ line: 5, field: "departments", reason: `each name must be at most 100 characters (names are separated by ';'; has 101); got '${long.slice(0, 57)}...'`, value: `Sales; ${long}` }]);
     assert.deepEqual(s.warnings.filter((w) => !/not in the file; existing values are kept/.test(w)), [
       "Column 'id' is set by the server, not by a file; ignored",
       "Column 'created_at' is set by the server, not by a file; ignored",

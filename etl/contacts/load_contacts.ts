@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
-import { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
+import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
@@ -23,11 +23,12 @@ import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
- * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), or
+ * ("locked"), every row of the file was rejected ("all-rejected": a failed run, nothing loaded), the
+ * file has a header and no data rows ("no-rows": a failed run too), or
  * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
  * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
  * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal).
@@ -38,7 +39,7 @@ export class ContactsLoadError extends Error {
   constructor(
     readonly code: ContactsLoadErrorCode,
     message: string,
-    /** For "all-rejected": what the load found, so the report can say which rows and why. */
+    /** For "all-rejected" and "no-rows": what the load found, so the report can say which rows and why. */
     readonly result?: LoadContactsResult,
   ) {
     super(message);
@@ -170,8 +171,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // The warnings pushed below are the summary's own array: they reach the run's findings and the result.
     const result: LoadContactsResult = { ...summary, via, run_id: runId, rejects_file: report, export: exported };
     // Thresholds a data team wants: nothing loadable is a failed load; some rejects are a warning.
-    if (allRejected(summary)) throw Object.assign(new ContactsLoadError("all-rejected", allRejectedMessage(summary, source, report), result), { counts });
-    addLoadWarnings(summary, source, report);
+    const failure = loadFailure(summary, source, report);
+    if (failure !== null) throw Object.assign(new ContactsLoadError(failure.code, failure.message, result), { counts });
+    addLoadWarnings(summary, report);
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",

@@ -168,13 +168,21 @@ test("a stray quote that hides the line numbers is a rejected row naming its dat
   });
 });
 
-test("a file with a header and no data rows loads nothing and says so", async () => {
+test("a file with a header and no data rows is a failed run (no-rows), as one whose every row is rejected is", async () => {
+  // Before: a succeeded run with a warning, exit 0, so a daily export cut to its header passed cron.
   await bothPaths(async (via, dir) => {
-    const path = join(dir, "header-only.csv");
-    writeFileSync(path, `${HEADER}\n`);
-    const result = await loadContacts({ csvPath: path, dataDir: dir });
-    assert.deepEqual([result.rows, result.inserted], [0, 0], via);
-    assert.ok(result.warnings.includes("header-only.csv has a header and no data rows; nothing was loaded"), `${via}: ${JSON.stringify(result.warnings)}`);
+    for (const [name, text] of [["header-only.csv", `${HEADER}\n`], ["blank-rows.csv", `${HEADER}\n\n,,,,,,,,,,\n\n`]]) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      await assert.rejects(loadContacts({ csvPath: path, dataDir: dir }), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, "no-rows", `${via}: ${String(error)}`);
+        assert.equal((error as Error).message, `${name} has a header and no data rows; nothing was loaded`);
+        return true;
+      });
+      const run = readRuns(dir).at(-1)!;
+      assert.equal(run.status, "failed", via);
+      assert.deepEqual(run.error, { code: "no-rows", message: `${name} has a header and no data rows; nothing was loaded` }, via);
+    }
   });
 });
 

@@ -91,4 +91,4 @@ export {
   type LoadContactsOptions,
   type LoadContactsResult,
 } from "./load_contacts.ts";
-export { addLoadWarnings, allRejected, allRejectedMessage, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
+export { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts, type LoadFailureCode } from "./contacts_run.ts";

@@ -21,11 +21,17 @@ export interface Normalised {
  *   reported with `fix`, where `{value}` stands for the value as given.
  * - `collapseSpaces`: every run of two or more spaces (U+0020) inside the value becomes one space,
  *   reported with `fix` (`{value}` as above): `Mary  Ann` is stored, searched and sorted as `Mary Ann`.
+ * - `collapseWhitespace`: as `collapseSpaces`, and a no-break space (U+00A0, U+202F) counts as a
+ *   space: `Human\u00a0Resources` becomes `Human Resources` (a department's name, told apart by it).
  */
 export type NormaliseSpec =
   | { readonly kind: "upper" }
   | { readonly kind: "prefix"; readonly when: RegExp; readonly prefix: string; readonly fix: string }
-  | { readonly kind: "collapseSpaces"; readonly fix: string };
+  | { readonly kind: "collapseSpaces"; readonly fix: string }
+  | { readonly kind: "collapseWhitespace"; readonly fix: string };
+
+/** The spaces `collapseWhitespace` makes one: the space and the no-break spaces (as a character class, for JavaScript and DuckDB). */
+export const WHITESPACE_CLASS = "[ \u00a0\u202f]";
 
 /**
  * Returns `value` normalised by `spec` (the JavaScript side of a NormaliseSpec).
@@ -37,8 +43,8 @@ export type NormaliseSpec =
  */
 export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
   if (spec.kind === "upper") return { value: value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) };
-  if (spec.kind === "collapseSpaces") {
-    const collapsed = value.replace(/ {2,}/g, " ");
+  if (spec.kind === "collapseSpaces" || spec.kind === "collapseWhitespace") {
+    const collapsed = spec.kind === "collapseSpaces" ? value.replace(/ {2,}/g, " ") : value.replace(new RegExp(`${WHITESPACE_CLASS}+`, "g"), " ");
     return collapsed === value ? { value } : { value: collapsed, fix: quoteIn(spec.fix, value) };
   }
   const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
@@ -140,6 +146,8 @@ export interface LinkDefinition {
    * (each name trimmed, empty ones skipped). A ";" inside a name is written doubled (`csvListItem`).
    */
   readonly csvListColumn: string;
+  /** How each name is normalised, by the API and the CSV load alike (reported as a repair). */
+  readonly normalise?: NormaliseSpec;
   readonly maxLength: number;
   /**
    * The most names one JSON body may give: a bound on the work of reading one. Well above what a

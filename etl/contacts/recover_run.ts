@@ -53,7 +53,7 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   // The report is written after the COMMIT: there when the load got that far.
   const rejectsFile = rejectsReportPath(dataDir, run.id);
   const report = summary.rejected > 0 && existsSync(rejectsFile) ? rejectsFile : null;
-  addLoadWarnings(summary, summary.source, report);
+  addLoadWarnings(summary, report);
   const loadedAt = last.loaded_at instanceof Date ? last.loaded_at : new Date(String(last.loaded_at));
   const record: RunRecord = {
     id: run.id,

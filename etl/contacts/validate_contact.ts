@@ -161,8 +161,13 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       else if (control !== null) errors.push({ field: where, message: control });
       else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
       else if (characters(item.trim()) > links.maxLength) {
-        errors.push({ field: where, message: `must be at most ${links.maxLength} characters` });
-      } else names.add(item.trim());
+        errors.push({ field: where, message: `must be at most ${links.maxLength} characters (has ${characters(item.trim())}); got '${shorten(item.trim(), 60)}'` });
+      } else {
+        const trimmed = item.trim();
+        const normalised = links.normalise === undefined ? { value: trimmed } : normaliseValue(links.normalise, trimmed);
+        if (normalised.fix !== undefined) fixes.push({ field: where, from: trimmed, to: normalised.value, message: normalised.fix });
+        names.add(normalised.value);
+      }
     });
     value[links.name] = [...names];
   }

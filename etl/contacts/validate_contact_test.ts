@@ -90,6 +90,18 @@ test("validateContact() limits and patterns", () => {
   assert.ok(!r.ok);
   assert.deepEqual(r.errors.map((e) => e.field), ["first_name", "state", "zip", "email"]);
   assert.match(r.errors[0].message, /at most 100/);
+  // A department as other lengths say it (before: without "(has N); got '...'").
+  const dept = validateContact({ first_name: "A", last_name: "B", email: "a@b.co", departments: ["Sales", "d".repeat(101)] }, "create");
+  assert.ok(!dept.ok);
+  assert.deepEqual(dept.errors, [{ field: "departments[1]", message: `must be at most 100 characters (has 101); got '${"d".repeat(57)}...'` }]);
+  // A department's repeated or no-break spaces become one, reported, as the CSV load does.
+  const spaced = validateContact({ first_name: "A", last_name: "B", email: "a@b.co", departments: ["Human  Resources", "Human\u00a0Resources"] }, "create");
+  assert.ok(spaced.ok);
+  assert.deepEqual(spaced.value.departments, ["Human Resources"]);
+  assert.deepEqual(spaced.fixes.map((f) => [f.field, f.to, f.message]), [
+    ["departments[0]", "Human Resources", "Made the repeated or no-break spaces in 'Human  Resources' one space"],
+    ["departments[1]", "Human Resources", "Made the repeated or no-break spaces in 'Human\u00a0Resources' one space"],
+  ]);
   for (const email of ["a@b.co", "first.last+tag@sub.example.org", "o'neil@example.ie"]) {
     assert.ok(validateContact({ first_name: "A", last_name: "B", email }, "create").ok, email);
   }

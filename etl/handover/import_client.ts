@@ -18,6 +18,9 @@ export class HandoverError extends Error {
   }
 }
 
+/** The problem types of an import the API ran and could load no row of (`loadFailure`'s codes). */
+const FAILED_LOADS = new Set(["/docs#problem-all-rejected", "/docs#problem-no-rows"]);
+
 /** Options of `importThroughApi()`. */
 export interface ImportOptions {
   /** Sent as `Authorization: Bearer ...` (the API's API_TOKEN). */
@@ -37,8 +40,9 @@ export interface ImportOptions {
 
 /**
  * Asks the API to load an upload the loader placed in the data dir (`placeUpload`) and returns its
- * summary. Throws HandoverError for a refused import (bad CSV: "api-rejected"; wrong token:
- * "api-unauthorized"; anything else, including no answer: "api-failed").
+ * summary, also that of a load the API answered 422 for because it could load no row (every one
+ * rejected, or none): the caller decides the run from it. Throws HandoverError for a refused import
+ * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; anything else, including no answer: "api-failed").
  *
  * @example
  * ```ts
@@ -63,6 +67,10 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
     // A non-JSON answer is described by its status below.
   }
   if (status === 200) return body as unknown as IngestSummary;
+  // A load that could use none of the rows (every one rejected, or none): the API's 422 carries what
+  // it found, and the loader's own thresholds make the failed run of it, as for a direct load, with
+  // the same message and the rejects in its findings.
+  if (status === 422 && FAILED_LOADS.has(String(body.type)) && typeof body.summary === "object" && body.summary !== null) return body.summary as IngestSummary;
   const detail = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : text.slice(0, 200);
   if (status === 422 || status === 400 || status === 404) throw new HandoverError("api-rejected", detail);
   if (status === 401 || status === 403) {
