@@ -1236,7 +1236,7 @@ test("PostgreSQL 002: fold() drops every combining mark and folds the final sigm
     await pg.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2), ($3, $4), ($3, $2)", [mohamed, upper, giorgos, lower]);
     const annBefore = await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]);
 
-    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql"]);
+    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql", "006_merge_spaced_departments.sql"]);
     const search = async (q: string) => (await pg.all<{ id: number }>("SELECT id FROM contacts WHERE search_text LIKE '%' || fold($1) || '%' ORDER BY id", [q])).map((r) => r.id);
     assert.deepEqual(await search("محمد"), [mohamed], "marks outside U+0300-036F");
     assert.deepEqual(await search("ΠΑΠΑΔΟΠΟΥΛΟΣ"), [giorgos], "a capital Σ meets a typed ς");
@@ -1610,4 +1610,51 @@ test("writeRejectsReport() writes the report batch by batch as its rows are read
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("migrations make one the departments told apart only by repeated or no-break spaces (DuckDB 013-014, PostgreSQL 006): each link once, new versions, and a load naming one finds it", async () => {
+  await withDb(async (db, dir) => {
+    // Departments a load of the code before stored apart, and contacts in them: ann in one spelling,
+    // bob in another, cy in two, dee in a group with no single-spaced name yet, eve elsewhere.
+    const spelled = ["Human  Resources", "Human\u00a0Resources", "human resources", "Sales \u202f Team", "Sales"];
+    const dept: number[] = [];
+    for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
+    const people: number[] = [];
+    for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
+      people.push(
+        (await db.one<{ id: number }>(
+          `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text)
+           VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1) RETURNING id`,
+          [email],
+        ))!.id,
+      );
+    }
+    const links = [[0, 0], [1, 1], [2, 0], [2, 2], [3, 3], [4, 4]];
+    for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
+    // The migrations applied again, as to a database the code before left.
+    const names = db.pg ? ["006_merge_spaced_departments.sql"] : ["013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"];
+    await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, names);
+    assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
+
+    const state = async () => ({
+      departments: (await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name")).map((d) => d.name),
+      links: (
+        await db.all<{ email: string; name: string }>(
+          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id ORDER BY c.email, d.name",
+        )
+      ).map((l) => `${l.email} ${l.name}`),
+    });
+    const merged = {
+      departments: ["Sales", "Sales Team", "human resources"],
+      links: ["ann@example.com human resources", "bob@example.com human resources", "cy@example.com human resources", "dee@example.com Sales Team", "eve@example.com Sales"],
+    };
+    assert.deepEqual(await state(), merged, "the single-spaced name kept where there was one, one made where not; each link once");
+    const versions = await db.all<{ version: number }>(`SELECT version FROM contacts ORDER BY id`);
+    assert.deepEqual(versions.map((v) => Number(v.version)), [2, 2, 2, 2, 1], "every contact whose departments changed has a new ETag; eve's did not change");
+
+    // A load naming the old spellings links to the merged departments: no department is made again.
+    const s = await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Human  Resources\nDee,Lee,,,,NY,12204,,,dee@example.com,Sales\u00a0\u00a0Team\n`));
+    assert.equal(s.rejected, 0);
+    assert.deepEqual(await state(), merged);
+  });
 });
