@@ -22,6 +22,17 @@ const open = (viewport?: { width: number; height: number }) => dashboard.open(vi
 const focused = (page: Page) => page.evaluate<string>("document.activeElement?.id || document.activeElement?.getAttribute('aria-label') || document.activeElement?.tagName");
 const shown = "!document.getElementById('contacts-rows').hasAttribute('aria-busy')";
 
+/** Creates `contact` through the API, as another tab would, and returns its id. */
+async function created(contact: Record<string, unknown>): Promise<number> {
+  const made = await fetch(`${dashboard.demo.url}/contacts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(contact) });
+  const body = await made.text();
+  assert.equal(made.status, 201, body);
+  return (JSON.parse(body) as { id: number }).id;
+}
+
+/** Types `q` in the search box and presses Filter. */
+const search = (page: Page, q: string) => page.evaluate(`document.getElementById('contacts-q').value = ${JSON.stringify(q)}; document.getElementById('contacts-filter').requestSubmit()`);
+
 test("contacts: Next and Previous pressed with the keyboard keep the focus on the pager", { skip, timeout: 60_000 }, async () => {
   const page = await open();
   await page.evaluate("document.getElementById('contacts-next').focus()");
@@ -58,15 +69,9 @@ test("contacts: a Delete confirmed with the keyboard leaves the focus on the row
 });
 
 test("contacts: an edit of another field keeps the line breaks of a two-line address", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${dashboard.demo.url}/contacts`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ first_name: "Multi", last_name: "Line", email: "multi.line@example.com", address: "12 Main St\nApt 4", city: "Lima" }),
-  });
-  assert.equal(made.status, 201);
-  const { id } = (await made.json()) as { id: number };
+  const id = await created({ first_name: "Multi", last_name: "Line", email: "multi.line@example.com", address: "12 Main St\nApt 4", city: "Lima" });
   const page = await open();
-  await page.evaluate("document.getElementById('contacts-q').value = 'multi.line@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "multi.line@example.com");
   await page.waitFor(`document.querySelector('[data-edit-contact="${id}"]') !== null`);
   await page.click(`[data-edit-contact="${id}"]`);
   await page.waitFor("document.getElementById('contact-city').value === 'Lima'");
@@ -88,12 +93,9 @@ test("contacts: a contact with the longest values the API takes leaves Edit and 
     city: "Ciudad".repeat(16),
     departments: ["D".repeat(100)],
   };
-  const made = await fetch(`${dashboard.demo.url}/contacts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(long) });
-  const body = await made.text();
-  assert.equal(made.status, 201, body);
-  const { id } = JSON.parse(body) as { id: number };
+  const id = await created(long);
   const page = await open();
-  await page.evaluate("document.getElementById('contacts-q').value = 'example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "example.com");
   await page.waitFor(`document.querySelector('[data-delete-contact="${id}"]') !== null && ${shown}`);
   const box = await page.evaluate<{ wrap: number; table: number; right: number; wrapRight: number }>(`(() => {
     const wrap = document.querySelector('#contacts .table-wrap');
@@ -126,15 +128,9 @@ test("contacts: while a page is on its way the table says so, not only to a scre
 });
 
 test("contacts: saving an edit of a contact someone else deleted keeps the input and offers to add it again", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${dashboard.demo.url}/contacts`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ first_name: "Gone", last_name: "Soon", email: "gone.soon@example.com" }),
-  });
-  assert.equal(made.status, 201);
-  const { id } = (await made.json()) as { id: number };
+  const id = await created({ first_name: "Gone", last_name: "Soon", email: "gone.soon@example.com" });
   const page = await open();
-  await page.evaluate("document.getElementById('contacts-q').value = 'gone.soon@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "gone.soon@example.com");
   await page.waitFor(`document.querySelector('[data-edit-contact="${id}"]') !== null`);
   await page.click(`[data-edit-contact="${id}"]`);
   await page.waitFor("document.getElementById('contact-email').value === 'gone.soon@example.com'");
@@ -153,15 +149,9 @@ test("contacts: saving an edit of a contact someone else deleted keeps the input
 });
 
 test("contacts: a Delete confirmed after someone else deleted the contact takes it off the page and recounts", { skip, timeout: 60_000 }, async () => {
-  const made = await fetch(`${dashboard.demo.url}/contacts`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ first_name: "Twice", last_name: "Deleted", email: "twice.deleted@example.com" }),
-  });
-  assert.equal(made.status, 201);
-  const { id } = (await made.json()) as { id: number };
+  const id = await created({ first_name: "Twice", last_name: "Deleted", email: "twice.deleted@example.com" });
   const page = await open();
-  await page.evaluate("document.getElementById('contacts-q').value = 'twice.deleted@example.com'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "twice.deleted@example.com");
   await page.waitFor(`document.querySelector('[data-delete-contact="${id}"]') !== null`);
   await page.click(`[data-delete-contact="${id}"]`);
   await page.waitFor("document.getElementById('contact-delete-dialog').open");
@@ -231,10 +221,10 @@ test("contacts: a slow save's answer leaves alone an Edit opened while it ran, a
 test("contacts: Filter, Next and Previous announce how many contacts match and the page (WCAG 4.1.3)", { skip, timeout: 60_000 }, async () => {
   const page = await open();
   const status = () => page.evaluate<string>("document.getElementById('status').textContent");
-  await page.evaluate("document.getElementById('contacts-q').value = 'zzzz'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "zzzz");
   await page.waitFor(`document.getElementById('contacts-caption').textContent.includes('zzzz') && ${shown}`);
   assert.equal(await status(), '0 contacts matching "zzzz", page 1', "the live region said nothing of the search's answer");
-  await page.evaluate("document.getElementById('contacts-q').value = ''; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "");
   await page.waitFor(`!document.getElementById('contacts-caption').textContent.includes('zzzz') && ${shown}`);
   const caption = await page.evaluate<string>("document.getElementById('contacts-caption').textContent");
   await page.click("#contacts-next");
@@ -300,7 +290,7 @@ test("contacts: the filter, sort and page are in the address: reload shows the s
     await loaded;
     await page.waitFor("document.body.dataset.loaded === 'true'", 30000);
   };
-  await page.evaluate("document.getElementById('contacts-q').value = 'a'; document.getElementById('contacts-filter').requestSubmit()");
+  await search(page, "a");
   await page.waitFor(`document.getElementById('contacts-caption').textContent.includes('"a"') && ${shown}`);
   await page.click(`#contacts th[data-sort="city"] button`);
   // The rows of the new order may widen the columns and move the header: pressed again once they are drawn.
