@@ -88,27 +88,34 @@ function lastRun(dataDir: string): RunRecord {
  * A data dir whose contacts a first load filled, and the next day's CSV where that load read its
  * own: a load of it would change the tables. With the tables and the count of runs before it.
  */
-async function contactsLoadedOnce(dir: string): Promise<{ dataDir: string; csv: string; before: string; runsBefore: number }> {
+/** Where a contacts load writes: DuckDB in the data dir, or the PostgreSQL database `env` names, and its tables dumped. */
+interface ContactsBackend {
+  env?: Record<string, string>;
+  tables: (dataDir: string) => Promise<string>;
+}
+const DUCKDB_CONTACTS: ContactsBackend = { tables: contactsTables };
+
+async function contactsLoadedOnce(dir: string, backend = DUCKDB_CONTACTS): Promise<{ dataDir: string; csv: string; before: string; runsBefore: number }> {
   const dataDir = join(dir, "data");
   const csv = join(dir, "contacts.csv");
   writeContactsCsv(csv, 400, 3);
-  const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]).exited;
+  const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, backend.env).exited;
   assert.equal(first.code, 0, first.stderr);
-  const before = await contactsTables(dataDir);
+  const before = await backend.tables(dataDir);
   const runsBefore = readRuns(dataDir).length;
   writeContactsCsv(csv, 600, 4);
   return { dataDir, csv, before, runsBefore };
 }
 
 /** Asserts a stopped contacts load: one run more, failed `stopped`, nothing left behind, the tables as `before`; returns the run. */
-async function assertContactsStopped(dataDir: string, before: string, runsBefore: number): Promise<RunRecord> {
+async function assertContactsStopped(dataDir: string, before: string, runsBefore: number, backend = DUCKDB_CONTACTS): Promise<RunRecord> {
   assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded, for the stopped load; no load after it");
   const run = lastRun(dataDir);
   assert.equal(run.kind, "contacts");
   assert.equal(run.status, "failed");
   assert.equal(run.error?.code, "stopped");
   assert.deepEqual(leftovers(dataDir), [], "no temp file, upload copy or lock left");
-  assert.equal(await contactsTables(dataDir), before, "the tables are as the first load left them");
+  assert.equal(await backend.tables(dataDir), before, "the tables are as the first load left them");
   return run;
 }
 
@@ -361,15 +368,9 @@ for (const [stopAt, where] of [
     try {
       const url = await postgresDatabaseFor(`etl-sigint:${dir}`);
       const env = { DATABASE_URL: url };
-      const dataDir = join(dir, "data");
-      const csv = join(dir, "contacts.csv");
-      writeContactsCsv(csv, 400, 3);
-      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
-      assert.equal(first.code, 0, first.stderr);
-      const before = await postgresTables(url);
-      const runsBefore = readRuns(dataDir).length;
-
-      writeContactsCsv(csv, 600, 4); // another day's file: a load that would change the tables
+      const backend = { env, tables: () => postgresTables(url) };
+      // Then another day's file: a load that would change the tables.
+      const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir, backend);
       const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], stopAt, env);
       await signalWhileStopped(cli, "SIGINT");
       const { code, signal, stdout, stderr } = await cli.exited;
@@ -379,14 +380,8 @@ for (const [stopAt, where] of [
       assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
       assert.match(stderr, /^SIGINT: contacts failed \(Stopped by SIGINT before its COMMIT; nothing was loaded\)/);
 
-      assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded for the stopped load");
-      const run = lastRun(dataDir);
-      assert.equal(run.kind, "contacts");
-      assert.equal(run.status, "failed");
-      assert.equal(run.error?.code, "stopped");
+      const run = await assertContactsStopped(dataDir, before, runsBefore, backend);
       assert.equal(run.alert, undefined, "a stop someone asked for is not alerted");
-      assert.equal(await postgresTables(url), before, "the tables are exactly as the first load left them");
-      assert.deepEqual(leftovers(dataDir), [], "no upload copy, work folder or lock left");
 
       const again = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"], undefined, env).exited;
       assert.equal(again.code, 0, again.stderr);
@@ -412,14 +407,7 @@ for (const mode of ["SHARE", "ACCESS EXCLUSIVE"]) {
     const holder = await PostgresDatabase.connect(url, { max: 2, applicationName: "psql-left-open" });
     try {
       const env = { DATABASE_URL: url };
-      const dataDir = join(dir, "data");
-      const csv = join(dir, "contacts.csv");
-      writeContactsCsv(csv, 300, 3);
-      const first = await etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], undefined, env).exited;
-      assert.equal(first.code, 0, first.stderr);
-      const before = await postgresTables(url);
-
-      writeContactsCsv(csv, 500, 4);
+      const { dataDir, csv, before } = await contactsLoadedOnce(dir, { env, tables: () => postgresTables(url) });
       // Released by the test once the load has ended; at the latest after 90 s, so that a load that
       // waits for it ends too and the test fails on what it asserts.
       const lock = await holdLock(holder, `LOCK TABLE contacts IN ${mode} MODE`, { releaseAfterMs: 90_000 });
