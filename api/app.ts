@@ -18,7 +18,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { mediaType, requireIdentityCoding, requireType, type HeaderSource } from "./http/request_body.ts";
+import { acceptHeaderFor, mediaType, requireIdentityCoding, requireType, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -266,10 +266,10 @@ export class App {
    */
   #acceptHeaders(path: string, methods: readonly string[]): Record<string, string> {
     const headers: Record<string, string> = {};
-    for (const [method, header] of [["POST", "accept-post"], ["PATCH", "accept-patch"]] as const) {
+    for (const method of ["POST", "PATCH"]) {
       const match = methods.includes(method) ? this.router.match(method, path) : undefined;
       const doc = match?.kind === "found" ? (match.meta as RouteDoc | undefined) : undefined;
-      if (doc?.body !== undefined) headers[header] = (doc.bodyTypes ?? DEFAULT_BODY_TYPES).join(", ");
+      if (doc?.body !== undefined) Object.assign(headers, acceptHeaderFor(method, doc.bodyTypes ?? DEFAULT_BODY_TYPES));
     }
     return headers;
   }

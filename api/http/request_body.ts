@@ -25,6 +25,20 @@ export function mediaType(headers: HeaderSource): string {
 const ACCEPT_HEADER: Readonly<Record<string, string>> = { POST: "accept-post", PATCH: "accept-patch" };
 
 /**
+ * The header naming the body types `accepted` by `method` (ACCEPT_HEADER), as a 415 and an OPTIONS
+ * answer send it; none for a method without one.
+ *
+ * @example
+ * ```ts
+ * acceptHeaderFor("PATCH", ["application/merge-patch+json"]); // { "accept-patch": "application/merge-patch+json" }
+ * ```
+ */
+export function acceptHeaderFor(method: string, accepted: readonly string[]): Record<string, string> {
+  const header = ACCEPT_HEADER[method];
+  return header === undefined ? {} : { [header]: accepted.join(", ") };
+}
+
+/**
  * Throws HttpError(415) unless the Content-Type's media type is one of `accepted` (what `method`
  * takes on the route) and it declares no charset or UTF-8: every body this API reads as text is
  * read as UTF-8, so a body declared as another charset would be misread rather than refused.
@@ -36,8 +50,7 @@ const ACCEPT_HEADER: Readonly<Record<string, string>> = { POST: "accept-post", P
  */
 export function requireType(headers: HeaderSource, accepted: readonly string[], method: string): void {
   const type = mediaType(headers);
-  const header = ACCEPT_HEADER[method];
-  const acceptHeaders: Record<string, string> = header === undefined ? {} : { [header]: accepted.join(", ") };
+  const acceptHeaders = acceptHeaderFor(method, accepted);
   if (!accepted.includes(type)) {
     throw new HttpError(415, `Send the body as ${accepted.join(" or ")}; got ${type === "" ? "no Content-Type" : `'${type.slice(0, 80)}'`}`, {
       code: "unsupported-media-type",
@@ -65,7 +78,9 @@ export function requireType(headers: HeaderSource, accepted: readonly string[], 
  * ```
  */
 export function requireIdentityCoding(headers: HeaderSource): void {
-  const codings = (headers.get("content-encoding") ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+  const header = headers.get("content-encoding");
+  if (header === null) return;
+  const codings = header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
   if (codings.length === 0) return;
   throw new HttpError(415, `Send the body uncompressed: this API decodes no Content-Encoding; got '${codings.join(", ").slice(0, 80)}'`, {
     code: "unsupported-content-encoding",
