@@ -78,3 +78,23 @@ export function keyboardClicks(root) {
     target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
   });
 }
+
+/**
+ * Disables a pager's `back` button at the start and `forward` at the end; the one of them that
+ * held the focus hands it to the other, so the keyboard stays on the pager (a disabled button drops
+ * its focus to the top of the page).
+ *
+ * @example
+ * setEdges(prev, next, pageNo === 1, nextCursor === null);
+ * @param {HTMLButtonElement} back
+ * @param {HTMLButtonElement} forward
+ * @param {boolean} atStart
+ * @param {boolean} atEnd
+ */
+export function setEdges(back, forward, atStart, atEnd) {
+  const focused = document.activeElement;
+  back.disabled = atStart;
+  forward.disabled = atEnd;
+  if (focused === back && atStart && !atEnd) forward.focus();
+  else if (focused === forward && atEnd && !atStart) back.focus();
+}

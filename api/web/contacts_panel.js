@@ -7,7 +7,7 @@
  * card beside the workbook's run history) with their rejected rows and a download of the rejects file.
  */
 import * as api from "./api_client.js";
-import { byId, latestOnly } from "./_dom.js";
+import { byId, latestOnly, setEdges } from "./_dom.js";
 import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactsQuery, contactsView, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
 import { escapeHtml, formatCount } from "./html.js";
 import { fold } from "./fold.js";
@@ -317,7 +317,6 @@ export function mountContacts({ announce }) {
     // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
     // and the pager says so, else a slow answer looked like a Next or a Filter that did nothing.
     pageLabel.textContent = "Loading…";
-    paging = true;
     pagerBusy(true);
     try {
       const page = await api.listContacts({
@@ -352,7 +351,6 @@ export function mountContacts({ announce }) {
     } finally {
       if (isLatest()) {
         tbody.removeAttribute("aria-busy");
-        paging = false;
         pagerBusy(false);
       }
     }
@@ -383,6 +381,7 @@ export function mountContacts({ announce }) {
    * @param {boolean} busy
    */
   function pagerBusy(busy) {
+    paging = busy;
     for (const button of [prev, next]) {
       if (busy) button.setAttribute("aria-disabled", "true");
       else button.removeAttribute("aria-disabled");
@@ -396,11 +395,7 @@ export function mountContacts({ announce }) {
    * @param {boolean} canNext
    */
   function pagerEdges(canPrev, canNext) {
-    const focused = document.activeElement;
-    prev.disabled = !canPrev;
-    next.disabled = !canNext;
-    if (focused === prev && !canPrev && canNext) next.focus();
-    else if (focused === next && !canNext && canPrev) prev.focus();
+    setEdges(prev, next, !canPrev, !canNext);
   }
 
   /** Redraws and recounts the page shown, and the departments' counts: after a contact was deleted or saved. */

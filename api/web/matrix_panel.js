@@ -9,7 +9,7 @@
  * window at a time (`matrix_table.js`): the canvas's text alternative.
  */
 import * as api from "./api_client.js";
-import { byId } from "./_dom.js";
+import { byId, setEdges } from "./_dom.js";
 import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, revealCell, stepCell, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, rowOfSheetRow } from "./cell_refs.js";
 import { tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
@@ -302,22 +302,9 @@ export function mountMatrix({ announce }) {
     if (mine !== tableDraws || !tableAt) return;
     tableBox.innerHTML = tableHtml({ data, header: meta.actors, layout: meta.layout, window: at });
     tableBox.dataset.window = `${at.row},${at.col}`;
-    const focused = document.activeElement;
-    /** @type {[string, string, boolean][]} each button, the one opposite, and whether it is at the matrix's edge */
-    const edges = [
-      ["matrix-table-up", "matrix-table-down", at.row === 0],
-      ["matrix-table-left", "matrix-table-right", at.col === 0],
-      ["matrix-table-down", "matrix-table-up", at.row + TABLE_ROWS >= data.n],
-      ["matrix-table-right", "matrix-table-left", at.col + TABLE_COLS >= data.n],
-    ];
-    for (const [id, , edge] of edges) byId(id, HTMLButtonElement).disabled = edge;
-    // The button pressed to reach the edge is disabled there, which drops its focus to the top of
-    // the page: the focus goes to the button back instead, so the keyboard stays on the table's pager.
-    for (const [id, back, edge] of edges) {
-      const button = byId(id, HTMLButtonElement);
-      const other = byId(back, HTMLButtonElement);
-      if (edge && focused === button && !other.disabled) other.focus();
-    }
+    // The button pressed to reach an edge is disabled there; its focus goes to the button back.
+    setEdges(byId("matrix-table-up", HTMLButtonElement), byId("matrix-table-down", HTMLButtonElement), at.row === 0, at.row + TABLE_ROWS >= data.n);
+    setEdges(byId("matrix-table-left", HTMLButtonElement), byId("matrix-table-right", HTMLButtonElement), at.col === 0, at.col + TABLE_COLS >= data.n);
     view = revealCell(view, at.row, at.col, plot());
     paint();
     if (say) announce(tableBox.querySelector("caption")?.textContent?.replace(/\. A cell is.*$/, "") ?? "");
