@@ -337,7 +337,7 @@ function plainTally(t: FieldTally): FieldTally {
 }
 
 /** `db`'s statements, each throwing `signal`'s abort instead of running once it is aborted. */
-function stoppable(db: Database, signal: AbortSignal): StagingDb {
+export function stoppable(db: Database, signal: AbortSignal): StagingDb {
   return {
     run: (...args) => (signal.throwIfAborted(), db.run(...args)),
     one: (...args) => (signal.throwIfAborted(), db.one(...args)),

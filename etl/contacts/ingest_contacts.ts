@@ -106,7 +106,7 @@ export async function ingestContacts(db: Database, csvPath: string, options: Ing
   return withReadablePath(db, csvPath, async (readPath) => {
     signal?.addEventListener("abort", stop, { once: true });
     try {
-      signal?.throwIfAborted();
+      // stageCsv checks the signal before its first statement too.
       const staged = await stageCsv(db, readPath, plan.scan, plan.layout, plan.record, signal);
       // What to insert and update is worked out before the transaction (one writer: the API's
       // queue or the file lock), in autocommitted temp tables, which DuckDB fills faster than

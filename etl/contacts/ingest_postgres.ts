@@ -17,7 +17,7 @@ import { CLIENT_GRACE_MS, Database, isInterrupted, isTransientConflict, postgres
 import type { IngestSummary } from "../handover/mod.ts";
 import { q } from "./_ingest_sql.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS, type LockBoundOptions } from "./_lock_wait.ts";
-import { dropStaging, STAGED_DEPARTMENT_NAMES, stageCsv } from "./_stage_csv.ts";
+import { dropStaging, STAGED_DEPARTMENT_NAMES, stageCsv, stoppable } from "./_stage_csv.ts";
 import { GIN_PENDING_CLEANUP, recordSql, writeBump } from "./contact_sql.ts";
 import {
   planLoad,
@@ -121,13 +121,12 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
       let readPath = csvPath;
       if (/[*?[\]{}]/.test(csvPath)) copyFileSync(csvPath, (readPath = join(work, "input.csv")));
       const staged = await stageCsv(duck, readPath, plan.scan, plan.layout, plan.record, options.signal);
-      options.signal?.throwIfAborted();
+      // The statements after it stop as stageCsv's do.
+      const db = options.signal === undefined ? duck : stoppable(duck, options.signal);
       // Paths are ours (the work folder), quoted as literals: COPY ... TO takes no parameter.
-      await duck.run(`COPY (SELECT first_ord, key, ${staged.fields.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
-      options.signal?.throwIfAborted();
-      await duck.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
-      options.signal?.throwIfAborted();
-      return { staged, departmentNames: (await duck.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name) };
+      await db.run(`COPY (SELECT first_ord, key, ${staged.fields.map(q).join(", ")} FROM _people ORDER BY first_ord) TO ${quoteLiteral(people)} (FORMAT csv, HEADER false)`);
+      await db.run(`COPY (SELECT DISTINCT key, dept FROM _okrows WHERE dept <> '') TO ${quoteLiteral(links)} (FORMAT csv, HEADER false)`);
+      return { staged, departmentNames: (await db.all<{ name: string }>(STAGED_DEPARTMENT_NAMES)).map((d) => d.name) };
     })()
       .catch((error: unknown) => {
         // Interrupted by the stop: the caller hears the stop.
