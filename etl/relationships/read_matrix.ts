@@ -469,18 +469,15 @@ function rowId(row: SheetRow, first: number, idCol: number | null): number | nul
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
-  let id: number | null = null;
+  const id = rowId(row, header.firstCol, idCol);
+  if (id === null) return false;
   for (const cell of row.cells) {
-    if (cell.col < header.firstCol) {
-      const value = asWholeNumber(cell.value);
-      if (value !== null && (idCol === null || cell.col === idCol)) id = value;
-      continue;
-    }
-    if (id === null || cell.col >= header.firstCol + header.ids.length) break;
+    if (cell.col < header.firstCol) continue;
+    if (cell.col >= header.firstCol + header.ids.length) break;
     const value = asMatrixValue(cell.value);
     if (value === 0 || value === 1) return true;
   }
-  return id !== null && positionOf.has(id);
+  return positionOf.has(id);
 }
 
 function headerPositions(header: Header): Map<number, number> {
