@@ -54,10 +54,10 @@ const realTimers: Timers = {
  * ```
  */
 export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
-  let stopped = false;
   // stop() ends a poll in progress too: one held by a server that hangs kept `npm run etl -- --watch`
   // (and npm start) alive after their stop, for as long as the poll's timeouts (30 s, 30 min).
   const stopping = new AbortController();
+  const stopped = () => stopping.signal.aborted;
   let polling: Promise<void> = Promise.resolve();
   const poll = async () => {
     try {
@@ -65,9 +65,9 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
       // full, a file in its place) is a failed poll like a server that is down.
       const state = readState(fetchDir(options.dataDir), url);
       const got = await getOnce(url, { ...getOptions(options, state ?? undefined), signal: stopping.signal });
-      if (!stopped && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
+      if (!stopped() && got.status === "ok" && got.sha256 !== state?.sha256) options.onChanged();
     } catch (error) {
-      if (!stopped) options.onError?.(error);
+      if (!stopped()) options.onError?.(error);
     }
   };
   // One poll at a time, each due an interval after the last one ended (not on a fixed beat): a
@@ -77,25 +77,24 @@ export function watchUrl(url: string, options: WatchUrlOptions): UrlWatcher {
   let timer: unknown;
   const next = () => {
     timer = timers.setTimeout(() => {
-      if (stopped) return;
+      if (stopped()) return;
       polling = poll()
         // Nothing may reject here: an unhandled rejection ends the process (the API under npm start).
         .catch((error: unknown) => {
           try {
-            if (!stopped) options.onError?.(error);
+            if (!stopped()) options.onError?.(error);
           } catch {
             // An onError that throws has nowhere left to report to; polling goes on.
           }
         })
         .finally(() => {
-          if (!stopped) next();
+          if (!stopped()) next();
         });
     }, options.intervalMs);
   };
   next();
   return {
     stop() {
-      stopped = true;
       timers.clearTimeout(timer);
       stopping.abort();
     },
