@@ -32,6 +32,7 @@ export type NormaliseSpec =
 
 /** The spaces `collapseWhitespace` makes one: the space and the no-break spaces (as a character class, for JavaScript and DuckDB). */
 export const WHITESPACE_CLASS = "[ \u00a0\u202f]";
+const WHITESPACE_RUNS = new RegExp(`${WHITESPACE_CLASS}+`, "g");
 
 /**
  * Returns `value` normalised by `spec` (the JavaScript side of a NormaliseSpec).
@@ -44,7 +45,7 @@ export const WHITESPACE_CLASS = "[ \u00a0\u202f]";
 export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
   if (spec.kind === "upper") return { value: value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) };
   if (spec.kind === "collapseSpaces" || spec.kind === "collapseWhitespace") {
-    const collapsed = spec.kind === "collapseSpaces" ? value.replace(/ {2,}/g, " ") : value.replace(new RegExp(`${WHITESPACE_CLASS}+`, "g"), " ");
+    const collapsed = spec.kind === "collapseSpaces" ? value.replace(/ {2,}/g, " ") : value.replace(WHITESPACE_RUNS, " ");
     return collapsed === value ? { value } : { value: collapsed, fix: quoteIn(spec.fix, value) };
   }
   const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
