@@ -213,7 +213,7 @@ export const systemModel: Model = {
         call("s-etl-staging", "CREATE tables, append rows, CHECKPOINT, fsync"),
         call("s-etl-publish", "rename .relationships-<run>.duckdb -> relationships.duckdb; fsync data dir"),
         call("s-etl-runs", "append {kind: relationships, status: succeeded}"),
-        note(["api"], "poll (<= 500 ms): inode changed"),
+        note(["api"], "poll (every 250 ms): inode changed"),
         call("s-api-rel", "open new snapshot READ_ONLY; swap; close old after in-flight queries"),
         call("s-browser-api", "GET /runs?kind=relationships"),
         call("s-api-runs", "read runs.jsonl"),
