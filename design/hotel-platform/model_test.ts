@@ -311,3 +311,30 @@ test("hotelPlatform: section 15's bill for phases 0 to 2 is the sum of the lines
   const sum = lines.reduce((s, l) => s + l.monthly.base, 0);
   assert.equal(quoted(plan, /Phases 0 to 2 pay[^:]*:\s+about USD ([\d,]+) a month/, "15, early phases"), twoFigures(sum));
 });
+
+// Before: both booking flows called the CRS's Initiate first and inserted the booking, with its
+// Idempotency-Key, only after the hold came back. Two submits of one checkout (a double click, a retry
+// after a timeout) both passed before either row existed and held two rooms at the CRS; a crash
+// between the hold and the insert left a hold no row named, which the sweeper could not release and a
+// retry could not find (the booking id, the CRS UniqueID, was new each time).
+test("hotelPlatform: the booking row and its Idempotency-Key are written before the CRS hold, which the sweeper can then release", () => {
+  for (const id of ["seq-book", "seq-book-late"]) {
+    const steps = model.sequences.find((s) => s.id === id)!.steps;
+    const hold = steps.findIndex((s) => s.kind === "call" && s.act === "reservation.hold");
+    const insert = steps.findIndex((s) => s.kind === "call" && s.via === "c-booking-db" && s.access === "write" && /INSERT booking/.test(s.text));
+    assert.ok(insert >= 0 && insert < hold, `${id}: the booking is inserted (step ${insert}) before the hold (step ${hold})`);
+    assert.match(steps[insert].text, /idempotency key/i, `${id}: the insert carries the Idempotency-Key`);
+  }
+  assert.match(section("### 3.9 Payments: idempotency, reconciliation, disputes (point 4)"), /before[^.]*Initiate/, "3.9 says the row comes first");
+  assert.match(section("### 3.4 When the hold expires before the payment result"), /HOLDING/, "3.4: the sweeper releases holds whose answer never came");
+});
+
+// Before: the cross-Region rule forwarded HotelChanged from us-east-1's bus to us-west-2's only. After a
+// switchover the relays publish in us-west-2, and us-east-1, which still serves reads, got no content
+// edit until a reindex: its search read model went stale while its freshness SLO counted on events.
+test("hotelPlatform: both region runbooks move the HotelChanged forwarding rule with the relays", () => {
+  const dr = section("## 12. Disaster recovery (point 10)");
+  const [, switchover, failover] = dr.split("\n").find((line) => line.startsWith("| order |"))!.split(" | ");
+  assert.match(switchover, /forwarding rule/, "switchover order");
+  assert.match(failover, /forwarding rule/, "failover order");
+});
