@@ -338,3 +338,19 @@ test("hotelPlatform: both region runbooks move the HotelChanged forwarding rule 
   assert.match(switchover, /forwarding rule/, "switchover order");
   assert.match(failover, /forwarding rule/, "failover order");
 });
+
+// Before: the failover runbook said the reconciliation finds "PSP authorisations without an intent"
+// (an intent lost with the unreplicated second), but section 3.9's jobs compared only the PSP's
+// settlement report (captures, refunds, fees), intents with bookings, and bookings with the CRS: an
+// authorisation whose intent was lost was compared by no job and stayed on the guest's card.
+test("hotelPlatform: every reconciliation the failover runbook counts on is one of section 3.9's jobs", () => {
+  const dr = section("## 12. Disaster recovery (point 10)");
+  const after = dr.split("\n").find((line) => line.startsWith("| after |"))!;
+  const jobs = after.match(/reconciliation jobs \(([^)]*)\)/)![1].split(/, /);
+  const table = section("### 3.9 Payments: idempotency, reconciliation, disputes (point 4)").split("\n").filter((line) => line.includes("↔"));
+  for (const job of jobs) {
+    const [left, right] = job.split(/ without an? /);
+    const side = (text: string) => text.split(" ").at(-1)!.replace(/s$/, "");
+    assert.ok(table.some((row) => row.split(" | ")[0].includes(side(left)) && row.split(" | ")[0].includes(side(right))), `3.9 has no job comparing ${left} with ${right}s`);
+  }
+});
