@@ -354,3 +354,19 @@ test("hotelPlatform: every reconciliation the failover runbook counts on is one 
     assert.ok(table.some((row) => row.split(" | ")[0].includes(side(left)) && row.split(" | ")[0].includes(side(right))), `3.9 has no job comparing ${left} with ${right}s`);
   }
 });
+
+// Before: the runbooks started the relays and the saga's consumers in the new writer region, but not
+// the hold sweeper, which the model also runs in the writer region only: after a region change no
+// expired hold was released or its booking expired, and the HELD-past-expiry alarm paged until someone
+// noticed.
+test("hotelPlatform: both region runbooks start every job that runs in the writer region only", () => {
+  const writerOnly = model.components.filter((c) => c.kind === "job" && c.regions?.length === 1);
+  assert.ok(writerOnly.length >= 4, "the relays and the sweeper run in the writer region only");
+  const dr = section("## 12. Disaster recovery (point 10)");
+  const [, switchover, failover] = dr.split("\n").find((line) => line.startsWith("| order |"))!.split(" | ");
+  for (const job of writerOnly) {
+    const word = job.name.split(" ").at(-1)!.toLowerCase();
+    assert.match(switchover, new RegExp(word), `switchover order starts the ${job.name}`);
+    assert.match(failover, new RegExp(word), `failover order starts the ${job.name}`);
+  }
+});
