@@ -370,3 +370,20 @@ test("hotelPlatform: both region runbooks start every job that runs in the write
     assert.match(failover, new RegExp(word), `failover order starts the ${job.name}`);
   }
 });
+
+// Before: R11 promised RPO <= 1 min, and section 12 said nothing bounded an unplanned failover's loss
+// (`rds.global_db_rpo` was named and not set): a replication lag of minutes lost minutes of bookings.
+test("hotelPlatform: R11's RPO bound is what the stores it names promise, and section 12 sets it", () => {
+  const r11 = model.requirements!.find((r) => r.id === "R11")!;
+  const bound = Number(/RPO <= (\d+) min/.exec(r11.text)?.[1]) * 60;
+  assert.ok(bound > 0, "R11 states an RPO in minutes");
+  for (const id of r11.components) {
+    const store = model.stores.find((s) => s.component === id);
+    if (!store?.replication.startsWith("Aurora")) continue;
+    const seconds = Number(/at most (\d+) s/.exec(store.rpo)?.[1]);
+    assert.ok(seconds > 0 && seconds <= bound, `${id}: its RPO (${store.rpo}) is bounded within R11's ${bound} s`);
+  }
+  const dr = section("## 12. Disaster recovery (point 10)");
+  assert.match(dr, /`rds\.global_db_rpo` = 60/, "section 12 sets the bound on the global clusters");
+  assert.doesNotMatch(dr, /Nothing bounds it/);
+});
