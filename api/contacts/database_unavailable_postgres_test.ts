@@ -168,3 +168,27 @@ test("with the contacts tables dropped under the API (a restore with --clean, a 
     cleanup();
   }
 });
+
+test("a CSV body imported while PostgreSQL is gone is recorded as a failed run saying so, as the ETL's own load records it, not as an unexplained failure", { skip: POSTGRES_SKIP }, async () => {
+  // Before: the run said "ingest-failed: The import failed on the server" (what a bug of ours
+  // records), so /runs, the alert and the dashboard gave the operator nothing to act on.
+  const { dir, cleanup } = tempDir();
+  const url = await postgresDatabaseFor(dir);
+  const server = await testServer(dir, { databaseUrl: url });
+  const admin = await PostgresDatabase.connect(TEST_POSTGRES_URL!, { max: 1 });
+  try {
+    await admin.run(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    const res = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv" }, body: "first_name,last_name,email\nAnn,Lee,ann@example.com\n" });
+    assert.equal(res.status, 503, res.text);
+    assert.equal(res.json().type, "/docs#problem-database-unavailable");
+    const runs = (await raw(server.url, { path: "/runs?kind=contacts" })).json().items;
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].status, "failed");
+    assert.equal(runs[0].error.code, "database-unavailable");
+    assert.match(runs[0].error.message, /contacts database.*nothing was loaded/);
+  } finally {
+    await admin.close();
+    await server.close().catch(() => {});
+    cleanup();
+  }
+});
