@@ -25,7 +25,7 @@ import { readinessSchema, systemDocs } from "./system_docs.ts";
 import type { Infer } from "./http/json_schema.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
-import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
+import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, isSchemaMissing, postgresRefusal } from "../etl/db/mod.ts";
 import { API_ID, cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
@@ -313,7 +313,7 @@ export class App {
    * for each kind, and says which; undefined (and nothing logged) for anything else. `what` names the
    * request, for DuckDB's.
    */
-  #logDatabaseFailure(error: unknown, what: string): "unavailable" | "busy" | "refused" | NonNullable<ReturnType<typeof duckDbFailure>> | undefined {
+  #logDatabaseFailure(error: unknown, what: string): "unavailable" | "busy" | "refused" | "missing" | NonNullable<ReturnType<typeof duckDbFailure>> | undefined {
     if (isDatabaseUnavailable(error)) {
       // PostgreSQL restarting or gone: not our bug, and not one stack per request. One line per
       // outage (a minute apart at most), and a 503 the client may retry.
@@ -332,6 +332,15 @@ export class App {
       // to grant in the log (once a minute); the client is told no more than that, and may retry.
       if (this.#logDue("refused")) logToStderr(`${refusal.message}; answering 503 until it is fixed`);
       return "refused";
+    }
+    if (isSchemaMissing(error)) {
+      if (this.#logDue("missing")) {
+        logToStderr(
+          `The contacts tables are not in the contacts database (${(error as Error).message.split("\n")[0]}): dropped, or a restore not finished; ` +
+            "restore them or run `npm run migrate`. Answering 503 until they are back",
+        );
+      }
+      return "missing";
     }
     const failure = duckDbFailure(error);
     if (failure !== undefined) {
@@ -367,6 +376,15 @@ export class App {
     if (failure === "busy") {
       return problemResponse(
         new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
+        path.slice(0, 200),
+      );
+    }
+    if (failure === "missing") {
+      return problemResponse(
+        new HttpError(503, "The contacts tables are not in the contacts database (dropped, or being restored); retry once an operator has restored them", {
+          code: "database-unavailable",
+          headers: { "retry-after": "30" },
+        }),
         path.slice(0, 200),
       );
     }

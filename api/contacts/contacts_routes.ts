@@ -21,6 +21,7 @@ import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 import { recordImportRun, type ImportRun } from "./import_run.ts";
 import { LoadStopped, newRunId } from "../../etl/runs/mod.ts";
+import { isDatabaseBusy, isDatabaseUnavailable, isSchemaMissing, postgresRefusal } from "../../etl/db/mod.ts";
 
 /**
  * The answer stored for an Idempotency-Key, exactly as first sent: status, Location, body and the
@@ -469,8 +470,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
           // Recorded in the words of the answer below; a request its client left was not an import.
           if (!clientLeft) {
             const refused = error instanceof ContactsCsvError || error instanceof ContactsLockTimeoutError;
-            const message = refused ? error.message.replaceAll(path, () => sourceName) : "The import failed on the server; nothing was loaded";
-            record({ error: { code: refused ? error.code : "ingest-failed", message } });
+            record({ error: refused ? { code: error.code, message: error.message.replaceAll(path, () => sourceName) } : importFailure(error) });
           }
           // Stopped by its client's going, before it wrote (the load answers the abort with it).
           if (clientLeft) {
@@ -536,6 +536,19 @@ function importRequestOf(value: unknown): ImportRequest {
 /** A member's value for a message: text quoted and cut at 100 characters, anything else as JSON. */
 function quoted(value: unknown): string {
   return typeof value === "string" ? `'${value.slice(0, 100)}'` : JSON.stringify(value).slice(0, 100);
+}
+
+/**
+ * A body import's failed run, for a failure that is neither the file's nor a lock's: the database's
+ * own (gone, busy, its tables gone, the API's role refused) in the codes the ETL's load records for
+ * it, so /runs and an alert say what to act on; anything else stays opaque, as its 500 answer is.
+ */
+function importFailure(error: unknown): { code: string; message: string } {
+  if (isDatabaseUnavailable(error) || isDatabaseBusy(error) || isSchemaMissing(error)) {
+    const why = isSchemaMissing(error) ? "did not have the contacts tables" : "did not answer or was too busy";
+    return { code: "database-unavailable", message: `The contacts database ${why}; nothing was loaded` };
+  }
+  return postgresRefusal(error) ?? { code: "ingest-failed", message: "The import failed on the server; nothing was loaded" };
 }
 
 /**

@@ -5,7 +5,7 @@
  * it asks `admit` (the app's) on the headers before reading a body, and ends refused or over-limit
  * uploads with a lingering close.
  */
-import { createServer, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
@@ -199,6 +199,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
             ? 501
             : 400;
     rawAnswers.set(socket as Socket, status);
+    // With no request of the socket's in flight the refusal has no exchange of its own (a 408 of a
+    // request timed out mid-body does, which reports this status): counted and logged here.
+    if (inFlight == null) reportRefusal(options, packet, status);
     const title = statusTitle(status);
     const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
     // A HEAD response must not carry a body, even an error's (the client would misparse it).
@@ -213,6 +216,20 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/**
+ * Tells onRequest and onExchange of a request node's parser refused. Its method is named only when
+ * node knows it, so a client sending made-up methods cannot grow the metrics' label values; its
+ * path is the target's, without the query, cut to 200 characters (a 414's runs past 16 KiB); its duration 0,
+ * as node does not say when the refused bytes came.
+ */
+function reportRefusal(options: Pick<AdapterOptions, "onRequest" | "onExchange">, packet: Buffer | undefined, status: number): void {
+  const line = /^(\S+) (\S*)/.exec(packet?.subarray(0, 1024).toString("latin1") ?? "");
+  const method = line !== null && METHODS.includes(line[1]) ? line[1] : "(other)";
+  const path = line === null ? "" : line[2].split("?")[0].slice(0, 200);
+  options.onRequest?.(path);
+  options.onExchange?.({ id: `${BOOT}-${(++counter).toString(36)}`, method, path, status, duration_ms: 0 }, undefined);
 }
 
 /** What the clientError handler's answers say, by status, beyond their title. */

@@ -583,3 +583,32 @@ test("createNodeServer() answers a request line over node's limit with a 414, an
     assert.match(headers, /^HTTP\/1\.1 431 /);
   });
 });
+
+// The parser's own refusals never reached onExchange: a flood of 414s, 431s or 501s (a scanner)
+// was missing from http_requests_total and from the request log, which showed nothing at all.
+test("createNodeServer() reports the parser's refusals (400, 414, 431, 501) as exchanges, each told to onRequest first, the method named only when node knows it", async () => {
+  const arrived: string[] = [];
+  await withServer(
+    async () => json({}),
+    async (url, log) => {
+      const sent: [string, number, string, string][] = [
+        ["FOO /contacts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501, "(other)", "/contacts/1"],
+        [`GET /contacts?q=${"a".repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 414, "GET", "/contacts"],
+        [`PATCH /contacts/2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`, 431, "PATCH", "/contacts/2"],
+        ["GARBAGE\r\n\r\n", 400, "(other)", ""],
+      ];
+      for (const [request, status, method, path] of sent) {
+        assert.match(await socketExchange(url, [request]), new RegExp(`^HTTP/1\\.1 ${status} `));
+        const exchange = log.at(-1);
+        assert.deepEqual(exchange && { status: exchange.status, method: exchange.method, path: exchange.path }, { status, method, path }, request.slice(0, 40));
+      }
+      assert.equal(log.length, sent.length);
+      assert.equal(arrived.length, log.length, "every exchange was told to onRequest, so in-flight counts stay balanced");
+      // A request that is answered keeps being reported once, not twice.
+      assert.equal((await raw(url, { path: "/fine" })).status, 200);
+      await until(() => log.length > sent.length);
+      assert.deepEqual(log.slice(sent.length).map((e) => [e.path, e.status]), [["/fine", 200]]);
+    },
+    { onRequest: (path) => arrived.push(path) },
+  );
+});

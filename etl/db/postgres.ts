@@ -95,6 +95,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return typeof code === "string" && (UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code));
 }
 
+/**
+ * Whether `error` is PostgreSQL saying a table is not there (42P01, undefined_table). Every table
+ * the API and loads name is one their migrations create, so that is the contacts tables gone under
+ * a running process (dropped, a `pg_restore --clean` not finished, a database recreated empty):
+ * the operator's to restore or migrate, not a bug of the statement.
+ */
+export function isSchemaMissing(error: unknown): boolean {
+  return postgresErrorOf(error)?.code === "42P01";
+}
+
 // The server is there but cannot take this statement now: out of connections (class 53, 53300),
 // a statement cancelled by statement_timeout (57014), a lock not granted within lock_timeout (55P03),
 // or its transaction rolled back to break a deadlock or a serialization conflict with other writers

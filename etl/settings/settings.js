@@ -297,10 +297,11 @@ export function readSettings(command, source = {}) {
   const host = bracketed !== null && isIP(bracketed[1]) === 6 ? bracketed[1] : hostText;
   const databaseUrl = raw("databaseUrl");
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl.text)) {
-    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutPassword(databaseUrl.text).slice(0, 80)}'`);
+    throw new SettingsError(`${databaseUrl.from} must be a postgres:// or postgresql:// URL; got '${withoutAnyPassword(databaseUrl.text).slice(0, 80)}'`);
   }
   if (databaseUrl !== undefined) {
     checkUrlEncoding(databaseUrl.text, databaseUrl.from);
+    checkUrlReadable(databaseUrl.text, databaseUrl.from);
     checkUrlTimeouts(databaseUrl.text, databaseUrl.from);
   }
   const apiToken = raw("apiToken")?.text;
@@ -551,6 +552,40 @@ export function withoutPassword(url) {
   // Masking too much (an '@' in the query) is harmless; showing part of a password is not. A libpq
   // `key=value` string given by mistake names it as `password=`.
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):.*@/is, "$1:***@").replace(/(password\s*=\s*)('[^']*'|[^&\s]*)/gi, "$1***");
+}
+
+/**
+ * `withoutPassword` for text that may not even be a URL (a mistyped scheme, "postgres//..."): the
+ * pattern above needs "scheme://" to find the password, and without it the text was shown whole.
+ * Everything before the last '@' is masked but what looks like a scheme (or, with no scheme, the user name).
+ *
+ * @param {string} text
+ */
+function withoutAnyPassword(text) {
+  const masked = withoutPassword(text);
+  return masked !== text ? masked : text.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/*).*@/is, "$1***@");
+}
+
+/**
+ * Refuses a DATABASE_URL the client cannot parse, as the client parses it (the first of a list of
+ * hosts; an empty host before the path is what connectionOf() fills in). A port past 65535 or an
+ * unclosed '[' reached the client, which said only "Invalid URL" and named neither the setting nor
+ * the part.
+ *
+ * @param {string} url
+ * @param {string} from
+ */
+function checkUrlReadable(url, from) {
+  const authority = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split(/[/?#]/)[0];
+  const hosts = authority.slice(authority.lastIndexOf("@") + 1);
+  const first = url.replace(hosts, hosts.split(",")[0]).replace(/^(postgres(?:ql)?:\/\/[^/?#@]*@)(?=[/?])/, "$1localhost");
+  try {
+    new URL(first);
+  } catch {
+    throw new SettingsError(
+      `${from} cannot be read as a URL (its port must be a number up to 65535, an IPv6 address written in brackets, [::1]); got '${withoutPassword(url).slice(0, 80)}'`,
+    );
+  }
 }
 
 /**

@@ -271,6 +271,37 @@ test("readSettings() refuses a DATABASE_URL whose password is not percent-encode
   }
 });
 
+test("readSettings() refuses a DATABASE_URL that is no URL the client reads, naming it and never its password", () => {
+  // A scheme mistyped ("postgres//", "postgres:/") was quoted back whole, password and all, since
+  // the masking looked for "scheme://"; a port past 65535 or an unclosed IPv6 '[' got as far as the
+  // client, whose error said only "Cannot start the API: Invalid URL".
+  const cases: [string, RegExp][] = [
+    ["postgres//app:S3cretPw@db/contacts", /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL; got '\*\*\*@db\/contacts'/],
+    ["postgres:/app:S3cretPw@db/contacts", /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL; got 'postgres:\/\*\*\*@db\/contacts'/],
+    ["app:S3cretPw@db/contacts", /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL; got 'app:\*\*\*@db\/contacts'/],
+    ["postgresql://app:S3cretPw@db:99999/contacts", /DATABASE_URL cannot be read as a URL.*port.*65535.*got 'postgresql:\/\/app:\*\*\*@db:99999\/contacts'/],
+    ["postgres://app:S3cretPw@[::1/contacts", /DATABASE_URL cannot be read as a URL.*IPv6.*got 'postgres:\/\/app:\*\*\*@\[::1\/contacts'/],
+  ];
+  for (const [url, message] of cases) {
+    for (const command of COMMANDS) {
+      assert.throws(
+        () => readSettings(command, { env: { DATABASE_URL: url } }),
+        (error: unknown) => {
+          assert.ok(error instanceof SettingsError, String(error));
+          assert.match(error.message, message);
+          assert.ok(!error.message.includes("S3cretPw"), error.message);
+          return true;
+        },
+        url,
+      );
+    }
+  }
+  // What the client reads stays accepted: a list of hosts with ports, the socket form without a host.
+  for (const url of ["postgres://app:pw@db1:5432,db2:5433/contacts", "postgres://app@/contacts?host=/run/postgresql", "postgres:///contacts?host=/run/postgresql", "postgresql://[::1]:5432/contacts"]) {
+    assert.equal(readSettings("start", { env: { DATABASE_URL: url } }).databaseUrl, url);
+  }
+});
+
 test("PG_POOL_SIZE: 16 by default, a whole number from 2 to 1000", () => {
   assert.equal(readSettings("start", { env: {} }).pgPoolSize, 16);
   assert.equal(readSettings("start", { env: { PG_POOL_SIZE: "4" } }).pgPoolSize, 4);
