@@ -119,7 +119,12 @@ export function mountContacts({ announce }) {
   // changes none of it.
   addEventListener("popstate", (event) => {
     const view = contactsView(location.search, event.state, sorts);
-    if (contactsQuery(view) === contactsQuery({ ...applied, cursor: current, page: pageNo })) return;
+    if (contactsQuery(view) === contactsQuery({ ...applied, cursor: current, page: pageNo })) {
+      // A section link followed adds an entry with no state: it is given the pages before this
+      // one, else Back to it from a later page knew only the first, and Previous went there.
+      remember(false);
+      return;
+    }
     showView(view);
     void showPage(view.cursor, { say: true, page: view.page });
   });

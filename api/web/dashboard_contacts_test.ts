@@ -404,3 +404,25 @@ test("contact loads: the newest run, a skip of an unchanged CSV, shows the rejec
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("contacts: a section link followed on page 3 keeps the pages before it for Back and Previous", { skip, timeout: 60_000 }, async () => {
+  // Before: the entry the link added had no pages before it in its state; Back to it from page 2
+  // showed page 3 whose Previous went to page 1.
+  const page = await open();
+  await page.click("#contacts-next");
+  await page.waitFor(pageIs(2));
+  const second = await rowIds(page);
+  await page.click("#contacts-next");
+  await page.waitFor(pageIs(3));
+  await page.click('nav a[href="#contacts"]');
+  await page.waitFor("location.hash === '#contacts'");
+  await page.click("#contacts-prev");
+  await page.waitFor(pageIs(2));
+  await page.evaluate("history.back()");
+  await page.waitFor(`location.search.endsWith('page=3') && ${pageIs(3)}`);
+  await page.click("#contacts-prev");
+  await page.waitFor(`document.getElementById('contacts-page').textContent !== 'Page 3' && ${shown}`);
+  assert.equal(await page.evaluate("document.getElementById('contacts-page').textContent"), "Page 2", "Previous skipped back to page 1");
+  assert.deepEqual(await rowIds(page), second);
+  assert.deepEqual(page.errors, []);
+});
