@@ -182,6 +182,21 @@ export function mountContacts({ announce }) {
   }
 
   /**
+   * After the departments are read: a department the address spelled in another case ("sales") is
+   * the filter by its name as the data has it ("Sales"), in the caption and the address too, and a
+   * Filter pressed again is the same filter, not a new history entry.
+   */
+  function nameDepartment() {
+    selectDepartment();
+    if (!applied.department || department.value === applied.department) return;
+    applied = { ...applied, department: department.value };
+    csvLink.href = api.contactsCsvUrl(applied);
+    remember(false);
+    if (tbody.hasAttribute("aria-busy")) return;
+    caption.textContent = captionText();
+  }
+
+  /**
    * Puts the view shown in the address, and the pages before it in the history entry: a new entry
    * when asked (a Filter, a sort, Next, Previous: Back returns to the view before), else the same
    * one rewritten (a load, a redraw; values the table cannot show are dropped from it).
@@ -316,7 +331,7 @@ export function mountContacts({ announce }) {
     current = cursor;
     pageNo = options.page ?? (cursor === null ? 1 : pageNo);
     remember(options.push ?? false);
-    const sorted = sortHeaders();
+    sortHeaders();
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
     // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
@@ -338,10 +353,7 @@ export function mountContacts({ announce }) {
       nextCursor = page.next_cursor ?? null;
       pagerEdges(earlier.length > 0, nextCursor !== null);
       pageLabel.textContent = `Page ${pageNo}`;
-      const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
-        .filter(Boolean)
-        .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sorted}`;
+      caption.textContent = captionText();
       if (options.say) announce(`${caption.textContent}, page ${pageNo}`);
     } catch (error) {
       if (!isLatest()) return;
@@ -359,6 +371,14 @@ export function mountContacts({ announce }) {
         pagerBusy(false);
       }
     }
+  }
+
+  /** What the table shows: how many, the filter applied and the sort ("12 contacts in Sales, sorted by City, ascending"). */
+  function captionText() {
+    const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
+      .filter(Boolean)
+      .join(", ");
+    return `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sortHeaders()}`;
   }
 
   /**
@@ -411,7 +431,7 @@ export function mountContacts({ announce }) {
   async function loadDepartments() {
     try {
       department.innerHTML = departmentOptionsHtml(await api.listDepartments());
-      selectDepartment();
+      nameDepartment();
     } catch {
       // Without departments the filter just offers "Any".
     }
