@@ -362,9 +362,14 @@ export function mountContacts({ announce }) {
         earlier = [];
         return showPage(null, { ...options, push: false, page: 1 });
       }
-      tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
+      const failed = `The contacts cannot be shown: ${error instanceof Error ? error.message : String(error)}`;
+      tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(failed)}</td></tr>`;
+      // The caption names the filter asked for, uncounted: the count shown was the filter's before.
+      if (cursor === null) total = null;
+      caption.textContent = captionText();
       pageLabel.textContent = `Page ${pageNo}`;
       pagerEdges(earlier.length > 0, false);
+      if (options.say) announce(failed);
     } finally {
       if (isLatest()) {
         tbody.removeAttribute("aria-busy");

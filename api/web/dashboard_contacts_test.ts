@@ -443,3 +443,23 @@ test("contacts: a department in the address in another case is named as the data
   assert.equal(await page.evaluate("history.length"), entries);
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: a Filter the API fails says so in the caption and the status line, not the count of the filter before", { skip, timeout: 60_000 }, async () => {
+  // Before: the rows held the error, the caption still counted the contacts of the filter before
+  // ('60 contacts') and the status line said nothing of the Filter pressed.
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  await page.goto(`${dashboard.demo.url}/`);
+  await page.waitFor(`document.body.dataset.loaded === 'true' && ${shown}`, 30000);
+  requests.fail(/\/contacts\?.*q=a/, 503, "The database is busy.");
+  await search(page, "a");
+  await page.waitFor(`document.getElementById('contacts-rows').textContent.includes('busy') && ${shown}`);
+  assert.equal(await page.evaluate("document.getElementById('contacts-caption').textContent"), 'Contacts matching "a"');
+  assert.equal(await page.evaluate("document.getElementById('contacts-rows').textContent"), "The contacts cannot be shown: The database is busy.");
+  assert.equal(await page.evaluate("document.getElementById('status').textContent"), "The contacts cannot be shown: The database is busy.");
+  // Filter again once the API answers: counted and announced.
+  await search(page, "a");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.endsWith('matching "a"') && /^\\d/.test(document.getElementById('contacts-caption').textContent) && ${shown}`);
+  assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /^\d+ contacts matching "a", page 1$/);
+  assert.deepEqual(page.errors, []);
+});
