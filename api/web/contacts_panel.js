@@ -227,8 +227,27 @@ export function mountContacts({ announce }) {
       dialog.showModal();
     } catch (error) {
       if (error instanceof api.ApiError && error.status === 404) await gone(id);
-      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      else cannotOpen(id, error);
     }
+  }
+
+  /**
+   * Edit or Delete could not read the contact (the API failing or not answering): said where the
+   * form says what went wrong, as a failed Delete is, and brought into view. The status line alone is
+   * in the page's header, out of sight from the table, so the button seemed to do nothing.
+   * @param {number} id
+   * @param {unknown} error
+   */
+  function cannotOpen(id, error) {
+    const message = `Cannot open ${rowName(id)}: ${error instanceof Error ? error.message : String(error)}`;
+    formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+    formErrors.scrollIntoView({ block: "nearest" });
+    announce(message);
+  }
+
+  /** The name a row shows for contact `id`, else "Contact 12". @param {number} id */
+  function rowName(id) {
+    return tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
   }
 
   /**
@@ -237,7 +256,7 @@ export function mountContacts({ announce }) {
    * @param {number} id
    */
   async function gone(id) {
-    const name = tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
+    const name = rowName(id);
     await redrawAfterChange();
     announce(`${name} was deleted by someone else.`);
   }
@@ -481,7 +500,7 @@ export function mountContacts({ announce }) {
     } catch (error) {
       if (!isLatest()) return;
       if (error instanceof api.ApiError && error.status === 404) await gone(id);
-      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      else cannotOpen(id, error);
     }
   }
 

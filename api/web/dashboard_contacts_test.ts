@@ -463,3 +463,29 @@ test("contacts: a Filter the API fails says so in the caption and the status lin
   assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /^\d+ contacts matching "a", page 1$/);
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: Edit or Delete that cannot read the contact (the API failing) says so beside the form, in view, not only at the top of the page", { skip, timeout: 60_000 }, async (t) => {
+  // Before: the only trace was the status line in the page's header, scrolled out of sight: to a
+  // person at the table the button did nothing.
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  const requests = await holdRequests(page);
+  await page.goto(`${dashboard.demo.url}/`);
+  await page.waitFor(`document.body.dataset.loaded === 'true' && ${shown}`, 30000);
+  const [id] = await rowIds(page);
+  const name = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${id}"] th').textContent`);
+  const errors = "document.getElementById('contact-form-errors')";
+  for (const action of ["edit", "delete"]) {
+    await t.test(action, async () => {
+      await page.evaluate(`${errors}.textContent = ''; document.querySelector('[data-${action}-contact="${id}"]').scrollIntoView({ block: 'start' })`);
+      requests.fail(new RegExp(`/contacts/${id}$`), 500, "The database is busy.");
+      await page.evaluate(`document.querySelector('[data-${action}-contact="${id}"]').focus()`);
+      await page.press("Enter");
+      await page.waitFor(`${errors}.textContent !== ''`);
+      assert.equal(await page.evaluate(`${errors}.textContent`), `Cannot open ${name}: The database is busy.`);
+      const box = await page.evaluate<{ top: number; bottom: number }>(`(() => { const r = ${errors}.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; })()`);
+      assert.ok(box.top >= 0 && box.bottom <= 900, `the message is at ${box.top}..${box.bottom} px, outside the 900 px window`);
+      assert.equal(await page.evaluate("document.getElementById('contact-delete-dialog').open"), false);
+    });
+  }
+  assert.deepEqual(page.errors, []);
+});
