@@ -95,7 +95,24 @@ export function mountContacts({ announce }) {
     applied = filters();
     void showPage(null, { say: true, push: true });
   });
-  department.addEventListener("change", () => filter.requestSubmit());
+  // Chosen with the mouse, a department applies at once. The arrow keys (and letters) change a closed
+  // select's choice at each press: applying each passed sent a request, an announcement and a
+  // history entry per department, so from the keyboard the choice applies on Enter or on leaving it.
+  let keyHeld = false;
+  department.addEventListener("keydown", (event) => {
+    keyHeld = true;
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    filter.requestSubmit();
+  });
+  department.addEventListener("keyup", () => (keyHeld = false));
+  department.addEventListener("change", () => {
+    if (!keyHeld) filter.requestSubmit();
+  });
+  department.addEventListener("blur", () => {
+    keyHeld = false;
+    if (department.value !== applied.department) filter.requestSubmit();
+  });
   sortHead.addEventListener("click", (event) => {
     const th = event.target instanceof Element ? event.target.closest("button")?.closest("th[data-sort]") : null;
     if (!(th instanceof HTMLElement)) return;

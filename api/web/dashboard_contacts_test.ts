@@ -489,3 +489,29 @@ test("contacts: Edit or Delete that cannot read the contact (the API failing) sa
   }
   assert.deepEqual(page.errors, []);
 });
+
+test("contacts: the department select walked with the arrow keys applies the one chosen with Enter or on leaving it, not each passed", { skip, timeout: 60_000 }, async () => {
+  // Before: each arrow key applied the department it passed (a request, an announcement and a
+  // history entry each), so Back walked through every department passed over.
+  const page = await open();
+  await page.waitFor(shown);
+  const entries = await page.evaluate<number>("history.length");
+  const options = await page.evaluate<string[]>("[...document.getElementById('contacts-department').options].map((o) => o.value)");
+  await page.evaluate("document.getElementById('contacts-department').focus()");
+  for (let i = 0; i < 3; i++) await page.press("ArrowDown");
+  assert.equal(await page.evaluate("document.getElementById('contacts-department').value"), options[3]);
+  await page.press("Enter");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.endsWith(${JSON.stringify(`in ${options[3]}`)}) && ${shown}`);
+  assert.equal(await page.evaluate("history.length"), entries + 1, "a history entry for each department passed");
+  assert.equal(await page.evaluate("location.search"), `?${new URLSearchParams({ department: options[3] })}`);
+  assert.equal(await focused(page), "contacts-department");
+  // Leaving it with Tab applies the one it was left on.
+  await page.press("ArrowUp");
+  await page.press("Tab");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.endsWith(${JSON.stringify(`in ${options[2]}`)}) && ${shown}`);
+  assert.equal(await page.evaluate("history.length"), entries + 2);
+  // Chosen with the mouse (no key): applied at once.
+  await page.evaluate("(() => { const s = document.getElementById('contacts-department'); s.value = ''; s.dispatchEvent(new Event('change')); })()");
+  await page.waitFor(`location.search === '' && ${shown}`);
+  assert.deepEqual(page.errors, []);
+});
