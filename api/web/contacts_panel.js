@@ -98,19 +98,20 @@ export function mountContacts({ announce }) {
   // Chosen with the mouse, a department applies at once. The arrow keys (and letters) change a closed
   // select's choice at each press: applying each passed sent a request, an announcement and a
   // history entry per department, so from the keyboard the choice applies on Enter or on leaving it.
-  let keyHeld = false;
+  // A key's change comes within its keydown's default action, so the mark lasts that task alone: a
+  // pick from the list a key opened (Space, Alt+Down), which comes later, applies at once too.
+  let keyed = false;
   department.addEventListener("keydown", (event) => {
-    keyHeld = true;
+    keyed = true;
+    setTimeout(() => (keyed = false));
     if (event.key !== "Enter") return;
     event.preventDefault();
     filter.requestSubmit();
   });
-  department.addEventListener("keyup", () => (keyHeld = false));
   department.addEventListener("change", () => {
-    if (!keyHeld) filter.requestSubmit();
+    if (!keyed) filter.requestSubmit();
   });
   department.addEventListener("blur", () => {
-    keyHeld = false;
     if (department.value !== applied.department) filter.requestSubmit();
   });
   sortHead.addEventListener("click", (event) => {
