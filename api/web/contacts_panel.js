@@ -95,7 +95,25 @@ export function mountContacts({ announce }) {
     applied = filters();
     void showPage(null, { say: true, push: true });
   });
-  department.addEventListener("change", () => filter.requestSubmit());
+  // Chosen with the mouse, a department applies at once. The arrow keys (and letters) change a closed
+  // select's choice at each press: applying each passed sent a request, an announcement and a
+  // history entry per department, so from the keyboard the choice applies on Enter or on leaving it.
+  // A key's change comes within its keydown's default action, so the mark lasts that task alone: a
+  // pick from the list a key opened (Space, Alt+Down), which comes later, applies at once too.
+  let keyed = false;
+  department.addEventListener("keydown", (event) => {
+    keyed = true;
+    setTimeout(() => (keyed = false));
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    filter.requestSubmit();
+  });
+  department.addEventListener("change", () => {
+    if (!keyed) filter.requestSubmit();
+  });
+  department.addEventListener("blur", () => {
+    if (department.value !== applied.department) filter.requestSubmit();
+  });
   sortHead.addEventListener("click", (event) => {
     const th = event.target instanceof Element ? event.target.closest("button")?.closest("th[data-sort]") : null;
     if (!(th instanceof HTMLElement)) return;
@@ -119,7 +137,12 @@ export function mountContacts({ announce }) {
   // changes none of it.
   addEventListener("popstate", (event) => {
     const view = contactsView(location.search, event.state, sorts);
-    if (contactsQuery(view) === contactsQuery({ ...applied, cursor: current, page: pageNo })) return;
+    if (contactsQuery(view) === contactsQuery({ ...applied, cursor: current, page: pageNo })) {
+      // A section link followed adds an entry with no state: it is given the pages before this
+      // one, else Back to it from a later page knew only the first, and Previous went there.
+      remember(false);
+      return;
+    }
     showView(view);
     void showPage(view.cursor, { say: true, page: view.page });
   });
@@ -177,6 +200,21 @@ export function mountContacts({ announce }) {
   }
 
   /**
+   * After the departments are read: a department the address spelled in another case ("sales") is
+   * the filter by its name as the data has it ("Sales"), in the caption and the address too, and a
+   * Filter pressed again is the same filter, not a new history entry.
+   */
+  function nameDepartment() {
+    selectDepartment();
+    if (!applied.department || department.value === applied.department) return;
+    applied = { ...applied, department: department.value };
+    csvLink.href = api.contactsCsvUrl(applied);
+    remember(false);
+    if (tbody.hasAttribute("aria-busy")) return;
+    caption.textContent = captionText();
+  }
+
+  /**
    * Puts the view shown in the address, and the pages before it in the history entry: a new entry
    * when asked (a Filter, a sort, Next, Previous: Back returns to the view before), else the same
    * one rewritten (a load, a redraw; values the table cannot show are dropped from it).
@@ -207,8 +245,27 @@ export function mountContacts({ announce }) {
       dialog.showModal();
     } catch (error) {
       if (error instanceof api.ApiError && error.status === 404) await gone(id);
-      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      else cannotOpen(id, error);
     }
+  }
+
+  /**
+   * Edit or Delete could not read the contact (the API failing or not answering): said where the
+   * form says what went wrong, as a failed Delete is, and brought into view. The status line alone is
+   * in the page's header, out of sight from the table, so the button seemed to do nothing.
+   * @param {number} id
+   * @param {unknown} error
+   */
+  function cannotOpen(id, error) {
+    const message = `Cannot open ${rowName(id)}: ${error instanceof Error ? error.message : String(error)}`;
+    formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
+    formErrors.scrollIntoView({ block: "nearest" });
+    announce(message);
+  }
+
+  /** The name a row shows for contact `id`, else "Contact 12". @param {number} id */
+  function rowName(id) {
+    return tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
   }
 
   /**
@@ -217,7 +274,7 @@ export function mountContacts({ announce }) {
    * @param {number} id
    */
   async function gone(id) {
-    const name = tbody.querySelector(`[data-contact-id="${id}"] th`)?.textContent || `Contact ${id}`;
+    const name = rowName(id);
     await redrawAfterChange();
     announce(`${name} was deleted by someone else.`);
   }
@@ -311,7 +368,7 @@ export function mountContacts({ announce }) {
     current = cursor;
     pageNo = options.page ?? (cursor === null ? 1 : pageNo);
     remember(options.push ?? false);
-    const sorted = sortHeaders();
+    sortHeaders();
     const isLatest = pages();
     tbody.setAttribute("aria-busy", "true");
     // Seen, not only told to a screen reader: the rows of the page before are dimmed (styles.css)
@@ -333,10 +390,7 @@ export function mountContacts({ announce }) {
       nextCursor = page.next_cursor ?? null;
       pagerEdges(earlier.length > 0, nextCursor !== null);
       pageLabel.textContent = `Page ${pageNo}`;
-      const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
-        .filter(Boolean)
-        .join(", ");
-      caption.textContent = `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sorted}`;
+      caption.textContent = captionText();
       if (options.say) announce(`${caption.textContent}, page ${pageNo}`);
     } catch (error) {
       if (!isLatest()) return;
@@ -345,15 +399,28 @@ export function mountContacts({ announce }) {
         earlier = [];
         return showPage(null, { ...options, push: false, page: 1 });
       }
-      tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(error instanceof Error ? error.message : String(error))}</td></tr>`;
+      const failed = `The contacts cannot be shown: ${error instanceof Error ? error.message : String(error)}`;
+      tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(failed)}</td></tr>`;
+      // The caption names the filter asked for, uncounted: the count shown was the filter's before.
+      if (cursor === null) total = null;
+      caption.textContent = captionText();
       pageLabel.textContent = `Page ${pageNo}`;
       pagerEdges(earlier.length > 0, false);
+      if (options.say) announce(failed);
     } finally {
       if (isLatest()) {
         tbody.removeAttribute("aria-busy");
         pagerBusy(false);
       }
     }
+  }
+
+  /** What the table shows: how many, the filter applied and the sort ("12 contacts in Sales, sorted by City, ascending"). */
+  function captionText() {
+    const said = [applied.q && `matching "${applied.q}"`, applied.state && `in ${applied.state}`, applied.department && `in ${applied.department}`]
+      .filter(Boolean)
+      .join(", ");
+    return `${total === null ? "Contacts" : `${formatCount(total)} ${total === 1 ? "contact" : "contacts"}`}${said ? ` ${said}` : ""}${sortHeaders()}`;
   }
 
   /**
@@ -406,7 +473,7 @@ export function mountContacts({ announce }) {
   async function loadDepartments() {
     try {
       department.innerHTML = departmentOptionsHtml(await api.listDepartments());
-      selectDepartment();
+      nameDepartment();
     } catch {
       // Without departments the filter just offers "Any".
     }
@@ -451,7 +518,7 @@ export function mountContacts({ announce }) {
     } catch (error) {
       if (!isLatest()) return;
       if (error instanceof api.ApiError && error.status === 404) await gone(id);
-      else announce(`Cannot open contact ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      else cannotOpen(id, error);
     }
   }
 
