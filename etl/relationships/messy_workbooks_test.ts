@@ -344,8 +344,9 @@ test("a code row of digit text under the header of ids is not taken for the head
   const { matrix, list } = square([1, 2, 3, 4, 5], ["10", "20", "30", "40", "50"]);
   await loaded(matrix, list, async (dir, run) => {
     assert.equal(run.status, "succeeded", run.error?.message);
-    // The list's digit codes read as a second id column there, so the list gives no codes (as before).
-    assert.deepEqual(await actors(dir), ["1 10 Actor 10 null", "2 20 Actor 20 null", "3 30 Actor 30 null", "4 40 Actor 40 null", "5 50 Actor 50 null"]);
+    // The list's digit codes are its codes too (before, they read as a second id column there and
+    // the list gave none).
+    assert.deepEqual(await actors(dir), ["1 10 Actor 10 10", "2 20 Actor 20 20", "3 30 Actor 30 30", "4 40 Actor 40 40", "5 50 Actor 50 50"]);
     assert.equal(run.counts?.pairs, 3, JSON.stringify(run.counts));
     assert.deepEqual(run.findings, []);
   });

@@ -182,7 +182,7 @@ export async function readMatrix(
       }
     }
     const n = header.ids.length;
-    const first = header.firstCol;
+    const first: number = header.firstCol;
     const last = first + n - 1;
     if (confirms) {
       final = true;
@@ -209,11 +209,7 @@ export async function readMatrix(
     // first matrix cell arrives.
     const cells = row.cells;
     let i = 0;
-    if (idCol === null) {
-      for (let k = 0; k < cells.length && cells[k].col < first; k++) {
-        if (asWholeNumber(cells[k].value) !== null) idCol = cells[k].col;
-      }
-    }
+    if (idCol === null) idCol = idCellOf(row, first, null)?.col ?? null;
     let id: number | null = null;
     let idCell: Cell | null = null;
     const texts = new Map<number, string>();
@@ -224,7 +220,7 @@ export async function readMatrix(
         idCell = cell;
         continue;
       }
-      const text = asText(cell.value);
+      const text = codeText(cell.value);
       if (text !== null) texts.set(cell.col, text);
     }
     if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
@@ -457,15 +453,34 @@ function withoutFirst(header: Header): Header {
   return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
 }
 
-/** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
-function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
-  let id: number | null = null;
+/**
+ * The cell of the row's id: the one in `idCol` once known, else the right-most whole number left of
+ * `first`, a number cell before digit text. Codes stored as digit text ("10") beside number ids read
+ * as whole numbers too: the right-most took the code column for the ids, and with a code row of the
+ * same digits the codes were published as the actors.
+ */
+function idCellOf(row: SheetRow, first: number, idCol: number | null): Cell | null {
+  let number: Cell | null = null;
+  let text: Cell | null = null;
   for (const cell of row.cells) {
     if (cell.col >= first) break;
-    const value = asWholeNumber(cell.value);
-    if (value !== null && (idCol === null || cell.col === idCol)) id = value;
+    if (idCol !== null && cell.col !== idCol) continue;
+    if (asWholeNumber(cell.value) === null) continue;
+    if (typeof cell.value === "number") number = cell;
+    else text = cell;
   }
-  return id;
+  return number ?? text;
+}
+
+/** The whole number in the row's id cell (`idCellOf()`), or null. */
+function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
+  const cell = idCellOf(row, first, idCol);
+  return cell === null ? null : asWholeNumber(cell.value);
+}
+
+/** A code as a data row holds it left of the header: text, or digit text beside a number id. */
+function codeText(value: CellValue): string | null {
+  return asText(value) ?? (typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
@@ -533,7 +548,7 @@ function readCodes(row: SheetRow, first: number, n: number, digits = false): (st
   for (const cell of row.cells) {
     if (cell.col < first || cell.col >= first + n) continue;
     const value = cell.value;
-    codes[cell.col - first] = asText(value) ?? (digits && typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
+    codes[cell.col - first] = digits ? codeText(value) : asText(value);
   }
   return codes;
 }
