@@ -306,6 +306,10 @@ export async function readMatrix(
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
   const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: rowTexts[k]!.get(codeCol) ?? null }));
+  if (codeRow !== null && codeRow < header.row && isTitle(headerCodes, header.ids, coded)) {
+    headerCodes = headerCodes.map(() => null);
+    codeRow = null;
+  }
   if (!final) {
     // No row read as the matrix's data (every row blank, or none): the last header stands.
     findings.absorb(rowFindings);
@@ -540,6 +544,19 @@ function codeCount(row: SheetRow, first: number, n: number): number {
     else if (!isBlank(cell)) other++;
   }
   return text > 0 && text >= other ? text : 0;
+}
+
+/**
+ * True when a code row taken from above the header holds one text only and the data rows do not
+ * confirm it as that actor's code: a title over the header, not a sparse code row. With no code row
+ * below to win over it, the title was actor 1's letter code (published so when the rows have no
+ * codes, else a false code_mismatch_matrix).
+ */
+function isTitle(headerCodes: readonly (string | null)[], ids: readonly number[], rows: readonly MatrixRow[]): boolean {
+  const held = headerCodes.flatMap((code, p) => (code === null ? [] : [p]));
+  if (held.length !== 1) return false;
+  const p = held[0]!;
+  return !rows.some((r) => r.id === ids[p] && r.code === headerCodes[p]);
 }
 
 /** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */

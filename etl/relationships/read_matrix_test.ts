@@ -398,3 +398,12 @@ test("readMatrix() reads codes stored as digit text beside number ids as codes, 
     });
   }
 });
+
+test("readMatrix() keeps a code row above the header holding one code when that actor's row confirms it", async () => {
+  // The counterpart of a title above the header (messy_workbooks_test): one text over the header is
+  // a code when the data row of its actor has that code.
+  const { matrix, findings } = await read([[null, null, "A"], [null, null, 1, 2, 3], [1, "A", 0, 1, 0], [2, "B", 1, 0, 1], [3, "C", 0, 1, 0]]);
+  assert.deepEqual(findings, []);
+  assert.deepEqual(matrix?.headerCodes, ["A", null, null]);
+  assert.equal(matrix?.codeRow, 1);
+});
