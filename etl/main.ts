@@ -227,7 +227,8 @@ export async function runCli(options: EtlOptions): Promise<number> {
  */
 function stoppedLine(signal: StopSignal, outcome: EtlOutcome, dataDir: string): string {
   const loads = [
-    outcome.relationships && { kind: "relationships", status: outcome.relationships.run.status, error: outcome.relationships.run.error },
+    // Named by its workbook, as the report names it (a URL's download stopped before any file is not).
+    outcome.relationships && { kind: fileKind("relationships", outcome.relationships.run.file?.name), status: outcome.relationships.run.status, error: outcome.relationships.run.error },
     outcome.contacts && { kind: "contacts", status: outcome.contacts.status, error: outcome.contacts.error ?? null },
   ].filter((l) => l !== null);
   const parts = loads.map((l) => `${l.kind} ${l.status}${l.error ? ` (${l.error.message})` : ""}`);
@@ -235,6 +236,10 @@ function stoppedLine(signal: StopSignal, outcome: EtlOutcome, dataDir: string): 
   const runs = `see ${runLogPath(dataDir)}`;
   if (!wasStopped) return `${signal} came after the loads could be stopped; they finished: ${parts.join(", ") || "nothing to load"}; ${runs}`;
   return `${signal}: ${parts.join(", ")}; ${runs}`;
+}
+
+function fileKind(kind: string, file: string | undefined): string {
+  return file === undefined ? kind : `${kind} of ${file}`;
 }
 
 /**

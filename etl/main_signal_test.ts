@@ -187,7 +187,8 @@ test("SIGTERM during a relationship load: its half-built snapshot goes, a failed
     assert.equal(signal, null, "SIGTERM is handled, not fatal");
     assert.equal(code, 143, stderr);
     assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
-    assert.match(stderr, /SIGTERM/);
+    // The line names the workbook, as every other message of a failed load does (before: "relationships failed").
+    assert.match(stderr, /^SIGTERM: relationships of relaciones\.xlsx failed \(Stopped by SIGTERM before it published/);
     const run = lastRun(dataDir);
     assert.equal(run.kind, "relationships");
     assert.equal(run.status, "failed");
@@ -270,7 +271,7 @@ test("SIGINT during a URL workbook's download: the download ends, its partial fi
     assert.equal(code, 130, stderr);
     assert.equal(stdout, "");
     assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
-    assert.match(stderr, /^SIGINT: relationships failed \(Stopped by SIGINT during the workbook's download/);
+    assert.match(stderr, /^SIGINT: relationships of relaciones\.xlsx failed \(Stopped by SIGINT during the workbook's download/);
     await server.connectionClosed;
     const run = lastRun(dataDir);
     assert.equal(run.kind, "relationships");
@@ -327,7 +328,7 @@ test("--watch: SIGTERM during a URL workbook's download: the download ends, its 
     const { code, signal, stderr } = await cli.exited;
     assert.equal(signal, null);
     assert.equal(code, 143, stderr);
-    assert.match(stderr, /^\S+ SIGTERM: relationships failed \(Stopped by SIGTERM during the workbook's download/m);
+    assert.match(stderr, /^\S+ SIGTERM: relationships of relaciones\.xlsx failed \(Stopped by SIGTERM during the workbook's download/m);
     await server.connectionClosed;
     const run = lastRun(dataDir);
     assert.equal(run.status, "failed");

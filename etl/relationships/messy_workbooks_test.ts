@@ -344,8 +344,9 @@ test("a code row of digit text under the header of ids is not taken for the head
   const { matrix, list } = square([1, 2, 3, 4, 5], ["10", "20", "30", "40", "50"]);
   await loaded(matrix, list, async (dir, run) => {
     assert.equal(run.status, "succeeded", run.error?.message);
-    // The list's digit codes read as a second id column there, so the list gives no codes (as before).
-    assert.deepEqual(await actors(dir), ["1 10 Actor 10 null", "2 20 Actor 20 null", "3 30 Actor 30 null", "4 40 Actor 40 null", "5 50 Actor 50 null"]);
+    // The list's digit codes are its codes too (before, they read as a second id column there and
+    // the list gave none).
+    assert.deepEqual(await actors(dir), ["1 10 Actor 10 10", "2 20 Actor 20 20", "3 30 Actor 30 30", "4 40 Actor 40 40", "5 50 Actor 50 50"]);
     assert.equal(run.counts?.pairs, 3, JSON.stringify(run.counts));
     assert.deepEqual(run.findings, []);
   });
@@ -364,6 +365,35 @@ test("a title merged above the header of ids is not its code row when the codes 
     } finally {
       db.close();
     }
+  });
+});
+
+test("a title above the header of ids is no code row when the matrix has none (review)", async (t) => {
+  // Before: with no code row under the header, the title in C1 was its code row: actor 1's letter
+  // code was the title, with a code_mismatch_matrix '1: Relaciones entre actores vs A' (or, rows
+  // without codes, published as its letter code unsaid), and matrix_layout.code_row 1.
+  const title = "Relaciones entre actores";
+  await t.test("rows id | code | cells", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    await loaded([[null, null, title], matrix[0]!, ...matrix.slice(2)], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(run.findings, []);
+      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+      const db = await Database.open(snapshotPath(dir), { readOnly: true });
+      try {
+        assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: null }]);
+      } finally {
+        db.close();
+      }
+    });
+  });
+  await t.test("rows id | cells, no codes anywhere in the matrix", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    const rows = matrix.slice(2).map((r) => [null, ...r.slice(1)]);
+    await loaded([[null, null, title], matrix[0]!, ...rows], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+    });
   });
 });
 

@@ -139,16 +139,21 @@ function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
   return best?.layout ?? null;
 }
 
-/** For each id cell of a row, the code and name right beside it: `code | id | name`, or `id | code | name`. */
+/**
+ * For each id cell of a row, the code and name right beside it: `code | id | name`, or `id | code |
+ * name`. A code may be digit text ("10"), which reads as an id too: counted only as a name it took
+ * the id column from the number ids beside it, or was dropped.
+ */
 function rowLayouts(row: SheetRow): Layout[] {
   const text = new Set(row.cells.filter((c) => asText(c.value) !== null).map((c) => c.col));
+  const codes = new Set(row.cells.filter((c) => typeof c.value === "string" && c.value.trim() !== "").map((c) => c.col));
   const layouts: Layout[] = [];
   for (const cell of row.cells) {
     if (asId(cell.value) === null) continue;
     const col = cell.col;
-    if (text.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
+    if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
     // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.
-    else if (text.has(col + 1) && text.has(col + 2)) layouts.push({ idCol: col, codeCol: col + 1, nameCol: col + 2 });
+    else if (codes.has(col + 1) && text.has(col + 2)) layouts.push({ idCol: col, codeCol: col + 1, nameCol: col + 2 });
     else if (text.has(col + 1)) layouts.push({ idCol: col, codeCol: null, nameCol: col + 1 });
   }
   return layouts;

@@ -84,3 +84,22 @@ test("readActorList() takes the columns most rows hold a code and a name in, not
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", null]]);
   });
 });
+
+test("readActorList() reads codes stored as digit text beside number ids as codes, not as ids (review)", async (t) => {
+  // Digit text reads as an id, so codes "10", "20" took the id column from the real ids beside them
+  // (id | code | name: every actor listed under its code as id) or were dropped (code | id | name).
+  await t.test("code | id | name", async () => {
+    const { list, findings } = await read([["Código", "Id", "Nombre"], ["10", 1, "Ana"], ["20", 2, "Luis"], ["30", 3, "Rosa"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "10", "Ana"], [2, "20", "Luis"], [3, "30", "Rosa"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("id | code | name", async () => {
+    const { list, findings } = await read([["Id", "Código", "Nombre"], [1, "10", "Ana"], [2, "20", "Luis"], [3, "30", "Rosa"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "10", "Ana"], [2, "20", "Luis"], [3, "30", "Rosa"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("ids stored as text too: the users' code | id | name", async () => {
+    const { list } = await read([["10", "1", "Ana"], ["20", "2", "Luis"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "10", "Ana"], [2, "20", "Luis"]]);
+  });
+});

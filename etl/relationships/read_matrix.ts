@@ -182,7 +182,7 @@ export async function readMatrix(
       }
     }
     const n = header.ids.length;
-    const first = header.firstCol;
+    const first: number = header.firstCol;
     const last = first + n - 1;
     if (confirms) {
       final = true;
@@ -209,11 +209,7 @@ export async function readMatrix(
     // first matrix cell arrives.
     const cells = row.cells;
     let i = 0;
-    if (idCol === null) {
-      for (let k = 0; k < cells.length && cells[k].col < first; k++) {
-        if (asWholeNumber(cells[k].value) !== null) idCol = cells[k].col;
-      }
-    }
+    if (idCol === null) idCol = idCellOf(row, first, null)?.col ?? null;
     let id: number | null = null;
     let idCell: Cell | null = null;
     const texts = new Map<number, string>();
@@ -224,7 +220,7 @@ export async function readMatrix(
         idCell = cell;
         continue;
       }
-      const text = asText(cell.value);
+      const text = codeText(cell.value);
       if (text !== null) texts.set(cell.col, text);
     }
     if (id === null && idCell !== null && asBadId(idCell.value) !== null) {
@@ -310,6 +306,10 @@ export async function readMatrix(
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
   const coded = codeCol === null ? out : out.map((r, k) => ({ ...r, code: rowTexts[k]!.get(codeCol) ?? null }));
+  if (codeRow !== null && codeRow < header.row && isTitle(headerCodes, header.ids, coded)) {
+    headerCodes = headerCodes.map(() => null);
+    codeRow = null;
+  }
   if (!final) {
     // No row read as the matrix's data (every row blank, or none): the last header stands.
     findings.absorb(rowFindings);
@@ -457,15 +457,34 @@ function withoutFirst(header: Header): Header {
   return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
 }
 
-/** The right-most whole number left of `first` (in `idCol`, once known): the row's id, or null. */
-function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
-  let id: number | null = null;
+/**
+ * The cell of the row's id: the one in `idCol` once known, else the right-most whole number left of
+ * `first`, a number cell before digit text. Codes stored as digit text ("10") beside number ids read
+ * as whole numbers too: the right-most took the code column for the ids, and with a code row of the
+ * same digits the codes were published as the actors.
+ */
+function idCellOf(row: SheetRow, first: number, idCol: number | null): Cell | null {
+  let number: Cell | null = null;
+  let text: Cell | null = null;
   for (const cell of row.cells) {
     if (cell.col >= first) break;
-    const value = asWholeNumber(cell.value);
-    if (value !== null && (idCol === null || cell.col === idCol)) id = value;
+    if (idCol !== null && cell.col !== idCol) continue;
+    if (asWholeNumber(cell.value) === null) continue;
+    if (typeof cell.value === "number") number = cell;
+    else text = cell;
   }
-  return id;
+  return number ?? text;
+}
+
+/** The whole number in the row's id cell (`idCellOf()`), or null. */
+function rowId(row: SheetRow, first: number, idCol: number | null): number | null {
+  const cell = idCellOf(row, first, idCol);
+  return cell === null ? null : asWholeNumber(cell.value);
+}
+
+/** A code as a data row holds it left of the header: text, or digit text beside a number id. */
+function codeText(value: CellValue): string | null {
+  return asText(value) ?? (typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
@@ -527,13 +546,26 @@ function codeCount(row: SheetRow, first: number, n: number): number {
   return text > 0 && text >= other ? text : 0;
 }
 
+/**
+ * True when a code row taken from above the header holds one text only and the data rows do not
+ * confirm it as that actor's code: a title over the header, not a sparse code row. With no code row
+ * below to win over it, the title was actor 1's letter code (published so when the rows have no
+ * codes, else a false code_mismatch_matrix).
+ */
+function isTitle(headerCodes: readonly (string | null)[], ids: readonly number[], rows: readonly MatrixRow[]): boolean {
+  const held = headerCodes.flatMap((code, p) => (code === null ? [] : [p]));
+  if (held.length !== 1) return false;
+  const p = held[0]!;
+  return !rows.some((r) => r.id === ids[p] && r.code === headerCodes[p]);
+}
+
 /** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */
 function readCodes(row: SheetRow, first: number, n: number, digits = false): (string | null)[] {
   const codes: (string | null)[] = new Array(n).fill(null);
   for (const cell of row.cells) {
     if (cell.col < first || cell.col >= first + n) continue;
     const value = cell.value;
-    codes[cell.col - first] = asText(value) ?? (digits && typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
+    codes[cell.col - first] = digits ? codeText(value) : asText(value);
   }
   return codes;
 }

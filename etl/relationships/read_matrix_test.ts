@@ -378,3 +378,32 @@ test("readMatrix() takes the real header under a title row of two years, whateve
     assert.equal(matrix?.headerRow, 3);
   });
 });
+
+test("readMatrix() reads codes stored as digit text beside number ids as codes, not as the ids (review)", async (t) => {
+  // The id column was the right-most whole number left of the header, so a code column of digit
+  // text ("10") beside the ids was taken for it; with the code row of the same digits the codes
+  // were published as the actors (10, 20, 30), their pairs made up, and no finding said so.
+  const cases: [string, CellInput[][]][] = [
+    ["with a code row", [[null, null, 1, 2, 3], [null, null, "10", "20", "30"], [1, "10", 0, 1, 0], [2, "20", 1, 0, 1], [3, "30", 0, 1, 0]]],
+    ["without a code row", [[null, null, 1, 2, 3], [1, "10", 0, 1, 0], [2, "20", 1, 0, 1], [3, "30", 0, 1, 0]]],
+  ];
+  for (const [name, grid] of cases) {
+    await t.test(name, async () => {
+      const { matrix, findings } = await readXlsx(grid);
+      assert.deepEqual(findings, []);
+      assert.deepEqual(matrix?.ids, [1, 2, 3]);
+      assert.deepEqual(matrix?.rows.map((r) => [r.id, r.code]), [[1, "10"], [2, "20"], [3, "30"]]);
+      assert.equal(matrix?.idCol, 1);
+      assert.equal(cellState(matrix!.rows[0], 1), ONE);
+    });
+  }
+});
+
+test("readMatrix() keeps a code row above the header holding one code when that actor's row confirms it", async () => {
+  // The counterpart of a title above the header (messy_workbooks_test): one text over the header is
+  // a code when the data row of its actor has that code.
+  const { matrix, findings } = await read([[null, null, "A"], [null, null, 1, 2, 3], [1, "A", 0, 1, 0], [2, "B", 1, 0, 1], [3, "C", 0, 1, 0]]);
+  assert.deepEqual(findings, []);
+  assert.deepEqual(matrix?.headerCodes, ["A", null, null]);
+  assert.equal(matrix?.codeRow, 1);
+});

@@ -241,6 +241,9 @@ function corruptArchive(file: string, why: string): XlsxError {
 
 /** Sniffs the file type, finds the end-of-central-directory record (and ZIP64 one), reads the directory. */
 async function readDirectory(file: string, handle: FileHandle, size: number): Promise<Map<string, ZipEntry>> {
+  // Mostly a save or copy not done yet (or a sync client's placeholder): "not an .xlsx workbook"
+  // sent the user looking for some other kind of file.
+  if (size === 0) throw new XlsxError("not-zip", `Cannot read ${file}: the file is empty (0 bytes); it may still be being saved or copied: save or copy it again.`, file);
   const head = await readAt(handle, 0, Math.min(size, 8));
   if (head.length >= 8 && head.equals(OLE_MAGIC)) throw await oleError(file, handle, size);
   if (head.length < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
