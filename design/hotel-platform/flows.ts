@@ -257,7 +257,7 @@ export const sequences: Sequence[] = [
       reply("c-guest-identity-privacy", "receipt: deleted in both pools"),
       call("c-guest-warehouse-privacy", "erase guest g-1: events, CRS extract rows, contacts"),
       reply("c-guest-warehouse-privacy", "accepted: its receipt follows within 10 business days"),
-      write("c-guest-db", "delete the guest's items; P-12 DONE; g-1 on the erasure list"),
+      write("c-guest-db", "last receipt in: delete all items; P-12 DONE; g-1 on erasure list"),
       note(["guest", "crs"], "a task without a receipt is retried with backoff; an open task 5 business days before the due date pages the privacy on-call"),
     ],
   },
