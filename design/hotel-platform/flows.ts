@@ -5,6 +5,13 @@ import type { Sequence, SequenceGroup, Step, StepRule } from "../model/mod.ts";
 
 // Lifelines that stand for several boxes, so no diagram needs more than ten participants.
 const EDGE: SequenceGroup = { id: "edge", name: "Edge: WAF, CloudFront, origin router, ALB", members: ["waf", "cdn", "origin-router", "alb"] };
+// The privacy flow's owners, each drawn with its store: the flow shows who is asked, not how each writes.
+const PRIVACY_OWNERS: SequenceGroup[] = [
+  { id: "booking-owner", name: "Booking service + Booking DB", members: ["booking", "booking-db"] },
+  { id: "payments-owner", name: "Payments service + Payments DB", members: ["payments", "payments-db"] },
+  { id: "notify-owner", name: "Notifications + Notification log", members: ["notifications", "notification-log"] },
+  { id: "identity-owner", name: "Identity: both user pools", members: ["identity", "identity-store"] },
+];
 const EVENTS: SequenceGroup = { id: "events", name: "Events: outbox relay, EventBridge", members: ["hotel-outbox", "booking-outbox", "payments-outbox", "event-bus"] };
 
 /** Acts that move rooms or money; the step rules below name them. */
@@ -222,6 +229,36 @@ export const sequences: Sequence[] = [
       write("c-indexer-index", "put item if version > stored (conditional write)"),
       note(["search-indexer", "search-index"], "older or duplicate events lose the version check: at-least-once delivery is safe"),
       read("c-search-index", "search tasks reload the catalogue within 30 s"),
+    ],
+  },
+  {
+    id: "seq-privacy",
+    title: "Privacy request: erasure across every store",
+    description: "Guest services records the request with its due date and one task per owner, asks each owner over its API, and closes the request only when every task has a receipt. An export runs the same way, each owner returning its part instead of erasing (section 9.4).",
+    groups: [EDGE, ...PRIVACY_OWNERS],
+    steps: [
+      call("c-alb-guest", "POST /api/me/privacy-requests {kind: erasure} (JWT, confirmed with a fresh e-mail code)"),
+      write("c-guest-db", "request P-12, due in 20 business days; a task per owner"),
+      reply("c-alb-guest", "202: request P-12 and its due date"),
+      call("c-guest-booking-privacy", "erase guest g-1 and its e-mails (request P-12: a retry does nothing twice)"),
+      write("c-booking-db", "past stays: names, e-mail, phone, requests, guest id removed; tax record kept 5 years; a stay still to come waits until it ends"),
+      call("c-booking-crs-privacy", "anonymise the guest on web reservations 4471-2209, 5120-0087"),
+      reply("c-booking-crs-privacy", "accepted: CRS case reference"),
+      reply("c-guest-booking-privacy", "receipt: 2 bookings pseudonymised, CRS case reference"),
+      call("c-guest-payments-privacy", "erase guest g-1 (request P-12)"),
+      write("c-payments-db", "billing name and e-mail removed from intents; ledger entries (amounts, references) kept 5 years"),
+      call("c-payments-psp-privacy", "erasure request per PSP reference"),
+      reply("c-guest-payments-privacy", "receipt: 2 intents pseudonymised, PSP request ids"),
+      call("c-guest-notify-privacy", "erase guest g-1 (request P-12)"),
+      write("c-notify-log", "delete the guest's sent-e-mail items; remove the address from SES's suppression list"),
+      reply("c-guest-notify-privacy", "receipt: 6 items deleted"),
+      call("c-guest-identity-privacy", "delete the user (request P-12)"),
+      write("c-identity-store", "AdminDeleteUser in the active pool and in the standby pool"),
+      reply("c-guest-identity-privacy", "receipt: deleted in both pools"),
+      call("c-guest-warehouse-privacy", "erase guest g-1: events, CRS extract rows, contacts"),
+      reply("c-guest-warehouse-privacy", "accepted: its receipt follows within 10 business days"),
+      write("c-guest-db", "last receipt in: delete all items; P-12 DONE; g-1 on erasure list"),
+      note(["guest", "crs"], "a task without a receipt is retried with backoff; an open task 5 business days before the due date pages the privacy on-call"),
     ],
   },
 ];

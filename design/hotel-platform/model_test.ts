@@ -387,3 +387,36 @@ test("hotelPlatform: R11's RPO bound is what the stores it names promise, and se
   assert.match(dr, /`rds\.global_db_rpo` = 60/, "section 12 sets the bound on the global clusters");
   assert.doesNotMatch(dr, /Nothing bounds it/);
 });
+
+// Before: section 9.3 said export and delete (LFPDPPP ARCO, GDPR articles 15 and 17, CCPA) reached
+// only guest services' own stores; the bookings, payments, sent e-mails, both user pools, backups,
+// logs, the warehouse, the CRS and the PSP kept a guest's data after an erasure, and nothing said
+// what the law makes us keep or how long a request may take.
+test("hotelPlatform: a privacy request reaches every store and system holding a guest's personal data, and says what each does", () => {
+  const text = section("### 9.4 Privacy requests: access, export and erasure");
+  const rows = text.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| where"));
+  const cells = (name: string) => rows.find((line) => line.split(" | ")[0].includes(name))?.split(" | ");
+  const byId = new Map(model.components.map((x) => [x.id, x]));
+  const ours = (id: string) => !["client", "external"].includes(byId.get(id)!.kind);
+  const personal = model.stores.filter((s) => s.data.includes("personal")).map((s) => s.component);
+  assert.ok(personal.length >= 5, "the guest, booking, payments, identity and notification stores hold personal data");
+  const outside = [...new Set(model.connections.filter((x) => ours(x.from) && !ours(x.to) && x.data.includes("personal")).map((x) => x.to))];
+  for (const id of ["crs", "payment-provider", "data-warehouse"]) assert.ok(outside.includes(id), `our services send personal data to '${id}'`);
+  for (const id of [...personal, ...outside]) {
+    const row = cells(byId.get(id)!.name);
+    assert.ok(row, `9.4 has no row for ${byId.get(id)!.name}`);
+    assert.match(row.slice(1).join(" | "), /delet|remov|pseudonymis|anonymis|expire|kept/i, `9.4 says what ${byId.get(id)!.name} does on erasure`);
+  }
+  for (const name of ["Backups", "Logs"]) assert.ok(cells(name), `9.4 has no row for ${name}`);
+  assert.match(text, /one month/, "GDPR deadline");
+  assert.match(text, /20 business days/, "LFPDPPP deadline");
+  assert.match(text, /restor[^.]*erasure list[^.]*before[^.]*serv/i, "a restored backup replays the erasure list before it serves");
+  assert.match(text, /5 years/, "how long bookings and the ledger are kept for tax");
+  // The flow reaches every owner and the outside systems it erases at, over model connections.
+  const flow = model.sequences.find((s) => s.id === "seq-privacy");
+  assert.ok(flow, "a privacy-request sequence exists");
+  const reached = new Set(flow.steps.flatMap((s) => (s.kind === "note" ? [] : [model.connections.find((x) => x.id === s.via)!.to])));
+  for (const id of [...personal, "crs", "payment-provider", "data-warehouse"]) assert.ok(reached.has(id), `the privacy flow never reaches '${id}'`);
+  assert.doesNotMatch(section("### 4.3 Guest services: what they are here"), /not modelled yet/, "4.3's privacy row");
+  assert.doesNotMatch(section("### 9.3 Encryption, secrets, least privilege"), /Not modelled yet/, "9.3");
+});
