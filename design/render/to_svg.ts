@@ -220,10 +220,14 @@ const FRACTIONS = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.12, 0.
  * @example flowchartSvg(projectView(model, view)).startsWith("<svg") // true
  */
 export function flowchartSvg(diagram: Diagram): string {
+  // The picture spreads while labels placed in model order collide, as it did before the repair
+  // rounds: a crowded layout they untangle still packs labels against boxes and arrowheads. Labels
+  // still overlapping after the rounds weigh most.
+  const worse = (a: Drawn, b: Drawn) => a.overlapping > b.overlapping || (a.overlapping === b.overlapping && a.crowded > b.crowded);
   let best = drawFlowchart(diagram, NODE_H + V_GAP);
-  for (let slotH = NODE_H + V_GAP + 30; best.collisions > 0 && slotH <= NODE_H + V_GAP + 180; slotH += 30) {
+  for (let slotH = NODE_H + V_GAP + 30; best.crowded > 0 && slotH <= NODE_H + V_GAP + 180; slotH += 30) {
     const next = drawFlowchart(diagram, slotH);
-    if (next.collisions < best.collisions) best = next;
+    if (worse(best, next)) best = next;
   }
   return best.svg;
 }
@@ -242,7 +246,15 @@ export function sideBySide(diagram: Diagram): { diagram: Diagram; regions: { nam
   return { diagram: { ...diagram, columns, rows: [{ id: "", name: "" }], nodes }, regions };
 }
 
-function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions: number } {
+interface Drawn {
+  svg: string;
+  /** Labels that collided when placed in model order, before the repair rounds. */
+  crowded: number;
+  /** Labels still on a box or another label after them. */
+  overlapping: number;
+}
+
+function drawFlowchart(input: Diagram, slotH: number): Drawn {
   const deployment = input.rows.length > 1 || input.rows[0].id !== "";
   const { diagram, regions } = deployment ? sideBySide(input) : { diagram: input, regions: [] };
   const nodeById = new Map(diagram.nodes.map((n) => [n.id, n]));
@@ -311,9 +323,24 @@ function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions
 
   const edgeSvg: string[] = [];
   const labelSvg: string[] = [];
-  const placed: Box[] = [...boxes.values()];
-  let collisions = 0;
-  const pairs = new Set(diagram.edges.map((e) => `${e.from}\u0000${e.to}`));
+  const labelSize = (e: DiagramEdge) => {
+    const lines = labelLines(e);
+    return { lines, w: Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10), h: lines.length * 12 + 6 };
+  };
+  /**
+   * Two arrows between the same boxes in opposite directions run side by side. Where both labels fit
+   * along the line they sit 12 px apart with their labels at opposite ends; where they do not, the
+   * arrows move a label's height apart so the labels stack, one above the other.
+   */
+  const twinOf = (e: DiagramEdge) => diagram.edges.find((o) => o.from === e.to && o.to === e.from);
+  const twinApart = (e: DiagramEdge, twin: DiagramEdge) => {
+    const a = boxes.get(e.from)!;
+    const b = boxes.get(e.to)!;
+    const length = Math.hypot(Math.max(a.x, b.x) - Math.min(a.x + a.w, b.x + b.w), b.y - a.y);
+    const [mine, theirs] = [labelSize(e), labelSize(twin)];
+    if (mine.w + theirs.w + 16 <= length) return { apart: 6, staggered: true };
+    return { apart: Math.min(NODE_H / 2 - 4, Math.ceil(Math.max(mine.h, theirs.h) / 2) + 2), staggered: false };
+  };
   const bracketCount = new Map<number, number>();
   const channelCount = new Map<number, number>();
   const channel = (edgeX: number, dir: number) => {
@@ -322,10 +349,12 @@ function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions
     channelCount.set(edgeX, k + 1);
     return edgeX + dir * (COL_PAD + 10 + (k % 12) * 7);
   };
-  diagram.edges.forEach((e, index) => {
+  // Every arrow's line and the spots along it where its label may sit, best first.
+  const routes = diagram.edges.map((e) => {
     const a = boxes.get(e.from)!;
     const b = boxes.get(e.to)!;
     let points: Point[];
+    let fractions = FRACTIONS;
     if (span(e) === 0) {
       // Same slot (replication between regions, or a cycle): a bracket on the right of the slot.
       const k = bracketCount.get(a.x) ?? 0;
@@ -344,32 +373,66 @@ function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions
       points = [{ x: x1, y: a.y + a.h / 2 }, { x: cx1, y: a.y + a.h / 2 }, { x: cx1, y: laneY }, { x: cx2, y: laneY }, { x: cx2, y: b.y + b.h / 2 }, { x: x2, y: b.y + b.h / 2 }];
     } else {
       const forward = a.x < b.x;
-      // A pair of arrows in both directions would overlap: move each 6 px to its own side.
-      const twin = pairs.has(`${e.to}\u0000${e.from}`) ? (e.from < e.to ? -6 : 6) : 0;
-      points = [{ x: forward ? a.x + a.w : a.x, y: a.y + a.h / 2 + twin }, { x: forward ? b.x : b.x + b.w, y: b.y + b.h / 2 + twin }];
+      const twin = twinOf(e);
+      const { apart, staggered } = twin ? twinApart(e, twin) : { apart: 0, staggered: false };
+      const shift = e.from < e.to ? -apart : apart;
+      points = [{ x: forward ? a.x + a.w : a.x, y: a.y + a.h / 2 + shift }, { x: forward ? b.x : b.x + b.w, y: b.y + b.h / 2 + shift }];
+      // Side by side, each label starts near its own arrow's tail: the twins run opposite ways, so opposite ends.
+      if (staggered) fractions = FRACTIONS.map((f) => f * 0.6);
     }
-    const d = `M${points[0].x},${points[0].y} ` + points.slice(1).map((p) => `L${p.x},${p.y}`).join(" ");
-    edgeSvg.push(`<path class="edge" data-edge="${index}" d="${d}" ${edgeAttrs(e.style)}/>`);
-    const lines = labelLines(e);
-    const w = Math.round(Math.max(...lines.map((l) => l.length)) * CHAR_W + 10);
-    const h = lines.length * 12 + 6;
+    const { w, h } = labelSize(e);
     // A lane label only needs the lane's horizontal run; other labels try spots along the whole line.
     const run = span(e) > 1 ? points.slice(2, 4) : span(e) === 0 ? points.slice(1, 3) : points;
-    let best: { box: Box; cost: number } | undefined;
-    // Two arrows between the same boxes run side by side: start their labels at opposite ends.
-    const twin = pairs.has(`${e.to}\u0000${e.from}`);
-    const fractions = twin ? FRACTIONS.map((f) => (e.from < e.to ? f * 0.6 : 1 - f * 0.6)) : FRACTIONS;
-    for (const f of fractions) {
+    const spots = fractions.map((f) => {
       const c = along(run, f);
-      const box = { x: c.x - Math.round(w / 2), y: c.y - Math.round(h / 2), w, h };
-      // Covering a box hides what the picture is about: it costs ten times covering a label.
-      const cost = placed.reduce((sum, p, k) => sum + overlapArea(p, box) * (k < boxes.size ? 10 : 1), 0);
-      if (!best || cost < best.cost) best = { box, cost };
-      if (cost === 0) break;
+      return { x: c.x - Math.round(w / 2), y: c.y - Math.round(h / 2), w, h };
+    });
+    return { points, spots };
+  });
+  // Covering a box hides what the picture is about: it costs ten times covering a label.
+  const nodeBoxes = [...boxes.values()];
+  const chosen: (Box | undefined)[] = [];
+  const cost = (i: number, box: Box) =>
+    nodeBoxes.reduce((sum, n) => sum + overlapArea(n, box) * 10, 0) + chosen.reduce((sum, other, j) => (j === i || !other ? sum : sum + overlapArea(other, box)), 0);
+  const cheapest = (i: number) => {
+    let best: { box: Box; cost: number } | undefined;
+    for (const box of routes[i].spots) {
+      const c = cost(i, box);
+      if (!best || c < best.cost) best = { box, cost: c };
+      if (c === 0) break;
     }
-    const box = best!.box;
-    if (best!.cost > 0) collisions++;
-    placed.push(box);
+    return best!;
+  };
+  // Labels are placed in model order, each on its cheapest spot given those before it; then a few
+  // rounds move each label that still collides to a cheaper spot given all the others, so an early
+  // label can step aside for a later one that has nowhere else to go.
+  let crowded = 0;
+  routes.forEach((_, i) => {
+    const first = cheapest(i);
+    chosen[i] = first.box;
+    if (first.cost > 0) crowded++;
+  });
+  for (let round = 0; round < 4; round++) {
+    let moved = false;
+    routes.forEach((_, i) => {
+      const now = cost(i, chosen[i]!);
+      if (now === 0) return;
+      const better = cheapest(i);
+      if (better.cost < now) {
+        chosen[i] = better.box;
+        moved = true;
+      }
+    });
+    if (!moved) break;
+  }
+  const overlapping = routes.filter((_, i) => cost(i, chosen[i]!) > 0).length;
+  const placed: Box[] = [...nodeBoxes, ...(chosen as Box[])];
+  diagram.edges.forEach((e, index) => {
+    const { points } = routes[index];
+    const d = `M${points[0].x},${points[0].y} ` + points.slice(1).map((p) => `L${p.x},${p.y}`).join(" ");
+    edgeSvg.push(`<path class="edge" data-edge="${index}" d="${d}" ${edgeAttrs(e.style)}/>`);
+    const box = chosen[index]!;
+    const { lines } = labelSize(e);
     labelSvg.push(`<g class="edge-label" data-edge="${index}"><rect x="${box.x}" y="${box.y}" width="${box.w}" height="${box.h}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="${EDGE_STYLES[e.style].color}" stroke-width="0.6"/>`);
     lines.forEach((l, i) => {
       const weight = i < wrap(e.label, 34).length ? "" : ' font-style="italic" fill="#4b5563"';
@@ -403,7 +466,7 @@ function drawFlowchart(input: Diagram, slotH: number): { svg: string; collisions
   }
   for (const n of diagram.nodes) svg.push(...nodeSvg(n, boxes.get(n.id)!));
   svg.push(...edgeSvg, ...labelSvg, ...lg.svg, "</svg>");
-  return { svg: svg.join("\n") + "\n", collisions };
+  return { svg: svg.join("\n") + "\n", crowded, overlapping };
 }
 
 /**
