@@ -79,7 +79,7 @@ async function opened(width: number): Promise<Page> {
   return page;
 }
 
-for (const width of [1280, 390, 320]) {
+for (const width of [1280, 800, 390, 320]) {
   test(`at ${width} px long unbroken names wrap inside their cards and the page does not scroll sideways`, { skip, timeout: 90_000 }, async () => {
     const page = await opened(width);
     assert.deepEqual(await page.evaluate(PAST_EDGE), [], "after the load, with the actor's detail open");
