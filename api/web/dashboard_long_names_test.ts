@@ -3,7 +3,9 @@
 // headless chromium against the real API after the real ETL loaded them. Seen in review: the
 // findings' name column took the whole row, the cell column shrank to two characters and Show ended
 // past the card's edge; at phone width the page scrolled sideways; the network's detail list ran
-// past its panel. Skips with a message when chromium is not installed.
+// past its panel, and a next version's changes naming them past the served version's card. At
+// 800 px (names aside) the matrix's number tiles were 50 px wide, their labels past the card.
+// Skips with a message when chromium is not installed.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
