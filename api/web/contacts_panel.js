@@ -648,17 +648,34 @@ export function mountContacts({ announce }) {
       }
     }
     const general = byField.get("") ?? [];
+    // A refusal that names no field (a 500): said as not saved, with the server's reason, which is
+    // announced too (a screen reader user otherwise never hears it).
+    const unexplained = error.status !== 412 && error.status !== 401 && firstInvalid === null ? notSaved(error.status) : "";
     const lead =
       error.status === 412
         ? "Someone else changed this contact since you opened it. Open it again to see their version."
         : error.status === 401
           ? "The server requires an API token for changes: enter it below."
-          : byField.size > general.length
+          : firstInvalid
             ? "Please correct the highlighted fields."
-            : "";
-    formErrors.innerHTML = [lead, ...general].filter(Boolean).map((m) => `<p>${escapeHtml(m)}</p>`).join("");
-    announce(lead || general[0] || "The contact was not saved");
+            : unexplained;
+    const said = [lead, ...general].filter(Boolean);
+    formErrors.innerHTML = said.map((m) => `<p>${escapeHtml(m)}</p>`).join("");
+    announce(unexplained ? said.join(" ") : lead || general[0] || "The contact was not saved");
     (firstInvalid ?? (error.status === 401 ? token : null))?.focus();
+  }
+
+  /**
+   * What a refusal that names no field says first: the server's detail alone ("Boom inside") did not
+   * tell whether the contact was saved. An answer that never came (status 0) is left to its own
+   * message: that save may have reached the server.
+   * @param {number} status
+   */
+  function notSaved(status) {
+    if (status === 0) return "";
+    return status >= 500
+      ? `The contact was not saved: the server failed (${status}). What you typed is kept: Save again to try once more.`
+      : `The contact was not saved (the API answered ${status}). What you typed is kept.`;
   }
 
   /** The form's control of a field: an input, or a textarea for a list. @param {string} name */

@@ -8,12 +8,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rejectsReportPath, writeApiInfo } from "../../etl/handover/mod.ts";
 import type { Page } from "../../scripts/testing/cdp.ts";
 import { useDashboardBrowser } from "../../scripts/testing/dashboard_browser.ts";
 import { holdRequests } from "../../scripts/testing/held_requests.ts";
+import { localServer } from "../../scripts/testing/local_http.ts";
 
 const dashboard = useDashboardBrowser();
 const { skip } = dashboard;
@@ -514,4 +516,57 @@ test("contacts: the department select walked with the arrow keys applies the one
   await page.evaluate("(() => { const s = document.getElementById('contacts-department'); s.value = ''; s.dispatchEvent(new Event('change')); })()");
   await page.waitFor(`location.search === '' && ${shown}`);
   assert.deepEqual(page.errors, []);
+});
+
+test("contacts: a Save the server fails (500) says the contact was not saved and keeps what was typed", { skip, timeout: 60_000 }, async (t) => {
+  // Before: the form showed the server's detail alone ("Boom inside"), which does not say whether
+  // the contact was saved. A real server in front of the API answers the writes 500 without
+  // passing them on, so nothing is saved, as when the API itself fails.
+  let failWrites = true;
+  const upstream = new URL(dashboard.demo.url);
+  const front = await localServer((req, res) => {
+    if (failWrites && /^\/contacts(\/\d+)?$/.test(req.path) && (req.method === "POST" || req.method === "PUT")) {
+      res.writeHead(500, { "Content-Type": "application/problem+json" });
+      res.end(JSON.stringify({ type: "about:blank", title: "Internal Server Error", status: 500, detail: "Boom inside" }));
+      return;
+    }
+    const pass = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.path, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      answer.pipe(res);
+    });
+    pass.on("error", () => res.destroy());
+    pass.end(req.body);
+  });
+  t.after(() => front.close());
+  const page = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  await page.goto(`${front.url}/`);
+  await page.waitFor(`document.body.dataset.loaded === 'true' && ${shown}`, 30000);
+  const errors = "document.getElementById('contact-form-errors').textContent";
+  const said = /^The contact was not saved: the server failed \(500\)\. What you typed is kept: Save again to try once more\.Boom inside$/;
+
+  await page.click("#contacts-new");
+  await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('first_name').value = 'Nadia'; f.elements.namedItem('last_name').value = 'Failsafe'; f.elements.namedItem('email').value = 'nadia.failsafe@example.com'; f.requestSubmit(); })()");
+  await page.waitFor(`${errors} !== ''`);
+  assert.match(await page.evaluate<string>(errors), said);
+  assert.match(await page.evaluate<string>("document.getElementById('status').textContent"), /^The contact was not saved: .* Boom inside$/);
+  assert.deepEqual(await page.evaluate("['first_name', 'last_name', 'email'].map((n) => document.getElementById('contact-form').elements.namedItem(n).value)"), ["Nadia", "Failsafe", "nadia.failsafe@example.com"]);
+  const found = async (q: string) => ((await (await fetch(`${dashboard.demo.url}/contacts?q=${q}`)).json()) as { items: { city: string }[] }).items;
+  assert.deepEqual(await found("nadia.failsafe"), []);
+
+  const [id] = await rowIds(page);
+  await page.click(`[data-edit-contact="${id}"]`);
+  await page.waitFor("document.getElementById('contact-form-title').textContent.startsWith('Edit')");
+  const city = ((await (await fetch(`${dashboard.demo.url}/contacts/${id}`)).json()) as { city: string }).city;
+  await page.evaluate("(() => { const f = document.getElementById('contact-form'); f.elements.namedItem('city').value = 'Nowhere Ville'; f.requestSubmit(); })()");
+  await page.waitFor(`${errors} !== ''`);
+  assert.match(await page.evaluate<string>(errors), said);
+  assert.equal(await page.evaluate("document.getElementById('contact-city').value"), "Nowhere Ville");
+  assert.equal(((await (await fetch(`${dashboard.demo.url}/contacts/${id}`)).json()) as { city: string }).city, city);
+
+  // Once the server works again, Save again saves what was kept.
+  failWrites = false;
+  await page.evaluate("document.getElementById('contact-form').requestSubmit()");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Saved')");
+  assert.equal(((await (await fetch(`${dashboard.demo.url}/contacts/${id}`)).json()) as { city: string }).city, "Nowhere Ville");
+  assert.deepEqual(page.errors.filter((e) => !/\b500\b/.test(e)), []);
 });
