@@ -18,7 +18,7 @@ import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_c
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
-import { recoverContactsRun, runOrigin } from "./recover_run.ts";
+import { markLoadRunning, recordKilledLoads, recoverContactsRun, runOrigin } from "./recover_run.ts";
 import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
@@ -142,10 +142,16 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     }
     // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
     // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
+    // The mark says, should this process die before its COMMIT, that a load was tried (recordKilledLoads).
     const locked = async <T>(load: () => Promise<T>): Promise<T> => {
       const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0, options.signal);
       try {
-        return await load();
+        const ended = markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file });
+        try {
+          return await load();
+        } finally {
+          ended();
+        }
       } finally {
         release();
       }
@@ -260,6 +266,7 @@ async function direct(
     await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
     await migrate(db);
     await recoverContactsRun(db, options.dataDir);
+    recordKilledLoads(options.dataDir, run?.id ?? "");
     const memoryMb = await fitMemoryToContacts(db, CONTACTS_DIRECT_LOAD_MEMORY_MB);
     const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run, signal: options.signal });
     if (options.exportContacts) {
@@ -280,6 +287,7 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
     // The migrations wait for another session's lock as the load does.
     await migratePostgres(pg, { lockWaitMs: options.postgresLockWaitMs, lockProgressMs: options.postgresLockProgressMs, onLockWait: options.onPostgresLockWait });
     await recoverContactsRun(pg, options.dataDir);
+    recordKilledLoads(options.dataDir, run?.id ?? "");
     return await ingestContactsPostgres(pg, csvPath, {
       sourceName: source,
       displayPath: options.csvPath,

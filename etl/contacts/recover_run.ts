@@ -4,13 +4,18 @@
  * no run saying so, and the same file loaded again is then "unchanged" and skipped: the history
  * would never show the load. The load stored its run with itself (contact_loads.run, in the same
  * transaction), so the next load, holding the lock, records it from there, with a warning saying so.
+ *
+ * A load killed before its COMMIT changed nothing, and left no run either: the history went on as if
+ * it had never been tried. Each load holding the lock leaves a mark (`.contacts.loading/<run id>.json`:
+ * its id, start and file) until it ends; the next load, once it has recovered a committed run as
+ * above, records each mark left with no run as a failed run `crashed`.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { SqlRunner } from "../db/mod.ts";
 import { rejectsReportPath, type IngestSummary } from "../handover/mod.ts";
-import { appendRun, findRun, type RunRecord } from "../runs/mod.ts";
+import { appendRun, findRun, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
 import type { LoadRun } from "./ingest_contacts.ts";
 
@@ -78,4 +83,99 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   };
   appendRun(dataDir, record);
   return record;
+}
+
+/** What a running load's mark says: enough to record it as crashed. */
+type LoadMark = Pick<RunRecord, "id" | "started_at" | "file">;
+
+function marksDir(dataDir: string): string {
+  return join(dataDir, ".contacts.loading");
+}
+
+/**
+ * Marks the load `run` of `dataDir` as running and returns the function that removes the mark, to be
+ * called once the load has ended, whatever its outcome. Call with the contacts load lock held.
+ *
+ * @example
+ * ```ts
+ * const ended = markLoadRunning("data", { id, started_at, file });
+ * try { await load(); } finally { ended(); }
+ * ```
+ */
+export function markLoadRunning(dataDir: string, run: LoadMark): () => void {
+  const dir = marksDir(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${run.id}.json`);
+  writeFileSync(path, JSON.stringify({ id: run.id, started_at: run.started_at, file: run.file }));
+  return () => {
+    rmSync(path, { force: true });
+    // The folder only while a load runs: a data dir at rest looks as it did before marks.
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Another load's mark is in it (one killed, not yet recorded).
+    }
+  };
+}
+
+/**
+ * Records as failed (`crashed`) each load of `dataDir` that marked itself running and ended with no
+ * run (killed before its COMMIT: one killed after it was recovered from the database first, by
+ * recoverContactsRun), except `current`, and removes the marks. Call with the contacts load lock held,
+ * after recoverContactsRun. Returns the runs recorded.
+ *
+ * @example
+ * ```ts
+ * recordKilledLoads("data", runId).map((r) => r.error?.code); // ["crashed"]
+ * ```
+ */
+export function recordKilledLoads(dataDir: string, current: string): RunRecord[] {
+  const dir = marksDir(dataDir);
+  if (!existsSync(dir)) return [];
+  const recorded: RunRecord[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (name === `${current}.json`) continue;
+    let mark: LoadMark | undefined;
+    try {
+      mark = JSON.parse(readFileSync(path, "utf8")) as LoadMark;
+    } catch {
+      // Cut short by the crash itself: nothing to say what it loaded.
+    }
+    // Recorded already: by the load itself, by recoverContactsRun, or as crashed by the API's
+    // schedule (its parent records a child killed mid-load, under an id of its own).
+    if (
+      mark !== undefined &&
+      findRun(dataDir, (r) => r.id === mark.id || (r.kind === "contacts" && r.error?.code === "crashed" && r.finished_at >= mark.started_at)) === undefined
+    ) {
+      const run = killedRun(mark);
+      appendRun(dataDir, run);
+      recorded.push(run);
+    }
+    rmSync(path, { force: true });
+  }
+  return recorded;
+}
+
+function killedRun(mark: LoadMark): RunRecord {
+  const shown = mark.file?.path ?? "the contacts file";
+  return {
+    // Its own id: the killed load's may name a rejects report it began to write.
+    id: newRunId(),
+    kind: "contacts",
+    status: "failed",
+    started_at: mark.started_at,
+    finished_at: new Date().toISOString(),
+    // No SHA-256: nothing of the file was loaded, so the schedule tries it again (as crashed_run.ts).
+    file: mark.file === null ? null : { ...mark.file, sha256: "" },
+    counts: {},
+    findings: [],
+    changes: {},
+    error: {
+      code: "crashed",
+      message:
+        `The contacts load of '${shown}' that started at ${mark.started_at} did not finish: its process ended (killed, out of memory, ` +
+        `the machine stopped) before its COMMIT, so the contacts are as they were before it; the next load recorded this`,
+    },
+  };
 }
