@@ -94,7 +94,8 @@ function marksDir(dataDir: string): string {
 
 /**
  * Marks the load `run` of `dataDir` as running and returns the function that removes the mark, to be
- * called once the load has ended, whatever its outcome. Call with the contacts load lock held.
+ * called once the load has ended, whatever its outcome. Call with the contacts load lock held. A mark
+ * that cannot be written fails nothing.
  *
  * @example
  * ```ts
@@ -104,9 +105,16 @@ function marksDir(dataDir: string): string {
  */
 export function markLoadRunning(dataDir: string, run: LoadMark): () => void {
   const dir = marksDir(dataDir);
-  mkdirSync(dir, { recursive: true });
   const path = join(dir, `${run.id}.json`);
-  writeFileSync(path, JSON.stringify({ id: run.id, started_at: run.started_at, file: run.file }));
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, JSON.stringify({ id: run.id, started_at: run.started_at, file: run.file }));
+  } catch {
+    // No room for a few bytes, or no right to write them: the load goes on; were it killed, it
+    // would go unrecorded, as before marks.
+    rmSync(path, { force: true });
+    return () => {};
+  }
   return () => {
     rmSync(path, { force: true });
     // The folder only while a load runs: a data dir at rest looks as it did before marks.
