@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { Database } from "../db/mod.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { readRuns } from "../runs/mod.ts";
 
@@ -34,12 +34,10 @@ function run(script: string, args: string[], env: Record<string, string>): Promi
 /** A contacts.duckdb whose WAL holds writes (no checkpoint at close), with 16 bytes in the middle of the WAL overwritten. */
 async function withDamagedWal(dataDir: string): Promise<string> {
   const path = join(dataDir, "contacts.duckdb");
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
-  await connection.run("PRAGMA disable_checkpoint_on_shutdown");
-  await connection.run("CREATE TABLE kept AS SELECT range AS i FROM range(100)");
-  connection.closeSync();
-  instance.closeSync();
+  const db = await Database.open(path);
+  await db.run("PRAGMA disable_checkpoint_on_shutdown");
+  await db.run("CREATE TABLE kept AS SELECT range AS i FROM range(100)");
+  db.close();
   const wal = `${path}.wal`;
   const fd = openSync(wal, "r+");
   writeSync(fd, Buffer.alloc(16, 0x58), 0, 16, Math.floor(statSync(wal).size / 2));
