@@ -14,9 +14,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, wr
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { SqlRunner } from "../db/mod.ts";
-import { rejectsReportPath, type IngestSummary } from "../handover/mod.ts";
+import { isAlive } from "../files/mod.ts";
+import { rejectsReportPath, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { appendRun, findRun, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, runChanges, runCounts } from "./contacts_run.ts";
+import { PG_WORK_PREFIX } from "./ingest_postgres.ts";
 import type { LoadRun } from "./ingest_contacts.ts";
 
 /** How many of the last loads (with a run) are searched for this data dir's last one. */
@@ -85,8 +87,8 @@ export async function recoverContactsRun(db: SqlRunner, dataDir: string): Promis
   return record;
 }
 
-/** What a running load's mark says: enough to record it as crashed. */
-type LoadMark = Pick<RunRecord, "id" | "started_at" | "file">;
+/** What a running load's mark says: enough to record it as crashed, and its process, whose files in uploads/ it names. */
+type LoadMark = Pick<RunRecord, "id" | "started_at" | "file"> & { pid?: number };
 
 function marksDir(dataDir: string): string {
   return join(dataDir, ".contacts.loading");
@@ -108,7 +110,7 @@ export function markLoadRunning(dataDir: string, run: LoadMark): () => void {
   const path = join(dir, `${run.id}.json`);
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path, JSON.stringify({ id: run.id, started_at: run.started_at, file: run.file }));
+    writeFileSync(path, JSON.stringify({ id: run.id, started_at: run.started_at, file: run.file, pid: process.pid }));
   } catch {
     // No room for a few bytes, or no right to write them: the load goes on; were it killed, it
     // would go unrecorded, as before marks.
@@ -160,9 +162,25 @@ export function recordKilledLoads(dataDir: string, current: string): RunRecord[]
       appendRun(dataDir, run);
       recorded.push(run);
     }
+    removeLeftFiles(dataDir, name.replace(/\.json$/, ""), mark?.pid);
     rmSync(path, { force: true });
   }
   return recorded;
+}
+
+/**
+ * Removes what the killed load `id` (process `pid`) left in uploads/: its copy of the CSV and, on
+ * PostgreSQL, its staging folder (the people and their links as CSV). Personal data, which
+ * cleanStaleUploads would otherwise keep for hours; a folder of a live process (its pid since reused)
+ * is left alone.
+ */
+function removeLeftFiles(dataDir: string, id: string, pid: number | undefined): void {
+  const dir = join(dataDir, UPLOADS_DIR);
+  rmSync(join(dir, `${id}.csv`), { force: true });
+  if (pid === undefined || !Number.isInteger(pid) || isAlive(pid) || !existsSync(dir)) return;
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(`${PG_WORK_PREFIX}${pid}-`)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 function killedRun(mark: LoadMark): RunRecord {

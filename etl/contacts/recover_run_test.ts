@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,6 +147,7 @@ for (const backend of ["DuckDB", "PostgreSQL"] as const) {
       child.kill("SIGKILL");
       assert.equal(await exited, "SIGKILL");
       assert.deepEqual(readRuns(dataDir).map((r) => r.id), [first.run_id], "the killed load recorded no run");
+      assert.ok(readdirSync(join(dataDir, "uploads")).length > 0, "the killed load's copy of the CSV (and staging folder, PostgreSQL)");
 
       const next = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
       const runs = readRuns(dataDir);
@@ -158,6 +159,7 @@ for (const backend of ["DuckDB", "PostgreSQL"] as const) {
       assert.match(crashed.error!.message, /did not finish.*before its COMMIT.*as they were before it/);
       assert.ok(crashed.started_at <= crashed.finished_at);
       assert.ok(next.inserted > 0, "the file the killed load read is loaded now");
+      assert.deepEqual(readdirSync(join(dataDir, "uploads")), [], "what the killed load left in uploads/ (personal data) is removed with it, not 6 h later");
 
       await loadContacts({ csvPath: csv, dataDir, databaseUrl });
       assert.equal(readRuns(dataDir).filter((r) => r.error?.code === "crashed").length, 1, "recorded once");
