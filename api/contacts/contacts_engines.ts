@@ -20,7 +20,8 @@
  *   a conflict (or anything unforeseen) is rolled back and its writes run one by one, each as a write
  *   alone does, so each still gets the answer it would have got by itself.
  */
-import { join } from "node:path";
+import { statfsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Database, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, isUniqueViolation, PostgresDatabase, postgresErrorOf, type Row, type SqlRunner } from "../../etl/db/mod.ts";
 import {
   CONTACTS_COUNT,
@@ -256,6 +257,16 @@ function servingMb(contacts: number, options: EngineOptions): number {
 export const IDLE_TRIM_MS = 10_000;
 /** DuckDB's budget, in MB, for the instant of a trim: under what it keeps, so it drops every buffer it may. */
 const TRIM_MB = 64;
+/**
+ * Free bytes the disk of contacts.duckdb must have for a group's COMMIT to be tried; below, the
+ * group fails as a full disk does (503 `database-disk-full`) without trying. DuckDB 1.5 cannot undo
+ * a COMMIT of an UPDATE that ran out of room: undoing it in the primary key index fails
+ * ("INTERNAL Error: Failed to append to PRIMARY_contacts...: duplicate key") and the process aborts,
+ * taking every client down. A group's WAL is kilobytes; the reserve also leaves room for the
+ * checkpoint that follows. Another process filling the disk between this check and the COMMIT can
+ * still get there.
+ */
+const COMMIT_RESERVE_BYTES = 8 * 2 ** 20;
 
 interface Pending {
   run: (tx: SqlRunner, ctx: WriteContext) => Promise<unknown>;
@@ -637,7 +648,7 @@ class DuckDbEngine implements Engine {
         await this.#writer.run("BEGIN TRANSACTION");
         const results = await this.#batch(this.#writer, ctx, group.map((p) => p.data));
         await this.#recordWritten(touched, stored);
-        await this.#writer.run("COMMIT");
+        await this.#commit();
         answerGroup(this.commits, group, touched, results);
         return;
       } catch (error) {
@@ -663,7 +674,7 @@ class DuckDbEngine implements Engine {
         }
       }
       await this.#recordWritten(touched, stored);
-      await this.#writer.run("COMMIT");
+      await this.#commit();
       this.commits.commits++;
       this.commits.writes += group.length;
     } catch (error) {
@@ -678,6 +689,23 @@ class DuckDbEngine implements Engine {
     // Acknowledged only now, after the commit that holds them; the store forgets stale reads first.
     committedOnce(group, touched);
     group.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
+  }
+
+  /** A write group's COMMIT, refused as a full disk's before it is tried when the disk has less than COMMIT_RESERVE_BYTES free. */
+  async #commit(): Promise<void> {
+    const dir = dirname(this.location);
+    let free = Infinity;
+    try {
+      const { bavail, bsize } = statfsSync(dir);
+      free = bavail * bsize;
+    } catch {
+      // No answer about the disk: the COMMIT says.
+    }
+    if (free < COMMIT_RESERVE_BYTES) {
+      // Worded as the file system's own error, so it is answered as one (duckDbFailure: "disk-full").
+      throw new Error(`No space left on device: ${dir} has ${free} bytes free, fewer than the ${COMMIT_RESERVE_BYTES} kept for a COMMIT; nothing was written`);
+    }
+    await this.#writer.run("COMMIT");
   }
 
   snapshot<T>(fn: (read: SqlRunner) => Promise<T>): Promise<T> {

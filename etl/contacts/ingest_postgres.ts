@@ -36,6 +36,8 @@ import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./reco
 
 /** Times a load's transaction runs when it fails on another writer's commit (isTransientConflict: a deadlock, a key check). */
 const LOAD_ATTEMPTS = 3;
+/** A load's staging folder in its work folder: `<prefix><pid>-<random>` (recover_run.ts removes a killed load's). */
+export const PG_WORK_PREFIX = ".pg-load-";
 
 /**
  * Taken first in a load's transaction: loads into one database run one after another, whichever
@@ -106,7 +108,7 @@ export async function ingestContactsPostgres(pg: PostgresDatabase, csvPath: stri
   // named by pid and time, two shared one, and the first to end removed the other's files).
   const parent = options.workDir ?? join(csvPath, "..");
   mkdirSync(parent, { recursive: true });
-  const work = mkdtempSync(join(parent, `.pg-load-${process.pid}-`));
+  const work = mkdtempSync(join(parent, `${PG_WORK_PREFIX}${process.pid}-`));
   // Bounded memory whatever the file's size: DuckDB spills to the work folder past 512 MB.
   const duck = await Database.open(":memory:", { settings: { ...options.duckdbSettings, memory_limit: "512MB", temp_directory: join(work, "spill"), threads: "2" } });
   try {

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
+import { damagedDuckDb, Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "./contacts_run.ts";
@@ -18,12 +18,12 @@ import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_c
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
-import { recoverContactsRun, runOrigin } from "./recover_run.ts";
+import { markLoadRunning, recordKilledLoads, recoverContactsRun, runOrigin } from "./recover_run.ts";
 import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS_LOAD_MEMORY_MB } from "./contact_sql.ts";
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped" | "database-damaged";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
@@ -31,7 +31,8 @@ export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "dat
  * file has a header and no data rows ("no-rows": a failed run too), or
  * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
  * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
- * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal).
+ * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal),
+ * or contacts.duckdb or its WAL is damaged ("database-damaged": damagedContactsDb).
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {
@@ -141,10 +142,16 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     }
     // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
     // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
+    // The mark says, should this process die before its COMMIT, that a load was tried (recordKilledLoads).
     const locked = async <T>(load: () => Promise<T>): Promise<T> => {
       const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0, options.signal);
       try {
-        return await load();
+        const ended = markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file });
+        try {
+          return await load();
+        } finally {
+          ended();
+        }
       } finally {
         release();
       }
@@ -188,7 +195,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     });
     return result;
   } catch (error) {
-    const recorded = error instanceof LoadStopped ? stoppedError(error, via, apiUrl) : runError(error, options.csvPath);
+    const recorded = error instanceof LoadStopped ? stoppedError(error, via, apiUrl) : runError(error, options.csvPath, options.dataDir);
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
@@ -205,8 +212,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // PostgreSQL's refusals and outages are reported in the run's words (naming DATABASE_URL and what
     // to fix), not as the client's bare message ("connect ECONNREFUSED ...", "permission denied ...").
     // A stop likewise: its run's message says what became of the data; the signal's reason does not.
-    if (recorded.code === "database-refused" || recorded.code === "database-unavailable" || recorded.code === "database-locked" || recorded.code === "stopped") {
-      throw new ContactsLoadError(recorded.code, recorded.message);
+    // A damaged contacts.duckdb: what to do about it, not DuckDB's checksum line.
+    if (["database-refused", "database-unavailable", "database-locked", "stopped", "database-damaged"].includes(recorded.code)) {
+      throw new ContactsLoadError(recorded.code as ContactsLoadErrorCode, recorded.message);
     }
     throw error;
   } finally {
@@ -258,6 +266,7 @@ async function direct(
     await fitMemoryToContacts(db, CONTACTS_LOAD_MEMORY_MB);
     await migrate(db);
     await recoverContactsRun(db, options.dataDir);
+    recordKilledLoads(options.dataDir, run?.id ?? "");
     const memoryMb = await fitMemoryToContacts(db, CONTACTS_DIRECT_LOAD_MEMORY_MB);
     const summary = await ingestContacts(db, csvPath, { sourceName: source, displayPath: options.csvPath, rejectsFile, memoryMb, run, signal: options.signal });
     if (options.exportContacts) {
@@ -278,6 +287,7 @@ async function intoPostgres(options: LoadContactsOptions, csvPath: string, sourc
     // The migrations wait for another session's lock as the load does.
     await migratePostgres(pg, { lockWaitMs: options.postgresLockWaitMs, lockProgressMs: options.postgresLockProgressMs, onLockWait: options.onPostgresLockWait });
     await recoverContactsRun(pg, options.dataDir);
+    recordKilledLoads(options.dataDir, run?.id ?? "");
     return await ingestContactsPostgres(pg, csvPath, {
       sourceName: source,
       displayPath: options.csvPath,
@@ -341,8 +351,22 @@ function stoppedError(error: LoadStopped, via: LoadContactsResult["via"] | undef
   };
 }
 
+/**
+ * What to tell a person whose contacts.duckdb in `dataDir`, or its WAL, DuckDB found damaged on
+ * opening it (`damagedDuckDb`), or undefined for any other error. The API, `npm run migrate` and the
+ * loads say the same.
+ *
+ * @example
+ * ```ts
+ * damagedContactsDb(new Error("IO Error: Corrupt database file: ..."), "data"); // "data/contacts.duckdb is damaged ..."
+ * ```
+ */
+export function damagedContactsDb(error: unknown, dataDir: string): string | undefined {
+  return damagedDuckDb(error, join(dataDir, "contacts.duckdb"), "npm run etl -- --only contacts");
+}
+
 /** A failed load's error for its run: the code, and a message for the person running the load. */
-function runError(error: unknown, csvPath: string): { code: string; message: string } {
+function runError(error: unknown, csvPath: string, dataDir: string): { code: string; message: string } {
   // DuckDB messages can run to many lines of hints; the first says what went wrong.
   const firstLine = (error instanceof Error ? error.message : String(error)).split("\n")[0];
   if (
@@ -363,5 +387,7 @@ function runError(error: unknown, csvPath: string): { code: string; message: str
     return { code: "database-unavailable", message: `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}` };
   }
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return { code: "unreadable", message: `Cannot read contacts file '${csvPath}': no such file` };
+  const damaged = damagedContactsDb(error, dataDir);
+  if (damaged !== undefined) return { code: "database-damaged", message: damaged };
   return { code: "ingest-failed", message: firstLine };
 }

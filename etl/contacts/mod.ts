@@ -86,6 +86,7 @@ export { ingestContactsPostgres, type PostgresIngestOptions } from "./ingest_pos
 export { ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockHolder } from "./_lock_wait.ts";
 export {
   ContactsLoadError,
+  damagedContactsDb,
   loadContacts,
   type LoadContactsExport,
   type LoadContactsOptions,

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,6 +119,52 @@ for (const backend of ["DuckDB", "PostgreSQL"] as const) {
       assert.equal(runs[0]!.findings.at(-1)?.check, "run_recovered");
       assert.equal(runs[0]!.counts.inserted, first.inserted);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// A load killed before its COMMIT (kill -9, out of memory, a power cut) left no run at all: the
+// history showed the load before it as the last, and nobody could tell a load had been tried and
+// died. The next load now records it, failed `crashed`, once, saying the contacts are as before it.
+for (const backend of ["DuckDB", "PostgreSQL"] as const) {
+  test(`${backend}: kill -9 before a contacts load's COMMIT: the next load records it as crashed, once, and loads`, { timeout: 120_000, skip: backend === "PostgreSQL" ? POSTGRES_SKIP : !existsSync("/proc/self/stat") && "needs /proc" }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "contacts-killed-"));
+    const dataDir = join(dir, "data");
+    const before = join(dir, "before.csv");
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(before, 100, 1);
+    writeContactsCsv(csv, 500, 4);
+    const databaseUrl = backend === "PostgreSQL" ? await postgresDatabaseFor(dir) : undefined;
+    const first = await loadContacts({ csvPath: before, dataDir, databaseUrl });
+    const child = spawn(process.execPath, [...process.execArgv, `--import=${STOP_AT}`, MAIN, "--only", "contacts", "--contacts", csv, "--data-dir", dataDir, "--json"], {
+      stdio: "ignore",
+      env: { ...process.env, STOP_AT: backend === "PostgreSQL" ? "contacts-pg-written" : "contacts-staging", API_TOKEN: "", DATABASE_URL: databaseUrl ?? "" },
+    });
+    try {
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+      assert.equal(await stopped(child.pid!), "T", "the load stopped before its COMMIT");
+      child.kill("SIGKILL");
+      assert.equal(await exited, "SIGKILL");
+      assert.deepEqual(readRuns(dataDir).map((r) => r.id), [first.run_id], "the killed load recorded no run");
+      assert.ok(readdirSync(join(dataDir, "uploads")).length > 0, "the killed load's copy of the CSV (and staging folder, PostgreSQL)");
+
+      const next = await loadContacts({ csvPath: csv, dataDir, databaseUrl });
+      const runs = readRuns(dataDir);
+      assert.deepEqual(runs.map((r) => [r.status, r.error?.code ?? null]), [["succeeded", null], ["failed", "crashed"], ["succeeded", null]], "the first load, the killed one, this one");
+      const crashed = runs[1]!;
+      assert.notEqual(crashed.id, next.run_id);
+      assert.equal(crashed.kind, "contacts");
+      assert.equal(crashed.file?.path, csv);
+      assert.match(crashed.error!.message, /did not finish.*before its COMMIT.*as they were before it/);
+      assert.ok(crashed.started_at <= crashed.finished_at);
+      assert.ok(next.inserted > 0, "the file the killed load read is loaded now");
+      assert.deepEqual(readdirSync(join(dataDir, "uploads")), [], "what the killed load left in uploads/ (personal data) is removed with it, not 6 h later");
+
+      await loadContacts({ csvPath: csv, dataDir, databaseUrl });
+      assert.equal(readRuns(dataDir).filter((r) => r.error?.code === "crashed").length, 1, "recorded once");
+    } finally {
+      child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     }
   });

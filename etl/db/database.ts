@@ -74,6 +74,39 @@ export function duckDbFailure(error: unknown): "out-of-memory" | "invalidated" |
 }
 
 /**
+ * What to tell a person whose database file or WAL DuckDB found damaged on opening it (a checksum
+ * that does not match, a file cut short, one that is no DuckDB file), or undefined for any other
+ * error. DuckDB's own line names the file but not what to do; this says which file, that nothing was
+ * changed, and the ways out. `path` is the database opened: DuckDB's message names the file mostly,
+ * not always ("Corrupt database file: computed checksum ..."); `reload` the command that fills a new one.
+ *
+ * @example
+ * ```ts
+ * await Database.open("data/contacts.duckdb").catch((e) => damagedDuckDb(e, "data/contacts.duckdb", "npm run etl -- --only contacts"));
+ * // "data/contacts.duckdb.wal is damaged (...). Nothing was changed. ..."
+ * ```
+ */
+export function damagedDuckDb(error: unknown, path: string, reload: string): string | undefined {
+  const message = error instanceof Error ? error.message.split("\n")[0] : "";
+  const wal = /Failure while replaying WAL file "([^"]+)"/.exec(message);
+  if (wal !== null) {
+    const file = wal[1];
+    return (
+      `${file} is damaged (DuckDB: ${message}). It holds the writes made since ${file.replace(/\.wal$/, "")} was last checkpointed, ` +
+      `so the database cannot be opened while it is there. Nothing was changed. Restore both files from a backup; or, to start from ` +
+      `the database as last checkpointed (the writes only this WAL holds are lost), move ${file} out of the folder, keeping it, and start again`
+    );
+  }
+  const named = /Could not read enough bytes from file "([^"]+)"|The file "([^"]+)" exists, but it is not a valid DuckDB database/.exec(message);
+  const file = named !== null ? (named[1] ?? named[2]) : /^IO Error: Corrupt database file/.test(message) ? path : undefined;
+  if (file === undefined) return undefined;
+  return (
+    `${file} is damaged or is not a DuckDB database (DuckDB: ${message}). Nothing was changed. Restore it (and its .wal, if there is one) ` +
+    `from a backup; or move both out of the folder, keeping them, and load again (${reload}) into a new file`
+  );
+}
+
+/**
  * Whether `error` is DuckDB's for a statement stopped by `Database.interrupt()`.
  *
  * @example
