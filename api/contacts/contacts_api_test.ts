@@ -762,6 +762,8 @@ test("adding a field is one migration plus one line: the API accepts, validates,
   // field is sortable, so each migration also adds its `_sort` column and fills it for the rows
   // already stored (fold(NULL) is ''), and PostgreSQL's an index in byte order. The field's name is
   // one no shipped field takes (the README's example is `title`), so adding that one keeps this test.
+  // It is searchable too, so each migration rewrites `search_text` of the rows already stored as the
+  // writes compute it (the searchable fields' folds in definition order, joined by one space).
   // It filters lists as city does (folded, read from the sort key that PostgreSQL's index serves);
   // a second field, `test_code`, filters as state does (exact, upper-cased), with PostgreSQL's index
   // on the column itself.
@@ -772,7 +774,8 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     // Every ALTER before the UPDATE: DuckDB fails the commit of an ALTER TABLE that follows an
     // UPDATE of the same table in one transaction ("another transaction has altered this table").
     "ALTER TABLE contacts ADD COLUMN test_title VARCHAR;\nALTER TABLE contacts ADD COLUMN test_title_sort VARCHAR;\nALTER TABLE contacts ADD COLUMN test_code VARCHAR;\n" +
-      "UPDATE contacts SET test_title_sort = fold(test_title);\n",
+      "UPDATE contacts SET test_title_sort = fold(test_title);\n" +
+      "UPDATE contacts SET search_text = fold(first_name) || ' ' || fold(last_name) || ' ' || fold(email) || ' ' || fold(test_title);\n",
   );
   // One migration per backend: PostgreSQL's set gets the same column in its dialect.
   const postgresMigrations = join(dir, "postgres-migrations");
@@ -781,11 +784,12 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     join(postgresMigrations, "900_contact_test_title.sql"),
     'ALTER TABLE contacts ADD COLUMN test_title text;\nALTER TABLE contacts ADD COLUMN test_title_sort text COLLATE "C";\nUPDATE contacts SET test_title_sort = fold(test_title);\n' +
       "CREATE INDEX contacts_test_title_sort ON contacts (test_title_sort, id);\n" +
-      "ALTER TABLE contacts ADD COLUMN test_code text;\nCREATE INDEX contacts_test_code ON contacts (test_code, id);\n",
+      "ALTER TABLE contacts ADD COLUMN test_code text;\nCREATE INDEX contacts_test_code ON contacts (test_code, id);\n" +
+      "UPDATE contacts SET search_text = fold(first_name) || ' ' || fold(last_name) || ' ' || fold(email) || ' ' || fold(test_title);\n",
   );
   const record = extendRecord(
     contactRecord,
-    { name: "test_title", type: "string", maxLength: 80, description: "Job title.", example: "Dr", sortable: true, filter: { match: "folded" } },
+    { name: "test_title", type: "string", maxLength: 80, description: "Job title.", example: "Dr", sortable: true, searchable: true, filter: { match: "folded" } },
     { name: "test_code", type: "string", maxLength: 2, pattern: /^[A-Z]{2}$/, normalise: { kind: "upper" }, filter: { match: "exact" } },
   );
   const server = await testServer(dir, { contacts: { record, migrationsDir: migrations, postgresMigrationsDir: postgresMigrations } });
@@ -853,6 +857,9 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     assert.deepEqual(await matching("test_title=prof&state=NY"), [id]);
     assert.deepEqual(await matching("test_title=prof&state=CA"), []);
     assert.deepEqual(await matching("test_title=eng&sort=-test_title&q=bob"), [bob.id]);
+    // Searchable in the definition: q finds a contact by it, as by a name.
+    assert.deepEqual(await matching("q=PR%C3%93"), [id]);
+    assert.deepEqual(await matching("q=eng&sort=-test_title"), [bob.id]);
     // test_code matches as state does: the value as stored, any case.
     assert.deepEqual(await matching("test_code=xy"), [bob.id]);
     assert.deepEqual(await matching("test_code=XY&test_title=prof"), []);
@@ -873,6 +880,9 @@ test("adding a field is one migration plus one line: the API accepts, validates,
     for (const name of ["state", "city", "company", "department", "q", "test_title", "test_code"]) assert.ok(params.includes(name), `${name} in ${params}`);
     const titleParam = openapi.paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "test_title");
     assert.match(titleParam.description, /exact match ignoring case and accents/);
+    // q's doc names the fields it searches, the added one with them (it named the shipped three alone).
+    const qParam = openapi.paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "q");
+    assert.match(qParam.description, /first_name.*last_name.*email.*test_title/);
   } finally {
     await server.close();
     cleanup();

@@ -39,11 +39,12 @@ function withTotal(schema: object): object {
 }
 
 /**
- * The doc of `GET /contacts` for `record`: its filters are the record's listFilterFields() and its
- * `sort` parameter names the record's sortFields(), what the route accepts, so a field given a
- * filter or marked sortable in the definition is documented without a change here.
+ * The doc of `GET /contacts` for `record`: its filters are the record's listFilterFields(), `q`
+ * names its searchable fields and `sort` its sortFields(), what the route accepts, so a field given
+ * a filter or marked searchable or sortable in the definition is documented without a change here.
  */
 export function contactListDoc(record: RecordDefinition) {
+  const searched = record.fields.filter((f) => f.searchable).map((f) => `\`${f.name}\``);
   return {
     summary: "List contacts",
     tag: "contacts",
@@ -52,7 +53,7 @@ export function contactListDoc(record: RecordDefinition) {
     params: [
       ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } })),
       { name: LINK_FILTER, description: "Department name, ignoring case and accents.", schema: { type: "string" } },
-      { name: SEARCH_FILTER, description: "Substring of first name, last name or e-mail, ignoring case and accents.", schema: { type: "string" } },
+      { name: SEARCH_FILTER, description: `Substring of ${searched.join(", ")}, ignoring case and accents.`, schema: { type: "string" } },
       { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },

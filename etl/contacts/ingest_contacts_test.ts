@@ -290,7 +290,8 @@ test("ingestContacts() maps lines after a quoted field opened after one space, a
     // `, "Flat 2` opens a quoted field in DuckDB (one space before the quote, not two): the line map
     // took the quote for a character, so every line after it was off by one.
     const s = await ingest(db, csv(dir, [HEADER, 'Bob,Ray,, "Flat 2', '1 Main St",,NY,12204,,,bob@example.com,Sales', "Cid,Cox,,,,NY,12204,,,cid@example.com,Sales,extra", "Dee,Day,,,,NY,1,,,dee@example.com,Sales"].join("\n")));
-    assert.deepEqual(s.warnings, []);
+    // A field added to the definition is a column HEADER lacks: that warning is not this test's.
+    assert.deepEqual(s.warnings.filter((w) => !/not in the file; existing values are kept/.test(w)), []);
     assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[4, "*"], [5, "zip"]]);
     assert.equal(s.inserted, 1);
   });
