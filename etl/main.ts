@@ -37,7 +37,8 @@ export async function runEtl(options: EtlOptions, hooks: EtlHooks = {}): Promise
   const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
   if (options.alert !== null) {
     const { alertRuns } = await import("./alerts/mod.ts");
-    outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir });
+    // A stop gives up the alerts too: a webhook that hangs held a Ctrl-C for 3 × ALERT_TIMEOUT.
+    outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir, signal: hooks.signal });
   }
   return outcome;
 }
@@ -233,9 +234,11 @@ function stoppedLine(signal: StopSignal, outcome: EtlOutcome, dataDir: string): 
   ].filter((l) => l !== null);
   const parts = loads.map((l) => `${l.kind} ${l.status}${l.error ? ` (${l.error.message})` : ""}`);
   const wasStopped = loads.some((l) => l.error?.message.startsWith(`Stopped by ${signal}`));
-  const runs = `see ${runLogPath(dataDir)}`;
-  if (!wasStopped) return `${signal} came after the loads could be stopped; they finished: ${parts.join(", ") || "nothing to load"}; ${runs}`;
-  return `${signal}: ${parts.join(", ")}; ${runs}`;
+  const unsent = [...(outcome.alerts?.values() ?? [])].filter((a) => a.error?.code === "stopped");
+  const alerts = unsent.length === 0 ? "" : `; ${unsent.length === 1 ? "the alert was" : `${unsent.length} alerts were`} not sent: ${unsent[0].error!.message}`;
+  const tail = `${alerts}; see ${runLogPath(dataDir)}`;
+  if (!wasStopped) return `${signal} came after the loads could be stopped; they finished: ${parts.join(", ") || "nothing to load"}${tail}`;
+  return `${signal}: ${parts.join(", ")}${tail}`;
 }
 
 function fileKind(kind: string, file: string | undefined): string {

@@ -437,3 +437,32 @@ for (const mode of ["SHARE", "ACCESS EXCLUSIVE"]) {
     }
   });
 }
+
+// Ctrl-C (or npm start's SIGTERM to its load child) while the alerts went out was ignored until each
+// alert had used up its attempts: 3 × ALERT_TIMEOUT + 0.75 s against a webhook that hangs (16 s at the
+// default), past `docker stop`'s 10 s grace, so the container was killed rather than stopped.
+test("SIGINT while an alert waits for a webhook that never answers: the alert is given up at once, recorded as not sent, exit 130", { timeout: 60_000 }, async (t) => {
+  const { dir, cleanup } = tempDir("etl-sigint-alert-");
+  const hook = await localServer(() => {});
+  try {
+    const dataDir = join(dir, "data");
+    // No workbook there: the load fails at once and its alert is due.
+    const cli = etl(["--only", "relationships", "--data-dir", dataDir], undefined, { ALERT_WEBHOOK_URL: `${hook.url}/hooks/secret-path`, ALERT_TIMEOUT: "10m" });
+    // A command that goes on waiting fails the test by its timeout, and must not outlive it.
+    t.after(() => cli.kill("SIGKILL"));
+    await until("the alert to be posted", () => hook.requests.length > 0, 30_000);
+    cli.kill("SIGINT");
+    const { code, signal, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGINT is handled, not fatal");
+    assert.equal(code, 130, stderr);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /^SIGINT came after the loads could be stopped; they finished: relationships failed \(Cannot find the workbook .*\); the alert was not sent: Stopped by SIGINT before the webhook at 127\.0\.0\.1:\d+ answered; see /);
+    assert.equal(hook.requests.length, 1, "no further attempt");
+    const run = lastRun(dataDir);
+    assert.deepEqual([run.status, run.alert?.status, run.alert?.attempts, run.alert?.error?.code], ["failed", "failed", 1, "stopped"]);
+    assert.ok(!stderr.includes("secret-path"));
+  } finally {
+    await hook.close();
+    cleanup();
+  }
+});

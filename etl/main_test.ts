@@ -54,6 +54,10 @@ test("parseEtlArgs() reads flags, DATA_DIR and defaults through the settings mod
   assert.throws(() => parseEtlArgs(["--only", "relationships", "--only", "contacts"], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--only is given more than once; give it once\. Run with --help/.test(e.message));
   assert.throws(() => parseEtlArgs(["--data-dir=/a", "--data-dir", "/b"], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--data-dir is given more than once/.test(e.message));
   assert.equal((parseEtlArgs(["--force", "--force"], {}, "/home/u") as { force: boolean }).force, true);
+  // A flag whose value was forgotten, another flag after it, read "Option '--only' argument is
+  // ambiguous.. Run with --help": parseArgs' explanation was on the lines cut off.
+  assert.throws(() => parseEtlArgs(["--only", "--json"], {}, "/home/u"), (e: Error) => e instanceof UsageError && e.message === "--only needs a value, but '--json' follows it; a value starting with '-' is written --only=-VALUE. Run with --help to see the options");
+  assert.throws(() => parseEtlArgs(["--keep-versions", "-1"], {}, "/home/u"), (e: Error) => e instanceof UsageError && /^--keep-versions needs a value, but '-1' follows it; .* --keep-versions=-VALUE\. Run/.test(e.message));
   assert.equal((parseEtlArgs([], { DATA_DIR: "" }, "/home/u") as { dataDir: string }).dataDir, repoData, "an empty variable is unset");
   assert.equal((parseEtlArgs(["--restore", "3"]) as { restore: number }).restore, 3);
   assert.throws(() => parseEtlArgs(["--restore", "0"]), /Cannot use --restore '0'; give the number of a published version/);

@@ -62,7 +62,9 @@ function formatRelationships(result: LoadResult): string[] {
   const lines: string[] = [];
   // Busy (another load runs) and withdrawn (a restore set this file aside) say why themselves.
   if (run.status === "skipped" && run.error && run.error.code !== "unchanged") {
-    lines.push(`Relationships: skipped ${file}: ${run.error.message}`);
+    // A restore reads no workbook: what it skipped is the restore.
+    const what = run.restored_from === undefined ? file : `the restore of version ${run.restored_from}`;
+    lines.push(`Relationships: skipped ${what}: ${run.error.message}`);
     return lines;
   }
   if (run.status === "skipped") {

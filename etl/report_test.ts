@@ -122,3 +122,15 @@ test("a workbook loaded again with --force reports no changes without claiming i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A restore that published nothing (the version asked for is the one served, or another load held
+// the lock) read "Relationships: skipped the workbook: Nothing to restore: …": a restore reads no workbook.
+test("formatOutcome() says a restore was skipped, not the workbook", () => {
+  const run = {
+    id: "x", kind: "relationships" as const, status: "skipped" as const, started_at: "", finished_at: "", file: null,
+    counts: {}, findings: [], changes: {}, version_id: 4, restored_from: 2,
+    error: { code: "already-served", message: "Nothing to restore: version 4, the one served, is already a restore of version 2" },
+  };
+  const lines = formatOutcome({ ok: true, relationships: { run, changePreview: [], durationMs: 1 }, contacts: null });
+  assert.deepEqual(lines, ["Relationships: skipped the restore of version 2: Nothing to restore: version 4, the one served, is already a restore of version 2"]);
+});

@@ -3,6 +3,7 @@
  * value, never an exception. A load has already been recorded when its alert goes out, and a
  * webhook that is down or hangs must neither fail it nor keep it running for long.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RunAlert } from "../runs/mod.ts";
 
 /** How hard to try. */
@@ -13,6 +14,11 @@ export interface SendOptions {
   attempts?: number;
   /** Wait before the second attempt, doubled before each further one (default 250 ms). */
   backoffMs?: number;
+  /**
+   * Gives the alert up when aborted (SIGINT, SIGTERM): the POST in flight is ended and no other is
+   * made, and the outcome says so (code `stopped`). A stop must not wait out a webhook that hangs.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,18 +39,38 @@ export async function sendAlert(url: string, body: unknown, options: SendOptions
   const backoffMs = options.backoffMs ?? 250;
   const host = new URL(url).host;
   const payload = JSON.stringify(body);
+  const stop = options.signal;
   let outcome: RunAlert = { status: "failed", attempts: 0, at: new Date().toISOString() };
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await new Promise((done) => setTimeout(done, backoffMs * 2 ** (attempt - 2)));
-    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs });
+    if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2), undefined, { signal: stop }).catch(() => {});
+    if (stop?.aborted) {
+      const error = { code: "stopped", message: `${stopReason(stop)} before the alert was sent to the webhook at ${host}` };
+      return { status: "failed", attempts: attempt - 1, at: new Date().toISOString(), error };
+    }
+    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs, stop });
     outcome = { ...alert, attempts: attempt, at: new Date().toISOString() };
     if (!retry) break;
   }
   return outcome;
 }
 
-async function postOnce(url: string, payload: string, { host, timeoutMs }: { host: string; timeoutMs: number }): Promise<{ alert: Omit<RunAlert, "attempts" | "at">; retry: boolean }> {
-  const signal = AbortSignal.timeout(timeoutMs);
+async function postOnce(
+  url: string,
+  payload: string,
+  { host, timeoutMs, stop }: { host: string; timeoutMs: number; stop: AbortSignal | undefined },
+): Promise<{ alert: Omit<RunAlert, "attempts" | "at">; retry: boolean }> {
+  // One controller for the timeout and the stop (AbortSignal.any() is newer, Node 20.3, than the
+  // engines field).
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onStop = () => controller.abort();
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop, { once: true });
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -64,11 +90,20 @@ async function postOnce(url: string, payload: string, { host, timeoutMs }: { hos
       retry,
     };
   } catch (error) {
-    if (signal.aborted) {
+    if (stop?.aborted) return { alert: { status: "failed", error: { code: "stopped", message: `${stopReason(stop)} before the webhook at ${host} answered` } }, retry: false };
+    if (timedOut) {
       return { alert: { status: "failed", error: { code: "timeout", message: `The webhook at ${host} did not answer within ${timeoutMs} ms` } }, retry: true };
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (error as Error).message;
     return { alert: { status: "failed", error: { code: "unreachable", message: `Cannot reach the webhook at ${host}: ${why}` } }, retry: true };
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener("abort", onStop);
   }
+}
+
+/** What stopped the alert, as the loads say it ("Stopped by SIGINT"). */
+function stopReason(stop: AbortSignal): string {
+  return stop.reason instanceof Error && stop.reason.name !== "AbortError" ? stop.reason.message : "Stopped";
 }

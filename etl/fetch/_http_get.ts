@@ -59,6 +59,8 @@ export type GetOutcome =
   | { status: "not-modified" }
   | { status: "ok"; size: number; sha256: string; etag?: string; lastModified?: string };
 
+/** How every .xlsx (a ZIP archive) begins: a local file header. */
+const ZIP_SIGNATURE = Buffer.from("PK\x03\x04", "latin1");
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 /** Codings decoded in one answer at most: fetch()'s limit, past which a chain only costs a stream each. */
@@ -124,10 +126,21 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       throw tooLarge(shown(), options.maxBytes, declared);
     }
     const hash = createHash("sha256");
+    // A web page where the workbook should be (see notWorkbook()) is told by its first bytes once
+    // they came: a ZIP that a misconfigured server labels text/html is still the workbook.
+    const page = webPageType(response.headers["content-type"]);
+    let head = page === null ? null : Buffer.alloc(0);
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
         if (size > options.maxBytes) return done(tooLarge(shown(), options.maxBytes));
+        if (head !== null) {
+          head = Buffer.concat([head, chunk.subarray(0, ZIP_SIGNATURE.length - head.length)]);
+          if (head.length === ZIP_SIGNATURE.length || !head.equals(ZIP_SIGNATURE.subarray(0, head.length))) {
+            if (!head.equals(ZIP_SIGNATURE)) return done(notWorkbook(shown(), page!));
+            head = null;
+          }
+        }
         hash.update(chunk);
         idle.refresh();
         done(null, chunk);
@@ -143,6 +156,8 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       throw error;
     }
     await pipeline([response.body, ...decoders, meter, out], { signal: controller.signal });
+    // A page shorter than the signature (an empty one too) never filled `head`.
+    if (head !== null) throw notWorkbook(shown(), page!);
     if (Number.isFinite(declared) && size !== declared) throw lost(shown(), size, declared);
     return {
       status: "ok",
@@ -345,6 +360,28 @@ function tooLarge(shown: string, maxBytes: number, declared?: number): FetchErro
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   const what = declared === undefined ? "is larger than" : `is ${mib(declared)}, more than`;
   return new FetchError("too-large", `${shown} ${what} the ${mib(maxBytes)} allowed (WORKBOOK_MAX_MB)`, false);
+}
+
+/**
+ * The Content-Type of an answer that says it is a web page (HTML, XHTML), or null. A 200 with a page
+ * is a sign-in page, a site's fallback page for a mistyped path, or an error page served as 200.
+ */
+function webPageType(contentType: string | undefined): string | null {
+  const type = contentType?.split(";")[0].trim().toLowerCase();
+  return type === "text/html" || type === "application/xhtml+xml" ? contentType!.trim() : null;
+}
+
+/**
+ * Not retried: such a page does not turn into the workbook seconds later. As a failed poll it starts
+ * no load, so a page that differs on each request (a sign-in form's token) is no new file every poll.
+ */
+function notWorkbook(shown: string, contentType: string): FetchError {
+  return new FetchError(
+    "not-a-workbook",
+    `${shown} answered 200 with a web page (Content-Type: ${contentType}), not a workbook: a sign-in or error page? Check the URL and WORKBOOK_AUTH_HEADER`,
+    false,
+    200,
+  );
 }
 
 function badEncoding(shown: string, why: string): FetchError {

@@ -9,6 +9,7 @@ export type FetchErrorCode =
   | "timeout"
   | "connection-lost"
   | "bad-encoding"
+  | "not-a-workbook"
   | "unreachable"
   | "too-large"
   | "redirect-refused"
@@ -22,7 +23,7 @@ export class FetchError extends Error {
     readonly code: FetchErrorCode,
     message: string,
     readonly retry: boolean,
-    /** The HTTP status, for `http-status`. */
+    /** The HTTP status, for `http-status` (and the 200 of `not-a-workbook`). */
     readonly httpStatus?: number,
   ) {
     super(message);

@@ -544,3 +544,26 @@ test("fetchWorkbook(): a failure after a redirect names the URL it came from, wi
     });
   });
 }));
+
+// A typo in the URL on a host with a fallback page, an expired link that lands on a sign-in page: the
+// server answers 200 with HTML. It was downloaded as the workbook and its load failed as "not an .xlsx
+// workbook", naming the copy, not the answer; and a page that differs on each request (a sign-in
+// form's token, a request id) was a new file at every poll of --watch and npm start: a failed load and
+// an alert every WORKBOOK_POLL.
+test("fetchWorkbook(): a 200 answered with a web page is 'not-a-workbook' at once, naming the Content-Type; no copy kept; a ZIP labelled text/html still downloads", withDir(async (dir) => {
+  const zip = Buffer.concat([Buffer.from("PK\x03\x04"), BYTES]);
+  await serving((req, res) => {
+    res.setHeader("content-type", req.path.startsWith("/zip") ? "text/html" : "text/html; charset=utf-8");
+    res.end(req.path.startsWith("/zip") ? zip : `<!doctype html><html><body><form>Sign in <input name=csrf value=${Math.random()}></form></body></html>`);
+  }, async (server) => {
+    await assert.rejects(fetchWorkbook(`${server.url}/relaciones.xlsx?token=s3cret`, { ...FAST, dataDir: dir }), (error: FetchError) => {
+      assert.equal(error.code, "not-a-workbook");
+      assert.equal(error.retry, false);
+      assert.equal(error.message, `${server.url}/relaciones.xlsx answered 200 with a web page (Content-Type: text/html; charset=utf-8), not a workbook: a sign-in or error page? Check the URL and WORKBOOK_AUTH_HEADER`);
+      return true;
+    });
+    assert.equal(server.requests.length, 1, "not retried");
+    assert.deepEqual(readdirSync(join(dir, "fetched")), [], "no copy, no state");
+    assert.deepEqual(readFileSync((await fetchWorkbook(`${server.url}/zip.xlsx`, { ...FAST, dataDir: dir })).path), zip);
+  });
+}));

@@ -168,3 +168,24 @@ test("watchUrl().stop() ends the poll in progress: idle() resolves and the conne
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("watchUrl(): a poll answered by a web page that differs each time (a sign-in form's token) reports a failed poll, not a change", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "watch-url-"));
+  const server = await localServer((_req, res, n) => {
+    res.setHeader("content-type", "text/html");
+    res.end(`<html><body>Sign in <input name=csrf value=${n}></body></html>`);
+  });
+  const errors: unknown[] = [];
+  let changes = 0;
+  const watcher = watchUrl(`${server.url}/w.xlsx`, { dataDir: dir, intervalMs: 30, onChanged: () => changes++, onError: (e) => errors.push(e) });
+  try {
+    await until(() => server.requests.length >= 3 && errors.length + changes >= 3);
+    assert.equal(changes, 0);
+    assert.equal((errors[0] as { code?: unknown }).code, "not-a-workbook");
+  } finally {
+    watcher.stop();
+    await watcher.idle();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -754,7 +754,14 @@ function parseHostList(text, from) {
  * @param {T} own
  */
 export function parseCommandArgs(command, args, own) {
-  const { values, tokens } = parseArgs({ args, options: { ...settingFlags(command), ...own }, strict: true, tokens: true });
+  const options = { ...settingFlags(command), ...own };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, tokens: true });
+  } catch (error) {
+    throw missingValue(/** @type {Error & { code?: string }} */ (error), args, options) ?? error;
+  }
+  const { values, tokens } = parsed;
   const seen = new Set();
   for (const token of tokens) {
     if (token.kind !== "option" || token.value === undefined) continue;
@@ -762,6 +769,25 @@ export function parseCommandArgs(command, args, own) {
     seen.add(token.name);
   }
   return values;
+}
+
+/**
+ * The error for a flag that takes a value followed by another flag (`--only --json`), which
+ * parseArgs calls "argument is ambiguous." and explains on lines the commands cut off (their
+ * messages are one line); null for any other error.
+ * @param {Error & { code?: string }} error
+ * @param {string[]} args
+ * @param {Record<string, { type: string, short?: string }>} options
+ * @returns {Error | null}
+ */
+function missingValue(error, args, options) {
+  if (error.code !== "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return null;
+  const flag = /^Option '([^']+)' argument is ambiguous/.exec(error.message)?.[1];
+  if (flag === undefined) return null;
+  const name = flag.startsWith("--") ? flag.slice(2) : Object.keys(options).find((key) => options[key].short === flag.slice(1));
+  const next = args[args.indexOf(flag) + 1];
+  if (name === undefined || next === undefined) return null;
+  return new Error(`${flag} needs a value, but '${next}' follows it; a value starting with '-' is written --${name}=-VALUE`);
 }
 
 /**
