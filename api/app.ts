@@ -86,6 +86,27 @@ export interface Admission extends Admitted {
 }
 
 /**
+ * What a client is told of a database failure (#logDatabaseFailure's kinds): a 503 it may retry
+ * after `retryAfter` seconds, its code `database-<kind>` unless given.
+ */
+const DATABASE_FAILURE_ANSWERS: Record<DatabaseFailure, { detail: string; code?: string; retryAfter: string }> = {
+  unavailable: { detail: "The contacts database does not answer; retry in a few seconds", retryAfter: "5" },
+  busy: { detail: "The contacts database is busy; retry in a few seconds", code: "database-unavailable", retryAfter: "2" },
+  missing: {
+    detail: "The contacts tables are not in the contacts database (dropped, or being restored); retry once an operator has restored them",
+    code: "database-unavailable",
+    retryAfter: "30",
+  },
+  refused: { detail: "The contacts database refuses the API's role; an operator must grant or fix it (the server's log says what)", retryAfter: "30" },
+  "out-of-memory": { detail: "The contacts database has not the memory for this request now; retry in a few seconds", retryAfter: "2" },
+  "disk-full": { detail: "The contacts database cannot write: the disk it is on is full; nothing was changed, retry once there is room", retryAfter: "30" },
+  invalidated: { detail: "The contacts database stopped after a fatal error; the API must be restarted", retryAfter: "30" },
+};
+
+/** The kinds of database failure a request can meet that are not our bug. */
+type DatabaseFailure = "unavailable" | "busy" | "refused" | "missing" | NonNullable<ReturnType<typeof duckDbFailure>>;
+
+/**
  * The running application.
  *
  * @example
@@ -313,7 +334,7 @@ export class App {
    * for each kind, and says which; undefined (and nothing logged) for anything else. `what` names the
    * request, for DuckDB's.
    */
-  #logDatabaseFailure(error: unknown, what: string): "unavailable" | "busy" | "refused" | "missing" | NonNullable<ReturnType<typeof duckDbFailure>> | undefined {
+  #logDatabaseFailure(error: unknown, what: string): DatabaseFailure | undefined {
     if (isDatabaseUnavailable(error)) {
       // PostgreSQL restarting or gone: not our bug, and not one stack per request. One line per
       // outage (a minute apart at most), and a 503 the client may retry.
@@ -367,44 +388,9 @@ export class App {
   #errorResponse(error: unknown, { method, path }: { method: string; path: string }, requestId?: string): Response {
     if (error instanceof HttpError) return problemResponse(error, path.slice(0, 200));
     const failure = this.#logDatabaseFailure(error, `Request ${requestId ?? "(at admission)"} ${method} ${path}`);
-    if (failure === "unavailable") {
-      return problemResponse(
-        new HttpError(503, "The contacts database does not answer; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "5" } }),
-        path.slice(0, 200),
-      );
-    }
-    if (failure === "busy") {
-      return problemResponse(
-        new HttpError(503, "The contacts database is busy; retry in a few seconds", { code: "database-unavailable", headers: { "retry-after": "2" } }),
-        path.slice(0, 200),
-      );
-    }
-    if (failure === "missing") {
-      return problemResponse(
-        new HttpError(503, "The contacts tables are not in the contacts database (dropped, or being restored); retry once an operator has restored them", {
-          code: "database-unavailable",
-          headers: { "retry-after": "30" },
-        }),
-        path.slice(0, 200),
-      );
-    }
-    if (failure === "refused") {
-      return problemResponse(
-        new HttpError(503, "The contacts database refuses the API's role; an operator must grant or fix it (the server's log says what)", {
-          code: "database-refused",
-          headers: { "retry-after": "30" },
-        }),
-        path.slice(0, 200),
-      );
-    }
     if (failure !== undefined) {
-      const detail =
-        failure === "out-of-memory"
-          ? "The contacts database has not the memory for this request now; retry in a few seconds"
-          : failure === "disk-full"
-            ? "The contacts database cannot write: the disk it is on is full; nothing was changed, retry once there is room"
-            : "The contacts database stopped after a fatal error; the API must be restarted";
-      return problemResponse(new HttpError(503, detail, { code: `database-${failure}`, headers: { "retry-after": failure === "out-of-memory" ? "2" : "30" } }), path.slice(0, 200));
+      const { detail, code, retryAfter } = DATABASE_FAILURE_ANSWERS[failure];
+      return problemResponse(new HttpError(503, detail, { code: code ?? `database-${failure}`, headers: { "retry-after": retryAfter } }), path.slice(0, 200));
     }
     // Anything else is our bug: log everything, tell the client nothing but the request id.
     this.#logError(`Request ${requestId ?? "(at admission)"} ${method} ${path} failed`, error);
