@@ -80,10 +80,11 @@ export interface AppOptions {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** What admission hands the handler: the route it found and the body limit. */
-export interface Admission extends Admitted {
-  match: Extract<Match, { kind: "found" }>;
-}
+/**
+ * What admission hands the handler: the route it found and the body limit, or its own answer on
+ * a route it found (OPTIONS), which the handler sends as it is.
+ */
+export type Admission = Admitted & ({ match: Extract<Match, { kind: "found" }>; answer?: undefined } | { answer: Response; match?: undefined });
 
 /**
  * What a client is told of a database failure (#logDatabaseFailure's kinds): a 503 it may retry
@@ -238,9 +239,10 @@ export class App {
 
   /**
    * Decides on a request from its line and headers alone, before any body byte is read: a
-   * Response to send as it is (421, 404, 405, 403, 401, 415, or OPTIONS' 204), or the route found and the
-   * body limit it accepts. The node adapter calls it first, so a refused upload is never read;
-   * `handle()` calls it for requests that did not come through the adapter.
+   * Response to send as it is (421, 404, 405, 403, 401, 415), or the route found and the body limit
+   * it accepts, or (OPTIONS) the 204 to send with the route it is counted under. The node adapter
+   * calls it first, so a refused upload is never read; `handle()` calls it for requests that did
+   * not come through the adapter.
    */
   admit = (head: RequestHead): Response | Admission => {
     try {
@@ -259,7 +261,10 @@ export class App {
     if (match.kind === "method-not-allowed") {
       // Every path answers OPTIONS: the 405's Allow says so too, as the OPTIONS answer does.
       const allow = [...match.allow, "OPTIONS"].join(", ");
-      if (method === "OPTIONS") return empty(204, { allow, ...this.#acceptHeaders(path, match.allow) });
+      if (method === "OPTIONS") {
+        const answer = empty(204, { allow, ...this.#acceptHeaders(path, match.allow) });
+        return { answer, route: match.pattern, maxBodyBytes: 0 };
+      }
       throw new HttpError(405, `${method.slice(0, 20)} is not allowed on '${path.slice(0, 200)}'; use ${allow}`, {
         code: "method-not-allowed",
         headers: { allow },
@@ -303,6 +308,7 @@ export class App {
     const path = q === -1 ? url.slice(start) : url.slice(start, q);
     const admitted = info.admitted ?? this.admit({ method: request.method, path, headers: request.headers });
     if (admitted instanceof Response) return admitted;
+    if (admitted.answer !== undefined) return admitted.answer;
     try {
       const text = q === -1 ? "" : url.slice(q + 1);
       const doc = admitted.match.meta as RouteDoc | undefined;

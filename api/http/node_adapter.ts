@@ -36,6 +36,11 @@ export interface Admitted {
   maxBodyBytes: number;
   /** The route template chosen (`/contacts/:id`), handed back with the exchange for metrics. */
   route?: string;
+  /**
+   * Admission's own answer on the route it found (OPTIONS' 204): sent as it is, no body read, yet
+   * counted under `route`, which a refusal (a bare Response) is not.
+   */
+  answer?: Response;
 }
 
 /** What the adapter passes to the handler next to the Request. */
@@ -361,6 +366,11 @@ export function nodeListener<A extends Admitted = Admitted>(
       return;
     }
     route = admitted.route;
+    if (admitted.answer !== undefined) {
+      if (hasBody) lingeringClose(req, res, linger, stats);
+      writeResponse(res, id, admitted.answer, onError);
+      return;
+    }
 
     const host = safeHost(req.headers.host);
     const url = `http://${host}${rawUrl}`;

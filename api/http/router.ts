@@ -30,10 +30,13 @@ interface Route {
   meta: unknown;
 }
 
-/** What `match()` found: a handler, a path with other methods (405), or nothing (404). */
+/**
+ * What `match()` found: a handler, a path with other methods (405, with the template of the first
+ * route that matched it, which its OPTIONS is counted under), or nothing (404).
+ */
 export type Match =
   | { kind: "found"; handler: Handler; params: Record<string, string>; meta: unknown; pattern: string }
-  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "method-not-allowed"; allow: string[]; pattern: string }
   | { kind: "not-found" };
 
 /**
@@ -73,11 +76,13 @@ export class Router {
     const segments = splitPath(path);
     const wanted = method === "HEAD" ? "GET" : method;
     const allow = new Set<string>();
+    let pattern: string | undefined;
     const literal = this.#literal.get(segments.join("/"));
     if (literal !== undefined) {
       for (const route of literal) {
         if (route.method === wanted) return { kind: "found", handler: route.handler, params: {}, meta: route.meta, pattern: route.pattern };
         allow.add(route.method);
+        pattern ??= route.pattern;
       }
     }
     for (const route of this.#routes) {
@@ -85,10 +90,11 @@ export class Router {
       if (params === undefined) continue;
       if (route.method === wanted) return { kind: "found", handler: route.handler, params, meta: route.meta, pattern: route.pattern };
       allow.add(route.method);
+      pattern ??= route.pattern;
     }
-    if (allow.size === 0) return { kind: "not-found" };
+    if (pattern === undefined) return { kind: "not-found" };
     if (allow.has("GET")) allow.add("HEAD");
-    return { kind: "method-not-allowed", allow: [...allow].sort() };
+    return { kind: "method-not-allowed", allow: [...allow].sort(), pattern };
   }
 }
 

@@ -43,6 +43,7 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
       assert.equal((await raw(server.url, { path: "/contacts/999" })).status, 404);
       assert.equal((await raw(server.url, { path: "/contacts/998" })).status, 404);
       assert.equal((await raw(server.url, { path: "/no/such/thing" })).status, 404);
+      assert.equal((await raw(server.url, { method: "OPTIONS", path: "/contacts/123" })).status, 204);
 
       const response = await raw(server.url, { path: "/metrics" });
       assert.equal(response.status, 200);
@@ -54,6 +55,8 @@ test("GET /metrics: valid Prometheus 0.0.4 text with requests by route template,
       assert.equal(value(samples, "http_requests_total", { method: "GET", route: "/contacts/:id", status: "404" }), 2);
       assert.equal(value(samples, "http_requests_total", { method: "POST", route: "/contacts", status: "201" }), 1);
       assert.equal(value(samples, "http_requests_total", { route: "(unrouted)", status: "404" }), 1);
+      // OPTIONS is answered by admission, yet on a route it found: counted under that route's template.
+      assert.equal(value(samples, "http_requests_total", { method: "OPTIONS", route: "/contacts/:id", status: "204" }), 1);
       assert.equal(value(samples, "http_request_duration_seconds_count", { route: "/contacts/:id", status: "404" }), 2);
       assert.equal(value(samples, "http_request_duration_seconds_bucket", { route: "/contacts/:id", status: "404", le: "+Inf" }), 2);
       assert.ok(value(samples, "http_requests_in_flight")! >= 1, "the scrape itself is in flight");
