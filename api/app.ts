@@ -510,7 +510,9 @@ export class App {
       "/readyz",
       async () => {
         const { ready, body } = await this.readiness();
-        return json(body, ready ? 200 : 503, { "cache-control": "no-store" });
+        if (ready) return json(body, 200, { "cache-control": "no-store" });
+        // Not ready means the contacts database does not answer: retried as that failure's 503 is.
+        return json(body, 503, { "cache-control": "no-store", "retry-after": DATABASE_FAILURE_ANSWERS.unavailable.retryAfter });
       },
       systemDocs.readyz,
     );

@@ -266,3 +266,24 @@ test("an empty query value answers as the parameter left out, on every GET that 
     cleanup();
   }
 });
+
+test("/readyz answers 503 with Retry-After (as the database-unavailable 503 does) while the contacts database is not open, and documents it", async () => {
+  const { dir, cleanup } = tempDir();
+  const app = await App.open({ dataDir: dir });
+  try {
+    const ready = await app.request("/readyz");
+    assert.equal(ready.status, 200);
+    assert.equal(ready.headers.get("retry-after"), null, "a ready answer asks for no retry");
+    // A store that closed (shutting down, or stopped after a fatal error) is one that is not open.
+    await app.contacts.close();
+    const notReady = await app.request("/readyz");
+    assert.equal(notReady.status, 503);
+    assert.equal(((await notReady.json()) as { status: string }).status, "not-ready");
+    assert.equal(notReady.headers.get("retry-after"), "5");
+    const doc = (await (await app.request("/openapi.json")).json()) as any;
+    assert.ok(doc.paths["/readyz"].get.responses["503"].headers["Retry-After"], "the 503's Retry-After is documented");
+  } finally {
+    await app.close();
+    cleanup();
+  }
+});

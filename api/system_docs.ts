@@ -41,7 +41,14 @@ export const systemDocs = {
     summary: "Readiness: databases open, latest relationship version and ETL runs",
     tag: "system",
     description: "200 when the contacts database (contacts.duckdb, or PostgreSQL with DATABASE_URL) answers a query that reads no table: the same time at any size, and not behind a lock another process holds on the contacts (a load). How many contacts there are is at `/metrics` (`relaciones_contacts`). A missing relationship snapshot (nothing published yet) does not make the API unready, nor does one that cannot be read (`relationships.error` says why); the relationship endpoints answer 503 until a readable one is published.",
-    responses: { "200": { description: "Ready.", schema: readinessSchema.json }, "503": { description: "Not ready (the same document, `status: not-ready`).", schema: readinessSchema.json } },
+    responses: {
+      "200": { description: "Ready.", schema: readinessSchema.json },
+      "503": {
+        description: "Not ready (the same document, `status: not-ready`): the contacts database does not answer.",
+        schema: readinessSchema.json,
+        headers: { "Retry-After": { description: "Seconds to wait before asking again (5, as for `database-unavailable`).", schema: { type: "integer" } } },
+      },
+    },
   },
   openapi: {
     summary: "This API's OpenAPI 3.1 document",
