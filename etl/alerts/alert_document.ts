@@ -3,7 +3,7 @@
  * (the run, its findings with cell references, links). Slack, Mattermost and Teams' incoming
  * webhooks all take `{ "text": ... }` and ignore fields they do not know, so one body serves both.
  */
-import { stoppedBySignal, type Finding, type RunRecord, type Severity } from "../runs/mod.ts";
+import { stoppedBySignal, type Finding, type RunParquet, type RunRecord, type Severity } from "../runs/mod.ts";
 import { oneLine } from "../text/mod.js";
 
 /** Severities from least to most severe. */
@@ -25,8 +25,10 @@ export interface AlertDocument {
   reason: "failed" | "findings";
   /** The most severe reason: `error` for a failed run. */
   severity: Severity;
-  run: Omit<RunRecord, "file" | "findings" | "alert"> & {
+  run: Omit<RunRecord, "file" | "findings" | "alert" | "parquet"> & {
     file: { name: string; size: number; sha256: string } | null;
+    /** The Parquet export's outcome without its folder, which its error names as `<PARQUET_DIR>`. */
+    parquet?: Omit<RunParquet, "dir">;
     findings: Finding[];
     /** All findings of the run, when `findings` was cut to the first ones. */
     findings_total: number;
@@ -68,7 +70,7 @@ export function alertDocument(run: RunRecord, options: { baseUrl: string; minSev
   const links = { run: `${base}/runs/${encodeURIComponent(run.id)}`, dashboard: `${base}/#history` };
   const severity: Severity =
     run.status === "failed" ? "error" : run.findings.reduce<Severity>((worst, f) => (RANK[f.severity] > RANK[worst] ? f.severity : worst), "info");
-  const { file, findings, alert: _alert, ...rest } = run;
+  const { file, findings, alert: _alert, parquet, ...rest } = run;
   return {
     text: alertText(run, options.minSeverity, links),
     type: "relaciones.etl-run-alert",
@@ -78,11 +80,18 @@ export function alertDocument(run: RunRecord, options: { baseUrl: string; minSev
       ...rest,
       // The name, size and hash say which file; its local path is nobody's business in a channel.
       file: file === null ? null : { name: file.name, size: file.size, sha256: file.sha256 },
+      // The same for the Parquet folder, which a failure's message names too (DuckDB's, with a file under it).
+      ...(parquet === undefined ? {} : { parquet: withoutDir(parquet) }),
       findings: findings.slice(0, MAX_FINDINGS).map((f) => ({ ...f, cells: f.cells.slice(0, MAX_CELLS), count: f.count ?? f.cells.length })),
       findings_total: findings.length,
     },
     links,
   };
+}
+
+function withoutDir({ dir, ...parquet }: RunParquet): Omit<RunParquet, "dir"> {
+  if (parquet.error === undefined || dir === "") return parquet;
+  return { ...parquet, error: { ...parquet.error, message: parquet.error.message.replaceAll(dir, "<PARQUET_DIR>") } };
 }
 
 function alertText(run: RunRecord, minSeverity: Severity, links: AlertDocument["links"]): string {

@@ -64,6 +64,21 @@ test("alertDocument() is a chat message and a machine-readable run with cell ref
   assert.ok(doc.text.includes(doc.links.run));
 });
 
+test("alertDocument() carries no local path of the Parquet export: its folder (parquet.dir) left out, and named as <PARQUET_DIR> in its error", () => {
+  const written = alertDocument(run({ findings: [badCell], parquet: { status: "written", dir: "/srv/data/parquet", versions: [4], files: 5 } }), { baseUrl: "http://x", minSeverity: "error" });
+  assert.deepEqual(written.run.parquet, { status: "written", versions: [4], files: 5 });
+  const message = "Cannot write version 4 as Parquet to '/srv/data/parquet': IO Error: Cannot open file \"/srv/data/parquet/table=actors/version=4/data.parquet\"; the version is published all the same";
+  const failed = alertDocument(run({ findings: [badCell], parquet: { status: "failed", dir: "/srv/data/parquet", versions: [], files: 0, error: { code: "parquet-failed", message } } }), { baseUrl: "http://x", minSeverity: "error" });
+  assert.deepEqual(failed.run.parquet, {
+    status: "failed",
+    versions: [],
+    files: 0,
+    error: { code: "parquet-failed", message: "Cannot write version 4 as Parquet to '<PARQUET_DIR>': IO Error: Cannot open file \"<PARQUET_DIR>/table=actors/version=4/data.parquet\"; the version is published all the same" },
+  });
+  assert.ok(!JSON.stringify(failed).includes("/srv/data"), "no local path anywhere in the document");
+  assert.equal(alertDocument(run({ findings: [badCell] }), { baseUrl: "http://x", minSeverity: "error" }).run.parquet, undefined, "absent when the run has none (PARQUET_DIR=off)");
+});
+
 test("alertDocument() makes text from the files inert in a chat (Slack commands, mentions, control characters)", () => {
   const hostile: Finding = { check: "name_mismatch", severity: "error", message: "Actor '<!channel> @here \u001b[31m&'", cells: [] };
   const { text } = alertDocument(run({ findings: [hostile] }), { baseUrl: "http://x", minSeverity: "error" });
