@@ -397,6 +397,61 @@ test("a title above the header of ids is no code row when the matrix has none (r
   });
 });
 
+test("a title row of two texts above the header of ids is no code row when the matrix has none (review)", async (t) => {
+  // Before: only a title of one text was told from a code row; with a second text (a source note
+  // over F1) the row was the code row: a code_mismatch_matrix for actors 1 and 4 (or, rows without
+  // codes, the title and the note published as their letter codes), and matrix_layout.code_row 1.
+  const title: CellInput[] = [null, null, "Relaciones entre actores", null, null, "Fuente: encuesta 2025"];
+  await t.test("rows id | code | cells", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    await loaded([title, matrix[0]!, ...matrix.slice(2)], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(run.findings, []);
+      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+      const db = await Database.open(snapshotPath(dir), { readOnly: true });
+      try {
+        assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: null }]);
+      } finally {
+        db.close();
+      }
+    });
+  });
+  await t.test("rows id | cells, no codes anywhere in the matrix", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    const rows = matrix.slice(2).map((r) => [null, ...r.slice(1)]);
+    await loaded([title, matrix[0]!, ...rows], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(run.findings, []);
+      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+    });
+  });
+  await t.test("a code row above the header with most codes, rows without codes, is still the code row", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    const rows = matrix.slice(2).map((r) => [null, ...r.slice(1)]);
+    await loaded([[null, null, "A", "B", null, "D", "E"], matrix[0]!, ...rows], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      const db = await Database.open(snapshotPath(dir), { readOnly: true });
+      try {
+        assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: 1 }]);
+      } finally {
+        db.close();
+      }
+    });
+  });
+  await t.test("a sparse code row above the header that the rows' codes confirm is still the code row", async () => {
+    const { matrix, list } = square([1, 2, 3, 4, 5]);
+    await loaded([[null, null, "A", null, null, "D"], matrix[0]!, ...matrix.slice(2)], list, async (dir, run) => {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      const db = await Database.open(snapshotPath(dir), { readOnly: true });
+      try {
+        assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: 1 }]);
+      } finally {
+        db.close();
+      }
+    });
+  });
+});
+
 test("rows `code | name | id | cells` publish the codes, not the names, as letter codes (review)", async () => {
   // Before: the text left of the id (the names) became every actor's letter code, with 10 warnings.
   const { matrix, list } = square([1, 2, 3, 4, 5]);
