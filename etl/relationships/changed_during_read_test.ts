@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +40,46 @@ test("a workbook written over in place while it is read fails as 'file-changed',
       const { run } = await loadRelationships({ workbook, dataDir });
       assert.equal(run.error?.code, "truncated", run.error?.message);
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a workbook removed once its read has begun fails as 'file-changed' naming it, not as an internal error", async () => {
+  // The read has the file open when it goes; the hash must not open it again by its name (it
+  // found nothing there, and the load failed 'internal' with ENOENT).
+  const dir = mkdtempSync(join(tmpdir(), "removed-during-read-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    await writeVersion(workbook, version(1));
+    let removed = false;
+    const { run } = await loadRelationships({
+      workbook,
+      dataDir,
+      onProgress: () => {
+        if (!removed) rmSync(workbook);
+        removed = true;
+      },
+    });
+    assert.ok(removed, "the matrix was read");
+    assert.equal(run.status, "failed");
+    assert.equal(run.error?.code, "file-changed", run.error?.message);
+    assert.match(run.error!.message, /'relaciones\.xlsx' changed while it was being read/);
+    assert.equal(run.file?.sha256, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a FIFO where the workbook should be fails at once as 'not-found' (the load opens it without waiting for a writer)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fifo-workbook-"));
+  const workbook = join(dir, "relaciones.xlsx");
+  try {
+    execFileSync("mkfifo", [workbook]);
+    const { run } = await loadRelationships({ workbook, dataDir: join(dir, "data") });
+    assert.equal(run.error?.code, "not-found", run.error?.message);
+    assert.match(run.error!.message, /is not a file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  * file: every outcome (succeeded, skipped, failed) is a RunRecord appended to runs.jsonl, and a
  * failure leaves the live snapshot untouched because only a finished file is ever renamed in.
  */
-import { rmSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, rmSync, statSync, type Stats } from "node:fs";
 import { basename } from "node:path";
 import { Database, isInterrupted } from "../db/mod.ts";
 import { appendRun, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
@@ -172,12 +172,15 @@ interface HashCheck {
  */
 async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<HashCheck> {
   options.onPhase?.("hashing");
-  const before = statFile(options.workbook);
+  const { fd, before } = openWorkbookFile(options.workbook);
   const file: RunFile = { name: basename(options.workbook), path: options.workbook, size: before.size, sha256: "" };
   load.file = file;
   load.before = before;
-  const hashing = hashFile(options.workbook);
+  // Through the descriptor `before` describes: opening the name again in the worker found nothing
+  // there (the load failed 'internal', ENOENT) when the file went in between, or hashed another file.
+  const hashing = fd === null ? hashFile(options.workbook) : hashFile(fd).finally(() => closeSync(fd));
   hashing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+  load.hashing = hashing;
   const published = loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
@@ -310,6 +313,8 @@ export class RelationshipLoad {
   readonly temp: string;
   /** The workbook's stat before the hash and read; check() (and a failed read) compares it with the one after. */
   before: FileStamp = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
+  /** The SHA-256 of the file `before` describes, once startHash has begun it. */
+  hashing: Promise<string> | null = null;
   readonly #t0 = performance.now();
   readonly #now: () => Date;
   #snapshot: Promise<Database> | null = null;
@@ -415,7 +420,8 @@ export class RelationshipLoad {
     await this.dropSnapshot();
     const file = this.run.file;
     // Not for a stopped load: it is to end promptly, and read none of the file it would vouch for.
-    if (file && !file.sha256 && !(error instanceof LoadStopped)) file.sha256 = await hashFile(file.path).catch(() => "");
+    // The hash of the file the load opened, not of whatever has the name now.
+    if (file && !file.sha256 && !(error instanceof LoadStopped)) file.sha256 = await (this.hashing ?? Promise.resolve("")).catch(() => "");
     // A file that changed while it was read was judged in no version: no hash, so the schedule
     // (changedSinceLastLoad) does not take the version now there, or the one before, as read.
     if (file && error instanceof LoadError && error.code === "file-changed") file.sha256 = "";
@@ -566,11 +572,34 @@ interface FileStamp {
   ino: number;
 }
 
+/**
+ * The workbook opened once, with its stamp from that descriptor; `fd` is null when it cannot be
+ * opened but can be seen (no read permission): the read then fails and says so ('unreadable').
+ */
+function openWorkbookFile(path: string): { fd: number | null; before: FileStamp } {
+  let fd: number;
+  try {
+    // Non-blocking: a FIFO in its place would hold the open until a writer came.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return { fd: null, before: statFile(path) };
+  }
+  try {
+    return { fd, before: stampOf(fstatSync(fd), path) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+function stampOf(s: Stats, path: string): FileStamp {
+  if (!s.isFile()) throw new LoadError("not-found", `'${path}' is not a file`);
+  return { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+}
+
 function statFile(path: string): FileStamp {
   try {
-    const s = statSync(path);
-    if (!s.isFile()) throw new LoadError("not-found", `'${path}' is not a file`);
-    return { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+    return stampOf(statSync(path), path);
   } catch (error) {
     if (error instanceof LoadError) throw error;
     // A folder on the way we may not search hides the file from us: no permission, not missing.

@@ -44,6 +44,16 @@ async function actors(dir: string): Promise<string[]> {
   }
 }
 
+/** The matrix's header and code rows, as the snapshot's matrix_layout holds them. */
+async function layout(dir: string): Promise<unknown[]> {
+  const db = await Database.open(snapshotPath(dir), { readOnly: true });
+  try {
+    return await db.all("SELECT header_row, code_row FROM matrix_layout");
+  } finally {
+    db.close();
+  }
+}
+
 test("the actor list is never read from the matrix's sheet, and hints are tried in order", async (t) => {
   const { matrix, list } = grids();
   const expected = ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"];
@@ -359,42 +369,56 @@ test("a title merged above the header of ids is not its code row when the codes 
   await loaded([[null, null, "Relaciones entre actores"], ...matrix], list, async (dir, run) => {
     assert.equal(run.status, "succeeded", run.error?.message);
     assert.deepEqual(run.findings, []);
-    const db = await Database.open(snapshotPath(dir), { readOnly: true });
-    try {
-      assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: 3 }]);
-    } finally {
-      db.close();
-    }
+    assert.deepEqual(await layout(dir), [{ header_row: 2, code_row: 3 }]);
   });
 });
 
 test("a title above the header of ids is no code row when the matrix has none (review)", async (t) => {
   // Before: with no code row under the header, the title in C1 was its code row: actor 1's letter
   // code was the title, with a code_mismatch_matrix '1: Relaciones entre actores vs A' (or, rows
-  // without codes, published as its letter code unsaid), and matrix_layout.code_row 1.
-  const title = "Relaciones entre actores";
-  await t.test("rows id | code | cells", async () => {
-    const { matrix, list } = square([1, 2, 3, 4, 5]);
-    await loaded([[null, null, title], matrix[0]!, ...matrix.slice(2)], list, async (dir, run) => {
-      assert.equal(run.status, "succeeded", run.error?.message);
-      assert.deepEqual(run.findings, []);
-      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
-      const db = await Database.open(snapshotPath(dir), { readOnly: true });
-      try {
-        assert.deepEqual(await db.all("SELECT header_row, code_row FROM matrix_layout"), [{ header_row: 2, code_row: null }]);
-      } finally {
-        db.close();
-      }
+  // without codes, published as its letter code unsaid), and matrix_layout.code_row 1. Once one
+  // title was told apart, a second text (a source note over F1) still made the row the code row:
+  // a code_mismatch_matrix for actors 1 and 4, or the two texts published as their letter codes.
+  const titles: [string, CellInput[]][] = [
+    ["a title", [null, null, "Relaciones entre actores"]],
+    ["a title and a note", [null, null, "Relaciones entre actores", null, null, "Fuente: encuesta 2025"]],
+  ];
+  for (const [name, title] of titles) {
+    await t.test(`${name}; rows id | code | cells`, async () => {
+      const { matrix, list } = square([1, 2, 3, 4, 5]);
+      await loaded([title, matrix[0]!, ...matrix.slice(2)], list, async (dir, run) => {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(run.findings, []);
+        assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+        assert.deepEqual(await layout(dir), [{ header_row: 2, code_row: null }]);
+      });
     });
-  });
-  await t.test("rows id | cells, no codes anywhere in the matrix", async () => {
-    const { matrix, list } = square([1, 2, 3, 4, 5]);
-    const rows = matrix.slice(2).map((r) => [null, ...r.slice(1)]);
-    await loaded([[null, null, title], matrix[0]!, ...rows], list, async (dir, run) => {
-      assert.equal(run.status, "succeeded", run.error?.message);
-      assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+    await t.test(`${name}; rows id | cells, no codes anywhere in the matrix`, async () => {
+      const { matrix, list } = square([1, 2, 3, 4, 5]);
+      const rows = matrix.slice(2).map((r) => [null, ...r.slice(1)]);
+      await loaded([title, matrix[0]!, ...rows], list, async (dir, run) => {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(run.findings, []);
+        assert.deepEqual(await actors(dir), ["1 A Actor A A", "2 B Actor B B", "3 C Actor C C", "4 D Actor D D", "5 E Actor E E"]);
+      });
     });
-  });
+  }
+});
+
+test("a code row above the header with no code row below is still the code row when sparse but confirmed, or over most columns", async (t) => {
+  const { matrix, list } = square([1, 2, 3, 4, 5]);
+  const cases: [string, CellInput[], CellInput[][]][] = [
+    ["codes over most columns, rows without codes", [null, null, "A", "B", null, "D", "E"], matrix.slice(2).map((r) => [null, ...r.slice(1)])],
+    ["two codes the rows' codes confirm", [null, null, "A", null, null, "D"], matrix.slice(2)],
+  ];
+  for (const [name, codes, rows] of cases) {
+    await t.test(name, async () => {
+      await loaded([codes, matrix[0]!, ...rows], list, async (dir, run) => {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(await layout(dir), [{ header_row: 2, code_row: 1 }]);
+      });
+    });
+  }
 });
 
 test("rows `code | name | id | cells` publish the codes, not the names, as letter codes (review)", async () => {

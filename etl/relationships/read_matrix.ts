@@ -547,16 +547,20 @@ function codeCount(row: SheetRow, first: number, n: number): number {
 }
 
 /**
- * True when a code row taken from above the header holds one text only and the data rows do not
- * confirm it as that actor's code: a title over the header, not a sparse code row. With no code row
- * below to win over it, the title was actor 1's letter code (published so when the rows have no
- * codes, else a false code_mismatch_matrix).
+ * True when a code row taken from above the header is a title (and notes) over it, not a sparse
+ * code row: no data row holds the same code as a text above its actor, and the texts are one, or
+ * lie over half the header's columns or fewer. With no code row below to win over it, a title was
+ * actor 1's letter code (published so when the rows have no codes, else a false
+ * code_mismatch_matrix); a second text (a source note) made the row a code row again.
  */
 function isTitle(headerCodes: readonly (string | null)[], ids: readonly number[], rows: readonly MatrixRow[]): boolean {
   const held = headerCodes.flatMap((code, p) => (code === null ? [] : [p]));
-  if (held.length !== 1) return false;
-  const p = held[0]!;
-  return !rows.some((r) => r.id === ids[p] && r.code === headerCodes[p]);
+  if (held.length === 0 || (held.length > 1 && held.length * 2 > ids.length)) return false;
+  const heldAt = new Map(held.map((p) => [ids[p]!, p]));
+  return !rows.some((r) => {
+    const p = heldAt.get(r.id);
+    return p !== undefined && r.code === headerCodes[p];
+  });
 }
 
 /** The codes of a code row; `digits`: text of digits ("10") counts as a code, for a row known to be no header. */

@@ -98,20 +98,30 @@ export async function changedSinceLastLoad(dataDir: string, kind: RunKind, path:
   // a run stopped by a signal judged nothing of its file.
   const last = findRun(dataDir, (r) => r.kind === kind && (!!r.file?.sha256 || couldNotRead(r)) && !lockedOut(r) && !stoppedBySignal(r));
   if (last === undefined) return false;
-  let size: number;
   try {
-    size = statSync(path).size;
+    statSync(path);
   } catch {
     return false;
   }
   if (couldNotRead(last)) return readable(path);
   if (!last.file) return false;
-  if (size !== last.file.size) return true;
+  let fd: number;
   try {
-    return (await hashFile(path)) !== last.file.sha256;
-  } catch {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    // Gone since the stat: nothing to load, as when the stat found nothing.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     // Taken for "not changed" before: a file that could not be read went unrecorded and unloaded.
     return true;
+  }
+  try {
+    // The size and the hash of one file, even if the name is removed or given to another meanwhile.
+    if (fstatSync(fd).size !== last.file.size) return true;
+    return (await hashFile(fd)) !== last.file.sha256;
+  } catch {
+    return true;
+  } finally {
+    closeSync(fd);
   }
 }
 
