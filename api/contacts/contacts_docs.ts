@@ -4,30 +4,17 @@
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
-import { formatParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
 const idParam = { name: "id", in: "path" as const, required: true, description: "The contact id.", schema: { type: "integer" } };
-const ifMatchParam = {
-  name: "If-Match",
-  in: "header" as const,
-  description: "Optional. The ETag you read; the write fails with 412 if the contact changed since. Without it the write is unconditional.",
-  schema: { type: "string" },
-};
-
-const ifNoneMatchParam = {
-  name: "If-None-Match",
-  in: "header" as const,
-  description: "Optional. The ETag you hold; 304 Not Modified, no body, while the contact is unchanged.",
-  schema: { type: "string" },
-};
-const ifNoneMatchWriteParam = {
-  name: "If-None-Match",
-  in: "header" as const,
-  description: "Optional. `*`, or an ETag of the contact's current version (weak comparison): the condition is false, the write a 412 and nothing written.",
-  schema: { type: "string" },
-};
+const ifMatchParam = headerParam("If-Match", "Optional. The ETag you read; the write fails with 412 if the contact changed since. Without it the write is unconditional.");
+const ifNoneMatchParam = headerParam("If-None-Match", "Optional. The ETag you hold; 304 Not Modified, no body, while the contact is unchanged.");
+const ifNoneMatchWriteParam = headerParam(
+  "If-None-Match",
+  "Optional. `*`, or an ETag of the contact's current version (weak comparison): the condition is false, the write a 412 and nothing written.",
+);
 const etagHeader = {
   description: "The contact's version (`\"3\"`), for If-None-Match and If-Match; a compressed answer's names its coding (`\"3-gzip\"`, `\"3-br\"`), and either tag stands for the version in both.",
   schema: { type: "string" },
@@ -97,7 +84,7 @@ export const contactDocs = {
     description:
       "Departments are given by name and created when new (an existing name in another case is reused). A value the server repairs (a 4-digit ZIP code gets its leading zero back) is listed in `warnings`. With `Idempotency-Key`, a retry with the same key and body returns the first response exactly as it was sent: status, `Location`, body and the ETag it had then (with `Idempotent-Replayed: true`), never the contact's current ETag, so a conditional write built from it cannot overwrite a later change. The same key with another body is a 422. Keys are kept 24 h, in the database (any API process answers them).",
     params: [
-      { name: "Idempotency-Key", in: "header", description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } },
+      idempotencyKeyParam,
       ...untaggedConditions("the contacts list", "`*` is a 412: the list the contact is posted to exists."),
     ],
     body: { $ref: "#/components/schemas/ContactCreate" },
@@ -194,7 +181,7 @@ export const contactDocs = {
     tag: "contacts",
     auth: true,
     description: `Either JSON \`{"upload": "<name>.csv", "source_name": "<file>"}\` naming a file the loader copied into the data dir's \`uploads/\` folder (what \`npm run etl\` sends: no size limit, the API reads the file), or the CSV itself as a \`text/csv\` body (limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB; \`X-Source-Name\` names it). Runs the same ingestion as the CLI between other writes; the upload is deleted afterwards. A body's import is recorded as a contacts run: the answer's \`run_id\` names it (\`GET /runs/{id}\`, every reject at \`/runs/{id}/rejects.csv\`). Departments come from a \`${contactRecord.links.csvColumn}\` column (one name per row, a person on several rows) or, in a file without one, from a \`${contactRecord.links.csvListColumn}\` column holding every name in one cell separated by \`;\` (a \`;\` inside a name doubled), as \`GET /contacts?format=csv\` writes them: a download loads back as it is. Links are only added, never removed.`,
-    params: [{ name: "X-Source-Name", in: "header", description: "File name for the summary.", schema: { type: "string" } }],
+    params: [headerParam("X-Source-Name", "File name for the summary.")],
     bodyTypes: IMPORT_CONTENT_TYPES,
     // Only the CSV itself is large: the JSON naming an upload is a few names, and 64 MiB of JSON
     // took 1.6 GB and 21 s of the event loop to parse before it was refused (1 MiB, the default).

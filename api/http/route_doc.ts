@@ -166,14 +166,22 @@ export const formatParam: ParamDoc = {
 /** `formatParam` of a list that also takes `pagingParams`: the CSV is every row, whatever the page asked. */
 export const pagedFormatParam: ParamDoc = { ...formatParam, description: `${formatParam.description} limit and cursor are then ignored.` };
 
+/** An optional request header's doc: a string, as every header the API reads is. */
+export function headerParam(name: string, description: string): ParamDoc {
+  return { name, in: "header", description, schema: { type: "string" } };
+}
+
+/** The `Idempotency-Key` of a create (POST), which replays the first answer to a retry. */
+export const idempotencyKeyParam: ParamDoc = headerParam("Idempotency-Key", "Any unique string per intended create (e.g. a UUID).");
+
 /**
  * If-Match and If-None-Match on a route whose `target` has no strong ETag (a list, a department):
  * `*` holds for If-Match while it exists, a tag never does; `ifNoneMatch` says what that one does there.
  */
 export function untaggedConditions(target: string, ifNoneMatch: string): ParamDoc[] {
   return [
-    { name: "If-Match", in: "header", description: `Optional. \`*\` holds while ${target} exists; any tag is a 412 (${target} has no strong ETag).`, schema: { type: "string" } },
-    { name: "If-None-Match", in: "header", description: `Optional. ${ifNoneMatch}`, schema: { type: "string" } },
+    headerParam("If-Match", `Optional. \`*\` holds while ${target} exists; any tag is a 412 (${target} has no strong ETag).`),
+    headerParam("If-None-Match", `Optional. ${ifNoneMatch}`),
   ];
 }
 

@@ -5,7 +5,7 @@
  */
 import { sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { recordSchemas } from "../contacts/contacts_routes.ts";
-import { idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
+import { headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 
 /** `note` -> `Note`, the prefix of a table's schema names. */
 export function schemaPrefix(record: RecordDefinition): string {
@@ -26,18 +26,11 @@ export function tableDocs(record: RecordDefinition) {
   const name = record.name;
   const prefix = schemaPrefix(record);
   const idParam = { name: "id", in: "path" as const, required: true, description: `The ${name} id.`, schema: { type: "integer" } };
-  const ifMatchParam = {
-    name: "If-Match",
-    in: "header" as const,
-    description: `Optional. The ETag you read; the write fails with 412 if the ${name} changed since. Without it the write is unconditional.`,
-    schema: { type: "string" },
-  };
-  const ifNoneMatchParam = {
-    name: "If-None-Match",
-    in: "header" as const,
-    description: `Optional. On a GET, the ETag you hold: 304 while the ${name} is unchanged. On a write, \`*\` or an ETag of its current version makes it a 412, nothing written.`,
-    schema: { type: "string" },
-  };
+  const ifMatchParam = headerParam("If-Match", `Optional. The ETag you read; the write fails with 412 if the ${name} changed since. Without it the write is unconditional.`);
+  const ifNoneMatchParam = headerParam(
+    "If-None-Match",
+    `Optional. On a GET, the ETag you hold: 304 while the ${name} is unchanged. On a write, \`*\` or an ETag of its current version makes it a 412, nothing written.`,
+  );
   const etag = { description: `The ${name}'s version (\`"3"\`); a compressed answer's names its coding (\`"3-br"\`), and either stands for the version in If-Match and If-None-Match.`, schema: { type: "string" } };
   const searchable = record.fields.filter((f) => f.searchable).map((f) => f.name);
   const filterDocs = tableFilters(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } }));
@@ -90,7 +83,7 @@ export function tableDocs(record: RecordDefinition) {
       description:
         "With `Idempotency-Key`, a retry with the same key and body returns the first response exactly as it was sent (with `Idempotent-Replayed: true`); the same key with another body, or already used on another resource, is a 422. Keys are kept 24 h, in the database.",
       params: [
-        { name: "Idempotency-Key", in: "header" as const, description: "Any unique string per intended create (e.g. a UUID).", schema: { type: "string" } },
+        idempotencyKeyParam,
         ...untaggedConditions("the list", "`*` is a 412: the list the record is posted to exists."),
       ],
       body: ref(`${prefix}Create`),
