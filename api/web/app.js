@@ -10,7 +10,7 @@ import { mountRuns } from "./runs_panel.js";
 import { mountNetwork } from "./network_panel.js";
 import { mountMatrix } from "./matrix_panel.js";
 import { mountContacts } from "./contacts_panel.js";
-import { formatTime } from "./html.js";
+import { errorText, formatTime } from "./html.js";
 import { couldNotLoad, statusLine } from "./status_line.js";
 import { checkDelay } from "./check_delay.js";
 import * as api from "./api_client.js";
@@ -43,7 +43,7 @@ const CHANGES_PAGE = 1000;
  * @param {unknown} error
  */
 function describe(section, error) {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   console.error(`${section}:`, error);
   return `${section}: ${message}`;
 }
@@ -144,7 +144,7 @@ async function loadAll(retry) {
     // Nothing was drawn yet: each section says so instead of "Loading…" for good. A later
     // refresh that fails keeps what is on screen (the status line names what was not loaded).
     if (shownRunId === undefined) {
-      const why = unread.map(({ error }) => (error instanceof Error ? error.message : String(error))).join("; ");
+      const why = unread.map(({ error }) => errorText(error)).join("; ");
       runs.unavailable(`${couldNotLoad(unread.map(({ section }) => section))} (${why}). Press Refresh to try again.`);
       network.empty("The network could not be loaded.");
       matrix.empty("The matrix could not be loaded.");

@@ -9,7 +9,7 @@
 import * as api from "./api_client.js";
 import { byId, latestOnly, setEdges } from "./_dom.js";
 import { CONTACT_FIELDS, conflictFields, contactFieldsHtml, contactsQuery, contactsView, departmentOptionsHtml, contactInput, contactRejectsHtml, contactRowsHtml, contactRunsHtml, fieldErrors, fieldText, formFields, formText, keptValues } from "./contacts_view.js";
-import { escapeHtml, formatCount } from "./html.js";
+import { errorText, escapeHtml, formatCount } from "./html.js";
 import { fold } from "./fold.js";
 
 const PAGE_SIZE = 20;
@@ -257,7 +257,7 @@ export function mountContacts({ announce }) {
    * @param {unknown} error
    */
   function cannotOpen(id, error) {
-    const message = `Cannot open ${rowName(id)}: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `Cannot open ${rowName(id)}: ${errorText(error)}`;
     formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
     formErrors.scrollIntoView({ block: "nearest" });
     announce(message);
@@ -300,7 +300,7 @@ export function mountContacts({ announce }) {
             ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
             : error instanceof api.ApiError && error.status === 401
               ? "The server requires an API token for changes: enter it in the form below."
-              : `Cannot delete ${target.name}: ${error instanceof Error ? error.message : String(error)}`;
+              : `Cannot delete ${target.name}: ${errorText(error)}`;
         announce(message);
         formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
         return;
@@ -342,7 +342,7 @@ export function mountContacts({ announce }) {
       const offer = slot.parentElement?.querySelector("[data-rejects-offer]");
       if (offer instanceof HTMLElement) offer.hidden = false;
     } catch (error) {
-      slot.innerHTML = `<p class="muted">The rejected rows cannot be shown: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
+      slot.innerHTML = `<p class="muted">The rejected rows cannot be shown: ${escapeHtml(errorText(error))}</p>`;
     }
   }
 
@@ -399,7 +399,7 @@ export function mountContacts({ announce }) {
         earlier = [];
         return showPage(null, { ...options, push: false, page: 1 });
       }
-      const failed = `The contacts cannot be shown: ${error instanceof Error ? error.message : String(error)}`;
+      const failed = `The contacts cannot be shown: ${errorText(error)}`;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(failed)}</td></tr>`;
       // The caption names the filter asked for, uncounted: the count shown was the filter's before.
       if (cursor === null) total = null;
@@ -566,13 +566,13 @@ export function mountContacts({ announce }) {
     } catch (error) {
       if (!isLatest()) {
         // The form shows another contact now: the failure is said, not marked on its fields.
-        announce(`The contact was not saved: ${error instanceof Error ? error.message : String(error)}`);
+        announce(`The contact was not saved: ${errorText(error)}`);
         return;
       }
       if (!(error instanceof api.ApiError)) {
         // Not the API's answer (a bug, a browser without an API this page needs): said in the form,
         // where the person pressed Save, rather than thrown where nobody sees it.
-        const message = `The contact was not saved: ${error instanceof Error ? error.message : String(error)}`;
+        const message = `The contact was not saved: ${errorText(error)}`;
         formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
         announce(message);
         return;

@@ -22,6 +22,18 @@ export function escapeHtml(value) {
 }
 
 /**
+ * Returns what a caught `error` says, for a message shown to the user: an Error's message, else the value as text.
+ *
+ * @example
+ * errorText(new Error("Cannot reach the API")); // "Cannot reach the API"
+ * @param {unknown} error
+ * @returns {string}
+ */
+export function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
  * Returns a number with thousands separators (the users read Spanish and English; a thin grouping reads in both).
  *
  * @example

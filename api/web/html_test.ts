@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeHtml, formatCount, formatTime } from "./html.js";
+import { errorText, escapeHtml, formatCount, formatTime } from "./html.js";
 import { query } from "./api_client.js";
 
 test("escapeHtml(), formatCount(), formatTime() and api_client query() format safely", () => {
@@ -12,4 +12,10 @@ test("escapeHtml(), formatCount(), formatTime() and api_client query() format sa
   assert.equal(formatTime("nonsense"), "nonsense");
   assert.equal(query({ q: "ana maría", limit: 10, cursor: undefined, state: "" }), "?q=ana+mar%C3%ADa&limit=10");
   assert.equal(query({}), "");
+});
+
+test("errorText() gives an Error's message, and anything else thrown as text", () => {
+  assert.equal(errorText(new Error("Cannot reach the API")), "Cannot reach the API");
+  assert.equal(errorText("stopped"), "stopped");
+  assert.equal(errorText(undefined), "undefined");
 });

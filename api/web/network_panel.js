@@ -10,7 +10,7 @@ import * as api from "./api_client.js";
 import { byId, debounce, keyboardClicks, latestOnly } from "./_dom.js";
 import { forceLayout, fractionsOf } from "./force_layout.js";
 import { graphEdges, labelledActors, nearestInDirection, networkSvg, pairChanges, previousEdges, readPlaces, relationshipListHtml, storedPlaces } from "./network_view.js";
-import { escapeHtml, formatCount } from "./html.js";
+import { errorText, escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").Actor} Actor */
 /** @typedef {import("./api_client.js").Change} Change */
@@ -251,7 +251,7 @@ export function mountNetwork({ announce }) {
 
   /** fetchAndDraw() for a control's change: a failure is said, and the drawing on screen stays. */
   function redraw() {
-    return fetchAndDraw().catch((error) => announce(`The network could not be redrawn: ${error instanceof Error ? error.message : String(error)}`));
+    return fetchAndDraw().catch((error) => announce(`The network could not be redrawn: ${errorText(error)}`));
   }
 
   /**
@@ -368,7 +368,7 @@ export function mountNetwork({ announce }) {
       if (!isLatest()) return;
     } catch (error) {
       if (!isLatest()) return;
-      detail.innerHTML = `<p class="muted">Cannot load the relationships of actor ${id}: ${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`;
+      detail.innerHTML = `<p class="muted">Cannot load the relationships of actor ${id}: ${escapeHtml(errorText(error))}</p>`;
       return;
     }
     if (!sub?.actors.some((a) => a.id === id)) {
@@ -438,7 +438,7 @@ export function mountNetwork({ announce }) {
       found = page.items;
       more = page.next_cursor !== null;
     } catch (error) {
-      if (isLatest()) results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(error instanceof Error ? error.message : String(error))}</li>`;
+      if (isLatest()) results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(errorText(error))}</li>`;
       return;
     }
     if (!isLatest()) return;
