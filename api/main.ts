@@ -110,7 +110,7 @@ export function briefSummary(summary: unknown): unknown {
 export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let settings: Settings;
   try {
-    const values = parseCommandArgs("start", argv, { help: { type: "boolean", short: "h" } });
+    const values = parseCommandArgs("start", argv, { help: { type: "boolean", short: "h" } }, env);
     if (values.help) {
       console.log(HELP);
       return 0;

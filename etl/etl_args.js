@@ -113,7 +113,7 @@ export function parseEtlArgs(argv, env = process.env, cwd = undefined) {
       restore: { type: "string" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
-    });
+    }, env);
   } catch (error) {
     throw new UsageError(`${/** @type {Error} */ (error).message.split("\n")[0]}. Run with --help to see the options`);
   }

@@ -35,7 +35,7 @@ export async function migrateMain(
   let databaseUrl: string | undefined;
   let values;
   try {
-    values = parseCommandArgs("migrate", argv, { help: { type: "boolean", short: "h" } });
+    values = parseCommandArgs("migrate", argv, { help: { type: "boolean", short: "h" } }, env);
   } catch (error) {
     // A flag we do not know: the options are the answer.
     err(`${(error as Error).message.split("\n")[0]}\n${USAGE}`);

@@ -752,9 +752,11 @@ function parseHostList(text, from) {
  * @param {Command} command
  * @param {string[]} args
  * @param {T} own
+ * @param {NodeJS.ProcessEnv} [env] Where npm leaves the options it kept for itself (`npm_config_*`).
  */
-export function parseCommandArgs(command, args, own) {
+export function parseCommandArgs(command, args, own, env = process.env) {
   const options = { ...settingFlags(command), ...own };
+  checkNpmKept(command, options, env);
   let parsed;
   try {
     parsed = parseArgs({ args, options, strict: true, tokens: true });
@@ -769,6 +771,32 @@ export function parseCommandArgs(command, args, own) {
     seen.add(token.name);
   }
   return values;
+}
+
+/** How each command is typed, for the command line a refusal suggests. */
+const TYPED = { etl: "npm run etl", start: "npm start", migrate: "npm run migrate", bench: "npm run bench" };
+
+/** Options of npm itself that share a name with ours: npm acts on them (and an .npmrc may set them). */
+const NPM_OWN = new Set(["force", "json", "only", "version", "help"]);
+
+/**
+ * Throws for an option of `command` that npm kept for itself: typed before `--` (`npm run etl
+ * --watch`, `npm start --port=0`), npm takes it for one of its own settings, warns "Unknown cli
+ * config", and starts the command without it, leaving it only as `npm_config_<name>` in the
+ * environment. The command then ran as if it had not been typed: one load instead of `--watch`,
+ * the repository's data/ instead of `--data-dir`, port 8000 instead of `--port`.
+ * @param {Command} command
+ * @param {Record<string, { type: string }>} options
+ * @param {NodeJS.ProcessEnv} env
+ */
+function checkNpmKept(command, options, env) {
+  for (const [name, option] of Object.entries(options)) {
+    const value = NPM_OWN.has(name) ? undefined : env[`npm_config_${name.replaceAll("-", "_")}`];
+    if (value === undefined) continue;
+    // `--port 0` reaches npm as a switch (`true`) and its value as an argument of the command.
+    const shown = option.type === "boolean" ? "" : ` ${value === "true" || value === "" ? (SETTINGS.find((d) => d.flag === name)?.placeholder ?? "VALUE") : value}`;
+    throw new Error(`npm took --${name} for its own option, so this command never saw it; put the command's options after \`--\`: ${TYPED[command]} -- --${name}${shown}`);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { etlChildEnv, invokedFrom, isLocalNetworkHost, isLoopback, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
+import { etlChildEnv, invokedFrom, isLocalNetworkHost, isLoopback, parseCommandArgs, readSettings, REPO_DATA_DIR, SETTINGS, SettingsError, settingsHelp, settingsTable, type Command } from "./mod.js";
 import { fetchWorkbook } from "../fetch/mod.ts";
 import { localServer } from "../../scripts/testing/local_http.ts";
 
@@ -329,4 +329,21 @@ test("the DATABASE_URL description names exactly the raw characters readSettings
     })();
     assert.equal(listed.includes(c), refused, `'${c}': ${refused ? "refused" : "accepted"} raw, ${listed.includes(c) ? "" : "not "}listed as refused`);
   }
+});
+
+test("parseCommandArgs() refuses a command's flag that npm kept for itself (typed before `--`), naming the command line to type", () => {
+  // `npm run etl --watch` and `npm start --port=0` give npm the flag: it warns "Unknown cli config",
+  // sets npm_config_watch / npm_config_port and starts the command without it. The ETL then ran one
+  // load instead of watching, `--data-dir=/srv/x` loaded the repository's data/, and the API
+  // listened on 8000.
+  const own = { watch: { type: "boolean" as const }, force: { type: "boolean" as const }, json: { type: "boolean" as const }, only: { type: "string" as const } };
+  assert.throws(() => parseCommandArgs("etl", [], own, { npm_config_watch: "true" }), { message: "npm took --watch for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --watch" });
+  assert.throws(() => parseCommandArgs("etl", ["--force"], own, { npm_config_data_dir: "/srv/x" }), { message: "npm took --data-dir for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --data-dir /srv/x" });
+  // `npm start --port 0`: npm reads the flag as a switch and passes `0` on as an argument.
+  assert.throws(() => parseCommandArgs("start", ["0"], {}, { npm_config_port: "true" }), { message: "npm took --port for its own option, so this command never saw it; put the command's options after `--`: npm start -- --port N" });
+  assert.throws(() => parseCommandArgs("migrate", [], {}, { npm_config_data_dir: "out" }), /: npm run migrate -- --data-dir out$/);
+  // npm's own options (--force, --json) are npm's, and may come from an .npmrc: not refused.
+  assert.equal(parseCommandArgs("etl", ["--watch"], own, { npm_config_force: "true", npm_config_json: "true", npm_config_only: "prod" }).watch, true);
+  // A flag not of this command is npm's business too.
+  assert.deepEqual(Object.keys(parseCommandArgs("migrate", [], {}, { npm_config_port: "8000" })), []);
 });
