@@ -22,7 +22,8 @@ Options:
   --json                print a machine-readable summary on stdout
   --watch               keep running: daily at --daily-at, at start-up when the last load is
                         older than 24 h or a file is not the one it read, and whenever the
-                        workbook or the contacts CSV changes
+                        workbook or the contacts CSV changes; one per data dir (a second
+                        is refused, exit 1)
   --restore VERSION     publish a kept earlier relationship version again, as a new version
                         (see --keep-versions); the workbook is not read
   --standby             start, then wait for the go-ahead on the IPC channel before loading

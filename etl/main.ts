@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 // the scheduler, and each load path imports what it needs when it runs (a cold import of the load
 // modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
 import type { LoadResult } from "./relationships/mod.ts";
-import { makeDirs } from "./files/mod.ts";
+import { acquireWatchLock, makeDirs } from "./files/mod.ts";
 import { collectRuns, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl, outliveClosedOutput } from "./settings/mod.js";
@@ -306,6 +306,21 @@ function say(stream: NodeJS.WriteStream, text: string): void {
 async function watch(options: EtlOptions): Promise<number> {
   // One line each: the messages quote file names and workbook text (see formatOutcome()).
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${oneLine(line)}\n`);
+  // One watcher per data dir: a second one loaded every change again (two runs, two alerts).
+  const release = acquireWatchLock(options.dataDir);
+  if (typeof release === "number") {
+    say(process.stderr, `${oneLine(`Another npm run etl -- --watch (pid ${release}) already watches ${options.dataDir}: two would load every change twice. Stop that one first, or give this one another --data-dir`)}\n`);
+    return 1;
+  }
+  try {
+    return await watchHeld(options, log);
+  } finally {
+    release();
+  }
+}
+
+/** `watch()` once it holds the data dir's watch lock. */
+async function watchHeld(options: EtlOptions, log: (line: string) => void): Promise<number> {
   const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   // Before the schedule starts, whose start-up load may begin at once. Ctrl-C and SIGTERM used to
   // stop only the schedule and then wait for the running load to end (15 s and more for a

@@ -1,5 +1,6 @@
 /**
- * One load of a kind at a time per data dir (`.relationships.lock`, `.contacts.lock`). The
+ * One load of a kind at a time per data dir (`.relationships.lock`, `.contacts.lock`), and one
+ * `npm run etl -- --watch` (`.watch.lock`, `acquireWatchLock()`). The
  * scheduler, a watcher and a person typing `npm run etl` may all start a load; two relationship
  * loads would race on history (both read version N and both publish N+1), and a second direct
  * contacts load would find contacts.duckdb locked and fail instead of waiting or skipping. The lock is a file naming its owner, linked into place so it is never seen
@@ -62,7 +63,33 @@ export class LockBusyError extends Error {
  */
 export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships", heartbeatMs = LOCK_HEARTBEAT_MS): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, `.${kind}.lock`);
+  const taken = takeLock(join(dataDir, `.${kind}.lock`), heartbeatMs);
+  if (typeof taken === "number") throw new LockBusyError(taken, kind);
+  return taken;
+}
+
+/**
+ * Takes the watch lock of `dataDir` (`.watch.lock`), held while `npm run etl -- --watch` runs: two
+ * watchers of one data dir loaded every change twice (the second waiting for the first's load lock,
+ * then loading again), two runs and two alerts for one failed load. Returns its release function,
+ * or the pid of the live watcher that holds it.
+ *
+ * @example
+ * ```ts
+ * const release = acquireWatchLock("data");
+ * if (typeof release === "number") console.error(`pid ${release} already watches data`);
+ * ```
+ */
+export function acquireWatchLock(dataDir: string): (() => void) | number {
+  mkdirSync(dataDir, { recursive: true });
+  return takeLock(join(dataDir, ".watch.lock"), LOCK_HEARTBEAT_MS);
+}
+
+/**
+ * Takes the lock file at `path` (taking over one whose owner is gone) and returns its release
+ * function, or the pid of the live process that holds it.
+ */
+function takeLock(path: string, heartbeatMs: number): (() => void) | number {
   const token = ownerToken(process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkFilled(path, token)) {
@@ -85,10 +112,10 @@ export function acquireLoadLock(dataDir: string, kind: LoadKind = "relationships
     const seen = readText(path);
     const owner = Number.parseInt(seen, 10);
     // Our own pid counts like any other: after a reboot this process may have the pid of a load that died.
-    if (Number.isInteger(owner) && owner > 0 && ownerAlive(seen, path)) throw new LockBusyError(owner, kind);
+    if (Number.isInteger(owner) && owner > 0 && ownerAlive(seen, path)) return owner;
     takeOverStale(path, seen);
   }
-  throw new LockBusyError(0, kind);
+  return 0;
 }
 
 /**

@@ -12,4 +12,4 @@
 export { replaceFile, writeAll, writeFileAtomic, writeFileAtomicFrom } from "./replace_file.ts";
 export { makeDirs } from "./make_dirs.ts";
 export { hashFile } from "./hash_file.ts";
-export { acquireLoadLock, acquireLoadLockWaiting, isAlive, LockBusyError, type LoadKind } from "./load_lock.ts";
+export { acquireLoadLock, acquireLoadLockWaiting, acquireWatchLock, isAlive, LockBusyError, type LoadKind } from "./load_lock.ts";
