@@ -405,10 +405,10 @@ function publicationSettings(raw, dataDir, cwd) {
  * @returns {KeepVersions}
  */
 function parseKeepVersions(text, from = "KEEP_VERSIONS") {
-  const match = /^([1-9]\d{0,3})(d?)$/.exec(text.trim());
-  if (match === null) throw new SettingsError(`${from} must be a number of versions (7) or of days (7d), from 1; got '${text}'`);
-  const n = Number(match[1]);
-  return { newest: n, days: match[2] === "d" ? n : 0 };
+  const match = /^(\d+)(d?)$/.exec(text.trim());
+  const n = match === null ? NaN : Number(match[1]);
+  if (!(n >= 1 && n <= 9999)) throw new SettingsError(`${from} must be a number of versions (7) or of days (7d), from 1 to 9999; got '${text}'`);
+  return { newest: n, days: match?.[2] === "d" ? n : 0 };
 }
 
 /**
@@ -439,7 +439,7 @@ function alertAndFetchSettings(raw) {
   const timeout = raw("alertTimeoutMs");
   const publicUrl = raw("publicUrl");
   const maxMb = raw("workbookMaxBytes");
-  if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1; got '${maxMb.text}'`);
+  if (maxMb !== undefined && !/^[1-9]\d{0,6}$/.test(maxMb.text)) throw new SettingsError(`${maxMb.from} must be a whole number of MiB from 1 to 9999999; got '${maxMb.text}'`);
   return {
     alertWebhook: webhook === undefined ? undefined : checkedUrl(webhook, { localHttpOnly: true }),
     alertMinSeverity: /** @type {AlertSeverity | undefined} */ (severity?.text) ?? "error",
@@ -508,7 +508,8 @@ function parseDuration(text, from = "The duration") {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text.trim());
   // Rounded first: under half a millisecond would be 0, which PostgreSQL takes for "no limit".
   const ms = match === null ? NaN : Math.round(Number(match[1]) * UNIT_MS[/** @type {keyof typeof UNIT_MS} */ (match[2])]);
-  if (!(ms > 0 && ms <= 7 * 86_400_000)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
+  if (!(ms > 0)) throw new SettingsError(`${from} must be a duration such as 500ms, 5s, 10m or 1h; got '${text}'`);
+  if (ms > 7 * 86_400_000) throw new SettingsError(`${from} must be at most 7 days (168h); got '${text}'`);
   return ms;
 }
 

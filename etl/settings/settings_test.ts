@@ -347,3 +347,15 @@ test("parseCommandArgs() refuses a command's flag that npm kept for itself (type
   // A flag not of this command is npm's business too.
   assert.deepEqual(Object.keys(parseCommandArgs("migrate", [], {}, { npm_config_port: "8000" })), []);
 });
+
+test("readSettings() names the upper limit of a number or duration over it, instead of asking for what was given", () => {
+  // `--alert-timeout 200h` was told it "must be a duration such as 500ms, 5s, 10m or 1h", and
+  // `--keep-versions 10000` that it "must be a number of versions (7) ... from 1": both are.
+  assert.throws(() => readSettings("etl", { flags: { "alert-timeout": "200h" } }), { message: "--alert-timeout must be at most 7 days (168h); got '200h'" });
+  assert.throws(() => readSettings("start", { env: { PG_STATEMENT_TIMEOUT: "10081m" } }), { message: "PG_STATEMENT_TIMEOUT must be at most 7 days (168h); got '10081m'" });
+  assert.equal(readSettings("etl", { env: { WORKBOOK_POLL: "168h" } }).workbookPollMs, 7 * 86_400_000);
+  assert.throws(() => readSettings("etl", { flags: { "keep-versions": "10000" } }), { message: "--keep-versions must be a number of versions (7) or of days (7d), from 1 to 9999; got '10000'" });
+  assert.throws(() => readSettings("etl", { env: { KEEP_VERSIONS: "10000d" } }), { message: "KEEP_VERSIONS must be a number of versions (7) or of days (7d), from 1 to 9999; got '10000d'" });
+  assert.deepEqual(readSettings("etl", { env: { KEEP_VERSIONS: "9999d" } }).keepVersions, { newest: 9999, days: 9999 });
+  assert.throws(() => readSettings("etl", { flags: { "workbook-max-mb": "99999999" } }), { message: "--workbook-max-mb must be a whole number of MiB from 1 to 9999999; got '99999999'" });
+});
