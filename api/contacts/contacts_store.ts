@@ -52,6 +52,7 @@ import {
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { LoadStopped } from "../../etl/runs/mod.ts";
 import { isTransientConflict, isUniqueViolation, type SqlRunner } from "../../etl/db/mod.ts";
+import { combineSignals } from "../../etl/files/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { join } from "node:path";
 import { openEngine, tellCommitted, type CommitStats, type Engine, type StreamRunner, type WriteContext } from "./contacts_engines.ts";
@@ -873,18 +874,12 @@ export class ContactsStore {
       this.#afterCommit("all");
     };
     // Stopped by its client's going (load.signal) or by the API's close (stopImports), whichever
-    // comes first: forwarded by hand, as AbortSignal.any() is newer (Node 20.3) than the engines field.
-    const either = new AbortController();
-    const sources = [load.signal, this.#stopping.signal].filter((s) => s !== undefined);
-    const forward = (event: Event) => either.abort((event.target as AbortSignal).reason);
-    for (const source of sources) {
-      if (source.aborted) either.abort(source.reason);
-      else source.addEventListener("abort", forward, { once: true });
-    }
+    // comes first.
+    const either = combineSignals([load.signal, this.#stopping.signal]);
     try {
       return await this.#engine.importCsv(csvPath, { ...load, record: this.record, committed, signal: either.signal });
     } finally {
-      for (const source of sources) source.removeEventListener("abort", forward);
+      either.dispose();
       // A failed import changed nothing; forgetting is only the safe side.
       if (!heard) this.#afterCommit("all");
     }

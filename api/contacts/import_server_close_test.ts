@@ -8,12 +8,15 @@
 // only once the close has begun.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
-import { readRuns } from "../../etl/runs/mod.ts";
+import { LoadStopped, readRuns } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
+import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
+import { ContactsStore } from "./contacts_store.ts";
 
 test("the API closing while a DuckDB import reads its CSV: the import is interrupted, its client answered 503 shutting-down, its run recorded stopped, nothing written", { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir("import-close-duckdb-");
@@ -66,6 +69,28 @@ test("the API closing while a DuckDB import reads its CSV: the import is interru
   } finally {
     read?.restore();
     if (!closed) await server.close();
+    cleanup();
+  }
+});
+
+// An import listens to its client's signal and to the store's own stop (stopImports(), which lives
+// as long as the API): each must take back what it listens to, and the stop still reach later ones.
+test("imports one after another on one signal leave nothing listening on it, and stopImports() still stops the next", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("import-signals-");
+  const csv = join(dir, "contacts.csv");
+  writeContactsCsv(csv, 20, 3);
+  const store = await ContactsStore.open(dir, { idleTrimMs: 60_000 });
+  try {
+    const client = new AbortController();
+    for (let i = 0; i < 3; i++) await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir, signal: client.signal });
+    await assert.rejects(store.importCsv(join(dir, "missing.csv"), { sourceName: "missing.csv", workDir: dir, signal: client.signal }));
+    assert.equal(getEventListeners(client.signal, "abort").length, 0);
+    store.stopImports("the test");
+    writeContactsCsv(csv, 30, 4); // another file: an unchanged one is skipped before any stop is looked at
+    await assert.rejects(store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir, signal: client.signal }), (error) => error instanceof LoadStopped && /the test/.test(error.message));
+    assert.equal(getEventListeners(client.signal, "abort").length, 0);
+  } finally {
+    await store.close();
     cleanup();
   }
 });

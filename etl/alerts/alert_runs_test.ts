@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -183,3 +184,25 @@ test("alertRuns() posts only due runs, with a dashboard link, and records each o
     await hook.close();
   }
 }));
+
+// The process's stop signal lives as long as the process, which may send an alert after every
+// scheduled load: each send must take back what it listens to on it, whatever its outcome.
+test("sendAlert() leaves nothing listening on its stop signal, sent, retried or timed out", async () => {
+  const stop = new AbortController();
+  const hook = await localServer((_req, res, n) => {
+    if (n > 5) return; // never answers: the attempts time out
+    res.statusCode = n % 2 === 0 ? 503 : 200;
+    res.end();
+  });
+  try {
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await sendAlert(hook.url, { text: "hi" }, { backoffMs: 1, timeoutMs: 200, signal: stop.signal }));
+    assert.deepEqual(
+      outcomes.map((o) => [o.status, o.attempts, o.error?.code]),
+      [["sent", 1, undefined], ["sent", 2, undefined], ["sent", 2, undefined], ["failed", 3, "timeout"]],
+    );
+    assert.equal(getEventListeners(stop.signal, "abort").length, 0);
+  } finally {
+    await hook.close();
+  }
+});

@@ -4,6 +4,7 @@
  * webhook that is down or hangs must neither fail it nor keep it running for long.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { combineSignals } from "../files/mod.ts";
 import type { RunAlert } from "../runs/mod.ts";
 
 /** How hard to try. */
@@ -59,18 +60,14 @@ async function postOnce(
   payload: string,
   { host, timeoutMs, stop }: { host: string; timeoutMs: number; stop: AbortSignal | undefined },
 ): Promise<{ alert: Omit<RunAlert, "attempts" | "at">; retry: boolean }> {
-  // One controller for the timeout and the stop (AbortSignal.any() is newer, Node 20.3, than the
-  // engines field).
-  const controller = new AbortController();
-  const signal = controller.signal;
+  // One signal for the timeout and the stop.
+  const either = combineSignals([stop]);
+  const signal = either.signal;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort();
+    either.abort();
   }, timeoutMs);
-  const onStop = () => controller.abort();
-  if (stop?.aborted) onStop();
-  else stop?.addEventListener("abort", onStop, { once: true });
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -99,7 +96,7 @@ async function postOnce(
     return { alert: { status: "failed", error: { code: "unreachable", message: `Cannot reach the webhook at ${host}: ${why}` } }, retry: true };
   } finally {
     clearTimeout(timer);
-    stop?.removeEventListener("abort", onStop);
+    either.dispose();
   }
 }
 

@@ -17,6 +17,7 @@ import { get as httpsGet } from "node:https";
 import { Transform, Writable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from "node:zlib";
+import { combineSignals } from "../files/mod.ts";
 import { isLocalNetworkHost } from "../settings/mod.js";
 import { FetchError, shownUrl } from "./fetch_error.ts";
 
@@ -75,24 +76,22 @@ const MAX_CODINGS = 5;
 export async function getOnce(url: string, options: GetOptions, sink?: string): Promise<GetOutcome> {
   const stop = options.signal;
   stop?.throwIfAborted();
-  const controller = new AbortController();
   // The URLs asked for, redirects appended as follow() takes them. A failure after one names the
   // URL it came from too: "<front> answered 403" when the storage it sent us to refused sent the
   // person to the wrong server.
   const chain = [new URL(url)];
   const shown = () => (chain.length === 1 ? shownUrl(url) : `${shownUrl(url)} (redirected to ${shownUrl(chain.at(-1)!)})`);
-  // One controller for the timeouts and the stop: a server that sends its headers and then nothing
+  // One signal for the timeouts and the stop: a server that sends its headers and then nothing
   // held a stopped load for the idle timeout (30 s), one that trickles bytes for the total (30 min).
-  const onStop = () => controller.abort();
-  stop?.addEventListener("abort", onStop, { once: true });
+  const either = combineSignals([stop]);
   let timedOut: "idle" | "total" | null = null;
   const total = setTimeout(() => {
     timedOut = "total";
-    controller.abort();
+    either.abort();
   }, options.totalTimeoutMs);
   const idle = setTimeout(() => {
     timedOut = "idle";
-    controller.abort();
+    either.abort();
   }, options.idleTimeoutMs);
   let size = 0;
   let declared = NaN;
@@ -100,7 +99,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
   let answered = false;
   let codings: string[] = [];
   try {
-    const response = await follow(chain, options, controller.signal);
+    const response = await follow(chain, options, either.signal);
     idle.refresh();
     if (response.status === 304) {
       response.body.destroy();
@@ -155,7 +154,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
       response.body.destroy();
       throw error;
     }
-    await pipeline([response.body, ...decoders, meter, out], { signal: controller.signal });
+    await pipeline([response.body, ...decoders, meter, out], { signal: either.signal });
     // A page shorter than the signature (an empty one too) never filled `head`.
     if (head !== null) throw notWorkbook(shown(), page!);
     if (Number.isFinite(declared) && size !== declared) throw lost(shown(), size, declared);
@@ -188,7 +187,7 @@ export async function getOnce(url: string, options: GetOptions, sink?: string): 
     if (answered) throw lost(shown(), size, declared);
     throw new FetchError("unreachable", `Cannot reach ${shown()}: ${code ?? message}`, true);
   } finally {
-    stop?.removeEventListener("abort", onStop);
+    either.dispose();
     clearTimeout(total);
     clearTimeout(idle);
   }

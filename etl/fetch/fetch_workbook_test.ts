@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -566,4 +567,25 @@ test("fetchWorkbook(): a 200 answered with a web page is 'not-a-workbook' at onc
     assert.deepEqual(readdirSync(join(dir, "fetched")), [], "no copy, no state");
     assert.deepEqual(readFileSync((await fetchWorkbook(`${server.url}/zip.xlsx`, { ...FAST, dataDir: dir })).path), zip);
   });
+}));
+
+// `npm run etl -- --watch` downloads on one stop signal for as long as it runs: each download, its
+// retries included, must take back what it listens to on it.
+test("fetchWorkbook() leaves nothing listening on its signal, downloaded, retried or failed", { timeout: 30_000 }, withDir(async (dir) => {
+  const server = await localServer((_req, res, n) => {
+    res.statusCode = n === 2 ? 503 : n === 4 ? 404 : 200;
+    res.end(res.statusCode === 200 ? BYTES : undefined);
+  });
+  try {
+    const stop = new AbortController();
+    const url = `${server.url}/relaciones.xlsx`;
+    const fetched = [];
+    for (let i = 0; i < 3; i++) {
+      fetched.push(await fetchWorkbook(url, { ...FAST, dataDir: dir, unconditional: true, signal: stop.signal }).then((f) => [f.status, f.attempts], (e: FetchError) => [e.code]));
+    }
+    assert.deepEqual(fetched, [["downloaded", 1], ["downloaded", 2], ["http-status"]]);
+    assert.equal(getEventListeners(stop.signal, "abort").length, 0);
+  } finally {
+    await server.close();
+  }
 }));

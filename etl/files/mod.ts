@@ -1,7 +1,8 @@
 /**
  * Files shared between processes: publishing them atomically (a reader sees the old file or the
  * new one, never half of one), the lock files that let one load of a kind run at a time, and a
- * file's SHA-256 (what run records identify inputs by), hashed off the main thread.
+ * file's SHA-256 (what run records identify inputs by), hashed off the main thread. Beside them,
+ * one AbortSignal for several (AbortSignal.any() is newer, Node 20.3, than the engines field).
  *
  * @example
  * ```ts
@@ -13,3 +14,4 @@ export { replaceFile, writeAll, writeFileAtomic, writeFileAtomicFrom } from "./r
 export { makeDirs } from "./make_dirs.ts";
 export { hashFile } from "./hash_file.ts";
 export { acquireLoadLock, acquireLoadLockWaiting, acquireWatchLock, isAlive, LockBusyError, type LoadKind } from "./load_lock.ts";
+export { combineSignals, type CombinedSignal } from "./combine_signals.ts";
