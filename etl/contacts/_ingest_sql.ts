@@ -99,8 +99,12 @@ function normaliseSql(spec: NormaliseSpec | undefined, trimmed: string): { value
       fixMessage,
     };
   }
-  const when = `regexp_full_match(${trimmed}, ${quoteLiteral(spec.when.source.replace(/^\^|\$$/g, ""))})`;
-  return { value: `CASE WHEN ${when} THEN ${quoteLiteral(spec.prefix)} || ${trimmed} ELSE ${trimmed} END`, fixed: when, fixMessage };
+  // padStart: regexp_extract() of the first group is '' when the value does not match, so `short`
+  // is `width` then, and `fixed` asks for the match too.
+  const pattern = quoteLiteral(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
+  const short = `(${spec.width} - length(regexp_extract(${trimmed}, ${pattern}, 1)))`;
+  const fixed = `(regexp_full_match(${trimmed}, ${pattern}) AND ${short} > 0)`;
+  return { value: `CASE WHEN ${fixed} THEN repeat(${quoteLiteral(spec.fill)}, ${short}) || ${trimmed} ELSE ${trimmed} END`, fixed, fixMessage };
 }
 
 /** The SQL of one field over a cleaned column `raw`: its stored value, its error (or NULL) and its repair. */

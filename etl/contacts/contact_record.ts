@@ -12,9 +12,10 @@ const EMAIL =
 
 const upperCase: NormaliseSpec = { kind: "upper" };
 
-// Spreadsheets that treated the ZIP column as a number turned 08014 into 8014. A 4-digit US ZIP
-// does not exist, so the leading zero is restored, and reported, rather than rejecting the row.
-const restoreZip: NormaliseSpec = { kind: "prefix", when: /^[0-9]{4}(-[0-9]{4})?$/, prefix: "0", fix: "Restored the leading zero of ZIP code '{value}'" };
+// Spreadsheets that treated the ZIP column as a number turned 08014 into 8014, and Puerto Rico's
+// 00901 into 901. No US ZIP has 3 or 4 digits, so the leading zeros are restored, and reported,
+// rather than rejecting the row.
+const restoreZip: NormaliseSpec = { kind: "padStart", when: /^([0-9]{3,4})(-[0-9]{4})?$/, width: 5, fill: "0", fix: "Restored the leading zero of ZIP code '{value}'" };
 
 // A spreadsheet that took a phone column for numbers writes 5040000000 as 5.04E+09 in its CSV: the
 // digits are gone, and stored they would look like a phone number nobody can call. Any text without
@@ -76,7 +77,7 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
       normalise: upperCase,
     },
     {
-      ...text("zip", 10, "US ZIP code as text (leading zeros kept; a 4-digit code gets its zero back, reported in `warnings`).", "70116"),
+      ...text("zip", 10, "US ZIP code as text (leading zeros kept; a 3- or 4-digit code gets its zeros back, reported in `warnings`).", "70116"),
       sortable: true,
       pattern: /^[0-9]{5}(-[0-9]{4})?$/,
       patternMessage: "must be a US ZIP code: 5 digits, optionally -4 more",

@@ -931,13 +931,24 @@ test("ingestContacts() creates thousands of new departments in file order, sever
   });
 });
 
+test("a CSV load gives a ZIP code that lost two leading zeros (Puerto Rico's 00901 as 901) its zeros back, reported, as it does one that lost one", async () => {
+  // Before: 8014 became 08014 but 901 (and 802-1234) were refused, though no US ZIP has 3 digits.
+  await withDb(async (db, dir) => {
+    const s = await ingest(db, csv(dir, ["first_name,last_name,state,zip,email", "Ana,Rivera,PR,901,a@example.com", "Vi,Lee,VI,802-1234,b@example.com", "Ed,Ray,NJ,8014,c@example.com", "Bo,Kay,NY,12,d@example.com"].join("\n") + "\n"));
+    assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[5, "zip"]]);
+    assert.deepEqual(s.fixed.map((f) => [f.line, f.from, f.to]), [[2, "901", "00901"], [3, "802-1234", "00802-1234"], [4, "8014", "08014"]]);
+    const rows = await db.all<{ email: string; zip: string }>("SELECT email, zip FROM contacts ORDER BY email");
+    assert.deepEqual(rows.map((r) => [r.email, r.zip]), [["a@example.com", "00901"], ["b@example.com", "00802-1234"], ["c@example.com", "08014"]]);
+  });
+});
+
 test("the CSV load's SQL validation agrees with validateRecord() on a corpus of awkward values", async () => {
   await withDb(async (db, dir) => {
     const corpus: Record<string, string[]> = {
       first_name: ["Ann", " Ann ", "\tAnn\t", "Ann\u0000", "Ann\u001b[2J", "", "   ", "x".repeat(100), "x".repeat(101), "😀".repeat(60), "Zoë\u00a0", "\u2003Ana",
         "O'Brien", "de la Cruz", "J", "李", "محمد", "علی\u200cرضا", "Ann 😀", "😀", "123", "\u200bAnn", "An\u00adn", "\u202eAnn", "Mary   Ann", "𠀀".repeat(100), "𠀀".repeat(101)],
       state: ["ny", "NY", " tx ", "Texas", "N1", "ß", "é", "ıl", "ſc", "pr", "ｔｘ"],
-      zip: ["8014", "08014", "1234-5678", "123", "12345-1", " 2204 ", "abcde"],
+      zip: ["8014", "08014", "1234-5678", "123", "123-4567", "12", "12345-1", " 2204 ", "abcde"],
       email: ["a@b.co", "A@B.CO", "a@b", "a b@c.de", "x@" + "y".repeat(250) + ".com"],
       // A CRLF inside a value: the load reads it as LF (cleanSql), and so must the API (review).
       address: ["1 Main\nSuite 2", "1 Main\r\nSuite 2", "1 Main\tSt", "x\u0007y", "x".repeat(201), "x".repeat(199) + "\r\ny"],

@@ -17,8 +17,10 @@ export interface Normalised {
  * over a whole file, `etl/contacts/_ingest_sql.ts`) apply the same rule from one definition.
  * - `upper`: ASCII letters upper-cased (`ny` -> `NY`); not a repair, nothing is reported. Only a-z:
  *   SQL's upper() also maps the dotless ı and the long ſ to I and S, which would turn `ıl` into `IL`.
- * - `prefix`: when the value matches `when` (whole value), `prefix` is put in front and the repair is
- *   reported with `fix`, where `{value}` stands for the value as given.
+ * - `padStart`: when the value matches `when` (whole value) and `when`'s first group, which begins
+ *   the value, is shorter than `width`, `fill` is put in front until that group is `width` long
+ *   (`901-1234` -> `00901-1234`); the repair is reported with `fix`, where `{value}` stands for the
+ *   value as given.
  * - `collapseSpaces`: every run of two or more spaces (U+0020) inside the value becomes one space,
  *   reported with `fix` (`{value}` as above): `Mary  Ann` is stored, searched and sorted as `Mary Ann`.
  * - `collapseWhitespace`: as `collapseSpaces`, and a no-break space (U+00A0, U+202F) counts as a
@@ -26,7 +28,7 @@ export interface Normalised {
  */
 export type NormaliseSpec =
   | { readonly kind: "upper" }
-  | { readonly kind: "prefix"; readonly when: RegExp; readonly prefix: string; readonly fix: string }
+  | { readonly kind: "padStart"; readonly when: RegExp; readonly width: number; readonly fill: string; readonly fix: string }
   | { readonly kind: "collapseSpaces"; readonly fix: string }
   | { readonly kind: "collapseWhitespace"; readonly fix: string };
 
@@ -39,7 +41,7 @@ const WHITESPACE_RUNS = new RegExp(`${WHITESPACE_CLASS}+`, "g");
  *
  * @example
  * ```ts
- * normaliseValue({ kind: "prefix", when: /^[0-9]{4}$/, prefix: "0", fix: "Restored '{value}'" }, "8014"); // { value: "08014", fix: "Restored '8014'" }
+ * normaliseValue({ kind: "padStart", when: /^([0-9]{3,4})$/, width: 5, fill: "0", fix: "Restored '{value}'" }, "901"); // { value: "00901", fix: "Restored '901'" }
  * ```
  */
 export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
@@ -48,8 +50,9 @@ export function normaliseValue(spec: NormaliseSpec, value: string): Normalised {
     const collapsed = spec.kind === "collapseSpaces" ? value.replace(/ {2,}/g, " ") : value.replace(WHITESPACE_RUNS, " ");
     return collapsed === value ? { value } : { value: collapsed, fix: quoteIn(spec.fix, value) };
   }
-  const whole = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`);
-  return whole.test(value) ? { value: spec.prefix + value, fix: quoteIn(spec.fix, value) } : { value };
+  const match = new RegExp(`^(?:${spec.when.source.replace(/^\^|\$$/g, "")})$`).exec(value);
+  const short = match === null ? 0 : spec.width - (match[1] ?? "").length;
+  return short > 0 ? { value: spec.fill.repeat(short) + value, fix: quoteIn(spec.fix, value) } : { value };
 }
 
 /** `template` with `{value}` replaced by `value` as typed (a string replacement would read "$&" in it as a pattern). */

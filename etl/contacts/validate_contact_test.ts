@@ -207,15 +207,18 @@ test("names as people write them: any script, apostrophes, particles, one letter
   });
 });
 
-test("a ZIP code gets its zero back only when it is 4 digits (optionally -4 more); others are kept or refused as given", () => {
+test("a ZIP code gets its zeros back only when it is 3 or 4 digits (optionally -4 more); others are kept or refused as given", () => {
+  // A spreadsheet that took the column for numbers drops every leading zero: Puerto Rico's and the
+  // Virgin Islands' 006xx-009xx (and 005xx) lose two. Before, 901 was refused where 8014 was repaired.
   const base = { first_name: "Ann", last_name: "Lee", email: "a@b.co" };
-  for (const [zip, stored] of [["70116", "70116"], ["70116-1234", "70116-1234"], ["8014", "08014"], ["8014-1234", "08014-1234"]]) {
+  const kept = [["70116", "70116"], ["70116-1234", "70116-1234"], ["8014", "08014"], ["8014-1234", "08014-1234"], ["901", "00901"], ["802-1234", "00802-1234"]];
+  for (const [zip, stored] of kept) {
     const r = validateContact({ ...base, zip }, "create");
     assert.ok(r.ok, `${zip}: ${JSON.stringify(!r.ok && r.errors)}`);
     assert.equal(r.value.zip, stored);
     assert.deepEqual(r.fixes.map((f) => f.to), zip === stored ? [] : [stored], zip);
   }
-  for (const zip of ["123456", "x8014", "8014x", "80141234"]) {
+  for (const zip of ["123456", "x8014", "8014x", "80141234", "12", "12-3456", "9011234"]) {
     const r = validateContact({ ...base, zip }, "create");
     assert.ok(!r.ok, zip);
     assert.equal(r.errors[0].message, `must be a US ZIP code: 5 digits, optionally -4 more; got '${zip}'`);
