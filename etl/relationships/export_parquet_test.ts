@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,6 +113,43 @@ test("a failed Parquet export is recorded in the run and neither fails nor unpub
     const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions: { newest: 7, days: 0 } });
     assert.deepEqual(next.run.parquet, { status: "written", dir: parquetDir, versions: [1, 2], files: 12 }, "version 1 comes from its kept snapshot");
     assert.ok(existsSync(parquetPath(parquetDir, "user_relationships", 1)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an export killed mid-file leaves no file a folder reader takes for data: the next export removes it, and its own temps are hidden", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-killed-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  try {
+    await writeVersion(workbook, v1);
+    const keepVersions = { newest: 7, days: 0 };
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir, keepVersions })).run.version_id, 1);
+    // What a load killed (kill -9) while its COPY wrote version 2's actors left: a partial temp
+    // file of a process that is gone, under the name written before and under the hidden one.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const folder = join(parquetPath(parquetDir, "actors", 2), "..");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `data.parquet.${gone}.tmp`), "PAR1");
+    writeFileSync(join(folder, `.data.parquet.${gone}.tmp`), "PAR1");
+    await writeVersion(workbook, v2);
+    const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.deepEqual(next.run.parquet, { status: "written", dir: parquetDir, versions: [2], files: 6 });
+    for (const table of readdirSync(parquetDir)) {
+      for (const version of readdirSync(join(parquetDir, table))) {
+        assert.deepEqual(readdirSync(join(parquetDir, table, version)), ["data.parquet"], `${table}/${version} holds its file only`);
+      }
+    }
+    // A folder read (Spark, pyarrow) or a glob of every file reads the data alone.
+    const db = await Database.open(":memory:");
+    try {
+      const read = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${join(parquetDir, "table=actors", "**")}', hive_partitioning = true)`);
+      assert.equal(Number(read?.n), v1.ids.length + v2.ids.length);
+    } finally {
+      db.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
