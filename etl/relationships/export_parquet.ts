@@ -126,13 +126,30 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     });
     const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
     const seen = new Set<number>();
+    // Kept files that are not their version's snapshot (damaged, truncated, another file put there):
+    // skipped and named, not the end of the export. Before, one such file failed every export
+    // while it was kept ("NOT written" for a published version that was written) and stopped the
+    // other missing versions from being filled in.
+    const unusable: string[] = [];
     for (const source of sources) {
       if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
       seen.add(source.version);
-      await withSnapshot(db, source.path, "s", async () => {
-        for (const table of DATA_TABLES) await copy(table, source.version);
-        for (const table of HISTORY_TABLES) await copy(table, source.version);
-      });
+      const kept = source.path !== options.live;
+      let readable = !kept;
+      try {
+        await withSnapshot(db, source.path, "s", async () => {
+          if (kept) {
+            const found = (await db!.one<{ version_id: number }>("SELECT version_id FROM s.snapshot_info LIMIT 1"))?.version_id;
+            if (found !== undefined && Number(found) !== source.version) throw new Error(`it holds version ${found}`);
+            readable = true;
+          }
+          for (const table of DATA_TABLES) await copy(table, source.version);
+          for (const table of HISTORY_TABLES) await copy(table, source.version);
+        });
+      } catch (error) {
+        if (readable) throw error;
+        unusable.push(`version ${source.version} (its kept file '${source.path}' is not that version's snapshot: ${firstLine(error)})`);
+      }
     }
     // Versions no longer kept still have their changes in the live snapshot's history. Their
     // `versions` row only with their data files: a version listed there has all its files (one
@@ -146,7 +163,12 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
         }
       }
     });
-    return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
+    const versions = [...written].sort((a, b) => a - b);
+    if (unusable.length > 0) {
+      const message = `${unusable.join("; ")}; the other versions are in '${dir}' all the same. Put that file back from a backup, or delete it (it cannot be restored either)`;
+      return { status: "failed", dir, versions, files, error: { code: "parquet-failed", message } };
+    }
+    return { status: "written", dir, versions, files };
   } catch (error) {
     for (const temp of temps) rmSync(temp, { force: true });
     const message = firstLine(error);

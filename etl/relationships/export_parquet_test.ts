@@ -2,7 +2,7 @@
 // partitions) and compared with the snapshot it came from; real workbooks, real loads, real files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -150,6 +150,43 @@ test("an export killed mid-file leaves no file a folder reader takes for data: t
     } finally {
       db.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a kept file that is not its version's snapshot is named and skipped: the published version and the other missing ones are written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-bad-kept-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    // Parquet turned on at version 3: versions 1 and 2 are filled in from their kept files.
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    await writeVersion(workbook, v2);
+    await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    const kept1 = join(dataDir, "snapshots", "relationships-v1.duckdb");
+    writeFileSync(kept1, "not a snapshot\n");
+    await writeVersion(workbook, v1);
+    const { run } = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.equal(run.status, "succeeded");
+    assert.deepEqual([run.parquet?.status, run.parquet?.versions, run.parquet?.files], ["failed", [1, 2, 3], 13], "version 1: its changes only, from the live history");
+    assert.match(
+      run.parquet!.error!.message,
+      new RegExp(`^version 1 \\(its kept file '${kept1}' is not that version's snapshot: .*\\); the other versions are in '${parquetDir}' all the same\\. Put that file back from a backup, or delete it \\(it cannot be restored either\\)$`),
+    );
+    for (const version of [2, 3]) assert.ok(existsSync(parquetPath(parquetDir, "versions", version)), `version ${version} is listed`);
+    assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
+    assert.ok(!existsSync(parquetPath(parquetDir, "versions", 1)), "not listed: its data files are not there");
+    // Version 2's file put over version 1's: not written as version 1.
+    copyFileSync(join(dataDir, "snapshots", "relationships-v2.duckdb"), kept1);
+    await writeVersion(workbook, v2);
+    const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.deepEqual([next.run.parquet?.status, next.run.parquet?.versions], ["failed", [4]]);
+    assert.match(next.run.parquet!.error!.message, /^version 1 \(its kept file '.*' is not that version's snapshot: it holds version 2\)/);
+    assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
