@@ -22,10 +22,10 @@ test("--restore refuses a kept file that is not that version's snapshot, naming 
   const workbook = join(dir, "relaciones.xlsx");
   const keepVersions = { newest: 7, days: 0 };
   try {
-    await writeVersion(workbook, v1);
-    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.status, "succeeded");
-    await writeVersion(workbook, v2);
-    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.status, "succeeded");
+    for (const version of [v1, v2]) {
+      await writeVersion(workbook, version);
+      assert.equal((await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions })).run.status, "succeeded");
+    }
     const kept = keptSnapshotPath(dataDir, 1);
     const good = readFileSync(kept);
     const live = readFileSync(snapshotPath(dataDir));
