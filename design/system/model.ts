@@ -170,6 +170,7 @@ const failureModes: FailureMode[] = [
   f(["parquet"], "PARQUET_DIR shared by two data dirs (a version number another load wrote)", "the load still publishes; its run says `parquet: failed`, naming the version and both runs", "files are never rewritten: the export checks each version's run before writing", "give each data dir its own PARQUET_DIR"),
   f(["contacts-export"], "the export folder is full or not writable", "writes and the API go on; the files there stay as they were (older); the failure is logged once per streak", "temp files removed; the next write (or a minute later) tries again; /metrics shows the export's age", "free space or fix the folder"),
   f(["kept-snapshots"], "a version to restore is no longer kept", "`--restore N` fails naming the kept versions and the KEEP_VERSIONS rule; nothing changes", "failed run recorded", "restore a kept version, or load that day's workbook"),
+  f(["kept-snapshots"], "the kept file of the version to restore is damaged, truncated, another database, or another version's file", "`--restore N` fails (`kept-snapshot-unusable`) naming the file, what is wrong with it and the other kept versions; nothing changes", "the file's `snapshot_info` is read (and its version compared with N) before anything is built", "put the file back from a backup, or restore another kept version"),
   f(["runs-log"], "crash in the middle of appending a line", "the torn line is skipped; earlier runs are intact", "fsync after each append", "none needed"),
 ];
 

@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database, quoteLiteral } from "../db/mod.ts";
-import { makeDirs } from "../files/mod.ts";
+import { isAlive, makeDirs } from "../files/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
 import { withSnapshot } from "./attach_snapshot.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
@@ -37,6 +37,27 @@ const HISTORY_TABLES: readonly { name: string; query: string }[] = [
   { name: "changes", query: "SELECT * FROM s.changes WHERE version_id = {version} ORDER BY rowid" },
   { name: "versions", query: "SELECT * FROM s.versions WHERE version_id = {version}" },
 ];
+
+/**
+ * A temp file of a version's folder: hidden (a leading dot), since Spark, pyarrow and Hive read
+ * every other file of a folder they are given, and DuckDB every file a `*` or `**` glob matches. A
+ * run killed while writing one (kill -9, a power cut) left `data.parquet.<pid>.tmp` there for
+ * good, and those readers then failed on the whole table ("too small to be a Parquet file").
+ * The names written before it was hidden are matched too, so an upgrade clears them.
+ */
+const TEMP_NAME = /^\.?data\.parquet\.(\d+)\.tmp$/;
+
+/**
+ * Removes from `folder` the temp files of exports whose process is gone (another process's live
+ * one, a PARQUET_DIR shared by two data dirs, stays), so a version whose export was killed holds
+ * only its files once exported again.
+ */
+function removeLeftTemps(folder: string): void {
+  for (const name of readdirSync(folder)) {
+    const pid = TEMP_NAME.exec(name)?.[1];
+    if (pid !== undefined && (Number(pid) === process.pid || !isAlive(Number(pid)))) rmSync(join(folder, name), { force: true });
+  }
+}
 
 /**
  * Returns the Parquet file of `table` for `version` under `dir`.
@@ -76,8 +97,10 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     const copy = async (table: { name: string; query: string }, version: number) => {
       const target = parquetPath(dir, table.name, version);
       if (existsSync(target)) return;
-      makeDirs(join(target, ".."));
-      const temp = `${target}.${process.pid}.tmp`;
+      const folder = join(target, "..");
+      makeDirs(folder);
+      removeLeftTemps(folder);
+      const temp = join(folder, `.data.parquet.${process.pid}.tmp`);
       temps.push(temp);
       // COPY takes no bound parameters: the path is ours, quoted as a SQL string, and the version
       // an integer from the snapshot itself.
@@ -103,13 +126,30 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
     });
     const sources = [{ path: options.live, version: options.version }, ...keptVersions(options.dataDir).map((k) => ({ path: keptSnapshotPath(options.dataDir, k.version), version: k.version }))];
     const seen = new Set<number>();
+    // Kept files that are not their version's snapshot (damaged, truncated, another file put there):
+    // skipped and named, not the end of the export. Before, one such file failed every export
+    // while it was kept ("NOT written" for a published version that was written) and stopped the
+    // other missing versions from being filled in.
+    const unusable: string[] = [];
     for (const source of sources) {
       if (seen.has(source.version) || existsSync(parquetPath(dir, "versions", source.version))) continue;
       seen.add(source.version);
-      await withSnapshot(db, source.path, "s", async () => {
-        for (const table of DATA_TABLES) await copy(table, source.version);
-        for (const table of HISTORY_TABLES) await copy(table, source.version);
-      });
+      const kept = source.path !== options.live;
+      let readable = !kept;
+      try {
+        await withSnapshot(db, source.path, "s", async () => {
+          if (kept) {
+            const found = (await db!.one<{ version_id: number }>("SELECT version_id FROM s.snapshot_info LIMIT 1"))?.version_id;
+            if (found !== undefined && Number(found) !== source.version) throw new Error(`it holds version ${found}`);
+            readable = true;
+          }
+          for (const table of DATA_TABLES) await copy(table, source.version);
+          for (const table of HISTORY_TABLES) await copy(table, source.version);
+        });
+      } catch (error) {
+        if (readable) throw error;
+        unusable.push(`version ${source.version} (its kept file '${source.path}' is not that version's snapshot: ${firstLine(error)})`);
+      }
     }
     // Versions no longer kept still have their changes in the live snapshot's history. Their
     // `versions` row only with their data files: a version listed there has all its files (one
@@ -123,7 +163,12 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
         }
       }
     });
-    return { status: "written", dir, versions: [...written].sort((a, b) => a - b), files };
+    const versions = [...written].sort((a, b) => a - b);
+    if (unusable.length > 0) {
+      const message = `${unusable.join("; ")}; the other versions are in '${dir}' all the same. Put that file back from a backup, or delete it (it cannot be restored either)`;
+      return { status: "failed", dir, versions, files, error: { code: "parquet-failed", message } };
+    }
+    return { status: "written", dir, versions, files };
   } catch (error) {
     for (const temp of temps) rmSync(temp, { force: true });
     const message = firstLine(error);

@@ -2,7 +2,8 @@
 // partitions) and compared with the snapshot it came from; real workbooks, real loads, real files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,6 +113,80 @@ test("a failed Parquet export is recorded in the run and neither fails nor unpub
     const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions: { newest: 7, days: 0 } });
     assert.deepEqual(next.run.parquet, { status: "written", dir: parquetDir, versions: [1, 2], files: 12 }, "version 1 comes from its kept snapshot");
     assert.ok(existsSync(parquetPath(parquetDir, "user_relationships", 1)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an export killed mid-file leaves no file a folder reader takes for data: the next export removes it, and its own temps are hidden", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-killed-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  try {
+    await writeVersion(workbook, v1);
+    const keepVersions = { newest: 7, days: 0 };
+    assert.equal((await loadRelationships({ workbook, dataDir, parquetDir, keepVersions })).run.version_id, 1);
+    // What a load killed (kill -9) while its COPY wrote version 2's actors left: a partial temp
+    // file of a process that is gone, under the name written before and under the hidden one.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const folder = join(parquetPath(parquetDir, "actors", 2), "..");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `data.parquet.${gone}.tmp`), "PAR1");
+    writeFileSync(join(folder, `.data.parquet.${gone}.tmp`), "PAR1");
+    await writeVersion(workbook, v2);
+    const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.deepEqual(next.run.parquet, { status: "written", dir: parquetDir, versions: [2], files: 6 });
+    for (const table of readdirSync(parquetDir)) {
+      for (const version of readdirSync(join(parquetDir, table))) {
+        assert.deepEqual(readdirSync(join(parquetDir, table, version)), ["data.parquet"], `${table}/${version} holds its file only`);
+      }
+    }
+    // A folder read (Spark, pyarrow) or a glob of every file reads the data alone.
+    const db = await Database.open(":memory:");
+    try {
+      const read = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${join(parquetDir, "table=actors", "**")}', hive_partitioning = true)`);
+      assert.equal(Number(read?.n), v1.ids.length + v2.ids.length);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a kept file that is not its version's snapshot is named and skipped: the published version and the other missing ones are written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parquet-bad-kept-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const parquetDir = join(dir, "lake");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    // Parquet turned on at version 3: versions 1 and 2 are filled in from their kept files.
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    await writeVersion(workbook, v2);
+    await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    const kept1 = join(dataDir, "snapshots", "relationships-v1.duckdb");
+    writeFileSync(kept1, "not a snapshot\n");
+    await writeVersion(workbook, v1);
+    const { run } = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.equal(run.status, "succeeded");
+    assert.deepEqual([run.parquet?.status, run.parquet?.versions, run.parquet?.files], ["failed", [1, 2, 3], 13], "version 1: its changes only, from the live history");
+    assert.match(
+      run.parquet!.error!.message,
+      new RegExp(`^version 1 \\(its kept file '${kept1}' is not that version's snapshot: .*\\); the other versions are in '${parquetDir}' all the same\\. Put that file back from a backup, or delete it \\(it cannot be restored either\\)$`),
+    );
+    for (const version of [2, 3]) assert.ok(existsSync(parquetPath(parquetDir, "versions", version)), `version ${version} is listed`);
+    assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
+    assert.ok(!existsSync(parquetPath(parquetDir, "versions", 1)), "not listed: its data files are not there");
+    // Version 2's file put over version 1's: not written as version 1.
+    copyFileSync(join(dataDir, "snapshots", "relationships-v2.duckdb"), kept1);
+    await writeVersion(workbook, v2);
+    const next = await loadRelationships({ workbook, dataDir, parquetDir, keepVersions });
+    assert.deepEqual([next.run.parquet?.status, next.run.parquet?.versions], ["failed", [4]]);
+    assert.match(next.run.parquet!.error!.message, /^version 1 \(its kept file '.*' is not that version's snapshot: it holds version 2\)/);
+    assert.ok(!existsSync(parquetPath(parquetDir, "actors", 1)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import type { KeepVersions } from "../settings/mod.js";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { afterPublish } from "./after_publish.ts";
+import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
 import { lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
 import { previousSnapshot } from "./previous_version.ts";
 import { publishSnapshot } from "./publish.ts";
@@ -56,6 +57,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
       return load.recordAlreadyServed(published, options.version);
     }
     if (!existsSync(source)) throw notKept(options);
+    await checkKept(source, options);
     const db = await load.newSnapshot();
     const { summary, source: copied, counts } = await copySnapshot({
       db, sourcePath: source, previous: previousSnapshot(options.dataDir, load.live), runId: load.run.id, loadedAt: load.started,
@@ -70,6 +72,37 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
     if (load.run.status !== "succeeded") await load.dropSnapshot();
     release?.();
   }
+}
+
+/**
+ * Refuses a kept file that is not version `options.version`'s snapshot (damaged, truncated, another
+ * database put there, another version's file copied over it) before anything is built: unchecked,
+ * the first was a failed run coded `internal` whose message named neither the file nor a way out,
+ * and the last published another version's data as this one.
+ */
+async function checkKept(source: string, options: RestoreOptions): Promise<void> {
+  let found: number | undefined;
+  try {
+    found = await readSnapshot(source, "src", async (db) => {
+      const info = await db.one<{ version_id: number }>("SELECT version_id FROM src.snapshot_info LIMIT 1");
+      return info === undefined ? undefined : Number(info.version_id);
+    });
+  } catch (error) {
+    if (error instanceof SnapshotCopyError) throw error;
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw unusable(options, source, `is damaged or is not a relationships snapshot (DuckDB: ${reason})`);
+  }
+  if (found === undefined) throw unusable(options, source, "holds no snapshot_info row, so no version");
+  if (found !== options.version) throw unusable(options, source, `holds version ${found}, not version ${options.version}`);
+}
+
+function unusable(options: RestoreOptions, source: string, what: string): LoadError {
+  const others = keptVersions(options.dataDir).map((k) => k.version).filter((v) => v !== options.version);
+  return new LoadError(
+    "kept-snapshot-unusable",
+    `Cannot restore version ${options.version}: its kept file '${source}' ${what}; nothing was published. ` +
+      `Put that file back from a backup, or restore another kept version (${others.length > 0 ? others.join(", ") : "none other is kept"})`,
+  );
 }
 
 function notKept(options: RestoreOptions): LoadError {
