@@ -6,13 +6,14 @@ import { CellError, UNCALCULATED, type CellValue } from "../xlsx/mod.ts";
 export const MAX_ID = 2 ** 31 - 1;
 
 /**
- * Returns the whole number a cell holds (a number, or text of digits), whether or not it is a valid
- * id, else null. A cell meant as an id but out of range (0, 2^31 or more) is still told apart from
- * text, so it is reported as an id, not taken for the end of a header or a row without an id.
+ * Returns the whole number a cell holds (a number, or text of digits with at most a zero fraction:
+ * `12`, `12.0` as a float column exports it, as the number 12.0 would be), whether or not it is a
+ * valid id, else null. A cell meant as an id but out of range (0, 2^31 or more) is still told apart
+ * from text, so it is reported as an id, not taken for the end of a header or a row without an id.
  */
 export function asWholeNumber(value: CellValue): number | null {
   if (typeof value === "number") return Number.isInteger(value) ? value : null;
-  if (typeof value === "string" && /^\s*\d+\s*$/.test(value)) return Number(value);
+  if (typeof value === "string" && /^\s*\d+(?:\.0+)?\s*$/.test(value)) return Number(value);
   return null;
 }
 

@@ -329,6 +329,48 @@ test("an id outside 1..2147483647 or a fraction fails the load naming its cell, 
   }
 });
 
+test("an id written as the text of a whole number with a zero fraction ('3.0', as a float column exports) is that id everywhere (review)", async (t) => {
+  // Before: the header took '3.0' as 3, but a row's or the list's '3.0' failed the load with "1 id
+  // is not valid ('3'): ... whole numbers only", and ids all written so were matrix_not_found / list_not_found.
+  const pairs = async (dir: string) => {
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      return await db.all("SELECT person_a, person_b, a_to_b, b_to_a FROM user_relationships ORDER BY 1, 2");
+    } finally {
+      db.close();
+    }
+  };
+  const numeric = square([1, 2, 3, 4]);
+  let expected: { actors: string[]; pairs: unknown[] } | undefined;
+  await loaded(numeric.matrix, numeric.list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    expected = { actors: await actors(dir), pairs: await pairs(dir) };
+  });
+  const all = square(["1.0", "2.0", "3.0", "4.0"], ["A", "B", "C", "D"]);
+  const some = square([1, 2, 3, 4]);
+  some.matrix[4][1] = "3.0";
+  some.list[4][1] = " 4.00 ";
+  for (const [what, { matrix, list }] of [["every id", all], ["a row's id and a list id", some]] as const) {
+    await t.test(what, async () => {
+      await loaded(matrix, list, async (dir, run) => {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(run.findings.map((f) => f.check), []);
+        assert.deepEqual({ actors: await actors(dir), pairs: await pairs(dir) }, expected);
+      });
+    });
+  }
+  await t.test("'3.5' is still no id", async () => {
+    const { matrix, list } = square([1, 2, 3, 4]);
+    matrix[4][1] = "3.5";
+    await loaded(matrix, list, async (_dir, run) => {
+      assert.equal(run.status, "failed");
+      const f = run.findings.find((x) => x.check === "id_out_of_range");
+      assert.deepEqual(f?.cells, [`'${M}'!B5`], JSON.stringify(run.findings));
+      assert.match(f!.message, /'3\.5'/);
+    });
+  });
+});
+
 test("an actor list row with a code and a name but no usable id is named, not dropped silently (review)", async (t) => {
   const { matrix, list } = square([1, 2, 3, 4, 5]);
   await t.test("a blank id, '6a', 'siete': warned, naming each id cell", async () => {
