@@ -33,6 +33,23 @@ export function asBadId(value: CellValue): number | null {
   return typeof value === "string" && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : null;
 }
 
+/** Whitespace and invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF) at either end. */
+const ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+
+/**
+ * Returns a code or name as the load stores it: without whitespace or invisible formatting
+ * characters at either end (a zero-width space pasted from a web page made 'A' and 'A\u200b' two
+ * codes that look the same), and composed (NFC).
+ *
+ * @example
+ * ```ts
+ * tidy(" N\u0303\u200b"); // "Ñ"
+ * ```
+ */
+export function tidy(text: string): string {
+  return text.replace(ENDS, "").normalize("NFC");
+}
+
 /**
  * Returns trimmed text that is not an id, or null (numbers, blanks, booleans, errors). Composed
  * (NFC): a code typed as N + combining tilde (macOS, a paste from a PDF) looks like Ñ but compared
@@ -40,7 +57,7 @@ export function asBadId(value: CellValue): number | null {
  */
 export function asText(value: CellValue): string | null {
   if (typeof value !== "string") return null;
-  const text = value.trim().normalize("NFC");
+  const text = tidy(value);
   if (text.length === 0 || asId(text) !== null) return null;
   return text;
 }

@@ -170,6 +170,25 @@ test("codes and names typed decomposed (N + combining tilde) are the composed Ñ
   }
 });
 
+test("an invisible character at either end of a code or name (a zero-width space pasted from a web page) is trimmed like a space (review)", async () => {
+  // Before: 'A vs A\u200b' was a code_mismatch_list warning between two codes that look the same,
+  // the list's code and the name were published with it, and the next version without it showed
+  // the name "changed" from 'Actor 1' to 'Actor 1'.
+  const g = grids();
+  g.matrix[2][1] = "\u200bA";
+  g.matrix[1][3] = "B\u2060";
+  g.list[1][0] = "A\u200b";
+  g.list[1][2] = "\u200dActor 1\u200b ";
+  const { dir, run } = await load([{ name: M, rows: g.matrix }, { name: L, rows: g.list }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(run.findings, []);
+    assert.deepEqual((await actors(dir)).slice(0, 2), ["1 A Actor 1 A", "2 B Actor 2 B"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a visible sheet wins over a hidden one, and a hidden sheet read is named", async (t) => {
   const { matrix, list } = grids();
   const stale = grids().matrix.map((row) => row.map((v) => (v === 1 ? 0 : v))); // an old copy: nobody related
