@@ -5,6 +5,12 @@ import { CellError, UNCALCULATED, type CellValue } from "../xlsx/mod.ts";
 /** The largest actor id: ids are INTEGER columns in the snapshot (`schema.sql`). */
 export const MAX_ID = 2 ** 31 - 1;
 
+/** Whitespace and invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF) at either end. */
+const ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+
+/** Text without what surrounds it unseen: whitespace and invisible formatting characters (`ENDS`). */
+const bare = (text: string): string => text.replace(ENDS, "");
+
 /**
  * Returns the whole number a cell holds (a number, or text of digits with at most a zero fraction:
  * `12`, `12.0` as a float column exports it, as the number 12.0 would be), whether or not it is a
@@ -13,7 +19,7 @@ export const MAX_ID = 2 ** 31 - 1;
  */
 export function asWholeNumber(value: CellValue): number | null {
   if (typeof value === "number") return Number.isInteger(value) ? value : null;
-  if (typeof value === "string" && /^\s*\d+(?:\.0+)?\s*$/.test(value)) return Number(value);
+  if (typeof value === "string" && /^\d+(?:\.0+)?$/.test(bare(value))) return Number(bare(value));
   return null;
 }
 
@@ -30,11 +36,8 @@ export function asId(value: CellValue): number | null {
 export function asBadId(value: CellValue): number | null {
   if (asId(value) !== null) return null;
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  return typeof value === "string" && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : null;
+  return typeof value === "string" && /^\d+(?:\.\d+)?$/.test(bare(value)) ? Number(bare(value)) : null;
 }
-
-/** Whitespace and invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF) at either end. */
-const ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
 
 /**
  * Returns a code or name as the load stores it: without whitespace or invisible formatting
@@ -47,7 +50,7 @@ const ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
  * ```
  */
 export function tidy(text: string): string {
-  return text.replace(ENDS, "").normalize("NFC");
+  return bare(text).normalize("NFC");
 }
 
 /**
@@ -70,9 +73,10 @@ const NUMBER_TEXT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
  * Returns what a matrix cell says, by one rule for numbers and text alike: a cell counts as the
- * number it holds, where text counts as the number it spells once surrounding whitespace is
- * ignored ("1", " 1 ", "1.0", "1e0" are 1); 0 and 1 are the only valid numbers. Empty or
- * whitespace-only text is "blank" (unknown, never 0). Anything else returns null (invalid).
+ * number it holds, where text counts as the number it spells once surrounding whitespace and
+ * invisible formatting characters are ignored ("1", " 1 ", "1\u200b", "1.0", "1e0" are 1); 0 and 1
+ * are the only valid numbers. Empty text, or text of nothing else, is "blank" (unknown, never 0).
+ * Anything else returns null (invalid).
  *
  * @example
  * ```ts
@@ -85,7 +89,9 @@ export function asMatrixValue(value: CellValue): 0 | 1 | "blank" | null {
   let number: number;
   if (typeof value === "number") number = value;
   else if (typeof value === "string") {
-    const text = value.trim();
+    if (value === "1") return 1; // the usual text cells, without a regular expression each
+    if (value === "0") return 0;
+    const text = bare(value);
     if (text.length === 0) return "blank";
     if (!NUMBER_TEXT.test(text)) return null;
     number = Number(text);

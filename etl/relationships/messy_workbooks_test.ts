@@ -191,6 +191,33 @@ test("an invisible character at either end of a code or name (a zero-width space
   assert.deepEqual(published.slice(0, 2), ["1 A Actor 1 A", "2 B Actor 2 B"]);
 });
 
+test("a matrix cell or an id with an invisible character at either end reads as without it, as with a space (review)", async () => {
+  // Before: '1\u200b' was "a value other than 0 or 1 ('1')", a cell holding only a zero-width space
+  // (blank to the eye) failed the load the same way, and a row id '2\u200b' dropped that row.
+  const g = grids();
+  g.matrix[2][3] = "1\u200b";
+  g.matrix[2][4] = "\ufeff\u200b";
+  g.matrix[3][0] = "\u20602";
+  const { dir, run } = await load([{ name: M, rows: g.matrix }, { name: L, rows: g.list }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(run.findings.map((f) => [f.check, f.count, f.cells]), [["unknown_cells", 1, [`'${M}'!C3:E3`]]]);
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      const pairs = await db.all("SELECT person_a, person_b, a_to_b, b_to_a FROM user_relationships ORDER BY 1, 2");
+      assert.deepEqual(pairs, [
+        { person_a: 1, person_b: 2, a_to_b: true, b_to_a: true },
+        { person_a: 1, person_b: 3, a_to_b: null, b_to_a: true },
+        { person_a: 2, person_b: 3, a_to_b: true, b_to_a: true },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a visible sheet wins over a hidden one, and a hidden sheet read is named", async (t) => {
   const { matrix, list } = grids();
   const stale = grids().matrix.map((row) => row.map((v) => (v === 1 ? 0 : v))); // an old copy: nobody related
