@@ -19,6 +19,8 @@ export interface ChangeFilter {
   /** A timestamp DuckDB can cast, e.g. `2026-03-03` or `2026-03-03 08:00:00`. */
   since: string | null;
   actor: number | null;
+  /** The letter code `actor` was given as when the served version has no actor with it (upper case), else null. */
+  actorCode: string | null;
   entity: "actor" | "pair" | null;
   change: "added" | "removed" | "changed" | null;
   /** Only pairs with both actors among these ids (null = any). */
@@ -55,7 +57,7 @@ export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = once
  *
  * @example
  * ```ts
- * const { items } = await changesPage(handle, { version: 3, since: null, actor: null, entity: "pair", change: null }, undefined, 100);
+ * const { items } = await changesPage(handle, { version: 3, since: null, actor: null, actorCode: null, entity: "pair", change: null, among: null }, undefined, 100);
  * ```
  */
 export async function changesPage(
@@ -111,6 +113,23 @@ const removedActors = oncePerSnapshot((handle) =>
     return new Map(rows.map((r) => [r.id, { letter_code: r.letter_code, name: r.name }]));
   }),
 );
+
+/**
+ * Returns the ids of the actors the served version no longer has whose last code was `code` (upper
+ * case), ascending: none, one, or several (an ambiguous code).
+ *
+ * @example
+ * ```ts
+ * await removedActorIds(handle, "C") // [3]
+ * ```
+ */
+export async function removedActorIds(handle: SnapshotHandle, code: string): Promise<number[]> {
+  const ids: number[] = [];
+  for (const [id, actor] of await removedActors(handle)) {
+    if (!handle.model.actors.has(id) && actor.letter_code?.toUpperCase() === code) ids.push(id);
+  }
+  return ids.sort((a, b) => a - b);
+}
 
 function named(model: RelationshipModel, removed: ReadonlyMap<number, RemovedActor>, row: ChangeRowWithKey): Change {
   const who = (id: number | null) => (id === null ? undefined : (model.actors.get(id) ?? removed.get(id)));

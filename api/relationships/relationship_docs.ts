@@ -190,7 +190,7 @@ export const relationshipDocs = {
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
-      { name: "actor", description: `Only changes of this actor or of its pairs: ${ACTOR_REF}`, schema: { type: "string" } },
+      { name: "actor", description: `Only changes of this actor or of its pairs: ${ACTOR_REF} A code the served version no longer has names the removed actor that last had it, as the answers name it (409 when several had it).`, schema: { type: "string" } },
       {
         name: "among",
         description: `Only changes of pairs whose two actors are both in this comma-separated list of ids (at most ${MAX_AMONG}): what a drawing of those actors marks.`,

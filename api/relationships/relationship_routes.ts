@@ -20,7 +20,7 @@ import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./sn
 import { linkNext } from "../http/link_header.ts";
 import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
 import type { CellCounts, Version } from "./relationship_schemas.ts";
-import { changesPage, listVersions, type ChangeFilter } from "./history.ts";
+import { changesPage, listVersions, removedActorIds, type ChangeFilter } from "./history.ts";
 import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
 
@@ -141,10 +141,24 @@ function resolveActor(model: RelationshipModel, text: string | null, what: strin
   }
   const ids = model.byCode.get(value.toUpperCase()) ?? [];
   if (ids.length === 0) throw new HttpError(404, `No actor has letter code '${value}' in version ${model.versionId ?? "?"}`, { code: "not-found" });
-  if (ids.length > 1) {
-    throw new HttpError(409, `Letter code '${value}' belongs to ${ids.length} actors (ids ${ids.join(", ")}); use the id`, { code: "ambiguous-code" });
-  }
+  if (ids.length > 1) throw ambiguousCode(value, ids);
   return model.actors.get(ids[0])!;
+}
+
+/** The 409 of a letter code several actors have: it names them all, and never guesses. */
+function ambiguousCode(code: string, ids: readonly number[]): HttpError {
+  return new HttpError(409, `Letter code '${code}' belongs to ${ids.length} actors (ids ${ids.join(", ")}); use the id`, { code: "ambiguous-code" });
+}
+
+/**
+ * The letter code `text` spells (trimmed, composed, upper case) when the served version has no
+ * actor with it, else null: the history may still name a removed actor by it.
+ */
+function unservedCode(model: RelationshipModel, text: string): string | null {
+  const value = text.trim().normalize("NFC");
+  if (value.length > 16 || !/^\p{L}+$/u.test(value)) return null;
+  const code = value.toUpperCase();
+  return model.byCode.has(code) ? null : code;
 }
 
 /**
@@ -303,6 +317,7 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
     version: versionText === null ? null : Number(versionText),
     since: since === null ? null : since.replace("T", " ").replace("Z", ""),
     actor: actorText === null ? null : model === undefined ? -1 : filterActor(model, actorText),
+    actorCode: actorText === null || model === undefined ? null : unservedCode(model, actorText),
     entity: entity as ChangeFilter["entity"],
     change: change as ChangeFilter["change"],
     among,
@@ -530,6 +545,13 @@ async function changesAnswer(
   limit: number,
   headers: Record<string, string>,
 ): Promise<Response> {
+  if (filter.actorCode !== null) {
+    // A code no served actor has: the actor the history names by it once removed (the answers name
+    // removed actors by their last code), so `actor=C` and `actor=3` list the same changes.
+    const ids = await removedActorIds(handle, filter.actorCode);
+    if (ids.length > 1) throw ambiguousCode(filter.actorCode, ids);
+    if (ids.length === 1) filter = { ...filter, actor: ids[0] };
+  }
   // A version the history does not hold (not loaded yet, or before a restarted history) is not
   // "nothing changed": an empty list would say it was.
   const versions = filter.version === null ? [] : await listVersions(handle);

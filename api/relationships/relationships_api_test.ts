@@ -859,6 +859,39 @@ test("GET /changes names an actor the served version no longer has as the last v
   }
 });
 
+test("GET /changes?actor= takes the letter code of an actor the served version no longer has, as its answers name it (review)", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { loadRelationships } = await import("../../etl/relationships/mod.ts");
+    const { writeVersion } = await import("../../scripts/testing/workbooks.ts");
+    const workbook = join(dir, "in.xlsx");
+    // v1: five actors, 4 and 5 both coded D; v2 drops 3, 4 and 5, and gives actor 2 the code E.
+    for (const [ids, codes] of [[[1, 2, 3, 4, 5], "ABCDD"], [[1, 2], "AE"]] as const) {
+      await writeVersion(workbook, { ids: [...ids], cell: (a, b) => (a === b ? 0 : 1), code: (id) => codes[id - 1], name: (id) => `Actor ${id}` });
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+    }
+    const server = await testServer(dir);
+    try {
+      const get = (query: string) => raw(server.url, { path: `/changes?${query}` });
+      const byId = (await get("actor=3&limit=1000")).json().items as { actor_letter: string | null }[];
+      assert.ok(byId.length > 0 && byId.some((c) => c.actor_letter === "C"), "actor 3's removal names it C");
+      // Before: an empty list, though every answer names actor 3 'C'.
+      for (const code of ["C", "c"]) assert.deepEqual((await get(`actor=${code}&limit=1000`)).json().items, byId, code);
+      assert.equal((await get("actor=C&format=csv")).text, (await get("actor=3&format=csv")).text);
+      // A code two removed actors had is ambiguous, as a served one is; one the served version has is its actor.
+      const both = await get("actor=D");
+      assert.equal(both.status, 409, both.text);
+      assert.match(both.json().detail, /ids 4, 5/);
+      assert.deepEqual((await get("actor=E&limit=1000")).json().items, (await get("actor=2&limit=1000")).json().items);
+      assert.deepEqual((await get("actor=Z")).json().items, [], "a code nobody ever had still filters to nothing");
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test("GET /changes serves a snapshot of schema version 3 (its removals hold no letter code) and the next load carries that history forward", async () => {
   const { dir, cleanup } = tempDir();
   try {

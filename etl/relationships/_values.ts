@@ -5,14 +5,21 @@ import { CellError, UNCALCULATED, type CellValue } from "../xlsx/mod.ts";
 /** The largest actor id: ids are INTEGER columns in the snapshot (`schema.sql`). */
 export const MAX_ID = 2 ** 31 - 1;
 
+/** Whitespace and invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF) at either end. */
+const ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+
+/** Text without what surrounds it unseen: whitespace and invisible formatting characters (`ENDS`). */
+const bare = (text: string): string => text.replace(ENDS, "");
+
 /**
- * Returns the whole number a cell holds (a number, or text of digits), whether or not it is a valid
- * id, else null. A cell meant as an id but out of range (0, 2^31 or more) is still told apart from
- * text, so it is reported as an id, not taken for the end of a header or a row without an id.
+ * Returns the whole number a cell holds (a number, or text of digits with at most a zero fraction:
+ * `12`, `12.0` as a float column exports it, as the number 12.0 would be), whether or not it is a
+ * valid id, else null. A cell meant as an id but out of range (0, 2^31 or more) is still told apart
+ * from text, so it is reported as an id, not taken for the end of a header or a row without an id.
  */
 export function asWholeNumber(value: CellValue): number | null {
   if (typeof value === "number") return Number.isInteger(value) ? value : null;
-  if (typeof value === "string" && /^\s*\d+\s*$/.test(value)) return Number(value);
+  if (typeof value === "string" && /^\d+(?:\.0+)?$/.test(bare(value))) return Number(bare(value));
   return null;
 }
 
@@ -29,7 +36,21 @@ export function asId(value: CellValue): number | null {
 export function asBadId(value: CellValue): number | null {
   if (asId(value) !== null) return null;
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  return typeof value === "string" && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : null;
+  return typeof value === "string" && /^\d+(?:\.\d+)?$/.test(bare(value)) ? Number(bare(value)) : null;
+}
+
+/**
+ * Returns a code or name as the load stores it: without whitespace or invisible formatting
+ * characters at either end (a zero-width space pasted from a web page made 'A' and 'A\u200b' two
+ * codes that look the same), and composed (NFC).
+ *
+ * @example
+ * ```ts
+ * tidy(" N\u0303\u200b"); // "Ñ"
+ * ```
+ */
+export function tidy(text: string): string {
+  return bare(text).normalize("NFC");
 }
 
 /**
@@ -39,7 +60,7 @@ export function asBadId(value: CellValue): number | null {
  */
 export function asText(value: CellValue): string | null {
   if (typeof value !== "string") return null;
-  const text = value.trim().normalize("NFC");
+  const text = tidy(value);
   if (text.length === 0 || asId(text) !== null) return null;
   return text;
 }
@@ -52,9 +73,10 @@ const NUMBER_TEXT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
  * Returns what a matrix cell says, by one rule for numbers and text alike: a cell counts as the
- * number it holds, where text counts as the number it spells once surrounding whitespace is
- * ignored ("1", " 1 ", "1.0", "1e0" are 1); 0 and 1 are the only valid numbers. Empty or
- * whitespace-only text is "blank" (unknown, never 0). Anything else returns null (invalid).
+ * number it holds, where text counts as the number it spells once surrounding whitespace and
+ * invisible formatting characters are ignored ("1", " 1 ", "1\u200b", "1.0", "1e0" are 1); 0 and 1
+ * are the only valid numbers. Empty text, or text of nothing else, is "blank" (unknown, never 0).
+ * Anything else returns null (invalid).
  *
  * @example
  * ```ts
@@ -67,7 +89,9 @@ export function asMatrixValue(value: CellValue): 0 | 1 | "blank" | null {
   let number: number;
   if (typeof value === "number") number = value;
   else if (typeof value === "string") {
-    const text = value.trim();
+    if (value === "1") return 1; // the usual text cells, without a regular expression each
+    if (value === "0") return 0;
+    const text = bare(value);
     if (text.length === 0) return "blank";
     if (!NUMBER_TEXT.test(text)) return null;
     number = Number(text);

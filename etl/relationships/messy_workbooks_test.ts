@@ -155,16 +155,64 @@ test("an error in the actor list (a VLOOKUP's #N/A) is read as blank and named, 
 test("codes and names typed decomposed (N + combining tilde) are the composed Ñ", async () => {
   // macOS and PDF pastes give "N\u0303": before, 'Ñ vs Ñ' was a code_mismatch_list warning between
   // two identical-looking codes, and the API's /actors/Ñ (composed, as keyboards type it) missed it.
+  const published = await actorsWithoutFindings((g) => {
+    g.matrix[1][2] = "Ñ";
+    g.matrix[2][1] = "Ñ";
+    g.list[1][0] = "N\u0303";
+    g.list[1][2] = "Nu\u0301n\u0303ez";
+  });
+  assert.deepEqual(published[0], "1 Ñ Núñez Ñ");
+});
+
+/** The actors `grids()` edited by `edit` publishes, once the load is known to succeed without a finding. */
+async function actorsWithoutFindings(edit: (g: ReturnType<typeof grids>) => void): Promise<string[]> {
   const g = grids();
-  g.matrix[1][2] = "Ñ";
-  g.matrix[2][1] = "Ñ";
-  g.list[1][0] = "N\u0303";
-  g.list[1][2] = "Nu\u0301n\u0303ez";
+  edit(g);
   const { dir, run } = await load([{ name: M, rows: g.matrix }, { name: L, rows: g.list }]);
   try {
     assert.equal(run.status, "succeeded", run.error?.message);
     assert.deepEqual(run.findings, []);
-    assert.deepEqual((await actors(dir))[0], "1 Ñ Núñez Ñ");
+    return await actors(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("an invisible character at either end of a code or name (a zero-width space pasted from a web page) is trimmed like a space (review)", async () => {
+  // Before: 'A vs A\u200b' was a code_mismatch_list warning between two codes that look the same,
+  // the list's code and the name were published with it, and the next version without it showed
+  // the name "changed" from 'Actor 1' to 'Actor 1'.
+  const published = await actorsWithoutFindings((g) => {
+    g.matrix[2][1] = "\u200bA";
+    g.matrix[1][3] = "B\u2060";
+    g.list[1][0] = "A\u200b";
+    g.list[1][2] = "\u200dActor 1\u200b ";
+  });
+  assert.deepEqual(published.slice(0, 2), ["1 A Actor 1 A", "2 B Actor 2 B"]);
+});
+
+test("a matrix cell or an id with an invisible character at either end reads as without it, as with a space (review)", async () => {
+  // Before: '1\u200b' was "a value other than 0 or 1 ('1')", a cell holding only a zero-width space
+  // (blank to the eye) failed the load the same way, and a row id '2\u200b' dropped that row.
+  const g = grids();
+  g.matrix[2][3] = "1\u200b";
+  g.matrix[2][4] = "\ufeff\u200b";
+  g.matrix[3][0] = "\u20602";
+  const { dir, run } = await load([{ name: M, rows: g.matrix }, { name: L, rows: g.list }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(run.findings.map((f) => [f.check, f.count, f.cells]), [["unknown_cells", 1, [`'${M}'!C3:E3`]]]);
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      const pairs = await db.all("SELECT person_a, person_b, a_to_b, b_to_a FROM user_relationships ORDER BY 1, 2");
+      assert.deepEqual(pairs, [
+        { person_a: 1, person_b: 2, a_to_b: true, b_to_a: true },
+        { person_a: 1, person_b: 3, a_to_b: null, b_to_a: true },
+        { person_a: 2, person_b: 3, a_to_b: true, b_to_a: true },
+      ]);
+    } finally {
+      db.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -327,6 +375,48 @@ test("an id outside 1..2147483647 or a fraction fails the load naming its cell, 
       });
     });
   }
+});
+
+test("an id written as the text of a whole number with a zero fraction ('3.0', as a float column exports) is that id everywhere (review)", async (t) => {
+  // Before: the header took '3.0' as 3, but a row's or the list's '3.0' failed the load with "1 id
+  // is not valid ('3'): ... whole numbers only", and ids all written so were matrix_not_found / list_not_found.
+  const pairs = async (dir: string) => {
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      return await db.all("SELECT person_a, person_b, a_to_b, b_to_a FROM user_relationships ORDER BY 1, 2");
+    } finally {
+      db.close();
+    }
+  };
+  const numeric = square([1, 2, 3, 4]);
+  let expected: { actors: string[]; pairs: unknown[] } | undefined;
+  await loaded(numeric.matrix, numeric.list, async (dir, run) => {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    expected = { actors: await actors(dir), pairs: await pairs(dir) };
+  });
+  const all = square(["1.0", "2.0", "3.0", "4.0"], ["A", "B", "C", "D"]);
+  const some = square([1, 2, 3, 4]);
+  some.matrix[4][1] = "3.0";
+  some.list[4][1] = " 4.00 ";
+  for (const [what, { matrix, list }] of [["every id", all], ["a row's id and a list id", some]] as const) {
+    await t.test(what, async () => {
+      await loaded(matrix, list, async (dir, run) => {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(run.findings.map((f) => f.check), []);
+        assert.deepEqual({ actors: await actors(dir), pairs: await pairs(dir) }, expected);
+      });
+    });
+  }
+  await t.test("'3.5' is still no id", async () => {
+    const { matrix, list } = square([1, 2, 3, 4]);
+    matrix[4][1] = "3.5";
+    await loaded(matrix, list, async (_dir, run) => {
+      assert.equal(run.status, "failed");
+      const f = run.findings.find((x) => x.check === "id_out_of_range");
+      assert.deepEqual(f?.cells, [`'${M}'!B5`], JSON.stringify(run.findings));
+      assert.match(f!.message, /'3\.5'/);
+    });
+  });
 });
 
 test("an actor list row with a code and a name but no usable id is named, not dropped silently (review)", async (t) => {

@@ -4,7 +4,7 @@
  * have no id and are skipped, so the table may move down or right.
  */
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asText, isUncalculated, show } from "./_values.ts";
+import { asBadId, asId, asText, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import type { Findings } from "./findings.ts";
 
@@ -161,6 +161,6 @@ function rowLayouts(row: SheetRow): Layout[] {
 
 /** Trimmed and composed (NFC, as `asText()`), or null when blank. */
 function nonBlank(text: string): string | null {
-  const trimmed = text.trim().normalize("NFC");
+  const trimmed = tidy(text);
   return trimmed.length === 0 ? null : trimmed;
 }

@@ -9,7 +9,7 @@
  * objects at all.
  */
 import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show } from "./_values.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { DATES_AS_IDS } from "./checks.ts";
 import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -484,7 +484,7 @@ function rowId(row: SheetRow, first: number, idCol: number | null): number | nul
 
 /** A code as a data row holds it left of the header: text, or digit text beside a number id. */
 function codeText(value: CellValue): string | null {
-  return asText(value) ?? (typeof value === "string" && value.trim() !== "" ? value.trim().normalize("NFC") : null);
+  return asText(value) ?? (typeof value === "string" && tidy(value) !== "" ? tidy(value) : null);
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
