@@ -8,6 +8,7 @@ import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.t
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
+import { acceptHeaderFor } from "../http/request_body.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
 import { runSchemas } from "../runs/runs_docs.ts";
 
@@ -154,7 +155,17 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["415"] = {
         ...refused,
         description: `${refused.description} Or a body in a content coding (\`Content-Encoding\` other than identity: \`unsupported-content-encoding\`).`,
-        headers: { ...refused.headers, "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } } },
+        headers: {
+          ...refused.headers,
+          // What admission's 415 sends on a POST or PATCH (acceptHeaderFor): the body types, named nowhere else in the answer.
+          ...Object.fromEntries(
+            Object.keys(acceptHeaderFor(route.method, doc.bodyTypes ?? DEFAULT_BODY_TYPES)).map((name) => [
+              name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()),
+              { description: "The body types this route takes, comma-separated, on a 415 for a Content-Type.", schema: { type: "string" } },
+            ]),
+          ),
+          "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } },
+        },
       };
     }
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.

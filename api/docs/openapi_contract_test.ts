@@ -243,6 +243,25 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.ok(doc.paths["/contacts"].post.responses["415"].headers?.["Accept-Encoding"]);
     });
 
+    await t.test("a 415 on a POST or PATCH documents the Accept-Post or Accept-Patch header it sends", async () => {
+      // The answers named the body types in Accept-Post / Accept-Patch (RFC 5789 3.1), but the
+      // document's 415s listed Accept-Encoding alone: a client reading it did not know to look there.
+      const id = (await postContact(server.url, { ...ann, email: "doc-415@example.com" })).json().id;
+      let checked = 0;
+      for (const { path, op, name } of operations) {
+        const method = name.split(" ")[0];
+        if (op.requestBody === undefined || (method !== "POST" && method !== "PATCH")) continue;
+        const res = await raw(server.url, { method, path: path.replace("{id}", String(id)), headers: { "content-type": "text/x-nope" }, body: "{}" });
+        assertDocumented(res, 415, method, path);
+        const header = method === "POST" ? "Accept-Post" : "Accept-Patch";
+        const sent = res.headers[header.toLowerCase()];
+        assert.equal(sent, Object.keys(op.requestBody.content).join(", "), `${name}: ${header}`);
+        assert.ok(op.responses["415"].headers?.[header], `${name} documents no ${header} on its 415`);
+        checked++;
+      }
+      assert.ok(checked >= 3, `checked ${checked}`);
+    });
+
     await t.test("`format` says limit and cursor are ignored only where they are taken: /departments?limit=1 is a 400", async () => {
       const format = (path: string) => (doc.paths[path].get.parameters.find((p) => p.name === "format") as { description: string } | undefined)?.description ?? "";
       assertDocumented(await raw(server.url, { path: "/departments?limit=1" }), 400, "GET", "/departments");
