@@ -168,6 +168,16 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
         },
       };
     }
+    // The router decodes every path parameter before the route runs: a segment that is not
+    // percent-encoding (`/contacts/%`) is its 400, on routes that document no other 400 too.
+    if (/\/[:*]/.test(route.pattern)) {
+      const segment = "A path segment that is not valid percent-encoding (`bad-request`).";
+      const given = responses["400"] as { description: string } | undefined;
+      responses["400"] =
+        given === undefined
+          ? { description: segment, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }
+          : { ...given, description: `${given.description} Or: ${segment.charAt(0).toLowerCase()}${segment.slice(1)}` };
+    }
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = {
