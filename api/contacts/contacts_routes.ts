@@ -17,6 +17,7 @@ import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
 import { CODINGS, empty, etagMatches, json, problemHeaders, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
+import { IDEMPOTENCY_KEY } from "../http/route_doc.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 import { recordImportRun, type ImportRun } from "./import_run.ts";
@@ -42,7 +43,7 @@ export function replayed(previous: IdempotentResult, print: string): Response {
 /** The request's Idempotency-Key, or null; a 400 for one that is not 1-200 visible ASCII characters. */
 export function idempotencyKeyOf(request: Request): string | null {
   const key = request.headers.get("idempotency-key");
-  if (key !== null && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
     throw new HttpError(400, "Idempotency-Key must be 1 to 200 visible ASCII characters", { code: "bad-idempotency-key" });
   }
   return key;

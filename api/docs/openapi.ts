@@ -168,16 +168,13 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
         },
       };
     }
+    // A create that takes an Idempotency-Key refuses one its schema refuses, before reading the body.
+    if (doc.params?.some((p) => p.in === "header" && p.name === "Idempotency-Key")) {
+      addBadRequest(responses, "An Idempotency-Key that is not 1 to 200 visible ASCII characters (`bad-idempotency-key`).");
+    }
     // The router decodes every path parameter before the route runs: a segment that is not
     // percent-encoding (`/contacts/%`) is its 400, on routes that document no other 400 too.
-    if (/\/[:*]/.test(route.pattern)) {
-      const segment = "A path segment that is not valid percent-encoding (`bad-request`).";
-      const given = responses["400"] as { description: string } | undefined;
-      responses["400"] =
-        given === undefined
-          ? { description: segment, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }
-          : { ...given, description: `${given.description} Or: ${segment.charAt(0).toLowerCase()}${segment.slice(1)}` };
-    }
+    if (/\/[:*]/.test(route.pattern)) addBadRequest(responses, "A path segment that is not valid percent-encoding (`bad-request`).");
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = {
@@ -244,6 +241,15 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };
+}
+
+/** Adds `reason` (a sentence) to the 400 of `responses`, or makes it the 400 when there is none. */
+function addBadRequest(responses: Record<string, unknown>, reason: string): void {
+  const given = responses["400"] as { description: string } | undefined;
+  responses["400"] =
+    given === undefined
+      ? { description: reason, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }
+      : { ...given, description: `${given.description} Or: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}` };
 }
 
 /** The schemas of the plain tables; a TypeError when one's name is another's or a shipped schema's. */

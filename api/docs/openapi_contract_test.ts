@@ -213,6 +213,31 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.ok(checked >= 5, `checked ${checked}`);
     });
 
+    await t.test("Idempotency-Key: the document refuses the keys the server refuses (400 `bad-idempotency-key`), and takes the ones it takes", async () => {
+      // It said "any unique string" ({type: string}), while the server refuses all but 1 to 200
+      // visible ASCII characters: a client's "order 42" or 250-character key was an undocumented 400.
+      let checked = 0;
+      for (const { name, path, op } of operations) {
+        const param = op.parameters.find((p) => p.in === "header" && p.name === "Idempotency-Key") as { schema: Schema } | undefined;
+        if (param === undefined) continue;
+        const method = name.split(" ")[0];
+        for (const key of ["order 42", "k".repeat(201), "clé"]) {
+          const res = await raw(server.url, { method, path, headers: { ...JSON_HEADERS, "idempotency-key": key }, body: JSON.stringify({ ...ann, email: `idem-${checked}@example.com` }) });
+          assert.equal(res.json().type, "/docs#problem-bad-idempotency-key", `${name} ${key}: ${res.text}`);
+          assertDocumented(res, 400, method, path);
+          assert.notDeepEqual(validate(param.schema, key, components), [], `${name}: the schema takes '${key}'`);
+        }
+        assert.match(op.responses["400"].description, /bad-idempotency-key/, name);
+        for (const key of ["k".repeat(200), "6f1c2a9e-order_42:retry.1"]) {
+          assert.deepEqual(validate(param.schema, key, components), [], `${name}: '${key}'`);
+          const res = await raw(server.url, { method, path, headers: { ...JSON_HEADERS, "idempotency-key": key }, body: JSON.stringify({ ...ann, email: `idem-${key.length}@example.com` }) });
+          assert.equal(res.status, 201, res.text);
+        }
+        checked++;
+      }
+      assert.ok(checked >= 1);
+    });
+
     await t.test("POST /contacts documents the Location and ETag of its 201; GET /contacts/{id} its If-None-Match and If-Match", async () => {
       const created = await postContact(server.url, { ...ann, email: "headers@example.com" });
       assert.equal(created.status, 201, created.text);
