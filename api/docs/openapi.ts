@@ -141,6 +141,10 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       if (Object.keys(content).length > 0) response.content = content;
       responses[status] = response;
     }
+    // A 304 carries the ETag its 200 would (RFC 9110 15.4.5): the one the client keeps.
+    const okEtag = (responses["200"] as { headers?: Record<string, object> } | undefined)?.headers?.ETag;
+    const notModified = responses["304"] as { headers?: Record<string, object> } | undefined;
+    if (okEtag !== undefined && notModified !== undefined) notModified.headers = { ETag: okEtag, ...notModified.headers };
     for (const [status, r] of Object.entries(BEFORE_ANY_ROUTE)) {
       responses[status] ??= { ...r, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
     }

@@ -238,6 +238,25 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.ok(checked >= 1);
     });
 
+    await t.test("a 304 documents the ETag it carries, as its 200 does", async () => {
+      // RFC 9110 15.4.5: a 304 sends the ETag a 200 would. The answers did; the document's 304s
+      // listed no header, so a client generated from it dropped the validator it had to keep.
+      const created = await postContact(server.url, { ...ann, email: "doc-304@example.com" });
+      for (const path of [created.headers.location as string, "/contacts?limit=1"]) {
+        const etag = (await raw(server.url, { path })).headers.etag as string;
+        const res = await raw(server.url, { path, headers: { "if-none-match": etag } });
+        assert.equal(res.status, 304, path);
+        assert.equal(res.headers.etag, etag, path);
+      }
+      let checked = 0;
+      for (const { name, op } of operations) {
+        if (op.responses["304"] === undefined || op.responses["200"]?.headers?.ETag === undefined) continue;
+        assert.ok(op.responses["304"].headers?.ETag, `${name}: its 304 documents no ETag`);
+        checked++;
+      }
+      assert.ok(checked >= 2, `checked ${checked}`);
+    });
+
     await t.test("POST /contacts documents the Location and ETag of its 201; GET /contacts/{id} its If-None-Match and If-Match", async () => {
       const created = await postContact(server.url, { ...ann, email: "headers@example.com" });
       assert.equal(created.status, 201, created.text);
