@@ -172,6 +172,10 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
         },
       };
     }
+    // readJson refuses a JSON body that is not UTF-8 before it parses it.
+    if (doc.body !== undefined && (doc.bodyTypes ?? DEFAULT_BODY_TYPES).some((t) => t.endsWith("json")) && !/invalid-utf8/.test((responses["400"] as { description?: string } | undefined)?.description ?? "")) {
+      addBadRequest(responses, "A JSON body that is not UTF-8 (`invalid-utf8`).");
+    }
     // A create that takes an Idempotency-Key refuses one its schema refuses, before reading the body.
     if (doc.params?.some((p) => p.in === "header" && p.name === "Idempotency-Key")) {
       addBadRequest(responses, "An Idempotency-Key that is not 1 to 200 visible ASCII characters (`bad-idempotency-key`).");

@@ -238,6 +238,23 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.ok(checked >= 1);
     });
 
+    await t.test("every route with a JSON body documents the 400 of a body that is not UTF-8 (`invalid-utf8`)", async () => {
+      // Its 400s named `malformed-json` only, though readJson refuses bytes that are not UTF-8 first.
+      const id = (await postContact(server.url, { ...ann, email: "doc-utf8@example.com" })).json().id;
+      let checked = 0;
+      for (const { name, path, op } of operations) {
+        const type = Object.keys(op.requestBody?.content ?? {}).find((t) => t.endsWith("json"));
+        if (type === undefined) continue;
+        const method = name.split(" ")[0];
+        const res = await raw(server.url, { method, path: path.replace("{id}", String(id)), headers: { "content-type": type }, body: Buffer.from('{"first_name":"\xe9"}', "latin1") });
+        assert.equal(res.json().type, "/docs#problem-invalid-utf8", `${name}: ${res.text}`);
+        assertDocumented(res, 400, method, path);
+        assert.match(op.responses["400"].description, /invalid-utf8/, name);
+        checked++;
+      }
+      assert.ok(checked >= 4, `checked ${checked}`);
+    });
+
     await t.test("a 304 documents the ETag it carries, as its 200 does", async () => {
       // RFC 9110 15.4.5: a 304 sends the ETag a 200 would. The answers did; the document's 304s
       // listed no header, so a client generated from it dropped the validator it had to keep.
