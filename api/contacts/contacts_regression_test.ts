@@ -558,3 +558,36 @@ test("a GET with If-Match is a 412 unless it names the current ETag or is *, and
     cleanup();
   }
 });
+
+test("a GET body sent back after another client's change, without If-Match, is a 422 saying the contact changed, not that updated_at is the server's", async () => {
+  // GET -> edit -> PUT is the documented round trip; when someone else wrote in between, the echoed
+  // updated_at is an older one and the write is refused, rightly, but its message was "is read-only;
+  // the server sets it": wrong for a client that only sent back what GET gave it, and silent on why.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await postContact(server.url, { ...ann, email: "stale-echo@example.com" });
+    const path = created.headers.location as string;
+    const copy = (await raw(server.url, { path })).json();
+    const other = await raw(server.url, { method: "PATCH", path, headers: JSON_HEADERS, body: '{"city":"Troy"}' });
+    assert.equal(other.status, 200, other.text);
+    for (const method of ["PUT", "PATCH"]) {
+      const res = await raw(server.url, { method, path, headers: JSON_HEADERS, body: JSON.stringify({ ...copy, city: "Albany" }) });
+      assert.equal(res.status, 422, res.text);
+      const errors = res.json().errors as { field: string; message: string }[];
+      assert.deepEqual(errors.map((e) => e.field), ["updated_at"], method);
+      assert.match(errors[0].message, /changed after the copy it comes from was read/, method);
+      assert.ok(errors[0].message.includes(other.headers.etag as string), errors[0].message);
+      assert.ok(errors[0].message.includes(other.json().updated_at), errors[0].message);
+    }
+    // Another contact's body is not a stale copy of this one: its fields keep the plain message.
+    const second = await postContact(server.url, { ...ann, email: "stale-echo-2@example.com" });
+    const foreign = await raw(server.url, { method: "PUT", path: second.headers.location as string, headers: JSON_HEADERS, body: JSON.stringify(copy) });
+    assert.equal(foreign.status, 422, foreign.text);
+    for (const e of foreign.json().errors) assert.equal(e.message, "is read-only; the server sets it", e.field);
+    assert.equal((await raw(server.url, { path })).json().city, "Troy");
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});

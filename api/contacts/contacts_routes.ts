@@ -17,6 +17,7 @@ import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
 import { CODINGS, empty, etagMatches, json, problemHeaders, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
+import { IDEMPOTENCY_KEY } from "../http/route_doc.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 import { recordImportRun, type ImportRun } from "./import_run.ts";
@@ -42,7 +43,7 @@ export function replayed(previous: IdempotentResult, print: string): Response {
 /** The request's Idempotency-Key, or null; a 400 for one that is not 1-200 visible ASCII characters. */
 export function idempotencyKeyOf(request: Request): string | null {
   const key = request.headers.get("idempotency-key");
-  if (key !== null && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
     throw new HttpError(400, "Idempotency-Key must be 1 to 200 visible ASCII characters", { code: "bad-idempotency-key" });
   }
   return key;
@@ -154,6 +155,22 @@ export function withoutEchoedReadOnly(body: unknown, current: { view: Record<str
   return copy;
 }
 
+/**
+ * The errors of a body that echoes record `current`'s id and created_at but another updated_at: a
+ * copy read before another client's change, sent without If-Match (which would have made it a 412).
+ * Its updated_at error says so, naming the current value and ETag, instead of "is read-only; the
+ * server sets it", which a client that sent back what GET gave it cannot act on.
+ */
+export function explainStaleEcho(errors: FieldError[], body: unknown, current: { etag: string; view: Record<string, unknown> }, name: string): FieldError[] {
+  const sent = body as Record<string, unknown>;
+  const echoed = (field: string) => !Object.hasOwn(sent, field) || sent[field] === current.view[field];
+  if (!echoed("id") || !echoed("created_at") || typeof sent.updated_at !== "string") return errors;
+  const message =
+    `is read-only, and this ${name} changed after the copy it comes from was read: its updated_at is now '${String(current.view.updated_at)}' (ETag ${current.etag}), ` +
+    `not '${sent.updated_at.slice(0, 40)}'; GET it again and reapply your change (with If-Match, such a write is a 412)`;
+  return errors.map((e) => (e.field === "updated_at" ? { field: e.field, message } : e));
+}
+
 /** What a PUT or PATCH needs of a store: its record, a read of one entry, and a conditional update. */
 export interface WritableStore<E extends { version: number; etag: string; view: Record<string, unknown> }> {
   readonly record: RecordDefinition;
@@ -197,7 +214,7 @@ export async function conditionalWrite<E extends { version: number; etag: string
   const result = validateRecord(store.record, current === undefined ? value : withoutEchoedReadOnly(value, current), mode);
   if (!result.ok) {
     if (current === undefined) await existing();
-    throw invalid(result.errors, name);
+    throw invalid(current === undefined ? result.errors : explainStaleEcho(result.errors, value, current, name), name);
   }
   const entry = await store.update(id, result.value as ContactInput, { ifMatch, partial: mode === "patch" }).catch(writeRefused(request, id, name));
   return { entry, fixes: result.fixes };

@@ -8,6 +8,7 @@ import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.t
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
+import { acceptHeaderFor } from "../http/request_body.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
 import { runSchemas } from "../runs/runs_docs.ts";
 
@@ -140,6 +141,10 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       if (Object.keys(content).length > 0) response.content = content;
       responses[status] = response;
     }
+    // A 304 carries the ETag its 200 would (RFC 9110 15.4.5): the one the client keeps.
+    const okEtag = (responses["200"] as { headers?: Record<string, object> } | undefined)?.headers?.ETag;
+    const notModified = responses["304"] as { headers?: Record<string, object> } | undefined;
+    if (okEtag !== undefined && notModified !== undefined) notModified.headers = { ETag: okEtag, ...notModified.headers };
     for (const [status, r] of Object.entries(BEFORE_ANY_ROUTE)) {
       responses[status] ??= { ...r, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
     }
@@ -154,9 +159,30 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       responses["415"] = {
         ...refused,
         description: `${refused.description} Or a body in a content coding (\`Content-Encoding\` other than identity: \`unsupported-content-encoding\`).`,
-        headers: { ...refused.headers, "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } } },
+        headers: {
+          ...refused.headers,
+          // What admission's 415 sends on a POST or PATCH (acceptHeaderFor): the body types, named nowhere else in the answer.
+          ...Object.fromEntries(
+            Object.keys(acceptHeaderFor(route.method, doc.bodyTypes ?? DEFAULT_BODY_TYPES)).map((name) => [
+              name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()),
+              { description: "The body types this route takes, comma-separated, on a 415 for a Content-Type.", schema: { type: "string" } },
+            ]),
+          ),
+          "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } },
+        },
       };
     }
+    // readJson refuses a JSON body that is not UTF-8 before it parses it.
+    if (doc.body !== undefined && (doc.bodyTypes ?? DEFAULT_BODY_TYPES).some((t) => t.endsWith("json")) && !/invalid-utf8/.test((responses["400"] as { description?: string } | undefined)?.description ?? "")) {
+      addBadRequest(responses, "A JSON body that is not UTF-8 (`invalid-utf8`).");
+    }
+    // A create that takes an Idempotency-Key refuses one its schema refuses, before reading the body.
+    if (doc.params?.some((p) => p.in === "header" && p.name === "Idempotency-Key")) {
+      addBadRequest(responses, "An Idempotency-Key that is not 1 to 200 visible ASCII characters (`bad-idempotency-key`).");
+    }
+    // The router decodes every path parameter before the route runs: a segment that is not
+    // percent-encoding (`/contacts/%`) is its 400, on routes that document no other 400 too.
+    if (/\/[:*]/.test(route.pattern)) addBadRequest(responses, "A path segment that is not valid percent-encoding (`bad-request`).");
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = {
@@ -223,6 +249,15 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };
+}
+
+/** Adds `reason` (a sentence) to the 400 of `responses`, or makes it the 400 when there is none. */
+function addBadRequest(responses: Record<string, unknown>, reason: string): void {
+  const given = responses["400"] as { description: string } | undefined;
+  responses["400"] =
+    given === undefined
+      ? { description: reason, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }
+      : { ...given, description: `${given.description} Or: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}` };
 }
 
 /** The schemas of the plain tables; a TypeError when one's name is another's or a shipped schema's. */

@@ -38,6 +38,13 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.deepEqual(validate(response.content!["application/problem+json"].schema, res.json(), components), []);
     };
 
+    /** `res` is the 400 `code` of `method template`, documented, its description naming the code. */
+    const assertBadRequest = (res: RawResponse, code: string, method: string, template: string) => {
+      assert.equal(res.json().type, `/docs#problem-${code}`, `${method} ${template}: ${res.text}`);
+      assertDocumented(res, 400, method, template);
+      assert.match(doc.paths[template][method.toLowerCase()].responses["400"].description, new RegExp(`\`${code}\``), `${method} ${template}`);
+    };
+
     await t.test("POST and PUT /contacts refuse `departments: null` as their schemas do (422 naming the field); PATCH clears with it", async () => {
       for (const name of ["ContactCreate", "ContactReplace"]) assert.notDeepEqual(validate(components[name], { ...ann, departments: null }, components), [], name);
       assert.deepEqual(validate(components.ContactPatch, { departments: null }, components), []);
@@ -96,7 +103,8 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
         const about = Object.values(op.responses).some((r) => /`format`/.test(r.description));
         if (about) assert.ok(queryNames(op).includes("format"), `${name} documents a 400 for a format it does not take`);
       }
-      assert.equal(doc.paths["/actors/{id}"].get.responses["400"], undefined);
+      // Its one 400 is the router's, for a path segment that is not percent-encoding.
+      assert.doesNotMatch(doc.paths["/actors/{id}"].get.responses["400"].description, /format/);
       assert.equal((await raw(server.url, { path: "/actors/1?format=xml" })).status, 200, "a route without query parameters ignores its query string");
     });
 
@@ -195,6 +203,78 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       }
     });
 
+    await t.test("every operation with a path parameter documents the 400 of a segment that is not percent-encoding (`/contacts/%`)", async () => {
+      // The router answers it before the route runs (`bad-request`), but GET and DELETE
+      // /contacts/{id}, DELETE /departments/{id}, GET /runs/{id} and others documented no 400.
+      let checked = 0;
+      for (const { name, path, op } of operations) {
+        if (!path.includes("{")) continue;
+        const method = name.split(" ")[0];
+        const body = op.requestBody === undefined ? {} : { headers: JSON_HEADERS, body: "{}" };
+        const res = await raw(server.url, { method, path: path.replace(/\{\w+\}/g, "%"), ...body });
+        assertBadRequest(res, "bad-request", method, path);
+        checked++;
+      }
+      assert.ok(checked >= 5, `checked ${checked}`);
+    });
+
+    await t.test("Idempotency-Key: the document refuses the keys the server refuses (400 `bad-idempotency-key`), and takes the ones it takes", async () => {
+      // It said "any unique string" ({type: string}), while the server refuses all but 1 to 200
+      // visible ASCII characters: a client's "order 42" or 250-character key was an undocumented 400.
+      let checked = 0;
+      for (const { name, path, op } of operations) {
+        const param = op.parameters.find((p) => p.in === "header" && p.name === "Idempotency-Key") as { schema: Schema } | undefined;
+        if (param === undefined) continue;
+        const method = name.split(" ")[0];
+        for (const key of ["order 42", "k".repeat(201), "clé"]) {
+          const res = await raw(server.url, { method, path, headers: { ...JSON_HEADERS, "idempotency-key": key }, body: JSON.stringify({ ...ann, email: `idem-${checked}@example.com` }) });
+          assertBadRequest(res, "bad-idempotency-key", method, path);
+          assert.notDeepEqual(validate(param.schema, key, components), [], `${name}: the schema takes '${key}'`);
+        }
+        for (const key of ["k".repeat(200), "6f1c2a9e-order_42:retry.1"]) {
+          assert.deepEqual(validate(param.schema, key, components), [], `${name}: '${key}'`);
+          const res = await raw(server.url, { method, path, headers: { ...JSON_HEADERS, "idempotency-key": key }, body: JSON.stringify({ ...ann, email: `idem-${key.length}@example.com` }) });
+          assert.equal(res.status, 201, res.text);
+        }
+        checked++;
+      }
+      assert.ok(checked >= 1);
+    });
+
+    await t.test("every route with a JSON body documents the 400 of a body that is not UTF-8 (`invalid-utf8`)", async () => {
+      // Its 400s named `malformed-json` only, though readJson refuses bytes that are not UTF-8 first.
+      const id = (await postContact(server.url, { ...ann, email: "doc-utf8@example.com" })).json().id;
+      let checked = 0;
+      for (const { name, path, op } of operations) {
+        const type = Object.keys(op.requestBody?.content ?? {}).find((t) => t.endsWith("json"));
+        if (type === undefined) continue;
+        const method = name.split(" ")[0];
+        const res = await raw(server.url, { method, path: path.replace("{id}", String(id)), headers: { "content-type": type }, body: Buffer.from('{"first_name":"\xe9"}', "latin1") });
+        assertBadRequest(res, "invalid-utf8", method, path);
+        checked++;
+      }
+      assert.ok(checked >= 4, `checked ${checked}`);
+    });
+
+    await t.test("a 304 documents the ETag it carries, as its 200 does", async () => {
+      // RFC 9110 15.4.5: a 304 sends the ETag a 200 would. The answers did; the document's 304s
+      // listed no header, so a client generated from it dropped the validator it had to keep.
+      const created = await postContact(server.url, { ...ann, email: "doc-304@example.com" });
+      for (const path of [created.headers.location as string, "/contacts?limit=1"]) {
+        const etag = (await raw(server.url, { path })).headers.etag as string;
+        const res = await raw(server.url, { path, headers: { "if-none-match": etag } });
+        assert.equal(res.status, 304, path);
+        assert.equal(res.headers.etag, etag, path);
+      }
+      let checked = 0;
+      for (const { name, op } of operations) {
+        if (op.responses["304"] === undefined || op.responses["200"]?.headers?.ETag === undefined) continue;
+        assert.ok(op.responses["304"].headers?.ETag, `${name}: its 304 documents no ETag`);
+        checked++;
+      }
+      assert.ok(checked >= 2, `checked ${checked}`);
+    });
+
     await t.test("POST /contacts documents the Location and ETag of its 201; GET /contacts/{id} its If-None-Match and If-Match", async () => {
       const created = await postContact(server.url, { ...ann, email: "headers@example.com" });
       assert.equal(created.status, 201, created.text);
@@ -241,6 +321,25 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       const gzipped = await raw(server.url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: "{}" });
       assertDocumented(gzipped, 415, "POST", "/contacts");
       assert.ok(doc.paths["/contacts"].post.responses["415"].headers?.["Accept-Encoding"]);
+    });
+
+    await t.test("a 415 on a POST or PATCH documents the Accept-Post or Accept-Patch header it sends", async () => {
+      // The answers named the body types in Accept-Post / Accept-Patch (RFC 5789 3.1), but the
+      // document's 415s listed Accept-Encoding alone: a client reading it did not know to look there.
+      const id = (await postContact(server.url, { ...ann, email: "doc-415@example.com" })).json().id;
+      let checked = 0;
+      for (const { path, op, name } of operations) {
+        const method = name.split(" ")[0];
+        if (op.requestBody === undefined || (method !== "POST" && method !== "PATCH")) continue;
+        const res = await raw(server.url, { method, path: path.replace("{id}", String(id)), headers: { "content-type": "text/x-nope" }, body: "{}" });
+        assertDocumented(res, 415, method, path);
+        const header = method === "POST" ? "Accept-Post" : "Accept-Patch";
+        const sent = res.headers[header.toLowerCase()];
+        assert.equal(sent, Object.keys(op.requestBody.content).join(", "), `${name}: ${header}`);
+        assert.ok(op.responses["415"].headers?.[header], `${name} documents no ${header} on its 415`);
+        checked++;
+      }
+      assert.ok(checked >= 3, `checked ${checked}`);
     });
 
     await t.test("`format` says limit and cursor are ignored only where they are taken: /departments?limit=1 is a 400", async () => {

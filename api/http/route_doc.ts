@@ -171,8 +171,14 @@ export function headerParam(name: string, description: string): ParamDoc {
   return { name, in: "header", description, schema: { type: "string" } };
 }
 
-/** The `Idempotency-Key` of a create (POST), which replays the first answer to a retry. */
-export const idempotencyKeyParam: ParamDoc = headerParam("Idempotency-Key", "Any unique string per intended create (e.g. a UUID).");
+/** What an `Idempotency-Key` may be: 1 to 200 visible ASCII characters (no space); another is a 400 `bad-idempotency-key`. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** The `Idempotency-Key` of a create (POST), which replays the first answer to a retry; its schema is IDEMPOTENCY_KEY's. */
+export const idempotencyKeyParam: ParamDoc = {
+  ...headerParam("Idempotency-Key", "A unique key per intended create (e.g. a UUID): 1 to 200 visible ASCII characters, no spaces; another is a 400 (`bad-idempotency-key`)."),
+  schema: { type: "string", minLength: 1, maxLength: 200, pattern: IDEMPOTENCY_KEY.source },
+};
 
 /**
  * If-Match and If-None-Match on a route whose `target` has no strong ETag (a list, a department):
