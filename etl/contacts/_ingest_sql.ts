@@ -63,9 +63,12 @@ export function controlSql(raw: string, multiline: boolean): string {
  */
 export const MAX_REJECT_VALUE_CHARS = 1000;
 
-/** `text` as a reject keeps it: whole up to MAX_REJECT_VALUE_CHARS, else its start and its length, "Flat 2... (2000000 characters)". */
-export function keptValueSql(text: string): string {
-  return `CASE WHEN length(${text}) > ${MAX_REJECT_VALUE_CHARS} THEN left(${text}, ${MAX_REJECT_VALUE_CHARS}) || '... (' || length(${text}) || ' characters)' ELSE ${text} END`;
+/**
+ * `text` as a reject keeps it: whole up to MAX_REJECT_VALUE_CHARS, else its start and its length, "Flat 2... (2000000 characters)".
+ * `length`: the whole text's, where `text` is only its start.
+ */
+export function keptValueSql(text: string, length = `length(${text})`): string {
+  return `CASE WHEN ${length} > ${MAX_REJECT_VALUE_CHARS} THEN left(${text}, ${MAX_REJECT_VALUE_CHARS}) || '... (' || ${length} || ' characters)' ELSE ${text} END`;
 }
 
 /** JavaScript's shorten() for messages: 60 characters at most. */

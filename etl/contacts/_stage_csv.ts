@@ -15,12 +15,13 @@
 import { quoteLiteral, type Database } from "../db/mod.ts";
 import type { FieldTally, RowFix, RowReject } from "../handover/mod.ts";
 import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
+import { rereadNotUtf8Rows } from "./_reread_lines.ts";
 import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, MAX_REJECT_VALUE_CHARS, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
-const TABLES = ["_oknames", "_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
+const TABLES = ["_bytes", "_oknames", "_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
 
 /** What staging found, before anything is written. */
 export interface Staged {
@@ -144,6 +145,8 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const spaceLines = `SELECT line FROM temp._csv_rejects WHERE error_type = 'MISSING COLUMNS' AND coalesce(${trimmedOrNullSql("csv_line")}, csv_line) = ''`;
   const blankLines = Number((await db.one<{ n: number }>(`SELECT count(DISTINCT line)::INTEGER AS n FROM (${spaceLines})`))!.n);
   if (blankLines > 0) await db.run(`DELETE FROM temp._csv_rejects WHERE line IN (${spaceLines})`);
+  // The rows refused as not UTF-8, read again from the file: DuckDB's text of them is mangled.
+  await rereadNotUtf8Rows(db, readPath, scan.separator);
   const counts = await db.one<{ staged: number; skipped: number; file_rejects: number }>(
     `SELECT (SELECT count(*) FROM _v)::INTEGER AS staged, (SELECT count(DISTINCT rec) FROM _skips)::INTEGER AS skipped,
             (SELECT count(DISTINCT line) FROM temp._csv_rejects)::INTEGER AS file_rejects`,
@@ -238,21 +241,30 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     `'; it was not read: shorten its longest value'`;
   // Of such a line DuckDB keeps its first 10,000 characters: the value is its start and its size.
   const lineSizeValue = `left(r.csv_line, ${MAX_REJECT_VALUE_CHARS}) || coalesce('... (' || ${sizeOf("Actual Size: *([0-9]+)")} || ' bytes)', '...')`;
+  // A row read again (`_bytes`) names its first byte that is not UTF-8, on the line and at the column
+  // an editor shows it on (where such a byte is one character), and how the value shows it.
+  const badByte = "printf('%02X', b.bad_byte)";
+  const badAt = linesKnown
+    ? `'on line ' || (${parsedLine} + b.bad_line) || ', column ' || b.bad_column`
+    : `'at column ' || b.bad_column || CASE WHEN b.bad_line > 0 THEN ' of the row''s line ' || (b.bad_line + 1) ELSE '' END`;
+  const open = NOT_UTF8.indexOf("(") + 1;
+  const notUtf8Reason = `CASE WHEN b.line IS NULL THEN ${quoteLiteral(NOT_UTF8)} ELSE ${quoteLiteral(`${NOT_UTF8.slice(0, open)}byte 0x`)} || ${badByte} || ' ' || ${badAt} ||
+    ', shown as \\x' || ${badByte} || ': ' || ${quoteLiteral(NOT_UTF8.slice(open))} END`;
   const parts = [
     // Unmapped lines (the warning above): a row that could not be read has no place among the rows
     // read, so it is named by its start.
     `SELECT ${linesKnown ? parsedLine : "NULL::INTEGER"} AS line, '*' AS field, -1 AS o,
-       ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("r.csv_line")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+       ${linesKnown ? "" : `'The row starting ''' || ${shortenSql("coalesce(b.head, r.csv_line)")} || ''': ' || `}CASE WHEN r.error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
          THEN 'Has ' || ${fieldCount} || CASE WHEN ${fieldCount} = 1 THEN ' field' ELSE ' fields' END || ${quoteLiteral(widthSaid)}
-         WHEN r.error_type = 'INVALID ENCODING' THEN ${quoteLiteral(NOT_UTF8)}
+         WHEN r.error_type = 'INVALID ENCODING' THEN ${notUtf8Reason}
          ${openAtEnd}
          WHEN r.error_type = 'UNQUOTED VALUE' AND ${afterClose} <> '' THEN ${afterCloseReason}
          WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeReason}
          ELSE r.error_message END AS reason,
-       CASE WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeValue} ELSE ${keptValueSql("r.csv_line")} END AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
+       CASE WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeValue} WHEN b.line IS NOT NULL THEN ${keptValueSql("b.head", "b.chars")} ELSE ${keptValueSql("r.csv_line")} END AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
                   arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
-     ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec`,
+     ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec LEFT JOIN _bytes b ON b.line = r.line`,
     ...sql.map(
       ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}, ${rowOf("v.ord", "v.line")}
         FROM ${withLine(`SELECT ord, ${q(`e_${f.name}`)}, ${q(`w_${f.name}`)} FROM _verr WHERE ${q(`e_${f.name}`)} IS NOT NULL`)} v`,

@@ -101,6 +101,6 @@ export class Utf8Checker {
 }
 
 /** How many bytes the sequence led by `lead` has (lead >= 0xc0); 5 for a byte no sequence starts with. */
-function sequenceLength(lead: number): number {
+export function sequenceLength(lead: number): number {
   return lead >= 0xf5 ? 5 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
 }
