@@ -15,6 +15,7 @@ import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts
 import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
+import { unreadableCsv } from "./contacts_csv_error.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
@@ -137,8 +138,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         const reason = code === "ENOSPC" || code === "EDQUOT" ? "the disk is full" : e.message.split("\n")[0];
         throw new ContactsLoadError("data-dir", `Cannot copy contacts file '${options.csvPath}' into '${join(options.dataDir, UPLOADS_DIR)}' to load it: ${reason}; nothing was loaded`);
       }
-      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : e.message.split("\n")[0];
-      throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
+      throw unreadableCsv(options.csvPath, e);
     }
     // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
     // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
