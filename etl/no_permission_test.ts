@@ -6,7 +6,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,5 +70,33 @@ test("a contacts CSV the load may not read: named, in words as the workbook's, e
     assert.doesNotMatch(etl.output, /permission denied, open|\n\s+at /);
     const [run] = readRuns(dataDir);
     assert.equal(run.error?.code, "unreadable");
+  })();
+});
+
+test("a read-only contacts.duckdb: npm run etl, npm start and npm run migrate name it, say nothing was changed and what to do, exit 1", { timeout: 120_000 }, async (t) => {
+  await withDir("db-read-only-", async (dir) => {
+    const dataDir = join(dir, "data");
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, CSV);
+    const made = ran(t, await runAsUser(MIGRATE_MAIN, ["--data-dir", dataDir]));
+    if (made === undefined) return;
+    assert.equal(made.code, 0, made.output);
+    const db = join(dataDir, "contacts.duckdb");
+    chmodSync(db, 0o444);
+    const advised = (output: string) => {
+      assert.ok(output.includes(`${db} cannot be opened for writing`), output);
+      assert.match(output, /Nothing was changed\. Let the user running this write it/);
+      assert.doesNotMatch(output, /^IO Error|\n\s+at /m, "no bare DuckDB line, no stack trace");
+    };
+    const etl = (await runAsUser(ETL_MAIN, ["--only", "contacts", "--contacts", csv, "--data-dir", dataDir])) as { code: number | null; output: string };
+    assert.equal(etl.code, 1, etl.output);
+    advised(etl.output);
+    assert.equal(readRuns(dataDir).at(-1)?.error?.code, "database-read-only");
+    const api = (await runAsUser(API_MAIN, [], { DATA_DIR: dataDir })) as { code: number | null; output: string };
+    assert.equal(api.code, 1, api.output);
+    advised(api.output);
+    const migrate = (await runAsUser(MIGRATE_MAIN, ["--data-dir", dataDir])) as { code: number | null; output: string };
+    assert.equal(migrate.code, 1, migrate.output);
+    advised(migrate.output);
   })();
 });
