@@ -100,3 +100,19 @@ test("a read-only contacts.duckdb: npm run etl, npm start and npm run migrate na
     advised(migrate.output);
   })();
 });
+
+test("a data dir to be made under a folder the load may not write names that folder, not the one to be made", { timeout: 60_000 }, async (t) => {
+  await withDir("data-dir-parent-", async (dir) => {
+    const readOnly = join(dir, "ro");
+    mkdirSync(readOnly, { mode: 0o555 });
+    chmodSync(readOnly, 0o555);
+    const csv = join(dir, "contacts.csv");
+    writeFileSync(csv, CSV);
+    for (const dataDir of [join(readOnly, "sub"), join(readOnly, "sub", "deeper")]) {
+      const etl = ran(t, await runAsUser(ETL_MAIN, ["--only", "contacts", "--contacts", csv, "--data-dir", dataDir]));
+      if (etl === undefined) return;
+      assert.equal(etl.code, 1, etl.output);
+      assert.ok(etl.output.includes(`Cannot use the data directory '${dataDir}': it cannot be written (no permission to create folders in ${readOnly})`), etl.output);
+    }
+  })();
+});
