@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { contactsExportDir, damagedContactsDb, EXPORT_INFO_FILE } from "../etl/contacts/mod.ts";
+import { contactsExportDir, EXPORT_INFO_FILE, unopenableContactsDb } from "../etl/contacts/mod.ts";
 import { isDatabaseBusy, isDatabaseUnavailable, postgresRefusal } from "../etl/db/mod.ts";
 import { pathToFileURL } from "node:url";
 import { urlWorkbookWatcher } from "../etl/fetch/mod.ts";
@@ -157,8 +157,8 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     } else if (settings.databaseUrl !== undefined && (isDatabaseUnavailable(error) || isDatabaseBusy(error))) {
       // Unreachable or out of connections: name DATABASE_URL, without the password.
       logToStderr(`Cannot start the API: the PostgreSQL server of DATABASE_URL (${withoutPassword(settings.databaseUrl)}) refused or did not answer: ${(error as Error).message}`);
-    } else if (settings.databaseUrl === undefined && damagedContactsDb(error, settings.dataDir) !== undefined) {
-      logToStderr(`Cannot start the API: ${damagedContactsDb(error, settings.dataDir)}`);
+    } else if (settings.databaseUrl === undefined && unopenableContactsDb(error, settings.dataDir) !== undefined) {
+      logToStderr(`Cannot start the API: ${unopenableContactsDb(error, settings.dataDir)!.message}`);
     } else logToStderr(`Cannot start the API: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }

@@ -5,7 +5,7 @@
  * Errors are plain messages; a stack trace never reaches the terminal.
  */
 import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 // Only types at the top: --help, --version and usage errors must not load DuckDB, the reader or
 // the scheduler, and each load path imports what it needs when it runs (a cold import of the load
@@ -150,6 +150,23 @@ function progressBar(workbook: string): { update: (done: number, total: number) 
 }
 
 /**
+ * Where a permission `error` of the data dir's making or checking was missing: for a folder it
+ * could not create (mkdir), the existing folder it was to be created in (whose permission is what
+ * to fix), not the folder that is not there.
+ *
+ * @example
+ * ```ts
+ * deniedFor({ code: "EACCES", syscall: "mkdir", path: "/srv/ro/sub" } as NodeJS.ErrnoException); // "no permission to create folders in /srv/ro"
+ * ```
+ */
+function deniedFor(error: NodeJS.ErrnoException): string {
+  if (error.syscall !== "mkdir" || error.path === undefined) return `no permission for ${error.path ?? "it"}`;
+  let parent = dirname(resolve(error.path));
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  return `no permission to create folders in ${parent}`;
+}
+
+/**
  * The CLI: returns the exit code instead of exiting, so tests can call it.
  *
  * @example
@@ -183,7 +200,7 @@ export async function runCli(options: EtlOptions): Promise<number> {
     if (existsSync(runLogPath(options.dataDir))) accessSync(runLogPath(options.dataDir), constants.W_OK);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    const why = e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? `it cannot be written (${e.code === "EROFS" ? "a read-only file system" : `no permission for ${e.path ?? "it"}`}); every load records its run there, so nothing was loaded` : e.message.split("\n")[0];
+    const why = e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? `it cannot be written (${e.code === "EROFS" ? "a read-only file system" : deniedFor(e)}); every load records its run there, so nothing was loaded` : e.message.split("\n")[0];
     say(process.stderr, `${oneLine(`Cannot use the data directory '${options.dataDir}': ${why}`)}\n`);
     return 1;
   }

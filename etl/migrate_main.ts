@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CONTACTS_STORAGE_SETTINGS, ContactsLockTimeoutError, damagedContactsDb, migrate, migratePostgres, MigrationError } from "./contacts/mod.ts";
+import { CONTACTS_STORAGE_SETTINGS, ContactsLockTimeoutError, migrate, migratePostgres, MigrationError, unopenableContactsDb } from "./contacts/mod.ts";
 import { Database, isDuckDbLocked, PostgresDatabase } from "./db/mod.ts";
 import { outliveClosedOutput, parseCommandArgs, readSettings, settingsHelp, withoutPassword } from "./settings/mod.js";
 
@@ -60,9 +60,9 @@ export async function migrateMain(
     // A file this creates is in the format the API and the loads create theirs in.
     db = await Database.open(path, { settings: { ...CONTACTS_STORAGE_SETTINGS } });
   } catch (error) {
-    const damaged = damagedContactsDb(error, dataDir);
-    if (damaged !== undefined) {
-      err(`Cannot open ${path}: ${damaged}`);
+    const unopenable = unopenableContactsDb(error, dataDir);
+    if (unopenable !== undefined) {
+      err(`Cannot open ${path}: ${unopenable.message}`);
       return 1;
     }
     const message = (error as Error).message.split("\n")[0];

@@ -18,3 +18,27 @@ export class ContactsCsvError extends Error {
     super(oneLine(terminalText(message)));
   }
 }
+
+/**
+ * The error for a contacts CSV at `shown` that the system would not open or read (`error`, from
+ * node:fs): its reason in words, as the workbook's (no permission: "the file cannot be opened
+ * (EACCES): no permission to read it"), not Node's "EACCES: permission denied, open '...'".
+ *
+ * @example
+ * ```ts
+ * unreadableCsv("data/contacts.csv", Object.assign(new Error("EACCES: ..."), { code: "EACCES" })).message;
+ * // "Cannot read contacts file 'data/contacts.csv': the file cannot be opened (EACCES): no permission to read it; ..."
+ * ```
+ */
+export function unreadableCsv(shown: string, error: unknown): ContactsCsvError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason =
+    code === "ENOENT"
+      ? "no such file"
+      : code === "EISDIR"
+        ? "it is a folder"
+        : code === "EACCES" || code === "EPERM"
+          ? `the file cannot be opened (${code}): no permission to read it; let the user running the load read it (and search its folders), then load again. Nothing was loaded`
+          : (error as Error).message.split("\n")[0];
+  return new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
+}

@@ -22,7 +22,7 @@ import { dropStaging, STAGED_DEPARTMENT_NAMES, stageCsv, type Staged } from "./_
 import { q } from "./_ingest_sql.ts";
 import { contactRecord } from "./contact_record.ts";
 import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql, writeBump } from "./contact_sql.ts";
-import { ContactsCsvError } from "./contacts_csv_error.ts";
+import { ContactsCsvError, unreadableCsv } from "./contacts_csv_error.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
@@ -166,9 +166,7 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   try {
     scan = scanCsvFile(csvPath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
-    throw new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
+    throw unreadableCsv(shown, error);
   }
   // Before any reading as text: a workbook's or a gzip's bytes, read as a header, gave "no column
   // 'email'" with its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV,

@@ -9,12 +9,13 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { damagedDuckDb, Database, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
+import { damagedDuckDb, Database, unwritableDuckDb, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
 import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
+import { unreadableCsv } from "./contacts_csv_error.ts";
 import { ingestContactsPostgres } from "./ingest_postgres.ts";
 import { ContactsLockTimeoutError } from "./_lock_wait.ts";
 import { migrate, migratePostgres, MigrationError } from "./migrate.ts";
@@ -23,7 +24,7 @@ import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped" | "database-damaged";
+export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped" | "database-damaged" | "database-read-only";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
@@ -32,7 +33,8 @@ export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "dat
  * the data dir could not take the load's copy of the file ("data-dir": a full disk, no permission),
  * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
  * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal),
- * or contacts.duckdb or its WAL is damaged ("database-damaged": damagedContactsDb).
+ * or contacts.duckdb or its WAL is damaged ("database-damaged": damagedContactsDb), or it may not be
+ * written ("database-read-only": unopenableContactsDb).
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {
@@ -137,8 +139,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
         const reason = code === "ENOSPC" || code === "EDQUOT" ? "the disk is full" : e.message.split("\n")[0];
         throw new ContactsLoadError("data-dir", `Cannot copy contacts file '${options.csvPath}' into '${join(options.dataDir, UPLOADS_DIR)}' to load it: ${reason}; nothing was loaded`);
       }
-      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : e.message.split("\n")[0];
-      throw new ContactsCsvError("unreadable", `Cannot read contacts file '${options.csvPath}': ${reason}`, options.csvPath);
+      throw unreadableCsv(options.csvPath, e);
     }
     // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
     // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
@@ -212,8 +213,8 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // PostgreSQL's refusals and outages are reported in the run's words (naming DATABASE_URL and what
     // to fix), not as the client's bare message ("connect ECONNREFUSED ...", "permission denied ...").
     // A stop likewise: its run's message says what became of the data; the signal's reason does not.
-    // A damaged contacts.duckdb: what to do about it, not DuckDB's checksum line.
-    if (["database-refused", "database-unavailable", "database-locked", "stopped", "database-damaged"].includes(recorded.code)) {
+    // A damaged or read-only contacts.duckdb: what to do about it, not DuckDB's checksum or errno line.
+    if (["database-refused", "database-unavailable", "database-locked", "stopped", "database-damaged", "database-read-only"].includes(recorded.code)) {
       throw new ContactsLoadError(recorded.code as ContactsLoadErrorCode, recorded.message);
     }
     throw error;
@@ -365,6 +366,24 @@ export function damagedContactsDb(error: unknown, dataDir: string): string | und
   return damagedDuckDb(error, join(dataDir, "contacts.duckdb"), "npm run etl -- --only contacts");
 }
 
+/**
+ * What to tell a person whose contacts.duckdb in `dataDir` DuckDB would not open: damaged
+ * (`damagedContactsDb`) or not writable by this user (`unwritableDuckDb`: a read-only file, another
+ * user's), with the run's code; undefined for any other error. The API, `npm run migrate` and the
+ * loads say the same.
+ *
+ * @example
+ * ```ts
+ * unopenableContactsDb(new Error('IO Error: Cannot open file "data/contacts.duckdb": Permission denied'), "data")?.code; // "database-read-only"
+ * ```
+ */
+export function unopenableContactsDb(error: unknown, dataDir: string): { code: "database-damaged" | "database-read-only"; message: string } | undefined {
+  const damaged = damagedContactsDb(error, dataDir);
+  if (damaged !== undefined) return { code: "database-damaged", message: damaged };
+  const unwritable = unwritableDuckDb(error);
+  return unwritable === undefined ? undefined : { code: "database-read-only", message: unwritable };
+}
+
 /** A failed load's error for its run: the code, and a message for the person running the load. */
 function runError(error: unknown, csvPath: string, dataDir: string): { code: string; message: string } {
   // DuckDB messages can run to many lines of hints; the first says what went wrong.
@@ -387,7 +406,5 @@ function runError(error: unknown, csvPath: string, dataDir: string): { code: str
     return { code: "database-unavailable", message: `The PostgreSQL server of DATABASE_URL refused or did not answer: ${(error as Error).message}` };
   }
   if ((error as NodeJS.ErrnoException)?.code === "ENOENT") return { code: "unreadable", message: `Cannot read contacts file '${csvPath}': no such file` };
-  const damaged = damagedContactsDb(error, dataDir);
-  if (damaged !== undefined) return { code: "database-damaged", message: damaged };
-  return { code: "ingest-failed", message: firstLine };
+  return unopenableContactsDb(error, dataDir) ?? { code: "ingest-failed", message: firstLine };
 }

@@ -87,6 +87,7 @@ export { ContactsLockTimeoutError, LOAD_LOCK_WAIT_MS, type LockHolder } from "./
 export {
   ContactsLoadError,
   damagedContactsDb,
+  unopenableContactsDb,
   loadContacts,
   type LoadContactsExport,
   type LoadContactsOptions,

@@ -107,6 +107,29 @@ export function damagedDuckDb(error: unknown, path: string, reload: string): str
 }
 
 /**
+ * What to tell a person whose database file DuckDB could not open for writing (a read-only file,
+ * another user's, a read-only mount), or undefined for any other error. DuckDB's line ("IO Error:
+ * Cannot open file ...: Permission denied") names the file but not that nothing was changed nor
+ * what to do.
+ *
+ * @example
+ * ```ts
+ * unwritableDuckDb(new Error('IO Error: Cannot open file "data/contacts.duckdb": Permission denied'));
+ * // "data/contacts.duckdb cannot be opened for writing (DuckDB: ...). Nothing was changed. ..."
+ * ```
+ */
+export function unwritableDuckDb(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message.split("\n")[0] : "";
+  const named = /^IO Error: Cannot open file "([^"]+)": (Permission denied|Read-only file system)/.exec(message);
+  if (named === null) return undefined;
+  const file = named[1];
+  return (
+    `${file} cannot be opened for writing (DuckDB: ${message}). Nothing was changed. Let the user running this write it and its folder ` +
+    `(chmod u+w ${file}, or chown it to that user; a read-only mount must be mounted read-write), or run this as the user who owns it`
+  );
+}
+
+/**
  * Whether `error` is DuckDB's for a statement stopped by `Database.interrupt()`.
  *
  * @example

@@ -42,7 +42,8 @@ export interface ImportOptions {
  * Asks the API to load an upload the loader placed in the data dir (`placeUpload`) and returns its
  * summary, also that of a load the API answered 422 for because it could load no row (every one
  * rejected, or none): the caller decides the run from it. Throws HandoverError for a refused import
- * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; anything else, including no answer: "api-failed").
+ * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; anything else, including no answer: "api-failed",
+ * whose message says, once the request was sent, that the import may or may not have been loaded).
  *
  * @example
  * ```ts
@@ -57,7 +58,15 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
     response = await post(new URL(IMPORT_CONTACTS_PATH, api.url), headers, JSON.stringify(request), options.timeoutMs, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw new HandoverError("api-failed", `The running API at ${api.url} did not take the import: ${(error as Error).message}`);
+    const why = (error as Error).message;
+    if (!(error as { sent?: boolean }).sent) throw new HandoverError("api-failed", `The running API at ${api.url} did not take the import: ${why}`);
+    // Sent, and then no answer (the API killed, its machine gone, the time limit): whether it got
+    // as far as its COMMIT, this side cannot know, as for a load stopped by Ctrl-C.
+    throw new HandoverError(
+      "api-failed",
+      `The running API at ${api.url} was sent the import and then gave no answer (${why}), so it may or may not have been loaded (its COMMIT ` +
+        "may have been done before the answer was lost); once the API answers again, load the file again: if it was loaded, that load says it is unchanged",
+    );
   }
   const { status, text } = response;
   let body: Record<string, unknown> = {};
@@ -91,9 +100,13 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.once("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.once("error", reject);
+      res.once("error", fail);
     });
-    req.once("error", reject);
+    // Once the whole request is sent, the API may have taken it: a failure from then on says so (`sent`).
+    let sent = false;
+    req.once("finish", () => (sent = true));
+    const fail = (error: Error) => reject(Object.assign(error, { sent }));
+    req.once("error", fail);
     // With no limit, a peer gone without a FIN (a machine that died) must still end the wait: TCP
     // keep-alive probes find it.
     req.once("socket", (socket) => socket.setKeepAlive(true, 30_000));

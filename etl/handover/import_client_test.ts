@@ -32,7 +32,7 @@ test("importThroughApi waits for a slow import as long as it takes, unless told 
     await assert.rejects(importThroughApi(infoOf(api.url), request, { timeoutMs: 100 }), (e: unknown) => {
       assert.ok(e instanceof HandoverError);
       assert.equal(e.code, "api-failed");
-      assert.match(e.message, /did not take the import: no answer in 100 ms/);
+      assert.match(e.message, /was sent the import and then gave no answer \(no answer in 100 ms\).*may or may not have been loaded/);
       return true;
     });
   } finally {
@@ -52,5 +52,28 @@ test("importThroughApi names a refused import by its status, and an API that is 
   }
   const gone = await slowApi(0, 200, {});
   gone.server.close();
-  await assert.rejects(importThroughApi(infoOf(gone.url), request), (e: unknown) => e instanceof HandoverError && e.code === "api-failed" && /ECONNREFUSED/.test(e.message));
+  await assert.rejects(importThroughApi(infoOf(gone.url), request), (e: unknown) => e instanceof HandoverError && e.code === "api-failed" && /did not take the import: connect ECONNREFUSED/.test(e.message));
+});
+
+// Before: an API killed (kill -9) while it ran the import was "did not take the import: socket hang
+// up", false if it had committed already. Here a real server reads the whole request, then its
+// connection is destroyed without an answer, as a killed process's is.
+test("importThroughApi, the import sent and the connection then gone without an answer, says it may or may not have been loaded", async () => {
+  const server = createServer((req) => {
+    req.resume();
+    req.once("end", () => req.socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await assert.rejects(importThroughApi(infoOf(url), request), (e: unknown) => {
+      assert.ok(e instanceof HandoverError);
+      assert.equal(e.code, "api-failed");
+      assert.doesNotMatch(e.message, /did not take the import/);
+      assert.match(e.message, /was sent the import and then gave no answer \(socket hang up\).*may or may not have been loaded.*load the file again: if it was loaded, that load says it is unchanged/);
+      return true;
+    });
+  } finally {
+    server.close();
+  }
 });
