@@ -12,7 +12,7 @@ import * as api from "./api_client.js";
 import { byId, setEdges } from "./_dom.js";
 import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, revealCell, stepCell, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, rowOfSheetRow } from "./cell_refs.js";
-import { tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
+import { findActor, tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").MatrixPage} MatrixPage */
@@ -471,18 +471,4 @@ export function mountMatrix({ announce }) {
   }
 
   return { load, empty, showCell, context: () => /** @type {FindingContext | null} */ (findingContext()) };
-}
-
-/**
- * Returns the header position of the actor a person typed: its letter code (any case) first, else
- * the first name that contains the text; -1 when none does.
- * @param {readonly import("./api_client.js").MatrixActor[]} actors
- * @param {string} text
- */
-function findActor(actors, text) {
-  const wanted = text.toLocaleLowerCase();
-  if (!wanted) return -1;
-  const byCode = actors.findIndex((a) => a.letter_code?.toLocaleLowerCase() === wanted);
-  if (byCode >= 0) return byCode;
-  return actors.findIndex((a) => a.name?.toLocaleLowerCase().includes(wanted));
 }
