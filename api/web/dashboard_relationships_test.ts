@@ -81,3 +81,27 @@ test("network search: Enter pressed right after typing opens the first match of 
   assert.equal(await page.evaluate("document.activeElement?.getAttribute('data-actor-id')"), await page.evaluate("document.querySelector('#network-detail [data-neighbourhood]')?.getAttribute('data-neighbourhood')"));
   assert.deepEqual(page.errors, []);
 });
+
+test("network search and the matrix table's Go to actor say beside their box when no actor matches, not only in the status line at the top", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  await page.type("#network-search", "zzzz");
+  await page.waitFor("document.getElementById('status').textContent.includes('zzzz')");
+  assert.match(await page.evaluate<string>("document.getElementById('network-results').textContent"), /No actor matches "zzzz"/);
+  // A match afterwards lists it in place of the note.
+  await page.type("#network-search", "Tomás");
+  await page.waitFor("document.querySelector('#network-results button') !== null");
+  assert.doesNotMatch(await page.evaluate<string>("document.getElementById('network-results').textContent"), /No actor matches/);
+
+  await page.click("#matrix-table-toggle");
+  await page.waitFor("document.querySelector('#matrix-table table') !== null");
+  await page.type("#matrix-table-actor", "zzzz");
+  await page.evaluate("document.getElementById('matrix-table-go').requestSubmit()");
+  await page.waitFor("document.getElementById('status').textContent.includes('zzzz')");
+  const form = "document.getElementById('matrix-table-go').parentElement.textContent";
+  assert.match(await page.evaluate<string>(form), /No actor in the matrix matches "zzzz"/);
+  await page.type("#matrix-table-actor", "Tomás");
+  await page.evaluate("document.getElementById('matrix-table-go').requestSubmit()");
+  await page.waitFor("document.getElementById('matrix-table').dataset.window !== '0,0'");
+  assert.doesNotMatch(await page.evaluate<string>(form), /No actor in the matrix matches/);
+  assert.deepEqual(page.errors, []);
+});

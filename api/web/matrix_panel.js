@@ -282,6 +282,7 @@ export function mountMatrix({ announce }) {
   const tableView = byId("matrix-table-view", HTMLElement);
   const tableBox = byId("matrix-table", HTMLElement);
   const tableToggle = byId("matrix-table-toggle", HTMLButtonElement);
+  const tableFound = byId("matrix-table-found", HTMLElement);
   /** The table's top-left cell, while the table is shown. @type {import("./matrix_table.js").TableWindow | null} */
   let tableAt = null;
   let tableDraws = 0;
@@ -351,7 +352,9 @@ export function mountMatrix({ announce }) {
     event.preventDefault();
     const text = byId("matrix-table-actor", HTMLInputElement).value.trim();
     const position = findActor(meta?.actors ?? [], text);
-    if (position < 0) return announce(`No actor in the matrix matches "${text}".`);
+    // Said beside the box as well as in the status line, which is at the top of the page, out of sight.
+    tableFound.textContent = position < 0 ? `No actor in the matrix matches "${text}".` : "";
+    if (position < 0) return announce(tableFound.textContent);
     // The actor's row first and its column first: what it answered and what the others answered about it.
     void drawTable(position, position, true);
   });

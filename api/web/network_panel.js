@@ -464,10 +464,13 @@ export function mountNetwork({ announce }) {
     if (!isLatest()) return;
     listedFor = q;
     highlight = new Set(found.map((a) => a.id));
-    results.innerHTML = found
-      .slice(0, SEARCH_LISTED)
-      .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
-      .join("");
+    // No match is said beside the box too: the status line saying it is at the top of the page, out of sight.
+    results.innerHTML = found.length
+      ? found
+          .slice(0, SEARCH_LISTED)
+          .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
+          .join("")
+      : `<li class="muted">No actor matches "${escapeHtml(q)}".</li>`;
     // The page holds at most 20: with more after it, the count is "over 20", not 20.
     const listed = Math.min(found.length, SEARCH_LISTED);
     announce(
