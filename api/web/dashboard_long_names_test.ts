@@ -50,7 +50,8 @@ after(async () => {
 /**
  * Every element, and every run of text (which may overflow a box that stays narrow), that ends past
  * the right edge of its card (or of the page), as "tag.class: text"; but inside a box that scrolls
- * on its own (`.table-wrap`), and the drawing's SVG, which pans.
+ * on its own (`.table-wrap`), the drawing's SVG, which pans, and text for screen readers only
+ * (`.sr-only`, clipped to nothing on screen).
  */
 const PAST_EDGE = `(() => {
   const text = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -62,7 +63,7 @@ const PAST_EDGE = `(() => {
       const range = document.createRange();
       range.selectNodeContents(node);
       const r = node instanceof Element ? node.getBoundingClientRect() : range.getBoundingClientRect();
-      if (r.width === 0 || e.closest('.table-wrap, svg')) return false;
+      if (r.width === 0 || e.closest('.table-wrap, svg, .sr-only')) return false;
       const box = e.closest('.card')?.getBoundingClientRect().right ?? document.documentElement.clientWidth;
       return r.right > Math.min(box, document.documentElement.clientWidth) + 1;
     })

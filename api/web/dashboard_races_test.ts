@@ -65,7 +65,7 @@ test("network search: the answer to an older query, arriving last, does not repl
   await page.waitFor("document.getElementById('status').textContent.includes('zzzz-no-match')");
   await held.release();
   await held.read();
-  assert.equal(await page.evaluate("document.querySelectorAll('#network-results li').length"), 0, "the results are the older query's");
+  assert.equal(await page.evaluate("document.querySelectorAll('#network-results button').length"), 0, "the results are the older query's");
   assert.match((await text(page, "#status"))!, /0 actors match "zzzz-no-match"/);
 });
 

@@ -61,3 +61,47 @@ test("network: Back to the busiest actors pressed with the keyboard leaves the f
   assert.equal(where, "network", "the focus fell to the top of the page with the hidden button");
   assert.deepEqual(page.errors, []);
 });
+
+test("network search: Enter pressed right after typing opens the first match of the text in the box, not of the text before", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  // "mar" listed first Martín Suárez Londoño; "mariana" typed on and Enter within the search's wait
+  // opened him, from the list of "mar", instead of Mariana Osorio Peláez.
+  await page.type("#network-search", "mar");
+  await page.waitFor("document.querySelector('#network-results button')?.textContent.startsWith('Martín Suárez')");
+  await page.send("Input.insertText", { text: "iana" });
+  await page.press("Enter");
+  await page.waitFor("document.querySelector('#network-detail h3') !== null");
+  assert.match(await page.evaluate<string>("document.querySelector('#network-detail h3').textContent"), /^Mariana Osorio Peláez/);
+  // Typed and Enter at once, before any list: the match is opened all the same, not nothing.
+  await page.type("#network-search", "Tomás");
+  await page.press("Enter");
+  await page.waitFor("/^Tomás/.test(document.querySelector('#network-detail h3').textContent)");
+  // The search's own wait ending afterwards redraws nothing: the focus stays on the actor opened.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(await page.evaluate("document.activeElement?.getAttribute('data-actor-id')"), await page.evaluate("document.querySelector('#network-detail [data-neighbourhood]')?.getAttribute('data-neighbourhood')"));
+  assert.deepEqual(page.errors, []);
+});
+
+test("network search and the matrix table's Go to actor say beside their box when no actor matches, not only in the status line at the top", { skip, timeout: 60_000 }, async () => {
+  const page = await open();
+  await page.type("#network-search", "zzzz");
+  await page.waitFor("document.getElementById('status').textContent.includes('zzzz')");
+  assert.match(await page.evaluate<string>("document.getElementById('network-results').textContent"), /No actor matches "zzzz"/);
+  // A match afterwards lists it in place of the note.
+  await page.type("#network-search", "Tomás");
+  await page.waitFor("document.querySelector('#network-results button') !== null");
+  assert.doesNotMatch(await page.evaluate<string>("document.getElementById('network-results').textContent"), /No actor matches/);
+
+  await page.click("#matrix-table-toggle");
+  await page.waitFor("document.querySelector('#matrix-table table') !== null");
+  await page.type("#matrix-table-actor", "zzzz");
+  await page.evaluate("document.getElementById('matrix-table-go').requestSubmit()");
+  await page.waitFor("document.getElementById('status').textContent.includes('zzzz')");
+  const form = "document.getElementById('matrix-table-go').parentElement.textContent";
+  assert.match(await page.evaluate<string>(form), /No actor in the matrix matches "zzzz"/);
+  await page.type("#matrix-table-actor", "Tomás");
+  await page.evaluate("document.getElementById('matrix-table-go').requestSubmit()");
+  await page.waitFor("document.getElementById('matrix-table').dataset.window !== '0,0'");
+  assert.doesNotMatch(await page.evaluate<string>(form), /No actor in the matrix matches/);
+  assert.deepEqual(page.errors, []);
+});

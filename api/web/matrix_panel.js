@@ -12,7 +12,7 @@ import * as api from "./api_client.js";
 import { byId, setEdges } from "./_dom.js";
 import { axisLabels, cellAt, cellState, centreOn, emptyMatrix, fitView, matrixPixels, panBy, putRows, revealCell, stepCell, visibleRows, zoomAt, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, rowOfSheetRow } from "./cell_refs.js";
-import { tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
+import { findActor, tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 import { escapeHtml, formatCount } from "./html.js";
 
 /** @typedef {import("./api_client.js").MatrixPage} MatrixPage */
@@ -282,6 +282,7 @@ export function mountMatrix({ announce }) {
   const tableView = byId("matrix-table-view", HTMLElement);
   const tableBox = byId("matrix-table", HTMLElement);
   const tableToggle = byId("matrix-table-toggle", HTMLButtonElement);
+  const tableFound = byId("matrix-table-found", HTMLElement);
   /** The table's top-left cell, while the table is shown. @type {import("./matrix_table.js").TableWindow | null} */
   let tableAt = null;
   let tableDraws = 0;
@@ -351,7 +352,9 @@ export function mountMatrix({ announce }) {
     event.preventDefault();
     const text = byId("matrix-table-actor", HTMLInputElement).value.trim();
     const position = findActor(meta?.actors ?? [], text);
-    if (position < 0) return announce(`No actor in the matrix matches "${text}".`);
+    // Said beside the box as well as in the status line, which is at the top of the page, out of sight.
+    tableFound.textContent = position < 0 ? `No actor in the matrix matches "${text}".` : "";
+    if (position < 0) return announce(tableFound.textContent);
     // The actor's row first and its column first: what it answered and what the others answered about it.
     void drawTable(position, position, true);
   });
@@ -471,18 +474,4 @@ export function mountMatrix({ announce }) {
   }
 
   return { load, empty, showCell, context: () => /** @type {FindingContext | null} */ (findingContext()) };
-}
-
-/**
- * Returns the header position of the actor a person typed: its letter code (any case) first, else
- * the first name that contains the text; -1 when none does.
- * @param {readonly import("./api_client.js").MatrixActor[]} actors
- * @param {string} text
- */
-function findActor(actors, text) {
-  const wanted = text.toLocaleLowerCase();
-  if (!wanted) return -1;
-  const byCode = actors.findIndex((a) => a.letter_code?.toLocaleLowerCase() === wanted);
-  if (byCode >= 0) return byCode;
-  return actors.findIndex((a) => a.name?.toLocaleLowerCase().includes(wanted));
 }

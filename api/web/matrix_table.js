@@ -3,11 +3,13 @@
  * The heat map as a table: the text alternative of the canvas (WCAG 1.1.1, 1.3.1). A matrix of
  * thousands of actors is millions of cells, so the table holds one window of it (TABLE_ROWS x
  * TABLE_COLS) with real row and column headers, which a screen reader's table commands walk, and
- * each cell's value and its name in the workbook. Pure: data in, markup out.
+ * each cell's value and its name in the workbook; and the actor its Go to actor box names. Pure:
+ * data in, markup out.
  */
 import { cellState, ONE, ZERO } from "./matrix_heatmap.js";
 import { cellName, columnLetters } from "./cell_refs.js";
 import { escapeHtml, formatCount } from "./html.js";
+import { fold } from "./fold.js";
 
 /** @typedef {import("./matrix_heatmap.js").MatrixData} MatrixData */
 /** @typedef {import("./api_client.js").MatrixActor} MatrixActor */
@@ -96,4 +98,26 @@ export function tableHtml({ data, header, layout, window }) {
 /** @param {number} from @param {number} to */
 function range(from, to) {
   return Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+}
+
+/**
+ * Returns the header position of the actor a person typed in the table's Go to actor: its letter
+ * code (any case; Ñ is not N) first, else the first name that contains the text, accents and case
+ * aside as the network's search (the API's fold) reads them: "Pena" found no "Peña" here; -1 when
+ * none does.
+ *
+ * @example
+ * findActor([{ id: 3, letter_code: "C", name: "María Camila Peña", sheet_row: 5 }], "pena"); // 0
+ * @param {readonly MatrixActor[]} actors
+ * @param {string} text
+ * @returns {number}
+ */
+export function findActor(actors, text) {
+  const typed = text.trim();
+  if (!typed) return -1;
+  const code = typed.toLocaleLowerCase();
+  const byCode = actors.findIndex((a) => a.letter_code?.toLocaleLowerCase() === code);
+  if (byCode >= 0) return byCode;
+  const wanted = fold(typed);
+  return actors.findIndex((a) => a.name != null && fold(a.name).includes(wanted));
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromText } from "./matrix_heatmap.js";
-import { cellText, tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
+import { cellText, findActor, tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 
 const layout = { sheet: "Matriz de adyacencia", header_row: 1, code_row: 2, id_col: 1, code_col: 2, first_col: 3 };
 const header = [
@@ -31,4 +31,23 @@ test("matrix_table: the window is bounded however large the matrix, and stays in
   const html = tableHtml({ data: fromText(rows), header: [], layout: null, window: { row: 30, col: 25 } });
   assert.equal(html.match(/<td data-value/g)?.length, 10 * 10, "rows 31-40 (the last 10), columns 26-35");
   assert.match(html, /Rows 31–40 and columns 26–35 of 40 actors\./);
+});
+
+test("matrix_table: Go to actor finds a name typed without its accents, as the network's search does", () => {
+  const actors = [
+    { id: 1, letter_code: "A", name: "Lucía Fernández", sheet_row: 3 },
+    { id: 2, letter_code: "N", name: "Tomás Núñez Arango", sheet_row: 4 },
+    { id: 3, letter_code: "Ñ", name: "María Camila Peña", sheet_row: 5 },
+    { id: 4, letter_code: "AÑ", name: null, sheet_row: 6 },
+  ];
+  // "Pena" and "Nunez" found nobody here while the network's search found them.
+  assert.equal(findActor(actors, "Pena"), 2);
+  assert.equal(findActor(actors, "nunez"), 1);
+  assert.equal(findActor(actors, "MARÍA"), 2);
+  // A letter code is still the code as written: Ñ is not N, and it comes before a name.
+  assert.equal(findActor(actors, "ñ"), 2);
+  assert.equal(findActor(actors, "n"), 1);
+  assert.equal(findActor(actors, "añ"), 3);
+  assert.equal(findActor(actors, "zz"), -1);
+  assert.equal(findActor(actors, "  "), -1);
 });

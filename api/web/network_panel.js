@@ -71,6 +71,8 @@ export function mountNetwork({ announce }) {
   const drawings = latestOnly();
   /** @type {[number, number] | null} */
   let pair = null;
+  /** The (trimmed) text whose matches the search's list shows; null before any or after a failure. @type {string | null} */
+  let listedFor = null;
   /** The node in the Tab order, moved by the arrow keys. @type {number | null} */
   let focusId = null;
   /** @type {import("./network_view.js").GraphEdge[]} */
@@ -115,12 +117,13 @@ export function mountNetwork({ announce }) {
       if (hood) void showAround(Number(hood.getAttribute("data-neighbourhood")));
     });
   }
-  search.addEventListener("input", debounce(() => void runSearch(), 250));
+  // The wait ending after Enter already searched the same text asks for nothing again: its redraw
+  // took the focus off the actor Enter opened.
+  search.addEventListener("input", debounce(() => void (search.value.trim() !== listedFor && runSearch()), 250));
   search.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
       event.preventDefault();
-      const first = results.querySelector("button");
-      if (first instanceof HTMLButtonElement) first.click();
+      void openFirstMatch();
     }
   });
   limitSelect.addEventListener("change", () => {
@@ -418,6 +421,19 @@ export function mountNetwork({ announce }) {
     graph.dataset.pair = `${a}-${b}`;
   }
 
+  /**
+   * Enter in the search box: opens the first match of the text in the box. Typed and Enter at once,
+   * within the search's wait, the list was still the earlier text's (or none): Enter opened another
+   * actor than the one typed, or nothing; that text is searched first.
+   */
+  async function openFirstMatch() {
+    if (listedFor !== search.value.trim()) await runSearch();
+    // Typed on while it was searched: that newer text's search lists its matches, Enter is over.
+    if (listedFor !== search.value.trim()) return;
+    const first = results.querySelector("button");
+    if (first instanceof HTMLButtonElement) first.click();
+  }
+
   async function runSearch() {
     const q = search.value.trim();
     // The box may change again before the answer comes: only its latest text's answer is drawn.
@@ -425,6 +441,7 @@ export function mountNetwork({ announce }) {
     if (!q) {
       highlight = new Set();
       results.innerHTML = "";
+      listedFor = q;
       draw();
       return;
     }
@@ -438,15 +455,22 @@ export function mountNetwork({ announce }) {
       found = page.items;
       more = page.next_cursor !== null;
     } catch (error) {
-      if (isLatest()) results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(errorText(error))}</li>`;
+      if (isLatest()) {
+        results.innerHTML = `<li class="muted">The search failed: ${escapeHtml(errorText(error))}</li>`;
+        listedFor = null;
+      }
       return;
     }
     if (!isLatest()) return;
+    listedFor = q;
     highlight = new Set(found.map((a) => a.id));
-    results.innerHTML = found
-      .slice(0, SEARCH_LISTED)
-      .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
-      .join("");
+    // No match is said beside the box too: the status line saying it is at the top of the page, out of sight.
+    results.innerHTML = found.length
+      ? found
+          .slice(0, SEARCH_LISTED)
+          .map((a) => `<li><button type="button" class="small" data-goto-actor="${a.id}">${escapeHtml(a.name ?? `Actor ${a.id}`)} <span class="code">${escapeHtml(a.letter_code ?? "")}</span></button></li>`)
+          .join("")
+      : `<li class="muted">No actor matches "${escapeHtml(q)}".</li>`;
     // The page holds at most 20: with more after it, the count is "over 20", not 20.
     const listed = Math.min(found.length, SEARCH_LISTED);
     announce(

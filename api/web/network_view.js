@@ -260,7 +260,9 @@ export function relationshipListHtml(actor, items) {
             ? `${me} marked them${r.b_to_a == null ? "; their row is blank" : "; they did not mark back"}`
             : `they marked ${me}${r.a_to_b == null ? `; ${me}'s row is blank` : `; ${me} did not mark back`}`;
       const arrow = r.a_to_b && r.b_to_a ? "↔" : r.a_to_b ? "→" : "←";
-      return `<li><button type="button" class="link" data-goto-actor="${r.id}">${escapeHtml(r.name ?? `Actor ${r.id}`)}</button> <span class="code">${escapeHtml(r.letter_code ?? "")}</span> <span class="dir" title="${escapeHtml(direction)}" aria-label="${escapeHtml(direction)}">${arrow}</span></li>`;
+      // The arrow is seen, the words are read: a span's aria-label is no name (ARIA prohibits it on
+      // a generic), so a screen reader read only the arrow.
+      return `<li><button type="button" class="link" data-goto-actor="${r.id}">${escapeHtml(r.name ?? `Actor ${r.id}`)}</button> <span class="code">${escapeHtml(r.letter_code ?? "")}</span> <span class="dir" title="${escapeHtml(direction)}"><span aria-hidden="true">${arrow}</span><span class="sr-only">${escapeHtml(direction)}</span></span></li>`;
     })
     .join("");
   return `<h3>${name}${code}</h3><p class="muted">${items.length} ${items.length === 1 ? "relationship" : "relationships"}</p><ul class="rel-list">${rows}</ul>`;

@@ -71,6 +71,19 @@ test("network_view: kinds, top-N, edges and SVG", async (t) => {
     assert.match(html, /both marked each other/);
     assert.match(html, /their row is blank/);
   });
+  await t.test("relationshipListHtml(): the direction is in the text a screen reader reads, not in an aria-label of a span", () => {
+    const html = relationshipListHtml(actor(1, 2), [
+      { id: 2, letter_code: "B", name: "Bea", a_to_b: true, b_to_a: false, outgoing: true, incoming: false },
+      { id: 3, letter_code: "C", name: "Cris", a_to_b: false, b_to_a: true, outgoing: false, incoming: true },
+    ]);
+    // ARIA has no name for a plain span (its role, generic, prohibits aria-label): screen readers
+    // read its text, the bare arrow, and "→" said as "right arrow" told nothing of who marked whom.
+    assert.doesNotMatch(html, /<span[^>]*aria-label/);
+    const read = html.replace(/<[^>]*aria-hidden="true"[^>]*>[^<]*<\/[^>]+>/g, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    assert.match(read, /Bea B Actor 1 marked them; they did not mark back/);
+    assert.match(read, /Cris C they marked Actor 1; Actor 1 did not mark back/);
+    assert.doesNotMatch(read, /[→←↔]/);
+  });
 });
 
 test("network_view: changes since the previous version, the previous edges, which actors get labels", () => {
