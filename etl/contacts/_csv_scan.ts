@@ -48,6 +48,8 @@ export interface CsvScan {
    * both kinds: DuckDB's reader takes one kind per file and fails the whole file on another.
    */
   mixedLineEnds: { line: number; first: string; other: string } | null;
+  /** The kind of the first line end outside quotes (the file's, unless `mixedLineEnds`), or null for a file without one. */
+  lineEnd: "LF" | "CRLF" | "CR" | null;
   /**
    * The file is not UTF-8: it has bytes that are not UTF-8 and no UTF-8 letter beyond ASCII (a
    * spreadsheet's "CSV" in Windows-1252 or Mac Roman), with the line of the first such byte. A UTF-8
@@ -116,10 +118,10 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   /** Whether a field starts after byte `b` (a separator or a line end). */
   const fieldStart = (b: number) => b === sep || b === LF || b === CR;
   // Line ends outside quotes: the first kind seen, and the first line ending otherwise.
-  let firstEnd: string | null = null;
+  let firstEnd: CsvScan["lineEnd"] = null;
   let mixed: CsvScan["mixedLineEnds"] = null;
   let pendingCrLine = 0;
-  const sawEnd = (kind: string, at: number) => {
+  const sawEnd = (kind: "LF" | "CRLF" | "CR", at: number) => {
     if (firstEnd === null) firstEnd = kind;
     else if (mixed === null && kind !== firstEnd) mixed = { line: at, first: firstEnd, other: kind };
   };
@@ -243,6 +245,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     unterminatedQuoteLine: inQuotes ? quoteLine : null,
     unterminatedQuoteTo: inQuotes ? quotedTo : null,
     mixedLineEnds: mixed,
+    lineEnd: firstEnd,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
     binary: binaryOf(start),
     utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || header.some((name) => name.includes("\u0000")),

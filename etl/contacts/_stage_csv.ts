@@ -220,6 +220,11 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   // Separators counted outside quoted fields. A quote opens one only at a field's start, or after
   // one space there, as DuckDB reads it: `24" Monitor,5" Tablet` is two fields, not one quoted span.
   const separatorClass = `[${scan.separator.replace(/[\\\]^-]/g, "\\$&")}]`;
+  // DuckDB's text of such a row of a CRLF file may begin with the LF of the line end before it
+  // (DuckDB 1.5.6; `_reread_lines.ts`): the value showed "\n3,4,5", and a quoted first field was
+  // not taken as one ("Has 4 fields" for `"Lee, Ann",x,y`). No row of such a file begins with an LF
+  // of its own (a line break in a field is inside its quotes), so that one LF is dropped.
+  const csvLine = scan.lineEnd === "CRLF" ? "CASE WHEN starts_with(csv_line, chr(10)) THEN substr(csv_line, 2) ELSE csv_line END" : "csv_line";
   const unquoted = `regexp_replace(r.csv_line, ${quoteLiteral(`(^|${separatorClass}) ?"(?:[^"]|"")*"`)}, '\\1', 'g')`;
   const fieldCount = `(length(${unquoted}) - length(replace(${unquoted}, ${quoteLiteral(scan.separator)}, '')) + 1)`;
   // DuckDB's `line` is its record + 1, before quoted newlines are counted.
@@ -263,7 +268,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
          ELSE r.error_message END AS reason,
        CASE WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN ${lineSizeValue} WHEN b.line IS NOT NULL THEN ${keptValueSql("b.head", "b.chars")} ELSE ${keptValueSql("r.csv_line")} END AS value, 'p' || r.line AS rid, ${linesKnown ? parsedLine : "r.line - 1"} AS seq
      FROM (SELECT line::INTEGER AS line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type, arg_min(error_message, coalesce(column_idx, -1)) AS error_message,
-                  arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
+                  arg_min(${csvLine}, coalesce(column_idx, -1)) AS csv_line FROM temp._csv_rejects GROUP BY line) r
      ASOF LEFT JOIN _extras x ON r.line - 1 >= x.rec LEFT JOIN _bytes b ON b.line = r.line`,
     ...sql.map(
       ({ f }, i) => `SELECT v.line, ${quoteLiteral(f.name)}, ${i}, ${reason(`v.${q(`e_${f.name}`)}`, "v.ord")}, v.${q(`w_${f.name}`)}, ${rowOf("v.ord", "v.line")}

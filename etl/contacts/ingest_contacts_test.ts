@@ -505,6 +505,49 @@ test("ingestContacts() shows a quoted row of several lines that is not UTF-8 as 
   });
 });
 
+test("ingestContacts() shows a row it could not read as it is in the file, whatever the line ends: no line end of the row before it (review)", async () => {
+  await withDb(async (db, dir) => {
+    // In a file of CRLF line ends DuckDB's text of such a row began with the LF before it: the
+    // summary and the report showed "\n3,4,5" for 3,4,5, and a row opening with a quoted field was
+    // counted and read as if its quote opened nowhere ("Has 4 fields" for `"Lee, Ann",x,y`).
+    const long = `Bob,Ray,${"x".repeat(2_100_000)},,,NY,12204,,,bob@example.com,Sales`;
+    for (const eol of ["\r\n", "\n", "\r"]) {
+      const rows = [
+        HEADER,
+        "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales",
+        "3,4,5",
+        '"Lee, Ann",x,y',
+        '"Acme" Inc,Orr,,,,NY,12204,,,dee@example.com,Sales',
+        // A quoted field that begins with a line break keeps it (lines 6-7).
+        `"${eol}Eve",Fox,,,,NY,12204,,,eve@example.com,Sales,extra`,
+        "Cid,Cox,,,,NY,12204,,,cid@example.com,Sales,extra",
+        long,
+      ];
+      const bytes = Buffer.concat([Buffer.from(rows.join(eol) + eol + "Zo"), Buffer.from([0xeb]), Buffer.from(`,Fox,,,,NY,12204,,,zoe@example.com,Sales${eol}José,Peña,,,,NY,12204,,,jose@example.com,Sales${eol}`)]);
+      const name = `eol-${eol === "\r\n" ? "crlf" : eol === "\n" ? "lf" : "cr"}`;
+      const s = await ingest(db, csv(dir, bytes, `${name}.csv`), { rejectsFile: join(dir, `${name}-rejects.csv`) });
+      const said = JSON.stringify(eol);
+      assert.deepEqual(s.rejects.map((r) => [r.line, r.field]), [[3, "*"], [4, "*"], [5, "*"], [6, "*"], [8, "*"], [9, "*"], [10, "*"]], said);
+      assert.deepEqual(
+        s.rejects.filter((r) => r.line !== 9).map((r) => [r.value, r.reason.slice(0, 50)]),
+        [
+          ["3,4,5", "Has 3 fields; the header has 11"],
+          ['"Lee, Ann",x,y', "Has 3 fields; the header has 11"],
+          ['"Acme" Inc,Orr,,,,NY,12204,,,dee@example.com,Sales', "Has text after the closing quote of a quoted field"],
+          [`"${eol}Eve",Fox,,,,NY,12204,,,eve@example.com,Sales,extra`, "Has 12 fields; the header has 11"],
+          ["Cid,Cox,,,,NY,12204,,,cid@example.com,Sales,extra", "Has 12 fields; the header has 11"],
+          ["Zo\\xEB,Fox,,,,NY,12204,,,zoe@example.com,Sales", "is not UTF-8 text (byte 0xEB on line 10, column 3,"],
+        ],
+        said,
+      );
+      assert.equal(s.rejects[5].value, `${long.slice(0, 1000)}... (${String(s.rejects[5].reason).match(/^Is ([\d,]+) bytes/)![1]} bytes)`, said);
+      const report = readFileSync(s.rejects_file!, "utf8");
+      assert.ok(report.includes('\r\n3,*,Has 3 fields; the header has 11,"3,4,5"\r\n4,*,Has 3 fields; the header has 11,"""Lee, Ann"",x,y"\r\n'), `${said}: ${report.slice(0, 300)}`);
+      assert.deepEqual([s.inserted + s.unchanged, s.rejected], [2, 7], said);
+    }
+  });
+});
+
 test("ingestContacts() ignores a column it does not read however often it comes", async () => {
   await withDb(async (db, dir) => {
     // Notes and notes: refused as a duplicated column, though neither is read.
