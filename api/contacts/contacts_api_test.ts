@@ -617,6 +617,57 @@ test("contacts API: names need a letter and nothing invisible, repeated spaces a
   }
 });
 
+test("contacts API: a department's name loses invisible characters at its ends, refuses them inside, and a single-line field refuses U+2028 and U+2029, through POST, PUT, PATCH and an import alike (review)", async () => {
+  // Before: 'Sales\u200b' and '\u200bSales' were departments of their own beside 'Sales', looking the
+  // same; a name of only U+2060 was stored; 'Troy\u2028NY' was stored as a city (a line break in a
+  // single-line field) and trim() took a U+2029 off a company's end unsaid.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await postContact(server.url, { ...ann, departments: ["Sales\u200b", "\u2060IT\ufeff"] });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json().departments, ["IT", "Sales"]);
+    const id = created.json().id;
+    const put = await raw(server.url, { method: "PUT", path: `/contacts/${id}`, headers: JSON_HEADERS, body: JSON.stringify({ ...ann, departments: ["\u200b Sales", "Support\u200e"] }) });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(put.json().departments, ["Sales", "Support"]);
+    const patch = await raw(server.url, { method: "PATCH", path: `/contacts/${id}`, headers: { "content-type": "application/merge-patch+json" }, body: JSON.stringify({ departments: ["IT\u200b", "Sales"] }) });
+    assert.equal(patch.status, 200, patch.text);
+    assert.deepEqual(patch.json().departments, ["IT", "Sales"]);
+
+    const refused = [
+      { body: { ...ann, email: "r1@example.com", departments: ["\u2060\u200b"] }, errors: [{ field: "departments[0]", message: "must not be empty" }] },
+      { body: { ...ann, email: "r2@example.com", departments: ["IT", "Sa\u200bles"] }, errors: [{ field: "departments[1]", message: "must not contain the invisible formatting character U+200B (at character 3)" }] },
+      { body: { ...ann, email: "r3@example.com", city: "Troy\u2028NY" }, errors: [{ field: "city", message: "must not contain the line separator U+2028 (at character 5)" }] },
+      { body: { ...ann, email: "r4@example.com", company_name: "Acme\u2029" }, errors: [{ field: "company_name", message: "must not contain the paragraph separator U+2029 (at character 5)" }] },
+    ];
+    for (const { body, errors } of refused) {
+      const res = await postContact(server.url, body);
+      assert.equal(res.status, 422, res.text);
+      assert.deepEqual(res.json().errors, errors);
+    }
+    const multiline = await postContact(server.url, { ...ann, email: "m@example.com", address: "1 Main St\u2028Suite 2" });
+    assert.equal(multiline.status, 201, multiline.text);
+    assert.equal(multiline.json().address, "1 Main St\u2028Suite 2");
+
+    // An import of the list column (as the CSV download writes it) reads each name alike.
+    const csv = ["first_name,last_name,email,city,departments", "Bo,Lee,bo@example.com,Troy,\u200bIT;  Sales\u2060", "Cy,Lee,cy@example.com,Troy,IT; Sa\u200bles", "Di,Lee,di@example.com,Troy\u2029,IT"].join("\n") + "\n";
+    const imported = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "x-source-name": "list.csv" }, body: csv });
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual(imported.json().rejects.map((r: { line: number; field: string; reason: string }) => [r.line, r.field, r.reason]), [
+      [3, "departments", "each name must not contain the invisible formatting character U+200B (names are separated by ';'; at character 3); got 'Sa\u200bles'"],
+      [4, "city", "must not contain the paragraph separator U+2029 (at character 5)"],
+    ]);
+    const bo = (await raw(server.url, { path: "/contacts?q=bo%40example.com" })).json().items;
+    assert.deepEqual(bo.map((c: { departments: string[] }) => c.departments), [["IT", "Sales"]]);
+    const departments = (await raw(server.url, { path: "/departments" })).json().items.map((d: { name: string }) => d.name).sort();
+    assert.deepEqual(departments, ["IT", "Sales", "Support"]);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("the API's CSV export loads back unchanged when a value itself starts with the apostrophe guard", async () => {
   // The load takes one ' off before =, +, -, @: a phone stored as "'+1 504" (typed so through the
   // API) was exported as is and came back as "+1 504", its contact updated.

@@ -12,8 +12,14 @@ import { WHITESPACE_CLASS, type FieldDefinition, type NormaliseSpec } from "./re
 
 // What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
 const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
-// C0 controls, DEL and C1 controls; a multi-line field may hold tab, line feed and carriage return.
-const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}]";
+// What a department's name is trimmed of besides: invisible formatting characters (category Cf) at
+// either end, as validateRecord's trimName() (a zero-width space made 'Sales\u200b' a department).
+const NAME_ENDS = `${WHITESPACE.slice(0, -1)}\\p{Cf}]`;
+// C0 controls, DEL and C1 controls, and the line and paragraph separators (U+2028, U+2029); a
+// multi-line field may hold tab, line feed and carriage return, and those separators.
+const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}\\x{2028}\\x{2029}]";
+// Category Cf but the joiners U+200C and U+200D (which Persian and Indic spellings need inside a name).
+const FORMAT = "[^\\P{Cf}\\x{200C}\\x{200D}]";
 const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7F}-\\x{9F}]";
 
 /**
@@ -38,9 +44,11 @@ export function cleanSql(column: string): string {
  * 0.46-0.48 s, against 0.72-0.75 s for the first and last characters' code points looked up in a
  * list (`unicode(left(x, 1)) IN (...)`).
  */
-export function trimmedOrNullSql(text: string): string {
-  return `CASE WHEN regexp_matches(${text}, '^${WHITESPACE}|${WHITESPACE}$')
-    THEN regexp_replace(${text}, '^${WHITESPACE}+|${WHITESPACE}+$', '', 'g') END`;
+export function trimmedOrNullSql(text: string, name = false): string {
+  // A department's name (`name`) loses invisible formatting characters at its ends too.
+  const ends = name ? NAME_ENDS : WHITESPACE;
+  return `CASE WHEN regexp_matches(${text}, '^${ends}|${ends}$')
+    THEN regexp_replace(${text}, '^${ends}+|${ends}+$', '', 'g') END`;
 }
 
 /** True when any of `cells` holds a control character (one test per row instead of one per cell). */
@@ -52,7 +60,23 @@ export function anyControlSql(cells: readonly string[]): string {
 export function controlSql(raw: string, multiline: boolean): string {
   const cls = multiline ? CONTROL_EXCEPT_LINES : CONTROL;
   const ch = `regexp_extract(${raw}, '${cls}')`;
-  return `CASE WHEN regexp_matches(${raw}, '${cls}') THEN 'must not contain the control character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${raw}, ${ch}) || ')' END`;
+  const what = `CASE unicode(${ch}) WHEN 8232 THEN 'line separator' WHEN 8233 THEN 'paragraph separator' ELSE 'control character' END`;
+  return `CASE WHEN regexp_matches(${raw}, '${cls}') THEN 'must not contain the ' || ${what} || ' U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${raw}, ${ch}) || ')' END`;
+}
+
+/**
+ * The condition and message of `trimmed`'s first invisible formatting character (category Cf but the
+ * joiners), as validateRecord's formatCharacterProblem() words it, for a CASE's WHEN ... THEN. Cf
+ * has no ASCII member: a cell as long in bytes as in characters skips the search (most).
+ */
+function formatSql(trimmed: string): { when: string; message: string; code: string } {
+  const ch = `regexp_extract(${trimmed}, '${FORMAT}')`;
+  const code = `'U+' || upper(printf('%04x', unicode(${ch})))`;
+  return {
+    when: `strlen(${trimmed}) <> length(${trimmed}) AND regexp_matches(${trimmed}, '${FORMAT}')`,
+    message: `'must not contain the invisible formatting character ' || ${code} || ' (at character ' || instr(${trimmed}, ${ch}) || ')'`,
+    code,
+  };
 }
 
 /**
@@ -141,14 +165,10 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   checks.push(`WHEN ${trimmed} = '' THEN ${field.required ? "'must not be empty'" : "NULL"}`);
   // A person's name (validateRecord's personName), on the trimmed value: no invisible formatting
   // character (category Cf) but the joiners U+200C and U+200D, and at least one letter (of Unicode
-  // 15.0, _letters.ts, as validateRecord() has it). Cf has no
-  // ASCII member: a cell as long in bytes as in characters skips that search (most names).
+  // 15.0, _letters.ts, as validateRecord() has it).
   if (field.personName === true) {
-    const withoutJoiners = `replace(replace(${trimmed}, chr(8204), ''), chr(8205), '')`;
-    const ch = `regexp_extract(${withoutJoiners}, '\\p{Cf}')`;
-    checks.push(
-      `WHEN strlen(${trimmed}) <> length(${trimmed}) AND regexp_matches(${trimmed}, '\\p{Cf}') AND regexp_matches(${withoutJoiners}, '\\p{Cf}') THEN 'must not contain the invisible formatting character U+' || upper(printf('%04x', unicode(${ch}))) || ' (at character ' || instr(${trimmed}, ${ch}) || ')'`,
-    );
+    const format = formatSql(trimmed);
+    checks.push(`WHEN ${format.when} THEN ${format.message}`);
     checks.push(`WHEN NOT ${hasLetterSql(trimmed)} THEN ${noLetterProblemSql(trimmed)} || ${got}`);
   }
   // A pattern says more than a length: one message, as in validateRecord.
@@ -184,12 +204,20 @@ export function linkSql(
     ? `WHEN length(${trimmed}) > ${maxLength} AND ${longName} IS NOT NULL
          THEN 'each name must be at most ${maxLength} characters (names are separated by '';''; has ' || length(${longName}) || '); got ''' || ${shortenSql(longName)} || ''''`
     : `WHEN length(${trimmed}) > ${maxLength} THEN 'must be at most ${maxLength} characters (has ' || length(${trimmed}) || '); got ''' || ${shortenSql(trimmed)} || ''''`;
+  // An invisible formatting character inside a name (its ends are trimmed off), as validateRecord says it.
+  // In a list cell, said of the name that holds one, as a name too long is.
+  const format = formatSql(trimmed);
+  const invisibleName = `list_filter(${listItemsSql(trimmed)}, lambda x: regexp_matches(x, '${FORMAT}'))[1]`;
+  const inside = listed
+    ? `WHEN ${format.when} AND ${invisibleName} IS NOT NULL
+         THEN 'each name must not contain the invisible formatting character ' || ${formatSql(invisibleName).code} || ' (names are separated by '';''; at character ' || instr(${invisibleName}, regexp_extract(${invisibleName}, '${FORMAT}')) || '); got ''' || ${shortenSql(invisibleName)} || ''''`
+    : `WHEN ${format.when} THEN ${format.message}`;
   const normalised = normaliseSql(normalise, trimmed);
   // A list cell is repaired only when one of its names is ("IT;\u00a0Sales" is trimmed to the same names).
   const fixed = normalised.fixed === null ? "false" : listed ? `(${normalised.fixed} AND ${listItemsSql(trimmed)} <> ${listItemsSql(normalised.value)})` : normalised.fixed;
   return {
     name: normalised.value,
-    error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} ${tooLong} END`,
+    error: `CASE WHEN ${anyControl} AND regexp_matches(${raw}, '${CONTROL}') THEN ${controlSql(raw, false)} ${inside} ${tooLong} END`,
     fixed,
     fixMessage: normalised.fixMessage ?? (() => "NULL"),
   };
@@ -207,7 +235,7 @@ export function listItemsSql(cell: string): string {
   // deprecated since 1.3.
   const semicolon = quoteLiteral(CSV_LIST_SEPARATOR.trim());
   const split = `string_split(replace(${cell}, ${quoteLiteral(csvListItem(CSV_LIST_SEPARATOR.trim()))}, chr(1)), ${semicolon})`;
-  return `list_filter(list_transform(${split}, lambda x: replace(coalesce(${trimmedOrNullSql("x")}, x), chr(1), ${semicolon})), lambda x: x <> '')`;
+  return `list_filter(list_transform(${split}, lambda x: replace(coalesce(${trimmedOrNullSql("x", true)}, x), chr(1), ${semicolon})), lambda x: x <> '')`;
 }
 
 /** A quoted column name. */

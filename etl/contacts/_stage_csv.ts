@@ -98,7 +98,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   // but a few), they took half of _v's 425 MB in memory at 1M rows, and _stage and _v together went
   // past the 512 MB budget, which sent the step to disk: 3.9 s, against 1.8 s split (the whole load
   // of the 1M-row file 13.7-14.4 s -> 12.1-12.4 s, alternating; the same tables and rejects).
-  const validated = (filter: string) => `(SELECT ord, ${cells.map((c) => `${raw(c)}, ${trimmedOrNullSql(raw(c))} AS ${q(`t_${c}`)}`).join(", ")}, ${anyControlSql(cells.map(raw))} AS any_control
+  const validated = (filter: string) => `(SELECT ord, ${cells.map((c) => `${raw(c)}, ${trimmedOrNullSql(raw(c), c === deptCol)} AS ${q(`t_${c}`)}`).join(", ")}, ${anyControlSql(cells.map(raw))} AS any_control
        FROM (SELECT ord, ${cells.map((c) => `${cleanSql(c)} AS ${raw(c)}`).join(", ")} FROM _stage WHERE ${filter})) s`;
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const errors = [...(link === null ? [] : [link.error]), ...sql.map(({ s }) => s.error)];

@@ -111,6 +111,6 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
     normalise: { kind: "collapseWhitespace", fix: "Made the repeated or no-break spaces in '{value}' one space" },
     maxItems: 10_000,
     maxNew: 100,
-    description: "Names of the departments the person belongs to (created on first use); repeated or no-break spaces in a name become one space (reported in `warnings`).",
+    description: "Names of the departments the person belongs to (created on first use); invisible formatting characters (zero-width space...) at a name's ends are taken off as spaces are, and refused inside; repeated or no-break spaces in a name become one space (reported in `warnings`).",
   },
 };

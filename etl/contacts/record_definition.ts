@@ -106,8 +106,9 @@ export interface FieldDefinition {
    */
   readonly filter?: FieldFilter;
   /**
-   * The value may span lines: line feed, carriage return and tab are allowed in it. Every other
-   * control character is refused in every field (see `controlCharacterProblem`).
+   * The value may span lines: line feed, carriage return, tab and the line and paragraph separators
+   * (U+2028, U+2029) are allowed in it. Every other control character is refused in every field,
+   * and those in a single-line one (see `controlCharacterProblem`).
    */
   readonly multiline?: boolean;
   /** JSON Schema `format`, for the API document. */

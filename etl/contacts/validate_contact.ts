@@ -157,13 +157,15 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     rawLinks.forEach((item: unknown, index: number) => {
       const where = `${links.name}[${index}]`;
       const control = typeof item === "string" ? controlCharacterProblem(item, false) : null;
+      const trimmed = typeof item === "string" ? trimName(item) : "";
+      const format = control === null ? formatCharacterProblem(trimmed) : null;
       if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
       else if (control !== null) errors.push({ field: where, message: control });
-      else if (item.trim().length === 0) errors.push({ field: where, message: "must not be empty" });
-      else if (characters(item.trim()) > links.maxLength) {
-        errors.push({ field: where, message: `must be at most ${links.maxLength} characters (has ${characters(item.trim())}); got '${shorten(item.trim(), 60)}'` });
+      else if (trimmed.length === 0) errors.push({ field: where, message: "must not be empty" });
+      else if (format !== null) errors.push({ field: where, message: format });
+      else if (characters(trimmed) > links.maxLength) {
+        errors.push({ field: where, message: `must be at most ${links.maxLength} characters (has ${characters(trimmed)}); got '${shorten(trimmed, 60)}'` });
       } else {
-        const trimmed = item.trim();
         const normalised = links.normalise === undefined ? { value: trimmed } : normaliseValue(links.normalise, trimmed);
         if (normalised.fix !== undefined) fixes.push({ field: where, from: trimmed, to: normalised.value, message: normalised.fix });
         names.add(normalised.value);
@@ -191,7 +193,10 @@ export function validateContact(input: unknown, mode: ValidationMode): Validatio
 
 // C0 controls, DEL and C1 controls (Unicode category Cc). NUL breaks C strings and some exports;
 // ESC and CSI (U+009B) drive terminals; none belongs in a name, a phone number or an e-mail.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// The line and paragraph separators (U+2028, U+2029) break a line as a line feed does (editors,
+// word processors, a page's text): a single-line field refuses them too, and trim() would take
+// them off its ends unsaid. The CSV load's SQL says the same (_ingest_sql.ts CONTROL).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // A multi-line field keeps its line breaks (LF, CR) and tabs, as typed in a text area or a CSV cell.
 const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // With the u flag, \p{Cs} matches only a surrogate without its partner.
@@ -218,7 +223,8 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
   const match = (multiline ? CONTROL_EXCEPT_LINES : CONTROL).exec(text);
   if (match === null) return null;
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-  return `must not contain the control character U+${code} (at character ${characters(text.slice(0, match.index)) + 1})`;
+  const what = code === "2028" ? "line separator" : code === "2029" ? "paragraph separator" : "control character";
+  return `must not contain the ${what} U+${code} (at character ${characters(text.slice(0, match.index)) + 1})`;
 }
 
 // Unicode category Cf (invisible formatting: U+00AD soft hyphen, U+200B zero-width space, U+202E
@@ -227,8 +233,25 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
 // (_ingest_sql.ts fieldSql).
 const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
 
+// What a department's name loses at either end: whitespace, as trim() takes off, and invisible
+// formatting characters (a zero-width space pasted with 'Sales' made a department that looks the
+// same). The CSV load's SQL trims alike (_ingest_sql.ts trimmedOrNullSql).
+const NAME_ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+
 /**
- * The first invisible formatting character of `text` (a trimmed person's name), by code point and
+ * A department's name without whitespace or invisible formatting characters at either end.
+ *
+ * @example
+ * ```ts
+ * trimName("\u200b Sales\u2060"); // "Sales"
+ * ```
+ */
+function trimName(text: string): string {
+  return text.replace(NAME_ENDS, "");
+}
+
+/**
+ * The first invisible formatting character of `text` (a trimmed person's or department's name), by code point and
  * position in characters (code points, as the SQL's instr() counts), or null.
  *
  * @example
