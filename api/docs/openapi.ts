@@ -8,7 +8,7 @@ import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.t
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
-import { acceptHeaderFor } from "../http/request_body.ts";
+import { ACCEPTED_CHARSETS, acceptHeaderFor } from "../http/request_body.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
 import { runSchemas } from "../runs/runs_docs.ts";
 
@@ -33,7 +33,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   stale: "412: If-Match does not match the current ETag (GET it again; on a write, the contact's), or on a write If-None-Match does (the contact exists as it is).",
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
-  "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",
+  "unsupported-charset": `415: the Content-Type declares a charset other than UTF-8 (accepted: ${ACCEPTED_CHARSETS}; ASCII is UTF-8).`,
   "unsupported-content-encoding": "415: the body is sent in a content coding (`Content-Encoding` other than identity, such as gzip); send it uncompressed, as `Accept-Encoding: identity` says.",
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
