@@ -94,6 +94,9 @@ const API_ONLY = new Set(["filter", "maxItems", "maxNew"]);
  * ```
  */
 export async function ingestContacts(db: Database, csvPath: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  // Stopped before it began (the API's stopImports()): a stop, even for a file that is unchanged,
+  // which would otherwise answer as loaded (PostgreSQL's load looks first too).
+  options.signal?.throwIfAborted();
   const plan = planLoad(csvPath, options);
   const fingerprintNow = () => tablesFingerprint(db, plan.record);
   const unchanged = await unchangedSince(db, plan, fingerprintNow);
