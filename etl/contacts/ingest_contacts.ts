@@ -25,7 +25,7 @@ import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql, writeBump } from "./c
 import { ContactsCsvError, unreadableCsv } from "./contacts_csv_error.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
-export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
+export { ContactsCsvError, type ContactsCsvErrorCode, UNREADABLE_CSV_CAUSES } from "./contacts_csv_error.ts";
 
 export interface IngestOptions {
   /** Name used in messages and references; defaults to the file's base name. */
