@@ -79,6 +79,8 @@ export interface AppOptions {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Methods whose routes read no body unless their doc names one (RFC 9110 9.3.1, 9.3.5: a body there has no meaning). */
+const BODYLESS_METHODS = new Set(["GET", "HEAD", "DELETE"]);
 
 /**
  * What admission hands the handler: the route it found and the body limit, or its own answer on
@@ -282,6 +284,8 @@ export class App {
       requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
       requireIdentityCoding(headers);
     }
+    // A GET, HEAD or DELETE takes no body: one sent is dropped unread, not a 413 its doc never lists.
+    if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     return { match, maxBodyBytes, route: match.pattern };
   }

@@ -4,7 +4,7 @@
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
-import { formatParam, headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, sortParam, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
 
@@ -41,7 +41,7 @@ export function contactListDoc(record: RecordDefinition) {
       ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } })),
       { name: LINK_FILTER, description: "Department name, ignoring case and accents.", schema: { type: "string" } },
       { name: SEARCH_FILTER, description: `Substring of ${searched.join(", ")}, ignoring case and accents.`, schema: { type: "string" } },
-      { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
+      sortParam(sortFields(record)),
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
       pagedFormatParam,

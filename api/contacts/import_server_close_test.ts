@@ -16,6 +16,7 @@ import { LoadStopped, readRuns } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
+import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { ContactsStore } from "./contacts_store.ts";
 
 test("the API closing while a DuckDB import reads its CSV: the import is interrupted, its client answered 503 shutting-down, its run recorded stopped, nothing written", { timeout: 120_000 }, async () => {
@@ -86,7 +87,7 @@ test("imports one after another on one signal leave nothing listening on it, and
     await assert.rejects(store.importCsv(join(dir, "missing.csv"), { sourceName: "missing.csv", workDir: dir, signal: client.signal }));
     assert.equal(getEventListeners(client.signal, "abort").length, 0);
     store.stopImports("the test");
-    writeContactsCsv(csv, 30, 4); // another file: an unchanged one is skipped before any stop is looked at
+    writeContactsCsv(csv, 30, 4); // another file (the same, unchanged: the test below)
     await assert.rejects(store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir, signal: client.signal }), (error) => error instanceof LoadStopped && /the test/.test(error.message));
     assert.equal(getEventListeners(client.signal, "abort").length, 0);
   } finally {
@@ -94,3 +95,26 @@ test("imports one after another on one signal leave nothing listening on it, and
     cleanup();
   }
 });
+
+// stopImports() says imports still to come fail with LoadStopped; one of the very file last loaded
+// returned the earlier load's summary (a success) instead: ingestContacts skipped an unchanged file
+// before it looked at the stop. PostgreSQL's load looked at it first; both do now.
+for (const backend of ["duckdb", "postgres"] as const) {
+  test(`${backend}: after stopImports(), an import of the file last loaded, unchanged, fails with LoadStopped too`, { skip: backend === "postgres" && POSTGRES_SKIP, timeout: 120_000 }, async () => {
+    const { dir, cleanup } = tempDir(`import-stopped-unchanged-${backend}-`);
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 20, 3);
+    const databaseUrl = backend === "postgres" ? await postgresDatabaseFor(`stopped-unchanged:${dir}`) : undefined;
+    const store = await ContactsStore.open(dir, { idleTrimMs: 60_000, databaseUrl });
+    try {
+      const first = await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir });
+      assert.ok(first.inserted > 0);
+      assert.ok((await store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir })).unchanged_since, "unchanged, it is skipped while the API runs");
+      store.stopImports("the test");
+      await assert.rejects(store.importCsv(csv, { sourceName: "contacts.csv", workDir: dir }), (error) => error instanceof LoadStopped && /the test/.test(error.message));
+    } finally {
+      await store.close();
+      cleanup();
+    }
+  });
+}

@@ -2,13 +2,13 @@
  * Builds the OpenAPI 3.1 document from the route table (each route's RouteDoc) and the contact
  * JSON Schema derived from the record definition: the same definitions that route and validate.
  */
-import { contactRecord, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { contactRecord, UNREADABLE_CSV_CAUSES, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
 import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.ts";
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
-import { acceptHeaderFor } from "../http/request_body.ts";
+import { ACCEPTED_CHARSETS, acceptHeaderFor } from "../http/request_body.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
 import { runSchemas } from "../runs/runs_docs.ts";
 
@@ -33,7 +33,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   stale: "412: If-Match does not match the current ETag (GET it again; on a write, the contact's), or on a write If-None-Match does (the contact exists as it is).",
   "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
-  "unsupported-charset": "415: the Content-Type declares a charset other than UTF-8.",
+  "unsupported-charset": `415: the Content-Type declares a charset other than UTF-8 (accepted: ${ACCEPTED_CHARSETS}; ASCII is UTF-8).`,
   "unsupported-content-encoding": "415: the body is sent in a content coding (`Content-Encoding` other than identity, such as gzip); send it uncompressed, as `Accept-Encoding: identity` says.",
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
@@ -49,7 +49,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "not-utf8": "422: the uploaded contacts CSV is not UTF-8 (a spreadsheet's Windows-1252 or Mac Roman \"CSV\", or UTF-16: Excel's \"Unicode Text\"): nothing was loaded; save it as \"CSV UTF-8\".",
   "all-rejected": "422: a contacts import read the CSV and rejected every row of it: nothing was loaded, a failed run; `summary` is the ingestion summary (the first 100 rejects, with lines and reasons) and `run_id` the run (every reject at `/runs/{id}/rejects.csv`).",
   "no-rows": "422: a contacts import read a CSV with a header and no data rows (an export cut short?): nothing was loaded, a failed run; `summary` and `run_id` as for `all-rejected`.",
-  "bad-upload": "404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (`{\"upload\": \"<name>.csv\"}`), or the CSV cannot be read (its lines end in two ways: CRLF and LF).",
+  "bad-upload": `404/422: the upload an import names is not a regular file in the uploads folder, or the name is not one (\`{"upload": "<name>.csv"}\`), or the CSV cannot be read (\`detail\` says why): ${UNREADABLE_CSV_CAUSES}. \`npm run etl\` records such a load \`unreadable\`.`,
   "department-in-use": "409: contacts still belong to the department; `detail` says how many.",
   "client-closed-request": "400: the client of an import closed its connection before the import was written; it was stopped and nothing changed. Only the server's log sees this answer.",
   "not-implemented": "501: the request's method is none this server implements at all (`OPTIONS *` lists those it does); a method it implements on other paths is a 405.",

@@ -81,6 +81,43 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assertDocumented(await raw(server.url, { method: "PUT", path, headers: JSON_HEADERS, body: JSON.stringify({ ...read, id: 999 }) }), 422, "PUT", "/contacts/{id}");
     });
 
+    await t.test("every `sort` lists its values in `enum`, each of them taken, and a value outside it is a 400", async () => {
+      // GET /contacts named its sorts in the description only: a client (or the docs page) could not list them.
+      const sorted = operations.filter(({ op }) => op.parameters.some((p) => p.name === "sort"));
+      assert.ok(sorted.some(({ name }) => name === "GET /contacts"));
+      for (const { name, path, op } of sorted) {
+        const values = (op.parameters.find((p) => p.name === "sort") as unknown as { schema: { enum?: string[] } }).schema.enum;
+        assert.ok(Array.isArray(values) && values.length > 0, `${name}: sort has no enum`);
+        for (const value of values) assert.equal((await raw(server.url, { path: `${path}?sort=${encodeURIComponent(value)}` })).status, 200, `${name}?sort=${value}`);
+        if (name === "GET /contacts") {
+          assert.ok(values.includes("-email") && values.includes("created_at"), values.join());
+          const refused = await raw(server.url, { path: `${path}?sort=phone1` });
+          assert.equal(refused.json().type, "/docs#problem-bad-parameter", refused.text);
+          assertDocumented(refused, 400, "GET", path);
+        }
+      }
+    });
+
+    await t.test("a GET or DELETE sent with a body over 1 MiB is answered as without it (the body is not read), not an undocumented 413", async () => {
+      // Such a body was read (held in memory, up to the JSON limit) for nothing, and over 1 MiB was a
+      // 413 no GET or DELETE documents.
+      const body = Buffer.alloc(2 * 1024 * 1024, 0x20);
+      const withBody = (method: string, path: string) => raw(server.url, { method, path, headers: { "content-type": "application/json", "content-length": String(body.length) }, body });
+      const created = await postContact(server.url, { ...ann, email: "bodied@example.com" });
+      assert.equal(created.status, 201, created.text);
+      const path = `/contacts/${created.json().id}`;
+      for (const [method, template, at, status] of [
+        ["GET", "/contacts", "/contacts", 200],
+        ["GET", "/contacts/{id}", path, 200],
+        ["DELETE", "/contacts/{id}", path, 204],
+        ["GET", "/contacts/{id}", path, 404],
+      ] as const) {
+        const res = await withBody(method, at);
+        assert.equal(res.status, status, `${method} ${at}: ${res.text}`);
+        assert.ok(doc.paths[template][method.toLowerCase()].responses[String(status)], `${method} ${template} documents its ${status}`);
+      }
+    });
+
     await t.test("GET /changes?version=0 is a 400, as `minimum: 1` says", async () => {
       const version = doc.paths["/changes"].get.parameters.find((p) => p.name === "version") as { schema: { minimum: number } } | undefined;
       assert.equal(version?.schema.minimum, 1);

@@ -41,6 +41,11 @@ export interface Admitted {
    * counted under `route`, which a refusal (a bare Response) is not.
    */
   answer?: Response;
+  /**
+   * The route reads no body (a GET or DELETE): one sent anyway is never read nor held, whatever its
+   * size, but dropped as it arrives (a lingering close) while the route answers without it.
+   */
+  ignoresBody?: boolean;
 }
 
 /** What the adapter passes to the handler next to the Request. */
@@ -375,7 +380,8 @@ export function nodeListener<A extends Admitted = Admitted>(
     const host = safeHost(req.headers.host);
     const url = `http://${host}${rawUrl}`;
     const info: AdapterInfo<A> = { requestId: id, admitted };
-    if (!hasBody) {
+    if (!hasBody || admitted.ignoresBody === true) {
+      if (hasBody) lingeringClose(req, res, linger, stats);
       answer(handler, new NodeRequest(method, url, headers, null, res), info, res, id, onError, pace);
       return;
     }

@@ -40,8 +40,8 @@ export function acceptHeaderFor(method: string, accepted: readonly string[]): Re
 
 /**
  * Throws HttpError(415) unless the Content-Type's media type is one of `accepted` (what `method`
- * takes on the route) and it declares no charset or UTF-8: every body this API reads as text is
- * read as UTF-8, so a body declared as another charset would be misread rather than refused.
+ * takes on the route) and it declares no charset or one of UTF8_CHARSETS: every body this API reads
+ * as text is read as UTF-8, so a body declared as another charset would be misread rather than refused.
  *
  * @example
  * ```ts
@@ -57,9 +57,9 @@ export function requireType(headers: HeaderSource, accepted: readonly string[], 
       headers: acceptHeaders,
     });
   }
-  const charset = charsetOf(headers.get("content-type") ?? "");
-  if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
-    throw new HttpError(415, `Send the body as UTF-8; the Content-Type declares charset '${charset.slice(0, 40)}'`, {
+  const charset = charsetsOf(headers.get("content-type") ?? "").find((c) => !UTF8_CHARSETS.includes(c));
+  if (charset !== undefined) {
+    throw new HttpError(415, `Send the body as UTF-8 (${ACCEPTED_CHARSETS}); the Content-Type declares charset '${charset.slice(0, 40)}'`, {
       code: "unsupported-charset",
       headers: acceptHeaders,
     });
@@ -88,14 +88,51 @@ export function requireIdentityCoding(headers: HeaderSource): void {
   });
 }
 
-/** The `charset` parameter of a Content-Type, lower-cased and unquoted, or null. */
-function charsetOf(contentType: string): string | null {
-  for (const parameter of contentType.split(";").slice(1)) {
-    const eq = parameter.indexOf("=");
-    if (eq === -1 || parameter.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-    return parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+/**
+ * The charset names (lower-case) a body may declare: UTF-8's, and US-ASCII's (IANA's name, its common
+ * alias and what a C/POSIX locale reports), since ASCII text is UTF-8 byte for byte.
+ */
+export const UTF8_CHARSETS: readonly string[] = ["utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968"];
+
+/** What a 415 `unsupported-charset` (and its OpenAPI description) names as accepted. */
+export const ACCEPTED_CHARSETS = `charset ${UTF8_CHARSETS.join(", ")} or none`;
+
+/**
+ * The `charset` parameters of a Content-Type, lower-cased, a quoted value unquoted (RFC 9110 5.6.6,
+ * 5.6.4: `charset="utf\-8"` is utf-8; a `;` inside quotes does not end the value).
+ *
+ * @example
+ * ```ts
+ * charsetsOf('application/json; Charset="US-ASCII"'); // ["us-ascii"]
+ * ```
+ */
+export function charsetsOf(contentType: string): string[] {
+  const charsets: string[] = [];
+  let i = contentType.indexOf(";");
+  while (i !== -1) {
+    const eq = contentType.indexOf("=", i);
+    const next = contentType.indexOf(";", i + 1);
+    if (eq === -1) break;
+    if (next !== -1 && next < eq) {
+      i = next;
+      continue;
+    }
+    const name = contentType.slice(i + 1, eq).trim().toLowerCase();
+    let j = eq + 1;
+    while (contentType[j] === " " || contentType[j] === "\t") j++;
+    let value = "";
+    if (contentType[j] === '"') {
+      for (j++; j < contentType.length && contentType[j] !== '"'; j++) value += contentType[contentType[j] === "\\" ? ++j : j] ?? "";
+      j++;
+    } else {
+      const end = contentType.indexOf(";", j);
+      value = contentType.slice(j, end === -1 ? undefined : end).trim();
+      j = end === -1 ? contentType.length : end;
+    }
+    if (name === "charset") charsets.push(value.toLowerCase());
+    i = contentType.indexOf(";", j);
   }
-  return null;
+  return charsets;
 }
 
 // fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD, which would store

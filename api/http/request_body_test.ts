@@ -46,6 +46,37 @@ test("requireType() refuses a declared charset other than UTF-8 (415 unsupported
   }
 });
 
+test("requireType() takes US-ASCII (ASCII is UTF-8), quoted values and quoted-pairs (RFC 9110 5.6.6), and still refuses Latin-1 naming what it takes", async (t) => {
+  // charset=us-ascii was a 415 'Send the body as UTF-8', though an ASCII body is UTF-8 byte for byte.
+  for (const type of [
+    "application/json; charset=us-ascii",
+    "application/json; charset=US-ASCII",
+    'application/json;CHARSET="us-ascii"',
+    "application/json; charset=ascii",
+    'application/json; charset="utf\\-8"',
+    'application/json; profile="a;charset=latin1"; charset=utf-8',
+    "text/csv; header=present; charset=us-ascii",
+  ]) {
+    await t.test(`${type} is accepted`, () => requireType(new Headers({ "content-type": type }), ["application/json", "text/csv"], "POST"));
+  }
+  for (const [type, named] of [
+    ["application/json; charset=latin1", "latin1"],
+    ['application/json; charset="ISO-8859-1"', "iso-8859-1"],
+    ["application/json; charset=us-ascii; charset=latin1", "latin1"],
+  ] as const) {
+    await t.test(`${type} is refused`, () => {
+      assert.throws(() => requireType(new Headers({ "content-type": type }), ["application/json"], "POST"), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 415);
+        assert.equal(error.code, "unsupported-charset");
+        assert.ok(error.message.includes(`charset '${named}'`), error.message);
+        assert.match(error.message, /utf-8.*us-ascii/);
+        return true;
+      });
+    });
+  }
+});
+
 test("readJson() refuses a member given twice (400 malformed-json naming it): JSON.parse kept the last silently", async (t) => {
   for (const [body, field] of [
     ['{"first_name":"Ann","last_name":"Lee","first_name":"Bob"}', "first_name"],

@@ -156,6 +156,18 @@ export function pagingParams(max: number, fallback: number): ParamDoc[] {
   ];
 }
 
+/**
+ * The `sort` parameter of a list sorted by one of `sorts` (the record's sortFields(), what its route's
+ * parseSort takes), each ascending or `-` descending, listed in `enum` (the docs page offers them).
+ */
+export function sortParam(sorts: readonly string[]): ParamDoc {
+  return {
+    name: "sort",
+    description: `One of ${sorts.join(", ")}; prefix \`-\` for descending. Default \`id\`.`,
+    schema: { type: "string", enum: sorts.flatMap((field) => [field, `-${field}`]), default: "id" },
+  };
+}
+
 /** The `format` parameter of endpoints that also speak CSV. */
 export const formatParam: ParamDoc = {
   name: "format",

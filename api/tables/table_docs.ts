@@ -5,7 +5,7 @@
  */
 import { sortFields, tableFilterNames, tableFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { recordSchemas } from "../contacts/contacts_routes.ts";
-import { headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
+import { headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, sortParam, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 
 /** `note` -> `Note`, the prefix of a table's schema names. */
 export function schemaPrefix(record: RecordDefinition): string {
@@ -46,7 +46,7 @@ export function tableDocs(record: RecordDefinition) {
         "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
       params: [
         ...filterDocs,
-        { name: "sort", description: `One of ${sortFields(record).join(", ")}; prefix \`-\` for descending. Default \`id\`.`, schema: { type: "string" } },
+        sortParam(sortFields(record)),
         ...pagingParams(1000, 50),
         { name: "count", description: "`true` adds `total`, the number of matches across all pages (costs a full scan). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
         pagedFormatParam,

@@ -4,6 +4,13 @@ import { oneLine, terminalText } from "../text/mod.js";
 export type ContactsCsvErrorCode = "unreadable" | "empty-file" | "missing-column" | "duplicate-column" | "not-utf8" | "not-csv";
 
 /**
+ * What `unreadable` covers, in words (the API's `bad-upload` entry on /docs says it): the file not
+ * opened or read (unreadableCsv), or not parsed as CSV rows (ingestContacts' checks of its scan).
+ */
+export const UNREADABLE_CSV_CAUSES =
+  "the file cannot be opened or read (no such file, a folder, no permission), or a quote is never closed (in the header, or on a data line, so the rest of the file reads as one value), or its lines end in two ways (CRLF and LF)";
+
+/**
  * The file cannot be loaded at all (no row-level reject would make sense). The API answers 422.
  * The message quotes the file (its header, its name), so its control characters and line breaks are
  * escaped here, once (`\u0000`), for every edge that shows it: the CLI, the run record, a problem's detail.

@@ -25,7 +25,7 @@ import { CONTACTS_LOAD_MEMORY_MB, loadMemoryMb, recordSql, writeBump } from "./c
 import { ContactsCsvError, unreadableCsv } from "./contacts_csv_error.ts";
 import { keyColumnOf, linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
-export { ContactsCsvError, type ContactsCsvErrorCode } from "./contacts_csv_error.ts";
+export { ContactsCsvError, type ContactsCsvErrorCode, UNREADABLE_CSV_CAUSES } from "./contacts_csv_error.ts";
 
 export interface IngestOptions {
   /** Name used in messages and references; defaults to the file's base name. */
@@ -94,6 +94,9 @@ const API_ONLY = new Set(["filter", "maxItems", "maxNew"]);
  * ```
  */
 export async function ingestContacts(db: Database, csvPath: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  // Stopped before it began (the API's stopImports()): a stop, even for a file that is unchanged,
+  // which would otherwise answer as loaded (PostgreSQL's load looks first too).
+  options.signal?.throwIfAborted();
   const plan = planLoad(csvPath, options);
   const fingerprintNow = () => tablesFingerprint(db, plan.record);
   const unchanged = await unchangedSince(db, plan, fingerprintNow);

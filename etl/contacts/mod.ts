@@ -70,6 +70,7 @@ export {
   ContactsCsvError,
   ingestContacts,
   type IngestOptions,
+  UNREADABLE_CSV_CAUSES,
 } from "./ingest_contacts.ts";
 export {
   CONTACTS_EXPORT_DIR,
