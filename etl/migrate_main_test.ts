@@ -52,6 +52,33 @@ test("npm run migrate exits 1 with a plain message when an applied migration was
   }
 });
 
+test("npm run migrate on a contacts.duckdb of the user's own (a contacts table, no migrations) names the file and what to do, changing nothing (review)", async () => {
+  // Before: "Migration '.../001_contacts.sql' failed and was rolled back: Catalog Error: Table with
+  // name "contacts" already exists!", no next step, and schema_migrations added to the user's file.
+  const dir = mkdtempSync(join(tmpdir(), "contacts-migrate-main-"));
+  const path = join(dir, "contacts.duckdb");
+  try {
+    const own = await Database.open(path);
+    await own.run("CREATE TABLE contacts (name VARCHAR, phone VARCHAR)");
+    await own.run("INSERT INTO contacts VALUES ('Ana', '123')");
+    own.close();
+    const err: string[] = [];
+    assert.equal(await migrateMain(["--data-dir", dir], () => {}, (l) => err.push(l)), 1);
+    assert.equal(err.length, 1, err.join("\n"));
+    assert.ok(err[0]!.startsWith(`${path} is not a database this product made`), err[0]);
+    assert.match(err[0]!, /'contacts'.*nothing was changed.*--data-dir.*move/);
+    const db = await Database.open(path, { readOnly: true });
+    try {
+      assert.deepEqual(await db.all("SELECT table_name FROM information_schema.tables ORDER BY 1"), [{ table_name: "contacts" }]);
+      assert.deepEqual(await db.all("SELECT * FROM contacts"), [{ name: "Ana", phone: "123" }]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("migrateMain() with DATABASE_URL migrates PostgreSQL once, under its advisory lock", { skip: POSTGRES_SKIP }, async () => {
   const url = await postgresDatabaseFor("migrate-main");
   const runs = await Promise.all([0, 1].map(async () => {

@@ -1,6 +1,8 @@
 // GET /runs over a real runs.jsonl and the real server on port 0: its filters and limit, in JSON and CSV.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
@@ -63,6 +65,29 @@ test("/runs?format=csv ignores limit as documented; JSON still checks it", async
       assert.equal(json.status, 400);
       assert.match(json.json().detail, /limit must be an integer from 1 to 1000/);
       assert.equal((await raw(server.url, { path: "/runs?limit=2" })).json().items.length, 2);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// Before, a line of valid JSON that is no run ([], {}, {"id": 7}) was served as an item of /runs and
+// a row of its CSV, against the Run schema; a torn line (not JSON) was skipped.
+test("/runs skips lines of runs.jsonl that are valid JSON but no run, as it skips torn lines (review)", async () => {
+  const { dir, cleanup } = tempDir("runs-routes-");
+  try {
+    appendRun(dir, run({}));
+    appendFileSync(join(dir, "runs.jsonl"), '[]\n{}\n42\nnull\n{"id":7}\n{"id":"x","kind":"contacts"}\n{"amends":5}\n{"kind":"contacts"\n');
+    appendRun(dir, run({ id: "20261130T000000000Z-0c0d", kind: "contacts" }));
+    const server = await testServer(dir);
+    try {
+      const r = await raw(server.url, { path: "/runs" });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json().items.map((x: RunRecord) => x.id), ["20261130T000000000Z-0c0d", "20261130T000000000Z-0a0b"], r.text);
+      const csv = await raw(server.url, { path: "/runs?format=csv" });
+      assert.equal(csv.text.trim().split(/\r?\n/).length, 3, csv.text);
     } finally {
       await server.close();
     }

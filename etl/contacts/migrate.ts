@@ -6,13 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLIENT_GRACE_MS, isDatabaseUnavailable, migratingMarker, type Database, type PostgresDatabase, type SqlRunner } from "../db/mod.ts";
 import { boundLockWaits, ContactsLockTimeoutError, LOAD_IDLE_IN_TRANSACTION_MS, LOAD_LOCK_WAIT_MS, LOAD_STATEMENT_TIMEOUT_MS } from "./_lock_wait.ts";
 
 /** Why migrating failed. Callers (CLI, API start-up) print `message` and stop. */
-export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed";
+export type MigrationErrorCode = "edited" | "missing" | "bad-name" | "duplicate-version" | "failed" | "foreign-database";
 
 /** A migration problem: carries a code and the migration file concerned. */
 export class MigrationError extends Error {
@@ -68,6 +68,7 @@ const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<string[]> {
   const dir = options.dir ?? defaultMigrationsDir;
   const files = readMigrations(dir);
+  await refuseForeign(db);
   await db.run(SCHEMA_MIGRATIONS);
   const pending = await checkHistory(db, files, dir);
   const marker = db.path === ":memory:" || db.path === "" ? undefined : migratingMarker(db.path);
@@ -176,6 +177,29 @@ const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
     checksum   VARCHAR NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
   )`;
+
+/** The tables and views of the database file (not DuckDB's own catalog), by name. */
+const OWN_TABLES = `SELECT DISTINCT table_name FROM information_schema.tables
+  WHERE table_catalog = current_database() AND table_schema NOT IN ('information_schema', 'pg_catalog')
+  ORDER BY table_name`;
+
+/**
+ * Throws `foreign-database` for a DuckDB file holding tables but no `schema_migrations`: every file
+ * this product makes records its migrations before it holds anything else, so this one is someone's
+ * own (a `contacts` table of theirs failed 001 with "Table ... already exists" and no next step,
+ * after `schema_migrations` had been added to it). Nothing is written to it.
+ */
+async function refuseForeign(db: Database): Promise<void> {
+  const tables = (await db.all<{ table_name: string }>(OWN_TABLES)).map((t) => t.table_name);
+  if (tables.length === 0 || tables.includes("schema_migrations")) return;
+  const shown = tables.slice(0, 5).map((t) => `'${t}'`).join(", ") + (tables.length > 5 ? ", ..." : "");
+  throw new MigrationError(
+    "foreign-database",
+    `${db.path} is not a database this product made: it holds tables of its own (${shown}) but no record of this product's migrations (schema_migrations); nothing was changed. ` +
+      `Point --data-dir (DATA_DIR) at another folder, or move ${db.path} elsewhere so that a new one is made there`,
+    basename(db.path),
+  );
+}
 
 async function apply(tx: SqlRunner, file: MigrationFile): Promise<void> {
   await tx.run(file.sql);

@@ -15,8 +15,15 @@ function quoted(examples: readonly string[]): string {
   return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${examples.length >= 5 ? ", ..." : ""})`;
 }
 
-/** The second example of `matrix_not_found` when a row held dates where a header's ids would be. */
+/**
+ * The second example of `matrix_not_found`, `rows_not_found` and `list_not_found` when the cells
+ * named hold dates where the ids would be (`datesHint()` then ends the message).
+ */
 export const DATES_AS_IDS = "dates";
+
+function datesHint(examples: readonly string[]): string {
+  return examples[1] === DATES_AS_IDS ? "; the cells named hold dates where the ids would be: format them as numbers (a date format turns 1, 2, 3 into 1900-01-01...)" : "";
+}
 
 /** Every check the relationship pipeline runs, by name. */
 export const CHECKS = {
@@ -28,16 +35,16 @@ export const CHECKS = {
     // searched); DATES_AS_IDS the second when a row held dates where ids would be.
     message: (_n, ex) =>
       `Cannot find the matrix in sheet '${ex[0] ?? "?"}': no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)` +
-      (ex[1] === DATES_AS_IDS ? "; the cells named hold dates where the ids would be: format them as numbers (a date format turns 1, 2, 3 into 1900-01-01...)" : ""),
+      datesHint(ex),
   },
   rows_not_found: {
     severity: "error",
     message: (n, ex) =>
-      `Cannot find the matrix's rows in sheet '${ex[0] ?? "?"}': ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)`,
+      `Cannot find the matrix's rows in sheet '${ex[0] ?? "?"}': ${n} row${n === 1 ? " has" : "s have"} values but no numeric id left of the header (every row must start with its actor id)${datesHint(ex)}`,
   },
   list_not_found: {
     severity: "error",
-    message: (_n, ex) => `Cannot find the actor list in sheet '${ex[0] ?? "?"}': no row holds a numeric id next to a code or a name`,
+    message: (_n, ex) => `Cannot find the actor list in sheet '${ex[0] ?? "?"}': no row holds a numeric id next to a code or a name${datesHint(ex)}`,
   },
   header_gap: {
     severity: "error",

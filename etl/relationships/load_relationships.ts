@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, rmSync, statSync, type Stats } from "node:fs";
 import { basename } from "node:path";
 import { Database, isInterrupted } from "../db/mod.ts";
-import { appendRun, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
+import { appendRun, FAILED_BEFORE, findRun, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
@@ -125,7 +125,7 @@ export async function loadRelationships(options: LoadOptions): Promise<LoadResul
       if (changedSince(load.options.workbook, load.before)) throw changedWhileRead(load);
       throw error;
     });
-    if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published!, load.file!.sha256);
+    if (sheets === null || (await hash.isUnchanged())) return load.recordSkip(hash.published, hash.failed, load.file!.sha256);
     const { actors, findings } = check(load, sheets);
     // A live file that cannot be read (publishedVersion() said null) still has a history to carry:
     // attaching it fails in writeSnapshot, which says so (`history_unavailable`) instead of
@@ -159,6 +159,8 @@ export async function lock(dataDir: string, waitMs = 0, signal?: AbortSignal): P
 /** What the hash phase knows: the published version, and whether this file is that one. */
 interface HashCheck {
   published: PublishedVersion | null;
+  /** The run that failed on the workbook's bytes last time, if the last load to judge a workbook did (`failedVersion()`). */
+  failed: RunRecord | null;
   /** Aborted as soon as the hash shows the file is the published one: the read stops early. */
   unchanged: AbortController;
   /** Resolves once the hash is known: true when there is nothing to load. */
@@ -183,9 +185,15 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   load.hashing = hashing;
   const published = loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
+  // Read under the lock, so a load that waited for another sees what that one made of the file.
+  const failed = failedVersion(options.dataDir);
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
-  // (or --force) replaces the restored version.
-  const same = (sha: string) => !options.force && published !== null && (sha === published.sha256 || published.withdrawn.some((w) => w.sha256 === sha));
+  // (or --force) replaces the restored version. Nor is one a load failed on, by anyone: npm start's
+  // schedule and a --watch on the same data dir each loaded a broken workbook's change, two failed
+  // runs and two alerts for one change (a daily load, one a day).
+  const same = (sha: string) =>
+    !options.force &&
+    ((published !== null && (sha === published.sha256 || published.withdrawn.some((w) => w.sha256 === sha))) || (failed !== null && sha === failed.file!.sha256));
   hashing.then(
     (sha) => {
       if (same(sha)) unchanged.abort();
@@ -195,12 +203,25 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   );
   return {
     published,
+    failed,
     unchanged,
     isUnchanged: async () => {
       file.sha256 = await hashing;
       return same(file.sha256);
     },
   };
+}
+
+/** Failures the workbook's bytes are to blame for: the same bytes fail the same way (not a missing file, a full disk, a crash). */
+const BYTES_FAILED: ReadonlySet<string> = new Set(["invalid-data", "missing-sheet", "not-zip", "truncated", "corrupt", "encrypted", "xls", "xlsb", "not-workbook", "malformed-xml"]);
+
+/**
+ * The run that failed on its workbook's bytes, when it is the last relationship load that judged a
+ * workbook (skips aside; a run with no hash judged none: stopped, crashed, a file changed while read).
+ */
+function failedVersion(dataDir: string): RunRecord | null {
+  const judged = findRun(dataDir, (r) => r.kind === "relationships" && r.status !== "skipped" && !!r.file?.sha256);
+  return judged?.status === "failed" && BYTES_FAILED.has(judged.error?.code ?? "") ? judged : null;
 }
 
 /** The two sheets of a workbook, parsed. */
@@ -366,8 +387,17 @@ export class RelationshipLoad {
     for (const path of [this.temp, `${this.temp}.wal`, `${this.temp}.tmp`]) rmSync(path, { force: true, recursive: true });
   }
 
-  recordSkip(published: PublishedVersion, sha256: string): LoadResult {
+  recordSkip(published: PublishedVersion | null, failed: RunRecord | null, sha256: string): LoadResult {
     this.run.status = "skipped";
+    if (published === null || (published.sha256 !== sha256 && !published.withdrawn.some((w) => w.sha256 === sha256))) {
+      // The bytes a load failed on (failed.file.sha256 is sha256: isUnchanged() said so).
+      this.run.version_id = published?.version_id ?? null;
+      this.run.error = {
+        code: FAILED_BEFORE,
+        message: `The workbook is identical to the one run ${failed!.id} failed on (${failed!.error?.message ?? "failed"}); nothing to load until the file changes (use --force to load it again)`,
+      };
+      return this.#record([]);
+    }
     this.run.version_id = published.version_id;
     const withdrawn = sha256 === published.sha256 ? undefined : published.withdrawn.find((w) => w.sha256 === sha256);
     this.run.error =

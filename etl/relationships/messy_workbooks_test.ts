@@ -553,6 +553,24 @@ test("a matrix or list not found names the sheet it looked in, and rows_not_foun
       assert.match(f?.message ?? "", new RegExp(`'${L}'`), JSON.stringify(run.findings));
     });
   });
+  await t.test("list ids formatted as dates: the id cells, and that they are dates (review)", async () => {
+    // Before: list_not_found with no cell and no hint, while the matrix's header of dates had both.
+    const dated = list.map((row, r) => (r === 0 ? row : [row[0], new Date(Date.UTC(1900, 0, r)), row[2]]));
+    await loaded(matrix, dated, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "list_not_found");
+      assert.match(f?.message ?? "", new RegExp(`'${L}'.*date`), JSON.stringify(run.findings));
+      assert.deepEqual(f!.cells, [`'${L}'!B2`, `'${L}'!B3`, `'${L}'!B4`]);
+    });
+  });
+  await t.test("row ids formatted as dates: the id cells, not the codes beside them (review)", async () => {
+    // Before: with ids in A and codes in B, rows_not_found named B3:B5, the codes.
+    const dated = matrix.map((row, r) => (r < 2 ? [row[1], row[0], ...row.slice(2)] : [new Date(Date.UTC(1900, 0, r - 1)), row[0], ...row.slice(2)]));
+    await loaded(dated, list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "rows_not_found");
+      assert.match(f?.message ?? "", new RegExp(`'${M}'.*date`), JSON.stringify(run.findings));
+      assert.deepEqual(f!.cells, [`'${M}'!A3`, `'${M}'!A4`, `'${M}'!A5`]);
+    });
+  });
   await t.test("rows without ids: the sheet and the rows", async () => {
     await loaded(matrix.map((row, r) => (r < 2 ? row : [row[0], null, ...row.slice(2)])), list, async (_dir, run) => {
       const f = run.findings.find((x) => x.check === "rows_not_found");

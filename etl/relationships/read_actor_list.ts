@@ -6,7 +6,8 @@
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asText, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import type { Findings } from "./findings.ts";
+import { DATES_AS_IDS } from "./checks.ts";
+import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** One actor as listed. */
 export interface ListedActor {
@@ -101,10 +102,28 @@ export async function readActorList(
     }
     all.push(row);
   }
-  const layout = mostHeldLayout(all);
+  const layout = mostHeldLayout(all, holdsId);
   if (layout) for (const row of all) take(row, layout);
-  else findings.add("list_not_found", [], sheet);
+  else notFound(all, sheet, findings);
   return { sheet, actors };
+}
+
+const holdsId = (value: CellValue) => asId(value) !== null;
+
+/**
+ * Records `list_not_found`; when the list is there with dates for ids (an id column formatted as
+ * dates shows 1900-01-01...), naming those cells and saying so, as the matrix's reader does.
+ */
+function notFound(rows: readonly SheetRow[], sheet: string, findings: Findings): void {
+  const dated = mostHeldLayout(rows, (value) => value instanceof Date);
+  if (dated === null) {
+    findings.add("list_not_found", [], sheet);
+    return;
+  }
+  const cells = rows.flatMap((row) => row.cells.filter((c) => c.col === dated.idCol && c.value instanceof Date));
+  findings.add("list_not_found", cells.slice(0, MAX_FINDING_CELLS).map((c) => cellRef(sheet, c.row, c.col)), sheet);
+  // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
+  findings.add("list_not_found", [], DATES_AS_IDS, 0);
 }
 
 type Layout = { idCol: number; codeCol: number | null; nameCol: number | null };
@@ -118,10 +137,10 @@ function completeness(layout: Layout): number {
  * numbered list's counter is an id too); among as many votes, the more complete, then the code
  * left of the id (`code | id | name`, the users' own layout), then the first.
  */
-function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
+function mostHeldLayout(rows: readonly SheetRow[], isId: (value: CellValue) => boolean): Layout | null {
   const votes = new Map<string, { layout: Layout; count: number }>();
   for (const row of rows) {
-    for (const layout of rowLayouts(row)) {
+    for (const layout of rowLayouts(row, isId)) {
       const key = `${layout.idCol}:${layout.codeCol}:${layout.nameCol}`;
       const vote = votes.get(key);
       if (vote) vote.count++;
@@ -144,12 +163,12 @@ function mostHeldLayout(rows: readonly SheetRow[]): Layout | null {
  * name`. A code may be digit text ("10"), which reads as an id too: counted only as a name it took
  * the id column from the number ids beside it, or was dropped.
  */
-function rowLayouts(row: SheetRow): Layout[] {
+function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[] {
   const text = new Set(row.cells.filter((c) => asText(c.value) !== null).map((c) => c.col));
   const codes = new Set(row.cells.filter((c) => typeof c.value === "string" && c.value.trim() !== "").map((c) => c.col));
   const layouts: Layout[] = [];
   for (const cell of row.cells) {
-    if (asId(cell.value) === null) continue;
+    if (!isId(cell.value)) continue;
     const col = cell.col;
     if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
     // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.

@@ -107,6 +107,8 @@ export async function readMatrix(
   let positionOf = new Map<number, number>();
   let rowsWithoutId = 0;
   const rowsWithoutIdRefs: string[] = [];
+  // Of those, the rows whose cell named is a date: an id column formatted as dates.
+  let rowsWithDateId = 0;
   // The first row holding adjacent dates before any header: a header of ids formatted as dates.
   let dateCells: string[] | null = null;
 
@@ -147,6 +149,7 @@ export async function readMatrix(
         rowIdCell.clear();
         rowsWithoutId = 0;
         rowsWithoutIdRefs.length = 0;
+        rowsWithDateId = 0;
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -212,6 +215,8 @@ export async function readMatrix(
     if (idCol === null) idCol = idCellOf(row, first, null)?.col ?? null;
     let id: number | null = null;
     let idCell: Cell | null = null;
+    // With no id column known, the right-most date left of the header: where the id would be.
+    let dateCol: number | null = null;
     const texts = new Map<number, string>();
     for (; i < cells.length && cells[i].col < first; i++) {
       const cell = cells[i];
@@ -220,6 +225,7 @@ export async function readMatrix(
         idCell = cell;
         continue;
       }
+      if (cell.value instanceof Date) dateCol = cell.col;
       const text = codeText(cell.value);
       if (text !== null) texts.set(cell.col, text);
     }
@@ -239,7 +245,11 @@ export async function readMatrix(
       }
       if (valued || (row.packedCount ?? 0) > 0) {
         rowsWithoutId++;
-        const ref = cellRef(sheet, row.row, idCol ?? Math.max(1, first - 1));
+        // The cell to fix: the id column's, else a date where the id would be (it named the code
+        // beside a column of ids formatted as dates), else the one left of the header.
+        const col = idCol ?? dateCol ?? Math.max(1, first - 1);
+        if (row.cells.some((c) => c.col === col && c.value instanceof Date)) rowsWithDateId++;
+        const ref = cellRef(sheet, row.row, col);
         if (rowsWithoutIdRefs.length < MAX_FINDING_CELLS) rowsWithoutIdRefs.push(ref);
         rowFindings.add("row_without_id", ref);
       }
@@ -316,7 +326,11 @@ export async function readMatrix(
     checkHeaderIds(header, sheet, findings);
   }
   // Values under the header but not one row with an id: publishing would drop every relationship.
-  if (out.length === 0 && rowsWithoutId > 0) findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
+  if (out.length === 0 && rowsWithoutId > 0) {
+    findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
+    // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
+    if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], DATES_AS_IDS, 0);
+  }
   return {
     sheet,
     headerRow: header.row,

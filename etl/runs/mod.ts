@@ -9,6 +9,7 @@
  * ```
  */
 export {
+  FAILED_BEFORE,
   leftDataCurrent,
   LoadStopped,
   lockedOut,

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAll } from "../files/mod.ts";
-import type { RunAmendment, RunKind, RunRecord, RunStatus } from "./run_record.ts";
+import { RUN_KINDS, RUN_STATUSES, type RunAmendment, type RunKind, type RunRecord, type RunStatus } from "./run_record.ts";
 
 /** The path of the run log inside a data directory. */
 export function runLogPath(dataDir: string): string {
@@ -96,15 +96,37 @@ const readBlock = (fd: number, buffer: Buffer, length: number, position: number)
 
 type Entry = RunRecord | RunAmendment;
 
-/** The entry a line holds, or undefined for a line that is not one (a torn line after a crash). */
+/**
+ * The entry a line holds, or undefined for a line that is not one: a torn line after a crash, or
+ * valid JSON that is no run nor amendment (`[]`, `{}`, `{"id": 7}` written by hand or another
+ * program), which /runs served as a run against its own schema.
+ */
 function entryOf(line: Buffer): Entry | undefined {
   if (line.length === 0 || line.length > MAX_RUN_LINE_BYTES) return undefined;
+  let entry: unknown;
   try {
-    const entry = JSON.parse(line.toString("utf8")) as unknown;
-    return typeof entry === "object" && entry !== null ? (entry as Entry) : undefined;
+    entry = JSON.parse(line.toString("utf8"));
   } catch {
     return undefined;
   }
+  return isRun(entry) || isAmendment(entry) ? entry : undefined;
+}
+
+type Fields = Record<string, unknown>;
+const isObject = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObjectOrNull = (value: unknown) => value === null || isObject(value);
+const among = (values: readonly string[], value: unknown) => typeof value === "string" && values.includes(value);
+
+/** The members every run has, of the types they have (run_schemas.ts in api/runs for the rest). */
+function isRun(value: unknown): value is RunRecord {
+  if (!isObject(value) || "amends" in value) return false;
+  const { id, kind, status, started_at, finished_at, file, counts, findings, changes, error } = value;
+  return typeof id === "string" && among(RUN_KINDS, kind) && among(RUN_STATUSES, status) && typeof started_at === "string" &&
+    typeof finished_at === "string" && isObjectOrNull(file) && isObject(counts) && Array.isArray(findings) && isObject(changes) && isObjectOrNull(error);
+}
+
+function isAmendment(value: unknown): value is RunAmendment {
+  return isObject(value) && typeof value.amends === "string" && isObject(value.alert);
 }
 
 /** Opens the log for reading, or undefined when there is none yet. */
@@ -214,7 +236,7 @@ function* entriesNewestFirst(fd: number, reading: RunLogReading = {}): Generator
 
 /**
  * Returns every run in the log, oldest first, with its amendments merged in. Lines that are not
- * valid JSON are skipped. The log is read a block at a time (never whole: it only grows), but every
+ * valid JSON, or valid JSON but no run (`[]`, `{}`), are skipped. The log is read a block at a time (never whole: it only grows), but every
  * run is returned: callers after a recent run use `findRun()` or `lastRun()`, which read the end only.
  */
 export function readRuns(dataDir: string, reading?: RunLogReading): RunRecord[] {

@@ -162,8 +162,15 @@ export function stoppedBySignal(run: RunRecord): boolean {
 }
 
 /**
+ * The code of a skip of a workbook identical to one a load failed on (its bytes to blame): that
+ * version is not loaded again until it changes (or `--force`), by whoever starts the load.
+ */
+export const FAILED_BEFORE = "failed-before";
+
+/**
  * True when `run` left the data current: it succeeded, or skipped a file it found unchanged (not a
- * skip for a busy lock). What the schedule counts as a good load and /metrics as the last success.
+ * skip for a busy lock, nor one of a file a load failed on). What the schedule counts as a good
+ * load and /metrics as the last success.
  *
  * @example
  * ```ts
@@ -171,7 +178,7 @@ export function stoppedBySignal(run: RunRecord): boolean {
  * ```
  */
 export function leftDataCurrent(run: RunRecord): boolean {
-  return run.status === "succeeded" || (run.status === "skipped" && !lockedOut(run));
+  return run.status === "succeeded" || (run.status === "skipped" && !lockedOut(run) && run.error?.code !== FAILED_BEFORE);
 }
 
 /**
