@@ -217,8 +217,8 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   };
 }
 
-// The cell counts are read once per snapshot.
-const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((db) => countCells(db, handle.model.header.length)));
+// The cell counts are read once per snapshot (a scan of every cell: 2 s at 5,000 actors), when it is served.
+export const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((db) => countCells(db, handle.model.header.length)));
 
 /** Cache key of the binary matrix body for a window of rows. */
 const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
@@ -228,18 +228,25 @@ function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Prom
   return keptBody(handle.model, matrixKey(offset, limit), async () => matrixBytes(await handle.query((db) => packRows(db, handle.model.header.length, offset, limit))));
 }
 
+/** Actors up to which a newly served snapshot's whole matrix is packed ahead (4 MB); bigger ones are read in windows. */
+const WARM_PACK_MAX = 4096;
+
 /**
- * Packs a newly served snapshot's whole matrix and compresses it in the background, so the first
- * page opened after a nightly load gets the heat map as fast as the next one does.
+ * Reads a newly served snapshot's cell counts and, up to `packUpTo` actors, packs its whole matrix
+ * and compresses it, in the background, so the first page opened after a nightly load gets the
+ * heat map as fast as the next one does. The counts at any size: skipped past 4,096 actors, they
+ * made the first JSON window of a 5,000-actor matrix wait 2 s for a scan of its 25 M cells.
+ * Settles when done; a failure is left to the request path to report.
  */
-function warmMatrix(handle: SnapshotHandle): void {
+export function warmMatrix(handle: SnapshotHandle, packUpTo = WARM_PACK_MAX): Promise<void> {
   const n = handle.model.header.length;
-  if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
-  setTimeout(() => {
-    Promise.all([countsOf(handle), matrixBody(handle, 0, n)])
-      .then(([, body]) => precompress(body))
-      .catch(() => {}); // a retired or unreadable snapshot: the request path reports it
-  }, 0);
+  if (n === 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => Promise.all([countsOf(handle), n <= packUpTo ? matrixBody(handle, 0, n).then(precompress) : null]))
+    .then(
+      () => {},
+      () => {}, // a retired or unreadable snapshot: the request path reports it
+    );
 }
 
 /**
@@ -325,7 +332,7 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
 
 /** Adds the relationship routes to `router`. */
 export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
-  watcher.onServe(warmMatrix);
+  watcher.onServe((handle) => void warmMatrix(handle));
   router.add(
     "GET",
     "/actors",
