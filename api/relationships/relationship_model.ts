@@ -8,7 +8,7 @@ import type { Finding } from "../../etl/runs/mod.ts";
 import { fold } from "../../etl/text/mod.js";
 import { compareKeys, type Key } from "../http/keyset.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
-import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_FINDINGS_V4, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
+import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_FINDINGS_V4, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIR_COUNT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
 export type { Actor, ActorSummary, Pair, Related } from "./relationship_schemas.ts";
 
@@ -28,16 +28,16 @@ export interface RelationshipModel {
   sorted: Record<ActorSort, { items: Actor[]; keyOf: (a: Actor) => Key }>;
   /** Folded "name letter_code" per actor id, for `q`. */
   searchText: Map<number, string>;
-  adjacency: Map<number, Related[]>;
-  pairs: Pair[];
+  /** Each actor's pairs as indices into `pairs`, ordered by the other actor's id (see `relatedOf()`, `pairsOf()`). */
+  adjacency: Map<number, Int32Array>;
+  /** Every marked pair, ordered by (person_a_id, person_b_id). */
+  pairs: PairTable;
   /** The matrix header in order: position i is row i and column i of the heat map. */
   header: MatrixActor[];
   /** Where the matrix sits in its sheet; null for snapshots older than schema version 2. */
   layout: MatrixLayout | null;
   /** Actor ids by upper-cased letter code (matrix and list codes), for `{id}` given as a code. */
   byCode: Map<string, number[]>;
-  /** Each actor's pairs, built from the adjacency list on first use (see `pairsOf()`). */
-  pairsByActor: Map<number, Pair[]>;
   /** As the run record holds them (etl/runs), `values` only where the file kept some (schema version 5). */
   findings: Finding[];
   /** Cached bodies (JSON as UTF-8 bytes, the binary matrix) by cache key (e.g. `rel:7`), filled on first request. */
@@ -45,17 +45,33 @@ export interface RelationshipModel {
 }
 
 /**
+ * The pairs as columns, about 10 bytes a pair with the adjacency index: objects for every pair and
+ * both of its adjacency entries held 400 MB at 5,000 actors (1.25 M pairs) for as long as the
+ * snapshot was served. Answers make objects for the pairs they send (`pairAt()`, `pairsOf()`).
+ * A direction is 1 (a 1 in the matrix), 0 (a 0) or -1 (blank: unknown).
+ */
+export interface PairTable {
+  length: number;
+  a: Int32Array;
+  b: Int32Array;
+  aToB: Int8Array;
+  bToA: Int8Array;
+}
+
+const flag = (value: boolean | null): number => (value === null ? -1 : value ? 1 : 0);
+const unflag = (value: number): boolean | null => (value < 0 ? null : value === 1);
+
+/**
  * Returns the model of the snapshot open in `db`; `tag` distinguishes files with the same version.
  *
  * @example
  * ```ts
  * const model = await loadRelationshipModel(db, "ino-mtime");
- * model.adjacency.get(7) // [{ id: 9, letter_code: "B", ... }]
+ * relatedOf(model, 7) // [{ id: 9, letter_code: "B", ... }]
  * ```
  */
 export async function loadRelationshipModel(db: Database, tag: string): Promise<RelationshipModel> {
   const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
-  const pairRows = await db.all<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS);
   // A snapshot of schema version 4 or older has no findings.cell_values: its findings have no values.
   const findingsSql = (await snapshotHas(db, "findings", "cell_values")) ? SNAPSHOT_FINDINGS : SNAPSHOT_FINDINGS_V4;
   const findings = (await ifTable(db, "findings", findingsSql)) as unknown as (Finding & { values: Finding["values"] | null })[];
@@ -80,40 +96,47 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
     searchText.set(actor.id, `${fold(actor.name)} ${fold(actor.letter_code)} ${fold(actor.list_letter_code)}`);
   }
 
-  const adjacency = new Map<number, Related[]>();
-  const pairs: Pair[] = [];
-  const add = (from: number, to: number, out: boolean | null, inc: boolean | null) => {
-    const other = actors.get(to);
-    let list = adjacency.get(from);
-    if (list === undefined) adjacency.set(from, (list = []));
-    list.push({
-      id: to,
-      letter_code: other?.letter_code ?? null,
-      name: other?.name ?? null,
-      a_to_b: out,
-      b_to_a: inc,
-      outgoing: out,
-      incoming: inc,
-    });
+  // Streamed into columns sized first: 1.25 M row objects at once (5,000 actors) took 300 MB more at every publication.
+  const count = (await db.one<{ n: number }>(SNAPSHOT_PAIR_COUNT))?.n ?? 0;
+  const pairs: PairTable = {
+    length: count,
+    a: new Int32Array(count),
+    b: new Int32Array(count),
+    aToB: new Int8Array(count),
+    bToA: new Int8Array(count),
   };
-  for (const row of pairRows) {
-    if (row.a_to_b !== true && row.b_to_a !== true) continue; // a row exists only for a 1, but be safe
-    const a = actors.get(row.a);
-    const b = actors.get(row.b);
-    pairs.push({
-      person_a_id: row.a,
-      person_a_letter: a?.letter_code ?? null,
-      person_a_name: a?.name ?? null,
-      person_b_id: row.b,
-      person_b_letter: b?.letter_code ?? null,
-      person_b_name: b?.name ?? null,
-      a_to_b: row.a_to_b,
-      b_to_a: row.b_to_a,
-    });
-    add(row.a, row.b, row.a_to_b, row.b_to_a);
-    add(row.b, row.a, row.b_to_a, row.a_to_b);
+  const degreeOf = new Map<number, number>();
+  let i = 0;
+  for await (const rows of db.stream<{ a: number; b: number; a_to_b: boolean | null; b_to_a: boolean | null }>(SNAPSHOT_PAIRS)) {
+    for (const row of rows) {
+      // A read-only file does not change between the two queries; were it to, the open fails (the watcher retries).
+      if (i === count) throw new Error(`relationships.duckdb: user_relationships gave more pairs than the ${count} it counted`);
+      pairs.a[i] = row.a;
+      pairs.b[i] = row.b;
+      pairs.aToB[i] = flag(row.a_to_b);
+      pairs.bToA[i] = flag(row.b_to_a);
+      degreeOf.set(row.a, (degreeOf.get(row.a) ?? 0) + 1);
+      degreeOf.set(row.b, (degreeOf.get(row.b) ?? 0) + 1);
+      i++;
+    }
   }
-  for (const list of adjacency.values()) list.sort((x, y) => x.id - y.id);
+  if (i !== count) throw new Error(`relationships.duckdb: user_relationships gave ${i} pairs, not the ${count} it counted`);
+  const adjacency = new Map<number, Int32Array>();
+  const filled = new Map<number, number>();
+  for (const [id, degree] of degreeOf) {
+    adjacency.set(id, new Int32Array(degree));
+    filled.set(id, 0);
+  }
+  // Pairs come ordered by (a, b): an actor's pairs as person_b (other id below its own) come
+  // first, in order of a; then those as person_a, in order of b. So each list is by the other id.
+  for (const end of ["b", "a"] as const) {
+    for (let i = 0; i < pairs.length; i++) {
+      const id = pairs[end][i];
+      const at = filled.get(id)!;
+      adjacency.get(id)![at] = i;
+      filled.set(id, at + 1);
+    }
+  }
 
   const all = [...actors.values()];
   const byCode = new Map<string, number[]>();
@@ -151,17 +174,51 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
     header,
     layout,
     byCode,
-    pairsByActor: new Map(),
     // `values` is left out, not null, where none was kept: as in the run record and the answer schema.
     findings: findings.map(({ values, ...f }) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [], ...(values != null ? { values } : {}) })),
     bodies: new Map(),
   };
 }
 
+/** The id of the actor at the other end of pair `i` from actor `id`. */
+export function otherOf(model: RelationshipModel, i: number, id: number): number {
+  return model.pairs.a[i] === id ? model.pairs.b[i] : model.pairs.a[i];
+}
+
+/**
+ * Returns pair `i` of the snapshot (ordered by person_a_id, person_b_id) as `GET /relationships` sends it.
+ *
+ * @example
+ * ```ts
+ * pairAt(model, 0) // { person_a_id: 1, person_a_letter: "A", ..., a_to_b: true, b_to_a: true }
+ * ```
+ */
+export function pairAt(model: RelationshipModel, i: number): Pair {
+  const { a, b, aToB, bToA } = model.pairs;
+  const first = model.actors.get(a[i]);
+  const second = model.actors.get(b[i]);
+  return {
+    person_a_id: a[i],
+    person_a_letter: first?.letter_code ?? null,
+    person_a_name: first?.name ?? null,
+    person_b_id: b[i],
+    person_b_letter: second?.letter_code ?? null,
+    person_b_name: second?.name ?? null,
+    a_to_b: unflag(aToB[i]),
+    b_to_a: unflag(bToA[i]),
+  };
+}
+
+/** Every pair of the snapshot in order, made one at a time (for the CSV download). */
+export function* allPairs(model: RelationshipModel): Generator<Pair> {
+  for (let i = 0; i < model.pairs.length; i++) yield pairAt(model, i);
+}
+
 /**
  * Returns the pairs that include actor `id`, ordered by (person_a_id, person_b_id) like
- * `GET /relationships`: read from the actor's adjacency list (sorted by the other id, so the pairs
- * where it is person_b come first, already in order), not by filtering every pair.
+ * `GET /relationships`: read from the actor's adjacency list (ordered by the other id, so the pairs
+ * where it is person_b come first, already in order), not by filtering every pair. Made on each
+ * call and not kept: kept per actor they grew to twice the pairs as actors were looked at.
  *
  * @example
  * ```ts
@@ -169,27 +226,53 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
  * ```
  */
 export function pairsOf(model: RelationshipModel, id: number): Pair[] {
-  let pairs = model.pairsByActor.get(id);
-  if (pairs === undefined) {
-    const me = model.actors.get(id);
-    pairs = (model.adjacency.get(id) ?? []).map((r): Pair => {
-      const other = { id: r.id, letter: r.letter_code, name: r.name };
-      const self = { id, letter: me?.letter_code ?? null, name: me?.name ?? null };
-      const [a, b] = r.id < id ? [other, self] : [self, other];
-      return {
-        person_a_id: a.id,
-        person_a_letter: a.letter,
-        person_a_name: a.name,
-        person_b_id: b.id,
-        person_b_letter: b.letter,
-        person_b_name: b.name,
-        a_to_b: r.id < id ? r.b_to_a : r.a_to_b,
-        b_to_a: r.id < id ? r.a_to_b : r.b_to_a,
-      };
-    });
-    model.pairsByActor.set(id, pairs);
+  return Array.from(model.adjacency.get(id) ?? [], (i) => pairAt(model, i));
+}
+
+/**
+ * Returns actor `id`'s relationships as `GET /actors/{id}/relationships` sends them: one entry per
+ * pair, ordered by the other actor's id, directions seen from `id`.
+ *
+ * @example
+ * ```ts
+ * relatedOf(model, 7) // [{ id: 9, letter_code: "B", name: "...", a_to_b: true, b_to_a: null, outgoing: true, incoming: null }]
+ * ```
+ */
+export function relatedOf(model: RelationshipModel, id: number): Related[] {
+  const { a, aToB, bToA } = model.pairs;
+  return Array.from(model.adjacency.get(id) ?? [], (i): Related => {
+    const to = otherOf(model, i, id);
+    const other = model.actors.get(to);
+    const out = unflag(a[i] === id ? aToB[i] : bToA[i]);
+    const inc = unflag(a[i] === id ? bToA[i] : aToB[i]);
+    return { id: to, letter_code: other?.letter_code ?? null, name: other?.name ?? null, a_to_b: out, b_to_a: inc, outgoing: out, incoming: inc };
+  });
+}
+
+/**
+ * Returns up to `limit` pairs after key `after` ([person_a_id, person_b_id]) in the snapshot's
+ * order, and the key to continue from (undefined at the end): a binary search over the columns.
+ *
+ * @example
+ * ```ts
+ * pairPage(model, [3, 9], 100) // { items: [{ person_a_id: 3, person_b_id: 12, ... }, ...], nextKey: [5, 40] }
+ * ```
+ */
+export function pairPage(model: RelationshipModel, after: Key | undefined, limit: number): { items: Pair[]; nextKey: Key | undefined } {
+  const { a, b, length } = model.pairs;
+  let lo = 0;
+  if (after !== undefined) {
+    let hi = length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys([a[mid], b[mid]], after, 1) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
   }
-  return pairs;
+  const end = Math.min(length, lo + limit);
+  const items: Pair[] = [];
+  for (let i = lo; i < end; i++) items.push(pairAt(model, i));
+  return { items, nextKey: end < length ? [a[end - 1], b[end - 1]] : undefined };
 }
 
 /**
@@ -224,10 +307,11 @@ export function shortestPath(model: RelationshipModel, from: number, to: number)
   while (frontier.length > 0) {
     const next: number[] = [];
     for (const id of frontier) {
-      for (const rel of model.adjacency.get(id) ?? []) {
-        if (previous.has(rel.id)) continue;
-        previous.set(rel.id, id);
-        if (rel.id === to) {
+      for (const i of model.adjacency.get(id) ?? []) {
+        const other = otherOf(model, i, id);
+        if (previous.has(other)) continue;
+        previous.set(other, id);
+        if (other === to) {
           const path = [to];
           let at = to;
           while (at !== from) {
@@ -236,7 +320,7 @@ export function shortestPath(model: RelationshipModel, from: number, to: number)
           }
           return path.reverse();
         }
-        next.push(rel.id);
+        next.push(other);
       }
     }
     frontier = next;

@@ -14,7 +14,7 @@ import { jsonText, readPreconditions, send } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { CHANGE_COLUMNS, MAX_AMONG, MAX_INCLUDE, MAX_OFFSET, PAIR_COLUMNS, relationshipDocs } from "./relationship_docs.ts";
 import type { Actor, ActorSort, ActorSummary, Pair, RelationshipModel } from "./relationship_model.ts";
-import { pairsOf, shortestPath } from "./relationship_model.ts";
+import { allPairs, otherOf, pairAt, pairPage, pairsOf, relatedOf, shortestPath } from "./relationship_model.ts";
 import type { Subgraph } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./snapshot_watcher.ts";
 import { linkNext } from "../http/link_header.ts";
@@ -194,8 +194,7 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   if (around === null) {
     chosen = model.sorted.degree.items.slice(0, limit);
   } else {
-    const neighbours = (model.adjacency.get(around.id) ?? [])
-      .map((r) => model.actors.get(r.id))
+    const neighbours = Array.from(model.adjacency.get(around.id) ?? [], (i) => model.actors.get(otherOf(model, i, around.id)))
       .filter((a) => a !== undefined)
       .sort((a, b) => b.degree - a.degree || a.id - b.id)
       .slice(0, limit - 1);
@@ -206,7 +205,7 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   const ids = new Set(chosen.map((a) => a.id));
   const pairs: Pair[] = [];
   for (const id of [...ids].sort((a, b) => a - b)) {
-    for (const pair of pairsOf(model, id)) if (pair.person_a_id === id && ids.has(pair.person_b_id)) pairs.push(pair);
+    for (const i of model.adjacency.get(id) ?? []) if (model.pairs.a[i] === id && ids.has(model.pairs.b[i])) pairs.push(pairAt(model, i));
   }
   return {
     actors: chosen.map(summary),
@@ -218,8 +217,8 @@ export function subgraph(model: RelationshipModel, limit: number, around: Actor 
   };
 }
 
-// The cell counts are read once per snapshot.
-const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((db) => countCells(db, handle.model.header.length)));
+// The cell counts are read once per snapshot (a scan of every cell: 2 s at 5,000 actors), when it is served.
+export const countsOf = oncePerSnapshot((handle): Promise<CellCounts> => handle.query((db) => countCells(db, handle.model.header.length)));
 
 /** Cache key of the binary matrix body for a window of rows. */
 const matrixKey = (offset: number, limit: number) => `matrix-bin:${offset}:${limit}`;
@@ -229,18 +228,25 @@ function matrixBody(handle: SnapshotHandle, offset: number, limit: number): Prom
   return keptBody(handle.model, matrixKey(offset, limit), async () => matrixBytes(await handle.query((db) => packRows(db, handle.model.header.length, offset, limit))));
 }
 
+/** Actors up to which a newly served snapshot's whole matrix is packed ahead (4 MB); bigger ones are read in windows. */
+const WARM_PACK_MAX = 4096;
+
 /**
- * Packs a newly served snapshot's whole matrix and compresses it in the background, so the first
- * page opened after a nightly load gets the heat map as fast as the next one does.
+ * Reads a newly served snapshot's cell counts and, up to `packUpTo` actors, packs its whole matrix
+ * and compresses it, in the background, so the first page opened after a nightly load gets the
+ * heat map as fast as the next one does. The counts at any size: skipped past 4,096 actors, they
+ * made the first JSON window of a 5,000-actor matrix wait 2 s for a scan of its 25 M cells.
+ * Settles when done; a failure is left to the request path to report.
  */
-function warmMatrix(handle: SnapshotHandle): void {
+export function warmMatrix(handle: SnapshotHandle, packUpTo = WARM_PACK_MAX): Promise<void> {
   const n = handle.model.header.length;
-  if (n === 0 || n > 4096) return; // bigger matrices are read in windows, as they scroll into view
-  setTimeout(() => {
-    Promise.all([countsOf(handle), matrixBody(handle, 0, n)])
-      .then(([, body]) => precompress(body))
-      .catch(() => {}); // a retired or unreadable snapshot: the request path reports it
-  }, 0);
+  if (n === 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => Promise.all([countsOf(handle), n <= packUpTo ? matrixBody(handle, 0, n).then(precompress) : null]))
+    .then(
+      () => {},
+      () => {}, // a retired or unreadable snapshot: the request path reports it
+    );
 }
 
 /**
@@ -326,7 +332,7 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
 
 /** Adds the relationship routes to `router`. */
 export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher): void {
-  watcher.onServe(warmMatrix);
+  watcher.onServe((handle) => void warmMatrix(handle));
   router.add(
     "GET",
     "/actors",
@@ -368,10 +374,10 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const actor = resolveActor(model, ctx.params.id, "actor");
       if (wantsCsv(request, ctx.query)) {
-        const items = (model.adjacency.get(actor.id) ?? []) as unknown as Record<string, unknown>[];
+        const items = relatedOf(model, actor.id) as unknown as Record<string, unknown>[];
         return csvAnswer(request, model.etag, ["id", "letter_code", "name", "outgoing", "incoming"], () => items, `actor-${actor.id}-relationships.csv`);
       }
-      return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: model.adjacency.get(actor.id) ?? [] }), true);
+      return cachedJson(request, model, `rel:${actor.id}`, () => JSON.stringify({ items: relatedOf(model, actor.id) }), true);
     },
     relationshipDocs.actorRelationships,
   );
@@ -383,11 +389,14 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const model = currentSnapshot(watcher).model;
       const actorText = ctx.query.get("actor");
       // Indexed by actor: an actor's pairs come from its adjacency list, not a scan of every pair.
-      const pairs: Pair[] = actorText === null ? model.pairs : pairsOf(model, filterActor(model, actorText));
-      if (wantsCsv(request, ctx.query)) return csvAnswer(request, model.etag, PAIR_COLUMNS, () => pairs as unknown as Record<string, unknown>[], "relationships.csv");
+      const actorId = actorText === null ? null : filterActor(model, actorText);
+      if (wantsCsv(request, ctx.query)) {
+        const rows = () => (actorId === null ? allPairs(model) : pairsOf(model, actorId)) as Iterable<Record<string, unknown>>;
+        return csvAnswer(request, model.etag, PAIR_COLUMNS, rows, "relationships.csv");
+      }
       const { limit, after } = pageQuery(ctx.query, "pair", 100, 1000, integerKey);
       const keyOf = (p: Pair): Key => [p.person_a_id, p.person_b_id];
-      const page = pageAfter(pairs, keyOf, 1, after, () => true, limit);
+      const page = actorId === null ? pairPage(model, after, limit) : pageAfter(pairsOf(model, actorId), keyOf, 1, after, () => true, limit);
       return pageJson(request, ctx, model, page.items, nextCursor("pair", page));
     },
     relationshipDocs.relationships,

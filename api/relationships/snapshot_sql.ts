@@ -10,10 +10,14 @@ export const SNAPSHOT_ACTORS = `
          coalesce(degree, 0)::INTEGER as degree, coalesce(unknown_cells, 0)::INTEGER as unknown_cells
   from actors order by numeric_id`;
 
-/** Relationship snapshot: every marked pair. */
+/** Relationship snapshot: every marked pair (a row exists only for a 1, but a row without one is left out), streamed. */
 export const SNAPSHOT_PAIRS = `
   select person_a::INTEGER as a, person_b::INTEGER as b, a_to_b, b_to_a
-  from user_relationships order by person_a, person_b`;
+  from user_relationships where a_to_b is true or b_to_a is true order by person_a, person_b`;
+
+/** Relationship snapshot: how many rows SNAPSHOT_PAIRS yields, to size the model's columns before reading them. */
+export const SNAPSHOT_PAIR_COUNT = `
+  select count(*)::INTEGER as n from user_relationships where a_to_b is true or b_to_a is true`;
 
 /** Relationship snapshot: quality findings of the published version, the most severe first. */
 export const SNAPSHOT_FINDINGS = `
