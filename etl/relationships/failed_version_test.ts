@@ -4,7 +4,7 @@
 // one change (review). Real .xlsx bytes, a real DuckDB snapshot, real runs.jsonl.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alertDue } from "../alerts/mod.ts";
@@ -88,6 +88,28 @@ test("two schedules watching one data dir (npm start's and --watch's) record one
     const [loaded, failed, ...rest] = summary(readRuns(dir));
     assert.deepEqual([loaded, failed], ["succeeded", "failed invalid-data"]);
     assert.ok(rest.length >= 1 && rest.every((r) => r === "skipped failed-before"), rest.join(", "));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an hour after the failure the same bytes are loaded again: the daily load fails (and alerts) once a day, and newer rules get to try them", async () => {
+  const { dir, workbook } = setUp();
+  try {
+    writeFileSync(workbook, broken());
+    const first = (await loadRelationships({ workbook, dataDir: dir })).run;
+    assert.equal(first.error?.code, "invalid-data");
+    assert.equal((await loadRelationships({ workbook, dataDir: dir })).run.error?.code, "failed-before");
+    // The failure as if it had ended 61 minutes ago: runs.jsonl rewritten as a day's wait would leave it.
+    const log = join(dir, "runs.jsonl");
+    const aged = new Date(Date.parse(first.finished_at) - 61 * 60_000).toISOString();
+    writeFileSync(log, readFileSync(log, "utf8").replace(`"finished_at":"${first.finished_at}"`, `"finished_at":"${aged}"`));
+    assert.equal(readRuns(dir)[0].finished_at, aged);
+    const later = (await loadRelationships({ workbook, dataDir: dir })).run;
+    assert.equal(later.status, "failed", later.error?.message);
+    assert.equal(later.error?.code, "invalid-data");
+    // That new failure holds the bytes off for the next hour in turn.
+    assert.equal((await loadRelationships({ workbook, dataDir: dir })).run.error?.code, "failed-before");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

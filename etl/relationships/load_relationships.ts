@@ -190,7 +190,7 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
   // (or --force) replaces the restored version. Nor is one a load failed on, by anyone: npm start's
   // schedule and a --watch on the same data dir each loaded a broken workbook's change, two failed
-  // runs and two alerts for one change (a daily load, one a day).
+  // runs and two alerts for one change. For an hour (FAILED_VERSION_HOLD_MS): the daily load tries it again.
   const same = (sha: string) =>
     !options.force &&
     ((published !== null && (sha === published.sha256 || published.withdrawn.some((w) => w.sha256 === sha))) || (failed !== null && sha === failed.file!.sha256));
@@ -216,12 +216,23 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
 const BYTES_FAILED: ReadonlySet<string> = new Set(["invalid-data", "missing-sheet", "not-zip", "truncated", "corrupt", "encrypted", "xls", "xlsb", "not-workbook", "malformed-xml"]);
 
 /**
- * The run that failed on its workbook's bytes, when it is the last relationship load that judged a
- * workbook (skips aside; a run with no hash judged none: stopped, crashed, a file changed while read).
+ * How long a failure on a workbook's bytes keeps loads of the same bytes away. Two loads reacting to
+ * one change (npm start's schedule and a --watch) come within minutes of each other; a day later the
+ * same bytes are tried again, so the daily load still fails (and alerts) once a day while the file
+ * stays broken, and a newer version of this code, whose rules may take the file, gets to try it.
  */
-function failedVersion(dataDir: string): RunRecord | null {
+const FAILED_VERSION_HOLD_MS = 60 * 60_000;
+
+/**
+ * The run that failed on its workbook's bytes within the last FAILED_VERSION_HOLD_MS, when it is the
+ * last relationship load that judged a workbook (skips aside; a run with no hash judged none:
+ * stopped, crashed, a file changed while read).
+ */
+function failedVersion(dataDir: string, now = Date.now()): RunRecord | null {
   const judged = findRun(dataDir, (r) => r.kind === "relationships" && r.status !== "skipped" && !!r.file?.sha256);
-  return judged?.status === "failed" && BYTES_FAILED.has(judged.error?.code ?? "") ? judged : null;
+  if (judged?.status !== "failed" || !BYTES_FAILED.has(judged.error?.code ?? "")) return null;
+  const age = now - Date.parse(judged.finished_at);
+  return age >= 0 && age < FAILED_VERSION_HOLD_MS ? judged : null;
 }
 
 /** The two sheets of a workbook, parsed. */
@@ -394,7 +405,7 @@ export class RelationshipLoad {
       this.run.version_id = published?.version_id ?? null;
       this.run.error = {
         code: FAILED_BEFORE,
-        message: `The workbook is identical to the one run ${failed!.id} failed on (${failed!.error?.message ?? "failed"}); nothing to load until the file changes (use --force to load it again)`,
+        message: `The workbook is identical to the one run ${failed!.id} failed on (${failed!.error?.message ?? "failed"}); not loaded again until the file changes or an hour has passed since that run (use --force to load it now)`,
       };
       return this.#record([]);
     }
