@@ -43,7 +43,8 @@ export interface Admitted {
   answer?: Response;
   /**
    * The route reads no body (a GET or DELETE): one sent anyway is never read nor held, whatever its
-   * size, but dropped as it arrives (a lingering close) while the route answers without it.
+   * size, but dropped as it arrives (a lingering close) while the route answers without it; the
+   * lingering bounds apply while that body arrives, not to the answer, which may take minutes.
    */
   ignoresBody?: boolean;
 }
@@ -57,9 +58,9 @@ export interface AdapterInfo<A extends Admitted = Admitted> {
 
 /** How long and how much a connection whose body we refused keeps being read and dropped. */
 export interface LingerLimits {
-  /** Total time after the answer (default 30 s, nginx's `lingering_time`). */
+  /** Total time the refused body may keep arriving (default 30 s, nginx's `lingering_time`). */
   maxMs: number;
-  /** Time without a byte from the client (default 5 s, nginx's `lingering_timeout`). */
+  /** Time without a byte of that body from the client (default 5 s, nginx's `lingering_timeout`). */
   idleMs: number;
   /** Bytes read and dropped at most (default 128 MiB: twice the largest body accepted anywhere). */
   maxBytes: number;
@@ -493,6 +494,10 @@ const lingering = new WeakSet<Socket>();
  * the bounds in `limits` run out; then the socket closes. Closing at once instead would reset the
  * connection under a client still writing, and the reset can destroy our answer in the client's
  * receive buffer before it reads it: EPIPE or ECONNRESET instead of a 413.
+ *
+ * The bounds hold only while the body still arrives: once it has ended, the answer (a route's that
+ * ignores a GET's or DELETE's body may stream for minutes, a CSV export) is delivered whatever its
+ * duration, paced by the write-stall and minimum-rate rules as any answer is.
  */
 function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: LingerLimits, stats: BodyStats): void {
   const socket = req.socket;
@@ -501,22 +506,30 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
   let answered = false;
   let bodyDone = req.complete;
   let dropped = 0;
-  const close = () => {
+  let total: NodeJS.Timeout | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const stopTimers = () => {
     clearTimeout(total);
     clearTimeout(idle);
+  };
+  const close = () => {
+    stopTimers();
     if (socket.destroyed) return;
     // Our answer and FIN first (node's socket.end() queued them), then the close.
     if (socket.writableFinished) socket.destroy();
     else socket.once("finish", () => socket.destroy());
   };
-  const total = setTimeout(() => socket.destroy(), limits.maxMs);
-  let idle = setTimeout(() => socket.destroy(), limits.idleMs);
-  total.unref();
-  idle.unref();
-  socket.once("close", () => {
-    clearTimeout(total);
+  const waitIdle = () => {
     clearTimeout(idle);
-  });
+    idle = setTimeout(() => socket.destroy(), limits.idleMs);
+    idle.unref();
+  };
+  if (!bodyDone) {
+    total = setTimeout(() => socket.destroy(), limits.maxMs);
+    total.unref();
+    waitIdle();
+  }
+  socket.once("close", stopTimers);
   // node:http calls destroySoon() once a `Connection: close` answer is written, and that would
   // close the socket with the body still arriving; half-close instead and keep reading.
   socket.destroySoon = () => {
@@ -531,12 +544,12 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, limits: Linge
       socket.destroy();
       return;
     }
-    clearTimeout(idle);
-    idle = setTimeout(() => socket.destroy(), limits.idleMs);
-    idle.unref();
+    waitIdle();
   });
   req.once("end", () => {
     bodyDone = true;
+    // Nothing more to bound: the answer, maybe still being written, goes out whole.
+    stopTimers();
     if (answered) close();
   });
   // The client half-closed: nothing more will come.

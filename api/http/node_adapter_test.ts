@@ -289,6 +289,65 @@ test("createNodeServer() closes a lingering connection whose client goes quiet (
   }
 });
 
+test("createNodeServer() delivers a long answer whole to a GET whose ignored body ended, past the linger bounds", async () => {
+  const stats: BodyStats = { buffered: 0, discarded: 0 };
+  const pause = () => new Promise((r) => setTimeout(r, 150));
+  const chunks = ["chunk-1", "chunk-2", "chunk-3", "chunk-4"];
+  // A CSV export streaming for longer than both linger bounds (each pause alone outlasts them).
+  const handler = async () =>
+    new Response(
+      new ReadableStream({
+        async start(c) {
+          for (const chunk of chunks) {
+            c.enqueue(new TextEncoder().encode(`${chunk}\n`));
+            await pause();
+          }
+          c.close();
+        },
+      }),
+      { headers: { "content-type": "text/csv" } },
+    );
+  await withServer(
+    handler,
+    async (url) => {
+      const answer = await socketExchange(url, ["GET /export HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"]);
+      assert.match(answer, /^HTTP\/1\.1 200 /);
+      for (const chunk of chunks) assert.ok(answer.includes(chunk), `${chunk} arrived: ${JSON.stringify(answer)}`);
+      assert.ok(answer.endsWith("0\r\n\r\n"), "the chunked answer is complete");
+      assert.equal(stats.discarded, 5);
+      assert.equal(stats.buffered, 0);
+    },
+    { admit: () => ({ maxBodyBytes: 0, ignoresBody: true }), stats, linger: { idleMs: 20, maxMs: 40 } },
+  );
+});
+
+test("createNodeServer() still closes a GET whose ignored body keeps arriving no more (linger.idleMs)", async () => {
+  let finish!: () => void;
+  const never = new Promise<void>((resolve) => (finish = resolve));
+  const server = createNodeServer(
+    async () => {
+      await never;
+      return json({});
+    },
+    { admit: () => ({ maxBodyBytes: 0, ignoresBody: true }), linger: { idleMs: 50 }, onError: () => {} },
+  );
+  const serverSideClosed = new Promise<void>((resolve) => server.once("connection", (s) => s.once("close", () => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+  try {
+    socket.on("error", () => {});
+    // Declares 1 MB, sends 10 bytes, then neither sends nor closes: the server must give up.
+    socket.write(`GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n${"a".repeat(10)}`);
+    await serverSideClosed;
+  } finally {
+    finish();
+    socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test("request.signal aborts when the client goes before the answer, and not once it is answered", async () => {
   const seen: string[] = [];
   let gone!: () => void;
