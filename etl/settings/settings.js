@@ -7,8 +7,9 @@
  * answers `--help`, `--version` and usage errors with bare Node, before any TypeScript loader
  * starts (etl/etl.js), and those answers are built from this module.
  */
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -754,10 +755,13 @@ function parseHostList(text, from) {
  * @param {string[]} args
  * @param {T} own
  * @param {NodeJS.ProcessEnv} [env] Where npm leaves the options it kept for itself (`npm_config_*`).
+ * @param {Set<string> | null} [npmConfigured] The `npm_config_*` names that the npm which started
+ *   this command set from its starting environment or its .npmrc files, not from its command line;
+ *   null when npm did not start it. Read from /proc when a name is found in `env` (readNpmConfigured).
  */
-export function parseCommandArgs(command, args, own, env = process.env) {
+export function parseCommandArgs(command, args, own, env = process.env, npmConfigured = undefined) {
   const options = { ...settingFlags(command), ...own };
-  checkNpmKept(command, options, env);
+  checkNpmKept(command, options, env, npmConfigured);
   let parsed;
   try {
     parsed = parseArgs({ args, options, strict: true, tokens: true });
@@ -785,19 +789,89 @@ const NPM_OWN = new Set(["force", "json", "only", "version", "help"]);
  * --watch`, `npm start --port=0`), npm takes it for one of its own settings, warns "Unknown cli
  * config", and starts the command without it, leaving it only as `npm_config_<name>` in the
  * environment. The command then ran as if it had not been typed: one load instead of `--watch`,
- * the repository's data/ instead of `--data-dir`, port 8000 instead of `--port`.
+ * the repository's data/ instead of `--data-dir`, port 8000 instead of `--port`. npm exports a key
+ * of an .npmrc (`watch=true`) the same way and passes on an `npm_config_*` of its own environment:
+ * those are not refused (`npmConfigured`), nor is anything when npm did not start the command.
  * @param {Command} command
  * @param {Record<string, { type: string }>} options
  * @param {NodeJS.ProcessEnv} env
+ * @param {Set<string> | null | undefined} npmConfigured undefined: read it when needed.
  */
-function checkNpmKept(command, options, env) {
+function checkNpmKept(command, options, env, npmConfigured) {
   for (const [name, option] of Object.entries(options)) {
-    const value = NPM_OWN.has(name) ? undefined : env[`npm_config_${name.replaceAll("-", "_")}`];
+    const key = npmEnvName(name);
+    const value = NPM_OWN.has(name) ? undefined : env[key];
     if (value === undefined) continue;
+    if (npmConfigured === undefined) npmConfigured = readNpmConfigured(env);
+    if (npmConfigured === null || npmConfigured.has(key)) continue;
     // `--port 0` reaches npm as a switch (`true`) and its value as an argument of the command.
     const shown = option.type === "boolean" ? "" : ` ${value === "true" || value === "" ? (SETTINGS.find((d) => d.flag === name)?.placeholder ?? "VALUE") : value}`;
     throw new Error(`npm took --${name} for its own option, so this command never saw it; put the command's options after \`--\`: ${TYPED[command]} -- --${name}${shown}`);
   }
+}
+
+/**
+ * The variable npm exports a config key as: `data-dir` and `data_dir` as `npm_config_data_dir`.
+ * @param {string} key
+ * @returns {string}
+ */
+function npmEnvName(key) {
+  return `npm_config_${key.replaceAll("-", "_").toLowerCase()}`;
+}
+
+/**
+ * Reads, on Linux, what the npm that started this process configured besides its command line:
+ * the `npm_config_*` names of the environment it started with (/proc/<ppid>/environ: a script run
+ * as `exec node ...` has npm for its parent) and the keys of the .npmrc files it reads (project,
+ * user, global, built-in). Its command line cannot tell: npm overwrites it with its title, `npm run
+ * etl`, without the options. Returns null when the parent is not npm or cannot be read.
+ *
+ * @example
+ * ```js
+ * readNpmConfigured(); // Set { "npm_config_watch" } under `npm run etl` with watch=true in ~/.npmrc
+ * ```
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {number} [ppid]
+ * @returns {Set<string> | null}
+ */
+function readNpmConfigured(env = process.env, ppid = process.ppid) {
+  let argv;
+  let startEnv;
+  try {
+    argv = readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0");
+    startEnv = readFileSync(`/proc/${ppid}/environ`, "utf8").split("\0");
+  } catch {
+    return null;
+  }
+  // npm's title (`npm run etl`), or its command line before it sets one (node .../npm-cli.js run etl).
+  const isNpm = /^npm(?: |$)/.test(argv[0]) || argv.slice(0, 2).some((arg) => /(?:^|\/)(?:npm|npm-cli\.js)$/.test(arg));
+  if (!isNpm) return null;
+  const configured = new Set(startEnv.map((entry) => entry.slice(0, entry.indexOf("=")).toLowerCase()).filter((name) => name.startsWith("npm_config_")));
+  // npm exports a setting it did not take from its environment as npm_config_<key>, and leaves one
+  // it did as it came, in any case (NPM_CONFIG_USERCONFIG).
+  /** @param {string} key */
+  const setting = (key) => Object.entries(env).find(([name, value]) => name.toLowerCase() === npmEnvName(key) && value !== "")?.[1];
+  const [local, user, global, prefix] = ["local-prefix", "userconfig", "globalconfig", "global-prefix"].map(setting);
+  const files = [
+    local === undefined ? undefined : join(local, ".npmrc"),
+    user ?? (env.HOME === undefined ? undefined : join(env.HOME, ".npmrc")),
+    global ?? (prefix === undefined ? undefined : join(prefix, "etc", "npmrc")),
+    env.npm_execpath === undefined ? undefined : join(dirname(dirname(env.npm_execpath)), "npmrc"),
+  ];
+  for (const file of files) {
+    let text;
+    try {
+      text = file === undefined ? "" : readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (line === "" || /^[;#[]/.test(line)) continue;
+      configured.add(npmEnvName(line.split("=")[0].trim().replace(/^["']|["']$/g, "").replace(/\[\]$/, "")));
+    }
+  }
+  return configured;
 }
 
 /**

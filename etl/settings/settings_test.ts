@@ -337,15 +337,24 @@ test("parseCommandArgs() refuses a command's flag that npm kept for itself (type
   // load instead of watching, `--data-dir=/srv/x` loaded the repository's data/, and the API
   // listened on 8000.
   const own = { watch: { type: "boolean" as const }, force: { type: "boolean" as const }, json: { type: "boolean" as const }, only: { type: "string" as const } };
-  assert.throws(() => parseCommandArgs("etl", [], own, { npm_config_watch: "true" }), { message: "npm took --watch for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --watch" });
-  assert.throws(() => parseCommandArgs("etl", ["--force"], own, { npm_config_data_dir: "/srv/x" }), { message: "npm took --data-dir for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --data-dir /srv/x" });
+  // Started by npm, which set nothing from an .npmrc or its own environment.
+  const byNpm = new Set<string>();
+  assert.throws(() => parseCommandArgs("etl", [], own, { npm_config_watch: "true" }, byNpm), { message: "npm took --watch for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --watch" });
+  assert.throws(() => parseCommandArgs("etl", ["--force"], own, { npm_config_data_dir: "/srv/x" }, byNpm), { message: "npm took --data-dir for its own option, so this command never saw it; put the command's options after `--`: npm run etl -- --data-dir /srv/x" });
   // `npm start --port 0`: npm reads the flag as a switch and passes `0` on as an argument.
-  assert.throws(() => parseCommandArgs("start", ["0"], {}, { npm_config_port: "true" }), { message: "npm took --port for its own option, so this command never saw it; put the command's options after `--`: npm start -- --port N" });
-  assert.throws(() => parseCommandArgs("migrate", [], {}, { npm_config_data_dir: "out" }), /: npm run migrate -- --data-dir out$/);
+  assert.throws(() => parseCommandArgs("start", ["0"], {}, { npm_config_port: "true" }, byNpm), { message: "npm took --port for its own option, so this command never saw it; put the command's options after `--`: npm start -- --port N" });
+  assert.throws(() => parseCommandArgs("migrate", [], {}, { npm_config_data_dir: "out" }, byNpm), /: npm run migrate -- --data-dir out$/);
   // npm's own options (--force, --json) are npm's, and may come from an .npmrc: not refused.
-  assert.equal(parseCommandArgs("etl", ["--watch"], own, { npm_config_force: "true", npm_config_json: "true", npm_config_only: "prod" }).watch, true);
+  assert.equal(parseCommandArgs("etl", ["--watch"], own, { npm_config_force: "true", npm_config_json: "true", npm_config_only: "prod" }, byNpm).watch, true);
   // A flag not of this command is npm's business too.
-  assert.deepEqual(Object.keys(parseCommandArgs("migrate", [], {}, { npm_config_port: "8000" })), []);
+  assert.deepEqual(Object.keys(parseCommandArgs("migrate", [], {}, { npm_config_port: "8000" }, byNpm)), []);
+  // npm exports a key of an .npmrc (`watch=true`, `data_dir=...`) and passes on an npm_config_* of
+  // its environment just the same: not typed before `--`, so not refused (they were, so that with
+  // `port=8080` in ~/.npmrc even `npm start -- --port 9000` would not start).
+  assert.equal(parseCommandArgs("etl", ["--watch"], own, { npm_config_watch: "true", npm_config_data_dir: "/srv" }, new Set(["npm_config_watch", "npm_config_data_dir"])).watch, true);
+  assert.equal(parseCommandArgs("start", ["--port", "9000"], {}, { npm_config_port: "8080" }, new Set(["npm_config_port"])).port, "9000");
+  // Not started by npm (`node api/main.ts` from a shell that has npm_config_port): nothing refused.
+  assert.deepEqual(Object.keys(parseCommandArgs("start", [], {}, { npm_config_port: "8080" }, null)), []);
 });
 
 test("readSettings() names the upper limit of a number or duration over it, instead of asking for what was given", () => {
