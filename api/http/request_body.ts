@@ -110,13 +110,15 @@ export function charsetsOf(contentType: string): string[] {
   const charsets: string[] = [];
   let i = contentType.indexOf(";");
   while (i !== -1) {
-    const eq = contentType.indexOf("=", i);
+    // The '=' looked for within this parameter only: searched to the end of the header, each of
+    // thousands of ';x' looked at all the rest (quadratic).
     const next = contentType.indexOf(";", i + 1);
-    if (eq === -1) break;
-    if (next !== -1 && next < eq) {
+    const at = contentType.slice(i + 1, next === -1 ? undefined : next).indexOf("=");
+    if (at === -1) {
       i = next;
       continue;
     }
+    const eq = i + 1 + at;
     const name = contentType.slice(i + 1, eq).trim().toLowerCase();
     let j = eq + 1;
     while (contentType[j] === " " || contentType[j] === "\t") j++;

@@ -13,7 +13,7 @@ import { WHITESPACE_CLASS, type FieldDefinition, type NormaliseSpec } from "./re
 // What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
 const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
 // What a department's name is trimmed of besides: invisible formatting characters (category Cf) at
-// either end, as validateRecord's trimName() (a zero-width space made 'Sales\u200b' a department).
+// either end, as validateRecord's trimUnseen() (a zero-width space made 'Sales\u200b' a department).
 const NAME_ENDS = `${WHITESPACE.slice(0, -1)}\\p{Cf}]`;
 // C0 controls, DEL and C1 controls, and the line and paragraph separators (U+2028, U+2029); a
 // multi-line field may hold tab, line feed and carriage return, and those separators.

@@ -2,7 +2,7 @@
  * Validation derived from a record definition. The API validates request bodies with it and the
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
-import { shorten } from "../text/mod.js";
+import { shorten, trimUnseen } from "../text/mod.js";
 import { hasLetter, noLetterProblem } from "./_letters.ts";
 import { contactRecord } from "./contact_record.ts";
 import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
@@ -157,7 +157,10 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     rawLinks.forEach((item: unknown, index: number) => {
       const where = `${links.name}[${index}]`;
       const control = typeof item === "string" ? controlCharacterProblem(item, false) : null;
-      const trimmed = typeof item === "string" ? trimName(item) : "";
+      // Whitespace and invisible formatting characters at either end go (a zero-width space pasted
+      // with 'Sales' made a department that looks the same), in linear time, before the length
+      // check. The CSV load's SQL trims alike (_ingest_sql.ts trimmedOrNullSql).
+      const trimmed = typeof item === "string" ? trimUnseen(item) : "";
       const format = control === null ? formatCharacterProblem(trimmed) : null;
       if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
       else if (control !== null) errors.push({ field: where, message: control });
@@ -232,23 +235,6 @@ function controlCharacterProblem(text: string, multiline: boolean): string | nul
 // (می‌خواهم) and Indic spellings need inside a name. The CSV load's SQL says the same
 // (_ingest_sql.ts fieldSql).
 const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
-
-// What a department's name loses at either end: whitespace, as trim() takes off, and invisible
-// formatting characters (a zero-width space pasted with 'Sales' made a department that looks the
-// same). The CSV load's SQL trims alike (_ingest_sql.ts trimmedOrNullSql).
-const NAME_ENDS = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
-
-/**
- * A department's name without whitespace or invisible formatting characters at either end.
- *
- * @example
- * ```ts
- * trimName("\u200b Sales\u2060"); // "Sales"
- * ```
- */
-function trimName(text: string): string {
-  return text.replace(NAME_ENDS, "");
-}
 
 /**
  * The first invisible formatting character of `text` (a trimmed person's or department's name), by code point and

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inWorker } from "../../scripts/testing/in_worker.ts";
 import { Database } from "../db/mod.ts";
 import { ingestContacts } from "./ingest_contacts.ts";
 import { migrate } from "./migrate.ts";
-import { validateContact, validateRecord } from "./validate_contact.ts";
+import { validateContact, validateRecord, type ValidationResult } from "./validate_contact.ts";
 import { contactRecord } from "./contact_record.ts";
 import { extendRecord } from "./record_definition.ts";
 
@@ -280,4 +281,12 @@ test("a control character or half a surrogate pair after an emoji: the API and t
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a department of a million spaces between two letters is refused for its length at once (linear trimming, no regular expression retried at each space)", { timeout: 120_000 }, async () => {
+  const department = `a${" ".repeat(1_000_000)}b`;
+  const body = { first_name: "Ann", last_name: "Lee", email: "ann@example.com", departments: [department] };
+  const result = (await inWorker(60_000, new URL("./validate_contact.ts", import.meta.url), "validateContact", [body, "create"])) as ValidationResult;
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.deepEqual(result.errors.map((e) => e.field), ["departments[0]"]);
 });

@@ -1,6 +1,6 @@
 /**
  * Small text rules every part of the project shares, each with exactly one home: folding names for
- * comparison and search, writing a CSV field safely, showing text on a terminal safely, the
+ * comparison and search, trimming what is unseen at either end, writing a CSV field safely, showing text on a terminal safely, the
  * first line of an error, and a long text cut for a message. Plain
  * JavaScript with JSDoc types, like etl/settings: `npm run etl` escapes its usage errors with it
  * before any TypeScript loader starts.
@@ -18,3 +18,4 @@ export { fold } from "./fold.js";
 export { oneLine } from "./one_line.js";
 export { shorten } from "./shorten.js";
 export { terminalText } from "./terminal_text.js";
+export { trimUnseen } from "./trim_unseen.js";
