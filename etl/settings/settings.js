@@ -849,13 +849,16 @@ function readNpmConfigured(env = process.env, ppid = process.ppid) {
   const configured = new Set(startEnv.map((entry) => entry.slice(0, entry.indexOf("=")).toLowerCase()).filter((name) => name.startsWith("npm_config_")));
   // npm exports a setting it did not take from its environment as npm_config_<key>, and leaves one
   // it did as it came, in any case (NPM_CONFIG_USERCONFIG).
+  // Every value a setting has in the environment, in any case: npm under `npm test` passes on its own
+  // npm_config_userconfig beside an NPM_CONFIG_USERCONFIG set for the npm it starts, and either may be
+  // the file that npm read. Reading one more .npmrc only lets more names through, never refuses one.
   /** @param {string} key */
-  const setting = (key) => Object.entries(env).find(([name, value]) => name.toLowerCase() === npmEnvName(key) && value !== "")?.[1];
-  const [local, user, global, prefix] = ["local-prefix", "userconfig", "globalconfig", "global-prefix"].map(setting);
+  const settings = (key) => Object.entries(env).flatMap(([name, value]) => (name.toLowerCase() === npmEnvName(key) && value ? [value] : []));
+  const [local, user, global, prefix] = ["local-prefix", "userconfig", "globalconfig", "global-prefix"].map(settings);
   const files = [
-    local === undefined ? undefined : join(local, ".npmrc"),
-    user ?? (env.HOME === undefined ? undefined : join(env.HOME, ".npmrc")),
-    global ?? (prefix === undefined ? undefined : join(prefix, "etc", "npmrc")),
+    ...local.map((dir) => join(dir, ".npmrc")),
+    ...(user.length > 0 ? user : env.HOME === undefined ? [] : [join(env.HOME, ".npmrc")]),
+    ...(global.length > 0 ? global : prefix.map((dir) => join(dir, "etc", "npmrc"))),
     env.npm_execpath === undefined ? undefined : join(dirname(dirname(env.npm_execpath)), "npmrc"),
   ];
   for (const file of files) {
