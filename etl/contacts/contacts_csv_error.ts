@@ -1,5 +1,5 @@
 /** The error for a contacts CSV that cannot be loaded at all. */
-import { oneLine, terminalText } from "../text/mod.js";
+import { firstLine, oneLine, terminalText } from "../text/mod.js";
 
 export type ContactsCsvErrorCode = "unreadable" | "empty-file" | "missing-column" | "duplicate-column" | "not-utf8" | "not-csv";
 
@@ -46,6 +46,6 @@ export function unreadableCsv(shown: string, error: unknown): ContactsCsvError {
         ? "it is a folder"
         : code === "EACCES" || code === "EPERM"
           ? `the file cannot be opened (${code}): no permission to read it; let the user running the load read it (and search its folders), then load again. Nothing was loaded`
-          : (error as Error).message.split("\n")[0];
+          : firstLine(error);
   return new ContactsCsvError("unreadable", `Cannot read contacts file '${shown}': ${reason}`, shown);
 }

@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { KeepVersions } from "../settings/mod.js";
+import { firstLine } from "../text/mod.js";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { afterPublish } from "./after_publish.ts";
 import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
@@ -89,8 +90,7 @@ async function checkKept(source: string, options: RestoreOptions): Promise<void>
     });
   } catch (error) {
     if (error instanceof SnapshotCopyError) throw error;
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw unusable(options, source, `is damaged or is not a relationships snapshot (DuckDB: ${reason})`);
+    throw unusable(options, source, `is damaged or is not a relationships snapshot (DuckDB: ${firstLine(error)})`);
   }
   if (found === undefined) throw unusable(options, source, "holds no snapshot_info row, so no version");
   if (found !== options.version) throw unusable(options, source, `holds version ${found}, not version ${options.version}`);
