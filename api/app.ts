@@ -18,7 +18,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { acceptHeaderFor, mediaType, requireIdentityCoding, requireType, type HeaderSource } from "./http/request_body.ts";
+import { acceptHeaderFor, bodyCoding, mediaType, requireType, type BodyCoding, type HeaderSource } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -241,8 +241,8 @@ export class App {
 
   /**
    * Decides on a request from its line and headers alone, before any body byte is read: a
-   * Response to send as it is (421, 404, 405, 403, 401, 415), or the route found and the body limit
-   * it accepts, or (OPTIONS) the 204 to send with the route it is counted under. The node adapter
+   * Response to send as it is (421, 404, 405, 403, 401, 415), or the route found, the body limit
+   * it accepts and the body's content coding for the adapter to decode, or (OPTIONS) the 204 to send with the route it is counted under. The node adapter
    * calls it first, so a refused upload is never read; `handle()` calls it for requests that did
    * not come through the adapter.
    */
@@ -280,14 +280,16 @@ export class App {
       // A read that needs the token (GET /metrics): no write, so no cross-site check.
       this.#authorize(headers, `GET ${match.pattern}`);
     }
+    let coding: BodyCoding | undefined;
     if (doc?.body !== undefined) {
       requireType(headers, doc.bodyTypes ?? DEFAULT_BODY_TYPES, method);
-      requireIdentityCoding(headers);
+      coding = bodyCoding(headers);
     }
     // A GET, HEAD or DELETE takes no body: one sent is dropped unread, not a 413 its doc never lists.
     if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
+    // The limit is of the decoded body, which the adapter decodes as it arrives.
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    return { match, maxBodyBytes, route: match.pattern };
+    return { match, maxBodyBytes, route: match.pattern, coding };
   }
 
   /**

@@ -8,7 +8,7 @@ import { contactSchemas, MAX_LISTED_ERRORS } from "../contacts/contacts_routes.t
 import { tableSchemas } from "../tables/table_docs.ts";
 import type { Router } from "../http/router.ts";
 import { DEFAULT_BODY_TYPES, type RouteDoc } from "../http/route_doc.ts";
-import { ACCEPTED_CHARSETS, acceptHeaderFor } from "../http/request_body.ts";
+import { ACCEPTED_CHARSETS, ACCEPTED_CODINGS, acceptHeaderFor } from "../http/request_body.ts";
 import { relationshipSchemas } from "../relationships/relationship_docs.ts";
 import { runSchemas } from "../runs/runs_docs.ts";
 
@@ -31,10 +31,11 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "method-not-allowed": "405: the path exists with other methods, listed in `Allow`.",
   "duplicate-email": "409: another contact has this e-mail address, ignoring case.",
   stale: "412: If-Match does not match the current ETag (GET it again; on a write, the contact's), or on a write If-None-Match does (the contact exists as it is).",
-  "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports).`,
+  "content-too-large": `413: the body is larger than 1 MiB (${IMPORT_MAX_BYTES / 2 ** 20} MiB for CSV imports); a compressed body's limit is of its decoded size.`,
   "unsupported-media-type": "415: the Content-Type is not one the endpoint accepts.",
   "unsupported-charset": `415: the Content-Type declares a charset other than UTF-8 (accepted: ${ACCEPTED_CHARSETS}; ASCII is UTF-8).`,
-  "unsupported-content-encoding": "415: the body is sent in a content coding (`Content-Encoding` other than identity, such as gzip); send it uncompressed, as `Accept-Encoding: identity` says.",
+  "unsupported-content-encoding": `415: the body is sent in a content coding the API does not decode (\`Content-Encoding\` such as br, or two codings such as \`gzip, br\`); send it uncompressed or in one of those \`Accept-Encoding\` names (${ACCEPTED_CODINGS}).`,
+  "bad-content-encoding": "400: the body is not the content coding its `Content-Encoding` names (plain bytes labelled gzip, a gzip stream cut short); `detail` names the coding and the fault.",
   "uri-too-long": "414: the request line (its path and query string) alone is over node's limit for the request line and headers (16 KiB).",
   "header-fields-too-large": "431: the request line and headers together are over node's limit (16 KiB); a request line over it alone is a 414.",
   "host-not-allowed": "421: the `Host` header names neither a loopback name nor one in ALLOWED_HOSTS (DNS rebinding protection).",
@@ -152,13 +153,16 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.body !== undefined) {
       const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
       responses["400"] ??= { description: "Malformed body (a JSON body that is not JSON or gives a member twice: `malformed-json`).", content: problem };
-      responses["413"] ??= { description: "Body over the size limit.", content: problem };
+      // Any body may come compressed (Content-Encoding gzip, x-gzip, deflate): one that is not what it says is the adapter's 400.
+      const malformed = responses["400"] as { description: string };
+      responses["400"] = { ...malformed, description: `${malformed.description} Or a body that is not the content coding its \`Content-Encoding\` names (\`bad-content-encoding\`).` };
+      responses["413"] ??= { description: "Body over the size limit (decoded, for a compressed body).", content: problem };
       responses["415"] ??= { description: "Wrong Content-Type.", content: problem };
       // Admission's, on every route with a body, whatever the route says of its types.
       const refused = responses["415"] as { description: string; headers?: Record<string, object> };
       responses["415"] = {
         ...refused,
-        description: `${refused.description} Or a body in a content coding (\`Content-Encoding\` other than identity: \`unsupported-content-encoding\`).`,
+        description: `${refused.description} Or a body in a content coding not decoded (\`Content-Encoding\` other than ${ACCEPTED_CODINGS}, or two of them: \`unsupported-content-encoding\`).`,
         headers: {
           ...refused.headers,
           // What admission's 415 sends on a POST or PATCH (acceptHeaderFor): the body types, named nowhere else in the answer.
@@ -168,7 +172,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
               { description: "The body types this route takes, comma-separated, on a 415 for a Content-Type.", schema: { type: "string" } },
             ]),
           ),
-          "Accept-Encoding": { description: "`identity`, on a 415 for a content coding: no coding is decoded.", schema: { type: "string" } },
+          "Accept-Encoding": { description: `\`${ACCEPTED_CODINGS}\`, on a 415 for a content coding: the codings a body may be sent in, decoded as it arrives.`, schema: { type: "string" } },
         },
       };
     }
@@ -222,7 +226,11 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     if (doc.auth) operation.security = [{ bearer: [] }];
     if (doc.body !== undefined) {
       const types = doc.bodyTypes ?? DEFAULT_BODY_TYPES;
-      operation.requestBody = { required: true, content: Object.fromEntries(types.map((t) => [t, { schema: doc.bodyByType?.[t] ?? doc.body }])) };
+      operation.requestBody = {
+        required: true,
+        description: `May be sent compressed (\`Content-Encoding\`: ${ACCEPTED_CODINGS.replace(", identity", "")}), decoded as it arrives; the size limit is of the decoded body.`,
+        content: Object.fromEntries(types.map((t) => [t, { schema: doc.bodyByType?.[t] ?? doc.body }])),
+      };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }

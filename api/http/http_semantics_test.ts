@@ -3,7 +3,7 @@
 // 304 or an OPTIONS says. The *_postgres_test.ts wrapper runs it on PostgreSQL.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { postContact, raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -72,26 +72,105 @@ test("preconditions hold on every route: /departments, POST /contacts", async (t
   });
 });
 
-test("a request body in a content coding is a 415 naming the one accepted (identity), on every route with a body", async () => {
+/** What admission's 415 for a content coding names in Accept-Encoding: the codings decoded. */
+const ACCEPTED_CODINGS = "gzip, x-gzip, deflate, identity";
+
+test("a request body in gzip, x-gzip or deflate is decoded as it arrives, on every route with a body", async () => {
+  await withServer(async (url) => {
+    const body = (n: number) => JSON.stringify({ first_name: "Gz", last_name: `Ip${n}`, email: `gz${n}@example.com` });
+    // Was: each a 415 unsupported-content-encoding.
+    const coded: [string, (text: string) => Buffer][] = [
+      ["gzip", (text) => gzipSync(text)],
+      ["x-gzip", (text) => gzipSync(text)],
+      ["deflate", (text) => deflateSync(text)],
+      ["GZIP, identity", (text) => gzipSync(text)],
+    ];
+    for (const [n, [coding, encode]] of coded.entries()) {
+      const res = await raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": coding }, body: encode(body(n)) });
+      assert.equal(res.status, 201, `${coding}: ${res.text}`);
+      assert.equal(res.json().email, `gz${n}@example.com`);
+    }
+    const patched = await raw(url, { method: "PATCH", path: "/contacts/1", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: gzipSync('{"last_name":"Patched"}') });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.json().last_name, "Patched");
+    // A CSV import, with Content-Length (the wire size) and without it (chunked).
+    const csv = "first_name,last_name,email\n" + Array.from({ length: 500 }, (_, i) => `Csv,Row${i},csv${i}@example.com\n`).join("");
+    for (const headers of [{ "content-length": String(gzipSync(csv).length) }, {}] as Record<string, string>[]) {
+      const imported = await raw(url, { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "content-encoding": "gzip", ...headers }, body: gzipSync(csv) });
+      assert.equal(imported.status, 200, imported.text);
+    }
+    assert.equal((await raw(url, { path: "/contacts?count=true&limit=1" })).json().total, 504);
+  });
+});
+
+test("a content coding not decoded, or more than one, is a 415 naming those accepted in Accept-Encoding", async () => {
   await withServer(async (url) => {
     const body = JSON.stringify({ first_name: "Gz", last_name: "Ip", email: "gz@example.com" });
-    // Was: br-labelled plain JSON created the contact (201); gzipped JSON a misleading 400 invalid-utf8;
-    // a gzipped CSV import a 422 missing-column.
+    // Was: br-labelled plain JSON created the contact (201).
     const requests = [
       { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "br" }, body },
-      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip" }, body: gzipSync(body) },
-      { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "content-encoding": "gzip" }, body: gzipSync("first_name,last_name,email\nA,B,a@example.com\n") },
-      { method: "PATCH", path: "/contacts/1", headers: { ...JSON_HEADERS, "content-encoding": "deflate, identity" }, body: "{}" },
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "compress" }, body },
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip, br" }, body: gzipSync(body) },
+      { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "gzip, gzip" }, body: gzipSync(gzipSync(body)) },
+      { method: "POST", path: "/imports/contacts", headers: { "content-type": "text/csv", "content-encoding": "zstd" }, body: "first_name,last_name,email\nA,B,a@example.com\n" },
     ];
     for (const request of requests) {
       const res = await raw(url, request);
       assertProblem(res, 415, "unsupported-content-encoding");
-      assert.equal(res.headers["accept-encoding"], "identity", `${request.method} ${request.path}`);
+      assert.equal(res.headers["accept-encoding"], ACCEPTED_CODINGS, `${request.method} ${request.path}`);
     }
     assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 0);
     // identity is no coding at all.
     assert.equal((await raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": "identity" }, body })).status, 201);
   });
+});
+
+test("a body that is not the coding it names is a 400 naming the coding and the fault, not a 500", async () => {
+  await withServer(async (url) => {
+    const body = JSON.stringify({ first_name: "Gz", last_name: "Ip", email: "gz@example.com" });
+    const zipped = gzipSync(body);
+    const cases = [
+      { coding: "gzip", body: Buffer.from(body), fault: /not valid gzip.*incorrect header check/ },
+      { coding: "gzip", body: zipped.subarray(0, zipped.length - 6), fault: /not valid gzip.*unexpected end of file/ },
+      { coding: "deflate", body: zipped, fault: /not valid deflate/ },
+    ];
+    for (const c of cases) {
+      for (const headers of [{ "content-length": String(c.body.length) }, {}] as Record<string, string>[]) {
+        const res = await raw(url, { method: "POST", path: "/contacts", headers: { ...JSON_HEADERS, "content-encoding": c.coding, ...headers }, body: c.body });
+        const problem = assertProblem(res, 400, "bad-content-encoding");
+        assert.match(problem.detail, c.fault);
+        assert.doesNotMatch(res.text, /    at /);
+      }
+    }
+    assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 0);
+  });
+});
+
+test("a coded body's size limit is its decoded size: a small gzip that expands past it is a 413, never held whole", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const url = server.url;
+    // 2 KiB on the wire, 2 MiB decoded: over POST /contacts' 1 MiB.
+    const json = gzipSync(`{"first_name":"Bomb","last_name":"X","email":"b@example.com","notes":"${" ".repeat(2 * 1024 * 1024)}"}`);
+    // 65 KiB on the wire, 65 MiB decoded: over an import's 64 MiB.
+    const csv = gzipSync(Buffer.concat([Buffer.from("first_name,last_name,email\n"), Buffer.alloc(65 * 1024 * 1024, "a")]));
+    const cases = [
+      { path: "/contacts", type: "application/json", body: json, limit: 1024 * 1024 },
+      { path: "/imports/contacts", type: "text/csv", body: csv, limit: 64 * 1024 * 1024 },
+    ];
+    for (const c of cases) {
+      const before = server.stats.buffered;
+      const res = await raw(url, { method: "POST", path: c.path, headers: { "content-type": c.type, "content-encoding": "gzip", "content-length": String(c.body.length) }, body: c.body });
+      assertProblem(res, 413, "content-too-large");
+      // The decoded bytes kept stop at the limit (plus the chunk that went past it is not kept).
+      assert.ok(server.stats.buffered - before <= c.limit, `${c.path}: ${server.stats.buffered - before} bytes held`);
+    }
+    assert.equal((await raw(url, { path: "/contacts?count=true" })).json().total, 0);
+  } finally {
+    await server.close();
+    cleanup();
+  }
 });
 
 test("ids in paths are canonical: /contacts/01 is no contact", async () => {

@@ -7,7 +7,9 @@
  */
 import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
+import { createGunzip, createInflate } from "node:zlib";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
+import type { BodyCoding } from "./request_body.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
@@ -31,9 +33,16 @@ export interface RequestHead {
   headers: { get(name: string): string | null };
 }
 
-/** Admission's yes: read a body of at most `maxBodyBytes` (413 beyond). */
+/** Admission's yes: read a body of at most `maxBodyBytes` (413 beyond), decoded from `coding` if it names one. */
 export interface Admitted {
+  /** The largest body handed over: decoded, when it comes in a `coding`. */
   maxBodyBytes: number;
+  /**
+   * The content coding the body arrives in (its `Content-Encoding`): decoded as it arrives, the
+   * decoded bytes counted against `maxBodyBytes` (a small gzip that expands past it is a 413 once
+   * it does), a body that is not that coding a 400 `bad-content-encoding`.
+   */
+  coding?: BodyCoding;
   /** The route template chosen (`/contacts/:id`), handed back with the exchange for metrics. */
   route?: string;
   /**
@@ -387,11 +396,12 @@ export function nodeListener<A extends Admitted = Admitted>(
       return;
     }
     const limit = admitted.maxBodyBytes;
+    const coding = admitted.coding;
     // Trusted from Content-Length before reading, or met at the first byte over the limit:
     // answer now and drop the rest of an upload we will never use.
     const tooLarge = () => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 413, problemHeaders(), problemText(413, `The request body is larger than the ${limit} bytes accepted here`, path));
+      writeFixed(res, id, 413, problemHeaders(), problemText(413, `The request body${coding === undefined ? "" : `, decoded from ${coding},`} is larger than the ${limit} bytes accepted here`, path));
     };
     // The same for a body that does not fit beside the others being held: retried later, it does.
     const busy = () => {
@@ -410,11 +420,14 @@ export function nodeListener<A extends Admitted = Admitted>(
       mine = 0;
     };
     const declared = length === undefined ? undefined : Number(length);
+    // A coded body too: gzip or deflate of more than the limit decodes to more than it (but for a
+    // few header bytes of an incompressible body).
     if (declared !== undefined && declared > limit) {
       tooLarge();
       return;
     }
-    if (declared !== undefined) {
+    // A coded body's Content-Length says nothing of what it holds decoded.
+    if (declared !== undefined && coding === undefined) {
       if (held + declared > maxBuffered) {
         busy();
         return;
@@ -422,21 +435,26 @@ export function nodeListener<A extends Admitted = Admitted>(
       mine = declared;
       held += declared;
     }
-    // A chunked body is counted as it arrives; false refuses it.
+    // A chunked or coded body is counted as it arrives (decoded); false refuses it.
     const take = (bytes: number) => {
-      if (declared !== undefined) return true;
+      if (declared !== undefined && coding === undefined) return true;
       if (held + bytes > maxBuffered) return false;
       mine += bytes;
       held += bytes;
       return true;
     };
     if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-    readBody(req, limit, stats, take).then(
+    readBody(req, limit, stats, take, coding).then(
       (body) => {
-        if (body === "too-large" || body === "busy") {
+        if (!Buffer.isBuffer(body)) {
           release();
           if (body === "too-large") tooLarge();
-          else busy();
+          else if (body === "busy") busy();
+          else {
+            // Not the coding it names: the rest of it is dropped, as a refused body's is.
+            lingeringClose(req, res, linger, stats);
+            writeFixed(res, id, 400, problemHeaders(), problemText(400, `The request body is not valid ${body.coding} (its Content-Encoding): ${body.fault}`, path, "bad-content-encoding"));
+          }
           return;
         }
         answer(handler, new NodeRequest(method, url, headers, body, res), info, res, id, onError, pace, release);
@@ -570,29 +588,52 @@ function safeHost(host: string | undefined): string {
  * The few problem documents the adapter itself sends, as the app's are (`problemOf`): typed
  * `/docs#problem-<code>`, naming the request's path as their `instance` when there is one to name.
  */
-function problemText(status: number, detail: string, path?: string): string {
-  const code =
+function problemText(status: number, detail: string, path?: string, code?: string): string {
+  code ??=
     { 408: "request-timeout", 413: "content-too-large", 414: "uri-too-long", 431: "header-fields-too-large", 500: "internal", 501: "not-implemented", 503: "too-many-uploads" }[status] ??
     "bad-request";
   return JSON.stringify(problemOf(new HttpError(status, detail, { code }), path?.slice(0, 200)));
 }
 
+/** A body that is not the content coding it names: the coding, and zlib's word for the fault. */
+interface BadCoding {
+  coding: BodyCoding;
+  fault: string;
+}
+
 /**
- * Reads the whole body, or "too-large" as soon as it exceeds `limit`, or "busy" when `take` refuses
- * a chunk's bytes; settles exactly once.
+ * Reads the whole body, decoded from `coding` as it arrives when it names one, or "too-large" as
+ * soon as it (decoded) exceeds `limit`, or "busy" when `take` refuses a chunk's bytes, or BadCoding;
+ * settles exactly once. A coded body's decoding stops there too: a gzip bomb is never decoded
+ * past the limit.
  */
-function readBody(req: IncomingMessage, limit: number, stats: BodyStats, take: (bytes: number) => boolean): Promise<Buffer | "too-large" | "busy"> {
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  stats: BodyStats,
+  take: (bytes: number) => boolean,
+  coding?: BodyCoding,
+): Promise<Buffer | "too-large" | "busy" | BadCoding> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    const decoder = coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
+    const source = decoder ?? req;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
-      req.off("data", onData);
-      req.off("end", onEnd);
+      source.off("data", onData);
+      source.off("end", onEnd);
       req.off("error", onFail);
       req.off("aborted", onFail);
+      if (decoder !== undefined) {
+        req.unpipe(decoder);
+        decoder.off("error", onBadCoding);
+        // Errors after this (none is awaited) must not go unhandled.
+        decoder.on("error", () => {});
+        decoder.destroy();
+      }
       fn();
     };
     const onData = (chunk: Buffer) => {
@@ -612,10 +653,16 @@ function readBody(req: IncomingMessage, limit: number, stats: BodyStats, take: (
     };
     const onEnd = () => settle(() => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
     const onFail = (error?: unknown) => settle(() => reject(error ?? new Error("aborted")));
-    req.on("data", onData);
-    req.on("end", onEnd);
+    // zlib's message names the fault ("incorrect header check", "unexpected end of file").
+    const onBadCoding = (error: Error) => settle(() => resolve({ coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
+    source.on("data", onData);
+    source.on("end", onEnd);
     req.on("error", onFail);
     req.on("aborted", onFail);
+    if (decoder !== undefined) {
+      decoder.on("error", onBadCoding);
+      req.pipe(decoder);
+    }
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Request bodies at the HTTP edge: the Content-Type and Content-Encoding checks (415), run by
- * admission before a byte of the body is read, and JSON decoding (400). The size limit is the adapter's job (it never hands
- * over more than the limit).
+ * admission before a byte of the body is read, and JSON decoding (400). The size limit and the
+ * content coding's decoding are the adapter's job (it never hands over more than the limit, decoded).
  */
 import { HttpError } from "./http_error.ts";
 
@@ -66,25 +66,40 @@ export function requireType(headers: HeaderSource, accepted: readonly string[], 
   }
 }
 
+/** The content codings a request body may be sent in, decoded as it arrives (the node adapter's `decodedBody`). */
+export type BodyCoding = "gzip" | "deflate";
+
 /**
- * Throws HttpError(415) with `Accept-Encoding: identity` (RFC 9110 12.5.3, 15.5.16) when the body
- * is declared in a content coding (`Content-Encoding` other than `identity`): no route decodes one,
- * and read as it is, a gzipped body was a misleading 400 (not UTF-8) or 422 (a CSV without its
- * columns), and plain JSON labelled `br` was stored as if the label were not there.
+ * What each `Content-Encoding` name decodes as: `x-gzip` is gzip (RFC 9110 8.4.1.3), `deflate` the
+ * zlib format (8.4.1.2). What a 415 names in `Accept-Encoding`, with identity.
+ */
+const BODY_CODINGS: Readonly<Record<string, BodyCoding>> = { gzip: "gzip", "x-gzip": "gzip", deflate: "deflate" };
+
+/** The `Accept-Encoding` of a 415 for a content coding (RFC 9110 12.5.3, 15.5.16): the codings decoded. */
+export const ACCEPTED_CODINGS = [...Object.keys(BODY_CODINGS), "identity"].join(", ");
+
+/**
+ * The content coding a request body is declared in (`Content-Encoding`, `identity` left out), for
+ * the adapter to decode, or undefined for none. Throws HttpError(415) with `Accept-Encoding` naming
+ * the codings decoded (RFC 9110 15.5.16) for any other coding, or a chain of two (`gzip, br`): read
+ * as it is, such a body was a misleading 400 (not UTF-8) or 422 (a CSV without its columns), and
+ * plain JSON labelled `br` was stored as if the label were not there.
  *
  * @example
  * ```ts
- * requireIdentityCoding(request.headers); // a gzipped body: 415, Accept-Encoding: identity
+ * bodyCoding(request.headers); // Content-Encoding: x-gzip -> "gzip"; br -> 415, Accept-Encoding: gzip, x-gzip, deflate, identity
  * ```
  */
-export function requireIdentityCoding(headers: HeaderSource): void {
+export function bodyCoding(headers: HeaderSource): BodyCoding | undefined {
   const header = headers.get("content-encoding");
-  if (header === null) return;
+  if (header === null) return undefined;
   const codings = header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
-  if (codings.length === 0) return;
-  throw new HttpError(415, `Send the body uncompressed: this API decodes no Content-Encoding; got '${codings.join(", ").slice(0, 80)}'`, {
+  if (codings.length === 0) return undefined;
+  const coding = codings.length === 1 && Object.hasOwn(BODY_CODINGS, codings[0]) ? BODY_CODINGS[codings[0]] : undefined;
+  if (coding !== undefined) return coding;
+  throw new HttpError(415, `Send the body uncompressed or in one of ${ACCEPTED_CODINGS.replace(", identity", "")}; got Content-Encoding '${codings.join(", ").slice(0, 80)}'`, {
     code: "unsupported-content-encoding",
-    headers: { "accept-encoding": "identity" },
+    headers: { "accept-encoding": ACCEPTED_CODINGS },
   });
 }
 
