@@ -3,6 +3,7 @@
  * value, never an exception. A load has already been recorded when its alert goes out, and a
  * webhook that is down or hangs must neither fail it nor keep it running for long.
  */
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { combineSignals } from "../files/mod.ts";
 import type { RunAlert } from "../runs/mod.ts";
@@ -20,12 +21,19 @@ export interface SendOptions {
    * made, and the outcome says so (code `stopped`). A stop must not wait out a webhook that hangs.
    */
   signal?: AbortSignal;
+  /**
+   * The alert's id, sent as the `Idempotency-Key` header on every attempt (default a new UUID per
+   * call): a retry after a timeout or a 5xx may deliver a copy the receiver had already taken, and
+   * the key is how it tells the copy from another alert.
+   */
+  idempotencyKey?: string;
 }
 
 /**
  * POSTs `body` as JSON to `url`, retrying on network errors, timeouts, 408, 429 and 5xx answers,
  * and returns the outcome. It never throws, and ends within about
- * `attempts × timeoutMs + backoffMs × (2^(attempts-1) - 1)`. Messages name the webhook's host
+ * `attempts × timeoutMs + backoffMs × (2^(attempts-1) - 1)`. Every attempt carries the same
+ * `Idempotency-Key` header, which the outcome records as `id`. Messages name the webhook's host
  * only: on Slack and Teams the URL's path is the secret.
  *
  * @example
@@ -41,15 +49,16 @@ export async function sendAlert(url: string, body: unknown, options: SendOptions
   const host = new URL(url).host;
   const payload = JSON.stringify(body);
   const stop = options.signal;
-  let outcome: RunAlert = { status: "failed", attempts: 0, at: new Date().toISOString() };
+  const id = options.idempotencyKey ?? randomUUID();
+  let outcome: RunAlert = { status: "failed", attempts: 0, at: new Date().toISOString(), id };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2), undefined, { signal: stop }).catch(() => {});
     if (stop?.aborted) {
       const error = { code: "stopped", message: `${stopReason(stop)} before the alert was sent to the webhook at ${host}` };
-      return { status: "failed", attempts: attempt - 1, at: new Date().toISOString(), error };
+      return { status: "failed", attempts: attempt - 1, at: new Date().toISOString(), id, error };
     }
-    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs, stop });
-    outcome = { ...alert, attempts: attempt, at: new Date().toISOString() };
+    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs, stop, id });
+    outcome = { ...alert, attempts: attempt, at: new Date().toISOString(), id };
     if (!retry) break;
   }
   return outcome;
@@ -58,8 +67,8 @@ export async function sendAlert(url: string, body: unknown, options: SendOptions
 async function postOnce(
   url: string,
   payload: string,
-  { host, timeoutMs, stop }: { host: string; timeoutMs: number; stop: AbortSignal | undefined },
-): Promise<{ alert: Omit<RunAlert, "attempts" | "at">; retry: boolean }> {
+  { host, timeoutMs, stop, id }: { host: string; timeoutMs: number; stop: AbortSignal | undefined; id: string },
+): Promise<{ alert: Omit<RunAlert, "attempts" | "at" | "id">; retry: boolean }> {
   // One signal for the timeout and the stop.
   const either = combineSignals([stop]);
   const signal = either.signal;
@@ -71,7 +80,7 @@ async function postOnce(
   try {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json; charset=utf-8", "user-agent": "relaciones-etl" },
+      headers: { "content-type": "application/json; charset=utf-8", "user-agent": "relaciones-etl", "idempotency-key": id },
       body: payload,
       signal,
       // A webhook that redirects is misconfigured; following it could send the run elsewhere.
