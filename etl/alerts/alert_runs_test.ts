@@ -291,3 +291,43 @@ test("alertRuns(): the webhook gets no local path (relative to the data dir, els
     await hook.close();
   }
 }));
+
+// Slack takes about one message a second per webhook and answers 429 with Retry-After beyond that;
+// two alerts go out at once (relationships and contacts). Retried at 0.25 s and 0.5 s, the second
+// was refused three times within the second it was told to wait, and lost.
+test("sendAlert() waits the Retry-After a 429 asks for when it fits ALERT_TIMEOUT, and gives up at once when it does not", async (t) => {
+  /** A receiver that takes one POST a second and tells the others when to come back. */
+  async function rateLimited(retryAfter: string) {
+    let last = -Infinity;
+    return localServer((_req, res) => {
+      const now = performance.now();
+      if (now - last < 1000) {
+        res.writeHead(429, { "retry-after": retryAfter }).end("rate_limited");
+        return;
+      }
+      last = now;
+      res.end("ok");
+    });
+  }
+  await t.test("Retry-After: 1, two alerts at once: both sent, the second after the wait", async () => {
+    const hook = await rateLimited("1");
+    try {
+      const outcomes = await Promise.all([1, 2].map((i) => sendAlert(hook.url, { text: `alert ${i}` }, { backoffMs: 10 })));
+      assert.deepEqual(outcomes.map((o) => o.status), ["sent", "sent"], JSON.stringify(outcomes));
+      assert.deepEqual(outcomes.map((o) => o.attempts).sort(), [1, 2]);
+    } finally {
+      await hook.close();
+    }
+  });
+  await t.test("Retry-After longer than ALERT_TIMEOUT: no attempt that would only be refused again", async () => {
+    const hook = await rateLimited("120");
+    try {
+      await sendAlert(hook.url, { text: "first" }, { backoffMs: 10 });
+      const outcome = await sendAlert(hook.url, { text: "second" }, { backoffMs: 10, timeoutMs: 1000 });
+      assert.deepEqual([outcome.status, outcome.attempts, outcome.http_status, outcome.error?.code], ["failed", 1, 429, "http-error"]);
+      assert.match(outcome.error!.message, /answered 429 Too Many Requests and asked to wait 120 s/);
+    } finally {
+      await hook.close();
+    }
+  });
+});

@@ -30,8 +30,8 @@ export interface SendOptions {
 }
 
 /**
- * POSTs `body` as JSON to `url`, retrying on network errors, timeouts, 408, 429 and 5xx answers,
- * and returns the outcome. It never throws, and ends within about
+ * POSTs `body` as JSON to `url`, retrying on network errors, timeouts, 408, 429 and 5xx answers
+ * (after the answer's Retry-After when it has one and it fits the attempt's timeout), and returns the outcome. It never throws, and ends within about
  * `attempts × timeoutMs + backoffMs × (2^(attempts-1) - 1)`. Every attempt carries the same
  * `Idempotency-Key` header, which the outcome records as `id`. Messages name the webhook's host
  * only: on Slack and Teams the URL's path is the secret.
@@ -51,24 +51,43 @@ export async function sendAlert(url: string, body: unknown, options: SendOptions
   const stop = options.signal;
   const id = options.idempotencyKey ?? randomUUID();
   let outcome: RunAlert = { status: "failed", attempts: 0, at: new Date().toISOString(), id };
+  let wait = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2), undefined, { signal: stop }).catch(() => {});
+    if (attempt > 1) await sleep(wait, undefined, { signal: stop }).catch(() => {});
     if (stop?.aborted) {
       const error = { code: "stopped", message: `${stopReason(stop)} before the alert was sent to the webhook at ${host}` };
       return { status: "failed", attempts: attempt - 1, at: new Date().toISOString(), id, error };
     }
-    const { alert, retry } = await postOnce(url, payload, { host, timeoutMs, stop, id });
+    const began = performance.now();
+    const { alert, retry, retryAfterMs } = await postOnce(url, payload, { host, timeoutMs, stop, id });
     outcome = { ...alert, attempts: attempt, at: new Date().toISOString(), id };
     if (!retry) break;
+    const backoff = backoffMs * 2 ** (attempt - 1);
+    wait = backoff;
+    if (retryAfterMs !== undefined) {
+      // The webhook said when it takes the next one (Slack's and Teams' rate limits): an attempt
+      // before then is refused again. Waited for within what this attempt may cost (its timeout,
+      // part of which its answer took, and the backoff), so the bound above holds; else given up now.
+      if (retryAfterMs > timeoutMs - (performance.now() - began) + backoff) break;
+      wait = Math.max(backoff, retryAfterMs);
+    }
   }
   return outcome;
+}
+
+/** A Retry-After header's wait in ms (delta-seconds or an HTTP date), or undefined. */
+function retryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 async function postOnce(
   url: string,
   payload: string,
   { host, timeoutMs, stop, id }: { host: string; timeoutMs: number; stop: AbortSignal | undefined; id: string },
-): Promise<{ alert: Omit<RunAlert, "attempts" | "at" | "id">; retry: boolean }> {
+): Promise<{ alert: Omit<RunAlert, "attempts" | "at" | "id">; retry: boolean; retryAfterMs?: number }> {
   // One signal for the timeout and the stop.
   const either = combineSignals([stop]);
   const signal = either.signal;
@@ -91,9 +110,12 @@ async function postOnce(
     await response.body?.cancel();
     if (response.ok) return { alert: { status: "sent", http_status: response.status }, retry: false };
     const retry = response.status === 408 || response.status === 429 || response.status >= 500;
+    const retryAfterMs = retry ? retryAfter(response.headers.get("retry-after")) : undefined;
+    const asked = retryAfterMs === undefined ? "" : ` and asked to wait ${Math.ceil(retryAfterMs / 1000)} s`;
     return {
-      alert: { status: "failed", http_status: response.status, error: { code: "http-error", message: `The webhook at ${host} answered ${response.status} ${response.statusText}`.trim() } },
+      alert: { status: "failed", http_status: response.status, error: { code: "http-error", message: `The webhook at ${host} answered ${`${response.status} ${response.statusText}`.trim()}${asked}` } },
       retry,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
   } catch (error) {
     if (stop?.aborted) return { alert: { status: "failed", error: { code: "stopped", message: `${stopReason(stop)} before the webhook at ${host} answered` } }, retry: false };
