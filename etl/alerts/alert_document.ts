@@ -3,6 +3,8 @@
  * (the run, its findings with cell references, links). Slack, Mattermost and Teams' incoming
  * webhooks all take `{ "text": ... }` and ignore fields they do not know, so one body serves both.
  */
+import { randomUUID } from "node:crypto";
+import { basename, resolve, sep } from "node:path";
 import { stoppedBySignal, type Finding, type RunParquet, type RunRecord, type Severity } from "../runs/mod.ts";
 import { oneLine } from "../text/mod.js";
 
@@ -17,6 +19,11 @@ const MAX_TEXT_FINDINGS = 8;
 
 /** The alert document POSTed to the webhook. */
 export interface AlertDocument {
+  /**
+   * The alert's id (a UUID), also its POSTs' `Idempotency-Key` header: the same on each attempt, so
+   * a receiver can drop the copies a retry after a timeout or a 5xx may deliver.
+   */
+  id: string;
   /** One short message for people (Slack, Mattermost, Teams). */
   text: string;
   /** Identifies the document for machines. */
@@ -57,7 +64,9 @@ export function alertDue(run: RunRecord, minSeverity: Severity): boolean {
 }
 
 /**
- * Returns the alert document for `run`, with links under `baseUrl` (the dashboard's address).
+ * Returns the alert document for `run`, with links under `baseUrl` (the dashboard's address), a
+ * new `id`, and the local paths its messages name made shareable (relative to `dataDir`, else base
+ * names: `shareablePaths()`).
  *
  * @example
  * ```ts
@@ -65,14 +74,16 @@ export function alertDue(run: RunRecord, minSeverity: Severity): boolean {
  * doc.text; // "Relaciones: relationships load FAILED (relaciones.xlsx)\n..."
  * ```
  */
-export function alertDocument(run: RunRecord, options: { baseUrl: string; minSeverity: Severity }): AlertDocument {
+export function alertDocument(run: RunRecord, options: { baseUrl: string; minSeverity: Severity; dataDir?: string }): AlertDocument {
   const base = options.baseUrl.replace(/\/+$/, "");
   const links = { run: `${base}/runs/${encodeURIComponent(run.id)}`, dashboard: `${base}/#history` };
   const severity: Severity =
     run.status === "failed" ? "error" : run.findings.reduce<Severity>((worst, f) => (RANK[f.severity] > RANK[worst] ? f.severity : worst), "info");
-  const { file, findings, alert: _alert, parquet, ...rest } = run;
+  const shown = withoutLocalPaths(run, options.dataDir);
+  const { file, findings, alert: _alert, parquet, ...rest } = shown;
   return {
-    text: alertText(run, options.minSeverity, links),
+    id: randomUUID(),
+    text: alertText(shown, options.minSeverity, links),
     type: "relaciones.etl-run-alert",
     reason: run.status === "failed" ? "failed" : "findings",
     severity,
@@ -80,7 +91,7 @@ export function alertDocument(run: RunRecord, options: { baseUrl: string; minSev
       ...rest,
       // The name, size and hash say which file; its local path is nobody's business in a channel.
       file: file === null ? null : { name: file.name, size: file.size, sha256: file.sha256 },
-      // The same for the Parquet folder, which a failure's message names too (DuckDB's, with a file under it).
+      // The same for the Parquet folder (its error's message says `<PARQUET_DIR>`, withoutLocalPaths()).
       ...(parquet === undefined ? {} : { parquet: withoutDir(parquet) }),
       findings: findings.slice(0, MAX_FINDINGS).map((f) => ({ ...f, cells: f.cells.slice(0, MAX_CELLS), count: f.count ?? f.cells.length })),
       findings_total: findings.length,
@@ -89,9 +100,55 @@ export function alertDocument(run: RunRecord, options: { baseUrl: string; minSev
   };
 }
 
-function withoutDir({ dir, ...parquet }: RunParquet): Omit<RunParquet, "dir"> {
-  if (parquet.error === undefined || dir === "") return parquet;
-  return { ...parquet, error: { ...parquet.error, message: parquet.error.message.replaceAll(dir, "<PARQUET_DIR>") } };
+function withoutDir({ dir: _dir, ...parquet }: RunParquet): Omit<RunParquet, "dir"> {
+  return parquet;
+}
+
+/**
+ * `run` with the local paths its messages name made shareable: a webhook may be a third party's
+ * chat, and a path tells it the layout of someone's home folder. The Parquet folder (whose error
+ * names files under it too, DuckDB's) becomes `<PARQUET_DIR>`, then `shareablePaths()` does the rest.
+ */
+function withoutLocalPaths(run: RunRecord, dataDir: string | undefined): RunRecord {
+  const parquetDir = run.parquet?.dir ?? "";
+  const shown = <T extends { message: string }>(value: T): T => {
+    const message = parquetDir === "" ? value.message : value.message.replaceAll(parquetDir, "<PARQUET_DIR>");
+    return { ...value, message: shareablePaths(message, dataDir) };
+  };
+  return {
+    ...run,
+    error: run.error === null ? null : shown(run.error),
+    findings: run.findings.map(shown),
+    ...(run.parquet?.error === undefined ? {} : { parquet: { ...run.parquet, error: shown(run.parquet.error) } }),
+    ...(run.kept?.error === undefined ? {} : { kept: { ...run.kept, error: shown(run.kept.error) } }),
+  };
+}
+
+/** An absolute path in a message: quoted (it may hold spaces), or bare after a space, `(`, `[`, `=` or `,` (so not a URL's). */
+const QUOTED_PATH = /(['"`])(\/[^'"`\n]*)\1/g;
+const BARE_PATH = /(^|[\s([=,])(\/[^\s'"`)\],;]*[^\s'"`)\],;.:])/g;
+
+/**
+ * Returns `message` with each absolute path shown as a person needs it to know which file: one
+ * under `dataDir` relative to it (`relaciones.xlsx`, `snapshots/v4.duckdb`), the data dir itself
+ * as `<DATA_DIR>`, any other by its base name.
+ *
+ * @example
+ * ```ts
+ * shareablePaths("Cannot find the workbook '/home/ana/data/relaciones.xlsx'", "/home/ana/data"); // "Cannot find the workbook 'relaciones.xlsx'"
+ * shareablePaths("EACCES, open /home/ana/in/c.csv", "/home/ana/data"); // "EACCES, open c.csv"
+ * ```
+ */
+function shareablePaths(message: string, dataDir: string | undefined): string {
+  const root = dataDir === undefined ? null : resolve(dataDir);
+  const shown = (path: string): string => {
+    if (root !== null && (path === root || path === root + sep)) return "<DATA_DIR>";
+    if (root !== null && path.startsWith(root + sep)) return path.slice(root.length + sep.length);
+    return basename(path) || path;
+  };
+  return message
+    .replace(QUOTED_PATH, (_all, quote: string, path: string) => `${quote}${shown(path)}${quote}`)
+    .replace(BARE_PATH, (_all, before: string, path: string) => `${before}${shown(path)}`);
 }
 
 function alertText(run: RunRecord, minSeverity: Severity, links: AlertDocument["links"]): string {

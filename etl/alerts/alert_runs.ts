@@ -40,7 +40,9 @@ export async function alertRuns(runs: readonly RunRecord[], options: AlertOption
   const baseUrl = options.publicUrl ?? (await runningApi(options.dataDir).catch(() => null))?.url ?? "http://127.0.0.1:8000";
   await Promise.all(
     due.map(async (run) => {
-      const alert = await sendAlert(options.webhook, alertDocument(run, { baseUrl, minSeverity }), options);
+      // Paths in what the webhook gets: relative to the data dir, else base names (runs.jsonl keeps them whole).
+      const document = alertDocument(run, { baseUrl, minSeverity, dataDir: options.dataDir });
+      const alert = await sendAlert(options.webhook, document, { ...options, idempotencyKey: document.id });
       run.alert = alert;
       outcomes.set(run.id, alert);
       try {

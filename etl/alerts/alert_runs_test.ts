@@ -206,3 +206,128 @@ test("sendAlert() leaves nothing listening on its stop signal, sent, retried or 
     await hook.close();
   }
 });
+
+// A retry after a timeout or a 5xx may deliver a copy the receiver had already taken: every
+// attempt of one alert carries the same id (the Idempotency-Key header and the body's `id`), and
+// another alert another id, so a receiver can drop the copies.
+test("alertRuns(): every attempt of one alert carries the same Idempotency-Key and body id; another alert another", withDataDir(async (dir) => {
+  const seen = new Set<string>();
+  const hook = await localServer((req, res) => {
+    const runId = JSON.parse(req.body.toString()).run.id;
+    res.statusCode = seen.has(runId) ? 200 : 503; // the first attempt of each alert fails
+    seen.add(runId);
+    res.end();
+  });
+  try {
+    const failed = run({ id: "r-failed", status: "failed", error: { code: "invalid-data", message: "bad" } });
+    const contacts = run({ id: "r-contacts", kind: "contacts", findings: [badCell] });
+    for (const r of [failed, contacts]) appendRun(dir, r);
+    const outcomes = await alertRuns([failed, contacts], { webhook: hook.url, dataDir: dir, publicUrl: "https://rel.example.org", backoffMs: 1 });
+    assert.deepEqual([...outcomes.values()].map((o) => [o.status, o.attempts]), [["sent", 2], ["sent", 2]]);
+    const keys = new Map<string, string[]>();
+    for (const request of hook.requests) {
+      const body = JSON.parse(request.body.toString());
+      const key = String(request.headers["idempotency-key"]);
+      assert.equal(body.id, key, "the body's id is the header's key");
+      keys.set(body.run.id, [...(keys.get(body.run.id) ?? []), key]);
+    }
+    const [a, b] = [keys.get("r-failed")!, keys.get("r-contacts")!];
+    assert.deepEqual([a.length, b.length], [2, 2]);
+    assert.match(a[0], /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(a[1], a[0], "the retry is the same alert");
+    assert.equal(b[1], b[0]);
+    assert.notEqual(a[0], b[0], "two alerts, two ids");
+    const recorded = new Map(readRuns(dir).map((r) => [r.id, r.alert?.id]));
+    assert.deepEqual([recorded.get("r-failed"), recorded.get("r-contacts")], [a[0], b[0]], "runs.jsonl names the id the receiver saw");
+  } finally {
+    await hook.close();
+  }
+}));
+
+test("sendAlert(): one Idempotency-Key for all attempts of one call (given, or made), another for the next call", async () => {
+  const hook = await localServer((_req, res, n) => {
+    res.statusCode = n === 1 ? 503 : 200;
+    res.end();
+  });
+  try {
+    const given = await sendAlert(hook.url, { text: "hi" }, { backoffMs: 1, idempotencyKey: "k-1" });
+    const made = await sendAlert(hook.url, { text: "hi" }, { backoffMs: 1 });
+    const keys = hook.requests.map((r) => r.headers["idempotency-key"]);
+    assert.deepEqual(keys.slice(0, 2), ["k-1", "k-1"]);
+    assert.equal(typeof keys[2], "string");
+    assert.notEqual(keys[2], "k-1");
+    assert.deepEqual([given.id, made.id], ["k-1", keys[2]]);
+  } finally {
+    await hook.close();
+  }
+});
+
+// A failed run's message names its files with their full paths (runs.jsonl and the CLI keep them);
+// a webhook may be a third party's chat: there a path under the data dir is shown relative to it, any
+// other absolute path by its base name, and the data dir itself as <DATA_DIR>.
+test("alertRuns(): the webhook gets no local path (relative to the data dir, else the base name); runs.jsonl keeps them", withDataDir(async (dir) => {
+  const hook = await localServer((_req, res) => res.end("ok"));
+  try {
+    const failed = run({
+      id: "r-paths",
+      status: "failed",
+      file: { name: "relaciones.xlsx", path: join(dir, "relaciones.xlsx"), size: 1, sha256: "00" },
+      error: { code: "not-found", message: `Cannot find the workbook '${join(dir, "in", "relaciones.xlsx")}' nor '/home/user/My Files/relaciones.xlsx'; see ${join(dir, "logs")}/etl.log or ${dir}` },
+      findings: [{ check: "file", severity: "error", message: `Cannot read "/home/user/elsewhere/contacts.csv": EACCES, open /home/user/elsewhere/x.csv.`, cells: ["contacts.csv:1"] }],
+      kept: { versions: [], pruned: [], error: { code: "keep-failed", message: `ENOSPC: no space left on device, copyfile '${join(dir, "snapshots", "v4.duckdb")}'` } },
+    });
+    appendRun(dir, failed);
+    await alertRuns([failed], { webhook: hook.url, dataDir: dir, publicUrl: "https://rel.example.org" });
+    const body = JSON.parse(hook.requests[0].body.toString());
+    assert.equal(body.run.error.message, "Cannot find the workbook 'in/relaciones.xlsx' nor 'relaciones.xlsx'; see logs/etl.log or <DATA_DIR>");
+    assert.equal(body.run.findings[0].message, `Cannot read "contacts.csv": EACCES, open x.csv.`);
+    assert.equal(body.run.kept.error.message, "ENOSPC: no space left on device, copyfile 'snapshots/v4.duckdb'");
+    assert.ok(body.text.includes("Cannot find the workbook 'in/relaciones.xlsx'"), body.text);
+    const sent = JSON.stringify(body);
+    for (const local of [dir, "/home/user"]) assert.ok(!sent.includes(local), `${local} in ${sent}`);
+    assert.ok(body.links.run.startsWith("https://rel.example.org/runs/"), "URLs are no paths");
+    assert.equal(readRuns(dir)[0].error?.message, failed.error!.message, "runs.jsonl keeps the full paths");
+  } finally {
+    await hook.close();
+  }
+}));
+
+// Slack takes about one message a second per webhook and answers 429 with Retry-After beyond that;
+// two alerts go out at once (relationships and contacts). Retried at 0.25 s and 0.5 s, the second
+// was refused three times within the second it was told to wait, and lost.
+test("sendAlert() waits the Retry-After a 429 asks for when it fits ALERT_TIMEOUT, and gives up at once when it does not", async (t) => {
+  /** A receiver that takes one POST a second and tells the others when to come back. */
+  async function rateLimited(retryAfter: string) {
+    let last = -Infinity;
+    return localServer((_req, res) => {
+      const now = performance.now();
+      if (now - last < 1000) {
+        res.writeHead(429, { "retry-after": retryAfter }).end("rate_limited");
+        return;
+      }
+      last = now;
+      res.end("ok");
+    });
+  }
+  await t.test("Retry-After: 1, two alerts at once: both sent, the second after the wait", async () => {
+    const hook = await rateLimited("1");
+    try {
+      const outcomes = await Promise.all([1, 2].map((i) => sendAlert(hook.url, { text: `alert ${i}` }, { backoffMs: 10 })));
+      assert.deepEqual(outcomes.map((o) => o.status), ["sent", "sent"], JSON.stringify(outcomes));
+      assert.deepEqual(outcomes.map((o) => o.attempts).sort(), [1, 2]);
+    } finally {
+      await hook.close();
+    }
+  });
+  await t.test("Retry-After longer than ALERT_TIMEOUT: no attempt that would only be refused again", async () => {
+    const hook = await rateLimited("120");
+    try {
+      await sendAlert(hook.url, { text: "first" }, { backoffMs: 10 });
+      const outcome = await sendAlert(hook.url, { text: "second" }, { backoffMs: 10, timeoutMs: 1000 });
+      assert.deepEqual([outcome.status, outcome.attempts, outcome.http_status, outcome.error?.code], ["failed", 1, 429, "http-error"]);
+      assert.match(outcome.error!.message, /answered 429 Too Many Requests and asked to wait 120 s/);
+    } finally {
+      await hook.close();
+    }
+  });
+});

@@ -110,6 +110,8 @@ export interface RunAlert {
   http_status?: number;
   /** Why it failed; never holds the webhook's URL (on Slack the URL is the secret). */
   error?: { code: string; message: string };
+  /** The alert's id: its `Idempotency-Key` header and its body's `id`, the same on every attempt (absent in runs recorded before it was sent). */
+  id?: string;
 }
 
 /**
