@@ -22,7 +22,7 @@ import { acceptHeaderFor, bodyCoding, mediaType, requireType, type BodyCoding, t
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
-import type { Infer } from "./http/json_schema.ts";
+import type { Infer } from "../etl/json_schema/mod.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, isSchemaMissing, postgresRefusal } from "../etl/db/mod.ts";

@@ -2,7 +2,7 @@
  * What the system routes (health, readiness, the API documents) say about themselves: data beside
  * their handlers in app.ts.
  */
-import { boolean, integer, nullable, object, oneOf, optional, string } from "./http/json_schema.ts";
+import { boolean, integer, nullable, object, oneOf, optional, string } from "../etl/json_schema/mod.ts";
 import type { RouteDoc } from "./http/route_doc.ts";
 import { RUN_STATUSES } from "../etl/runs/mod.ts";
 

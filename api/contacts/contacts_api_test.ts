@@ -326,6 +326,12 @@ test("contacts API: filters, sort, keyset pages with Link, total, CSV and depart
     await t.test("sort ascending and descending", async () => {
       assert.deepEqual(await names("/contacts?sort=last_name"), ["Zoe", "Yan", "Will", "Vera", "Xavi"]);
       assert.deepEqual(await names("/contacts?sort=-first_name"), ["Zoe", "Yan", "Xavi", "Will", "Vera"]);
+      // `+field` is accepted as ascending; the document says so (its enum lists only `field` and `-field`).
+      assert.deepEqual(await names("/contacts?sort=%2Blast_name"), ["Zoe", "Yan", "Will", "Vera", "Xavi"]);
+      const plain = await raw(server.url, { path: "/contacts?sort=+last_name" });
+      assert.equal(plain.status, 400, "a bare + in a query is a space");
+      const sortDoc = (await raw(server.url, { path: "/openapi.json" })).json().paths["/contacts"].get.parameters.find((p: { name: string }) => p.name === "sort");
+      assert.match(sortDoc.description, /`\+` \(sent as `%2B`\) for ascending/);
     });
     await t.test("keyset pages follow Link rel=next to the end", async () => {
       let path: string | undefined = "/contacts?sort=first_name&limit=2&count=true";

@@ -4,7 +4,7 @@
  * ingest_summary_schema.ts pins its answer.
  */
 import { RUN_ID_NAME, UPLOAD_NAME, type ImportRequest } from "../../etl/handover/mod.ts";
-import { optional, object, string, type Infer, type Same } from "../http/json_schema.ts";
+import { optional, object, string, type Infer, type Same } from "../../etl/json_schema/mod.ts";
 
 /** `ImportRequest` (etl/handover/contract.ts). */
 export const importRequestSchema = object(

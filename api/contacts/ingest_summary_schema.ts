@@ -4,7 +4,7 @@
  * OpenAPI document and the contract cannot drift apart.
  */
 import type { IngestSummary } from "../../etl/handover/mod.ts";
-import { array, integer, nullable, object, optional, string, type Infer, type Same } from "../http/json_schema.ts";
+import { array, integer, nullable, object, optional, string, type Infer, type Same } from "../../etl/json_schema/mod.ts";
 
 const fieldTally = object({
   field: string({ description: "The field (`*` for a row that could not be parsed)." }),

@@ -159,11 +159,12 @@ export function pagingParams(max: number, fallback: number): ParamDoc[] {
 /**
  * The `sort` parameter of a list sorted by one of `sorts` (the record's sortFields(), what its route's
  * parseSort takes), each ascending or `-` descending, listed in `enum` (the docs page offers them).
+ * parseSort also takes `+field` as ascending: said in the description, not listed in `enum`.
  */
 export function sortParam(sorts: readonly string[]): ParamDoc {
   return {
     name: "sort",
-    description: `One of ${sorts.join(", ")}; prefix \`-\` for descending. Default \`id\`.`,
+    description: `One of ${sorts.join(", ")}; prefix \`-\` for descending. A prefix \`+\` (sent as \`%2B\`) for ascending is accepted too, the same as none. Default \`id\`.`,
     schema: { type: "string", enum: sorts.flatMap((field) => [field, `-${field}`]), default: "id" },
   };
 }

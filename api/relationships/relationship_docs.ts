@@ -4,7 +4,7 @@
  * definitions of relationship_schemas.ts, the same ones the handlers' types come from.
  */
 import { formatParam, pagedFormatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
-import { array, object, page, ref } from "../http/json_schema.ts";
+import { array, object, page, ref } from "../../etl/json_schema/mod.ts";
 import { MATRIX_HEADER_BYTES } from "./matrix_cells.ts";
 import {
   actorSchema,

@@ -1,10 +1,10 @@
 /**
  * The one definition of every record the relationship routes answer with: each is a
- * schema-bearing definition (api/http/json_schema.ts) from which both the TypeScript type
+ * schema-bearing definition (etl/json_schema) from which both the TypeScript type
  * (relationship_model.ts, the dashboard's JSDoc) and the OpenAPI schema are derived.
  */
-import { array, boolean, integer, nullable, object, oneOf, optional, string, type Infer } from "../http/json_schema.ts";
-import { SEVERITIES } from "../../etl/runs/mod.ts";
+import { array, boolean, integer, nullable, object, oneOf, optional, string, type Infer } from "../../etl/json_schema/mod.ts";
+import { findingSchema } from "../../etl/runs/mod.ts";
 
 const actorMembers = {
   id: integer({ description: "The actor's numeric id (column A of the matrix, the list's id)." }),
@@ -51,19 +51,7 @@ export const pairSchema = object({
   b_to_a: direction("The cell at row person_b, column person_a."),
 });
 
-/** A quality finding (the run record's, etl/runs). */
-export const findingSchema = object({
-  check: string({ description: "The check's code name, e.g. `asymmetric_pair`." }),
-  severity: oneOf(SEVERITIES),
-  message: string(),
-  cells: array(string(), { description: "Cell references like `'Matriz de adyacencia'!F5` (capped at 50), or `contacts.csv:12` lines." }),
-  count: optional(integer({ description: "How many cells or lines in all." })),
-  values: optional(array(nullable(string()), {
-    description: "What each of `cells` holds, in the same order (null where none was kept), for the checks that keep it: both codes of each letter code disagreement (`code_mismatch_matrix`, `code_mismatch_list`: the code each of the two cells holds). Absent for a finding that keeps none, and in findings recorded before it existed: run records (`/runs`) of older loads, and `/findings` of a published file older than schema version 5. In CSV, joined with `; ` like `cells`.",
-  })),
-});
-
-/** `GET /findings`. */
+/** `GET /findings`: the published version's findings (the run record's `findingSchema`, etl/runs). */
 export const findingsAnswerSchema = object({ items: array(findingSchema), version_id: nullable(integer()) });
 
 /** `GET /relationships/path`. */

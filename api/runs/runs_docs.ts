@@ -2,8 +2,8 @@
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
 import { formatParam, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
-import { rejectSchema, rejectsAnswerSchema, runSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
-import { RUN_KINDS, RUN_STATUSES } from "../../etl/runs/mod.ts";
+import { rejectSchema, rejectsAnswerSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
+import { RUN_KINDS, RUN_STATUSES, runSchema } from "../../etl/runs/mod.ts";
 
 /** Both lists take `limit` but no cursor, and their CSV is every row. */
 const formatIgnoringLimit: ParamDoc = { ...formatParam, description: `${formatParam.description} limit is then ignored.` };

@@ -20,8 +20,9 @@ const bare = trimUnseen;
  */
 export function asWholeNumber(value: CellValue): number | null {
   if (typeof value === "number") return Number.isInteger(value) ? value : null;
-  if (typeof value === "string" && /^\d+(?:\.0+)?$/.test(bare(value))) return Number(bare(value));
-  return null;
+  if (typeof value !== "string") return null;
+  const text = bare(value);
+  return /^\d+(?:\.0+)?$/.test(text) ? Number(text) : null;
 }
 
 /** Returns a positive integer id held by the cell (1 to MAX_ID), or null. */
@@ -37,7 +38,9 @@ export function asId(value: CellValue): number | null {
 export function asBadId(value: CellValue): number | null {
   if (asId(value) !== null) return null;
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  return typeof value === "string" && /^\d+(?:\.\d+)?$/.test(bare(value)) ? Number(bare(value)) : null;
+  if (typeof value !== "string") return null;
+  const text = bare(value);
+  return /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : null;
 }
 
 /**

@@ -100,7 +100,7 @@ export async function withSnapshot<T>(db: Database, path: string, alias: string,
  *
  * @example
  * ```ts
- * const row = await readSnapshot("data/relationships.duckdb", "live", (db) => db.one("SELECT version_id FROM live.snapshot_info"));
+ * const n = await readSnapshot("data/relationships.duckdb", "live", (db) => db.one("SELECT count(*) AS n FROM live.actors"));
  * ```
  */
 export async function readSnapshot<T>(path: string, alias: string, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -110,4 +110,22 @@ export async function readSnapshot<T>(path: string, alias: string, fn: (db: Data
   } finally {
     db.close();
   }
+}
+
+/** The version a snapshot attached as `alias` says it holds: its one `snapshot_info` row's. */
+const snapshotVersionSql = (alias: string) => `SELECT version_id FROM ${alias}.snapshot_info LIMIT 1`;
+
+/**
+ * Returns the version the snapshot attached as `alias` in `db` holds (its `snapshot_info` row), or
+ * undefined when that table has no row; what a missing row means is the caller's to say. A file
+ * without the table (damaged, another database) throws as DuckDB said it.
+ *
+ * @example
+ * ```ts
+ * const version = await readSnapshot("data/snapshots/relationships-v3.duckdb", "src", (db) => snapshotVersion(db, "src")); // 3
+ * ```
+ */
+export async function snapshotVersion(db: Database, alias: string): Promise<number | undefined> {
+  const info = await db.one<{ version_id: number }>(snapshotVersionSql(alias));
+  return info === undefined ? undefined : Number(info.version_id);
 }

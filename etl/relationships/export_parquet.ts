@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { Database, quoteLiteral } from "../db/mod.ts";
 import { isAlive, makeDirs } from "../files/mod.ts";
 import type { RunParquet } from "../runs/mod.ts";
-import { withSnapshot } from "./attach_snapshot.ts";
+import { snapshotVersion, withSnapshot } from "./attach_snapshot.ts";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { firstLine } from "../text/mod.js";
 
@@ -139,8 +139,9 @@ export async function exportParquet(options: { dataDir: string; dir: string; liv
       try {
         await withSnapshot(db, source.path, "s", async () => {
           if (kept) {
-            const found = (await db!.one<{ version_id: number }>("SELECT version_id FROM s.snapshot_info LIMIT 1"))?.version_id;
-            if (found !== undefined && Number(found) !== source.version) throw new Error(`it holds version ${found}`);
+            // A file without the row is taken for its version's (only a version it names is refused).
+            const found = await snapshotVersion(db!, "s");
+            if (found !== undefined && found !== source.version) throw new Error(`it holds version ${found}`);
             readable = true;
           }
           for (const table of DATA_TABLES) await copy(table, source.version);

@@ -13,7 +13,7 @@ import type { KeepVersions } from "../settings/mod.js";
 import { firstLine } from "../text/mod.js";
 import { keptSnapshotPath, keptVersions } from "./keep_versions.ts";
 import { afterPublish } from "./after_publish.ts";
-import { readSnapshot, SnapshotCopyError } from "./attach_snapshot.ts";
+import { readSnapshot, SnapshotCopyError, snapshotVersion } from "./attach_snapshot.ts";
 import { lock, LoadError, publishedVersion, RelationshipLoad, type LoadResult } from "./load_relationships.ts";
 import { previousSnapshot } from "./previous_version.ts";
 import { publishSnapshot } from "./publish.ts";
@@ -84,10 +84,7 @@ export async function restoreVersion(options: RestoreOptions): Promise<LoadResul
 async function checkKept(source: string, options: RestoreOptions): Promise<void> {
   let found: number | undefined;
   try {
-    found = await readSnapshot(source, "src", async (db) => {
-      const info = await db.one<{ version_id: number }>("SELECT version_id FROM src.snapshot_info LIMIT 1");
-      return info === undefined ? undefined : Number(info.version_id);
-    });
+    found = await readSnapshot(source, "src", (db) => snapshotVersion(db, "src"));
   } catch (error) {
     if (error instanceof SnapshotCopyError) throw error;
     throw unusable(options, source, `is damaged or is not a relationships snapshot (DuckDB: ${firstLine(error)})`);

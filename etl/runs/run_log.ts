@@ -7,7 +7,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAll } from "../files/mod.ts";
-import { RUN_KINDS, RUN_STATUSES, type RunAmendment, type RunKind, type RunRecord, type RunStatus } from "./run_record.ts";
+import { hasRequiredMembers } from "../json_schema/mod.ts";
+import { runSchema } from "./run_schema.ts";
+import { type RunAmendment, type RunKind, type RunRecord, type RunStatus } from "./run_record.ts";
 
 /** The path of the run log inside a data directory. */
 export function runLogPath(dataDir: string): string {
@@ -114,15 +116,10 @@ function entryOf(line: Buffer): Entry | undefined {
 
 type Fields = Record<string, unknown>;
 const isObject = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
-const isObjectOrNull = (value: unknown) => value === null || isObject(value);
-const among = (values: readonly string[], value: unknown) => typeof value === "string" && values.includes(value);
 
-/** The members every run has, of the types they have (run_schemas.ts in api/runs for the rest). */
+/** The members every run has, of the types they have (run_schema.ts: what they hold is not looked into). */
 function isRun(value: unknown): value is RunRecord {
-  if (!isObject(value) || "amends" in value) return false;
-  const { id, kind, status, started_at, finished_at, file, counts, findings, changes, error } = value;
-  return typeof id === "string" && among(RUN_KINDS, kind) && among(RUN_STATUSES, status) && typeof started_at === "string" &&
-    typeof finished_at === "string" && isObjectOrNull(file) && isObject(counts) && Array.isArray(findings) && isObject(changes) && isObjectOrNull(error);
+  return isObject(value) && !("amends" in value) && hasRequiredMembers(runSchema, value);
 }
 
 function isAmendment(value: unknown): value is RunAmendment {

@@ -3,7 +3,8 @@
  * that carries both its JSON Schema (for OpenAPI and the validator) and its TypeScript type
  * (`Infer<typeof actorSchema>`), so the two cannot disagree. The subset is what our answers need:
  * integer, number, string (with enum/format), boolean, null, arrays, closed objects with optional
- * members, string-keyed maps and named references.
+ * members, string-keyed maps and named references. In etl/ because the run record's definition is
+ * the ETL's (etl/runs), which checks log lines by it; the API builds its answers' schemas with it.
  */
 
 /** A JSON Schema object as it appears in the OpenAPI document. */
@@ -162,6 +163,41 @@ export function page<T>(item: Schema<T>): Schema<{ items: T[]; next_cursor: stri
 
 /**
  * True (at the type level) when A and B accept the same values: how a definition is pinned to a
- * type declared elsewhere (the run record lives in etl/runs), so a drift fails `npm run check`.
+ * type declared elsewhere (the run record's interfaces in etl/runs), so a drift fails `npm run check`.
  */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** True when `value` is of one of the JSON types `json` names (its `type`, or any of its `anyOf`), and among its `enum` if it has one. */
+function ofType(json: JsonSchema, value: unknown): boolean {
+  if (Array.isArray(json.anyOf)) return json.anyOf.some((branch: JsonSchema) => ofType(branch, value));
+  if (Array.isArray(json.enum) && !json.enum.includes(value)) return false;
+  const types: unknown[] = Array.isArray(json.type) ? json.type : [json.type];
+  return types.some((type) =>
+    type === "null" ? value === null
+    : type === "object" ? typeof value === "object" && value !== null && !Array.isArray(value)
+    : type === "array" ? Array.isArray(value)
+    : type === "integer" ? Number.isInteger(value)
+    : type === "number" ? typeof value === "number"
+    : typeof value === type, // string, boolean
+  );
+}
+
+/**
+ * True when `value` is an object holding every required member of the object definition `schema`,
+ * each of the JSON type its definition names (and among its `enum`): what a reader checks of a
+ * record it did not write before taking it for one. What members hold is not looked into (the
+ * members of `file`, the items of an array), nor members that may be absent.
+ *
+ * @example
+ * ```ts
+ * hasRequiredMembers(object({ x: integer(), label: optional(string()) }), { x: 1 }); // true
+ * hasRequiredMembers(object({ x: integer() }), { x: "1" }); // false
+ * ```
+ */
+export function hasRequiredMembers(schema: Schema<unknown>, value: unknown): boolean {
+  if (!ofType({ type: "object" }, value)) return false;
+  const fields = value as Record<string, unknown>;
+  const properties = (schema.json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = (schema.json.required ?? []) as string[];
+  return required.every((name) => ofType(properties[name] ?? {}, fields[name]));
+}
