@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { appendRun, type RunRecord } from "../../etl/runs/mod.ts";
+import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 
 function run(overrides: Partial<RunRecord>): RunRecord {
@@ -88,6 +88,36 @@ test("/runs skips lines of runs.jsonl that are valid JSON but no run, as it skip
       assert.deepEqual(r.json().items.map((x: RunRecord) => x.id), ["20261130T000000000Z-0c0d", "20261130T000000000Z-0a0b"], r.text);
       const csv = await raw(server.url, { path: "/runs?format=csv" });
       assert.equal(csv.text.trim().split(/\r?\n/).length, 3, csv.text);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// Before, /runs answered a run's `alert` (its webhook's outcome, with the id receivers de-duplicate
+// by) while the OpenAPI document's run schema did not list it: a client generated from the document
+// dropped it.
+test("/runs/{id}: a run's alert is served and every member of it is in the documented schema", async () => {
+  const { dir, cleanup } = tempDir("runs-routes-");
+  try {
+    appendRun(dir, run({ status: "failed", error: { code: "bad-file", message: "no sheet" } }));
+    amendRun(dir, {
+      amends: "20261130T000000000Z-0a0b",
+      alert: { status: "failed", attempts: 3, at: "2026-11-30T00:00:09.000Z", http_status: 503, error: { code: "http-error", message: "answered 503" }, id: "5b0c2d0e-8a1f-4f39-9a39-2a5c8e0f1d11" },
+    });
+    const server = await testServer(dir);
+    try {
+      const answer = (await raw(server.url, { path: "/runs/20261130T000000000Z-0a0b" })).json();
+      assert.equal(answer.alert.id, "5b0c2d0e-8a1f-4f39-9a39-2a5c8e0f1d11");
+      const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+      for (const schema of [doc.components.schemas.Run, doc.paths["/runs/{id}"].get.responses["200"].content["application/json"].schema]) {
+        const alert = schema.properties.alert;
+        assert.ok(alert, "the run schema lists `alert`");
+        assert.deepEqual(Object.keys(alert.properties).sort(), Object.keys(answer.alert).sort());
+        assert.deepEqual([...alert.required].sort(), ["at", "attempts", "status"]);
+      }
     } finally {
       await server.close();
     }

@@ -56,6 +56,19 @@ export const runMembers = {
       { description: "The snapshots kept for `--restore` after this run published." },
     ),
   ),
+  alert: optional(
+    object(
+      {
+        status: oneOf(["sent", "failed"]),
+        attempts: integer({ description: "POSTs made, retries included." }),
+        at: string({ format: "date-time", description: "When the last attempt ended." }),
+        http_status: optional(integer({ description: "The HTTP status of the last answer, when there was one." })),
+        error: optional(object({ code: string(), message: string({ description: "Why it failed; never holds the webhook's URL." }) })),
+        id: optional(string({ description: "The alert's id: its `Idempotency-Key` header and its body's `id`, the same on every attempt (absent in runs recorded before it was sent)." })),
+      },
+      { description: "What became of the alert about this run (ALERT_WEBHOOK_URL), when one was due; absent while it is being sent and when none was due." },
+    ),
+  ),
 };
 
 /** One run of the ETL. Open: older log lines may carry fields since dropped. */
