@@ -17,7 +17,7 @@ import { GIN_PENDING_CLEANUP, loadMemoryMb, readSql, recordSql, servingMemoryMb 
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 import { writeAll } from "../files/mod.ts";
-import { csvField, fold } from "../text/mod.js";
+import { csvField, fold, trimUnseen } from "../text/mod.js";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 import { sampleContacts } from "../../scripts/generate_samples.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -1363,7 +1363,7 @@ test("PostgreSQL 002: fold() drops every combining mark and folds the final sigm
     await pg.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2), ($3, $4), ($3, $2)", [mohamed, upper, giorgos, lower]);
     const annBefore = await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]);
 
-    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql", "006_merge_spaced_departments.sql"]);
+    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql", "006_merge_spaced_departments.sql", "007_merge_unseen_departments.sql"]);
     const search = async (q: string) => (await pg.all<{ id: number }>("SELECT id FROM contacts WHERE search_text LIKE '%' || fold($1) || '%' ORDER BY id", [q])).map((r) => r.id);
     assert.deepEqual(await search("محمد"), [mohamed], "marks outside U+0300-036F");
     assert.deepEqual(await search("ΠΑΠΑΔΟΠΟΥΛΟΣ"), [giorgos], "a capital Σ meets a typed ς");
@@ -1783,5 +1783,73 @@ test("migrations make one the departments told apart only by repeated or no-brea
     const s = await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Human  Resources\nDee,Lee,,,,NY,12204,,,dee@example.com,Sales\u00a0\u00a0Team\n`));
     assert.equal(s.rejected, 0);
     assert.deepEqual(await state(), merged);
+  });
+});
+
+test("migrations make one the departments told apart only by invisible characters at their ends (DuckDB 015-016, PostgreSQL 007): each link once, new versions, and a load naming one finds it", async () => {
+  await withDb(async (db, dir) => {
+    // Departments stored before names were trimmed of them (written straight into the tables, as the
+    // code before stored them), and contacts in them: ann in 'Sales' and its look-alike, bob in a
+    // look-alike fold() makes one with 'Sales', cy in one with no trimmed name yet, dee in one that
+    // is nothing once trimmed, eve elsewhere.
+    const spelled = ["Sales", "Sales\u200b", "\u2060Ops\ufeff", "\ufeffsales\u00a0\u200e", "\u2060", "Support"];
+    const dept: number[] = [];
+    for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
+    const people: number[] = [];
+    for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
+      people.push(
+        (await db.one<{ id: number }>(
+          `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text, created_at, updated_at)
+           VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z') RETURNING id`,
+          [email],
+        ))!.id,
+      );
+    }
+    const links = [[0, 0], [0, 1], [1, 3], [2, 2], [3, 4], [4, 5]];
+    for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
+    // The migration applied again, as to a database the code before left.
+    const names = db.pg ? ["007_merge_unseen_departments.sql"] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"];
+    await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, names);
+    assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
+
+    // Sorted here: the backends' collations order the invisible characters apart.
+    const state = async () => ({
+      departments: (await db.all<{ name: string }>("SELECT name FROM departments")).map((d) => d.name).sort(),
+      links: (
+        await db.all<{ email: string; name: string }>(
+          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id",
+        )
+      ).map((l) => `${l.email} ${l.name}`).sort(),
+    });
+    const merged = {
+      departments: ["Ops", "Sales", "Support", "\u2060"],
+      links: ["ann@example.com Sales", "bob@example.com Sales", "cy@example.com Ops", "dee@example.com \u2060", "eve@example.com Support"],
+    };
+    assert.deepEqual(await state(), merged, "'Sales' kept, 'Ops' made; ann linked once; a name of nothing but U+2060 left as it was");
+    const rows = await db.all<{ version: number; moved: boolean }>("SELECT version, updated_at > created_at AS moved FROM contacts ORDER BY id");
+    assert.deepEqual(
+      rows.map((r) => [Number(r.version), r.moved]),
+      [[2, true], [2, true], [2, true], [1, false], [1, false]],
+      "every contact whose departments changed has a new ETag and updated_at; dee's and eve's did not change",
+    );
+
+    // A load naming the old spellings links to the merged departments: no department is made again.
+    const s = await ingest(db, csv(dir, `${HEADER}\nCy,Lee,,,,NY,12204,,,cy@example.com,\u200bOps\nEve,Lee,,,,NY,12204,,,eve@example.com,Sales\u2060\n`));
+    assert.equal(s.rejected, 0);
+    assert.deepEqual(await state(), { departments: merged.departments, links: [...merged.links, "eve@example.com Sales"].sort() });
+  });
+});
+
+test("the department migrations trim what trimUnseen() trims, code point by code point (DuckDB 015-016, PostgreSQL 007)", async () => {
+  await withDb(async (db) => {
+    const files = db.pg ? [join(defaultPostgresMigrationsDir, "007_merge_unseen_departments.sql")] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"].map((f) => join(defaultMigrationsDir, f));
+    const classes = files.flatMap((f) => [...readFileSync(f, "utf8").matchAll(/'\^(\[[^']+\])\+\|(\[[^']+\])\+\$'/g)].flatMap((m) => [m[1], m[2]]));
+    assert.equal(classes.length, db.pg ? 2 : 4, "each migration trims both ends");
+    assert.equal(new Set(classes).size, 1, "with one class");
+    const expected: number[] = [];
+    for (let c = 1; c <= 0x10ffff; c++) if ((c < 0xd800 || c > 0xdfff) && trimUnseen(`a${String.fromCodePoint(c)}`) === "a") expected.push(c);
+    const matches = db.pg ? "chr(c) ~ $1" : "regexp_matches(chr(c::INTEGER), $1)";
+    const rows = await db.all<{ c: number }>(`SELECT c::INTEGER AS c FROM ${db.pg ? "generate_series(1, 1114111)" : "range(1, 1114112)"} t(c) WHERE (c < 55296 OR c > 57343) AND ${matches} ORDER BY c`, [`^${classes[0]}$`]);
+    assert.deepEqual(rows.map((r) => Number(r.c)), expected);
   });
 });
