@@ -1739,38 +1739,51 @@ test("writeRejectsReport() writes the report batch by batch as its rows are read
   }
 });
 
+/**
+ * Departments `spelled` and five contacts (ann, bob, cy, dee, eve, dated `updated`), linked by
+ * [contact, department] index pairs, written straight into the tables as the code before stored them.
+ */
+async function seedDepartments(db: TestDb, spelled: readonly string[], links: readonly (readonly [number, number])[], updated = "2020-01-01T00:00:00Z"): Promise<void> {
+  const dept: number[] = [];
+  for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
+  const people: number[] = [];
+  for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
+    people.push(
+      (await db.one<{ id: number }>(
+        `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text, created_at, updated_at)
+         VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1, $2, $2) RETURNING id`,
+        [email, updated],
+      ))!.id,
+    );
+  }
+  for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
+}
+
+/** Applies the migrations `names` again, as to a database the code before them left. */
+async function migrateAgain(db: TestDb, names: readonly string[]): Promise<void> {
+  await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, [...names]);
+  assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
+}
+
+/** The departments and each link as 'email name', sorted here: the backends' collations order invisible characters apart. */
+async function departmentsState(db: TestDb): Promise<{ departments: string[]; links: string[] }> {
+  return {
+    departments: (await db.all<{ name: string }>("SELECT name FROM departments")).map((d) => d.name).sort(),
+    links: (
+      await db.all<{ email: string; name: string }>(
+        "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id",
+      )
+    ).map((l) => `${l.email} ${l.name}`).sort(),
+  };
+}
+
 test("migrations make one the departments told apart only by repeated or no-break spaces (DuckDB 013-014, PostgreSQL 006): each link once, new versions, and a load naming one finds it", async () => {
   await withDb(async (db, dir) => {
     // Departments a load of the code before stored apart, and contacts in them: ann in one spelling,
     // bob in another, cy in two, dee in a group with no single-spaced name yet, eve elsewhere.
-    const spelled = ["Human  Resources", "Human\u00a0Resources", "human resources", "Sales \u202f Team", "Sales"];
-    const dept: number[] = [];
-    for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
-    const people: number[] = [];
-    for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
-      people.push(
-        (await db.one<{ id: number }>(
-          `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text)
-           VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1) RETURNING id`,
-          [email],
-        ))!.id,
-      );
-    }
-    const links = [[0, 0], [1, 1], [2, 0], [2, 2], [3, 3], [4, 4]];
-    for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
-    // The migrations applied again, as to a database the code before left.
-    const names = db.pg ? ["006_merge_spaced_departments.sql"] : ["013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"];
-    await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, names);
-    assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
-
-    const state = async () => ({
-      departments: (await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name")).map((d) => d.name),
-      links: (
-        await db.all<{ email: string; name: string }>(
-          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id ORDER BY c.email, d.name",
-        )
-      ).map((l) => `${l.email} ${l.name}`),
-    });
+    await seedDepartments(db, ["Human  Resources", "Human\u00a0Resources", "human resources", "Sales \u202f Team", "Sales"], [[0, 0], [1, 1], [2, 0], [2, 2], [3, 3], [4, 4]]);
+    await migrateAgain(db, db.pg ? ["006_merge_spaced_departments.sql"] : ["013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    const state = () => departmentsState(db);
     const merged = {
       departments: ["Sales", "Sales Team", "human resources"],
       links: ["ann@example.com human resources", "bob@example.com human resources", "cy@example.com human resources", "dee@example.com Sales Team", "eve@example.com Sales"],
@@ -1792,35 +1805,9 @@ test("migrations make one the departments told apart only by invisible character
     // code before stored them), and contacts in them: ann in 'Sales' and its look-alike, bob in a
     // look-alike fold() makes one with 'Sales', cy in one with no trimmed name yet, dee in one that
     // is nothing once trimmed, eve elsewhere.
-    const spelled = ["Sales", "Sales\u200b", "\u2060Ops\ufeff", "\ufeffsales\u00a0\u200e", "\u2060", "Support"];
-    const dept: number[] = [];
-    for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
-    const people: number[] = [];
-    for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
-      people.push(
-        (await db.one<{ id: number }>(
-          `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text, created_at, updated_at)
-           VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z') RETURNING id`,
-          [email],
-        ))!.id,
-      );
-    }
-    const links = [[0, 0], [0, 1], [1, 3], [2, 2], [3, 4], [4, 5]];
-    for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
-    // The migration applied again, as to a database the code before left.
-    const names = db.pg ? ["007_merge_unseen_departments.sql"] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"];
-    await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, names);
-    assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
-
-    // Sorted here: the backends' collations order the invisible characters apart.
-    const state = async () => ({
-      departments: (await db.all<{ name: string }>("SELECT name FROM departments")).map((d) => d.name).sort(),
-      links: (
-        await db.all<{ email: string; name: string }>(
-          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id",
-        )
-      ).map((l) => `${l.email} ${l.name}`).sort(),
-    });
+    await seedDepartments(db, ["Sales", "Sales\u200b", "\u2060Ops\ufeff", "\ufeffsales\u00a0\u200e", "\u2060", "Support"], [[0, 0], [0, 1], [1, 3], [2, 2], [3, 4], [4, 5]]);
+    await migrateAgain(db, db.pg ? ["007_merge_unseen_departments.sql"] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
+    const state = () => departmentsState(db);
     const merged = {
       departments: ["Ops", "Sales", "Support", "\u2060"],
       links: ["ann@example.com Sales", "bob@example.com Sales", "cy@example.com Ops", "dee@example.com \u2060", "eve@example.com Support"],
