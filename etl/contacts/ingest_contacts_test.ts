@@ -17,7 +17,7 @@ import { GIN_PENDING_CLEANUP, loadMemoryMb, readSql, recordSql, servingMemoryMb 
 import { extendRecord } from "./record_definition.ts";
 import { validateRecord } from "./validate_contact.ts";
 import { writeAll } from "../files/mod.ts";
-import { csvField, fold } from "../text/mod.js";
+import { csvField, fold, trimUnseen } from "../text/mod.js";
 import { seedFile, seedSkip } from "../../scripts/testing/seed_data.ts";
 import { sampleContacts } from "../../scripts/generate_samples.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
@@ -1363,7 +1363,7 @@ test("PostgreSQL 002: fold() drops every combining mark and folds the final sigm
     await pg.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2), ($3, $4), ($3, $2)", [mohamed, upper, giorgos, lower]);
     const annBefore = await pg.one("SELECT * FROM contacts WHERE id = $1", [ann]);
 
-    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql", "006_merge_spaced_departments.sql"]);
+    assert.deepEqual(await migratePostgres(pg), ["002_fold_everywhere.sql", "003_contact_loads_run.sql", "004_fold_composed.sql", "005_fold_ascii.sql", "006_merge_spaced_departments.sql", "007_merge_unseen_departments.sql"]);
     const search = async (q: string) => (await pg.all<{ id: number }>("SELECT id FROM contacts WHERE search_text LIKE '%' || fold($1) || '%' ORDER BY id", [q])).map((r) => r.id);
     assert.deepEqual(await search("محمد"), [mohamed], "marks outside U+0300-036F");
     assert.deepEqual(await search("ΠΑΠΑΔΟΠΟΥΛΟΣ"), [giorgos], "a capital Σ meets a typed ς");
@@ -1739,38 +1739,51 @@ test("writeRejectsReport() writes the report batch by batch as its rows are read
   }
 });
 
+/**
+ * Departments `spelled` and five contacts (ann, bob, cy, dee, eve, dated `updated`), linked by
+ * [contact, department] index pairs, written straight into the tables as the code before stored them.
+ */
+async function seedDepartments(db: TestDb, spelled: readonly string[], links: readonly (readonly [number, number])[], updated = "2020-01-01T00:00:00Z"): Promise<void> {
+  const dept: number[] = [];
+  for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
+  const people: number[] = [];
+  for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
+    people.push(
+      (await db.one<{ id: number }>(
+        `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text, created_at, updated_at)
+         VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1, $2, $2) RETURNING id`,
+        [email, updated],
+      ))!.id,
+    );
+  }
+  for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
+}
+
+/** Applies the migrations `names` again, as to a database the code before them left. */
+async function migrateAgain(db: TestDb, names: readonly string[]): Promise<void> {
+  await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, [...names]);
+  assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
+}
+
+/** The departments and each link as 'email name', sorted here: the backends' collations order invisible characters apart. */
+async function departmentsState(db: TestDb): Promise<{ departments: string[]; links: string[] }> {
+  return {
+    departments: (await db.all<{ name: string }>("SELECT name FROM departments")).map((d) => d.name).sort(),
+    links: (
+      await db.all<{ email: string; name: string }>(
+        "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id",
+      )
+    ).map((l) => `${l.email} ${l.name}`).sort(),
+  };
+}
+
 test("migrations make one the departments told apart only by repeated or no-break spaces (DuckDB 013-014, PostgreSQL 006): each link once, new versions, and a load naming one finds it", async () => {
   await withDb(async (db, dir) => {
     // Departments a load of the code before stored apart, and contacts in them: ann in one spelling,
     // bob in another, cy in two, dee in a group with no single-spaced name yet, eve elsewhere.
-    const spelled = ["Human  Resources", "Human\u00a0Resources", "human resources", "Sales \u202f Team", "Sales"];
-    const dept: number[] = [];
-    for (const name of spelled) dept.push((await db.one<{ id: number }>("INSERT INTO departments (name) VALUES ($1) RETURNING id", [name]))!.id);
-    const people: number[] = [];
-    for (const email of ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"]) {
-      people.push(
-        (await db.one<{ id: number }>(
-          `INSERT INTO contacts (first_name, last_name, email, email_key, first_name_sort, last_name_sort, search_text)
-           VALUES ('A', 'B', $1, $1, 'a', 'b', 'a b ' || $1) RETURNING id`,
-          [email],
-        ))!.id,
-      );
-    }
-    const links = [[0, 0], [1, 1], [2, 0], [2, 2], [3, 3], [4, 4]];
-    for (const [p, d] of links) await db.run("INSERT INTO contact_departments (contact_id, department_id) VALUES ($1, $2)", [people[p], dept[d]]);
-    // The migrations applied again, as to a database the code before left.
-    const names = db.pg ? ["006_merge_spaced_departments.sql"] : ["013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"];
-    await db.run(`DELETE FROM schema_migrations WHERE name IN (${names.map((_, i) => `$${i + 1}`).join(", ")})`, names);
-    assert.deepEqual(db.pg ? await migratePostgres(db.pg) : await migrate(db.duck!), names);
-
-    const state = async () => ({
-      departments: (await db.all<{ name: string }>("SELECT name FROM departments ORDER BY name")).map((d) => d.name),
-      links: (
-        await db.all<{ email: string; name: string }>(
-          "SELECT c.email, d.name FROM contact_departments l JOIN contacts c ON c.id = l.contact_id JOIN departments d ON d.id = l.department_id ORDER BY c.email, d.name",
-        )
-      ).map((l) => `${l.email} ${l.name}`),
-    });
+    await seedDepartments(db, ["Human  Resources", "Human\u00a0Resources", "human resources", "Sales \u202f Team", "Sales"], [[0, 0], [1, 1], [2, 0], [2, 2], [3, 3], [4, 4]]);
+    await migrateAgain(db, db.pg ? ["006_merge_spaced_departments.sql"] : ["013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    const state = () => departmentsState(db);
     const merged = {
       departments: ["Sales", "Sales Team", "human resources"],
       links: ["ann@example.com human resources", "bob@example.com human resources", "cy@example.com human resources", "dee@example.com Sales Team", "eve@example.com Sales"],
@@ -1783,5 +1796,47 @@ test("migrations make one the departments told apart only by repeated or no-brea
     const s = await ingest(db, csv(dir, `${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Human  Resources\nDee,Lee,,,,NY,12204,,,dee@example.com,Sales\u00a0\u00a0Team\n`));
     assert.equal(s.rejected, 0);
     assert.deepEqual(await state(), merged);
+  });
+});
+
+test("migrations make one the departments told apart only by invisible characters at their ends (DuckDB 015-016, PostgreSQL 007): each link once, new versions, and a load naming one finds it", async () => {
+  await withDb(async (db, dir) => {
+    // Departments stored before names were trimmed of them (written straight into the tables, as the
+    // code before stored them), and contacts in them: ann in 'Sales' and its look-alike, bob in a
+    // look-alike fold() makes one with 'Sales', cy in one with no trimmed name yet, dee in one that
+    // is nothing once trimmed, eve elsewhere.
+    await seedDepartments(db, ["Sales", "Sales\u200b", "\u2060Ops\ufeff", "\ufeffsales\u00a0\u200e", "\u2060", "Support"], [[0, 0], [0, 1], [1, 3], [2, 2], [3, 4], [4, 5]]);
+    await migrateAgain(db, db.pg ? ["007_merge_unseen_departments.sql"] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
+    const state = () => departmentsState(db);
+    const merged = {
+      departments: ["Ops", "Sales", "Support", "\u2060"],
+      links: ["ann@example.com Sales", "bob@example.com Sales", "cy@example.com Ops", "dee@example.com \u2060", "eve@example.com Support"],
+    };
+    assert.deepEqual(await state(), merged, "'Sales' kept, 'Ops' made; ann linked once; a name of nothing but U+2060 left as it was");
+    const rows = await db.all<{ version: number; moved: boolean }>("SELECT version, updated_at > created_at AS moved FROM contacts ORDER BY id");
+    assert.deepEqual(
+      rows.map((r) => [Number(r.version), r.moved]),
+      [[2, true], [2, true], [2, true], [1, false], [1, false]],
+      "every contact whose departments changed has a new ETag and updated_at; dee's and eve's did not change",
+    );
+
+    // A load naming the old spellings links to the merged departments: no department is made again.
+    const s = await ingest(db, csv(dir, `${HEADER}\nCy,Lee,,,,NY,12204,,,cy@example.com,\u200bOps\nEve,Lee,,,,NY,12204,,,eve@example.com,Sales\u2060\n`));
+    assert.equal(s.rejected, 0);
+    assert.deepEqual(await state(), { departments: merged.departments, links: [...merged.links, "eve@example.com Sales"].sort() });
+  });
+});
+
+test("the department migrations trim what trimUnseen() trims, code point by code point (DuckDB 015-016, PostgreSQL 007)", async () => {
+  await withDb(async (db) => {
+    const files = db.pg ? [join(defaultPostgresMigrationsDir, "007_merge_unseen_departments.sql")] : ["015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"].map((f) => join(defaultMigrationsDir, f));
+    const classes = files.flatMap((f) => [...readFileSync(f, "utf8").matchAll(/'\^(\[[^']+\])\+\|(\[[^']+\])\+\$'/g)].flatMap((m) => [m[1], m[2]]));
+    assert.equal(classes.length, db.pg ? 2 : 4, "each migration trims both ends");
+    assert.equal(new Set(classes).size, 1, "with one class");
+    const expected: number[] = [];
+    for (let c = 1; c <= 0x10ffff; c++) if ((c < 0xd800 || c > 0xdfff) && trimUnseen(`a${String.fromCodePoint(c)}`) === "a") expected.push(c);
+    const matches = db.pg ? "chr(c) ~ $1" : "regexp_matches(chr(c::INTEGER), $1)";
+    const rows = await db.all<{ c: number }>(`SELECT c::INTEGER AS c FROM ${db.pg ? "generate_series(1, 1114111)" : "range(1, 1114112)"} t(c) WHERE (c < 55296 OR c > 57343) AND ${matches} ORDER BY c`, [`^${classes[0]}$`]);
+    assert.deepEqual(rows.map((r) => Number(r.c)), expected);
   });
 });

@@ -43,7 +43,7 @@ function copyMigrations(dir: string): string {
 test("migrate() applies the shipped migrations once and records their checksums", async () => {
   await withTemp(async (_dir, open) => {
     const db = await open();
-    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"];
+    const shipped = ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"];
     assert.deepEqual(await migrate(db), shipped);
     assert.deepEqual(await migrate(db), []);
     const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
@@ -77,7 +77,7 @@ test("migrate() adopts the idempotency table an older API build created itself",
       key VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL, location VARCHAR,
       body VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
     await db.run("INSERT INTO api_idempotency_keys (key, fingerprint, status, location, body) VALUES ('k1', 'f', 201, '/contacts/1', '{}')");
-    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db), ["002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     const keys = await db.all<{ key: string; status: number }>("SELECT key, status FROM api_idempotency_keys");
     assert.deepEqual(keys, [{ key: "k1", status: 201 }]);
     assert.deepEqual(await migrate(db), []);
@@ -116,7 +116,7 @@ test("migrate() stops when an applied migration's file is gone", async () => {
     const migrations = copyMigrations(dir);
     writeFileSync(join(migrations, "900_note.sql"), "CREATE TABLE note (x INTEGER);");
     const db = await open();
-    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "900_note.sql"]);
+    assert.deepEqual(await migrate(db, { dir: migrations }), ["001_contacts.sql", "002_api_idempotency_keys.sql", "003_sql_reads.sql", "004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql", "900_note.sql"]);
     unlinkSync(join(migrations, "900_note.sql"));
     await assert.rejects(migrate(db, { dir: migrations }), { name: "MigrationError", code: "missing" });
   });
@@ -135,7 +135,7 @@ test("migrate() applies each migration in its own transaction", async () => {
       return true;
     });
     const versions = await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY 1");
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 900]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 900]);
     const half = await db.all("SELECT table_name FROM duckdb_tables() WHERE table_name = 'half'");
     assert.equal(half.length, 0, "the failed migration left nothing behind");
     writeFileSync(join(migrations, "901_bad.sql"), "CREATE TABLE half (x INTEGER);");
@@ -166,7 +166,7 @@ test("migrate() 004-006 keep every contact of a 003 database and store the scann
     const before = await db.all(rows);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contacts' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db), ["004_uncompressed_search.sql", "005_links_by_contact.sql", "006_uncompressed_fields.sql", "007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     assert.deepEqual(await db.all(rows), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const next = await db.one<{ id: number }>("INSERT INTO contacts (first_name, last_name, email, email_key) VALUES ('B', 'C', 'new@b.co', 'new@b.co') RETURNING id");
@@ -200,7 +200,7 @@ test("migrate() 007 keeps every link of a 006 database, its foreign key and its 
     assert.equal(before.length, 6000);
     const columns = "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns WHERE table_name = 'contact_departments' ORDER BY ordinal_position";
     const shape = await db.all(columns);
-    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db), ["007_links_without_pair_key.sql", "008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     assert.deepEqual(await db.all(links), before);
     assert.deepEqual(await db.all(columns), shape, "the same columns, in the same order, with the same defaults");
     const constraints = await db.all<{ type: string }>("SELECT constraint_type AS type FROM duckdb_constraints() WHERE table_name = 'contact_departments' AND constraint_type <> 'NOT NULL' ORDER BY 1");
@@ -244,7 +244,7 @@ test("migrate() 008 keeps every contact in its place, drops only the e-mail CHEC
     const shape = await db.all(columns);
     const constraintsSql = "SELECT constraint_type AS type, constraint_text AS text FROM duckdb_constraints() WHERE table_name = 'contacts' ORDER BY 1, 2";
     const constraints = await db.all<{ type: string; text: string }>(constraintsSql);
-    assert.deepEqual(await migrate(db), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     assert.deepEqual(await db.all(stored), before, "every row and value, in the same order");
     assert.deepEqual(await db.all(columns), shape);
     assert.deepEqual(await db.all(constraintsSql), constraints.filter((c) => c.text !== "CHECK((email_key = lower(email)))"));
@@ -273,7 +273,7 @@ test("migrate() 008 stops, and changes nothing, when contacts has a column it do
     const edited = copyMigrations(dir);
     const file = join(edited, "008_email_key_without_check.sql");
     writeFileSync(file, readFileSync(file, "utf8").replace("  CHECK (updated_at >= created_at)\n);", "  title VARCHAR,\n  CHECK (updated_at >= created_at)\n);"));
-    assert.deepEqual(await migrate(db, { dir: edited }), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db, { dir: edited }), ["008_email_key_without_check.sql", "009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     assert.deepEqual(await db.all("SELECT * FROM contacts"), before);
   });
 });
@@ -294,7 +294,7 @@ test("migrate() 009 folds the Greek final sigma as etl/text fold() does, rewriti
     const row = (id: number) => db.one<{ last_name_sort: string; search_text: string; rid: bigint }>("SELECT last_name_sort, search_text, rowid AS rid FROM contacts WHERE id = $1", [id]);
     assert.equal((await row(1))!.last_name_sort, "παπαδοπουλος");
     const ann = await row(2);
-    assert.deepEqual(await migrate(db), ["009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql"]);
+    assert.deepEqual(await migrate(db), ["009_fold_final_sigma.sql", "010_contact_loads_run.sql", "011_merge_folded_departments.sql", "012_drop_merged_departments.sql", "013_merge_spaced_departments.sql", "014_drop_spaced_departments.sql", "015_merge_unseen_departments.sql", "016_drop_unseen_departments.sql"]);
     assert.equal((await row(1))!.last_name_sort, fold("ΠΑΠΑΔΟΠΟΥΛΟΣ"));
     assert.equal((await row(1))!.search_text, `${fold("Γιώργος")} ${fold("Παπαδόπουλος")} g@example.com`);
     assert.deepEqual(await row(2), ann, "a row without ς is not written again");
