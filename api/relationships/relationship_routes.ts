@@ -25,10 +25,6 @@ import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
-const BODY_CACHE_LIMIT = 20_000;
-/** Bytes of bodies kept per snapshot: keys come from query parameters, so the count alone bounds nothing. */
-const BODY_CACHE_BYTES = 64 * 1024 * 1024;
-const keptBytes = new WeakMap<RelationshipModel, number>();
 
 /** Returns the snapshot being served, or throws 503 when the ETL has not published one yet, or it cannot be read. */
 export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
@@ -96,16 +92,7 @@ async function cachedBody(
  * request, so the compression layer remembers its compressed form.
  */
 async function keptBody(model: RelationshipModel, key: string, build: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
-  let body = model.bodies.get(key);
-  if (body === undefined) {
-    body = await build();
-    const bytes = keptBytes.get(model) ?? 0;
-    if (model.bodies.size < BODY_CACHE_LIMIT && bytes + body.byteLength <= BODY_CACHE_BYTES) {
-      model.bodies.set(key, body);
-      keptBytes.set(model, bytes + body.byteLength);
-    }
-  }
-  return body;
+  return model.bodies.get(key) ?? model.bodies.keep(key, await build());
 }
 
 // One page of a snapshot list: the snapshot's ETag (304 when it still matches), Link to the next page.
