@@ -50,6 +50,8 @@ export interface AppOptions {
   webDir?: string;
   /** How often to look for a new relationship snapshot (ms, default 250). */
   pollMs?: number;
+  /** Bytes of relationship answers kept per snapshot, every coded form counted (default 64 MiB). */
+  relationshipCacheBytes?: number;
   /** Where unexpected errors go (default `logToStderr`); the client only ever sees an opaque 500. */
   logError?: (message: string, error: unknown) => void;
   /**
@@ -219,6 +221,7 @@ export class App {
       let watcher: SnapshotWatcher | undefined;
       const snapshot = await SnapshotWatcher.start(path, {
         pollMs: options.pollMs,
+        cacheBytes: options.relationshipCacheBytes,
         onError: (error) =>
           logError(
             `Cannot open the relationship snapshot ${path}; ${watcher?.current() !== undefined ? "still serving the previous one" : "no version is served until a load publishes one (npm run etl, or --restore N)"}`,

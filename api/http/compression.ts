@@ -20,6 +20,23 @@ type Encoding = (typeof CODINGS)[number];
 const remembered = new WeakMap<Uint8Array, Partial<Record<Encoding, Buffer>>>();
 
 /**
+ * Keeps a body's compressed forms for an owner that counts what it holds (the relationship answer
+ * cache): `form` gives one kept, `keepForm` is handed one just made and returns the bytes to send
+ * (kept and counted, or not kept when they do not fit).
+ */
+export interface FormKeeper {
+  form(encoding: Encoding): Buffer | undefined;
+  keepForm(encoding: Encoding, bytes: Buffer): Buffer;
+}
+
+const keepers = new WeakMap<Uint8Array, FormKeeper>();
+
+/** From now on `body`'s compressed forms are kept by `keeper`, not remembered here. */
+export function keepFormsWith(body: Uint8Array, keeper: FormKeeper): void {
+  keepers.set(body, keeper);
+}
+
+/**
  * Returns the encoding to use for an `Accept-Encoding` header (brotli first, then gzip), or null.
  * `q=0` refuses an encoding, as RFC 9110 says.
  *
@@ -102,6 +119,8 @@ export function precompress(body: Uint8Array): Partial<Record<Encoding, Buffer>>
 
 /** `body` in `encoding`, compressed on first use and remembered with the bytes object. */
 function encodedOnce(encoding: Encoding, body: Uint8Array): Buffer {
+  const keeper = keepers.get(body);
+  if (keeper !== undefined) return keeper.form(encoding) ?? keeper.keepForm(encoding, encode(encoding, body));
   const cache = remembered.get(body) ?? {};
   const bytes = (cache[encoding] ??= encode(encoding, body));
   remembered.set(body, cache);

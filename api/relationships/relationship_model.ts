@@ -6,7 +6,9 @@
 import type { Database } from "../../etl/db/mod.ts";
 import type { Finding } from "../../etl/runs/mod.ts";
 import { fold } from "../../etl/text/mod.js";
+import { keepFormsWith } from "../http/compression.ts";
 import { compareKeys, type Key } from "../http/keyset.ts";
+import type { CODINGS } from "../http/respond.ts";
 import type { Actor, MatrixActor, MatrixLayout, Pair, Related } from "./relationship_schemas.ts";
 import { SNAPSHOT_ACTORS, SNAPSHOT_FINDINGS, SNAPSHOT_FINDINGS_V4, SNAPSHOT_HAS, SNAPSHOT_INFO, SNAPSHOT_LAYOUT, SNAPSHOT_PAIR_COUNT, SNAPSHOT_PAIRS } from "./snapshot_sql.ts";
 
@@ -41,7 +43,89 @@ export interface RelationshipModel {
   /** As the run record holds them (etl/runs), `values` only where the file kept some (schema version 5). */
   findings: Finding[];
   /** Cached bodies (JSON as UTF-8 bytes, the binary matrix) by cache key (e.g. `rel:7`), filled on first request. */
-  bodies: Map<string, Uint8Array>;
+  bodies: AnswerCache;
+}
+
+/** Bytes of answers kept per snapshot by default: keys come from query parameters, so a count alone bounds nothing. */
+export const ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
+type Coding = (typeof CODINGS)[number];
+/** Answers kept per snapshot at most, whatever their size. */
+const ANSWER_CACHE_ENTRIES = 20_000;
+
+/**
+ * The answers kept with one snapshot, by key (`rel:7`, `matrix-bin:0:300`), and the brotli and
+ * gzip forms the compression layer makes of them (`keepFormsWith`), every byte held counted
+ * against `limitBytes`: a form is kept only when it fits, and an answer or form that does not fit
+ * is sent and not kept. Each is held in memory of its own size: zlib's output of a small answer is
+ * a view into its 16 kB chunk, and a small `Buffer.from(text)` one into an 8 kB pool shared with
+ * whatever else used it, so those are copied. Filled on first request and never emptied: the
+ * snapshot's retirement drops it whole.
+ */
+export class AnswerCache {
+  readonly limitBytes: number;
+  #bytes = 0;
+  readonly #entries = new Map<string, { body: Uint8Array; forms: Partial<Record<Coding, Buffer>> }>();
+
+  constructor(limitBytes = ANSWER_CACHE_BYTES) {
+    this.limitBytes = limitBytes;
+  }
+
+  /** Bytes held: the kept answers and their kept coded forms. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
+  /** Every bytes object held, answers and coded forms (for a test to weigh). */
+  held(): Uint8Array[] {
+    return [...this.#entries.values()].flatMap((entry) => [entry.body, ...Object.values(entry.forms)]);
+  }
+
+  get(key: string): Uint8Array | undefined {
+    return this.#entries.get(key)?.body;
+  }
+
+  /** Keeps `body` under `key` when it fits; returns the bytes to answer with (the kept ones, or `body`). */
+  keep(key: string, body: Uint8Array): Uint8Array {
+    // Two requests that built the same answer at once: the first one kept is the one counted.
+    const present = this.#entries.get(key);
+    if (present !== undefined) return present.body;
+    if (this.#entries.size >= ANSWER_CACHE_ENTRIES || !this.#fits(body.byteLength)) return body;
+    const kept = ownMemory(body);
+    const entry = { body: kept, forms: {} as Partial<Record<Coding, Buffer>> };
+    this.#entries.set(key, entry);
+    this.#bytes += kept.byteLength;
+    keepFormsWith(kept, {
+      form: (coding) => entry.forms[coding],
+      keepForm: (coding, bytes) => {
+        if (!this.#fits(bytes.byteLength)) return bytes;
+        const form = ownMemory(bytes);
+        entry.forms[coding] = form;
+        this.#bytes += form.byteLength;
+        return form;
+      },
+    });
+    return kept;
+  }
+
+  #fits(size: number): boolean {
+    return this.#bytes + size <= this.limitBytes;
+  }
+}
+
+/** `bytes` in memory of exactly their size: a copy when they are a view into a larger buffer. */
+function ownMemory(bytes: Uint8Array): Buffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength) return Buffer.from(bytes.buffer, 0, bytes.byteLength);
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
 
 /**
@@ -70,7 +154,7 @@ const unflag = (value: number): boolean | null => (value < 0 ? null : value === 
  * relatedOf(model, 7) // [{ id: 9, letter_code: "B", ... }]
  * ```
  */
-export async function loadRelationshipModel(db: Database, tag: string): Promise<RelationshipModel> {
+export async function loadRelationshipModel(db: Database, tag: string, cacheBytes = ANSWER_CACHE_BYTES): Promise<RelationshipModel> {
   const actorRows = await db.all<Actor>(SNAPSHOT_ACTORS);
   // A snapshot of schema version 4 or older has no findings.cell_values: its findings have no values.
   const findingsSql = (await snapshotHas(db, "findings", "cell_values")) ? SNAPSHOT_FINDINGS : SNAPSHOT_FINDINGS_V4;
@@ -176,7 +260,7 @@ export async function loadRelationshipModel(db: Database, tag: string): Promise<
     byCode,
     // `values` is left out, not null, where none was kept: as in the run record and the answer schema.
     findings: findings.map(({ values, ...f }) => ({ ...f, cells: Array.isArray(f.cells) ? f.cells : [], ...(values != null ? { values } : {}) })),
-    bodies: new Map(),
+    bodies: new AnswerCache(cacheBytes),
   };
 }
 

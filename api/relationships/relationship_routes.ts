@@ -25,10 +25,6 @@ import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
 
 const ACTOR_COLUMNS = ["id", "letter_code", "name", "degree", "in_matrix", "in_list", "unknown_cells"] as const;
-const BODY_CACHE_LIMIT = 20_000;
-/** Bytes of bodies kept per snapshot: keys come from query parameters, so the count alone bounds nothing. */
-const BODY_CACHE_BYTES = 64 * 1024 * 1024;
-const keptBytes = new WeakMap<RelationshipModel, number>();
 
 /** Returns the snapshot being served, or throws 503 when the ETL has not published one yet, or it cannot be read. */
 export function currentSnapshot(watcher: SnapshotWatcher): SnapshotHandle {
@@ -96,16 +92,7 @@ async function cachedBody(
  * request, so the compression layer remembers its compressed form.
  */
 async function keptBody(model: RelationshipModel, key: string, build: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
-  let body = model.bodies.get(key);
-  if (body === undefined) {
-    body = await build();
-    const bytes = keptBytes.get(model) ?? 0;
-    if (model.bodies.size < BODY_CACHE_LIMIT && bytes + body.byteLength <= BODY_CACHE_BYTES) {
-      model.bodies.set(key, body);
-      keptBytes.set(model, bytes + body.byteLength);
-    }
-  }
-  return body;
+  return model.bodies.get(key) ?? model.bodies.keep(key, await build());
 }
 
 // One page of a snapshot list: the snapshot's ETag (304 when it still matches), Link to the next page.
@@ -131,23 +118,25 @@ function resolveActor(model: RelationshipModel, text: string | null, what: strin
   // the Ñ of the workbook, not a combining mark that fails the letter test.
   const value = (text ?? "").trim().normalize("NFC");
   if (value === "") throw new HttpError(400, `${what} is required: an actor id or letter code`, { code: "bad-parameter" });
+  // A query parameter (status 400) is named in the problem: `from` and `to` may both name no actor.
+  const named = (detail: string) => (status === 400 ? `${what}=${value.slice(0, 40)}: ${detail}` : detail[0].toUpperCase() + detail.slice(1));
   if (/^\d{1,10}$/.test(value)) {
     const actor = model.actors.get(Number(value));
-    if (actor === undefined) throw new HttpError(404, `No actor has id ${value} in version ${model.versionId ?? "?"}`, { code: "not-found" });
+    if (actor === undefined) throw new HttpError(404, named(`no actor has id ${value} in version ${model.versionId ?? "?"}`), { code: "not-found" });
     return actor;
   }
   if (value.length > 16 || !/^\p{L}+$/u.test(value)) {
     throw new HttpError(status, `${what} must be an actor id or a letter code; got '${value.slice(0, 40)}'`, { code: status === 404 ? "not-found" : "bad-parameter" });
   }
   const ids = model.byCode.get(value.toUpperCase()) ?? [];
-  if (ids.length === 0) throw new HttpError(404, `No actor has letter code '${value}' in version ${model.versionId ?? "?"}`, { code: "not-found" });
-  if (ids.length > 1) throw ambiguousCode(value, ids);
+  if (ids.length === 0) throw new HttpError(404, named(`no actor has letter code '${value}' in version ${model.versionId ?? "?"}`), { code: "not-found" });
+  if (ids.length > 1) throw ambiguousCode(named(`letter code '${value}'`), ids);
   return model.actors.get(ids[0])!;
 }
 
-/** The 409 of a letter code several actors have: it names them all, and never guesses. */
+/** The 409 of a letter code several actors have (`code` says which, as a problem detail starts): it names them all, and never guesses. */
 function ambiguousCode(code: string, ids: readonly number[]): HttpError {
-  return new HttpError(409, `Letter code '${code}' belongs to ${ids.length} actors (ids ${ids.join(", ")}); use the id`, { code: "ambiguous-code" });
+  return new HttpError(409, `${code} belongs to ${ids.length} actors (ids ${ids.join(", ")}); use the id`, { code: "ambiguous-code" });
 }
 
 /**
@@ -558,7 +547,7 @@ async function changesAnswer(
     // A code no served actor has: the actor the history names by it once removed (the answers name
     // removed actors by their last code), so `actor=C` and `actor=3` list the same changes.
     const ids = await removedActorIds(handle, filter.actorCode);
-    if (ids.length > 1) throw ambiguousCode(filter.actorCode, ids);
+    if (ids.length > 1) throw ambiguousCode(`actor=${filter.actorCode}: letter code '${filter.actorCode}'`, ids);
     if (ids.length === 1) filter = { ...filter, actor: ids[0] };
   }
   // A version the history does not hold (not loaded yet, or before a restarted history) is not

@@ -389,6 +389,35 @@ test("a letter code two actors share is a 409 naming both, never a guess", async
   }
 });
 
+test("an actor named by a query parameter that no actor has, or that two share, is a problem naming the parameter", async () => {
+  // `/relationships/path?from=1&to=77` said only "No actor has id 77": with from and to both
+  // unknown, or both the same code, a client could not tell which parameter was wrong.
+  const { dir, cleanup } = tempDir();
+  await publishSnapshot(dir, { versionId: 1, actors: [[1, "A", "Ana"], [2, "A", "Alba"], [3, "B", "Bea"]], pairs: [[1, 3, true, true]] });
+  const server = await testServer(dir);
+  try {
+    const cases: [string, number, RegExp][] = [
+      ["/relationships/path?from=3&to=77", 404, /^to=77: no actor has id 77 in version 1$/],
+      ["/relationships/path?from=zz&to=3", 404, /^from=zz: no actor has letter code 'zz' in version 1$/],
+      ["/relationships/path?from=3&to=a", 409, /^to=a: letter code 'a' belongs to 2 actors \(ids 1, 2\); use the id$/],
+      ["/relationships/subgraph?around=77", 404, /^around=77: no actor has id 77/],
+      ["/relationships/subgraph?include=3,77", 404, /^include=77: no actor has id 77/],
+      ["/relationships?actor=a", 409, /^actor=a: letter code 'a' belongs to 2 actors/],
+    ];
+    for (const [path, status, detail] of cases) {
+      const res = await raw(server.url, { path });
+      assert.equal(res.status, status, `${path}: ${res.text}`);
+      assert.match(res.json().detail, detail, path);
+    }
+    // A path segment is no parameter: its problem reads as before.
+    assert.match((await raw(server.url, { path: "/actors/77" })).json().detail, /^No actor has id 77 in version 1$/);
+    assert.match((await raw(server.url, { path: "/actors/a" })).json().detail, /^Letter code 'a' belongs to 2 actors/);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("a letter code typed decomposed (N plus a combining tilde) names the same actor as the composed Ñ", async () => {
   // The users' codes run A..N, Ñ, O..Z, AA..AN, AÑ...: a client on macOS or a link copied from a
   // file name sends Ñ as N + U+0303. The load stores codes composed (NFC); before, the API took the

@@ -134,6 +134,8 @@ export interface WatcherOptions {
   pollMs?: number;
   /** Told about a snapshot that could not be opened (the old one keeps serving). */
   onError?: (error: unknown) => void;
+  /** Bytes of answers kept per snapshot (default `ANSWER_CACHE_BYTES`, 64 MiB). */
+  cacheBytes?: number;
 }
 
 /**
@@ -227,7 +229,7 @@ export class SnapshotWatcher {
     try {
       db = await Database.open(this.path, { readOnly: true, settings: { threads: "1" } });
       const tag = Number(BigInt.asUintN(48, BigInt("0x" + hash(identity)))).toString(36);
-      const model = await loadRelationshipModel(db, tag);
+      const model = await loadRelationshipModel(db, tag, this.#options.cacheBytes);
       if (this.#closed) {
         db.close();
         return;
