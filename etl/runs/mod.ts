@@ -29,4 +29,5 @@ export {
   RUN_STATUSES,
   SEVERITIES,
 } from "./run_record.ts";
+export { failedBefore, failedVersion, FAILED_VERSION_HOLD_MS } from "./failed_hold.ts";
 export { amendRun, appendRun, collectRuns, findRun, lastRun, MAX_RUN_LINE_BYTES, readRuns, RUN_LOG_BLOCK_BYTES, RunLog, runLogPath, type RunLogReading } from "./run_log.ts";
