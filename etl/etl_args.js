@@ -18,7 +18,8 @@ ${settingsHelp("etl").join("\n")}
 
 Options:
   --only NAME           load only 'relationships' or only 'contacts'
-  --force               load the workbook even if it is identical to the published version
+  --force               load the workbook even if it is identical to the published version,
+                        and a workbook or contacts CSV a load failed on within the hour
   --json                print a machine-readable summary on stdout
   --watch               keep running: daily at --daily-at, at start-up when the last load is
                         older than 24 h or a file is not the one it read, and whenever the

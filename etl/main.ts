@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 // modules is ~0.1 s of a CLI start; the DuckDB driver loads later still, on the first open).
 import type { LoadResult } from "./relationships/mod.ts";
 import { acquireWatchLock, makeDirs } from "./files/mod.ts";
-import { collectRuns, runLogPath } from "./runs/mod.ts";
+import { collectRuns, FAILED_BEFORE, runLogPath } from "./runs/mod.ts";
 import type { LoadReason } from "./schedule/mod.ts";
 import { isUrl, outliveClosedOutput } from "./settings/mod.js";
 import { oneLine, terminalText } from "./text/mod.js";
@@ -101,6 +101,7 @@ async function runContacts(options: EtlOptions, signal: AbortSignal | undefined)
       databaseUrl: options.databaseUrl,
       exportContacts: options.contactsExport,
       ...(options.wait ? { lockWaitMs: WAIT_MS } : {}),
+      force: options.force,
       signal,
     });
     // An unchanged file is a skip in runs.jsonl; --json and npm start's log say the same.
@@ -109,8 +110,9 @@ async function runContacts(options: EtlOptions, signal: AbortSignal | undefined)
     const e = error as { code?: unknown; message?: unknown; result?: ContactsOutcome["summary"] };
     const message = typeof e?.message === "string" ? e.message.split("\n")[0] : String(error);
     const code = typeof e?.code === "string" ? e.code : "failed";
-    // Another contacts load of this data dir is running: it does the work (exit 0, as for relationships).
-    if (code === "busy") return { status: "skipped", error: { code, message } };
+    // Another contacts load of this data dir is running: it does the work (exit 0, as for relationships);
+    // or a load failed on these bytes within the hour: it alerted (exit 0, as for a workbook).
+    if (code === "busy" || code === FAILED_BEFORE) return { status: "skipped", error: { code, message } };
     // Every row rejected: the report still says which rows and why, under the failure.
     return { status: "failed", error: { code, message }, summary: e?.result };
   }

@@ -11,7 +11,7 @@ import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { damagedDuckDb, Database, unwritableDuckDb, isDatabaseUnavailable, isDuckDbLocked, PostgresDatabase, postgresRefusal } from "../db/mod.ts";
 import { acquireLoadLockWaiting, LockBusyError } from "../files/mod.ts";
-import { appendRun, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
+import { appendRun, FAILED_BEFORE, failedBefore, failedVersion, LoadStopped, newRunId, type RunRecord } from "../runs/mod.ts";
 import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from "./contacts_run.ts";
 import { cleanStaleUploads, HandoverError, importThroughApi, placeUpload, rejectsReportPath, runningApi, UPLOADS_DIR, type IngestSummary } from "../handover/mod.ts";
 import { ContactsCsvError, ingestContacts, type IngestOptions } from "./ingest_contacts.ts";
@@ -24,7 +24,7 @@ import { CONTACTS_DIRECT_LOAD_MEMORY_MB, CONTACTS_LOAD_DUCKDB_SETTINGS, CONTACTS
 import { fitMemoryToContacts } from "./duckdb_memory.ts";
 import { contactsExportDir, contactsExportIsCurrent, exportContacts, type ContactsExportResult } from "./export_contacts.ts";
 
-export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped" | "database-damaged" | "database-read-only";
+export type ContactsLoadErrorCode = "failed-before" | "locked" | "all-rejected" | "no-rows" | "data-dir" | "upload-removed" | "database-refused" | "database-unavailable" | "database-locked" | "stopped" | "database-damaged" | "database-read-only";
 
 /**
  * The load could not be done: the database is locked by a process that is not a running API
@@ -34,7 +34,8 @@ export type ContactsLoadErrorCode = "locked" | "all-rejected" | "no-rows" | "dat
  * an API that started while the copy was made removed it ("upload-removed"), or PostgreSQL refused the role ("database-refused"), did not answer ("database-unavailable") or
  * another session's lock outlasted the load's wait ("database-locked"), or a signal stopped it ("stopped": LoadContactsOptions.signal),
  * or contacts.duckdb or its WAL is damaged ("database-damaged": damagedContactsDb), or it may not be
- * written ("database-read-only": unopenableContactsDb).
+ * written ("database-read-only": unopenableContactsDb), or the file has the bytes a load failed on
+ * within the hour ("failed-before": a skipped run, as for the workbook; see CSV_BYTES_FAILED).
  * `message` is for the person running the load.
  */
 export class ContactsLoadError extends Error {
@@ -86,7 +87,18 @@ export interface LoadContactsOptions {
    * PostgreSQL load stops between its steps, up to its COMMIT: a statement running finishes first.
    */
   signal?: AbortSignal;
+  /** Load a file whose bytes a load failed on within the hour (`--force`); without it that is a skip, `failed-before`. */
+  force?: boolean;
 }
+
+/**
+ * Failures a contacts CSV's bytes are to blame for: the same bytes fail the same way (not a missing
+ * or unreadable file, a full disk, a database that is down or locked, a stop). `unreadable` with the
+ * file's hash is its content (a quote never closed, two kinds of line end): one that could not be
+ * opened has none, and failedVersion() passes it by. Through the running API (npm start's own
+ * schedule hands its loads over) any of these is `api-rejected`, the API's 422 for the file.
+ */
+const CSV_BYTES_FAILED: ReadonlySet<string> = new Set(["empty-file", "missing-column", "duplicate-column", "not-utf8", "not-csv", "unreadable", "all-rejected", "no-rows", "api-rejected"]);
 
 /**
  * The analysts' copy after a direct load: written, already current (nothing to write), or failed
@@ -141,13 +153,18 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       }
       throw unreadableCsv(options.csvPath, e);
     }
-    // One load at a time of this data dir's contacts, unless the API takes it (its writes queue):
-    // another running is a skip (or, with lockWaitMs, a wait), not a database found locked.
-    // The mark says, should this process die before its COMMIT, that a load was tried (recordKilledLoads).
-    const locked = async <T>(load: () => Promise<T>): Promise<T> => {
+    // One load at a time of this data dir's contacts, through the API too (its writes would queue):
+    // another running is a skip (or, with lockWaitMs, a wait), not a database found locked; and,
+    // under the lock, a file whose bytes the last load failed on within the hour is a skip
+    // (failed-before), so two loads reacting to one change fail (and alert) once, whichever way they
+    // interleave. The mark says, should this process die before its COMMIT, that a direct or
+    // PostgreSQL load was tried (recordKilledLoads); through the API the API commits, or not.
+    const locked = async <T>(load: () => Promise<T>, mark = true): Promise<T> => {
       const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0, options.signal);
       try {
-        const ended = markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file });
+        const failed = options.force ? null : failedVersion(options.dataDir, "contacts", CSV_BYTES_FAILED);
+        if (failed !== null && failed.file!.sha256 === file!.sha256) throw new ContactsLoadError(FAILED_BEFORE, failedBefore(`The contacts file '${source}'`, failed).message);
+        const ended = mark ? markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file }) : () => {};
         try {
           return await load();
         } finally {
@@ -171,7 +188,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       apiUrl = api?.url;
       summary =
         api !== null
-          ? await importThroughApi(api, { upload: upload.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs, signal: options.signal })
+          ? await locked(() => importThroughApi(api, { upload: upload!.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs, signal: options.signal }), false)
           : await locked(() => direct(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }, (result) => (exported = result)));
     }
     const counts = runCounts(summary);
@@ -200,8 +217,9 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     appendRun(options.dataDir, {
       id: runId,
       kind: "contacts",
-      // Another load of the contacts is doing the work: a skip, as for relationships.
-      status: error instanceof LockBusyError ? "skipped" : "failed",
+      // Another load of the contacts is doing the work, or one failed on these bytes within the
+      // hour (its alert went out): a skip, as for relationships.
+      status: error instanceof LockBusyError || recorded.code === FAILED_BEFORE ? "skipped" : "failed",
       started_at: startedAt,
       finished_at: new Date().toISOString(),
       file,

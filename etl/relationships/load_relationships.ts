@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, rmSync, statSync, type Stats } from "node:fs";
 import { basename } from "node:path";
 import { Database, isInterrupted } from "../db/mod.ts";
-import { appendRun, FAILED_BEFORE, findRun, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
+import { appendRun, failedBefore, failedVersion, lastRun, LoadStopped, newRunId, type Finding, type RunFile, type RunKept, type RunParquet, type RunRecord } from "../runs/mod.ts";
 import type { KeepVersions } from "../settings/mod.js";
 import { fold } from "../text/mod.js";
 import { openWorkbook, XlsxError } from "../xlsx/mod.ts";
@@ -186,11 +186,11 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
   const published = loggedVersion(load.live, lastRun(options.dataDir, "relationships", "succeeded")) ?? (await publishedVersion(load.live));
   const unchanged = new AbortController();
   // Read under the lock, so a load that waited for another sees what that one made of the file.
-  const failed = failedVersion(options.dataDir);
+  const failed = failedVersion(options.dataDir, "relationships", BYTES_FAILED);
   // A workbook a restore withdrew is not loaded again by the next scheduled load: only a new file
   // (or --force) replaces the restored version. Nor is one a load failed on, by anyone: npm start's
   // schedule and a --watch on the same data dir each loaded a broken workbook's change, two failed
-  // runs and two alerts for one change. For an hour (FAILED_VERSION_HOLD_MS): the daily load tries it again.
+  // runs and two alerts for one change. For an hour (FAILED_VERSION_HOLD_MS, etl/runs): the daily load tries it again.
   const same = (sha: string) =>
     !options.force &&
     ((published !== null && (sha === published.sha256 || published.withdrawn.some((w) => w.sha256 === sha))) || (failed !== null && sha === failed.file!.sha256));
@@ -214,26 +214,6 @@ async function startHash(load: RelationshipLoad, options: LoadOptions): Promise<
 
 /** Failures the workbook's bytes are to blame for: the same bytes fail the same way (not a missing file, a full disk, a crash). */
 const BYTES_FAILED: ReadonlySet<string> = new Set(["invalid-data", "missing-sheet", "not-zip", "truncated", "corrupt", "encrypted", "xls", "xlsb", "not-workbook", "malformed-xml"]);
-
-/**
- * How long a failure on a workbook's bytes keeps loads of the same bytes away. Two loads reacting to
- * one change (npm start's schedule and a --watch) come within minutes of each other; a day later the
- * same bytes are tried again, so the daily load still fails (and alerts) once a day while the file
- * stays broken, and a newer version of this code, whose rules may take the file, gets to try it.
- */
-const FAILED_VERSION_HOLD_MS = 60 * 60_000;
-
-/**
- * The run that failed on its workbook's bytes within the last FAILED_VERSION_HOLD_MS, when it is the
- * last relationship load that judged a workbook (skips aside; a run with no hash judged none:
- * stopped, crashed, a file changed while read).
- */
-function failedVersion(dataDir: string, now = Date.now()): RunRecord | null {
-  const judged = findRun(dataDir, (r) => r.kind === "relationships" && r.status !== "skipped" && !!r.file?.sha256);
-  if (judged?.status !== "failed" || !BYTES_FAILED.has(judged.error?.code ?? "")) return null;
-  const age = now - Date.parse(judged.finished_at);
-  return age >= 0 && age < FAILED_VERSION_HOLD_MS ? judged : null;
-}
 
 /** The two sheets of a workbook, parsed. */
 interface Sheets {
@@ -403,10 +383,7 @@ export class RelationshipLoad {
     if (published === null || (published.sha256 !== sha256 && !published.withdrawn.some((w) => w.sha256 === sha256))) {
       // The bytes a load failed on (failed.file.sha256 is sha256: isUnchanged() said so).
       this.run.version_id = published?.version_id ?? null;
-      this.run.error = {
-        code: FAILED_BEFORE,
-        message: `The workbook is identical to the one run ${failed!.id} failed on (${failed!.error?.message ?? "failed"}); not loaded again until the file changes or an hour has passed since that run (use --force to load it now)`,
-      };
+      this.run.error = failedBefore("The workbook", failed!);
       return this.#record([]);
     }
     this.run.version_id = published.version_id;

@@ -30,4 +30,5 @@ export {
   SEVERITIES,
 } from "./run_record.ts";
 export { findingSchema, runMembers, runSchema } from "./run_schema.ts";
+export { failedBefore, failedVersion, FAILED_VERSION_HOLD_MS } from "./failed_hold.ts";
 export { amendRun, appendRun, collectRuns, findRun, lastRun, MAX_RUN_LINE_BYTES, readRuns, RUN_LOG_BLOCK_BYTES, RunLog, runLogPath, type RunLogReading } from "./run_log.ts";

@@ -164,8 +164,9 @@ export function stoppedBySignal(run: RunRecord): boolean {
 }
 
 /**
- * The code of a skip of a workbook identical to one a load failed on (its bytes to blame): that
- * version is not loaded again until it changes (or `--force`), by whoever starts the load.
+ * The code of a skip of a workbook or contacts CSV identical to one a load failed on within the hour
+ * (its bytes to blame): that version is not loaded again until it changes (or `--force`), by whoever
+ * starts the load (failed_hold.ts).
  */
 export const FAILED_BEFORE = "failed-before";
 

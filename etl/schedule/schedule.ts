@@ -84,7 +84,7 @@ export function lastGoodLoad(dataDir: string, kind: RunKind = "relationships"): 
  * or SHA-256 than runs.jsonl records), false when it is, when it is missing, or when no load of
  * `kind` read a file yet (the start-up rules cover that). A load that failed counts as having read
  * its file: a broken file is not loaded again at every start, only once it changes (a daily load
- * of a workbook within the hour skips it too: `failed-before`).
+ * of a workbook or contacts CSV within the hour skips it too: `failed-before`).
  * Not one that could not read it (`unreadable`: no permission): what is there now nobody judged,
  * so it is due once it can be read, and not before (each try would only fail the same way). A
  * file that cannot be hashed now is due too: its load records why.
