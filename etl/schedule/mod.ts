@@ -11,6 +11,7 @@
  */
 export {
   changedSinceLastLoad,
+  endsWithZipDirectory,
   isStale,
   lastGoodLoad,
   loadOnly,

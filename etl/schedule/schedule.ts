@@ -268,6 +268,38 @@ export function endsWithLineEnd(path: string): boolean {
   }
 }
 
+/**
+ * False when the file is empty, or starts like a ZIP archive (an .xlsx) but does not end with the
+ * ZIP end-of-central-directory record, which a writer puts last: a copy or download still under way,
+ * or stalled. Anything else (another kind of file) is as whole as it will get: its load says what it is.
+ *
+ * @example
+ * ```ts
+ * endsWithZipDirectory("data/relaciones.xlsx"); // true
+ * ```
+ */
+export function endsWithZipDirectory(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const head = Buffer.alloc(2);
+    if (readSync(fd, head, 0, 2, 0) < 2 || head[0] !== 0x50 || head[1] !== 0x4b) return true;
+    // The record is 22 bytes plus a comment of up to 65,535 that ends the file.
+    const tail = Buffer.alloc(Math.min(size, 22 + 65_535));
+    const got = readSync(fd, tail, 0, tail.length, size - tail.length);
+    for (let i = got - 22; i >= 0; i--) {
+      if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) <= got) return true;
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function exists(path: string): boolean {
   return signature(path) !== null;
 }
@@ -575,8 +607,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       clock,
       pollMs: options.pollMs,
       stableMs: options.stableMs,
-      // A cut .xlsx fails to open (its ZIP directory is at the end); a cut CSV reads as rows.
-      looksWhole: reason === "contacts-changed" ? endsWithLineEnd : undefined,
+      // A cut CSV reads as rows; a cut .xlsx fails to open (its ZIP directory is written last), a
+      // failed run and an alert for a copy that only stalled (scp, a network share).
+      looksWhole: reason === "contacts-changed" ? endsWithLineEnd : endsWithZipDirectory,
       onChange: () => options.prepareLoad?.(),
       onStable: () => trigger(reason),
     });
