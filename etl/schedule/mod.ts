@@ -21,6 +21,7 @@ export {
   startScheduler,
   systemClock,
   UNLOADED_RETRIES,
+  untilStill,
   watchFile,
   type Clock,
   type FileWatcher,

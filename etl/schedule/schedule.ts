@@ -245,6 +245,29 @@ export function watchFile(
 }
 
 /**
+ * Resolves once the file at `path` has kept still by watchFile()'s rule (an .xlsx that does not end
+ * with its ZIP directory waits longer), or is missing, or after `maxMs`, or when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * await untilStill("data/relaciones.xlsx"); // 3 s after its last change
+ * ```
+ */
+export function untilStill(path: string, options: { stableMs?: number; pollMs?: number; maxMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const pollMs = options.pollMs ?? 500;
+  const until = Date.now() + (options.maxMs ?? 60_000);
+  const watcher = watchFile(path, { onStable: () => {}, pollMs, stableMs: options.stableMs, looksWhole: endsWithZipDirectory });
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!watcher.settled() && !options.signal?.aborted && Date.now() < until) return void setTimeout(check, pollMs);
+      watcher.stop();
+      resolve();
+    };
+    check();
+  });
+}
+
+/**
  * True when the file's last byte is a line end (or it is empty): a CSV cut off by a copy that
  * stalled ends mid-line, and loading it would store the cut value (`Human` for `Human Resources`)
  * for good, as loads never delete departments or contacts.
