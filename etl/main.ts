@@ -37,8 +37,12 @@ export async function runEtl(options: EtlOptions, hooks: EtlHooks = {}): Promise
   const { value: outcome, runs } = await collectRuns(() => runLoads(options, hooks));
   if (options.alert !== null) {
     const { alertRuns } = await import("./alerts/mod.ts");
+    // A workbook that changed while it was read and was then loaded again: the try that followed is
+    // what happened (and alerts if it failed); the change alone is nothing to tell the channel.
+    const last = runs.findLast((r) => r.kind === "relationships");
+    const due = runs.filter((r) => r === last || r.kind !== "relationships" || r.error?.code !== "file-changed");
     // A stop gives up the alerts too: a webhook that hangs held a Ctrl-C for 3 × ALERT_TIMEOUT.
-    outcome.alerts = await alertRuns(runs, { ...options.alert, dataDir: options.dataDir, signal: hooks.signal });
+    outcome.alerts = await alertRuns(due, { ...options.alert, dataDir: options.dataDir, signal: hooks.signal });
   }
   return outcome;
 }
@@ -48,7 +52,14 @@ export interface EtlHooks {
   progress?: boolean;
   /** Aborted with a LoadStopped (SIGINT, SIGTERM): the loads stop where nothing is half-written (stop_on_signals.ts). */
   signal?: AbortSignal;
+  /** Called as the workbook's load enters each phase (hashing, reading, ...). */
+  onPhase?: (phase: string) => void;
+  /** How still the workbook must keep before a load that found it changed while read tries again (untilStill's options). */
+  settle?: { stableMs?: number; pollMs?: number };
 }
+
+/** How many times a workbook that changed while it was read is loaded again. */
+const CHANGED_RETRIES = 3;
 
 async function runLoads(options: EtlOptions, hooks: EtlHooks): Promise<EtlOutcome> {
   let relationships: LoadResult | null = null;
@@ -66,15 +77,26 @@ async function runLoads(options: EtlOptions, hooks: EtlHooks): Promise<EtlOutcom
     try {
       // loadWorkbook() downloads a URL workbook first, then runs the relationship load.
       const { loadWorkbook } = await import("./fetch/mod.ts");
-      relationships = await loadWorkbook({
+      const load = () => loadWorkbook({
         ...publication,
         download: options.download,
         workbook: options.workbook,
         force: options.force,
         onProgress: bar?.update,
-        onPhase: bar?.phase,
+        onPhase: (phase) => {
+          bar?.phase(phase);
+          hooks.onPhase?.(phase);
+        },
         signal: hooks.signal,
       });
+      relationships = await load();
+      // Replaced or written over while it was read (a save, a sync client's rename, a copy that went
+      // on): the file there now is loaded once it keeps still, a few times at most.
+      for (let retry = 0; retry < CHANGED_RETRIES && relationships.run.error?.code === "file-changed" && !hooks.signal?.aborted; retry++) {
+        const { untilStill } = await import("./schedule/mod.ts");
+        await untilStill(options.workbook, { ...hooks.settle, signal: hooks.signal });
+        if (!hooks.signal?.aborted) relationships = await load();
+      }
     } finally {
       bar?.done();
     }

@@ -11,6 +11,7 @@
  */
 export {
   changedSinceLastLoad,
+  endsWithZipDirectory,
   isStale,
   lastGoodLoad,
   loadOnly,
@@ -20,6 +21,7 @@ export {
   startScheduler,
   systemClock,
   UNLOADED_RETRIES,
+  untilStill,
   watchFile,
   type Clock,
   type FileWatcher,

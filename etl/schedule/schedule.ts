@@ -245,6 +245,29 @@ export function watchFile(
 }
 
 /**
+ * Resolves once the file at `path` has kept still by watchFile()'s rule (an .xlsx that does not end
+ * with its ZIP directory waits longer), or is missing, or after `maxMs`, or when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * await untilStill("data/relaciones.xlsx"); // 3 s after its last change
+ * ```
+ */
+export function untilStill(path: string, options: { stableMs?: number; pollMs?: number; maxMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const pollMs = options.pollMs ?? 500;
+  const until = Date.now() + (options.maxMs ?? 60_000);
+  const watcher = watchFile(path, { onStable: () => {}, pollMs, stableMs: options.stableMs, looksWhole: endsWithZipDirectory });
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!watcher.settled() && !options.signal?.aborted && Date.now() < until) return void setTimeout(check, pollMs);
+      watcher.stop();
+      resolve();
+    };
+    check();
+  });
+}
+
+/**
  * True when the file's last byte is a line end (or it is empty): a CSV cut off by a copy that
  * stalled ends mid-line, and loading it would store the cut value (`Human` for `Human Resources`)
  * for good, as loads never delete departments or contacts.
@@ -261,6 +284,38 @@ export function endsWithLineEnd(path: string): boolean {
     const size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
     return size === 0 || (readSync(fd, last, 0, 1, size - 1) === 1 && (last[0] === 0x0a || last[0] === 0x0d));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * False when the file is empty, or starts like a ZIP archive (an .xlsx) but does not end with the
+ * ZIP end-of-central-directory record, which a writer puts last: a copy or download still under way,
+ * or stalled. Anything else (another kind of file) is as whole as it will get: its load says what it is.
+ *
+ * @example
+ * ```ts
+ * endsWithZipDirectory("data/relaciones.xlsx"); // true
+ * ```
+ */
+export function endsWithZipDirectory(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const head = Buffer.alloc(2);
+    if (readSync(fd, head, 0, 2, 0) < 2 || head[0] !== 0x50 || head[1] !== 0x4b) return true;
+    // The record is 22 bytes plus a comment of up to 65,535 that ends the file.
+    const tail = Buffer.alloc(Math.min(size, 22 + 65_535));
+    const got = readSync(fd, tail, 0, tail.length, size - tail.length);
+    for (let i = got - 22; i >= 0; i--) {
+      if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) <= got) return true;
+    }
+    return false;
   } catch {
     return false;
   } finally {
@@ -575,8 +630,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       clock,
       pollMs: options.pollMs,
       stableMs: options.stableMs,
-      // A cut .xlsx fails to open (its ZIP directory is at the end); a cut CSV reads as rows.
-      looksWhole: reason === "contacts-changed" ? endsWithLineEnd : undefined,
+      // A cut CSV reads as rows; a cut .xlsx fails to open (its ZIP directory is written last), a
+      // failed run and an alert for a copy that only stalled (scp, a network share).
+      looksWhole: reason === "contacts-changed" ? endsWithLineEnd : endsWithZipDirectory,
       onChange: () => options.prepareLoad?.(),
       onStable: () => trigger(reason),
     });
