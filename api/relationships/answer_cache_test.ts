@@ -5,6 +5,7 @@ import { loadRelationships } from "../../etl/relationships/mod.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
 import { writeXlsxFile } from "../../scripts/testing/xlsx_writer.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { validateExposition } from "../../scripts/testing/prometheus_format.ts";
 import type { RunningServer } from "../server.ts";
 
 // 1,500 actors at density 0.1: an actor's relationships are about 20 kB, so a 1 MiB cache fills
@@ -91,6 +92,11 @@ test("a full cache makes room for a new answer by evicting the least recently us
   assert.ok(cache().bytes <= LIMIT);
   const buffers = new Set(cache().held().map((bytes) => bytes.buffer));
   assert.equal(cache().bytes, [...buffers].reduce((sum, buffer) => sum + buffer.byteLength, 0));
+  // /metrics says what the cache holds and how many answers it evicted.
+  const metrics = validateExposition((await raw(server.url, { path: "/metrics" })).text);
+  assert.deepEqual(metrics.violations, []);
+  const sample = (name: string) => metrics.samples.find((s) => s.name === `relaciones_relationship_answer_cache_${name}`)?.value;
+  assert.deepEqual([sample("bytes"), sample("entries"), sample("evictions_total")], [cache().bytes, cache().size, cache().evictions]);
 });
 
 test("the same answer built by requests at once is kept and counted once", async () => {
