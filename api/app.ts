@@ -185,6 +185,10 @@ export class App {
       contactsTrims: () => contacts.trimStats(),
       contactsGinMerges: () => contacts.ginMergeStats(),
       contactsSearchFilters: () => contacts.searchFilters()?.bytes,
+      relationshipAnswers: () => {
+        const bodies = snapshot.current()?.model.bodies;
+        return bodies && { bytes: bodies.bytes, entries: bodies.size, evictions: bodies.evictions };
+      },
       contactsPointFile: () => {
         const points = contacts.pointFileStats();
         return points?.on ? points.contacts : undefined;

@@ -33,6 +33,8 @@ export interface DataSources {
   contactsPointFile?(): number | undefined;
   /** The API's commits of contact writes, and the groups that fell back to one write at a time. */
   contactsCommits?(): { commits: number; fallbacks: number };
+  /** The served snapshot's relationship answer cache (`AnswerCache`); undefined before the first snapshot. */
+  relationshipAnswers?(): { bytes: number; entries: number; evictions: number } | undefined;
 }
 
 /** A counter's samples, one per outcome label; none when the counts are absent (the other backend). */
@@ -68,6 +70,7 @@ export class DataMetrics {
     const searchFilters = this.#sources.contactsSearchFilters?.();
     const pointFile = this.#sources.contactsPointFile?.();
     const commits = this.#sources.contactsCommits?.();
+    const answers = this.#sources.relationshipAnswers?.();
     const runs = this.#sources.runs();
     if (runs !== this.#runsSeen) {
       this.#runFamilies = runFamilies(runs);
@@ -148,6 +151,24 @@ export class DataMetrics {
         help: "Groups of contact writes whose set-based statements failed and ran again one write at a time (each write still committed or refused on its own). On DuckDB unforeseen (the first reason is in the log); on PostgreSQL also a unique key or a row another process took meanwhile, a deadlock, a lock not granted in time.",
         type: "counter",
         samples: commits === undefined ? [] : [{ value: commits.fallbacks }],
+      },
+      {
+        name: "relaciones_relationship_answer_cache_bytes",
+        help: "Bytes the served snapshot's relationship answer cache holds: its answers and their brotli and gzip forms, bounded by relationshipCacheBytes (64 MiB). Absent before the first snapshot.",
+        type: "gauge",
+        samples: answers === undefined ? [] : [{ value: answers.bytes }],
+      },
+      {
+        name: "relaciones_relationship_answer_cache_entries",
+        help: "Answers the served snapshot's relationship answer cache holds (at most 20,000). Absent before the first snapshot.",
+        type: "gauge",
+        samples: answers === undefined ? [] : [{ value: answers.entries }],
+      },
+      {
+        name: "relaciones_relationship_answer_cache_evictions_total",
+        help: "Answers the served snapshot's relationship answer cache evicted (least recently used first, with their coded forms) to make room for newer ones; starts again at 0 with each snapshot served, which gets a cache of its own.",
+        type: "counter",
+        samples: answers === undefined ? [] : [{ value: answers.evictions }],
       },
       ...this.#runFamilies,
     ];

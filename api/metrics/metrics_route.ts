@@ -17,7 +17,7 @@ function metricsDoc(isPublic: boolean): RouteDoc {
     summary: "Metrics in the Prometheus text format (version 0.0.4)",
     tag: "system",
     description:
-      "Requests by route template and status (counts, latency histograms, in flight), contacts total, the age of the contacts' Parquet copy, snapshot version and age, ETL runs (last success per kind, load durations, rows rejected, findings by severity, alerts), process memory and event-loop lag. Needs the bearer token when API_TOKEN is set, unless METRICS_PUBLIC=on.",
+      "Requests by route template and status (counts, latency histograms, in flight), contacts total, the age of the contacts' Parquet copy, snapshot version and age, the relationship answer cache (bytes, answers, evictions), ETL runs (last success per kind, load durations, rows rejected, findings by severity, alerts), process memory and event-loop lag. Needs the bearer token when API_TOKEN is set, unless METRICS_PUBLIC=on.",
     // Without charset: the key names the format, which its version parameter says.
     responses: { "200": { description: "`text/plain; version=0.0.4`", types: [PROMETHEUS_CONTENT_TYPE.replace("; charset=utf-8", "")] } },
     auth: !isPublic,

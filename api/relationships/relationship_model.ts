@@ -52,19 +52,30 @@ type Coding = (typeof CODINGS)[number];
 /** Answers kept per snapshot at most, whatever their size. */
 const ANSWER_CACHE_ENTRIES = 20_000;
 
+/** One kept answer and the coded forms kept with it: a unit, evicted together. */
+interface KeptAnswer {
+  body: Uint8Array;
+  forms: Partial<Record<Coding, Buffer>>;
+  /** The body's bytes and its forms'. */
+  bytes: number;
+}
+
 /**
  * The answers kept with one snapshot, by key (`rel:7`, `matrix-bin:0:300`), and the brotli and
  * gzip forms the compression layer makes of them (`keepFormsWith`), every byte held counted
- * against `limitBytes`: a form is kept only when it fits, and an answer or form that does not fit
- * is sent and not kept. Each is held in memory of its own size: zlib's output of a small answer is
- * a view into its 16 kB chunk, and a small `Buffer.from(text)` one into an 8 kB pool shared with
- * whatever else used it, so those are copied. Filled on first request and never emptied: the
- * snapshot's retirement drops it whole.
+ * against `limitBytes`. When a new answer or form does not fit, the least recently used answers
+ * (a hit is a use) are evicted, each with its coded forms, until it does; an answer or form that
+ * cannot fit even in an empty cache (beside its own answer, for a form) is sent and not kept, and
+ * evicts nothing. Each is held in memory of its own size: zlib's output of a small answer is a
+ * view into its 16 kB chunk, and a small `Buffer.from(text)` one into an 8 kB pool shared with
+ * whatever else used it, so those are copied. The snapshot's retirement drops it whole.
  */
 export class AnswerCache {
   readonly limitBytes: number;
   #bytes = 0;
-  readonly #entries = new Map<string, { body: Uint8Array; forms: Partial<Record<Coding, Buffer>> }>();
+  #evictions = 0;
+  /** Least recently used first: Map keeps insertion order, so a use is "deleted and set again". */
+  readonly #entries = new Map<string, KeptAnswer>();
 
   constructor(limitBytes = ANSWER_CACHE_BYTES) {
     this.limitBytes = limitBytes;
@@ -79,6 +90,12 @@ export class AnswerCache {
     return this.#entries.size;
   }
 
+  /** Answers evicted (each with its coded forms) to make room for newer ones. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** The keys kept, least recently used first (reading them is no use). */
   keys(): IterableIterator<string> {
     return this.#entries.keys();
   }
@@ -88,26 +105,33 @@ export class AnswerCache {
     return [...this.#entries.values()].flatMap((entry) => [entry.body, ...Object.values(entry.forms)]);
   }
 
+  /** The answer kept under `key`, now the most recently used; undefined when absent. */
   get(key: string): Uint8Array | undefined {
-    return this.#entries.get(key)?.body;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.body;
   }
 
-  /** Keeps `body` under `key` when it fits; returns the bytes to answer with (the kept ones, or `body`). */
+  /** Keeps `body` under `key`, evicting as needed, unless it alone is over the bound; returns the bytes to answer with (the kept ones, or `body`). */
   keep(key: string, body: Uint8Array): Uint8Array {
     // Two requests that built the same answer at once: the first one kept is the one counted.
-    const present = this.#entries.get(key);
-    if (present !== undefined) return present.body;
-    if (this.#entries.size >= ANSWER_CACHE_ENTRIES || !this.#fits(body.byteLength)) return body;
+    const present = this.get(key);
+    if (present !== undefined) return present;
+    if (!this.#makeRoom(body.byteLength)) return body;
     const kept = ownMemory(body);
-    const entry = { body: kept, forms: {} as Partial<Record<Coding, Buffer>> };
+    const entry: KeptAnswer = { body: kept, forms: {}, bytes: kept.byteLength };
     this.#entries.set(key, entry);
     this.#bytes += kept.byteLength;
     keepFormsWith(kept, {
       form: (coding) => entry.forms[coding],
       keepForm: (coding, bytes) => {
-        if (!this.#fits(bytes.byteLength)) return bytes;
+        // An answer evicted while it was being sent keeps no forms: they would be counted for nothing held.
+        if (this.#entries.get(key) !== entry || !this.#makeRoom(bytes.byteLength, entry)) return bytes;
         const form = ownMemory(bytes);
         entry.forms[coding] = form;
+        entry.bytes += form.byteLength;
         this.#bytes += form.byteLength;
         return form;
       },
@@ -115,8 +139,24 @@ export class AnswerCache {
     return kept;
   }
 
-  #fits(size: number): boolean {
-    return this.#bytes + size <= this.limitBytes;
+  /**
+   * Evicts the least recently used answers (never `adding`, whose form is to be kept) until `size`
+   * more bytes fit, and, for a new answer, it fits in the entries' bound too; false, evicting
+   * nothing, when they could not fit even then.
+   */
+  #makeRoom(size: number, adding?: KeptAnswer): boolean {
+    if ((adding?.bytes ?? 0) + size > this.limitBytes) return false;
+    const full = () => this.#bytes + size > this.limitBytes || (adding === undefined && this.#entries.size >= ANSWER_CACHE_ENTRIES);
+    const oldest = this.#entries.entries();
+    while (full()) {
+      // Never done before it fits: with every other answer evicted, `adding` alone leaves room.
+      const [key, entry] = oldest.next().value!;
+      if (entry === adding) continue;
+      this.#entries.delete(key);
+      this.#bytes -= entry.bytes;
+      this.#evictions++;
+    }
+    return true;
   }
 }
 
