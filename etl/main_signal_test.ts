@@ -149,6 +149,58 @@ test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, 
   }
 });
 
+// SIGTERM in about the first second of `npm run etl` (Node, tsx and the load modules starting,
+// before the loads listened for it) killed the command outright: no run, exit by the signal. It is
+// held from the launcher's first line now, and the load it stops records its run `stopped`.
+test("SIGTERM while npm run etl is still starting (tsx just registered, no load begun): a failed 'stopped' run, exit 143, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-starting-");
+  try {
+    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "etl-starting");
+    await signalWhileStopped(cli, "SIGTERM");
+    const { code, signal, stdout, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGTERM is handled, not fatal");
+    assert.equal(code, 143, `exit 143 for SIGTERM; stderr: ${stderr}`);
+    assert.equal(stdout, "");
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM/);
+    const run = await assertContactsStopped(dataDir, before, runsBefore);
+    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
+  } finally {
+    cleanup();
+  }
+});
+
+test("SIGTERM while npm run etl -- --only relationships is still starting: a failed 'stopped' run, exit 143, the published version stays", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-starting-relationships-");
+  try {
+    const dataDir = join(dir, "data");
+    const workbook = join(dir, "relaciones.xlsx");
+    copyFileSync(SAMPLE, workbook);
+    const first = await etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]).exited;
+    assert.equal(first.code, 0, first.stderr);
+    const runsBefore = readRuns(dataDir).length;
+    const published = lastRun(dataDir).version_id;
+    const cli = etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir, "--force"], "etl-starting");
+    await signalWhileStopped(cli, "SIGTERM");
+    const { code, signal, stderr } = await cli.exited;
+    assert.equal(signal, null, "SIGTERM is handled, not fatal");
+    assert.equal(code, 143, stderr);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded, for the stopped load");
+    const run = lastRun(dataDir);
+    assert.deepEqual([run.kind, run.status, run.error?.code], ["relationships", "failed", "stopped"]);
+    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
+    assert.deepEqual(leftovers(dataDir), []);
+    const db = await Database.open(join(dataDir, "relationships.duckdb"), { readOnly: true });
+    const live = await db.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info");
+    db.close();
+    assert.equal(Number(live?.v), published, "the published version stays");
+  } finally {
+    cleanup();
+  }
+});
+
 test("SIGINT once the contacts COMMIT has run: the load finishes and is recorded as succeeded, exit 130 with a line saying so", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigint-committed-");
   try {
