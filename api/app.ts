@@ -287,7 +287,10 @@ export class App {
     // A GET, HEAD or DELETE takes no body: one sent is dropped unread, not a 413 its doc never lists.
     if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    return { match, maxBodyBytes, route: match.pattern };
+    const bodyCut = doc?.bodyCut;
+    if (bodyCut === undefined) return { match, maxBodyBytes, route: match.pattern };
+    const admittedAt = new Date();
+    return { match, maxBodyBytes, route: match.pattern, onBodyCut: (received) => bodyCut(headers, { received, admittedAt }) };
   }
 
   /**
