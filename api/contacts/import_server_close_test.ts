@@ -9,13 +9,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { LoadStopped, readRuns } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
+import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { ContactsStore } from "./contacts_store.ts";
@@ -167,3 +168,53 @@ for (const backend of ["duckdb", "postgres"] as const) {
     }
   });
 }
+
+// `npm run etl` handing its CSV to the running API, which closes mid-import (a restart of `npm
+// start`): the API stopped the import and answered 503 shutting-down, but the loader recorded its
+// run `api-failed`, a failure of the file it had read and hashed, so the schedule took that file as
+// loaded (only a `stopped` run's file counts as not loaded yet) and left it for the daily load.
+test("npm run etl handing over to an API that closes mid-import: the loader's run is recorded stopped, nothing written, the upload removed", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir("import-close-handover-");
+  let read: PipedReadCsv | undefined;
+  const server = await testServer(dir, { announce: true });
+  let closed = false;
+  try {
+    const csv = join(dir, "contacts.csv");
+    writeContactsCsv(csv, 300, 5);
+    let reading!: () => void;
+    const midway = new Promise<void>((resolve) => (reading = resolve));
+    let go!: () => void;
+    const closing = new Promise<void>((resolve) => (go = resolve));
+    read = readCsvThroughPipe(dir, readFileSync(csv), () => {
+      reading();
+      return closing;
+    });
+    const cli = etlCli(["--only", "contacts", "--contacts", csv, "--data-dir", dir], { env: { ...process.env, DATABASE_URL: "", API_TOKEN: "", ALERT_WEBHOOK_URL: "", CONTACTS_EXPORT: "off" } });
+    await midway;
+    const closeDone = server.close(60_000, "SIGTERM to the API");
+    go();
+    await closeDone;
+    closed = true;
+    const { code, stderr } = await cli;
+    assert.equal(code, 1, stderr);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+    const runs = readRuns(dir);
+    assert.equal(runs.length, 1, "one run: the loader's (the API records none for an upload it was named)");
+    assert.equal(runs[0].status, "failed");
+    assert.equal(runs[0].error?.code, "stopped");
+    assert.match(runs[0].error?.message ?? "", /was closing and stopped the import before its COMMIT; nothing was loaded/);
+    assert.equal(runs[0].file?.name, "contacts.csv");
+    assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the upload is removed");
+    read.restore();
+    const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
+    try {
+      assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
+    } finally {
+      db.close();
+    }
+  } finally {
+    read?.restore();
+    if (!closed) await server.close();
+    cleanup();
+  }
+});
