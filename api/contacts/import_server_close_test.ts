@@ -13,13 +13,34 @@ import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
-import { LoadStopped, readRuns } from "../../etl/runs/mod.ts";
+import { LoadStopped, readRuns, type RunRecord } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
 import { writeContactsCsv } from "../../scripts/testing/contacts_csv.ts";
 import { etlCli } from "../../scripts/testing/etl_cli.ts";
 import { readCsvThroughPipe, type PipedReadCsv } from "../../scripts/testing/read_csv_pipe.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { ContactsStore } from "./contacts_store.ts";
+
+/**
+ * Asserts an import held by `read` was stopped: the one run in `dir` failed `stopped` with `message`,
+ * no upload or body copy left, and (once `read` is restored) no contact written. Returns the run.
+ */
+async function assertImportStopped(dir: string, read: PipedReadCsv, message: RegExp): Promise<RunRecord> {
+  const runs = readRuns(dir);
+  assert.equal(runs.length, 1, "the import's run is recorded");
+  assert.equal(runs[0].status, "failed");
+  assert.equal(runs[0].error?.code, "stopped");
+  assert.match(runs[0].error?.message ?? "", message);
+  assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the upload or the body's copy is removed");
+  read.restore();
+  const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
+  try {
+    assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
+  } finally {
+    db.close();
+  }
+  return runs[0];
+}
 
 test("the API closing while a DuckDB import reads its CSV: the import is interrupted, its client answered 503 shutting-down, its run recorded stopped, nothing written", { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir("import-close-duckdb-");
@@ -56,19 +77,7 @@ test("the API closing while a DuckDB import reads its CSV: the import is interru
     assert.match(problem.detail, /shutting down.*nothing was loaded/);
     assert.match(read.outcome ?? "", /^INTERRUPT Error/, "the import's read_csv was interrupted, not run to its end");
 
-    const runs = readRuns(dir);
-    assert.equal(runs.length, 1, "the import's run is recorded");
-    assert.equal(runs[0].status, "failed");
-    assert.equal(runs[0].error?.code, "stopped");
-    assert.match(runs[0].error?.message ?? "", /^Stopped by the API's close before its COMMIT; nothing was loaded/);
-    assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the body's copy is removed");
-    read.restore();
-    const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
-    try {
-      assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
-    } finally {
-      db.close();
-    }
+    await assertImportStopped(dir, read, /^Stopped by the API's close before its COMMIT; nothing was loaded/);
   } finally {
     read?.restore();
     if (!closed) await server.close();
@@ -198,20 +207,9 @@ test("npm run etl handing over to an API that closes mid-import: the loader's ru
     const { code, stderr } = await cli;
     assert.equal(code, 1, stderr);
     assert.doesNotMatch(stderr, /\n\s+at /);
-    const runs = readRuns(dir);
-    assert.equal(runs.length, 1, "one run: the loader's (the API records none for an upload it was named)");
-    assert.equal(runs[0].status, "failed");
-    assert.equal(runs[0].error?.code, "stopped");
-    assert.match(runs[0].error?.message ?? "", /was closing and stopped the import before its COMMIT; nothing was loaded/);
-    assert.equal(runs[0].file?.name, "contacts.csv");
-    assert.deepEqual(readdirSync(join(dir, "uploads")), [], "the upload is removed");
-    read.restore();
-    const db = await Database.open(join(dir, "contacts.duckdb"), { readOnly: true });
-    try {
-      assert.equal(Number((await db.one<{ n: number }>("SELECT count(*)::INTEGER AS n FROM contacts"))!.n), 0, "nothing of the stopped import is written");
-    } finally {
-      db.close();
-    }
+    // One run, the loader's: the API records none for an upload it was named.
+    const run = await assertImportStopped(dir, read, /was closing and stopped the import before its COMMIT; nothing was loaded/);
+    assert.equal(run.file?.name, "contacts.csv");
   } finally {
     read?.restore();
     if (!closed) await server.close();
