@@ -296,7 +296,10 @@ export class App {
     if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
     // The limit is of the decoded body, which the adapter decodes as it arrives.
     const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    return { match, maxBodyBytes, route: match.pattern, coding };
+    const bodyCut = doc?.bodyCut;
+    if (bodyCut === undefined) return { match, maxBodyBytes, route: match.pattern, coding };
+    const admittedAt = new Date();
+    return { match, maxBodyBytes, route: match.pattern, coding, onBodyCut: (received) => bodyCut(headers, { received, admittedAt }) };
   }
 
   /**

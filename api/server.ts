@@ -3,7 +3,7 @@
  * collected once requests stop, and a graceful close (stop accepting, let in-flight requests finish,
  * then close the databases).
  */
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { App, logToStderr, type AppOptions } from "./app.ts";
 import { idleCollector } from "./collect_garbage.ts";
 import { createNodeServer, type BodyStats, type Exchange, type MinWriteRate } from "./http/node_adapter.ts";
@@ -135,6 +135,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ),
   });
   app.metrics.http.inFlight = () => inFlight;
+  // The connections open, so that the close waits for those it cuts: a request cut mid-body is told
+  // to its route (an import's run recorded) only as its socket closes, after the server's 'close'.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => {
@@ -166,8 +173,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await new Promise((r) => setTimeout(r, 20));
           server.closeIdleConnections();
         }
+        const cut = [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
         server.closeAllConnections();
         await closed;
+        await Promise.all(cut);
         await app.close();
       })();
       return closing;

@@ -5,16 +5,21 @@
  * runs the load from main.ts. `node --import tsx etl/main.ts` still works, as tests and the
  * scheduler run it.
  */
+import { holdStopSignals } from "./hold_signals.js";
 import { exitWith, parseOrAnswer } from "./etl_args.js";
 import { outliveClosedOutput } from "./settings/mod.js";
 
+// First: a SIGTERM or Ctrl-C while tsx and the load modules start must stop the load, not kill it unrecorded.
+const held = holdStopSignals();
 outliveClosedOutput();
 const parsed = parseOrAnswer(process.argv.slice(2));
-if ("exitCode" in parsed) process.exitCode = parsed.exitCode;
-else {
+if ("exitCode" in parsed) {
+  held.release();
+  process.exitCode = parsed.exitCode;
+} else {
   const { register } = await import("tsx/esm/api");
   register();
   /** @type {typeof import("./main.ts")} */
   const { runCli } = await import("./main.ts");
-  await exitWith(runCli(parsed.options));
+  await exitWith(runCli(parsed.options, held));
 }

@@ -19,6 +19,7 @@ import { oneLine, terminalText } from "./text/mod.js";
 import { exitWith, parseEtlArgs, parseOrAnswer, UsageError, WAIT_MS, type EtlOptions } from "./etl_args.js";
 import { formatOutcome, type ContactsOutcome, type EtlOutcome } from "./report.ts";
 import { STOP_SIGNALS, stopOnSignals, type StopSignal } from "./stop_on_signals.ts";
+import { holdStopSignals, type HeldSignals } from "./hold_signals.js";
 
 export { formatOutcome, parseEtlArgs, UsageError, type EtlOptions, type EtlOutcome };
 
@@ -101,8 +102,9 @@ async function runLoads(options: EtlOptions, hooks: EtlHooks): Promise<EtlOutcom
       bar?.done();
     }
   }
-  if (options.only !== "relationships" && hooks.signal?.aborted) {
+  if (options.only !== "relationships" && relationships !== null && hooks.signal?.aborted) {
     // Stopped during the workbook's load: the contacts load is not started (no run: it never ran).
+    // Stopped before any load (the command still starting), the contacts load records its stop.
     contacts = { status: "skipped", error: { code: "stopped", message: `${(hooks.signal.reason as Error).message} before the contacts load started; contacts not loaded` } };
   } else if (options.only === null && !options.contactsGiven && !existsSync(options.contacts)) {
     // A team that only sends workbooks has no contacts file: not a failure (nor an alert) every day.
@@ -198,21 +200,35 @@ function deniedFor(error: NodeJS.ErrnoException): string {
  * process.exitCode = await main(["--only", "relationships", "--json"]);
  * ```
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], held?: HeldSignals): Promise<number> {
   const parsed = parseOrAnswer(argv);
-  return "exitCode" in parsed ? parsed.exitCode : runCli(parsed.options);
+  if ("exitCode" in parsed) {
+    held?.release();
+    return parsed.exitCode;
+  }
+  return runCli(parsed.options, held);
 }
 
 /**
  * Runs what parsed `options` ask for (one load, `--watch`, or `--standby`) and returns the exit
- * code. The launcher (etl.js) calls this once it has parsed the command line itself.
+ * code. The launcher (etl.js) calls this once it has parsed the command line itself, with the
+ * signals it has `held` since its start: one that came stops the load as soon as it begins.
  *
  * @example
  * ```ts
  * process.exitCode = await runCli(parseEtlArgs(["--json"]) as EtlOptions);
  * ```
  */
-export async function runCli(options: EtlOptions): Promise<number> {
+export async function runCli(options: EtlOptions, held?: HeldSignals): Promise<number> {
+  try {
+    return await runHeld(options, held);
+  } finally {
+    // Released once the loads listen (stopOnSignals); here for every way out before that.
+    held?.release();
+  }
+}
+
+async function runHeld(options: EtlOptions, held: HeldSignals | undefined): Promise<number> {
   try {
     // Every load records its run in the data dir: a dir that cannot be created is one plain
     // message up front, not an errno from deep inside the first load. makeDirs(), not a recursive
@@ -228,12 +244,16 @@ export async function runCli(options: EtlOptions): Promise<number> {
     say(process.stderr, `${oneLine(`Cannot use the data directory '${options.dataDir}': ${why}`)}\n`);
     return 1;
   }
-  if (options.watch) return watch(options);
+  if (options.watch) return watch(options, held);
   if (options.standby && !process.send) {
     say(process.stderr, "--standby waits for the scheduler's go-ahead on an IPC channel; this process has none (it is for npm start's schedule)\n");
     return 2;
   }
   if (options.standby) {
+    // Waiting, it has nothing to stop: a signal ends it as before (the scheduler dismisses it so).
+    held?.release();
+    const early = held?.received() ?? null;
+    if (early !== null) return STOP_SIGNALS[early];
     const go = await standby(options);
     if (go === null) return 0; // the scheduler went away or stopped before asking for a load
     options = { ...options, only: go.only };
@@ -241,7 +261,7 @@ export async function runCli(options: EtlOptions): Promise<number> {
   // SIGINT/SIGTERM stop the loads through their signal, so each records its run and leaves no temp
   // file; killed outright, a load left neither a run nor a clean data dir. Only around the loads:
   // a --standby child waiting for its go-ahead has nothing to stop and is ended as before.
-  const stop = stopOnSignals();
+  const stop = stopOnSignals(held);
   let outcome: EtlOutcome;
   try {
     outcome = await runEtl(options, { progress: !options.json, signal: stop.signal });
@@ -344,7 +364,7 @@ function say(stream: NodeJS.WriteStream, text: string): void {
  * load, and returns 130/143 when a load was running then (the one-shot's status: it was asked to
  * stop mid-load), 0 when the schedule was only waiting (the normal end of a service).
  */
-async function watch(options: EtlOptions): Promise<number> {
+async function watch(options: EtlOptions, held: HeldSignals | undefined): Promise<number> {
   // One line each: the messages quote file names and workbook text (see formatOutcome()).
   const log = (line: string) => say(process.stderr, `${new Date().toISOString()} ${oneLine(line)}\n`);
   // One watcher per data dir: a second one loaded every change again (two runs, two alerts).
@@ -354,20 +374,20 @@ async function watch(options: EtlOptions): Promise<number> {
     return 1;
   }
   try {
-    return await watchHeld(options, log);
+    return await watchHeld(options, log, held);
   } finally {
     release();
   }
 }
 
 /** `watch()` once it holds the data dir's watch lock. */
-async function watchHeld(options: EtlOptions, log: (line: string) => void): Promise<number> {
+async function watchHeld(options: EtlOptions, log: (line: string) => void, held: HeldSignals | undefined): Promise<number> {
   const [{ loadOnly, startScheduler }, { shownUrl, urlWorkbookWatcher }] = await Promise.all([import("./schedule/mod.ts"), import("./fetch/mod.ts")]);
   // Before the schedule starts, whose start-up load may begin at once. Ctrl-C and SIGTERM used to
   // stop only the schedule and then wait for the running load to end (15 s and more for a
   // million-row CSV, with Ctrl-C seemingly ignored): now they abort it as they do a one-shot load.
   // Repeats are ignored until the load has stopped (stopOnSignals()).
-  const stop = stopOnSignals();
+  const stop = stopOnSignals(held);
   // The signal that came while a load was running, if one did.
   let interrupted: StopSignal | null = null;
   let scheduler;
@@ -426,5 +446,7 @@ async function watchHeld(options: EtlOptions, log: (line: string) => void): Prom
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   outliveClosedOutput();
-  void exitWith(main(process.argv.slice(2)));
+  // As etl.js does: a signal while the rest starts stops the load instead of killing it unrecorded.
+  const held = holdStopSignals();
+  void exitWith(main(process.argv.slice(2), held));
 }

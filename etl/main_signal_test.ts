@@ -119,6 +119,34 @@ async function assertContactsStopped(dataDir: string, before: string, runsBefore
   return run;
 }
 
+/** A data dir whose workbook (a copy of the sample) a first load published, and that version. */
+async function relationshipsPublishedOnce(dir: string): Promise<{ dataDir: string; workbook: string; published: number | null | undefined }> {
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  copyFileSync(SAMPLE, workbook);
+  const first = await etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]).exited;
+  assert.equal(first.code, 0, first.stderr);
+  return { dataDir, workbook, published: lastRun(dataDir).version_id };
+}
+
+/** Asserts the live relationships.duckdb is still version `published`. */
+async function assertPublished(dataDir: string, published: number | null | undefined): Promise<void> {
+  const db = await Database.open(join(dataDir, "relationships.duckdb"), { readOnly: true });
+  const live = await db.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info");
+  db.close();
+  assert.equal(Number(live?.v), published, "the published version stays");
+}
+
+/** Asserts the command handled SIGTERM (not killed by it): exit 143, nothing on stdout, one line on stderr, which it returns. */
+async function stoppedBySigterm(cli: Cli): Promise<string> {
+  const { code, signal, stdout, stderr } = await cli.exited;
+  assert.equal(signal, null, "SIGTERM is handled, not fatal");
+  assert.equal(code, 143, stderr);
+  assert.equal(stdout, "", "no report of a load on stdout");
+  assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+  return stderr;
+}
+
 test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, a failed 'stopped' run, exit 130, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigint-contacts-");
   try {
@@ -149,6 +177,43 @@ test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, 
   }
 });
 
+// SIGTERM in about the first second of `npm run etl` (Node, tsx and the load modules starting,
+// before the loads listened for it) killed the command outright: no run, exit by the signal. It is
+// held from the launcher's first line now, and the load it stops records its run `stopped`.
+test("SIGTERM while npm run etl is still starting (tsx just registered, no load begun): a failed 'stopped' run, exit 143, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-starting-");
+  try {
+    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "etl-starting");
+    await signalWhileStopped(cli, "SIGTERM");
+    const stderr = await stoppedBySigterm(cli);
+    assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM/);
+    const run = await assertContactsStopped(dataDir, before, runsBefore);
+    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
+  } finally {
+    cleanup();
+  }
+});
+
+test("SIGTERM while npm run etl -- --only relationships is still starting: a failed 'stopped' run, exit 143, the published version stays", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-starting-relationships-");
+  try {
+    const { dataDir, workbook, published } = await relationshipsPublishedOnce(dir);
+    const runsBefore = readRuns(dataDir).length;
+    const cli = etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir, "--force"], "etl-starting");
+    await signalWhileStopped(cli, "SIGTERM");
+    const stderr = await stoppedBySigterm(cli);
+    assert.equal(readRuns(dataDir).length, runsBefore + 1, "one run recorded, for the stopped load");
+    const run = lastRun(dataDir);
+    assert.deepEqual([run.kind, run.status, run.error?.code], ["relationships", "failed", "stopped"]);
+    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
+    assert.deepEqual(leftovers(dataDir), []);
+    await assertPublished(dataDir, published);
+  } finally {
+    cleanup();
+  }
+});
+
 test("SIGINT once the contacts COMMIT has run: the load finishes and is recorded as succeeded, exit 130 with a line saying so", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigint-committed-");
   try {
@@ -174,19 +239,11 @@ test("SIGINT once the contacts COMMIT has run: the load finishes and is recorded
 test("SIGTERM during a relationship load: its half-built snapshot goes, a failed 'stopped' run, exit 143, the published version stays", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigterm-relationships-");
   try {
-    const dataDir = join(dir, "data");
-    const workbook = join(dir, "relaciones.xlsx");
-    copyFileSync(SAMPLE, workbook);
-    const first = await etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir]).exited;
-    assert.equal(first.code, 0, first.stderr);
-    const published = lastRun(dataDir).version_id;
+    const { dataDir, workbook, published } = await relationshipsPublishedOnce(dir);
 
     const cli = etl(["--only", "relationships", "--workbook", workbook, "--data-dir", dataDir, "--force"], "snapshot-created");
     await signalWhileStopped(cli, "SIGTERM");
-    const { code, signal, stderr } = await cli.exited;
-    assert.equal(signal, null, "SIGTERM is handled, not fatal");
-    assert.equal(code, 143, stderr);
-    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    const stderr = await stoppedBySigterm(cli);
     // The line names the workbook, as every other message of a failed load does (before: "relationships failed").
     assert.match(stderr, /^SIGTERM: relationships of relaciones\.xlsx failed \(Stopped by SIGTERM before it published/);
     const run = lastRun(dataDir);
@@ -195,10 +252,7 @@ test("SIGTERM during a relationship load: its half-built snapshot goes, a failed
     assert.equal(run.error?.code, "stopped");
     assert.match(run.error?.message ?? "", /^Stopped by SIGTERM before it published; nothing was loaded/);
     assert.deepEqual(leftovers(dataDir), [], "the half-built snapshot and its lock are gone");
-    const db = await Database.open(join(dataDir, "relationships.duckdb"), { readOnly: true });
-    const live = await db.one<{ v: number }>("SELECT version_id AS v FROM snapshot_info");
-    db.close();
-    assert.equal(Number(live?.v), published, "the published version stays");
+    await assertPublished(dataDir, published);
   } finally {
     cleanup();
   }

@@ -3,6 +3,7 @@
  * running load(s) through their AbortSignal instead of killing the process, so each load stops at a
  * point where nothing is half-written, removes its temp files and records its run (see etl/README.md).
  */
+import type { HeldSignals } from "./hold_signals.js";
 import { LoadStopped } from "./runs/mod.ts";
 
 /** The signals that stop a load, and the exit status each ends the command with (128 + its number, as a shell reports a process it ended). */
@@ -22,7 +23,8 @@ export interface SignalStop {
 
 /**
  * Listens for SIGINT and SIGTERM until `dispose()`: the first aborts `signal`, later ones are
- * ignored. `on`, not `once`: under npm a Ctrl-C reaches node twice (the terminal's process group,
+ * ignored. A signal `held` kept while the command started counts as the first (`held` is released
+ * once these listen, so none falls between). `on`, not `once`: under npm a Ctrl-C reaches node twice (the terminal's process group,
  * and npm passing it on), and with the listener gone the second would kill the load that is
  * stopping cleanly, leaving what the first signal was handled to avoid.
  *
@@ -32,7 +34,7 @@ export interface SignalStop {
  * try { await loadContacts({ ...options, signal: stop.signal }); } finally { stop.dispose(); }
  * ```
  */
-export function stopOnSignals(): SignalStop {
+export function stopOnSignals(held?: HeldSignals): SignalStop {
   const controller = new AbortController();
   let received: StopSignal | null = null;
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
@@ -44,6 +46,12 @@ export function stopOnSignals(): SignalStop {
     process.on(name, listener);
     return { name, listener };
   });
+  const early = held?.received() ?? null;
+  held?.release();
+  if (early !== null) {
+    received = early;
+    controller.abort(new LoadStopped(early));
+  }
   return {
     signal: controller.signal,
     received: () => received,

@@ -17,7 +17,7 @@ import { linkNext } from "../http/link_header.ts";
 import { mediaType, readJson } from "../http/request_body.ts";
 import { CODINGS, empty, etagMatches, json, problemHeaders, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
-import { IDEMPOTENCY_KEY } from "../http/route_doc.ts";
+import { IDEMPOTENCY_KEY, type RouteDoc } from "../http/route_doc.ts";
 import { MAX_ID, parseId } from "../http/parse_id.ts";
 import { contactDocs, contactListDoc } from "./contacts_docs.ts";
 import { recordImportRun, type ImportRun } from "./import_run.ts";
@@ -426,6 +426,24 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     contactDocs.removeDepartment,
   );
 
+  // A CSV body the API's close cut before it had all come (a big file on a slow link): the handler
+  // never ran, yet the import was tried and stopped, so its run says so. A client that left mid-body
+  // sent no import (as one that leaves mid-load); the hand-over's JSON names an upload whose loader
+  // records its own run.
+  const importBodyCut: NonNullable<RouteDoc["bodyCut"]> = (headers, { received, admittedAt }) => {
+    const stopped = store.importsStopped();
+    if (stopped === undefined || mediaType(headers) === "application/json") return;
+    const sourceName = cleanName(headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
+    const declared = headers.get("content-length");
+    const bytes = declared === null ? `${received} bytes` : `${received} of ${declared} bytes`;
+    const error = { code: stopped.code, message: `${stopped.message} while the body of ${sourceName} was arriving (${bytes}); nothing was loaded` };
+    try {
+      recordImportRun(dataDir, { id: newRunId(admittedAt), started_at: admittedAt.toISOString(), file: null }, { error });
+    } catch {
+      // The API is closing: a runs.jsonl that cannot be written is said by the next import's run.
+    }
+  };
+
   router.add(
     "POST",
     IMPORT_CONTACTS_PATH,
@@ -523,7 +541,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
         rmSync(path, { force: true });
       }
     },
-    contactDocs.importCsv,
+    { ...contactDocs.importCsv, bodyCut: importBodyCut },
   );
 }
 

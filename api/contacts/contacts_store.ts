@@ -926,6 +926,11 @@ export class ContactsStore {
     if (!this.#stopping.signal.aborted) this.#stopping.abort(new LoadStopped(by));
   }
 
+  /** The stop `stopImports()` gave, once it has been called (the API is closing); undefined before. */
+  importsStopped(): LoadStopped | undefined {
+    return this.#stopping.signal.aborted ? (this.#stopping.signal.reason as LoadStopped) : undefined;
+  }
+
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -9,11 +9,11 @@ import { addLoadWarnings, findingsOf, loadFailure, runChanges, runCounts } from 
 import type { IngestSummary } from "../../etl/handover/mod.ts";
 import { appendRun, type RunFile } from "../../etl/runs/mod.ts";
 
-/** The import's run: its id, when it started, and the body it read. */
+/** The import's run: its id, when it started, and the body it read (null: the body never came whole). */
 export interface ImportRun {
   id: string;
   started_at: string;
-  file: RunFile;
+  file: RunFile | null;
 }
 
 /**
@@ -24,7 +24,7 @@ export interface ImportRun {
  * as the loader adds them to its own.
  */
 export function recordImportRun(dataDir: string, run: ImportRun, outcome: { summary: IngestSummary } | { error: { code: string; message: string } }): void {
-  const source = run.file.name;
+  const source = run.file?.name ?? "";
   const finished = { ...run, kind: "contacts" as const, finished_at: new Date().toISOString() };
   if ("error" in outcome) {
     appendRun(dataDir, { ...finished, status: "failed", counts: {}, findings: [], changes: {}, error: outcome.error });

@@ -56,6 +56,12 @@ export interface Admitted {
    * lingering bounds apply while that body arrives, not to the answer, which may take minutes.
    */
   ignoresBody?: boolean;
+  /**
+   * Called, with the bytes that came, when the body stops arriving before its end (its client gone,
+   * or the server's close cut the connection): the handler is then never run, and this is the
+   * route's one word on the request (POST /imports/contacts records the run of a body the close cut).
+   */
+  onBodyCut?: (received: number) => void;
 }
 
 /** What the adapter passes to the handler next to the Request. */
@@ -459,10 +465,11 @@ export function nodeListener<A extends Admitted = Admitted>(
         }
         answer(handler, new NodeRequest(method, url, headers, body, res), info, res, id, onError, pace, release);
       },
-      () => {
+      (error: { received?: number }) => {
         release();
-        // The client went away mid-body: there is nobody to answer.
+        // The client went away mid-body, or the close cut it: there is nobody to answer.
         res.destroy();
+        admitted.onBodyCut?.(error.received ?? 0);
       },
     );
   };
@@ -652,7 +659,10 @@ function readBody(
       stats.buffered += chunk.length;
     };
     const onEnd = () => settle(() => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    const onFail = (error?: unknown) => settle(() => reject(error ?? new Error("aborted")));
+    // With the bytes that came as sent (`received`, to set beside Content-Length: a coded body's
+    // count before decoding): a cut body's route may say how far it got.
+    const onFail = (error?: unknown) =>
+      settle(() => reject(Object.assign(error instanceof Error ? error : new Error("aborted"), { received: decoder?.bytesWritten ?? size })));
     // zlib's message names the fault ("incorrect header check", "unexpected end of file").
     const onBadCoding = (error: Error) => settle(() => resolve({ coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
     source.on("data", onData);

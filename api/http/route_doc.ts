@@ -4,6 +4,7 @@
  * parameters are the ones its doc lists (checkQueryNames).
  */
 import { HttpError } from "./http_error.ts";
+import type { RequestHead } from "./node_adapter.ts";
 
 /** A query or path parameter. */
 export interface ParamDoc {
@@ -49,6 +50,12 @@ export interface RouteDoc {
   responses: Record<string, { description: string; schema?: object; csv?: boolean; binary?: boolean; html?: boolean; types?: readonly string[]; headers?: Record<string, HeaderDoc> }>;
   /** True for routes guarded by the bearer token: every write, and reads such as GET /metrics. */
   auth?: boolean;
+  /**
+   * Not documentation: called when the route's request body stopped arriving before its end (its
+   * client gone, or the API's close cut it; the handler never ran), with the request's headers, the
+   * bytes that came and when the request was admitted. POST /imports/contacts records a cut body's run.
+   */
+  bodyCut?: (headers: RequestHead["headers"], cut: { received: number; admittedAt: Date }) => void;
 }
 
 /**

@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import { IMPORT_CONTACTS_PATH, type ApiInfo, type ImportRequest, type IngestSummary } from "./contract.ts";
 
 /** Why the running API did not take an import. */
-export type HandoverErrorCode = "api-rejected" | "api-unauthorized" | "api-failed";
+export type HandoverErrorCode = "api-rejected" | "api-unauthorized" | "api-failed" | "stopped";
 
 /** The running API refused the import or could not be reached; `message` is for the person running the load. */
 export class HandoverError extends Error {
@@ -42,8 +42,10 @@ export interface ImportOptions {
  * Asks the API to load an upload the loader placed in the data dir (`placeUpload`) and returns its
  * summary, also that of a load the API answered 422 for because it could load no row (every one
  * rejected, or none): the caller decides the run from it. Throws HandoverError for a refused import
- * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; anything else, including no answer: "api-failed",
- * whose message says, once the request was sent, that the import may or may not have been loaded).
+ * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; the API closing, which stopped the import before
+ * its COMMIT: "stopped", as a load a signal stopped, so that the file counts as not loaded yet; anything else,
+ * including no answer: "api-failed", whose message says, once the request was sent, that the import may or
+ * may not have been loaded).
  *
  * @example
  * ```ts
@@ -84,6 +86,9 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
   if (status === 422 || status === 400 || status === 404) throw new HandoverError("api-rejected", detail);
   if (status === 401 || status === 403) {
     throw new HandoverError("api-unauthorized", `The running API at ${api.url} refused the import (${status}); set API_TOKEN to the API's token`);
+  }
+  if (status === 503 && body.type === "/docs#problem-shutting-down") {
+    throw new HandoverError("stopped", `The running API at ${api.url} was closing and stopped the import before its COMMIT; nothing was loaded; load the file again once the API is back`);
   }
   throw new HandoverError("api-failed", `The running API at ${api.url} answered ${status}: ${detail}`);
 }

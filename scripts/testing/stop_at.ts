@@ -11,6 +11,8 @@
 //                               transaction (the last, its contact_loads row, just answered); the
 //                               COMMIT is next. Let go, it takes one turn of the event loop first, as
 //                               it would had the signal come during that statement
+//   STOP_AT=etl-starting        `npm run etl` (etl/etl.js) has parsed its command line and just
+//                               registered tsx; main.ts, the data dir and every load are still to come
 //   STOP_AT=migration-committed a contacts.duckdb migration has just committed (in the WAL), before
 //                               anything else (its checkpoint, the next migration) runs
 // The load's own classes are patched: modules are instances per URL, so these are the very
@@ -81,6 +83,14 @@ if (process.env.STOP_AT === "snapshot-created") {
       options,
     );
   } as typeof session;
+} else if (process.env.STOP_AT === "etl-starting") {
+  // tsx's register() calls module.register on the module object (its default export).
+  const nodeModule = createRequire(import.meta.url)("node:module") as typeof import("node:module");
+  const register = nodeModule.register;
+  nodeModule.register = ((...args: Parameters<typeof register>) => {
+    register(...args);
+    stop();
+  }) as typeof register;
 } else if (process.env.STOP_AT === "migration-committed") {
   stopAtCommitAfter("INSERT INTO schema_migrations");
 } else if (process.env.STOP_AT === "published") {
