@@ -6,10 +6,14 @@
  * uploads with a lingering close.
  */
 import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { createHash } from "node:crypto";
+import { createWriteStream, rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGunzip, createInflate } from "node:zlib";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
-import type { BodyCoding } from "./request_body.ts";
+import type { BodyCoding, SpooledBody } from "./request_body.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
@@ -43,6 +47,14 @@ export interface Admitted {
    * it does), a body that is not that coding a 400 `bad-content-encoding`.
    */
   coding?: BodyCoding;
+  /**
+   * A new file to write the body to as it arrives (decoded), instead of holding it: pipelined with
+   * backpressure, so memory stays bounded whatever its size, and not counted against
+   * `maxBufferedBytes`. `maxBodyBytes` is then a disk-sized limit (413 at the first byte over). The
+   * handler gets it as `info.spooled`; the file is removed when the body is refused, when the
+   * client goes mid-body, and once the handler settles.
+   */
+  spoolTo?: string;
   /** The route template chosen (`/contacts/:id`), handed back with the exchange for metrics. */
   route?: string;
   /**
@@ -63,6 +75,8 @@ export interface AdapterInfo<A extends Admitted = Admitted> {
   requestId: string;
   /** What admission returned for this request (the handler need not decide it again). */
   admitted?: A;
+  /** The body, written to admission's `spoolTo` (the Request then has none). */
+  spooled?: SpooledBody;
 }
 
 /** How long and how much a connection whose body we refused keeps being read and dropped. */
@@ -81,6 +95,8 @@ export interface BodyStats {
   buffered: number;
   /** Bytes of refused bodies read and dropped at once (lingering close). */
   discarded: number;
+  /** Bytes of bodies written to a file as they arrived (admission's `spoolTo`), never held. */
+  spooled?: number;
 }
 
 /** Admission, limits and hooks of the adapter. */
@@ -119,6 +135,12 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    * read when Content-Length says so, else at the first chunk over.
    */
   maxBufferedBytes?: number;
+  /**
+   * The bodies being written to files (admission's `spoolTo`), each until written or its file
+   * removed: a server closing awaits them once its connections are cut, so it never exits with
+   * part of a body left behind.
+   */
+  spooling?: Set<Promise<unknown>>;
 }
 
 /**
@@ -158,8 +180,8 @@ const MIN_WRITE_RATE: MinWriteRate = { bytesPerSecond: 32 * 1024, graceMs: 60_00
 /**
  * Request bodies held at once. Each route's limit bounds one body, not how many arrive together:
  * twenty clients each sending a 64 MiB CSV import at the same moment cost 2 GB (measured: three
- * 60 MB uploads took the server from 160 to 478 MB). Two of the largest fit; imports run one at a
- * time on the writer anyway, so a third waiting in memory gained nothing.
+ * 60 MB uploads took the server from 160 to 478 MB). CSV imports now go to disk as they arrive
+ * (`spoolTo`), outside this count.
  */
 const MAX_BUFFERED_BYTES = 128 * MiB;
 /**
@@ -426,6 +448,48 @@ export function nodeListener<A extends Admitted = Admitted>(
       tooLarge();
       return;
     }
+    // Not the coding it names: the rest of it is dropped, as a refused body's is.
+    const badCoding = (bad: BadCoding) => {
+      lingeringClose(req, res, linger, stats);
+      writeFixed(res, id, 400, problemHeaders(), problemText(400, `The request body is not valid ${bad.coding} (its Content-Encoding): ${bad.fault}`, path, "bad-content-encoding"));
+    };
+    if (admitted.spoolTo !== undefined) {
+      const file = admitted.spoolTo;
+      if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+      const spooled = spoolBody(req, file, limit, stats, coding);
+      options.spooling?.add(spooled);
+      void spooled.finally(() => options.spooling?.delete(spooled));
+      spooled.then(
+        (body) => {
+          if ("path" in body) {
+            answer(handler, new NodeRequest(method, url, headers, null, res), { ...info, spooled: body }, res, id, onError, pace, () => rmSync(file, { force: true }));
+            return;
+          }
+          if ("coding" in body) badCoding(body);
+          else if (body.fault === "too-large") tooLarge();
+          else if (body.fault === "disk-full") {
+            lingeringClose(req, res, linger, stats);
+            writeFixed(
+              res,
+              id,
+              503,
+              { ...problemHeaders(), "retry-after": "30" },
+              problemText(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", path, "disk-full"),
+            );
+          } else if (body.fault === "gone") res.destroy();
+          else if (body.fault === "failed") {
+            onError(body.error);
+            lingeringClose(req, res, linger, stats);
+            writeFixed(res, id, 500, problemHeaders(), problemText(500, "The server could not answer this request", path));
+          }
+        },
+        (error) => {
+          onError(error);
+          res.destroy();
+        },
+      );
+      return;
+    }
     // A coded body's Content-Length says nothing of what it holds decoded.
     if (declared !== undefined && coding === undefined) {
       if (held + declared > maxBuffered) {
@@ -450,11 +514,7 @@ export function nodeListener<A extends Admitted = Admitted>(
           release();
           if (body === "too-large") tooLarge();
           else if (body === "busy") busy();
-          else {
-            // Not the coding it names: the rest of it is dropped, as a refused body's is.
-            lingeringClose(req, res, linger, stats);
-            writeFixed(res, id, 400, problemHeaders(), problemText(400, `The request body is not valid ${body.coding} (its Content-Encoding): ${body.fault}`, path, "bad-content-encoding"));
-          }
+          else badCoding(body);
           return;
         }
         answer(handler, new NodeRequest(method, url, headers, body, res), info, res, id, onError, pace, release);
@@ -664,6 +724,73 @@ function readBody(
       req.pipe(decoder);
     }
   });
+}
+
+/** Why a body could not be written to its file (its Content-Encoding's fault a BadCoding). */
+type SpoolFault = { fault: "too-large" | "disk-full" | "gone" } | { fault: "failed"; error: unknown } | BadCoding;
+
+/**
+ * Writes the body, decoded from `coding` as it arrives when it names one, to `path` (a new file,
+ * 0600) through a pipeline, so a client sending faster than the disk takes it waits (TCP
+ * backpressure) and memory holds a few chunks at most; stopped at the first byte past `limit`. Gives
+ * the file's path, size and SHA-256, or why it failed, the file then removed: a part of a body is
+ * never kept.
+ */
+async function spoolBody(req: IncomingMessage, path: string, limit: number, stats: BodyStats, coding?: BodyCoding): Promise<SpooledBody | SpoolFault> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let over = false;
+  let badCoding: BadCoding | undefined;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > limit) {
+        over = true;
+        done(new Error("over the limit"));
+        return;
+      }
+      hash.update(chunk);
+      stats.spooled = (stats.spooled ?? 0) + chunk.length;
+      done(null, chunk);
+    },
+  });
+  const decoder = coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
+  // zlib's message names the fault ("incorrect header check", "unexpected end of file").
+  decoder?.once("error", (error) => (badCoding ??= { coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
+  const first = decoder ?? meter;
+  const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+  const written = decoder === undefined ? pipeline(meter, file) : pipeline(decoder, meter, file);
+  // The request is piped in, not put in the pipeline, which would destroy it (and its socket, with
+  // it the 413 or 503 to send) on a failure: a refused body's rest is dropped by a lingering close.
+  let gone = false;
+  const onGone = () => {
+    if (req.complete) return;
+    gone = true;
+    first.destroy(new Error("The client went away mid-body"));
+  };
+  req.once("aborted", onGone);
+  req.once("error", onGone);
+  req.once("close", onGone);
+  req.pipe(first);
+  try {
+    await written;
+    return { path, bytes, sha256: hash.digest("hex") };
+  } catch (error) {
+    req.unpipe(first);
+    // Removed once closed: a file still being opened when the body failed would be made after.
+    if (!file.closed) await new Promise<void>((resolve) => file.once("close", () => resolve()));
+    rmSync(path, { force: true });
+    if (gone) return { fault: "gone" };
+    if (over) return { fault: "too-large" };
+    if (badCoding !== undefined) return badCoding;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return { fault: "disk-full" };
+    return { fault: "failed", error };
+  } finally {
+    req.off("aborted", onGone);
+    req.off("error", onGone);
+    req.off("close", onGone);
+  }
 }
 
 /** Writes a complete answer; `headers` is the caller's to give away (the request id and length are added to it). */
