@@ -419,23 +419,15 @@ export function nodeListener<A extends Admitted = Admitted>(
     }
     const limit = admitted.maxBodyBytes;
     const coding = admitted.coding;
-    // Trusted from Content-Length before reading, or met at the first byte over the limit:
-    // answer now and drop the rest of an upload we will never use.
-    const tooLarge = () => {
+    // A body not used: answered now, the rest of it dropped (a lingering close).
+    const refuse = (status: number, detail: string, code?: string, retryAfter?: string) => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 413, problemHeaders(), problemText(413, `The request body${coding === undefined ? "" : `, decoded from ${coding},`} is larger than the ${limit} bytes accepted here`, path));
+      writeFixed(res, id, status, retryAfter === undefined ? problemHeaders() : { ...problemHeaders(), "retry-after": retryAfter }, problemText(status, detail, path, code));
     };
+    // Trusted from Content-Length before reading, or met at the first byte over the limit.
+    const tooLarge = () => refuse(413, `The request body${coding === undefined ? "" : `, decoded from ${coding},`} is larger than the ${limit} bytes accepted here`);
     // The same for a body that does not fit beside the others being held: retried later, it does.
-    const busy = () => {
-      lingeringClose(req, res, linger, stats);
-      writeFixed(
-        res,
-        id,
-        503,
-        { ...problemHeaders(), "retry-after": "5" },
-        problemText(503, "The server is receiving as many request bodies as it holds at once; retry in a few seconds", path),
-      );
-    };
+    const busy = () => refuse(503, "The server is receiving as many request bodies as it holds at once; retry in a few seconds", undefined, "5");
     let mine = 0;
     const release = () => {
       held -= mine;
@@ -448,11 +440,8 @@ export function nodeListener<A extends Admitted = Admitted>(
       tooLarge();
       return;
     }
-    // Not the coding it names: the rest of it is dropped, as a refused body's is.
-    const badCoding = (bad: BadCoding) => {
-      lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 400, problemHeaders(), problemText(400, `The request body is not valid ${bad.coding} (its Content-Encoding): ${bad.fault}`, path, "bad-content-encoding"));
-    };
+    // Not the coding it names.
+    const badCoding = (bad: BadCoding) => refuse(400, `The request body is not valid ${bad.coding} (its Content-Encoding): ${bad.fault}`, "bad-content-encoding");
     if (admitted.spoolTo !== undefined) {
       const file = admitted.spoolTo;
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
@@ -467,20 +456,11 @@ export function nodeListener<A extends Admitted = Admitted>(
           }
           if ("coding" in body) badCoding(body);
           else if (body.fault === "too-large") tooLarge();
-          else if (body.fault === "disk-full") {
-            lingeringClose(req, res, linger, stats);
-            writeFixed(
-              res,
-              id,
-              503,
-              { ...problemHeaders(), "retry-after": "30" },
-              problemText(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", path, "disk-full"),
-            );
-          } else if (body.fault === "gone") res.destroy();
+          else if (body.fault === "disk-full") refuse(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", "disk-full", "30");
+          else if (body.fault === "gone") res.destroy();
           else if (body.fault === "failed") {
             onError(body.error);
-            lingeringClose(req, res, linger, stats);
-            writeFixed(res, id, 500, problemHeaders(), problemText(500, "The server could not answer this request", path));
+            refuse(500, "The server could not answer this request");
           }
         },
         (error) => {
