@@ -447,7 +447,8 @@ export function nodeListener<A extends Admitted = Admitted>(
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
       const spooled = spoolBody(req, file, limit, stats, coding);
       options.spooling?.add(spooled);
-      void spooled.finally(() => options.spooling?.delete(spooled));
+      // (Its failure is handled below; this copy of it must not go unhandled.)
+      spooled.finally(() => options.spooling?.delete(spooled)).catch(() => {});
       spooled.then(
         (body) => {
           if ("path" in body) {
