@@ -141,6 +141,12 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    * part of a body left behind.
    */
   spooling?: Set<Promise<unknown>>;
+  /**
+   * How long a body written to a file (`spoolTo`) may go without a byte before it is cut with a 408
+   * (default BODY_IDLE_MS). Such a body is not bound by the whole-request timeout (60 s): a 1.3 GB
+   * CSV would need 22 MB/s.
+   */
+  bodyIdleMs?: number;
 }
 
 /**
@@ -184,6 +190,10 @@ const MIN_WRITE_RATE: MinWriteRate = { bytesPerSecond: 32 * 1024, graceMs: 60_00
  * (`spoolTo`), outside this count.
  */
 const MAX_BUFFERED_BYTES = 128 * MiB;
+/** The silence a body written to a file may keep before it is cut: its bound instead of the whole request's 60 s. */
+const BODY_IDLE_MS = 30_000;
+/** Sockets whose request body is being written to a file: node's whole-request timeout spares them. */
+const spoolingSockets = new WeakSet<Socket>();
 /**
  * The status an exchange is reported with when the client left before an answer went out: nginx's
  * 499 "client closed request", which log readers and dashboards know; node's statusCode is 200
@@ -222,6 +232,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     // No second answer on a socket that already carries one (node's own rule, `_httpMessage` is its
     // response in flight), nor on one closing after a refused body: the client would misparse it.
+    // A body written to disk as it arrives may take longer than the whole-request timeout (a 1.3 GB
+    // CSV); it has its own bound, a silence (spoolBody). Node tells each request's timeout once.
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && spoolingSockets.has(socket as Socket)) return;
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
     if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true || lingering.has(socket as Socket)) {
       socket.destroy();
@@ -445,7 +458,7 @@ export function nodeListener<A extends Admitted = Admitted>(
     if (admitted.spoolTo !== undefined) {
       const file = admitted.spoolTo;
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const spooled = spoolBody(req, file, limit, stats, coding);
+      const spooled = spoolBody(req, file, limit, stats, options.bodyIdleMs ?? BODY_IDLE_MS, coding);
       options.spooling?.add(spooled);
       // (Its failure is handled below; this copy of it must not go unhandled.)
       spooled.finally(() => options.spooling?.delete(spooled)).catch(() => {});
@@ -458,6 +471,7 @@ export function nodeListener<A extends Admitted = Admitted>(
           if ("coding" in body) badCoding(body);
           else if (body.fault === "too-large") tooLarge();
           else if (body.fault === "disk-full") refuse(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", "disk-full", "30");
+          else if (body.fault === "stalled") refuse(408, `The request body stopped arriving: nothing came for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s`, "request-timeout");
           else if (body.fault === "gone") res.destroy();
           else if (body.fault === "failed") {
             onError(body.error);
@@ -708,7 +722,7 @@ function readBody(
 }
 
 /** Why a body could not be written to its file (its Content-Encoding's fault a BadCoding). */
-type SpoolFault = { fault: "too-large" | "disk-full" | "gone" } | { fault: "failed"; error: unknown } | BadCoding;
+type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" | "gone" } | { fault: "failed"; error: unknown } | BadCoding;
 
 /**
  * Writes the body, decoded from `coding` as it arrives when it names one, to `path` (a new file,
@@ -717,13 +731,23 @@ type SpoolFault = { fault: "too-large" | "disk-full" | "gone" } | { fault: "fail
  * the file's path, size and SHA-256, or why it failed, the file then removed: a part of a body is
  * never kept.
  */
-async function spoolBody(req: IncomingMessage, path: string, limit: number, stats: BodyStats, coding?: BodyCoding): Promise<SpooledBody | SpoolFault> {
+async function spoolBody(req: IncomingMessage, path: string, limit: number, stats: BodyStats, idleMs: number, coding?: BodyCoding): Promise<SpooledBody | SpoolFault> {
   const hash = createHash("sha256");
   let bytes = 0;
   let over = false;
+  let stalled = false;
+  let idle: NodeJS.Timeout | undefined;
+  const waitIdle = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      stalled = true;
+      first.destroy(new Error("The request body stopped arriving"));
+    }, idleMs);
+  };
   let badCoding: BadCoding | undefined;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      waitIdle();
       bytes += chunk.length;
       if (bytes > limit) {
         over = true;
@@ -753,6 +777,8 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
   req.once("error", onGone);
   req.once("close", onGone);
   req.pipe(first);
+  spoolingSockets.add(req.socket);
+  waitIdle();
   try {
     await written;
     return { path, bytes, sha256: hash.digest("hex") };
@@ -763,11 +789,14 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
     rmSync(path, { force: true });
     if (gone) return { fault: "gone" };
     if (over) return { fault: "too-large" };
+    if (stalled) return { fault: "stalled" };
     if (badCoding !== undefined) return badCoding;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOSPC" || code === "EDQUOT") return { fault: "disk-full" };
     return { fault: "failed", error };
   } finally {
+    clearTimeout(idle);
+    spoolingSockets.delete(req.socket);
     req.off("aborted", onGone);
     req.off("error", onGone);
     req.off("close", onGone);
