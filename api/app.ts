@@ -2,7 +2,7 @@
  * The application: opens the stores, builds the route table and wraps it in the one error
  * boundary. `app.handle(request, info)` is a web-standard handler; server.ts puts it on a socket.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
+import { timingSafeEqual, createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
@@ -18,7 +18,7 @@ import { addRelationshipRoutes } from "./relationships/relationship_routes.ts";
 import { empty, json, jsonText, problemResponse, send } from "./http/respond.ts";
 import { Router, type Context, type Match } from "./http/router.ts";
 import type { Admitted, RequestHead } from "./http/node_adapter.ts";
-import { acceptHeaderFor, bodyCoding, mediaType, requireType, type BodyCoding, type HeaderSource } from "./http/request_body.ts";
+import { acceptHeaderFor, bodyCoding, mediaType, requireType, type BodyCoding, type HeaderSource, type SpooledBody } from "./http/request_body.ts";
 import { checkHost, checkSameOrigin } from "./http/request_guards.ts";
 import { checkQueryEncoding, checkQueryNames, dropEmptyValues, DEFAULT_BODY_TYPES, DEFAULT_MAX_BODY_BYTES, type RouteDoc } from "./http/route_doc.ts";
 import { readinessSchema, systemDocs } from "./system_docs.ts";
@@ -26,7 +26,7 @@ import type { Infer } from "../etl/json_schema/mod.ts";
 import { RunLog, runLogPath, type RunRecord } from "../etl/runs/mod.ts";
 import { extraTables, type RecordDefinition } from "../etl/contacts/mod.ts";
 import { duckDbFailure, isDatabaseBusy, isDatabaseUnavailable, isSchemaMissing, postgresRefusal } from "../etl/db/mod.ts";
-import { API_ID, cleanStaleUploads, cleanUploads } from "../etl/handover/mod.ts";
+import { API_ID, cleanStaleUploads, cleanUploads, uploadsDir } from "../etl/handover/mod.ts";
 import { terminalText } from "../etl/text/mod.js";
 import { addRunRoutes } from "./runs/runs_routes.ts";
 import { SnapshotWatcher } from "./relationships/snapshot_watcher.ts";
@@ -66,6 +66,11 @@ export interface AppOptions {
    * migrations folder (`contacts.migrationsDir`) holding their tables.
    */
   tables?: readonly RecordDefinition[];
+  /**
+   * Lowers the limit of the request bodies written to a file as they arrive (a `text/csv` import:
+   * its route doc's `spoolBytesByType`, 4 GiB), for a data dir with less room. Default: the route's.
+   */
+  maxSpooledBodyBytes?: number;
   /** `postgres://...`: contacts in PostgreSQL (DATABASE_URL) instead of `<data dir>/contacts.duckdb`. */
   databaseUrl?: string;
   /** GET /metrics without the token even when `apiToken` is set (METRICS_PUBLIC=on). Default false. */
@@ -134,6 +139,9 @@ export class App {
   readonly metrics: Metrics;
   readonly #tokenDigest: Buffer | undefined;
   readonly #allowedHosts: readonly string[];
+  /** Where bodies written as they arrive go (`spoolBytesByType`), and their limit's cap (AppOptions). */
+  readonly #spoolDir: string;
+  readonly #maxSpooled: number;
   readonly #logError: (message: string, error: unknown) => void;
   #openapi: string | undefined;
   #docs: string | undefined;
@@ -152,6 +160,8 @@ export class App {
     this.runs = new RunLog(options.dataDir);
     this.#tokenDigest = options.apiToken ? digest(options.apiToken) : undefined;
     this.#allowedHosts = options.allowedHosts ?? [];
+    this.#spoolDir = uploadsDir(options.dataDir);
+    this.#maxSpooled = options.maxSpooledBodyBytes ?? Infinity;
     this.#logError = options.logError ?? logToStderr;
     const webDir = options.webDir ?? fileURLToPath(new URL("./web/", import.meta.url));
     this.#addSystemRoutes();
@@ -295,11 +305,17 @@ export class App {
     // A GET, HEAD or DELETE takes no body: one sent is dropped unread, not a 413 its doc never lists.
     if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
     // The limit is of the decoded body, which the adapter decodes as it arrives.
-    const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const bodyCut = doc?.bodyCut;
-    if (bodyCut === undefined) return { match, maxBodyBytes, route: match.pattern, coding };
     const admittedAt = new Date();
-    return { match, maxBodyBytes, route: match.pattern, coding, onBodyCut: (received) => bodyCut(headers, { received, admittedAt }) };
+    const onBodyCut = bodyCut === undefined ? undefined : (received: number) => bodyCut(headers, { received, admittedAt });
+    const spooled = doc?.spoolBytesByType?.[mediaType(headers)];
+    if (spooled !== undefined) {
+      // Written to a file of its own as it arrives (the uploads folder, emptied at start-up): its limit the disk's.
+      const spoolTo = join(this.#spoolDir, `body-${randomUUID()}.csv`);
+      return { match, maxBodyBytes: Math.min(spooled, this.#maxSpooled), spoolTo, route: match.pattern, coding, onBodyCut };
+    }
+    const maxBodyBytes = doc?.maxBodyBytesByType?.[mediaType(headers)] ?? doc?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    return { match, maxBodyBytes, route: match.pattern, coding, onBodyCut };
   }
 
   /**
@@ -317,7 +333,7 @@ export class App {
   }
 
   /** Answers one request: admission (unless the adapter did it), the handler, and the error boundary. */
-  handle = async (request: Request, info: { requestId: string; admitted?: Admission }): Promise<Response> => {
+  handle = async (request: Request, info: { requestId: string; admitted?: Admission; spooled?: SpooledBody }): Promise<Response> => {
     const url = request.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const q = url.indexOf("?", start);
@@ -332,7 +348,7 @@ export class App {
       const query = new URLSearchParams(text);
       checkQueryNames(query, doc);
       dropEmptyValues(query);
-      const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId };
+      const ctx: Context = { params: admitted.match.params, query, path, requestId: info.requestId, spooled: info.spooled };
       return compress(request, await admitted.match.handler(request, ctx));
     } catch (error) {
       return this.#errorResponse(error, { method: request.method, path }, info.requestId);

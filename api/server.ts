@@ -105,12 +105,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = await App.open(options);
   const write = options.log === false ? undefined : (options.log ?? batchedStdout());
   const stats: BodyStats = { buffered: 0, discarded: 0 };
+  const spooling = new Set<Promise<unknown>>();
   /** Requests being answered: close() waits for them, and V8's garbage is not collected under them. */
   let inFlight = 0;
   // V8 keeps the requests' garbage while the API idles: collected once it goes quiet (collect_garbage.ts).
   const idle = idleCollector({ idleMs: options.idleCollectMs, busy: () => inFlight > 0 });
   const server = createNodeServer(app.handle, {
     stats,
+    spooling,
     // Route, token and Content-Type are decided, and the route's body limit known, before a byte
     // of the body is read.
     admit: app.admit,
@@ -177,6 +179,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections();
         await closed;
         await Promise.all(cut);
+        // The bodies of the clients just cut, being written to uploads/, removed before we go.
+        await Promise.allSettled(spooling);
         await app.close();
       })();
       return closing;

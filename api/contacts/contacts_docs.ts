@@ -180,17 +180,21 @@ export const contactDocs = {
     summary: "Load a contacts CSV (what `npm run etl` uses while the API runs)",
     tag: "contacts",
     auth: true,
-    description: `Either JSON \`{"upload": "<name>.csv", "source_name": "<file>"}\` naming a file the loader copied into the data dir's \`uploads/\` folder (what \`npm run etl\` sends: no size limit, the API reads the file), or the CSV itself as a \`text/csv\` body (limit ${IMPORT_MAX_BYTES / 2 ** 20} MiB; \`X-Source-Name\` names it). Runs the same ingestion as the CLI between other writes; the upload is deleted afterwards. A body's import is recorded as a contacts run: the answer's \`run_id\` names it (\`GET /runs/{id}\`, every reject at \`/runs/{id}/rejects.csv\`). Departments come from a \`${contactRecord.links.csvColumn}\` column (one name per row, a person on several rows) or, in a file without one, from a \`${contactRecord.links.csvListColumn}\` column holding every name in one cell separated by \`;\` (a \`;\` inside a name doubled), as \`GET /contacts?format=csv\` writes them: a download loads back as it is. Links are only added, never removed.`,
+    description: `Either JSON \`{"upload": "<name>.csv", "source_name": "<file>"}\` naming a file the loader copied into the data dir's \`uploads/\` folder (what \`npm run etl\` sends: no size limit, the API reads the file), or the CSV itself as a \`text/csv\` body (limit ${IMPORT_MAX_BYTES / 2 ** 30} GiB, decoded; written to the \`uploads/\` folder as it arrives, never held in memory; \`X-Source-Name\` names it). Runs the same ingestion as the CLI between other writes; the upload is deleted afterwards. A body's import is recorded as a contacts run: the answer's \`run_id\` names it (\`GET /runs/{id}\`, every reject at \`/runs/{id}/rejects.csv\`). Departments come from a \`${contactRecord.links.csvColumn}\` column (one name per row, a person on several rows) or, in a file without one, from a \`${contactRecord.links.csvListColumn}\` column holding every name in one cell separated by \`;\` (a \`;\` inside a name doubled), as \`GET /contacts?format=csv\` writes them: a download loads back as it is. Links are only added, never removed.`,
     params: [headerParam("X-Source-Name", "File name for the summary.")],
     bodyTypes: IMPORT_CONTENT_TYPES,
-    // Only the CSV itself is large: the JSON naming an upload is a few names, and 64 MiB of JSON
-    // took 1.6 GB and 21 s of the event loop to parse before it was refused (1 MiB, the default).
-    maxBodyBytesByType: Object.fromEntries(IMPORT_CONTENT_TYPES.filter((t) => t !== "application/json").map((t) => [t, IMPORT_MAX_BYTES])),
+    // Only the CSV itself is large, and it goes to a file as it arrives: the JSON naming an upload is
+    // a few names, and 64 MiB of JSON took 1.6 GB and 21 s of the event loop to parse before it was
+    // refused (1 MiB, the default).
+    spoolBytesByType: Object.fromEntries(IMPORT_CONTENT_TYPES.filter((t) => t !== "application/json").map((t) => [t, IMPORT_MAX_BYTES])),
     body: importRequestSchema.json,
     bodyByType: Object.fromEntries(IMPORT_CONTENT_TYPES.filter((t) => t !== "application/json").map((t) => [t, { type: "string", description: "The CSV itself." }])),
     responses: {
       "200": { description: "The ingestion summary.", schema: ingestSummarySchema.json },
       "404": { description: "The named upload is not in the uploads folder." },
+      "413": {
+        description: `A JSON body over 1 MiB, or a CSV body over ${IMPORT_MAX_BYTES / 2 ** 30} GiB (decoded, for a compressed one; AppOptions \`maxSpooledBodyBytes\` may set less): refused from its Content-Length, or at its first byte over the limit, the part written to \`uploads/\` deleted; nothing loaded, no run recorded.`,
+      },
       "415": { description: "Not application/json or text/csv." },
       "422": {
         description:

@@ -14,7 +14,7 @@ import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEn
 import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
 import { nextCursor, pageQuery, type Key } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
-import { mediaType, readJson } from "../http/request_body.ts";
+import { mediaType, readJson, type SpooledBody } from "../http/request_body.ts";
 import { CODINGS, empty, etagMatches, json, problemHeaders, readPreconditions, send, writePreconditions } from "../http/respond.ts";
 import type { Context, Router } from "../http/router.ts";
 import { IDEMPOTENCY_KEY, type RouteDoc } from "../http/route_doc.ts";
@@ -447,7 +447,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   router.add(
     "POST",
     IMPORT_CONTACTS_PATH,
-    async (request) => {
+    async (request, ctx) => {
       const uploads = uploadsDir(dataDir);
       let path: string;
       let sourceName: string;
@@ -471,13 +471,13 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       } else {
         // A CSV body from a client elsewhere: kept under the data dir (cleaned at start-up), never in /tmp.
         sourceName = cleanName(request.headers.get(SOURCE_NAME_HEADER) ?? "upload.csv");
-        path = join(uploads, `body-${randomUUID()}.csv`);
-        const body = new Uint8Array(await request.arrayBuffer());
-        placeBody(path, body);
+        // The adapter wrote it there as it arrived (spoolBytesByType); a request that did not come
+        // through it (app.request) has it in memory.
+        const spooled = ctx.spooled ?? placeBody(join(uploads, `body-${randomUUID()}.csv`), new Uint8Array(await request.arrayBuffer()));
+        path = spooled.path;
         written = true;
         runId = newRunId();
-        const sha256 = createHash("sha256").update(body).digest("hex");
-        bodyRun = { id: runId, started_at: new Date().toISOString(), file: { name: sourceName, path: `POST ${IMPORT_CONTACTS_PATH} (the request's body)`, size: body.byteLength, sha256 } };
+        bodyRun = { id: runId, started_at: new Date().toISOString(), file: { name: sourceName, path: `POST ${IMPORT_CONTACTS_PATH} (the request's body)`, size: spooled.bytes, sha256: spooled.sha256 } };
       }
       const rejectsFile = runId === undefined ? undefined : rejectsReportPath(dataDir, runId);
       const record = (outcome: Parameters<typeof recordImportRun>[2]) => {
@@ -591,9 +591,10 @@ function importFailure(error: unknown): { code: string; message: string } {
  * holds personal data, and no load or finally would remove it before the next start-up. A full disk
  * is the client's 503 to retry, not our 500.
  */
-function placeBody(path: string, bytes: Uint8Array): void {
+function placeBody(path: string, bytes: Uint8Array): SpooledBody {
   try {
     writeFileSync(path, bytes, { mode: 0o600 });
+    return { path, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     rmSync(path, { force: true });
     const code = (error as NodeJS.ErrnoException).code;

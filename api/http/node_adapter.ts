@@ -6,10 +6,14 @@
  * uploads with a lingering close.
  */
 import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { createHash } from "node:crypto";
+import { createWriteStream, rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGunzip, createInflate } from "node:zlib";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
-import type { BodyCoding } from "./request_body.ts";
+import type { BodyCoding, SpooledBody } from "./request_body.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
 
 /** Per-exchange details for the request log. */
@@ -43,6 +47,14 @@ export interface Admitted {
    * it does), a body that is not that coding a 400 `bad-content-encoding`.
    */
   coding?: BodyCoding;
+  /**
+   * A new file to write the body to as it arrives (decoded), instead of holding it: pipelined with
+   * backpressure, so memory stays bounded whatever its size, and not counted against
+   * `maxBufferedBytes`. `maxBodyBytes` is then a disk-sized limit (413 at the first byte over). The
+   * handler gets it as `info.spooled`; the file is removed when the body is refused, when the
+   * client goes mid-body, and once the handler settles.
+   */
+  spoolTo?: string;
   /** The route template chosen (`/contacts/:id`), handed back with the exchange for metrics. */
   route?: string;
   /**
@@ -69,6 +81,8 @@ export interface AdapterInfo<A extends Admitted = Admitted> {
   requestId: string;
   /** What admission returned for this request (the handler need not decide it again). */
   admitted?: A;
+  /** The body, written to admission's `spoolTo` (the Request then has none). */
+  spooled?: SpooledBody;
 }
 
 /** How long and how much a connection whose body we refused keeps being read and dropped. */
@@ -87,6 +101,8 @@ export interface BodyStats {
   buffered: number;
   /** Bytes of refused bodies read and dropped at once (lingering close). */
   discarded: number;
+  /** Bytes of bodies written to a file as they arrived (admission's `spoolTo`), never held. */
+  spooled?: number;
 }
 
 /** Admission, limits and hooks of the adapter. */
@@ -125,6 +141,18 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    * read when Content-Length says so, else at the first chunk over.
    */
   maxBufferedBytes?: number;
+  /**
+   * The bodies being written to files (admission's `spoolTo`), each until written or its file
+   * removed: a server closing awaits them once its connections are cut, so it never exits with
+   * part of a body left behind.
+   */
+  spooling?: Set<Promise<unknown>>;
+  /**
+   * How long a body written to a file (`spoolTo`) may go without a byte before it is cut with a 408
+   * (default BODY_IDLE_MS). Such a body is not bound by the whole-request timeout (60 s): a 1.3 GB
+   * CSV would need 22 MB/s.
+   */
+  bodyIdleMs?: number;
 }
 
 /**
@@ -164,10 +192,14 @@ const MIN_WRITE_RATE: MinWriteRate = { bytesPerSecond: 32 * 1024, graceMs: 60_00
 /**
  * Request bodies held at once. Each route's limit bounds one body, not how many arrive together:
  * twenty clients each sending a 64 MiB CSV import at the same moment cost 2 GB (measured: three
- * 60 MB uploads took the server from 160 to 478 MB). Two of the largest fit; imports run one at a
- * time on the writer anyway, so a third waiting in memory gained nothing.
+ * 60 MB uploads took the server from 160 to 478 MB). CSV imports now go to disk as they arrive
+ * (`spoolTo`), outside this count.
  */
 const MAX_BUFFERED_BYTES = 128 * MiB;
+/** The silence a body written to a file may keep before it is cut: its bound instead of the whole request's 60 s. */
+const BODY_IDLE_MS = 30_000;
+/** Sockets whose request body is being written to a file: node's whole-request timeout spares them. */
+const spoolingSockets = new WeakSet<Socket>();
 /**
  * The status an exchange is reported with when the client left before an answer went out: nginx's
  * 499 "client closed request", which log readers and dashboards know; node's statusCode is 200
@@ -206,6 +238,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     // No second answer on a socket that already carries one (node's own rule, `_httpMessage` is its
     // response in flight), nor on one closing after a refused body: the client would misparse it.
+    // A body written to disk as it arrives may take longer than the whole-request timeout (a 1.3 GB
+    // CSV); it has its own bound, a silence (spoolBody). Node tells each request's timeout once.
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && spoolingSockets.has(socket as Socket)) return;
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
     if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true || lingering.has(socket as Socket)) {
       socket.destroy();
@@ -403,23 +438,15 @@ export function nodeListener<A extends Admitted = Admitted>(
     }
     const limit = admitted.maxBodyBytes;
     const coding = admitted.coding;
-    // Trusted from Content-Length before reading, or met at the first byte over the limit:
-    // answer now and drop the rest of an upload we will never use.
-    const tooLarge = () => {
+    // A body not used: answered now, the rest of it dropped (a lingering close).
+    const refuse = (status: number, detail: string, code?: string, retryAfter?: string) => {
       lingeringClose(req, res, linger, stats);
-      writeFixed(res, id, 413, problemHeaders(), problemText(413, `The request body${coding === undefined ? "" : `, decoded from ${coding},`} is larger than the ${limit} bytes accepted here`, path));
+      writeFixed(res, id, status, retryAfter === undefined ? problemHeaders() : { ...problemHeaders(), "retry-after": retryAfter }, problemText(status, detail, path, code));
     };
+    // Trusted from Content-Length before reading, or met at the first byte over the limit.
+    const tooLarge = () => refuse(413, `The request body${coding === undefined ? "" : `, decoded from ${coding},`} is larger than the ${limit} bytes accepted here`);
     // The same for a body that does not fit beside the others being held: retried later, it does.
-    const busy = () => {
-      lingeringClose(req, res, linger, stats);
-      writeFixed(
-        res,
-        id,
-        503,
-        { ...problemHeaders(), "retry-after": "5" },
-        problemText(503, "The server is receiving as many request bodies as it holds at once; retry in a few seconds", path),
-      );
-    };
+    const busy = () => refuse(503, "The server is receiving as many request bodies as it holds at once; retry in a few seconds", undefined, "5");
     let mine = 0;
     const release = () => {
       held -= mine;
@@ -430,6 +457,42 @@ export function nodeListener<A extends Admitted = Admitted>(
     // few header bytes of an incompressible body).
     if (declared !== undefined && declared > limit) {
       tooLarge();
+      return;
+    }
+    // Not the coding it names.
+    const badCoding = (bad: BadCoding) => refuse(400, `The request body is not valid ${bad.coding} (its Content-Encoding): ${bad.fault}`, "bad-content-encoding");
+    if (admitted.spoolTo !== undefined) {
+      const file = admitted.spoolTo;
+      if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+      const spooled = spoolBody(req, file, limit, stats, options.bodyIdleMs ?? BODY_IDLE_MS, coding);
+      options.spooling?.add(spooled);
+      // (Its failure is handled below; this copy of it must not go unhandled.)
+      spooled.finally(() => options.spooling?.delete(spooled)).catch(() => {});
+      spooled.then(
+        (body) => {
+          if ("path" in body) {
+            answer(handler, new NodeRequest(method, url, headers, null, res), { ...info, spooled: body }, res, id, onError, pace, () => rmSync(file, { force: true }));
+            return;
+          }
+          if ("coding" in body) badCoding(body);
+          else if (body.fault === "too-large") tooLarge();
+          else if (body.fault === "disk-full") refuse(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", "disk-full", "30");
+          else if (body.fault === "stalled") refuse(408, `The request body stopped arriving: nothing came for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s`, "request-timeout");
+          else if (body.fault === "gone") {
+            // The client went away mid-body, or the close cut it: there is nobody to answer.
+            res.destroy();
+            admitted.onBodyCut?.(body.received);
+          }
+          else if (body.fault === "failed") {
+            onError(body.error);
+            refuse(500, "The server could not answer this request");
+          }
+        },
+        (error) => {
+          onError(error);
+          res.destroy();
+        },
+      );
       return;
     }
     // A coded body's Content-Length says nothing of what it holds decoded.
@@ -456,11 +519,7 @@ export function nodeListener<A extends Admitted = Admitted>(
           release();
           if (body === "too-large") tooLarge();
           else if (body === "busy") busy();
-          else {
-            // Not the coding it names: the rest of it is dropped, as a refused body's is.
-            lingeringClose(req, res, linger, stats);
-            writeFixed(res, id, 400, problemHeaders(), problemText(400, `The request body is not valid ${body.coding} (its Content-Encoding): ${body.fault}`, path, "bad-content-encoding"));
-          }
+          else badCoding(body);
           return;
         }
         answer(handler, new NodeRequest(method, url, headers, body, res), info, res, id, onError, pace, release);
@@ -674,6 +733,89 @@ function readBody(
       req.pipe(decoder);
     }
   });
+}
+
+/** Why a body could not be written to its file (its Content-Encoding's fault a BadCoding). */
+// `received`: the bytes that came as sent (a coded body's before decoding), set beside Content-Length.
+type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" } | { fault: "gone"; received: number } | { fault: "failed"; error: unknown } | BadCoding;
+
+/**
+ * Writes the body, decoded from `coding` as it arrives when it names one, to `path` (a new file,
+ * 0600) through a pipeline, so a client sending faster than the disk takes it waits (TCP
+ * backpressure) and memory holds a few chunks at most; stopped at the first byte past `limit`. Gives
+ * the file's path, size and SHA-256, or why it failed, the file then removed: a part of a body is
+ * never kept.
+ */
+async function spoolBody(req: IncomingMessage, path: string, limit: number, stats: BodyStats, idleMs: number, coding?: BodyCoding): Promise<SpooledBody | SpoolFault> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let over = false;
+  let stalled = false;
+  let idle: NodeJS.Timeout | undefined;
+  const waitIdle = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      stalled = true;
+      first.destroy(new Error("The request body stopped arriving"));
+    }, idleMs);
+  };
+  let badCoding: BadCoding | undefined;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      waitIdle();
+      bytes += chunk.length;
+      if (bytes > limit) {
+        over = true;
+        done(new Error("over the limit"));
+        return;
+      }
+      hash.update(chunk);
+      stats.spooled = (stats.spooled ?? 0) + chunk.length;
+      done(null, chunk);
+    },
+  });
+  const decoder = coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
+  // zlib's message names the fault ("incorrect header check", "unexpected end of file").
+  decoder?.once("error", (error) => (badCoding ??= { coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
+  const first = decoder ?? meter;
+  const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+  const written = decoder === undefined ? pipeline(meter, file) : pipeline(decoder, meter, file);
+  // The request is piped in, not put in the pipeline, which would destroy it (and its socket, with
+  // it the 413 or 503 to send) on a failure: a refused body's rest is dropped by a lingering close.
+  let gone = false;
+  const onGone = () => {
+    if (req.complete) return;
+    gone = true;
+    first.destroy(new Error("The client went away mid-body"));
+  };
+  req.once("aborted", onGone);
+  req.once("error", onGone);
+  req.once("close", onGone);
+  req.pipe(first);
+  spoolingSockets.add(req.socket);
+  waitIdle();
+  try {
+    await written;
+    return { path, bytes, sha256: hash.digest("hex") };
+  } catch (error) {
+    req.unpipe(first);
+    // Removed once closed: a file still being opened when the body failed would be made after.
+    if (!file.closed) await new Promise<void>((resolve) => file.once("close", () => resolve()));
+    rmSync(path, { force: true });
+    if (gone) return { fault: "gone", received: decoder?.bytesWritten ?? bytes };
+    if (over) return { fault: "too-large" };
+    if (stalled) return { fault: "stalled" };
+    if (badCoding !== undefined) return badCoding;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return { fault: "disk-full" };
+    return { fault: "failed", error };
+  } finally {
+    clearTimeout(idle);
+    spoolingSockets.delete(req.socket);
+    req.off("aborted", onGone);
+    req.off("error", onGone);
+    req.off("close", onGone);
+  }
 }
 
 /** Writes a complete answer; `headers` is the caller's to give away (the request id and length are added to it). */

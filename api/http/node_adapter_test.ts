@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import type { AddressInfo } from "node:net";
 import { createNodeServer, type AdapterOptions, type BodyStats, type Exchange, type SlowClientCut } from "./node_adapter.ts";
@@ -670,4 +673,54 @@ test("createNodeServer() reports the parser's refusals (400, 414, 431, 501) as e
     },
     { onRequest: (path) => arrived.push(path) },
   );
+});
+
+test("a body written to a file as it arrives is not cut by the whole-request timeout while it keeps coming, but is once it goes silent (408, the part written removed)", { timeout: 30_000 }, async () => {
+  // Before: node's whole-request timeout (60 s) cut a CSV import streamed to disk with a 408 once
+  // it had taken that long, however steadily it came: a 1.3 GB file needed 22 MB/s to get in.
+  const dir = mkdtempSync(join(tmpdir(), "spool-timeout-"));
+  let n = 0;
+  const server = createNodeServer(async (_req, info) => json({ bytes: info.spooled?.bytes }), {
+    admit: () => ({ maxBodyBytes: 1e9, spoolTo: join(dir, `body-${++n}.csv`) }),
+    bodyIdleMs: 500,
+    onError: () => {},
+  });
+  server.requestTimeout = 1000;
+  server.headersTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  /** Sends `chunks` chunks of 100 bytes, one every 100 ms, of a body that says it has `length`; the answer. */
+  const send = (chunks: number, length: number) =>
+    new Promise<string>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      let answer = "";
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent === chunks) return clearInterval(timer);
+        sent++;
+        socket.write("a".repeat(100));
+      }, 100);
+      socket.on("data", (d) => (answer += d));
+      socket.on("close", () => {
+        clearInterval(timer);
+        resolve(answer);
+      });
+      socket.on("error", () => {});
+      socket.write(`POST /import HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+    });
+  try {
+    // 3 s of body at least: three times the whole-request timeout.
+    const answer = await send(30, 3000);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /"bytes":3000/);
+    // A body that goes silent is cut once it has been for bodyIdleMs, and no part of it kept.
+    const stalled = await send(5, 1e6);
+    assert.match(stalled, /^HTTP\/1\.1 408 /);
+    assert.match(stalled, /nothing came for 0.5 s/);
+    await until(() => readdirSync(dir).length === 0);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

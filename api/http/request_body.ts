@@ -70,6 +70,17 @@ export function requireType(headers: HeaderSource, accepted: readonly string[], 
 export type BodyCoding = "gzip" | "deflate";
 
 /**
+ * A request body the adapter wrote to a file as it arrived (a route doc's `spoolBytesByType`), not
+ * held in memory: the file, its size and SHA-256 (decoded, when it came in a content coding). The
+ * file is the request's: removed once its handler settles.
+ */
+export interface SpooledBody {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
  * What each `Content-Encoding` name decodes as: `x-gzip` is gzip (RFC 9110 8.4.1.3), `deflate` the
  * zlib format (8.4.1.2). What a 415 names in `Accept-Encoding`, with identity.
  */

@@ -43,6 +43,13 @@ export interface RouteDoc {
   /** The largest body of a media type of `bodyTypes` whose limit is not `maxBodyBytes` (a CSV upload beside a small JSON request). */
   maxBodyBytesByType?: Readonly<Record<string, number>>;
   /**
+   * The media types of `bodyTypes` whose body is written to a file in the data dir's uploads folder
+   * as it arrives, never held in memory (a CSV import), with its limit in bytes: one the disk sets,
+   * not the memory (AppOptions `maxSpooledBodyBytes` may lower it). The handler finds the file as
+   * `ctx.spooled`.
+   */
+  spoolBytesByType?: Readonly<Record<string, number>>;
+  /**
    * Status -> description (and optional JSON schema for the 2xx body; `binary`: also
    * application/octet-stream; `types`: the media types of a 2xx body that is none of those, such
    * as Prometheus text or the dashboard's files; `headers`: the response headers it sets, by name).

@@ -4,6 +4,7 @@
  * matches GET, and a path that exists under other methods reports them for a 405 `Allow`.
  */
 import { HttpError } from "./http_error.ts";
+import type { SpooledBody } from "./request_body.ts";
 
 /** What a handler receives besides the Request. */
 export interface Context {
@@ -15,6 +16,8 @@ export interface Context {
   path: string;
   /** The id the adapter gave this request (also sent back as `X-Request-Id`). */
   requestId: string;
+  /** The body, when the adapter wrote it to a file as it arrived (the route doc's `spoolBytesByType`). */
+  spooled?: SpooledBody;
 }
 
 /** A web-standard handler: Request in, Response out. */

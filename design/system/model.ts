@@ -85,7 +85,7 @@ const boundaries: Boundary[] = [
       tampering: "Bodies validated against the one contact definition; unknown fields rejected; If-Match for safe updates.",
       repudiation: "Loads are recorded in runs.jsonl; contact edits are not attributed to people (single-user tool on loopback).",
       informationDisclosure: "Loopback by default; problem documents never include internals; no stack traces to users.",
-      denialOfService: "Body limits (1 MiB, 64 MiB for CSV imports, 10,000 department names a body, 100 new departments a write), 128 MiB of bodies held at once, header and request timeouts, streamed answers cut under 32 KiB/s, at most 4 CSV downloads at once, paged lists.",
+      denialOfService: "Body limits (1 MiB, 4 GiB for CSV imports, written to disk as they arrive, 10,000 department names a body, 100 new departments a write), 128 MiB of bodies held at once, header and request timeouts, streamed answers cut under 32 KiB/s, at most 4 CSV downloads at once, paged lists.",
       elevationOfPrivilege: "No accounts or roles: one token for all writes; put a proxy with real authentication in front beyond one machine.",
     },
   },

@@ -74,8 +74,12 @@ export const UPLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.csv$/;
 /** Header naming the file in the summary and in messages (the body is only bytes). */
 export const SOURCE_NAME_HEADER = "x-source-name";
 
-/** The largest CSV body the running API accepts (a named upload has no limit). */
-export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest CSV body the running API accepts (decoded; a named upload has no limit): written to
+ * the uploads folder as it arrives, never held in memory, so the disk bounds it, not the memory. 4
+ * GiB: a 10M-row contacts CSV is 1.3 GB.
+ */
+export const IMPORT_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** A rejected CSV row (one entry per invalid field). `line` is the physical line, 1-based. */
 export interface RowReject {
