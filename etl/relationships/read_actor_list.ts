@@ -72,6 +72,8 @@ export async function readActorList(
     if (id === null) {
       const described = (layout.codeCol === null || code !== null) && (layout.nameCol === null || name !== null);
       if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
+      // An id formatted as a date (part of the column): an error, not an actor dropped with a warning.
+      else if (idValue instanceof Date && (code !== null || name !== null)) findings.add("id_is_date", ref, show(idValue));
       else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
