@@ -57,6 +57,14 @@ export const CHECKS = {
     message: (n, ex) =>
       `${n} id${n === 1 ? " is" : "s are"} not valid${quoted(ex)}: ids are 1 to ${MAX_ID} (the largest supported id), whole numbers only, so ${n === 1 ? "its actor" : "their actors"} cannot be placed`,
   },
+  id_is_date: {
+    // An error: a row or list id shown as a date (a date format applied to part of the id column)
+    // was a row_without_id or list_row_without_id warning, its row or actor dropped with exit 0.
+    // Not read back as the number: serials 60 and 61 are both 1 March 1900 once read as dates.
+    severity: "error",
+    message: (n, ex) =>
+      `${n} id${n === 1 ? " is" : "s are"} formatted as ${n === 1 ? "a date" : "dates"}${quoted(ex)}, so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: format the id column as numbers (a date format turns 1, 2, 3 into 1900-01-01...)`,
+  },
   duplicate_id: {
     severity: "error",
     message: (n, ex) => `${n} actor id${n === 1 ? " appears" : "s appear"} more than once${quoted(ex)}`,

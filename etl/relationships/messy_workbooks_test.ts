@@ -580,6 +580,41 @@ test("a matrix or list not found names the sheet it looked in, and rows_not_foun
   });
 });
 
+test("ids formatted as dates in some rows fail the load naming them, instead of dropping those rows or actors (review)", async (t) => {
+  // Before: with the id column formatted as dates in all rows but one (a format applied to part of
+  // the column), each dated row was a row_without_id warning: the matrix published with one row of
+  // fifty and exit 0; a list id so formatted dropped its actor's name with a warning only.
+  const { matrix, list } = square([1, 2, 3, 4]);
+  const day = (n: number) => new Date(Date.UTC(2024, 0, n));
+  await t.test("matrix row ids", async () => {
+    const dated = matrix.map((row, r) => (r === 3 || r === 4 ? [row[0], day(r - 1), ...row.slice(2)] : row));
+    await loaded(dated, list, async (_dir, run) => {
+      assert.equal(run.status, "failed", JSON.stringify(run.findings));
+      const f = run.findings.find((x) => x.check === "id_is_date");
+      assert.equal(f?.severity, "error", JSON.stringify(run.findings));
+      assert.deepEqual(f!.cells, [`'${M}'!B4`, `'${M}'!B5`]);
+      assert.match(f!.message, /2 ids are formatted as dates \('2024-01-02', '2024-01-03'\).*as numbers/);
+      assert.equal(run.findings.some((x) => x.check === "row_without_id"), false, JSON.stringify(run.findings));
+    });
+  });
+  await t.test("actor list ids", async () => {
+    const dated = list.map((row, r) => (r === 3 ? [row[0], day(3), row[2]] : row));
+    await loaded(matrix, dated, async (_dir, run) => {
+      assert.equal(run.status, "failed", JSON.stringify(run.findings));
+      const f = run.findings.find((x) => x.check === "id_is_date");
+      assert.deepEqual(f?.cells, [`'${L}'!B4`], JSON.stringify(run.findings));
+      assert.equal(run.findings.some((x) => x.check === "list_row_without_id"), false, JSON.stringify(run.findings));
+    });
+  });
+  await t.test("every row id dated is still rows_not_found with its hint", async () => {
+    const dated = matrix.map((row, r) => (r < 2 ? row : [row[0], day(r - 1), ...row.slice(2)]));
+    await loaded(dated, list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "rows_not_found");
+      assert.match(f?.message ?? "", /date/, JSON.stringify(run.findings));
+    });
+  });
+});
+
 test("an id given three times is one duplicate id, not three (review)", async () => {
   const { matrix, list } = square([1, 2, 3, 3]);
   await loaded(matrix, list, async (_dir, run) => {

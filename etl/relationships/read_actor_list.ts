@@ -72,6 +72,8 @@ export async function readActorList(
     if (id === null) {
       const described = (layout.codeCol === null || code !== null) && (layout.nameCol === null || name !== null);
       if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
+      // An id formatted as a date (part of the column): an error, not an actor dropped with a warning.
+      else if (idValue instanceof Date && (code !== null || name !== null)) findings.add("id_is_date", ref, show(idValue));
       else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
@@ -100,7 +102,9 @@ export async function readActorList(
     for (const cell of row.cells) {
       if (isUncalculated(cell.value)) findings.add("formula_not_calculated", cellRef(sheet, cell.row, cell.col));
     }
-    all.push(row);
+    // A row of blank text only (a lookup column of =IF(B5="","",...) filled down to row 1,048,576)
+    // holds no id, code or name: kept, a million of them took 600 MB for a 60-actor list.
+    if (!row.cells.every(isBlankText)) all.push(row);
   }
   const layout = mostHeldLayout(all, holdsId);
   if (layout) for (const row of all) take(row, layout);
@@ -114,6 +118,11 @@ const holdsId = (value: CellValue) => asId(value) !== null;
  * Records `list_not_found`; when the list is there with dates for ids (an id column formatted as
  * dates shows 1900-01-01...), naming those cells and saying so, as the matrix's reader does.
  */
+/** An empty text cell, or one of spaces and invisible characters only: nothing a list row could use. */
+function isBlankText(cell: { value: CellValue }): boolean {
+  return typeof cell.value === "string" && tidy(cell.value) === "";
+}
+
 function notFound(rows: readonly SheetRow[], sheet: string, findings: Findings): void {
   const dated = mostHeldLayout(rows, (value) => value instanceof Date);
   if (dated === null) {

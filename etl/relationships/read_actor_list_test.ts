@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { Cell, SheetRow } from "../xlsx/mod.ts";
 import { Findings } from "./findings.ts";
 import { readActorList } from "./read_actor_list.ts";
 import { gridRows, type GridValue } from "../../scripts/testing/sheet_rows.ts";
@@ -102,4 +105,33 @@ test("readActorList() reads codes stored as digit text beside number ids as code
     const { list } = await read([["10", "1", "Ana"], ["20", "2", "Luis"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "10", "Ana"], [2, "20", "Luis"]]);
   });
+});
+
+test("readActorList() keeps no row of blank text below the list (a formula column of \"\" filled down to row 1,048,576) (review)", async () => {
+  // Before: every row was kept until the end to choose the columns, so a lookup column filled down
+  // the sheet (=IF(B5="","",...), a "" per row) held a million rows: a 60-actor list took 600 MB.
+  // Checked by whether a blank row yielded is collectable before the read ends (no heap sizes).
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  let blank: WeakRef<SheetRow> | undefined;
+  let collected: boolean | undefined;
+  const cell = (row: number, col: number, value: GridValue) => ({ row, col, value, ref: `'${S}'!${String.fromCharCode(64 + col)}${row}` }) as Cell;
+  async function* rows(): AsyncIterable<SheetRow> {
+    yield { row: 1, cells: [cell(1, 1, "A"), cell(1, 2, 1), cell(1, 3, "Ana")] };
+    yield { row: 2, cells: [cell(2, 1, "B"), cell(2, 2, 2), cell(2, 3, "Luis")] };
+    const make = (r: number): SheetRow => ({ row: r, cells: [cell(r, 1, ""), cell(r, 3, " \u200b")] });
+    let first: SheetRow | undefined = make(3);
+    blank = new WeakRef(first);
+    yield first;
+    first = undefined;
+    for (let r = 4; r < 8; r++) yield make(r);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    collected = blank.deref() === undefined;
+  }
+  const findings = new Findings();
+  const list = await readActorList(rows(), { sheet: S, findings });
+  assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+  assert.deepEqual(findings.list(), []);
+  assert.equal(collected, true, "a blank row was still held when the read ended");
 });

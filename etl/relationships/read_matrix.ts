@@ -109,6 +109,8 @@ export async function readMatrix(
   const rowsWithoutIdRefs: string[] = [];
   // Of those, the rows whose cell named is a date: an id column formatted as dates.
   let rowsWithDateId = 0;
+  // Those rows' id cells and dates: the id_is_date error when other rows have ids (rows_not_found else).
+  const datedIds: [ref: string, date: string][] = [];
   // The first row holding adjacent dates before any header: a header of ids formatted as dates.
   let dateCells: string[] | null = null;
 
@@ -150,6 +152,7 @@ export async function readMatrix(
         rowsWithoutId = 0;
         rowsWithoutIdRefs.length = 0;
         rowsWithDateId = 0;
+        datedIds.length = 0;
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -248,10 +251,15 @@ export async function readMatrix(
         // The cell to fix: the id column's, else a date where the id would be (it named the code
         // beside a column of ids formatted as dates), else the one left of the header.
         const col = idCol ?? dateCol ?? Math.max(1, first - 1);
-        if (row.cells.some((c) => c.col === col && c.value instanceof Date)) rowsWithDateId++;
+        const date = row.cells.find((c) => c.col === col && c.value instanceof Date);
         const ref = cellRef(sheet, row.row, col);
         if (rowsWithoutIdRefs.length < MAX_FINDING_CELLS) rowsWithoutIdRefs.push(ref);
-        rowFindings.add("row_without_id", ref);
+        if (date !== undefined) {
+          // An id shown as a date (part of the id column formatted as dates): not a row without an
+          // id to drop with a warning, but an error once other rows show the column (at the end).
+          rowsWithDateId++;
+          datedIds.push([ref, show(date.value)]);
+        } else rowFindings.add("row_without_id", ref);
       }
       continue;
     }
@@ -330,7 +338,7 @@ export async function readMatrix(
     findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
     if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], DATES_AS_IDS, 0);
-  }
+  } else for (const [ref, date] of datedIds) findings.add("id_is_date", ref, date);
   return {
     sheet,
     headerRow: header.row,
