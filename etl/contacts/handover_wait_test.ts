@@ -1,0 +1,43 @@
+// A load handed over to the running API while another hand-over runs: the API queues its writes, so
+// `npm run etl` (say `--contacts new.csv`) used to be loaded after the other; taking `.contacts.lock`
+// for the hand-over (for the failed-before hold) made it a `busy` skip, exit 0, and the person's file
+// was never loaded. Real CSV files, a real API on port 0 (api.json), a real contacts lock.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { acquireLoadLock } from "../files/mod.ts";
+import { readRuns } from "../runs/mod.ts";
+import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { loadContacts } from "./load_contacts.ts";
+
+const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
+const rows = (n: number) => [HEADER, ...Array.from({ length: n }, (_, i) => `Ann${i},Lee,,,Albany,NY,2204,,,mine${i}@example.com,Sales`)].join("\n") + "\n";
+
+test("a hand-over while another contacts hand-over runs waits for it and is loaded, not skipped as busy", async () => {
+  const { dir, cleanup } = tempDir("handover-wait-");
+  const api = await testServer(dir, { announce: true });
+  try {
+    const csvPath = join(dir, "mine.csv");
+    writeFileSync(csvPath, rows(3));
+    // Held as the other hand-over's process holds it while the API imports its file.
+    const release = acquireLoadLock(dir, "contacts");
+    let settled = false;
+    const mine = loadContacts({ csvPath, dataDir: dir }).finally(() => (settled = true));
+    mine.catch(() => undefined);
+    // Released once this load has placed its copy and has had time to try the lock, or once it ended
+    // (the skip): a slow machine can only make this pass on the old code, never fail on the new.
+    const uploads = join(dir, "uploads");
+    for (let i = 0; i < 100 && !settled && !(existsSync(uploads) && readdirSync(uploads).length > 0); i++) await sleep(20);
+    for (let i = 0; i < 25 && !settled; i++) await sleep(20);
+    release();
+    const result = await mine;
+    assert.equal(result.via, "api");
+    assert.equal(result.inserted, 3);
+    assert.deepEqual(readRuns(dir).map((r) => `${r.status} ${r.error?.code ?? ""}`.trim()), ["succeeded"]);
+  } finally {
+    await api.close();
+    cleanup();
+  }
+});
