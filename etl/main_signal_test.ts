@@ -195,6 +195,23 @@ test("SIGTERM while npm run etl is still starting (tsx just registered, no load 
   }
 });
 
+// The hold began after the launcher's static imports (its command-line and settings modules, some
+// 0.1 s on a busy machine), which ESM loads and evaluates before its first line: a SIGTERM then
+// still killed the command unrecorded.
+test("SIGTERM while npm run etl loads its first modules: a failed 'stopped' run, exit 143", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
+  const { dir, cleanup } = tempDir("etl-sigterm-launching-");
+  try {
+    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
+    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "etl-launching");
+    await signalWhileStopped(cli, "SIGTERM");
+    const stderr = await stoppedBySigterm(cli);
+    assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM/);
+    await assertContactsStopped(dataDir, before, runsBefore);
+  } finally {
+    cleanup();
+  }
+});
+
 test("SIGTERM while npm run etl -- --only relationships is still starting: a failed 'stopped' run, exit 143, the published version stays", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
   const { dir, cleanup } = tempDir("etl-sigterm-starting-relationships-");
   try {
