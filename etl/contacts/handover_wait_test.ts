@@ -17,24 +17,32 @@ import { loadContacts } from "./load_contacts.ts";
 const HEADER = "first_name,last_name,company_name,address,city,state,zip,phone1,phone2,email,department";
 const rows = (n: number) => [HEADER, ...Array.from({ length: n }, (_, i) => `Ann${i},Lee,,,Albany,NY,2204,,,mine${i}@example.com,Sales`)].join("\n") + "\n";
 
+/**
+ * Loads `csvPath` into `dir` while the contacts lock is held, as another hand-over's process holds it
+ * while the API imports its file; calls `meanwhile` and releases the lock once the load has placed
+ * its copy and has had time to find the API and try the lock, or once it ended (a skip). A slow
+ * machine can only make a test pass on the old code, never fail on the new.
+ */
+async function loadWhileLocked(dir: string, csvPath: string, meanwhile = () => {}): ReturnType<typeof loadContacts> {
+  const release = acquireLoadLock(dir, "contacts");
+  let settled = false;
+  const load = loadContacts({ csvPath, dataDir: dir }).finally(() => (settled = true));
+  load.catch(() => undefined);
+  const uploads = join(dir, "uploads");
+  for (let i = 0; i < 100 && !settled && !(existsSync(uploads) && readdirSync(uploads).length > 0); i++) await sleep(20);
+  for (let i = 0; i < 25 && !settled; i++) await sleep(20);
+  meanwhile();
+  release();
+  return load;
+}
+
 test("a hand-over while another contacts hand-over runs waits for it and is loaded, not skipped as busy", async () => {
   const { dir, cleanup } = tempDir("handover-wait-");
   const api = await testServer(dir, { announce: true });
   try {
     const csvPath = join(dir, "mine.csv");
     writeFileSync(csvPath, rows(3));
-    // Held as the other hand-over's process holds it while the API imports its file.
-    const release = acquireLoadLock(dir, "contacts");
-    let settled = false;
-    const mine = loadContacts({ csvPath, dataDir: dir }).finally(() => (settled = true));
-    mine.catch(() => undefined);
-    // Released once this load has placed its copy and has had time to try the lock, or once it ended
-    // (the skip): a slow machine can only make this pass on the old code, never fail on the new.
-    const uploads = join(dir, "uploads");
-    for (let i = 0; i < 100 && !settled && !(existsSync(uploads) && readdirSync(uploads).length > 0); i++) await sleep(20);
-    for (let i = 0; i < 25 && !settled; i++) await sleep(20);
-    release();
-    const result = await mine;
+    const result = await loadWhileLocked(dir, csvPath);
     assert.equal(result.via, "api");
     assert.equal(result.inserted, 3);
     assert.deepEqual(readRuns(dir).map((r) => `${r.status} ${r.error?.code ?? ""}`.trim()), ["succeeded"]);
@@ -60,16 +68,10 @@ test("an upload gone before the API read it is upload-removed, which holds nothi
     const csvPath = join(dir, "mine.csv");
     writeFileSync(csvPath, rows(3));
     // Removed while the load waited for another's lock, as an API restarting then empties uploads/.
-    const release = acquireLoadLock(dir, "contacts");
-    let settled = false;
-    const first = loadContacts({ csvPath, dataDir: dir }).finally(() => (settled = true));
-    first.catch(() => undefined);
     const uploads = join(dir, "uploads");
-    for (let i = 0; i < 100 && !settled && !(existsSync(uploads) && readdirSync(uploads).length > 0); i++) await sleep(20);
-    // Once it has had time to find the API and wait for the lock (sooner, it is found missing before).
-    for (let i = 0; i < 25 && !settled; i++) await sleep(20);
-    for (const name of existsSync(uploads) ? readdirSync(uploads) : []) rmSync(join(uploads, name), { force: true });
-    release();
+    const first = loadWhileLocked(dir, csvPath, () => {
+      for (const name of existsSync(uploads) ? readdirSync(uploads) : []) rmSync(join(uploads, name), { force: true });
+    });
     await assert.rejects(first, (e: { code?: string }) => e.code === "upload-removed");
     const again = await loadContacts({ csvPath, dataDir: dir });
     assert.equal(again.inserted, 3);
