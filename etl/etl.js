@@ -6,11 +6,12 @@
  * scheduler run it.
  */
 import { holdStopSignals } from "./hold_signals.js";
-import { exitWith, parseOrAnswer } from "./etl_args.js";
-import { outliveClosedOutput } from "./settings/mod.js";
 
-// First: a SIGTERM or Ctrl-C while tsx and the load modules start must stop the load, not kill it unrecorded.
+// First: a SIGTERM or Ctrl-C while tsx and the load modules start must stop the load, not kill it
+// unrecorded. The other modules are imported after it: ESM loads and runs static imports before a
+// module's first line, and these took ~0.1 s on a busy machine with the signals not yet held.
 const held = holdStopSignals();
+const [{ exitWith, parseOrAnswer }, { outliveClosedOutput }] = await Promise.all([import("./etl_args.js"), import("./settings/mod.js")]);
 outliveClosedOutput();
 const parsed = parseOrAnswer(process.argv.slice(2));
 if ("exitCode" in parsed) {

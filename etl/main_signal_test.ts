@@ -179,19 +179,25 @@ test("Ctrl-C (SIGINT) during a direct contacts load: stopped before its COMMIT, 
 
 // SIGTERM in about the first second of `npm run etl` (Node, tsx and the load modules starting,
 // before the loads listened for it) killed the command outright: no run, exit by the signal. It is
-// held from the launcher's first line now, and the load it stops records its run `stopped`.
-test("SIGTERM while npm run etl is still starting (tsx just registered, no load begun): a failed 'stopped' run, exit 143, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async () => {
-  const { dir, cleanup } = tempDir("etl-sigterm-starting-");
-  try {
-    const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
-    const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], "etl-starting");
-    await signalWhileStopped(cli, "SIGTERM");
-    const stderr = await stoppedBySigterm(cli);
-    assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM/);
-    const run = await assertContactsStopped(dataDir, before, runsBefore);
-    assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
-  } finally {
-    cleanup();
+// held from the launcher's first line now, and the load it stops records its run `stopped`. At
+// `etl-launching` too: the hold began after the launcher's static imports (its command-line and
+// settings modules, some 0.1 s on a busy machine), which ESM loads and evaluates before its first line.
+test("SIGTERM while npm run etl is still starting (loading its first modules; tsx just registered, no load begun): a failed 'stopped' run, exit 143, one line, tables and data dir as before", { timeout: 120_000, skip: NEEDS_PROC }, async (t) => {
+  for (const moment of ["etl-launching", "etl-starting"]) {
+    await t.test(moment, async () => {
+      const { dir, cleanup } = tempDir(`etl-sigterm-${moment}-`);
+      try {
+        const { dataDir, csv, before, runsBefore } = await contactsLoadedOnce(dir);
+        const cli = etl(["--only", "contacts", "--contacts", csv, "--data-dir", dataDir], moment);
+        await signalWhileStopped(cli, "SIGTERM");
+        const stderr = await stoppedBySigterm(cli);
+        assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM/);
+        const run = await assertContactsStopped(dataDir, before, runsBefore);
+        assert.match(run.error?.message ?? "", /^Stopped by SIGTERM .*nothing was loaded/);
+      } finally {
+        cleanup();
+      }
+    });
   }
 });
 

@@ -92,6 +92,14 @@ export interface LoadContactsOptions {
 }
 
 /**
+ * How long a load handed over to the running API waits for another contacts load to end: the API
+ * ran hand-overs one after another in its write queue, and a person's `npm run etl` (another
+ * `--contacts` file, a newer copy) was loaded after the schedule's, not skipped as `busy` (exit 0,
+ * the file never loaded). As long as `--wait`'s wait.
+ */
+const HANDOVER_LOCK_WAIT_MS = 30 * 60_000;
+
+/**
  * Failures a contacts CSV's bytes are to blame for: the same bytes fail the same way (not a missing
  * or unreadable file, a full disk, a database that is down or locked, a stop). `unreadable` with the
  * file's hash is its content (a quote never closed, two kinds of line end): one that could not be
@@ -153,18 +161,19 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       }
       throw unreadableCsv(options.csvPath, e);
     }
-    // One load at a time of this data dir's contacts, through the API too (its writes would queue):
-    // another running is a skip (or, with lockWaitMs, a wait), not a database found locked; and,
-    // under the lock, a file whose bytes the last load failed on within the hour is a skip
-    // (failed-before), so two loads reacting to one change fail (and alert) once, whichever way they
-    // interleave. The mark says, should this process die before its COMMIT, that a direct or
-    // PostgreSQL load was tried (recordKilledLoads); through the API the API commits, or not.
-    const locked = async <T>(load: () => Promise<T>, mark = true): Promise<T> => {
-      const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? 0, options.signal);
+    // One load at a time of this data dir's contacts, through the API too: another running is a skip
+    // (or, with lockWaitMs, a wait), not a database found locked; a hand-over waits for it (up to
+    // HANDOVER_LOCK_WAIT_MS), as it waited in the API's queue before it took the lock. Under the
+    // lock, a file whose bytes the last load failed on within the hour is a skip (failed-before), so
+    // two loads reacting to one change fail (and alert) once, whichever way they interleave. The mark
+    // says, should this process die before its COMMIT, that a direct or PostgreSQL load was tried
+    // (recordKilledLoads); through the API the API commits, or not.
+    const locked = async <T>(load: () => Promise<T>, handover = false): Promise<T> => {
+      const release = await acquireLoadLockWaiting(options.dataDir, "contacts", options.lockWaitMs ?? (handover ? HANDOVER_LOCK_WAIT_MS : 0), options.signal);
       try {
         const failed = options.force ? null : failedVersion(options.dataDir, "contacts", CSV_BYTES_FAILED);
         if (failed !== null && failed.file!.sha256 === file!.sha256) throw new ContactsLoadError(FAILED_BEFORE, failedBefore(`The contacts file '${source}'`, failed).message);
-        const ended = mark ? markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file }) : () => {};
+        const ended = handover ? () => {} : markLoadRunning(options.dataDir, { id: runId, started_at: startedAt, file });
         try {
           return await load();
         } finally {
@@ -188,7 +197,7 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
       apiUrl = api?.url;
       summary =
         api !== null
-          ? await locked(() => importThroughApi(api, { upload: upload!.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs, signal: options.signal }), false)
+          ? await locked(() => importThroughApi(api, { upload: upload!.name, source_name: source, run_id: runId }, { apiToken: options.apiToken, timeoutMs: options.apiTimeoutMs, signal: options.signal }), true)
           : await locked(() => direct(options, csv, source, rejectsFile, { id: runId, started_at: startedAt, origin: runOrigin(options.dataDir), file }, (result) => (exported = result)));
     }
     const counts = runCounts(summary);

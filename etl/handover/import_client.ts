@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import { IMPORT_CONTACTS_PATH, type ApiInfo, type ImportRequest, type IngestSummary } from "./contract.ts";
 
 /** Why the running API did not take an import. */
-export type HandoverErrorCode = "api-rejected" | "api-unauthorized" | "api-failed" | "stopped";
+export type HandoverErrorCode = "api-rejected" | "api-unauthorized" | "api-failed" | "stopped" | "upload-removed";
 
 /** The running API refused the import or could not be reached; `message` is for the person running the load. */
 export class HandoverError extends Error {
@@ -42,7 +42,7 @@ export interface ImportOptions {
  * Asks the API to load an upload the loader placed in the data dir (`placeUpload`) and returns its
  * summary, also that of a load the API answered 422 for because it could load no row (every one
  * rejected, or none): the caller decides the run from it. Throws HandoverError for a refused import
- * (bad CSV: "api-rejected"; wrong token: "api-unauthorized"; the API closing, which stopped the import before
+ * (bad CSV: "api-rejected"; the upload gone, emptied by an API that started meanwhile: "upload-removed"; wrong token: "api-unauthorized"; the API closing, which stopped the import before
  * its COMMIT: "stopped", as a load a signal stopped, so that the file counts as not loaded yet; anything else,
  * including no answer: "api-failed", whose message says, once the request was sent, that the import may or
  * may not have been loaded).
@@ -83,7 +83,15 @@ export async function importThroughApi(api: ApiInfo, request: ImportRequest, opt
   // the same message and the rejects in its findings.
   if (status === 422 && FAILED_LOADS.has(String(body.type)) && typeof body.summary === "object" && body.summary !== null) return body.summary as IngestSummary;
   const detail = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : text.slice(0, 200);
-  if (status === 422 || status === 400 || status === 404) throw new HandoverError("api-rejected", detail);
+  // 404: the upload named is not there. Not the file's fault (api-rejected is, and holds its bytes
+  // off for an hour): an API that started meanwhile emptied uploads/, as its start-up does.
+  if (status === 404) {
+    throw new HandoverError(
+      "upload-removed",
+      `The running API at ${api.url} found no upload '${request.upload}' in the data dir's uploads folder (an API started on this data dir meanwhile, and its start-up empties that folder); nothing was loaded; run the load again`,
+    );
+  }
+  if (status === 422 || status === 400) throw new HandoverError("api-rejected", detail);
   if (status === 401 || status === 403) {
     throw new HandoverError("api-unauthorized", `The running API at ${api.url} refused the import (${status}); set API_TOKEN to the API's token`);
   }

@@ -13,6 +13,8 @@
 //                               it would had the signal come during that statement
 //   STOP_AT=etl-starting        `npm run etl` (etl/etl.js) has parsed its command line and just
 //                               registered tsx; main.ts, the data dir and every load are still to come
+//   STOP_AT=etl-launching       `npm run etl` (etl/etl.js) is loading etl/etl_args.js, its first module
+//                               after hold_signals.js: nothing parsed, tsx not registered by it
 //   STOP_AT=migration-committed a contacts.duckdb migration has just committed (in the WAL), before
 //                               anything else (its checkpoint, the next migration) runs
 // The load's own classes are patched: modules are instances per URL, so these are the very
@@ -91,6 +93,12 @@ if (process.env.STOP_AT === "snapshot-created") {
     register(...args);
     stop();
   }) as typeof register;
+} else if (process.env.STOP_AT === "etl-launching") {
+  // A load hook (it runs on the hooks thread, for every module, before it is evaluated): SIGSTOP
+  // as etl/etl_args.js, the launcher's first module after hold_signals.js, is loaded.
+  const nodeModule = createRequire(import.meta.url)("node:module") as typeof import("node:module");
+  const hook = `export async function load(url, context, next) { if (url.endsWith("/etl/etl_args.js")) process.kill(process.pid, "SIGSTOP"); return next(url, context); }`;
+  nodeModule.register(`data:text/javascript,${encodeURIComponent(hook)}`);
 } else if (process.env.STOP_AT === "migration-committed") {
   stopAtCommitAfter("INSERT INTO schema_migrations");
 } else if (process.env.STOP_AT === "published") {
