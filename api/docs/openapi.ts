@@ -44,6 +44,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "empty-file": "422: the uploaded contacts CSV is empty, or its first line (the header) is blank.",
   "missing-column": "422: the uploaded contacts CSV lacks a required column; `detail` names it and the header found.",
   "duplicate-column": "422: the uploaded contacts CSV has a column twice.",
+  "header-repeated": "422: the uploaded contacts CSV has its header again on a later line with its columns in another order (two exports joined): nothing was loaded; `detail` names the line. The header repeated in the same order is skipped, with a warning.",
   "too-many-uploads": "503: the request bodies being received at once already fill what the server holds in memory (128 MiB: two CSV imports sent as bodies); nothing was read or changed; retry after `Retry-After` seconds.",
   "too-many-downloads": "503: as many CSV downloads of contacts and plain tables as the server runs at once (4, together) are running; retry after `Retry-After` seconds.",
   "not-csv": "422: the uploaded contacts CSV is a spreadsheet workbook (.xlsx, .xls) or gzip-compressed, not CSV text: nothing was loaded; save it as \"CSV UTF-8\", or decompress it.",

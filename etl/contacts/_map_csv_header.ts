@@ -17,6 +17,8 @@ export interface Layout {
   /** True when that column is the list form (`links.csvListColumn`: every name in one cell). */
   departmentsListed: boolean;
   warnings: string[];
+  /** The file as messages name it. */
+  file: string;
 }
 
 /**
@@ -97,7 +99,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
             : `Column '${shown}' is not a ${record.name} field; ignored`,
     );
   });
-  return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings };
+  return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings, file };
 }
 
 // A binary file read as CSV has a "header" of garbage: show its start, not all of it.

@@ -1840,3 +1840,33 @@ test("the department migrations trim what trimUnseen() trims, code point by code
     assert.deepEqual(rows.map((r) => Number(r.c)), expected);
   });
 });
+
+test("ingestContacts() skips the header repeated inside the file (two exports joined) with a warning naming its lines, not three rejects", async () => {
+  await withDb(async (db, dir) => {
+    // Before: the repeated header was a row rejected for 'email', 'state' and 'zip' ("got 'email'").
+    const s = await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", ` ${HEADER.toUpperCase()}`, "Bob,Ray,,,,NY,12204,,,bob@example.com,Sales", ""].join("\r\n")));
+    assert.deepEqual(s.rejects, []);
+    assert.equal(s.rejected, 0);
+    assert.equal(s.rows, 2);
+    assert.equal(s.inserted, 2);
+    assert.ok(s.warnings.some((w) => /^Line 3 repeats the header/.test(w)), s.warnings.join("\n"));
+  });
+});
+
+test("ingestContacts() refuses a file whose header comes again in another column order, naming the line, instead of reading the rows after it under the first", async () => {
+  await withDb(async (db, dir) => {
+    // Before: Bob was loaded with his first and last names and phones swapped, the load a success
+    // but for the header line's rejects.
+    const second = "last_name,first_name,company_name,address,city,state,zip,phone2,phone1,email,department";
+    const path = csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,111,222,ann@example.com,Sales", second, "Ray,Bob,,,,NY,12204,444,333,bob@example.com,Sales", ""].join("\n"));
+    const before = await snapshot(db);
+    await assert.rejects(ingest(db, path), (e: unknown) => {
+      assert.ok(e instanceof ContactsCsvError, String(e));
+      assert.equal(e.code, "header-repeated");
+      assert.match(e.message, /contacts\.csv' has another header on line 3, its columns in another order than line 1's/);
+      assert.match(e.message, /Nothing was loaded/);
+      return true;
+    });
+    assert.deepEqual(await snapshot(db), before);
+  });
+});
