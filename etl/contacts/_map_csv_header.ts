@@ -3,6 +3,7 @@
  * columns are missing (an error naming them) and what is ignored (warnings).
  */
 import type { CsvScan } from "./_csv_scan.ts";
+import { trimUnseen } from "../text/mod.js";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
 import { csvColumnOf, linksOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
 
@@ -34,7 +35,9 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   if (scan.headerBlank) {
     throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
-  const names = scan.header.map((h) => h.trim().toLowerCase());
+  // Trimmed of what is unseen too: a zero-width space pasted with `email` made a name that looks
+  // exactly like it, and "no column 'email'; its header is: ...,email".
+  const names = scan.header.map((h) => trimUnseen(h).toLowerCase());
   // Twice is an error only for a column that is read (which of the two would it be?); a column the
   // record does not use is ignored below however often it comes (Notes, notes).
   const links = linksOf(record);
@@ -75,7 +78,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
     throw new ContactsCsvError(
       "missing-column",
-      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}`,
+      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}. ${columnsRead(record)}`,
       file,
     );
   }
@@ -88,7 +91,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   const readOnly = new Set(record.readOnly.map((c) => c.toLowerCase()));
   scan.header.forEach((name, i) => {
     if (used.has(i)) return;
-    const shown = name.trim();
+    const shown = trimUnseen(name);
     warnings.push(
       shown.length === 0
         ? `Column ${i + 1} has no name; ignored`
@@ -100,6 +103,18 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     );
   });
   return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings, file };
+}
+
+/**
+ * The columns a file of `record` may have, in words, for a header that lacks required ones (a header
+ * in Spanish, `Nombre,Apellido,Correo electrónico`, named none of them and was told only of those).
+ */
+function columnsRead(record: RecordDefinition): string {
+  const links = linksOf(record);
+  const required = record.fields.filter((f) => f.required).map(csvColumnOf);
+  const optional = record.fields.filter((f) => !f.required).map(csvColumnOf);
+  const listed = [`${required.join(", ")} (required)`, ...optional].join(", ");
+  return `The columns read are ${listed} and ${links.csvColumn} (one name per row) or ${links.csvListColumn}; in any order, any case; name them so (no other names or languages are read)`;
 }
 
 // A binary file read as CSV has a "header" of garbage: show its start, not all of it.

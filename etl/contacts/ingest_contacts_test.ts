@@ -695,7 +695,7 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
       const path = csv(dir, "first_name|last_name|email\nAnn|Lee|ann@example.com\n", "pipes.csv");
       await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
-        assert.match(error.message, /its header is: first_name\|last_name\|email\. It looks separated by '\|': save it as CSV with commas$/);
+        assert.match(error.message, /its header is: first_name\|last_name\|email\. It looks separated by '\|': save it as CSV with commas\. The columns read are /);
         return true;
       });
     });
@@ -1869,4 +1869,31 @@ test("ingestContacts() refuses a file whose header comes again in another column
     });
     assert.deepEqual(await snapshot(db), before);
   });
+});
+
+test("planLoad() matches a header name with an invisible character at its end (a zero-width space pasted with it) as the name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hdrunseen-"));
+  try {
+    // Before: "has no column 'email'; its header is: first_name,last_name,email" with the U+200B unseen.
+    const plan = planLoad(csv(dir, "first_name,\u2060last_name,email\u200b\nAna,Ruiz,a@x.co\n"), {});
+    assert.deepEqual(plan.layout.fields.map(([name]) => name), ["first_name", "last_name", "email"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("planLoad() names every column it reads when a required one is missing (a header in Spanish), not only the missing ones", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hdrnames-"));
+  try {
+    const path = csv(dir, "Nombre,Apellido,Correo electrónico,Estado\nAna,Ruiz,a@x.co,CA\n");
+    assert.throws(
+      () => planLoad(path, {}),
+      (e: Error) =>
+        /has no columns 'first_name', 'last_name', 'email'; its header is: Nombre,Apellido,Correo electrónico,Estado\. The columns read are first_name, last_name, email \(required\), company_name, address, city, state, zip, phone1, phone2 and department \(one name per row\) or departments; in any order, any case; name them so \(no other names or languages are read\)/.test(
+          e.message,
+        ) || assert.fail(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
