@@ -1586,7 +1586,7 @@ test("ingestContacts() refuses a spreadsheet's Windows-1252 or Mac Roman CSV who
       const path = csv(dir, bytes, name);
       await assert.rejects(ingest(db, path), (error: ContactsCsvError) => {
         assert.equal(error.code, "not-utf8");
-        assert.match(error.message, /is not UTF-8 text: its accented letters are single bytes \(the first on line 3\).*save it as "CSV UTF-8 \(Comma delimited\)" and load it again\. Nothing was loaded$/);
+        assert.match(error.message, /is not UTF-8 text: its accented letters are single bytes \(the first on line 3: byte 0x[0-9A-F]{2}[^)]*\).*save it as "CSV UTF-8 \(Comma delimited\)".* and load it again\. Nothing was loaded$/);
         return true;
       }, name);
     }
@@ -1896,4 +1896,20 @@ test("planLoad() names every column it reads when a required one is missing (a h
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("ingestContacts() says of a Spanish Excel's 'CSV (delimitado por comas)' (';', Windows-1252) which byte it found, as what letter, and the Spanish menu name to save it with", async () => {
+  await withDb(async (db, dir) => {
+    // Before: "its accented letters are single bytes (the first on line 3), as Excel's "CSV (Comma
+    // delimited)" ...": no byte, no letter, only the English menu names, and nothing of its ';'.
+    const rows = ["first_name;last_name;email;department", "Ann;Lee;ann@example.com;Ventas", "José;Peña;jose@example.com;Ventas"];
+    const path = csv(dir, Buffer.from(`${rows.join("\r\n")}\r\n`, "latin1"), "excel-es.csv");
+    await assert.rejects(ingest(db, path), (error: ContactsCsvError) => {
+      assert.equal(error.code, "not-utf8");
+      assert.match(error.message, /single bytes \(the first on line 3: byte 0xE9, 'é' in Windows-1252\)/);
+      assert.match(error.message, /"CSV UTF-8 \(Comma delimited\)" \("CSV UTF-8 \(delimitado por comas\)" in a Spanish Excel\)/);
+      assert.match(error.message, /its ';' separator is read as it is/);
+      return true;
+    });
+  });
 });
