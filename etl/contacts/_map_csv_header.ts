@@ -76,6 +76,15 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
     // (UTF-16, whose header read as UTF-8 has a NUL beside every letter, is refused before: planLoad.)
     const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
+    // Excel reads a first line `sep=;` as the separator to use, and some exports write one.
+    if (/^sep=.?$/i.test(header)) {
+      throw new ContactsCsvError(
+        "missing-column",
+        `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}: its line 1 is '${header}', Excel's line naming the separator, not a header: ` +
+          "delete that line (the separator is read from the header, ',', ';' or tab) and load the file again",
+        file,
+      );
+    }
     throw new ContactsCsvError(
       "missing-column",
       `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}. ${columnsRead(record)}`,

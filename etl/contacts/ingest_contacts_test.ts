@@ -1913,3 +1913,23 @@ test("ingestContacts() says of a Spanish Excel's 'CSV (delimitado por comas)' ('
     });
   });
 });
+
+test("planLoad() says what to do with Excel's 'sep=;' first line instead of calling it a header without columns", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hdrsepline-"));
+  try {
+    // Before: "has no columns 'first_name', 'last_name', 'email'; its header is: sep=;".
+    for (const [first, shown] of [["sep=;", "sep=;"], ["SEP=,", "SEP=,"], ["sep=|", "sep=|"]]) {
+      const path = csv(dir, `${first}\r\nfirst_name;last_name;email\r\nAna;Ruiz;a@x.co\r\n`);
+      assert.throws(
+        () => planLoad(path, {}),
+        (e: ContactsCsvError) => {
+          assert.equal(e.code, "missing-column");
+          assert.ok(e.message.includes(`its line 1 is '${shown}', Excel's line naming the separator, not a header: delete that line (the separator is read from the header, ',', ';' or tab) and load the file again`), e.message);
+          return true;
+        },
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
