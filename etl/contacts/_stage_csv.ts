@@ -211,9 +211,10 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   }
   if (headRows.length > 0) {
     await db.run("DELETE FROM _v WHERE ord IN (SELECT ord FROM _headrows); DELETE FROM _verr WHERE ord IN (SELECT ord FROM _headrows)");
-    const places = headRows.slice(0, 10).map(placeOfRow).join(", ");
-    const shown = `${places}${headRows.length > 10 ? ` and ${headRows.length - 10} more` : ""}`;
-    warnings.push(`${shown.charAt(0).toUpperCase()}${shown.slice(1)} ${headRows.length === 1 ? "repeats" : "repeat"} the header (two exports joined?); skipped`);
+    const first = headRows.slice(0, 10);
+    const places = first.every((r) => r.line !== null) ? `${first.length === 1 ? "Line" : "Lines"} ${first.map((r) => r.line).join(", ")}` : first.map(placeOfRow).join(", ");
+    const more = headRows.length > 10 ? ` and ${headRows.length - 10} more` : "";
+    warnings.push(`${places.charAt(0).toUpperCase()}${places.slice(1)}${more} ${headRows.length === 1 ? "repeats" : "repeat"} the header (two exports joined?); skipped`);
   }
 
   const keyField = upsertKeyOf(record);

@@ -1850,6 +1850,10 @@ test("ingestContacts() skips the header repeated inside the file (two exports jo
     assert.equal(s.rows, 2);
     assert.equal(s.inserted, 2);
     assert.ok(s.warnings.some((w) => /^Line 3 repeats the header/.test(w)), s.warnings.join("\n"));
+    // Each part's own byte order mark (files joined with cat) is no part of its header.
+    const joined = await ingest(db, csv(dir, `\ufeff${HEADER}\nCy,Cox,,,,NY,x,,,cy@example.com,Sales\n\ufeff${HEADER}\n\ufeff${HEADER}\nDe,Day,,,,NY,12204,,,de@example.com,Sales\n`, "joined.csv"));
+    assert.deepEqual(joined.rejects.map((r) => [r.line, r.field]), [[2, "zip"]], "the lines after them keep their numbers");
+    assert.ok(joined.warnings.some((w) => /^Lines 3, 4 repeat the header/.test(w)), joined.warnings.join("\n"));
   });
 });
 
