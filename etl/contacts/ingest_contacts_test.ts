@@ -703,7 +703,8 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
       const path = csv(dir, Buffer.from(`\u0001\u0002\u0003${"x".repeat(5000)}\n`), "binary.csv");
       await assert.rejects(ingest(db, path), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError);
-        assert.ok(error.message.length < 600, error.message.slice(0, 300));
+        // The header's first 200 characters, and the columns a load reads (about 260 characters).
+        assert.ok(error.message.length < 900, error.message.slice(0, 300));
         assert.match(error.message, /\.\.\. \(\d+ characters\)/);
         return true;
       });
