@@ -300,7 +300,7 @@ async function getJson(url: string): Promise<any> {
 }
 
 /** The codes of an unusable file (ContactsCsvError) and how the hand-over reports one (HandoverError). */
-const UNUSABLE_FILE = ["unreadable", "empty-file", "missing-column", "duplicate-column", "not-utf8", "not-csv", "api-rejected"];
+const UNUSABLE_FILE = ["unreadable", "empty-file", "missing-column", "duplicate-column", "header-repeated", "not-utf8", "not-csv", "api-rejected"];
 
 /**
  * The run as compared: its run id, times (also in messages) and data dir taken out of the text.

@@ -55,7 +55,7 @@ export interface CsvScan {
    * spreadsheet's "CSV" in Windows-1252 or Mac Roman), with the line of the first such byte. A UTF-8
    * file with a few damaged bytes is not this: its damaged lines are rejected one by one.
    */
-  notUtf8: { line: number } | null;
+  notUtf8: { line: number; byte: number } | null;
   /**
    * The file starts as a file that is not text does: `xlsx` (a ZIP archive, `PK\x03\x04`), `xls`
    * (Excel 97-2003's OLE compound file, D0 CF 11 E0) or `gzip` (1F 8B: an export compressed). Users
@@ -246,7 +246,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     unterminatedQuoteTo: inQuotes ? quotedTo : null,
     mixedLineEnds: mixed,
     lineEnd: firstEnd,
-    notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line } : null,
+    notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line, byte: utf8.result.firstInvalidByte } : null,
     binary: binaryOf(start),
     utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || header.some((name) => name.includes("\u0000")),
   };

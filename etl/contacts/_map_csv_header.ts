@@ -3,6 +3,7 @@
  * columns are missing (an error naming them) and what is ignored (warnings).
  */
 import type { CsvScan } from "./_csv_scan.ts";
+import { trimUnseen } from "../text/mod.js";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
 import { csvColumnOf, linksOf, type FieldDefinition, type RecordDefinition } from "./record_definition.ts";
 
@@ -17,6 +18,8 @@ export interface Layout {
   /** True when that column is the list form (`links.csvListColumn`: every name in one cell). */
   departmentsListed: boolean;
   warnings: string[];
+  /** The file as messages name it. */
+  file: string;
 }
 
 /**
@@ -32,7 +35,9 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   if (scan.headerBlank) {
     throw new ContactsCsvError("empty-file", `Contacts file '${file}' is empty or its first line is blank; expected a header`, file);
   }
-  const names = scan.header.map((h) => h.trim().toLowerCase());
+  // Trimmed of what is unseen too: a zero-width space pasted with `email` made a name that looks
+  // exactly like it, and "no column 'email'; its header is: ...,email".
+  const names = scan.header.map((h) => trimUnseen(h).toLowerCase());
   // Twice is an error only for a column that is read (which of the two would it be?); a column the
   // record does not use is ignored below however often it comes (Notes, notes).
   const links = linksOf(record);
@@ -71,9 +76,18 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
     const separator = scan.header.length === 1 ? [";", "\t", "|"].find((c) => header.includes(c)) : undefined;
     // (UTF-16, whose header read as UTF-8 has a NUL beside every letter, is refused before: planLoad.)
     const hint = separator === undefined ? "" : `. It looks separated by '${separator === "\t" ? "tab" : separator}': save it as CSV with commas`;
+    // Excel reads a first line `sep=;` as the separator to use, and some exports write one.
+    if (/^sep=.?$/i.test(header)) {
+      throw new ContactsCsvError(
+        "missing-column",
+        `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}: its line 1 is '${header}', Excel's line naming the separator, not a header: ` +
+          "delete that line (the separator is read from the header, ',', ';' or tab) and load the file again",
+        file,
+      );
+    }
     throw new ContactsCsvError(
       "missing-column",
-      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}`,
+      `Contacts file '${file}' has no ${missing.length > 1 ? "columns" : "column"} ${list}; its header is: ${shortHeader(header)}${hint}. ${columnsRead(record)}`,
       file,
     );
   }
@@ -86,7 +100,7 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   const readOnly = new Set(record.readOnly.map((c) => c.toLowerCase()));
   scan.header.forEach((name, i) => {
     if (used.has(i)) return;
-    const shown = name.trim();
+    const shown = trimUnseen(name);
     warnings.push(
       shown.length === 0
         ? `Column ${i + 1} has no name; ignored`
@@ -97,7 +111,19 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
             : `Column '${shown}' is not a ${record.name} field; ignored`,
     );
   });
-  return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings };
+  return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings, file };
+}
+
+/**
+ * The columns a file of `record` may have, in words, for a header that lacks required ones (a header
+ * in Spanish, `Nombre,Apellido,Correo electrónico`, named none of them and was told only of those).
+ */
+function columnsRead(record: RecordDefinition): string {
+  const links = linksOf(record);
+  const required = record.fields.filter((f) => f.required).map(csvColumnOf);
+  const optional = record.fields.filter((f) => !f.required).map(csvColumnOf);
+  const listed = [`${required.join(", ")} (required)`, ...optional].join(", ");
+  return `The columns read are ${listed} and ${links.csvColumn} (one name per row) or ${links.csvListColumn}; in any order, any case; name them so (no other names or languages are read)`;
 }
 
 // A binary file read as CSV has a "header" of garbage: show its start, not all of it.

@@ -18,10 +18,11 @@ import { physicalLine, readWidth, type CsvScan } from "./_csv_scan.ts";
 import { rereadNotUtf8Rows } from "./_reread_lines.ts";
 import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, MAX_REJECT_VALUE_CHARS, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
+import { ContactsCsvError } from "./contacts_csv_error.ts";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
-const TABLES = ["_bytes", "_oknames", "_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
+const TABLES = ["_bytes", "_oknames", "_new", "_changed", "_stage", "_v", "_verr", "_csv_rejects", "_csv_scans", "_headrows", "_extras", "_skips", "_skipat", "_first", "_conflicts", "_people", "_okrows", "_rejects", "_fixes"];
 
 /** What staging found, before anything is written. */
 export interface Staged {
@@ -90,6 +91,17 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
      FROM read_csv($1, header = true, auto_detect = false, delim = ${quoteLiteral(scan.separator)}, quote = '"', escape = '"',
        encoding = 'utf-8', columns = {${columns}}, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`,
     [readPath],
+  );
+  // The header again inside the file (two exports joined): a row whose every cell read is a name of
+  // the header's columns read (any case, spaces and a BOM around it), its key cell one. No contact's
+  // row is one: its key would be an e-mail address. `same`: each cell its own column's name.
+  const headerName = (c: string) => scan.header[Number(c.slice(1))].trim().toLowerCase();
+  const headerNames = [...new Set(cells.map(headerName))].map(quoteLiteral).join(", ");
+  const norm = (c: string) => `coalesce(lower(trim(replace(${c}, chr(65279), ''))), '')`;
+  const keyCol = fields.find(({ f }) => f.name === upsertKeyOf(record).name)!.col;
+  await db.run(
+    `CREATE TEMP TABLE _headrows AS SELECT ord, ${cells.map((c) => `${norm(c)} = ${quoteLiteral(headerName(c))}`).join(" AND ")} AS same FROM _stage
+     WHERE ${norm(keyCol)} IN (${headerNames}) AND ${cells.map((c) => `${norm(c)} IN (${headerNames}, '')`).join(" AND ")}`,
   );
   // Then per row: each field's value, for a repairable field whether it was repaired and its text
   // before (`x_`, `t_`), and whether any cell is invalid (`bad`). The invalid cells' errors and
@@ -182,6 +194,28 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const placeOf = (alias: string) => (linesKnown ? `'line ' || ${alias}.line` : `'data row ' || (${alias}.ord + 1)`);
   // Each reject's row (`rid`, what the tallies count) and its place in the file (`seq`, their order).
   const rowOf = (ord: string, line: string) => `'v' || ${ord} AS rid, ${linesKnown ? line : `${ord} + 1`} AS seq`;
+
+  // A header repeated as it is, is skipped (its rows are read under the same columns); one in another
+  // order stops the load: the rows after it would be read under the first header's columns, their
+  // values in the wrong fields (first and last names, phones swapped) and loaded without a word.
+  const headRows = await db.all<{ ord: number; line: number | null; same: boolean }>(`SELECT ord, line, same FROM ${withLine("SELECT ord, same FROM _headrows")} ORDER BY ord`);
+  const placeOfRow = (r: { ord: number; line: number | null }) => (r.line === null ? `data row ${Number(r.ord) + 1}` : `line ${r.line}`);
+  const reordered = headRows.find((r) => !r.same);
+  if (reordered !== undefined) {
+    throw new ContactsCsvError(
+      "header-repeated",
+      `Contacts file '${layout.file}' has another header on ${placeOfRow(reordered)}, its columns in another order than line 1's (two exports joined?): ` +
+        `the rows after it would be read under line 1's columns; load each part as a file of its own, or put its columns in line 1's order. Nothing was loaded`,
+      layout.file,
+    );
+  }
+  if (headRows.length > 0) {
+    await db.run("DELETE FROM _v WHERE ord IN (SELECT ord FROM _headrows); DELETE FROM _verr WHERE ord IN (SELECT ord FROM _headrows)");
+    const first = headRows.slice(0, 10);
+    const places = first.every((r) => r.line !== null) ? `${first.length === 1 ? "Line" : "Lines"} ${first.map((r) => r.line).join(", ")}` : first.map(placeOfRow).join(", ");
+    const more = headRows.length > 10 ? ` and ${headRows.length - 10} more` : "";
+    warnings.push(`${places.charAt(0).toUpperCase()}${places.slice(1)}${more} ${headRows.length === 1 ? "repeats" : "repeat"} the header (two exports joined?); skipped`);
+  }
 
   const keyField = upsertKeyOf(record);
   const K = q(keyField.name);
@@ -305,7 +339,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
        FROM ${table} GROUP BY field ORDER BY min(seq), field`,
     );
   const result: Staged = {
-    rows: staged - emptyRows + Number(counts!.file_rejects),
+    rows: staged - emptyRows - headRows.length + Number(counts!.file_rejects),
     contacts: Number(totals!.contacts),
     rejected: Number(counts!.file_rejects) + Number(totals!.bad_rows),
     fixes: Number(totals!.fixes),

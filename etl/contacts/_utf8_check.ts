@@ -12,13 +12,15 @@ import { isAscii, isUtf8 } from "node:buffer";
 export interface Utf8Check {
   /** Offset in the file of the first byte that is not UTF-8, or -1. */
   firstInvalid: number;
+  /** That byte's value, or -1. */
+  firstInvalidByte: number;
   /** A well-formed multi-byte sequence was seen somewhere. */
   multiByte: boolean;
 }
 
 /** Checks a file's chunks in order; `end()` after the last. */
 export class Utf8Checker {
-  readonly result: Utf8Check = { firstInvalid: -1, multiByte: false };
+  readonly result: Utf8Check = { firstInvalid: -1, firstInvalidByte: -1, multiByte: false };
   /** The start of a sequence cut by the chunk's end, completed by the next chunk, and its offset. */
   #carry: Buffer = Buffer.alloc(0);
   #carryAt = 0;
@@ -62,7 +64,7 @@ export class Utf8Checker {
 
   /** The result, once every chunk was checked (a sequence cut by the end of the file is not UTF-8). */
   end(): Utf8Check {
-    if (this.#carry.length > 0) this.#invalidAt(this.#carryAt);
+    if (this.#carry.length > 0) this.#invalidAt(this.#carryAt, this.#carry[0]);
     return this.result;
   }
 
@@ -88,15 +90,17 @@ export class Utf8Checker {
         if (!(bom && i === 0)) this.result.multiByte = true;
         i += length;
       } else {
-        this.#invalidAt(offset + i);
+        this.#invalidAt(offset + i, b);
         i++;
       }
       if (this.result.multiByte && this.result.firstInvalid >= 0) return;
     }
   }
 
-  #invalidAt(offset: number): void {
-    if (this.result.firstInvalid < 0) this.result.firstInvalid = offset;
+  #invalidAt(offset: number, byte: number): void {
+    if (this.result.firstInvalid >= 0) return;
+    this.result.firstInvalid = offset;
+    this.result.firstInvalidByte = byte;
   }
 }
 

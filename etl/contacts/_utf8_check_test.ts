@@ -15,15 +15,15 @@ test("Utf8Checker: UTF-8, Windows-1252 and damaged UTF-8, whatever the chunk bou
   const damaged = Buffer.concat([Buffer.from("Peña\n"), Buffer.from([0xff]), Buffer.from("x\n")]);
   const cut = Buffer.from("Peña\n").subarray(0, 3); // ends inside ñ
   for (const size of [1, 2, 3, 4, 5, 7, 64]) {
-    assert.deepEqual(check(utf8, size), { firstInvalid: -1, multiByte: true }, `utf8 / ${size}`);
-    assert.deepEqual(check(Buffer.from("Ann,Lee\n"), size), { firstInvalid: -1, multiByte: false }, `ascii / ${size}`);
-    assert.deepEqual(check(latin1, size), { firstInvalid: 11, multiByte: false }, `latin1 / ${size}`);
-    assert.deepEqual(check(damaged, size), { firstInvalid: 6, multiByte: true }, `damaged / ${size}`);
-    assert.deepEqual(check(cut, size), { firstInvalid: 2, multiByte: false }, `cut / ${size}`);
+    assert.deepEqual(check(utf8, size), { firstInvalid: -1, firstInvalidByte: -1, multiByte: true }, `utf8 / ${size}`);
+    assert.deepEqual(check(Buffer.from("Ann,Lee\n"), size), { firstInvalid: -1, firstInvalidByte: -1, multiByte: false }, `ascii / ${size}`);
+    assert.deepEqual(check(latin1, size), { firstInvalid: 11, firstInvalidByte: 0xe9, multiByte: false }, `latin1 / ${size}`);
+    assert.deepEqual(check(damaged, size), { firstInvalid: 6, firstInvalidByte: 0xff, multiByte: true }, `damaged / ${size}`);
+    assert.deepEqual(check(cut, size), { firstInvalid: 2, firstInvalidByte: 0xc3, multiByte: false }, `cut / ${size}`);
     // The byte order mark is not a UTF-8 letter (review): Windows-1252 behind one is still that.
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    assert.deepEqual(check(Buffer.concat([bom, latin1]), size), { firstInvalid: 14, multiByte: false }, `bom + latin1 / ${size}`);
-    assert.deepEqual(check(Buffer.concat([bom, utf8]), size), { firstInvalid: -1, multiByte: true }, `bom + utf8 / ${size}`);
-    assert.deepEqual(check(Buffer.concat([bom, damaged]), size), { firstInvalid: 9, multiByte: true }, `bom + damaged / ${size}`);
+    assert.deepEqual(check(Buffer.concat([bom, latin1]), size), { firstInvalid: 14, firstInvalidByte: 0xe9, multiByte: false }, `bom + latin1 / ${size}`);
+    assert.deepEqual(check(Buffer.concat([bom, utf8]), size), { firstInvalid: -1, firstInvalidByte: -1, multiByte: true }, `bom + utf8 / ${size}`);
+    assert.deepEqual(check(Buffer.concat([bom, damaged]), size), { firstInvalid: 9, firstInvalidByte: 0xff, multiByte: true }, `bom + damaged / ${size}`);
   }
 });

@@ -1,7 +1,7 @@
 /** The error for a contacts CSV that cannot be loaded at all. */
 import { firstLine, oneLine, terminalText } from "../text/mod.js";
 
-export type ContactsCsvErrorCode = "unreadable" | "empty-file" | "missing-column" | "duplicate-column" | "not-utf8" | "not-csv";
+export type ContactsCsvErrorCode = "unreadable" | "empty-file" | "missing-column" | "duplicate-column" | "not-utf8" | "not-csv" | "header-repeated";
 
 /**
  * What `unreadable` covers, in words (the API's `bad-upload` entry on /docs says it): the file not

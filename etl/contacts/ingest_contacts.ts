@@ -79,6 +79,16 @@ export interface LoadPlan {
   rejectsFile: string | null;
 }
 
+/** The spreadsheet's menu entry a file not in UTF-8 is to be saved again with, in the team's Spanish too. */
+const SAVE_AS_CSV_UTF8 = `"CSV UTF-8 (Comma delimited)" ("CSV UTF-8 (delimitado por comas)" in a Spanish Excel)`;
+
+/** A byte that is not UTF-8, and the letter Windows-1252 reads it as, when it is one: "byte 0xE9, 'é' in Windows-1252". */
+function byteShown(byte: number): string {
+  const hex = `byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  const letter = new TextDecoder("windows-1252").decode(Uint8Array.of(byte));
+  return /^\p{L}$/u.test(letter) ? `${hex}, '${letter}' in Windows-1252` : hex;
+}
+
 /** Definition keys that only the API reads (see planLoad's definition hash). */
 const API_ONLY = new Set(["filter", "maxItems", "maxNew"]);
 
@@ -173,11 +183,11 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   }
   // Before any reading as text: a workbook's or a gzip's bytes, read as a header, gave "no column
   // 'email'" with its binary shown and a UTF-16 hint (its NUL bytes). What to do is save it as CSV,
-  // or decompress it.
+  // or decompress it (the API does, for a body that names its coding).
   if (scan.binary === "gzip") {
     throw new ContactsCsvError(
       "not-csv",
-      `Contacts file '${shown}' is gzip-compressed, not CSV text; decompress it first (gunzip), or load it as \`npm run etl -- --contacts <(gunzip -c ${shown})\`. Nothing was loaded`,
+      `Contacts file '${shown}' is gzip-compressed, not CSV text; decompress it first (gunzip), load it as \`npm run etl -- --contacts <(gunzip -c ${shown})\`, or send it to the API as it is, with the header \`Content-Encoding: gzip\`. Nothing was loaded`,
       shown,
     );
   }
@@ -196,7 +206,7 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   if (scan.utf16) {
     throw new ContactsCsvError(
       "not-utf8",
-      `Contacts file '${shown}' is UTF-16 text (Excel's "Unicode Text"), not UTF-8; save it as "CSV UTF-8 (Comma delimited)" and load it again. Nothing was loaded`,
+      `Contacts file '${shown}' is UTF-16 text (Excel's "Unicode Text"), not UTF-8; save it as ${SAVE_AS_CSV_UTF8} and load it again. Nothing was loaded`,
       shown,
     );
   }
@@ -205,8 +215,9 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
     // accent (Peña, José): a load that quietly drops part of the people. Nothing, and what to do.
     throw new ContactsCsvError(
       "not-utf8",
-      `Contacts file '${shown}' is not UTF-8 text: its accented letters are single bytes (the first on line ${scan.notUtf8.line}), as Excel's ` +
-        `"CSV (Comma delimited)" (Windows-1252) or a Mac's Mac Roman saves them; save it as "CSV UTF-8 (Comma delimited)" and load it again. Nothing was loaded`,
+      `Contacts file '${shown}' is not UTF-8 text: its accented letters are single bytes (the first on line ${scan.notUtf8.line}: ${byteShown(scan.notUtf8.byte)}), as Excel's ` +
+        `"CSV (Comma delimited)" ("CSV (delimitado por comas)") in Windows-1252 or a Mac's Mac Roman saves them; save it as ${SAVE_AS_CSV_UTF8} and load it again` +
+        `${scan.separator === "," ? "" : ` (its '${scan.separator === "\t" ? "tab" : scan.separator}' separator is read as it is)`}. Nothing was loaded`,
       shown,
     );
   }

@@ -106,7 +106,7 @@ const HANDOVER_LOCK_WAIT_MS = 30 * 60_000;
  * opened has none, and failedVersion() passes it by. Through the running API (npm start's own
  * schedule hands its loads over) any of these is `api-rejected`, the API's 422 for the file.
  */
-const CSV_BYTES_FAILED: ReadonlySet<string> = new Set(["empty-file", "missing-column", "duplicate-column", "not-utf8", "not-csv", "unreadable", "all-rejected", "no-rows", "api-rejected"]);
+const CSV_BYTES_FAILED: ReadonlySet<string> = new Set(["empty-file", "missing-column", "duplicate-column", "header-repeated", "not-utf8", "not-csv", "unreadable", "all-rejected", "no-rows", "api-rejected"]);
 
 /**
  * The analysts' copy after a direct load: written, already current (nothing to write), or failed
