@@ -65,6 +65,15 @@ export const CHECKS = {
     message: (n, ex) =>
       `${n} id${n === 1 ? " is" : "s are"} formatted as ${n === 1 ? "a date" : "dates"}${quoted(ex)}, so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: format the id column as numbers (a date format turns 1, 2, 3 into 1900-01-01...)`,
   },
+  id_not_a_number: {
+    // An error: a row or list id holding an error (#REF!, #N/A), a boolean or text that is no number
+    // ("3,0") was a row_without_id warning (list: list_error_value, list_row_without_id, or nothing),
+    // the actor and all its relationships dropped with exit 0. A blank id stays row_without_id.
+    severity: "error",
+    message: (n, ex) =>
+      `${n} id cell${n === 1 ? " holds" : "s hold"} no id${quoted(ex)} (an error, TRUE/FALSE or text that is no number), so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: ` +
+      `type the actor's id in ${n === 1 ? "it" : "each"}, a whole number from 1 to ${MAX_ID}, or clear ${n === 1 ? "it" : "them"} to leave ${n === 1 ? "the row" : "those rows"} out`,
+  },
   duplicate_id: {
     severity: "error",
     message: (n, ex) => `${n} actor id${n === 1 ? " appears" : "s appear"} more than once${quoted(ex)}`,

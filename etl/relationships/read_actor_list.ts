@@ -4,7 +4,7 @@
  * have no id and are skipped, so the table may move down or right.
  */
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asText, isUncalculated, show, tidy } from "./_values.ts";
+import { asBadId, asId, asText, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { DATES_AS_IDS } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -58,7 +58,8 @@ export async function readActorList(
       if (inTable && cell.value instanceof CellError) {
         if (cell.col === layout.idCol) idValue = cell.value;
         if (cell.col === layout.nameCol) nameError = true;
-        if (!isUncalculated(cell.value)) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
+        // An error in the id column is a broken id (id_not_a_number below), not a blank one.
+        if (!isUncalculated(cell.value) && cell.col !== layout.idCol) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
         continue;
       }
       if (cell.col === layout.idCol) {
@@ -74,7 +75,11 @@ export async function readActorList(
       if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
       // An id formatted as a date (part of the column): an error, not an actor dropped with a warning.
       else if (idValue instanceof Date && (code !== null || name !== null)) findings.add("id_is_date", ref, show(idValue));
-      else if (started && described && !(idValue instanceof CellError)) {
+      // An error, a boolean or text that is no number where the id goes: the actor cannot be placed.
+      // Text above the first actor needs a digit to count ("3,0"), so column titles ("Id") do not.
+      else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /\d/.test(idValue))) {
+        findings.add("id_not_a_number", ref, showId(idValue!));
+      } else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
       return;

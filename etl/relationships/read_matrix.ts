@@ -9,7 +9,7 @@
  * objects at all.
  */
 import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show, tidy } from "./_values.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { DATES_AS_IDS } from "./checks.ts";
 import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -111,6 +111,11 @@ export async function readMatrix(
   let rowsWithDateId = 0;
   // Those rows' id cells and dates: the id_is_date error when other rows have ids (rows_not_found else).
   const datedIds: [ref: string, date: string][] = [];
+  // Rows whose id cell holds no id and is not blank (#REF!, "3,0", TRUE): the id_not_a_number error
+  // when other rows have ids, as datedIds. A row met before the id column was known (the first data
+  // row's #REF! id) keeps its cells left of the header, to be judged once the column is known.
+  const brokenIds: [ref: string, value: string][] = [];
+  const undecided: { row: number; left: readonly Cell[]; ref: string }[] = [];
   // The first row holding adjacent dates before any header: a header of ids formatted as dates.
   let dateCells: string[] | null = null;
 
@@ -153,6 +158,8 @@ export async function readMatrix(
         rowsWithoutIdRefs.length = 0;
         rowsWithDateId = 0;
         datedIds.length = 0;
+        brokenIds.length = 0;
+        undecided.length = 0;
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -259,7 +266,11 @@ export async function readMatrix(
           // id to drop with a warning, but an error once other rows show the column (at the end).
           rowsWithDateId++;
           datedIds.push([ref, show(date.value)]);
-        } else rowFindings.add("row_without_id", ref);
+        } else if (idCell !== null && isBrokenId(idCell.value)) {
+          // An id cell holding an error, a boolean or text: a broken id, not a row without one.
+          brokenIds.push([ref, showId(idCell.value)]);
+        } else if (idCol === null) undecided.push({ row: row.row, left: cells.slice(0, i), ref });
+        else rowFindings.add("row_without_id", ref);
       }
       continue;
     }
@@ -338,7 +349,17 @@ export async function readMatrix(
     findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
     if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], DATES_AS_IDS, 0);
-  } else for (const [ref, date] of datedIds) findings.add("id_is_date", ref, date);
+  } else {
+    // The undecided rows come before any row read once the id column was known.
+    const broken: [ref: string, value: string][] = [];
+    for (const { row, left, ref } of undecided) {
+      const cell = left.find((c) => c.col === idCol);
+      if (cell !== undefined && isBrokenId(cell.value)) broken.push([cellRef(sheet, row, cell.col), showId(cell.value)]);
+      else findings.add("row_without_id", ref);
+    }
+    for (const [ref, date] of datedIds) findings.add("id_is_date", ref, date);
+    for (const [ref, value] of [...broken, ...brokenIds]) findings.add("id_not_a_number", ref, value);
+  }
   return {
     sheet,
     headerRow: header.row,
