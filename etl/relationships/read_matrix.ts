@@ -181,7 +181,7 @@ export async function readMatrix(
       // in the row that replaced the header but is in the header it replaced, that one stands, and
       // the replacing row right under it is its code row (before, a code row "10" | "20" became
       // the header, its codes published as phantom actors with made-up pairs).
-      const id = rowId(row, header.firstCol, idCol);
+      const id = rowId(row, header.idsFrom, idCol);
       const back: Replaced = replaced;
       replaced = null;
       if (id !== null && !positionOf.has(id) && headerPositions(back.header).has(id)) {
@@ -222,7 +222,7 @@ export async function readMatrix(
     // first matrix cell arrives.
     const cells = row.cells;
     let i = 0;
-    if (idCol === null) idCol = idCellOf(row, first, null)?.col ?? null;
+    if (idCol === null) idCol = idCellOf(row, header.idsFrom, null)?.col ?? null;
     let id: number | null = null;
     let idCell: Cell | null = null;
     // With no id column known, the right-most date left of the header: where the id would be.
@@ -307,6 +307,8 @@ export async function readMatrix(
       const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
       if (bit === "blank" || (bit === null && isUncalculated(value))) continue; // reported above
       if (cell.col > last) {
+        // Past a hole right of the header: its columns are the header_gap error's, not each a warning.
+        if (header.gap !== null && header.gap > last) continue;
         // No header id above it: the value cannot be placed, but it must not vanish silently.
         rowFindings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
@@ -385,6 +387,11 @@ interface Header {
   gap: number | null;
   /** True when the header starts left of the increasing pair that proved it (ids in any order). */
   extendedLeft: boolean;
+  /**
+   * The first column of the header row's ids: `firstCol`, or left of it past a `gap`. Row ids lie
+   * left of it: the 0/1 column under a hole left of the header was read as the ids (review).
+   */
+  idsFrom: number;
 }
 
 /** A header a later row of ids (`by`) replaced, with the codes it had. */
@@ -426,7 +433,8 @@ function findHeader(row: SheetRow): Header | null {
     // shorter side lost: note the hole when ids lie beyond the run on either side.
     const isId = (c: (typeof cells)[number]) => headerNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i };
+    const idsFrom = gap !== null && gap < cells[start].col ? cells.find(isId)!.col : cells[start].col;
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i, idsFrom };
     i = j - 1;
   }
   return best;
@@ -497,7 +505,8 @@ function adjacentDates(row: SheetRow, sheet: string): string[] | null {
 }
 
 function withoutFirst(header: Header): Header {
-  return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
+  const firstCol = header.firstCol + 1;
+  return { ...header, firstCol, ids: header.ids.slice(1), extendedLeft: false, idsFrom: Math.max(header.idsFrom, firstCol) };
 }
 
 /**
@@ -531,7 +540,7 @@ function codeText(value: CellValue): string | null {
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
-  const id = rowId(row, header.firstCol, idCol);
+  const id = rowId(row, header.idsFrom, idCol);
   if (id === null) return false;
   for (const cell of row.cells) {
     if (cell.col < header.firstCol) continue;
