@@ -658,6 +658,38 @@ test("an id cell holding an error, a boolean or text that is no number fails the
   });
 });
 
+test("the dates hint follows the workbook's date system: 1, 2, 3 are 1904-01-02... in a 1904 workbook (review)", async (t) => {
+  // Before: every hint said a date format turns 1, 2, 3 into 1900-01-01..., while a workbook saved
+  // with the 1904 date system (workbookPr date1904, old Mac Excel) shows them as 1904-01-02...
+  const { matrix, list } = square([1, 2, 3, 4]);
+  const day = (n: number) => new Date(Date.UTC(1904, 0, 1 + n));
+  const cases: [string, CellInput[][], CellInput[][], string][] = [
+    ["id_is_date, matrix rows", matrix.map((row, r) => (r === 3 ? [row[0], day(2), ...row.slice(2)] : row)), list, "id_is_date"],
+    ["id_is_date, list", matrix, list.map((row, r) => (r === 3 ? [row[0], day(3), row[2]] : row)), "id_is_date"],
+    ["matrix_not_found", [[null, null, day(1), day(2), day(3), day(4)], ...matrix.slice(1)], list, "matrix_not_found"],
+    ["rows_not_found", matrix.map((row, r) => (r < 2 ? row : [row[0], day(r - 1), ...row.slice(2)])), list, "rows_not_found"],
+    ["list_not_found", matrix, list.map((row, r) => (r === 0 ? row : [row[0], day(r), row[2]])), "list_not_found"],
+  ];
+  for (const [name, m, l, check] of cases) {
+    await t.test(name, async () => {
+      const { dir, run } = await load([{ name: M, rows: m }, { name: L, rows: l }], { date1904: true });
+      try {
+        const f = run.findings.find((x) => x.check === check);
+        assert.match(f?.message ?? "", /turns 1, 2, 3 into 1904-01-02\.\.\.\)$/, JSON.stringify(run.findings));
+        if (check === "id_is_date") assert.match(f!.message, /^1 id is formatted as a date \('1904-01-0[34]'\), so/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  await t.test("a 1900 workbook keeps 1900-01-01...", async () => {
+    await loaded(matrix.map((row, r) => (r === 3 ? [row[0], new Date(Date.UTC(1900, 0, 3)), ...row.slice(2)] : row)), list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "id_is_date");
+      assert.match(f?.message ?? "", /^1 id is formatted as a date \('1900-01-03'\).*turns 1, 2, 3 into 1900-01-01\.\.\.\)$/, JSON.stringify(run.findings));
+    });
+  });
+});
+
 test("an id given three times is one duplicate id, not three (review)", async () => {
   const { matrix, list } = square([1, 2, 3, 3]);
   await loaded(matrix, list, async (_dir, run) => {

@@ -11,7 +11,7 @@
 import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import { DATES_AS_IDS } from "./checks.ts";
+import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** Cell states in a packed row. Blank is its own state: unknown is not 0. */
@@ -80,11 +80,14 @@ export async function readMatrix(
   options: {
     sheet: string;
     findings: Findings;
+    /** The workbook counts dates from 1904 (`Workbook.date1904`): the dates hint's examples follow it. */
+    date1904?: boolean;
     /** The `pack` passed to `rows()`: filled in with the header's columns once the header is final. */
     pack?: PackColumns;
   },
 ): Promise<Matrix | null> {
   const { sheet, findings, pack } = options;
+  const date1904 = options.date1904 ?? false;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
   // The header a later row of ids replaced, and that row: kept until the first data row says which
@@ -332,7 +335,7 @@ export async function readMatrix(
   if (!header) {
     findings.add("matrix_not_found", dateCells ?? [], sheet);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
-    if (dateCells) findings.add("matrix_not_found", [], DATES_AS_IDS, 0);
+    if (dateCells) findings.add("matrix_not_found", [], datesAsIds(date1904), 0);
     return null;
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
@@ -350,7 +353,7 @@ export async function readMatrix(
   if (out.length === 0 && rowsWithoutId > 0) {
     findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
-    if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], DATES_AS_IDS, 0);
+    if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], datesAsIds(date1904), 0);
   } else {
     // The undecided rows come before any row read once the id column was known.
     const broken: [ref: string, value: string][] = [];
@@ -359,7 +362,7 @@ export async function readMatrix(
       if (cell !== undefined && isBrokenId(cell.value)) broken.push([cellRef(sheet, row, cell.col), showId(cell.value)]);
       else findings.add("row_without_id", ref);
     }
-    for (const [ref, date] of datedIds) findings.add("id_is_date", ref, date);
+    for (const [ref, date] of datedIds) addIdIsDate(findings, ref, date, date1904);
     for (const [ref, value] of [...broken, ...brokenIds]) findings.add("id_not_a_number", ref, value);
   }
   return {
