@@ -82,8 +82,9 @@ export async function readActorList(
       // An id formatted as a date (part of the column): an error, not an actor dropped with a warning.
       else if (idValue instanceof Date && (code !== null || name !== null)) addIdIsDate(findings, ref, show(idValue), date1904);
       // An error, a boolean or text that is no number where the id goes: the actor cannot be placed.
-      // Text above the first actor needs a digit to count ("3,0"), so column titles ("Id") do not.
-      else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /\d/.test(idValue))) {
+      // Text above the first actor counts when it starts with a digit ("3,0", "6a"), so column
+      // titles ("Id", "Id (1 a 50)") do not.
+      else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /^\d/.test(tidy(idValue)))) {
         findings.add("id_not_a_number", ref, showId(idValue!));
       } else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
