@@ -40,6 +40,7 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   list_name_blank: { title: "Actor listed without a name", unit: ["actor", "actors"] },
   id_out_of_range: { title: "Id outside 1 to 2147483647", unit: ["cell", "cells"] },
   id_is_date: { title: "Id formatted as a date", unit: ["cell", "cells"] },
+  id_not_a_number: { title: "Id cell holding no id (an error, TRUE or text)", unit: ["cell", "cells"] },
   cell_beyond_header: { title: "Value right of the header's last id", unit: ["cell", "cells"] },
   header_gap: { title: "Hole in the header row of ids", unit: ["cell", "cells"] },
   rows_not_found: { title: "Matrix rows without ids", unit: ["row", "rows"] },

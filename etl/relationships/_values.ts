@@ -44,6 +44,22 @@ export function asBadId(value: CellValue): number | null {
 }
 
 /**
+ * True when an id cell holds something that is no id and not blank either: an error (`#REF!`, Google
+ * Sheets' `#N/A`), a boolean, or text that spells no number (`3,0`, `6a`). Dates, numbers that are
+ * no valid id (`asBadId()`) and formulas saved without their result have checks of their own.
+ */
+export function isBrokenId(value: CellValue | undefined): boolean {
+  if (value === undefined || value instanceof Date || isUncalculated(value)) return false;
+  if (typeof value === "string" && bare(value) === "") return false;
+  return asId(value) === null && asBadId(value) === null;
+}
+
+/** Renders an id cell's value for a finding: booleans as a spreadsheet shows them (`TRUE`). */
+export function showId(value: CellValue): string {
+  return typeof value === "boolean" ? String(value).toUpperCase() : show(value);
+}
+
+/**
  * Returns a code or name as the load stores it: without whitespace or invisible formatting
  * characters at either end (a zero-width space pasted from a web page made 'A' and 'A\u200b' two
  * codes that look the same), and composed (NFC).

@@ -11,8 +11,8 @@ interface CheckDefinition {
   message: (count: number, examples: readonly string[]) => string;
 }
 
-function quoted(examples: readonly string[]): string {
-  return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${examples.length >= 5 ? ", ..." : ""})`;
+function quoted(examples: readonly string[], more = examples.length >= 5): string {
+  return examples.length === 0 ? "" : ` (${examples.map((e) => `'${e}'`).join(", ")}${more ? ", ..." : ""})`;
 }
 
 /**
@@ -20,9 +20,42 @@ function quoted(examples: readonly string[]): string {
  * named hold dates where the ids would be (`datesHint()` then ends the message).
  */
 export const DATES_AS_IDS = "dates";
+/**
+ * DATES_AS_IDS in a workbook of the 1904 date system (`workbookPr date1904`), where a date format
+ * shows 1, 2, 3 as 1904-01-02...; for `id_is_date`, an example of weight 0 before its dates.
+ */
+export const DATES_AS_IDS_1904 = "dates (1904)";
+
+/** The dates marker for a workbook of that date system. */
+export function datesAsIds(date1904: boolean): string {
+  return date1904 ? DATES_AS_IDS_1904 : DATES_AS_IDS;
+}
+
+/** What a date format shows for the ids 1, 2, 3 in that date system. */
+function datesOfIds(date1904: boolean): string {
+  return `a date format turns 1, 2, 3 into ${date1904 ? "1904-01-02" : "1900-01-01"}...`;
+}
 
 function datesHint(examples: readonly string[]): string {
-  return examples[1] === DATES_AS_IDS ? "; the cells named hold dates where the ids would be: format them as numbers (a date format turns 1, 2, 3 into 1900-01-01...)" : "";
+  const marker = examples[1];
+  return marker === DATES_AS_IDS || marker === DATES_AS_IDS_1904
+    ? `; the cells named hold dates where the ids would be: format them as numbers (${datesOfIds(marker === DATES_AS_IDS_1904)})`
+    : "";
+}
+
+/** What `addIdIsDate()` uses of `Findings` (findings.ts imports this catalog, so not the class). */
+interface FindingsBag {
+  has(check: CheckName): boolean;
+  add(check: CheckName, cells?: string | readonly string[], value?: string, weight?: number): void;
+}
+
+/**
+ * Records an id cell formatted as a date (`id_is_date`), `date` as read; in a 1904 workbook, marks
+ * the finding first (DATES_AS_IDS_1904) so its hint shows that system's dates.
+ */
+export function addIdIsDate(findings: FindingsBag, ref: string, date: string, date1904: boolean): void {
+  if (date1904 && !findings.has("id_is_date")) findings.add("id_is_date", [], DATES_AS_IDS_1904, 0);
+  findings.add("id_is_date", ref, date);
 }
 
 /** Every check the relationship pipeline runs, by name. */
@@ -62,8 +95,21 @@ export const CHECKS = {
     // was a row_without_id or list_row_without_id warning, its row or actor dropped with exit 0.
     // Not read back as the number: serials 60 and 61 are both 1 March 1900 once read as dates.
     severity: "error",
+    // A 1904 workbook's finding starts with DATES_AS_IDS_1904 (`addIdIsDate()`), not quoted.
+    message: (n, ex) => {
+      const dates = ex.filter((e) => e !== DATES_AS_IDS_1904);
+      const more = dates.length >= 5 || n > dates.length;
+      return `${n} id${n === 1 ? " is" : "s are"} formatted as ${n === 1 ? "a date" : "dates"}${quoted(dates, more)}, so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: format the id column as numbers (${datesOfIds(dates.length < ex.length)})`;
+    },
+  },
+  id_not_a_number: {
+    // An error: a row or list id holding an error (#REF!, #N/A), a boolean or text that is no number
+    // ("3,0") was a row_without_id warning (list: list_error_value, list_row_without_id, or nothing),
+    // the actor and all its relationships dropped with exit 0. A blank id stays row_without_id.
+    severity: "error",
     message: (n, ex) =>
-      `${n} id${n === 1 ? " is" : "s are"} formatted as ${n === 1 ? "a date" : "dates"}${quoted(ex)}, so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: format the id column as numbers (a date format turns 1, 2, 3 into 1900-01-01...)`,
+      `${n} id cell${n === 1 ? " holds" : "s hold"} no id${quoted(ex)} (an error, TRUE/FALSE or text that is no number), so ${n === 1 ? "its row or actor" : "their rows or actors"} cannot be placed: ` +
+      `type the actor's id in ${n === 1 ? "it" : "each"}, a whole number from 1 to ${MAX_ID}, or clear ${n === 1 ? "it" : "them"} to leave ${n === 1 ? "the row" : "those rows"} out`,
   },
   duplicate_id: {
     severity: "error",

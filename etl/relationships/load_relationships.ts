@@ -236,9 +236,9 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
     // from the matrix published its letter codes as the actors' names without a finding.
     const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden);
     for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
-    const list = await readActorList(abortable(workbook.rows(listSheet), unchanged, stop), { sheet: listSheet, findings });
+    const list = await readActorList(abortable(workbook.rows(listSheet), unchanged, stop), { sheet: listSheet, findings, date1904: workbook.date1904 });
     const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), unchanged, stop), { sheet: matrixSheet, findings, pack });
+    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), unchanged, stop), { sheet: matrixSheet, findings, pack, date1904: workbook.date1904 });
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();

@@ -421,12 +421,12 @@ test("an id written as the text of a whole number with a zero fraction ('3.0', a
 
 test("an actor list row with a code and a name but no usable id is named, not dropped silently (review)", async (t) => {
   const { matrix, list } = square([1, 2, 3, 4, 5]);
-  await t.test("a blank id, '6a', 'siete': warned, naming each id cell", async () => {
-    await loaded(matrix, [...list, ["F", null, "Actor F sin id"], ["G", "6a", "Actor G"], ["H", "siete", "Actor H"]], async (_dir, run) => {
+  await t.test("a blank id: warned, naming the id cell", async () => {
+    await loaded(matrix, [...list, ["F", null, "Actor F sin id"], ["G", "  ", "Actor G"]], async (_dir, run) => {
       assert.equal(run.status, "succeeded", run.error?.message);
       const f = run.findings.find((x) => x.check === "list_row_without_id");
       assert.equal(f?.severity, "warning", JSON.stringify(run.findings));
-      assert.deepEqual(f!.cells, [`'${L}'!B7`, `'${L}'!B8`, `'${L}'!B9`]);
+      assert.deepEqual(f!.cells, [`'${L}'!B7`, `'${L}'!B8`]);
     });
   });
   await t.test("ids 0, 3000000000 and 7.5: refused, naming each id cell", async () => {
@@ -611,6 +611,82 @@ test("ids formatted as dates in some rows fail the load naming them, instead of 
     await loaded(dated, list, async (_dir, run) => {
       const f = run.findings.find((x) => x.check === "rows_not_found");
       assert.match(f?.message ?? "", /date/, JSON.stringify(run.findings));
+    });
+  });
+});
+
+test("an id cell holding an error, a boolean or text that is no number fails the load naming it, instead of dropping the row or actor (review)", async (t) => {
+  // Before: a row whose id was #REF! (a deleted row it pointed at), Google Sheets' #N/A, "3,0" or
+  // TRUE was a row_without_id warning (list: list_error_value or list_row_without_id), that actor
+  // and all its relationships dropped, published with exit 0. A blank id keeps its warning.
+  const { matrix, list } = square([1, 2, 3, 4, 5, 6]);
+  const broken: CellInput[] = [{ error: "#REF!" }, { error: "#N/A" }, "3,0", true, "6a"];
+  for (const flavor of ["excel", "google"] as const) {
+    await t.test(`matrix row ids (${flavor}), the first data row's too`, async () => {
+      const rows = matrix.map((row, r) => (r >= 2 && r < 7 ? [row[0], broken[r - 2], ...row.slice(2)] : row));
+      const { dir, run } = await load([{ name: M, rows }, { name: L, rows: list }], { flavor });
+      try {
+        assert.equal(run.status, "failed", JSON.stringify(run.findings));
+        const f = run.findings.find((x) => x.check === "id_not_a_number");
+        assert.equal(f?.severity, "error", JSON.stringify(run.findings));
+        assert.deepEqual(f!.cells, ["B3", "B4", "B5", "B6", "B7"].map((c) => `'${M}'!${c}`));
+        assert.match(f!.message, /^5 id cells hold no id \('#REF!', '#N\/A', '3,0', 'TRUE', '6a', \.\.\.\).*whole number/);
+        assert.equal(run.findings.some((x) => x.check === "row_without_id"), false, JSON.stringify(run.findings));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    await t.test(`actor list ids (${flavor})`, async () => {
+      // A column title with a digit ("Id (1 a 6)") above the first actor is no broken id.
+      const rows = list.map((row, r) => (r === 0 ? [row[0], "Id (1 a 6)", row[2]] : r < 6 ? [row[0], broken[r - 1], row[2]] : row));
+      const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows }], { flavor });
+      try {
+        assert.equal(run.status, "failed", JSON.stringify(run.findings));
+        const f = run.findings.find((x) => x.check === "id_not_a_number");
+        assert.deepEqual(f?.cells, ["B2", "B3", "B4", "B5", "B6"].map((c) => `'${L}'!${c}`), JSON.stringify(run.findings));
+        for (const check of ["list_row_without_id", "list_error_value"]) assert.equal(run.findings.some((x) => x.check === check), false, JSON.stringify(run.findings));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  await t.test("a blank id cell is still a row without an id, published with its warning", async () => {
+    const rows = matrix.map((row, r) => (r === 4 ? [row[0], "  ", ...row.slice(2)] : row));
+    await loaded(rows, list, async (_dir, run) => {
+      assert.equal(run.status, "succeeded", JSON.stringify(run.findings));
+      assert.deepEqual(run.findings.find((x) => x.check === "row_without_id")?.cells, [`'${M}'!B5`]);
+    });
+  });
+});
+
+test("the dates hint follows the workbook's date system: 1, 2, 3 are 1904-01-02... in a 1904 workbook (review)", async (t) => {
+  // Before: every hint said a date format turns 1, 2, 3 into 1900-01-01..., while a workbook saved
+  // with the 1904 date system (workbookPr date1904, old Mac Excel) shows them as 1904-01-02...
+  const { matrix, list } = square([1, 2, 3, 4]);
+  const day = (n: number) => new Date(Date.UTC(1904, 0, 1 + n));
+  const cases: [string, CellInput[][], CellInput[][], string][] = [
+    ["id_is_date, matrix rows", matrix.map((row, r) => (r === 3 ? [row[0], day(2), ...row.slice(2)] : row)), list, "id_is_date"],
+    ["id_is_date, list", matrix, list.map((row, r) => (r === 3 ? [row[0], day(3), row[2]] : row)), "id_is_date"],
+    ["matrix_not_found", [[null, null, day(1), day(2), day(3), day(4)], ...matrix.slice(1)], list, "matrix_not_found"],
+    ["rows_not_found", matrix.map((row, r) => (r < 2 ? row : [row[0], day(r - 1), ...row.slice(2)])), list, "rows_not_found"],
+    ["list_not_found", matrix, list.map((row, r) => (r === 0 ? row : [row[0], day(r), row[2]])), "list_not_found"],
+  ];
+  for (const [name, m, l, check] of cases) {
+    await t.test(name, async () => {
+      const { dir, run } = await load([{ name: M, rows: m }, { name: L, rows: l }], { date1904: true });
+      try {
+        const f = run.findings.find((x) => x.check === check);
+        assert.match(f?.message ?? "", /turns 1, 2, 3 into 1904-01-02\.\.\.\)$/, JSON.stringify(run.findings));
+        if (check === "id_is_date") assert.match(f!.message, /^1 id is formatted as a date \('1904-01-0[34]'\), so/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  await t.test("a 1900 workbook keeps 1900-01-01...", async () => {
+    await loaded(matrix.map((row, r) => (r === 3 ? [row[0], new Date(Date.UTC(1900, 0, 3)), ...row.slice(2)] : row)), list, async (_dir, run) => {
+      const f = run.findings.find((x) => x.check === "id_is_date");
+      assert.match(f?.message ?? "", /^1 id is formatted as a date \('1900-01-03'\).*turns 1, 2, 3 into 1900-01-01\.\.\.\)$/, JSON.stringify(run.findings));
     });
   });
 });

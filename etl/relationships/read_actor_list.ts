@@ -4,9 +4,9 @@
  * have no id and are skipped, so the table may move down or right.
  */
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asText, isUncalculated, show, tidy } from "./_values.ts";
+import { asBadId, asId, asText, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import { DATES_AS_IDS } from "./checks.ts";
+import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** One actor as listed. */
@@ -37,9 +37,15 @@ export interface ActorList {
  */
 export async function readActorList(
   rows: AsyncIterable<SheetRow>,
-  options: { sheet: string; findings: Findings },
+  options: {
+    sheet: string;
+    findings: Findings;
+    /** The workbook counts dates from 1904 (`Workbook.date1904`): the dates hint's examples follow it. */
+    date1904?: boolean;
+  },
 ): Promise<ActorList> {
   const { sheet, findings } = options;
+  const date1904 = options.date1904 ?? false;
   const actors: ListedActor[] = [];
   const seen = new Map<number, string>();
   // Rows above the first actor are titles and column headers; below it, a row with a code and a
@@ -58,7 +64,8 @@ export async function readActorList(
       if (inTable && cell.value instanceof CellError) {
         if (cell.col === layout.idCol) idValue = cell.value;
         if (cell.col === layout.nameCol) nameError = true;
-        if (!isUncalculated(cell.value)) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
+        // An error in the id column is a broken id (id_not_a_number below), not a blank one.
+        if (!isUncalculated(cell.value) && cell.col !== layout.idCol) findings.add("list_error_value", cellRef(sheet, cell.row, cell.col), show(cell.value));
         continue;
       }
       if (cell.col === layout.idCol) {
@@ -73,8 +80,13 @@ export async function readActorList(
       const described = (layout.codeCol === null || code !== null) && (layout.nameCol === null || name !== null);
       if (idValue !== undefined && asBadId(idValue) !== null && (code !== null || name !== null)) findings.addOnce("id_out_of_range", [ref], String(asBadId(idValue)));
       // An id formatted as a date (part of the column): an error, not an actor dropped with a warning.
-      else if (idValue instanceof Date && (code !== null || name !== null)) findings.add("id_is_date", ref, show(idValue));
-      else if (started && described && !(idValue instanceof CellError)) {
+      else if (idValue instanceof Date && (code !== null || name !== null)) addIdIsDate(findings, ref, show(idValue), date1904);
+      // An error, a boolean or text that is no number where the id goes: the actor cannot be placed.
+      // Text above the first actor counts when it starts with a digit ("3,0", "6a"), so column
+      // titles ("Id", "Id (1 a 50)") do not.
+      else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /^\d/.test(tidy(idValue)))) {
+        findings.add("id_not_a_number", ref, showId(idValue!));
+      } else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
       return;
@@ -108,7 +120,7 @@ export async function readActorList(
   }
   const layout = mostHeldLayout(all, holdsId);
   if (layout) for (const row of all) take(row, layout);
-  else notFound(all, sheet, findings);
+  else notFound(all, sheet, findings, date1904);
   return { sheet, actors };
 }
 
@@ -123,7 +135,7 @@ function isBlankText(cell: { value: CellValue }): boolean {
   return typeof cell.value === "string" && tidy(cell.value) === "";
 }
 
-function notFound(rows: readonly SheetRow[], sheet: string, findings: Findings): void {
+function notFound(rows: readonly SheetRow[], sheet: string, findings: Findings, date1904: boolean): void {
   const dated = mostHeldLayout(rows, (value) => value instanceof Date);
   if (dated === null) {
     findings.add("list_not_found", [], sheet);
@@ -132,7 +144,7 @@ function notFound(rows: readonly SheetRow[], sheet: string, findings: Findings):
   const cells = rows.flatMap((row) => row.cells.filter((c) => c.col === dated.idCol && c.value instanceof Date));
   findings.add("list_not_found", cells.slice(0, MAX_FINDING_CELLS).map((c) => cellRef(sheet, c.row, c.col)), sheet);
   // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
-  findings.add("list_not_found", [], DATES_AS_IDS, 0);
+  findings.add("list_not_found", [], datesAsIds(date1904), 0);
 }
 
 type Layout = { idCol: number; codeCol: number | null; nameCol: number | null };

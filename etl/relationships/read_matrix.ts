@@ -9,9 +9,9 @@
  * objects at all.
  */
 import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isUncalculated, show, tidy } from "./_values.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
-import { DATES_AS_IDS } from "./checks.ts";
+import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
 /** Cell states in a packed row. Blank is its own state: unknown is not 0. */
@@ -80,11 +80,14 @@ export async function readMatrix(
   options: {
     sheet: string;
     findings: Findings;
+    /** The workbook counts dates from 1904 (`Workbook.date1904`): the dates hint's examples follow it. */
+    date1904?: boolean;
     /** The `pack` passed to `rows()`: filled in with the header's columns once the header is final. */
     pack?: PackColumns;
   },
 ): Promise<Matrix | null> {
   const { sheet, findings, pack } = options;
+  const date1904 = options.date1904 ?? false;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
   // The header a later row of ids replaced, and that row: kept until the first data row says which
@@ -111,6 +114,11 @@ export async function readMatrix(
   let rowsWithDateId = 0;
   // Those rows' id cells and dates: the id_is_date error when other rows have ids (rows_not_found else).
   const datedIds: [ref: string, date: string][] = [];
+  // Rows whose id cell holds no id and is not blank (#REF!, "3,0", TRUE): the id_not_a_number error
+  // when other rows have ids, as datedIds. A row met before the id column was known (the first data
+  // row's #REF! id) keeps its cells left of the header, to be judged once the column is known.
+  const brokenIds: [ref: string, value: string][] = [];
+  const undecided: { row: number; left: readonly Cell[]; ref: string }[] = [];
   // The first row holding adjacent dates before any header: a header of ids formatted as dates.
   let dateCells: string[] | null = null;
 
@@ -153,6 +161,8 @@ export async function readMatrix(
         rowsWithoutIdRefs.length = 0;
         rowsWithDateId = 0;
         datedIds.length = 0;
+        brokenIds.length = 0;
+        undecided.length = 0;
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -174,7 +184,7 @@ export async function readMatrix(
       // in the row that replaced the header but is in the header it replaced, that one stands, and
       // the replacing row right under it is its code row (before, a code row "10" | "20" became
       // the header, its codes published as phantom actors with made-up pairs).
-      const id = rowId(row, header.firstCol, idCol);
+      const id = rowId(row, header.idsFrom, idCol);
       const back: Replaced = replaced;
       replaced = null;
       if (id !== null && !positionOf.has(id) && headerPositions(back.header).has(id)) {
@@ -215,7 +225,7 @@ export async function readMatrix(
     // first matrix cell arrives.
     const cells = row.cells;
     let i = 0;
-    if (idCol === null) idCol = idCellOf(row, first, null)?.col ?? null;
+    if (idCol === null) idCol = idCellOf(row, header.idsFrom, null)?.col ?? null;
     let id: number | null = null;
     let idCell: Cell | null = null;
     // With no id column known, the right-most date left of the header: where the id would be.
@@ -259,7 +269,11 @@ export async function readMatrix(
           // id to drop with a warning, but an error once other rows show the column (at the end).
           rowsWithDateId++;
           datedIds.push([ref, show(date.value)]);
-        } else rowFindings.add("row_without_id", ref);
+        } else if (idCell !== null && isBrokenId(idCell.value)) {
+          // An id cell holding an error, a boolean or text: a broken id, not a row without one.
+          brokenIds.push([ref, showId(idCell.value)]);
+        } else if (idCol === null) undecided.push({ row: row.row, left: cells.slice(0, i), ref });
+        else rowFindings.add("row_without_id", ref);
       }
       continue;
     }
@@ -296,6 +310,8 @@ export async function readMatrix(
       const bit = value === 0 || value === 1 ? value : asMatrixValue(value);
       if (bit === "blank" || (bit === null && isUncalculated(value))) continue; // reported above
       if (cell.col > last) {
+        // Past a hole right of the header: its columns are the header_gap error's, not each a warning.
+        if (header.gap !== null && header.gap > last) continue;
         // No header id above it: the value cannot be placed, but it must not vanish silently.
         rowFindings.add("cell_beyond_header", cellRef(sheet, cell.row, cell.col), show(value));
         continue;
@@ -319,7 +335,7 @@ export async function readMatrix(
   if (!header) {
     findings.add("matrix_not_found", dateCells ?? [], sheet);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
-    if (dateCells) findings.add("matrix_not_found", [], DATES_AS_IDS, 0);
+    if (dateCells) findings.add("matrix_not_found", [], datesAsIds(date1904), 0);
     return null;
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
@@ -337,8 +353,18 @@ export async function readMatrix(
   if (out.length === 0 && rowsWithoutId > 0) {
     findings.add("rows_not_found", rowsWithoutIdRefs, sheet, rowsWithoutId);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
-    if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], DATES_AS_IDS, 0);
-  } else for (const [ref, date] of datedIds) findings.add("id_is_date", ref, date);
+    if (rowsWithDateId === rowsWithoutId) findings.add("rows_not_found", [], datesAsIds(date1904), 0);
+  } else {
+    // The undecided rows come before any row read once the id column was known.
+    const broken: [ref: string, value: string][] = [];
+    for (const { row, left, ref } of undecided) {
+      const cell = left.find((c) => c.col === idCol);
+      if (cell !== undefined && isBrokenId(cell.value)) broken.push([cellRef(sheet, row, cell.col), showId(cell.value)]);
+      else findings.add("row_without_id", ref);
+    }
+    for (const [ref, date] of datedIds) addIdIsDate(findings, ref, date, date1904);
+    for (const [ref, value] of [...broken, ...brokenIds]) findings.add("id_not_a_number", ref, value);
+  }
   return {
     sheet,
     headerRow: header.row,
@@ -364,6 +390,11 @@ interface Header {
   gap: number | null;
   /** True when the header starts left of the increasing pair that proved it (ids in any order). */
   extendedLeft: boolean;
+  /**
+   * The first column of the header row's ids: `firstCol`, or left of it past a `gap`. Row ids lie
+   * left of it: the 0/1 column under a hole left of the header was read as the ids (review).
+   */
+  idsFrom: number;
 }
 
 /** A header a later row of ids (`by`) replaced, with the codes it had. */
@@ -405,7 +436,8 @@ function findHeader(row: SheetRow): Header | null {
     // shorter side lost: note the hole when ids lie beyond the run on either side.
     const isId = (c: (typeof cells)[number]) => headerNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i };
+    const idsFrom = gap !== null && gap < cells[start].col ? cells.find(isId)!.col : cells[start].col;
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i, idsFrom };
     i = j - 1;
   }
   return best;
@@ -476,7 +508,8 @@ function adjacentDates(row: SheetRow, sheet: string): string[] | null {
 }
 
 function withoutFirst(header: Header): Header {
-  return { ...header, firstCol: header.firstCol + 1, ids: header.ids.slice(1), extendedLeft: false };
+  const firstCol = header.firstCol + 1;
+  return { ...header, firstCol, ids: header.ids.slice(1), extendedLeft: false, idsFrom: Math.max(header.idsFrom, firstCol) };
 }
 
 /**
@@ -510,7 +543,7 @@ function codeText(value: CellValue): string | null {
 }
 
 function isDataRowOf(row: SheetRow, header: Header, positionOf: ReadonlyMap<number, number>, idCol: number | null): boolean {
-  const id = rowId(row, header.firstCol, idCol);
+  const id = rowId(row, header.idsFrom, idCol);
   if (id === null) return false;
   for (const cell of row.cells) {
     if (cell.col < header.firstCol) continue;

@@ -302,6 +302,10 @@ test("readMatrix() refuses a header with a hole between ids, naming the cell, in
       assert.equal(f?.severity, "error", JSON.stringify(findings));
       const hole = `'${S}'!${"CDEFG"[header.findIndex((v, i) => i >= 2 && (v === null || typeof v === "object")) - 2]}1`;
       assert.deepEqual(f?.cells, [hole]);
+      // Nothing that only follows from the hole (review): before, the 0/1 column under a hole left
+      // of the header was read as the row ids (id_out_of_range '0', duplicate_id '1'), and the
+      // columns past a hole right of it were each cell_beyond_header.
+      assert.deepEqual(findings.map((x) => x.check), ["header_gap"], JSON.stringify(findings));
     });
   }
   await t.test("ids and text beyond the header's end without a hole are not one", async () => {

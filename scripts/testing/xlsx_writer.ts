@@ -201,10 +201,20 @@ class StringTable {
 }
 
 const EPOCH_1900 = Date.UTC(1899, 11, 30); // serial 0 as Excel counts after its 1900 leap-year bug
+/** Serial 0 for 1900-01-01 to 1900-02-28 (serials 1-59), before the phantom 29 Feb 1900 (serial 60). */
+const EPOCH_1900_EARLY = Date.UTC(1899, 11, 31);
+const JAN_1900 = Date.UTC(1900, 0, 1);
+const MAR_1900 = Date.UTC(1900, 2, 1);
 const EPOCH_1904 = Date.UTC(1904, 0, 1);
 
+/**
+ * Excel's serial of `date`, as etl/xlsx's `excelSerialToDate()` reads it back: 1900-01-01 is 1 and
+ * 1900-03-01 is 61 (before, every date counted from 1899-12-30 and January-February 1900 came one day late).
+ */
 function dateSerial(date: Date, date1904: boolean): number {
-  return (date.getTime() - (date1904 ? EPOCH_1904 : EPOCH_1900)) / 86_400_000;
+  const t = date.getTime();
+  const epoch = date1904 ? EPOCH_1904 : t >= JAN_1900 && t < MAR_1900 ? EPOCH_1900_EARLY : EPOCH_1900;
+  return (t - epoch) / 86_400_000;
 }
 
 function textElement(s: Settings, text: string): string {

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { crc32, inflateRawSync } from "node:zlib";
 import { columnName, escapeXml, writeXlsxFile, xlsxBytes, type CellInput, type Flavor, type SheetSpec, type WriteOptions } from "./xlsx_writer.ts";
 import { letterCode, matrixPlan, matrixWorkbook } from "./matrix_workbook.ts";
+import { openWorkbook } from "../../etl/xlsx/mod.ts";
 
 // A deliberately independent, minimal ZIP reader: it checks our output structurally (central directory,
 // local headers, ZIP64 records, data descriptors, CRCs) without trusting the writer's own code.
@@ -231,6 +232,25 @@ test("xlsxBytes() options change the XML as asked", async (t) => {
     const zip = readZip(xlsxBytes(sheets(), { date1904: true }));
     assert.match(part(zip, "xl/workbook.xml"), /<workbookPr date1904="1"\/>/);
     assert.match(part(zip, "xl/worksheets/sheet1.xml"), /<c r="D3" s="1"><v>43831<\/v><\/c>/);
+  });
+  await t.test("dates before 1 March 1900 get Excel's serials (1 is 1900-01-01, 60 the phantom 29 Feb) (review)", async () => {
+    // Before: every date was counted from 1899-12-30, so 1900-01-01 was written as serial 2 and read
+    // back (as Excel shows it) as 1900-01-02: each test date before March 1900 one day late.
+    const days = ["1900-01-01", "1900-01-25", "1900-02-28", "1900-03-01", "1899-12-30T12:00:00"].map((d) => new Date(`${d}Z`));
+    const bytes = xlsxBytes([{ name: "S", rows: [days] }]);
+    const xml = part(readZip(bytes), "xl/worksheets/sheet1.xml");
+    assert.deepEqual([...xml.matchAll(/<v>([^<]*)<\/v>/g)].map((m) => Number(m[1])), [1, 25, 59, 61, 0.5]);
+    const dir = mkdtempSync(join(tmpdir(), "xlsx-writer-dates-"));
+    try {
+      writeFileSync(join(dir, "d.xlsx"), bytes);
+      const wb = await openWorkbook(join(dir, "d.xlsx"));
+      const read: string[] = [];
+      for await (const row of wb.rows("S")) for (const c of row.cells) read.push((c.value as Date).toISOString());
+      await wb.close();
+      assert.deepEqual(read, days.map((d) => d.toISOString()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   await t.test("isoDates writes t=\"d\"", () => {
     const zip = readZip(xlsxBytes(sheets(), { isoDates: true }));
