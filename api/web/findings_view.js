@@ -43,6 +43,7 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   id_not_a_number: { title: "Id cell holding no id (an error, TRUE or text)", unit: ["cell", "cells"] },
   cell_beyond_header: { title: "Value right of the header's last id", unit: ["cell", "cells"] },
   header_gap: { title: "Hole in the header row of ids", unit: ["cell", "cells"] },
+  header_id_blank: { title: "Actor column whose header id is blank", unit: ["cell", "cells"] },
   rows_not_found: { title: "Matrix rows without ids", unit: ["row", "rows"] },
   duplicate_id: { title: "Actor id used twice", unit: ["id", "ids"] },
   matrix_not_found: { title: "No matrix found in the sheet", unit: ["problem", "problems"] },

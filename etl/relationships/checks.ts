@@ -83,6 +83,14 @@ export const CHECKS = {
     severity: "error",
     message: () => "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so the columns right of it cannot be placed",
   },
+  header_id_blank: {
+    // An error: actor 1's id cleared from the header made its 0/1 column the row ids, and the load
+    // failed as "1 id is not valid ('0')" naming the matrix cells under it (or, with a blank in the
+    // first row there, published without that actor's column) (review).
+    severity: "error",
+    message: () =>
+      "The header row's cell left of the first actor id is blank, but the column under it holds 0/1 values, not row ids: it is an actor's column whose id was cleared, so it cannot be placed: write the actor's id in that header cell",
+  },
   id_out_of_range: {
     // An error: an id of 2^31 or more (or 0) cannot be stored (INTEGER columns), and read as "no id"
     // it ended the header or dropped its row, its actor and relationships lost with exit 0 (review).

@@ -115,10 +115,11 @@ export class Findings {
   /**
    * Adds what `other` recorded after what this one holds, as if each occurrence had been added here
    * (cells and examples still capped). The matrix reader keeps a tentative header's rows apart until
-   * it knows they are the matrix's.
+   * it knows they are the matrix's. `only`: just these checks of `other`.
    */
-  absorb(other: Findings): void {
+  absorb(other: Findings, only?: readonly CheckName[]): void {
     for (const [check, e] of other.#byCheck) {
+      if (only !== undefined && !only.includes(check)) continue;
       const keys = other.#keys.get(check);
       if (keys === undefined) this.#record(check, e.count, e.cells, e.examples, e.values);
       else {

@@ -710,3 +710,23 @@ test("an actor listed without a name is warned, naming the cell (review)", async
     assert.deepEqual(f!.cells, [`'${L}'!C2`]);
   });
 });
+
+test("actor 1's header id cleared fails the load naming that header cell, not the 0s under it as ids (review)", async (t) => {
+  // Before: "1 id is not valid ('0')" naming C3, C4... (the 0/1 column taken for the row ids), or,
+  // with actor 1's diagonal cell blank too, published with exit 0 and actor 1's column lost.
+  for (const [name, diagonal] of [["its diagonal 0", 0], ["its diagonal blank", null]] as [string, CellInput][]) {
+    await t.test(name, async () => {
+      const { matrix, list } = grids();
+      matrix[0][2] = null;
+      matrix[2][2] = diagonal;
+      const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: list }]);
+      try {
+        assert.equal(run.status, "failed", JSON.stringify(run.findings));
+        assert.deepEqual(run.findings.map((f) => [f.check, f.cells]), [["header_id_blank", [`'${M}'!C1`]]]);
+        assert.match(run.error!.message, /cell left of the first actor id is blank, but the column under it holds 0\/1 values/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -86,7 +86,10 @@ export async function readMatrix(
     pack?: PackColumns;
   },
 ): Promise<Matrix | null> {
-  const { sheet, findings, pack } = options;
+  const { sheet, pack } = options;
+  // Kept apart until the end: a blank header cell over a 0/1 column taken for the row ids makes the
+  // row-id findings mere consequences (`clearedColumn()`), left out then.
+  const findings = new Findings();
   const date1904 = options.date1904 ?? false;
   let previous: SheetRow | null = null;
   let header: Header | null = null;
@@ -121,6 +124,8 @@ export async function readMatrix(
   const undecided: { row: number; left: readonly Cell[]; ref: string }[] = [];
   // The first row holding adjacent dates before any header: a header of ids formatted as dates.
   let dateCells: string[] | null = null;
+  // The cells under a blank header cell right left of the header (`Header.blankBefore`).
+  let cleared = noCleared();
 
   for await (const row of rows) {
     // A formula saved without its result is unknown wherever it sits: in a header id, a row id or a
@@ -163,6 +168,7 @@ export async function readMatrix(
         datedIds.length = 0;
         brokenIds.length = 0;
         undecided.length = 0;
+        cleared = noCleared();
         rowFindings = new Findings();
         // The code row is right above or below the header, whichever holds more codes: a title
         // above it (merged over the header) was taken for the code row when the codes were below.
@@ -221,6 +227,7 @@ export async function readMatrix(
       }
     }
 
+    if (header.blankBefore !== null) tallyCleared(cleared, row, header.blankBefore);
     // Cells come in column order, so the id and code (left of the header) are known before the
     // first matrix cell arrives.
     const cells = row.cells;
@@ -336,6 +343,7 @@ export async function readMatrix(
     findings.add("matrix_not_found", dateCells ?? [], sheet);
     // weight 0: only the hint that the cells named are dates (DATES_AS_IDS, the message's second example).
     if (dateCells) findings.add("matrix_not_found", [], datesAsIds(date1904), 0);
+    options.findings.absorb(findings);
     return null;
   }
   const codeCol = codeColumn(out, rowTexts, idCol, headerCodes, positionOf);
@@ -365,6 +373,17 @@ export async function readMatrix(
     for (const [ref, date] of datedIds) addIdIsDate(findings, ref, date, date1904);
     for (const [ref, value] of [...broken, ...brokenIds]) findings.add("id_not_a_number", ref, value);
   }
+  if (header.blankBefore !== null && isClearedColumn(cleared)) {
+    // First, as the load's message: the cause, not what follows from it. With the 0/1 column taken
+    // for the row ids, what was said of those ids (0 out of range, 1 twice, rows without one) is left out.
+    options.findings.add("header_id_blank", cellRef(sheet, header.row, header.blankBefore));
+    if (idCol === header.blankBefore) {
+      const kept = new Findings();
+      checkHeaderIds(header, sheet, kept);
+      kept.absorb(findings, ["formula_not_calculated", "invalid_value", "cell_beyond_header"]);
+      options.findings.absorb(kept);
+    } else options.findings.absorb(findings);
+  } else options.findings.absorb(findings);
   return {
     sheet,
     headerRow: header.row,
@@ -395,6 +414,49 @@ interface Header {
    * left of it: the 0/1 column under a hole left of the header was read as the ids (review).
    */
   idsFrom: number;
+  /**
+   * The column right left of the header when its header cell is blank and no id lies left of the
+   * header: actor 1's cleared id over its 0/1 column, or the corner above the id column.
+   */
+  blankBefore: number | null;
+}
+
+/** What the cells under `Header.blankBefore` held, in the rows after the header. */
+interface Cleared {
+  zeros: number;
+  ones: number;
+  /** Cells holding anything else (an id above 1, a code). */
+  other: number;
+  /** Rows with a whole number left of it: the real id column. */
+  idLeft: number;
+}
+
+function noCleared(): Cleared {
+  return { zeros: 0, ones: 0, other: 0, idLeft: 0 };
+}
+
+function tallyCleared(cleared: Cleared, row: SheetRow, col: number): void {
+  let idLeft = false;
+  for (const cell of row.cells) {
+    if (cell.col > col) break;
+    if (cell.col < col) {
+      idLeft ||= asWholeNumber(cell.value) !== null;
+      continue;
+    }
+    const value = cell.value === 0 || cell.value === 1 ? cell.value : asMatrixValue(cell.value);
+    if (value === 0) cleared.zeros++;
+    else if (value === 1) cleared.ones++;
+    else if (value !== "blank") cleared.other++;
+  }
+  if (idLeft) cleared.idLeft++;
+}
+
+/**
+ * True when the column under a blank header cell is a matrix column whose header id was cleared, not
+ * the row ids: only 0, 1 and blanks, with a 0 or 1 twice (no id column holds those), and ids left of it.
+ */
+function isClearedColumn(cleared: Cleared): boolean {
+  return cleared.other === 0 && (cleared.zeros > 0 || cleared.ones > 1) && cleared.idLeft > 0;
 }
 
 /** A header a later row of ids (`by`) replaced, with the codes it had. */
@@ -437,7 +499,10 @@ function findHeader(row: SheetRow): Header | null {
     const isId = (c: (typeof cells)[number]) => headerNumber(c.value) !== null;
     const gap = cells.slice(j).some(isId) ? cells[start].col + ids.length : cells.slice(0, start).some(isId) ? cells[start].col - 1 : null;
     const idsFrom = gap !== null && gap < cells[start].col ? cells.find(isId)!.col : cells[start].col;
-    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i, idsFrom };
+    const before = cells[start - 1];
+    const blank = idsFrom === cells[start].col && cells[start].col > 1 && (before === undefined || before.col < cells[start].col - 1 || isBlank(before));
+    const blankBefore = blank ? cells[start].col - 1 : null;
+    if (!best || ids.length > best.ids.length) best = { row: row.row, firstCol: cells[start].col, ids, gap, extendedLeft: start < i, idsFrom, blankBefore };
     i = j - 1;
   }
   return best;
@@ -509,7 +574,7 @@ function adjacentDates(row: SheetRow, sheet: string): string[] | null {
 
 function withoutFirst(header: Header): Header {
   const firstCol = header.firstCol + 1;
-  return { ...header, firstCol, ids: header.ids.slice(1), extendedLeft: false, idsFrom: Math.max(header.idsFrom, firstCol) };
+  return { ...header, firstCol, ids: header.ids.slice(1), extendedLeft: false, idsFrom: Math.max(header.idsFrom, firstCol), blankBefore: null };
 }
 
 /**

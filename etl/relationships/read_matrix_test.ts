@@ -411,3 +411,37 @@ test("readMatrix() keeps a code row above the header holding one code when that 
   assert.deepEqual(matrix?.headerCodes, ["A", null, null]);
   assert.equal(matrix?.codeRow, 1);
 });
+
+test("readMatrix() names a blank header cell over a column of 0/1 values as the error, not the 0s read as row ids (review)", async (t) => {
+  // Before: with C1 (actor 1's id) cleared, the header started at D1 and its 0/1 column C was taken
+  // for the row ids: the load failed with "id_out_of_range ('0')" naming C3, C5..., or, when the
+  // first row's cell there was blank, published without actor 1's column.
+  const rows = (first: CellInput): CellInput[][] => [
+    [null, null, null, 2, 3, 4],
+    [null, null, "A", "B", "C", "D"],
+    [1, "A", first, 1, 0, 1],
+    [2, "B", 1, 0, 1, 0],
+    [3, "C", 0, 1, 0, 1],
+    [4, "D", 1, 0, 1, 0],
+  ];
+  for (const [name, first] of [["a 0 under it in the first row", 0], ["a 1 under it in the first row", 1], ["a blank under it in the first row", null]] as [string, CellInput][]) {
+    await t.test(name, async () => {
+      const { findings } = await readXlsx(rows(first));
+      assert.deepEqual(findings.map((x) => x.check), ["header_id_blank"], JSON.stringify(findings));
+      const [f] = findings;
+      assert.equal(f.severity, "error");
+      assert.deepEqual(f.cells, [`'${S}'!C1`]);
+      assert.match(f.message, /header.*blank.*0\/1 values, not row ids/);
+    });
+  }
+  await t.test("an id column right beside the header, its header cell blank, is no such column", async () => {
+    const { matrix, findings } = await readXlsx([[null, 1, 2, 3], [1, 0, 1, 1], [2, 1, 0, 1], [3, 1, 1, 0]]);
+    assert.deepEqual(findings, []);
+    assert.equal(matrix?.idCol, 1);
+  });
+  await t.test("a one-row matrix whose id 1 sits beside the header after a counter column is no such column", async () => {
+    const { matrix, findings } = await readXlsx([[null, null, 1, 2], [7, 1, 0, 1]]);
+    assert.deepEqual(findings.filter((x) => x.severity === "error"), []);
+    assert.equal(matrix?.idCol, 2);
+  });
+});
