@@ -81,7 +81,10 @@ export const CHECKS = {
   },
   header_gap: {
     severity: "error",
-    message: () => "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so the columns right of it cannot be placed",
+    // It said "the columns right of it cannot be placed": wrong for a hole left of the longer run of
+    // ids, which is the one read (the columns left of the hole were lost then; review).
+    message: () =>
+      "The header row of ids is broken: a cell without an id (blank, text or an error) sits between actor ids, so its column has no actor and the ids on both sides of it cannot be read as one header: write the missing actor's id in it",
   },
   header_id_blank: {
     // An error: actor 1's id cleared from the header made its 0/1 column the row ids, and the load

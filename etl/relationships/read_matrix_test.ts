@@ -302,6 +302,10 @@ test("readMatrix() refuses a header with a hole between ids, naming the cell, in
       assert.equal(f?.severity, "error", JSON.stringify(findings));
       const hole = `'${S}'!${"CDEFG"[header.findIndex((v, i) => i >= 2 && (v === null || typeof v === "object")) - 2]}1`;
       assert.deepEqual(f?.cells, [hole]);
+      // True on either side of the longer run of ids: it said "the columns right of it cannot be
+      // placed", wrong for a hole left of it (those columns are the ones read; review).
+      assert.doesNotMatch(f!.message, /(right|left) of it/);
+      assert.match(f!.message, /ids on both sides of it cannot be read as one header/);
       // Nothing that only follows from the hole (review): before, the 0/1 column under a hole left
       // of the header was read as the row ids (id_out_of_range '0', duplicate_id '1'), and the
       // columns past a hole right of it were each cell_beyond_header.
