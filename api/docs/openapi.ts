@@ -23,7 +23,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "empty-body": "400: an upload had no body.",
   unauthorized: "401: a write, or GET /metrics unless METRICS_PUBLIC=on, without a valid `Authorization: Bearer` token (only when API_TOKEN is set).",
   "cross-site-write": "403: a browser sent this write from another site's page (`Sec-Fetch-Site` / `Origin`); reads are not affected.",
-  "request-timeout": "408: the request's headers did not arrive within 10 s, or the whole request within 60 s.",
+  "request-timeout": "408: the request's headers did not arrive within 10 s, or the whole request within 60 s; a CSV import's body (written to disk as it arrives, not bound by the 60 s) sent nothing for 30 s, the part written removed.",
   "not-found": "404: no such path or resource.",
   "no-path": "404: the two actors are not linked by any chain of relationships.",
   "no-rejects": "404: the run is not a contacts load, or it refused no rows, so it has no rejects file (or its file is gone: deleted by hand, or never written). A skipped run (an unchanged CSV) has the rejects file of the load it repeats.",

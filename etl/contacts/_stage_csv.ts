@@ -93,15 +93,18 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     [readPath],
   );
   // The header again inside the file (two exports joined): a row whose every cell read is a name of
-  // the header's columns read (any case, spaces and a BOM around it), its key cell one. No contact's
-  // row is one: its key would be an e-mail address. `same`: each cell its own column's name.
+  // the header's columns read or blank (any case, spaces and a BOM around it), its key cell one, and
+  // two cells at least named (one row of a file `,,email` is a bad row, rejected, not a header that
+  // refuses the file). No contact's row is one: its key would be an e-mail address. `same`: each
+  // cell its own column's name, or blank.
   const headerName = (c: string) => scan.header[Number(c.slice(1))].trim().toLowerCase();
   const headerNames = [...new Set(cells.map(headerName))].map(quoteLiteral).join(", ");
   const norm = (c: string) => `coalesce(lower(trim(replace(${c}, chr(65279), ''))), '')`;
   const keyCol = fields.find(({ f }) => f.name === upsertKeyOf(record).name)!.col;
   await db.run(
-    `CREATE TEMP TABLE _headrows AS SELECT ord, ${cells.map((c) => `${norm(c)} = ${quoteLiteral(headerName(c))}`).join(" AND ")} AS same FROM _stage
-     WHERE ${norm(keyCol)} IN (${headerNames}) AND ${cells.map((c) => `${norm(c)} IN (${headerNames}, '')`).join(" AND ")}`,
+    `CREATE TEMP TABLE _headrows AS SELECT ord, ${cells.map((c) => `${norm(c)} IN (${quoteLiteral(headerName(c))}, '')`).join(" AND ")} AS same FROM _stage
+     WHERE ${norm(keyCol)} IN (${headerNames}) AND ${cells.map((c) => `${norm(c)} IN (${headerNames}, '')`).join(" AND ")}
+       AND ${cells.map((c) => `(${norm(c)} <> '')::INTEGER`).join(" + ")} >= ${Math.min(2, cells.length)}`,
   );
   // Then per row: each field's value, for a repairable field whether it was repaired and its text
   // before (`x_`, `t_`), and whether any cell is invalid (`bad`). The invalid cells' errors and

@@ -1940,3 +1940,19 @@ test("planLoad() says what to do with Excel's 'sep=;' first line instead of call
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("ingestContacts() takes a data row whose one filled cell reads 'email' for a rejected row, not a header in another order refusing the file (review)", async () => {
+  await withDb(async (db, dir) => {
+    // Before: `,,...,email,` (blank but for its key) matched the repeated-header test, and its blank
+    // cells made it "another header ... in another order": the whole file refused, nothing loaded.
+    const s = await ingest(db, csv(dir, [HEADER, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", ",,,,,,,,,email,", "Bob,Ray,,,,NY,12204,,,bob@example.com,Sales", ""].join("\n")));
+    assert.equal(s.inserted, 2);
+    assert.ok(s.rejects.some((r) => r.line === 3), JSON.stringify(s.rejects));
+    assert.ok(!s.warnings.some((w) => /repeats? the header/.test(w)), s.warnings.join("\n"));
+    // The header again with a column left blank is still the header in its order: skipped.
+    const blank = HEADER.replace("department", "");
+    const t = await ingest(db, csv(dir, [HEADER, "Cy,Cox,,,,NY,12204,,,cy@example.com,Sales", blank, "De,Day,,,,NY,12204,,,de@example.com,Sales", ""].join("\n"), "blank.csv"));
+    assert.deepEqual(t.rejects, []);
+    assert.ok(t.warnings.some((w) => /^Line 3 repeats the header/.test(w)), t.warnings.join("\n"));
+  });
+});
