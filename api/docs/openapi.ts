@@ -96,9 +96,15 @@ const BEFORE_ANY_ROUTE: Record<string, { description: string; headers?: Record<s
     description: "The path does not take this method (`method-not-allowed`); `Allow` lists the ones it takes.",
     headers: { Allow: { description: "The methods this path takes, OPTIONS included.", schema: { type: "string" } } },
   },
+  "408": {
+    description:
+      "The request's headers did not arrive within 10 s, or the whole request within 60 s (`request-timeout`); a CSV import's body (POST /imports/contacts, not bound by the 60 s) sent nothing for 30 s, the part written removed.",
+  },
   "414": { description: "The request line is over the server's limit (`uri-too-long`)." },
   "421": { description: "`Host` (or an absolute-form target's authority) names neither a loopback name nor one in ALLOWED_HOSTS (`host-not-allowed`)." },
   "431": { description: "The header fields are over the server's limit (`header-fields-too-large`)." },
+  // Not before a route, but any operation may get it, so it is listed on each too.
+  "500": { description: "Our bug (`internal`): nothing internal is shown; quote the request id (also in `X-Request-Id`)." },
   "501": { description: "The method is not one this server implements anywhere (`not-implemented`)." },
 };
 

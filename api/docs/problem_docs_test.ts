@@ -11,6 +11,7 @@ import { PostgresDatabase } from "../../etl/db/mod.ts";
 import { postContact, raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { POSTGRES_SKIP, postgresDatabaseFor } from "../../scripts/testing/backends.ts";
 import { validate } from "../../scripts/testing/json_schema_validator.ts";
+import { PROBLEM_TYPES } from "./openapi.ts";
 
 const CSV = { "content-type": "text/csv" };
 
@@ -167,6 +168,32 @@ test("every problem type the adapter sends for a request node's parser refuses h
       const type: string = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).type;
       assert.ok(docs.includes(`id="${type.replace("/docs#", "")}"`), `${status} ${type} has no entry on /docs`);
     }
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
+// A CSV import's body cut after 30 s of silence, or a request whose headers are slow, is answered 408
+// `request-timeout`, which /docs described while no operation in /openapi.json listed a 408: a
+// client generated from the document had no case for it. Every status a problem type is sent with
+// is now among some operation's responses.
+test("every status a documented problem type is sent with is listed by the operations of /openapi.json", async () => {
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+    const listed = new Set<string>();
+    for (const path of Object.values(doc.paths) as Record<string, { responses?: Record<string, unknown> }>[]) {
+      for (const operation of Object.values(path)) for (const status of Object.keys(operation.responses ?? {})) listed.add(status);
+    }
+    for (const [type, text] of Object.entries(PROBLEM_TYPES)) {
+      const status = /^(\d{3})\b/.exec(text)?.[1];
+      assert.ok(status, `${type}: its entry does not start with its status`);
+      assert.ok(listed.has(status), `${type} is sent with ${status}, which no operation lists`);
+    }
+    const importResponses = doc.paths["/imports/contacts"].post.responses;
+    assert.match(importResponses["408"]?.description ?? "", /request-timeout.*30 s/s);
   } finally {
     await server.close();
     cleanup();
