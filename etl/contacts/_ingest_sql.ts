@@ -5,7 +5,7 @@
  * patterns, lengths in characters. `ingest_contacts_test.ts` checks both sides agree on a corpus.
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
-import { hasLetterSql, noLetterProblemSql } from "./_letters.ts";
+import { BLANK_LOOKING_SQL, hasLetterSql, noLetterProblemSql } from "./_letters.ts";
 import { CSV_LIST_SEPARATOR, csvListItem } from "../text/mod.js";
 import { WHITESPACE_CLASS, type FieldDefinition, type NormaliseSpec } from "./record_definition.ts";
 
@@ -15,6 +15,9 @@ const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{
 // What a department's name is trimmed of besides: invisible formatting characters (category Cf) at
 // either end, as validateRecord's trimUnseen() (a zero-width space made 'Sales\u200b' a department).
 const NAME_ENDS = `${WHITESPACE.slice(0, -1)}\\p{Cf}]`;
+// What a department's name may not be made of alone, as etl/text isBlank(): those and the
+// characters that show as nothing (U+3164 HANGUL FILLER, U+2800 BRAILLE PATTERN BLANK...).
+const BLANK = `${NAME_ENDS.slice(0, -1)}${BLANK_LOOKING_SQL.slice(1)}`;
 // C0 controls, DEL and C1 controls, and the line and paragraph separators (U+2028, U+2029); a
 // multi-line field may hold tab, line feed and carriage return, and those separators.
 const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}\\x{2028}\\x{2029}]";
@@ -47,7 +50,9 @@ export function cleanSql(column: string): string {
 export function trimmedOrNullSql(text: string, name = false): string {
   // A department's name (`name`) loses invisible formatting characters at its ends too.
   const ends = name ? NAME_ENDS : WHITESPACE;
-  return `CASE WHEN regexp_matches(${text}, '^${ends}|${ends}$')
+  // A blank name is '', as one of spaces: none of its characters is ASCII, which most names are.
+  const blank = name ? `WHEN strlen(${text}) <> length(${text}) AND regexp_full_match(${text}, '${BLANK}+') THEN ''` : "";
+  return `CASE ${blank} WHEN regexp_matches(${text}, '^${ends}|${ends}$')
     THEN regexp_replace(${text}, '^${ends}+|${ends}+$', '', 'g') END`;
 }
 

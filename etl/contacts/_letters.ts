@@ -15,6 +15,7 @@
  * ```
  */
 import { quoteLiteral } from "../db/mod.ts";
+import { BLANK_LOOKING } from "../text/mod.js";
 
 /** The Unicode version whose letters a name may rely on: the newest both engines know. */
 export const LETTERS_UNICODE = "15.0";
@@ -34,11 +35,23 @@ const NEWER_LETTERS: readonly (readonly [number, number])[] = [
 ];
 
 const hex = (cp: number) => cp.toString(16).toUpperCase();
-// One class, in each engine's escape: \u{...} for JavaScript (u flag), \x{...} for RE2.
-const jsClass = `[${NEWER_LETTERS.map(([a, b]) => (a === b ? `\\u{${hex(a)}}` : `\\u{${hex(a)}}-\\u{${hex(b)}}`)).join("")}]`;
-const sqlClass = `[${NEWER_LETTERS.map(([a, b]) => (a === b ? `\\x{${hex(a)}}` : `\\x{${hex(a)}}-\\x{${hex(b)}}`)).join("")}]`;
+// A class of code point ranges, in each engine's escape: \u{...} for JavaScript (u flag), \x{...} for RE2.
+const rangesClass = (ranges: readonly (readonly [number, number])[], engine: "js" | "sql") => {
+  const escape = (cp: number) => (engine === "js" ? `\\u{${hex(cp)}}` : `\\x{${hex(cp)}}`);
+  return `[${ranges.map(([a, b]) => (a === b ? escape(a) : `${escape(a)}-${escape(b)}`)).join("")}]`;
+};
+const jsClass = rangesClass(NEWER_LETTERS, "js");
+const sqlClass = rangesClass(NEWER_LETTERS, "sql");
 
-const LETTER = new RegExp(`(?!${jsClass})\\p{L}`, "u");
+// Letters that show as nothing (the Hangul fillers U+3164, U+115F, U+1160, U+FFA0: etl/text
+// BLANK_LOOKING) are no letter of a name either: a first name of U+3164 alone was stored blank.
+const jsBlank = rangesClass(BLANK_LOOKING, "js");
+/** etl/text BLANK_LOOKING as an RE2 class, for the CSV load's SQL. */
+export const BLANK_LOOKING_SQL = rangesClass(BLANK_LOOKING, "sql");
+// What hasLetter() does not count: the newer letters and the blank ones, one class per engine.
+const sqlNotCounted = `${sqlClass.slice(0, -1)}${BLANK_LOOKING_SQL.slice(1)}`;
+
+const LETTER = new RegExp(`(?!${jsClass}|${jsBlank})\\p{L}`, "u");
 const NEWER_LETTER = new RegExp(jsClass, "u");
 
 const NO_LETTER = "must contain at least one letter (of any script)";
@@ -69,8 +82,8 @@ export function noLetterProblem(text: string): string {
  */
 export function hasLetterSql(text: string): string {
   const anyLetter = `regexp_matches(${text}, '\\pL')`;
-  return `CASE WHEN strlen(${text}) = length(${text}) THEN ${anyLetter} WHEN NOT regexp_matches(${text}, '${sqlClass}') THEN ${anyLetter}
-    ELSE regexp_matches(regexp_replace(${text}, '${sqlClass}', '', 'g'), '\\pL') END`;
+  return `CASE WHEN strlen(${text}) = length(${text}) THEN ${anyLetter} WHEN NOT regexp_matches(${text}, '${sqlNotCounted}') THEN ${anyLetter}
+    ELSE regexp_matches(regexp_replace(${text}, '${sqlNotCounted}', '', 'g'), '\\pL') END`;
 }
 
 /** `noLetterProblem()` as DuckDB SQL over `text`, the same words. */

@@ -1020,7 +1020,9 @@ test("the CSV load's SQL validation agrees with validateRecord() on a corpus of 
   await withDb(async (db, dir) => {
     const corpus: Record<string, string[]> = {
       first_name: ["Ann", " Ann ", "\tAnn\t", "Ann\u0000", "Ann\u001b[2J", "", "   ", "x".repeat(100), "x".repeat(101), "😀".repeat(60), "Zoë\u00a0", "\u2003Ana",
-        "O'Brien", "de la Cruz", "J", "李", "محمد", "علی\u200cرضا", "Ann 😀", "😀", "123", "\u200bAnn", "An\u00adn", "\u202eAnn", "Ann\u2029", "Mary   Ann", "𠀀".repeat(100), "𠀀".repeat(101)],
+        "O'Brien", "de la Cruz", "J", "李", "محمد", "علی\u200cرضا", "Ann 😀", "😀", "123", "\u200bAnn", "An\u00adn", "\u202eAnn", "Ann\u2029", "Mary   Ann", "𠀀".repeat(100), "𠀀".repeat(101),
+        // Letters that show as nothing are no letter (review: a first name of U+3164 alone was stored).
+        "\u3164", "\uffa0\u115f", " \u3164 ", "\u2800", "김\u3164민준", "\u3164."],
       state: ["ny", "NY", " tx ", "Texas", "N1", "ß", "é", "ıl", "ſc", "pr", "ｔｘ"],
       zip: ["8014", "08014", "1234-5678", "123", "123-4567", "12", "12345-1", " 2204 ", "abcde"],
       email: ["a@b.co", "A@B.CO", "a@b", "a b@c.de", "x@" + "y".repeat(250) + ".com"],
@@ -1033,7 +1035,9 @@ test("the CSV load's SQL validation agrees with validateRecord() on a corpus of 
       // A department's name loses invisible formatting characters at its ends, as spaces (review:
       // 'Sales\u200b' was a department beside 'Sales'), and refuses them inside, as a person's name.
       department: ["Sales", " Sales ", "Sales\u200b", "\u2060Sales\ufeff", "\u200b \u00adSales\u200e", "Sa\u200bles", "Sa\u00adles", "\u200b", "\u2060\ufeff",
-        "Sales\u2028", "Sa\u2029les", "علی\u200cرضا", "x".repeat(100) + "\u200b", "x".repeat(101)],
+        "Sales\u2028", "Sa\u2029les", "علی\u200cرضا", "x".repeat(100) + "\u200b", "x".repeat(101),
+        // Nothing but characters that show as nothing is no department, as nothing but spaces.
+        "\u3164", "\u2800\u200b", " \uffa0\ufe0f ", "영\u3164업", "\u3164."],
     };
     const rows: { line: number; input: Record<string, string> }[] = [];
     let n = 0;

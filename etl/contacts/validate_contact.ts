@@ -2,7 +2,7 @@
  * Validation derived from a record definition. The API validates request bodies with it and the
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
-import { shorten, trimUnseen } from "../text/mod.js";
+import { isBlank, shorten, trimUnseen } from "../text/mod.js";
 import { hasLetter, noLetterProblem } from "./_letters.ts";
 import { contactRecord } from "./contact_record.ts";
 import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
@@ -164,7 +164,8 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       const format = control === null ? formatCharacterProblem(trimmed) : null;
       if (typeof item !== "string") errors.push({ field: where, message: "must be a string" });
       else if (control !== null) errors.push({ field: where, message: control });
-      else if (trimmed.length === 0) errors.push({ field: where, message: "must not be empty" });
+      // Nothing but characters that show as nothing (U+3164 HANGUL FILLER, U+2800...) is empty too.
+      else if (isBlank(trimmed)) errors.push({ field: where, message: "must not be empty" });
       else if (format !== null) errors.push({ field: where, message: format });
       else if (characters(trimmed) > links.maxLength) {
         errors.push({ field: where, message: `must be at most ${links.maxLength} characters (has ${characters(trimmed)}); got '${shorten(trimmed, 60)}'` });

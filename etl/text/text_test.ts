@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inWorker } from "../../scripts/testing/in_worker.ts";
-import { csvField, firstLine, fold, oneLine, shorten, terminalText, trimUnseen } from "./mod.js";
+import { BLANK_LOOKING, csvField, firstLine, fold, isBlank, oneLine, shorten, terminalText, trimUnseen } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -112,4 +112,17 @@ test("trimUnseen() of a million spaces inside a text is done at once: one look p
   // The regular expression took 1.9 s for 50,000 spaces and four times as long for each doubling.
   const text = `a${" ".repeat(1_000_000)}b\u200b`;
   assert.equal(await inWorker(60_000, new URL("./trim_unseen.js", import.meta.url), "trimUnseen", [text]), text.slice(0, -1));
+});
+
+test("isBlank(): nothing but whitespace, invisible formatting and characters that show as nothing (U+3164 HANGUL FILLER...)", () => {
+  for (const text of ["", " ", "\u200b", "\u3164", "\u115f\u1160", "\uffa0", "\u2800", " \u3164\u200b\ufe0f "]) assert.equal(isBlank(text), true, JSON.stringify(text));
+  for (const text of ["김민준", "김\u3164민준", "\u3164.", "ᄀ", "a\u2800"]) assert.equal(isBlank(text), false, JSON.stringify(text));
+  // BLANK_LOOKING is Node's assigned default-ignorable code points that are not whitespace or Cf, and U+2800.
+  const expected: number[] = [0x2800];
+  for (let c = 0; c <= 0x10ffff; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue;
+    const ch = String.fromCodePoint(c);
+    if (/\p{Default_Ignorable_Code_Point}/u.test(ch) && !/[\s\p{Cf}\p{Cn}]/u.test(ch)) expected.push(c);
+  }
+  assert.deepEqual(BLANK_LOOKING.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i)), expected.sort((a, b) => a - b));
 });

@@ -38,3 +38,37 @@ const UNSEEN = /^[\s\p{Cf}]$/u;
 const isHigh = (unit) => unit >= 0xd800 && unit <= 0xdbff;
 /** @param {number} unit */
 const isLow = (unit) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
+ * The characters besides whitespace and Cf that show as nothing, as inclusive code point ranges:
+ * Unicode's assigned default-ignorable code points that are not Cf (U+034F combining grapheme
+ * joiner, the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, the Khmer inherent vowels, the
+ * Mongolian and other variation selectors) and U+2800 BRAILLE PATTERN BLANK. The Hangul fillers
+ * are letters (Lo) to Unicode: a first name of U+3164 alone passed "at least one letter" and was
+ * stored as a name that shows blank. One list for JavaScript (`isBlank`) and the CSV load's SQL
+ * (etl/contacts _ingest_sql.ts, _letters.ts), checked against Node's \p{Default_Ignorable_Code_Point}.
+ * @type {readonly (readonly [number, number])[]}
+ */
+export const BLANK_LOOKING = [
+  [0x034f, 0x034f], [0x115f, 0x1160], [0x17b4, 0x17b5], [0x180b, 0x180d], [0x180f, 0x180f], [0x2800, 0x2800],
+  [0x3164, 0x3164], [0xfe00, 0xfe0f], [0xffa0, 0xffa0], [0xe0100, 0xe01ef],
+];
+
+const BLANK = new RegExp(`^[\\s\\p{Cf}${BLANK_LOOKING.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("")}]*$`, "u");
+
+/**
+ * True when `text` shows as nothing: only whitespace, invisible formatting characters (what
+ * trimUnseen() takes off the ends) and BLANK_LOOKING characters, or empty. A name that is blank is
+ * refused as an empty one is.
+ *
+ * @example
+ * ```ts
+ * isBlank("\u3164"); // true: HANGUL FILLER
+ * isBlank("김\u3164민준"); // false
+ * ```
+ * @param {string} text
+ * @returns {boolean}
+ */
+export function isBlank(text) {
+  return BLANK.test(text);
+}
