@@ -5,19 +5,22 @@
  * patterns, lengths in characters. `ingest_contacts_test.ts` checks both sides agree on a corpus.
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
-import { BLANK_LOOKING_SQL, hasLetterSql, noLetterProblemSql } from "./_letters.ts";
+import { BLANK_AT_ENDS_SQL, BLANK_LOOKING_SQL, hasLetterSql, noLetterProblemSql } from "./_letters.ts";
 import { CSV_LIST_SEPARATOR, csvListItem } from "../text/mod.js";
 import { WHITESPACE_CLASS, type FieldDefinition, type NormaliseSpec } from "./record_definition.ts";
 
 
 // What String.prototype.trim() removes (WhiteSpace and LineTerminator), as an RE2 class.
 const WHITESPACE = "[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]";
-// What a department's name is trimmed of besides: invisible formatting characters (category Cf) at
-// either end, as validateRecord's trimUnseen() (a zero-width space made 'Sales\u200b' a department).
-const NAME_ENDS = `${WHITESPACE.slice(0, -1)}\\p{Cf}]`;
-// What a department's name may not be made of alone, as etl/text isBlank(): those and the
-// characters that show as nothing (U+3164 HANGUL FILLER, U+2800 BRAILLE PATTERN BLANK...).
-const BLANK = `${NAME_ENDS.slice(0, -1)}${BLANK_LOOKING_SQL.slice(1)}`;
+// What a person's name is trimmed of, as validateRecord's trimBlank(): whitespace and the characters
+// that show as nothing wherever they stand (etl/text BLANK_AT_ENDS: 'Ann\u3164' kept its filler).
+const PERSON_ENDS = `${WHITESPACE.slice(0, -1)}${BLANK_AT_ENDS_SQL.slice(1)}`;
+// What a department's name is trimmed of, as validateRecord's trimUnseen(): those and invisible
+// formatting characters (category Cf: a zero-width space made 'Sales\u200b' a department).
+const NAME_ENDS = `${PERSON_ENDS.slice(0, -1)}\\p{Cf}]`;
+// What a department's name may not be made of alone, as etl/text isBlank(): whitespace, Cf and
+// every character that shows as nothing (U+3164 HANGUL FILLER, the variation selectors...).
+const BLANK = `${WHITESPACE.slice(0, -1)}\\p{Cf}${BLANK_LOOKING_SQL.slice(1)}`;
 // C0 controls, DEL and C1 controls, and the line and paragraph separators (U+2028, U+2029); a
 // multi-line field may hold tab, line feed and carriage return, and those separators.
 const CONTROL = "[\\x{00}-\\x{1F}\\x{7F}-\\x{9F}\\x{2028}\\x{2029}]";
@@ -47,10 +50,12 @@ export function cleanSql(column: string): string {
  * 0.46-0.48 s, against 0.72-0.75 s for the first and last characters' code points looked up in a
  * list (`unicode(left(x, 1)) IN (...)`).
  */
-export function trimmedOrNullSql(text: string, name = false): string {
-  // A department's name (`name`) loses invisible formatting characters at its ends too.
-  const ends = name ? NAME_ENDS : WHITESPACE;
-  // A blank name is '', as one of spaces: none of its characters is ASCII, which most names are.
+export function trimmedOrNullSql(text: string, kind: "department" | "person" | "text" = "text"): string {
+  // A person's name loses blank-looking characters at its ends too, a department's name those and
+  // invisible formatting characters.
+  const ends = kind === "department" ? NAME_ENDS : kind === "person" ? PERSON_ENDS : WHITESPACE;
+  const name = kind === "department";
+  // A blank department name is '', as one of spaces: none of its characters is ASCII, which most names are.
   const blank = name ? `WHEN strlen(${text}) <> length(${text}) AND regexp_full_match(${text}, '${BLANK}+') THEN ''` : "";
   return `CASE ${blank} WHEN regexp_matches(${text}, '^${ends}|${ends}$')
     THEN regexp_replace(${text}, '^${ends}+|${ends}+$', '', 'g') END`;
@@ -240,7 +245,7 @@ export function listItemsSql(cell: string): string {
   // deprecated since 1.3.
   const semicolon = quoteLiteral(CSV_LIST_SEPARATOR.trim());
   const split = `string_split(replace(${cell}, ${quoteLiteral(csvListItem(CSV_LIST_SEPARATOR.trim()))}, chr(1)), ${semicolon})`;
-  return `list_filter(list_transform(${split}, lambda x: replace(coalesce(${trimmedOrNullSql("x", true)}, x), chr(1), ${semicolon})), lambda x: x <> '')`;
+  return `list_filter(list_transform(${split}, lambda x: replace(coalesce(${trimmedOrNullSql("x", "department")}, x), chr(1), ${semicolon})), lambda x: x <> '')`;
 }
 
 /** A quoted column name. */

@@ -15,7 +15,7 @@
  * ```
  */
 import { quoteLiteral } from "../db/mod.ts";
-import { BLANK_LOOKING } from "../text/mod.js";
+import { BLANK_AT_ENDS, BLANK_LOOKING } from "../text/mod.js";
 
 /** The Unicode version whose letters a name may rely on: the newest both engines know. */
 export const LETTERS_UNICODE = "15.0";
@@ -48,6 +48,8 @@ const sqlClass = rangesClass(NEWER_LETTERS, "sql");
 const jsBlank = rangesClass(BLANK_LOOKING, "js");
 /** etl/text BLANK_LOOKING as an RE2 class, for the CSV load's SQL. */
 export const BLANK_LOOKING_SQL = rangesClass(BLANK_LOOKING, "sql");
+/** etl/text BLANK_AT_ENDS (what trimUnseen() and trimBlank() take off an end) as an RE2 class. */
+export const BLANK_AT_ENDS_SQL = rangesClass(BLANK_AT_ENDS, "sql");
 // What hasLetter() does not count: the newer letters and the blank ones, one class per engine.
 const sqlNotCounted = `${sqlClass.slice(0, -1)}${BLANK_LOOKING_SQL.slice(1)}`;
 

@@ -76,6 +76,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   const fields = layout.record.fields.map((f) => ({ f, col: `c${layout.fields.find(([n]) => n === f.name)![1]}` }));
   const deptCol = layout.departments === null ? null : `c${layout.departments}`;
   const cells = [...fields.map(({ col }) => col), ...(deptCol === null ? [] : [deptCol])];
+  const personCols = new Set(fields.filter(({ f }) => f.personName === true).map(({ col }) => col));
   const raw = (c: string) => q(`r_${c}`);
   const trimmedOf = (c: string) => `coalesce(s.${q(`t_${c}`)}, s.${raw(c)})`;
   const control = "s.any_control";
@@ -113,7 +114,7 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
   // but a few), they took half of _v's 425 MB in memory at 1M rows, and _stage and _v together went
   // past the 512 MB budget, which sent the step to disk: 3.9 s, against 1.8 s split (the whole load
   // of the 1M-row file 13.7-14.4 s -> 12.1-12.4 s, alternating; the same tables and rejects).
-  const validated = (filter: string) => `(SELECT ord, ${cells.map((c) => `${raw(c)}, ${trimmedOrNullSql(raw(c), c === deptCol)} AS ${q(`t_${c}`)}`).join(", ")}, ${anyControlSql(cells.map(raw))} AS any_control
+  const validated = (filter: string) => `(SELECT ord, ${cells.map((c) => `${raw(c)}, ${trimmedOrNullSql(raw(c), c === deptCol ? "department" : personCols.has(c) ? "person" : "text")} AS ${q(`t_${c}`)}`).join(", ")}, ${anyControlSql(cells.map(raw))} AS any_control
        FROM (SELECT ord, ${cells.map((c) => `${cleanSql(c)} AS ${raw(c)}`).join(", ")} FROM _stage WHERE ${filter})) s`;
   const fixable = sql.filter(({ s }) => s.fixed !== "false");
   const errors = [...(link === null ? [] : [link.error]), ...sql.map(({ s }) => s.error)];

@@ -2,7 +2,7 @@
  * Validation derived from a record definition. The API validates request bodies with it and the
  * CSV ingestion validates rows with it, so a value accepted by one is accepted by the other.
  */
-import { isBlank, shorten, trimUnseen } from "../text/mod.js";
+import { isBlank, shorten, trimBlank, trimUnseen } from "../text/mod.js";
 import { hasLetter, noLetterProblem } from "./_letters.ts";
 import { contactRecord } from "./contact_record.ts";
 import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
@@ -101,7 +101,8 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
       errors.push({ field: field.name, message: control });
       continue;
     }
-    let text = raw.trim();
+    // A person's name loses the characters that show as nothing at its ends too ('Ann\u3164').
+    let text = field.personName === true ? trimBlank(raw) : raw.trim();
     if (text.length === 0) {
       if (field.required) errors.push({ field: field.name, message: "must not be empty" });
       else value[field.name] = null;
@@ -157,7 +158,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     rawLinks.forEach((item: unknown, index: number) => {
       const where = `${links.name}[${index}]`;
       const control = typeof item === "string" ? controlCharacterProblem(item, false) : null;
-      // Whitespace and invisible formatting characters at either end go (a zero-width space pasted
+      // Whitespace, invisible formatting and blank-looking characters at either end go (a zero-width space pasted
       // with 'Sales' made a department that looks the same), in linear time, before the length
       // check. The CSV load's SQL trims alike (_ingest_sql.ts trimmedOrNullSql).
       const trimmed = typeof item === "string" ? trimUnseen(item) : "";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inWorker } from "../../scripts/testing/in_worker.ts";
-import { BLANK_LOOKING, csvField, firstLine, fold, isBlank, oneLine, shorten, terminalText, trimUnseen } from "./mod.js";
+import { BLANK_AT_ENDS, BLANK_LOOKING, csvField, firstLine, fold, isBlank, oneLine, shorten, terminalText, trimBlank, trimUnseen } from "./mod.js";
 
 test("fold() removes accents and case, and folds null to ''", () => {
   assert.equal(fold("Peña Díaz"), "pena diaz");
@@ -106,6 +106,18 @@ test("trimUnseen() takes whitespace and invisible formatting characters off both
   ];
   for (const text of cases) assert.equal(trimUnseen(text), old(text), JSON.stringify(text));
   assert.equal(trimUnseen("\u200b Sales\u2060 "), "Sales");
+});
+
+test("trimUnseen() and trimBlank() take the characters that show as nothing off both ends (BLANK_LOOKING but the variation selectors)", () => {
+  // Before: 'Sales\u3164' was kept as it was, a department beside 'Sales' that looks the same.
+  for (const [text, trimmed] of [["Sales\u3164", "Sales"], ["\u3164Sales", "Sales"], ["\u115f \u200bSales\u1160\uffa0\u2800", "Sales"], ["\u034fSales\u17b4\u17b5", "Sales"],
+    ["영\u3164업", "영\u3164업"], ["\u2708\ufe0f", "\u2708\ufe0f"], ["\u845b\u{e0100}", "\u845b\u{e0100}"], ["\u3164", ""]]) {
+    assert.equal(trimUnseen(text), trimmed, JSON.stringify(text));
+  }
+  // trimBlank() (a person's name) leaves invisible formatting characters, which a name refuses.
+  assert.equal(trimBlank(" Ann\u3164 "), "Ann");
+  assert.equal(trimBlank("\u2800Ann\u200b\u3164"), "Ann\u200b");
+  for (const [a, b] of BLANK_AT_ENDS) for (let c = a; c <= b; c++) assert.ok(BLANK_LOOKING.some(([x, y]) => c >= x && c <= y), c.toString(16));
 });
 
 test("trimUnseen() of a million spaces inside a text is done at once: one look per character, not a retry at each", { timeout: 120_000 }, async () => {

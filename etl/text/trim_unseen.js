@@ -1,38 +1,63 @@
 /**
  * Returns `text` without what surrounds it unseen: whitespace at either end, as trim() takes off,
- * and invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF,
- * U+E0020 tag space...), in any mix. One look at each code point from either end: the regular
- * expression it replaces, /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu, retried its right-hand side at every
- * character of a run of spaces inside the text, so a department of "a" + 100,000 spaces + "b"
- * blocked the API for 5 s and a workbook cell alike.
+ * invisible formatting characters (Unicode Cf: U+200B zero-width space, U+2060, U+FEFF, U+E0020
+ * tag space...) and the characters that show as nothing wherever they stand (BLANK_AT_ENDS: the
+ * Hangul fillers, U+2800 BRAILLE PATTERN BLANK...: 'Sales\u3164' was a department beside 'Sales'),
+ * in any mix. One look at each code point from either end: the regular expression it replaces,
+ * /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu, retried its right-hand side at every character of a run of
+ * spaces inside the text, so a department of "a" + 100,000 spaces + "b" blocked the API for 5 s
+ * and a workbook cell alike.
  *
  * @example
  * ```ts
  * trimUnseen("\u200b Sales\u2060 "); // "Sales"
+ * trimUnseen("Sales\u3164"); // "Sales"
  * ```
  * @param {string} text
  * @returns {string}
  */
 export function trimUnseen(text) {
+  return trimWhile(text, UNSEEN);
+}
+
+/**
+ * Returns `text` without whitespace (as trim()) and BLANK_AT_ENDS characters at either end, in any
+ * mix: a person's name, which refuses an invisible formatting character rather than lose it
+ * ('Ann\u3164' was stored with its filler).
+ *
+ * @example
+ * ```ts
+ * trimBlank(" Ann\u3164"); // "Ann"
+ * ```
+ * @param {string} text
+ * @returns {string}
+ */
+export function trimBlank(text) {
+  return trimWhile(text, SPACE_OR_BLANK);
+}
+
+/**
+ * `text` without the code points that match `one` (a class of one code point) at either end.
+ * @param {string} text
+ * @param {RegExp} one
+ */
+function trimWhile(text, one) {
   let start = 0;
   let end = text.length;
   while (start < end) {
     const char = String.fromCodePoint(/** @type {number} */ (text.codePointAt(start)));
-    if (!UNSEEN.test(char)) break;
+    if (!one.test(char)) break;
     start += char.length;
   }
   while (end > start) {
     // The code point that ends at `end`: a surrogate pair when a low half follows a high one.
     const pair = end - 2 >= start && isLow(text.charCodeAt(end - 1)) && isHigh(text.charCodeAt(end - 2));
     const char = text.slice(pair ? end - 2 : end - 1, end);
-    if (!UNSEEN.test(char)) break;
+    if (!one.test(char)) break;
     end -= char.length;
   }
   return text.slice(start, end);
 }
-
-/** One code point of whitespace (what \s and trim() take: WhiteSpace and LineTerminator) or Cf. */
-const UNSEEN = /^[\s\p{Cf}]$/u;
 
 /** @param {number} unit */
 const isHigh = (unit) => unit >= 0xd800 && unit <= 0xdbff;
@@ -54,7 +79,25 @@ export const BLANK_LOOKING = [
   [0x3164, 0x3164], [0xfe00, 0xfe0f], [0xffa0, 0xffa0], [0xe0100, 0xe01ef],
 ];
 
-const BLANK = new RegExp(`^[\\s\\p{Cf}${BLANK_LOOKING.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("")}]*$`, "u");
+/**
+ * The BLANK_LOOKING characters trimUnseen() and trimBlank() take off an end: all but the variation
+ * selectors (U+180B-U+180D, U+180F, U+FE00-U+FE0F, U+E0100-U+E01EF), which pick the glyph of the
+ * character before them ('\u2708\ufe0f' shows an emoji, a Japanese family name may need an
+ * ideographic variant): at an end they are seen. One list for JavaScript and the SQL that trims
+ * (etl/contacts _ingest_sql.ts NAME_ENDS, migrations 015-016 and postgres/007).
+ * @type {readonly (readonly [number, number])[]}
+ */
+export const BLANK_AT_ENDS = [[0x034f, 0x034f], [0x115f, 0x1160], [0x17b4, 0x17b5], [0x2800, 0x2800], [0x3164, 0x3164], [0xffa0, 0xffa0]];
+
+/** @param {readonly (readonly [number, number])[]} ranges */
+const jsRanges = (ranges) => ranges.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("");
+
+/** One code point of whitespace (what \s and trim() take: WhiteSpace and LineTerminator), Cf or BLANK_AT_ENDS. */
+const UNSEEN = new RegExp(`^[\\s\\p{Cf}${jsRanges(BLANK_AT_ENDS)}]$`, "u");
+/** One code point of whitespace or BLANK_AT_ENDS. */
+const SPACE_OR_BLANK = new RegExp(`^[\\s${jsRanges(BLANK_AT_ENDS)}]$`, "u");
+
+const BLANK = new RegExp(`^[\\s\\p{Cf}${jsRanges(BLANK_LOOKING)}]*$`, "u");
 
 /**
  * True when `text` shows as nothing: only whitespace, invisible formatting characters (what

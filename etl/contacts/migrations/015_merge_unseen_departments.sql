@@ -1,5 +1,6 @@
--- 015: departments whose names differ only by whitespace or invisible formatting characters (Cf:
--- U+200B zero-width space, U+2060, U+FEFF...) at their ends become one, as API writes and CSV loads
+-- 015: departments whose names differ only by whitespace, invisible formatting characters (Cf:
+-- U+200B zero-width space, U+2060, U+FEFF...) or characters that show as nothing (etl/text
+-- BLANK_AT_ENDS: U+3164 HANGUL FILLER, U+2800...) at their ends become one, as API writes and CSV loads
 -- take those characters off a name's ends since this pass: 'Sales' || chr(8203) stayed a department
 -- beside 'Sales', and a contact linked to both showed 'Sales' twice. The class trimmed is the CSV
 -- load's (_ingest_sql.ts NAME_ENDS), which takes off what etl/text trimUnseen() does, code point by
@@ -12,7 +13,7 @@
 -- transaction of its own (011 says why).
 CREATE TEMP TABLE _unseen AS
   SELECT id, name, created_at, regexp_replace(
-      regexp_replace(name, '^[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}\p{Cf}]+|[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}\p{Cf}]+$', '', 'g'),
+      regexp_replace(name, '^[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}\x{34F}\x{115F}-\x{1160}\x{17B4}-\x{17B5}\x{2800}\x{3164}\x{FFA0}\p{Cf}]+|[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}\x{34F}\x{115F}-\x{1160}\x{17B4}-\x{17B5}\x{2800}\x{3164}\x{FFA0}\p{Cf}]+$', '', 'g'),
       '[ ' || chr(160) || chr(8239) || ']+', ' ', 'g') AS clean
   FROM departments;
 DELETE FROM _unseen WHERE clean = '';

@@ -1,15 +1,15 @@
--- PostgreSQL 007: departments whose names differ only by whitespace or invisible formatting
--- characters (Cf: U+200B, U+2060, U+FEFF...) at their ends become one, as DuckDB's 015 and 016 do
+-- PostgreSQL 007: departments whose names differ only by whitespace, invisible formatting
+-- characters (Cf: U+200B, U+2060, U+FEFF...) or blank-looking ones (U+3164, U+2800...) at their ends become one, as DuckDB's 015 and 016 do
 -- (they say why, and what is kept). PostgreSQL's regular expressions have no \p{Cf}: the class below
 -- spells out every code point etl/text trimUnseen() takes off an end, whitespace and Cf as Node's
--- Unicode has them (the same 194 as the CSV load's class in DuckDB; ingest_contacts_test.ts
+-- Unicode has them and etl/text BLANK_AT_ENDS (the same 202 as the CSV load's class in DuckDB; ingest_contacts_test.ts
 -- checks it code point by code point against trimUnseen()). Runs of spaces then become one, as 006.
 -- A name that is nothing once trimmed is left as it is. The others' links move to the kept one,
 -- each contact once, the contacts whose departments change get a new version (ETag) and
 -- updated_at, and the emptied departments are deleted.
 CREATE TEMP TABLE _unseen AS
   SELECT id, name, created_at, regexp_replace(
-      regexp_replace(name, '^[\u0009-\u000D\u0020\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF\uFFF9-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0001\U000E0020-\U000E007F]+|[\u0009-\u000D\u0020\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF\uFFF9-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0001\U000E0020-\U000E007F]+$', '', 'g'),
+      regexp_replace(name, '^[\u0009-\u000D\u0020\u00A0\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u115F-\u1160\u1680\u17B4-\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u2800\u3000\u3164\uFEFF\uFFA0\uFFF9-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0001\U000E0020-\U000E007F]+|[\u0009-\u000D\u0020\u00A0\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u115F-\u1160\u1680\u17B4-\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u2800\u3000\u3164\uFEFF\uFFA0\uFFF9-\uFFFB\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0001\U000E0020-\U000E007F]+$', '', 'g'),
       '[ ' || chr(160) || chr(8239) || ']+', ' ', 'g') AS clean
   FROM departments;
 DELETE FROM _unseen WHERE clean = '';
