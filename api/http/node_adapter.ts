@@ -11,7 +11,8 @@ import { createWriteStream, rmSync } from "node:fs";
 import type { Socket } from "node:net";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createInflate } from "node:zlib";
+import { createGunzip, createInflate, type Gunzip, type Inflate } from "node:zlib";
+import { firstLine } from "../../etl/text/mod.js";
 import { HttpError, problemOf, statusTitle } from "./http_error.ts";
 import type { BodyCoding, SpooledBody } from "./request_body.ts";
 import { delegateToReal, LightResponse, problemHeaders, send } from "./respond.ts";
@@ -667,6 +668,16 @@ interface BadCoding {
   fault: string;
 }
 
+/** The zlib stream that decodes a body sent in `coding` (`deflate` is the zlib format), or none. */
+function decoderFor(coding: BodyCoding | undefined): Gunzip | Inflate | undefined {
+  return coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
+}
+
+/** zlib's error on a body as a BadCoding: its message names the fault ("incorrect header check", "unexpected end of file"). */
+function badCodingOf(coding: BodyCoding, error: Error): BadCoding {
+  return { coding, fault: firstLine(error).slice(0, 200) };
+}
+
 /**
  * Reads the whole body, decoded from `coding` as it arrives when it names one, or "too-large" as
  * soon as it (decoded) exceeds `limit`, or "busy" when `take` refuses a chunk's bytes, or BadCoding;
@@ -684,7 +695,7 @@ function readBody(
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const decoder = coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
+    const decoder = decoderFor(coding);
     const source = decoder ?? req;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -722,8 +733,7 @@ function readBody(
     // count before decoding): a cut body's route may say how far it got.
     const onFail = (error?: unknown) =>
       settle(() => reject(Object.assign(error instanceof Error ? error : new Error("aborted"), { received: decoder?.bytesWritten ?? size })));
-    // zlib's message names the fault ("incorrect header check", "unexpected end of file").
-    const onBadCoding = (error: Error) => settle(() => resolve({ coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
+    const onBadCoding = (error: Error) => settle(() => resolve(badCodingOf(coding!, error)));
     source.on("data", onData);
     source.on("end", onEnd);
     req.on("error", onFail);
@@ -774,9 +784,8 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
       done(null, chunk);
     },
   });
-  const decoder = coding === undefined ? undefined : coding === "gzip" ? createGunzip() : createInflate();
-  // zlib's message names the fault ("incorrect header check", "unexpected end of file").
-  decoder?.once("error", (error) => (badCoding ??= { coding: coding!, fault: error.message.split("\n")[0].slice(0, 200) }));
+  const decoder = decoderFor(coding);
+  decoder?.once("error", (error) => (badCoding ??= badCodingOf(coding!, error)));
   const first = decoder ?? meter;
   const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
   const written = decoder === undefined ? pipeline(meter, file) : pipeline(decoder, meter, file);
