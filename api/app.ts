@@ -305,9 +305,7 @@ export class App {
     // A GET, HEAD or DELETE takes no body: one sent is dropped unread, not a 413 its doc never lists.
     if (doc?.body === undefined && BODYLESS_METHODS.has(method)) return { match, maxBodyBytes: 0, ignoresBody: true, route: match.pattern };
     // The limit is of the decoded body, which the adapter decodes as it arrives.
-    const bodyCut = doc?.bodyCut;
-    const admittedAt = new Date();
-    const onBodyCut = bodyCut === undefined ? undefined : (received: number) => bodyCut(headers, { received, admittedAt });
+    const onBodyCut = doc?.bodyCut === undefined ? undefined : bodyCutOf(doc.bodyCut, headers);
     const spooled = doc?.spoolBytesByType?.[mediaType(headers)];
     if (spooled !== undefined) {
       // Written to a file of its own as it arrives (the uploads folder, emptied at start-up): its limit the disk's.
@@ -589,6 +587,12 @@ const METRICS_WAIT_MS = 5_000;
  * PostgreSQL's time at 803k contacts, and growing with them); a gauge for trends can be a minute old.
  */
 const METRICS_COUNT_EVERY_MS = 60_000;
+
+/** A route's `bodyCut` told of a cut body with this request's headers and the time it was admitted (its run's start). */
+function bodyCutOf(bodyCut: NonNullable<RouteDoc["bodyCut"]>, headers: HeaderSource): (received: number) => void {
+  const admittedAt = new Date();
+  return (received) => bodyCut(headers, { received, admittedAt });
+}
 
 /**
  * Writes `parts` to stderr as `console.error` would, with control characters escaped: error
