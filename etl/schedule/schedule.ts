@@ -12,6 +12,7 @@ import { downloadedCopy } from "../fetch/mod.ts";
 import { hashFile } from "../files/mod.ts";
 import { findRun, leftDataCurrent, lockedOut, stoppedBySignal, type RunKind, type RunRecord } from "../runs/mod.ts";
 import { isUrl, parseDailyAt } from "../settings/mod.js";
+import { zipEndIn } from "../xlsx/mod.ts";
 
 /** The timer functions the scheduler uses; `systemClock` in production, a fake in tests. */
 export interface Clock {
@@ -312,10 +313,7 @@ export function endsWithZipDirectory(path: string): boolean {
     // The record is 22 bytes plus a comment of up to 65,535 that ends the file.
     const tail = Buffer.alloc(Math.min(size, 22 + 65_535));
     const got = readSync(fd, tail, 0, tail.length, size - tail.length);
-    for (let i = got - 22; i >= 0; i--) {
-      if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) <= got) return true;
-    }
-    return false;
+    return zipEndIn(tail.subarray(0, got)) >= 0;
   } catch {
     return false;
   } finally {

@@ -239,6 +239,23 @@ function corruptArchive(file: string, why: string): XlsxError {
   return new XlsxError("corrupt", `Cannot read ${file}: the ZIP structure is damaged (${why}).`, file);
 }
 
+/**
+ * Where the end-of-central-directory record starts in `tail`, the last bytes of a ZIP file (22 +
+ * 65,535 hold it whatever its comment), or -1: the last record whose comment ends within them. A
+ * writer puts it last, so a copy or save still under way has none.
+ *
+ * @example
+ * ```ts
+ * zipEndIn(lastBytesOf("relaciones.xlsx")); // 1840 (-1 for a file cut short)
+ * ```
+ */
+export function zipEndIn(tail: Buffer): number {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) <= tail.length) return i;
+  }
+  return -1;
+}
+
 /** Sniffs the file type, finds the end-of-central-directory record (and ZIP64 one), reads the directory. */
 async function readDirectory(file: string, handle: FileHandle, size: number): Promise<Map<string, ZipEntry>> {
   // Mostly a save or copy not done yet (or a sync client's placeholder): "not an .xlsx workbook"
@@ -253,16 +270,7 @@ async function readDirectory(file: string, handle: FileHandle, size: number): Pr
   const tailLen = Math.min(size, 22 + 65535 + 20);
   const tailStart = size - tailLen;
   const tail = await readAt(handle, tailStart, tailLen);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6) {
-      const commentLen = tail.readUInt16LE(i + 20);
-      if (i + 22 + commentLen <= tail.length) {
-        eocd = i;
-        break;
-      }
-    }
-  }
+  const eocd = zipEndIn(tail);
   if (eocd < 0) throw truncated(file, "the ZIP central directory at the end of the file is missing");
   let count = tail.readUInt16LE(eocd + 10);
   let cdSize = tail.readUInt32LE(eocd + 12);
