@@ -15,7 +15,7 @@
  * ```
  */
 import { quoteLiteral } from "../db/mod.ts";
-import { BLANK_AT_ENDS, BLANK_LOOKING } from "../text/mod.js";
+import { BLANK_AT_ENDS, BLANK_LOOKING, codePointRanges } from "../text/mod.js";
 
 /** The Unicode version whose letters a name may rely on: the newest both engines know. */
 export const LETTERS_UNICODE = "15.0";
@@ -35,11 +35,8 @@ const NEWER_LETTERS: readonly (readonly [number, number])[] = [
 ];
 
 const hex = (cp: number) => cp.toString(16).toUpperCase();
-// A class of code point ranges, in each engine's escape: \u{...} for JavaScript (u flag), \x{...} for RE2.
-const rangesClass = (ranges: readonly (readonly [number, number])[], engine: "js" | "sql") => {
-  const escape = (cp: number) => (engine === "js" ? `\\u{${hex(cp)}}` : `\\x{${hex(cp)}}`);
-  return `[${ranges.map(([a, b]) => (a === b ? escape(a) : `${escape(a)}-${escape(b)}`)).join("")}]`;
-};
+// A class of code point ranges, in each engine's escape (etl/text codePointRanges()).
+const rangesClass = (ranges: readonly (readonly [number, number])[], engine: "js" | "sql") => `[${codePointRanges(ranges, engine)}]`;
 const jsClass = rangesClass(NEWER_LETTERS, "js");
 const sqlClass = rangesClass(NEWER_LETTERS, "sql");
 

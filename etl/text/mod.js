@@ -18,4 +18,4 @@ export { fold } from "./fold.js";
 export { oneLine } from "./one_line.js";
 export { shorten } from "./shorten.js";
 export { terminalText } from "./terminal_text.js";
-export { BLANK_AT_ENDS, BLANK_LOOKING, isBlank, trimBlank, trimUnseen } from "./trim_unseen.js";
+export { BLANK_AT_ENDS, BLANK_LOOKING, codePointRanges, isBlank, trimBlank, trimUnseen } from "./trim_unseen.js";

@@ -89,15 +89,31 @@ export const BLANK_LOOKING = [
  */
 export const BLANK_AT_ENDS = [[0x034f, 0x034f], [0x115f, 0x1160], [0x17b4, 0x17b5], [0x2800, 0x2800], [0x3164, 0x3164], [0xffa0, 0xffa0]];
 
-/** @param {readonly (readonly [number, number])[]} ranges */
-const jsRanges = (ranges) => ranges.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("");
+/**
+ * Code point ranges written for the inside of a character class, in one engine's escape: `\u{...}`
+ * for a JavaScript regular expression with the u flag, `\x{...}` for RE2 (DuckDB's and the CSV
+ * load's SQL). One writer for every class built from the range lists here and in etl/contacts.
+ *
+ * @example
+ * ```ts
+ * codePointRanges([[0x3164, 0x3164], [0xfe00, 0xfe0f]], "js"); // "\\u{3164}\\u{FE00}-\\u{FE0F}"
+ * ```
+ * @param {readonly (readonly [number, number])[]} ranges
+ * @param {"js" | "sql"} engine
+ * @returns {string}
+ */
+export function codePointRanges(ranges, engine) {
+  /** @param {number} cp */
+  const escape = (cp) => `${engine === "js" ? "\\u" : "\\x"}{${cp.toString(16).toUpperCase()}}`;
+  return ranges.map(([a, b]) => (a === b ? escape(a) : `${escape(a)}-${escape(b)}`)).join("");
+}
 
 /** One code point of whitespace (what \s and trim() take: WhiteSpace and LineTerminator), Cf or BLANK_AT_ENDS. */
-const UNSEEN = new RegExp(`^[\\s\\p{Cf}${jsRanges(BLANK_AT_ENDS)}]$`, "u");
+const UNSEEN = new RegExp(`^[\\s\\p{Cf}${codePointRanges(BLANK_AT_ENDS, "js")}]$`, "u");
 /** One code point of whitespace or BLANK_AT_ENDS. */
-const SPACE_OR_BLANK = new RegExp(`^[\\s${jsRanges(BLANK_AT_ENDS)}]$`, "u");
+const SPACE_OR_BLANK = new RegExp(`^[\\s${codePointRanges(BLANK_AT_ENDS, "js")}]$`, "u");
 
-const BLANK = new RegExp(`^[\\s\\p{Cf}${jsRanges(BLANK_LOOKING)}]*$`, "u");
+const BLANK = new RegExp(`^[\\s\\p{Cf}${codePointRanges(BLANK_LOOKING, "js")}]*$`, "u");
 
 /**
  * True when `text` shows as nothing: only whitespace, invisible formatting characters (what
