@@ -58,6 +58,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   internal: "500: our bug. Nothing internal is shown; quote the request id (also in `X-Request-Id`).",
   "no-snapshot": "503: the ETL has not published a relationship version yet.",
   "snapshot-unreadable": "503: the published relationship snapshot cannot be read (a corrupt file); a new load or a --restore publishes one that can.",
+"runs-unreadable": "503: the run log `runs.jsonl` in the data dir cannot be read (written by another user with mode 0600, an I/O error); `detail` says why. Fix its owner or permissions; /runs answers at once after.",
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone; or frozen or cut off, given up after PG_STATEMENT_TIMEOUT plus 5 s) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s: PG_LOCK_TIMEOUT, PG_POOL_SIZE, PG_STATEMENT_TIMEOUT); retry after `Retry-After` seconds.",
   "database-refused": "503: PostgreSQL (DATABASE_URL) refused the API's role while it runs (a grant revoked, a password changed); the server's log says what to grant or fix; retry after `Retry-After` seconds, once an operator has.",
   "database-locked": "503: a contacts import (PostgreSQL with DATABASE_URL) waited 5 minutes for a lock another database session holds on the contacts tables and gave up; nothing was loaded; `detail` names that session (pid, application, user, state and since when). Retry once it has ended its transaction.",

@@ -105,6 +105,14 @@ function pageJson(request: Request, ctx: Context, model: RelationshipModel, item
 }
 
 /**
+ * Whether `value` may be a letter code no actor of the served version has: letters, and digits
+ * beside them (the load keeps codes such as `S3`; digit text alone is an id), at most 16.
+ */
+function isCodeText(value: string): boolean {
+  return value.length <= 16 && /^[\p{L}\p{N}]+$/u.test(value) && !/^\d+$/.test(value);
+}
+
+/**
  * Returns the actor named by `text`: a numeric id, or a letter code (the matrix's or the list's,
  * any case). A code two actors share is a 409 naming both, never a guess.
  *
@@ -125,10 +133,10 @@ function resolveActor(model: RelationshipModel, text: string | null, what: strin
     if (actor === undefined) throw new HttpError(404, named(`no actor has id ${value} in version ${model.versionId ?? "?"}`), { code: "not-found" });
     return actor;
   }
-  if (value.length > 16 || !/^\p{L}+$/u.test(value)) {
+  const ids = model.byCode.get(value.toUpperCase()) ?? [];
+  if (ids.length === 0 && !isCodeText(value)) {
     throw new HttpError(status, `${what} must be an actor id or a letter code; got '${value.slice(0, 40)}'`, { code: status === 404 ? "not-found" : "bad-parameter" });
   }
-  const ids = model.byCode.get(value.toUpperCase()) ?? [];
   if (ids.length === 0) throw new HttpError(404, named(`no actor has letter code '${value}' in version ${model.versionId ?? "?"}`), { code: "not-found" });
   if (ids.length > 1) throw ambiguousCode(named(`letter code '${value}'`), ids);
   return model.actors.get(ids[0])!;
@@ -145,7 +153,7 @@ function ambiguousCode(code: string, ids: readonly number[]): HttpError {
  */
 function unservedCode(model: RelationshipModel, text: string): string | null {
   const value = text.trim().normalize("NFC");
-  if (value.length > 16 || !/^\p{L}+$/u.test(value)) return null;
+  if (!isCodeText(value)) return null;
   const code = value.toUpperCase();
   return model.byCode.has(code) ? null : code;
 }

@@ -22,6 +22,8 @@ export const RUN_CSV_COLUMNS = ["id", "kind", "status", "started_at", "finished_
 /** What both rejects routes take and answer when there is nothing to give. */
 const contactsRunId = { name: "id", in: "path", required: true, description: "The run id (a contacts run).", schema: { type: "string" } } as const;
 const noRejects = { description: "No such run (`not-found`), or not a contacts run, one that rejected nothing, or one whose rejects file is gone (`no-rejects`)." };
+/** What every run route answers when runs.jsonl cannot be read. */
+const runsUnreadable = { description: "The run log `runs.jsonl` cannot be read (`runs-unreadable`): another user's file with mode 0600, an I/O error; not an empty list." };
 
 
 /** The docs of the run routes, by handler. */
@@ -42,6 +44,7 @@ export const runDocs = {
         schema: runsAnswerSchema.json,
       },
       "400": { description: "An unknown parameter or one given twice, a `kind` or `status` that is not one of the values, a bad limit (JSON only: CSV ignores it) or format (`bad-parameter`)." },
+      "503": runsUnreadable,
     },
   },
   run: {
@@ -49,7 +52,7 @@ export const runDocs = {
     tag: "runs",
     description: `\`change_details\` are the rows of the snapshot's \`changes\` table for this run (at most ${MAX_CHANGE_DETAILS}).`,
     params: [{ name: "id", in: "path", required: true, description: "The run id.", schema: { type: "string" } }],
-    responses: { "200": { description: "The run plus `change_details`.", schema: runViewSchema.json }, "404": { description: "No such run." } },
+    responses: { "200": { description: "The run plus `change_details`.", schema: runViewSchema.json }, "404": { description: "No such run." }, "503": runsUnreadable },
   },
   rejects: {
     summary: "The rows a contacts run refused: line, field, reason, value",
@@ -66,6 +69,7 @@ export const runDocs = {
       "200": { description: "`{ run_id, total, items: Reject[], download }`; in CSV, the file.", schema: rejectsAnswerSchema.json, csv: true },
       "400": { description: "An unknown parameter or one given twice, a `limit` that is not an integer in range (JSON only: the CSV ignores it) or a bad format (`bad-parameter`)." },
       "404": noRejects,
+      "503": runsUnreadable,
     },
   },
   rejectsCsv: {
@@ -76,6 +80,7 @@ export const runDocs = {
     responses: {
       "200": { description: "The CSV file (`Content-Disposition: attachment`).", csv: true },
       "404": noRejects,
+      "503": runsUnreadable,
     },
   },
 } satisfies Record<string, RouteDoc>;

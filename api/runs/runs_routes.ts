@@ -44,6 +44,24 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
   return value;
 }
 
+/**
+ * Every run, newest first, or a 503 `runs-unreadable` when runs.jsonl cannot be read (written by
+ * another user with mode 0600, an I/O error): not an opaque 500, and not an empty list, which would
+ * read as no runs. The file is named as in the data dir, the server's path left out.
+ */
+function allRuns(runs: RunLog): RunRecord[] {
+  try {
+    return runs.all();
+  } catch (error) {
+    // "EACCES: permission denied, open '/srv/data/runs.jsonl'": the cause, without the path.
+    const why = error instanceof Error ? error.message.split(",")[0] : String(error);
+    throw new HttpError(503, `The run log (runs.jsonl) cannot be read: ${why}; check its owner and permissions in the data dir`, {
+      code: "runs-unreadable",
+      headers: { "retry-after": "30" },
+    });
+  }
+}
+
 /** Adds /runs and /runs/{id}. */
 export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatcher): void {
   router.add(
@@ -52,7 +70,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     async (request, ctx) => {
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
-      const matching = runs.all().filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
+      const matching = allRuns(runs).filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
       // CSV is every matching row, limit ignored (not even checked), as the README and the format parameter say.
       if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, matching.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
       const items = matching.slice(0, parseLimit(ctx.query.get("limit"), 50, 1000));
@@ -66,7 +84,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     "/runs/:id",
     async (_request, ctx) => {
       const id = ctx.params.id;
-      const run = runs.all().find((r) => r.id === id);
+      const run = allRuns(runs).find((r) => r.id === id);
       if (run === undefined) throw new HttpError(404, `No run has id '${id.slice(0, 80)}'`, { code: "not-found" });
       let changeDetails: unknown[] = [];
       const handle = watcher.current();
@@ -83,7 +101,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
 
   // The file as the load wrote it, streamed: a download link, and what CSV clients ask for.
   const rejectsFile = async (id: string): Promise<Response> => {
-    const handle = await openRejects(runs.dataDir, runs.all(), id);
+    const handle = await openRejects(runs.dataDir, allRuns(runs), id);
     const body = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
     return new Response(body, {
       status: 200,
@@ -105,7 +123,7 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
       // The CSV is the whole file: limit is ignored there, not checked.
       if (wantsCsv(request, ctx.query)) return rejectsFile(id);
       const limit = parseLimit(ctx.query.get("limit"), 100, MAX_REJECTS);
-      const handle = await openRejects(runs.dataDir, runs.all(), id);
+      const handle = await openRejects(runs.dataDir, allRuns(runs), id);
       try {
         const { items, total } = await readRejects(handle, limit, rejectTotals);
         const answer: RejectsAnswer = { run_id: id, total, items, download: `/runs/${id}/rejects.csv` };

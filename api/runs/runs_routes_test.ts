@@ -1,7 +1,7 @@
 // GET /runs over a real runs.jsonl and the real server on port 0: its filters and limit, in JSON and CSV.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { amendRun, appendRun, type RunRecord } from "../../etl/runs/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
@@ -118,6 +118,37 @@ test("/runs/{id}: a run's alert is served and every member of it is in the docum
         assert.deepEqual(Object.keys(alert.properties).sort(), Object.keys(answer.alert).sort());
         assert.deepEqual([...alert.required].sort(), ["at", "attempts", "status"]);
       }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// A runs.jsonl the API cannot read (written by another user with mode 0600, an I/O error; here a
+// directory in its place, which root cannot read either): /readyz and /metrics answered with the runs
+// of the last read, but /runs and /runs/{id} were an opaque 500 "our bug" with a stack in the log (review).
+test("/runs and /runs/{id} over a runs.jsonl that cannot be read: a 503 naming the file and why, not a 500; served again once readable", async () => {
+  const { dir, cleanup } = tempDir("runs-routes-");
+  try {
+    mkdirSync(join(dir, "runs.jsonl"));
+    const logged: string[] = [];
+    const server = await testServer(dir, { logError: (message: string) => logged.push(message) });
+    try {
+      for (const path of ["/runs", "/runs?format=csv", "/runs/20261130T000000000Z-0a0b", "/runs/20261130T000000000Z-0a0b/rejects", "/runs/20261130T000000000Z-0a0b/rejects.csv"]) {
+        const r = await raw(server.url, { path });
+        assert.equal(r.status, 503, `${path}: answered ${r.status}: ${r.text.slice(0, 200)}`);
+        assert.equal(r.json().type, "/docs#problem-runs-unreadable", path);
+        assert.match(r.json().detail, /The run log \(runs\.jsonl\) cannot be read: EISDIR/, path);
+        assert.ok(!r.json().detail.includes(dir), "no path of the server's");
+      }
+      assert.deepEqual(logged.filter((m) => /^Request .* failed/.test(m)), [], "no request failed as a bug");
+      rmSync(join(dir, "runs.jsonl"), { recursive: true });
+      appendRun(dir, run({}));
+      const r = await raw(server.url, { path: "/runs" });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json().items.map((x: RunRecord) => x.id), ["20261130T000000000Z-0a0b"]);
     } finally {
       await server.close();
     }
