@@ -149,9 +149,10 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    */
   spooling?: Set<Promise<unknown>>;
   /**
-   * How long a body written to a file (`spoolTo`) may go without a byte before it is cut with a 408
-   * (default BODY_IDLE_MS). Such a body is not bound by the whole-request timeout (60 s): a 1.3 GB
-   * CSV would need 22 MB/s.
+   * How long a body written to a file (`spoolTo`) may go without a byte from the client before it
+   * is cut with a 408 (default BODY_IDLE_MS), or without the disk taking one of the bytes that came
+   * (a 503 `disk-stalled`: the client, held back by TCP meanwhile, is not idle). Such a body is not
+   * bound by the whole-request timeout (60 s): a 1.3 GB CSV would need 22 MB/s.
    */
   bodyIdleMs?: number;
 }
@@ -479,6 +480,8 @@ export function nodeListener<A extends Admitted = Admitted>(
           else if (body.fault === "too-large") tooLarge();
           else if (body.fault === "disk-full") refuse(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", "disk-full", "30");
           else if (body.fault === "stalled") refuse(408, `The request body stopped arriving: nothing came for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s`, "request-timeout");
+          else if (body.fault === "disk-stalled")
+            refuse(503, `The data dir's disk took none of the request's body for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s; nothing of it was kept, retry later`, "disk-stalled", "30");
           else if (body.fault === "gone") {
             // The client went away mid-body, or the close cut it: there is nobody to answer.
             res.destroy();
@@ -747,7 +750,7 @@ function readBody(
 
 /** Why a body could not be written to its file (its Content-Encoding's fault a BadCoding). */
 // `received`: the bytes that came as sent (a coded body's before decoding), set beside Content-Length.
-type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" } | { fault: "gone"; received: number } | { fault: "failed"; error: unknown } | BadCoding;
+type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" | "disk-stalled" } | { fault: "gone"; received: number } | { fault: "failed"; error: unknown } | BadCoding;
 
 /**
  * Writes the body, decoded from `coding` as it arrives when it names one, to `path` (a new file,
@@ -760,19 +763,34 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
   const hash = createHash("sha256");
   let bytes = 0;
   let over = false;
-  let stalled = false;
+  let stalled: "stalled" | "disk-stalled" | undefined;
+  // The silence is timed from the last byte that came from the socket (a coded body's header may
+  // decode to nothing for a while) or that the file took, whichever is later. Once it lasts
+  // idleMs, it is the client's (408) when all that came is on disk, else the disk's (503): a
+  // pipeline the disk stopped taking stops reading the socket, and the client, held back by TCP,
+  // is not idle.
+  let arrived = performance.now();
+  const onArrival = () => (arrived = performance.now());
+  let onDisk = 0;
+  let wroteAt = arrived;
   let idle: NodeJS.Timeout | undefined;
-  const waitIdle = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => {
-      stalled = true;
-      first.destroy(new Error("The request body stopped arriving"));
-    }, idleMs);
+  const checkIdle = () => {
+    const now = performance.now();
+    if (file.bytesWritten !== onDisk) {
+      onDisk = file.bytesWritten;
+      wroteAt = now;
+    }
+    const quiet = now - Math.max(arrived, wroteAt);
+    if (quiet < idleMs) {
+      idle = setTimeout(checkIdle, idleMs - quiet);
+      return;
+    }
+    stalled = bytes > file.bytesWritten || first.writableLength > 0 ? "disk-stalled" : "stalled";
+    first.destroy(new Error(stalled === "stalled" ? "The request body stopped arriving" : "The disk stopped taking the request body"));
   };
   let badCoding: BadCoding | undefined;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      waitIdle();
       bytes += chunk.length;
       if (bytes > limit) {
         over = true;
@@ -800,9 +818,10 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
   req.once("aborted", onGone);
   req.once("error", onGone);
   req.once("close", onGone);
+  req.on("data", onArrival);
   req.pipe(first);
   spoolingSockets.add(req.socket);
-  waitIdle();
+  idle = setTimeout(checkIdle, idleMs);
   try {
     await written;
     return { path, bytes, sha256: hash.digest("hex") };
@@ -813,7 +832,7 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
     rmSync(path, { force: true });
     if (gone) return { fault: "gone", received: decoder?.bytesWritten ?? bytes };
     if (over) return { fault: "too-large" };
-    if (stalled) return { fault: "stalled" };
+    if (stalled !== undefined) return { fault: stalled };
     if (badCoding !== undefined) return badCoding;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOSPC" || code === "EDQUOT") return { fault: "disk-full" };
@@ -824,6 +843,7 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
     req.off("aborted", onGone);
     req.off("error", onGone);
     req.off("close", onGone);
+    req.off("data", onArrival);
   }
 }
 
