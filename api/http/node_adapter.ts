@@ -9,6 +9,7 @@ import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server
 import { createHash } from "node:crypto";
 import { createWriteStream, rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createInflate, type Gunzip, type Inflate } from "node:zlib";
@@ -243,7 +244,27 @@ export function createNodeServer<A extends Admitted = Admitted>(
     // A body written to disk as it arrives may take longer than the whole-request timeout (a 1.3 GB
     // CSV); it has its own bound, a silence (spoolBody). Node tells each request's timeout once.
     if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && spoolingSockets.has(socket as Socket)) return;
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    const inFlight = inFlightOn(socket);
+    // Bytes that are no request after one whose body came whole (a pipelined one, or the rest of a
+    // body its Content-Length undercounted): that request is answered first, and only then are
+    // they refused, as a 400; answered at once, the refusal took the place of its answer. Which
+    // method they name cannot be told: the packet starts with the good request.
+    if (error.code !== "ECONNRESET" && error.code !== "ERR_HTTP_REQUEST_TIMEOUT" && inFlight?.req?.complete === true && inFlight.headersSent !== true && !lingering.has(socket as Socket)) {
+      const refuseOnceAnswered = (response: ServerResponse) =>
+        response.once("finish", () => {
+          // node hands the socket to a request pipelined before these bytes once this one is done.
+          const next = inFlightOn(socket);
+          if (next != null && next !== response) refuseOnceAnswered(next);
+          else if (!socket.writable) socket.destroy();
+          // Reported with no method nor path: the packet's first line is the good request's.
+          else refuseOnSocket(options, socket as Socket, undefined, undefined, 400);
+        });
+      refuseOnceAnswered(inFlight);
+      inFlight.once("close", () => {
+        if (!inFlight.writableFinished) socket.destroy();
+      });
+      return;
+    }
     if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true || lingering.has(socket as Socket)) {
       socket.destroy();
       return;
@@ -261,17 +282,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
           : error.code === "HPE_INVALID_METHOD" && isRequestLine(packet)
             ? 501
             : 400;
-    rawAnswers.set(socket as Socket, status);
-    // With no request of the socket's in flight the refusal has no exchange of its own (a 408 of a
-    // request timed out mid-body does, which reports this status): counted and logged here.
-    if (inFlight == null) reportRefusal(options, packet, status);
-    const title = statusTitle(status);
-    const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
-    // A HEAD response must not carry a body, even an error's (the client would misparse it).
-    const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
-    );
+    refuseOnSocket(options, socket as Socket, inFlight, packet, status);
   });
   // Slow clients cannot hold sockets forever (slowloris): headers within 10 s, the whole request
   // within 60 s (a large CSV import upload), idle keep-alive sockets closed after 5 s.
@@ -293,6 +304,28 @@ function reportRefusal(options: Pick<AdapterOptions, "onRequest" | "onExchange">
   const path = line === null ? "" : line[2].split("?")[0].slice(0, 200);
   options.onRequest?.(path);
   options.onExchange?.({ id: `${BOOT}-${(++counter).toString(36)}`, method, path, status, duration_ms: 0 }, undefined);
+}
+
+/** The response node is writing on `socket` (its own field, `_httpMessage`), if any. */
+function inFlightOn(socket: Duplex | Socket): ServerResponse | null | undefined {
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+}
+
+/**
+ * Writes the clientError handler's refusal on `socket`, with `Connection: close`, and ends it. With
+ * no request of the socket's in flight the refusal has no exchange of its own (a 408 of a request
+ * timed out mid-body does, which reports this status): counted and logged here.
+ */
+function refuseOnSocket(options: Pick<AdapterOptions, "onRequest" | "onExchange">, socket: Socket, inFlight: ServerResponse | null | undefined, packet: Buffer | undefined, status: number): void {
+  rawAnswers.set(socket, status);
+  if (inFlight == null) reportRefusal(options, packet, status);
+  const title = statusTitle(status);
+  const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
+  // A HEAD response must not carry a body, even an error's (the client would misparse it).
+  const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
+  );
 }
 
 /** What the clientError handler's answers say, by status, beyond their title. */

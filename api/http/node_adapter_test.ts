@@ -834,3 +834,30 @@ test("a body whose file the disk stopped taking is a 503 disk-stalled, not a 408
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A client that counts its body's characters, not its bytes, sends a Content-Length too small:
+// what is left of the body is read as the next request, which is not one. Before: the adapter
+// answered that at once, on the socket, in place of the request still being handled (whose answer
+// was lost), and as a 501 "method not implemented", judging the request line at the start of the
+// chunk, the good request's.
+test("bytes that are no request after a complete one are refused only once that request is answered, as a 400", async () => {
+  await withServer(
+    async (req) => {
+      const text = await req.text();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return json({ text });
+    },
+    async (url, log) => {
+      const body = '{"name":"José"}';
+      const answer = await socketExchange(url, [`POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`]);
+      const [first, second] = answer.split(/(?=HTTP\/1\.1 )/);
+      assert.match(first ?? "", /^HTTP\/1\.1 200 /, answer);
+      assert.match(first, /\{"text":"\{\\"name\\":\\"José\\""\}$/, "the body as its Content-Length cut it");
+      assert.match(second ?? "", /^HTTP\/1\.1 400 /, answer);
+      assert.equal(problemAnswer(second).type, "/docs#problem-bad-request");
+      await until(() => log.length === 2);
+      // Each told when it is over (the refusal as it is written, the answer once its socket closes).
+      assert.deepEqual(log.map((e) => [e.status, e.method, e.path]).sort(), [[200, "POST", "/echo"], [400, "(other)", ""]]);
+    },
+  );
+});
