@@ -247,8 +247,9 @@ export function createNodeServer<A extends Admitted = Admitted>(
     const inFlight = inFlightOn(socket);
     // Bytes that are no request after one whose body came whole (a pipelined one, or the rest of a
     // body its Content-Length undercounted): that request is answered first, and only then are
-    // they refused, as a 400; answered at once, the refusal took the place of its answer. Which
-    // method they name cannot be told: the packet starts with the good request.
+    // they refused, as a 400 (431 for headers over the limit); answered at once, the refusal took
+    // the place of its answer. Which method they name, or whether their request line was what
+    // overflowed, cannot be told: the packet starts with the good request.
     if (error.code !== "ECONNRESET" && error.code !== "ERR_HTTP_REQUEST_TIMEOUT" && inFlight?.req?.complete === true && inFlight.headersSent !== true && !lingering.has(socket as Socket)) {
       const refuseOnceAnswered = (response: ServerResponse) =>
         response.once("finish", () => {
@@ -257,7 +258,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
           if (next != null && next !== response) refuseOnceAnswered(next);
           else if (!socket.writable) socket.destroy();
           // Reported with no method nor path: the packet's first line is the good request's.
-          else refuseOnSocket(options, socket as Socket, undefined, undefined, 400);
+          else refuseOnSocket(options, socket as Socket, undefined, undefined, error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400);
         });
       refuseOnceAnswered(inFlight);
       inFlight.once("close", () => {

@@ -858,6 +858,9 @@ test("bytes that are no request after a complete one are refused only once that 
       await until(() => log.length === 2);
       // Each told when it is over (the refusal as it is written, the answer once its socket closes).
       assert.deepEqual(log.map((e) => [e.status, e.method, e.path]).sort(), [[200, "POST", "/echo"], [400, "(other)", ""]]);
+      // A pipelined request whose headers are over node's limit: the first answered, then a 431.
+      const pipelined = await socketExchange(url, [`GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`]);
+      assert.deepEqual(pipelined.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200", "HTTP/1.1 431"], pipelined);
     },
   );
 });
