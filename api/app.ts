@@ -436,7 +436,10 @@ export class App {
 
   /**
    * Answers a request in process, without a socket (Hono's `app.request()`): for tests of routes and
-   * handlers. The adapter's own behaviour (body limits, parser errors, the log) needs a real socket.
+   * handlers. The adapter's own behaviour (body limits, parser errors, the log) needs a real socket,
+   * and so does a body's Content-Encoding: the adapter decodes it, this hands the handler the coded
+   * bytes as they are (a gzip JSON body is then a 400), and a CSV import's body is not written to
+   * uploads/ (the tests of coded and spooled bodies use a server on port 0).
    *
    * @example
    * ```ts

@@ -65,6 +65,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
   "disk-full": "503: the data dir's disk has no room for the copy of a CSV sent as an import's body (uploads/); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds, once the operator has made room.",
+  "disk-stalled": "503: the data dir's disk took none of a CSV import's body for 30 s while it still came (the client held back meanwhile, not idle); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds.",
   "shutting-down": "503: the API began to close (SIGTERM, SIGINT) while a contacts import ran: the import was stopped before its COMMIT and nothing was loaded (a CSV body's import is recorded as a failed run, `stopped`); send it again once the API is back, after `Retry-After` seconds.",
   "database-invalidated": "503: the embedded contacts database (DuckDB) stopped after a fatal error and refuses every request until the API is restarted; the server's log says why.",
 };
@@ -212,7 +213,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
           (route.method === "GET" && (path === "/contacts" || (doc.tag === "tables" && doc.responses["200"]?.csv === true)) ? ", or too many CSV downloads run (`too-many-downloads`)" : "") +
           // The adapter's bound on bodies held at once, decided before this route reads a byte.
           (doc.body !== undefined ? ", or the server holds as many request bodies as it may at once (`too-many-uploads`)" : "") +
-          (route.method === "POST" && path === "/imports/contacts" ? ", or the data dir's disk has no room for a CSV body's copy (`disk-full`), or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session), or the API began to close during the import, which it stopped (`shutting-down`)" : "") +
+          (route.method === "POST" && path === "/imports/contacts" ? ", or the data dir's disk has no room for a CSV body's copy (`disk-full`) or took none of it for 30 s (`disk-stalled`), or (PostgreSQL) another session's lock kept the import waiting 5 min (`database-locked`, its `detail` naming that session), or the API began to close during the import, which it stopped (`shutting-down`)" : "") +
           "; retry after `Retry-After` seconds.",
         headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } },
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },

@@ -9,6 +9,7 @@ import { createServer, maxHeaderSize, METHODS, type IncomingMessage, type Server
 import { createHash } from "node:crypto";
 import { createWriteStream, rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createInflate, type Gunzip, type Inflate } from "node:zlib";
@@ -149,9 +150,10 @@ export interface AdapterOptions<A extends Admitted = Admitted> {
    */
   spooling?: Set<Promise<unknown>>;
   /**
-   * How long a body written to a file (`spoolTo`) may go without a byte before it is cut with a 408
-   * (default BODY_IDLE_MS). Such a body is not bound by the whole-request timeout (60 s): a 1.3 GB
-   * CSV would need 22 MB/s.
+   * How long a body written to a file (`spoolTo`) may go without a byte from the client before it
+   * is cut with a 408 (default BODY_IDLE_MS), or without the disk taking one of the bytes that came
+   * (a 503 `disk-stalled`: the client, held back by TCP meanwhile, is not idle). Such a body is not
+   * bound by the whole-request timeout (60 s): a 1.3 GB CSV would need 22 MB/s.
    */
   bodyIdleMs?: number;
 }
@@ -242,7 +244,28 @@ export function createNodeServer<A extends Admitted = Admitted>(
     // A body written to disk as it arrives may take longer than the whole-request timeout (a 1.3 GB
     // CSV); it has its own bound, a silence (spoolBody). Node tells each request's timeout once.
     if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && spoolingSockets.has(socket as Socket)) return;
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    const inFlight = inFlightOn(socket);
+    // Bytes that are no request after one whose body came whole (a pipelined one, or the rest of a
+    // body its Content-Length undercounted): that request is answered first, and only then are
+    // they refused, as a 400 (431 for headers over the limit); answered at once, the refusal took
+    // the place of its answer. Which method they name, or whether their request line was what
+    // overflowed, cannot be told: the packet starts with the good request.
+    if (error.code !== "ECONNRESET" && error.code !== "ERR_HTTP_REQUEST_TIMEOUT" && inFlight?.req?.complete === true && inFlight.headersSent !== true && !lingering.has(socket as Socket)) {
+      const refuseOnceAnswered = (response: ServerResponse) =>
+        response.once("finish", () => {
+          // node hands the socket to a request pipelined before these bytes once this one is done.
+          const next = inFlightOn(socket);
+          if (next != null && next !== response) refuseOnceAnswered(next);
+          else if (!socket.writable) socket.destroy();
+          // Reported with no method nor path: the packet's first line is the good request's.
+          else refuseOnSocket(options, socket as Socket, undefined, undefined, error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400);
+        });
+      refuseOnceAnswered(inFlight);
+      inFlight.once("close", () => {
+        if (!inFlight.writableFinished) socket.destroy();
+      });
+      return;
+    }
     if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true || lingering.has(socket as Socket)) {
       socket.destroy();
       return;
@@ -260,17 +283,7 @@ export function createNodeServer<A extends Admitted = Admitted>(
           : error.code === "HPE_INVALID_METHOD" && isRequestLine(packet)
             ? 501
             : 400;
-    rawAnswers.set(socket as Socket, status);
-    // With no request of the socket's in flight the refusal has no exchange of its own (a 408 of a
-    // request timed out mid-body does, which reports this status): counted and logged here.
-    if (inFlight == null) reportRefusal(options, packet, status);
-    const title = statusTitle(status);
-    const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
-    // A HEAD response must not carry a body, even an error's (the client would misparse it).
-    const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
-    );
+    refuseOnSocket(options, socket as Socket, inFlight, packet, status);
   });
   // Slow clients cannot hold sockets forever (slowloris): headers within 10 s, the whole request
   // within 60 s (a large CSV import upload), idle keep-alive sockets closed after 5 s.
@@ -292,6 +305,28 @@ function reportRefusal(options: Pick<AdapterOptions, "onRequest" | "onExchange">
   const path = line === null ? "" : line[2].split("?")[0].slice(0, 200);
   options.onRequest?.(path);
   options.onExchange?.({ id: `${BOOT}-${(++counter).toString(36)}`, method, path, status, duration_ms: 0 }, undefined);
+}
+
+/** The response node is writing on `socket` (its own field, `_httpMessage`), if any. */
+function inFlightOn(socket: Duplex | Socket): ServerResponse | null | undefined {
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+}
+
+/**
+ * Writes the clientError handler's refusal on `socket`, with `Connection: close`, and ends it. With
+ * no request of the socket's in flight the refusal has no exchange of its own (a 408 of a request
+ * timed out mid-body does, which reports this status): counted and logged here.
+ */
+function refuseOnSocket(options: Pick<AdapterOptions, "onRequest" | "onExchange">, socket: Socket, inFlight: ServerResponse | null | undefined, packet: Buffer | undefined, status: number): void {
+  rawAnswers.set(socket, status);
+  if (inFlight == null) reportRefusal(options, packet, status);
+  const title = statusTitle(status);
+  const body = problemText(status, REFUSAL_DETAIL[status] ?? title);
+  // A HEAD response must not carry a body, even an error's (the client would misparse it).
+  const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
+  );
 }
 
 /** What the clientError handler's answers say, by status, beyond their title. */
@@ -479,6 +514,8 @@ export function nodeListener<A extends Admitted = Admitted>(
           else if (body.fault === "too-large") tooLarge();
           else if (body.fault === "disk-full") refuse(503, "The data dir's disk has no room for the request's body; nothing of it was kept, retry once there is room", "disk-full", "30");
           else if (body.fault === "stalled") refuse(408, `The request body stopped arriving: nothing came for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s`, "request-timeout");
+          else if (body.fault === "disk-stalled")
+            refuse(503, `The data dir's disk took none of the request's body for ${(options.bodyIdleMs ?? BODY_IDLE_MS) / 1000} s; nothing of it was kept, retry later`, "disk-stalled", "30");
           else if (body.fault === "gone") {
             // The client went away mid-body, or the close cut it: there is nobody to answer.
             res.destroy();
@@ -747,7 +784,7 @@ function readBody(
 
 /** Why a body could not be written to its file (its Content-Encoding's fault a BadCoding). */
 // `received`: the bytes that came as sent (a coded body's before decoding), set beside Content-Length.
-type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" } | { fault: "gone"; received: number } | { fault: "failed"; error: unknown } | BadCoding;
+type SpoolFault = { fault: "too-large" | "disk-full" | "stalled" | "disk-stalled" } | { fault: "gone"; received: number } | { fault: "failed"; error: unknown } | BadCoding;
 
 /**
  * Writes the body, decoded from `coding` as it arrives when it names one, to `path` (a new file,
@@ -760,19 +797,34 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
   const hash = createHash("sha256");
   let bytes = 0;
   let over = false;
-  let stalled = false;
+  let stalled: "stalled" | "disk-stalled" | undefined;
+  // The silence is timed from the last byte that came from the socket (a coded body's header may
+  // decode to nothing for a while) or that the file took, whichever is later. Once it lasts
+  // idleMs, it is the client's (408) when all that came is on disk, else the disk's (503): a
+  // pipeline the disk stopped taking stops reading the socket, and the client, held back by TCP,
+  // is not idle.
+  let arrived = performance.now();
+  const onArrival = () => (arrived = performance.now());
+  let onDisk = 0;
+  let wroteAt = arrived;
   let idle: NodeJS.Timeout | undefined;
-  const waitIdle = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => {
-      stalled = true;
-      first.destroy(new Error("The request body stopped arriving"));
-    }, idleMs);
+  const checkIdle = () => {
+    const now = performance.now();
+    if (file.bytesWritten !== onDisk) {
+      onDisk = file.bytesWritten;
+      wroteAt = now;
+    }
+    const quiet = now - Math.max(arrived, wroteAt);
+    if (quiet < idleMs) {
+      idle = setTimeout(checkIdle, idleMs - quiet);
+      return;
+    }
+    stalled = bytes > file.bytesWritten || first.writableLength > 0 ? "disk-stalled" : "stalled";
+    first.destroy(new Error(stalled === "stalled" ? "The request body stopped arriving" : "The disk stopped taking the request body"));
   };
   let badCoding: BadCoding | undefined;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      waitIdle();
       bytes += chunk.length;
       if (bytes > limit) {
         over = true;
@@ -800,9 +852,10 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
   req.once("aborted", onGone);
   req.once("error", onGone);
   req.once("close", onGone);
+  req.on("data", onArrival);
   req.pipe(first);
   spoolingSockets.add(req.socket);
-  waitIdle();
+  idle = setTimeout(checkIdle, idleMs);
   try {
     await written;
     return { path, bytes, sha256: hash.digest("hex") };
@@ -813,7 +866,7 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
     rmSync(path, { force: true });
     if (gone) return { fault: "gone", received: decoder?.bytesWritten ?? bytes };
     if (over) return { fault: "too-large" };
-    if (stalled) return { fault: "stalled" };
+    if (stalled !== undefined) return { fault: stalled };
     if (badCoding !== undefined) return badCoding;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOSPC" || code === "EDQUOT") return { fault: "disk-full" };
@@ -824,6 +877,7 @@ async function spoolBody(req: IncomingMessage, path: string, limit: number, stat
     req.off("aborted", onGone);
     req.off("error", onGone);
     req.off("close", onGone);
+    req.off("data", onArrival);
   }
 }
 

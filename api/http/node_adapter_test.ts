@@ -1,8 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import type { AddressInfo } from "node:net";
@@ -723,4 +726,141 @@ test("a body written to a file as it arrives is not cut by the whole-request tim
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * Holds every thread of libuv's pool in an open() of a FIFO nobody writes, so the file system's
+ * calls (a spooled body's open and writes) wait as on a disk that stalled; the returned function
+ * opens each FIFO's other end from a child process (which needs no thread of the pool) to free them.
+ */
+async function stallFileSystem(dir: string): Promise<() => Promise<void>> {
+  const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) => join(dir, `fifo-${i}`));
+  execFileSync("mkfifo", fifos);
+  const opened = fifos.map((fifo) => open(fifo, "r"));
+  return async () => {
+    await new Promise((resolve) => execFile("sh", ["-c", 'for f; do exec 3>"$f"; exec 3>&-; done', "sh", ...fifos], resolve));
+    for (const handle of await Promise.all(opened)) await handle.close();
+  };
+}
+
+/**
+ * Resolves with all the server sent on a socket that wrote `head`, then `next()`'s bytes every
+ * `everyMs` while it returns some and nothing was answered (at the answer's first byte it half-closes).
+ */
+function steadyUpload(port: number, head: string, next: () => Buffer | undefined, everyMs: number): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    const timer = setInterval(() => {
+      const bytes = next();
+      if (bytes === undefined) clearInterval(timer);
+      else socket.write(bytes);
+    }, everyMs);
+    socket.on("data", (d) => {
+      if (answer === "") {
+        clearInterval(timer);
+        socket.end();
+      }
+      answer += d;
+    });
+    socket.on("close", () => {
+      clearInterval(timer);
+      resolve(answer);
+    });
+    socket.on("error", () => {});
+    socket.write(head);
+  });
+}
+
+test("a body written to a file is timed by the bytes arriving from the client, not by those reaching the file: a coded body sent steadily is not a 408 while its decoder gives nothing yet", { timeout: 30_000 }, async () => {
+  // Before: the 408's silence was measured between decoded bytes reaching the file, so a gzip
+  // body whose header (here a 3 KB comment, sent over 1.5 s) decodes to nothing was cut as silent.
+  const dir = mkdtempSync(join(tmpdir(), "spool-arriving-"));
+  const server = createNodeServer(async (_req, info) => json({ bytes: info.spooled?.bytes }), {
+    admit: () => ({ maxBodyBytes: 1e9, coding: "gzip", spoolTo: join(dir, "body.csv") }),
+    bodyIdleMs: 500,
+    onError: () => {},
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const plain = gzipSync("a,b\n1,2\n");
+    // FCOMMENT: a zero-ended comment after the 10-byte header.
+    plain[3] |= 0x10;
+    const comment = Array.from({ length: 30 }, () => Buffer.from("c".repeat(100)));
+    const parts = [plain.subarray(0, 10), ...comment, Buffer.concat([Buffer.from([0]), plain.subarray(10)])];
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    const head = `POST /import HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Encoding: gzip\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+    const answer = await steadyUpload(port, head, () => parts.shift(), 50);
+    assert.match(answer, /^HTTP\/1\.1 200 /, answer.slice(0, 300));
+    assert.match(answer, /"bytes":8/);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a body whose file the disk stopped taking is a 503 disk-stalled, not a 408 blaming a client that keeps sending", { timeout: 30_000 }, async () => {
+  // Before: the client, still sending (held back by TCP as the server stopped reading), was told
+  // "nothing came for 0.3 s" (408) though it was the disk that took nothing.
+  const dir = mkdtempSync(join(tmpdir(), "spool-disk-stalled-"));
+  const server = createNodeServer(async (_req, info) => json({ bytes: info.spooled?.bytes }), {
+    admit: () => ({ maxBodyBytes: 1e9, spoolTo: join(dir, "body.csv") }),
+    bodyIdleMs: 300,
+    onError: () => {},
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const release = await stallFileSystem(dir);
+  // The disk comes back long after the body's silence (5 x 300 ms) was judged, as any disk that
+  // stalls that long may: the answer, which waits for the part written to be removed, then goes out.
+  const released = new Promise<void>((resolve) => setTimeout(() => void release().then(resolve), 1500));
+  let answer: string;
+  try {
+    const head = `POST /import HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n`;
+    answer = await steadyUpload(port, head, () => Buffer.alloc(64 * 1024, "a"), 20);
+  } finally {
+    await released;
+    server.closeAllConnections();
+    server.close();
+  }
+  try {
+    assert.match(answer, /^HTTP\/1\.1 503 /, answer.slice(0, 300));
+    assert.equal(problemAnswer(answer).type, "/docs#problem-disk-stalled");
+    assert.match(answer, /retry-after: 30/i);
+    await until(() => readdirSync(dir).every((name) => name.startsWith("fifo-")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A client that counts its body's characters, not its bytes, sends a Content-Length too small:
+// what is left of the body is read as the next request, which is not one. Before: the adapter
+// answered that at once, on the socket, in place of the request still being handled (whose answer
+// was lost), and as a 501 "method not implemented", judging the request line at the start of the
+// chunk, the good request's.
+test("bytes that are no request after a complete one are refused only once that request is answered, as a 400", async () => {
+  await withServer(
+    async (req) => {
+      const text = await req.text();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return json({ text });
+    },
+    async (url, log) => {
+      const body = '{"name":"José"}';
+      const answer = await socketExchange(url, [`POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`]);
+      const [first, second] = answer.split(/(?=HTTP\/1\.1 )/);
+      assert.match(first ?? "", /^HTTP\/1\.1 200 /, answer);
+      assert.match(first, /\{"text":"\{\\"name\\":\\"José\\""\}$/, "the body as its Content-Length cut it");
+      assert.match(second ?? "", /^HTTP\/1\.1 400 /, answer);
+      assert.equal(problemAnswer(second).type, "/docs#problem-bad-request");
+      await until(() => log.length === 2);
+      // Each told when it is over (the refusal as it is written, the answer once its socket closes).
+      assert.deepEqual(log.map((e) => [e.status, e.method, e.path]).sort(), [[200, "POST", "/echo"], [400, "(other)", ""]]);
+      // A pipelined request whose headers are over node's limit: the first answered, then a 431.
+      const pipelined = await socketExchange(url, [`GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`]);
+      assert.deepEqual(pipelined.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200", "HTTP/1.1 431"], pipelined);
+    },
+  );
 });
