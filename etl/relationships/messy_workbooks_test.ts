@@ -765,3 +765,18 @@ test("a chart sheet whose name holds a hint ('Gráfico de la matriz') is never r
     }
   });
 });
+
+test("a matrix of checkboxes (Google Sheets' TRUE/FALSE) is refused quoting TRUE and FALSE as the sheet shows them (review)", async () => {
+  // Before: "2 matrix cells hold values other than 0 or 1 ('true', 'false')", words the sheet never shows.
+  const { matrix, list } = grids();
+  matrix[2][3] = true;
+  matrix[3][2] = false;
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: list }], { flavor: "google" });
+  try {
+    assert.equal(run.status, "failed");
+    assert.deepEqual(run.findings.map((f) => [f.check, f.cells]), [["invalid_value", [`'${M}'!D3`, `'${M}'!C4`]]]);
+    assert.match(run.error!.message, /^2 matrix cells hold values other than 0 or 1 \('TRUE', 'FALSE'\); the previous version stays published$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

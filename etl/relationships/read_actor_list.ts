@@ -5,7 +5,7 @@
  */
 import { fold } from "../text/mod.js";
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asText, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
+import { asBadId, asId, asText, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -86,7 +86,7 @@ export async function readActorList(
       // Text above the first actor counts when it starts with a digit ("3,0", "6a"), so column
       // titles ("Id", "Id (1 a 50)") do not.
       else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /^\d/.test(tidy(idValue)))) {
-        findings.add("id_not_a_number", ref, showId(idValue!));
+        findings.add("id_not_a_number", ref, show(idValue!));
       } else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
