@@ -1,5 +1,6 @@
 /**
- * Finds the actor list (code | id | name, or id | code | name) in a sheet by its shape: the columns
+ * Finds the actor list (code | id | name, id | code | name, or name | code | id; a header row naming
+ * the code and name columns places them in any order) in a sheet by its shape: the columns
  * most rows hold an id and, right beside it, a code and a name in; titles and header rows above it
  * have no id and are skipped, so the table may move down or right.
  */
@@ -182,8 +183,8 @@ function mostHeldLayout(rows: readonly SheetRow[], isId: (value: CellValue) => b
 }
 
 /**
- * For each id cell of a row, the code and name right beside it: `code | id | name`, or `id | code |
- * name`. A code may be digit text ("10"), which reads as an id too: counted only as a name it took
+ * For each id cell of a row, the code and name right beside it: `code | id | name`, `id | code |
+ * name`, or `name | code | id` when nothing is right of the id (its names were dropped, unsaid). A code may be digit text ("10"), which reads as an id too: counted only as a name it took
  * the id column from the number ids beside it, or was dropped.
  */
 function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[] {
@@ -193,7 +194,7 @@ function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[
   for (const cell of row.cells) {
     if (!isId(cell.value)) continue;
     const col = cell.col;
-    if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
+    if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : text.has(col - 2) ? col - 2 : null });
     // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.
     else if (codes.has(col + 1) && text.has(col + 2)) layouts.push({ idCol: col, codeCol: col + 1, nameCol: col + 2 });
     else if (text.has(col + 1)) layouts.push({ idCol: col, codeCol: null, nameCol: col + 1 });

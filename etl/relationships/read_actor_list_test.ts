@@ -152,6 +152,11 @@ test("readActorList() takes the code and name columns its header row names, in a
       assert.deepEqual(findings, []);
     });
   }
+  await t.test("no header row: name | code | id reads the names left of the code", async () => {
+    const { list, findings } = await read([[null, "Lista de actores"], ["Ana", "A", 1], ["Luis", "B", 2]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+    assert.deepEqual(findings, []);
+  });
   await t.test("a header naming neither leaves the layout to the rows' shape", async () => {
     const { list } = await read([["Col 1", "Col 2", "Col 3"], ["A", 1, "Ana"], ["B", 2, "Luis"]]);
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
