@@ -54,11 +54,6 @@ export function isBrokenId(value: CellValue | undefined): boolean {
   return asId(value) === null && asBadId(value) === null;
 }
 
-/** Renders an id cell's value for a finding: booleans as a spreadsheet shows them (`TRUE`). */
-export function showId(value: CellValue): string {
-  return typeof value === "boolean" ? String(value).toUpperCase() : show(value);
-}
-
 /**
  * Returns a code or name as the load stores it: without whitespace or invisible formatting
  * characters at either end (a zero-width space pasted from a web page made 'A' and 'A\u200b' two
@@ -124,8 +119,12 @@ export function isUncalculated(value: CellValue): boolean {
   return value instanceof CellError && value.code === UNCALCULATED;
 }
 
-/** Renders a value for a finding's message. */
+/**
+ * Renders a value for a finding's message, as a spreadsheet shows it: booleans `TRUE`/`FALSE` (a
+ * matrix of Google Sheets checkboxes was quoted 'true', 'false'), dates as ISO days.
+ */
 export function show(value: CellValue): string {
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   return String(value);
 }

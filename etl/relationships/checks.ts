@@ -202,7 +202,7 @@ export const CHECKS = {
   },
   diagonal_one: {
     severity: "warning",
-    message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} marked as related to itself (1 on the diagonal)${quoted(ex)}`,
+    message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} marked as related to ${n === 1 ? "itself" : "themselves"} (1 on the diagonal)${quoted(ex)}`,
   },
   unknown_cells: {
     severity: "info",

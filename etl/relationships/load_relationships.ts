@@ -231,10 +231,11 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
   const workbook = await openWorkbook(options.workbook, { maxEntryBytes: options.maxSheetBytes ?? MAX_SHEET_BYTES });
   try {
     const hidden = workbook.hiddenSheetNames;
-    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"], [], hidden);
+    const charts = workbook.chartSheetNames;
+    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"], [], hidden, charts);
     // Never the matrix's sheet: "Matriz de actores" holds the hint "actores", and reading the list
     // from the matrix published its letter codes as the actors' names without a finding.
-    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden);
+    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden, charts);
     for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
     const list = await readActorList(abortable(workbook.rows(listSheet), unchanged, stop), { sheet: listSheet, findings, date1904: workbook.date1904 });
     const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
@@ -548,7 +549,9 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
  * over an earlier sheet holding a later one: "Lista actores" over "Resumen actores"). Sheets in
  * `taken` (already read as another table) are never picked. At each of those levels a sheet in
  * `hidden` (Excel does not show it: an old copy, or a lookup list kept out of the way) is picked
- * only when no visible one matches there. Throws LoadError("missing-sheet") naming the sheets that exist.
+ * only when no visible one matches there. Sheets in `charts` (chart sheets, which hold no cells) are
+ * never picked: a chart sheet "Gráfico de la matriz" before the data's "Adyacencia" was read as the
+ * matrix and the load refused with `matrix_not_found`. Throws LoadError("missing-sheet") naming the sheets that exist.
  *
  * @example
  * ```ts
@@ -563,8 +566,9 @@ export function findSheet(
   hints: readonly string[],
   taken: readonly string[] = [],
   hidden: readonly string[] = [],
+  charts: readonly string[] = [],
 ): string {
-  const free = names.filter((n) => !taken.includes(n));
+  const free = names.filter((n) => !taken.includes(n) && !charts.includes(n));
   const visible = free.filter((n) => !hidden.includes(n));
   const unseen = free.filter((n) => hidden.includes(n));
   const key = (s: string) => fold(s).trim();
@@ -578,7 +582,7 @@ export function findSheet(
     const hinted = visible.find((n) => key(n).includes(hint)) ?? unseen.find((n) => key(n).includes(hint));
     if (hinted !== undefined) return hinted;
   }
-  const described = (n: string) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : hidden.includes(n) ? " (hidden)" : ""}`;
+  const described = (n: string) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : charts.includes(n) ? " (a chart sheet)" : hidden.includes(n) ? " (hidden)" : ""}`;
   throw new LoadError("missing-sheet", `Cannot find sheet '${preferred}'; the workbook has ${names.map(described).join(", ") || "no sheets"}`);
 }
 

@@ -730,3 +730,53 @@ test("actor 1's header id cleared fails the load naming that header cell, not th
     });
   }
 });
+
+test("a chart sheet whose name holds a hint ('Gráfico de la matriz') is never read as the matrix or the list (review)", async (t) => {
+  // Before: the chart sheet, first to hold "matriz", was read as the matrix and the load refused
+  // with "Cannot find the matrix in sheet 'Gráfico de la matriz'" although 'Adyacencia' holds it.
+  const inline = (rows: CellInput[][]) =>
+    rows
+      .map((row, r) => `<row r="${r + 1}">${row.map((v, c) => (v === null ? "" : typeof v === "number" ? `<c r="${columnLetters(c + 1)}${r + 1}"><v>${v}</v></c>` : `<c r="${columnLetters(c + 1)}${r + 1}" t="inlineStr"><is><t>${v}</t></is></c>`)).join("")}</row>`)
+      .join("");
+  const { matrix, list } = grids();
+  const charts = [{ name: "Gráfico de la matriz", xml: "", chart: true }, { name: "Gráfico actores", xml: "", chart: true }];
+  async function loadHandmade(sheets: { name: string; xml: string; chart?: boolean }[]) {
+    const dir = mkdtempSync(join(tmpdir(), "messy-workbook-test-"));
+    const workbook = join(dir, "relaciones.xlsx");
+    writeFileSync(workbook, handmadeXlsx({ sheets }));
+    return { dir, run: (await loadRelationships({ workbook, dataDir: dir, force: true })).run };
+  }
+  await t.test("the worksheets after them are read", async () => {
+    const { dir, run } = await loadHandmade([...charts, { name: "Adyacencia", xml: inline(matrix) }, { name: "Actores", xml: inline(list) }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("no worksheet for the list: refused, the chart sheets marked as such", async () => {
+    const { dir, run } = await loadHandmade([...charts, { name: "Adyacencia", xml: inline(matrix) }]);
+    try {
+      assert.equal(run.error?.code, "missing-sheet", JSON.stringify(run));
+      assert.match(run.error!.message, /'Gráfico de la matriz' \(a chart sheet\), 'Gráfico actores' \(a chart sheet\), 'Adyacencia' \(read as the matrix\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("a matrix of checkboxes (Google Sheets' TRUE/FALSE) is refused quoting TRUE and FALSE as the sheet shows them (review)", async () => {
+  // Before: "2 matrix cells hold values other than 0 or 1 ('true', 'false')", words the sheet never shows.
+  const { matrix, list } = grids();
+  matrix[2][3] = true;
+  matrix[3][2] = false;
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: list }], { flavor: "google" });
+  try {
+    assert.equal(run.status, "failed");
+    assert.deepEqual(run.findings.map((f) => [f.check, f.cells]), [["invalid_value", [`'${M}'!D3`, `'${M}'!C4`]]]);
+    assert.match(run.error!.message, /^2 matrix cells hold values other than 0 or 1 \('TRUE', 'FALSE'\); the previous version stays published$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

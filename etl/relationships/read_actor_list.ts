@@ -1,10 +1,12 @@
 /**
- * Finds the actor list (code | id | name, or id | code | name) in a sheet by its shape: the columns
+ * Finds the actor list (code | id | name, id | code | name, or name | code | id; a header row naming
+ * the code and name columns places them in any order) in a sheet by its shape: the columns
  * most rows hold an id and, right beside it, a code and a name in; titles and header rows above it
  * have no id and are skipped, so the table may move down or right.
  */
+import { fold } from "../text/mod.js";
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asText, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
+import { asBadId, asId, asText, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -85,7 +87,7 @@ export async function readActorList(
       // Text above the first actor counts when it starts with a digit ("3,0", "6a"), so column
       // titles ("Id", "Id (1 a 50)") do not.
       else if (isBrokenId(idValue) && (code !== null || name !== null) && (started || typeof idValue !== "string" || /^\d/.test(tidy(idValue)))) {
-        findings.add("id_not_a_number", ref, showId(idValue!));
+        findings.add("id_not_a_number", ref, show(idValue!));
       } else if (started && described && !(idValue instanceof CellError)) {
         findings.add("list_row_without_id", ref, idValue === undefined || show(idValue).trim() === "" ? "blank" : show(idValue));
       }
@@ -118,7 +120,8 @@ export async function readActorList(
     // holds no id, code or name: kept, a million of them took 600 MB for a 60-actor list.
     if (!row.cells.every(isBlankText)) all.push(row);
   }
-  const layout = mostHeldLayout(all, holdsId);
+  const shaped = mostHeldLayout(all, holdsId);
+  const layout = shaped && labelledLayout(all, shaped);
   if (layout) for (const row of all) take(row, layout);
   else notFound(all, sheet, findings, date1904);
   return { sheet, actors };
@@ -180,8 +183,8 @@ function mostHeldLayout(rows: readonly SheetRow[], isId: (value: CellValue) => b
 }
 
 /**
- * For each id cell of a row, the code and name right beside it: `code | id | name`, or `id | code |
- * name`. A code may be digit text ("10"), which reads as an id too: counted only as a name it took
+ * For each id cell of a row, the code and name right beside it: `code | id | name`, `id | code |
+ * name`, or `name | code | id` when nothing is right of the id (its names were dropped, unsaid). A code may be digit text ("10"), which reads as an id too: counted only as a name it took
  * the id column from the number ids beside it, or was dropped.
  */
 function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[] {
@@ -191,12 +194,36 @@ function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[
   for (const cell of row.cells) {
     if (!isId(cell.value)) continue;
     const col = cell.col;
-    if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : null });
+    if (codes.has(col - 1)) layouts.push({ idCol: col, codeCol: col - 1, nameCol: text.has(col + 1) ? col + 1 : text.has(col - 2) ? col - 2 : null });
     // "id | code | name" puts two text cells on the right; "id | name" (or a blank name) one.
     else if (codes.has(col + 1) && text.has(col + 2)) layouts.push({ idCol: col, codeCol: col + 1, nameCol: col + 2 });
     else if (text.has(col + 1)) layouts.push({ idCol: col, codeCol: null, nameCol: col + 1 });
   }
   return layouts;
+}
+
+const CODE_LABEL = /\b(?:codigo|cod|code|letra|sigla|clave)\b/;
+const NAME_LABEL = /\b(?:nombre|name)\b/;
+
+/**
+ * The layout with the code and name columns the list's header row names, when it names one of
+ * each (`Nombre | Código | Id`, `Id | Nombre | Código`): the rows' shape alone reads only `code |
+ * id | name` and `id | code | name`, and took `name | code | id` for a list without names (all
+ * published NULL, unsaid) and `id | name | code` for one with the names as codes. The header row
+ * is the nearest row above the first actor with two texts or more; otherwise `shaped` stands.
+ */
+function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
+  const first = rows.findIndex((row) => row.cells.some((c) => c.col === shaped.idCol && asId(c.value) !== null));
+  for (let r = first - 1; r >= 0; r--) {
+    const labels = rows[r]!.cells.filter((c) => typeof c.value === "string" && tidy(c.value) !== "");
+    if (labels.length < 2) continue;
+    const folded = labels.map((c) => ({ col: c.col, text: fold(c.value as string) }));
+    const codes = folded.filter((l) => CODE_LABEL.test(l.text) && !NAME_LABEL.test(l.text));
+    const names = folded.filter((l) => NAME_LABEL.test(l.text) && !CODE_LABEL.test(l.text));
+    if (codes.length !== 1 || names.length !== 1 || codes[0]!.col === shaped.idCol || names[0]!.col === shaped.idCol) return shaped;
+    return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: names[0]!.col };
+  }
+  return shaped;
 }
 
 /** Trimmed and composed (NFC, as `asText()`), or null when blank. */

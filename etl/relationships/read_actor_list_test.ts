@@ -135,3 +135,30 @@ test("readActorList() keeps no row of blank text below the list (a formula colum
   assert.deepEqual(findings.list(), []);
   assert.equal(collected, true, "a blank row was still held when the read ended");
 });
+
+test("readActorList() takes the code and name columns its header row names, in any order (review)", async (t) => {
+  // Before: `name | code | id` dropped every name without a word (published NULL, exit 0), and
+  // `id | name | code` published the names as the list's codes and the codes as the names.
+  const cases: [string, GridValue[][]][] = [
+    ["Nombre | Código | Id", [["Nombre", "Código", "Id"], ["Ana", "A", 1], ["Luis", "B", 2]]],
+    ["Id | Nombre | Código", [["Id", "Nombre", "Código"], [1, "Ana", "A"], [2, "Luis", "B"]]],
+    ["Código | Nombre | Id, under a title", [["Actores 2026"], ["CÓDIGO ", "nombre del actor", "ID"], ["A", "Ana", 1], ["B", "Luis", 2]]],
+    ["Name | Id | Code", [[null, "Name", "Id", "Code"], [null, "Ana", 1, "A"], [null, "Luis", 2, "B"]]],
+  ];
+  for (const [name, grid] of cases) {
+    await t.test(name, async () => {
+      const { list, findings } = await read(grid);
+      assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+      assert.deepEqual(findings, []);
+    });
+  }
+  await t.test("no header row: name | code | id reads the names left of the code", async () => {
+    const { list, findings } = await read([[null, "Lista de actores"], ["Ana", "A", 1], ["Luis", "B", 2]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("a header naming neither leaves the layout to the rows' shape", async () => {
+    const { list } = await read([["Col 1", "Col 2", "Col 3"], ["A", 1, "Ana"], ["B", 2, "Luis"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+  });
+});

@@ -9,7 +9,7 @@
  * objects at all.
  */
 import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
-import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, showId, tidy } from "./_values.ts";
+import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { Findings, MAX_FINDING_CELLS } from "./findings.ts";
@@ -278,7 +278,7 @@ export async function readMatrix(
           datedIds.push([ref, show(date.value)]);
         } else if (idCell !== null && isBrokenId(idCell.value)) {
           // An id cell holding an error, a boolean or text: a broken id, not a row without one.
-          brokenIds.push([ref, showId(idCell.value)]);
+          brokenIds.push([ref, show(idCell.value)]);
         } else if (idCol === null) undecided.push({ row: row.row, left: cells.slice(0, i), ref });
         else rowFindings.add("row_without_id", ref);
       }
@@ -367,7 +367,7 @@ export async function readMatrix(
     const broken: [ref: string, value: string][] = [];
     for (const { row, left, ref } of undecided) {
       const cell = left.find((c) => c.col === idCol);
-      if (cell !== undefined && isBrokenId(cell.value)) broken.push([cellRef(sheet, row, cell.col), showId(cell.value)]);
+      if (cell !== undefined && isBrokenId(cell.value)) broken.push([cellRef(sheet, row, cell.col), show(cell.value)]);
       else findings.add("row_without_id", ref);
     }
     for (const [ref, date] of datedIds) addIdIsDate(findings, ref, date, date1904);

@@ -151,6 +151,10 @@ test("readMatrix() reports problems with cell references", async (t) => {
     const { findings } = await read(usersGrid([[1, 0], [0, 0]]));
     assert.deepEqual(findings.map((f) => [f.check, f.severity, f.cells]), [["diagonal_one", "warning", [`'${S}'!C3`]]]);
   });
+  await t.test("two 1s on the diagonal: the message says themselves (review)", async () => {
+    const { findings } = await read(usersGrid([[1, 0], [0, 1]]));
+    assert.deepEqual(findings.map((f) => f.message), ["2 actors are marked as related to themselves (1 on the diagonal) ('1', '2')"]);
+  });
   await t.test("no header row", async () => {
     const { matrix, findings } = await read([["hola"], [0, 1, 0]]);
     assert.equal(matrix, null);

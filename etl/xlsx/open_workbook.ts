@@ -42,6 +42,8 @@ export interface Workbook {
   readonly sheetNames: readonly string[];
   /** The names of the sheets Excel does not show (`state="hidden"` or `"veryHidden"`), in workbook order. */
   readonly hiddenSheetNames: readonly string[];
+  /** The sheets that are no worksheets (chart sheets and the like: `rows()` yields none), in workbook order. */
+  readonly chartSheetNames: readonly string[];
   /** True when the workbook counts dates from 1904 (`<workbookPr date1904="1"/>`, old Mac Excel): serial 1 is 1904-01-02. */
   readonly date1904: boolean;
   /** Streams the non-empty rows of a sheet; throws XlsxError("missing-sheet") if there is no such sheet. */
@@ -59,6 +61,7 @@ class XlsxWorkbook implements Workbook {
   readonly file: string;
   readonly sheetNames: readonly string[];
   readonly hiddenSheetNames: readonly string[];
+  readonly chartSheetNames: readonly string[];
   readonly date1904: boolean;
   readonly #zip: ZipArchive;
   readonly #info: PackageInfo;
@@ -74,6 +77,7 @@ class XlsxWorkbook implements Workbook {
     this.#maxCellChars = maxCellChars;
     this.sheetNames = Object.freeze(info.sheets.map((s) => s.name));
     this.hiddenSheetNames = Object.freeze(info.sheets.filter((s) => s.hidden).map((s) => s.name));
+    this.chartSheetNames = Object.freeze(info.sheets.filter((s) => s.kind !== "worksheet").map((s) => s.name));
     this.date1904 = info.date1904;
   }
 

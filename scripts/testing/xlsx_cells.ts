@@ -65,7 +65,8 @@ const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 
 /** Parts of a minimal hand-made workbook; sheets are raw `<sheetData>` contents or whole documents. */
 export interface HandmadeOptions {
-  sheets: { name: string; xml: string; target?: string }[];
+  /** `chart`: a chart sheet (its `xml` is ignored), which holds no cells. */
+  sheets: { name: string; xml: string; target?: string; chart?: boolean }[];
   sharedStrings?: string;
   styles?: string;
   workbookPr?: string;
@@ -82,6 +83,10 @@ export function sheetDoc(rows: string): string {
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet ${NS}><dimension ref="A1:B2"/><sheetData>${rows}</sheetData></worksheet>`;
 }
 
+function sheetTarget(s: HandmadeOptions["sheets"][number], i: number): string {
+  return s.target ?? (s.chart ? `chartsheets/sheet${i + 1}.xml` : `worksheets/sheet${i + 1}.xml`);
+}
+
 /** A minimal valid .xlsx built by hand, for XML shapes the fixture writer never writes. */
 export function handmadeXlsx(o: HandmadeOptions): Buffer {
   const wbPath = o.workbookPath ?? "xl/workbook.xml";
@@ -95,14 +100,15 @@ export function handmadeXlsx(o: HandmadeOptions): Buffer {
   entries.push({ name: "_rels/.rels", data: `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="/${wbPath}"/></Relationships>` });
   const sheetsXml = o.sheets.map((s, i) => `<sheet name="${s.name}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`).join("");
   entries.push({ name: wbPath, data: o.workbookXml ?? `<?xml version="1.0"?><workbook ${NS}>${o.workbookPr ?? ""}<sheets>${sheetsXml}</sheets></workbook>` });
-  let rels = o.sheets.map((s, i) => `<Relationship Id="rId${i + 1}" Type="${REL}/worksheet" Target="${s.target ?? `worksheets/sheet${i + 1}.xml`}"/>`).join("");
+  let rels = o.sheets.map((s, i) => `<Relationship Id="rId${i + 1}" Type="${REL}/${s.chart ? "chartsheet" : "worksheet"}" Target="${sheetTarget(s, i)}"/>`).join("");
   if (o.sharedStrings !== undefined) rels += `<Relationship Id="rIdS" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/>`;
   if (o.styles !== undefined) rels += `<Relationship Id="rIdT" Type="${REL}/styles" Target="styles.xml"/>`;
   entries.push({ name: `${wbDir}_rels/${wbName}.rels`, data: `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${rels}</Relationships>` });
   o.sheets.forEach((s, i) => {
-    const target = s.target ?? `worksheets/sheet${i + 1}.xml`;
+    const target = sheetTarget(s, i);
     const name = target.startsWith("/") ? target.slice(1) : posix.normalize(wbDir + decodeURIComponent(target));
-    entries.push({ name, data: s.xml.includes("<worksheet") || s.xml.includes(":worksheet") ? s.xml : sheetDoc(s.xml) });
+    const data = s.chart ? `<?xml version="1.0"?><chartsheet ${NS}><sheetViews><sheetView workbookViewId="0"/></sheetViews></chartsheet>` : s.xml.includes("<worksheet") || s.xml.includes(":worksheet") ? s.xml : sheetDoc(s.xml);
+    entries.push({ name, data });
   });
   if (o.sharedStrings !== undefined) entries.push({ name: `${wbDir}sharedStrings.xml`, data: `<?xml version="1.0"?><sst ${NS}>${o.sharedStrings}</sst>` });
   if (o.styles !== undefined) entries.push({ name: `${wbDir}styles.xml`, data: `<?xml version="1.0"?><styleSheet ${NS}>${o.styles}</styleSheet>` });
