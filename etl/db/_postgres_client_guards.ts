@@ -18,9 +18,35 @@
  * Either way the connection is gone, and the statements sent on it fail with a connection error
  * that their callers handle. Not covered: `target_session_attrs` in DATABASE_URL makes the client
  * run one more statement of its own on each new connection, from a promise nobody ever awaits.
+ *
+ * And one bug that ends no process but leaves a connection of the pool dead for good: see
+ * patchPostgresClient().
  */
+import { register } from "node:module";
 
 let installed = false;
+let patched = false;
+
+/**
+ * Mends, as the client is loaded (module hooks, _postgres_client_patch_hooks.mjs), its teardown of
+ * a connection whose socket closed while a small write waited for its setImmediate: the timer was
+ * cleared but not forgotten, so every later write of that pool slot, its reconnections' start-up
+ * message included, waited for a flush that never came. Each reconnection then failed
+ * CONNECT_TIMEOUT after 10 s against a healthy server, and a PostgreSQL restart or a
+ * pg_terminate_backend under load left an API process answering 503 for good on part of its pool.
+ * Before the client's first import; once per process.
+ *
+ * @example
+ * ```ts
+ * patchPostgresClient();
+ * const { default: postgres } = await import("postgres");
+ * ```
+ */
+export function patchPostgresClient(): void {
+  if (patched) return;
+  patched = true;
+  register(new URL("./_postgres_client_patch_hooks.mjs", import.meta.url));
+}
 
 /** Whether `error` is the client's write on a closed socket (and nothing else). */
 export function isPostgresSocketRace(error: unknown): boolean {

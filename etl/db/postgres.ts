@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { QueryOptions, Row, SqlRunner } from "./sql_runner.ts";
-import { guardPostgresClient, settlePostgresTypesQuery } from "./_postgres_client_guards.ts";
+import { guardPostgresClient, patchPostgresClient, settlePostgresTypesQuery } from "./_postgres_client_guards.ts";
 
 type PostgresSql = import("postgres").Sql<Record<string, never>>;
 type PostgresTx = import("postgres").TransactionSql<Record<string, never>>;
@@ -303,6 +303,7 @@ export class PostgresDatabase implements SqlRunner {
 
   /** Connects (and checks the connection with one query); throws the client's error when it cannot. */
   static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
+    patchPostgresClient();
     const { default: postgres } = await import("postgres");
     guardPostgresClient();
     const target = connectionOf(url);

@@ -88,3 +88,33 @@ await relay.close();`;
   assert.match(guarded.stdout, /connect: unavailable/);
   assert.doesNotMatch(guarded.stderr, /\n\s+at /, "no stack");
 });
+
+test("a pool slot whose socket closed while a small write waited connects again, not CONNECT_TIMEOUT for good", { skip: POSTGRES_SKIP, timeout: 120_000 }, () => {
+  // Found by killing the API's backends (pg_terminate_backend) under writes, then restarting
+  // PostgreSQL: minutes later part of each API's requests still waited 10 s and answered 503
+  // CONNECT_TIMEOUT against a healthy server, until the process was restarted. The client cleared
+  // the pending flush's timer at the close without forgetting it, so the slot's next start-up
+  // message was never sent. The close here reaches the client before the flush's turn, as a
+  // server's close read in the same turn as a reply does; the socket and server are real.
+  const script = `
+import net from "node:net";
+import { patchPostgresClient } from ${JSON.stringify(GUARD)};
+patchPostgresClient();
+const { default: postgres } = await import(${JSON.stringify(new URL("../../node_modules/postgres/src/index.js", import.meta.url).href)});
+const url = new URL(process.env.TEST_POSTGRES_URL!);
+let socket: net.Socket | undefined;
+const sql = postgres(url.href, { max: 1, connect_timeout: 2, onnotice: () => {}, socket: () => (socket = net.connect(Number(url.port || 5432), url.hostname)) });
+await sql.unsafe("SELECT 1");
+const lost = sql.unsafe("SELECT 2").execute();
+await new Promise((resolve) => process.nextTick(resolve)); // written to the client's buffer, its flush waiting for a setImmediate
+socket!.emit("close", false);
+socket!.destroy();
+console.log("lost: " + (await lost.then(() => "answered", (e: { code?: string }) => e.code)));
+const again = await sql.unsafe("SELECT 3 AS x").then((rows) => "answered " + rows[0].x, (e: { code?: string }) => "failed " + e.code);
+console.log("again: " + again);
+await sql.end({ timeout: 1 });`;
+  const child = runChild(script, false);
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /lost: CONNECTION_CLOSED/);
+  assert.match(child.stdout, /again: answered 3/);
+});
