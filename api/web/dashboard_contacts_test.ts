@@ -4,7 +4,8 @@
 // of the page after Next, Previous or a confirmed Delete; one long e-mail pushed every row's Edit
 // and Delete out of the table's box; an edit rewrote a two-line address as one line; a slow page
 // looked like nothing happened; a contact deleted in another tab left its row, an error, or a Save
-// that failed the same way forever. Skips with a message when chromium is not installed.
+// that failed the same way forever; deleting the only row of the last page left an empty page
+// saying "No contacts match." under the count of those that do. Skips with a message when chromium is not installed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -167,6 +168,44 @@ test("contacts: a Delete confirmed after someone else deleted the contact takes 
   assert.match(await page.evaluate<string>("document.getElementById('contacts-caption').textContent"), /^0 contacts/);
   assert.equal(await page.evaluate("document.getElementById('contact-form-errors').textContent"), "");
   assert.deepEqual(page.errors, []);
+});
+
+test("contacts: deleting the only row of the last page shows the page before it, and a link to a page now past the end the first page", { skip, timeout: 60_000 }, async () => {
+  // 21 matches: page 2 holds one row.
+  const ids: number[] = [];
+  for (let i = 0; i < 21; i++) ids.push(await created({ first_name: "Emptied", last_name: `Page${String(i).padStart(2, "0")}`, email: `emptied.page${i}@example.com` }));
+  const page = await open();
+  await search(page, "emptied.page");
+  await page.waitFor(`document.getElementById('contacts-caption').textContent.startsWith('21 contacts') && ${shown}`);
+  await page.click("#contacts-next");
+  await page.waitFor(`document.getElementById('contacts-page').textContent === 'Page 2' && ${shown}`);
+  const link = await page.evaluate<string>("location.search");
+  const last = ids[20];
+  assert.equal(await page.evaluate(`document.querySelectorAll('#contacts-rows tr[data-contact-id]').length`), 1);
+  await page.evaluate(`document.querySelector('[data-delete-contact="${last}"]').focus()`);
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('contact-delete-dialog').open");
+  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
+  await page.waitFor(shown);
+  // Not an empty page 2 saying "No contacts match." under "20 contacts matching": page 1, with its rows.
+  assert.equal(await page.evaluate("document.getElementById('contacts-page').textContent"), "Page 1");
+  assert.equal(await page.evaluate("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length"), 20);
+  assert.match(await page.evaluate<string>("document.getElementById('contacts-caption').textContent"), /^20 contacts/);
+  assert.equal(await page.evaluate("document.getElementById('contacts-next').disabled"), true);
+  assert.equal(await page.evaluate("new URLSearchParams(location.search).has('cursor')"), false, "the address still names the emptied page");
+  // The focus on the row above the deleted one: the last of the page shown.
+  assert.equal(await focused(page), "Delete Emptied Page19");
+  // A link to the emptied page, opened elsewhere, shows the first page rather than none.
+  const other = await dashboard.browser.newPage({ width: 1280, height: 900 });
+  await other.goto(`${dashboard.demo.url}/${link}`);
+  await other.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+  await other.waitFor(`document.getElementById('contacts-caption').textContent.startsWith('20 contacts') && ${shown}`);
+  assert.equal(await other.evaluate("document.getElementById('contacts-page').textContent"), "Page 1");
+  assert.equal(await other.evaluate("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length"), 20);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
 });
 
 test("contacts: Edit or Delete on a row whose contact someone else deleted takes the row off and says why", { skip, timeout: 60_000 }, async (t) => {
