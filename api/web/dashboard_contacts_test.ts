@@ -33,6 +33,17 @@ async function created(contact: Record<string, unknown>): Promise<number> {
   return (JSON.parse(body) as { id: number }).id;
 }
 
+/** Deletes contact `id` with the keyboard alone: Enter on its Delete, Enter on the dialog's confirmation; waits for the redrawn page. */
+async function deleteWithKeyboard(page: Page, id: string | number) {
+  await page.evaluate(`document.querySelector('[data-delete-contact="${id}"]').focus()`);
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('contact-delete-dialog').open");
+  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
+  await page.waitFor(shown);
+}
+
 /** Types `q` in the search box and presses Filter. */
 const search = (page: Page, q: string) => page.evaluate(`document.getElementById('contacts-q').value = ${JSON.stringify(q)}; document.getElementById('contacts-filter').requestSubmit()`);
 
@@ -59,13 +70,7 @@ test("contacts: Next and Previous pressed with the keyboard keep the focus on th
 test("contacts: a Delete confirmed with the keyboard leaves the focus on the row that took its place", { skip, timeout: 60_000 }, async () => {
   const page = await open();
   const ids = await page.evaluate<string[]>("[...document.querySelectorAll('#contacts-rows tr[data-contact-id]')].map((r) => r.dataset.contactId)");
-  await page.evaluate(`document.querySelector('[data-delete-contact="${ids[1]}"]').focus()`);
-  await page.press("Enter");
-  await page.waitFor("document.getElementById('contact-delete-dialog').open");
-  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
-  await page.press("Enter");
-  await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
-  await page.waitFor(shown);
+  await deleteWithKeyboard(page, ids[1]);
   const name = await page.evaluate<string>(`document.querySelector('tr[data-contact-id="${ids[2]}"] th').textContent`);
   assert.equal(await focused(page), `Delete ${name}`, "the focus fell to the top of the page with the deleted row");
   assert.deepEqual(page.errors, []);
@@ -182,13 +187,7 @@ test("contacts: deleting the only row of the last page shows the page before it,
   const link = await page.evaluate<string>("location.search");
   const last = ids[20];
   assert.equal(await page.evaluate(`document.querySelectorAll('#contacts-rows tr[data-contact-id]').length`), 1);
-  await page.evaluate(`document.querySelector('[data-delete-contact="${last}"]').focus()`);
-  await page.press("Enter");
-  await page.waitFor("document.getElementById('contact-delete-dialog').open");
-  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
-  await page.press("Enter");
-  await page.waitFor("document.getElementById('status').textContent.startsWith('Deleted')");
-  await page.waitFor(shown);
+  await deleteWithKeyboard(page, last);
   // Not an empty page 2 saying "No contacts match." under "20 contacts matching": page 1, with its rows.
   assert.equal(await page.evaluate("document.getElementById('contacts-page').textContent"), "Page 1");
   assert.equal(await page.evaluate("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length"), 20);
