@@ -296,12 +296,21 @@ export function mountContacts({ announce }) {
         // listed it (and counted it), is redrawn as after a delete.
         done = `${target.name} was already deleted by someone else.`;
       } else {
-        const message =
-          error instanceof api.ApiError && error.status === 412
-            ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
-            : error instanceof api.ApiError && error.status === 401
-              ? "The server requires an API token for changes: enter it in the form below."
-              : `Cannot delete ${target.name}: ${errorText(error)}`;
+        const changed = error instanceof api.ApiError && error.status === 412;
+        const message = changed
+          ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
+          : error instanceof api.ApiError && error.status === 401
+            ? "The server requires an API token for changes: enter it in the form below."
+            : `Cannot delete ${target.name}: ${errorText(error)}`;
+        if (changed) {
+          // The row showed the version the delete was refused for: their version now, to be seen
+          // before Delete is pressed again, with the focus back on its Delete (the redraw took it).
+          await redrawAfterChange();
+          if (document.activeElement === null || document.activeElement === document.body) {
+            const again = tbody.querySelector(`[data-delete-contact="${target.id}"]`);
+            if (again instanceof HTMLElement) again.focus();
+          }
+        }
         announce(message);
         formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
         return;

@@ -5,7 +5,8 @@
 // and Delete out of the table's box; an edit rewrote a two-line address as one line; a slow page
 // looked like nothing happened; a contact deleted in another tab left its row, an error, or a Save
 // that failed the same way forever; deleting the only row of the last page left an empty page
-// saying "No contacts match." under the count of those that do. Skips with a message when chromium is not installed.
+// saying "No contacts match." under the count of those that do; a Delete refused (412) left the row
+// showing the version it was refused for. Skips with a message when chromium is not installed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -205,6 +206,29 @@ test("contacts: deleting the only row of the last page shows the page before it,
   assert.equal(await other.evaluate("document.querySelectorAll('#contacts-rows tr[data-contact-id]').length"), 20);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(other.errors, []);
+});
+
+test("contacts: a Delete refused because someone else changed the contact (412) shows their version in the row and keeps the focus on its Delete", { skip, timeout: 60_000 }, async () => {
+  const id = await created({ first_name: "Changed", last_name: "Underfoot", email: "changed.underfoot@example.com", city: "Lima" });
+  const page = await open();
+  await search(page, "changed.underfoot@example.com");
+  await page.waitFor(`document.querySelector('[data-delete-contact="${id}"]') !== null && ${shown}`);
+  await page.evaluate(`document.querySelector('[data-delete-contact="${id}"]').focus()`);
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('contact-delete-dialog').open");
+  // Another tab renames her and moves her while the dialog asks.
+  const patched = await fetch(`${dashboard.demo.url}/contacts/${id}`, { method: "PATCH", headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ last_name: "Moved", city: "Cusco" }) });
+  assert.equal(patched.status, 200);
+  await page.evaluate("document.getElementById('contact-delete-confirm').focus()");
+  await page.press("Enter");
+  await page.waitFor("document.getElementById('status').textContent.includes('changed by someone else')");
+  await page.waitFor(shown);
+  // The row said "Changed Underfoot, Lima" still: what changed could not be seen without a reload.
+  const row = `document.querySelector('tr[data-contact-id="${id}"]')`;
+  assert.match(await page.evaluate<string>(`${row}.innerText`), /Changed Moved[\s\S]*Cusco/, "the row still shows the version the delete was refused for");
+  assert.equal(await focused(page), "Delete Changed Moved");
+  assert.equal((await fetch(`${dashboard.demo.url}/contacts/${id}`)).status, 200);
+  assert.deepEqual(page.errors, []);
 });
 
 test("contacts: Edit or Delete on a row whose contact someone else deleted takes the row off and says why", { skip, timeout: 60_000 }, async (t) => {
