@@ -286,6 +286,7 @@ export function mountContacts({ announce }) {
     // Where the deleted row was: its Delete button, which the dialog gave the focus back to, goes
     // with the redrawn page, and the focus with it to the top of the page.
     const at = [...tbody.querySelectorAll("[data-delete-contact]")].findIndex((b) => b.getAttribute("data-delete-contact") === String(target.id));
+    const shownPage = pageNo;
     let done = `Deleted ${target.name}`;
     try {
       await api.deleteContact(target.id, target.etag);
@@ -295,12 +296,21 @@ export function mountContacts({ announce }) {
         // listed it (and counted it), is redrawn as after a delete.
         done = `${target.name} was already deleted by someone else.`;
       } else {
-        const message =
-          error instanceof api.ApiError && error.status === 412
-            ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
-            : error instanceof api.ApiError && error.status === 401
-              ? "The server requires an API token for changes: enter it in the form below."
-              : `Cannot delete ${target.name}: ${errorText(error)}`;
+        const changed = error instanceof api.ApiError && error.status === 412;
+        const message = changed
+          ? `${target.name} was changed by someone else since you opened it; nothing was deleted.`
+          : error instanceof api.ApiError && error.status === 401
+            ? "The server requires an API token for changes: enter it in the form below."
+            : `Cannot delete ${target.name}: ${errorText(error)}`;
+        if (changed) {
+          // The row showed the version the delete was refused for: their version now, to be seen
+          // before Delete is pressed again, with the focus back on its Delete (the redraw took it).
+          await redrawAfterChange();
+          if (document.activeElement === null || document.activeElement === document.body) {
+            const again = tbody.querySelector(`[data-delete-contact="${target.id}"]`);
+            if (again instanceof HTMLElement) again.focus();
+          }
+        }
         announce(message);
         formErrors.innerHTML = `<p>${escapeHtml(message)}</p>`;
         return;
@@ -309,9 +319,10 @@ export function mountContacts({ announce }) {
     if (editing.id === target.id) resetForm();
     await redrawAfterChange();
     if (at >= 0 && (document.activeElement === null || document.activeElement === document.body)) {
-      // The row that took its place (or the one above, for the last row), else New contact.
+      // The row that took its place (or the one above, for the last row, which is the last of the
+      // page before when the deleted row was its page's only one), else New contact.
       const rows = tbody.querySelectorAll("[data-delete-contact]");
-      const after = rows[Math.min(at, rows.length - 1)];
+      const after = rows[pageNo === shownPage ? Math.min(at, rows.length - 1) : rows.length - 1];
       (after instanceof HTMLElement ? after : byId("contacts-new", HTMLButtonElement)).focus();
     }
     announce(done);
@@ -385,6 +396,13 @@ export function mountContacts({ announce }) {
       // A filter or page asked for since: its answer is the one to show.
       if (!isLatest()) return;
       if (typeof page.total === "number") total = page.total;
+      if (page.items.length === 0 && cursor !== null) {
+        // A page after the first that holds nothing now (its last rows deleted, here or elsewhere, or
+        // a link to it opened later) said "No contacts match." under a count of the ones that do: the
+        // page before it instead (else the first), in the same history entry.
+        const before = earlier.pop();
+        return showPage(before?.cursor ?? null, { ...options, push: false, page: before?.page ?? 1 });
+      }
       tbody.innerHTML = contactRowsHtml(page.items);
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
