@@ -1900,6 +1900,17 @@ test("ingestContacts() knows the header repeated with invisible characters at it
   });
 });
 
+test("ingestContacts() loads rows under a header whose last, unnamed column is a zero-width space alone, not every row refused as one field short", async () => {
+  await withDb(async (db, dir) => {
+    // Before: "Column 12 has no name; ignored", and yet every row rejected "Has 11 fields; the
+    // header has 12": the rows were read at the width of a column the header mapping calls unnamed.
+    const s = await ingest(db, csv(dir, [`${HEADER},\u200b`, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,,NY,12204,,,bob@example.com,Sales", ""].join("\r\n")));
+    assert.deepEqual(s.rejects, []);
+    assert.equal(s.inserted, 2);
+    assert.ok(s.warnings.includes("Column 12 has no name; ignored"), s.warnings.join("\n"));
+  });
+});
+
 test("ingestContacts() refuses a file whose header comes again in another column order, naming the line, instead of reading the rows after it under the first", async () => {
   await withDb(async (db, dir) => {
     // Before: Bob was loaded with his first and last names and phones swapped, the load a success
