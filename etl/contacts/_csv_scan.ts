@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { Utf8Checker } from "./_utf8_check.ts";
+import { trimUnseen } from "../text/mod.js";
 
 /** What the scan found. */
 export interface CsvScan {
@@ -293,7 +294,8 @@ function indexOrEnd(chunk: Buffer, byte: number, from: number, end: number): num
 export function readWidth(scan: Pick<CsvScan, "header" | "widestRow">): number {
   let width = scan.header.length;
   if (scan.widestRow === null) return width;
-  while (width > Math.max(1, scan.widestRow) && scan.header[width - 1].trim() === "") width--;
+  // Unnamed as mapCsvHeader() reads names: a cell of a zero-width space alone is "no name" there too.
+  while (width > Math.max(1, scan.widestRow) && trimUnseen(scan.header[width - 1]) === "") width--;
   return width;
 }
 

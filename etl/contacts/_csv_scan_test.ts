@@ -167,6 +167,8 @@ test("scanCsvFile() finds the widest row at the file's start, and readWidth() dr
   assert.deepEqual(width("a,b,\n1,2\n3,4,note\n"), [3, 3], "one row with a value there: the header's width (review)");
   assert.deepEqual(width('a,b,c,\n24" screen,2,3\n1,2,3,note\n'), [4, 4], "a quote inside a field opens nothing, as DuckDB reads it (review)");
   assert.deepEqual(width('a,b,\n "x,y",2\n'), [2, 2], "a quote after one space opens a field, as DuckDB reads it");
+  assert.deepEqual(width("a,b,\u200b\n1,2\n"), [2, 2], "a last name of a zero-width space alone is unnamed, as mapCsvHeader() says (review)");
+  assert.deepEqual(width("a,b,\u3164 \n1,2\n"), [2, 2], "a Hangul filler and a space: unnamed too");
   assert.deepEqual(width("a,b,\n"), [null, 3], "no data row");
   const long = `a,b,\n${"x".repeat(70_000)},2\n`;
   assert.deepEqual(width(long), [null, 3], "a first row past the first 64 KiB: not guessed");

@@ -19,6 +19,7 @@ import { rereadNotUtf8Rows } from "./_reread_lines.ts";
 import { anyControlSql, cleanSql, fieldSql, keptValueSql, linkSql, listItemsSql, MAX_REJECT_VALUE_CHARS, q, shortenSql, trimmedOrNullSql } from "./_ingest_sql.ts";
 import type { Layout } from "./_map_csv_header.ts";
 import { ContactsCsvError } from "./contacts_csv_error.ts";
+import { trimUnseen } from "../text/mod.js";
 import { linksOf, upsertKeyOf, type RecordDefinition } from "./record_definition.ts";
 
 /** Temp tables a load creates; dropped by dropStaging(). */
@@ -94,18 +95,25 @@ export async function stageCsv(database: Database, readPath: string, scan: CsvSc
     [readPath],
   );
   // The header again inside the file (two exports joined): a row whose every cell read is a name of
-  // the header's columns read or blank (any case, spaces and a BOM around it), its key cell one, and
-  // two cells at least named (one row of a file `,,email` is a bad row, rejected, not a header that
-  // refuses the file). No contact's row is one: its key would be an e-mail address. `same`: each
-  // cell its own column's name, or blank.
-  const headerName = (c: string) => scan.header[Number(c.slice(1))].trim().toLowerCase();
-  const headerNames = [...new Set(cells.map(headerName))].map(quoteLiteral).join(", ");
-  const norm = (c: string) => `coalesce(lower(trim(replace(${c}, chr(65279), ''))), '')`;
+  // the header's columns read or blank (any case, trimmed as the header's names are, mapCsvHeader():
+  // spaces, a BOM, a zero-width space, a Hangul filler...), its key cell one, and two cells at least
+  // named (one row of a file `,,email` is a bad row, rejected, not a header that refuses the file).
+  // No contact's row is one: its key would be an e-mail address. `same`: each cell its own column's
+  // name, or blank. The trimming is a regular expression per cell: it runs only for the rows whose
+  // key cell holds a header name somewhere (`contains`, the CASE's WHEN), not for every row of the
+  // file; a key cell with an '@' (every e-mail address) is passed over before it is even lowered.
+  const headerName = (c: string) => trimUnseen(scan.header[Number(c.slice(1))]).toLowerCase();
+  const headerNameList = [...new Set(cells.map(headerName))].filter((n) => n !== "");
+  const headerNames = headerNameList.map(quoteLiteral).join(", ");
+  const norm = (c: string) => `lower(coalesce(${trimmedOrNullSql(c, "department")}, ${c}, ''))`;
   const keyCol = fields.find(({ f }) => f.name === upsertKeyOf(record).name)!.col;
+  const keyHasName = headerNameList.length === 0 ? "false" : headerNameList.map((n) => `contains(lower(${keyCol}), ${quoteLiteral(n)})`).join(" OR ");
+  // A name with an '@' (none of the contacts') would be in a key cell with one.
+  const keyWithAt = headerNameList.some((n) => n.includes("@")) ? "" : `WHEN contains(${keyCol}, '@') THEN false`;
   await db.run(
     `CREATE TEMP TABLE _headrows AS SELECT ord, ${cells.map((c) => `${norm(c)} IN (${quoteLiteral(headerName(c))}, '')`).join(" AND ")} AS same FROM _stage
-     WHERE ${norm(keyCol)} IN (${headerNames}) AND ${cells.map((c) => `${norm(c)} IN (${headerNames}, '')`).join(" AND ")}
-       AND ${cells.map((c) => `(${norm(c)} <> '')::INTEGER`).join(" + ")} >= ${Math.min(2, cells.length)}`,
+     WHERE CASE ${keyWithAt} WHEN ${keyHasName} THEN ${norm(keyCol)} IN (${headerNames}) AND ${cells.map((c) => `${norm(c)} IN (${headerNames}, '')`).join(" AND ")}
+       AND ${cells.map((c) => `(${norm(c)} <> '')::INTEGER`).join(" + ")} >= ${Math.min(2, cells.length)} ELSE false END`,
   );
   // Then per row: each field's value, for a repairable field whether it was repaired and its text
   // before (`x_`, `t_`), and whether any cell is invalid (`bad`). The invalid cells' errors and

@@ -1869,6 +1869,48 @@ test("ingestContacts() skips the header repeated inside the file (two exports jo
   });
 });
 
+test("ingestContacts() knows the header repeated with invisible characters at its names' ends (zero-width space, Hangul filler, tab), as line 1's are read, in either order", async () => {
+  await withDb(async (db, dir) => {
+    // Before: line 1's names were trimmed of them (mapCsvHeader) but the repeated header's only of
+    // spaces and a BOM: `email\u200b` again was a data row with three rejects ("got 'email'"), and a
+    // header in another order with one was read as data, the rows after it loaded under line 1's columns.
+    const ann = "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales";
+    const bob = "Bob,Ray,,,,NY,12204,,,bob@example.com,Sales";
+    const variants = [
+      [HEADER, HEADER.replace("email", "email\u200b")],
+      [HEADER, HEADER.replace("first_name", "first_name\u3164")],
+      [HEADER.replace("email", "email\u200b"), HEADER],
+      [HEADER.replace("email", "email\t"), HEADER.replace("email", "email\t")],
+    ];
+    for (const [i, [first, again]] of variants.entries()) {
+      const s = await ingest(db, csv(dir, [first, ann, again, bob, ""].join("\n"), `unseen${i}.csv`));
+      assert.deepEqual(s.rejects, [], JSON.stringify([first, again]));
+      assert.equal(s.rows, 2);
+      assert.ok(s.warnings.some((w) => /^Line 3 repeats the header/.test(w)), s.warnings.join("\n"));
+    }
+    const reordered = "last_name\u200b,first_name,company_name,address,city,state,zip,phone2,phone1,email,department";
+    const before = await snapshot(db);
+    await assert.rejects(ingest(db, csv(dir, [HEADER, ann, reordered, "Ray,Bob,,,,NY,12204,,,bob@example.com,Sales", ""].join("\n"), "reordered.csv")), (e: unknown) => {
+      assert.ok(e instanceof ContactsCsvError, String(e));
+      assert.equal(e.code, "header-repeated");
+      assert.match(e.message, /another header on line 3/);
+      return true;
+    });
+    assert.deepEqual(await snapshot(db), before);
+  });
+});
+
+test("ingestContacts() loads rows under a header whose last, unnamed column is a zero-width space alone, not every row refused as one field short", async () => {
+  await withDb(async (db, dir) => {
+    // Before: "Column 12 has no name; ignored", and yet every row rejected "Has 11 fields; the
+    // header has 12": the rows were read at the width of a column the header mapping calls unnamed.
+    const s = await ingest(db, csv(dir, [`${HEADER},\u200b`, "Ann,Lee,,,,NY,12204,,,ann@example.com,Sales", "Bob,Ray,,,,NY,12204,,,bob@example.com,Sales", ""].join("\r\n")));
+    assert.deepEqual(s.rejects, []);
+    assert.equal(s.inserted, 2);
+    assert.ok(s.warnings.includes("Column 12 has no name; ignored"), s.warnings.join("\n"));
+  });
+});
+
 test("ingestContacts() refuses a file whose header comes again in another column order, naming the line, instead of reading the rows after it under the first", async () => {
   await withDb(async (db, dir) => {
     // Before: Bob was loaded with his first and last names and phones swapped, the load a success
