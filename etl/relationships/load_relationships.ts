@@ -611,15 +611,8 @@ async function firstHolding<T>(candidates: readonly string[], read: (sheet: stri
  * findSheet(["Matriz de adyacencia", "Matriz de adyacencia "], "Matriz de adyacencia", ["matriz"], [], ["Matriz de adyacencia"]); // "Matriz de adyacencia "
  * ```
  */
-export function findSheet(
-  names: readonly string[],
-  preferred: string,
-  hints: readonly string[],
-  taken: readonly string[] = [],
-  hidden: readonly string[] = [],
-  charts: readonly string[] = [],
-): string {
-  return sheetCandidates(names, preferred, hints, taken, hidden, charts)[0]!;
+export function findSheet(...args: Parameters<typeof sheetCandidates>): string {
+  return sheetCandidates(...args)[0]!;
 }
 
 /**
