@@ -36,11 +36,24 @@ function datesOfIds(date1904: boolean): string {
   return `a date format turns 1, 2, 3 into ${date1904 ? "1904-01-02" : "1900-01-01"}...`;
 }
 
+const isDatesMarker = (example: string) => example === DATES_AS_IDS || example === DATES_AS_IDS_1904;
+
 function datesHint(examples: readonly string[]): string {
-  const marker = examples[1];
-  return marker === DATES_AS_IDS || marker === DATES_AS_IDS_1904
+  // The marker follows its sheet; after the first when several sheets were looked in (`sheetsSearched`).
+  const marker = examples.slice(1).find(isDatesMarker);
+  return marker !== undefined
     ? `; the cells named hold dates where the ids would be: format them as numbers (${datesOfIds(marker === DATES_AS_IDS_1904)})`
     : "";
+}
+
+/**
+ * "sheet 'A'", or "any of the sheets 'A', 'B'" when no sheet whose name hints at the table held it
+ * (each sheet looked in is an example of `matrix_not_found` / `list_not_found`, `count` of them).
+ */
+function sheetsSearched(count: number, examples: readonly string[]): string {
+  const sheets = examples.filter((e) => !isDatesMarker(e));
+  if (sheets.length <= 1) return `sheet '${sheets[0] ?? "?"}'`;
+  return `any of the ${count} sheets whose names hint at it (${sheets.map((s) => `'${s}'`).join(", ")}${count > sheets.length ? ", ..." : ""})`;
 }
 
 /** What `addIdIsDate()` uses of `Findings` (findings.ts imports this catalog, so not the class). */
@@ -66,8 +79,8 @@ export const CHECKS = {
     // rows hold only 0 and 1). It said "consecutive ids", which a header sorted 3, 2, 1 has (review).
     // The sheet is the first example (chosen by name hints, so the reader must know which one was
     // searched); DATES_AS_IDS the second when a row held dates where ids would be.
-    message: (_n, ex) =>
-      `Cannot find the matrix in sheet '${ex[0] ?? "?"}': no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)` +
+    message: (n, ex) =>
+      `Cannot find the matrix in ${sheetsSearched(n, ex)}: no row holds a header of actor ids, which needs somewhere an id followed in the next cell by a larger one (such as 1, 2; a header sorted from the last id to the first has none)` +
       datesHint(ex),
   },
   rows_not_found: {
@@ -77,7 +90,7 @@ export const CHECKS = {
   },
   list_not_found: {
     severity: "error",
-    message: (_n, ex) => `Cannot find the actor list in sheet '${ex[0] ?? "?"}': no row holds a numeric id next to a code or a name${datesHint(ex)}`,
+    message: (n, ex) => `Cannot find the actor list in ${sheetsSearched(n, ex)}: no row holds a numeric id next to a code or a name${datesHint(ex)}`,
   },
   header_gap: {
     severity: "error",
@@ -211,6 +224,13 @@ export const CHECKS = {
   hidden_sheet: {
     severity: "warning",
     message: (n, ex) => `${n === 1 ? "A sheet" : `${n} sheets`} read ${n === 1 ? "is" : "are"} hidden in Excel, and no visible sheet matched${quoted(ex)}: check that it is the current one`,
+  },
+  sheet_passed_over: {
+    // Before, the first sheet whose name held a hint was read alone: a summary "Resumen de la matriz"
+    // before "Matriz de adyacencia 2026" made the load refuse with matrix_not_found (review).
+    severity: "warning",
+    message: (n, ex) =>
+      `${n === 1 ? "A sheet" : `${n} sheets`} whose name hints at the matrix or the actor list held none and ${n === 1 ? "was" : "were"} passed over: ${ex.join("; ")}${n > ex.length ? "; ..." : ""}`,
   },
   history_unavailable: {
     severity: "warning",

@@ -232,14 +232,35 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
   try {
     const hidden = workbook.hiddenSheetNames;
     const charts = workbook.chartSheetNames;
-    const matrixSheet = findSheet(workbook.sheetNames, MATRIX_SHEET, ["matriz", "adyacencia", "matrix"], [], hidden, charts);
-    // Never the matrix's sheet: "Matriz de actores" holds the hint "actores", and reading the list
-    // from the matrix published its letter codes as the actors' names without a finding.
-    const listSheet = findSheet(workbook.sheetNames, LIST_SHEET, ["lista", "actores", "actors"], [matrixSheet], hidden, charts);
+    const date1904 = workbook.date1904;
+    const rows = (sheet: string, extra?: Parameters<typeof workbook.rows>[1]) => abortable(workbook.rows(sheet, extra), unchanged, stop);
+    // The matrix first: the list is never read from the matrix's sheet ("Matriz de actores" holds the
+    // hint "actores", and reading the list from the matrix published its letter codes as the actors'
+    // names without a finding), and which sheet that is shows only once a sheet held the matrix.
+    const matrixCandidates = sheetCandidates(workbook.sheetNames, MATRIX_SHEET, MATRIX_HINTS, [], hidden, charts);
+    const listCandidates = (taken: string[]) => sheetCandidates(workbook.sheetNames, LIST_SHEET, LIST_HINTS, taken, hidden, charts);
+    // A workbook without a sheet for the list is refused before the matrix is read (a lone candidate is the matrix's sheet).
+    listCandidates(matrixCandidates.length === 1 ? matrixCandidates : []);
+    const matrixRead = await firstHolding(matrixCandidates, async (sheet, found) => {
+      const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
+      const matrix = await readMatrix(rows(sheet, { onProgress: options.onProgress, pack }), { sheet, findings: found, pack, date1904 });
+      return { value: matrix, holds: matrix !== null };
+    });
+    const listRead = await firstHolding(listCandidates([matrixRead.sheet]), async (sheet, found) => {
+      const list = await readActorList(rows(sheet), { sheet, findings: found, date1904 });
+      return { value: list, holds: !found.has("list_not_found") };
+    });
+    const matrixSheet = matrixRead.sheet;
+    const listSheet = listRead.sheet;
     for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
-    const list = await readActorList(abortable(workbook.rows(listSheet), unchanged, stop), { sheet: listSheet, findings, date1904: workbook.date1904 });
-    const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
-    const matrix = await readMatrix(abortable(workbook.rows(matrixSheet, { onProgress: options.onProgress, pack }), unchanged, stop), { sheet: matrixSheet, findings, pack, date1904: workbook.date1904 });
+    for (const [read, table, why] of [[matrixRead, "the matrix", "no row holds a header of actor ids"], [listRead, "the actor list", "no row holds an id next to a code or a name"]] as const) {
+      for (const over of read.passedOver) findings.add("sheet_passed_over", [], `'${over}' for ${table}, read from '${read.sheet}' (${why})`);
+    }
+    // In the order they were read before: the list's findings, then the matrix's.
+    findings.absorb(listRead.findings);
+    findings.absorb(matrixRead.findings);
+    const matrix = matrixRead.value;
+    const list = listRead.value;
     return { matrix, list, matrixSheet, listSheet, findings };
   } finally {
     await workbook.close();
@@ -543,15 +564,45 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
   }
 }
 
+/** The name hints of the matrix's and of the list's sheet, in their order (see `sheetCandidates`). */
+const MATRIX_HINTS = ["matriz", "adyacencia", "matrix"];
+const LIST_HINTS = ["lista", "actores", "actors"];
+
+/** One table read from the first of its candidate sheets that holds it (`firstHolding`). */
+interface HeldRead<T> {
+  /** The sheet read: the first that holds the table, else the first candidate. */
+  sheet: string;
+  value: T;
+  /** That sheet's findings; when no candidate holds the table, every candidate's (each names its sheet). */
+  findings: Findings;
+  /** The candidates before `sheet` that were read and held no table (empty when none holds one). */
+  passedOver: string[];
+}
+
 /**
- * Picks the sheet named `preferred`, else one whose name matches ignoring case and accents, else
- * one containing a hint word, the hints tried in their order (a sheet holding the first hint wins
- * over an earlier sheet holding a later one: "Lista actores" over "Resumen actores"). Sheets in
- * `taken` (already read as another table) are never picked. At each of those levels a sheet in
- * `hidden` (Excel does not show it: an old copy, or a lookup list kept out of the way) is picked
- * only when no visible one matches there. Sheets in `charts` (chart sheets, which hold no cells) are
- * never picked: a chart sheet "Gráfico de la matriz" before the data's "Adyacencia" was read as the
- * matrix and the load refused with `matrix_not_found`. Throws LoadError("missing-sheet") naming the sheets that exist.
+ * Reads `candidates` in order, each into its own findings, until one holds the table: a sheet
+ * named only by a hint ("Resumen de la matriz", a few totals) before the real one ("Matriz de
+ * adyacencia 2026") was read alone and the load refused with `matrix_not_found`. Sheets after the
+ * one that holds it are never opened. When none holds it, the first is returned with the findings
+ * of all, so the refusal names every sheet looked in.
+ */
+async function firstHolding<T>(candidates: readonly string[], read: (sheet: string, findings: Findings) => Promise<{ value: T; holds: boolean }>): Promise<HeldRead<T>> {
+  const all = new Findings();
+  let first: HeldRead<T> | null = null;
+  const passedOver: string[] = [];
+  for (const sheet of candidates) {
+    const found = new Findings();
+    const { value, holds } = await read(sheet, found);
+    if (holds) return { sheet, value, findings: found, passedOver };
+    first ??= { sheet, value, findings: all, passedOver: [] };
+    all.absorb(found);
+    passedOver.push(sheet);
+  }
+  return first!;
+}
+
+/**
+ * The first of `sheetCandidates()`: the sheet a table is read from when the first candidate holds it.
  *
  * @example
  * ```ts
@@ -560,14 +611,37 @@ export async function publishedVersion(path: string): Promise<PublishedVersion |
  * findSheet(["Matriz de adyacencia", "Matriz de adyacencia "], "Matriz de adyacencia", ["matriz"], [], ["Matriz de adyacencia"]); // "Matriz de adyacencia "
  * ```
  */
-export function findSheet(
+export function findSheet(...args: Parameters<typeof sheetCandidates>): string {
+  return sheetCandidates(...args)[0]!;
+}
+
+/**
+ * The sheets a table may be read from, in the order they are tried: the sheet named `preferred`
+ * alone, else the one whose name matches ignoring case and accents alone, else every sheet
+ * containing a hint word, the hints tried in their order (a sheet holding the first hint comes
+ * before an earlier sheet holding a later one: "Lista actores" before "Resumen actores"); the load
+ * reads the first that holds the table (`firstHolding`). Sheets in `taken` (already read as another
+ * table) are never candidates. At each of those levels a sheet in `hidden` (Excel does not show it:
+ * an old copy, or a lookup list kept out of the way) comes after the visible ones, and a hidden
+ * sheet named exactly beats a visible one holding only a hint. Sheets in `charts` (chart sheets,
+ * which hold no cells) are never candidates: a chart sheet "Gráfico de la matriz" before the data's
+ * "Adyacencia" was read as the matrix and the load refused with `matrix_not_found`. Throws
+ * LoadError("missing-sheet") naming the sheets that exist when there is none.
+ *
+ * @example
+ * ```ts
+ * sheetCandidates(["Resumen de la matriz", "Matriz 2026"], "Matriz de adyacencia", ["matriz"]); // ["Resumen de la matriz", "Matriz 2026"]
+ * sheetCandidates(["Resumen de la matriz", "Matriz de adyacencia"], "Matriz de adyacencia", ["matriz"]); // ["Matriz de adyacencia"]
+ * ```
+ */
+export function sheetCandidates(
   names: readonly string[],
   preferred: string,
   hints: readonly string[],
   taken: readonly string[] = [],
   hidden: readonly string[] = [],
   charts: readonly string[] = [],
-): string {
+): string[] {
   const free = names.filter((n) => !taken.includes(n) && !charts.includes(n));
   const visible = free.filter((n) => !hidden.includes(n));
   const unseen = free.filter((n) => hidden.includes(n));
@@ -577,11 +651,12 @@ export function findSheet(
   // hidden list named exactly beats a visible "Resumen por actores" holding only the hint).
   const byName = (list: readonly string[]) => (list.includes(preferred) ? preferred : list.find((n) => key(n) === key(preferred)));
   const named = byName(visible) ?? byName(unseen);
-  if (named !== undefined) return named;
+  if (named !== undefined) return [named];
+  const hinted = new Set<string>();
   for (const hint of hints) {
-    const hinted = visible.find((n) => key(n).includes(hint)) ?? unseen.find((n) => key(n).includes(hint));
-    if (hinted !== undefined) return hinted;
+    for (const n of [...visible, ...unseen]) if (key(n).includes(hint)) hinted.add(n);
   }
+  if (hinted.size > 0) return [...hinted];
   const described = (n: string) => `'${n}'${taken.includes(n) ? " (read as the matrix)" : charts.includes(n) ? " (a chart sheet)" : hidden.includes(n) ? " (hidden)" : ""}`;
   throw new LoadError("missing-sheet", `Cannot find sheet '${preferred}'; the workbook has ${names.map(described).join(", ") || "no sheets"}`);
 }

@@ -731,21 +731,24 @@ test("actor 1's header id cleared fails the load naming that header cell, not th
   }
 });
 
+/** `rows` as the `<sheetData>` of a hand-made sheet: numbers as values, text inline. */
+const inline = (rows: CellInput[][]) =>
+  rows
+    .map((row, r) => `<row r="${r + 1}">${row.map((v, c) => (v === null ? "" : typeof v === "number" ? `<c r="${columnLetters(c + 1)}${r + 1}"><v>${v}</v></c>` : `<c r="${columnLetters(c + 1)}${r + 1}" t="inlineStr"><is><t>${v}</t></is></c>`)).join("")}</row>`)
+    .join("");
+
+async function loadHandmade(sheets: { name: string; xml: string; chart?: boolean }[]) {
+  const dir = mkdtempSync(join(tmpdir(), "messy-workbook-test-"));
+  const workbook = join(dir, "relaciones.xlsx");
+  writeFileSync(workbook, handmadeXlsx({ sheets }));
+  return { dir, run: (await loadRelationships({ workbook, dataDir: dir, force: true })).run };
+}
+
 test("a chart sheet whose name holds a hint ('Gráfico de la matriz') is never read as the matrix or the list (review)", async (t) => {
   // Before: the chart sheet, first to hold "matriz", was read as the matrix and the load refused
   // with "Cannot find the matrix in sheet 'Gráfico de la matriz'" although 'Adyacencia' holds it.
-  const inline = (rows: CellInput[][]) =>
-    rows
-      .map((row, r) => `<row r="${r + 1}">${row.map((v, c) => (v === null ? "" : typeof v === "number" ? `<c r="${columnLetters(c + 1)}${r + 1}"><v>${v}</v></c>` : `<c r="${columnLetters(c + 1)}${r + 1}" t="inlineStr"><is><t>${v}</t></is></c>`)).join("")}</row>`)
-      .join("");
   const { matrix, list } = grids();
   const charts = [{ name: "Gráfico de la matriz", xml: "", chart: true }, { name: "Gráfico actores", xml: "", chart: true }];
-  async function loadHandmade(sheets: { name: string; xml: string; chart?: boolean }[]) {
-    const dir = mkdtempSync(join(tmpdir(), "messy-workbook-test-"));
-    const workbook = join(dir, "relaciones.xlsx");
-    writeFileSync(workbook, handmadeXlsx({ sheets }));
-    return { dir, run: (await loadRelationships({ workbook, dataDir: dir, force: true })).run };
-  }
   await t.test("the worksheets after them are read", async () => {
     const { dir, run } = await loadHandmade([...charts, { name: "Adyacencia", xml: inline(matrix) }, { name: "Actores", xml: inline(list) }]);
     try {
@@ -779,4 +782,62 @@ test("a matrix of checkboxes (Google Sheets' TRUE/FALSE) is refused quoting TRUE
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a sheet whose name only hints at the matrix or the list but holds none (a summary) is passed over, and said so (review)", async (t) => {
+  // Before: the first sheet whose name held a hint was read alone: "Resumen de la matriz" (a few
+  // totals) before "Matriz de adyacencia 2026" made the load refuse with "Cannot find the matrix in
+  // sheet 'Resumen de la matriz'", although the next sheet holds it.
+  const { matrix, list } = grids();
+  const expected = ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"];
+  // Read, it would fail the load (malformed XML): a sheet after the one that holds the table is never opened.
+  const broken = (name: string) => ({ name, xml: "<worksheet><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v>" });
+  const summary = inline([["Resumen"], ["Total de relaciones", "seis"]]);
+  const cases: [string, { name: string; xml: string }[], string][] = [
+    [
+      "'Resumen de la matriz' before 'Matriz de adyacencia 2026'",
+      [{ name: "Resumen de la matriz", xml: summary }, { name: "Matriz de adyacencia 2026", xml: inline(matrix) }, broken("Matriz antigua"), { name: L, xml: inline(list) }],
+      "'Resumen de la matriz' for the matrix, read from 'Matriz de adyacencia 2026' (no row holds a header of actor ids)",
+    ],
+    [
+      "'Resumen de actores' before 'Actores 2026'",
+      [{ name: M, xml: inline(matrix) }, { name: "Resumen de actores", xml: summary }, { name: "Actores 2026", xml: inline(list) }, broken("Actores antiguos")],
+      "'Resumen de actores' for the actor list, read from 'Actores 2026' (no row holds an id next to a code or a name)",
+    ],
+  ];
+  for (const [what, sheets, passed] of cases) {
+    await t.test(what, async () => {
+      const { dir, run } = await loadHandmade(sheets);
+      try {
+        assert.equal(run.status, "succeeded", run.error?.message);
+        assert.deepEqual(await actors(dir), expected);
+        assert.deepEqual(
+          run.findings.map((f) => [f.check, f.severity, f.message]),
+          [["sheet_passed_over", "warning", `A sheet whose name hints at the matrix or the actor list held none and was passed over: ${passed}`]],
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  await t.test("a sheet named exactly is read, even when a hinted one holds the table", async () => {
+    const { dir, run } = await loadHandmade([{ name: "Matriz 2026", xml: inline(matrix) }, { name: M, xml: summary }, { name: L, xml: inline(list) }]);
+    try {
+      assert.equal(run.status, "failed");
+      assert.match(run.error!.message, /^Cannot find the matrix in sheet 'Matriz de adyacencia': /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("no hinted sheet holds the table: refused naming every sheet looked in", async () => {
+    const { dir, run } = await loadHandmade([{ name: "Resumen de la matriz", xml: summary }, { name: "Matriz (notas)", xml: summary }, { name: L, xml: inline(list) }]);
+    try {
+      assert.equal(run.status, "failed");
+      assert.equal(run.error?.code, "invalid-data");
+      assert.match(run.error!.message, /^Cannot find the matrix in any of the 2 sheets whose names hint at it \('Resumen de la matriz', 'Matriz \(notas\)'\): no row holds a header of actor ids/);
+      assert.deepEqual(run.findings.map((f) => f.check), ["matrix_not_found"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
