@@ -574,6 +574,32 @@ test("the API's CSV download loads into another database with its departments: t
   }
 });
 
+test("contacts API: a non-ASCII e-mail is a 422 naming the field and saying why (the part before @ must be ASCII, a domain is written in its xn-- form)", async () => {
+  // Before: only "must be an e-mail address like name@example.com", on POST and PUT alike.
+  const { dir, cleanup } = tempDir();
+  const server = await testServer(dir);
+  try {
+    const created = await postContact(server.url, ann);
+    assert.equal(created.status, 201, created.text);
+    const put = (email: string) =>
+      raw(server.url, { method: "PUT", path: `/contacts/${created.json().id}`, headers: { ...JSON_HEADERS, "if-match": String(created.headers.etag) }, body: JSON.stringify({ ...ann, email }) });
+    for (const [email, message] of [
+      ["bob@bücher.de", "must be an e-mail address like name@example.com; write a domain with non-ASCII letters in its xn-- form (bücher.de is xn--bcher-kva.de); got 'bob@bücher.de'"],
+      ["jö@example.com", "must be an e-mail address like name@example.com; the part before @ must be ASCII; got 'jö@example.com'"],
+    ]) {
+      for (const res of [await postContact(server.url, { ...ann, email }), await put(email)]) {
+        assert.equal(res.status, 422, res.text);
+        assert.deepEqual(res.json().errors, [{ field: "email", message }]);
+      }
+    }
+    const idn = await postContact(server.url, { ...ann, email: "bob@xn--bcher-kva.de" });
+    assert.equal(idn.status, 201, idn.text);
+  } finally {
+    await server.close();
+    cleanup();
+  }
+});
+
 test("contacts API: names need a letter and nothing invisible, repeated spaces are collapsed (warned), states only upper-case a-z, a member given twice is refused", async () => {
   // Before: a first_name of a zero-width space or of emoji alone was a 201; "Mary  Ann" was stored
   // with both spaces; {"first_name":"Ann",...,"first_name":"Bob"} created Bob without a word.

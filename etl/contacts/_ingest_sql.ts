@@ -184,7 +184,10 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
   // A pattern says more than a length: one message, as in validateRecord.
   if (field.pattern) {
     const message = field.patternMessage ?? `must match ${field.pattern.source}`;
-    checks.push(`WHEN NOT regexp_full_match(${n}, ${quoteLiteral(field.pattern.source.replace(/^\^|\$$/g, ""))}) THEN ${quoteLiteral(message)} || ${got}`);
+    // The hints (record_definition.ts patternProblem) are tested only in this branch: for the rows
+    // the pattern refused, never for the million it accepts.
+    const hints = (field.patternHints ?? []).map((h) => ` || CASE WHEN regexp_full_match(${n}, ${wholeSql(h.when)}) THEN ${quoteLiteral(`; ${h.hint}`)} ELSE '' END`);
+    checks.push(`WHEN NOT regexp_full_match(${n}, ${wholeSql(field.pattern)}) THEN ${quoteLiteral(message)}${hints.join("")} || ${got}`);
   }
   checks.push(`WHEN length(${n}) > ${field.maxLength} THEN 'must be at most ${field.maxLength} characters (has ' || length(${n}) || ')' || ${got}`);
   return {
@@ -193,6 +196,11 @@ export function fieldSql(field: FieldDefinition, raw: string, trimmed: string, a
     fixed: normalised.fixed === null ? "false" : `(${trimmed} <> '' AND ${normalised.fixed})`,
     fixMessage: normalised.fixMessage ?? (() => "NULL"),
   };
+}
+
+/** A whole-value pattern (`^...$`) as the SQL literal regexp_full_match() takes (it anchors itself). */
+function wholeSql(pattern: RegExp): string {
+  return quoteLiteral(pattern.source.replace(/^\^|\$$/g, ""));
 }
 
 /**

@@ -90,6 +90,12 @@ export const contactRecord: RecordDefinition & { readonly links: LinkDefinition 
       required: true,
       pattern: EMAIL,
       patternMessage: "must be an e-mail address like name@example.com",
+      // An address that looks right but is not ASCII (bob@bücher.de, jö@example.com) is told why.
+      patternHints: [
+        { when: /^[^@]*[^\x00-\x7F][^@]*@[^@]*$/, hint: "the part before @ must be ASCII" },
+        // The example is fixed: the CSV load's SQL cannot compute a domain's xn-- (punycode) form.
+        { when: /^[^@]*@[^@]*[^\x00-\x7F][^@]*$/, hint: "write a domain with non-ASCII letters in its xn-- form (bücher.de is xn--bcher-kva.de)" },
+      ],
       format: "email",
       uniqueIgnoringCase: true,
       searchable: true,

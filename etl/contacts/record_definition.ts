@@ -74,6 +74,14 @@ export interface FieldDefinition {
   /** Said when `pattern` does not match, e.g. "must be two letters A-Z". */
   readonly patternMessage?: string;
   /**
+   * Why a value `pattern` refuses is refused, when it looks right: each hint whose `when` matches
+   * the whole value is said after `patternMessage`, in order ("...; the part before @ must be
+   * ASCII"). Tested only for a value the pattern refused, by validateRecord() and the CSV load's SQL
+   * alike, so `when` must read the same in JavaScript and DuckDB's RE2 (no flags, no look-around),
+   * and a hint is fixed text: the SQL cannot say what JavaScript computes (a domain's xn-- form).
+   */
+  readonly patternHints?: readonly PatternHint[];
+  /**
    * A person's name: it must hold at least one letter of some script (`\p{L}` of Unicode 15.0, the
    * newest both engines know, `_letters.ts`: O'Brien, 李, محمد, Дмитрий, देवनागरी; a name of only
    * emoji, digits, punctuation or letters added since is refused) and no invisible
@@ -122,6 +130,25 @@ export interface FieldDefinition {
   readonly csvColumn?: string;
   readonly description?: string;
   readonly example?: string;
+}
+
+/** A hint said when a field's pattern refuses a value (see FieldDefinition.patternHints). */
+export interface PatternHint {
+  readonly when: RegExp;
+  readonly hint: string;
+}
+
+/**
+ * Returns what is said of a value `field.pattern` refused: its message and the hints `value` matches.
+ *
+ * @example
+ * ```ts
+ * patternProblem(emailField, "jö@example.com"); // "must be an e-mail address like name@example.com; the part before @ must be ASCII"
+ * ```
+ */
+export function patternProblem(field: FieldDefinition, value: string): string {
+  const message = field.patternMessage ?? `must match ${field.pattern?.source}`;
+  return [message, ...(field.patternHints ?? []).filter((h) => h.when.test(value)).map((h) => h.hint)].join("; ");
 }
 
 /** How a field filters lists (see FieldDefinition.filter). */

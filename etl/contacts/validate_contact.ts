@@ -5,7 +5,7 @@
 import { isBlank, shorten, trimBlank, trimUnseen } from "../text/mod.js";
 import { hasLetter, noLetterProblem } from "./_letters.ts";
 import { contactRecord } from "./contact_record.ts";
-import { normaliseValue, type RecordDefinition } from "./record_definition.ts";
+import { normaliseValue, patternProblem, type RecordDefinition } from "./record_definition.ts";
 
 /** One invalid field. `field` is the JSON key (`departments[1]` for an element, `body` for the whole). */
 export interface FieldError {
@@ -129,7 +129,7 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
     // A pattern says more than a length ("two letters A-Z" vs "at most 2 characters"): one message.
     if (problem !== null) {
       // A person's name without a letter (above): that one message.
-    } else if (field.pattern && !field.pattern.test(text)) problem = field.patternMessage ?? `must match ${field.pattern.source}`;
+    } else if (field.pattern && !field.pattern.test(text)) problem = patternProblem(field, text);
     else if (characters(text) > field.maxLength) problem = `must be at most ${field.maxLength} characters (has ${characters(text)})`;
     if (problem !== null) {
       errors.push({ field: field.name, message: `${problem}; got '${shorten(raw, 60)}'` });

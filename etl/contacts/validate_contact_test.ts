@@ -111,6 +111,29 @@ test("validateContact() limits and patterns", () => {
   }
 });
 
+test("a non-ASCII e-mail is refused saying why: the part before @ must be ASCII, a domain is written in its xn-- form", () => {
+  // Before: 'bob@bücher.de' and 'jö@example.com' got only "must be an e-mail address like
+  // name@example.com", which an address that looks right does not explain.
+  const PLAIN = "must be an e-mail address like name@example.com";
+  const IDN = "write a domain with non-ASCII letters in its xn-- form (bücher.de is xn--bcher-kva.de)";
+  const LOCAL = "the part before @ must be ASCII";
+  for (const [email, message] of [
+    ["bob@bücher.de", `${PLAIN}; ${IDN}; got 'bob@bücher.de'`],
+    [" bob@MÜNCHEN.de ", `${PLAIN}; ${IDN}; got ' bob@MÜNCHEN.de '`],
+    ["jö@example.com", `${PLAIN}; ${LOCAL}; got 'jö@example.com'`],
+    ["jö@bücher.de", `${PLAIN}; ${LOCAL}; ${IDN}; got 'jö@bücher.de'`],
+    // Not an address for another reason: the plain message alone.
+    ["jö", `${PLAIN}; got 'jö'`],
+    ["a@b@ü.de", `${PLAIN}; got 'a@b@ü.de'`],
+    ["nope", `${PLAIN}; got 'nope'`],
+  ]) {
+    const r = validateContact({ first_name: "A", last_name: "B", email }, "create");
+    assert.ok(!r.ok, email);
+    assert.deepEqual(r.errors, [{ field: "email", message }], email);
+  }
+  assert.ok(validateContact({ first_name: "A", last_name: "B", email: "bob@xn--bcher-kva.de" }, "create").ok);
+});
+
 test("validateRecord() accepts a field added to the definition", () => {
   // A name no shipped field takes (etl/contacts/README.md's example is `title`), so adding that field does not break this test.
   const withTitle = extendRecord(contactRecord, { name: "test_title", type: "string", maxLength: 20 });
