@@ -151,6 +151,11 @@ export async function main(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") logToStderr(`Port ${settings.port} on ${settings.host} is already in use; set PORT to another one`);
     else if (code === "EACCES") logToStderr(`Not allowed to listen on ${settings.host}:${settings.port}; use a port above 1023`);
+    // A HOST that is not one of this machine's addresses, or a name that does not resolve: name HOST.
+    else if (code === "EADDRNOTAVAIL") logToStderr(`Cannot listen on HOST ${settings.host}: it is not an address of this machine; set HOST to one of its addresses, 127.0.0.1, or 0.0.0.0 for all`);
+    else if ((code === "ENOTFOUND" || code === "EAI_AGAIN") && (error as { hostname?: string }).hostname === settings.host) {
+      logToStderr(`Cannot listen on HOST ${settings.host}: the name does not resolve (${code}); set HOST to an address of this machine, 127.0.0.1, or 0.0.0.0 for all`);
+    }
     else if (settings.databaseUrl !== undefined && postgresRefusal(error) !== undefined) {
       // A role refused (class 28) or lacking a privilege (42501): what to fix, without the password.
       logToStderr(`Cannot start the API on DATABASE_URL (${withoutPassword(settings.databaseUrl)}). ${postgresRefusal(error)!.message}`);

@@ -66,6 +66,20 @@ test("npm start exits 1 with a clear message on a network address without a toke
   }
 });
 
+test("npm start on a HOST this machine does not have exits 1 with one line naming HOST, not Node's listen error alone", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine, no DNS asked.
+    const { output, exited } = startChild({ HOST: "192.0.2.1", DATA_DIR: dir, API_TOKEN: "0123456789abcdef0123" });
+    assert.equal(await exited, 1);
+    assert.match(output(), /^Cannot listen on HOST 192\.0\.2\.1: it is not an address of this machine/);
+    assert.equal(output().trim().split("\n").length, 1, output());
+    assert.equal(existsSync(join(dir, "api.json")), false);
+  } finally {
+    cleanup();
+  }
+});
+
 test("npm start with DATABASE_URL naming a server that does not answer exits 1 naming DATABASE_URL, not its password", async () => {
   const { dir, cleanup } = tempDir();
   try {

@@ -31,8 +31,15 @@ ${settingsHelp("bench").join("\n")}`);
   process.exit(0);
 }
 
-const at = argv.indexOf("--bench-dir");
-const settings = readSettings("bench", { flags: at >= 0 ? { "bench-dir": argv.splice(at, 2)[1] } : {} });
+// A bad --bench-dir or setting is one line and exit 2: `--bench-dir` with no value had run every
+// benchmark (minutes) with the default folder, and a bad DATABASE_URL ended in a stack trace.
+let settings: ReturnType<typeof readSettings>;
+try {
+  settings = readSettings("bench", { flags: { "bench-dir": takeBenchDir(argv) } });
+} catch (error) {
+  console.error((error as Error).message.split("\n")[0]);
+  process.exit(2);
+}
 const [name, ...rest] = argv;
 const chosen = name ? [name] : names;
 // A signal sent to this process alone (kill, a supervisor) is passed on to the running benchmark:
@@ -74,6 +81,19 @@ for (const bench of chosen) {
   running = undefined;
   rmSync(tmp, { recursive: true, force: true });
   if (status !== 0) process.exit(status ?? 1);
+}
+
+/**
+ * Removes `--bench-dir DIR` or `--bench-dir=DIR` from `args` (anywhere: the rest goes to the
+ * benchmark) and returns DIR; undefined when not given. Throws when DIR is missing.
+ */
+function takeBenchDir(args: string[]): string | undefined {
+  const at = args.findIndex((arg) => arg === "--bench-dir" || arg.startsWith("--bench-dir="));
+  if (at < 0) return undefined;
+  const [flag] = args.splice(at, 1);
+  const value = flag.includes("=") ? flag.slice(flag.indexOf("=") + 1) : args[at]?.startsWith("-") ? undefined : args.splice(at, 1)[0];
+  if (value === undefined || value === "") throw new Error("--bench-dir needs a folder, e.g. --bench-dir /tmp/bench (npm run bench -- --help)");
+  return value;
 }
 
 /** Sends `signal` to the process group `pgid`; false when no process is left in it. */

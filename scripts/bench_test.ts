@@ -125,3 +125,25 @@ test("a benchmark stopped by a signal leaves no temporary files and no process o
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("npm run bench refuses a --bench-dir without a value or a bad setting (exit 2, one line) instead of running every benchmark or a stack trace", () => {
+  // `npm run bench -- --bench-dir` ran every benchmark (minutes) with the default folder. Each case
+  // names an unknown benchmark, so that nothing would run if the refusal did not come.
+  const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+  try {
+    for (const [args, extra, message] of [
+      [["nope", "--bench-dir"], {}, /^--bench-dir needs a folder/],
+      [["nope", "--bench-dir", "--json"], {}, /^--bench-dir needs a folder/],
+      [["nope"], { DATABASE_URL: "garbage" }, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+      // The = form is the flag too, not a benchmark's name.
+      [[`--bench-dir=${join(dir, "b")}`, "nope"], {}, /^Unknown benchmark 'nope'/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [...process.execArgv, BENCH, ...args], { encoding: "utf8", timeout: 30_000, env: { ...process.env, ...extra } });
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,7 @@ import { matrixPlan, matrixWorkbook, type MatrixOptions, type MatrixPlan } from 
 import { mulberry32 } from "./testing/random.ts";
 import { xlsxBytes, type SheetSpec } from "./testing/xlsx_writer.ts";
 import { fold } from "../etl/text/mod.js";
+import { invokedFrom } from "../etl/settings/mod.js";
 import { parseArgs } from "node:util";
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ export async function generateSamples(outDir: string): Promise<{ workbook: strin
   return { workbook, contacts };
 }
 
-const SAMPLES_USAGE = "Usage: npm run samples [-- --out DIR]   (default DIR: data/)";
+const SAMPLES_USAGE = "Usage: npm run samples [-- --out DIR]   (default DIR: data/; a relative DIR is from the folder the command is typed in)";
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -216,7 +217,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(SAMPLES_USAGE);
     return 0;
   }
-  const outDir = values.out ? resolve(values.out) : fileURLToPath(new URL("../data", import.meta.url));
+  // A relative --out is from where the user typed the command (npm run starts us in the repository).
+  const outDir = values.out ? resolve(invokedFrom(), values.out) : fileURLToPath(new URL("../data", import.meta.url));
   const { workbook, contacts } = await generateSamples(outDir);
   const { plan } = sampleWorkbook();
   const rows = sampleContacts();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
@@ -153,4 +153,26 @@ test("data/contacts.csv has the users' columns and valid, realistic rows", () =>
   assert.ok(rows.some((r) => r[2].includes(",")), "company names with commas");
   assert.ok(rows.some((r) => /\S  \S/.test(r[3])), "an address with a double space inside");
   assert.ok(rows.some((r) => /[áéíóúñ]/.test(r[0] + r[1])), "accented names");
+});
+
+test("npm run samples -- --out with a relative folder writes where the command was typed, not into the repository", () => {
+  // `npm run` starts the script in the repository and says in INIT_CWD where it was typed;
+  // `cd ~/reports && npm --prefix ~/relaciones run samples -- --out demo` wrote ~/relaciones/demo.
+  const typedIn = mkdtempSync(join(tmpdir(), "samples-typed-in-"));
+  const repo = fileURLToPath(new URL("..", import.meta.url));
+  const name = `samples-out-${process.pid}`;
+  try {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL("./generate_samples.ts", import.meta.url)), "--out", name], {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, INIT_CWD: typedIn },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(typedIn, name, "relaciones.xlsx")), `the workbook in the folder it was typed in; wrote:\n${r.stdout}`);
+    assert.ok(existsSync(join(typedIn, name, "contacts.csv")));
+    assert.ok(!existsSync(join(repo, name)), "nothing written into the repository");
+  } finally {
+    rmSync(typedIn, { recursive: true, force: true });
+    rmSync(join(repo, name), { recursive: true, force: true });
+  }
 });
