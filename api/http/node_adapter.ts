@@ -251,6 +251,10 @@ export function createNodeServer<A extends Admitted = Admitted>(
     // the place of its answer. Which method they name, or whether their request line was what
     // overflowed, cannot be told: the packet starts with the good request.
     if (error.code !== "ECONNRESET" && error.code !== "ERR_HTTP_REQUEST_TIMEOUT" && inFlight?.req?.complete === true && inFlight.headersSent !== true && !lingering.has(socket as Socket)) {
+      // node tells each later packet of them as an error of its own: refused once, as the first
+      // said (one more wait per packet piled listeners on the response, MaxListenersExceededWarning).
+      if (refusalDeferred.has(socket)) return;
+      refusalDeferred.add(socket);
       const refuseOnceAnswered = (response: ServerResponse) =>
         response.once("finish", () => {
           // node hands the socket to a request pipelined before these bytes once this one is done.
@@ -306,6 +310,9 @@ function reportRefusal(options: Pick<AdapterOptions, "onRequest" | "onExchange">
   options.onRequest?.(path);
   options.onExchange?.({ id: `${BOOT}-${(++counter).toString(36)}`, method, path, status, duration_ms: 0 }, undefined);
 }
+
+/** Sockets whose bytes after a complete request are to be refused once it is answered (clientError). */
+const refusalDeferred = new WeakSet<Duplex | Socket>();
 
 /** The response node is writing on `socket` (its own field, `_httpMessage`), if any. */
 function inFlightOn(socket: Duplex | Socket): ServerResponse | null | undefined {

@@ -864,3 +864,56 @@ test("bytes that are no request after a complete one are refused only once that 
     },
   );
 });
+
+test("stray bytes after a complete request that come in many packets while it is handled are refused once, with no listener piling up per packet", async () => {
+  // Before: node reports each packet of bytes after the parse error as a client error of its own,
+  // and each added one more wait for the answer on the response: from the 11th packet on, the server
+  // log said "MaxListenersExceededWarning: Possible EventEmitter memory leak detected".
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on("warning", onWarning);
+  let clientErrors = 0;
+  let answer!: () => void;
+  const answering = new Promise<void>((resolve) => (answer = resolve));
+  const log: Exchange[] = [];
+  const server = createNodeServer(
+    async (req) => {
+      const text = await req.text();
+      await answering;
+      return json({ text });
+    },
+    { admit: () => ({ maxBodyBytes: 1024 }), onExchange: (e) => log.push(e), onError: () => {} },
+  );
+  server.on("clientError", () => clientErrors++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (d) => (text += d.toString()));
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const body = '{"name":"José"}';
+    socket.write(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    // Each packet once the server has seen the one before: 12 packets, 12 client errors.
+    await until(() => clientErrors === 1);
+    for (let i = 2; i <= 12; i++) {
+      socket.write(`more of the body, packet ${i}\r\n`);
+      await until(() => clientErrors === i);
+    }
+    answer();
+    await closed;
+    const [first, second, third] = text.split(/(?=HTTP\/1\.1 )/);
+    assert.match(first ?? "", /^HTTP\/1\.1 200 /, text);
+    assert.match(second ?? "", /^HTTP\/1\.1 400 /, text);
+    assert.equal(third, undefined, text);
+    await until(() => log.length === 2);
+    assert.deepEqual(log.map((e) => e.status).sort(), [200, 400]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning")), []);
+  } finally {
+    process.off("warning", onWarning);
+    server.closeAllConnections();
+    server.close();
+  }
+});
