@@ -15,7 +15,7 @@ test("an API that cannot start on a data dir another API serves leaves that API'
     const csv = join(dir, "in.csv");
     writeFileSync(csv, "first_name,last_name,email\nAnn,Lee,ann@example.com\n");
     // What `npm run etl` places before it asks the running API to load it.
-    const placed = placeUpload(dir, csv, newRunId());
+    const placed = await placeUpload(dir, csv, newRunId());
     // A second `npm start` on the same data dir (a second terminal, a restart overlapping the old
     // process): another process, as DuckDB's file lock is per process.
     const second = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL("./main.ts", import.meta.url))], {
@@ -37,7 +37,7 @@ test("an API that starts empties uploads/ of a crashed load's copy", async () =>
   try {
     const csv = join(dir, "in.csv");
     writeFileSync(csv, "first_name,last_name,email\nAnn,Lee,ann@example.com\n");
-    const placed = placeUpload(dir, csv, newRunId());
+    const placed = await placeUpload(dir, csv, newRunId());
     const server = await testServer(dir);
     await server.close();
     assert.equal(existsSync(placed.path), false);

@@ -5,8 +5,8 @@
 // where the signal lands never depends on the machine's speed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Database, PostgresDatabase } from "./db/mod.ts";
@@ -523,6 +523,60 @@ test("SIGINT while an alert waits for a webhook that never answers: the alert is
     assert.ok(!stderr.includes("secret-path"));
   } finally {
     await hook.close();
+    cleanup();
+  }
+});
+
+// `--contacts` naming a named pipe nobody wrote to yet (documented: waited for, as `cat` would) could
+// not be stopped: the load opened and read it synchronously, the main thread blocked in open(), so
+// SIGTERM and Ctrl-C were never handled and only SIGKILL ended it. The pipe is opened without waiting
+// now and read as a stream: the stop is handled while it waits, and a writer that comes is read.
+test("--contacts on a named pipe with no writer: the load waits for one; SIGTERM stops it (a 'stopped' run, exit 143, one line, no upload copy); a writer that comes is loaded", { timeout: 120_000, skip: NEEDS_PROC || (process.platform !== "linux" && "Linux's pipes") }, async (t) => {
+  const { dir, cleanup } = tempDir("etl-fifo-");
+  try {
+    const fifo = join(dir, "contacts.csv");
+    execFileSync("mkfifo", [fifo]);
+    /** Started on the pipe, once it holds the pipe open (a load blocked opening it never does: the test fails by this wait). */
+    const waiting = async (dataDir: string): Promise<Cli> => {
+      const cli = etl(["--only", "contacts", "--contacts", fifo, "--data-dir", dataDir]);
+      // A command that goes on waiting fails the test by its timeout, and must not outlive it.
+      t.after(() => cli.kill("SIGKILL"));
+      const holdsPipe = () => {
+        try {
+          return readdirSync(`/proc/${cli.pid}/fd`).some((fd) => readlinkSync(`/proc/${cli.pid}/fd/${fd}`) === fifo);
+        } catch {
+          return false; // A descriptor closed meanwhile: look again.
+        }
+      };
+      await until("the load to hold the pipe open, waiting for a writer", holdsPipe);
+      return cli;
+    };
+
+    await t.test("SIGTERM while it waits", async () => {
+      const dataDir = join(dir, "stopped");
+      const cli = await waiting(dataDir);
+      cli.kill("SIGTERM");
+      const stderr = await stoppedBySigterm(cli);
+      assert.match(stderr, /^SIGTERM: contacts failed \(Stopped by SIGTERM before its COMMIT; nothing was loaded\)/);
+      const run = lastRun(dataDir);
+      assert.deepEqual([run.kind, run.status, run.error?.code], ["contacts", "failed", "stopped"]);
+      assert.deepEqual(leftovers(dataDir), [], "no upload copy or lock left");
+    });
+
+    await t.test("a writer comes", async () => {
+      const dataDir = join(dir, "written");
+      const csv = join(dir, "source.csv");
+      writeContactsCsv(csv, 50, 1);
+      const cli = await waiting(dataDir);
+      writeFileSync(fifo, readFileSync(csv));
+      const { code, stderr } = await cli.exited;
+      assert.equal(code, 0, stderr);
+      const run = lastRun(dataDir);
+      assert.equal(run.status, "succeeded");
+      assert.equal(run.file?.size, statSync(csv).size, "the whole file was read");
+      assert.deepEqual(leftovers(dataDir), []);
+    });
+  } finally {
     cleanup();
   }
 });

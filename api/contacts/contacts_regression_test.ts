@@ -507,7 +507,7 @@ test("an import whose client goes away before it is written is stopped, and noth
     // the load stops before it begins, with the same outcome.
     const csv = join(dir, "big.csv");
     writeContactsCsv(csv, 150_000, 5);
-    const upload = placeUpload(dir, csv, "left-1");
+    const upload = await placeUpload(dir, csv, "left-1");
     const body = JSON.stringify({ upload: upload.name, source_name: "big.csv" });
     await new Promise<void>((resolve) => {
       const req = request(new URL("/imports/contacts", server.url), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
@@ -523,7 +523,7 @@ test("an import whose client goes away before it is written is stopped, and noth
     assert.equal(list.total, 1, "only the contact written after the import: the import wrote nothing");
     assert.deepEqual(errors, [], "a client's going is not a server failure");
     // And the next import of the same file, with a client that waits, loads it.
-    const again = placeUpload(dir, csv, "left-2");
+    const again = await placeUpload(dir, csv, "left-2");
     const loaded = await raw(server.url, { method: "POST", path: "/imports/contacts", headers: JSON_HEADERS, body: JSON.stringify({ upload: again.name, source_name: "big.csv" }) });
     assert.equal(loaded.status, 200, loaded.text);
     assert.ok(loaded.json().inserted > 75_000);

@@ -147,10 +147,11 @@ export async function loadContacts(options: LoadContactsOptions): Promise<LoadCo
     // A private copy in the data dir is what gets loaded (the original may change meanwhile), hashed
     // on the way; the running API reads it there, so the hand-over has no size limit.
     try {
-      const placed = placeUpload(options.dataDir, options.csvPath, runId);
+      const placed = await placeUpload(options.dataDir, options.csvPath, runId, options.signal);
       upload = placed;
       file = { name: source, path: resolve(options.csvPath), size: placed.size, sha256: placed.sha256 };
     } catch (error) {
+      if (error instanceof LoadStopped) throw error;
       const e = error as NodeJS.ErrnoException;
       const code = e.code;
       // Writing the copy, not reading the file, failed (a full disk, a data dir we may not write):

@@ -5,7 +5,8 @@
  * load can still be using them (`cleanStaleUploads`), which covers a crash where no API starts.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdirSync, openSync, read, readdirSync, rmSync, statSync } from "node:fs";
+import { Socket } from "node:net";
 import { join } from "node:path";
 import { writeAll } from "../files/mod.ts";
 import { UPLOAD_NAME, UPLOADS_DIR } from "./contract.ts";
@@ -28,29 +29,35 @@ export function uploadsDir(dataDir: string): string {
  * Copies `csvPath` into the uploads folder as `<id>.csv` and returns its name, path, size and
  * SHA-256 (one pass reads, hashes and writes). The copy is what gets loaded: the original may change
  * or vanish meanwhile, and its name (`export*.csv`) never reaches a reader that could take it as a
- * pattern. Throws the file system's error when `csvPath` cannot be read.
+ * pattern. Throws the file system's error when `csvPath` cannot be read, and `signal`'s reason when
+ * it is aborted; either way no copy is left.
+ *
+ * Nothing here blocks the event loop, and no read or open waits in libuv's thread pool on a pipe: a
+ * named pipe (or a shell's `<(...)`, `/dev/stdin` piped) is opened without waiting for a writer and
+ * read as a stream, so a pipe nobody writes to is waited for, as `cat` would, while a stop (SIGTERM,
+ * Ctrl-C: `signal`) still ends the load at once; a thread blocked in open() or read() would keep the
+ * process alive, process.exit() included, until someone wrote to the pipe.
  *
  * @example
  * ```ts
- * const { name, path, sha256 } = placeUpload("data", "~/Downloads/contacts.csv", "20260301-120000-ab12");
+ * const { name, path, sha256 } = await placeUpload("data", "~/Downloads/contacts.csv", "20260301-120000-ab12");
  * ```
  */
-export function placeUpload(dataDir: string, csvPath: string, id: string): { name: string; path: string; size: number; sha256: string } {
+export async function placeUpload(dataDir: string, csvPath: string, id: string, signal?: AbortSignal): Promise<{ name: string; path: string; size: number; sha256: string }> {
   const name = `${id}.csv`;
   if (!UPLOAD_NAME.test(name)) throw new TypeError(`'${name}' is not a valid upload name`);
-  const source = openSync(csvPath, "r");
+  signal?.throwIfAborted();
+  const source = openSource(csvPath);
   const path = join(uploadsDir(dataDir), name);
   try {
     const target = openSync(path, "w", 0o600);
     const hash = createHash("sha256");
-    const buffer = Buffer.allocUnsafe(4 << 20);
     let size = 0;
     try {
-      for (let n; (n = readSync(source, buffer, 0, buffer.length, null)) > 0; ) {
-        const chunk = buffer.subarray(0, n);
+      for await (const chunk of chunksOf(source, signal)) {
         hash.update(chunk);
         writeAll(target, chunk);
-        size += n;
+        size += chunk.length;
       }
     } finally {
       closeSync(target);
@@ -60,7 +67,53 @@ export function placeUpload(dataDir: string, csvPath: string, id: string): { nam
     rmSync(path, { force: true });
     throw error;
   } finally {
-    closeSync(source);
+    if (typeof source === "number") closeSync(source);
+    else source.destroy();
+  }
+}
+
+/**
+ * `csvPath` opened for reading without waiting: a pipe as a stream libuv polls (a blocking open or
+ * read of one would hold a thread-pool thread until a writer came), anything else as a descriptor.
+ * O_NONBLOCK is what lets a named pipe's open return with no writer yet; the stream waits for one
+ * (Linux reports no hang-up to a reader until a writer has come and gone). A descriptor that is not
+ * a pipe or a file (a terminal's /dev/stdin) is opened again without it, as its reads would fail.
+ */
+function openSource(csvPath: string): number | Socket {
+  const fd = openSync(csvPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  let kind: "pipe" | "file" | "other";
+  try {
+    const stat = fstatSync(fd);
+    kind = stat.isFIFO() ? "pipe" : stat.isFile() ? "file" : "other";
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  if (kind === "pipe") return new Socket({ fd, readable: true, writable: false });
+  if (kind === "file") return fd;
+  closeSync(fd);
+  return openSync(csvPath, "r");
+}
+
+/** The bytes of `source` (see openSource), a chunk at a time; ends with `signal`'s reason when it is aborted. */
+async function* chunksOf(source: number | Socket, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  if (typeof source !== "number") {
+    // Destroyed with the signal's reason, the stream's iterator throws it, waiting for a writer or not.
+    const stop = () => source.destroy(signal!.reason as Error);
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      for await (const chunk of source) yield chunk as Buffer;
+    } finally {
+      signal?.removeEventListener("abort", stop);
+    }
+    return;
+  }
+  const buffer = Buffer.allocUnsafe(4 << 20);
+  for (;;) {
+    signal?.throwIfAborted();
+    const n = await new Promise<number>((resolve, reject) => read(source, buffer, 0, buffer.length, null, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    if (n === 0) return;
+    yield buffer.subarray(0, n);
   }
 }
 

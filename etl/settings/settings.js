@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
  * @property {number} pgStatementTimeoutMs How long an API request's PostgreSQL statement may run before its 503.
  * @property {number} pgPoolSize PostgreSQL connections one API process may open at once.
  * @property {string} benchDir
+ * @property {string | undefined} chromiumPath The browser binary the dashboard benchmark drives (scripts/testing/cdp.ts reads it from the environment).
  * @property {string | undefined} alertWebhook Where alerts are POSTed; undefined: no alerts.
  * @property {AlertSeverity} alertMinSeverity
  * @property {number} alertTimeoutMs Time allowed for one alert POST.
@@ -230,6 +231,11 @@ export const SETTINGS = [
     defaultText: "`.bench/` in the repository",
     description: "Where benchmarks keep the large workbooks they generate (minutes to write, so kept).",
   },
+  {
+    key: "chromiumPath", env: "CHROMIUM_PATH", commands: ["bench"],
+    defaultText: "the first of `chromium`, `chromium-browser`, `google-chrome` on `PATH`",
+    description: "The Chromium (or Chrome) binary `npm run bench -- dashboard` drives headless (and the dashboard's browser tests); a path that does not exist is passed over for those on `PATH`. Environment only.",
+  },
 ];
 
 /** A setting has a value that cannot be used: `npm run etl` and `npm run migrate` print `message` and exit 2 (bad usage), `npm start` exits 1 (a refusal to start). */
@@ -335,6 +341,7 @@ export function readSettings(command, source = {}) {
     pgStatementTimeoutMs: durationOr(raw("pgStatementTimeoutMs"), PG_STATEMENT_TIMEOUT_MS),
     pgPoolSize: poolSize(raw("pgPoolSize")),
     benchDir: path("benchDir", resolve(REPO_BENCH_DIR)),
+    chromiumPath: raw("chromiumPath")?.text,
     ...alertAndFetchSettings(raw),
     ...publicationSettings(raw, dataDir, cwd),
   };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +84,23 @@ test("settingsHelp() lists each flag a command takes, with its variable and defa
     assert.ok(help.includes(def.flag === undefined ? `$${def.env}` : `--${def.flag}`), def.env);
   }
   assert.ok(!help.includes("--port"));
+});
+
+// CHROMIUM_PATH, which `npm run bench -- dashboard` reads, was in neither the README's table nor
+// bench's --help: every variable the benchmarks read is a bench setting now.
+test("every environment variable npm run bench reads (its scripts and the browser driver) is a bench setting, in its --help", () => {
+  const scripts = new URL("../../scripts/", import.meta.url);
+  const files = readdirSync(scripts).filter((n) => /^bench(_\w+)?\.ts$/.test(n) && !n.endsWith("_test.ts")).map((n) => new URL(n, scripts));
+  const read = new Set<string>();
+  for (const file of [...files, new URL("testing/cdp.ts", scripts)]) {
+    for (const [, name] of readFileSync(file, "utf8").matchAll(/process\.env\.([A-Z_]+)/g)) if (name !== "PATH") read.add(name);
+  }
+  assert.ok(read.has("CHROMIUM_PATH"));
+  const help = settingsHelp("bench").join("\n");
+  for (const name of read) {
+    assert.ok(SETTINGS.some((d) => d.env === name && d.commands.includes("bench")), `${name} is a bench setting`);
+    assert.ok(help.includes(`$${name}`), `${name} in bench's --help`);
+  }
 });
 
 test("the README's settings table is the one generated from SETTINGS", () => {
