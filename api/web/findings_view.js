@@ -49,7 +49,7 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   matrix_not_found: { title: "No matrix found in the sheet", unit: ["problem", "problems"] },
   list_not_found: { title: "No actor list found", unit: ["problem", "problems"] },
   hidden_sheet: { title: "Read from a sheet hidden in Excel", unit: ["sheet", "sheets"] },
-  sheet_passed_over: { title: "Sheet named like the table but holding none, passed over", unit: ["sheet", "sheets"] },
+  sheet_passed_over: { title: "Sheet named like the table, passed over", unit: ["sheet", "sheets"] },
   history_unavailable: { title: "Previous version could not be read", unit: ["problem", "problems"] },
   run_recovered: { title: "Run recorded by the next load", unit: ["problem", "problems"] },
   "contacts.unparsable_row": { title: "Rows that could not be read", unit: ["line", "lines"] },

@@ -223,14 +223,16 @@ export const CHECKS = {
   },
   hidden_sheet: {
     severity: "warning",
-    message: (n, ex) => `${n === 1 ? "A sheet" : `${n} sheets`} read ${n === 1 ? "is" : "are"} hidden in Excel, and no visible sheet matched${quoted(ex)}: check that it is the current one`,
+    // Each example says why the hidden sheet was read: "no visible sheet matched" was said too when a
+    // visible sheet matched by a hint and was passed over, holding no table (review).
+    message: (n, ex) => `${n === 1 ? "A sheet" : `${n} sheets`} read ${n === 1 ? "is" : "are"} hidden in Excel: ${ex.join("; ")}; check that ${n === 1 ? "it is the current one" : "they are the current ones"}`,
   },
   sheet_passed_over: {
     // Before, the first sheet whose name held a hint was read alone: a summary "Resumen de la matriz"
     // before "Matriz de adyacencia 2026" made the load refuse with matrix_not_found (review).
     severity: "warning",
     message: (n, ex) =>
-      `${n === 1 ? "A sheet" : `${n} sheets`} whose name hints at the matrix or the actor list held none and ${n === 1 ? "was" : "were"} passed over: ${ex.join("; ")}${n > ex.length ? "; ..." : ""}`,
+      `${n === 1 ? "A sheet" : `${n} sheets`} whose name${n === 1 ? "" : "s"} hint${n === 1 ? "s" : ""} at the matrix or the actor list ${n === 1 ? "was" : "were"} passed over: ${ex.join("; ")}${n > ex.length ? "; ..." : ""}`,
   },
   history_unavailable: {
     severity: "warning",

@@ -241,20 +241,32 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
     const listCandidates = (taken: string[]) => sheetCandidates(workbook.sheetNames, LIST_SHEET, LIST_HINTS, taken, hidden, charts);
     // A workbook without a sheet for the list is refused before the matrix is read (a lone candidate is the matrix's sheet).
     listCandidates(matrixCandidates.length === 1 ? matrixCandidates : []);
-    const matrixRead = await firstHolding(matrixCandidates, async (sheet, found) => {
+    const matrixRead = await firstHolding(matrixCandidates, "no row holds a header of actor ids", async (sheet, found) => {
       const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
       const matrix = await readMatrix(rows(sheet, { onProgress: options.onProgress, pack }), { sheet, findings: found, pack, date1904 });
       return { value: matrix, holds: matrix !== null };
     });
-    const listRead = await firstHolding(listCandidates([matrixRead.sheet]), async (sheet, found) => {
-      const list = await readActorList(rows(sheet), { sheet, findings: found, date1904 });
-      return { value: list, holds: !found.has("list_not_found") };
-    });
+    const listRead = await firstHolding(
+      listCandidates([matrixRead.sheet]),
+      "no row holds an id next to a code or a name",
+      async (sheet, found) => {
+        const list = await readActorList(rows(sheet), { sheet, findings: found, date1904 });
+        return { value: list, holds: !found.has("list_not_found") };
+      },
+      matrixRead.value === null ? undefined : coverage(matrixRead.value),
+    );
     const matrixSheet = matrixRead.sheet;
     const listSheet = listRead.sheet;
-    for (const sheet of [matrixSheet, listSheet]) if (hidden.includes(sheet)) findings.add("hidden_sheet", [], sheet);
-    for (const [read, table, why] of [[matrixRead, "the matrix", "no row holds a header of actor ids"], [listRead, "the actor list", "no row holds an id next to a code or a name"]] as const) {
-      for (const over of read.passedOver) findings.add("sheet_passed_over", [], `'${over}' for ${table}, read from '${read.sheet}' (${why})`);
+    const reads = [[matrixRead, "the matrix"], [listRead, "the actor list"]] as const;
+    for (const [read, table] of reads) {
+      if (!hidden.includes(read.sheet)) continue;
+      // A visible sheet tried and passed over did match: the warning says why it was not read (review).
+      const visible = read.passedOver.filter((over) => !hidden.includes(over.sheet));
+      const why = visible.length === 0 ? "no visible sheet matched" : visible.every((over) => !over.held) ? "no visible sheet held it" : "it fits the matrix's ids better than the visible ones";
+      findings.add("hidden_sheet", [], `'${read.sheet}' for ${table}, as ${why}`);
+    }
+    for (const [read, table] of reads) {
+      for (const over of read.passedOver) findings.add("sheet_passed_over", [], `'${over.sheet}' for ${table}, read from '${read.sheet}' (${over.why})`);
     }
     // In the order they were read before: the list's findings, then the matrix's.
     findings.absorb(listRead.findings);
@@ -570,35 +582,85 @@ const LIST_HINTS = ["lista", "actores", "actors"];
 
 /** One table read from the first of its candidate sheets that holds it (`firstHolding`). */
 interface HeldRead<T> {
-  /** The sheet read: the first that holds the table, else the first candidate. */
+  /** The sheet read: the first that holds the table (or fits best), else the first candidate. */
   sheet: string;
   value: T;
   /** That sheet's findings; when no candidate holds the table, every candidate's (each names its sheet). */
   findings: Findings;
-  /** The candidates before `sheet` that were read and held no table (empty when none holds one). */
-  passedOver: string[];
+  /** The candidates read and not taken, in their order, each with why (empty when none holds the table). */
+  passedOver: PassedOver[];
 }
+
+/** A candidate sheet read and not taken: `held` when it held the table but another fit better. */
+interface PassedOver {
+  sheet: string;
+  why: string;
+  held: boolean;
+}
+
+/** How well a table read fits: `score` (more is better), `whole` when nothing could fit better, and `why` another fitting `best` better was taken over it. */
+type Fit<T> = (value: T) => { score: number; whole: boolean; why: (best: { sheet: string; score: number }) => string };
 
 /**
  * Reads `candidates` in order, each into its own findings, until one holds the table: a sheet
  * named only by a hint ("Resumen de la matriz", a few totals) before the real one ("Matriz de
- * adyacencia 2026") was read alone and the load refused with `matrix_not_found`. Sheets after the
- * one that holds it are never opened. When none holds it, the first is returned with the findings
- * of all, so the refusal names every sheet looked in.
+ * adyacencia 2026") was read alone and the load refused with `matrix_not_found`. With `fit` and
+ * several candidates, a sheet holding the table is taken only when `whole`, else the reading goes
+ * on and the best fit is taken (ties to the earlier): a summary "Resumen de actores" with a row
+ * "Total | 3" was read as the list before "Actores 2026" (review). Sheets after the one taken are
+ * never opened. When none holds it, the first is returned with the findings of all, so the
+ * refusal names every sheet looked in. `missing` says why a sheet holding no table was passed over.
  */
-async function firstHolding<T>(candidates: readonly string[], read: (sheet: string, findings: Findings) => Promise<{ value: T; holds: boolean }>): Promise<HeldRead<T>> {
+async function firstHolding<T>(
+  candidates: readonly string[],
+  missing: string,
+  read: (sheet: string, findings: Findings) => Promise<{ value: T; holds: boolean }>,
+  fit?: Fit<T>,
+): Promise<HeldRead<T>> {
   const all = new Findings();
   let first: HeldRead<T> | null = null;
-  const passedOver: string[] = [];
+  let best: (HeldRead<T> & { score: number }) | null = null;
+  const tried: { sheet: string; held: ReturnType<Fit<T>> | null }[] = [];
   for (const sheet of candidates) {
     const found = new Findings();
     const { value, holds } = await read(sheet, found);
-    if (holds) return { sheet, value, findings: found, passedOver };
-    first ??= { sheet, value, findings: all, passedOver: [] };
-    all.absorb(found);
-    passedOver.push(sheet);
+    if (!holds) {
+      first ??= { sheet, value, findings: all, passedOver: [] };
+      all.absorb(found);
+      tried.push({ sheet, held: null });
+      continue;
+    }
+    const fits = candidates.length > 1 ? fit?.(value) : undefined;
+    if (fits === undefined) return { sheet, value, findings: found, passedOver: tried.map((r) => ({ sheet: r.sheet, why: missing, held: false })) };
+    tried.push({ sheet, held: fits });
+    if (best === null || fits.score > best.score) best = { sheet, value, findings: found, passedOver: [], score: fits.score };
+    if (fits.whole) break;
   }
-  return first!;
+  if (best === null) return first!;
+  const chosen = best;
+  const passedOver = tried
+    .filter((r) => r.sheet !== chosen.sheet)
+    .map((r) => ({ sheet: r.sheet, why: r.held === null ? missing : r.held.why(chosen), held: r.held !== null }));
+  return { sheet: chosen.sheet, value: chosen.value, findings: chosen.findings, passedOver };
+}
+
+/**
+ * How well an actor list fits `matrix`: the number of the matrix's ids (header and rows) it lists,
+ * whole when it lists every one.
+ */
+function coverage(matrix: Matrix): Fit<ActorList> {
+  const ids = new Set([...matrix.ids, ...matrix.rows.map((r) => r.id)]);
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return (list) => {
+    const listed = new Set(list.actors.map((a) => a.id));
+    const score = [...listed].filter((id) => ids.has(id)).length;
+    return {
+      score,
+      whole: score === ids.size,
+      why: (best) =>
+        `its ${plural(listed.size, "actor id matches", "actor ids match")} ${score === 0 ? "none" : score} of the matrix's ${ids.size}, '${best.sheet}' ${best.score === ids.size ? `all ${ids.size}` : best.score === score ? "as many" : best.score}`,
+    };
+  };
 }
 
 /**
@@ -620,7 +682,7 @@ export function findSheet(...args: Parameters<typeof sheetCandidates>): string {
  * alone, else the one whose name matches ignoring case and accents alone, else every sheet
  * containing a hint word, the hints tried in their order (a sheet holding the first hint comes
  * before an earlier sheet holding a later one: "Lista actores" before "Resumen actores"); the load
- * reads the first that holds the table (`firstHolding`). Sheets in `taken` (already read as another
+ * reads the first that holds the table (the list: that fits the matrix's ids best; `firstHolding`). Sheets in `taken` (already read as another
  * table) are never candidates. At each of those levels a sheet in `hidden` (Excel does not show it:
  * an old copy, or a lookup list kept out of the way) comes after the visible ones, and a hidden
  * sheet named exactly beats a visible one holding only a hint. Sheets in `charts` (chart sheets,

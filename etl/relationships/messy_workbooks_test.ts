@@ -246,7 +246,7 @@ test("a visible sheet wins over a hidden one, and a hidden sheet read is named",
       assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
       assert.deepEqual(
         run.findings.map((f) => [f.check, f.severity, f.message]),
-        [["hidden_sheet", "warning", "A sheet read is hidden in Excel, and no visible sheet matched ('Lista de actores'): check that it is the current one"]],
+        [["hidden_sheet", "warning", "A sheet read is hidden in Excel: 'Lista de actores' for the actor list, as no visible sheet matched; check that it is the current one"]],
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -813,7 +813,7 @@ test("a sheet whose name only hints at the matrix or the list but holds none (a 
         assert.deepEqual(await actors(dir), expected);
         assert.deepEqual(
           run.findings.map((f) => [f.check, f.severity, f.message]),
-          [["sheet_passed_over", "warning", `A sheet whose name hints at the matrix or the actor list held none and was passed over: ${passed}`]],
+          [["sheet_passed_over", "warning", `A sheet whose name hints at the matrix or the actor list was passed over: ${passed}`]],
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -836,6 +836,56 @@ test("a sheet whose name only hints at the matrix or the list but holds none (a 
       assert.equal(run.error?.code, "invalid-data");
       assert.match(run.error!.message, /^Cannot find the matrix in any of the 2 sheets whose names hint at it \('Resumen de la matriz', 'Matriz \(notas\)'\): no row holds a header of actor ids/);
       assert.deepEqual(run.findings.map((f) => f.check), ["matrix_not_found"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("a hinted sheet holding a list whose ids do not match the matrix's ('Resumen de actores', 'Total | 3') is passed over for a later one that does (review)", async (t) => {
+  // Before: the first hinted sheet holding any list was read: the summary's row 'Total | 3' became
+  // actor 3's code and the load published with only not_in_list and code_mismatch_list warnings.
+  const { matrix, list } = grids();
+  const expected = ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"];
+  const summary = inline([["Resumen"], ["Total", 3]]);
+  await t.test("the later list covering every matrix id is read", async () => {
+    const { dir, run } = await loadHandmade([{ name: M, xml: inline(matrix) }, { name: "Resumen de actores", xml: summary }, { name: "Actores 2026", xml: inline(list) }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), expected);
+      assert.deepEqual(
+        run.findings.map((f) => [f.check, f.severity, f.message]),
+        [
+          [
+            "sheet_passed_over",
+            "warning",
+            "A sheet whose name hints at the matrix or the actor list was passed over: 'Resumen de actores' for the actor list, read from 'Actores 2026' (its 1 actor id matches 1 of the matrix's 3, 'Actores 2026' all 3)",
+          ],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("no candidate covers every id: the one covering most is read, ties to the earlier", async () => {
+    const two = inline([["Código", "Id", "Nombre"], ["A", 1, "Actor 1"], ["B", 2, "Actor 2"]]);
+    const { dir, run } = await loadHandmade([{ name: M, xml: inline(matrix) }, { name: "Resumen de actores", xml: summary }, { name: "Actores 2026", xml: two }, { name: "Actores (copia)", xml: two }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.equal(run.findings.find((f) => f.check === "sheet_passed_over")?.message,
+        "2 sheets whose names hint at the matrix or the actor list were passed over: 'Resumen de actores' for the actor list, read from 'Actores 2026' (its 1 actor id matches 1 of the matrix's 3, 'Actores 2026' 2); 'Actores (copia)' for the actor list, read from 'Actores 2026' (its 2 actor ids match 2 of the matrix's 3, 'Actores 2026' as many)");
+      assert.deepEqual(run.findings.find((f) => f.check === "not_in_list")?.count, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("a visible sheet passed over for a hidden one: the hidden_sheet warning says so, not 'no visible sheet matched'", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: "Resumen de actores", rows: [["Resumen"], ["Total de actores", "tres"]] }, { name: "Actores 2026", rows: list, state: "hidden" }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), expected);
+      assert.equal(run.findings.find((f) => f.check === "hidden_sheet")?.message,
+        "A sheet read is hidden in Excel: 'Actores 2026' for the actor list, as no visible sheet held it; check that it is the current one");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
