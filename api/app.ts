@@ -567,7 +567,6 @@ export class App {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-cache",
           "content-security-policy": DOCS_CSP,
-          "x-content-type-options": "nosniff",
           // Its Try it forms send writes: never inside another site's frame (clickjacking).
           "x-frame-options": "DENY",
         });

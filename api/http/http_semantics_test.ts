@@ -3,6 +3,7 @@
 // 304 or an OPTIONS says. The *_postgres_test.ts wrapper runs it on PostgreSQL.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { deflateSync, gzipSync } from "node:zlib";
 import { postContact, raw, tempDir, testServer, type RawResponse } from "../../scripts/testing/api_server.ts";
 
@@ -278,3 +279,53 @@ test("a 422 lists the first 100 invalid fields and counts the rest; a member's n
     assert.equal(named.errors_omitted, undefined);
   });
 });
+
+test("every answer says X-Content-Type-Options: nosniff: JSON, CSV (streamed, HEAD, 304), problems, /openapi.json, /metrics, the adapter's own refusals", async () => {
+  await withServer(async (url) => {
+    const created = await postContact(url, { first_name: "<b>Ns</b>", last_name: "Ff", email: "nosniff@example.com" });
+    assert.equal(created.status, 201, created.text);
+    const csv = await raw(url, { path: "/contacts?format=csv" });
+    const answers: [string, RawResponse][] = [
+      ["POST /contacts 201", created],
+      ["GET /contacts", await raw(url, { path: "/contacts" })],
+      ["GET /contacts gzip", await raw(url, { path: "/contacts", headers: { "accept-encoding": "gzip" } })],
+      ["GET /contacts?format=csv", csv],
+      ["HEAD /contacts?format=csv", await raw(url, { method: "HEAD", path: "/contacts?format=csv" })],
+      ["GET /contacts?format=csv 304", await raw(url, { path: "/contacts?format=csv", headers: { "if-none-match": String(csv.headers.etag ?? "*") } })],
+      ["GET /contacts/999999 404", await raw(url, { path: "/contacts/999999" })],
+      ["GET /nowhere 404", await raw(url, { path: "/nowhere" })],
+      ["POST /contacts 422", await postContact(url, { first_name: "", last_name: "", email: "not-an-email" })],
+      ["GET /openapi.json", await raw(url, { path: "/openapi.json" })],
+      ["GET /metrics", await raw(url, { path: "/metrics" })],
+      ["OPTIONS /contacts", await raw(url, { method: "OPTIONS", path: "/contacts" })],
+      ["GET / (the dashboard)", await raw(url, { path: "/" })],
+      ["GET /docs", await raw(url, { path: "/docs" })],
+    ];
+    assert.equal(answers[3][1].status, 200);
+    assert.equal(answers[5][1].status, 304);
+    assert.equal(answers[6][1].status, 404);
+    assert.equal(answers[8][1].status, 422, answers[8][1].text);
+    for (const [what, res] of answers) assert.equal(res.headers["x-content-type-options"], "nosniff", `${what} (${res.status})`);
+    // The adapter's own refusals: one it answers before any route (two Host headers), and what
+    // node's parser refuses, which never reaches the adapter's listener and is written on the socket.
+    for (const bytes of ["GET /contacts HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", "GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n"]) {
+      const refused = await rawSocket(url, bytes);
+      assert.match(refused, /^HTTP\/1\.1 400 /, refused);
+      assert.match(refused, /\r\nX-Content-Type-Options: nosniff\r\n/i, refused);
+    }
+  });
+});
+
+/** What the server answers `bytes` written on a socket of their own, until it closes it. */
+async function rawSocket(url: string, bytes: string): Promise<string> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  socket.write(bytes);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("close", () => resolve());
+    socket.once("error", reject);
+  });
+  return Buffer.concat(chunks).toString("latin1");
+}

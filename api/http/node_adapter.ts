@@ -204,6 +204,11 @@ const BODY_IDLE_MS = 30_000;
 /** Sockets whose request body is being written to a file: node's whole-request timeout spares them. */
 const spoolingSockets = new WeakSet<Socket>();
 /**
+ * X-Content-Type-Options of every answer, written here where each one passes (OWASP's secure
+ * headers): a browser never sniffs a JSON or CSV answer holding user text (`<script>` in a name) as HTML.
+ */
+const NOSNIFF = "nosniff";
+/**
  * The status an exchange is reported with when the client left before an answer went out: nginx's
  * 499 "client closed request", which log readers and dashboards know; node's statusCode is 200
  * until a head is written, which counted such requests as answered.
@@ -332,7 +337,7 @@ function refuseOnSocket(options: Pick<AdapterOptions, "onRequest" | "onExchange"
   // A HEAD response must not carry a body, even an error's (the client would misparse it).
   const head = packet !== undefined && packet.subarray(0, 5).toString("latin1") === "HEAD ";
   socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: ${NOSNIFF}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
   );
 }
 
@@ -893,6 +898,7 @@ function writeFixed(res: ServerResponse, id: string, status: number, headers: Re
   // In the object given to writeHead, not by setHeader before it: node then takes every header
   // through setHeader's checks one more time (about a microsecond a request).
   headers["x-request-id"] = id;
+  headers["x-content-type-options"] = NOSNIFF;
   if (body === null || status === 204 || status === 304) {
     res.writeHead(status, headers);
     res.end();
@@ -923,7 +929,7 @@ function writeResponse(res: ServerResponse, id: string, response: Response, onEr
     }
     response = (response as LightResponse).real();
   }
-  const headers: Record<string, string | string[]> = { "x-request-id": id };
+  const headers: Record<string, string | string[]> = { "x-request-id": id, "x-content-type-options": NOSNIFF };
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;
   });

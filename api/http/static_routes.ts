@@ -89,7 +89,7 @@ export function staticFiles(root: string): (request: Request, segments: string[]
 function answerFile(request: Request, type: string, etag: string, bytes: Uint8Array): Response {
   // Never inside another site's frame: the dashboard's buttons write (same-origin, so past the
   // cross-site write check), and a page that frames it could have the user click them (clickjacking).
-  const headers: Record<string, string> = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...NO_FRAMING };
+  const headers: Record<string, string> = { "content-type": type, etag, "cache-control": "no-cache", ...NO_FRAMING };
   if (type.startsWith("text/html")) headers["content-security-policy"] = DASHBOARD_CSP;
   return readPreconditions(request, etag, headers) ?? send(bytes, 200, headers);
 }

@@ -110,7 +110,6 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
         "content-disposition": `attachment; filename="contacts-${id}-rejects.csv"`,
         // The file of a run never changes, but a browser need not keep it: it is personal data.
         "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
       },
     });
   };

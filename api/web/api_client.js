@@ -80,6 +80,11 @@ export function query(params) {
   return text ? `?${text}` : "";
 }
 
+/** The error of a request the API never answered (refused, dropped, or silent past the timeout). */
+function unreachable() {
+  return new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
+}
+
 /**
  * Fetches `path` asking for `accept`, with the token on writes; returns the response when it is ok,
  * and throws ApiError otherwise (with the problem document's fields when the API sent one).
@@ -97,7 +102,7 @@ async function fetchOk(path, init, accept) {
   try {
     response = await fetch(base + path, { ...init, headers });
   } catch {
-    throw new ApiError({ status: 0, title: "The API cannot be reached", detail: `Cannot reach the API at ${base || location.origin}` });
+    throw unreachable();
   }
   if (!response.ok) {
     const type = response.headers.get("Content-Type") || "";
@@ -109,15 +114,48 @@ async function fetchOk(path, init, accept) {
 }
 
 /**
+ * How long a small JSON request (every one but the whole matrix's download) may go unanswered: an
+ * API that took the connection and never answers is then told as one that cannot be reached,
+ * instead of "Loading…" for good. CSV downloads are links, and the whole matrix (matrixCells) may take longer.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A signal aborted after `ms`, and how to drop its timer once the request is done:
+ * AbortSignal.timeout where the browser has it (Safari before 16 has not), a timer otherwise.
+ * @param {number} ms
+ * @returns {{ signal: AbortSignal, done: () => void }}
+ */
+function timeoutSignal(ms) {
+  if (typeof AbortSignal.timeout === "function") return { signal: AbortSignal.timeout(ms), done: () => {} };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  return { signal: controller.signal, done: () => clearTimeout(timer) };
+}
+
+/**
  * @param {string} path
  * @param {RequestInit} [init]
  * @returns {Promise<{ body: any, headers: Headers }>}
  */
 async function request(path, init = {}) {
-  const response = await fetchOk(path, init, "application/json");
-  const type = response.headers.get("Content-Type") || "";
-  const body = response.status === 204 ? null : type.includes("json") ? await response.json().catch(() => null) : await response.text();
-  return { body, headers: response.headers };
+  const timeout = timeoutSignal(REQUEST_TIMEOUT_MS);
+  try {
+    const response = await fetchOk(path, { ...init, signal: timeout.signal }, "application/json");
+    const type = response.headers.get("Content-Type") || "";
+    /** @type {any} */
+    let body = null;
+    try {
+      if (response.status !== 204) body = type.includes("json") ? await response.json() : await response.text();
+    } catch (error) {
+      // An answer cut by the timeout mid-body is no answer either; JSON that does not parse reads as none.
+      if (timeout.signal.aborted) throw unreachable();
+      if (!type.includes("json")) throw error;
+    }
+    return { body, headers: response.headers };
+  } finally {
+    timeout.done();
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
@@ -240,6 +241,80 @@ const FAST_CHECKS = `(() => {
 const checkDelays = (page: Page) => page.evaluate<number[]>("window.__checkDelays.filter((ms, i, all) => ms !== all[i - 1])");
 const statusTexts = (page: Page) => page.evaluate<string[]>("window.__statusTexts");
 const readsOf = (page: Page, part: string) => page.evaluate<number>(`window.__answersRead.filter((u) => u.includes(${JSON.stringify(part)})).length`);
+
+/**
+ * Runs in the page before its own scripts: each AbortSignal.timeout asked for is kept in
+ * `__timeoutsAsked`, and once the test sets `__silentApi` a 30 s one lasts 300 ms, so the test does
+ * not wait for the real one.
+ */
+const SHORT_TIMEOUTS = `(() => {
+  const asked = (window.__timeoutsAsked = []);
+  const timeout = AbortSignal.timeout.bind(AbortSignal);
+  AbortSignal.timeout = (ms) => {
+    asked.push(ms);
+    return timeout(window.__silentApi && ms === 30000 ? 300 : ms);
+  };
+})()`;
+
+/**
+ * A front on 127.0.0.1:0 that passes every connection on to `target` until `silence()`: from then
+ * on the connections it has are closed, and each new one is taken and never answered (a hung API
+ * process, a stalled proxy). A frozen relay would not do: the API's keep-alive timeout closes the
+ * idle connection behind it, which the page sees as a refused one.
+ */
+async function silentFront(target: URL): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const keep = (s: Socket) => {
+    sockets.add(s);
+    s.on("error", () => {});
+    s.on("close", () => sockets.delete(s));
+  };
+  const server = createServer((client) => {
+    keep(client);
+    if (silent) return;
+    const upstream = connect(Number(target.port), target.hostname);
+    keep(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    silence() {
+      silent = true;
+      for (const s of sockets) s.destroy();
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test("an API that takes the connection and never answers: the page says it cannot be reached, not 'Loading…' for good", { skip, timeout: 60_000 }, async () => {
+  // Before, the dashboard's requests had no timeout: a Refresh against an API that accepted the
+  // connection and said nothing (a hung process, a stalled proxy) left "Loading…" up for good.
+  const front = await silentFront(new URL(demo.url));
+  const page = await browser.newPage({ width: 1280, height: 900 });
+  try {
+    await page.send("Page.addScriptToEvaluateOnNewDocument", { source: SHORT_TIMEOUTS });
+    await page.goto(`${front.url}/`);
+    await page.waitFor("document.body.dataset.loaded === 'true'", 30_000);
+    front.silence();
+    await page.evaluate("window.__silentApi = true");
+    await page.click("#refresh");
+    await page.waitFor("/^Cannot reach the API at /.test(document.getElementById('status').textContent)", 20_000);
+    assert.match((await text(page, "#status"))!, /^Cannot reach the API at http:\/\/127\.0\.0\.1:\d+: nothing was refreshed; press Refresh to try again\. Not loaded: /);
+    for (const id of ["latest-body", "contacts-caption"]) assert.doesNotMatch((await text(page, `#${id}`)) ?? "", /Loading/, `#${id}`);
+    const asked = await page.evaluate<number[]>("window.__timeoutsAsked");
+    assert.ok(asked.length > 0 && asked.every((ms) => ms === 30_000), `each request waits 30 s: ${asked.join(", ")}`);
+  } finally {
+    await page.send("Page.close").catch(() => {});
+    await front.close();
+  }
+});
 
 test("first load: a page whose runs could not be read loads again on its own once they answer", { skip, timeout: 60_000 }, async () => {
   // Before, the page's 30 s check reloaded only when it had shown a run before: a tab opened while
