@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, mkdirSync, openSync, read, readdirSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
+import { isatty, ReadStream } from "node:tty";
 import { join } from "node:path";
 import { writeAll } from "../files/mod.ts";
 import { UPLOAD_NAME, UPLOADS_DIR } from "./contract.ts";
@@ -76,20 +77,23 @@ export async function placeUpload(dataDir: string, csvPath: string, id: string, 
  * `csvPath` opened for reading without waiting: a pipe as a stream libuv polls (a blocking open or
  * read of one would hold a thread-pool thread until a writer came), anything else as a descriptor.
  * O_NONBLOCK is what lets a named pipe's open return with no writer yet; the stream waits for one
- * (Linux reports no hang-up to a reader until a writer has come and gone). A descriptor that is not
- * a pipe or a file (a terminal's /dev/stdin) is opened again without it, as its reads would fail.
+ * (Linux reports no hang-up to a reader until a writer has come and gone). A terminal (`/dev/stdin`
+ * typed in) is a stream too: a read of it waits for someone to type, and no stop ended one blocked
+ * in the thread pool. Another descriptor that is not a file (`/dev/null`) is opened again without
+ * O_NONBLOCK, as its reads would fail.
  */
 function openSource(csvPath: string): number | Socket {
   const fd = openSync(csvPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  let kind: "pipe" | "file" | "other";
+  let kind: "pipe" | "terminal" | "file" | "other";
   try {
     const stat = fstatSync(fd);
-    kind = stat.isFIFO() ? "pipe" : stat.isFile() ? "file" : "other";
+    kind = stat.isFIFO() ? "pipe" : isatty(fd) ? "terminal" : stat.isFile() ? "file" : "other";
   } catch (error) {
     closeSync(fd);
     throw error;
   }
   if (kind === "pipe") return new Socket({ fd, readable: true, writable: false });
+  if (kind === "terminal") return new ReadStream(fd);
   if (kind === "file") return fd;
   closeSync(fd);
   return openSync(csvPath, "r");
