@@ -216,6 +216,10 @@ export function watchFile(
   const poll = () => {
     if (stopped) return;
     const now = clock.now();
+    // The wall clock set back (by hand, NTP) since the change: the settle time counts from now, not
+    // from a time the clock has yet to reach again (a workbook saved just before a step back of an
+    // hour waited that hour to load).
+    if (now < changedAt) changedAt = now;
     const current = signature(path);
     if (current !== seen) {
       seen = current;

@@ -187,6 +187,28 @@ test("watchFile() fires once a changed file has stopped growing", () => {
   }
 });
 
+test("watchFile(): a file that changes just before the clock is set back fires once it kept still, not once the clock is back past the change", () => {
+  // The settle time was counted on the wall clock: set back an hour (a manual correction, NTP) just
+  // after a change, the workbook waited that hour before it loaded, the tables a version behind.
+  const dir = mkdtempSync(join(tmpdir(), "watch-clock-test-"));
+  try {
+    const file = join(dir, "contacts.csv");
+    writeFileSync(file, "v1\n");
+    const clock = new FakeClock("2026-03-03T10:00:00Z");
+    let fired = 0;
+    const watcher = watchFile(file, { clock, pollMs: 100, stableMs: 500, onStable: () => fired++ });
+    clock.advance(1000);
+    appendFileSync(file, "v2\n");
+    clock.advance(100);
+    clock.setBack(3600_000);
+    clock.advance(1000);
+    assert.equal(fired, 1, "fires after stableMs of stillness, whatever the wall clock did");
+    watcher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("startScheduler() calls prepareLoad before the loads it can see coming: a changing workbook, the daily run", async () => {
   const dir = mkdtempSync(join(tmpdir(), "prepare-test-"));
   try {
