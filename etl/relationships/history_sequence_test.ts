@@ -262,3 +262,55 @@ test("a live snapshot replaced by an older version: the next version gets a new 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The live file is the analysts' to open, read-write too (the DuckDB CLI's default): an UPDATE or
+// DELETE there became the next version's "previous version", so its changes named actors "added"
+// that version 1 had, a name version 1 never published as "changed", and a DELETE FROM changes
+// lost the history for good. The kept copy of the live version is the one nobody writes.
+test("an analyst's writes to the live snapshot do not reach the next version's changes or history", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "history-seq-"));
+  const dataDir = join(dir, "data");
+  const workbook = join(dir, "relaciones.xlsx");
+  const keepVersions = { newest: 7, days: 0 };
+  try {
+    await writeVersion(workbook, v1);
+    await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    await writeVersion(workbook, v2);
+    const second = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.equal(second.run.version_id, 2);
+    const history = async (path: string) => {
+      const db = await Database.open(path, { readOnly: true });
+      try {
+        return await db.all<{ version_id: number; entity: string; change: string; id: string; field: string | null }>(
+          `SELECT version_id, entity, change, coalesce(CAST(numeric_id AS VARCHAR), person_a || '-' || person_b) AS id, field
+           FROM changes ORDER BY ALL`,
+        );
+      } finally {
+        db.close();
+      }
+    };
+    const before = await history(snapshotPath(dataDir));
+    assert.ok(before.some((c) => c.version_id === 2), "version 2 changed things");
+    const analyst = await Database.open(snapshotPath(dataDir));
+    try {
+      await analyst.run("DELETE FROM actors WHERE numeric_id = 1");
+      await analyst.run("UPDATE actors SET actor_name = 'Scratch' WHERE numeric_id = 3");
+      await analyst.run("DELETE FROM user_relationships");
+      await analyst.run("DELETE FROM changes");
+      await analyst.run("CHECKPOINT");
+    } finally {
+      analyst.close();
+    }
+    await writeVersion(workbook, { ...v2, name: (id) => (id === 2 ? "Persona Dos" : id === 3 ? "Persona Tres" : `Persona ${id}`) });
+    const third = await loadRelationships({ workbook, dataDir, parquetDir: null, keepVersions });
+    assert.equal(third.run.status, "succeeded", third.run.error?.message);
+    assert.equal(third.run.version_id, 3);
+    assert.equal(third.run.compared_with, 2);
+    assert.deepEqual(third.run.changes, { actors_added: 0, actors_removed: 0, actors_changed: 1, pairs_added: 0, pairs_removed: 0, pairs_changed: 0 });
+    const after = await history(snapshotPath(dataDir));
+    assert.deepEqual(after.filter((c) => c.version_id < 3), before, "versions 1 and 2's history as published");
+    assert.deepEqual(after.filter((c) => c.version_id === 3), [{ version_id: 3, entity: "actor", change: "changed", id: "3", field: "actor_name" }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

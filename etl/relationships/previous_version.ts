@@ -22,6 +22,11 @@ export interface PreviousSnapshot {
    * kept snapshot ever had. The previous snapshot's own history may ask for a higher one.
    */
   nextVersionId: number;
+  /**
+   * The kept copy of `version` in the data dir (snapshots/), null when it is not kept: the bytes
+   * that version was published with, which an analyst's session on the live file cannot change.
+   */
+  kept(version: number): string | null;
 }
 
 /**
@@ -36,15 +41,20 @@ export interface PreviousSnapshot {
  */
 export function previousSnapshot(dataDir: string, live: string): PreviousSnapshot {
   const nextVersionId = highestVersion(dataDir) + 1;
-  if (existsSync(live)) return { path: live, missing: null, nextVersionId };
+  const keptCopy = (version: number): string | null => {
+    const path = keptSnapshotPath(dataDir, version);
+    return existsSync(path) ? path : null;
+  };
+  if (existsSync(live)) return { path: live, missing: null, nextVersionId, kept: keptCopy };
   const last = nextVersionId - 1;
-  if (last === 0) return { path: null, missing: null, nextVersionId };
-  const kept = keptSnapshotPath(dataDir, last);
-  if (existsSync(kept)) return { path: kept, missing: null, nextVersionId };
+  if (last === 0) return { path: null, missing: null, nextVersionId, kept: keptCopy };
+  const kept = keptCopy(last);
+  if (kept !== null) return { path: kept, missing: null, nextVersionId, kept: keptCopy };
   return {
     path: null,
-    missing: `The live snapshot '${live}' is missing and version ${last} is not kept in '${dirname(kept)}', so it cannot be compared with`,
+    missing: `The live snapshot '${live}' is missing and version ${last} is not kept in '${dirname(keptSnapshotPath(dataDir, last))}', so it cannot be compared with`,
     nextVersionId,
+    kept: keptCopy,
   };
 }
 

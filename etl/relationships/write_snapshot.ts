@@ -234,7 +234,7 @@ async function recordVersion(
   if (options.previous.path !== null) {
     try {
       let next: number;
-      ({ next, version: comparedWith, detach: detachPrevious } = await attachPrevious(db, options.previous.path));
+      ({ next, version: comparedWith, detach: detachPrevious } = await attachPrevious(db, options.previous));
       // Past both: the previous file's history may be behind runs.jsonl (an older kept version
       // copied over the live file), and a number given once must never name other data.
       versionId = Math.max(next, versionId);
@@ -377,14 +377,34 @@ export async function readFindings(db: Database, alias: string): Promise<Finding
  * Attaches the previous snapshot read-only, copies its history, and returns the version id after
  * its history's last and the version it holds (what the new version's changes are counted against).
  */
-async function attachPrevious(db: Database, previousPath: string): Promise<{ next: number; version: number | null; detach: () => Promise<void> }> {
+async function attachPrevious(db: Database, previous: PreviousSnapshot): Promise<{ next: number; version: number | null; detach: () => Promise<void> }> {
   // Through attachSnapshot(): an analyst's read-write session on the live file must not cost the history.
-  const detach = await attachSnapshot(db, previousPath, "prev");
+  let detach = await attachSnapshot(db, previous.path!, "prev");
   try {
-    const row = await db.one<{ next: number; version: number | null }>(
-      `SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next,
-              (SELECT CAST(max(version_id) AS INTEGER) FROM prev.snapshot_info) AS version FROM prev.versions`,
-    );
+    const read = () =>
+      db.one<{ next: number; version: number | null }>(
+        `SELECT CAST(coalesce(max(version_id), 0) + 1 AS INTEGER) AS next,
+                (SELECT CAST(max(version_id) AS INTEGER) FROM prev.snapshot_info) AS version FROM prev.versions`,
+      );
+    let row = await read();
+    // The live file's version as it was published: an analyst's UPDATE or DELETE in the live file
+    // (the DuckDB CLI opens read-write) became this version's changes, and a DELETE FROM changes
+    // lost the history. The kept copy holds the published bytes; an unreadable one is passed over.
+    const kept = typeof row?.version === "number" ? previous.kept(row.version) : null;
+    if (kept !== null && kept !== previous.path) {
+      await detach();
+      let detachKept: (() => Promise<void>) | null = null;
+      try {
+        detachKept = await attachSnapshot(db, kept, "prev");
+        const fromKept = await read();
+        if (fromKept?.version !== row?.version) throw new Error(`${kept} holds version ${fromKept?.version}, not ${row?.version}`);
+        row = fromKept;
+        detach = detachKept;
+      } catch {
+        await detachKept?.().catch(() => {});
+        detach = await attachSnapshot(db, previous.path!, "prev");
+      }
+    }
     // By name: a snapshot of schema version 2 has no `restored_from` (it becomes NULL).
     await db.run("INSERT INTO versions BY NAME SELECT * FROM prev.versions");
     // In the previous file's row order: the snapshot runs with preserve_insertion_order = false,
