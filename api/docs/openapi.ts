@@ -93,6 +93,15 @@ const problemSchema = {
  * 421, and the adapter's answers to what node's parser refuses. Documented on every operation
  * (a 405 or 501 on the path's operations, as the method asked for has none).
  */
+/**
+ * The conditions a GET evaluates (`readPreconditions` in http/respond.ts), for the routes whose docs
+ * list a 304 or 412 but not the headers: If-Match first (RFC 9110 13.2.2), then If-None-Match.
+ */
+const READ_CONDITIONS: Record<string, string> = {
+  "If-None-Match": "Optional. An ETag this answer had (any coded form's), or `*`: 304 Not Modified, no body, while it is unchanged.",
+  "If-Match": "Optional. 412 unless it is `*` or names the answer's current ETag (strong comparison: a weak tag, a list's, never matches).",
+};
+
 const BEFORE_ANY_ROUTE: Record<string, { description: string; headers?: Record<string, object> }> = {
   "405": {
     description: "The path does not take this method (`method-not-allowed`); `Allow` lists the ones it takes.",
@@ -134,6 +143,12 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
       schema: p.schema ?? { type: "string" },
     }));
     if (route.pattern.endsWith("/*")) params.push({ name: "path", in: "path", required: true, description: "File path under api/web.", schema: { type: "string" } });
+    // A GET documenting a 304 or 412 names the conditions that give them, where its doc does not.
+    if (route.method === "GET" && (doc.responses["304"] !== undefined || doc.responses["412"] !== undefined)) {
+      for (const [name, description] of Object.entries(READ_CONDITIONS)) {
+        if (!params.some((p) => p.in === "header" && p.name === name)) params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
+      }
+    }
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(doc.responses)) {
       const ok = status.startsWith("2");

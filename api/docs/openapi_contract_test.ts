@@ -324,6 +324,22 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assertDocumented(await raw(server.url, { path, headers: { "if-match": '"0"' } }), 412, "GET", "/contacts/{id}");
     });
 
+    await t.test("every GET that documents a 304 or a 412 documents the If-None-Match and If-Match that give them", async () => {
+      // GET /contacts (and every relationship route) listed 304 and 412 but neither header, so a
+      // client generated from the document had no way to send the conditions those answers are for.
+      const list = await raw(server.url, { path: "/contacts?limit=1" });
+      assertDocumented(await raw(server.url, { path: "/contacts?limit=1", headers: { "if-match": '"x"' } }), 412, "GET", "/contacts");
+      assert.equal((await raw(server.url, { path: "/contacts?limit=1", headers: { "if-none-match": String(list.headers.etag ?? "*") } })).status, 304);
+      let checked = 0;
+      for (const { name, op } of operations) {
+        if (!name.startsWith("GET ") || (op.responses["304"] === undefined && op.responses["412"] === undefined)) continue;
+        const headers = op.parameters.filter((p) => p.in === "header").map((p) => p.name);
+        assert.ok(headers.includes("If-None-Match") && headers.includes("If-Match"), `${name} documents ${Object.keys(op.responses).join(",")} but its header parameters are ${headers.join(",") || "none"}`);
+        checked++;
+      }
+      assert.ok(checked >= 10, `checked ${checked}`);
+    });
+
     await t.test("the headers the contacts routes honour and send are documented where they are: If-None-Match on writes, ETag and Link on the list, Idempotent-Replayed", async () => {
       // A review found PUT, PATCH and DELETE honouring an undocumented If-None-Match, the list's ETag
       // and Link absent from its 200, Idempotent-Replayed in prose only, and preconditions on POST

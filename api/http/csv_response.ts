@@ -29,8 +29,9 @@ export function wantsCsv(request: Request, query: URLSearchParams): boolean {
 /**
  * Returns true when the Accept header `accept` prefers the media type `type` (lower case) to JSON:
  * `type` is listed with a q above 0 ("not acceptable", RFC 9110 12.4.2) and at least JSON's, from
- * application/json or a wildcard covering it, which loses a tie to the named type (the more specific
- * range, 12.5.1). Media types in any case (8.3.1). No header, or one that does not name `type`: false.
+ * the most specific range covering JSON (application/json, else `application/` with a wildcard,
+ * else the full wildcard: 12.5.1, so JSON at q=0.1 beside CSV at 0.5 and a full wildcard prefers
+ * CSV); a wildcard loses a tie to the named type. Media types in any case (8.3.1). No header, or one that does not name `type`: false.
  *
  * @example
  * ```ts
@@ -42,7 +43,9 @@ export function prefersToJson(accept: string | null, type: string): boolean {
   const lower = accept?.toLowerCase();
   if (lower === undefined || !lower.includes(type)) return false;
   let wanted = 0;
-  let json = 0;
+  // JSON's q by the most specific range naming it (RFC 9110 12.5.1): application/json, then
+  // application/*, then */*; a wildcard's a hair lower, so it loses a tie to the named type.
+  const jsonBy: Record<string, number> = {};
   for (const part of lower.split(",")) {
     const [typeText, ...params] = part.split(";");
     const range = typeText.trim(); // RFC 9110 5.6.6: whitespace may sit around the ";"
@@ -52,8 +55,9 @@ export function prefersToJson(accept: string | null, type: string): boolean {
       if (k.trim() === "q") q = Number(v?.trim()) || 0;
     }
     if (range === type) wanted = Math.max(wanted, q);
-    else if (range === "application/json" || range === "*/*" || range === "application/*") json = Math.max(json, range === "application/json" ? q : q - 0.001);
+    else if (range === "application/json" || range === "*/*" || range === "application/*") jsonBy[range] = Math.max(jsonBy[range] ?? 0, range === "application/json" ? q : q - 0.001);
   }
+  const json = jsonBy["application/json"] ?? jsonBy["application/*"] ?? jsonBy["*/*"] ?? 0;
   return wanted > 0 && wanted >= json;
 }
 

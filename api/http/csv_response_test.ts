@@ -27,6 +27,20 @@ test("wantsCsv() reads media types in any case, and refuses a format it does not
   assert.throws(() => wantsCsv(req("*/*"), new URLSearchParams("format=cvs")), (e: unknown) => e instanceof HttpError && e.status === 400 && /format must be csv or json; got 'cvs'/.test(e.message));
 });
 
+test("wantsCsv(): JSON's q comes from the most specific range covering it, not the highest", () => {
+  // RFC 9110 12.5.1: "application/json;q=0.1, text/csv;q=0.5, */*" gives JSON 0.1 (its own range)
+  // and CSV 0.5; the */* raised JSON to 1 and the client that ranked CSV above JSON got JSON.
+  const req = (accept: string) => new Request("http://x/", { headers: { accept } });
+  const none = new URLSearchParams();
+  assert.equal(wantsCsv(req("application/json;q=0.1, text/csv;q=0.5, */*"), none), true);
+  assert.equal(wantsCsv(req("application/json;q=0, text/csv;q=0.1, */*"), none), true);
+  assert.equal(wantsCsv(req("text/csv;q=0.5, application/*;q=0.2, */*"), none), true);
+  // A wildcard is still what JSON gets when nothing more specific names it.
+  assert.equal(wantsCsv(req("text/csv;q=0.5, */*"), none), false);
+  assert.equal(wantsCsv(req("text/csv;q=0.5, application/*;q=0.9, */*;q=0.1"), none), false);
+  assert.equal(wantsCsv(req("text/csv;q=0.5, application/json;q=0.9, */*;q=0.1"), none), false);
+});
+
 test("csvResponse() writes every field through the shared CSV rule (formulas neutralised)", async () => {
   const res = csvResponse(["id", "name"], [{ id: -1, name: "-2+3+cmd|' /C calc'!A0" }], "x.csv");
   assert.equal(await res.text(), "id,name\r\n-1,'-2+3+cmd|' /C calc'!A0\r\n");
