@@ -116,7 +116,9 @@ async function fetchOk(path, init, accept) {
 /**
  * How long a small JSON request (every one but the whole matrix's download) may go unanswered: an
  * API that took the connection and never answers is then told as one that cannot be reached,
- * instead of "Loading…" for good. CSV downloads are links, and the whole matrix (matrixCells) may take longer.
+ * instead of "Loading…" for good. The binary matrix (matrixCells), which may rightly take longer in
+ * all, has the same limit on silence: before its answer starts, and between two parts of its body
+ * (silenceWatch). CSV downloads are links: the browser's own download shows their progress.
  */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -131,6 +133,76 @@ function timeoutSignal(ms) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
   return { signal: controller.signal, done: () => clearTimeout(timer) };
+}
+
+/**
+ * A signal for a download that may take long in all but must not go silent: aborted once `ms`
+ * pass with nothing heard (`heard()` after each part of the body starts them again), or when
+ * `outer` (the caller's cancel) aborts. `timedOut` tells the first from the second; `done()` stops
+ * watching. Each wait is a timeoutSignal, as a JSON request's.
+ * @param {number} ms
+ * @param {AbortSignal} [outer]
+ * @returns {{ signal: AbortSignal, heard: () => void, done: () => void, timedOut: () => boolean }}
+ */
+function silenceWatch(ms, outer) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const expire = () => {
+    timedOut = true;
+    controller.abort();
+  };
+  const cancel = () => controller.abort();
+  if (outer?.aborted) controller.abort();
+  else outer?.addEventListener("abort", cancel);
+  let wait = timeoutSignal(ms);
+  wait.signal.addEventListener("abort", expire);
+  const stop = () => {
+    wait.signal.removeEventListener("abort", expire);
+    wait.done();
+  };
+  return {
+    signal: controller.signal,
+    heard() {
+      if (controller.signal.aborted) return;
+      stop();
+      wait = timeoutSignal(ms);
+      wait.signal.addEventListener("abort", expire);
+    },
+    done() {
+      stop();
+      outer?.removeEventListener("abort", cancel);
+    },
+    timedOut: () => timedOut,
+  };
+}
+
+/**
+ * Reads a response's body to its end, calling `heard` after each part that arrives.
+ * @param {Response} response
+ * @param {() => void} heard
+ * @returns {Promise<Uint8Array>}
+ */
+async function readBody(response, heard) {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  /** @type {Uint8Array[]} */
+  const parts = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    heard();
+    parts.push(value);
+    length += value.length;
+  }
+  if (parts.length === 1) return parts[0];
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 /**
@@ -270,8 +342,20 @@ export async function matrixInfo(limit = 1) {
  * @returns {Promise<MatrixCells>}
  */
 export async function matrixCells(window = {}) {
-  const response = await fetchOk(`/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { signal: window.signal }, "application/octet-stream");
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Up to 67 MB for the whole matrix of 16,384 actors: no limit on the time in all, only on silence.
+  const watch = silenceWatch(REQUEST_TIMEOUT_MS, window.signal);
+  /** @type {Uint8Array} */
+  let bytes;
+  try {
+    const response = await fetchOk(`/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { signal: watch.signal }, "application/octet-stream");
+    watch.heard();
+    bytes = await readBody(response, watch.heard);
+  } catch (error) {
+    if (watch.timedOut()) throw unreachable();
+    throw error;
+  } finally {
+    watch.done();
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "RMX1") throw new ApiError({ status: 502, detail: "The matrix answer is not in the RMX1 layout" });
   const n = view.getUint32(4, true);
