@@ -7,13 +7,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, findChromium, type Page } from "../../scripts/testing/cdp.ts";
 import { sampleWorkbook, startDemo, type Demo } from "../../scripts/testing/demo_server.ts";
 import { holdRequests } from "../../scripts/testing/held_requests.ts";
+import { EXPIRABLE_TIMEOUTS, quietFront, type Quiet } from "../../scripts/testing/quiet_front.ts";
 import { olderVersion } from "../../scripts/testing/workbook_versions.ts";
 import { xlsxBytes } from "../../scripts/testing/xlsx_writer.ts";
 
@@ -483,82 +483,17 @@ test("heat map table: opened while the whole matrix is still arriving, it shows 
   assert.ok((await page.evaluate<number>("document.querySelectorAll('#matrix-table td[data-value]').length")) > 0);
 });
 
-/**
- * Runs in the page before its own scripts: every 30 s AbortSignal.timeout the page asks for (the
- * API client's) waits for the test instead of the clock, and `__expire()` ends the ones asked for
- * so far, as 30 s of silence would: the test neither waits 30 s nor depends on how fast the page is.
- */
-const EXPIRABLE_TIMEOUTS = `(() => {
-  const timeout = AbortSignal.timeout.bind(AbortSignal);
-  const waiting = (window.__waiting = []);
-  AbortSignal.timeout = (ms) => {
-    if (ms !== 30000) return timeout(ms);
-    const controller = new AbortController();
-    waiting.push(controller);
-    return controller.signal;
-  };
-  window.__expire = () => {
-    for (const c of waiting.splice(0)) c.abort(new DOMException("The operation timed out.", "TimeoutError"));
-  };
-})()`;
-
-/**
- * A real HTTP front on 127.0.0.1:0 that passes every request on to `target`, except the binary
- * matrix's while `mode` says: "silent" takes it and never answers, "stall" sends its headers and
- * the first half of its body, then nothing more (a hung API, a stalled proxy or connection).
- */
-async function matrixFront(target: string) {
-  const state = { mode: "pass" as "pass" | "silent" | "stall", held: 0, inFlight: 0 };
-  const open = new Set<Socket>();
-  const server = createHttpServer((req, res) => {
-    const binary = /^\/matrix\?format=binary/.test(req.url ?? "");
-    if (binary && state.mode === "silent") return void state.held++;
-    state.inFlight++;
-    const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-      const chunks: Buffer[] = [];
-      answer.on("data", (c: Buffer) => chunks.push(c));
-      answer.on("end", () => {
-        const body = Buffer.concat(chunks);
-        const headers: IncomingHttpHeaders = { ...answer.headers };
-        delete headers["content-length"];
-        delete headers["transfer-encoding"];
-        res.writeHead(answer.statusCode ?? 502, headers);
-        state.inFlight--;
-        if (binary && state.mode === "stall") {
-          res.write(body.subarray(0, Math.floor(body.length / 2)));
-          state.held++;
-          return;
-        }
-        res.end(body);
-      });
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.on("connection", (s: Socket) => {
-    open.add(s);
-    s.on("close", () => open.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    state,
-    close() {
-      for (const s of open) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 test("matrix: a whole-matrix download the API never answers, or stops sending midway, ends in 'could not be loaded', not 'Loading…' for good", { skip, timeout: 90_000 }, async () => {
   // Before, the JSON requests gave up after 30 s but the whole matrix's binary download had no
   // limit: an API that took it and said nothing (or stopped halfway) left the first load unfinished
   // for good, the heat map empty with no message, and Refresh queued behind it.
-  const front = await matrixFront(demo.url);
+  let matrixMode: Quiet = null;
+  const front = await quietFront(demo.url, (url) => (/^\/matrix\?format=binary/.test(url) ? matrixMode : null));
   const page = await browser.newPage({ width: 1280, height: 900 });
   /** Once the front holds the matrix and has answered everything else, 30 s of silence pass. */
   const silencePasses = async () => {
-    for (let i = 0; !(front.state.held > 0 && front.state.inFlight === 0); i++) {
+    for (let i = 0; !(front.held > 0 && front.inFlight === 0); i++) {
       if (i > 600) throw new Error("the front never held the matrix");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -572,19 +507,19 @@ test("matrix: a whole-matrix download the API never answers, or stops sending mi
   };
   try {
     await page.send("Page.addScriptToEvaluateOnNewDocument", { source: EXPIRABLE_TIMEOUTS });
-    front.state.mode = "silent";
+    matrixMode = "silent";
     await page.goto(`${front.url}/`);
     await silencePasses();
     await matrixFailed();
 
     // The API answers again: Refresh draws the matrix.
-    front.state.mode = "pass";
+    matrixMode = null;
     await page.click("#refresh");
     await page.waitFor("document.body.dataset.loaded === 'true' && document.body.dataset.matrixRows !== '0'", 30_000);
 
     // Its headers and half its cells, then silence: the watch is on silence, not on the headers alone.
-    front.state.mode = "stall";
-    front.state.held = 0;
+    matrixMode = "stall";
+    front.held = 0;
     await page.evaluate("window.__waiting.length = 0");
     await page.click("#refresh");
     await page.waitFor("document.body.dataset.loaded === 'false'");
