@@ -1,7 +1,8 @@
 /**
- * An API that takes a request and then says nothing, for the browser tests of the page's time
- * limits: a real HTTP front on 127.0.0.1:0 before a real API, and a page script that makes those
- * limits end when the test says (the test neither waits 30 s nor depends on the machine's speed).
+ * An API that takes a request and then says nothing (or drops it), for the browser tests of the
+ * page's time limits and failures: a real HTTP front on 127.0.0.1:0 before a real API, and a page
+ * script that makes those limits end when the test says (the test neither waits 30 s nor depends on
+ * the machine's speed).
  */
 import { createServer, request, type IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
@@ -25,13 +26,13 @@ export const EXPIRABLE_TIMEOUTS = `(() => {
   };
 })()`;
 
-/** What the front does with a request: "silent" takes it and never answers, "stall" sends the headers and the first half of the body, then nothing; null passes it on. */
-export type Quiet = "silent" | "stall" | null;
+/** What the front does with a request: "silent" takes it and never answers, "stall" sends the headers and the first half of the body, then nothing, "reset" drops the connection (an API going down); null passes it on. */
+export type Quiet = "silent" | "stall" | "reset" | null;
 
 /** A running front. */
 export interface QuietFront {
   url: string;
-  /** Requests taken and left silent or stalled so far (the test may set it back to 0). */
+  /** Requests taken and left silent, stalled or dropped so far (the test may set it back to 0). */
   held: number;
   /** Requests passed on whose answer is not sent yet. */
   inFlight: number;
@@ -52,6 +53,10 @@ export async function quietFront(target: string, rule: (url: string) => Quiet): 
   const server = createServer((req, res) => {
     const quiet = rule(req.url ?? "");
     if (quiet === "silent") return void front.held++;
+    if (quiet === "reset") {
+      front.held++;
+      return void req.socket.destroy();
+    }
     front.inFlight++;
     const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
       const chunks: Buffer[] = [];
