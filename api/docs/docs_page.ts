@@ -1,7 +1,8 @@
 /**
  * Renders the OpenAPI document as one HTML page with a "Try it" form per operation: parameters and
  * body filled in from the schema, a token field for writes, the answer with status and headers.
- * Inline CSS and one same-origin script (api/web/docs_try.js, which only sends the forms), no CDN,
+ * Inline CSS and one same-origin script (api/web/docs_try.js, which only sends the forms, and the
+ * module it imports to give up on a silent answer), no CDN,
  * so /docs works offline under a Content-Security-Policy that allows no other script.
  */
 import { escapeHtml } from "../web/html.js";

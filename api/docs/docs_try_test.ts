@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Browser, findChromium } from "../../scripts/testing/cdp.ts";
 import { repoRoot, startDemo } from "../../scripts/testing/demo_server.ts";
+import { tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { EXPIRABLE_TIMEOUTS, quietFront, type Quiet } from "../../scripts/testing/quiet_front.ts";
 import { exampleOf } from "./docs_page.ts";
 import { contactJsonSchema } from "../../etl/contacts/mod.ts";
 
@@ -52,5 +54,43 @@ test("/docs: Try it sends real requests and shows the answer, under the page's C
   } finally {
     await browser.close();
     await demo.close();
+  }
+});
+
+test("Try it: a request the API takes and never answers, or stops answering midway, says it failed, not 'Sending…' for good", { skip: chromium ? false : "chromium is not installed", timeout: 60_000 }, async () => {
+  // Before, the form's fetch had no time limit: against an API that took the request and said
+  // nothing (a hung process, a stalled proxy) "Sending…" stayed up for good.
+  const browser = await Browser.launch(chromium!);
+  const { dir, cleanup } = tempDir("docs-try-");
+  const server = await testServer(dir);
+  let quiet: Quiet = null;
+  const front = await quietFront(server.url, (url) => (url.startsWith("/versions") ? quiet : null));
+  try {
+    const page = await browser.newPage({ width: 1280, height: 900 });
+    await page.send("Page.addScriptToEvaluateOnNewDocument", { source: EXPIRABLE_TIMEOUTS });
+    await page.goto(`${front.url}/docs`);
+    const form = `document.querySelector('form.try-form[data-method=GET][data-path="/versions"]')`;
+    for (const mode of ["silent", "stall"] as const) {
+      quiet = mode;
+      front.held = 0;
+      await page.evaluate(`window.__waiting.length = 0; ${form}.requestSubmit()`);
+      for (let i = 0; !(front.held > 0 && front.inFlight === 0); i++) {
+        if (i > 300) throw new Error("the front never held the request");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(await page.evaluate(`${form}.querySelector('.try-status').textContent`), "Sending…");
+      await page.evaluate("window.__expire()");
+      await page.waitFor(`${form}.dataset.status === "0"`);
+      assert.equal(await page.evaluate(`${form}.querySelector('.try-status').textContent`), "The request failed: no answer from the API for 30 s", mode);
+    }
+    // The API answers again: so does the form.
+    quiet = null;
+    await page.evaluate(`${form}.requestSubmit()`);
+    await page.waitFor(`${form}.dataset.status === "200"`);
+  } finally {
+    await browser.close();
+    await front.close();
+    await server.close();
+    cleanup();
   }
 });

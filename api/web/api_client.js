@@ -45,6 +45,8 @@ export class ApiError extends Error {
   }
 }
 
+import { readBody, silenceWatch, timeoutSignal } from "./silence_watch.js";
+
 /** Where the API lives; the page is served by the API itself, so the default is the page's own origin. */
 let base = "";
 /** Optional bearer token for writes (the API requires one when API_TOKEN is set). */
@@ -116,22 +118,11 @@ async function fetchOk(path, init, accept) {
 /**
  * How long a small JSON request (every one but the whole matrix's download) may go unanswered: an
  * API that took the connection and never answers is then told as one that cannot be reached,
- * instead of "Loading…" for good. CSV downloads are links, and the whole matrix (matrixCells) may take longer.
+ * instead of "Loading…" for good. The binary matrix (matrixCells), which may rightly take longer in
+ * all, has the same limit on silence: before its answer starts, and between two parts of its body
+ * (silenceWatch). CSV downloads are links: the browser's own download shows their progress.
  */
 const REQUEST_TIMEOUT_MS = 30_000;
-
-/**
- * A signal aborted after `ms`, and how to drop its timer once the request is done:
- * AbortSignal.timeout where the browser has it (Safari before 16 has not), a timer otherwise.
- * @param {number} ms
- * @returns {{ signal: AbortSignal, done: () => void }}
- */
-function timeoutSignal(ms) {
-  if (typeof AbortSignal.timeout === "function") return { signal: AbortSignal.timeout(ms), done: () => {} };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  return { signal: controller.signal, done: () => clearTimeout(timer) };
-}
 
 /**
  * @param {string} path
@@ -270,8 +261,20 @@ export async function matrixInfo(limit = 1) {
  * @returns {Promise<MatrixCells>}
  */
 export async function matrixCells(window = {}) {
-  const response = await fetchOk(`/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { signal: window.signal }, "application/octet-stream");
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Up to 67 MB for the whole matrix of 16,384 actors: no limit on the time in all, only on silence.
+  const watch = silenceWatch(REQUEST_TIMEOUT_MS, window.signal);
+  /** @type {Uint8Array} */
+  let bytes;
+  try {
+    const response = await fetchOk(`/matrix${query({ format: "binary", offset: window.offset, limit: window.limit })}`, { signal: watch.signal }, "application/octet-stream");
+    watch.heard();
+    bytes = await readBody(response, watch.heard);
+  } catch (error) {
+    if (watch.timedOut()) throw unreachable();
+    throw error;
+  } finally {
+    watch.done();
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "RMX1") throw new ApiError({ status: 502, detail: "The matrix answer is not in the RMX1 layout" });
   const n = view.getUint32(4, true);

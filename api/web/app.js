@@ -89,7 +89,9 @@ async function loadAll(retry) {
     if (error instanceof api.ApiError && error.status === 0) unreachable ??= error.message;
     return describe(section, error);
   };
-  const contactsLoaded = contacts.load().catch((e) => void problems.push(failed("Contacts", e)));
+  const contactsLoaded = contacts.load().then((unread) => {
+    for (const { section, error } of unread) problems.push(failed(section, error));
+  });
   let latest;
   runsFailed = false;
   try {

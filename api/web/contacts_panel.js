@@ -17,12 +17,13 @@ const PAGE_SIZE = 20;
 const REJECTS_SHOWN = 20;
 
 /**
- * Mounts the contacts section and returns `load()`, which fetches departments and the first page.
+ * Mounts the contacts section and returns `load()`, which fetches departments, the page shown and
+ * the contact loads, and returns the sections it could not read (for the status line).
  *
  * @example
- * await mountContacts({ announce }).load();
+ * const unread = await mountContacts({ announce }).load(); // [{ section: "Contacts", error }] when /contacts failed
  * @param {{ announce: (message: string) => void }} options
- * @returns {{ load: () => Promise<void> }}
+ * @returns {{ load: () => Promise<{ section: string, error: unknown }[]> }}
  */
 export function mountContacts({ announce }) {
   const filter = byId("contacts-filter", HTMLFormElement);
@@ -68,6 +69,10 @@ export function mountContacts({ announce }) {
   let flashId = null;
   /** Matches across all pages, as last counted (the first page, a delete, a refresh). @type {number | null} */
   let total = null;
+  /** The table shows a page of contacts (not "Loading…" or a failure): a Refresh that fails keeps it. */
+  let rowsDrawn = false;
+  /** The contact loads card shows the loads: a Refresh that cannot read them keeps it. */
+  let runsDrawn = false;
   /** The filter the table shows: the boxes' values when Filter was last pressed (typing alone changes nothing), and its sort (the API's `sort`: a field, `-field` descending, "" by id). */
   let applied = { q: "", state: "", department: "", sort: "" };
   /** The fields a column header sorts by: a sort in the address by any other is left out. */
@@ -328,12 +333,14 @@ export function mountContacts({ announce }) {
     announce(done);
   }
 
+  /** Draws the contact loads; when they cannot be read keeps those drawn before (else says so), and rejects. */
   async function loadRuns() {
     try {
       runsBody.innerHTML = contactRunsHtml(await api.listRuns("contacts", 10));
-    } catch {
-      runsBody.innerHTML = `<p class="muted">The contact loads are not available.</p>`;
-      return;
+      runsDrawn = true;
+    } catch (error) {
+      if (!runsDrawn) runsBody.innerHTML = `<p class="muted">The contact loads are not available.</p>`;
+      throw error;
     }
     // The rejected rows of the open run now; a folded run's when it is opened.
     const open = runsBody.querySelector("details[open] [data-rejects-for]");
@@ -368,9 +375,11 @@ export function mountContacts({ announce }) {
    * Shows the page after `cursor` of the applied filter, and puts it in the address. The total is
    * counted on the first page, and again when asked (after a delete, or a refresh, on any page).
    * @param {string | null} cursor
-   * @param {{ recount?: boolean, say?: boolean, push?: boolean, page?: number }} [options]  say: announce the count and page (a Filter,
+   * @param {{ recount?: boolean, say?: boolean, push?: boolean, page?: number, refresh?: boolean }} [options]  say: announce the count and page (a Filter,
    *   Next or Previous pressed: a screen reader heard nothing of the answer, WCAG 4.1.3); push: a new
-   *   history entry (remember); page: its number (default: 1 for the first, else the one shown)
+   *   history entry (remember); page: its number (default: 1 for the first, else the one shown);
+   *   refresh: the page's load or Refresh, which keeps the rows drawn before when it fails (as the
+   *   other sections keep theirs) and rejects, so the status line names the contacts
    */
   async function showPage(cursor, options = {}) {
     // The CSV link downloads what the table shows: every page of the filter applied, not of text
@@ -404,6 +413,7 @@ export function mountContacts({ announce }) {
         return showPage(before?.cursor ?? null, { ...options, push: false, page: before?.page ?? 1 });
       }
       tbody.innerHTML = contactRowsHtml(page.items);
+      rowsDrawn = true;
       if (flashId !== null) tbody.querySelector(`[data-contact-id="${flashId}"]`)?.classList.add("flash");
       nextCursor = page.next_cursor ?? null;
       pagerEdges(earlier.length > 0, nextCursor !== null);
@@ -417,7 +427,14 @@ export function mountContacts({ announce }) {
         earlier = [];
         return showPage(null, { ...options, push: false, page: 1 });
       }
+      if (options.refresh && rowsDrawn) {
+        // A Refresh the API failed: "nothing was refreshed" (the status line), so the rows stay.
+        pageLabel.textContent = `Page ${pageNo}`;
+        pagerEdges(earlier.length > 0, nextCursor !== null);
+        throw error;
+      }
       const failed = `The contacts cannot be shown: ${errorText(error)}`;
+      rowsDrawn = false;
       tbody.innerHTML = `<tr><td colspan="6">${escapeHtml(failed)}</td></tr>`;
       // The caption names the filter asked for, uncounted: the count shown was the filter's before.
       if (cursor === null) total = null;
@@ -425,6 +442,7 @@ export function mountContacts({ announce }) {
       pageLabel.textContent = `Page ${pageNo}`;
       pagerEdges(earlier.length > 0, false);
       if (options.say) announce(failed);
+      if (options.refresh) throw error;
     } finally {
       if (isLatest()) {
         tbody.removeAttribute("aria-busy");
@@ -744,7 +762,12 @@ export function mountContacts({ announce }) {
   }
 
   async function load() {
-    await Promise.all([loadFields(), loadDepartments(), showPage(current, { recount: true }), loadRuns()]);
+    const [, , page, runs] = await Promise.allSettled([loadFields(), loadDepartments(), showPage(current, { recount: true, refresh: true }), loadRuns()]);
+    /** @type {{ section: string, error: unknown }[]} */
+    const unread = [];
+    if (page.status === "rejected") unread.push({ section: "Contacts", error: page.reason });
+    if (runs.status === "rejected") unread.push({ section: "Contact loads", error: runs.reason });
+    return unread;
   }
 
   return { load };

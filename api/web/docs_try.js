@@ -2,11 +2,19 @@
 /**
  * The "Try it" forms of /docs: each sends a real request to this server from the operation's
  * fields (path and query parameters, headers, body, bearer token) and shows the answer with its
- * status and headers. Loaded as the page's only script, from this origin (the page's CSP allows no
- * other), and it needs nothing else: the forms themselves are rendered by the server.
+ * status and headers, or that it failed (an answer silent for 30 s is given up). Loaded as the page's
+ * only script, from this origin (the page's CSP allows no other), and it needs nothing else but
+ * silence_watch.js: the forms themselves are rendered by the server.
  */
+import { readBody, silenceWatch } from "./silence_watch.js";
 
 const TOKEN_KEY = "api-token";
+/**
+ * How long an answer may stay silent (before it starts, or between two parts of its body) before
+ * the request is given up and said so: the dashboard's limit. On silence, not on time in all, as
+ * a request tried here may be a long CSV.
+ */
+const SILENCE_MS = 30_000;
 
 /**
  * Returns the request a Try it form describes: the URL with path parameters filled in and the
@@ -88,18 +96,23 @@ async function send(form) {
   result.hidden = false;
   status.textContent = "Sending…";
   status.className = "try-status";
+  const watch = silenceWatch(SILENCE_MS);
   try {
-    const response = await fetch(url, init);
-    const text = method === "HEAD" ? "" : await response.text();
+    const response = await fetch(url, { ...init, signal: watch.signal });
+    watch.heard();
+    const text = method === "HEAD" ? "" : new TextDecoder().decode(await readBody(response, watch.heard));
     status.textContent = `${response.status} ${response.statusText}`;
     status.className = `try-status ${response.ok ? "ok" : "bad"}`;
     head.textContent = [...response.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
     out.textContent = showBody(text, response.headers.get("content-type") ?? "");
     form.dataset.status = String(response.status);
   } catch (error) {
-    status.textContent = `The request failed: ${error instanceof Error ? error.message : String(error)}`;
+    const why = watch.timedOut() ? `no answer from the API for ${SILENCE_MS / 1000} s` : error instanceof Error ? error.message : String(error);
+    status.textContent = `The request failed: ${why}`;
     status.className = "try-status bad";
     form.dataset.status = "0";
+  } finally {
+    watch.done();
   }
 }
 

@@ -20,7 +20,9 @@ export interface Held {
 /** How a request matching `match` is answered (see holdRequests). */
 export type Rule = { match: RegExp; action: { hold: (held: Held) => void } | { status: number; detail: string } | { drop: true } };
 
-// Runs in the page before its own scripts: each Response body read is recorded by URL.
+// Runs in the page before its own scripts: each Response body read is recorded by URL, whether
+// read whole (json, text, arrayBuffer) or part by part from its stream (response.body's reader,
+// recorded when it reads the end, or fails).
 const COUNT_READS = `(() => {
   const reads = (window.__answersRead = []);
   for (const name of ["json", "text", "arrayBuffer"]) {
@@ -30,6 +32,27 @@ const COUNT_READS = `(() => {
       return read.call(this).finally(() => reads.push(url));
     };
   }
+  const urlOf = new WeakMap();
+  const body = Object.getOwnPropertyDescriptor(Response.prototype, "body");
+  Object.defineProperty(Response.prototype, "body", { ...body, get() {
+    const stream = body.get.call(this);
+    if (stream) urlOf.set(stream, this.url);
+    return stream;
+  } });
+  const getReader = ReadableStream.prototype.getReader;
+  ReadableStream.prototype.getReader = function (...options) {
+    const reader = getReader.apply(this, options);
+    if (urlOf.has(this)) urlOf.set(reader, urlOf.get(this));
+    return reader;
+  };
+  const readPart = ReadableStreamDefaultReader.prototype.read;
+  ReadableStreamDefaultReader.prototype.read = function () {
+    const url = urlOf.get(this);
+    return readPart.call(this).then(
+      (part) => (part.done && url !== undefined && reads.push(url), part),
+      (error) => { if (url !== undefined) reads.push(url); throw error; },
+    );
+  };
 })()`;
 
 /**
