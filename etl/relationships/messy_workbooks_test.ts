@@ -891,3 +891,41 @@ test("a hinted sheet holding a list whose ids do not match the matrix's ('Resume
     }
   });
 });
+
+test("a list without a header row of group | code | id publishes no group labels as names (review)", async (t) => {
+  // Before: the column left of the codes was read as names, so every actor of the group
+  // 'Gobierno' was published as an actor named 'Gobierno', with exit 0 and not one finding.
+  const { matrix } = grids();
+  await t.test("the repeated column is no names: NULL names, one warning naming the column", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Gobierno", "A", 1], ["Gobierno", "B", 2], ["ONG", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A null A", "2 B null B", "3 C null C"]);
+      assert.deepEqual(run.findings.map((f) => [f.check, f.severity, f.cells]), [["list_names_repeated", "warning", [`'${L}'!A1`, `'${L}'!A2`, `'${L}'!A3`]]]);
+      assert.equal(run.findings[0]!.message,
+        "3 actors are published without a name: the actor list's column A, left of the codes and under no header naming it, repeats a few values across the actors " +
+        "(a group or a category, not names) and is not read as names ('Gobierno' 2 times in 'Lista de actores'!A1:A3); a header row naming the columns (Nombre | Código | Id) places the names");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("names left of the codes, all different, are still the names", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Ana", "A", 1], ["Luis", "B", 2], ["Rosa", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Ana A", "2 B Luis B", "3 C Rosa C"]);
+      assert.deepEqual(run.findings, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("a header naming that column 'Nombre' keeps it, repeated or not", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Nombre", "Código", "Id"], ["Ana", "A", 1], ["Ana", "B", 2], ["Ana", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Ana A", "2 B Ana B", "3 C Ana C"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,7 @@
 import { fold } from "../text/mod.js";
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asText, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
-import { cellRef } from "./cell_ref.ts";
+import { cellRef, columnLetters } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
@@ -121,7 +121,8 @@ export async function readActorList(
     if (!row.cells.every(isBlankText)) all.push(row);
   }
   const shaped = mostHeldLayout(all, holdsId);
-  const layout = shaped && labelledLayout(all, shaped);
+  const labelled = shaped && labelledLayout(all, shaped);
+  const layout = labelled && (labelled === shaped ? withoutRepeatedNames(all, labelled, sheet, findings) : labelled);
   if (layout) for (const row of all) take(row, layout);
   else notFound(all, sheet, findings, date1904);
   return { sheet, actors };
@@ -224,6 +225,38 @@ function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
     return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: names[0]!.col };
   }
   return shaped;
+}
+
+/**
+ * `layout` without its name column when the rows' shape alone placed it left of the code (`name |
+ * code | id`, no header row naming it) and it repeats a few values across the actors: `Grupo |
+ * Código | Id` published each actor of the group 'Gobierno' as an actor named 'Gobierno', unsaid.
+ * Names are credible while the cells holding a value given more than once are at most half of
+ * them (a name typed twice among distinct ones stays names); otherwise the actors are published
+ * without names and `list_names_repeated` names the column's cells.
+ */
+function withoutRepeatedNames(rows: readonly SheetRow[], layout: Layout, sheet: string, findings: Findings): Layout {
+  const nameCol = layout.nameCol;
+  if (nameCol === null || nameCol > layout.idCol) return layout;
+  const refs: string[] = [];
+  const counts = new Map<string, { name: string; count: number }>();
+  for (const row of rows) {
+    if (!row.cells.some((c) => c.col === layout.idCol && asId(c.value) !== null)) continue;
+    const cell = row.cells.find((c) => c.col === nameCol);
+    const name = cell === undefined || cell.value instanceof CellError ? null : nonBlank(show(cell.value));
+    if (name === null) continue;
+    refs.push(cellRef(sheet, row.row, nameCol));
+    const key = fold(name);
+    const seen = counts.get(key);
+    if (seen) seen.count++;
+    else counts.set(key, { name, count: 1 });
+  }
+  const repeated = [...counts.values()].filter((v) => v.count > 1).sort((a, b) => b.count - a.count);
+  if (repeated.reduce((n, v) => n + v.count, 0) * 2 <= refs.length) return layout;
+  const where = `${refs[0]}:${refs[refs.length - 1]!.slice(refs[0]!.lastIndexOf("!") + 1)}`;
+  const values = repeated.slice(0, 3).map((v) => `'${v.name}' ${v.count} times`).join(", ");
+  findings.add("list_names_repeated", refs.slice(0, MAX_FINDING_CELLS), `${columnLetters(nameCol)}|${values} in ${where}`, refs.length);
+  return { ...layout, nameCol: null };
 }
 
 /** Trimmed and composed (NFC, as `asText()`), or null when blank. */

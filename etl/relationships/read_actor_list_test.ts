@@ -162,3 +162,16 @@ test("readActorList() takes the code and name columns its header row names, in a
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
   });
 });
+
+test("readActorList() reads no names from a repeated column left of the codes, under no header (review)", async (t) => {
+  // Before: `Grupo | Código | Id` published the group labels as the actors' names, unsaid.
+  await t.test("group | code | id", async () => {
+    const { list, findings } = await read([["Gobierno", "A", 1], ["Gobierno", "B", 2], ["ONG", "C", 3], ["ONG", "D", 4], ["Empresa", "E", 5], ["Gobierno", "F", 6]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", null], [3, "C", null], [4, "D", null], [5, "E", null], [6, "F", null]]);
+    assert.deepEqual(findings.map((f) => [f.check, f.count, f.cells.length]), [["list_names_repeated", 6, 6]]);
+  });
+  await t.test("one name given twice among distinct names is still names", async () => {
+    const { list } = await read([["Ana", "A", 1], ["Luis", "B", 2], ["Rosa", "C", 3], ["Ana", "D", 4], ["Eva", "E", 5]]);
+    assert.deepEqual(list.actors.map((a) => a.name), ["Ana", "Luis", "Rosa", "Ana", "Eva"]);
+  });
+});
