@@ -929,3 +929,17 @@ test("a list without a header row of group | code | id publishes no group labels
     }
   });
 });
+
+test("a list whose header row names only its name column ('Nombre | Id') publishes the names, not them as codes (review)", async () => {
+  // Before: the names were read as the list's codes: every actor published without a name, and a
+  // code_mismatch_list warning ('1: A vs Actor 1') for each.
+  const { matrix } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Nombre", "Id"], ["Actor 1", 1], ["Actor 2", 2], ["Actor 3", 3]] }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 null", "2 B Actor 2 null", "3 C Actor 3 null"]);
+    assert.deepEqual(run.findings, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

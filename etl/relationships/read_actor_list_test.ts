@@ -175,3 +175,22 @@ test("readActorList() reads no names from a repeated column left of the codes, u
     assert.deepEqual(list.actors.map((a) => a.name), ["Ana", "Luis", "Rosa", "Ana", "Eva"]);
   });
 });
+
+test("readActorList() follows a header row naming only the name or only the code column (review)", async (t) => {
+  // Before: `Nombre | Id` published the names as the list's codes (names NULL, a code_mismatch_list
+  // per actor), and `Id | Código` the codes as the actors' names (no list codes), with no finding.
+  await t.test("Nombre | Id", async () => {
+    const { list, findings } = await read([["Nombre", "Id"], ["Ana", 1], ["Luis", 2]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, null, "Ana", null], [2, null, "Luis", null]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("Id | Código", async () => {
+    const { list, findings } = await read([["Actores"], ["Id", "Código"], [1, "A"], [2, "B"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, "A", null, `'${S}'!B3`], [2, "B", null, `'${S}'!B4`]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("Id | Nombre and Código | Id stay as they were", async () => {
+    assert.deepEqual((await read([["Id", "Nombre"], [1, "Ana"]])).list.actors.map((a) => [a.code, a.name]), [[null, "Ana"]]);
+    assert.deepEqual((await read([["Código", "Id"], ["A", 1]])).list.actors.map((a) => [a.code, a.name]), [["A", null]]);
+  });
+});
