@@ -171,6 +171,12 @@ export const CHECKS = {
     severity: "warning",
     message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} listed without a name${quoted(ex)}`,
   },
+  list_total_row: {
+    // Info: the row is a count under or above the list (`Total | 5`), not an actor; named so a real
+    // actor coded or named so can be told apart.
+    severity: "info",
+    message: (n, ex) => `${n} actor list row${n === 1 ? " reads" : "s read"} as a total (a label such as 'Total' beside a number, no code and name) and ${n === 1 ? "is" : "are"} not read as an actor${quoted(ex)}`,
+  },
   list_names_repeated: {
     // A warning: the actors are complete but for their names, published as NULL; the example is
     // `<column letters>|<the values repeated> in <the column's range>`.

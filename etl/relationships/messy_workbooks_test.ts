@@ -842,12 +842,13 @@ test("a sheet whose name only hints at the matrix or the list but holds none (a 
   });
 });
 
-test("a hinted sheet holding a list whose ids do not match the matrix's ('Resumen de actores', 'Total | 3') is passed over for a later one that does (review)", async (t) => {
-  // Before: the first hinted sheet holding any list was read: the summary's row 'Total | 3' became
+test("a hinted sheet holding a list whose ids do not match the matrix's ('Resumen de actores', 'Máximo | 3') is passed over for a later one that does (review)", async (t) => {
+  // Before: the first hinted sheet holding any list was read: the summary's row 'Total | 3' (here 'Máximo | 3') became
   // actor 3's code and the load published with only not_in_list and code_mismatch_list warnings.
   const { matrix, list } = grids();
   const expected = ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"];
-  const summary = inline([["Resumen"], ["Total", 3]]);
+  // A 'Total | 3' row is a total row since (list_total_row): no list; a 'Máximo | 3' one still reads as one.
+  const summary = inline([["Resumen"], ["Máximo", 3]]);
   await t.test("the later list covering every matrix id is read", async () => {
     const { dir, run } = await loadHandmade([{ name: M, xml: inline(matrix) }, { name: "Resumen de actores", xml: summary }, { name: "Actores 2026", xml: inline(list) }]);
     try {
@@ -939,6 +940,35 @@ test("a list whose header row names only its name column ('Nombre | Id') publish
     assert.equal(run.status, "succeeded", run.error?.message);
     assert.deepEqual(await actors(dir), ["1 A Actor 1 null", "2 B Actor 2 null", "3 C Actor 3 null"]);
     assert.deepEqual(run.findings, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a total row under the actor list ('Total | 4') is no actor: the load publishes the list with an info finding (review)", async () => {
+  // Before: the load failed with duplicate_id naming B5 and B6 ('Total | 3' read as actor 3).
+  const { matrix, list } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [...list, ["Total", 3]] }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+    assert.deepEqual(run.findings.map((f) => [f.check, f.message, f.cells]), [
+      ["list_total_row", "1 actor list row reads as a total (a label such as 'Total' beside a number, no code and name) and is not read as an actor ('Total | 3')", [`'${L}'!A5`]],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a hinted summary sheet whose only row is a total ('Total | 3') holds no list and is passed over saying so (review)", async () => {
+  const { matrix, list } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: "Resumen de actores", rows: [["Resumen"], ["Total", 3]] }, { name: "Actores 2026", rows: list }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+    assert.deepEqual(run.findings.map((f) => f.message), [
+      "A sheet whose name hints at the matrix or the actor list was passed over: 'Resumen de actores' for the actor list, read from 'Actores 2026' (no row holds an id next to a code or a name)",
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -93,6 +93,13 @@ export async function readActorList(
       }
       return;
     }
+    // A total row (`Total | 5` under the list, `Total de actores | 4` above it) holds a count, not an
+    // id: it was published as actor 5 coded 'Total', or failed the load as a duplicate of actor 4.
+    const label = code === null ? name : name === null ? code : null;
+    if (label !== null && TOTAL_LABEL.test(fold(label))) {
+      findings.add("list_total_row", cellRef(sheet, row.row, (code === null ? layout.nameCol : layout.codeCol)!), `${label} | ${id}`);
+      return;
+    }
     started = true;
     const first = seen.get(id);
     if (first !== undefined) {
@@ -124,7 +131,8 @@ export async function readActorList(
   const labelled = shaped && labelledLayout(all, shaped);
   const layout = labelled && (labelled === shaped ? withoutRepeatedNames(all, labelled, sheet, findings) : labelled);
   if (layout) for (const row of all) take(row, layout);
-  else notFound(all, sheet, findings, date1904);
+  // Total rows only (a summary sheet's `Total | 3`) are no list.
+  if (actors.length === 0) notFound(all, sheet, findings, date1904);
   return { sheet, actors };
 }
 
@@ -203,6 +211,8 @@ function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[
   return layouts;
 }
 
+/** A count's label beside a number in the list: a total row, no actor. */
+const TOTAL_LABEL = /^(?:total(?:es)?|suma|recuento|count|n(?:umero|º|°|o\.?)? de actores)\b/;
 const CODE_LABEL = /\b(?:codigo|cod|code|letra|sigla|clave)\b/;
 const NAME_LABEL = /\b(?:nombre|name)\b/;
 

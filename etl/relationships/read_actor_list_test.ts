@@ -194,3 +194,25 @@ test("readActorList() follows a header row naming only the name or only the code
     assert.deepEqual((await read([["Código", "Id"], ["A", 1]])).list.actors.map((a) => [a.code, a.name]), [["A", null]]);
   });
 });
+
+test("readActorList() takes a total row ('Total | 5') for no actor, and says so (review)", async (t) => {
+  // Before: 'Total | 5' under four actors was published as actor 5 with the code 'Total', and
+  // 'Total | 4' failed the load as a duplicate of actor 4.
+  const actors = [["Código", "Id", "Nombre"], ["A", 1, "Ana"], ["B", 2, "Luis"], ["C", 3, "Rosa"], ["D", 4, "Eva"]];
+  for (const total of [4, 5]) {
+    await t.test(`Total | ${total} under the list`, async () => {
+      const { list, findings } = await read([...actors, [], ["Total", total]]);
+      assert.deepEqual(list.actors.map((a) => a.id), [1, 2, 3, 4]);
+      assert.deepEqual(findings.map((f) => [f.check, f.severity, f.cells]), [["list_total_row", "info", [`'${S}'!A7`]]]);
+    });
+  }
+  await t.test("'Total de actores | 4' above the header", async () => {
+    const { list, findings } = await read([["Total de actores", 4], [], ...actors]);
+    assert.deepEqual(list.actors.map((a) => a.id), [1, 2, 3, 4]);
+    assert.deepEqual(findings.map((f) => f.check), ["list_total_row"]);
+  });
+  await t.test("an actor whose name starts with 'Total' is an actor", async () => {
+    const { list } = await read([...actors, ["E", 5, "Totalgas S.A."], ["F", 6, "Total Energies"]]);
+    assert.deepEqual(list.actors.map((a) => a.name).slice(4), ["Totalgas S.A.", "Total Energies"]);
+  });
+});
