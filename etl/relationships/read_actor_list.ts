@@ -221,8 +221,8 @@ const NAME_LABEL = /\b(?:nombre|name)\b/;
  * each (`Nombre | Código | Id`, `Id | Nombre | Código`): the rows' shape alone reads only `code |
  * id | name` and `id | code | name`, and took `name | code | id` for a list without names (all
  * published NULL, unsaid) and `id | name | code` for one with the names as codes. A header row
- * naming only the name column (`Nombre | Id`) or only the code column (`Id | Código`) over the
- * column the shape gave the other makes it that one. The header row
+ * naming only the name column (`Nombre | Id`) or only the code column (`Id | Código`, `Nº | Actor
+ * | Sigla`) over the column the shape gave the other swaps the two. The header row
  * is the nearest row above the first actor with two texts or more; otherwise `shaped` stands.
  */
 function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
@@ -235,10 +235,12 @@ function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
     const names = folded.filter((l) => NAME_LABEL.test(l.text) && !CODE_LABEL.test(l.text));
     if (codes.length > 1 || names.length > 1 || codes[0]?.col === shaped.idCol || names[0]?.col === shaped.idCol) return shaped;
     if (codes.length === 1 && names.length === 1) return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: names[0]!.col };
-    // One of them named, over the column the shape gave the other: `Nombre | Id` read the names as
-    // the codes, `Id | Código` the codes as the names. Any other column named alone is left alone.
-    if (names.length === 1 && names[0]!.col === shaped.codeCol) return { idCol: shaped.idCol, codeCol: null, nameCol: names[0]!.col };
-    if (codes.length === 1 && codes[0]!.col === shaped.nameCol) return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: null };
+    // One of them named, over the column the shape gave the other: the two are swapped. `Nombre |
+    // Id` read the names as the codes, `Id | Código` the codes as the names, `Nº | Actor | Sigla`
+    // both the wrong way round. Any other column named alone is left alone.
+    const swapped = { idCol: shaped.idCol, codeCol: shaped.nameCol, nameCol: shaped.codeCol };
+    if (names.length === 1 && names[0]!.col === shaped.codeCol) return swapped;
+    if (codes.length === 1 && codes[0]!.col === shaped.nameCol) return swapped;
     return shaped;
   }
   return shaped;

@@ -189,6 +189,11 @@ test("readActorList() follows a header row naming only the name or only the code
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, "A", null, `'${S}'!B3`], [2, "B", null, `'${S}'!B4`]]);
     assert.deepEqual(findings, []);
   });
+  await t.test("Nº | Actor | Sigla: the code named where the shape put the names swaps the two", async () => {
+    const { list, findings } = await read([["Nº", "Actor", "Sigla"], [1, "Ana", "A"], [2, "Luis", "B"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+    assert.deepEqual(findings, []);
+  });
   await t.test("Id | Nombre and Código | Id stay as they were", async () => {
     assert.deepEqual((await read([["Id", "Nombre"], [1, "Ana"]])).list.actors.map((a) => [a.code, a.name]), [[null, "Ana"]]);
     assert.deepEqual((await read([["Código", "Id"], ["A", 1]])).list.actors.map((a) => [a.code, a.name]), [["A", null]]);
