@@ -38,6 +38,8 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   list_error_value: { title: "Error in the actor list (read as blank)", unit: ["cell", "cells"] },
   list_row_without_id: { title: "Actor list row with a code and a name but no id", unit: ["row", "rows"] },
   list_name_blank: { title: "Actor listed without a name", unit: ["actor", "actors"] },
+  list_total_row: { title: "Total row of the actor list (not an actor)", unit: ["row", "rows"] },
+  list_names_repeated: { title: "Actor list column of repeated values (a group?) not read as names", unit: ["actor", "actors"] },
   id_out_of_range: { title: "Id outside 1 to 2147483647", unit: ["cell", "cells"] },
   id_is_date: { title: "Id formatted as a date", unit: ["cell", "cells"] },
   id_not_a_number: { title: "Id cell holding no id (an error, TRUE or text)", unit: ["cell", "cells"] },

@@ -171,6 +171,23 @@ export const CHECKS = {
     severity: "warning",
     message: (n, ex) => `${n} actor${n === 1 ? " is" : "s are"} listed without a name${quoted(ex)}`,
   },
+  list_total_row: {
+    // Info: the row is a count under or above the list (`Total | 5`), not an actor; named so a real
+    // actor coded or named so can be told apart.
+    severity: "info",
+    message: (n, ex) => `${n} actor list row${n === 1 ? " reads" : "s read"} as a total (a label such as 'Total' beside a number, no code and name) and ${n === 1 ? "is" : "are"} not read as an actor${quoted(ex)}`,
+  },
+  list_names_repeated: {
+    // A warning: the actors are complete but for their names, published as NULL; the example is
+    // `<column letters>|<the values repeated> in <the column's range>`.
+    severity: "warning",
+    message: (n, ex) => {
+      const [column, values] = (ex[0] ?? "|").split(/\|(.*)/s);
+      return `${n} actor${n === 1 ? " is" : "s are"} published without a name: the actor list's column ${column}, left of the codes and under no header naming it, ` +
+        `repeats a few values across the actors (a group or a category, not names) and is not read as names (${values}); ` +
+        "a header row naming the columns (Nombre | Código | Id) places the names";
+    },
+  },
   row_without_id: {
     severity: "warning",
     message: (n) => `${n} matrix row${n === 1 ? " has" : "s have"} values but no numeric id; ignored`,

@@ -842,12 +842,13 @@ test("a sheet whose name only hints at the matrix or the list but holds none (a 
   });
 });
 
-test("a hinted sheet holding a list whose ids do not match the matrix's ('Resumen de actores', 'Total | 3') is passed over for a later one that does (review)", async (t) => {
-  // Before: the first hinted sheet holding any list was read: the summary's row 'Total | 3' became
+test("a hinted sheet holding a list whose ids do not match the matrix's ('Resumen de actores', 'Máximo | 3') is passed over for a later one that does (review)", async (t) => {
+  // Before: the first hinted sheet holding any list was read: the summary's row 'Total | 3' (here 'Máximo | 3') became
   // actor 3's code and the load published with only not_in_list and code_mismatch_list warnings.
   const { matrix, list } = grids();
   const expected = ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"];
-  const summary = inline([["Resumen"], ["Total", 3]]);
+  // A 'Total | 3' row is a total row since (list_total_row): no list; a 'Máximo | 3' one still reads as one.
+  const summary = inline([["Resumen"], ["Máximo", 3]]);
   await t.test("the later list covering every matrix id is read", async () => {
     const { dir, run } = await loadHandmade([{ name: M, xml: inline(matrix) }, { name: "Resumen de actores", xml: summary }, { name: "Actores 2026", xml: inline(list) }]);
     try {
@@ -890,4 +891,85 @@ test("a hinted sheet holding a list whose ids do not match the matrix's ('Resume
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("a list without a header row of group | code | id publishes no group labels as names (review)", async (t) => {
+  // Before: the column left of the codes was read as names, so every actor of the group
+  // 'Gobierno' was published as an actor named 'Gobierno', with exit 0 and not one finding.
+  const { matrix } = grids();
+  await t.test("the repeated column is no names: NULL names, one warning naming the column", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Gobierno", "A", 1], ["Gobierno", "B", 2], ["ONG", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A null A", "2 B null B", "3 C null C"]);
+      assert.deepEqual(run.findings.map((f) => [f.check, f.severity, f.cells]), [["list_names_repeated", "warning", [`'${L}'!A1`, `'${L}'!A2`, `'${L}'!A3`]]]);
+      assert.equal(run.findings[0]!.message,
+        "3 actors are published without a name: the actor list's column A, left of the codes and under no header naming it, repeats a few values across the actors " +
+        "(a group or a category, not names) and is not read as names ('Gobierno' 2 times in 'Lista de actores'!A1:A3); a header row naming the columns (Nombre | Código | Id) places the names");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("names left of the codes, all different, are still the names", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Ana", "A", 1], ["Luis", "B", 2], ["Rosa", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Ana A", "2 B Luis B", "3 C Rosa C"]);
+      assert.deepEqual(run.findings, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("a header naming that column 'Nombre' keeps it, repeated or not", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Nombre", "Código", "Id"], ["Ana", "A", 1], ["Ana", "B", 2], ["Ana", "C", 3]] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A Ana A", "2 B Ana B", "3 C Ana C"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("a list whose header row names only its name column ('Nombre | Id') publishes the names, not them as codes (review)", async () => {
+  // Before: the names were read as the list's codes: every actor published without a name, and a
+  // code_mismatch_list warning ('1: A vs Actor 1') for each.
+  const { matrix } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [["Nombre", "Id"], ["Actor 1", 1], ["Actor 2", 2], ["Actor 3", 3]] }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 null", "2 B Actor 2 null", "3 C Actor 3 null"]);
+    assert.deepEqual(run.findings, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a total row under the actor list ('Total | 4') is no actor: the load publishes the list with an info finding (review)", async () => {
+  // Before: the load failed with duplicate_id naming B5 and B6 ('Total | 3' read as actor 3).
+  const { matrix, list } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: [...list, ["Total", 3]] }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+    assert.deepEqual(run.findings.map((f) => [f.check, f.message, f.cells]), [
+      ["list_total_row", "1 actor list row reads as a total (a label such as 'Total' beside a number, no code and name) and is not read as an actor ('Total | 3')", [`'${L}'!A5`]],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a hinted summary sheet whose only row is a total ('Total | 3') holds no list and is passed over saying so (review)", async () => {
+  const { matrix, list } = grids();
+  const { dir, run } = await load([{ name: M, rows: matrix }, { name: "Resumen de actores", rows: [["Resumen"], ["Total", 3]] }, { name: "Actores 2026", rows: list }]);
+  try {
+    assert.equal(run.status, "succeeded", run.error?.message);
+    assert.deepEqual(await actors(dir), ["1 A Actor 1 A", "2 B Actor 2 B", "3 C Actor 3 C"]);
+    assert.deepEqual(run.findings.map((f) => f.message), [
+      "A sheet whose name hints at the matrix or the actor list was passed over: 'Resumen de actores' for the actor list, read from 'Actores 2026' (no row holds an id next to a code or a name)",
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@
 import { fold } from "../text/mod.js";
 import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asText, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
-import { cellRef } from "./cell_ref.ts";
+import { cellRef, columnLetters } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
 import { type Findings, MAX_FINDING_CELLS } from "./findings.ts";
 
@@ -93,6 +93,13 @@ export async function readActorList(
       }
       return;
     }
+    // A total row (`Total | 5` under the list, `Total de actores | 4` above it) holds a count, not an
+    // id: it was published as actor 5 coded 'Total', or failed the load as a duplicate of actor 4.
+    const label = code === null ? name : name === null ? code : null;
+    if (label !== null && TOTAL_LABEL.test(fold(label))) {
+      findings.add("list_total_row", cellRef(sheet, row.row, (code === null ? layout.nameCol : layout.codeCol)!), `${label} | ${id}`);
+      return;
+    }
     started = true;
     const first = seen.get(id);
     if (first !== undefined) {
@@ -121,9 +128,11 @@ export async function readActorList(
     if (!row.cells.every(isBlankText)) all.push(row);
   }
   const shaped = mostHeldLayout(all, holdsId);
-  const layout = shaped && labelledLayout(all, shaped);
+  const labelled = shaped && labelledLayout(all, shaped);
+  const layout = labelled && (labelled === shaped ? withoutRepeatedNames(all, labelled, sheet, findings) : labelled);
   if (layout) for (const row of all) take(row, layout);
-  else notFound(all, sheet, findings, date1904);
+  // Total rows only (a summary sheet's `Total | 3`) are no list.
+  if (actors.length === 0) notFound(all, sheet, findings, date1904);
   return { sheet, actors };
 }
 
@@ -202,6 +211,8 @@ function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[
   return layouts;
 }
 
+/** A count's label beside a number in the list: a total row, no actor. */
+const TOTAL_LABEL = /^(?:total(?:es)?|suma|recuento|count|n(?:umero|º|°|o\.?)? de actores)\b/;
 const CODE_LABEL = /\b(?:codigo|cod|code|letra|sigla|clave)\b/;
 const NAME_LABEL = /\b(?:nombre|name)\b/;
 
@@ -209,7 +220,9 @@ const NAME_LABEL = /\b(?:nombre|name)\b/;
  * The layout with the code and name columns the list's header row names, when it names one of
  * each (`Nombre | Código | Id`, `Id | Nombre | Código`): the rows' shape alone reads only `code |
  * id | name` and `id | code | name`, and took `name | code | id` for a list without names (all
- * published NULL, unsaid) and `id | name | code` for one with the names as codes. The header row
+ * published NULL, unsaid) and `id | name | code` for one with the names as codes. A header row
+ * naming only the name column (`Nombre | Id`) or only the code column (`Id | Código`, `Nº | Actor
+ * | Sigla`) over the column the shape gave the other swaps the two. The header row
  * is the nearest row above the first actor with two texts or more; otherwise `shaped` stands.
  */
 function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
@@ -220,10 +233,49 @@ function labelledLayout(rows: readonly SheetRow[], shaped: Layout): Layout {
     const folded = labels.map((c) => ({ col: c.col, text: fold(c.value as string) }));
     const codes = folded.filter((l) => CODE_LABEL.test(l.text) && !NAME_LABEL.test(l.text));
     const names = folded.filter((l) => NAME_LABEL.test(l.text) && !CODE_LABEL.test(l.text));
-    if (codes.length !== 1 || names.length !== 1 || codes[0]!.col === shaped.idCol || names[0]!.col === shaped.idCol) return shaped;
-    return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: names[0]!.col };
+    if (codes.length > 1 || names.length > 1 || codes[0]?.col === shaped.idCol || names[0]?.col === shaped.idCol) return shaped;
+    if (codes.length === 1 && names.length === 1) return { idCol: shaped.idCol, codeCol: codes[0]!.col, nameCol: names[0]!.col };
+    // One of them named, over the column the shape gave the other: the two are swapped. `Nombre |
+    // Id` read the names as the codes, `Id | Código` the codes as the names, `Nº | Actor | Sigla`
+    // both the wrong way round. Any other column named alone is left alone.
+    const swapped = { idCol: shaped.idCol, codeCol: shaped.nameCol, nameCol: shaped.codeCol };
+    if (names.length === 1 && names[0]!.col === shaped.codeCol) return swapped;
+    if (codes.length === 1 && codes[0]!.col === shaped.nameCol) return swapped;
+    return shaped;
   }
   return shaped;
+}
+
+/**
+ * `layout` without its name column when the rows' shape alone placed it left of the code (`name |
+ * code | id`, no header row naming it) and it repeats a few values across the actors: `Grupo |
+ * Código | Id` published each actor of the group 'Gobierno' as an actor named 'Gobierno', unsaid.
+ * Names are credible while the cells holding a value given more than once are at most half of
+ * them (a name typed twice among distinct ones stays names); otherwise the actors are published
+ * without names and `list_names_repeated` names the column's cells.
+ */
+function withoutRepeatedNames(rows: readonly SheetRow[], layout: Layout, sheet: string, findings: Findings): Layout {
+  const nameCol = layout.nameCol;
+  if (nameCol === null || nameCol > layout.idCol) return layout;
+  const refs: string[] = [];
+  const counts = new Map<string, { name: string; count: number }>();
+  for (const row of rows) {
+    if (!row.cells.some((c) => c.col === layout.idCol && asId(c.value) !== null)) continue;
+    const cell = row.cells.find((c) => c.col === nameCol);
+    const name = cell === undefined || cell.value instanceof CellError ? null : nonBlank(show(cell.value));
+    if (name === null) continue;
+    refs.push(cellRef(sheet, row.row, nameCol));
+    const key = fold(name);
+    const seen = counts.get(key);
+    if (seen) seen.count++;
+    else counts.set(key, { name, count: 1 });
+  }
+  const repeated = [...counts.values()].filter((v) => v.count > 1).sort((a, b) => b.count - a.count);
+  if (repeated.reduce((n, v) => n + v.count, 0) * 2 <= refs.length) return layout;
+  const where = `${refs[0]}:${refs[refs.length - 1]!.slice(refs[0]!.lastIndexOf("!") + 1)}`;
+  const values = repeated.slice(0, 3).map((v) => `'${v.name}' ${v.count} times`).join(", ");
+  findings.add("list_names_repeated", refs.slice(0, MAX_FINDING_CELLS), `${columnLetters(nameCol)}|${values} in ${where}`, refs.length);
+  return { ...layout, nameCol: null };
 }
 
 /** Trimmed and composed (NFC, as `asText()`), or null when blank. */

@@ -162,3 +162,62 @@ test("readActorList() takes the code and name columns its header row names, in a
     assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
   });
 });
+
+test("readActorList() reads no names from a repeated column left of the codes, under no header (review)", async (t) => {
+  // Before: `Grupo | Código | Id` published the group labels as the actors' names, unsaid.
+  await t.test("group | code | id", async () => {
+    const { list, findings } = await read([["Gobierno", "A", 1], ["Gobierno", "B", 2], ["ONG", "C", 3], ["ONG", "D", 4], ["Empresa", "E", 5], ["Gobierno", "F", 6]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", null], [2, "B", null], [3, "C", null], [4, "D", null], [5, "E", null], [6, "F", null]]);
+    assert.deepEqual(findings.map((f) => [f.check, f.count, f.cells.length]), [["list_names_repeated", 6, 6]]);
+  });
+  await t.test("one name given twice among distinct names is still names", async () => {
+    const { list } = await read([["Ana", "A", 1], ["Luis", "B", 2], ["Rosa", "C", 3], ["Ana", "D", 4], ["Eva", "E", 5]]);
+    assert.deepEqual(list.actors.map((a) => a.name), ["Ana", "Luis", "Rosa", "Ana", "Eva"]);
+  });
+});
+
+test("readActorList() follows a header row naming only the name or only the code column (review)", async (t) => {
+  // Before: `Nombre | Id` published the names as the list's codes (names NULL, a code_mismatch_list
+  // per actor), and `Id | Código` the codes as the actors' names (no list codes), with no finding.
+  await t.test("Nombre | Id", async () => {
+    const { list, findings } = await read([["Nombre", "Id"], ["Ana", 1], ["Luis", 2]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, null, "Ana", null], [2, null, "Luis", null]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("Id | Código", async () => {
+    const { list, findings } = await read([["Actores"], ["Id", "Código"], [1, "A"], [2, "B"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name, a.codeRef]), [[1, "A", null, `'${S}'!B3`], [2, "B", null, `'${S}'!B4`]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("Nº | Actor | Sigla: the code named where the shape put the names swaps the two", async () => {
+    const { list, findings } = await read([["Nº", "Actor", "Sigla"], [1, "Ana", "A"], [2, "Luis", "B"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.code, a.name]), [[1, "A", "Ana"], [2, "B", "Luis"]]);
+    assert.deepEqual(findings, []);
+  });
+  await t.test("Id | Nombre and Código | Id stay as they were", async () => {
+    assert.deepEqual((await read([["Id", "Nombre"], [1, "Ana"]])).list.actors.map((a) => [a.code, a.name]), [[null, "Ana"]]);
+    assert.deepEqual((await read([["Código", "Id"], ["A", 1]])).list.actors.map((a) => [a.code, a.name]), [["A", null]]);
+  });
+});
+
+test("readActorList() takes a total row ('Total | 5') for no actor, and says so (review)", async (t) => {
+  // Before: 'Total | 5' under four actors was published as actor 5 with the code 'Total', and
+  // 'Total | 4' failed the load as a duplicate of actor 4.
+  const actors = [["Código", "Id", "Nombre"], ["A", 1, "Ana"], ["B", 2, "Luis"], ["C", 3, "Rosa"], ["D", 4, "Eva"]];
+  for (const total of [4, 5]) {
+    await t.test(`Total | ${total} under the list`, async () => {
+      const { list, findings } = await read([...actors, [], ["Total", total]]);
+      assert.deepEqual(list.actors.map((a) => a.id), [1, 2, 3, 4]);
+      assert.deepEqual(findings.map((f) => [f.check, f.severity, f.cells]), [["list_total_row", "info", [`'${S}'!A7`]]]);
+    });
+  }
+  await t.test("'Total de actores | 4' above the header", async () => {
+    const { list, findings } = await read([["Total de actores", 4], [], ...actors]);
+    assert.deepEqual(list.actors.map((a) => a.id), [1, 2, 3, 4]);
+    assert.deepEqual(findings.map((f) => f.check), ["list_total_row"]);
+  });
+  await t.test("an actor whose name starts with 'Total' is an actor", async () => {
+    const { list } = await read([...actors, ["E", 5, "Totalgas S.A."], ["F", 6, "Total Energies"]]);
+    assert.deepEqual(list.actors.map((a) => a.name).slice(4), ["Totalgas S.A.", "Total Energies"]);
+  });
+});
