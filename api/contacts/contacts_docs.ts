@@ -30,7 +30,10 @@ function withTotal(schema: object): object {
  * names its searchable fields and `sort` its sortFields(), what the route accepts, so a field given
  * a filter or marked searchable or sortable in the definition is documented without a change here.
  */
-export function contactListDoc(record: RecordDefinition) {
+export function contactListDoc(record: RecordDefinition, backend: "duckdb" | "postgres" = "duckdb") {
+  // On PostgreSQL other processes (and loads, analysts) write too: the list carries no ETag there
+  // rather than a wrong one, so its document lists none and its 304 is If-None-Match: *'s only.
+  const tagged = backend === "duckdb";
   const searched = record.fields.filter((f) => f.searchable).map((f) => `\`${f.name}\``);
   return {
     summary: "List contacts",
@@ -45,6 +48,7 @@ export function contactListDoc(record: RecordDefinition) {
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
       pagedFormatParam,
+      ...(tagged ? [] : untaggedConditions("the list", "`*` is a 304 (the list exists); a tag never matches (on PostgreSQL the list has no ETag).")),
     ],
     responses: {
       "200": {
@@ -52,12 +56,12 @@ export function contactListDoc(record: RecordDefinition) {
         schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
         csv: true,
         headers: {
-          ETag: { description: "On DuckDB only, a weak tag that changes with every write (for If-None-Match); on PostgreSQL, where other processes write, none.", schema: { type: "string" } },
+          ...(tagged ? { ETag: { description: "A weak tag that changes with every write (for If-None-Match). On DuckDB only: on PostgreSQL, where other processes write, the list has none.", schema: { type: "string" } } } : {}),
           Link: { description: "`<...>; rel=\"next\"`: the next page, while there is one (as `next_cursor`).", schema: { type: "string" } },
         },
       },
-      "304": { description: "Not modified (If-None-Match: the list's ETag, or `*`)." },
-      "412": { description: "If-Match does not hold for the current ETag." },
+      "304": { description: tagged ? "Not modified (If-None-Match: the list's ETag, or `*`)." : "If-None-Match: *." },
+      "412": { description: tagged ? "If-Match does not hold for the current ETag." : "If-Match names a tag (`stale`)." },
       "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
     },
   } satisfies RouteDoc;

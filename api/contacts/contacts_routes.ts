@@ -333,7 +333,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       headers["content-type"] = "application/json; charset=utf-8";
       return send(listBody(page, next), 200, headers);
     },
-    contactListDoc(store.record),
+    contactListDoc(store.record, store.backend),
   );
 
   router.add(
