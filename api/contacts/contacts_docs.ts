@@ -3,7 +3,7 @@
  * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { contactRecord, filterParamSchema, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { formatParam, headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, sortParam, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
@@ -41,7 +41,7 @@ export function contactListDoc(record: RecordDefinition, backend: "duckdb" | "po
     description:
       "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
     params: [
-      ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } })),
+      ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: filterParamSchema(f) })),
       { name: LINK_FILTER, description: "Department name, ignoring case and accents.", schema: { type: "string" } },
       { name: SEARCH_FILTER, description: `Substring of ${searched.join(", ")}, ignoring case and accents.`, schema: { type: "string" } },
       sortParam(sortFields(record)),
@@ -62,7 +62,7 @@ export function contactListDoc(record: RecordDefinition, backend: "duckdb" | "po
       },
       "304": { description: tagged ? "Not modified (If-None-Match: the list's ETag, or `*`)." : "If-None-Match: *." },
       "412": { description: tagged ? "If-Match does not hold for the current ETag." : "If-Match names a tag (`stale`)." },
-      "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
+      "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format, or a filter value no contact can have (`state=cal`: its `pattern`); `bad-parameter`, naming the parameter." },
     },
   } satisfies RouteDoc;
 }

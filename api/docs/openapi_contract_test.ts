@@ -294,6 +294,24 @@ test("the routes refuse what /openapi.json refuses, and document every refusal t
       assert.ok(checked >= 4, `checked ${checked}`);
     });
 
+    await t.test("a `state` no contact can have is a 400 naming it, as the parameter's documented pattern says; any case of two letters is taken", async () => {
+      // state=cal and state=C answered 200 with an empty page, on both backends: a typo looked
+      // like "no contacts there".
+      const param = doc.paths["/contacts"].get.parameters.find((p) => p.name === "state") as unknown as { schema: Schema };
+      for (const value of ["cal", "C", "C1"]) {
+        assert.notDeepEqual(validate(param.schema, value, components), [], value);
+        for (const format of ["", "&format=csv"]) {
+          const res = await raw(server.url, { path: `/contacts?state=${value}${format}` });
+          assertBadRequest(res, "bad-parameter", "GET", "/contacts");
+          assert.match(res.json().detail, new RegExp(`'state' .*'${value}'`));
+        }
+      }
+      for (const value of ["ca", "CA"]) {
+        assert.deepEqual(validate(param.schema, value, components), [], value);
+        assert.equal((await raw(server.url, { path: `/contacts?state=${value}` })).status, 200, value);
+      }
+    });
+
     await t.test("a 304 documents the ETag it carries, as its 200 does", async () => {
       // RFC 9110 15.4.5: a 304 sends the ETag a 200 would. The answers did; the document's 304s
       // listed no header, so a client generated from it dropped the validator it had to keep.
