@@ -3,7 +3,7 @@
  * the handlers in contacts_routes.ts, read by the OpenAPI generator and the /docs page.
  */
 import { IMPORT_CONTENT_TYPES, IMPORT_MAX_BYTES } from "../../etl/handover/mod.ts";
-import { contactRecord, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { contactRecord, filterParamSchema, LINK_FILTER, listFilterFields, SEARCH_FILTER, sortFields, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { formatParam, headerParam, idempotencyKeyParam, idempotentReplayedHeader, listSchema, pagedFormatParam, pagingParams, sortParam, untaggedConditions, type RouteDoc } from "../http/route_doc.ts";
 import { importRequestSchema } from "./import_request_schema.ts";
 import { ingestSummarySchema } from "./ingest_summary_schema.ts";
@@ -30,7 +30,10 @@ function withTotal(schema: object): object {
  * names its searchable fields and `sort` its sortFields(), what the route accepts, so a field given
  * a filter or marked searchable or sortable in the definition is documented without a change here.
  */
-export function contactListDoc(record: RecordDefinition) {
+export function contactListDoc(record: RecordDefinition, backend: "duckdb" | "postgres" = "duckdb") {
+  // On PostgreSQL other processes (and loads, analysts) write too: the list carries no ETag there
+  // rather than a wrong one, so its document lists none and its 304 is If-None-Match: *'s only.
+  const tagged = backend === "duckdb";
   const searched = record.fields.filter((f) => f.searchable).map((f) => `\`${f.name}\``);
   return {
     summary: "List contacts",
@@ -38,13 +41,14 @@ export function contactListDoc(record: RecordDefinition) {
     description:
       "Filters combine with AND. Keyset pagination: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null; a cursor only works with the same sort. Unknown query parameters are a 400.",
     params: [
-      ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: { type: "string" } })),
+      ...listFilterFields(record).map((f) => ({ name: f.param, description: f.description, schema: filterParamSchema(f) })),
       { name: LINK_FILTER, description: "Department name, ignoring case and accents.", schema: { type: "string" } },
       { name: SEARCH_FILTER, description: `Substring of ${searched.join(", ")}, ignoring case and accents.`, schema: { type: "string" } },
       sortParam(sortFields(record)),
       ...pagingParams(1000, 50),
       { name: "count", description: "`true` adds `total`, the number of matches across all pages (a count of every match, kept until this API process's next write; on PostgreSQL, where other processes write, served up to 5 s, or 20 times as long as it took to count, a minute at most, so their writes show within that). `true` or `false`, also with CSV, which has no total.", schema: { type: "boolean" } },
       pagedFormatParam,
+      ...(tagged ? [] : untaggedConditions("the list", "`*` is a 304 (the list exists); a tag never matches (on PostgreSQL the list has no ETag).")),
     ],
     responses: {
       "200": {
@@ -52,13 +56,13 @@ export function contactListDoc(record: RecordDefinition) {
         schema: withTotal(listSchema({ $ref: "#/components/schemas/Contact" })),
         csv: true,
         headers: {
-          ETag: { description: "On DuckDB only, a weak tag that changes with every write (for If-None-Match); on PostgreSQL, where other processes write, none.", schema: { type: "string" } },
+          ...(tagged ? { ETag: { description: "A weak tag that changes with every write (for If-None-Match). On DuckDB only: on PostgreSQL, where other processes write, the list has none.", schema: { type: "string" } } } : {}),
           Link: { description: "`<...>; rel=\"next\"`: the next page, while there is one (as `next_cursor`).", schema: { type: "string" } },
         },
       },
-      "304": { description: "Not modified (If-None-Match: the list's ETag, or `*`)." },
-      "412": { description: "If-Match does not hold for the current ETag." },
-      "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format." },
+      "304": { description: tagged ? "Not modified (If-None-Match: the list's ETag, or `*`)." : "If-None-Match: *." },
+      "412": { description: tagged ? "If-Match does not hold for the current ETag." : "If-Match names a tag (`stale`)." },
+      "400": { description: "Unknown parameter, bad sort, limit, count, cursor or format, or a filter value no contact can have (`state=cal`: its `pattern`); `bad-parameter`, naming the parameter." },
     },
   } satisfies RouteDoc;
 }

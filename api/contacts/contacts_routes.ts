@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IMPORT_CONTACTS_PATH, rejectsReportPath, RUN_ID_NAME, SOURCE_NAME_HEADER, UPLOAD_NAME, uploadsDir, type ImportRequest } from "../../etl/handover/mod.ts";
-import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, loadFailure, csvColumnOf, linksOf, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
+import { ContactsCsvError, ContactsLockTimeoutError, contactRecord, loadFailure, csvColumnOf, impossibleFilterValue, linksOf, listFilterFields, listFilterNames, recordJsonSchema, sortFields, validateRecord, type ContactInput, type FieldFix, type FieldListFilter, type ListFilters, type RecordDefinition } from "../../etl/contacts/mod.ts";
 import { HttpError, problemOf, type FieldError } from "../http/http_error.ts";
 import { ContactWriteError, fingerprint, staleError, writtenBody, type ContactEntry, type ContactsStore, type IdempotentResult, type SortField } from "./contacts_store.ts";
 import { csvAnswer, firstRowRead, wantsCsv } from "../http/csv_response.ts";
@@ -264,8 +264,11 @@ export function listBody(page: { entries: readonly { json: string }[]; total?: n
   return `{"items":[${page.entries.map((e) => e.json).join(",")}],"next_cursor":${JSON.stringify(next)}${total}}`;
 }
 
-/** The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed, empty ones left out. */
-export function listFilters(query: URLSearchParams, names: readonly string[]): ListFilters {
+/**
+ * The filters of a list: the query's values of `names` (the record's listFilterNames()), trimmed,
+ * empty ones left out; a value one of `fields` can never match (`state=cal`) is a 400 naming it.
+ */
+export function listFilters(query: URLSearchParams, names: readonly string[], fields: readonly FieldListFilter[] = []): ListFilters {
   // Unknown names, and a name given twice (filters are AND-ed, one value each), are refused before
   // the handler, from the route's doc (checkQueryNames).
   for (const name of query.keys()) {
@@ -278,6 +281,11 @@ export function listFilters(query: URLSearchParams, names: readonly string[]): L
   for (const name of names) {
     const value = query.get(name)?.trim();
     if (value) filters[name] = value;
+  }
+  for (const filter of fields) {
+    const value = filters[filter.param];
+    const problem = value === undefined ? null : impossibleFilterValue(filter, value);
+    if (problem !== null) throw new HttpError(400, `Query parameter '${filter.param}' ${problem}; got '${value!.slice(0, 40)}', which no ${filter.field.name} can be`, { code: "bad-parameter" });
   }
   return filters;
 }
@@ -300,6 +308,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
   const csvHeader = csv.map(([, header]) => header);
   const sorts = sortFields(store.record);
   const filterNames = listFilterNames(store.record);
+  const filterFields = listFilterFields(store.record);
   // Only one process writes a DuckDB file, so its own write count tells whether a list changed. On
   // PostgreSQL other processes write too: lists carry no ETag there rather than a wrong one.
   const listEtag = () => (store.backend === "duckdb" ? `W/"g${BOOT}-${store.generation}"` : undefined);
@@ -307,7 +316,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
     "GET",
     "/contacts",
     async (request, ctx) => {
-      const filters = listFilters(ctx.query, filterNames);
+      const filters = listFilters(ctx.query, filterNames, filterFields);
       const sort = parseSort(ctx.query.get("sort"), sorts);
       const order = { field: sort.field, descending: sort.direction === -1 };
       // Checked before the CSV answer too, which has no total: a typo is a 400 in either form.
@@ -333,7 +342,7 @@ export function addContactRoutes(router: Router, store: ContactsStore, dataDir: 
       headers["content-type"] = "application/json; charset=utf-8";
       return send(listBody(page, next), 200, headers);
     },
-    contactListDoc(store.record),
+    contactListDoc(store.record, store.backend),
   );
 
   router.add(

@@ -6,7 +6,7 @@
  */
 import { quoteIdent, quoteLiteral } from "../db/mod.ts";
 import { contactRecord } from "./contact_record.ts";
-import { keyColumnOf, linksOf, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type FieldDefinition, type FieldFilter, type RecordDefinition } from "./record_definition.ts";
+import { keyColumnOf, linksOf, normaliseValue, patternProblem, SEARCH_COLUMN, sortColumnOf, upsertKeyOf, type FieldDefinition, type FieldFilter, type RecordDefinition } from "./record_definition.ts";
 
 /** The two backends. */
 export type Dialect = "duckdb" | "postgres";
@@ -309,6 +309,39 @@ export function listFilterFields(record: RecordDefinition, options: { scanContai
     }
   }
   return filters;
+}
+
+/**
+ * Why `value` can never match the exact filter `filter`, or null: a field with a `pattern` holds
+ * only values it takes (after its normalisation, as a write's), so `state=cal` is a client's
+ * mistake to be told, not an empty page. Folded and contains filters compare another form of the
+ * value (folded, a substring), which no pattern describes: they take any text.
+ *
+ * @example
+ * ```ts
+ * impossibleFilterValue(stateFilter, "cal"); // "must be two letters A-Z"
+ * impossibleFilterValue(stateFilter, "ca"); // null
+ * ```
+ */
+export function impossibleFilterValue(filter: FieldListFilter, value: string): string | null {
+  const { field } = filter;
+  if (filter.match !== "exact" || field.pattern === undefined) return null;
+  const normalised = field.normalise === undefined ? value : normaliseValue(field.normalise, value).value;
+  return field.pattern.test(normalised) ? null : patternProblem(field, value);
+}
+
+/**
+ * The JSON Schema of `filter`'s query parameter: with the field's pattern where the filter holds
+ * values to it (an exact filter; any case when the field is upper-cased on input), so the document
+ * shows what impossibleFilterValue() refuses.
+ */
+export function filterParamSchema(filter: FieldListFilter): { type: "string"; pattern?: string } {
+  const { field } = filter;
+  if (filter.match !== "exact" || field.pattern === undefined) return { type: "string" };
+  if (field.normalise === undefined) return { type: "string", pattern: field.pattern.source };
+  // Upper-cased on input: its A-Z ranges take a-z too. Another normalisation has no pattern to show.
+  if (field.normalise.kind === "upper" && !/a-z/.test(field.pattern.source)) return { type: "string", pattern: field.pattern.source.replaceAll("A-Z", "A-Za-z") };
+  return { type: "string" };
 }
 
 // The record's own name: a plain table's list is documented from these too.

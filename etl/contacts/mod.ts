@@ -47,6 +47,8 @@ export {
   IDEMPOTENCY_PURGE_SOME,
   LINK_FILTER,
   listFilterFields,
+  filterParamSchema,
+  impossibleFilterValue,
   listFilterNames,
   LINK_NAMES,
   LINKS_DELETE,
