@@ -10,12 +10,17 @@ import { snapshotHas, type RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle } from "./snapshot_watcher.ts";
 import {
-  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
+  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_NET_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
 } from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
 export interface ChangeFilter {
   version: number | null;
+  /**
+   * The net change from this version's data to `to`'s (both held, from <= to) instead of each
+   * version's own changes; null = per version.
+   */
+  range: { from: number; to: number } | null;
   /** A timestamp DuckDB can cast, e.g. `2026-03-03` or `2026-03-03 08:00:00`. */
   since: string | null;
   actor: number | null;
@@ -57,7 +62,7 @@ export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = once
  *
  * @example
  * ```ts
- * const { items } = await changesPage(handle, { version: 3, since: null, actor: null, actorCode: null, entity: "pair", change: null, among: null }, undefined, 100);
+ * const { items } = await changesPage(handle, { version: 3, range: null, since: null, actor: null, actorCode: null, entity: "pair", change: null, among: null }, undefined, 100);
  * ```
  */
 export async function changesPage(
@@ -66,6 +71,8 @@ export async function changesPage(
   after: Key | undefined,
   limit: number,
 ): Promise<{ items: Change[]; next_cursor: string | null }> {
+  const range = filter.range;
+  if (range !== null) return netChangesPage(handle, range, filter, after, limit);
   const rows = await handle.query((db) =>
     db.all<ChangeRowWithKey>(SNAPSHOT_CHANGES_PAGE, [
       filter.version,
@@ -79,6 +86,49 @@ export async function changesPage(
       filter.among,
     ]),
   );
+  return namedPage(handle, rows, limit, (last) => encodeCursor("changes", [last.version_id, last.row_key]));
+}
+
+/** The sort name of the cursors of `GET /changes?from=&to=`, whose key is [`from-to`, row number]. */
+export const NET_CURSOR = "changes-net";
+
+/** The first part of a net cursor's key: a cursor of another range is refused. */
+export const netRangeKey = (range: { from: number; to: number }) => `${range.from}-${range.to}`;
+
+/**
+ * Returns up to `limit` rows of the net change from `range.from`'s data to `range.to`'s matching
+ * `filter` after the row number `after[1]`, and the cursor of the next page (null at the end):
+ * computed by DuckDB from the history each page, so no answer holds the range's changes whole.
+ */
+async function netChangesPage(
+  handle: SnapshotHandle,
+  range: { from: number; to: number },
+  filter: ChangeFilter,
+  after: Key | undefined,
+  limit: number,
+): Promise<{ items: Change[]; next_cursor: string | null }> {
+  const rows = await handle.query((db) =>
+    db.all<ChangeRowWithKey>(SNAPSHOT_NET_CHANGES_PAGE, [
+      range.from,
+      range.to,
+      filter.actor,
+      filter.entity,
+      filter.change,
+      after === undefined ? 0 : after[1],
+      limit + 1,
+      filter.among,
+    ]),
+  );
+  return namedPage(handle, rows, limit, (last) => encodeCursor(NET_CURSOR, [netRangeKey(range), last.row_key]));
+}
+
+/** The first `limit` of `rows` (one more was read to tell whether a next page exists), named, with the cursor `cursorOf` makes of the last. */
+async function namedPage(
+  handle: SnapshotHandle,
+  rows: ChangeRowWithKey[],
+  limit: number,
+  cursorOf: (last: ChangeRowWithKey) => string,
+): Promise<{ items: Change[]; next_cursor: string | null }> {
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -87,7 +137,7 @@ export async function changesPage(
   const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
   return {
     items: page.map((row) => named(handle.model, removed, row)),
-    next_cursor: more && last !== undefined ? encodeCursor("changes", [last.version_id, last.row_key]) : null,
+    next_cursor: more && last !== undefined ? cursorOf(last) : null,
   };
 }
 
