@@ -57,8 +57,11 @@ export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = once
 );
 
 /**
- * Returns up to `limit` changes matching `filter` after the cursor key `after` (version, row),
- * newest version first, and the cursor of the next page (null at the end).
+ * Returns up to `limit` changes matching `filter` after the cursor key `after`, and the cursor of
+ * the next page (null at the end): each version's own changes, newest version first, keyed
+ * (version, row); or with `filter.range` the net change from `range.from`'s data to `range.to`'s,
+ * keyed ("from-to", row number), computed by DuckDB from the history each page, so no answer holds
+ * the range's changes whole.
  *
  * @example
  * ```ts
@@ -72,21 +75,23 @@ export async function changesPage(
   limit: number,
 ): Promise<{ items: Change[]; next_cursor: string | null }> {
   const range = filter.range;
-  if (range !== null) return netChangesPage(handle, range, filter, after, limit);
-  const rows = await handle.query((db) =>
-    db.all<ChangeRowWithKey>(SNAPSHOT_CHANGES_PAGE, [
-      filter.version,
-      filter.since,
-      filter.actor,
-      filter.entity,
-      filter.change,
-      after === undefined ? null : Number(after[0]),
-      after === undefined ? null : after[1],
-      limit + 1,
-      filter.among,
-    ]),
-  );
-  return namedPage(handle, rows, limit, (last) => encodeCursor("changes", [last.version_id, last.row_key]));
+  const { version, since, actor, entity, change, among } = filter;
+  const [sql, params] = range === null
+    ? [SNAPSHOT_CHANGES_PAGE, [version, since, actor, entity, change, after === undefined ? null : Number(after[0]), after === undefined ? null : after[1], limit + 1, among]]
+    : [SNAPSHOT_NET_CHANGES_PAGE, [range.from, range.to, actor, entity, change, after === undefined ? 0 : after[1], limit + 1, among]];
+  const rows = await handle.query((db) => db.all<ChangeRowWithKey>(sql, params));
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const gone = (id: number | null) => id !== null && !handle.model.actors.has(id);
+  // Read only when a page needs it: most pages name served actors alone.
+  const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
+  const cursor = (row: ChangeRowWithKey) =>
+    range === null ? encodeCursor("changes", [row.version_id, row.row_key]) : encodeCursor(NET_CURSOR, [netRangeKey(range), row.row_key]);
+  return {
+    items: page.map((row) => named(handle.model, removed, row)),
+    next_cursor: more && last !== undefined ? cursor(last) : null,
+  };
 }
 
 /** The sort name of the cursors of `GET /changes?from=&to=`, whose key is [`from-to`, row number]. */
@@ -94,52 +99,6 @@ export const NET_CURSOR = "changes-net";
 
 /** The first part of a net cursor's key: a cursor of another range is refused. */
 export const netRangeKey = (range: { from: number; to: number }) => `${range.from}-${range.to}`;
-
-/**
- * Returns up to `limit` rows of the net change from `range.from`'s data to `range.to`'s matching
- * `filter` after the row number `after[1]`, and the cursor of the next page (null at the end):
- * computed by DuckDB from the history each page, so no answer holds the range's changes whole.
- */
-async function netChangesPage(
-  handle: SnapshotHandle,
-  range: { from: number; to: number },
-  filter: ChangeFilter,
-  after: Key | undefined,
-  limit: number,
-): Promise<{ items: Change[]; next_cursor: string | null }> {
-  const rows = await handle.query((db) =>
-    db.all<ChangeRowWithKey>(SNAPSHOT_NET_CHANGES_PAGE, [
-      range.from,
-      range.to,
-      filter.actor,
-      filter.entity,
-      filter.change,
-      after === undefined ? 0 : after[1],
-      limit + 1,
-      filter.among,
-    ]),
-  );
-  return namedPage(handle, rows, limit, (last) => encodeCursor(NET_CURSOR, [netRangeKey(range), last.row_key]));
-}
-
-/** The first `limit` of `rows` (one more was read to tell whether a next page exists), named, with the cursor `cursorOf` makes of the last. */
-async function namedPage(
-  handle: SnapshotHandle,
-  rows: ChangeRowWithKey[],
-  limit: number,
-  cursorOf: (last: ChangeRowWithKey) => string,
-): Promise<{ items: Change[]; next_cursor: string | null }> {
-  const more = rows.length > limit;
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const gone = (id: number | null) => id !== null && !handle.model.actors.has(id);
-  // Read only when a page needs it: most pages name served actors alone.
-  const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
-  return {
-    items: page.map((row) => named(handle.model, removed, row)),
-    next_cursor: more && last !== undefined ? cursorOf(last) : null,
-  };
-}
 
 type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key: number };
 

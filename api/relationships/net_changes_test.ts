@@ -1,23 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadRelationships } from "../../etl/relationships/mod.ts";
+import { loadRelationships, type ChangeRow } from "../../etl/relationships/mod.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
 import { cells, expectedPairs, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 
-type Row = {
-  version_id: number;
-  entity: string;
-  change: string;
-  numeric_id: number | null;
-  person_a: number | null;
-  person_b: number | null;
-  field: string | null;
-  old_value: string | null;
-  new_value: string | null;
-  actor_name: string | null;
-  actor_letter: string | null;
-};
+type Row = ChangeRow & { version_id: number; actor_name: string | null; actor_letter: string | null };
 type Net = [entity: string, change: string, numeric_id: number | null, person_a: number | null, person_b: number | null, field: string | null, old_value: string | null, new_value: string | null];
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
