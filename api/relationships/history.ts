@@ -76,9 +76,10 @@ export async function changesPage(
 ): Promise<{ items: Change[]; next_cursor: string | null }> {
   const range = filter.range;
   const { version, since, actor, entity, change, among } = filter;
+  const at = range === null || after === undefined ? undefined : netKeyAt(after);
   const [sql, params] = range === null
     ? [SNAPSHOT_CHANGES_PAGE, [version, since, actor, entity, change, after === undefined ? null : Number(after[0]), after === undefined ? null : after[1], limit + 1, among]]
-    : [SNAPSHOT_NET_CHANGES_PAGE, [range.from, range.to, actor, entity, change, after === undefined ? 0 : after[1], limit + 1, among]];
+    : [SNAPSHOT_NET_CHANGES_PAGE, [range.from, range.to, actor, entity, change, at?.entity ?? null, at?.k1 ?? null, at?.k2 ?? null, at?.field ?? null, limit + 1, among]];
   const rows = await handle.query((db) => db.all<ChangeRowWithKey>(sql, params));
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
@@ -87,20 +88,37 @@ export async function changesPage(
   // Read only when a page needs it: most pages name served actors alone.
   const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
   const cursor = (row: ChangeRowWithKey) =>
-    range === null ? encodeCursor("changes", [row.version_id, row.row_key]) : encodeCursor(NET_CURSOR, [netRangeKey(range), row.row_key]);
+    range === null ? encodeCursor("changes", [row.version_id, row.row_key!]) : encodeCursor(NET_CURSOR, [`${netRangeKey(range)}|${row.entity}|${row.k1}|${row.k2}|${row.field ?? ""}`, 0]);
   return {
     items: page.map((row) => named(handle.model, removed, row)),
     next_cursor: more && last !== undefined ? cursor(last) : null,
   };
 }
 
-/** The sort name of the cursors of `GET /changes?from=&to=`, whose key is [`from-to`, row number]. */
+/** The sort name of the cursors of `GET /changes?from=&to=`, whose key is [`from-to|entity|id or pair|field`, 0]. */
 export const NET_CURSOR = "changes-net";
 
 /** The first part of a net cursor's key: a cursor of another range is refused. */
 export const netRangeKey = (range: { from: number; to: number }) => `${range.from}-${range.to}`;
 
-type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key: number };
+const NET_KEY = /^(\d{1,9}-\d{1,9})\|(actor|pair)\|(-?\d{1,10})\|(-?\d{1,10})\|([a-z_]{0,40})$/;
+
+/**
+ * Returns the parts of a net cursor's key (its range, and the row to continue after), or undefined
+ * when it is none this endpoint issues.
+ *
+ * @example
+ * ```ts
+ * netKeyAt(["1-3|pair|4|9|b_to_a", 0]) // { range: "1-3", entity: "pair", k1: 4, k2: 9, field: "b_to_a" }
+ * ```
+ */
+export function netKeyAt([key]: Key): { range: string; entity: string; k1: number; k2: number; field: string } | undefined {
+  const m = typeof key === "string" ? NET_KEY.exec(key) : null;
+  return m === null ? undefined : { range: m[1], entity: m[2], k1: Number(m[3]), k2: Number(m[4]), field: m[5] };
+}
+
+/** A row as read: per version with its row (`row_key`), net with its actor or pair (`k1`, `k2`), for the cursor. */
+type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key?: number; k1?: number; k2?: number };
 
 /** How the last version that had an actor named it. */
 interface RemovedActor {

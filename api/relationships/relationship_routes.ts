@@ -20,7 +20,7 @@ import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./sn
 import { linkNext } from "../http/link_header.ts";
 import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
 import type { CellCounts, Version } from "./relationship_schemas.ts";
-import { changesPage, listVersions, NET_CURSOR, netRangeKey, removedActorIds, type ChangeFilter } from "./history.ts";
+import { changesPage, listVersions, NET_CURSOR, netKeyAt, netRangeKey, removedActorIds, type ChangeFilter } from "./history.ts";
 import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
 
@@ -312,8 +312,8 @@ function rangeAsked(query: URLSearchParams): RangeAsked | null {
   return { from, to };
 }
 
-/** Whether a net /changes cursor's key is one it issues: [`from-to`, a row number]. */
-const netKeyFits = ([range, row]: Key) => typeof range === "string" && /^\d{1,9}-\d{1,9}$/.test(range) && Number.isSafeInteger(row) && row >= 0;
+/** Whether a net /changes cursor's key is one it issues (its range is checked once the range is known). */
+const netKeyFits = (key: Key) => netKeyAt(key) !== undefined && key[1] === 0;
 
 /**
  * Returns the filter `GET /changes` asks for; throws the 400 of a bad parameter whether or not a
@@ -615,7 +615,7 @@ async function changesAnswer(
       throw new HttpError(400, `from=${from} is after to=${to}, the ${range.to === null ? "newest" : "asked"} version: from must be the earlier version`, { code: "bad-parameter" });
     }
     filter = { ...filter, range: { from, to } };
-    if (after !== undefined && after[0] !== netRangeKey(filter.range!)) throw new HttpError(400, "The cursor is not one this endpoint issued for this from/to; start again without it", { code: "bad-cursor" });
+    if (after !== undefined && netKeyAt(after)?.range !== netRangeKey(filter.range!)) throw new HttpError(400, "The cursor is not one this endpoint issued for this from/to; start again without it", { code: "bad-cursor" });
   }
   if (csv) {
     // Streamed a page at a time (held until the body ends or is cancelled): a history of millions
