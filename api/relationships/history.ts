@@ -10,12 +10,17 @@ import { snapshotHas, type RelationshipModel } from "./relationship_model.ts";
 import type { Change, Version } from "./relationship_schemas.ts";
 import { oncePerSnapshot, type SnapshotHandle } from "./snapshot_watcher.ts";
 import {
-  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
+  SNAPSHOT_CHANGE_COUNTS, SNAPSHOT_CHANGES_PAGE, SNAPSHOT_NET_CHANGES_PAGE, SNAPSHOT_REMOVED_ACTORS, SNAPSHOT_REMOVED_ACTORS_V3, SNAPSHOT_VERSIONS, SNAPSHOT_VERSIONS_V2,
 } from "./snapshot_sql.ts";
 
 /** What `GET /changes` may filter on (null = not given). */
 export interface ChangeFilter {
   version: number | null;
+  /**
+   * The net change from this version's data to `to`'s (both held, from <= to) instead of each
+   * version's own changes; null = per version.
+   */
+  range: { from: number; to: number } | null;
   /** A timestamp DuckDB can cast, e.g. `2026-03-03` or `2026-03-03 08:00:00`. */
   since: string | null;
   actor: number | null;
@@ -52,12 +57,15 @@ export const listVersions: (handle: SnapshotHandle) => Promise<Version[]> = once
 );
 
 /**
- * Returns up to `limit` changes matching `filter` after the cursor key `after` (version, row),
- * newest version first, and the cursor of the next page (null at the end).
+ * Returns up to `limit` changes matching `filter` after the cursor key `after`, and the cursor of
+ * the next page (null at the end): each version's own changes, newest version first, keyed
+ * (version, row); or with `filter.range` the net change from `range.from`'s data to `range.to`'s,
+ * keyed ("from-to", row number), computed by DuckDB from the history each page, so no answer holds
+ * the range's changes whole.
  *
  * @example
  * ```ts
- * const { items } = await changesPage(handle, { version: 3, since: null, actor: null, actorCode: null, entity: "pair", change: null, among: null }, undefined, 100);
+ * const { items } = await changesPage(handle, { version: 3, range: null, since: null, actor: null, actorCode: null, entity: "pair", change: null, among: null }, undefined, 100);
  * ```
  */
 export async function changesPage(
@@ -66,32 +74,51 @@ export async function changesPage(
   after: Key | undefined,
   limit: number,
 ): Promise<{ items: Change[]; next_cursor: string | null }> {
-  const rows = await handle.query((db) =>
-    db.all<ChangeRowWithKey>(SNAPSHOT_CHANGES_PAGE, [
-      filter.version,
-      filter.since,
-      filter.actor,
-      filter.entity,
-      filter.change,
-      after === undefined ? null : Number(after[0]),
-      after === undefined ? null : after[1],
-      limit + 1,
-      filter.among,
-    ]),
-  );
+  const range = filter.range;
+  const { version, since, actor, entity, change, among } = filter;
+  const at = range === null || after === undefined ? undefined : netKeyAt(after);
+  const [sql, params] = range === null
+    ? [SNAPSHOT_CHANGES_PAGE, [version, since, actor, entity, change, after === undefined ? null : Number(after[0]), after === undefined ? null : after[1], limit + 1, among]]
+    : [SNAPSHOT_NET_CHANGES_PAGE, [range.from, range.to, actor, entity, change, at?.entity ?? null, at?.k1 ?? null, at?.k2 ?? null, at?.field ?? null, limit + 1, among]];
+  const rows = await handle.query((db) => db.all<ChangeRowWithKey>(sql, params));
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const gone = (id: number | null) => id !== null && !handle.model.actors.has(id);
   // Read only when a page needs it: most pages name served actors alone.
   const removed = page.some((r) => gone(r.numeric_id) || gone(r.person_a) || gone(r.person_b)) ? await removedActors(handle) : NO_ACTORS;
+  const cursor = (row: ChangeRowWithKey) =>
+    range === null ? encodeCursor("changes", [row.version_id, row.row_key!]) : encodeCursor(NET_CURSOR, [`${netRangeKey(range)}|${row.entity}|${row.k1}|${row.k2}|${row.field ?? ""}`, 0]);
   return {
     items: page.map((row) => named(handle.model, removed, row)),
-    next_cursor: more && last !== undefined ? encodeCursor("changes", [last.version_id, last.row_key]) : null,
+    next_cursor: more && last !== undefined ? cursor(last) : null,
   };
 }
 
-type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key: number };
+/** The sort name of the cursors of `GET /changes?from=&to=`, whose key is [`from-to|entity|id or pair|field`, 0]. */
+export const NET_CURSOR = "changes-net";
+
+/** The first part of a net cursor's key: a cursor of another range is refused. */
+export const netRangeKey = (range: { from: number; to: number }) => `${range.from}-${range.to}`;
+
+const NET_KEY = /^(\d{1,9}-\d{1,9})\|(actor|pair)\|(-?\d{1,10})\|(-?\d{1,10})\|([a-z_]{0,40})$/;
+
+/**
+ * Returns the parts of a net cursor's key (its range, and the row to continue after), or undefined
+ * when it is none this endpoint issues.
+ *
+ * @example
+ * ```ts
+ * netKeyAt(["1-3|pair|4|9|b_to_a", 0]) // { range: "1-3", entity: "pair", k1: 4, k2: 9, field: "b_to_a" }
+ * ```
+ */
+export function netKeyAt([key]: Key): { range: string; entity: string; k1: number; k2: number; field: string } | undefined {
+  const m = typeof key === "string" ? NET_KEY.exec(key) : null;
+  return m === null ? undefined : { range: m[1], entity: m[2], k1: Number(m[3]), k2: Number(m[4]), field: m[5] };
+}
+
+/** A row as read: per version with its row (`row_key`), net with its actor or pair (`k1`, `k2`), for the cursor. */
+type ChangeRowWithKey = Omit<Change, "loaded_at" | `${string}_letter` | `${string}_name`> & { loaded_at: unknown; row_key?: number; k1?: number; k2?: number };
 
 /** How the last version that had an actor named it. */
 interface RemovedActor {

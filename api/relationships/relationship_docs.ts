@@ -190,6 +190,13 @@ export const relationshipDocs = {
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
       { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
+      {
+        name: "from",
+        description:
+          "With `to`: the net change from this version's data to `to`'s instead of each version's own changes (left out: the oldest version the history holds). One row per actor or pair added or removed and per field changed between the two; a pair related in `from` and not in `to` is one removal, one changed and changed back between them is no row. Each row carries the latest version of the range that changed it. Ordered by entity (actors first), id, field. Not with `version` or `since`; after `to` is a 400.",
+        schema: { type: "integer", minimum: 1 },
+      },
+      { name: "to", description: "The later version of the net change (`from`; left out: the newest version the history holds, the one served). `from=N&to=N` changes nothing: an empty list.", schema: { type: "integer", minimum: 1 } },
       { name: "actor", description: `Only changes of this actor or of its pairs: ${ACTOR_REF} A code the served version no longer has names the removed actor that last had it, as the answers name it (409 when several had it).`, schema: { type: "string" } },
       {
         name: "among",
@@ -208,8 +215,8 @@ export const relationshipDocs = {
       "200": { description: "A page of changes (CSV: every match).", schema: changesAnswerSchema.json, csv: true },
       "304": { description: "Not modified." },
       "412": { description: "If-Match does not hold for the current ETag." },
-      "400": { description: "Unknown parameter, bad filter (a version below 1, say), limit, cursor or format; before the first load too." },
-      "404": { description: "`version` names a version the history does not hold (not loaded yet, or older than a history that restarted): not an empty list, which would read as nothing changed. Before the first load the history holds none, so any `version` is this 404." },
+      "400": { description: "Unknown parameter, bad filter (a version below 1, say), `from` after `to`, `from`/`to` with `version` or `since`, limit, cursor (one from another `from`/`to` too) or format; before the first load too." },
+      "404": { description: "`version`, `from` or `to` names a version the history does not hold (not loaded yet, or older than a history that restarted; the problem names the parameter): not an empty list, which would read as nothing changed. Before the first load the history holds none, so any `version`, `from` or `to` is this 404." },
       "409": { description: "`actor` is a letter code that belongs to more than one actor (`ambiguous-code`)." },
       "503": { description: "The published file cannot be read (`snapshot-unreadable`): an empty list would read as nothing published yet." },
     },

@@ -20,7 +20,7 @@ import { oncePerSnapshot, type SnapshotHandle, type SnapshotWatcher } from "./sn
 import { linkNext } from "../http/link_header.ts";
 import { countCells, matrixBytes, packRows } from "./matrix_cells.ts";
 import type { CellCounts, Version } from "./relationship_schemas.ts";
-import { changesPage, listVersions, removedActorIds, type ChangeFilter } from "./history.ts";
+import { changesPage, listVersions, NET_CURSOR, netKeyAt, netRangeKey, removedActorIds, type ChangeFilter } from "./history.ts";
 import { SNAPSHOT_MATRIX_WINDOW } from "./snapshot_sql.ts";
 import { precompress } from "../http/compression.ts";
 
@@ -277,17 +277,51 @@ function validUtc(text: string): boolean {
 /** Whether a /changes cursor's key is what its SQL binds: an INTEGER version, a BIGINT row. */
 const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (version as number) >= 0 && (version as number) <= MAX_ID && Number.isSafeInteger(row) && row >= 0;
 
+/** The version number query parameter `name` gives (null when left out); throws its 400 when it is not one. */
+function versionParam(query: URLSearchParams, name: string): number | null {
+  const text = query.get(name);
+  // Versions are numbered from 1, as the document's `minimum: 1` says: 0 is a 400, not an empty list.
+  if (text !== null && !/^[1-9]\d{0,8}$/.test(text)) {
+    throw new HttpError(400, `${name} must be a version number, 1 or more; got '${text.slice(0, 40)}'`, { code: "bad-parameter" });
+  }
+  return text === null ? null : Number(text);
+}
+
+/** The versions `GET /changes?from=&to=` compares, as asked (null: left out, the oldest or newest held), or null for changes per version. */
+interface RangeAsked {
+  from: number | null;
+  to: number | null;
+}
+
+/**
+ * Returns the range `GET /changes` asks the net change of (`from`, `to`), or null when it asks for
+ * neither; throws the 400 of a bad one, or of one given with `version` or `since` (per-version filters).
+ */
+function rangeAsked(query: URLSearchParams): RangeAsked | null {
+  const from = versionParam(query, "from");
+  const to = versionParam(query, "to");
+  if (from === null && to === null) return null;
+  for (const other of ["version", "since"]) {
+    if (query.has(other)) {
+      throw new HttpError(400, `${other} filters the changes of each version and cannot be combined with from/to, which net them; leave one out`, { code: "bad-parameter" });
+    }
+  }
+  if (from !== null && to !== null && from > to) {
+    throw new HttpError(400, `from=${from} is after to=${to}: from must be the earlier version (from=${to}&to=${from} gives what changed from ${to} to ${from})`, { code: "bad-parameter" });
+  }
+  return { from, to };
+}
+
+/** Whether a net /changes cursor's key is one it issues (its range is checked once the range is known). */
+const netKeyFits = (key: Key) => netKeyAt(key) !== undefined && key[1] === 0;
+
 /**
  * Returns the filter `GET /changes` asks for; throws the 400 of a bad parameter whether or not a
  * version is served (before the first load an actor names nobody, so it filters to nothing). An
  * empty value never gets here: App.handle() drops it, as the parameter left out.
  */
 function changeFilter(model: RelationshipModel | undefined, query: URLSearchParams): ChangeFilter {
-  const versionText = query.get("version");
-  // Versions are numbered from 1, as the document's `minimum: 1` says: 0 is a 400, not an empty list.
-  if (versionText !== null && !/^[1-9]\d{0,8}$/.test(versionText)) {
-    throw new HttpError(400, `version must be a version number, 1 or more; got '${versionText.slice(0, 40)}'`, { code: "bad-parameter" });
-  }
+  const version = versionParam(query, "version");
   const since = query.get("since");
   if (since !== null && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
     throw new HttpError(400, `since must be a date or an ISO 8601 time in UTC such as 2026-03-03 or 2026-03-03T08:00:00Z; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
@@ -317,7 +351,8 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
     among = ids.map(Number).filter((id) => id <= MAX_ID);
   }
   return {
-    version: versionText === null ? null : Number(versionText),
+    version,
+    range: null,
     since: since === null ? null : since.replace("T", " ").replace("Z", ""),
     actor: actorText === null ? null : model === undefined ? -1 : filterActor(model, actorText),
     actorCode: actorText === null || model === undefined ? null : unservedCode(model, actorText),
@@ -523,18 +558,23 @@ export function addRelationshipRoutes(router: Router, watcher: SnapshotWatcher):
       const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
       // Parameters first, as everywhere: version=0 or a bad cursor is a 400 before the first load too.
       const filter = changeFilter(handle?.model, ctx.query);
+      const range = rangeAsked(ctx.query);
       const csv = wantsCsv(request, ctx.query);
-      const { limit, after } = csv ? { limit: 0, after: undefined } : pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits);
+      const { limit, after } = csv
+        ? { limit: 0, after: undefined }
+        : range === null ? pageQuery(ctx.query, "changes", 100, 1000, changesKeyFits) : pageQuery(ctx.query, NET_CURSOR, 100, 1000, netKeyFits);
       if (handle === undefined) {
         // No history yet: it holds no version either, so one asked for is the 404 of any version it
         // does not hold (an empty list would say that version changed nothing).
-        if (filter.version !== null) throw versionNotHeld(filter.version, []);
+        if (filter.version !== null) throw versionNotHeld("version", filter.version, []);
+        if (range?.from != null) throw versionNotHeld("from", range.from, []);
+        if (range?.to != null) throw versionNotHeld("to", range.to, []);
         if (csv) return csvResponse(CHANGE_COLUMNS, [], "changes.csv", headers);
         return jsonText('{"items":[],"next_cursor":null}', 200, headers);
       }
       // Held for the whole request: it reads the versions, then pages (and the names of removed
       // actors), and a publication in between must not close the file under the later reads.
-      return handle.during(() => changesAnswer(request, ctx, handle, filter, csv, after, limit, headers));
+      return handle.during(() => changesAnswer(request, ctx, handle, filter, range, csv, after, limit, headers));
     },
     relationshipDocs.changes,
   );
@@ -546,6 +586,7 @@ async function changesAnswer(
   ctx: Context,
   handle: SnapshotHandle,
   filter: ChangeFilter,
+  range: RangeAsked | null,
   csv: boolean,
   after: Key | undefined,
   limit: number,
@@ -560,8 +601,22 @@ async function changesAnswer(
   }
   // A version the history does not hold (not loaded yet, or before a restarted history) is not
   // "nothing changed": an empty list would say it was.
-  const versions = filter.version === null ? [] : await listVersions(handle);
-  if (filter.version !== null && !versions.some((v) => v.version_id === filter.version)) throw versionNotHeld(filter.version, versions);
+  const versions = filter.version === null && range === null ? [] : await listVersions(handle);
+  const held = (name: string, version: number) => {
+    if (!versions.some((v) => v.version_id === version)) throw versionNotHeld(name, version, versions);
+    return version;
+  };
+  if (filter.version !== null) held("version", filter.version);
+  if (range !== null) {
+    // Left out: the oldest version the history holds (its baseline), the newest (the one served).
+    const from = range.from === null ? (versions.at(-1)?.version_id ?? 0) : held("from", range.from);
+    const to = range.to === null ? (versions[0]?.version_id ?? 0) : held("to", range.to);
+    if (from > to) {
+      throw new HttpError(400, `from=${from} is after to=${to}, the ${range.to === null ? "newest" : "asked"} version: from must be the earlier version`, { code: "bad-parameter" });
+    }
+    filter = { ...filter, range: { from, to } };
+    if (after !== undefined && netKeyAt(after)?.range !== netRangeKey(filter.range!)) throw new HttpError(400, "The cursor is not one this endpoint issued for this from/to; start again without it", { code: "bad-cursor" });
+  }
   if (csv) {
     // Streamed a page at a time (held until the body ends or is cancelled): a history of millions
     // of changes is never in memory whole, and its first bytes go before the last page is read.
@@ -575,12 +630,12 @@ async function changesAnswer(
   return jsonText(JSON.stringify(page), 200, headers);
 }
 
-/** The 404 of `GET /changes?version=N` for a version the history (`versions`, newest first; none before the first load) does not hold. */
-function versionNotHeld(version: number, versions: readonly Version[]): HttpError {
+/** The 404 of `GET /changes?version=N` (or `from`, `to`: `name`) for a version the history (`versions`, newest first; none before the first load) does not hold. */
+function versionNotHeld(name: string, version: number, versions: readonly Version[]): HttpError {
   const held = versions.length === 0
     ? "no version has been published yet; run `npm run etl` first"
     : `it carries versions ${versions.at(-1)!.version_id} to ${versions[0].version_id}`;
-  return new HttpError(404, `version=${version} names a version the relationship history does not hold: ${held}`, { code: "not-found" });
+  return new HttpError(404, `${name}=${version} names a version the relationship history does not hold: ${held}`, { code: "not-found" });
 }
 
 /** Every change matching `filter`, read in keyset pages of 10,000 as the consumer asks for them. */
@@ -589,6 +644,6 @@ async function* allChanges(handle: SnapshotHandle, filter: ChangeFilter): AsyncG
   do {
     const page = await changesPage(handle, filter, after, 10_000);
     yield* page.items as unknown as Record<string, unknown>[];
-    after = page.next_cursor === null ? undefined : decodeCursor("changes", page.next_cursor);
+    after = page.next_cursor === null ? undefined : decodeCursor(filter.range === null ? "changes" : NET_CURSOR, page.next_cursor);
   } while (after !== undefined);
 }

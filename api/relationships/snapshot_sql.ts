@@ -116,3 +116,72 @@ export const SNAPSHOT_CHANGES_PAGE = `
     and ($9::INTEGER[] is null or (list_contains($9::INTEGER[], person_a) and list_contains($9::INTEGER[], person_b)))
   order by version_id desc, rowid
   limit $8`;
+
+/**
+ * Relationship snapshot: one page of the net change from version $1's data to version $2's ($1 <=
+ * $2, both held), computed from the changes of versions $1 + 1 to $2 and never held whole: an
+ * actor or pair is added when it did not exist in $1 and does in $2 (its first change in the range
+ * is an addition, its last not a removal), removed the other way round, and otherwise changed on
+ * each field whose value in $1 (its first change's old value) differs from its value in $2 (its
+ * last change's new value), so one changed and changed back is no change. A version writes at
+ * most one row per field of an actor or pair, and all its rows of one are the same change, so
+ * first and last are by version (arg_min_null: a NULL value is a value). A pair's addition and
+ * removal carry both directions (`a/b`, `?` for a blank), split into its two fields. Each row
+ * carries the latest version of the range that changed it. Filters are NULL when not given: $3
+ * actor id, $4 entity, $5 change, $11 ids both actors of a pair are among; $6-$9 the key (entity,
+ * id or pair, field; '' for none) of the row to continue after, $6 NULL for the first page; $10 the
+ * page size. Ordered by that key: entity, actor or pair, then field.
+ */
+export const SNAPSHOT_NET_CHANGES_PAGE = `
+  with events as (
+    select c.version_id, c.run_id, c.loaded_at, c.entity, c.change, k.k1, k.k2,
+           coalesce(c.field, d.dir) as field,
+           case when c.field is null then nullif(split_part(c.old_value, '/', d.part), '?') else c.old_value end as old_value,
+           case when c.field is null then nullif(split_part(c.new_value, '/', d.part), '?') else c.new_value end as new_value
+    from changes c
+    cross join lateral (select coalesce(c.numeric_id, c.person_a) as k1, coalesce(c.person_b, -1) as k2) k
+    left join (values ('a_to_b', 1), ('b_to_a', 2)) d(dir, part) on c.entity = 'pair' and c.field is null
+    where c.version_id > $1 and c.version_id <= $2
+      and ($3::INTEGER is null or c.numeric_id = $3 or c.person_a = $3 or c.person_b = $3)
+      and ($4::VARCHAR is null or c.entity = $4)
+      and ($11::INTEGER[] is null or (list_contains($11::INTEGER[], c.person_a) and list_contains($11::INTEGER[], c.person_b)))
+      and ($6::VARCHAR is null or c.entity > $6 or (c.entity = $6 and (k.k1 > $7 or (k.k1 = $7 and k.k2 >= $8))))
+  ),
+  fields as (
+    select entity, k1, k2, field,
+           arg_min_null(old_value, version_id) as before, arg_max_null(new_value, version_id) as after,
+           max(version_id)::INTEGER as version_id, arg_max(run_id, version_id) as run_id, arg_max(loaded_at, version_id) as loaded_at
+    from events group by entity, k1, k2, field
+  ),
+  entities as (
+    select entity, k1, k2,
+           arg_min(change, version_id) <> 'added' as existed, arg_max(change, version_id) <> 'removed' as exists_now,
+           max(version_id)::INTEGER as version_id, arg_max(run_id, version_id) as run_id, arg_max(loaded_at, version_id) as loaded_at
+    from events group by entity, k1, k2
+  ),
+  net as (
+    select f.entity, 'changed' as change, f.k1, f.k2, f.field, f.before as old_value, f.after as new_value, f.version_id, f.run_id, f.loaded_at
+    from fields f join entities e on e.entity = f.entity and e.k1 = f.k1 and e.k2 = f.k2
+    where e.existed and e.exists_now and f.before is distinct from f.after
+    union all
+    select e.entity, case when e.existed then 'removed' else 'added' end, e.k1, e.k2,
+           case when e.entity = 'actor' then 'actor_name' end,
+           case when not e.existed then null when e.entity = 'actor' then max(f.before) filter (where f.field = 'actor_name')
+                else concat_ws('/', coalesce(max(f.before) filter (where f.field = 'a_to_b'), '?'), coalesce(max(f.before) filter (where f.field = 'b_to_a'), '?')) end,
+           case when not e.exists_now then null when e.entity = 'actor' then max(f.after) filter (where f.field = 'actor_name')
+                else concat_ws('/', coalesce(max(f.after) filter (where f.field = 'a_to_b'), '?'), coalesce(max(f.after) filter (where f.field = 'b_to_a'), '?')) end,
+           e.version_id, e.run_id, e.loaded_at
+    from entities e join fields f on e.entity = f.entity and e.k1 = f.k1 and e.k2 = f.k2
+    where e.existed <> e.exists_now
+    group by e.entity, e.k1, e.k2, e.existed, e.exists_now, e.version_id, e.run_id, e.loaded_at
+  )
+  select version_id, run_id, loaded_at, entity, change,
+         case when entity = 'actor' then k1 end::INTEGER as numeric_id,
+         case when entity = 'pair' then k1 end::INTEGER as person_a,
+         case when entity = 'pair' then k2 end::INTEGER as person_b,
+         field, old_value, new_value, k1::DOUBLE as k1, k2::DOUBLE as k2
+  from net
+  where ($5::VARCHAR is null or change = $5)
+    and ($6::VARCHAR is null or entity > $6 or (entity = $6 and (k1 > $7 or (k1 = $7 and (k2 > $8 or (k2 = $8 and coalesce(field, '') > $9))))))
+  order by entity, k1, k2, coalesce(field, '')
+  limit $10`;

@@ -19,7 +19,7 @@ export const runViewSchema = object({ ...runMembers, change_details: optional(ar
 export type RunView = Infer<typeof runViewSchema>;
 
 /** `GET /runs`. */
-export const runsAnswerSchema = object({ items: array(ref("Run", runSchema)) });
+export const runsAnswerSchema = object({ items: array(ref("Run", runSchema)), next_cursor: nullable(string({ description: "The `cursor` of the next page; null on the last." })) });
 
 /** One rejected CSV value of a contacts run: a row of its rejects file (the hand-over's `RowReject`). */
 export const rejectSchema = object({

@@ -1,11 +1,11 @@
 /**
  * What the run routes say about themselves: data beside the handlers in runs_routes.ts.
  */
-import { formatParam, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
+import { formatParam, pagedFormatParam, pagingParams, type ParamDoc, type RouteDoc } from "../http/route_doc.ts";
 import { rejectSchema, rejectsAnswerSchema, runsAnswerSchema, runViewSchema } from "./run_schemas.ts";
 import { RUN_KINDS, RUN_STATUSES, runSchema } from "../../etl/runs/mod.ts";
 
-/** Both lists take `limit` but no cursor, and their CSV is every row. */
+/** The rejects list takes `limit` but no cursor, and its CSV is every row. */
 const formatIgnoringLimit: ParamDoc = { ...formatParam, description: `${formatParam.description} limit is then ignored.` };
 
 /** The named schemas the run answers refer to. */
@@ -34,16 +34,22 @@ export const runDocs = {
     params: [
       { name: "kind", description: "`relationships` or `contacts`; another value is a 400.", schema: { type: "string", enum: [...RUN_KINDS] } },
       { name: "status", description: "`succeeded`, `skipped` or `failed`; another value is a 400.", schema: { type: "string", enum: [...RUN_STATUSES] } },
-      { name: "limit", description: "At most this many (1..1000, default 50).", schema: { type: "integer", minimum: 1, maximum: 1000 } },
-      formatIgnoringLimit,
+      {
+        name: "since",
+        description: "Only runs started at or after this instant: an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00+01:00`) or a date (`2026-03-03`: its start, UTC). Another value, or a date that does not exist, is a 400.",
+        schema: { type: "string", examples: ["2026-03-03T00:00:00Z"] },
+      },
+      { name: "until", description: "Only runs started before this instant (exclusive, so `since`/`until` windows that meet do not overlap); as `since`, which must be earlier.", schema: { type: "string", examples: ["2026-03-04"] } },
+      ...pagingParams(1000, 50),
+      pagedFormatParam,
     ],
     responses: {
       "200": {
-        description: `\`{ items: Run[] }\` as in etl/runs/run_record.ts. In CSV one line per run: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
+        description: `\`{ items: Run[], next_cursor }\` as in etl/runs/run_record.ts, newest first (the order of runs.jsonl), a page at a time: \`next_cursor\` (also the Link rel="next" header) continues after the page's last run, null on the last page. In CSV every matching run, one line each: ${RUN_CSV_COLUMNS.join(", ")} (counts and changes as \`name=value\` pairs).`,
         csv: true,
         schema: runsAnswerSchema.json,
       },
-      "400": { description: "An unknown parameter or one given twice, a `kind` or `status` that is not one of the values, a bad limit (JSON only: CSV ignores it) or format (`bad-parameter`)." },
+      "400": { description: "An unknown parameter or one given twice, a `kind` or `status` that is not one of the values, a `since` or `until` that is no RFC 3339 date-time or date, `since` not before `until`, a bad limit or format (`bad-parameter`); a cursor this list did not issue, or of a run the log no longer has (`bad-cursor`). CSV ignores limit and cursor." },
       "503": runsUnreadable,
     },
   },

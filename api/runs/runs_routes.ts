@@ -8,7 +8,8 @@ import { Readable } from "node:stream";
 import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
-import { parseLimit } from "../http/keyset.ts";
+import { encodeCursor, pageQuery, parseLimit, textKey } from "../http/keyset.ts";
+import { linkNext } from "../http/link_header.ts";
 import { json } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
 import { MAX_CHANGE_DETAILS, MAX_REJECTS, RUN_CSV_COLUMNS, runDocs } from "./runs_docs.ts";
@@ -45,6 +46,27 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
 }
 
 /**
+ * The instant an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00.5+01:00`) or a
+ * date (its start, UTC) in query parameter `name` says, in ms since the epoch; null when left out.
+ * Anything else, or a date or time that does not exist (`2026-02-30`, `25:00`), is its 400.
+ */
+function instantParam(query: URLSearchParams, name: string): number | null {
+  const text = query.get(name);
+  if (text === null) return null;
+  const bad = () => new HttpError(400, `${name} must be an RFC 3339 date-time such as 2026-03-03T08:00:00Z or 2026-03-03T09:00:00+01:00, or a date such as 2026-03-03 (its start, UTC); got '${text.slice(0, 40)}'`, { code: "bad-parameter" });
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))?$/.exec(text);
+  if (m === null) throw bad();
+  const [, y, mo, d, h = "00", mi = "00", sec = "00", frac = "", zone = "Z"] = m;
+  // Date.UTC rolls 2026-02-30 over to March: a field out of range is no instant the client meant.
+  const fields = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+  const check = new Date(fields);
+  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi) || check.getUTCSeconds() !== Number(sec)) throw bad();
+  const offset = zone.toUpperCase() === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  if (Math.abs(offset) >= 24 * 60 || Number(zone.slice(4, 6) || 0) > 59) throw bad();
+  return fields + (frac === "" ? 0 : Math.floor(Number(`0${frac}`) * 1000)) - offset * 60_000;
+}
+
+/**
  * Every run, newest first, or a 503 `runs-unreadable` when runs.jsonl cannot be read (written by
  * another user with mode 0600, an I/O error): not an opaque 500, and not an empty list, which would
  * read as no runs. The file is named as in the data dir, the server's path left out.
@@ -70,11 +92,32 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     async (request, ctx) => {
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
-      const matching = allRuns(runs).filter((r) => (kind === null || r.kind === kind) && (status === null || r.status === status));
-      // CSV is every matching row, limit ignored (not even checked), as the README and the format parameter say.
-      if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, matching.map(flatRun), "runs.csv", { "cache-control": "no-cache" });
-      const items = matching.slice(0, parseLimit(ctx.query.get("limit"), 50, 1000));
-      return json({ items }, 200, { "cache-control": "no-cache", vary: "Accept" });
+      const since = instantParam(ctx.query, "since");
+      const until = instantParam(ctx.query, "until");
+      if (since !== null && until !== null && since >= until) {
+        throw new HttpError(400, `since must be before until (runs started at or after since and before until); got since=${ctx.query.get("since")} and until=${ctx.query.get("until")}`, { code: "bad-parameter" });
+      }
+      const started = (r: RunRecord) => Date.parse(r.started_at);
+      const keep = (r: RunRecord) =>
+        (kind === null || r.kind === kind) && (status === null || r.status === status) && (since === null || started(r) >= since) && (until === null || started(r) < until);
+      const all = allRuns(runs);
+      // CSV is every matching row, limit and cursor ignored (not even checked), as the README and the format parameter say.
+      if (wantsCsv(request, ctx.query)) return csvResponse(RUN_CSV_COLUMNS, all.filter(keep).map(flatRun), "runs.csv", { "cache-control": "no-cache" });
+      const { limit, after } = pageQuery(ctx.query, "runs", 50, 1000, textKey);
+      // The cursor is the last run sent (its id); the log only grows, so the next page is the runs after it.
+      let start = 0;
+      if (after !== undefined) {
+        start = all.findIndex((r) => r.id === after[0]) + 1;
+        if (start === 0) throw new HttpError(400, "The cursor names a run the log no longer has (runs.jsonl was replaced); start again without it", { code: "bad-cursor" });
+      }
+      const items: RunRecord[] = [];
+      let i = start;
+      for (; i < all.length && items.length <= limit; i++) if (keep(all[i])) items.push(all[i]);
+      const last = items.length > limit ? items[limit - 1] : undefined;
+      const next = last === undefined ? null : encodeCursor("runs", [last.id, 0]);
+      const headers: Record<string, string> = { "cache-control": "no-cache", vary: "Accept" };
+      if (next !== null) headers.link = linkNext(ctx, next);
+      return json({ items: items.slice(0, limit), next_cursor: next }, 200, headers);
     },
     runDocs.runs,
   );

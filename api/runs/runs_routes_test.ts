@@ -54,7 +54,7 @@ test("/runs?format=csv ignores limit as documented; JSON still checks it", async
     try {
       const doc = (await raw(server.url, { path: "/openapi.json" })).json();
       const format = doc.paths["/runs"].get.parameters.find((p: { name: string }) => p.name === "format");
-      assert.match(format.description, /limit is then ignored/);
+      assert.match(format.description, /limit and cursor are then ignored/);
       for (const path of ["/runs?format=csv&limit=5000", "/runs?format=csv&limit=1", "/runs?format=csv&limit=x"]) {
         const r = await raw(server.url, { path });
         assert.equal(r.status, 200, `${path}: answered ${r.status}: ${r.text.slice(0, 200)}`);
@@ -149,6 +149,73 @@ test("/runs and /runs/{id} over a runs.jsonl that cannot be read: a 503 naming t
       const r = await raw(server.url, { path: "/runs" });
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json().items.map((x: RunRecord) => x.id), ["20261130T000000000Z-0a0b"]);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+// Before, /runs had no time filter and no cursor: JSON showed the newest 1,000 runs at most, and a
+// run older than those (a year of hourly loads) was reachable only by downloading the whole CSV.
+test("/runs?since=&until= filters by start time (RFC 3339, any offset) and a cursor pages past 1,000 runs to the oldest", async () => {
+  const { dir, cleanup } = tempDir("runs-routes-");
+  try {
+    // 2,500 hourly runs from 2026-01-01T00:00Z, oldest first in the log, as loads append them.
+    const hour = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString();
+    const lines = Array.from({ length: 2500 }, (_, i) =>
+      JSON.stringify(run({ id: `R${String(i).padStart(4, "0")}`, kind: i % 5 === 0 ? "contacts" : "relationships", started_at: hour(i), finished_at: hour(i) })));
+    appendFileSync(join(dir, "runs.jsonl"), `${lines.join("\n")}\n`);
+    const server = await testServer(dir);
+    try {
+      const ids = async (query: string) => {
+        const r = await raw(server.url, { path: `/runs?${query}` });
+        assert.equal(r.status, 200, `${query}: ${r.text.slice(0, 300)}`);
+        return { ids: (r.json().items as RunRecord[]).map((x) => x.id), next: r.json().next_cursor as string | null, link: r.headers.link };
+      };
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: { ids: string[]; next: string | null; link: unknown } = await ids(`limit=1000${cursor === null ? "" : `&cursor=${cursor}`}`);
+        if (page.next !== null) assert.match(String(page.link), /rel="next"/);
+        seen.push(...page.ids);
+        cursor = page.next;
+        pages++;
+      } while (cursor !== null);
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, Array.from({ length: 2500 }, (_, i) => `R${String(2499 - i).padStart(4, "0")}`), "every run once, newest first");
+      // since inclusive, until exclusive; an offset is the same instant in UTC; a date is its start in UTC.
+      assert.deepEqual((await ids("since=2026-01-02T00:00:00Z&until=2026-01-02T03:00:00Z")).ids, ["R0026", "R0025", "R0024"]);
+      assert.deepEqual((await ids("since=2026-01-02T01:00:00%2B01:00&until=2026-01-02T04:00:00%2B01:00")).ids, ["R0026", "R0025", "R0024"]);
+      assert.deepEqual((await ids("since=2026-01-02&until=2026-01-02T01:30:00.5Z")).ids, ["R0025", "R0024"]);
+      assert.deepEqual((await ids("until=2026-01-01T02:00:00Z")).ids, ["R0001", "R0000"]);
+      assert.equal((await ids("since=2026-04-15T00:00:00Z&limit=1000")).ids.length, 2500 - 24 * 104);
+      // With the filters, the cursor pages the matching runs.
+      const first = await ids("kind=contacts&since=2026-01-01&until=2026-01-03&limit=3");
+      assert.deepEqual(first.ids, ["R0045", "R0040", "R0035"]);
+      assert.deepEqual((await ids(`kind=contacts&since=2026-01-01&until=2026-01-03&limit=3&cursor=${first.next}`)).ids, ["R0030", "R0025", "R0020"]);
+      const csv = await raw(server.url, { path: "/runs?format=csv&since=2026-01-02&until=2026-01-03" });
+      assert.equal(csv.text.trim().split(/\r?\n/).length, 25, "a header and the day's 24 runs");
+      // Refusals name the parameter.
+      for (const [query, detail] of [
+        ["since=yesterday", /^since must be an RFC 3339 date-time/],
+        ["until=2026-02-30", /^until must be an RFC 3339/],
+        ["since=2026-01-01T25:00:00Z", /^since must be/],
+        ["since=2026-01-01T08:00:00", /^since must be/],
+        ["since=2026-01-02&until=2026-01-02", /^since must be before until/],
+        ["cursor=abc", /cursor/],
+      ] as const) {
+        const r = await raw(server.url, { path: `/runs?${query}` });
+        assert.equal(r.status, 400, `${query}: ${r.text}`);
+        assert.match(r.json().detail, detail, query);
+        assert.equal(r.json().type, query.startsWith("cursor") ? "/docs#problem-bad-cursor" : "/docs#problem-bad-parameter", query);
+      }
+      const doc = (await raw(server.url, { path: "/openapi.json" })).json();
+      const op = doc.paths["/runs"].get;
+      assert.deepEqual(op.parameters.map((p: { name: string }) => p.name).filter((n: string) => ["since", "until", "cursor"].includes(n)), ["since", "until", "cursor"]);
+      assert.ok(JSON.stringify(op.responses["200"]).includes("next_cursor"));
     } finally {
       await server.close();
     }
