@@ -130,6 +130,8 @@ async function loadAll(retry) {
           problems.push(failed("Network", e));
         }),
         matrixInfo.then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort())).catch((e) => {
+          // The section failed: the whole matrix asked for beside it (up to 67 MB) is not wanted.
+          wholeMatrix.abort();
           // Said in the section, as the network's failure is: an empty white box under "Hover a cell
           // to read it" read as a matrix still loading, or with no cells.
           matrix.empty("The matrix could not be loaded. Press Refresh to try again.");

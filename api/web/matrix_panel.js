@@ -21,6 +21,8 @@ import { escapeHtml, formatCount } from "./html.js";
 const WHOLE_UP_TO = 4096;
 const WINDOW = 512;
 const GUTTER = 34;
+/** Said under the heat map when a window of rows failed; Refresh asks for it again. */
+const ROWS_FAILED = "Some matrix rows could not be loaded. Press Refresh to try again.";
 
 /**
  * Mounts the matrix section.
@@ -45,6 +47,12 @@ export function mountMatrix({ announce }) {
   let rowBySheetRow = new Map();
   /** Windows of rows asked for and not yet here. @type {Map<number, Promise<void>>} */
   const pending = new Map();
+  /**
+   * Windows of rows whose request failed: asked again by Refresh (load()), not at each repaint. Each
+   * hover onto another cell repaints, and asked again there every failed window in view (9 requests
+   * a mouse move at 4,200 actors with the API down). @type {Set<number>}
+   */
+  const failed = new Set();
   /** @type {import("./matrix_heatmap.js").MatrixView} */
   let view = { scale: 1, x: 0, y: 0 };
   /** @type {{ row: number, col: number | null } | null} */
@@ -163,18 +171,23 @@ export function mountMatrix({ announce }) {
     for (let w = Math.floor(start / WINDOW); w * WINDOW < end; w++) {
       const asked = pending.get(w);
       if (asked) waits.push(asked);
-      if (asked || data.loaded[w * WINDOW]) continue;
+      if (asked || failed.has(w) || data.loaded[w * WINDOW]) continue;
       const arrival = api
         .matrixCells({ offset: w * WINDOW, limit: WINDOW })
         .then((rows) => {
           if (mine !== generation) return;
           putRows(data, rows.offset, rows.rows, rows.cells);
+          countRows();
           paint();
         })
         .catch(() => {
-          info.textContent = "Some matrix rows could not be loaded.";
+          if (mine !== generation) return;
+          failed.add(w);
+          info.textContent = ROWS_FAILED;
         })
-        .finally(() => pending.delete(w));
+        .finally(() => {
+          if (pending.get(w) === arrival) pending.delete(w);
+        });
       pending.set(w, arrival);
       waits.push(arrival);
     }
@@ -370,7 +383,8 @@ export function mountMatrix({ announce }) {
       return a ? `${a.name ?? `Actor ${a.id}`} (${a.letter_code ?? a.id})` : `position ${p}`;
     };
     const state = cellState(data, row, col);
-    const meaning = state === ONE ? "1 (marked)" : state === ZERO ? "0" : state === -1 ? "loading" : "blank (unknown)";
+    const missing = failed.has(Math.floor(row / WINDOW)) ? "not loaded (press Refresh to try again)" : "loading";
+    const meaning = state === ONE ? "1 (marked)" : state === ZERO ? "0" : state === -1 ? missing : "blank (unknown)";
     const ref = cellName(meta?.layout ?? null, meta?.actors ?? [], row, col);
     return `Row: ${actor(row)} → column: ${actor(col)} · ${ref ?? "cell"} = ${meaning}`;
   }
@@ -383,10 +397,12 @@ export function mountMatrix({ announce }) {
   async function load(page, whole, cancelWhole) {
     generation++;
     canvas.closest("section")?.removeAttribute("data-empty");
-    // "Could not be loaded" or "appears after the first successful load" said by empty() no longer holds.
-    if (info.querySelector(".empty-state")) info.innerHTML = howToRead;
+    // "Could not be loaded" or "appears after the first successful load" said by empty(), or rows
+    // that failed (asked for again now), no longer holds.
+    if (info.querySelector(".empty-state") || info.textContent === ROWS_FAILED) info.innerHTML = howToRead;
     meta = page;
     pending.clear();
+    failed.clear();
     mark = null;
     cursor = null;
     hover = null;
@@ -410,11 +426,16 @@ export function mountMatrix({ announce }) {
     }
     paint();
     // Hooks for the browser tests and the benchmark: every row is on screen, and since when.
-    document.body.dataset.matrixRows = String(data.loaded.reduce((n, v) => n + v, 0));
+    countRows();
     if (data.n > 0 && data.n <= WHOLE_UP_TO) performance.mark("matrix-painted");
     if (reopen) tableToggle.click(); // a new version: the table stays open, from the view's corner
     // Opened while the whole matrix was on its way: drawn then from no rows ("loading"), now from all.
     else if (tableAt) void drawTable(tableAt.row, tableAt.col);
+  }
+
+  /** A hook for the browser tests and the benchmark: how many rows are here (windows too). */
+  function countRows() {
+    document.body.dataset.matrixRows = String(data.loaded.reduce((n, v) => n + v, 0));
   }
 
   /** @param {string} message */
