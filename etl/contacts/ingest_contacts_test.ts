@@ -1927,6 +1927,19 @@ test("ingestContacts() loads rows under a header whose last, unnamed column is a
   });
 });
 
+test("ingestContacts() says a run of unnamed columns once (Excel's empty columns to XFD), not one warning a column", async () => {
+  await withDb(async (db, dir) => {
+    // Before: 16,373 warnings "Column N has no name; ignored" for a 3-row file, one CLI line each
+    // and a 1.8 MB run record. An unnamed column between named ones is its own run.
+    const empty = ",".repeat(16373);
+    const lines = [`${HEADER},,notes${empty}`, `Ann,Lee,,,,NY,12204,,,ann@example.com,Sales,,x${empty}`, `Bob,Ray,,,,NY,12204,,,bob@example.com,Sales,,y${empty}`];
+    const s = await ingest(db, csv(dir, lines.join("\r\n") + "\r\n"));
+    assert.deepEqual(s.rejects, []);
+    assert.equal(s.inserted, 2);
+    assert.deepEqual(s.warnings, ["Column 12 has no name; ignored", "Column 'notes' is not a contact field; ignored", "Columns 14-16386 have no name; ignored"]);
+  });
+});
+
 test("ingestContacts() refuses a file whose header comes again in another column order, naming the line, instead of reading the rows after it under the first", async () => {
   await withDb(async (db, dir) => {
     // Before: Bob was loaded with his first and last names and phones swapped, the load a success
