@@ -66,9 +66,15 @@ export interface CsvScan {
   binary: "xlsx" | "xls" | "gzip" | null;
   /**
    * The file is UTF-16 text (Excel's "Unicode Text"): it begins with UTF-16's byte order mark
-   * (FF FE or FE FF), or its header read as UTF-8 has NUL bytes (one beside every ASCII letter).
+   * (FF FE or FE FF), or its header read as UTF-8 is NUL bytes and other characters, a third or more
+   * each (one NUL beside every ASCII letter): a stray NUL in a header is not UTF-16.
    */
   utf16: boolean;
+  /**
+   * The header is NUL bytes and nothing else (separators aside): a file zeroed by a crash, or a copy
+   * that did not finish, said to be UTF-16 ("Excel's Unicode Text") before.
+   */
+  zeroed: boolean;
 }
 
 const QUOTE = 0x22;
@@ -233,6 +239,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   if (!empty || inQuotes) endRecord();
   const start = Buffer.concat(head);
   const { header, blank, widestRow } = parseHead(start, separator, bytes <= 65536);
+  const names = header.join("");
+  const nuls = names.split("\u0000").length - 1;
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -249,7 +257,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     lineEnd: firstEnd,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line, byte: utf8.result.firstInvalidByte } : null,
     binary: binaryOf(start),
-    utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || header.some((name) => name.includes("\u0000")),
+    utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || (nuls * 3 >= names.length && (names.length - nuls) * 3 >= names.length && nuls > 0),
+    zeroed: nuls > 0 && nuls === names.length,
   };
 }
 

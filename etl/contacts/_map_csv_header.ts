@@ -98,17 +98,26 @@ export function mapCsvHeader(scan: Pick<CsvScan, "header" | "headerBlank"> & Par
   if (departments === null) warnings.push(`Column '${links.csvColumn}' (or '${links.csvListColumn}', every name in one cell) is not in the file; no departments are linked`);
   const used = new Set([...fields.map(([, at]) => at), departments]);
   const readOnly = new Set(record.readOnly.map((c) => c.toLowerCase()));
+  // Unnamed columns are said once per run of them: Excel saves the empty columns up to the last one
+  // ever formatted (to XFD, column 16384), and one warning each made 16,373 lines of a 3-row load.
+  let unnamedFrom = -1;
   scan.header.forEach((name, i) => {
     if (used.has(i)) return;
     const shown = trimUnseen(name);
+    if (shown.length === 0) {
+      if (unnamedFrom < 0) unnamedFrom = i;
+      const next = scan.header[i + 1];
+      if (next !== undefined && !used.has(i + 1) && trimUnseen(next).length === 0) return;
+      warnings.push(unnamedFrom === i ? `Column ${i + 1} has no name; ignored` : `Columns ${unnamedFrom + 1}-${i + 1} have no name; ignored`);
+      unnamedFrom = -1;
+      return;
+    }
     warnings.push(
-      shown.length === 0
-        ? `Column ${i + 1} has no name; ignored`
-        : names[i] === listName
-          ? `Column '${shown}' is ignored: the file has '${links.csvColumn}', one name per row`
-          : readOnly.has(shown.toLowerCase())
-            ? `Column '${shown}' is set by the server, not by a file; ignored`
-            : `Column '${shown}' is not a ${record.name} field; ignored`,
+      names[i] === listName
+        ? `Column '${shown}' is ignored: the file has '${links.csvColumn}', one name per row`
+        : readOnly.has(shown.toLowerCase())
+          ? `Column '${shown}' is set by the server, not by a file; ignored`
+          : `Column '${shown}' is not a ${record.name} field; ignored`,
     );
   });
   return { record: { ...record, fields: present }, fields, departments, departmentsListed: perRow === undefined && listed !== undefined, warnings, file };

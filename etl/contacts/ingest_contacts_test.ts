@@ -759,6 +759,24 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         });
       }
     });
+    await t.test("NUL bytes that are not UTF-16 are not called UTF-16: a zeroed file is named as one, a stray NUL in the header shown where it is (review)", async () => {
+      // Before: both "is UTF-16 text (Excel's "Unicode Text")", sending people to a setting they never used.
+      await assert.rejects(ingest(db, csv(dir, Buffer.alloc(4096, 0), "zeroed.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "not-csv");
+        assert.match(error.message, /^Contacts file '.*zeroed\.csv' is not CSV text: its line 1 is NUL bytes \(0x00\) only, as a file zeroed by a crash/);
+        assert.doesNotMatch(error.message, /UTF-16|[\u0000]/);
+        return true;
+      });
+      const stray = `${HEADER.replace("email", "em\u0000ail")}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`;
+      await assert.rejects(ingest(db, csv(dir, stray, "stray.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "missing-column");
+        assert.match(error.message, /has no column 'email'; its header is: .*em\\u0000ail/);
+        assert.doesNotMatch(error.message, /UTF-16|[\u0000]/);
+        return true;
+      });
+    });
     await t.test("control characters in an unusable file's message are escaped where it is made", async () => {
       // A header shown in the message: its NUL and ESC as \u0000, \u001b, whichever edge shows it.
       await assert.rejects(ingest(db, csv(dir, "first_name,last\u001bname\u0007\n", "ctl.csv")), (error: unknown) => {
@@ -1924,6 +1942,19 @@ test("ingestContacts() loads rows under a header whose last, unnamed column is a
     assert.deepEqual(s.rejects, []);
     assert.equal(s.inserted, 2);
     assert.ok(s.warnings.includes("Column 12 has no name; ignored"), s.warnings.join("\n"));
+  });
+});
+
+test("ingestContacts() says a run of unnamed columns once (Excel's empty columns to XFD), not one warning a column", async () => {
+  await withDb(async (db, dir) => {
+    // Before: 16,373 warnings "Column N has no name; ignored" for a 3-row file, one CLI line each
+    // and a 1.8 MB run record. An unnamed column between named ones is its own run.
+    const empty = ",".repeat(16373);
+    const lines = [`${HEADER},,notes${empty}`, `Ann,Lee,,,,NY,12204,,,ann@example.com,Sales,,x${empty}`, `Bob,Ray,,,,NY,12204,,,bob@example.com,Sales,,y${empty}`];
+    const s = await ingest(db, csv(dir, lines.join("\r\n") + "\r\n"));
+    assert.deepEqual(s.rejects, []);
+    assert.equal(s.inserted, 2);
+    assert.deepEqual(s.warnings, ["Column 12 has no name; ignored", "Column 'notes' is not a contact field; ignored", "Columns 14-16386 have no name; ignored"]);
   });
 });
 
