@@ -189,7 +189,7 @@ export const relationshipDocs = {
       "Newest version first. Actors are named as the version being served names them; an actor it no longer has, as the last version that had it did (the name and letter code its removal recorded; a removal a load before schema version 4 wrote recorded no code: null). A null name with a null letter: the history holds no name for that actor. Before the first load: an empty list (but `version` is a 404: there is no version yet).",
     params: [
       { name: "version", description: "Only this version's changes (against the one before it).", schema: { type: "integer", minimum: 1 } },
-      { name: "since", description: "Only versions loaded at or after this UTC date or time (`2026-03-03`, `2026-03-03T08:00:00Z`).", schema: { type: "string" } },
+      { name: "since", description: "Only versions loaded at or after this instant: an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00+01:00`; UTC when it has no offset) or a date (`2026-03-03`: its start, UTC), read as `/runs` reads it. Another value, or a date that does not exist, is a 400.", schema: { type: "string", examples: ["2026-03-03T08:00:00Z"] } },
       {
         name: "from",
         description:

@@ -6,6 +6,7 @@
  * an actor is named (`{id}`, `actor`, `from`, `to`, `around`), its letter code works as well as its id.
  */
 import { HttpError } from "../http/http_error.ts";
+import { instantParam, utcTimestampText } from "../http/instant_param.ts";
 import { MAX_ID } from "../http/parse_id.ts";
 import { fold } from "../../etl/text/mod.js";
 import { decodeCursor, integerKey, nextCursor, pageAfter, pageQuery, parseLimit, textKey, type Key } from "../http/keyset.ts";
@@ -267,13 +268,6 @@ function parseOffset(text: string | null): number {
   return Number(value);
 }
 
-function validUtc(text: string): boolean {
-  const iso = text.replace(" ", "T");
-  const withZone = iso.length === 10 ? `${iso}T00:00:00Z` : iso.endsWith("Z") ? iso : `${iso}Z`;
-  const date = new Date(withZone);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso.slice(0, 10) && date.toISOString().slice(11, 16) === withZone.slice(11, 16);
-}
-
 /** Whether a /changes cursor's key is what its SQL binds: an INTEGER version, a BIGINT row. */
 const changesKeyFits = ([version, row]: Key) => Number.isInteger(version) && (version as number) >= 0 && (version as number) <= MAX_ID && Number.isSafeInteger(row) && row >= 0;
 
@@ -322,14 +316,7 @@ const netKeyFits = (key: Key) => netKeyAt(key) !== undefined && key[1] === 0;
  */
 function changeFilter(model: RelationshipModel | undefined, query: URLSearchParams): ChangeFilter {
   const version = versionParam(query, "version");
-  const since = query.get("since");
-  if (since !== null && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$/.test(since)) {
-    throw new HttpError(400, `since must be a date or an ISO 8601 time in UTC such as 2026-03-03 or 2026-03-03T08:00:00Z; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
-  }
-  // The regex admits 2026-13-45 and 25:61; DuckDB's cast would then fail as a 500.
-  if (since !== null && !validUtc(since)) {
-    throw new HttpError(400, `since is not a real date or time; got '${since.slice(0, 40)}'`, { code: "bad-parameter" });
-  }
+  const since = instantParam(query, "since");
   const kind = query.get("kind") ?? "";
   const [first, second] = kind.split("-");
   const entities = ["actor", "pair"];
@@ -353,7 +340,7 @@ function changeFilter(model: RelationshipModel | undefined, query: URLSearchPara
   return {
     version,
     range: null,
-    since: since === null ? null : since.replace("T", " ").replace("Z", ""),
+    since: since === null ? null : utcTimestampText(since),
     actor: actorText === null ? null : model === undefined ? -1 : filterActor(model, actorText),
     actorCode: actorText === null || model === undefined ? null : unservedCode(model, actorText),
     entity: entity as ChangeFilter["entity"],

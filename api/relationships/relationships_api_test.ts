@@ -297,6 +297,14 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal((await get("/changes?version=2")).status, 404, "a version the history does not hold");
       assert.equal((await get("/changes?kind=sideways")).status, 400);
       assert.equal((await get("/changes?since=yesterday")).status, 400);
+      // since= is read as /runs reads its instants (one parser): an offset says the same instant
+      // (it was a 400 here), and a bound a millisecond after the load (answers show ms) leaves it out.
+      const loaded = Date.parse(changes.items[0].loaded_at);
+      const inParis = (ms: number) => `${new Date(ms + 3_600_000).toISOString().slice(0, 23)}%2B01:00`;
+      const atLoad = await get(`/changes?since=${inParis(loaded)}`);
+      assert.equal(atLoad.status, 200, atLoad.text);
+      assert.equal(atLoad.json().items.length, 1, `since=${inParis(loaded)}, loaded at ${changes.items[0].loaded_at}`);
+      assert.equal((await get(`/changes?since=${inParis(loaded + 1)}`)).json().items.length, 0, `since=${inParis(loaded + 1)}, loaded at ${changes.items[0].loaded_at}`);
       const csv = await get("/changes?format=csv");
       assert.match(csv.text.split("\r\n")[0], /^version_id,run_id,loaded_at,entity,change,numeric_id/);
       assert.equal(csv.text.trim().split("\r\n").length, 2);

@@ -36,7 +36,7 @@ export const runDocs = {
       { name: "status", description: "`succeeded`, `skipped` or `failed`; another value is a 400.", schema: { type: "string", enum: [...RUN_STATUSES] } },
       {
         name: "since",
-        description: "Only runs started at or after this instant: an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00+01:00`) or a date (`2026-03-03`: its start, UTC). Another value, or a date that does not exist, is a 400.",
+        description: "Only runs started at or after this instant: an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00+01:00`; UTC when it has no offset, as `/changes` reads it) or a date (`2026-03-03`: its start, UTC). Another value, or a date that does not exist, is a 400.",
         schema: { type: "string", examples: ["2026-03-03T00:00:00Z"] },
       },
       { name: "until", description: "Only runs started before this instant (exclusive, so `since`/`until` windows that meet do not overlap); as `since`, which must be earlier.", schema: { type: "string", examples: ["2026-03-04"] } },

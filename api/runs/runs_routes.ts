@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { RUN_KINDS, RUN_STATUSES, type RunLog, type RunRecord } from "../../etl/runs/mod.ts";
 import { csvResponse, wantsCsv } from "../http/csv_response.ts";
 import { HttpError } from "../http/http_error.ts";
+import { instantParam } from "../http/instant_param.ts";
 import { encodeCursor, pageQuery, parseLimit, textKey } from "../http/keyset.ts";
 import { linkNext } from "../http/link_header.ts";
 import { json } from "../http/respond.ts";
@@ -45,26 +46,7 @@ function oneOfOrNull(value: string | null, name: string, values: readonly string
   return value;
 }
 
-/**
- * The instant an RFC 3339 date-time (`2026-03-03T08:00:00Z`, `2026-03-03T09:00:00.5+01:00`) or a
- * date (its start, UTC) in query parameter `name` says, in ms since the epoch; null when left out.
- * Anything else, or a date or time that does not exist (`2026-02-30`, `25:00`), is its 400.
- */
-function instantParam(query: URLSearchParams, name: string): number | null {
-  const text = query.get(name);
-  if (text === null) return null;
-  const bad = () => new HttpError(400, `${name} must be an RFC 3339 date-time such as 2026-03-03T08:00:00Z or 2026-03-03T09:00:00+01:00, or a date such as 2026-03-03 (its start, UTC); got '${text.slice(0, 40)}'`, { code: "bad-parameter" });
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))?$/.exec(text);
-  if (m === null) throw bad();
-  const [, y, mo, d, h = "00", mi = "00", sec = "00", frac = "", zone = "Z"] = m;
-  // Date.UTC rolls 2026-02-30 over to March: a field out of range is no instant the client meant.
-  const fields = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
-  const check = new Date(fields);
-  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi) || check.getUTCSeconds() !== Number(sec)) throw bad();
-  const offset = zone.toUpperCase() === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
-  if (Math.abs(offset) >= 24 * 60 || Number(zone.slice(4, 6) || 0) > 59) throw bad();
-  return fields + (frac === "" ? 0 : Math.floor(Number(`0${frac}`) * 1000)) - offset * 60_000;
-}
+const msAtOrAfter = (micros: number | null) => (micros === null ? null : Math.ceil(micros / 1000));
 
 /**
  * Every run, newest first, or a 503 `runs-unreadable` when runs.jsonl cannot be read (written by
@@ -92,8 +74,9 @@ export function addRunRoutes(router: Router, runs: RunLog, watcher: SnapshotWatc
     async (request, ctx) => {
       const kind = oneOfOrNull(ctx.query.get("kind"), "kind", RUN_KINDS);
       const status = oneOfOrNull(ctx.query.get("status"), "status", RUN_STATUSES);
-      const since = instantParam(ctx.query, "since");
-      const until = instantParam(ctx.query, "until");
+      // In ms, rounded up: a run's start has ms, and for whole r, r >= s and r < u are r >= ceil(s), r < ceil(u).
+      const since = msAtOrAfter(instantParam(ctx.query, "since"));
+      const until = msAtOrAfter(instantParam(ctx.query, "until"));
       if (since !== null && until !== null && since >= until) {
         throw new HttpError(400, `since must be before until (runs started at or after since and before until); got since=${ctx.query.get("since")} and until=${ctx.query.get("until")}`, { code: "bad-parameter" });
       }

@@ -198,12 +198,16 @@ test("/runs?since=&until= filters by start time (RFC 3339, any offset) and a cur
       assert.deepEqual((await ids(`kind=contacts&since=2026-01-01&until=2026-01-03&limit=3&cursor=${first.next}`)).ids, ["R0030", "R0025", "R0020"]);
       const csv = await raw(server.url, { path: "/runs?format=csv&since=2026-01-02&until=2026-01-03" });
       assert.equal(csv.text.trim().split(/\r?\n/).length, 25, "a header and the day's 24 runs");
+      // A time without an offset is UTC, as /changes?since= reads it (one parser for both).
+      const utc = (await ids("since=2026-01-02T09:00:00&until=2026-01-02T10:00:01")).ids;
+      assert.equal(utc.length, 2, "the runs of 09:00 and 10:00 UTC");
+      assert.deepEqual(utc, (await ids("since=2026-01-02T10:00:00%2B01:00&until=2026-01-02T10:00:01Z")).ids);
       // Refusals name the parameter.
       for (const [query, detail] of [
         ["since=yesterday", /^since must be an RFC 3339 date-time/],
         ["until=2026-02-30", /^until must be an RFC 3339/],
         ["since=2026-01-01T25:00:00Z", /^since must be/],
-        ["since=2026-01-01T08:00:00", /^since must be/],
+        ["since=2026-01-01T08:00:61Z", /^since must be/],
         ["since=2026-01-02&until=2026-01-02", /^since must be before until/],
         ["cursor=abc", /cursor/],
       ] as const) {
