@@ -44,6 +44,7 @@ const CHECKS = /** @type {Record<string, { title: string, unit: [string, string]
   id_is_date: { title: "Id formatted as a date", unit: ["cell", "cells"] },
   id_not_a_number: { title: "Id cell holding no id (an error, TRUE or text)", unit: ["cell", "cells"] },
   cell_beyond_header: { title: "Value right of the header's last id", unit: ["cell", "cells"] },
+  matrix_merged_cells: { title: "Merged cells inside the matrix (only the top-left pair read)", unit: ["range", "ranges"] },
   header_gap: { title: "Hole in the header row of ids", unit: ["cell", "cells"] },
   header_id_blank: { title: "Actor column whose header id is blank", unit: ["cell", "cells"] },
   rows_not_found: { title: "Matrix rows without ids", unit: ["row", "rows"] },

@@ -166,6 +166,15 @@ export const CHECKS = {
     severity: "warning",
     message: (n, ex) => `${n} actor list row${n === 1 ? " has" : "s have"} a code and a name but no id (1 to ${MAX_ID}) and ${n === 1 ? "is" : "are"} ignored${quoted(ex)}`,
   },
+  matrix_merged_cells: {
+    // A warning, not an error: nothing is read that the file does not hold, but Excel shows the
+    // top-left value over the range, so the user sees pairs (a 1 merged over two) that are unknown.
+    severity: "warning",
+    message: (n, ex) =>
+      // The examples are the ranges' references, sheet named, quoted as Excel quotes them.
+      `${n} merged range${n === 1 ? " lies" : "s lie"} inside the matrix${ex.length === 0 ? "" : ` (${ex.join(", ")}${ex.length >= 5 ? ", ..." : ""})`}: Excel shows the top-left cell's value over ${n === 1 ? "the whole range" : "each whole range"}, ` +
+      "but the file holds it in that cell only, so only its pair is read; the range's other pairs are read as the file holds them (blank: unknown, not copied). Unmerge and fill each cell",
+  },
   list_name_blank: {
     // A warning: the actor is complete but for its name, published as NULL.
     severity: "warning",

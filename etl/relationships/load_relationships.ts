@@ -243,14 +243,16 @@ async function readSheets(options: LoadOptions, unchanged: AbortSignal, stop: Ab
     listCandidates(matrixCandidates.length === 1 ? matrixCandidates : []);
     const matrixRead = await firstHolding(matrixCandidates, "no row holds a header of actor ids", async (sheet, found) => {
       const pack = { first: 0, count: 0 }; // readMatrix fills it in once it knows the matrix's columns
-      const matrix = await readMatrix(rows(sheet, { onProgress: options.onProgress, pack }), { sheet, findings: found, pack, date1904 });
+      const merges = { onRange: null }; // readMatrix names the ranges merged inside the matrix
+      const matrix = await readMatrix(rows(sheet, { onProgress: options.onProgress, pack, merges }), { sheet, findings: found, pack, date1904, merges });
       return { value: matrix, holds: matrix !== null };
     });
     const listRead = await firstHolding(
       listCandidates([matrixRead.sheet]),
       "no row holds an id next to a code or a name",
       async (sheet, found) => {
-        const list = await readActorList(rows(sheet), { sheet, findings: found, date1904 });
+        const merges = { onRange: null }; // readActorList takes the ranges merged down the list's columns
+        const list = await readActorList(rows(sheet, { merges }), { sheet, findings: found, date1904, merges });
         return { value: list, holds: !found.has("list_not_found") };
       },
       matrixRead.value === null ? undefined : coverage(matrixRead.value),

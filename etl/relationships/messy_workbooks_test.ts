@@ -973,3 +973,66 @@ test("a hinted summary sheet whose only row is a total ('Total | 3') holds no li
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("merged cells: a group label merged over its actors is no names, and a range merged inside the matrix is named, its other pairs unknown (review)", async (t) => {
+  // Before: <mergeCells> was ignored. A group label merged down over its actors' rows sits only in
+  // the range's top-left cell, so actors 1 and 3 were published named 'Gobierno' and 'ONG' (the
+  // groups), 2 and 4 with a list_name_blank warning each; a 1 merged over two matrix cells, shown
+  // by Excel over both pairs, was read for one pair without a word.
+  const codes = ["A", "B", "C", "D"];
+  const matrix: CellInput[][] = [["Matriz 2026"], [null, null, 1, 2, 3, 4], [null, null, ...codes]];
+  for (let a = 1; a <= 4; a++) matrix.push([a, codes[a - 1], ...[1, 2, 3, 4].map((b) => (a === b ? 0 : 1))]);
+  const groups: CellInput[][] = [["Gobierno", "A", 1], [null, "B", 2], ["ONG", "C", 3], [null, "D", 4]];
+  const pairs = async (dir: string) => {
+    const db = await Database.open(snapshotPath(dir), { readOnly: true });
+    try {
+      return (await db.all<{ p: string }>("SELECT concat(person_a, '-', person_b, ' ', coalesce(a_to_b::VARCHAR, 'unknown'), ' ', coalesce(b_to_a::VARCHAR, 'unknown')) AS p FROM user_relationships ORDER BY person_a, person_b")).map((r) => r.p);
+    } finally {
+      db.close();
+    }
+  };
+  await t.test("Grupo merged over two rows each | Código | Id: no names, list_names_repeated over the whole column", async () => {
+    const { dir, run } = await load([{ name: M, rows: matrix, merges: ["A1:F1"] }, { name: L, rows: groups, merges: ["A1:A2", "A3:A4"] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      assert.deepEqual(await actors(dir), ["1 A null A", "2 B null B", "3 C null C", "4 D null D"]);
+      assert.deepEqual(run.findings.map((f) => [f.check, f.cells]), [["list_names_repeated", ["A1", "A2", "A3", "A4"].map((c) => `'${L}'!${c}`)]]);
+      assert.match(run.findings[0]!.message, /'Gobierno' 2 times, 'ONG' 2 times in 'Lista de actores'!A1:A4/);
+      // The title merged over the matrix's top is no range inside it.
+      assert.equal((await pairs(dir)).length, 6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("distinct names, one merged over two actors, stay names; a header merged over two columns still names them", async () => {
+    const list: CellInput[][] = [["Código", "Id", "Nombre"], ["A", 1, "Ana"], ["B", 2, "Luis"], ["C", 3, "Rosa"], ["D", 4, null]];
+    const { dir, run } = await load([{ name: M, rows: matrix }, { name: L, rows: list, merges: ["C1:D1", "C4:C5"] }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      // Actor 4's own name cell is blank (the file holds 'Rosa' once), as before, and said so.
+      assert.deepEqual(await actors(dir), ["1 A Ana A", "2 B Luis B", "3 C Rosa C", "4 D null D"]);
+      assert.deepEqual(run.findings.map((f) => [f.check, f.cells]), [["list_name_blank", [`'${L}'!C5`]]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  await t.test("a 1 merged over four matrix cells: the finding names the sheet and range, only the top-left pair is read", async () => {
+    const merged = matrix.map((row) => [...row]);
+    // Actor 1's row (sheet row 4) marks 2 in D4; E4 and the cells under them (row 5) are the range's, blank in the file.
+    merged[3]![4] = null;
+    merged[4]![3] = null;
+    merged[4]![4] = null;
+    const { dir, run } = await load([{ name: M, rows: merged, merges: ["A1:F1", "D4:E5"] }, { name: L, rows: grids().list.concat([["D", 4, "Actor 4"]]) }]);
+    try {
+      assert.equal(run.status, "succeeded", run.error?.message);
+      const finding = run.findings.find((f) => f.check === "matrix_merged_cells");
+      assert.equal(finding?.severity, "warning");
+      assert.deepEqual(finding?.cells, [`'${M}'!D4:E5`]);
+      assert.match(finding!.message, /^1 merged range lies inside the matrix \('Matriz de adyacencia'!D4:E5\): Excel shows the top-left cell's value/);
+      // 1-2 from D4 and 2-1 from C5; 1-3 (E4) and 2-3 (E5) unknown from those rows, not copied 1s.
+      assert.deepEqual(await pairs(dir), ["1-2 true true", "1-3 unknown true", "1-4 true true", "2-3 unknown true", "2-4 true true", "3-4 true true"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

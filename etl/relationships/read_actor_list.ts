@@ -5,7 +5,7 @@
  * have no id and are skipped, so the table may move down or right.
  */
 import { fold } from "../text/mod.js";
-import { CellError, type CellValue, type SheetRow } from "../xlsx/mod.ts";
+import { CellError, type Cell, type CellValue, type MergedRange, type MergeListener, type SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asText, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef, columnLetters } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
@@ -44,9 +44,12 @@ export async function readActorList(
     findings: Findings;
     /** The workbook counts dates from 1904 (`Workbook.date1904`): the dates hint's examples follow it. */
     date1904?: boolean;
+    /** The `merges` passed to `rows()`: set to take the sheet's merged ranges (`spreadMerges()`). */
+    merges?: MergeListener;
   },
 ): Promise<ActorList> {
   const { sheet, findings } = options;
+
   const date1904 = options.date1904 ?? false;
   const actors: ListedActor[] = [];
   const seen = new Map<number, string>();
@@ -117,6 +120,17 @@ export async function readActorList(
   // with a fourth column (an e-mail, an organisation), read it as the names. The list is kept until
   // its end to count them (a row an actor: as the actors it returns).
   const all: SheetRow[] = [];
+  // The ranges merged down from a cell the list kept, by top-left cell: they come after the rows, so
+  // at most one a kept cell, however many ranges the sheet lists.
+  const merged = new Map<string, MergedRange>();
+  let byRow: Map<number, SheetRow> | null = null;
+  if (options.merges) {
+    options.merges.onRange = (range) => {
+      if (range.lastRow === range.firstRow) return;
+      byRow ??= new Map(all.map((row) => [row.row, row]));
+      if (byRow.get(range.firstRow)?.cells.some((c) => c.col === range.firstCol)) merged.set(`${range.firstRow}:${range.firstCol}`, range);
+    };
+  }
   for await (const row of rows) {
     // A formula saved without its result leaves an id, a code or a name unknown: an id column of
     // =B5+1 written by openpyxl dropped those actors from the list with a not_in_list warning only.
@@ -127,9 +141,15 @@ export async function readActorList(
     // holds no id, code or name: kept, a million of them took 600 MB for a 60-actor list.
     if (!row.cells.every(isBlankText)) all.push(row);
   }
-  const shaped = mostHeldLayout(all, holdsId);
-  const labelled = shaped && labelledLayout(all, shaped);
-  const layout = labelled && (labelled === shaped ? withoutRepeatedNames(all, labelled, sheet, findings) : labelled);
+  // The columns are chosen with a merged cell's value in every row of its range, as Excel shows it
+  // (the file holds it only in the top-left cell): a group label merged over its actors' rows,
+  // `Gobierno` over 1 and 2, is then the repeated column it is, no names. Read as names before,
+  // actor 1 was published named 'Gobierno' and actor 2 without a name. The actors' own values are
+  // still the cells' (a merged cell's other rows stay blank).
+  const shown = spreadMerges(all, merged, sheet);
+  const shaped = mostHeldLayout(shown, holdsId);
+  const labelled = shaped && labelledLayout(shown, shaped);
+  const layout = labelled && (labelled === shaped ? withoutRepeatedNames(shown, labelled, sheet, findings) : labelled);
   if (layout) for (const row of all) take(row, layout);
   // Total rows only (a summary sheet's `Total | 3`) are no list.
   if (actors.length === 0) notFound(all, sheet, findings, date1904);
@@ -137,6 +157,30 @@ export async function readActorList(
 }
 
 const holdsId = (value: CellValue) => asId(value) !== null;
+
+/**
+ * `rows` with each range merged down a column given its top-left value in the rows below it that
+ * the list kept and that hold nothing there (only those rows: one without a cell holds no actor).
+ * Across columns a merged value stays in its first column, where it is read (a header `Nombre`
+ * merged over two columns must not name both).
+ */
+function spreadMerges(rows: readonly SheetRow[], merged: ReadonlyMap<string, MergedRange>, sheet: string): readonly SheetRow[] {
+  if (merged.size === 0) return rows;
+  const at = new Map(rows.map((row, i) => [row.row, i]));
+  const out = [...rows];
+  for (const range of merged.values()) {
+    const top = at.get(range.firstRow);
+    const cell = top === undefined ? undefined : rows[top]!.cells.find((c) => c.col === range.firstCol);
+    if (cell === undefined) continue;
+    for (let r = range.firstRow + 1; r <= range.lastRow; r++) {
+      const i = at.get(r);
+      if (i === undefined || out[i]!.cells.some((c) => c.col === range.firstCol)) continue;
+      const spread: Cell = { row: r, col: range.firstCol, value: cell.value, ref: cellRef(sheet, r, range.firstCol) };
+      out[i] = { row: r, cells: [...out[i]!.cells, spread].sort((a, b) => a.col - b.col) };
+    }
+  }
+  return out;
+}
 
 /**
  * Records `list_not_found`; when the list is there with dates for ids (an id column formatted as

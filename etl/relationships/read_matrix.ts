@@ -8,7 +8,7 @@
  * header is known the reader packs plain 0/1 cells itself (`pack`), so most cells never become
  * objects at all.
  */
-import type { Cell, CellValue, PackColumns, SheetRow } from "../xlsx/mod.ts";
+import type { Cell, CellValue, MergeListener, PackColumns, SheetRow } from "../xlsx/mod.ts";
 import { asBadId, asId, asMatrixValue, asText, asWholeNumber, isBrokenId, isUncalculated, show, tidy } from "./_values.ts";
 import { cellRef } from "./cell_ref.ts";
 import { addIdIsDate, datesAsIds } from "./checks.ts";
@@ -84,6 +84,8 @@ export async function readMatrix(
     date1904?: boolean;
     /** The `pack` passed to `rows()`: filled in with the header's columns once the header is final. */
     pack?: PackColumns;
+    /** The `merges` passed to `rows()`: set to name the ranges merged inside the matrix (`matrix_merged_cells`). */
+    merges?: MergeListener;
   },
 ): Promise<Matrix | null> {
   const { sheet, pack } = options;
@@ -127,6 +129,21 @@ export async function readMatrix(
   // The cells under a blank header cell right left of the header (`Header.blankBefore`).
   let cleared = noCleared();
 
+  // Ranges merged inside the matrix's cells (under the header and code rows, over the data rows,
+  // within the header's columns). They follow the rows, so the matrix is known when they come; a
+  // finding keeps 50 cells and a count, however many the sheet lists.
+  const merged = new Findings();
+  if (options.merges) {
+    options.merges.onRange = (range) => {
+      if (header === null || out.length === 0) return;
+      const top = Math.max(header.row, codeRow ?? header.row) + 1;
+      const bottom = out[out.length - 1]!.sheetRow;
+      const first = header.firstCol;
+      const last = first + header.ids.length - 1;
+      if (range.lastRow < top || range.firstRow > bottom || range.lastCol < first || range.firstCol > last) return;
+      merged.add("matrix_merged_cells", range.ref, range.ref);
+    };
+  }
   for await (const row of rows) {
     // A formula saved without its result is unknown wherever it sits: in a header id, a row id or a
     // code as much as in a matrix cell (an openpyxl script writing the header as =C1+1 cut the
@@ -384,6 +401,7 @@ export async function readMatrix(
       options.findings.absorb(kept);
     } else options.findings.absorb(findings);
   } else options.findings.absorb(findings);
+  options.findings.absorb(merged);
   return {
     sheet,
     headerRow: header.row,

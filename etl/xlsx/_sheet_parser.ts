@@ -1,7 +1,7 @@
 // The hot path: turns the byte ranges of a worksheet's XML into rows of typed cells. It keeps only
 // the current row; numbers are parsed straight from bytes, and strings are decoded only for the
 // cells that hold text.
-import { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow } from "./types.ts";
+import { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type MergedRange, type PackColumns, type SheetRow } from "./types.ts";
 import { XmlTokenizer, bytesEqual, decodeXmlText, unescapeOoxml, type FastLane, type XmlHandler } from "./_xml_tokenizer.ts";
 import { excelSerialToDate, parseIsoDate } from "./_dates.ts";
 import { hasPreserve, textOfT } from "./_text.ts";
@@ -14,6 +14,13 @@ export function columnLetters(col: number): string {
   let s = "";
   for (let n = col; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
   return s;
+}
+
+/** Column letters (any case) to the 1-based column number. */
+function columnNumber(letters: string): number {
+  let col = 0;
+  for (const ch of letters.toUpperCase()) col = col * 26 + (ch.charCodeAt(0) - 64);
+  return col;
 }
 
 /** A cell; `ref` is built only when asked for, so millions of cells cost no strings. */
@@ -43,6 +50,8 @@ export function sheetPrefix(sheet: string): string {
 
 /** Column XFD, the last one Excel has: a file past it is not a sheet any program shows. */
 const MAX_COL = 16_384;
+/** Row 1,048,576, the last one Excel has (a merged range past it is no range of a sheet). */
+const MAX_ROW = 1_048_576;
 /** The fast lane only runs when at least this many bytes follow (see fast()). */
 const FAST_MARGIN = 512;
 // The packed lane's fixed parts as little-endian 32/16-bit words: `<c r`, `="`, `"><v`, `</v>`, `</c>`.
@@ -112,6 +121,8 @@ export interface SheetContext {
 export class SheetParser implements XmlHandler, FastLane {
   /** Rows completed since the caller last emptied this array. */
   out: SheetRow[] = [];
+  /** Merged ranges (`<mergeCell>`) read since the caller last emptied this array. */
+  merges: MergedRange[] = [];
   /** Columns to pack (see PackColumns); looked at when each row starts. */
   pack: PackColumns | null = null;
   /** The current row's packed states, or null when this row is not packed. */
@@ -127,6 +138,7 @@ export class SheetParser implements XmlHandler, FastLane {
   readonly #maxChars: number;
 
   #sheetDataD = -1;
+  #mergeCellsD = -1;
   #rowD = -1;
   #cellD = -1;
   #vD = -1;
@@ -199,6 +211,10 @@ export class SheetParser implements XmlHandler, FastLane {
       if (depth === this.#sheetDataD + 1 && n === 3 && c0 === 114 && buf[ls + 1] === 111 && buf[ls + 2] === 119) this.#startRow(buf, depth);
     } else if (depth === 2 && n === 9 && bytesEqual(buf, ls, ne, "sheetData")) {
       this.#sheetDataD = depth;
+    } else if (depth === 2 && n === 10 && bytesEqual(buf, ls, ne, "mergeCells")) {
+      this.#mergeCellsD = depth;
+    } else if (depth === 3 && this.#mergeCellsD === 2 && n === 9 && bytesEqual(buf, ls, ne, "mergeCell")) {
+      this.#mergeCell(buf);
     }
   }
 
@@ -212,6 +228,7 @@ export class SheetParser implements XmlHandler, FastLane {
     } else if (depth === this.#rD) this.#rD = -1;
     else if (depth === this.#isD) this.#isD = -1;
     else if (depth === this.#sheetDataD) this.#sheetDataD = -1;
+    else if (depth === this.#mergeCellsD) this.#mergeCellsD = -1;
   }
 
   text(buf: Buffer, s: number, e: number, depth: number): void {
@@ -511,6 +528,33 @@ export class SheetParser implements XmlHandler, FastLane {
       this.#rowNum = refRow;
       this.#rowFixed = true;
     }
+  }
+
+  /** `<mergeCell ref="A2:B3"/>` (or one cell, `ref="B2"`, as some writers leave it): into `merges`. */
+  #mergeCell(buf: Buffer): void {
+    const t = this.#t;
+    const a = t.attrs;
+    for (let i = 0; i < t.attrCount; i++) {
+      const ns = a[i * 4];
+      if (a[i * 4 + 1] - ns !== 3 || !bytesEqual(buf, ns, ns + 3, "ref")) continue;
+      const vs = a[i * 4 + 2];
+      const text = buf.toString("latin1", vs, a[i * 4 + 3]);
+      const m = /^([A-Za-z]{1,3})([1-9]\d{0,6})(?::([A-Za-z]{1,3})([1-9]\d{0,6}))?$/.exec(text);
+      const corners = m && [columnNumber(m[1]!), Number(m[2]), columnNumber(m[3] ?? m[1]!), Number(m[4] ?? m[2])];
+      if (!corners || corners[0]! > MAX_COL || corners[2]! > MAX_COL || corners[1]! > MAX_ROW || corners[3]! > MAX_ROW) {
+        throw t.fail(`a merged range '${text.slice(0, 40)}' that is not like 'A2:B3' within XFD1048576`, t.base + vs);
+      }
+      const [c1, r1, c2, r2] = corners as [number, number, number, number];
+      const firstRow = Math.min(r1, r2);
+      const firstCol = Math.min(c1, c2);
+      const lastRow = Math.max(r1, r2);
+      const lastCol = Math.max(c1, c2);
+      const topLeft = columnLetters(firstCol) + firstRow;
+      const ref = this.#prefix + (firstRow === lastRow && firstCol === lastCol ? topLeft : `${topLeft}:${columnLetters(lastCol)}${lastRow}`);
+      this.merges.push({ firstRow, firstCol, lastRow, lastCol, ref });
+      return;
+    }
+    throw t.fail("a merged range (<mergeCell>) without its ref", t.base);
   }
 
   #startRow(buf: Buffer, depth: number): void {

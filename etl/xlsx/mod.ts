@@ -11,6 +11,6 @@
  * }
  */
 export { openWorkbook, MAX_CELL_CHARS, type ReaderOptions, type RowsOptions, type Workbook } from "./open_workbook.ts";
-export { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type PackColumns, type SheetRow, type XlsxErrorCode } from "./types.ts";
+export { CellError, UNCALCULATED, XlsxError, type Cell, type CellValue, type MergedRange, type MergeListener, type PackColumns, type SheetRow, type XlsxErrorCode } from "./types.ts";
 export { columnLetters } from "./_sheet_parser.ts";
 export { zipEndIn } from "./_zip.ts";

@@ -1,7 +1,7 @@
 // openWorkbook(): the reader's entry point. Opening reads only the ZIP directory and the small
 // package parts; shared strings and styles are read on the first rows() call, and each sheet is
 // streamed when iterated.
-import { XlsxError, type PackColumns, type SheetRow } from "./types.ts";
+import { XlsxError, type MergeListener, type PackColumns, type SheetRow } from "./types.ts";
 import { ZipArchive, type InflateLimits } from "./_zip.ts";
 import { readPackage, readSmallPart, type PackageInfo } from "./_package.ts";
 import { readSharedStrings } from "./_shared_strings.ts";
@@ -32,6 +32,8 @@ export interface RowsOptions {
   onProgress?: (done: number, total: number) => void;
   /** Columns whose plain 0/1 cells come packed in `SheetRow.packed` (may be filled in while reading). */
   pack?: PackColumns;
+  /** Gets the sheet's merged ranges, each once, after the rows (see MergeListener); without it they are skipped. */
+  merges?: MergeListener;
 }
 
 /** An open workbook. */
@@ -115,6 +117,7 @@ class XlsxWorkbook implements Workbook {
         parser.out = [];
         for (const row of rows) yield row;
       }
+      if (parser.merges.length > 0) sendMerges(parser, options.merges);
       onProgress?.(consumed, total);
       // Let the event loop turn once per chunk: zlib schedules its next thread-pool job from a
       // callback on this thread, and while buffered chunks are parsed back to back (promises only)
@@ -124,6 +127,7 @@ class XlsxWorkbook implements Workbook {
     tokenizer.end();
     for (const row of parser.out) yield row;
     parser.out = [];
+    sendMerges(parser, options.merges);
     onProgress?.(total, total);
   }
 
@@ -142,6 +146,13 @@ class XlsxWorkbook implements Workbook {
   async close(): Promise<void> {
     await this.#zip.close();
   }
+}
+
+/** Hands the merged ranges read so far to the listener (after the rows before them were yielded), keeping none. */
+function sendMerges(parser: SheetParser, listener: MergeListener | undefined): void {
+  const merges = parser.merges;
+  parser.merges = [];
+  for (const range of merges) listener?.onRange?.(range);
 }
 
 /**

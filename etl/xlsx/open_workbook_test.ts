@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xlsxBytes, writeXlsxFile, type CellInput, type WriteOptions } from "../../scripts/testing/xlsx_writer.ts";
 import { matrixWorkbook } from "../../scripts/testing/matrix_workbook.ts";
-import { openWorkbook, CellError, XlsxError } from "./mod.ts";
+import { openWorkbook, CellError, XlsxError, type MergedRange } from "./mod.ts";
 import { handmadeXlsx, readAll, sheetDoc, tempDir, type Plain } from "../../scripts/testing/xlsx_cells.ts";
 
 const d = (iso: string): { date: string } => ({ date: new Date(iso).toISOString() });
@@ -312,6 +312,58 @@ test("openWorkbook() rows() names the sheets that exist when one is missing", as
         e.message === `Cannot find sheet 'Lista de actores' in ${file}; the workbook has 'Hoja1', 'Hoja2', 'Hoja3'.`,
     );
     await wb.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test("openWorkbook() hands a sheet's merged ranges to the listener, after its rows (review)", async (t) => {
+  // Before: <mergeCells> was skipped, so a consumer could not tell a merged group label, held only
+  // in the range's top-left cell, from a value over one row with blanks under it.
+  const tmp = tempDir();
+  const read = async (file: string, sheet: string) => {
+    const wb = await openWorkbook(file);
+    const seen: string[] = [];
+    const merges = { onRange: null as ((range: MergedRange) => void) | null };
+    try {
+      const rows = wb.rows(sheet, { merges });
+      // Set after rows() was called, as a consumer handed only the rows does.
+      merges.onRange = (m) => seen.push(`${m.ref} ${m.firstRow},${m.firstCol}-${m.lastRow},${m.lastCol}`);
+      for await (const row of rows) seen.push(`row ${row.row}`);
+    } finally {
+      await wb.close();
+    }
+    return seen;
+  };
+  try {
+    for (const [label, options] of [["excel", {}], ["libreoffice", { flavor: "libreoffice" }], ["prefixed strict", { prefix: "x", strict: true }]] as [string, WriteOptions][]) {
+      await t.test(label, async () => {
+        const file = tmp.write(`merged-${label.replace(/\W+/g, "_")}.xlsx`, xlsxBytes([{ name: "Lista", rows: [["Gobierno", "A", 1], [null, "B", 2], ["Título", null, null]], merges: ["A1:A2", "A3:C3"] }], options));
+        assert.deepEqual(await read(file, "Lista"), ["row 1", "row 2", "row 3", "'Lista'!A1:A2 1,1-2,1", "'Lista'!A3:C3 3,1-3,3"]);
+      });
+    }
+    await t.test("a range given bottom-right first, in lower case, or one cell", async () => {
+      const file = tmp.write("merged-odd.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><mergeCells count="3"><mergeCell ref="C4:B2"/><mergeCell ref="d1:e1"/><mergeCell ref="F9"/></mergeCells></worksheet>` }] }));
+      assert.deepEqual(await read(file, "S"), ["row 1", "'S'!B2:C4 2,2-4,3", "'S'!D1:E1 1,4-1,5", "'S'!F9 9,6-9,6"]);
+    });
+    await t.test("a range that is no range of a sheet is malformed-xml naming it", async () => {
+      for (const ref of ["A1:XFE2", "A0:B2", "A1:B1048577", "1A:B2", ""]) {
+        const file = tmp.write("merged-bad.xlsx", handmadeXlsx({ sheets: [{ name: "S", xml: `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/><mergeCells count="1"><mergeCell ref="${ref}"/></mergeCells></worksheet>` }] }));
+        await assert.rejects(read(file, "S"), (e: unknown) => e instanceof XlsxError && e.code === "malformed-xml" && e.message.includes(`'${ref}'`) && e.message.includes("merged range"), ref);
+      }
+    });
+    await t.test("ranges over many chunks arrive one by one, each once, after the last row", async () => {
+      const merges = Array.from({ length: 40_000 }, (_, i) => `A${i + 2}:B${i + 2}`);
+      const file = tmp.write("merged-many.xlsx", xlsxBytes([{ name: "S", rows: [["x"]], merges }]));
+      const seen = await read(file, "S");
+      assert.equal(seen.length, 40_001);
+      assert.equal(seen[0], "row 1");
+      assert.equal(seen[40_000], "'S'!A40001:B40001 40001,1-40001,2");
+    });
+    await t.test("without a listener the ranges are skipped", async () => {
+      const file = tmp.write("merged-plain.xlsx", xlsxBytes([{ name: "S", rows: [["x"], []], merges: ["A1:A2"] }]));
+      assert.deepEqual(await readAll(file), { S: { A1: "x" } });
+    });
   } finally {
     tmp.cleanup();
   }

@@ -58,6 +58,30 @@ export interface PackColumns {
   count: number;
 }
 
+/**
+ * A merged range of a sheet (`<mergeCell ref="A2:B3"/>`, ECMA-376 Part 1, 18.3.1.55): Excel shows
+ * the top-left cell's value over the whole range, but the file holds it only in that cell (the
+ * others are blank, or hold values Excel keeps hidden). 1-based and inclusive, top-left first.
+ */
+export interface MergedRange {
+  readonly firstRow: number;
+  readonly firstCol: number;
+  readonly lastRow: number;
+  readonly lastCol: number;
+  /** Like `'Lista de actores'!A2:A3` (one cell: `'Hoja'!B2`). */
+  readonly ref: string;
+}
+
+/**
+ * Where a read sends the sheet's merged ranges (`RowsOptions.merges`), one call each, never held by
+ * the reader. They follow the rows in the file (`<mergeCells>` comes after `<sheetData>`), so each
+ * arrives once every row has been yielded. `onRange` is looked at as each range is read: a consumer
+ * handed the rows may set it after `rows()` was called, as with `PackColumns`.
+ */
+export interface MergeListener {
+  onRange: ((range: MergedRange) => void) | null;
+}
+
 /** Why a workbook could not be read. Each code has a plain message naming the file (and part). */
 export type XlsxErrorCode =
   | "not-found" // the file does not exist or cannot be opened

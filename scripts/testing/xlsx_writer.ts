@@ -34,6 +34,8 @@ export interface SheetSpec {
   rows: Iterable<readonly CellInput[]>;
   /** Written as the sheet's `state` in workbook.xml; absent = visible. */
   state?: "hidden" | "veryHidden";
+  /** Merged ranges (`"A2:A3"`), written as Excel does: `<mergeCells>` after `sheetData`, the value only in the top-left cell (leave the others blank in `rows`). */
+  merges?: readonly string[];
 }
 
 /** Which application's habits to imitate. */
@@ -285,7 +287,7 @@ const CHUNK = 1 << 16;
  * The worksheet XML as a sequence of string chunks (about 64 KiB each), so a caller can stream it.
  * `dimension` is the `ref` to announce (writers that stream do not know it in advance).
  */
-function* sheetXml(s: Settings, strings: StringTable, rows: Iterable<readonly CellInput[]>, dimension: string): Generator<string> {
+function* sheetXml(s: Settings, strings: StringTable, rows: Iterable<readonly CellInput[]>, dimension: string, merges: readonly string[] = []): Generator<string> {
   const p = s.p;
   const xmlns = p ? `xmlns:${p.slice(0, -1)}` : "xmlns";
   let head = XML_DECL;
@@ -345,6 +347,7 @@ function* sheetXml(s: Settings, strings: StringTable, rows: Iterable<readonly Ce
     }
   }
   buf += `</${p}sheetData>`;
+  if (merges.length > 0) buf += `<${p}mergeCells count="${merges.length}">${merges.map((ref) => `<${p}mergeCell ref="${ref}"/>`).join("")}</${p}mergeCells>`;
   buf += `<${p}pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></${p}worksheet>`;
   yield buf;
 }
@@ -537,7 +540,7 @@ export function xlsxBytes(sheets: SheetSpec[], options: WriteOptions = {}): Uint
   const parts: [string, string][] = fixedParts(s, sheets);
   sheets.forEach((sheet, i) => {
     const rows = Array.from(sheet.rows);
-    parts.push([`xl/worksheets/sheet${i + 1}.xml`, Array.from(sheetXml(s, strings, rows, dimensionOf(rows))).join("")]);
+    parts.push([`xl/worksheets/sheet${i + 1}.xml`, Array.from(sheetXml(s, strings, rows, dimensionOf(rows), sheet.merges)).join("")]);
   });
   if (s.sharedStrings) parts.push(["xl/sharedStrings.xml", sharedStringsXml(s, strings)]);
   const ordered = options.shuffleEntries ? shuffled(parts, (p) => p[0] === "[Content_Types].xml") : parts;
@@ -574,7 +577,7 @@ export async function writeXlsxFile(path: string, sheets: SheetSpec[], options: 
     }
     const sheet = part.sheet as SheetSpec;
     const dimension = Array.isArray(sheet.rows) ? dimensionOf(sheet.rows) : "A1";
-    return { name: part.name, chunks: () => sheetXml(s, strings, sheet.rows, dimension) };
+    return { name: part.name, chunks: () => sheetXml(s, strings, sheet.rows, dimension, sheet.merges) };
   });
   await writeZipFile(path, zipParts, options);
 }
