@@ -255,8 +255,12 @@ function rowLayouts(row: SheetRow, isId: (value: CellValue) => boolean): Layout[
   return layouts;
 }
 
-/** A count's label beside a number in the list: a total row, no actor. */
-const TOTAL_LABEL = /^(?:total(?:es)?|suma|recuento|count|n(?:umero|º|°|o\.?)? de actores)\b/;
+/**
+ * A count's label beside a number in the list, the whole label (folded): a total row, no actor. A
+ * name that only starts with one (`Total Energies`, `Suma de Voluntades`) is an actor's, code or no
+ * code: matched as a prefix, a list without codes (`Id | Nombre`) dropped those actors.
+ */
+const TOTAL_LABEL = /^(?:(?:total(?:es)?(?: general)?|suma(?: total)?|recuento|count)(?: (?:de )?actores)?|n(?:umero|º|°|o\.?)? de actores)\s*:?$/;
 const CODE_LABEL = /\b(?:codigo|cod|code|letra|sigla|clave)\b/;
 const NAME_LABEL = /\b(?:nombre|name)\b/;
 

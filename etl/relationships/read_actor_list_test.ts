@@ -220,4 +220,18 @@ test("readActorList() takes a total row ('Total | 5') for no actor, and says so 
     const { list } = await read([...actors, ["E", 5, "Totalgas S.A."], ["F", 6, "Total Energies"]]);
     assert.deepEqual(list.actors.map((a) => a.name).slice(4), ["Totalgas S.A.", "Total Energies"]);
   });
+  await t.test("in a list without codes (Id | Nombre), a name that starts with a count's word is an actor", async () => {
+    // Before: 'Total Energies | 3' and 'Suma de Voluntades | 4' were taken for total rows (info
+    // only): both actors dropped from the list, published without names under a not_in_list warning.
+    const { list, findings } = await read([["Id", "Nombre"], [1, "Ana"], [2, "Luis"], [3, "Total Energies"], [4, "Suma de Voluntades"], [5, "Recuento Ciudadano"], [6, "Total"]]);
+    assert.deepEqual(list.actors.map((a) => [a.id, a.name]), [[1, "Ana"], [2, "Luis"], [3, "Total Energies"], [4, "Suma de Voluntades"], [5, "Recuento Ciudadano"]]);
+    assert.deepEqual(findings.map((f) => f.check), ["list_total_row"]);
+  });
+  await t.test("'Total:', 'TOTAL GENERAL' and 'Nº de actores' are total rows", async () => {
+    for (const label of ["Total:", "TOTAL GENERAL", "Nº de actores", "Número de actores", "Totales"]) {
+      const { list, findings } = await read([...actors, [], [label, 4]]);
+      assert.deepEqual(list.actors.map((a) => a.id), [1, 2, 3, 4], label);
+      assert.deepEqual(findings.map((f) => f.check), ["list_total_row"], label);
+    }
+  });
 });
