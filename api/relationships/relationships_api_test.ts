@@ -305,6 +305,14 @@ test("relationship endpoints on a published snapshot", async (t) => {
       assert.equal(atLoad.status, 200, atLoad.text);
       assert.equal(atLoad.json().items.length, 1, `since=${inParis(loaded)}, loaded at ${changes.items[0].loaded_at}`);
       assert.equal((await get(`/changes?since=${inParis(loaded + 1)}`)).json().items.length, 0, `since=${inParis(loaded + 1)}, loaded at ${changes.items[0].loaded_at}`);
+      // The ends of RFC 3339's years are instants too: year 9999 was a 500 (DuckDB cast '+010000-01-01'),
+      // year 0001 a 400 (Date.UTC reads 0-99 as 1900-1999); both were answered before the shared parser.
+      const last = await get("/changes?since=9999-12-31T23:59:59.999999Z");
+      assert.equal(last.status, 200, last.text);
+      assert.equal(last.json().items.length, 0);
+      const first = await get("/changes?since=0001-01-01");
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.json().items.length, 1);
       const csv = await get("/changes?format=csv");
       assert.match(csv.text.split("\r\n")[0], /^version_id,run_id,loaded_at,entity,change,numeric_id/);
       assert.equal(csv.text.trim().split("\r\n").length, 2);
