@@ -530,7 +530,7 @@ export class SheetParser implements XmlHandler, FastLane {
     }
   }
 
-  /** `<mergeCell ref="A2:B3"/>` (or one cell, `ref="B2"`, as some writers leave it): into `merges`. */
+  /** `<mergeCell ref="A2:B3"/>` (or one cell, `ref="B2"`, as some writers leave it): into `merges`; one without a usable ref is passed over. */
   #mergeCell(buf: Buffer): void {
     const t = this.#t;
     const a = t.attrs;
@@ -541,9 +541,9 @@ export class SheetParser implements XmlHandler, FastLane {
       const text = buf.toString("latin1", vs, a[i * 4 + 3]);
       const m = /^([A-Za-z]{1,3})([1-9]\d{0,6})(?::([A-Za-z]{1,3})([1-9]\d{0,6}))?$/.exec(text);
       const corners = m && [columnNumber(m[1]!), Number(m[2]), columnNumber(m[3] ?? m[1]!), Number(m[4] ?? m[2])];
-      if (!corners || corners[0]! > MAX_COL || corners[2]! > MAX_COL || corners[1]! > MAX_ROW || corners[3]! > MAX_ROW) {
-        throw t.fail(`a merged range '${text.slice(0, 40)}' that is not like 'A2:B3' within XFD1048576`, t.base + vs);
-      }
+      // Formatting, not data: the cells keep their values whatever the range says, so a ref no sheet
+      // has (a writer's slip; Excel repairs it away) must not refuse a workbook that reads fine.
+      if (!corners || corners[0]! > MAX_COL || corners[2]! > MAX_COL || corners[1]! > MAX_ROW || corners[3]! > MAX_ROW) return;
       const [c1, r1, c2, r2] = corners as [number, number, number, number];
       const firstRow = Math.min(r1, r2);
       const firstCol = Math.min(c1, c2);
@@ -554,7 +554,6 @@ export class SheetParser implements XmlHandler, FastLane {
       this.merges.push({ firstRow, firstCol, lastRow, lastCol, ref });
       return;
     }
-    throw t.fail("a merged range (<mergeCell>) without its ref", t.base);
   }
 
   #startRow(buf: Buffer, depth: number): void {
