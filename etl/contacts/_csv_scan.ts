@@ -71,11 +71,15 @@ export interface CsvScan {
    */
   utf16: boolean;
   /**
-   * The header is NUL bytes and nothing else (separators aside): a file zeroed by a crash, or a copy
-   * that did not finish, said to be UTF-16 ("Excel's Unicode Text") before.
+   * The header is NUL bytes and nothing else (separators aside), or begins with a run of them
+   * (`leading`, ZEROED_RUN or more, which UTF-16 text never has): a file zeroed by a crash, or a copy
+   * that did not finish, said to be UTF-16 ("Excel's Unicode Text") before. Null for any other file.
    */
-  zeroed: boolean;
+  zeroed: { leading: number; only: boolean } | null;
 }
+
+/** NUL bytes in a row at a header's start that make it a zeroed file: UTF-16 of text has one beside each letter. */
+const ZEROED_RUN = 4;
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -241,6 +245,7 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
   const { header, blank, widestRow } = parseHead(start, separator, bytes <= 65536);
   const names = header.join("");
   const nuls = names.split("\u0000").length - 1;
+  const leading = names.length - names.replace(/^\u0000+/, "").length;
   return {
     sha256: hash.digest("hex"),
     bytes,
@@ -257,8 +262,8 @@ export function scanCsvFile(path: string, chunkSize = 4 << 20): CsvScan {
     lineEnd: firstEnd,
     notUtf8: utf8.end().firstInvalid >= 0 && !utf8.result.multiByte ? { line: invalidLine || line, byte: utf8.result.firstInvalidByte } : null,
     binary: binaryOf(start),
-    utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || (nuls * 3 >= names.length && (names.length - nuls) * 3 >= names.length && nuls > 0),
-    zeroed: nuls > 0 && nuls === names.length,
+    utf16: (start.length >= 2 && (start.readUInt16BE(0) === 0xfffe || start.readUInt16BE(0) === 0xfeff)) || (nuls * 3 >= names.length && (names.length - nuls) * 3 >= names.length && nuls > 0 && leading < ZEROED_RUN),
+    zeroed: nuls > 0 && (nuls === names.length || leading >= ZEROED_RUN) ? { leading, only: nuls === names.length } : null,
   };
 }
 

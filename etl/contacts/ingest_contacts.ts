@@ -202,11 +202,12 @@ export function planLoad(csvPath: string, options: IngestOptions): LoadPlan {
   if (scan.headerBlank && scan.bytes === 0) {
     throw new ContactsCsvError("empty-file", `Contacts file '${shown}' is empty; expected a header line and rows`, shown);
   }
-  // A header of NUL bytes alone is no text at all; it was called UTF-16 (Excel's "Unicode Text").
-  if (scan.zeroed) {
+  // A header of NUL bytes alone, or after a run of them, is no text; it was called UTF-16 (Excel's "Unicode Text").
+  if (scan.zeroed !== null) {
+    const what = scan.zeroed.only ? "is NUL bytes (0x00) only" : `begins with ${scan.zeroed.leading} NUL bytes (0x00)`;
     throw new ContactsCsvError(
       "not-csv",
-      `Contacts file '${shown}' is not CSV text: its line 1 is NUL bytes (0x00) only, as a file zeroed by a crash or a copy that did not finish is; export the contacts again, or load the file it was copied from. Nothing was loaded`,
+      `Contacts file '${shown}' is not CSV text: its line 1 ${what}, as a file zeroed by a crash or a copy that did not finish is; export the contacts again, or load the file it was copied from. Nothing was loaded`,
       shown,
     );
   }

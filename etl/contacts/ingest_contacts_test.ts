@@ -768,6 +768,15 @@ test("ingestContacts() refuses files it cannot load, naming the problem", async 
         assert.doesNotMatch(error.message, /UTF-16|[\u0000]/);
         return true;
       });
+      // A file whose first bytes were zeroed, the rest intact: still called UTF-16 (a review).
+      const head = Buffer.concat([Buffer.alloc(100, 0), Buffer.from(`${HEADER}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`)]);
+      await assert.rejects(ingest(db, csv(dir, head, "head-zeroed.csv")), (error: unknown) => {
+        assert.ok(error instanceof ContactsCsvError, String(error));
+        assert.equal(error.code, "not-csv");
+        assert.match(error.message, /^Contacts file '.*head-zeroed\.csv' is not CSV text: its line 1 begins with 100 NUL bytes \(0x00\), as a file zeroed by a crash/);
+        assert.doesNotMatch(error.message, /UTF-16|[\u0000]/);
+        return true;
+      });
       const stray = `${HEADER.replace("email", "em\u0000ail")}\nAnn,Lee,,,,NY,12204,,,ann@example.com,Sales\n`;
       await assert.rejects(ingest(db, csv(dir, stray, "stray.csv")), (error: unknown) => {
         assert.ok(error instanceof ContactsCsvError, String(error));
