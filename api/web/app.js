@@ -35,6 +35,9 @@ const runs = mountRuns({
 });
 const contacts = mountContacts({ announce });
 
+/** The sections a load reads, in the order the status line names those it refreshed. */
+const SECTIONS = ["Runs", "Served version", "Changes", "Network", "Matrix", "Contacts", "Contact loads"];
+
 /** Changes worth fetching in one go: the served card lists a dozen, the network marks the pairs. */
 const CHANGES_PAGE = 1000;
 
@@ -89,8 +92,11 @@ async function loadAll(retry) {
     if (error instanceof api.ApiError && error.status === 0) unreachable ??= error.message;
     return describe(section, error);
   };
+  /** The sections this load read and redrew: with the API reached by some requests only, the status line names them. */
+  const refreshed = new Set();
   const contactsLoaded = contacts.load().then((unread) => {
     for (const { section, error } of unread) problems.push(failed(section, error));
+    for (const section of ["Contacts", "Contact loads"]) if (!unread.some((u) => u.section === section)) refreshed.add(section);
   });
   let latest;
   runsFailed = false;
@@ -107,7 +113,7 @@ async function loadAll(retry) {
     const none = { items: [], next_cursor: null };
     // Without its changes the version, its run and the network are still shown, only unmarked.
     const changes = version && changed > 0
-      ? api.listChanges({ version: version.version_id, limit: CHANGES_PAGE }).catch((e) => {
+      ? api.listChanges({ version: version.version_id, limit: CHANGES_PAGE }).then((page) => (refreshed.add("Changes"), page), (e) => {
           problems.push(failed("Changes", e));
           return none;
         })
@@ -116,6 +122,7 @@ async function loadAll(retry) {
       network.empty("The network appears after the first successful load.");
       matrix.empty("The matrix appears after the first successful load.");
       await runs.show({ runs: runList, version, changes: [], moreChanges: false });
+      refreshed.add("Runs").add("Served version");
     } else {
       // The matrix's two requests go out first and together: the heat map is the heaviest answer,
       // so it should not wait behind the network's layout or the other sections' drawing.
@@ -124,19 +131,28 @@ async function loadAll(retry) {
       const matrixCells = api.matrixCells({ signal: wholeMatrix.signal });
       matrixCells.catch(() => {}); // reported through matrix.load()
       await Promise.all([
-        changes.then((page) => runs.show({ runs: runList, version, changes: page.items, moreChanges: page.next_cursor !== null })).catch((e) => void problems.push(failed("Runs", e))),
-        changes.then((page) => network.load({ versionId: version.version_id, changes: page.items, complete: page.next_cursor === null })).catch((e) => {
-          network.empty("The network could not be loaded.");
-          problems.push(failed("Network", e));
-        }),
-        matrixInfo.then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort())).catch((e) => {
-          // The section failed: the whole matrix asked for beside it (up to 67 MB) is not wanted.
-          wholeMatrix.abort();
-          // Said in the section, as the network's failure is: an empty white box under "Hover a cell
-          // to read it" read as a matrix still loading, or with no cells.
-          matrix.empty("The matrix could not be loaded. Press Refresh to try again.");
-          problems.push(failed("Matrix", e));
-        }),
+        changes
+          .then((page) => runs.show({ runs: runList, version, changes: page.items, moreChanges: page.next_cursor !== null }))
+          .then(() => refreshed.add("Runs").add("Served version"))
+          .catch((e) => void problems.push(failed("Runs", e))),
+        changes
+          .then((page) => network.load({ versionId: version.version_id, changes: page.items, complete: page.next_cursor === null }))
+          .then(() => refreshed.add("Network"))
+          .catch((e) => {
+            network.empty("The network could not be loaded.");
+            problems.push(failed("Network", e));
+          }),
+        matrixInfo
+          .then((info) => matrix.load(info, matrixCells, () => wholeMatrix.abort()))
+          .then(() => refreshed.add("Matrix"))
+          .catch((e) => {
+            // The section failed: the whole matrix asked for beside it (up to 67 MB) is not wanted.
+            wholeMatrix.abort();
+            // Said in the section, as the network's failure is: an empty white box under "Hover a cell
+            // to read it" read as a matrix still loading, or with no cells.
+            matrix.empty("The matrix could not be loaded. Press Refresh to try again.");
+            problems.push(failed("Matrix", e));
+          }),
       ]);
       // Findings name actors and cell values from the matrix, which may have arrived last.
       runs.refreshFindings();
@@ -155,7 +171,7 @@ async function loadAll(retry) {
     }
   }
   await contactsLoaded;
-  const line = statusLine({ latest, problems, unreachable });
+  const line = statusLine({ latest, problems, unreachable, refreshed: SECTIONS.filter((section) => refreshed.has(section)) });
   if (!retry || line !== loadStatus) announce(line);
   loadStatus = line;
 }

@@ -428,7 +428,7 @@ export function mountContacts({ announce }) {
         return showPage(null, { ...options, push: false, page: 1 });
       }
       if (options.refresh && rowsDrawn) {
-        // A Refresh the API failed: "nothing was refreshed" (the status line), so the rows stay.
+        // A Refresh the API failed: the status line names the contacts as not loaded, so the rows stay.
         pageLabel.textContent = `Page ${pageNo}`;
         pagerEdges(earlier.length > 0, nextCursor !== null);
         throw error;

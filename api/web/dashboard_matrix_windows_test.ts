@@ -91,6 +91,15 @@ test("matrix windows: with the API down a hover does not ask for the failed rows
     }
     assert.equal(await asked(page), first, "hovering asked for the failed windows again");
     assert.match(await info(page), /not loaded/, `a cell of a failed window is said not to be loaded, not "loading": ${await info(page)}`);
+    // The table of the same cells says it too: before, its cells of a failed window read "loading"
+    // for good (the window is asked for again by Refresh only).
+    await page.click("#matrix-table-toggle");
+    await page.waitFor("document.querySelector('#matrix-table td[data-value]') !== null", 30_000);
+    await settled(page);
+    assert.equal(await asked(page), first, "opening the table asked for the failed window again");
+    const values = await page.evaluate<string[]>("[...new Set([...document.querySelectorAll('#matrix-table td[data-value]')].map((td) => td.textContent.replace(/ [A-Z]+\\d+$/, '')))]");
+    assert.deepEqual(values, ["not loaded"], `the table's cells of a failed window: ${values.join(", ")}`);
+    assert.match(await page.evaluate<string>("document.querySelector('#matrix-table caption').textContent"), /press Refresh to try again/);
 
     // The API answers again: Refresh loads every row and the failure is no longer said.
     windows = null;
@@ -99,6 +108,10 @@ test("matrix windows: with the API down a hover does not ask for the failed rows
     assert.equal(await asked(page), 2 * first, "Refresh asked for each window once more");
     assert.equal(await page.evaluate("document.body.dataset.matrixRows"), String(ACTORS));
     assert.doesNotMatch(await info(page), /could not be loaded/);
+    // The table, open through the Refresh, shows the cells' values.
+    await page.waitFor("document.querySelector('#matrix-table td[data-value]') !== null", 30_000);
+    const after = await page.evaluate<string[]>("[...new Set([...document.querySelectorAll('#matrix-table td[data-value]')].map((td) => td.dataset.value))]");
+    assert.ok(after.length > 0 && after.every((v) => ["1", "0", "blank"].includes(v)), `the table after Refresh: ${after.join(", ")}`);
   } finally {
     await page.send("Page.close").catch(() => {});
   }

@@ -53,6 +53,8 @@ export function mountMatrix({ announce }) {
    * a mouse move at 4,200 actors with the API down). @type {Set<number>}
    */
   const failed = new Set();
+  /** Whether the window holding `row` failed (its cells are "not loaded", not "loading"). @param {number} row */
+  const failedRow = (row) => failed.has(Math.floor(row / WINDOW));
   /** @type {import("./matrix_heatmap.js").MatrixView} */
   let view = { scale: 1, x: 0, y: 0 };
   /** @type {{ row: number, col: number | null } | null} */
@@ -314,7 +316,7 @@ export function mountMatrix({ announce }) {
     const mine = ++tableDraws;
     await fetchRows(at.row, at.row + TABLE_ROWS);
     if (mine !== tableDraws || !tableAt) return;
-    tableBox.innerHTML = tableHtml({ data, header: meta.actors, layout: meta.layout, window: at });
+    tableBox.innerHTML = tableHtml({ data, header: meta.actors, layout: meta.layout, window: at, failedRow });
     tableBox.dataset.window = `${at.row},${at.col}`;
     // The button pressed to reach an edge is disabled there; its focus goes to the button back.
     setEdges(byId("matrix-table-up", HTMLButtonElement), byId("matrix-table-down", HTMLButtonElement), at.row === 0, at.row + TABLE_ROWS >= data.n);
@@ -383,7 +385,7 @@ export function mountMatrix({ announce }) {
       return a ? `${a.name ?? `Actor ${a.id}`} (${a.letter_code ?? a.id})` : `position ${p}`;
     };
     const state = cellState(data, row, col);
-    const missing = failed.has(Math.floor(row / WINDOW)) ? "not loaded (press Refresh to try again)" : "loading";
+    const missing = failedRow(row) ? "not loaded (press Refresh to try again)" : "loading";
     const meaning = state === ONE ? "1 (marked)" : state === ZERO ? "0" : state === -1 ? missing : "blank (unknown)";
     const ref = cellName(meta?.layout ?? null, meta?.actors ?? [], row, col);
     return `Row: ${actor(row)} → column: ${actor(col)} · ${ref ?? "cell"} = ${meaning}`;

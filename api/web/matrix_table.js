@@ -36,18 +36,21 @@ export function tableWindow(row, col, n) {
 }
 
 /**
- * Returns the text of a cell for the table: "1", "0", "blank", or "loading" (row not yet here).
+ * Returns the text of a cell for the table: "1", "0", "blank", or for a row not here "loading"
+ * (on its way) or "not loaded" (its request failed: asked for again by Refresh only, so "loading"
+ * was never true).
  *
  * @example
  * cellText(data, 0, 1); // "1"
  * @param {MatrixData} data
  * @param {number} row
  * @param {number} col
+ * @param {boolean} [failed]  the row's request failed
  * @returns {string}
  */
-export function cellText(data, row, col) {
+export function cellText(data, row, col, failed = false) {
   const state = cellState(data, row, col);
-  return state === ONE ? "1" : state === ZERO ? "0" : state === -1 ? "loading" : "blank";
+  return state === ONE ? "1" : state === ZERO ? "0" : state === -1 ? (failed ? "not loaded" : "loading") : "blank";
 }
 
 /**
@@ -55,10 +58,11 @@ export function cellText(data, row, col) {
  *
  * @example
  * tableHtml({ data, header, layout, window: { row: 0, col: 0 } });
- * @param {{ data: MatrixData, header: readonly MatrixActor[], layout: MatrixLayout | null, window: TableWindow }} input
+ * @param {{ data: MatrixData, header: readonly MatrixActor[], layout: MatrixLayout | null, window: TableWindow, failedRow?: (row: number) => boolean }} input
+ *   failedRow: whether a row's request failed (its cells "not loaded"; the caption says Refresh asks again)
  * @returns {string}
  */
-export function tableHtml({ data, header, layout, window }) {
+export function tableHtml({ data, header, layout, window, failedRow = () => false }) {
   const n = data.n;
   const rows = range(window.row, Math.min(n, window.row + TABLE_ROWS));
   const cols = range(window.col, Math.min(n, window.col + TABLE_COLS));
@@ -70,7 +74,8 @@ export function tableHtml({ data, header, layout, window }) {
   const sheet = layout ? ` of sheet ${escapeHtml(layout.sheet)}` : "";
   const caption =
     `Rows ${formatCount(rows[0] + 1)}–${formatCount(rows[rows.length - 1] + 1)} and columns ${formatCount(cols[0] + 1)}–${formatCount(cols[cols.length - 1] + 1)} ` +
-    `of ${formatCount(n)} actors${sheet}. A cell is what the row's actor answered about the column's actor: 1 marked, 0 not, blank unknown; beside it, the cell's name in the workbook.`;
+    `of ${formatCount(n)} actors${sheet}. A cell is what the row's actor answered about the column's actor: 1 marked, 0 not, blank unknown; beside it, the cell's name in the workbook.` +
+    (rows.some((r) => !data.loaded[r] && failedRow(r)) ? " Some of these rows could not be loaded (their cells read not loaded): press Refresh to try again." : "");
   const colHead = cols
     .map((c) => {
       const letters = layout ? ` <span class="ref">column ${columnLetters(layout.first_col + c)}</span>` : "";
@@ -83,7 +88,7 @@ export function tableHtml({ data, header, layout, window }) {
       const where = sheetRow != null ? ` <span class="ref">row ${sheetRow}</span>` : "";
       const cells = cols
         .map((c) => {
-          const value = cellText(data, r, c);
+          const value = cellText(data, r, c, failedRow(r));
           const ref = cellName(layout, header, r, c);
           const refText = ref ? ` <span class="ref">${escapeHtml(ref.slice(ref.lastIndexOf("!") + 1))}</span>` : "";
           return `<td data-value="${value}"${ref ? ` data-ref="${escapeHtml(ref)}"` : ""}>${value}${refText}</td>`;

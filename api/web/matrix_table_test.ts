@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromText } from "./matrix_heatmap.js";
+import { emptyMatrix, fromText, putRows } from "./matrix_heatmap.js";
 import { cellText, findActor, tableHtml, tableWindow, TABLE_COLS, TABLE_ROWS } from "./matrix_table.js";
 
 const layout = { sheet: "Matriz de adyacencia", header_row: 1, code_row: 2, id_col: 1, code_col: 2, first_col: 3 };
@@ -50,4 +50,19 @@ test("matrix_table: Go to actor finds a name typed without its accents, as the n
   assert.equal(findActor(actors, "añ"), 3);
   assert.equal(findActor(actors, "zz"), -1);
   assert.equal(findActor(actors, "  "), -1);
+});
+
+test("matrix_table: the cells of rows whose request failed read \"not loaded\", not \"loading\", and the caption says Refresh asks again", () => {
+  // Before, a window of rows that failed (asked for again only by Refresh) read "loading" for good in the table.
+  const data = emptyMatrix(3);
+  putRows(data, 0, 1, fromText(["-10", "0-.", "..."]).cells.subarray(0, data.stride));
+  assert.deepEqual([cellText(data, 0, 1), cellText(data, 1, 0), cellText(data, 1, 0, true)], ["1", "loading", "not loaded"]);
+  const html = tableHtml({ data, header, layout, window: { row: 0, col: 0 }, failedRow: (r) => r >= 1 });
+  assert.match(html, /<th scope="row" data-row="1">[^]*?<\/th><td data-value="not loaded" data-ref="[^"]*">not loaded <span class="ref">C4<\/span><\/td>/);
+  assert.doesNotMatch(html, /loading/);
+  assert.match(html, /press Refresh to try again\.<\/caption>/);
+  // On its way, not failed: "loading", and no word of Refresh.
+  const waiting = tableHtml({ data, header, layout, window: { row: 0, col: 0 } });
+  assert.match(waiting, /<td data-value="loading"/);
+  assert.doesNotMatch(waiting, /Refresh/);
 });

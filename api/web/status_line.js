@@ -11,23 +11,33 @@ import { formatTime } from "./html.js";
  * every section failed for that one reason, and "The runs could not be loaded. Not loaded: Runs"
  * left the person guessing. Otherwise, with no run to name, it says which of the two first requests
  * failed, the runs or the served version: either one leaves the page without a run to show, and
- * naming the runs for a failed /versions sent the person after the wrong failure.
+ * naming the runs for a failed /versions sent the person after the wrong failure. An API reached
+ * by some requests and not others (a proxy or a restart dropping some) names the sections that were
+ * refreshed: "nothing was refreshed" said it of a Refresh that had redrawn all but the contacts.
  *
  * @example
- * statusLine({ latest: undefined, problems: ["Runs: Cannot reach the API at http://127.0.0.1:8000"], unreachable: "Cannot reach the API at http://127.0.0.1:8000" });
+ * statusLine({ latest: undefined, problems: ["Runs: Cannot reach the API at http://127.0.0.1:8000"], unreachable: "Cannot reach the API at http://127.0.0.1:8000", refreshed: [] });
  * // "Cannot reach the API at http://127.0.0.1:8000: nothing was refreshed; press Refresh to try again. Not loaded: Runs"
- * @param {{ latest: { status: string, finished_at: string } | undefined, problems: string[], unreachable: string | null }} state
+ * statusLine({ latest: undefined, problems: ["Runs: Cannot reach …"], unreachable: "Cannot reach …", refreshed: ["Contacts", "Contact loads"] });
+ * // "Cannot reach …: only Contacts and Contact loads were refreshed; press Refresh to try again. Not loaded: Runs"
+ * @param {{ latest: { status: string, finished_at: string } | undefined, problems: string[], unreachable: string | null, refreshed: string[] }} state
  *   `problems`: "Section: message" for each section that failed; `unreachable`: the message of a
- *   failure to reach the API, if one was among them.
+ *   failure to reach the API, if one was among them; `refreshed`: the sections this load did read
+ *   and redraw.
  * @returns {string}
  */
-export function statusLine({ latest, problems, unreachable }) {
+export function statusLine({ latest, problems, unreachable, refreshed }) {
   const summary = unreachable !== null
-    ? `${unreachable}: nothing was refreshed; press Refresh to try again`
+    ? `${unreachable}: ${refreshed.length ? `only ${joinAnd(refreshed)} ${refreshed.length === 1 ? "was" : "were"} refreshed` : "nothing was refreshed"}; press Refresh to try again`
     : latest
       ? `Latest load ${latest.status}, ${formatTime(latest.finished_at)}`
       : unreadSummary(problems) ?? "No relationship load yet: run npm run etl";
   return problems.length ? `${summary}. Not loaded: ${problems.map((p) => p.split(":")[0]).join(", ")}` : summary;
+}
+
+/** "A", "A and B", "A, B and C". @param {string[]} names */
+function joinAnd(names) {
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
 /**
