@@ -29,7 +29,7 @@ const FORMAT = "[^\\P{Cf}\\x{200C}\\x{200D}]";
 const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7F}-\\x{9F}]";
 
 /**
- * A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF is LF, and the
+ * A cell as validation sees it: DuckDB's NULL (empty cell) is '', a quoted CRLF or CR is LF, and the
  * apostrophe a CSV export puts before a value starting with =, +, -, @, a tab or a carriage return
  * (ours, etl/text csvField, and spreadsheets', so that the value is not run as a formula) is taken
  * off again: a file the API exported loads back unchanged ('+1 504-621-8927 is +1 504-621-8927). A value
@@ -39,7 +39,9 @@ const CONTROL_EXCEPT_LINES = "[\\x{00}-\\x{08}\\x{0B}\\x{0C}\\x{0E}-\\x{1F}\\x{7
 export function cleanSql(column: string): string {
   // replace() copies every value it is given; most hold no carriage return (1M rows, 11 columns:
   // the validation step 2.64-2.75 s with replace() on every cell, 2.32-2.43 s with this test first).
-  const cell = `CASE WHEN contains(${column}, chr(13)) THEN replace(${column}, chr(13) || chr(10), chr(10)) ELSE coalesce(${column}, '') END`;
+  // A lone CR is a line break too (an old Mac's file, whose line ends are CRs, quotes its line breaks
+  // as CRs): stored as it was, the same address loaded from a CRLF and a CR file was two values.
+  const cell = `CASE WHEN contains(${column}, chr(13)) THEN replace(replace(${column}, chr(13) || chr(10), chr(10)), chr(13), chr(10)) ELSE coalesce(${column}, '') END`;
   return `CASE WHEN starts_with(${column}, '''') AND regexp_matches(${column}, '^''+[=+@\\t\\r-]') THEN substr(${cell}, 2) ELSE ${cell} END`;
 }
 

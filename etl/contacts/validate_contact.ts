@@ -76,10 +76,10 @@ export function validateRecord(record: RecordDefinition, input: unknown, mode: V
 
   for (const field of record.fields) {
     const sent = body[field.name];
-    // A CRLF inside a value is a line feed, as the CSV load reads a quoted one (_ingest_sql.ts
-    // cleanSql): stored as sent, an address the API took with a CRLF loaded back from an export as a
-    // change, and a single-line field's CRLF was named U+000D here and U+000A by the load.
-    const raw = typeof sent === "string" && sent.includes("\r\n") ? sent.replaceAll("\r\n", "\n") : sent;
+    // A line break is a line feed, CRLF or a lone CR (old Macs') alike, as the CSV load reads a quoted
+    // one (_ingest_sql.ts cleanSql): stored as sent, an address the API took with a CRLF or a CR loaded
+    // back from an export as a change, and a single-line field's CRLF was named U+000D here and U+000A by the load.
+    const raw = typeof sent === "string" && sent.includes("\r") ? sent.replace(/\r\n?/g, "\n") : sent;
     const given = Object.hasOwn(body, field.name) && sent !== undefined;
     if (!given) {
       if (mode === "patch") continue;
