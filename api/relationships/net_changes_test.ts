@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadRelationships, type ChangeRow } from "../../etl/relationships/mod.ts";
+import { NET_RANGES_KEPT } from "./history.ts";
 import { raw, tempDir, testServer } from "../../scripts/testing/api_server.ts";
+import { until } from "../../scripts/testing/until.ts";
 import { cells, expectedPairs, writeVersion, type Version } from "../../scripts/testing/workbooks.ts";
 
 type Row = ChangeRow & { version_id: number; actor_name: string | null; actor_letter: string | null };
@@ -127,6 +129,22 @@ test("GET /changes?from=N&to=M is the net change between two versions: what the 
       assert.equal(csv.status, 200);
       assert.equal(csv.text.trimEnd().split("\n").length, whole.length + 1, "a header and every row");
       assert.equal((await get("from=2&to=2")).items.length, 0, "a version against itself: nothing changed");
+      // The snapshot keeps the net change of a few ranges: a range paged while more others than it
+      // keeps are asked for (so it is dropped and netted again) still pages to the same rows.
+      const ranges = [...range(1, versions.length)].flatMap((from) => range(from, versions.length).map((to) => [from, to]));
+      assert.ok(ranges.length > NET_RANGES_KEPT + 1);
+      const interleaved: Row[] = [];
+      cursor = null;
+      let turn = 0;
+      do {
+        const page: { items: Row[]; next_cursor: string | null } = await get(`from=1&to=4&limit=5${cursor === null ? "" : `&cursor=${cursor}`}`);
+        interleaved.push(...page.items);
+        cursor = page.next_cursor;
+        for (const [from, to] of [ranges[turn++ % ranges.length], ranges[turn++ % ranges.length]]) {
+          assert.deepEqual((await get(`from=${from}&to=${to}&limit=1000`)).items.map(net), expectedNet(versions[from - 1], versions[to - 1]), `from=${from}&to=${to}`);
+        }
+      } while (cursor !== null);
+      assert.deepEqual(interleaved, whole);
       // Refusals name the parameter.
       const firstPage = await get("from=1&to=4&limit=7");
       const problems: [string, number, RegExp][] = [
@@ -149,6 +167,23 @@ test("GET /changes?from=N&to=M is the net change between two versions: what the 
         assert.match(res.json().detail, detail, query);
         assert.equal(res.json().type, `/docs#problem-${status === 404 ? "not-found" : query.includes("cursor") ? "bad-cursor" : "bad-parameter"}`, query);
       }
+      // A version published between two pages: the next snapshot nets the ranges again from its own
+      // history, so the cursor goes on to the same rows, and a `to` left out is the new version.
+      const before = await get("from=1&to=4&limit=7");
+      const v5: Version = { ids: [...range(1, 28), 32], cell: cells(4, { density: 0.3 }), code, name: (id) => `N${id}` };
+      await writeVersion(workbook, v5);
+      assert.equal((await loadRelationships({ workbook, dataDir: dir, parquetDir: null })).run.status, "succeeded");
+      await until("version 5 served", async () => (await raw(api.url, { path: "/versions" })).json().items?.[0]?.version_id === 5);
+      const rest: Row[] = [];
+      cursor = before.next_cursor;
+      while (cursor !== null) {
+        const page: { items: Row[]; next_cursor: string | null } = await get(`from=1&to=4&limit=50&cursor=${cursor}`);
+        rest.push(...page.items);
+        cursor = page.next_cursor;
+      }
+      assert.deepEqual([...before.items, ...rest], whole);
+      assert.deepEqual((await get("from=1&limit=1000")).items.map(net), expectedNet(versions[0], v5));
+      assert.deepEqual((await get("from=4&limit=1000")).items.map(net), expectedNet(versions[3], v5));
     } finally {
       await api.close();
     }

@@ -118,23 +118,25 @@ export const SNAPSHOT_CHANGES_PAGE = `
   limit $8`;
 
 /**
- * Relationship snapshot: one page of the net change from version $1's data to version $2's ($1 <=
- * $2, both held), computed from the changes of versions $1 + 1 to $2 and never held whole: an
- * actor or pair is added when it did not exist in $1 and does in $2 (its first change in the range
- * is an addition, its last not a removal), removed the other way round, and otherwise changed on
- * each field whose value in $1 (its first change's old value) differs from its value in $2 (its
- * last change's new value), so one changed and changed back is no change. A version writes at
- * most one row per field of an actor or pair, and all its rows of one are the same change, so
- * first and last are by version (arg_min_null: a NULL value is a value). A pair's addition and
- * removal carry both directions (`a/b`, `?` for a blank), split into its two fields. Each row
- * carries the latest version of the range that changed it. Filters are NULL when not given: $3
- * actor id, $4 entity, $5 change, $11 ids both actors of a pair are among; $6-$9 the key (entity,
- * id or pair, field; '' for none) of the row to continue after, $6 NULL for the first page; $10 the
- * page size. Ordered by that key: entity, actor or pair, then field.
+ * Relationship snapshot: the net change from version $1's data to version $2's ($1 <= $2, both
+ * held), computed from the changes of versions $1 + 1 to $2 into the temporary table `table` (of
+ * the snapshot's own connection, a name of `netTableName`), one row per net change, numbered (`n`)
+ * and stored in the order of the answers (entity, actor or pair, field; '' for none), so that pages
+ * read it (SNAPSHOT_NET_CHANGES_PAGE) and never net the range again: an actor or pair is added when
+ * it did not exist in $1 and does in $2 (its first change in the range is an addition, its last not
+ * a removal), removed the other way round, and otherwise changed on each field whose value in $1
+ * (its first change's old value) differs from its value in $2 (its last change's new value), so
+ * one changed and changed back is no change. A version writes at most one row per field of an actor
+ * or pair, and all its rows of one are the same change, so first and last are by version
+ * (arg_min_null: a NULL value is a value), and an actor's or pair's first and last change are those
+ * of its fields. A pair's addition and removal carry both directions (`a/b`, `?` for a blank),
+ * split into its two fields. Each row carries the latest version of the range that changed it, and
+ * that version's run and load time.
  */
-export const SNAPSHOT_NET_CHANGES_PAGE = `
+export const SNAPSHOT_NET_CHANGES_KEEP = (table: string) => `
+  create or replace temp table ${table} as
   with events as (
-    select c.version_id, c.run_id, c.loaded_at, c.entity, c.change, k.k1, k.k2,
+    select c.version_id, c.change, c.entity, k.k1, k.k2,
            coalesce(c.field, d.dir) as field,
            case when c.field is null then nullif(split_part(c.old_value, '/', d.part), '?') else c.old_value end as old_value,
            case when c.field is null then nullif(split_part(c.new_value, '/', d.part), '?') else c.new_value end as new_value
@@ -142,46 +144,68 @@ export const SNAPSHOT_NET_CHANGES_PAGE = `
     cross join lateral (select coalesce(c.numeric_id, c.person_a) as k1, coalesce(c.person_b, -1) as k2) k
     left join (values ('a_to_b', 1), ('b_to_a', 2)) d(dir, part) on c.entity = 'pair' and c.field is null
     where c.version_id > $1 and c.version_id <= $2
-      and ($3::INTEGER is null or c.numeric_id = $3 or c.person_a = $3 or c.person_b = $3)
-      and ($4::VARCHAR is null or c.entity = $4)
-      and ($11::INTEGER[] is null or (list_contains($11::INTEGER[], c.person_a) and list_contains($11::INTEGER[], c.person_b)))
-      and ($6::VARCHAR is null or c.entity > $6 or (c.entity = $6 and (k.k1 > $7 or (k.k1 = $7 and k.k2 >= $8))))
   ),
   fields as (
     select entity, k1, k2, field,
            arg_min_null(old_value, version_id) as before, arg_max_null(new_value, version_id) as after,
-           max(version_id)::INTEGER as version_id, arg_max(run_id, version_id) as run_id, arg_max(loaded_at, version_id) as loaded_at
+           min(version_id) as first_version, max(version_id) as version_id,
+           arg_min(change, version_id) as first_change, arg_max(change, version_id) as last_change
     from events group by entity, k1, k2, field
   ),
   entities as (
     select entity, k1, k2,
-           arg_min(change, version_id) <> 'added' as existed, arg_max(change, version_id) <> 'removed' as exists_now,
-           max(version_id)::INTEGER as version_id, arg_max(run_id, version_id) as run_id, arg_max(loaded_at, version_id) as loaded_at
-    from events group by entity, k1, k2
+           arg_min(first_change, first_version) <> 'added' as existed, arg_max(last_change, version_id) <> 'removed' as exists_now,
+           max(version_id) as version_id,
+           case when entity = 'actor' then max(before) filter (where field = 'actor_name')
+                else concat_ws('/', coalesce(max(before) filter (where field = 'a_to_b'), '?'), coalesce(max(before) filter (where field = 'b_to_a'), '?')) end as before,
+           case when entity = 'actor' then max(after) filter (where field = 'actor_name')
+                else concat_ws('/', coalesce(max(after) filter (where field = 'a_to_b'), '?'), coalesce(max(after) filter (where field = 'b_to_a'), '?')) end as after
+    from fields group by entity, k1, k2
   ),
   net as (
-    select f.entity, 'changed' as change, f.k1, f.k2, f.field, f.before as old_value, f.after as new_value, f.version_id, f.run_id, f.loaded_at
+    select f.entity, 'changed' as change, f.k1, f.k2, f.field, f.before as old_value, f.after as new_value, f.version_id
     from fields f join entities e on e.entity = f.entity and e.k1 = f.k1 and e.k2 = f.k2
     where e.existed and e.exists_now and f.before is distinct from f.after
     union all
-    select e.entity, case when e.existed then 'removed' else 'added' end, e.k1, e.k2,
-           case when e.entity = 'actor' then 'actor_name' end,
-           case when not e.existed then null when e.entity = 'actor' then max(f.before) filter (where f.field = 'actor_name')
-                else concat_ws('/', coalesce(max(f.before) filter (where f.field = 'a_to_b'), '?'), coalesce(max(f.before) filter (where f.field = 'b_to_a'), '?')) end,
-           case when not e.exists_now then null when e.entity = 'actor' then max(f.after) filter (where f.field = 'actor_name')
-                else concat_ws('/', coalesce(max(f.after) filter (where f.field = 'a_to_b'), '?'), coalesce(max(f.after) filter (where f.field = 'b_to_a'), '?')) end,
-           e.version_id, e.run_id, e.loaded_at
-    from entities e join fields f on e.entity = f.entity and e.k1 = f.k1 and e.k2 = f.k2
-    where e.existed <> e.exists_now
-    group by e.entity, e.k1, e.k2, e.existed, e.exists_now, e.version_id, e.run_id, e.loaded_at
+    select entity, case when existed then 'removed' else 'added' end, k1, k2,
+           case when entity = 'actor' then 'actor_name' end,
+           case when existed then before end, case when exists_now then after end, version_id
+    from entities
+    where existed <> exists_now
+  ),
+  runs as (
+    select version_id, any_value(run_id) as run_id, any_value(loaded_at) as loaded_at
+    from changes where version_id > $1 and version_id <= $2 group by version_id
   )
-  select version_id, run_id, loaded_at, entity, change,
-         case when entity = 'actor' then k1 end::INTEGER as numeric_id,
-         case when entity = 'pair' then k1 end::INTEGER as person_a,
-         case when entity = 'pair' then k2 end::INTEGER as person_b,
+  select row_number() over (order by net.entity, net.k1, net.k2, coalesce(net.field, ''))::INTEGER as n,
+         net.version_id::INTEGER as version_id, runs.run_id, runs.loaded_at, net.entity, net.change,
+         case when net.entity = 'actor' then net.k1 end::INTEGER as numeric_id,
+         case when net.entity = 'pair' then net.k1 end::INTEGER as person_a,
+         case when net.entity = 'pair' then net.k2 end::INTEGER as person_b,
+         net.field, net.old_value, net.new_value, net.k1::INTEGER as k1, net.k2::INTEGER as k2
+  from net join runs on runs.version_id = net.version_id
+  order by n`;
+
+/**
+ * Relationship snapshot: one page of the net change kept in `table` (SNAPSHOT_NET_CHANGES_KEEP).
+ * Filters are NULL when not given: $1 actor id, $2 entity, $3 change, $9 ids both actors of a pair
+ * are among; $4-$7 the key (entity, id or pair, field; '' for none) of the row to continue after, $4
+ * NULL for the first page; $8 the page size.
+ */
+export const SNAPSHOT_NET_CHANGES_PAGE = (table: string) => `
+  select version_id, run_id, loaded_at, entity, change, numeric_id, person_a, person_b,
          field, old_value, new_value, k1::DOUBLE as k1, k2::DOUBLE as k2
-  from net
-  where ($5::VARCHAR is null or change = $5)
-    and ($6::VARCHAR is null or entity > $6 or (entity = $6 and (k1 > $7 or (k1 = $7 and (k2 > $8 or (k2 = $8 and coalesce(field, '') > $9))))))
-  order by entity, k1, k2, coalesce(field, '')
-  limit $10`;
+  from ${table}
+  where ($1::INTEGER is null or numeric_id = $1 or person_a = $1 or person_b = $1)
+    and ($2::VARCHAR is null or entity = $2)
+    and ($3::VARCHAR is null or change = $3)
+    and ($9::INTEGER[] is null or (list_contains($9::INTEGER[], person_a) and list_contains($9::INTEGER[], person_b)))
+    and ($4::VARCHAR is null or entity > $4 or (entity = $4 and (k1 > $5 or (k1 = $5 and (k2 > $6 or (k2 = $6 and coalesce(field, '') > $7))))))
+  order by n
+  limit $8`;
+
+/** Relationship snapshot: how many rows a kept net change (SNAPSHOT_NET_CHANGES_KEEP) holds. */
+export const SNAPSHOT_NET_CHANGES_COUNT = (table: string) => `select count(*)::INTEGER as n from ${table}`;
+
+/** Relationship snapshot: forgets a kept net change (SNAPSHOT_NET_CHANGES_KEEP). */
+export const SNAPSHOT_NET_CHANGES_DROP = (table: string) => `drop table if exists ${table}`;
