@@ -52,6 +52,8 @@ export interface AppOptions {
   pollMs?: number;
   /** Bytes of relationship answers kept per snapshot, every coded form counted (default 64 MiB). */
   relationshipCacheBytes?: number;
+  /** DuckDB's memory budget for the relationship snapshot, in MiB (default `SNAPSHOT_MEMORY_MB`, 512). */
+  relationshipMemoryMb?: number;
   /** Where unexpected errors go (default `logToStderr`); the client only ever sees an opaque 500. */
   logError?: (message: string, error: unknown) => void;
   /**
@@ -108,7 +110,7 @@ const DATABASE_FAILURE_ANSWERS: Record<DatabaseFailure, { detail: string; code?:
     retryAfter: "30",
   },
   refused: { detail: "The contacts database refuses the API's role; an operator must grant or fix it (the server's log says what)", retryAfter: "30" },
-  "out-of-memory": { detail: "The contacts database has not the memory for this request now; retry in a few seconds", retryAfter: "2" },
+  "out-of-memory": { detail: "The database (contacts, or the relationship snapshot) has not the memory for this request now; retry in a few seconds", retryAfter: "2" },
   "disk-full": { detail: "The contacts database cannot write: the disk it is on is full; nothing was changed, retry once there is room", retryAfter: "30" },
   invalidated: { detail: "The contacts database stopped after a fatal error; the API must be restarted", retryAfter: "30" },
 };
@@ -236,6 +238,7 @@ export class App {
       const snapshot = await SnapshotWatcher.start(path, {
         pollMs: options.pollMs,
         cacheBytes: options.relationshipCacheBytes,
+        memoryMb: options.relationshipMemoryMb,
         onError: (error) =>
           logError(
             `Cannot open the relationship snapshot ${path}; ${watcher?.current() !== undefined ? "still serving the previous one" : "no version is served until a load publishes one (npm run etl, or --restore N)"}`,

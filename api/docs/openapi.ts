@@ -62,7 +62,7 @@ export const PROBLEM_TYPES: Record<string, string> = {
   "database-unavailable": "503: the contacts database (PostgreSQL with DATABASE_URL) does not answer (restarting, failing over or gone; or frozen or cut off, given up after PG_STATEMENT_TIMEOUT plus 5 s) or is too busy (a lock held elsewhere for 5 s, out of connections, a statement over 30 s: PG_LOCK_TIMEOUT, PG_POOL_SIZE, PG_STATEMENT_TIMEOUT); retry after `Retry-After` seconds.",
   "database-refused": "503: PostgreSQL (DATABASE_URL) refused the API's role while it runs (a grant revoked, a password changed); the server's log says what to grant or fix; retry after `Retry-After` seconds, once an operator has.",
   "database-locked": "503: a contacts import (PostgreSQL with DATABASE_URL) waited 5 minutes for a lock another database session holds on the contacts tables and gave up; nothing was loaded; `detail` names that session (pid, application, user, state and since when). Retry once it has ended its transaction.",
-  "database-out-of-memory": "503: the embedded contacts database (DuckDB) had not the memory for this request beside the others; retry after `Retry-After` seconds.",
+  "database-out-of-memory": "503: the embedded contacts database or the relationship snapshot (DuckDB) had not the memory for this request beside the others, within its budget; retry after `Retry-After` seconds.",
   "database-disk-full": "503: the embedded contacts database (DuckDB) found no room on its disk for this write; nothing was changed; retry after `Retry-After` seconds, once the operator has made room.",
   "disk-full": "503: the data dir's disk has no room for the copy of a CSV sent as an import's body (uploads/); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds, once the operator has made room.",
   "disk-stalled": "503: the data dir's disk took none of a CSV import's body for 30 s while it still came (the client held back meanwhile, not idle); nothing was loaded and no part of the copy is kept; retry after `Retry-After` seconds.",
@@ -214,7 +214,7 @@ export function buildOpenApi(router: Router, record: RecordDefinition = contactR
     // Every relationship route answers 503 until the ETL has published a first version, or while it cannot be read.
     if (doc.tag === "relationships" && responses["503"] === undefined) {
       responses["503"] = {
-        description: "No version published yet (`no-snapshot`; the history routes answer empty lists instead), or the published file cannot be read (`snapshot-unreadable`).",
+        description: "No version published yet (`no-snapshot`; the history routes answer empty lists instead), or the published file cannot be read (`snapshot-unreadable`), or a query did not fit the snapshot's memory budget (`database-out-of-memory`, with Retry-After).",
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
       };
     }

@@ -3,6 +3,15 @@
  * as bound parameters ($1...). The tables are etl/relationships/schema.sql's.
  */
 
+/**
+ * DuckDB's memory budget for the API's read-only connection to a served snapshot, in MiB (DuckDB's
+ * default is 80% of the machine's RAM). Past it, DuckDB spills to a temporary folder of its own
+ * (`relationships-spill-*` in the OS temp dir, removed when the snapshot is closed): netting a range
+ * of /changes (5.5M change rows at 3,000 actors) grew the API to 4.8 GB without it. A query that
+ * cannot spill and does not fit is a 503 `database-out-of-memory`.
+ */
+export const SNAPSHOT_MEMORY_MB = 512;
+
 /** Relationship snapshot: the whole actor table, loaded into memory on open. */
 export const SNAPSHOT_ACTORS = `
   select numeric_id::INTEGER as id, letter_code, actor_name as name, list_letter_code,
@@ -177,14 +186,15 @@ export const SNAPSHOT_NET_CHANGES_KEEP = (table: string) => `
     select version_id, any_value(run_id) as run_id, any_value(loaded_at) as loaded_at
     from changes where version_id > $1 and version_id <= $2 group by version_id
   )
-  select row_number() over (order by net.entity, net.k1, net.k2, coalesce(net.field, ''))::INTEGER as n,
-         net.version_id::INTEGER as version_id, runs.run_id, runs.loaded_at, net.entity, net.change,
-         case when net.entity = 'actor' then net.k1 end::INTEGER as numeric_id,
-         case when net.entity = 'pair' then net.k1 end::INTEGER as person_a,
-         case when net.entity = 'pair' then net.k2 end::INTEGER as person_b,
-         net.field, net.old_value, net.new_value, net.k1::INTEGER as k1, net.k2::INTEGER as k2
-  from net join runs on runs.version_id = net.version_id
-  order by n`;
+  -- Numbered before the join and stored unsorted (pages order by n): numbering and sorting the
+  -- join's output did not fit 256 MiB at 3,000 actors (SNAPSHOT_MEMORY_MB), this does.
+  select w.n, w.version_id::INTEGER as version_id, runs.run_id, runs.loaded_at, w.entity, w.change,
+         case when w.entity = 'actor' then w.k1 end::INTEGER as numeric_id,
+         case when w.entity = 'pair' then w.k1 end::INTEGER as person_a,
+         case when w.entity = 'pair' then w.k2 end::INTEGER as person_b,
+         w.field, w.old_value, w.new_value, w.k1::INTEGER as k1, w.k2::INTEGER as k2
+  from (select row_number() over (order by entity, k1, k2, coalesce(field, ''))::INTEGER as n, * from net) w
+  join runs on runs.version_id = w.version_id`;
 
 /**
  * Relationship snapshot: one page of the net change kept in `table` (SNAPSHOT_NET_CHANGES_KEEP).

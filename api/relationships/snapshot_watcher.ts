@@ -4,10 +4,12 @@
  * the old file finish on it (reference count: a query, or a request holding it across its queries
  * and streamed body), and it is closed when the last one releases it.
  */
-import { statSync } from "node:fs";
-import { basename } from "node:path";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { Database } from "../../etl/db/mod.ts";
 import { loadRelationshipModel, type RelationshipModel } from "./relationship_model.ts";
+import { SNAPSHOT_MEMORY_MB } from "./snapshot_sql.ts";
 
 /** One opened snapshot: its model and its read-only database, shared by requests. */
 export class SnapshotHandle {
@@ -17,11 +19,14 @@ export class SnapshotHandle {
   #refs = 0;
   #retired = false;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Called once the database is closed (removes its spill folder). */
+  readonly #onClose: (() => unknown) | undefined;
 
-  constructor(db: Database, model: RelationshipModel, identity: string) {
+  constructor(db: Database, model: RelationshipModel, identity: string, onClose?: () => unknown) {
     this.#db = db;
     this.model = model;
     this.identity = identity;
+    this.#onClose = onClose;
   }
 
   /**
@@ -101,7 +106,9 @@ export class SnapshotHandle {
   }
 
   #maybeClose(): void {
-    if (this.#retired && this.#refs === 0) this.#db.close();
+    if (!this.#retired || this.#refs !== 0) return;
+    this.#db.close();
+    this.#onClose?.();
   }
 }
 
@@ -136,6 +143,8 @@ export interface WatcherOptions {
   onError?: (error: unknown) => void;
   /** Bytes of answers kept per snapshot (default `ANSWER_CACHE_BYTES`, 64 MiB). */
   cacheBytes?: number;
+  /** DuckDB's memory budget for each opened snapshot, in MiB (default `SNAPSHOT_MEMORY_MB`, 512). */
+  memoryMb?: number;
 }
 
 /**
@@ -226,22 +235,30 @@ export class SnapshotWatcher {
     // A file that failed to open is retried every 2 s (a transient error must not stick), not every poll.
     if (identity === this.#failedIdentity && Date.now() - this.#failedAt < 2000) return;
     let db: Database | undefined;
+    // Where DuckDB spills past its budget: a read-only file still needs a writable folder, and one
+    // per opened snapshot, as a retired one may still be answering beside the new.
+    let spill: string | undefined;
+    const removeSpill = () => spill !== undefined && rmSync(spill, { recursive: true, force: true });
     try {
-      db = await Database.open(this.path, { readOnly: true, settings: { threads: "1" } });
+      spill = mkdtempSync(join(tmpdir(), "relationships-spill-"));
+      const memoryMb = this.#options.memoryMb ?? SNAPSHOT_MEMORY_MB;
+      db = await Database.open(this.path, { readOnly: true, settings: { threads: "1", memory_limit: `${memoryMb}MiB`, temp_directory: spill } });
       const tag = Number(BigInt.asUintN(48, BigInt("0x" + hash(identity)))).toString(36);
       const model = await loadRelationshipModel(db, tag, this.#options.cacheBytes);
       if (this.#closed) {
         db.close();
+        removeSpill();
         return;
       }
       const previous = this.#current;
-      this.#current = new SnapshotHandle(db, model, identity);
+      this.#current = new SnapshotHandle(db, model, identity, removeSpill);
       this.#failedIdentity = undefined;
       this.#failure = undefined;
       previous?.retire();
       for (const listener of this.#listeners) listener(this.#current);
     } catch (error) {
       db?.close();
+      removeSpill();
       if (this.#failedIdentity !== identity) this.#options.onError?.(error);
       this.#failedIdentity = identity;
       this.#failedAt = Date.now();
