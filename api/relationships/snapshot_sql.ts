@@ -129,7 +129,7 @@ export const SNAPSHOT_CHANGES_PAGE = `
 /**
  * Relationship snapshot: the net change from version $1's data to version $2's ($1 <= $2, both
  * held), computed from the changes of versions $1 + 1 to $2 into the temporary table `table` (of
- * the snapshot's own connection, a name of `netTableName`), one row per net change, numbered (`n`)
+ * the snapshot's own connection, named by `keptNet` in history.ts), one row per net change, numbered (`n`)
  * and stored in the order of the answers (entity, actor or pair, field; '' for none), so that pages
  * read it (SNAPSHOT_NET_CHANGES_PAGE) and never net the range again: an actor or pair is added when
  * it did not exist in $1 and does in $2 (its first change in the range is an addition, its last not
